@@ -1,0 +1,132 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Actions recorded besides the exchange actions of the policy contract
+// (disclose, request, notify, match, translate, reidentify).
+const (
+	ActionAuthenticate   = "authenticate"    // a refused authentication
+	ActionAuditRead      = "audit_read"      // a read of the log itself
+	ActionPolicyActivate = "policy_activate" // a policy revision went live
+	ActionKeyRotate      = "key_rotate"      // a pseudonymisation key rotated
+)
+
+// Outcomes recorded besides the policy outcomes (disclose, pseudonymise,
+// hit_only, deny).
+const (
+	OutcomeRefused = "refused" // authentication or validation refused the call
+	OutcomeFailed  = "failed"  // the decision allowed it, but a later stage failed
+	OutcomeOK      = "ok"      // an administrative action succeeded
+)
+
+// An Entry is one record of the disclosure log: the facts that LED Art. 25
+// asks for, the policy input minus identity (so that a candidate policy can
+// be replayed over it), and the decision. Its canonical JSON encoding is the
+// Merkle leaf. It never holds a raw subject identifier or a token.
+type Entry struct {
+	Time      time.Time `json:"time"`
+	Action    string    `json:"action"`
+	RequestID string    `json:"request_id,omitempty"`
+
+	Requester  *Requester `json:"requester,omitempty"`
+	Holder     *Party     `json:"holder,omitempty"`
+	Recipients []Party    `json:"recipients,omitempty"`
+	Subject    *Subject   `json:"subject,omitempty"`
+
+	RecordType        string `json:"record_type,omitempty"`
+	Purpose           string `json:"purpose,omitempty"`
+	ClaimedLegalBasis string `json:"claimed_legal_basis,omitempty"`
+	Case              *Case  `json:"case,omitempty"`
+	Justification     string `json:"justification,omitempty"`
+
+	// Outcome is what actually happened: a policy outcome, or refused,
+	// failed or ok.
+	Outcome         string      `json:"outcome"`
+	LegalBasis      *LegalBasis `json:"legal_basis,omitempty"`
+	Conditions      []string    `json:"conditions,omitempty"`
+	Reasons         []string    `json:"reasons,omitempty"`
+	PseudonymDomain string      `json:"pseudonym_domain,omitempty"`
+	// FieldsDisclosed lists the fields that left the gateway, by name
+	// (RiskAssessment.level) with how: "RiskAssessment.level" kept,
+	// "ReleaseNotice.release_date~week" generalised, "Person.subject_id#"
+	// pseudonymised.
+	FieldsDisclosed []string `json:"fields_disclosed,omitempty"`
+	PolicyRevision  string   `json:"policy_revision,omitempty"`
+
+	// Detail carries action-specific facts (a bundle digest, a key version,
+	// the filter of an audit read). Values are never personal data.
+	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// Party names an agency.
+type Party struct {
+	Agency       string `json:"agency"`
+	Kind         string `json:"kind,omitempty"`
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+}
+
+// Requester is the agency and officer that made the call.
+type Requester struct {
+	Agency       string   `json:"agency"`
+	Kind         string   `json:"kind,omitempty"`
+	Jurisdiction string   `json:"jurisdiction,omitempty"`
+	Officer      string   `json:"officer,omitempty"`
+	Roles        []string `json:"roles,omitempty"`
+	Clearance    string   `json:"clearance,omitempty"`
+}
+
+// Subject is the person a record is about: an audit-domain pseudonym and
+// the attributes the policy saw.
+type Subject struct {
+	Pseudonym      string `json:"pseudonym"`
+	Category       string `json:"category,omitempty"`
+	InCustody      bool   `json:"in_custody,omitempty"`
+	ReleaseDate    string `json:"release_date,omitempty"`
+	ProbationUntil string `json:"probation_until,omitempty"`
+	Municipality   string `json:"municipality,omitempty"`
+}
+
+// Case is a multi-agency case.
+type Case struct {
+	ID      string   `json:"id"`
+	Members []string `json:"members,omitempty"`
+	Lead    string   `json:"lead,omitempty"`
+}
+
+// LegalBasis is the provision a disclosure rested on.
+type LegalBasis struct {
+	ID         string `json:"id"`
+	Citation   string `json:"citation,omitempty"`
+	ValidUntil string `json:"valid_until,omitempty"`
+}
+
+// Marshal returns the canonical encoding of e: compact JSON with fields in
+// declaration order, map keys sorted, time in UTC, no HTML escaping and no
+// trailing newline. These bytes are the Merkle leaf and the line of an export.
+func (e *Entry) Marshal() ([]byte, error) {
+	c := *e
+	c.Time = c.Time.UTC()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&c); err != nil {
+		return nil, fmt.Errorf("audit: encode entry: %v", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// Unmarshal decodes a leaf produced by Marshal.
+func Unmarshal(leaf []byte) (*Entry, error) {
+	var e Entry
+	dec := json.NewDecoder(bytes.NewReader(leaf))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return nil, fmt.Errorf("audit: decode entry: %v", err)
+	}
+	return &e, nil
+}

@@ -1,0 +1,127 @@
+package policies
+
+// This file is the Go side of the policy contract of DESIGN 4.2. The JSON
+// names are the contract: legal officers read and write them in Rego, in
+// policies/README.md and in the golden decision files. Do not rename them.
+
+// Outcomes a policy can return, from most to least revealing.
+const (
+	OutcomeDisclose     = "disclose"
+	OutcomePseudonymise = "pseudonymise"
+	OutcomeHitOnly      = "hit_only"
+	OutcomeDeny         = "deny"
+)
+
+// Input is the policy input, data.liaison.decision's input document. It
+// never carries the subject's identity: only attributes of the subject.
+type Input struct {
+	// Action is one of disclose, request, notify, match, translate, reidentify.
+	Action string `json:"action"`
+	// Time is the RFC 3339 time of the request. Policies take "now" from it,
+	// never from the clock, so that simulation and replay are exact.
+	Time string `json:"time"`
+	// Requester is the agency (and officer) asking or pushing.
+	Requester Requester `json:"requester"`
+	// Holder is the agency that holds the record; its jurisdiction governs.
+	Holder Party `json:"holder"`
+	// Recipient is the agency that would receive the record.
+	Recipient Party `json:"recipient"`
+	// Subject holds the attributes of the person the record is about.
+	Subject Subject `json:"subject"`
+	// RecordType is one of the seven record types, in snake_case.
+	RecordType string `json:"record_type"`
+	// Purpose is the purpose of the exchange, in snake_case.
+	Purpose string `json:"purpose"`
+	// ClaimedLegalBasis is the legal basis the requester relies on, if any.
+	ClaimedLegalBasis string `json:"claimed_legal_basis"`
+	// Case is the multi-agency case the exchange belongs to, if any.
+	Case *Case `json:"case,omitempty"`
+	// Justification is the officer's stated reason, free text.
+	Justification string `json:"justification"`
+}
+
+// Party names an agency by id, kind and jurisdiction.
+type Party struct {
+	Agency       string `json:"agency"`
+	Kind         string `json:"kind"`
+	Jurisdiction string `json:"jurisdiction"`
+}
+
+// Requester is a Party with the officer acting for it.
+type Requester struct {
+	Agency       string  `json:"agency"`
+	Kind         string  `json:"kind"`
+	Jurisdiction string  `json:"jurisdiction"`
+	Officer      Officer `json:"officer"`
+}
+
+// Party returns the requester's agency as a Party.
+func (r Requester) Party() Party {
+	return Party{Agency: r.Agency, Kind: r.Kind, Jurisdiction: r.Jurisdiction}
+}
+
+// Officer is the person acting, as proven by their agency's token.
+type Officer struct {
+	ID        string   `json:"id"`
+	Roles     []string `json:"roles"`
+	Clearance string   `json:"clearance"`
+}
+
+// Subject holds attributes of the person a record is about, never identity.
+// Dates are YYYY-MM-DD; the zero value of a string field means unknown.
+type Subject struct {
+	Category       string `json:"category"`
+	InCustody      bool   `json:"in_custody"`
+	ReleaseDate    string `json:"release_date"`
+	ProbationUntil string `json:"probation_until"`
+	Municipality   string `json:"municipality"`
+}
+
+// Case is a multi-agency working group case.
+type Case struct {
+	ID      string   `json:"id"`
+	Members []string `json:"members"`
+	Lead    string   `json:"lead"`
+}
+
+// Decision is a policy's answer. A denial is a Decision with Outcome ==
+// OutcomeDeny, not an error: errors mean the policy could not be evaluated.
+type Decision struct {
+	Outcome         string      `json:"outcome"`
+	LegalBasis      *LegalBasis `json:"legal_basis,omitempty"`
+	Fields          Fields      `json:"fields"`
+	PseudonymDomain string      `json:"pseudonym_domain,omitempty"`
+	Conditions      []string    `json:"conditions"`
+	Reasons         []Reason    `json:"reasons"`
+}
+
+// LegalBasis identifies the provision a disclosure rests on.
+type LegalBasis struct {
+	ID       string `json:"id"`
+	Citation string `json:"citation"`
+	// ValidUntil is the last day (YYYY-MM-DD) the basis covers, or empty.
+	ValidUntil string `json:"valid_until,omitempty"`
+	// Assumption is set where the basis encodes a reading of law that was
+	// not checked against the primary source.
+	Assumption string `json:"assumption,omitempty"`
+}
+
+// Fields says what the recipient gets of each field. Entries are field
+// classes (direct_identifier, quasi_identifier, sensitive, assessment,
+// operational, free_text) or field names (RiskAssessment.level); a name
+// wins over its class. A field listed nowhere is dropped.
+type Fields struct {
+	Keep         []string `json:"keep"`
+	Generalise   []string `json:"generalise"`
+	Pseudonymise []string `json:"pseudonymise"`
+	// Precision coarsens generalised dates: year, month or week. Empty
+	// means each field's own default from the schema.
+	Precision string `json:"precision,omitempty"`
+}
+
+// Reason explains a decision: a stable code for machines and a sentence a
+// caseworker understands.
+type Reason struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
