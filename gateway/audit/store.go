@@ -83,7 +83,7 @@ type Filter struct {
 	RecordType string
 	Action     string
 	Start      int64 // only indexes >= Start
-	Limit      int // 0 means 1000
+	Limit      int   // 0 means 1000
 }
 
 // A Record is a leaf with its index.
