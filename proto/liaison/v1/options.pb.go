@@ -161,7 +161,12 @@ type FieldRule struct {
 	// The field's class. Message-typed fields are walked instead.
 	Class FieldClass `protobuf:"varint,1,opt,name=class,proto3,enum=liaison.v1.FieldClass" json:"class,omitempty"`
 	// How the field is coarsened when generalised.
-	Generalise    Generalisation `protobuf:"varint,2,opt,name=generalise,proto3,enum=liaison.v1.Generalisation" json:"generalise,omitempty"`
+	Generalise Generalisation `protobuf:"varint,2,opt,name=generalise,proto3,enum=liaison.v1.Generalisation" json:"generalise,omitempty"`
+	// The field is the person's key (their identifier in the holder's records).
+	// Pseudonymising it replaces it by the person's pseudonym; other direct
+	// identifiers (names, streets) are dropped when pseudonymised, because the
+	// key's pseudonym already lets a recipient follow the person.
+	Key           bool `protobuf:"varint,3,opt,name=key,proto3" json:"key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -208,6 +213,13 @@ func (x *FieldRule) GetGeneralise() Generalisation {
 		return x.Generalise
 	}
 	return Generalisation_GENERALISATION_UNSPECIFIED
+}
+
+func (x *FieldRule) GetKey() bool {
+	if x != nil {
+		return x.Key
+	}
+	return false
 }
 
 // RecordRule annotates a record message.
@@ -305,12 +317,13 @@ var File_liaison_v1_options_proto protoreflect.FileDescriptor
 const file_liaison_v1_options_proto_rawDesc = "" +
 	"\n" +
 	"\x18liaison/v1/options.proto\x12\n" +
-	"liaison.v1\x1a google/protobuf/descriptor.proto\"u\n" +
+	"liaison.v1\x1a google/protobuf/descriptor.proto\"\x87\x01\n" +
 	"\tFieldRule\x12,\n" +
 	"\x05class\x18\x01 \x01(\x0e2\x16.liaison.v1.FieldClassR\x05class\x12:\n" +
 	"\n" +
 	"generalise\x18\x02 \x01(\x0e2\x1a.liaison.v1.GeneralisationR\n" +
-	"generalise\"M\n" +
+	"generalise\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\bR\x03key\"M\n" +
 	"\n" +
 	"RecordRule\x12\x1f\n" +
 	"\vrecord_type\x18\x01 \x01(\tR\n" +

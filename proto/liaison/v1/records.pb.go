@@ -1584,10 +1584,10 @@ var File_liaison_v1_records_proto protoreflect.FileDescriptor
 const file_liaison_v1_records_proto_rawDesc = "" +
 	"\n" +
 	"\x18liaison/v1/records.proto\x12\n" +
-	"liaison.v1\x1a\x18liaison/v1/options.proto\"\xd5\x01\n" +
-	"\x06Person\x12%\n" +
+	"liaison.v1\x1a\x18liaison/v1/options.proto\"\xd7\x01\n" +
+	"\x06Person\x12'\n" +
 	"\n" +
-	"subject_id\x18\x01 \x01(\tB\x06\x82\xce\x18\x02\b\x01R\tsubjectId\x12#\n" +
+	"subject_id\x18\x01 \x01(\tB\b\x82\xce\x18\x04\b\x01\x18\x01R\tsubjectId\x12#\n" +
 	"\tfull_name\x18\x02 \x01(\tB\x06\x82\xce\x18\x02\b\x01R\bfullName\x12,\n" +
 	"\rdate_of_birth\x18\x03 \x01(\tB\b\x82\xce\x18\x04\b\x02\x10\x01R\vdateOfBirth\x12-\n" +
 	"\aaddress\x18\x04 \x01(\v2\x13.liaison.v1.AddressR\aaddress\x12\"\n" +

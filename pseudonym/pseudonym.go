@@ -1,0 +1,268 @@
+package pseudonym
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrUnavailable is returned, possibly wrapped, when no usable key is held:
+// the key source could not be reached for longer than the staleness bound.
+// It never means the subject is unknown.
+var ErrUnavailable = errors.New("pseudonym: key service unavailable")
+
+// A SubjectID identifies a person in the holding agency's own records. It
+// must never reach a log or an error message; it prints as [redacted].
+// Convert it with string(id) only where it is pseudonymised or sent to the
+// agency that holds it.
+type SubjectID string
+
+// String returns "[redacted]" so that %v and %s never print the identifier.
+func (SubjectID) String() string { return "[redacted]" }
+
+// GoString returns "[redacted]" so that %#v never prints the identifier.
+func (SubjectID) GoString() string { return "[redacted]" }
+
+// LogValue returns "[redacted]" so that slog never prints the identifier.
+func (SubjectID) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// A KeyRing holds master keys by version. Current is the version new
+// pseudonyms are made with; the others still resolve during a transition.
+type KeyRing struct {
+	Current  int
+	Versions map[int][]byte
+}
+
+func (r *KeyRing) validate() error {
+	if r == nil || len(r.Versions) == 0 {
+		return errors.New("pseudonym: key ring is empty")
+	}
+	if _, ok := r.Versions[r.Current]; !ok {
+		return fmt.Errorf("pseudonym: current key version %d is not in the ring", r.Current)
+	}
+	for v, k := range r.Versions {
+		if len(k) < 32 {
+			return fmt.Errorf("pseudonym: key version %d is %d bytes; want at least 32", v, len(k))
+		}
+	}
+	return nil
+}
+
+// A KeySource supplies master keys. Implementations MUST return
+// ErrUnavailable (wrapped) for transient failures, and MUST return the same
+// key bytes for a version every time.
+type KeySource interface {
+	Keys(ctx context.Context) (*KeyRing, error)
+}
+
+// A KeyVersionError reports a pseudonym made under a key version that is
+// retired or unknown.
+type KeyVersionError struct {
+	Version int
+}
+
+func (e *KeyVersionError) Error() string {
+	return fmt.Sprintf("pseudonym: key version %d is retired or unknown", e.Version)
+}
+
+// Config configures a Pseudonymizer. Source is required.
+type Config struct {
+	Source KeySource
+	// Refresh is how often keys are reloaded. If zero, one minute.
+	Refresh time.Duration
+	// MaxStale bounds how long keys are used after the source stopped
+	// answering. If zero, 15 minutes.
+	MaxStale time.Duration
+	// Now returns the current time. If nil, time.Now.
+	Now func() time.Time
+	// Logger receives operational logs. If nil, slog.Default().
+	Logger *slog.Logger
+}
+
+// A Pseudonymizer computes pseudonyms from cached keys. It is safe for
+// concurrent use.
+type Pseudonymizer struct {
+	cfg     Config
+	log     *slog.Logger
+	ring    atomic.Pointer[KeyRing]
+	fetched atomic.Int64 // unix nanoseconds of the last successful load
+
+	mu      sync.Mutex
+	domains map[domainKeyID][]byte // derived domain keys
+}
+
+type domainKeyID struct {
+	version int
+	domain  string
+}
+
+// maxDomainKeys bounds the derived-key cache; it is cleared when full.
+const maxDomainKeys = 4096
+
+// New loads the keys once and returns a Pseudonymizer. Call Run to keep
+// them fresh.
+func New(ctx context.Context, cfg Config) (*Pseudonymizer, error) {
+	if cfg.Source == nil {
+		return nil, errors.New("pseudonym: Config.Source is required")
+	}
+	if cfg.Refresh <= 0 {
+		cfg.Refresh = time.Minute
+	}
+	if cfg.MaxStale <= 0 {
+		cfg.MaxStale = 15 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &Pseudonymizer{cfg: cfg, log: cfg.Logger, domains: make(map[domainKeyID][]byte)}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	if err := p.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Reload fetches the keys from the source now.
+func (p *Pseudonymizer) Reload(ctx context.Context) error {
+	ring, err := p.cfg.Source.Keys(ctx)
+	if err != nil {
+		return fmt.Errorf("pseudonym: load keys: %w", err)
+	}
+	if err := ring.validate(); err != nil {
+		return err
+	}
+	old := p.ring.Swap(ring)
+	p.fetched.Store(p.cfg.Now().UnixNano())
+	if old == nil || old.Current != ring.Current || len(old.Versions) != len(ring.Versions) {
+		p.mu.Lock()
+		clear(p.domains)
+		p.mu.Unlock()
+		p.log.InfoContext(ctx, "pseudonym keys loaded", "current_version", ring.Current, "versions", len(ring.Versions))
+	}
+	return nil
+}
+
+// Run refreshes the keys every Config.Refresh until ctx is done. Failures
+// are logged; the cached keys stay in use for Config.MaxStale.
+func (p *Pseudonymizer) Run(ctx context.Context) {
+	t := time.NewTicker(p.cfg.Refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := p.Reload(ctx); err != nil {
+				p.log.WarnContext(ctx, "pseudonym key refresh failed; serving from cache", "error", err)
+			}
+		}
+	}
+}
+
+// CurrentVersion returns the key version new pseudonyms are made with.
+func (p *Pseudonymizer) CurrentVersion() int { return p.ring.Load().Current }
+
+// Pseudonym returns id's pseudonym in domain under the current key.
+func (p *Pseudonymizer) Pseudonym(domain string, id SubjectID) (string, error) {
+	ring, err := p.usableRing()
+	if err != nil {
+		return "", err
+	}
+	return p.pseudonym(ring, ring.Current, domain, string(id))
+}
+
+// PseudonymAt returns id's pseudonym in domain under a given key version, as
+// long as the ring still holds it.
+func (p *Pseudonymizer) PseudonymAt(version int, domain string, id SubjectID) (string, error) {
+	ring, err := p.usableRing()
+	if err != nil {
+		return "", err
+	}
+	return p.pseudonym(ring, version, domain, string(id))
+}
+
+func (p *Pseudonymizer) usableRing() (*KeyRing, error) {
+	ring := p.ring.Load()
+	age := p.cfg.Now().Sub(time.Unix(0, p.fetched.Load()))
+	if ring == nil || age > p.cfg.MaxStale {
+		return nil, fmt.Errorf("%w: keys not refreshed for %s", ErrUnavailable, age.Round(time.Second))
+	}
+	return ring, nil
+}
+
+var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+func (p *Pseudonymizer) pseudonym(ring *KeyRing, version int, domain, id string) (string, error) {
+	if domain == "" {
+		return "", errors.New("pseudonym: empty domain")
+	}
+	dk, err := p.domainKey(ring, version, domain)
+	if err != nil {
+		return "", err
+	}
+	var sum [sha256.Size]byte
+	mac := hmac.New(sha256.New, dk)
+	mac.Write([]byte(id))
+	mac.Sum(sum[:0])
+	var b strings.Builder
+	b.Grow(4 + 4 + 1 + 26)
+	b.WriteString("psn:")
+	b.WriteString(strconv.Itoa(version))
+	b.WriteByte(':')
+	b.WriteString(b32.EncodeToString(sum[:16]))
+	return b.String(), nil
+}
+
+// domainKey derives (and caches) HMAC-SHA256(master, label || domain).
+func (p *Pseudonymizer) domainKey(ring *KeyRing, version int, domain string) ([]byte, error) {
+	id := domainKeyID{version, domain}
+	p.mu.Lock()
+	dk, ok := p.domains[id]
+	p.mu.Unlock()
+	if ok {
+		return dk, nil
+	}
+	master, ok := ring.Versions[version]
+	if !ok {
+		return nil, &KeyVersionError{Version: version}
+	}
+	mac := hmac.New(sha256.New, master)
+	mac.Write([]byte("liaison/pseudonym/v1/domain\x00"))
+	mac.Write([]byte(domain))
+	dk = mac.Sum(nil)
+	p.mu.Lock()
+	if len(p.domains) >= maxDomainKeys {
+		clear(p.domains)
+	}
+	p.domains[id] = dk
+	p.mu.Unlock()
+	return dk, nil
+}
+
+// ParseVersion returns the key version a pseudonym was made with.
+func ParseVersion(pseudonym string) (int, error) {
+	rest, ok := strings.CutPrefix(pseudonym, "psn:")
+	if !ok {
+		return 0, errors.New("pseudonym: not a pseudonym")
+	}
+	v, body, ok := strings.Cut(rest, ":")
+	if !ok || len(body) != 26 {
+		return 0, errors.New("pseudonym: malformed pseudonym")
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, errors.New("pseudonym: malformed key version")
+	}
+	return n, nil
+}

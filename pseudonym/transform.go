@@ -1,0 +1,208 @@
+package pseudonym
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Field classes, as named in policy decisions.
+const (
+	ClassDirectIdentifier = "direct_identifier"
+	ClassQuasiIdentifier  = "quasi_identifier"
+	ClassSensitive        = "sensitive"
+	ClassAssessment       = "assessment"
+	ClassOperational      = "operational"
+	ClassFreeText         = "free_text"
+)
+
+// Generalisations of a quasi-identifier, from the schema.
+const (
+	GeneraliseDrop  = ""      // dropped when generalised
+	GeneraliseYear  = "year"  // YYYY-MM-DD -> YYYY
+	GeneraliseMonth = "month" // YYYY-MM-DD -> YYYY-MM
+	GeneraliseWeek  = "week"  // YYYY-MM-DD -> YYYY-Www (ISO week)
+	GeneraliseKeep  = "keep"  // already coarse
+)
+
+// A Rule is what the schema says about a field.
+type Rule struct {
+	Class      string // one of the Class constants; "" drops the field
+	Generalise string // one of the Generalise constants
+	Key        bool   // the person's key: pseudonymised to the person's pseudonym
+}
+
+// A Classifier returns the schema's rule for a scalar field.
+type Classifier func(protoreflect.FieldDescriptor) Rule
+
+// A Plan is a policy decision's instructions for one recipient. Entries of
+// Keep, Generalise and Pseudonymise are field classes or field names in the
+// form Message.field (RiskAssessment.level); a name wins over its class. A
+// field listed nowhere is dropped.
+type Plan struct {
+	Keep         []string
+	Generalise   []string
+	Pseudonymise []string
+	// Precision coarsens generalised dates (year, month, week); the coarser
+	// of it and the field's own generalisation applies.
+	Precision string
+	// Domain is the pseudonymisation domain.
+	Domain string
+}
+
+type action int
+
+const (
+	drop action = iota
+	keep
+	generalise
+	pseudonymise
+)
+
+// Apply transforms m in place as plan says and returns the fields that
+// remain, by name, with a suffix for how: "~week" generalised, "#"
+// pseudonymised, nothing for kept. Callers pass a copy of the record.
+func (p *Pseudonymizer) Apply(m protoreflect.Message, plan Plan, classify Classifier) ([]string, error) {
+	t := transform{p: p, plan: plan, classify: classify, out: map[string]bool{}}
+	if err := t.message(m); err != nil {
+		return nil, err
+	}
+	fields := make([]string, 0, len(t.out))
+	for f := range t.out {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	return fields, nil
+}
+
+type transform struct {
+	p        *Pseudonymizer
+	plan     Plan
+	classify Classifier
+	out      map[string]bool
+}
+
+func (t *transform) message(m protoreflect.Message) error {
+	fds := m.Descriptor().Fields()
+	for i := range fds.Len() {
+		fd := fds.Get(i)
+		if !m.Has(fd) {
+			continue
+		}
+		if fd.Message() != nil {
+			if fd.IsMap() {
+				m.Clear(fd) // no record has maps; a new one would need a rule
+				continue
+			}
+			if fd.IsList() {
+				l := m.Mutable(fd).List()
+				for j := range l.Len() {
+					if err := t.message(l.Get(j).Message()); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if err := t.message(m.Mutable(fd).Message()); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := t.scalar(m, fd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *transform) decide(name string, r Rule) action {
+	switch {
+	case slices.Contains(t.plan.Pseudonymise, name):
+		return pseudonymise
+	case slices.Contains(t.plan.Generalise, name):
+		return generalise
+	case slices.Contains(t.plan.Keep, name):
+		return keep
+	case r.Class == "":
+		return drop // unclassified: fail closed
+	case slices.Contains(t.plan.Pseudonymise, r.Class):
+		return pseudonymise
+	case slices.Contains(t.plan.Generalise, r.Class):
+		return generalise
+	case slices.Contains(t.plan.Keep, r.Class):
+		return keep
+	}
+	return drop
+}
+
+func (t *transform) scalar(m protoreflect.Message, fd protoreflect.FieldDescriptor) error {
+	name := string(fd.ContainingMessage().Name()) + "." + string(fd.Name())
+	r := t.classify(fd)
+	switch t.decide(name, r) {
+	case keep:
+		t.out[name] = true
+	case generalise:
+		g := coarser(r.Generalise, t.plan.Precision)
+		switch {
+		case r.Generalise == GeneraliseKeep:
+			t.out[name] = true
+		case r.Generalise == GeneraliseDrop || fd.Kind() != protoreflect.StringKind || fd.IsList():
+			m.Clear(fd)
+		default:
+			d, err := generaliseDate(m.Get(fd).String(), g)
+			if err != nil {
+				m.Clear(fd) // not a date we understand: fail closed
+				return nil
+			}
+			m.Set(fd, protoreflect.ValueOfString(d))
+			t.out[name+"~"+g] = true
+		}
+	case pseudonymise:
+		if !r.Key || fd.Kind() != protoreflect.StringKind || fd.IsList() {
+			m.Clear(fd) // only the person's key has a useful pseudonym
+			return nil
+		}
+		if t.plan.Domain == "" {
+			return errors.New("pseudonym: plan has no domain")
+		}
+		ps, err := t.p.Pseudonym(t.plan.Domain, SubjectID(m.Get(fd).String()))
+		if err != nil {
+			return err
+		}
+		m.Set(fd, protoreflect.ValueOfString(ps))
+		t.out[name+"#"] = true
+	default:
+		m.Clear(fd)
+	}
+	return nil
+}
+
+var coarseness = map[string]int{GeneraliseWeek: 1, GeneraliseMonth: 2, GeneraliseYear: 3}
+
+// coarser returns the coarser of two date precisions.
+func coarser(a, b string) string {
+	if coarseness[b] > coarseness[a] {
+		return b
+	}
+	return a
+}
+
+func generaliseDate(s, precision string) (string, error) {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return "", err
+	}
+	switch precision {
+	case GeneraliseYear:
+		return d.Format("2006"), nil
+	case GeneraliseMonth:
+		return d.Format("2006-01"), nil
+	case GeneraliseWeek:
+		y, w := d.ISOWeek()
+		return fmt.Sprintf("%04d-W%02d", y, w), nil
+	}
+	return "", fmt.Errorf("pseudonym: unknown precision %q", precision)
+}
