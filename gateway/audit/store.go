@@ -14,32 +14,44 @@ import (
 // database), MUST assign consecutive indexes with no gap or duplicate, and
 // MUST commit a batch's leaves, their stored hashes and their deliveries in
 // one durable transaction: when Append returns nil, all of it survives a
-// crash; when it returns an error, none of it is visible. The audittest
-// package is the conformance suite.
+// crash; when it returns an error, none of it is visible. The size a batch
+// is appended at MUST be read inside that transaction, never from a counter
+// cached in the process. Stores compute the stored hashes with
+// [StoredHashes]. Reads MUST NOT wait for an append to commit. Methods
+// MUST be safe for concurrent use. The audittest package is the conformance
+// suite.
 type Store interface {
 	// Append appends the batch at the end of the log and returns the index
-	// of its first leaf.
+	// of its first leaf. It MUST reject an empty batch, and a batch holding
+	// a Pending with an empty Leaf or a nil Entry, appending none of it.
 	Append(ctx context.Context, batch []Pending) (first int64, err error)
 	// Size returns the number of leaves.
 	Size(ctx context.Context) (int64, error)
 	// ReadHashes returns the stored hashes at the given storage indexes
-	// (see tlog.StoredHashIndex).
+	// (see tlog.StoredHashIndex), in the order asked for. It returns an
+	// error if any of them is not stored.
 	ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
-	// ReadLeaves returns the leaves with indexes in [start, end).
+	// ReadLeaves returns the leaves with indexes in [start, end). It returns
+	// an error if the range is invalid or extends past the end of the log.
 	ReadLeaves(ctx context.Context, start, end int64) ([][]byte, error)
 	// Query returns the records matching f in index order.
 	Query(ctx context.Context, f Filter) ([]Record, error)
 	// SaveCheckpoint stores a signed checkpoint for a tree of the given size.
+	// If one is already stored for that size, it keeps the stored one and
+	// returns nil: replicas sharing a database may race to save the same size.
 	SaveCheckpoint(ctx context.Context, size int64, note []byte) error
 	// LatestCheckpoint returns the signed checkpoint with the largest size,
 	// or nil if there is none.
 	LatestCheckpoint(ctx context.Context) (size int64, note []byte, err error)
-	// Inbox returns up to limit undelivered-or-unacknowledged items for the
-	// agency with a cursor greater than after, oldest first.
+	// Inbox returns up to limit unacknowledged, unexpired items for the
+	// agency with a cursor greater than after, oldest first. If limit <= 0,
+	// it returns up to 100. Cursors increase in commit order.
 	Inbox(ctx context.Context, agency string, after int64, limit int) ([]InboxItem, error)
-	// Ack acknowledges the agency's items up to and including cursor.
+	// Ack acknowledges the agency's items up to and including cursor; Inbox
+	// never returns them again. Other agencies' items are untouched. Stores
+	// SHOULD drop the payloads of acknowledged items.
 	Ack(ctx context.Context, agency string, cursor int64) error
-	// Close releases the store.
+	// Close releases the store. Calling it more than once is safe.
 	Close() error
 }
 
@@ -65,20 +77,21 @@ type Delivery struct {
 type InboxItem struct {
 	Cursor     int64
 	Recipient  string
-	AuditIndex int64
+	AuditIndex int64 // index of the leaf that recorded the delivery
 	Kind       string
 	Payload    []byte
-	Created    time.Time
-	Expires    time.Time
+	Created    time.Time // when the delivery was committed
+	Expires    time.Time // zero means never
 }
 
-// Filter selects log records. Zero fields match everything.
+// Filter selects log records. Zero fields match everything; set fields must
+// all match.
 type Filter struct {
 	From, To   time.Time // To is exclusive
 	Agency     string    // requester, holder or a recipient
-	Officer    string
-	Subject    string // audit-domain pseudonym
-	LegalBasis string
+	Officer    string    // Requester.Officer
+	Subject    string    // audit-domain pseudonym (Subject.Pseudonym)
+	LegalBasis string    // LegalBasis.ID, or ClaimedLegalBasis when the entry has no LegalBasis
 	Outcome    string
 	RecordType string
 	Action     string

@@ -1,0 +1,544 @@
+// Package sqlite is an [audit.Store] on SQLite, through the pure-Go
+// modernc.org/sqlite driver: the embedded default of the disclosure log.
+//
+// The database runs in WAL mode with synchronous=FULL, so that a committed
+// append survives a power loss and reads never wait for a write. Appends
+// run in BEGIN IMMEDIATE transactions on a single writer connection and
+// read the log's size inside the transaction, so that several processes
+// sharing one file still append in turn; reads use a separate pool. The
+// schema comes from the embedded migrations, applied in lexical order.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// busyTimeout is how long a connection waits for another's write lock,
+// in milliseconds.
+const busyTimeout = 10000
+
+// Store is an [audit.Store] in one SQLite database file.
+type Store struct {
+	w *sql.DB // the writer: one connection, BEGIN IMMEDIATE
+	r *sql.DB // readers
+
+	// Now returns the current time: the creation and acknowledgement time
+	// of inbox items, and the instant against which they expire. If nil,
+	// time.Now. Set it before using the Store.
+	Now func() time.Time
+}
+
+var _ audit.Store = (*Store)(nil)
+
+// Open opens the SQLite database at path, creating it if needed, checks
+// that it runs with the durability the log needs and applies the pending
+// migrations. The caller closes the Store.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: open: want a file path, got %q", path)
+	}
+	uri := "file:" + (&url.URL{Path: path}).EscapedPath()
+	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout)
+	w, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %v", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{w: w}
+	if err := s.checkPragmas(ctx, w, map[string]string{
+		"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": fmt.Sprint(busyTimeout),
+	}); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open: %v", err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	s.r = r
+	if err := s.checkPragmas(ctx, r, map[string]string{
+		"journal_mode": "wal", "query_only": "1", "busy_timeout": fmt.Sprint(busyTimeout),
+	}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkPragmas reads back the pragmas that the DSN set.
+func (s *Store) checkPragmas(ctx context.Context, db *sql.DB, want map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		var got string
+		if err := db.QueryRowContext(ctx, "PRAGMA "+name).Scan(&got); err != nil {
+			return fmt.Errorf("sqlite: open: read pragma %s: %v", name, err)
+		}
+		if !strings.EqualFold(got, want[name]) {
+			return fmt.Errorf("sqlite: open: pragma %s = %s, want %s", name, got, want[name])
+		}
+	}
+	return nil
+}
+
+// migrate applies the embedded migrations not yet recorded in
+// schema_migrations, in lexical order, each in its own transaction.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name       TEXT PRIMARY KEY,
+		applied_ns INTEGER NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %v", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %v", err)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := s.migrateOne(ctx, name); err != nil {
+			return fmt.Errorf("sqlite: migrate %s: %v", path.Base(name), err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) migrateOne(ctx context.Context, name string) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE name = ?", path.Base(name)).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil // applied, possibly by another process meanwhile
+	}
+	text, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(text)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (name, applied_ns) VALUES (?, ?)", path.Base(name), s.now().UnixNano()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Close closes the database. Calling it more than once is safe.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %v", err)
+	}
+	return nil
+}
+
+// Append appends batch in one BEGIN IMMEDIATE transaction at the size
+// read inside it, with the batch's stored hashes and deliveries.
+func (s *Store) Append(ctx context.Context, batch []audit.Pending) (first int64, err error) {
+	if err := checkBatch(batch); err != nil {
+		return 0, err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append: begin: %v", err)
+	}
+	defer tx.Rollback()
+	size, err := s.appendTx(ctx, tx, batch)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: append: commit: %w", err)
+	}
+	return size, nil
+}
+
+func checkBatch(batch []audit.Pending) error {
+	if len(batch) == 0 {
+		return errors.New("sqlite: append: empty batch")
+	}
+	for i, p := range batch {
+		if len(p.Leaf) == 0 || p.Entry == nil {
+			return fmt.Errorf("sqlite: append: batch item %d has no leaf or no entry", i)
+		}
+		if y := p.Entry.Time.Year(); y < 1700 || y > 2200 {
+			return fmt.Errorf("sqlite: append: batch item %d: time out of range", i)
+		}
+	}
+	return nil
+}
+
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending) (int64, error) {
+	var size, nhashes int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM leaves").Scan(&size); err != nil {
+		return 0, fmt.Errorf("read size: %v", err)
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM hashes").Scan(&nhashes); err != nil {
+		return 0, fmt.Errorf("read hash count: %v", err)
+	}
+	if want := tlog.StoredHashCount(size); nhashes != want {
+		return 0, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
+	}
+	leaves := make([][]byte, len(batch))
+	for i, p := range batch {
+		leaves[i] = p.Leaf
+	}
+	hashes, err := audit.StoredHashes(ctx, size, leaves, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+		return readHashes(ctx, tx, indexes)
+	})
+	if err != nil {
+		return 0, err
+	}
+
+	insLeaf, err := tx.PrepareContext(ctx, `INSERT INTO leaves
+		(idx, leaf, time_ns, action, requester_agency, officer, holder_agency, subject, legal_basis, outcome, record_type)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer insLeaf.Close()
+	insAgency, err := tx.PrepareContext(ctx, "INSERT OR IGNORE INTO leaf_agencies (agency, idx) VALUES (?, ?)")
+	if err != nil {
+		return 0, err
+	}
+	defer insAgency.Close()
+	insHash, err := tx.PrepareContext(ctx, "INSERT INTO hashes (idx, hash) VALUES (?, ?)")
+	if err != nil {
+		return 0, err
+	}
+	defer insHash.Close()
+	insInbox, err := tx.PrepareContext(ctx, `INSERT INTO inbox
+		(recipient, audit_idx, kind, payload, created_ns, expires_ns) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer insInbox.Close()
+
+	now := s.now().UnixNano()
+	for i, p := range batch {
+		idx := size + int64(i)
+		e := p.Entry
+		var requester, officer, holder, subject string
+		if e.Requester != nil {
+			requester, officer = e.Requester.Agency, e.Requester.Officer
+		}
+		if e.Holder != nil {
+			holder = e.Holder.Agency
+		}
+		if e.Subject != nil {
+			subject = e.Subject.Pseudonym
+		}
+		basis := e.ClaimedLegalBasis
+		if e.LegalBasis != nil {
+			basis = e.LegalBasis.ID
+		}
+		if _, err := insLeaf.ExecContext(ctx, idx, p.Leaf, e.Time.UnixNano(), e.Action,
+			null(requester), null(officer), null(holder), null(subject), null(basis),
+			e.Outcome, null(e.RecordType)); err != nil {
+			return 0, fmt.Errorf("insert leaf %d: %w", idx, err)
+		}
+		agencies := []string{requester, holder}
+		for _, r := range e.Recipients {
+			agencies = append(agencies, r.Agency)
+		}
+		for _, a := range agencies {
+			if a == "" {
+				continue
+			}
+			if _, err := insAgency.ExecContext(ctx, a, idx); err != nil {
+				return 0, fmt.Errorf("insert agencies of leaf %d: %w", idx, err)
+			}
+		}
+		for _, d := range p.Deliveries {
+			var expires any
+			if !d.Expires.IsZero() {
+				expires = d.Expires.UnixNano()
+			}
+			payload := d.Payload
+			if payload == nil {
+				payload = []byte{}
+			}
+			if _, err := insInbox.ExecContext(ctx, d.Recipient, idx, d.Kind, payload, now, expires); err != nil {
+				return 0, fmt.Errorf("insert delivery of leaf %d: %w", idx, err)
+			}
+		}
+	}
+	base := tlog.StoredHashIndex(0, size)
+	for i, h := range hashes {
+		if _, err := insHash.ExecContext(ctx, base+int64(i), h[:]); err != nil {
+			return 0, fmt.Errorf("insert hash %d: %w", base+int64(i), err)
+		}
+	}
+	return size, nil
+}
+
+// null maps "" to SQL NULL.
+func null(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// readHashes reads stored hashes in chunks that fit SQLite's parameter limit.
+func readHashes(ctx context.Context, q querier, indexes []int64) ([]tlog.Hash, error) {
+	found := make(map[int64]tlog.Hash, len(indexes))
+	for chunk := range slices.Chunk(indexes, 500) {
+		args := make([]any, len(chunk))
+		for i, x := range chunk {
+			args[i] = x
+		}
+		rows, err := q.QueryContext(ctx, "SELECT idx, hash FROM hashes WHERE idx IN (?"+strings.Repeat(", ?", len(chunk)-1)+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: read hashes: %w", err)
+		}
+		for rows.Next() {
+			var idx int64
+			var b []byte
+			if err := rows.Scan(&idx, &b); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlite: read hashes: %w", err)
+			}
+			if len(b) != tlog.HashSize {
+				rows.Close()
+				return nil, fmt.Errorf("sqlite: read hashes: hash %d has %d bytes", idx, len(b))
+			}
+			found[idx] = tlog.Hash(b)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("sqlite: read hashes: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlite: read hashes: %w", err)
+		}
+	}
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, ok := found[x]
+		if !ok {
+			return nil, fmt.Errorf("sqlite: read hashes: hash %d not stored", x)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// Size returns the number of leaves.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM leaves").Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: size: %w", err)
+	}
+	return n, nil
+}
+
+// ReadHashes returns the stored hashes at the given storage indexes.
+func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	return readHashes(ctx, s.r, indexes)
+}
+
+// ReadLeaves returns the leaves with indexes in [start, end).
+func (s *Store) ReadLeaves(ctx context.Context, start, end int64) ([][]byte, error) {
+	if start < 0 || end < start {
+		return nil, fmt.Errorf("sqlite: read leaves: invalid range [%d, %d)", start, end)
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT idx, leaf FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx", start, end)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read leaves: %w", err)
+	}
+	defer rows.Close()
+	leaves := make([][]byte, 0, min(end-start, 1<<16))
+	for rows.Next() {
+		var idx int64
+		var leaf []byte
+		if err := rows.Scan(&idx, &leaf); err != nil {
+			return nil, fmt.Errorf("sqlite: read leaves: %w", err)
+		}
+		if idx != start+int64(len(leaves)) {
+			return nil, fmt.Errorf("sqlite: read leaves: leaf %d missing", start+int64(len(leaves)))
+		}
+		leaves = append(leaves, leaf)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read leaves: %w", err)
+	}
+	if int64(len(leaves)) != end-start {
+		return nil, fmt.Errorf("sqlite: read leaves: [%d, %d) extends past the end of the log (size %d)", start, end, start+int64(len(leaves)))
+	}
+	return leaves, nil
+}
+
+// Query returns the records matching f in index order.
+func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	add("idx >= ?", max(f.Start, 0))
+	if !f.From.IsZero() {
+		add("time_ns >= ?", f.From.UnixNano())
+	}
+	if !f.To.IsZero() {
+		add("time_ns < ?", f.To.UnixNano())
+	}
+	if f.Agency != "" {
+		add("idx IN (SELECT idx FROM leaf_agencies WHERE agency = ?)", f.Agency)
+	}
+	for _, c := range []struct{ col, val string }{
+		{"officer", f.Officer},
+		{"subject", f.Subject},
+		{"legal_basis", f.LegalBasis},
+		{"outcome", f.Outcome},
+		{"record_type", f.RecordType},
+		{"action", f.Action},
+	} {
+		if c.val != "" {
+			add(c.col+" = ?", c.val)
+		}
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, "SELECT idx, leaf FROM leaves WHERE "+strings.Join(where, " AND ")+" ORDER BY idx LIMIT ?", args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: query: %w", err)
+	}
+	defer rows.Close()
+	var recs []audit.Record
+	for rows.Next() {
+		var r audit.Record
+		if err := rows.Scan(&r.Index, &r.Leaf); err != nil {
+			return nil, fmt.Errorf("sqlite: query: %w", err)
+		}
+		if r.Entry, err = audit.Unmarshal(r.Leaf); err != nil {
+			return nil, fmt.Errorf("sqlite: query: leaf %d: %v", r.Index, err)
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: query: %w", err)
+	}
+	return recs, nil
+}
+
+// SaveCheckpoint stores a signed checkpoint, keeping an existing one of the
+// same size.
+func (s *Store) SaveCheckpoint(ctx context.Context, size int64, note []byte) error {
+	if size < 0 || len(note) == 0 {
+		return fmt.Errorf("sqlite: save checkpoint: invalid size %d or empty note", size)
+	}
+	if _, err := s.w.ExecContext(ctx, "INSERT INTO checkpoints (size, note, created_ns) VALUES (?, ?, ?) ON CONFLICT (size) DO NOTHING",
+		size, note, s.now().UnixNano()); err != nil {
+		return fmt.Errorf("sqlite: save checkpoint: %w", err)
+	}
+	return nil
+}
+
+// LatestCheckpoint returns the stored checkpoint with the largest size, or
+// nil if there is none.
+func (s *Store) LatestCheckpoint(ctx context.Context) (size int64, note []byte, err error) {
+	err = s.r.QueryRowContext(ctx, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").Scan(&size, &note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("sqlite: latest checkpoint: %w", err)
+	}
+	return size, note, nil
+}
+
+// Inbox returns up to limit unacknowledged, unexpired items for agency with
+// a cursor greater than after, oldest first.
+func (s *Store) Inbox(ctx context.Context, agency string, after int64, limit int) ([]audit.InboxItem, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT cursor, recipient, audit_idx, kind, payload, created_ns, expires_ns
+		FROM inbox
+		WHERE recipient = ? AND cursor > ? AND acked_ns IS NULL AND (expires_ns IS NULL OR expires_ns > ?)
+		ORDER BY cursor LIMIT ?`, agency, after, s.now().UnixNano(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: inbox: %w", err)
+	}
+	defer rows.Close()
+	var items []audit.InboxItem
+	for rows.Next() {
+		var it audit.InboxItem
+		var created int64
+		var expires sql.NullInt64
+		if err := rows.Scan(&it.Cursor, &it.Recipient, &it.AuditIndex, &it.Kind, &it.Payload, &created, &expires); err != nil {
+			return nil, fmt.Errorf("sqlite: inbox: %w", err)
+		}
+		it.Created = time.Unix(0, created).UTC()
+		if expires.Valid {
+			it.Expires = time.Unix(0, expires.Int64).UTC()
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: inbox: %w", err)
+	}
+	return items, nil
+}
+
+// Ack acknowledges agency's items up to and including cursor, and drops
+// their payloads.
+func (s *Store) Ack(ctx context.Context, agency string, cursor int64) error {
+	if _, err := s.w.ExecContext(ctx, `UPDATE inbox SET acked_ns = ?, payload = X''
+		WHERE recipient = ? AND cursor <= ? AND acked_ns IS NULL`, s.now().UnixNano(), agency, cursor); err != nil {
+		return fmt.Errorf("sqlite: ack: %w", err)
+	}
+	return nil
+}
