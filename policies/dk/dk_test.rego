@@ -1,0 +1,187 @@
+# Tests of the Danish pack with the shared rules. Run: go tool opa test policies/
+package liaison_test.jurisdictions.dk
+
+# A prison tells the local police about a release (demo scenario a).
+release_notice := {
+	"action": "disclose",
+	"time": "2026-11-26T10:00:00Z",
+	"requester": {
+		"agency": "dk-prison-east", "kind": "prison", "jurisdiction": "DK",
+		"officer": {"id": "dk-officer-17", "roles": ["release_officer"], "clearance": "confidential"},
+	},
+	"holder": {"agency": "dk-prison-east", "kind": "prison", "jurisdiction": "DK"},
+	"recipient": {"agency": "dk-police-aarhus", "kind": "police", "jurisdiction": "DK"},
+	"subject": {
+		"category": "convicted", "in_custody": true, "release_date": "2026-12-15",
+		"probation_until": "", "municipality": "Aarhus",
+	},
+	"record_type": "release_notice",
+	"purpose": "risk_management",
+	"claimed_legal_basis": "",
+	"justification": "Release scheduled; local police to plan the first weeks.",
+}
+
+# with_ returns release_notice with the top-level fields in patch replaced.
+with_(patch) := object.union(release_notice, patch)
+
+decide(inp) := d if {
+	d := data.liaison.decision with input as inp
+}
+
+codes(d) := [r.code | some r in d.reasons]
+
+test_release_notice_to_police_is_disclosed_under_ksp if {
+	d := decide(release_notice)
+	d.outcome == "disclose"
+	d.legal_basis.id == "dk.rpl.115.stk1.nr3"
+	d.legal_basis.valid_until == "2027-12-15"
+	"DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION" in d.conditions
+	d.pseudonym_domain == "dk-police-aarhus/risk_management"
+	"direct_identifier" in d.fields.keep
+}
+
+test_criminal_investigation_is_prohibited_by_stk2 if {
+	d := decide(with_({"purpose": "criminal_investigation"}))
+	d.outcome == "deny"
+	codes(d) == ["PURPOSE_PROHIBITED"]
+	contains(d.reasons[0].message, "§ 115, stk. 2")
+	not d.legal_basis
+}
+
+test_criminal_investigation_is_prohibited_even_as_hit_only if {
+	d := decide(object.union(with_({"action": "match", "purpose": "criminal_investigation"}), {
+		"requester": object.union(release_notice.requester, {"agency": "dk-police-aarhus", "kind": "police"}),
+	}))
+	d.outcome == "deny"
+	codes(d) == ["PURPOSE_PROHIBITED"]
+}
+
+test_every_basis_carries_the_stk2_condition if {
+	every id, b in data.liaison.jurisdictions.dk.bases {
+		startswith(id, "dk.rpl.115.")
+		"DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION" in b.conditions
+	}
+}
+
+test_every_basis_states_its_unverified_reading if {
+	every b in data.liaison.jurisdictions.dk.bases {
+		contains(b.assumption, "not checked against retsinformation.dk")
+	}
+}
+
+test_every_disclosure_carries_the_stk2_condition if {
+	inputs := [
+		release_notice,
+		with_({"record_type": "risk_assessment", "purpose": "resocialisation"}),
+		with_({"record_type": "exit_programme_status", "purpose": "family_support"}),
+	]
+	every inp in inputs {
+		d := decide(inp)
+		d.outcome == "disclose"
+		"DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION" in d.conditions
+	}
+}
+
+test_release_window_opens_180_days_before_release if {
+	d := decide(with_({"time": "2026-06-17T23:59:59Z"}))
+	d.outcome == "deny"
+	codes(d) == ["LEGAL_BASIS_NOT_YET_VALID", "PROBATION_END_UNKNOWN"]
+	decide(with_({"time": "2026-06-18T00:00:00Z"})).outcome == "disclose"
+}
+
+test_release_window_closes_365_days_after_release if {
+	decide(with_({"time": "2027-12-15T23:59:59Z"})).outcome == "disclose"
+	d := decide(with_({"time": "2027-12-16T00:00:00Z"}))
+	d.outcome == "deny"
+	"LEGAL_BASIS_EXPIRED" in codes(d)
+}
+
+test_supervision_basis_runs_until_probation_ends if {
+	on_probation := object.union(with_({"time": "2028-03-01T09:00:00Z"}), {"subject": object.union(
+		release_notice.subject,
+		{"in_custody": false, "probation_until": "2028-06-30"},
+	)})
+	d := decide(object.union(on_probation, {"record_type": "probation_measures"}))
+	d.outcome == "disclose"
+	d.legal_basis.id == "dk.rpl.115.stk1.nr3.supervision"
+	d.legal_basis.valid_until == "2028-06-30"
+}
+
+test_police_involvement_ends_with_probation if {
+	after := object.union(with_({"time": "2028-07-01T09:00:00Z", "record_type": "probation_measures"}), {"subject": object.union(
+		release_notice.subject,
+		{"in_custody": false, "probation_until": "2028-06-30"},
+	)})
+	d := decide(after)
+	d.outcome == "deny"
+	every code in codes(d) {
+		code == "LEGAL_BASIS_EXPIRED"
+	}
+	some r in d.reasons
+	contains(r.message, "ended on 2028-06-30")
+}
+
+test_claimed_basis_must_apply if {
+	d := decide(with_({"claimed_legal_basis": "dk.rpl.115.stk1.nr1"}))
+	d.outcome == "deny"
+	codes(d)[0] == "CLAIMED_BASIS_NOT_APPLICABLE"
+	"HOLDER_KIND_NOT_COVERED" in codes(d)
+}
+
+test_claimed_basis_is_used_when_it_applies if {
+	inp := object.union(with_({"claimed_legal_basis": "dk.rpl.115.stk1.nr3.supervision"}), {"subject": object.union(
+		release_notice.subject,
+		{"probation_until": "2028-06-30"},
+	)})
+	decide(inp).legal_basis.id == "dk.rpl.115.stk1.nr3.supervision"
+	decide(object.union(inp, {"claimed_legal_basis": ""})).legal_basis.id == "dk.rpl.115.stk1.nr3"
+}
+
+test_exit_ngo_gets_exit_programme_status_without_assessments if {
+	d := decide(object.union(with_({"record_type": "exit_programme_status", "purpose": "resocialisation"}), {
+		"recipient": {"agency": "dk-exit-ngo", "kind": "ngo", "jurisdiction": "DK"},
+	}))
+	d.outcome == "disclose"
+	d.legal_basis.id == "dk.rpl.115.stk3"
+	d.fields.keep == ["direct_identifier", "quasi_identifier", "operational"]
+}
+
+test_ngo_never_gets_police_observations_without_a_basis if {
+	d := decide(object.union(with_({"record_type": "police_observation"}), {
+		"recipient": {"agency": "dk-exit-ngo", "kind": "ngo", "jurisdiction": "DK"},
+	}))
+	d.outcome == "deny"
+	codes(d) == ["NO_LEGAL_BASIS", "CRIMINAL_OFFENCE_DATA"]
+}
+
+test_intelligence_has_no_section_115_basis if {
+	d := decide(object.union(release_notice, {"recipient": {"agency": "dk-pet", "kind": "intelligence", "jurisdiction": "DK"}}))
+	d.outcome == "deny"
+	codes(d) == ["NO_LEGAL_BASIS"]
+	contains(d.reasons[0].message, "with an intelligence service")
+}
+
+test_statistics_only_pseudonymised if {
+	d := decide(with_({"purpose": "statistics"}))
+	d.outcome == "pseudonymise"
+	d.fields.precision == "year"
+	d.fields.pseudonymise == ["direct_identifier"]
+	d.pseudonym_domain == "dk-police-aarhus/statistics"
+	codes(d) == ["PSEUDONYMISED_FOR_STATISTICS", "NO_LEGAL_BASIS"]
+}
+
+test_match_by_police_is_hit_only if {
+	d := decide(object.union(with_({"action": "match"}), {
+		"requester": object.union(release_notice.requester, {"agency": "dk-police-aarhus", "kind": "police"}),
+	}))
+	d.outcome == "hit_only"
+	d.legal_basis.id == "dk.rpl.115.stk1.nr3"
+	d.fields == {"keep": [], "generalise": [], "pseudonymise": []}
+	d.pseudonym_domain == "dk-police-aarhus/risk_management"
+}
+
+test_danish_law_does_not_reach_foreign_police if {
+	d := decide(object.union(release_notice, {"recipient": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL"}}))
+	d.outcome == "deny"
+	codes(d) == ["NO_LEGAL_BASIS"]
+}

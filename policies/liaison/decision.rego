@@ -1,0 +1,387 @@
+# METADATA
+# title: Liaison decision
+# description: >-
+#   data.liaison.decision answers one exchange: disclose, pseudonymise,
+#   hit_only or deny. The law of the holder's jurisdiction governs; it comes
+#   as data from a jurisdiction pack (package liaison.jurisdictions.<code>).
+#   The rules here are the same for every pack. See policies/README.md.
+# entrypoint: true
+package liaison
+
+# decision is the one answer for the input. It is defined for every input
+# (a malformed input is denied, never undefined) and has exactly one value:
+# the stages below are tried in order and the first that applies decides.
+decision := _result.decision
+
+# explain says how decision was reached, for `liaison policy simulate`:
+# the stage that decided, every legal basis of the pack with why it does
+# or does not apply, and every fallback rule.
+explain := {
+	"decision": _result.decision,
+	"stage": _result.stage,
+	"lines": _explain_lines,
+}
+
+# _result pairs the decision with the stage that produced it.
+_result := {"stage": "validation", "decision": _deny(_sorted(_invalid))} if {
+	count(_invalid) > 0
+} else := {"stage": "parties", "decision": _deny(_sorted(_party_reasons))} if {
+	count(_party_reasons) > 0
+} else := {"stage": "prohibition", "decision": _deny(_sorted(_prohibition_reasons))} if {
+	count(_prohibition_reasons) > 0
+} else := {"stage": "assessment_to_ngo", "decision": _deny([_assessment_to_ngo_reason])} if {
+	_assessment_to_ngo
+} else := {"stage": "claimed_basis", "decision": _deny(_claim_reasons)} if {
+	count(_claim_reasons) > 0
+} else := {"stage": "legal_basis", "decision": _basis_decision} if {
+	_chosen_basis_id
+} else := {"stage": "fallback", "decision": _fallback_decision} if {
+	_fallback_index
+} else := {"stage": "no_basis", "decision": _deny(_no_basis_reasons)}
+
+_sorted(s) := [x | some x in s]
+
+_reason(code, message) := {"code": code, "message": message}
+
+_no_fields := {"keep": [], "generalise": [], "pseudonymise": []}
+
+_deny(reasons) := {
+	"outcome": "deny",
+	"fields": _no_fields,
+	"conditions": [],
+	"reasons": reasons,
+}
+
+# ---------------------------------------------------------------------------
+# Stage 1: validation. Unknown or missing values deny.
+
+_missing_or(v, problem) := "is missing" if v == ""
+
+else := sprintf("%q %s", [v, problem])
+
+_invalid contains _reason("UNKNOWN_ACTION", sprintf(
+	"The action %s; it must be one of disclose, request, notify, match, translate or reidentify.",
+	[_missing_or(_action, "is not known")],
+)) if {
+	not _action in actions
+}
+
+_invalid contains _reason("INVALID_TIME", sprintf(
+	"The time of the request %s; it must be an RFC 3339 time such as 2026-11-26T10:00:00Z.",
+	[_missing_or(_time, "is not valid")],
+)) if {
+	not is_time(_time)
+}
+
+_invalid contains _reason("UNKNOWN_RECORD_TYPE", sprintf(
+	"The record type %s; it must be one of %s.",
+	[_missing_or(_record_type, "is not known"), concat(", ", sort(record_types))],
+)) if {
+	not _record_type in record_types
+}
+
+_invalid contains _reason("UNKNOWN_PURPOSE", sprintf(
+	"The purpose %s; it must be one of %s.",
+	[_missing_or(_purpose, "is not known"), concat(", ", sort(purposes))],
+)) if {
+	not _purpose in purposes
+}
+
+_invalid contains _reason("MISSING_AGENCY", sprintf("The %s agency is missing.", [role])) if {
+	some role, p in _parties
+	_str(p, "agency") == ""
+}
+
+_invalid contains _reason("UNKNOWN_AGENCY_KIND", sprintf(
+	"The kind of the %s agency %s; it must be one of %s.",
+	[role, _missing_or(kind, "is not known"), concat(", ", sort(agency_kinds))],
+)) if {
+	some role, p in _parties
+	kind := _str(p, "kind")
+	not kind in agency_kinds
+}
+
+_invalid contains _reason("UNKNOWN_JURISDICTION", sprintf(
+	"The jurisdiction of the %s agency %s; it must be one of %s.",
+	[role, _missing_or(j, "is not known"), concat(", ", sort(known_jurisdictions))],
+)) if {
+	some role, p in _parties
+	j := _str(p, "jurisdiction")
+	not j in known_jurisdictions
+}
+
+_invalid contains _reason("NO_JURISDICTION_PACK", sprintf(
+	"No rules for the law of %s are loaded, so Liaison cannot decide about a record held there.",
+	[_holder_jurisdiction],
+)) if {
+	_holder_jurisdiction in known_jurisdictions
+	not _pack
+}
+
+_invalid contains _reason("UNKNOWN_CLEARANCE", sprintf(
+	"The officer's clearance %q is not known; it must be one of %s.",
+	[_clearance, concat(", ", clearance_levels)],
+)) if {
+	not _clearance in clearance_levels
+}
+
+_invalid contains _reason("UNKNOWN_SUBJECT_CATEGORY", sprintf(
+	"The subject category %q is not known; it must be one of %s.",
+	[_category, concat(", ", sort(subject_categories))],
+)) if {
+	_category != ""
+	not _category in subject_categories
+}
+
+_invalid contains _reason("INVALID_DATE", sprintf(
+	"The subject's %s %q is not a date written YYYY-MM-DD.",
+	[name, d],
+)) if {
+	some name, d in {"release date": _release_date, "probation end date": _probation_until}
+	d != ""
+	not is_date(d)
+}
+
+_invalid contains _reason("INVALID_CASE", "The case must have an id, a list of member agencies and a lead agency that is a member.") if {
+	_case_given
+	not _case_valid
+}
+
+# ---------------------------------------------------------------------------
+# Stage 2: the parties must fit the action. An agency pushes (disclose,
+# notify) only what it holds, and pulls (request, match, translate,
+# reidentify) only for itself.
+
+_pushes := {"disclose", "notify"}
+
+_same_party(a, b) if {
+	_str(a, "agency") == _str(b, "agency")
+	_str(a, "kind") == _str(b, "kind")
+	_str(a, "jurisdiction") == _str(b, "jurisdiction")
+}
+
+_party_reasons contains _reason("REQUESTER_NOT_HOLDER", sprintf(
+	"Only the agency that holds a record can %s it; %s is not the holder %s.",
+	[_action, _str(_requester, "agency"), _str(_holder, "agency")],
+)) if {
+	_action in _pushes
+	not _same_party(_requester, _holder)
+}
+
+_party_reasons contains _reason("REQUESTER_NOT_RECIPIENT", sprintf(
+	"An agency can %s a record only for itself; %s is not the recipient %s.",
+	[_action, _str(_requester, "agency"), _str(_recipient, "agency")],
+)) if {
+	not _action in _pushes
+	not _same_party(_requester, _recipient)
+}
+
+# ---------------------------------------------------------------------------
+# Stage 3: what the holder's law forbids outright (e.g. DK § 115, stk. 2).
+
+_prohibition_applies(p) if {
+	_purpose in p.purposes
+	_action in object.get(p, "actions", actions)
+	_record_type in object.get(p, "record_types", record_types)
+}
+
+_prohibition_reasons contains _reason("PURPOSE_PROHIBITED", sprintf("%s (%s)", [p.message, p.citation])) if {
+	some p in _prohibitions
+	_prohibition_applies(p)
+}
+
+# ---------------------------------------------------------------------------
+# Stage 4: global rule. A risk assessment is an assessment, not a fact
+# (LED Art. 7), and never goes to an NGO, whatever a pack says.
+
+_assessment_to_ngo if {
+	_record_type == "risk_assessment"
+	_recipient_kind == "ngo"
+}
+
+_assessment_to_ngo_reason := _reason(
+	"ASSESSMENT_TO_NGO",
+	"Risk assessments are never shared with an NGO, in full or in part (assessments are not facts, LED Art. 7; criminal-offence data, GDPR Art. 10).",
+)
+
+# ---------------------------------------------------------------------------
+# Stage 5: a claimed legal basis must be one that applies.
+
+_claim_reasons := [_reason(
+	"UNKNOWN_LEGAL_BASIS",
+	sprintf("The claimed legal basis %q is not a basis of %s known to Liaison.", [_claimed, _law]),
+)] if {
+	_claimed != ""
+	not _bases[_claimed]
+} else := array.concat(
+	[_reason(
+		"CLAIMED_BASIS_NOT_APPLICABLE",
+		sprintf("The claimed legal basis %s (%s) does not cover this exchange.", [_claimed, _bases[_claimed].citation]),
+	)],
+	_sorted(_failures[_claimed]),
+) if {
+	_claimed != ""
+	not _claimed in _applicable
+} else := []
+
+# ---------------------------------------------------------------------------
+# Stage 6: a legal basis applies. The claimed one is used; without a claim,
+# the applicable basis with the lowest id.
+
+_chosen_basis_id := _claimed if {
+	_claimed in _applicable
+} else := min(_applicable) if {
+	_claimed == ""
+	count(_applicable) > 0
+}
+
+_basis_decision := d if {
+	id := _chosen_basis_id
+	b := _bases[id]
+	outcome := _capped("disclose")
+	fields := _outcome_fields(outcome, object.get(b, "fields", _full_fields))
+	d := {
+		"outcome": outcome,
+		"legal_basis": _legal_basis(id),
+		"fields": fields,
+		"pseudonym_domain": _pseudonym_domain,
+		"conditions": _conditions(object.get(b, "conditions", []), fields),
+		"reasons": array.concat(
+			[_reason("LEGAL_BASIS_APPLIES", sprintf("%s permits this exchange: %s.", [b.citation, object.get(b, "title", id)]))],
+			_field_notes(object.get(b, "fields", _full_fields)),
+		),
+	}
+}
+
+# _capped limits an outcome by the action: a match answers hit or no hit
+# and never carries content.
+_capped(outcome) := "hit_only" if {
+	_action == "match"
+	outcome_rank[outcome] < outcome_rank.hit_only
+} else := outcome
+
+_legal_basis(id) := object.union_n([
+	{"id": id, "citation": _bases[id].citation},
+	_optional("valid_until", object.get(_valid_until, id, "")),
+	_optional("assumption", object.get(_bases[id], "assumption", "")),
+])
+
+_optional(key, value) := {key: value} if value != ""
+
+else := {}
+
+# ---------------------------------------------------------------------------
+# Stage 7: no basis applies; the pack's fallback may allow pseudonymise or
+# hit_only. Criminal-offence data never reaches an NGO or social services
+# this way (GDPR Art. 10: only where a basis says so).
+
+_art10_blocks_fallback if {
+	_record_type in criminal_offence_record_types
+	_recipient_kind in gdpr_recipient_kinds
+}
+
+_fallback_applies(r) if {
+	r.outcome in {"pseudonymise", "hit_only"}
+	_action in r.actions
+	_purpose in r.purposes
+	_record_type in r.record_types
+	_recipient_kind in r.recipient_kinds
+	_holder_kind in object.get(r, "holder_kinds", agency_kinds)
+	_str(_recipient, "jurisdiction") in object.get(r, "recipient_jurisdictions", [_pack.code])
+}
+
+# _fallback_index is the applicable fallback rule with the most revealing
+# outcome, the first in the list among equals.
+_fallback_index := min(candidates)[1] if {
+	not _art10_blocks_fallback
+	candidates := {[outcome_rank[r.outcome], i] | some i, r in _fallback_rules; _fallback_applies(r)}
+	count(candidates) > 0
+}
+
+_fallback_decision := d if {
+	r := _fallback_rules[_fallback_index]
+	outcome := _capped(r.outcome)
+	fields := _outcome_fields(outcome, object.get(r, "fields", _default_pseudonymised_fields))
+	d := {
+		"outcome": outcome,
+		"fields": fields,
+		"pseudonym_domain": _pseudonym_domain,
+		"conditions": _conditions(object.get(r, "conditions", []), fields),
+		"reasons": array.concat(
+			array.concat([r.reason], _why_no_basis),
+			_field_notes(object.get(r, "fields", _default_pseudonymised_fields)),
+		),
+	}
+}
+
+# ---------------------------------------------------------------------------
+# Stage 8: deny. Say why as precisely as possible: a basis that covers the
+# exchange but whose conditions fail (expired, not a case member, ...) is
+# reported; otherwise there simply is no basis.
+
+_no_basis_reasons := array.concat(_why_no_basis, [_art10_reason]) if {
+	_art10_blocks_fallback
+} else := _why_no_basis
+
+_art10_reason := _reason("CRIMINAL_OFFENCE_DATA", sprintf(
+	"A %s is criminal-offence data; it reaches %s only where a legal basis names them (GDPR Art. 10).",
+	[replace(_record_type, "_", " "), _kind_noun(_recipient_kind)],
+))
+
+_why_no_basis := _sorted(near) if {
+	near := {r | some id in _near_miss; some r in _failures[id]}
+	count(near) > 0
+} else := [_reason("NO_LEGAL_BASIS", sprintf(
+	"No legal basis in %s lets %s share %s with %s for %s.",
+	[_law, _kind_noun(_holder_kind), _record_noun(_record_type), _kind_noun(_recipient_kind), _purpose_noun(_purpose)],
+))]
+
+_kind_noun(k) := object.get(
+	{
+		"police": "the police",
+		"probation": "the probation service",
+		"prison": "the prison service",
+		"social_services": "social services",
+		"local_authority": "a local authority",
+		"intelligence": "an intelligence service",
+		"ngo": "an NGO",
+	},
+	k, k,
+)
+
+_record_noun(t) := object.get(
+	{
+		"release_notice": "a release notice",
+		"risk_assessment": "a risk assessment",
+		"probation_measures": "probation measures",
+		"exit_programme_status": "an exit-programme status",
+		"family_contact": "a family contact record",
+		"case_plan": "a case plan",
+		"police_observation": "a police observation",
+	},
+	t, t,
+)
+
+_purpose_noun(p) := object.get(
+	{
+		"risk_management": "risk management",
+		"resocialisation": "resocialisation",
+		"maw_case_management": "multi-agency case management",
+		"family_support": "family support",
+		"criminal_investigation": "a criminal investigation",
+		"statistics": "statistics",
+	},
+	p, p,
+)
+
+# ---------------------------------------------------------------------------
+# Pseudonym domain: the case when the exchange happens inside a valid case
+# both requester and recipient belong to; otherwise the recipient agency
+# and purpose, so that one recipient can follow a person for one purpose
+# but not link across purposes.
+
+_pseudonym_domain := sprintf("case/%s", [_case_id]) if {
+	_case_valid
+	_str(_requester, "agency") in _case_members
+	_str(_recipient, "agency") in _case_members
+} else := sprintf("%s/%s", [_str(_recipient, "agency"), _purpose])

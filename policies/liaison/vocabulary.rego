@@ -1,0 +1,106 @@
+# Liaison shared vocabulary
+# The words every jurisdiction pack uses: actions, agency kinds, record
+# types, purposes, subject categories, clearance levels and field classes,
+# plus the checks of dates and times in the input. A value outside these
+# lists makes data.liaison.decision deny.
+package liaison
+
+# actions are what an agency can do through the gateway.
+actions := {"disclose", "request", "notify", "match", "translate", "reidentify"}
+
+# agency_kinds are the kinds of agency that take part.
+agency_kinds := {
+	"police", "probation", "prison", "social_services",
+	"local_authority", "intelligence", "ngo",
+}
+
+# record_types are the seven record types (protobuf messages under proto/).
+record_types := {
+	"release_notice", "risk_assessment", "probation_measures",
+	"exit_programme_status", "family_contact", "case_plan",
+	"police_observation",
+}
+
+# criminal_offence_record_types hold personal data relating to criminal
+# convictions and offences (GDPR Art. 10). They reach NGOs and social
+# services only where a legal basis names that recipient kind.
+criminal_offence_record_types := {"police_observation", "probation_measures", "risk_assessment"}
+
+# gdpr_recipient_kinds are the recipient kinds that are not competent
+# authorities under the Law Enforcement Directive, so GDPR Art. 10 applies.
+gdpr_recipient_kinds := {"ngo", "social_services"}
+
+# purposes are the purposes an exchange can serve.
+purposes := {
+	"risk_management", "resocialisation", "maw_case_management",
+	"family_support", "criminal_investigation", "statistics",
+}
+
+# subject_categories describe the person a record is about. An empty
+# category means "unknown" and is allowed; bases that need a category fail.
+subject_categories := {"convicted", "suspect", "victim", "other"}
+
+# clearance_levels are the officer clearance levels, lowest first. An empty
+# clearance counts as "none".
+clearance_levels := ["none", "restricted", "confidential", "secret", "top_secret"]
+
+# clearance_rank maps a clearance level to its position in clearance_levels.
+clearance_rank := {c: i | some i, c in clearance_levels}
+
+# field_classes are the classes the protobuf schema annotates fields with.
+field_classes := {
+	"direct_identifier", "quasi_identifier", "sensitive",
+	"assessment", "operational", "free_text",
+}
+
+# known_jurisdictions are the jurisdiction codes an agency may carry: the
+# design's list plus the code of every loaded pack.
+known_jurisdictions := {"DK", "NL", "BE", "FR", "DE-BY", "DE-NI"} | {p.code | some p in data.liaison.jurisdictions}
+
+# outcome_rank orders outcomes from most to least revealing.
+outcome_rank := {"disclose": 0, "pseudonymise": 1, "hit_only": 2, "deny": 3}
+
+# is_date is true if s is a real calendar date written YYYY-MM-DD between
+# the years 1900 and 2199. Checking it here means time.parse_ns never fails.
+is_date(s) if {
+	is_string(s)
+	regex.match(`^(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$`, s)
+	y := to_number(substring(s, 0, 4))
+	m := to_number(substring(s, 5, 2))
+	d := to_number(substring(s, 8, 2))
+	m >= 1
+	m <= 12
+	d >= 1
+	d <= _days_in_month(y, m)
+}
+
+# is_time is true if s is an RFC 3339 date-time ("2026-11-26T10:00:00Z",
+# optional fraction, "Z" or "+01:00") that time.parse_rfc3339_ns accepts.
+is_time(s) if {
+	is_string(s)
+	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`, s)
+	is_date(substring(s, 0, 10))
+}
+
+# date_ns is midnight UTC at the start of the date s (YYYY-MM-DD).
+date_ns(s) := time.parse_ns("2006-01-02", s) if is_date(s)
+
+# format_date writes ns as YYYY-MM-DD (UTC).
+format_date(ns) := sprintf("%04d-%02d-%02d", time.date(ns))
+
+# day_ns is one day in nanoseconds.
+day_ns := ((24 * 60) * 60) * 1000000000
+
+_month_days := [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+_days_in_month(y, m) := 29 if {
+	m == 2
+	_leap_year(y)
+} else := _month_days[m - 1]
+
+_leap_year(y) if {
+	y % 4 == 0
+	y % 100 != 0
+}
+
+_leap_year(y) if y % 400 == 0
