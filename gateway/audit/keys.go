@@ -34,7 +34,7 @@ func VerifierKey(skey string) (string, error) {
 		return "", fmt.Errorf("audit: verifier key: %v", err)
 	}
 	// NewSigner accepted it, so it is PRIVATE+KEY+name+hash+base64(alg||seed).
-	parts := strings.Split(skey, "+")
+	parts := strings.SplitN(skey, "+", 5)
 	raw, err := base64.StdEncoding.DecodeString(parts[4])
 	if err != nil || len(raw) != 1+ed25519.SeedSize {
 		return "", errors.New("audit: verifier key: not an Ed25519 signer key")
