@@ -1,0 +1,11 @@
+// Package authn turns a caller's credentials into a [Caller]: the agency
+// proven by its mTLS client certificate and the officer proven by a JWT that
+// the agency's own identity provider signed. The two must agree: the token's
+// issuer must be the issuer registered for the agency the certificate names.
+//
+// Keys are loaded when agencies are set (SetAgencies), never on the request
+// path. Tokens are verified with golang-jwt/jwt/v5 under strict options: the
+// algorithm must be on the agency's allow-list (never none, never HMAC),
+// exp is required, aud must name the gateway, kid is looked up only among
+// the agency's configured keys, and jku, x5u and embedded keys are ignored.
+package authn

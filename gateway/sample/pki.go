@@ -1,0 +1,116 @@
+package sample
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+)
+
+// TrustDomain is the SPIFFE trust domain of the sample PKI.
+const TrustDomain = "liaison.test"
+
+// IssuerName is the iss of a sample agency's tokens.
+func IssuerName(agency string) string { return "https://idp.sample.invalid/" + agency }
+
+// IssuerKid is the kid of a sample agency's token key.
+func IssuerKid(agency string) string { return agency + "-1" }
+
+// A PKI is the sample agencies' development PKI, laid out in a folder:
+// ca.pem, gateway.pem/.key, agencies/<id>.pem/.key, issuers/<id>.key and
+// .jwks.json, and registry.yaml.
+type PKI struct {
+	Dir       string
+	CA        *devpki.Authority
+	Issuers   map[string]*devpki.Issuer
+	Registry  string // registry.yaml
+	Providers map[string]string
+}
+
+// Path joins parts to the PKI folder.
+func (p *PKI) Path(parts ...string) string {
+	return filepath.Join(append([]string{p.Dir}, parts...)...)
+}
+
+// WritePKI creates a CA, the gateway's and every sample agency's
+// certificate and issuer key, and a registry file that names the holders'
+// provider addresses.
+func WritePKI(dir string, providers map[string]string) (*PKI, error) {
+	ca, err := devpki.NewAuthority(TrustDomain)
+	if err != nil {
+		return nil, err
+	}
+	p := &PKI{Dir: dir, CA: ca, Issuers: map[string]*devpki.Issuer{}, Registry: filepath.Join(dir, "registry.yaml"), Providers: providers}
+	if err := devpki.WriteFile(dir, "ca.pem", ca.CertPEM, 0o644); err != nil {
+		return nil, err
+	}
+	gw, err := ca.Issue(ca.GatewayIdentity(), 30*24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	if err := writePair(dir, "gateway", gw); err != nil {
+		return nil, err
+	}
+	var reg gateway.RegistryFile
+	for _, a := range SampleAgencies {
+		leaf, err := ca.Issue(ca.AgencyIdentity(a.ID), 30*24*time.Hour)
+		if err != nil {
+			return nil, err
+		}
+		if err := writePair(p.Path("agencies"), a.ID, leaf); err != nil {
+			return nil, err
+		}
+		iss, err := devpki.NewIssuer(IssuerName(a.ID), IssuerKid(a.ID))
+		if err != nil {
+			return nil, err
+		}
+		p.Issuers[a.ID] = iss
+		kb, err := iss.MarshalIssuerKey()
+		if err != nil {
+			return nil, err
+		}
+		if err := devpki.WriteFile(p.Path("issuers"), a.ID+".key", kb, 0o600); err != nil {
+			return nil, err
+		}
+		jwks, err := authn.MarshalJWKS(iss.PublicKeys())
+		if err != nil {
+			return nil, err
+		}
+		if err := devpki.WriteFile(p.Path("issuers"), a.ID+".jwks.json", jwks, 0o644); err != nil {
+			return nil, err
+		}
+		reg.Agencies = append(reg.Agencies, gateway.AgencyFile{
+			ID: a.ID, Name: a.Name, Kind: a.Kind, Jurisdiction: a.Jurisdiction,
+			CertificateIdentity: ca.AgencyIdentity(a.ID),
+			Issuer:              IssuerName(a.ID),
+			JWKSFile:            filepath.Join("issuers", a.ID+".jwks.json"),
+			Algorithms:          []string{"EdDSA"},
+			MaxTokenLifetime:    "1h",
+			Provider:            providers[a.ID],
+		})
+	}
+	for _, c := range SampleCases {
+		reg.Cases = append(reg.Cases, gateway.CaseFile{ID: c.ID, Lead: c.Lead, Members: c.Members})
+	}
+	b, err := yaml.Marshal(reg)
+	if err != nil {
+		return nil, err
+	}
+	header := "# Agency registry written by `liaison dev pki` for the sample agencies.\n# Edit and the gateway reloads it; see README.md, \"Onboarding an agency\".\n"
+	if err := os.WriteFile(p.Registry, append([]byte(header), b...), 0o644); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func writePair(dir, name string, l *devpki.Leaf) error {
+	if err := devpki.WriteFile(dir, name+".pem", l.CertPEM, 0o644); err != nil {
+		return err
+	}
+	return devpki.WriteFile(dir, name+".key", l.KeyPEM, 0o600)
+}
