@@ -1,8 +1,10 @@
 package sqlite_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/audittest"
@@ -20,4 +22,47 @@ func TestStore(t *testing.T) {
 			return s
 		}
 	})
+}
+
+func TestOpenRejectsNonFiles(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:audit.db?mode=memory"} {
+		if s, err := sqlite.Open(t.Context(), path); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) = nil error, want an error", path)
+		}
+	}
+}
+
+// TestOpenOddPath checks that the path is escaped into the SQLite URI:
+// characters that mean something in a URI land in the file name.
+func TestOpenOddPath(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a b?c#d%20e.db")
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(%q) = %v", path, err)
+	}
+	defer s.Close()
+	if _, err := s.Append(t.Context(), []audit.Pending{pendingEntry(t)}); err != nil {
+		t.Fatalf("Append() = %v", err)
+	}
+	for _, name := range []string{path, path + "-wal"} {
+		if _, err := os.Stat(name); err != nil {
+			t.Errorf("Stat(%q) = %v; want the database in WAL mode at exactly that path", name, err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) > 3 { // the database, -wal and -shm
+		t.Errorf("directory holds %d files, want the database, its -wal and -shm only", len(entries))
+	}
+}
+
+func pendingEntry(t *testing.T) audit.Pending {
+	t.Helper()
+	e := &audit.Entry{Time: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Action: "disclose", Outcome: "deny"}
+	leaf, err := e.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return audit.Pending{Leaf: leaf, Entry: e}
 }
