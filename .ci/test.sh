@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README gives it (make test) and CI runs it:
+# formatting and vet, the protos (lint and a no-diff regeneration), the Rego
+# under the stock opa tools, the Go tests, and the demo.
+#
+# Tools and caches live in $LIAISON_CACHE (default ~/.cache/liaison), so
+# that a second run on the same machine downloads and builds nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CACHE="${LIAISON_CACHE:-$HOME/.cache/liaison}"
+mkdir -p "$CACHE"
+start=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$*" "$(($(date +%s) - start))"; }
+
+step "tools: buf"
+. .ci/tools.sh
+ensure_buf
+
+step "gofmt"
+unformatted=$(git ls-files -z -- '*.go' | xargs -0 gofmt -l)
+if [ -n "$unformatted" ]; then
+  echo "not gofmt'd:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "buf lint"
+"$BUF" lint
+
+step "buf generate: the committed code must match the protos"
+"$BUF" generate
+if [ -n "$(git status --porcelain -- proto)" ]; then
+  echo "generated code differs from what is committed; run make generate and commit:"
+  git status --porcelain -- proto
+  git diff --stat -- proto
+  exit 1
+fi
+
+step "opa fmt, check --strict, test (stock opa, pinned in go.mod)"
+fmt_out=$(go tool opa fmt --list policies/)
+if [ -n "$fmt_out" ]; then
+  echo "not opa fmt'd:"; echo "$fmt_out"; exit 1
+fi
+go tool opa check --strict policies/
+go tool opa test policies/
+
+step "go test"
+go test -count=1 ./...
+
+step "demo"
+go run ./cmd/liaison demo
+
+step "all checks passed"

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("liaison demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "", "data `directory` (kept afterwards); empty means a temporary one, removed at the end")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	d := &demo{out: stdout, start: time.Now()}
+	if *dir == "" {
+		tmp, err := os.MkdirTemp("", "liaison-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		*dir = tmp
+	} else if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return err
+	}
+	return d.run(ctx, *dir)
+}
+
+type demo struct {
+	out   io.Writer
+	start time.Time
+	pki   *sample.PKI
+	gw    *runningGateway
+}
+
+func (d *demo) say(format string, args ...any) {
+	fmt.Fprintf(d.out, "%8s  %s\n", fmt.Sprintf("+%.2fs", time.Since(d.start).Seconds()), fmt.Sprintf(format, args...))
+}
+
+func (d *demo) detail(format string, args ...any) {
+	fmt.Fprintf(d.out, "%8s      %s\n", "", fmt.Sprintf(format, args...))
+}
+
+func (d *demo) run(ctx context.Context, dir string) error {
+	fmt.Fprintln(d.out, "Liaison demo: the embedded default (SQLite audit log, local key file, embedded policies, sample agencies)")
+	fmt.Fprintln(d.out, "Every person below is invented.")
+	fmt.Fprintln(d.out)
+
+	// Sample holders listen first, so that the registry can name them.
+	fx, err := sample.ParseFixtures(sample.Sample())
+	if err != nil {
+		return err
+	}
+	listeners := map[string]net.Listener{}
+	providers := map[string]string{}
+	for _, a := range sample.SampleAgencies {
+		if !a.Holder {
+			continue
+		}
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		listeners[a.ID], providers[a.ID] = lis, lis.Addr().String()
+	}
+	d.pki, err = sample.WritePKI(filepath.Join(dir, "pki"), providers)
+	if err != nil {
+		return err
+	}
+	d.say("setup   development CA, certificates and token issuers for %d sample agencies in %s", len(sample.SampleAgencies), d.pki.Dir)
+	for id, lis := range listeners {
+		srv, err := fx.NewServer(id, d.pki.CA.GatewayIdentity())
+		if err != nil {
+			return err
+		}
+		tc, err := mtlsServerConfig(d.pki.Path("agencies", id+".pem"), d.pki.Path("agencies", id+".key"), d.pki.Path("ca.pem"))
+		if err != nil {
+			return err
+		}
+		gs := srv.Register(credentials.NewTLS(tc))
+		go gs.Serve(lis)
+		defer gs.Stop()
+		d.say("setup   sample holder %-16s serves synthetic records on %s (mTLS)", id, lis.Addr())
+	}
+
+	logFile, err := os.Create(filepath.Join(dir, "gateway.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	d.gw, err = startGateway(ctx, gatewayOptions{
+		Listen:    "127.0.0.1:0",
+		Registry:  d.pki.Registry,
+		TLSCert:   d.pki.Path("gateway.pem"),
+		TLSKey:    d.pki.Path("gateway.key"),
+		ClientCAs: []string{d.pki.Path("ca.pem")},
+		AuditDB:   filepath.Join(dir, "audit.db"),
+		AuditKey:  filepath.Join(dir, "audit-signer.key"),
+		AuditName: "demo.liaison.test",
+		Keys:      filepath.Join(dir, "pseudonym-keys.json"),
+		Audience:  "liaison",
+		Logger:    slog.New(slog.NewJSONHandler(logFile, nil)),
+	})
+	if err != nil {
+		return err
+	}
+	defer d.gw.Stop()
+	d.say("setup   gateway on %s: TLS 1.3, client certificates required, policies embedded", d.gw.Addr)
+	d.detail("audit log %s, gateway log %s", filepath.Join(dir, "audit.db"), logFile.Name())
+	fmt.Fprintln(d.out)
+
+	if err := d.releaseNotice(ctx, fx); err != nil {
+		return err
+	}
+	if err := d.riskAssessment(ctx, "nl-police-rotterdam", "insp.de.vries", "police", liaisonv1.Outcome_OUTCOME_PSEUDONYMISE); err != nil {
+		return err
+	}
+	if err := d.riskAssessment(ctx, "nl-ngo-exit", "mentor.jansen", "ngo", liaisonv1.Outcome_OUTCOME_DENY); err != nil {
+		return err
+	}
+	return d.auditTrail(ctx)
+}
+
+// client dials the gateway as an officer of a sample agency.
+func (d *demo) client(agency, officer string, roles []string, clearance string) (*grpc.ClientConn, error) {
+	cert, err := tls.LoadX509KeyPair(d.pki.Path("agencies", agency+".pem"), d.pki.Path("agencies", agency+".key"))
+	if err != nil {
+		return nil, err
+	}
+	tok, err := d.pki.Issuers[agency].Mint(devpki.TokenSpec{Officer: officer, Roles: roles, Clearance: clearance, Audience: "liaison"})
+	if err != nil {
+		return nil, err
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: d.pki.CA.Pool()}
+	return grpc.NewClient(d.gw.Addr, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(bearerToken(tok)))
+}
+
+// bearerToken sends an officer token with every call, over TLS only.
+type bearerToken string
+
+func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(t)}, nil
+}
+
+func (bearerToken) RequireTransportSecurity() bool { return true }
+
+func (d *demo) releaseNotice(ctx context.Context, fx *sample.Fixtures) error {
+	fmt.Fprintln(d.out, "1. Denmark: the prison service tells Aarhus police of an upcoming release")
+	rec, attrs, ok := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	if !ok {
+		return errors.New("demo: sample release notice missing")
+	}
+	conn, err := d.client("dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	d.say("dk-prison-east      -> Disclose release_notice to dk-police-aarhus, purpose risk_management")
+	resp, err := liaisonv1.NewExchangeClient(conn).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		Justification: "Release on 15 December: local police must know before release (KSP co-operation).",
+	})
+	if err != nil {
+		return fmt.Errorf("demo: disclose: %v", err)
+	}
+	r := resp.GetResults()[0]
+	if r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		return fmt.Errorf("demo: release notice outcome %v, want DISCLOSE", r.GetOutcome())
+	}
+	d.say("gateway             DISCLOSED under %s, audit entry #%d", r.GetLegalBasis().GetId(), r.GetAuditIndex())
+	d.detail("citation:   %s", r.GetLegalBasis().GetCitation())
+	d.detail("conditions: %s", strings.Join(r.GetConditions(), ", "))
+
+	pol, err := d.client("dk-police-aarhus", "pi.soerensen", []string{"case_officer"}, "confidential")
+	if err != nil {
+		return err
+	}
+	defer pol.Close()
+	stream, err := liaisonv1.NewExchangeClient(pol).Subscribe(ctx, &liaisonv1.SubscribeRequest{})
+	if err != nil {
+		return err
+	}
+	item, err := stream.Recv()
+	if err != nil {
+		return fmt.Errorf("demo: police inbox: %v", err)
+	}
+	rn := item.GetReleased().GetRecord().GetReleaseNotice()
+	d.say("dk-police-aarhus    <- inbox item %d from %s: release on %s from %s to %s", item.GetCursor(), item.GetSender(),
+		rn.GetReleaseDate(), rn.GetFacility(), rn.GetDestination().GetMunicipality())
+	d.detail("fields received: %s", strings.Join(item.GetReleased().GetFields(), " "))
+	if _, err := liaisonv1.NewExchangeClient(pol).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()}); err != nil {
+		return err
+	}
+	fmt.Fprintln(d.out)
+	return nil
+}
+
+func (d *demo) riskAssessment(ctx context.Context, agency, officer, kind string, want liaisonv1.Outcome) error {
+	if want == liaisonv1.Outcome_OUTCOME_DENY {
+		fmt.Fprintln(d.out, "3. Netherlands: an exit-programme NGO asks probation for the same risk assessment")
+	} else {
+		fmt.Fprintln(d.out, "2. Netherlands: Rotterdam police ask probation for a risk assessment, outside any Safety House case")
+	}
+	conn, err := d.client(agency, officer, []string{"case_officer"}, "restricted")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	d.say("%-19s -> Request risk_assessment from nl-probation, purpose risk_management", agency)
+	resp, err := liaisonv1.NewExchangeClient(conn).Request(ctx, &liaisonv1.RequestRequest{
+		Holder: "nl-probation", SubjectId: "SYN-NL-0001",
+		RecordType:    liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT,
+		Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		Justification: "Planning contact after a reported meeting with a known recruiter.",
+	})
+	if want == liaisonv1.Outcome_OUTCOME_DENY {
+		st := status.Convert(err)
+		if st.Code() != codes.PermissionDenied {
+			return fmt.Errorf("demo: NGO request: got %v, want PermissionDenied", err)
+		}
+		reason := ""
+		for _, det := range st.Details() {
+			if ei, ok := det.(*errdetails.ErrorInfo); ok {
+				reason = ei.GetReason()
+			}
+		}
+		d.say("gateway             DENIED (%s, %s): %s", st.Code(), reason, st.Message())
+		fmt.Fprintln(d.out)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("demo: request: %v", err)
+	}
+	rel := resp.GetReleased()
+	if rel.GetOutcome() != want {
+		return fmt.Errorf("demo: risk assessment outcome %v, want %v", rel.GetOutcome(), want)
+	}
+	ra := rel.GetRecord().GetRiskAssessment()
+	d.say("gateway             PSEUDONYMISED (no legal basis outside a case), audit entry #%d", rel.GetAuditIndex())
+	d.detail("subject:    %s (pseudonym in domain %q; name and address removed)", rel.GetSubjectPseudonym(), rel.GetPseudonymDomain())
+	d.detail("assessment: %v, level %v, assessed %s (an assessment, not a fact: %v)", ra.GetTool(), ra.GetLevel(), ra.GetAssessedOn(), rel.GetAssessment())
+	d.detail("fields:     %s", strings.Join(rel.GetFields(), " "))
+	if len(rel.GetConditions()) > 0 {
+		d.detail("conditions: %s", strings.Join(rel.GetConditions(), ", "))
+	}
+	fmt.Fprintln(d.out)
+	return nil
+}
+
+func (d *demo) auditTrail(ctx context.Context) error {
+	fmt.Fprintln(d.out, "4. The audit log: what an auditor sees, and its proof")
+	conn, err := d.client("dk-prison-east", "dpo.kristensen", []string{"auditor"}, "confidential")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ac := liaisonv1.NewAuditClient(conn)
+	resp, err := ac.Query(ctx, &liaisonv1.QueryRequest{Limit: 1000})
+	if err != nil {
+		return fmt.Errorf("demo: audit query: %v", err)
+	}
+	d.say("auditor             -> Query: %d entries (the query itself is the last)", len(resp.GetEntries()))
+	var leaves [][]byte
+	for _, e := range resp.GetEntries() {
+		leaves = append(leaves, []byte(e.GetJson()))
+		ent, err := audit.Unmarshal([]byte(e.GetJson()))
+		if err != nil {
+			return err
+		}
+		d.detail("#%d %s", e.GetIndex(), describeEntry(ent))
+	}
+	cp, err := ac.GetCheckpoint(ctx, &liaisonv1.GetCheckpointRequest{})
+	if err != nil {
+		return fmt.Errorf("demo: checkpoint: %v", err)
+	}
+	v, err := note.NewVerifier(d.gw.VerifierKey)
+	if err != nil {
+		return err
+	}
+	if cp.GetSize() > int64(len(leaves)) {
+		return fmt.Errorf("demo: checkpoint covers %d entries, query returned %d", cp.GetSize(), len(leaves))
+	}
+	size, err := audit.VerifyLeaves(leaves[:cp.GetSize()], []byte(cp.GetCheckpoint()), v)
+	if err != nil {
+		return fmt.Errorf("demo: audit log does not verify: %v", err)
+	}
+	d.say("auditor             checkpoint signed by %s covers %d entries; recomputed Merkle root matches: log VERIFIED", v.Name(), size)
+	fmt.Fprintln(d.out)
+	fmt.Fprintln(d.out, "Demo complete: one disclosure, one pseudonymised answer, one refusal, all in a verified log.")
+	return nil
+}
+
+func describeEntry(e *audit.Entry) string {
+	who := ""
+	if e.Requester != nil {
+		who = e.Requester.Agency + "/" + e.Requester.Officer
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s by %s", e.Time.Format(time.TimeOnly), e.Action, who)
+	if e.Action == audit.ActionAuditRead {
+		fmt.Fprintf(&b, " -> %s", e.Outcome)
+		return b.String()
+	}
+	var rcpt []string
+	for _, r := range e.Recipients {
+		rcpt = append(rcpt, r.Agency)
+	}
+	fmt.Fprintf(&b, ": %s for %s, holder %s, recipient %s -> %s", e.RecordType, e.Purpose, partyID(e.Holder), strings.Join(rcpt, ","), strings.ToUpper(e.Outcome))
+	if e.LegalBasis != nil {
+		fmt.Fprintf(&b, " under %s", e.LegalBasis.ID)
+	}
+	if len(e.Reasons) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(e.Reasons, ", "))
+	}
+	if e.Subject != nil {
+		fmt.Fprintf(&b, "; subject %s", e.Subject.Pseudonym)
+	}
+	fmt.Fprintf(&b, "; %d fields; policy %s", len(e.FieldsDisclosed), short(e.PolicyRevision))
+	return b.String()
+}
+
+func partyID(p *audit.Party) string {
+	if p == nil {
+		return "-"
+	}
+	return p.Agency
+}
+
+func short(rev string) string {
+	if len(rev) > 19 {
+		return rev[:19]
+	}
+	return rev
+}
+

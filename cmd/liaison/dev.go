@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+)
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const devUsage = "usage: liaison dev pki|token [flags]\n"
+	if len(args) == 0 {
+		fmt.Fprint(stderr, devUsage)
+		return errors.New("dev: no subcommand")
+	}
+	switch args[0] {
+	case "pki":
+		fs := flag.NewFlagSet("liaison dev pki", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		out := fs.String("out", "dev-pki", "output `directory`")
+		var provs multiFlag
+		fs.Var(&provs, "provider", "a holder's RecordProvider as `agency=host:port` (repeatable)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		pm := map[string]string{}
+		for _, p := range provs {
+			id, addr, ok := strings.Cut(p, "=")
+			if !ok {
+				return fmt.Errorf("dev pki: -provider %q: want agency=host:port", p)
+			}
+			pm[id] = addr
+		}
+		p, err := sample.WritePKI(*out, pm)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "development PKI for %d sample agencies written to %s (registry: %s)\n", len(sample.SampleAgencies), p.Dir, p.Registry)
+		return nil
+	case "token":
+		fs := flag.NewFlagSet("liaison dev token", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		dir := fs.String("pki", "dev-pki", "development PKI `directory` from `liaison dev pki`")
+		agency := fs.String("agency", "", "the officer's agency `id`")
+		officer := fs.String("officer", "", "the officer's `id` (sub claim)")
+		roles := fs.String("roles", "case_officer", "comma-separated `roles`")
+		clearance := fs.String("clearance", "restricted", "security `clearance`: none, restricted, confidential, secret, top_secret")
+		ttl := fs.Duration("ttl", 15*time.Minute, "token `lifetime`")
+		aud := fs.String("audience", "liaison", "the gateway's `audience`")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *agency == "" || *officer == "" {
+			return errors.New("dev token: -agency and -officer are required")
+		}
+		iss, err := devpki.LoadIssuer(filepath.Join(*dir, "issuers", *agency+".key"), sample.IssuerName(*agency), sample.IssuerKid(*agency))
+		if err != nil {
+			return err
+		}
+		tok, err := iss.Mint(devpki.TokenSpec{Officer: *officer, Roles: strings.Split(*roles, ","), Clearance: *clearance, Audience: *aud, TTL: *ttl})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, tok)
+		return nil
+	}
+	fmt.Fprint(stderr, devUsage)
+	return fmt.Errorf("dev: unknown subcommand %q", args[0])
+}

@@ -1,0 +1,101 @@
+// Command liaison is the Liaison gateway and its tools: one binary with a
+// subcommand for each user.
+//
+//	liaison serve      run the gateway
+//	liaison demo       run the gateway and sample agencies and a scripted scenario
+//	liaison provider   run a sample holder agency's RecordProvider
+//	liaison policy     test and simulate legal-basis policies
+//	liaison dev        development PKI and officer tokens
+//
+// Run "liaison <command> -h" for a command's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "liaison:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `Liaison is a privacy-preserving information-sharing gateway.
+
+Usage:
+
+	liaison <command> [flags]
+
+Commands:
+
+	serve      run the gateway
+	demo       run the gateway, sample agencies and a scripted scenario
+	provider   run a sample holder agency's RecordProvider (synthetic subjects)
+	policy     test, simulate legal-basis policies (policy -h for more)
+	dev        development helpers: pki, token (dev -h for more)
+
+Run "liaison <command> -h" for a command's flags.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stderr)
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
+	case "provider":
+		return runProvider(ctx, args[1:], stderr)
+	case "policy":
+		return runPolicy(ctx, args[1:], stdout, stderr)
+	case "dev":
+		return runDev(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// newLogger builds the process's slog handler: JSON for production, text
+// for development. Only main chooses handlers.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level: %v", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want json or text", format)
+}
+
+// multiFlag collects a repeated flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

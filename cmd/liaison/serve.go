@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/policies"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// gatewayOptions are what `liaison serve` and the demo configure.
+type gatewayOptions struct {
+	Listen    string
+	Registry  string // registry file (agencies, cases)
+	TLSCert   string
+	TLSKey    string
+	ClientCAs []string
+	AuditDB   string // SQLite file
+	AuditKey  string // checkpoint signer key file (created if absent)
+	AuditName string // checkpoint key name and origin
+	Keys      string // pseudonym key file (created if absent)
+	Policies  string // policy directory; empty means the embedded policies
+	Audience  string
+	Logger    *slog.Logger
+}
+
+// runningGateway is a started gateway and what it owns.
+type runningGateway struct {
+	Addr        string
+	VerifierKey string // the audit checkpoint verifier key
+	Server      *gateway.Server
+	Audit       *audit.Log
+	grpc        *grpc.Server
+	store       audit.Store
+	cancel      context.CancelFunc
+	done        chan error
+}
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("liaison serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o gatewayOptions
+	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8443", "gRPC listen `address`")
+	fs.StringVar(&o.Registry, "registry", "registry.yaml", "agency registry `file` (YAML)")
+	fs.StringVar(&o.TLSCert, "tls-cert", "gateway.pem", "gateway certificate `file` (PEM)")
+	fs.StringVar(&o.TLSKey, "tls-key", "gateway.key", "gateway private key `file` (PEM)")
+	fs.Var((*multiFlag)(&o.ClientCAs), "client-ca", "CA certificate `file` that agency certificates chain to (repeatable)")
+	fs.StringVar(&o.AuditDB, "audit-db", "liaison-audit.db", "audit log SQLite `file`")
+	fs.StringVar(&o.AuditKey, "audit-key", "audit-signer.key", "checkpoint signing key `file` (created if absent)")
+	fs.StringVar(&o.AuditName, "audit-name", "liaison.audit", "checkpoint key `name` and log origin")
+	fs.StringVar(&o.Keys, "keys", "pseudonym-keys.json", "pseudonym key `file` (created if absent; not for production)")
+	fs.StringVar(&o.Policies, "policies", "", "policy `directory`; empty means the policies embedded in the binary")
+	fs.StringVar(&o.Audience, "audience", "liaison", "the `aud` every officer token must name")
+	logFormat := fs.String("log-format", "json", "log `format`: json or text")
+	logLevel := fs.String("log-level", "info", "log `level`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if len(o.ClientCAs) == 0 {
+		return errors.New("serve: at least one -client-ca is required")
+	}
+	logger, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	o.Logger = logger
+	g, err := startGateway(ctx, o)
+	if err != nil {
+		return err
+	}
+	logger.InfoContext(ctx, "gateway serving", "address", g.Addr, "audit_verifier_key", g.VerifierKey)
+	select {
+	case <-ctx.Done():
+	case err := <-g.done:
+		g.Stop()
+		return err
+	}
+	logger.InfoContext(ctx, "shutting down")
+	return g.Stop()
+}
+
+// startGateway opens the audit log, keys and policies, and serves.
+func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err error) {
+	log := o.Logger
+	cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("gateway certificate: %v", err)
+	}
+	pool := x509.NewCertPool()
+	for _, f := range o.ClientCAs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("client CA: %v", err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("client CA %s: no certificates", f)
+		}
+	}
+	reg, err := gateway.LoadRegistry(o.Registry)
+	if err != nil {
+		return nil, err
+	}
+
+	var eng *policies.Engine
+	source := "embedded"
+	if o.Policies == "" {
+		eng, err = policies.Load(ctx, policies.Embedded())
+	} else {
+		source = o.Policies
+		eng, err = policies.Load(ctx, os.DirFS(o.Policies))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("policies: %v", err)
+	}
+	log.InfoContext(ctx, "policy loaded", "policy_revision", eng.Revision(), "source", source)
+
+	if created, err := pseudonym.CreateKeyFile(o.Keys); err != nil {
+		return nil, err
+	} else if created {
+		log.WarnContext(ctx, "created a local pseudonym key file", "path", o.Keys)
+	}
+	log.WarnContext(ctx, "pseudonym keys come from a local key file: NOT FOR PRODUCTION; use Vault", "path", o.Keys)
+	ps, err := pseudonym.New(ctx, pseudonym.Config{Source: pseudonym.FileKeys{Path: o.Keys}, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+
+	signer, vkey, err := audit.LoadOrCreateSignerKey(o.AuditKey, o.AuditName)
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(ctx, o.AuditDB)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			store.Close()
+		}
+	}()
+	alog, err := audit.New(ctx, audit.Config{Store: store, Signer: signer, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			alog.Close(context.WithoutCancel(ctx))
+		}
+	}()
+
+	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	srv, err := gateway.New(gateway.Config{
+		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Registry: reg,
+		ProviderTLS:  &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
+		PolicySource: source,
+		Logger:       log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	lis, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go ps.Run(rctx)
+	gs := srv.GRPCServer(gateway.ServerTLS(cert, pool))
+	g := &runningGateway{
+		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog,
+		grpc: gs, store: store, cancel: cancel, done: make(chan error, 1),
+	}
+	go func() { g.done <- gs.Serve(lis) }()
+	return g, nil
+}
+
+// Stop drains in-flight calls, then closes the log and the store.
+func (g *runningGateway) Stop() error {
+	stopped := make(chan struct{})
+	go func() { g.grpc.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		g.grpc.Stop()
+	}
+	g.cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(g.Server.Close(), g.Audit.Close(ctx), g.store.Close())
+}

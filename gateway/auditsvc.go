@@ -1,0 +1,208 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// Roles that open the auditors' and legal officers' services.
+const (
+	RoleAuditor      = "auditor"
+	RoleLegalOfficer = "legal_officer"
+)
+
+// requireRole returns the caller if the officer holds one of roles.
+func (s *Server) requireRole(ctx context.Context, roles ...string) (authn.Caller, error) {
+	c, ok := authn.FromContext(ctx)
+	if !ok {
+		return c, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"}
+	}
+	for _, r := range roles {
+		if c.HasRole(r) {
+			return c, nil
+		}
+	}
+	return c, &denial{reason: "ROLE_REQUIRED", message: fmt.Sprintf("this service needs the %s role", roles[0]), auditIdx: -1}
+}
+
+// Query returns log entries matching a filter. The read is logged first.
+func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liaisonv1.QueryResponse, error) {
+	c, err := s.requireRole(ctx, RoleAuditor)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	limit := int(req.GetLimit())
+	switch {
+	case limit < 0 || limit > 1000:
+		return nil, s.statusError(ctx, invalid("limit", "must be between 0 and 1000"))
+	case limit == 0:
+		limit = 100
+	}
+	f := audit.Filter{
+		Agency: req.GetAgency(), Officer: req.GetOfficer(), LegalBasis: req.GetLegalBasis(),
+		Outcome: req.GetOutcome(), RecordType: req.GetRecordType(), Action: req.GetAction(),
+		Start: req.GetStart(), Limit: limit,
+	}
+	if req.GetFrom() != nil {
+		f.From = req.GetFrom().AsTime()
+	}
+	if req.GetTo() != nil {
+		f.To = req.GetTo().AsTime()
+	}
+	if req.GetSubjectId() != "" {
+		if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
+			return nil, s.statusError(ctx, err)
+		}
+		ps, err := s.cfg.Pseudonyms.Pseudonym(AuditDomain, pseudonym.SubjectID(req.GetSubjectId()))
+		if err != nil {
+			return nil, s.statusError(ctx, err)
+		}
+		f.Subject = ps
+	}
+	if err := s.auditRead(ctx, c, "query", filterDetail(f)); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	recs, err := s.cfg.Audit.Query(ctx, f)
+	if err != nil {
+		return nil, s.statusError(ctx, fmt.Errorf("%w: query: %v", audit.ErrUnavailable, err))
+	}
+	resp := &liaisonv1.QueryResponse{}
+	for _, r := range recs {
+		resp.Entries = append(resp.Entries, &liaisonv1.AuditEntry{Index: r.Index, Json: string(r.Leaf)})
+	}
+	return resp, nil
+}
+
+// GetCheckpoint returns the latest signed checkpoint.
+func (s *Server) GetCheckpoint(ctx context.Context, _ *liaisonv1.GetCheckpointRequest) (*liaisonv1.GetCheckpointResponse, error) {
+	if _, err := s.requireRole(ctx, RoleAuditor); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	size, note, err := s.cfg.Audit.Checkpoint(ctx)
+	if err != nil {
+		return nil, s.statusError(ctx, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
+	}
+	return &liaisonv1.GetCheckpointResponse{Size: size, Checkpoint: string(note)}, nil
+}
+
+// ProveInclusion returns an inclusion proof for an entry.
+func (s *Server) ProveInclusion(ctx context.Context, req *liaisonv1.ProveInclusionRequest) (*liaisonv1.ProveInclusionResponse, error) {
+	c, err := s.requireRole(ctx, RoleAuditor)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	size, err := s.proofSize(ctx, req.GetTreeSize())
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	if req.GetIndex() < 0 || req.GetIndex() >= size {
+		return nil, s.statusError(ctx, invalid("index", "must be below the tree size %d", size))
+	}
+	if err := s.auditRead(ctx, c, "prove_inclusion", map[string]string{"index": strconv.FormatInt(req.GetIndex(), 10)}); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	proof, err := s.cfg.Audit.InclusionProof(ctx, req.GetIndex(), size)
+	if err != nil {
+		return nil, s.statusError(ctx, fmt.Errorf("%w: prove: %v", audit.ErrUnavailable, err))
+	}
+	leaves, err := s.cfg.Audit.Leaves(ctx, req.GetIndex(), req.GetIndex()+1)
+	if err != nil || len(leaves) != 1 {
+		return nil, s.statusError(ctx, fmt.Errorf("%w: read leaf: %v", audit.ErrUnavailable, err))
+	}
+	lh := tlog.RecordHash(leaves[0])
+	return &liaisonv1.ProveInclusionResponse{TreeSize: size, LeafHash: lh[:], Proof: hashBytes(proof)}, nil
+}
+
+// ProveConsistency returns a consistency proof between two tree sizes.
+func (s *Server) ProveConsistency(ctx context.Context, req *liaisonv1.ProveConsistencyRequest) (*liaisonv1.ProveConsistencyResponse, error) {
+	if _, err := s.requireRole(ctx, RoleAuditor); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	size, err := s.proofSize(ctx, req.GetNewSize())
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	if req.GetOldSize() <= 0 || req.GetOldSize() > size {
+		return nil, s.statusError(ctx, invalid("old_size", "must be between 1 and %d", size))
+	}
+	proof, err := s.cfg.Audit.ConsistencyProof(ctx, req.GetOldSize(), size)
+	if err != nil {
+		return nil, s.statusError(ctx, fmt.Errorf("%w: prove: %v", audit.ErrUnavailable, err))
+	}
+	return &liaisonv1.ProveConsistencyResponse{NewSize: size, Proof: hashBytes(proof)}, nil
+}
+
+// proofSize returns the requested tree size, or the latest checkpoint's.
+func (s *Server) proofSize(ctx context.Context, want int64) (int64, error) {
+	size, _, err := s.cfg.Audit.Checkpoint(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err)
+	}
+	switch {
+	case want == 0:
+		return size, nil
+	case want < 0 || want > size:
+		return 0, invalid("tree_size", "must be at most the latest checkpoint's size %d", size)
+	}
+	return want, nil
+}
+
+func hashBytes(hs []tlog.Hash) [][]byte {
+	out := make([][]byte, len(hs))
+	for i := range hs {
+		out[i] = hs[i][:]
+	}
+	return out
+}
+
+// auditRead records a read of the log itself: who asked what.
+func (s *Server) auditRead(ctx context.Context, c authn.Caller, op string, detail map[string]string) error {
+	detail["operation"] = op
+	_, err := s.append(ctx, &audit.Entry{
+		Time:   s.now(),
+		Action: audit.ActionAuditRead,
+		Requester: &audit.Requester{
+			Agency: c.Agency.ID, Kind: c.Agency.Kind, Jurisdiction: c.Agency.Jurisdiction,
+			Officer: c.Officer.ID, Roles: c.Officer.Roles, Clearance: c.Officer.Clearance,
+		},
+		Outcome: audit.OutcomeOK,
+		Detail:  detail,
+	})
+	return err
+}
+
+// filterDetail describes a filter for the log; the subject appears only as
+// its audit pseudonym.
+func filterDetail(f audit.Filter) map[string]string {
+	d := map[string]string{}
+	add := func(k, v string) {
+		if v != "" {
+			d[k] = v
+		}
+	}
+	if !f.From.IsZero() {
+		add("from", f.From.UTC().Format("2006-01-02T15:04:05Z07:00"))
+	}
+	if !f.To.IsZero() {
+		add("to", f.To.UTC().Format("2006-01-02T15:04:05Z07:00"))
+	}
+	add("agency", f.Agency)
+	add("officer", f.Officer)
+	add("subject", f.Subject)
+	add("legal_basis", f.LegalBasis)
+	add("outcome", f.Outcome)
+	add("record_type", f.RecordType)
+	add("action", f.Action)
+	if f.Start > 0 {
+		add("start", strconv.FormatInt(f.Start, 10))
+	}
+	return d
+}

@@ -1,0 +1,104 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// errorDomain is the ErrorInfo domain of Liaison's errors.
+const errorDomain = "liaison.v1"
+
+// A badRequest names the request field that is wrong and why.
+type badRequest struct {
+	field, problem string
+}
+
+func (e *badRequest) Error() string { return e.field + ": " + e.problem }
+
+func invalid(field, format string, args ...any) error {
+	return &badRequest{field: field, problem: fmt.Sprintf(format, args...)}
+}
+
+// A denial is a policy decision that refuses the exchange, or a refusal
+// by the gateway's own rules (not a case member, legal basis expired...).
+type denial struct {
+	reason   string // stable code, e.g. POLICY_DENIED, LEGAL_BASIS_EXPIRED
+	message  string // what a caseworker reads
+	revision string
+	auditIdx int64
+}
+
+func (e *denial) Error() string { return "denied: " + e.reason }
+
+// errNotFound reports that the holder has no such subject or record, after
+// the policy allowed the caller to know that.
+var errNotFound = errors.New("gateway: not found")
+
+// errProvider wraps failures to reach a holder's RecordProvider.
+var errProvider = errors.New("gateway: record provider unavailable")
+
+// statusError converts an error from the pipeline into a gRPC status. It is
+// the only place in the gateway that chooses a status code, and it tells
+// clients no more than they need: details stay in the log.
+func (s *Server) statusError(ctx context.Context, err error) error {
+	var br *badRequest
+	var dn *denial
+	var ae *authn.Error
+	switch {
+	case errors.As(err, &br):
+		st, _ := status.New(codes.InvalidArgument, br.Error()).WithDetails(&errdetails.BadRequest{
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: br.field, Description: br.problem}},
+		})
+		return st.Err()
+	case errors.As(err, &dn):
+		md := map[string]string{}
+		if dn.revision != "" {
+			md["policy_revision"] = dn.revision
+		}
+		if dn.auditIdx >= 0 {
+			md["audit_index"] = fmt.Sprint(dn.auditIdx)
+		}
+		st, _ := status.New(codes.PermissionDenied, dn.message).WithDetails(&errdetails.ErrorInfo{
+			Reason: dn.reason, Domain: errorDomain, Metadata: md,
+		})
+		return st.Err()
+	case errors.As(err, &ae):
+		code := codes.Unauthenticated
+		if ae.Permission {
+			code = codes.PermissionDenied
+		}
+		st, _ := status.New(code, ae.Detail).WithDetails(&errdetails.ErrorInfo{Reason: ae.Reason, Domain: errorDomain})
+		return st.Err()
+	case errors.Is(err, errNotFound):
+		return status.Error(codes.NotFound, "the holder has no such record")
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "request canceled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	case errors.Is(err, audit.ErrUnavailable):
+		s.log.WarnContext(ctx, "audit log unavailable", "error", err)
+		return unavailable("AUDIT_UNAVAILABLE", "the audit log cannot record this exchange; nothing was disclosed; retry later")
+	case errors.Is(err, pseudonym.ErrUnavailable):
+		s.log.WarnContext(ctx, "pseudonymisation keys unavailable", "error", err)
+		return unavailable("KEYS_UNAVAILABLE", "pseudonymisation keys are unavailable; retry later")
+	case errors.Is(err, errProvider):
+		s.log.WarnContext(ctx, "record provider unavailable", "error", err)
+		return unavailable("HOLDER_UNAVAILABLE", "the holder agency's system is unavailable; retry later")
+	}
+	s.log.ErrorContext(ctx, "request failed", "error", err)
+	return status.Error(codes.Internal, "internal error")
+}
+
+func unavailable(reason, msg string) error {
+	st, _ := status.New(codes.Unavailable, msg).WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain})
+	return st.Err()
+}

@@ -1,0 +1,50 @@
+package gateway
+
+import (
+	"crypto/tls"
+	"fmt"
+	"slices"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// providerClient returns a client for a holder's RecordProvider. The
+// connection is made once and kept; its TLS handshake checks that the
+// server's certificate carries the holder's registered identity, so that a
+// wrong address can never feed records in the holder's name.
+func (s *Server) providerClient(holder *Agency) (liaisonv1.RecordProviderClient, error) {
+	key := holder.ID + "|" + holder.Provider + "|" + holder.CertificateIdentity
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.providers[key]; ok {
+		return liaisonv1.NewRecordProviderClient(c), nil
+	}
+	tc := s.cfg.ProviderTLS.Clone()
+	tc.MinVersion = tls.VersionTLS13
+	want := holder.CertificateIdentity
+	tc.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return fmt.Errorf("gateway: record provider presented no certificate")
+		}
+		for _, u := range cs.PeerCertificates[0].URIs {
+			if u.String() == want {
+				return nil
+			}
+		}
+		return fmt.Errorf("gateway: record provider's certificate does not name %s", want)
+	}
+	c, err := grpc.NewClient(holder.Provider, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errProvider, err)
+	}
+	s.providers[key] = c
+	return liaisonv1.NewRecordProviderClient(c), nil
+}
+
+// holdsRecordType reports whether a Describe answer lists the record type.
+func holdsRecordType(d *liaisonv1.DescribeResponse, rt liaisonv1.RecordType) bool {
+	return slices.Contains(d.GetRecordTypes(), rt)
+}

@@ -1,0 +1,157 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/liaison-gateway/liaison/gateway/authn"
+)
+
+// A Registry is the set of agencies and multi-agency cases the gateway
+// knows. It is read from a file and replaced whole on reload.
+type Registry struct {
+	Agencies map[string]*Agency
+	Cases    map[string]*Case
+}
+
+// An Agency is a registered agency.
+type Agency struct {
+	*authn.Agency
+	// Name is the agency's name, for people.
+	Name string
+	// Provider is the address of its RecordProvider, if it holds records.
+	Provider string
+}
+
+// A Case is a multi-agency working group case: its members may share for
+// the case's purpose under the law of its jurisdiction.
+type Case struct {
+	ID      string
+	Lead    string
+	Members []string
+}
+
+// RegistryFile is the registry's file format (YAML or JSON).
+type RegistryFile struct {
+	Agencies []AgencyFile `json:"agencies"`
+	Cases    []CaseFile   `json:"cases"`
+}
+
+// AgencyFile is one agency in the registry file.
+type AgencyFile struct {
+	ID                  string   `json:"id"`
+	Name                string   `json:"name"`
+	Kind                string   `json:"kind"`
+	Jurisdiction        string   `json:"jurisdiction"`
+	CertificateIdentity string   `json:"certificate_identity"`
+	Issuer              string   `json:"issuer"`
+	JWKSFile            string   `json:"jwks_file"`
+	Algorithms          []string `json:"algorithms"`
+	MaxTokenLifetime    string   `json:"max_token_lifetime"`
+	Provider            string   `json:"provider"`
+	Offboarded          bool     `json:"offboarded"`
+}
+
+// CaseFile is one case in the registry file.
+type CaseFile struct {
+	ID      string   `json:"id"`
+	Lead    string   `json:"lead"`
+	Members []string `json:"members"`
+}
+
+// Kinds and jurisdictions the gateway knows (DESIGN 1).
+var (
+	agencyKinds   = []string{"police", "probation", "prison", "social_services", "local_authority", "intelligence", "ngo"}
+	jurisdictions = []string{"DK", "NL", "BE", "FR", "DE-BY", "DE-NI"}
+)
+
+// LoadRegistry reads a registry file. Relative JWKS paths are resolved
+// against the file's folder. Keys are read here, never on the request path.
+func LoadRegistry(path string) (*Registry, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: read registry: %v", err)
+	}
+	var f RegistryFile
+	if err := yaml.UnmarshalStrict(b, &f); err != nil {
+		return nil, fmt.Errorf("gateway: parse registry %s: %v", filepath.Base(path), err)
+	}
+	return f.Build(filepath.Dir(path))
+}
+
+// Build validates the registry and reads the agencies' JWKS files, resolving
+// relative paths against dir.
+func (f *RegistryFile) Build(dir string) (*Registry, error) {
+	r := &Registry{Agencies: map[string]*Agency{}, Cases: map[string]*Case{}}
+	for _, a := range f.Agencies {
+		if !slices.Contains(agencyKinds, a.Kind) {
+			return nil, fmt.Errorf("gateway: registry: agency %q: unknown kind %q", a.ID, a.Kind)
+		}
+		if !slices.Contains(jurisdictions, a.Jurisdiction) {
+			return nil, fmt.Errorf("gateway: registry: agency %q: unknown jurisdiction %q", a.ID, a.Jurisdiction)
+		}
+		if _, dup := r.Agencies[a.ID]; dup {
+			return nil, fmt.Errorf("gateway: registry: agency %q appears twice", a.ID)
+		}
+		jwksPath := a.JWKSFile
+		if !filepath.IsAbs(jwksPath) {
+			jwksPath = filepath.Join(dir, jwksPath)
+		}
+		jb, err := os.ReadFile(jwksPath)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: registry: agency %q: %v", a.ID, err)
+		}
+		keys, err := authn.ParseJWKS(jb)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: registry: agency %q: %v", a.ID, err)
+		}
+		var maxLife time.Duration
+		if a.MaxTokenLifetime != "" {
+			if maxLife, err = time.ParseDuration(a.MaxTokenLifetime); err != nil {
+				return nil, fmt.Errorf("gateway: registry: agency %q: max_token_lifetime: %v", a.ID, err)
+			}
+		}
+		r.Agencies[a.ID] = &Agency{
+			Agency: &authn.Agency{
+				ID: a.ID, Kind: a.Kind, Jurisdiction: a.Jurisdiction,
+				CertificateIdentity: a.CertificateIdentity, Issuer: a.Issuer, Keys: keys,
+				Algorithms: a.Algorithms, MaxTokenLifetime: maxLife, Offboarded: a.Offboarded,
+			},
+			Name:     a.Name,
+			Provider: a.Provider,
+		}
+	}
+	for _, c := range f.Cases {
+		if c.ID == "" {
+			return nil, errors.New("gateway: registry: a case has no id")
+		}
+		if _, dup := r.Cases[c.ID]; dup {
+			return nil, fmt.Errorf("gateway: registry: case %q appears twice", c.ID)
+		}
+		for _, m := range append([]string{c.Lead}, c.Members...) {
+			if _, ok := r.Agencies[m]; !ok {
+				return nil, fmt.Errorf("gateway: registry: case %q: unknown agency %q", c.ID, m)
+			}
+		}
+		if !slices.Contains(c.Members, c.Lead) {
+			return nil, fmt.Errorf("gateway: registry: case %q: the lead %q is not a member", c.ID, c.Lead)
+		}
+		r.Cases[c.ID] = &Case{ID: c.ID, Lead: c.Lead, Members: slices.Clone(c.Members)}
+	}
+	return r, nil
+}
+
+// authnAgencies returns the agencies as authentication needs them.
+func (r *Registry) authnAgencies() []*authn.Agency {
+	out := make([]*authn.Agency, 0, len(r.Agencies))
+	for _, a := range r.Agencies {
+		out = append(out, a.Agency)
+	}
+	return out
+}

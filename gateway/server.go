@@ -1,0 +1,172 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// AuditDomain is the pseudonymisation domain of subjects in the audit log.
+const AuditDomain = "liaison/audit"
+
+// Config configures a Server. The zero value is not usable: Policies,
+// Audit, Pseudonyms, Verifier and Registry are required.
+type Config struct {
+	Policies   *policies.Engine         // required
+	Audit      *audit.Log               // required
+	Pseudonyms *pseudonym.Pseudonymizer // required
+	Verifier   *authn.Verifier          // required
+	Registry   *Registry                // required
+	// ProviderTLS is the client TLS configuration the gateway uses to dial
+	// holders' RecordProviders (its own certificate and the CAs it trusts).
+	// Required when any agency has a Provider address.
+	ProviderTLS *tls.Config
+	// PolicySource describes where the policy came from, for status.
+	PolicySource string
+	// MaxRecvBytes caps request size. If zero, 1 MiB.
+	MaxRecvBytes int
+	// ProviderTimeout bounds each call to a holder. If zero, 10s.
+	ProviderTimeout time.Duration
+	// Now returns the current time. If nil, time.Now.
+	Now func() time.Time
+	// Logger receives operational logs. If nil, slog.Default().
+	Logger *slog.Logger
+}
+
+// A Server implements the Exchange, Audit and Policy services.
+type Server struct {
+	liaisonv1.UnimplementedExchangeServer
+	liaisonv1.UnimplementedAuditServer
+	liaisonv1.UnimplementedPolicyServer
+
+	cfg      Config
+	log      *slog.Logger
+	policy   atomic.Pointer[policies.Engine]
+	registry atomic.Pointer[Registry]
+
+	mu        sync.Mutex
+	providers map[string]*grpc.ClientConn
+}
+
+// New validates cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Policies == nil:
+		return nil, errors.New("gateway: Config.Policies is required")
+	case cfg.Audit == nil:
+		return nil, errors.New("gateway: Config.Audit is required")
+	case cfg.Pseudonyms == nil:
+		return nil, errors.New("gateway: Config.Pseudonyms is required")
+	case cfg.Verifier == nil:
+		return nil, errors.New("gateway: Config.Verifier is required")
+	case cfg.Registry == nil:
+		return nil, errors.New("gateway: Config.Registry is required")
+	}
+	if cfg.MaxRecvBytes == 0 {
+		cfg.MaxRecvBytes = 1 << 20
+	}
+	if cfg.ProviderTimeout == 0 {
+		cfg.ProviderTimeout = 10 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.policy.Store(cfg.Policies)
+	if err := s.SetRegistry(cfg.Registry); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// SetRegistry replaces the agency registry atomically.
+func (s *Server) SetRegistry(r *Registry) error {
+	if err := s.cfg.Verifier.SetAgencies(r.authnAgencies()); err != nil {
+		return err
+	}
+	for _, a := range r.Agencies {
+		if a.Provider != "" && s.cfg.ProviderTLS == nil {
+			return errors.New("gateway: Config.ProviderTLS is required to dial record providers")
+		}
+	}
+	s.registry.Store(r)
+	return nil
+}
+
+// SetPolicy replaces the active policy atomically.
+func (s *Server) SetPolicy(e *policies.Engine) { s.policy.Store(e) }
+
+// GRPCServer returns a gRPC server with the gateway's services, health and
+// reflection registered, requiring TLS 1.3 client certificates as tlsConfig
+// says. tlsConfig must require and verify client certificates.
+func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
+	gs := grpc.NewServer(
+		grpc.Creds(credentials.NewTLS(tlsConfig)),
+		grpc.MaxRecvMsgSize(s.cfg.MaxRecvBytes),
+		grpc.ChainUnaryInterceptor(s.unaryAuth),
+		grpc.ChainStreamInterceptor(s.streamAuth),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	)
+	liaisonv1.RegisterExchangeServer(gs, s)
+	liaisonv1.RegisterAuditServer(gs, s)
+	liaisonv1.RegisterPolicyServer(gs, s)
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for _, name := range []string{liaisonv1.Exchange_ServiceDesc.ServiceName, liaisonv1.Audit_ServiceDesc.ServiceName, liaisonv1.Policy_ServiceDesc.ServiceName} {
+		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	healthpb.RegisterHealthServer(gs, hs)
+	reflection.Register(gs)
+	return gs
+}
+
+// ServerTLS returns the gateway's server TLS configuration: TLS 1.3 only,
+// client certificates required and verified against clientCAs.
+func ServerTLS(cert tls.Certificate, clientCAs *x509.CertPool) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    clientCAs,
+		NextProtos:   []string{"h2"},
+	}
+}
+
+// Close closes the connections to record providers.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for addr, c := range s.providers {
+		errs = append(errs, c.Close())
+		delete(s.providers, addr)
+	}
+	return errors.Join(errs...)
+}
+
+// newRequestID returns a random identifier for one call, for logs and the
+// audit entry.
+func newRequestID() string { return rand.Text()[:16] }
+
+func (s *Server) now() time.Time { return s.cfg.Now().UTC() }

@@ -1,0 +1,249 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"io/fs"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// syncBuffer collects the gateway's log output.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
+
+// stack is a gateway with real parts: the sample holders' RecordProviders
+// and the gateway on loopback TCP with TLS 1.3 and client certificates, the
+// embedded policies (or a test tree), SQLite and a local key file.
+type stack struct {
+	pki    *sample.PKI
+	addr   string
+	srv    *gateway.Server
+	log    *audit.Log
+	store  *sqlite.Store
+	dbPath string
+	logs   *syncBuffer
+	keys   *pseudonym.Pseudonymizer
+}
+
+type stackOptions struct {
+	policy fs.FS // if nil, the embedded policies
+}
+
+func startStack(tb testing.TB, o stackOptions) *stack {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	fx, err := sample.ParseFixtures(sample.Sample())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lis := map[string]net.Listener{}
+	addrs := map[string]string{}
+	for _, a := range sample.SampleAgencies {
+		if a.Holder {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				tb.Fatal(err)
+			}
+			lis[a.ID], addrs[a.ID] = l, l.Addr().String()
+		}
+	}
+	pki, err := sample.WritePKI(filepath.Join(dir, "pki"), addrs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for id, l := range lis {
+		ps, err := fx.NewServer(id, pki.CA.GatewayIdentity())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		leaf, err := tls.LoadX509KeyPair(pki.Path("agencies", id+".pem"), pki.Path("agencies", id+".key"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		gs := ps.Register(credentials.NewTLS(&tls.Config{
+			MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{leaf},
+			ClientCAs: pki.CA.Pool(), ClientAuth: tls.RequireAndVerifyClientCert,
+		}))
+		go gs.Serve(l)
+		tb.Cleanup(gs.Stop)
+	}
+
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	fsys := o.policy
+	if fsys == nil {
+		fsys = policies.Embedded()
+	}
+	eng, err := policies.Load(ctx, fsys)
+	if err != nil {
+		tb.Fatalf("policies.Load: %v", err)
+	}
+	keyFile := filepath.Join(dir, "keys.json")
+	if _, err := pseudonym.CreateKeyFile(keyFile); err != nil {
+		tb.Fatal(err)
+	}
+	keys, err := pseudonym.New(ctx, pseudonym.Config{Source: pseudonym.FileKeys{Path: keyFile}, Logger: logger})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "audit.db")
+	store, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, _, err := audit.LoadOrCreateSignerKey(filepath.Join(dir, "audit.key"), "test.liaison")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	alog, err := audit.New(ctx, audit.Config{Store: store, Signer: signer, Logger: logger})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	reg, err := gateway.LoadRegistry(pki.Registry)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ver, err := authn.NewVerifier(authn.Config{Audience: "liaison", Logger: logger})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gwLeaf, err := tls.LoadX509KeyPair(pki.Path("gateway.pem"), pki.Path("gateway.key"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := gateway.New(gateway.Config{
+		Policies: eng, Audit: alog, Pseudonyms: keys, Verifier: ver, Registry: reg,
+		ProviderTLS: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: pki.CA.Pool()},
+		Logger:      logger,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gs := srv.GRPCServer(gateway.ServerTLS(gwLeaf, pki.CA.Pool()))
+	go gs.Serve(l)
+	tb.Cleanup(func() {
+		gs.Stop()
+		srv.Close()
+		alog.Close(context.Background())
+		store.Close()
+	})
+	return &stack{pki: pki, addr: l.Addr().String(), srv: srv, log: alog, store: store, dbPath: dbPath, logs: logs, keys: keys}
+}
+
+// officer describes who calls.
+type officer struct {
+	agency, id string
+	roles      []string
+	clearance  string
+}
+
+func (s *stack) conn(tb testing.TB, o officer) *grpc.ClientConn {
+	tb.Helper()
+	tok, err := s.pki.Issuers[o.agency].Mint(devpki.TokenSpec{Officer: o.id, Roles: o.roles, Clearance: o.clearance, Audience: "liaison"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s.connWith(tb, o.agency, tok)
+}
+
+// connWith dials as an agency's certificate with a given token ("" for none).
+func (s *stack) connWith(tb testing.TB, agency, token string) *grpc.ClientConn {
+	tb.Helper()
+	cert, err := tls.LoadX509KeyPair(s.pki.Path("agencies", agency+".pem"), s.pki.Path("agencies", agency+".key"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
+		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: s.pki.CA.Pool(),
+	}))}
+	if token != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(bearer(token)))
+	}
+	c, err := grpc.NewClient(s.addr, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+func (bearer) RequireTransportSecurity() bool { return true }
+
+func (s *stack) exchange(tb testing.TB, o officer) liaisonv1.ExchangeClient {
+	return liaisonv1.NewExchangeClient(s.conn(tb, o))
+}
+
+// entry returns the audit entry at index, read from the store.
+func (s *stack) entry(tb testing.TB, index int64) *audit.Entry {
+	tb.Helper()
+	leaves, err := s.store.ReadLeaves(context.Background(), index, index+1)
+	if err != nil || len(leaves) != 1 {
+		tb.Fatalf("ReadLeaves(%d) = %d leaves, %v", index, len(leaves), err)
+	}
+	e, err := audit.Unmarshal(leaves[0])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// lastEntry returns the newest audit entry.
+func (s *stack) lastEntry(tb testing.TB) (int64, *audit.Entry) {
+	tb.Helper()
+	n, err := s.store.Size(context.Background())
+	if err != nil || n == 0 {
+		tb.Fatalf("Size() = %d, %v; want entries", n, err)
+	}
+	return n - 1, s.entry(tb, n-1)
+}
+
+var (
+	dkPrison  = officer{"dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential"}
+	dkPolice  = officer{"dk-police-aarhus", "pi.soerensen", []string{"case_officer"}, "confidential"}
+	nlPolice  = officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted"}
+	nlNGO     = officer{"nl-ngo-exit", "mentor.jansen", []string{"case_officer"}, "none"}
+	dkAuditor = officer{"dk-prison-east", "dpo.kristensen", []string{"auditor"}, "confidential"}
+)
+

@@ -1,0 +1,111 @@
+package gateway
+
+import (
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// enumName returns the policy vocabulary form of an enum value: its name
+// without the enum's prefix, in lower case (RECORD_TYPE_RISK_ASSESSMENT is
+// "risk_assessment"), or "" for the zero value and unknown numbers.
+func enumName(e protoreflect.Enum) string {
+	n := e.Number()
+	if n == 0 {
+		return ""
+	}
+	vals := e.Descriptor().Values()
+	v := vals.ByNumber(n)
+	if v == nil {
+		return ""
+	}
+	prefix := strings.TrimSuffix(string(vals.ByNumber(0).Name()), "UNSPECIFIED")
+	return strings.ToLower(strings.TrimPrefix(string(v.Name()), prefix))
+}
+
+// enumValue is the inverse of enumName; ok is false for unknown names.
+func enumValue(ed protoreflect.EnumDescriptor, name string) (protoreflect.EnumNumber, bool) {
+	vals := ed.Values()
+	prefix := strings.TrimSuffix(string(vals.ByNumber(0).Name()), "UNSPECIFIED")
+	v := vals.ByName(protoreflect.Name(prefix + strings.ToUpper(name)))
+	if v == nil || v.Number() == 0 || name == "" {
+		return 0, false
+	}
+	return v.Number(), true
+}
+
+func outcomeEnum(s string) liaisonv1.Outcome {
+	n, _ := enumValue(liaisonv1.Outcome(0).Descriptor(), s)
+	return liaisonv1.Outcome(n)
+}
+
+func purposeEnum(s string) liaisonv1.Purpose {
+	n, _ := enumValue(liaisonv1.Purpose(0).Descriptor(), s)
+	return liaisonv1.Purpose(n)
+}
+
+func recordTypeEnum(s string) liaisonv1.RecordType {
+	n, _ := enumValue(liaisonv1.RecordType(0).Descriptor(), s)
+	return liaisonv1.RecordType(n)
+}
+
+// recordBody returns the message in a Record's oneof and its record rule.
+func recordBody(r *liaisonv1.Record) (protoreflect.Message, *liaisonv1.RecordRule) {
+	if r == nil {
+		return nil, nil
+	}
+	m := r.ProtoReflect()
+	od := m.Descriptor().Oneofs().ByName("body")
+	fd := m.WhichOneof(od)
+	if fd == nil {
+		return nil, nil
+	}
+	body := m.Get(fd).Message()
+	rule, _ := proto.GetExtension(body.Descriptor().Options(), liaisonv1.E_Record).(*liaisonv1.RecordRule)
+	return body, rule
+}
+
+// recordSubjectID returns the subject's identifier from a record body's
+// "subject" field.
+func recordSubjectID(body protoreflect.Message) pseudonym.SubjectID {
+	fd := body.Descriptor().Fields().ByName("subject")
+	if fd == nil || fd.Message() == nil || !body.Has(fd) {
+		return ""
+	}
+	p, ok := body.Get(fd).Message().Interface().(*liaisonv1.Person)
+	if !ok {
+		return ""
+	}
+	return pseudonym.SubjectID(p.GetSubjectId())
+}
+
+var classNames = map[liaisonv1.FieldClass]string{
+	liaisonv1.FieldClass_FIELD_CLASS_DIRECT_IDENTIFIER: pseudonym.ClassDirectIdentifier,
+	liaisonv1.FieldClass_FIELD_CLASS_QUASI_IDENTIFIER:  pseudonym.ClassQuasiIdentifier,
+	liaisonv1.FieldClass_FIELD_CLASS_SENSITIVE:         pseudonym.ClassSensitive,
+	liaisonv1.FieldClass_FIELD_CLASS_ASSESSMENT:        pseudonym.ClassAssessment,
+	liaisonv1.FieldClass_FIELD_CLASS_OPERATIONAL:       pseudonym.ClassOperational,
+	liaisonv1.FieldClass_FIELD_CLASS_FREE_TEXT:         pseudonym.ClassFreeText,
+}
+
+var generalisations = map[liaisonv1.Generalisation]string{
+	liaisonv1.Generalisation_GENERALISATION_UNSPECIFIED: pseudonym.GeneraliseDrop,
+	liaisonv1.Generalisation_GENERALISATION_YEAR:        pseudonym.GeneraliseYear,
+	liaisonv1.Generalisation_GENERALISATION_MONTH:       pseudonym.GeneraliseMonth,
+	liaisonv1.Generalisation_GENERALISATION_WEEK:        pseudonym.GeneraliseWeek,
+	liaisonv1.Generalisation_GENERALISATION_KEEP:        pseudonym.GeneraliseKeep,
+}
+
+// classify reads a field's rule from its (liaison.v1.field) option. A field
+// without one gets the zero Rule and is dropped.
+func classify(fd protoreflect.FieldDescriptor) pseudonym.Rule {
+	r, _ := proto.GetExtension(fd.Options(), liaisonv1.E_Field).(*liaisonv1.FieldRule)
+	if r == nil {
+		return pseudonym.Rule{}
+	}
+	return pseudonym.Rule{Class: classNames[r.GetClass()], Generalise: generalisations[r.GetGeneralise()], Key: r.GetKey()}
+}
