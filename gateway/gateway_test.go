@@ -352,4 +352,3 @@ func TestNoSubjectIdentifierInLogsOrStore(t *testing.T) {
 		}
 	}
 }
-

@@ -246,4 +246,3 @@ var (
 	nlNGO     = officer{"nl-ngo-exit", "mentor.jansen", []string{"case_officer"}, "none"}
 	dkAuditor = officer{"dk-prison-east", "dpo.kristensen", []string{"auditor"}, "confidential"}
 )
-

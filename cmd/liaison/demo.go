@@ -355,4 +355,3 @@ func short(rev string) string {
 	}
 	return rev
 }
-
