@@ -352,3 +352,39 @@ func TestNoSubjectIdentifierInLogsOrStore(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditQueryIsLoggedAndNeedsTheRole(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	if _, err := s.exchange(t, nlPolice).Request(t.Context(), &liaisonv1.RequestRequest{
+		Holder: "nl-probation", SubjectId: "SYN-NL-0001",
+		RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		Justification: "Before the audit.",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := liaisonv1.NewAuditClient(s.conn(t, nlPolice)).Query(t.Context(), &liaisonv1.QueryRequest{})
+	wantStatus(t, err, codes.PermissionDenied)
+
+	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+	resp, err := ac.Query(t.Context(), &liaisonv1.QueryRequest{SubjectId: "SYN-NL-0001"})
+	if err != nil {
+		t.Fatalf("Query: %v", err)
+	}
+	if len(resp.GetEntries()) != 1 {
+		t.Fatalf("Query(subject) = %d entries, want the 1 request about the subject", len(resp.GetEntries()))
+	}
+	if strings.Contains(resp.GetEntries()[0].GetJson(), "SYN-NL-0001") {
+		t.Error("an audit entry holds the raw subject identifier")
+	}
+	_, e := s.lastEntry(t)
+	if e.Action != "audit_read" || e.Requester.Officer != dkAuditor.id || !strings.HasPrefix(e.Detail["subject"], "psn:") {
+		t.Errorf("last entry = %+v, want the auditor's read, naming the subject by pseudonym", e)
+	}
+	cp, err := ac.GetCheckpoint(t.Context(), &liaisonv1.GetCheckpointRequest{})
+	if err != nil || cp.GetSize() < 2 {
+		t.Fatalf("GetCheckpoint = %v, %v; want a checkpoint over at least 2 entries", cp, err)
+	}
+	if _, err := ac.ProveInclusion(t.Context(), &liaisonv1.ProveInclusionRequest{Index: 0}); err != nil {
+		t.Errorf("ProveInclusion(0): %v", err)
+	}
+}
