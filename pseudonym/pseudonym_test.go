@@ -1,0 +1,101 @@
+package pseudonym_test
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+func newPseudonymizer(t *testing.T, now func() time.Time) *pseudonym.Pseudonymizer {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "keys.json")
+	if _, err := pseudonym.CreateKeyFile(path); err != nil {
+		t.Fatal(err)
+	}
+	p, err := pseudonym.New(t.Context(), pseudonym.Config{Source: pseudonym.FileKeys{Path: path}, Now: now, MaxStale: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPseudonymsAreDeterministicPerDomainAndUnlinkableAcross(t *testing.T) {
+	p := newPseudonymizer(t, nil)
+	a1, _ := p.Pseudonym("nl-police-rotterdam/risk_management", "SYN-NL-0001")
+	a2, _ := p.Pseudonym("nl-police-rotterdam/risk_management", "SYN-NL-0001")
+	b, _ := p.Pseudonym("case/NL-ZVH-RTM-0042", "SYN-NL-0001")
+	c, _ := p.Pseudonym("nl-police-rotterdam/risk_management", "SYN-NL-0002")
+	if a1 != a2 {
+		t.Errorf("same subject and domain: %q != %q", a1, a2)
+	}
+	if a1 == b || a1 == c {
+		t.Errorf("pseudonyms collide across domains or subjects: %q %q %q", a1, b, c)
+	}
+	if v, err := pseudonym.ParseVersion(a1); err != nil || v != 1 || !strings.HasPrefix(a1, "psn:1:") {
+		t.Errorf("ParseVersion(%q) = %d, %v; want 1", a1, v, err)
+	}
+}
+
+func TestPseudonymIsNotAPlainHash(t *testing.T) {
+	p := newPseudonymizer(t, nil)
+	id := "SYN-NL-0001"
+	ps, _ := p.Pseudonym("d", pseudonym.SubjectID(id))
+	body := ps[strings.LastIndex(ps, ":")+1:]
+	s256, s512, m5 := sha256.Sum256([]byte(id)), sha512.Sum512([]byte(id)), md5.Sum([]byte(id))
+	for _, h := range [][]byte{s256[:], s512[:], m5[:]} {
+		for _, enc := range []string{hex.EncodeToString(h), base64.StdEncoding.EncodeToString(h), base64.RawURLEncoding.EncodeToString(h)} {
+			if strings.Contains(enc, body) || strings.Contains(body, enc[:16]) {
+				t.Fatalf("pseudonym %q overlaps an unkeyed hash of the identifier", ps)
+			}
+		}
+	}
+}
+
+func TestSubjectIDNeverPrints(t *testing.T) {
+	id := pseudonym.SubjectID("SYN-NL-0001")
+	for _, s := range []string{fmt.Sprint(id), fmt.Sprintf("%v %s %#v", id, id, id), fmt.Sprint(struct{ ID pseudonym.SubjectID }{id})} {
+		if strings.Contains(s, "SYN") {
+			t.Errorf("formatted SubjectID = %q, want it redacted", s)
+		}
+	}
+}
+
+func TestStaleKeysBecomeUnavailable(t *testing.T) {
+	now := time.Now()
+	p := newPseudonymizer(t, func() time.Time { return now })
+	if _, err := p.Pseudonym("d", "x"); err != nil {
+		t.Fatalf("fresh keys: %v", err)
+	}
+	now = now.Add(2 * time.Minute) // past MaxStale with no refresh
+	if _, err := p.Pseudonym("d", "x"); !errors.Is(err, pseudonym.ErrUnavailable) {
+		t.Errorf("stale keys: err = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestSealOpen(t *testing.T) {
+	p := newPseudonymizer(t, nil)
+	sealed, err := p.Seal([]byte("dk-police-aarhus"), []byte("release notice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(sealed), "release notice") {
+		t.Fatal("sealed data holds the plaintext")
+	}
+	got, err := p.Open([]byte("dk-police-aarhus"), sealed)
+	if err != nil || string(got) != "release notice" {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	if _, err := p.Open([]byte("nl-ngo-exit"), sealed); err == nil {
+		t.Error("Open with another recipient's binding succeeded")
+	}
+}
