@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -11,15 +12,19 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 
-	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 )
 
-// exempt reports whether a method needs no officer token. The TLS layer
-// still requires a client certificate from a trusted CA for every call.
+// exempt reports whether a method is open without credentials: the health
+// check, for load balancers.
 func exempt(method string) bool {
-	return strings.HasPrefix(method, "/grpc.health.v1.Health/") ||
-		strings.HasPrefix(method, "/grpc.reflection.")
+	return strings.HasPrefix(method, "/grpc.health.v1.Health/")
+}
+
+// certOnly reports whether a method needs a client certificate but no
+// officer token: server reflection, so that grpcurl works.
+func certOnly(method string) bool {
+	return strings.HasPrefix(method, "/grpc.reflection.")
 }
 
 func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
@@ -52,19 +57,24 @@ type authedStream struct {
 func (a *authedStream) Context() context.Context { return a.ctx }
 
 // authenticate proves the agency by its certificate and the officer by the
-// bearer token, and puts the Caller in the context. A refusal is audited.
+// bearer token, on every call, and puts the Caller in the context. A
+// refusal is audited (rate-limited per peer).
 func (s *Server) authenticate(ctx context.Context, method string) (context.Context, error) {
 	var state *tls.ConnectionState
-	if p, ok := peer.FromContext(ctx); ok {
+	p, _ := peer.FromContext(ctx)
+	if p != nil {
 		if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok {
 			state = &ti.State
 		}
 	}
-	agency, err := s.cfg.Verifier.AgencyFromCertificate(state)
-	if err == nil {
+	var err error
+	if certOnly(method) {
+		if _, err = s.cfg.Verifier.CheckCertificate(state); err == nil {
+			return ctx, nil
+		}
+	} else {
 		var c authn.Caller
-		c, err = s.cfg.Verifier.Authenticate(ctx, agency, bearer(ctx))
-		if err == nil {
+		if c, err = s.cfg.Verifier.Authenticate(ctx, state, bearer(ctx)); err == nil {
 			return authn.NewContext(ctx, c), nil
 		}
 	}
@@ -72,8 +82,24 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 	if !errors.As(err, &ae) {
 		ae = &authn.Error{Reason: "INVALID_CREDENTIALS", Detail: "the credentials are invalid"}
 	}
-	s.auditRefusal(ctx, method, ae)
+	s.refusals.refuse(ctx, peerKey(p, ae), method, ae)
 	return ctx, s.statusError(ctx, err)
+}
+
+// peerKey identifies a refused peer for rate limiting: the agency its
+// certificate claims, else its network address without the port.
+func peerKey(p *peer.Peer, ae *authn.Error) string {
+	if ae.Agency != "" {
+		return ae.Agency
+	}
+	if p != nil && p.Addr != nil {
+		host, _, err := net.SplitHostPort(p.Addr.String())
+		if err == nil {
+			return host
+		}
+		return p.Addr.String()
+	}
+	return "unknown"
 }
 
 // bearer returns the token of an "authorization: Bearer <token>" header.
@@ -87,21 +113,3 @@ func bearer(ctx context.Context) string {
 	return ""
 }
 
-// auditRefusal records a refused authentication: the reason and the
-// claimed agency, never the token.
-func (s *Server) auditRefusal(ctx context.Context, method string, ae *authn.Error) {
-	e := &audit.Entry{
-		Time:    s.now(),
-		Action:  audit.ActionAuthenticate,
-		Outcome: audit.OutcomeRefused,
-		Reasons: []string{ae.Reason},
-		Detail:  map[string]string{"method": method},
-	}
-	if ae.Agency != "" {
-		e.Requester = &audit.Requester{Agency: ae.Agency}
-	}
-	if _, err := s.cfg.Audit.Append(ctx, e); err != nil {
-		s.log.ErrorContext(ctx, "audit of a refused authentication failed", "reason", ae.Reason, "error", err)
-	}
-	s.log.WarnContext(ctx, "authentication refused", "reason", ae.Reason, "claimed_agency", ae.Agency, "method", method)
-}

@@ -73,7 +73,10 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		return st.Err()
 	case errors.As(err, &ae):
 		code := codes.Unauthenticated
-		if ae.Permission {
+		switch {
+		case ae.Unavailable:
+			code = codes.Unavailable
+		case ae.Permission:
 			code = codes.PermissionDenied
 		}
 		st, _ := status.New(code, ae.Detail).WithDetails(&errdetails.ErrorInfo{Reason: ae.Reason, Domain: errorDomain})

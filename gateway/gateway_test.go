@@ -241,15 +241,23 @@ func TestUndefinedOrFailingPolicyDenies(t *testing.T) {
 
 func TestAuditUnavailableDisclosesNothing(t *testing.T) {
 	s := startStack(t, stackOptions{})
-	if err := s.store.Close(); err != nil { // the store fails underneath the running log
-		t.Fatal(err)
-	}
-	resp, err := s.exchange(t, nlPolice).Request(t.Context(), &liaisonv1.RequestRequest{
+	ex := s.exchange(t, nlPolice)
+	req := &liaisonv1.RequestRequest{
 		Holder: "nl-probation", SubjectId: "SYN-NL-0001",
 		RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
 		Justification: "Audit store down.",
-	})
-	wantStatus(t, err, codes.Unavailable)
+	}
+	if _, err := ex.Request(t.Context(), req); err != nil { // authenticates (and caches) the officer
+		t.Fatal(err)
+	}
+	if err := s.store.Close(); err != nil { // the store fails underneath the running log
+		t.Fatal(err)
+	}
+	resp, err := ex.Request(t.Context(), req)
+	st := wantStatus(t, err, codes.Unavailable)
+	if errorReason(st) != "AUDIT_UNAVAILABLE" {
+		t.Errorf("reason = %q, want AUDIT_UNAVAILABLE (the append, not an earlier stage, must fail)", errorReason(st))
+	}
 	if resp.GetReleased().GetRecord() != nil {
 		t.Errorf("a record left the gateway without its audit entry: %v", resp)
 	}

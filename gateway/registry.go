@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -52,6 +53,7 @@ type AgencyFile struct {
 	CertificateIdentity string   `json:"certificate_identity"`
 	Issuer              string   `json:"issuer"`
 	JWKSFile            string   `json:"jwks_file"`
+	JWKSURL             string   `json:"jwks_url"`
 	Algorithms          []string `json:"algorithms"`
 	MaxTokenLifetime    string   `json:"max_token_lifetime"`
 	Provider            string   `json:"provider"`
@@ -72,22 +74,58 @@ var (
 )
 
 // LoadRegistry reads a registry file. Relative JWKS paths are resolved
-// against the file's folder. Keys are read here, never on the request path.
+// against the file's folder. Keys are read here, never on the request path;
+// JWKS URLs are not fetched by LoadRegistry (use Server.LoadTrust).
 func LoadRegistry(path string) (*Registry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: read registry: %v", err)
 	}
-	var f RegistryFile
-	if err := yaml.UnmarshalStrict(b, &f); err != nil {
-		return nil, fmt.Errorf("gateway: parse registry %s: %v", filepath.Base(path), err)
+	f, err := parseRegistry(b, path)
+	if err != nil {
+		return nil, err
 	}
 	return f.Build(filepath.Dir(path))
 }
 
+func parseRegistry(b []byte, path string) (*RegistryFile, error) {
+	var f RegistryFile
+	if err := yaml.UnmarshalStrict(b, &f); err != nil {
+		return nil, fmt.Errorf("gateway: parse registry %s: %v", filepath.Base(path), err)
+	}
+	return &f, nil
+}
+
+func dirOf(path string) string { return filepath.Dir(path) }
+
 // Build validates the registry and reads the agencies' JWKS files, resolving
 // relative paths against dir.
 func (f *RegistryFile) Build(dir string) (*Registry, error) {
+	return f.build(dir, func(a AgencyFile, dir string) (map[string]any, error) {
+		if a.JWKSURL != "" {
+			return nil, fmt.Errorf("JWKS URL %s needs Server.LoadTrust", a.JWKSURL)
+		}
+		return readJWKS(a, dir, os.ReadFile)
+	})
+}
+
+// readJWKS reads an agency's JWKS file.
+func readJWKS(a AgencyFile, dir string, read func(string) ([]byte, error)) (map[string]any, error) {
+	if a.JWKSFile == "" {
+		return nil, errors.New("no jwks_file or jwks_url")
+	}
+	path := a.JWKSFile
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	b, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	return authn.ParseJWKS(b)
+}
+
+func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) (map[string]any, error)) (*Registry, error) {
 	r := &Registry{Agencies: map[string]*Agency{}, Cases: map[string]*Case{}}
 	for _, a := range f.Agencies {
 		if !slices.Contains(agencyKinds, a.Kind) {
@@ -99,20 +137,19 @@ func (f *RegistryFile) Build(dir string) (*Registry, error) {
 		if _, dup := r.Agencies[a.ID]; dup {
 			return nil, fmt.Errorf("gateway: registry: agency %q appears twice", a.ID)
 		}
-		jwksPath := a.JWKSFile
-		if !filepath.IsAbs(jwksPath) {
-			jwksPath = filepath.Join(dir, jwksPath)
+		if a.JWKSFile != "" && a.JWKSURL != "" {
+			return nil, fmt.Errorf("gateway: registry: agency %q: give jwks_file or jwks_url, not both", a.ID)
 		}
-		jb, err := os.ReadFile(jwksPath)
-		if err != nil {
-			return nil, fmt.Errorf("gateway: registry: agency %q: %v", a.ID, err)
+		if a.JWKSURL != "" && !strings.HasPrefix(a.JWKSURL, "https://") {
+			return nil, fmt.Errorf("gateway: registry: agency %q: jwks_url must be https", a.ID)
 		}
-		keys, err := authn.ParseJWKS(jb)
+		keys, err := keysFor(a, dir)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: registry: agency %q: %v", a.ID, err)
 		}
 		var maxLife time.Duration
 		if a.MaxTokenLifetime != "" {
+			var err error
 			if maxLife, err = time.ParseDuration(a.MaxTokenLifetime); err != nil {
 				return nil, fmt.Errorf("gateway: registry: agency %q: max_token_lifetime: %v", a.ID, err)
 			}

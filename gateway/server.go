@@ -2,8 +2,8 @@ package gateway
 
 import (
 	"crypto/rand"
+	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"log/slog"
 	"sync"
@@ -28,13 +28,14 @@ import (
 const AuditDomain = "liaison/audit"
 
 // Config configures a Server. The zero value is not usable: Policies,
-// Audit, Pseudonyms, Verifier and Registry are required.
+// Audit, Pseudonyms and Verifier are required.
 type Config struct {
 	Policies   *policies.Engine         // required
 	Audit      *audit.Log               // required
 	Pseudonyms *pseudonym.Pseudonymizer // required
 	Verifier   *authn.Verifier          // required
-	Registry   *Registry                // required
+	// Registry is the agencies and cases. If nil, empty until LoadTrust.
+	Registry *Registry
 	// ProviderTLS is the client TLS configuration the gateway uses to dial
 	// holders' RecordProviders (its own certificate and the CAs it trusts).
 	// Required when any agency has a Provider address.
@@ -45,6 +46,11 @@ type Config struct {
 	MaxRecvBytes int
 	// ProviderTimeout bounds each call to a holder. If zero, 10s.
 	ProviderTimeout time.Duration
+	// RefusalBudget is how many refused authentications per peer and
+	// RefusalWindow are audited one by one; the rest of the window's are
+	// counted into one summary entry. If zero, 20 per minute.
+	RefusalBudget int
+	RefusalWindow time.Duration
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
@@ -62,6 +68,9 @@ type Server struct {
 	policy   atomic.Pointer[policies.Engine]
 	registry atomic.Pointer[Registry]
 
+	refusals *refusalLimiter
+	trust    *trustLoader
+
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
 }
@@ -77,8 +86,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("gateway: Config.Pseudonyms is required")
 	case cfg.Verifier == nil:
 		return nil, errors.New("gateway: Config.Verifier is required")
-	case cfg.Registry == nil:
-		return nil, errors.New("gateway: Config.Registry is required")
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = &Registry{Agencies: map[string]*Agency{}, Cases: map[string]*Case{}}
 	}
 	if cfg.MaxRecvBytes == 0 {
 		cfg.MaxRecvBytes = 1 << 20
@@ -89,7 +99,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RefusalBudget == 0 {
+		cfg.RefusalBudget = 20
+	}
+	if cfg.RefusalWindow == 0 {
+		cfg.RefusalWindow = time.Minute
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}}
+	s.refusals = newRefusalLimiter(s, cfg.RefusalBudget, cfg.RefusalWindow)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -142,14 +159,32 @@ func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 }
 
 // ServerTLS returns the gateway's server TLS configuration: TLS 1.3 only,
-// client certificates required and verified against clientCAs.
-func ServerTLS(cert tls.Certificate, clientCAs *x509.CertPool) *tls.Config {
+// with the client's certificate requested. The certificate is verified by
+// the Verifier on every call, not only at the handshake, so that a missing
+// or untrusted certificate gets a clear Unauthenticated status and an audit
+// entry, and a revocation reaches open connections and resumed sessions.
+func ServerTLS(cert tls.Certificate) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    clientCAs,
+		ClientAuth:   tls.RequestClientCert,
 		NextProtos:   []string{"h2"},
+	}
+}
+
+// Run does the gateway's background work until ctx is done: it writes the
+// summaries of refused-authentication windows as they end.
+func (s *Server) Run(ctx context.Context) {
+	t := time.NewTicker(s.cfg.RefusalWindow)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.refusals.flush(context.WithoutCancel(ctx), true)
+			return
+		case <-t.C:
+			s.refusals.flush(ctx, false)
+		}
 	}
 }
 

@@ -58,7 +58,8 @@ type stack struct {
 }
 
 type stackOptions struct {
-	policy fs.FS // if nil, the embedded policies
+	policy    fs.FS // if nil, the embedded policies
+	cacheSize int   // verified-token cache; 0 default, <0 off
 }
 
 func startStack(tb testing.TB, o stackOptions) *stack {
@@ -132,11 +133,7 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	reg, err := gateway.LoadRegistry(pki.Registry)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ver, err := authn.NewVerifier(authn.Config{Audience: "liaison", Logger: logger})
+	ver, err := authn.NewVerifier(authn.Config{Audience: "liaison", Logger: logger, Replay: store, CacheSize: o.cacheSize})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -145,18 +142,21 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 		tb.Fatal(err)
 	}
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, Audit: alog, Pseudonyms: keys, Verifier: ver, Registry: reg,
+		Policies: eng, Audit: alog, Pseudonyms: keys, Verifier: ver,
 		ProviderTLS: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: pki.CA.Pool()},
 		Logger:      logger,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if err := srv.LoadTrust(ctx, gateway.TrustFiles{Registry: pki.Registry, ClientCAs: []string{pki.Path("ca.pem")}}); err != nil {
+		tb.Fatal(err)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gs := srv.GRPCServer(gateway.ServerTLS(gwLeaf, pki.CA.Pool()))
+	gs := srv.GRPCServer(gateway.ServerTLS(gwLeaf))
 	go gs.Serve(l)
 	tb.Cleanup(func() {
 		gs.Stop()

@@ -30,7 +30,9 @@ type gatewayOptions struct {
 	TLSCert   string
 	TLSKey    string
 	ClientCAs []string
-	AuditDB   string // SQLite file
+	CRLs      []string // certificate revocation lists, reloaded on change
+	DenyList  string   // revoked certificates, reloaded on change
+	AuditDB   string   // SQLite file
 	AuditKey  string // checkpoint signer key file (created if absent)
 	AuditName string // checkpoint key name and origin
 	Keys      string // pseudonym key file (created if absent)
@@ -56,10 +58,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var o gatewayOptions
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8443", "gRPC listen `address`")
-	fs.StringVar(&o.Registry, "registry", "registry.yaml", "agency registry `file` (YAML)")
+	fs.StringVar(&o.Registry, "registry", "registry.yaml", "agency registry `file` (YAML; reloaded on change)")
 	fs.StringVar(&o.TLSCert, "tls-cert", "gateway.pem", "gateway certificate `file` (PEM)")
 	fs.StringVar(&o.TLSKey, "tls-key", "gateway.key", "gateway private key `file` (PEM)")
 	fs.Var((*multiFlag)(&o.ClientCAs), "client-ca", "CA certificate `file` that agency certificates chain to (repeatable)")
+	fs.Var((*multiFlag)(&o.CRLs), "crl", "certificate revocation list `file` of a client CA (repeatable; reloaded on change)")
+	fs.StringVar(&o.DenyList, "deny-list", "", "`file` of revoked agency certificates, sha256:<hex> or serial:<hex> a line (reloaded on change)")
 	fs.StringVar(&o.AuditDB, "audit-db", "liaison-audit.db", "audit log SQLite `file`")
 	fs.StringVar(&o.AuditKey, "audit-key", "audit-signer.key", "checkpoint signing key `file` (created if absent)")
 	fs.StringVar(&o.AuditName, "audit-name", "liaison.audit", "checkpoint key `name` and log origin")
@@ -111,11 +115,6 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 			return nil, fmt.Errorf("client CA %s: no certificates", f)
 		}
 	}
-	reg, err := gateway.LoadRegistry(o.Registry)
-	if err != nil {
-		return nil, err
-	}
-
 	var eng *policies.Engine
 	source := "embedded"
 	if o.Policies == "" {
@@ -163,17 +162,22 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		}
 	}()
 
-	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log})
+	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log, Replay: store})
 	if err != nil {
 		return nil, err
 	}
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Registry: reg,
+		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver,
 		ProviderTLS:  &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySource: source,
 		Logger:       log,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := srv.LoadTrust(ctx, gateway.TrustFiles{
+		Registry: o.Registry, ClientCAs: o.ClientCAs, CRLs: o.CRLs, DenyList: o.DenyList,
+	}); err != nil {
 		return nil, err
 	}
 	lis, err := net.Listen("tcp", o.Listen)
@@ -182,7 +186,9 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	go ps.Run(rctx)
-	gs := srv.GRPCServer(gateway.ServerTLS(cert, pool))
+	go srv.WatchTrust(rctx)
+	go srv.Run(rctx)
+	gs := srv.GRPCServer(gateway.ServerTLS(cert))
 	g := &runningGateway{
 		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog,
 		grpc: gs, store: store, cancel: cancel, done: make(chan error, 1),

@@ -31,6 +31,9 @@ type Error struct {
 	// Permission is set where the caller is known but not allowed
 	// (an offboarded agency): PermissionDenied rather than Unauthenticated.
 	Permission bool
+	// Unavailable is set where the credentials could not be checked (the
+	// replay store is down): the caller should retry.
+	Unavailable bool
 }
 
 func (e *Error) Error() string { return "authn: " + e.Reason + ": " + e.Detail }
@@ -98,32 +101,58 @@ func FromContext(ctx context.Context) (Caller, bool) {
 // Clearance levels in ascending order.
 var clearances = []string{"none", "restricted", "confidential", "secret", "top_secret"}
 
+// A ReplayStore remembers which token carried each (issuer, jti) first, so
+// that another token with the same id, or the same token from another
+// client certificate, is refused as a replay. It is shared by every
+// gateway replica (the audit store implements it).
+type ReplayStore interface {
+	// Remember records binding for id unless id is already known, and
+	// returns the binding recorded first. Implementations may forget an id
+	// after expires.
+	Remember(ctx context.Context, id, binding [32]byte, expires time.Time) (first [32]byte, err error)
+}
+
 // Config configures a Verifier.
 type Config struct {
 	// Audience is the aud every token must name. Required.
 	Audience string
 	// Leeway is the clock skew allowed on exp, nbf and iat. If zero, 30s.
 	Leeway time.Duration
+	// Replay remembers token ids across replicas. If nil, replays are
+	// detected within this process only.
+	Replay ReplayStore
+	// CacheSize bounds the verified-token cache. If zero, 10000; if
+	// negative, tokens are verified on every call.
+	CacheSize int
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
 	Logger *slog.Logger
 }
 
-// A Verifier authenticates callers against the registered agencies. It is
-// safe for concurrent use; SetAgencies swaps the registry atomically.
+// A Verifier authenticates callers against the registered agencies and the
+// trusted CAs. It is safe for concurrent use; SetAgencies and SetTrust swap
+// what it trusts atomically and empty its caches.
 type Verifier struct {
-	cfg      Config
-	log      *slog.Logger
-	agencies atomic.Pointer[registry]
+	cfg    Config
+	log    *slog.Logger
+	state  atomic.Pointer[trustState]
+	tokens *cache[Caller]
+	certs  *cache[*Agency]
+	replay ReplayStore
 }
 
-type registry struct {
+// trustState is everything a verification depends on; a new one replaces
+// the old whole, so that caches keyed to the old one miss.
+type trustState struct {
 	byIdentity map[string]*Agency
 	byID       map[string]*Agency
+	roots      *x509.CertPool
+	revoked    *Revocation
+	gen        uint64
 }
 
-// NewVerifier returns a Verifier with no agencies.
+// NewVerifier returns a Verifier with no agencies and no trusted CA.
 func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.Audience == "" {
 		return nil, errors.New("authn: Config.Audience is required")
@@ -134,18 +163,27 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	v := &Verifier{cfg: cfg, log: cfg.Logger}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 10000
+	}
+	v := &Verifier{cfg: cfg, log: cfg.Logger, replay: cfg.Replay}
 	if v.log == nil {
 		v.log = slog.Default()
 	}
-	v.agencies.Store(&registry{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}})
+	if v.replay == nil {
+		v.replay = newMemoryReplay(cfg.Now)
+	}
+	v.tokens = newCache[Caller](cfg.CacheSize)
+	v.certs = newCache[*Agency](cfg.CacheSize)
+	v.state.Store(&trustState{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}, roots: x509.NewCertPool(), revoked: &Revocation{}})
 	return v, nil
 }
 
-// SetAgencies replaces the registry. It validates every agency first and
-// leaves the old registry in place on error.
+// SetAgencies replaces the registered agencies. It validates every agency
+// first and leaves the old set in place on error.
 func (v *Verifier) SetAgencies(agencies []*Agency) error {
-	r := &registry{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}}
+	old := v.state.Load()
+	ns := &trustState{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}, roots: old.roots, revoked: old.revoked, gen: old.gen + 1}
 	for _, a := range agencies {
 		if a.ID == "" || a.CertificateIdentity == "" || a.Issuer == "" {
 			return fmt.Errorf("authn: agency %q: id, certificate identity and issuer are required", a.ID)
@@ -158,22 +196,38 @@ func (v *Verifier) SetAgencies(agencies []*Agency) error {
 				return fmt.Errorf("authn: agency %q: algorithm %q is not allowed", a.ID, alg)
 			}
 		}
-		if _, dup := r.byID[a.ID]; dup {
+		if _, dup := ns.byID[a.ID]; dup {
 			return fmt.Errorf("authn: agency %q registered twice", a.ID)
 		}
-		if _, dup := r.byIdentity[a.CertificateIdentity]; dup {
+		if _, dup := ns.byIdentity[a.CertificateIdentity]; dup {
 			return fmt.Errorf("authn: certificate identity %q registered twice", a.CertificateIdentity)
 		}
-		r.byID[a.ID] = a
-		r.byIdentity[a.CertificateIdentity] = a
+		ns.byID[a.ID] = a
+		ns.byIdentity[a.CertificateIdentity] = a
 	}
-	v.agencies.Store(r)
+	v.swap(ns)
 	return nil
+}
+
+// SetTrust replaces the CAs that agency certificates must chain to and the
+// revoked certificates. revoked may be nil.
+func (v *Verifier) SetTrust(roots *x509.CertPool, revoked *Revocation) {
+	if revoked == nil {
+		revoked = &Revocation{}
+	}
+	old := v.state.Load()
+	v.swap(&trustState{byIdentity: old.byIdentity, byID: old.byID, roots: roots, revoked: revoked, gen: old.gen + 1})
+}
+
+func (v *Verifier) swap(ns *trustState) {
+	v.state.Store(ns)
+	v.tokens.clear()
+	v.certs.clear()
 }
 
 // Agency returns a registered agency by id.
 func (v *Verifier) Agency(id string) (*Agency, bool) {
-	a, ok := v.agencies.Load().byID[id]
+	a, ok := v.state.Load().byID[id]
 	return a, ok
 }
 
@@ -181,28 +235,70 @@ func (v *Verifier) Agency(id string) (*Agency, bool) {
 // signatures. HMAC algorithms and none are never accepted.
 var allowedAlgorithms = []string{"EdDSA", "ES256", "ES384", "RS256", "PS256"}
 
-// AgencyFromCertificate returns the agency named by a verified client
-// certificate chain.
-func (v *Verifier) AgencyFromCertificate(state *tls.ConnectionState) (*Agency, error) {
-	if state == nil || len(state.PeerCertificates) == 0 {
-		return nil, fail("NO_CLIENT_CERTIFICATE", "", "a client certificate is required")
+// Authenticate proves the caller: the agency by the client certificate of
+// the connection (verified here, on every call, so that a revocation or an
+// offboarding takes effect on open connections and resumed sessions too),
+// and the officer by the bearer token of that agency's issuer.
+func (v *Verifier) Authenticate(ctx context.Context, state *tls.ConnectionState, token string) (Caller, error) {
+	ts := v.state.Load()
+	agency, fp, err := v.agencyFromCertificate(ts, state)
+	if err != nil {
+		return Caller{}, err
 	}
-	if len(state.VerifiedChains) == 0 {
-		return nil, fail("CERTIFICATE_NOT_VERIFIED", "", "the client certificate does not chain to a trusted CA")
+	return v.authenticateToken(ctx, ts, agency, fp, token)
+}
+
+// CheckCertificate verifies a client certificate alone and returns its
+// agency; calls that need no officer (reflection) use it.
+func (v *Verifier) CheckCertificate(state *tls.ConnectionState) (*Agency, error) {
+	a, _, err := v.agencyFromCertificate(v.state.Load(), state)
+	return a, err
+}
+
+// agencyFromCertificate verifies the peer's chain against the trusted CAs
+// and the revocation list, and returns the agency its URI SAN names, with
+// the leaf's SHA-256 fingerprint.
+func (v *Verifier) agencyFromCertificate(ts *trustState, state *tls.ConnectionState) (*Agency, [32]byte, error) {
+	var fp [32]byte
+	if state == nil || len(state.PeerCertificates) == 0 {
+		return nil, fp, fail("NO_CLIENT_CERTIFICATE", "", "a client certificate is required")
 	}
 	leaf := state.PeerCertificates[0]
-	r := v.agencies.Load()
-	for _, u := range leaf.URIs {
-		if a, ok := r.byIdentity[u.String()]; ok {
-			if a.Offboarded {
-				e := fail("AGENCY_OFFBOARDED", a.ID, "the agency is no longer registered")
-				e.Permission = true
-				return nil, e
-			}
-			return a, nil
-		}
+	fp = sha256.Sum256(leaf.Raw)
+	claimed := certName(leaf)
+	if ts.revoked.Revoked(leaf) {
+		e := fail("CERTIFICATE_REVOKED", claimed, "the client certificate is revoked")
+		return nil, fp, e
 	}
-	return nil, fail("UNKNOWN_AGENCY", certName(leaf), "the certificate names no registered agency")
+	agency, ok := v.certs.get(fp, ts.gen, v.cfg.Now())
+	if !ok {
+		inter := x509.NewCertPool()
+		for _, c := range state.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{
+			Roots: ts.roots, Intermediates: inter, CurrentTime: v.cfg.Now(),
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}); err != nil {
+			return nil, fp, fail("CERTIFICATE_NOT_TRUSTED", claimed, "the client certificate does not chain to a trusted CA")
+		}
+		for _, u := range leaf.URIs {
+			if a, ok := ts.byIdentity[u.String()]; ok {
+				agency = a
+				break
+			}
+		}
+		if agency == nil {
+			return nil, fp, fail("UNKNOWN_AGENCY", claimed, "the certificate names no registered agency")
+		}
+		v.certs.put(fp, agency, ts.gen, leaf.NotAfter)
+	}
+	if agency.Offboarded {
+		e := fail("AGENCY_OFFBOARDED", agency.ID, "the agency is no longer registered")
+		e.Permission = true
+		return nil, fp, e
+	}
+	return agency, fp, nil
 }
 
 func certName(c *x509.Certificate) string {
@@ -218,12 +314,48 @@ type claims struct {
 	Clearance string   `json:"clearance"`
 }
 
-// Authenticate verifies the bearer token for an agency already proven by
-// its certificate and returns the caller.
-func (v *Verifier) Authenticate(ctx context.Context, agency *Agency, token string) (Caller, error) {
+// authenticateToken verifies the bearer token for an agency already proven
+// by its certificate. A token verified before, with the same certificate
+// and against the same trust state, is taken from the cache.
+func (v *Verifier) authenticateToken(ctx context.Context, ts *trustState, agency *Agency, certFP [32]byte, token string) (Caller, error) {
 	if token == "" {
 		return Caller{}, fail("NO_TOKEN", agency.ID, "a bearer token is required")
 	}
+	if len(token) > maxTokenLen {
+		return Caller{}, fail("MALFORMED_TOKEN", agency.ID, "the token is too long")
+	}
+	now := v.cfg.Now()
+	key := sha256.Sum256(append(certFP[:], token...))
+	if c, ok := v.tokens.get(key, ts.gen, now); ok {
+		return c, nil
+	}
+	c, err := v.verifyToken(agency, token, now)
+	if err != nil {
+		return Caller{}, err
+	}
+	// The first token to carry (iss, jti) is the only one that may; the same
+	// token from another certificate is a replay too.
+	id := sha256.Sum256([]byte(agency.Issuer + "\x00" + c.TokenID))
+	th := TokenHash(token)
+	binding := sha256.Sum256(append(certFP[:], th[:]...))
+	first, err := v.replay.Remember(ctx, id, binding, c.Expires.Add(v.cfg.Leeway))
+	if err != nil {
+		v.log.ErrorContext(ctx, "token replay store unavailable; refusing", "agency", agency.ID, "error", err)
+		e := fail("REPLAY_CHECK_UNAVAILABLE", agency.ID, "the token could not be checked for replay; retry later")
+		e.Unavailable = true
+		return Caller{}, e
+	}
+	if first != binding {
+		return Caller{}, fail("TOKEN_REPLAYED", agency.ID, "the token id has been used before")
+	}
+	v.tokens.put(key, c, ts.gen, c.Expires)
+	return c, nil
+}
+
+// maxTokenLen bounds what is parsed at all.
+const maxTokenLen = 8 << 10
+
+func (v *Verifier) verifyToken(agency *Agency, token string, now time.Time) (Caller, error) {
 	algs := agency.Algorithms
 	if len(algs) == 0 {
 		algs = []string{"EdDSA", "ES256"}
@@ -234,10 +366,12 @@ func (v *Verifier) Authenticate(ctx context.Context, agency *Agency, token strin
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(v.cfg.Leeway),
-		jwt.WithTimeFunc(v.cfg.Now),
+		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	var c claims
 	_, err := p.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		// Only the kid is read from the header: jku, x5u, x5c and jwk are
+		// ignored, so a token cannot bring its own key.
 		kid, _ := t.Header["kid"].(string)
 		if kid == "" {
 			return nil, errors.New("token has no kid")
@@ -256,24 +390,27 @@ func (v *Verifier) Authenticate(ctx context.Context, agency *Agency, token strin
 		return Caller{}, fail("ISSUER_MISMATCH", agency.ID, "the token's issuer is not the issuer of the certificate's agency")
 	}
 	if c.Subject == "" {
-		return Caller{}, fail("NO_SUBJECT", agency.ID, "the token names no officer")
+		return Caller{}, fail("MISSING_CLAIM", agency.ID, "the token names no officer (sub)")
+	}
+	if c.ID == "" {
+		return Caller{}, fail("MISSING_CLAIM", agency.ID, "the token has no id (jti)")
 	}
 	if c.Clearance != "" && !slices.Contains(clearances, c.Clearance) {
 		return Caller{}, fail("BAD_CLAIMS", agency.ID, "unknown clearance level")
 	}
-	max := agency.MaxTokenLifetime
-	if max == 0 {
-		max = time.Hour
+	maxLife := agency.MaxTokenLifetime
+	if maxLife == 0 {
+		maxLife = time.Hour
 	}
-	start := v.cfg.Now()
+	start := now
 	if c.IssuedAt != nil {
 		start = c.IssuedAt.Time
 	}
-	if c.NotBefore != nil && c.NotBefore.After(start) {
+	if c.NotBefore != nil && c.NotBefore.Before(start) {
 		start = c.NotBefore.Time
 	}
-	if c.ExpiresAt.Sub(start) > max+v.cfg.Leeway {
-		return Caller{}, fail("TOKEN_LIFETIME_TOO_LONG", agency.ID, "the token lives longer than the agency's maximum of %s", max)
+	if c.ExpiresAt.Sub(start) > maxLife+v.cfg.Leeway || c.ExpiresAt.Sub(now) > maxLife+v.cfg.Leeway {
+		return Caller{}, fail("TOKEN_LIFETIME_TOO_LONG", agency.ID, "the token lives longer than the agency's maximum of %s", maxLife)
 	}
 	clearance := c.Clearance
 	if clearance == "" {

@@ -1,0 +1,103 @@
+package authn
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+)
+
+// Revocation is the set of revoked client certificates: by issuer and serial
+// number (from CRLs) or by SHA-256 fingerprint (from a deny list). The zero
+// value revokes nothing.
+type Revocation struct {
+	serials      map[string]bool // issuer DN (raw) + serial
+	fingerprints map[[32]byte]bool
+}
+
+// Revoked reports whether c is revoked.
+func (r *Revocation) Revoked(c *x509.Certificate) bool {
+	if r == nil {
+		return false
+	}
+	if r.fingerprints[sha256.Sum256(c.Raw)] {
+		return true
+	}
+	return r.serials[serialKey(c.RawIssuer, c.SerialNumber)]
+}
+
+// Len returns the number of revoked entries.
+func (r *Revocation) Len() int { return len(r.serials) + len(r.fingerprints) }
+
+func serialKey(rawIssuer []byte, serial *big.Int) string {
+	return string(rawIssuer) + "\x00" + serial.String()
+}
+
+// AddDenyList adds a deny list: one entry a line, "sha256:<hex fingerprint>"
+// of a certificate, or "serial:<hex>" of a certificate issued by issuer;
+// blank lines and lines starting with # are ignored.
+func (r *Revocation) AddDenyList(data []byte, issuer *x509.Certificate) error {
+	r.init()
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		kind, val, ok := strings.Cut(line, ":")
+		b, err := hex.DecodeString(strings.ReplaceAll(val, ":", ""))
+		switch {
+		case !ok || err != nil:
+			return fmt.Errorf("authn: deny list line %d: want sha256:<hex> or serial:<hex>", n)
+		case kind == "sha256" && len(b) == 32:
+			r.fingerprints[[32]byte(b)] = true
+		case kind == "serial" && issuer != nil:
+			r.serials[serialKey(issuer.RawSubject, new(big.Int).SetBytes(b))] = true
+		default:
+			return fmt.Errorf("authn: deny list line %d: want sha256:<64 hex digits> or serial:<hex> with an issuer", n)
+		}
+	}
+	return sc.Err()
+}
+
+// AddCRL adds the entries of a CRL (PEM or DER) after checking that one of
+// cas signed it.
+func (r *Revocation) AddCRL(data []byte, cas []*x509.Certificate) error {
+	r.init()
+	if blk, _ := pem.Decode(data); blk != nil {
+		data = blk.Bytes
+	}
+	crl, err := x509.ParseRevocationList(data)
+	if err != nil {
+		return fmt.Errorf("authn: parse CRL: %v", err)
+	}
+	var signer *x509.Certificate
+	for _, ca := range cas {
+		if crl.CheckSignatureFrom(ca) == nil {
+			signer = ca
+			break
+		}
+	}
+	if signer == nil {
+		return errors.New("authn: the CRL is not signed by a trusted CA")
+	}
+	for _, e := range crl.RevokedCertificateEntries {
+		r.serials[serialKey(signer.RawSubject, e.SerialNumber)] = true
+	}
+	return nil
+}
+
+func (r *Revocation) init() {
+	if r.serials == nil {
+		r.serials = map[string]bool{}
+	}
+	if r.fingerprints == nil {
+		r.fingerprints = map[[32]byte]bool{}
+	}
+}

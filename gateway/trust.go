@@ -1,0 +1,251 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/authn"
+)
+
+// TrustFiles are the files that say whom the gateway trusts. WatchTrust
+// reloads them when they change, without a restart; a change that does not
+// load (a syntax error, a CRL with a bad signature) leaves the previous
+// state in force and is logged.
+type TrustFiles struct {
+	// Registry is the agency registry file. Required.
+	Registry string
+	// ClientCAs are PEM files of the CAs agency certificates chain to.
+	ClientCAs []string
+	// CRLs are certificate revocation lists (PEM or DER) signed by those CAs.
+	CRLs []string
+	// DenyList is a file of revoked certificates, one "sha256:<hex>" or
+	// "serial:<hex>" a line (serials of the first client CA).
+	DenyList string
+	// Interval is how often the files are checked. If zero, 2s.
+	Interval time.Duration
+	// JWKSRefresh is how often JWKS URLs are fetched again. If zero, 5m.
+	JWKSRefresh time.Duration
+	// HTTPClient fetches JWKS URLs. If nil, a client with a 10s timeout.
+	HTTPClient *http.Client
+}
+
+// trustLoader holds what the last load saw.
+type trustLoader struct {
+	tf      TrustFiles
+	digest  [32]byte
+	jwksMu  sync.Mutex
+	jwks    map[string]jwksEntry // URL -> last good keys
+	lastErr string
+}
+
+type jwksEntry struct {
+	keys    map[string]any
+	fetched time.Time
+}
+
+// LoadTrust loads the trust files once and applies them. It returns an
+// error, and changes nothing, if any file does not load.
+func (s *Server) LoadTrust(ctx context.Context, tf TrustFiles) error {
+	if tf.Registry == "" {
+		return errors.New("gateway: TrustFiles.Registry is required")
+	}
+	if tf.Interval == 0 {
+		tf.Interval = 2 * time.Second
+	}
+	if tf.JWKSRefresh == 0 {
+		tf.JWKSRefresh = 5 * time.Minute
+	}
+	if tf.HTTPClient == nil {
+		tf.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	s.trust = &trustLoader{tf: tf, jwks: map[string]jwksEntry{}}
+	_, err := s.trust.reload(ctx, s, true)
+	return err
+}
+
+// WatchTrust reloads the trust files when they change, and JWKS URLs every
+// JWKSRefresh, until ctx is done. Call LoadTrust first.
+func (s *Server) WatchTrust(ctx context.Context) {
+	if s.trust == nil {
+		return
+	}
+	t := time.NewTicker(s.trust.tf.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			changed, err := s.trust.reload(ctx, s, false)
+			switch {
+			case err != nil && err.Error() != s.trust.lastErr:
+				s.trust.lastErr = err.Error()
+				s.log.ErrorContext(ctx, "trust files changed but do not load; the previous ones stay in force", "error", err)
+			case err == nil && changed:
+				s.trust.lastErr = ""
+				s.log.InfoContext(ctx, "trust files reloaded", "agencies", len(s.registry.Load().Agencies))
+			}
+		}
+	}
+}
+
+// reload reads every file; if their bytes (and the JWKS fetched) are what
+// was applied last, it does nothing.
+func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, error) {
+	h := sha256.New()
+	read := func(path string) ([]byte, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+		h.Write(b)
+		return b, nil
+	}
+	regBytes, err := read(l.tf.Registry)
+	if err != nil {
+		return false, fmt.Errorf("gateway: registry: %v", err)
+	}
+	var roots []*x509.Certificate
+	pool := x509.NewCertPool()
+	for _, f := range l.tf.ClientCAs {
+		b, err := read(f)
+		if err != nil {
+			return false, fmt.Errorf("gateway: client CA: %v", err)
+		}
+		certs, err := parseCerts(b)
+		if err != nil || len(certs) == 0 {
+			return false, fmt.Errorf("gateway: client CA %s: no certificates", f)
+		}
+		for _, c := range certs {
+			pool.AddCert(c)
+			roots = append(roots, c)
+		}
+	}
+	rev := &authn.Revocation{}
+	for _, f := range l.tf.CRLs {
+		b, err := read(f)
+		if err != nil {
+			return false, fmt.Errorf("gateway: CRL: %v", err)
+		}
+		if err := rev.AddCRL(b, roots); err != nil {
+			return false, fmt.Errorf("gateway: CRL %s: %v", f, err)
+		}
+	}
+	if l.tf.DenyList != "" {
+		b, err := read(l.tf.DenyList)
+		if err != nil {
+			return false, fmt.Errorf("gateway: deny list: %v", err)
+		}
+		var issuer *x509.Certificate
+		if len(roots) > 0 {
+			issuer = roots[0]
+		}
+		if err := rev.AddDenyList(b, issuer); err != nil {
+			return false, err
+		}
+	}
+	reg, err := parseRegistry(regBytes, l.tf.Registry)
+	if err != nil {
+		return false, err
+	}
+	r, err := reg.build(dirOf(l.tf.Registry), func(a AgencyFile, dir string) (map[string]any, error) {
+		if a.JWKSURL == "" {
+			return readJWKS(a, dir, read)
+		}
+		keys, err := l.fetchJWKS(ctx, a.JWKSURL)
+		if err == nil {
+			fmt.Fprintf(h, "jwks\x00%s\x00%p", a.JWKSURL, keys)
+		}
+		return keys, err
+	})
+	if err != nil {
+		return false, err
+	}
+	var digest [32]byte
+	copy(digest[:], h.Sum(nil))
+	if !force && digest == l.digest {
+		return false, nil
+	}
+	s.cfg.Verifier.SetTrust(pool, rev)
+	if err := s.SetRegistry(r); err != nil {
+		return false, err
+	}
+	l.digest = digest
+	return true, nil
+}
+
+// fetchJWKS returns the keys at url, fetching them when the last fetch is
+// older than JWKSRefresh. On a failed fetch the last good keys stay in use.
+func (l *trustLoader) fetchJWKS(ctx context.Context, url string) (map[string]any, error) {
+	l.jwksMu.Lock()
+	e, ok := l.jwks[url]
+	l.jwksMu.Unlock()
+	if ok && time.Since(e.fetched) < l.tf.JWKSRefresh {
+		return e.keys, nil
+	}
+	keys, err := l.getJWKS(ctx, url)
+	if err != nil {
+		if ok {
+			return e.keys, nil // keep serving the last good keys
+		}
+		return nil, err
+	}
+	l.jwksMu.Lock()
+	l.jwks[url] = jwksEntry{keys: keys, fetched: time.Now()}
+	l.jwksMu.Unlock()
+	return keys, nil
+}
+
+func (l *trustLoader) getJWKS(ctx context.Context, url string) (map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := l.tf.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: fetch JWKS: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("gateway: fetch JWKS %s: %s", url, resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	return authn.ParseJWKS(b)
+}
+
+func parseCerts(b []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 && len(bytes.TrimSpace(b)) > 0 {
+		return x509.ParseCertificates(b)
+	}
+	return out, nil
+}
