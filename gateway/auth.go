@@ -112,4 +112,3 @@ func bearer(ctx context.Context) string {
 	}
 	return ""
 }
-

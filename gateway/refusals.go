@@ -133,4 +133,3 @@ func (l *refusalLimiter) append(ctx context.Context, e *audit.Entry) {
 		l.s.log.ErrorContext(ctx, "audit of a refused authentication failed", "reasons", e.Reasons, "error", err)
 	}
 }
-

@@ -1,8 +1,8 @@
 package gateway
 
 import (
-	"crypto/rand"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"log/slog"

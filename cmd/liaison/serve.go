@@ -33,10 +33,10 @@ type gatewayOptions struct {
 	CRLs      []string // certificate revocation lists, reloaded on change
 	DenyList  string   // revoked certificates, reloaded on change
 	AuditDB   string   // SQLite file
-	AuditKey  string // checkpoint signer key file (created if absent)
-	AuditName string // checkpoint key name and origin
-	Keys      string // pseudonym key file (created if absent)
-	Policies  string // policy directory; empty means the embedded policies
+	AuditKey  string   // checkpoint signer key file (created if absent)
+	AuditName string   // checkpoint key name and origin
+	Keys      string   // pseudonym key file (created if absent)
+	Policies  string   // policy directory; empty means the embedded policies
 	Audience  string
 	Logger    *slog.Logger
 }

@@ -18,26 +18,20 @@ code := "DK"
 # law_name is how reasons name this law to a caseworker.
 law_name := "Danish law"
 
-_rpl115 := "Retsplejeloven § 115"
-
-_stk2 := "DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION"
-
-_prevention := ["risk_management", "resocialisation", "maw_case_management", "family_support"]
-
-_authorities := ["police", "prison", "probation", "social_services", "local_authority"]
-
-_unverified := "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk"
-
 # prohibitions are refused whatever basis or fallback would otherwise apply.
-prohibitions := [{
-	"id": "dk.rpl.115.stk2",
-	"citation": "Retsplejeloven § 115, stk. 2, 2. pkt.",
-	"purposes": ["criminal_investigation"],
-	"message": "Information exchanged in SSP, PSP or KSP cooperation under retsplejeloven § 115 may not be passed on for the investigation of a criminal case",
-}]
+prohibitions := [
+	{
+		"id": "dk.rpl.115.stk2",
+		"citation": "Retsplejeloven § 115, stk. 2, 2. pkt.",
+		"purposes": ["criminal_investigation"],
+		"message": "Information exchanged in SSP, PSP or KSP cooperation under retsplejeloven § 115 may not be passed on for the investigation of a criminal case",
+	},
+]
 
 # bases are the legal bases, keyed by id. Every § 115 basis carries the
 # stk. 2 condition: the recipient may not use the data to investigate.
+# Values are literals on purpose: a pack that only holds constants costs
+# nothing to evaluate.
 bases := {
 	"dk.rpl.115.stk1.nr1": {
 		"title": "SSP cooperation (schools, social services and police) for crime prevention",
@@ -46,7 +40,7 @@ bases := {
 		"holder_kinds": ["police", "social_services", "local_authority"],
 		"recipient_kinds": ["police", "social_services", "local_authority"],
 		"record_types": ["family_contact", "case_plan", "exit_programme_status", "police_observation"],
-		"purposes": _prevention,
+		"purposes": ["risk_management", "resocialisation", "maw_case_management", "family_support"],
 		"validity": {"type": "none"},
 		"requires_case": false,
 		"fields": {
@@ -54,11 +48,8 @@ bases := {
 			"generalise": [],
 			"pseudonymise": [],
 		},
-		"conditions": [_stk2, "NO_ONWARD_DISCLOSURE"],
-		"assumption": concat("", [
-			_unverified, ". SSP concerns children and young people; the input carries no age, ",
-			"so agencies must check that themselves. Schools are registered as local_authority.",
-		]),
+		"conditions": ["DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk. SSP concerns children and young people; the input carries no age, so agencies must check that themselves. Schools are registered as local_authority.",
 	},
 	"dk.rpl.115.stk1.nr2": {
 		"title": "PSP cooperation (police, social services and psychiatry) for socially vulnerable persons",
@@ -75,23 +66,17 @@ bases := {
 			"generalise": [],
 			"pseudonymise": [],
 		},
-		"conditions": [_stk2, "NO_ONWARD_DISCLOSURE"],
-		"assumption": concat("", [
-			_unverified, ". Psychiatry is not an agency kind in Liaison yet, so only the ",
-			"police and social services part of PSP is modelled.",
-		]),
+		"conditions": ["DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk. Psychiatry is not an agency kind in Liaison yet, so only the police and social services part of PSP is modelled.",
 	},
 	"dk.rpl.115.stk1.nr3": {
 		"title": "KSP cooperation (prison and probation service, social services and police) around a release",
 		"citation": "Retsplejeloven § 115, stk. 1, nr. 3 and stk. 2 (KSP)",
 		"actions": ["disclose", "request", "notify", "match", "reidentify"],
-		"holder_kinds": _authorities,
-		"recipient_kinds": _authorities,
-		"record_types": [
-			"release_notice", "risk_assessment", "probation_measures", "exit_programme_status",
-			"family_contact", "case_plan", "police_observation",
-		],
-		"purposes": _prevention,
+		"holder_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
+		"recipient_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
+		"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
+		"purposes": ["risk_management", "resocialisation", "maw_case_management", "family_support"],
 		"subject": {"categories": ["convicted"]},
 		"validity": {"type": "release_window", "days_before": 180, "days_after": 365},
 		"requires_case": false,
@@ -100,27 +85,17 @@ bases := {
 			"generalise": [],
 			"pseudonymise": [],
 		},
-		"conditions": [_stk2, "NO_ONWARD_DISCLOSURE"],
-		"assumption": concat("", [
-			_unverified, ". KSP covers convicted persons released from institutions of the ",
-			"Prison and Probation Service, including those judged at risk of radicalisation ",
-			"(2016 amendment on signs of radicalisation and extremism, unverified). ",
-			"Authorities other than the police disclose under stk. 2 'to the same extent'. ",
-			"The window of 180 days before to 365 days after release is a project choice, ",
-			"not in the Act. Free text is left out as not necessary.",
-		]),
+		"conditions": ["DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk. KSP covers convicted persons released from institutions of the Prison and Probation Service, including those judged at risk of radicalisation (2016 amendment on signs of radicalisation and extremism, unverified). Authorities other than the police disclose under stk. 2 'to the same extent'. The window of 180 days before to 365 days after release is a project choice, not in the Act. Free text is left out as not necessary.",
 	},
 	"dk.rpl.115.stk1.nr3.supervision": {
 		"title": "KSP cooperation while the subject is under the supervision of the Prison and Probation Service",
 		"citation": "Retsplejeloven § 115, stk. 1, nr. 3 and stk. 2 (KSP)",
 		"actions": ["disclose", "request", "notify", "match", "reidentify"],
-		"holder_kinds": _authorities,
-		"recipient_kinds": _authorities,
-		"record_types": [
-			"release_notice", "risk_assessment", "probation_measures", "exit_programme_status",
-			"family_contact", "case_plan", "police_observation",
-		],
-		"purposes": _prevention,
+		"holder_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
+		"recipient_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
+		"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
+		"purposes": ["risk_management", "resocialisation", "maw_case_management", "family_support"],
 		"subject": {"categories": ["convicted"]},
 		"validity": {"type": "probation"},
 		"requires_case": false,
@@ -129,18 +104,15 @@ bases := {
 			"generalise": [],
 			"pseudonymise": [],
 		},
-		"conditions": [_stk2, "NO_ONWARD_DISCLOSURE"],
-		"assumption": concat("", [
-			_unverified, ". Reads KSP as also covering released persons while they remain under ",
-			"supervision (probation); police involvement ends when probation ends.",
-		]),
+		"conditions": ["DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk. Reads KSP as also covering released persons while they remain under supervision (probation); police involvement ends when probation ends.",
 	},
 	"dk.rpl.115.stk3": {
 		"title": "Self-governing institutions (e.g. exit-programme NGOs) included in KSP cooperation",
 		"citation": "Retsplejeloven § 115, stk. 3",
 		"actions": ["disclose", "request", "notify"],
-		"holder_kinds": array.concat(_authorities, ["ngo"]),
-		"recipient_kinds": array.concat(_authorities, ["ngo"]),
+		"holder_kinds": ["police", "prison", "probation", "social_services", "local_authority", "ngo"],
+		"recipient_kinds": ["police", "prison", "probation", "social_services", "local_authority", "ngo"],
 		"record_types": ["exit_programme_status", "case_plan", "family_contact"],
 		"purposes": ["resocialisation", "family_support"],
 		"subject": {"categories": ["convicted"]},
@@ -151,33 +123,33 @@ bases := {
 			"generalise": [],
 			"pseudonymise": [],
 		},
-		"conditions": [_stk2, "NO_ONWARD_DISCLOSURE"],
-		"assumption": concat("", [
-			_unverified, ". Applies only to an NGO that is a self-governing institution doing public ",
-			"tasks in the social field and has been formally included in the cooperation; ",
-			"the agency registry, not this policy, must establish that.",
-		]),
+		"conditions": ["DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk. Applies only to an NGO that is a self-governing institution doing public tasks in the social field and has been formally included in the cooperation; the agency registry, not this policy, must establish that.",
 	},
 }
 
 # fallback says what may still be shared where no basis applies.
-fallback := {"rules": [{
-	"outcome": "pseudonymise",
-	"actions": ["disclose", "request"],
-	"holder_kinds": _authorities,
-	"recipient_kinds": _authorities,
-	"record_types": ["release_notice", "exit_programme_status", "case_plan"],
-	"purposes": ["statistics"],
-	"fields": {
-		"keep": ["operational"],
-		"generalise": ["quasi_identifier"],
-		"pseudonymise": ["direct_identifier"],
-		"precision": "year",
-	},
-	"conditions": ["NO_ONWARD_DISCLOSURE", "STATISTICS_ONLY"],
-	"reason": {
-		"code": "PSEUDONYMISED_FOR_STATISTICS",
-		"message": "Records may be shared for statistics only pseudonymised, with dates coarsened to the year.",
-	},
-	"assumption": "Databeskyttelsesloven § 10 (statistics) read as allowing pseudonymised sharing between authorities; unverified.",
-}]}
+fallback := {
+	"rules": [
+		{
+			"outcome": "pseudonymise",
+			"actions": ["disclose", "request"],
+			"holder_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
+			"recipient_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
+			"record_types": ["release_notice", "exit_programme_status", "case_plan"],
+			"purposes": ["statistics"],
+			"fields": {
+				"keep": ["operational"],
+				"generalise": ["quasi_identifier"],
+				"pseudonymise": ["direct_identifier"],
+				"precision": "year",
+			},
+			"conditions": ["NO_ONWARD_DISCLOSURE", "STATISTICS_ONLY"],
+			"reason": {
+				"code": "PSEUDONYMISED_FOR_STATISTICS",
+				"message": "Records may be shared for statistics only pseudonymised, with dates coarsened to the year.",
+			},
+			"assumption": "Databeskyttelsesloven § 10 (statistics) read as allowing pseudonymised sharing between authorities; unverified.",
+		},
+	],
+}

@@ -103,19 +103,19 @@ _invalid contains _reason("UNKNOWN_AGENCY_KIND", sprintf(
 
 _invalid contains _reason("UNKNOWN_JURISDICTION", sprintf(
 	"The jurisdiction of the %s agency %s; it must be one of %s.",
-	[role, _missing_or(j, "is not known"), concat(", ", sort(known_jurisdictions))],
+	[role, _missing_or(j, "is not known"), concat(", ", sort(listed_jurisdictions | {p.code | some p in data.liaison.jurisdictions}))],
 )) if {
 	some role, p in _parties
 	j := _str(p, "jurisdiction")
-	not j in known_jurisdictions
+	not known_jurisdiction(j)
 }
 
 _invalid contains _reason("NO_JURISDICTION_PACK", sprintf(
 	"No rules for the law of %s are loaded, so Liaison cannot decide about a record held there.",
 	[_holder_jurisdiction],
 )) if {
-	_holder_jurisdiction in known_jurisdictions
-	not _pack
+	_holder_jurisdiction in listed_jurisdictions
+	not _has_pack
 }
 
 _invalid contains _reason("UNKNOWN_CLEARANCE", sprintf(
@@ -218,7 +218,7 @@ _claim_reasons := [_reason(
 		"CLAIMED_BASIS_NOT_APPLICABLE",
 		sprintf("The claimed legal basis %s (%s) does not cover this exchange.", [_claimed, _bases[_claimed].citation]),
 	)],
-	_sorted(_failures[_claimed]),
+	_sorted(_failures(_claimed)),
 ) if {
 	_claimed != ""
 	not _claimed in _applicable
@@ -287,7 +287,7 @@ _fallback_applies(r) if {
 	_record_type in r.record_types
 	_recipient_kind in r.recipient_kinds
 	_holder_kind in object.get(r, "holder_kinds", agency_kinds)
-	_str(_recipient, "jurisdiction") in object.get(r, "recipient_jurisdictions", [_pack.code])
+	_str(_recipient, "jurisdiction") in object.get(r, "recipient_jurisdictions", [_holder_jurisdiction])
 }
 
 # _fallback_index is the applicable fallback rule with the most revealing
@@ -329,7 +329,7 @@ _art10_reason := _reason("CRIMINAL_OFFENCE_DATA", sprintf(
 ))
 
 _why_no_basis := _sorted(near) if {
-	near := {r | some id in _near_miss; some r in _failures[id]}
+	near := {r | some id in _near_miss; some r in _failures(id)}
 	count(near) > 0
 } else := [_reason("NO_LEGAL_BASIS", sprintf(
 	"No legal basis in %s lets %s share %s with %s for %s.",

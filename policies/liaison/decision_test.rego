@@ -287,7 +287,8 @@ test_subject_conditions_are_checked if {
 	inp := on_probation("2027-03-31", "2027-01-01T00:00:00Z")
 	d := zz_decide(object.union(inp, {"subject": object.union(inp.subject, {"in_custody": true, "category": "suspect"})}))
 	d.outcome == "deny"
-	codes(d) == ["SUBJECT_NOT_COVERED", "SUBJECT_NOT_COVERED"]
+	codes(d) == ["SUBJECT_NOT_COVERED"]
+	d.reasons[0].message == "ZZ Act § 3 covers only subjects in the categories convicted and not in custody."
 }
 
 window(now) := with_({

@@ -15,8 +15,8 @@ _explain_head := array.concat(
 	[sprintf("reason %s: %s", [r.code, r.message]) | some r in _result.decision.reasons],
 )
 
-_explain_pack := sprintf("%s (%s)", [_pack.code, _law]) if {
-	_pack
+_explain_pack := sprintf("%s (%s)", [_holder_jurisdiction, _law]) if {
+	_has_pack
 } else := sprintf("none for %q", [_holder_jurisdiction])
 
 _explain_bases := [line |
@@ -29,7 +29,7 @@ _explain_basis(id) := sprintf("basis %s: applies and was chosen", [id]) if {
 	_result.stage == "legal_basis"
 } else := sprintf("basis %s: applies", [id]) if {
 	id in _applicable
-} else := sprintf("basis %s: does not apply: %s", [id, concat("; ", [sprintf("%s (%s)", [r.code, r.message]) | some r in _failures[id]])])
+} else := sprintf("basis %s: does not apply: %s", [id, concat("; ", [sprintf("%s (%s)", [r.code, r.message]) | some r in _failures(id)])])
 
 _explain_fallback := [line |
 	some i, r in _fallback_rules

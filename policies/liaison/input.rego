@@ -85,24 +85,24 @@ _case_valid if {
 	_str(_case, "lead") in _case_members
 }
 
-# The holder's jurisdiction governs: its pack is data.liaison.jurisdictions.<key>
-# where <key> is the code in lower case with "-" as "_" (DE-BY -> de_by).
+# The holder's jurisdiction governs.
 _holder_jurisdiction := _str(_holder, "jurisdiction")
 
-_pack := p if {
-	_holder_jurisdiction != ""
-	p := data.liaison.jurisdictions[lower(replace(_holder_jurisdiction, "-", "_"))]
-	p.code == _holder_jurisdiction
-}
+# Only the rules of the holder's pack that a decision needs are read, never
+# the whole package, so that extra rules in a pack cost nothing.
+_pack_key := pack_key(_holder_jurisdiction)
 
-_pack_data := p if {
-	p := _pack
-} else := {}
+_has_pack if has_pack(_holder_jurisdiction)
 
-_bases := object.get(_pack_data, "bases", {})
+_pack_rule(name, default_value) := v if {
+	_has_pack
+	v := data.liaison.jurisdictions[_pack_key][name]
+} else := default_value
 
-_prohibitions := object.get(_pack_data, "prohibitions", [])
+_bases := _pack_rule("bases", {})
 
-_fallback_rules := object.get(object.get(_pack_data, "fallback", {}), "rules", [])
+_prohibitions := _pack_rule("prohibitions", [])
 
-_law := object.get(_pack_data, "law_name", sprintf("%s law", [_holder_jurisdiction]))
+_fallback_rules := object.get(_pack_rule("fallback", {}), "rules", [])
+
+_law := _pack_rule("law_name", sprintf("%s law", [_holder_jurisdiction]))

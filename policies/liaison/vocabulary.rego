@@ -53,9 +53,23 @@ field_classes := {
 	"assessment", "operational", "free_text",
 }
 
-# known_jurisdictions are the jurisdiction codes an agency may carry: the
-# design's list plus the code of every loaded pack.
-known_jurisdictions := {"DK", "NL", "BE", "FR", "DE-BY", "DE-NI"} | {p.code | some p in data.liaison.jurisdictions}
+# listed_jurisdictions are the jurisdictions of section 1 of the design.
+# An agency's jurisdiction must be one of them or have a pack loaded.
+listed_jurisdictions := {"DK", "NL", "BE", "FR", "DE-BY", "DE-NI"}
+
+# known_jurisdiction(j) is true if j is listed or has a pack. It looks up
+# only j's pack, so that deciding does not evaluate every pack.
+known_jurisdiction(j) if j in listed_jurisdictions
+
+known_jurisdiction(j) if has_pack(j)
+
+# pack_key(j) is the name of the package of the pack for jurisdiction j:
+# package liaison.jurisdictions.<key>, with <key> the code in lower case
+# and "-" as "_" (DE-BY -> de_by).
+pack_key(j) := lower(replace(j, "-", "_")) if is_string(j)
+
+# has_pack(j) is true if a pack for j is loaded (and says it is for j).
+has_pack(j) if data.liaison.jurisdictions[pack_key(j)].code == j
 
 # outcome_rank orders outcomes from most to least revealing.
 outcome_rank := {"disclose": 0, "pseudonymise": 1, "hit_only": 2, "deny": 3}

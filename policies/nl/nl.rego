@@ -20,33 +20,21 @@ code := "NL"
 # law_name is how reasons name this law to a caseworker.
 law_name := "Dutch law"
 
-_members := ["police", "probation", "prison", "social_services", "local_authority"]
-
-_all_records := [
-	"release_notice", "risk_assessment", "probation_measures", "exit_programme_status",
-	"family_contact", "case_plan", "police_observation",
-]
-
-_assumption := concat("", [
-	"The covenant is not itself a legal basis. Police data: Wpg art. 18(2) with the ",
-	"Wpg-machtigingsbesluit persoonsgerichte aanpak voorkoming radicalisering en extremisme ",
-	"(2017); other members: GDPR Art. 6(1)(e) with the covenant. The bill ",
-	"Wet gegevensverwerking persoonsgerichte aanpak radicalisering en terroristische ",
-	"activiteiten (Kamerstukken 36225) would codify the case consultation; its status was not checked.",
-])
-
-# prohibitions: none beyond the bases' own limits.
+# prohibitions are refused whatever basis or fallback would otherwise apply.
 prohibitions := []
 
-# bases are the legal bases, keyed by id.
+# bases are the legal bases, keyed by id. All are bound to a case: purpose
+# maw_case_management, requester, holder and recipient all case members.
+# Values are literals on purpose: a pack that only holds constants costs
+# nothing to evaluate.
 bases := {
 	"nl.zvh.casusoverleg": {
 		"title": "Safety House case consultation (persoonsgerichte aanpak radicalisering), for the case's purpose only",
 		"citation": "Safety House covenant, case consultation on radicalisation (casusoverleg); Wpg art. 18(2)",
 		"actions": ["disclose", "request", "notify", "match", "reidentify"],
-		"holder_kinds": _members,
-		"recipient_kinds": _members,
-		"record_types": _all_records,
+		"holder_kinds": ["police", "probation", "prison", "social_services", "local_authority"],
+		"recipient_kinds": ["police", "probation", "prison", "social_services", "local_authority"],
+		"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
 		"purposes": ["maw_case_management"],
 		"validity": {"type": "none"},
 		"requires_case": true,
@@ -56,13 +44,31 @@ bases := {
 			"pseudonymise": [],
 		},
 		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
-		"assumption": _assumption,
+		"assumption": "The covenant is not itself a legal basis. Police data: Wpg art. 18(2) with the Wpg-machtigingsbesluit persoonsgerichte aanpak voorkoming radicalisering en extremisme (2017); other members: GDPR Art. 6(1)(e) with the covenant. The bill Wet gegevensverwerking persoonsgerichte aanpak radicalisering en terroristische activiteiten (Kamerstukken 36225) would codify the case consultation; its status was not checked.",
+	},
+	"nl.zvh.casusoverleg.from_ngo": {
+		"title": "An exit-programme NGO that is a case member reports to the case",
+		"citation": "Safety House covenant, case consultation on radicalisation (NGO partner)",
+		"actions": ["disclose", "notify"],
+		"holder_kinds": ["ngo"],
+		"recipient_kinds": ["police", "probation", "prison", "social_services", "local_authority"],
+		"record_types": ["exit_programme_status", "family_contact", "case_plan"],
+		"purposes": ["maw_case_management"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"fields": {
+			"keep": ["direct_identifier", "quasi_identifier", "operational", "free_text"],
+			"generalise": [],
+			"pseudonymise": [],
+		},
+		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "The covenant is not itself a legal basis. Police data: Wpg art. 18(2) with the Wpg-machtigingsbesluit persoonsgerichte aanpak voorkoming radicalisering en extremisme (2017); other members: GDPR Art. 6(1)(e) with the covenant. The bill Wet gegevensverwerking persoonsgerichte aanpak radicalisering en terroristische activiteiten (Kamerstukken 36225) would codify the case consultation; its status was not checked.",
 	},
 	"nl.zvh.casusoverleg.ngo": {
 		"title": "Safety House case consultation with an exit-programme NGO that is a case member",
 		"citation": "Safety House covenant, case consultation on radicalisation (NGO partner)",
 		"actions": ["disclose", "request", "notify"],
-		"holder_kinds": array.concat(_members, ["ngo"]),
+		"holder_kinds": ["police", "probation", "prison", "social_services", "local_authority", "ngo"],
 		"recipient_kinds": ["ngo"],
 		"record_types": ["release_notice", "exit_programme_status", "family_contact", "case_plan"],
 		"purposes": ["maw_case_management"],
@@ -74,50 +80,33 @@ bases := {
 			"pseudonymise": [],
 		},
 		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
-		"assumption": concat("", [
-			_assumption, " An NGO member gets no criminal-offence record types, ",
-			"no sensitive data and no free text (GDPR Art. 9 and 10, data minimisation).",
-		]),
-	},
-	"nl.zvh.casusoverleg.from_ngo": {
-		"title": "An exit-programme NGO that is a case member reports to the case",
-		"citation": "Safety House covenant, case consultation on radicalisation (NGO partner)",
-		"actions": ["disclose", "notify"],
-		"holder_kinds": ["ngo"],
-		"recipient_kinds": _members,
-		"record_types": ["exit_programme_status", "family_contact", "case_plan"],
-		"purposes": ["maw_case_management"],
-		"validity": {"type": "none"},
-		"requires_case": true,
-		"fields": {
-			"keep": ["direct_identifier", "quasi_identifier", "operational", "free_text"],
-			"generalise": [],
-			"pseudonymise": [],
-		},
-		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
-		"assumption": _assumption,
+		"assumption": "The covenant is not itself a legal basis. Police data: Wpg art. 18(2) with the Wpg-machtigingsbesluit persoonsgerichte aanpak voorkoming radicalisering en extremisme (2017); other members: GDPR Art. 6(1)(e) with the covenant. The bill Wet gegevensverwerking persoonsgerichte aanpak radicalisering en terroristische activiteiten (Kamerstukken 36225) would codify the case consultation; its status was not checked. An NGO member gets no criminal-offence record types, no sensitive data and no free text (GDPR Art. 9 and 10, data minimisation).",
 	},
 }
 
 # fallback: outside a case there is no basis. Police, probation and the
 # municipality may still get a pseudonymised record for risk management.
-fallback := {"rules": [{
-	"outcome": "pseudonymise",
-	"actions": ["disclose", "request", "notify", "match"],
-	"holder_kinds": _members,
-	"recipient_kinds": ["police", "probation", "local_authority"],
-	"record_types": _all_records,
-	"purposes": ["risk_management"],
-	"fields": {
-		"keep": ["operational", "RiskAssessment.level"],
-		"generalise": ["quasi_identifier"],
-		"pseudonymise": ["direct_identifier"],
-		"precision": "month",
-	},
-	"conditions": ["NO_ONWARD_DISCLOSURE", "NO_REIDENTIFICATION_WITHOUT_CASE"],
-	"reason": {
-		"code": "PSEUDONYMISED_OUTSIDE_CASE",
-		"message": "Outside a Safety House case there is no basis to share this record in full; it is shared pseudonymised, with only the risk level of any assessment.",
-	},
-	"assumption": "Sharing pseudonymised records outside a case for risk management is the project's reading, not verified with a Dutch lawyer.",
-}]}
+fallback := {
+	"rules": [
+		{
+			"outcome": "pseudonymise",
+			"actions": ["disclose", "request", "notify", "match"],
+			"holder_kinds": ["police", "probation", "prison", "social_services", "local_authority"],
+			"recipient_kinds": ["police", "probation", "local_authority"],
+			"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
+			"purposes": ["risk_management"],
+			"fields": {
+				"keep": ["operational", "RiskAssessment.level"],
+				"generalise": ["quasi_identifier"],
+				"pseudonymise": ["direct_identifier"],
+				"precision": "month",
+			},
+			"conditions": ["NO_ONWARD_DISCLOSURE", "NO_REIDENTIFICATION_WITHOUT_CASE"],
+			"reason": {
+				"code": "PSEUDONYMISED_OUTSIDE_CASE",
+				"message": "Outside a Safety House case there is no basis to share this record in full; it is shared pseudonymised, with only the risk level of any assessment.",
+			},
+			"assumption": "Sharing pseudonymised records outside a case for risk management is the project's reading, not verified with a Dutch lawyer.",
+		},
+	],
+}
