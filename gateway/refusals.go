@@ -133,3 +133,7 @@ func (l *refusalLimiter) append(ctx context.Context, e *audit.Entry) {
 		l.s.log.ErrorContext(ctx, "audit of a refused authentication failed", "reasons", e.Reasons, "error", err)
 	}
 }
+
+// FlushRefusals writes the summaries of every open window now, as on
+// shutdown.
+func (s *Server) FlushRefusals(ctx context.Context) { s.refusals.flush(ctx, true) }

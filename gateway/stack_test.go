@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -47,24 +48,28 @@ func (b *syncBuffer) Bytes() []byte {
 // and the gateway on loopback TCP with TLS 1.3 and client certificates, the
 // embedded policies (or a test tree), SQLite and a local key file.
 type stack struct {
-	pki    *sample.PKI
-	addr   string
-	srv    *gateway.Server
-	log    *audit.Log
-	store  *sqlite.Store
-	dbPath string
-	logs   *syncBuffer
-	keys   *pseudonym.Pseudonymizer
+	pki     *sample.PKI
+	addr    string
+	srv     *gateway.Server
+	log     *audit.Log
+	store   *sqlite.Store
+	dbPath  string
+	keyFile string
+	logs    *syncBuffer
+	keys    *pseudonym.Pseudonymizer
+	opts    stackOptions
 }
 
 type stackOptions struct {
-	policy    fs.FS // if nil, the embedded policies
-	cacheSize int   // verified-token cache; 0 default, <0 off
+	policy        fs.FS            // if nil, the embedded policies
+	cacheSize     int              // verified-token cache; 0 default, <0 off
+	refusalBudget int              // refusals audited one by one per peer and minute; 0 default
+	denyList      string           // deny list file, if any
+	now           func() time.Time // the verifier's clock; nil means time.Now
 }
 
 func startStack(tb testing.TB, o stackOptions) *stack {
 	tb.Helper()
-	ctx := context.Background()
 	dir := tb.TempDir()
 	fx, err := sample.ParseFixtures(sample.Sample())
 	if err != nil {
@@ -102,6 +107,34 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 		tb.Cleanup(gs.Stop)
 	}
 
+	s := &stack{pki: pki, dbPath: filepath.Join(dir, "audit.db"), keyFile: filepath.Join(dir, "keys.json"), opts: o}
+	if _, err := pseudonym.CreateKeyFile(s.keyFile); err != nil {
+		tb.Fatal(err)
+	}
+	if _, _, err := audit.LoadOrCreateSignerKey(filepath.Join(dir, "audit.key"), "test.liaison"); err != nil {
+		tb.Fatal(err)
+	}
+	g := s.startGateway(tb)
+	s.addr, s.srv, s.log, s.store, s.logs, s.keys = g.addr, g.srv, g.log, g.store, g.logs, g.keys
+	return s
+}
+
+// instance is one gateway process of a stack.
+type instance struct {
+	addr  string
+	srv   *gateway.Server
+	log   *audit.Log
+	store *sqlite.Store
+	logs  *syncBuffer
+	keys  *pseudonym.Pseudonymizer
+}
+
+// startGateway starts a gateway on the stack's database, keys and trust
+// files; a second call makes a second replica sharing them.
+func (s *stack) startGateway(tb testing.TB) *instance {
+	tb.Helper()
+	ctx := context.Background()
+	o := s.opts
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fsys := o.policy
@@ -112,20 +145,15 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 	if err != nil {
 		tb.Fatalf("policies.Load: %v", err)
 	}
-	keyFile := filepath.Join(dir, "keys.json")
-	if _, err := pseudonym.CreateKeyFile(keyFile); err != nil {
-		tb.Fatal(err)
-	}
-	keys, err := pseudonym.New(ctx, pseudonym.Config{Source: pseudonym.FileKeys{Path: keyFile}, Logger: logger})
+	keys, err := pseudonym.New(ctx, pseudonym.Config{Source: pseudonym.FileKeys{Path: s.keyFile}, Logger: logger})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	dbPath := filepath.Join(dir, "audit.db")
-	store, err := sqlite.Open(ctx, dbPath)
+	store, err := sqlite.Open(ctx, s.dbPath)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	signer, _, err := audit.LoadOrCreateSignerKey(filepath.Join(dir, "audit.key"), "test.liaison")
+	signer, _, err := audit.LoadOrCreateSignerKey(filepath.Join(filepath.Dir(s.dbPath), "audit.key"), "test.liaison")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -133,25 +161,29 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ver, err := authn.NewVerifier(authn.Config{Audience: "liaison", Logger: logger, Replay: store, CacheSize: o.cacheSize})
+	ver, err := authn.NewVerifier(authn.Config{Audience: "liaison", Logger: logger, Replay: store, CacheSize: o.cacheSize, Now: o.now})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gwLeaf, err := tls.LoadX509KeyPair(pki.Path("gateway.pem"), pki.Path("gateway.key"))
+	gwLeaf, err := tls.LoadX509KeyPair(s.pki.Path("gateway.pem"), s.pki.Path("gateway.key"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, Audit: alog, Pseudonyms: keys, Verifier: ver,
-		ProviderTLS: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: pki.CA.Pool()},
-		Logger:      logger,
+		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
+		RefusalBudget: o.refusalBudget,
+		Logger:        logger,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := srv.LoadTrust(ctx, gateway.TrustFiles{Registry: pki.Registry, ClientCAs: []string{pki.Path("ca.pem")}}); err != nil {
+	tf := gateway.TrustFiles{Registry: s.pki.Registry, ClientCAs: []string{s.pki.Path("ca.pem")}, DenyList: o.denyList, Interval: 50 * time.Millisecond}
+	if err := srv.LoadTrust(ctx, tf); err != nil {
 		tb.Fatal(err)
 	}
+	wctx, cancel := context.WithCancel(ctx)
+	go srv.WatchTrust(wctx)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -159,12 +191,13 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 	gs := srv.GRPCServer(gateway.ServerTLS(gwLeaf))
 	go gs.Serve(l)
 	tb.Cleanup(func() {
+		cancel()
 		gs.Stop()
 		srv.Close()
 		alog.Close(context.Background())
 		store.Close()
 	})
-	return &stack{pki: pki, addr: l.Addr().String(), srv: srv, log: alog, store: store, dbPath: dbPath, logs: logs, keys: keys}
+	return &instance{addr: l.Addr().String(), srv: srv, log: alog, store: store, logs: logs, keys: keys}
 }
 
 // officer describes who calls.
@@ -190,13 +223,20 @@ func (s *stack) connWith(tb testing.TB, agency, token string) *grpc.ClientConn {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return s.dial(tb, s.addr, []tls.Certificate{cert}, token)
+}
+
+// dial connects to a gateway with the given client certificates (none for
+// no certificate) and token ("" for none).
+func (s *stack) dial(tb testing.TB, addr string, certs []tls.Certificate, token string) *grpc.ClientConn {
+	tb.Helper()
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
-		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: s.pki.CA.Pool(),
+		MinVersion: tls.VersionTLS13, Certificates: certs, RootCAs: s.pki.CA.Pool(),
 	}))}
 	if token != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer(token)))
 	}
-	c, err := grpc.NewClient(s.addr, opts...)
+	c, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -437,12 +437,13 @@ func classify(agency string, err error) *Error {
 		return fail("WRONG_AUDIENCE", agency, "the token is not for this gateway")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
 		return fail("MISSING_CLAIM", agency, "the token lacks a required claim (exp)")
+	case strings.Contains(err.Error(), "signing method"):
+		// jwt/v5 reports an algorithm outside WithValidMethods (none, HS256
+		// with a public key...) as an invalid signature naming the method.
+		return fail("ALGORITHM_NOT_ALLOWED", agency, "the token's algorithm is not allowed for this agency")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return fail("BAD_SIGNATURE", agency, "the token's signature does not verify")
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		if strings.Contains(err.Error(), "signing method") {
-			return fail("ALGORITHM_NOT_ALLOWED", agency, "the token's algorithm is not allowed for this agency")
-		}
 		return fail("UNKNOWN_KEY", agency, "the token's key is not a key of the agency's issuer")
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return fail("MALFORMED_TOKEN", agency, "the token is malformed")
