@@ -2,13 +2,13 @@ package gateway_test
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
