@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/grpc"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
@@ -118,7 +119,10 @@ func (s *Server) ProveInclusion(ctx context.Context, req *liaisonv1.ProveInclusi
 		return nil, s.statusError(ctx, fmt.Errorf("%w: read leaf: %v", audit.ErrUnavailable, err))
 	}
 	lh := tlog.RecordHash(leaves[0])
-	return &liaisonv1.ProveInclusionResponse{TreeSize: size, LeafHash: lh[:], Proof: hashBytes(proof)}, nil
+	return &liaisonv1.ProveInclusionResponse{
+		TreeSize: size, LeafHash: lh[:], Proof: hashBytes(proof),
+		Entry: &liaisonv1.AuditEntry{Index: req.GetIndex(), Json: string(leaves[0])},
+	}, nil
 }
 
 // ProveConsistency returns a consistency proof between two tree sizes.
@@ -205,4 +209,42 @@ func filterDetail(f audit.Filter) map[string]string {
 		add("start", strconv.FormatInt(f.Start, 10))
 	}
 	return d
+}
+
+// exportPage is how many entries one Export message carries.
+const exportPage = 500
+
+// Export streams the latest checkpoint and every entry it covers. The
+// export itself is logged first, as every read of the log is.
+func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingServer[liaisonv1.ExportResponse]) error {
+	ctx := stream.Context()
+	c, err := s.requireRole(ctx, RoleAuditor)
+	if err != nil {
+		return s.statusError(ctx, err)
+	}
+	size, note, err := s.cfg.Audit.Checkpoint(ctx)
+	if err != nil {
+		return s.statusError(ctx, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
+	}
+	if err := s.auditRead(ctx, c, "export", map[string]string{"tree_size": strconv.FormatInt(size, 10)}); err != nil {
+		return s.statusError(ctx, err)
+	}
+	if err := stream.Send(&liaisonv1.ExportResponse{Checkpoint: &liaisonv1.GetCheckpointResponse{Size: size, Checkpoint: string(note)}}); err != nil {
+		return err
+	}
+	for start := int64(0); start < size; start += exportPage {
+		end := min(start+exportPage, size)
+		leaves, err := s.cfg.Audit.Leaves(ctx, start, end)
+		if err != nil {
+			return s.statusError(ctx, fmt.Errorf("%w: read leaves: %v", audit.ErrUnavailable, err))
+		}
+		msg := &liaisonv1.ExportResponse{}
+		for i, l := range leaves {
+			msg.Entries = append(msg.Entries, &liaisonv1.AuditEntry{Index: start + int64(i), Json: string(l)})
+		}
+		if err := stream.Send(msg); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -68,42 +68,11 @@ func (d *demo) run(ctx context.Context, dir string) error {
 	fmt.Fprintln(d.out, "Every person below is invented.")
 	fmt.Fprintln(d.out)
 
-	// Sample holders listen first, so that the registry can name them.
-	fx, err := sample.ParseFixtures(sample.Sample())
+	fx, stop, err := d.startHolders(filepath.Join(dir, "pki"))
 	if err != nil {
 		return err
 	}
-	listeners := map[string]net.Listener{}
-	providers := map[string]string{}
-	for _, a := range sample.SampleAgencies {
-		if !a.Holder {
-			continue
-		}
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		listeners[a.ID], providers[a.ID] = lis, lis.Addr().String()
-	}
-	d.pki, err = sample.WritePKI(filepath.Join(dir, "pki"), providers)
-	if err != nil {
-		return err
-	}
-	d.say("setup   development CA, certificates and token issuers for %d sample agencies in %s", len(sample.SampleAgencies), d.pki.Dir)
-	for id, lis := range listeners {
-		srv, err := fx.NewServer(id, d.pki.CA.GatewayIdentity())
-		if err != nil {
-			return err
-		}
-		tc, err := mtlsServerConfig(d.pki.Path("agencies", id+".pem"), d.pki.Path("agencies", id+".key"), d.pki.Path("ca.pem"))
-		if err != nil {
-			return err
-		}
-		gs := srv.Register(credentials.NewTLS(tc))
-		go gs.Serve(lis)
-		defer gs.Stop()
-		d.say("setup   sample holder %-16s serves synthetic records on %s (mTLS)", id, lis.Addr())
-	}
+	defer stop()
 
 	logFile, err := os.Create(filepath.Join(dir, "gateway.log"))
 	if err != nil {
@@ -141,6 +110,59 @@ func (d *demo) run(ctx context.Context, dir string) error {
 		return err
 	}
 	return d.auditTrail(ctx)
+}
+
+// startHolders writes the sample PKI under dir and starts the sample holder
+// agencies' RecordProviders on loopback, with mTLS.
+func (d *demo) startHolders(dir string) (*sample.Fixtures, func(), error) {
+	fx, err := sample.ParseFixtures(sample.Sample())
+	if err != nil {
+		return nil, nil, err
+	}
+	listeners := map[string]net.Listener{}
+	providers := map[string]string{}
+	for _, a := range sample.SampleAgencies {
+		if !a.Holder {
+			continue
+		}
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, err
+		}
+		listeners[a.ID], providers[a.ID] = lis, lis.Addr().String()
+	}
+	d.pki, err = sample.WritePKI(dir, providers)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.say("setup   development CA, certificates and token issuers for %d sample agencies in %s", len(sample.SampleAgencies), d.pki.Dir)
+	var servers []*grpc.Server
+	stop := func() {
+		for _, gs := range servers {
+			gs.Stop()
+		}
+	}
+	for _, a := range sample.SampleAgencies {
+		lis, ok := listeners[a.ID]
+		if !ok {
+			continue
+		}
+		srv, err := fx.NewServer(a.ID, d.pki.CA.GatewayIdentity())
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		tc, err := mtlsServerConfig(d.pki.Path("agencies", a.ID+".pem"), d.pki.Path("agencies", a.ID+".key"), d.pki.Path("ca.pem"))
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		gs := srv.Register(credentials.NewTLS(tc))
+		servers = append(servers, gs)
+		go gs.Serve(lis)
+		d.say("setup   sample holder %-16s serves synthetic records on %s (mTLS)", a.ID, lis.Addr())
+	}
+	return fx, stop, nil
 }
 
 // client dials the gateway as an officer of a sample agency.

@@ -5,6 +5,7 @@
 //	liaison demo       run the gateway and sample agencies and a scripted scenario
 //	liaison provider   run a sample holder agency's RecordProvider
 //	liaison policy     test and simulate legal-basis policies
+//	liaison audit      query, verify, prove, report on and export the audit log
 //	liaison dev        development PKI and officer tokens
 //
 // Run "liaison <command> -h" for a command's flags.
@@ -48,6 +49,7 @@ Commands:
 	demo       run the gateway, sample agencies and a scripted scenario
 	provider   run a sample holder agency's RecordProvider (synthetic subjects)
 	policy     test, simulate legal-basis policies (policy -h for more)
+	audit      query, verify, prove, report on and export the disclosure log (audit -h)
 	dev        development helpers: pki, token (dev -h for more)
 
 Run "liaison <command> -h" for a command's flags.
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runProvider(ctx, args[1:], stderr)
 	case "policy":
 		return runPolicy(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr)
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":

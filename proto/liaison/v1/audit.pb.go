@@ -414,7 +414,9 @@ type ProveInclusionResponse struct {
 	// The leaf's hash.
 	LeafHash []byte `protobuf:"bytes,2,opt,name=leaf_hash,json=leafHash,proto3" json:"leaf_hash,omitempty"`
 	// The proof hashes.
-	Proof         [][]byte `protobuf:"bytes,3,rep,name=proof,proto3" json:"proof,omitempty"`
+	Proof [][]byte `protobuf:"bytes,3,rep,name=proof,proto3" json:"proof,omitempty"`
+	// The entry itself, so that the caller hashes the leaf it was shown.
+	Entry         *AuditEntry `protobuf:"bytes,4,opt,name=entry,proto3" json:"entry,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -466,6 +468,13 @@ func (x *ProveInclusionResponse) GetLeafHash() []byte {
 func (x *ProveInclusionResponse) GetProof() [][]byte {
 	if x != nil {
 		return x.Proof
+	}
+	return nil
+}
+
+func (x *ProveInclusionResponse) GetEntry() *AuditEntry {
+	if x != nil {
+		return x.Entry
 	}
 	return nil
 }
@@ -580,6 +589,99 @@ func (x *ProveConsistencyResponse) GetProof() [][]byte {
 	return nil
 }
 
+// ExportRequest asks for the whole log.
+type ExportRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportRequest) Reset() {
+	*x = ExportRequest{}
+	mi := &file_liaison_v1_audit_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportRequest) ProtoMessage() {}
+
+func (x *ExportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_audit_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportRequest.ProtoReflect.Descriptor instead.
+func (*ExportRequest) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_audit_proto_rawDescGZIP(), []int{9}
+}
+
+// ExportResponse is one part of an export: the checkpoint first, then the
+// entries it covers.
+type ExportResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The signed checkpoint, in the first message only.
+	Checkpoint *GetCheckpointResponse `protobuf:"bytes,1,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// Entries, in index order.
+	Entries       []*AuditEntry `protobuf:"bytes,2,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportResponse) Reset() {
+	*x = ExportResponse{}
+	mi := &file_liaison_v1_audit_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportResponse) ProtoMessage() {}
+
+func (x *ExportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_audit_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportResponse.ProtoReflect.Descriptor instead.
+func (*ExportResponse) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_audit_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ExportResponse) GetCheckpoint() *GetCheckpointResponse {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return nil
+}
+
+func (x *ExportResponse) GetEntries() []*AuditEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
 var File_liaison_v1_audit_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_audit_proto_rawDesc = "" +
@@ -616,22 +718,30 @@ const file_liaison_v1_audit_proto_rawDesc = "" +
 	"checkpoint\"J\n" +
 	"\x15ProveInclusionRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x03R\x05index\x12\x1b\n" +
-	"\ttree_size\x18\x02 \x01(\x03R\btreeSize\"h\n" +
+	"\ttree_size\x18\x02 \x01(\x03R\btreeSize\"\x96\x01\n" +
 	"\x16ProveInclusionResponse\x12\x1b\n" +
 	"\ttree_size\x18\x01 \x01(\x03R\btreeSize\x12\x1b\n" +
 	"\tleaf_hash\x18\x02 \x01(\fR\bleafHash\x12\x14\n" +
-	"\x05proof\x18\x03 \x03(\fR\x05proof\"O\n" +
+	"\x05proof\x18\x03 \x03(\fR\x05proof\x12,\n" +
+	"\x05entry\x18\x04 \x01(\v2\x16.liaison.v1.AuditEntryR\x05entry\"O\n" +
 	"\x17ProveConsistencyRequest\x12\x19\n" +
 	"\bold_size\x18\x01 \x01(\x03R\aoldSize\x12\x19\n" +
 	"\bnew_size\x18\x02 \x01(\x03R\anewSize\"K\n" +
 	"\x18ProveConsistencyResponse\x12\x19\n" +
 	"\bnew_size\x18\x01 \x01(\x03R\anewSize\x12\x14\n" +
-	"\x05proof\x18\x02 \x03(\fR\x05proof2\xd3\x02\n" +
+	"\x05proof\x18\x02 \x03(\fR\x05proof\"\x0f\n" +
+	"\rExportRequest\"\x85\x01\n" +
+	"\x0eExportResponse\x12A\n" +
+	"\n" +
+	"checkpoint\x18\x01 \x01(\v2!.liaison.v1.GetCheckpointResponseR\n" +
+	"checkpoint\x120\n" +
+	"\aentries\x18\x02 \x03(\v2\x16.liaison.v1.AuditEntryR\aentries2\x96\x03\n" +
 	"\x05Audit\x12<\n" +
 	"\x05Query\x12\x18.liaison.v1.QueryRequest\x1a\x19.liaison.v1.QueryResponse\x12T\n" +
 	"\rGetCheckpoint\x12 .liaison.v1.GetCheckpointRequest\x1a!.liaison.v1.GetCheckpointResponse\x12W\n" +
 	"\x0eProveInclusion\x12!.liaison.v1.ProveInclusionRequest\x1a\".liaison.v1.ProveInclusionResponse\x12]\n" +
-	"\x10ProveConsistency\x12#.liaison.v1.ProveConsistencyRequest\x1a$.liaison.v1.ProveConsistencyResponseB\xa4\x01\n" +
+	"\x10ProveConsistency\x12#.liaison.v1.ProveConsistencyRequest\x1a$.liaison.v1.ProveConsistencyResponse\x12A\n" +
+	"\x06Export\x12\x19.liaison.v1.ExportRequest\x1a\x1a.liaison.v1.ExportResponse0\x01B\xa4\x01\n" +
 	"\x0ecom.liaison.v1B\n" +
 	"AuditProtoP\x01Z=github.com/liaison-gateway/liaison/proto/liaison/v1;liaisonv1\xa2\x02\x03LXX\xaa\x02\n" +
 	"Liaison.V1\xca\x02\n" +
@@ -649,7 +759,7 @@ func file_liaison_v1_audit_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_audit_proto_rawDescData
 }
 
-var file_liaison_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_liaison_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_liaison_v1_audit_proto_goTypes = []any{
 	(*QueryRequest)(nil),             // 0: liaison.v1.QueryRequest
 	(*QueryResponse)(nil),            // 1: liaison.v1.QueryResponse
@@ -660,25 +770,32 @@ var file_liaison_v1_audit_proto_goTypes = []any{
 	(*ProveInclusionResponse)(nil),   // 6: liaison.v1.ProveInclusionResponse
 	(*ProveConsistencyRequest)(nil),  // 7: liaison.v1.ProveConsistencyRequest
 	(*ProveConsistencyResponse)(nil), // 8: liaison.v1.ProveConsistencyResponse
-	(*timestamppb.Timestamp)(nil),    // 9: google.protobuf.Timestamp
+	(*ExportRequest)(nil),            // 9: liaison.v1.ExportRequest
+	(*ExportResponse)(nil),           // 10: liaison.v1.ExportResponse
+	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
 }
 var file_liaison_v1_audit_proto_depIdxs = []int32{
-	9, // 0: liaison.v1.QueryRequest.from:type_name -> google.protobuf.Timestamp
-	9, // 1: liaison.v1.QueryRequest.to:type_name -> google.protobuf.Timestamp
-	2, // 2: liaison.v1.QueryResponse.entries:type_name -> liaison.v1.AuditEntry
-	0, // 3: liaison.v1.Audit.Query:input_type -> liaison.v1.QueryRequest
-	3, // 4: liaison.v1.Audit.GetCheckpoint:input_type -> liaison.v1.GetCheckpointRequest
-	5, // 5: liaison.v1.Audit.ProveInclusion:input_type -> liaison.v1.ProveInclusionRequest
-	7, // 6: liaison.v1.Audit.ProveConsistency:input_type -> liaison.v1.ProveConsistencyRequest
-	1, // 7: liaison.v1.Audit.Query:output_type -> liaison.v1.QueryResponse
-	4, // 8: liaison.v1.Audit.GetCheckpoint:output_type -> liaison.v1.GetCheckpointResponse
-	6, // 9: liaison.v1.Audit.ProveInclusion:output_type -> liaison.v1.ProveInclusionResponse
-	8, // 10: liaison.v1.Audit.ProveConsistency:output_type -> liaison.v1.ProveConsistencyResponse
-	7, // [7:11] is the sub-list for method output_type
-	3, // [3:7] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	11, // 0: liaison.v1.QueryRequest.from:type_name -> google.protobuf.Timestamp
+	11, // 1: liaison.v1.QueryRequest.to:type_name -> google.protobuf.Timestamp
+	2,  // 2: liaison.v1.QueryResponse.entries:type_name -> liaison.v1.AuditEntry
+	2,  // 3: liaison.v1.ProveInclusionResponse.entry:type_name -> liaison.v1.AuditEntry
+	4,  // 4: liaison.v1.ExportResponse.checkpoint:type_name -> liaison.v1.GetCheckpointResponse
+	2,  // 5: liaison.v1.ExportResponse.entries:type_name -> liaison.v1.AuditEntry
+	0,  // 6: liaison.v1.Audit.Query:input_type -> liaison.v1.QueryRequest
+	3,  // 7: liaison.v1.Audit.GetCheckpoint:input_type -> liaison.v1.GetCheckpointRequest
+	5,  // 8: liaison.v1.Audit.ProveInclusion:input_type -> liaison.v1.ProveInclusionRequest
+	7,  // 9: liaison.v1.Audit.ProveConsistency:input_type -> liaison.v1.ProveConsistencyRequest
+	9,  // 10: liaison.v1.Audit.Export:input_type -> liaison.v1.ExportRequest
+	1,  // 11: liaison.v1.Audit.Query:output_type -> liaison.v1.QueryResponse
+	4,  // 12: liaison.v1.Audit.GetCheckpoint:output_type -> liaison.v1.GetCheckpointResponse
+	6,  // 13: liaison.v1.Audit.ProveInclusion:output_type -> liaison.v1.ProveInclusionResponse
+	8,  // 14: liaison.v1.Audit.ProveConsistency:output_type -> liaison.v1.ProveConsistencyResponse
+	10, // 15: liaison.v1.Audit.Export:output_type -> liaison.v1.ExportResponse
+	11, // [11:16] is the sub-list for method output_type
+	6,  // [6:11] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_audit_proto_init() }
@@ -692,7 +809,7 @@ func file_liaison_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_audit_proto_rawDesc), len(file_liaison_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,7 @@ const (
 	Audit_GetCheckpoint_FullMethodName    = "/liaison.v1.Audit/GetCheckpoint"
 	Audit_ProveInclusion_FullMethodName   = "/liaison.v1.Audit/ProveInclusion"
 	Audit_ProveConsistency_FullMethodName = "/liaison.v1.Audit/ProveConsistency"
+	Audit_Export_FullMethodName           = "/liaison.v1.Audit/Export"
 )
 
 // AuditClient is the client API for Audit service.
@@ -40,6 +41,9 @@ type AuditClient interface {
 	ProveInclusion(ctx context.Context, in *ProveInclusionRequest, opts ...grpc.CallOption) (*ProveInclusionResponse, error)
 	// ProveConsistency returns a proof that one tree extends another.
 	ProveConsistency(ctx context.Context, in *ProveConsistencyRequest, opts ...grpc.CallOption) (*ProveConsistencyResponse, error)
+	// Export streams every entry covered by the latest checkpoint, in index
+	// order, for a supervisory authority; the checkpoint comes first.
+	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportResponse], error)
 }
 
 type auditClient struct {
@@ -90,6 +94,25 @@ func (c *auditClient) ProveConsistency(ctx context.Context, in *ProveConsistency
 	return out, nil
 }
 
+func (c *auditClient) Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Audit_ServiceDesc.Streams[0], Audit_Export_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExportRequest, ExportResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Audit_ExportClient = grpc.ServerStreamingClient[ExportResponse]
+
 // AuditServer is the server API for Audit service.
 // All implementations must embed UnimplementedAuditServer
 // for forward compatibility.
@@ -105,6 +128,9 @@ type AuditServer interface {
 	ProveInclusion(context.Context, *ProveInclusionRequest) (*ProveInclusionResponse, error)
 	// ProveConsistency returns a proof that one tree extends another.
 	ProveConsistency(context.Context, *ProveConsistencyRequest) (*ProveConsistencyResponse, error)
+	// Export streams every entry covered by the latest checkpoint, in index
+	// order, for a supervisory authority; the checkpoint comes first.
+	Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error
 	mustEmbedUnimplementedAuditServer()
 }
 
@@ -126,6 +152,9 @@ func (UnimplementedAuditServer) ProveInclusion(context.Context, *ProveInclusionR
 }
 func (UnimplementedAuditServer) ProveConsistency(context.Context, *ProveConsistencyRequest) (*ProveConsistencyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ProveConsistency not implemented")
+}
+func (UnimplementedAuditServer) Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error {
+	return status.Error(codes.Unimplemented, "method Export not implemented")
 }
 func (UnimplementedAuditServer) mustEmbedUnimplementedAuditServer() {}
 func (UnimplementedAuditServer) testEmbeddedByValue()               {}
@@ -220,6 +249,17 @@ func _Audit_ProveConsistency_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Audit_Export_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AuditServer).Export(m, &grpc.GenericServerStream[ExportRequest, ExportResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Audit_ExportServer = grpc.ServerStreamingServer[ExportResponse]
+
 // Audit_ServiceDesc is the grpc.ServiceDesc for Audit service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -244,6 +284,12 @@ var Audit_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Audit_ProveConsistency_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Export",
+			Handler:       _Audit_Export_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "liaison/v1/audit.proto",
 }

@@ -1,0 +1,577 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+const auditUsage = `usage: liaison audit <command> [flags]
+
+Commands (all talk to a gateway's Audit service as an auditor, over mTLS
+with an officer token holding the auditor role, except verify -export):
+
+	query    list log entries by time, agency, officer, subject, legal basis, outcome, record type
+	verify   check the log against the last checkpoint you trusted: consistency,
+	         inclusion of sampled or given entries, or every entry (-full);
+	         or check an export folder offline (-export DIR)
+	prove    print and check an inclusion proof for one entry
+	report   a data-subject access report (-subject ID)
+	export   write the log for a supervisory authority (-out DIR)
+
+Run "liaison audit <command> -h" for its flags.
+`
+
+// auditConn holds the flags to reach a gateway as an auditor.
+type auditConn struct {
+	gateway, cert, key, ca, token, tokenFile string
+}
+
+func (a *auditConn) flags(fs *flag.FlagSet) {
+	fs.StringVar(&a.gateway, "gateway", "127.0.0.1:8443", "gateway `address`")
+	fs.StringVar(&a.cert, "cert", "", "your agency's client certificate `file` (PEM)")
+	fs.StringVar(&a.key, "key", "", "its private key `file` (PEM)")
+	fs.StringVar(&a.ca, "ca", "", "CA `file` the gateway's certificate chains to")
+	fs.StringVar(&a.token, "token", "", "officer `token` with the auditor role (or -token-file, or $LIAISON_TOKEN)")
+	fs.StringVar(&a.tokenFile, "token-file", "", "`file` holding the officer token")
+}
+
+func (a *auditConn) dial() (*grpc.ClientConn, error) {
+	tok := a.token
+	if tok == "" && a.tokenFile != "" {
+		b, err := os.ReadFile(a.tokenFile)
+		if err != nil {
+			return nil, err
+		}
+		tok = strings.TrimSpace(string(b))
+	}
+	if tok == "" {
+		tok = os.Getenv("LIAISON_TOKEN")
+	}
+	if a.cert == "" || a.key == "" || a.ca == "" || tok == "" {
+		return nil, errors.New("audit: -cert, -key, -ca and a token are required to reach the gateway")
+	}
+	cert, err := tls.LoadX509KeyPair(a.cert, a.key)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(a.ca)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s: no certificates", a.ca)
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool}
+	return grpc.NewClient(a.gateway, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(bearerToken(tok)))
+}
+
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, auditUsage)
+		return errors.New("audit: no command")
+	}
+	fs := flag.NewFlagSet("liaison audit "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var conn auditConn
+	switch args[0] {
+	case "query":
+		conn.flags(fs)
+		var q liaisonv1.QueryRequest
+		from := fs.String("from", "", "entries at or after this `time` (RFC 3339 or YYYY-MM-DD)")
+		to := fs.String("to", "", "entries before this `time`")
+		fs.StringVar(&q.Agency, "agency", "", "requester, holder or recipient agency `id`")
+		fs.StringVar(&q.Officer, "officer", "", "officer `id`")
+		fs.StringVar(&q.SubjectId, "subject", "", "the subject's `identifier` (the gateway looks up its audit pseudonym)")
+		fs.StringVar(&q.LegalBasis, "legal-basis", "", "legal basis `id`")
+		fs.StringVar(&q.Outcome, "outcome", "", "`outcome`: disclose, pseudonymise, hit_only, deny, refused, failed, ok")
+		fs.StringVar(&q.RecordType, "record-type", "", "record `type`")
+		fs.StringVar(&q.Action, "action", "", "`action`")
+		limit := fs.Int("limit", 100, "at most this many `entries`")
+		asJSON := fs.Bool("json", false, "print each entry's canonical JSON, one a line")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		var err error
+		if q.From, err = parseTimeFlag(*from); err != nil {
+			return err
+		}
+		if q.To, err = parseTimeFlag(*to); err != nil {
+			return err
+		}
+		q.Limit = int32(*limit)
+		c, err := conn.dial()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		resp, err := liaisonv1.NewAuditClient(c).Query(ctx, &q)
+		if err != nil {
+			return fmt.Errorf("audit query: %v", err)
+		}
+		return printEntries(stdout, resp.GetEntries(), *asJSON)
+	case "verify":
+		conn.flags(fs)
+		vkey := fs.String("verifier-key", "", "the log's checkpoint verifier `key` (name+hash+base64), or @file; get it from the operator out of band")
+		state := fs.String("state", "liaison-audit.trusted", "`file` keeping the last checkpoint you trusted")
+		var entries multiFlag
+		fs.Var(&entries, "entry", "check the inclusion of this entry `index` (repeatable)")
+		sample := fs.Int("sample", 16, "check the inclusion of this many random `entries`")
+		full := fs.Bool("full", false, "download every entry and recompute the tree")
+		export := fs.String("export", "", "verify an export `folder` offline instead of a gateway")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		v, err := loadVerifier(*vkey, *export)
+		if err != nil {
+			return err
+		}
+		if *export != "" {
+			return verifyExport(*export, v, *state, stdout, stderr)
+		}
+		c, err := conn.dial()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return verifyOnline(ctx, liaisonv1.NewAuditClient(c), v, *state, entries, *sample, *full, stdout, stderr)
+	case "prove":
+		conn.flags(fs)
+		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key`, or @file")
+		index := fs.Int64("index", -1, "the entry's `index`")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		v, err := loadVerifier(*vkey, "")
+		if err != nil {
+			return err
+		}
+		c, err := conn.dial()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return prove(ctx, liaisonv1.NewAuditClient(c), v, *index, stdout)
+	case "report":
+		conn.flags(fs)
+		subject := fs.String("subject", "", "the data subject's `identifier` in the agencies' records")
+		officers := fs.Bool("with-officers", false, "name the officers who acted (withheld by default, CJEU C-579/21)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *subject == "" {
+			return errors.New("audit report: -subject is required")
+		}
+		c, err := conn.dial()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return subjectReport(ctx, liaisonv1.NewAuditClient(c), *subject, *officers, stdout)
+	case "export":
+		conn.flags(fs)
+		out := fs.String("out", "", "output `folder` (created; must be empty)")
+		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key` to check and include, or @file")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *out == "" || *vkey == "" {
+			return errors.New("audit export: -out and -verifier-key are required")
+		}
+		v, err := loadVerifier(*vkey, "")
+		if err != nil {
+			return err
+		}
+		c, err := conn.dial()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return export(ctx, liaisonv1.NewAuditClient(c), v, keyText(*vkey), *out, stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, auditUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, auditUsage)
+	return fmt.Errorf("audit: unknown command %q", args[0])
+}
+
+func parseTimeFlag(s string) (*timestamppb.Timestamp, error) {
+	if s == "" {
+		return nil, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return timestamppb.New(t), nil
+		}
+	}
+	return nil, fmt.Errorf("audit: time %q: want RFC 3339 or YYYY-MM-DD", s)
+}
+
+func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) error {
+	if asJSON {
+		for _, e := range entries {
+			fmt.Fprintln(w, e.GetJson())
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INDEX\tTIME (UTC)\tACTION\tREQUESTER/OFFICER\tHOLDER\tRECIPIENTS\tRECORD\tPURPOSE\tOUTCOME\tLEGAL BASIS\tSUBJECT")
+	for _, le := range entries {
+		e, err := audit.Unmarshal([]byte(le.GetJson()))
+		if err != nil {
+			return err
+		}
+		req := "-"
+		if e.Requester != nil {
+			req = e.Requester.Agency + "/" + e.Requester.Officer
+		}
+		var rcpt []string
+		for _, r := range e.Recipients {
+			rcpt = append(rcpt, r.Agency)
+		}
+		basis, subj := "-", "-"
+		if e.LegalBasis != nil {
+			basis = e.LegalBasis.ID
+		}
+		if e.Subject != nil {
+			subj = e.Subject.Pseudonym
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", le.GetIndex(), e.Time.UTC().Format("2006-01-02 15:04:05"),
+			e.Action, req, partyID(e.Holder), dash(strings.Join(rcpt, ",")), dash(e.RecordType), dash(e.Purpose), e.Outcome, basis, subj)
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// keyText returns a verifier key given as text or as @file.
+func keyText(s string) string {
+	if f, ok := strings.CutPrefix(s, "@"); ok {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	return s
+}
+
+// loadVerifier returns the note verifier to trust. With an export and no
+// key it falls back to the export's own verifier.key, which proves only
+// that the export is self-consistent; it says so.
+func loadVerifier(vkey, exportDir string) (note.Verifier, error) {
+	k := keyText(vkey)
+	if k == "" && exportDir != "" {
+		b, err := os.ReadFile(filepath.Join(exportDir, "verifier.key"))
+		if err != nil {
+			return nil, err
+		}
+		k = strings.TrimSpace(string(b))
+		fmt.Fprintln(os.Stderr, "warning: no -verifier-key given; using the export's own verifier.key, which proves only that the export is self-consistent")
+	}
+	if k == "" {
+		return nil, errors.New("audit: -verifier-key is required: the operator gives it to you out of band")
+	}
+	v, err := note.NewVerifier(k)
+	if err != nil {
+		return nil, fmt.Errorf("audit: verifier key: %v", err)
+	}
+	return v, nil
+}
+
+// trusted reads the state file: the last checkpoint verified, if any.
+func trusted(path string, v note.Verifier) (*audit.Checkpoint, []byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	cp, err := audit.OpenCheckpoint(b, v)
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit: the trusted checkpoint in %s: %v", path, err)
+	}
+	return &cp, b, nil
+}
+
+func saveTrusted(path string, signed []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, signed, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, state string, entries []string, sample int, full bool, stdout, stderr io.Writer) error {
+	resp, err := ac.GetCheckpoint(ctx, &liaisonv1.GetCheckpointRequest{})
+	if err != nil {
+		return fmt.Errorf("audit verify: checkpoint: %v", err)
+	}
+	signed := []byte(resp.GetCheckpoint())
+	latest, err := audit.OpenCheckpoint(signed, v)
+	if err != nil {
+		return fmt.Errorf("audit verify: FAILED: the gateway's checkpoint: %v", err)
+	}
+	fmt.Fprintf(stdout, "checkpoint: %d entries, root %s, signed by %s\n", latest.Size, latest.Hash, v.Name())
+	old, _, err := trusted(state, v)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		var proof tlog.TreeProof
+		if old.Size > 0 && old.Size < latest.Size {
+			p, err := ac.ProveConsistency(ctx, &liaisonv1.ProveConsistencyRequest{OldSize: old.Size, NewSize: latest.Size})
+			if err != nil {
+				return fmt.Errorf("audit verify: FAILED: no consistency proof from the trusted size %d: %v", old.Size, err)
+			}
+			proof = toHashes(p.GetProof())
+		}
+		if err := audit.CheckConsistency(*old, latest, proof); err != nil {
+			return fmt.Errorf("audit verify: FAILED: %v", err)
+		}
+		fmt.Fprintf(stdout, "consistent with the checkpoint trusted before (%d entries)\n", old.Size)
+	} else {
+		fmt.Fprintf(stdout, "no checkpoint trusted before (%s): trusting this one from now on\n", state)
+	}
+
+	var idx []int64
+	for _, e := range entries {
+		var n int64
+		if _, err := fmt.Sscan(e, &n); err != nil {
+			return fmt.Errorf("audit verify: -entry %q: not an index", e)
+		}
+		idx = append(idx, n)
+	}
+	if full {
+		if err := verifyAll(ctx, ac, latest, stdout, stderr); err != nil {
+			return err
+		}
+	} else {
+		for range min(int64(sample), latest.Size) {
+			n, _ := rand.Int(rand.Reader, big.NewInt(latest.Size))
+			idx = append(idx, n.Int64())
+		}
+		slices.Sort(idx)
+		idx = slices.Compact(idx)
+		for _, i := range idx {
+			p, err := ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: i, TreeSize: latest.Size})
+			if err != nil {
+				return fmt.Errorf("audit verify: FAILED: entry %d: %v", i, err)
+			}
+			if err := audit.CheckInclusion(latest, i, []byte(p.GetEntry().GetJson()), toHashes(p.GetProof())); err != nil {
+				return fmt.Errorf("audit verify: FAILED: %v", err)
+			}
+		}
+		fmt.Fprintf(stdout, "inclusion checked for %d entries\n", len(idx))
+	}
+	if err := saveTrusted(state, signed); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "OK: the log verifies")
+	return nil
+}
+
+// verifyAll downloads every entry and recomputes the root, with progress.
+func verifyAll(ctx context.Context, ac liaisonv1.AuditClient, latest audit.Checkpoint, stdout, stderr io.Writer) error {
+	stream, err := ac.Export(ctx, &liaisonv1.ExportRequest{})
+	if err != nil {
+		return err
+	}
+	leaves, cp, err := readExport(stream, stderr)
+	if err != nil {
+		return err
+	}
+	// The export's checkpoint may be newer; check the part we trusted.
+	if int64(len(leaves)) < latest.Size {
+		return fmt.Errorf("audit verify: FAILED: %w: the gateway served %d entries for a checkpoint of %d", audit.ErrTruncated, len(leaves), latest.Size)
+	}
+	root, err := audit.RootHash(leaves[:latest.Size])
+	if err != nil {
+		return err
+	}
+	if root != latest.Hash {
+		return fmt.Errorf("audit verify: FAILED: %w: the %d entries served hash to %s, the checkpoint says %s", audit.ErrRootMismatch, latest.Size, root, latest.Hash)
+	}
+	_ = cp
+	fmt.Fprintf(stdout, "all %d entries recomputed: the root matches\n", latest.Size)
+	return nil
+}
+
+// readExport drains an Export stream.
+func readExport(stream grpc.ServerStreamingClient[liaisonv1.ExportResponse], stderr io.Writer) ([][]byte, *liaisonv1.GetCheckpointResponse, error) {
+	var leaves [][]byte
+	var cp *liaisonv1.GetCheckpointResponse
+	next := int64(100000)
+	for {
+		m, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("audit: export: %v", err)
+		}
+		if m.GetCheckpoint() != nil {
+			cp = m.GetCheckpoint()
+		}
+		for _, e := range m.GetEntries() {
+			if e.GetIndex() != int64(len(leaves)) {
+				return nil, nil, fmt.Errorf("audit: export: entry %d arrived at position %d", e.GetIndex(), len(leaves))
+			}
+			leaves = append(leaves, []byte(e.GetJson()))
+		}
+		if cp != nil && int64(len(leaves)) >= next {
+			fmt.Fprintf(stderr, "  %d of %d entries (%d%%)\n", len(leaves), cp.GetSize(), int64(len(leaves))*100/max(cp.GetSize(), 1))
+			next += 100000
+		}
+	}
+	if cp == nil {
+		return nil, nil, errors.New("audit: export: no checkpoint")
+	}
+	return leaves, cp, nil
+}
+
+func toHashes(bs [][]byte) []tlog.Hash {
+	out := make([]tlog.Hash, len(bs))
+	for i, b := range bs {
+		copy(out[i][:], b)
+	}
+	return out
+}
+
+func prove(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, index int64, stdout io.Writer) error {
+	cpr, err := ac.GetCheckpoint(ctx, &liaisonv1.GetCheckpointRequest{})
+	if err != nil {
+		return err
+	}
+	cp, err := audit.OpenCheckpoint([]byte(cpr.GetCheckpoint()), v)
+	if err != nil {
+		return err
+	}
+	p, err := ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: index, TreeSize: cp.Size})
+	if err != nil {
+		return fmt.Errorf("audit prove: %v", err)
+	}
+	if err := audit.CheckInclusion(cp, index, []byte(p.GetEntry().GetJson()), toHashes(p.GetProof())); err != nil {
+		return fmt.Errorf("audit prove: FAILED: %v", err)
+	}
+	var proof []string
+	for _, h := range toHashes(p.GetProof()) {
+		proof = append(proof, h.String())
+	}
+	out, _ := json.MarshalIndent(map[string]any{
+		"index": index, "tree_size": cp.Size, "root": cp.Hash.String(), "leaf_hash": tlog.RecordHash([]byte(p.GetEntry().GetJson())).String(),
+		"proof": proof, "entry": json.RawMessage(p.GetEntry().GetJson()), "checkpoint": cpr.GetCheckpoint(), "verified": true,
+	}, "", "  ")
+	fmt.Fprintln(stdout, string(out))
+	return nil
+}
+
+func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, vkey, dir string, stdout, stderr io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+		return fmt.Errorf("audit export: %s is not empty", dir)
+	}
+	stream, err := ac.Export(ctx, &liaisonv1.ExportRequest{})
+	if err != nil {
+		return err
+	}
+	leaves, cp, err := readExport(stream, stderr)
+	if err != nil {
+		return err
+	}
+	// Check before writing: the export must verify as the authority will.
+	if _, err := audit.VerifyLeaves(leaves, []byte(cp.GetCheckpoint()), v); err != nil {
+		return fmt.Errorf("audit export: the gateway's log does not verify: %v", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "entries.jsonl"))
+	if err != nil {
+		return err
+	}
+	for _, l := range leaves {
+		f.Write(l)
+		f.Write([]byte{'\n'})
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "checkpoint"), []byte(cp.GetCheckpoint()), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "verifier.key"), []byte(vkey+"\n"), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "exported %d entries with their checkpoint to %s\n", len(leaves), dir)
+	return nil
+}
+
+// verifyExport checks an export folder offline.
+func verifyExport(dir string, v note.Verifier, state string, stdout, stderr io.Writer) error {
+	signed, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "entries.jsonl"))
+	if err != nil {
+		return err
+	}
+	var leaves [][]byte
+	for line := range strings.SplitSeq(strings.TrimSuffix(string(b), "\n"), "\n") {
+		if line != "" {
+			leaves = append(leaves, []byte(line))
+		}
+	}
+	size, err := audit.VerifyLeaves(leaves, signed, v)
+	if err != nil {
+		return fmt.Errorf("audit verify: FAILED: %v", err)
+	}
+	latest, _ := audit.OpenCheckpoint(signed, v)
+	if old, _, err := trusted(state, v); err != nil {
+		return err
+	} else if old != nil {
+		// The export holds every entry, so the trusted tree is recomputed.
+		if old.Size > latest.Size {
+			return fmt.Errorf("audit verify: FAILED: %w: the export has %d entries, %d were trusted before", audit.ErrTruncated, latest.Size, old.Size)
+		}
+		root, err := audit.RootHash(leaves[:old.Size])
+		if err != nil {
+			return err
+		}
+		if root != old.Hash {
+			return fmt.Errorf("audit verify: FAILED: %w: the first %d entries no longer hash to the trusted root", audit.ErrFork, old.Size)
+		}
+	}
+	fmt.Fprintf(stdout, "OK: %d entries verify against the checkpoint signed by %s\n", size, v.Name())
+	return saveTrusted(state, signed)
+}
