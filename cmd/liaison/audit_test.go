@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/tlog"
+	_ "modernc.org/sqlite"
+
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// auditStack is the demo's stack kept running for the auditor's commands.
+type auditStack struct {
+	d    *demo
+	opts gatewayOptions
+	dir  string
+	tok  string
+}
+
+func startAuditStack(t *testing.T, auditDB string) *auditStack {
+	t.Helper()
+	dir := t.TempDir()
+	d := &demo{out: io.Discard}
+	_, stop, err := d.startHolders(filepath.Join(dir, "pki"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	if auditDB == "" {
+		auditDB = filepath.Join(dir, "audit.db")
+	}
+	s := &auditStack{d: d, dir: dir, opts: gatewayOptions{
+		Listen: "127.0.0.1:0", Registry: d.pki.Registry,
+		TLSCert: d.pki.Path("gateway.pem"), TLSKey: d.pki.Path("gateway.key"), ClientCAs: []string{d.pki.Path("ca.pem")},
+		AuditDB: auditDB, AuditKey: filepath.Join(dir, "audit-signer.key"), AuditName: "test.liaison",
+		Keys: filepath.Join(dir, "keys.json"), Audience: "liaison",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}}
+	s.restart(t)
+	t.Cleanup(func() { s.d.gw.Stop() })
+	s.tok, err = d.pki.Issuers["dk-prison-east"].Mint(devpki.TokenSpec{Officer: "dpo.kristensen", Roles: []string{"auditor"}, Audience: "liaison"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// restart stops the gateway, if running, and starts it again on the same
+// database, as an operator would after maintenance.
+func (s *auditStack) restart(t *testing.T) {
+	t.Helper()
+	if s.d.gw != nil {
+		if err := s.d.gw.Stop(); err != nil {
+			t.Logf("stop: %v", err)
+		}
+	}
+	gw, err := startGateway(t.Context(), s.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.d.gw = gw
+}
+
+// traffic makes three exchanges: a disclosure, a pseudonymised answer and
+// a refusal.
+func (s *auditStack) traffic(t *testing.T) {
+	t.Helper()
+	fx, err := sample.ParseFixtures(sample.Sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.d.releaseNotice(t.Context(), fx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.d.riskAssessment(t.Context(), "nl-police-rotterdam", "insp.de.vries", "police", liaisonv1.Outcome_OUTCOME_PSEUDONYMISE); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.d.riskAssessment(t.Context(), "nl-ngo-exit", "mentor.jansen", "ngo", liaisonv1.Outcome_OUTCOME_DENY); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// audit runs `liaison audit <cmd>` as the auditor and returns its output.
+func (s *auditStack) audit(t *testing.T, cmd string, extra ...string) (string, error) {
+	t.Helper()
+	args := []string{"audit", cmd, "-gateway", s.d.gw.Addr,
+		"-cert", s.d.pki.Path("agencies", "dk-prison-east.pem"), "-key", s.d.pki.Path("agencies", "dk-prison-east.key"),
+		"-ca", s.d.pki.Path("ca.pem"), "-token", s.tok}
+	if cmd != "query" && cmd != "report" {
+		args = append(args, "-verifier-key", s.d.gw.VerifierKey)
+	}
+	if cmd == "verify" {
+		args = append(args, "-state", filepath.Join(s.dir, "trusted"))
+	}
+	var out, errb bytes.Buffer
+	err := run(context.WithoutCancel(t.Context()), append(args, extra...), &out, &errb)
+	return out.String() + errb.String(), err
+}
+
+func TestAuditCommands(t *testing.T) {
+	s := startAuditStack(t, "")
+	s.traffic(t)
+	out, err := s.audit(t, "verify")
+	if err != nil || !strings.Contains(out, "OK: the log verifies") {
+		t.Fatalf("first verify: %v\n%s", err, out)
+	}
+	s.traffic(t)
+	out, err = s.audit(t, "verify", "-full")
+	if err != nil || !strings.Contains(out, "consistent with the checkpoint trusted before") || !strings.Contains(out, "recomputed") {
+		t.Fatalf("second verify: %v\n%s", err, out)
+	}
+	out, err = s.audit(t, "query", "-outcome", "pseudonymise")
+	if err != nil || strings.Count(out, "pseudonymise") != 2 {
+		t.Errorf("query -outcome pseudonymise: %v\n%s", err, out)
+	}
+	out, err = s.audit(t, "prove", "-index", "1")
+	if err != nil || !strings.Contains(out, `"verified": true`) {
+		t.Errorf("prove: %v\n%s", err, out)
+	}
+	out, err = s.audit(t, "report", "-subject", "SYN-NL-0001")
+	if err != nil || strings.Count(out, "risk assessment, pseudonymised") != 2 || strings.Contains(out, "insp.de.vries") || strings.Contains(out, "nl-ngo-exit") {
+		t.Errorf("report: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "SYN-NL-0001") {
+		t.Error("the report prints the subject's identifier")
+	}
+	out, err = s.audit(t, "report", "-subject", "SYN-NL-0001", "-with-officers")
+	if err != nil || !strings.Contains(out, "insp.de.vries") {
+		t.Errorf("report -with-officers: %v\n%s", err, out)
+	}
+	exp := filepath.Join(s.dir, "export")
+	if out, err = s.audit(t, "export", "-out", exp); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	for _, f := range []string{"entries.jsonl", "checkpoint", "verifier.key"} {
+		if _, err := os.Stat(filepath.Join(exp, f)); err != nil {
+			t.Errorf("export lacks %s", f)
+		}
+	}
+	var o bytes.Buffer
+	if err := run(t.Context(), []string{"audit", "verify", "-export", exp, "-verifier-key", s.d.gw.VerifierKey, "-state", filepath.Join(s.dir, "offline")}, &o, &o); err != nil {
+		t.Errorf("offline verify of the export: %v\n%s", err, o.String())
+	}
+}
+
+// sqliteTamper opens the audit database directly, as an attacker with
+// access to the server would.
+func sqliteTamper(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// rewriteSQLite rewrites entry 0 and recomputes every stored hash, so that
+// the database is a consistent tree again: only a trusted checkpoint can
+// tell.
+func rewriteSQLite(t *testing.T, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT leaf FROM leaves ORDER BY idx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaves [][]byte
+	for rows.Next() {
+		var l []byte
+		rows.Scan(&l)
+		leaves = append(leaves, l)
+	}
+	rows.Close()
+	leaves[0] = bytes.Replace(leaves[0], []byte("risk_management"), []byte("statistics"), 1)
+	var hashes []tlog.Hash
+	r := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(ix))
+		for i, x := range ix {
+			out[i] = hashes[x]
+		}
+		return out, nil
+	})
+	for i, l := range leaves {
+		hs, err := tlog.StoredHashes(int64(i), l, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, hs...)
+	}
+	tx, _ := db.Begin()
+	tx.Exec("UPDATE leaves SET leaf = ? WHERE idx = 0", leaves[0])
+	tx.Exec("DELETE FROM hashes")
+	tx.Exec("DELETE FROM checkpoints")
+	for i, h := range hashes {
+		if _, err := tx.Exec("INSERT INTO hashes (idx, hash) VALUES (?, ?)", i, h[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAuditVerifyDetectsTampering(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		tamper func(t *testing.T, s *auditStack)
+		flags  []string
+		want   string
+	}{
+		{"a row changed in the database", func(t *testing.T, s *auditStack) {
+			sqliteTamper(t, s.opts.AuditDB, "UPDATE leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), 'risk_management', 'statistics') AS BLOB) WHERE idx = 1")
+		}, []string{"-entry", "1"}, "entry does not match the checkpoint"},
+		{"a row changed, found by recomputing everything", func(t *testing.T, s *auditStack) {
+			sqliteTamper(t, s.opts.AuditDB, "UPDATE leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), 'risk_management', 'statistics') AS BLOB) WHERE idx = 1")
+		}, []string{"-full"}, "root hash does not match"},
+		{"the last entries deleted", func(t *testing.T, s *auditStack) {
+			n := 3 // entries kept; the log had more
+			sqliteTamper(t, s.opts.AuditDB,
+				fmt.Sprintf("DELETE FROM inbox WHERE audit_idx >= %d", n),
+				fmt.Sprintf("DELETE FROM leaf_agencies WHERE idx >= %d", n),
+				fmt.Sprintf("DELETE FROM leaves WHERE idx >= %d", n),
+				fmt.Sprintf("DELETE FROM hashes WHERE idx >= %d", tlog.StoredHashCount(int64(n))),
+				"DELETE FROM checkpoints")
+			s.restart(t)
+		}, nil, "log truncated"},
+		{"a forked checkpoint over a rewritten history", func(t *testing.T, s *auditStack) {
+			s.d.gw.Stop()
+			rewriteSQLite(t, s.opts.AuditDB)
+			gw, err := startGateway(t.Context(), s.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.d.gw = gw
+		}, nil, "log forked or rewritten"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startAuditStack(t, "")
+			s.traffic(t)
+			s.traffic(t)
+			if out, err := s.audit(t, "verify"); err != nil {
+				t.Fatalf("verify before tampering: %v\n%s", err, out)
+			}
+			tt.tamper(t, s)
+			out, err := s.audit(t, "verify", tt.flags...)
+			if err == nil {
+				t.Fatalf("verify after tampering succeeded:\n%s", out)
+			}
+			if !strings.Contains(err.Error(), "FAILED") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("verify error = %v, want a FAILED message naming %q", err, tt.want)
+			}
+		})
+	}
+}
