@@ -31,10 +31,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("liaison demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "data `directory` (kept afterwards); empty means a temporary one, removed at the end")
+	exportDir := fs.String("export", "", "also export the audit log to this `folder`, in the format of an export for a supervisory authority")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d := &demo{out: stdout, start: time.Now()}
+	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "liaison-demo-")
 		if err != nil {
@@ -49,8 +50,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 type demo struct {
-	out   io.Writer
-	start time.Time
+	out       io.Writer
+	start     time.Time
+	exportDir string
 	pki   *sample.PKI
 	gw    *runningGateway
 }
@@ -330,6 +332,13 @@ func (d *demo) auditTrail(ctx context.Context) error {
 		return fmt.Errorf("demo: audit log does not verify: %v", err)
 	}
 	d.say("auditor             checkpoint signed by %s covers %d entries; recomputed Merkle root matches: log VERIFIED", v.Name(), size)
+	if d.exportDir != "" {
+		if err := export(ctx, ac, v, d.gw.VerifierKey, d.exportDir, io.Discard, io.Discard); err != nil {
+			return err
+		}
+		d.say("auditor             exported the log to %s (entries.jsonl, checkpoint, verifier.key)", d.exportDir)
+		d.detail("check it with nothing but tlog and note: go run ./docs/auditor -key '%s' %s", d.gw.VerifierKey, d.exportDir)
+	}
 	fmt.Fprintln(d.out)
 	fmt.Fprintln(d.out, "Demo complete: one disclosure, one pseudonymised answer, one refusal, all in a verified log.")
 	return nil
