@@ -53,8 +53,8 @@ type demo struct {
 	out       io.Writer
 	start     time.Time
 	exportDir string
-	pki   *sample.PKI
-	gw    *runningGateway
+	pki       *sample.PKI
+	gw        *runningGateway
 }
 
 func (d *demo) say(format string, args ...any) {
