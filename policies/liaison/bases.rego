@@ -1,135 +1,151 @@
 # Liaison legal bases: the generic test of a pack's bases against the input.
 #
 # Each basis in a pack is data (see policies/README.md). A basis applies when
-# none of the checks below fails. A failed check is recorded as the pair
-# [basis id, code]; the sentence for a caseworker is written only when a
-# decision or explanation needs it (_failures), which keeps evaluation fast.
+# none of the checks below fails. Failed checks are codes; the sentence for
+# a caseworker is written only when a decision or explanation needs it
+# (_failures), which keeps evaluation fast.
 package liaison
 
-# _scope_codes are the checks that decide whether a basis is about this
-# kind of exchange at all. A basis that passes them but fails only a
-# condition (validity, case membership, subject, clearance) is a near miss,
-# and its reasons explain a denial better than NO_LEGAL_BASIS.
-_scope_codes := {
-	"ACTION_NOT_COVERED", "PURPOSE_NOT_COVERED", "RECORD_TYPE_NOT_COVERED",
-	"HOLDER_KIND_NOT_COVERED", "RECIPIENT_KIND_NOT_COVERED",
-	"RECIPIENT_JURISDICTION_NOT_COVERED",
+# A basis is in scope when it covers this action, purpose, record type,
+# holder kind, recipient kind and recipient jurisdiction. It applies when
+# it is in scope and all its conditions hold (_basis_ok). Both are proven
+# positively: a basis whose data is missing something does not apply.
+#
+# A basis in scope whose conditions fail (validity, case membership,
+# subject, clearance) is a near miss: its reasons explain a denial better
+# than NO_LEGAL_BASIS does. The codes of failed checks (_failure_codes) are
+# worked out only for denials and explanations.
+_in_scope(b) if {
+	_action in object.get(b, "actions", [])
+	_purpose in object.get(b, "purposes", [])
+	_record_type in object.get(b, "record_types", [])
+	_holder_kind in object.get(b, "holder_kinds", [])
+	_recipient_kind in object.get(b, "recipient_kinds", [])
+	_recipient_jurisdiction in object.get(b, "recipient_jurisdictions", [_holder_jurisdiction])
 }
 
-# _failure_codes maps each basis id to the codes of the checks it fails.
-_failure_codes := {id: {code | some [i, code] in _failed; i == id} | some id, _ in _bases}
-
-_applicable := {id | some id, codes in _failure_codes; count(codes) == 0}
-
-_near_miss := {id |
-	some id, codes in _failure_codes
-	count(codes) > 0
-	count(codes & _scope_codes) == 0
+_basis_ok(b) if {
+	_subject_covered(object.get(b, "subject", {}))
+	not _case_problem(b)
+	_clearance_ok(b)
+	_valid_now(_validity(b))
 }
 
-# _failures(id) are the failed checks of basis id as reasons {code, message}.
-_failures(id) := {_reason(code, _failure_message(code, _bases[id])) | some code in _failure_codes[id]}
+_applicable := {id | some id, b in _bases; _in_scope(b); _basis_ok(b)}
 
-_failed contains [id, "ACTION_NOT_COVERED"] if {
-	some id, b in _bases
-	not _action in b.actions
-}
-
-_failed contains [id, "PURPOSE_NOT_COVERED"] if {
-	some id, b in _bases
-	not _purpose in b.purposes
-}
-
-_failed contains [id, "RECORD_TYPE_NOT_COVERED"] if {
-	some id, b in _bases
-	not _record_type in b.record_types
-}
-
-_failed contains [id, "HOLDER_KIND_NOT_COVERED"] if {
-	some id, b in _bases
-	not _holder_kind in b.holder_kinds
-}
-
-_failed contains [id, "RECIPIENT_KIND_NOT_COVERED"] if {
-	some id, b in _bases
-	not _recipient_kind in b.recipient_kinds
-}
-
-_failed contains [id, "RECIPIENT_JURISDICTION_NOT_COVERED"] if {
-	some id, b in _bases
-	not _recipient_jurisdiction in object.get(b, "recipient_jurisdictions", [_holder_jurisdiction])
-}
-
-_failed contains [id, "SUBJECT_NOT_COVERED"] if {
-	some id, b in _bases
-	not _subject_covered(object.get(b, "subject", {}))
-}
-
-_failed contains [id, "CASE_REQUIRED"] if {
-	some id, b in _bases
-	b.requires_case == true
-	not _case_valid
-}
-
-_failed contains [id, "NOT_A_CASE_MEMBER"] if {
-	some id, b in _bases
-	b.requires_case == true
-	_case_valid
-	count(_case_outsiders) > 0
-}
-
-_failed contains [id, "CLEARANCE_TOO_LOW"] if {
-	some id, b in _bases
-	clearance_rank[_clearance] < clearance_rank[b.min_clearance]
-}
-
-_failed contains [id, "UNKNOWN_VALIDITY_TYPE"] if {
-	some id, b in _bases
-	not _validity(b).type in {"none", "probation", "release_window"}
-}
-
-# Validity: bases tied to probation end with the subject's probation.
-_failed contains [id, "PROBATION_END_UNKNOWN"] if {
-	some id, b in _bases
-	_validity(b).type == "probation"
-	_probation_until == ""
-}
-
-_failed contains [id, "LEGAL_BASIS_EXPIRED"] if {
-	some id, b in _bases
-	_validity(b).type == "probation"
-	_now_ns >= _probation_end_ns
-}
-
-# Validity: release-related bases apply in a window around the release date.
-_failed contains [id, "RELEASE_DATE_UNKNOWN"] if {
-	some id, b in _bases
-	_validity(b).type == "release_window"
-	_release_date == ""
-}
-
-_failed contains [id, "LEGAL_BASIS_NOT_YET_VALID"] if {
-	some id, b in _bases
-	_validity(b).type == "release_window"
-	_now_ns < _window_start_ns(b.validity)
-}
-
-_failed contains [id, "LEGAL_BASIS_EXPIRED"] if {
-	some id, b in _bases
-	_validity(b).type == "release_window"
-	_now_ns >= _window_end_ns(b.validity) + day_ns
-}
-
-_validity(b) := object.get(b, "validity", {"type": "none"})
+_near_miss := {id | some id, b in _bases; _in_scope(b); not _basis_ok(b)}
 
 _subject_covered(s) if {
 	_category in object.get(s, "categories", subject_categories)
 	_in_custody == object.get(s, "in_custody", _in_custody)
 }
 
-_recipient_jurisdiction := _str(_recipient, "jurisdiction")
+_case_problem(b) if {
+	b.requires_case == true
+	not _case_valid
+}
 
-_case_outsiders := {a | some p in _parties; a := _str(p, "agency"); not a in _case_members}
+_case_problem(b) if {
+	b.requires_case == true
+	count(_case_outsiders) > 0
+}
+
+_clearance_ok(b) if not "min_clearance" in object.keys(b)
+
+_clearance_ok(b) if clearance_rank[_clearance] >= clearance_rank[b.min_clearance]
+
+# _valid_now(v) is true if "now" is within validity v of a basis.
+_valid_now(v) if v.type == "none"
+
+# Bases tied to probation end with the subject's probation (inclusive).
+_valid_now(v) if {
+	v.type == "probation"
+	_now_ns < _probation_end_ns
+}
+
+# Release-related bases apply in a window around the release date, from
+# days_before the release to the end of the day days_after it.
+_valid_now(v) if {
+	v.type == "release_window"
+	_now_ns >= _window_start_ns(v)
+	_now_ns < _window_end_ns(v) + day_ns
+}
+
+# _failures(id) are the failed checks of basis id as reasons {code, message}.
+_failures(id) := {_reason(code, _failure_message(code, _bases[id])) | some code in _failure_codes(_bases[id])}
+
+_failure_codes(b) := codes if {
+	codes := _scope_failed(b) | _conditions_failed(b)
+	count(codes) > 0
+} else := {"BASIS_DATA_INCOMPLETE"} if {
+	not _basis_ok(b)
+} else := set()
+
+_scope_failed(b) := {code |
+	some code, covered in {
+		"ACTION_NOT_COVERED": _action in object.get(b, "actions", []),
+		"PURPOSE_NOT_COVERED": _purpose in object.get(b, "purposes", []),
+		"RECORD_TYPE_NOT_COVERED": _record_type in object.get(b, "record_types", []),
+		"HOLDER_KIND_NOT_COVERED": _holder_kind in object.get(b, "holder_kinds", []),
+		"RECIPIENT_KIND_NOT_COVERED": _recipient_kind in object.get(b, "recipient_kinds", []),
+		"RECIPIENT_JURISDICTION_NOT_COVERED": _recipient_jurisdiction in object.get(b, "recipient_jurisdictions", [_holder_jurisdiction]),
+	}
+	not covered
+}
+
+_conditions_failed(b) := {code | some code in _condition_checks; _fails(code, b)}
+
+_condition_checks := [
+	"SUBJECT_NOT_COVERED", "CASE_REQUIRED", "NOT_A_CASE_MEMBER", "CLEARANCE_TOO_LOW",
+	"UNKNOWN_VALIDITY_TYPE", "PROBATION_END_UNKNOWN", "RELEASE_DATE_UNKNOWN",
+	"LEGAL_BASIS_NOT_YET_VALID", "LEGAL_BASIS_EXPIRED",
+]
+
+_fails("SUBJECT_NOT_COVERED", b) if not _subject_covered(object.get(b, "subject", {}))
+
+_fails("CASE_REQUIRED", b) if {
+	b.requires_case == true
+	not _case_valid
+}
+
+_fails("NOT_A_CASE_MEMBER", b) if {
+	b.requires_case == true
+	_case_valid
+	count(_case_outsiders) > 0
+}
+
+_fails("CLEARANCE_TOO_LOW", b) if not _clearance_ok(b)
+
+_fails("UNKNOWN_VALIDITY_TYPE", b) if not _validity(b).type in {"none", "probation", "release_window"}
+
+_fails("PROBATION_END_UNKNOWN", b) if {
+	_validity(b).type == "probation"
+	_probation_until == ""
+}
+
+_fails("LEGAL_BASIS_EXPIRED", b) if {
+	_validity(b).type == "probation"
+	_now_ns >= _probation_end_ns
+}
+
+_fails("RELEASE_DATE_UNKNOWN", b) if {
+	_validity(b).type == "release_window"
+	_release_date == ""
+}
+
+_fails("LEGAL_BASIS_NOT_YET_VALID", b) if {
+	_validity(b).type == "release_window"
+	_now_ns < _window_start_ns(b.validity)
+}
+
+_fails("LEGAL_BASIS_EXPIRED", b) if {
+	_validity(b).type == "release_window"
+	_now_ns >= _window_end_ns(b.validity) + day_ns
+}
+
+_validity(b) := object.get(b, "validity", {"type": "none"})
+
+_case_outsiders := {a | some p in _parties; a := p.agency; not a in _case_members}
 
 _probation_end_ns := date_ns(_probation_until) + day_ns
 
@@ -140,18 +156,14 @@ _window_start_ns(v) := _release_ns - (v.days_before * day_ns)
 # _window_end_ns is the start of the last day of the window.
 _window_end_ns(v) := _release_ns + (v.days_after * day_ns)
 
-# _valid_until[id] is the last day basis id covers, where it has one.
-_valid_until[id] := _probation_until if {
-	some id, b in _bases
+# _valid_until(b) is the last day basis b covers, or "" if it has none.
+_valid_until(b) := _probation_until if {
 	_validity(b).type == "probation"
 	is_date(_probation_until)
-}
-
-_valid_until[id] := format_date(_window_end_ns(b.validity)) if {
-	some id, b in _bases
+} else := format_date(_window_end_ns(b.validity)) if {
 	_validity(b).type == "release_window"
 	is_date(_release_date)
-}
+} else := ""
 
 # The sentences for caseworkers, one per check.
 
@@ -180,6 +192,8 @@ _failure_message("CLEARANCE_TOO_LOW", b) := sprintf(
 	"%s requires an officer cleared to %s; the officer's clearance is %s.",
 	[b.citation, b.min_clearance, _clearance],
 )
+
+_failure_message("BASIS_DATA_INCOMPLETE", b) := sprintf("%s could not be checked because its data in the jurisdiction pack is incomplete; the pack must be fixed.", [b.citation])
 
 _failure_message("UNKNOWN_VALIDITY_TYPE", b) := sprintf("%s has a validity type Liaison does not know; the pack must be fixed.", [b.citation])
 

@@ -23,10 +23,10 @@ explain := {
 }
 
 # _result pairs the decision with the stage that produced it.
-_result := {"stage": "validation", "decision": _deny(_sorted(_invalid))} if {
-	count(_invalid) > 0
+_result := {"stage": "validation", "decision": _deny(_invalid_reasons)} if {
+	not _valid_input
 } else := {"stage": "parties", "decision": _deny(_sorted(_party_reasons))} if {
-	count(_party_reasons) > 0
+	not _parties_fit
 } else := {"stage": "prohibition", "decision": _deny(_sorted(_prohibition_reasons))} if {
 	count(_prohibition_reasons) > 0
 } else := {"stage": "assessment_to_ngo", "decision": _deny([_assessment_to_ngo_reason])} if {
@@ -53,7 +53,47 @@ _deny(reasons) := {
 }
 
 # ---------------------------------------------------------------------------
-# Stage 1: validation. Unknown or missing values deny.
+# Stage 1: validation. Unknown or missing values deny. _valid_input is the
+# quick test; _invalid says what is wrong, and is worked out only then.
+
+_valid_input if {
+	_action in actions
+	is_time(_time)
+	_record_type in record_types
+	_purpose in purposes
+	_clearance in clearance_levels
+	_category in _categories_or_unknown
+	every d in [_release_date, _probation_until] {
+		_date_or_unknown(d)
+	}
+	every p in [_requester, _holder, _recipient] {
+		_party_valid(p)
+	}
+	_has_pack
+	not _invalid_case
+}
+
+_categories_or_unknown := subject_categories | {""}
+
+_date_or_unknown(d) if d == ""
+
+_date_or_unknown(d) if is_date(d)
+
+_party_valid(p) if {
+	is_string(p.agency)
+	p.agency != ""
+	p.kind in agency_kinds
+	known_jurisdiction(p.jurisdiction)
+}
+
+_invalid_case if {
+	_case_given
+	not _case_valid
+}
+
+_invalid_reasons := _sorted(_invalid) if {
+	count(_invalid) > 0
+} else := [_reason("INVALID_INPUT", "The request is not one Liaison can decide on.")]
 
 _missing_or(v, problem) := "is missing" if v == ""
 
@@ -89,7 +129,12 @@ _invalid contains _reason("UNKNOWN_PURPOSE", sprintf(
 
 _invalid contains _reason("MISSING_AGENCY", sprintf("The %s agency is missing.", [role])) if {
 	some role, p in _parties
-	_str(p, "agency") == ""
+	not _named_agency(p)
+}
+
+_named_agency(p) if {
+	is_string(p.agency)
+	p.agency != ""
 }
 
 _invalid contains _reason("UNKNOWN_AGENCY_KIND", sprintf(
@@ -97,7 +142,7 @@ _invalid contains _reason("UNKNOWN_AGENCY_KIND", sprintf(
 	[role, _missing_or(kind, "is not known"), concat(", ", sort(agency_kinds))],
 )) if {
 	some role, p in _parties
-	kind := _str(p, "kind")
+	kind := object.get(p, "kind", "")
 	not kind in agency_kinds
 }
 
@@ -106,7 +151,7 @@ _invalid contains _reason("UNKNOWN_JURISDICTION", sprintf(
 	[role, _missing_or(j, "is not known"), concat(", ", sort(listed_jurisdictions | {p.code | some p in data.liaison.jurisdictions}))],
 )) if {
 	some role, p in _parties
-	j := _str(p, "jurisdiction")
+	j := object.get(p, "jurisdiction", "")
 	not known_jurisdiction(j)
 }
 
@@ -143,8 +188,7 @@ _invalid contains _reason("INVALID_DATE", sprintf(
 }
 
 _invalid contains _reason("INVALID_CASE", "The case must have an id, a list of member agencies and a lead agency that is a member.") if {
-	_case_given
-	not _case_valid
+	_invalid_case
 }
 
 # ---------------------------------------------------------------------------
@@ -155,14 +199,24 @@ _invalid contains _reason("INVALID_CASE", "The case must have an id, a list of m
 _pushes := {"disclose", "notify"}
 
 _same_party(a, b) if {
-	_str(a, "agency") == _str(b, "agency")
-	_str(a, "kind") == _str(b, "kind")
-	_str(a, "jurisdiction") == _str(b, "jurisdiction")
+	a.agency == b.agency
+	a.kind == b.kind
+	a.jurisdiction == b.jurisdiction
+}
+
+_parties_fit if {
+	_action in _pushes
+	_same_party(_requester, _holder)
+}
+
+_parties_fit if {
+	not _action in _pushes
+	_same_party(_requester, _recipient)
 }
 
 _party_reasons contains _reason("REQUESTER_NOT_HOLDER", sprintf(
 	"Only the agency that holds a record can %s it; %s is not the holder %s.",
-	[_action, _str(_requester, "agency"), _str(_holder, "agency")],
+	[_action, _requester.agency, _holder.agency],
 )) if {
 	_action in _pushes
 	not _same_party(_requester, _holder)
@@ -170,7 +224,7 @@ _party_reasons contains _reason("REQUESTER_NOT_HOLDER", sprintf(
 
 _party_reasons contains _reason("REQUESTER_NOT_RECIPIENT", sprintf(
 	"An agency can %s a record only for itself; %s is not the recipient %s.",
-	[_action, _str(_requester, "agency"), _str(_recipient, "agency")],
+	[_action, _requester.agency, _recipient_agency],
 )) if {
 	not _action in _pushes
 	not _same_party(_requester, _recipient)
@@ -212,7 +266,7 @@ _claim_reasons := [_reason(
 	sprintf("The claimed legal basis %q is not a basis of %s known to Liaison.", [_claimed, _law]),
 )] if {
 	_claimed != ""
-	not _bases[_claimed]
+	not _claimed in object.keys(_bases)
 } else := array.concat(
 	[_reason(
 		"CLAIMED_BASIS_NOT_APPLICABLE",
@@ -262,7 +316,7 @@ _capped(outcome) := "hit_only" if {
 
 _legal_basis(id) := object.union_n([
 	{"id": id, "citation": _bases[id].citation},
-	_optional("valid_until", object.get(_valid_until, id, "")),
+	_optional("valid_until", _valid_until(_bases[id])),
 	_optional("assumption", object.get(_bases[id], "assumption", "")),
 ])
 
@@ -287,7 +341,7 @@ _fallback_applies(r) if {
 	_record_type in r.record_types
 	_recipient_kind in r.recipient_kinds
 	_holder_kind in object.get(r, "holder_kinds", agency_kinds)
-	_str(_recipient, "jurisdiction") in object.get(r, "recipient_jurisdictions", [_holder_jurisdiction])
+	_recipient_jurisdiction in object.get(r, "recipient_jurisdictions", [_holder_jurisdiction])
 }
 
 # _fallback_index is the applicable fallback rule with the most revealing
@@ -382,6 +436,6 @@ _purpose_noun(p) := object.get(
 
 _pseudonym_domain := sprintf("case/%s", [_case_id]) if {
 	_case_valid
-	_str(_requester, "agency") in _case_members
-	_str(_recipient, "agency") in _case_members
-} else := sprintf("%s/%s", [_str(_recipient, "agency"), _purpose])
+	_requester.agency in _case_members
+	_recipient_agency in _case_members
+} else := sprintf("%s/%s", [_recipient_agency, _purpose])

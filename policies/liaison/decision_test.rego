@@ -175,6 +175,18 @@ test_impossible_dates_deny_instead_of_failing if {
 	zz_decide(with_({"time": "2028-02-29T10:00:00+01:00"})).outcome == "disclose"
 }
 
+test_calendar_dates if {
+	every d in ["2026-12-31", "2028-02-29", "2000-02-29", "1999-04-30", "2199-01-01"] {
+		data.liaison.is_date(d)
+	}
+	every d in ["2026-02-29", "1900-02-29", "2100-02-29", "2026-04-31", "2026-00-10", "2026-1-10", "2300-01-01", 20261231] {
+		not data.liaison.is_date(d)
+	}
+	data.liaison.is_time("2026-11-26T10:00:00.123456789+05:30")
+	not data.liaison.is_time("2026-11-26 10:00:00Z")
+	not data.liaison.is_time("2026-11-26T24:00:00Z")
+}
+
 test_unknown_clearance_and_category_are_denied if {
 	d := zz_decide(with_({
 		"requester": object.union(prison, {"officer": {"clearance": "cosmic"}}),

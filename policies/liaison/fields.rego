@@ -34,7 +34,13 @@ _fields_for_recipient(f) := object.union(_field_lists(f), {"precision": f.precis
 	f.precision != ""
 } else := _field_lists(f)
 
-_field_lists(f) := {list: [x | some x in object.get(f, list, []); not _withheld(x)] |
+_field_lists(f) := {
+	"keep": object.get(f, "keep", []),
+	"generalise": object.get(f, "generalise", []),
+	"pseudonymise": object.get(f, "pseudonymise", []),
+} if {
+	_recipient_kind != "ngo"
+} else := {list: [x | some x in object.get(f, list, []); not _withheld(x)] |
 	some list in ["keep", "generalise", "pseudonymise"]
 }
 
@@ -51,7 +57,9 @@ _is_assessment_field(x) if {
 	startswith(x, "RiskAssessment.")
 }
 
-_field_notes(f) := [_reason(
+_field_notes(f) := [] if {
+	_recipient_kind != "ngo"
+} else := [_reason(
 	"ASSESSMENT_WITHHELD_FROM_NGO",
 	"Assessment fields are never given to an NGO in clear (LED Art. 7); they are left out.",
 )] if {

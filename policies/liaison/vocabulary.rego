@@ -61,7 +61,7 @@ listed_jurisdictions := {"DK", "NL", "BE", "FR", "DE-BY", "DE-NI"}
 # only j's pack, so that deciding does not evaluate every pack.
 known_jurisdiction(j) if j in listed_jurisdictions
 
-known_jurisdiction(j) if has_pack(j)
+else if has_pack(j)
 
 # pack_key(j) is the name of the package of the pack for jurisdiction j:
 # package liaison.jurisdictions.<key>, with <key> the code in lower case
@@ -75,25 +75,21 @@ has_pack(j) if data.liaison.jurisdictions[pack_key(j)].code == j
 outcome_rank := {"disclose": 0, "pseudonymise": 1, "hit_only": 2, "deny": 3}
 
 # is_date is true if s is a real calendar date written YYYY-MM-DD between
-# the years 1900 and 2199. Checking it here means time.parse_ns never fails.
+# the years 1900 and 2199. Checking it first means time.parse_ns never
+# fails on it. The pattern accepts days 1-28 of any month, 29 and 30 of any
+# month but February, 31 of the long months, and 29 February of the leap
+# years (2000, and years divisible by 4 but not by 100).
 is_date(s) if {
 	is_string(s)
-	regex.match(`^(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$`, s)
-	y := to_number(substring(s, 0, 4))
-	m := to_number(substring(s, 5, 2))
-	d := to_number(substring(s, 8, 2))
-	m >= 1
-	m <= 12
-	d >= 1
-	d <= _days_in_month(y, m)
+	regex.match(`^(?:(?:19|20|21)[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)|(?:(?:19|20|21)(?:0[48]|[2468][048]|[13579][26])|2000)-02-29)$`, s)
 }
 
 # is_time is true if s is an RFC 3339 date-time ("2026-11-26T10:00:00Z",
 # optional fraction, "Z" or "+01:00") that time.parse_rfc3339_ns accepts.
+# The date part is the pattern of is_date.
 is_time(s) if {
 	is_string(s)
-	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`, s)
-	is_date(substring(s, 0, 10))
+	regex.match(`^(?:(?:19|20|21)[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)|(?:(?:19|20|21)(?:0[48]|[2468][048]|[13579][26])|2000)-02-29)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`, s)
 }
 
 # date_ns is midnight UTC at the start of the date s (YYYY-MM-DD).
@@ -104,17 +100,3 @@ format_date(ns) := sprintf("%04d-%02d-%02d", time.date(ns))
 
 # day_ns is one day in nanoseconds.
 day_ns := ((24 * 60) * 60) * 1000000000
-
-_month_days := [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-
-_days_in_month(y, m) := 29 if {
-	m == 2
-	_leap_year(y)
-} else := _month_days[m - 1]
-
-_leap_year(y) if {
-	y % 4 == 0
-	y % 100 != 0
-}
-
-_leap_year(y) if y % 400 == 0

@@ -1,0 +1,305 @@
+package policies
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/tester"
+)
+
+// The embedded tree: the shared rules and one folder per jurisdiction,
+// directly under policies/, with their tests. Go files and testdata are not
+// part of it.
+//
+//go:embed */*.rego
+var embedded embed.FS
+
+// Embedded returns the policy tree compiled into the binary: every .rego
+// file (including *_test.rego) in the folders directly under policies/.
+func Embedded() fs.FS { return embedded }
+
+// ErrUndefined is returned, possibly wrapped, when data.liaison.decision is
+// undefined for an input. Callers MUST treat it as a denial.
+var ErrUndefined = errors.New("policies: decision is undefined")
+
+// ErrMalformed is returned, wrapped, when the policy produced a decision
+// that breaks the contract of [Decision] (an unknown outcome, a disclosure
+// without a legal basis, content in a denial, ...). Callers MUST treat it as
+// a denial.
+var ErrMalformed = errors.New("policies: malformed decision")
+
+// Queries evaluated by the engine.
+const (
+	decisionQuery = "data.liaison.decision"
+	explainQuery  = "data.liaison.explain"
+)
+
+// An Engine evaluates a loaded, tested policy tree. It is safe for
+// concurrent use. The zero value is not usable; use [Load].
+type Engine struct {
+	revision string
+	decision rego.PreparedEvalQuery
+	explain  rego.PreparedEvalQuery
+}
+
+// Load parses, compiles, tests and prepares the policy tree in fsys and
+// returns an Engine for it.
+//
+// Every file ending in .rego is loaded, at any depth, except in folders
+// named testdata or starting with "." or "_". Files ending in _test.rego are
+// tests: Load runs them (with built-in errors raised, as Decide does) and
+// fails if any test fails or errors; they are not part of the prepared
+// query. The rest is compiled in strict mode, data.liaison.decision is
+// prepared once, and the built-in sample inputs must each get a well-formed
+// decision. Any failure returns an error and no Engine.
+func Load(ctx context.Context, fsys fs.FS) (*Engine, error) {
+	mods, tests, err := parseTree(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if err := runTests(ctx, mods, tests); err != nil {
+		return nil, err
+	}
+	e := &Engine{revision: revision(mods)}
+	if e.decision, err = prepare(ctx, decisionQuery, mods); err != nil {
+		return nil, err
+	}
+	if e.explain, err = prepare(ctx, explainQuery, mods); err != nil {
+		return nil, err
+	}
+	for _, s := range samples {
+		if _, err := e.Decide(ctx, s.in); err != nil {
+			return nil, fmt.Errorf("policies: load: sample %q: %w", s.name, err)
+		}
+	}
+	return e, nil
+}
+
+// module is one parsed .rego file.
+type module struct {
+	path   string // slash-separated, relative to the tree's root
+	src    []byte
+	parsed *ast.Module
+}
+
+// parseTree reads and parses every .rego file of the tree, split into
+// policy modules and test modules, each sorted by path.
+func parseTree(fsys fs.FS) (mods, tests []module, err error) {
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if path.Ext(p) != ".rego" {
+			return nil
+		}
+		if strings.ContainsAny(p, "\n\r") {
+			return fmt.Errorf("policies: load: file name %q contains a line break", p)
+		}
+		src, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return fmt.Errorf("policies: load: %w", err)
+		}
+		parsed, err := ast.ParseModuleWithOpts(p, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true})
+		if err != nil {
+			return fmt.Errorf("policies: load: %w", err)
+		}
+		m := module{path: p, src: src, parsed: parsed}
+		if strings.HasSuffix(p, "_test.rego") {
+			tests = append(tests, m)
+		} else {
+			mods = append(mods, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(mods) == 0 {
+		return nil, nil, errors.New("policies: load: the tree has no policy modules (.rego files other than *_test.rego)")
+	}
+	return mods, tests, nil
+}
+
+// runTests compiles policy and test modules together in strict mode and
+// runs the tests. Any failing or erroring test is an error.
+func runTests(ctx context.Context, mods, tests []module) error {
+	all := make(map[string]*ast.Module, len(mods)+len(tests))
+	for _, m := range slices.Concat(mods, tests) {
+		all[m.path] = m.parsed
+	}
+	compiler := ast.NewCompiler().
+		WithStrict(true).
+		WithDefaultRegoVersion(ast.RegoV1).
+		WithEnablePrintStatements(false)
+	ch, err := tester.NewRunner().
+		SetCompiler(compiler).
+		SetModules(all).
+		RaiseBuiltinErrors(true).
+		RunTests(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("policies: load: compile: %w", err)
+	}
+	var failed []string
+	for r := range ch {
+		switch {
+		case r.Error != nil:
+			failed = append(failed, fmt.Sprintf("%s.%s: error: %v", r.Package, r.Name, r.Error))
+		case r.Fail:
+			failed = append(failed, fmt.Sprintf("%s.%s (%s): FAIL", r.Package, r.Name, r.Location))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("policies: load: tests: %w", err)
+	}
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		return fmt.Errorf("policies: load: %d Rego test(s) failed:\n\t%s", len(failed), strings.Join(failed, "\n\t"))
+	}
+	return nil
+}
+
+// prepare compiles the policy modules in strict mode and prepares query.
+func prepare(ctx context.Context, query string, mods []module) (rego.PreparedEvalQuery, error) {
+	opts := []func(*rego.Rego){
+		rego.Query(query),
+		rego.SetRegoVersion(ast.RegoV1),
+		rego.Strict(true),
+		rego.StrictBuiltinErrors(true),
+	}
+	for _, m := range mods {
+		opts = append(opts, rego.ParsedModule(m.parsed))
+	}
+	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	if err != nil {
+		return rego.PreparedEvalQuery{}, fmt.Errorf("policies: load: prepare %s: %w", query, err)
+	}
+	return pq, nil
+}
+
+// revision hashes the policy modules (not the tests) like sha256sum does:
+// one line "<hex sha256 of the file>  <path>\n" per module, in byte order
+// of the slash-separated paths relative to the tree's root, and the SHA-256
+// of those lines. It can be recomputed from a checkout with
+//
+//	cd policies && find . -name '*.rego' ! -name '*_test.rego' ! -path '*/testdata/*' |
+//	  sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum | sha256sum
+func revision(mods []module) string {
+	sorted := slices.SortedFunc(slices.Values(mods), func(a, b module) int { return strings.Compare(a.path, b.path) })
+	h := sha256.New()
+	for _, m := range sorted {
+		fmt.Fprintf(h, "%x  %s\n", sha256.Sum256(m.src), m.path)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// Revision identifies the policy modules the engine runs: "sha256:<hex>"
+// over their paths and contents, ignoring tests. See [Load] for how to
+// recompute it.
+func (e *Engine) Revision() string { return e.revision }
+
+// Decide evaluates data.liaison.decision for in. It returns [ErrUndefined]
+// if the decision is undefined, a wrapped [ErrMalformed] if it breaks the
+// Decision contract, and another error if evaluation fails (for example
+// conflicting values or a built-in error). Callers MUST refuse the exchange
+// on any error and MUST NOT turn an error into a disclosure.
+func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
+	v, err := evalOne(ctx, e.decision, in)
+	if err != nil {
+		return Decision{}, err
+	}
+	var d Decision
+	if err := decode(v, &d); err != nil {
+		return Decision{}, err
+	}
+	if err := d.validate(); err != nil {
+		return Decision{}, err
+	}
+	return d, nil
+}
+
+// Explain evaluates data.liaison.explain for in and returns the decision
+// with lines that say why: the stage that decided, the reasons, and each
+// legal basis and fallback rule of the pack with why it does or does not
+// apply. If the tree defines no data.liaison.explain, the lines are the
+// outcome and the reasons. Errors are as for [Engine.Decide].
+func (e *Engine) Explain(ctx context.Context, in Input) (Decision, []string, error) {
+	v, err := evalOne(ctx, e.explain, in)
+	if errors.Is(err, ErrUndefined) {
+		d, err := e.Decide(ctx, in)
+		if err != nil {
+			return Decision{}, nil, err
+		}
+		lines := []string{"outcome " + d.Outcome + " (this policy tree has no data.liaison.explain)"}
+		for _, r := range d.Reasons {
+			lines = append(lines, "reason "+r.Code+": "+r.Message)
+		}
+		return d, lines, nil
+	}
+	if err != nil {
+		return Decision{}, nil, err
+	}
+	var x struct {
+		Decision *Decision `json:"decision"`
+		Lines    []string  `json:"lines"`
+		Stage    string    `json:"stage"`
+	}
+	if err := decode(v, &x); err != nil {
+		return Decision{}, nil, err
+	}
+	if x.Decision == nil {
+		return Decision{}, nil, fmt.Errorf("%w: data.liaison.explain has no decision", ErrMalformed)
+	}
+	if err := x.Decision.validate(); err != nil {
+		return Decision{}, nil, err
+	}
+	return *x.Decision, x.Lines, nil
+}
+
+// evalOne evaluates a prepared query and returns its single value.
+func evalOne(ctx context.Context, q rego.PreparedEvalQuery, in Input) (any, error) {
+	rs, err := q.Eval(ctx, rego.EvalParsedInput(in.value()))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("policies: evaluate: %w", err)
+	case len(rs) == 0:
+		return nil, ErrUndefined
+	case len(rs) > 1:
+		return nil, fmt.Errorf("policies: evaluate: %d results, want 1", len(rs))
+	case len(rs[0].Expressions) != 1:
+		return nil, fmt.Errorf("policies: evaluate: %d expressions, want 1", len(rs[0].Expressions))
+	}
+	return rs[0].Expressions[0].Value, nil
+}
+
+// decode converts a Rego value into dst, rejecting unknown fields so that a
+// misspelt key in the policy is an error rather than silently dropped.
+func decode(v any, dst any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return nil
+}

@@ -1,0 +1,250 @@
+package policies
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// loadEmbedded loads the embedded tree once per test binary.
+var loadEmbedded = sync1(func(tb testing.TB) *Engine {
+	e, err := Load(tb.Context(), Embedded())
+	if err != nil {
+		tb.Fatalf("Load(Embedded()) error: %v", err)
+	}
+	return e
+})
+
+// sync1 memoises f's first successful result.
+func sync1(f func(testing.TB) *Engine) func(testing.TB) *Engine {
+	var e *Engine
+	return func(tb testing.TB) *Engine {
+		tb.Helper()
+		if e == nil {
+			e = f(tb)
+		}
+		return e
+	}
+}
+
+// denyAll is a minimal tree that passes Load: it denies everything, except
+// that purpose family_support gets the decision in familySupport (a Rego
+// expression), which lets a test make one input misbehave.
+func denyAll(familySupport string) fstest.MapFS {
+	return fstest.MapFS{"liaison/decision.rego": {Data: []byte(`package liaison
+
+decision := {
+	"outcome": "deny",
+	"fields": {"keep": [], "generalise": [], "pseudonymise": []},
+	"conditions": [],
+	"reasons": [{"code": "NO_LEGAL_BASIS", "message": "Nothing may be shared."}],
+} if input.purpose != "family_support"
+
+decision := ` + familySupport + ` if input.purpose == "family_support"
+`)}}
+}
+
+func TestLoadEmbedded(t *testing.T) {
+	e := loadEmbedded(t)
+	if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(e.Revision()) {
+		t.Errorf("Revision() = %q, want sha256:<64 hex digits>", e.Revision())
+	}
+}
+
+func TestEmbeddedHoldsOnlyTheRegoTree(t *testing.T) {
+	var got []string
+	err := fs.WalkDir(Embedded(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			got = append(got, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"liaison/decision.rego", "liaison/decision_test.rego", "dk/dk.rego", "dk/dk_test.rego", "nl/nl.rego", "nl/nl_test.rego"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Embedded() lacks %s; has %v", want, got)
+		}
+	}
+	for _, p := range got {
+		if !strings.HasSuffix(p, ".rego") || strings.Contains(p, "testdata") {
+			t.Errorf("Embedded() has %s; want only .rego files outside testdata", p)
+		}
+	}
+}
+
+func TestLoadDirectoryMatchesEmbedded(t *testing.T) {
+	// os.DirFS("policies") from a checkout must skip testdata/failing, whose
+	// package liaison would otherwise clash with the real one.
+	e, err := Load(t.Context(), os.DirFS("."))
+	if err != nil {
+		t.Fatalf("Load(os.DirFS(\".\")) error: %v", err)
+	}
+	if got, want := e.Revision(), loadEmbedded(t).Revision(); got != want {
+		t.Errorf("Revision() of the directory = %s, of Embedded() = %s; want equal", got, want)
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	valid := denyAll(`{"outcome": "deny", "fields": {"keep": [], "generalise": [], "pseudonymise": []}, "conditions": [], "reasons": [{"code": "X", "message": "x"}]}`)
+	with := func(extra fstest.MapFS) fstest.MapFS {
+		m := fstest.MapFS{}
+		for k, v := range valid {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	for _, tt := range []struct {
+		name string
+		fsys fs.FS
+		want string // in the error
+	}{
+		{"syntax_error", with(fstest.MapFS{"dk/dk.rego": {Data: []byte("package liaison.jurisdictions.dk\n\ncode := {\n")}}), "rego_parse_error"},
+		{"rego_v0_syntax", with(fstest.MapFS{"dk/dk.rego": {Data: []byte("package x\n\nallow { true }\n")}}), "rego_parse_error"},
+		{"failing_test", with(fstest.MapFS{"liaison/decision_test.rego": {Data: []byte("package liaison_test\n\ntest_denies if data.liaison.decision.outcome == \"disclose\"\n")}}), "liaison_test.test_denies"},
+		{"erroring_test", with(fstest.MapFS{"liaison/decision_test.rego": {Data: []byte("package liaison_test\n\ntest_number if to_number(\"ten\") == 10\n")}}), "error"},
+		{"unused_variable", with(fstest.MapFS{"x/x.rego": {Data: []byte("package x\n\ny if {\n\tz := 1\n\ttrue\n}\n")}}), "assigned var z unused"},
+		{"undefined_for_a_sample", fstest.MapFS{"liaison/decision.rego": {Data: []byte("package liaison\n\ndecision := {} if false\n")}}, "decision is undefined"},
+		{"malformed_for_a_sample", fstest.MapFS{"liaison/decision.rego": {Data: []byte("package liaison\n\ndecision := {\"outcome\": \"allow\"}\n")}}, "malformed decision"},
+		{"no_modules", fstest.MapFS{"README.md": {Data: []byte("# empty")}}, "no policy modules"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := Load(t.Context(), tt.fsys)
+			if err == nil || e != nil {
+				t.Fatalf("Load() = %v, %v; want nil and an error", e, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Load() error = %v; want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRevision(t *testing.T) {
+	tree := denyAll(`{}`)
+	tree["liaison/decision_test.rego"] = &fstest.MapFile{Data: []byte("package liaison_test\n\ntest_ok if true\n")}
+	mods, _, err := parseTree(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The revision is what `sha256sum liaison/decision.rego | sha256sum` prints.
+	src := tree["liaison/decision.rego"].Data
+	line := fmt.Sprintf("%x  liaison/decision.rego\n", sha256.Sum256(src))
+	if got, want := revision(mods), fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(line))); got != want {
+		t.Errorf("revision() = %s, want %s", got, want)
+	}
+
+	tree["liaison/decision_test.rego"] = &fstest.MapFile{Data: []byte("package liaison_test\n\ntest_changed if true\n")}
+	mods2, _, _ := parseTree(tree)
+	if revision(mods2) != revision(mods) {
+		t.Error("revision() changed when only a test changed")
+	}
+	tree["liaison/decision.rego"] = &fstest.MapFile{Data: append(slices.Clone(src), "\n# changed\n"...)}
+	mods3, _, _ := parseTree(tree)
+	if revision(mods3) == revision(mods) {
+		t.Error("revision() did not change when a policy module changed")
+	}
+}
+
+// TestFailingTree checks the tree the gateway uses to test failing closed.
+func TestFailingTree(t *testing.T) {
+	e, err := Load(t.Context(), os.DirFS("testdata/failing"))
+	if err != nil {
+		t.Fatalf("Load(testdata/failing) error: %v", err)
+	}
+	in := sampleDKRelease("risk_management")
+	if d, err := e.Decide(t.Context(), in); err != nil || d.Outcome != OutcomeDisclose {
+		t.Errorf("Decide(purpose risk_management) = %v, %v; want a disclosure", d.Outcome, err)
+	}
+	in.Purpose = "statistics"
+	if _, err := e.Decide(t.Context(), in); !errors.Is(err, ErrUndefined) {
+		t.Errorf("Decide(purpose statistics) error = %v, want ErrUndefined", err)
+	}
+	if _, _, err := e.Explain(t.Context(), in); !errors.Is(err, ErrUndefined) {
+		t.Errorf("Explain(purpose statistics) error = %v, want ErrUndefined", err)
+	}
+	in.Purpose = "family_support"
+	d, err := e.Decide(t.Context(), in)
+	if err == nil || errors.Is(err, ErrUndefined) || !strings.Contains(err.Error(), "conflicting") {
+		t.Errorf("Decide(purpose family_support) = %+v, %v; want a conflict error", d, err)
+	}
+}
+
+func TestDecideErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		familySupport string
+		check         func(error) bool
+	}{
+		{"builtin_error_is_not_swallowed", `{"outcome": "deny", "x": to_number(input.justification)}`, func(err error) bool {
+			return err != nil && strings.Contains(err.Error(), "to_number") && !errors.Is(err, ErrMalformed)
+		}},
+		{"unknown_outcome", `{"outcome": "allow", "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		{"disclose_without_basis", `{"outcome": "disclose", "pseudonym_domain": "a/b", "fields": {"keep": ["operational"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		{"pseudonymise_without_domain", `{"outcome": "pseudonymise", "fields": {"keep": ["operational"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		{"hit_only_with_content", `{"outcome": "hit_only", "pseudonym_domain": "a/b", "fields": {"keep": ["operational"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		{"unknown_field_class", `{"outcome": "pseudonymise", "pseudonym_domain": "a/b", "fields": {"keep": ["everything"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		{"unknown_key", `{"outcome": "deny", "allow": true, "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		{"no_reasons", `{"outcome": "deny", "fields": {"keep": [], "generalise": [], "pseudonymise": []}, "conditions": [], "reasons": []}`, isMalformed},
+		{"bad_valid_until", `{"outcome": "disclose", "legal_basis": {"id": "x", "citation": "x", "valid_until": "soon"}, "pseudonym_domain": "a/b", "fields": {"keep": []}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := Load(t.Context(), denyAll(tt.familySupport))
+			if err != nil {
+				t.Fatalf("Load() error: %v", err)
+			}
+			in := sampleDKRelease("family_support")
+			in.Justification = "not a number"
+			d, err := e.Decide(t.Context(), in)
+			if !tt.check(err) {
+				t.Errorf("Decide() = %+v, %v; want a different error", d, err)
+			}
+		})
+	}
+}
+
+func isMalformed(err error) bool { return errors.Is(err, ErrMalformed) }
+
+func TestExplain(t *testing.T) {
+	e := loadEmbedded(t)
+	d, lines, err := e.Explain(t.Context(), sampleDKRelease("risk_management"))
+	if err != nil {
+		t.Fatalf("Explain() error: %v", err)
+	}
+	want, err := e.Decide(t.Context(), sampleDKRelease("risk_management"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Outcome != want.Outcome || d.LegalBasis.ID != want.LegalBasis.ID {
+		t.Errorf("Explain() decision = %s %s, Decide() = %s %s; want equal", d.Outcome, d.LegalBasis.ID, want.Outcome, want.LegalBasis.ID)
+	}
+	for _, l := range []string{
+		"outcome disclose, decided at stage legal_basis",
+		"basis dk.rpl.115.stk1.nr3: applies and was chosen",
+	} {
+		if !slices.Contains(lines, l) {
+			t.Errorf("Explain() lines lack %q:\n%s", l, strings.Join(lines, "\n"))
+		}
+	}
+
+	// A tree without data.liaison.explain still explains with its reasons.
+	e2, err := Load(t.Context(), denyAll(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, lines, err = e2.Explain(t.Context(), sampleDKRelease("risk_management"))
+	if err != nil || len(lines) != 2 || lines[1] != "reason NO_LEGAL_BASIS: Nothing may be shared." {
+		t.Errorf("Explain() on a tree without explain = %q, %v", lines, err)
+	}
+}

@@ -1,0 +1,91 @@
+package policies
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the want of each golden decision file from the current policy")
+
+// A golden is one testdata/decisions/*.golden file (JSON). The extension
+// is not .json because `opa test policies/` would load .json files as data
+// and fail on their clashing keys.
+type golden struct {
+	Name  string   `json:"name"`
+	Input Input    `json:"input"`
+	Want  Decision `json:"want"`
+
+	path string
+}
+
+func readGolden(tb testing.TB) []golden {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", "decisions", "*.golden"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(paths) == 0 {
+		tb.Fatal("no testdata/decisions/*.golden files")
+	}
+	var gs []golden
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields() // the input must use the contract's JSON names
+		g := golden{path: p}
+		if err := dec.Decode(&g); err != nil {
+			tb.Fatalf("%s: %v", p, err)
+		}
+		if want := strings.TrimSuffix(filepath.Base(p), ".golden"); g.Name != want {
+			tb.Fatalf("%s: name %q, want %q (the file name)", p, g.Name, want)
+		}
+		gs = append(gs, g)
+	}
+	return gs
+}
+
+// TestGoldenDecisions runs each golden input through the Go Engine and
+// compares the decision, which covers the Go–Rego contract end to end.
+func TestGoldenDecisions(t *testing.T) {
+	e := loadEmbedded(t)
+	for _, g := range readGolden(t) {
+		t.Run(g.Name, func(t *testing.T) {
+			got, err := e.Decide(t.Context(), g.Input)
+			if err != nil {
+				t.Fatalf("Decide(%s) error: %v", g.Name, err)
+			}
+			if *update {
+				g.Want = got
+				writeGolden(t, g)
+				return
+			}
+			if diff := cmp.Diff(g.Want, got); diff != "" {
+				t.Errorf("Decide(%s) mismatch (-want +got):\n%s", g.Name, diff)
+			}
+		})
+	}
+}
+
+func writeGolden(t *testing.T, g golden) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(g); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(g.path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

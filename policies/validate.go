@@ -1,0 +1,83 @@
+package policies
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+var (
+	codeRE      = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$`)
+	fieldNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+)
+
+// fieldClasses are the field classes of the protobuf schema annotations.
+var fieldClasses = map[string]bool{
+	"direct_identifier": true,
+	"quasi_identifier":  true,
+	"sensitive":         true,
+	"assessment":        true,
+	"operational":       true,
+	"free_text":         true,
+}
+
+// validate checks d against the contract of Decision. A violation is a
+// policy bug, reported as ErrMalformed.
+func (d *Decision) validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+	}
+	switch d.Outcome {
+	case OutcomeDisclose:
+		if d.LegalBasis == nil {
+			return bad("outcome disclose without a legal_basis")
+		}
+	case OutcomePseudonymise, OutcomeHitOnly, OutcomeDeny:
+	default:
+		return bad("unknown outcome %q", d.Outcome)
+	}
+	if d.Outcome != OutcomeDeny && d.PseudonymDomain == "" {
+		return bad("outcome %s without a pseudonym_domain", d.Outcome)
+	}
+	if lb := d.LegalBasis; lb != nil {
+		if lb.ID == "" || lb.Citation == "" {
+			return bad("legal_basis needs an id and a citation")
+		}
+		if lb.ValidUntil != "" {
+			if _, err := time.Parse(time.DateOnly, lb.ValidUntil); err != nil {
+				return bad("legal_basis.valid_until %q is not a date YYYY-MM-DD", lb.ValidUntil)
+			}
+		}
+	}
+	lists := [][]string{d.Fields.Keep, d.Fields.Generalise, d.Fields.Pseudonymise}
+	for _, l := range lists {
+		for _, f := range l {
+			if !fieldClasses[f] && !fieldNameRE.MatchString(f) {
+				return bad("field %q is neither a field class nor a field name such as RiskAssessment.level", f)
+			}
+		}
+	}
+	if (d.Outcome == OutcomeDeny || d.Outcome == OutcomeHitOnly) &&
+		len(d.Fields.Keep)+len(d.Fields.Generalise)+len(d.Fields.Pseudonymise) > 0 {
+		return bad("outcome %s must not pass any field", d.Outcome)
+	}
+	switch d.Fields.Precision {
+	case "", "year", "month", "week":
+	default:
+		return bad("fields.precision %q is not year, month or week", d.Fields.Precision)
+	}
+	for _, c := range d.Conditions {
+		if !codeRE.MatchString(c) {
+			return bad("condition %q is not an UPPER_SNAKE code", c)
+		}
+	}
+	if len(d.Reasons) == 0 {
+		return bad("no reasons")
+	}
+	for _, r := range d.Reasons {
+		if !codeRE.MatchString(r.Code) || r.Message == "" {
+			return bad("reason %+v needs an UPPER_SNAKE code and a message", r)
+		}
+	}
+	return nil
+}
