@@ -1,0 +1,270 @@
+# Checks every loaded jurisdiction pack against the shape the shared rules
+# expect, so that a typo in a new pack fails `opa test` instead of silently
+# making a basis never (or always) apply. Run: go tool opa test -v policies/
+package liaison_test
+
+import data.liaison
+
+_basis_keys := {
+	"title", "citation", "actions", "holder_kinds", "recipient_kinds", "record_types",
+	"purposes", "recipient_jurisdictions", "subject", "validity", "requires_case",
+	"min_clearance", "fields", "conditions", "assumption",
+}
+
+_required_basis_keys := {"citation", "actions", "holder_kinds", "recipient_kinds", "record_types", "purposes", "validity", "requires_case"}
+
+_rule_keys := {
+	"outcome", "actions", "holder_kinds", "recipient_kinds", "record_types", "purposes",
+	"recipient_jurisdictions", "fields", "conditions", "reason", "assumption",
+}
+
+# _vocabulary says which list each key draws from.
+_vocabulary := {
+	"actions": liaison.actions,
+	"holder_kinds": liaison.agency_kinds,
+	"recipient_kinds": liaison.agency_kinds,
+	"record_types": liaison.record_types,
+	"purposes": liaison.purposes,
+}
+
+_code_re := `^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$`
+
+_field_ok(f) if f in liaison.field_classes
+
+_field_ok(f) if regex.match(`^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z_][A-Za-z0-9_]*)+$`, f)
+
+_non_empty_array(v) if {
+	is_array(v)
+	count(v) > 0
+}
+
+_non_empty_string(s) if {
+	is_string(s)
+	s != ""
+}
+
+# _bases_in and _rules_in are [where, basis] and [where, fallback rule] for
+# every pack.
+_bases_in contains [sprintf("pack %s: basis %s", [key, id]), b] if {
+	some key, p in data.liaison.jurisdictions
+	some id, b in p.bases
+}
+
+_rules_in contains [sprintf("pack %s: fallback rule %d", [key, i]), r] if {
+	some key, p in data.liaison.jurisdictions
+	some i, r in p.fallback.rules
+}
+
+# Checks of every pack.
+
+_pack_problems contains sprintf("pack %s: code %v does not match the package name", [key, p.code]) if {
+	some key, p in data.liaison.jurisdictions
+	liaison.pack_key(p.code) != key
+}
+
+_pack_problems contains sprintf("pack %s: law_name must be a string", [key]) if {
+	some key, p in data.liaison.jurisdictions
+	not _non_empty_string(p.law_name)
+}
+
+_pack_problems contains sprintf("pack %s: basis %s: id must start with %s.", [key, id, key]) if {
+	some key, p in data.liaison.jurisdictions
+	some id, _ in p.bases
+	not startswith(id, concat("", [key, "."]))
+}
+
+_pack_problems contains sprintf("pack %s: prohibition %d needs an id, a citation, a message and purposes", [key, i]) if {
+	some key, p in data.liaison.jurisdictions
+	some i, x in p.prohibitions
+	not _prohibition_ok(x)
+}
+
+_prohibition_ok(x) if {
+	_non_empty_string(x.id)
+	_non_empty_string(x.citation)
+	_non_empty_string(x.message)
+	_non_empty_array(x.purposes)
+	every v in x.purposes {
+		v in liaison.purposes
+	}
+}
+
+# Checks of bases and fallback rules alike.
+
+_pack_problems contains sprintf("%s: %s must be a non-empty list", [where, key]) if {
+	some [where, x] in (_bases_in | _rules_in)
+	some key, _ in _vocabulary
+	key in object.keys(x)
+	not _non_empty_array(x[key])
+}
+
+_pack_problems contains sprintf("%s: %s has unknown value %v", [where, key, v]) if {
+	some [where, x] in (_bases_in | _rules_in)
+	some key, allowed in _vocabulary
+	some v in object.get(x, key, [])
+	not v in allowed
+}
+
+_pack_problems contains sprintf("%s: condition %v is not an UPPER_SNAKE code", [where, c]) if {
+	some [where, x] in (_bases_in | _rules_in)
+	some c in object.get(x, "conditions", [])
+	not regex.match(_code_re, c)
+}
+
+_pack_problems contains sprintf("%s: recipient jurisdiction %v is not known", [where, j]) if {
+	some [where, x] in (_bases_in | _rules_in)
+	some j in object.get(x, "recipient_jurisdictions", [])
+	not liaison.known_jurisdiction(j)
+}
+
+_pack_problems contains sprintf("%s: unknown key %s in fields", [where, k]) if {
+	some [where, x] in (_bases_in | _rules_in)
+	some k, _ in object.get(x, "fields", {})
+	not k in {"keep", "generalise", "pseudonymise", "precision"}
+}
+
+_pack_problems contains sprintf("%s: %v is not a field class or field name", [where, f]) if {
+	some [where, x] in (_bases_in | _rules_in)
+	some list in ["keep", "generalise", "pseudonymise"]
+	some f in object.get(object.get(x, "fields", {}), list, [])
+	not _field_ok(f)
+}
+
+_pack_problems contains sprintf("%s: precision %v is not year, month or week", [where, x.fields.precision]) if {
+	some [where, x] in (_bases_in | _rules_in)
+	not x.fields.precision in {"year", "month", "week"}
+}
+
+_pack_problems contains sprintf("%s: assumption must be a string", [where]) if {
+	some [where, x] in (_bases_in | _rules_in)
+	not is_string(object.get(x, "assumption", ""))
+}
+
+# Checks of bases.
+
+_pack_problems contains sprintf("%s: unknown key %s", [where, k]) if {
+	some [where, b] in _bases_in
+	some k, _ in b
+	not k in _basis_keys
+}
+
+_pack_problems contains sprintf("%s: missing %s", [where, k]) if {
+	some [where, b] in _bases_in
+	some k in _required_basis_keys
+	not k in object.keys(b)
+}
+
+_pack_problems contains sprintf("%s: citation must be a non-empty string", [where]) if {
+	some [where, b] in _bases_in
+	not _non_empty_string(b.citation)
+}
+
+_pack_problems contains sprintf("%s: requires_case must be true or false", [where]) if {
+	some [where, b] in _bases_in
+	not is_boolean(b.requires_case)
+}
+
+_pack_problems contains sprintf("%s: validity %v is not none, probation or release_window with whole days_before and days_after", [where, b.validity]) if {
+	some [where, b] in _bases_in
+	not _validity_ok(b.validity)
+}
+
+_pack_problems contains sprintf("%s: min_clearance %v is not a clearance level", [where, b.min_clearance]) if {
+	some [where, b] in _bases_in
+	not b.min_clearance in liaison.clearance_levels
+}
+
+_pack_problems contains sprintf("%s: subject category %v is not known", [where, c]) if {
+	some [where, b] in _bases_in
+	some c in b.subject.categories
+	not c in liaison.subject_categories
+}
+
+_validity_ok(v) if v == {"type": "none"}
+
+_validity_ok(v) if v == {"type": "probation"}
+
+_validity_ok(v) if {
+	v.type == "release_window"
+	count(v) == 3
+	every k in ["days_before", "days_after"] {
+		is_number(v[k])
+		v[k] >= 0
+		v[k] == round(v[k])
+	}
+}
+
+# Checks of fallback rules.
+
+_pack_problems contains sprintf("%s: outcome must be pseudonymise or hit_only", [where]) if {
+	some [where, r] in _rules_in
+	not r.outcome in {"pseudonymise", "hit_only"}
+}
+
+_pack_problems contains sprintf("%s: unknown key %s", [where, k]) if {
+	some [where, r] in _rules_in
+	some k, _ in r
+	not k in _rule_keys
+}
+
+_pack_problems contains sprintf("%s: needs actions, recipient_kinds, record_types and purposes", [where]) if {
+	some [where, r] in _rules_in
+	some k in ["actions", "recipient_kinds", "record_types", "purposes"]
+	not k in object.keys(r)
+}
+
+_pack_problems contains sprintf("%s: reason needs an UPPER_SNAKE code and a message", [where]) if {
+	some [where, r] in _rules_in
+	not _reason_ok(object.get(r, "reason", {}))
+}
+
+_reason_ok(x) if {
+	regex.match(_code_re, x.code)
+	_non_empty_string(x.message)
+}
+
+test_every_pack_is_well_formed if {
+	count(data.liaison.jurisdictions) > 0
+	count(_pack_problems) == 0
+}
+
+test_pack_checks_catch_mistakes if {
+	broken := {"xx": {
+		"code": "XY",
+		"law_name": "X law",
+		"prohibitions": [{"id": "xx.p"}],
+		"bases": {"yy.1": {
+			"citation": "",
+			"actions": ["delete"],
+			"holder_kinds": [],
+			"recipient_kinds": ["police"],
+			"record_types": ["release_notice"],
+			"purposes": ["risk_management"],
+			"validity": {"type": "release_window", "days_before": 10},
+			"requires_case": "no",
+			"fields": {"keep": ["everything"]},
+			"conditions": ["not-a-code"],
+			"purpose": "typo",
+		}},
+		"fallback": {"rules": [{"outcome": "disclose", "actions": ["request"]}]},
+	}}
+	problems := _pack_problems with data.liaison.jurisdictions as broken
+	every p in [
+		"pack xx: code XY does not match the package name",
+		"pack xx: basis yy.1: id must start with xx.",
+		"pack xx: basis yy.1: unknown key purpose",
+		"pack xx: basis yy.1: citation must be a non-empty string",
+		"pack xx: basis yy.1: requires_case must be true or false",
+		"pack xx: basis yy.1: actions has unknown value delete",
+		"pack xx: basis yy.1: holder_kinds must be a non-empty list",
+		"pack xx: basis yy.1: everything is not a field class or field name",
+		"pack xx: basis yy.1: condition not-a-code is not an UPPER_SNAKE code",
+		"pack xx: basis yy.1: validity {\"days_before\": 10, \"type\": \"release_window\"} is not none, probation or release_window with whole days_before and days_after",
+		"pack xx: fallback rule 0: needs actions, recipient_kinds, record_types and purposes",
+		"pack xx: fallback rule 0: reason needs an UPPER_SNAKE code and a message",
+		"pack xx: fallback rule 0: outcome must be pseudonymise or hit_only",
+		"pack xx: prohibition 0 needs an id, a citation, a message and purposes",
+	] {
+		p in problems
+	}
+}
