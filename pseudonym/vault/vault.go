@@ -365,4 +365,3 @@ func EnsureKey(ctx context.Context, c *api.Client, mount, key string) error {
 	}
 	return nil
 }
-
