@@ -12,16 +12,23 @@ import (
 )
 
 func TestStore(t *testing.T) {
-	audittest.Run(t, func(t *testing.T) audittest.OpenFunc {
-		path := filepath.Join(t.TempDir(), "audit.db")
-		return func(t *testing.T) audit.Store {
-			s, err := sqlite.Open(t.Context(), path)
-			if err != nil {
-				t.Fatalf("Open(%q) = %v", path, err)
-			}
-			return s
+	audittest.Run(t, newDB)
+}
+
+func TestReplay(t *testing.T) {
+	audittest.RunReplay(t, newDB)
+}
+
+// newDB returns how to open a fresh database file.
+func newDB(t *testing.T) audittest.OpenFunc {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	return func(t *testing.T) audit.Store {
+		s, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatalf("Open(%q) = %v", path, err)
 		}
-	})
+		return s
+	}
 }
 
 func TestOpenRejectsNonFiles(t *testing.T) {

@@ -1,0 +1,632 @@
+// Package postgres is an [audit.Store] on PostgreSQL, through pgx: the
+// store for several gateway replicas sharing one log.
+//
+// Every append runs in a READ COMMITTED transaction that first takes a
+// transaction-level advisory lock (pg_advisory_xact_lock) on a fixed key,
+// and only then, in a later statement and so a later snapshot, reads the
+// size of the log. Appends from every process on the database therefore
+// run one at a time, each at the size the previous one committed: the
+// processes build one tree, with no fork, gap or duplicate index, and the
+// primary keys on the leaf and hash indexes refuse a duplicate should the
+// lock ever be bypassed. Inbox cursors are drawn under the same lock, so
+// they increase in commit order. Commits wait for the WAL flush
+// (synchronous_commit must not be off, and fsync must be on; every
+// connection checks). Reads never take the lock and never wait for an
+// append.
+//
+// The schema comes from the embedded migrations, applied in lexical order,
+// each in its own transaction under another advisory lock, so that
+// processes starting together apply each one once. They are recorded in
+// schema_migrations.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Advisory lock keys, in the database's own key space: "liaison" and a
+// byte naming what the lock serialises.
+const (
+	appendLock  int64 = 0x6c696169736f6e01 // appends to the log
+	migrateLock int64 = 0x6c696169736f6e02 // schema migrations
+)
+
+// resolveTimeout bounds the wait to learn whether a commit whose connection
+// failed took effect.
+const resolveTimeout = 30 * time.Second
+
+// Store is an [audit.Store] in one PostgreSQL database.
+type Store struct {
+	pool *pgxpool.Pool
+
+	// Now returns the current time: the creation and acknowledgement time
+	// of inbox items, the instant against which they and remembered token
+	// ids expire, and the time a checkpoint was saved. If nil, time.Now.
+	// Set it before using the Store.
+	Now func() time.Time
+}
+
+var _ audit.Store = (*Store)(nil)
+
+// Open connects to the PostgreSQL database at url (a postgres:// URL or a
+// keyword/value string, as pgx accepts, including pool_* parameters),
+// checks that commits are durable and applies the pending migrations. The
+// caller closes the Store.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %v", err) // pgx redacts the password
+	}
+	cfg.AfterConnect = checkDurability
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %v", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: %v", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkDurability refuses a connection on which a commit could return
+// before it is on disk.
+func checkDurability(ctx context.Context, conn *pgx.Conn) error {
+	var syncCommit, fsync string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('synchronous_commit'), current_setting('fsync')").Scan(&syncCommit, &fsync); err != nil {
+		return fmt.Errorf("postgres: connect: read settings: %v", err)
+	}
+	if syncCommit == "off" {
+		return errors.New("postgres: connect: synchronous_commit is off; the audit log needs durable commits")
+	}
+	if fsync != "on" {
+		return fmt.Errorf("postgres: connect: fsync is %s; the audit log needs durable commits", fsync)
+	}
+	return nil
+}
+
+// migrate applies the embedded migrations not yet recorded in
+// schema_migrations, in lexical order, each in its own transaction.
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %v", err)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := s.migrateOne(ctx, name); err != nil {
+			return fmt.Errorf("postgres: migrate %s: %v", path.Base(name), err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) migrateOne(ctx context.Context, name string) error {
+	script, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		// Under the lock, each statement below sees what another process
+		// migrating at the same time committed.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrateLock); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			name       TEXT PRIMARY KEY,
+			applied_ns BIGINT NOT NULL
+		)`); err != nil {
+			return err
+		}
+		var applied bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)", path.Base(name)).Scan(&applied); err != nil {
+			return err
+		}
+		if applied {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, string(script)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (name, applied_ns) VALUES ($1, $2)", path.Base(name), s.now().UnixNano())
+		return err
+	})
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Close closes the connections, waiting for those in use to be released.
+// Calling it more than once is safe.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Append appends batch in one transaction, under the append lock and at the
+// size read after taking it, with the batch's stored hashes and deliveries.
+//
+// If the connection fails while the commit is in flight, Append waits for
+// the append lock on a new connection (the failed session holds it until
+// its transaction has committed or aborted) and looks whether the batch is
+// in the log, so that it reports success exactly when the batch committed.
+// Should that take longer than 30 seconds, the error says that the outcome
+// is unknown.
+func (s *Store) Append(ctx context.Context, batch []audit.Pending) (first int64, err error) {
+	if err := checkBatch(batch); err != nil {
+		return 0, err
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: append: begin: %v", err)
+	}
+	// After Commit, a no-op. With ctx done, it closes the connection
+	// instead, which aborts the transaction just as well.
+	defer tx.Rollback(ctx)
+	first, err = s.appendTx(ctx, tx, batch)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: append: %w", err)
+	}
+	err = tx.Commit(ctx)
+	if err == nil {
+		return first, nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) || errors.Is(err, pgx.ErrTxCommitRollback) || pgconn.SafeToRetry(err) {
+		return 0, fmt.Errorf("postgres: append: commit: %w", err) // certainly not committed
+	}
+	committed, rerr := s.committed(ctx, first, batch)
+	switch {
+	case rerr != nil:
+		return 0, fmt.Errorf("postgres: append: commit: %w; whether it took effect is unknown: %v", err, rerr)
+	case committed:
+		return first, nil
+	}
+	return 0, fmt.Errorf("postgres: append: commit: %w", err)
+}
+
+// committed reports whether batch is in the log at first, once the append
+// that tried to put it there has ended.
+func (s *Store) committed(ctx context.Context, first int64, batch []audit.Pending) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resolveTimeout)
+	defer cancel()
+	var found [][]byte
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", appendLock); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, "SELECT leaf FROM leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx", first, first+int64(len(batch)))
+		var err error
+		found, err = pgx.CollectRows(rows, pgx.RowTo[[]byte])
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	if len(found) != len(batch) {
+		return false, nil
+	}
+	for i, p := range batch {
+		if string(found[i]) != string(p.Leaf) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func checkBatch(batch []audit.Pending) error {
+	if len(batch) == 0 {
+		return errors.New("postgres: append: empty batch")
+	}
+	for i, p := range batch {
+		if len(p.Leaf) == 0 || p.Entry == nil {
+			return fmt.Errorf("postgres: append: batch item %d has no leaf or no entry", i)
+		}
+		if y := p.Entry.Time.Year(); y < 1700 || y > 2200 {
+			return fmt.Errorf("postgres: append: batch item %d: time out of range", i)
+		}
+	}
+	return nil
+}
+
+// appendTx takes the append lock, reads the size and writes the batch at
+// it; it returns the size.
+func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) (int64, error) {
+	// One round trip: the size is read by the statement after the lock, in
+	// a snapshot that includes every append committed before we got it.
+	head := &pgx.Batch{}
+	head.Queue("SELECT pg_advisory_xact_lock($1)", appendLock)
+	head.Queue("SELECT (SELECT COALESCE(MAX(idx)+1, 0) FROM leaves), (SELECT COALESCE(MAX(idx)+1, 0) FROM hashes)")
+	br := tx.SendBatch(ctx, head)
+	var size, nhashes int64
+	_, err := br.Exec()
+	if err == nil {
+		err = br.QueryRow().Scan(&size, &nhashes)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("lock and read size: %w", err)
+	}
+	if want := tlog.StoredHashCount(size); nhashes != want {
+		return 0, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
+	}
+	leaves := make([][]byte, len(batch))
+	for i, p := range batch {
+		leaves[i] = p.Leaf
+	}
+	hashes, err := audit.StoredHashes(ctx, size, leaves, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+		return readHashes(ctx, tx, indexes)
+	})
+	if err != nil {
+		return 0, err
+	}
+
+	var (
+		lIdx                                                     []int64
+		lTime                                                    []int64
+		lAction, lRequester, lOfficer, lHolder, lSubject, lBasis []string
+		lOutcome, lRecordType                                    []string
+		aAgency                                                  []string
+		aIdx                                                     []int64
+		hIdx                                                     []int64
+		hHash                                                    [][]byte
+		dRecipient, dKind                                        []string
+		dIdx                                                     []int64
+		dPayload                                                 [][]byte
+		dExpires                                                 []pgtype.Int8
+	)
+	for i, p := range batch {
+		idx := size + int64(i)
+		e := p.Entry
+		var requester, officer, holder, subject string
+		if e.Requester != nil {
+			requester, officer = e.Requester.Agency, e.Requester.Officer
+		}
+		if e.Holder != nil {
+			holder = e.Holder.Agency
+		}
+		if e.Subject != nil {
+			subject = e.Subject.Pseudonym
+		}
+		basis := e.ClaimedLegalBasis
+		if e.LegalBasis != nil {
+			basis = e.LegalBasis.ID
+		}
+		lIdx = append(lIdx, idx)
+		lTime = append(lTime, e.Time.UnixNano())
+		lAction = append(lAction, text(e.Action))
+		lRequester = append(lRequester, text(requester))
+		lOfficer = append(lOfficer, text(officer))
+		lHolder = append(lHolder, text(holder))
+		lSubject = append(lSubject, text(subject))
+		lBasis = append(lBasis, text(basis))
+		lOutcome = append(lOutcome, text(e.Outcome))
+		lRecordType = append(lRecordType, text(e.RecordType))
+
+		agencies := []string{requester, holder}
+		for _, r := range e.Recipients {
+			agencies = append(agencies, r.Agency)
+		}
+		seen := make(map[string]bool, len(agencies))
+		for _, a := range agencies {
+			if a == "" || seen[a] {
+				continue
+			}
+			seen[a] = true
+			aAgency = append(aAgency, text(a))
+			aIdx = append(aIdx, idx)
+		}
+		for _, d := range p.Deliveries {
+			var expires pgtype.Int8
+			if !d.Expires.IsZero() {
+				expires = pgtype.Int8{Int64: nanos(d.Expires), Valid: true}
+			}
+			payload := d.Payload
+			if payload == nil {
+				payload = []byte{}
+			}
+			dRecipient = append(dRecipient, text(d.Recipient))
+			dIdx = append(dIdx, idx)
+			dKind = append(dKind, text(d.Kind))
+			dPayload = append(dPayload, payload)
+			dExpires = append(dExpires, expires)
+		}
+	}
+	base := tlog.StoredHashIndex(0, size)
+	for i, h := range hashes {
+		hIdx = append(hIdx, base+int64(i))
+		hHash = append(hHash, h[:])
+	}
+
+	// One round trip for all the writes, one statement per table.
+	w := &pgx.Batch{}
+	w.Queue(`INSERT INTO leaves
+		(idx, leaf, time_ns, action, requester_agency, officer, holder_agency, subject, legal_basis, outcome, record_type)
+		SELECT idx, leaf, time_ns, action, NULLIF(requester, ''), NULLIF(officer, ''), NULLIF(holder, ''),
+			NULLIF(subject, ''), NULLIF(basis, ''), outcome, NULLIF(record_type, '')
+		FROM unnest($1::bigint[], $2::bytea[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+			$8::text[], $9::text[], $10::text[], $11::text[])
+			AS t (idx, leaf, time_ns, action, requester, officer, holder, subject, basis, outcome, record_type)`,
+		lIdx, leaves, lTime, lAction, lRequester, lOfficer, lHolder, lSubject, lBasis, lOutcome, lRecordType)
+	if len(aIdx) > 0 {
+		w.Queue("INSERT INTO leaf_agencies (agency, idx) SELECT * FROM unnest($1::text[], $2::bigint[])", aAgency, aIdx)
+	}
+	w.Queue("INSERT INTO hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])", hIdx, hHash)
+	if len(dIdx) > 0 {
+		// Cursors follow the order of the batch: leaf by leaf, delivery by
+		// delivery.
+		w.Queue(`INSERT INTO inbox (recipient, audit_idx, kind, payload, created_ns, expires_ns)
+			SELECT recipient, audit_idx, kind, payload, $6, expires_ns
+			FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[]) WITH ORDINALITY
+				AS t (recipient, audit_idx, kind, payload, expires_ns, n)
+			ORDER BY n`,
+			dRecipient, dIdx, dKind, dPayload, dExpires, s.now().UnixNano())
+	}
+	if err := tx.SendBatch(ctx, w).Close(); err != nil {
+		return 0, fmt.Errorf("insert leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
+	}
+	return size, nil
+}
+
+// hexMarker starts a text value stored as the hex of its bytes. U+FFFE is
+// a noncharacter, valid UTF-8 that no identifier should hold.
+const hexMarker = "\uFFFE"
+
+// text returns s as stored in a TEXT column. PostgreSQL's text holds
+// neither NUL nor invalid UTF-8, which entries may carry (the leaf is
+// stored as bytes, untouched): such a value, and one that starts with
+// hexMarker, is stored as hexMarker and the hex of its bytes. The mapping
+// is one to one, so equality in SQL is equality of the strings, and a
+// hostile string cannot make an append fail and take its whole group
+// commit with it. Everything else is stored as is.
+func text(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) && !strings.HasPrefix(s, hexMarker) {
+		return s
+	}
+	return hexMarker + hex.EncodeToString([]byte(s))
+}
+
+// untext inverts text.
+func untext(s string) string {
+	if h, ok := strings.CutPrefix(s, hexMarker); ok {
+		if b, err := hex.DecodeString(h); err == nil {
+			return string(b)
+		}
+	}
+	return s
+}
+
+// nanos returns t in Unix nanoseconds, clamped to the range of an int64.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// querier is a *pgxpool.Pool or a pgx.Tx.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// readHashes reads stored hashes, in the order asked for.
+func readHashes(ctx context.Context, q querier, indexes []int64) ([]tlog.Hash, error) {
+	rows, _ := q.Query(ctx, "SELECT idx, hash FROM hashes WHERE idx = ANY($1)", indexes)
+	found := make(map[int64]tlog.Hash, len(indexes))
+	var idx int64
+	var b []byte
+	_, err := pgx.ForEachRow(rows, []any{&idx, &b}, func() error {
+		if len(b) != tlog.HashSize {
+			return fmt.Errorf("hash %d has %d bytes", idx, len(b))
+		}
+		found[idx] = tlog.Hash(b)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read hashes: %w", err)
+	}
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, ok := found[x]
+		if !ok {
+			return nil, fmt.Errorf("postgres: read hashes: hash %d not stored", x)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// Size returns the number of leaves.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM leaves").Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: size: %w", err)
+	}
+	return n, nil
+}
+
+// ReadHashes returns the stored hashes at the given storage indexes.
+func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	return readHashes(ctx, s.pool, indexes)
+}
+
+// ReadLeaves returns the leaves with indexes in [start, end).
+func (s *Store) ReadLeaves(ctx context.Context, start, end int64) ([][]byte, error) {
+	if start < 0 || end < start {
+		return nil, fmt.Errorf("postgres: read leaves: invalid range [%d, %d)", start, end)
+	}
+	rows, _ := s.pool.Query(ctx, "SELECT idx, leaf FROM leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx", start, end)
+	leaves := make([][]byte, 0, min(end-start, 1<<16))
+	var idx int64
+	var leaf []byte
+	_, err := pgx.ForEachRow(rows, []any{&idx, &leaf}, func() error {
+		if idx != start+int64(len(leaves)) {
+			return fmt.Errorf("leaf %d missing", start+int64(len(leaves)))
+		}
+		leaves = append(leaves, leaf)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: read leaves: %w", err)
+	}
+	if int64(len(leaves)) != end-start {
+		return nil, fmt.Errorf("postgres: read leaves: [%d, %d) extends past the end of the log (size %d)", start, end, start+int64(len(leaves)))
+	}
+	return leaves, nil
+}
+
+// Query returns the records matching f in index order.
+func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	add("idx >= ?", max(f.Start, 0))
+	if !f.From.IsZero() {
+		add("time_ns >= ?", nanos(f.From))
+	}
+	if !f.To.IsZero() {
+		add("time_ns < ?", nanos(f.To))
+	}
+	if f.Agency != "" {
+		add("idx IN (SELECT idx FROM leaf_agencies WHERE agency = ?)", text(f.Agency))
+	}
+	for _, c := range []struct{ col, val string }{
+		{"officer", f.Officer},
+		{"subject", f.Subject},
+		{"legal_basis", f.LegalBasis},
+		{"outcome", f.Outcome},
+		{"record_type", f.RecordType},
+		{"action", f.Action},
+	} {
+		if c.val != "" {
+			add(c.col+" = ?", text(c.val))
+		}
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	args = append(args, limit)
+	rows, _ := s.pool.Query(ctx, "SELECT idx, leaf FROM leaves WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY idx LIMIT $"+strconv.Itoa(len(args)), args...)
+	var recs []audit.Record
+	var r audit.Record
+	_, err := pgx.ForEachRow(rows, []any{&r.Index, &r.Leaf}, func() error {
+		e, err := audit.Unmarshal(r.Leaf)
+		if err != nil {
+			return fmt.Errorf("leaf %d: %v", r.Index, err)
+		}
+		recs = append(recs, audit.Record{Index: r.Index, Leaf: r.Leaf, Entry: e})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: query: %w", err)
+	}
+	return recs, nil
+}
+
+// SaveCheckpoint stores a signed checkpoint, keeping an existing one of the
+// same size.
+func (s *Store) SaveCheckpoint(ctx context.Context, size int64, note []byte) error {
+	if size < 0 || len(note) == 0 {
+		return fmt.Errorf("postgres: save checkpoint: invalid size %d or empty note", size)
+	}
+	if _, err := s.pool.Exec(ctx, "INSERT INTO checkpoints (size, note, created_ns) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING",
+		size, note, s.now().UnixNano()); err != nil {
+		return fmt.Errorf("postgres: save checkpoint: %w", err)
+	}
+	return nil
+}
+
+// LatestCheckpoint returns the stored checkpoint with the largest size, or
+// nil if there is none.
+func (s *Store) LatestCheckpoint(ctx context.Context) (size int64, note []byte, err error) {
+	err = s.pool.QueryRow(ctx, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").Scan(&size, &note)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("postgres: latest checkpoint: %w", err)
+	}
+	return size, note, nil
+}
+
+// Inbox returns up to limit unacknowledged, unexpired items for agency with
+// a cursor greater than after, oldest first.
+func (s *Store) Inbox(ctx context.Context, agency string, after int64, limit int) ([]audit.InboxItem, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT cursor, recipient, audit_idx, kind, payload, created_ns, expires_ns
+		FROM inbox
+		WHERE recipient = $1 AND cursor > $2 AND acked_ns IS NULL AND (expires_ns IS NULL OR expires_ns > $3)
+		ORDER BY cursor LIMIT $4`, text(agency), after, s.now().UnixNano(), limit)
+	var items []audit.InboxItem
+	var it audit.InboxItem
+	var created int64
+	var expires pgtype.Int8
+	_, err := pgx.ForEachRow(rows, []any{&it.Cursor, &it.Recipient, &it.AuditIndex, &it.Kind, &it.Payload, &created, &expires}, func() error {
+		item := it
+		item.Recipient, item.Kind = untext(it.Recipient), untext(it.Kind)
+		item.Created = time.Unix(0, created).UTC()
+		if expires.Valid {
+			item.Expires = time.Unix(0, expires.Int64).UTC()
+		}
+		items = append(items, item)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: inbox: %w", err)
+	}
+	return items, nil
+}
+
+// Ack acknowledges agency's items up to and including cursor, and drops
+// their payloads.
+func (s *Store) Ack(ctx context.Context, agency string, cursor int64) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE inbox SET acked_ns = $1, payload = ''::bytea
+		WHERE recipient = $2 AND cursor <= $3 AND acked_ns IS NULL`, s.now().UnixNano(), text(agency), cursor); err != nil {
+		return fmt.Errorf("postgres: ack: %w", err)
+	}
+	return nil
+}
