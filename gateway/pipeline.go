@@ -125,6 +125,9 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 	if dec.LegalBasis != nil {
 		e.LegalBasis = &audit.LegalBasis{ID: dec.LegalBasis.ID, Citation: dec.LegalBasis.Citation, ValidUntil: dec.LegalBasis.ValidUntil}
 	}
+	if f := dec.Fields; len(f.Keep)+len(f.Generalise)+len(f.Pseudonymise) > 0 {
+		e.FieldPlan = &audit.FieldPlan{Keep: f.Keep, Generalise: f.Generalise, Pseudonymise: f.Pseudonymise, Precision: f.Precision}
+	}
 	if dec.Outcome != policies.OutcomeDeny {
 		return dec, nil
 	}

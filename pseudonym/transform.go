@@ -138,6 +138,33 @@ func (t *transform) decide(name string, r Rule) action {
 	return drop
 }
 
+// FieldOutcome says what plan does to a scalar field, without a value: the
+// field's name with the suffix Apply would give it, and false if the field
+// is dropped. Replay uses it to compare plans on the schema alone.
+func FieldOutcome(fd protoreflect.FieldDescriptor, plan Plan, classify Classifier) (string, bool) {
+	t := transform{plan: plan, classify: classify}
+	name := string(fd.ContainingMessage().Name()) + "." + string(fd.Name())
+	r := classify(fd)
+	switch t.decide(name, r) {
+	case keep:
+		return name, true
+	case generalise:
+		switch {
+		case r.Generalise == GeneraliseKeep:
+			return name, true
+		case r.Generalise == GeneraliseDrop || fd.Kind() != protoreflect.StringKind || fd.IsList():
+			return "", false
+		}
+		return name + "~" + coarser(r.Generalise, plan.Precision), true
+	case pseudonymise:
+		if !r.Key || fd.Kind() != protoreflect.StringKind || fd.IsList() {
+			return "", false
+		}
+		return name + "#", true
+	}
+	return "", false
+}
+
 func (t *transform) scalar(m protoreflect.Message, fd protoreflect.FieldDescriptor) error {
 	name := string(fd.ContainingMessage().Name()) + "." + string(fd.Name())
 	r := t.classify(fd)

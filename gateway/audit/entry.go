@@ -56,11 +56,23 @@ type Entry struct {
 	// "ReleaseNotice.release_date~week" generalised, "Person.subject_id#"
 	// pseudonymised.
 	FieldsDisclosed []string `json:"fields_disclosed,omitempty"`
-	PolicyRevision  string   `json:"policy_revision,omitempty"`
+	// FieldPlan is the decision's instruction for the fields, as the policy
+	// gave it; replay compares a candidate policy's plan with it.
+	FieldPlan      *FieldPlan `json:"field_plan,omitempty"`
+	PolicyRevision string     `json:"policy_revision,omitempty"`
 
 	// Detail carries action-specific facts (a bundle digest, a key version,
 	// the filter of an audit read). Values are never personal data.
 	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// FieldPlan is a policy decision's fields: classes or names kept,
+// generalised and pseudonymised, and the date precision.
+type FieldPlan struct {
+	Keep         []string `json:"keep,omitempty"`
+	Generalise   []string `json:"generalise,omitempty"`
+	Pseudonymise []string `json:"pseudonymise,omitempty"`
+	Precision    string   `json:"precision,omitempty"`
 }
 
 // Party names an agency.

@@ -1,0 +1,122 @@
+package gateway
+
+import (
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// InputFromEntry rebuilds the policy input an audited exchange was decided
+// on. It needs no personal data: the entry holds the subject's attributes
+// and an audit pseudonym, never the identifier. ok is false for entries
+// that record no policy decision (authentication refusals, audit reads).
+func InputFromEntry(e *audit.Entry) (in policies.Input, ok bool) {
+	switch e.Action {
+	case "disclose", "request", "notify", "match", "translate", "reidentify":
+	default:
+		return in, false
+	}
+	if e.Requester == nil || e.Holder == nil || len(e.Recipients) != 1 || e.PolicyRevision == "" {
+		return in, false
+	}
+	r := e.Recipients[0]
+	in = policies.Input{
+		Action: e.Action,
+		Time:   e.Time.UTC().Format(time.RFC3339Nano),
+		Requester: policies.Requester{
+			Agency: e.Requester.Agency, Kind: e.Requester.Kind, Jurisdiction: e.Requester.Jurisdiction,
+			Officer: policies.Officer{ID: e.Requester.Officer, Roles: slices.Clone(e.Requester.Roles), Clearance: e.Requester.Clearance},
+		},
+		Holder:            policies.Party{Agency: e.Holder.Agency, Kind: e.Holder.Kind, Jurisdiction: e.Holder.Jurisdiction},
+		Recipient:         policies.Party{Agency: r.Agency, Kind: r.Kind, Jurisdiction: r.Jurisdiction},
+		RecordType:        e.RecordType,
+		Purpose:           e.Purpose,
+		ClaimedLegalBasis: e.ClaimedLegalBasis,
+		Justification:     e.Justification,
+	}
+	if in.Requester.Officer.Roles == nil {
+		in.Requester.Officer.Roles = []string{}
+	}
+	if in.Requester.Officer.Clearance == "" {
+		in.Requester.Officer.Clearance = "none"
+	}
+	if e.Subject != nil {
+		in.Subject = policies.Subject{
+			Category: e.Subject.Category, InCustody: e.Subject.InCustody, ReleaseDate: e.Subject.ReleaseDate,
+			ProbationUntil: e.Subject.ProbationUntil, Municipality: e.Subject.Municipality,
+		}
+	}
+	if e.Case != nil {
+		in.Case = &policies.Case{ID: e.Case.ID, Members: slices.Clone(e.Case.Members), Lead: e.Case.Lead}
+	}
+	return in, true
+}
+
+// PlanFields lists the fields of a record type that a decision would let
+// through, with how, as Released.fields names them ("RiskAssessment.level",
+// "Person.date_of_birth~year", "Person.subject_id#"). It reads the schema
+// only, so it needs no record: replay uses it to show fields newly
+// disclosed by a candidate policy. A deny or hit-only outcome passes none.
+func PlanFields(recordType string, d policies.Decision) []string {
+	if d.Outcome != policies.OutcomeDisclose && d.Outcome != policies.OutcomePseudonymise {
+		return nil
+	}
+	md := recordDescriptor(recordType)
+	if md == nil {
+		return nil
+	}
+	plan := pseudonym.Plan{Keep: d.Fields.Keep, Generalise: d.Fields.Generalise, Pseudonymise: d.Fields.Pseudonymise, Precision: d.Fields.Precision}
+	out := map[string]bool{}
+	seen := map[protoreflect.FullName]bool{}
+	var walk func(md protoreflect.MessageDescriptor)
+	walk = func(md protoreflect.MessageDescriptor) {
+		if seen[md.FullName()] {
+			return
+		}
+		seen[md.FullName()] = true
+		fds := md.Fields()
+		for i := range fds.Len() {
+			fd := fds.Get(i)
+			if fd.Message() != nil {
+				walk(fd.Message())
+				continue
+			}
+			if name, ok := pseudonym.FieldOutcome(fd, plan, classify); ok {
+				out[name] = true
+			}
+		}
+	}
+	walk(md)
+	names := make([]string, 0, len(out))
+	for n := range out {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// recordDescriptor returns the message of a record type, e.g.
+// "risk_assessment" -> liaison.v1.RiskAssessment.
+func recordDescriptor(recordType string) protoreflect.MessageDescriptor {
+	var found protoreflect.MessageDescriptor
+	protoregistry.GlobalFiles.RangeFilesByPackage("liaison.v1", func(fd protoreflect.FileDescriptor) bool {
+		msgs := fd.Messages()
+		for i := range msgs.Len() {
+			md := msgs.Get(i)
+			if r, _ := proto.GetExtension(md.Options(), liaisonv1.E_Record).(*liaisonv1.RecordRule); r.GetRecordType() == recordType && recordType != "" {
+				found = md
+				return false
+			}
+		}
+		return true
+	})
+	return found
+}
