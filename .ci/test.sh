@@ -46,6 +46,10 @@ fi
 go tool opa check --strict policies/
 go tool opa test policies/
 
+step "services: a throwaway PostgreSQL cluster on loopback"
+. .ci/postgres.sh
+start_postgres
+
 step "go test"
 go test -count=1 ./...
 

@@ -11,12 +11,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres"
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/policies"
@@ -32,7 +34,7 @@ type gatewayOptions struct {
 	ClientCAs []string
 	CRLs      []string // certificate revocation lists, reloaded on change
 	DenyList  string   // revoked certificates, reloaded on change
-	AuditDB   string   // SQLite file
+	AuditDB   string   // SQLite file or postgres:// URL
 	AuditKey  string   // checkpoint signer key file (created if absent)
 	AuditName string   // checkpoint key name and origin
 	Keys      string   // pseudonym key file (created if absent)
@@ -64,7 +66,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Var((*multiFlag)(&o.ClientCAs), "client-ca", "CA certificate `file` that agency certificates chain to (repeatable)")
 	fs.Var((*multiFlag)(&o.CRLs), "crl", "certificate revocation list `file` of a client CA (repeatable; reloaded on change)")
 	fs.StringVar(&o.DenyList, "deny-list", "", "`file` of revoked agency certificates, sha256:<hex> or serial:<hex> a line (reloaded on change)")
-	fs.StringVar(&o.AuditDB, "audit-db", "liaison-audit.db", "audit log SQLite `file`")
+	fs.StringVar(&o.AuditDB, "audit-db", "liaison-audit.db", "audit log: a SQLite `file`, or a postgres:// URL for several replicas")
 	fs.StringVar(&o.AuditKey, "audit-key", "audit-signer.key", "checkpoint signing key `file` (created if absent)")
 	fs.StringVar(&o.AuditName, "audit-name", "liaison.audit", "checkpoint key `name` and log origin")
 	fs.StringVar(&o.Keys, "keys", "pseudonym-keys.json", "pseudonym key `file` (created if absent; not for production)")
@@ -143,7 +145,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, o.AuditDB)
+	store, err := openStore(ctx, o.AuditDB)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +164,8 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		}
 	}()
 
-	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log, Replay: store})
+	replay, _ := store.(authn.ReplayStore) // both stores share the jti set across replicas
+	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log, Replay: replay})
 	if err != nil {
 		return nil, err
 	}
@@ -210,4 +213,13 @@ func (g *runningGateway) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return errors.Join(g.Server.Close(), g.Audit.Close(ctx), g.store.Close())
+}
+
+// openStore opens the audit store a DSN names: a postgres:// or
+// postgresql:// URL, else a SQLite file.
+func openStore(ctx context.Context, dsn string) (audit.Store, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return postgres.Open(ctx, dsn)
+	}
+	return sqlite.Open(ctx, dsn)
 }
