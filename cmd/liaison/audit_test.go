@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 	_ "modernc.org/sqlite"
 
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -154,11 +155,30 @@ func TestAuditCommands(t *testing.T) {
 	}
 }
 
-// sqliteTamper opens the audit database directly, as an attacker with
-// access to the server would.
-func sqliteTamper(t *testing.T, path string, stmts ...string) {
+// storeKind is an audit store the tests run against: SQLite always,
+// PostgreSQL when the test command has started a server.
+type storeKind struct {
+	name string
+	// newDB returns a DSN for a fresh database ("" for the stack's SQLite
+	// file), or skips.
+	newDB func(t *testing.T) string
+}
+
+var storeKinds = []storeKind{
+	{"sqlite", func(t *testing.T) string { return "" }},
+	{"postgres", func(t *testing.T) string { return pgtest.NewDatabase(t) }},
+}
+
+// tamper runs SQL on the audit database directly, as an attacker with
+// access to the server would. The statements are the same on both stores
+// but for how a leaf's text is changed.
+func tamper(t *testing.T, dsn string, stmts ...string) {
 	t.Helper()
-	db, err := sql.Open("sqlite", path)
+	if strings.HasPrefix(dsn, "postgres") {
+		pgtest.Exec(t, dsn, stmts...)
+		return
+	}
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,27 +190,30 @@ func sqliteTamper(t *testing.T, path string, stmts ...string) {
 	}
 }
 
-// rewriteSQLite rewrites entry 0 and recomputes every stored hash, so that
+// changeLeaf is the SQL that rewrites one word of entry idx in place.
+func changeLeaf(dsn string, idx int) string {
+	if strings.HasPrefix(dsn, "postgres") {
+		return fmt.Sprintf("UPDATE leaves SET leaf = convert_to(replace(convert_from(leaf, 'UTF8'), 'risk_management', 'statistics'), 'UTF8') WHERE idx = %d", idx)
+	}
+	return fmt.Sprintf("UPDATE leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), 'risk_management', 'statistics') AS BLOB) WHERE idx = %d", idx)
+}
+
+// rewriteHistory rewrites entry 0 and recomputes every stored hash, so that
 // the database is a consistent tree again: only a trusted checkpoint can
 // tell.
-func rewriteSQLite(t *testing.T, path string) {
+func rewriteHistory(t *testing.T, dsn string) {
 	t.Helper()
-	db, err := sql.Open("sqlite", path)
+	ctx := t.Context()
+	st, err := openStore(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	rows, err := db.Query("SELECT leaf FROM leaves ORDER BY idx")
+	n, _ := st.Size(ctx)
+	leaves, err := st.ReadLeaves(ctx, 0, n)
+	st.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var leaves [][]byte
-	for rows.Next() {
-		var l []byte
-		rows.Scan(&l)
-		leaves = append(leaves, l)
-	}
-	rows.Close()
 	leaves[0] = bytes.Replace(leaves[0], []byte("risk_management"), []byte("statistics"), 1)
 	var hashes []tlog.Hash
 	r := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) {
@@ -207,67 +230,70 @@ func rewriteSQLite(t *testing.T, path string) {
 		}
 		hashes = append(hashes, hs...)
 	}
-	tx, _ := db.Begin()
-	tx.Exec("UPDATE leaves SET leaf = ? WHERE idx = 0", leaves[0])
-	tx.Exec("DELETE FROM hashes")
-	tx.Exec("DELETE FROM checkpoints")
+	stmts := []string{changeLeaf(dsn, 0), "DELETE FROM hashes", "DELETE FROM checkpoints"}
+	var vals []string
 	for i, h := range hashes {
-		if _, err := tx.Exec("INSERT INTO hashes (idx, hash) VALUES (?, ?)", i, h[:]); err != nil {
-			t.Fatal(err)
+		if strings.HasPrefix(dsn, "postgres") {
+			vals = append(vals, fmt.Sprintf("(%d, '\\x%x'::bytea)", i, h[:]))
+		} else {
+			vals = append(vals, fmt.Sprintf("(%d, X'%x')", i, h[:]))
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	stmts = append(stmts, "INSERT INTO hashes (idx, hash) VALUES "+strings.Join(vals, ", "))
+	tamper(t, dsn, stmts...)
 }
 
 func TestAuditVerifyDetectsTampering(t *testing.T) {
-	for _, tt := range []struct {
-		name   string
-		tamper func(t *testing.T, s *auditStack)
-		flags  []string
-		want   string
-	}{
-		{"a row changed in the database", func(t *testing.T, s *auditStack) {
-			sqliteTamper(t, s.opts.AuditDB, "UPDATE leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), 'risk_management', 'statistics') AS BLOB) WHERE idx = 1")
-		}, []string{"-entry", "1"}, "entry does not match the checkpoint"},
-		{"a row changed, found by recomputing everything", func(t *testing.T, s *auditStack) {
-			sqliteTamper(t, s.opts.AuditDB, "UPDATE leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), 'risk_management', 'statistics') AS BLOB) WHERE idx = 1")
-		}, []string{"-full"}, "root hash does not match"},
-		{"the last entries deleted", func(t *testing.T, s *auditStack) {
-			n := 3 // entries kept; the log had more
-			sqliteTamper(t, s.opts.AuditDB,
-				fmt.Sprintf("DELETE FROM inbox WHERE audit_idx >= %d", n),
-				fmt.Sprintf("DELETE FROM leaf_agencies WHERE idx >= %d", n),
-				fmt.Sprintf("DELETE FROM leaves WHERE idx >= %d", n),
-				fmt.Sprintf("DELETE FROM hashes WHERE idx >= %d", tlog.StoredHashCount(int64(n))),
-				"DELETE FROM checkpoints")
-			s.restart(t)
-		}, nil, "log truncated"},
-		{"a forked checkpoint over a rewritten history", func(t *testing.T, s *auditStack) {
-			s.d.gw.Stop()
-			rewriteSQLite(t, s.opts.AuditDB)
-			gw, err := startGateway(t.Context(), s.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.d.gw = gw
-		}, nil, "log forked or rewritten"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			s := startAuditStack(t, "")
-			s.traffic(t)
-			s.traffic(t)
-			if out, err := s.audit(t, "verify"); err != nil {
-				t.Fatalf("verify before tampering: %v\n%s", err, out)
-			}
-			tt.tamper(t, s)
-			out, err := s.audit(t, "verify", tt.flags...)
-			if err == nil {
-				t.Fatalf("verify after tampering succeeded:\n%s", out)
-			}
-			if !strings.Contains(err.Error(), "FAILED") || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("verify error = %v, want a FAILED message naming %q", err, tt.want)
+	for _, kind := range storeKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			for _, tt := range []struct {
+				name   string
+				tamper func(t *testing.T, s *auditStack)
+				flags  []string
+				want   string
+			}{
+				{"a row changed in the database", func(t *testing.T, s *auditStack) {
+					tamper(t, s.opts.AuditDB, changeLeaf(s.opts.AuditDB, 1))
+				}, []string{"-entry", "1"}, "entry does not match the checkpoint"},
+				{"a row changed, found by recomputing everything", func(t *testing.T, s *auditStack) {
+					tamper(t, s.opts.AuditDB, changeLeaf(s.opts.AuditDB, 1))
+				}, []string{"-full"}, "root hash does not match"},
+				{"the last entries deleted", func(t *testing.T, s *auditStack) {
+					n := 3 // entries kept; the log had more
+					tamper(t, s.opts.AuditDB,
+						fmt.Sprintf("DELETE FROM inbox WHERE audit_idx >= %d", n),
+						fmt.Sprintf("DELETE FROM leaf_agencies WHERE idx >= %d", n),
+						fmt.Sprintf("DELETE FROM leaves WHERE idx >= %d", n),
+						fmt.Sprintf("DELETE FROM hashes WHERE idx >= %d", tlog.StoredHashCount(int64(n))),
+						"DELETE FROM checkpoints")
+					s.restart(t)
+				}, nil, "log truncated"},
+				{"a forked checkpoint over a rewritten history", func(t *testing.T, s *auditStack) {
+					s.d.gw.Stop()
+					rewriteHistory(t, s.opts.AuditDB)
+					gw, err := startGateway(t.Context(), s.opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					s.d.gw = gw
+				}, nil, "log forked or rewritten"},
+			} {
+				t.Run(tt.name, func(t *testing.T) {
+					s := startAuditStack(t, kind.newDB(t))
+					s.traffic(t)
+					s.traffic(t)
+					if out, err := s.audit(t, "verify"); err != nil {
+						t.Fatalf("verify before tampering: %v\n%s", err, out)
+					}
+					tt.tamper(t, s)
+					out, err := s.audit(t, "verify", tt.flags...)
+					if err == nil {
+						t.Fatalf("verify after tampering succeeded:\n%s", out)
+					}
+					if !strings.Contains(err.Error(), "FAILED") || !strings.Contains(err.Error(), tt.want) {
+						t.Errorf("verify error = %v, want a FAILED message naming %q", err, tt.want)
+					}
+				})
 			}
 		})
 	}

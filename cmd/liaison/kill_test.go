@@ -15,13 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
-	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -100,7 +101,7 @@ type acked struct {
 
 // load discloses concurrently until stop is closed and returns what was
 // acknowledged.
-func load(t *testing.T, d *demo, addr string, round, workers int, stop <-chan struct{}) []acked {
+func load(t *testing.T, d *demo, addrs []string, round, workers int, stop <-chan struct{}) []acked {
 	fx, _ := sample.ParseFixtures(sample.Sample())
 	rec, attrs, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	cert, _ := tls.LoadX509KeyPair(d.pki.Path("agencies", "dk-prison-east.pem"), d.pki.Path("agencies", "dk-prison-east.key"))
@@ -112,7 +113,7 @@ func load(t *testing.T, d *demo, addr string, round, workers int, stop <-chan st
 		go func() {
 			defer wg.Done()
 			tok, _ := d.pki.Issuers["dk-prison-east"].Mint(devpki.TokenSpec{Officer: fmt.Sprintf("w%d", w), Roles: []string{"case_officer"}, Audience: "liaison"})
-			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
+			conn, err := grpc.NewClient(addrs[w%len(addrs)], grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
 				MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: d.pki.CA.Pool()})),
 				grpc.WithPerRPCCredentials(bearerToken(tok)))
 			if err != nil {
@@ -149,42 +150,58 @@ func TestKill9LosesNoAcknowledgedDisclosure(t *testing.T) {
 		t.Skip("starts and kills gateway processes; run without -short")
 	}
 	bin := buildLiaison(t)
-	dir := t.TempDir()
-	d := &demo{out: io.Discard}
-	_, stop, err := d.startHolders(filepath.Join(dir, "pki"))
-	if err != nil {
-		t.Fatal(err)
+	for _, kind := range storeKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			dir := t.TempDir()
+			d := &demo{out: io.Discard}
+			_, stop, err := d.startHolders(filepath.Join(dir, "pki"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stop()
+			auditDB := kind.newDB(t)
+			if auditDB == "" {
+				auditDB = filepath.Join(dir, "audit.db")
+			}
+			var all []acked
+			for round := range 3 {
+				p := startServe(t, bin, d.pki, dir, auditDB)
+				done := make(chan struct{})
+				var got []acked
+				var wg sync.WaitGroup
+				wg.Add(1)
+				go func() { defer wg.Done(); got = load(t, d, []string{p.addr}, round, 12, done) }()
+				time.Sleep(700 * time.Millisecond) // disclosures in full flight
+				if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				p.cmd.Wait()
+				close(done)
+				wg.Wait()
+				if len(got) == 0 {
+					t.Fatalf("round %d: nothing was acknowledged before the kill", round)
+				}
+				t.Logf("round %d: %d disclosures acknowledged before kill -9", round, len(got))
+				all = append(all, got...)
+			}
+			// A last start after the final kill: the gateway must open the log.
+			p := startServe(t, bin, d.pki, dir, auditDB)
+			p.cmd.Process.Signal(syscall.SIGTERM)
+			p.cmd.Wait()
+			n := checkLog(t, auditDB, all, "")
+			t.Logf("%d acknowledged disclosures over 3 kill -9 rounds, all in a log of %d entries that verifies", len(all), n)
+		})
 	}
-	defer stop()
-	auditDB := filepath.Join(dir, "audit.db")
-	var all []acked
-	for round := range 3 {
-		p := startServe(t, bin, d.pki, dir, auditDB)
-		done := make(chan struct{})
-		var got []acked
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); got = load(t, d, p.addr, round, 12, done) }()
-		time.Sleep(700 * time.Millisecond) // disclosures in full flight
-		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		p.cmd.Wait()
-		close(done)
-		wg.Wait()
-		if len(got) == 0 {
-			t.Fatalf("round %d: nothing was acknowledged before the kill", round)
-		}
-		t.Logf("round %d: %d disclosures acknowledged before kill -9", round, len(got))
-		all = append(all, got...)
-	}
-	// A last start after the final kill: the gateway must open the log.
-	p := startServe(t, bin, d.pki, dir, auditDB)
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	p.cmd.Wait()
+}
 
+// checkLog opens the log and checks that every acknowledged disclosure is
+// at its index, that none is recorded twice, that the stored tree is the
+// tree of the leaves, and (with a verifier key) that every checkpoint any
+// process signed is a checkpoint of this one tree.
+func checkLog(t *testing.T, dsn string, all []acked, vkey string) int64 {
+	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, auditDB)
+	st, err := openStore(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,9 +236,75 @@ func TestKill9LosesNoAcknowledgedDisclosure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, err := tlog.TreeHash(n, tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) { return st.ReadHashes(ctx, ix) }))
+	hr := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) { return st.ReadHashes(ctx, ix) })
+	stored, err := tlog.TreeHash(n, hr)
 	if err != nil || stored != root {
 		t.Fatalf("tree of %d entries: stored root %v, recomputed %v (%v)", n, stored, root, err)
 	}
-	t.Logf("%d acknowledged disclosures over 3 kill -9 rounds, all in a log of %d entries that verifies", len(all), n)
+	if vkey != "" {
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, latest, err := st.LatestCheckpoint(ctx)
+		if err != nil || latest == nil {
+			t.Fatalf("no checkpoint: %v", err)
+		}
+		cp, err := audit.OpenCheckpoint(latest, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := audit.RootHash(leaves[:cp.Size])
+		if err != nil || want != cp.Hash {
+			t.Errorf("the latest checkpoint (size %d) is not of this tree", cp.Size)
+		}
+	}
+	return n
+}
+
+func TestThreeGatewaysOnePostgresBuildOneTree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three gateway processes; run without -short")
+	}
+	dsn := pgtest.NewDatabase(t)
+	bin := buildLiaison(t)
+	dir := t.TempDir()
+	d := &demo{out: io.Discard}
+	_, stop, err := d.startHolders(filepath.Join(dir, "pki"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	var addrs []string
+	var procs []*serveProcess
+	for range 3 {
+		p := startServe(t, bin, d.pki, dir, dsn)
+		procs = append(procs, p)
+		addrs = append(addrs, p.addr)
+	}
+	done := make(chan struct{})
+	var got []acked
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); got = load(t, d, addrs, 0, 12, done) }()
+	time.Sleep(2 * time.Second)
+	close(done)
+	wg.Wait()
+	for _, p := range procs {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.cmd.Wait()
+	}
+	if len(got) < 30 {
+		t.Fatalf("only %d disclosures acknowledged across three gateways", len(got))
+	}
+	skey, err := os.ReadFile(filepath.Join(dir, "audit.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkey, err := audit.VerifierKey(strings.TrimSpace(string(skey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := checkLog(t, dsn, got, vkey)
+	t.Logf("3 gateway processes, %d acknowledged disclosures, one tree of %d entries", len(got), n)
 }

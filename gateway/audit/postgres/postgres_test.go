@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"bytes"
 	"context"
-	crand "crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -21,51 +20,12 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/audittest"
 	"github.com/liaison-gateway/liaison/gateway/audit/postgres"
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
 )
 
-// serverURL returns the URL of the PostgreSQL server the tests may create
-// databases on, or skips the test.
-func serverURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv("LIAISON_TEST_POSTGRES_URL")
-	if u == "" {
-		tb.Skip("LIAISON_TEST_POSTGRES_URL not set; skipping the PostgreSQL tests. " +
-			"`make test` runs them; or: bash -c '. .ci/postgres.sh; start_postgres; go test ./gateway/audit/postgres/'")
-	}
-	return u
-}
+func serverURL(tb testing.TB) string { return pgtest.ServerURL(tb) }
 
-// newDatabase creates an empty database on the test server, drops it when
-// the test ends, and returns its URL.
-func newDatabase(tb testing.TB) string {
-	tb.Helper()
-	base := serverURL(tb)
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		tb.Fatalf("LIAISON_TEST_POSTGRES_URL must be a postgres:// URL (%v)", err)
-	}
-	name := "liaison_test_" + crand.Text()[:16]
-	name = strings.ToLower(name)
-	admin := func(ctx context.Context, sql string) error {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := admin(tb.Context(), "CREATE DATABASE "+name); err != nil {
-		tb.Fatalf("CREATE DATABASE %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		if err := admin(context.WithoutCancel(tb.Context()), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			tb.Errorf("DROP DATABASE %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
-}
+func newDatabase(tb testing.TB) string { return pgtest.NewDatabase(tb) }
 
 func mustOpen(tb testing.TB, dbURL string) *postgres.Store {
 	tb.Helper()
