@@ -28,6 +28,7 @@ VAULT_API_VERSION=1.9.2
 ensure_vault() {
   local key
   key=$(printf '%s %s %s v2' "$VAULT_VERSION" "$VAULT_SDK_VERSION" "$VAULT_API_VERSION" | sha256sum | cut -c1-12)
+  # (the key names the recipe; bump the trailing tag when the recipe changes)
   local dir="$CACHE/vault-$VAULT_VERSION-$key"
   VAULT="$dir/vault"
   if [ -x "$VAULT" ]; then return 0; fi
@@ -39,6 +40,7 @@ ensure_vault() {
   ssrc=$(GOFLAGS=-mod=mod go mod download -json "github.com/hashicorp/vault/sdk@v$VAULT_SDK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   cp -r "$vsrc" "$work/vault" && cp -r "$ssrc" "$work/vault/_sdk" && chmod -R u+w "$work/vault"
   (
+    set -e
     cd "$work/vault"
     grep -q 'defines a CreateOperation but no ExistenceCheck' _sdk/framework/backend.go
     sed -i 's/^\(\s*\)panic(fmt.Sprintf("Pattern %v defines a CreateOperation but no ExistenceCheck"/\1_ = (fmt.Sprintf("Pattern %v defines a CreateOperation but no ExistenceCheck"/' _sdk/framework/backend.go
@@ -51,8 +53,8 @@ ensure_vault() {
       -dropreplace github.com/hashicorp/vault/api/auth/userpass \
       -replace github.com/hashicorp/vault/sdk=./_sdk \
       -require "github.com/hashicorp/vault/api@v$VAULT_API_VERSION"
-    CGO_ENABLED=0 GOFLAGS=-mod=mod GOWORK=off go build -trimpath -ldflags "-s -w" -o vault .
-  )
-  mkdir -p "$dir" && mv "$work/vault/vault" "$VAULT" && rm -rf "$work"
+    CGO_ENABLED=0 GOFLAGS=-mod=mod GOWORK=off go build -trimpath -ldflags "-s -w" -o "$work/vault.bin" .
+  ) || { echo "ensure_vault: build failed" >&2; rm -rf "$work"; return 1; }
+  mkdir -p "$dir" && mv "$work/vault.bin" "$VAULT" && rm -rf "$work"
   "$VAULT" version
 }
