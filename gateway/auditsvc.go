@@ -62,7 +62,7 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 		if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
 			return nil, s.statusError(ctx, err)
 		}
-		ps, err := s.cfg.Pseudonyms.Pseudonym(AuditDomain, pseudonym.SubjectID(req.GetSubjectId()))
+		ps, err := s.cfg.Pseudonyms.AuditPseudonym(pseudonym.SubjectID(req.GetSubjectId()))
 		if err != nil {
 			return nil, s.statusError(ctx, err)
 		}

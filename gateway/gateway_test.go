@@ -65,7 +65,7 @@ func checkLED(t *testing.T, e *audit.Entry, who officer, action, holder, recipie
 	if !strings.HasPrefix(e.PolicyRevision, "sha256:") {
 		t.Errorf("entry policy revision = %q, want sha256:...", e.PolicyRevision)
 	}
-	if e.Subject == nil || !strings.HasPrefix(e.Subject.Pseudonym, "psn:") {
+	if e.Subject == nil || !strings.HasPrefix(e.Subject.Pseudonym, "apsn:") {
 		t.Errorf("entry subject = %+v, want an audit pseudonym", e.Subject)
 	}
 }
@@ -385,7 +385,7 @@ func TestAuditQueryIsLoggedAndNeedsTheRole(t *testing.T) {
 		t.Error("an audit entry holds the raw subject identifier")
 	}
 	_, e := s.lastEntry(t)
-	if e.Action != "audit_read" || e.Requester.Officer != dkAuditor.id || !strings.HasPrefix(e.Detail["subject"], "psn:") {
+	if e.Action != "audit_read" || e.Requester.Officer != dkAuditor.id || !strings.HasPrefix(e.Detail["subject"], "apsn:") {
 		t.Errorf("last entry = %+v, want the auditor's read, naming the subject by pseudonym", e)
 	}
 	cp, err := ac.GetCheckpoint(t.Context(), &liaisonv1.GetCheckpointRequest{})

@@ -78,7 +78,7 @@ func (ex *exchange) setSubject(a *liaisonv1.SubjectAttributes) {
 // pseudonymiseSubject puts the subject's audit-domain pseudonym in the
 // entry: the log never holds the identifier.
 func (s *Server) pseudonymiseSubject(ex *exchange) error {
-	ps, err := s.cfg.Pseudonyms.Pseudonym(AuditDomain, ex.subject)
+	ps, err := s.cfg.Pseudonyms.AuditPseudonym(ex.subject)
 	if err != nil {
 		return err
 	}
@@ -161,10 +161,15 @@ func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.
 	}
 	if dec.PseudonymDomain != "" {
 		ps, err := s.cfg.Pseudonyms.Pseudonym(dec.PseudonymDomain, ex.subject)
-		if err != nil {
+		switch {
+		case err == nil:
+			rel.SubjectPseudonym = ps
+		case dec.Outcome == policies.OutcomeDisclose && errors.Is(err, pseudonym.ErrUnavailable):
+			// A full disclosure names the person anyway; it does not wait
+			// for the key service.
+		default:
 			return nil, err
 		}
-		rel.SubjectPseudonym = ps
 	}
 	switch dec.Outcome {
 	case policies.OutcomeHitOnly:

@@ -24,9 +24,6 @@ import (
 	"github.com/liaison-gateway/liaison/pseudonym"
 )
 
-// AuditDomain is the pseudonymisation domain of subjects in the audit log.
-const AuditDomain = "liaison/audit"
-
 // Config configures a Server. The zero value is not usable: Policies,
 // Audit, Pseudonyms and Verifier are required.
 type Config struct {

@@ -23,7 +23,8 @@ var _ KeySource = FileKeys{}
 
 type keyFile struct {
 	Current int               `json:"current"`
-	Keys    map[string]string `json:"keys"` // version -> base64 key
+	Keys    map[string]string `json:"keys"`  // version -> base64 key
+	Audit   string            `json:"audit"` // base64 audit-domain key
 }
 
 // Keys reads the key file.
@@ -36,7 +37,11 @@ func (f FileKeys) Keys(ctx context.Context) (*KeyRing, error) {
 	if err := json.Unmarshal(b, &kf); err != nil {
 		return nil, fmt.Errorf("pseudonym: parse key file: %v", err)
 	}
-	ring := &KeyRing{Current: kf.Current, Versions: make(map[int][]byte, len(kf.Keys))}
+	audit, err := base64.StdEncoding.DecodeString(kf.Audit)
+	if err != nil {
+		return nil, fmt.Errorf("pseudonym: key file: audit key: %v", err)
+	}
+	ring := &KeyRing{Current: kf.Current, Versions: make(map[int][]byte, len(kf.Keys)), Audit: audit}
 	for v, k := range kf.Keys {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
@@ -55,13 +60,14 @@ func (f FileKeys) Keys(ctx context.Context) (*KeyRing, error) {
 }
 
 // CreateKeyFile writes a new key file with one random 256-bit key (version
-// 1) unless the file exists. It reports whether it created the file.
+// 1) and a random audit key unless the file exists. It reports whether it
+// created the file.
 func CreateKeyFile(path string) (bool, error) {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return false, err
-	}
-	b, err := json.MarshalIndent(keyFile{Current: 1, Keys: map[string]string{"1": base64.StdEncoding.EncodeToString(key)}}, "", "  ")
+	key, audit := make([]byte, 32), make([]byte, 32)
+	rand.Read(key)
+	rand.Read(audit)
+	b, err := json.MarshalIndent(keyFile{Current: 1, Keys: map[string]string{"1": base64.StdEncoding.EncodeToString(key)},
+		Audit: base64.StdEncoding.EncodeToString(audit)}, "", "  ")
 	if err != nil {
 		return false, err
 	}

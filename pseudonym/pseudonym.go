@@ -37,9 +37,12 @@ func (SubjectID) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 
 // A KeyRing holds master keys by version. Current is the version new
 // pseudonyms are made with; the others still resolve during a transition.
+// Audit is the key of the audit domain: it never rotates, so that an
+// auditor finds a subject's entries across the whole retention period.
 type KeyRing struct {
 	Current  int
 	Versions map[int][]byte
+	Audit    []byte
 }
 
 func (r *KeyRing) validate() error {
@@ -53,6 +56,9 @@ func (r *KeyRing) validate() error {
 		if len(k) < 32 {
 			return fmt.Errorf("pseudonym: key version %d is %d bytes; want at least 32", v, len(k))
 		}
+	}
+	if len(r.Audit) < 32 {
+		return errors.New("pseudonym: the audit key is missing or shorter than 32 bytes")
 	}
 	return nil
 }
@@ -172,6 +178,22 @@ func (p *Pseudonymizer) Run(ctx context.Context) {
 
 // CurrentVersion returns the key version new pseudonyms are made with.
 func (p *Pseudonymizer) CurrentVersion() int { return p.ring.Load().Current }
+
+// AuditPseudonym returns id's pseudonym in the audit domain, written
+// apsn:<26 characters>. It uses the audit key, which does not rotate, and it
+// keeps working from the cached key when the key service is unreachable
+// beyond the staleness bound: the audit log must go on recording refusals
+// and disclosures that need no recipient pseudonym.
+func (p *Pseudonymizer) AuditPseudonym(id SubjectID) (string, error) {
+	ring := p.ring.Load()
+	if ring == nil {
+		return "", ErrUnavailable
+	}
+	mac := hmac.New(sha256.New, ring.Audit)
+	mac.Write([]byte("liaison/pseudonym/v1/audit\x00"))
+	mac.Write([]byte(id))
+	return "apsn:" + b32.EncodeToString(mac.Sum(nil)[:16]), nil
+}
 
 // Pseudonym returns id's pseudonym in domain under the current key.
 func (p *Pseudonymizer) Pseudonym(domain string, id SubjectID) (string, error) {

@@ -76,9 +76,17 @@ func TestStaleKeysBecomeUnavailable(t *testing.T) {
 	if _, err := p.Pseudonym("d", "x"); err != nil {
 		t.Fatalf("fresh keys: %v", err)
 	}
+	before, _ := p.AuditPseudonym("x")
 	now = now.Add(2 * time.Minute) // past MaxStale with no refresh
 	if _, err := p.Pseudonym("d", "x"); !errors.Is(err, pseudonym.ErrUnavailable) {
 		t.Errorf("stale keys: err = %v, want ErrUnavailable", err)
+	}
+	// The gateway's own uses go on: the audit log and sealed inboxes.
+	if after, err := p.AuditPseudonym("x"); err != nil || after != before || !strings.HasPrefix(after, "apsn:") {
+		t.Errorf("AuditPseudonym past the bound = %q, %v; want %q", after, err, before)
+	}
+	if _, err := p.Seal(nil, []byte("x")); err != nil {
+		t.Errorf("Seal past the bound: %v", err)
 	}
 }
 

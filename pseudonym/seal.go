@@ -14,11 +14,13 @@ import (
 // Seal encrypts plaintext for storage at rest (a recipient's inbox) with
 // AES-256-GCM under a key derived from the current master key, binding it
 // to aad (for example the recipient's agency id). The result names the key
-// version, so that it opens during a key transition.
+// version, so that it opens during a key transition. Like AuditPseudonym,
+// it serves from the cached keys past the staleness bound: it protects the
+// gateway's own storage and reveals nothing to a recipient.
 func (p *Pseudonymizer) Seal(aad, plaintext []byte) ([]byte, error) {
-	ring, err := p.usableRing()
-	if err != nil {
-		return nil, err
+	ring := p.ring.Load()
+	if ring == nil {
+		return nil, ErrUnavailable
 	}
 	aead, err := sealKey(ring, ring.Current)
 	if err != nil {
@@ -36,9 +38,9 @@ func (p *Pseudonymizer) Seal(aad, plaintext []byte) ([]byte, error) {
 
 // Open decrypts what Seal produced with the same aad.
 func (p *Pseudonymizer) Open(aad, sealed []byte) ([]byte, error) {
-	ring, err := p.usableRing()
-	if err != nil {
-		return nil, err
+	ring := p.ring.Load()
+	if ring == nil {
+		return nil, ErrUnavailable
 	}
 	if len(sealed) < 4 {
 		return nil, errors.New("pseudonym: sealed data too short")
