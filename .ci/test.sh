@@ -46,9 +46,11 @@ fi
 go tool opa check --strict policies/
 go tool opa test policies/
 
-step "services: a throwaway PostgreSQL cluster on loopback"
+step "services: a throwaway PostgreSQL cluster and a Vault dev server on loopback"
 . .ci/postgres.sh
 start_postgres
+. .ci/vault.sh
+start_vault
 
 step "go test"
 go test -count=1 ./...

@@ -55,6 +55,9 @@ type Config struct {
 	Mount string
 	// Key is the Transit key's name. If empty, "liaison-pseudonym".
 	Key string
+	// AuditKey is the Transit key of the audit domain, never rotated (its
+	// version 1 is used). If empty, "liaison-audit".
+	AuditKey string
 	// TransitionWindow is how long a version keeps resolving after its
 	// successor was created. If zero, 30 days.
 	TransitionWindow time.Duration
@@ -71,6 +74,7 @@ type Source struct {
 
 	mu      sync.Mutex
 	masters map[int][]byte // derived master keys by version
+	audit   []byte         // the derived audit-domain key
 	auth    *api.Secret    // the login, for renewal
 }
 
@@ -87,6 +91,9 @@ func New(ctx context.Context, cfg Config) (*Source, error) {
 	}
 	if cfg.Key == "" {
 		cfg.Key = "liaison-pseudonym"
+	}
+	if cfg.AuditKey == "" {
+		cfg.AuditKey = "liaison-audit"
 	}
 	if cfg.TransitionWindow == 0 {
 		cfg.TransitionWindow = 30 * 24 * time.Hour
@@ -130,7 +137,18 @@ func (s *Source) Keys(ctx context.Context) (*pseudonym.KeyRing, error) {
 		return nil, err
 	}
 	now := s.cfg.Now()
-	ring := &pseudonym.KeyRing{Current: info.latest, Versions: map[int][]byte{}}
+	s.mu.Lock()
+	audit := s.audit
+	s.mu.Unlock()
+	if audit == nil {
+		if audit, err = s.derive(ctx, s.cfg.AuditKey, 1); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.audit = audit
+		s.mu.Unlock()
+	}
+	ring := &pseudonym.KeyRing{Current: info.latest, Versions: map[int][]byte{}, Audit: audit}
 	for _, v := range info.live(now, s.cfg.TransitionWindow) {
 		m, err := s.master(ctx, v)
 		if err != nil {
@@ -219,7 +237,19 @@ func (s *Source) master(ctx context.Context, v int) ([]byte, error) {
 	if ok {
 		return m, nil
 	}
-	sec, err := s.cfg.Client.Logical().WriteWithContext(ctx, s.cfg.Mount+"/hmac/"+s.cfg.Key+"/sha2-256", map[string]any{
+	m, err := s.derive(ctx, s.cfg.Key, v)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.masters[v] = m
+	s.mu.Unlock()
+	return m, nil
+}
+
+// derive asks Transit for the HMAC of the master label under a key version.
+func (s *Source) derive(ctx context.Context, key string, v int) ([]byte, error) {
+	sec, err := s.cfg.Client.Logical().WriteWithContext(ctx, s.cfg.Mount+"/hmac/"+key+"/sha2-256", map[string]any{
 		"input":       base64.StdEncoding.EncodeToString([]byte(masterLabel)),
 		"key_version": v,
 	})
@@ -231,13 +261,10 @@ func (s *Source) master(ctx context.Context, v int) ([]byte, error) {
 	if !strings.HasPrefix(h, prefix) {
 		return nil, fmt.Errorf("vault: derive version %d: unexpected answer", v)
 	}
-	m, err = base64.StdEncoding.DecodeString(strings.TrimPrefix(h, prefix))
+	m, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(h, prefix))
 	if err != nil || len(m) != 32 {
 		return nil, fmt.Errorf("vault: derive version %d: malformed HMAC", v)
 	}
-	s.mu.Lock()
-	s.masters[v] = m
-	s.mu.Unlock()
 	return m, nil
 }
 
@@ -341,8 +368,20 @@ func intField(v any) (int, error) {
 	return 0, fmt.Errorf("not a number: %T", v)
 }
 
+// EnsureKeys mounts Transit at mount if needed and creates the pseudonym
+// and audit keys if they do not exist. Operators run it once (liaison keys
+// init); tests too.
+func EnsureKeys(ctx context.Context, c *api.Client, mount string, keys ...string) error {
+	for _, k := range keys {
+		if err := EnsureKey(ctx, c, mount, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // EnsureKey mounts Transit at mount if needed and creates the key if it
-// does not exist. Operators run it once (liaison keys init); tests too.
+// does not exist.
 func EnsureKey(ctx context.Context, c *api.Client, mount, key string) error {
 	mounts, err := c.Sys().ListMountsWithContext(ctx)
 	if err != nil {
