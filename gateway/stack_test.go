@@ -66,6 +66,11 @@ type stackOptions struct {
 	refusalBudget int              // refusals audited one by one per peer and minute; 0 default
 	denyList      string           // deny list file, if any
 	now           func() time.Time // the verifier's clock; nil means time.Now
+	// keySource replaces the local key file (a Vault source, say), with
+	// the refresh interval and staleness bound to use.
+	keySource   pseudonym.KeySource
+	keyRefresh  time.Duration
+	keyMaxStale time.Duration
 }
 
 func startStack(tb testing.TB, o stackOptions) *stack {
@@ -145,7 +150,11 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	if err != nil {
 		tb.Fatalf("policies.Load: %v", err)
 	}
-	keys, err := pseudonym.New(ctx, pseudonym.Config{Source: pseudonym.FileKeys{Path: s.keyFile}, Logger: logger})
+	var src pseudonym.KeySource = pseudonym.FileKeys{Path: s.keyFile}
+	if o.keySource != nil {
+		src = o.keySource
+	}
+	keys, err := pseudonym.New(ctx, pseudonym.Config{Source: src, Refresh: o.keyRefresh, MaxStale: o.keyMaxStale, Logger: logger})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -184,6 +193,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	go srv.WatchTrust(wctx)
+	go keys.Run(wctx)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)

@@ -69,15 +69,24 @@ func (c *Counter) RoundTrip(r *http.Request) (*http.Response, error) {
 // Count returns the requests made so far.
 func (c *Counter) Count() int64 { return c.n.Load() }
 
-// Count makes c count its requests.
-func Count(c *api.Client) *Counter {
-	hc := c.CloneConfig().HttpClient
-	ctr := &Counter{next: hc.Transport}
+// Counted returns a client of the same server and token as c whose HTTP
+// requests are counted.
+func Counted(tb testing.TB, c *api.Client) (*api.Client, *Counter) {
+	tb.Helper()
+	cfg := api.DefaultConfig()
+	cfg.Address = c.Address()
+	cfg.MaxRetries = 0
+	ctr := &Counter{next: cfg.HttpClient.Transport}
 	if ctr.next == nil {
 		ctr.next = http.DefaultTransport
 	}
-	hc.Transport = ctr
-	return ctr
+	cfg.HttpClient.Transport = ctr
+	cc, err := api.NewClient(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cc.SetToken(c.Token())
+	return cc, ctr
 }
 
 // A Server is a Vault server of one test, with file storage, so that it
