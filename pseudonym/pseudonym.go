@@ -2,6 +2,8 @@ package pseudonym
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
@@ -103,7 +105,7 @@ type Pseudonymizer struct {
 	fetched atomic.Int64 // unix nanoseconds of the last successful load
 
 	mu      sync.Mutex
-	domains map[domainKeyID][]byte // derived domain keys
+	domains map[domainKeyID]domainKeys // derived domain keys
 }
 
 type domainKeyID struct {
@@ -129,7 +131,7 @@ func New(ctx context.Context, cfg Config) (*Pseudonymizer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &Pseudonymizer{cfg: cfg, log: cfg.Logger, domains: make(map[domainKeyID][]byte)}
+	p := &Pseudonymizer{cfg: cfg, log: cfg.Logger, domains: make(map[domainKeyID]domainKeys)}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
@@ -233,21 +235,106 @@ func (p *Pseudonymizer) pseudonym(ring *KeyRing, version int, domain, id string)
 	if err != nil {
 		return "", err
 	}
-	var sum [sha256.Size]byte
-	mac := hmac.New(sha256.New, dk)
-	mac.Write([]byte(id))
-	mac.Sum(sum[:0])
+	plain, err := pad(id)
+	if err != nil {
+		return "", err
+	}
+	// Deterministic authenticated encryption (SIV): the IV is a keyed MAC
+	// of the padded identifier, and doubles as its tag.
+	out := make([]byte, sivSize+len(plain))
+	mac := hmac.New(sha256.New, dk.mac)
+	mac.Write(plain)
+	copy(out, mac.Sum(nil)[:sivSize])
+	cipher.NewCTR(dk.enc, out[:sivSize]).XORKeyStream(out[sivSize:], plain)
 	var b strings.Builder
-	b.Grow(4 + 4 + 1 + 26)
+	b.Grow(8 + b32.EncodedLen(len(out)))
 	b.WriteString("psn:")
 	b.WriteString(strconv.Itoa(version))
 	b.WriteByte(':')
-	b.WriteString(b32.EncodeToString(sum[:16]))
+	b.WriteString(b32.EncodeToString(out))
 	return b.String(), nil
 }
 
-// domainKey derives (and caches) HMAC-SHA256(master, label || domain).
-func (p *Pseudonymizer) domainKey(ring *KeyRing, version int, domain string) ([]byte, error) {
+// Resolve returns the identifier behind a pseudonym of domain. Only the
+// gateway can do it, with the key; it serves Translate and the
+// dual-controlled re-identification, and nothing else. A pseudonym of
+// another domain, or altered, does not resolve.
+func (p *Pseudonymizer) Resolve(domain, pseudonym string) (SubjectID, error) {
+	ring, err := p.usableRing()
+	if err != nil {
+		return "", err
+	}
+	version, body, err := parse(pseudonym)
+	if err != nil {
+		return "", err
+	}
+	dk, err := p.domainKey(ring, version, domain)
+	if err != nil {
+		return "", err
+	}
+	raw, err := b32.DecodeString(body)
+	if err != nil || len(raw) < sivSize+padBlock {
+		return "", ErrNotAPseudonym
+	}
+	plain := make([]byte, len(raw)-sivSize)
+	cipher.NewCTR(dk.enc, raw[:sivSize]).XORKeyStream(plain, raw[sivSize:])
+	mac := hmac.New(sha256.New, dk.mac)
+	mac.Write(plain)
+	if !hmac.Equal(mac.Sum(nil)[:sivSize], raw[:sivSize]) {
+		return "", ErrNotAPseudonym
+	}
+	id, err := unpad(plain)
+	if err != nil {
+		return "", ErrNotAPseudonym
+	}
+	return SubjectID(id), nil
+}
+
+// ErrNotAPseudonym is returned by Resolve for a string that is not a
+// pseudonym of the domain under a known key version.
+var ErrNotAPseudonym = errors.New("pseudonym: not a pseudonym of this domain")
+
+const (
+	sivSize  = 16
+	padBlock = 32
+)
+
+// pad prefixes the identifier with its length and pads it with zeros to a
+// multiple of 32 bytes, so that pseudonyms of short identifiers all have
+// the same length.
+func pad(id string) ([]byte, error) {
+	if len(id) == 0 || len(id) > 255 {
+		return nil, errors.New("pseudonym: identifier must be 1 to 255 bytes")
+	}
+	n := (1 + len(id) + padBlock - 1) / padBlock * padBlock
+	b := make([]byte, n)
+	b[0] = byte(len(id))
+	copy(b[1:], id)
+	return b, nil
+}
+
+func unpad(b []byte) (string, error) {
+	if len(b) == 0 || int(b[0]) > len(b)-1 || b[0] == 0 {
+		return "", errors.New("bad padding")
+	}
+	for _, c := range b[1+int(b[0]):] {
+		if c != 0 {
+			return "", errors.New("bad padding")
+		}
+	}
+	return string(b[1 : 1+int(b[0])]), nil
+}
+
+// domainKeys are the two keys of a domain under one master key version.
+type domainKeys struct {
+	mac []byte       // HMAC-SHA256 key for the synthetic IV
+	enc cipher.Block // AES-256 for the CTR keystream
+}
+
+// domainKey derives (and caches) the domain's keys: HMAC-SHA256 of the
+// master key over a label and the domain, split into a MAC and an
+// encryption key.
+func (p *Pseudonymizer) domainKey(ring *KeyRing, version int, domain string) (domainKeys, error) {
 	id := domainKeyID{version, domain}
 	p.mu.Lock()
 	dk, ok := p.domains[id]
@@ -257,12 +344,19 @@ func (p *Pseudonymizer) domainKey(ring *KeyRing, version int, domain string) ([]
 	}
 	master, ok := ring.Versions[version]
 	if !ok {
-		return nil, &KeyVersionError{Version: version}
+		return domainKeys{}, &KeyVersionError{Version: version}
 	}
-	mac := hmac.New(sha256.New, master)
-	mac.Write([]byte("liaison/pseudonym/v1/domain\x00"))
-	mac.Write([]byte(domain))
-	dk = mac.Sum(nil)
+	derive := func(label string) []byte {
+		mac := hmac.New(sha256.New, master)
+		mac.Write([]byte("liaison/pseudonym/v2/" + label + "\x00"))
+		mac.Write([]byte(domain))
+		return mac.Sum(nil)
+	}
+	block, err := aes.NewCipher(derive("enc"))
+	if err != nil {
+		return domainKeys{}, err
+	}
+	dk = domainKeys{mac: derive("mac"), enc: block}
 	p.mu.Lock()
 	if len(p.domains) >= maxDomainKeys {
 		clear(p.domains)
@@ -274,17 +368,22 @@ func (p *Pseudonymizer) domainKey(ring *KeyRing, version int, domain string) ([]
 
 // ParseVersion returns the key version a pseudonym was made with.
 func ParseVersion(pseudonym string) (int, error) {
+	v, _, err := parse(pseudonym)
+	return v, err
+}
+
+func parse(pseudonym string) (version int, body string, err error) {
 	rest, ok := strings.CutPrefix(pseudonym, "psn:")
 	if !ok {
-		return 0, errors.New("pseudonym: not a pseudonym")
+		return 0, "", ErrNotAPseudonym
 	}
 	v, body, ok := strings.Cut(rest, ":")
-	if !ok || len(body) != 26 {
-		return 0, errors.New("pseudonym: malformed pseudonym")
+	if !ok || len(body) < b32.EncodedLen(sivSize+padBlock) || len(body) > 512 {
+		return 0, "", ErrNotAPseudonym
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n <= 0 {
-		return 0, errors.New("pseudonym: malformed key version")
+		return 0, "", ErrNotAPseudonym
 	}
-	return n, nil
+	return n, body, nil
 }

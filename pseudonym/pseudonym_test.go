@@ -107,3 +107,26 @@ func TestSealOpen(t *testing.T) {
 		t.Error("Open with another recipient's binding succeeded")
 	}
 }
+
+func TestResolveOnlyInTheRightDomain(t *testing.T) {
+	p := newPseudonymizer(t, nil)
+	ps, err := p.Pseudonym("case/NL-ZVH-RTM-0042", "SYN-NL-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := p.Resolve("case/NL-ZVH-RTM-0042", ps); err != nil || got != "SYN-NL-0001" {
+		t.Fatalf("Resolve = %v, %v", got == "SYN-NL-0001", err)
+	}
+	if _, err := p.Resolve("nl-police-rotterdam/risk_management", ps); !errors.Is(err, pseudonym.ErrNotAPseudonym) {
+		t.Errorf("Resolve in another domain: err = %v, want ErrNotAPseudonym", err)
+	}
+	tampered := ps[:len(ps)-1] + map[bool]string{true: "b", false: "a"}[ps[len(ps)-1] == 'a']
+	if _, err := p.Resolve("case/NL-ZVH-RTM-0042", tampered); !errors.Is(err, pseudonym.ErrNotAPseudonym) {
+		t.Errorf("Resolve of an altered pseudonym: err = %v", err)
+	}
+	short, _ := p.Pseudonym("d", "X")
+	long, _ := p.Pseudonym("d", "A-MUCH-LONGER-IDENTIFIER-12345")
+	if len(short) != len(long) {
+		t.Errorf("pseudonym lengths %d and %d reveal the identifier's length", len(short), len(long))
+	}
+}
