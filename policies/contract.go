@@ -93,6 +93,22 @@ type Decision struct {
 	PseudonymDomain string      `json:"pseudonym_domain,omitempty"`
 	Conditions      []string    `json:"conditions"`
 	Reasons         []Reason    `json:"reasons"`
+	// Approval is the dual control a re-identification needs; a policy
+	// that lets action reidentify through MUST set it.
+	Approval *Approval `json:"approval,omitempty"`
+}
+
+// Approval names who must approve a re-identification before the identity
+// is released: Quorum officers holding one of Roles (and, if Agencies is
+// set, of one of those agencies; if OtherAgency, of an agency other than
+// the requester's), never the requester, each approval counting for
+// ExpiresAfter (a Go duration such as "72h").
+type Approval struct {
+	Quorum       int      `json:"quorum"`
+	Roles        []string `json:"roles"`
+	Agencies     []string `json:"agencies,omitempty"`
+	OtherAgency  bool     `json:"other_agency"`
+	ExpiresAfter string   `json:"expires_after"`
 }
 
 // LegalBasis identifies the provision a disclosure rests on.
