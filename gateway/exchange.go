@@ -258,6 +258,12 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 		if m.Released != nil {
 			m.Released.AuditIndex = it.AuditIndex
 		}
+		if r := m.Reidentified; r != nil {
+			if r.RequesterOfficer != caller.Officer.ID {
+				continue // an identity goes to the officer who asked, no one else
+			}
+			r.AuditIndex = it.AuditIndex
+		}
 		if err := stream.Send(&m); err != nil {
 			return err
 		}

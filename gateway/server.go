@@ -37,6 +37,10 @@ type Config struct {
 	// holders' RecordProviders (its own certificate and the CAs it trusts).
 	// Required when any agency has a Provider address.
 	ProviderTLS *tls.Config
+	// Once is the replicas' shared first-writer-wins set, which makes a
+	// re-identification release happen once. The audit stores implement
+	// it. If nil, once per process.
+	Once Once
 	// PolicySource describes where the policy came from, for status.
 	PolicySource string
 	// MaxRecvBytes caps request size. If zero, 1 MiB.

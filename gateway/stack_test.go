@@ -66,6 +66,7 @@ type stackOptions struct {
 	refusalBudget int              // refusals audited one by one per peer and minute; 0 default
 	denyList      string           // deny list file, if any
 	now           func() time.Time // the verifier's clock; nil means time.Now
+	serverNow     func() time.Time // the gateway's clock; nil means time.Now
 	// keySource replaces the local key file (a Vault source, say), with
 	// the refresh interval and staleness bound to use.
 	keySource   pseudonym.KeySource
@@ -179,7 +180,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 		tb.Fatal(err)
 	}
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, Audit: alog, Pseudonyms: keys, Verifier: ver,
+		Policies: eng, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Now: o.serverNow,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
 		RefusalBudget: o.refusalBudget,
 		Logger:        logger,

@@ -165,12 +165,13 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	}()
 
 	replay, _ := store.(authn.ReplayStore) // both stores share the jti set across replicas
+	once, _ := store.(gateway.Once)
 	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log, Replay: replay})
 	if err != nil {
 		return nil, err
 	}
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver,
+		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once,
 		ProviderTLS:  &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySource: source,
 		Logger:       log,

@@ -22,6 +22,7 @@ const (
 	OutcomeRefused = "refused" // authentication or validation refused the call
 	OutcomeFailed  = "failed"  // the decision allowed it, but a later stage failed
 	OutcomeOK      = "ok"      // an administrative action succeeded
+	OutcomePending = "pending" // allowed, awaiting approval (re-identification)
 )
 
 // An Entry is one record of the disclosure log: the facts that LED Art. 25

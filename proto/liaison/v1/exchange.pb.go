@@ -623,7 +623,9 @@ type SubscribeResponse struct {
 	// The agency that disclosed it.
 	Sender string `protobuf:"bytes,2,opt,name=sender,proto3" json:"sender,omitempty"`
 	// The released record.
-	Released      *Released `protobuf:"bytes,3,opt,name=released,proto3" json:"released,omitempty"`
+	Released *Released `protobuf:"bytes,3,opt,name=released,proto3" json:"released,omitempty"`
+	// A released identity, after an approved re-identification.
+	Reidentified  *Reidentified `protobuf:"bytes,4,opt,name=reidentified,proto3" json:"reidentified,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -679,6 +681,799 @@ func (x *SubscribeResponse) GetReleased() *Released {
 	return nil
 }
 
+func (x *SubscribeResponse) GetReidentified() *Reidentified {
+	if x != nil {
+		return x.Reidentified
+	}
+	return nil
+}
+
+// Reidentified is the identity behind a pseudonym, released under dual
+// control to the officer's agency that asked for it.
+type Reidentified struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The re-identification request.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The pseudonym and its domain.
+	Pseudonym string `protobuf:"bytes,2,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
+	// The domain of the pseudonym.
+	PseudonymDomain string `protobuf:"bytes,3,opt,name=pseudonym_domain,json=pseudonymDomain,proto3" json:"pseudonym_domain,omitempty"`
+	// The identifier behind it.
+	SubjectId string `protobuf:"bytes,4,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	// The legal basis of the release.
+	LegalBasis *LegalBasis `protobuf:"bytes,5,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
+	// The officers who approved.
+	Approvers []string `protobuf:"bytes,6,rep,name=approvers,proto3" json:"approvers,omitempty"`
+	// The audit log index of the release.
+	AuditIndex int64 `protobuf:"varint,7,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	// The officer who asked: only they see this inbox item.
+	RequesterOfficer string `protobuf:"bytes,8,opt,name=requester_officer,json=requesterOfficer,proto3" json:"requester_officer,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Reidentified) Reset() {
+	*x = Reidentified{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reidentified) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reidentified) ProtoMessage() {}
+
+func (x *Reidentified) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reidentified.ProtoReflect.Descriptor instead.
+func (*Reidentified) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Reidentified) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *Reidentified) GetPseudonym() string {
+	if x != nil {
+		return x.Pseudonym
+	}
+	return ""
+}
+
+func (x *Reidentified) GetPseudonymDomain() string {
+	if x != nil {
+		return x.PseudonymDomain
+	}
+	return ""
+}
+
+func (x *Reidentified) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *Reidentified) GetLegalBasis() *LegalBasis {
+	if x != nil {
+		return x.LegalBasis
+	}
+	return nil
+}
+
+func (x *Reidentified) GetApprovers() []string {
+	if x != nil {
+		return x.Approvers
+	}
+	return nil
+}
+
+func (x *Reidentified) GetAuditIndex() int64 {
+	if x != nil {
+		return x.AuditIndex
+	}
+	return 0
+}
+
+func (x *Reidentified) GetRequesterOfficer() string {
+	if x != nil {
+		return x.RequesterOfficer
+	}
+	return ""
+}
+
+// TranslateRequest asks for a pseudonym in another domain.
+type TranslateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A pseudonym the caller received.
+	Pseudonym string `protobuf:"bytes,1,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
+	// The domain it belongs to (Released.pseudonym_domain).
+	FromDomain string `protobuf:"bytes,2,opt,name=from_domain,json=fromDomain,proto3" json:"from_domain,omitempty"`
+	// Why.
+	Purpose Purpose `protobuf:"varint,3,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
+	// A multi-agency case registered with the gateway, if any.
+	CaseId string `protobuf:"bytes,4,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// The legal basis the caller relies on, if any.
+	ClaimedLegalBasis string `protobuf:"bytes,5,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
+	// The officer's reason, in words.
+	Justification string `protobuf:"bytes,6,opt,name=justification,proto3" json:"justification,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TranslateRequest) Reset() {
+	*x = TranslateRequest{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TranslateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TranslateRequest) ProtoMessage() {}
+
+func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TranslateRequest.ProtoReflect.Descriptor instead.
+func (*TranslateRequest) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *TranslateRequest) GetPseudonym() string {
+	if x != nil {
+		return x.Pseudonym
+	}
+	return ""
+}
+
+func (x *TranslateRequest) GetFromDomain() string {
+	if x != nil {
+		return x.FromDomain
+	}
+	return ""
+}
+
+func (x *TranslateRequest) GetPurpose() Purpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return Purpose_PURPOSE_UNSPECIFIED
+}
+
+func (x *TranslateRequest) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *TranslateRequest) GetClaimedLegalBasis() string {
+	if x != nil {
+		return x.ClaimedLegalBasis
+	}
+	return ""
+}
+
+func (x *TranslateRequest) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+// TranslateResponse is the pseudonym in the target domain.
+type TranslateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The same person's pseudonym in the target domain.
+	Pseudonym string `protobuf:"bytes,1,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
+	// The target domain, as the policy decided.
+	PseudonymDomain string `protobuf:"bytes,2,opt,name=pseudonym_domain,json=pseudonymDomain,proto3" json:"pseudonym_domain,omitempty"`
+	// The legal basis.
+	LegalBasis *LegalBasis `protobuf:"bytes,3,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
+	// Handling conditions.
+	Conditions []string `protobuf:"bytes,4,rep,name=conditions,proto3" json:"conditions,omitempty"`
+	// The audit log index of the translation.
+	AuditIndex    int64 `protobuf:"varint,5,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TranslateResponse) Reset() {
+	*x = TranslateResponse{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TranslateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TranslateResponse) ProtoMessage() {}
+
+func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TranslateResponse.ProtoReflect.Descriptor instead.
+func (*TranslateResponse) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *TranslateResponse) GetPseudonym() string {
+	if x != nil {
+		return x.Pseudonym
+	}
+	return ""
+}
+
+func (x *TranslateResponse) GetPseudonymDomain() string {
+	if x != nil {
+		return x.PseudonymDomain
+	}
+	return ""
+}
+
+func (x *TranslateResponse) GetLegalBasis() *LegalBasis {
+	if x != nil {
+		return x.LegalBasis
+	}
+	return nil
+}
+
+func (x *TranslateResponse) GetConditions() []string {
+	if x != nil {
+		return x.Conditions
+	}
+	return nil
+}
+
+func (x *TranslateResponse) GetAuditIndex() int64 {
+	if x != nil {
+		return x.AuditIndex
+	}
+	return 0
+}
+
+// RequestReidentificationRequest asks who is behind a pseudonym.
+type RequestReidentificationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A pseudonym the caller received.
+	Pseudonym string `protobuf:"bytes,1,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
+	// The domain it belongs to.
+	FromDomain string `protobuf:"bytes,2,opt,name=from_domain,json=fromDomain,proto3" json:"from_domain,omitempty"`
+	// Why.
+	Purpose Purpose `protobuf:"varint,3,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
+	// The legal basis the caller relies on.
+	ClaimedLegalBasis string `protobuf:"bytes,4,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
+	// The officer's reason, in words.
+	Justification string `protobuf:"bytes,5,opt,name=justification,proto3" json:"justification,omitempty"`
+	// A multi-agency case registered with the gateway, if any.
+	CaseId        string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestReidentificationRequest) Reset() {
+	*x = RequestReidentificationRequest{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestReidentificationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestReidentificationRequest) ProtoMessage() {}
+
+func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestReidentificationRequest.ProtoReflect.Descriptor instead.
+func (*RequestReidentificationRequest) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RequestReidentificationRequest) GetPseudonym() string {
+	if x != nil {
+		return x.Pseudonym
+	}
+	return ""
+}
+
+func (x *RequestReidentificationRequest) GetFromDomain() string {
+	if x != nil {
+		return x.FromDomain
+	}
+	return ""
+}
+
+func (x *RequestReidentificationRequest) GetPurpose() Purpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return Purpose_PURPOSE_UNSPECIFIED
+}
+
+func (x *RequestReidentificationRequest) GetClaimedLegalBasis() string {
+	if x != nil {
+		return x.ClaimedLegalBasis
+	}
+	return ""
+}
+
+func (x *RequestReidentificationRequest) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+func (x *RequestReidentificationRequest) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+// RequestReidentificationResponse confirms a pending request.
+type RequestReidentificationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request's id, for approvers.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// How many approvals it needs.
+	Quorum int32 `protobuf:"varint,2,opt,name=quorum,proto3" json:"quorum,omitempty"`
+	// The roles that may approve.
+	ApproverRoles []string `protobuf:"bytes,3,rep,name=approver_roles,json=approverRoles,proto3" json:"approver_roles,omitempty"`
+	// The legal basis.
+	LegalBasis *LegalBasis `protobuf:"bytes,4,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
+	// The audit log index of the request.
+	AuditIndex    int64 `protobuf:"varint,5,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestReidentificationResponse) Reset() {
+	*x = RequestReidentificationResponse{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestReidentificationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestReidentificationResponse) ProtoMessage() {}
+
+func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestReidentificationResponse.ProtoReflect.Descriptor instead.
+func (*RequestReidentificationResponse) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RequestReidentificationResponse) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RequestReidentificationResponse) GetQuorum() int32 {
+	if x != nil {
+		return x.Quorum
+	}
+	return 0
+}
+
+func (x *RequestReidentificationResponse) GetApproverRoles() []string {
+	if x != nil {
+		return x.ApproverRoles
+	}
+	return nil
+}
+
+func (x *RequestReidentificationResponse) GetLegalBasis() *LegalBasis {
+	if x != nil {
+		return x.LegalBasis
+	}
+	return nil
+}
+
+func (x *RequestReidentificationResponse) GetAuditIndex() int64 {
+	if x != nil {
+		return x.AuditIndex
+	}
+	return 0
+}
+
+// ListReidentificationsRequest asks for pending requests.
+type ListReidentificationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReidentificationsRequest) Reset() {
+	*x = ListReidentificationsRequest{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReidentificationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReidentificationsRequest) ProtoMessage() {}
+
+func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReidentificationsRequest.ProtoReflect.Descriptor instead.
+func (*ListReidentificationsRequest) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{13}
+}
+
+// ListReidentificationsResponse lists pending requests.
+type ListReidentificationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The requests the caller may approve.
+	Requests      []*PendingReidentification `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReidentificationsResponse) Reset() {
+	*x = ListReidentificationsResponse{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReidentificationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReidentificationsResponse) ProtoMessage() {}
+
+func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReidentificationsResponse.ProtoReflect.Descriptor instead.
+func (*ListReidentificationsResponse) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListReidentificationsResponse) GetRequests() []*PendingReidentification {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+// PendingReidentification is a request awaiting approval. It shows no
+// identity.
+type PendingReidentification struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Its id.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The requesting agency and officer.
+	RequesterAgency string `protobuf:"bytes,2,opt,name=requester_agency,json=requesterAgency,proto3" json:"requester_agency,omitempty"`
+	// The requesting officer.
+	RequesterOfficer string `protobuf:"bytes,3,opt,name=requester_officer,json=requesterOfficer,proto3" json:"requester_officer,omitempty"`
+	// The legal basis.
+	LegalBasis *LegalBasis `protobuf:"bytes,4,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
+	// The requester's reason.
+	Justification string `protobuf:"bytes,5,opt,name=justification,proto3" json:"justification,omitempty"`
+	// The case, if any.
+	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// When it was made, RFC 3339.
+	Created string `protobuf:"bytes,7,opt,name=created,proto3" json:"created,omitempty"`
+	// Approvals so far, and how many are needed.
+	Approvals int32 `protobuf:"varint,8,opt,name=approvals,proto3" json:"approvals,omitempty"`
+	// The quorum.
+	Quorum        int32 `protobuf:"varint,9,opt,name=quorum,proto3" json:"quorum,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PendingReidentification) Reset() {
+	*x = PendingReidentification{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PendingReidentification) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PendingReidentification) ProtoMessage() {}
+
+func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PendingReidentification.ProtoReflect.Descriptor instead.
+func (*PendingReidentification) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PendingReidentification) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *PendingReidentification) GetRequesterAgency() string {
+	if x != nil {
+		return x.RequesterAgency
+	}
+	return ""
+}
+
+func (x *PendingReidentification) GetRequesterOfficer() string {
+	if x != nil {
+		return x.RequesterOfficer
+	}
+	return ""
+}
+
+func (x *PendingReidentification) GetLegalBasis() *LegalBasis {
+	if x != nil {
+		return x.LegalBasis
+	}
+	return nil
+}
+
+func (x *PendingReidentification) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+func (x *PendingReidentification) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *PendingReidentification) GetCreated() string {
+	if x != nil {
+		return x.Created
+	}
+	return ""
+}
+
+func (x *PendingReidentification) GetApprovals() int32 {
+	if x != nil {
+		return x.Approvals
+	}
+	return 0
+}
+
+func (x *PendingReidentification) GetQuorum() int32 {
+	if x != nil {
+		return x.Quorum
+	}
+	return 0
+}
+
+// ApproveReidentificationRequest approves a request.
+type ApproveReidentificationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request's id.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The approver's reason, in words.
+	Justification string `protobuf:"bytes,2,opt,name=justification,proto3" json:"justification,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveReidentificationRequest) Reset() {
+	*x = ApproveReidentificationRequest{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveReidentificationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveReidentificationRequest) ProtoMessage() {}
+
+func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveReidentificationRequest.ProtoReflect.Descriptor instead.
+func (*ApproveReidentificationRequest) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ApproveReidentificationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ApproveReidentificationRequest) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+// ApproveReidentificationResponse reports the approval.
+type ApproveReidentificationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Approvals now counted.
+	Approvals int32 `protobuf:"varint,1,opt,name=approvals,proto3" json:"approvals,omitempty"`
+	// The quorum.
+	Quorum int32 `protobuf:"varint,2,opt,name=quorum,proto3" json:"quorum,omitempty"`
+	// Whether this approval met the quorum and the identity was released.
+	Released bool `protobuf:"varint,3,opt,name=released,proto3" json:"released,omitempty"`
+	// The audit log index of the approval.
+	AuditIndex    int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveReidentificationResponse) Reset() {
+	*x = ApproveReidentificationResponse{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveReidentificationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveReidentificationResponse) ProtoMessage() {}
+
+func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveReidentificationResponse.ProtoReflect.Descriptor instead.
+func (*ApproveReidentificationResponse) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ApproveReidentificationResponse) GetApprovals() int32 {
+	if x != nil {
+		return x.Approvals
+	}
+	return 0
+}
+
+func (x *ApproveReidentificationResponse) GetQuorum() int32 {
+	if x != nil {
+		return x.Quorum
+	}
+	return 0
+}
+
+func (x *ApproveReidentificationResponse) GetReleased() bool {
+	if x != nil {
+		return x.Released
+	}
+	return false
+}
+
+func (x *ApproveReidentificationResponse) GetAuditIndex() int64 {
+	if x != nil {
+		return x.AuditIndex
+	}
+	return 0
+}
+
 // AcknowledgeRequest marks items read.
 type AcknowledgeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -690,7 +1485,7 @@ type AcknowledgeRequest struct {
 
 func (x *AcknowledgeRequest) Reset() {
 	*x = AcknowledgeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -702,7 +1497,7 @@ func (x *AcknowledgeRequest) String() string {
 func (*AcknowledgeRequest) ProtoMessage() {}
 
 func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -715,7 +1510,7 @@ func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeRequest.ProtoReflect.Descriptor instead.
 func (*AcknowledgeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AcknowledgeRequest) GetCursor() int64 {
@@ -734,7 +1529,7 @@ type AcknowledgeResponse struct {
 
 func (x *AcknowledgeResponse) Reset() {
 	*x = AcknowledgeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -746,7 +1541,7 @@ func (x *AcknowledgeResponse) String() string {
 func (*AcknowledgeResponse) ProtoMessage() {}
 
 func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -759,7 +1554,7 @@ func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
 }
 
 var File_liaison_v1_exchange_proto protoreflect.FileDescriptor
@@ -827,19 +1622,97 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\apurpose\x18\r \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\">\n" +
 	"\x10SubscribeRequest\x12\x14\n" +
 	"\x05after\x18\x01 \x01(\x03R\x05after\x12\x14\n" +
-	"\x05limit\x18\x02 \x01(\x05R\x05limit\"u\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"\xb3\x01\n" +
 	"\x11SubscribeResponse\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x03R\x06cursor\x12\x16\n" +
 	"\x06sender\x18\x02 \x01(\tR\x06sender\x120\n" +
-	"\breleased\x18\x03 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\",\n" +
+	"\breleased\x18\x03 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\x12<\n" +
+	"\freidentified\x18\x04 \x01(\v2\x18.liaison.v1.ReidentifiedR\freidentified\"\xba\x02\n" +
+	"\fReidentified\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
+	"\tpseudonym\x18\x02 \x01(\tR\tpseudonym\x12)\n" +
+	"\x10pseudonym_domain\x18\x03 \x01(\tR\x0fpseudonymDomain\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x04 \x01(\tR\tsubjectId\x127\n" +
+	"\vlegal_basis\x18\x05 \x01(\v2\x16.liaison.v1.LegalBasisR\n" +
+	"legalBasis\x12\x1c\n" +
+	"\tapprovers\x18\x06 \x03(\tR\tapprovers\x12\x1f\n" +
+	"\vaudit_index\x18\a \x01(\x03R\n" +
+	"auditIndex\x12+\n" +
+	"\x11requester_officer\x18\b \x01(\tR\x10requesterOfficer\"\xef\x01\n" +
+	"\x10TranslateRequest\x12\x1c\n" +
+	"\tpseudonym\x18\x01 \x01(\tR\tpseudonym\x12\x1f\n" +
+	"\vfrom_domain\x18\x02 \x01(\tR\n" +
+	"fromDomain\x12-\n" +
+	"\apurpose\x18\x03 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12\x17\n" +
+	"\acase_id\x18\x04 \x01(\tR\x06caseId\x12.\n" +
+	"\x13claimed_legal_basis\x18\x05 \x01(\tR\x11claimedLegalBasis\x12$\n" +
+	"\rjustification\x18\x06 \x01(\tR\rjustification\"\xd6\x01\n" +
+	"\x11TranslateResponse\x12\x1c\n" +
+	"\tpseudonym\x18\x01 \x01(\tR\tpseudonym\x12)\n" +
+	"\x10pseudonym_domain\x18\x02 \x01(\tR\x0fpseudonymDomain\x127\n" +
+	"\vlegal_basis\x18\x03 \x01(\v2\x16.liaison.v1.LegalBasisR\n" +
+	"legalBasis\x12\x1e\n" +
+	"\n" +
+	"conditions\x18\x04 \x03(\tR\n" +
+	"conditions\x12\x1f\n" +
+	"\vaudit_index\x18\x05 \x01(\x03R\n" +
+	"auditIndex\"\xfd\x01\n" +
+	"\x1eRequestReidentificationRequest\x12\x1c\n" +
+	"\tpseudonym\x18\x01 \x01(\tR\tpseudonym\x12\x1f\n" +
+	"\vfrom_domain\x18\x02 \x01(\tR\n" +
+	"fromDomain\x12-\n" +
+	"\apurpose\x18\x03 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12.\n" +
+	"\x13claimed_legal_basis\x18\x04 \x01(\tR\x11claimedLegalBasis\x12$\n" +
+	"\rjustification\x18\x05 \x01(\tR\rjustification\x12\x17\n" +
+	"\acase_id\x18\x06 \x01(\tR\x06caseId\"\xd9\x01\n" +
+	"\x1fRequestReidentificationResponse\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06quorum\x18\x02 \x01(\x05R\x06quorum\x12%\n" +
+	"\x0eapprover_roles\x18\x03 \x03(\tR\rapproverRoles\x127\n" +
+	"\vlegal_basis\x18\x04 \x01(\v2\x16.liaison.v1.LegalBasisR\n" +
+	"legalBasis\x12\x1f\n" +
+	"\vaudit_index\x18\x05 \x01(\x03R\n" +
+	"auditIndex\"\x1e\n" +
+	"\x1cListReidentificationsRequest\"`\n" +
+	"\x1dListReidentificationsResponse\x12?\n" +
+	"\brequests\x18\x01 \x03(\v2#.liaison.v1.PendingReidentificationR\brequests\"\xd8\x02\n" +
+	"\x17PendingReidentification\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12)\n" +
+	"\x10requester_agency\x18\x02 \x01(\tR\x0frequesterAgency\x12+\n" +
+	"\x11requester_officer\x18\x03 \x01(\tR\x10requesterOfficer\x127\n" +
+	"\vlegal_basis\x18\x04 \x01(\v2\x16.liaison.v1.LegalBasisR\n" +
+	"legalBasis\x12$\n" +
+	"\rjustification\x18\x05 \x01(\tR\rjustification\x12\x17\n" +
+	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12\x18\n" +
+	"\acreated\x18\a \x01(\tR\acreated\x12\x1c\n" +
+	"\tapprovals\x18\b \x01(\x05R\tapprovals\x12\x16\n" +
+	"\x06quorum\x18\t \x01(\x05R\x06quorum\"e\n" +
+	"\x1eApproveReidentificationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12$\n" +
+	"\rjustification\x18\x02 \x01(\tR\rjustification\"\x94\x01\n" +
+	"\x1fApproveReidentificationResponse\x12\x1c\n" +
+	"\tapprovals\x18\x01 \x01(\x05R\tapprovals\x12\x16\n" +
+	"\x06quorum\x18\x02 \x01(\x05R\x06quorum\x12\x1a\n" +
+	"\breleased\x18\x03 \x01(\bR\breleased\x12\x1f\n" +
+	"\vaudit_index\x18\x04 \x01(\x03R\n" +
+	"auditIndex\",\n" +
 	"\x12AcknowledgeRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x03R\x06cursor\"\x15\n" +
-	"\x13AcknowledgeResponse2\xb1\x02\n" +
+	"\x13AcknowledgeResponse2\xd1\x05\n" +
 	"\bExchange\x12E\n" +
 	"\bDisclose\x12\x1b.liaison.v1.DiscloseRequest\x1a\x1c.liaison.v1.DiscloseResponse\x12B\n" +
 	"\aRequest\x12\x1a.liaison.v1.RequestRequest\x1a\x1b.liaison.v1.RequestResponse\x12J\n" +
 	"\tSubscribe\x12\x1c.liaison.v1.SubscribeRequest\x1a\x1d.liaison.v1.SubscribeResponse0\x01\x12N\n" +
-	"\vAcknowledge\x12\x1e.liaison.v1.AcknowledgeRequest\x1a\x1f.liaison.v1.AcknowledgeResponseB\xa7\x01\n" +
+	"\vAcknowledge\x12\x1e.liaison.v1.AcknowledgeRequest\x1a\x1f.liaison.v1.AcknowledgeResponse\x12H\n" +
+	"\tTranslate\x12\x1c.liaison.v1.TranslateRequest\x1a\x1d.liaison.v1.TranslateResponse\x12r\n" +
+	"\x17RequestReidentification\x12*.liaison.v1.RequestReidentificationRequest\x1a+.liaison.v1.RequestReidentificationResponse\x12l\n" +
+	"\x15ListReidentifications\x12(.liaison.v1.ListReidentificationsRequest\x1a).liaison.v1.ListReidentificationsResponse\x12r\n" +
+	"\x17ApproveReidentification\x12*.liaison.v1.ApproveReidentificationRequest\x1a+.liaison.v1.ApproveReidentificationResponseB\xa7\x01\n" +
 	"\x0ecom.liaison.v1B\rExchangeProtoP\x01Z=github.com/liaison-gateway/liaison/proto/liaison/v1;liaisonv1\xa2\x02\x03LXX\xaa\x02\n" +
 	"Liaison.V1\xca\x02\n" +
 	"Liaison\\V1\xe2\x02\x16Liaison\\V1\\GPBMetadata\xea\x02\vLiaison::V1b\x06proto3"
@@ -856,54 +1729,80 @@ func file_liaison_v1_exchange_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_exchange_proto_rawDescData
 }
 
-var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_liaison_v1_exchange_proto_goTypes = []any{
-	(*DiscloseRequest)(nil),     // 0: liaison.v1.DiscloseRequest
-	(*DiscloseResponse)(nil),    // 1: liaison.v1.DiscloseResponse
-	(*RecipientResult)(nil),     // 2: liaison.v1.RecipientResult
-	(*RequestRequest)(nil),      // 3: liaison.v1.RequestRequest
-	(*RequestResponse)(nil),     // 4: liaison.v1.RequestResponse
-	(*Released)(nil),            // 5: liaison.v1.Released
-	(*SubscribeRequest)(nil),    // 6: liaison.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),   // 7: liaison.v1.SubscribeResponse
-	(*AcknowledgeRequest)(nil),  // 8: liaison.v1.AcknowledgeRequest
-	(*AcknowledgeResponse)(nil), // 9: liaison.v1.AcknowledgeResponse
-	(*Record)(nil),              // 10: liaison.v1.Record
-	(*SubjectAttributes)(nil),   // 11: liaison.v1.SubjectAttributes
-	(Purpose)(0),                // 12: liaison.v1.Purpose
-	(Outcome)(0),                // 13: liaison.v1.Outcome
-	(*LegalBasis)(nil),          // 14: liaison.v1.LegalBasis
-	(RecordType)(0),             // 15: liaison.v1.RecordType
+	(*DiscloseRequest)(nil),                 // 0: liaison.v1.DiscloseRequest
+	(*DiscloseResponse)(nil),                // 1: liaison.v1.DiscloseResponse
+	(*RecipientResult)(nil),                 // 2: liaison.v1.RecipientResult
+	(*RequestRequest)(nil),                  // 3: liaison.v1.RequestRequest
+	(*RequestResponse)(nil),                 // 4: liaison.v1.RequestResponse
+	(*Released)(nil),                        // 5: liaison.v1.Released
+	(*SubscribeRequest)(nil),                // 6: liaison.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),               // 7: liaison.v1.SubscribeResponse
+	(*Reidentified)(nil),                    // 8: liaison.v1.Reidentified
+	(*TranslateRequest)(nil),                // 9: liaison.v1.TranslateRequest
+	(*TranslateResponse)(nil),               // 10: liaison.v1.TranslateResponse
+	(*RequestReidentificationRequest)(nil),  // 11: liaison.v1.RequestReidentificationRequest
+	(*RequestReidentificationResponse)(nil), // 12: liaison.v1.RequestReidentificationResponse
+	(*ListReidentificationsRequest)(nil),    // 13: liaison.v1.ListReidentificationsRequest
+	(*ListReidentificationsResponse)(nil),   // 14: liaison.v1.ListReidentificationsResponse
+	(*PendingReidentification)(nil),         // 15: liaison.v1.PendingReidentification
+	(*ApproveReidentificationRequest)(nil),  // 16: liaison.v1.ApproveReidentificationRequest
+	(*ApproveReidentificationResponse)(nil), // 17: liaison.v1.ApproveReidentificationResponse
+	(*AcknowledgeRequest)(nil),              // 18: liaison.v1.AcknowledgeRequest
+	(*AcknowledgeResponse)(nil),             // 19: liaison.v1.AcknowledgeResponse
+	(*Record)(nil),                          // 20: liaison.v1.Record
+	(*SubjectAttributes)(nil),               // 21: liaison.v1.SubjectAttributes
+	(Purpose)(0),                            // 22: liaison.v1.Purpose
+	(Outcome)(0),                            // 23: liaison.v1.Outcome
+	(*LegalBasis)(nil),                      // 24: liaison.v1.LegalBasis
+	(RecordType)(0),                         // 25: liaison.v1.RecordType
 }
 var file_liaison_v1_exchange_proto_depIdxs = []int32{
-	10, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
-	11, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
-	12, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
+	20, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
+	21, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
+	22, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
 	2,  // 3: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
-	13, // 4: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
-	14, // 5: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
-	15, // 6: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
-	12, // 7: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
+	23, // 4: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
+	24, // 5: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
+	25, // 6: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
+	22, // 7: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
 	5,  // 8: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
-	13, // 9: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
-	15, // 10: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
-	10, // 11: liaison.v1.Released.record:type_name -> liaison.v1.Record
-	14, // 12: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
-	12, // 13: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
+	23, // 9: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
+	25, // 10: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
+	20, // 11: liaison.v1.Released.record:type_name -> liaison.v1.Record
+	24, // 12: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
+	22, // 13: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
 	5,  // 14: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
-	0,  // 15: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
-	3,  // 16: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
-	6,  // 17: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
-	8,  // 18: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
-	1,  // 19: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
-	4,  // 20: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
-	7,  // 21: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
-	9,  // 22: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
-	19, // [19:23] is the sub-list for method output_type
-	15, // [15:19] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	8,  // 15: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
+	24, // 16: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
+	22, // 17: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
+	24, // 18: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	22, // 19: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
+	24, // 20: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	15, // 21: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
+	24, // 22: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
+	0,  // 23: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
+	3,  // 24: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
+	6,  // 25: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
+	18, // 26: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
+	9,  // 27: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
+	11, // 28: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
+	13, // 29: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
+	16, // 30: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
+	1,  // 31: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
+	4,  // 32: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
+	7,  // 33: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
+	19, // 34: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
+	10, // 35: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
+	12, // 36: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
+	14, // 37: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
+	17, // 38: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
+	31, // [31:39] is the sub-list for method output_type
+	23, // [23:31] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_exchange_proto_init() }
@@ -919,7 +1818,7 @@ func file_liaison_v1_exchange_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_exchange_proto_rawDesc), len(file_liaison_v1_exchange_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

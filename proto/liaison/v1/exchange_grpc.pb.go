@@ -19,10 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Exchange_Disclose_FullMethodName    = "/liaison.v1.Exchange/Disclose"
-	Exchange_Request_FullMethodName     = "/liaison.v1.Exchange/Request"
-	Exchange_Subscribe_FullMethodName   = "/liaison.v1.Exchange/Subscribe"
-	Exchange_Acknowledge_FullMethodName = "/liaison.v1.Exchange/Acknowledge"
+	Exchange_Disclose_FullMethodName                = "/liaison.v1.Exchange/Disclose"
+	Exchange_Request_FullMethodName                 = "/liaison.v1.Exchange/Request"
+	Exchange_Subscribe_FullMethodName               = "/liaison.v1.Exchange/Subscribe"
+	Exchange_Acknowledge_FullMethodName             = "/liaison.v1.Exchange/Acknowledge"
+	Exchange_Translate_FullMethodName               = "/liaison.v1.Exchange/Translate"
+	Exchange_RequestReidentification_FullMethodName = "/liaison.v1.Exchange/RequestReidentification"
+	Exchange_ListReidentifications_FullMethodName   = "/liaison.v1.Exchange/ListReidentifications"
+	Exchange_ApproveReidentification_FullMethodName = "/liaison.v1.Exchange/ApproveReidentification"
 )
 
 // ExchangeClient is the client API for Exchange service.
@@ -42,6 +46,18 @@ type ExchangeClient interface {
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 	// Acknowledge marks the caller's inbox read up to a cursor.
 	Acknowledge(ctx context.Context, in *AcknowledgeRequest, opts ...grpc.CallOption) (*AcknowledgeResponse, error)
+	// Translate maps a pseudonym from the caller's domain to the domain the
+	// policy names (a case, say), where the law allows it.
+	Translate(ctx context.Context, in *TranslateRequest, opts ...grpc.CallOption) (*TranslateResponse, error)
+	// RequestReidentification asks for the identity behind a pseudonym. It
+	// creates a pending request that approvers named by the policy must
+	// approve (dual control) before the identity is released, once, to the
+	// requester's inbox.
+	RequestReidentification(ctx context.Context, in *RequestReidentificationRequest, opts ...grpc.CallOption) (*RequestReidentificationResponse, error)
+	// ListReidentifications lists the pending requests the caller may approve.
+	ListReidentifications(ctx context.Context, in *ListReidentificationsRequest, opts ...grpc.CallOption) (*ListReidentificationsResponse, error)
+	// ApproveReidentification approves a pending request.
+	ApproveReidentification(ctx context.Context, in *ApproveReidentificationRequest, opts ...grpc.CallOption) (*ApproveReidentificationResponse, error)
 }
 
 type exchangeClient struct {
@@ -101,6 +117,46 @@ func (c *exchangeClient) Acknowledge(ctx context.Context, in *AcknowledgeRequest
 	return out, nil
 }
 
+func (c *exchangeClient) Translate(ctx context.Context, in *TranslateRequest, opts ...grpc.CallOption) (*TranslateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TranslateResponse)
+	err := c.cc.Invoke(ctx, Exchange_Translate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *exchangeClient) RequestReidentification(ctx context.Context, in *RequestReidentificationRequest, opts ...grpc.CallOption) (*RequestReidentificationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequestReidentificationResponse)
+	err := c.cc.Invoke(ctx, Exchange_RequestReidentification_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *exchangeClient) ListReidentifications(ctx context.Context, in *ListReidentificationsRequest, opts ...grpc.CallOption) (*ListReidentificationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReidentificationsResponse)
+	err := c.cc.Invoke(ctx, Exchange_ListReidentifications_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *exchangeClient) ApproveReidentification(ctx context.Context, in *ApproveReidentificationRequest, opts ...grpc.CallOption) (*ApproveReidentificationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApproveReidentificationResponse)
+	err := c.cc.Invoke(ctx, Exchange_ApproveReidentification_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ExchangeServer is the server API for Exchange service.
 // All implementations must embed UnimplementedExchangeServer
 // for forward compatibility.
@@ -118,6 +174,18 @@ type ExchangeServer interface {
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	// Acknowledge marks the caller's inbox read up to a cursor.
 	Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error)
+	// Translate maps a pseudonym from the caller's domain to the domain the
+	// policy names (a case, say), where the law allows it.
+	Translate(context.Context, *TranslateRequest) (*TranslateResponse, error)
+	// RequestReidentification asks for the identity behind a pseudonym. It
+	// creates a pending request that approvers named by the policy must
+	// approve (dual control) before the identity is released, once, to the
+	// requester's inbox.
+	RequestReidentification(context.Context, *RequestReidentificationRequest) (*RequestReidentificationResponse, error)
+	// ListReidentifications lists the pending requests the caller may approve.
+	ListReidentifications(context.Context, *ListReidentificationsRequest) (*ListReidentificationsResponse, error)
+	// ApproveReidentification approves a pending request.
+	ApproveReidentification(context.Context, *ApproveReidentificationRequest) (*ApproveReidentificationResponse, error)
 	mustEmbedUnimplementedExchangeServer()
 }
 
@@ -139,6 +207,18 @@ func (UnimplementedExchangeServer) Subscribe(*SubscribeRequest, grpc.ServerStrea
 }
 func (UnimplementedExchangeServer) Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Acknowledge not implemented")
+}
+func (UnimplementedExchangeServer) Translate(context.Context, *TranslateRequest) (*TranslateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Translate not implemented")
+}
+func (UnimplementedExchangeServer) RequestReidentification(context.Context, *RequestReidentificationRequest) (*RequestReidentificationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestReidentification not implemented")
+}
+func (UnimplementedExchangeServer) ListReidentifications(context.Context, *ListReidentificationsRequest) (*ListReidentificationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReidentifications not implemented")
+}
+func (UnimplementedExchangeServer) ApproveReidentification(context.Context, *ApproveReidentificationRequest) (*ApproveReidentificationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveReidentification not implemented")
 }
 func (UnimplementedExchangeServer) mustEmbedUnimplementedExchangeServer() {}
 func (UnimplementedExchangeServer) testEmbeddedByValue()                  {}
@@ -226,6 +306,78 @@ func _Exchange_Acknowledge_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Exchange_Translate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TranslateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExchangeServer).Translate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Exchange_Translate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExchangeServer).Translate(ctx, req.(*TranslateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Exchange_RequestReidentification_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestReidentificationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExchangeServer).RequestReidentification(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Exchange_RequestReidentification_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExchangeServer).RequestReidentification(ctx, req.(*RequestReidentificationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Exchange_ListReidentifications_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReidentificationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExchangeServer).ListReidentifications(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Exchange_ListReidentifications_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExchangeServer).ListReidentifications(ctx, req.(*ListReidentificationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Exchange_ApproveReidentification_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveReidentificationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExchangeServer).ApproveReidentification(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Exchange_ApproveReidentification_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExchangeServer).ApproveReidentification(ctx, req.(*ApproveReidentificationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Exchange_ServiceDesc is the grpc.ServiceDesc for Exchange service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -244,6 +396,22 @@ var Exchange_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Acknowledge",
 			Handler:    _Exchange_Acknowledge_Handler,
+		},
+		{
+			MethodName: "Translate",
+			Handler:    _Exchange_Translate_Handler,
+		},
+		{
+			MethodName: "RequestReidentification",
+			Handler:    _Exchange_RequestReidentification_Handler,
+		},
+		{
+			MethodName: "ListReidentifications",
+			Handler:    _Exchange_ListReidentifications_Handler,
+		},
+		{
+			MethodName: "ApproveReidentification",
+			Handler:    _Exchange_ApproveReidentification_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

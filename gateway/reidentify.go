@@ -1,0 +1,423 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// Re-identification is event-sourced in the audit log: a request, each
+// approval (or refused approval) and the release are entries of action
+// reidentify, told apart by Detail["step"], linked by
+// Detail["reid_request"]. The state of a request is the fold of its
+// entries, so every step is audited by construction and every replica
+// sees the same state. The release is claimed once across replicas
+// through the store's first-writer-wins set (Config.Once).
+
+// Once is a first-writer-wins set shared by the replicas: the audit stores
+// implement it (the same set that refuses replayed tokens).
+type Once interface {
+	Remember(ctx context.Context, id, binding [32]byte, expires time.Time) ([32]byte, error)
+}
+
+const (
+	stepRequest = "request"
+	stepApprove = "approve"
+	stepRelease = "release"
+)
+
+// ownsDomain reports whether the caller could have received pseudonyms of
+// domain: its own agency's domains, or those of a case it is a member of.
+func ownsDomain(reg *Registry, agency, domain string) bool {
+	if strings.HasPrefix(domain, agency+"/") {
+		return true
+	}
+	if id, ok := strings.CutPrefix(domain, "case/"); ok {
+		c := reg.Cases[id]
+		return c != nil && slices.Contains(c.Members, agency)
+	}
+	return false
+}
+
+// resolveFor checks the caller's right to the domain and resolves the
+// pseudonym.
+func (s *Server) resolveFor(reg *Registry, c authn.Caller, ps, domain string) (pseudonym.SubjectID, error) {
+	switch {
+	case ps == "" || len(ps) > 512:
+		return "", invalid("pseudonym", "is required (at most 512 characters)")
+	case domain == "":
+		return "", invalid("from_domain", "is required: the pseudonym_domain the pseudonym came with")
+	case !ownsDomain(reg, c.Agency.ID, domain):
+		return "", invalid("from_domain", "is not a domain of your agency or of a case it is a member of")
+	}
+	id, err := s.cfg.Pseudonyms.Resolve(domain, ps)
+	if _, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok {
+		return "", invalid("pseudonym", "was made under a retired key version; ask for the record again")
+	}
+	if errors.Is(err, pseudonym.ErrNotAPseudonym) {
+		return "", invalid("pseudonym", "is not a pseudonym of from_domain")
+	}
+	return id, err
+}
+
+// Translate maps a pseudonym of the caller's domain into the domain the
+// policy names for action translate.
+func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest) (*liaisonv1.TranslateResponse, error) {
+	caller, ok := authn.FromContext(ctx)
+	if !ok {
+		return nil, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	}
+	reg := s.registry.Load()
+	if enumName(req.GetPurpose()) == "" {
+		return nil, s.statusError(ctx, invalid("purpose", "must name a purpose"))
+	}
+	if err := validJustification(req.GetJustification(), ""); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	cs, err := s.resolveCase(reg, req.GetCaseId())
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	id, err := s.resolveFor(reg, caller, req.GetPseudonym(), req.GetFromDomain())
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	if err := validJustification(req.GetJustification(), string(id)); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	ex := s.newExchange(caller, "translate", id, policies.Input{
+		Holder: party(caller.Agency), Recipient: party(caller.Agency),
+		Purpose: enumName(req.GetPurpose()), ClaimedLegalBasis: req.GetClaimedLegalBasis(),
+		Case: cs, Justification: req.GetJustification(),
+	})
+	ex.entry.Detail = map[string]string{"from_domain": req.GetFromDomain()}
+	if err := s.pseudonymiseSubject(ex); err != nil {
+		return nil, s.fail(ctx, ex, "KEYS_UNAVAILABLE", err)
+	}
+	dec, err := s.decide(ctx, ex)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	if dec.Outcome != policies.OutcomePseudonymise {
+		return nil, s.fail(ctx, ex, "TRANSLATION_NOT_PSEUDONYMOUS", errors.New("gateway: a translation must be pseudonymous"))
+	}
+	ps, err := s.cfg.Pseudonyms.Pseudonym(dec.PseudonymDomain, id)
+	if err != nil {
+		return nil, s.fail(ctx, ex, "KEYS_UNAVAILABLE", err)
+	}
+	ex.entry.FieldsDisclosed = []string{"Person.subject_id#"}
+	idx, err := s.append(ctx, ex.entry)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	resp := &liaisonv1.TranslateResponse{Pseudonym: ps, PseudonymDomain: dec.PseudonymDomain, Conditions: dec.Conditions, AuditIndex: idx}
+	if dec.LegalBasis != nil {
+		resp.LegalBasis = &liaisonv1.LegalBasis{Id: dec.LegalBasis.ID, Citation: dec.LegalBasis.Citation, ValidUntil: dec.LegalBasis.ValidUntil}
+	}
+	return resp, nil
+}
+
+// RequestReidentification opens a re-identification under dual control.
+func (s *Server) RequestReidentification(ctx context.Context, req *liaisonv1.RequestReidentificationRequest) (*liaisonv1.RequestReidentificationResponse, error) {
+	caller, ok := authn.FromContext(ctx)
+	if !ok {
+		return nil, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	}
+	reg := s.registry.Load()
+	if enumName(req.GetPurpose()) == "" {
+		return nil, s.statusError(ctx, invalid("purpose", "must name a purpose"))
+	}
+	if err := validJustification(req.GetJustification(), ""); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	cs, err := s.resolveCase(reg, req.GetCaseId())
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	id, err := s.resolveFor(reg, caller, req.GetPseudonym(), req.GetFromDomain())
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	if err := validJustification(req.GetJustification(), string(id)); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	ex := s.newExchange(caller, "reidentify", id, policies.Input{
+		Holder: party(caller.Agency), Recipient: party(caller.Agency),
+		Purpose: enumName(req.GetPurpose()), ClaimedLegalBasis: req.GetClaimedLegalBasis(),
+		Case: cs, Justification: req.GetJustification(),
+	})
+	rid := "reid-" + strings.ToLower(rand.Text()[:20])
+	ex.entry.Detail = map[string]string{"step": stepRequest, "reid_request": rid, "pseudonym": req.GetPseudonym(), "from_domain": req.GetFromDomain()}
+	if err := s.pseudonymiseSubject(ex); err != nil {
+		return nil, s.fail(ctx, ex, "KEYS_UNAVAILABLE", err)
+	}
+	dec, err := s.decide(ctx, ex)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	a := dec.Approval
+	var window time.Duration
+	if a != nil {
+		window, _ = time.ParseDuration(a.ExpiresAfter)
+	}
+	if dec.Outcome != policies.OutcomeDisclose || a == nil || a.Quorum < 1 || len(a.Roles) == 0 || window <= 0 {
+		return nil, s.fail(ctx, ex, "POLICY_ERROR", errors.New("gateway: a re-identification needs a disclose decision with a valid approval rule"))
+	}
+	d := ex.entry.Detail
+	d["quorum"] = strconv.Itoa(a.Quorum)
+	d["roles"] = strings.Join(a.Roles, ",")
+	d["agencies"] = strings.Join(a.Agencies, ",")
+	d["other_agency"] = strconv.FormatBool(a.OtherAgency)
+	d["expires_after"] = window.String()
+	ex.entry.Outcome = audit.OutcomePending
+	idx, err := s.append(ctx, ex.entry)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	s.log.InfoContext(ctx, "re-identification requested", "request_id", ex.reqID, "reid_request", rid, "requester", caller.Agency.ID, "quorum", a.Quorum)
+	resp := &liaisonv1.RequestReidentificationResponse{RequestId: rid, Quorum: int32(a.Quorum), ApproverRoles: a.Roles, AuditIndex: idx}
+	if dec.LegalBasis != nil {
+		resp.LegalBasis = &liaisonv1.LegalBasis{Id: dec.LegalBasis.ID, Citation: dec.LegalBasis.Citation, ValidUntil: dec.LegalBasis.ValidUntil}
+	}
+	return resp, nil
+}
+
+// reid is the state of one re-identification request.
+type reid struct {
+	id        string
+	request   *audit.Entry
+	quorum    int
+	roles     []string
+	agencies  []string
+	other     bool
+	expires   time.Time
+	approvals []*audit.Entry // successful approvals, in order
+	released  bool
+}
+
+// canApprove says why an officer may not approve r, or "" if they may.
+func (r *reid) canApprove(c authn.Caller, now time.Time) (code, msg string) {
+	req := r.request.Requester
+	switch {
+	case r.released:
+		return "ALREADY_RELEASED", "the identity has already been released"
+	case !now.Before(r.expires):
+		return "REQUEST_EXPIRED", "the request has expired; the requester must ask again"
+	case c.Officer.ID == req.Officer && c.Agency.ID == req.Agency:
+		return "SELF_APPROVAL", "the requester cannot approve their own request"
+	case !slices.ContainsFunc(r.roles, c.HasRole):
+		return "NOT_AN_APPROVER", "approving needs one of the roles " + strings.Join(r.roles, ", ")
+	case len(r.agencies) > 0 && !slices.Contains(r.agencies, c.Agency.ID):
+		return "NOT_AN_APPROVER", "approvers must come from " + strings.Join(r.agencies, ", ")
+	case r.other && c.Agency.ID == req.Agency:
+		return "NOT_AN_APPROVER", "approvers must come from another agency than the requester's"
+	}
+	for _, a := range r.approvals {
+		if a.Requester.Officer == c.Officer.ID && a.Requester.Agency == c.Agency.ID {
+			return "ALREADY_APPROVED", "you have already approved this request"
+		}
+	}
+	return "", ""
+}
+
+// reids folds the log's re-identification entries into their states.
+func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
+	out := map[string]*reid{}
+	for start := int64(0); ; {
+		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Action: "reidentify", Start: start, Limit: 1000})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", audit.ErrUnavailable, err)
+		}
+		for _, rec := range recs {
+			start = rec.Index + 1
+			e := rec.Entry
+			id := e.Detail["reid_request"]
+			switch {
+			case id == "":
+			case e.Detail["step"] == stepRequest && e.Outcome == audit.OutcomePending:
+				q, _ := strconv.Atoi(e.Detail["quorum"])
+				win, _ := time.ParseDuration(e.Detail["expires_after"])
+				out[id] = &reid{id: id, request: e, quorum: q, roles: splitList(e.Detail["roles"]),
+					agencies: splitList(e.Detail["agencies"]), other: e.Detail["other_agency"] == "true", expires: e.Time.Add(win)}
+			case out[id] == nil:
+			case e.Detail["step"] == stepApprove && e.Outcome == audit.OutcomeOK:
+				out[id].approvals = append(out[id].approvals, e)
+			case e.Detail["step"] == stepRelease && e.Outcome == policies.OutcomeDisclose:
+				out[id].released = true
+			}
+		}
+		if len(recs) < 1000 {
+			return out, nil
+		}
+	}
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// ListReidentifications lists the pending requests the caller may approve.
+func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListReidentificationsRequest) (*liaisonv1.ListReidentificationsResponse, error) {
+	caller, ok := authn.FromContext(ctx)
+	if !ok {
+		return nil, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	}
+	all, err := s.reids(ctx)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	now := s.now()
+	resp := &liaisonv1.ListReidentificationsResponse{}
+	for _, r := range all {
+		if code, _ := r.canApprove(caller, now); code != "" {
+			continue
+		}
+		p := &liaisonv1.PendingReidentification{
+			RequestId: r.id, RequesterAgency: r.request.Requester.Agency, RequesterOfficer: r.request.Requester.Officer,
+			Justification: r.request.Justification, Created: r.request.Time.UTC().Format(time.RFC3339),
+			Approvals: int32(len(r.approvals)), Quorum: int32(r.quorum),
+		}
+		if r.request.Case != nil {
+			p.CaseId = r.request.Case.ID
+		}
+		if lb := r.request.LegalBasis; lb != nil {
+			p.LegalBasis = &liaisonv1.LegalBasis{Id: lb.ID, Citation: lb.Citation, ValidUntil: lb.ValidUntil}
+		}
+		resp.Requests = append(resp.Requests, p)
+	}
+	slices.SortFunc(resp.Requests, func(a, b *liaisonv1.PendingReidentification) int { return strings.Compare(a.Created, b.Created) })
+	return resp, nil
+}
+
+// reidMu serialises approvals within a process; across replicas the
+// release is claimed through Config.Once.
+var reidMu sync.Mutex
+
+// ApproveReidentification records an approval and, when it meets the
+// quorum, releases the identity once to the requester's inbox.
+func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.ApproveReidentificationRequest) (*liaisonv1.ApproveReidentificationResponse, error) {
+	caller, ok := authn.FromContext(ctx)
+	if !ok {
+		return nil, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	}
+	if req.GetRequestId() == "" {
+		return nil, s.statusError(ctx, invalid("request_id", "is required"))
+	}
+	if err := validJustification(req.GetJustification(), ""); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	reidMu.Lock()
+	defer reidMu.Unlock()
+	all, err := s.reids(ctx)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	r := all[req.GetRequestId()]
+	if r == nil {
+		return nil, s.statusError(ctx, invalid("request_id", "names no pending re-identification"))
+	}
+	now := s.now()
+	e := &audit.Entry{
+		Time: now, Action: "reidentify", RequestID: newRequestID(),
+		Requester: &audit.Requester{Agency: caller.Agency.ID, Kind: caller.Agency.Kind, Jurisdiction: caller.Agency.Jurisdiction,
+			Officer: caller.Officer.ID, Roles: caller.Officer.Roles, Clearance: caller.Officer.Clearance},
+		Subject: r.request.Subject, Justification: req.GetJustification(), LegalBasis: r.request.LegalBasis,
+		Detail: map[string]string{"step": stepApprove, "reid_request": r.id},
+	}
+	if code, msg := r.canApprove(caller, now); code != "" {
+		e.Outcome, e.Reasons = audit.OutcomeRefused, []string{code}
+		idx, err := s.append(ctx, e)
+		if err != nil {
+			return nil, s.statusError(ctx, err)
+		}
+		return nil, s.statusError(ctx, &denial{reason: code, message: msg, auditIdx: idx})
+	}
+	e.Outcome = audit.OutcomeOK
+	idx, err := s.append(ctx, e)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	r.approvals = append(r.approvals, e)
+	resp := &liaisonv1.ApproveReidentificationResponse{Approvals: int32(len(r.approvals)), Quorum: int32(r.quorum), AuditIndex: idx}
+	if len(r.approvals) < r.quorum {
+		return resp, nil
+	}
+	released, err := s.release1(ctx, r)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	resp.Released = released
+	return resp, nil
+}
+
+// release1 releases the identity of a request that met its quorum, unless
+// another replica already did.
+func (s *Server) release1(ctx context.Context, r *reid) (bool, error) {
+	claim := sha256.Sum256([]byte("liaison/reidentify/release\x00" + r.id))
+	me := sha256.Sum256([]byte(rand.Text()))
+	if s.cfg.Once != nil {
+		first, err := s.cfg.Once.Remember(ctx, claim, me, r.expires.Add(365*24*time.Hour))
+		if err != nil {
+			return false, fmt.Errorf("%w: release claim: %v", audit.ErrUnavailable, err)
+		}
+		if first != me {
+			return false, nil
+		}
+	}
+	req := r.request
+	id, err := s.cfg.Pseudonyms.Resolve(req.Detail["from_domain"], req.Detail["pseudonym"])
+	if err != nil {
+		return false, err
+	}
+	var approvers []string
+	for _, a := range r.approvals {
+		approvers = append(approvers, a.Requester.Agency+"/"+a.Requester.Officer)
+	}
+	rp := audit.Party{Agency: req.Requester.Agency, Kind: req.Requester.Kind, Jurisdiction: req.Requester.Jurisdiction}
+	e := &audit.Entry{
+		Time: s.now(), Action: "reidentify", RequestID: newRequestID(),
+		Requester: req.Requester, Holder: &rp, Recipients: []audit.Party{rp}, Subject: req.Subject,
+		Purpose: req.Purpose, ClaimedLegalBasis: req.ClaimedLegalBasis, Case: req.Case, Justification: req.Justification,
+		Outcome: policies.OutcomeDisclose, LegalBasis: req.LegalBasis, Conditions: req.Conditions,
+		FieldsDisclosed: []string{"Person.subject_id"}, PolicyRevision: req.PolicyRevision,
+		Detail: map[string]string{"step": stepRelease, "reid_request": r.id, "approvers": strings.Join(approvers, ",")},
+	}
+	item := &liaisonv1.SubscribeResponse{Sender: "liaison", Reidentified: &liaisonv1.Reidentified{
+		RequestId: r.id, Pseudonym: req.Detail["pseudonym"], PseudonymDomain: req.Detail["from_domain"],
+		SubjectId: string(id), Approvers: approvers, RequesterOfficer: req.Requester.Officer,
+	}}
+	if lb := req.LegalBasis; lb != nil {
+		item.Reidentified.LegalBasis = &liaisonv1.LegalBasis{Id: lb.ID, Citation: lb.Citation, ValidUntil: lb.ValidUntil}
+	}
+	payload, err := proto.Marshal(item)
+	if err != nil {
+		return false, err
+	}
+	if payload, err = s.cfg.Pseudonyms.Seal([]byte(rp.Agency), payload); err != nil {
+		return false, err
+	}
+	idx, err := s.append(ctx, e, audit.Delivery{Recipient: rp.Agency, Kind: deliveryKind, Payload: payload})
+	if err != nil {
+		return false, err
+	}
+	s.log.InfoContext(ctx, "identity released after dual control", "reid_request", r.id, "audit_index", idx, "recipient", rp.Agency, "approvals", len(approvers))
+	return true, nil
+}

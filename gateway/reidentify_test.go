@@ -1,0 +1,158 @@
+package gateway_test
+
+import (
+	"errors"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+func TestTranslateAndDualControlReidentification(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol"), serverNow: clock})
+	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer", "legal_officer"}, "confidential"}
+	police := s.exchange(t, requester)
+	resp, err := police.Request(t.Context(), riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, domain := resp.GetReleased().GetSubjectPseudonym(), resp.GetReleased().GetPseudonymDomain()
+
+	// Translate into the case's domain: the case members' pseudonym.
+	tr, err := police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: domain,
+		Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: "NL-ZVH-RTM-0042", Justification: "Bring to the case conference."})
+	if err != nil {
+		t.Fatalf("Translate: %v", err)
+	}
+	want, _ := s.keys.Pseudonym("case/NL-ZVH-RTM-0042", "SYN-NL-0001")
+	if tr.GetPseudonym() != want || tr.GetPseudonymDomain() != "case/NL-ZVH-RTM-0042" {
+		t.Errorf("Translate = %s in %s, want %s in case/NL-ZVH-RTM-0042", tr.GetPseudonym(), tr.GetPseudonymDomain(), want)
+	}
+	if e := s.entry(t, tr.GetAuditIndex()); e.Action != "translate" || e.Outcome != "pseudonymise" || e.Detail["from_domain"] != domain {
+		t.Errorf("translate entry = %s %s %v", e.Action, e.Outcome, e.Detail)
+	}
+	// Not for someone else's domain, nor without the case.
+	_, err = s.exchange(t, dkPolice).Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: domain,
+		Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: "NL-ZVH-RTM-0042", Justification: "Not mine."})
+	wantStatus(t, err, codes.InvalidArgument)
+	_, err = police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: domain,
+		Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "No case."})
+	wantStatus(t, err, codes.PermissionDenied)
+
+	// Re-identification under dual control.
+	rr, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{Pseudonym: ps, FromDomain: domain,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Imminent risk: the person must be located."})
+	if err != nil {
+		t.Fatalf("RequestReidentification: %v", err)
+	}
+	if rr.GetQuorum() != 2 || s.entry(t, rr.GetAuditIndex()).Outcome != "pending" {
+		t.Fatalf("request = %v", rr)
+	}
+	approve := func(o officer) (*liaisonv1.ApproveReidentificationResponse, error) {
+		return s.exchange(t, o).ApproveReidentification(t.Context(), &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked the basis."})
+	}
+	refused := func(o officer, reason string) {
+		t.Helper()
+		before, _ := s.store.Size(t.Context())
+		_, err := approve(o)
+		if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != reason {
+			t.Errorf("approval by %s: reason %q, want %q", o.id, errorReason(st), reason)
+		}
+		if _, e := s.lastEntry(t); e.Outcome != "refused" || e.Reasons[0] != reason || e.Detail["step"] != "approve" {
+			t.Errorf("refused approval not audited: %+v", e)
+		} else if n, _ := s.store.Size(t.Context()); n != before+1 {
+			t.Errorf("refused approval wrote %d entries", n-before)
+		}
+	}
+	refused(requester, "SELF_APPROVAL")
+	refused(officer{"nl-probation", "po.case", []string{"case_officer"}, "confidential"}, "NOT_AN_APPROVER")
+	refused(officer{"nl-police-rotterdam", "lo.police", []string{"legal_officer"}, "secret"}, "NOT_AN_APPROVER")
+
+	probationLO := officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}
+	cityLO := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
+	if a, err := approve(probationLO); err != nil || a.GetApprovals() != 1 || a.GetReleased() {
+		t.Fatalf("first approval = %v, %v", a, err)
+	}
+	refused(probationLO, "ALREADY_APPROVED")
+	list, err := s.exchange(t, cityLO).ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{})
+	if err != nil || len(list.GetRequests()) != 1 || list.GetRequests()[0].GetApprovals() != 1 {
+		t.Fatalf("ListReidentifications for the second approver = %v, %v", list, err)
+	}
+	if strings.Contains(list.String(), "SYN-NL-0001") {
+		t.Error("the pending list shows the identity")
+	}
+	a2, err := approve(cityLO)
+	if err != nil || !a2.GetReleased() {
+		t.Fatalf("second approval = %v, %v; want the release", a2, err)
+	}
+	refused(officer{"nl-ngo-exit", "lo.ngo", []string{"legal_officer"}, "none"}, "ALREADY_RELEASED")
+
+	// The identity reached the requester, and only them.
+	got := inbox(t, s.exchange(t, requester))
+	if len(got) != 1 || got[0].GetReidentified().GetSubjectId() != "SYN-NL-0001" {
+		t.Fatalf("requester's inbox = %v", got)
+	}
+	if other := inbox(t, s.exchange(t, officer{"nl-police-rotterdam", "insp.jansen", []string{"case_officer"}, "confidential"})); len(other) != 0 {
+		t.Errorf("another officer of the agency sees %d re-identifications", len(other))
+	}
+	n, _ := s.store.Size(t.Context())
+	releases := 0
+	for i := range n {
+		e := s.entry(t, i)
+		if e.Action == "reidentify" && e.Detail["step"] == "release" {
+			releases++
+			if e.Outcome != "disclose" || !slices.Equal(e.FieldsDisclosed, []string{"Person.subject_id"}) || e.Recipients[0].Agency != requester.agency {
+				t.Errorf("release entry = %+v", e)
+			}
+		}
+	}
+	if releases != 1 {
+		t.Errorf("%d release entries, want exactly 1", releases)
+	}
+
+	// An approval after the request's window is refused.
+	rr2, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{Pseudonym: ps, FromDomain: domain,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Second request."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	_, err = s.exchange(t, probationLO).ApproveReidentification(t.Context(), &liaisonv1.ApproveReidentificationRequest{RequestId: rr2.GetRequestId(), Justification: "Late."})
+	if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "REQUEST_EXPIRED" {
+		t.Errorf("late approval reason = %q, want REQUEST_EXPIRED", errorReason(st))
+	}
+}
+
+// inbox reads every re-identification in an officer's inbox.
+func inbox(t *testing.T, ex liaisonv1.ExchangeClient) []*liaisonv1.SubscribeResponse {
+	t.Helper()
+	st, err := ex.Subscribe(t.Context(), &liaisonv1.SubscribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*liaisonv1.SubscribeResponse
+	for {
+		m, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.GetReidentified() != nil {
+			out = append(out, m)
+		}
+	}
+}
