@@ -1,0 +1,63 @@
+package vaultsign_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
+	"github.com/liaison-gateway/liaison/gateway/audit/vaultsign"
+	"github.com/liaison-gateway/liaison/pseudonym/vault"
+	"github.com/liaison-gateway/liaison/pseudonym/vault/vaulttest"
+)
+
+func TestCheckpointsSignedInVault(t *testing.T) {
+	c := vaulttest.Dev(t)
+	mount := vaulttest.Name("transit")
+	if err := vault.EnsureKey(t.Context(), c, mount, "liaison-audit"); err != nil { // mounts Transit
+		t.Fatal(err)
+	}
+	if err := vaultsign.EnsureKey(t.Context(), c, mount, "checkpoints"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := vaultsign.New(t.Context(), c, mount, "checkpoints", "audit.liaison.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	log, err := audit.New(t.Context(), audit.Config{Store: store, Signer: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close(t.Context())
+	for i := range 5 {
+		e := &audit.Entry{Action: "disclose", Outcome: "disclose", Justification: string(rune('a' + i))}
+		if _, err := log.Append(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leaves, _ := store.ReadLeaves(t.Context(), 0, 5)
+	_, signed, err := log.Checkpoint(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := note.NewVerifier(s.VerifierKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := audit.VerifyLeaves(leaves, signed, v); err != nil || n != 5 {
+		t.Fatalf("VerifyLeaves with the Vault key = %d, %v", n, err)
+	}
+	// And only with it.
+	_, other, _ := audit.GenerateSignerKey("audit.liaison.example")
+	ov, _ := note.NewVerifier(other)
+	if _, err := audit.VerifyLeaves(leaves, signed, ov); err == nil {
+		t.Error("a checkpoint signed in Vault verified under another key")
+	}
+}
