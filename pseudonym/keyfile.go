@@ -9,49 +9,123 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"time"
 )
+
+// DefaultTransitionWindow is how long a key version keeps resolving after
+// its successor was created, unless configured otherwise.
+const DefaultTransitionWindow = 30 * 24 * time.Hour
 
 // FileKeys is a KeySource backed by a local JSON key file. It serves the
 // embedded default and tests; it is not for production, where keys belong
 // in Vault, separate from the data they protect.
+//
+// The file holds the current version, every version's key, when each
+// version was created, and the audit key:
+//
+//	{"current": 2,
+//	 "keys": {"1": "<base64>", "2": "<base64>"},
+//	 "created": {"1": "2026-01-05T10:00:00Z", "2": "2026-03-01T09:00:00Z"},
+//	 "audit": "<base64>"}
+//
+// Like the Vault source, FileKeys leaves out of the ring a version whose
+// successor was created more than TransitionWindow ago: it is retired.
+// Files written before creation times were recorded have no "created";
+// their versions are treated as current-era and stay in the ring until a
+// rotation gives them a successor with a known time.
 type FileKeys struct {
 	Path string
+	// TransitionWindow is how long a version keeps resolving after its
+	// successor was created. If zero, DefaultTransitionWindow.
+	TransitionWindow time.Duration
+	// Now returns the current time. If nil, time.Now.
+	Now func() time.Time
 }
 
 var _ KeySource = FileKeys{}
 
 type keyFile struct {
 	Current int               `json:"current"`
-	Keys    map[string]string `json:"keys"`  // version -> base64 key
-	Audit   string            `json:"audit"` // base64 audit-domain key
+	Keys    map[string]string `json:"keys"`              // version -> base64 key
+	Created map[string]string `json:"created,omitempty"` // version -> RFC 3339 creation time
+	Audit   string            `json:"audit"`             // base64 audit-domain key
 }
 
-// Keys reads the key file.
-func (f FileKeys) Keys(ctx context.Context) (*KeyRing, error) {
-	b, err := os.ReadFile(f.Path)
-	if err != nil {
-		return nil, fmt.Errorf("pseudonym: read key file: %v", err)
+// A KeyVersionInfo describes one key version in a rotation schedule.
+type KeyVersionInfo struct {
+	Version int
+	// Created is when the version was made; zero if unknown (a key file
+	// from before creation times were recorded).
+	Created time.Time
+	// Retires is when the version leaves the ring: its successor's
+	// creation plus the transition window. It is zero for the current
+	// version, and for a version whose successor's creation is unknown.
+	Retires time.Time
+	// Live reports whether the version is in the ring at the time the
+	// schedule was computed.
+	Live bool
+}
+
+// KeySchedule computes the rotation schedule of a key's versions at now:
+// the current version is live; an older one is live until its successor
+// (the next higher version listed) is older than window. A version whose
+// successor has no known creation time (the zero time) stays live. Versions
+// above current are left out. The result is sorted by version, ascending.
+// Both key sources follow this rule.
+func KeySchedule(current int, created map[int]time.Time, window time.Duration, now time.Time) []KeyVersionInfo {
+	vs := make([]int, 0, len(created))
+	for v := range created {
+		if v <= current {
+			vs = append(vs, v)
+		}
 	}
-	var kf keyFile
-	if err := json.Unmarshal(b, &kf); err != nil {
-		return nil, fmt.Errorf("pseudonym: parse key file: %v", err)
+	slices.Sort(vs)
+	out := make([]KeyVersionInfo, 0, len(vs))
+	for i, v := range vs {
+		info := KeyVersionInfo{Version: v, Created: created[v], Live: true}
+		if v != current && i+1 < len(vs) {
+			if succ := created[vs[i+1]]; !succ.IsZero() {
+				info.Retires = succ.Add(window)
+				info.Live = !now.After(info.Retires)
+			}
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+func (f FileKeys) window() time.Duration {
+	if f.TransitionWindow > 0 {
+		return f.TransitionWindow
+	}
+	return DefaultTransitionWindow
+}
+
+func (f FileKeys) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+// Keys reads the key file and returns the ring of live versions.
+func (f FileKeys) Keys(ctx context.Context) (*KeyRing, error) {
+	kf, keys, created, err := readKeyFile(f.Path)
+	if err != nil {
+		return nil, err
 	}
 	audit, err := base64.StdEncoding.DecodeString(kf.Audit)
 	if err != nil {
 		return nil, fmt.Errorf("pseudonym: key file: audit key: %v", err)
 	}
-	ring := &KeyRing{Current: kf.Current, Versions: make(map[int][]byte, len(kf.Keys)), Audit: audit}
-	for v, k := range kf.Keys {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("pseudonym: key file: bad version %q", v)
+	ring := &KeyRing{Current: kf.Current, Versions: make(map[int][]byte, len(keys)), Audit: audit}
+	for _, info := range KeySchedule(kf.Current, created, f.window(), f.now()) {
+		if info.Live {
+			ring.Versions[info.Version] = keys[info.Version]
 		}
-		key, err := base64.StdEncoding.DecodeString(k)
-		if err != nil {
-			return nil, fmt.Errorf("pseudonym: key file: version %d: %v", n, err)
-		}
-		ring.Versions[n] = key
 	}
 	if err := ring.validate(); err != nil {
 		return nil, err
@@ -59,15 +133,71 @@ func (f FileKeys) Keys(ctx context.Context) (*KeyRing, error) {
 	return ring, nil
 }
 
+// Schedule returns the key file's current version and the rotation
+// schedule of all its versions at the source's time, retired ones
+// included. It serves `liaison keys status`.
+func (f FileKeys) Schedule() (current int, versions []KeyVersionInfo, err error) {
+	kf, _, created, err := readKeyFile(f.Path)
+	if err != nil {
+		return 0, nil, err
+	}
+	return kf.Current, KeySchedule(kf.Current, created, f.window(), f.now()), nil
+}
+
+// readKeyFile parses a key file and decodes its versions. Every listed
+// version is in created, with the zero time if the file does not say.
+func readKeyFile(path string) (kf keyFile, keys map[int][]byte, created map[int]time.Time, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return kf, nil, nil, fmt.Errorf("pseudonym: read key file: %v", err)
+	}
+	if err := json.Unmarshal(b, &kf); err != nil {
+		return kf, nil, nil, fmt.Errorf("pseudonym: parse key file: %v", err)
+	}
+	keys = make(map[int][]byte, len(kf.Keys))
+	created = make(map[int]time.Time, len(kf.Keys))
+	for v, k := range kf.Keys {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return kf, nil, nil, fmt.Errorf("pseudonym: key file: bad version %q", v)
+		}
+		key, err := base64.StdEncoding.DecodeString(k)
+		if err != nil {
+			return kf, nil, nil, fmt.Errorf("pseudonym: key file: version %d: %v", n, err)
+		}
+		keys[n] = key
+		created[n] = time.Time{}
+		if s, ok := kf.Created[v]; ok {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				return kf, nil, nil, fmt.Errorf("pseudonym: key file: version %d: creation time: %v", n, err)
+			}
+			created[n] = t
+		}
+	}
+	if _, ok := keys[kf.Current]; !ok {
+		return kf, nil, nil, fmt.Errorf("pseudonym: key file: current version %d has no key", kf.Current)
+	}
+	return kf, keys, created, nil
+}
+
+// newKey returns a random 256-bit key in the file's encoding.
+func newKey() string {
+	k := make([]byte, 32)
+	rand.Read(k) // never fails; see crypto/rand
+	return base64.StdEncoding.EncodeToString(k)
+}
+
 // CreateKeyFile writes a new key file with one random 256-bit key (version
-// 1) and a random audit key unless the file exists. It reports whether it
-// created the file.
+// 1, created now) and a random audit key unless the file exists. It
+// reports whether it created the file.
 func CreateKeyFile(path string) (bool, error) {
-	key, audit := make([]byte, 32), make([]byte, 32)
-	rand.Read(key)
-	rand.Read(audit)
-	b, err := json.MarshalIndent(keyFile{Current: 1, Keys: map[string]string{"1": base64.StdEncoding.EncodeToString(key)},
-		Audit: base64.StdEncoding.EncodeToString(audit)}, "", "  ")
+	b, err := json.MarshalIndent(keyFile{
+		Current: 1,
+		Keys:    map[string]string{"1": newKey()},
+		Created: map[string]string{"1": time.Now().UTC().Format(time.RFC3339)},
+		Audit:   newKey(),
+	}, "", "  ")
 	if err != nil {
 		return false, err
 	}
@@ -87,4 +217,77 @@ func CreateKeyFile(path string) (bool, error) {
 		return false, err
 	}
 	return true, fh.Close()
+}
+
+// RotateKeyFile adds a new random 256-bit key version, created at now, to
+// the key file at path and makes it current; it returns the new version.
+// Older versions stay in the file and resolve until their transition
+// window ends. The audit key never rotates. The file is replaced
+// atomically (a temporary file in the same directory, written with mode
+// 0600, synced and renamed over it), so a reader sees the old file or the
+// new one, never a mix. Rotations of one file MUST NOT run concurrently.
+func RotateKeyFile(path string, now time.Time) (newVersion int, err error) {
+	kf, keys, _, err := readKeyFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for v := range keys {
+		newVersion = max(newVersion, v)
+	}
+	newVersion++
+	v := strconv.Itoa(newVersion)
+	kf.Keys[v] = newKey()
+	if kf.Created == nil {
+		kf.Created = map[string]string{}
+	}
+	kf.Created[v] = now.UTC().Format(time.RFC3339)
+	kf.Current = newVersion
+	b, err := json.MarshalIndent(kf, "", "  ")
+	if err != nil {
+		return 0, err
+	}
+	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+		return 0, fmt.Errorf("pseudonym: rotate key file: %v", err)
+	}
+	return newVersion, nil
+}
+
+// writeFileAtomic replaces path with data: write a temporary file in the
+// same directory with mode 0600, sync it, rename it over path, and sync
+// the directory so that the rename survives a crash.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	fh, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := fh.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	if err := fh.Chmod(0o600); err != nil {
+		fh.Close()
+		return err
+	}
+	if _, err := fh.Write(data); err != nil {
+		fh.Close()
+		return err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return err
+	}
+	if err := fh.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: not every platform syncs directories
+		d.Close()
+	}
+	return nil
 }

@@ -94,6 +94,12 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
 	Logger *slog.Logger
+	// OnRotate, if not nil, is called by Reload when the current key
+	// version changes (not on the first load), with the versions before
+	// and after, so that the gateway can record the rotation in its audit
+	// log. It runs on the goroutine that called Reload and SHOULD return
+	// quickly.
+	OnRotate func(ctx context.Context, oldVersion, newVersion int)
 }
 
 // A Pseudonymizer computes pseudonyms from cached keys. It is safe for
@@ -157,6 +163,9 @@ func (p *Pseudonymizer) Reload(ctx context.Context) error {
 		clear(p.domains)
 		p.mu.Unlock()
 		p.log.InfoContext(ctx, "pseudonym keys loaded", "current_version", ring.Current, "versions", len(ring.Versions))
+	}
+	if old != nil && old.Current != ring.Current && p.cfg.OnRotate != nil {
+		p.cfg.OnRotate(ctx, old.Current, ring.Current)
 	}
 	return nil
 }
