@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -66,10 +67,14 @@ type stackOptions struct {
 	refusalBudget int              // refusals audited one by one per peer and minute; 0 default
 	denyList      string           // deny list file, if any
 	now           func() time.Time // the verifier's clock; nil means time.Now
+	beforeStart   func(*stack)     // edits the stack's files before the gateway starts
 	serverNow     func() time.Time // the gateway's clock; nil means time.Now
 	// keySource replaces the local key file (a Vault source, say), with
 	// the refresh interval and staleness bound to use.
 	keySource   pseudonym.KeySource
+	// JWKS URLs: the client that fetches them and how often.
+	httpClient  *http.Client
+	jwksRefresh time.Duration
 	keyRefresh  time.Duration
 	keyMaxStale time.Duration
 }
@@ -119,6 +124,9 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 	}
 	if _, _, err := audit.LoadOrCreateSignerKey(filepath.Join(dir, "audit.key"), "test.liaison"); err != nil {
 		tb.Fatal(err)
+	}
+	if o.beforeStart != nil {
+		o.beforeStart(s)
 	}
 	g := s.startGateway(tb)
 	s.addr, s.srv, s.log, s.store, s.logs, s.keys = g.addr, g.srv, g.log, g.store, g.logs, g.keys
@@ -188,7 +196,8 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tf := gateway.TrustFiles{Registry: s.pki.Registry, ClientCAs: []string{s.pki.Path("ca.pem")}, DenyList: o.denyList, Interval: 50 * time.Millisecond}
+	tf := gateway.TrustFiles{Registry: s.pki.Registry, ClientCAs: []string{s.pki.Path("ca.pem")}, DenyList: o.denyList,
+		Interval: 50 * time.Millisecond, HTTPClient: o.httpClient, JWKSRefresh: o.jwksRefresh}
 	if err := srv.LoadTrust(ctx, tf); err != nil {
 		tb.Fatal(err)
 	}
