@@ -51,6 +51,7 @@ Commands:
 	policy     test, simulate legal-basis policies (policy -h for more)
 	audit      query, verify, prove, report on and export the disclosure log (audit -h)
 	dev        development helpers: pki, token (dev -h for more)
+	keys       create, rotate and show the pseudonym keys (Vault or a local file)
 
 Run "liaison <command> -h" for a command's flags.
 `
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAudit(ctx, args[1:], stdout, stderr)
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
+	case "keys":
+		return runKeys(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

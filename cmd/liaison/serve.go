@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -37,10 +38,13 @@ type gatewayOptions struct {
 	AuditDB   string   // SQLite file or postgres:// URL
 	AuditKey  string   // checkpoint signer key file (created if absent)
 	AuditName string   // checkpoint key name and origin
-	Keys      string   // pseudonym key file (created if absent)
+	Keys      string   // pseudonym key file (created if absent); used when KeyOptions is nil
 	Policies  string   // policy directory; empty means the embedded policies
 	Audience  string
 	Logger    *slog.Logger
+	// KeyOptions selects the pseudonym key source (Vault or a local file)
+	// as the `liaison serve` flags set it. If nil, the local file Keys.
+	KeyOptions *keyOptions
 }
 
 // runningGateway is a started gateway and what it owns.
@@ -69,7 +73,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.AuditDB, "audit-db", "liaison-audit.db", "audit log: a SQLite `file`, or a postgres:// URL for several replicas")
 	fs.StringVar(&o.AuditKey, "audit-key", "audit-signer.key", "checkpoint signing key `file` (created if absent)")
 	fs.StringVar(&o.AuditName, "audit-name", "liaison.audit", "checkpoint key `name` and log origin")
-	fs.StringVar(&o.Keys, "keys", "pseudonym-keys.json", "pseudonym key `file` (created if absent; not for production)")
+	keys := &keyOptions{}
+	keys.flags(fs)
+	fs.DurationVar(&keys.Refresh, "key-refresh", time.Minute, "how often the pseudonym keys are reloaded from their source")
+	fs.DurationVar(&keys.MaxStale, "key-max-stale", 15*time.Minute, "how long cached pseudonym keys serve after their source stopped answering; then pseudonymising requests fail with Unavailable")
 	fs.StringVar(&o.Policies, "policies", "", "policy `directory`; empty means the policies embedded in the binary")
 	fs.StringVar(&o.Audience, "audience", "liaison", "the `aud` every officer token must name")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
@@ -85,6 +92,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	o.Logger = logger
+	o.KeyOptions = keys
 	g, err := startGateway(ctx, o)
 	if err != nil {
 		return err
@@ -130,13 +138,15 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	}
 	log.InfoContext(ctx, "policy loaded", "policy_revision", eng.Revision(), "source", source)
 
-	if created, err := pseudonym.CreateKeyFile(o.Keys); err != nil {
-		return nil, err
-	} else if created {
-		log.WarnContext(ctx, "created a local pseudonym key file", "path", o.Keys)
+	keys := o.KeyOptions
+	if keys == nil {
+		keys = &keyOptions{File: cmp.Or(o.Keys, defaultKeyFile)} // never Vault by accident
 	}
-	log.WarnContext(ctx, "pseudonym keys come from a local key file: NOT FOR PRODUCTION; use Vault", "path", o.Keys)
-	ps, err := pseudonym.New(ctx, pseudonym.Config{Source: pseudonym.FileKeys{Path: o.Keys}, Logger: log})
+	keySource, keepLogin, err := keys.source(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := pseudonym.New(ctx, pseudonym.Config{Source: keySource, Refresh: keys.Refresh, MaxStale: keys.MaxStale, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +200,9 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	go ps.Run(rctx)
+	if keepLogin != nil {
+		go keepLogin(rctx) // renews the Vault login
+	}
 	go srv.WatchTrust(rctx)
 	go srv.Run(rctx)
 	gs := srv.GRPCServer(gateway.ServerTLS(cert))
