@@ -248,3 +248,17 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 	}
 	return nil
 }
+
+// AuditKeyRotation records that the pseudonymisation keys moved to a new
+// current version (seen by this replica's refresh; every replica records
+// its own sighting).
+func (s *Server) AuditKeyRotation(ctx context.Context, oldVersion, newVersion int) {
+	_, err := s.append(ctx, &audit.Entry{
+		Time: s.now(), Action: audit.ActionKeyRotate, Outcome: audit.OutcomeOK,
+		Detail: map[string]string{"old_version": strconv.Itoa(oldVersion), "new_version": strconv.Itoa(newVersion)},
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "audit of a key rotation failed", "new_version", newVersion, "error", err)
+	}
+	s.log.InfoContext(ctx, "pseudonymisation key rotated", "old_version", oldVersion, "new_version", newVersion)
+}

@@ -188,6 +188,14 @@ func (c *checker) walk(orig, got protoreflect.Message, path string) {
 		switch {
 		case fd.Message() != nil && fd.IsList():
 			ol, gl := orig.Get(fd).List(), got.Get(fd).List()
+			if gl.Len() == 0 {
+				// Elements of which nothing passes are removed, so that not
+				// even their number leaks: each must check out as empty.
+				for j := range ol.Len() {
+					c.walk(ol.Get(j).Message(), ol.Get(j).Message().Type().New(), fmt.Sprintf("%s[%d]", p, j))
+				}
+				continue
+			}
 			if ol.Len() != gl.Len() {
 				c.t.Errorf("%s: %d entries, want %d", p, gl.Len(), ol.Len())
 				continue
@@ -676,4 +684,24 @@ func BenchmarkTransformRiskAssessment(b *testing.B) {
 			_ = proto.CloneOf(ra)
 		}
 	})
+}
+
+// A plan that lets nothing of the family through does not even tell how
+// many family members the record lists.
+func TestNothingOfThirdPartiesNotEvenTheirNumber(t *testing.T) {
+	p := tfPseudonymizer(t)
+	rec := &liaisonv1.FamilyContact{
+		Subject:  &liaisonv1.Person{SubjectId: "SYN-DK-0001"},
+		Contacts: []*liaisonv1.Person{{SubjectId: "SYN-DK-0901", FullName: "A"}, {SubjectId: "SYN-DK-0902", FullName: "B"}},
+		Worries:  []string{"w"},
+	}
+	if _, err := p.Apply(rec.ProtoReflect(), pseudonym.Plan{Keep: []string{"assessment"}, Domain: "d"}, classify); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.GetContacts()) != 0 || rec.GetSubject() != nil {
+		t.Errorf("after a plan passing no identifier: %d contacts, subject %v; want none", len(rec.GetContacts()), rec.GetSubject())
+	}
+	if len(rec.GetWorries()) != 1 {
+		t.Error("the kept assessment is gone")
+	}
 }

@@ -98,16 +98,34 @@ func (t *transform) message(m protoreflect.Message) error {
 				continue
 			}
 			if fd.IsList() {
+				// Elements left empty go, so that even the number of a
+				// record's contacts does not pass unless something of them
+				// does.
 				l := m.Mutable(fd).List()
+				var kept []protoreflect.Value
 				for j := range l.Len() {
-					if err := t.message(l.Get(j).Message()); err != nil {
+					el := l.Get(j)
+					if err := t.message(el.Message()); err != nil {
 						return err
 					}
+					if !empty(el.Message()) {
+						kept = append(kept, el)
+					}
+				}
+				l.Truncate(0)
+				for _, v := range kept {
+					l.Append(v)
+				}
+				if l.Len() == 0 {
+					m.Clear(fd)
 				}
 				continue
 			}
 			if err := t.message(m.Mutable(fd).Message()); err != nil {
 				return err
+			}
+			if empty(m.Get(fd).Message()) {
+				m.Clear(fd)
 			}
 			continue
 		}
@@ -116,6 +134,13 @@ func (t *transform) message(m protoreflect.Message) error {
 		}
 	}
 	return nil
+}
+
+// empty reports whether a message has no field set.
+func empty(m protoreflect.Message) bool {
+	e := true
+	m.Range(func(protoreflect.FieldDescriptor, protoreflect.Value) bool { e = false; return false })
+	return e
 }
 
 func (t *transform) decide(name string, r Rule) action {

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/pseudonym"
 	"github.com/liaison-gateway/liaison/pseudonym/vault"
 	"github.com/liaison-gateway/liaison/pseudonym/vault/vaulttest"
@@ -302,6 +303,11 @@ func TestServeRotationEndToEnd(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("pseudonym 10s after rotation = %q, want version 2", after.GetSubjectPseudonym())
 		}
+	}
+	// The rotation is in the audit log.
+	recs, err := gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRotate})
+	if err != nil || len(recs) != 1 || recs[0].Entry.Detail["new_version"] != "2" {
+		t.Errorf("key rotation entries = %d (%v), want one naming version 2", len(recs), err)
 	}
 	// Both versions resolve in the window, to the same subject.
 	src, err := vault.New(t.Context(), vault.Config{Client: c, Mount: mount, TransitionWindow: time.Hour})

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -146,7 +147,15 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
-	ps, err := pseudonym.New(ctx, pseudonym.Config{Source: keySource, Refresh: keys.Refresh, MaxStale: keys.MaxStale, Logger: log})
+	// Key rotations are audited; the server that records them exists only
+	// later, so the hook reaches it through this variable.
+	var onRotate atomic.Pointer[gateway.Server]
+	ps, err := pseudonym.New(ctx, pseudonym.Config{Source: keySource, Refresh: keys.Refresh, MaxStale: keys.MaxStale, Logger: log,
+		OnRotate: func(ctx context.Context, old, cur int) {
+			if srv := onRotate.Load(); srv != nil {
+				srv.AuditKeyRotation(ctx, old, cur)
+			}
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +198,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
+	onRotate.Store(srv)
 	if err := srv.LoadTrust(ctx, gateway.TrustFiles{
 		Registry: o.Registry, ClientCAs: o.ClientCAs, CRLs: o.CRLs, DenyList: o.DenyList,
 	}); err != nil {
