@@ -71,7 +71,7 @@ type stackOptions struct {
 	serverNow     func() time.Time // the gateway's clock; nil means time.Now
 	// keySource replaces the local key file (a Vault source, say), with
 	// the refresh interval and staleness bound to use.
-	keySource   pseudonym.KeySource
+	keySource pseudonym.KeySource
 	// JWKS URLs: the client that fetches them and how often.
 	httpClient  *http.Client
 	jwksRefresh time.Duration

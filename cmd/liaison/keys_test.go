@@ -15,8 +15,8 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
-	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 	"github.com/liaison-gateway/liaison/pseudonym"
 	"github.com/liaison-gateway/liaison/pseudonym/vault"
 	"github.com/liaison-gateway/liaison/pseudonym/vault/vaulttest"
