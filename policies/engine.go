@@ -44,14 +44,20 @@ var ErrMalformed = errors.New("policies: malformed decision")
 const (
 	decisionQuery = "data.liaison.decision"
 	explainQuery  = "data.liaison.explain"
+	packsQuery    = "data.liaison.jurisdictions"
 )
 
 // An Engine evaluates a loaded, tested policy tree. It is safe for
-// concurrent use. The zero value is not usable; use [Load].
+// concurrent use and never changes once loaded: to change the policy,
+// load another Engine (see [Active]). The zero value is not usable; use
+// [Load], [LoadSource] or [LoadBundle].
 type Engine struct {
 	revision string
+	digest   string // see Digest
+	source   string // see Source
 	decision rego.PreparedEvalQuery
 	explain  rego.PreparedEvalQuery
+	packs    rego.PreparedEvalQuery
 }
 
 // Load parses, compiles, tests and prepares the policy tree in fsys and
@@ -65,6 +71,12 @@ type Engine struct {
 // prepared once, and the built-in sample inputs must each get a well-formed
 // decision. Any failure returns an error and no Engine.
 func Load(ctx context.Context, fsys fs.FS) (*Engine, error) {
+	return load(ctx, fsys, "fs", "")
+}
+
+// load is Load, recording where the tree came from. An empty digest means
+// the revision.
+func load(ctx context.Context, fsys fs.FS, source, digest string) (*Engine, error) {
 	mods, tests, err := parseTree(fsys)
 	if err != nil {
 		return nil, err
@@ -72,11 +84,17 @@ func Load(ctx context.Context, fsys fs.FS) (*Engine, error) {
 	if err := runTests(ctx, mods, tests); err != nil {
 		return nil, err
 	}
-	e := &Engine{revision: revision(mods)}
+	e := &Engine{revision: revision(mods), source: source, digest: digest}
+	if e.digest == "" {
+		e.digest = e.revision
+	}
 	if e.decision, err = prepare(ctx, decisionQuery, mods); err != nil {
 		return nil, err
 	}
 	if e.explain, err = prepare(ctx, explainQuery, mods); err != nil {
+		return nil, err
+	}
+	if e.packs, err = prepare(ctx, packsQuery, mods); err != nil {
 		return nil, err
 	}
 	for _, s := range samples {
@@ -215,6 +233,15 @@ func revision(mods []module) string {
 // recompute it.
 func (e *Engine) Revision() string { return e.revision }
 
+// Digest identifies what the engine was loaded from: for a bundle the
+// SHA-256 of the bundle file as it was read ("sha256:<hex>", what
+// `sha256sum bundle.tar.gz` prints), otherwise the [Engine.Revision].
+func (e *Engine) Digest() string { return e.digest }
+
+// Source says where the engine was loaded from, as [Source.String] does;
+// "fs" for a tree given to [Load].
+func (e *Engine) Source() string { return e.source }
+
 // Decide evaluates data.liaison.decision for in. It returns [ErrUndefined]
 // if the decision is undefined, a wrapped [ErrMalformed] if it breaks the
 // Decision contract, and another error if evaluation fails (for example
@@ -238,39 +265,64 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 // Explain evaluates data.liaison.explain for in and returns the decision
 // with lines that say why: the stage that decided, the reasons, and each
 // legal basis and fallback rule of the pack with why it does or does not
-// apply. If the tree defines no data.liaison.explain, the lines are the
-// outcome and the reasons. Errors are as for [Engine.Decide].
+// apply. Errors are as for [Engine.Decide]. See [Engine.Explanation].
 func (e *Engine) Explain(ctx context.Context, in Input) (Decision, []string, error) {
+	x, err := e.Explanation(ctx, in)
+	if err != nil {
+		return Decision{}, nil, err
+	}
+	return x.Decision, x.Lines, nil
+}
+
+// An Explanation is a decision with why it came out as it did.
+type Explanation struct {
+	Decision Decision `json:"decision"`
+	// Stage is the stage of data.liaison.decision that decided, e.g.
+	// legal_basis or fallback (policies/README.md lists them); empty if the
+	// tree does not say.
+	Stage string `json:"stage"`
+	// Lines say why, one line per reason, legal basis and fallback rule.
+	Lines []string `json:"lines"`
+	// Assumptions are the unverified readings of law the decision rests
+	// on, as the packs state them; empty if none or if the tree does not say.
+	Assumptions []string `json:"assumptions"`
+}
+
+// Explanation evaluates data.liaison.explain for in. If the tree defines
+// no data.liaison.explain, the lines are the outcome and the reasons.
+// Errors are as for [Engine.Decide].
+func (e *Engine) Explanation(ctx context.Context, in Input) (Explanation, error) {
 	v, err := evalOne(ctx, e.explain, in)
 	if errors.Is(err, ErrUndefined) {
 		d, err := e.Decide(ctx, in)
 		if err != nil {
-			return Decision{}, nil, err
+			return Explanation{}, err
 		}
 		lines := []string{"outcome " + d.Outcome + " (this policy tree has no data.liaison.explain)"}
 		for _, r := range d.Reasons {
 			lines = append(lines, "reason "+r.Code+": "+r.Message)
 		}
-		return d, lines, nil
+		return Explanation{Decision: d, Lines: lines}, nil
 	}
 	if err != nil {
-		return Decision{}, nil, err
+		return Explanation{}, err
 	}
 	var x struct {
-		Decision *Decision `json:"decision"`
-		Lines    []string  `json:"lines"`
-		Stage    string    `json:"stage"`
+		Decision    *Decision `json:"decision"`
+		Lines       []string  `json:"lines"`
+		Stage       string    `json:"stage"`
+		Assumptions []string  `json:"assumptions"`
 	}
 	if err := decode(v, &x); err != nil {
-		return Decision{}, nil, err
+		return Explanation{}, err
 	}
 	if x.Decision == nil {
-		return Decision{}, nil, fmt.Errorf("%w: data.liaison.explain has no decision", ErrMalformed)
+		return Explanation{}, fmt.Errorf("%w: data.liaison.explain has no decision", ErrMalformed)
 	}
 	if err := x.Decision.validate(); err != nil {
-		return Decision{}, nil, err
+		return Explanation{}, err
 	}
-	return *x.Decision, x.Lines, nil
+	return Explanation{Decision: *x.Decision, Stage: x.Stage, Lines: x.Lines, Assumptions: x.Assumptions}, nil
 }
 
 // evalOne evaluates a prepared query and returns its single value.

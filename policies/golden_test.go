@@ -89,3 +89,28 @@ func writeGolden(t *testing.T, g golden) {
 		t.Fatal(err)
 	}
 }
+
+// TestGoldenCoversEveryJurisdiction makes sure every pack of the embedded
+// tree has golden decisions, and that cross-border exchanges have some.
+func TestGoldenCoversEveryJurisdiction(t *testing.T) {
+	packs, err := loadEmbedded(t).Packs(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := map[string]int{}
+	crossBorder := 0
+	for _, g := range readGolden(t) {
+		held[g.Input.Holder.Jurisdiction]++
+		if g.Input.Recipient.Jurisdiction != g.Input.Holder.Jurisdiction {
+			crossBorder++
+		}
+	}
+	for _, p := range packs {
+		if held[p.Code] < 3 {
+			t.Errorf("%d golden decisions for records held in %s; want at least 3", held[p.Code], p.Code)
+		}
+	}
+	if len(packs) < 6 || crossBorder < 3 {
+		t.Errorf("%d packs, %d cross-border golden decisions; want at least 6 and 3", len(packs), crossBorder)
+	}
+}

@@ -153,3 +153,48 @@ fallback := {
 		},
 	],
 }
+
+# assumption is the pack's own: what a denial for want of a basis may rest on.
+assumption := "The pack encodes retsplejeloven § 115 only, read from secondary sources; other Danish bases (e.g. the LED Act, retshåndhævelsesloven, for exchanges between police and the Prison and Probation Service outside § 115) are not encoded, so a denial for want of a basis may mean only that the basis is missing here."
+
+# receipt says what Danish agencies may receive from agencies under another
+# law: the recipient's side of a cross-border exchange (both sides must
+# allow). Keyed by id; optional "holder_kinds" and "from_jurisdictions"
+# narrow a rule (default: any).
+receipt := {
+	"dk.rhl.receipt.police": {
+		"citation": "Retshåndhævelsesloven (lov nr. 410 af 27. april 2017) § 4 and § 10 (processing by the police of data received from other Member States)",
+		"recipient_kinds": ["police"],
+		"record_types": ["release_notice", "police_observation", "risk_assessment", "case_plan", "probation_measures"],
+		"purposes": ["risk_management", "criminal_investigation"],
+		"assumption": "The Danish LED Act read from its title and secondary sources; sections not checked against retsinformation.dk.",
+	},
+	"dk.rhl.receipt.kriminalforsorgen": {
+		"citation": "Retshåndhævelsesloven (lov nr. 410 af 27. april 2017) § 4 (the Prison and Probation Service as a competent authority)",
+		"recipient_kinds": ["prison", "probation"],
+		"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "case_plan"],
+		"purposes": ["resocialisation", "risk_management"],
+		"assumption": "The Danish LED Act read from its title and secondary sources; sections not checked against retsinformation.dk.",
+	},
+	"dk.dbl.receipt.social": {
+		"citation": "Databeskyttelsesloven § 5 and GDPR Art. 6(1)(e) (municipal social services and self-governing institutions)",
+		"recipient_kinds": ["social_services", "local_authority", "ngo"],
+		"record_types": ["exit_programme_status", "family_contact", "case_plan"],
+		"purposes": ["resocialisation", "family_support"],
+		"assumption": "A Liaison reading: municipalities receive what their social tasks need under the GDPR with the Danish Data Protection Act; not checked.",
+	},
+}
+
+# practice describes how the work is organised, for the readiness report:
+# the multi-agency working group, who leads a case, who assesses risk
+# before and after release, who runs exit programmes and who is in contact
+# with the family. It is not law and decides nothing.
+practice := {
+	"maw": "SSP, PSP and KSP cooperation under retsplejeloven § 115, with the police district's info-house (Infohus) on radicalisation",
+	"case_lead": "police",
+	"risk_assessors": {"before_release": "prison", "after_release": "probation"},
+	"exit_programme_kinds": ["police", "local_authority"],
+	"family_contact_kinds": ["police", "social_services"],
+	"source": "Aarhus model (East Jutland Police and Aarhus Municipality) as described in RAN and stopekstremisme.dk material",
+	"assumption": "Organisation read from secondary sources; it differs between police districts and municipalities.",
+}

@@ -180,8 +180,8 @@ test_match_by_police_is_hit_only if {
 	d.pseudonym_domain == "dk-police-aarhus/risk_management"
 }
 
-test_danish_law_does_not_reach_foreign_police if {
+test_no_eu_instrument_carries_a_prison_release_notice_to_foreign_police if {
 	d := decide(object.union(release_notice, {"recipient": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL"}}))
 	d.outcome == "deny"
-	codes(d) == ["NO_LEGAL_BASIS"]
+	codes(d) == ["NO_CROSS_BORDER_CHANNEL"]
 }

@@ -21,7 +21,33 @@ _in_scope(b) if {
 	_record_type in object.get(b, "record_types", [])
 	_holder_kind in object.get(b, "holder_kinds", [])
 	_recipient_kind in object.get(b, "recipient_kinds", [])
-	_recipient_jurisdiction in object.get(b, "recipient_jurisdictions", [_holder_jurisdiction])
+	_jurisdiction_covered(b)
+}
+
+# _jurisdiction_covered(x) is true if basis or fallback rule x covers the
+# recipient's jurisdiction: it names it in recipient_jurisdictions (by
+# default only the holder's own), or the recipient is in another Member
+# State, an EU instrument carries the exchange, and x covers domestic
+# recipients. What the holder's law allows for a domestic recipient it then
+# allows, on the same conditions, for one in another Member State (LED Art.
+# 9(4): no stricter conditions for other Member States).
+_jurisdiction_covered(x) if _recipient_jurisdiction in object.get(x, "recipient_jurisdictions", [_holder_jurisdiction])
+
+_jurisdiction_covered(x) if {
+	_cross_member_state
+	_eu_instrument
+	_holder_jurisdiction in object.get(x, "recipient_jurisdictions", [_holder_jurisdiction])
+}
+
+_jurisdiction_ok(x) if _jurisdiction_covered(x)
+
+else := false
+
+# _via_instrument(x) is true if x reaches the recipient only through the
+# EU instrument (x does not name the recipient's jurisdiction itself).
+_via_instrument(x) if {
+	_cross_member_state
+	not _recipient_jurisdiction in object.get(x, "recipient_jurisdictions", [_holder_jurisdiction])
 }
 
 _basis_ok(b) if {
@@ -51,6 +77,10 @@ _case_problem(b) if {
 }
 
 _clearance_ok(b) if not "min_clearance" in object.keys(b)
+
+# min_clearance_kinds limits the clearance requirement to requesting
+# officers of those agency kinds (BE: "the police member").
+_clearance_ok(b) if not _requester_kind in object.get(b, "min_clearance_kinds", agency_kinds)
 
 _clearance_ok(b) if clearance_rank[_clearance] >= clearance_rank[b.min_clearance]
 
@@ -88,7 +118,7 @@ _scope_failed(b) := {code |
 		"RECORD_TYPE_NOT_COVERED": _record_type in object.get(b, "record_types", []),
 		"HOLDER_KIND_NOT_COVERED": _holder_kind in object.get(b, "holder_kinds", []),
 		"RECIPIENT_KIND_NOT_COVERED": _recipient_kind in object.get(b, "recipient_kinds", []),
-		"RECIPIENT_JURISDICTION_NOT_COVERED": _recipient_jurisdiction in object.get(b, "recipient_jurisdictions", [_holder_jurisdiction]),
+		"RECIPIENT_JURISDICTION_NOT_COVERED": _jurisdiction_ok(b),
 	}
 	not covered
 }
@@ -177,7 +207,9 @@ _failure_message("HOLDER_KIND_NOT_COVERED", b) := sprintf("%s does not let %s sh
 
 _failure_message("RECIPIENT_KIND_NOT_COVERED", b) := sprintf("%s does not let %s receive.", [b.citation, _kind_noun(_recipient_kind)])
 
-_failure_message("RECIPIENT_JURISDICTION_NOT_COVERED", b) := sprintf("%s does not cover recipients in %s.", [b.citation, _recipient_jurisdiction])
+_failure_message("RECIPIENT_JURISDICTION_NOT_COVERED", b) := sprintf("%s does not cover recipients in %s, and no EU instrument carries this exchange there.", [b.citation, _recipient_jurisdiction]) if {
+	_cross_member_state
+} else := sprintf("%s does not cover recipients in %s.", [b.citation, _recipient_jurisdiction])
 
 _failure_message("SUBJECT_NOT_COVERED", b) := sprintf("%s covers only subjects %s.", [b.citation, _subject_words(b.subject)])
 
@@ -191,6 +223,11 @@ _failure_message("NOT_A_CASE_MEMBER", b) := sprintf(
 _failure_message("CLEARANCE_TOO_LOW", b) := sprintf(
 	"%s requires an officer cleared to %s; the officer's clearance is %s.",
 	[b.citation, b.min_clearance, _clearance],
+) if {
+	not "min_clearance_kinds" in object.keys(b)
+} else := sprintf(
+	"%s requires an officer of %s to be cleared to at least %s; the officer's clearance is %s.",
+	[b.citation, _kind_noun(_requester_kind), b.min_clearance, _clearance],
 )
 
 _failure_message("BASIS_DATA_INCOMPLETE", b) := sprintf("%s could not be checked because its data in the jurisdiction pack is incomplete; the pack must be fixed.", [b.citation])

@@ -15,11 +15,13 @@ decision := _result.decision
 
 # explain says how decision was reached, for `liaison policy simulate`:
 # the stage that decided, every legal basis of the pack with why it does
-# or does not apply, and every fallback rule.
+# or does not apply, and every fallback rule; and the unverified readings
+# of law (assumptions) the decision rests on.
 explain := {
 	"decision": _result.decision,
 	"stage": _result.stage,
 	"lines": _explain_lines,
+	"assumptions": _explain_assumptions,
 }
 
 # _result pairs the decision with the stage that produced it.
@@ -31,6 +33,8 @@ _result := {"stage": "validation", "decision": _deny(_invalid_reasons)} if {
 	count(_prohibition_reasons) > 0
 } else := {"stage": "assessment_to_ngo", "decision": _deny([_assessment_to_ngo_reason])} if {
 	_assessment_to_ngo
+} else := {"stage": "recipient_law", "decision": _deny(_recipient_law_reasons)} if {
+	_recipient_law_refuses
 } else := {"stage": "claimed_basis", "decision": _deny(_claim_reasons)} if {
 	count(_claim_reasons) > 0
 } else := {"stage": "legal_basis", "decision": _basis_decision} if {
@@ -301,7 +305,10 @@ _basis_decision := d if {
 		"pseudonym_domain": _pseudonym_domain,
 		"conditions": _conditions(object.get(b, "conditions", []), fields),
 		"reasons": array.concat(
-			[_reason("LEGAL_BASIS_APPLIES", sprintf("%s permits this exchange: %s.", [b.citation, object.get(b, "title", id)]))],
+			array.concat(
+				[_reason("LEGAL_BASIS_APPLIES", sprintf("%s permits this exchange: %s.", [b.citation, object.get(b, "title", id)]))],
+				_cross_border_notes(b),
+			),
 			_field_notes(object.get(b, "fields", _full_fields)),
 		),
 	}
@@ -315,10 +322,15 @@ _capped(outcome) := "hit_only" if {
 } else := outcome
 
 _legal_basis(id) := object.union_n([
-	{"id": id, "citation": _bases[id].citation},
+	{"id": id, "citation": concat("", [_bases[id].citation, _cross_border_citation(_bases[id])])},
 	_optional("valid_until", _valid_until(_bases[id])),
-	_optional("assumption", object.get(_bases[id], "assumption", "")),
+	_optional("assumption", concat(" ", _assumptions_of(_bases[id]))),
 ])
+
+# _assumptions_of(x) are the unverified readings of law an outcome under
+# basis or fallback rule x rests on: x's own, and across a border those of
+# the EU instrument and of the recipient's receipt rule.
+_assumptions_of(x) := array.concat([a | a := object.get(x, "assumption", ""); a != ""], _cross_border_assumptions(x))
 
 _optional(key, value) := {key: value} if value != ""
 
@@ -341,7 +353,7 @@ _fallback_applies(r) if {
 	_record_type in r.record_types
 	_recipient_kind in r.recipient_kinds
 	_holder_kind in object.get(r, "holder_kinds", agency_kinds)
-	_recipient_jurisdiction in object.get(r, "recipient_jurisdictions", [_holder_jurisdiction])
+	_jurisdiction_covered(r)
 }
 
 # _fallback_index is the applicable fallback rule with the most revealing
@@ -362,7 +374,7 @@ _fallback_decision := d if {
 		"pseudonym_domain": _pseudonym_domain,
 		"conditions": _conditions(object.get(r, "conditions", []), fields),
 		"reasons": array.concat(
-			array.concat([r.reason], _why_no_basis),
+			array.concat(array.concat([r.reason], _why_no_basis), _cross_border_notes(r)),
 			_field_notes(object.get(r, "fields", _default_pseudonymised_fields)),
 		),
 	}
@@ -385,6 +397,9 @@ _art10_reason := _reason("CRIMINAL_OFFENCE_DATA", sprintf(
 _why_no_basis := _sorted(near) if {
 	near := {r | some id in _near_miss; some r in _failures(id)}
 	count(near) > 0
+} else := [_no_channel_reason] if {
+	_cross_member_state
+	not _eu_instrument
 } else := [_reason("NO_LEGAL_BASIS", sprintf(
 	"No legal basis in %s lets %s share %s with %s for %s.",
 	[_law, _kind_noun(_holder_kind), _record_noun(_record_type), _kind_noun(_recipient_kind), _purpose_noun(_purpose)],

@@ -163,7 +163,7 @@ test_unknown_agency_kind_and_jurisdiction_are_denied if {
 
 test_known_jurisdiction_without_a_pack_is_denied if {
 	fr := {"agency": "fr-dgsi", "kind": "intelligence", "jurisdiction": "FR"}
-	d := data.liaison.decision with input as object.union(base, {"holder": fr, "requester": fr, "recipient": fr})
+	d := zz_decide(object.union(base, {"holder": fr, "requester": fr, "recipient": fr}))
 	d.outcome == "deny"
 	codes(d) == ["NO_JURISDICTION_PACK"]
 }

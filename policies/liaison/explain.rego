@@ -45,3 +45,50 @@ _explain_fallback_state(i, _) := "applies and was chosen" if {
 } else := "applies" if {
 	_fallback_applies(_fallback_rules[i])
 } else := "does not apply"
+
+# _explain_assumptions are the assumptions the decision rests on: those of
+# the basis or fallback rule used; for a denial, those of the provisions
+# that came nearest and the pack's own (a pack read from secondary sources
+# may lack a basis that exists).
+_explain_assumptions := _assumptions_of(_bases[_chosen_basis_id]) if {
+	_result.stage == "legal_basis"
+} else := _assumptions_of(_fallback_rules[_fallback_index]) if {
+	_result.stage == "fallback"
+} else := _non_empty([_pack_assumption(_recipient_pack_key)]) if {
+	_result.stage == "recipient_law"
+} else := _non_empty(array.concat(
+	[p.assumption | some p in _prohibitions; _prohibition_applies(p); is_string(p.assumption)],
+	[_pack_assumption(_pack_key)],
+)) if {
+	_result.stage == "prohibition"
+} else := _non_empty(array.concat(
+	[object.get(_bases[_claimed], "assumption", "")],
+	[_pack_assumption(_pack_key)],
+)) if {
+	_result.stage == "claimed_basis"
+	_claimed in object.keys(_bases)
+} else := _non_empty(array.concat(
+	[object.get(_bases[id], "assumption", "") | some id in sort(_near_miss)],
+	[_pack_assumption(_pack_key)],
+)) if {
+	_result.stage == "no_basis"
+} else := []
+
+# _pack_assumption(key) is the pack's own assumption, or "".
+_pack_assumption(key) := a if {
+	a := data.liaison.jurisdictions[key].assumption
+	is_string(a)
+} else := ""
+
+# _non_empty(xs) is xs without empty strings and repeats, in order.
+_non_empty(xs) := [x |
+	some i, x in xs
+	x != ""
+	not _seen_before(xs, i, x)
+]
+
+_seen_before(xs, i, x) if {
+	some j, y in xs
+	j < i
+	y == x
+}

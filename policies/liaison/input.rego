@@ -109,3 +109,37 @@ _law := n if {
 	_has_pack
 	n := data.liaison.jurisdictions[_pack_key].law_name
 } else := sprintf("%s law", [_holder_jurisdiction])
+
+_requester_kind := object.get(_requester, "kind", "")
+
+# ---------------------------------------------------------------------------
+# Cross-border exchange. The holder's law governs; the recipient's law must
+# allow the recipient to receive (its pack's receipt rules); between Member
+# States an EU instrument (package liaison.eu) must carry the exchange.
+
+# _cross_border is true when the recipient is under another law than the holder.
+_cross_border if _recipient_jurisdiction != _holder_jurisdiction
+
+# member_state(j) is the country of jurisdiction j: the ISO 3166-1 code
+# before the "-" of a subdivision (DE-BY -> DE).
+member_state(j) := split(j, "-")[0] if is_string(j)
+
+_cross_member_state if member_state(_recipient_jurisdiction) != member_state(_holder_jurisdiction)
+
+_recipient_pack_key := pack_key(_recipient_jurisdiction)
+
+_has_recipient_pack if has_pack(_recipient_jurisdiction)
+
+_receipt_rules := r if {
+	_has_recipient_pack
+	r := data.liaison.jurisdictions[_recipient_pack_key].receipt
+} else := {}
+
+_recipient_law := n if {
+	_has_recipient_pack
+	n := data.liaison.jurisdictions[_recipient_pack_key].law_name
+} else := sprintf("%s law", [_recipient_jurisdiction])
+
+_instruments := i if {
+	i := data.liaison.eu.instruments
+} else := {}

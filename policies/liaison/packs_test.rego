@@ -8,7 +8,7 @@ import data.liaison
 _basis_keys := {
 	"title", "citation", "actions", "holder_kinds", "recipient_kinds", "record_types",
 	"purposes", "recipient_jurisdictions", "subject", "validity", "requires_case",
-	"min_clearance", "fields", "conditions", "assumption",
+	"min_clearance", "min_clearance_kinds", "fields", "conditions", "assumption",
 }
 
 _required_basis_keys := {"citation", "actions", "holder_kinds", "recipient_kinds", "record_types", "purposes", "validity", "requires_case"}
@@ -23,6 +23,7 @@ _vocabulary := {
 	"actions": liaison.actions,
 	"holder_kinds": liaison.agency_kinds,
 	"recipient_kinds": liaison.agency_kinds,
+	"min_clearance_kinds": liaison.agency_kinds,
 	"record_types": liaison.record_types,
 	"purposes": liaison.purposes,
 }
@@ -87,6 +88,97 @@ _prohibition_ok(x) if {
 	every v in x.purposes {
 		v in liaison.purposes
 	}
+}
+
+_pack_problems contains sprintf("pack %s: prohibition %d: %s has unknown value %v", [key, i, k, v]) if {
+	some key, p in data.liaison.jurisdictions
+	some i, x in p.prohibitions
+	some k in ["actions", "record_types"]
+	some v in object.get(x, k, [])
+	not v in _vocabulary[k]
+}
+
+_pack_problems contains sprintf("pack %s: prohibition %d: unknown key %s", [key, i, k]) if {
+	some key, p in data.liaison.jurisdictions
+	some i, x in p.prohibitions
+	some k, _ in x
+	not k in {"id", "citation", "purposes", "actions", "record_types", "message", "assumption"}
+}
+
+_pack_problems contains sprintf("pack %s: assumption must be a non-empty string", [key]) if {
+	some key, p in data.liaison.jurisdictions
+	"assumption" in object.keys(p)
+	not _non_empty_string(p.assumption)
+}
+
+# Checks of receipt rules: the recipient's side of a cross-border exchange.
+
+_receipt_keys := {"citation", "recipient_kinds", "record_types", "purposes", "holder_kinds", "from_jurisdictions", "assumption"}
+
+_receipts_in contains [sprintf("pack %s: receipt %s", [key, id]), key, id, r] if {
+	some key, p in data.liaison.jurisdictions
+	some id, r in p.receipt
+}
+
+_pack_problems contains sprintf("%s: id must start with %s.", [where, key]) if {
+	some [where, key, id, _] in _receipts_in
+	not startswith(id, concat("", [key, "."]))
+}
+
+_pack_problems contains sprintf("%s: unknown key %s", [where, k]) if {
+	some [where, _, _, r] in _receipts_in
+	some k, _ in r
+	not k in _receipt_keys
+}
+
+_pack_problems contains sprintf("%s: needs a citation, recipient_kinds, record_types and purposes", [where]) if {
+	some [where, _, _, r] in _receipts_in
+	not _receipt_ok(r)
+}
+
+_receipt_ok(r) if {
+	_non_empty_string(r.citation)
+	every k in ["recipient_kinds", "record_types", "purposes"] {
+		_non_empty_array(r[k])
+	}
+}
+
+_pack_problems contains sprintf("%s: %s has unknown value %v", [where, key, v]) if {
+	some [where, _, _, r] in _receipts_in
+	some key, allowed in _vocabulary
+	some v in object.get(r, key, [])
+	not v in allowed
+}
+
+_pack_problems contains sprintf("%s: jurisdiction %v is not known", [where, j]) if {
+	some [where, _, _, r] in _receipts_in
+	some j in object.get(r, "from_jurisdictions", [])
+	not liaison.known_jurisdiction(j)
+}
+
+# Checks of practice: how the work is organised (for the readiness report).
+
+_practice_keys := {"maw", "case_lead", "risk_assessors", "exit_programme_kinds", "family_contact_kinds", "source", "assumption"}
+
+_pack_problems contains sprintf("pack %s: practice: unknown key %s", [key, k]) if {
+	some key, p in data.liaison.jurisdictions
+	some k, _ in p.practice
+	not k in _practice_keys
+}
+
+_pack_problems contains sprintf("pack %s: practice: %v is not an agency kind", [key, k]) if {
+	some key, p in data.liaison.jurisdictions
+	some k in array.concat(
+		array.concat([object.get(p.practice, "case_lead", "police")], [v | some v in object.get(p.practice, "risk_assessors", {})]),
+		array.concat(object.get(p.practice, "exit_programme_kinds", []), object.get(p.practice, "family_contact_kinds", [])),
+	)
+	not k in liaison.agency_kinds
+}
+
+_pack_problems contains sprintf("pack %s: practice: risk_assessors has unknown key %s", [key, k]) if {
+	some key, p in data.liaison.jurisdictions
+	some k, _ in object.get(p.practice, "risk_assessors", {})
+	not k in {"before_release", "after_release"}
 }
 
 # Checks of bases and fallback rules alike.
@@ -228,6 +320,16 @@ test_every_pack_is_well_formed if {
 	count(_pack_problems) == 0
 }
 
+# print_problems is for `go tool opa eval -d policies/ data.liaison_test.print_problems`
+# when test_every_pack_is_well_formed fails.
+print_problems := _pack_problems
+
+test_every_listed_jurisdiction_has_a_pack if {
+	every j in liaison.listed_jurisdictions {
+		liaison.has_pack(j)
+	}
+}
+
 test_pack_checks_catch_mistakes if {
 	broken := {"xx": {
 		"code": "XY",
@@ -264,6 +366,34 @@ test_pack_checks_catch_mistakes if {
 		"pack xx: fallback rule 0: reason needs an UPPER_SNAKE code and a message",
 		"pack xx: fallback rule 0: outcome must be pseudonymise or hit_only",
 		"pack xx: prohibition 0 needs an id, a citation, a message and purposes",
+	] {
+		p in problems
+	}
+}
+
+test_pack_checks_catch_mistakes_in_receipt_and_practice if {
+	broken := {"xx": {
+		"code": "XX",
+		"law_name": "X law",
+		"prohibitions": [{"id": "xx.p", "citation": "c", "message": "m", "purposes": ["statistics"], "record_types": ["diary"]}],
+		"bases": {},
+		"fallback": {"rules": []},
+		"receipt": {
+			"yy.r": {"citation": "c", "recipient_kinds": ["police"], "record_types": ["release_notice"], "purposes": ["risk_management"]},
+			"xx.r": {"citation": "", "recipient_kinds": ["army"], "record_types": [], "purposes": ["risk_management"], "from": ["QQ"]},
+		},
+		"practice": {"maw": "m", "case_lead": "mayor", "risk_assessors": {"during": "prison"}, "colour": "blue"},
+	}}
+	problems := _pack_problems with data.liaison.jurisdictions as broken
+	every p in [
+		"pack xx: prohibition 0: record_types has unknown value diary",
+		"pack xx: receipt yy.r: id must start with xx.",
+		"pack xx: receipt xx.r: unknown key from",
+		"pack xx: receipt xx.r: needs a citation, recipient_kinds, record_types and purposes",
+		"pack xx: receipt xx.r: recipient_kinds has unknown value army",
+		"pack xx: practice: unknown key colour",
+		"pack xx: practice: mayor is not an agency kind",
+		"pack xx: practice: risk_assessors has unknown key during",
 	] {
 		p in problems
 	}

@@ -110,3 +110,46 @@ fallback := {
 		},
 	],
 }
+
+# assumption is the pack's own: what a denial for want of a basis may rest on.
+assumption := "The pack encodes the Safety House case consultation only; police-to-police and justice-chain exchanges outside a case (e.g. Wpg art. 19 and the Wjsg) are not encoded, so a denial for want of a basis may mean only that the basis is missing here."
+
+# receipt says what Dutch agencies may receive from agencies under another
+# law: the recipient's side of a cross-border exchange (both sides must
+# allow). Keyed by id; optional "holder_kinds" and "from_jurisdictions"
+# narrow a rule (default: any).
+receipt := {
+	"nl.wpg.receipt.police": {
+		"citation": "Wet politiegegevens, art. 8 and 9 (processing of police data received for the police task)",
+		"recipient_kinds": ["police"],
+		"record_types": ["release_notice", "police_observation", "risk_assessment", "case_plan", "probation_measures"],
+		"purposes": ["risk_management", "criminal_investigation", "maw_case_management"],
+		"assumption": "Read as covering data received from police forces of other Member States; the articles were not checked against wetten.overheid.nl.",
+	},
+	"nl.wets.receipt": {
+		"citation": "Wet wederzijdse erkenning en tenuitvoerlegging vrijheidsbenemende en voorwaardelijke sancties (WETS)",
+		"recipient_kinds": ["prison", "probation"],
+		"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "case_plan"],
+		"purposes": ["resocialisation", "risk_management"],
+		"assumption": "The Dutch transposition of Framework Decisions 2008/909 and 2008/947, read from its title; articles not checked.",
+	},
+	"nl.avg.receipt.social": {
+		"citation": "GDPR Art. 6(1)(e) with the Wet maatschappelijke ondersteuning 2015 (municipal social support)",
+		"recipient_kinds": ["social_services", "local_authority", "ngo"],
+		"record_types": ["exit_programme_status", "family_contact", "case_plan"],
+		"purposes": ["resocialisation", "family_support", "maw_case_management"],
+		"assumption": "A Liaison reading: municipalities and their partners receive what their social tasks need; not checked with a Dutch lawyer.",
+	},
+}
+
+# practice describes how the work is organised, for the readiness report.
+# It is not law and decides nothing.
+practice := {
+	"maw": "Safety House (Zorg- en Veiligheidshuis) case consultation on radicalisation, led by the municipality",
+	"case_lead": "local_authority",
+	"risk_assessors": {"before_release": "prison", "after_release": "probation"},
+	"exit_programme_kinds": ["probation", "ngo"],
+	"family_contact_kinds": ["local_authority", "social_services", "ngo"],
+	"source": "Explanatory memorandum of bill 36225 (Kamerstukken II 36225, nr. 3) and RAN descriptions of the Dutch person-centred approach",
+	"assumption": "Organisation read from secondary sources: the Reclassering (probation) assesses risk after release and runs the exit work of its TER team with the national support centre on extremism (LSE, read as an NGO); it differs between municipalities.",
+}
