@@ -31,6 +31,17 @@ type auditStack struct {
 
 func startAuditStack(t *testing.T, auditDB string) *auditStack {
 	t.Helper()
+	return startAuditStackWith(t, func(o *gatewayOptions) {
+		if auditDB != "" {
+			o.AuditDB = auditDB
+		}
+	})
+}
+
+// startAuditStackWith starts the demo's holders and a gateway whose options
+// edit may change.
+func startAuditStackWith(t *testing.T, edit func(*gatewayOptions)) *auditStack {
+	t.Helper()
 	dir := t.TempDir()
 	d := &demo{out: io.Discard}
 	_, stop, err := d.startHolders(filepath.Join(dir, "pki"))
@@ -38,16 +49,14 @@ func startAuditStack(t *testing.T, auditDB string) *auditStack {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	if auditDB == "" {
-		auditDB = filepath.Join(dir, "audit.db")
-	}
 	s := &auditStack{d: d, dir: dir, opts: gatewayOptions{
 		Listen: "127.0.0.1:0", Registry: d.pki.Registry,
 		TLSCert: d.pki.Path("gateway.pem"), TLSKey: d.pki.Path("gateway.key"), ClientCAs: []string{d.pki.Path("ca.pem")},
-		AuditDB: auditDB, AuditKey: filepath.Join(dir, "audit-signer.key"), AuditName: "test.liaison",
+		AuditDB: filepath.Join(dir, "audit.db"), AuditKey: filepath.Join(dir, "audit-signer.key"), AuditName: "test.liaison",
 		Keys: filepath.Join(dir, "keys.json"), Audience: "liaison",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}}
+	edit(&s.opts)
 	s.restart(t)
 	t.Cleanup(func() { s.d.gw.Stop() })
 	s.tok, err = d.pki.Issuers["dk-prison-east"].Mint(devpki.TokenSpec{Officer: "dpo.kristensen", Roles: []string{"auditor"}, Audience: "liaison"})

@@ -29,6 +29,10 @@ const defaultKeyFile = "pseudonym-keys.json"
 // key file (development; not for production). `liaison serve` and
 // `liaison keys` share them, so that both see the same keys.
 type keyOptions struct {
+	// client is the logged-in Vault client once source has run with Vault;
+	// the checkpoint signer shares it.
+	client *api.Client
+
 	// File is the local key file. If empty, defaultKeyFile, unless Vault
 	// is configured.
 	File string
@@ -175,10 +179,11 @@ func (o *keyOptions) source(ctx context.Context, logger *slog.Logger) (pseudonym
 		return nil, nil, err
 	}
 	if addr != "" {
-		src, _, err := o.vaultSource(ctx, addr, logger)
+		src, c, err := o.vaultSource(ctx, addr, logger)
 		if err != nil {
 			return nil, nil, err
 		}
+		o.client = c
 		logger.InfoContext(ctx, "pseudonym keys come from Vault", "vault_addr", addr, "mount", o.VaultMount,
 			"key", o.VaultKey, "audit_key", o.VaultAuditKey, "auth", o.VaultAuth)
 		return src, src.Run, nil

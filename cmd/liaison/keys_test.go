@@ -324,3 +324,25 @@ func TestServeRotationEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// In production both the pseudonym keys and the checkpoint key are in
+// Vault: the checkpoints an auditor gets verify under the Transit key.
+func TestServeWithCheckpointsSignedInVault(t *testing.T) {
+	_, mount := vaultEnv(t)
+	if _, _, err := keys(t, "init", "-vault-mount", mount); err != nil {
+		t.Fatal(err)
+	}
+	s := startAuditStackWith(t, func(o *gatewayOptions) {
+		o.KeyOptions = &keyOptions{VaultMount: mount, VaultKey: "liaison-pseudonym", VaultAuditKey: "liaison-audit", VaultAuth: "token",
+			TransitionWindow: time.Hour}
+		o.AuditSigner, o.AuditVaultKey = "vault", "liaison-checkpoints"
+	})
+	s.traffic(t)
+	out, err := s.audit(t, "verify", "-full")
+	if err != nil || !strings.Contains(out, "OK: the log verifies") {
+		t.Fatalf("verify with the Vault checkpoint key: %v\n%s", err, out)
+	}
+	if skey, _ := os.ReadFile(s.opts.AuditKey); len(skey) != 0 {
+		t.Error("a checkpoint key file was written although Vault signs")
+	}
+}

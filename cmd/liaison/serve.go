@@ -16,12 +16,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/postgres"
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
+	"github.com/liaison-gateway/liaison/gateway/audit/vaultsign"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/policies"
 	"github.com/liaison-gateway/liaison/pseudonym"
@@ -39,10 +41,14 @@ type gatewayOptions struct {
 	AuditDB   string   // SQLite file or postgres:// URL
 	AuditKey  string   // checkpoint signer key file (created if absent)
 	AuditName string   // checkpoint key name and origin
-	Keys      string   // pseudonym key file (created if absent); used when KeyOptions is nil
-	Policies  string   // policy directory; empty means the embedded policies
-	Audience  string
-	Logger    *slog.Logger
+	// AuditSigner is file (AuditKey, the default) or vault (an Ed25519
+	// Transit key, AuditVaultKey, that never leaves Vault).
+	AuditSigner   string
+	AuditVaultKey string
+	Keys          string // pseudonym key file (created if absent); used when KeyOptions is nil
+	Policies      string // policy directory; empty means the embedded policies
+	Audience      string
+	Logger        *slog.Logger
 	// KeyOptions selects the pseudonym key source (Vault or a local file)
 	// as the `liaison serve` flags set it. If nil, the local file Keys.
 	KeyOptions *keyOptions
@@ -74,6 +80,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.AuditDB, "audit-db", "liaison-audit.db", "audit log: a SQLite `file`, or a postgres:// URL for several replicas")
 	fs.StringVar(&o.AuditKey, "audit-key", "audit-signer.key", "checkpoint signing key `file` (created if absent)")
 	fs.StringVar(&o.AuditName, "audit-name", "liaison.audit", "checkpoint key `name` and log origin")
+	fs.StringVar(&o.AuditSigner, "audit-signer", "file", "who signs checkpoints: `file` (-audit-key) or vault (a Transit key)")
+	fs.StringVar(&o.AuditVaultKey, "audit-vault-key", "liaison-checkpoints", "the Ed25519 Transit `key` that signs checkpoints with -audit-signer vault")
 	keys := &keyOptions{}
 	keys.flags(fs)
 	fs.DurationVar(&keys.Refresh, "key-refresh", time.Minute, "how often the pseudonym keys are reloaded from their source")
@@ -160,9 +168,28 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		return nil, err
 	}
 
-	signer, vkey, err := audit.LoadOrCreateSignerKey(o.AuditKey, o.AuditName)
-	if err != nil {
-		return nil, err
+	var signer note.Signer
+	var vkey string
+	switch o.AuditSigner {
+	case "", "file":
+		if signer, vkey, err = audit.LoadOrCreateSignerKey(o.AuditKey, o.AuditName); err != nil {
+			return nil, err
+		}
+	case "vault":
+		if keys.client == nil {
+			return nil, errors.New("serve: -audit-signer vault needs the Vault key flags (-vault-addr or VAULT_ADDR)")
+		}
+		if err := vaultsign.EnsureKey(ctx, keys.client, keys.VaultMount, o.AuditVaultKey); err != nil {
+			return nil, err
+		}
+		vs, err := vaultsign.New(ctx, keys.client, keys.VaultMount, o.AuditVaultKey, o.AuditName)
+		if err != nil {
+			return nil, err
+		}
+		signer, vkey = vs, vs.VerifierKey()
+		log.InfoContext(ctx, "checkpoints are signed in Vault", "key", o.AuditVaultKey)
+	default:
+		return nil, fmt.Errorf("serve: -audit-signer %q: want file or vault", o.AuditSigner)
 	}
 	store, err := openStore(ctx, o.AuditDB)
 	if err != nil {
