@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLayout checks the project's layout rules (DESIGN 6, STYLE 15 and 19):
+// every package has a doc comment, and the leaves import nothing from the
+// project (nor the heavy adapters' libraries).
+func TestLayout(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json", "../../...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const mod = "github.com/liaison-gateway/liaison"
+	leaves := map[string][]string{
+		mod + "/policies":       {"google.golang.org/grpc", "github.com/hashicorp/vault"},
+		mod + "/pseudonym":      {"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
+		mod + "/gateway/audit":  {"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
+		mod + "/gateway/authn": {"github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for {
+		var p struct {
+			ImportPath string
+			Doc        string
+			Name       string
+			Imports    []string
+			Deps       []string
+		}
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		if p.Doc == "" && p.Name != "main" {
+			t.Errorf("package %s has no doc comment", p.ImportPath)
+		}
+		bad, isLeaf := leaves[p.ImportPath]
+		if !isLeaf {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, mod+"/") {
+				t.Errorf("leaf %s imports %s from the project", p.ImportPath, imp)
+			}
+		}
+		for _, d := range p.Deps {
+			for _, b := range bad {
+				if strings.HasPrefix(d, b) {
+					t.Errorf("leaf %s depends on %s", p.ImportPath, d)
+				}
+			}
+		}
+	}
+	if seen < 10 {
+		t.Fatalf("go list found %d packages", seen)
+	}
+}
