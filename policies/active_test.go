@@ -1,0 +1,251 @@
+package policies
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// writeTree copies the .rego files of the embedded tree into dir, with
+// the files in edits (path -> contents) replaced or added.
+func writeTree(tb testing.TB, dir string, edits map[string]string) {
+	tb.Helper()
+	err := walkTree(Embedded(), func(p string, src []byte) error {
+		return writeFile(filepath.Join(dir, p), src)
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for p, src := range edits {
+		if err := writeFile(filepath.Join(dir, p), []byte(src)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func writeFile(name string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(name, b, 0o644)
+}
+
+// withoutNLPoliceFallback returns the edits of a deliberate change: the
+// Dutch fallback no longer pseudonymises for the police, and the tests
+// that expected it now expect a denial.
+func withoutNLPoliceFallback(tb testing.TB) map[string]string {
+	tb.Helper()
+	edits := map[string]string{}
+	edit := func(name, old, new string) {
+		src := edits[name]
+		if src == "" {
+			b, err := fs.ReadFile(Embedded(), name)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			src = string(b)
+		}
+		if !strings.Contains(src, old) {
+			tb.Fatalf("%s changed: %q not found", name, old)
+		}
+		edits[name] = strings.Replace(src, old, new, 1)
+	}
+	cut := func(name, from, to, insert string) {
+		b, err := fs.ReadFile(Embedded(), name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		src := string(b)
+		i, j := strings.Index(src, from), strings.Index(src, to)
+		if i < 0 || j < i {
+			tb.Fatalf("%s changed: %q ... %q not found", name, from, to)
+		}
+		edits[name] = src[:i] + insert + src[j:]
+	}
+	edit("nl/nl.rego", `"recipient_kinds": ["police", "probation", "local_authority"],`, `"recipient_kinds": ["probation", "local_authority"],`)
+	cut("nl/nl_test.rego", "test_outside_a_case_police_get_a_pseudonymised_assessment if {", "test_ngo_gets_nothing_of_a_risk_assessment if {",
+		"test_outside_a_case_police_get_nothing if {\n\tdecide(police_request).outcome == \"deny\"\n}\n\n")
+	cut("eu/eu_test.rego", "test_a_pseudonymised_fallback_crosses_on_the_same_terms if {", "test_family_work_crosses_only_between_social_services if {", "")
+	return edits
+}
+
+func TestActivate(t *testing.T) {
+	ctx := t.Context()
+	a := NewActive(loadEmbedded(t))
+	start := a.Current()
+	dir := t.TempDir()
+
+	// A good change activates.
+	writeTree(t, dir, withoutNLPoliceFallback(t))
+	act, err := a.Activate(ctx, DirSource(dir))
+	if err != nil || !act.OK() {
+		t.Fatalf("Activate(good change) = %+v, %v", act, err)
+	}
+	changed := a.Current()
+	if changed == start || act.Revision != changed.Revision() || act.Revision == start.Revision() || act.Source != "dir:"+dir {
+		t.Fatalf("after a good change: Current() revision %s, activation %+v; want the new revision active", changed.Revision(), act)
+	}
+	if d, err := changed.Decide(ctx, sampleNLRequest(nlPolice, "risk_management", nil)); err != nil || d.Outcome != OutcomeDeny {
+		t.Errorf("the new policy decides %v, %v; want a denial without the fallback", d.Outcome, err)
+	}
+
+	k := ecKeyOnce()
+	other := testKey(t, "liaison-test", "ec")
+	bundlePath := filepath.Join(t.TempDir(), "policy.tar.gz")
+	if err := os.WriteFile(bundlePath, signedBundle(t, Embedded(), other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Broken candidates leave the previous revision active and say why.
+	for _, tt := range []struct {
+		name string
+		src  func(t *testing.T) Source
+		want string
+	}{
+		{"syntax_error", func(t *testing.T) Source {
+			d := t.TempDir()
+			writeTree(t, d, map[string]string{"nl/nl.rego": "package liaison.jurisdictions.nl\n\ncode := {\n"})
+			return DirSource(d)
+		}, "rego_parse_error"},
+		{"failing_test", func(t *testing.T) Source {
+			d := t.TempDir()
+			writeTree(t, d, map[string]string{"nl/nl.rego": withoutNLPoliceFallback(t)["nl/nl.rego"]}) // the tests still expect the fallback
+			return DirSource(d)
+		}, "test_outside_a_case_police_get_a_pseudonymised_assessment"},
+		{"bad_signature", func(*testing.T) Source { return BundleSource(bundlePath, publicKey(t, k)) }, "signature"},
+		{"missing_directory", func(t *testing.T) Source { return DirSource(filepath.Join(t.TempDir(), "gone")) }, "no such file"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			act, err := a.Activate(ctx, tt.src(t))
+			if err == nil || act.OK() || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Activate() = %+v, %v; want an error mentioning %q", act, err, tt.want)
+			}
+			if a.Current() != changed {
+				t.Errorf("Current() changed after a failed activation")
+			}
+			st := a.Status()
+			if st.Active.Revision != changed.Revision() || st.Last.Err == nil || !strings.Contains(st.Last.Err.Error(), tt.want) || st.Last.Time.IsZero() {
+				t.Errorf("Status() = %+v; want the previous revision active and the failure as Last", st)
+			}
+		})
+	}
+	if act, err := a.Activate(ctx, BundleSource(bundlePath, publicKey(t, other))); err != nil || a.Current().Revision() != start.Revision() || act.Digest == act.Revision {
+		t.Errorf("Activate(bundle signed with the right key) = %+v, %v; want the embedded revision with the bundle digest", act, err)
+	}
+}
+
+// TestActivateUnderLoad decides continuously from several goroutines while
+// the policy is swapped back and forth and broken candidates are refused:
+// no decision may fail, and each comes from a complete engine.
+func TestActivateUnderLoad(t *testing.T) {
+	ctx := t.Context()
+	a := NewActive(loadEmbedded(t))
+	good := t.TempDir()
+	writeTree(t, good, withoutNLPoliceFallback(t))
+	broken := t.TempDir()
+	writeTree(t, broken, map[string]string{"dk/dk.rego": "package liaison.jurisdictions.dk\n\ncode := \"DK\n"})
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var decided atomic.Int64
+	errs := make(chan error, 8)
+	inputs := []Input{sampleDKRelease("risk_management"), sampleNLRequest(nlPolice, "risk_management", nil)}
+	for g := range 3 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				e := a.Current()
+				d, err := e.Decide(ctx, inputs[(g+i)%len(inputs)])
+				if err != nil {
+					errs <- err
+					return
+				}
+				if d.Outcome == "" {
+					errs <- errors.New("empty outcome")
+					return
+				}
+				decided.Add(1)
+			}
+		})
+	}
+	revisions := map[string]bool{}
+	for _, src := range []Source{DirSource(good), DirSource(broken), EmbeddedSource(), DirSource(broken), DirSource(good)} {
+		act, err := a.Activate(ctx, src)
+		if (err == nil) == (src.path == broken) {
+			t.Errorf("Activate(%s) = %+v, %v", src, act, err)
+		}
+		revisions[a.Current().Revision()] = true
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("Decide during activation: %v", err)
+	}
+	if decided.Load() < 10 || len(revisions) != 2 {
+		t.Errorf("%d decisions under %d revisions; want decisions under both revisions", decided.Load(), len(revisions))
+	}
+}
+
+func TestWatch(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	dir := t.TempDir()
+	writeTree(t, dir, nil)
+	a := NewActive(loadEmbedded(t))
+	start := a.Current().Revision()
+	acts := make(chan Activation, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Watch(ctx, DirSource(dir), 20*time.Millisecond, func(act Activation) { acts <- act })
+	}()
+	next := func() Activation {
+		t.Helper()
+		select {
+		case act := <-acts:
+			return act
+		case <-time.After(30 * time.Second):
+			t.Fatal("Watch did not report an activation")
+		}
+		return Activation{}
+	}
+
+	time.Sleep(100 * time.Millisecond) // nothing changed: nothing happens
+	select {
+	case act := <-acts:
+		t.Fatalf("Watch activated an unchanged tree: %+v", act)
+	default:
+	}
+
+	// A broken edit is refused; the policy in force stays.
+	if err := os.WriteFile(filepath.Join(dir, "nl/nl.rego"), []byte("package liaison.jurisdictions.nl\n\ncode := {\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if act := next(); act.OK() || !strings.Contains(act.Err.Error(), "rego_parse_error") || a.Current().Revision() != start {
+		t.Fatalf("after a broken edit: %+v, revision %s", act, a.Current().Revision())
+	}
+	// The fix activates.
+	writeTree(t, dir, withoutNLPoliceFallback(t))
+	act := next()
+	if !act.OK() || act.Revision == start || a.Current().Revision() != act.Revision {
+		t.Fatalf("after the fix: %+v, revision %s", act, a.Current().Revision())
+	}
+	if st := a.Status(); st.Active.Revision != act.Revision || st.Last.Err != nil {
+		t.Errorf("Status() = %+v", st)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Watch() = %v, want context.Canceled", err)
+	}
+}
