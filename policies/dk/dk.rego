@@ -96,7 +96,7 @@ bases := {
 		"recipient_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
 		"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
 		"purposes": ["risk_management", "resocialisation", "maw_case_management", "family_support"],
-		"subject": {"categories": ["convicted"]},
+		"subject": {"categories": ["convicted"], "in_custody": false},
 		"validity": {"type": "probation"},
 		"requires_case": false,
 		"fields": {
@@ -105,7 +105,7 @@ bases := {
 			"pseudonymise": [],
 		},
 		"conditions": ["DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION", "NO_ONWARD_DISCLOSURE"],
-		"assumption": "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk. Reads KSP as also covering released persons while they remain under supervision (probation); police involvement ends when probation ends.",
+		"assumption": "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk. Reads KSP as also covering released persons while they remain under supervision (probation), from release; police involvement ends when probation ends.",
 	},
 	"dk.rpl.115.stk3": {
 		"title": "Self-governing institutions (e.g. exit-programme NGOs) included in KSP cooperation",

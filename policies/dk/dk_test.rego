@@ -85,7 +85,7 @@ test_every_disclosure_carries_the_stk2_condition if {
 test_release_window_opens_180_days_before_release if {
 	d := decide(with_({"time": "2026-06-17T23:59:59Z"}))
 	d.outcome == "deny"
-	codes(d) == ["LEGAL_BASIS_NOT_YET_VALID", "PROBATION_END_UNKNOWN"]
+	codes(d) == ["LEGAL_BASIS_NOT_YET_VALID", "PROBATION_END_UNKNOWN", "SUBJECT_NOT_COVERED"]
 	decide(with_({"time": "2026-06-18T00:00:00Z"})).outcome == "disclose"
 }
 
@@ -128,10 +128,17 @@ test_claimed_basis_must_apply if {
 	"HOLDER_KIND_NOT_COVERED" in codes(d)
 }
 
+test_supervision_starts_at_release if {
+	inp := object.union(with_({"record_type": "probation_measures"}), {"subject": object.union(release_notice.subject, {"probation_until": "2028-06-30"})})
+	d := decide(object.union(inp, {"claimed_legal_basis": "dk.rpl.115.stk1.nr3.supervision"}))
+	d.outcome == "deny"
+	codes(d) == ["CLAIMED_BASIS_NOT_APPLICABLE", "SUBJECT_NOT_COVERED"]
+}
+
 test_claimed_basis_is_used_when_it_applies if {
-	inp := object.union(with_({"claimed_legal_basis": "dk.rpl.115.stk1.nr3.supervision"}), {"subject": object.union(
+	inp := object.union(with_({"claimed_legal_basis": "dk.rpl.115.stk1.nr3.supervision", "time": "2027-01-10T10:00:00Z"}), {"subject": object.union(
 		release_notice.subject,
-		{"probation_until": "2028-06-30"},
+		{"probation_until": "2028-06-30", "in_custody": false},
 	)})
 	decide(inp).legal_basis.id == "dk.rpl.115.stk1.nr3.supervision"
 	decide(object.union(inp, {"claimed_legal_basis": ""})).legal_basis.id == "dk.rpl.115.stk1.nr3"
