@@ -92,7 +92,7 @@ func (s *Server) pseudonymiseSubject(ex *exchange) error {
 // decide evaluates the active policy. An undefined or erroring policy is a
 // denial. A denial is audited here and returned as a *denial error.
 func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, error) {
-	eng := s.policy.Load()
+	eng := s.policy.Current() // one engine for the whole request, even across an activation
 	rev := eng.Revision()
 	ex.entry.PolicyRevision = rev
 	dec, err := eng.Decide(ctx, ex.in)

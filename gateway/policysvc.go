@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -17,8 +19,69 @@ func (s *Server) GetStatus(ctx context.Context, _ *liaisonv1.GetStatusRequest) (
 	if _, err := s.requireRole(ctx, RoleLegalOfficer, RoleAuditor); err != nil {
 		return nil, s.statusError(ctx, err)
 	}
-	eng := s.policy.Load()
-	return &liaisonv1.GetStatusResponse{Revision: eng.Revision(), Source: s.cfg.PolicySource}, nil
+	st := s.policy.Status()
+	eng := s.policy.Current()
+	resp := &liaisonv1.GetStatusResponse{
+		Revision: eng.Revision(), Source: eng.Source(), Digest: eng.Digest(),
+		ActivatedAt: st.Active.Time.UTC().Format(time.RFC3339), LastAttempt: activationProto(st.Last),
+	}
+	if packs, err := eng.Packs(ctx); err == nil {
+		for _, p := range packs {
+			resp.Jurisdictions = append(resp.Jurisdictions, p.Code)
+		}
+	}
+	return resp, nil
+}
+
+func activationProto(a policies.Activation) *liaisonv1.Activation {
+	p := &liaisonv1.Activation{Revision: a.Revision, Digest: a.Digest, Source: a.Source, Time: a.Time.UTC().Format(time.RFC3339), Ok: a.OK()}
+	if a.Err != nil {
+		p.Error = a.Err.Error()
+	}
+	return p
+}
+
+// Reload activates the configured policy source again, as a legal officer
+// asks after changing it; the attempt is audited.
+func (s *Server) Reload(ctx context.Context, _ *liaisonv1.ReloadRequest) (*liaisonv1.ReloadResponse, error) {
+	c, err := s.requireRole(ctx, RoleLegalOfficer)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	act, _ := s.ActivatePolicy(ctx, s.cfg.PolicySourceSpec, c.Officer.ID)
+	return &liaisonv1.ReloadResponse{Activation: activationProto(act)}, nil
+}
+
+// ActivatePolicy loads a candidate from src and, if it loads, swaps it in;
+// the attempt is recorded in the audit log with the candidate's digest.
+func (s *Server) ActivatePolicy(ctx context.Context, src policies.Source, by string) (policies.Activation, error) {
+	act, err := s.policy.Activate(ctx, src)
+	s.AuditActivation(ctx, act, by)
+	return act, err
+}
+
+// WatchPolicy activates src whenever it changes, until ctx is done; each
+// attempt is audited.
+func (s *Server) WatchPolicy(ctx context.Context, src policies.Source, interval time.Duration) {
+	s.policy.Watch(ctx, src, interval, func(a policies.Activation) { s.AuditActivation(ctx, a, "watch") })
+}
+
+// AuditActivation records one policy activation attempt.
+func (s *Server) AuditActivation(ctx context.Context, a policies.Activation, by string) {
+	e := &audit.Entry{
+		Time: s.now(), Action: audit.ActionPolicyActivate, Outcome: audit.OutcomeOK, PolicyRevision: a.Revision,
+		Detail: map[string]string{"digest": a.Digest, "source": a.Source, "by": by},
+	}
+	if a.Err != nil {
+		e.Outcome, e.Reasons = audit.OutcomeFailed, []string{"POLICY_NOT_ACTIVATED"}
+		e.Detail["error"] = a.Err.Error()
+		s.log.ErrorContext(ctx, "policy candidate refused; the previous revision stays active", "source", a.Source, "digest", a.Digest, "error", a.Err)
+	} else {
+		s.log.InfoContext(ctx, "policy activated", "policy_revision", a.Revision, "digest", a.Digest, "source", a.Source)
+	}
+	if _, err := s.append(ctx, e); err != nil {
+		s.log.ErrorContext(ctx, "audit of a policy activation failed", "error", err)
+	}
 }
 
 // Simulate evaluates one policy input and explains the decision. Nothing is
@@ -37,7 +100,7 @@ func (s *Server) Simulate(ctx context.Context, req *liaisonv1.SimulateRequest) (
 	if err := dec.Decode(&in); err != nil {
 		return nil, s.statusError(ctx, invalid("input", "does not follow the policy input contract: %v", err))
 	}
-	eng := s.policy.Load()
+	eng := s.policy.Current()
 	d, why, err := eng.Explain(ctx, in)
 	if err != nil {
 		return nil, s.statusError(ctx, invalid("input", "the policy could not decide: %v", err))

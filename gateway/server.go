@@ -27,7 +27,10 @@ import (
 // Config configures a Server. The zero value is not usable: Policies,
 // Audit, Pseudonyms and Verifier are required.
 type Config struct {
-	Policies   *policies.Engine         // required
+	Policies   *policies.Engine         // required: the initial policy
+	// PolicySourceSpec is where Reload and WatchPolicy read candidates
+	// from. If zero, the embedded policies.
+	PolicySourceSpec policies.Source
 	Audit      *audit.Log               // required
 	Pseudonyms *pseudonym.Pseudonymizer // required
 	Verifier   *authn.Verifier          // required
@@ -41,8 +44,6 @@ type Config struct {
 	// re-identification release happen once. The audit stores implement
 	// it. If nil, once per process.
 	Once Once
-	// PolicySource describes where the policy came from, for status.
-	PolicySource string
 	// MaxRecvBytes caps request size. If zero, 1 MiB.
 	MaxRecvBytes int
 	// ProviderTimeout bounds each call to a holder. If zero, 10s.
@@ -66,7 +67,7 @@ type Server struct {
 
 	cfg      Config
 	log      *slog.Logger
-	policy   atomic.Pointer[policies.Engine]
+	policy   *policies.Active
 	registry atomic.Pointer[Registry]
 
 	refusals *refusalLimiter
@@ -111,7 +112,8 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.policy.Store(cfg.Policies)
+	s.policy = policies.NewActive(cfg.Policies)
+	s.policy.Now = s.now
 	if err := s.SetRegistry(cfg.Registry); err != nil {
 		return nil, err
 	}
@@ -132,8 +134,8 @@ func (s *Server) SetRegistry(r *Registry) error {
 	return nil
 }
 
-// SetPolicy replaces the active policy atomically.
-func (s *Server) SetPolicy(e *policies.Engine) { s.policy.Store(e) }
+// Policy returns the holder of the active policy.
+func (s *Server) Policy() *policies.Active { return s.policy }
 
 // GRPCServer returns a gRPC server with the gateway's services, health and
 // reflection registered, requiring TLS 1.3 client certificates as tlsConfig

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -63,6 +64,7 @@ type stack struct {
 
 type stackOptions struct {
 	policy        fs.FS            // if nil, the embedded policies
+	policyDir     string           // if set, the policy is this directory, watched
 	cacheSize     int              // verified-token cache; 0 default, <0 off
 	refusalBudget int              // refusals audited one by one per peer and minute; 0 default
 	denyList      string           // deny list file, if any
@@ -155,6 +157,10 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	if fsys == nil {
 		fsys = policies.Embedded()
 	}
+	psrc := policies.EmbeddedSource()
+	if o.policyDir != "" {
+		fsys, psrc = os.DirFS(o.policyDir), policies.DirSource(o.policyDir)
+	}
 	eng, err := policies.Load(ctx, fsys)
 	if err != nil {
 		tb.Fatalf("policies.Load: %v", err)
@@ -188,7 +194,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 		tb.Fatal(err)
 	}
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Now: o.serverNow,
+		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Now: o.serverNow,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
 		RefusalBudget: o.refusalBudget,
 		Logger:        logger,
@@ -204,6 +210,9 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	wctx, cancel := context.WithCancel(ctx)
 	go srv.WatchTrust(wctx)
 	go keys.Run(wctx)
+	if o.policyDir != "" {
+		go srv.WatchPolicy(wctx, psrc, 50*time.Millisecond)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)

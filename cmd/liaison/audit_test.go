@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -207,7 +208,7 @@ func changeLeaf(dsn string, idx int) string {
 	return fmt.Sprintf("UPDATE leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), 'risk_management', 'statistics') AS BLOB) WHERE idx = %d", idx)
 }
 
-// rewriteHistory rewrites entry 0 and recomputes every stored hash, so that
+// rewriteHistory rewrites the first exchange and recomputes every stored hash, so that
 // the database is a consistent tree again: only a trusted checkpoint can
 // tell.
 func rewriteHistory(t *testing.T, dsn string) {
@@ -223,7 +224,11 @@ func rewriteHistory(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaves[0] = bytes.Replace(leaves[0], []byte("risk_management"), []byte("statistics"), 1)
+	target := slices.IndexFunc(leaves, func(l []byte) bool { return bytes.Contains(l, []byte("risk_management")) })
+	if target < 0 {
+		t.Fatal("no entry to rewrite")
+	}
+	leaves[target] = bytes.Replace(leaves[target], []byte("risk_management"), []byte("statistics"), 1)
 	var hashes []tlog.Hash
 	r := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) {
 		out := make([]tlog.Hash, len(ix))
@@ -239,7 +244,7 @@ func rewriteHistory(t *testing.T, dsn string) {
 		}
 		hashes = append(hashes, hs...)
 	}
-	stmts := []string{changeLeaf(dsn, 0), "DELETE FROM hashes", "DELETE FROM checkpoints"}
+	stmts := []string{changeLeaf(dsn, target), "DELETE FROM hashes", "DELETE FROM checkpoints"}
 	var vals []string
 	for i, h := range hashes {
 		if strings.HasPrefix(dsn, "postgres") {

@@ -350,6 +350,13 @@ func describeEntry(e *audit.Entry) string {
 		who = e.Requester.Agency + "/" + e.Requester.Officer
 	}
 	var b strings.Builder
+	if e.Action == audit.ActionPolicyActivate || e.Action == audit.ActionKeyRotate {
+		fmt.Fprintf(&b, "%s %s: %s", e.Time.Format(time.TimeOnly), e.Action, strings.ToUpper(e.Outcome))
+		if e.PolicyRevision != "" {
+			fmt.Fprintf(&b, " revision %s from %s", short(e.PolicyRevision), e.Detail["source"])
+		}
+		return b.String()
+	}
 	fmt.Fprintf(&b, "%s %s by %s", e.Time.Format(time.TimeOnly), e.Action, who)
 	if e.Action == audit.ActionAuditRead {
 		fmt.Fprintf(&b, " -> %s", e.Outcome)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,10 @@ type gatewayOptions struct {
 	AuditVaultKey string
 	Keys          string // pseudonym key file (created if absent); used when KeyOptions is nil
 	Policies      string // policy directory; empty means the embedded policies
+	// PolicyBundle is a signed OPA bundle (.tar.gz) to load instead, with
+	// the PEM public keys its signature must verify under.
+	PolicyBundle     string
+	PolicyBundleKeys []string
 	Audience      string
 	Logger        *slog.Logger
 	// KeyOptions selects the pseudonym key source (Vault or a local file)
@@ -86,7 +91,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	keys.flags(fs)
 	fs.DurationVar(&keys.Refresh, "key-refresh", time.Minute, "how often the pseudonym keys are reloaded from their source")
 	fs.DurationVar(&keys.MaxStale, "key-max-stale", 15*time.Minute, "how long cached pseudonym keys serve after their source stopped answering; then pseudonymising requests fail with Unavailable")
-	fs.StringVar(&o.Policies, "policies", "", "policy `directory`; empty means the policies embedded in the binary")
+	fs.StringVar(&o.Policies, "policies", "", "policy `directory`, watched for changes; empty means the policies embedded in the binary")
+	fs.StringVar(&o.PolicyBundle, "policy-bundle", "", "signed OPA policy bundle `file` (.tar.gz), watched for changes")
+	fs.Var((*multiFlag)(&o.PolicyBundleKeys), "policy-bundle-key", "PEM public key `file` a bundle's signature must verify under (repeatable; the file name without .pem is the key id)")
 	fs.StringVar(&o.Audience, "audience", "liaison", "the `aud` every officer token must name")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
@@ -134,18 +141,15 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 			return nil, fmt.Errorf("client CA %s: no certificates", f)
 		}
 	}
-	var eng *policies.Engine
-	source := "embedded"
-	if o.Policies == "" {
-		eng, err = policies.Load(ctx, policies.Embedded())
-	} else {
-		source = o.Policies
-		eng, err = policies.Load(ctx, os.DirFS(o.Policies))
+	psrc, err := o.policySource()
+	if err != nil {
+		return nil, err
 	}
+	eng, err := policies.LoadSource(ctx, psrc)
 	if err != nil {
 		return nil, fmt.Errorf("policies: %v", err)
 	}
-	log.InfoContext(ctx, "policy loaded", "policy_revision", eng.Revision(), "source", source)
+	log.InfoContext(ctx, "policy loaded", "policy_revision", eng.Revision(), "digest", eng.Digest(), "source", eng.Source())
 
 	keys := o.KeyOptions
 	if keys == nil {
@@ -219,7 +223,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once,
 		ProviderTLS:  &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
-		PolicySource: source,
+		PolicySourceSpec: psrc,
 		Logger:       log,
 	})
 	if err != nil {
@@ -241,6 +245,10 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		go keepLogin(rctx) // renews the Vault login
 	}
 	go srv.WatchTrust(rctx)
+	srv.AuditActivation(ctx, srv.Policy().Status().Active, "start")
+	if o.Policies != "" || o.PolicyBundle != "" {
+		go srv.WatchPolicy(rctx, psrc, 2*time.Second)
+	}
 	go srv.Run(rctx)
 	gs := srv.GRPCServer(gateway.ServerTLS(cert))
 	g := &runningGateway{
@@ -273,4 +281,32 @@ func openStore(ctx context.Context, dsn string) (audit.Store, error) {
 		return postgres.Open(ctx, dsn)
 	}
 	return sqlite.Open(ctx, dsn)
+}
+
+// policySource is where the gateway's policy comes from.
+func (o *gatewayOptions) policySource() (policies.Source, error) {
+	switch {
+	case o.Policies != "" && o.PolicyBundle != "":
+		return policies.Source{}, errors.New("serve: give -policies or -policy-bundle, not both")
+	case o.Policies != "":
+		return policies.DirSource(o.Policies), nil
+	case o.PolicyBundle != "":
+		if len(o.PolicyBundleKeys) == 0 {
+			return policies.Source{}, errors.New("serve: -policy-bundle needs -policy-bundle-key: unsigned bundles are refused")
+		}
+		var keys []policies.PublicKey
+		for _, f := range o.PolicyBundleKeys {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return policies.Source{}, err
+			}
+			k, err := policies.ParsePublicKey(strings.TrimSuffix(filepath.Base(f), ".pem"), b)
+			if err != nil {
+				return policies.Source{}, err
+			}
+			keys = append(keys, k)
+		}
+		return policies.BundleSource(o.PolicyBundle, keys...), nil
+	}
+	return policies.EmbeddedSource(), nil
 }

@@ -59,7 +59,8 @@ func (*GetStatusRequest) Descriptor() ([]byte, []int) {
 	return file_liaison_v1_policy_proto_rawDescGZIP(), []int{0}
 }
 
-// GetStatusResponse describes the active policy.
+// GetStatusResponse describes the active policy and the latest attempt to
+// change it.
 type GetStatusResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The active revision, "sha256:<hex>".
@@ -68,6 +69,12 @@ type GetStatusResponse struct {
 	Source string `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
 	// The jurisdictions it covers.
 	Jurisdictions []string `protobuf:"bytes,3,rep,name=jurisdictions,proto3" json:"jurisdictions,omitempty"`
+	// The active candidate's digest (a bundle's SHA-256, or the revision).
+	Digest string `protobuf:"bytes,4,opt,name=digest,proto3" json:"digest,omitempty"`
+	// When it became active, RFC 3339.
+	ActivatedAt string `protobuf:"bytes,5,opt,name=activated_at,json=activatedAt,proto3" json:"activated_at,omitempty"`
+	// The latest activation attempt.
+	LastAttempt   *Activation `protobuf:"bytes,6,opt,name=last_attempt,json=lastAttempt,proto3" json:"last_attempt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -123,6 +130,201 @@ func (x *GetStatusResponse) GetJurisdictions() []string {
 	return nil
 }
 
+func (x *GetStatusResponse) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+func (x *GetStatusResponse) GetActivatedAt() string {
+	if x != nil {
+		return x.ActivatedAt
+	}
+	return ""
+}
+
+func (x *GetStatusResponse) GetLastAttempt() *Activation {
+	if x != nil {
+		return x.LastAttempt
+	}
+	return nil
+}
+
+// Activation is one attempt to activate a policy.
+type Activation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The candidate's revision, if it loaded.
+	Revision string `protobuf:"bytes,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Its digest.
+	Digest string `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
+	// Where it came from.
+	Source string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
+	// When, RFC 3339.
+	Time string `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	// Whether it is now active.
+	Ok bool `protobuf:"varint,5,opt,name=ok,proto3" json:"ok,omitempty"`
+	// Why not, if it is not.
+	Error         string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Activation) Reset() {
+	*x = Activation{}
+	mi := &file_liaison_v1_policy_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Activation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Activation) ProtoMessage() {}
+
+func (x *Activation) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_policy_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Activation.ProtoReflect.Descriptor instead.
+func (*Activation) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_policy_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Activation) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *Activation) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+func (x *Activation) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Activation) GetTime() string {
+	if x != nil {
+		return x.Time
+	}
+	return ""
+}
+
+func (x *Activation) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *Activation) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// ReloadRequest asks for the configured source to be activated again.
+type ReloadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadRequest) Reset() {
+	*x = ReloadRequest{}
+	mi := &file_liaison_v1_policy_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadRequest) ProtoMessage() {}
+
+func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_policy_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadRequest.ProtoReflect.Descriptor instead.
+func (*ReloadRequest) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_policy_proto_rawDescGZIP(), []int{3}
+}
+
+// ReloadResponse reports the attempt.
+type ReloadResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The attempt; if not ok, the previous revision is still active.
+	Activation    *Activation `protobuf:"bytes,1,opt,name=activation,proto3" json:"activation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadResponse) Reset() {
+	*x = ReloadResponse{}
+	mi := &file_liaison_v1_policy_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadResponse) ProtoMessage() {}
+
+func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_policy_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadResponse.ProtoReflect.Descriptor instead.
+func (*ReloadResponse) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_policy_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ReloadResponse) GetActivation() *Activation {
+	if x != nil {
+		return x.Activation
+	}
+	return nil
+}
+
 // SimulateRequest carries a policy input as legal officers write it.
 type SimulateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -134,7 +336,7 @@ type SimulateRequest struct {
 
 func (x *SimulateRequest) Reset() {
 	*x = SimulateRequest{}
-	mi := &file_liaison_v1_policy_proto_msgTypes[2]
+	mi := &file_liaison_v1_policy_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -146,7 +348,7 @@ func (x *SimulateRequest) String() string {
 func (*SimulateRequest) ProtoMessage() {}
 
 func (x *SimulateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_policy_proto_msgTypes[2]
+	mi := &file_liaison_v1_policy_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -159,7 +361,7 @@ func (x *SimulateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SimulateRequest.ProtoReflect.Descriptor instead.
 func (*SimulateRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_policy_proto_rawDescGZIP(), []int{2}
+	return file_liaison_v1_policy_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SimulateRequest) GetInput() *structpb.Struct {
@@ -184,7 +386,7 @@ type SimulateResponse struct {
 
 func (x *SimulateResponse) Reset() {
 	*x = SimulateResponse{}
-	mi := &file_liaison_v1_policy_proto_msgTypes[3]
+	mi := &file_liaison_v1_policy_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -196,7 +398,7 @@ func (x *SimulateResponse) String() string {
 func (*SimulateResponse) ProtoMessage() {}
 
 func (x *SimulateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_policy_proto_msgTypes[3]
+	mi := &file_liaison_v1_policy_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -209,7 +411,7 @@ func (x *SimulateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SimulateResponse.ProtoReflect.Descriptor instead.
 func (*SimulateResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_policy_proto_rawDescGZIP(), []int{3}
+	return file_liaison_v1_policy_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SimulateResponse) GetDecision() *structpb.Struct {
@@ -239,20 +441,37 @@ const file_liaison_v1_policy_proto_rawDesc = "" +
 	"\n" +
 	"\x17liaison/v1/policy.proto\x12\n" +
 	"liaison.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x12\n" +
-	"\x10GetStatusRequest\"m\n" +
+	"\x10GetStatusRequest\"\xe3\x01\n" +
 	"\x11GetStatusResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\tR\brevision\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12$\n" +
-	"\rjurisdictions\x18\x03 \x03(\tR\rjurisdictions\"@\n" +
+	"\rjurisdictions\x18\x03 \x03(\tR\rjurisdictions\x12\x16\n" +
+	"\x06digest\x18\x04 \x01(\tR\x06digest\x12!\n" +
+	"\factivated_at\x18\x05 \x01(\tR\vactivatedAt\x129\n" +
+	"\flast_attempt\x18\x06 \x01(\v2\x16.liaison.v1.ActivationR\vlastAttempt\"\x92\x01\n" +
+	"\n" +
+	"Activation\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\tR\brevision\x12\x16\n" +
+	"\x06digest\x18\x02 \x01(\tR\x06digest\x12\x16\n" +
+	"\x06source\x18\x03 \x01(\tR\x06source\x12\x12\n" +
+	"\x04time\x18\x04 \x01(\tR\x04time\x12\x0e\n" +
+	"\x02ok\x18\x05 \x01(\bR\x02ok\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\"\x0f\n" +
+	"\rReloadRequest\"H\n" +
+	"\x0eReloadResponse\x126\n" +
+	"\n" +
+	"activation\x18\x01 \x01(\v2\x16.liaison.v1.ActivationR\n" +
+	"activation\"@\n" +
 	"\x0fSimulateRequest\x12-\n" +
 	"\x05input\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x05input\"\x85\x01\n" +
 	"\x10SimulateResponse\x123\n" +
 	"\bdecision\x18\x01 \x01(\v2\x17.google.protobuf.StructR\bdecision\x12 \n" +
 	"\vexplanation\x18\x02 \x03(\tR\vexplanation\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\tR\brevision2\x99\x01\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision2\xda\x01\n" +
 	"\x06Policy\x12H\n" +
 	"\tGetStatus\x12\x1c.liaison.v1.GetStatusRequest\x1a\x1d.liaison.v1.GetStatusResponse\x12E\n" +
-	"\bSimulate\x12\x1b.liaison.v1.SimulateRequest\x1a\x1c.liaison.v1.SimulateResponseB\xa5\x01\n" +
+	"\bSimulate\x12\x1b.liaison.v1.SimulateRequest\x1a\x1c.liaison.v1.SimulateResponse\x12?\n" +
+	"\x06Reload\x12\x19.liaison.v1.ReloadRequest\x1a\x1a.liaison.v1.ReloadResponseB\xa5\x01\n" +
 	"\x0ecom.liaison.v1B\vPolicyProtoP\x01Z=github.com/liaison-gateway/liaison/proto/liaison/v1;liaisonv1\xa2\x02\x03LXX\xaa\x02\n" +
 	"Liaison.V1\xca\x02\n" +
 	"Liaison\\V1\xe2\x02\x16Liaison\\V1\\GPBMetadata\xea\x02\vLiaison::V1b\x06proto3"
@@ -269,26 +488,33 @@ func file_liaison_v1_policy_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_policy_proto_rawDescData
 }
 
-var file_liaison_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_liaison_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_liaison_v1_policy_proto_goTypes = []any{
 	(*GetStatusRequest)(nil),  // 0: liaison.v1.GetStatusRequest
 	(*GetStatusResponse)(nil), // 1: liaison.v1.GetStatusResponse
-	(*SimulateRequest)(nil),   // 2: liaison.v1.SimulateRequest
-	(*SimulateResponse)(nil),  // 3: liaison.v1.SimulateResponse
-	(*structpb.Struct)(nil),   // 4: google.protobuf.Struct
+	(*Activation)(nil),        // 2: liaison.v1.Activation
+	(*ReloadRequest)(nil),     // 3: liaison.v1.ReloadRequest
+	(*ReloadResponse)(nil),    // 4: liaison.v1.ReloadResponse
+	(*SimulateRequest)(nil),   // 5: liaison.v1.SimulateRequest
+	(*SimulateResponse)(nil),  // 6: liaison.v1.SimulateResponse
+	(*structpb.Struct)(nil),   // 7: google.protobuf.Struct
 }
 var file_liaison_v1_policy_proto_depIdxs = []int32{
-	4, // 0: liaison.v1.SimulateRequest.input:type_name -> google.protobuf.Struct
-	4, // 1: liaison.v1.SimulateResponse.decision:type_name -> google.protobuf.Struct
-	0, // 2: liaison.v1.Policy.GetStatus:input_type -> liaison.v1.GetStatusRequest
-	2, // 3: liaison.v1.Policy.Simulate:input_type -> liaison.v1.SimulateRequest
-	1, // 4: liaison.v1.Policy.GetStatus:output_type -> liaison.v1.GetStatusResponse
-	3, // 5: liaison.v1.Policy.Simulate:output_type -> liaison.v1.SimulateResponse
-	4, // [4:6] is the sub-list for method output_type
-	2, // [2:4] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	2, // 0: liaison.v1.GetStatusResponse.last_attempt:type_name -> liaison.v1.Activation
+	2, // 1: liaison.v1.ReloadResponse.activation:type_name -> liaison.v1.Activation
+	7, // 2: liaison.v1.SimulateRequest.input:type_name -> google.protobuf.Struct
+	7, // 3: liaison.v1.SimulateResponse.decision:type_name -> google.protobuf.Struct
+	0, // 4: liaison.v1.Policy.GetStatus:input_type -> liaison.v1.GetStatusRequest
+	5, // 5: liaison.v1.Policy.Simulate:input_type -> liaison.v1.SimulateRequest
+	3, // 6: liaison.v1.Policy.Reload:input_type -> liaison.v1.ReloadRequest
+	1, // 7: liaison.v1.Policy.GetStatus:output_type -> liaison.v1.GetStatusResponse
+	6, // 8: liaison.v1.Policy.Simulate:output_type -> liaison.v1.SimulateResponse
+	4, // 9: liaison.v1.Policy.Reload:output_type -> liaison.v1.ReloadResponse
+	7, // [7:10] is the sub-list for method output_type
+	4, // [4:7] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_policy_proto_init() }
@@ -302,7 +528,7 @@ func file_liaison_v1_policy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_policy_proto_rawDesc), len(file_liaison_v1_policy_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

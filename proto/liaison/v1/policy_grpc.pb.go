@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Policy_GetStatus_FullMethodName = "/liaison.v1.Policy/GetStatus"
 	Policy_Simulate_FullMethodName  = "/liaison.v1.Policy/Simulate"
+	Policy_Reload_FullMethodName    = "/liaison.v1.Policy/Reload"
 )
 
 // PolicyClient is the client API for Policy service.
@@ -33,6 +34,11 @@ type PolicyClient interface {
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
 	// Simulate evaluates one policy input and explains the decision.
 	Simulate(ctx context.Context, in *SimulateRequest, opts ...grpc.CallOption) (*SimulateResponse, error)
+	// Reload reads the configured policy source again (a directory or a
+	// signed bundle) and activates it if it loads: compiled in strict mode,
+	// its own tests passed, the built-in samples decided. On any failure the
+	// active revision stays and the reason is returned.
+	Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error)
 }
 
 type policyClient struct {
@@ -63,6 +69,16 @@ func (c *policyClient) Simulate(ctx context.Context, in *SimulateRequest, opts .
 	return out, nil
 }
 
+func (c *policyClient) Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReloadResponse)
+	err := c.cc.Invoke(ctx, Policy_Reload_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PolicyServer is the server API for Policy service.
 // All implementations must embed UnimplementedPolicyServer
 // for forward compatibility.
@@ -73,6 +89,11 @@ type PolicyServer interface {
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
 	// Simulate evaluates one policy input and explains the decision.
 	Simulate(context.Context, *SimulateRequest) (*SimulateResponse, error)
+	// Reload reads the configured policy source again (a directory or a
+	// signed bundle) and activates it if it loads: compiled in strict mode,
+	// its own tests passed, the built-in samples decided. On any failure the
+	// active revision stays and the reason is returned.
+	Reload(context.Context, *ReloadRequest) (*ReloadResponse, error)
 	mustEmbedUnimplementedPolicyServer()
 }
 
@@ -88,6 +109,9 @@ func (UnimplementedPolicyServer) GetStatus(context.Context, *GetStatusRequest) (
 }
 func (UnimplementedPolicyServer) Simulate(context.Context, *SimulateRequest) (*SimulateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Simulate not implemented")
+}
+func (UnimplementedPolicyServer) Reload(context.Context, *ReloadRequest) (*ReloadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Reload not implemented")
 }
 func (UnimplementedPolicyServer) mustEmbedUnimplementedPolicyServer() {}
 func (UnimplementedPolicyServer) testEmbeddedByValue()                {}
@@ -146,6 +170,24 @@ func _Policy_Simulate_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Policy_Reload_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReloadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PolicyServer).Reload(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Policy_Reload_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PolicyServer).Reload(ctx, req.(*ReloadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Policy_ServiceDesc is the grpc.ServiceDesc for Policy service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -160,6 +202,10 @@ var Policy_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Simulate",
 			Handler:    _Policy_Simulate_Handler,
+		},
+		{
+			MethodName: "Reload",
+			Handler:    _Policy_Reload_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
