@@ -27,13 +27,13 @@ import (
 // Config configures a Server. The zero value is not usable: Policies,
 // Audit, Pseudonyms and Verifier are required.
 type Config struct {
-	Policies   *policies.Engine         // required: the initial policy
+	Policies *policies.Engine // required: the initial policy
 	// PolicySourceSpec is where Reload and WatchPolicy read candidates
 	// from. If zero, the embedded policies.
 	PolicySourceSpec policies.Source
-	Audit      *audit.Log               // required
-	Pseudonyms *pseudonym.Pseudonymizer // required
-	Verifier   *authn.Verifier          // required
+	Audit            *audit.Log               // required
+	Pseudonyms       *pseudonym.Pseudonymizer // required
+	Verifier         *authn.Verifier          // required
 	// Registry is the agencies and cases. If nil, empty until LoadTrust.
 	Registry *Registry
 	// ProviderTLS is the client TLS configuration the gateway uses to dial

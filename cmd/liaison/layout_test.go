@@ -19,9 +19,9 @@ func TestLayout(t *testing.T) {
 	}
 	const mod = "github.com/liaison-gateway/liaison"
 	leaves := map[string][]string{
-		mod + "/policies":       {"google.golang.org/grpc", "github.com/hashicorp/vault"},
-		mod + "/pseudonym":      {"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
-		mod + "/gateway/audit":  {"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
+		mod + "/policies":      {"google.golang.org/grpc", "github.com/hashicorp/vault"},
+		mod + "/pseudonym":     {"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
+		mod + "/gateway/audit": {"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
 		mod + "/gateway/authn": {"github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
 	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))

@@ -52,8 +52,8 @@ type gatewayOptions struct {
 	// the PEM public keys its signature must verify under.
 	PolicyBundle     string
 	PolicyBundleKeys []string
-	Audience      string
-	Logger        *slog.Logger
+	Audience         string
+	Logger           *slog.Logger
 	// KeyOptions selects the pseudonym key source (Vault or a local file)
 	// as the `liaison serve` flags set it. If nil, the local file Keys.
 	KeyOptions *keyOptions
@@ -222,9 +222,9 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	}
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once,
-		ProviderTLS:  &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
+		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySourceSpec: psrc,
-		Logger:       log,
+		Logger:           log,
 	})
 	if err != nil {
 		return nil, err
