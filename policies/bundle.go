@@ -304,3 +304,21 @@ func WriteBundle(w io.Writer, fsys fs.FS, key SigningKey) (digest string, err er
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// OpenBundle reads a signed OPA bundle from r, checks its signature with
+// keys as [LoadBundle] does, and returns its .rego files as a tree (for
+// [RunTests] or [Load]) and the bundle's digest. It does not load the tree.
+func OpenBundle(r io.Reader, keys ...PublicKey) (tree fs.FS, digest string, err error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxBundleBytes+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("policies: bundle: %v", err)
+	}
+	if len(b) > maxBundleBytes {
+		return nil, "", fmt.Errorf("policies: bundle: more than %d bytes", maxBundleBytes)
+	}
+	tree, err = openBundle(b, keys)
+	if err != nil {
+		return nil, "", err
+	}
+	return tree, digestOf(b), nil
+}

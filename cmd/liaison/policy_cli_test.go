@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/liaison-gateway/liaison/policies"
+)
+
+// policyCmd runs "liaison policy args..." and returns its output.
+func policyCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = runPolicy(t.Context(), args, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+// copyPolicyTree writes the embedded policy tree into dir, with the files
+// in edits replaced.
+func copyPolicyTree(t *testing.T, dir string, edits map[string]string) {
+	t.Helper()
+	err := fs.WalkDir(policies.Embedded(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(policies.Embedded(), p)
+		if err != nil {
+			return err
+		}
+		if e, ok := edits[p]; ok {
+			b = []byte(e)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// withoutNLPoliceFallback returns the edits of a deliberate candidate
+// change: the Dutch fallback no longer pseudonymises for the police, and
+// the tests that expected it are changed with it.
+func withoutNLPoliceFallback(t *testing.T) map[string]string {
+	t.Helper()
+	read := func(p string) string {
+		b, err := fs.ReadFile(policies.Embedded(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	replace := func(src, old, new string) string {
+		if !strings.Contains(src, old) {
+			t.Fatalf("the policy changed: %q not found", old)
+		}
+		return strings.Replace(src, old, new, 1)
+	}
+	cut := func(src, from, to, insert string) string {
+		i, j := strings.Index(src, from), strings.Index(src, to)
+		if i < 0 || j < i {
+			t.Fatalf("the policy changed: %q ... %q not found", from, to)
+		}
+		return src[:i] + insert + src[j:]
+	}
+	return map[string]string{
+		"nl/nl.rego": replace(read("nl/nl.rego"),
+			`"recipient_kinds": ["police", "probation", "local_authority"],`, `"recipient_kinds": ["probation", "local_authority"],`),
+		"nl/nl_test.rego": cut(read("nl/nl_test.rego"),
+			"test_outside_a_case_police_get_a_pseudonymised_assessment if {", "test_ngo_gets_nothing_of_a_risk_assessment if {",
+			"test_outside_a_case_police_get_nothing if {\n\tdecide(police_request).outcome == \"deny\"\n}\n\n"),
+		"eu/eu_test.rego": cut(read("eu/eu_test.rego"),
+			"test_a_pseudonymised_fallback_crosses_on_the_same_terms if {", "test_family_work_crosses_only_between_social_services if {", ""),
+	}
+}
+
+func TestPolicyHelp(t *testing.T) {
+	out, _, err := policyCmd(t, "-h")
+	if err != nil || !strings.Contains(out, "readiness") {
+		t.Errorf("policy -h = %q, %v", out, err)
+	}
+	for _, sub := range []string{"test", "simulate", "replay", "readiness", "bundle"} {
+		_, errOut, err := policyCmd(t, sub, "-h")
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut, "Usage: liaison policy "+sub) {
+			t.Errorf("policy %s -h = %v, %q", sub, err, errOut)
+		}
+	}
+	if _, _, err := policyCmd(t, "frobnicate"); err == nil {
+		t.Error("policy frobnicate succeeded")
+	}
+}
+
+func TestPolicyTestCommand(t *testing.T) {
+	out, _, err := policyCmd(t, "test", "-coverage")
+	if err != nil {
+		t.Fatalf("policy test: %v\n%s", err, out)
+	}
+	for _, want := range []string{"test_cleared_police_member_gets_the_case_plan: PASS", "PASS: ", "liaison/decision.rego", "total"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("policy test output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "_test.rego  ") {
+		t.Error("coverage lists test files")
+	}
+
+	dir := t.TempDir()
+	copyPolicyTree(t, dir, map[string]string{"nl/nl.rego": withoutNLPoliceFallback(t)["nl/nl.rego"]})
+	out, _, err = policyCmd(t, "test", "-policies", dir, "-run", "outside_a_case_police")
+	if err == nil || !strings.Contains(out, "test_outside_a_case_police_get_a_pseudonymised_assessment: FAIL") || !strings.Contains(err.Error(), "1 of 1 tests failed") {
+		t.Errorf("policy test on a changed pack without changed tests = %v\n%s", err, out)
+	}
+}
+
+func TestPolicySimulate(t *testing.T) {
+	golden := filepath.Join("..", "..", "policies", "testdata", "decisions", "dk_release_notice_to_police.golden")
+	out, _, err := policyCmd(t, "simulate", "-input", golden)
+	if err != nil {
+		t.Fatalf("simulate: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"outcome:          disclose", "legal basis:      dk.rpl.115.stk1.nr3", "valid until:      2027-12-15",
+		"decided at stage legal_basis", "basis dk.rpl.115.stk1.nr3: applies and was chosen",
+		"rests on unverified readings of the law", "matches the file's expected decision",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("simulate output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A bare input, as JSON.
+	var g struct {
+		Input policies.Input `json:"input"`
+	}
+	b, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	g.Input.Purpose = "criminal_investigation"
+	in := filepath.Join(t.TempDir(), "in.json")
+	b, _ = json.Marshal(g.Input)
+	if err := os.WriteFile(in, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = policyCmd(t, "simulate", "-input", in, "-format", "json")
+	var res struct {
+		Decision    policies.Decision `json:"decision"`
+		Stage       string            `json:"stage"`
+		Assumptions []string          `json:"assumptions"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &res) != nil || res.Decision.Outcome != "deny" || res.Stage != "prohibition" || res.Decision.Reasons[0].Code != "PURPOSE_PROHIBITED" {
+		t.Errorf("simulate -format json = %v, %+v\n%s", err, res, out)
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"action": "request", "requestor": {}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := policyCmd(t, "simulate", "-input", bad); err == nil || !strings.Contains(err.Error(), "does not follow the input contract") {
+		t.Errorf("simulate with a misspelt field = %v", err)
+	}
+}
+
+func TestPolicyBundleCommand(t *testing.T) {
+	dir := t.TempDir()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile, pubFile, bundle := filepath.Join(dir, "key.pem"), filepath.Join(dir, "pub.pem"), filepath.Join(dir, "policy.tar.gz")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tree := filepath.Join(dir, "tree")
+	copyPolicyTree(t, tree, nil)
+	out, _, err := policyCmd(t, "bundle", "-policies", tree, "-out", bundle, "-signing-key", keyFile, "-public-key-out", pubFile)
+	if err != nil || !strings.Contains(out, "digest   sha256:") {
+		t.Fatalf("policy bundle = %v\n%s", err, out)
+	}
+	// The bundle serves every command, with its key.
+	if out, _, err := policyCmd(t, "test", "-policies", bundle, "-verification-key", pubFile); err != nil || !strings.Contains(out, "bundle:"+bundle) {
+		t.Errorf("policy test on the bundle = %v\n%s", err, out)
+	}
+	if _, _, err := policyCmd(t, "readiness", "-jurisdiction", "NL", "-policies", bundle); err == nil || !strings.Contains(err.Error(), "-verification-key is required") {
+		t.Errorf("a bundle without a key = %v", err)
+	}
+	// A broken tree gives no bundle.
+	broken := filepath.Join(dir, "broken")
+	copyPolicyTree(t, broken, map[string]string{"be/be.rego": "package liaison.jurisdictions.be\n\ncode := \n"})
+	if _, _, err := policyCmd(t, "bundle", "-policies", broken, "-out", filepath.Join(dir, "broken.tar.gz"), "-signing-key", keyFile); err == nil || !strings.Contains(err.Error(), "no bundle was written") {
+		t.Errorf("policy bundle of a broken tree = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "broken.tar.gz")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a bundle of the broken tree was written: %v", err)
+	}
+}

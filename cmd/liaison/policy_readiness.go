@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+func runPolicyReadiness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := newPolicyFlags("readiness", "-jurisdiction XX [-policies DIR] [-format text|json|markdown]",
+		`Answers the police checklist for one jurisdiction from the policy, by
+deciding representative exchanges about a convicted person before and after
+release:
+
+  1. How and when are the local authority and the police informed of a release?
+  2. Who does the risk assessment, and will the local police get it?
+  3. What is the role of the police in exit programmes and reintegration?
+  4. Who is in contact with the family?
+  5. How do the police, probation and the local authority co-operate?
+
+Each answer names the legal basis or the reasons, and is marked [An] where it
+rests on an unverified reading of the law (listed at the end). The "who"
+comes from the pack's practice description, which is not law.`, stderr)
+	jurisdiction := fl.String("jurisdiction", "", "jurisdiction `code`, e.g. DK, NL, BE, FR, DE-BY, DE-NI")
+	format := fl.String("format", "text", "output `format`: text, json or markdown")
+	var t treeFlags
+	t.register(fl, "the policy to ask")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if *jurisdiction == "" {
+		fl.Usage()
+		return errors.New("policy readiness: -jurisdiction is required")
+	}
+	switch *format {
+	case "text", "json", "markdown":
+	default:
+		return fmt.Errorf("policy readiness: -format %q: want text, json or markdown", *format)
+	}
+	eng, err := t.load(ctx)
+	if err != nil {
+		return fmt.Errorf("policy readiness: %v", err)
+	}
+	r, err := eng.Readiness(ctx, strings.ToUpper(*jurisdiction))
+	if err != nil {
+		return fmt.Errorf("policy readiness: %v", err)
+	}
+	switch *format {
+	case "json":
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, string(b))
+		return err
+	case "markdown":
+		return r.WriteMarkdown(stdout)
+	}
+	return r.WriteText(stdout)
+}

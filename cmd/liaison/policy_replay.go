@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/policies"
+)
+
+// replayPage is how many audit entries replay reads at a time.
+const replayPage = 500
+
+func runPolicyReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := newPolicyFlags("replay", "-candidate DIR [-since DURATION] [-audit-db DSN] [-active DIR] [-format text|json]",
+		`Re-decides the exchanges audited in the last DURATION under the candidate
+policy and reports the decisions that would flip (e.g. pseudonymise → deny)
+and the fields that would be newly disclosed or withdrawn, per recipient
+agency and legal basis. It needs no personal data: every audit entry
+records the policy input without identity. The candidate is loaded as the
+gateway would load it (strict compile, its own tests, the samples) first.
+
+By default the candidate is compared with the decisions as recorded. With
+-active, both the active policy and the candidate decide again and are
+compared, which isolates the candidate's change when the log spans several
+revisions. Entries that record no policy decision (audit reads,
+activations, refused credentials, failed exchanges) are skipped and counted.`, stderr)
+	candidate := fl.String("candidate", "", "candidate policy `directory` (or signed bundle, with -verification-key)")
+	since := fl.Duration("since", 30*24*time.Hour, "replay exchanges audited in this `duration` before now")
+	dsn := fl.String("audit-db", "liaison-audit.db", "audit log: a SQLite `file`, or a postgres:// URL")
+	active := fl.String("active", "", "compare with this policy `directory` decided again, instead of the recorded decisions")
+	format := fl.String("format", "text", "output `format`: text or json")
+	key := fl.String("verification-key", "", "public key `file` (PEM) for a candidate bundle")
+	keyID := fl.String("key-id", "liaison", "`id` of the verification key")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if *candidate == "" {
+		fl.Usage()
+		return errors.New("policy replay: -candidate is required")
+	}
+	if *format != "text" && *format != "json" {
+		return fmt.Errorf("policy replay: -format %q: want text or json", *format)
+	}
+	cand, err := (&treeFlags{dir: *candidate, key: *key, keyID: *keyID}).load(ctx)
+	if err != nil {
+		return fmt.Errorf("policy replay: the candidate does not load: %v", err)
+	}
+	var baseline *policies.Engine
+	if *active != "" {
+		if baseline, err = (&treeFlags{dir: *active, key: *key, keyID: *keyID}).load(ctx); err != nil {
+			return fmt.Errorf("policy replay: the active policy does not load: %v", err)
+		}
+	}
+	store, err := openStore(ctx, *dsn)
+	if err != nil {
+		return fmt.Errorf("policy replay: %v", err)
+	}
+	defer store.Close()
+	rep, err := replay(ctx, store, time.Now().Add(-*since), cand, baseline, stderr)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, string(b))
+		return err
+	}
+	return rep.WriteText(stdout)
+}
+
+// replay re-decides the entries of store from from on under candidate,
+// reporting progress to progress.
+func replay(ctx context.Context, store audit.Store, from time.Time, candidate, baseline *policies.Engine, progress io.Writer) (*policies.ReplayReport, error) {
+	r := policies.NewReplayer(candidate, baseline, gateway.PlanFields)
+	var start int64
+	read := 0
+	for {
+		recs, err := store.Query(ctx, audit.Filter{From: from, Start: start, Limit: replayPage})
+		if err != nil {
+			return nil, fmt.Errorf("policy replay: read the audit log: %v", err)
+		}
+		for _, rec := range recs {
+			if err := replayEntry(ctx, r, rec); err != nil {
+				return nil, err
+			}
+			start = rec.Index + 1
+		}
+		read += len(recs)
+		if len(recs) > 0 {
+			fmt.Fprintf(progress, "replay: %d audit entries read (up to index %d)\n", read, start-1)
+		}
+		if len(recs) < replayPage {
+			break
+		}
+	}
+	return r.Report(), nil
+}
+
+// replayEntry replays one audit entry, or counts why it cannot be.
+func replayEntry(ctx context.Context, r *policies.Replayer, rec audit.Record) error {
+	e := rec.Entry
+	in, ok := gateway.InputFromEntry(e)
+	if !ok {
+		r.Skip("without a policy decision")
+		return nil
+	}
+	switch e.Outcome {
+	case policies.OutcomeDisclose, policies.OutcomePseudonymise, policies.OutcomeHitOnly, policies.OutcomeDeny:
+	default:
+		r.Skip("with outcome " + e.Outcome)
+		return nil
+	}
+	recorded := policies.Decision{Outcome: e.Outcome}
+	if p := e.FieldPlan; p != nil {
+		recorded.Fields = policies.Fields{Keep: p.Keep, Generalise: p.Generalise, Pseudonymise: p.Pseudonymise, Precision: p.Precision}
+	}
+	basis := ""
+	if e.LegalBasis != nil {
+		basis = e.LegalBasis.ID
+	}
+	return r.Add(ctx, policies.Recorded{
+		Index: rec.Index, Input: in, Outcome: e.Outcome, LegalBasis: basis,
+		Fields: gateway.PlanFields(e.RecordType, recorded),
+	})
+}

@@ -1,0 +1,302 @@
+package policies
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// A Recorded is an audited decision, as replay needs it: the input the
+// policy decided on (attributes, never identity) and what it decided.
+type Recorded struct {
+	// Index is the entry's index in the audit log.
+	Index int64
+	Input Input
+	// Outcome and LegalBasis (an id, or empty) are what was decided.
+	Outcome    string
+	LegalBasis string
+	// Fields are the fields the decision let through, as the fields
+	// function given to [NewReplayer] names them.
+	Fields []string
+}
+
+// A Change is a decision that the candidate policy takes differently.
+type Change struct {
+	Index      int64  `json:"index"`
+	Time       string `json:"time"`
+	Action     string `json:"action"`
+	RecordType string `json:"record_type"`
+	Purpose    string `json:"purpose"`
+	Holder     Party  `json:"holder"`
+	Recipient  Party  `json:"recipient"`
+	// Before and After are the outcomes; Flipped is true when they differ.
+	Before      string `json:"before"`
+	After       string `json:"after"`
+	Flipped     bool   `json:"flipped"`
+	BeforeBasis string `json:"before_basis,omitempty"`
+	AfterBasis  string `json:"after_basis,omitempty"`
+	// NewlyDisclosed are fields the candidate lets through that were not
+	// let through before (or now pass in a more revealing form); Withdrawn
+	// the reverse.
+	NewlyDisclosed []string `json:"newly_disclosed,omitempty"`
+	Withdrawn      []string `json:"withdrawn,omitempty"`
+	// Reasons are the candidate's reason codes.
+	Reasons []string `json:"reasons"`
+}
+
+// A ReplayGroup sums up the changes for one recipient agency and legal
+// basis (the candidate's, or the one used before if the candidate has none).
+type ReplayGroup struct {
+	Recipient  string `json:"recipient"`
+	LegalBasis string `json:"legal_basis"`
+	// Flips counts outcome changes by "before→after".
+	Flips          map[string]int `json:"flips,omitempty"`
+	FieldChanges   int            `json:"field_changes"`
+	NewlyDisclosed []string       `json:"newly_disclosed,omitempty"`
+	Withdrawn      []string       `json:"withdrawn,omitempty"`
+	Indexes        []int64        `json:"indexes"`
+}
+
+// A ReplayReport is what a candidate policy would have changed.
+type ReplayReport struct {
+	// Candidate is the candidate's revision; Baseline is "recorded" when
+	// the candidate is compared with the audited decisions, else the
+	// revision of the policy it is compared with.
+	Candidate string `json:"candidate"`
+	Baseline  string `json:"baseline"`
+	Replayed  int    `json:"replayed"`
+	Unchanged int    `json:"unchanged"`
+	// Skipped counts entries that could not be replayed, by reason.
+	Skipped map[string]int `json:"skipped,omitempty"`
+	Changes []Change       `json:"changes"`
+	Groups  []ReplayGroup  `json:"groups"`
+}
+
+// Flips counts the changes whose outcome flipped.
+func (r *ReplayReport) Flips() int {
+	n := 0
+	for _, c := range r.Changes {
+		if c.Flipped {
+			n++
+		}
+	}
+	return n
+}
+
+// A Replayer re-decides recorded decisions under a candidate policy and
+// collects what changes. It needs no personal data. Use it from one
+// goroutine.
+type Replayer struct {
+	candidate, baseline *Engine
+	fields              func(recordType string, d Decision) []string
+	report              ReplayReport
+	groups              map[[2]string]*ReplayGroup
+}
+
+// NewReplayer returns a Replayer for candidate. If baseline is nil, the
+// candidate is compared with the recorded decisions; otherwise both are
+// decided again and compared (useful when the log spans several policy
+// revisions). fields lists the fields a decision lets through for a record
+// type; the gateway's schema-driven gateway.PlanFields is meant.
+func NewReplayer(candidate, baseline *Engine, fields func(recordType string, d Decision) []string) *Replayer {
+	r := &Replayer{candidate: candidate, baseline: baseline, fields: fields, groups: map[[2]string]*ReplayGroup{}}
+	r.report.Candidate = candidate.Revision()
+	r.report.Baseline = "recorded"
+	if baseline != nil {
+		r.report.Baseline = baseline.Revision()
+	}
+	r.report.Changes = []Change{}
+	return r
+}
+
+// Skip counts an entry that cannot be replayed, and why.
+func (r *Replayer) Skip(why string) {
+	if r.report.Skipped == nil {
+		r.report.Skipped = map[string]int{}
+	}
+	r.report.Skipped[why]++
+}
+
+// Add replays one recorded decision. A candidate that cannot decide is
+// taken to deny, as the gateway would (reason POLICY_ERROR). Add returns
+// an error only if ctx is done or the baseline policy cannot decide.
+func (r *Replayer) Add(ctx context.Context, rec Recorded) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	before := rec
+	if r.baseline != nil {
+		d, err := r.baseline.Decide(ctx, rec.Input)
+		if err != nil {
+			return fmt.Errorf("policies: replay: baseline cannot decide entry %d: %w", rec.Index, err)
+		}
+		before = r.recorded(rec, d)
+	}
+	d, err := r.candidate.Decide(ctx, rec.Input)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		d = Decision{Outcome: OutcomeDeny, Reasons: []Reason{{Code: "POLICY_ERROR", Message: err.Error()}}}
+	}
+	after := r.recorded(rec, d)
+	r.report.Replayed++
+	added, withdrawn := diff(after.Fields, before.Fields), diff(before.Fields, after.Fields)
+	if before.Outcome == after.Outcome && before.LegalBasis == after.LegalBasis && len(added)+len(withdrawn) == 0 {
+		r.report.Unchanged++
+		return nil
+	}
+	c := Change{
+		Index: rec.Index, Time: rec.Input.Time, Action: rec.Input.Action, RecordType: rec.Input.RecordType,
+		Purpose: rec.Input.Purpose, Holder: rec.Input.Holder, Recipient: rec.Input.Recipient,
+		Before: before.Outcome, After: after.Outcome, Flipped: before.Outcome != after.Outcome,
+		BeforeBasis: before.LegalBasis, AfterBasis: after.LegalBasis,
+		NewlyDisclosed: added, Withdrawn: withdrawn,
+	}
+	for _, rs := range d.Reasons {
+		c.Reasons = append(c.Reasons, rs.Code)
+	}
+	r.report.Changes = append(r.report.Changes, c)
+
+	basis := cmp.Or(c.AfterBasis, c.BeforeBasis, "(no legal basis)")
+	key := [2]string{c.Recipient.Agency, basis}
+	g := r.groups[key]
+	if g == nil {
+		g = &ReplayGroup{Recipient: key[0], LegalBasis: key[1]}
+		r.groups[key] = g
+	}
+	if c.Flipped {
+		if g.Flips == nil {
+			g.Flips = map[string]int{}
+		}
+		g.Flips[c.Before+"→"+c.After]++
+	} else {
+		g.FieldChanges++
+	}
+	g.NewlyDisclosed = union(g.NewlyDisclosed, added)
+	g.Withdrawn = union(g.Withdrawn, withdrawn)
+	g.Indexes = append(g.Indexes, c.Index)
+	return nil
+}
+
+// recorded turns a decision on rec's input into a Recorded.
+func (r *Replayer) recorded(rec Recorded, d Decision) Recorded {
+	out := Recorded{Index: rec.Index, Input: rec.Input, Outcome: d.Outcome}
+	if d.LegalBasis != nil {
+		out.LegalBasis = d.LegalBasis.ID
+	}
+	if r.fields != nil {
+		out.Fields = r.fields(rec.Input.RecordType, d)
+	}
+	return out
+}
+
+// Report returns the report so far, groups sorted by recipient and basis.
+func (r *Replayer) Report() *ReplayReport {
+	rep := r.report
+	rep.Groups = nil
+	for _, k := range slices.SortedFunc(maps.Keys(r.groups), func(a, b [2]string) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	}) {
+		rep.Groups = append(rep.Groups, *r.groups[k])
+	}
+	return &rep
+}
+
+// diff returns the elements of a not in b, sorted.
+func diff(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) && !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func union(a, b []string) []string {
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			a = append(a, x)
+		}
+	}
+	slices.Sort(a)
+	return a
+}
+
+// WriteText writes the report for a legal officer: a summary, the changes
+// by recipient agency and legal basis, then each change.
+func (r *ReplayReport) WriteText(w io.Writer) error {
+	ew := &errWriter{w: w}
+	baseline := "the recorded decisions"
+	if r.Baseline != "recorded" {
+		baseline = "policy " + r.Baseline
+	}
+	ew.printf("candidate %s against %s\n", r.Candidate, baseline)
+	ew.printf("%d decisions replayed: %d flip, %d change fields or legal basis only, %d unchanged\n",
+		r.Replayed, r.Flips(), len(r.Changes)-r.Flips(), r.Unchanged)
+	if len(r.Skipped) > 0 {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(r.Skipped)) {
+			parts = append(parts, fmt.Sprintf("%d %s", r.Skipped[k], k))
+		}
+		ew.printf("skipped: %s\n", strings.Join(parts, ", "))
+	}
+	if len(r.Changes) == 0 {
+		ew.printf("\nThe candidate decides every replayed exchange as before.\n")
+		return ew.err
+	}
+	ew.printf("\nBy recipient agency and legal basis:\n")
+	for _, g := range r.Groups {
+		var flips []string
+		for _, k := range slices.Sorted(maps.Keys(g.Flips)) {
+			flips = append(flips, fmt.Sprintf("%s ×%d", k, g.Flips[k]))
+		}
+		ew.printf("  %s, %s:", g.Recipient, g.LegalBasis)
+		if len(flips) > 0 {
+			ew.printf(" flips %s;", strings.Join(flips, ", "))
+		}
+		if g.FieldChanges > 0 {
+			ew.printf(" %d field changes;", g.FieldChanges)
+		}
+		ew.printf(" newly disclosed: %s; withdrawn: %s\n", listOrNone(g.NewlyDisclosed), listOrNone(g.Withdrawn))
+	}
+	ew.printf("\nChanges:\n")
+	for _, c := range r.Changes {
+		ew.printf("  #%d %s %s %s for %s: %s (%s) → %s (%s): %s → %s",
+			c.Index, c.Time, c.Action, strings.ReplaceAll(c.RecordType, "_", " "), strings.ReplaceAll(c.Purpose, "_", " "),
+			c.Holder.Agency, c.Holder.Jurisdiction, c.Recipient.Agency, c.Recipient.Jurisdiction,
+			withBasis(c.Before, c.BeforeBasis), withBasis(c.After, c.AfterBasis))
+		if len(c.Reasons) > 0 {
+			ew.printf(" [%s]", strings.Join(c.Reasons, ", "))
+		}
+		ew.printf("\n")
+		if len(c.NewlyDisclosed) > 0 {
+			ew.printf("      newly disclosed: %s\n", strings.Join(c.NewlyDisclosed, ", "))
+		}
+		if len(c.Withdrawn) > 0 {
+			ew.printf("      withdrawn: %s\n", strings.Join(c.Withdrawn, ", "))
+		}
+	}
+	return ew.err
+}
+
+func withBasis(outcome, basis string) string {
+	if basis == "" {
+		return outcome
+	}
+	return outcome + " under " + basis
+}
+
+func listOrNone(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
+}
