@@ -6,10 +6,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"io"
+	"math/big"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 	"sigs.k8s.io/yaml"
 
@@ -402,5 +406,68 @@ func TestRefusalFloodIsSummarised(t *testing.T) {
 	e := s.entry(t, n2-1)
 	if e.Detail["summary"] != "true" || e.Detail["suppressed"] != "195" || e.Requester.Agency != "dk-prison-east" {
 		t.Errorf("summary entry = %+v, want 195 suppressed refusals of dk-prison-east", e.Detail)
+	}
+}
+
+// A certificate revoked by a CRL is refused on its next call, also over a
+// TLS session resumed from before the revocation.
+func TestCRLRevocationReachesResumedSessions(t *testing.T) {
+	crlPath := filepath.Join(t.TempDir(), "agencies.crl")
+	var s *stack
+	writeCRL := func(serials ...*big.Int) {
+		var entries []x509.RevocationListEntry
+		for _, n := range serials {
+			entries = append(entries, x509.RevocationListEntry{SerialNumber: n, RevocationTime: time.Now()})
+		}
+		der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+			Number: big.NewInt(time.Now().UnixNano()), ThisUpdate: time.Now(), NextUpdate: time.Now().Add(time.Hour),
+			RevokedCertificateEntries: entries,
+		}, s.pki.CA.Cert, s.pki.CA.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(crlPath, der, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = startStack(t, stackOptions{crls: []string{crlPath}, beforeStart: func(st *stack) { s = st; writeCRL() }})
+	cert := agencyCert(t, s, dkPrison.agency)
+	leaf, _ := x509.ParseCertificate(cert[0].Certificate[0])
+	tok := s.sign(t, dkPrison.agency, nil)
+
+	resumed := false
+	cache := tls.NewLRUClientSessionCache(4)
+	dialResuming := func() *grpc.ClientConn {
+		c, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
+			MinVersion: tls.VersionTLS13, Certificates: cert, RootCAs: s.pki.CA.Pool(), ClientSessionCache: cache,
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				if cs.DidResume {
+					resumed = true
+				}
+				return nil
+			},
+		})), grpc.WithPerRPCCredentials(bearer(tok)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	first := dialResuming()
+	if err := call(t, first); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	writeCRL(leaf.SerialNumber)
+	eventually(t, "the CRL to be reloaded", func() bool {
+		err := call(t, dialResuming())
+		return status.Code(err) == codes.Unauthenticated
+	})
+	if !resumed {
+		t.Error("no connection resumed a TLS session: the test proves less than it says")
+	}
+	_, e := s.lastEntry(t)
+	if e.Reasons[0] != "CERTIFICATE_REVOKED" {
+		t.Errorf("entry reasons = %v, want CERTIFICATE_REVOKED", e.Reasons)
 	}
 }
