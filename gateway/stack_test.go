@@ -136,6 +136,12 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 	return s
 }
 
+// embeddedEngine loads the embedded policies once per test binary: loading
+// runs every Rego test of the tree, which the policies package covers.
+var embeddedEngine = sync.OnceValues(func() (*policies.Engine, error) {
+	return policies.Load(context.Background(), policies.Embedded())
+})
+
 // instance is one gateway process of a stack.
 type instance struct {
 	addr  string
@@ -162,7 +168,13 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	if o.policyDir != "" {
 		fsys, psrc = os.DirFS(o.policyDir), policies.DirSource(o.policyDir)
 	}
-	eng, err := policies.Load(ctx, fsys)
+	var eng *policies.Engine
+	var err error
+	if o.policy == nil && o.policyDir == "" {
+		eng, err = embeddedEngine()
+	} else {
+		eng, err = policies.Load(ctx, fsys)
+	}
 	if err != nil {
 		tb.Fatalf("policies.Load: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -19,8 +20,23 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/gateway/sample"
+	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
+
+// embeddedEngine returns the embedded policies, loaded once per test binary.
+func embeddedEngine(t *testing.T) *policies.Engine {
+	t.Helper()
+	e, err := loadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+var loadEmbedded = sync.OnceValues(func() (*policies.Engine, error) {
+	return policies.Load(context.Background(), policies.Embedded())
+})
 
 // auditStack is the demo's stack kept running for the auditor's commands.
 type auditStack struct {
@@ -55,7 +71,7 @@ func startAuditStackWith(t *testing.T, edit func(*gatewayOptions)) *auditStack {
 		TLSCert: d.pki.Path("gateway.pem"), TLSKey: d.pki.Path("gateway.key"), ClientCAs: []string{d.pki.Path("ca.pem")},
 		AuditDB: filepath.Join(dir, "audit.db"), AuditKey: filepath.Join(dir, "audit-signer.key"), AuditName: "test.liaison",
 		Keys: filepath.Join(dir, "keys.json"), Audience: "liaison",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Engine: embeddedEngine(t),
 	}}
 	edit(&s.opts)
 	s.restart(t)

@@ -260,7 +260,7 @@ func TestServeRotationEndToEnd(t *testing.T) {
 		Listen: "127.0.0.1:0", Registry: d.pki.Registry,
 		TLSCert: d.pki.Path("gateway.pem"), TLSKey: d.pki.Path("gateway.key"), ClientCAs: []string{d.pki.Path("ca.pem")},
 		AuditDB: filepath.Join(dir, "audit.db"), AuditKey: filepath.Join(dir, "audit-signer.key"), AuditName: "test.liaison",
-		Audience: "liaison", KeyOptions: ko, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Audience: "liaison", KeyOptions: ko, Engine: embeddedEngine(t), Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -48,6 +48,9 @@ type gatewayOptions struct {
 	AuditVaultKey string
 	Keys          string // pseudonym key file (created if absent); used when KeyOptions is nil
 	Policies      string // policy directory; empty means the embedded policies
+	// Engine, if set, is the policy already loaded from the source (tests
+	// share one: loading runs every Rego test of the tree).
+	Engine *policies.Engine
 	// PolicyBundle is a signed OPA bundle (.tar.gz) to load instead, with
 	// the PEM public keys its signature must verify under.
 	PolicyBundle     string
@@ -145,9 +148,11 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
-	eng, err := policies.LoadSource(ctx, psrc)
-	if err != nil {
-		return nil, fmt.Errorf("policies: %v", err)
+	eng := o.Engine
+	if eng == nil {
+		if eng, err = policies.LoadSource(ctx, psrc); err != nil {
+			return nil, fmt.Errorf("policies: %v", err)
+		}
 	}
 	log.InfoContext(ctx, "policy loaded", "policy_revision", eng.Revision(), "digest", eng.Digest(), "source", eng.Source())
 
