@@ -25,7 +25,11 @@ explain(inp) := x if {
 }
 
 test_fallback_explained_with_its_assumption if {
-	x := explain(request)
+	municipality := {"agency": "nl-municipality-rotterdam", "kind": "local_authority", "jurisdiction": "NL"}
+	x := explain(object.union(request, {
+		"requester": object.union(municipality, {"officer": {"id": "o", "roles": [], "clearance": "none"}}),
+		"recipient": municipality,
+	}))
 	x.stage == "fallback"
 	"fallback rule 0 (pseudonymise): applies and was chosen" in x.lines
 	some line in x.lines
