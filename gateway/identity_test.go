@@ -105,15 +105,15 @@ func editRegistry(t *testing.T, s *stack, edit func(*gateway.RegistryFile)) {
 	}
 }
 
-// eventually retries f for up to 5s until it returns true.
+// eventually retries f for up to 15s (a loaded CI machine) until it returns true.
 func eventually(t *testing.T, what string, f func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if f() {
 			return
 		}
 	}
-	t.Fatalf("%s: not within 5s", what)
+	t.Fatalf("%s: not within 15s", what)
 }
 
 func TestHostileCredentials(t *testing.T) {
