@@ -142,3 +142,20 @@ func TestPolicyHotReload(t *testing.T) {
 		t.Errorf("activation entries: %d ok, %d failed; want at least 1 and 2", ok, failed)
 	}
 }
+
+func TestReadinessRPC(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	lo := liaisonv1.NewPolicyClient(s.conn(t, officer{"dk-prison-east", "lo.holm", []string{"legal_officer"}, "confidential"}))
+	for _, j := range []string{"DK", "NL", "BE", "FR", "DE-BY", "DE-NI"} {
+		r, err := lo.GetReadiness(t.Context(), &liaisonv1.GetReadinessRequest{Jurisdiction: j})
+		if err != nil {
+			t.Fatalf("GetReadiness(%s): %v", j, err)
+		}
+		if !strings.Contains(r.GetMarkdown(), j) || len(r.GetReport().GetFields()) == 0 {
+			t.Errorf("GetReadiness(%s): markdown %d bytes, report %d fields", j, len(r.GetMarkdown()), len(r.GetReport().GetFields()))
+		}
+	}
+	if _, err := lo.GetReadiness(t.Context(), &liaisonv1.GetReadinessRequest{Jurisdiction: "XX"}); err == nil {
+		t.Error("a readiness report for a jurisdiction with no pack")
+	}
+}

@@ -115,3 +115,31 @@ func (s *Server) Simulate(ctx context.Context, req *liaisonv1.SimulateRequest) (
 	}
 	return &liaisonv1.SimulateResponse{Decision: out, Explanation: why, Revision: eng.Revision()}, nil
 }
+
+// GetReadiness answers the police checklist from the active policy.
+func (s *Server) GetReadiness(ctx context.Context, req *liaisonv1.GetReadinessRequest) (*liaisonv1.GetReadinessResponse, error) {
+	if _, err := s.requireRole(ctx, RoleLegalOfficer, RoleAuditor); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	if req.GetJurisdiction() == "" {
+		return nil, s.statusError(ctx, invalid("jurisdiction", "is required, e.g. DK"))
+	}
+	eng := s.policy.Current()
+	r, err := eng.Readiness(ctx, req.GetJurisdiction())
+	if err != nil {
+		return nil, s.statusError(ctx, invalid("jurisdiction", "has no readiness report: %v", err))
+	}
+	var md bytes.Buffer
+	if err := r.WriteMarkdown(&md); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	doc := &structpb.Struct{}
+	if err := protojson.Unmarshal(b, doc); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	return &liaisonv1.GetReadinessResponse{Markdown: md.String(), Report: doc, Revision: eng.Revision()}, nil
+}

@@ -435,6 +435,116 @@ func (x *SimulateResponse) GetRevision() string {
 	return ""
 }
 
+// GetReadinessRequest names a jurisdiction.
+type GetReadinessRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The jurisdiction code, e.g. "DK" or "DE-BY".
+	Jurisdiction  string `protobuf:"bytes,1,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReadinessRequest) Reset() {
+	*x = GetReadinessRequest{}
+	mi := &file_liaison_v1_policy_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReadinessRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReadinessRequest) ProtoMessage() {}
+
+func (x *GetReadinessRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_policy_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReadinessRequest.ProtoReflect.Descriptor instead.
+func (*GetReadinessRequest) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_policy_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetReadinessRequest) GetJurisdiction() string {
+	if x != nil {
+		return x.Jurisdiction
+	}
+	return ""
+}
+
+// GetReadinessResponse is the readiness report.
+type GetReadinessResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The report as Markdown, for people.
+	Markdown string `protobuf:"bytes,1,opt,name=markdown,proto3" json:"markdown,omitempty"`
+	// The report as a JSON document, for programs.
+	Report *structpb.Struct `protobuf:"bytes,2,opt,name=report,proto3" json:"report,omitempty"`
+	// The revision that answered.
+	Revision      string `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReadinessResponse) Reset() {
+	*x = GetReadinessResponse{}
+	mi := &file_liaison_v1_policy_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReadinessResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReadinessResponse) ProtoMessage() {}
+
+func (x *GetReadinessResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_policy_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReadinessResponse.ProtoReflect.Descriptor instead.
+func (*GetReadinessResponse) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_policy_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetReadinessResponse) GetMarkdown() string {
+	if x != nil {
+		return x.Markdown
+	}
+	return ""
+}
+
+func (x *GetReadinessResponse) GetReport() *structpb.Struct {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+func (x *GetReadinessResponse) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
 var File_liaison_v1_policy_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_policy_proto_rawDesc = "" +
@@ -467,11 +577,18 @@ const file_liaison_v1_policy_proto_rawDesc = "" +
 	"\x10SimulateResponse\x123\n" +
 	"\bdecision\x18\x01 \x01(\v2\x17.google.protobuf.StructR\bdecision\x12 \n" +
 	"\vexplanation\x18\x02 \x03(\tR\vexplanation\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\tR\brevision2\xda\x01\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision\"9\n" +
+	"\x13GetReadinessRequest\x12\"\n" +
+	"\fjurisdiction\x18\x01 \x01(\tR\fjurisdiction\"\x7f\n" +
+	"\x14GetReadinessResponse\x12\x1a\n" +
+	"\bmarkdown\x18\x01 \x01(\tR\bmarkdown\x12/\n" +
+	"\x06report\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06report\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision2\xad\x02\n" +
 	"\x06Policy\x12H\n" +
 	"\tGetStatus\x12\x1c.liaison.v1.GetStatusRequest\x1a\x1d.liaison.v1.GetStatusResponse\x12E\n" +
 	"\bSimulate\x12\x1b.liaison.v1.SimulateRequest\x1a\x1c.liaison.v1.SimulateResponse\x12?\n" +
-	"\x06Reload\x12\x19.liaison.v1.ReloadRequest\x1a\x1a.liaison.v1.ReloadResponseB\xa5\x01\n" +
+	"\x06Reload\x12\x19.liaison.v1.ReloadRequest\x1a\x1a.liaison.v1.ReloadResponse\x12Q\n" +
+	"\fGetReadiness\x12\x1f.liaison.v1.GetReadinessRequest\x1a .liaison.v1.GetReadinessResponseB\xa5\x01\n" +
 	"\x0ecom.liaison.v1B\vPolicyProtoP\x01Z=github.com/liaison-gateway/liaison/proto/liaison/v1;liaisonv1\xa2\x02\x03LXX\xaa\x02\n" +
 	"Liaison.V1\xca\x02\n" +
 	"Liaison\\V1\xe2\x02\x16Liaison\\V1\\GPBMetadata\xea\x02\vLiaison::V1b\x06proto3"
@@ -488,33 +605,38 @@ func file_liaison_v1_policy_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_policy_proto_rawDescData
 }
 
-var file_liaison_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_liaison_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_liaison_v1_policy_proto_goTypes = []any{
-	(*GetStatusRequest)(nil),  // 0: liaison.v1.GetStatusRequest
-	(*GetStatusResponse)(nil), // 1: liaison.v1.GetStatusResponse
-	(*Activation)(nil),        // 2: liaison.v1.Activation
-	(*ReloadRequest)(nil),     // 3: liaison.v1.ReloadRequest
-	(*ReloadResponse)(nil),    // 4: liaison.v1.ReloadResponse
-	(*SimulateRequest)(nil),   // 5: liaison.v1.SimulateRequest
-	(*SimulateResponse)(nil),  // 6: liaison.v1.SimulateResponse
-	(*structpb.Struct)(nil),   // 7: google.protobuf.Struct
+	(*GetStatusRequest)(nil),     // 0: liaison.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),    // 1: liaison.v1.GetStatusResponse
+	(*Activation)(nil),           // 2: liaison.v1.Activation
+	(*ReloadRequest)(nil),        // 3: liaison.v1.ReloadRequest
+	(*ReloadResponse)(nil),       // 4: liaison.v1.ReloadResponse
+	(*SimulateRequest)(nil),      // 5: liaison.v1.SimulateRequest
+	(*SimulateResponse)(nil),     // 6: liaison.v1.SimulateResponse
+	(*GetReadinessRequest)(nil),  // 7: liaison.v1.GetReadinessRequest
+	(*GetReadinessResponse)(nil), // 8: liaison.v1.GetReadinessResponse
+	(*structpb.Struct)(nil),      // 9: google.protobuf.Struct
 }
 var file_liaison_v1_policy_proto_depIdxs = []int32{
 	2, // 0: liaison.v1.GetStatusResponse.last_attempt:type_name -> liaison.v1.Activation
 	2, // 1: liaison.v1.ReloadResponse.activation:type_name -> liaison.v1.Activation
-	7, // 2: liaison.v1.SimulateRequest.input:type_name -> google.protobuf.Struct
-	7, // 3: liaison.v1.SimulateResponse.decision:type_name -> google.protobuf.Struct
-	0, // 4: liaison.v1.Policy.GetStatus:input_type -> liaison.v1.GetStatusRequest
-	5, // 5: liaison.v1.Policy.Simulate:input_type -> liaison.v1.SimulateRequest
-	3, // 6: liaison.v1.Policy.Reload:input_type -> liaison.v1.ReloadRequest
-	1, // 7: liaison.v1.Policy.GetStatus:output_type -> liaison.v1.GetStatusResponse
-	6, // 8: liaison.v1.Policy.Simulate:output_type -> liaison.v1.SimulateResponse
-	4, // 9: liaison.v1.Policy.Reload:output_type -> liaison.v1.ReloadResponse
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	9, // 2: liaison.v1.SimulateRequest.input:type_name -> google.protobuf.Struct
+	9, // 3: liaison.v1.SimulateResponse.decision:type_name -> google.protobuf.Struct
+	9, // 4: liaison.v1.GetReadinessResponse.report:type_name -> google.protobuf.Struct
+	0, // 5: liaison.v1.Policy.GetStatus:input_type -> liaison.v1.GetStatusRequest
+	5, // 6: liaison.v1.Policy.Simulate:input_type -> liaison.v1.SimulateRequest
+	3, // 7: liaison.v1.Policy.Reload:input_type -> liaison.v1.ReloadRequest
+	7, // 8: liaison.v1.Policy.GetReadiness:input_type -> liaison.v1.GetReadinessRequest
+	1, // 9: liaison.v1.Policy.GetStatus:output_type -> liaison.v1.GetStatusResponse
+	6, // 10: liaison.v1.Policy.Simulate:output_type -> liaison.v1.SimulateResponse
+	4, // 11: liaison.v1.Policy.Reload:output_type -> liaison.v1.ReloadResponse
+	8, // 12: liaison.v1.Policy.GetReadiness:output_type -> liaison.v1.GetReadinessResponse
+	9, // [9:13] is the sub-list for method output_type
+	5, // [5:9] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_policy_proto_init() }
@@ -528,7 +650,7 @@ func file_liaison_v1_policy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_policy_proto_rawDesc), len(file_liaison_v1_policy_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Policy_GetStatus_FullMethodName = "/liaison.v1.Policy/GetStatus"
-	Policy_Simulate_FullMethodName  = "/liaison.v1.Policy/Simulate"
-	Policy_Reload_FullMethodName    = "/liaison.v1.Policy/Reload"
+	Policy_GetStatus_FullMethodName    = "/liaison.v1.Policy/GetStatus"
+	Policy_Simulate_FullMethodName     = "/liaison.v1.Policy/Simulate"
+	Policy_Reload_FullMethodName       = "/liaison.v1.Policy/Reload"
+	Policy_GetReadiness_FullMethodName = "/liaison.v1.Policy/GetReadiness"
 )
 
 // PolicyClient is the client API for Policy service.
@@ -39,6 +40,9 @@ type PolicyClient interface {
 	// its own tests passed, the built-in samples decided. On any failure the
 	// active revision stays and the reason is returned.
 	Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error)
+	// GetReadiness answers the police checklist for one jurisdiction from the
+	// active policy, marking each answer that rests on an assumption.
+	GetReadiness(ctx context.Context, in *GetReadinessRequest, opts ...grpc.CallOption) (*GetReadinessResponse, error)
 }
 
 type policyClient struct {
@@ -79,6 +83,16 @@ func (c *policyClient) Reload(ctx context.Context, in *ReloadRequest, opts ...gr
 	return out, nil
 }
 
+func (c *policyClient) GetReadiness(ctx context.Context, in *GetReadinessRequest, opts ...grpc.CallOption) (*GetReadinessResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReadinessResponse)
+	err := c.cc.Invoke(ctx, Policy_GetReadiness_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PolicyServer is the server API for Policy service.
 // All implementations must embed UnimplementedPolicyServer
 // for forward compatibility.
@@ -94,6 +108,9 @@ type PolicyServer interface {
 	// its own tests passed, the built-in samples decided. On any failure the
 	// active revision stays and the reason is returned.
 	Reload(context.Context, *ReloadRequest) (*ReloadResponse, error)
+	// GetReadiness answers the police checklist for one jurisdiction from the
+	// active policy, marking each answer that rests on an assumption.
+	GetReadiness(context.Context, *GetReadinessRequest) (*GetReadinessResponse, error)
 	mustEmbedUnimplementedPolicyServer()
 }
 
@@ -112,6 +129,9 @@ func (UnimplementedPolicyServer) Simulate(context.Context, *SimulateRequest) (*S
 }
 func (UnimplementedPolicyServer) Reload(context.Context, *ReloadRequest) (*ReloadResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Reload not implemented")
+}
+func (UnimplementedPolicyServer) GetReadiness(context.Context, *GetReadinessRequest) (*GetReadinessResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReadiness not implemented")
 }
 func (UnimplementedPolicyServer) mustEmbedUnimplementedPolicyServer() {}
 func (UnimplementedPolicyServer) testEmbeddedByValue()                {}
@@ -188,6 +208,24 @@ func _Policy_Reload_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Policy_GetReadiness_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReadinessRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PolicyServer).GetReadiness(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Policy_GetReadiness_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PolicyServer).GetReadiness(ctx, req.(*GetReadinessRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Policy_ServiceDesc is the grpc.ServiceDesc for Policy service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -206,6 +244,10 @@ var Policy_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Reload",
 			Handler:    _Policy_Reload_Handler,
+		},
+		{
+			MethodName: "GetReadiness",
+			Handler:    _Policy_GetReadiness_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
