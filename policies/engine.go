@@ -244,7 +244,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 	if err := decode(v, &d); err != nil {
 		return Decision{}, err
 	}
-	if err := d.validate(); err != nil {
+	if err := d.validateFor(in); err != nil {
 		return Decision{}, err
 	}
 	return d, nil
@@ -307,7 +307,7 @@ func (e *Engine) Explanation(ctx context.Context, in Input) (Explanation, error)
 	if x.Decision == nil {
 		return Explanation{}, fmt.Errorf("%w: data.liaison.explain has no decision", ErrMalformed)
 	}
-	if err := x.Decision.validate(); err != nil {
+	if err := x.Decision.validateFor(in); err != nil {
 		return Explanation{}, err
 	}
 	return Explanation{Decision: *x.Decision, Stage: x.Stage, Lines: x.Lines, Assumptions: x.Assumptions}, nil

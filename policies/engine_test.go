@@ -216,6 +216,41 @@ func TestDecideErrors(t *testing.T) {
 
 func isMalformed(err error) bool { return errors.Is(err, ErrMalformed) }
 
+// TestDecideChecksApproval: a re-identification that may proceed names
+// valid approvers, and nothing else has approvers.
+func TestDecideChecksApproval(t *testing.T) {
+	const disclose = `{"outcome": "disclose", "legal_basis": {"id": "x", "citation": "x"}, "pseudonym_domain": "a/b",
+		"fields": {"keep": ["Person.subject_id"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]`
+	for _, tt := range []struct {
+		name, action, decision string
+		ok                     bool
+	}{
+		{"reidentify_with_approval", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"}}`, true},
+		{"reidentify_without_approval", "reidentify", disclose + `}`, false},
+		{"disclose_without_approval", "disclose", disclose + `}`, true},
+		{"zero_quorum", "reidentify", disclose + `, "approval": {"quorum": 0, "roles": ["legal_officer"], "expires_after": "72h"}}`, false},
+		{"no_roles", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": [], "expires_after": "72h"}}`, false},
+		{"empty_agency", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "agencies": [""], "expires_after": "72h"}}`, false},
+		{"bad_duration", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "expires_after": "3 days"}}`, false},
+		{"negative_duration", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "expires_after": "-1h"}}`, false},
+		{"approval_on_a_denial", "reidentify", `{"outcome": "deny", "fields": {"keep": [], "generalise": [], "pseudonymise": []}, "conditions": [],
+			"reasons": [{"code": "NO", "message": "no"}], "approval": {"quorum": 2, "roles": ["r"], "expires_after": "1h"}}`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := Load(t.Context(), denyAll(tt.decision))
+			if err != nil {
+				t.Fatalf("Load() error: %v", err)
+			}
+			in := sampleDKRelease("family_support")
+			in.Action = tt.action
+			d, err := e.Decide(t.Context(), in)
+			if tt.ok && err != nil || !tt.ok && !isMalformed(err) {
+				t.Errorf("Decide() = %+v, %v; want ok=%v", d, err, tt.ok)
+			}
+		})
+	}
+}
+
 func TestExplain(t *testing.T) {
 	e := loadEmbedded(t)
 	d, lines, err := e.Explain(t.Context(), sampleDKRelease("risk_management"))

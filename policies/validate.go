@@ -3,6 +3,7 @@ package policies
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -71,6 +72,20 @@ func (d *Decision) validate() error {
 			return bad("condition %q is not an UPPER_SNAKE code", c)
 		}
 	}
+	if a := d.Approval; a != nil {
+		if d.Outcome != OutcomeDisclose {
+			return bad("approval with outcome %s: only a re-identification that may proceed (disclose) has approvers", d.Outcome)
+		}
+		if a.Quorum < 1 || len(a.Roles) == 0 {
+			return bad("approval needs a quorum of at least 1 and at least one role")
+		}
+		if slices.Contains(a.Roles, "") || slices.Contains(a.Agencies, "") {
+			return bad("approval names an empty role or agency")
+		}
+		if w, err := time.ParseDuration(a.ExpiresAfter); err != nil || w <= 0 {
+			return bad("approval.expires_after %q is not a positive duration such as 72h", a.ExpiresAfter)
+		}
+	}
 	if len(d.Reasons) == 0 {
 		return bad("no reasons")
 	}
@@ -78,6 +93,18 @@ func (d *Decision) validate() error {
 		if !codeRE.MatchString(r.Code) || r.Message == "" {
 			return bad("reason %+v needs an UPPER_SNAKE code and a message", r)
 		}
+	}
+	return nil
+}
+
+// validateFor checks d as the answer to in: a re-identification that may
+// proceed must say who approves it (the contract of [Decision.Approval]).
+func (d *Decision) validateFor(in Input) error {
+	if err := d.validate(); err != nil {
+		return err
+	}
+	if in.Action == "reidentify" && d.Outcome == OutcomeDisclose && d.Approval == nil {
+		return fmt.Errorf("%w: a reidentify decision with outcome disclose needs an approval", ErrMalformed)
 	}
 	return nil
 }

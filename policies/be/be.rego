@@ -36,14 +36,17 @@ prohibitions := []
 # bases are the legal bases, keyed by id. The LIVC-R bases are bound to a
 # case (the cell's case consultation on one person: requester, holder and
 # recipient must all be members) and require a police officer acting in
-# the cell to hold a security clearance of at least "secret".
+# the cell to hold a security clearance of at least "secret". Translating a
+# pseudonym into the cell's case rests on the LIVC-R law; re-identifying
+# one on the LIVC-R law within the case, or on the common database for
+# risk management among the services that feed it.
 # Values are literals on purpose: a pack that only holds constants costs
 # nothing to evaluate.
 bases := {
 	"be.livcr.2018": {
 		"title": "Case consultation in the local integrated security cell (LIVC-R / CSIL-R), among its members only, under shared professional secrecy",
 		"citation": "Wet van 30 juli 2018 (LIVC-R) / Loi du 30 juillet 2018 (CSIL-R), with art. 458ter Strafwetboek / Code pénal",
-		"actions": ["disclose", "request", "notify", "match", "reidentify"],
+		"actions": ["disclose", "request", "notify", "match"],
 		"holder_kinds": ["police", "local_authority", "social_services", "probation"],
 		"recipient_kinds": ["police", "local_authority", "social_services", "probation"],
 		"record_types": ["release_notice", "probation_measures", "exit_programme_status", "family_contact", "case_plan"],
@@ -100,6 +103,33 @@ bases := {
 		"conditions": ["BE_ART458TER_CONSULTATION_SECRECY", "CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
 		"assumption": "Read from secondary sources: organisations bound by professional secrecy may be invited into the cell's case consultation. An NGO gets no criminal-offence record types, no sensitive data and no free text (GDPR Art. 9 and 10, data minimisation).",
 	},
+	"be.livcr.2018.translate": {
+		"title": "A member of the LIVC-R case links its own pseudonym of a person to the pseudonym of the cell's case about that person",
+		"citation": "Wet van 30 juli 2018 (LIVC-R) / Loi du 30 juillet 2018 (CSIL-R), with art. 458ter Strafwetboek / Code pénal",
+		"actions": ["translate"],
+		"requester_kinds": ["police", "local_authority", "social_services", "probation", "ngo"],
+		"purposes": ["maw_case_management", "resocialisation", "family_support"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"min_clearance": "secret",
+		"min_clearance_kinds": ["police"],
+		"conditions": ["BE_ART458TER_CONSULTATION_SECRECY", "CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "Read from secondary sources, not from the Belgian Official Journal. A Liaison reading: the cell's members share about the person of the case under shared professional secrecy, so a member (an organisation the mayor invited included) may link its pseudonym of that person to the case; the police member needs a clearance of at least 'secret', as for the case itself. The translation gives a pseudonym, never an identity.",
+	},
+	"be.livcr.2018.reidentify": {
+		"title": "The police or justice-house member of the LIVC-R case has a pseudonym re-identified for the case, under the dual control of legal officers of other members of the cell",
+		"citation": "Wet van 30 juli 2018 (LIVC-R) / Loi du 30 juillet 2018 (CSIL-R), with art. 458ter Strafwetboek / Code pénal",
+		"actions": ["reidentify"],
+		"requester_kinds": ["police", "probation"],
+		"purposes": ["maw_case_management"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"min_clearance": "secret",
+		"min_clearance_kinds": ["police"],
+		"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h", "case_members_only": true},
+		"conditions": ["BE_ART458TER_CONSULTATION_SECRECY", "CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "Read from secondary sources, not from the Belgian Official Journal. A Liaison reading: within the cell's case the members know the person, so the police member (cleared to at least 'secret') or the justice house may have a pseudonym re-identified for the case. The approvers must be legal officers of other members of the cell; that an approver acting for the police holds a clearance of at least 'secret' cannot be expressed in the approval rule and must be checked by the agencies that grant the legal_officer role. Social services, the local authority and NGOs do not re-identify; dual control is a Liaison safeguard, not in the law.",
+	},
 	"be.wpa.44_11_3ter": {
 		"title": "The common database on foreign and homegrown terrorist fighters, hate propagandists and convicted terrorists, shared among the services that feed it",
 		"citation": "Wet op het politieambt / Loi sur la fonction de police, art. 44/2 § 2 and 44/11/3bis to 44/11/3ter (common database, law of 27 April 2016)",
@@ -118,6 +148,18 @@ bases := {
 		},
 		"conditions": ["BE_COMMON_DATABASE_NEED_TO_KNOW", "NO_ONWARD_DISCLOSURE"],
 		"assumption": "Article numbers and the services with direct access (police, State Security, General Intelligence and Security Service, OCAM, the prison administration; the justice houses read as 'probation') from secondary sources; the Royal Decree of 21 July 2016 on the common database was not checked. That the subject is registered in the database is a condition Liaison cannot check; the holder must.",
+	},
+	"be.wpa.44_11_3ter.reidentify": {
+		"title": "A service that feeds the common database (police, intelligence, prison, justice house) has a pseudonym re-identified for risk management, under the dual control of legal officers of other services",
+		"citation": "Wet op het politieambt / Loi sur la fonction de police, art. 44/2 § 2 and 44/11/3bis to 44/11/3ter (common database, law of 27 April 2016)",
+		"actions": ["reidentify"],
+		"requester_kinds": ["police", "intelligence", "prison", "probation"],
+		"purposes": ["risk_management"],
+		"validity": {"type": "none"},
+		"requires_case": false,
+		"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"},
+		"conditions": ["BE_COMMON_DATABASE_NEED_TO_KNOW", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "Article numbers and the services with direct access from secondary sources; the Royal Decree of 21 July 2016 was not checked. A Liaison reading: the services that feed the common database share identities for risk management, so they may have a pseudonym re-identified for it. The gateway does not know the person behind a pseudonym, so that the person is registered in the database (a convicted person or suspect) is not checked here: the approving legal officers must check it. Approvers' security clearance cannot be expressed in the approval rule; the agencies that grant the legal_officer role must see to it. Dual control is a Liaison safeguard, not in the law.",
 	},
 	"be.wpa.44_11_3quater": {
 		"title": "The mayor is informed, on a need-to-know basis, of a registered person released into the municipality, for the local follow-up",

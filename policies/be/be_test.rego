@@ -184,11 +184,86 @@ test_outside_the_cell_members_learn_only_whether_another_holds_something if {
 test_every_livcr_basis_is_case_bound_and_asks_secret_of_the_police if {
 	bases := data.liaison.jurisdictions.be.bases
 	livcr := {id | some id, _ in bases; startswith(id, "be.livcr.")}
-	count(livcr) == 3
+	count(livcr) == 5
 	every id in livcr {
 		bases[id].requires_case == true
 		bases[id].min_clearance == "secret"
 		bases[id].min_clearance_kinds == ["police"]
 		"BE_ART458TER_CONSULTATION_SECRECY" in bases[id].conditions
 	}
+}
+
+# --- translate and reidentify -------------------------------------------------
+# The input the gateway builds for a pseudonym: no record type, no subject
+# attributes (it does not know them), holder and recipient the requester.
+
+pseudonym_input(action, agency, clearance, purpose, c) := {
+	"action": action,
+	"time": "2026-11-26T10:00:00.000000000Z",
+	"requester": object.union(agency, {"officer": {"id": "legal-7", "roles": ["case_officer"], "clearance": clearance}}),
+	"holder": agency,
+	"recipient": agency,
+	"subject": {"category": "", "in_custody": false, "release_date": "", "probation_until": "", "municipality": ""},
+	"record_type": "",
+	"purpose": purpose,
+	"claimed_legal_basis": "",
+	"case": c,
+	"justification": "test",
+}
+
+dual_control := {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"}
+
+test_livcr_member_translates_into_the_cell_case if {
+	every who in [[police, "secret"], [ocmw, "none"], [justice_house, "none"]] {
+		d := decide(pseudonym_input("translate", who[0], who[1], "maw_case_management", livcr_case))
+		d.outcome == "pseudonymise"
+		d.pseudonym_domain == "case/BE-LIVCR-ANT-0007"
+		d.legal_basis.id == "be.livcr.2018.translate"
+		d.conditions == ["BE_ART458TER_CONSULTATION_SECRECY", "CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"]
+	}
+}
+
+test_police_member_below_secret_does_not_translate if {
+	d := decide(pseudonym_input("translate", police, "confidential", "maw_case_management", livcr_case))
+	d.outcome == "deny"
+	codes(d) == ["CLEARANCE_TOO_LOW"]
+}
+
+test_police_member_reidentifies_in_the_cell_under_dual_control_of_members if {
+	d := decide(pseudonym_input("reidentify", police, "secret", "maw_case_management", livcr_case))
+	d.outcome == "disclose"
+	d.legal_basis.id == "be.livcr.2018.reidentify"
+	d.approval == object.union(dual_control, {"agencies": sort(livcr_case.members)})
+}
+
+test_police_member_below_secret_does_not_reidentify if {
+	d := decide(pseudonym_input("reidentify", police, "confidential", "maw_case_management", livcr_case))
+	d.outcome == "deny"
+	codes(d) == ["CLEARANCE_TOO_LOW"]
+}
+
+test_common_database_services_reidentify_for_risk_management if {
+	every who in [police, prison, justice_house, {"agency": "be-vsse", "kind": "intelligence", "jurisdiction": "BE"}] {
+		d := decide(pseudonym_input("reidentify", who, "confidential", "risk_management", null))
+		d.outcome == "disclose"
+		d.legal_basis.id == "be.wpa.44_11_3ter.reidentify"
+		d.approval == dual_control
+		d.conditions == ["BE_COMMON_DATABASE_NEED_TO_KNOW", "NO_ONWARD_DISCLOSURE"]
+	}
+}
+
+test_social_services_municipality_and_ngo_do_not_reidentify if {
+	every who in [ocmw, municipality, ngo] {
+		every purpose in ["risk_management", "maw_case_management"] {
+			d := decide(pseudonym_input("reidentify", who, "secret", purpose, livcr_case))
+			d.outcome == "deny"
+			codes(d) in {["NO_LEGAL_BASIS"], ["NOT_A_CASE_MEMBER"]}
+		}
+	}
+}
+
+test_no_reidentification_for_a_criminal_investigation if {
+	d := decide(pseudonym_input("reidentify", police, "top_secret", "criminal_investigation", null))
+	d.outcome == "deny"
+	codes(d) == ["NO_LEGAL_BASIS"]
 }

@@ -43,8 +43,11 @@ prohibitions := [
 	},
 ]
 
-# bases are the legal bases, keyed by id. Values are literals on purpose: a
-# pack that only holds constants costs nothing to evaluate.
+# bases are the legal bases, keyed by id. Translating a pseudonym into a
+# case's domain rests on the network's case management; re-identifying one
+# on it within a case, or on supervision of conduct for risk management.
+# Values are literals on purpose: a pack that only holds constants costs
+# nothing to evaluate.
 bases := {
 	"de_by.baystvollzg.release": {
 		"title": "The prison tells the police and the probation service of an upcoming release",
@@ -87,7 +90,7 @@ bases := {
 	"de_by.netzwerk": {
 		"title": "Case management of the Bavarian network for prevention and deradicalisation (Kompetenzzentrum für Deradikalisierung)",
 		"citation": "Bayerisches Netzwerk für Prävention und Deradikalisierung, case management of the Kompetenzzentrum für Deradikalisierung at the Bayerisches Landeskriminalamt; PAG and BayStVollzG transmission provisions",
-		"actions": ["disclose", "request", "notify", "match", "reidentify"],
+		"actions": ["disclose", "request", "notify", "match"],
 		"holder_kinds": ["police", "prison", "probation", "local_authority", "social_services"],
 		"recipient_kinds": ["police", "prison", "probation", "local_authority", "social_services"],
 		"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
@@ -120,6 +123,29 @@ bases := {
 		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
 		"assumption": "Read from secondary sources: exit counselling in Bavaria is done by an NGO under contract with the State; whether sharing rests on consent or on the contract was not checked. An NGO gets no criminal-offence record types, no sensitive data and no free text (GDPR Art. 9 and 10).",
 	},
+	"de_by.netzwerk.translate": {
+		"title": "A member of a case of the network's case management links its own pseudonym of a person to the case's pseudonym",
+		"citation": "Bayerisches Netzwerk für Prävention und Deradikalisierung, case management of the Kompetenzzentrum für Deradikalisierung at the Bayerisches Landeskriminalamt; PAG and BayStVollzG transmission provisions",
+		"actions": ["translate"],
+		"requester_kinds": ["police", "prison", "probation", "local_authority", "social_services", "ngo"],
+		"purposes": ["maw_case_management", "resocialisation"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "The network is an administrative arrangement, not a statute; each member relies on its own transmission provisions, read from secondary sources. A Liaison reading: members share about the person of a case, so a member (the exit-counselling NGO included) may link its pseudonym of that person to the case. The translation gives a pseudonym, never an identity.",
+	},
+	"de_by.netzwerk.reidentify": {
+		"title": "A police, prison or probation member of a network case has a pseudonym re-identified for the case, under the dual control of legal officers of other members of the case",
+		"citation": "Bayerisches Netzwerk für Prävention und Deradikalisierung, case management of the Kompetenzzentrum für Deradikalisierung at the Bayerisches Landeskriminalamt; PAG and BayStVollzG transmission provisions",
+		"actions": ["reidentify"],
+		"requester_kinds": ["police", "prison", "probation"],
+		"purposes": ["maw_case_management"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h", "case_members_only": true},
+		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "The network is an administrative arrangement, not a statute; each member relies on its own transmission provisions, read from secondary sources. A Liaison reading: members share identities for the case, so a member of the justice chain may have a pseudonym re-identified for it. Dual control is a Liaison safeguard, not in the law.",
+	},
 	"de_by.pag.family_work": {
 		"title": "Police family work (Munich): police officers in contact with the family of a radicalised person work with social services, the municipality and family counselling, for family support only",
 		"citation": "Bayerisches Polizeiaufgabengesetz (PAG) Art. 2 (prevention) with the transmission provisions to public and private bodies",
@@ -137,6 +163,18 @@ bases := {
 		},
 		"conditions": ["DE_BY_FAMILY_WORK_ONLY", "NO_ONWARD_DISCLOSURE"],
 		"assumption": "Police family work in Munich is described in RAN material; that PAG Art. 2 and the transmission provisions carry it, and that it needs no case, are Liaison readings. Criminal-offence record types are left out.",
+	},
+	"de_by.stgb.68a.reidentify": {
+		"title": "The probation service or the police have a pseudonym re-identified for risk management during supervision of conduct, under the dual control of legal officers of other agencies",
+		"citation": "StGB §§ 68a and 68b, StPO § 463a (Führungsaufsicht)",
+		"actions": ["reidentify"],
+		"requester_kinds": ["probation", "police"],
+		"purposes": ["risk_management"],
+		"validity": {"type": "none"},
+		"requires_case": false,
+		"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"},
+		"conditions": ["NO_ONWARD_DISCLOSURE"],
+		"assumption": "Federal law read from secondary sources. A Liaison reading: the supervision office, the probation service and the police share identities while supervision of conduct lasts, so they may have a pseudonym re-identified for risk management. The gateway does not know the person behind a pseudonym, so that they are under supervision of conduct is not checked here: the approving legal officers must check it. Dual control is a Liaison safeguard, not in the law.",
 	},
 	"de_by.pag.laender": {
 		"title": "Police forces of the Länder exchange information to avert danger",

@@ -128,3 +128,82 @@ test_lower_saxony_law_decides_on_lower_saxony_records if {
 	d.outcome == "deny"
 	contains(d.reasons[0].message, "Lower Saxony law")
 }
+
+# --- translate and reidentify -------------------------------------------------
+# The input the gateway builds for a pseudonym: no record type, no subject
+# attributes (it does not know them), holder and recipient the requester.
+
+pseudonym_input(action, agency, clearance, purpose, c) := {
+	"action": action,
+	"time": "2026-11-26T10:00:00.000000000Z",
+	"requester": object.union(agency, {"officer": {"id": "legal-7", "roles": ["case_officer"], "clearance": clearance}}),
+	"holder": agency,
+	"recipient": agency,
+	"subject": {"category": "", "in_custody": false, "release_date": "", "probation_until": "", "municipality": ""},
+	"record_type": "",
+	"purpose": purpose,
+	"claimed_legal_basis": "",
+	"case": c,
+	"justification": "test",
+}
+
+dual_control := {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"}
+
+network_case := {
+	"id": "DE-BY-KOMZ-0011",
+	"members": ["de-by-blka", "de-by-jva-stadelheim", "de-by-bewaehrungshilfe-muenchen", "de-by-jugendamt-muenchen", "de-by-beratung"],
+	"lead": "de-by-blka",
+}
+
+test_network_members_translate_into_the_case if {
+	every who in [lka, jugendamt, counselling] {
+		d := decide(pseudonym_input("translate", who, "none", "maw_case_management", network_case))
+		d.outcome == "pseudonymise"
+		d.pseudonym_domain == "case/DE-BY-KOMZ-0011"
+		d.legal_basis.id == "de_by.netzwerk.translate"
+	}
+}
+
+test_translate_not_for_family_work_or_investigation if {
+	every purpose in ["family_support", "criminal_investigation"] {
+		d := decide(pseudonym_input("translate", lka, "none", purpose, network_case))
+		d.outcome == "deny"
+		codes(d) == ["NO_LEGAL_BASIS"]
+	}
+}
+
+test_network_member_reidentifies_in_the_case if {
+	d := decide(pseudonym_input("reidentify", prison, "none", "maw_case_management", network_case))
+	d.outcome == "disclose"
+	d.legal_basis.id == "de_by.netzwerk.reidentify"
+	d.approval == object.union(dual_control, {"agencies": sort(network_case.members)})
+}
+
+test_supervision_of_conduct_reidentify_for_risk_management if {
+	every who in [probation, police] {
+		d := decide(pseudonym_input("reidentify", who, "none", "risk_management", null))
+		d.outcome == "disclose"
+		d.legal_basis.id == "de_by.stgb.68a.reidentify"
+		d.approval == dual_control
+	}
+}
+
+test_prison_reidentifies_for_risk_management_only_in_a_case if {
+	d := decide(pseudonym_input("reidentify", prison, "none", "risk_management", null))
+	d.outcome == "deny"
+	codes(d) == ["NO_LEGAL_BASIS"]
+}
+
+test_youth_welfare_and_counselling_do_not_reidentify if {
+	every who in [jugendamt, counselling] {
+		d := decide(pseudonym_input("reidentify", who, "none", "maw_case_management", network_case))
+		d.outcome == "deny"
+		codes(d) == ["NO_LEGAL_BASIS"]
+	}
+}
+
+test_family_work_prohibition_does_not_reach_pseudonyms if {
+	# the prohibition names family contact records; a pseudonym is no record
+	d := decide(pseudonym_input("reidentify", police, "none", "criminal_investigation", null))
+	codes(d) == ["NO_LEGAL_BASIS"]
+}

@@ -30,8 +30,11 @@ assumption := "The pack encodes the release notice, the case conference, supervi
 # prohibitions are refused whatever basis or fallback would otherwise apply.
 prohibitions := []
 
-# bases are the legal bases, keyed by id. Values are literals on purpose: a
-# pack that only holds constants costs nothing to evaluate.
+# bases are the legal bases, keyed by id. Translating a pseudonym into a
+# case's domain rests on the case conference; re-identifying one on it
+# within a case, or on supervision of conduct for risk management.
+# Values are literals on purpose: a pack that only holds constants costs
+# nothing to evaluate.
 bases := {
 	"de_ni.njvollzg.release": {
 		"title": "The prison involves the police and the supervision services from the moment a release date is known",
@@ -55,7 +58,7 @@ bases := {
 	"de_ni.fallkonferenz": {
 		"title": "Case conference (Fallkonferenz) of the agencies, which agrees an individual measure plan for the released person",
 		"citation": "Fallkonferenz for released extremist offenders (joint circular of the Lower Saxony Ministries of Justice and of the Interior); NJVollzG and NPOG transmission provisions",
-		"actions": ["disclose", "request", "notify", "match", "reidentify"],
+		"actions": ["disclose", "request", "notify", "match"],
 		"holder_kinds": ["police", "prison", "probation", "local_authority", "social_services"],
 		"recipient_kinds": ["police", "prison", "probation", "local_authority", "social_services"],
 		"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
@@ -88,6 +91,29 @@ bases := {
 		"conditions": ["CASE_PURPOSE_ONLY", "DE_NI_INDIVIDUAL_MEASURE_PLAN", "NO_ONWARD_DISCLOSURE"],
 		"assumption": "Read from secondary sources: exit counselling in Lower Saxony is done by NGOs under contract with the State, which take part in case conferences; whether that rests on consent or on the contract was not checked. An NGO gets no criminal-offence record types, no sensitive data and no free text (GDPR Art. 9 and 10).",
 	},
+	"de_ni.fallkonferenz.translate": {
+		"title": "A member of a case conference links its own pseudonym of a person to the case's pseudonym",
+		"citation": "Fallkonferenz for released extremist offenders (joint circular of the Lower Saxony Ministries of Justice and of the Interior); NJVollzG and NPOG transmission provisions",
+		"actions": ["translate"],
+		"requester_kinds": ["police", "prison", "probation", "local_authority", "social_services", "ngo"],
+		"purposes": ["maw_case_management", "resocialisation", "risk_management"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"conditions": ["CASE_PURPOSE_ONLY", "DE_NI_INDIVIDUAL_MEASURE_PLAN", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "The case conference is read from secondary sources (RAN, Lower Saxony Ministry of Justice); the circular and the transmission provisions were not checked. A Liaison reading: the conference's members share about its person, so a member (the exit-counselling NGO included) may link its pseudonym of that person to the case. The translation gives a pseudonym, never an identity.",
+	},
+	"de_ni.fallkonferenz.reidentify": {
+		"title": "A police, prison or probation member of a case conference has a pseudonym re-identified, under the dual control of legal officers of other members of the conference",
+		"citation": "Fallkonferenz for released extremist offenders (joint circular of the Lower Saxony Ministries of Justice and of the Interior); NJVollzG and NPOG transmission provisions",
+		"actions": ["reidentify"],
+		"requester_kinds": ["police", "prison", "probation"],
+		"purposes": ["risk_management", "maw_case_management"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h", "case_members_only": true},
+		"conditions": ["CASE_PURPOSE_ONLY", "DE_NI_INDIVIDUAL_MEASURE_PLAN", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "The case conference is read from secondary sources (RAN, Lower Saxony Ministry of Justice); the circular and the transmission provisions were not checked. A Liaison reading: the conference shares identities for the measure plan and for risk management, so a member of the justice chain may have a pseudonym re-identified for either. Dual control is a Liaison safeguard, not in the law.",
+	},
 	"de_ni.stgb.68a": {
 		"title": "Supervision of conduct (Führungsaufsicht): the supervision office, the probation service and the police co-operate while it lasts",
 		"citation": "StGB §§ 68a and 68b, StPO § 463a (Führungsaufsicht)",
@@ -106,6 +132,18 @@ bases := {
 		},
 		"conditions": ["NO_ONWARD_DISCLOSURE"],
 		"assumption": "Federal law read from secondary sources; probation_until stands for the end of the supervision of conduct. Police involvement through this basis ends when it ends.",
+	},
+	"de_ni.stgb.68a.reidentify": {
+		"title": "The probation service or the police have a pseudonym re-identified for risk management during supervision of conduct, under the dual control of legal officers of other agencies",
+		"citation": "StGB §§ 68a and 68b, StPO § 463a (Führungsaufsicht)",
+		"actions": ["reidentify"],
+		"requester_kinds": ["probation", "police"],
+		"purposes": ["risk_management"],
+		"validity": {"type": "none"},
+		"requires_case": false,
+		"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"},
+		"conditions": ["NO_ONWARD_DISCLOSURE"],
+		"assumption": "Federal law read from secondary sources. A Liaison reading: the supervision office, the probation service and the police share identities while supervision of conduct lasts, so they may have a pseudonym re-identified for risk management. The gateway does not know the person behind a pseudonym, so that they are under supervision of conduct is not checked here: the approving legal officers must check it. Dual control is a Liaison safeguard, not in the law.",
 	},
 	"de_ni.npog.laender": {
 		"title": "Police forces of the Länder exchange information to avert danger",

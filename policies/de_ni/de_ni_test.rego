@@ -147,3 +147,69 @@ test_statistics_are_pseudonymised if {
 	d.outcome == "pseudonymise"
 	codes(d) == ["PSEUDONYMISED_FOR_STATISTICS", "NO_LEGAL_BASIS"]
 }
+
+# --- translate and reidentify -------------------------------------------------
+# The input the gateway builds for a pseudonym: no record type, no subject
+# attributes (it does not know them), holder and recipient the requester.
+
+pseudonym_input(action, agency, clearance, purpose, c) := {
+	"action": action,
+	"time": "2026-11-26T10:00:00.000000000Z",
+	"requester": object.union(agency, {"officer": {"id": "legal-7", "roles": ["case_officer"], "clearance": clearance}}),
+	"holder": agency,
+	"recipient": agency,
+	"subject": {"category": "", "in_custody": false, "release_date": "", "probation_until": "", "municipality": ""},
+	"record_type": "",
+	"purpose": purpose,
+	"claimed_legal_basis": "",
+	"case": c,
+	"justification": "test",
+}
+
+dual_control := {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"}
+
+test_conference_members_translate_into_the_case if {
+	every who in [police, city, exit_ngo] {
+		d := decide(pseudonym_input("translate", who, "none", "maw_case_management", conference))
+		d.outcome == "pseudonymise"
+		d.pseudonym_domain == "case/DE-NI-FK-2027-004"
+		d.legal_basis.id == "de_ni.fallkonferenz.translate"
+		"DE_NI_INDIVIDUAL_MEASURE_PLAN" in d.conditions
+	}
+}
+
+test_translate_outside_the_conference_is_refused if {
+	codes(decide(pseudonym_input("translate", police, "none", "maw_case_management", null))) == ["CASE_REQUIRED"]
+	goettingen := {"agency": "de-ni-polizei-goettingen", "kind": "police", "jurisdiction": "DE-NI"}
+	codes(decide(pseudonym_input("translate", goettingen, "none", "maw_case_management", conference))) == ["NOT_A_CASE_MEMBER"]
+}
+
+test_conference_member_reidentifies_for_risk_management if {
+	every purpose in ["risk_management", "maw_case_management"] {
+		d := decide(pseudonym_input("reidentify", prison, "none", purpose, conference))
+		d.outcome == "disclose"
+		d.legal_basis.id == "de_ni.fallkonferenz.reidentify"
+		d.approval == object.union(dual_control, {"agencies": sort(conference.members)})
+	}
+}
+
+test_supervision_of_conduct_reidentify_without_a_conference if {
+	d := decide(pseudonym_input("reidentify", probation, "none", "risk_management", null))
+	d.outcome == "disclose"
+	d.legal_basis.id == "de_ni.stgb.68a.reidentify"
+	d.approval == dual_control
+}
+
+test_city_and_exit_ngo_do_not_reidentify if {
+	every who in [city, exit_ngo] {
+		d := decide(pseudonym_input("reidentify", who, "none", "risk_management", conference))
+		d.outcome == "deny"
+		codes(d) == ["NO_LEGAL_BASIS"]
+	}
+}
+
+test_no_reidentification_for_a_criminal_investigation if {
+	d := decide(pseudonym_input("reidentify", police, "none", "criminal_investigation", conference))
+	d.outcome == "deny"
+	codes(d) == ["NO_LEGAL_BASIS"]
+}

@@ -30,6 +30,8 @@ prohibitions := [
 
 # bases are the legal bases, keyed by id. Every § 115 basis carries the
 # stk. 2 condition: the recipient may not use the data to investigate.
+# Translating a pseudonym into a case's domain and re-identifying one rest
+# on KSP (nr. 3); the stk. 2 prohibition reaches them too.
 # Values are literals on purpose: a pack that only holds constants costs
 # nothing to evaluate.
 bases := {
@@ -72,7 +74,7 @@ bases := {
 	"dk.rpl.115.stk1.nr3": {
 		"title": "KSP cooperation (prison and probation service, social services and police) around a release",
 		"citation": "Retsplejeloven § 115, stk. 1, nr. 3 and stk. 2 (KSP)",
-		"actions": ["disclose", "request", "notify", "match", "reidentify"],
+		"actions": ["disclose", "request", "notify", "match"],
 		"holder_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
 		"recipient_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
 		"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
@@ -91,7 +93,7 @@ bases := {
 	"dk.rpl.115.stk1.nr3.supervision": {
 		"title": "KSP cooperation while the subject is under the supervision of the Prison and Probation Service",
 		"citation": "Retsplejeloven § 115, stk. 1, nr. 3 and stk. 2 (KSP)",
-		"actions": ["disclose", "request", "notify", "match", "reidentify"],
+		"actions": ["disclose", "request", "notify", "match"],
 		"holder_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
 		"recipient_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
 		"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
@@ -106,6 +108,29 @@ bases := {
 		},
 		"conditions": ["DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION", "NO_ONWARD_DISCLOSURE"],
 		"assumption": "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk. Reads KSP as also covering released persons while they remain under supervision (probation), from release; police involvement ends when probation ends.",
+	},
+	"dk.rpl.115.stk1.nr3.translate": {
+		"title": "A KSP partner links its own pseudonym of a person to the pseudonym of a KSP case about that person",
+		"citation": "Retsplejeloven § 115, stk. 1, nr. 3 and stk. 2 (KSP)",
+		"actions": ["translate"],
+		"requester_kinds": ["police", "prison", "probation", "social_services", "local_authority"],
+		"purposes": ["risk_management", "resocialisation", "maw_case_management", "family_support"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"conditions": ["DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk. A Liaison reading: KSP partners may share about a released person in full, so a partner may link its pseudonym of that person to the KSP case (input.case). The gateway does not know the person behind a pseudonym, so that KSP covers them (a convicted person, within the release window or under supervision) is not checked here; the partner must check it. The translation gives a pseudonym, never an identity.",
+	},
+	"dk.rpl.115.stk1.nr3.reidentify": {
+		"title": "The police, the prison or the probation service has a pseudonym re-identified for KSP risk management, under the dual control of legal officers of other agencies",
+		"citation": "Retsplejeloven § 115, stk. 1, nr. 3 and stk. 2 (KSP)",
+		"actions": ["reidentify"],
+		"requester_kinds": ["police", "prison", "probation"],
+		"purposes": ["risk_management"],
+		"validity": {"type": "none"},
+		"requires_case": false,
+		"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"},
+		"conditions": ["DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk. A Liaison reading: KSP lets the police and the Prison and Probation Service share identities for risk management around a release, so they may have a pseudonym re-identified for it. The gateway does not know the person behind a pseudonym, so that KSP covers them (a convicted person, within the release window or under supervision) is not checked here: the approving legal officers must check it. Social services and NGOs are left out; the stk. 2 bar on criminal investigation applies. Dual control is a Liaison safeguard, not in the Act.",
 	},
 	"dk.rpl.115.stk3": {
 		"title": "Self-governing institutions (e.g. exit-programme NGOs) included in KSP cooperation",

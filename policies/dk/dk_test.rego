@@ -192,3 +192,90 @@ test_no_eu_instrument_carries_a_prison_release_notice_to_foreign_police if {
 	d.outcome == "deny"
 	codes(d) == ["NO_CROSS_BORDER_CHANNEL"]
 }
+
+# --- translate and reidentify -------------------------------------------------
+# The input the gateway builds for a pseudonym: no record type, no subject
+# attributes (it does not know them), holder and recipient the requester.
+
+pseudonym_input(action, agency, clearance, purpose, c) := {
+	"action": action,
+	"time": "2026-11-26T10:00:00.000000000Z",
+	"requester": object.union(agency, {"officer": {"id": "legal-7", "roles": ["case_officer"], "clearance": clearance}}),
+	"holder": agency,
+	"recipient": agency,
+	"subject": {"category": "", "in_custody": false, "release_date": "", "probation_until": "", "municipality": ""},
+	"record_type": "",
+	"purpose": purpose,
+	"claimed_legal_basis": "",
+	"case": c,
+	"justification": "test",
+}
+
+dual_control := {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"}
+
+dk_police := {"agency": "dk-police-aarhus", "kind": "police", "jurisdiction": "DK"}
+
+dk_prison := {"agency": "dk-prison-east", "kind": "prison", "jurisdiction": "DK"}
+
+dk_social := {"agency": "dk-aarhus-social", "kind": "social_services", "jurisdiction": "DK"}
+
+dk_ngo := {"agency": "dk-ngo-exit", "kind": "ngo", "jurisdiction": "DK"}
+
+ksp_case := {"id": "DK-KSP-AAR-0003", "members": ["dk-police-aarhus", "dk-prison-east", "dk-aarhus-social"], "lead": "dk-police-aarhus"}
+
+test_police_reidentify_for_risk_management_under_ksp if {
+	every who in [dk_police, dk_prison] {
+		d := decide(pseudonym_input("reidentify", who, "confidential", "risk_management", null))
+		d.outcome == "disclose"
+		d.legal_basis.id == "dk.rpl.115.stk1.nr3.reidentify"
+		d.approval == dual_control
+		d.conditions == ["DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION", "NO_ONWARD_DISCLOSURE"]
+		d.fields.keep == ["Person.subject_id"]
+	}
+}
+
+test_reidentify_for_a_criminal_investigation_is_prohibited if {
+	every action in ["reidentify", "translate"] {
+		d := decide(pseudonym_input(action, dk_police, "confidential", "criminal_investigation", ksp_case))
+		d.outcome == "deny"
+		codes(d) == ["PURPOSE_PROHIBITED"]
+	}
+}
+
+test_social_services_and_ngos_do_not_reidentify if {
+	every who in [dk_social, dk_ngo] {
+		d := decide(pseudonym_input("reidentify", who, "none", "risk_management", null))
+		d.outcome == "deny"
+		codes(d) == ["NO_LEGAL_BASIS"]
+		d.reasons[0].message == sprintf("No legal basis in Danish law lets %s re-identify a pseudonym for risk management.", [{"social_services": "social services", "ngo": "an NGO"}[who.kind]])
+	}
+}
+
+test_reidentify_only_for_risk_management if {
+	d := decide(pseudonym_input("reidentify", dk_police, "confidential", "resocialisation", ksp_case))
+	d.outcome == "deny"
+	codes(d) == ["NO_LEGAL_BASIS"]
+}
+
+test_ksp_partner_translates_into_the_case if {
+	every who in [dk_police, dk_social] {
+		d := decide(pseudonym_input("translate", who, "none", "maw_case_management", ksp_case))
+		d.outcome == "pseudonymise"
+		d.pseudonym_domain == "case/DK-KSP-AAR-0003"
+		d.legal_basis.id == "dk.rpl.115.stk1.nr3.translate"
+		"DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION" in d.conditions
+		not d.approval
+	}
+}
+
+test_translate_needs_a_case_and_membership if {
+	codes(decide(pseudonym_input("translate", dk_police, "none", "maw_case_management", null))) == ["CASE_REQUIRED"]
+	codes(decide(pseudonym_input("translate", {"agency": "dk-probation-aarhus", "kind": "probation", "jurisdiction": "DK"}, "none", "risk_management", ksp_case))) == ["NOT_A_CASE_MEMBER"]
+}
+
+test_ngo_does_not_translate if {
+	c := object.union(ksp_case, {"members": array.concat(ksp_case.members, ["dk-ngo-exit"])})
+	d := decide(pseudonym_input("translate", dk_ngo, "none", "resocialisation", c))
+	d.outcome == "deny"
+	codes(d) == ["NO_LEGAL_BASIS"]
+}

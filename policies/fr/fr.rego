@@ -31,8 +31,10 @@ assumption := "The pack encodes the exchanges around the QER, the GED, the CPRAF
 # prohibitions are refused whatever basis or fallback would otherwise apply.
 prohibitions := []
 
-# bases are the legal bases, keyed by id. Values are literals on purpose: a
-# pack that only holds constants costs nothing to evaluate.
+# bases are the legal bases, keyed by id. Translating a pseudonym into a
+# case's domain rests on the GED (security follow-up) or the CPRAF (social
+# follow-up); re-identifying one on the GED only. Values are literals on
+# purpose: a pack that only holds constants costs nothing to evaluate.
 bases := {
 	"fr.csi.l863_2": {
 		"title": "The prison intelligence service passes the results of the radicalisation assessment units (QER) to domestic intelligence (exchange between intelligence services)",
@@ -92,6 +94,29 @@ bases := {
 		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
 		"assumption": "The GED and the FSPRT rest on ministerial circulars and a decree not published in full; their members (police, gendarmerie, territorial intelligence, DGSI, prison intelligence, the SPIP) and the rule that only intelligence gets full assessments are read from Sénat reports. The case (input.case) stands for the GED's follow-up of one person.",
 	},
+	"fr.ged.translate": {
+		"title": "A partner of the GED links its own pseudonym of a person to the pseudonym of the GED's follow-up of that person",
+		"citation": "Groupe d'évaluation départemental (GED) under the prefect; Fichier des signalements pour la prévention de la radicalisation à caractère terroriste (FSPRT)",
+		"actions": ["translate"],
+		"requester_kinds": ["police", "intelligence", "prison", "probation"],
+		"purposes": ["maw_case_management", "risk_management"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "The GED and the FSPRT rest on ministerial circulars and a decree not published in full, read from Sénat reports. A Liaison reading: the GED's partners follow a named person, so a partner may link its pseudonym of that person to the GED's case. The translation gives a pseudonym, never an identity.",
+	},
+	"fr.ged.reidentify": {
+		"title": "A partner of the GED has a pseudonym re-identified for the follow-up, under the dual control of legal officers of other partners",
+		"citation": "Groupe d'évaluation départemental (GED) under the prefect; Fichier des signalements pour la prévention de la radicalisation à caractère terroriste (FSPRT)",
+		"actions": ["reidentify"],
+		"requester_kinds": ["police", "intelligence", "prison", "probation"],
+		"purposes": ["risk_management", "maw_case_management"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h", "case_members_only": true},
+		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "The GED and the FSPRT rest on ministerial circulars and a decree not published in full, read from Sénat reports. A Liaison reading: the GED's partners share the identity of the person they follow (not the full assessment), so a partner may have a pseudonym re-identified for the follow-up. Outside the GED the police learn only that something is held, so there is no re-identification there; intelligence services receive identities in full under L. 863-2 and need none. Dual control is a Liaison safeguard, not in the law.",
+	},
 	"fr.cpraf": {
 		"title": "The prefect's cell for the prevention of radicalisation and support of families (CPRAF): social and family follow-up",
 		"citation": "Cellule de prévention de la radicalisation et d'accompagnement des familles (CPRAF); Code de l'action sociale et des familles, art. L. 121-6-2 (sharing among social workers and with the mayor)",
@@ -109,6 +134,17 @@ bases := {
 		},
 		"conditions": ["CASE_PURPOSE_ONLY", "FR_SHARED_PROFESSIONAL_SECRECY", "NO_ONWARD_DISCLOSURE"],
 		"assumption": "The CPRAF rest on circulars (2014, national prevention plan of 2018); that L. 121-6-2 CASF covers sharing inside the cell is a Liaison reading. The police may bring family matters in but receive nothing here: security follow-up belongs to the GED.",
+	},
+	"fr.cpraf.translate": {
+		"title": "A member of the CPRAF links its own pseudonym of a person to the pseudonym of the cell's follow-up of that person or family",
+		"citation": "Cellule de prévention de la radicalisation et d'accompagnement des familles (CPRAF); Code de l'action sociale et des familles, art. L. 121-6-2 (sharing among social workers and with the mayor)",
+		"actions": ["translate"],
+		"requester_kinds": ["local_authority", "social_services", "ngo", "probation"],
+		"purposes": ["family_support", "resocialisation"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"conditions": ["CASE_PURPOSE_ONLY", "FR_SHARED_PROFESSIONAL_SECRECY", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "The CPRAF rest on circulars; that L. 121-6-2 CASF covers sharing inside the cell is a Liaison reading. So is linking a member's pseudonym of a person to the cell's case. The police receive nothing in the CPRAF and translate nothing into it; the translation gives a pseudonym, never an identity.",
 	},
 	"fr.cpp.706_25_16": {
 		"title": "Reintegration programme (PAIRS) run by an association for the prison and probation service, for a person under a judicial measure for the prevention of terrorist reoffending and reintegration",

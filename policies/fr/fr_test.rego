@@ -168,3 +168,79 @@ test_no_basis_lets_intelligence_results_reach_social_services if {
 	d.outcome == "deny"
 	codes(d) == ["NO_LEGAL_BASIS", "CRIMINAL_OFFENCE_DATA"]
 }
+
+# --- translate and reidentify -------------------------------------------------
+# The input the gateway builds for a pseudonym: no record type, no subject
+# attributes (it does not know them), holder and recipient the requester.
+
+pseudonym_input(action, agency, clearance, purpose, c) := {
+	"action": action,
+	"time": "2026-11-26T10:00:00.000000000Z",
+	"requester": object.union(agency, {"officer": {"id": "legal-7", "roles": ["case_officer"], "clearance": clearance}}),
+	"holder": agency,
+	"recipient": agency,
+	"subject": {"category": "", "in_custody": false, "release_date": "", "probation_until": "", "municipality": ""},
+	"record_type": "",
+	"purpose": purpose,
+	"claimed_legal_basis": "",
+	"case": c,
+	"justification": "test",
+}
+
+dual_control := {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"}
+
+cpraf_case := {"id": "FR-CPRAF-69-0040", "members": ["fr-mairie-lyon", "fr-ase-rhone", "fr-pairs-lyon", "fr-spip-rhone"], "lead": "fr-mairie-lyon"}
+
+test_ged_partners_translate_into_the_ged_case if {
+	every who in [police, dgsi, spip] {
+		d := decide(pseudonym_input("translate", who, "secret", "risk_management", ged_case))
+		d.outcome == "pseudonymise"
+		d.pseudonym_domain == "case/FR-GED-69-0112"
+		d.legal_basis.id == "fr.ged.translate"
+	}
+}
+
+test_cpraf_members_translate_into_the_cpraf_case if {
+	every who in [mayor, social, association] {
+		d := decide(pseudonym_input("translate", who, "none", "family_support", cpraf_case))
+		d.outcome == "pseudonymise"
+		d.legal_basis.id == "fr.cpraf.translate"
+		"FR_SHARED_PROFESSIONAL_SECRECY" in d.conditions
+	}
+}
+
+test_police_translate_nothing_into_the_cpraf if {
+	c := object.union(cpraf_case, {"members": array.concat(cpraf_case.members, ["fr-police-lyon"])})
+	d := decide(pseudonym_input("translate", police, "secret", "family_support", c))
+	d.outcome == "deny"
+	codes(d) == ["NO_LEGAL_BASIS"]
+}
+
+test_ged_partner_reidentifies_under_dual_control_of_partners if {
+	every who in [police, dgsi, prison, spip] {
+		d := decide(pseudonym_input("reidentify", who, "secret", "risk_management", ged_case))
+		d.outcome == "disclose"
+		d.legal_basis.id == "fr.ged.reidentify"
+		d.approval == object.union(dual_control, {"agencies": sort(ged_case.members)})
+	}
+}
+
+test_reidentify_outside_the_ged_is_refused if {
+	d := decide(pseudonym_input("reidentify", police, "secret", "risk_management", null))
+	d.outcome == "deny"
+	codes(d) == ["CASE_REQUIRED"]
+}
+
+test_social_partners_do_not_reidentify if {
+	every who in [mayor, social, association] {
+		d := decide(pseudonym_input("reidentify", who, "none", "family_support", cpraf_case))
+		d.outcome == "deny"
+		codes(d) == ["NO_LEGAL_BASIS"]
+	}
+}
+
+test_no_reidentification_for_a_criminal_investigation if {
+	d := decide(pseudonym_input("reidentify", dgsi, "top_secret", "criminal_investigation", ged_case))
+	d.outcome == "deny"
+	codes(d) == ["NO_LEGAL_BASIS"]
+}

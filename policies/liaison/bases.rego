@@ -16,12 +16,23 @@ package liaison
 # than NO_LEGAL_BASIS does. The codes of failed checks (_failure_codes) are
 # worked out only for denials and explanations.
 _in_scope(b) if {
+	not _pseudonym_action
 	_action in object.get(b, "actions", [])
 	_purpose in object.get(b, "purposes", [])
 	_record_type in object.get(b, "record_types", [])
 	_holder_kind in object.get(b, "holder_kinds", [])
 	_recipient_kind in object.get(b, "recipient_kinds", [])
 	_jurisdiction_covered(b)
+}
+
+# A basis for translate or reidentify names the kinds of agency that may
+# ask (requester_kinds): the requester holds the pseudonym and receives
+# the result, so there is no other party, record type or jurisdiction.
+_in_scope(b) if {
+	_pseudonym_action
+	_action in object.get(b, "actions", [])
+	_purpose in object.get(b, "purposes", [])
+	_requester_kind in object.get(b, "requester_kinds", [])
 }
 
 # _jurisdiction_covered(x) is true if basis or fallback rule x covers the
@@ -51,7 +62,7 @@ _via_instrument(x) if {
 }
 
 _basis_ok(b) if {
-	_subject_covered(object.get(b, "subject", {}))
+	_subject_ok(b)
 	not _case_problem(b)
 	_clearance_ok(b)
 	_valid_now(_validity(b))
@@ -60,6 +71,15 @@ _basis_ok(b) if {
 _applicable := {id | some id, b in _bases; _in_scope(b); _basis_ok(b)}
 
 _near_miss := {id | some id, b in _bases; _in_scope(b); not _basis_ok(b)}
+
+# The gateway does not know the subject of a pseudonym, so translate and
+# reidentify are not checked against a subject (their bases name none).
+_subject_ok(_) if _pseudonym_action
+
+_subject_ok(b) if {
+	not _pseudonym_action
+	_subject_covered(object.get(b, "subject", {}))
+}
 
 _subject_covered(s) if {
 	_category in object.get(s, "categories", subject_categories)
@@ -112,6 +132,7 @@ _failure_codes(b) := codes if {
 } else := set()
 
 _scope_failed(b) := {code |
+	not _pseudonym_action
 	some code, covered in {
 		"ACTION_NOT_COVERED": _action in object.get(b, "actions", []),
 		"PURPOSE_NOT_COVERED": _purpose in object.get(b, "purposes", []),
@@ -121,7 +142,25 @@ _scope_failed(b) := {code |
 		"RECIPIENT_JURISDICTION_NOT_COVERED": _jurisdiction_ok(b),
 	}
 	not covered
+} | {code |
+	_pseudonym_action
+	some code, covered in {
+		"ACTION_NOT_COVERED": _action in object.get(b, "actions", []),
+		"PURPOSE_NOT_COVERED": _purpose in object.get(b, "purposes", []),
+		"REQUESTER_KIND_NOT_COVERED": _requester_kind_ok(b),
+	}
+	not covered
 }
+
+# _requester_kind_ok(b) is false if basis b names requester_kinds without
+# the requester's kind, or names none and covers the action (a broken
+# pack). A basis for records names none: it fails on the action alone.
+_requester_kind_ok(b) if {
+	_requester_kind in object.get(b, "requester_kinds", [])
+} else if {
+	not "requester_kinds" in object.keys(b)
+	not _action in object.get(b, "actions", [])
+} else := false
 
 _conditions_failed(b) := {code | some code in _condition_checks; _fails(code, b)}
 
@@ -131,7 +170,7 @@ _condition_checks := [
 	"LEGAL_BASIS_NOT_YET_VALID", "LEGAL_BASIS_EXPIRED",
 ]
 
-_fails("SUBJECT_NOT_COVERED", b) if not _subject_covered(object.get(b, "subject", {}))
+_fails("SUBJECT_NOT_COVERED", b) if not _subject_ok(b)
 
 _fails("CASE_REQUIRED", b) if {
 	b.requires_case == true
@@ -206,6 +245,8 @@ _failure_message("RECORD_TYPE_NOT_COVERED", b) := sprintf("%s does not cover %s.
 _failure_message("HOLDER_KIND_NOT_COVERED", b) := sprintf("%s does not let %s share.", [b.citation, _kind_noun(_holder_kind)])
 
 _failure_message("RECIPIENT_KIND_NOT_COVERED", b) := sprintf("%s does not let %s receive.", [b.citation, _kind_noun(_recipient_kind)])
+
+_failure_message("REQUESTER_KIND_NOT_COVERED", b) := sprintf("%s does not let %s %s.", [b.citation, _kind_noun(_requester_kind), _pseudonym_verb[_action]])
 
 _failure_message("RECIPIENT_JURISDICTION_NOT_COVERED", b) := sprintf("%s does not cover recipients in %s, and no EU instrument carries this exchange there.", [b.citation, _recipient_jurisdiction]) if {
 	_cross_member_state

@@ -63,7 +63,7 @@ _deny(reasons) := {
 _valid_input if {
 	_action in actions
 	is_time(_time)
-	_record_type in record_types
+	_record_type_valid
 	_purpose in purposes
 	_clearance in clearance_levels
 	_category in _categories_or_unknown
@@ -78,6 +78,18 @@ _valid_input if {
 }
 
 _categories_or_unknown := subject_categories | {""}
+
+# A record action names a known record type; translate and reidentify
+# concern a pseudonym, not a record, and name none.
+_record_type_valid if {
+	not _pseudonym_action
+	_record_type in record_types
+}
+
+_record_type_valid if {
+	_pseudonym_action
+	_record_type == ""
+}
 
 _date_or_unknown(d) if d == ""
 
@@ -121,7 +133,16 @@ _invalid contains _reason("UNKNOWN_RECORD_TYPE", sprintf(
 	"The record type %s; it must be one of %s.",
 	[_missing_or(_record_type, "is not known"), concat(", ", sort(record_types))],
 )) if {
+	not _pseudonym_action
 	not _record_type in record_types
+}
+
+_invalid contains _reason("UNEXPECTED_RECORD_TYPE", sprintf(
+	"A request to %s concerns a pseudonym, not a record; the record type must be empty, not %v.",
+	[_pseudonym_verb[_action], _record_type],
+)) if {
+	_pseudonym_action
+	_record_type != ""
 }
 
 _invalid contains _reason("UNKNOWN_PURPOSE", sprintf(
@@ -198,7 +219,8 @@ _invalid contains _reason("INVALID_CASE", "The case must have an id, a list of m
 # ---------------------------------------------------------------------------
 # Stage 2: the parties must fit the action. An agency pushes (disclose,
 # notify) only what it holds, and pulls (request, match, translate,
-# reidentify) only for itself.
+# reidentify) only for itself; a pseudonym it translates or has
+# re-identified is its own (requester, holder and recipient are one).
 
 _pushes := {"disclose", "notify"}
 
@@ -215,7 +237,14 @@ _parties_fit if {
 
 _parties_fit if {
 	not _action in _pushes
+	not _pseudonym_action
 	_same_party(_requester, _recipient)
+}
+
+_parties_fit if {
+	_pseudonym_action
+	_same_party(_requester, _recipient)
+	_same_party(_requester, _holder)
 }
 
 _party_reasons contains _reason("REQUESTER_NOT_HOLDER", sprintf(
@@ -234,13 +263,36 @@ _party_reasons contains _reason("REQUESTER_NOT_RECIPIENT", sprintf(
 	not _same_party(_requester, _recipient)
 }
 
+_party_reasons contains _reason("REQUESTER_NOT_HOLDER", sprintf(
+	"An agency can %s only if it holds that pseudonym itself; %s is not the holder %s.",
+	[_pseudonym_verb[_action], _requester.agency, _holder.agency],
+)) if {
+	_pseudonym_action
+	not _same_party(_requester, _holder)
+}
+
+# _pseudonym_verb says what a pseudonym action does, for messages.
+_pseudonym_verb := {"translate": "translate a pseudonym", "reidentify": "re-identify a pseudonym"}
+
 # ---------------------------------------------------------------------------
 # Stage 3: what the holder's law forbids outright (e.g. DK § 115, stk. 2).
 
 _prohibition_applies(p) if {
 	_purpose in p.purposes
 	_action in object.get(p, "actions", actions)
+	_prohibited_record(p)
+}
+
+# A prohibition limited to some record types does not reach translate and
+# reidentify, which concern no record; one for all record types does.
+_prohibited_record(p) if {
+	not _pseudonym_action
 	_record_type in object.get(p, "record_types", record_types)
+}
+
+_prohibited_record(p) if {
+	_pseudonym_action
+	not "record_types" in object.keys(p)
 }
 
 _prohibition_reasons contains _reason("PURPOSE_PROHIBITED", sprintf("%s (%s)", [p.message, p.citation])) if {
@@ -297,8 +349,9 @@ _basis_decision := d if {
 	id := _chosen_basis_id
 	b := _bases[id]
 	outcome := _capped("disclose")
-	fields := _outcome_fields(outcome, object.get(b, "fields", _full_fields))
-	d := {
+	spec := _basis_fields(b)
+	fields := _outcome_fields(outcome, spec)
+	d := object.union(_approval_of(b), {
 		"outcome": outcome,
 		"legal_basis": _legal_basis(id),
 		"fields": fields,
@@ -309,17 +362,57 @@ _basis_decision := d if {
 				[_reason("LEGAL_BASIS_APPLIES", sprintf("%s permits this exchange: %s.", [b.citation, object.get(b, "title", id)]))],
 				_cross_border_notes(b),
 			),
-			_field_notes(object.get(b, "fields", _full_fields)),
+			_field_notes(spec),
 		),
-	}
+	})
 }
 
 # _capped limits an outcome by the action: a match answers hit or no hit
-# and never carries content.
+# and never carries content; a translation gives a pseudonym, never an
+# identity.
 _capped(outcome) := "hit_only" if {
 	_action == "match"
 	outcome_rank[outcome] < outcome_rank.hit_only
+} else := "pseudonymise" if {
+	_action == "translate"
+	outcome_rank[outcome] < outcome_rank.pseudonymise
 } else := outcome
+
+# _basis_fields(b) is what passes under basis b: its fields for a record;
+# for translate the subject's pseudonym in the new domain, for reidentify
+# the subject's identifier (to the requesting officer, once the approvers
+# agree).
+_basis_fields(b) := _pseudonym_fields[_action] if {
+	_pseudonym_action
+} else := object.get(b, "fields", _full_fields)
+
+_pseudonym_fields := {
+	"translate": {"keep": [], "generalise": [], "pseudonymise": ["Person.subject_id"]},
+	"reidentify": {"keep": ["Person.subject_id"], "generalise": [], "pseudonymise": []},
+}
+
+# _approval_of(b) is the dual control a re-identification under basis b
+# needs: the basis's approval rule, with the approvers limited to the
+# case's members where it says case_members_only. Empty for other actions.
+_approval_of(b) := {"approval": object.union(
+	{
+		"quorum": a.quorum,
+		"roles": a.roles,
+		"other_agency": object.get(a, "other_agency", false),
+		"expires_after": a.expires_after,
+	},
+	_approval_agencies(a),
+)} if {
+	_action == "reidentify"
+	a := b.approval
+} else := {}
+
+_approval_agencies(a) := {"agencies": sort(_case_members)} if {
+	object.get(a, "case_members_only", false) == true
+	_case_valid
+} else := {"agencies": a.agencies} if {
+	count(object.get(a, "agencies", [])) > 0
+} else := {}
 
 _legal_basis(id) := object.union_n([
 	{"id": id, "citation": concat("", [_bases[id].citation, _cross_border_citation(_bases[id])])},
@@ -400,6 +493,11 @@ _why_no_basis := _sorted(near) if {
 } else := [_no_channel_reason] if {
 	_cross_member_state
 	not _eu_instrument
+} else := [_reason("NO_LEGAL_BASIS", sprintf(
+	"No legal basis in %s lets %s %s for %s.",
+	[_law, _kind_noun(_requester_kind), _pseudonym_verb[_action], _purpose_noun(_purpose)],
+))] if {
+	_pseudonym_action
 } else := [_reason("NO_LEGAL_BASIS", sprintf(
 	"No legal basis in %s lets %s share %s with %s for %s.",
 	[_law, _kind_noun(_holder_kind), _record_noun(_record_type), _kind_noun(_recipient_kind), _purpose_noun(_purpose)],

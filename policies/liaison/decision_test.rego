@@ -384,3 +384,126 @@ test_explain_names_the_chosen_basis_and_the_rejected_ones if {
 	some line in e.lines
 	startswith(line, "basis zz.case: does not apply: CASE_REQUIRED")
 }
+
+# --- translate and reidentify --------------------------------------------------
+
+zz_pseudonym_pack := object.union(zz_pack, {
+	"prohibitions": array.concat(zz_pack.prohibitions, [{
+		"id": "zz.10",
+		"citation": "ZZ Act § 10",
+		"purposes": ["statistics"],
+		"record_types": ["case_plan"],
+		"message": "Zedland forbids case plans for statistics",
+	}]),
+	"bases": object.union(zz_pack.bases, {
+		"zz.translate": {
+			"citation": "ZZ Act § 7",
+			"actions": ["translate"],
+			"requester_kinds": ["police", "ngo"],
+			"purposes": ["maw_case_management", "statistics", "criminal_investigation"],
+			"validity": {"type": "none"},
+			"requires_case": true,
+			"conditions": ["ZZ_CASE"],
+		},
+		"zz.reidentify": {
+			"citation": "ZZ Act § 8",
+			"actions": ["reidentify"],
+			"requester_kinds": ["police"],
+			"purposes": ["risk_management"],
+			"validity": {"type": "none"},
+			"requires_case": false,
+			"approval": {"quorum": 1, "roles": ["judge"], "agencies": ["zz-court"], "expires_after": "30m"},
+		},
+		"zz.reidentify.case": {
+			"citation": "ZZ Act § 8a",
+			"actions": ["reidentify"],
+			"requester_kinds": ["police"],
+			"purposes": ["maw_case_management"],
+			"validity": {"type": "none"},
+			"requires_case": true,
+			"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h", "case_members_only": true},
+		},
+	}),
+})
+
+zz_pseudonym(action, purpose, c) := {
+	"action": action,
+	"time": "2026-11-26T10:00:00Z",
+	"requester": object.union(zz_police, {"officer": {"id": "o", "roles": [], "clearance": "restricted"}}),
+	"holder": zz_police,
+	"recipient": zz_police,
+	"subject": {"category": "", "in_custody": false, "release_date": "", "probation_until": "", "municipality": ""},
+	"record_type": "",
+	"purpose": purpose,
+	"claimed_legal_basis": "",
+	"case": c,
+	"justification": "test",
+}
+
+zz_case := {"id": "K1", "members": ["zz-police", "zz-prison"], "lead": "zz-prison"}
+
+zz_p_decide(inp) := d if {
+	d := data.liaison.decision with input as inp with data.liaison.jurisdictions as {"zz": zz_pseudonym_pack}
+}
+
+test_translate_gives_a_pseudonym_in_the_case_domain if {
+	d := zz_p_decide(zz_pseudonym("translate", "maw_case_management", zz_case))
+	d.outcome == "pseudonymise"
+	d.pseudonym_domain == "case/K1"
+	d.legal_basis == {"id": "zz.translate", "citation": "ZZ Act § 7"}
+	d.conditions == ["ZZ_CASE"]
+	d.fields == {"keep": [], "generalise": [], "pseudonymise": ["Person.subject_id"]}
+	not d.approval
+}
+
+test_reidentify_carries_the_basis_approval if {
+	d := zz_p_decide(zz_pseudonym("reidentify", "risk_management", null))
+	d.outcome == "disclose"
+	d.legal_basis.id == "zz.reidentify"
+	d.approval == {"quorum": 1, "roles": ["judge"], "agencies": ["zz-court"], "other_agency": false, "expires_after": "30m"}
+	d.pseudonym_domain == "zz-police/risk_management"
+}
+
+test_reidentify_approvers_from_the_case if {
+	d := zz_p_decide(zz_pseudonym("reidentify", "maw_case_management", zz_case))
+	d.approval.agencies == ["zz-police", "zz-prison"]
+	d.approval.other_agency == true
+}
+
+test_a_prohibition_for_all_records_reaches_pseudonyms if {
+	d := zz_p_decide(zz_pseudonym("translate", "criminal_investigation", zz_case))
+	codes(d) == ["PURPOSE_PROHIBITED"]
+}
+
+test_a_prohibition_for_some_record_types_does_not_reach_pseudonyms if {
+	d := zz_p_decide(zz_pseudonym("translate", "statistics", zz_case))
+	d.outcome == "pseudonymise"
+}
+
+test_a_pseudonym_is_translated_only_by_its_holder if {
+	d := zz_p_decide(object.union(zz_pseudonym("translate", "maw_case_management", zz_case), {"holder": prison}))
+	codes(d) == ["REQUESTER_NOT_HOLDER"]
+	d.reasons[0].message == "An agency can translate a pseudonym only if it holds that pseudonym itself; zz-police is not the holder zz-prison."
+}
+
+test_pseudonym_requests_are_checked_against_requester_kinds if {
+	prison_requester := object.union(zz_pseudonym("reidentify", "risk_management", null), {
+		"requester": object.union(prison, {"officer": {"id": "o", "roles": [], "clearance": "restricted"}}),
+		"holder": prison, "recipient": prison, "claimed_legal_basis": "zz.reidentify",
+	})
+	d := zz_p_decide(prison_requester)
+	codes(d) == ["CLAIMED_BASIS_NOT_APPLICABLE", "REQUESTER_KIND_NOT_COVERED"]
+	d.reasons[1].message == "ZZ Act § 8 does not let the prison service re-identify a pseudonym."
+	codes(zz_p_decide(object.union(prison_requester, {"claimed_legal_basis": ""}))) == ["NO_LEGAL_BASIS"]
+}
+
+test_a_record_basis_does_not_cover_pseudonyms if {
+	d := zz_p_decide(object.union(zz_pseudonym("reidentify", "risk_management", null), {"claimed_legal_basis": "zz.1"}))
+	codes(d) == ["CLAIMED_BASIS_NOT_APPLICABLE", "ACTION_NOT_COVERED"]
+}
+
+test_translate_needs_the_case_and_its_membership if {
+	codes(zz_p_decide(zz_pseudonym("translate", "maw_case_management", null))) == ["CASE_REQUIRED"]
+	other := object.union(zz_case, {"members": ["zz-prison"]})
+	codes(zz_p_decide(zz_pseudonym("translate", "maw_case_management", other))) == ["NOT_A_CASE_MEMBER"]
+}

@@ -153,3 +153,125 @@ test_every_pack_describes_its_practice_for_the_readiness_report if {
 		count(p.practice.family_contact_kinds) > 0
 	}
 }
+
+# --- translate and reidentify ---------------------------------------------
+# The input the gateway builds for a pseudonym: no record type, no subject
+# attributes, holder and recipient the requester; a case or none.
+
+_pseudonym_case := {"id": "C", "members": ["requester", "other"], "lead": "other"}
+
+_pseudonym_input(code, action, kind, purpose, c) := {
+	"action": action,
+	"time": "2027-01-10T10:00:00Z",
+	"requester": object.union(agency, {"officer": _officer}),
+	"holder": agency,
+	"recipient": agency,
+	"subject": {"category": "", "in_custody": false, "release_date": "", "probation_until": "", "municipality": ""},
+	"record_type": "",
+	"purpose": purpose,
+	"claimed_legal_basis": "",
+	"case": c,
+	"justification": "every pack",
+} if {
+	agency := {"agency": "requester", "kind": kind, "jurisdiction": code}
+}
+
+# _bases_for(action) are [pack code, basis] for every basis of every pack
+# that covers action.
+_bases_for(action) := [[p.code, b] |
+	some p in data.liaison.jurisdictions
+	some b in p.bases
+	action in b.actions
+]
+
+_dual_control := {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"}
+
+# A re-identification is allowed only by a basis, in every pack, and every
+# basis for it asks for dual control (two legal officers of other
+# agencies, 72 hours), names only police, probation, prison or
+# intelligence, and serves only risk management or, in a case, multi-agency
+# case management. Checked on the data and by deciding each basis's cases
+# (no fallback rule may name reidentify: packs_test.rego).
+test_every_reidentification_is_under_dual_control if {
+	every cb in _bases_for("reidentify") {
+		[code, b] := cb
+		every k in b.requester_kinds {
+			k in {"police", "probation", "prison", "intelligence"}
+		}
+		every purpose in b.purposes {
+			_reidentify_purpose_ok(purpose, b.requires_case)
+		}
+		object.remove(b.approval, ["case_members_only"]) == _dual_control
+		every k in b.requester_kinds {
+			d := decide(_pseudonym_input(code, "reidentify", k, b.purposes[0], _pseudonym_case))
+			d.outcome == "disclose"
+			object.remove(d.approval, ["agencies"]) == _dual_control
+			d.fields == {"keep": ["Person.subject_id"], "generalise": [], "pseudonymise": []}
+		}
+	}
+}
+
+_reidentify_purpose_ok("risk_management", _)
+
+_reidentify_purpose_ok("maw_case_management", true)
+
+test_ngos_social_services_and_local_authorities_never_reidentify if {
+	every p in data.liaison.jurisdictions {
+		every kind in ["ngo", "social_services", "local_authority"] {
+			every purpose in ["risk_management", "maw_case_management", "resocialisation"] {
+				d := decide(_pseudonym_input(p.code, "reidentify", kind, purpose, _pseudonym_case))
+				d.outcome == "deny"
+				not d.approval
+			}
+		}
+	}
+}
+
+# A translation needs a case in every pack, and gives a pseudonym in the
+# case's domain, never an identity.
+test_every_translation_is_into_the_case if {
+	every cb in _bases_for("translate") {
+		[code, b] := cb
+		b.requires_case == true
+		every k in b.requester_kinds {
+			d := decide(_pseudonym_input(code, "translate", k, b.purposes[0], _pseudonym_case))
+			d.outcome == "pseudonymise"
+			d.pseudonym_domain == "case/C"
+			d.fields == {"keep": [], "generalise": [], "pseudonymise": ["Person.subject_id"]}
+			not d.approval
+			decide(_pseudonym_input(code, "translate", k, b.purposes[0], null)).outcome == "deny"
+		}
+	}
+}
+
+test_neither_is_ever_for_a_criminal_investigation if {
+	every p in data.liaison.jurisdictions {
+		not "criminal_investigation" in {x | some [_, b] in array.concat(_bases_for("translate"), _bases_for("reidentify")); some x in b.purposes}
+		every action in liaison.pseudonym_actions {
+			every kind in ["police", "intelligence"] {
+				decide(_pseudonym_input(p.code, action, kind, "criminal_investigation", _pseudonym_case)).outcome == "deny"
+			}
+		}
+	}
+}
+
+test_every_pack_reads_its_law_for_translate_and_reidentify if {
+	every p in data.liaison.jurisdictions {
+		some b in p.bases
+		"translate" in b.actions
+		some r in p.bases
+		"reidentify" in r.actions
+	}
+}
+
+test_a_pseudonym_needs_no_record_type_and_a_record_does if {
+	every p in data.liaison.jurisdictions {
+		every action in liaison.pseudonym_actions {
+			inp := _pseudonym_input(p.code, action, "police", "risk_management", _pseudonym_case)
+			not "UNKNOWN_RECORD_TYPE" in codes(decide(inp))
+			codes(decide(object.union(inp, {"record_type": "case_plan"}))) == ["UNEXPECTED_RECORD_TYPE"]
+		}
+		base := _exchange(p.code, "disclose", "police", "police", "", "risk_management")
+		codes(decide(base)) == ["UNKNOWN_RECORD_TYPE"]
+	}
+}

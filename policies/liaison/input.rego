@@ -21,6 +21,10 @@ _purpose := object.get(_in, "purpose", "")
 
 _record_type := object.get(_in, "record_type", "")
 
+# _pseudonym_action is true for translate and reidentify: the exchange is
+# about a pseudonym the requester holds, not about a record.
+_pseudonym_action if _action in pseudonym_actions
+
 _claimed := object.get(_in, "claimed_legal_basis", "")
 
 _requester := _obj(object.get(_in, "requester", {}))

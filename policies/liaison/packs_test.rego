@@ -9,9 +9,25 @@ _basis_keys := {
 	"title", "citation", "actions", "holder_kinds", "recipient_kinds", "record_types",
 	"purposes", "recipient_jurisdictions", "subject", "validity", "requires_case",
 	"min_clearance", "min_clearance_kinds", "fields", "conditions", "assumption",
+	"requester_kinds", "approval",
 }
 
-_required_basis_keys := {"citation", "actions", "holder_kinds", "recipient_kinds", "record_types", "purposes", "validity", "requires_case"}
+# A basis is either for records or for pseudonyms (translate, reidentify):
+# a basis for pseudonyms names the requester's kind instead of holder and
+# recipient kinds, and no record type, subject, fields or other
+# jurisdiction; one for reidentify says who must approve.
+_required_basis_keys(b) := {"citation", "actions", "requester_kinds", "purposes", "validity", "requires_case"} if {
+	_pseudonym_basis(b)
+} else := {"citation", "actions", "holder_kinds", "recipient_kinds", "record_types", "purposes", "validity", "requires_case"}
+
+_record_only_keys := {"holder_kinds", "recipient_kinds", "record_types", "recipient_jurisdictions", "subject", "fields"}
+
+_pseudonym_basis(b) if {
+	some a in b.actions
+	a in liaison.pseudonym_actions
+}
+
+_approval_keys := {"quorum", "roles", "agencies", "other_agency", "expires_after", "case_members_only"}
 
 _rule_keys := {
 	"outcome", "actions", "holder_kinds", "recipient_kinds", "record_types", "purposes",
@@ -24,6 +40,7 @@ _vocabulary := {
 	"holder_kinds": liaison.agency_kinds,
 	"recipient_kinds": liaison.agency_kinds,
 	"min_clearance_kinds": liaison.agency_kinds,
+	"requester_kinds": liaison.agency_kinds,
 	"record_types": liaison.record_types,
 	"purposes": liaison.purposes,
 }
@@ -242,9 +259,104 @@ _pack_problems contains sprintf("%s: unknown key %s", [where, k]) if {
 
 _pack_problems contains sprintf("%s: missing %s", [where, k]) if {
 	some [where, b] in _bases_in
-	some k in _required_basis_keys
+	some k in _required_basis_keys(b)
 	not k in object.keys(b)
 }
+
+# Checks of bases for translate and reidentify.
+
+_pack_problems contains sprintf("%s: translate and reidentify cannot share a basis with %s", [where, a]) if {
+	some [where, b] in _bases_in
+	_pseudonym_basis(b)
+	some a in b.actions
+	not a in liaison.pseudonym_actions
+}
+
+_pack_problems contains sprintf("%s: a basis for translate or reidentify names no %s (a pseudonym has no record, subject or other party)", [where, k]) if {
+	some [where, b] in _bases_in
+	_pseudonym_basis(b)
+	some k in _record_only_keys
+	k in object.keys(b)
+}
+
+_pack_problems contains sprintf("%s: validity must be none (the gateway does not know the subject of a pseudonym)", [where]) if {
+	some [where, b] in _bases_in
+	_pseudonym_basis(b)
+	b.validity != {"type": "none"}
+}
+
+_pack_problems contains sprintf("%s: requester_kinds is only for translate and reidentify", [where]) if {
+	some [where, b] in _bases_in
+	not _pseudonym_basis(b)
+	"requester_kinds" in object.keys(b)
+}
+
+_pack_problems contains sprintf("%s: reidentify needs an approval", [where]) if {
+	some [where, b] in _bases_in
+	"reidentify" in b.actions
+	not "approval" in object.keys(b)
+}
+
+_pack_problems contains sprintf("%s: approval is only for reidentify", [where]) if {
+	some [where, b] in _bases_in
+	"approval" in object.keys(b)
+	not "reidentify" in b.actions
+}
+
+_pack_problems contains sprintf("%s: approval: %s", [where, problem]) if {
+	some [where, b] in _bases_in
+	some problem in _approval_problems(b)
+}
+
+_approval_problems(b) := {p |
+	a := b.approval
+	some p in array.concat(
+		[sprintf("unknown key %s", [k]) | some k, _ in _obj(a); not k in _approval_keys],
+		[msg |
+			some msg, ok in {
+				"must be an object": is_object(a),
+				"quorum must be a whole number of at least 1": _whole_at_least_1(object.get(_obj(a), "quorum", 0)),
+				"roles must be a non-empty list of role names": _names(object.get(_obj(a), "roles", [])),
+				"agencies must be a non-empty list of agency ids": _names(object.get(_obj(a), "agencies", ["x"])),
+				"other_agency must be true or false": is_boolean(object.get(_obj(a), "other_agency", false)),
+				"expires_after must be a positive Go duration such as 72h": _duration(object.get(_obj(a), "expires_after", "")),
+				"case_members_only must be true or false": is_boolean(object.get(_obj(a), "case_members_only", false)),
+				"case_members_only needs requires_case": _case_members_ok(b, _obj(a)),
+			}
+			not ok
+		],
+	)
+}
+
+_obj(x) := x if is_object(x)
+
+else := {}
+
+_whole_at_least_1(n) if {
+	is_number(n)
+	n >= 1
+	n == round(n)
+} else := false
+
+_names(xs) if {
+	_non_empty_array(xs)
+	every x in xs {
+		_non_empty_string(x)
+	}
+} else := false
+
+_duration(s) if {
+	is_string(s)
+	regex.match(`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`, s)
+	time.parse_duration_ns(s) > 0
+} else := false
+
+_case_members_ok(b, a) if {
+	object.get(a, "case_members_only", false) == true
+	b.requires_case == true
+} else if {
+	object.get(a, "case_members_only", false) != true
+} else := false
 
 _pack_problems contains sprintf("%s: citation must be a non-empty string", [where]) if {
 	some [where, b] in _bases_in
@@ -297,6 +409,12 @@ _pack_problems contains sprintf("%s: unknown key %s", [where, k]) if {
 	some [where, r] in _rules_in
 	some k, _ in r
 	not k in _rule_keys
+}
+
+_pack_problems contains sprintf("%s: a fallback never translates or re-identifies (only a basis does)", [where]) if {
+	some [where, r] in _rules_in
+	some a in r.actions
+	a in liaison.pseudonym_actions
 }
 
 _pack_problems contains sprintf("%s: needs actions, recipient_kinds, record_types and purposes", [where]) if {
@@ -366,6 +484,66 @@ test_pack_checks_catch_mistakes if {
 		"pack xx: fallback rule 0: reason needs an UPPER_SNAKE code and a message",
 		"pack xx: fallback rule 0: outcome must be pseudonymise or hit_only",
 		"pack xx: prohibition 0 needs an id, a citation, a message and purposes",
+	] {
+		p in problems
+	}
+}
+
+test_pack_checks_catch_mistakes_in_pseudonym_bases if {
+	ok := {
+		"citation": "c",
+		"actions": ["reidentify"],
+		"requester_kinds": ["police"],
+		"purposes": ["risk_management"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h", "case_members_only": true},
+	}
+	broken := {"xx": {
+		"code": "XX",
+		"law_name": "X law",
+		"prohibitions": [],
+		"bases": {
+			"xx.ok": ok,
+			"xx.mixed": object.union(ok, {"actions": ["reidentify", "disclose"], "record_types": ["case_plan"], "validity": {"type": "probation"}}),
+			"xx.no_approval": object.remove(ok, ["approval"]),
+			"xx.translate": object.union(object.remove(ok, ["requester_kinds"]), {"actions": ["translate"]}),
+			"xx.bad_approval": object.union(ok, {
+				"requires_case": false,
+				"approval": {"quorum": 0.5, "roles": [], "expires_after": "3 days", "case_members_only": true, "agencies": "all", "colour": "red"},
+			}),
+			"xx.negative": object.union(ok, {"approval": {"quorum": 1, "roles": ["r"], "expires_after": "-1h"}}),
+			"xx.record": {
+				"citation": "c", "actions": ["disclose"], "holder_kinds": ["police"], "recipient_kinds": ["police"],
+				"record_types": ["case_plan"], "purposes": ["risk_management"], "validity": {"type": "none"},
+				"requires_case": false, "requester_kinds": ["police"],
+			},
+		},
+		"fallback": {"rules": [{
+			"outcome": "pseudonymise", "actions": ["translate"], "recipient_kinds": ["police"], "record_types": ["case_plan"],
+			"purposes": ["risk_management"], "reason": {"code": "X", "message": "x"},
+		}]},
+	}}
+	problems := _pack_problems with data.liaison.jurisdictions as broken
+	every p in problems {
+		not startswith(p, "pack xx: basis xx.ok:")
+	}
+	every p in [
+		"pack xx: basis xx.mixed: translate and reidentify cannot share a basis with disclose",
+		"pack xx: basis xx.mixed: a basis for translate or reidentify names no record_types (a pseudonym has no record, subject or other party)",
+		"pack xx: basis xx.mixed: validity must be none (the gateway does not know the subject of a pseudonym)",
+		"pack xx: basis xx.no_approval: reidentify needs an approval",
+		"pack xx: basis xx.translate: missing requester_kinds",
+		"pack xx: basis xx.translate: approval is only for reidentify",
+		"pack xx: basis xx.bad_approval: approval: unknown key colour",
+		"pack xx: basis xx.bad_approval: approval: quorum must be a whole number of at least 1",
+		"pack xx: basis xx.bad_approval: approval: roles must be a non-empty list of role names",
+		"pack xx: basis xx.bad_approval: approval: agencies must be a non-empty list of agency ids",
+		"pack xx: basis xx.bad_approval: approval: expires_after must be a positive Go duration such as 72h",
+		"pack xx: basis xx.bad_approval: approval: case_members_only needs requires_case",
+		"pack xx: basis xx.negative: approval: expires_after must be a positive Go duration such as 72h",
+		"pack xx: basis xx.record: requester_kinds is only for translate and reidentify",
+		"pack xx: fallback rule 0: a fallback never translates or re-identifies (only a basis does)",
 	] {
 		p in problems
 	}

@@ -8,6 +8,13 @@ package liaison
 # actions are what an agency can do through the gateway.
 actions := {"disclose", "request", "notify", "match", "translate", "reidentify"}
 
+# pseudonym_actions concern a pseudonym the requester already holds, not a
+# record: translate maps it into a case's domain, reidentify asks for the
+# identity behind it under dual control. They carry no record type and no
+# subject attributes (the gateway does not know them for a pseudonym); the
+# bases for them name requester_kinds instead of holder and recipient kinds.
+pseudonym_actions := {"translate", "reidentify"}
+
 # agency_kinds are the kinds of agency that take part.
 agency_kinds := {
 	"police", "probation", "prison", "social_services",

@@ -24,14 +24,18 @@ law_name := "Dutch law"
 prohibitions := []
 
 # bases are the legal bases, keyed by id. All are bound to a case: purpose
-# maw_case_management, requester, holder and recipient all case members.
+# maw_case_management (a re-identification also risk_management),
+# requester, holder and recipient all case members. Translating a
+# pseudonym into the case's domain and re-identifying one rest on the same
+# case consultation; outside a case neither has a basis (the fallback's
+# NO_REIDENTIFICATION_WITHOUT_CASE).
 # Values are literals on purpose: a pack that only holds constants costs
 # nothing to evaluate.
 bases := {
 	"nl.zvh.casusoverleg": {
 		"title": "Safety House case consultation (persoonsgerichte aanpak radicalisering), for the case's purpose only",
 		"citation": "Safety House covenant, case consultation on radicalisation (casusoverleg); Wpg art. 18(2)",
-		"actions": ["disclose", "request", "notify", "match", "reidentify"],
+		"actions": ["disclose", "request", "notify", "match"],
 		"holder_kinds": ["police", "probation", "prison", "social_services", "local_authority"],
 		"recipient_kinds": ["police", "probation", "prison", "social_services", "local_authority"],
 		"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
@@ -81,6 +85,29 @@ bases := {
 		},
 		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
 		"assumption": "The covenant is not itself a legal basis. Police data: Wpg art. 18(2) with the Wpg-machtigingsbesluit persoonsgerichte aanpak voorkoming radicalisering en extremisme (2017); other members: GDPR Art. 6(1)(e) with the covenant. The bill Wet gegevensverwerking persoonsgerichte aanpak radicalisering en terroristische activiteiten (Kamerstukken 36225) would codify the case consultation; its status was not checked. An NGO member gets no criminal-offence record types, no sensitive data and no free text (GDPR Art. 9 and 10, data minimisation).",
+	},
+	"nl.zvh.casusoverleg.translate": {
+		"title": "A member of a Safety House case links its own pseudonym of a person to the case's pseudonym, to bring what it holds into the case consultation",
+		"citation": "Safety House covenant, case consultation on radicalisation (casusoverleg); Wpg art. 18(2)",
+		"actions": ["translate"],
+		"requester_kinds": ["police", "probation", "prison", "social_services", "local_authority", "ngo"],
+		"purposes": ["maw_case_management"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "A Liaison reading of the case consultation (covenant with Wpg art. 18(2) and the Wpg-machtigingsbesluit 2017; GDPR Art. 6(1)(e) for the other members): a member may link a person it already knows under a pseudonym to the case, since the case's members may share about that person in full. An exit-programme NGO that is a member may do so too; the translation gives a pseudonym, never an identity. Not checked with a Dutch lawyer.",
+	},
+	"nl.zvh.casusoverleg.reidentify": {
+		"title": "A police, probation or prison member of a Safety House case has a pseudonym re-identified, under the dual control of legal officers of other members of the case",
+		"citation": "Safety House covenant, case consultation on radicalisation (casusoverleg); Wpg art. 18(2)",
+		"actions": ["reidentify"],
+		"requester_kinds": ["police", "probation", "prison"],
+		"purposes": ["risk_management", "maw_case_management"],
+		"validity": {"type": "none"},
+		"requires_case": true,
+		"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h", "case_members_only": true},
+		"conditions": ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"],
+		"assumption": "A Liaison reading: the case consultation lets members share identities in full for the case, so within a case a member of the justice chain may have a pseudonym re-identified, for the case or for managing the risk the case is about; outside a case there is no basis (pseudonymised records carry NO_REIDENTIFICATION_WITHOUT_CASE). Dual control by two legal officers of other case members is a Liaison safeguard, not a rule of the covenant. Police data: Wpg art. 18(2) with the Wpg-machtigingsbesluit 2017; not checked with a Dutch lawyer.",
 	},
 }
 

@@ -144,7 +144,129 @@ test_no_basis_for_criminal_investigation if {
 test_every_basis_is_case_bound if {
 	every b in data.liaison.jurisdictions.nl.bases {
 		b.requires_case == true
-		b.purposes == ["maw_case_management"]
 		"CASE_PURPOSE_ONLY" in b.conditions
 	}
+	every id, b in data.liaison.jurisdictions.nl.bases {
+		_case_purpose_only_or_reidentify(id, b)
+	}
+}
+
+# Records pass for the case's purpose only; a re-identification in the case
+# may also serve risk management.
+_case_purpose_only_or_reidentify(_, b) if b.purposes == ["maw_case_management"]
+
+_case_purpose_only_or_reidentify(id, b) if {
+	id == "nl.zvh.casusoverleg.reidentify"
+	b.purposes == ["risk_management", "maw_case_management"]
+}
+
+# --- translate and reidentify -------------------------------------------------
+# The input the gateway builds for a pseudonym: no record type, no subject
+# attributes (it does not know them), holder and recipient the requester.
+
+municipality := {"agency": "nl-municipality-rotterdam", "kind": "local_authority", "jurisdiction": "NL"}
+
+pseudonym_input(action, agency, purpose, c) := {
+	"action": action,
+	"time": "2026-11-26T10:00:00.000000000Z",
+	"requester": object.union(agency, {"officer": {"id": "insp.de.vries", "roles": ["case_officer", "legal_officer"], "clearance": "confidential"}}),
+	"holder": agency,
+	"recipient": agency,
+	"subject": {"category": "", "in_custody": false, "release_date": "", "probation_until": "", "municipality": ""},
+	"record_type": "",
+	"purpose": purpose,
+	"claimed_legal_basis": "",
+	"case": c,
+	"justification": "Bring to the case conference.",
+}
+
+with_ngo := object.union(safety_house_case, {"members": array.concat(safety_house_case.members, ["nl-ngo-exit"])})
+
+test_police_translate_their_pseudonym_into_the_case if {
+	d := decide(pseudonym_input("translate", police, "maw_case_management", safety_house_case))
+	d.outcome == "pseudonymise"
+	d.pseudonym_domain == "case/NL-ZVH-RTM-0042"
+	d.legal_basis.id == "nl.zvh.casusoverleg.translate"
+	d.fields == {"keep": [], "generalise": [], "pseudonymise": ["Person.subject_id"]}
+	d.conditions == ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"]
+	not d.approval
+}
+
+test_an_ngo_member_may_translate_into_the_case if {
+	d := decide(pseudonym_input("translate", ngo, "maw_case_management", with_ngo))
+	d.outcome == "pseudonymise"
+	d.pseudonym_domain == "case/NL-ZVH-RTM-0042"
+}
+
+test_translate_needs_a_case if {
+	d := decide(pseudonym_input("translate", police, "maw_case_management", null))
+	d.outcome == "deny"
+	codes(d) == ["CASE_REQUIRED"]
+}
+
+test_translate_by_a_non_member_is_refused if {
+	d := decide(pseudonym_input("translate", ngo, "maw_case_management", safety_house_case))
+	d.outcome == "deny"
+	codes(d) == ["NOT_A_CASE_MEMBER"]
+	contains(d.reasons[0].message, "nl-ngo-exit is not a member")
+}
+
+test_translate_only_for_the_case_purpose if {
+	d := decide(pseudonym_input("translate", police, "risk_management", safety_house_case))
+	d.outcome == "deny"
+	codes(d) == ["NO_LEGAL_BASIS"]
+	d.reasons[0].message == "No legal basis in Dutch law lets the police translate a pseudonym for risk management."
+}
+
+test_police_reidentify_in_the_case_under_dual_control_of_other_members if {
+	every purpose in ["risk_management", "maw_case_management"] {
+		d := decide(pseudonym_input("reidentify", police, purpose, safety_house_case))
+		d.outcome == "disclose"
+		d.legal_basis.id == "nl.zvh.casusoverleg.reidentify"
+		d.fields == {"keep": ["Person.subject_id"], "generalise": [], "pseudonymise": []}
+		d.approval == {
+			"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h",
+			"agencies": ["nl-municipality-rotterdam", "nl-police-rotterdam", "nl-probation"],
+		}
+		d.conditions == ["CASE_PURPOSE_ONLY", "NO_ONWARD_DISCLOSURE"]
+	}
+}
+
+test_probation_may_reidentify_in_the_case if {
+	decide(pseudonym_input("reidentify", probation, "risk_management", safety_house_case)).outcome == "disclose"
+}
+
+test_reidentify_needs_a_case if {
+	d := decide(pseudonym_input("reidentify", police, "risk_management", null))
+	d.outcome == "deny"
+	codes(d) == ["CASE_REQUIRED"]
+	not d.approval
+}
+
+test_neither_the_municipality_nor_an_ngo_reidentifies if {
+	every who in [[municipality, safety_house_case], [ngo, with_ngo]] {
+		d := decide(pseudonym_input("reidentify", who[0], "maw_case_management", who[1]))
+		d.outcome == "deny"
+		codes(d) == ["NO_LEGAL_BASIS"]
+	}
+}
+
+test_no_reidentification_for_other_purposes if {
+	every purpose in ["criminal_investigation", "resocialisation", "statistics"] {
+		d := decide(pseudonym_input("reidentify", police, purpose, safety_house_case))
+		d.outcome == "deny"
+		codes(d) == ["NO_LEGAL_BASIS"]
+	}
+}
+
+test_only_an_agencys_own_pseudonym if {
+	d := decide(object.union(pseudonym_input("reidentify", police, "risk_management", safety_house_case), {"holder": probation}))
+	d.outcome == "deny"
+	codes(d) == ["REQUESTER_NOT_HOLDER"]
+}
+
+test_a_pseudonym_has_no_record_type if {
+	d := decide(object.union(pseudonym_input("translate", police, "maw_case_management", safety_house_case), {"record_type": "case_plan"}))
+	d.outcome == "deny"
+	codes(d) == ["UNEXPECTED_RECORD_TYPE"]
 }
