@@ -112,3 +112,13 @@ func bearer(ctx context.Context) string {
 	}
 	return ""
 }
+
+// caller returns the authenticated caller of a call, or the status to
+// return: the interceptors put it in every context but health's.
+func (s *Server) caller(ctx context.Context) (authn.Caller, error) {
+	c, ok := authn.FromContext(ctx)
+	if !ok {
+		return c, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	}
+	return c, nil
+}

@@ -45,9 +45,9 @@ type exchange struct {
 // Request pulls a record from a holder: validate, describe the subject,
 // decide, fetch, transform, audit, respond.
 func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (*liaisonv1.RequestResponse, error) {
-	caller, ok := authn.FromContext(ctx)
-	if !ok {
-		return nil, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
 	}
 	reg := s.registry.Load()
 	holder, err := s.validateRequest(reg, req)
@@ -143,9 +143,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (*l
 // Disclose pushes a record the caller holds to each recipient's inbox, as
 // the law lets each of them see it.
 func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (*liaisonv1.DiscloseResponse, error) {
-	caller, ok := authn.FromContext(ctx)
-	if !ok {
-		return nil, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
 	}
 	reg := s.registry.Load()
 	subject, recipients, err := s.validateDisclose(reg, req)
@@ -227,9 +227,9 @@ func cmpOr(a, b *denial) *denial {
 // Subscribe streams the caller's inbox from a cursor.
 func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerStreamingServer[liaisonv1.SubscribeResponse]) error {
 	ctx := stream.Context()
-	caller, ok := authn.FromContext(ctx)
-	if !ok {
-		return s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return err
 	}
 	limit := int(req.GetLimit())
 	switch {
@@ -273,9 +273,9 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 
 // Acknowledge marks the caller's inbox read up to a cursor.
 func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequest) (*liaisonv1.AcknowledgeResponse, error) {
-	caller, ok := authn.FromContext(ctx)
-	if !ok {
-		return nil, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if req.GetCursor() <= 0 {
 		return nil, s.statusError(ctx, invalid("cursor", "must be a cursor from Subscribe"))

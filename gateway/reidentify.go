@@ -78,9 +78,9 @@ func (s *Server) resolveFor(reg *Registry, c authn.Caller, ps, domain string) (p
 // Translate maps a pseudonym of the caller's domain into the domain the
 // policy names for action translate.
 func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest) (*liaisonv1.TranslateResponse, error) {
-	caller, ok := authn.FromContext(ctx)
-	if !ok {
-		return nil, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
 	}
 	reg := s.registry.Load()
 	if enumName(req.GetPurpose()) == "" {
@@ -134,9 +134,9 @@ func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest)
 
 // RequestReidentification opens a re-identification under dual control.
 func (s *Server) RequestReidentification(ctx context.Context, req *liaisonv1.RequestReidentificationRequest) (*liaisonv1.RequestReidentificationResponse, error) {
-	caller, ok := authn.FromContext(ctx)
-	if !ok {
-		return nil, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
 	}
 	reg := s.registry.Load()
 	if enumName(req.GetPurpose()) == "" {
@@ -276,9 +276,9 @@ func splitList(s string) []string {
 
 // ListReidentifications lists the pending requests the caller may approve.
 func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListReidentificationsRequest) (*liaisonv1.ListReidentificationsResponse, error) {
-	caller, ok := authn.FromContext(ctx)
-	if !ok {
-		return nil, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
 	}
 	all, err := s.reids(ctx)
 	if err != nil {
@@ -314,9 +314,9 @@ var reidMu sync.Mutex
 // ApproveReidentification records an approval and, when it meets the
 // quorum, releases the identity once to the requester's inbox.
 func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.ApproveReidentificationRequest) (*liaisonv1.ApproveReidentificationResponse, error) {
-	caller, ok := authn.FromContext(ctx)
-	if !ok {
-		return nil, s.statusError(ctx, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"})
+	caller, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if req.GetRequestId() == "" {
 		return nil, s.statusError(ctx, invalid("request_id", "is required"))
