@@ -358,6 +358,16 @@ func writeExplanation(w io.Writer, eng *policies.Engine, x policies.Explanation)
 	if len(d.Conditions) > 0 {
 		fmt.Fprintf(w, "conditions:       %s\n", strings.Join(d.Conditions, ", "))
 	}
+	if a := d.Approval; a != nil {
+		who := "officers holding " + strings.Join(a.Roles, " or ")
+		if len(a.Agencies) > 0 {
+			who += " of " + strings.Join(a.Agencies, ", ")
+		}
+		if a.OtherAgency {
+			who += ", of another agency than the requester's"
+		}
+		fmt.Fprintf(w, "approval:         %d %s, within %s\n", a.Quorum, who, a.ExpiresAfter)
+	}
 	fmt.Fprintln(w, "reasons:")
 	for _, r := range d.Reasons {
 		fmt.Fprintf(w, "  %s: %s\n", r.Code, r.Message)
