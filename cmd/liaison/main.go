@@ -48,7 +48,7 @@ Commands:
 	serve      run the gateway
 	demo       run the gateway, sample agencies and a scripted scenario
 	provider   run a sample holder agency's RecordProvider (synthetic subjects)
-	policy     test, simulate legal-basis policies (policy -h for more)
+	policy     test, simulate, replay, readiness, bundle: the legal-basis policies (policy -h)
 	audit      query, verify, prove, report on and export the disclosure log (audit -h)
 	dev        development helpers: pki, token (dev -h for more)
 	keys       create, rotate and show the pseudonym keys (Vault or a local file)
