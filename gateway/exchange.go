@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -217,6 +218,9 @@ func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (
 	return resp, nil
 }
 
+// officerInbox names an officer's own inbox, beside their agency's.
+func officerInbox(c authn.Caller) string { return c.Agency.ID + "/officer/" + c.Officer.ID }
+
 func cmpOr(a, b *denial) *denial {
 	if a != nil {
 		return a
@@ -241,12 +245,20 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 	if req.GetAfter() < 0 {
 		return s.statusError(ctx, invalid("after", "must not be negative"))
 	}
-	items, err := s.cfg.Audit.Inbox(ctx, caller.Agency.ID, req.GetAfter(), limit)
-	if err != nil {
-		return s.statusError(ctx, fmt.Errorf("%w: inbox: %v", audit.ErrUnavailable, err))
+	// The agency's inbox, and the officer's own (re-identified identities
+	// go to the officer who asked, no one else), merged by cursor.
+	var items []audit.InboxItem
+	for _, box := range []string{caller.Agency.ID, officerInbox(caller)} {
+		got, err := s.cfg.Audit.Inbox(ctx, box, req.GetAfter(), limit)
+		if err != nil {
+			return s.statusError(ctx, fmt.Errorf("%w: inbox: %v", audit.ErrUnavailable, err))
+		}
+		items = append(items, got...)
 	}
+	slices.SortFunc(items, func(a, b audit.InboxItem) int { return cmp.Compare(a.Cursor, b.Cursor) })
+	items = items[:min(len(items), limit)]
 	for _, it := range items {
-		plain, err := s.cfg.Pseudonyms.Open([]byte(caller.Agency.ID), it.Payload)
+		plain, err := s.cfg.Pseudonyms.Open([]byte(it.Recipient), it.Payload)
 		if err != nil {
 			return s.statusError(ctx, err)
 		}
@@ -259,9 +271,6 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 			m.Released.AuditIndex = it.AuditIndex
 		}
 		if r := m.Reidentified; r != nil {
-			if r.RequesterOfficer != caller.Officer.ID {
-				continue // an identity goes to the officer who asked, no one else
-			}
 			r.AuditIndex = it.AuditIndex
 		}
 		if err := stream.Send(&m); err != nil {
@@ -280,8 +289,10 @@ func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequ
 	if req.GetCursor() <= 0 {
 		return nil, s.statusError(ctx, invalid("cursor", "must be a cursor from Subscribe"))
 	}
-	if err := s.cfg.Audit.Ack(ctx, caller.Agency.ID, req.GetCursor()); err != nil {
-		return nil, s.statusError(ctx, fmt.Errorf("%w: ack: %v", audit.ErrUnavailable, err))
+	for _, box := range []string{caller.Agency.ID, officerInbox(caller)} {
+		if err := s.cfg.Audit.Ack(ctx, box, req.GetCursor()); err != nil {
+			return nil, s.statusError(ctx, fmt.Errorf("%w: ack: %v", audit.ErrUnavailable, err))
+		}
 	}
 	return &liaisonv1.AcknowledgeResponse{}, nil
 }

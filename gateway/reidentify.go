@@ -411,10 +411,11 @@ func (s *Server) release1(ctx context.Context, r *reid) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if payload, err = s.cfg.Pseudonyms.Seal([]byte(rp.Agency), payload); err != nil {
+	box := officerInbox(authn.Caller{Agency: &authn.Agency{ID: rp.Agency}, Officer: authn.Officer{ID: req.Requester.Officer}})
+	if payload, err = s.cfg.Pseudonyms.Seal([]byte(box), payload); err != nil {
 		return false, err
 	}
-	idx, err := s.append(ctx, e, audit.Delivery{Recipient: rp.Agency, Kind: deliveryKind, Payload: payload})
+	idx, err := s.append(ctx, e, audit.Delivery{Recipient: box, Kind: deliveryKind, Payload: payload})
 	if err != nil {
 		return false, err
 	}

@@ -97,6 +97,12 @@ func TestTranslateAndDualControlReidentification(t *testing.T) {
 	}
 	refused(officer{"nl-ngo-exit", "lo.ngo", []string{"legal_officer"}, "none"}, "ALREADY_RELEASED")
 
+	// Another officer of the agency acknowledging the agency's inbox does
+	// not take the identity away from the requester.
+	colleague := s.exchange(t, officer{"nl-police-rotterdam", "insp.jansen", []string{"case_officer"}, "confidential"})
+	if _, err := colleague.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: 1 << 40}); err != nil {
+		t.Fatal(err)
+	}
 	// The identity reached the requester, and only them.
 	got := inbox(t, s.exchange(t, requester))
 	if len(got) != 1 || got[0].GetReidentified().GetSubjectId() != "SYN-NL-0001" {
