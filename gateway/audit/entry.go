@@ -16,14 +16,42 @@ const (
 	ActionKeyRotate      = "key_rotate"      // a pseudonymisation key rotated
 )
 
-// Outcomes recorded besides the policy outcomes (disclose, pseudonymise,
-// hit_only, deny).
+// The outcomes of the policy contract, as an entry records them when that
+// is what really happened.
 const (
-	OutcomeRefused = "refused" // authentication or validation refused the call
-	OutcomeFailed  = "failed"  // the decision allowed it, but a later stage failed
-	OutcomeOK      = "ok"      // an administrative action succeeded
-	OutcomePending = "pending" // allowed, awaiting approval (re-identification)
+	OutcomeDisclose     = "disclose"     // the record left in full (as the field plan allowed)
+	OutcomePseudonymise = "pseudonymise" // the record left pseudonymised
+	OutcomeHitOnly      = "hit_only"     // only whether a record exists left
+	OutcomeDeny         = "deny"         // the policy refused the exchange
 )
+
+// Outcomes recorded besides the policy outcomes.
+const (
+	OutcomeRefused  = "refused"   // authentication or validation refused the call before any decision
+	OutcomeFailed   = "failed"    // the decision allowed it, but a later stage failed: nothing left
+	OutcomeNotFound = "not_found" // the holder holds no such record: nothing left
+	OutcomeOK       = "ok"        // an administrative action succeeded
+	OutcomePending  = "pending"   // allowed, awaiting approval (re-identification)
+)
+
+// Outcomes lists every outcome an entry can record, in the order the
+// documentation gives them. Audit queries accept exactly these.
+var Outcomes = []string{
+	OutcomeDisclose, OutcomePseudonymise, OutcomeHitOnly, OutcomeDeny,
+	OutcomeRefused, OutcomeFailed, OutcomeNotFound, OutcomeOK, OutcomePending,
+}
+
+// Released reports whether an entry's outcome means that something left
+// the gateway for its recipients: a disclosure, a pseudonymised record or
+// a hit/no-hit answer. Access reports, replay and disclosure counts treat
+// only these as disclosures.
+func Released(outcome string) bool {
+	switch outcome {
+	case OutcomeDisclose, OutcomePseudonymise, OutcomeHitOnly:
+		return true
+	}
+	return false
+}
 
 // An Entry is one record of the disclosure log: the facts that LED Art. 25
 // asks for, the policy input minus identity (so that a candidate policy can
