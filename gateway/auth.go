@@ -87,9 +87,12 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 }
 
 // peerKey identifies a refused peer for rate limiting: the agency its
-// certificate claims, else its network address without the port.
+// certificate proves (a revoked certificate or a bad token still proves
+// which agency it is), else its network address without the port: a
+// certificate that does not chain to a trusted CA proves nothing, so what
+// it claims cannot open or use up another agency's budget.
 func peerKey(p *peer.Peer, ae *authn.Error) string {
-	if ae.Agency != "" {
+	if ae.Proven && ae.Agency != "" {
 		return ae.Agency
 	}
 	if p != nil && p.Addr != nil {

@@ -35,9 +35,27 @@ type denial struct {
 	message  string // what a caseworker reads
 	revision string
 	auditIdx int64
+	// refusal marks a refusal by the gateway's own rules before any policy
+	// decision (dual control's SELF_APPROVAL...): its entry's outcome is
+	// refused, not deny.
+	refusal bool
 }
 
 func (e *denial) Error() string { return "denied: " + e.reason }
+
+// A failure is a stage that failed after the exchange began, with the
+// stable reason its entry records (HOLDER_RETURNED_WRONG_RECORD,
+// TRANSFORM_FAILED...). Key, holder and audit outages are recognised by
+// their own errors and need no wrapping.
+type failure struct {
+	reason string
+	err    error
+}
+
+func (f *failure) Error() string { return f.reason + ": " + f.err.Error() }
+func (f *failure) Unwrap() error { return f.err }
+
+func failed(reason string, err error) error { return &failure{reason: reason, err: err} }
 
 // errNotFound reports that the holder has no such subject or record, after
 // the policy allowed the caller to know that.
@@ -96,6 +114,11 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 	case errors.Is(err, errProvider):
 		s.log.WarnContext(ctx, "record provider unavailable", "error", err)
 		return unavailable("HOLDER_UNAVAILABLE", "the holder agency's system is unavailable; retry later")
+	}
+	if fl, ok := errors.AsType[*failure](err); ok {
+		s.log.ErrorContext(ctx, "request failed", "reason", fl.reason, "error", err)
+		st, _ := status.New(codes.Internal, "the exchange failed; nothing was disclosed").WithDetails(&errdetails.ErrorInfo{Reason: fl.reason, Domain: errorDomain})
+		return st.Err()
 	}
 	s.log.ErrorContext(ctx, "request failed", "error", err)
 	return status.Error(codes.Internal, "internal error")

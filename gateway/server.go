@@ -53,6 +53,9 @@ type Config struct {
 	// counted into one summary entry. If zero, 20 per minute.
 	RefusalBudget int
 	RefusalWindow time.Duration
+	// ReleaseRetry is how often Run retries re-identification releases
+	// whose quorum was met while the keys were unavailable. If zero, 30s.
+	ReleaseRetry time.Duration
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
@@ -106,6 +109,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.RefusalWindow == 0 {
 		cfg.RefusalWindow = time.Minute
+	}
+	if cfg.ReleaseRetry == 0 {
+		cfg.ReleaseRetry = 30 * time.Second
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}}
 	s.refusals = newRefusalLimiter(s, cfg.RefusalBudget, cfg.RefusalWindow)
@@ -176,10 +182,13 @@ func ServerTLS(cert tls.Certificate) *tls.Config {
 }
 
 // Run does the gateway's background work until ctx is done: it writes the
-// summaries of refused-authentication windows as they end.
+// summaries of refused-authentication windows as they end, and makes the
+// re-identification releases that a key outage postponed.
 func (s *Server) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RefusalWindow)
 	defer t.Stop()
+	r := time.NewTicker(s.cfg.ReleaseRetry)
+	defer r.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -187,6 +196,8 @@ func (s *Server) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			s.refusals.flush(ctx, false)
+		case <-r.C:
+			s.releasePending(ctx)
 		}
 	}
 }

@@ -24,8 +24,15 @@ var ErrUnauthenticated = errors.New("authn: unauthenticated")
 type Error struct {
 	// Reason is a stable code, e.g. TOKEN_EXPIRED.
 	Reason string
-	// Agency is the agency the certificate or the token claimed, if any.
+	// Agency is the agency the certificate or the token claimed, if any:
+	// the registered agency id when the certificate chains to a trusted CA
+	// and names a registered agency (Proven), else what it claimed.
 	Agency string
+	// Proven is set when Agency was proven by a certificate that chains to
+	// a trusted CA, even though the call is refused (revoked certificate,
+	// offboarded agency, bad token): refusals are then counted against
+	// that agency rather than against a network address.
+	Proven bool
 	// Detail is a short description safe to show the caller.
 	Detail string
 	// Permission is set where the caller is known but not allowed
@@ -245,7 +252,11 @@ func (v *Verifier) Authenticate(ctx context.Context, state *tls.ConnectionState,
 	if err != nil {
 		return Caller{}, err
 	}
-	return v.authenticateToken(ctx, ts, agency, fp, token)
+	c, err := v.authenticateToken(ctx, ts, agency, fp, token)
+	if e, ok := errors.AsType[*Error](err); ok {
+		e.Agency, e.Proven = agency.ID, true
+	}
+	return c, err
 }
 
 // CheckCertificate verifies a client certificate alone and returns its
@@ -266,10 +277,6 @@ func (v *Verifier) agencyFromCertificate(ts *trustState, state *tls.ConnectionSt
 	leaf := state.PeerCertificates[0]
 	fp = sha256.Sum256(leaf.Raw)
 	claimed := certName(leaf)
-	if ts.revoked.Revoked(leaf) {
-		e := fail("CERTIFICATE_REVOKED", claimed, "the client certificate is revoked")
-		return nil, fp, e
-	}
 	agency, ok := v.certs.get(fp, ts.gen, v.cfg.Now())
 	if !ok {
 		inter := x509.NewCertPool()
@@ -293,9 +300,18 @@ func (v *Verifier) agencyFromCertificate(ts *trustState, state *tls.ConnectionSt
 		}
 		v.certs.put(fp, agency, ts.gen, leaf.NotAfter)
 	}
+	// The revocation list is checked after the chain, on every call (a
+	// revocation bumps the generation, so cached certificates are checked
+	// too): a revoked certificate the CA issued is booked under the agency
+	// it names.
+	if ts.revoked.Revoked(leaf) {
+		e := fail("CERTIFICATE_REVOKED", agency.ID, "the client certificate is revoked")
+		e.Proven = true
+		return nil, fp, e
+	}
 	if agency.Offboarded {
 		e := fail("AGENCY_OFFBOARDED", agency.ID, "the agency is no longer registered")
-		e.Permission = true
+		e.Permission, e.Proven = true, true
 		return nil, fp, e
 	}
 	return agency, fp, nil

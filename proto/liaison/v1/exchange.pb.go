@@ -178,10 +178,18 @@ type RecipientResult struct {
 	LegalBasis *LegalBasis `protobuf:"bytes,3,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
 	// Handling conditions that travel with the data.
 	Conditions []string `protobuf:"bytes,4,rep,name=conditions,proto3" json:"conditions,omitempty"`
-	// Why, for a denial: stable codes.
+	// Why, for a denial or a failure: stable codes, as the audit entry
+	// records them.
 	Reasons []string `protobuf:"bytes,5,rep,name=reasons,proto3" json:"reasons,omitempty"`
-	// The audit log index of the disclosure.
-	AuditIndex    int64 `protobuf:"varint,6,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	// The audit log index of this recipient's entry: every recipient's
+	// exchange, delivered, denied or failed, has exactly one.
+	AuditIndex int64 `protobuf:"varint,6,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	// Set when the exchange for this recipient failed after validation (the
+	// pseudonymisation keys or the audit log were unavailable, or the record
+	// could not be transformed): nothing was delivered to this recipient,
+	// outcome is OUTCOME_UNSPECIFIED and the entry's outcome is "failed". A
+	// denial is not a failure: it has outcome OUTCOME_DENY and its reasons.
+	Failure       *RecipientFailure `protobuf:"bytes,7,opt,name=failure,proto3" json:"failure,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -258,6 +266,78 @@ func (x *RecipientResult) GetAuditIndex() int64 {
 	return 0
 }
 
+func (x *RecipientResult) GetFailure() *RecipientFailure {
+	if x != nil {
+		return x.Failure
+	}
+	return nil
+}
+
+// RecipientFailure says why the exchange for one recipient failed, in the
+// terms of the status a single-recipient call would have returned.
+type RecipientFailure struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The gRPC status code's name, e.g. "UNAVAILABLE".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// The stable reason, e.g. "KEYS_UNAVAILABLE" or "AUDIT_UNAVAILABLE".
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// What a caseworker reads.
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecipientFailure) Reset() {
+	*x = RecipientFailure{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecipientFailure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecipientFailure) ProtoMessage() {}
+
+func (x *RecipientFailure) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecipientFailure.ProtoReflect.Descriptor instead.
+func (*RecipientFailure) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RecipientFailure) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *RecipientFailure) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RecipientFailure) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // RequestRequest asks a holder for a record.
 type RequestRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -281,7 +361,7 @@ type RequestRequest struct {
 
 func (x *RequestRequest) Reset() {
 	*x = RequestRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -293,7 +373,7 @@ func (x *RequestRequest) String() string {
 func (*RequestRequest) ProtoMessage() {}
 
 func (x *RequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -306,7 +386,7 @@ func (x *RequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestRequest.ProtoReflect.Descriptor instead.
 func (*RequestRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{3}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RequestRequest) GetHolder() string {
@@ -369,7 +449,7 @@ type RequestResponse struct {
 
 func (x *RequestResponse) Reset() {
 	*x = RequestResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +461,7 @@ func (x *RequestResponse) String() string {
 func (*RequestResponse) ProtoMessage() {}
 
 func (x *RequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +474,7 @@ func (x *RequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestResponse.ProtoReflect.Descriptor instead.
 func (*RequestResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{4}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RequestResponse) GetReleased() *Released {
@@ -441,7 +521,7 @@ type Released struct {
 
 func (x *Released) Reset() {
 	*x = Released{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -453,7 +533,7 @@ func (x *Released) String() string {
 func (*Released) ProtoMessage() {}
 
 func (x *Released) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -466,7 +546,7 @@ func (x *Released) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Released.ProtoReflect.Descriptor instead.
 func (*Released) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{5}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Released) GetOutcome() Outcome {
@@ -573,7 +653,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -585,7 +665,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -598,7 +678,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{6}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SubscribeRequest) GetAfter() int64 {
@@ -632,7 +712,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -644,7 +724,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -657,7 +737,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{7}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SubscribeResponse) GetCursor() int64 {
@@ -714,7 +794,7 @@ type Reidentified struct {
 
 func (x *Reidentified) Reset() {
 	*x = Reidentified{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -726,7 +806,7 @@ func (x *Reidentified) String() string {
 func (*Reidentified) ProtoMessage() {}
 
 func (x *Reidentified) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -739,7 +819,7 @@ func (x *Reidentified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reidentified.ProtoReflect.Descriptor instead.
 func (*Reidentified) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Reidentified) GetRequestId() string {
@@ -819,7 +899,7 @@ type TranslateRequest struct {
 
 func (x *TranslateRequest) Reset() {
 	*x = TranslateRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +911,7 @@ func (x *TranslateRequest) String() string {
 func (*TranslateRequest) ProtoMessage() {}
 
 func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +924,7 @@ func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateRequest.ProtoReflect.Descriptor instead.
 func (*TranslateRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TranslateRequest) GetPseudonym() string {
@@ -908,7 +988,7 @@ type TranslateResponse struct {
 
 func (x *TranslateResponse) Reset() {
 	*x = TranslateResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +1000,7 @@ func (x *TranslateResponse) String() string {
 func (*TranslateResponse) ProtoMessage() {}
 
 func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,7 +1013,7 @@ func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateResponse.ProtoReflect.Descriptor instead.
 func (*TranslateResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{10}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TranslateResponse) GetPseudonym() string {
@@ -992,7 +1072,7 @@ type RequestReidentificationRequest struct {
 
 func (x *RequestReidentificationRequest) Reset() {
 	*x = RequestReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1004,7 +1084,7 @@ func (x *RequestReidentificationRequest) String() string {
 func (*RequestReidentificationRequest) ProtoMessage() {}
 
 func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1017,7 +1097,7 @@ func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{11}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RequestReidentificationRequest) GetPseudonym() string {
@@ -1081,7 +1161,7 @@ type RequestReidentificationResponse struct {
 
 func (x *RequestReidentificationResponse) Reset() {
 	*x = RequestReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1093,7 +1173,7 @@ func (x *RequestReidentificationResponse) String() string {
 func (*RequestReidentificationResponse) ProtoMessage() {}
 
 func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1106,7 +1186,7 @@ func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{12}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RequestReidentificationResponse) GetRequestId() string {
@@ -1153,7 +1233,7 @@ type ListReidentificationsRequest struct {
 
 func (x *ListReidentificationsRequest) Reset() {
 	*x = ListReidentificationsRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1165,7 +1245,7 @@ func (x *ListReidentificationsRequest) String() string {
 func (*ListReidentificationsRequest) ProtoMessage() {}
 
 func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1178,7 +1258,7 @@ func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsRequest.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{13}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{14}
 }
 
 // ListReidentificationsResponse lists pending requests.
@@ -1192,7 +1272,7 @@ type ListReidentificationsResponse struct {
 
 func (x *ListReidentificationsResponse) Reset() {
 	*x = ListReidentificationsResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1204,7 +1284,7 @@ func (x *ListReidentificationsResponse) String() string {
 func (*ListReidentificationsResponse) ProtoMessage() {}
 
 func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1217,7 +1297,7 @@ func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsResponse.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{14}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListReidentificationsResponse) GetRequests() []*PendingReidentification {
@@ -1255,7 +1335,7 @@ type PendingReidentification struct {
 
 func (x *PendingReidentification) Reset() {
 	*x = PendingReidentification{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1347,7 @@ func (x *PendingReidentification) String() string {
 func (*PendingReidentification) ProtoMessage() {}
 
 func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1360,7 @@ func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PendingReidentification.ProtoReflect.Descriptor instead.
 func (*PendingReidentification) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{15}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PendingReidentification) GetRequestId() string {
@@ -1359,7 +1439,7 @@ type ApproveReidentificationRequest struct {
 
 func (x *ApproveReidentificationRequest) Reset() {
 	*x = ApproveReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1371,7 +1451,7 @@ func (x *ApproveReidentificationRequest) String() string {
 func (*ApproveReidentificationRequest) ProtoMessage() {}
 
 func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1384,7 +1464,7 @@ func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ApproveReidentificationRequest) GetRequestId() string {
@@ -1408,17 +1488,25 @@ type ApproveReidentificationResponse struct {
 	Approvals int32 `protobuf:"varint,1,opt,name=approvals,proto3" json:"approvals,omitempty"`
 	// The quorum.
 	Quorum int32 `protobuf:"varint,2,opt,name=quorum,proto3" json:"quorum,omitempty"`
-	// Whether this approval met the quorum and the identity was released.
+	// Whether the quorum is met and the identity was released to the
+	// requesting officer's own inbox (by this call or an earlier one).
 	Released bool `protobuf:"varint,3,opt,name=released,proto3" json:"released,omitempty"`
 	// The audit log index of the approval.
-	AuditIndex    int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AuditIndex int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	// Set when the quorum is met but the release could not be made yet
+	// (reason "KEYS_UNAVAILABLE" while the pseudonymisation keys are past
+	// their staleness bound): the approvals stand, the failed attempt is an
+	// audit entry, and the gateway releases the identity once the keys are
+	// back, within the request's approval window, without another approval.
+	// After the window it is not released and the requester must ask again.
+	ReleasePendingReason string `protobuf:"bytes,5,opt,name=release_pending_reason,json=releasePendingReason,proto3" json:"release_pending_reason,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ApproveReidentificationResponse) Reset() {
 	*x = ApproveReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1518,7 @@ func (x *ApproveReidentificationResponse) String() string {
 func (*ApproveReidentificationResponse) ProtoMessage() {}
 
 func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1531,7 @@ func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ApproveReidentificationResponse) GetApprovals() int32 {
@@ -1474,6 +1562,13 @@ func (x *ApproveReidentificationResponse) GetAuditIndex() int64 {
 	return 0
 }
 
+func (x *ApproveReidentificationResponse) GetReleasePendingReason() string {
+	if x != nil {
+		return x.ReleasePendingReason
+	}
+	return ""
+}
+
 // AcknowledgeRequest marks items read.
 type AcknowledgeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1485,7 +1580,7 @@ type AcknowledgeRequest struct {
 
 func (x *AcknowledgeRequest) Reset() {
 	*x = AcknowledgeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +1592,7 @@ func (x *AcknowledgeRequest) String() string {
 func (*AcknowledgeRequest) ProtoMessage() {}
 
 func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +1605,7 @@ func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeRequest.ProtoReflect.Descriptor instead.
 func (*AcknowledgeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AcknowledgeRequest) GetCursor() int64 {
@@ -1529,7 +1624,7 @@ type AcknowledgeResponse struct {
 
 func (x *AcknowledgeResponse) Reset() {
 	*x = AcknowledgeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1541,7 +1636,7 @@ func (x *AcknowledgeResponse) String() string {
 func (*AcknowledgeResponse) ProtoMessage() {}
 
 func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1554,7 +1649,7 @@ func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{20}
 }
 
 var File_liaison_v1_exchange_proto protoreflect.FileDescriptor
@@ -1574,7 +1669,7 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12$\n" +
 	"\rjustification\x18\a \x01(\tR\rjustification\"I\n" +
 	"\x10DiscloseResponse\x125\n" +
-	"\aresults\x18\x01 \x03(\v2\x1b.liaison.v1.RecipientResultR\aresults\"\xf2\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x1b.liaison.v1.RecipientResultR\aresults\"\xaa\x02\n" +
 	"\x0fRecipientResult\x12\x1c\n" +
 	"\trecipient\x18\x01 \x01(\tR\trecipient\x12-\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x13.liaison.v1.OutcomeR\aoutcome\x127\n" +
@@ -1585,7 +1680,12 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"conditions\x12\x18\n" +
 	"\areasons\x18\x05 \x03(\tR\areasons\x12\x1f\n" +
 	"\vaudit_index\x18\x06 \x01(\x03R\n" +
-	"auditIndex\"\x9e\x02\n" +
+	"auditIndex\x126\n" +
+	"\afailure\x18\a \x01(\v2\x1c.liaison.v1.RecipientFailureR\afailure\"X\n" +
+	"\x10RecipientFailure\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\x9e\x02\n" +
 	"\x0eRequestRequest\x12\x16\n" +
 	"\x06holder\x18\x01 \x01(\tR\x06holder\x12\x1d\n" +
 	"\n" +
@@ -1694,13 +1794,14 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\x1eApproveReidentificationRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12$\n" +
-	"\rjustification\x18\x02 \x01(\tR\rjustification\"\x94\x01\n" +
+	"\rjustification\x18\x02 \x01(\tR\rjustification\"\xca\x01\n" +
 	"\x1fApproveReidentificationResponse\x12\x1c\n" +
 	"\tapprovals\x18\x01 \x01(\x05R\tapprovals\x12\x16\n" +
 	"\x06quorum\x18\x02 \x01(\x05R\x06quorum\x12\x1a\n" +
 	"\breleased\x18\x03 \x01(\bR\breleased\x12\x1f\n" +
 	"\vaudit_index\x18\x04 \x01(\x03R\n" +
-	"auditIndex\",\n" +
+	"auditIndex\x124\n" +
+	"\x16release_pending_reason\x18\x05 \x01(\tR\x14releasePendingReason\",\n" +
 	"\x12AcknowledgeRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x03R\x06cursor\"\x15\n" +
 	"\x13AcknowledgeResponse2\xd1\x05\n" +
@@ -1729,80 +1830,82 @@ func file_liaison_v1_exchange_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_exchange_proto_rawDescData
 }
 
-var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_liaison_v1_exchange_proto_goTypes = []any{
 	(*DiscloseRequest)(nil),                 // 0: liaison.v1.DiscloseRequest
 	(*DiscloseResponse)(nil),                // 1: liaison.v1.DiscloseResponse
 	(*RecipientResult)(nil),                 // 2: liaison.v1.RecipientResult
-	(*RequestRequest)(nil),                  // 3: liaison.v1.RequestRequest
-	(*RequestResponse)(nil),                 // 4: liaison.v1.RequestResponse
-	(*Released)(nil),                        // 5: liaison.v1.Released
-	(*SubscribeRequest)(nil),                // 6: liaison.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),               // 7: liaison.v1.SubscribeResponse
-	(*Reidentified)(nil),                    // 8: liaison.v1.Reidentified
-	(*TranslateRequest)(nil),                // 9: liaison.v1.TranslateRequest
-	(*TranslateResponse)(nil),               // 10: liaison.v1.TranslateResponse
-	(*RequestReidentificationRequest)(nil),  // 11: liaison.v1.RequestReidentificationRequest
-	(*RequestReidentificationResponse)(nil), // 12: liaison.v1.RequestReidentificationResponse
-	(*ListReidentificationsRequest)(nil),    // 13: liaison.v1.ListReidentificationsRequest
-	(*ListReidentificationsResponse)(nil),   // 14: liaison.v1.ListReidentificationsResponse
-	(*PendingReidentification)(nil),         // 15: liaison.v1.PendingReidentification
-	(*ApproveReidentificationRequest)(nil),  // 16: liaison.v1.ApproveReidentificationRequest
-	(*ApproveReidentificationResponse)(nil), // 17: liaison.v1.ApproveReidentificationResponse
-	(*AcknowledgeRequest)(nil),              // 18: liaison.v1.AcknowledgeRequest
-	(*AcknowledgeResponse)(nil),             // 19: liaison.v1.AcknowledgeResponse
-	(*Record)(nil),                          // 20: liaison.v1.Record
-	(*SubjectAttributes)(nil),               // 21: liaison.v1.SubjectAttributes
-	(Purpose)(0),                            // 22: liaison.v1.Purpose
-	(Outcome)(0),                            // 23: liaison.v1.Outcome
-	(*LegalBasis)(nil),                      // 24: liaison.v1.LegalBasis
-	(RecordType)(0),                         // 25: liaison.v1.RecordType
+	(*RecipientFailure)(nil),                // 3: liaison.v1.RecipientFailure
+	(*RequestRequest)(nil),                  // 4: liaison.v1.RequestRequest
+	(*RequestResponse)(nil),                 // 5: liaison.v1.RequestResponse
+	(*Released)(nil),                        // 6: liaison.v1.Released
+	(*SubscribeRequest)(nil),                // 7: liaison.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),               // 8: liaison.v1.SubscribeResponse
+	(*Reidentified)(nil),                    // 9: liaison.v1.Reidentified
+	(*TranslateRequest)(nil),                // 10: liaison.v1.TranslateRequest
+	(*TranslateResponse)(nil),               // 11: liaison.v1.TranslateResponse
+	(*RequestReidentificationRequest)(nil),  // 12: liaison.v1.RequestReidentificationRequest
+	(*RequestReidentificationResponse)(nil), // 13: liaison.v1.RequestReidentificationResponse
+	(*ListReidentificationsRequest)(nil),    // 14: liaison.v1.ListReidentificationsRequest
+	(*ListReidentificationsResponse)(nil),   // 15: liaison.v1.ListReidentificationsResponse
+	(*PendingReidentification)(nil),         // 16: liaison.v1.PendingReidentification
+	(*ApproveReidentificationRequest)(nil),  // 17: liaison.v1.ApproveReidentificationRequest
+	(*ApproveReidentificationResponse)(nil), // 18: liaison.v1.ApproveReidentificationResponse
+	(*AcknowledgeRequest)(nil),              // 19: liaison.v1.AcknowledgeRequest
+	(*AcknowledgeResponse)(nil),             // 20: liaison.v1.AcknowledgeResponse
+	(*Record)(nil),                          // 21: liaison.v1.Record
+	(*SubjectAttributes)(nil),               // 22: liaison.v1.SubjectAttributes
+	(Purpose)(0),                            // 23: liaison.v1.Purpose
+	(Outcome)(0),                            // 24: liaison.v1.Outcome
+	(*LegalBasis)(nil),                      // 25: liaison.v1.LegalBasis
+	(RecordType)(0),                         // 26: liaison.v1.RecordType
 }
 var file_liaison_v1_exchange_proto_depIdxs = []int32{
-	20, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
-	21, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
-	22, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
+	21, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
+	22, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
+	23, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
 	2,  // 3: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
-	23, // 4: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
-	24, // 5: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
-	25, // 6: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
-	22, // 7: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
-	5,  // 8: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
-	23, // 9: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
-	25, // 10: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
-	20, // 11: liaison.v1.Released.record:type_name -> liaison.v1.Record
-	24, // 12: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
-	22, // 13: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
-	5,  // 14: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
-	8,  // 15: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
-	24, // 16: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
-	22, // 17: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
-	24, // 18: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	22, // 19: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
-	24, // 20: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	15, // 21: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
-	24, // 22: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
-	0,  // 23: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
-	3,  // 24: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
-	6,  // 25: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
-	18, // 26: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
-	9,  // 27: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
-	11, // 28: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
-	13, // 29: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
-	16, // 30: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
-	1,  // 31: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
-	4,  // 32: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
-	7,  // 33: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
-	19, // 34: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
-	10, // 35: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
-	12, // 36: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
-	14, // 37: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
-	17, // 38: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
-	31, // [31:39] is the sub-list for method output_type
-	23, // [23:31] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	24, // 4: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
+	25, // 5: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
+	3,  // 6: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
+	26, // 7: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
+	23, // 8: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
+	6,  // 9: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
+	24, // 10: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
+	26, // 11: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
+	21, // 12: liaison.v1.Released.record:type_name -> liaison.v1.Record
+	25, // 13: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
+	23, // 14: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
+	6,  // 15: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
+	9,  // 16: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
+	25, // 17: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
+	23, // 18: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
+	25, // 19: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	23, // 20: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
+	25, // 21: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	16, // 22: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
+	25, // 23: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
+	0,  // 24: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
+	4,  // 25: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
+	7,  // 26: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
+	19, // 27: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
+	10, // 28: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
+	12, // 29: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
+	14, // 30: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
+	17, // 31: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
+	1,  // 32: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
+	5,  // 33: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
+	8,  // 34: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
+	20, // 35: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
+	11, // 36: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
+	13, // 37: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
+	15, // 38: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
+	18, // 39: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
+	32, // [32:40] is the sub-list for method output_type
+	24, // [24:32] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_exchange_proto_init() }
@@ -1818,7 +1921,7 @@ func file_liaison_v1_exchange_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_exchange_proto_rawDesc), len(file_liaison_v1_exchange_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
