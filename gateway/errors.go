@@ -68,6 +68,9 @@ var errProvider = errors.New("gateway: record provider unavailable")
 // the only place in the gateway that chooses a status code, and it tells
 // clients no more than they need: details stay in the log.
 func (s *Server) statusError(ctx context.Context, err error) error {
+	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
+		return err // already a status: a per-recipient exchange's, say
+	}
 	var br *badRequest
 	var dn *denial
 	var ae *authn.Error

@@ -60,6 +60,8 @@ type stack struct {
 	logs    *syncBuffer
 	keys    *pseudonym.Pseudonymizer
 	opts    stackOptions
+	// providers are the sample agencies' RecordProviders, by agency.
+	providers map[string]*sample.Server
 }
 
 type stackOptions struct {
@@ -104,8 +106,10 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	providers := map[string]*sample.Server{}
 	for id, l := range lis {
 		ps, err := fx.NewServer(id, pki.CA.GatewayIdentity())
+		providers[id] = ps
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -121,7 +125,7 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 		tb.Cleanup(gs.Stop)
 	}
 
-	s := &stack{pki: pki, dbPath: filepath.Join(dir, "audit.db"), keyFile: filepath.Join(dir, "keys.json"), opts: o}
+	s := &stack{providers: providers, pki: pki, dbPath: filepath.Join(dir, "audit.db"), keyFile: filepath.Join(dir, "keys.json"), opts: o}
 	if _, err := pseudonym.CreateKeyFile(s.keyFile); err != nil {
 		tb.Fatal(err)
 	}
