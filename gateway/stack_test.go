@@ -82,6 +82,9 @@ type stackOptions struct {
 	jwksRefresh time.Duration
 	keyRefresh  time.Duration
 	keyMaxStale time.Duration
+	// releaseRetry, if set, runs the gateway's background work (Run) with
+	// that interval for postponed re-identification releases.
+	releaseRetry time.Duration
 }
 
 func startStack(tb testing.TB, o stackOptions) *stack {
@@ -213,8 +216,8 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Now: o.serverNow,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
-		RefusalBudget: o.refusalBudget,
-		Logger:        logger,
+		RefusalBudget: o.refusalBudget, ReleaseRetry: o.releaseRetry,
+		Logger: logger,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -227,6 +230,9 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	wctx, cancel := context.WithCancel(ctx)
 	go srv.WatchTrust(wctx)
 	go keys.Run(wctx)
+	if o.releaseRetry > 0 {
+		go srv.Run(wctx)
+	}
 	if o.policyDir != "" {
 		go srv.WatchPolicy(wctx, psrc, 50*time.Millisecond)
 	}
