@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/gateway/sample"
@@ -379,9 +381,19 @@ func TestOffboardingAndRevocationOnOpenConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "revocation", func() bool { return status.Code(call(t, conn2)) == codes.Unauthenticated })
-	_, e = s.lastEntry(t)
+	idx, e := s.lastEntry(t)
 	if e.Reasons[0] != "CERTIFICATE_REVOKED" {
 		t.Errorf("entry reasons = %v, want CERTIFICATE_REVOKED", e.Reasons)
+	}
+	// Booked under the agency the certificate proves, not its URI, and
+	// counted in that agency's rate-limit bucket: an auditor's query by
+	// agency finds it.
+	if e.Requester == nil || e.Requester.Agency != dkPrison.agency || e.Detail["peer"] != dkPrison.agency {
+		t.Errorf("revocation entry requester %+v, peer %q; want %s for both", e.Requester, e.Detail["peer"], dkPrison.agency)
+	}
+	recs, err := s.store.Query(t.Context(), audit.Filter{Agency: dkPrison.agency, Action: audit.ActionAuthenticate})
+	if err != nil || !slices.ContainsFunc(recs, func(r audit.Record) bool { return r.Index == idx }) {
+		t.Errorf("query by agency %s does not find the revocation entry %d: %v", dkPrison.agency, idx, err)
 	}
 }
 
