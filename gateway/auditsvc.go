@@ -54,7 +54,7 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 	for _, v := range []struct{ field, value string }{
 		{"outcome", req.GetOutcome()}, {"record_type", req.GetRecordType()}, {"action", req.GetAction()},
 	} {
-		if err := CheckQueryFilter(v.field, v.value); err != nil {
+		if err := checkQueryFilter(v.field, v.value); err != nil {
 			return nil, s.statusError(ctx, err)
 		}
 	}
@@ -126,9 +126,9 @@ func QueryFilterValues() map[string][]string {
 	return m
 }
 
-// CheckQueryFilter returns an error naming field and the values it
+// checkQueryFilter returns an error naming field and the values it
 // accepts if value is neither empty nor one of them.
-func CheckQueryFilter(field, value string) error {
+func checkQueryFilter(field, value string) error {
 	allowed, ok := queryVocabulary()[field]
 	if value == "" || !ok || slices.Contains(allowed, value) {
 		return nil

@@ -92,7 +92,7 @@ func NewClient(src Source, trust TrustStore, v note.Verifier) *Client {
 func (c *Client) Trusted(ctx context.Context) (*Checkpoint, error) {
 	b, err := c.trust.ReadTrusted(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("audit: read the trusted checkpoint: %v", err)
+		return nil, fmt.Errorf("audit: read the trusted checkpoint: %w", err)
 	}
 	if b == nil {
 		return nil, nil
@@ -138,7 +138,7 @@ func (c *Client) Update(ctx context.Context) (latest Checkpoint, before *Checkpo
 		}
 	}
 	if err := c.trust.WriteTrusted(ctx, signed); err != nil {
-		return Checkpoint{}, nil, fmt.Errorf("audit: keep the trusted checkpoint: %v", err)
+		return Checkpoint{}, nil, fmt.Errorf("audit: keep the trusted checkpoint: %w", err)
 	}
 	c.latest = &latest
 	return latest, before, nil
@@ -196,7 +196,7 @@ func (c *Client) CheckExport(ctx context.Context, leaves [][]byte, signedCheckpo
 		}
 	}
 	if err := c.trust.WriteTrusted(ctx, signedCheckpoint); err != nil {
-		return Checkpoint{}, nil, fmt.Errorf("audit: keep the trusted checkpoint: %v", err)
+		return Checkpoint{}, nil, fmt.Errorf("audit: keep the trusted checkpoint: %w", err)
 	}
 	c.latest = &latest
 	return latest, before, nil
