@@ -16,6 +16,21 @@
 // tlog.CheckRecord and tlog.CheckTree, and verify an export offline with
 // [VerifyLeaves], without trusting the database.
 //
+// # Auditors
+//
+// A [Client] is an auditor's view of a log, as golang.org/x/mod/sumdb's
+// Client is for the Go checksum database: it keeps the last checkpoint it
+// trusted (in a [TrustStore], a [TrustFile] on the command line), accepts a
+// new one only if it extends the trusted one, checks the inclusion of
+// entries in it, and names what it finds ([ErrTruncated], [ErrFork],
+// [ErrEntryMismatch]). It reads the log through a [Source]: the gateway's
+// Audit service, or a Log beside its store. [Sample] draws the distinct
+// entries to check.
+//
+// [Report] builds a data subject's access report: only real releases
+// ([Released]), entries restricted under LED Art. 15 left out
+// ([ConditionRestricted]), officers withheld unless asked for.
+//
 // # Storage
 //
 // A [Store] persists leaves, stored hashes, checkpoints and the recipients'
