@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it (make test) and CI runs it:
-# formatting and vet, the protos (lint and a no-diff regeneration), the Rego
+# formatting, a tidy go.mod and vet, the protos (lint and a no-diff regeneration), the Rego
 # under the stock opa tools, the Go tests, and the demo.
 #
 # Tools and caches live in $LIAISON_CACHE (default ~/.cache/liaison), so
@@ -21,6 +21,11 @@ step "gofmt"
 unformatted=$(git ls-files -z -- '*.go' | xargs -0 gofmt -l)
 if [ -n "$unformatted" ]; then
   echo "not gofmt'd:"; echo "$unformatted"; exit 1
+fi
+
+step "go mod tidy: go.mod and go.sum must need no change"
+if ! go mod tidy -diff; then
+  echo "go.mod or go.sum is not tidy; run go mod tidy and commit"; exit 1
 fi
 
 step "go vet"

@@ -55,6 +55,7 @@ type AgencyFile struct {
 	JWKSFile            string   `json:"jwks_file"`
 	JWKSURL             string   `json:"jwks_url"`
 	Algorithms          []string `json:"algorithms"`
+	TokenTypes          []string `json:"token_types"`
 	MaxTokenLifetime    string   `json:"max_token_lifetime"`
 	Provider            string   `json:"provider"`
 	Offboarded          bool     `json:"offboarded"`
@@ -158,7 +159,7 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 			Agency: &authn.Agency{
 				ID: a.ID, Kind: a.Kind, Jurisdiction: a.Jurisdiction,
 				CertificateIdentity: a.CertificateIdentity, Issuer: a.Issuer, Keys: keys,
-				Algorithms: a.Algorithms, MaxTokenLifetime: maxLife, Offboarded: a.Offboarded,
+				Algorithms: a.Algorithms, TokenTypes: a.TokenTypes, MaxTokenLifetime: maxLife, Offboarded: a.Offboarded,
 			},
 			Name:     a.Name,
 			Provider: a.Provider,

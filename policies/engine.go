@@ -81,20 +81,45 @@ func load(ctx context.Context, fsys fs.FS, source, digest string) (*Engine, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := runTests(ctx, mods, tests); err != nil {
+	// The tree's own tests take most of the time; the engine is prepared
+	// and checked on the samples beside them, and used only if they pass.
+	// A test failure is reported before any other error, as if the tests
+	// had run first.
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tested := make(chan error, 1)
+	go func() { tested <- runTests(ctx, mods, tests) }()
+	e, perr := prepareEngine(pctx, mods, source, digest)
+	if perr != nil {
+		cancel() // the tests go on: their verdict comes first
+	}
+	if err := <-tested; err != nil {
 		return nil, err
 	}
+	if perr != nil {
+		return nil, perr
+	}
+	return e, nil
+}
+
+// prepareEngine compiles the policy modules once and prepares the
+// engine's queries on them, then decides the built-in samples.
+func prepareEngine(ctx context.Context, mods []module, source, digest string) (*Engine, error) {
 	e := &Engine{revision: revision(mods), source: source, digest: digest}
 	if e.digest == "" {
 		e.digest = e.revision
 	}
-	if e.decision, err = prepare(ctx, decisionQuery, mods); err != nil {
+	c, err := compile(mods)
+	if err != nil {
 		return nil, err
 	}
-	if e.explain, err = prepare(ctx, explainQuery, mods); err != nil {
+	if e.decision, err = prepare(ctx, c, decisionQuery); err != nil {
 		return nil, err
 	}
-	if e.packs, err = prepare(ctx, packsQuery, mods); err != nil {
+	if e.explain, err = prepare(ctx, c, explainQuery); err != nil {
+		return nil, err
+	}
+	if e.packs, err = prepare(ctx, c, packsQuery); err != nil {
 		return nil, err
 	}
 	for _, s := range samples {
@@ -182,18 +207,32 @@ func runTests(ctx context.Context, mods, tests []module) error {
 	return nil
 }
 
-// prepare compiles the policy modules in strict mode and prepares query.
-func prepare(ctx context.Context, query string, mods []module) (rego.PreparedEvalQuery, error) {
-	opts := []func(*rego.Rego){
+// compile compiles the policy modules (not the tests) in strict mode, once
+// for every query prepared on them, with the settings rego.New would use.
+func compile(mods []module) (*ast.Compiler, error) {
+	all := make(map[string]*ast.Module, len(mods))
+	for _, m := range mods {
+		all[m.path] = m.parsed
+	}
+	c := ast.NewCompiler().
+		WithStrict(true).
+		WithDefaultRegoVersion(ast.RegoV1).
+		WithUseTypeCheckAnnotations(true)
+	if c.Compile(all); c.Failed() {
+		return nil, fmt.Errorf("policies: load: compile: %w", c.Errors)
+	}
+	return c, nil
+}
+
+// prepare prepares query on the compiled policy.
+func prepare(ctx context.Context, c *ast.Compiler, query string) (rego.PreparedEvalQuery, error) {
+	pq, err := rego.New(
+		rego.Compiler(c),
 		rego.Query(query),
 		rego.SetRegoVersion(ast.RegoV1),
 		rego.Strict(true),
 		rego.StrictBuiltinErrors(true),
-	}
-	for _, m := range mods {
-		opts = append(opts, rego.ParsedModule(m.parsed))
-	}
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	).PrepareForEval(ctx)
 	if err != nil {
 		return rego.PreparedEvalQuery{}, fmt.Errorf("policies: load: prepare %s: %w", query, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +56,9 @@ func (r *KeyRing) validate() error {
 		return fmt.Errorf("pseudonym: current key version %d is not in the ring", r.Current)
 	}
 	for v, k := range r.Versions {
+		if v <= 0 || v > math.MaxInt32 {
+			return fmt.Errorf("pseudonym: key version %d is out of range", v)
+		}
 		if len(k) < 32 {
 			return fmt.Errorf("pseudonym: key version %d is %d bytes; want at least 32", v, len(k))
 		}
@@ -268,22 +272,24 @@ func (p *Pseudonymizer) pseudonym(ring *KeyRing, version int, domain, id string)
 // gateway can do it, with the key; it serves Translate and the
 // dual-controlled re-identification, and nothing else. A pseudonym of
 // another domain, or altered, does not resolve.
+//
+// Every pseudonym has exactly one spelling: the one Pseudonym returns.
+// Resolve refuses any other string with ErrNotAPseudonym (or a
+// *KeyVersionError for a version the ring does not hold), so that two
+// different strings never name the same person and recipients may compare
+// pseudonyms as strings.
 func (p *Pseudonymizer) Resolve(domain, pseudonym string) (SubjectID, error) {
 	ring, err := p.usableRing()
 	if err != nil {
 		return "", err
 	}
-	version, body, err := parse(pseudonym)
+	version, raw, err := parse(pseudonym)
 	if err != nil {
 		return "", err
 	}
 	dk, err := p.domainKey(ring, version, domain)
 	if err != nil {
 		return "", err
-	}
-	raw, err := b32.DecodeString(body)
-	if err != nil || len(raw) < sivSize+padBlock {
-		return "", ErrNotAPseudonym
 	}
 	plain := make([]byte, len(raw)-sivSize)
 	cipher.NewCTR(dk.enc, raw[:sivSize]).XORKeyStream(plain, raw[sivSize:])
@@ -315,15 +321,19 @@ func pad(id string) ([]byte, error) {
 	if len(id) == 0 || len(id) > 255 {
 		return nil, errors.New("pseudonym: identifier must be 1 to 255 bytes")
 	}
-	n := (1 + len(id) + padBlock - 1) / padBlock * padBlock
-	b := make([]byte, n)
+	b := make([]byte, paddedLen(len(id)))
 	b[0] = byte(len(id))
 	copy(b[1:], id)
 	return b, nil
 }
 
+// paddedLen is the length pad gives an identifier of n bytes.
+func paddedLen(n int) int { return (1 + n + padBlock - 1) / padBlock * padBlock }
+
+// unpad undoes pad. It refuses anything pad would not have written,
+// including a longer padding than the identifier needs.
 func unpad(b []byte) (string, error) {
-	if len(b) == 0 || int(b[0]) > len(b)-1 || b[0] == 0 {
+	if len(b) == 0 || b[0] == 0 || len(b) != paddedLen(int(b[0])) {
 		return "", errors.New("bad padding")
 	}
 	for _, c := range b[1+int(b[0]):] {
@@ -375,24 +385,56 @@ func (p *Pseudonymizer) domainKey(ring *KeyRing, version int, domain string) (do
 	return dk, nil
 }
 
-// ParseVersion returns the key version a pseudonym was made with.
+// ParseVersion returns the key version a pseudonym was made with. It
+// refuses a string that is not spelled as Pseudonym spells, but it cannot
+// tell an altered pseudonym from a real one: only Resolve, with the key,
+// can.
 func ParseVersion(pseudonym string) (int, error) {
 	v, _, err := parse(pseudonym)
 	return v, err
 }
 
-func parse(pseudonym string) (version int, body string, err error) {
+// maxPseudonymLen bounds the text form: the padding of a 255-byte
+// identifier (256 bytes) and the IV, in base32, and the prefix.
+var maxPseudonymLen = len("psn:") + 10 + 1 + b32.EncodedLen(sivSize+paddedLen(255))
+
+// parse decodes the text form of a pseudonym. It accepts exactly the
+// spelling pseudonym writes and nothing else: the version in canonical
+// decimal (no sign, no leading zero, no space), and the body in the
+// lower-case alphabet, of a length pad can give, with the unused bits of
+// the last character zero. The base32 decoder alone is not enough: it
+// ignores those bits and skips line breaks, so "...a" and "...b" would
+// decode alike.
+func parse(pseudonym string) (version int, raw []byte, err error) {
+	if len(pseudonym) > maxPseudonymLen {
+		return 0, nil, ErrNotAPseudonym
+	}
 	rest, ok := strings.CutPrefix(pseudonym, "psn:")
 	if !ok {
-		return 0, "", ErrNotAPseudonym
+		return 0, nil, ErrNotAPseudonym
 	}
 	v, body, ok := strings.Cut(rest, ":")
-	if !ok || len(body) < b32.EncodedLen(sivSize+padBlock) || len(body) > 512 {
-		return 0, "", ErrNotAPseudonym
+	if !ok {
+		return 0, nil, ErrNotAPseudonym
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return 0, "", ErrNotAPseudonym
+	if version, err = ParseKeyVersion(v); err != nil {
+		return 0, nil, ErrNotAPseudonym
 	}
-	return n, body, nil
+	raw, err = b32.DecodeString(body)
+	if err != nil || len(raw) < sivSize+padBlock || (len(raw)-sivSize)%padBlock != 0 || b32.EncodeToString(raw) != body {
+		return 0, nil, ErrNotAPseudonym
+	}
+	return version, raw, nil
+}
+
+// ParseKeyVersion parses a key version as the key file, Vault and the text
+// form of a pseudonym write it: a positive decimal integer with no sign, no
+// leading zero and no space, below 2^31. "1" is version 1; "01", "+1" and
+// " 1" are not versions, so that a version has one spelling.
+func ParseKeyVersion(s string) (int, error) {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
+		return 0, fmt.Errorf("pseudonym: %q is not a key version: want a positive decimal integer in canonical form", s)
+	}
+	return int(n), nil
 }

@@ -30,12 +30,12 @@ import (
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("liaison demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("dir", "", "data `directory` (kept afterwards); empty means a temporary one, removed at the end")
-	exportDir := fs.String("export", "", "also export the audit log to this `folder`, in the format of an export for a supervisory authority")
+	dir := fs.String("dir", "", "data `directory`, kept afterwards with the checkpoint verifier key (verifier.key) and an export of the log (export/); empty means a temporary one, removed at the end")
+	exportDir := fs.String("export", "", "also export the audit log to this `folder`, in the format of an export for a supervisory authority (with -dir, instead of DIR/export)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir}
+	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir, kept: *dir != ""}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "liaison-demo-")
 		if err != nil {
@@ -53,6 +53,8 @@ type demo struct {
 	out       io.Writer
 	start     time.Time
 	exportDir string
+	kept      bool   // the data directory stays after the demo (-dir)
+	dir       string // the data directory
 	pki       *sample.PKI
 	gw        *runningGateway
 }
@@ -66,6 +68,7 @@ func (d *demo) detail(format string, args ...any) {
 }
 
 func (d *demo) run(ctx context.Context, dir string) error {
+	d.dir = dir
 	fmt.Fprintln(d.out, "Liaison demo: the embedded default (SQLite audit log, local key file, embedded policies, sample agencies)")
 	fmt.Fprintln(d.out, "Every person below is invented.")
 	fmt.Fprintln(d.out)
@@ -332,15 +335,55 @@ func (d *demo) auditTrail(ctx context.Context) error {
 		return fmt.Errorf("demo: audit log does not verify: %v", err)
 	}
 	d.say("auditor             checkpoint signed by %s covers %d entries; recomputed Merkle root matches: log VERIFIED", v.Name(), size)
-	if d.exportDir != "" {
-		if err := export(ctx, ac, v, d.gw.VerifierKey, d.exportDir, io.Discard, io.Discard); err != nil {
-			return err
-		}
-		d.say("auditor             exported the log to %s (entries.jsonl, checkpoint, verifier.key)", d.exportDir)
-		d.detail("check it with nothing but tlog and note: go run ./docs/auditor -key '%s' %s", d.gw.VerifierKey, d.exportDir)
+	d.detail("verifier key: %s", d.gw.VerifierKey)
+	d.detail("(the checkpoint verifier key: an operator gives it to auditors out of band; never trust the one a gateway serves)")
+	if err := d.checkYourself(ctx, ac, v); err != nil {
+		return err
 	}
 	fmt.Fprintln(d.out)
 	fmt.Fprintln(d.out, "Demo complete: one disclosure, one pseudonymised answer, one refusal, all in a verified log.")
+	return nil
+}
+
+// checkYourself exports the log where it outlives the demo (-export, or
+// DIR/export with -dir), writes the verifier key beside the data, and
+// prints how an auditor checks the log without the demo: with the export
+// and the verifier key, and against a running gateway.
+func (d *demo) checkYourself(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier) error {
+	exp := d.exportDir
+	if exp == "" && d.kept {
+		exp = filepath.Join(d.dir, "export")
+	}
+	if exp == "" {
+		d.detail("run `liaison demo -dir DIR` to keep the data, the verifier key and an export of the log, and check it yourself")
+		return nil
+	}
+	if err := export(ctx, ac, v, d.gw.VerifierKey, exp, io.Discard, io.Discard); err != nil {
+		return err
+	}
+	d.say("auditor             exported the log to %s (entries.jsonl, checkpoint, verifier.key)", exp)
+	keyFile := filepath.Join(exp, "verifier.key")
+	if d.kept {
+		keyFile = filepath.Join(d.dir, "verifier.key")
+		if err := os.WriteFile(keyFile, []byte(d.gw.VerifierKey+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(d.out)
+	fmt.Fprintln(d.out, "Check it yourself, after the demo:")
+	d.detail("the verifier key is in %s", keyFile)
+	d.detail("with nothing but tlog and note (from the source tree):")
+	d.detail("  go run ./docs/auditor -key \"$(cat %s)\" %s", keyFile, exp)
+	d.detail("with liaison:")
+	d.detail("  liaison audit verify -export %s -verifier-key @%s -state %s", exp, keyFile, filepath.Join(filepath.Dir(keyFile), "auditor.trusted"))
+	if d.kept {
+		pki := d.pki.Dir
+		d.detail("export from a running gateway (here the demo's, while it ran on %s):", d.gw.Addr)
+		d.detail("  liaison audit export -gateway %s -ca %s -cert %s -key %s \\", d.gw.Addr, d.pki.Path("ca.pem"),
+			d.pki.Path("agencies", "dk-prison-east.pem"), d.pki.Path("agencies", "dk-prison-east.key"))
+		d.detail("    -token \"$(liaison dev token -pki %s -agency dk-prison-east -officer dpo.kristensen -roles auditor)\" \\", pki)
+		d.detail("    -verifier-key @%s -out FOLDER", keyFile)
+	}
 	return nil
 }
 

@@ -148,13 +148,15 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
-	eng := o.Engine
+	eng, loadStart := o.Engine, time.Now()
 	if eng == nil {
+		log.InfoContext(ctx, "loading policy: compiling it and running its own Rego tests", "source", psrc.String())
 		if eng, err = policies.LoadSource(ctx, psrc); err != nil {
 			return nil, fmt.Errorf("policies: %v", err)
 		}
 	}
-	log.InfoContext(ctx, "policy loaded", "policy_revision", eng.Revision(), "digest", eng.Digest(), "source", eng.Source())
+	log.InfoContext(ctx, "policy ready", "policy_revision", eng.Revision(), "digest", eng.Digest(), "source", eng.Source(),
+		"load_seconds", time.Since(loadStart).Round(time.Millisecond).Seconds())
 
 	keys := o.KeyOptions
 	if keys == nil {

@@ -56,7 +56,9 @@ func ParseCheckpoint(text string) (Checkpoint, error) {
 		return bad(fmt.Sprintf("malformed tree size %q", sizeText))
 	}
 	raw, err := base64.StdEncoding.DecodeString(hashText)
-	if err != nil || len(raw) != tlog.HashSize {
+	// One spelling: the decoder alone skips line breaks and ignores the
+	// spare bits of the last character.
+	if err != nil || len(raw) != tlog.HashSize || base64.StdEncoding.EncodeToString(raw) != hashText {
 		return bad(fmt.Sprintf("malformed root hash %q", hashText))
 	}
 	c := Checkpoint{Origin: origin, Size: size}
