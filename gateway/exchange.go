@@ -409,8 +409,11 @@ func validSubjectID(field, id string) error {
 	switch {
 	case id == "":
 		return invalid(field, "is required")
-	case len(id) > maxSubjectIDLen || !utf8.ValidString(id) || strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 }):
+	case len(id) > maxSubjectIDLen || !utf8.ValidString(id) || strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		return invalid(field, "must be at most %d printable characters", maxSubjectIDLen)
+	case strings.TrimSpace(id) != id:
+		// One spelling per person: " X" would get a pseudonym of its own.
+		return invalid(field, "must not begin or end with white space")
 	}
 	return nil
 }

@@ -123,6 +123,8 @@ func TestEveryPathEndsInOneTruthfulEntry(t *testing.T) {
 	s.checkPaths(t, []path{
 		{name: "request/missing subject", call: request(police, riskReq(func(r *liaisonv1.RequestRequest) { r.SubjectId = "" })),
 			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "subject_id"},
+		{name: "request/subject with a trailing space", call: request(police, riskReq(func(r *liaisonv1.RequestRequest) { r.SubjectId = "SYN-NL-0001 " })),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "subject_id"},
 		{name: "request/unknown record type", call: request(police, riskReq(func(r *liaisonv1.RequestRequest) { r.RecordType = 99 })),
 			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "record_type"},
 		{name: "request/no purpose", call: request(police, riskReq(func(r *liaisonv1.RequestRequest) { r.Purpose = 0 })),
