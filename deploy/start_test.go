@@ -93,13 +93,21 @@ func (l *layout) write(dst string, b []byte) {
 	}
 }
 
-// registry lays out the development registry and its JWKS files in dir.
+// registry lays out the development registry and its JWKS files flat in
+// dir, as a ConfigMap holds them (deploy/README.md).
 func (l *layout) registry(dir, name string) {
 	l.t.Helper()
-	l.copy("registry.yaml", dir+"/"+name)
+	b, err := os.ReadFile(filepath.Join(l.pki, "registry.yaml"))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.write(dir+"/"+name, bytes.ReplaceAll(b, []byte("jwks_file: issuers/"), []byte("jwks_file: ")))
 	jwks, _ := filepath.Glob(filepath.Join(l.pki, "issuers", "*.jwks.json"))
+	if len(jwks) == 0 {
+		l.t.Fatal("the development PKI has no JWKS files")
+	}
 	for _, f := range jwks {
-		l.copy(filepath.Join("issuers", filepath.Base(f)), dir+"/issuers/"+filepath.Base(f))
+		l.copy(filepath.Join("issuers", filepath.Base(f)), dir+"/"+filepath.Base(f))
 	}
 }
 
