@@ -326,9 +326,11 @@ func TestDeploymentStarts(t *testing.T) {
 	l.registry("/etc/liaison/registry", "registry.yaml")
 	l.policyBundle("/etc/liaison/policy/policies.tar.gz", "/etc/liaison/policy-key/liaison.pem")
 
+	// The database the secret names: here a SQLite file for PostgreSQL.
+	db := filepath.Join(t.TempDir(), "audit.db")
 	mount := "transit-deploy-" + strings.ToLower(rand.Text()[:8])
 	environ := append(baseEnv(), "VAULT_ADDR="+vaultAddr, "VAULT_TOKEN="+token,
-		"VAULT_CACERT="+l.path(env(c, "VAULT_CACERT")), "LIAISON_AUDIT_DB="+l.path("/var/lib/audit.db"))
+		"VAULT_CACERT="+l.path(env(c, "VAULT_CACERT")), "LIAISON_AUDIT_DB="+db)
 	if out, err := runInEnv(environ, "keys", "init", "-vault-mount", mount); err != nil {
 		t.Fatalf("liaison keys init: %v\n%s", err, out)
 	}
@@ -336,7 +338,7 @@ func TestDeploymentStarts(t *testing.T) {
 	argv := l.remap(c.Args, "/etc/liaison/")
 	argv = replaceFlag(argv, "listen", addr)
 	argv = replaceFlag(argv, "vault-auth", "token")
-	argv = replaceFlag(argv, "audit-db", l.path("/var/lib/audit.db"))
+	argv = replaceFlag(argv, "audit-db", db)
 	argv = append(argv, "-vault-mount="+mount)
 	logs, exited := serve(t, l.root, environ, dropFlag(argv, "vault-k8s-role"))
 	for _, p := range []string{"readinessProbe", "livenessProbe"} {
