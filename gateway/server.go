@@ -227,7 +227,7 @@ func (s *Server) checkHealth(ctx context.Context) {
 	defer cancel()
 	_, auditErr := s.cfg.Audit.Size(cctx)
 	if ctx.Err() != nil {
-		return // shutting down: the store was not asked
+		return // shutting down: a failed answer would say nothing about the store
 	}
 	keysErr := s.cfg.Pseudonyms.Available()
 	var policyErr error
