@@ -60,6 +60,9 @@ start_vault
 step "go test"
 go test -count=1 ./...
 
+step "deploy/: the manifests against the Kubernetes API types, the image's command, the systemd unit (a module of its own)"
+(cd deploy && go mod tidy -diff && go vet ./... && go test -count=1 ./...)
+
 step "demo"
 go run ./cmd/liaison demo
 

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +57,10 @@ type Config struct {
 	// ReleaseRetry is how often Run retries re-identification releases
 	// whose quorum was met while the keys were unavailable. If zero, 30s.
 	ReleaseRetry time.Duration
+	// HealthInterval is how often Run checks the conditions under which
+	// the gateway fails closed, for the health service (see
+	// [Server.GRPCServer]). If zero, five seconds.
+	HealthInterval time.Duration
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
@@ -75,6 +80,10 @@ type Server struct {
 
 	refusals *refusalLimiter
 	trust    *trustLoader
+
+	health     *health.Server
+	healthMu   sync.Mutex // serialises checkHealth; guards healthDown
+	healthDown string     // what failed at the last check; "" when serving
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
@@ -113,7 +122,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ReleaseRetry == 0 {
 		cfg.ReleaseRetry = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}}
+	if cfg.HealthInterval == 0 {
+		cfg.HealthInterval = 5 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}, health: health.NewServer()}
 	s.refusals = newRefusalLimiter(s, cfg.RefusalBudget, cfg.RefusalWindow)
 	if s.log == nil {
 		s.log = slog.Default()
@@ -146,6 +158,15 @@ func (s *Server) Policy() *policies.Active { return s.policy }
 // GRPCServer returns a gRPC server with the gateway's services, health and
 // reflection registered, requiring TLS 1.3 client certificates as tlsConfig
 // says. tlsConfig must require and verify client certificates.
+//
+// Health (grpc.health.v1, open without credentials) reports NOT_SERVING
+// while the gateway would fail closed: for the whole gateway ("") and
+// liaison.v1.Exchange when the audit store does not answer, the pseudonym
+// keys are past their staleness bound or no policy is active; for
+// liaison.v1.Audit when the audit store does not answer; for
+// liaison.v1.Policy when the store does not answer or no policy is active.
+// It is checked once here and then every Config.HealthInterval by Run, and
+// goes back to SERVING when the condition clears.
 func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 	gs := grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(tlsConfig)),
@@ -157,12 +178,8 @@ func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 	liaisonv1.RegisterExchangeServer(gs, s)
 	liaisonv1.RegisterAuditServer(gs, s)
 	liaisonv1.RegisterPolicyServer(gs, s)
-	hs := health.NewServer()
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range []string{liaisonv1.Exchange_ServiceDesc.ServiceName, liaisonv1.Audit_ServiceDesc.ServiceName, liaisonv1.Policy_ServiceDesc.ServiceName} {
-		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
-	}
-	healthpb.RegisterHealthServer(gs, hs)
+	s.checkHealth(context.Background())
+	healthpb.RegisterHealthServer(gs, s.health)
 	reflection.Register(gs)
 	return gs
 }
@@ -182,13 +199,17 @@ func ServerTLS(cert tls.Certificate) *tls.Config {
 }
 
 // Run does the gateway's background work until ctx is done: it writes the
-// summaries of refused-authentication windows as they end, and makes the
+// summaries of refused-authentication windows as they end, checks every
+// Config.HealthInterval what the health service reports, and makes the
 // re-identification releases that a key outage postponed.
 func (s *Server) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RefusalWindow)
 	defer t.Stop()
+	h := time.NewTicker(s.cfg.HealthInterval)
+	defer h.Stop()
 	r := time.NewTicker(s.cfg.ReleaseRetry)
 	defer r.Stop()
+	s.checkHealth(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -196,9 +217,64 @@ func (s *Server) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			s.refusals.flush(ctx, false)
+		case <-h.C:
+			s.checkHealth(ctx)
 		case <-r.C:
 			s.releasePending(ctx)
 		}
+	}
+}
+
+// healthTimeout bounds the audit store's answer to one health check.
+const healthTimeout = 3 * time.Second
+
+// checkHealth asks each condition under which the gateway fails closed and
+// sets the health service's statuses (see GRPCServer). It logs when the
+// gateway stops serving and when it recovers.
+func (s *Server) checkHealth(ctx context.Context) {
+	s.healthMu.Lock()
+	defer s.healthMu.Unlock()
+	cctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	_, auditErr := s.cfg.Audit.Size(cctx)
+	if ctx.Err() != nil {
+		return // shutting down: a failed answer would say nothing about the store
+	}
+	keysErr := s.cfg.Pseudonyms.Available()
+	var policyErr error
+	if s.policy.Current() == nil {
+		policyErr = errors.New("no active policy")
+	}
+	status := func(errs ...error) healthpb.HealthCheckResponse_ServingStatus {
+		if errors.Join(errs...) != nil {
+			return healthpb.HealthCheckResponse_NOT_SERVING
+		}
+		return healthpb.HealthCheckResponse_SERVING
+	}
+	all := status(auditErr, keysErr, policyErr)
+	s.health.SetServingStatus("", all)
+	s.health.SetServingStatus(liaisonv1.Exchange_ServiceDesc.ServiceName, all)
+	s.health.SetServingStatus(liaisonv1.Audit_ServiceDesc.ServiceName, status(auditErr))
+	s.health.SetServingStatus(liaisonv1.Policy_ServiceDesc.ServiceName, status(auditErr, policyErr))
+
+	var down []string
+	for _, c := range []struct {
+		name string
+		err  error
+	}{{"audit store", auditErr}, {"pseudonym keys", keysErr}, {"policy", policyErr}} {
+		if c.err != nil {
+			down = append(down, c.name)
+		}
+	}
+	was := s.healthDown
+	s.healthDown = strings.Join(down, ", ")
+	switch {
+	case s.healthDown == was:
+	case s.healthDown == "":
+		s.log.InfoContext(ctx, "health: serving again", "recovered", was)
+	default:
+		s.log.WarnContext(ctx, "health: not serving; the gateway fails closed", "failing", s.healthDown,
+			"error", errors.Join(auditErr, keysErr, policyErr))
 	}
 }
 

@@ -229,6 +229,14 @@ func (p *Pseudonymizer) PseudonymAt(version int, domain string, id SubjectID) (s
 	return p.pseudonym(ring, version, domain, string(id))
 }
 
+// Available reports whether pseudonyms can be made now: nil, or an error
+// wrapping [ErrUnavailable] when the keys have not been refreshed within
+// Config.MaxStale. The gateway's health check asks it.
+func (p *Pseudonymizer) Available() error {
+	_, err := p.usableRing()
+	return err
+}
+
 func (p *Pseudonymizer) usableRing() (*KeyRing, error) {
 	ring := p.ring.Load()
 	age := p.cfg.Now().Sub(time.Unix(0, p.fetched.Load()))

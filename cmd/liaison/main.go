@@ -7,6 +7,8 @@
 //	liaison policy     test and simulate legal-basis policies
 //	liaison audit      query, verify, prove, report on and export the audit log
 //	liaison dev        development PKI and officer tokens
+//	liaison keys       create, rotate and show the pseudonym keys
+//	liaison health     ask a running gateway whether it serves (probes)
 //
 // Run "liaison <command> -h" for a command's flags.
 package main
@@ -52,6 +54,7 @@ Commands:
 	audit      query, verify, prove, report on and export the disclosure log (audit -h)
 	dev        development helpers: pki, token (dev -h for more)
 	keys       create, rotate and show the pseudonym keys (Vault or a local file)
+	health     ask a running gateway whether it serves; exit 0 only if so (for probes)
 
 Run "liaison <command> -h" for a command's flags.
 `
@@ -76,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], stdout, stderr)
+	case "health":
+		return runHealth(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

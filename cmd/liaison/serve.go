@@ -60,6 +60,9 @@ type gatewayOptions struct {
 	// KeyOptions selects the pseudonym key source (Vault or a local file)
 	// as the `liaison serve` flags set it. If nil, the local file Keys.
 	KeyOptions *keyOptions
+	// HealthInterval is how often the health service is brought up to
+	// date; if zero, the gateway's default.
+	HealthInterval time.Duration
 }
 
 // runningGateway is a started gateway and what it owns.
@@ -231,6 +234,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once,
 		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySourceSpec: psrc,
+		HealthInterval:   o.HealthInterval,
 		Logger:           log,
 	})
 	if err != nil {
