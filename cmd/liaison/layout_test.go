@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,15 @@ func TestLayout(t *testing.T) {
 		mod + "/gateway/audit": {"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
 		mod + "/gateway/authn": {"github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
 	}
+	// Packages beside the leaves: what they may import from the project,
+	// and the libraries they must not depend on.
+	besides := map[string]struct {
+		project []string
+		bad     []string
+	}{
+		// The witness knows checkpoints and proofs, nothing of the pipeline.
+		mod + "/gateway/witness": {[]string{mod + "/gateway/audit"}, []string{"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"}},
+	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	seen := 0
 	for {
@@ -42,6 +52,21 @@ func TestLayout(t *testing.T) {
 		seen++
 		if p.Doc == "" && p.Name != "main" {
 			t.Errorf("package %s has no doc comment", p.ImportPath)
+		}
+		if b, ok := besides[p.ImportPath]; ok {
+			for _, imp := range p.Imports {
+				if strings.HasPrefix(imp, mod+"/") && !slices.Contains(b.project, imp) {
+					t.Errorf("%s imports %s from the project; it may import only %v", p.ImportPath, imp, b.project)
+				}
+			}
+			for _, d := range p.Deps {
+				for _, bad := range b.bad {
+					if strings.HasPrefix(d, bad) {
+						t.Errorf("%s depends on %s", p.ImportPath, d)
+					}
+				}
+			}
+			continue
 		}
 		bad, isLeaf := leaves[p.ImportPath]
 		if !isLeaf {

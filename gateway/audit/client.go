@@ -77,6 +77,42 @@ type Client struct {
 	v     note.Verifier
 
 	latest *Checkpoint // set by Update or CheckExport
+
+	witnesses *WitnessPolicy // set by RequireWitnesses
+	cosigners []string       // the witnesses that cosigned latest
+}
+
+// RequireWitnesses makes the Client accept a checkpoint (in Update and
+// CheckExport) only if it carries the cosignatures of a quorum of the
+// policy's witnesses, as [WitnessPolicy.Check] says; a checkpoint without
+// them is refused with an error wrapping [ErrQuorum]. The witnesses' keys
+// come from the witnesses or the supervisory authority out of band, never
+// from the log.
+func (c *Client) RequireWitnesses(p WitnessPolicy) error {
+	if err := p.Valid(); err != nil {
+		return err
+	}
+	c.witnesses = &p
+	return nil
+}
+
+// Cosigners returns the names of the policy's witnesses that cosigned the
+// checkpoint of the last Update or CheckExport, in the policy's order;
+// nil without a witness policy.
+func (c *Client) Cosigners() []string { return slices.Clone(c.cosigners) }
+
+// checkWitnesses applies the witness policy, if any, to a signed checkpoint.
+func (c *Client) checkWitnesses(signed []byte) error {
+	c.cosigners = nil
+	if c.witnesses == nil {
+		return nil
+	}
+	who, err := c.witnesses.Check(signed, c.v)
+	if err != nil {
+		return fmt.Errorf("audit: the log's checkpoint: %w", err)
+	}
+	c.cosigners = who
+	return nil
 }
 
 // NewClient returns a Client that reads the log from src (nil if the client
@@ -107,7 +143,9 @@ func (c *Client) Trusted(ctx context.Context) (*Checkpoint, error) {
 // Update fetches the log's latest checkpoint, checks its signature, and
 // checks that it extends the checkpoint trusted before, if any, with a
 // consistency proof from the Source. If it does, it becomes the trusted
-// checkpoint and the one that [Client.CheckEntries] checks against.
+// checkpoint and the one that [Client.CheckEntries] checks against. With
+// a witness policy ([Client.RequireWitnesses]) the checkpoint must also
+// carry a quorum of cosignatures.
 // Update returns it, and the checkpoint trusted before (nil the first
 // time, when the new one is trusted on first use).
 func (c *Client) Update(ctx context.Context) (latest Checkpoint, before *Checkpoint, err error) {
@@ -121,6 +159,9 @@ func (c *Client) Update(ctx context.Context) (latest Checkpoint, before *Checkpo
 	latest, err = OpenCheckpoint(signed, c.v)
 	if err != nil {
 		return Checkpoint{}, nil, fmt.Errorf("audit: the log's checkpoint: %w", err)
+	}
+	if err := c.checkWitnesses(signed); err != nil {
+		return Checkpoint{}, nil, err
 	}
 	before, err = c.Trusted(ctx)
 	if err != nil {
@@ -175,6 +216,9 @@ func (c *Client) CheckExport(ctx context.Context, leaves [][]byte, signedCheckpo
 		return Checkpoint{}, nil, err
 	}
 	if latest, err = OpenCheckpoint(signedCheckpoint, c.v); err != nil {
+		return Checkpoint{}, nil, err
+	}
+	if err := c.checkWitnesses(signedCheckpoint); err != nil {
 		return Checkpoint{}, nil, err
 	}
 	if before, err = c.Trusted(ctx); err != nil {
