@@ -42,7 +42,7 @@ type Cosigner struct {
 	cfg CosignerConfig
 	log *slog.Logger
 
-	mu    sync.Mutex // serialises rounds; guards known and done
+	mu    sync.Mutex       // serialises rounds; guards known and done
 	known map[string]int64 // per witness (name+hash): the size it cosigned last, as far as we know
 	done  map[string]int64 // per witness: the largest size it cosigned for us
 }
