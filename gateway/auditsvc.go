@@ -179,12 +179,13 @@ func (s *Server) AccessReport(ctx context.Context, req *liaisonv1.AccessReportRe
 	return resp, nil
 }
 
-// GetCheckpoint returns the latest signed checkpoint.
+// GetCheckpoint returns the latest signed checkpoint: with witnesses, the
+// latest one published with their cosignatures (Config.Checkpoints).
 func (s *Server) GetCheckpoint(ctx context.Context, _ *liaisonv1.GetCheckpointRequest) (*liaisonv1.GetCheckpointResponse, error) {
 	if _, err := s.requireRole(ctx, RoleAuditor); err != nil {
 		return nil, s.statusError(ctx, err)
 	}
-	size, note, err := s.cfg.Audit.Checkpoint(ctx)
+	size, note, err := s.checkpoint(ctx)
 	if err != nil {
 		return nil, s.statusError(ctx, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
 	}
@@ -319,7 +320,7 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 	if err != nil {
 		return s.statusError(ctx, err)
 	}
-	size, note, err := s.cfg.Audit.Checkpoint(ctx)
+	size, note, err := s.checkpoint(ctx)
 	if err != nil {
 		return s.statusError(ctx, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
 	}

@@ -41,6 +41,10 @@ type Config struct {
 	// holders' RecordProviders (its own certificate and the CAs it trusts).
 	// Required when any agency has a Provider address.
 	ProviderTLS *tls.Config
+	// Checkpoints, if set, serves the checkpoint that GetCheckpoint and
+	// Export give auditors: the latest one published with its witnesses'
+	// cosignatures (witness.Cosigner). If nil, the log's latest checkpoint.
+	Checkpoints CheckpointSource
 	// Once is the replicas' shared first-writer-wins set, which makes a
 	// re-identification release happen once. The audit stores implement
 	// it. If nil, once per process.

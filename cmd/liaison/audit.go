@@ -152,6 +152,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		sample := fs.Int("sample", 16, "check the inclusion of this many distinct random `entries` (all of them on a smaller log)")
 		full := fs.Bool("full", false, "download every entry and recompute the tree")
 		export := fs.String("export", "", "verify an export `folder` offline instead of a gateway")
+		var wp witnessPolicyFlags
+		wp.flags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -159,15 +161,19 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		policy, err := wp.policy()
+		if err != nil {
+			return err
+		}
 		if *export != "" {
-			return verifyExport(ctx, *export, v, *state, stdout)
+			return verifyExport(ctx, *export, v, policy, *state, stdout)
 		}
 		c, err := conn.dial()
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		return verifyOnline(ctx, liaisonv1.NewAuditClient(c), v, *state, entries, *sample, *full, stdout, stderr)
+		return verifyOnline(ctx, liaisonv1.NewAuditClient(c), v, policy, *state, entries, *sample, *full, stdout, stderr)
 	case "prove":
 		conn.flags(fs)
 		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key`, or @file")
@@ -205,6 +211,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		conn.flags(fs)
 		out := fs.String("out", "", "output `folder` (created; must be empty)")
 		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key` to check and include, or @file")
+		var wp witnessPolicyFlags
+		wp.flags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -215,12 +223,16 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		policy, err := wp.policy()
+		if err != nil {
+			return err
+		}
 		c, err := conn.dial()
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		return export(ctx, liaisonv1.NewAuditClient(c), v, keyText(*vkey), *out, stdout, stderr)
+		return export(ctx, liaisonv1.NewAuditClient(c), v, policy, keyText(*vkey), *out, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, auditUsage)
 		return nil
@@ -365,7 +377,7 @@ func verifyFailed(err error) error {
 	return fmt.Errorf("audit verify: FAILED: %v", err)
 }
 
-func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, state string, entries []string, sample int, full bool, stdout, stderr io.Writer) error {
+func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, policy *audit.WitnessPolicy, state string, entries []string, sample int, full bool, stdout, stderr io.Writer) error {
 	var idx []int64
 	for _, e := range entries {
 		var n int64
@@ -375,11 +387,17 @@ func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier
 		idx = append(idx, n)
 	}
 	client := audit.NewClient(auditSource{ac}, audit.TrustFile(state), v)
+	if policy != nil {
+		if err := client.RequireWitnesses(*policy); err != nil {
+			return err
+		}
+	}
 	latest, before, err := client.Update(ctx)
 	if err != nil {
 		return verifyFailed(err)
 	}
 	fmt.Fprintf(stdout, "checkpoint: %d entries, root %s, signed by %s\n", latest.Size, latest.Hash, v.Name())
+	printCosigners(stdout, policy, client.Cosigners())
 	if before != nil {
 		fmt.Fprintf(stdout, "consistent with the checkpoint trusted before (%d entries)\n", before.Size)
 	} else {
@@ -502,7 +520,7 @@ func prove(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, index
 	return nil
 }
 
-func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, vkey, dir string, stdout, stderr io.Writer) error {
+func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, policy *audit.WitnessPolicy, vkey, dir string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -520,6 +538,10 @@ func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, vkey
 	// Check before writing: the export must verify as the authority will.
 	if _, err := audit.VerifyLeaves(leaves, []byte(cp.GetCheckpoint()), v); err != nil {
 		return fmt.Errorf("audit export: the gateway's log does not verify: %v", err)
+	}
+	who, err := checkExportWitnesses(policy, []byte(cp.GetCheckpoint()), v)
+	if err != nil {
+		return fmt.Errorf("audit export: the gateway's checkpoint: %v", err)
 	}
 	f, err := os.Create(filepath.Join(dir, "entries.jsonl"))
 	if err != nil {
@@ -539,11 +561,12 @@ func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, vkey
 		return err
 	}
 	fmt.Fprintf(stdout, "exported %d entries with their checkpoint to %s\n", len(leaves), dir)
+	printCosigners(stdout, policy, who)
 	return nil
 }
 
 // verifyExport checks an export folder offline.
-func verifyExport(ctx context.Context, dir string, v note.Verifier, state string, stdout io.Writer) error {
+func verifyExport(ctx context.Context, dir string, v note.Verifier, policy *audit.WitnessPolicy, state string, stdout io.Writer) error {
 	signed, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
 	if err != nil {
 		return err
@@ -558,10 +581,17 @@ func verifyExport(ctx context.Context, dir string, v note.Verifier, state string
 			leaves = append(leaves, []byte(line))
 		}
 	}
-	latest, _, err := audit.NewClient(nil, audit.TrustFile(state), v).CheckExport(ctx, leaves, signed)
+	client := audit.NewClient(nil, audit.TrustFile(state), v)
+	if policy != nil {
+		if err := client.RequireWitnesses(*policy); err != nil {
+			return err
+		}
+	}
+	latest, _, err := client.CheckExport(ctx, leaves, signed)
 	if err != nil {
 		return verifyFailed(err)
 	}
+	printCosigners(stdout, policy, client.Cosigners())
 	fmt.Fprintf(stdout, "OK: %d entries verify against the checkpoint signed by %s\n", latest.Size, v.Name())
 	return nil
 }

@@ -358,7 +358,7 @@ func (d *demo) checkYourself(ctx context.Context, ac liaisonv1.AuditClient, v no
 		d.detail("run `liaison demo -dir DIR` to keep the data, the verifier key and an export of the log, and check it yourself")
 		return nil
 	}
-	if err := export(ctx, ac, v, d.gw.VerifierKey, exp, io.Discard, io.Discard); err != nil {
+	if err := export(ctx, ac, v, nil, d.gw.VerifierKey, exp, io.Discard, io.Discard); err != nil {
 		return err
 	}
 	d.say("auditor             exported the log to %s (entries.jsonl, checkpoint, verifier.key)", exp)

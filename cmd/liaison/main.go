@@ -9,6 +9,7 @@
 //	liaison dev        development PKI and officer tokens
 //	liaison keys       create, rotate and show the pseudonym keys
 //	liaison health     ask a running gateway whether it serves (probes)
+//	liaison witness    run a witness that cosigns a log's consistent checkpoints
 //
 // Run "liaison <command> -h" for a command's flags.
 package main
@@ -55,6 +56,7 @@ Commands:
 	dev        development helpers: pki, token (dev -h for more)
 	keys       create, rotate and show the pseudonym keys (Vault or a local file)
 	health     ask a running gateway whether it serves; exit 0 only if so (for probes)
+	witness    run a witness that cosigns gateways' checkpoints only if consistent (C2SP tlog-witness)
 
 Run "liaison <command> -h" for a command's flags.
 `
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, args[1:], stdout, stderr)
 	case "health":
 		return runHealth(ctx, args[1:], stdout, stderr)
+	case "witness":
+		return runWitness(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

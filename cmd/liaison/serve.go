@@ -26,6 +26,7 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 	"github.com/liaison-gateway/liaison/gateway/audit/vaultsign"
 	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/gateway/witness"
 	"github.com/liaison-gateway/liaison/policies"
 	"github.com/liaison-gateway/liaison/pseudonym"
 )
@@ -63,6 +64,8 @@ type gatewayOptions struct {
 	// HealthInterval is how often the health service is brought up to
 	// date; if zero, the gateway's default.
 	HealthInterval time.Duration
+	// Witnesses cosign the log's checkpoints (-witness); nil for none.
+	Witnesses *witnessOptions
 }
 
 // runningGateway is a started gateway and what it owns.
@@ -71,6 +74,7 @@ type runningGateway struct {
 	VerifierKey string // the audit checkpoint verifier key
 	Server      *gateway.Server
 	Audit       *audit.Log
+	Cosigner    *witness.Cosigner // nil without witnesses
 	grpc        *grpc.Server
 	store       audit.Store
 	cancel      context.CancelFunc
@@ -101,6 +105,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.PolicyBundle, "policy-bundle", "", "signed OPA policy bundle `file` (.tar.gz), watched for changes")
 	fs.Var((*multiFlag)(&o.PolicyBundleKeys), "policy-bundle-key", "PEM public key `file` a bundle's signature must verify under (repeatable; the file name without .pem is the key id)")
 	fs.StringVar(&o.Audience, "audience", "liaison", "the `aud` every officer token must name")
+	o.Witnesses = &witnessOptions{}
+	o.Witnesses.flags(fs)
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {
@@ -224,6 +230,15 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		}
 	}()
 
+	cosigner, err := o.Witnesses.cosigner(alog, store, log)
+	if err != nil {
+		return nil, err
+	}
+	var checkpoints gateway.CheckpointSource
+	if cosigner != nil {
+		checkpoints = cosigner
+	}
+
 	replay, _ := store.(authn.ReplayStore) // both stores share the jti set across replicas
 	once, _ := store.(gateway.Once)
 	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log, Replay: replay})
@@ -235,6 +250,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySourceSpec: psrc,
 		HealthInterval:   o.HealthInterval,
+		Checkpoints:      checkpoints,
 		Logger:           log,
 	})
 	if err != nil {
@@ -261,9 +277,13 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		go srv.WatchPolicy(rctx, psrc, 2*time.Second)
 	}
 	go srv.Run(rctx)
+	if cosigner != nil {
+		go cosigner.Run(rctx)
+		log.InfoContext(ctx, "checkpoints are taken to witnesses", "witnesses", len(o.Witnesses.Witnesses))
+	}
 	gs := srv.GRPCServer(gateway.ServerTLS(cert))
 	g := &runningGateway{
-		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog,
+		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog, Cosigner: cosigner,
 		grpc: gs, store: store, cancel: cancel, done: make(chan error, 1),
 	}
 	go func() { g.done <- gs.Serve(lis) }()

@@ -27,6 +27,16 @@
 // Audit service, or a Log beside its store. [Sample] draws the distinct
 // entries to check.
 //
+// # Witnesses
+//
+// Witnesses (C2SP tlog-witness) cosign checkpoints that extend the ones
+// they cosigned before (C2SP tlog-cosignature; [NewCosignatureVerifier]
+// reads a witness's key). A [WitnessPolicy] names k of n witnesses an
+// auditor relies on, and [Client.RequireWitnesses] makes a Client refuse a
+// checkpoint without that quorum ([ErrQuorum]). A [WitnessStore] keeps the
+// checkpoints the gateway published with their cosignatures; the witness
+// itself and the gateway's client of witnesses are in gateway/witness.
+//
 // [Report] builds a data subject's access report: only real releases
 // ([Released]), entries restricted under LED Art. 15 left out
 // ([ConditionRestricted]), officers withheld unless asked for.

@@ -309,7 +309,13 @@ type GetCheckpointResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The tree size.
 	Size int64 `protobuf:"varint,1,opt,name=size,proto3" json:"size,omitempty"`
-	// The C2SP signed note.
+	// The C2SP signed note: the checkpoint body (origin, size, base64 root
+	// hash) and the log's signature line, followed, when the gateway is
+	// configured with witnesses, by one C2SP tlog-cosignature line
+	// (cosignature/v1, timestamped Ed25519) per witness that cosigned it. A
+	// note verifier that knows only the log's key ignores the cosignatures.
+	// With witnesses this is the latest checkpoint the gateway took to them,
+	// which may trail the log's newest entries by one checkpoint interval.
 	Checkpoint    string `protobuf:"bytes,2,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

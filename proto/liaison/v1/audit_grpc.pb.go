@@ -36,7 +36,9 @@ const (
 type AuditClient interface {
 	// Query returns log entries matching a filter.
 	Query(ctx context.Context, in *QueryRequest, opts ...grpc.CallOption) (*QueryResponse, error)
-	// GetCheckpoint returns the latest signed checkpoint.
+	// GetCheckpoint returns the latest signed checkpoint. A gateway with
+	// witnesses returns the latest checkpoint it took to them, with their
+	// cosignatures.
 	GetCheckpoint(ctx context.Context, in *GetCheckpointRequest, opts ...grpc.CallOption) (*GetCheckpointResponse, error)
 	// ProveInclusion returns a proof that an entry is in a tree.
 	ProveInclusion(ctx context.Context, in *ProveInclusionRequest, opts ...grpc.CallOption) (*ProveInclusionResponse, error)
@@ -143,7 +145,9 @@ func (c *auditClient) AccessReport(ctx context.Context, in *AccessReportRequest,
 type AuditServer interface {
 	// Query returns log entries matching a filter.
 	Query(context.Context, *QueryRequest) (*QueryResponse, error)
-	// GetCheckpoint returns the latest signed checkpoint.
+	// GetCheckpoint returns the latest signed checkpoint. A gateway with
+	// witnesses returns the latest checkpoint it took to them, with their
+	// cosignatures.
 	GetCheckpoint(context.Context, *GetCheckpointRequest) (*GetCheckpointResponse, error)
 	// ProveInclusion returns a proof that an entry is in a tree.
 	ProveInclusion(context.Context, *ProveInclusionRequest) (*ProveInclusionResponse, error)
