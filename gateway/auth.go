@@ -35,7 +35,11 @@ func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerI
 	if err != nil {
 		return nil, err
 	}
-	return handler(ctx, req)
+	resp, err := handler(ctx, req)
+	if err == nil {
+		s.withReceipts(ctx, resp) // only for calls a peer gateway made
+	}
+	return resp, err
 }
 
 func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
@@ -75,7 +79,13 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 	} else {
 		var c authn.Caller
 		if c, err = s.cfg.Verifier.Authenticate(ctx, state, bearer(ctx)); err == nil {
-			return authn.NewContext(ctx, c), nil
+			if c.Agency.Kind != KindPeerGateway {
+				return authn.NewContext(ctx, c), nil
+			}
+			var pctx context.Context
+			if pctx, err = s.asPeer(ctx, method, c, bearer(ctx)); err == nil {
+				return pctx, nil // a peer gateway, for one of its officers
+			}
 		}
 	}
 	var ae *authn.Error

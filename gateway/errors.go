@@ -114,6 +114,9 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 	case errors.Is(err, pseudonym.ErrUnavailable):
 		s.log.WarnContext(ctx, "pseudonymisation keys unavailable", "error", err)
 		return unavailable("KEYS_UNAVAILABLE", "pseudonymisation keys are unavailable; retry later")
+	case errors.Is(err, errPeer):
+		s.log.WarnContext(ctx, "peer gateway unavailable", "error", err)
+		return unavailable("PEER_UNAVAILABLE", "the other country's gateway is unavailable; nothing was disclosed; retry later")
 	case errors.Is(err, errProvider):
 		s.log.WarnContext(ctx, "record provider unavailable", "error", err)
 		return unavailable("HOLDER_UNAVAILABLE", "the holder agency's system is unavailable; retry later")

@@ -61,6 +61,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	if err != nil {
 		return nil, err
 	}
+	if holder.Via != "" {
+		return s.requestViaPeer(ctx, ex, req, holder, cs)
+	}
 	caller := ex.caller
 	ex.describe(party(holder.Agency), party(caller.Agency), policies.Input{
 		RecordType:        enumName(req.GetRecordType()),
@@ -351,7 +354,7 @@ func (s *Server) validateRequest(reg *Registry, req *liaisonv1.RequestRequest) (
 		return nil, nil, invalid("holder", "is required")
 	case !ok:
 		return nil, nil, invalid("holder", "is not a registered agency")
-	case holder.Provider == "":
+	case holder.Provider == "" && holder.Via == "", holder.Kind == KindPeerGateway:
 		return nil, nil, invalid("holder", "holds no records reachable through the gateway")
 	}
 	cs, err := s.resolveCase(reg, req.GetCaseId())

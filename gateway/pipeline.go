@@ -51,6 +51,7 @@ func (s *Server) begin(ctx context.Context, action string) *exchange {
 		},
 		Outcome: audit.OutcomeFailed,
 	}
+	ex.notePeer(ctx) // a call through a peer gateway says so
 	return ex
 }
 

@@ -26,8 +26,15 @@ type Agency struct {
 	*authn.Agency
 	// Name is the agency's name, for people.
 	Name string
-	// Provider is the address of its RecordProvider, if it holds records.
+	// Provider is the address of its RecordProvider, if it holds records;
+	// for a peer gateway, the address of the peer's gRPC API.
 	Provider string
+	// Via is, for an agency of another country's gateway, the id of the
+	// peer gateway entry through which it is reached (see federation.go).
+	Via string
+	// CheckpointKey is, for a peer gateway, its log's checkpoint verifier
+	// key, under which its receipts must verify.
+	CheckpointKey string
 }
 
 // A Case is a multi-agency working group case: its members may share for
@@ -59,6 +66,12 @@ type AgencyFile struct {
 	MaxTokenLifetime    string   `json:"max_token_lifetime"`
 	Provider            string   `json:"provider"`
 	Offboarded          bool     `json:"offboarded"`
+	// Via names the peer gateway (an entry of kind peer_gateway) through
+	// which an agency of another country is reached; such an entry needs
+	// no certificate identity, issuer or keys.
+	Via string `json:"via"`
+	// CheckpointKey is a peer gateway's checkpoint verifier key.
+	CheckpointKey string `json:"checkpoint_key"`
 }
 
 // CaseFile is one case in the registry file.
@@ -129,6 +142,12 @@ func readJWKS(a AgencyFile, dir string, read func(string) ([]byte, error)) (map[
 func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) (map[string]any, error)) (*Registry, error) {
 	r := &Registry{Agencies: map[string]*Agency{}, Cases: map[string]*Case{}}
 	for _, a := range f.Agencies {
+		if a.Via != "" || a.Kind == KindPeerGateway {
+			if err := r.addFederated(a, dir, keysFor); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if !slices.Contains(agencyKinds, a.Kind) {
 			return nil, fmt.Errorf("gateway: registry: agency %q: unknown kind %q", a.ID, a.Kind)
 		}
@@ -165,6 +184,9 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 			Provider: a.Provider,
 		}
 	}
+	if err := r.checkVia(); err != nil {
+		return nil, err
+	}
 	for _, c := range f.Cases {
 		if c.ID == "" {
 			return nil, errors.New("gateway: registry: a case has no id")
@@ -189,7 +211,9 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 func (r *Registry) authnAgencies() []*authn.Agency {
 	out := make([]*authn.Agency, 0, len(r.Agencies))
 	for _, a := range r.Agencies {
-		out = append(out, a.Agency)
+		if a.Via == "" { // agencies behind a peer never connect here
+			out = append(out, a.Agency)
+		}
 	}
 	return out
 }

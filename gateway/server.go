@@ -45,6 +45,10 @@ type Config struct {
 	// Export give auditors: the latest one published with its witnesses'
 	// cosignatures (witness.Cosigner). If nil, the log's latest checkpoint.
 	Checkpoints CheckpointSource
+	// Federation is how the gateway speaks to peer gateways (registry
+	// entries of kind peer_gateway); the zero value answers no peer and
+	// calls none.
+	Federation Federation
 	// Once is the replicas' shared first-writer-wins set, which makes a
 	// re-identification release happen once. The audit stores implement
 	// it. If nil, once per process.

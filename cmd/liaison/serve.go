@@ -66,6 +66,8 @@ type gatewayOptions struct {
 	HealthInterval time.Duration
 	// Witnesses cosign the log's checkpoints (-witness); nil for none.
 	Witnesses *witnessOptions
+	// Federation signs officer assertions for peer gateways; nil for none.
+	Federation *federationOptions
 }
 
 // runningGateway is a started gateway and what it owns.
@@ -107,6 +109,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.Audience, "audience", "liaison", "the `aud` every officer token must name")
 	o.Witnesses = &witnessOptions{}
 	o.Witnesses.flags(fs)
+	o.Federation = &federationOptions{}
+	o.Federation.flags(fs)
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {
@@ -239,6 +243,11 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		checkpoints = cosigner
 	}
 
+	fed, err := o.Federation.config(signer)
+	if err != nil {
+		return nil, err
+	}
+
 	replay, _ := store.(authn.ReplayStore) // both stores share the jti set across replicas
 	once, _ := store.(gateway.Once)
 	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log, Replay: replay})
@@ -251,6 +260,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		PolicySourceSpec: psrc,
 		HealthInterval:   o.HealthInterval,
 		Checkpoints:      checkpoints,
+		Federation:       fed,
 		Logger:           log,
 	})
 	if err != nil {

@@ -157,9 +157,10 @@ func (f *Fixtures) NewServer(agency, gatewayIdentity string) (*Server, error) {
 }
 
 // Register returns a gRPC server with the provider registered, using
-// creds (which must require client certificates).
-func (s *Server) Register(creds credentials.TransportCredentials) *grpc.Server {
-	gs := grpc.NewServer(grpc.Creds(creds), grpc.UnaryInterceptor(s.onlyGateway))
+// creds (which must require client certificates) and any further options
+// (tests chain interceptors with grpc.ChainUnaryInterceptor).
+func (s *Server) Register(creds credentials.TransportCredentials, opts ...grpc.ServerOption) *grpc.Server {
+	gs := grpc.NewServer(append([]grpc.ServerOption{grpc.Creds(creds), grpc.UnaryInterceptor(s.onlyGateway)}, opts...)...)
 	liaisonv1.RegisterRecordProviderServer(gs, s)
 	return gs
 }

@@ -189,7 +189,11 @@ type RecipientResult struct {
 	// could not be transformed): nothing was delivered to this recipient,
 	// outcome is OUTCOME_UNSPECIFIED and the entry's outcome is "failed". A
 	// denial is not a failure: it has outcome OUTCOME_DENY and its reasons.
-	Failure       *RecipientFailure `protobuf:"bytes,7,opt,name=failure,proto3" json:"failure,omitempty"`
+	Failure *RecipientFailure `protobuf:"bytes,7,opt,name=failure,proto3" json:"failure,omitempty"`
+	// Set only when the caller is a peer gateway and something was
+	// delivered: this gateway's receipt of the recipient's entry (see
+	// PeerReceipt).
+	Receipt       *PeerReceipt `protobuf:"bytes,8,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -269,6 +273,13 @@ func (x *RecipientResult) GetAuditIndex() int64 {
 func (x *RecipientResult) GetFailure() *RecipientFailure {
 	if x != nil {
 		return x.Failure
+	}
+	return nil
+}
+
+func (x *RecipientResult) GetReceipt() *PeerReceipt {
+	if x != nil {
+		return x.Receipt
 	}
 	return nil
 }
@@ -442,7 +453,12 @@ func (x *RequestRequest) GetJustification() string {
 type RequestResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The released record, transformed for the caller.
-	Released      *Released `protobuf:"bytes,1,opt,name=released,proto3" json:"released,omitempty"`
+	Released *Released `protobuf:"bytes,1,opt,name=released,proto3" json:"released,omitempty"`
+	// Set only when the caller is a peer gateway (a registry entry of kind
+	// peer_gateway, calling on behalf of one of its officers): this
+	// gateway's signed receipt of the entry that recorded the release, which
+	// the peer logs beside its own entry. Agency callers never get one.
+	Receipt       *PeerReceipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -484,6 +500,112 @@ func (x *RequestResponse) GetReleased() *Released {
 	return nil
 }
 
+func (x *RequestResponse) GetReceipt() *PeerReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+// PeerReceipt is a gateway's proof, for a peer gateway, that it logged an
+// exchange it made on the peer's behalf and what it released. It verifies
+// offline with golang.org/x/mod/sumdb/note and tlog and the gateway's
+// checkpoint verifier key: statement and checkpoint are notes signed by
+// that key; the checkpoint's tree holds entry at index (tlog.CheckRecord
+// with inclusion_proof); and the statement names the same log, index, leaf
+// hash and tree. A minimal, self-contained receipt for federation, meant
+// to be unified with the receipts of every release.
+type PeerReceipt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A signed note whose text is, one item a line:
+	//
+	//	liaison.receipt/v1
+	//	origin <the log's checkpoint origin>
+	//	index <the entry's index>
+	//	leaf <base64 RFC 6962 leaf hash of the entry>
+	//	recipient <the agency the release was for>
+	//	released <base64 SHA-256 of the Released message, deterministically
+	//	         encoded, with audit_index 0; empty when nothing was released>
+	//	tree <size> <base64 root hash of the checkpoint below>
+	Statement string `protobuf:"bytes,1,opt,name=statement,proto3" json:"statement,omitempty"`
+	// The gateway's signed checkpoint (C2SP signed note) of a tree that
+	// holds the entry.
+	Checkpoint string `protobuf:"bytes,2,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// The entry's index in the gateway's log.
+	Index int64 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	// The entry's canonical JSON: exactly the leaf's bytes.
+	Entry string `protobuf:"bytes,4,opt,name=entry,proto3" json:"entry,omitempty"`
+	// The RFC 6962 inclusion proof of the entry in the checkpoint's tree.
+	InclusionProof [][]byte `protobuf:"bytes,5,rep,name=inclusion_proof,json=inclusionProof,proto3" json:"inclusion_proof,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PeerReceipt) Reset() {
+	*x = PeerReceipt{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeerReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeerReceipt) ProtoMessage() {}
+
+func (x *PeerReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeerReceipt.ProtoReflect.Descriptor instead.
+func (*PeerReceipt) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *PeerReceipt) GetStatement() string {
+	if x != nil {
+		return x.Statement
+	}
+	return ""
+}
+
+func (x *PeerReceipt) GetCheckpoint() string {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return ""
+}
+
+func (x *PeerReceipt) GetIndex() int64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *PeerReceipt) GetEntry() string {
+	if x != nil {
+		return x.Entry
+	}
+	return ""
+}
+
+func (x *PeerReceipt) GetInclusionProof() [][]byte {
+	if x != nil {
+		return x.InclusionProof
+	}
+	return nil
+}
+
 // Released is a record after transformation for one recipient.
 type Released struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -521,7 +643,7 @@ type Released struct {
 
 func (x *Released) Reset() {
 	*x = Released{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -533,7 +655,7 @@ func (x *Released) String() string {
 func (*Released) ProtoMessage() {}
 
 func (x *Released) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -546,7 +668,7 @@ func (x *Released) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Released.ProtoReflect.Descriptor instead.
 func (*Released) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{6}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Released) GetOutcome() Outcome {
@@ -653,7 +775,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +787,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +800,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{7}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SubscribeRequest) GetAfter() int64 {
@@ -712,7 +834,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +846,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +859,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SubscribeResponse) GetCursor() int64 {
@@ -794,7 +916,7 @@ type Reidentified struct {
 
 func (x *Reidentified) Reset() {
 	*x = Reidentified{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +928,7 @@ func (x *Reidentified) String() string {
 func (*Reidentified) ProtoMessage() {}
 
 func (x *Reidentified) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +941,7 @@ func (x *Reidentified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reidentified.ProtoReflect.Descriptor instead.
 func (*Reidentified) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Reidentified) GetRequestId() string {
@@ -899,7 +1021,7 @@ type TranslateRequest struct {
 
 func (x *TranslateRequest) Reset() {
 	*x = TranslateRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -911,7 +1033,7 @@ func (x *TranslateRequest) String() string {
 func (*TranslateRequest) ProtoMessage() {}
 
 func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -924,7 +1046,7 @@ func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateRequest.ProtoReflect.Descriptor instead.
 func (*TranslateRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{10}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TranslateRequest) GetPseudonym() string {
@@ -988,7 +1110,7 @@ type TranslateResponse struct {
 
 func (x *TranslateResponse) Reset() {
 	*x = TranslateResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1122,7 @@ func (x *TranslateResponse) String() string {
 func (*TranslateResponse) ProtoMessage() {}
 
 func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1135,7 @@ func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateResponse.ProtoReflect.Descriptor instead.
 func (*TranslateResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{11}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TranslateResponse) GetPseudonym() string {
@@ -1072,7 +1194,7 @@ type RequestReidentificationRequest struct {
 
 func (x *RequestReidentificationRequest) Reset() {
 	*x = RequestReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1084,7 +1206,7 @@ func (x *RequestReidentificationRequest) String() string {
 func (*RequestReidentificationRequest) ProtoMessage() {}
 
 func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1097,7 +1219,7 @@ func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{12}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RequestReidentificationRequest) GetPseudonym() string {
@@ -1161,7 +1283,7 @@ type RequestReidentificationResponse struct {
 
 func (x *RequestReidentificationResponse) Reset() {
 	*x = RequestReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1173,7 +1295,7 @@ func (x *RequestReidentificationResponse) String() string {
 func (*RequestReidentificationResponse) ProtoMessage() {}
 
 func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1186,7 +1308,7 @@ func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{13}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RequestReidentificationResponse) GetRequestId() string {
@@ -1233,7 +1355,7 @@ type ListReidentificationsRequest struct {
 
 func (x *ListReidentificationsRequest) Reset() {
 	*x = ListReidentificationsRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1245,7 +1367,7 @@ func (x *ListReidentificationsRequest) String() string {
 func (*ListReidentificationsRequest) ProtoMessage() {}
 
 func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1258,7 +1380,7 @@ func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsRequest.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{14}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{15}
 }
 
 // ListReidentificationsResponse lists pending requests.
@@ -1272,7 +1394,7 @@ type ListReidentificationsResponse struct {
 
 func (x *ListReidentificationsResponse) Reset() {
 	*x = ListReidentificationsResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1284,7 +1406,7 @@ func (x *ListReidentificationsResponse) String() string {
 func (*ListReidentificationsResponse) ProtoMessage() {}
 
 func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1297,7 +1419,7 @@ func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsResponse.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{15}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListReidentificationsResponse) GetRequests() []*PendingReidentification {
@@ -1335,7 +1457,7 @@ type PendingReidentification struct {
 
 func (x *PendingReidentification) Reset() {
 	*x = PendingReidentification{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1347,7 +1469,7 @@ func (x *PendingReidentification) String() string {
 func (*PendingReidentification) ProtoMessage() {}
 
 func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1360,7 +1482,7 @@ func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PendingReidentification.ProtoReflect.Descriptor instead.
 func (*PendingReidentification) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PendingReidentification) GetRequestId() string {
@@ -1439,7 +1561,7 @@ type ApproveReidentificationRequest struct {
 
 func (x *ApproveReidentificationRequest) Reset() {
 	*x = ApproveReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1451,7 +1573,7 @@ func (x *ApproveReidentificationRequest) String() string {
 func (*ApproveReidentificationRequest) ProtoMessage() {}
 
 func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1464,7 +1586,7 @@ func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ApproveReidentificationRequest) GetRequestId() string {
@@ -1506,7 +1628,7 @@ type ApproveReidentificationResponse struct {
 
 func (x *ApproveReidentificationResponse) Reset() {
 	*x = ApproveReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1518,7 +1640,7 @@ func (x *ApproveReidentificationResponse) String() string {
 func (*ApproveReidentificationResponse) ProtoMessage() {}
 
 func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1531,7 +1653,7 @@ func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ApproveReidentificationResponse) GetApprovals() int32 {
@@ -1580,7 +1702,7 @@ type AcknowledgeRequest struct {
 
 func (x *AcknowledgeRequest) Reset() {
 	*x = AcknowledgeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1714,7 @@ func (x *AcknowledgeRequest) String() string {
 func (*AcknowledgeRequest) ProtoMessage() {}
 
 func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1727,7 @@ func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeRequest.ProtoReflect.Descriptor instead.
 func (*AcknowledgeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AcknowledgeRequest) GetCursor() int64 {
@@ -1624,7 +1746,7 @@ type AcknowledgeResponse struct {
 
 func (x *AcknowledgeResponse) Reset() {
 	*x = AcknowledgeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +1758,7 @@ func (x *AcknowledgeResponse) String() string {
 func (*AcknowledgeResponse) ProtoMessage() {}
 
 func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +1771,7 @@ func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{20}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{21}
 }
 
 var File_liaison_v1_exchange_proto protoreflect.FileDescriptor
@@ -1669,7 +1791,7 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12$\n" +
 	"\rjustification\x18\a \x01(\tR\rjustification\"I\n" +
 	"\x10DiscloseResponse\x125\n" +
-	"\aresults\x18\x01 \x03(\v2\x1b.liaison.v1.RecipientResultR\aresults\"\xaa\x02\n" +
+	"\aresults\x18\x01 \x03(\v2\x1b.liaison.v1.RecipientResultR\aresults\"\xdd\x02\n" +
 	"\x0fRecipientResult\x12\x1c\n" +
 	"\trecipient\x18\x01 \x01(\tR\trecipient\x12-\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x13.liaison.v1.OutcomeR\aoutcome\x127\n" +
@@ -1681,7 +1803,8 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\areasons\x18\x05 \x03(\tR\areasons\x12\x1f\n" +
 	"\vaudit_index\x18\x06 \x01(\x03R\n" +
 	"auditIndex\x126\n" +
-	"\afailure\x18\a \x01(\v2\x1c.liaison.v1.RecipientFailureR\afailure\"X\n" +
+	"\afailure\x18\a \x01(\v2\x1c.liaison.v1.RecipientFailureR\afailure\x121\n" +
+	"\areceipt\x18\b \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"X\n" +
 	"\x10RecipientFailure\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
@@ -1695,9 +1818,18 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\apurpose\x18\x04 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12.\n" +
 	"\x13claimed_legal_basis\x18\x05 \x01(\tR\x11claimedLegalBasis\x12\x17\n" +
 	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12$\n" +
-	"\rjustification\x18\a \x01(\tR\rjustification\"C\n" +
+	"\rjustification\x18\a \x01(\tR\rjustification\"v\n" +
 	"\x0fRequestResponse\x120\n" +
-	"\breleased\x18\x01 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\"\x81\x04\n" +
+	"\breleased\x18\x01 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\x121\n" +
+	"\areceipt\x18\x02 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"\xa0\x01\n" +
+	"\vPeerReceipt\x12\x1c\n" +
+	"\tstatement\x18\x01 \x01(\tR\tstatement\x12\x1e\n" +
+	"\n" +
+	"checkpoint\x18\x02 \x01(\tR\n" +
+	"checkpoint\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\x03R\x05index\x12\x14\n" +
+	"\x05entry\x18\x04 \x01(\tR\x05entry\x12'\n" +
+	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof\"\x81\x04\n" +
 	"\bReleased\x12-\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2\x13.liaison.v1.OutcomeR\aoutcome\x12\x16\n" +
 	"\x06holder\x18\x02 \x01(\tR\x06holder\x127\n" +
@@ -1830,7 +1962,7 @@ func file_liaison_v1_exchange_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_exchange_proto_rawDescData
 }
 
-var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_liaison_v1_exchange_proto_goTypes = []any{
 	(*DiscloseRequest)(nil),                 // 0: liaison.v1.DiscloseRequest
 	(*DiscloseResponse)(nil),                // 1: liaison.v1.DiscloseResponse
@@ -1838,74 +1970,77 @@ var file_liaison_v1_exchange_proto_goTypes = []any{
 	(*RecipientFailure)(nil),                // 3: liaison.v1.RecipientFailure
 	(*RequestRequest)(nil),                  // 4: liaison.v1.RequestRequest
 	(*RequestResponse)(nil),                 // 5: liaison.v1.RequestResponse
-	(*Released)(nil),                        // 6: liaison.v1.Released
-	(*SubscribeRequest)(nil),                // 7: liaison.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),               // 8: liaison.v1.SubscribeResponse
-	(*Reidentified)(nil),                    // 9: liaison.v1.Reidentified
-	(*TranslateRequest)(nil),                // 10: liaison.v1.TranslateRequest
-	(*TranslateResponse)(nil),               // 11: liaison.v1.TranslateResponse
-	(*RequestReidentificationRequest)(nil),  // 12: liaison.v1.RequestReidentificationRequest
-	(*RequestReidentificationResponse)(nil), // 13: liaison.v1.RequestReidentificationResponse
-	(*ListReidentificationsRequest)(nil),    // 14: liaison.v1.ListReidentificationsRequest
-	(*ListReidentificationsResponse)(nil),   // 15: liaison.v1.ListReidentificationsResponse
-	(*PendingReidentification)(nil),         // 16: liaison.v1.PendingReidentification
-	(*ApproveReidentificationRequest)(nil),  // 17: liaison.v1.ApproveReidentificationRequest
-	(*ApproveReidentificationResponse)(nil), // 18: liaison.v1.ApproveReidentificationResponse
-	(*AcknowledgeRequest)(nil),              // 19: liaison.v1.AcknowledgeRequest
-	(*AcknowledgeResponse)(nil),             // 20: liaison.v1.AcknowledgeResponse
-	(*Record)(nil),                          // 21: liaison.v1.Record
-	(*SubjectAttributes)(nil),               // 22: liaison.v1.SubjectAttributes
-	(Purpose)(0),                            // 23: liaison.v1.Purpose
-	(Outcome)(0),                            // 24: liaison.v1.Outcome
-	(*LegalBasis)(nil),                      // 25: liaison.v1.LegalBasis
-	(RecordType)(0),                         // 26: liaison.v1.RecordType
+	(*PeerReceipt)(nil),                     // 6: liaison.v1.PeerReceipt
+	(*Released)(nil),                        // 7: liaison.v1.Released
+	(*SubscribeRequest)(nil),                // 8: liaison.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),               // 9: liaison.v1.SubscribeResponse
+	(*Reidentified)(nil),                    // 10: liaison.v1.Reidentified
+	(*TranslateRequest)(nil),                // 11: liaison.v1.TranslateRequest
+	(*TranslateResponse)(nil),               // 12: liaison.v1.TranslateResponse
+	(*RequestReidentificationRequest)(nil),  // 13: liaison.v1.RequestReidentificationRequest
+	(*RequestReidentificationResponse)(nil), // 14: liaison.v1.RequestReidentificationResponse
+	(*ListReidentificationsRequest)(nil),    // 15: liaison.v1.ListReidentificationsRequest
+	(*ListReidentificationsResponse)(nil),   // 16: liaison.v1.ListReidentificationsResponse
+	(*PendingReidentification)(nil),         // 17: liaison.v1.PendingReidentification
+	(*ApproveReidentificationRequest)(nil),  // 18: liaison.v1.ApproveReidentificationRequest
+	(*ApproveReidentificationResponse)(nil), // 19: liaison.v1.ApproveReidentificationResponse
+	(*AcknowledgeRequest)(nil),              // 20: liaison.v1.AcknowledgeRequest
+	(*AcknowledgeResponse)(nil),             // 21: liaison.v1.AcknowledgeResponse
+	(*Record)(nil),                          // 22: liaison.v1.Record
+	(*SubjectAttributes)(nil),               // 23: liaison.v1.SubjectAttributes
+	(Purpose)(0),                            // 24: liaison.v1.Purpose
+	(Outcome)(0),                            // 25: liaison.v1.Outcome
+	(*LegalBasis)(nil),                      // 26: liaison.v1.LegalBasis
+	(RecordType)(0),                         // 27: liaison.v1.RecordType
 }
 var file_liaison_v1_exchange_proto_depIdxs = []int32{
-	21, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
-	22, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
-	23, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
+	22, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
+	23, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
+	24, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
 	2,  // 3: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
-	24, // 4: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
-	25, // 5: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
+	25, // 4: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
+	26, // 5: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
 	3,  // 6: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
-	26, // 7: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
-	23, // 8: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
-	6,  // 9: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
-	24, // 10: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
-	26, // 11: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
-	21, // 12: liaison.v1.Released.record:type_name -> liaison.v1.Record
-	25, // 13: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
-	23, // 14: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
-	6,  // 15: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
-	9,  // 16: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
-	25, // 17: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
-	23, // 18: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
-	25, // 19: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	23, // 20: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
-	25, // 21: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	16, // 22: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
-	25, // 23: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
-	0,  // 24: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
-	4,  // 25: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
-	7,  // 26: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
-	19, // 27: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
-	10, // 28: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
-	12, // 29: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
-	14, // 30: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
-	17, // 31: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
-	1,  // 32: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
-	5,  // 33: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
-	8,  // 34: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
-	20, // 35: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
-	11, // 36: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
-	13, // 37: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
-	15, // 38: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
-	18, // 39: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
-	32, // [32:40] is the sub-list for method output_type
-	24, // [24:32] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	6,  // 7: liaison.v1.RecipientResult.receipt:type_name -> liaison.v1.PeerReceipt
+	27, // 8: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
+	24, // 9: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
+	7,  // 10: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
+	6,  // 11: liaison.v1.RequestResponse.receipt:type_name -> liaison.v1.PeerReceipt
+	25, // 12: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
+	27, // 13: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
+	22, // 14: liaison.v1.Released.record:type_name -> liaison.v1.Record
+	26, // 15: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
+	24, // 16: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
+	7,  // 17: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
+	10, // 18: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
+	26, // 19: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
+	24, // 20: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
+	26, // 21: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	24, // 22: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
+	26, // 23: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	17, // 24: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
+	26, // 25: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
+	0,  // 26: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
+	4,  // 27: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
+	8,  // 28: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
+	20, // 29: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
+	11, // 30: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
+	13, // 31: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
+	15, // 32: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
+	18, // 33: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
+	1,  // 34: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
+	5,  // 35: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
+	9,  // 36: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
+	21, // 37: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
+	12, // 38: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
+	14, // 39: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
+	16, // 40: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
+	19, // 41: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
+	34, // [34:42] is the sub-list for method output_type
+	26, // [26:34] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_exchange_proto_init() }
@@ -1921,7 +2056,7 @@ func file_liaison_v1_exchange_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_exchange_proto_rawDesc), len(file_liaison_v1_exchange_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,359 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// country is one side of a federation test: its PKI, gateway and keys.
+type country struct {
+	*sample.Country
+	domain string
+	vkey   string // its log's checkpoint verifier key
+	opts   gatewayOptions
+	gw     *runningGateway
+}
+
+// federation is the Danish and the Dutch gateway, peers of each other.
+type federation struct {
+	dk, nl *country
+	// fetch, when set, is called by the Danish holder before it answers a
+	// Fetch (so that a test can stop the Danish gateway mid-exchange).
+	mu    sync.Mutex
+	fetch func()
+}
+
+// patchedEngine loads the embedded policies with one text replaced in one
+// file (without the Rego tests, which the change may break): another
+// country's reading of the law.
+func patchedEngine(t *testing.T, file, old, new string) *policies.Engine {
+	t.Helper()
+	dir := t.TempDir()
+	err := fs.WalkDir(policies.Embedded(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.rego") || strings.Contains(p, "testdata") {
+			return err
+		}
+		b, err := fs.ReadFile(policies.Embedded(), p)
+		if err != nil {
+			return err
+		}
+		if p == file {
+			if !strings.Contains(string(b), old) {
+				t.Fatalf("%s does not contain %q", file, old)
+			}
+			b = []byte(strings.ReplaceAll(string(b), old, new))
+		}
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := policies.Load(t.Context(), os.DirFS(dir))
+	if err != nil {
+		t.Fatalf("load patched policies: %v", err)
+	}
+	return e
+}
+
+// startFederation starts the Danish and the Dutch gateway, each with its
+// own CA, sample agencies, holder, audit log and policy (nil: embedded),
+// on loopback TCP with TLS 1.3, peers of each other.
+func startFederation(t *testing.T, dkEngine, nlEngine *policies.Engine) *federation {
+	t.Helper()
+	dir := t.TempDir()
+	f := &federation{}
+	fx, err := sample.ParseFixtures(sample.Sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(code, jur, holder string, eng *policies.Engine) *country {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		domain := code + ".liaison.test"
+		c, err := sample.WriteCountry(filepath.Join(dir, code), domain, jur, map[string]string{holder: lis.Addr().String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := fx.NewServer(holder, c.CA.GatewayIdentity())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc, err := mtlsServerConfig(c.Path("agencies", holder+".pem"), c.Path("agencies", holder+".key"), c.Path("ca.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs := srv.Register(credentials.NewTLS(tc), grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			f.mu.Lock()
+			hook := f.fetch
+			f.mu.Unlock()
+			if hook != nil && strings.HasSuffix(info.FullMethod, "/Fetch") {
+				hook()
+			}
+			return h(ctx, req)
+		}))
+		go gs.Serve(lis)
+		t.Cleanup(gs.Stop)
+		keyFile := filepath.Join(dir, code, "audit-signer.key")
+		_, vkey, err := audit.LoadOrCreateSignerKey(keyFile, domain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if eng == nil {
+			eng = embeddedEngine(t)
+		}
+		return &country{Country: c, domain: domain, vkey: vkey, opts: gatewayOptions{
+			Listen: freePort(t), Registry: c.Registry, TLSCert: c.Path("gateway.pem"), TLSKey: c.Path("gateway.key"),
+			AuditDB: filepath.Join(dir, code, "audit.db"), AuditKey: keyFile, AuditName: domain,
+			Keys: filepath.Join(dir, code, "keys.json"), Audience: "liaison", Engine: eng,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Federation: &federationOptions{Issuer: sample.AssertionIssuer(domain), Key: c.Path("issuers", "gateway.key"), Kid: "gateway-1", Timeout: 10 * time.Second},
+		}}
+	}
+	f.dk = mk("dk", "DK", "dk-prison-east", dkEngine)
+	f.nl = mk("nl", "NL", "nl-probation", nlEngine)
+	for _, p := range [][2]*country{{f.dk, f.nl}, {f.nl, f.dk}} {
+		me, peer := p[0], p[1]
+		if err := me.AddPeer(strings.ToLower(peer.Jurisdiction)+"-gateway", peer.Country, peer.opts.Listen, peer.vkey); err != nil {
+			t.Fatal(err)
+		}
+		me.opts.ClientCAs = []string{me.Path("ca.pem"), peer.Path("ca.pem")}
+	}
+	for _, c := range []*country{f.dk, f.nl} {
+		gw, err := startGateway(t.Context(), c.opts)
+		if err != nil {
+			t.Fatalf("start the %s gateway: %v", c.Jurisdiction, err)
+		}
+		c.gw = gw
+		t.Cleanup(func() {
+			if c.gw != nil {
+				c.gw.Stop()
+			}
+		})
+	}
+	return f
+}
+
+// client dials a country's gateway as an officer of one of its agencies.
+func (c *country) client(t *testing.T, agency, officer string) liaisonv1.ExchangeClient {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair(c.Path("agencies", agency+".pem"), c.Path("agencies", agency+".key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: officer, Roles: []string{"case_officer"}, Clearance: "restricted", Audience: "liaison"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(c.opts.Listen, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
+		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: c.CA.Pool()})), grpc.WithPerRPCCredentials(bearerToken(tok)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return liaisonv1.NewExchangeClient(conn)
+}
+
+// entries returns a country's log entries of an action, by officer.
+func (c *country) entries(t *testing.T, officer string) []*audit.Entry {
+	t.Helper()
+	recs, err := c.gw.Audit.Query(t.Context(), audit.Filter{Officer: officer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*audit.Entry
+	for _, r := range recs {
+		if r.Entry.Action == "request" {
+			out = append(out, r.Entry)
+		}
+	}
+	return out
+}
+
+var riskAssessmentRequest = &liaisonv1.RequestRequest{
+	Holder: "dk-prison-east", SubjectId: "SYN-DK-0001",
+	RecordType:    liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT,
+	Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+	Justification: "The person moved to Rotterdam after release; planning the first contact.",
+}
+
+// TestFederatedRequest: a Dutch officer asks the Dutch gateway for a
+// Danish prison's risk assessment; the Danish gateway applies Danish law
+// and releases it through both gateways, over TLS between two gateways.
+// Both logs hold their entry; the Dutch one holds the Danish receipt,
+// which verifies offline against the Danish checkpoint key alone, and
+// names the Danish entry whose assertion digest matches the Dutch one's.
+func TestFederatedRequest(t *testing.T) {
+	f := startFederation(t, nil, nil)
+	resp, err := f.nl.client(t, "nl-probation", "insp.de.vries").Request(t.Context(), riskAssessmentRequest)
+	if err != nil {
+		t.Fatalf("Request through both gateways: %v", err)
+	}
+	rel := resp.GetReleased()
+	if o := rel.GetOutcome(); o == liaisonv1.Outcome_OUTCOME_DENY || o == liaisonv1.Outcome_OUTCOME_UNSPECIFIED || rel.GetRecord().GetRiskAssessment() == nil {
+		t.Fatalf("released %v with record %v; want the risk assessment", rel.GetOutcome(), rel.GetRecord())
+	}
+	if resp.GetReceipt() != nil {
+		t.Errorf("an agency caller got a peer receipt")
+	}
+	nl, dk := f.nl.entries(t, "insp.de.vries"), f.dk.entries(t, "insp.de.vries")
+	if len(nl) != 1 || len(dk) != 1 {
+		t.Fatalf("entries: %d Dutch, %d Danish; want one each", len(nl), len(dk))
+	}
+	if nl[0].Outcome != dk[0].Outcome || dk[0].Requester.Agency != "nl-probation" || dk[0].Requester.Jurisdiction != "NL" {
+		t.Errorf("Dutch entry %s, Danish entry %s by %+v", nl[0].Outcome, dk[0].Outcome, dk[0].Requester)
+	}
+	if dk[0].Detail["via_peer"] != "nl-gateway" || dk[0].Detail["assertion_sha256"] == "" || dk[0].Detail["assertion_sha256"] != nl[0].Detail["assertion_sha256"] {
+		t.Errorf("the Danish entry does not name the Dutch gateway's assertion: %v / %v", dk[0].Detail, nl[0].Detail)
+	}
+	// Offline: the receipt from the Dutch log, the Danish key, nothing else.
+	var rc liaisonv1.PeerReceipt
+	if err := protojson.Unmarshal([]byte(nl[0].Detail["peer_receipt"]), &rc); err != nil {
+		t.Fatalf("the Dutch entry holds no receipt: %v", err)
+	}
+	key, _ := note.NewVerifier(f.dk.vkey)
+	got, err := gateway.VerifyReceipt(&rc, key, "nl-probation", nil)
+	if err != nil {
+		t.Fatalf("VerifyReceipt(offline) = %v", err)
+	}
+	if got.Origin != "dk.liaison.test" || got.Entry.Outcome != dk[0].Outcome || got.Entry.RequestID != dk[0].RequestID {
+		t.Errorf("the receipt names %+v, not the Danish entry", got)
+	}
+	// A receipt changed in transit does not verify.
+	rc.Entry = strings.Replace(rc.Entry, "insp.de.vries", "insp.de.vriez", 1)
+	if _, err := gateway.VerifyReceipt(&rc, key, "", nil); err == nil {
+		t.Errorf("VerifyReceipt accepted a changed entry")
+	}
+	nlKey, _ := note.NewVerifier(f.nl.vkey)
+	rc2 := liaisonv1.PeerReceipt{}
+	protojson.Unmarshal([]byte(nl[0].Detail["peer_receipt"]), &rc2)
+	if _, err := gateway.VerifyReceipt(&rc2, nlKey, "", nil); err == nil {
+		t.Errorf("VerifyReceipt accepted the Danish receipt under the Dutch key")
+	}
+}
+
+// TestFederatedLaw: each side's law applies. With Danish law allowing and
+// the Dutch receipt rules refusing (the Dutch gateway's policy reads the
+// Dutch probation service's receipt rule without risk assessments), the Danish
+// gateway releases and logs, the Dutch gateway refuses on receipt, logs a
+// denial with the Danish receipt beside it, and delivers nothing. In
+// reverse, with Danish law refusing (the Danish gateway's policy has no
+// basis for risk assessments), the Danish gateway denies and logs, and the
+// Dutch gateway logs the denial naming the Danish entry.
+func TestFederatedLaw(t *testing.T) {
+	t.Run("DanishAllowsDutchRefuses", func(t *testing.T) {
+		nlEng := patchedEngine(t, "nl/nl.rego",
+			`"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "case_plan"],`,
+			`"record_types": ["release_notice", "probation_measures", "exit_programme_status", "case_plan"],`)
+		f := startFederation(t, nil, nlEng)
+		_, err := f.nl.client(t, "nl-probation", "insp.bakker").Request(t.Context(), riskAssessmentRequest)
+		if status.Code(err) != codes.PermissionDenied {
+			t.Fatalf("Request = %v, want PermissionDenied by the Dutch receipt rules", err)
+		}
+		nl, dk := f.nl.entries(t, "insp.bakker"), f.dk.entries(t, "insp.bakker")
+		if len(nl) != 1 || len(dk) != 1 {
+			t.Fatalf("entries: %d Dutch, %d Danish; want one each", len(nl), len(dk))
+		}
+		if !audit.Released(dk[0].Outcome) || nl[0].Outcome != audit.OutcomeDeny || nl[0].Detail["peer_receipt"] == "" {
+			t.Errorf("Danish %s, Dutch %s (receipt kept: %v); want a Danish release refused on Dutch receipt", dk[0].Outcome, nl[0].Outcome, nl[0].Detail["peer_receipt"] != "")
+		}
+		if !strings.Contains(strings.Join(nl[0].Reasons, ","), "RECIPIENT_LAW") {
+			t.Errorf("Dutch reasons %v, want the recipient's law", nl[0].Reasons)
+		}
+	})
+	t.Run("DutchAllowsDanishRefuses", func(t *testing.T) {
+		dkEng := patchedEngine(t, "dk/dk.rego", `"release_notice", "risk_assessment", `, `"release_notice", `)
+		f := startFederation(t, dkEng, nil)
+		_, err := f.nl.client(t, "nl-probation", "insp.smit").Request(t.Context(), riskAssessmentRequest)
+		if status.Code(err) != codes.PermissionDenied && status.Code(err) != codes.NotFound {
+			t.Fatalf("Request = %v, want the Danish refusal", err)
+		}
+		nl, dk := f.nl.entries(t, "insp.smit"), f.dk.entries(t, "insp.smit")
+		if len(nl) != 1 || len(dk) != 1 {
+			t.Fatalf("entries: %d Dutch, %d Danish; want one each", len(nl), len(dk))
+		}
+		if audit.Released(dk[0].Outcome) || audit.Released(nl[0].Outcome) || nl[0].Outcome != dk[0].Outcome {
+			t.Errorf("Danish %s, Dutch %s; want the same refusal on both sides", dk[0].Outcome, nl[0].Outcome)
+		}
+		if nl[0].Detail["peer_index"] == "" {
+			t.Errorf("the Dutch entry does not name the Danish entry: %v", nl[0].Detail)
+		}
+	})
+}
+
+// TestPeerGoneMidExchange stops the Danish gateway while it waits for its
+// holder: the Dutch officer gets Unavailable, the Dutch log records the
+// failure (PEER_UNAVAILABLE), the Danish log records no release, and
+// nothing is delivered.
+func TestPeerGoneMidExchange(t *testing.T) {
+	f := startFederation(t, nil, nil)
+	inFetch, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	f.mu.Lock()
+	f.fetch = func() { once.Do(func() { close(inFetch) }); <-release }
+	f.mu.Unlock()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := f.nl.client(t, "nl-probation", "insp.jansen").Request(t.Context(), riskAssessmentRequest)
+		errc <- err
+	}()
+	select {
+	case <-inFetch:
+	case err := <-errc:
+		t.Fatalf("Request ended before the Danish holder was asked: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the Danish holder was never asked")
+	}
+	f.dk.gw.grpc.Stop() // the Danish gateway goes away: connections cut
+	err := <-errc
+	close(release)
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("Request with the peer gone = %v, want Unavailable", err)
+	}
+	f.dk.gw.Stop()
+	f.dk.gw = nil
+	// The Danish log, reopened as an auditor would.
+	st, err := openStore(t.Context(), f.dk.opts.AuditDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dkRecs, _ := st.Query(t.Context(), audit.Filter{Officer: "insp.jansen"})
+	for _, r := range dkRecs {
+		if audit.Released(r.Entry.Outcome) {
+			t.Errorf("the Danish log records a release no one received: %s", r.Leaf)
+		}
+	}
+	nl := f.nl.entries(t, "insp.jansen")
+	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeFailed || !strings.Contains(strings.Join(nl[0].Reasons, ","), "PEER_UNAVAILABLE") {
+		b, _ := json.Marshal(nl)
+		t.Errorf("Dutch entries %s; want one failed with PEER_UNAVAILABLE", b)
+	}
+}
