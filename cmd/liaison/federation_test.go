@@ -133,7 +133,7 @@ func startFederation(t *testing.T, dkEngine, nlEngine *policies.Engine) *federat
 			Listen: freePort(t), Registry: c.Registry, TLSCert: c.Path("gateway.pem"), TLSKey: c.Path("gateway.key"),
 			AuditDB: filepath.Join(dir, code, "audit.db"), AuditKey: keyFile, AuditName: domain,
 			Keys: filepath.Join(dir, code, "keys.json"), Audience: "liaison", Engine: eng,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Federation: &federationOptions{Issuer: sample.AssertionIssuer(domain), Key: c.Path("issuers", "gateway.key"), Kid: "gateway-1", Timeout: 10 * time.Second},
 		}}
 	}
