@@ -114,6 +114,10 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 	case errors.Is(err, pseudonym.ErrUnavailable):
 		s.log.WarnContext(ctx, "pseudonymisation keys unavailable", "error", err)
 		return unavailable("KEYS_UNAVAILABLE", "pseudonymisation keys are unavailable; retry later")
+	case errors.Is(err, errPeerNoAnswer):
+		s.log.WarnContext(ctx, "peer gateway did not answer a forwarded exchange", "error", err)
+		return unavailable("PEER_UNAVAILABLE", "the other country's gateway did not answer after the record was forwarded; "+
+			"it delivers only what this gateway logged, and its log says whether it did; check before sending again")
 	case errors.Is(err, errPeer):
 		s.log.WarnContext(ctx, "peer gateway unavailable", "error", err)
 		return unavailable("PEER_UNAVAILABLE", "the other country's gateway is unavailable; nothing was disclosed; retry later")

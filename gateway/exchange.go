@@ -61,6 +61,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.requestFromPeer(ctx, ex, req, holder); err != nil {
+		return nil, err
+	}
 	if holder.Via != "" {
 		return s.requestViaPeer(ctx, ex, req, holder, cs)
 	}
@@ -154,6 +157,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (_ *liaisonv1.DiscloseResponse, err error) {
 	call := s.begin(ctx, "disclose")
 	defer call.finish(ctx, &err)
+	if _, ok := peerFromContext(ctx); ok || req.GetForwarded() != nil {
+		return s.discloseFromPeer(ctx, call, req) // a peer gateway forwards a disclosure
+	}
 	reg := s.registry.Load()
 	subject, recipients, cs, err := s.validateDisclose(reg, req)
 	if err != nil {
@@ -242,6 +248,9 @@ func (s *Server) discloseTo(ctx context.Context, req *liaisonv1.DiscloseRequest,
 	rel, err := s.release(ex, dec, req.GetRecord(), true, ps)
 	if err != nil {
 		return res, failed("TRANSFORM_FAILED", err)
+	}
+	if rcpt.Via != "" {
+		return s.discloseViaPeer(ctx, ex, req, rcpt, rel, res) // the recipient's inbox is its own gateway's
 	}
 	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel})
 	if err != nil {
@@ -395,6 +404,9 @@ func (s *Server) validateDisclose(reg *Registry, req *liaisonv1.DiscloseRequest)
 		a, ok := reg.Agencies[id]
 		if !ok {
 			return "", nil, nil, invalid(fmt.Sprintf("recipients[%d]", i), "is not a registered agency")
+		}
+		if a.Kind == KindPeerGateway {
+			return "", nil, nil, invalid(fmt.Sprintf("recipients[%d]", i), "is a peer gateway, not an agency")
 		}
 		if slices.Contains(req.GetRecipients()[:i], id) {
 			return "", nil, nil, invalid(fmt.Sprintf("recipients[%d]", i), "appears twice")

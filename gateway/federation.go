@@ -26,7 +26,6 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -235,8 +234,8 @@ func (s *Server) withReceipts(ctx context.Context, resp any) {
 		r.Receipt = rc
 	case *liaisonv1.DiscloseResponse:
 		for _, res := range r.GetResults() {
-			if !released(res) {
-				continue
+			if !released(res) || res.GetReceipt() != nil {
+				continue // discloseFromPeer gave its receipt, naming what it delivered
 			}
 			rc, err := s.receipt(ctx, res.GetAuditIndex(), res.GetRecipient(), nil)
 			if err != nil {
@@ -458,7 +457,9 @@ func (s *Server) callPeer(ctx context.Context, ex *exchange, peer *Agency) (liai
 }
 
 // peerError turns a peer's refusal or failure into this exchange's error.
-func peerError(ex *exchange, err error) error {
+// forwarded says that the call carried a record the peer may have
+// delivered before it failed to answer.
+func peerError(ex *exchange, err error, forwarded bool) error {
 	st := status.Convert(err)
 	var info *errdetails.ErrorInfo
 	for _, d := range st.Details() {
@@ -467,7 +468,7 @@ func peerError(ex *exchange, err error) error {
 		}
 	}
 	if info != nil && info.GetMetadata()["audit_index"] != "" {
-		ex.entry.Detail["peer_index"] = info.GetMetadata()["audit_index"]
+		ex.detail()["peer_index"] = info.GetMetadata()["audit_index"]
 	}
 	switch st.Code() {
 	case codes.PermissionDenied:
@@ -475,13 +476,32 @@ func peerError(ex *exchange, err error) error {
 		if info != nil && info.GetReason() != "" {
 			reason = info.GetReason()
 		}
-		return &denial{reason: reason, message: "The law of the holder's country does not allow this exchange: " + st.Message(), auditIdx: -1}
+		return &denial{reason: reason, message: "The other country's law does not allow this exchange: " + st.Message(), auditIdx: -1}
 	case codes.NotFound:
 		return errNotFound
 	case codes.InvalidArgument:
-		return failed("PEER_REFUSED", errors.New("gateway: the peer gateway refused the request as invalid: "+st.Message()))
+		return failed("PEER_REFUSED", errors.New("gateway: the peer gateway refused the call as invalid: "+st.Message()))
+	}
+	if forwarded {
+		// Whether the peer delivered is in its log: its entry, if any,
+		// names this exchange's pending entry.
+		ex.detail()["peer_outcome"] = "unknown"
+		return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeerNoAnswer, st.Code()))
 	}
 	return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeer, st.Code()))
+}
+
+// requestFromPeer checks a Request a peer gateway forwards: the holder is
+// one of this gateway's own agencies, and the peer logged the request
+// before it forwarded it (acceptForward). A call from an agency must not
+// carry a PeerForward.
+func (s *Server) requestFromPeer(ctx context.Context, ex *exchange, req *liaisonv1.RequestRequest, holder *Agency) error {
+	if _, ok := peerFromContext(ctx); ok && holder.Via != "" {
+		return invalid("holder", "is not an agency of this gateway")
+	}
+	_, err := s.acceptForward(ctx, ex, req.GetForwarded(), forwardedFacts{action: "request", recipient: ex.caller.Agency.ID,
+		holder: holder.ID, recordType: enumName(req.GetRecordType()), purpose: enumName(req.GetPurpose())})
+	return err
 }
 
 // requestViaPeer is Request for a holder behind a peer gateway.
@@ -499,40 +519,37 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	if err := s.pseudonymiseSubject(ex); err != nil {
 		return nil, err
 	}
+	// This country's rules for the request, before anything leaves.
+	if err := s.precheck(ctx, ex); err != nil {
+		return nil, err
+	}
 	client, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
 		return nil, err
 	}
 	defer cancel()
+	pf, err := s.pendingForward(ctx, ex, caller.Agency.ID, nil)
+	if err != nil {
+		return nil, err
+	}
 	fwd := proto.CloneOf(req)
 	fwd.CaseId = "" // cases are this gateway's; the peer does not know them
+	fwd.Forwarded = pf
 	resp, err := client.Request(pctx, fwd)
 	if err != nil {
-		return nil, peerError(ex, err)
+		return nil, peerError(ex, err, false)
 	}
-	rel, rc := resp.GetReleased(), resp.GetReceipt()
-	key, err := note.NewVerifier(peer.CheckpointKey)
+	rel := resp.GetReleased()
+	if resp.GetReceipt() == nil {
+		return nil, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer gateway answered without a receipt"))
+	}
+	got, err := s.logPeerReceipt(ex, peer, resp.GetReceipt(), caller.Agency.ID, rel)
 	if err != nil {
-		return nil, failed("PEER_RECEIPT_INVALID", err)
+		return nil, err
 	}
-	got, err := VerifyReceipt(rc, key, caller.Agency.ID, rel)
-	if err != nil {
-		return nil, failed("PEER_RECEIPT_INVALID", err)
-	}
-	rj, err := protojson.Marshal(rc)
-	if err != nil {
-		return nil, failed("PEER_RECEIPT_INVALID", err)
-	}
-	ex.entry.Detail["peer_index"] = strconv.FormatInt(got.Index, 10)
-	ex.entry.Detail["peer_receipt"] = string(rj)
 	// This country's law on receipt, with the subject's attributes as the
 	// holder's gateway recorded them.
-	if sub := got.Entry.Subject; sub != nil {
-		ex.in.Subject = policies.Subject{Category: sub.Category, InCustody: sub.InCustody, ReleaseDate: sub.ReleaseDate,
-			ProbationUntil: sub.ProbationUntil, Municipality: sub.Municipality}
-		ex.entry.Subject.Category, ex.entry.Subject.InCustody = sub.Category, sub.InCustody
-		ex.entry.Subject.ReleaseDate, ex.entry.Subject.ProbationUntil, ex.entry.Subject.Municipality = sub.ReleaseDate, sub.ProbationUntil, sub.Municipality
-	}
+	ex.subjectFrom(got.Entry.Subject)
 	dec, err := s.decide(ctx, ex)
 	if err != nil {
 		return nil, err // refused on receipt: the record goes no further

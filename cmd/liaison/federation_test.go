@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -181,8 +182,22 @@ func (c *country) client(t *testing.T, agency, officer string) liaisonv1.Exchang
 	return liaisonv1.NewExchangeClient(conn)
 }
 
-// entries returns a country's log entries of an action, by officer.
+// entries returns a country's log entries of requests, by officer, but
+// the pending entries a gateway logs before it forwards.
 func (c *country) entries(t *testing.T, officer string) []*audit.Entry {
+	t.Helper()
+	var out []*audit.Entry
+	for _, e := range c.all(t, "request", officer) {
+		if e.Outcome != audit.OutcomePending {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// all returns a country's log entries of an action by officer, pending
+// ones included, in log order.
+func (c *country) all(t *testing.T, action, officer string) []*audit.Entry {
 	t.Helper()
 	recs, err := c.gw.Audit.Query(t.Context(), audit.Filter{Officer: officer})
 	if err != nil {
@@ -190,9 +205,18 @@ func (c *country) entries(t *testing.T, officer string) []*audit.Entry {
 	}
 	var out []*audit.Entry
 	for _, r := range recs {
-		if r.Entry.Action == "request" {
+		if r.Entry.Action == action {
 			out = append(out, r.Entry)
 		}
+	}
+	return out
+}
+
+// outcomes lists entries' outcomes, for messages.
+func outcomes(es []*audit.Entry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Outcome)
 	}
 	return out
 }
@@ -251,7 +275,25 @@ func TestFederatedRequest(t *testing.T) {
 	if _, err := gateway.VerifyReceipt(&rc, key, "", nil); err == nil {
 		t.Errorf("VerifyReceipt accepted a changed entry")
 	}
+	// The Dutch gateway logged the request before it forwarded it, and the
+	// Danish entry holds the Dutch receipt of that pending entry.
+	all := f.nl.all(t, "request", "insp.de.vries")
+	if len(all) != 2 || all[0].Outcome != audit.OutcomePending || all[0].Detail["phase"] != "forwarded" {
+		t.Fatalf("Dutch entries %v; want the pending entry, then the final one", outcomes(all))
+	}
+	pending := nl[0].Detail["pending_index"]
+	if pending == "" || dk[0].Detail["peer_index"] != pending {
+		t.Errorf("the Danish entry names Dutch entry %q, the Dutch pending entry is %q", dk[0].Detail["peer_index"], pending)
+	}
 	nlKey, _ := note.NewVerifier(f.nl.vkey)
+	var prc liaisonv1.PeerReceipt
+	if err := protojson.Unmarshal([]byte(dk[0].Detail["peer_receipt"]), &prc); err != nil {
+		t.Fatalf("the Danish entry holds no Dutch receipt: %v", err)
+	}
+	if got, err := gateway.VerifyReceipt(&prc, nlKey, "nl-probation", nil); err != nil || got.Entry.Outcome != audit.OutcomePending ||
+		strconv.FormatInt(got.Index, 10) != pending {
+		t.Errorf("the Dutch receipt in the Danish log: %+v, %v; want the Dutch pending entry %s", got, err, pending)
+	}
 	rc2 := liaisonv1.PeerReceipt{}
 	protojson.Unmarshal([]byte(nl[0].Detail["peer_receipt"]), &rc2)
 	if _, err := gateway.VerifyReceipt(&rc2, nlKey, "", nil); err == nil {
@@ -259,16 +301,22 @@ func TestFederatedRequest(t *testing.T) {
 	}
 }
 
-// TestFederatedLaw: each side's law applies. With Danish law allowing and
-// the Dutch receipt rules refusing (the Dutch gateway's policy reads the
-// Dutch probation service's receipt rule without risk assessments), the Danish
-// gateway releases and logs, the Dutch gateway refuses on receipt, logs a
-// denial with the Danish receipt beside it, and delivers nothing. In
-// reverse, with Danish law refusing (the Danish gateway's policy has no
-// basis for risk assessments), the Danish gateway denies and logs, and the
-// Dutch gateway logs the denial naming the Danish entry.
+// TestFederatedLaw: each side's law applies to a request.
+//
+//   - The Dutch rules refuse before forwarding: the Dutch gateway's policy
+//     reads the Dutch probation service's receipt rule without risk
+//     assessments, so the Dutch gateway denies without asking the Danish
+//     gateway (one Dutch entry, none in Denmark).
+//   - Danish law allows and the Dutch law refuses on receipt: the Dutch
+//     gateway reads Danish law as covering only suspects, which it learns
+//     the person is not from the Danish entry; the Danish gateway releases
+//     and logs, the Dutch gateway logs a denial with the Danish receipt
+//     beside it, and the officer gets nothing.
+//   - Danish law refuses (the Danish gateway's policy has no basis for
+//     risk assessments): the Danish gateway denies and logs, and the Dutch
+//     gateway logs the denial naming the Danish entry.
 func TestFederatedLaw(t *testing.T) {
-	t.Run("DanishAllowsDutchRefuses", func(t *testing.T) {
+	t.Run("DutchRulesRefuseBeforeForwarding", func(t *testing.T) {
 		nlEng := patchedEngine(t, "nl/nl.rego",
 			`"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "case_plan"],`,
 			`"record_types": ["release_notice", "probation_measures", "exit_programme_status", "case_plan"],`)
@@ -277,15 +325,33 @@ func TestFederatedLaw(t *testing.T) {
 		if status.Code(err) != codes.PermissionDenied {
 			t.Fatalf("Request = %v, want PermissionDenied by the Dutch receipt rules", err)
 		}
-		nl, dk := f.nl.entries(t, "insp.bakker"), f.dk.entries(t, "insp.bakker")
+		nl, dk := f.nl.all(t, "request", "insp.bakker"), f.dk.all(t, "request", "insp.bakker")
+		if len(nl) != 1 || len(dk) != 0 {
+			t.Fatalf("entries: %d Dutch, %d Danish; want one Dutch and none in Denmark", len(nl), len(dk))
+		}
+		if nl[0].Outcome != audit.OutcomeDeny || nl[0].Detail["checked"] != "before_forwarding" || nl[0].Detail["peer"] != "" {
+			t.Errorf("Dutch entry %s %v; want a denial before forwarding", nl[0].Outcome, nl[0].Detail)
+		}
+		if !strings.Contains(strings.Join(nl[0].Reasons, ","), "RECIPIENT_LAW") {
+			t.Errorf("Dutch reasons %v, want the recipient's law", nl[0].Reasons)
+		}
+	})
+	t.Run("DanishAllowsDutchRefusesOnReceipt", func(t *testing.T) {
+		nlEng := patchedEngine(t, "dk/dk.rego", `"subject": {"categories": ["convicted"]},`, `"subject": {"categories": ["suspect"]},`)
+		f := startFederation(t, nil, nlEng)
+		_, err := f.nl.client(t, "nl-probation", "insp.visser").Request(t.Context(), riskAssessmentRequest)
+		if status.Code(err) != codes.PermissionDenied {
+			t.Fatalf("Request = %v, want PermissionDenied by the Dutch law on receipt", err)
+		}
+		nl, dk := f.nl.entries(t, "insp.visser"), f.dk.entries(t, "insp.visser")
 		if len(nl) != 1 || len(dk) != 1 {
 			t.Fatalf("entries: %d Dutch, %d Danish; want one each", len(nl), len(dk))
 		}
 		if !audit.Released(dk[0].Outcome) || nl[0].Outcome != audit.OutcomeDeny || nl[0].Detail["peer_receipt"] == "" {
 			t.Errorf("Danish %s, Dutch %s (receipt kept: %v); want a Danish release refused on Dutch receipt", dk[0].Outcome, nl[0].Outcome, nl[0].Detail["peer_receipt"] != "")
 		}
-		if !strings.Contains(strings.Join(nl[0].Reasons, ","), "RECIPIENT_LAW") {
-			t.Errorf("Dutch reasons %v, want the recipient's law", nl[0].Reasons)
+		if nl[0].Subject == nil || nl[0].Subject.Category != "convicted" {
+			t.Errorf("the Dutch entry does not hold the subject's attributes the Danish entry gave: %+v", nl[0].Subject)
 		}
 	})
 	t.Run("DutchAllowsDanishRefuses", func(t *testing.T) {

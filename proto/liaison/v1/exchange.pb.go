@@ -38,6 +38,16 @@ type DiscloseRequest struct {
 	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's identifier.
 	Justification string `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
+	// Set only by a peer gateway (a registry entry of kind peer_gateway)
+	// that forwards the disclosure of one of its agencies to one recipient
+	// behind this gateway: the record as the holder's law released it for
+	// that recipient, and the receipt of the entry the forwarding gateway
+	// logged before it forwarded (see PeerForward). record is then empty,
+	// recipients names that one agency, case_id is empty, and subject,
+	// purpose, claimed_legal_basis and justification are the holder's. This
+	// gateway applies its own law on receipt, logs, and only then delivers.
+	// Agency callers leave it empty.
+	Forwarded     *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -121,6 +131,81 @@ func (x *DiscloseRequest) GetJustification() string {
 	return ""
 }
 
+func (x *DiscloseRequest) GetForwarded() *PeerForward {
+	if x != nil {
+		return x.Forwarded
+	}
+	return nil
+}
+
+// PeerForward is what a gateway that forwards an exchange to a peer
+// gateway sends with it: proof that it logged the exchange before it
+// forwarded it. The receiving gateway acts only on an exchange the
+// forwarding gateway has logged, and logs the receipt beside its own
+// entry, so that nothing is delivered that only one side logged.
+type PeerForward struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The forwarding gateway's receipt (see PeerReceipt) of its pending
+	// entry for this exchange: outcome "pending", detail.phase "forwarded",
+	// the same request or disclosure as this call, the officer this call's
+	// assertion names, and detail.assertion_sha256 the hex SHA-256 of this
+	// call's assertion (the bearer token). Its recipient is the agency the
+	// exchange is for; its released digest is that of released (empty for a
+	// Request). Each receipt is accepted once.
+	Receipt *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// For a Disclose: the record as the holder's law released it for the
+	// recipient (outcome, legal basis, conditions, fields, pseudonyms),
+	// delivered as it is if this gateway's law lets the recipient receive
+	// it. Empty for a Request.
+	Released      *Released `protobuf:"bytes,2,opt,name=released,proto3" json:"released,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeerForward) Reset() {
+	*x = PeerForward{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeerForward) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeerForward) ProtoMessage() {}
+
+func (x *PeerForward) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeerForward.ProtoReflect.Descriptor instead.
+func (*PeerForward) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PeerForward) GetReceipt() *PeerReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+func (x *PeerForward) GetReleased() *Released {
+	if x != nil {
+		return x.Released
+	}
+	return nil
+}
+
 // DiscloseResponse reports what each recipient got.
 type DiscloseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -132,7 +217,7 @@ type DiscloseResponse struct {
 
 func (x *DiscloseResponse) Reset() {
 	*x = DiscloseResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[1]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -144,7 +229,7 @@ func (x *DiscloseResponse) String() string {
 func (*DiscloseResponse) ProtoMessage() {}
 
 func (x *DiscloseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[1]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -157,7 +242,7 @@ func (x *DiscloseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscloseResponse.ProtoReflect.Descriptor instead.
 func (*DiscloseResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{1}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *DiscloseResponse) GetResults() []*RecipientResult {
@@ -200,7 +285,7 @@ type RecipientResult struct {
 
 func (x *RecipientResult) Reset() {
 	*x = RecipientResult{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[2]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -212,7 +297,7 @@ func (x *RecipientResult) String() string {
 func (*RecipientResult) ProtoMessage() {}
 
 func (x *RecipientResult) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[2]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -225,7 +310,7 @@ func (x *RecipientResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecipientResult.ProtoReflect.Descriptor instead.
 func (*RecipientResult) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{2}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RecipientResult) GetRecipient() string {
@@ -300,7 +385,7 @@ type RecipientFailure struct {
 
 func (x *RecipientFailure) Reset() {
 	*x = RecipientFailure{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -312,7 +397,7 @@ func (x *RecipientFailure) String() string {
 func (*RecipientFailure) ProtoMessage() {}
 
 func (x *RecipientFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -325,7 +410,7 @@ func (x *RecipientFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecipientFailure.ProtoReflect.Descriptor instead.
 func (*RecipientFailure) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{3}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RecipientFailure) GetCode() string {
@@ -366,13 +451,19 @@ type RequestRequest struct {
 	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's identifier.
 	Justification string `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
+	// Set only by a peer gateway that forwards the request of one of its
+	// officers: the receipt of the pending entry it logged before it
+	// forwarded (PeerForward.receipt; released stays empty). The holder's
+	// gateway refuses a forwarded request without a valid one, and logs it
+	// beside its own entry. Agency callers leave it empty.
+	Forwarded     *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RequestRequest) Reset() {
 	*x = RequestRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +475,7 @@ func (x *RequestRequest) String() string {
 func (*RequestRequest) ProtoMessage() {}
 
 func (x *RequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +488,7 @@ func (x *RequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestRequest.ProtoReflect.Descriptor instead.
 func (*RequestRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{4}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RequestRequest) GetHolder() string {
@@ -449,6 +540,13 @@ func (x *RequestRequest) GetJustification() string {
 	return ""
 }
 
+func (x *RequestRequest) GetForwarded() *PeerForward {
+	if x != nil {
+		return x.Forwarded
+	}
+	return nil
+}
+
 // RequestResponse is a record as the law lets the caller see it.
 type RequestResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -465,7 +563,7 @@ type RequestResponse struct {
 
 func (x *RequestResponse) Reset() {
 	*x = RequestResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +575,7 @@ func (x *RequestResponse) String() string {
 func (*RequestResponse) ProtoMessage() {}
 
 func (x *RequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +588,7 @@ func (x *RequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestResponse.ProtoReflect.Descriptor instead.
 func (*RequestResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{5}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RequestResponse) GetReleased() *Released {
@@ -543,7 +641,7 @@ type PeerReceipt struct {
 
 func (x *PeerReceipt) Reset() {
 	*x = PeerReceipt{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -555,7 +653,7 @@ func (x *PeerReceipt) String() string {
 func (*PeerReceipt) ProtoMessage() {}
 
 func (x *PeerReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -568,7 +666,7 @@ func (x *PeerReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerReceipt.ProtoReflect.Descriptor instead.
 func (*PeerReceipt) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{6}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PeerReceipt) GetStatement() string {
@@ -643,7 +741,7 @@ type Released struct {
 
 func (x *Released) Reset() {
 	*x = Released{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -655,7 +753,7 @@ func (x *Released) String() string {
 func (*Released) ProtoMessage() {}
 
 func (x *Released) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -668,7 +766,7 @@ func (x *Released) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Released.ProtoReflect.Descriptor instead.
 func (*Released) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{7}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Released) GetOutcome() Outcome {
@@ -775,7 +873,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -787,7 +885,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -800,7 +898,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SubscribeRequest) GetAfter() int64 {
@@ -834,7 +932,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +944,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +957,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SubscribeResponse) GetCursor() int64 {
@@ -916,7 +1014,7 @@ type Reidentified struct {
 
 func (x *Reidentified) Reset() {
 	*x = Reidentified{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -928,7 +1026,7 @@ func (x *Reidentified) String() string {
 func (*Reidentified) ProtoMessage() {}
 
 func (x *Reidentified) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -941,7 +1039,7 @@ func (x *Reidentified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reidentified.ProtoReflect.Descriptor instead.
 func (*Reidentified) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{10}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Reidentified) GetRequestId() string {
@@ -1021,7 +1119,7 @@ type TranslateRequest struct {
 
 func (x *TranslateRequest) Reset() {
 	*x = TranslateRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1033,7 +1131,7 @@ func (x *TranslateRequest) String() string {
 func (*TranslateRequest) ProtoMessage() {}
 
 func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1046,7 +1144,7 @@ func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateRequest.ProtoReflect.Descriptor instead.
 func (*TranslateRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{11}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TranslateRequest) GetPseudonym() string {
@@ -1110,7 +1208,7 @@ type TranslateResponse struct {
 
 func (x *TranslateResponse) Reset() {
 	*x = TranslateResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1220,7 @@ func (x *TranslateResponse) String() string {
 func (*TranslateResponse) ProtoMessage() {}
 
 func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1233,7 @@ func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateResponse.ProtoReflect.Descriptor instead.
 func (*TranslateResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{12}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TranslateResponse) GetPseudonym() string {
@@ -1194,7 +1292,7 @@ type RequestReidentificationRequest struct {
 
 func (x *RequestReidentificationRequest) Reset() {
 	*x = RequestReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1304,7 @@ func (x *RequestReidentificationRequest) String() string {
 func (*RequestReidentificationRequest) ProtoMessage() {}
 
 func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1317,7 @@ func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{13}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RequestReidentificationRequest) GetPseudonym() string {
@@ -1283,7 +1381,7 @@ type RequestReidentificationResponse struct {
 
 func (x *RequestReidentificationResponse) Reset() {
 	*x = RequestReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1393,7 @@ func (x *RequestReidentificationResponse) String() string {
 func (*RequestReidentificationResponse) ProtoMessage() {}
 
 func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1406,7 @@ func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{14}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RequestReidentificationResponse) GetRequestId() string {
@@ -1355,7 +1453,7 @@ type ListReidentificationsRequest struct {
 
 func (x *ListReidentificationsRequest) Reset() {
 	*x = ListReidentificationsRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1465,7 @@ func (x *ListReidentificationsRequest) String() string {
 func (*ListReidentificationsRequest) ProtoMessage() {}
 
 func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1478,7 @@ func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsRequest.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{15}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
 }
 
 // ListReidentificationsResponse lists pending requests.
@@ -1394,7 +1492,7 @@ type ListReidentificationsResponse struct {
 
 func (x *ListReidentificationsResponse) Reset() {
 	*x = ListReidentificationsResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1406,7 +1504,7 @@ func (x *ListReidentificationsResponse) String() string {
 func (*ListReidentificationsResponse) ProtoMessage() {}
 
 func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1419,7 +1517,7 @@ func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsResponse.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListReidentificationsResponse) GetRequests() []*PendingReidentification {
@@ -1457,7 +1555,7 @@ type PendingReidentification struct {
 
 func (x *PendingReidentification) Reset() {
 	*x = PendingReidentification{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1469,7 +1567,7 @@ func (x *PendingReidentification) String() string {
 func (*PendingReidentification) ProtoMessage() {}
 
 func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1482,7 +1580,7 @@ func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PendingReidentification.ProtoReflect.Descriptor instead.
 func (*PendingReidentification) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PendingReidentification) GetRequestId() string {
@@ -1561,7 +1659,7 @@ type ApproveReidentificationRequest struct {
 
 func (x *ApproveReidentificationRequest) Reset() {
 	*x = ApproveReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1671,7 @@ func (x *ApproveReidentificationRequest) String() string {
 func (*ApproveReidentificationRequest) ProtoMessage() {}
 
 func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1684,7 @@ func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ApproveReidentificationRequest) GetRequestId() string {
@@ -1628,7 +1726,7 @@ type ApproveReidentificationResponse struct {
 
 func (x *ApproveReidentificationResponse) Reset() {
 	*x = ApproveReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1640,7 +1738,7 @@ func (x *ApproveReidentificationResponse) String() string {
 func (*ApproveReidentificationResponse) ProtoMessage() {}
 
 func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1653,7 +1751,7 @@ func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ApproveReidentificationResponse) GetApprovals() int32 {
@@ -1702,7 +1800,7 @@ type AcknowledgeRequest struct {
 
 func (x *AcknowledgeRequest) Reset() {
 	*x = AcknowledgeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1714,7 +1812,7 @@ func (x *AcknowledgeRequest) String() string {
 func (*AcknowledgeRequest) ProtoMessage() {}
 
 func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1727,7 +1825,7 @@ func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeRequest.ProtoReflect.Descriptor instead.
 func (*AcknowledgeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{20}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AcknowledgeRequest) GetCursor() int64 {
@@ -1746,7 +1844,7 @@ type AcknowledgeResponse struct {
 
 func (x *AcknowledgeResponse) Reset() {
 	*x = AcknowledgeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1758,7 +1856,7 @@ func (x *AcknowledgeResponse) String() string {
 func (*AcknowledgeResponse) ProtoMessage() {}
 
 func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1771,7 +1869,7 @@ func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{21}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{22}
 }
 
 var File_liaison_v1_exchange_proto protoreflect.FileDescriptor
@@ -1779,7 +1877,7 @@ var File_liaison_v1_exchange_proto protoreflect.FileDescriptor
 const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\n" +
 	"\x19liaison/v1/exchange.proto\x12\n" +
-	"liaison.v1\x1a\x18liaison/v1/records.proto\x1a\x1bliaison/v1/vocabulary.proto\"\xb4\x02\n" +
+	"liaison.v1\x1a\x18liaison/v1/records.proto\x1a\x1bliaison/v1/vocabulary.proto\"\xeb\x02\n" +
 	"\x0fDiscloseRequest\x12*\n" +
 	"\x06record\x18\x01 \x01(\v2\x12.liaison.v1.RecordR\x06record\x127\n" +
 	"\asubject\x18\x02 \x01(\v2\x1d.liaison.v1.SubjectAttributesR\asubject\x12\x1e\n" +
@@ -1789,7 +1887,11 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\apurpose\x18\x04 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12.\n" +
 	"\x13claimed_legal_basis\x18\x05 \x01(\tR\x11claimedLegalBasis\x12\x17\n" +
 	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12$\n" +
-	"\rjustification\x18\a \x01(\tR\rjustification\"I\n" +
+	"\rjustification\x18\a \x01(\tR\rjustification\x125\n" +
+	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\"r\n" +
+	"\vPeerForward\x121\n" +
+	"\areceipt\x18\x01 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\x120\n" +
+	"\breleased\x18\x02 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\"I\n" +
 	"\x10DiscloseResponse\x125\n" +
 	"\aresults\x18\x01 \x03(\v2\x1b.liaison.v1.RecipientResultR\aresults\"\xdd\x02\n" +
 	"\x0fRecipientResult\x12\x1c\n" +
@@ -1808,7 +1910,7 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\x10RecipientFailure\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"\x9e\x02\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xd5\x02\n" +
 	"\x0eRequestRequest\x12\x16\n" +
 	"\x06holder\x18\x01 \x01(\tR\x06holder\x12\x1d\n" +
 	"\n" +
@@ -1818,7 +1920,8 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\apurpose\x18\x04 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12.\n" +
 	"\x13claimed_legal_basis\x18\x05 \x01(\tR\x11claimedLegalBasis\x12\x17\n" +
 	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12$\n" +
-	"\rjustification\x18\a \x01(\tR\rjustification\"v\n" +
+	"\rjustification\x18\a \x01(\tR\rjustification\x125\n" +
+	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\"v\n" +
 	"\x0fRequestResponse\x120\n" +
 	"\breleased\x18\x01 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\x121\n" +
 	"\areceipt\x18\x02 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"\xa0\x01\n" +
@@ -1962,85 +2065,90 @@ func file_liaison_v1_exchange_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_exchange_proto_rawDescData
 }
 
-var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_liaison_v1_exchange_proto_goTypes = []any{
 	(*DiscloseRequest)(nil),                 // 0: liaison.v1.DiscloseRequest
-	(*DiscloseResponse)(nil),                // 1: liaison.v1.DiscloseResponse
-	(*RecipientResult)(nil),                 // 2: liaison.v1.RecipientResult
-	(*RecipientFailure)(nil),                // 3: liaison.v1.RecipientFailure
-	(*RequestRequest)(nil),                  // 4: liaison.v1.RequestRequest
-	(*RequestResponse)(nil),                 // 5: liaison.v1.RequestResponse
-	(*PeerReceipt)(nil),                     // 6: liaison.v1.PeerReceipt
-	(*Released)(nil),                        // 7: liaison.v1.Released
-	(*SubscribeRequest)(nil),                // 8: liaison.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),               // 9: liaison.v1.SubscribeResponse
-	(*Reidentified)(nil),                    // 10: liaison.v1.Reidentified
-	(*TranslateRequest)(nil),                // 11: liaison.v1.TranslateRequest
-	(*TranslateResponse)(nil),               // 12: liaison.v1.TranslateResponse
-	(*RequestReidentificationRequest)(nil),  // 13: liaison.v1.RequestReidentificationRequest
-	(*RequestReidentificationResponse)(nil), // 14: liaison.v1.RequestReidentificationResponse
-	(*ListReidentificationsRequest)(nil),    // 15: liaison.v1.ListReidentificationsRequest
-	(*ListReidentificationsResponse)(nil),   // 16: liaison.v1.ListReidentificationsResponse
-	(*PendingReidentification)(nil),         // 17: liaison.v1.PendingReidentification
-	(*ApproveReidentificationRequest)(nil),  // 18: liaison.v1.ApproveReidentificationRequest
-	(*ApproveReidentificationResponse)(nil), // 19: liaison.v1.ApproveReidentificationResponse
-	(*AcknowledgeRequest)(nil),              // 20: liaison.v1.AcknowledgeRequest
-	(*AcknowledgeResponse)(nil),             // 21: liaison.v1.AcknowledgeResponse
-	(*Record)(nil),                          // 22: liaison.v1.Record
-	(*SubjectAttributes)(nil),               // 23: liaison.v1.SubjectAttributes
-	(Purpose)(0),                            // 24: liaison.v1.Purpose
-	(Outcome)(0),                            // 25: liaison.v1.Outcome
-	(*LegalBasis)(nil),                      // 26: liaison.v1.LegalBasis
-	(RecordType)(0),                         // 27: liaison.v1.RecordType
+	(*PeerForward)(nil),                     // 1: liaison.v1.PeerForward
+	(*DiscloseResponse)(nil),                // 2: liaison.v1.DiscloseResponse
+	(*RecipientResult)(nil),                 // 3: liaison.v1.RecipientResult
+	(*RecipientFailure)(nil),                // 4: liaison.v1.RecipientFailure
+	(*RequestRequest)(nil),                  // 5: liaison.v1.RequestRequest
+	(*RequestResponse)(nil),                 // 6: liaison.v1.RequestResponse
+	(*PeerReceipt)(nil),                     // 7: liaison.v1.PeerReceipt
+	(*Released)(nil),                        // 8: liaison.v1.Released
+	(*SubscribeRequest)(nil),                // 9: liaison.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),               // 10: liaison.v1.SubscribeResponse
+	(*Reidentified)(nil),                    // 11: liaison.v1.Reidentified
+	(*TranslateRequest)(nil),                // 12: liaison.v1.TranslateRequest
+	(*TranslateResponse)(nil),               // 13: liaison.v1.TranslateResponse
+	(*RequestReidentificationRequest)(nil),  // 14: liaison.v1.RequestReidentificationRequest
+	(*RequestReidentificationResponse)(nil), // 15: liaison.v1.RequestReidentificationResponse
+	(*ListReidentificationsRequest)(nil),    // 16: liaison.v1.ListReidentificationsRequest
+	(*ListReidentificationsResponse)(nil),   // 17: liaison.v1.ListReidentificationsResponse
+	(*PendingReidentification)(nil),         // 18: liaison.v1.PendingReidentification
+	(*ApproveReidentificationRequest)(nil),  // 19: liaison.v1.ApproveReidentificationRequest
+	(*ApproveReidentificationResponse)(nil), // 20: liaison.v1.ApproveReidentificationResponse
+	(*AcknowledgeRequest)(nil),              // 21: liaison.v1.AcknowledgeRequest
+	(*AcknowledgeResponse)(nil),             // 22: liaison.v1.AcknowledgeResponse
+	(*Record)(nil),                          // 23: liaison.v1.Record
+	(*SubjectAttributes)(nil),               // 24: liaison.v1.SubjectAttributes
+	(Purpose)(0),                            // 25: liaison.v1.Purpose
+	(Outcome)(0),                            // 26: liaison.v1.Outcome
+	(*LegalBasis)(nil),                      // 27: liaison.v1.LegalBasis
+	(RecordType)(0),                         // 28: liaison.v1.RecordType
 }
 var file_liaison_v1_exchange_proto_depIdxs = []int32{
-	22, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
-	23, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
-	24, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
-	2,  // 3: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
-	25, // 4: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
-	26, // 5: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
-	3,  // 6: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
-	6,  // 7: liaison.v1.RecipientResult.receipt:type_name -> liaison.v1.PeerReceipt
-	27, // 8: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
-	24, // 9: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
-	7,  // 10: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
-	6,  // 11: liaison.v1.RequestResponse.receipt:type_name -> liaison.v1.PeerReceipt
-	25, // 12: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
-	27, // 13: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
-	22, // 14: liaison.v1.Released.record:type_name -> liaison.v1.Record
-	26, // 15: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
-	24, // 16: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
-	7,  // 17: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
-	10, // 18: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
-	26, // 19: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
-	24, // 20: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
-	26, // 21: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	24, // 22: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
-	26, // 23: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	17, // 24: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
-	26, // 25: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
-	0,  // 26: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
-	4,  // 27: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
-	8,  // 28: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
-	20, // 29: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
-	11, // 30: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
-	13, // 31: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
-	15, // 32: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
-	18, // 33: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
-	1,  // 34: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
-	5,  // 35: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
-	9,  // 36: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
-	21, // 37: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
-	12, // 38: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
-	14, // 39: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
-	16, // 40: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
-	19, // 41: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
-	34, // [34:42] is the sub-list for method output_type
-	26, // [26:34] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	23, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
+	24, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
+	25, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
+	1,  // 3: liaison.v1.DiscloseRequest.forwarded:type_name -> liaison.v1.PeerForward
+	7,  // 4: liaison.v1.PeerForward.receipt:type_name -> liaison.v1.PeerReceipt
+	8,  // 5: liaison.v1.PeerForward.released:type_name -> liaison.v1.Released
+	3,  // 6: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
+	26, // 7: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
+	27, // 8: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
+	4,  // 9: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
+	7,  // 10: liaison.v1.RecipientResult.receipt:type_name -> liaison.v1.PeerReceipt
+	28, // 11: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
+	25, // 12: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
+	1,  // 13: liaison.v1.RequestRequest.forwarded:type_name -> liaison.v1.PeerForward
+	8,  // 14: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
+	7,  // 15: liaison.v1.RequestResponse.receipt:type_name -> liaison.v1.PeerReceipt
+	26, // 16: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
+	28, // 17: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
+	23, // 18: liaison.v1.Released.record:type_name -> liaison.v1.Record
+	27, // 19: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
+	25, // 20: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
+	8,  // 21: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
+	11, // 22: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
+	27, // 23: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
+	25, // 24: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
+	27, // 25: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	25, // 26: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
+	27, // 27: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	18, // 28: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
+	27, // 29: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
+	0,  // 30: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
+	5,  // 31: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
+	9,  // 32: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
+	21, // 33: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
+	12, // 34: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
+	14, // 35: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
+	16, // 36: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
+	19, // 37: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
+	2,  // 38: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
+	6,  // 39: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
+	10, // 40: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
+	22, // 41: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
+	13, // 42: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
+	15, // 43: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
+	17, // 44: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
+	20, // 45: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
+	38, // [38:46] is the sub-list for method output_type
+	30, // [30:38] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_exchange_proto_init() }
@@ -2056,7 +2164,7 @@ func file_liaison_v1_exchange_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_exchange_proto_rawDesc), len(file_liaison_v1_exchange_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
