@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -37,7 +40,18 @@ type country struct {
 	domain string
 	vkey   string // its log's checkpoint verifier key
 	opts   gatewayOptions
-	gw     *runningGateway
+	gw     *runningGateway // in this process, or
+	proc   *exec.Cmd       // `liaison serve` as a process of its own
+	bin    string          // the binary proc runs
+}
+
+// fedConfig says how to start a federation: each country's policy (nil:
+// embedded) and which country's gateway runs as a `liaison serve` process
+// of its own (bin), so that a test can kill it.
+type fedConfig struct {
+	dkEngine, nlEngine *policies.Engine
+	process            string // "DK", "NL" or ""
+	bin                string
 }
 
 // federation is the Danish and the Dutch gateway, peers of each other.
@@ -87,6 +101,13 @@ func patchedEngine(t *testing.T, file, old, new string) *policies.Engine {
 // on loopback TCP with TLS 1.3, peers of each other.
 func startFederation(t *testing.T, dkEngine, nlEngine *policies.Engine) *federation {
 	t.Helper()
+	return startFederationWith(t, fedConfig{dkEngine: dkEngine, nlEngine: nlEngine})
+}
+
+// startFederationWith is startFederation as cfg says.
+func startFederationWith(t *testing.T, cfg fedConfig) *federation {
+	t.Helper()
+	dkEngine, nlEngine := cfg.dkEngine, cfg.nlEngine
 	dir := t.TempDir()
 	f := &federation{}
 	fx, err := sample.ParseFixtures(sample.Sample())
@@ -148,6 +169,11 @@ func startFederation(t *testing.T, dkEngine, nlEngine *policies.Engine) *federat
 		me.opts.ClientCAs = []string{me.Path("ca.pem"), peer.Path("ca.pem")}
 	}
 	for _, c := range []*country{f.dk, f.nl} {
+		if c.Jurisdiction == cfg.process {
+			c.bin = cfg.bin
+			c.start(t)
+			continue
+		}
 		gw, err := startGateway(t.Context(), c.opts)
 		if err != nil {
 			t.Fatalf("start the %s gateway: %v", c.Jurisdiction, err)
@@ -160,6 +186,63 @@ func startFederation(t *testing.T, dkEngine, nlEngine *policies.Engine) *federat
 		})
 	}
 	return f
+}
+
+// start runs the country's gateway as `liaison serve`, with the flags
+// that give it the options startGateway would get, and waits until it
+// answers its health check over TLS.
+func (c *country) start(t *testing.T) {
+	t.Helper()
+	o := c.opts
+	logf, err := os.OpenFile(filepath.Join(filepath.Dir(o.AuditDB), "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"serve", "-listen", o.Listen, "-registry", o.Registry, "-tls-cert", o.TLSCert, "-tls-key", o.TLSKey,
+		"-audit-db", o.AuditDB, "-audit-key", o.AuditKey, "-audit-name", o.AuditName, "-keys", o.Keys, "-audience", o.Audience,
+		"-peer-issuer", o.Federation.Issuer, "-peer-key", o.Federation.Key, "-peer-kid", o.Federation.Kid,
+		"-peer-timeout", o.Federation.Timeout.String(), "-log-format", "text"}
+	for _, ca := range o.ClientCAs {
+		args = append(args, "-client-ca", ca)
+	}
+	cmd := exec.Command(c.bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.proc = cmd
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() })
+	cert, err := tls.LoadX509KeyPair(c.Path("gateway.pem"), c.Path("gateway.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(o.Listen, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
+		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: c.CA.Pool()})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logf.Name())
+			t.Fatalf("the %s gateway process is not ready: %v\n%s", c.Jurisdiction, err, b)
+		}
+	}
+}
+
+// kill kills the country's gateway process with SIGKILL.
+func (c *country) kill(t *testing.T) {
+	t.Helper()
+	if err := c.proc.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c.proc.Wait()
 }
 
 // client dials a country's gateway as an officer of one of its agencies.
@@ -199,7 +282,17 @@ func (c *country) entries(t *testing.T, officer string) []*audit.Entry {
 // ones included, in log order.
 func (c *country) all(t *testing.T, action, officer string) []*audit.Entry {
 	t.Helper()
-	recs, err := c.gw.Audit.Query(t.Context(), audit.Filter{Officer: officer})
+	var recs []audit.Record
+	var err error
+	if c.gw != nil {
+		recs, err = c.gw.Audit.Query(t.Context(), audit.Filter{Officer: officer})
+	} else { // a process of its own: its store, as an auditor opens it
+		var st audit.Store
+		if st, err = openStore(t.Context(), c.opts.AuditDB); err == nil {
+			recs, err = st.Query(t.Context(), audit.Filter{Officer: officer})
+			st.Close()
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
