@@ -499,7 +499,7 @@ func (s *Server) requestFromPeer(ctx context.Context, ex *exchange, req *liaison
 	if _, ok := peerFromContext(ctx); ok && holder.Via != "" {
 		return invalid("holder", "is not an agency of this gateway")
 	}
-	_, err := s.acceptForward(ctx, ex, req.GetForwarded(), forwardedFacts{action: "request", recipient: ex.caller.Agency.ID,
+	_, err := s.acceptForward(ctx, ex, req.GetForwarded(), forwardedFacts{actions: []string{"request"}, recipient: ex.caller.Agency.ID,
 		holder: holder.ID, recordType: enumName(req.GetRecordType()), purpose: enumName(req.GetPurpose())})
 	return err
 }

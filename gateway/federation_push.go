@@ -120,7 +120,7 @@ func (s *Server) pendingForward(ctx context.Context, ex *exchange, recipient str
 // forwardedFacts are what a forwarded exchange must be, as the answering
 // gateway knows it from the call.
 type forwardedFacts struct {
-	action     string
+	actions    []string // the pending entry's action is one of these
 	recipient  string
 	holder     string
 	recordType string
@@ -160,7 +160,7 @@ func (s *Server) acceptForward(ctx context.Context, ex *exchange, fwd *liaisonv1
 	}
 	e, c := got.Entry, ex.caller
 	switch {
-	case e.Action != want.action || e.Outcome != audit.OutcomePending || e.Detail["phase"] != phaseForwarded,
+	case !slices.Contains(want.actions, e.Action) || e.Outcome != audit.OutcomePending || e.Detail["phase"] != phaseForwarded,
 		e.Detail["assertion_sha256"] != p.assertion,
 		e.Requester == nil || e.Requester.Agency != c.Agency.ID || e.Requester.Officer != c.Officer.ID,
 		e.Holder == nil || e.Holder.Agency != want.holder,
@@ -281,6 +281,17 @@ func (s *Server) logPeerReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerRe
 	return got, nil
 }
 
+// pushActions are the actions a peer gateway forwards with Disclose: a
+// disclosure, and a notice (Notify). A notice for an agency behind a peer
+// federates as a disclosure does: the sending gateway decides (action
+// notify), transforms, logs its pending entry and forwards it with
+// discloseViaPeer (its DiscloseRequest built from the notice: subject,
+// the one recipient, purpose, claimed basis, justification); the
+// receiving gateway logs and decides it as a notify and delivers it into
+// the inbox. Deadlines and escalations of required notices stay with the
+// sending gateway, which holds the notice.
+var pushActions = []string{"disclose", "notify"}
+
 // discloseFromPeer is a Disclose a peer gateway forwards: the holder's
 // law decided and transformed the record there; this gateway checks that
 // the peer logged it, applies its own law on receipt, logs and delivers
@@ -332,11 +343,12 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		ClaimedLegalBasis: req.GetClaimedLegalBasis(),
 		Justification:     req.GetJustification(),
 	})
-	got, err := s.acceptForward(ctx, ex, fwd, forwardedFacts{action: "disclose", recipient: rcpt.ID, holder: caller.Agency.ID,
+	got, err := s.acceptForward(ctx, ex, fwd, forwardedFacts{actions: pushActions, recipient: rcpt.ID, holder: caller.Agency.ID,
 		recordType: recordType, purpose: ex.in.Purpose, released: rel})
 	if err != nil {
 		return nil, err
 	}
+	ex.in.Action, ex.entry.Action = got.Entry.Action, got.Entry.Action // a notice travels as a forwarded push
 	ex.subjectFrom(got.Entry.Subject)
 	// The subject's pseudonym in this log: of the identifier the record
 	// carries (a pseudonym if the holder's law pseudonymised it), else of
