@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it (make test) and CI runs it:
 # formatting, a tidy go.mod and vet, the protos (lint and a no-diff regeneration), the Rego
-# under the stock opa tools, the Go tests, and the demo.
+# under the stock opa tools, the Go tests, and the two demos (one gateway; two across a border).
 #
 # Tools and caches live in $LIAISON_CACHE (default ~/.cache/liaison), so
 # that a second run on the same machine downloads and builds nothing.
@@ -65,5 +65,8 @@ step "deploy/: the manifests against the Kubernetes API types, the image's comma
 
 step "demo"
 go run ./cmd/liaison demo
+
+step "demo cross-border: two gateways as peers"
+go run ./cmd/liaison demo cross-border
 
 step "all checks passed"

@@ -561,6 +561,7 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	e.FieldsDisclosed = rel.GetFields()
 	e.LegalBasis = got.Entry.LegalBasis
 	e.Conditions = got.Entry.Conditions
+	e.Detail["receipt_outcome"] = dec.Outcome
 	if id := legalBasisID(dec); id != "" {
 		e.Detail["receipt_legal_basis"] = id
 	}

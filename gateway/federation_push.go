@@ -379,6 +379,7 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	e.PseudonymDomain = rel.GetPseudonymDomain()
 	e.FieldPlan = nil
 	e.LegalBasis = got.Entry.LegalBasis
+	e.Detail["receipt_outcome"] = dec.Outcome
 	if id := legalBasisID(dec); id != "" {
 		e.Detail["receipt_legal_basis"] = id
 	}

@@ -27,9 +27,33 @@ import (
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
+const demoUsage = `Usage:
+
+	liaison demo [flags]
+	liaison demo cross-border [flags]
+
+Without a command: one gateway with sample Danish and Dutch agencies plays
+a scripted scenario (a release notice, a pseudonymised answer, a refusal)
+and verifies its audit log. Exits 0 only if every outcome is the expected
+one.
+
+Commands:
+
+	cross-border  two countries' gateways as peers: a release notice and a request across the border, each under both countries' law
+
+Flags:
+`
+
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "cross-border" {
+		return runCrossBorderDemo(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("liaison demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), demoUsage)
+		fs.PrintDefaults()
+	}
 	dir := fs.String("dir", "", "data `directory`, kept afterwards with the checkpoint verifier key (verifier.key) and an export of the log (export/); empty means a temporary one, removed at the end")
 	exportDir := fs.String("export", "", "also export the audit log to this `folder`, in the format of an export for a supervisory authority (with -dir, instead of DIR/export)")
 	if err := fs.Parse(args); err != nil {
