@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres"
 	"github.com/liaison-gateway/liaison/gateway/witness"
 )
 
@@ -73,8 +74,14 @@ func (w *witnessOptions) cosigner(l *audit.Log, store audit.Store, log *slog.Log
 		}
 		tc.RootCAs = pool
 	}
+	// On PostgreSQL several replicas share the log: one at a time sends,
+	// through the claims the store shares. A SQLite log has one process.
+	var lease witness.Claims
+	if pg, ok := store.(*postgres.Store); ok {
+		lease = pg
+	}
 	return witness.NewCosigner(witness.CosignerConfig{
-		Log: l, Store: ws, Witnesses: eps, Interval: w.Interval, Logger: log,
+		Log: l, Store: ws, Witnesses: eps, Interval: w.Interval, Logger: log, Lease: lease,
 		HTTPClient: &http.Client{Transport: &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true}},
 	})
 }

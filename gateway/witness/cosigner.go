@@ -2,6 +2,8 @@ package witness
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,18 +32,38 @@ type CosignerConfig struct {
 	// Interval is how often Run takes a new checkpoint to the witnesses
 	// while the log grows. If zero, one second.
 	Interval time.Duration
+	// Lease, if set, lets one replica at a time take checkpoints to the
+	// witnesses: Run cuts time into terms of LeaseTerm, and in each term
+	// only the replica whose claim Lease recorded first sends; the others
+	// wait for a term they win. Every replica's Cosigner must be given the
+	// same Lease: the audit store they share. If nil, Run always sends
+	// (a witness still answers a replica that is behind with 409).
+	Lease Claims
+	// LeaseTerm is how long a won claim lasts. If zero, 30 seconds.
+	LeaseTerm time.Duration
+	// Now returns the current time, for the lease. If nil, time.Now.
+	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
 	Logger *slog.Logger
 }
 
+// Claims is a first-writer-wins set the replicas share; the audit stores
+// implement it. Remember records binding for id unless id is known, and
+// returns the binding recorded first; it may forget id after expires.
+type Claims interface {
+	Remember(ctx context.Context, id, binding [32]byte, expires time.Time) (first [32]byte, err error)
+}
+
 // A Cosigner takes the log's checkpoints to its witnesses and publishes
 // each with the cosignatures it got. Its methods are safe for concurrent
-// use. On PostgreSQL every replica may run one: a witness answers a
-// replica that is behind with 409 and the replica skips that checkpoint.
+// use. On PostgreSQL every replica may run one: with a Lease only one
+// replica sends in each term; without, a witness answers a replica that is
+// behind with 409 and the replica skips that checkpoint.
 type Cosigner struct {
 	cfg CosignerConfig
 	log *slog.Logger
 
+	me    [32]byte         // this replica's binding in Lease
 	mu    sync.Mutex       // serialises rounds; guards known and done
 	known map[string]int64 // per witness (name+hash): the size it cosigned last, as far as we know
 	done  map[string]int64 // per witness: the largest size it cosigned for us
@@ -76,7 +98,14 @@ func NewCosigner(cfg CosignerConfig) (*Cosigner, error) {
 	if cfg.Interval == 0 {
 		cfg.Interval = time.Second
 	}
+	if cfg.LeaseTerm == 0 {
+		cfg.LeaseTerm = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	c := &Cosigner{cfg: cfg, log: cfg.Logger, known: map[string]int64{}, done: map[string]int64{}}
+	rand.Read(c.me[:])
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -184,8 +213,10 @@ func (c *Cosigner) Run(ctx context.Context) {
 	t := time.NewTicker(c.cfg.Interval)
 	defer t.Stop()
 	for {
-		if _, err := c.Round(ctx); err != nil && ctx.Err() == nil {
-			c.log.DebugContext(ctx, "cosigning round incomplete", "error", err)
+		if c.holdsLease(ctx) {
+			if _, err := c.Round(ctx); err != nil && ctx.Err() == nil {
+				c.log.DebugContext(ctx, "cosigning round incomplete", "error", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -193,6 +224,24 @@ func (c *Cosigner) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// holdsLease reports whether this replica may send in the current term:
+// it is the first to claim it, or there is no Lease.
+func (c *Cosigner) holdsLease(ctx context.Context) bool {
+	if c.cfg.Lease == nil {
+		return true
+	}
+	term := c.cfg.Now().Truncate(c.cfg.LeaseTerm)
+	id := sha256.Sum256(fmt.Appendf(nil, "liaison.witness-lease/v1\n%d\n", term.UnixNano()))
+	first, err := c.cfg.Lease.Remember(ctx, id, c.me, term.Add(2*c.cfg.LeaseTerm))
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.WarnContext(ctx, "witness lease unavailable; not sending this term", "error", err)
+		}
+		return false
+	}
+	return first == c.me
 }
 
 // Checkpoint returns the checkpoint auditors get: the latest published
