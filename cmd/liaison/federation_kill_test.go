@@ -21,12 +21,18 @@ import (
 // that the latest checkpoint is of that tree (checkLog).
 func (c *country) readLog(t *testing.T) map[int64]*audit.Entry {
 	t.Helper()
-	checkLog(t, c.opts.AuditDB, nil, c.vkey)
 	st, err := openStore(t.Context(), c.opts.AuditDB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	vkey := c.vkey
+	if _, cp, err := st.LatestCheckpoint(t.Context()); err != nil {
+		t.Fatal(err)
+	} else if cp == nil {
+		vkey = "" // a gateway killed before it signed a checkpoint: the tree alone
+	}
+	checkLog(t, c.opts.AuditDB, nil, vkey)
 	n, err := st.Size(t.Context())
 	if err != nil {
 		t.Fatal(err)
