@@ -49,20 +49,16 @@ func (l *Log) checkStore(ctx context.Context) (int64, error) {
 	}
 
 	if anchored != nil && st.Size < anchored.Size {
-		return 0, fmt.Errorf("%w: audit store rolled back: the last signed checkpoint%s covers %d entries, the store holds %d",
-			ErrTruncated, l.anchorName(), anchored.Size, st.Size)
+		return 0, storeErr(ErrTruncated, "audit store rolled back: the last signed checkpoint%s covers %d entries, the store holds %d", l.anchorName(), anchored.Size, st.Size)
 	}
 	if stored != nil && st.Size < stored.Size {
-		return 0, fmt.Errorf("%w: audit store rolled back: its own latest checkpoint covers %d entries, the store holds %d",
-			ErrTruncated, stored.Size, st.Size)
+		return 0, storeErr(ErrTruncated, "audit store rolled back: its own latest checkpoint covers %d entries, the store holds %d", stored.Size, st.Size)
 	}
 	if st.Leaves != st.Size {
-		return 0, fmt.Errorf("%w: audit store has a gap: its entries run to index %d, but it holds only %d of them (rows deleted)",
-			ErrTruncated, st.Size-1, st.Leaves)
+		return 0, storeErr(ErrTruncated, "audit store has a gap: its entries run to index %d, but it holds only %d of them (rows deleted)", st.Size-1, st.Leaves)
 	}
 	if want := tlog.StoredHashCount(st.Size); st.Hashes != want {
-		return 0, fmt.Errorf("%w: audit store damaged: %d entries need %d stored hashes, it holds %d (rows deleted)",
-			ErrTruncated, st.Size, want, st.Hashes)
+		return 0, storeErr(ErrTruncated, "audit store damaged: %d entries need %d stored hashes, it holds %d (rows deleted)", st.Size, want, st.Hashes)
 	}
 	for _, c := range []struct {
 		what string
@@ -79,11 +75,10 @@ func (l *Log) checkStore(ctx context.Context) (int64, error) {
 			return 0, err
 		}
 		if err != nil {
-			return 0, fmt.Errorf("%w: audit store damaged: the tree of its first %d entries: %v", ErrTruncated, c.cp.Size, err)
+			return 0, storeErr(ErrTruncated, "audit store damaged: the tree of its first %d entries: %v", c.cp.Size, err)
 		}
 		if root != c.cp.Hash {
-			return 0, fmt.Errorf("%w: audit store forked: its first %d entries hash to %v, %s says %v",
-				ErrFork, c.cp.Size, root, c.what, c.cp.Hash)
+			return 0, storeErr(ErrFork, "audit store forked: its first %d entries hash to %v, %s says %v", c.cp.Size, root, c.what, c.cp.Hash)
 		}
 	}
 
@@ -143,18 +138,31 @@ func (l *Log) checkAnchored(ctx context.Context, size int64) error {
 		return nil
 	}
 	if size < a.Size {
-		return fmt.Errorf("%w: audit store rolled back while open: the last signed checkpoint covers %d entries, the store holds %d",
-			ErrTruncated, a.Size, size)
+		return storeErr(ErrTruncated, "audit store rolled back while open: the last signed checkpoint covers %d entries, the store holds %d", a.Size, size)
 	}
 	root, err := tlog.TreeHash(a.Size, l.hashReader(ctx, "checkpoint"))
 	if errors.Is(err, ErrUnavailable) {
 		return err
 	}
 	if err != nil {
-		return fmt.Errorf("%w: audit store damaged: the tree of its first %d entries: %v", ErrTruncated, a.Size, err)
+		return storeErr(ErrTruncated, "audit store damaged: the tree of its first %d entries: %v", a.Size, err)
 	}
 	if root != a.Hash {
-		return fmt.Errorf("%w: audit store rewritten while open: its first %d entries no longer hash to the signed root", ErrFork, a.Size)
+		return storeErr(ErrFork, "audit store rewritten while open: its first %d entries no longer hash to the signed root", a.Size)
 	}
 	return nil
 }
+
+// A storeError is a problem with the store found by the Log's own checks:
+// its message says what was found, and it wraps ErrTruncated or ErrFork.
+type storeError struct {
+	kind error
+	msg  string
+}
+
+func storeErr(kind error, format string, args ...any) error {
+	return &storeError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+func (e *storeError) Error() string { return e.msg }
+func (e *storeError) Unwrap() error { return e.kind }

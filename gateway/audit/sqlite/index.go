@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -211,20 +212,47 @@ func (s *Store) CheckIndex(ctx context.Context, start, end int64) error {
 			return fmt.Errorf("sqlite: check index: integrity_check(%s): %w", table, err)
 		}
 		if len(problems) > 0 {
-			column := audit.ColumnAgencies
-			if table == "leaves" {
-				column = "schema"
-				for sqlCol, c := range indexColumns {
-					if strings.Contains(problems[0], "leaves_"+strings.TrimSuffix(sqlCol, "_ns")) {
-						column = c
-					}
-				}
-			}
-			return fmt.Errorf("sqlite: check index: %w", &audit.IndexError{Index: -1, Column: column,
-				Detail: fmt.Sprintf("integrity_check(%s): %s", table, problems[0])})
+			return fmt.Errorf("sqlite: check index: %w", s.integrityError(ctx, table, start, end, problems[0]))
 		}
 	}
 	return nil
+}
+
+var indexName = regexp.MustCompile(`index (leaves_[a-z_]+)`)
+
+// integrityError turns a problem PRAGMA integrity_check found into an
+// *audit.IndexError. For an index of a generated column, it looks for the
+// first entry in [start, end) that the index does not hold under the
+// value its leaf gives.
+func (s *Store) integrityError(ctx context.Context, table string, start, end int64, problem string) error {
+	detail := fmt.Sprintf("integrity_check(%s): %s", table, problem)
+	if table == "leaf_agencies" {
+		return &audit.IndexError{Index: -1, Column: audit.ColumnAgencies, Detail: detail}
+	}
+	m := indexName.FindStringSubmatch(problem)
+	if m == nil {
+		return &audit.IndexError{Index: -1, Column: "schema", Detail: detail}
+	}
+	index, sqlCol := m[1], ""
+	for c := range indexColumns {
+		if index == "leaves_"+strings.TrimSuffix(c, "_ns") {
+			sqlCol = c
+		}
+	}
+	if sqlCol == "" {
+		return &audit.IndexError{Index: -1, Column: "schema", Detail: detail}
+	}
+	// The outer scan computes the column from the leaf; the inner lookup
+	// reads the index alone.
+	var idx int64
+	err := s.r.QueryRowContext(ctx, fmt.Sprintf(`SELECT l.idx FROM leaves AS l NOT INDEXED
+		WHERE l.idx >= ? AND l.idx < ? AND l.%[1]s IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM leaves AS m INDEXED BY %[2]s WHERE m.%[1]s = l.%[1]s AND m.idx = l.idx)
+		ORDER BY l.idx LIMIT 1`, sqlCol, index), start, end).Scan(&idx)
+	if err != nil {
+		idx = -1 // the stale entry is outside the range, or the index holds extra ones
+	}
+	return &audit.IndexError{Index: idx, Column: indexColumns[sqlCol], Detail: "index " + index + " does not match the leaves"}
 }
 
 // checkRows compares the stored index of each entry in [start, end) with
