@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -104,3 +105,5 @@ func (tp *tamperer) Exec(t *testing.T, stmts ...string) {
 	t.Helper()
 	pgtest.Exec(t, tp.url, stmts...)
 }
+
+func errorsIsTampered(err error) bool { return errors.Is(err, audit.ErrTampered) }
