@@ -68,6 +68,10 @@ type gatewayOptions struct {
 	KeyOptions *keyOptions
 }
 
+// defaultAuditVaultState is the KV version 2 secret (mount/path) keeping
+// the last checkpoint signed in Vault.
+const defaultAuditVaultState = "secret/liaison-checkpoints"
+
 // runningGateway is a started gateway and what it owns.
 type runningGateway struct {
 	Addr        string
@@ -97,7 +101,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.AuditSigner, "audit-signer", "file", "who signs checkpoints: `file` (-audit-key) or vault (a Transit key)")
 	fs.StringVar(&o.AuditVaultKey, "audit-vault-key", "liaison-checkpoints", "the Ed25519 Transit `key` that signs checkpoints with -audit-signer vault")
 	fs.StringVar(&o.AuditState, "audit-state", "", "`file` keeping the last checkpoint signed with -audit-signer file, outside the audit database: the gateway refuses to start on a store that does not extend it (default: the -audit-key file with .checkpoint appended)")
-	fs.StringVar(&o.AuditVaultState, "audit-vault-state", "secret/liaison-checkpoints", "KV version 2 `secret` (mount/path) keeping the last checkpoint signed with -audit-signer vault, shared by the replicas: the gateway refuses to start on a store that does not extend it")
+	fs.StringVar(&o.AuditVaultState, "audit-vault-state", defaultAuditVaultState, "KV version 2 `secret` (mount/path) keeping the last checkpoint signed with -audit-signer vault, shared by the replicas: the gateway refuses to start on a store that does not extend it")
 	keys := &keyOptions{}
 	keys.flags(fs)
 	fs.DurationVar(&keys.Refresh, "key-refresh", time.Minute, "how often the pseudonym keys are reloaded from their source")
@@ -206,7 +210,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 			return nil, err
 		}
 		signer, vkey = vs, vs.VerifierKey()
-		mount, path, ok := strings.Cut(o.AuditVaultState, "/")
+		mount, path, ok := strings.Cut(cmp.Or(o.AuditVaultState, defaultAuditVaultState), "/")
 		if !ok || mount == "" || path == "" {
 			return nil, fmt.Errorf("serve: -audit-vault-state %q: want mount/path of a KV version 2 secret", o.AuditVaultState)
 		}
