@@ -45,6 +45,13 @@ var oddStrings = []string{
 	"plain",
 }
 
+// fractions are offsets that give RFC 3339 times with every number of
+// fractional digits.
+var fractions = []time.Duration{
+	0, time.Nanosecond, 500 * time.Millisecond, 123456 * time.Microsecond, time.Second + 10*time.Nanosecond,
+	120 * time.Millisecond, 987654321, -time.Nanosecond,
+}
+
 // testIndexOddStrings appends entries whose every indexed string is odd,
 // and checks that the index matches the leaves and that a query by each
 // value finds exactly the entries whose leaves hold it: two strings that a
@@ -56,7 +63,7 @@ func testIndexOddStrings(t *testing.T, open OpenFunc) {
 	var batch []audit.Pending
 	for i, v := range oddStrings {
 		batch = append(batch, pending(t, &audit.Entry{
-			Time: t0.Add(time.Duration(i) * time.Nanosecond), Action: v, Outcome: v, RecordType: v, RequestID: strconv.Itoa(i),
+			Time: t0.Add(fractions[i%len(fractions)]), Action: v, Outcome: v, RecordType: v, RequestID: strconv.Itoa(i),
 			Requester:  &audit.Requester{Agency: v, Officer: v},
 			Recipients: []audit.Party{{Agency: v + "-r"}, {Agency: v}},
 			Subject:    &audit.Subject{Pseudonym: v}, ClaimedLegalBasis: v,
@@ -65,6 +72,13 @@ func testIndexOddStrings(t *testing.T, open OpenFunc) {
 	mustAppend(t, s, batch)
 	if err := s.CheckIndex(ctx, 0, int64(len(batch))); err != nil {
 		t.Fatalf("CheckIndex() = %v, want nil", err)
+	}
+	for i := range oddStrings {
+		at := t0.Add(fractions[i%len(fractions)])
+		recs, err := s.Query(ctx, audit.Filter{From: at, To: at.Add(time.Nanosecond)})
+		if err != nil || len(recs) != 1 || recs[0].Index != int64(i) {
+			t.Errorf("Query(the nanosecond at %s) = %d records (%v), want entry %d", at.Format(time.RFC3339Nano), len(recs), err, i)
+		}
 	}
 	for i, v := range oddStrings {
 		// As the leaf holds it: invalid UTF-8 became U+FFFD.

@@ -33,13 +33,11 @@ ALTER TABLE leaves DROP COLUMN record_type;
 
 -- The leaf is canonical JSON stored as a BLOB; JSON functions read a BLOB
 -- as JSONB, so each expression casts it to TEXT. The entry's time is
--- RFC 3339 in UTC with up to nine fractional digits.
+-- RFC 3339 in UTC with up to nine fractional digits: the seconds, then the
+-- fraction padded to nine digits (none is zero).
 ALTER TABLE leaves ADD COLUMN time_ns INTEGER GENERATED ALWAYS AS (
 	unixepoch(substr(json_extract(CAST(leaf AS TEXT), '$.time'), 1, 19)) * 1000000000
-	+ iif(substr(json_extract(CAST(leaf AS TEXT), '$.time'), 20, 1) = '.',
-		CAST(substr(substr(json_extract(CAST(leaf AS TEXT), '$.time'), 21,
-			length(json_extract(CAST(leaf AS TEXT), '$.time')) - 21) || '000000000', 1, 9) AS INTEGER),
-		0)
+	+ CAST(substr(replace(json_extract(CAST(leaf AS TEXT), '$.time'), 'Z', '') || '000000000', 21, 9) AS INTEGER)
 ) VIRTUAL;
 ALTER TABLE leaves ADD COLUMN action TEXT
 	GENERATED ALWAYS AS (nullif(json_extract(CAST(leaf AS TEXT), '$.action'), '')) VIRTUAL;
