@@ -62,7 +62,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	uri := "file:" + (&url.URL{Path: path}).EscapedPath()
 	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout)
-	w, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	w, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %v", err)
 	}
@@ -72,6 +72,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{w: w}
 	if err := s.checkPragmas(ctx, w, map[string]string{
 		"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": fmt.Sprint(busyTimeout),
+		"temp_store": "2", // statement journals (the index trigger needs them) in memory, not in temporary files
 	}); err != nil {
 		w.Close()
 		return nil, err
