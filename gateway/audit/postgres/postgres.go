@@ -18,6 +18,13 @@
 // each in its own transaction under another advisory lock, so that
 // processes starting together apply each one once. They are recorded in
 // schema_migrations.
+//
+// The query index is derived from the leaves by the database: leaves.ix
+// is a stored generated column that the function liaison_leaf_index
+// computes from the leaf, with expression indexes on it. Query checks
+// that ix and the function are still as the migrations made them, and
+// every record it returns against its leaf; CheckIndex also recomputes ix
+// for every entry. The database must be UTF8.
 package postgres
 
 import (

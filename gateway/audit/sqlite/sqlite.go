@@ -7,6 +7,14 @@
 // read the log's size inside the transaction, so that several processes
 // sharing one file still append in turn; reads use a separate pool. The
 // schema comes from the embedded migrations, applied in lexical order.
+//
+// The query index is derived from the leaves by the database: virtual
+// generated columns that read the leaf's JSON, with indexes on them, and
+// a table of the agencies each entry involves, filled by a trigger from
+// the leaf and guarded by triggers against changes. Query compares the
+// schema with one it builds in memory from the migrations, and checks
+// every record it returns against its leaf; CheckIndex also recomputes
+// every value and runs PRAGMA integrity_check.
 package sqlite
 
 import (
