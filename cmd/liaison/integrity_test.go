@@ -9,6 +9,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
 // restartRefused stops the gateway, if running, and checks that it
@@ -157,6 +162,27 @@ func TestAuditVerifyFullDetectsIndexTampering(t *testing.T) {
 			}
 
 			tamper(t, dsn, forced...)
+			// A plain gRPC client gets DATA_LOSS with a stable reason.
+			conn, err := s.d.client("dk-prison-east", "dpo.kristensen", []string{"auditor"}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			req := &liaisonv1.QueryRequest{Officer: "insp.de.vries"}
+			if !pg {
+				req = &liaisonv1.QueryRequest{Agency: "nl-police-rotterdam"}
+			}
+			_, err = liaisonv1.NewAuditClient(conn).Query(t.Context(), req)
+			st := status.Convert(err)
+			var reason string
+			for _, d := range st.Details() {
+				if ei, ok := d.(*errdetails.ErrorInfo); ok {
+					reason = ei.GetReason()
+				}
+			}
+			if st.Code() != codes.DataLoss || reason != "AUDIT_INDEX_TAMPERED" {
+				t.Errorf("Audit.Query over the tampered index = %v (reason %q), want DataLoss with reason AUDIT_INDEX_TAMPERED", err, reason)
+			}
 			out, err = s.audit(t, "query", query...)
 			if err == nil || !strings.Contains(err.Error(), "DataLoss") || !strings.Contains(err.Error(), "query index") {
 				t.Errorf("query %v after tampering = %v\n%s\nwant a DataLoss error about the query index", query, err, out)
