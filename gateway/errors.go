@@ -108,6 +108,21 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		return status.Error(codes.Canceled, "request canceled")
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	case errors.Is(err, audit.ErrTampered):
+		// The auditor must know; what disagrees (an entry index and a
+		// column, never a value) is safe to tell.
+		s.log.ErrorContext(ctx, "audit query index tampered with", "error", err)
+		md, msg := map[string]string{}, audit.ErrTampered.Error()
+		if ie, ok := errors.AsType[*audit.IndexError](err); ok {
+			md["column"], msg = ie.Column, ie.Error()
+			if ie.Index >= 0 {
+				md["audit_index"] = fmt.Sprint(ie.Index)
+			}
+		}
+		st, _ := status.New(codes.DataLoss, "the audit log's query index does not match its entries: "+msg).WithDetails(&errdetails.ErrorInfo{
+			Reason: "AUDIT_INDEX_TAMPERED", Domain: errorDomain, Metadata: md,
+		})
+		return st.Err()
 	case errors.Is(err, audit.ErrUnavailable):
 		s.log.WarnContext(ctx, "audit log unavailable", "error", err)
 		return unavailable("AUDIT_UNAVAILABLE", "the audit log cannot record this exchange; nothing was disclosed; retry later")

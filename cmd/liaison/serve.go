@@ -47,8 +47,14 @@ type gatewayOptions struct {
 	// Transit key, AuditVaultKey, that never leaves Vault).
 	AuditSigner   string
 	AuditVaultKey string
-	Keys          string // pseudonym key file (created if absent); used when KeyOptions is nil
-	Policies      string // policy directory; empty means the embedded policies
+	// AuditState is the file keeping the last checkpoint signed with the
+	// file signer, outside the audit database; empty means AuditKey with
+	// ".checkpoint" appended. AuditVaultState is the KV version 2 secret
+	// (mount/path) keeping it with the vault signer.
+	AuditState      string
+	AuditVaultState string
+	Keys            string // pseudonym key file (created if absent); used when KeyOptions is nil
+	Policies        string // policy directory; empty means the embedded policies
 	// Engine, if set, is the policy already loaded from the source (tests
 	// share one: loading runs every Rego test of the tree).
 	Engine *policies.Engine
@@ -69,6 +75,10 @@ type gatewayOptions struct {
 	// Federation signs officer assertions for peer gateways; nil for none.
 	Federation *federationOptions
 }
+
+// defaultAuditVaultState is the KV version 2 secret (mount/path) keeping
+// the last checkpoint signed in Vault.
+const defaultAuditVaultState = "secret/liaison-checkpoints"
 
 // runningGateway is a started gateway and what it owns.
 type runningGateway struct {
@@ -99,6 +109,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.AuditName, "audit-name", "liaison.audit", "checkpoint key `name` and log origin")
 	fs.StringVar(&o.AuditSigner, "audit-signer", "file", "who signs checkpoints: `file` (-audit-key) or vault (a Transit key)")
 	fs.StringVar(&o.AuditVaultKey, "audit-vault-key", "liaison-checkpoints", "the Ed25519 Transit `key` that signs checkpoints with -audit-signer vault")
+	fs.StringVar(&o.AuditState, "audit-state", "", "`file` keeping the last checkpoint signed with -audit-signer file, outside the audit database: the gateway refuses to start on a store that does not extend it (default: the -audit-key file with .checkpoint appended)")
+	fs.StringVar(&o.AuditVaultState, "audit-vault-state", defaultAuditVaultState, "KV version 2 `secret` (mount/path) keeping the last checkpoint signed with -audit-signer vault, shared by the replicas: the gateway refuses to start on a store that does not extend it")
 	keys := &keyOptions{}
 	keys.flags(fs)
 	fs.DurationVar(&keys.Refresh, "key-refresh", time.Minute, "how often the pseudonym keys are reloaded from their source")
@@ -194,11 +206,13 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 
 	var signer note.Signer
 	var vkey string
+	var anchor audit.Anchor // the last signed checkpoint, kept with the key
 	switch o.AuditSigner {
 	case "", "file":
 		if signer, vkey, err = audit.LoadOrCreateSignerKey(o.AuditKey, o.AuditName); err != nil {
 			return nil, err
 		}
+		anchor = audit.NewFileAnchor(cmp.Or(o.AuditState, o.AuditKey+".checkpoint"))
 	case "vault":
 		if keys.client == nil {
 			return nil, errors.New("serve: -audit-signer vault needs the Vault key flags (-vault-addr or VAULT_ADDR)")
@@ -211,7 +225,12 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 			return nil, err
 		}
 		signer, vkey = vs, vs.VerifierKey()
-		log.InfoContext(ctx, "checkpoints are signed in Vault", "key", o.AuditVaultKey)
+		mount, path, ok := strings.Cut(cmp.Or(o.AuditVaultState, defaultAuditVaultState), "/")
+		if !ok || mount == "" || path == "" {
+			return nil, fmt.Errorf("serve: -audit-vault-state %q: want mount/path of a KV version 2 secret", o.AuditVaultState)
+		}
+		anchor = vaultsign.NewAnchor(keys.client, mount, path)
+		log.InfoContext(ctx, "checkpoints are signed in Vault", "key", o.AuditVaultKey, "state", o.AuditVaultState)
 	default:
 		return nil, fmt.Errorf("serve: -audit-signer %q: want file or vault", o.AuditSigner)
 	}
@@ -224,7 +243,13 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 			store.Close()
 		}
 	}()
-	alog, err := audit.New(ctx, audit.Config{Store: store, Signer: signer, Logger: log})
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	// New checks the store against the anchor and refuses one that was
+	// rolled back or rewritten.
+	alog, err := audit.New(ctx, audit.Config{Store: store, Signer: signer, Verifier: verifier, Anchor: anchor, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -300,8 +325,12 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	return g, nil
 }
 
-// Stop drains in-flight calls, then closes the log and the store.
+// Stop drains in-flight calls, then closes the log and the store. A nil
+// gateway (one that never started) stops at once.
 func (g *runningGateway) Stop() error {
+	if g == nil {
+		return nil
+	}
 	stopped := make(chan struct{})
 	go func() { g.grpc.GracefulStop(); close(stopped) }()
 	select {
