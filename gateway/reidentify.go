@@ -244,6 +244,9 @@ func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
 	out := map[string]*reid{}
 	for start := int64(0); ; {
 		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Action: "reidentify", Start: start, Limit: 1000})
+		if errors.Is(err, audit.ErrTampered) {
+			return nil, err // DataLoss, not a retryable outage
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", audit.ErrUnavailable, err)
 		}
