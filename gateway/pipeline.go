@@ -157,6 +157,9 @@ func (ex *exchange) settle(err error) {
 	case errors.Is(err, errProvider):
 		e.Outcome = audit.OutcomeFailed
 		reason("HOLDER_UNAVAILABLE")
+	case errors.Is(err, audit.ErrTampered):
+		e.Outcome = audit.OutcomeFailed
+		reason("AUDIT_INDEX_TAMPERED")
 	case errors.Is(err, audit.ErrUnavailable):
 		e.Outcome = audit.OutcomeFailed
 		reason("AUDIT_UNAVAILABLE")
