@@ -26,6 +26,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -110,6 +111,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("console: Config.State is required")
 	case len(cfg.Hosts) == 0:
 		return nil, errors.New("console: Config.Hosts is required")
+	}
+	for i, h := range cfg.Hosts {
+		cfg.Hosts[i] = strings.ToLower(h)
 	}
 	if cfg.SessionIdle == 0 {
 		cfg.SessionIdle = time.Hour
@@ -217,11 +221,18 @@ func (s *Server) hosts(h http.Handler) http.Handler {
 	})
 }
 
+// cookieName is the session cookie's name. Cookies do not keep ports
+// apart, so the name carries the console's port: two consoles on one
+// computer (two gateways, say) keep their sessions apart.
 func (s *Server) cookieName() string {
-	if s.cfg.Secure {
-		return "__Host-liaison-console"
+	name := "liaison-console"
+	if _, port, err := net.SplitHostPort(s.cfg.Hosts[0]); err == nil && port != "" {
+		name += "-" + port
 	}
-	return "liaison-console"
+	if s.cfg.Secure {
+		return "__Host-" + name
+	}
+	return name
 }
 
 // login spends a one-time login code and sets the session cookie.

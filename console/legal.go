@@ -317,7 +317,9 @@ func (s *Server) replay(ctx context.Context, cand *policies.Engine, from, to tim
 			g.Examples = append(g.Examples, c)
 		}
 	}
-	slices.SortFunc(keys, func(a, b [3]string) int { return strings.Compare(strings.Join(a[:], "\x00"), strings.Join(b[:], "\x00")) })
+	slices.SortFunc(keys, func(a, b [3]string) int {
+		return strings.Compare(strings.Join(a[:], "\x00"), strings.Join(b[:], "\x00"))
+	})
 	for _, k := range keys {
 		rep.Groups = append(rep.Groups, *groups[k])
 	}

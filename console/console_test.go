@@ -1,0 +1,298 @@
+package console_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/liaison-gateway/liaison/console"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// consoleUnderTest is a console serving on loopback for an officer of the
+// fixture's gateway.
+type consoleUnderTest struct {
+	srv   *console.Server
+	url   string // http://127.0.0.1:port
+	state string // the trusted-state file
+	token string // the officer's token, which must never reach a page
+	ac    liaisonv1.AuditClient
+}
+
+func startConsole(tb testing.TB, f *fixture, o officer, edit func(*console.Config)) *consoleUnderTest {
+	tb.Helper()
+	tok := f.token(tb, o)
+	cc := f.connWith(tb, o, tok)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port := lis.Addr().(*net.TCPAddr).Port
+	c := &consoleUnderTest{url: "http://" + lis.Addr().String(), state: filepath.Join(tb.TempDir(), "liaison-audit.trusted"), token: tok,
+		ac: liaisonv1.NewAuditClient(cc)}
+	cfg := console.Config{
+		Audit: c.ac, Policy: liaisonv1.NewPolicyClient(cc),
+		Verifier: f.verifier, VerifierKey: f.vkey, State: c.state,
+		Hosts:   []string{lis.Addr().String(), "localhost:" + strconv.Itoa(port)},
+		Officer: o.id + " of " + o.agency, Gateway: f.addr,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	if c.srv, err = console.New(cfg); err != nil {
+		tb.Fatal(err)
+	}
+	hs := &http.Server{Handler: c.srv.Handler()}
+	go hs.Serve(lis)
+	tb.Cleanup(func() { hs.Close() })
+	return c
+}
+
+// client is a browser-like HTTP client that has opened a login link: it
+// keeps cookies and does not follow redirects.
+func (c *consoleUnderTest) client(tb testing.TB) *http.Client {
+	tb.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(c.url + c.srv.NewLogin())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		tb.Fatalf("login = %s, want 303", resp.Status)
+	}
+	return hc
+}
+
+func get(tb testing.TB, hc *http.Client, u string) (*http.Response, string) {
+	tb.Helper()
+	resp, err := hc.Get(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// post posts a form as the console's own pages would (same origin), with
+// extra headers.
+func post(tb testing.TB, hc *http.Client, u string, form url.Values, headers map[string]string) (*http.Response, string) {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(tb testing.TB, page string) string {
+	tb.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		tb.Fatalf("no CSRF token in the page:\n%s", page)
+	}
+	return m[1]
+}
+
+// TestConsoleSecurity checks the console's defences without a browser:
+// the one-time login, the session cookie, the headers, CSRF and
+// cross-origin refusals, host names, and that neither the officer's token
+// nor a subject's identifier reaches a page or an address.
+func TestConsoleSecurity(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+
+	// Without a session, nothing but the login.
+	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, body := get(t, anon, c.url+"/"); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Not signed in") {
+		t.Errorf("GET / without a session = %s, want 401 Not signed in", resp.Status)
+	}
+	if resp, _ := get(t, anon, c.url+"/login?code=guess"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("login with a wrong code = %s, want 401", resp.Status)
+	}
+
+	// The login link works once and sets a strict, HttpOnly cookie.
+	link := c.srv.NewLogin()
+	resp, _ := get(t, anon, c.url+link)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login = %s, want 303", resp.Status)
+	}
+	cookies := resp.Cookies()
+	if len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode || cookies[0].Path != "/" {
+		t.Errorf("session cookie = %+v, want one HttpOnly SameSite=Strict cookie for /", cookies)
+	}
+	if resp, _ := get(t, anon, c.url+link); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the login link a second time = %s, want 401", resp.Status)
+	}
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(c.url)
+	jar.SetCookies(u, cookies)
+	hc := &http.Client{Jar: jar, CheckRedirect: anon.CheckRedirect}
+
+	// Headers of every page.
+	resp, page := get(t, hc, c.url+"/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET / = %s\n%s", resp.Status, page)
+	}
+	for k, want := range map[string]string{
+		"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		"X-Frame-Options":         "DENY",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"Cache-Control":           "no-store",
+	} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("header %s = %q, want %q", k, got, want)
+		}
+	}
+	if strings.Contains(page, "<script") || strings.Contains(page, " style=") || strings.Contains(page, "javascript:") {
+		t.Errorf("the page has a script or inline style, which the policy forbids")
+	}
+	token := csrfOf(t, page)
+
+	// Forms: without the token, from another origin, and as they should be.
+	form := url.Values{"agency": {"nl-probation"}}
+	if resp, body := post(t, hc, c.url+"/timeline", form, nil); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "token") {
+		t.Errorf("a form without the CSRF token = %s, want 403", resp.Status)
+	}
+	form.Set("csrf", "not-the-token")
+	if resp, _ := post(t, hc, c.url+"/timeline", form, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a form with a wrong CSRF token = %s, want 403", resp.Status)
+	}
+	form.Set("csrf", token)
+	for name, h := range map[string]map[string]string{
+		"Origin of another site":    {"Origin": "http://evil.example"},
+		"Sec-Fetch-Site cross-site": {"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"},
+		"Sec-Fetch-Site same-site":  {"Sec-Fetch-Site": "same-site"},
+	} {
+		if resp, body := post(t, hc, c.url+"/timeline", form, h); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Cross-origin request refused") {
+			t.Errorf("a form with the token from another origin (%s) = %s, want 403", name, resp.Status)
+		}
+	}
+	resp, _ = post(t, hc, c.url+"/timeline", form, map[string]string{"Origin": c.url, "Sec-Fetch-Site": "same-origin"})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/timeline?agency=nl-probation" {
+		t.Errorf("the same form from the console = %s to %q, want 303 to /timeline?agency=nl-probation", resp.Status, resp.Header.Get("Location"))
+	}
+
+	// A subject's identifier never travels in an address.
+	form.Set("subject", "SYN-NL-0001")
+	resp, _ = post(t, hc, c.url+"/timeline", form, nil)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || strings.Contains(loc, "SYN") || !strings.Contains(loc, "s=") {
+		t.Errorf("timeline with a subject redirects to %q, want an opaque handle", loc)
+	}
+	if resp, body := get(t, hc, c.url+loc); resp.StatusCode != http.StatusOK || !strings.Contains(body, `value="SYN-NL-0001"`) {
+		t.Errorf("the timeline by handle = %s, does not show the subject it filters on", resp.Status)
+	}
+	if resp, _ := get(t, hc, c.url+"/timeline?subject=SYN-NL-0001"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a subject in the address = %s, want 400", resp.Status)
+	}
+
+	// Every page: no token, every form posts with the CSRF token.
+	formRE := regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
+	for _, p := range []string{"/", "/timeline", loc, "/entry/1", "/report", "/export", "/notices", "/playground", "/impact", "/readiness", "/readiness?jurisdiction=DK", "/exercises"} {
+		resp, body := get(t, hc, c.url+p)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %s", p, resp.Status)
+			continue
+		}
+		if strings.Contains(body, c.token) || strings.Contains(body, c.token[len(c.token)-40:]) {
+			t.Errorf("GET %s shows the officer's token", p)
+		}
+		forms := formRE.FindAllStringSubmatch(body, -1)
+		if len(forms) == 0 {
+			t.Errorf("GET %s has no form (the sign-out form at least)", p)
+		}
+		for _, fm := range forms {
+			if !strings.Contains(fm[1], `method="post"`) || !strings.Contains(fm[2], `name="csrf" value="`+token+`"`) {
+				t.Errorf("GET %s: a form without method post and the CSRF token: <form%s>", p, fm[1])
+			}
+		}
+	}
+
+	// Another host name (DNS rebinding) is refused.
+	req, _ := http.NewRequest(http.MethodGet, c.url+"/", nil)
+	req.Host = "attacker.example:80"
+	if resp, err := hc.Do(req); err != nil || resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("a request for another host = %v, %v; want 421", resp.Status, err)
+	}
+
+	// A new login ends this session.
+	other := c.client(t)
+	if resp, _ := get(t, hc, c.url+"/"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the first session after a second login = %s, want 401", resp.Status)
+	}
+	if resp, _ := get(t, other, c.url+"/"); resp.StatusCode != http.StatusOK {
+		t.Errorf("the second session = %s, want 200", resp.Status)
+	}
+	_, page = get(t, other, c.url+"/")
+	if resp, _ := post(t, other, c.url+"/logout", url.Values{"csrf": {csrfOf(t, page)}}, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("sign out = %s", resp.Status)
+	}
+	if resp, _ := get(t, other, c.url+"/"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("after signing out = %s, want 401", resp.Status)
+	}
+}
+
+// TestConsoleExport downloads the export and checks it as a supervisory
+// authority would: the format of DESIGN 4.4, verified with the key.
+func TestConsoleExport(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	_, page := get(t, hc, c.url+"/export")
+	resp, body := post(t, hc, c.url+"/export", url.Values{"csrf": {csrfOf(t, page)}}, nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("POST /export = %s %s\n%s", resp.Status, resp.Header.Get("Content-Type"), body)
+	}
+	zr, err := zip.NewReader(bytes.NewReader([]byte(body)), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, zf := range zr.File {
+		r, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r)
+		files[filepath.Base(zf.Name)] = b
+	}
+	if got := strings.TrimSpace(string(files["verifier.key"])); got != f.vkey {
+		t.Errorf("verifier.key = %q, want %q", got, f.vkey)
+	}
+	var leaves [][]byte
+	for l := range bytes.SplitSeq(bytes.TrimSuffix(files["entries.jsonl"], []byte("\n")), []byte("\n")) {
+		leaves = append(leaves, l)
+	}
+	n, err := audit.VerifyLeaves(leaves, files["checkpoint"], f.verifier)
+	if err != nil || n < 8 {
+		t.Errorf("the export verifies: %d entries, %v; want at least the 8 exchanges and no error", n, err)
+	}
+}
