@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -38,13 +39,17 @@ func startConsole(tb testing.TB, f *fixture, o officer, edit func(*console.Confi
 		tb.Fatal(err)
 	}
 	port := lis.Addr().(*net.TCPAddr).Port
-	c := &consoleUnderTest{url: "http://" + lis.Addr().String(), state: filepath.Join(tb.TempDir(), "liaison-audit.trusted"), token: tok,
+	// The state file is named as an officer would name it, in a folder of
+	// the test's own (the pages show it).
+	tb.Chdir(tb.TempDir())
+	c := &consoleUnderTest{url: "http://" + lis.Addr().String(), state: "liaison-audit.trusted", token: tok,
 		ac: liaisonv1.NewAuditClient(cc)}
 	cfg := console.Config{
 		Audit: c.ac, Policy: liaisonv1.NewPolicyClient(cc),
 		Verifier: f.verifier, VerifierKey: f.vkey, State: c.state,
 		Hosts:   []string{lis.Addr().String(), "localhost:" + strconv.Itoa(port)},
 		Officer: o.id + " of " + o.agency, Gateway: f.addr,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if edit != nil {
 		edit(&cfg)
