@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/liaison-gateway/liaison/gateway"
@@ -45,9 +47,10 @@ type check struct {
 	Unreached string // the gateway could not be asked (not a verification failure)
 }
 
-// verify updates the trusted checkpoint from the gateway and proves a
-// sample of entries (and the ones in also) included in it.
-func (s *Server) verify(ctx context.Context, also ...int64) check {
+// verify updates the trusted checkpoint from the gateway, proving the new
+// one consistent with it, and, if sample is set, proves a random sample of
+// entries and the newest one included in it.
+func (s *Server) verify(ctx context.Context, sample bool) check {
 	s.verifyMu.Lock()
 	defer s.verifyMu.Unlock()
 	c := check{Time: s.cfg.Now().UTC()}
@@ -75,6 +78,9 @@ func (s *Server) verify(ctx context.Context, also ...int64) check {
 	if c.FirstUse {
 		c.Since = c.Time
 	}
+	if !sample {
+		return c
+	}
 	idx, err := audit.Sample(latest.Size, s.cfg.Sample)
 	if err != nil {
 		s.failedCheck(&c, err)
@@ -82,11 +88,6 @@ func (s *Server) verify(ctx context.Context, also ...int64) check {
 	}
 	if latest.Size > 0 {
 		idx = append(idx, latest.Size-1)
-	}
-	for _, i := range also {
-		if i >= 0 && i < latest.Size {
-			idx = append(idx, i)
-		}
 	}
 	slices.Sort(idx)
 	c.Sampled = slices.Compact(idx)
@@ -132,7 +133,7 @@ type overviewData struct {
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, ss *session) {
-	d := overviewData{Check: s.verify(r.Context()), KeyName: s.cfg.Verifier.Name(), KeyHash: fmt.Sprintf("%08x", s.cfg.Verifier.KeyHash()), State: s.cfg.State}
+	d := overviewData{Check: s.verify(r.Context(), true), KeyName: s.cfg.Verifier.Name(), KeyHash: fmt.Sprintf("%08x", s.cfg.Verifier.KeyHash()), State: s.cfg.State}
 	if st, err := s.cfg.Policy.GetStatus(r.Context(), &liaisonv1.GetStatusRequest{}); err == nil {
 		d.Policy = st
 	} else {
@@ -342,6 +343,11 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 			d.Other++
 		}
 	})
+	if status.Code(err) == codes.InvalidArgument {
+		d.Error = describeError(err)
+		s.render(w, r, ss, http.StatusBadRequest, "timeline", "Timeline", d)
+		return
+	}
 	if err != nil {
 		s.gatewayError(w, r, ss, "The log could not be read", err)
 		return
@@ -440,7 +446,7 @@ func (s *Server) entry(w http.ResponseWriter, r *http.Request, ss *session) {
 	// The gateway signs a checkpoint at least every second while entries
 	// arrive; an entry just written may wait for the next one.
 	for try := 0; ; try++ {
-		d.Check = s.verify(ctx)
+		d.Check = s.verify(ctx, false)
 		if d.Check.Latest == nil || index < d.Check.Latest.Size || try >= 6 {
 			break
 		}

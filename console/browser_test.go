@@ -472,6 +472,9 @@ func TestBrowserLegalOfficer(t *testing.T) {
 	if got := text(t, ctx, "#outcome"); got != "pseudonymise" {
 		t.Errorf("the example's outcome = %q, want pseudonymise", got)
 	}
+	if n := run(t, ctx, "assumptions", chromedp.Evaluate[int](`document.querySelectorAll("ul#assumptions li").length`)); n == 0 {
+		t.Error("the playground shows no assumption for a pseudonymised assessment outside a case, which rests on one")
+	}
 	check(t, ctx, "the playground")
 	screenshot(t, ctx, "playground", 1400)
 	input := run(t, ctx, "input", chromedp.Value(chromedp.ID("input")))

@@ -3,20 +3,29 @@ package console_test
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/liaison-gateway/liaison/console"
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -299,5 +308,123 @@ func TestConsoleExport(t *testing.T) {
 	n, err := audit.VerifyLeaves(leaves, files["checkpoint"], f.verifier)
 	if err != nil || n < 8 {
 		t.Errorf("the export verifies: %d entries, %v; want at least the 8 exchanges and no error", n, err)
+	}
+}
+
+// TestConsoleImpactBundle: the impact of a candidate given as a signed
+// bundle, which needs its verification key; a tree that does not load is
+// refused before the log is read.
+func TestConsoleImpactBundle(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	dir := t.TempDir()
+	cand := filepath.Join(dir, "candidate")
+	writeCandidate(t, cand)
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := policies.ParseSigningKey("liaison", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := sk.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bundle bytes.Buffer
+	if _, err := policies.WriteBundle(&bundle, os.DirFS(cand), sk); err != nil {
+		t.Fatal(err)
+	}
+	bundlePath, pubPath := filepath.Join(dir, "candidate.tar.gz"), filepath.Join(dir, "candidate.pub.pem")
+	if err := os.WriteFile(bundlePath, bundle.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pubPath, pub.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(dir, "broken")
+	writeCandidate(t, broken)
+	if err := os.WriteFile(filepath.Join(broken, "nl", "nl_test.rego"), []byte("package nl_test\n\ntest_fails if { false }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	_, page := get(t, hc, c.url+"/impact")
+	token := csrfOf(t, page)
+	for _, tt := range []struct {
+		name string
+		form url.Values
+		code int
+		want string
+	}{
+		{"a signed bundle with its key", url.Values{"candidate": {bundlePath}, "key": {pubPath}}, http.StatusOK,
+			"2 flip, 0 change fields or legal basis only"},
+		{"a bundle without a key", url.Values{"candidate": {bundlePath}}, http.StatusBadRequest,
+			"give the public key file"},
+		{"a bundle with another key", url.Values{"candidate": {bundlePath}, "key": {writeOtherKey(t, dir)}}, http.StatusUnprocessableEntity,
+			"does not load"},
+		{"a tree whose tests fail", url.Values{"candidate": {broken}}, http.StatusUnprocessableEntity,
+			"does not load as the gateway would load it"},
+		{"nothing there", url.Values{"candidate": {filepath.Join(dir, "absent")}}, http.StatusBadRequest,
+			"cannot be read"},
+		{"a period backwards", url.Values{"candidate": {cand}, "from": {"2026-02-01"}, "to": {"2026-01-01"}}, http.StatusBadRequest,
+			"To is before From"},
+	} {
+		tt.form.Set("csrf", token)
+		resp, body := post(t, hc, c.url+"/impact", tt.form, nil)
+		if resp.StatusCode != tt.code || !strings.Contains(body, tt.want) {
+			t.Errorf("impact of %s = %s, want %d and %q", tt.name, resp.Status, tt.code, tt.want)
+		}
+	}
+}
+
+// writeOtherKey writes a public key that signed nothing.
+func writeOtherKey(t *testing.T, dir string) string {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "other.pub.pem")
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestConsoleSessionTime: a login link expires unused after 15 minutes; a
+// session ends after an hour without use.
+func TestConsoleSessionTime(t *testing.T) {
+	f := startGateway(t)
+	var now atomic.Pointer[time.Time]
+	start := time.Now()
+	now.Store(&start)
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.Now = func() time.Time { return *now.Load() } })
+	later := func(d time.Duration) { t2 := now.Load().Add(d); now.Store(&t2) }
+
+	link := c.srv.NewLogin()
+	later(16 * time.Minute)
+	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, _ := get(t, anon, c.url+link); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a login link 16 minutes old = %s, want 401", resp.Status)
+	}
+	hc := c.client(t)
+	later(50 * time.Minute)
+	if resp, _ := get(t, hc, c.url+"/notices"); resp.StatusCode != http.StatusOK {
+		t.Errorf("a session used after 50 minutes = %s, want 200", resp.Status)
+	}
+	later(61 * time.Minute)
+	if resp, _ := get(t, hc, c.url+"/notices"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a session unused for 61 minutes = %s, want 401", resp.Status)
 	}
 }
