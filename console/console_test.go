@@ -229,6 +229,7 @@ func TestConsoleSecurity(t *testing.T) {
 
 	// Every page: no token, every form posts with the CSRF token.
 	formRE := regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
+	thRE := regexp.MustCompile(`<th\b[^>]*>`)
 	for _, p := range []string{"/", "/timeline", loc, "/entry/1", "/report", "/export", "/notices", "/playground", "/impact", "/readiness", "/readiness?jurisdiction=DK", "/exercises"} {
 		resp, body := get(t, hc, c.url+p)
 		if resp.StatusCode != http.StatusOK {
@@ -237,6 +238,11 @@ func TestConsoleSecurity(t *testing.T) {
 		}
 		if strings.Contains(body, c.token) || strings.Contains(body, c.token[len(c.token)-40:]) {
 			t.Errorf("GET %s shows the officer's token", p)
+		}
+		for _, th := range thRE.FindAllString(body, -1) {
+			if !strings.Contains(th, "scope=") {
+				t.Errorf("GET %s: a table header without scope: %s", p, th)
+			}
 		}
 		forms := formRE.FindAllStringSubmatch(body, -1)
 		if len(forms) == 0 {
@@ -428,3 +434,52 @@ func TestConsoleSessionTime(t *testing.T) {
 		t.Errorf("a session unused for 61 minutes = %s, want 401", resp.Status)
 	}
 }
+
+// TestConsoleReadsAreTheOfficers: every read of the log the console makes
+// is recorded by the gateway as the officer's own.
+func TestConsoleReadsAreTheOfficers(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	f.waitCheckpoint(t, c.ac)
+	for _, p := range []string{"/", "/timeline", "/entry/0"} {
+		if resp, _ := get(t, hc, c.url+p); resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %s", p, resp.Status)
+		}
+	}
+	_, page := get(t, hc, c.url+"/report")
+	rr, _ := post(t, hc, c.url+"/report", url.Values{"csrf": {csrfOf(t, page)}, "subject": {"SYN-DK-0001"}}, nil)
+	if rr.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /report = %s", rr.Status)
+	}
+	if resp, _ := get(t, hc, c.url+rr.Header.Get("Location")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the report = %s", resp.Status)
+	}
+	// Read the log as another auditor.
+	other := officer{"nl-probation", "fg.visser", []string{"auditor"}, "confidential"}
+	resp, err := liaisonv1.NewAuditClient(f.conn(t, other)).Query(t.Context(), &liaisonv1.QueryRequest{Action: "audit_read", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]bool{}
+	for _, le := range resp.GetEntries() {
+		e, err := audit.Unmarshal([]byte(le.GetJson()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Requester == nil || e.Requester.Officer == "fg.visser" {
+			continue
+		}
+		if e.Requester.Officer != "dpo.kristensen" || e.Requester.Agency != "dk-prison-east" {
+			t.Errorf("entry %d records a read by %+v, want the console's officer", le.GetIndex(), e.Requester)
+		}
+		ops[e.Detail["operation"]] = true
+	}
+	for _, op := range []string{"query", "prove_inclusion", "access_report"} {
+		if !ops[op] {
+			t.Errorf("no %s read recorded as the officer's; recorded: %v", op, ops)
+		}
+	}
+}
+
