@@ -482,4 +482,3 @@ func TestConsoleReadsAreTheOfficers(t *testing.T) {
 		}
 	}
 }
-
