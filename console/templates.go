@@ -28,6 +28,13 @@ var funcs = template.FuncMap{
 		return s
 	},
 	"inputJSON": inputJSON,
+	// breakable lets a long code (NO_ONWARD_DISCLOSURE) wrap after its
+	// underscores and dots rather than anywhere.
+	"breakable": func(s string) template.HTML {
+		e := template.HTMLEscapeString(s)
+		e = strings.ReplaceAll(e, "_", "_<wbr>")
+		return template.HTML(strings.ReplaceAll(e, ".", ".<wbr>"))
+	},
 	"add":       func(a, b int) int { return a + b },
 	"sub":       func(a, b int) int { return a - b },
 	"released":  func(o string) bool { return o == "disclose" || o == "pseudonymise" || o == "hit_only" },
