@@ -35,10 +35,10 @@ var funcs = template.FuncMap{
 		e = strings.ReplaceAll(e, "_", "_<wbr>")
 		return template.HTML(strings.ReplaceAll(e, ".", ".<wbr>"))
 	},
-	"add":       func(a, b int) int { return a + b },
-	"sub":       func(a, b int) int { return a - b },
-	"released":  func(o string) bool { return o == "disclose" || o == "pseudonymise" || o == "hit_only" },
-	"refusal":   func(o string) bool { return o == "deny" || o == "refused" },
+	"add":      func(a, b int) int { return a + b },
+	"sub":      func(a, b int) int { return a - b },
+	"released": func(o string) bool { return o == "disclose" || o == "pseudonymise" || o == "hit_only" },
+	"refusal":  func(o string) bool { return o == "deny" || o == "refused" },
 }
 
 // parsePages parses each page template with the layout.
