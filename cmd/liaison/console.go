@@ -135,6 +135,10 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	for _, n := range names {
 		allowed = append(allowed, strings.ToLower(net.JoinHostPort(n, port)))
 	}
+	if len(allowed) == 0 {
+		lis.Close()
+		return errors.New("console: name the host the browser will use with -host (the certificate names none)")
+	}
 	scheme := "http"
 	if srvTLS != nil {
 		scheme = "https"
