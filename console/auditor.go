@@ -358,18 +358,42 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 		rows = rows[:maxRows]
 	}
 	d.Rows, d.Shown = rows, len(rows)
-	var days []series
+	unit, bucket := buckets(from, to)
+	var periods []series
+	seen := map[string]int{}
 	for t := from; t.Before(to); t = t.AddDate(0, 0, 1) {
-		k := t.Format(time.DateOnly)
-		days = append(days, series{Label: k, Counts: byDay[k]})
+		k := bucket(t)
+		i, ok := seen[k]
+		if !ok {
+			i = len(periods)
+			seen[k] = i
+			periods = append(periods, series{Label: k, Counts: map[string]int{}})
+		}
+		for o, n := range byDay[t.Format(time.DateOnly)] {
+			periods[i].Counts[o] += n
+		}
 	}
 	d.Charts = []chart{
-		columnChart("by-day", "Entries per day, by outcome", days),
+		columnChart("by-day", "Entries per "+unit+", by outcome", unit, periods),
 		barChart("by-pair", "Entries per agency pair (holder → recipients), by outcome", "Holder → recipients", "agency pairs", seriesOf(byPair)),
 		barChart("by-basis", "Entries per legal basis, by outcome", "Legal basis", "legal bases", seriesOf(byBasis)),
 	}
 	d.Query = f.query().Encode()
 	s.render(w, r, ss, http.StatusOK, "timeline", "Timeline", d)
+}
+
+// buckets chooses the periods of the time chart: days up to three months,
+// weeks (from Monday) up to two years, months beyond.
+func buckets(from, to time.Time) (unit string, bucket func(time.Time) string) {
+	switch days := to.Sub(from).Hours() / 24; {
+	case days <= 92:
+		return "day", func(t time.Time) string { return t.Format(time.DateOnly) }
+	case days <= 731:
+		return "week", func(t time.Time) string {
+			return t.AddDate(0, 0, -(int(t.Weekday())+6)%7).Format(time.DateOnly)
+		}
+	}
+	return "month", func(t time.Time) string { return t.Format("2006-01") }
 }
 
 func seriesOf(m map[string]map[string]int) []series {

@@ -149,8 +149,9 @@ func legend(b *strings.Builder, outcomes []string, y, width int) int {
 	return y + 22
 }
 
-// columnChart draws stacked columns, one per series (days).
-func columnChart(id, title string, ss []series) chart {
+// columnChart draws stacked columns, one per series (days, weeks or
+// months: unit).
+func columnChart(id, title, unit string, ss []series) chart {
 	const width, left, top, plotH = 760, 44, 10, 200
 	outcomes := presentOutcomes(ss)
 	maxTotal := 0
@@ -164,7 +165,7 @@ func columnChart(id, title string, ss []series) chart {
 	barW := max(slot*0.7, 1)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d VIEWBOXH" role="img" aria-labelledby="%s-t %s-d" class="chart">`, width, id, id)
-	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(title), id, esc(describe(ss, "days")))
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(title), id, esc(describe(ss, unit+"s")))
 	for v := 0; v <= ymax; v += step {
 		y := top + plotH - v*plotH/ymax
 		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="grid"/><text x="%d" y="%d" class="axis" text-anchor="end">%d</text>`,
@@ -191,7 +192,7 @@ func columnChart(id, title string, ss []series) chart {
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="base"/>`, left, top+plotH, width-6, top+plotH)
 	end := legend(&b, outcomes, top+plotH+30, width)
 	out := strings.Replace(b.String(), "VIEWBOXH", fmt.Sprint(end+4), 1)
-	return chart{ID: id, Title: title, SVG: template.HTML(out + "</svg>"), Table: tableOf(title, "Day", ss)}
+	return chart{ID: id, Title: title, SVG: template.HTML(out + "</svg>"), Table: tableOf(title, strings.ToUpper(unit[:1])+unit[1:], ss)}
 }
 
 // shortDay turns 2026-11-03 into 11-03.
