@@ -453,8 +453,12 @@ func TestConsoleReadsAreTheOfficers(t *testing.T) {
 	if rr.StatusCode != http.StatusSeeOther {
 		t.Fatalf("POST /report = %s", rr.Status)
 	}
-	if resp, _ := get(t, hc, c.url+rr.Header.Get("Location")); resp.StatusCode != http.StatusOK {
-		t.Fatalf("the report = %s", resp.Status)
+	if resp, body := get(t, hc, c.url+rr.Header.Get("Location")); resp.StatusCode != http.StatusOK || strings.Contains(body, "kf.release.coordinator") {
+		t.Fatalf("the report = %s; it must withhold the officers unless asked", resp.Status)
+	}
+	rr, _ = post(t, hc, c.url+"/report", url.Values{"csrf": {csrfOf(t, page)}, "subject": {"SYN-DK-0001"}, "with_officers": {"1"}}, nil)
+	if resp, body := get(t, hc, c.url+rr.Header.Get("Location")); resp.StatusCode != http.StatusOK || !strings.Contains(body, "kf.release.coordinator of dk-prison-east") {
+		t.Errorf("the report with the officers = %s, does not name the officer who disclosed", resp.Status)
 	}
 	// Read the log as another auditor.
 	other := officer{"nl-probation", "fg.visser", []string{"auditor"}, "confidential"}
