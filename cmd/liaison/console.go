@@ -155,7 +155,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		lis.Close()
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), TLSConfig: srvTLS, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: srv.Handler(), TLSConfig: srvTLS, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() {
 		if srvTLS != nil {
