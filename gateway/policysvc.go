@@ -101,11 +101,11 @@ func (s *Server) Simulate(ctx context.Context, req *liaisonv1.SimulateRequest) (
 		return nil, s.statusError(ctx, invalid("input", "does not follow the policy input contract: %v", err))
 	}
 	eng := s.policy.Current()
-	d, why, err := eng.Explain(ctx, in)
+	x, err := eng.Explanation(ctx, in)
 	if err != nil {
 		return nil, s.statusError(ctx, invalid("input", "the policy could not decide: %v", err))
 	}
-	b, err := json.Marshal(d)
+	b, err := json.Marshal(x.Decision)
 	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}
@@ -113,7 +113,7 @@ func (s *Server) Simulate(ctx context.Context, req *liaisonv1.SimulateRequest) (
 	if err := protojson.Unmarshal(b, out); err != nil {
 		return nil, s.statusError(ctx, err)
 	}
-	return &liaisonv1.SimulateResponse{Decision: out, Explanation: why, Revision: eng.Revision()}, nil
+	return &liaisonv1.SimulateResponse{Decision: out, Explanation: x.Lines, Revision: eng.Revision(), Stage: x.Stage, Assumptions: x.Assumptions}, nil
 }
 
 // GetReadiness answers the police checklist from the active policy.

@@ -78,6 +78,16 @@ func (a *auditConn) dial() (*grpc.ClientConn, error) {
 	if a.cert == "" || a.key == "" || a.ca == "" || tok == "" {
 		return nil, errors.New("audit: -cert, -key, -ca and a token are required to reach the gateway")
 	}
+	tc, err := a.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	return grpc.NewClient(a.gateway, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(bearerToken(tok)))
+}
+
+// tlsConfig is the client side of the gateway's mTLS: the agency's
+// certificate, and the CA the gateway's certificate chains to.
+func (a *auditConn) tlsConfig() (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(a.cert, a.key)
 	if err != nil {
 		return nil, err
@@ -90,8 +100,7 @@ func (a *auditConn) dial() (*grpc.ClientConn, error) {
 	if !pool.AppendCertsFromPEM(b) {
 		return nil, fmt.Errorf("%s: no certificates", a.ca)
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool}
-	return grpc.NewClient(a.gateway, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(bearerToken(tok)))
+	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool}, nil
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -6,6 +6,7 @@
 //	liaison provider   run a sample holder agency's RecordProvider
 //	liaison policy     test and simulate legal-basis policies
 //	liaison audit      query, verify, prove, report on and export the audit log
+//	liaison console    the web console for auditors and legal officers
 //	liaison dev        development PKI and officer tokens
 //	liaison keys       create, rotate and show the pseudonym keys
 //	liaison health     ask a running gateway whether it serves (probes)
@@ -53,6 +54,7 @@ Commands:
 	provider   run a sample holder agency's RecordProvider (synthetic subjects)
 	policy     test, simulate, replay, readiness, bundle: the legal-basis policies (policy -h)
 	audit      query, verify, prove, report on and export the disclosure log (audit -h)
+	console    the web console for auditors and legal officers, in your browser
 	dev        development helpers: pki, token (dev -h for more)
 	keys       create, rotate and show the pseudonym keys (Vault or a local file)
 	health     ask a running gateway whether it serves; exit 0 only if so (for probes)
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPolicy(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout, stderr)
+	case "console":
+		return runConsole(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "keys":
