@@ -436,7 +436,6 @@ func TestBrowserTamper(t *testing.T) {
 	f.restart(t, func() {
 		f.sqlExec(t,
 			"DELETE FROM inbox WHERE audit_idx >= 3",
-			"DELETE FROM leaf_agencies WHERE idx >= 3",
 			"DELETE FROM leaves WHERE idx >= 3",
 			fmt.Sprintf("DELETE FROM hashes WHERE idx >= %d", tlog.StoredHashCount(3)),
 			"DELETE FROM checkpoints")
