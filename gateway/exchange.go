@@ -62,6 +62,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 		return nil, err
 	}
 	if holder.Via != "" {
+		if req.GetMatchReference() != "" {
+			return nil, invalid("match_reference", "cannot be cited for a holder behind a peer gateway")
+		}
 		return s.requestViaPeer(ctx, ex, req, holder, cs)
 	}
 	caller := ex.caller
@@ -75,6 +78,13 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	ex.subject = pseudonym.SubjectID(req.GetSubjectId())
 	if err := s.pseudonymiseSubject(ex); err != nil {
 		return nil, err
+	}
+	if ref := req.GetMatchReference(); ref != "" {
+		// Step two of hit/no-hit: the reference is checked before the
+		// holder is asked anything.
+		if err := s.checkMatchRef(ex, ref); err != nil {
+			return nil, err
+		}
 	}
 
 	client, err := s.providerClient(holder)

@@ -21,6 +21,70 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// MatchAnswer is one holder's answer for one record type.
+type MatchAnswer int32
+
+const (
+	// Not used.
+	MatchAnswer_MATCH_ANSWER_UNSPECIFIED MatchAnswer = 0
+	// The holder holds a record of this type about the subject. The
+	// result's reference opens step two.
+	MatchAnswer_MATCH_ANSWER_HIT MatchAnswer = 1
+	// The holder holds no record of this type about the subject.
+	MatchAnswer_MATCH_ANSWER_NO_HIT MatchAnswer = 2
+	// The holder could not be reached or did not answer before the
+	// deadline: nothing is known, and this is not a no-hit.
+	MatchAnswer_MATCH_ANSWER_UNAVAILABLE MatchAnswer = 3
+	// The holder's law does not let the caller ask: the holder was not
+	// asked.
+	MatchAnswer_MATCH_ANSWER_DENIED MatchAnswer = 4
+)
+
+// Enum value maps for MatchAnswer.
+var (
+	MatchAnswer_name = map[int32]string{
+		0: "MATCH_ANSWER_UNSPECIFIED",
+		1: "MATCH_ANSWER_HIT",
+		2: "MATCH_ANSWER_NO_HIT",
+		3: "MATCH_ANSWER_UNAVAILABLE",
+		4: "MATCH_ANSWER_DENIED",
+	}
+	MatchAnswer_value = map[string]int32{
+		"MATCH_ANSWER_UNSPECIFIED": 0,
+		"MATCH_ANSWER_HIT":         1,
+		"MATCH_ANSWER_NO_HIT":      2,
+		"MATCH_ANSWER_UNAVAILABLE": 3,
+		"MATCH_ANSWER_DENIED":      4,
+	}
+)
+
+func (x MatchAnswer) Enum() *MatchAnswer {
+	p := new(MatchAnswer)
+	*p = x
+	return p
+}
+
+func (x MatchAnswer) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MatchAnswer) Descriptor() protoreflect.EnumDescriptor {
+	return file_liaison_v1_exchange_proto_enumTypes[0].Descriptor()
+}
+
+func (MatchAnswer) Type() protoreflect.EnumType {
+	return &file_liaison_v1_exchange_proto_enumTypes[0]
+}
+
+func (x MatchAnswer) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MatchAnswer.Descriptor instead.
+func (MatchAnswer) EnumDescriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{0}
+}
+
 // DiscloseRequest pushes a record to recipients.
 type DiscloseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -366,8 +430,20 @@ type RequestRequest struct {
 	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's identifier.
 	Justification string `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// A reference from a hit of Match (MatchResult.reference), when this
+	// request is step two of hit/no-hit. Empty for a request that cites no
+	// match. When set, the gateway checks it before the holder is asked:
+	// it must have been issued by this gateway to the same agency and
+	// officer, for the same subject, holder and record type, and not have
+	// expired; otherwise the request is refused (PERMISSION_DENIED with
+	// reason MATCH_REFERENCE_INVALID, MATCH_REFERENCE_NOT_YOURS,
+	// MATCH_REFERENCE_MISMATCH or MATCH_REFERENCE_EXPIRED) and the refusal
+	// is logged. A valid reference does not decide the request: the policy
+	// decides it as any request, and the entry records the match it follows
+	// (detail "match_request_id").
+	MatchReference string `protobuf:"bytes,8,opt,name=match_reference,json=matchReference,proto3" json:"match_reference,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RequestRequest) Reset() {
@@ -449,6 +525,291 @@ func (x *RequestRequest) GetJustification() string {
 	return ""
 }
 
+func (x *RequestRequest) GetMatchReference() string {
+	if x != nil {
+		return x.MatchReference
+	}
+	return ""
+}
+
+// MatchRequest asks holders whether they hold records about a subject.
+type MatchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subject's identifier, as the holders know it. It never reaches a
+	// log or an audit entry (the entry holds its audit pseudonym).
+	SubjectId string `protobuf:"bytes,1,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	// The record types asked about: at least one, at most the seven, no
+	// type twice. Each holder is asked once, and each (holder, record type)
+	// pair is answered and logged on its own.
+	RecordTypes []RecordType `protobuf:"varint,2,rep,packed,name=record_types,json=recordTypes,proto3,enum=liaison.v1.RecordType" json:"record_types,omitempty"`
+	// Why.
+	Purpose Purpose `protobuf:"varint,3,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
+	// The legal basis the caller relies on, if any.
+	ClaimedLegalBasis string `protobuf:"bytes,4,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
+	// A multi-agency case registered with the gateway, if any. With no
+	// holders named, the holders asked are then the case's members that
+	// hold records.
+	CaseId string `protobuf:"bytes,5,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// The officer's reason, in words. Must not contain the subject's
+	// identifier.
+	Justification string `protobuf:"bytes,6,opt,name=justification,proto3" json:"justification,omitempty"`
+	// The holders to ask (agency ids), at most 50, no id twice. Empty means
+	// every registered agency that holds records reachable through this
+	// gateway (or, with case_id, every such member of the case). Holders
+	// behind a peer gateway are not asked by Match.
+	Holders []string `protobuf:"bytes,7,rep,name=holders,proto3" json:"holders,omitempty"`
+	// How long to wait for the holders, in milliseconds: 0 means 2000, at
+	// most 30000. The call's own deadline, if earlier, wins. A holder that
+	// has not answered by then is reported unavailable, never no-hit.
+	DeadlineMs    int32 `protobuf:"varint,8,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRequest) Reset() {
+	*x = MatchRequest{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRequest) ProtoMessage() {}
+
+func (x *MatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRequest.ProtoReflect.Descriptor instead.
+func (*MatchRequest) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *MatchRequest) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetRecordTypes() []RecordType {
+	if x != nil {
+		return x.RecordTypes
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetPurpose() Purpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return Purpose_PURPOSE_UNSPECIFIED
+}
+
+func (x *MatchRequest) GetClaimedLegalBasis() string {
+	if x != nil {
+		return x.ClaimedLegalBasis
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetHolders() []string {
+	if x != nil {
+		return x.Holders
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetDeadlineMs() int32 {
+	if x != nil {
+		return x.DeadlineMs
+	}
+	return 0
+}
+
+// MatchResponse answers per holder and record type.
+type MatchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per holder asked and record type, ordered by holder (as
+	// given, else by agency id) and then by record type as given.
+	Results       []*MatchResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchResponse) Reset() {
+	*x = MatchResponse{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchResponse) ProtoMessage() {}
+
+func (x *MatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchResponse.ProtoReflect.Descriptor instead.
+func (*MatchResponse) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *MatchResponse) GetResults() []*MatchResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// MatchResult is one holder's answer for one record type, and nothing
+// more: no record, no attribute of the subject.
+type MatchResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The holder's agency id.
+	Holder string `protobuf:"bytes,1,opt,name=holder,proto3" json:"holder,omitempty"`
+	// The record type asked about.
+	RecordType RecordType `protobuf:"varint,2,opt,name=record_type,json=recordType,proto3,enum=liaison.v1.RecordType" json:"record_type,omitempty"`
+	// The answer.
+	Answer MatchAnswer `protobuf:"varint,3,opt,name=answer,proto3,enum=liaison.v1.MatchAnswer" json:"answer,omitempty"`
+	// For a hit only: an opaque reference to cite in a step-two Request
+	// (RequestRequest.match_reference). It is bound to the calling agency
+	// and officer, the subject, the holder, the record type and an expiry,
+	// and sealed by the gateway; it contains nothing the caller can read.
+	Reference string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
+	// For a hit only: when the reference expires (RFC 3339, UTC, gateway
+	// time; 24 hours after the match).
+	ReferenceExpiresAt string `protobuf:"bytes,5,opt,name=reference_expires_at,json=referenceExpiresAt,proto3" json:"reference_expires_at,omitempty"`
+	// Stable reason codes, as the entry records them: the policy's for a
+	// hit, no-hit or denial (e.g. LEGAL_BASIS_APPLIES, PURPOSE_PROHIBITED),
+	// HOLDER_UNAVAILABLE for unavailable.
+	Reasons []string `protobuf:"bytes,6,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// The audit log index of this answer's entry: every answer, hit,
+	// no-hit, denied or unavailable, has exactly one. Its outcome is
+	// hit_only for a hit and for a no-hit (detail "answer" says which; a
+	// no-hit discloses no content), deny for a denial and failed (reason
+	// HOLDER_UNAVAILABLE) for unavailable.
+	AuditIndex    int64 `protobuf:"varint,7,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchResult) Reset() {
+	*x = MatchResult{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchResult) ProtoMessage() {}
+
+func (x *MatchResult) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchResult.ProtoReflect.Descriptor instead.
+func (*MatchResult) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *MatchResult) GetHolder() string {
+	if x != nil {
+		return x.Holder
+	}
+	return ""
+}
+
+func (x *MatchResult) GetRecordType() RecordType {
+	if x != nil {
+		return x.RecordType
+	}
+	return RecordType_RECORD_TYPE_UNSPECIFIED
+}
+
+func (x *MatchResult) GetAnswer() MatchAnswer {
+	if x != nil {
+		return x.Answer
+	}
+	return MatchAnswer_MATCH_ANSWER_UNSPECIFIED
+}
+
+func (x *MatchResult) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *MatchResult) GetReferenceExpiresAt() string {
+	if x != nil {
+		return x.ReferenceExpiresAt
+	}
+	return ""
+}
+
+func (x *MatchResult) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *MatchResult) GetAuditIndex() int64 {
+	if x != nil {
+		return x.AuditIndex
+	}
+	return 0
+}
+
 // RequestResponse is a record as the law lets the caller see it.
 type RequestResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -465,7 +826,7 @@ type RequestResponse struct {
 
 func (x *RequestResponse) Reset() {
 	*x = RequestResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +838,7 @@ func (x *RequestResponse) String() string {
 func (*RequestResponse) ProtoMessage() {}
 
 func (x *RequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +851,7 @@ func (x *RequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestResponse.ProtoReflect.Descriptor instead.
 func (*RequestResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{5}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RequestResponse) GetReleased() *Released {
@@ -543,7 +904,7 @@ type PeerReceipt struct {
 
 func (x *PeerReceipt) Reset() {
 	*x = PeerReceipt{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -555,7 +916,7 @@ func (x *PeerReceipt) String() string {
 func (*PeerReceipt) ProtoMessage() {}
 
 func (x *PeerReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -568,7 +929,7 @@ func (x *PeerReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerReceipt.ProtoReflect.Descriptor instead.
 func (*PeerReceipt) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{6}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PeerReceipt) GetStatement() string {
@@ -643,7 +1004,7 @@ type Released struct {
 
 func (x *Released) Reset() {
 	*x = Released{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -655,7 +1016,7 @@ func (x *Released) String() string {
 func (*Released) ProtoMessage() {}
 
 func (x *Released) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -668,7 +1029,7 @@ func (x *Released) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Released.ProtoReflect.Descriptor instead.
 func (*Released) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{7}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Released) GetOutcome() Outcome {
@@ -775,7 +1136,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -787,7 +1148,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -800,7 +1161,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SubscribeRequest) GetAfter() int64 {
@@ -834,7 +1195,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +1207,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +1220,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SubscribeResponse) GetCursor() int64 {
@@ -916,7 +1277,7 @@ type Reidentified struct {
 
 func (x *Reidentified) Reset() {
 	*x = Reidentified{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -928,7 +1289,7 @@ func (x *Reidentified) String() string {
 func (*Reidentified) ProtoMessage() {}
 
 func (x *Reidentified) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -941,7 +1302,7 @@ func (x *Reidentified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reidentified.ProtoReflect.Descriptor instead.
 func (*Reidentified) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{10}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Reidentified) GetRequestId() string {
@@ -1021,7 +1382,7 @@ type TranslateRequest struct {
 
 func (x *TranslateRequest) Reset() {
 	*x = TranslateRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1033,7 +1394,7 @@ func (x *TranslateRequest) String() string {
 func (*TranslateRequest) ProtoMessage() {}
 
 func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1046,7 +1407,7 @@ func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateRequest.ProtoReflect.Descriptor instead.
 func (*TranslateRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{11}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TranslateRequest) GetPseudonym() string {
@@ -1110,7 +1471,7 @@ type TranslateResponse struct {
 
 func (x *TranslateResponse) Reset() {
 	*x = TranslateResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1483,7 @@ func (x *TranslateResponse) String() string {
 func (*TranslateResponse) ProtoMessage() {}
 
 func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1496,7 @@ func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateResponse.ProtoReflect.Descriptor instead.
 func (*TranslateResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{12}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TranslateResponse) GetPseudonym() string {
@@ -1194,7 +1555,7 @@ type RequestReidentificationRequest struct {
 
 func (x *RequestReidentificationRequest) Reset() {
 	*x = RequestReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1567,7 @@ func (x *RequestReidentificationRequest) String() string {
 func (*RequestReidentificationRequest) ProtoMessage() {}
 
 func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1580,7 @@ func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{13}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RequestReidentificationRequest) GetPseudonym() string {
@@ -1283,7 +1644,7 @@ type RequestReidentificationResponse struct {
 
 func (x *RequestReidentificationResponse) Reset() {
 	*x = RequestReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1656,7 @@ func (x *RequestReidentificationResponse) String() string {
 func (*RequestReidentificationResponse) ProtoMessage() {}
 
 func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1669,7 @@ func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{14}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RequestReidentificationResponse) GetRequestId() string {
@@ -1355,7 +1716,7 @@ type ListReidentificationsRequest struct {
 
 func (x *ListReidentificationsRequest) Reset() {
 	*x = ListReidentificationsRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1728,7 @@ func (x *ListReidentificationsRequest) String() string {
 func (*ListReidentificationsRequest) ProtoMessage() {}
 
 func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1741,7 @@ func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsRequest.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{15}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
 }
 
 // ListReidentificationsResponse lists pending requests.
@@ -1394,7 +1755,7 @@ type ListReidentificationsResponse struct {
 
 func (x *ListReidentificationsResponse) Reset() {
 	*x = ListReidentificationsResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1406,7 +1767,7 @@ func (x *ListReidentificationsResponse) String() string {
 func (*ListReidentificationsResponse) ProtoMessage() {}
 
 func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1419,7 +1780,7 @@ func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsResponse.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListReidentificationsResponse) GetRequests() []*PendingReidentification {
@@ -1457,7 +1818,7 @@ type PendingReidentification struct {
 
 func (x *PendingReidentification) Reset() {
 	*x = PendingReidentification{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1469,7 +1830,7 @@ func (x *PendingReidentification) String() string {
 func (*PendingReidentification) ProtoMessage() {}
 
 func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1482,7 +1843,7 @@ func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PendingReidentification.ProtoReflect.Descriptor instead.
 func (*PendingReidentification) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PendingReidentification) GetRequestId() string {
@@ -1561,7 +1922,7 @@ type ApproveReidentificationRequest struct {
 
 func (x *ApproveReidentificationRequest) Reset() {
 	*x = ApproveReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1934,7 @@ func (x *ApproveReidentificationRequest) String() string {
 func (*ApproveReidentificationRequest) ProtoMessage() {}
 
 func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1947,7 @@ func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ApproveReidentificationRequest) GetRequestId() string {
@@ -1628,7 +1989,7 @@ type ApproveReidentificationResponse struct {
 
 func (x *ApproveReidentificationResponse) Reset() {
 	*x = ApproveReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1640,7 +2001,7 @@ func (x *ApproveReidentificationResponse) String() string {
 func (*ApproveReidentificationResponse) ProtoMessage() {}
 
 func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1653,7 +2014,7 @@ func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ApproveReidentificationResponse) GetApprovals() int32 {
@@ -1702,7 +2063,7 @@ type AcknowledgeRequest struct {
 
 func (x *AcknowledgeRequest) Reset() {
 	*x = AcknowledgeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1714,7 +2075,7 @@ func (x *AcknowledgeRequest) String() string {
 func (*AcknowledgeRequest) ProtoMessage() {}
 
 func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1727,7 +2088,7 @@ func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeRequest.ProtoReflect.Descriptor instead.
 func (*AcknowledgeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{20}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AcknowledgeRequest) GetCursor() int64 {
@@ -1746,7 +2107,7 @@ type AcknowledgeResponse struct {
 
 func (x *AcknowledgeResponse) Reset() {
 	*x = AcknowledgeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1758,7 +2119,7 @@ func (x *AcknowledgeResponse) String() string {
 func (*AcknowledgeResponse) ProtoMessage() {}
 
 func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1771,7 +2132,7 @@ func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{21}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{24}
 }
 
 var File_liaison_v1_exchange_proto protoreflect.FileDescriptor
@@ -1808,7 +2169,7 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\x10RecipientFailure\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"\x9e\x02\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xc7\x02\n" +
 	"\x0eRequestRequest\x12\x16\n" +
 	"\x06holder\x18\x01 \x01(\tR\x06holder\x12\x1d\n" +
 	"\n" +
@@ -1818,7 +2179,31 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\apurpose\x18\x04 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12.\n" +
 	"\x13claimed_legal_basis\x18\x05 \x01(\tR\x11claimedLegalBasis\x12\x17\n" +
 	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12$\n" +
-	"\rjustification\x18\a \x01(\tR\rjustification\"v\n" +
+	"\rjustification\x18\a \x01(\tR\rjustification\x12'\n" +
+	"\x0fmatch_reference\x18\b \x01(\tR\x0ematchReference\"\xc1\x02\n" +
+	"\fMatchRequest\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x01 \x01(\tR\tsubjectId\x129\n" +
+	"\frecord_types\x18\x02 \x03(\x0e2\x16.liaison.v1.RecordTypeR\vrecordTypes\x12-\n" +
+	"\apurpose\x18\x03 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12.\n" +
+	"\x13claimed_legal_basis\x18\x04 \x01(\tR\x11claimedLegalBasis\x12\x17\n" +
+	"\acase_id\x18\x05 \x01(\tR\x06caseId\x12$\n" +
+	"\rjustification\x18\x06 \x01(\tR\rjustification\x12\x18\n" +
+	"\aholders\x18\a \x03(\tR\aholders\x12\x1f\n" +
+	"\vdeadline_ms\x18\b \x01(\x05R\n" +
+	"deadlineMs\"B\n" +
+	"\rMatchResponse\x121\n" +
+	"\aresults\x18\x01 \x03(\v2\x17.liaison.v1.MatchResultR\aresults\"\x9a\x02\n" +
+	"\vMatchResult\x12\x16\n" +
+	"\x06holder\x18\x01 \x01(\tR\x06holder\x127\n" +
+	"\vrecord_type\x18\x02 \x01(\x0e2\x16.liaison.v1.RecordTypeR\n" +
+	"recordType\x12/\n" +
+	"\x06answer\x18\x03 \x01(\x0e2\x17.liaison.v1.MatchAnswerR\x06answer\x12\x1c\n" +
+	"\treference\x18\x04 \x01(\tR\treference\x120\n" +
+	"\x14reference_expires_at\x18\x05 \x01(\tR\x12referenceExpiresAt\x12\x18\n" +
+	"\areasons\x18\x06 \x03(\tR\areasons\x12\x1f\n" +
+	"\vaudit_index\x18\a \x01(\x03R\n" +
+	"auditIndex\"v\n" +
 	"\x0fRequestResponse\x120\n" +
 	"\breleased\x18\x01 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\x121\n" +
 	"\areceipt\x18\x02 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"\xa0\x01\n" +
@@ -1936,10 +2321,17 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\x16release_pending_reason\x18\x05 \x01(\tR\x14releasePendingReason\",\n" +
 	"\x12AcknowledgeRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x03R\x06cursor\"\x15\n" +
-	"\x13AcknowledgeResponse2\xd1\x05\n" +
+	"\x13AcknowledgeResponse*\x91\x01\n" +
+	"\vMatchAnswer\x12\x1c\n" +
+	"\x18MATCH_ANSWER_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10MATCH_ANSWER_HIT\x10\x01\x12\x17\n" +
+	"\x13MATCH_ANSWER_NO_HIT\x10\x02\x12\x1c\n" +
+	"\x18MATCH_ANSWER_UNAVAILABLE\x10\x03\x12\x17\n" +
+	"\x13MATCH_ANSWER_DENIED\x10\x042\x8f\x06\n" +
 	"\bExchange\x12E\n" +
 	"\bDisclose\x12\x1b.liaison.v1.DiscloseRequest\x1a\x1c.liaison.v1.DiscloseResponse\x12B\n" +
-	"\aRequest\x12\x1a.liaison.v1.RequestRequest\x1a\x1b.liaison.v1.RequestResponse\x12J\n" +
+	"\aRequest\x12\x1a.liaison.v1.RequestRequest\x1a\x1b.liaison.v1.RequestResponse\x12<\n" +
+	"\x05Match\x12\x18.liaison.v1.MatchRequest\x1a\x19.liaison.v1.MatchResponse\x12J\n" +
 	"\tSubscribe\x12\x1c.liaison.v1.SubscribeRequest\x1a\x1d.liaison.v1.SubscribeResponse0\x01\x12N\n" +
 	"\vAcknowledge\x12\x1e.liaison.v1.AcknowledgeRequest\x1a\x1f.liaison.v1.AcknowledgeResponse\x12H\n" +
 	"\tTranslate\x12\x1c.liaison.v1.TranslateRequest\x1a\x1d.liaison.v1.TranslateResponse\x12r\n" +
@@ -1962,85 +2354,97 @@ func file_liaison_v1_exchange_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_exchange_proto_rawDescData
 }
 
-var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_liaison_v1_exchange_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_liaison_v1_exchange_proto_goTypes = []any{
-	(*DiscloseRequest)(nil),                 // 0: liaison.v1.DiscloseRequest
-	(*DiscloseResponse)(nil),                // 1: liaison.v1.DiscloseResponse
-	(*RecipientResult)(nil),                 // 2: liaison.v1.RecipientResult
-	(*RecipientFailure)(nil),                // 3: liaison.v1.RecipientFailure
-	(*RequestRequest)(nil),                  // 4: liaison.v1.RequestRequest
-	(*RequestResponse)(nil),                 // 5: liaison.v1.RequestResponse
-	(*PeerReceipt)(nil),                     // 6: liaison.v1.PeerReceipt
-	(*Released)(nil),                        // 7: liaison.v1.Released
-	(*SubscribeRequest)(nil),                // 8: liaison.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),               // 9: liaison.v1.SubscribeResponse
-	(*Reidentified)(nil),                    // 10: liaison.v1.Reidentified
-	(*TranslateRequest)(nil),                // 11: liaison.v1.TranslateRequest
-	(*TranslateResponse)(nil),               // 12: liaison.v1.TranslateResponse
-	(*RequestReidentificationRequest)(nil),  // 13: liaison.v1.RequestReidentificationRequest
-	(*RequestReidentificationResponse)(nil), // 14: liaison.v1.RequestReidentificationResponse
-	(*ListReidentificationsRequest)(nil),    // 15: liaison.v1.ListReidentificationsRequest
-	(*ListReidentificationsResponse)(nil),   // 16: liaison.v1.ListReidentificationsResponse
-	(*PendingReidentification)(nil),         // 17: liaison.v1.PendingReidentification
-	(*ApproveReidentificationRequest)(nil),  // 18: liaison.v1.ApproveReidentificationRequest
-	(*ApproveReidentificationResponse)(nil), // 19: liaison.v1.ApproveReidentificationResponse
-	(*AcknowledgeRequest)(nil),              // 20: liaison.v1.AcknowledgeRequest
-	(*AcknowledgeResponse)(nil),             // 21: liaison.v1.AcknowledgeResponse
-	(*Record)(nil),                          // 22: liaison.v1.Record
-	(*SubjectAttributes)(nil),               // 23: liaison.v1.SubjectAttributes
-	(Purpose)(0),                            // 24: liaison.v1.Purpose
-	(Outcome)(0),                            // 25: liaison.v1.Outcome
-	(*LegalBasis)(nil),                      // 26: liaison.v1.LegalBasis
-	(RecordType)(0),                         // 27: liaison.v1.RecordType
+	(MatchAnswer)(0),                        // 0: liaison.v1.MatchAnswer
+	(*DiscloseRequest)(nil),                 // 1: liaison.v1.DiscloseRequest
+	(*DiscloseResponse)(nil),                // 2: liaison.v1.DiscloseResponse
+	(*RecipientResult)(nil),                 // 3: liaison.v1.RecipientResult
+	(*RecipientFailure)(nil),                // 4: liaison.v1.RecipientFailure
+	(*RequestRequest)(nil),                  // 5: liaison.v1.RequestRequest
+	(*MatchRequest)(nil),                    // 6: liaison.v1.MatchRequest
+	(*MatchResponse)(nil),                   // 7: liaison.v1.MatchResponse
+	(*MatchResult)(nil),                     // 8: liaison.v1.MatchResult
+	(*RequestResponse)(nil),                 // 9: liaison.v1.RequestResponse
+	(*PeerReceipt)(nil),                     // 10: liaison.v1.PeerReceipt
+	(*Released)(nil),                        // 11: liaison.v1.Released
+	(*SubscribeRequest)(nil),                // 12: liaison.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),               // 13: liaison.v1.SubscribeResponse
+	(*Reidentified)(nil),                    // 14: liaison.v1.Reidentified
+	(*TranslateRequest)(nil),                // 15: liaison.v1.TranslateRequest
+	(*TranslateResponse)(nil),               // 16: liaison.v1.TranslateResponse
+	(*RequestReidentificationRequest)(nil),  // 17: liaison.v1.RequestReidentificationRequest
+	(*RequestReidentificationResponse)(nil), // 18: liaison.v1.RequestReidentificationResponse
+	(*ListReidentificationsRequest)(nil),    // 19: liaison.v1.ListReidentificationsRequest
+	(*ListReidentificationsResponse)(nil),   // 20: liaison.v1.ListReidentificationsResponse
+	(*PendingReidentification)(nil),         // 21: liaison.v1.PendingReidentification
+	(*ApproveReidentificationRequest)(nil),  // 22: liaison.v1.ApproveReidentificationRequest
+	(*ApproveReidentificationResponse)(nil), // 23: liaison.v1.ApproveReidentificationResponse
+	(*AcknowledgeRequest)(nil),              // 24: liaison.v1.AcknowledgeRequest
+	(*AcknowledgeResponse)(nil),             // 25: liaison.v1.AcknowledgeResponse
+	(*Record)(nil),                          // 26: liaison.v1.Record
+	(*SubjectAttributes)(nil),               // 27: liaison.v1.SubjectAttributes
+	(Purpose)(0),                            // 28: liaison.v1.Purpose
+	(Outcome)(0),                            // 29: liaison.v1.Outcome
+	(*LegalBasis)(nil),                      // 30: liaison.v1.LegalBasis
+	(RecordType)(0),                         // 31: liaison.v1.RecordType
 }
 var file_liaison_v1_exchange_proto_depIdxs = []int32{
-	22, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
-	23, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
-	24, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
-	2,  // 3: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
-	25, // 4: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
-	26, // 5: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
-	3,  // 6: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
-	6,  // 7: liaison.v1.RecipientResult.receipt:type_name -> liaison.v1.PeerReceipt
-	27, // 8: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
-	24, // 9: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
-	7,  // 10: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
-	6,  // 11: liaison.v1.RequestResponse.receipt:type_name -> liaison.v1.PeerReceipt
-	25, // 12: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
-	27, // 13: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
-	22, // 14: liaison.v1.Released.record:type_name -> liaison.v1.Record
-	26, // 15: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
-	24, // 16: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
-	7,  // 17: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
-	10, // 18: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
-	26, // 19: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
-	24, // 20: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
-	26, // 21: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	24, // 22: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
-	26, // 23: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	17, // 24: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
-	26, // 25: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
-	0,  // 26: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
-	4,  // 27: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
-	8,  // 28: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
-	20, // 29: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
-	11, // 30: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
-	13, // 31: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
-	15, // 32: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
-	18, // 33: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
-	1,  // 34: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
-	5,  // 35: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
-	9,  // 36: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
-	21, // 37: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
-	12, // 38: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
-	14, // 39: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
-	16, // 40: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
-	19, // 41: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
-	34, // [34:42] is the sub-list for method output_type
-	26, // [26:34] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	26, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
+	27, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
+	28, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
+	3,  // 3: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
+	29, // 4: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
+	30, // 5: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
+	4,  // 6: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
+	10, // 7: liaison.v1.RecipientResult.receipt:type_name -> liaison.v1.PeerReceipt
+	31, // 8: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
+	28, // 9: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
+	31, // 10: liaison.v1.MatchRequest.record_types:type_name -> liaison.v1.RecordType
+	28, // 11: liaison.v1.MatchRequest.purpose:type_name -> liaison.v1.Purpose
+	8,  // 12: liaison.v1.MatchResponse.results:type_name -> liaison.v1.MatchResult
+	31, // 13: liaison.v1.MatchResult.record_type:type_name -> liaison.v1.RecordType
+	0,  // 14: liaison.v1.MatchResult.answer:type_name -> liaison.v1.MatchAnswer
+	11, // 15: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
+	10, // 16: liaison.v1.RequestResponse.receipt:type_name -> liaison.v1.PeerReceipt
+	29, // 17: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
+	31, // 18: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
+	26, // 19: liaison.v1.Released.record:type_name -> liaison.v1.Record
+	30, // 20: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
+	28, // 21: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
+	11, // 22: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
+	14, // 23: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
+	30, // 24: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
+	28, // 25: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
+	30, // 26: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	28, // 27: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
+	30, // 28: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	21, // 29: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
+	30, // 30: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
+	1,  // 31: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
+	5,  // 32: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
+	6,  // 33: liaison.v1.Exchange.Match:input_type -> liaison.v1.MatchRequest
+	12, // 34: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
+	24, // 35: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
+	15, // 36: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
+	17, // 37: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
+	19, // 38: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
+	22, // 39: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
+	2,  // 40: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
+	9,  // 41: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
+	7,  // 42: liaison.v1.Exchange.Match:output_type -> liaison.v1.MatchResponse
+	13, // 43: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
+	25, // 44: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
+	16, // 45: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
+	18, // 46: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
+	20, // 47: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
+	23, // 48: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
+	40, // [40:49] is the sub-list for method output_type
+	31, // [31:40] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_exchange_proto_init() }
@@ -2055,13 +2459,14 @@ func file_liaison_v1_exchange_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_exchange_proto_rawDesc), len(file_liaison_v1_exchange_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   22,
+			NumEnums:      1,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_liaison_v1_exchange_proto_goTypes,
 		DependencyIndexes: file_liaison_v1_exchange_proto_depIdxs,
+		EnumInfos:         file_liaison_v1_exchange_proto_enumTypes,
 		MessageInfos:      file_liaison_v1_exchange_proto_msgTypes,
 	}.Build()
 	File_liaison_v1_exchange_proto = out.File

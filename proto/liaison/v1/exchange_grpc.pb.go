@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Exchange_Disclose_FullMethodName                = "/liaison.v1.Exchange/Disclose"
 	Exchange_Request_FullMethodName                 = "/liaison.v1.Exchange/Request"
+	Exchange_Match_FullMethodName                   = "/liaison.v1.Exchange/Match"
 	Exchange_Subscribe_FullMethodName               = "/liaison.v1.Exchange/Subscribe"
 	Exchange_Acknowledge_FullMethodName             = "/liaison.v1.Exchange/Acknowledge"
 	Exchange_Translate_FullMethodName               = "/liaison.v1.Exchange/Translate"
@@ -42,6 +43,15 @@ type ExchangeClient interface {
 	Disclose(ctx context.Context, in *DiscloseRequest, opts ...grpc.CallOption) (*DiscloseResponse, error)
 	// Request pulls a record about a subject from a holder agency.
 	Request(ctx context.Context, in *RequestRequest, opts ...grpc.CallOption) (*RequestResponse, error)
+	// Match asks holders, in parallel and within a deadline, whether they
+	// hold records of the given types about a subject, and answers hit,
+	// no-hit or unavailable per holder and record type, nothing more (step
+	// one of hit/no-hit, as in Prüm II). Each answer is its own exchange,
+	// decided by the holder's law (action "match") and logged on its own. A
+	// hit carries a reference that a following Request cites
+	// (RequestRequest.match_reference) to ask for the content: step two,
+	// with its own justification, decided and logged again.
+	Match(ctx context.Context, in *MatchRequest, opts ...grpc.CallOption) (*MatchResponse, error)
 	// Subscribe reads the caller's inbox from a cursor.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 	// Acknowledge marks the caller's inbox read up to a cursor.
@@ -82,6 +92,16 @@ func (c *exchangeClient) Request(ctx context.Context, in *RequestRequest, opts .
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RequestResponse)
 	err := c.cc.Invoke(ctx, Exchange_Request_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *exchangeClient) Match(ctx context.Context, in *MatchRequest, opts ...grpc.CallOption) (*MatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MatchResponse)
+	err := c.cc.Invoke(ctx, Exchange_Match_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +190,15 @@ type ExchangeServer interface {
 	Disclose(context.Context, *DiscloseRequest) (*DiscloseResponse, error)
 	// Request pulls a record about a subject from a holder agency.
 	Request(context.Context, *RequestRequest) (*RequestResponse, error)
+	// Match asks holders, in parallel and within a deadline, whether they
+	// hold records of the given types about a subject, and answers hit,
+	// no-hit or unavailable per holder and record type, nothing more (step
+	// one of hit/no-hit, as in Prüm II). Each answer is its own exchange,
+	// decided by the holder's law (action "match") and logged on its own. A
+	// hit carries a reference that a following Request cites
+	// (RequestRequest.match_reference) to ask for the content: step two,
+	// with its own justification, decided and logged again.
+	Match(context.Context, *MatchRequest) (*MatchResponse, error)
 	// Subscribe reads the caller's inbox from a cursor.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	// Acknowledge marks the caller's inbox read up to a cursor.
@@ -201,6 +230,9 @@ func (UnimplementedExchangeServer) Disclose(context.Context, *DiscloseRequest) (
 }
 func (UnimplementedExchangeServer) Request(context.Context, *RequestRequest) (*RequestResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Request not implemented")
+}
+func (UnimplementedExchangeServer) Match(context.Context, *MatchRequest) (*MatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Match not implemented")
 }
 func (UnimplementedExchangeServer) Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error {
 	return status.Error(codes.Unimplemented, "method Subscribe not implemented")
@@ -273,6 +305,24 @@ func _Exchange_Request_Handler(srv interface{}, ctx context.Context, dec func(in
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ExchangeServer).Request(ctx, req.(*RequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Exchange_Match_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExchangeServer).Match(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Exchange_Match_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExchangeServer).Match(ctx, req.(*MatchRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -392,6 +442,10 @@ var Exchange_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Request",
 			Handler:    _Exchange_Request_Handler,
+		},
+		{
+			MethodName: "Match",
+			Handler:    _Exchange_Match_Handler,
 		},
 		{
 			MethodName: "Acknowledge",
