@@ -11,6 +11,7 @@
 //	liaison keys       create, rotate and show the pseudonym keys
 //	liaison health     ask a running gateway whether it serves (probes)
 //	liaison witness    run a witness that cosigns a log's consistent checkpoints
+//	liaison match      ask holders hit/no-hit about a subject (step one of two)
 //
 // Run "liaison <command> -h" for a command's flags.
 package main
@@ -59,6 +60,7 @@ Commands:
 	keys       create, rotate and show the pseudonym keys (Vault or a local file)
 	health     ask a running gateway whether it serves; exit 0 only if so (for probes)
 	witness    run a witness that cosigns gateways' checkpoints only if consistent (C2SP tlog-witness)
+	match      ask holder agencies hit/no-hit about a subject; a hit's reference opens a Request
 
 Run "liaison <command> -h" for a command's flags.
 `
@@ -89,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runHealth(ctx, args[1:], stdout, stderr)
 	case "witness":
 		return runWitness(ctx, args[1:], stdout, stderr)
+	case "match":
+		return runMatch(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
