@@ -12,6 +12,7 @@
 //	liaison health     ask a running gateway whether it serves (probes)
 //	liaison witness    run a witness that cosigns a log's consistent checkpoints
 //	liaison match      ask holders hit/no-hit about a subject (step one of two)
+//	liaison exercise   play a tabletop exercise on a simulated clock
 //
 // Run "liaison <command> -h" for a command's flags.
 package main
@@ -61,6 +62,7 @@ Commands:
 	health     ask a running gateway whether it serves; exit 0 only if so (for probes)
 	witness    run a witness that cosigns gateways' checkpoints only if consistent (C2SP tlog-witness)
 	match      ask holder agencies hit/no-hit about a subject; a hit's reference opens a Request
+	exercise   run: play a tabletop exercise scenario and report timelines and gaps (exercise -h)
 
 Run "liaison <command> -h" for a command's flags.
 `
@@ -93,6 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runWitness(ctx, args[1:], stdout, stderr)
 	case "match":
 		return runMatch(ctx, args[1:], stdout, stderr)
+	case "exercise":
+		return runExercise(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
