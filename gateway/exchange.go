@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -49,6 +50,16 @@ type exchange struct {
 	entry   *audit.Entry
 	closed  bool  // the entry was appended (or handed to per-recipient exchanges)
 	index   int64 // the entry's index once appended, else -1
+
+	// What operators see of it (telemetry.go): the call it belongs to,
+	// the time spent in each stage, and its span with the context that
+	// carries it (the parent of the stages' spans), if traced.
+	rpc        *rpc
+	stages     [numStages]time.Duration
+	ran        uint16 // bit i: stage i ran
+	handedOver bool   // its entries are the per-recipient exchanges'
+	span       trace.Span
+	spanCtx    context.Context
 }
 
 // Request pulls a record from a holder: validate, describe the subject,
@@ -57,7 +68,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	ex := s.begin(ctx, "request")
 	defer ex.finish(ctx, &err)
 	reg := s.registry.Load()
+	vt := ex.stage(stageValidate)
 	holder, cs, err := s.validateRequest(reg, req)
+	vt.end()
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +93,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	}
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.ProviderTimeout)
 	defer cancel()
+	dt := ex.stage(stageDescribe)
 	desc, err := client.Describe(pctx, &liaisonv1.DescribeRequest{SubjectId: string(ex.subject)})
+	dt.end()
 	found := err == nil
 	if err != nil && status.Code(err) != codes.NotFound {
 		return nil, fmt.Errorf("%w: describe: %v", errProvider, status.Code(err))
@@ -110,6 +125,7 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 
 	var record *liaisonv1.Record
 	if dec.Outcome != policies.OutcomeHitOnly {
+		ft := ex.stage(stageFetch)
 		resp, err := client.Fetch(pctx, &liaisonv1.FetchRequest{
 			SubjectId:  string(ex.subject),
 			RecordType: req.GetRecordType(),
@@ -118,6 +134,7 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 			LegalBasis: legalBasisID(dec),
 			RequestId:  ex.reqID,
 		})
+		ft.end()
 		if status.Code(err) == codes.NotFound {
 			return nil, errNotFound
 		}
@@ -152,11 +169,13 @@ func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (
 	call := s.begin(ctx, "disclose")
 	defer call.finish(ctx, &err)
 	reg := s.registry.Load()
+	vt := call.stage(stageValidate)
 	subject, recipients, cs, err := s.validateDisclose(reg, req)
+	vt.end()
 	if err != nil {
 		return nil, err
 	}
-	call.closed = true // each recipient's exchange below writes its own entry
+	call.closed, call.handedOver = true, true // each recipient's exchange below writes its own entry
 	_, rule := recordBody(req.GetRecord())
 	resp := &liaisonv1.DiscloseResponse{}
 	var firstDenial, firstFailure error
@@ -240,13 +259,17 @@ func (s *Server) discloseTo(ctx context.Context, req *liaisonv1.DiscloseRequest,
 	if err != nil {
 		return res, failed("TRANSFORM_FAILED", err)
 	}
+	st := ex.stage(stageTransform)
 	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel})
 	if err != nil {
+		st.end()
 		return res, failed("ENCODE_FAILED", err)
 	}
 	// The inbox holds the released record until it is read: sealed,
 	// so that the store never holds personal data in clear.
-	if payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt.ID), payload); err != nil {
+	payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt.ID), payload)
+	st.end()
+	if err != nil {
 		return res, err
 	}
 	idx, err := ex.commit(ctx, audit.Delivery{Recipient: rcpt.ID, Kind: deliveryKind, Payload: payload})

@@ -51,6 +51,7 @@ func (s *Server) begin(ctx context.Context, action string) *exchange {
 		},
 		Outcome: audit.OutcomeFailed,
 	}
+	s.tel.startExchange(ctx, ex)
 	return ex
 }
 
@@ -81,6 +82,7 @@ func (ex *exchange) describe(holder, recipient policies.Party, in policies.Input
 // closed: finish writes nothing more, whatever the handler returns.
 func (ex *exchange) commit(ctx context.Context, deliveries ...audit.Delivery) (int64, error) {
 	ex.closed = true
+	defer ex.stage(stageAuditWait).end()
 	idx, err := ex.s.append(ctx, ex.entry, deliveries...)
 	if err != nil {
 		return -1, err
@@ -111,6 +113,7 @@ func (ex *exchange) finish(ctx context.Context, errp *error) {
 		ex.s.log.InfoContext(ctx, "exchange ended", "request_id", ex.reqID, "audit_index", ex.index,
 			"action", ex.entry.Action, "requester", ex.entry.Requester.Agency, "outcome", ex.entry.Outcome, "reasons", ex.entry.Reasons)
 	}
+	ex.s.tel.endExchange(ex, err)
 	if err != nil {
 		*errp = ex.s.statusError(ctx, err)
 	}
@@ -216,6 +219,7 @@ func (s *Server) pseudonymiseSubject(ex *exchange) error {
 // entry. An undefined or erroring policy is a denial. A denial is returned
 // as a *denial error; the exchange's finish records it.
 func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, error) {
+	defer ex.stage(stageDecide).end()
 	eng := s.policy.Current() // one engine for the whole request, even across an activation
 	rev := eng.Revision()
 	ex.entry.PolicyRevision = rev
@@ -285,6 +289,7 @@ func (s *Server) recipientPseudonym(ex *exchange, dec policies.Decision) (string
 // the audit entry with what is released. ps is the subject's pseudonym
 // from recipientPseudonym.
 func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.Record, hit bool, ps string) (*liaisonv1.Released, error) {
+	defer ex.stage(stageTransform).end()
 	rel := &liaisonv1.Released{
 		Outcome:          outcomeEnum(dec.Outcome),
 		Holder:           ex.in.Holder.Agency,

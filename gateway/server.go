@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
@@ -60,6 +62,14 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
 	Logger *slog.Logger
+	// Metrics, if not nil, receives the gateway's Prometheus metrics:
+	// calls by method, outcome and reason, latency by stage, the audit
+	// log's queue and checkpoint, key freshness and the active policy. If
+	// nil, none are kept.
+	Metrics prometheus.Registerer
+	// Tracer, if not nil, makes the gateway's spans: one per call, per
+	// exchange and per stage. If nil, none are made.
+	Tracer trace.TracerProvider
 }
 
 // A Server implements the Exchange, Audit and Policy services.
@@ -75,6 +85,7 @@ type Server struct {
 
 	refusals *refusalLimiter
 	trust    *trustLoader
+	tel      telemetry
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
@@ -123,6 +134,11 @@ func New(cfg Config) (*Server, error) {
 	if err := s.SetRegistry(cfg.Registry); err != nil {
 		return nil, err
 	}
+	tel, err := newTelemetry(s, cfg.Metrics, cfg.Tracer)
+	if err != nil {
+		return nil, err
+	}
+	s.tel = tel
 	return s, nil
 }
 
@@ -150,8 +166,8 @@ func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 	gs := grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(tlsConfig)),
 		grpc.MaxRecvMsgSize(s.cfg.MaxRecvBytes),
-		grpc.ChainUnaryInterceptor(s.unaryAuth),
-		grpc.ChainStreamInterceptor(s.streamAuth),
+		grpc.ChainUnaryInterceptor(s.observeUnary, s.unaryAuth),
+		grpc.ChainStreamInterceptor(s.observeStream, s.streamAuth),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
 	liaisonv1.RegisterExchangeServer(gs, s)

@@ -190,6 +190,13 @@ func (p *Pseudonymizer) Run(ctx context.Context) {
 // CurrentVersion returns the key version new pseudonyms are made with.
 func (p *Pseudonymizer) CurrentVersion() int { return p.ring.Load().Current }
 
+// Freshness reports how long ago the keys were last loaded from their
+// source, and the bound past which pseudonyms in recipient domains are
+// refused (Config.MaxStale), for operators' metrics.
+func (p *Pseudonymizer) Freshness() (age, maxStale time.Duration) {
+	return p.cfg.Now().Sub(time.Unix(0, p.fetched.Load())), p.cfg.MaxStale
+}
+
 // AuditPseudonym returns id's pseudonym in the audit domain, written
 // apsn:<26 characters>. It uses the audit key, which does not rotate, and it
 // keeps working from the cached key when the key service is unreachable

@@ -60,6 +60,8 @@ type gatewayOptions struct {
 	// KeyOptions selects the pseudonym key source (Vault or a local file)
 	// as the `liaison serve` flags set it. If nil, the local file Keys.
 	KeyOptions *keyOptions
+	// Admin configures metrics, pprof and traces (admin.go). If nil, none.
+	Admin *adminOptions
 }
 
 // runningGateway is a started gateway and what it owns.
@@ -68,6 +70,7 @@ type runningGateway struct {
 	VerifierKey string // the audit checkpoint verifier key
 	Server      *gateway.Server
 	Audit       *audit.Log
+	Telemetry   *telemetrySetup // nil without metrics and traces
 	grpc        *grpc.Server
 	store       audit.Store
 	cancel      context.CancelFunc
@@ -98,9 +101,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.PolicyBundle, "policy-bundle", "", "signed OPA policy bundle `file` (.tar.gz), watched for changes")
 	fs.Var((*multiFlag)(&o.PolicyBundleKeys), "policy-bundle-key", "PEM public key `file` a bundle's signature must verify under (repeatable; the file name without .pem is the key id)")
 	fs.StringVar(&o.Audience, "audience", "liaison", "the `aud` every officer token must name")
+	admin := &adminOptions{}
+	admin.flags(fs)
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := admin.check(); err != nil {
 		return err
 	}
 	if len(o.ClientCAs) == 0 {
@@ -112,6 +120,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	o.Logger = logger
 	o.KeyOptions = keys
+	o.Admin = admin
 	g, err := startGateway(ctx, o)
 	if err != nil {
 		return err
@@ -225,11 +234,21 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
+	tel, err := newTelemetry(ctx, o.Admin, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tel.close(context.WithoutCancel(ctx))
+		}
+	}()
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once,
 		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySourceSpec: psrc,
 		Logger:           log,
+		Metrics:          tel.metrics(), Tracer: tel.tracerProvider(),
 	})
 	if err != nil {
 		return nil, err
@@ -256,8 +275,13 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	}
 	go srv.Run(rctx)
 	gs := srv.GRPCServer(gateway.ServerTLS(cert))
+	if err := tel.serve(ctx); err != nil {
+		cancel()
+		lis.Close()
+		return nil, err
+	}
 	g := &runningGateway{
-		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog,
+		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog, Telemetry: tel,
 		grpc: gs, store: store, cancel: cancel, done: make(chan error, 1),
 	}
 	go func() { g.done <- gs.Serve(lis) }()
@@ -276,7 +300,7 @@ func (g *runningGateway) Stop() error {
 	g.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return errors.Join(g.Server.Close(), g.Audit.Close(ctx), g.store.Close())
+	return errors.Join(g.Server.Close(), g.Audit.Close(ctx), g.store.Close(), g.Telemetry.close(ctx))
 }
 
 // openStore opens the audit store a DSN names: a postgres:// or

@@ -67,6 +67,8 @@ type Log struct {
 	cpMu   sync.Mutex // serialises checkpoint signing; guards cpSize and cpNote
 	cpSize int64
 	cpNote []byte
+
+	stats logStats // for operators' metrics; see Stats
 }
 
 // A request is one Append waiting for the committer.
@@ -268,6 +270,7 @@ func (l *Log) commit(batch []*request) {
 		return
 	}
 	l.log.DebugContext(l.ctx, "audit batch committed", "first_index", first, "entries", len(batch))
+	l.stats.committed(first, len(batch))
 	for i, r := range batch {
 		r.done <- result{index: first + int64(i)}
 	}

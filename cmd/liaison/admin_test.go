@@ -1,0 +1,295 @@
+package main
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-gateway/liaison/gateway/sample"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// scrape reads the admin listener's /metrics as Prometheus would.
+func scrape(t *testing.T, addr string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %s", resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	return fams
+}
+
+// value sums the samples of a family whose labels include want (a
+// histogram's count, a counter's or a gauge's value); found reports
+// whether any matched.
+func value(fams map[string]*dto.MetricFamily, name string, want map[string]string) (v float64, found bool) {
+	f := fams[name]
+	if f == nil {
+		return 0, false
+	}
+next:
+	for _, m := range f.GetMetric() {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		for k, w := range want {
+			if labels[k] != w {
+				continue next
+			}
+		}
+		found = true
+		switch {
+		case m.Counter != nil:
+			v += m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			v += m.GetGauge().GetValue()
+		case m.Histogram != nil:
+			v += float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return v, found
+}
+
+// TestAdminMetrics makes known calls to a running gateway over mTLS and
+// scrapes its admin listener: every count matches the calls made, by
+// method, outcome and reason, stage by stage; the audit log's counters
+// match its size; the active policy and the keys' freshness are there; and
+// pprof answers.
+func TestAdminMetrics(t *testing.T) {
+	s := startAuditStackWith(t, func(o *gatewayOptions) {
+		o.Admin = &adminOptions{Listen: "127.0.0.1:0", explicit: true}
+	})
+	admin := s.d.gw.Telemetry.Addr
+	if admin == "" {
+		t.Fatal("no admin listener")
+	}
+	ctx := t.Context()
+	fx, _ := sample.ParseFixtures(sample.Sample())
+	rec, attrs, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	prison, err := s.d.client("dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prison.Close()
+	police, err := s.d.client("nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer police.Close()
+	ngo, err := s.d.client("nl-ngo-exit", "mentor.jansen", []string{"case_officer"}, "none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ngo.Close()
+
+	const discloses, requests = 3, 2
+	for range discloses {
+		if _, err := liaisonv1.NewExchangeClient(prison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Metrics test.",
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask := &liaisonv1.RequestRequest{
+		Holder: "nl-probation", SubjectId: "SYN-NL-0001",
+		RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		Justification: "Metrics test.",
+	}
+	for range requests {
+		if _, err := liaisonv1.NewExchangeClient(police).Request(ctx, ask); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A denial, a refused request (no justification) and a refused
+	// authentication (a token the issuer never signed).
+	_, err = liaisonv1.NewExchangeClient(ngo).Request(ctx, ask)
+	denyReason := reasonOf(t, err, codes.PermissionDenied)
+	bad := &liaisonv1.RequestRequest{Holder: "nl-probation", SubjectId: "SYN-NL-0001",
+		RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT}
+	if _, err := liaisonv1.NewExchangeClient(police).Request(ctx, bad); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("request without justification: %v, want InvalidArgument", err)
+	}
+	forged, err := s.d.clientWithToken("nl-police-rotterdam", "eyJhbGciOiJFZERTQSJ9.e30.AAAA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer forged.Close()
+	_, err = liaisonv1.NewExchangeClient(forged).Request(ctx, ask)
+	authReason := reasonOf(t, err, codes.Unauthenticated)
+	if _, err := healthpb.NewHealthClient(prison).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+		t.Fatal(err)
+	}
+
+	fams := scrape(t, admin)
+	const disclose, request = "liaison.v1.Exchange/Disclose", "liaison.v1.Exchange/Request"
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"liaison_requests_total", map[string]string{"method": disclose, "outcome": "disclose"}, discloses},
+		{"liaison_requests_total", map[string]string{"method": disclose}, discloses},
+		{"liaison_requests_total", map[string]string{"method": request, "outcome": "pseudonymise"}, requests},
+		{"liaison_requests_total", map[string]string{"method": request, "outcome": "deny", "reason": denyReason}, 1},
+		{"liaison_requests_total", map[string]string{"method": request, "outcome": "refused", "reason": "INVALID_ARGUMENT"}, 1},
+		{"liaison_requests_total", map[string]string{"method": request, "outcome": "refused", "reason": authReason}, 1},
+		{"liaison_requests_total", map[string]string{"method": request}, requests + 3},
+		{"liaison_requests_total", map[string]string{"method": "grpc.health.v1.Health/Check", "outcome": "ok"}, 1},
+		{"liaison_refusals_total", map[string]string{"reason": "INVALID_ARGUMENT"}, 1},
+		{"liaison_refusals_total", map[string]string{"reason": authReason}, 1},
+		{"liaison_refusals_total", nil, 2},
+		{"liaison_request_duration_seconds", map[string]string{"method": disclose}, discloses},
+		{"liaison_request_duration_seconds", map[string]string{"method": request}, requests + 3},
+		// Every authenticated call, the refused one included; not health.
+		{"liaison_stage_duration_seconds", map[string]string{"stage": "authenticate"}, discloses + requests + 3},
+		{"liaison_stage_duration_seconds", map[string]string{"stage": "validate"}, discloses + requests + 2},
+		{"liaison_stage_duration_seconds", map[string]string{"stage": "describe"}, requests + 1},
+		{"liaison_stage_duration_seconds", map[string]string{"stage": "decide"}, discloses + requests + 1},
+		{"liaison_stage_duration_seconds", map[string]string{"stage": "fetch"}, requests},
+		{"liaison_stage_duration_seconds", map[string]string{"stage": "transform"}, discloses + requests},
+		// One entry per exchange: the refused request's too.
+		{"liaison_stage_duration_seconds", map[string]string{"stage": "audit_wait"}, discloses + requests + 2},
+		{"liaison_audit_queue_depth", nil, 0},
+		{"liaison_policy_info", map[string]string{"revision": s.d.gw.Server.Policy().Current().Revision()}, 1},
+		{"liaison_policy_last_activation_ok", nil, 1},
+		{"liaison_pseudonym_keys_max_stale_seconds", nil, 900},
+		{"liaison_pseudonym_keys_stale", nil, 0},
+	} {
+		got, found := value(fams, c.name, c.labels)
+		if !found || got != c.want {
+			t.Errorf("%s%v = %v (found %v), want %v", c.name, c.labels, got, found, c.want)
+		}
+	}
+	size, err := s.d.gw.Audit.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := value(fams, "liaison_audit_entries_total", nil); got != float64(size) {
+		t.Errorf("liaison_audit_entries_total = %v, want the log's size %d (every entry went through this process)", got, size)
+	}
+	if got, _ := value(fams, "liaison_audit_batches_total", nil); got < 1 || got > float64(size) {
+		t.Errorf("liaison_audit_batches_total = %v, want 1 to %d", got, size)
+	}
+	if got, found := value(fams, "liaison_pseudonym_keys_age_seconds", nil); !found || got < 0 || got > 60 {
+		t.Errorf("liaison_pseudonym_keys_age_seconds = %v (found %v), want a fresh load", got, found)
+	}
+	if _, found := value(fams, "go_goroutines", nil); !found {
+		t.Error("no Go runtime metrics")
+	}
+
+	resp, err := http.Get("http://" + admin + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "goroutine profile:") {
+		t.Errorf("pprof goroutine profile: %s\n%.200s", resp.Status, b)
+	}
+}
+
+func reasonOf(t *testing.T, err error, want codes.Code) string {
+	t.Helper()
+	st := status.Convert(err)
+	if st.Code() != want {
+		t.Fatalf("status %v, want %v", err, want)
+	}
+	reason := ""
+	for _, d := range st.Details() {
+		if ei, ok := d.(interface{ GetReason() string }); ok {
+			reason = ei.GetReason()
+		}
+	}
+	if reason == "" {
+		t.Fatalf("status %v has no reason", err)
+	}
+	return reason
+}
+
+// clientWithToken dials the gateway with an agency's certificate and the
+// given token.
+func (d *demo) clientWithToken(agency, token string) (*grpc.ClientConn, error) {
+	cert, err := tls.LoadX509KeyPair(d.pki.Path("agencies", agency+".pem"), d.pki.Path("agencies", agency+".key"))
+	if err != nil {
+		return nil, err
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: d.pki.CA.Pool()}
+	return grpc.NewClient(d.gw.Addr, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(bearerToken(token)))
+}
+
+// TestAdminListenLoopbackOnly checks that the admin listener binds only to
+// loopback unless -admin-allow-remote says otherwise, and that serve
+// refuses such a flag before starting anything.
+func TestAdminListenLoopbackOnly(t *testing.T) {
+	for _, c := range []struct {
+		listen string
+		allow  bool
+		ok     bool
+	}{
+		{"127.0.0.1:9090", false, true},
+		{"127.0.0.2:0", false, true},
+		{"[::1]:9090", false, true},
+		{"localhost:9090", false, true},
+		{"off", false, true},
+		{"", false, true},
+		{":9090", false, false}, // every interface
+		{"0.0.0.0:9090", false, false},
+		{"[::]:9090", false, false},
+		{"192.0.2.10:9090", false, false},
+		{"metrics.example:9090", false, false},
+		{"9090", false, false}, // not host:port
+		{"0.0.0.0:9090", true, true},
+		{":9090", true, true},
+	} {
+		err := (&adminOptions{Listen: c.listen, AllowRemote: c.allow}).check()
+		if (err == nil) != c.ok {
+			t.Errorf("check(-admin-listen %q, allow remote %v) = %v, want ok %v", c.listen, c.allow, err, c.ok)
+		}
+		if err != nil && !c.allow && c.listen != "9090" && !strings.Contains(err.Error(), "-admin-allow-remote") {
+			t.Errorf("check(%q) = %v; the error should name -admin-allow-remote", c.listen, err)
+		}
+	}
+	err := run(t.Context(), []string{"serve", "-admin-listen", "0.0.0.0:9090", "-client-ca", "ca.pem"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-admin-allow-remote") {
+		t.Errorf("serve -admin-listen 0.0.0.0:9090 = %v, want a refusal naming -admin-allow-remote", err)
+	}
+
+	// Allowed explicitly, it binds every interface (reached here through
+	// loopback), with no other change.
+	s := startAuditStackWith(t, func(o *gatewayOptions) {
+		o.Admin = &adminOptions{Listen: "0.0.0.0:0", AllowRemote: true, explicit: true}
+	})
+	host, port, err := net.SplitHostPort(s.d.gw.Telemetry.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+		t.Errorf("admin bound to %s, want every interface", s.d.gw.Telemetry.Addr)
+	}
+	if _, ok := scrape(t, net.JoinHostPort("127.0.0.1", port))["liaison_policy_info"]; !ok {
+		t.Error("no liaison_policy_info on the admin listener")
+	}
+}
