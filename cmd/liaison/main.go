@@ -7,6 +7,7 @@
 //	liaison policy     test and simulate legal-basis policies
 //	liaison audit      query, verify, prove, report on and export the audit log
 //	liaison dev        development PKI and officer tokens
+//	liaison bench      load the gateway and its peers, and print what a call costs
 //
 // Run "liaison <command> -h" for a command's flags.
 package main
@@ -52,6 +53,7 @@ Commands:
 	audit      query, verify, prove, report on and export the disclosure log (audit -h)
 	dev        development helpers: pki, token (dev -h for more)
 	keys       create, rotate and show the pseudonym keys (Vault or a local file)
+	bench      load a gateway (and with -peers, OPA's server and Tessera's log) and print what a call costs
 
 Run "liaison <command> -h" for a command's flags.
 `
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
