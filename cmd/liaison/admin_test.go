@@ -2,9 +2,12 @@ package main
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -143,6 +146,10 @@ func TestAdminMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// As the checkpointer does each second while the tree grows.
+	if _, _, err := s.d.gw.Audit.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
 	fams := scrape(t, admin)
 	const disclose, request = "liaison.v1.Exchange/Disclose", "liaison.v1.Exchange/Request"
 	for _, c := range []struct {
@@ -173,6 +180,7 @@ func TestAdminMetrics(t *testing.T) {
 		// One entry per exchange: the refused request's too.
 		{"liaison_stage_duration_seconds", map[string]string{"stage": "audit_wait"}, discloses + requests + 2},
 		{"liaison_audit_queue_depth", nil, 0},
+		{"liaison_audit_unsigned_entries", nil, 0},
 		{"liaison_policy_info", map[string]string{"revision": s.d.gw.Server.Policy().Current().Revision()}, 1},
 		{"liaison_policy_last_activation_ok", nil, 1},
 		{"liaison_pseudonym_keys_max_stale_seconds", nil, 900},
@@ -193,11 +201,37 @@ func TestAdminMetrics(t *testing.T) {
 	if got, _ := value(fams, "liaison_audit_batches_total", nil); got < 1 || got > float64(size) {
 		t.Errorf("liaison_audit_batches_total = %v, want 1 to %d", got, size)
 	}
+	if got, _ := value(fams, "liaison_audit_tree_size", nil); got != float64(size) {
+		t.Errorf("liaison_audit_tree_size = %v, want %d", got, size)
+	}
+	if got, found := value(fams, "liaison_audit_checkpoint_age_seconds", nil); !found || got < 0 || got > 60 {
+		t.Errorf("liaison_audit_checkpoint_age_seconds = %v (found %v), want a checkpoint just signed", got, found)
+	}
 	if got, found := value(fams, "liaison_pseudonym_keys_age_seconds", nil); !found || got < 0 || got > 60 {
 		t.Errorf("liaison_pseudonym_keys_age_seconds = %v (found %v), want a fresh load", got, found)
 	}
 	if _, found := value(fams, "go_goroutines", nil); !found {
 		t.Error("no Go runtime metrics")
+	}
+
+	// The Grafana dashboard asks only for metrics the gateway has.
+	dash, err := os.ReadFile("../../deploy/grafana/liaison.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var board struct{ Panels []json.RawMessage }
+	if err := json.Unmarshal(dash, &board); err != nil || len(board.Panels) == 0 {
+		t.Fatalf("deploy/grafana/liaison.json: %v, %d panels", err, len(board.Panels))
+	}
+	names := regexp.MustCompile(`\b(liaison|process|go)_[a-z_]+`).FindAllString(string(dash), -1)
+	if len(names) < 10 {
+		t.Fatalf("the dashboard names %d metrics", len(names))
+	}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_count"), "_sum")
+		if _, ok := fams[base]; !ok {
+			t.Errorf("the dashboard queries %s, which the gateway does not export", n)
+		}
 	}
 
 	resp, err := http.Get("http://" + admin + "/debug/pprof/goroutine?debug=1")
