@@ -831,7 +831,9 @@ func (b *bench) run(ctx context.Context) error {
 			var prof chan error
 			if r == 0 && b.o.cpuprofile != "" && p.admin != "" && p.kind == "pipeline" {
 				prof = make(chan error, 1)
-				go func() { prof <- fetchProfile(ctx, p.admin, max(int(per/time.Second), 1), b.o.cpuprofile+"-"+p.name+".pprof") }()
+				go func() {
+					prof <- fetchProfile(ctx, p.admin, max(int(per/time.Second), 1), b.o.cpuprofile+"-"+p.name+".pprof")
+				}()
 				time.Sleep(100 * time.Millisecond) // let the profile start
 			}
 			drive(ctx, p, per, b.o.maxRequests, &seq, &p.res)
