@@ -41,6 +41,9 @@ type Store struct {
 	w *sql.DB // the writer: one connection, BEGIN IMMEDIATE
 	r *sql.DB // readers
 
+	edge audit.EdgeCache // the tree's right edge as this process last appended it
+	ins  *appendStmts    // an append's statements, prepared on w (bulk.go)
+
 	// Now returns the current time: the creation and acknowledgement time
 	// of inbox items, and the instant against which they expire. If nil,
 	// time.Now. Set it before using the Store.
@@ -73,6 +76,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if s.ins, err = prepareAppend(ctx, w); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -168,6 +175,7 @@ func (s *Store) Close() error {
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
+	errs = append(errs, s.ins.close())
 	errs = append(errs, s.w.Close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close: %v", err)
@@ -186,13 +194,19 @@ func (s *Store) Append(ctx context.Context, batch []audit.Pending) (first int64,
 		return 0, fmt.Errorf("sqlite: append: begin: %v", err)
 	}
 	defer tx.Rollback()
-	size, err := s.appendTx(ctx, tx, batch)
+	// The statements inside the transaction run without ctx's done
+	// channel: with one, the driver starts a goroutine per statement to
+	// interrupt it, several per entry. They hold the write lock already,
+	// so they never wait for another writer; if ctx ends meanwhile, the
+	// transaction is rolled back (database/sql watches BeginTx's ctx).
+	size, committed, err := s.appendTx(context.WithoutCancel(ctx), tx, batch)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: append: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: append: commit: %w", err)
 	}
+	committed()
 	return size, nil
 }
 
@@ -211,52 +225,29 @@ func checkBatch(batch []audit.Pending) error {
 	return nil
 }
 
-func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending) (int64, error) {
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending) (int64, func(), error) {
 	var size, nhashes int64
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM leaves").Scan(&size); err != nil {
-		return 0, fmt.Errorf("read size: %v", err)
-	}
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM hashes").Scan(&nhashes); err != nil {
-		return 0, fmt.Errorf("read hash count: %v", err)
+	if err := tx.StmtContext(ctx, s.ins.size).QueryRowContext(ctx).Scan(&size, &nhashes); err != nil {
+		return 0, nil, fmt.Errorf("read size: %v", err)
 	}
 	if want := tlog.StoredHashCount(size); nhashes != want {
-		return 0, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
+		return 0, nil, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
 	}
 	leaves := make([][]byte, len(batch))
 	for i, p := range batch {
 		leaves[i] = p.Leaf
 	}
-	hashes, err := audit.StoredHashes(ctx, size, leaves, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	hashes, committed, err := s.edge.StoredHashes(ctx, size, leaves, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
 		return readHashes(ctx, tx, indexes)
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 
-	insLeaf, err := tx.PrepareContext(ctx, `INSERT INTO leaves
-		(idx, leaf, time_ns, action, requester_agency, officer, holder_agency, subject, legal_basis, outcome, record_type)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return 0, err
-	}
-	defer insLeaf.Close()
-	insAgency, err := tx.PrepareContext(ctx, "INSERT OR IGNORE INTO leaf_agencies (agency, idx) VALUES (?, ?)")
-	if err != nil {
-		return 0, err
-	}
-	defer insAgency.Close()
-	insHash, err := tx.PrepareContext(ctx, "INSERT INTO hashes (idx, hash) VALUES (?, ?)")
-	if err != nil {
-		return 0, err
-	}
-	defer insHash.Close()
-	insInbox, err := tx.PrepareContext(ctx, `INSERT INTO inbox
-		(recipient, audit_idx, kind, payload, created_ns, expires_ns) VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return 0, err
-	}
-	defer insInbox.Close()
-
+	// The rows of each table, in multi-row INSERTs (bulk.go).
+	leafRows := make([]any, 0, 11*len(batch))
+	agencyRows := make([]any, 0, 6*len(batch))
+	var boxRows []any
 	now := s.now().UnixNano()
 	for i, p := range batch {
 		idx := size + int64(i)
@@ -275,21 +266,16 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 		if e.LegalBasis != nil {
 			basis = e.LegalBasis.ID
 		}
-		if _, err := insLeaf.ExecContext(ctx, idx, p.Leaf, e.Time.UnixNano(), e.Action,
+		leafRows = append(leafRows, idx, p.Leaf, e.Time.UnixNano(), e.Action,
 			null(requester), null(officer), null(holder), null(subject), null(basis),
-			e.Outcome, null(e.RecordType)); err != nil {
-			return 0, fmt.Errorf("insert leaf %d: %w", idx, err)
-		}
+			e.Outcome, null(e.RecordType))
 		agencies := []string{requester, holder}
 		for _, r := range e.Recipients {
 			agencies = append(agencies, r.Agency)
 		}
 		for _, a := range agencies {
-			if a == "" {
-				continue
-			}
-			if _, err := insAgency.ExecContext(ctx, a, idx); err != nil {
-				return 0, fmt.Errorf("insert agencies of leaf %d: %w", idx, err)
+			if a != "" {
+				agencyRows = append(agencyRows, a, idx)
 			}
 		}
 		for _, d := range p.Deliveries {
@@ -301,18 +287,29 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 			if payload == nil {
 				payload = []byte{}
 			}
-			if _, err := insInbox.ExecContext(ctx, d.Recipient, idx, d.Kind, payload, now, expires); err != nil {
-				return 0, fmt.Errorf("insert delivery of leaf %d: %w", idx, err)
-			}
+			boxRows = append(boxRows, d.Recipient, idx, d.Kind, payload, now, expires)
 		}
 	}
+	hashRows := make([]any, 0, 2*len(hashes))
 	base := tlog.StoredHashIndex(0, size)
 	for i, h := range hashes {
-		if _, err := insHash.ExecContext(ctx, base+int64(i), h[:]); err != nil {
-			return 0, fmt.Errorf("insert hash %d: %w", base+int64(i), err)
+		hashRows = append(hashRows, base+int64(i), h[:])
+	}
+	for _, t := range []struct {
+		name string
+		ins  *bulkInsert
+		rows []any
+	}{
+		{"leaves", s.ins.leaves, leafRows},
+		{"agencies", s.ins.agencies, agencyRows},
+		{"deliveries", s.ins.box, boxRows},
+		{"hashes", s.ins.hashes, hashRows},
+	} {
+		if err := t.ins.exec(ctx, tx, t.rows); err != nil {
+			return 0, nil, fmt.Errorf("insert %s of leaves %d to %d: %w", t.name, size, size+int64(len(batch))-1, err)
 		}
 	}
-	return size, nil
+	return size, committed, nil
 }
 
 // null maps "" to SQL NULL.
