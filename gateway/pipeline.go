@@ -223,7 +223,11 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 	eng := s.policy.Current() // one engine for the whole request, even across an activation
 	rev := eng.Revision()
 	ex.entry.PolicyRevision = rev
-	dec, err := eng.Decide(ctx, ex.in)
+	var dec policies.Decision
+	var err error
+	if rerr := s.deciders.run(ctx, func() { dec, err = eng.Decide(ctx, ex.in) }); rerr != nil {
+		err = rerr
+	}
 	if err != nil {
 		reason := "POLICY_ERROR"
 		if errors.Is(err, policies.ErrUndefined) {

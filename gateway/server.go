@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,6 +88,7 @@ type Server struct {
 	trust     *trustLoader
 	tel       telemetry
 	packCodes atomic.Pointer[packCodes] // the active engine's jurisdictions, for GetStatus
+	deciders  *deepStacks               // the goroutines decisions run on (deepstack.go)
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
@@ -140,6 +142,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.tel = tel
+	s.deciders = newDeepStacks(max(4, 2*runtime.GOMAXPROCS(0)))
 	return s, nil
 }
 
@@ -229,8 +232,10 @@ func (s *Server) Run(ctx context.Context) {
 	}
 }
 
-// Close closes the connections to record providers.
+// Close closes the connections to record providers and stops the
+// goroutines that decisions run on.
 func (s *Server) Close() error {
+	s.deciders.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
