@@ -58,6 +58,9 @@ type exchange struct {
 	stages     [numStages]time.Duration
 	ran        uint16 // bit i: stage i ran
 	handedOver bool   // its entries are the per-recipient exchanges'
+	// ownsRecord says that the record given to release is this
+	// exchange's alone (fetched for it), to transform in place.
+	ownsRecord bool
 	span       trace.Span
 	spanCtx    context.Context
 }
@@ -147,6 +150,7 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 			return nil, failed("HOLDER_RETURNED_WRONG_RECORD", errors.New("gateway: the holder returned a record of another type or subject"))
 		}
 	}
+	ex.ownsRecord = true // fetched for this exchange only
 	rel, err := s.release(ex, dec, record, held, ps)
 	if err != nil {
 		return nil, failed("TRANSFORM_FAILED", err)

@@ -311,7 +311,10 @@ func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.
 		rel.Hit = hit
 		ex.entry.FieldsDisclosed = []string{"hit"}
 	case policies.OutcomeDisclose, policies.OutcomePseudonymise:
-		out := proto.CloneOf(record)
+		out := record
+		if !ex.ownsRecord {
+			out = proto.CloneOf(record) // the caller's record stays as it was
+		}
 		body, rule := recordBody(out)
 		fields, err := s.cfg.Pseudonyms.Apply(body, pseudonym.Plan{
 			Keep:         dec.Fields.Keep,
