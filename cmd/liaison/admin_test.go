@@ -1,19 +1,25 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -325,5 +331,79 @@ func TestAdminListenLoopbackOnly(t *testing.T) {
 	}
 	if _, ok := scrape(t, net.JoinHostPort("127.0.0.1", port))["liaison_policy_info"]; !ok {
 		t.Error("no liaison_policy_info on the admin listener")
+	}
+}
+
+// collector is an OTLP trace collector on loopback that keeps what it is
+// sent.
+type collector struct {
+	coltracepb.UnimplementedTraceServiceServer
+	mu    sync.Mutex
+	spans map[string][]map[string]string // span name -> attributes of each
+	svc   []string                     // service.name of each batch
+}
+
+func (c *collector) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, rs := range req.GetResourceSpans() {
+		for _, a := range rs.GetResource().GetAttributes() {
+			if a.GetKey() == "service.name" {
+				c.svc = append(c.svc, a.GetValue().GetStringValue())
+			}
+		}
+		for _, ss := range rs.GetScopeSpans() {
+			for _, sp := range ss.GetSpans() {
+				attrs := map[string]string{}
+				for _, a := range sp.GetAttributes() {
+					v := a.GetValue().GetStringValue()
+					if v == "" {
+						v = fmt.Sprint(a.GetValue().GetIntValue())
+					}
+					attrs[a.GetKey()] = v
+				}
+				c.spans[sp.GetName()] = append(c.spans[sp.GetName()], attrs)
+			}
+		}
+	}
+	return &coltracepb.ExportTraceServiceResponse{}, nil
+}
+
+// TestOTLPExport starts the gateway with -otlp-endpoint naming a collector
+// on loopback: the spans of a Disclose reach it, from service liaison,
+// once the gateway stops (which flushes them).
+func TestOTLPExport(t *testing.T) {
+	col := &collector{spans: map[string][]map[string]string{}}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	coltracepb.RegisterTraceServiceServer(gs, col)
+	go gs.Serve(lis)
+	defer gs.Stop()
+
+	s := startAuditStackWith(t, func(o *gatewayOptions) {
+		o.Admin = &adminOptions{Listen: "off", OTLPEndpoint: lis.Addr().String(), OTLPInsecure: true, SampleRatio: 1}
+	})
+	fx, _ := sample.ParseFixtures(sample.Sample())
+	if err := s.d.releaseNotice(t.Context(), fx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.d.gw.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	for _, name := range []string{"liaison.v1.Exchange/Disclose", "authenticate", "exchange", "validate", "decide", "transform", "audit_wait"} {
+		if _, ok := col.spans[name]; !ok {
+			t.Errorf("the collector got no %q span; got %v", name, slices.Sorted(maps.Keys(col.spans)))
+		}
+	}
+	if !slices.ContainsFunc(col.spans["exchange"], func(a map[string]string) bool { return a["liaison.outcome"] == "disclose" }) {
+		t.Errorf("no exchange span with outcome disclose: %v", col.spans["exchange"])
+	}
+	if len(col.svc) == 0 || col.svc[0] != "liaison" {
+		t.Errorf("service.name = %v, want liaison", col.svc)
 	}
 }
