@@ -106,7 +106,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.concurrency, "concurrency", 32, "calls in `flight` per phase, over one connection")
 	fs.IntVar(&o.maxRequests, "max-requests", 1_000_000, "at most this many `calls` per phase and round")
 	fs.IntVar(&o.appendConc, "append-concurrency", 256, "appends in `flight` for the log comparison (-peers)")
-	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL server `URL` on which to create (and drop afterwards) a scratch database, to run the pipeline on PostgreSQL too")
+	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL server `URL` on loopback on which to create (and drop afterwards) a scratch database, to run the pipeline on PostgreSQL too")
 	fs.BoolVar(&o.peers, "peers", false, "also run the peers: OPA's server over REST, and Tessera's POSIX log against the audit log's group commit")
 	fs.StringVar(&o.phases, "phases", "", "comma-separated `names` of the phases to run (echo, disclose, request, disclose-pg, request-pg, opa, append, tessera); empty means all that the other flags enable")
 	fs.StringVar(&o.dir, "dir", "", "working `directory` (kept afterwards: databases, logs, keys); empty means a temporary one, removed at the end")
@@ -493,6 +493,10 @@ func (b *bench) scratchDatabase(ctx context.Context, serverURL string) (string, 
 	u, err := url.Parse(serverURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "", fmt.Errorf("bench: -postgres must be a postgres:// URL")
+	}
+	// The load stays on this machine.
+	if h := u.Hostname(); h != "" && !loopbackHost(h) && !strings.HasPrefix(h, "/") {
+		return "", fmt.Errorf("bench: -postgres must name a server on this machine (loopback or a socket), not %q", h)
 	}
 	name := strings.ToLower("liaison_bench_" + rand.Text()[:12])
 	admin := func(ctx context.Context, sql string) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -106,5 +107,10 @@ func TestBenchUsage(t *testing.T) {
 	}
 	if err := runBench(t.Context(), []string{"-rounds", "0"}, &out, &out); err == nil {
 		t.Error("bench -rounds 0 succeeded")
+	}
+	b := &bench{log: io.Discard}
+	defer b.close()
+	if _, err := b.scratchDatabase(t.Context(), "postgres://bench@db.example:5432/postgres"); err == nil || !strings.Contains(err.Error(), "this machine") {
+		t.Errorf("bench -postgres with a remote server = %v, want a refusal", err)
 	}
 }
