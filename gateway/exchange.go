@@ -183,8 +183,11 @@ func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (
 	_, rule := recordBody(req.GetRecord())
 	resp := &liaisonv1.DiscloseResponse{}
 	var firstDenial, firstFailure error
-	for _, rcpt := range recipients {
-		res, err := s.discloseTo(ctx, req, subject, rule.GetRecordType(), rcpt, cs)
+	for i, rcpt := range recipients {
+		// The last recipient's transformation may use the request's
+		// record itself: nothing reads it afterwards.
+		last := i == len(recipients)-1
+		res, err := s.discloseTo(ctx, req, subject, rule.GetRecordType(), rcpt, cs, last)
 		resp.Results = append(resp.Results, res)
 		switch {
 		case err == nil:
@@ -221,7 +224,7 @@ func recipientFailure(err error) *liaisonv1.RecipientFailure {
 // discloseTo is the exchange of one Disclose for one recipient. Its error,
 // if any, is already a status, and its result says what happened.
 func (s *Server) discloseTo(ctx context.Context, req *liaisonv1.DiscloseRequest, subject pseudonym.SubjectID, recordType string,
-	rcpt *Agency, cs *policies.Case) (res *liaisonv1.RecipientResult, err error) {
+	rcpt *Agency, cs *policies.Case, ownsRecord bool) (res *liaisonv1.RecipientResult, err error) {
 	ex := s.begin(ctx, "disclose")
 	res = &liaisonv1.RecipientResult{Recipient: rcpt.ID}
 	defer func() {
@@ -259,6 +262,7 @@ func (s *Server) discloseTo(ctx context.Context, req *liaisonv1.DiscloseRequest,
 	if err != nil {
 		return res, err
 	}
+	ex.ownsRecord = ownsRecord
 	rel, err := s.release(ex, dec, req.GetRecord(), true, ps)
 	if err != nil {
 		return res, failed("TRANSFORM_FAILED", err)
