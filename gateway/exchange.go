@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -49,6 +50,19 @@ type exchange struct {
 	entry   *audit.Entry
 	closed  bool  // the entry was appended (or handed to per-recipient exchanges)
 	index   int64 // the entry's index once appended, else -1
+
+	// What operators see of it (telemetry.go): the call it belongs to,
+	// the time spent in each stage, and its span with the context that
+	// carries it (the parent of the stages' spans), if traced.
+	rpc        *rpc
+	stages     [numStages]time.Duration
+	ran        uint16 // bit i: stage i ran
+	handedOver bool   // its entries are the per-recipient exchanges'
+	// ownsRecord says that the record given to release is this
+	// exchange's alone (fetched for it), to transform in place.
+	ownsRecord bool
+	span       trace.Span
+	spanCtx    context.Context
 }
 
 // Request pulls a record from a holder: validate, describe the subject,
@@ -57,7 +71,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	ex := s.begin(ctx, "request")
 	defer ex.finish(ctx, &err)
 	reg := s.registry.Load()
+	vt := ex.stage(stageValidate)
 	holder, cs, err := s.validateRequest(reg, req)
+	vt.end()
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +109,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	}
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.ProviderTimeout)
 	defer cancel()
+	dt := ex.stage(stageDescribe)
 	desc, err := client.Describe(pctx, &liaisonv1.DescribeRequest{SubjectId: string(ex.subject)})
+	dt.end()
 	found := err == nil
 	if err != nil && status.Code(err) != codes.NotFound {
 		return nil, fmt.Errorf("%w: describe: %v", errProvider, status.Code(err))
@@ -123,6 +141,7 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 
 	var record *liaisonv1.Record
 	if dec.Outcome != policies.OutcomeHitOnly {
+		ft := ex.stage(stageFetch)
 		resp, err := client.Fetch(pctx, &liaisonv1.FetchRequest{
 			SubjectId:  string(ex.subject),
 			RecordType: req.GetRecordType(),
@@ -131,6 +150,7 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 			LegalBasis: legalBasisID(dec),
 			RequestId:  ex.reqID,
 		})
+		ft.end()
 		if status.Code(err) == codes.NotFound {
 			return nil, errNotFound
 		}
@@ -143,6 +163,7 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 			return nil, failed("HOLDER_RETURNED_WRONG_RECORD", errors.New("gateway: the holder returned a record of another type or subject"))
 		}
 	}
+	ex.ownsRecord = true // fetched for this exchange only
 	rel, err := s.release(ex, dec, record, held, ps)
 	if err != nil {
 		return nil, failed("TRANSFORM_FAILED", err)
@@ -165,16 +186,21 @@ func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (
 	call := s.begin(ctx, "disclose")
 	defer call.finish(ctx, &err)
 	reg := s.registry.Load()
+	vt := call.stage(stageValidate)
 	subject, recipients, cs, err := s.validateDisclose(reg, req)
+	vt.end()
 	if err != nil {
 		return nil, err
 	}
-	call.closed = true // each recipient's exchange below writes its own entry
+	call.closed, call.handedOver = true, true // each recipient's exchange below writes its own entry
 	_, rule := recordBody(req.GetRecord())
 	resp := &liaisonv1.DiscloseResponse{}
 	var firstDenial, firstFailure error
-	for _, rcpt := range recipients {
-		res, err := s.discloseTo(ctx, req, subject, rule.GetRecordType(), rcpt, cs)
+	for i, rcpt := range recipients {
+		// The last recipient's transformation may use the request's
+		// record itself: nothing reads it afterwards.
+		last := i == len(recipients)-1
+		res, err := s.discloseTo(ctx, req, subject, rule.GetRecordType(), rcpt, cs, last)
 		resp.Results = append(resp.Results, res)
 		switch {
 		case err == nil:
@@ -211,7 +237,7 @@ func recipientFailure(err error) *liaisonv1.RecipientFailure {
 // discloseTo is the exchange of one Disclose for one recipient. Its error,
 // if any, is already a status, and its result says what happened.
 func (s *Server) discloseTo(ctx context.Context, req *liaisonv1.DiscloseRequest, subject pseudonym.SubjectID, recordType string,
-	rcpt *Agency, cs *policies.Case) (res *liaisonv1.RecipientResult, err error) {
+	rcpt *Agency, cs *policies.Case, ownsRecord bool) (res *liaisonv1.RecipientResult, err error) {
 	ex := s.begin(ctx, "disclose")
 	res = &liaisonv1.RecipientResult{Recipient: rcpt.ID}
 	defer func() {
@@ -249,17 +275,22 @@ func (s *Server) discloseTo(ctx context.Context, req *liaisonv1.DiscloseRequest,
 	if err != nil {
 		return res, err
 	}
+	ex.ownsRecord = ownsRecord
 	rel, err := s.release(ex, dec, req.GetRecord(), true, ps)
 	if err != nil {
 		return res, failed("TRANSFORM_FAILED", err)
 	}
+	st := ex.stage(stageTransform)
 	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel})
 	if err != nil {
+		st.end()
 		return res, failed("ENCODE_FAILED", err)
 	}
 	// The inbox holds the released record until it is read: sealed,
 	// so that the store never holds personal data in clear.
-	if payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt.ID), payload); err != nil {
+	payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt.ID), payload)
+	st.end()
+	if err != nil {
 		return res, err
 	}
 	idx, err := ex.commit(ctx, audit.Delivery{Recipient: rcpt.ID, Kind: deliveryKind, Payload: payload})

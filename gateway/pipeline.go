@@ -52,6 +52,7 @@ func (s *Server) begin(ctx context.Context, action string) *exchange {
 		Outcome: audit.OutcomeFailed,
 	}
 	ex.notePeer(ctx) // a call through a peer gateway says so
+	s.tel.startExchange(ctx, ex)
 	return ex
 }
 
@@ -82,6 +83,7 @@ func (ex *exchange) describe(holder, recipient policies.Party, in policies.Input
 // closed: finish writes nothing more, whatever the handler returns.
 func (ex *exchange) commit(ctx context.Context, deliveries ...audit.Delivery) (int64, error) {
 	ex.closed = true
+	defer ex.stage(stageAuditWait).end()
 	idx, err := ex.s.append(ctx, ex.entry, deliveries...)
 	if err != nil {
 		return -1, err
@@ -112,6 +114,7 @@ func (ex *exchange) finish(ctx context.Context, errp *error) {
 		ex.s.log.InfoContext(ctx, "exchange ended", "request_id", ex.reqID, "audit_index", ex.index,
 			"action", ex.entry.Action, "requester", ex.entry.Requester.Agency, "outcome", ex.entry.Outcome, "reasons", ex.entry.Reasons)
 	}
+	ex.s.tel.endExchange(ex, err)
 	if err != nil {
 		*errp = ex.s.statusError(ctx, err)
 	}
@@ -220,10 +223,15 @@ func (s *Server) pseudonymiseSubject(ex *exchange) error {
 // entry. An undefined or erroring policy is a denial. A denial is returned
 // as a *denial error; the exchange's finish records it.
 func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, error) {
+	defer ex.stage(stageDecide).end()
 	eng := s.policy.Current() // one engine for the whole request, even across an activation
 	rev := eng.Revision()
 	ex.entry.PolicyRevision = rev
-	dec, err := eng.Decide(ctx, ex.in)
+	var dec policies.Decision
+	var err error
+	if rerr := s.deciders.run(ctx, func() { dec, err = eng.Decide(ctx, ex.in) }); rerr != nil {
+		err = rerr
+	}
 	if err != nil {
 		reason := "POLICY_ERROR"
 		if errors.Is(err, policies.ErrUndefined) {
@@ -289,6 +297,7 @@ func (s *Server) recipientPseudonym(ex *exchange, dec policies.Decision) (string
 // the audit entry with what is released. ps is the subject's pseudonym
 // from recipientPseudonym.
 func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.Record, hit bool, ps string) (*liaisonv1.Released, error) {
+	defer ex.stage(stageTransform).end()
 	rel := &liaisonv1.Released{
 		Outcome:          outcomeEnum(dec.Outcome),
 		Holder:           ex.in.Holder.Agency,
@@ -306,7 +315,10 @@ func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.
 		rel.Hit = hit
 		ex.entry.FieldsDisclosed = []string{"hit"}
 	case policies.OutcomeDisclose, policies.OutcomePseudonymise:
-		out := proto.CloneOf(record)
+		out := record
+		if !ex.ownsRecord {
+			out = proto.CloneOf(record) // the caller's record stays as it was
+		}
 		body, rule := recordBody(out)
 		fields, err := s.cfg.Pseudonyms.Apply(body, pseudonym.Plan{
 			Keep:         dec.Fields.Keep,

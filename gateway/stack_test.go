@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
@@ -85,6 +87,9 @@ type stackOptions struct {
 	// releaseRetry, if set, runs the gateway's background work (Run) with
 	// that interval for postponed re-identification releases.
 	releaseRetry time.Duration
+	// metrics and tracer, if set, receive the gateway's metrics and spans.
+	metrics prometheus.Registerer
+	tracer  trace.TracerProvider
 }
 
 func startStack(tb testing.TB, o stackOptions) *stack {
@@ -217,7 +222,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Now: o.serverNow,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
 		RefusalBudget: o.refusalBudget, ReleaseRetry: o.releaseRetry,
-		Logger: logger,
+		Logger: logger, Metrics: o.metrics, Tracer: o.tracer,
 	})
 	if err != nil {
 		tb.Fatal(err)

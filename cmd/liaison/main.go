@@ -13,6 +13,7 @@
 //	liaison witness    run a witness that cosigns a log's consistent checkpoints
 //	liaison match      ask holders hit/no-hit about a subject (step one of two)
 //	liaison exercise   play a tabletop exercise on a simulated clock
+//	liaison bench      load the gateway and its peers, and print what a call costs
 //
 // Run "liaison <command> -h" for a command's flags.
 package main
@@ -63,6 +64,7 @@ Commands:
 	witness    run a witness that cosigns gateways' checkpoints only if consistent (C2SP tlog-witness)
 	match      ask holder agencies hit/no-hit about a subject; a hit's reference opens a Request
 	exercise   run: play a tabletop exercise scenario and report timelines and gaps (exercise -h)
+	bench      load a gateway (and with -peers, OPA's server and Tessera's log) and print what a call costs
 
 Run "liaison <command> -h" for a command's flags.
 `
@@ -97,6 +99,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMatch(ctx, args[1:], stdout, stderr)
 	case "exercise":
 		return runExercise(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

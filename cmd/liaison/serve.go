@@ -74,6 +74,8 @@ type gatewayOptions struct {
 	Witnesses *witnessOptions
 	// Federation signs officer assertions for peer gateways; nil for none.
 	Federation *federationOptions
+	// Admin configures metrics, pprof and traces (admin.go). If nil, none.
+	Admin *adminOptions
 }
 
 // defaultAuditVaultState is the KV version 2 secret (mount/path) keeping
@@ -87,6 +89,7 @@ type runningGateway struct {
 	Server      *gateway.Server
 	Audit       *audit.Log
 	Cosigner    *witness.Cosigner // nil without witnesses
+	Telemetry   *telemetrySetup   // nil without metrics and traces
 	grpc        *grpc.Server
 	store       audit.Store
 	cancel      context.CancelFunc
@@ -123,11 +126,17 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	o.Witnesses.flags(fs)
 	o.Federation = &federationOptions{}
 	o.Federation.flags(fs)
+	admin := &adminOptions{}
+	admin.flags(fs)
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := admin.check(); err != nil {
+		return err
+	}
+	tuneGC()
 	if len(o.ClientCAs) == 0 {
 		return errors.New("serve: at least one -client-ca is required")
 	}
@@ -137,6 +146,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	o.Logger = logger
 	o.KeyOptions = keys
+	o.Admin = admin
 	g, err := startGateway(ctx, o)
 	if err != nil {
 		return err
@@ -279,6 +289,15 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
+	tel, err := newTelemetry(ctx, o.Admin, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tel.close(context.WithoutCancel(ctx))
+		}
+	}()
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once,
 		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
@@ -287,6 +306,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		Checkpoints:      checkpoints,
 		Federation:       fed,
 		Logger:           log,
+		Metrics:          tel.metrics(), Tracer: tel.tracerProvider(),
 	})
 	if err != nil {
 		return nil, err
@@ -317,8 +337,13 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		log.InfoContext(ctx, "checkpoints are taken to witnesses", "witnesses", len(o.Witnesses.Witnesses))
 	}
 	gs := srv.GRPCServer(gateway.ServerTLS(cert))
+	if err := tel.serve(ctx); err != nil {
+		cancel()
+		lis.Close()
+		return nil, err
+	}
 	g := &runningGateway{
-		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog, Cosigner: cosigner,
+		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog, Cosigner: cosigner, Telemetry: tel,
 		grpc: gs, store: store, cancel: cancel, done: make(chan error, 1),
 	}
 	go func() { g.done <- gs.Serve(lis) }()
@@ -341,7 +366,7 @@ func (g *runningGateway) Stop() error {
 	g.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return errors.Join(g.Server.Close(), g.Audit.Close(ctx), g.store.Close())
+	return errors.Join(g.Server.Close(), g.Audit.Close(ctx), g.store.Close(), g.Telemetry.close(ctx))
 }
 
 // openStore opens the audit store a DSN names: a postgres:// or

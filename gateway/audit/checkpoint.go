@@ -129,6 +129,7 @@ func (l *Log) Checkpoint(ctx context.Context) (size int64, signedNote []byte, er
 		return 0, nil, unavailable("checkpoint: save", err)
 	}
 	l.cpSize, l.cpNote = size, signed
+	l.stats.signed(size, l.now())
 	l.log.DebugContext(ctx, "audit checkpoint signed", "tree_size", size)
 	return size, signed, nil
 }

@@ -81,6 +81,8 @@ type Log struct {
 	cpSize   int64
 	cpNote   []byte
 	anchored *Checkpoint // the largest checkpoint known to be in the Anchor, or nil
+
+	stats logStats // for operators' metrics; see Stats
 }
 
 // A request is one Append waiting for the committer.
@@ -288,6 +290,7 @@ func (l *Log) commit(batch []*request) {
 		return
 	}
 	l.log.DebugContext(l.ctx, "audit batch committed", "first_index", first, "entries", len(batch))
+	l.stats.committed(first, len(batch))
 	for i, r := range batch {
 		r.done <- result{index: first + int64(i)}
 	}

@@ -68,6 +68,7 @@ const resolveTimeout = 30 * time.Second
 // Store is an [audit.Store] in one PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
+	edge audit.EdgeCache // the tree's right edge as this process last appended it
 
 	// Now returns the current time: the creation and acknowledgement time
 	// of inbox items, the instant against which they and remembered token
@@ -213,12 +214,13 @@ func (s *Store) Append(ctx context.Context, batch []audit.Pending) (first int64,
 	// After Commit, a no-op. With ctx done, it closes the connection
 	// instead, which aborts the transaction just as well.
 	defer tx.Rollback(ctx)
-	first, err = s.appendTx(ctx, tx, batch)
+	first, remember, err := s.appendTx(ctx, tx, batch)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: append: %w", err)
 	}
 	err = tx.Commit(ctx)
 	if err == nil {
+		remember()
 		return first, nil
 	}
 	var pgErr *pgconn.PgError
@@ -281,7 +283,7 @@ func checkBatch(batch []audit.Pending) error {
 
 // appendTx takes the append lock, reads the size and writes the batch at
 // it; it returns the size.
-func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) (int64, error) {
+func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) (int64, func(), error) {
 	// One round trip: the size is read by the statement after the lock, in
 	// a snapshot that includes every append committed before we got it.
 	head := &pgx.Batch{}
@@ -297,20 +299,20 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 		err = cerr
 	}
 	if err != nil {
-		return 0, fmt.Errorf("lock and read size: %w", err)
+		return 0, nil, fmt.Errorf("lock and read size: %w", err)
 	}
 	if want := tlog.StoredHashCount(size); nhashes != want {
-		return 0, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
+		return 0, nil, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
 	}
 	leaves := make([][]byte, len(batch))
 	for i, p := range batch {
 		leaves[i] = p.Leaf
 	}
-	hashes, err := audit.StoredHashes(ctx, size, leaves, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	hashes, committed, err := s.edge.StoredHashes(ctx, size, leaves, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
 		return readHashes(ctx, tx, indexes)
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 
 	var (
@@ -364,9 +366,9 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 			dRecipient, dIdx, dKind, dPayload, dExpires, s.now().UnixNano())
 	}
 	if err := tx.SendBatch(ctx, w).Close(); err != nil {
-		return 0, fmt.Errorf("insert leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
+		return 0, nil, fmt.Errorf("insert leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
 	}
-	return size, nil
+	return size, committed, nil
 }
 
 // hexMarker starts a text value stored as the hex of its bytes. U+FFFE is
