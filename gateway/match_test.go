@@ -138,7 +138,7 @@ func addHolders(tb testing.TB, extra []extraHolder) func(*stack) {
 var fiveHolders = []extraHolder{
 	{id: "nl-prison-vught", kind: "prison", jurisdiction: "NL", data: "nl-probation"},
 	{id: "nl-probation-noord", kind: "probation", jurisdiction: "NL", data: "dk-prison-east"},
-	{id: "nl-prison-slow", kind: "prison", jurisdiction: "NL", data: "nl-probation", delay: 5 * time.Second},
+	{id: "nl-prison-slow", kind: "prison", jurisdiction: "NL", data: "nl-probation", delay: time.Minute},
 	{id: "nl-prison-down", kind: "prison", jurisdiction: "NL", down: true},
 }
 
@@ -177,14 +177,14 @@ func TestMatchFiveHolders(t *testing.T) {
 		Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
 		Justification: "Stopped in a routine check; does any partner know this person?",
 		Holders:       holders,
-		DeadlineMs:    700,
+		DeadlineMs:    5000, // generous for a loaded machine; the slow holder takes a minute
 	})
 	took := time.Since(start)
 	if err != nil {
 		t.Fatalf("Match: %v", err)
 	}
-	if took > 4*time.Second {
-		t.Errorf("Match took %v: it did not stop at the 700 ms deadline", took)
+	if took > 20*time.Second {
+		t.Errorf("Match took %v: it did not stop at the 5 s deadline (the slow holder answers after a minute)", took)
 	}
 	want := map[string]liaisonv1.MatchAnswer{
 		"nl-probation":       liaisonv1.MatchAnswer_MATCH_ANSWER_HIT,
