@@ -56,17 +56,24 @@ type Config struct {
 	// ReleaseRetry is how often Run retries re-identification releases
 	// whose quorum was met while the keys were unavailable. If zero, 30s.
 	ReleaseRetry time.Duration
+	// TimerInterval is how often Run runs the notice timers (escalations
+	// and deadlines of required notices), on the one replica holding the
+	// timer lease. If zero, 30s.
+	TimerInterval time.Duration
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
 	Logger *slog.Logger
 }
 
-// A Server implements the Exchange, Audit and Policy services.
+// A Server implements the Exchange, Audit, Policy, Cases and Notices
+// services.
 type Server struct {
 	liaisonv1.UnimplementedExchangeServer
 	liaisonv1.UnimplementedAuditServer
 	liaisonv1.UnimplementedPolicyServer
+	liaisonv1.UnimplementedCasesServer
+	liaisonv1.UnimplementedNoticesServer
 
 	cfg      Config
 	log      *slog.Logger
@@ -78,6 +85,12 @@ type Server struct {
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
+
+	// replica names this server in the timer lease.
+	replica string
+	// syncMu serialises the synchronisation of the registry's cases
+	// within the process.
+	syncMu sync.Mutex
 }
 
 // New validates cfg and returns a Server.
@@ -113,7 +126,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ReleaseRetry == 0 {
 		cfg.ReleaseRetry = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}}
+	if cfg.TimerInterval == 0 {
+		cfg.TimerInterval = 30 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}, replica: newRequestID()}
 	s.refusals = newRefusalLimiter(s, cfg.RefusalBudget, cfg.RefusalWindow)
 	if s.log == nil {
 		s.log = slog.Default()
@@ -157,9 +173,12 @@ func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 	liaisonv1.RegisterExchangeServer(gs, s)
 	liaisonv1.RegisterAuditServer(gs, s)
 	liaisonv1.RegisterPolicyServer(gs, s)
+	liaisonv1.RegisterCasesServer(gs, s)
+	liaisonv1.RegisterNoticesServer(gs, s)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range []string{liaisonv1.Exchange_ServiceDesc.ServiceName, liaisonv1.Audit_ServiceDesc.ServiceName, liaisonv1.Policy_ServiceDesc.ServiceName} {
+	for _, name := range []string{liaisonv1.Exchange_ServiceDesc.ServiceName, liaisonv1.Audit_ServiceDesc.ServiceName, liaisonv1.Policy_ServiceDesc.ServiceName,
+		liaisonv1.Cases_ServiceDesc.ServiceName, liaisonv1.Notices_ServiceDesc.ServiceName} {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	healthpb.RegisterHealthServer(gs, hs)
@@ -182,13 +201,16 @@ func ServerTLS(cert tls.Certificate) *tls.Config {
 }
 
 // Run does the gateway's background work until ctx is done: it writes the
-// summaries of refused-authentication windows as they end, and makes the
-// re-identification releases that a key outage postponed.
+// summaries of refused-authentication windows as they end, makes the
+// re-identification releases that a key outage postponed, and runs the
+// notice timers (RunTimers) while this replica holds their lease.
 func (s *Server) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RefusalWindow)
 	defer t.Stop()
 	r := time.NewTicker(s.cfg.ReleaseRetry)
 	defer r.Stop()
+	n := time.NewTicker(s.cfg.TimerInterval)
+	defer n.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -198,6 +220,10 @@ func (s *Server) Run(ctx context.Context) {
 			s.refusals.flush(ctx, false)
 		case <-r.C:
 			s.releasePending(ctx)
+		case <-n.C:
+			if _, err := s.RunTimers(ctx); err != nil {
+				s.log.WarnContext(ctx, "notice timers did not run", "error", err)
+			}
 		}
 	}
 }

@@ -92,6 +92,7 @@ func WritePKI(dir string, providers map[string]string) (*PKI, error) {
 			Algorithms:          []string{"EdDSA"},
 			MaxTokenLifetime:    "1h",
 			Provider:            providers[a.ID],
+			Areas:               a.Areas,
 		})
 	}
 	for _, c := range SampleCases {
