@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"slices"
@@ -327,7 +328,7 @@ func releaseNoticeOf(subject, municipality, date, previous string) *liaisonv1.Re
 	return &liaisonv1.Record{Body: &liaisonv1.Record_ReleaseNotice{ReleaseNotice: &liaisonv1.ReleaseNotice{
 		Subject:     &liaisonv1.Person{SubjectId: subject, FullName: "Fictief Persoon", DateOfBirth: "1990-02-03"},
 		ReleaseDate: date, PreviousReleaseDate: previous, Facility: "PI Rotterdam (sample)",
-		Destination: &liaisonv1.Address{Street: "Verzonnenstraat 1", PostalCode: "1000 AA", Municipality: municipality, Country: "NL"},
+		Destination:  &liaisonv1.Address{Street: "Verzonnenstraat 1", PostalCode: "1000 AA", Municipality: municipality, Country: "NL"},
 		ContactPoint: "Release desk",
 	}}}
 }
@@ -433,4 +434,360 @@ func TestCompetentRecipient(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReleaseDateChangeRouting brings a release date forward: the notice
+// reaches every current member of the person's case and every earlier
+// recipient under a basis still in force, and nobody else (not a member
+// that left, not a recipient whose basis expired, not one that was
+// refused); each delivery is decided and logged on its own.
+func TestReleaseDateChangeRouting(t *testing.T) {
+	clk := newClock(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
+		const subject, id = "SYN-NL-0300", "NL-ZVH-RTM-0300"
+		rec := func(date, previous string) *liaisonv1.Record {
+			return releaseNoticeOf(subject, "Rotterdam", date, previous)
+		}
+
+		// 2025: the Danish prison told the Aarhus police of an earlier
+		// release (§ 115 KSP, until a year after it), and was refused
+		// sharing with social services for an investigation.
+		dkAttrs := &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, InCustody: true, ReleaseDate: "2025-07-01", Municipality: "Aarhus"}
+		r, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec("2025-07-01", ""), Subject: dkAttrs,
+			Recipients: []string{"dk-police-aarhus"}, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in Aarhus."})
+		if err != nil || r.GetResults()[0].GetLegalBasis().GetValidUntil() != "2026-07-01" {
+			t.Fatalf("Danish disclosure = %v, %v; want one valid until 2026-07-01", r, err)
+		}
+		_, err = s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec("2025-07-01", ""), Subject: dkAttrs,
+			Recipients: []string{"dk-social-aarhus"}, Purpose: liaisonv1.Purpose_PURPOSE_CRIMINAL_INVESTIGATION, Justification: "Investigation."})
+		wantStatus(t, err, codes.PermissionDenied)
+
+		// 2027: a Safety House case with the municipality, the prison, the
+		// Rotterdam police, the exit NGO and probation, which receives the
+		// release notice in the case and then leaves.
+		clk.Set(caseStart)
+		council := s.cases(t, nlCouncil)
+		if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: subject, Subject: nlSubject(), Justification: "Return to Rotterdam."}); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range []officer{nlPrison, nlPolice, nlNGO, nlProbation} {
+			if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: o.agency, Justification: "Needed in the case."}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.cases(t, o).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		prison := s.exchange(t, nlPrison)
+		if _, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec("2027-03-01", ""), Subject: nlSubject(), Recipients: []string{"nl-probation"},
+			CaseId: id, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "For the supervision plan."}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.cases(t, nlProbation).LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: id, Justification: "Handed to another team."}); err != nil {
+			t.Fatal(err)
+		}
+		// The Amsterdam police received it outside the case (pseudonymised,
+		// no end to that).
+		if _, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec("2027-03-01", ""), Subject: nlSubject(), Recipients: []string{"nl-police-amsterdam"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Family lives in Amsterdam."}); err != nil {
+			t.Fatal(err)
+		}
+		before := map[string]int{}
+		for _, o := range []officer{nlProbation, dkPolice, dkSocial, dkPrison} {
+			before[o.agency] = len(inboxItems(t, s.exchange(t, o)))
+		}
+
+		// The release is brought forward.
+		clk.Advance(time.Hour)
+		attrs := nlSubject()
+		attrs.ReleaseDate = "2027-02-15"
+		var nr *liaisonv1.NotifyResponse
+		err, entries := s.grown(t, func() (err error) {
+			nr, err = prison.Notify(ctx, &liaisonv1.NotifyRequest{
+				EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED,
+				Record:    rec("2027-02-15", "2027-03-01"), Subject: attrs,
+				Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release brought forward by the court.",
+			})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]liaisonv1.RouteRole{
+			"nl-municipality-rotterdam": liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER,
+			"nl-police-rotterdam":       liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER,
+			"nl-ngo-exit":               liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER,
+			"nl-police-amsterdam":       liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT,
+		}
+		got := map[string]*liaisonv1.RecipientResult{}
+		for _, res := range nr.GetResults() {
+			got[res.GetRecipient()] = res
+		}
+		if len(got) != len(want) || len(nr.GetResults()) != len(want) {
+			t.Fatalf("the notice reached %v, want exactly %v", slices.Sorted(maps(got)), want)
+		}
+		for a, role := range want {
+			res := got[a]
+			if res == nil || res.GetRoutes()[0].GetRole() != role || !releasedResult(res) {
+				t.Errorf("%s: %v, want it reached by %v", a, res, role)
+			}
+		}
+		if got["nl-police-amsterdam"].GetRoutes()[0].GetEarlierAuditIndex() <= 0 {
+			t.Errorf("earlier recipient route %v names no earlier receipt", got["nl-police-amsterdam"].GetRoutes()[0])
+		}
+		// Required: the two police forces and the lead municipality; not the NGO.
+		for a, required := range map[string]bool{"nl-police-rotterdam": true, "nl-police-amsterdam": true, "nl-municipality-rotterdam": true, "nl-ngo-exit": false} {
+			if (got[a].GetNoticeId() != "") != required {
+				t.Errorf("%s: notice id %q, want required=%v", a, got[a].GetNoticeId(), required)
+			}
+		}
+		// One entry per delivery, each with its decision and route.
+		if len(entries) != len(want) {
+			t.Fatalf("the notify appended %d entries, want %d", len(entries), len(want))
+		}
+		for _, e := range entries {
+			if e.Action != "notify" || !audit.Released(e.Outcome) || e.Detail["event"] != "release_date_changed" || e.Detail["event_id"] != nr.GetEventId() ||
+				e.Detail["route"] == "" || e.PolicyRevision == "" || e.Subject == nil || e.Subject.ReleaseDate != "2027-02-15" {
+				t.Errorf("delivery entry = %+v", e)
+			}
+		}
+		// Nobody else got anything.
+		for _, o := range []officer{nlProbation, dkPolice, dkSocial, dkPrison} {
+			if n := len(inboxItems(t, s.exchange(t, o))); n != before[o.agency] {
+				t.Errorf("%s's inbox grew by %d items, want none", o.agency, n-before[o.agency])
+			}
+		}
+		// The police see the new date and the old one, as the case lets them.
+		var seen bool
+		for _, it := range inboxItems(t, s.exchange(t, nlPolice)) {
+			if n := it.GetNotice(); n.GetEventId() == nr.GetEventId() {
+				rn := it.GetReleased().GetRecord().GetReleaseNotice()
+				seen = rn.GetReleaseDate() == "2027-02-15" && rn.GetPreviousReleaseDate() == "2027-03-01" &&
+					n.GetEventType() == liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED && n.GetAcknowledgeBy() != ""
+			}
+		}
+		if !seen {
+			t.Error("the Rotterdam police's inbox holds no release date change with the new and the old date")
+		}
+	})
+}
+
+func maps[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func releasedResult(r *liaisonv1.RecipientResult) bool {
+	return r.GetFailure() == nil && r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DENY && r.GetOutcome() != liaisonv1.Outcome_OUTCOME_UNSPECIFIED
+}
+
+// notifyCompetent has the Dutch prison notify the police competent for
+// municipality of a release date set for subject.
+func notifyCompetent(t *testing.T, s *stack, subject, municipality string) *liaisonv1.RecipientResult {
+	t.Helper()
+	nr, err := s.exchange(t, nlPrison).Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record:    releaseNoticeOf(subject, municipality, "2027-03-01", ""), Subject: attrsIn(municipality, "2027-03-01"),
+		RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE}}}},
+		Purpose:        liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release date set.",
+	})
+	if err != nil || len(nr.GetResults()) != 1 || nr.GetResults()[0].GetNoticeId() == "" {
+		t.Fatalf("Notify(%s) = %v, %v; want one required notice", subject, nr, err)
+	}
+	return nr.GetResults()[0]
+}
+
+// entriesOf returns the log's entries of an action from index start on.
+func (s *stack) entriesOf(t *testing.T, action string, start int64) []*audit.Entry {
+	t.Helper()
+	recs, err := s.db.Query(t.Context(), audit.Filter{Action: action, Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*audit.Entry
+	for _, r := range recs {
+		out = append(out, r.Entry)
+	}
+	return out
+}
+
+// TestRequiredNoticeEscalation leaves a required notice unacknowledged: it
+// is escalated once, before its deadline, to the recipient's duty role and
+// back to the sender; its deadline passing is recorded once; an auditor
+// lists it as not acknowledged in time, and a notice acknowledged in time
+// is neither escalated nor listed.
+func TestRequiredNoticeEscalation(t *testing.T) {
+	clk := newClock(caseStart)
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(caseStart)
+		late := notifyCompetent(t, s, "SYN-NL-0401", "Amsterdam")
+		inTime := notifyCompetent(t, s, "SYN-NL-0402", "Rotterdam")
+		if late.GetAcknowledgeBy() != "2027-01-13T10:00:00Z" {
+			t.Fatalf("acknowledge_by = %s, want 72h later", late.GetAcknowledgeBy())
+		}
+		// The Rotterdam police acknowledge at once: one entry, in time.
+		police := s.exchange(t, nlPolice)
+		items := inboxItems(t, police)
+		_, e := s.one(t, "acknowledge", "notice_acknowledge", "ok", func() error {
+			_, err := police.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()})
+			return err
+		})
+		if e.Detail["notice_id"] != inTime.GetNoticeId() || e.Detail["late"] != "false" || e.Requester.Officer != nlPolice.id || e.Subject == nil {
+			t.Errorf("acknowledgement entry = %+v", e)
+		}
+		start, _ := s.db.Size(ctx)
+		run := func() {
+			t.Helper()
+			held, err := s.srv.RunTimers(ctx)
+			if err != nil || !held {
+				t.Fatalf("RunTimers = %v, %v; want the lease held", held, err)
+			}
+		}
+		clk.Advance(47 * time.Hour)
+		run()
+		if n, _ := s.db.Size(ctx); n != start {
+			t.Fatalf("before the escalation time the timers appended %d entries", n-start)
+		}
+		clk.Advance(time.Hour + time.Minute)
+		run()
+		run() // exactly once
+		esc := s.entriesOf(t, "notice_escalate", start)
+		if len(esc) != 1 || esc[0].Detail["notice_id"] != late.GetNoticeId() || esc[0].Detail["duty_role"] != "duty_officer" {
+			t.Fatalf("escalations = %+v, want one of %s", esc, late.GetNoticeId())
+		}
+		deadline, _ := time.Parse(time.RFC3339, late.GetAcknowledgeBy())
+		if !esc[0].Time.Before(deadline) {
+			t.Errorf("escalated at %v, after the deadline %v", esc[0].Time, deadline)
+		}
+		// The duty officer sees it; the officer without the role does not;
+		// the sender is told too.
+		find := func(o officer, target liaisonv1.EscalationTarget) int {
+			n := 0
+			for _, it := range inboxItems(t, s.exchange(t, o)) {
+				if x := it.GetEscalation(); x != nil && x.GetNoticeId() == late.GetNoticeId() && x.GetTarget() == target {
+					n++
+				}
+			}
+			return n
+		}
+		if find(nlDutyAms, liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE) != 1 {
+			t.Error("the Amsterdam duty officer has no escalation")
+		}
+		if find(nlPoliceAms, liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE) != 0 {
+			t.Error("an Amsterdam officer without the duty role sees the duty role's escalation")
+		}
+		if find(nlPrison, liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER) != 1 {
+			t.Error("the sending prison has no escalation")
+		}
+		// The deadline passes: recorded once.
+		clk.Advance(24 * time.Hour)
+		run()
+		run()
+		if over := s.entriesOf(t, "notice_overdue", start); len(over) != 1 || over[0].Detail["notice_id"] != late.GetNoticeId() {
+			t.Fatalf("overdue entries = %+v, want one", over)
+		}
+		// The auditor's list of notices not acknowledged in time.
+		list := func() []*liaisonv1.TrackedNotice {
+			r, err := liaisonv1.NewNoticesClient(s.conn(t, nlAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{LateOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.GetNotices()
+		}
+		l := list()
+		if len(l) != 1 || l[0].GetNoticeId() != late.GetNoticeId() || !l[0].GetLate() || l[0].GetEscalated() == "" || l[0].GetOverdue() == "" ||
+			l[0].GetAcknowledged() != "" || l[0].GetRecipient() != "nl-police-amsterdam" || l[0].GetSender() != "nl-prison-dji" {
+			t.Fatalf("late notices = %v, want the Amsterdam one only", l)
+		}
+		if _, err := liaisonv1.NewNoticesClient(s.conn(t, nlPolice)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{}); err == nil {
+			t.Error("ListNotices without the auditor role: nil error")
+		}
+		// A late acknowledgement is recorded as late, and the notice stays
+		// on the list.
+		ams := s.exchange(t, nlPoliceAms)
+		items = inboxItems(t, ams)
+		_, e = s.one(t, "late acknowledgement", "notice_acknowledge", "ok", func() error {
+			_, err := ams.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()})
+			return err
+		})
+		if e.Detail["late"] != "true" {
+			t.Errorf("late acknowledgement entry detail = %v", e.Detail)
+		}
+		if l := list(); len(l) != 1 || l[0].GetAcknowledged() == "" || !l[0].GetLate() {
+			t.Errorf("after the late acknowledgement: %v", l)
+		}
+	})
+}
+
+// TestEscalationExactlyOnceAcrossReplicas runs two gateway processes on
+// one PostgreSQL database, both running their timers: every required
+// notice is escalated exactly once, and its deadline recorded once.
+func TestEscalationExactlyOnceAcrossReplicas(t *testing.T) {
+	clk := newClock(caseStart)
+	s := startStack(t, stackOptions{serverNow: clk.Now, postgresURL: pgtest.NewDatabase(t), timerInterval: 5 * time.Millisecond})
+	second := s.startGateway(t)
+	const notices = 6
+	var ids []string
+	for i := range notices {
+		ids = append(ids, notifyCompetent(t, s, "SYN-NL-05"+string(rune('0'+i))+"0", "Amsterdam").GetNoticeId())
+	}
+	start, _ := s.db.Size(t.Context())
+	// Both replicas also race for the timers by hand while their Run loops
+	// tick.
+	clk.Advance(49 * time.Hour)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	held := 0
+	for range 10 {
+		for _, srv := range []interface {
+			RunTimers(context.Context) (bool, error)
+		}{s.srv, second.srv} {
+			wg.Go(func() {
+				ok, err := srv.RunTimers(t.Context())
+				if err != nil {
+					t.Errorf("RunTimers = %v", err)
+				}
+				mu.Lock()
+				if ok {
+					held++
+				}
+				mu.Unlock()
+			})
+		}
+	}
+	wg.Wait()
+	if held == 0 {
+		t.Error("no replica held the timer lease")
+	}
+	eventually(t, "every notice escalated", func() bool { return len(s.entriesOf(t, "notice_escalate", start)) >= notices })
+	time.Sleep(200 * time.Millisecond) // many more ticks of both replicas
+	check := func(action string) {
+		t.Helper()
+		per := map[string]int{}
+		for _, e := range s.entriesOf(t, action, start) {
+			per[e.Detail["notice_id"]]++
+		}
+		for _, id := range ids {
+			if per[id] != 1 {
+				t.Errorf("%s of %s recorded %d times, want exactly once", action, id, per[id])
+			}
+		}
+		if len(per) != notices {
+			t.Errorf("%s entries for %d notices, want %d", action, len(per), notices)
+		}
+	}
+	check("notice_escalate")
+	clk.Advance(24 * time.Hour)
+	eventually(t, "every deadline recorded", func() bool { return len(s.entriesOf(t, "notice_overdue", start)) >= notices })
+	time.Sleep(200 * time.Millisecond)
+	check("notice_overdue")
+	check("notice_escalate")
 }
