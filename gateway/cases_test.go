@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -790,4 +792,63 @@ func TestEscalationExactlyOnceAcrossReplicas(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	check("notice_overdue")
 	check("notice_escalate")
+}
+
+// TestRegistryCasesAreStoreCases keeps the registry file's cases working:
+// they are cases in the store, exchanges read them there, the file's edits
+// change them (each change an entry), and the Cases service leaves them
+// to the file.
+func TestRegistryCasesAreStoreCases(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	const id = "NL-ZVH-RTM-0042" // the sample registry's case
+	inCase := riskReq(func(r *liaisonv1.RequestRequest) {
+		r.CaseId, r.Purpose = id, liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT
+	})
+	if _, err := s.exchange(t, nlPolice).Request(ctx, inCase); err != nil {
+		t.Fatalf("request in the registry's case: %v", err)
+	}
+	c, err := s.cases(t, nlCouncil).GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+	if err != nil || !c.GetCase().GetManagedByRegistry() || c.GetCase().GetLead() != "nl-municipality-rotterdam" {
+		t.Fatalf("GetCase(registry case) = %v, %v", c, err)
+	}
+	err, _ = s.one(t, "invite into a registry case", "case_invite", "refused", func() error {
+		_, err := s.cases(t, nlCouncil).InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-ngo-exit", Justification: "x"})
+		return err
+	})
+	if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_MANAGED_BY_REGISTRY" {
+		t.Errorf("invite into a registry case: reason %q", errorReason(st))
+	}
+
+	// The file drops the police from the case: refused from then on.
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Cases {
+			if f.Cases[i].ID == id {
+				f.Cases[i].Members = slices.DeleteFunc(f.Cases[i].Members, func(m string) bool { return m == "nl-police-rotterdam" })
+			}
+		}
+	})
+	eventually(t, "the police to leave the registry case", func() bool {
+		c, err := s.cases(t, nlCouncil).GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+		return err == nil && memberStatus(c.GetCase(), "nl-police-rotterdam") == liaisonv1.MemberStatus_MEMBER_STATUS_REMOVED
+	})
+	if _, err := s.exchange(t, nlPolice).Request(ctx, inCase); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("request after the registry dropped the police: %v, want PermissionDenied", err)
+	}
+	// The file drops the case: it is closed.
+	editRegistry(t, s, func(f *gateway.RegistryFile) { f.Cases = nil })
+	eventually(t, "the registry case to close", func() bool {
+		_, err := s.exchange(t, nlCouncil).Request(ctx, inCase)
+		return status.Code(err) == codes.FailedPrecondition
+	})
+	syncs := s.entriesOf(t, "case_sync", 0)
+	var steps []string
+	for _, e := range syncs {
+		if e.Case != nil && e.Case.ID == id {
+			steps = append(steps, e.Detail["step"])
+		}
+	}
+	if !slices.Equal(steps, []string{"open", "update", "close"}) {
+		t.Errorf("case_sync entries of %s: %v, want open, update, close", id, steps)
+	}
 }
