@@ -40,6 +40,7 @@ with an officer token holding the auditor role, except verify -export):
 	prove    print and check an inclusion proof for one entry
 	report   a data-subject access report (-subject ID)
 	export   write the log for a supervisory authority (-out DIR)
+	notices  the required notices (Notify): -late lists those not acknowledged in time
 
 Run "liaison audit <command> -h" for its flags.
 `
@@ -93,6 +94,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) == 0 {
 		fmt.Fprint(stderr, auditUsage)
 		return errors.New("audit: no command")
+	}
+	if args[0] == "notices" {
+		return runAuditNotices(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("liaison audit "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -6,6 +6,7 @@
 //	liaison provider   run a sample holder agency's RecordProvider
 //	liaison policy     test and simulate legal-basis policies
 //	liaison audit      query, verify, prove, report on and export the audit log
+//	liaison case       open and run multi-agency cases
 //	liaison dev        development PKI and officer tokens
 //
 // Run "liaison <command> -h" for a command's flags.
@@ -50,6 +51,7 @@ Commands:
 	provider   run a sample holder agency's RecordProvider (synthetic subjects)
 	policy     test, simulate, replay, readiness, bundle: the legal-basis policies (policy -h)
 	audit      query, verify, prove, report on and export the disclosure log (audit -h)
+	case       open, join, leave, hand over and close multi-agency cases (case -h)
 	dev        development helpers: pki, token (dev -h for more)
 	keys       create, rotate and show the pseudonym keys (Vault or a local file)
 
@@ -72,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPolicy(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout, stderr)
+	case "case":
+		return runCase(ctx, args[1:], stdout, stderr)
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "keys":
