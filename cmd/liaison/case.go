@@ -85,7 +85,9 @@ func runCase(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var id, agency, justification *string
 	needID := func() { id = fs.String("id", "", "the case `id`, e.g. NL-ZVH-RTM-0042") }
 	needAgency := func(what string) { agency = fs.String("agency", "", "the `agency` id "+what) }
-	needWhy := func() { justification = fs.String("justification", "", "why, in `words` (required; never the person's identifier)") }
+	needWhy := func() {
+		justification = fs.String("justification", "", "why, in `words` (required; never the person's identifier)")
+	}
 	var open liaisonv1.OpenCaseRequest
 	var attrs struct {
 		category, release, probation, municipality string

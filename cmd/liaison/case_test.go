@@ -98,7 +98,7 @@ func TestCaseCommands(t *testing.T) {
 		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
 		Record: &liaisonv1.Record{Body: &liaisonv1.Record_ReleaseNotice{ReleaseNotice: &liaisonv1.ReleaseNotice{
 			Subject: &liaisonv1.Person{SubjectId: "SYN-NL-0777"}, ReleaseDate: "2027-03-01"}}},
-		Subject: &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, InCustody: true, ReleaseDate: "2027-03-01", Municipality: "Amsterdam"},
+		Subject:        &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, InCustody: true, ReleaseDate: "2027-03-01", Municipality: "Amsterdam"},
 		RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE}}}},
 		Purpose:        liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release date set.",
 	})
