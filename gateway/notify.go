@@ -108,8 +108,9 @@ func (s *Server) pushTo(ctx context.Context, p *push, t *target) (res *liaisonv1
 				return res, err
 			}
 			change.Notices = []audit.Notice{tracked}
-			item.Notice.NoticeId, item.Notice.AcknowledgeBy, item.Notice.Rule = tracked.ID, n.AcknowledgeBy, n.Rule
-			res.NoticeId, res.AcknowledgeBy = tracked.ID, n.AcknowledgeBy
+			by := tracked.Deadline.Format(time.RFC3339)
+			item.Notice.NoticeId, item.Notice.AcknowledgeBy, item.Notice.Rule = tracked.ID, by, n.Rule
+			res.NoticeId, res.AcknowledgeBy = tracked.ID, by
 		}
 	}
 	payload, err := proto.Marshal(item)
@@ -146,12 +147,14 @@ func (s *Server) trackedNotice(ex *exchange, n *policies.Notice, recipient, even
 	if err := errors.Join(err1, err2); err != nil {
 		return audit.Notice{}, failed("POLICY_ERROR", fmt.Errorf("gateway: notice times: %v", err))
 	}
+	// To the second, never later than the policy said.
 	t := audit.Notice{
 		ID: "ntc-" + strings.ToLower(rand.Text()[:20]), Recipient: recipient, Sender: ex.caller.Agency.ID,
-		EventType: event, Rule: n.Rule, Created: ex.entry.Time, EscalateAt: esc.UTC(), Deadline: by.UTC(),
+		EventType: event, Rule: n.Rule, Created: ex.entry.Time, EscalateAt: esc.UTC().Truncate(time.Second), Deadline: by.UTC().Truncate(time.Second),
 	}
 	d := ex.entry.Detail
-	d["notice_id"], d["notice_rule"], d["acknowledge_by"], d["escalate_at"] = t.ID, n.Rule, n.AcknowledgeBy, n.EscalateAt
+	d["notice_id"], d["notice_rule"] = t.ID, n.Rule
+	d["acknowledge_by"], d["escalate_at"] = t.Deadline.Format(time.RFC3339), t.EscalateAt.Format(time.RFC3339)
 	return t, nil
 }
 

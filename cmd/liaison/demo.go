@@ -35,7 +35,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir}
+	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir, clock: newDemoClock()}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "liaison-demo-")
 		if err != nil {
@@ -55,6 +55,9 @@ type demo struct {
 	exportDir string
 	pki       *sample.PKI
 	gw        *runningGateway
+	// clock is the gateway's: the Safety House scenario runs over three
+	// days, ending now.
+	clock *demoClock
 }
 
 func (d *demo) say(format string, args ...any) {
@@ -93,6 +96,7 @@ func (d *demo) run(ctx context.Context, dir string) error {
 		Keys:      filepath.Join(dir, "pseudonym-keys.json"),
 		Audience:  "liaison",
 		Logger:    slog.New(slog.NewJSONHandler(logFile, nil)),
+		Now:       d.clock.Now,
 	})
 	if err != nil {
 		return err
@@ -109,6 +113,9 @@ func (d *demo) run(ctx context.Context, dir string) error {
 		return err
 	}
 	if err := d.riskAssessment(ctx, "nl-ngo-exit", "mentor.jansen", "ngo", liaisonv1.Outcome_OUTCOME_DENY); err != nil {
+		return err
+	}
+	if err := d.safetyHouse(ctx); err != nil {
 		return err
 	}
 	return d.auditTrail(ctx)
@@ -295,7 +302,7 @@ func (d *demo) riskAssessment(ctx context.Context, agency, officer, kind string,
 }
 
 func (d *demo) auditTrail(ctx context.Context) error {
-	fmt.Fprintln(d.out, "4. The audit log: what an auditor sees, and its proof")
+	fmt.Fprintln(d.out, "5. The audit log: what an auditor sees, and its proof")
 	conn, err := d.client("dk-prison-east", "dpo.kristensen", []string{"auditor"}, "confidential")
 	if err != nil {
 		return err
@@ -340,7 +347,7 @@ func (d *demo) auditTrail(ctx context.Context) error {
 		d.detail("check it with nothing but tlog and note: go run ./docs/auditor -key '%s' %s", d.gw.VerifierKey, d.exportDir)
 	}
 	fmt.Fprintln(d.out)
-	fmt.Fprintln(d.out, "Demo complete: one disclosure, one pseudonymised answer, one refusal, all in a verified log.")
+	fmt.Fprintln(d.out, "Demo complete: one disclosure, one pseudonymised answer, one refusal, a Safety House case whose release notice reached every member and the competent police, one notice escalated, all in a verified log.")
 	return nil
 }
 
@@ -357,7 +364,13 @@ func describeEntry(e *audit.Entry) string {
 		}
 		return b.String()
 	}
+	if who == "" {
+		who = "the gateway"
+	}
 	fmt.Fprintf(&b, "%s %s by %s", e.Time.Format(time.TimeOnly), e.Action, who)
+	if s, ok := describeCaseOrNotice(e); ok {
+		return b.String() + s
+	}
 	if e.Action == audit.ActionAuditRead {
 		fmt.Fprintf(&b, " -> %s", e.Outcome)
 		return b.String()

@@ -60,6 +60,9 @@ type gatewayOptions struct {
 	// KeyOptions selects the pseudonym key source (Vault or a local file)
 	// as the `liaison serve` flags set it. If nil, the local file Keys.
 	KeyOptions *keyOptions
+	// Now is the gateway's clock (the demo's runs ahead by days). If nil,
+	// time.Now.
+	Now func() time.Time
 }
 
 // runningGateway is a started gateway and what it owns.
@@ -230,6 +233,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySourceSpec: psrc,
 		Logger:           log,
+		Now:              o.Now,
 	})
 	if err != nil {
 		return nil, err
