@@ -32,11 +32,29 @@ _ci_id := object.get(_ci, "id", "")
 
 _ci_kind := object.get(_ci, "kind", "")
 
-_ci_jurisdiction := object.get(_ci, "jurisdiction", "")
+# The case's jurisdiction; if the input does not say, the holder's (the
+# lead's).
+_ci_jurisdiction := j if {
+	j := object.get(_ci, "jurisdiction", "")
+	j != ""
+} else := _holder_jurisdiction
 
 _ci_lead := object.get(_ci, "lead", "")
 
-_ci_status := object.get(_ci, "requester_status", "")
+# The requester's standing before the action; if the input does not say,
+# derived from the lead, the members and the invited (none for case_open).
+_ci_status := s if {
+	s := object.get(_ci, "requester_status", null)
+	s != null
+} else := "none" if {
+	_action == "case_open"
+} else := "lead" if {
+	_ci_lead == _requester_agency
+} else := "member" if {
+	_requester_agency in _ci_members
+} else := "invited" if {
+	_requester_agency in _ci_invited
+} else := "none"
 
 _ci_members := {m | some m in _arr(object.get(_ci, "members", [])); is_string(m)}
 

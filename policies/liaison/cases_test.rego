@@ -278,3 +278,13 @@ test_a_notify_without_an_event_is_decided_as_before if {
 	d.legal_basis.id == "zz.notify"
 	not d.notice
 }
+
+bare(inp) := json.patch(inp, [{"op": "remove", "path": "/case/requester_status"}, {"op": "remove", "path": "/case/jurisdiction"}])
+
+test_a_case_without_requester_status_or_jurisdiction_is_read_from_its_members if {
+	zz_case_decide(bare(case_input("case_invite", zz_council, zz_agency("zz-prison-2", "prison"), "lead"))).outcome == "allow"
+	codes(zz_case_decide(bare(case_input("case_invite", zz_police, zz_agency("zz-prison-2", "prison"), "member")))) == ["NOT_CASE_LEAD"]
+	zz_case_decide(bare(case_input("case_accept", zz_prison, zz_prison, "invited"))).outcome == "allow"
+	codes(zz_case_decide(bare(case_input("case_accept", zz_probation, zz_probation, "none")))) == ["NOT_INVITED"]
+	zz_case_decide(json.patch(open_input(zz_council), [{"op": "remove", "path": "/case/requester_status"}])).outcome == "allow"
+}
