@@ -206,7 +206,7 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 	if err := validCaseID("case_id", req.GetCaseId(), req.GetSubjectId()); err != nil {
 		return nil, err
 	}
-	if k := req.GetKind(); k == "" || len(k) > 64 || !caseKindRE.MatchString(k) {
+	if k := req.GetKind(); k == "" || len(k) > 64 || !caseKindRE.MatchString(k) || strings.Contains(k, req.GetSubjectId()) {
 		return nil, invalid("kind", "must name a case kind of the policy, such as nl.zvh")
 	}
 	if err := validJustification(req.GetJustification(), req.GetSubjectId()); err != nil {

@@ -852,3 +852,67 @@ func TestRegistryCasesAreStoreCases(t *testing.T) {
 		t.Errorf("case_sync entries of %s: %v, want open, update, close", id, steps)
 	}
 }
+
+// TestCaseAndNotifyRefusals walks the ways a Cases call or a Notify is
+// refused before any decision: each leaves exactly one entry, refused,
+// naming the field, and nothing changes or is delivered.
+func TestCaseAndNotifyRefusals(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newClock(caseStart).Now})
+	council, prison := s.cases(t, nlCouncil), s.exchange(t, nlPrison)
+	open := func(edit func(*liaisonv1.OpenCaseRequest)) func(context.Context) error {
+		r := &liaisonv1.OpenCaseRequest{CaseId: "NL-ZVH-RTM-0900", Kind: "nl.zvh", SubjectId: "SYN-NL-0900", Subject: nlSubject(), Justification: "x"}
+		edit(r)
+		return func(ctx context.Context) error { _, err := council.OpenCase(ctx, r); return err }
+	}
+	notify := func(edit func(*liaisonv1.NotifyRequest)) func(context.Context) error {
+		r := &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASED, Record: releaseNoticeOf("SYN-NL-0901", "Rotterdam", "2027-03-01", ""),
+			Subject: nlSubject(), Justification: "Released today.",
+		}
+		edit(r)
+		return func(ctx context.Context) error { _, err := prison.Notify(ctx, r); return err }
+	}
+	s.checkPaths(t, []path{
+		{name: "open/bad id", call: open(func(r *liaisonv1.OpenCaseRequest) { r.CaseId = "bad id!" }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "case_id"},
+		{name: "open/id with the subject", call: open(func(r *liaisonv1.OpenCaseRequest) { r.CaseId = "C-SYN-NL-0900" }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "case_id"},
+		{name: "open/no kind", call: open(func(r *liaisonv1.OpenCaseRequest) { r.Kind = "" }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "kind"},
+		{name: "open/unknown kind", call: open(func(r *liaisonv1.OpenCaseRequest) { r.Kind = "nl.club" }),
+			code: codes.PermissionDenied, reason: "UNKNOWN_CASE_KIND", outcome: "deny", entry: "UNKNOWN_CASE_KIND"},
+		{name: "open/no subject attributes", call: open(func(r *liaisonv1.OpenCaseRequest) { r.Subject = nil }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "subject"},
+		{name: "invite/unknown case", call: func(ctx context.Context) error {
+			_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: "NL-NONE", Agency: "nl-probation", Justification: "x"})
+			return err
+		}, code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "case_id"},
+		{name: "invite/unknown agency", call: func(ctx context.Context) error {
+			_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: "NL-ZVH-RTM-0042", Agency: "xx-nobody", Justification: "x"})
+			return err
+		}, code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "agency"},
+		{name: "accept/no justification", call: func(ctx context.Context) error {
+			_, err := council.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: "NL-ZVH-RTM-0042"})
+			return err
+		}, code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "justification"},
+		{name: "notify/no event", call: notify(func(r *liaisonv1.NotifyRequest) { r.EventType = 0 }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "event_type"},
+		{name: "notify/no record", call: notify(func(r *liaisonv1.NotifyRequest) { r.Record = nil }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "record"},
+		{name: "notify/named without a purpose", call: notify(func(r *liaisonv1.NotifyRequest) { r.Recipients = []string{"nl-police-rotterdam"} }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "purpose"},
+		{name: "notify/nobody to tell", call: notify(func(r *liaisonv1.NotifyRequest) {}),
+			code: codes.InvalidArgument, reason: "NO_RECIPIENTS", outcome: "refused", entry: "NO_RECIPIENTS", field: "recipients"},
+		{name: "notify/a case not held", call: notify(func(r *liaisonv1.NotifyRequest) { r.CaseId = "NL-NONE" }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "case_id"},
+		{name: "disclose/members of a case of nobody else", call: func(ctx context.Context) error {
+			_, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{Record: releaseNoticeOf("SYN-NL-0902", "Rotterdam", "2027-03-01", ""), Subject: nlSubject(),
+				RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_CaseMembers{CaseMembers: "NL-NONE"}}},
+				Purpose:        liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "x"})
+			return err
+		}, code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "recipient_roles[0].case_members"},
+	})
+	if cs, err := s.db.Cases(t.Context(), audit.CaseFilter{Source: "api"}); err != nil || len(cs) != 0 {
+		t.Errorf("cases after refusals = %d, %v; want none", len(cs), err)
+	}
+}

@@ -184,7 +184,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 		return nil, err
 	}
 	purpose := enumName(req.GetPurpose())
-	if purpose == "" {
+	if purpose == "" && (req.GetPurpose() != 0 || len(req.GetRecipients())+len(req.GetRecipientRoles()) > 0) {
 		return nil, invalid("purpose", "must name the purpose of the notice to recipients named by id or role")
 	}
 	if err := validJustification(req.GetJustification(), string(subject)); err != nil {

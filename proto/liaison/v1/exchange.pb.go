@@ -748,9 +748,10 @@ type NotifyRequest struct {
 	// The subject's attributes as the caller knows them now (category at
 	// least; the new release date for a release event).
 	Subject *SubjectAttributes `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
-	// The purpose of the notice to recipients named by id or role. Members
-	// of the person's cases are told for maw_case_management within their
-	// case; earlier recipients for the purpose they received under.
+	// The purpose of the notice to recipients named by id or role; required
+	// when there are any. Members of the person's cases are told for
+	// maw_case_management within their case; earlier recipients for the
+	// purpose they received under.
 	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
 	// Further recipients by id.
 	Recipients []string `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
