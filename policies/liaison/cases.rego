@@ -355,8 +355,8 @@ _case_kind_reasons contains _reason("MEMBER_JURISDICTION_NOT_ALLOWED", sprintf(
 # The officer who opens or accepts for an agency of a kind that needs a
 # clearance must hold it (BE: the police member of the LIVC-R).
 _case_kind_reasons contains _reason("CLEARANCE_TOO_LOW", sprintf(
-	"A %s member of a %s must be cleared to at least %s; the officer's clearance is %s.",
-	[_kind_noun(_requester_kind), object.get(_ck, "title", _ci_kind), _ck.min_clearance, _clearance],
+	"The officer of a %s member of a %s must be cleared to at least %s; this officer's clearance is %s.",
+	[replace(_requester_kind, "_", " "), object.get(_ck, "title", _ci_kind), _ck.min_clearance, _clearance],
 )) if {
 	_action in {"case_open", "case_accept"}
 	"min_clearance" in object.keys(_ck)
