@@ -35,9 +35,6 @@ const (
 	actionNoticeOverdue     = "notice_overdue"     // a required notice passed its deadline unacknowledged
 )
 
-// caseUpdateKind names an inbox payload holding a CaseUpdate.
-const caseUpdateKind = "liaison.v1.SubscribeResponse"
-
 // casePurpose is the purpose of every action on a case.
 const casePurpose = "maw_case_management"
 
@@ -176,7 +173,7 @@ func (s *Server) caseUpdates(c *audit.CaseState, change, agency, caller string) 
 		if payload, err = s.cfg.Pseudonyms.Seal([]byte(r), payload); err != nil {
 			return nil, err
 		}
-		out = append(out, audit.Delivery{Recipient: r, Kind: caseUpdateKind, Payload: payload})
+		out = append(out, audit.Delivery{Recipient: r, Kind: deliveryKind, Payload: payload})
 	}
 	return out, nil
 }
