@@ -549,6 +549,14 @@ func (s *Server) ListCases(ctx context.Context, req *liaisonv1.ListCasesRequest)
 	if err != nil {
 		return nil, err
 	}
+	// The registry file's cases of the caller are brought in first.
+	for _, id := range sortedKeys(s.registry.Load().Cases) {
+		if slices.Contains(s.registry.Load().Cases[id].Members, c.Agency.ID) {
+			if _, err := s.caseByID(ctx, id); err != nil {
+				return nil, s.statusError(ctx, err)
+			}
+		}
+	}
 	f := audit.CaseFilter{Agency: c.Agency.ID}
 	switch req.GetStatus() {
 	case liaisonv1.CaseStatus_CASE_STATUS_UNSPECIFIED:
@@ -583,16 +591,19 @@ func (s *Server) caseByID(ctx context.Context, id string) (*audit.CaseState, err
 	if _, ok := reg.Cases[id]; !ok {
 		return nil, nil
 	}
-	s.syncRegistryCases(ctx, reg)
+	s.syncRegistryCases(ctx, reg, true)
 	return s.cfg.Audit.Case(ctx, id)
 }
 
 // syncRegistryCases makes the store's cases of the registry file what the
-// file says: a case new in the file is opened, one whose lead or members
-// changed gets a new version, one gone from the file is closed. Each change
-// is an entry (action case_sync). A case id that a case opened through the
-// Cases service already holds is left alone, and logged.
-func (s *Server) syncRegistryCases(ctx context.Context, reg *Registry) {
+// file says: a case whose lead or members changed gets a new version, one
+// gone from the file is closed, and, if open is set, a case new in the
+// file is opened. Each change is an entry (action case_sync). Cases are
+// opened when first used (caseByID), so that a gateway whose registry
+// declares cases starts without writing anything. A case id that a case
+// opened through the Cases service already holds is left alone, and
+// logged.
+func (s *Server) syncRegistryCases(ctx context.Context, reg *Registry, open bool) {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	stored, err := s.cfg.Audit.Cases(ctx, audit.CaseFilter{Source: audit.CaseSourceRegistry})
@@ -624,6 +635,9 @@ func (s *Server) syncRegistryCases(ctx context.Context, reg *Registry) {
 	for _, id := range sortedKeys(reg.Cases) {
 		rc := reg.Cases[id]
 		cur := byID[id]
+		if cur == nil && !open {
+			continue
+		}
 		if cur == nil {
 			other, err := s.cfg.Audit.Case(ctx, id)
 			if err != nil {

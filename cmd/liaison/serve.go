@@ -63,6 +63,9 @@ type gatewayOptions struct {
 	// Now is the gateway's clock (the demo's runs ahead by days). If nil,
 	// time.Now.
 	Now func() time.Time
+	// TimerInterval is how often the notice timers run (on the replica
+	// holding their lease). If zero, the gateway's default (30s).
+	TimerInterval time.Duration
 }
 
 // runningGateway is a started gateway and what it owns.
@@ -101,6 +104,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.PolicyBundle, "policy-bundle", "", "signed OPA policy bundle `file` (.tar.gz), watched for changes")
 	fs.Var((*multiFlag)(&o.PolicyBundleKeys), "policy-bundle-key", "PEM public key `file` a bundle's signature must verify under (repeatable; the file name without .pem is the key id)")
 	fs.StringVar(&o.Audience, "audience", "liaison", "the `aud` every officer token must name")
+	fs.DurationVar(&o.TimerInterval, "timer-interval", 30*time.Second, "how often the notice timers escalate required notices and record missed deadlines (one replica runs them, holding a lease in the audit store)")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {
@@ -234,6 +238,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		PolicySourceSpec: psrc,
 		Logger:           log,
 		Now:              o.Now,
+		TimerInterval:    o.TimerInterval,
 	})
 	if err != nil {
 		return nil, err
