@@ -18,14 +18,14 @@ import (
 )
 
 // fastNotice is a Dutch required notice with a deadline short enough to
-// wait for: acknowledge within two minutes, escalated after one.
+// wait for: acknowledge within 40 seconds, escalated after 20.
 const fastNotice = `required_notices := {
 	"nl.notice.fast.police": {
 		"citation": "Test rule",
 		"events": ["probation_ended"],
 		"recipient_kinds": ["police"],
-		"acknowledge_within": "2m",
-		"escalate_after": "1m",
+		"acknowledge_within": "40s",
+		"escalate_after": "20s",
 		"assumption": "A rule for the test only.",
 	},`
 
@@ -35,7 +35,7 @@ const fastNotice = `required_notices := {
 // once, before its deadline.
 func TestEscalationExactlyOnceAcrossServeProcesses(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts two gateway processes and waits a minute for an escalation; run without -short")
+		t.Skip("starts two gateway processes and waits for an escalation; run without -short")
 	}
 	dsn := pgtest.NewDatabase(t)
 	bin := buildLiaison(t)
@@ -116,9 +116,9 @@ func TestEscalationExactlyOnceAcrossServeProcesses(t *testing.T) {
 		}
 		return out
 	}
-	for end := time.Now().Add(3 * time.Minute); len(escalations()) < notices; time.Sleep(time.Second) {
+	for end := time.Now().Add(2 * time.Minute); len(escalations()) < notices; time.Sleep(time.Second) {
 		if time.Now().After(end) {
-			t.Fatalf("escalations after 3 minutes: %d of %d", len(escalations()), notices)
+			t.Fatalf("escalations after 2 minutes: %d of %d", len(escalations()), notices)
 		}
 	}
 	time.Sleep(5 * time.Second) // five more ticks of each process

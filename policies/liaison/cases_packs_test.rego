@@ -26,7 +26,10 @@ _notices_in contains [sprintf("pack %s: required notice %s", [key, id]), key, id
 	some id, r in object.get(p, "required_notices", {})
 }
 
-_duration_ok(s) if regex.match(`^([1-9][0-9]*h)?([1-9][0-9]*m)?$`, s)
+_duration_ok(s) if {
+	s != ""
+	regex.match(`^([1-9][0-9]*h)?([1-9][0-9]*m)?([1-9][0-9]*s)?$`, s)
+}
 
 _case_pack_problems contains sprintf("%s: id must start with %s.", [where, key]) if {
 	some [where, key, id, _] in (_case_kinds_in | _notices_in)
@@ -122,7 +125,7 @@ _case_pack_problems contains sprintf("%s: route %v is not one of the route roles
 	not r in liaison.route_roles
 }
 
-_case_pack_problems contains sprintf("%s: acknowledge_within and escalate_after must be durations such as 72h, escalate_after the shorter", [where]) if {
+_case_pack_problems contains sprintf("%s: acknowledge_within and escalate_after must be durations such as 72h or 1h30m, escalate_after the shorter", [where]) if {
 	some [where, _, _, x] in _notices_in
 	not _deadlines_ok(x)
 }
@@ -154,7 +157,7 @@ test_the_shape_check_catches_mistakes if {
 	"pack zz: required notice yy.n: id must start with zz." in problems
 	"pack zz: required notice yy.n: events must be a non-empty list of event types" in problems
 	"pack zz: required notice yy.n: route friend is not one of the route roles" in problems
-	"pack zz: required notice yy.n: acknowledge_within and escalate_after must be durations such as 72h, escalate_after the shorter" in problems
+	"pack zz: required notice yy.n: acknowledge_within and escalate_after must be durations such as 72h or 1h30m, escalate_after the shorter" in problems
 }
 
 # Rules about cases and notices that hold in every pack.
