@@ -558,12 +558,12 @@ type RecipientResult struct {
 	Failure *RecipientFailure `protobuf:"bytes,7,opt,name=failure,proto3" json:"failure,omitempty"`
 	// How the gateway found this recipient: the route its decision used
 	// first (the policy saw it as route), then any other way it was found.
-	Routes []*RecipientRoute `protobuf:"bytes,8,rep,name=routes,proto3" json:"routes,omitempty"`
+	Routes []*RecipientRoute `protobuf:"bytes,9,rep,name=routes,proto3" json:"routes,omitempty"`
 	// For a Notify the policy requires to be acknowledged: the notice's id.
-	NoticeId string `protobuf:"bytes,9,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
+	NoticeId string `protobuf:"bytes,10,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
 	// For a required notice: when the recipient must have acknowledged it,
 	// RFC 3339.
-	AcknowledgeBy string `protobuf:"bytes,10,opt,name=acknowledge_by,json=acknowledgeBy,proto3" json:"acknowledge_by,omitempty"`
+	AcknowledgeBy string `protobuf:"bytes,11,opt,name=acknowledge_by,json=acknowledgeBy,proto3" json:"acknowledge_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2604,10 +2604,10 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\vaudit_index\x18\x06 \x01(\x03R\n" +
 	"auditIndex\x126\n" +
 	"\afailure\x18\a \x01(\v2\x1c.liaison.v1.RecipientFailureR\afailure\x122\n" +
-	"\x06routes\x18\b \x03(\v2\x1a.liaison.v1.RecipientRouteR\x06routes\x12\x1b\n" +
-	"\tnotice_id\x18\t \x01(\tR\bnoticeId\x12%\n" +
-	"\x0eacknowledge_by\x18\n" +
-	" \x01(\tR\racknowledgeBy\"X\n" +
+	"\x06routes\x18\t \x03(\v2\x1a.liaison.v1.RecipientRouteR\x06routes\x12\x1b\n" +
+	"\tnotice_id\x18\n" +
+	" \x01(\tR\bnoticeId\x12%\n" +
+	"\x0eacknowledge_by\x18\v \x01(\tR\racknowledgeBy\"X\n" +
 	"\x10RecipientFailure\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
