@@ -62,7 +62,7 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, c audit.Change) err
 			ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, jurisdiction = excluded.jurisdiction, subject = excluded.subject,
 				lead = excluded.lead, status = excluded.status, source = excluded.source, version = excluded.version,
 				state = excluded.state, audit_idx = excluded.audit_idx`,
-			cs.ID, cs.Kind, cs.Jurisdiction, null(cs.Subject), cs.Lead, cs.Status, caseSource(cs.Source), cs.Version, state, idx); err != nil {
+			cs.ID, cs.Kind, cs.Jurisdiction, nullText(cs.Subject), cs.Lead, cs.Status, caseSource(cs.Source), cs.Version, state, idx); err != nil {
 			return fmt.Errorf("write case %s: %w", cs.ID, err)
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM case_agencies WHERE case_id = ?", cs.ID); err != nil {
@@ -103,6 +103,14 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, c audit.Change) err
 		}
 	}
 	return nil
+}
+
+// nullText maps "" to SQL NULL.
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // caseSource is the stored form of CaseState.Source.
