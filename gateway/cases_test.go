@@ -18,29 +18,29 @@ import (
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
-// clock is a settable clock for the gateway (Config.Now): the notice
+// caseClock is a settable clock for the gateway (Config.Now): the notice
 // timers and the policy's "now" follow it, so a test runs days in
 // milliseconds.
-type clock struct {
+type caseClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func newClock(t time.Time) *clock { return &clock{t: t} }
+func newCaseClock(t time.Time) *caseClock { return &caseClock{t: t} }
 
-func (c *clock) Now() time.Time {
+func (c *caseClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) Set(t time.Time) {
+func (c *caseClock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
 }
 
-func (c *clock) Advance(d time.Duration) {
+func (c *caseClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
@@ -116,7 +116,7 @@ var caseStart = time.Date(2027, 1, 10, 10, 0, 0, 0, time.UTC)
 // policy and is exactly one audit entry; a member that leaves, and every
 // member once the case is closed, is refused from that moment.
 func TestCaseLifecycle(t *testing.T) {
-	onEachStore(t, stackOptions{serverNow: newClock(caseStart).Now}, func(t *testing.T, s *stack) {
+	onEachStore(t, stackOptions{serverNow: newCaseClock(caseStart).Now}, func(t *testing.T, s *stack) {
 		ctx := t.Context()
 		council, police, probation, ngo := s.cases(t, nlCouncil), s.cases(t, nlPolice), s.cases(t, nlProbation), s.cases(t, nlNGO)
 		const id = "NL-ZVH-RTM-0100"
@@ -345,7 +345,7 @@ func attrsIn(municipality, date string) *liaisonv1.SubjectAttributes {
 // competent for" a municipality: it reaches exactly that force, and a
 // municipality no agency covers is refused with a clear error, and logged.
 func TestCompetentRecipient(t *testing.T) {
-	onEachStore(t, stackOptions{serverNow: newClock(caseStart).Now}, func(t *testing.T, s *stack) {
+	onEachStore(t, stackOptions{serverNow: newCaseClock(caseStart).Now}, func(t *testing.T, s *stack) {
 		ctx := t.Context()
 		prison := s.exchange(t, nlPrison)
 		competent := func(m string) []*liaisonv1.RecipientRole {
@@ -444,7 +444,7 @@ func TestCompetentRecipient(t *testing.T) {
 // that left, not a recipient whose basis expired, not one that was
 // refused); each delivery is decided and logged on its own.
 func TestReleaseDateChangeRouting(t *testing.T) {
-	clk := newClock(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
+	clk := newCaseClock(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
 	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
 		ctx := t.Context()
 		clk.Set(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
@@ -626,7 +626,7 @@ func (s *stack) entriesOf(t *testing.T, action string, start int64) []*audit.Ent
 // lists it as not acknowledged in time, and a notice acknowledged in time
 // is neither escalated nor listed.
 func TestRequiredNoticeEscalation(t *testing.T) {
-	clk := newClock(caseStart)
+	clk := newCaseClock(caseStart)
 	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
 		ctx := t.Context()
 		clk.Set(caseStart)
@@ -733,7 +733,7 @@ func TestRequiredNoticeEscalation(t *testing.T) {
 // one PostgreSQL database, both running their timers: every required
 // notice is escalated exactly once, and its deadline recorded once.
 func TestEscalationExactlyOnceAcrossReplicas(t *testing.T) {
-	clk := newClock(caseStart)
+	clk := newCaseClock(caseStart)
 	s := startStack(t, stackOptions{serverNow: clk.Now, postgresURL: pgtest.NewDatabase(t), timerInterval: 5 * time.Millisecond})
 	second := s.startGateway(t)
 	const notices = 6
@@ -857,7 +857,7 @@ func TestRegistryCasesAreStoreCases(t *testing.T) {
 // refused before any decision: each leaves exactly one entry, refused,
 // naming the field, and nothing changes or is delivered.
 func TestCaseAndNotifyRefusals(t *testing.T) {
-	s := startStack(t, stackOptions{serverNow: newClock(caseStart).Now})
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
 	council, prison := s.cases(t, nlCouncil), s.exchange(t, nlPrison)
 	open := func(edit func(*liaisonv1.OpenCaseRequest)) func(context.Context) error {
 		r := &liaisonv1.OpenCaseRequest{CaseId: "NL-ZVH-RTM-0900", Kind: "nl.zvh", SubjectId: "SYN-NL-0900", Subject: nlSubject(), Justification: "x"}
