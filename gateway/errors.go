@@ -17,9 +17,11 @@ import (
 // errorDomain is the ErrorInfo domain of Liaison's errors.
 const errorDomain = "liaison.v1"
 
-// A badRequest names the request field that is wrong and why.
+// A badRequest names the request field that is wrong and why. reason, if
+// set, is a stable code beside the field (NO_COMPETENT_RECIPIENT...).
 type badRequest struct {
 	field, problem string
+	reason         string
 }
 
 func (e *badRequest) Error() string { return e.field + ": " + e.problem }
@@ -57,6 +59,15 @@ func (f *failure) Unwrap() error { return f.err }
 
 func failed(reason string, err error) error { return &failure{reason: reason, err: err} }
 
+// A stateRefusal refuses a request that the state of a case or notice
+// does not allow (CASE_CLOSED, CASE_EXISTS...), before any decision: its
+// entry's outcome is refused, its status FailedPrecondition.
+type stateRefusal struct {
+	reason, message string
+}
+
+func (e *stateRefusal) Error() string { return "refused: " + e.reason }
+
 // errNotFound reports that the holder has no such subject or record, after
 // the policy allowed the caller to know that.
 var errNotFound = errors.New("gateway: not found")
@@ -79,6 +90,9 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		st, _ := status.New(codes.InvalidArgument, br.Error()).WithDetails(&errdetails.BadRequest{
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: br.field, Description: br.problem}},
 		})
+		if br.reason != "" {
+			st, _ = st.WithDetails(&errdetails.ErrorInfo{Reason: br.reason, Domain: errorDomain})
+		}
 		return st.Err()
 	case errors.As(err, &dn):
 		md := map[string]string{}
@@ -101,6 +115,10 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 			code = codes.PermissionDenied
 		}
 		st, _ := status.New(code, ae.Detail).WithDetails(&errdetails.ErrorInfo{Reason: ae.Reason, Domain: errorDomain})
+		return st.Err()
+	case errors.As(err, new(*stateRefusal)):
+		sr, _ := errors.AsType[*stateRefusal](err)
+		st, _ := status.New(codes.FailedPrecondition, sr.message).WithDetails(&errdetails.ErrorInfo{Reason: sr.reason, Domain: errorDomain})
 		return st.Err()
 	case errors.Is(err, errNotFound):
 		return status.Error(codes.NotFound, "the holder has no such record")

@@ -53,7 +53,7 @@ func (s *Server) Match(ctx context.Context, req *liaisonv1.MatchRequest) (_ *lia
 	call := s.begin(ctx, "match")
 	defer call.finish(ctx, &err)
 	reg := s.registry.Load()
-	holders, types, cs, err := s.validateMatch(reg, req)
+	holders, types, cs, err := s.validateMatch(ctx, reg, req)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (s *Server) checkMatchRef(ex *exchange, ref string) error {
 
 // validateMatch checks a Match and returns the holders to ask, the record
 // types and the case.
-func (s *Server) validateMatch(reg *Registry, req *liaisonv1.MatchRequest) ([]*Agency, []liaisonv1.RecordType, *policies.Case, error) {
+func (s *Server) validateMatch(ctx context.Context, reg *Registry, req *liaisonv1.MatchRequest) ([]*Agency, []liaisonv1.RecordType, *policies.Case, error) {
 	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
 		return nil, nil, nil, err
 	}
@@ -294,7 +294,7 @@ func (s *Server) validateMatch(reg *Registry, req *liaisonv1.MatchRequest) ([]*A
 	if len(req.GetHolders()) > matchMaxHolders {
 		return nil, nil, nil, invalid("holders", "at most %d holders per call", matchMaxHolders)
 	}
-	cs, err := s.resolveCase(reg, req.GetCaseId())
+	cs, err := s.resolveCase(ctx, req.GetCaseId(), s.callerID(ctx))
 	if err != nil {
 		return nil, nil, nil, err
 	}

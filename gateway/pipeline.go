@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -137,7 +138,7 @@ func (ex *exchange) settle(err error) {
 	switch {
 	case errors.As(err, &br):
 		e.Outcome, e.Reasons = audit.OutcomeRefused, nil
-		reason("INVALID_ARGUMENT")
+		reason(cmp.Or(br.reason, "INVALID_ARGUMENT"))
 		if e.Detail == nil {
 			e.Detail = map[string]string{}
 		}
@@ -151,6 +152,10 @@ func (ex *exchange) settle(err error) {
 	case errors.As(err, &dn):
 		e.Outcome = audit.OutcomeDeny
 		reason(dn.reason)
+	case errors.As(err, new(*stateRefusal)):
+		sr, _ := errors.AsType[*stateRefusal](err)
+		e.Outcome, e.Reasons = audit.OutcomeRefused, nil
+		reason(sr.reason)
 	case errors.Is(err, errNotFound):
 		e.Outcome = audit.OutcomeNotFound
 		reason("NOT_FOUND")

@@ -72,6 +72,10 @@ type Config struct {
 	// the gateway fails closed, for the health service (see
 	// [Server.GRPCServer]). If zero, five seconds.
 	HealthInterval time.Duration
+	// TimerInterval is how often Run runs the notice timers (escalations
+	// and deadlines of required notices), on the one replica holding the
+	// timer lease. If zero, 30s.
+	TimerInterval time.Duration
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
@@ -86,11 +90,14 @@ type Config struct {
 	Tracer trace.TracerProvider
 }
 
-// A Server implements the Exchange, Audit and Policy services.
+// A Server implements the Exchange, Audit, Policy, Cases and Notices
+// services.
 type Server struct {
 	liaisonv1.UnimplementedExchangeServer
 	liaisonv1.UnimplementedAuditServer
 	liaisonv1.UnimplementedPolicyServer
+	liaisonv1.UnimplementedCasesServer
+	liaisonv1.UnimplementedNoticesServer
 
 	cfg      Config
 	log      *slog.Logger
@@ -109,6 +116,12 @@ type Server struct {
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
+
+	// replica names this server in the timer lease.
+	replica string
+	// syncMu serialises the synchronisation of the registry's cases
+	// within the process.
+	syncMu sync.Mutex
 }
 
 // New validates cfg and returns a Server.
@@ -147,7 +160,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HealthInterval == 0 {
 		cfg.HealthInterval = 5 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}, health: health.NewServer()}
+	if cfg.TimerInterval == 0 {
+		cfg.TimerInterval = 30 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}, health: health.NewServer(), replica: newRequestID()}
 	s.refusals = newRefusalLimiter(s, cfg.RefusalBudget, cfg.RefusalWindow)
 	if s.log == nil {
 		s.log = slog.Default()
@@ -212,6 +228,8 @@ func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 	liaisonv1.RegisterExchangeServer(gs, s)
 	liaisonv1.RegisterAuditServer(gs, s)
 	liaisonv1.RegisterPolicyServer(gs, s)
+	liaisonv1.RegisterCasesServer(gs, s)
+	liaisonv1.RegisterNoticesServer(gs, s)
 	s.checkHealth(context.Background())
 	healthpb.RegisterHealthServer(gs, s.health)
 	reflection.Register(gs)
@@ -238,8 +256,9 @@ func ServerTLS(cert tls.Certificate) *tls.Config {
 
 // Run does the gateway's background work until ctx is done: it writes the
 // summaries of refused-authentication windows as they end, checks every
-// Config.HealthInterval what the health service reports, and makes the
-// re-identification releases that a key outage postponed.
+// Config.HealthInterval what the health service reports, makes the
+// re-identification releases that a key outage postponed, and runs the
+// notice timers (RunTimers) while this replica holds their lease.
 func (s *Server) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RefusalWindow)
 	defer t.Stop()
@@ -247,6 +266,8 @@ func (s *Server) Run(ctx context.Context) {
 	defer h.Stop()
 	r := time.NewTicker(s.cfg.ReleaseRetry)
 	defer r.Stop()
+	n := time.NewTicker(s.cfg.TimerInterval)
+	defer n.Stop()
 	s.checkHealth(ctx)
 	for {
 		select {
@@ -259,6 +280,10 @@ func (s *Server) Run(ctx context.Context) {
 			s.checkHealth(ctx)
 		case <-r.C:
 			s.releasePending(ctx)
+		case <-n.C:
+			if _, err := s.RunTimers(ctx); err != nil {
+				s.log.WarnContext(ctx, "notice timers did not run", "error", err)
+			}
 		}
 	}
 }

@@ -135,7 +135,7 @@ func TestAdminMetrics(t *testing.T) {
 	// A denial, a refused request (no justification) and a refused
 	// authentication (a token the issuer never signed).
 	_, err = liaisonv1.NewExchangeClient(ngo).Request(ctx, ask)
-	denyReason := reasonOf(t, err, codes.PermissionDenied)
+	denyReason := wantReason(t, err, codes.PermissionDenied)
 	bad := &liaisonv1.RequestRequest{Holder: "nl-probation", SubjectId: "SYN-NL-0001",
 		RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT}
 	if _, err := liaisonv1.NewExchangeClient(police).Request(ctx, bad); status.Code(err) != codes.InvalidArgument {
@@ -147,7 +147,7 @@ func TestAdminMetrics(t *testing.T) {
 	}
 	defer forged.Close()
 	_, err = liaisonv1.NewExchangeClient(forged).Request(ctx, ask)
-	authReason := reasonOf(t, err, codes.Unauthenticated)
+	authReason := wantReason(t, err, codes.Unauthenticated)
 	if _, err := healthpb.NewHealthClient(prison).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestAdminMetrics(t *testing.T) {
 	}
 }
 
-func reasonOf(t *testing.T, err error, want codes.Code) string {
+func wantReason(t *testing.T, err error, want codes.Code) string {
 	t.Helper()
 	st := status.Convert(err)
 	if st.Code() != want {

@@ -45,6 +45,7 @@ with an officer token holding the auditor role, except verify -export):
 	         law: only real releases, LED Art. 15 restrictions left out, officers
 	         withheld unless -with-officers (CJEU C-579/21)
 	export   write the log for a supervisory authority (-out DIR)
+	notices  the required notices (Notify): -late lists those not acknowledged in time
 
 Run "liaison audit <command> -h" for its flags.
 `
@@ -107,6 +108,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) == 0 {
 		fmt.Fprint(stderr, auditUsage)
 		return errors.New("audit: no command")
+	}
+	if args[0] == "notices" {
+		return runAuditNotices(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("liaison audit "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)

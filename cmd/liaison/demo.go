@@ -35,7 +35,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir, kept: *dir != ""}
+	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir, kept: *dir != "", clock: newDemoClock()}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "liaison-demo-")
 		if err != nil {
@@ -57,6 +57,9 @@ type demo struct {
 	dir       string // the data directory
 	pki       *sample.PKI
 	gw        *runningGateway
+	// clock is the gateway's: the Safety House scenario runs over three
+	// days, ending now.
+	clock *demoClock
 }
 
 func (d *demo) say(format string, args ...any) {
@@ -96,6 +99,7 @@ func (d *demo) run(ctx context.Context, dir string) error {
 		Keys:      filepath.Join(dir, "pseudonym-keys.json"),
 		Audience:  "liaison",
 		Logger:    slog.New(slog.NewJSONHandler(logFile, nil)),
+		Now:       d.clock.Now,
 	})
 	if err != nil {
 		return err
@@ -112,6 +116,9 @@ func (d *demo) run(ctx context.Context, dir string) error {
 		return err
 	}
 	if err := d.riskAssessment(ctx, "nl-ngo-exit", "mentor.jansen", "ngo", liaisonv1.Outcome_OUTCOME_DENY); err != nil {
+		return err
+	}
+	if err := d.safetyHouse(ctx); err != nil {
 		return err
 	}
 	return d.auditTrail(ctx)
@@ -298,7 +305,7 @@ func (d *demo) riskAssessment(ctx context.Context, agency, officer, kind string,
 }
 
 func (d *demo) auditTrail(ctx context.Context) error {
-	fmt.Fprintln(d.out, "4. The audit log: what an auditor sees, and its proof")
+	fmt.Fprintln(d.out, "5. The audit log: what an auditor sees, and its proof")
 	conn, err := d.client("dk-prison-east", "dpo.kristensen", []string{"auditor"}, "confidential")
 	if err != nil {
 		return err
@@ -341,7 +348,7 @@ func (d *demo) auditTrail(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintln(d.out)
-	fmt.Fprintln(d.out, "Demo complete: one disclosure, one pseudonymised answer, one refusal, all in a verified log.")
+	fmt.Fprintln(d.out, "Demo complete: one disclosure, one pseudonymised answer, one refusal, a Safety House case whose release notice reached every member and the competent police, one notice escalated, all in a verified log.")
 	return nil
 }
 
@@ -400,7 +407,13 @@ func describeEntry(e *audit.Entry) string {
 		}
 		return b.String()
 	}
+	if who == "" {
+		who = "the gateway"
+	}
 	fmt.Fprintf(&b, "%s %s by %s", e.Time.Format(time.TimeOnly), e.Action, who)
+	if s, ok := describeCaseOrNotice(e); ok {
+		return b.String() + s
+	}
 	if e.Action == audit.ActionAuditRead {
 		fmt.Fprintf(&b, " -> %s", e.Outcome)
 		return b.String()

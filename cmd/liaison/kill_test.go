@@ -56,7 +56,7 @@ type serveProcess struct {
 	addr string
 }
 
-func startServe(t *testing.T, bin string, pki *sample.PKI, dir, auditDB string) *serveProcess {
+func startServe(t *testing.T, bin string, pki *sample.PKI, dir, auditDB string, extra ...string) *serveProcess {
 	t.Helper()
 	addr := freePort(t)
 	logf, err := os.OpenFile(filepath.Join(dir, "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -66,6 +66,7 @@ func startServe(t *testing.T, bin string, pki *sample.PKI, dir, auditDB string) 
 	cmd := exec.Command(bin, "serve", "-listen", addr, "-registry", pki.Registry,
 		"-tls-cert", pki.Path("gateway.pem"), "-tls-key", pki.Path("gateway.key"), "-client-ca", pki.Path("ca.pem"),
 		"-audit-db", auditDB, "-audit-key", filepath.Join(dir, "audit.key"), "-keys", filepath.Join(dir, "keys.json"))
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@
 //	liaison policy     test and simulate legal-basis policies
 //	liaison audit      query, verify, prove, report on and export the audit log
 //	liaison console    the web console for auditors and legal officers
+//	liaison case       open and run multi-agency cases
 //	liaison dev        development PKI and officer tokens
 //	liaison keys       create, rotate and show the pseudonym keys
 //	liaison health     ask a running gateway whether it serves (probes)
@@ -58,6 +59,7 @@ Commands:
 	policy     test, simulate, replay, readiness, bundle: the legal-basis policies (policy -h)
 	audit      query, verify, prove, report on and export the disclosure log (audit -h)
 	console    the web console for auditors and legal officers, in your browser
+	case       open, join, leave, hand over and close multi-agency cases (case -h)
 	dev        development helpers: pki, token (dev -h for more)
 	keys       create, rotate and show the pseudonym keys (Vault or a local file)
 	health     ask a running gateway whether it serves; exit 0 only if so (for probes)
@@ -87,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAudit(ctx, args[1:], stdout, stderr)
 	case "console":
 		return runConsole(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "case":
+		return runCase(ctx, args[1:], stdout, stderr)
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "keys":

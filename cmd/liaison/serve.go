@@ -76,6 +76,12 @@ type gatewayOptions struct {
 	Federation *federationOptions
 	// Admin configures metrics, pprof and traces (admin.go). If nil, none.
 	Admin *adminOptions
+	// Now is the gateway's clock (the demo's runs ahead by days). If nil,
+	// time.Now.
+	Now func() time.Time
+	// TimerInterval is how often the notice timers run (on the replica
+	// holding their lease). If zero, the gateway's default (30s).
+	TimerInterval time.Duration
 }
 
 // defaultAuditVaultState is the KV version 2 secret (mount/path) keeping
@@ -128,6 +134,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	o.Federation.flags(fs)
 	admin := &adminOptions{}
 	admin.flags(fs)
+	fs.DurationVar(&o.TimerInterval, "timer-interval", 30*time.Second, "how often the notice timers escalate required notices and record missed deadlines (one replica runs them, holding a lease in the audit store)")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {
@@ -307,6 +314,8 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		Federation:       fed,
 		Logger:           log,
 		Metrics:          tel.metrics(), Tracer: tel.tracerProvider(),
+		Now:           o.Now,
+		TimerInterval: o.TimerInterval,
 	})
 	if err != nil {
 		return nil, err

@@ -59,4 +59,10 @@
 // their deliveries atomically and MUST serialise appends; the audittest
 // package is the conformance suite every implementation runs. This package
 // imports nothing else from the project and is safe to use from tools.
+//
+// A [StateStore] also keeps the state that outlives a request (multi-agency
+// cases, required notices, the lease that elects the replica running the
+// timers) and changes it only in the transaction that appends the entry
+// recording the change ([Log.AppendState]), under a precondition that
+// fails with [ErrConflict] when the state moved on.
 package audit

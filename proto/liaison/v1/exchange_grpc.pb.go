@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	Exchange_Disclose_FullMethodName                = "/liaison.v1.Exchange/Disclose"
+	Exchange_Notify_FullMethodName                  = "/liaison.v1.Exchange/Notify"
 	Exchange_Request_FullMethodName                 = "/liaison.v1.Exchange/Request"
 	Exchange_Match_FullMethodName                   = "/liaison.v1.Exchange/Match"
 	Exchange_Subscribe_FullMethodName               = "/liaison.v1.Exchange/Subscribe"
@@ -38,9 +39,24 @@ const (
 // agency's client certificate and an officer's bearer token, decided by the
 // holder's law, transformed for the recipient and audited before it answers.
 type ExchangeClient interface {
-	// Disclose pushes a record the caller holds to named recipients. Each
-	// recipient gets what the law allows them, in their inbox.
+	// Disclose pushes a record the caller holds to recipients named by id or
+	// by role (recipient_roles). Each recipient gets what the law allows
+	// them, in their inbox.
 	Disclose(ctx context.Context, in *DiscloseRequest, opts ...grpc.CallOption) (*DiscloseResponse, error)
+	// Notify reports an event in a person's case (a release date set or
+	// changed, a release, a transfer, an absconding, a breach of conditions,
+	// the end of probation, a death) from the agency that holds the fact.
+	// The gateway routes it to every current member of the person's open
+	// cases, to every agency that received records about the person under a
+	// basis still in force (found in the audit log by the person's audit
+	// pseudonym), and to the recipients named by id or role; it decides and
+	// logs each delivery on its own, as the law lets each recipient see the
+	// record. A notice the policy requires must be acknowledged by its
+	// deadline (Acknowledge with its cursor); the gateway escalates it
+	// before the deadline to the recipient's duty role and back to the
+	// sender, and auditors list those not acknowledged in time
+	// (Notices.ListNotices).
+	Notify(ctx context.Context, in *NotifyRequest, opts ...grpc.CallOption) (*NotifyResponse, error)
 	// Request pulls a record about a subject from a holder agency.
 	Request(ctx context.Context, in *RequestRequest, opts ...grpc.CallOption) (*RequestResponse, error)
 	// Match asks holders, in parallel and within a deadline, whether they
@@ -54,7 +70,9 @@ type ExchangeClient interface {
 	Match(ctx context.Context, in *MatchRequest, opts ...grpc.CallOption) (*MatchResponse, error)
 	// Subscribe reads the caller's inbox from a cursor.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
-	// Acknowledge marks the caller's inbox read up to a cursor.
+	// Acknowledge marks the caller's inbox read up to a cursor. It
+	// acknowledges every required notice delivered to the caller's agency
+	// up to that cursor, each with an audit entry of its own.
 	Acknowledge(ctx context.Context, in *AcknowledgeRequest, opts ...grpc.CallOption) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.
@@ -82,6 +100,16 @@ func (c *exchangeClient) Disclose(ctx context.Context, in *DiscloseRequest, opts
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DiscloseResponse)
 	err := c.cc.Invoke(ctx, Exchange_Disclose_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *exchangeClient) Notify(ctx context.Context, in *NotifyRequest, opts ...grpc.CallOption) (*NotifyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(NotifyResponse)
+	err := c.cc.Invoke(ctx, Exchange_Notify_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -185,9 +213,24 @@ func (c *exchangeClient) ApproveReidentification(ctx context.Context, in *Approv
 // agency's client certificate and an officer's bearer token, decided by the
 // holder's law, transformed for the recipient and audited before it answers.
 type ExchangeServer interface {
-	// Disclose pushes a record the caller holds to named recipients. Each
-	// recipient gets what the law allows them, in their inbox.
+	// Disclose pushes a record the caller holds to recipients named by id or
+	// by role (recipient_roles). Each recipient gets what the law allows
+	// them, in their inbox.
 	Disclose(context.Context, *DiscloseRequest) (*DiscloseResponse, error)
+	// Notify reports an event in a person's case (a release date set or
+	// changed, a release, a transfer, an absconding, a breach of conditions,
+	// the end of probation, a death) from the agency that holds the fact.
+	// The gateway routes it to every current member of the person's open
+	// cases, to every agency that received records about the person under a
+	// basis still in force (found in the audit log by the person's audit
+	// pseudonym), and to the recipients named by id or role; it decides and
+	// logs each delivery on its own, as the law lets each recipient see the
+	// record. A notice the policy requires must be acknowledged by its
+	// deadline (Acknowledge with its cursor); the gateway escalates it
+	// before the deadline to the recipient's duty role and back to the
+	// sender, and auditors list those not acknowledged in time
+	// (Notices.ListNotices).
+	Notify(context.Context, *NotifyRequest) (*NotifyResponse, error)
 	// Request pulls a record about a subject from a holder agency.
 	Request(context.Context, *RequestRequest) (*RequestResponse, error)
 	// Match asks holders, in parallel and within a deadline, whether they
@@ -201,7 +244,9 @@ type ExchangeServer interface {
 	Match(context.Context, *MatchRequest) (*MatchResponse, error)
 	// Subscribe reads the caller's inbox from a cursor.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
-	// Acknowledge marks the caller's inbox read up to a cursor.
+	// Acknowledge marks the caller's inbox read up to a cursor. It
+	// acknowledges every required notice delivered to the caller's agency
+	// up to that cursor, each with an audit entry of its own.
 	Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.
@@ -227,6 +272,9 @@ type UnimplementedExchangeServer struct{}
 
 func (UnimplementedExchangeServer) Disclose(context.Context, *DiscloseRequest) (*DiscloseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Disclose not implemented")
+}
+func (UnimplementedExchangeServer) Notify(context.Context, *NotifyRequest) (*NotifyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Notify not implemented")
 }
 func (UnimplementedExchangeServer) Request(context.Context, *RequestRequest) (*RequestResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Request not implemented")
@@ -287,6 +335,24 @@ func _Exchange_Disclose_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ExchangeServer).Disclose(ctx, req.(*DiscloseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Exchange_Notify_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(NotifyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExchangeServer).Notify(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Exchange_Notify_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExchangeServer).Notify(ctx, req.(*NotifyRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -438,6 +504,10 @@ var Exchange_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Disclose",
 			Handler:    _Exchange_Disclose_Handler,
+		},
+		{
+			MethodName: "Notify",
+			Handler:    _Exchange_Notify_Handler,
 		},
 		{
 			MethodName: "Request",
