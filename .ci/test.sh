@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it (make test) and CI runs it:
 # formatting, a tidy go.mod and vet, the protos (lint and a no-diff regeneration), the Rego
-# under the stock opa tools, the Go tests, and the two demos (one gateway; two across a border).
+# under the stock opa tools, the Go tests (the console's in a real browser), and the two demos
+# (one gateway; two across a border).
 #
 # Tools and caches live in $LIAISON_CACHE (default ~/.cache/liaison), so
 # that a second run on the same machine downloads and builds nothing.
@@ -56,6 +57,11 @@ step "services: a throwaway PostgreSQL cluster and a Vault dev server on loopbac
 start_postgres
 . .ci/vault.sh
 start_vault
+
+step "tools: chromium (Debian's) and axe-core, for the console's browser tests"
+ensure_chromium
+ensure_axe
+export LIAISON_BROWSER_TESTS=required LIAISON_AXE="$AXE"
 
 step "go test"
 go test -count=1 ./...

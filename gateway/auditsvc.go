@@ -84,7 +84,7 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 	}
 	recs, err := s.cfg.Audit.Query(ctx, f)
 	if err != nil {
-		return nil, s.statusError(ctx, fmt.Errorf("%w: query: %v", audit.ErrUnavailable, err))
+		return nil, s.statusError(ctx, err) // ErrTampered or ErrUnavailable, as the log classified it
 	}
 	resp := &liaisonv1.QueryResponse{}
 	for _, r := range recs {
@@ -312,8 +312,9 @@ func filterDetail(f audit.Filter) map[string]string {
 // exportPage is how many entries one Export message carries.
 const exportPage = 500
 
-// Export streams the latest checkpoint and every entry it covers. The
-// export itself is logged first, as every read of the log is.
+// Export streams the latest checkpoint and every entry it covers, then
+// checks the query index of those entries against them. The export itself
+// is logged first, as every read of the log is.
 func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingServer[liaisonv1.ExportResponse]) error {
 	ctx := stream.Context()
 	c, err := s.requireRole(ctx, RoleAuditor)
@@ -343,6 +344,12 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 		if err := stream.Send(msg); err != nil {
 			return err
 		}
+	}
+	// Last, the query index of every entry sent is recomputed from the
+	// leaves: an index that disagrees ends the export with DataLoss, so
+	// that `audit verify -full` reports it.
+	if err := s.cfg.Audit.CheckIndex(ctx, 0, size); err != nil {
+		return s.statusError(ctx, err)
 	}
 	return nil
 }

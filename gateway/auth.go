@@ -31,7 +31,9 @@ func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerI
 	if exempt(info.FullMethod) {
 		return handler(ctx, req)
 	}
+	at := s.tel.stage(ctx, stageAuthenticate)
 	ctx, err := s.authenticate(ctx, info.FullMethod)
+	at.end()
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +48,9 @@ func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if exempt(info.FullMethod) {
 		return handler(srv, ss)
 	}
+	at := s.tel.stage(ss.Context(), stageAuthenticate)
 	ctx, err := s.authenticate(ss.Context(), info.FullMethod)
+	at.end()
 	if err != nil {
 		return err
 	}

@@ -17,9 +17,11 @@ import (
 // errorDomain is the ErrorInfo domain of Liaison's errors.
 const errorDomain = "liaison.v1"
 
-// A badRequest names the request field that is wrong and why.
+// A badRequest names the request field that is wrong and why. reason, if
+// set, is a stable code beside the field (NO_COMPETENT_RECIPIENT...).
 type badRequest struct {
 	field, problem string
+	reason         string
 }
 
 func (e *badRequest) Error() string { return e.field + ": " + e.problem }
@@ -57,6 +59,15 @@ func (f *failure) Unwrap() error { return f.err }
 
 func failed(reason string, err error) error { return &failure{reason: reason, err: err} }
 
+// A stateRefusal refuses a request that the state of a case or notice
+// does not allow (CASE_CLOSED, CASE_EXISTS...), before any decision: its
+// entry's outcome is refused, its status FailedPrecondition.
+type stateRefusal struct {
+	reason, message string
+}
+
+func (e *stateRefusal) Error() string { return "refused: " + e.reason }
+
 // errNotFound reports that the holder has no such subject or record, after
 // the policy allowed the caller to know that.
 var errNotFound = errors.New("gateway: not found")
@@ -79,6 +90,9 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		st, _ := status.New(codes.InvalidArgument, br.Error()).WithDetails(&errdetails.BadRequest{
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: br.field, Description: br.problem}},
 		})
+		if br.reason != "" {
+			st, _ = st.WithDetails(&errdetails.ErrorInfo{Reason: br.reason, Domain: errorDomain})
+		}
 		return st.Err()
 	case errors.As(err, &dn):
 		md := map[string]string{}
@@ -102,12 +116,31 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		}
 		st, _ := status.New(code, ae.Detail).WithDetails(&errdetails.ErrorInfo{Reason: ae.Reason, Domain: errorDomain})
 		return st.Err()
+	case errors.As(err, new(*stateRefusal)):
+		sr, _ := errors.AsType[*stateRefusal](err)
+		st, _ := status.New(codes.FailedPrecondition, sr.message).WithDetails(&errdetails.ErrorInfo{Reason: sr.reason, Domain: errorDomain})
+		return st.Err()
 	case errors.Is(err, errNotFound):
 		return status.Error(codes.NotFound, "the holder has no such record")
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request canceled")
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	case errors.Is(err, audit.ErrTampered):
+		// The auditor must know; what disagrees (an entry index and a
+		// column, never a value) is safe to tell.
+		s.log.ErrorContext(ctx, "audit query index tampered with", "error", err)
+		md, msg := map[string]string{}, audit.ErrTampered.Error()
+		if ie, ok := errors.AsType[*audit.IndexError](err); ok {
+			md["column"], msg = ie.Column, ie.Error()
+			if ie.Index >= 0 {
+				md["audit_index"] = fmt.Sprint(ie.Index)
+			}
+		}
+		st, _ := status.New(codes.DataLoss, "the audit log's query index does not match its entries: "+msg).WithDetails(&errdetails.ErrorInfo{
+			Reason: "AUDIT_INDEX_TAMPERED", Domain: errorDomain, Metadata: md,
+		})
+		return st.Err()
 	case errors.Is(err, audit.ErrUnavailable):
 		s.log.WarnContext(ctx, "audit log unavailable", "error", err)
 		return unavailable("AUDIT_UNAVAILABLE", "the audit log cannot record this exchange; nothing was disclosed; retry later")

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -49,6 +50,19 @@ type exchange struct {
 	entry   *audit.Entry
 	closed  bool  // the entry was appended (or handed to per-recipient exchanges)
 	index   int64 // the entry's index once appended, else -1
+
+	// What operators see of it (telemetry.go): the call it belongs to,
+	// the time spent in each stage, and its span with the context that
+	// carries it (the parent of the stages' spans), if traced.
+	rpc        *rpc
+	stages     [numStages]time.Duration
+	ran        uint16 // bit i: stage i ran
+	handedOver bool   // its entries are the per-recipient exchanges'
+	// ownsRecord says that the record given to release is this
+	// exchange's alone (fetched for it), to transform in place.
+	ownsRecord bool
+	span       trace.Span
+	spanCtx    context.Context
 }
 
 // Request pulls a record from a holder: validate, describe the subject,
@@ -57,7 +71,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	ex := s.begin(ctx, "request")
 	defer ex.finish(ctx, &err)
 	reg := s.registry.Load()
-	holder, cs, err := s.validateRequest(reg, req)
+	vt := ex.stage(stageValidate)
+	holder, cs, err := s.validateRequest(ctx, reg, req)
+	vt.end()
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +81,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 		return nil, err
 	}
 	if holder.Via != "" {
+		if req.GetMatchReference() != "" {
+			return nil, invalid("match_reference", "cannot be cited for a holder behind a peer gateway")
+		}
 		return s.requestViaPeer(ctx, ex, req, holder, cs)
 	}
 	caller := ex.caller
@@ -79,6 +98,13 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	if err := s.pseudonymiseSubject(ex); err != nil {
 		return nil, err
 	}
+	if ref := req.GetMatchReference(); ref != "" {
+		// Step two of hit/no-hit: the reference is checked before the
+		// holder is asked anything.
+		if err := s.checkMatchRef(ex, ref); err != nil {
+			return nil, err
+		}
+	}
 
 	client, err := s.providerClient(holder)
 	if err != nil {
@@ -86,7 +112,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	}
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.ProviderTimeout)
 	defer cancel()
+	dt := ex.stage(stageDescribe)
 	desc, err := client.Describe(pctx, &liaisonv1.DescribeRequest{SubjectId: string(ex.subject)})
+	dt.end()
 	found := err == nil
 	if err != nil && status.Code(err) != codes.NotFound {
 		return nil, fmt.Errorf("%w: describe: %v", errProvider, status.Code(err))
@@ -116,6 +144,7 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 
 	var record *liaisonv1.Record
 	if dec.Outcome != policies.OutcomeHitOnly {
+		ft := ex.stage(stageFetch)
 		resp, err := client.Fetch(pctx, &liaisonv1.FetchRequest{
 			SubjectId:  string(ex.subject),
 			RecordType: req.GetRecordType(),
@@ -124,6 +153,7 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 			LegalBasis: legalBasisID(dec),
 			RequestId:  ex.reqID,
 		})
+		ft.end()
 		if status.Code(err) == codes.NotFound {
 			return nil, errNotFound
 		}
@@ -136,6 +166,7 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 			return nil, failed("HOLDER_RETURNED_WRONG_RECORD", errors.New("gateway: the holder returned a record of another type or subject"))
 		}
 	}
+	ex.ownsRecord = true // fetched for this exchange only
 	rel, err := s.release(ex, dec, record, held, ps)
 	if err != nil {
 		return nil, failed("TRANSFORM_FAILED", err)
@@ -151,9 +182,11 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 }
 
 // Disclose pushes a record the caller holds to each recipient's inbox, as
-// the law lets each of them see it. A call refused by validation is one
-// exchange with one entry; a valid call is one exchange per recipient,
-// each decided, delivered and logged on its own.
+// the law lets each of them see it. Recipients are named by id or by role
+// (the police competent for a municipality, the members of a case). A call
+// refused by validation, an unresolvable role included, is one exchange
+// with one entry; a valid call is one exchange per recipient, each
+// decided, delivered and logged on its own.
 func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (_ *liaisonv1.DiscloseResponse, err error) {
 	call := s.begin(ctx, "disclose")
 	defer call.finish(ctx, &err)
@@ -161,17 +194,29 @@ func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (
 		return s.discloseFromPeer(ctx, call, req) // a peer gateway forwards a disclosure
 	}
 	reg := s.registry.Load()
-	subject, recipients, cs, err := s.validateDisclose(reg, req)
+	vt := call.stage(stageValidate)
+	p, ts, err := s.validateDisclose(ctx, reg, req, call.caller.Agency.ID)
+	vt.end()
 	if err != nil {
 		return nil, err
 	}
-	call.closed = true // each recipient's exchange below writes its own entry
-	_, rule := recordBody(req.GetRecord())
-	resp := &liaisonv1.DiscloseResponse{}
+	call.closed, call.handedOver = true, true // each recipient's exchange below writes its own entry
+	results, err := s.pushAll(ctx, p, ts)
+	if err != nil {
+		return nil, err
+	}
+	return &liaisonv1.DiscloseResponse{Results: results}, nil
+}
+
+// pushAll runs the exchange of p for every target. If nobody got
+// anything, the call as a whole is refused or failed: it returns the first
+// failure, else the first denial.
+func (s *Server) pushAll(ctx context.Context, p *push, ts []*target) ([]*liaisonv1.RecipientResult, error) {
+	var results []*liaisonv1.RecipientResult
 	var firstDenial, firstFailure error
-	for _, rcpt := range recipients {
-		res, err := s.discloseTo(ctx, req, subject, rule.GetRecordType(), rcpt, cs)
-		resp.Results = append(resp.Results, res)
+	for _, t := range ts {
+		res, err := s.pushTo(ctx, p, t)
+		results = append(results, res)
 		switch {
 		case err == nil:
 		case status.Code(err) == codes.PermissionDenied:
@@ -180,11 +225,10 @@ func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (
 			firstFailure = cmp.Or(firstFailure, err)
 		}
 	}
-	if !slices.ContainsFunc(resp.Results, released) {
-		// Nobody got anything: the call as a whole is refused or failed.
+	if !slices.ContainsFunc(results, released) {
 		return nil, cmp.Or(firstFailure, firstDenial)
 	}
-	return resp, nil
+	return results, nil
 }
 
 // released reports whether a recipient got something.
@@ -202,73 +246,6 @@ func recipientFailure(err error) *liaisonv1.RecipientFailure {
 		}
 	}
 	return f
-}
-
-// discloseTo is the exchange of one Disclose for one recipient. Its error,
-// if any, is already a status, and its result says what happened.
-func (s *Server) discloseTo(ctx context.Context, req *liaisonv1.DiscloseRequest, subject pseudonym.SubjectID, recordType string,
-	rcpt *Agency, cs *policies.Case) (res *liaisonv1.RecipientResult, err error) {
-	ex := s.begin(ctx, "disclose")
-	res = &liaisonv1.RecipientResult{Recipient: rcpt.ID}
-	defer func() {
-		ex.finish(ctx, &err)
-		res.AuditIndex = ex.index
-		if err == nil {
-			return
-		}
-		res.Reasons = ex.entry.Reasons
-		if ex.entry.Outcome == audit.OutcomeDeny {
-			res.Outcome = liaisonv1.Outcome_OUTCOME_DENY
-			return
-		}
-		res.Outcome = liaisonv1.Outcome_OUTCOME_UNSPECIFIED
-		res.Failure = recipientFailure(err)
-	}()
-	caller := ex.caller
-	ex.describe(party(caller.Agency), party(rcpt.Agency), policies.Input{
-		RecordType:        recordType,
-		Purpose:           enumName(req.GetPurpose()),
-		ClaimedLegalBasis: req.GetClaimedLegalBasis(),
-		Case:              cs,
-		Justification:     req.GetJustification(),
-	})
-	ex.subject = subject
-	ex.setSubject(req.GetSubject())
-	if err := s.pseudonymiseSubject(ex); err != nil {
-		return res, err
-	}
-	dec, err := s.decide(ctx, ex)
-	if err != nil {
-		return res, err
-	}
-	ps, err := s.recipientPseudonym(ex, dec)
-	if err != nil {
-		return res, err
-	}
-	rel, err := s.release(ex, dec, req.GetRecord(), true, ps)
-	if err != nil {
-		return res, failed("TRANSFORM_FAILED", err)
-	}
-	if rcpt.Via != "" {
-		return s.discloseViaPeer(ctx, ex, req, rcpt, rel, res) // the recipient's inbox is its own gateway's
-	}
-	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel})
-	if err != nil {
-		return res, failed("ENCODE_FAILED", err)
-	}
-	// The inbox holds the released record until it is read: sealed,
-	// so that the store never holds personal data in clear.
-	if payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt.ID), payload); err != nil {
-		return res, err
-	}
-	idx, err := ex.commit(ctx, audit.Delivery{Recipient: rcpt.ID, Kind: deliveryKind, Payload: payload})
-	if err != nil {
-		return res, err
-	}
-	s.log.InfoContext(ctx, "record disclosed", "request_id", ex.reqID, "audit_index", idx, "holder", caller.Agency.ID,
-		"recipient", rcpt.ID, "outcome", dec.Outcome, "legal_basis", legalBasisID(dec), "record_type", ex.in.RecordType)
-	res.Outcome, res.LegalBasis, res.Conditions = rel.GetOutcome(), rel.GetLegalBasis(), rel.GetConditions()
-	return res, nil
 }
 
 // officerInbox names an officer's own inbox, beside their agency's.
@@ -291,10 +268,11 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 	if req.GetAfter() < 0 {
 		return s.statusError(ctx, invalid("after", "must not be negative"))
 	}
-	// The agency's inbox, and the officer's own (re-identified identities
-	// go to the officer who asked, no one else), merged by cursor.
+	// The agency's inbox, the officer's own (re-identified identities go
+	// to the officer who asked, no one else) and those of the officer's
+	// roles (escalations to a duty role), merged by cursor.
 	var items []audit.InboxItem
-	for _, box := range []string{caller.Agency.ID, officerInbox(caller)} {
+	for _, box := range inboxes(caller) {
 		got, err := s.cfg.Audit.Inbox(ctx, box, req.GetAfter(), limit)
 		if err != nil {
 			return s.statusError(ctx, fmt.Errorf("%w: inbox: %v", audit.ErrUnavailable, err))
@@ -319,6 +297,12 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 		if r := m.Reidentified; r != nil {
 			r.AuditIndex = it.AuditIndex
 		}
+		if u := m.CaseUpdate; u != nil {
+			u.AuditIndex = it.AuditIndex
+		}
+		if x := m.Escalation; x != nil {
+			x.AuditIndex = it.AuditIndex
+		}
 		if err := stream.Send(&m); err != nil {
 			return err
 		}
@@ -326,7 +310,9 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 	return nil
 }
 
-// Acknowledge marks the caller's inbox read up to a cursor.
+// Acknowledge marks the caller's inbox read up to a cursor. The required
+// notices delivered to the agency up to it are acknowledged first, each
+// with its own entry; if that fails, nothing is marked read.
 func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequest) (*liaisonv1.AcknowledgeResponse, error) {
 	caller, err := s.caller(ctx)
 	if err != nil {
@@ -335,7 +321,10 @@ func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequ
 	if req.GetCursor() <= 0 {
 		return nil, s.statusError(ctx, invalid("cursor", "must be a cursor from Subscribe"))
 	}
-	for _, box := range []string{caller.Agency.ID, officerInbox(caller)} {
+	if err := s.acknowledgeNotices(ctx, caller, req.GetCursor()); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	for _, box := range inboxes(caller) {
 		if err := s.cfg.Audit.Ack(ctx, box, req.GetCursor()); err != nil {
 			return nil, s.statusError(ctx, fmt.Errorf("%w: ack: %v", audit.ErrUnavailable, err))
 		}
@@ -344,7 +333,7 @@ func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequ
 }
 
 // validateRequest checks a Request and returns the holder and the case.
-func (s *Server) validateRequest(reg *Registry, req *liaisonv1.RequestRequest) (*Agency, *policies.Case, error) {
+func (s *Server) validateRequest(ctx context.Context, reg *Registry, req *liaisonv1.RequestRequest) (*Agency, *policies.Case, error) {
 	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
 		return nil, nil, err
 	}
@@ -366,58 +355,58 @@ func (s *Server) validateRequest(reg *Registry, req *liaisonv1.RequestRequest) (
 	case holder.Provider == "" && holder.Via == "", holder.Kind == KindPeerGateway:
 		return nil, nil, invalid("holder", "holds no records reachable through the gateway")
 	}
-	cs, err := s.resolveCase(reg, req.GetCaseId())
+	cs, err := s.resolveCase(ctx, req.GetCaseId(), s.callerID(ctx))
 	if err != nil {
 		return nil, nil, err
 	}
 	return holder, cs, nil
 }
 
-// validateDisclose checks a Disclose and returns the subject, the
-// recipients and the case.
-func (s *Server) validateDisclose(reg *Registry, req *liaisonv1.DiscloseRequest) (pseudonym.SubjectID, []*Agency, *policies.Case, error) {
+// validateDisclose checks a Disclose and returns what it pushes and to
+// whom: the recipients named by id, then those found by role.
+func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liaisonv1.DiscloseRequest, caller string) (*push, []*target, error) {
 	body, rule := recordBody(req.GetRecord())
 	if body == nil || rule.GetRecordType() == "" {
-		return "", nil, nil, invalid("record", "must hold one of the seven record types")
+		return nil, nil, invalid("record", "must hold one of the seven record types")
 	}
 	subject := recordSubjectID(body)
 	if err := validSubjectID("record."+string(body.Descriptor().Name())+".subject.subject_id", string(subject)); err != nil {
-		return "", nil, nil, err
+		return nil, nil, err
 	}
-	if enumName(req.GetPurpose()) == "" {
-		return "", nil, nil, invalid("purpose", "must name a purpose")
+	purpose := enumName(req.GetPurpose())
+	if purpose == "" {
+		return nil, nil, invalid("purpose", "must name a purpose")
 	}
 	if err := validJustification(req.GetJustification(), string(subject)); err != nil {
-		return "", nil, nil, err
+		return nil, nil, err
 	}
 	if err := validSubject(req.GetSubject()); err != nil {
-		return "", nil, nil, err
+		return nil, nil, err
 	}
-	if len(req.GetRecipients()) == 0 {
-		return "", nil, nil, invalid("recipients", "name at least one recipient agency")
+	if len(req.GetRecipients()) == 0 && len(req.GetRecipientRoles()) == 0 {
+		return nil, nil, invalid("recipients", "name at least one recipient agency, by id or by role (recipient_roles)")
 	}
 	if len(req.GetRecipients()) > maxRecipients {
-		return "", nil, nil, invalid("recipients", "at most %d recipients per call", maxRecipients)
+		return nil, nil, invalid("recipients", "at most %d recipients per call", maxRecipients)
 	}
-	var out []*Agency
-	for i, id := range req.GetRecipients() {
-		a, ok := reg.Agencies[id]
-		if !ok {
-			return "", nil, nil, invalid(fmt.Sprintf("recipients[%d]", i), "is not a registered agency")
-		}
-		if a.Kind == KindPeerGateway {
-			return "", nil, nil, invalid(fmt.Sprintf("recipients[%d]", i), "is a peer gateway, not an agency")
-		}
-		if slices.Contains(req.GetRecipients()[:i], id) {
-			return "", nil, nil, invalid(fmt.Sprintf("recipients[%d]", i), "appears twice")
-		}
-		out = append(out, a)
-	}
-	cs, err := s.resolveCase(reg, req.GetCaseId())
+	cs, err := s.resolveCase(ctx, req.GetCaseId(), caller)
 	if err != nil {
-		return "", nil, nil, err
+		return nil, nil, err
 	}
-	return subject, out, cs, nil
+	var ts targets
+	if err := resolveNamed(reg, &ts, req.GetRecipients(), "recipients", purpose, req.GetClaimedLegalBasis(), cs); err != nil {
+		return nil, nil, err
+	}
+	if err := s.resolveRoles(ctx, reg, &ts, req.GetRecipientRoles(), "recipient_roles", caller, req.GetSubject(), purpose, req.GetClaimedLegalBasis(), cs); err != nil {
+		return nil, nil, err
+	}
+	if len(ts.list) > maxRecipients {
+		return nil, nil, invalid("recipient_roles", "resolve to %d recipients; at most %d per call", len(ts.list), maxRecipients)
+	}
+	return &push{
+		action: "disclose", record: req.GetRecord(), recordType: rule.GetRecordType(), subject: subject,
+		attrs: req.GetSubject(), justification: req.GetJustification(),
+	}, ts.list, nil
 }
 
 func validSubjectID(field, id string) error {
@@ -469,19 +458,6 @@ func validSubject(a *liaisonv1.SubjectAttributes) error {
 		}
 	}
 	return nil
-}
-
-// resolveCase turns a case id into the case as the gateway's registry
-// knows it: callers cannot claim membership of a case they are not in.
-func (s *Server) resolveCase(reg *Registry, id string) (*policies.Case, error) {
-	if id == "" {
-		return nil, nil
-	}
-	c, ok := reg.Cases[id]
-	if !ok {
-		return nil, invalid("case_id", "is not a case registered with the gateway")
-	}
-	return &policies.Case{ID: c.ID, Members: slices.Clone(c.Members), Lead: c.Lead}, nil
 }
 
 func party(a *authn.Agency) policies.Party {

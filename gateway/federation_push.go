@@ -209,13 +209,20 @@ func (ex *exchange) subjectFrom(sub *audit.Subject) {
 	es.Category, es.InCustody, es.ReleaseDate, es.ProbationUntil, es.Municipality = sub.Category, sub.InCustody, sub.ReleaseDate, sub.ProbationUntil, sub.Municipality
 }
 
-// discloseViaPeer is the exchange of a Disclose for a recipient behind a
-// peer gateway, after this gateway (the holder's) decided and transformed
-// the record for it: pending entry, forward, the peer's receipt, final
-// entry. The recipient's inbox is the peer's.
-func (s *Server) discloseViaPeer(ctx context.Context, ex *exchange, req *liaisonv1.DiscloseRequest, rcpt *Agency,
+// pushViaPeer is the exchange of a push (a Disclose, or a Notify) for a
+// recipient behind a peer gateway, after this gateway (the holder's)
+// decided and transformed the record for it: pending entry, forward, the
+// peer's receipt, final entry. The recipient's inbox is the peer's. A
+// notice the policy requires to be acknowledged is not tracked across the
+// border: the acknowledgement is made at the peer (detail
+// notice_required says so).
+func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *target, dec policies.Decision,
 	rel *liaisonv1.Released, res *liaisonv1.RecipientResult) (*liaisonv1.RecipientResult, error) {
+	rcpt := t.agency
 	peer := s.registry.Load().Agencies[rcpt.Via]
+	if n := dec.Notice; n != nil && n.Required {
+		ex.detail()["notice_required"] = n.Rule
+	}
 	client, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
 		return res, err
@@ -226,11 +233,11 @@ func (s *Server) discloseViaPeer(ctx context.Context, ex *exchange, req *liaison
 		return res, err
 	}
 	resp, err := client.Disclose(pctx, &liaisonv1.DiscloseRequest{
-		Subject:           req.GetSubject(),
+		Subject:           p.attrs,
 		Recipients:        []string{rcpt.ID},
-		Purpose:           req.GetPurpose(),
-		ClaimedLegalBasis: req.GetClaimedLegalBasis(),
-		Justification:     req.GetJustification(),
+		Purpose:           purposeEnum(t.purpose),
+		ClaimedLegalBasis: t.claimed,
+		Justification:     p.justification,
 		Forwarded:         fwd,
 	})
 	if err != nil {
@@ -250,7 +257,7 @@ func (s *Server) discloseViaPeer(ctx context.Context, ex *exchange, req *liaison
 	if err != nil {
 		return res, err
 	}
-	s.log.InfoContext(ctx, "record disclosed through a peer gateway", "request_id", ex.reqID, "audit_index", idx, "peer", peer.ID,
+	s.log.InfoContext(ctx, "record pushed through a peer gateway", "request_id", ex.reqID, "audit_index", idx, "peer", peer.ID, "action", p.action,
 		"peer_index", ex.entry.Detail["peer_index"], "holder", ex.caller.Agency.ID, "recipient", rcpt.ID, "outcome", ex.entry.Outcome)
 	res.Outcome, res.LegalBasis, res.Conditions = rel.GetOutcome(), rel.GetLegalBasis(), rel.GetConditions()
 	return res, nil
@@ -349,6 +356,20 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		return nil, err
 	}
 	ex.in.Action, ex.entry.Action = got.Entry.Action, got.Entry.Action // a notice travels as a forwarded push
+	var notice *liaisonv1.Notice
+	if pd := got.Entry.Detail; got.Entry.Action == "notify" {
+		if pd["event"] != "" {
+			ex.in.Event = &policies.Event{Type: pd["event"]}
+		}
+		ex.detail()["event"], ex.entry.Detail["event_id"] = pd["event"], pd["event_id"]
+		ev, _ := enumValue(liaisonv1.SubjectEventType(0).Descriptor(), pd["event"])
+		notice = &liaisonv1.Notice{EventId: pd["event_id"], EventType: liaisonv1.SubjectEventType(ev)}
+	}
+	// The route that found the recipient, as the holder's gateway saw it;
+	// a case is that gateway's own, so a case member is named here.
+	if r := got.Entry.Detail["route"]; r == "competent" || r == "earlier_recipient" {
+		ex.in.Route = &policies.Route{Role: r, Area: got.Entry.Detail["route_area"], Basis: got.Entry.Detail["route_basis"]}
+	}
 	ex.subjectFrom(got.Entry.Subject)
 	// The subject's pseudonym in this log: of the identifier the record
 	// carries (a pseudonym if the holder's law pseudonymised it), else of
@@ -383,7 +404,7 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	if id := legalBasisID(dec); id != "" {
 		e.Detail["receipt_legal_basis"] = id
 	}
-	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel})
+	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel, Notice: notice})
 	if err != nil {
 		return nil, failed("ENCODE_FAILED", err)
 	}

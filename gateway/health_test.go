@@ -172,7 +172,11 @@ func (r *reopenable) reopen(t *testing.T) {
 func (r *reopenable) Append(ctx context.Context, b []audit.Pending) (int64, error) {
 	return r.cur.Load().Append(ctx, b)
 }
-func (r *reopenable) Size(ctx context.Context) (int64, error) { return r.cur.Load().Size(ctx) }
+func (r *reopenable) Size(ctx context.Context) (int64, error)      { return r.cur.Load().Size(ctx) }
+func (r *reopenable) Stat(ctx context.Context) (audit.Stat, error) { return r.cur.Load().Stat(ctx) }
+func (r *reopenable) CheckIndex(ctx context.Context, start, end int64) error {
+	return r.cur.Load().CheckIndex(ctx, start, end)
+}
 func (r *reopenable) ReadHashes(ctx context.Context, ix []int64) ([]tlog.Hash, error) {
 	return r.cur.Load().ReadHashes(ctx, ix)
 }

@@ -19,12 +19,12 @@ import (
 // grown runs call and returns its error and the entries it appended.
 func (s *stack) grown(t *testing.T, call func() error) (error, []*audit.Entry) {
 	t.Helper()
-	before, err := s.store.Size(context.Background())
+	before, err := s.db.Size(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	callErr := call()
-	after, err := s.store.Size(context.Background())
+	after, err := s.db.Size(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -52,6 +53,7 @@ func (s *Server) begin(ctx context.Context, action string) *exchange {
 		Outcome: audit.OutcomeFailed,
 	}
 	ex.notePeer(ctx) // a call through a peer gateway says so
+	s.tel.startExchange(ctx, ex)
 	return ex
 }
 
@@ -82,6 +84,7 @@ func (ex *exchange) describe(holder, recipient policies.Party, in policies.Input
 // closed: finish writes nothing more, whatever the handler returns.
 func (ex *exchange) commit(ctx context.Context, deliveries ...audit.Delivery) (int64, error) {
 	ex.closed = true
+	defer ex.stage(stageAuditWait).end()
 	idx, err := ex.s.append(ctx, ex.entry, deliveries...)
 	if err != nil {
 		return -1, err
@@ -112,6 +115,7 @@ func (ex *exchange) finish(ctx context.Context, errp *error) {
 		ex.s.log.InfoContext(ctx, "exchange ended", "request_id", ex.reqID, "audit_index", ex.index,
 			"action", ex.entry.Action, "requester", ex.entry.Requester.Agency, "outcome", ex.entry.Outcome, "reasons", ex.entry.Reasons)
 	}
+	ex.s.tel.endExchange(ex, err)
 	if err != nil {
 		*errp = ex.s.statusError(ctx, err)
 	}
@@ -134,7 +138,7 @@ func (ex *exchange) settle(err error) {
 	switch {
 	case errors.As(err, &br):
 		e.Outcome, e.Reasons = audit.OutcomeRefused, nil
-		reason("INVALID_ARGUMENT")
+		reason(cmp.Or(br.reason, "INVALID_ARGUMENT"))
 		if e.Detail == nil {
 			e.Detail = map[string]string{}
 		}
@@ -148,6 +152,10 @@ func (ex *exchange) settle(err error) {
 	case errors.As(err, &dn):
 		e.Outcome = audit.OutcomeDeny
 		reason(dn.reason)
+	case errors.As(err, new(*stateRefusal)):
+		sr, _ := errors.AsType[*stateRefusal](err)
+		e.Outcome, e.Reasons = audit.OutcomeRefused, nil
+		reason(sr.reason)
 	case errors.Is(err, errNotFound):
 		e.Outcome = audit.OutcomeNotFound
 		reason("NOT_FOUND")
@@ -157,6 +165,9 @@ func (ex *exchange) settle(err error) {
 	case errors.Is(err, errProvider):
 		e.Outcome = audit.OutcomeFailed
 		reason("HOLDER_UNAVAILABLE")
+	case errors.Is(err, audit.ErrTampered):
+		e.Outcome = audit.OutcomeFailed
+		reason("AUDIT_INDEX_TAMPERED")
 	case errors.Is(err, audit.ErrUnavailable):
 		e.Outcome = audit.OutcomeFailed
 		reason("AUDIT_UNAVAILABLE")
@@ -217,10 +228,15 @@ func (s *Server) pseudonymiseSubject(ex *exchange) error {
 // entry. An undefined or erroring policy is a denial. A denial is returned
 // as a *denial error; the exchange's finish records it.
 func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, error) {
+	defer ex.stage(stageDecide).end()
 	eng := s.policy.Current() // one engine for the whole request, even across an activation
 	rev := eng.Revision()
 	ex.entry.PolicyRevision = rev
-	dec, err := eng.Decide(ctx, ex.in)
+	var dec policies.Decision
+	var err error
+	if rerr := s.deciders.run(ctx, func() { dec, err = eng.Decide(ctx, ex.in) }); rerr != nil {
+		err = rerr
+	}
 	if err != nil {
 		reason := "POLICY_ERROR"
 		if errors.Is(err, policies.ErrUndefined) {
@@ -286,6 +302,7 @@ func (s *Server) recipientPseudonym(ex *exchange, dec policies.Decision) (string
 // the audit entry with what is released. ps is the subject's pseudonym
 // from recipientPseudonym.
 func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.Record, hit bool, ps string) (*liaisonv1.Released, error) {
+	defer ex.stage(stageTransform).end()
 	rel := &liaisonv1.Released{
 		Outcome:          outcomeEnum(dec.Outcome),
 		Holder:           ex.in.Holder.Agency,
@@ -303,7 +320,10 @@ func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.
 		rel.Hit = hit
 		ex.entry.FieldsDisclosed = []string{"hit"}
 	case policies.OutcomeDisclose, policies.OutcomePseudonymise:
-		out := proto.CloneOf(record)
+		out := record
+		if !ex.ownsRecord {
+			out = proto.CloneOf(record) // the caller's record stays as it was
+		}
 		body, rule := recordBody(out)
 		fields, err := s.cfg.Pseudonyms.Apply(body, pseudonym.Plan{
 			Keep:         dec.Fields.Keep,

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -35,6 +36,29 @@ type Agency struct {
 	// CheckpointKey is, for a peer gateway, its log's checkpoint verifier
 	// key, under which its receipts must verify.
 	CheckpointKey string
+	// Areas are the municipalities the agency is competent for, as the
+	// registry spells them: a recipient role "competent for X" resolves to
+	// the agencies of the kind asked whose areas include X.
+	Areas []string
+	// DutyRole is the officer role that receives escalations of required
+	// notices the agency has not acknowledged in time. Never empty:
+	// "duty_officer" unless the registry says otherwise.
+	DutyRole string
+}
+
+// defaultDutyRole is an agency's duty role when the registry names none.
+const defaultDutyRole = "duty_officer"
+
+// Covers reports whether the agency is competent for the municipality
+// (compared without regard to case or surrounding space).
+func (a *Agency) Covers(municipality string) bool {
+	m := strings.TrimSpace(municipality)
+	for _, x := range a.Areas {
+		if strings.EqualFold(strings.TrimSpace(x), m) {
+			return true
+		}
+	}
+	return false
 }
 
 // A Case is a multi-agency working group case: its members may share for
@@ -72,6 +96,12 @@ type AgencyFile struct {
 	Via string `json:"via"`
 	// CheckpointKey is a peer gateway's checkpoint verifier key.
 	CheckpointKey string `json:"checkpoint_key"`
+	// Areas are the municipalities the agency covers (for recipients by
+	// role, e.g. the police competent for the place a person will live).
+	Areas []string `json:"areas,omitempty"`
+	// DutyRole is the officer role that receives escalations of required
+	// notices; empty means "duty_officer".
+	DutyRole string `json:"duty_role,omitempty"`
 }
 
 // CaseFile is one case in the registry file.
@@ -174,6 +204,14 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 				return nil, fmt.Errorf("gateway: registry: agency %q: max_token_lifetime: %v", a.ID, err)
 			}
 		}
+		for _, area := range a.Areas {
+			if strings.TrimSpace(area) == "" || len(area) > 128 {
+				return nil, fmt.Errorf("gateway: registry: agency %q: an area must be a municipality's name of 1 to 128 characters", a.ID)
+			}
+		}
+		if a.DutyRole != "" && strings.TrimSpace(a.DutyRole) != a.DutyRole {
+			return nil, fmt.Errorf("gateway: registry: agency %q: duty_role %q has surrounding space", a.ID, a.DutyRole)
+		}
 		r.Agencies[a.ID] = &Agency{
 			Agency: &authn.Agency{
 				ID: a.ID, Kind: a.Kind, Jurisdiction: a.Jurisdiction,
@@ -182,6 +220,8 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 			},
 			Name:     a.Name,
 			Provider: a.Provider,
+			Areas:    slices.Clone(a.Areas),
+			DutyRole: cmp.Or(a.DutyRole, defaultDutyRole),
 		}
 	}
 	if err := r.checkVia(); err != nil {

@@ -43,27 +43,36 @@ const (
 )
 
 // ownsDomain reports whether the caller could have received pseudonyms of
-// domain: its own agency's domains, or those of a case it is a member of.
-func ownsDomain(reg *Registry, agency, domain string) bool {
+// domain: its own agency's domains, or those of a case it is a member of
+// now (a member that left, or was removed, no longer is).
+func (s *Server) ownsDomain(ctx context.Context, agency, domain string) (bool, error) {
 	if strings.HasPrefix(domain, agency+"/") {
-		return true
+		return true, nil
 	}
-	if id, ok := strings.CutPrefix(domain, "case/"); ok {
-		c := reg.Cases[id]
-		return c != nil && slices.Contains(c.Members, agency)
+	if id, ok := strings.CutPrefix(domain, "case/"); ok && caseIDRE.MatchString(id) {
+		c, err := s.caseByID(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		return c != nil && slices.Contains(c.Active(), agency), nil
 	}
-	return false
+	return false, nil
 }
 
 // resolveFor checks the caller's right to the domain and resolves the
 // pseudonym.
-func (s *Server) resolveFor(reg *Registry, c authn.Caller, ps, domain string) (pseudonym.SubjectID, error) {
+func (s *Server) resolveFor(ctx context.Context, c authn.Caller, ps, domain string) (pseudonym.SubjectID, error) {
 	switch {
 	case ps == "" || len(ps) > 512:
 		return "", invalid("pseudonym", "is required (at most 512 characters)")
 	case domain == "":
 		return "", invalid("from_domain", "is required: the pseudonym_domain the pseudonym came with")
-	case !ownsDomain(reg, c.Agency.ID, domain):
+	}
+	owns, err := s.ownsDomain(ctx, c.Agency.ID, domain)
+	if err != nil {
+		return "", err
+	}
+	if !owns {
 		return "", invalid("from_domain", "is not a domain of your agency or of a case it is a member of")
 	}
 	id, err := s.cfg.Pseudonyms.Resolve(domain, ps)
@@ -81,7 +90,7 @@ func (s *Server) resolveFor(reg *Registry, c authn.Caller, ps, domain string) (p
 func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest) (_ *liaisonv1.TranslateResponse, err error) {
 	ex := s.begin(ctx, "translate")
 	defer ex.finish(ctx, &err)
-	id, cs, err := s.validatePseudonymCall(ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
+	id, cs, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
 	if err != nil {
 		return nil, err
 	}
@@ -121,19 +130,18 @@ func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest)
 // validatePseudonymCall checks what Translate and RequestReidentification
 // share and resolves the pseudonym. A key outage while resolving is the
 // exchange's failure (KEYS_UNAVAILABLE), not a refusal.
-func (s *Server) validatePseudonymCall(ex *exchange, purpose liaisonv1.Purpose, justification, caseID, ps, domain string) (pseudonym.SubjectID, *policies.Case, error) {
-	reg := s.registry.Load()
+func (s *Server) validatePseudonymCall(ctx context.Context, ex *exchange, purpose liaisonv1.Purpose, justification, caseID, ps, domain string) (pseudonym.SubjectID, *policies.Case, error) {
 	if enumName(purpose) == "" {
 		return "", nil, invalid("purpose", "must name a purpose")
 	}
 	if err := validJustification(justification, ""); err != nil {
 		return "", nil, err
 	}
-	cs, err := s.resolveCase(reg, caseID)
+	cs, err := s.resolveCase(ctx, caseID, ex.caller.Agency.ID)
 	if err != nil {
 		return "", nil, err
 	}
-	id, err := s.resolveFor(reg, ex.caller, ps, domain)
+	id, err := s.resolveFor(ctx, ex.caller, ps, domain)
 	if err != nil {
 		return "", nil, err
 	}
@@ -149,7 +157,7 @@ func (s *Server) RequestReidentification(ctx context.Context, req *liaisonv1.Req
 	defer ex.finish(ctx, &err)
 	rid := "reid-" + strings.ToLower(rand.Text()[:20])
 	ex.entry.Detail = map[string]string{"step": stepRequest, "reid_request": rid}
-	id, cs, err := s.validatePseudonymCall(ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
+	id, cs, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +252,9 @@ func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
 	out := map[string]*reid{}
 	for start := int64(0); ; {
 		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Action: "reidentify", Start: start, Limit: 1000})
+		if errors.Is(err, audit.ErrTampered) {
+			return nil, err // DataLoss, not a retryable outage
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", audit.ErrUnavailable, err)
 		}

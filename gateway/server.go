@@ -6,11 +6,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
@@ -69,25 +72,43 @@ type Config struct {
 	// the gateway fails closed, for the health service (see
 	// [Server.GRPCServer]). If zero, five seconds.
 	HealthInterval time.Duration
+	// TimerInterval is how often Run runs the notice timers (escalations
+	// and deadlines of required notices), on the one replica holding the
+	// timer lease. If zero, 30s.
+	TimerInterval time.Duration
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
 	Logger *slog.Logger
+	// Metrics, if not nil, receives the gateway's Prometheus metrics:
+	// calls by method, outcome and reason, latency by stage, the audit
+	// log's queue and checkpoint, key freshness and the active policy. If
+	// nil, none are kept.
+	Metrics prometheus.Registerer
+	// Tracer, if not nil, makes the gateway's spans: one per call, per
+	// exchange and per stage. If nil, none are made.
+	Tracer trace.TracerProvider
 }
 
-// A Server implements the Exchange, Audit and Policy services.
+// A Server implements the Exchange, Audit, Policy, Cases and Notices
+// services.
 type Server struct {
 	liaisonv1.UnimplementedExchangeServer
 	liaisonv1.UnimplementedAuditServer
 	liaisonv1.UnimplementedPolicyServer
+	liaisonv1.UnimplementedCasesServer
+	liaisonv1.UnimplementedNoticesServer
 
 	cfg      Config
 	log      *slog.Logger
 	policy   *policies.Active
 	registry atomic.Pointer[Registry]
 
-	refusals *refusalLimiter
-	trust    *trustLoader
+	refusals  *refusalLimiter
+	trust     *trustLoader
+	tel       telemetry
+	packCodes atomic.Pointer[packCodes] // the active engine's jurisdictions, for GetStatus
+	deciders  *deepStacks               // the goroutines decisions run on (deepstack.go)
 
 	health     *health.Server
 	healthMu   sync.Mutex // serialises checkHealth; guards healthDown
@@ -95,6 +116,12 @@ type Server struct {
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
+
+	// replica names this server in the timer lease.
+	replica string
+	// syncMu serialises the synchronisation of the registry's cases
+	// within the process.
+	syncMu sync.Mutex
 }
 
 // New validates cfg and returns a Server.
@@ -133,7 +160,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HealthInterval == 0 {
 		cfg.HealthInterval = 5 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}, health: health.NewServer()}
+	if cfg.TimerInterval == 0 {
+		cfg.TimerInterval = 30 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}, health: health.NewServer(), replica: newRequestID()}
 	s.refusals = newRefusalLimiter(s, cfg.RefusalBudget, cfg.RefusalWindow)
 	if s.log == nil {
 		s.log = slog.Default()
@@ -143,6 +173,12 @@ func New(cfg Config) (*Server, error) {
 	if err := s.SetRegistry(cfg.Registry); err != nil {
 		return nil, err
 	}
+	tel, err := newTelemetry(s, cfg.Metrics, cfg.Tracer)
+	if err != nil {
+		return nil, err
+	}
+	s.tel = tel
+	s.deciders = newDeepStacks(max(4, 2*runtime.GOMAXPROCS(0)))
 	return s, nil
 }
 
@@ -179,18 +215,30 @@ func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 	gs := grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(tlsConfig)),
 		grpc.MaxRecvMsgSize(s.cfg.MaxRecvBytes),
-		grpc.ChainUnaryInterceptor(s.unaryAuth),
-		grpc.ChainStreamInterceptor(s.streamAuth),
+		grpc.ChainUnaryInterceptor(s.observeUnary, s.unaryAuth),
+		grpc.ChainStreamInterceptor(s.observeStream, s.streamAuth),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		// Calls run on long-lived workers rather than a new goroutine each:
+		// a decision's deep recursion grows a goroutine's stack to tens of
+		// kilobytes, which a fresh goroutine pays again on every call (about
+		// a fifth of a call's CPU). Past this many calls in flight, gRPC
+		// starts goroutines as before.
+		grpc.NumStreamWorkers(streamWorkers),
 	)
 	liaisonv1.RegisterExchangeServer(gs, s)
 	liaisonv1.RegisterAuditServer(gs, s)
 	liaisonv1.RegisterPolicyServer(gs, s)
+	liaisonv1.RegisterCasesServer(gs, s)
+	liaisonv1.RegisterNoticesServer(gs, s)
 	s.checkHealth(context.Background())
 	healthpb.RegisterHealthServer(gs, s.health)
 	reflection.Register(gs)
 	return gs
 }
+
+// streamWorkers is how many goroutines serve calls and keep the stacks
+// they grew; each holds at most a few hundred kilobytes.
+const streamWorkers = 256
 
 // ServerTLS returns the gateway's server TLS configuration: TLS 1.3 only,
 // with the client's certificate requested. The certificate is verified by
@@ -208,8 +256,9 @@ func ServerTLS(cert tls.Certificate) *tls.Config {
 
 // Run does the gateway's background work until ctx is done: it writes the
 // summaries of refused-authentication windows as they end, checks every
-// Config.HealthInterval what the health service reports, and makes the
-// re-identification releases that a key outage postponed.
+// Config.HealthInterval what the health service reports, makes the
+// re-identification releases that a key outage postponed, and runs the
+// notice timers (RunTimers) while this replica holds their lease.
 func (s *Server) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RefusalWindow)
 	defer t.Stop()
@@ -217,6 +266,8 @@ func (s *Server) Run(ctx context.Context) {
 	defer h.Stop()
 	r := time.NewTicker(s.cfg.ReleaseRetry)
 	defer r.Stop()
+	n := time.NewTicker(s.cfg.TimerInterval)
+	defer n.Stop()
 	s.checkHealth(ctx)
 	for {
 		select {
@@ -229,6 +280,10 @@ func (s *Server) Run(ctx context.Context) {
 			s.checkHealth(ctx)
 		case <-r.C:
 			s.releasePending(ctx)
+		case <-n.C:
+			if _, err := s.RunTimers(ctx); err != nil {
+				s.log.WarnContext(ctx, "notice timers did not run", "error", err)
+			}
 		}
 	}
 }
@@ -286,8 +341,10 @@ func (s *Server) checkHealth(ctx context.Context) {
 	}
 }
 
-// Close closes the connections to record providers.
+// Close closes the connections to record providers and stops the
+// goroutines that decisions run on.
 func (s *Server) Close() error {
+	s.deciders.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error

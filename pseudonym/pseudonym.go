@@ -113,6 +113,7 @@ type Pseudonymizer struct {
 	log     *slog.Logger
 	ring    atomic.Pointer[KeyRing]
 	fetched atomic.Int64 // unix nanoseconds of the last successful load
+	derived atomic.Pointer[ringKeys]
 
 	mu      sync.Mutex
 	domains map[domainKeyID]domainKeys // derived domain keys
@@ -194,6 +195,13 @@ func (p *Pseudonymizer) Run(ctx context.Context) {
 // CurrentVersion returns the key version new pseudonyms are made with.
 func (p *Pseudonymizer) CurrentVersion() int { return p.ring.Load().Current }
 
+// Freshness reports how long ago the keys were last loaded from their
+// source, and the bound past which pseudonyms in recipient domains are
+// refused (Config.MaxStale), for operators' metrics.
+func (p *Pseudonymizer) Freshness() (age, maxStale time.Duration) {
+	return p.cfg.Now().Sub(time.Unix(0, p.fetched.Load())), p.cfg.MaxStale
+}
+
 // AuditPseudonym returns id's pseudonym in the audit domain, written
 // apsn:<26 characters>. It uses the audit key, which does not rotate, and it
 // keeps working from the cached key when the key service is unreachable
@@ -204,10 +212,9 @@ func (p *Pseudonymizer) AuditPseudonym(id SubjectID) (string, error) {
 	if ring == nil {
 		return "", ErrUnavailable
 	}
-	mac := hmac.New(sha256.New, ring.Audit)
-	mac.Write([]byte("liaison/pseudonym/v1/audit\x00"))
-	mac.Write([]byte(id))
-	return "apsn:" + b32.EncodeToString(mac.Sum(nil)[:16]), nil
+	var buf [sha256.Size]byte
+	mac := p.auditMAC(ring).sum(buf[:0], []byte("liaison/pseudonym/v1/audit\x00"), []byte(id))
+	return "apsn:" + b32.EncodeToString(mac[:16]), nil
 }
 
 // Pseudonym returns id's pseudonym in domain under the current key.
@@ -263,9 +270,8 @@ func (p *Pseudonymizer) pseudonym(ring *KeyRing, version int, domain, id string)
 	// Deterministic authenticated encryption (SIV): the IV is a keyed MAC
 	// of the padded identifier, and doubles as its tag.
 	out := make([]byte, sivSize+len(plain))
-	mac := hmac.New(sha256.New, dk.mac)
-	mac.Write(plain)
-	copy(out, mac.Sum(nil)[:sivSize])
+	var buf [sha256.Size]byte
+	copy(out, dk.mac.sum(buf[:0], plain)[:sivSize])
 	cipher.NewCTR(dk.enc, out[:sivSize]).XORKeyStream(out[sivSize:], plain)
 	var b strings.Builder
 	b.Grow(8 + b32.EncodedLen(len(out)))
@@ -301,9 +307,8 @@ func (p *Pseudonymizer) Resolve(domain, pseudonym string) (SubjectID, error) {
 	}
 	plain := make([]byte, len(raw)-sivSize)
 	cipher.NewCTR(dk.enc, raw[:sivSize]).XORKeyStream(plain, raw[sivSize:])
-	mac := hmac.New(sha256.New, dk.mac)
-	mac.Write(plain)
-	if !hmac.Equal(mac.Sum(nil)[:sivSize], raw[:sivSize]) {
+	var buf [sha256.Size]byte
+	if !hmac.Equal(dk.mac.sum(buf[:0], plain)[:sivSize], raw[:sivSize]) {
 		return "", ErrNotAPseudonym
 	}
 	id, err := unpad(plain)
@@ -354,7 +359,7 @@ func unpad(b []byte) (string, error) {
 
 // domainKeys are the two keys of a domain under one master key version.
 type domainKeys struct {
-	mac []byte       // HMAC-SHA256 key for the synthetic IV
+	mac *macPool     // HMAC-SHA256 for the synthetic IV
 	enc cipher.Block // AES-256 for the CTR keystream
 }
 
@@ -383,7 +388,7 @@ func (p *Pseudonymizer) domainKey(ring *KeyRing, version int, domain string) (do
 	if err != nil {
 		return domainKeys{}, err
 	}
-	dk = domainKeys{mac: derive("mac"), enc: block}
+	dk = domainKeys{mac: newMACPool(derive("mac")), enc: block}
 	p.mu.Lock()
 	if len(p.domains) >= maxDomainKeys {
 		clear(p.domains)

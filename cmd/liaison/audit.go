@@ -20,7 +20,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/liaison-gateway/liaison/gateway"
@@ -35,13 +37,15 @@ with an officer token holding the auditor role, except verify -export):
 
 	query    list log entries by time, agency, officer, subject, legal basis, outcome, record type
 	verify   check the log against the last checkpoint you trusted: consistency,
-	         inclusion of distinct sampled or given entries, or every entry (-full);
+	         inclusion of distinct sampled or given entries, or every entry and
+	         the query index (-full);
 	         or check an export folder offline (-export DIR)
 	prove    print and check an inclusion proof for one entry
 	report   a data-subject access report (-subject ID), as the gateway applies the
 	         law: only real releases, LED Art. 15 restrictions left out, officers
 	         withheld unless -with-officers (CJEU C-579/21)
 	export   write the log for a supervisory authority (-out DIR)
+	notices  the required notices (Notify): -late lists those not acknowledged in time
 
 Run "liaison audit <command> -h" for its flags.
 `
@@ -75,6 +79,16 @@ func (a *auditConn) dial() (*grpc.ClientConn, error) {
 	if a.cert == "" || a.key == "" || a.ca == "" || tok == "" {
 		return nil, errors.New("audit: -cert, -key, -ca and a token are required to reach the gateway")
 	}
+	tc, err := a.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	return grpc.NewClient(a.gateway, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(bearerToken(tok)))
+}
+
+// tlsConfig is the client side of the gateway's mTLS: the agency's
+// certificate, and the CA the gateway's certificate chains to.
+func (a *auditConn) tlsConfig() (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(a.cert, a.key)
 	if err != nil {
 		return nil, err
@@ -87,14 +101,16 @@ func (a *auditConn) dial() (*grpc.ClientConn, error) {
 	if !pool.AppendCertsFromPEM(b) {
 		return nil, fmt.Errorf("%s: no certificates", a.ca)
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool}
-	return grpc.NewClient(a.gateway, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(bearerToken(tok)))
+	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool}, nil
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, auditUsage)
 		return errors.New("audit: no command")
+	}
+	if args[0] == "notices" {
+		return runAuditNotices(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("liaison audit "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -150,7 +166,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		var entries multiFlag
 		fs.Var(&entries, "entry", "check the inclusion of this entry `index` (repeatable)")
 		sample := fs.Int("sample", 16, "check the inclusion of this many distinct random `entries` (all of them on a smaller log)")
-		full := fs.Bool("full", false, "download every entry and recompute the tree")
+		full := fs.Bool("full", false, "download every entry and recompute the tree; the gateway also checks its query index against every entry")
 		export := fs.String("export", "", "verify an export `folder` offline instead of a gateway")
 		var wp witnessPolicyFlags
 		wp.flags(fs)
@@ -432,6 +448,12 @@ func verifyAll(ctx context.Context, ac liaisonv1.AuditClient, latest audit.Check
 		return err
 	}
 	leaves, cp, err := readExport(stream, stderr)
+	if se, ok := errors.AsType[interface {
+		error
+		GRPCStatus() *status.Status
+	}](err); ok && se.GRPCStatus().Code() == codes.DataLoss {
+		return fmt.Errorf("audit verify: FAILED: %s", se.GRPCStatus().Message()) // the gateway's check of its query index
+	}
 	if err != nil {
 		return err
 	}
@@ -462,7 +484,7 @@ func readExport(stream grpc.ServerStreamingClient[liaisonv1.ExportResponse], std
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("audit: export: %v", err)
+			return nil, nil, fmt.Errorf("audit: export: %w", err)
 		}
 		if m.GetCheckpoint() != nil {
 			cp = m.GetCheckpoint()

@@ -33,9 +33,8 @@ const demoUsage = `Usage:
 	liaison demo cross-border [flags]
 
 Without a command: one gateway with sample Danish and Dutch agencies plays
-a scripted scenario (a release notice, a pseudonymised answer, a refusal)
-and verifies its audit log. Exits 0 only if every outcome is the expected
-one.
+the scripted scenarios the README describes and verifies its audit log.
+Exits 0 only if every outcome is the expected one.
 
 Commands:
 
@@ -59,7 +58,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir, kept: *dir != ""}
+	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir, kept: *dir != "", clock: newDemoClock()}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "liaison-demo-")
 		if err != nil {
@@ -81,6 +80,9 @@ type demo struct {
 	dir       string // the data directory
 	pki       *sample.PKI
 	gw        *runningGateway
+	// clock is the gateway's: the Safety House scenario runs over three
+	// days, ending now.
+	clock *demoClock
 }
 
 func (d *demo) say(format string, args ...any) {
@@ -120,6 +122,7 @@ func (d *demo) run(ctx context.Context, dir string) error {
 		Keys:      filepath.Join(dir, "pseudonym-keys.json"),
 		Audience:  "liaison",
 		Logger:    slog.New(slog.NewJSONHandler(logFile, nil)),
+		Now:       d.clock.Now,
 	})
 	if err != nil {
 		return err
@@ -136,6 +139,9 @@ func (d *demo) run(ctx context.Context, dir string) error {
 		return err
 	}
 	if err := d.riskAssessment(ctx, "nl-ngo-exit", "mentor.jansen", "ngo", liaisonv1.Outcome_OUTCOME_DENY); err != nil {
+		return err
+	}
+	if err := d.safetyHouse(ctx); err != nil {
 		return err
 	}
 	return d.auditTrail(ctx)
@@ -322,7 +328,7 @@ func (d *demo) riskAssessment(ctx context.Context, agency, officer, kind string,
 }
 
 func (d *demo) auditTrail(ctx context.Context) error {
-	fmt.Fprintln(d.out, "4. The audit log: what an auditor sees, and its proof")
+	fmt.Fprintln(d.out, "5. The audit log: what an auditor sees, and its proof")
 	conn, err := d.client("dk-prison-east", "dpo.kristensen", []string{"auditor"}, "confidential")
 	if err != nil {
 		return err
@@ -365,7 +371,7 @@ func (d *demo) auditTrail(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintln(d.out)
-	fmt.Fprintln(d.out, "Demo complete: one disclosure, one pseudonymised answer, one refusal, all in a verified log.")
+	fmt.Fprintln(d.out, "Demo complete: one disclosure, one pseudonymised answer, one refusal, a Safety House case whose release notice reached every member and the competent police, one notice escalated, all in a verified log.")
 	return nil
 }
 
@@ -424,7 +430,13 @@ func describeEntry(e *audit.Entry) string {
 		}
 		return b.String()
 	}
+	if who == "" {
+		who = "the gateway"
+	}
 	fmt.Fprintf(&b, "%s %s by %s", e.Time.Format(time.TimeOnly), e.Action, who)
+	if s, ok := describeCaseOrNotice(e); ok {
+		return b.String() + s
+	}
 	if e.Action == audit.ActionAuditRead {
 		fmt.Fprintf(&b, " -> %s", e.Outcome)
 		return b.String()

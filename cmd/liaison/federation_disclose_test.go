@@ -240,3 +240,47 @@ func TestForwardedReceiptIsBoundToItsCall(t *testing.T) {
 		t.Errorf("the Dutch inbox holds %d items; want only the one delivery", len(items))
 	}
 }
+
+// TestFederatedNotify: the Danish prison reports the release date of a
+// person who will be supervised in the Netherlands, naming the Dutch
+// probation service. The notice travels as a push does: Danish law and a
+// pending entry, the Dutch law on receipt (a notify, with its event), one
+// Dutch entry with the delivery, the Dutch receipt in the final Danish
+// entry; the Dutch inbox holds the record with the notice's event.
+func TestFederatedNotify(t *testing.T) {
+	f := startFederation(t, nil, nil)
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: d.GetRecipients(),
+		Justification: d.GetJustification(),
+	})
+	if err != nil {
+		t.Fatalf("Notify through both gateways: %v", err)
+	}
+	var r *liaisonv1.RecipientResult
+	for _, x := range resp.GetResults() {
+		if x.GetRecipient() == "nl-probation" {
+			r = x
+		}
+	}
+	if r == nil || r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("results %v; want the notice disclosed to nl-probation", resp.GetResults())
+	}
+	dk, nl := f.dk.all(t, "notify", "kf.notice"), f.nl.all(t, "notify", "kf.notice")
+	if len(dk) != 2 || dk[0].Outcome != audit.OutcomePending || dk[1].Outcome != audit.OutcomeDisclose || len(nl) != 1 || nl[0].Outcome != audit.OutcomeDisclose {
+		t.Fatalf("Danish notify entries %v, Dutch %v; want pending and disclose, and one disclose", outcomes(dk), outcomes(nl))
+	}
+	if nl[0].Detail["event"] != "release_date_set" || nl[0].Detail["peer_index"] != dk[1].Detail["pending_index"] {
+		t.Errorf("Dutch entry detail %v; want the event and the Danish pending entry %s", nl[0].Detail, dk[1].Detail["pending_index"])
+	}
+	items := f.nl.inbox(t, "nl-probation")
+	if len(items) != 1 || items[0].GetNotice().GetEventType() != liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET ||
+		items[0].GetReleased().GetRecord().GetReleaseNotice() == nil {
+		t.Fatalf("Dutch probation's inbox %v; want the release notice with its event", items)
+	}
+	nlKey, _ := note.NewVerifier(f.nl.vkey)
+	if _, err := gateway.VerifyReceipt(receiptIn(t, dk[1]), nlKey, "nl-probation", items[0].GetReleased()); err != nil {
+		t.Errorf("the Dutch receipt in the Danish log: %v", err)
+	}
+}

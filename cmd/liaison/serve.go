@@ -47,8 +47,14 @@ type gatewayOptions struct {
 	// Transit key, AuditVaultKey, that never leaves Vault).
 	AuditSigner   string
 	AuditVaultKey string
-	Keys          string // pseudonym key file (created if absent); used when KeyOptions is nil
-	Policies      string // policy directory; empty means the embedded policies
+	// AuditState is the file keeping the last checkpoint signed with the
+	// file signer, outside the audit database; empty means AuditKey with
+	// ".checkpoint" appended. AuditVaultState is the KV version 2 secret
+	// (mount/path) keeping it with the vault signer.
+	AuditState      string
+	AuditVaultState string
+	Keys            string // pseudonym key file (created if absent); used when KeyOptions is nil
+	Policies        string // policy directory; empty means the embedded policies
 	// Engine, if set, is the policy already loaded from the source (tests
 	// share one: loading runs every Rego test of the tree).
 	Engine *policies.Engine
@@ -68,7 +74,19 @@ type gatewayOptions struct {
 	Witnesses *witnessOptions
 	// Federation signs officer assertions for peer gateways; nil for none.
 	Federation *federationOptions
+	// Admin configures metrics, pprof and traces (admin.go). If nil, none.
+	Admin *adminOptions
+	// Now is the gateway's clock (the demo's runs ahead by days). If nil,
+	// time.Now.
+	Now func() time.Time
+	// TimerInterval is how often the notice timers run (on the replica
+	// holding their lease). If zero, the gateway's default (30s).
+	TimerInterval time.Duration
 }
+
+// defaultAuditVaultState is the KV version 2 secret (mount/path) keeping
+// the last checkpoint signed in Vault.
+const defaultAuditVaultState = "secret/liaison-checkpoints"
 
 // runningGateway is a started gateway and what it owns.
 type runningGateway struct {
@@ -77,6 +95,7 @@ type runningGateway struct {
 	Server      *gateway.Server
 	Audit       *audit.Log
 	Cosigner    *witness.Cosigner // nil without witnesses
+	Telemetry   *telemetrySetup   // nil without metrics and traces
 	grpc        *grpc.Server
 	store       audit.Store
 	cancel      context.CancelFunc
@@ -99,6 +118,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.AuditName, "audit-name", "liaison.audit", "checkpoint key `name` and log origin")
 	fs.StringVar(&o.AuditSigner, "audit-signer", "file", "who signs checkpoints: `file` (-audit-key) or vault (a Transit key)")
 	fs.StringVar(&o.AuditVaultKey, "audit-vault-key", "liaison-checkpoints", "the Ed25519 Transit `key` that signs checkpoints with -audit-signer vault")
+	fs.StringVar(&o.AuditState, "audit-state", "", "`file` keeping the last checkpoint signed with -audit-signer file, outside the audit database: the gateway refuses to start on a store that does not extend it (default: the -audit-key file with .checkpoint appended)")
+	fs.StringVar(&o.AuditVaultState, "audit-vault-state", defaultAuditVaultState, "KV version 2 `secret` (mount/path) keeping the last checkpoint signed with -audit-signer vault, shared by the replicas: the gateway refuses to start on a store that does not extend it")
 	keys := &keyOptions{}
 	keys.flags(fs)
 	fs.DurationVar(&keys.Refresh, "key-refresh", time.Minute, "how often the pseudonym keys are reloaded from their source")
@@ -111,11 +132,18 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	o.Witnesses.flags(fs)
 	o.Federation = &federationOptions{}
 	o.Federation.flags(fs)
+	admin := &adminOptions{}
+	admin.flags(fs)
+	fs.DurationVar(&o.TimerInterval, "timer-interval", 30*time.Second, "how often the notice timers escalate required notices and record missed deadlines (one replica runs them, holding a lease in the audit store)")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := admin.check(); err != nil {
+		return err
+	}
+	tuneGC()
 	if len(o.ClientCAs) == 0 {
 		return errors.New("serve: at least one -client-ca is required")
 	}
@@ -125,6 +153,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	o.Logger = logger
 	o.KeyOptions = keys
+	o.Admin = admin
 	g, err := startGateway(ctx, o)
 	if err != nil {
 		return err
@@ -194,11 +223,13 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 
 	var signer note.Signer
 	var vkey string
+	var anchor audit.Anchor // the last signed checkpoint, kept with the key
 	switch o.AuditSigner {
 	case "", "file":
 		if signer, vkey, err = audit.LoadOrCreateSignerKey(o.AuditKey, o.AuditName); err != nil {
 			return nil, err
 		}
+		anchor = audit.NewFileAnchor(cmp.Or(o.AuditState, o.AuditKey+".checkpoint"))
 	case "vault":
 		if keys.client == nil {
 			return nil, errors.New("serve: -audit-signer vault needs the Vault key flags (-vault-addr or VAULT_ADDR)")
@@ -211,7 +242,12 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 			return nil, err
 		}
 		signer, vkey = vs, vs.VerifierKey()
-		log.InfoContext(ctx, "checkpoints are signed in Vault", "key", o.AuditVaultKey)
+		mount, path, ok := strings.Cut(cmp.Or(o.AuditVaultState, defaultAuditVaultState), "/")
+		if !ok || mount == "" || path == "" {
+			return nil, fmt.Errorf("serve: -audit-vault-state %q: want mount/path of a KV version 2 secret", o.AuditVaultState)
+		}
+		anchor = vaultsign.NewAnchor(keys.client, mount, path)
+		log.InfoContext(ctx, "checkpoints are signed in Vault", "key", o.AuditVaultKey, "state", o.AuditVaultState)
 	default:
 		return nil, fmt.Errorf("serve: -audit-signer %q: want file or vault", o.AuditSigner)
 	}
@@ -224,7 +260,13 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 			store.Close()
 		}
 	}()
-	alog, err := audit.New(ctx, audit.Config{Store: store, Signer: signer, Logger: log})
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	// New checks the store against the anchor and refuses one that was
+	// rolled back or rewritten.
+	alog, err := audit.New(ctx, audit.Config{Store: store, Signer: signer, Verifier: verifier, Anchor: anchor, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -254,6 +296,15 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
+	tel, err := newTelemetry(ctx, o.Admin, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tel.close(context.WithoutCancel(ctx))
+		}
+	}()
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once,
 		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
@@ -262,6 +313,9 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		Checkpoints:      checkpoints,
 		Federation:       fed,
 		Logger:           log,
+		Metrics:          tel.metrics(), Tracer: tel.tracerProvider(),
+		Now:           o.Now,
+		TimerInterval: o.TimerInterval,
 	})
 	if err != nil {
 		return nil, err
@@ -292,16 +346,25 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		log.InfoContext(ctx, "checkpoints are taken to witnesses", "witnesses", len(o.Witnesses.Witnesses))
 	}
 	gs := srv.GRPCServer(gateway.ServerTLS(cert))
+	if err := tel.serve(ctx); err != nil {
+		cancel()
+		lis.Close()
+		return nil, err
+	}
 	g := &runningGateway{
-		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog, Cosigner: cosigner,
+		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog, Cosigner: cosigner, Telemetry: tel,
 		grpc: gs, store: store, cancel: cancel, done: make(chan error, 1),
 	}
 	go func() { g.done <- gs.Serve(lis) }()
 	return g, nil
 }
 
-// Stop drains in-flight calls, then closes the log and the store.
+// Stop drains in-flight calls, then closes the log and the store. A nil
+// gateway (one that never started) stops at once.
 func (g *runningGateway) Stop() error {
+	if g == nil {
+		return nil
+	}
 	stopped := make(chan struct{})
 	go func() { g.grpc.GracefulStop(); close(stopped) }()
 	select {
@@ -312,7 +375,7 @@ func (g *runningGateway) Stop() error {
 	g.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return errors.Join(g.Server.Close(), g.Audit.Close(ctx), g.store.Close())
+	return errors.Join(g.Server.Close(), g.Audit.Close(ctx), g.store.Close(), g.Telemetry.close(ctx))
 }
 
 // openStore opens the audit store a DSN names: a postgres:// or

@@ -87,7 +87,7 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if *tlsCert == "" && !isLoopback(lis.Addr()) {
+	if *tlsCert == "" && !isLoopbackAddr(lis.Addr()) {
 		lis.Close()
 		return fmt.Errorf("witness: plain HTTP is served only on a loopback address, not %s: give -tls-cert and -tls-key", lis.Addr())
 	}
@@ -126,7 +126,7 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return srv.Shutdown(sctx)
 }
 
-func isLoopback(a net.Addr) bool {
+func isLoopbackAddr(a net.Addr) bool {
 	ta, ok := a.(*net.TCPAddr)
 	return ok && ta.IP.IsLoopback()
 }

@@ -137,7 +137,14 @@ func TestWitnessedGateways(t *testing.T) {
 	rewriteHistory(t, bDB)
 	tamper(t, bDB, "DELETE FROM cosignatures", "DELETE FROM published_checkpoints")
 	a.restart(t)
-	b := startAuditStackWith(t, withWitnesses(bDB, flag1))
+	// B keeps its own record of the last signed checkpoint: the shared
+	// one would refuse its rolled-back copy at start (the gateway's own
+	// check); an operator who forks the log controls the signer's host too,
+	// and only the witnesses can catch it.
+	b := startAuditStackWith(t, func(o *gatewayOptions) {
+		withWitnesses(bDB, flag1)(o)
+		o.AuditState = filepath.Join(dir, "forked.checkpoint")
+	})
 	b.traffic(t)
 	n, err := b.d.gw.Cosigner.Round(t.Context())
 	if n != 0 || err == nil || !strings.Contains(err.Error(), "422") {

@@ -41,6 +41,17 @@
 // ([Released]), entries restricted under LED Art. 15 left out
 // ([ConditionRestricted]), officers withheld unless asked for.
 //
+// # Checking the store
+//
+// A store is not trusted to keep what was appended. [New] compares it with
+// the latest checkpoint the log signed, which an [Anchor] keeps outside
+// the store (a file beside the signing key, or the key service), and with
+// the latest checkpoint stored in it, and refuses a store that was rolled
+// back, has a gap, or holds another history. The values [Log.Query]
+// selects on are derived from the leaves by the store's database ([Index]);
+// a query that meets an index which disagrees with the leaves fails with
+// [ErrTampered], and [Log.CheckIndex] recomputes the index of every entry.
+//
 // # Storage
 //
 // A [Store] persists leaves, stored hashes, checkpoints and the recipients'
@@ -48,4 +59,10 @@
 // their deliveries atomically and MUST serialise appends; the audittest
 // package is the conformance suite every implementation runs. This package
 // imports nothing else from the project and is safe to use from tools.
+//
+// A [StateStore] also keeps the state that outlives a request (multi-agency
+// cases, required notices, the lease that elects the replica running the
+// timers) and changes it only in the transaction that appends the entry
+// recording the change ([Log.AppendState]), under a precondition that
+// fails with [ErrConflict] when the state moved on.
 package audit

@@ -102,6 +102,7 @@ func writePKI(dir, trustDomain, jurisdiction string, providers map[string]string
 			Algorithms:          []string{"EdDSA"},
 			MaxTokenLifetime:    "1h",
 			Provider:            providers[a.ID],
+			Areas:               a.Areas,
 		})
 	}
 	for _, c := range SampleCases {

@@ -34,7 +34,11 @@ const (
 // Audit is the auditors' API to the disclosure log. Every call is itself
 // recorded in the log.
 type AuditClient interface {
-	// Query returns log entries matching a filter.
+	// Query returns log entries matching a filter. What it filters on is
+	// derived from each entry's leaf; if the log's query index does not
+	// match its entries, it fails with DATA_LOSS (ErrorInfo reason
+	// AUDIT_INDEX_TAMPERED, naming the column and, where known, the entry)
+	// rather than leave an entry out or put one in.
 	Query(ctx context.Context, in *QueryRequest, opts ...grpc.CallOption) (*QueryResponse, error)
 	// GetCheckpoint returns the latest signed checkpoint. A gateway with
 	// witnesses returns the latest checkpoint it took to them, with their
@@ -45,7 +49,10 @@ type AuditClient interface {
 	// ProveConsistency returns a proof that one tree extends another.
 	ProveConsistency(ctx context.Context, in *ProveConsistencyRequest, opts ...grpc.CallOption) (*ProveConsistencyResponse, error)
 	// Export streams every entry covered by the latest checkpoint, in index
-	// order, for a supervisory authority; the checkpoint comes first.
+	// order, for a supervisory authority; the checkpoint comes first. After
+	// the last entry the gateway recomputes the query index of every entry
+	// from its leaf: if it does not match, the stream ends with DATA_LOSS
+	// (ErrorInfo reason AUDIT_INDEX_TAMPERED).
 	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportResponse], error)
 	// AccessReport returns the data-subject access report for one person
 	// (GDPR Art. 15, LED Art. 14): what was released about them, to whom,
@@ -143,7 +150,11 @@ func (c *auditClient) AccessReport(ctx context.Context, in *AccessReportRequest,
 // Audit is the auditors' API to the disclosure log. Every call is itself
 // recorded in the log.
 type AuditServer interface {
-	// Query returns log entries matching a filter.
+	// Query returns log entries matching a filter. What it filters on is
+	// derived from each entry's leaf; if the log's query index does not
+	// match its entries, it fails with DATA_LOSS (ErrorInfo reason
+	// AUDIT_INDEX_TAMPERED, naming the column and, where known, the entry)
+	// rather than leave an entry out or put one in.
 	Query(context.Context, *QueryRequest) (*QueryResponse, error)
 	// GetCheckpoint returns the latest signed checkpoint. A gateway with
 	// witnesses returns the latest checkpoint it took to them, with their
@@ -154,7 +165,10 @@ type AuditServer interface {
 	// ProveConsistency returns a proof that one tree extends another.
 	ProveConsistency(context.Context, *ProveConsistencyRequest) (*ProveConsistencyResponse, error)
 	// Export streams every entry covered by the latest checkpoint, in index
-	// order, for a supervisory authority; the checkpoint comes first.
+	// order, for a supervisory authority; the checkpoint comes first. After
+	// the last entry the gateway recomputes the query index of every entry
+	// from its leaf: if it does not match, the stream ends with DATA_LOSS
+	// (ErrorInfo reason AUDIT_INDEX_TAMPERED).
 	Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error
 	// AccessReport returns the data-subject access report for one person
 	// (GDPR Art. 15, LED Art. 14): what was released about them, to whom,
