@@ -275,7 +275,10 @@ func (b *bench) startGateway(ctx context.Context, name, auditDB string) (*childG
 	args := []string{"serve", "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0",
 		"-registry", b.pki.Registry, "-tls-cert", b.pki.Path("gateway.pem"), "-tls-key", b.pki.Path("gateway.key"),
 		"-client-ca", b.pki.Path("ca.pem"), "-audit-db", auditDB,
-		"-audit-key", filepath.Join(b.dir, "audit-signer.key"), "-keys", filepath.Join(b.dir, "pseudonym-keys.json"),
+		// One signing key (and so one record of the last signed
+		// checkpoint) per store: each store is a log of its own, and the
+		// gateway refuses a store that does not extend what its key signed.
+		"-audit-key", filepath.Join(b.dir, "audit-signer-"+name+".key"), "-keys", filepath.Join(b.dir, "pseudonym-keys.json"),
 		"-log-format", "json"}
 	pid, err := b.startChild(ctx, bin, args, logPath, nil)
 	if err != nil {
