@@ -38,6 +38,18 @@ type DiscloseRequest struct {
 	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's identifier.
 	Justification string `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
+	// Where the record came from, when the caller received it (or its
+	// content) from another agency through the gateway: the Provenance that
+	// came with it (only audit_index is read; it must name a release to the
+	// caller about the same subject). The policy then decides with the
+	// conditions that release was made under (input.provenance), and the
+	// recipients get them with the record: a record received with
+	// NO_ONWARD_DISCLOSURE, say, is refused to a third agency. Unset when the
+	// record is the caller's own. A record that matches content released to
+	// the caller, sent without naming its provenance, is refused as an
+	// undeclared onward disclosure (UNDECLARED_ONWARD_DISCLOSURE). (Field
+	// numbers 8 to 19 are left for the exchange's own growth.)
+	Provenance    *Provenance `protobuf:"bytes,20,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -119,6 +131,13 @@ func (x *DiscloseRequest) GetJustification() string {
 		return x.Justification
 	}
 	return ""
+}
+
+func (x *DiscloseRequest) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
+	}
+	return nil
 }
 
 // DiscloseResponse reports what each recipient got.
@@ -514,7 +533,14 @@ type Released struct {
 	// The audit log index of this disclosure: quote it in any follow-up.
 	AuditIndex int64 `protobuf:"varint,12,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
 	// The purpose it was released for.
-	Purpose       Purpose `protobuf:"varint,13,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
+	Purpose Purpose `protobuf:"varint,13,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
+	// Where it came from, and the gateway's signed receipt for it, with the
+	// checkpoint and inclusion proof that let the recipient verify it
+	// offline. Set on every release a recipient receives (Request, and
+	// records read with Subscribe); name it in DiscloseRequest.provenance to
+	// pass the record on. (Field numbers 14 to 19 are left for the
+	// exchange's own growth.)
+	Provenance    *Provenance `protobuf:"bytes,20,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -640,6 +666,13 @@ func (x *Released) GetPurpose() Purpose {
 	return Purpose_PURPOSE_UNSPECIFIED
 }
 
+func (x *Released) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
+	}
+	return nil
+}
+
 // SubscribeRequest reads an inbox.
 type SubscribeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -705,7 +738,14 @@ type SubscribeResponse struct {
 	// The released record.
 	Released *Released `protobuf:"bytes,3,opt,name=released,proto3" json:"released,omitempty"`
 	// A released identity, after an approved re-identification.
-	Reidentified  *Reidentified `protobuf:"bytes,4,opt,name=reidentified,proto3" json:"reidentified,omitempty"`
+	Reidentified *Reidentified `protobuf:"bytes,4,opt,name=reidentified,proto3" json:"reidentified,omitempty"`
+	// What the recipient must now do with data it received earlier: rectify
+	// it (a correction, which comes with the corrected record in released),
+	// erase or restrict it (a withdrawal), or erase or keep it under a
+	// named retention rule (the legal basis ended). Acknowledge it with
+	// Aftercare.AcknowledgeNotice. (Field numbers 5 to 19 are left for the
+	// exchange's own growth.)
+	Obligation    *ObligationNotice `protobuf:"bytes,20,opt,name=obligation,proto3" json:"obligation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -764,6 +804,13 @@ func (x *SubscribeResponse) GetReleased() *Released {
 func (x *SubscribeResponse) GetReidentified() *Reidentified {
 	if x != nil {
 		return x.Reidentified
+	}
+	return nil
+}
+
+func (x *SubscribeResponse) GetObligation() *ObligationNotice {
+	if x != nil {
+		return x.Obligation
 	}
 	return nil
 }
@@ -1657,7 +1704,7 @@ var File_liaison_v1_exchange_proto protoreflect.FileDescriptor
 const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\n" +
 	"\x19liaison/v1/exchange.proto\x12\n" +
-	"liaison.v1\x1a\x18liaison/v1/records.proto\x1a\x1bliaison/v1/vocabulary.proto\"\xb4\x02\n" +
+	"liaison.v1\x1a\x1bliaison/v1/provenance.proto\x1a\x18liaison/v1/records.proto\x1a\x1bliaison/v1/vocabulary.proto\"\xec\x02\n" +
 	"\x0fDiscloseRequest\x12*\n" +
 	"\x06record\x18\x01 \x01(\v2\x12.liaison.v1.RecordR\x06record\x127\n" +
 	"\asubject\x18\x02 \x01(\v2\x1d.liaison.v1.SubjectAttributesR\asubject\x12\x1e\n" +
@@ -1667,7 +1714,10 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\apurpose\x18\x04 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12.\n" +
 	"\x13claimed_legal_basis\x18\x05 \x01(\tR\x11claimedLegalBasis\x12\x17\n" +
 	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12$\n" +
-	"\rjustification\x18\a \x01(\tR\rjustification\"I\n" +
+	"\rjustification\x18\a \x01(\tR\rjustification\x126\n" +
+	"\n" +
+	"provenance\x18\x14 \x01(\v2\x16.liaison.v1.ProvenanceR\n" +
+	"provenance\"I\n" +
 	"\x10DiscloseResponse\x125\n" +
 	"\aresults\x18\x01 \x03(\v2\x1b.liaison.v1.RecipientResultR\aresults\"\xaa\x02\n" +
 	"\x0fRecipientResult\x12\x1c\n" +
@@ -1697,7 +1747,7 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12$\n" +
 	"\rjustification\x18\a \x01(\tR\rjustification\"C\n" +
 	"\x0fRequestResponse\x120\n" +
-	"\breleased\x18\x01 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\"\x81\x04\n" +
+	"\breleased\x18\x01 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\"\xb9\x04\n" +
 	"\bReleased\x12-\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2\x13.liaison.v1.OutcomeR\aoutcome\x12\x16\n" +
 	"\x06holder\x18\x02 \x01(\tR\x06holder\x127\n" +
@@ -1719,15 +1769,21 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\x06fields\x18\v \x03(\tR\x06fields\x12\x1f\n" +
 	"\vaudit_index\x18\f \x01(\x03R\n" +
 	"auditIndex\x12-\n" +
-	"\apurpose\x18\r \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\">\n" +
+	"\apurpose\x18\r \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x126\n" +
+	"\n" +
+	"provenance\x18\x14 \x01(\v2\x16.liaison.v1.ProvenanceR\n" +
+	"provenance\">\n" +
 	"\x10SubscribeRequest\x12\x14\n" +
 	"\x05after\x18\x01 \x01(\x03R\x05after\x12\x14\n" +
-	"\x05limit\x18\x02 \x01(\x05R\x05limit\"\xb3\x01\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"\xf1\x01\n" +
 	"\x11SubscribeResponse\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x03R\x06cursor\x12\x16\n" +
 	"\x06sender\x18\x02 \x01(\tR\x06sender\x120\n" +
 	"\breleased\x18\x03 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\x12<\n" +
-	"\freidentified\x18\x04 \x01(\v2\x18.liaison.v1.ReidentifiedR\freidentified\"\xba\x02\n" +
+	"\freidentified\x18\x04 \x01(\v2\x18.liaison.v1.ReidentifiedR\freidentified\x12<\n" +
+	"\n" +
+	"obligation\x18\x14 \x01(\v2\x1c.liaison.v1.ObligationNoticeR\n" +
+	"obligation\"\xba\x02\n" +
 	"\fReidentified\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
@@ -1856,56 +1912,61 @@ var file_liaison_v1_exchange_proto_goTypes = []any{
 	(*Record)(nil),                          // 21: liaison.v1.Record
 	(*SubjectAttributes)(nil),               // 22: liaison.v1.SubjectAttributes
 	(Purpose)(0),                            // 23: liaison.v1.Purpose
-	(Outcome)(0),                            // 24: liaison.v1.Outcome
-	(*LegalBasis)(nil),                      // 25: liaison.v1.LegalBasis
-	(RecordType)(0),                         // 26: liaison.v1.RecordType
+	(*Provenance)(nil),                      // 24: liaison.v1.Provenance
+	(Outcome)(0),                            // 25: liaison.v1.Outcome
+	(*LegalBasis)(nil),                      // 26: liaison.v1.LegalBasis
+	(RecordType)(0),                         // 27: liaison.v1.RecordType
+	(*ObligationNotice)(nil),                // 28: liaison.v1.ObligationNotice
 }
 var file_liaison_v1_exchange_proto_depIdxs = []int32{
 	21, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
 	22, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
 	23, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
-	2,  // 3: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
-	24, // 4: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
-	25, // 5: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
-	3,  // 6: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
-	26, // 7: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
-	23, // 8: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
-	6,  // 9: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
-	24, // 10: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
-	26, // 11: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
-	21, // 12: liaison.v1.Released.record:type_name -> liaison.v1.Record
-	25, // 13: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
-	23, // 14: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
-	6,  // 15: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
-	9,  // 16: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
-	25, // 17: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
-	23, // 18: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
-	25, // 19: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	23, // 20: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
-	25, // 21: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	16, // 22: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
-	25, // 23: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
-	0,  // 24: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
-	4,  // 25: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
-	7,  // 26: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
-	19, // 27: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
-	10, // 28: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
-	12, // 29: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
-	14, // 30: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
-	17, // 31: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
-	1,  // 32: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
-	5,  // 33: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
-	8,  // 34: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
-	20, // 35: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
-	11, // 36: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
-	13, // 37: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
-	15, // 38: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
-	18, // 39: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
-	32, // [32:40] is the sub-list for method output_type
-	24, // [24:32] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	24, // 3: liaison.v1.DiscloseRequest.provenance:type_name -> liaison.v1.Provenance
+	2,  // 4: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
+	25, // 5: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
+	26, // 6: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
+	3,  // 7: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
+	27, // 8: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
+	23, // 9: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
+	6,  // 10: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
+	25, // 11: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
+	27, // 12: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
+	21, // 13: liaison.v1.Released.record:type_name -> liaison.v1.Record
+	26, // 14: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
+	23, // 15: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
+	24, // 16: liaison.v1.Released.provenance:type_name -> liaison.v1.Provenance
+	6,  // 17: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
+	9,  // 18: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
+	28, // 19: liaison.v1.SubscribeResponse.obligation:type_name -> liaison.v1.ObligationNotice
+	26, // 20: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
+	23, // 21: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
+	26, // 22: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	23, // 23: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
+	26, // 24: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	16, // 25: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
+	26, // 26: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
+	0,  // 27: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
+	4,  // 28: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
+	7,  // 29: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
+	19, // 30: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
+	10, // 31: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
+	12, // 32: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
+	14, // 33: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
+	17, // 34: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
+	1,  // 35: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
+	5,  // 36: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
+	8,  // 37: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
+	20, // 38: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
+	11, // 39: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
+	13, // 40: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
+	15, // 41: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
+	18, // 42: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
+	35, // [35:43] is the sub-list for method output_type
+	27, // [27:35] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_exchange_proto_init() }
@@ -1913,6 +1974,7 @@ func file_liaison_v1_exchange_proto_init() {
 	if File_liaison_v1_exchange_proto != nil {
 		return
 	}
+	file_liaison_v1_provenance_proto_init()
 	file_liaison_v1_records_proto_init()
 	file_liaison_v1_vocabulary_proto_init()
 	type x struct{}
