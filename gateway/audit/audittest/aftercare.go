@@ -144,12 +144,12 @@ func testProjection(t *testing.T, open OpenFunc) {
 	ctx := t.Context()
 	const subj = "apsn:s1"
 	appendEntries(t, s,
-		afterEntry(0, "disclose", "disclose", "police", subj, "b.probation", "2027-03-01"),       // 0 tracked
-		afterEntry(1, "disclose", "pseudonymise", "social", subj, "b.probation", "2027-03-01"),   // 1 tracked
-		afterEntry(2, "disclose", "deny", "ngo", subj, "", ""),                                   // 2 nothing left
-		afterEntry(3, "disclose", "disclose", "police", subj, "b.none", ""),                      // 3 no end
-		afterEntry(4, "request", "disclose", "police", "apsn:s2", "b.window", "2027-01-10"),      // 4 tracked
-		notice(5, audit.ActionWithdraw, audit.NoticeWithdrawal, "social", subj, 1),              // 5 closes 1
+		afterEntry(0, "disclose", "disclose", "police", subj, "b.probation", "2027-03-01"),          // 0 tracked
+		afterEntry(1, "disclose", "pseudonymise", "social", subj, "b.probation", "2027-03-01"),      // 1 tracked
+		afterEntry(2, "disclose", "deny", "ngo", subj, "", ""),                                      // 2 nothing left
+		afterEntry(3, "disclose", "disclose", "police", subj, "b.none", ""),                         // 3 no end
+		afterEntry(4, "request", "disclose", "police", "apsn:s2", "b.window", "2027-01-10"),         // 4 tracked
+		notice(5, audit.ActionWithdraw, audit.NoticeWithdrawal, "social", subj, 1),                  // 5 closes 1
 		afterEntry(6, audit.ActionReviseExpiry, audit.OutcomeOK, "police", subj, "b.probation", ""), // 6 moves 0
 	)
 	if err := audit.SyncAftercare(ctx, s, a); err != nil {
@@ -331,7 +331,9 @@ func testProjectionRace(t *testing.T, open OpenFunc) {
 func testWithdrawUnread(t *testing.T, open OpenFunc) {
 	s, a := openAftercare(t, open)
 	ctx := t.Context()
-	d := func(r string) audit.Delivery { return audit.Delivery{Recipient: r, Kind: "k", Payload: []byte("sealed")} }
+	d := func(r string) audit.Delivery {
+		return audit.Delivery{Recipient: r, Kind: "k", Payload: []byte("sealed")}
+	}
 	mustAppend(t, s, []audit.Pending{pending(t, newEntry(0), d("police"), d("social"))}) // 0
 	mustAppend(t, s, []audit.Pending{pending(t, newEntry(1), d("police"))})              // 1
 	mustAppend(t, s, []audit.Pending{pending(t, newEntry(2), d("police"))})              // 2
