@@ -61,6 +61,13 @@ func failed(reason string, err error) error { return &failure{reason: reason, er
 // the policy allowed the caller to know that.
 var errNotFound = errors.New("gateway: not found")
 
+// A notFoundError is errNotFound with what was not found, in words the
+// caller understands, when the holder's "no such record" does not fit.
+type notFoundError struct{ what string }
+
+func (e *notFoundError) Error() string        { return "gateway: not found: " + e.what }
+func (e *notFoundError) Is(target error) bool { return target == errNotFound }
+
 // errProvider wraps failures to reach a holder's RecordProvider.
 var errProvider = errors.New("gateway: record provider unavailable")
 
@@ -103,6 +110,9 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		st, _ := status.New(code, ae.Detail).WithDetails(&errdetails.ErrorInfo{Reason: ae.Reason, Domain: errorDomain})
 		return st.Err()
 	case errors.Is(err, errNotFound):
+		if nf, ok := errors.AsType[*notFoundError](err); ok {
+			return status.Error(codes.NotFound, nf.what)
+		}
 		return status.Error(codes.NotFound, "the holder has no such record")
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request canceled")

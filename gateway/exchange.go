@@ -134,11 +134,16 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	if err != nil {
 		return nil, failed("TRANSFORM_FAILED", err)
 	}
+	if err := s.rememberRelease(ctx, ex, rel); err != nil { // onward.go
+		return nil, err
+	}
 	idx, err := ex.commit(ctx)
 	if err != nil {
 		return nil, err // nothing leaves without its entry
 	}
+	s.confirmRelease(ctx, ex, idx)
 	rel.AuditIndex = idx
+	rel.Provenance = s.provenance(ctx, idx, caller.Agency.ID, ex.entry.Detail[audit.DetailReleasedDigest]) // receipts.go
 	s.log.InfoContext(ctx, "record released", "request_id", ex.reqID, "audit_index", idx, "requester", caller.Agency.ID,
 		"holder", holder.ID, "outcome", dec.Outcome, "legal_basis", legalBasisID(dec), "record_type", ex.in.RecordType)
 	return &liaisonv1.RequestResponse{Released: rel}, nil
@@ -154,6 +159,9 @@ func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (
 	reg := s.registry.Load()
 	subject, recipients, cs, err := s.validateDisclose(reg, req)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkProvenance(ctx, call, req, subject); err != nil { // onward.go
 		return nil, err
 	}
 	call.closed = true // each recipient's exchange below writes its own entry
@@ -228,6 +236,9 @@ func (s *Server) discloseTo(ctx context.Context, req *liaisonv1.DiscloseRequest,
 	if err := s.pseudonymiseSubject(ex); err != nil {
 		return res, err
 	}
+	if err := s.applyOnward(ctx, ex, req); err != nil { // onward.go
+		return res, err
+	}
 	dec, err := s.decide(ctx, ex)
 	if err != nil {
 		return res, err
@@ -239,6 +250,9 @@ func (s *Server) discloseTo(ctx context.Context, req *liaisonv1.DiscloseRequest,
 	rel, err := s.release(ex, dec, req.GetRecord(), true, ps)
 	if err != nil {
 		return res, failed("TRANSFORM_FAILED", err)
+	}
+	if err := s.rememberRelease(ctx, ex, rel); err != nil {
+		return res, err
 	}
 	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel})
 	if err != nil {
@@ -253,6 +267,7 @@ func (s *Server) discloseTo(ctx context.Context, req *liaisonv1.DiscloseRequest,
 	if err != nil {
 		return res, err
 	}
+	s.confirmRelease(ctx, ex, idx)
 	s.log.InfoContext(ctx, "record disclosed", "request_id", ex.reqID, "audit_index", idx, "holder", caller.Agency.ID,
 		"recipient", rcpt.ID, "outcome", dec.Outcome, "legal_basis", legalBasisID(dec), "record_type", ex.in.RecordType)
 	res.Outcome, res.LegalBasis, res.Conditions = rel.GetOutcome(), rel.GetLegalBasis(), rel.GetConditions()
@@ -302,7 +317,10 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 		}
 		m.Cursor = it.Cursor
 		if m.Released != nil {
-			m.Released.AuditIndex = it.AuditIndex
+			s.withProvenance(ctx, m.Released, it.AuditIndex, it.Recipient) // receipts.go
+		}
+		if n := m.Obligation; n != nil {
+			n.AuditIndex = it.AuditIndex
 		}
 		if r := m.Reidentified; r != nil {
 			r.AuditIndex = it.AuditIndex

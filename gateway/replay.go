@@ -57,6 +57,9 @@ func InputFromEntry(e *audit.Entry) (in policies.Input, ok bool) {
 	if e.Case != nil {
 		in.Case = &policies.Case{ID: e.Case.ID, Members: slices.Clone(e.Case.Members), Lead: e.Case.Lead}
 	}
+	if p := e.Provenance; p != nil {
+		in.Provenance = policyProvenance(p)
+	}
 	return in, true
 }
 

@@ -56,6 +56,16 @@ type Config struct {
 	// ReleaseRetry is how often Run retries re-identification releases
 	// whose quorum was met while the keys were unavailable. If zero, 30s.
 	ReleaseRetry time.Duration
+	// Aftercare keeps what outlives a request after sharing: the releases
+	// whose legal basis ends, the notices sent and their acknowledgement,
+	// the fingerprints of released content and the timers' leases. The
+	// audit stores implement it. If nil, the Aftercare service answers
+	// Unavailable, releases are not fingerprinted and no expiry is sent.
+	Aftercare audit.AftercareStore
+	// AftercareInterval is how often Run sends the expiry notices that are
+	// due (on the one replica holding the timer's lease). If zero, one
+	// minute.
+	AftercareInterval time.Duration
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
@@ -67,6 +77,7 @@ type Server struct {
 	liaisonv1.UnimplementedExchangeServer
 	liaisonv1.UnimplementedAuditServer
 	liaisonv1.UnimplementedPolicyServer
+	liaisonv1.UnimplementedAftercareServer
 
 	cfg      Config
 	log      *slog.Logger
@@ -78,6 +89,9 @@ type Server struct {
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
+
+	// holderID names this process in the leases it takes.
+	holderID string
 }
 
 // New validates cfg and returns a Server.
@@ -113,7 +127,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ReleaseRetry == 0 {
 		cfg.ReleaseRetry = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}}
+	if cfg.AftercareInterval == 0 {
+		cfg.AftercareInterval = time.Minute
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}, holderID: "gateway-" + newRequestID()}
 	s.refusals = newRefusalLimiter(s, cfg.RefusalBudget, cfg.RefusalWindow)
 	if s.log == nil {
 		s.log = slog.Default()
@@ -157,9 +174,11 @@ func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 	liaisonv1.RegisterExchangeServer(gs, s)
 	liaisonv1.RegisterAuditServer(gs, s)
 	liaisonv1.RegisterPolicyServer(gs, s)
+	liaisonv1.RegisterAftercareServer(gs, s)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range []string{liaisonv1.Exchange_ServiceDesc.ServiceName, liaisonv1.Audit_ServiceDesc.ServiceName, liaisonv1.Policy_ServiceDesc.ServiceName} {
+	for _, name := range []string{liaisonv1.Exchange_ServiceDesc.ServiceName, liaisonv1.Audit_ServiceDesc.ServiceName,
+		liaisonv1.Policy_ServiceDesc.ServiceName, liaisonv1.Aftercare_ServiceDesc.ServiceName} {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	healthpb.RegisterHealthServer(gs, hs)
@@ -182,13 +201,16 @@ func ServerTLS(cert tls.Certificate) *tls.Config {
 }
 
 // Run does the gateway's background work until ctx is done: it writes the
-// summaries of refused-authentication windows as they end, and makes the
-// re-identification releases that a key outage postponed.
+// summaries of refused-authentication windows as they end, makes the
+// re-identification releases that a key outage postponed, and sends the
+// expiry notices that are due (RunAftercare).
 func (s *Server) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RefusalWindow)
 	defer t.Stop()
 	r := time.NewTicker(s.cfg.ReleaseRetry)
 	defer r.Stop()
+	a := time.NewTicker(s.cfg.AftercareInterval)
+	defer a.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -198,6 +220,10 @@ func (s *Server) Run(ctx context.Context) {
 			s.refusals.flush(ctx, false)
 		case <-r.C:
 			s.releasePending(ctx)
+		case <-a.C:
+			if err := s.RunAftercare(ctx); err != nil {
+				s.log.WarnContext(ctx, "aftercare timers did not run", "error", err)
+			}
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres"
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
@@ -54,7 +55,7 @@ type stack struct {
 	addr    string
 	srv     *gateway.Server
 	log     *audit.Log
-	store   *sqlite.Store
+	store   testStore
 	dbPath  string
 	keyFile string
 	logs    *syncBuffer
@@ -85,6 +86,18 @@ type stackOptions struct {
 	// releaseRetry, if set, runs the gateway's background work (Run) with
 	// that interval for postponed re-identification releases.
 	releaseRetry time.Duration
+	// postgres, if set, is the URL of a PostgreSQL database the gateways
+	// share instead of the SQLite file.
+	postgres string
+}
+
+// testStore is what both audit stores are: the log's store, the replay
+// set, and the aftercare state.
+type testStore interface {
+	audit.Store
+	audit.AftercareStore
+	authn.ReplayStore
+	gateway.Once
 }
 
 func startStack(tb testing.TB, o stackOptions) *stack {
@@ -154,7 +167,7 @@ type instance struct {
 	addr  string
 	srv   *gateway.Server
 	log   *audit.Log
-	store *sqlite.Store
+	store testStore
 	logs  *syncBuffer
 	keys  *pseudonym.Pseudonymizer
 }
@@ -193,7 +206,12 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	store, err := sqlite.Open(ctx, s.dbPath)
+	var store testStore
+	if o.postgres != "" {
+		store, err = postgres.Open(ctx, o.postgres)
+	} else {
+		store, err = sqlite.Open(ctx, s.dbPath)
+	}
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -215,6 +233,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	}
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Now: o.serverNow,
+		Aftercare: store,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
 		RefusalBudget: o.refusalBudget, ReleaseRetry: o.releaseRetry,
 		Logger: logger,

@@ -56,7 +56,10 @@ type gatewayOptions struct {
 	PolicyBundle     string
 	PolicyBundleKeys []string
 	Audience         string
-	Logger           *slog.Logger
+	// AftercareInterval is how often the timers send expiry notices that
+	// are due; zero means the gateway's default (a minute).
+	AftercareInterval time.Duration
+	Logger            *slog.Logger
 	// KeyOptions selects the pseudonym key source (Vault or a local file)
 	// as the `liaison serve` flags set it. If nil, the local file Keys.
 	KeyOptions *keyOptions
@@ -98,6 +101,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.PolicyBundle, "policy-bundle", "", "signed OPA policy bundle `file` (.tar.gz), watched for changes")
 	fs.Var((*multiFlag)(&o.PolicyBundleKeys), "policy-bundle-key", "PEM public key `file` a bundle's signature must verify under (repeatable; the file name without .pem is the key id)")
 	fs.StringVar(&o.Audience, "audience", "liaison", "the `aud` every officer token must name")
+	fs.DurationVar(&o.AftercareInterval, "aftercare-interval", time.Minute, "how often the replica holding the timers' lease sends the expiry notices that are due")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {
@@ -223,12 +227,16 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 
 	replay, _ := store.(authn.ReplayStore) // both stores share the jti set across replicas
 	once, _ := store.(gateway.Once)
+	after, ok := store.(audit.AftercareStore)
+	if !ok {
+		return nil, fmt.Errorf("serve: the audit store %T keeps no aftercare state", store)
+	}
 	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log, Replay: replay})
 	if err != nil {
 		return nil, err
 	}
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once,
+		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once, Aftercare: after, AftercareInterval: o.AftercareInterval,
 		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySourceSpec: psrc,
 		Logger:           log,
