@@ -233,7 +233,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	}
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Now: o.serverNow,
-		Aftercare: store,
+		Aftercare:     store,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
 		RefusalBudget: o.refusalBudget, ReleaseRetry: o.releaseRetry,
 		Logger: logger,
