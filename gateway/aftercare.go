@@ -204,6 +204,9 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 		audit.DetailNoticeKind: audit.NoticeCorrection, audit.DetailRefersTo: strconv.FormatInt(o.Index, 10),
 		audit.DetailReason: reasonCorrected, audit.DetailObligation: audit.ObligationRectify,
 	}
+	// The policy decides the correction as what it is: the holder
+	// disclosing the record to this recipient, today.
+	ex.in.Action = "disclose"
 	dec, err := s.decide(ctx, ex)
 	var dn *denial
 	switch {

@@ -28,11 +28,9 @@ import (
 // take the store's.
 
 const (
-	// timerLease names the lease of the replica that runs the timers.
+	// timerLease names the lease of the replica that runs the timers
+	// (for Config.TimerLease).
 	timerLease = "aftercare/timers"
-	// timerLeaseTTL outlives a pass of the timers; a replica that dies
-	// while holding it hands the timers on when it lapses.
-	timerLeaseTTL = 2 * time.Minute
 	// noticeClaimTTL is how long a replica holds the claim on sending one
 	// expiry notice: long enough to append it, short enough that a replica
 	// that dies while holding it does not lose the notice.
@@ -58,7 +56,7 @@ func (s *Server) RunAftercare(ctx context.Context) error {
 	if err != nil {
 		return nil // nothing to run on a gateway without aftercare state
 	}
-	held, err := st.AcquireLease(ctx, timerLease, s.holderID, timerLeaseTTL)
+	held, err := st.AcquireLease(ctx, timerLease, s.holderID, s.cfg.TimerLease)
 	if err != nil {
 		return fmt.Errorf("%w: timer lease: %v", audit.ErrUnavailable, err)
 	}

@@ -66,6 +66,11 @@ type Config struct {
 	// due (on the one replica holding the timer's lease). If zero, one
 	// minute.
 	AftercareInterval time.Duration
+	// TimerLease is how long the replica that runs the aftercare timers
+	// holds their lease before it must renew it (each pass renews it); a
+	// replica that stops hands the timers on when it lapses. If zero, two
+	// minutes.
+	TimerLease time.Duration
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
@@ -129,6 +134,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.AftercareInterval == 0 {
 		cfg.AftercareInterval = time.Minute
+	}
+	if cfg.TimerLease == 0 {
+		cfg.TimerLease = 2 * time.Minute
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}, holderID: "gateway-" + newRequestID()}
 	s.refusals = newRefusalLimiter(s, cfg.RefusalBudget, cfg.RefusalWindow)

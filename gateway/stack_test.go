@@ -89,6 +89,8 @@ type stackOptions struct {
 	// postgres, if set, is the URL of a PostgreSQL database the gateways
 	// share instead of the SQLite file.
 	postgres string
+	// timerLease is Config.TimerLease; zero means the default.
+	timerLease time.Duration
 }
 
 // testStore is what both audit stores are: the log's store, the replay
@@ -233,7 +235,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	}
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Now: o.serverNow,
-		Aftercare:     store,
+		Aftercare: store, TimerLease: o.timerLease,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
 		RefusalBudget: o.refusalBudget, ReleaseRetry: o.releaseRetry,
 		Logger: logger,
