@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"slices"
@@ -361,3 +362,210 @@ func planProto(p *audit.FieldPlan) *liaisonv1.Released {
 }
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// probationAttrs are the Danish sample subject's attributes after release,
+// on probation until the given day.
+func probationAttrs(until string) *liaisonv1.SubjectAttributes {
+	return &liaisonv1.SubjectAttributes{
+		Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, ReleaseDate: "2026-12-15",
+		ProbationUntil: until, Municipality: "Aarhus",
+	}
+}
+
+const supervisionBasis = "dk.rpl.115.stk1.nr3.supervision"
+
+// discloseUnderSupervision pushes rec to recipients under the KSP
+// supervision basis, which ends with the probation.
+func discloseUnderSupervision(t *testing.T, s *stack, rec *liaisonv1.Record, until string, recipients ...string) *liaisonv1.DiscloseResponse {
+	t.Helper()
+	resp, err := s.exchange(t, dkPrison).Disclose(t.Context(), &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: probationAttrs(until), Recipients: recipients, ClaimedLegalBasis: supervisionBasis,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
+	})
+	if err != nil {
+		t.Fatalf("Disclose under supervision: %v", err)
+	}
+	for _, r := range resp.GetResults() {
+		if r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE || r.GetLegalBasis().GetValidUntil() != until {
+			t.Fatalf("Disclose to %s = %v valid until %q, want disclose until %s", r.GetRecipient(), r.GetOutcome(), r.GetLegalBasis().GetValidUntil(), until)
+		}
+	}
+	return resp
+}
+
+// TestExpiryAtProbationEnd: releases under the basis that ends with the
+// probation are tracked; an extension of the probation moves their expiry;
+// when it passes, each recipient gets one notice (the police may keep under
+// their retention rule, social services must erase), what they have not
+// read is withdrawn, and later exchanges under the basis are refused.
+func TestExpiryAtProbationEnd(t *testing.T) {
+	eachStore(t, testExpiry)
+}
+
+func testExpiry(t *testing.T, o stackOptions) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	o.serverNow = clk.Now
+	s := startStack(t, o)
+	rec, _ := dkRelease(t)
+	fx, _ := sample.ParseFixtures(sample.Sample())
+	ra, _, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
+	d1 := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus", "dk-social-aarhus")
+	d2 := discloseUnderSupervision(t, s, ra, "2027-03-01", "dk-police-aarhus")
+	pol := readInbox(t, s, dkPolice, 0)
+	if len(pol) != 2 {
+		t.Fatalf("police inbox = %d items, want 2", len(pol))
+	}
+	// The police read the release notice; the risk assessment stays unread.
+	if _, err := s.exchange(t, dkPolice).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: pol[0].GetCursor()}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(at time.Time) {
+		t.Helper()
+		clk.Set(at)
+		if err := s.srv.RunAftercare(ctx); err != nil {
+			t.Fatalf("RunAftercare at %v: %v", at, err)
+		}
+	}
+	run(time.Date(2027, 2, 25, 0, 0, 0, 0, time.UTC))
+	if n := len(entriesOf(t, s, audit.ActionExpire)); n != 0 {
+		t.Fatalf("%d expiry notices before the probation ended", n)
+	}
+
+	// The court extends the probation: the expiries move.
+	rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
+		SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-06-01"), Justification: "Probation extended by the court on 2027-02-24.",
+	})
+	if err != nil {
+		t.Fatalf("ReviseExpiry: %v", err)
+	}
+	if len(rv.GetReleases()) != 3 {
+		t.Fatalf("ReviseExpiry considered %d releases, want 3", len(rv.GetReleases()))
+	}
+	for _, r := range rv.GetReleases() {
+		if !r.GetMoved() || r.GetValidUntilBefore() != "2027-03-01" || r.GetValidUntil() != "2027-06-01" || r.GetLegalBasis() != supervisionBasis {
+			t.Errorf("revision = %v, want moved from 2027-03-01 to 2027-06-01", r)
+		}
+		if e := s.entry(t, r.GetAuditIndex()); e.Action != audit.ActionReviseExpiry || e.Outcome != audit.OutcomeOK ||
+			e.Detail[audit.DetailMoved] != "true" || e.Requester.Agency != "dk-prison-east" || audit.Released(e.Outcome) {
+			t.Errorf("revision entry = %+v", e)
+		}
+	}
+	run(time.Date(2027, 3, 5, 0, 0, 0, 0, time.UTC))
+	if n := len(entriesOf(t, s, audit.ActionExpire)); n != 0 {
+		t.Fatalf("%d expiry notices after the extension, want none", n)
+	}
+	// Within the extension, one more release under the basis.
+	d3 := discloseUnderSupervision(t, s, rec, "2027-06-01", "dk-police-aarhus")
+
+	// The probation ends: one notice per recipient, sent once.
+	end := time.Date(2027, 6, 2, 0, 0, 5, 0, time.UTC)
+	run(end)
+	run(end.Add(time.Minute))
+	exp := entriesOf(t, s, audit.ActionExpire)
+	if len(exp) != 2 {
+		t.Fatalf("%d expiry notices, want one for the police and one for social services", len(exp))
+	}
+	police := []int64{d1.GetResults()[0].GetAuditIndex(), d2.GetResults()[0].GetAuditIndex(), d3.GetResults()[0].GetAuditIndex()}
+	social := []int64{d1.GetResults()[1].GetAuditIndex()}
+	for _, r := range exp {
+		e := r.Entry
+		want := map[string][]int64{"dk-police-aarhus": police, "dk-social-aarhus": social}[e.Recipients[0].Agency]
+		if e.Detail[audit.DetailRefersTo] != audit.FormatIndexes(want) || e.Outcome != audit.OutcomeOK || e.LegalBasis.ID != supervisionBasis ||
+			e.Requester.Agency != "liaison" || !slices.Contains(e.Reasons, "LEGAL_BASIS_EXPIRED") || !e.Time.Equal(end) {
+			t.Errorf("expiry entry %d = %+v, want one referring to %v", r.Index, e, want)
+		}
+	}
+	pol = readInbox(t, s, dkPolice, pol[0].GetCursor())
+	if len(pol) != 1 {
+		t.Fatalf("police inbox after the expiry = %d items, want only the notice: the unread ones are withdrawn", len(pol))
+	}
+	n := pol[0].GetObligation()
+	wantUntil := time.Date(2027, 6, 2, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1826).Format(time.DateOnly)
+	if n.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY || !slices.Equal(n.GetRefersTo(), police) ||
+		n.GetObligation() != liaisonv1.Obligation_OBLIGATION_RETAIN || n.GetRetention().GetId() != "dk.rhl.retention.police" ||
+		n.GetRetention().GetRetainUntil() != wantUntil || n.GetLegalBasis().GetValidUntil() != "2027-06-01" {
+		t.Errorf("police expiry notice = %v; want retain under dk.rhl.retention.police until %s", n, wantUntil)
+	}
+	soc := readInbox(t, s, dkSocial, 0)
+	if len(soc) != 1 || soc[0].GetObligation().GetObligation() != liaisonv1.Obligation_OBLIGATION_ERASE || soc[0].GetObligation().GetRetention() != nil {
+		t.Errorf("social services' inbox after the expiry = %v, want only a notice to erase", soc)
+	}
+
+	// Later exchanges under the basis are refused.
+	_, err = s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: probationAttrs("2027-06-01"), Recipients: []string{"dk-police-aarhus"}, ClaimedLegalBasis: supervisionBasis,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "One more update.",
+	})
+	wantStatus(t, err, codes.PermissionDenied)
+	if _, e := s.lastEntry(t); e.Outcome != audit.OutcomeDeny || !slices.Contains(e.Reasons, "LEGAL_BASIS_EXPIRED") {
+		t.Errorf("refusal entry = %s %v, want deny with LEGAL_BASIS_EXPIRED", e.Outcome, e.Reasons)
+	}
+
+	// The recipients acknowledge; the auditors see nothing open.
+	if _, err := aftercare(t, s, dkPolice).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: n.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RETAIN}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := aftercare(t, s, dkSocial).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: soc[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_ERASE}); err != nil {
+		t.Fatal(err)
+	}
+	if open, err := aftercare(t, s, dkAuditor).ListNotices(ctx, &liaisonv1.ListNoticesRequest{}); err != nil || len(open.GetNotices()) != 0 {
+		t.Errorf("ListNotices after both acknowledged = %v, %v", open.GetNotices(), err)
+	}
+}
+
+// TestExpiryOnceAcrossReplicas: two gateways on one PostgreSQL database
+// run their timers at once, again and again, with a timer lease short
+// enough to change hands between passes; every expiry notice goes out
+// exactly once.
+func TestExpiryOnceAcrossReplicas(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{postgres: pgtest.NewDatabase(t), serverNow: clk.Now, timerLease: 20 * time.Millisecond})
+	second := s.startGateway(t)
+	rec, _ := dkRelease(t)
+	const subjects = 6
+	for i := range subjects {
+		r := proto.CloneOf(rec)
+		r.GetReleaseNotice().GetSubject().SubjectId = "SYN-DK-10" + strconv.Itoa(i)
+		discloseUnderSupervision(t, s, r, "2027-03-01", "dk-police-aarhus", "dk-social-aarhus")
+	}
+	clk.Set(time.Date(2027, 3, 2, 0, 0, 0, 0, time.UTC))
+	var wg sync.WaitGroup
+	for _, g := range []*instance{{srv: s.srv}, second, {srv: s.srv}, second} {
+		wg.Go(func() {
+			for range 15 {
+				if err := g.srv.RunAftercare(ctx); err != nil {
+					t.Errorf("RunAftercare: %v", err)
+				}
+				time.Sleep(7 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	exp := entriesOf(t, s, audit.ActionExpire)
+	if len(exp) != 2*subjects {
+		t.Fatalf("%d expiry notices, want %d: one per recipient and subject", len(exp), 2*subjects)
+	}
+	t.Logf("notices sent by the first replica: %d, by the second: %d",
+		bytes.Count(s.logs.Bytes(), []byte("obligation notice sent")), bytes.Count(second.logs.Bytes(), []byte("obligation notice sent")))
+	seen := map[string]bool{}
+	for _, r := range exp {
+		k := r.Entry.Recipients[0].Agency + "/" + r.Entry.Detail[audit.DetailRefersTo]
+		if seen[k] {
+			t.Errorf("notice %s sent twice", k)
+		}
+		seen[k] = true
+	}
+	for _, o := range []officer{dkPolice, dkSocial} {
+		var notices int
+		for _, m := range readInbox(t, s, o, 0) {
+			if m.GetObligation().GetKind() == liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY {
+				notices++
+			}
+		}
+		if notices != subjects {
+			t.Errorf("%s holds %d expiry notices, want %d", o.agency, notices, subjects)
+		}
+	}
+}

@@ -56,6 +56,10 @@ func (s *Server) RunAftercare(ctx context.Context) error {
 	if err != nil {
 		return nil // nothing to run on a gateway without aftercare state
 	}
+	if !s.timerMu.TryLock() {
+		return nil // a pass is running in this process
+	}
+	defer s.timerMu.Unlock()
 	held, err := st.AcquireLease(ctx, timerLease, s.holderID, s.cfg.TimerLease)
 	if err != nil {
 		return fmt.Errorf("%w: timer lease: %v", audit.ErrUnavailable, err)
@@ -153,7 +157,11 @@ func (s *Server) expiryNotice(ctx context.Context, orig *audit.Entry, releases [
 	e := ex.entry
 	e.Holder, e.Recipients, e.Subject = orig.Holder, orig.Recipients, orig.Subject
 	e.RecordType, e.Purpose, e.Case = orig.RecordType, orig.Purpose, orig.Case
-	e.LegalBasis, e.Conditions, e.PseudonymDomain = orig.LegalBasis, orig.Conditions, orig.PseudonymDomain
+	e.Conditions, e.PseudonymDomain = orig.Conditions, orig.PseudonymDomain
+	if lb := orig.LegalBasis; lb != nil {
+		// The basis as it ended: a revision may have moved its end.
+		e.LegalBasis = &audit.LegalBasis{ID: lb.ID, Citation: lb.Citation, ValidUntil: validUntil}
+	}
 	e.Detail = map[string]string{
 		audit.DetailNoticeKind: audit.NoticeExpiry, audit.DetailRefersTo: audit.FormatIndexes(releases),
 		audit.DetailReason: reasonExpired, audit.DetailObligation: audit.ObligationErase,
@@ -191,7 +199,7 @@ func (s *Server) expiryNotice(ctx context.Context, orig *audit.Entry, releases [
 		what = fmt.Sprintf("keep it only under %s, restricted to that use, and erase it by %s", ret.Rule.Citation, ret.Rule.RetainUntil)
 	}
 	n.Obligation = ob
-	if lb := orig.LegalBasis; lb != nil {
+	if lb := e.LegalBasis; lb != nil {
 		n.LegalBasis = &liaisonv1.LegalBasis{Id: lb.ID, Citation: lb.Citation, ValidUntil: lb.ValidUntil}
 		n.Message = fmt.Sprintf("The legal basis %s (%s) under which %s released this to you (entries %s) ended on %s: %s, and acknowledge when done.",
 			lb.ID, lb.Citation, orig.Holder.Agency, audit.FormatIndexes(releases), validUntil, what)

@@ -95,8 +95,10 @@ type Server struct {
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
 
-	// holderID names this process in the leases it takes.
+	// holderID names this process in the leases it takes; timerMu lets
+	// one pass of the aftercare timers run at a time in it.
 	holderID string
+	timerMu  sync.Mutex
 }
 
 // New validates cfg and returns a Server.
