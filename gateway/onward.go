@@ -139,9 +139,10 @@ func (s *Server) fingerprint(subject string, record *liaisonv1.Record) (content,
 		walk(body)
 	}
 	slices.Sort(values)
+	reg := s.registry.Load()
 	for _, v := range slices.Compact(values) {
-		if len(v) < minContentLen {
-			continue
+		if len(v) < minContentLen || reg.Agencies[v] != nil || reg.Cases[v] != nil {
+			continue // too short, or the name of an agency or a case: shared knowledge, not content
 		}
 		fp, err := s.cfg.Pseudonyms.Fingerprint([]byte("value"), []byte(subject), []byte(v))
 		if err != nil {
