@@ -138,7 +138,7 @@ func testOnward(t *testing.T, o stackOptions) {
 	plan := &liaisonv1.Record{Body: &liaisonv1.Record_CasePlan{CasePlan: &liaisonv1.CasePlan{
 		Subject: &liaisonv1.Person{SubjectId: "SYN-NL-0001"}, CaseId: caseID, LeadAgency: "nl-municipality-rotterdam",
 		MemberAgencies: []string{"nl-police-rotterdam", "nl-probation", "nl-municipality-rotterdam"},
-		Measures: []*liaisonv1.CaseMeasure{{Description: "Weekly contact with the mentor, as probation's assessment advises", OwnerAgency: "nl-municipality-rotterdam"}},
+		Measures:       []*liaisonv1.CaseMeasure{{Description: "Weekly contact with the mentor, as probation's assessment advises", OwnerAgency: "nl-municipality-rotterdam"}},
 	}}}
 	nlOnward := func(to string) (*liaisonv1.DiscloseResponse, error) {
 		return s.exchange(t, nlPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
