@@ -42,6 +42,8 @@ with an officer token holding the auditor role, except verify -export):
 	         law: only real releases, LED Art. 15 restrictions left out, officers
 	         withheld unless -with-officers (CJEU C-579/21)
 	export   write the log for a supervisory authority (-out DIR)
+	corrections  the corrections, withdrawals and expiry notices recipients have
+	         not acknowledged yet (-all for every one), with what they oblige
 
 Run "liaison audit <command> -h" for its flags.
 `
@@ -221,6 +223,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer c.Close()
 		return export(ctx, liaisonv1.NewAuditClient(c), v, keyText(*vkey), *out, stdout, stderr)
+	case "corrections":
+		conn.flags(fs)
+		return auditCorrections(ctx, &conn, fs, args[1:], stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, auditUsage)
 		return nil

@@ -6,6 +6,8 @@
 //	liaison provider   run a sample holder agency's RecordProvider
 //	liaison policy     test and simulate legal-basis policies
 //	liaison audit      query, verify, prove, report on and export the audit log
+//	liaison correct    send a corrected record to every agency that received it
+//	liaison withdraw   tell every agency that received a record to erase it
 //	liaison dev        development PKI and officer tokens
 //
 // Run "liaison <command> -h" for a command's flags.
@@ -50,6 +52,8 @@ Commands:
 	provider   run a sample holder agency's RecordProvider (synthetic subjects)
 	policy     test, simulate, replay, readiness, bundle: the legal-basis policies (policy -h)
 	audit      query, verify, prove, report on and export the disclosure log (audit -h)
+	correct    send a corrected record to every agency that received it (correct -h)
+	withdraw   tell every agency that received a record to erase or restrict it (withdraw -h)
 	dev        development helpers: pki, token (dev -h for more)
 	keys       create, rotate and show the pseudonym keys (Vault or a local file)
 
@@ -72,6 +76,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPolicy(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout, stderr)
+	case "correct":
+		return runCorrect(ctx, args[1:], stdout, stderr)
+	case "withdraw":
+		return runWithdraw(ctx, args[1:], stdout, stderr)
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "keys":
