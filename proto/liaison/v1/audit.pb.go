@@ -47,9 +47,11 @@ type QueryRequest struct {
 	// police_observation. Any other value is refused with INVALID_ARGUMENT.
 	RecordType string `protobuf:"bytes,8,opt,name=record_type,json=recordType,proto3" json:"record_type,omitempty"`
 	// Action in snake_case: an exchange (disclose, request, notify, match,
-	// translate, reidentify) or one the gateway records of itself
-	// (authenticate, audit_read, policy_activate, key_rotate). Any other
-	// value is refused with INVALID_ARGUMENT.
+	// translate, reidentify), one the gateway records of itself
+	// (authenticate, audit_read, policy_activate, key_rotate), or one after
+	// sharing (correct, withdraw, expire, acknowledge_notice, revise_expiry;
+	// see the Aftercare service). Any other value is refused with
+	// INVALID_ARGUMENT.
 	Action string `protobuf:"bytes,9,opt,name=action,proto3" json:"action,omitempty"`
 	// Only entries with an index at or after this one.
 	Start int64 `protobuf:"varint,10,opt,name=start,proto3" json:"start,omitempty"`
