@@ -247,11 +247,9 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 		Holder: ex.caller.Agency.ID, RecordType: recordTypeEnum(orig.RecordType),
 		SubjectPseudonym: ps, PseudonymDomain: form.PseudonymDomain,
 	}
-	idx, err := s.deliverNotice(ctx, ex, rel, n)
-	if err != nil {
+	if _, err := s.deliverNotice(ctx, ex, rel, n); err != nil {
 		return res, err
 	}
-	s.confirmRelease(ctx, ex, idx)
 	res.Kind, res.Outcome, res.Obligation = n.Kind, rel.GetOutcome(), n.Obligation
 	return res, nil
 }

@@ -141,7 +141,6 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	if err != nil {
 		return nil, err // nothing leaves without its entry
 	}
-	s.confirmRelease(ctx, ex, idx)
 	rel.AuditIndex = idx
 	rel.Provenance = s.provenance(ctx, idx, caller.Agency.ID, ex.entry.Detail[audit.DetailReleasedDigest]) // receipts.go
 	s.log.InfoContext(ctx, "record released", "request_id", ex.reqID, "audit_index", idx, "requester", caller.Agency.ID,
@@ -267,7 +266,6 @@ func (s *Server) discloseTo(ctx context.Context, req *liaisonv1.DiscloseRequest,
 	if err != nil {
 		return res, err
 	}
-	s.confirmRelease(ctx, ex, idx)
 	s.log.InfoContext(ctx, "record disclosed", "request_id", ex.reqID, "audit_index", idx, "holder", caller.Agency.ID,
 		"recipient", rcpt.ID, "outcome", dec.Outcome, "legal_basis", legalBasisID(dec), "record_type", ex.in.RecordType)
 	res.Outcome, res.LegalBasis, res.Conditions = rel.GetOutcome(), rel.GetLegalBasis(), rel.GetConditions()

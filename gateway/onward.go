@@ -154,9 +154,11 @@ func (s *Server) fingerprint(subject string, record *liaisonv1.Record) (content,
 }
 
 // rememberRelease stores the fingerprints of what an exchange releases to
-// its recipient, before the entry is committed; confirmRelease records
-// the entry's index after. A release whose fingerprints were stored but
-// whose entry never committed never matches: matching looks it up.
+// its recipient, before the entry is committed, under the exchange's
+// request id. A release whose fingerprints were stored but whose entry
+// never committed never matches: matching looks the request id up in the
+// log, and only then records the entry's index with the fingerprints
+// (confirming every release would cost a second durable write each).
 func (s *Server) rememberRelease(ctx context.Context, ex *exchange, rel *liaisonv1.Released) error {
 	st := s.cfg.Aftercare
 	if st == nil || rel.GetRecord() == nil || len(ex.entry.Recipients) != 1 || ex.entry.Subject == nil {
@@ -179,15 +181,6 @@ func (s *Server) rememberRelease(ctx context.Context, ex *exchange, rel *liaison
 		return fmt.Errorf("%w: fingerprints: %v", audit.ErrUnavailable, err)
 	}
 	return nil
-}
-
-func (s *Server) confirmRelease(ctx context.Context, ex *exchange, index int64) {
-	if s.cfg.Aftercare == nil {
-		return
-	}
-	if err := s.cfg.Aftercare.ConfirmFingerprints(context.WithoutCancel(ctx), ex.reqID, index); err != nil {
-		s.log.WarnContext(ctx, "fingerprints not confirmed; they are looked up in the log when they match", "audit_index", index, "error", err)
-	}
 }
 
 // An undeclared is content the caller received through the gateway and
@@ -270,6 +263,9 @@ func (s *Server) releaseOf(ctx context.Context, m audit.FingerprintMatch, agency
 	}
 	for _, r := range recs {
 		if r.Entry.RequestID == m.RequestID && isRecordRelease(r.Entry) {
+			if err := s.cfg.Aftercare.ConfirmFingerprints(ctx, m.RequestID, r.Index); err != nil {
+				s.log.WarnContext(ctx, "fingerprints not confirmed", "audit_index", r.Index, "error", err)
+			}
 			return r.Entry, r.Index, nil
 		}
 	}

@@ -67,6 +67,10 @@ type Log struct {
 	cpMu   sync.Mutex // serialises checkpoint signing; guards cpSize and cpNote
 	cpSize int64
 	cpNote []byte
+
+	rcMu   sync.Mutex // guards rcSize and rcNote, the checkpoint receipts name (receipt.go)
+	rcSize int64
+	rcNote []byte
 }
 
 // A request is one Append waiting for the committer.

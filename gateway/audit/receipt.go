@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -101,13 +102,22 @@ func (l *Log) Receipt(ctx context.Context, index int64, recipient, digest string
 
 // checkpointCovering returns a signed checkpoint whose tree includes index:
 // the one this Log signed last, or the latest stored (another replica's),
-// or a fresh one.
+// or one signed for receipts. A receipt right after its entry was
+// committed needs a checkpoint of a size no stored one has yet; that one
+// is signed but not stored (the checkpoint loop stores one of at least
+// that size within its interval): storing it would cost the store a
+// durable write per release.
 func (l *Log) checkpointCovering(ctx context.Context, index int64) (int64, []byte, error) {
 	l.cpMu.Lock()
 	size, cp := l.cpSize, l.cpNote
 	l.cpMu.Unlock()
 	if cp != nil && size > index {
 		return size, cp, nil
+	}
+	l.rcMu.Lock()
+	defer l.rcMu.Unlock()
+	if l.rcNote != nil && l.rcSize > index {
+		return l.rcSize, l.rcNote, nil
 	}
 	size, cp, err := l.store.LatestCheckpoint(ctx)
 	if err != nil {
@@ -116,14 +126,25 @@ func (l *Log) checkpointCovering(ctx context.Context, index int64) (int64, []byt
 	if cp != nil && size > index {
 		return size, cp, nil
 	}
-	size, cp, err = l.Checkpoint(ctx)
-	if err != nil {
+	if size, err = l.Size(ctx); err != nil {
 		return 0, nil, err
 	}
 	if size <= index {
 		return 0, nil, fmt.Errorf("audit: receipt: entry %d is beyond the log of size %d: %w", index, size, ErrOutOfRange)
 	}
-	return size, cp, nil
+	root, err := tlog.TreeHash(size, l.hashReader(ctx, "receipt: checkpoint"))
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return 0, nil, err
+		}
+		return 0, nil, fmt.Errorf("audit: receipt: tree hash of size %d: %v", size, err)
+	}
+	signed, err := note.Sign(&note.Note{Text: Checkpoint{Origin: l.origin, Size: size, Hash: root}.String()}, l.signer)
+	if err != nil {
+		return 0, nil, unavailable("receipt: sign checkpoint", err)
+	}
+	l.rcSize, l.rcNote = size, signed
+	return size, signed, nil
 }
 
 // VerifyReceipt checks a receipt as a recipient would, offline: the
