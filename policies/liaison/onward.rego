@@ -184,3 +184,13 @@ _onward_reasons contains _reason("PROVENANCE_BASIS_ENDED", sprintf(
 # _carried_conditions travel with the record to the next recipient: the
 # conditions in force on it, whatever the onward decision adds.
 _carried_conditions := _prov_conditions
+
+# _onward_assumptions are the unverified readings of the conditions that
+# refused an onward exchange, for data.liaison.explain.
+_onward_assumptions := [a |
+	some c in sort([c | some c in _prov_conditions])
+	r := _condition_rule(c)
+	_onward_broken(r)
+	a := object.get(r, "assumption", "")
+	a != ""
+]

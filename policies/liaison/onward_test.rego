@@ -106,6 +106,14 @@ test_no_onward_disclosure_refuses_a_third_agency if {
 	stage(inp) == "onward"
 }
 
+test_explain_names_the_reading_of_the_condition_that_refused if {
+	x := data.liaison.explain with input as with_conditions(["NO_ONWARD_DISCLOSURE", "ZZ_ONE"])
+		with data.liaison.jurisdictions as {"zz": zz_pack}
+	x.stage == "onward"
+	count(x.assumptions) == 1
+	contains(x.assumptions[0], "beyond the circle it was disclosed to")
+}
+
 test_no_onward_disclosure_lets_it_go_back_to_its_source_and_carries_the_conditions if {
 	d := decide(object.union(with_conditions(["NO_ONWARD_DISCLOSURE", "ZZ_ONE"]), {"recipient": zz_prison}))
 	d.outcome == "disclose"
