@@ -129,6 +129,15 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 		if body == nil || rule.GetRecordType() != ex.in.RecordType || recordSubjectID(body) != ex.subject {
 			return nil, failed("HOLDER_RETURNED_WRONG_RECORD", errors.New("gateway: the holder returned a record of another type or subject"))
 		}
+		// A holder's system that serves content the holder received from
+		// another agency passes it on without its conditions (onward.go).
+		u, err := s.undeclaredOnward(ctx, holder.ID, ex.entry.Subject.Pseudonym, record, nil)
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			return nil, refuseUndeclared(ex, u)
+		}
 	}
 	rel, err := s.release(ex, dec, record, held, ps)
 	if err != nil {

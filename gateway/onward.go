@@ -186,8 +186,9 @@ func (s *Server) rememberRelease(ctx context.Context, ex *exchange, rel *liaison
 // An undeclared is content the caller received through the gateway and
 // sends on without naming where it came from.
 type undeclared struct {
-	release int64  // the release it matches
-	holder  string // the agency that released it
+	release   int64  // the release it matches
+	holder    string // the agency that released it
+	recipient string // the agency it was released to, which passes it on
 }
 
 // undeclaredOnward looks for earlier releases to agency whose content the
@@ -239,7 +240,7 @@ func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, r
 		if e == nil || (declared != nil && declared.Index == idx) {
 			continue
 		}
-		return &undeclared{release: idx, holder: e.Holder.Agency}, nil
+		return &undeclared{release: idx, holder: e.Holder.Agency, recipient: agency}, nil
 	}
 	return nil, nil
 }
@@ -279,11 +280,12 @@ func refuseUndeclared(ex *exchange, u *undeclared) error {
 		ex.entry.Detail = map[string]string{}
 	}
 	ex.entry.Detail["matches_release"] = fmt.Sprint(u.release)
+	ex.entry.Reasons = nil // the gateway's rule refuses, whatever the policy allowed
 	return &denial{
 		reason: "UNDECLARED_ONWARD_DISCLOSURE",
-		message: fmt.Sprintf("This record repeats what your agency received through Liaison from %s (entry %d). "+
-			"Passing it on is an onward disclosure: name that release in provenance, so that the conditions it came with are applied.",
-			u.holder, u.release),
+		message: fmt.Sprintf("This record repeats what %s received through Liaison from %s (entry %d). "+
+			"Passing it on is an onward disclosure: it must name that release as its provenance, so that the conditions it came with are applied.",
+			u.recipient, u.holder, u.release),
 		auditIdx: -1,
 	}
 }

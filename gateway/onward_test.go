@@ -172,6 +172,27 @@ func testOnward(t *testing.T, o stackOptions) {
 		t.Errorf("onward outside the case refused with %q", r)
 	}
 
+	// A holder's system that serves, to a Request, content the holder
+	// received through the gateway is caught too: here the Danish prison
+	// sent the Dutch probation service the assessment its own system holds.
+	if r, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: ra, Subject: nlAttrs, Recipients: []string{"nl-probation"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Moves to Rotterdam.",
+	}); err != nil || r.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("prison to Dutch probation = %v, %v", r, err)
+	}
+	_, err = s.exchange(t, nlPolice).Request(ctx, &liaisonv1.RequestRequest{
+		Holder: "nl-probation", SubjectId: "SYN-NL-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact.",
+	})
+	st = wantStatus(t, err, codes.PermissionDenied)
+	if errorReason(st) != "UNDECLARED_ONWARD_DISCLOSURE" || !strings.Contains(st.Message(), "nl-probation received") {
+		t.Errorf("Request of received content refused with %q: %s", errorReason(st), st.Message())
+	}
+	if _, e := s.lastEntry(t); e.Action != "request" || e.Outcome != audit.OutcomeDeny || !slices.Equal(e.Reasons, []string{"UNDECLARED_ONWARD_DISCLOSURE"}) {
+		t.Errorf("entry of the refused request = %s %s %v", e.Action, e.Outcome, e.Reasons)
+	}
+
 	scanFingerprints(t, s, o, []proto.Message{rec, ra, plan, changed, own})
 }
 

@@ -45,9 +45,11 @@ type DiscloseRequest struct {
 	// conditions that release was made under (input.provenance), and the
 	// recipients get them with the record: a record received with
 	// NO_ONWARD_DISCLOSURE, say, is refused to a third agency. Unset when the
-	// record is the caller's own. A record that matches content released to
-	// the caller, sent without naming its provenance, is refused as an
-	// undeclared onward disclosure (UNDECLARED_ONWARD_DISCLOSURE). (Field
+	// record is the caller's own. A record that repeats content released to
+	// the caller (the whole record, or at least half and two or more of its
+	// content values), sent without naming its provenance, is refused as an
+	// undeclared onward disclosure (PermissionDenied,
+	// UNDECLARED_ONWARD_DISCLOSURE, naming the release it repeats). (Field
 	// numbers 8 to 19 are left for the exchange's own growth.)
 	Provenance    *Provenance `protobuf:"bytes,20,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
