@@ -846,7 +846,7 @@ func (x *GetReceiptRequest) GetAuditIndex() int64 {
 // GetReceiptResponse carries the receipt.
 type GetReceiptResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The release's provenance, against the latest checkpoint.
+	// The release's provenance.
 	Provenance    *Provenance `protobuf:"bytes,1,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -69,7 +69,9 @@ type AftercareClient interface {
 	// revise_expiry) per release considered.
 	ReviseExpiry(ctx context.Context, in *ReviseExpiryRequest, opts ...grpc.CallOption) (*ReviseExpiryResponse, error)
 	// GetReceipt returns a fresh Provenance for a release to the caller's
-	// agency, against the latest checkpoint.
+	// agency, against a recent checkpoint that covers it (for a receipt lost,
+	// or one that could not be signed when the release was read). The read
+	// is recorded in the log (an audit_read entry).
 	GetReceipt(ctx context.Context, in *GetReceiptRequest, opts ...grpc.CallOption) (*GetReceiptResponse, error)
 	// ListNotices lists the obligation notices sent (corrections,
 	// withdrawals, expiry notices), by default only those not yet
@@ -188,7 +190,9 @@ type AftercareServer interface {
 	// revise_expiry) per release considered.
 	ReviseExpiry(context.Context, *ReviseExpiryRequest) (*ReviseExpiryResponse, error)
 	// GetReceipt returns a fresh Provenance for a release to the caller's
-	// agency, against the latest checkpoint.
+	// agency, against a recent checkpoint that covers it (for a receipt lost,
+	// or one that could not be signed when the release was read). The read
+	// is recorded in the log (an audit_read entry).
 	GetReceipt(context.Context, *GetReceiptRequest) (*GetReceiptResponse, error)
 	// ListNotices lists the obligation notices sent (corrections,
 	// withdrawals, expiry notices), by default only those not yet
