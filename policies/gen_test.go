@@ -1,0 +1,385 @@
+package policies
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+)
+
+// genInputs returns n policy inputs drawn deterministically from seed:
+// every action, jurisdiction pair, agency kind, record type, purpose and
+// claimed basis, subjects with dates around the edges of the release
+// windows and probation, custody and categories, cases with and without
+// the parties as members, officers of every clearance, times of day and
+// zones, and some invalid values of each. About half aim at a legal basis
+// or fallback rule of a pack (genScopes) and then change one or two
+// things, so that allowed exchanges and near misses are as common as
+// plain refusals.
+//
+// The same seed and n always give the same inputs: the equivalence log in
+// testdata/equivalence records them, and TestEquivalenceLogIsGenerated
+// checks that the generator still produces it.
+func genInputs(seed uint64, n int) []Input {
+	g := &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	out := make([]Input, n)
+	for i := range out {
+		out[i] = g.input()
+	}
+	return out
+}
+
+type gen struct{ r *rand.Rand }
+
+var (
+	genJurisdictions = []string{"DK", "NL", "BE", "FR", "DE-BY", "DE-NI"}
+	genActions       = []string{"disclose", "request", "notify", "match", "translate", "reidentify"}
+	genKinds         = []string{"police", "probation", "prison", "social_services", "local_authority", "intelligence", "ngo"}
+	genRecordTypes   = []string{"release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"}
+	genPurposes      = []string{"risk_management", "resocialisation", "maw_case_management", "family_support", "criminal_investigation", "statistics"}
+	genCategories    = []string{"convicted", "suspect", "victim", "other", ""}
+	genClearances    = []string{"none", "restricted", "confidential", "secret", "top_secret", ""}
+	genRoles         = []string{"case_officer", "legal_officer", "release_officer", "analyst"}
+	// Days from "now" to a release or probation end: the edges of every
+	// window of the packs (90, 180 and 3650 days before a release, 365
+	// after) and of probation, each side of them, and some ordinary ones.
+	genDayOffsets = []int{
+		-3651, -3650, -3649, -400, -366, -365, -364, -200, -181, -180, -179,
+		-91, -90, -89, -30, -2, -1, 0, 1, 2, 30, 89, 90, 91, 179, 180, 181,
+		364, 365, 366, 400, 3649, 3650, 3651, 5000,
+	}
+	genBadJurisdictions = []string{"SE", "XX", "", "dk", "DE", "EU"}
+	genBadWords         = []string{"", "delete", "Police", "dossier", "curiosity", "risk management"}
+	genBadDates         = []string{"2026-02-30", "2026-13-01", "26-11-2026", "2026-11-26T10:00:00Z", "tomorrow", "1899-12-31"}
+	genBadTimes         = []string{"", "yesterday", "2026-11-26", "2026-02-30T10:00:00Z", "2026-11-26 10:00:00", "2026-11-26T25:00:00Z"}
+)
+
+func (g *gen) pick(xs []string) string { return xs[g.r.IntN(len(xs))] }
+
+// chance is true with probability p.
+func (g *gen) chance(p float64) bool { return g.r.Float64() < p }
+
+// word is a word of vocab, or with probability bad an invalid one.
+func (g *gen) word(vocab []string, bad float64) string {
+	if g.chance(bad) {
+		return g.pick(genBadWords)
+	}
+	return g.pick(vocab)
+}
+
+// agency names an agency of kind in jurisdiction j; two of each exist.
+func (g *gen) agency(j, kind string) Party {
+	return Party{
+		Agency:       fmt.Sprintf("%s-%s-%d", strings.ToLower(cmpOr(j, "xx")), strings.ReplaceAll(cmpOr(kind, "unknown"), "_", "-"), 1+g.r.IntN(2)),
+		Kind:         kind,
+		Jurisdiction: j,
+	}
+}
+
+func cmpOr(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// other returns a jurisdiction other than j: mostly a listed one, now and
+// then an unknown one.
+func (g *gen) other(j string) string {
+	if g.chance(0.04) {
+		return g.pick(genBadJurisdictions)
+	}
+	for {
+		if o := g.pick(genJurisdictions); o != j {
+			return o
+		}
+	}
+}
+
+func (g *gen) input() Input {
+	var in Input
+	aimed := g.chance(0.5)
+	if aimed {
+		in = g.aimed()
+	} else {
+		in = g.random()
+	}
+	in.Time = g.time()
+	in.Subject = g.subject(in, aimed)
+	in.Requester.Officer = g.officer()
+	in.Justification = g.pick([]string{"", "Release scheduled.", "Case review.", "Imminent risk."})
+	if in.Case == nil && g.chance(0.35) {
+		in.Case = g.caseFor(in, g.chance(0.6))
+	}
+	g.breakSomething(&in)
+	return in
+}
+
+// random draws every part independently.
+func (g *gen) random() Input {
+	in := Input{
+		Action:     g.word(genActions, 0.02),
+		RecordType: g.word(genRecordTypes, 0.02),
+		Purpose:    g.word(genPurposes, 0.02),
+	}
+	hj := g.pick(genJurisdictions)
+	if g.chance(0.03) {
+		hj = g.pick(genBadJurisdictions)
+	}
+	rj := hj
+	if g.chance(0.35) {
+		rj = g.other(hj)
+	}
+	holder := g.agency(hj, g.word(genKinds, 0.02))
+	recipient := g.agency(rj, g.word(genKinds, 0.02))
+	if in.Action == "translate" || in.Action == "reidentify" {
+		if g.chance(0.8) {
+			in.RecordType = ""
+		}
+		if g.chance(0.85) {
+			recipient = holder
+		}
+	}
+	in.Holder, in.Recipient = holder, recipient
+	in.Requester = g.requesterFor(in.Action, holder, recipient)
+	in.ClaimedLegalBasis = g.claim(hj)
+	return in
+}
+
+// aimed draws an exchange a legal basis or fallback rule covers.
+func (g *gen) aimed() Input {
+	s := genScopes[g.r.IntN(len(genScopes))]
+	hj := scopeJurisdiction(s.ID)
+	in := Input{Action: g.pick(s.Actions), Purpose: g.pick(s.Purposes)}
+	rj := hj
+	switch {
+	case len(s.RecipientJurisdictions) > 0 && g.chance(0.7):
+		rj = g.pick(s.RecipientJurisdictions)
+	case g.chance(0.25):
+		rj = g.other(hj)
+	}
+	if len(s.RequesterKinds) > 0 {
+		p := g.agency(hj, g.pick(s.RequesterKinds))
+		in.Holder, in.Recipient = p, p
+	} else {
+		in.RecordType = g.pick(s.RecordTypes)
+		in.Holder = g.agency(hj, g.pick(s.HolderKinds))
+		in.Recipient = g.agency(rj, g.pick(s.RecipientKinds))
+	}
+	in.Requester = g.requesterFor(in.Action, in.Holder, in.Recipient)
+	switch {
+	case g.chance(0.4) && !strings.Contains(s.ID, " "):
+		in.ClaimedLegalBasis = s.ID
+	default:
+		in.ClaimedLegalBasis = g.claim(hj)
+	}
+	if s.RequiresCase || g.chance(0.3) {
+		in.Case = g.caseFor(in, g.chance(0.85))
+	}
+	return in
+}
+
+// scopeJurisdiction is the jurisdiction of a scope: "DK fallback 0" or a
+// basis id "de_by.pag.laender".
+func scopeJurisdiction(id string) string {
+	if j, _, ok := strings.Cut(id, " "); ok {
+		return j
+	}
+	key, _, _ := strings.Cut(id, ".")
+	return strings.ToUpper(strings.ReplaceAll(key, "_", "-"))
+}
+
+// requesterFor is the party that fits action (holder for a push, recipient
+// for a pull), or now and then another agency.
+func (g *gen) requesterFor(action string, holder, recipient Party) Requester {
+	p := recipient
+	if action == "disclose" || action == "notify" {
+		p = holder
+	}
+	switch {
+	case g.chance(0.04):
+		p = g.agency(p.Jurisdiction, g.pick(genKinds))
+	case g.chance(0.02):
+		p.Jurisdiction = g.other(p.Jurisdiction)
+	}
+	return Requester{Agency: p.Agency, Kind: p.Kind, Jurisdiction: p.Jurisdiction}
+}
+
+// claim is a claimed basis: mostly none, else one of the holder's pack,
+// of another pack, or an unknown id.
+func (g *gen) claim(j string) string {
+	switch x := g.r.Float64(); {
+	case x < 0.6:
+		return ""
+	case x < 0.9:
+		var ids []string
+		for _, s := range genScopes {
+			if !strings.Contains(s.ID, " ") && scopeJurisdiction(s.ID) == j {
+				ids = append(ids, s.ID)
+			}
+		}
+		if len(ids) > 0 {
+			return g.pick(ids)
+		}
+		return "zz.unknown"
+	case x < 0.96:
+		s := genScopes[g.r.IntN(len(genScopes))]
+		if strings.Contains(s.ID, " ") {
+			return ""
+		}
+		return s.ID
+	default:
+		return g.pick([]string{"dk.rpl.115", "nl.zvh", "gdpr.art6", "anything"})
+	}
+}
+
+// genBase is the first day requests are drawn from: 2025-01-01.
+var genBase = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// time is the time of a request between 2025 and 2028: any second of the
+// day, the first or last second of a day, in UTC or another zone, with or
+// without a fraction, and now and then not a valid time.
+func (g *gen) time() string {
+	day := genBase.AddDate(0, 0, g.r.IntN(4*365))
+	t := day.Add(time.Duration(g.r.IntN(24*3600)) * time.Second)
+	switch x := g.r.Float64(); {
+	case x < 0.03:
+		return g.pick(genBadTimes)
+	case x < 0.10:
+		// An edge of the day in UTC.
+		t = day.Add(g.pick2(0, 24*time.Hour-time.Second))
+		return t.Format(time.RFC3339)
+	case x < 0.16:
+		return t.In(time.FixedZone("", 3600*(g.r.IntN(5)-2))).Format(time.RFC3339)
+	case x < 0.20:
+		return t.Add(time.Duration(g.r.IntN(1e9))).Format(time.RFC3339Nano)
+	}
+	return t.Format(time.RFC3339)
+}
+
+func (g *gen) pick2(a, b time.Duration) time.Duration {
+	if g.chance(0.5) {
+		return a
+	}
+	return b
+}
+
+// subject draws the person's attributes, with dates near the edges of the
+// windows counted from the request's day; for an aimed input mostly a
+// convicted person, whom most bases cover. translate and reidentify
+// usually carry none (the gateway does not know them).
+func (g *gen) subject(in Input, aimed bool) Subject {
+	if (in.Action == "translate" || in.Action == "reidentify") && g.chance(0.85) {
+		return Subject{}
+	}
+	s := Subject{
+		Category:     g.pick(genCategories),
+		InCustody:    g.chance(0.4),
+		Municipality: g.pick([]string{"", "Aarhus", "Rotterdam", "München"}),
+	}
+	switch {
+	case aimed && g.chance(0.6):
+		s.Category = "convicted"
+	case g.chance(0.02):
+		s.Category = g.pick([]string{"offender", "Convicted"})
+	}
+	now, err := time.Parse(time.RFC3339, in.Time)
+	if err != nil {
+		now = genBase.AddDate(1, 0, 0)
+	}
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	s.ReleaseDate = g.date(day)
+	s.ProbationUntil = g.date(day)
+	return s
+}
+
+func (g *gen) date(day time.Time) string {
+	switch x := g.r.Float64(); {
+	case x < 0.25:
+		return ""
+	case x < 0.27:
+		return g.pick(genBadDates)
+	case x < 0.85:
+		return day.AddDate(0, 0, genDayOffsets[g.r.IntN(len(genDayOffsets))]).Format(time.DateOnly)
+	default:
+		return day.AddDate(0, 0, g.r.IntN(4000)-2000).Format(time.DateOnly)
+	}
+}
+
+func (g *gen) officer() Officer {
+	o := Officer{ID: fmt.Sprintf("officer-%d", g.r.IntN(50)), Clearance: g.pick(genClearances)}
+	if g.chance(0.02) {
+		o.Clearance = g.pick([]string{"Secret", "cosmic", "unknown"})
+	}
+	switch n := g.r.IntN(4); n {
+	case 0:
+	default:
+		for range n {
+			o.Roles = append(o.Roles, g.pick(genRoles))
+		}
+	}
+	return o
+}
+
+// caseFor is a case around in's parties: with all of them as members if
+// all is true, else with some left out or strangers added.
+func (g *gen) caseFor(in Input, all bool) *Case {
+	members := []string{in.Holder.Agency, in.Recipient.Agency, in.Requester.Agency}
+	if !all {
+		members = slices.DeleteFunc(members, func(string) bool { return g.chance(0.5) })
+	}
+	for range g.r.IntN(3) {
+		members = append(members, g.agency(in.Holder.Jurisdiction, g.pick(genKinds)).Agency)
+	}
+	if !g.chance(0.02) { // duplicates make a case invalid
+		slices.Sort(members)
+		members = slices.Compact(members)
+		g.r.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
+	}
+	c := &Case{ID: fmt.Sprintf("%s-CASE-%04d", cmpOr(in.Holder.Jurisdiction, "XX"), g.r.IntN(10000)), Members: members}
+	if len(members) > 0 {
+		c.Lead = g.pick(members)
+	}
+	switch x := g.r.Float64(); {
+	case x < 0.02:
+		c.ID = ""
+	case x < 0.04:
+		c.Lead = "someone-else"
+	case x < 0.05:
+		c.Members = nil
+	case x < 0.06:
+		c.Members = []string{}
+	case x < 0.07:
+		c.Members = append(c.Members, "")
+	}
+	return c
+}
+
+// breakSomething now and then makes one part of in invalid or missing, so
+// that every validation reason comes up.
+func (g *gen) breakSomething(in *Input) {
+	if !g.chance(0.06) {
+		return
+	}
+	switch g.r.IntN(9) {
+	case 0:
+		in.Action = g.pick(genBadWords)
+	case 1:
+		in.RecordType = g.pick(genBadWords)
+	case 2:
+		in.Purpose = g.pick(genBadWords)
+	case 3:
+		in.Holder.Agency = ""
+	case 4:
+		in.Recipient.Kind = g.pick(genBadWords)
+	case 5:
+		in.Recipient.Jurisdiction = g.pick(genBadJurisdictions)
+	case 6:
+		in.Requester.Kind = g.pick(genBadWords)
+	case 7:
+		in.Subject.ReleaseDate = g.pick(genBadDates)
+	case 8:
+		in.Holder.Jurisdiction = g.pick(genBadJurisdictions)
+	}
+}
