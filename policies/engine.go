@@ -1,12 +1,10 @@
 package policies
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/tester"
 )
 
@@ -55,9 +52,10 @@ type Engine struct {
 	revision string
 	digest   string // see Digest
 	source   string // see Source
-	decision rego.PreparedEvalQuery
-	explain  rego.PreparedEvalQuery
-	packs    rego.PreparedEvalQuery
+	decision *query
+	explain  *query
+	packs    *query
+	folded   []string // the rules folded into constants, see fold
 }
 
 // Load parses, compiles, tests and prepares the policy tree in fsys and
@@ -88,13 +86,22 @@ func load(ctx context.Context, fsys fs.FS, source, digest string) (*Engine, erro
 	if e.digest == "" {
 		e.digest = e.revision
 	}
-	if e.decision, err = prepare(ctx, decisionQuery, mods); err != nil {
+	folded, foldedPaths, err := fold(ctx, mods)
+	if err != nil {
 		return nil, err
 	}
-	if e.explain, err = prepare(ctx, explainQuery, mods); err != nil {
+	e.folded = foldedPaths
+	compiler, err := compileModules(folded)
+	if err != nil {
 		return nil, err
 	}
-	if e.packs, err = prepare(ctx, packsQuery, mods); err != nil {
+	if e.decision, err = prepareQuery(compiler, decisionQuery); err != nil {
+		return nil, err
+	}
+	if e.explain, err = prepareQuery(compiler, explainQuery); err != nil {
+		return nil, err
+	}
+	if e.packs, err = prepareQuery(compiler, packsQuery); err != nil {
 		return nil, err
 	}
 	for _, s := range samples {
@@ -182,24 +189,6 @@ func runTests(ctx context.Context, mods, tests []module) error {
 	return nil
 }
 
-// prepare compiles the policy modules in strict mode and prepares query.
-func prepare(ctx context.Context, query string, mods []module) (rego.PreparedEvalQuery, error) {
-	opts := []func(*rego.Rego){
-		rego.Query(query),
-		rego.SetRegoVersion(ast.RegoV1),
-		rego.Strict(true),
-		rego.StrictBuiltinErrors(true),
-	}
-	for _, m := range mods {
-		opts = append(opts, rego.ParsedModule(m.parsed))
-	}
-	pq, err := rego.New(opts...).PrepareForEval(ctx)
-	if err != nil {
-		return rego.PreparedEvalQuery{}, fmt.Errorf("policies: load: prepare %s: %w", query, err)
-	}
-	return pq, nil
-}
-
 // revision hashes the policy modules (not the tests) like sha256sum does:
 // one line "<hex sha256 of the file>  <path>\n" per module, in byte order
 // of the slash-separated paths relative to the tree's root, and the SHA-256
@@ -236,12 +225,12 @@ func (e *Engine) Source() string { return e.source }
 // conflicting values or a built-in error). Callers MUST refuse the exchange
 // on any error and MUST NOT turn an error into a disclosure.
 func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
-	v, err := evalOne(ctx, e.decision, in)
+	v, err := e.decision.eval(ctx, in.value())
 	if err != nil {
 		return Decision{}, err
 	}
-	var d Decision
-	if err := decode(v, &d); err != nil {
+	d, err := decodeDecision(v)
+	if err != nil {
 		return Decision{}, err
 	}
 	if err := d.validateFor(in); err != nil {
@@ -280,7 +269,7 @@ type Explanation struct {
 // no data.liaison.explain, the lines are the outcome and the reasons.
 // Errors are as for [Engine.Decide].
 func (e *Engine) Explanation(ctx context.Context, in Input) (Explanation, error) {
-	v, err := evalOne(ctx, e.explain, in)
+	v, err := e.explain.eval(ctx, in.value())
 	if errors.Is(err, ErrUndefined) {
 		d, err := e.Decide(ctx, in)
 		if err != nil {
@@ -301,7 +290,7 @@ func (e *Engine) Explanation(ctx context.Context, in Input) (Explanation, error)
 		Stage       string    `json:"stage"`
 		Assumptions []string  `json:"assumptions"`
 	}
-	if err := decode(v, &x); err != nil {
+	if err := decodeValue(v, &x); err != nil {
 		return Explanation{}, err
 	}
 	if x.Decision == nil {
@@ -311,35 +300,4 @@ func (e *Engine) Explanation(ctx context.Context, in Input) (Explanation, error)
 		return Explanation{}, err
 	}
 	return Explanation{Decision: *x.Decision, Stage: x.Stage, Lines: x.Lines, Assumptions: x.Assumptions}, nil
-}
-
-// evalOne evaluates a prepared query and returns its single value.
-func evalOne(ctx context.Context, q rego.PreparedEvalQuery, in Input) (any, error) {
-	rs, err := q.Eval(ctx, rego.EvalParsedInput(in.value()))
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("policies: evaluate: %w", err)
-	case len(rs) == 0:
-		return nil, ErrUndefined
-	case len(rs) > 1:
-		return nil, fmt.Errorf("policies: evaluate: %d results, want 1", len(rs))
-	case len(rs[0].Expressions) != 1:
-		return nil, fmt.Errorf("policies: evaluate: %d expressions, want 1", len(rs[0].Expressions))
-	}
-	return rs[0].Expressions[0].Value, nil
-}
-
-// decode converts a Rego value into dst, rejecting unknown fields so that a
-// misspelt key in the policy is an error rather than silently dropped.
-func decode(v any, dst any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	return nil
 }

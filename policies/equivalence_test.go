@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 var updateEquivalence = flag.Bool("update-equivalence", false,
@@ -55,9 +56,24 @@ type equivalenceEntry struct {
 // record decides in with e as the log records it.
 func record(ctx context.Context, e *Engine, in Input) (equivalenceEntry, error) {
 	x := equivalenceEntry{Input: in}
-	var err error
-	if x.Decision, err = rawEval(ctx, e, decisionQuery, in); err != nil {
+	v, err := e.decision.eval(ctx, in.value())
+	switch {
+	case errors.Is(err, ErrUndefined):
+		x.Error = err.Error()
+	case err != nil:
 		return x, err
+	default:
+		// Decide's checks, on the value already at hand.
+		if x.Decision, err = rawJSON(v); err != nil {
+			return x, err
+		}
+		d, err := decodeDecision(v)
+		if err == nil {
+			err = d.validateFor(in)
+		}
+		if err != nil {
+			x.Error = err.Error()
+		}
 	}
 	if x.explain, err = rawEval(ctx, e, explainQuery, in); err != nil {
 		return x, err
@@ -71,9 +87,6 @@ func record(ctx context.Context, e *Engine, in Input) (equivalenceEntry, error) 
 		}
 		x.ExplainStage = v.Stage
 	}
-	if _, err := e.Decide(ctx, in); err != nil {
-		x.Error = err.Error()
-	}
 	return x, nil
 }
 
@@ -84,14 +97,22 @@ func rawEval(ctx context.Context, e *Engine, query string, in Input) (json.RawMe
 	if query == explainQuery {
 		q = e.explain
 	}
-	v, err := evalOne(ctx, q, in)
+	v, err := q.eval(ctx, in.value())
 	if errors.Is(err, ErrUndefined) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(v)
+	return rawJSON(v)
+}
+
+func rawJSON(v ast.Value) (json.RawMessage, error) {
+	x, err := ast.JSON(v)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(x)
 }
 
 // recordAll decides every input with e, on all CPUs.
