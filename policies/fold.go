@@ -64,12 +64,13 @@ func fold(ctx context.Context, mods []module) (out []*ast.Module, folded []strin
 	})
 	var replace []*group
 	var values []*ast.Term
+	variable := map[*ast.Rule]bool{}
 	for _, k := range paths {
 		g := groups[k]
-		if !foldable(g.rules) || hasAncestor(g.path, paths, groups) {
+		if !foldable(g.rules) || hasAncestor(g.path, groups) {
 			continue
 		}
-		v, ok, err := constantValue(ctx, compiler, g.rules, g.path)
+		v, ok, err := constantValue(ctx, compiler, variable, g.rules, g.path)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -241,10 +242,9 @@ func foldable(rules []*ast.Rule) bool {
 
 // hasAncestor is true if another document's rules define a document that
 // contains path (a rule under a rule is folded with it, or not at all).
-func hasAncestor[G any](path ast.Ref, paths []string, groups map[string]G) bool {
-	for _, k := range paths {
-		p, err := ast.ParseRef(k)
-		if err == nil && len(p) < len(path) && path.HasPrefix(p) {
+func hasAncestor[G any](path ast.Ref, groups map[string]G) bool {
+	for n := len(path) - 1; n > 0; n-- {
+		if _, ok := groups[path[:n].String()]; ok {
 			return true
 		}
 	}
@@ -256,24 +256,13 @@ func hasAncestor[G any](path ast.Ref, paths []string, groups map[string]G) bool 
 // indirectly, read the input, replace data with `with`, or call a
 // non-deterministic built-in (time.now_ns, http.send, ...). ok is true if
 // it has exactly one value.
-func constantValue(ctx context.Context, c *ast.Compiler, rules []*ast.Rule, path ast.Ref) (*ast.Term, bool, error) {
-	seen := map[*ast.Rule]bool{}
-	todo := slices.Clone(rules)
-	for len(todo) > 0 {
-		r := todo[len(todo)-1]
-		todo = todo[:len(todo)-1]
-		if r == nil || seen[r] {
-			continue
-		}
-		seen[r] = true
-		if variable(r) {
+//
+// variable remembers, across calls, which rules were found to depend on
+// the input (true) or not (false).
+func constantValue(ctx context.Context, c *ast.Compiler, variable map[*ast.Rule]bool, rules []*ast.Rule, path ast.Ref) (*ast.Term, bool, error) {
+	for _, r := range rules {
+		if dependsOnInput(c, variable, r) {
 			return nil, false, nil
-		}
-		todo = append(todo, r.Else)
-		for d := range c.Graph.Dependencies(r) {
-			if dr, ok := d.(*ast.Rule); ok {
-				todo = append(todo, dr)
-			}
 		}
 	}
 
@@ -305,9 +294,34 @@ func constantValue(ctx context.Context, c *ast.Compiler, rules []*ast.Rule, path
 	return values[0], true, nil
 }
 
-// variable is true if rule r itself reads the input, replaces data with
+// dependsOnInput is true if rule r, its else branches, or a rule or
+// function they use, however indirectly, reads the input, replaces data
+// with `with` or calls a non-deterministic built-in. The graph of a
+// compiled policy has no cycles (Rego forbids recursion).
+func dependsOnInput(c *ast.Compiler, memo map[*ast.Rule]bool, r *ast.Rule) bool {
+	if r == nil {
+		return false
+	}
+	if v, ok := memo[r]; ok {
+		return v
+	}
+	memo[r] = false // a cycle would not reach here again; see above
+	v := readsInput(r) || dependsOnInput(c, memo, r.Else)
+	for d := range c.Graph.Dependencies(r) {
+		if v {
+			break
+		}
+		if dr, ok := d.(*ast.Rule); ok {
+			v = dependsOnInput(c, memo, dr)
+		}
+	}
+	memo[r] = v
+	return v
+}
+
+// readsInput is true if rule r itself reads the input, replaces data with
 // `with` or calls a non-deterministic built-in.
-func variable(r *ast.Rule) bool {
+func readsInput(r *ast.Rule) bool {
 	found := false
 	ast.WalkRefs(r, func(ref ast.Ref) bool {
 		found = found || ref.HasPrefix(ast.InputRootRef)

@@ -18,18 +18,25 @@ package liaison
 # The bases that cover the action, purpose and record type are looked up
 # in the pack's index (_candidates); the parties are checked here.
 #
+# For a valid request within one jurisdiction, the fast lane has found
+# both already (_fast_bases in decision.rego, the same checks written out).
+#
 # A basis in scope whose conditions fail (validity, case membership,
 # subject, clearance) is a near miss: its reasons explain a denial better
 # than NO_LEGAL_BASIS does. The codes of failed checks (_failure_codes) are
 # worked out only for denials and explanations.
-_applicable := {id |
+_applicable := ids if {
+	ids := _fast_applicable
+} else := {id |
 	some id in _candidates
 	v := _basis_views[_pack_key][id]
 	_parties_covered(v)
 	_basis_ok(v)
 }
 
-_near_miss := {id |
+_near_miss := bases.in_scope - bases.applicable if {
+	bases := _fast_bases
+} else := {id |
 	some id in _candidates
 	v := _basis_views[_pack_key][id]
 	_parties_covered(v)
@@ -204,63 +211,50 @@ _requester_kind_ok(b) if {
 	not _in.action in object.get(b, "actions", [])
 } else := false
 
-_conditions_failed(b) := {code | some code in _condition_checks; _fails(code, b)}
-
-_condition_checks := [
-	"SUBJECT_NOT_COVERED", "CASE_REQUIRED", "NOT_A_CASE_MEMBER", "CLEARANCE_TOO_LOW",
-	"UNKNOWN_VALIDITY_TYPE", "PROBATION_END_UNKNOWN", "RELEASE_DATE_UNKNOWN",
-	"LEGAL_BASIS_NOT_YET_VALID", "LEGAL_BASIS_EXPIRED",
-]
-
-_fails("SUBJECT_NOT_COVERED", b) if {
+# _conditions_failed(b) are the codes of the conditions of basis b that
+# fail, one set each (a set written {"CODE" | conditions} holds the code
+# if the conditions hold).
+_conditions_failed(b) := ((((({"SUBJECT_NOT_COVERED" |
 	not _pseudonym_action
 	not _subject_covered(b)
-}
+} | {"CASE_REQUIRED" |
+	b.requires_case == true
+	not _case_valid
+}) | {"NOT_A_CASE_MEMBER" |
+	b.requires_case == true
+	_case_valid
+	count(_case_outsiders) > 0
+}) | {"CLEARANCE_TOO_LOW" |
+	_officer_rank < object.get(b.needs.rank, _in.requester.kind, -1)
+}) | {"UNKNOWN_VALIDITY_TYPE" |
+	not b.validity.type in {"none", "probation", "release_window"}
+}) | _probation_failed(b.validity)) | _release_window_failed(b.validity)
 
 _subject_covered(v) if {
 	_in.subject.category in v.covers.categories
 	object.get(v.custody, "in_custody", _in.subject.in_custody) == _in.subject.in_custody
 }
 
-_fails("CASE_REQUIRED", b) if {
-	b.requires_case == true
-	not _case_valid
-}
-
-_fails("NOT_A_CASE_MEMBER", b) if {
-	b.requires_case == true
-	_case_valid
-	count(_case_outsiders) > 0
-}
-
-_fails("CLEARANCE_TOO_LOW", b) if _officer_rank < object.get(b.needs.rank, _in.requester.kind, -1)
-
-_fails("UNKNOWN_VALIDITY_TYPE", b) if not _validity(b).type in {"none", "probation", "release_window"}
-
-_fails("PROBATION_END_UNKNOWN", b) if {
-	_validity(b).type == "probation"
+# Bases tied to probation end with the subject's probation (inclusive).
+_probation_failed(v) := {"PROBATION_END_UNKNOWN" |
 	_in.subject.probation_until == ""
-}
-
-_fails("LEGAL_BASIS_EXPIRED", b) if {
-	_validity(b).type == "probation"
+} | {"LEGAL_BASIS_EXPIRED" |
 	_now_ns >= _probation_end_ns
-}
+} if {
+	v.type == "probation"
+} else := set()
 
-_fails("RELEASE_DATE_UNKNOWN", b) if {
-	_validity(b).type == "release_window"
+# Release-related bases apply in a window around the release date, from
+# days_before the release to the end of the day days_after it.
+_release_window_failed(v) := ({"RELEASE_DATE_UNKNOWN" |
 	_in.subject.release_date == ""
-}
-
-_fails("LEGAL_BASIS_NOT_YET_VALID", b) if {
-	_validity(b).type == "release_window"
-	_now_ns < _window_start_ns(b.validity)
-}
-
-_fails("LEGAL_BASIS_EXPIRED", b) if {
-	_validity(b).type == "release_window"
-	_now_ns >= _window_end_ns(b.validity) + day_ns
-}
+} | {"LEGAL_BASIS_NOT_YET_VALID" |
+	_now_ns < _window_start_ns(v)
+}) | {"LEGAL_BASIS_EXPIRED" |
+	_now_ns >= _window_end_ns(v) + day_ns
+} if {
+	v.type == "release_window"
+} else := set()
 
 _validity(b) := object.get(b, "validity", {"type": "none"})
 

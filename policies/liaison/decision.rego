@@ -94,35 +94,9 @@ _fast_result := {"stage": "legal_basis", "decision": _with_approval(v, {
 	not _prohibition_index[key][i.action][i.purpose][record_type]
 	[i.record_type, c.kind] != ["risk_assessment", "ngo"]
 
-	# stages 6 and 7: the bases that apply (_parties_covered and _basis_ok
-	# written out), and the one used: the claimed one or the lowest id
-	case := _case_facts
-	since := _since_valid(i)
-	rank := object.get(_clearance_ranks, r.officer.clearance, -1)
-	pseudonym := i.action in pseudonym_actions
-	ids := {id |
-		pseudonym == false
-		some id in _scope_index[key][i.action][i.purpose][record_type]
-		b := _basis_views[key][id]
-		h.kind in b.covers.holder_kinds
-		c.kind in b.covers.recipient_kinds
-		c.jurisdiction in b.covers.recipient_jurisdictions
-		i.subject.category in b.covers.categories
-		object.get(b.custody, "in_custody", i.subject.in_custody) == i.subject.in_custody
-		b.needs.case in case.allowed
-		rank >= object.get(b.needs.rank, r.kind, -1)
-		b.needs.low <= since[b.needs.from]
-		since[b.needs.from] < b.needs.high
-	} | {id |
-		pseudonym == true
-		some id in _scope_index[key][i.action][i.purpose][record_type]
-		b := _basis_views[key][id]
-		r.kind in b.covers.requester_kinds
-		b.needs.case in case.allowed
-		rank >= object.get(b.needs.rank, r.kind, -1)
-		b.needs.low <= since[b.needs.from]
-		since[b.needs.from] < b.needs.high
-	}
+	# stages 6 and 7: the bases that apply, and the one used: the claimed
+	# one or the lowest id
+	ids := _fast_applicable
 	chosen := object.get({"": min(ids)}, i.claimed_legal_basis, i.claimed_legal_basis)
 	chosen in ids
 
@@ -131,12 +105,67 @@ _fast_result := {"stage": "legal_basis", "decision": _with_approval(v, {
 	ngo := c.kind == "ngo"
 	risk := i.record_type == "risk_assessment"
 	parts := _basis_parts[key][chosen][i.action][ngo][risk]
+	case := _case_facts
+	since := _since_valid(i)
 	now := since.none
 	until := object.union(
 		{"valid_until": day | v.needs.from == "probation"; day := i.subject.probation_until; day != ""},
 		{"valid_until": day | v.needs.from == "release"; day := format_date((now - since.release) + v.needs.last_day)},
 	)
 }
+
+# _fast_bases are, for a valid request within one jurisdiction, the bases
+# in scope and those of them that apply, as _applicable and _near_miss
+# (bases.rego) find them, with the checks of _parties_covered and _basis_ok
+# written out. Undefined for other requests.
+_fast_bases := {"in_scope": in_scope, "applicable": applicable} if {
+	_valid_input
+	i := _in
+	r := i.requester
+	h := i.holder
+	c := i.recipient
+	c.jurisdiction == h.jurisdiction
+	key := _pack_keys[h.jurisdiction]
+	record_type := object.get({"translate": "", "reidentify": ""}, i.action, i.record_type)
+	pseudonym := i.action in pseudonym_actions
+	in_scope := {id |
+		pseudonym == false
+		some id in _scope_index[key][i.action][i.purpose][record_type]
+		b := _basis_views[key][id]
+		h.kind in b.covers.holder_kinds
+		c.kind in b.covers.recipient_kinds
+		c.jurisdiction in b.covers.recipient_jurisdictions
+	} | {id |
+		pseudonym == true
+		some id in _scope_index[key][i.action][i.purpose][record_type]
+		r.kind in _basis_views[key][id].covers.requester_kinds
+	}
+	case := _case_facts
+	since := _since_valid(i)
+	rank := object.get(_clearance_ranks, r.officer.clearance, -1)
+	applicable := {id |
+		pseudonym == false
+		some id in in_scope
+		b := _basis_views[key][id]
+		i.subject.category in b.covers.categories
+		object.get(b.custody, "in_custody", i.subject.in_custody) == i.subject.in_custody
+		b.needs.case in case.allowed
+		rank >= object.get(b.needs.rank, r.kind, -1)
+		b.needs.low <= since[b.needs.from]
+		since[b.needs.from] < b.needs.high
+	} | {id |
+		# the subject of a pseudonym is not known, and not checked
+		pseudonym == true
+		some id in in_scope
+		b := _basis_views[key][id]
+		b.needs.case in case.allowed
+		rank >= object.get(b.needs.rank, r.kind, -1)
+		b.needs.low <= since[b.needs.from]
+		since[b.needs.from] < b.needs.high
+	}
+}
+
+_fast_applicable := _fast_bases.applicable
 
 # _requester_is[action] names the parties the requester must be (twice
 # the same if one): the holder pushes, the recipient pulls, and a pseudonym

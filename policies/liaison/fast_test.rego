@@ -15,10 +15,25 @@ _same(inp) if {
 	fast := liaison._fast_result with input as inp
 	staged := liaison._staged_result with input as inp
 	fast == staged
+	not _fast_applicable_differs(inp)
 }
 
 _same(inp) if {
 	not liaison._fast_result with input as inp
+	not _fast_applicable_differs(inp)
+}
+
+# _fast_applicable_differs(inp) is true if the fast lane finds other bases
+# than _parties_covered and _basis_ok accept.
+_fast_applicable_differs(inp) if {
+	fast := liaison._fast_applicable with input as inp
+	general := {id |
+		some id in liaison._candidates
+		v := liaison._basis_views[liaison._pack_key][id]
+		liaison._parties_covered(v)
+		liaison._basis_ok(v)
+	} with input as inp
+	fast != general
 }
 
 # _probe(code, b, action) is an exchange basis b of the pack for code
