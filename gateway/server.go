@@ -88,9 +88,6 @@ type Server struct {
 
 	// replica names this server in the timer lease.
 	replica string
-	// syncMu serialises the synchronisation of the registry's cases
-	// within the process.
-	syncMu sync.Mutex
 }
 
 // New validates cfg and returns a Server.
