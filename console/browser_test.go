@@ -550,3 +550,106 @@ func TestBrowserLegalOfficer(t *testing.T) {
 	do(t, ctx, "exercises", chromedp.Navigate(c.url+"/exercises"))
 	check(t, ctx, "the exercises page")
 }
+
+// TestBrowserNotices: the notices page lists exactly the required notices
+// and the correction the aftercare made, the late notice standing out; the
+// keyboard narrows it to the late ones; the access report of the person
+// lists the correction sent on their behalf, printed too.
+func TestBrowserNotices(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	ex := f.traffic(t)
+	m := f.aftercare(t, ex)
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+
+	rowsOf := func(sel string) []int64 {
+		t.Helper()
+		got := run(t, ctx, "rows of "+sel, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(`+strconv.Quote(sel)+`)).map(r => r.dataset.entry)`))
+		var idx []int64
+		for _, g := range got {
+			n, err := strconv.ParseInt(g, 10, 64)
+			if err != nil {
+				t.Fatalf("row of %s names entry %q", sel, g)
+			}
+			idx = append(idx, n)
+		}
+		return idx
+	}
+	do(t, ctx, "notices", chromedp.Navigate(c.url+"/notices"))
+	if h := text(t, ctx, "h1"); h != "Notices not yet acknowledged" {
+		t.Fatalf("the notices page is %q", h)
+	}
+	if got, want := rowsOf("#required tbody tr"), []int64{m.late.GetAuditIndex(), m.inTime.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("the required notices listed are entries %v, want exactly %v (the late one, then the open one)", got, want)
+	}
+	if got, want := rowsOf("#required tbody tr.late"), []int64{m.late.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("the notices marked late are %v, want %v", got, want)
+	}
+	late := run(t, ctx, "late row", chromedp.Evaluate[string](`document.querySelector("#required tbody tr.late").innerText.replace(/\s+/g, " ")`))
+	for _, want := range []string{"release date set", "dk-prison-east", "dk-police-aarhus", "Late", "days past the deadline", "Acknowledge"} {
+		if !strings.Contains(late, want) {
+			t.Errorf("the late notice's row %q does not say %q", late, want)
+		}
+	}
+	if bg := run(t, ctx, "late background", chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#required tbody tr.late")).backgroundColor`)); bg == run(t, ctx, "open background", chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#required tbody tr:not(.late)")).backgroundColor`)) {
+		t.Errorf("the late notice does not stand out: both rows have background %s", bg)
+	}
+	if got, want := rowsOf("#obligations tbody tr"), []int64{m.correction.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("the corrections listed are entries %v, want exactly %v", got, want)
+	}
+	corr := run(t, ctx, "correction row", chromedp.Evaluate[string](`document.querySelector("#obligations tbody tr").innerText.replace(/\s+/g, " ")`))
+	for _, want := range []string{"correction", "dk-prison-east", "dk-police-aarhus", "rectify", "Open", fmt.Sprintf("#%d", ex[0].index)} {
+		if !strings.Contains(corr, want) {
+			t.Errorf("the correction's row %q does not say %q", corr, want)
+		}
+	}
+	if got := entriesShown(t, ctx, "#obligations tbody td a"); !slices.Equal(got, []int64{ex[0].index, m.correction.GetAuditIndex()}) {
+		t.Errorf("the correction links to entries %v, want the release %d and its own %d", got, ex[0].index, m.correction.GetAuditIndex())
+	}
+	body := run(t, ctx, "page", chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if strings.Contains(body, "SYN-DK-0001") || strings.Contains(body, c.token[len(c.token)-40:]) {
+		t.Error("the notices page shows the subject's identifier or the officer's token")
+	}
+	check(t, ctx, "the notices page")
+	screenshot(t, ctx, "notices", 0)
+
+	// With the keyboard: only the late ones.
+	do(t, ctx, "tick late only", chromedp.Focus(chromedp.ID("nf-late")), chromedp.KeyEvent(" "), chromedp.Focus(chromedp.ID("nf-apply")))
+	submit(t, ctx, "press Enter", chromedp.KeyEvent("\r"))
+	if loc := run(t, ctx, "location", chromedp.Location()); !strings.HasSuffix(loc, "/notices?late=1") {
+		t.Errorf("late only: the address is %q", loc)
+	}
+	if got, want := rowsOf("#required tbody tr"), []int64{m.late.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("late only: the required notices are %v, want %v", got, want)
+	}
+	if n := run(t, ctx, "none", chromedp.Evaluate[int](`document.querySelectorAll("#obligations-none").length`)); n != 1 {
+		t.Error("late only: the correction sent today is still listed, or the page does not say none is overdue")
+	}
+	check(t, ctx, "the late notices")
+
+	// The access report: the correction sent on the person's behalf.
+	do(t, ctx, "report page", chromedp.Navigate(c.url+"/report"))
+	do(t, ctx, "type the identifier", chromedp.SendKeys(chromedp.ID("r-subject"), "SYN-DK-0001"))
+	submit(t, ctx, "produce the report", chromedp.Click(chromedp.CSS("form.filters button")))
+	if got, want := rowsOf("#corrections tbody tr"), []int64{m.correction.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("the access report lists corrections %v, want %v", got, want)
+	}
+	row := run(t, ctx, "report correction", chromedp.Evaluate[string](`document.querySelector("#corrections tbody tr").innerText.replace(/\s+/g, " ")`))
+	for _, want := range []string{"correction of the release notice", "dk-police-aarhus", "rectify", "not yet", fmt.Sprintf("#%d", ex[0].index)} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the report's correction %q does not say %q", row, want)
+		}
+	}
+	if n := run(t, ctx, "no withdrawals", chromedp.Evaluate[int](`document.querySelectorAll("#no-withdrawals").length`)); n != 1 {
+		t.Error("the access report does not say that no withdrawal was sent")
+	}
+	check(t, ctx, "the access report with a correction")
+	do(t, ctx, "print media", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	}))
+	if d := run(t, ctx, "printed", chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#corrections")).display`)); d == "none" {
+		t.Error("printed, the corrections are hidden")
+	}
+}

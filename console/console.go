@@ -51,6 +51,12 @@ type Config struct {
 	// officer's client certificate and token.
 	Audit  liaisonv1.AuditClient
 	Policy liaisonv1.PolicyClient
+	// Notices and Aftercare list the required notices and the
+	// corrections, withdrawals and expiry notices not yet acknowledged,
+	// on the same connection. If nil, or if the gateway answers
+	// Unimplemented, the notices page says that part is unavailable.
+	Notices   liaisonv1.NoticesClient
+	Aftercare liaisonv1.AftercareClient
 	// Verifier checks the log's checkpoints; VerifierKey is its text
 	// (name+hash+base64), written into exports. The operator gives it to
 	// auditors out of band: never take it from the gateway.
@@ -173,6 +179,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /export", s.auth(s.exportPage))
 	mux.HandleFunc("POST /export", s.auth(s.exportDownload))
 	mux.HandleFunc("GET /notices", s.auth(s.notices))
+	mux.HandleFunc("POST /notices", s.auth(s.noticesForm))
 	mux.HandleFunc("GET /playground", s.auth(s.playground))
 	mux.HandleFunc("POST /playground", s.auth(s.playgroundForm))
 	mux.HandleFunc("GET /impact", s.auth(s.impact))

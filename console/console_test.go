@@ -55,6 +55,7 @@ func startConsole(tb testing.TB, f *fixture, o officer, edit func(*console.Confi
 		ac: liaisonv1.NewAuditClient(cc)}
 	cfg := console.Config{
 		Audit: c.ac, Policy: liaisonv1.NewPolicyClient(cc),
+		Notices: liaisonv1.NewNoticesClient(cc), Aftercare: liaisonv1.NewAftercareClient(cc),
 		Verifier: f.verifier, VerifierKey: f.vkey, State: c.state,
 		Hosts:   []string{lis.Addr().String(), "localhost:" + strconv.Itoa(port)},
 		Officer: o.id + " of " + o.agency, Gateway: f.addr,

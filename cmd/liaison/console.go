@@ -32,7 +32,9 @@ Auditors: the overview (log size, latest checkpoint, whether it is consistent
 with the last one you trusted, and since when), the timeline of disclosures
 and refusals with filters and charts, each entry with its inclusion proof
 checked against your trusted checkpoint, the data-subject access report
-(printable), and the export for a supervisory authority. Legal officers: the
+(printable, with the corrections and withdrawals sent on the person's
+behalf), the required notices, corrections, withdrawals and expiry notices
+not yet acknowledged, and the export for a supervisory authority. Legal officers: the
 policy playground, the impact of a candidate policy directory or bundle over a
 period of the log, and the readiness report per jurisdiction.
 
@@ -148,6 +150,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, err := console.New(console.Config{
 		Audit: liaisonv1.NewAuditClient(cc), Policy: liaisonv1.NewPolicyClient(cc),
+		Notices: liaisonv1.NewNoticesClient(cc), Aftercare: liaisonv1.NewAftercareClient(cc),
 		Verifier: v, VerifierKey: keyText(*vkey), State: *state, Hosts: allowed, Secure: srvTLS != nil,
 		Officer: officerName(tok, tc), Gateway: conn.gateway, Logger: logger,
 	})
