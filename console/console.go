@@ -1,6 +1,6 @@
 // Package console is Liaison's web console for auditors and legal
-// officers: a client of the gateway's Audit and Policy services that an
-// officer runs with their own credentials (`liaison console`) and opens in
+// officers: a client of the gateway's Audit, Policy, Notices and Aftercare
+// services that an officer runs with their own credentials (`liaison console`) and opens in
 // a browser.
 //
 // It holds no authority of its own: every page is answered with the

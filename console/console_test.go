@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +23,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/liaison-gateway/liaison/console"
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -444,7 +448,7 @@ func TestConsoleReadsAreTheOfficers(t *testing.T) {
 	c := startConsole(t, f, dkAuditor, nil)
 	hc := c.client(t)
 	f.waitCheckpoint(t, c.ac)
-	for _, p := range []string{"/", "/timeline", "/entry/0"} {
+	for _, p := range []string{"/", "/timeline", "/entry/0", "/notices"} {
 		if resp, _ := get(t, hc, c.url+p); resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s = %s", p, resp.Status)
 		}
@@ -468,6 +472,7 @@ func TestConsoleReadsAreTheOfficers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ops := map[string]bool{}
+	listed := 0 // the notices page's two lists
 	for _, le := range resp.GetEntries() {
 		e, err := audit.Unmarshal([]byte(le.GetJson()))
 		if err != nil {
@@ -480,10 +485,70 @@ func TestConsoleReadsAreTheOfficers(t *testing.T) {
 			t.Errorf("entry %d records a read by %+v, want the console's officer", le.GetIndex(), e.Requester)
 		}
 		ops[e.Detail["operation"]] = true
+		if e.Detail["operation"] == "list_notices" {
+			listed++
+		}
+	}
+	if listed != 2 {
+		t.Errorf("the notices page made %d list_notices reads as the officer's, want 2 (required notices, corrections)", listed)
 	}
 	for _, op := range []string{"query", "prove_inclusion", "access_report"} {
 		if !ops[op] {
 			t.Errorf("no %s read recorded as the officer's; recorded: %v", op, ops)
 		}
+	}
+}
+
+// TestConsoleNoticesUnavailable: a gateway that does not offer one of the
+// two lists (it answers Unimplemented, or the console was given no client
+// for it) leaves that part of the notices page unavailable and the other
+// one listed.
+func TestConsoleNoticesUnavailable(t *testing.T) {
+	f := startGateway(t)
+	m := f.aftercare(t, f.traffic(t))
+	// A gRPC server that offers no service at all answers Unimplemented.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := grpc.NewServer()
+	go bare.Serve(lis)
+	t.Cleanup(bare.Stop)
+	old, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { old.Close() })
+
+	for _, tc := range []struct {
+		name        string
+		edit        func(*console.Config)
+		unavailable string // the part said unavailable
+		listed      string // the other part's table
+		entry       int64  // and the entry it lists
+	}{
+		{"Notices unimplemented", func(cfg *console.Config) { cfg.Notices = liaisonv1.NewNoticesClient(old) },
+			"required-unavailable", "obligations", m.correction.GetAuditIndex()},
+		{"no Aftercare client", func(cfg *console.Config) { cfg.Aftercare = nil },
+			"obligations-unavailable", "required", m.late.GetAuditIndex()},
+		{"Aftercare unimplemented", func(cfg *console.Config) { cfg.Aftercare = liaisonv1.NewAftercareClient(old) },
+			"obligations-unavailable", "required", m.late.GetAuditIndex()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startConsole(t, f, dkAuditor, tc.edit)
+			resp, body := get(t, c.client(t), c.url+"/notices")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET /notices = %s\n%s", resp.Status, body)
+			}
+			if !strings.Contains(body, `id="`+tc.unavailable+`"`) || !strings.Contains(body, "Not available with this gateway") {
+				t.Errorf("the page does not say %s", tc.unavailable)
+			}
+			if !strings.Contains(body, `<table id="`+tc.listed+`">`) || !strings.Contains(body, fmt.Sprintf(`data-entry="%d"`, tc.entry)) {
+				t.Errorf("the page does not list the %s (entry %d) beside the unavailable part", tc.listed, tc.entry)
+			}
+			if strings.Count(body, "Not available with this gateway") != 1 {
+				t.Errorf("the page says more than one part is unavailable")
+			}
+		})
 	}
 }
