@@ -645,6 +645,7 @@ func TestBrowserNotices(t *testing.T) {
 		t.Error("the access report does not say that no withdrawal was sent")
 	}
 	check(t, ctx, "the access report with a correction")
+	screenshot(t, ctx, "access-report-corrections", 0)
 	do(t, ctx, "print media", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
 		return err
