@@ -499,13 +499,36 @@ func TestConsoleReadsAreTheOfficers(t *testing.T) {
 	}
 }
 
-// TestConsoleNoticesUnavailable: a gateway that does not offer one of the
-// two lists (it answers Unimplemented, or the console was given no client
-// for it) leaves that part of the notices page unavailable and the other
-// one listed.
-func TestConsoleNoticesUnavailable(t *testing.T) {
+// TestConsoleNotices: the notices page's form narrows the lists by
+// recipient and lateness through its address; a gateway that does not
+// offer one of the two lists (it answers Unimplemented, or the console was
+// given no client for it) leaves that part of the page unavailable and the
+// other one listed.
+func TestConsoleNotices(t *testing.T) {
 	f := startGateway(t)
 	m := f.aftercare(t, f.traffic(t))
+
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	_, page := get(t, hc, c.url+"/notices")
+	form := url.Values{"csrf": {csrfOf(t, page)}, "late": {"1"}, "recipient": {" dk-police-aarhus "}, "days": {"30"}}
+	resp, _ := post(t, hc, c.url+"/notices", form, nil)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/notices?days=30&late=1&recipient=dk-police-aarhus" {
+		t.Fatalf("the notices form = %s to %q", resp.Status, loc)
+	}
+	_, body := get(t, hc, c.url+resp.Header.Get("Location"))
+	if !strings.Contains(body, fmt.Sprintf(`data-entry="%d"`, m.late.GetAuditIndex())) || strings.Contains(body, fmt.Sprintf(`data-entry="%d"`, m.inTime.GetAuditIndex())) ||
+		!strings.Contains(body, `id="obligations-none"`) || !strings.Contains(body, "longer than 30 days") {
+		t.Errorf("late notices to the Aarhus police: want the late notice only and no correction open 30 days:\n%s", body)
+	}
+	_, body = get(t, hc, c.url+"/notices?recipient=nl-probation")
+	if !strings.Contains(body, `id="required-none"`) || !strings.Contains(body, `id="obligations-none"`) {
+		t.Errorf("notices to nl-probation: want none of either kind:\n%s", body)
+	}
+	if resp, body := get(t, hc, c.url+"/notices?days=0"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "number of days") {
+		t.Errorf("0 days = %s, want 400 naming the number of days", resp.Status)
+	}
+
 	// A gRPC server that offers no service at all answers Unimplemented.
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
