@@ -67,7 +67,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"dk-release"} {
+	for _, name := range scenarios {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s := scenario(t, name)
@@ -81,3 +81,6 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// scenarios are the worked examples, one per jurisdiction pack.
+var scenarios = []string{"be-ngo", "de_by-release", "de_ni-probation", "dk-release", "fr-crossborder", "nl-case"}

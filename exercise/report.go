@@ -242,10 +242,10 @@ type Change struct {
 
 // A Comparison is what a candidate policy changes in a scenario.
 type Comparison struct {
-	Name                  string
-	Base, Candidate       string // revisions
-	Changes               []Change
-	Opened, Closed        []Gap
+	Name            string
+	Base, Candidate string // revisions
+	Changes         []Change
+	Opened, Closed  []Gap
 }
 
 func summary(it *Item) string {

@@ -212,7 +212,7 @@ func (p *player) timersUntil(ctx context.Context, t time.Time) error {
 		for _, n := range open {
 			for _, due := range []time.Time{n.EscalateAt, n.Deadline} {
 				switch {
-				case due.IsZero(), due.After(t), !due.After(p.timersRan),
+				case due.IsZero(), due.Add(time.Second).After(t), !due.After(p.timersRan),
 					due.Equal(n.EscalateAt) && !n.Escalated.IsZero(), due.Equal(n.Deadline) && !n.Overdue.IsZero():
 					continue
 				}
@@ -366,7 +366,7 @@ func caseBasis(c *liaisonv1.Case) string { return c.GetLegalBasis().GetId() }
 // agency that made it.
 func (p *player) caseItem(base Item, agency, other, text, basis string, err error) {
 	it := base
-	it.Agency, it.Counterpart, it.What, it.Text, it.Basis = agency, other, "case", text, basis
+	it.Agency, it.Counterpart, it.What, it.Text, it.Basis, it.Citation = agency, other, "case", text, basis, p.bases[basis].Citation
 	if err != nil {
 		it.What, it.Text = "refused", text
 		it.Reasons, it.Message = statusReasons(err)
@@ -431,13 +431,22 @@ func route(r *liaisonv1.RecipientRoute) string {
 // whole: each recipient named by id was not told, and the sender's call was
 // refused.
 func (p *player) refusedFor(base Item, e Event, err error) {
-	for _, to := range e.To {
+	to := slices.Clone(e.To)
+	// The competent agencies of the scenario: those the gateway would have
+	// found by role.
+	for _, a := range p.s.Agencies {
+		if slices.Contains(e.ToCompetent, a.Kind) && !slices.Contains(to, a.ID) &&
+			slices.ContainsFunc(a.Areas, func(m string) bool { return strings.EqualFold(m, p.subject.Municipality) }) {
+			to = append(to, a.ID)
+		}
+	}
+	for _, id := range to {
 		it := base
-		it.Agency, it.What, it.Outcome = to, "withheld", "refused"
+		it.Agency, it.What, it.Outcome = id, "withheld", "refused"
 		it.Reasons, it.Message = statusReasons(err)
 		p.add(it)
 	}
-	if len(e.To) == 0 || len(e.ToCompetent) > 0 || e.ToCaseMembers {
+	if len(to) == 0 || e.ToCaseMembers {
 		p.refused(base, e.By, err)
 	}
 }

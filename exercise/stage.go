@@ -334,4 +334,3 @@ func fixturesFor(s *Scenario, holds map[string][]string) ([]byte, []string, erro
 	b, err := json.Marshal(f)
 	return b, ids, err
 }
-
