@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -84,3 +87,109 @@ func TestGolden(t *testing.T) {
 
 // scenarios are the worked examples, one per jurisdiction pack.
 var scenarios = []string{"be-ngo", "de_by-release", "de_ni-probation", "dk-release", "fr-crossborder", "nl-case"}
+
+// candidate writes the embedded policy tree into a folder with edit
+// applied to some of its files (path -> old -> new), as a legal officer's
+// draft would be.
+func candidate(t *testing.T, edits map[string][][2]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := fs.WalkDir(policies.Embedded(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(policies.Embedded(), path)
+		if err != nil {
+			return err
+		}
+		for _, e := range edits[path] {
+			if !bytes.Contains(b, []byte(e[0])) {
+				t.Fatalf("%s has no %q", path, e[0])
+			}
+			b = bytes.Replace(b, []byte(e[0]), []byte(e[1]), 1)
+		}
+		delete(edits, path)
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(path)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, path), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(edits) > 0 {
+		t.Fatalf("no such files in the tree: %v", edits)
+	}
+	return dir
+}
+
+// TestCompareOneRule plays the Bavarian scenario on the embedded policy
+// and on a candidate that changes one rule (the window in which the prison
+// tells the police of a release opens 365 days before it instead of 180):
+// the comparison names exactly the one delivery that changes (the police
+// now learn the release date on day 20) and the gaps it opens and closes.
+// It is also the Must-show of a policy that leaves the competent police
+// uninformed of a release date: the gap is reported, and after the fix it
+// is not.
+func TestCompareOneRule(t *testing.T) {
+	t.Parallel()
+	eng, err := engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := candidate(t, map[string][][2]string{
+		"de_by/de_by.rego":      {{`"days_before": 180`, `"days_before": 365`}},
+		"de_by/de_by_test.rego": {{`"time": "2026-09-01T23:59:59Z"`, `"time": "2026-02-28T23:59:59Z"`}},
+	})
+	cand, err := policies.Load(t.Context(), os.DirFS(dir))
+	if err != nil {
+		t.Fatalf("the candidate does not load: %v", err)
+	}
+	s := scenario(t, "de_by-release")
+	base, fixed := run(t, eng, s), run(t, cand, s)
+
+	const uninformed = "expect/0" // the competent police know the release date six months ahead
+	if !hasGap(base, uninformed, "by-police-muenchen never received the notice of release_date_set") {
+		t.Errorf("the embedded policy leaves the police uninformed of the release date, but the report has no such gap: %+v", base.Gaps)
+	}
+	if hasGap(fixed, uninformed, "") {
+		t.Errorf("after the fix the report still has the gap: %+v", fixed.Gaps)
+	}
+
+	c := exercise.Compare(base, fixed)
+	if len(c.Changes) != 1 {
+		t.Fatalf("Compare names %d changed deliveries, want exactly 1:\n%s", len(c.Changes), c.Markdown())
+	}
+	ch := c.Changes[0]
+	if ch.Day != 20 || ch.Agency != "by-police-muenchen" || !strings.Contains(ch.Exchange, "notify release_date_set release_notice from by-jva-stadelheim") ||
+		!strings.HasPrefix(ch.Base, "withheld (LEGAL_BASIS_NOT_YET_VALID)") ||
+		!strings.HasPrefix(ch.Candidate, "disclose under de_by.baystvollzg.release") {
+		t.Errorf("changed delivery = %+v, want day 20 release notice to by-police-muenchen, refused -> disclosed under de_by.baystvollzg.release", ch)
+	}
+	keys := func(gs []exercise.Gap) []string {
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.Key)
+		}
+		return out
+	}
+	if got, want := keys(c.Opened), []string{"assumption/de_by.baystvollzg.release"}; !slices.Equal(got, want) {
+		t.Errorf("gaps opened = %v, want %v (the new exchange rests on the window the pack marks as a Liaison choice)", got, want)
+	}
+	if got, want := keys(c.Closed), []string{uninformed}; !slices.Equal(got, want) {
+		t.Errorf("gaps closed = %v, want %v", got, want)
+	}
+	md := string(c.Markdown())
+	for _, w := range []string{"| 20 | by-police-muenchen |", "## Gaps opened", "## Gaps closed", "the competent police know the release date"} {
+		if !strings.Contains(md, w) {
+			t.Errorf("comparison lacks %q:\n%s", w, md)
+		}
+	}
+	if html := string(c.HTML()); !strings.Contains(html, `<th scope="col">Candidate</th>`) || strings.Contains(html, "<script") || strings.Contains(html, "http") {
+		t.Errorf("comparison page is not a self-contained page with a headed table:\n%s", html)
+	}
+}
+
+func hasGap(r *exercise.Report, key, text string) bool {
+	return slices.ContainsFunc(r.Gaps, func(g exercise.Gap) bool { return g.Key == key && strings.Contains(g.Text, text) })
+}
