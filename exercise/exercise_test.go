@@ -193,3 +193,27 @@ func TestCompareOneRule(t *testing.T) {
 func hasGap(r *exercise.Report, key, text string) bool {
 	return slices.ContainsFunc(r.Gaps, func(g exercise.Gap) bool { return g.Key == key && strings.Contains(g.Text, text) })
 }
+
+// TestParseNamesTheField: a scenario with a mistake is refused with the
+// field that is wrong.
+func TestParseNamesTheField(t *testing.T) {
+	t.Parallel()
+	const head = "name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n  - {id: b, kind: police, jurisdiction: DK}\n"
+	for _, tt := range []struct{ yaml, want string }{
+		{"name: x\nstart: 2026\n", "start"},
+		{head + "events:\n  - {day: 1, action: teleport, by: a}\n", "events[0].action"},
+		{head + "events:\n  - {day: 1, action: disclose, by: z, to: [b], record: risk_assessment, purpose: risk_management}\n", "events[0].by"},
+		{head + "events:\n  - {day: 1, action: disclose, by: a, to: [b], record: rumour, purpose: risk_management}\n", "events[0].record"},
+		{head + "events:\n  - {day: 1, action: request, by: b, holder: c, record: risk_assessment, purpose: risk_management}\n", "events[0].holder"},
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: escaped}\n", "events[0].event"},
+		{head + "events:\n  - {day: 1, action: close_case, by: b, case: C-1}\n", "events[0].case"},
+		{head + "expect:\n  - {name: n, agency: b, by_day: 3}\n", "expect[0].record"},
+		{head + "expect:\n  - {name: n, agency: b, record: release_notice, by_day: 3, form: most}\n", "expect[0].form"},
+		{head + "colour: blue\n", "colour"},
+	} {
+		_, err := exercise.Parse([]byte(tt.yaml))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) = %v, want an error naming %s", tt.yaml, err, tt.want)
+		}
+	}
+}
