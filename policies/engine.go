@@ -45,6 +45,8 @@ const (
 	decisionQuery = "data.liaison.decision"
 	explainQuery  = "data.liaison.explain"
 	packsQuery    = "data.liaison.jurisdictions"
+	// retentionQuery is asked when a legal basis ends (retention.go).
+	retentionQuery = "data.liaison.retention"
 )
 
 // An Engine evaluates a loaded, tested policy tree. It is safe for
@@ -58,6 +60,8 @@ type Engine struct {
 	decision rego.PreparedEvalQuery
 	explain  rego.PreparedEvalQuery
 	packs    rego.PreparedEvalQuery
+	// retention answers what a recipient keeps when a basis ends.
+	retention rego.PreparedEvalQuery
 }
 
 // Load parses, compiles, tests and prepares the policy tree in fsys and
@@ -120,6 +124,9 @@ func prepareEngine(ctx context.Context, mods []module, source, digest string) (*
 		return nil, err
 	}
 	if e.packs, err = prepare(ctx, c, packsQuery); err != nil {
+		return nil, err
+	}
+	if e.retention, err = prepare(ctx, c, retentionQuery); err != nil {
 		return nil, err
 	}
 	for _, s := range samples {

@@ -58,6 +58,18 @@ func (in Input) value() ast.Value {
 		}
 		pairs = append(pairs, [2]*ast.Term{ast.StringTerm("route"), ast.NewTerm(ast.NewObject(rp...))})
 	}
+	if p := in.Provenance; p != nil {
+		pairs = append(pairs, [2]*ast.Term{ast.StringTerm("provenance"), ast.NewTerm(ast.NewObject(
+			[2]*ast.Term{ast.StringTerm("audit_index"), ast.IntNumberTerm(int(p.AuditIndex))},
+			[2]*ast.Term{ast.StringTerm("holder"), p.Holder.term()},
+			[2]*ast.Term{ast.StringTerm("recipient"), p.Recipient.term()},
+			str("legal_basis", p.LegalBasis),
+			str("valid_until", p.ValidUntil),
+			str("purpose", p.Purpose),
+			str("case_id", p.CaseID),
+			strs("conditions", p.Conditions),
+		))})
+	}
 	return ast.NewObject(pairs...)
 }
 

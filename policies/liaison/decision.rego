@@ -40,6 +40,8 @@ _result := _pre_result if {
 	not _parties_fit
 } else := {"stage": "prohibition", "decision": _deny(_sorted(_prohibition_reasons))} if {
 	count(_prohibition_reasons) > 0
+} else := {"stage": "onward", "decision": _deny(_sorted(_onward_reasons))} if {
+	count(_onward_reasons) > 0
 } else := {"stage": "assessment_to_ngo", "decision": _deny([_assessment_to_ngo_reason])} if {
 	_assessment_to_ngo
 } else := {"stage": "recipient_law", "decision": _deny(_recipient_law_reasons)} if {
@@ -84,6 +86,7 @@ _valid_input if {
 	}
 	_has_pack
 	not _invalid_case
+	not _invalid_provenance
 }
 
 _categories_or_unknown := subject_categories | {""}

@@ -69,9 +69,12 @@ _field_notes(f) := [] if {
 } else := []
 
 # _conditions joins the basis's (or fallback rule's) conditions with the
-# global ones, sorted. A risk assessment whose assessment content is passed
-# on is marked as an assessment, not a fact (LED Art. 7).
-_conditions(own, fields) := sort({c | some c in own} | _global_conditions(fields))
+# global ones and those the record came with (onward.rego), sorted. A risk
+# assessment whose assessment content is passed on is marked as an
+# assessment, not a fact (LED Art. 7).
+_conditions(own, fields) := sort(_conditions_here(own, fields) | _carried_conditions)
+
+_conditions_here(own, fields) := {c | some c in own} | _global_conditions(fields)
 
 _global_conditions(fields) := {"LED_ART7_ASSESSMENT_NOT_FACT"} if {
 	_record_type == "risk_assessment"
