@@ -14,7 +14,7 @@ import (
 	"github.com/liaison-gateway/liaison/policies"
 )
 
-const exerciseUsage = `Usage: liaison exercise run [flags] SCENARIO
+const exerciseAbout = `Usage: liaison exercise run [flags] SCENARIO
 
 Plays a tabletop exercise: a scenario file (YAML, see docs/exercises/README.md)
 of what agencies do about one invented person over days and months, through a
@@ -33,7 +33,11 @@ a reading of the law the pack marks as unverified.
 -compare plays the same scenario on a candidate policy and adds what it
 changes: the deliveries that differ, the gaps it opens and closes. The same
 scenario and policy give the same output, byte for byte.
+`
 
+// exerciseUsage is the help of "liaison exercise"; "liaison exercise run
+// -h" prints exerciseAbout and its flags.
+const exerciseUsage = exerciseAbout + `
 Commands:
 
 	run   play a scenario
@@ -123,7 +127,7 @@ func newExerciseFlags(output io.Writer) *exerciseFlags {
 	f := &exerciseFlags{fs: flag.NewFlagSet("liaison exercise run", flag.ContinueOnError)}
 	f.fs.SetOutput(output)
 	f.fs.Usage = func() {
-		fmt.Fprint(f.fs.Output(), exerciseUsage)
+		fmt.Fprint(f.fs.Output(), exerciseAbout+"\nFlags:\n")
 		f.fs.PrintDefaults()
 	}
 	f.fs.StringVar(&f.policy, "policy", "", "the policy: a `directory` or a signed bundle (.tar.gz); empty means the policy embedded in the binary")
