@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -44,10 +45,11 @@ type Item struct {
 	Message     string // why, in words, for a refused call
 	Routes      []string
 	// Notice, for a required notice: acknowledge by (RFC 3339).
-	AckBy    string
-	noticeID string
-	Text     string // for case and notice items
-	Note     string
+	AckBy      string
+	noticeID   string
+	validUntil string // the basis's last day, for the expiry timers
+	Text       string // for case and notice items
+	Note       string
 }
 
 // Form is how much the agency learned: full, pseudonymised, hit_only or
@@ -171,8 +173,12 @@ type player struct {
 	// delivered are the required notices delivered, by id: the item that
 	// delivered them.
 	delivered map[string]Item
-	// timersRan is the last due time the timers ran for.
-	timersRan time.Time
+	// timersRan is the last due time the timers ran for; aftercareRan
+	// the last day the expiry timers ran for.
+	timersRan, aftercareRan time.Time
+	// seen are the obligation notices already in the timelines, by
+	// agency and audit index.
+	seen map[string]bool
 }
 
 // provisions are the bases and receipt rules of every pack, by id.
@@ -221,8 +227,35 @@ func (p *player) timersUntil(ctx context.Context, t time.Time) error {
 				}
 			}
 		}
+		expiry := false
+		for _, v := range p.validUntils() {
+			d, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				continue
+			}
+			due := d.AddDate(0, 0, 1) // the day after the basis ends
+			if due.Add(time.Second).After(t) || !due.After(p.aftercareRan) {
+				continue
+			}
+			if next.IsZero() || !next.Before(due) {
+				next, expiry = due, true
+			}
+		}
 		if next.IsZero() {
 			return nil
+		}
+		if expiry {
+			p.aftercareRan = next
+			if at := next.Add(time.Second); at.After(p.clk.Now()) {
+				p.clk.Set(at)
+			}
+			if err := p.st.srv.RunAftercare(ctx); err != nil {
+				return fmt.Errorf("exercise: aftercare timers: %v", err)
+			}
+			if err := p.obligations(ctx); err != nil {
+				return err
+			}
+			continue
 		}
 		p.timersRan = next
 		if at := next.Add(time.Second); at.After(p.clk.Now()) {
@@ -296,6 +329,7 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 		it := base
 		it.Agency, it.What, it.Outcome = e.By, "received", word(rel.GetOutcome(), "OUTCOME_")
 		it.Basis, it.Citation, it.Conditions = rel.GetLegalBasis().GetId(), rel.GetLegalBasis().GetCitation(), rel.GetConditions()
+		it.validUntil = rel.GetLegalBasis().GetValidUntil()
 		p.add(it)
 	case "match":
 		var types []liaisonv1.RecordType
@@ -390,7 +424,7 @@ func (p *player) roles(e Event) []*liaisonv1.RecipientRole {
 func (p *player) result(base Item, r *liaisonv1.RecipientResult) {
 	it := base
 	it.Agency, it.Outcome = r.GetRecipient(), word(r.GetOutcome(), "OUTCOME_")
-	it.Basis, it.Citation = r.GetLegalBasis().GetId(), r.GetLegalBasis().GetCitation()
+	it.Basis, it.Citation, it.validUntil = r.GetLegalBasis().GetId(), r.GetLegalBasis().GetCitation(), r.GetLegalBasis().GetValidUntil()
 	it.Conditions, it.Reasons = r.GetConditions(), r.GetReasons()
 	it.AckBy, it.noticeID = r.GetAcknowledgeBy(), r.GetNoticeId()
 	for _, rt := range r.GetRoutes() {
@@ -628,4 +662,51 @@ func (p *player) assumptions() {
 		p.gap("assumption/"+id, fmt.Sprintf("rests on an unverified reading: %s (%s) carried %s. The pack says: %s",
 			id, p.bases[id].Citation, strings.Join(used[id], "; "), p.bases[id].Assumption))
 	}
+}
+
+// entriesRE finds the audit indexes a notice's message names, which the
+// report leaves out (they depend on the order of concurrent appends).
+var entriesRE = regexp.MustCompile(` \(entr(?:y|ies) [0-9, ]+\)`)
+
+// validUntils are the last days of the bases something was released
+// under, sorted.
+func (p *player) validUntils() []string {
+	var vs []string
+	for _, it := range p.r.Items {
+		if it.What == "received" && it.validUntil != "" && !slices.Contains(vs, it.validUntil) {
+			vs = append(vs, it.validUntil)
+		}
+	}
+	slices.Sort(vs)
+	return vs
+}
+
+// obligations adds the obligation notices (expiry of a basis, from the
+// aftercare timers) that reached each agency's inbox since the last look.
+func (p *player) obligations(ctx context.Context) error {
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
+	for _, a := range p.s.Agencies {
+		c, err := p.st.conn(a.ID, a.Clearance, "case_officer")
+		if err != nil {
+			return err
+		}
+		items, err := readInbox(ctx, liaisonv1.NewExchangeClient(c))
+		if err != nil {
+			return err
+		}
+		for _, m := range items {
+			o := m.GetObligation()
+			key := fmt.Sprintf("%s/%d", a.ID, o.GetAuditIndex())
+			if o == nil || p.seen[key] {
+				continue
+			}
+			p.seen[key] = true
+			p.add(Item{Event: -1, Agency: a.ID, What: "notice", Counterpart: o.GetHolder(), Record: word(o.GetRecordType(), "RECORD_TYPE_"),
+				Basis: o.GetLegalBasis().GetId(), Citation: o.GetLegalBasis().GetCitation(),
+				Text: fmt.Sprintf("%s notice: %s", word(o.GetKind(), "OBLIGATION_KIND_"), entriesRE.ReplaceAllString(o.GetMessage(), ""))})
+		}
+	}
+	return nil
 }

@@ -220,7 +220,7 @@ func startStage(ctx context.Context, eng *policies.Engine, s *Scenario, fixtures
 		return nil, err
 	}
 	st.srv, err = gateway.New(gateway.Config{
-		Policies: eng, Audit: st.alog, Pseudonyms: keys, Verifier: ver, Once: store, Now: clk.Now, Logger: logger,
+		Policies: eng, Audit: st.alog, Pseudonyms: keys, Verifier: ver, Once: store, Aftercare: store, Now: clk.Now, Logger: logger,
 		ProviderTLS: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwCert}, RootCAs: st.ca.Pool()},
 	})
 	if err != nil {
