@@ -219,6 +219,10 @@ func reflows(t *testing.T, ctx context.Context, name string) {
 // repository (the test runs in console/).
 var screenshotDir, _ = filepath.Abs(filepath.Join("..", "docs", "console"))
 
+// exerciseDir holds the worked exercise scenarios and their golden
+// reports (the test runs in console/; the console tests change directory).
+var exerciseDir, _ = filepath.Abs(filepath.Join("..", "exercise", "testdata"))
+
 // screenshot writes docs/console/NAME.png when LIAISON_CONSOLE_SCREENSHOTS
 // is set: the whole page, or its top height pixels if height > 0.
 func screenshot(t *testing.T, ctx context.Context, name string, height int64) {
@@ -547,8 +551,53 @@ func TestBrowserLegalOfficer(t *testing.T) {
 	if got := text(t, ctx, "#outcome"); got == "" {
 		t.Error("the answer opened in the playground has no outcome")
 	}
+
+	// Exercises: the worked scenarios, and the report of the Bavarian one,
+	// played by the console on a gateway of its own, with the gaps of its
+	// golden report.
 	do(t, ctx, "exercises", chromedp.Navigate(c.url+"/exercises"))
+	files := run(t, ctx, "worked scenarios", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#worked tbody a")).map(a => a.getAttribute("href"))`))
+	if want := []string{"/exercises/be-ngo", "/exercises/de_by-release", "/exercises/de_ni-probation", "/exercises/dk-release", "/exercises/fr-crossborder", "/exercises/nl-case"}; !slices.Equal(files, want) {
+		t.Errorf("the exercises page lists %v, want the six worked scenarios %v", files, want)
+	}
 	check(t, ctx, "the exercises page")
+	do(t, ctx, "focus the Bavarian scenario", chromedp.Focus(chromedp.ID("play-de_by-release")))
+	submit(t, ctx, "play it", chromedp.KeyEvent("\r"))
+	if h := text(t, ctx, "#exercise-h"); h != "Exercise: DE-BY release date and case conference in Munich" {
+		t.Errorf("the report's heading = %q", h)
+	}
+	golden, err := os.ReadFile(filepath.Join(exerciseDir, "de_by-release.golden.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantGaps []string
+	wantRows, agencies := 0, 0
+	for _, line := range strings.Split(string(golden), "\n") {
+		switch {
+		case strings.HasPrefix(line, "- "):
+			wantGaps = append(wantGaps, strings.TrimPrefix(line, "- "))
+		case strings.HasPrefix(line, "| ") && line[2] >= '0' && line[2] <= '9':
+			wantRows++
+		case strings.HasPrefix(line, "## ") && strings.Contains(line, ", DE-BY)"):
+			agencies++
+		}
+	}
+	gaps := run(t, ctx, "gaps", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#gap-list li")).map(li => li.textContent)`))
+	if !slices.Equal(gaps, wantGaps) || len(gaps) == 0 {
+		t.Errorf("the report's gaps = %q, want the golden report's %q", gaps, wantGaps)
+	}
+	if n := run(t, ctx, "timelines", chromedp.Evaluate[int](`document.querySelectorAll("table.timeline").length`)); n != agencies || n == 0 {
+		t.Errorf("the report has %d timelines, want one per agency with lines, %d", n, agencies)
+	}
+	if n := run(t, ctx, "timeline rows", chromedp.Evaluate[int](`document.querySelectorAll("table.timeline tbody tr").length`)); n != wantRows {
+		t.Errorf("the timelines have %d lines, want the golden report's %d", n, wantRows)
+	}
+	if n := run(t, ctx, "inline styles", chromedp.Evaluate[int](`document.querySelectorAll("style, [style], script").length`)); n != 0 {
+		t.Errorf("the exercise report has %d inline styles or scripts, which the console's policy forbids", n)
+	}
+	check(t, ctx, "an exercise report")
+	do(t, ctx, "to the report", chromedp.Navigate(c.url+"/exercises/de_by-release#exercise-h"))
+	screenshot(t, ctx, "exercise", 1400)
 }
 
 // TestBrowserNotices: the notices page lists exactly the required notices

@@ -3,6 +3,10 @@
 // services that an officer runs with their own credentials (`liaison console`) and opens in
 // a browser.
 //
+// The exercises page plays the worked exercise scenarios embedded in the
+// binary on a gateway started for the exercise alone (package exercise),
+// never on the gateway the officer's credentials reach.
+//
 // It holds no authority of its own: every page is answered with the
 // officer's gRPC connection, so the gateway decides what they may read and
 // records every read of the log as theirs. Proofs are checked here, by
@@ -100,6 +104,9 @@ type Server struct {
 	pages    map[string]*template.Template
 	static   http.Handler
 
+	// ex keeps the exercise reports played.
+	ex exercises
+
 	// verifyMu serialises the audit.Client's updates of the trusted state.
 	verifyMu sync.Mutex
 }
@@ -186,7 +193,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /impact", s.auth(s.impactForm))
 	mux.HandleFunc("GET /readiness", s.auth(s.readiness))
 	mux.HandleFunc("POST /readiness", s.auth(s.readinessForm))
-	mux.HandleFunc("GET /exercises", s.auth(s.exercises))
+	mux.HandleFunc("GET /exercises", s.auth(s.exercisesPage))
+	mux.HandleFunc("GET /exercises/{name}", s.auth(s.exerciseReport))
+	mux.HandleFunc("GET /exercises/{name}/{file}", s.auth(s.exerciseDownload))
 	mux.HandleFunc("POST /logout", s.auth(s.logout))
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

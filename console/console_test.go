@@ -578,3 +578,39 @@ func TestConsoleNotices(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleExercises: a worked scenario's report downloads as the
+// Markdown and the self-contained HTML of its golden files (played by the
+// console on the embedded policy); an unknown scenario or file is not
+// found.
+func TestConsoleExercises(t *testing.T) {
+	f := startGateway(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	eng, err := embeddedEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, ctype := range map[string]string{"report.md": "text/markdown; charset=utf-8", "report.html": "text/html; charset=utf-8"} {
+		resp, body := get(t, hc, c.url+"/exercises/dk-release/"+file)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != ctype ||
+			!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") {
+			t.Errorf("GET %s = %s, %s, %s; want 200, %s, an attachment", file, resp.Status, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), ctype)
+		}
+		want, err := os.ReadFile(filepath.Join(exerciseDir, "dk-release.golden"+filepath.Ext(file)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.ReplaceAll(body, eng.Revision(), "REVISION"); got != string(want) {
+			t.Errorf("the downloaded %s is not the golden report:\n%s", file, got)
+		}
+		if resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("GET %s has no Content-Security-Policy", file)
+		}
+	}
+	for _, p := range []string{"/exercises/no-such-scenario", "/exercises/dk-release/report.pdf", "/exercises/..%2fREADME/report.md"} {
+		if resp, _ := get(t, hc, c.url+p); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %s, want 404", p, resp.Status)
+		}
+	}
+}

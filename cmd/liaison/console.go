@@ -34,9 +34,12 @@ and refusals with filters and charts, each entry with its inclusion proof
 checked against your trusted checkpoint, the data-subject access report
 (printable, with the corrections and withdrawals sent on the person's
 behalf), the required notices, corrections, withdrawals and expiry notices
-not yet acknowledged, and the export for a supervisory authority. Legal officers: the
-policy playground, the impact of a candidate policy directory or bundle over a
-period of the log, and the readiness report per jurisdiction.
+not yet acknowledged, and the export for a supervisory authority. Legal
+officers: the policy playground, the impact of a candidate policy directory or
+bundle over a period of the log, the readiness report per jurisdiction, and
+the reports of the worked exercise scenarios, which the console plays on a
+gateway of its own (never the one your credentials reach) with the policy
+embedded in the binary.
 
 The console acts with your credentials only: your agency's client certificate
 and your officer token, as "liaison audit" takes them (the auditor role for
