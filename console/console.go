@@ -1,17 +1,16 @@
 // Package console is Liaison's web console for auditors and legal
 // officers: a client of the gateway's Audit, Policy, Notices and Aftercare
-// services that an officer runs with their own credentials (`liaison console`) and opens in
-// a browser.
-//
-// The exercises page plays the worked exercise scenarios embedded in the
-// binary on a gateway started for the exercise alone (package exercise),
-// never on the gateway the officer's credentials reach.
+// services that an officer runs with their own credentials
+// (`liaison console`) and opens in a browser.
 //
 // It holds no authority of its own: every page is answered with the
 // officer's gRPC connection, so the gateway decides what they may read and
 // records every read of the log as theirs. Proofs are checked here, by
 // [audit.Client], against the checkpoint the officer trusted before, with
-// the verifier key they were given out of band.
+// the verifier key they were given out of band. The exercises page plays
+// the worked exercise scenarios embedded in the binary on a gateway
+// started for the exercise alone (package exercise), never on the gateway
+// the officer's credentials reach.
 //
 // The pages are rendered on the server with html/template; the style sheet
 // is embedded; there is no script at all, and charts are SVG drawn on the
