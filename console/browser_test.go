@@ -509,7 +509,9 @@ func TestBrowserLegalOfficer(t *testing.T) {
 
 	// The impact of a candidate that takes pseudonymised assessments away
 	// from the Dutch police outside a case.
-	cand := filepath.Join(t.TempDir(), "candidate")
+	// The candidate is written in the console's folder (a temporary one)
+	// and named as an officer would type it: the screenshot shows it.
+	cand := "candidate"
 	writeCandidate(t, cand)
 	do(t, ctx, "impact", chromedp.Navigate(c.url+"/impact"))
 	check(t, ctx, "the impact form")
@@ -598,6 +600,25 @@ func TestBrowserLegalOfficer(t *testing.T) {
 	check(t, ctx, "an exercise report")
 	do(t, ctx, "to the report", chromedp.Navigate(c.url+"/exercises/de_by-release#exercise-h"))
 	screenshot(t, ctx, "exercise", 1400)
+
+	// The same scenario on a candidate that tells the Bavarian police of a
+	// release a year ahead: one delivery changes, the police's gap closes.
+	cand = "release-window-365"
+	writeReleaseWindowCandidate(t, cand)
+	do(t, ctx, "name the candidate", chromedp.SendKeys(chromedp.ID("x-candidate"), cand))
+	submit(t, ctx, "compare", chromedp.Click(chromedp.ID("compare")))
+	changes := run(t, ctx, "changes", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#changes tbody tr")).map(r => r.innerText.replace(/\s+/g, " ").trim())`))
+	if len(changes) != 1 || !strings.HasPrefix(changes[0], "20 by-police-muenchen") || !strings.Contains(changes[0], "withheld (LEGAL_BASIS_NOT_YET_VALID)") ||
+		!strings.Contains(changes[0], "disclose under de_by.baystvollzg.release") {
+		t.Errorf("the candidate's changes = %q, want one: day 20, by-police-muenchen, withheld -> disclosed", changes)
+	}
+	closed := run(t, ctx, "gaps closed", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#gaps-closed li")).map(li => li.textContent)`))
+	if len(closed) != 1 || closed[0] != wantGaps[0] {
+		t.Errorf("the gaps the candidate closes = %q, want the police's %q", closed, wantGaps[0])
+	}
+	check(t, ctx, "an exercise compared")
+	do(t, ctx, "to the comparison", chromedp.Evaluate[chromedp.Void](`document.querySelector("#compare-h").closest("form").scrollIntoView()`))
+	screenshot(t, ctx, "exercise-compare", 900)
 }
 
 // TestBrowserNotices: the notices page lists exactly the required notices

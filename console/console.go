@@ -194,6 +194,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /readiness", s.auth(s.readinessForm))
 	mux.HandleFunc("GET /exercises", s.auth(s.exercisesPage))
 	mux.HandleFunc("GET /exercises/{name}", s.auth(s.exerciseReport))
+	mux.HandleFunc("POST /exercises/{name}", s.auth(s.exerciseCompare))
 	mux.HandleFunc("GET /exercises/{name}/{file}", s.auth(s.exerciseDownload))
 	mux.HandleFunc("POST /logout", s.auth(s.logout))
 	cop := http.NewCrossOriginProtection()

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -55,6 +56,11 @@ type exercisesData struct {
 	Chosen string
 	Error  string
 	Report *exerciseView
+	// The compare form and, once posted, what the candidate changes.
+	Candidate, Key, KeyID string
+	CompareError          string
+	Source                string
+	Comparison            *exercise.Comparison
 }
 
 // worked lists the embedded scenarios, with the packs their agencies are
@@ -90,9 +96,47 @@ func (s *Server) exercisesPage(w http.ResponseWriter, r *http.Request, ss *sessi
 // exerciseReport plays a worked scenario (once per console) and shows its
 // report under the list.
 func (s *Server) exerciseReport(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.showExercise(w, r, ss, &exercisesData{KeyID: "liaison"}, nil)
+}
+
+// exerciseCompare plays a worked scenario on a candidate policy (a
+// directory or a signed bundle on this computer, loaded as the gateway
+// would load it) and shows what it changes beside the report, as
+// `liaison exercise run -compare` does.
+func (s *Server) exerciseCompare(w http.ResponseWriter, r *http.Request, ss *session) {
+	d := &exercisesData{
+		Candidate: strings.TrimSpace(r.PostFormValue("candidate")), Key: strings.TrimSpace(r.PostFormValue("key")),
+		KeyID: cmpOr(strings.TrimSpace(r.PostFormValue("key_id")), "liaison"),
+	}
+	s.showExercise(w, r, ss, d, func(ctx context.Context, base *exercise.Report) (int, error) {
+		if d.Candidate == "" {
+			return http.StatusBadRequest, errors.New("Name the candidate: a policy directory, or a signed bundle (.tar.gz) with its verification key.")
+		}
+		src, err := candidateSource(d.Candidate, d.Key, d.KeyID)
+		if err != nil {
+			return http.StatusBadRequest, err
+		}
+		cand, err := policies.LoadSource(ctx, src)
+		if err != nil {
+			return http.StatusUnprocessableEntity, fmt.Errorf("The candidate does not load as the gateway would load it (strict compile, its own tests, the samples): %v", err)
+		}
+		ctx, cancel := context.WithTimeout(ctx, exerciseTimeout)
+		defer cancel()
+		crep, err := exercise.Run(ctx, cand, base.Scenario)
+		if err != nil {
+			return http.StatusInternalServerError, fmt.Errorf("The exercise could not be played on the candidate: %v", err)
+		}
+		d.Source, d.Comparison = src.String(), exercise.Compare(base, crep)
+		return http.StatusOK, nil
+	})
+}
+
+// showExercise renders the page of a worked scenario's report, after
+// compare (if any) has added a comparison to d.
+func (s *Server) showExercise(w http.ResponseWriter, r *http.Request, ss *session, d *exercisesData, compare func(context.Context, *exercise.Report) (int, error)) {
 	name := r.PathValue("name")
 	rep, rows, status, err := s.playWorked(r.Context(), name)
-	d := exercisesData{Worked: rows, Chosen: name}
+	d.Worked, d.Chosen = rows, name
 	if err != nil {
 		d.Error = err.Error()
 		s.render(w, r, ss, status, "exercises", "Exercises", d)
@@ -101,7 +145,13 @@ func (s *Server) exerciseReport(w http.ResponseWriter, r *http.Request, ss *sess
 	start, end, endDate := rep.Period()
 	d.Report = &exerciseView{File: name, Name: rep.Scenario.Name, Revision: rep.Revision, Start: start, End: end, EndDate: endDate,
 		Timelines: rep.Timelines(), Gaps: rep.Gaps, Provisions: rep.Provisions()}
-	s.render(w, r, ss, http.StatusOK, "exercises", "Exercise: "+rep.Scenario.Name, d)
+	status = http.StatusOK
+	if compare != nil {
+		if status, err = compare(r.Context(), rep); err != nil {
+			d.CompareError = err.Error()
+		}
+	}
+	s.render(w, r, ss, status, "exercises", "Exercise: "+rep.Scenario.Name, d)
 }
 
 // exerciseDownload serves a worked scenario's report as a file: the
