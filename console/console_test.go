@@ -235,7 +235,7 @@ func TestConsoleSecurity(t *testing.T) {
 	// Every page: no token, every form posts with the CSRF token.
 	formRE := regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
 	thRE := regexp.MustCompile(`<th\b[^>]*>`)
-	for _, p := range []string{"/", "/timeline", loc, "/entry/1", "/report", "/export", "/notices", "/playground", "/impact", "/readiness", "/readiness?jurisdiction=DK", "/exercises"} {
+	for _, p := range []string{"/", "/timeline", loc, "/entry/1", "/report", "/export", "/notices", "/playground", "/impact", "/readiness", "/readiness?jurisdiction=DK", "/exercises", "/exercises/dk-release"} {
 		resp, body := get(t, hc, c.url+p)
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s = %s", p, resp.Status)
@@ -606,6 +606,14 @@ func TestConsoleExercises(t *testing.T) {
 		}
 		if resp.Header.Get("Content-Security-Policy") == "" {
 			t.Errorf("GET %s has no Content-Security-Policy", file)
+		}
+	}
+	// Compared with a candidate that is not there, or none.
+	_, page := get(t, hc, c.url+"/exercises/dk-release")
+	for cand, want := range map[string]string{"": "Name the candidate", "no-such-policy": "cannot be read"} {
+		resp, body := post(t, hc, c.url+"/exercises/dk-release", url.Values{"csrf": {csrfOf(t, page)}, "candidate": {cand}}, nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, want) || !strings.Contains(body, `id="exercise-h"`) {
+			t.Errorf("compare with candidate %q = %s, want 400 saying %q beside the report", cand, resp.Status, want)
 		}
 	}
 	for _, p := range []string{"/exercises/no-such-scenario", "/exercises/dk-release/report.pdf", "/exercises/..%2fREADME/report.md"} {
