@@ -674,5 +674,3 @@ func readExport(stream grpc.ServerStreamingClient[liaisonv1.ExportResponse]) (le
 	}
 	return leaves, checkpoint, nil
 }
-
-type unavailableData struct{ Heading, What string }
