@@ -61,13 +61,13 @@ func onEachStore(t *testing.T, o stackOptions, test func(t *testing.T, s *stack)
 }
 
 var (
-	nlCouncil   = officer{"nl-municipality-rotterdam", "ambt.smit", []string{"case_officer"}, "restricted"}
-	nlProbation = officer{"nl-probation", "rc.jansen", []string{"case_officer"}, "restricted"}
-	nlPrison    = officer{"nl-prison-dji", "dji.visser", []string{"release_officer"}, "restricted"}
-	nlPoliceAms = officer{"nl-police-amsterdam", "insp.bakker", []string{"case_officer"}, "restricted"}
-	nlDutyAms   = officer{"nl-police-amsterdam", "wachtc.de.boer", []string{"duty_officer"}, "restricted"}
-	nlCaseAuditor   = officer{"nl-probation", "fg.dekker", []string{"auditor"}, "confidential"}
-	dkCaseSocial    = officer{"dk-social-aarhus", "sr.holm", []string{"case_officer"}, "restricted"}
+	nlCouncil     = officer{"nl-municipality-rotterdam", "ambt.smit", []string{"case_officer"}, "restricted"}
+	nlProbation   = officer{"nl-probation", "rc.jansen", []string{"case_officer"}, "restricted"}
+	nlPrison      = officer{"nl-prison-dji", "dji.visser", []string{"release_officer"}, "restricted"}
+	nlPoliceAms   = officer{"nl-police-amsterdam", "insp.bakker", []string{"case_officer"}, "restricted"}
+	nlDutyAms     = officer{"nl-police-amsterdam", "wachtc.de.boer", []string{"duty_officer"}, "restricted"}
+	nlCaseAuditor = officer{"nl-probation", "fg.dekker", []string{"auditor"}, "confidential"}
+	dkCaseSocial  = officer{"dk-social-aarhus", "sr.holm", []string{"case_officer"}, "restricted"}
 )
 
 func (s *stack) cases(tb testing.TB, o officer) liaisonv1.CasesClient {
