@@ -537,6 +537,14 @@ type reportData struct {
 	Report       *liaisonv1.AccessReportResponse
 	Produced     time.Time
 	Error        string
+	NoticeParts  []reportNotices
+}
+
+// reportNotices is one list of the notices an access report names: the
+// corrections, or the withdrawals and expiry notices.
+type reportNotices struct {
+	ID, Heading, Caption, None string
+	Notices                    []*liaisonv1.ReportedNotice
 }
 
 func (s *Server) reportForm(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -574,6 +582,12 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	}
 	d.Report, d.Produced = rep, rep.GetProduced().AsTime().UTC()
+	d.NoticeParts = []reportNotices{
+		{ID: "corrections", Heading: "Corrections sent on the person's behalf", Caption: "Corrections sent to the recipients",
+			None: "No correction was sent about this person.", Notices: rep.GetCorrections()},
+		{ID: "withdrawals", Heading: "Withdrawals and expiry notices sent on the person's behalf", Caption: "Withdrawals and expiry notices sent to the recipients",
+			None: "No withdrawal or expiry notice was sent about this person.", Notices: rep.GetWithdrawals()},
+	}
 	s.render(w, r, ss, http.StatusOK, "report", "Access report", d)
 }
 
@@ -660,14 +674,3 @@ func readExport(stream grpc.ServerStreamingClient[liaisonv1.ExportResponse]) (le
 	}
 	return leaves, checkpoint, nil
 }
-
-// notices is the place of the corrections and required notices not yet
-// acknowledged; this gateway API has none yet.
-func (s *Server) notices(w http.ResponseWriter, r *http.Request, ss *session) {
-	s.render(w, r, ss, http.StatusOK, "unavailable", "Corrections and notices", unavailableData{
-		Heading: "Corrections and required notices not yet acknowledged",
-		What:    "the corrections sent on a data subject's behalf and the notices the law requires, with their acknowledgements",
-	})
-}
-
-type unavailableData struct{ Heading, What string }

@@ -219,6 +219,10 @@ func reflows(t *testing.T, ctx context.Context, name string) {
 // repository (the test runs in console/).
 var screenshotDir, _ = filepath.Abs(filepath.Join("..", "docs", "console"))
 
+// exerciseDir holds the worked exercise scenarios and their golden
+// reports (the test runs in console/; the console tests change directory).
+var exerciseDir, _ = filepath.Abs(filepath.Join("..", "exercise", "testdata"))
+
 // screenshot writes docs/console/NAME.png when LIAISON_CONSOLE_SCREENSHOTS
 // is set: the whole page, or its top height pixels if height > 0.
 func screenshot(t *testing.T, ctx context.Context, name string, height int64) {
@@ -505,7 +509,9 @@ func TestBrowserLegalOfficer(t *testing.T) {
 
 	// The impact of a candidate that takes pseudonymised assessments away
 	// from the Dutch police outside a case.
-	cand := filepath.Join(t.TempDir(), "candidate")
+	// The candidate is written in the console's folder (a temporary one)
+	// and named as an officer would type it: the screenshot shows it.
+	cand := "candidate"
 	writeCandidate(t, cand)
 	do(t, ctx, "impact", chromedp.Navigate(c.url+"/impact"))
 	check(t, ctx, "the impact form")
@@ -547,6 +553,174 @@ func TestBrowserLegalOfficer(t *testing.T) {
 	if got := text(t, ctx, "#outcome"); got == "" {
 		t.Error("the answer opened in the playground has no outcome")
 	}
+
+	// Exercises: the worked scenarios, and the report of the Bavarian one,
+	// played by the console on a gateway of its own, with the gaps of its
+	// golden report.
 	do(t, ctx, "exercises", chromedp.Navigate(c.url+"/exercises"))
+	files := run(t, ctx, "worked scenarios", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#worked tbody a")).map(a => a.getAttribute("href"))`))
+	if want := []string{"/exercises/be-ngo", "/exercises/de_by-release", "/exercises/de_ni-probation", "/exercises/dk-release", "/exercises/fr-crossborder", "/exercises/nl-case"}; !slices.Equal(files, want) {
+		t.Errorf("the exercises page lists %v, want the six worked scenarios %v", files, want)
+	}
 	check(t, ctx, "the exercises page")
+	do(t, ctx, "focus the Bavarian scenario", chromedp.Focus(chromedp.ID("play-de_by-release")))
+	submit(t, ctx, "play it", chromedp.KeyEvent("\r"))
+	if h := text(t, ctx, "#exercise-h"); h != "Exercise: DE-BY release date and case conference in Munich" {
+		t.Errorf("the report's heading = %q", h)
+	}
+	golden, err := os.ReadFile(filepath.Join(exerciseDir, "de_by-release.golden.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantGaps []string
+	wantRows, agencies := 0, 0
+	for _, line := range strings.Split(string(golden), "\n") {
+		switch {
+		case strings.HasPrefix(line, "- "):
+			wantGaps = append(wantGaps, strings.TrimPrefix(line, "- "))
+		case strings.HasPrefix(line, "| ") && line[2] >= '0' && line[2] <= '9':
+			wantRows++
+		case strings.HasPrefix(line, "## ") && strings.Contains(line, ", DE-BY)"):
+			agencies++
+		}
+	}
+	gaps := run(t, ctx, "gaps", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#gap-list li")).map(li => li.textContent)`))
+	if !slices.Equal(gaps, wantGaps) || len(gaps) == 0 {
+		t.Errorf("the report's gaps = %q, want the golden report's %q", gaps, wantGaps)
+	}
+	if n := run(t, ctx, "timelines", chromedp.Evaluate[int](`document.querySelectorAll("table.timeline").length`)); n != agencies || n == 0 {
+		t.Errorf("the report has %d timelines, want one per agency with lines, %d", n, agencies)
+	}
+	if n := run(t, ctx, "timeline rows", chromedp.Evaluate[int](`document.querySelectorAll("table.timeline tbody tr").length`)); n != wantRows {
+		t.Errorf("the timelines have %d lines, want the golden report's %d", n, wantRows)
+	}
+	if n := run(t, ctx, "inline styles", chromedp.Evaluate[int](`document.querySelectorAll("style, [style], script").length`)); n != 0 {
+		t.Errorf("the exercise report has %d inline styles or scripts, which the console's policy forbids", n)
+	}
+	check(t, ctx, "an exercise report")
+	do(t, ctx, "to the report", chromedp.Evaluate[chromedp.Void](`document.querySelector("#exercise-h").scrollIntoView()`))
+	screenshot(t, ctx, "exercise", 1400)
+
+	// The same scenario on a candidate that tells the Bavarian police of a
+	// release a year ahead: one delivery changes, the police's gap closes.
+	cand = "release-window-365"
+	writeReleaseWindowCandidate(t, cand)
+	do(t, ctx, "name the candidate", chromedp.SendKeys(chromedp.ID("x-candidate"), cand))
+	submit(t, ctx, "compare", chromedp.Click(chromedp.ID("compare")))
+	changes := run(t, ctx, "changes", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#changes tbody tr")).map(r => r.innerText.replace(/\s+/g, " ").trim())`))
+	if len(changes) != 1 || !strings.HasPrefix(changes[0], "20 by-police-muenchen") || !strings.Contains(changes[0], "withheld (LEGAL_BASIS_NOT_YET_VALID)") ||
+		!strings.Contains(changes[0], "disclose under de_by.baystvollzg.release") {
+		t.Errorf("the candidate's changes = %q, want one: day 20, by-police-muenchen, withheld -> disclosed", changes)
+	}
+	closed := run(t, ctx, "gaps closed", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#gaps-closed li")).map(li => li.textContent)`))
+	if len(closed) != 1 || closed[0] != wantGaps[0] {
+		t.Errorf("the gaps the candidate closes = %q, want the police's %q", closed, wantGaps[0])
+	}
+	check(t, ctx, "an exercise compared")
+	do(t, ctx, "to the comparison", chromedp.Evaluate[chromedp.Void](`document.querySelector("#compare-h").closest("form").scrollIntoView()`))
+	screenshot(t, ctx, "exercise-compare", 900)
+}
+
+// TestBrowserNotices: the notices page lists exactly the required notices
+// and the correction the aftercare made, the late notice standing out; the
+// keyboard narrows it to the late ones; the access report of the person
+// lists the correction sent on their behalf, printed too.
+func TestBrowserNotices(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	ex := f.traffic(t)
+	m := f.aftercare(t, ex)
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+
+	rowsOf := func(sel string) []int64 {
+		t.Helper()
+		got := run(t, ctx, "rows of "+sel, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(`+strconv.Quote(sel)+`)).map(r => r.dataset.entry)`))
+		var idx []int64
+		for _, g := range got {
+			n, err := strconv.ParseInt(g, 10, 64)
+			if err != nil {
+				t.Fatalf("row of %s names entry %q", sel, g)
+			}
+			idx = append(idx, n)
+		}
+		return idx
+	}
+	do(t, ctx, "notices", chromedp.Navigate(c.url+"/notices"))
+	if h := text(t, ctx, "h1"); h != "Notices not yet acknowledged" {
+		t.Fatalf("the notices page is %q", h)
+	}
+	if got, want := rowsOf("#required tbody tr"), []int64{m.late.GetAuditIndex(), m.inTime.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("the required notices listed are entries %v, want exactly %v (the late one, then the open one)", got, want)
+	}
+	if got, want := rowsOf("#required tbody tr.late"), []int64{m.late.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("the notices marked late are %v, want %v", got, want)
+	}
+	late := run(t, ctx, "late row", chromedp.Evaluate[string](`document.querySelector("#required tbody tr.late").innerText.replace(/\s+/g, " ")`))
+	for _, want := range []string{"release date set", "dk-prison-east", "dk-police-aarhus", "Late", "days past the deadline", "Acknowledge"} {
+		if !strings.Contains(late, want) {
+			t.Errorf("the late notice's row %q does not say %q", late, want)
+		}
+	}
+	if bg := run(t, ctx, "late background", chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#required tbody tr.late")).backgroundColor`)); bg == run(t, ctx, "open background", chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#required tbody tr:not(.late)")).backgroundColor`)) {
+		t.Errorf("the late notice does not stand out: both rows have background %s", bg)
+	}
+	if got, want := rowsOf("#obligations tbody tr"), []int64{m.correction.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("the corrections listed are entries %v, want exactly %v", got, want)
+	}
+	corr := run(t, ctx, "correction row", chromedp.Evaluate[string](`document.querySelector("#obligations tbody tr").innerText.replace(/\s+/g, " ")`))
+	for _, want := range []string{"correction", "dk-prison-east", "dk-police-aarhus", "rectify", "Open", fmt.Sprintf("#%d", ex[0].index)} {
+		if !strings.Contains(corr, want) {
+			t.Errorf("the correction's row %q does not say %q", corr, want)
+		}
+	}
+	if got := entriesShown(t, ctx, "#obligations tbody td a"); !slices.Equal(got, []int64{ex[0].index, m.correction.GetAuditIndex()}) {
+		t.Errorf("the correction links to entries %v, want the release %d and its own %d", got, ex[0].index, m.correction.GetAuditIndex())
+	}
+	body := run(t, ctx, "page", chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if strings.Contains(body, "SYN-DK-0001") || strings.Contains(body, c.token[len(c.token)-40:]) {
+		t.Error("the notices page shows the subject's identifier or the officer's token")
+	}
+	check(t, ctx, "the notices page")
+	screenshot(t, ctx, "notices", 0)
+
+	// With the keyboard: only the late ones.
+	do(t, ctx, "tick late only", chromedp.Focus(chromedp.ID("nf-late")), chromedp.KeyEvent(" "), chromedp.Focus(chromedp.ID("nf-apply")))
+	submit(t, ctx, "press Enter", chromedp.KeyEvent("\r"))
+	if loc := run(t, ctx, "location", chromedp.Location()); !strings.HasSuffix(loc, "/notices?late=1") {
+		t.Errorf("late only: the address is %q", loc)
+	}
+	if got, want := rowsOf("#required tbody tr"), []int64{m.late.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("late only: the required notices are %v, want %v", got, want)
+	}
+	if n := run(t, ctx, "none", chromedp.Evaluate[int](`document.querySelectorAll("#obligations-none").length`)); n != 1 {
+		t.Error("late only: the correction sent today is still listed, or the page does not say none is overdue")
+	}
+	check(t, ctx, "the late notices")
+
+	// The access report: the correction sent on the person's behalf.
+	do(t, ctx, "report page", chromedp.Navigate(c.url+"/report"))
+	do(t, ctx, "type the identifier", chromedp.SendKeys(chromedp.ID("r-subject"), "SYN-DK-0001"))
+	submit(t, ctx, "produce the report", chromedp.Click(chromedp.CSS("form.filters button")))
+	if got, want := rowsOf("#corrections tbody tr"), []int64{m.correction.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("the access report lists corrections %v, want %v", got, want)
+	}
+	row := run(t, ctx, "report correction", chromedp.Evaluate[string](`document.querySelector("#corrections tbody tr").innerText.replace(/\s+/g, " ")`))
+	for _, want := range []string{"correction of the release notice", "dk-police-aarhus", "rectify", "not yet", fmt.Sprintf("#%d", ex[0].index)} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the report's correction %q does not say %q", row, want)
+		}
+	}
+	if n := run(t, ctx, "no withdrawals", chromedp.Evaluate[int](`document.querySelectorAll("#no-withdrawals").length`)); n != 1 {
+		t.Error("the access report does not say that no withdrawal was sent")
+	}
+	check(t, ctx, "the access report with a correction")
+	screenshot(t, ctx, "access-report-corrections", 0)
+	do(t, ctx, "print media", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	}))
+	if d := run(t, ctx, "printed", chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#corrections")).display`)); d == "none" {
+		t.Error("printed, the corrections are hidden")
+	}
 }

@@ -65,3 +65,37 @@ func writeCandidate(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// writeReleaseWindowCandidate writes the embedded policy tree to dir with
+// the change exercise's TestCompareOneRule makes: the Bavarian prison may
+// tell the police of a release 365 days before it instead of 180 (and the
+// test of the window moves with it).
+func writeReleaseWindowCandidate(t *testing.T, dir string) {
+	t.Helper()
+	edits := map[string][2]string{
+		"de_by/de_by.rego":      {`"days_before": 180`, `"days_before": 365`},
+		"de_by/de_by_test.rego": {`"time": "2026-09-01T23:59:59Z"`, `"time": "2026-02-28T23:59:59Z"`},
+	}
+	err := fs.WalkDir(policies.Embedded(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(policies.Embedded(), p)
+		if err != nil {
+			return err
+		}
+		if e, ok := edits[p]; ok {
+			if !strings.Contains(string(b), e[0]) {
+				t.Fatalf("the policy changed: %s has no %q", p, e[0])
+			}
+			b = []byte(strings.Replace(string(b), e[0], e[1], 1))
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

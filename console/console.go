@@ -1,13 +1,16 @@
 // Package console is Liaison's web console for auditors and legal
-// officers: a client of the gateway's Audit and Policy services that an
-// officer runs with their own credentials (`liaison console`) and opens in
-// a browser.
+// officers: a client of the gateway's Audit, Policy, Notices and Aftercare
+// services that an officer runs with their own credentials
+// (`liaison console`) and opens in a browser.
 //
 // It holds no authority of its own: every page is answered with the
 // officer's gRPC connection, so the gateway decides what they may read and
 // records every read of the log as theirs. Proofs are checked here, by
 // [audit.Client], against the checkpoint the officer trusted before, with
-// the verifier key they were given out of band.
+// the verifier key they were given out of band. The exercises page plays
+// the worked exercise scenarios embedded in the binary on a gateway
+// started for the exercise alone (package exercise), never on the gateway
+// the officer's credentials reach.
 //
 // The pages are rendered on the server with html/template; the style sheet
 // is embedded; there is no script at all, and charts are SVG drawn on the
@@ -51,6 +54,12 @@ type Config struct {
 	// officer's client certificate and token.
 	Audit  liaisonv1.AuditClient
 	Policy liaisonv1.PolicyClient
+	// Notices and Aftercare list the required notices and the
+	// corrections, withdrawals and expiry notices not yet acknowledged,
+	// on the same connection. If nil, or if the gateway answers
+	// Unimplemented, the notices page says that part is unavailable.
+	Notices   liaisonv1.NoticesClient
+	Aftercare liaisonv1.AftercareClient
 	// Verifier checks the log's checkpoints; VerifierKey is its text
 	// (name+hash+base64), written into exports. The operator gives it to
 	// auditors out of band: never take it from the gateway.
@@ -93,6 +102,9 @@ type Server struct {
 	trust    *trustState
 	pages    map[string]*template.Template
 	static   http.Handler
+
+	// ex keeps the exercise reports played.
+	ex exercises
 
 	// verifyMu serialises the audit.Client's updates of the trusted state.
 	verifyMu sync.Mutex
@@ -173,13 +185,17 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /export", s.auth(s.exportPage))
 	mux.HandleFunc("POST /export", s.auth(s.exportDownload))
 	mux.HandleFunc("GET /notices", s.auth(s.notices))
+	mux.HandleFunc("POST /notices", s.auth(s.noticesForm))
 	mux.HandleFunc("GET /playground", s.auth(s.playground))
 	mux.HandleFunc("POST /playground", s.auth(s.playgroundForm))
 	mux.HandleFunc("GET /impact", s.auth(s.impact))
 	mux.HandleFunc("POST /impact", s.auth(s.impactForm))
 	mux.HandleFunc("GET /readiness", s.auth(s.readiness))
 	mux.HandleFunc("POST /readiness", s.auth(s.readinessForm))
-	mux.HandleFunc("GET /exercises", s.auth(s.exercises))
+	mux.HandleFunc("GET /exercises", s.auth(s.exercisesPage))
+	mux.HandleFunc("GET /exercises/{name}", s.auth(s.exerciseReport))
+	mux.HandleFunc("POST /exercises/{name}", s.auth(s.exerciseCompare))
+	mux.HandleFunc("GET /exercises/{name}/{file}", s.auth(s.exerciseDownload))
 	mux.HandleFunc("POST /logout", s.auth(s.logout))
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +23,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/liaison-gateway/liaison/console"
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -55,6 +59,7 @@ func startConsole(tb testing.TB, f *fixture, o officer, edit func(*console.Confi
 		ac: liaisonv1.NewAuditClient(cc)}
 	cfg := console.Config{
 		Audit: c.ac, Policy: liaisonv1.NewPolicyClient(cc),
+		Notices: liaisonv1.NewNoticesClient(cc), Aftercare: liaisonv1.NewAftercareClient(cc),
 		Verifier: f.verifier, VerifierKey: f.vkey, State: c.state,
 		Hosts:   []string{lis.Addr().String(), "localhost:" + strconv.Itoa(port)},
 		Officer: o.id + " of " + o.agency, Gateway: f.addr,
@@ -230,7 +235,7 @@ func TestConsoleSecurity(t *testing.T) {
 	// Every page: no token, every form posts with the CSRF token.
 	formRE := regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
 	thRE := regexp.MustCompile(`<th\b[^>]*>`)
-	for _, p := range []string{"/", "/timeline", loc, "/entry/1", "/report", "/export", "/notices", "/playground", "/impact", "/readiness", "/readiness?jurisdiction=DK", "/exercises"} {
+	for _, p := range []string{"/", "/timeline", loc, "/entry/1", "/report", "/export", "/notices", "/playground", "/impact", "/readiness", "/readiness?jurisdiction=DK", "/exercises", "/exercises/dk-release"} {
 		resp, body := get(t, hc, c.url+p)
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s = %s", p, resp.Status)
@@ -446,7 +451,7 @@ func TestConsoleReadsAreTheOfficers(t *testing.T) {
 	c := startConsole(t, f, dkAuditor, nil)
 	hc := c.client(t)
 	f.waitCheckpoint(t, c.ac)
-	for _, p := range []string{"/", "/timeline", "/entry/0"} {
+	for _, p := range []string{"/", "/timeline", "/entry/0", "/notices"} {
 		if resp, _ := get(t, hc, c.url+p); resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s = %s", p, resp.Status)
 		}
@@ -470,6 +475,7 @@ func TestConsoleReadsAreTheOfficers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ops := map[string]bool{}
+	listed := 0 // the notices page's two lists
 	for _, le := range resp.GetEntries() {
 		e, err := audit.Unmarshal([]byte(le.GetJson()))
 		if err != nil {
@@ -482,10 +488,137 @@ func TestConsoleReadsAreTheOfficers(t *testing.T) {
 			t.Errorf("entry %d records a read by %+v, want the console's officer", le.GetIndex(), e.Requester)
 		}
 		ops[e.Detail["operation"]] = true
+		if e.Detail["operation"] == "list_notices" {
+			listed++
+		}
+	}
+	if listed != 2 {
+		t.Errorf("the notices page made %d list_notices reads as the officer's, want 2 (required notices, corrections)", listed)
 	}
 	for _, op := range []string{"query", "prove_inclusion", "access_report"} {
 		if !ops[op] {
 			t.Errorf("no %s read recorded as the officer's; recorded: %v", op, ops)
+		}
+	}
+}
+
+// TestConsoleNotices: the notices page's form narrows the lists by
+// recipient and lateness through its address; a gateway that does not
+// offer one of the two lists (it answers Unimplemented, or the console was
+// given no client for it) leaves that part of the page unavailable and the
+// other one listed.
+func TestConsoleNotices(t *testing.T) {
+	f := startGateway(t)
+	m := f.aftercare(t, f.traffic(t))
+
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	_, page := get(t, hc, c.url+"/notices")
+	form := url.Values{"csrf": {csrfOf(t, page)}, "late": {"1"}, "recipient": {" dk-police-aarhus "}, "days": {"30"}}
+	resp, _ := post(t, hc, c.url+"/notices", form, nil)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/notices?days=30&late=1&recipient=dk-police-aarhus" {
+		t.Fatalf("the notices form = %s to %q", resp.Status, loc)
+	}
+	_, body := get(t, hc, c.url+resp.Header.Get("Location"))
+	if !strings.Contains(body, fmt.Sprintf(`data-entry="%d"`, m.late.GetAuditIndex())) || strings.Contains(body, fmt.Sprintf(`data-entry="%d"`, m.inTime.GetAuditIndex())) ||
+		!strings.Contains(body, `id="obligations-none"`) || !strings.Contains(body, "longer than 30 days") {
+		t.Errorf("late notices to the Aarhus police: want the late notice only and no correction open 30 days:\n%s", body)
+	}
+	_, body = get(t, hc, c.url+"/notices?recipient=nl-probation")
+	if !strings.Contains(body, `id="required-none"`) || !strings.Contains(body, `id="obligations-none"`) {
+		t.Errorf("notices to nl-probation: want none of either kind:\n%s", body)
+	}
+	if resp, body := get(t, hc, c.url+"/notices?days=0"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "number of days") {
+		t.Errorf("0 days = %s, want 400 naming the number of days", resp.Status)
+	}
+
+	// A gRPC server that offers no service at all answers Unimplemented.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := grpc.NewServer()
+	go bare.Serve(lis)
+	t.Cleanup(bare.Stop)
+	old, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { old.Close() })
+
+	for _, tc := range []struct {
+		name        string
+		edit        func(*console.Config)
+		unavailable string // the part said unavailable
+		listed      string // the other part's table
+		entry       int64  // and the entry it lists
+	}{
+		{"Notices unimplemented", func(cfg *console.Config) { cfg.Notices = liaisonv1.NewNoticesClient(old) },
+			"required-unavailable", "obligations", m.correction.GetAuditIndex()},
+		{"no Aftercare client", func(cfg *console.Config) { cfg.Aftercare = nil },
+			"obligations-unavailable", "required", m.late.GetAuditIndex()},
+		{"Aftercare unimplemented", func(cfg *console.Config) { cfg.Aftercare = liaisonv1.NewAftercareClient(old) },
+			"obligations-unavailable", "required", m.late.GetAuditIndex()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startConsole(t, f, dkAuditor, tc.edit)
+			resp, body := get(t, c.client(t), c.url+"/notices")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET /notices = %s\n%s", resp.Status, body)
+			}
+			if !strings.Contains(body, `id="`+tc.unavailable+`"`) || !strings.Contains(body, "Not available with this gateway") {
+				t.Errorf("the page does not say %s", tc.unavailable)
+			}
+			if !strings.Contains(body, `<table id="`+tc.listed+`">`) || !strings.Contains(body, fmt.Sprintf(`data-entry="%d"`, tc.entry)) {
+				t.Errorf("the page does not list the %s (entry %d) beside the unavailable part", tc.listed, tc.entry)
+			}
+			if strings.Count(body, "Not available with this gateway") != 1 {
+				t.Errorf("the page says more than one part is unavailable")
+			}
+		})
+	}
+}
+
+// TestConsoleExercises: a worked scenario's report downloads as the
+// Markdown and the self-contained HTML of its golden files (played by the
+// console on the embedded policy); an unknown scenario or file is not
+// found.
+func TestConsoleExercises(t *testing.T) {
+	f := startGateway(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	eng, err := embeddedEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, ctype := range map[string]string{"report.md": "text/markdown; charset=utf-8", "report.html": "text/html; charset=utf-8"} {
+		resp, body := get(t, hc, c.url+"/exercises/dk-release/"+file)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != ctype ||
+			!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") {
+			t.Errorf("GET %s = %s, %s, %s; want 200, %s, an attachment", file, resp.Status, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), ctype)
+		}
+		want, err := os.ReadFile(filepath.Join(exerciseDir, "dk-release.golden"+filepath.Ext(file)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.ReplaceAll(body, eng.Revision(), "REVISION"); got != string(want) {
+			t.Errorf("the downloaded %s is not the golden report:\n%s", file, got)
+		}
+		if resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("GET %s has no Content-Security-Policy", file)
+		}
+	}
+	// Compared with a candidate that is not there, or none.
+	_, page := get(t, hc, c.url+"/exercises/dk-release")
+	for cand, want := range map[string]string{"": "Name the candidate", "no-such-policy": "cannot be read"} {
+		resp, body := post(t, hc, c.url+"/exercises/dk-release", url.Values{"csrf": {csrfOf(t, page)}, "candidate": {cand}}, nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, want) || !strings.Contains(body, `id="exercise-h"`) {
+			t.Errorf("compare with candidate %q = %s, want 400 saying %q beside the report", cand, resp.Status, want)
+		}
+	}
+	for _, p := range []string{"/exercises/no-such-scenario", "/exercises/dk-release/report.pdf", "/exercises/..%2fREADME/report.md"} {
+		if resp, _ := get(t, hc, c.url+p); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %s, want 404", p, resp.Status)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	_ "modernc.org/sqlite"
 
 	"github.com/liaison-gateway/liaison/gateway"
@@ -139,7 +140,7 @@ func (f *fixture) start(tb testing.TB, addr string) {
 		tb.Fatal(err)
 	}
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Logger: logger,
+		Policies: eng, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Aftercare: store, Logger: logger,
 		ProviderTLS: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: f.pki.CA.Pool()},
 		Now: func() time.Time {
 			if t := f.now.Load(); t != nil {
@@ -344,6 +345,63 @@ func (f *fixture) traffic(tb testing.TB) []exchange {
 	request("nl police outside a case, again", 0, 1, nlPolice, liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, "", why)
 	f.at(time.Time{})
 	return out
+}
+
+// What aftercare made: the required notices and the correction the
+// notices page must list.
+type aftercareMade struct {
+	late, inTime *liaisonv1.RecipientResult // required notices to the Aarhus police
+	correction   *liaisonv1.NoticeResult    // of the first release in the traffic
+}
+
+// aftercare follows the traffic (ex) with the Danish prison's aftercare of
+// SYN-DK-0001: it notifies the Aarhus police of the release date twice,
+// four days ago (now past its deadline, unacknowledged) and today (open),
+// each a notice the policy requires them to acknowledge; and it corrects
+// the release notice it disclosed to them on the traffic's first day.
+// Nobody acknowledges anything.
+func (f *fixture) aftercare(tb testing.TB, ex []exchange) aftercareMade {
+	tb.Helper()
+	ctx := context.Background()
+	fx, err := sample.ParseFixtures(sample.Sample())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rec, attrs, ok := fx.Record(dkPrison.agency, "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	if !ok {
+		tb.Fatal("no sample release notice")
+	}
+	notify := func(at time.Time) *liaisonv1.RecipientResult {
+		tb.Helper()
+		f.at(at)
+		defer f.at(time.Time{})
+		nr, err := liaisonv1.NewExchangeClient(f.conn(tb, dkPrison)).Notify(ctx, &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+			Record:    rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "The release date is set.",
+		})
+		if err != nil || len(nr.GetResults()) != 1 || nr.GetResults()[0].GetNoticeId() == "" {
+			tb.Fatalf("Notify = %v, %v; want one required notice to the Aarhus police", nr, err)
+		}
+		return nr.GetResults()[0]
+	}
+	var m aftercareMade
+	now := time.Now().UTC()
+	m.late = notify(now.AddDate(0, 0, -4))
+	m.inTime = notify(now)
+	if ex[0].outcome != audit.OutcomeDisclose {
+		tb.Fatalf("the traffic's first exchange was %s, want a release to correct", ex[0].outcome)
+	}
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Øst, probation desk Aarhus"
+	cr, err := liaisonv1.NewAftercareClient(f.conn(tb, dkPrison)).Correct(ctx, &liaisonv1.CorrectRequest{
+		Record: corrected, Corrects: []int64{ex[0].index}, Justification: "The contact point changed.",
+	})
+	if err != nil || len(cr.GetResults()) != 1 || cr.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		tb.Fatalf("Correct = %v, %v; want one correction", cr, err)
+	}
+	m.correction = cr.GetResults()[0]
+	return m
 }
 
 func outcomeName(o liaisonv1.Outcome) string {

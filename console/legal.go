@@ -405,13 +405,6 @@ func (s *Server) readiness(w http.ResponseWriter, r *http.Request, ss *session) 
 	s.render(w, r, ss, http.StatusOK, "readiness", "Readiness: "+d.Jurisdiction, d)
 }
 
-// exercises says how exercise reports are made: `liaison exercise run`
-// plays a scenario on a gateway of its own and writes a self-contained
-// page; a live gateway never plays one.
-func (s *Server) exercises(w http.ResponseWriter, r *http.Request, ss *session) {
-	s.render(w, r, ss, http.StatusOK, "exercises", "Exercises", nil)
-}
-
 // inputJSON renders a policy input for a form.
 func inputJSON(in policies.Input) string {
 	var b bytes.Buffer

@@ -17,6 +17,14 @@ import (
 var funcs = template.FuncMap{
 	"date":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" },
+	// when is datetime, or a dash for a step that has not happened.
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "–"
+		}
+		return t.UTC().Format("2006-01-02 15:04") + " UTC"
+	},
+	"lateness": lateness,
 	"pbtime":   func(t *timestamppb.Timestamp) string { return t.AsTime().UTC().Format("2006-01-02 15:04:05") + " UTC" },
 	"pbdate":   func(t *timestamppb.Timestamp) string { return t.AsTime().UTC().Format(time.DateOnly) },
 	"join":     strings.Join,

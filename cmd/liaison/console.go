@@ -32,9 +32,14 @@ Auditors: the overview (log size, latest checkpoint, whether it is consistent
 with the last one you trusted, and since when), the timeline of disclosures
 and refusals with filters and charts, each entry with its inclusion proof
 checked against your trusted checkpoint, the data-subject access report
-(printable), and the export for a supervisory authority. Legal officers: the
-policy playground, the impact of a candidate policy directory or bundle over a
-period of the log, and the readiness report per jurisdiction.
+(printable, with the corrections and withdrawals sent on the person's
+behalf), the required notices, corrections, withdrawals and expiry notices
+not yet acknowledged, and the export for a supervisory authority. Legal
+officers: the policy playground, the impact of a candidate policy directory or
+bundle over a period of the log, the readiness report per jurisdiction, and
+the reports of the worked exercise scenarios, which the console plays on a
+gateway of its own (never the one your credentials reach) with the policy
+embedded in the binary.
 
 The console acts with your credentials only: your agency's client certificate
 and your officer token, as "liaison audit" takes them (the auditor role for
@@ -148,6 +153,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, err := console.New(console.Config{
 		Audit: liaisonv1.NewAuditClient(cc), Policy: liaisonv1.NewPolicyClient(cc),
+		Notices: liaisonv1.NewNoticesClient(cc), Aftercare: liaisonv1.NewAftercareClient(cc),
 		Verifier: v, VerifierKey: keyText(*vkey), State: *state, Hosts: allowed, Secure: srvTLS != nil,
 		Officer: officerName(tok, tc), Gateway: conn.gateway, Logger: logger,
 	})

@@ -133,6 +133,12 @@ func TestConsoleCommand(t *testing.T) {
 	if code, _ := browse(t, hc, u+"/"); code != http.StatusUnauthorized {
 		t.Errorf("the first session after the new link = %d, want 401", code)
 	}
+	// The notices page reaches both lists on the command's connection.
+	code, page = browse(t, hc2, u+"/notices")
+	if code != http.StatusOK || strings.Contains(page, "Not available with this gateway") || strings.Contains(page, `class="alert"`) ||
+		!strings.Contains(page, `id="required-`) || !strings.Contains(page, `id="obligations-`) {
+		t.Errorf("the notices page = %d, want both lists read from the gateway:\n%s", code, page)
+	}
 
 	// A token without the auditor role, put in the file: the console has
 	// no more authority than that.

@@ -1,0 +1,254 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// noticesLimit is how many notices of each kind the page asks for (the
+// gateway's most); the oldest come first.
+const noticesLimit = 1000
+
+// defaultOpenDays is how long a correction, withdrawal or expiry notice
+// may stay unacknowledged before the page marks it overdue: the law sets
+// no deadline for it, the console a week unless the auditor says otherwise.
+const defaultOpenDays = 7
+
+// noticeFilter is the notices page's form, carried in its address (no
+// personal data: an agency id and numbers).
+type noticeFilter struct {
+	Late      bool   // only those not acknowledged in time
+	Recipient string // only notices to this agency
+	Days      int    // a correction open longer than this is overdue
+}
+
+// A requiredRow is a required notice (Exchange.Notify) not yet
+// acknowledged.
+type requiredRow struct {
+	ID         string
+	Event      string
+	Sender     string
+	Recipient  string
+	Rule       string
+	Sent       time.Time
+	EscalateAt time.Time
+	Escalated  time.Time
+	Deadline   time.Time
+	Overdue    time.Time
+	Late       bool
+	Index      int64
+	// The entries of its escalation and of its deadline passing; -1 if
+	// none.
+	EscalationIndex, OverdueIndex int64
+}
+
+// An obligationRow is a correction, withdrawal or expiry notice
+// (Aftercare) not yet acknowledged.
+type obligationRow struct {
+	Index      int64
+	Kind       string
+	Sent       time.Time
+	Recipient  string
+	Holder     string
+	RefersTo   []int64
+	Reason     string
+	Obligation string
+	Obliges    string
+	OpenDays   int
+	Late       bool
+}
+
+// A noticePart is one of the page's two lists: what the gateway answered,
+// or that it does not offer the list, or its error.
+type noticePart[R any] struct {
+	Unavailable bool
+	Error       string
+	Rows        []R
+	Late        int
+	Truncated   bool
+}
+
+type noticesData struct {
+	F           noticeFilter
+	Error       string
+	Now         time.Time
+	Required    noticePart[requiredRow]
+	Obligations noticePart[obligationRow]
+}
+
+// obligations says what each obligation asks of the recipient, as
+// provenance.proto defines it.
+var obligations = map[liaisonv1.Obligation]string{
+	liaisonv1.Obligation_OBLIGATION_RECTIFY:  "Replace the data with the corrected record (LED Art. 16(1), GDPR Art. 16).",
+	liaisonv1.Obligation_OBLIGATION_ERASE:    "Erase the data (LED Art. 16(2), GDPR Art. 17).",
+	liaisonv1.Obligation_OBLIGATION_RESTRICT: "Keep the data but restrict its processing to the purpose that kept it from erasure (LED Art. 16(3), GDPR Art. 18).",
+	liaisonv1.Obligation_OBLIGATION_RETAIN:   "Keep the data under the retention rule the notice names, and erase it when that rule ends.",
+}
+
+// enumName turns an enum value's name into the log's snake_case word
+// (SUBJECT_EVENT_TYPE_RELEASE_DATE_SET → release_date_set).
+func enumName(name, prefix string) string {
+	return strings.ToLower(strings.TrimPrefix(name, prefix))
+}
+
+// parseRFC3339 reads a TrackedNotice time; empty is the zero time.
+func parseRFC3339(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// noticesForm turns the page's form into its address.
+func (s *Server) noticesForm(w http.ResponseWriter, r *http.Request, ss *session) {
+	v := url.Values{}
+	if r.PostFormValue("late") != "" {
+		v.Set("late", "1")
+	}
+	if rc := strings.TrimSpace(r.PostFormValue("recipient")); rc != "" {
+		v.Set("recipient", rc)
+	}
+	if d := strings.TrimSpace(r.PostFormValue("days")); d != "" && d != strconv.Itoa(defaultOpenDays) {
+		v.Set("days", d)
+	}
+	u := "/notices"
+	if len(v) > 0 {
+		u += "?" + v.Encode()
+	}
+	http.Redirect(w, r, u, http.StatusSeeOther)
+}
+
+// notices lists what recipients have not acknowledged: the required
+// notices of Notify (Notices.ListNotices) and the corrections,
+// withdrawals and expiry notices sent on a subject's behalf
+// (Aftercare.ListObligationNotices). Each list is the officer's read,
+// which the gateway records; a gateway without one of the services shows
+// the other.
+func (s *Server) notices(w http.ResponseWriter, r *http.Request, ss *session) {
+	q := r.URL.Query()
+	d := noticesData{Now: s.cfg.Now().UTC(), F: noticeFilter{Late: q.Get("late") == "1", Recipient: strings.TrimSpace(q.Get("recipient")), Days: defaultOpenDays}}
+	if v := strings.TrimSpace(q.Get("days")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			d.Error = "The number of days must be a whole number from 1 to 3650."
+		} else {
+			d.F.Days = n
+		}
+	}
+	if len(d.F.Recipient) > 128 {
+		d.Error = "The recipient must be an agency id."
+	}
+	if d.Error != "" {
+		s.render(w, r, ss, http.StatusBadRequest, "notices", "Notices", d)
+		return
+	}
+	ctx := r.Context()
+	d.Required = s.requiredNotices(ctx, d.F)
+	d.Obligations = s.obligationNotices(ctx, d.F, d.Now)
+	s.render(w, r, ss, http.StatusOK, "notices", "Notices", d)
+}
+
+func (s *Server) requiredNotices(ctx context.Context, f noticeFilter) (p noticePart[requiredRow]) {
+	if s.cfg.Notices == nil {
+		p.Unavailable = true
+		return p
+	}
+	resp, err := s.cfg.Notices.ListNotices(ctx, &liaisonv1.ListNoticesRequest{
+		UnacknowledgedOnly: true, LateOnly: f.Late, Recipient: f.Recipient, Limit: noticesLimit,
+	})
+	if status.Code(err) == codes.Unimplemented {
+		p.Unavailable = true
+		return p
+	}
+	if err != nil {
+		p.Error = describeError(err)
+		return p
+	}
+	for _, n := range resp.GetNotices() {
+		rw := requiredRow{
+			ID: n.GetNoticeId(), Event: enumName(n.GetEventType().String(), "SUBJECT_EVENT_TYPE_"),
+			Sender: n.GetSender(), Recipient: n.GetRecipient(), Rule: n.GetRule(),
+			Sent: parseRFC3339(n.GetSent()), EscalateAt: parseRFC3339(n.GetEscalateAt()), Escalated: parseRFC3339(n.GetEscalated()),
+			Deadline: parseRFC3339(n.GetAcknowledgeBy()), Overdue: parseRFC3339(n.GetOverdue()), Late: n.GetLate(),
+			Index: n.GetAuditIndex(), EscalationIndex: indexOrNone(n.GetEscalationAuditIndex(), n.GetEscalated()),
+			OverdueIndex: indexOrNone(n.GetOverdueAuditIndex(), n.GetOverdue()),
+		}
+		if rw.Late {
+			p.Late++
+		}
+		p.Rows = append(p.Rows, rw)
+	}
+	p.Truncated = len(p.Rows) >= noticesLimit
+	return p
+}
+
+// indexOrNone is a step's entry, or -1 if the step has not happened.
+func indexOrNone(index int64, when string) int64 {
+	if when == "" || index < 0 {
+		return -1
+	}
+	return index
+}
+
+func (s *Server) obligationNotices(ctx context.Context, f noticeFilter, now time.Time) (p noticePart[obligationRow]) {
+	if s.cfg.Aftercare == nil {
+		p.Unavailable = true
+		return p
+	}
+	req := &liaisonv1.ListObligationNoticesRequest{Recipient: f.Recipient, Limit: noticesLimit}
+	overdueBefore := now.AddDate(0, 0, -f.Days)
+	if f.Late {
+		req.SentBefore = timestamppb.New(overdueBefore)
+	}
+	resp, err := s.cfg.Aftercare.ListObligationNotices(ctx, req)
+	if status.Code(err) == codes.Unimplemented {
+		p.Unavailable = true
+		return p
+	}
+	if err != nil {
+		p.Error = describeError(err)
+		return p
+	}
+	for _, n := range resp.GetNotices() {
+		sent := n.GetSent().AsTime().UTC()
+		rw := obligationRow{
+			Index: n.GetAuditIndex(), Kind: enumName(n.GetKind().String(), "OBLIGATION_KIND_"), Sent: sent,
+			Recipient: n.GetRecipient(), Holder: n.GetHolder(), RefersTo: n.GetRefersTo(), Reason: n.GetReason(),
+			Obligation: enumName(n.GetObligation().String(), "OBLIGATION_"), Obliges: obligations[n.GetObligation()],
+			OpenDays: int(now.Sub(sent).Hours() / 24), Late: sent.Before(overdueBefore),
+		}
+		if rw.Late {
+			p.Late++
+		}
+		p.Rows = append(p.Rows, rw)
+	}
+	p.Truncated = len(p.Rows) >= noticesLimit
+	return p
+}
+
+// lateness says how late a required notice is, in words.
+func lateness(deadline, now time.Time) string {
+	if deadline.IsZero() {
+		return ""
+	}
+	d := now.Sub(deadline)
+	switch {
+	case d < time.Hour:
+		return "deadline just passed"
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours past the deadline", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days past the deadline", int(d.Hours()/24))
+}
