@@ -6,8 +6,9 @@
 # (_failures), which keeps evaluation fast.
 #
 # The checks read a basis through its view (index.rego): the basis as
-# written, with its lists as sets and its defaults filled in. A view is
-# written v below; v.citation, v.validity, ... are the basis's own.
+# written, with its defaults filled in and what the checks need worked
+# out. A view is written v below; v.citation, v.validity, ... are the
+# basis's own.
 package liaison
 
 # A basis is in scope when it covers this action, purpose, record type,

@@ -58,9 +58,10 @@ _staged_result := {"stage": "validation", "decision": _deny(_invalid_reasons)} i
 # written out (OPA evaluates a rule or function call many times slower than
 # an expression), with what does not depend on the request looked up in
 # the pack index (index.rego). It is undefined for every other request,
-# which the stages decide. Where it decides, it decides as the stages would
-# (liaison/fast_test.rego checks this for exchanges aimed at every basis of
-# every pack; the Go tests for 12,000 generated requests).
+# which the stages decide. Where it decides, it decides as the stages would:
+# TestFastLaneDecidesAsTheStages (policies/fastlane_test.go) checks this,
+# and that _fast_bases finds what _parties_covered and _basis_ok accept,
+# on thousands of generated requests (go test ./policies).
 _fast_result := {"stage": "legal_basis", "decision": _with_approval(v, {
 	"outcome": parts.outcome,
 	"legal_basis": object.union(parts.legal_basis, until),

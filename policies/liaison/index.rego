@@ -46,9 +46,9 @@ _indexed_record_types(action, b) := {t | some t in b.record_types} if not action
 # _basis_views[key][id] is basis id of pack <key> as written, with what the
 # rules need that does not depend on the input worked out:
 #
-#   covers     the kinds of agency and the jurisdictions it names, as sets,
-#              with the defaults filled in (recipient_jurisdictions: the
-#              pack's own; subject categories: all of them)
+#   covers     the kinds of agency, the jurisdictions and the subject
+#              categories it names, with the defaults filled in
+#              (recipient_jurisdictions: the pack's own; categories: all)
 #   custody    {"in_custody": v} if the basis names the subject's custody
 #   needs      whether it needs a case; the clearance rank it needs of an
 #              officer, by kind of agency (a level Liaison does not know
@@ -63,11 +63,11 @@ _indexed_record_types(action, b) := {t | some t in b.record_types} if not action
 _basis_views[key][id] := object.union(b, {
 	"id": id,
 	"covers": {
-		"holder_kinds": _set_of(b, "holder_kinds", []),
-		"recipient_kinds": _set_of(b, "recipient_kinds", []),
-		"requester_kinds": _set_of(b, "requester_kinds", []),
-		"recipient_jurisdictions": _set_of(b, "recipient_jurisdictions", [code]),
-		"categories": _set_of(subject, "categories", subject_categories),
+		"holder_kinds": object.get(b, "holder_kinds", []),
+		"recipient_kinds": object.get(b, "recipient_kinds", []),
+		"requester_kinds": object.get(b, "requester_kinds", []),
+		"recipient_jurisdictions": object.get(b, "recipient_jurisdictions", [code]),
+		"categories": object.get(subject, "categories", subject_categories),
 	},
 	"custody": object.filter(subject, {"in_custody"}),
 	"needs": object.union(
@@ -82,8 +82,6 @@ _basis_views[key][id] := object.union(b, {
 	subject := object.get(b, "subject", {})
 	validity := object.get(b, "validity", {"type": "none"})
 }
-
-_set_of(x, k, default_value) := {v | some v in object.get(x, k, default_value)}
 
 _is_true(x, k) if {
 	x[k] == true
