@@ -3,6 +3,8 @@ package policies
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage"
@@ -69,7 +71,75 @@ func prepareQuery(compiler *ast.Compiler, q string) (*query, error) {
 // [ErrUndefined] if it has none, and an error if evaluation fails, with
 // built-in errors raised (e.g. to_number("ten") is an error, not undefined).
 // Evaluation stops when ctx is done.
+//
+// The evaluation runs on one of a few long-lived goroutines (evaluators).
+// OPA's evaluator recurses deeply: a decision needs a stack of several
+// hundred kilobytes, and a goroutine starts with a few; grown in a new
+// goroutine (as every gRPC request is) it is copied at each doubling, which
+// costs more than the decision itself. An evaluator keeps the stack it has
+// grown.
 func (q *query) eval(ctx context.Context, input ast.Value) (ast.Value, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("policies: evaluate: %w", err)
+	}
+	j := jobs.Get().(*evalJob)
+	defer jobs.Put(j)
+	j.ctx, j.q, j.input = ctx, q, input
+	select {
+	case evaluators() <- j:
+	case <-ctx.Done():
+		j.ctx, j.q, j.input = nil, nil, nil
+		return nil, fmt.Errorf("policies: evaluate: %w", ctx.Err())
+	}
+	<-j.done
+	v, err, p := j.value, j.err, j.panicked
+	*j = evalJob{done: j.done}
+	if p != nil {
+		panic(p)
+	}
+	return v, err
+}
+
+// An evalJob is one evaluation handed to an evaluator.
+type evalJob struct {
+	ctx      context.Context
+	q        *query
+	input    ast.Value
+	value    ast.Value
+	err      error
+	panicked any
+	done     chan struct{}
+}
+
+var jobs = sync.Pool{New: func() any { return &evalJob{done: make(chan struct{}, 1)} }}
+
+// evaluators starts the evaluators, as many as the Go scheduler runs
+// goroutines at once (evaluation is all CPU; more would only wait), and
+// returns the channel they take jobs from.
+var evaluators = sync.OnceValue(func() chan *evalJob {
+	ch := make(chan *evalJob)
+	for range max(2, runtime.GOMAXPROCS(0)) {
+		go func() {
+			for j := range ch {
+				j.run()
+			}
+		}()
+	}
+	return ch
+})
+
+func (j *evalJob) run() {
+	defer func() {
+		if p := recover(); p != nil {
+			j.panicked = p
+		}
+		j.done <- struct{}{}
+	}()
+	j.value, j.err = j.q.evalHere(j.ctx, j.input)
+}
+
+// evalHere is eval, on the calling goroutine.
+func (q *query) evalHere(ctx context.Context, input ast.Value) (ast.Value, error) {
 	txn, err := q.store.NewTransaction(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("policies: evaluate: %w", err)
