@@ -65,9 +65,11 @@ type Engine struct {
 // named testdata or starting with "." or "_". Files ending in _test.rego are
 // tests: Load runs them (with built-in errors raised, as Decide does) and
 // fails if any test fails or errors; they are not part of the prepared
-// query. The rest is compiled in strict mode, data.liaison.decision is
-// prepared once, and the built-in sample inputs must each get a well-formed
-// decision. Any failure returns an error and no Engine.
+// query. The rest is compiled in strict mode; every rule that cannot depend
+// on the input is then worked out once and kept as its value (see fold),
+// data.liaison.decision is prepared once, and the built-in sample inputs
+// must each get a well-formed decision. Any failure returns an error and
+// no Engine.
 func Load(ctx context.Context, fsys fs.FS) (*Engine, error) {
 	return load(ctx, fsys, "fs", "")
 }
