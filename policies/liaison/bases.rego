@@ -174,6 +174,20 @@ _failures(id) := {_reason(code, _failure_message(code, v)) |
 	some code in _failure_codes(v)
 }
 
+# _near_miss_failures(id) are _failures(id) for a near miss: a basis in
+# scope, so that only its conditions can fail.
+_near_miss_failures(id) := {_reason(code, _failure_message(code, v)) |
+	v := _basis_views[_pack_key][id]
+	some code in _condition_codes(v)
+}
+
+_condition_codes(b) := codes if {
+	codes := _conditions_failed(b)
+	count(codes) > 0
+} else := {"BASIS_DATA_INCOMPLETE"} if {
+	not _basis_ok(b)
+} else := set()
+
 _failure_codes(b) := codes if {
 	codes := _scope_failed(b) | _conditions_failed(b)
 	count(codes) > 0

@@ -666,7 +666,7 @@ _art10_reason := _reason("CRIMINAL_OFFENCE_DATA", sprintf(
 ))
 
 _why_no_basis := _sorted(near) if {
-	near := {r | some id in _near_miss; some r in _failures(id)}
+	near := {r | some id in _near_miss; some r in _near_miss_failures(id)}
 	count(near) > 0
 } else := [_no_channel_reason] if {
 	_cross_member_state
