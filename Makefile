@@ -19,8 +19,9 @@ build: ## build the liaison binary into ./bin
 generate: ## regenerate the Go code from the protos
 	bash -c '. .ci/tools.sh && CACHE=$(CACHE) ensure_buf && $$BUF format -w && $$BUF generate'
 
-lint: ## gofmt, go vet, buf lint, opa fmt and check
+lint: ## gofmt, go mod tidy -diff, go vet, buf lint, opa fmt and check
 	test -z "$$(git ls-files -z -- '*.go' | xargs -0 gofmt -l)"
+	go mod tidy -diff
 	go vet ./...
 	bash -c '. .ci/tools.sh && CACHE=$(CACHE) ensure_buf && $$BUF lint'
 	test -z "$$(go tool opa fmt --list policies/)"

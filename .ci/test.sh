@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it (make test) and CI runs it:
-# formatting and vet, the protos (lint and a no-diff regeneration), the Rego
-# under the stock opa tools, the Go tests, and the demo.
+# formatting, a tidy go.mod and vet, the protos (lint and a no-diff regeneration), the Rego
+# under the stock opa tools, the Go tests (the console's in a real browser), and the two demos
+# (one gateway; two across a border).
 #
 # Tools and caches live in $LIAISON_CACHE (default ~/.cache/liaison), so
 # that a second run on the same machine downloads and builds nothing.
@@ -21,6 +22,11 @@ step "gofmt"
 unformatted=$(git ls-files -z -- '*.go' | xargs -0 gofmt -l)
 if [ -n "$unformatted" ]; then
   echo "not gofmt'd:"; echo "$unformatted"; exit 1
+fi
+
+step "go mod tidy: go.mod and go.sum must need no change"
+if ! go mod tidy -diff; then
+  echo "go.mod or go.sum is not tidy; run go mod tidy and commit"; exit 1
 fi
 
 step "go vet"
@@ -52,10 +58,21 @@ start_postgres
 . .ci/vault.sh
 start_vault
 
+step "tools: chromium (Debian's) and axe-core, for the console's browser tests"
+ensure_chromium
+ensure_axe
+export LIAISON_BROWSER_TESTS=required LIAISON_AXE="$AXE"
+
 step "go test"
 go test -count=1 ./...
 
+step "deploy/: the manifests against the Kubernetes API types, the image's command, the systemd unit (a module of its own)"
+(cd deploy && go mod tidy -diff && go vet ./... && go test -count=1 ./...)
+
 step "demo"
 go run ./cmd/liaison demo
+
+step "demo cross-border: two gateways as peers"
+go run ./cmd/liaison demo cross-border
 
 step "all checks passed"

@@ -58,3 +58,32 @@ ensure_vault() {
   mkdir -p "$dir" && mv "$work/vault.bin" "$VAULT" && rm -rf "$work"
   "$VAULT" version
 }
+
+AXE_VERSION=4.14.1     # MPL-2.0; console/browser_test.go names the same version
+
+# ensure_axe sets AXE to axe-core's axe.min.js, installing the npm package
+# axe-core on first use. The console's browser tests inject it into each
+# page to check accessibility; it is never committed or served.
+ensure_axe() {
+  local dir="$CACHE/axe-core-$AXE_VERSION"
+  AXE="$dir/node_modules/axe-core/axe.min.js"
+  if [ ! -f "$AXE" ]; then
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION" >/dev/null
+  fi
+  test -f "$AXE"
+}
+
+# ensure_chromium installs Debian's chromium, which the console's browser
+# tests drive, where it is missing (it needs root, as apt-get does).
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "tools.sh: chromium is missing; install Debian's chromium package (apt-get install chromium)" >&2
+    return 1
+  fi
+  echo "installing chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  command -v chromium >/dev/null 2>&1
+}

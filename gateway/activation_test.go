@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -81,7 +82,9 @@ func TestPolicyHotReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st1 *liaisonv1.GetStatusResponse
-	eventually(t, "the good change to go live", func() bool {
+	// Activation runs the candidate's own Rego tests: on a loaded machine
+	// that takes far longer than eventually's 15 s.
+	slowly(t, "the good change to go live", func() bool {
 		st1, _ = lo.GetStatus(t.Context(), &liaisonv1.GetStatusRequest{})
 		return st1.GetRevision() != st0.GetRevision()
 	})
@@ -91,7 +94,7 @@ func TestPolicyHotReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st2 *liaisonv1.GetStatusResponse
-	eventually(t, "the broken change to be refused", func() bool {
+	slowly(t, "the broken change to be refused", func() bool {
 		st2, _ = lo.GetStatus(t.Context(), &liaisonv1.GetStatusRequest{})
 		return st2.GetLastAttempt() != nil && !st2.GetLastAttempt().GetOk()
 	})
@@ -158,4 +161,16 @@ func TestReadinessRPC(t *testing.T) {
 	if _, err := lo.GetReadiness(t.Context(), &liaisonv1.GetReadinessRequest{Jurisdiction: "XX"}); err == nil {
 		t.Error("a readiness report for a jurisdiction with no pack")
 	}
+}
+
+// slowly retries f for up to two minutes, for steps that run a policy's
+// own tests.
+func slowly(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if f() {
+			return
+		}
+	}
+	t.Fatalf("%s: not within 2 minutes", what)
 }

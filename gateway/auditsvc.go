@@ -3,10 +3,14 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
@@ -47,6 +51,13 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 	case limit == 0:
 		limit = 100
 	}
+	for _, v := range []struct{ field, value string }{
+		{"outcome", req.GetOutcome()}, {"record_type", req.GetRecordType()}, {"action", req.GetAction()},
+	} {
+		if err := checkQueryFilter(v.field, v.value); err != nil {
+			return nil, s.statusError(ctx, err)
+		}
+	}
 	f := audit.Filter{
 		Agency: req.GetAgency(), Officer: req.GetOfficer(), LegalBasis: req.GetLegalBasis(),
 		Outcome: req.GetOutcome(), RecordType: req.GetRecordType(), Action: req.GetAction(),
@@ -73,7 +84,7 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 	}
 	recs, err := s.cfg.Audit.Query(ctx, f)
 	if err != nil {
-		return nil, s.statusError(ctx, fmt.Errorf("%w: query: %v", audit.ErrUnavailable, err))
+		return nil, s.statusError(ctx, err) // ErrTampered or ErrUnavailable, as the log classified it
 	}
 	resp := &liaisonv1.QueryResponse{}
 	for _, r := range recs {
@@ -82,12 +93,99 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 	return resp, nil
 }
 
-// GetCheckpoint returns the latest signed checkpoint.
+// exchangeActions are the actions of the policy contract (policies.Input).
+var exchangeActions = []string{"disclose", "request", "notify", "match", "translate", "reidentify"}
+
+// queryVocabulary lists, by QueryRequest field, the values Audit.Query
+// accepts for the enumerated filters.
+var queryVocabulary = sync.OnceValue(func() map[string][]string {
+	var recordTypes []string
+	vals := liaisonv1.RecordType(0).Descriptor().Values()
+	for i := range vals.Len() {
+		if n := enumName(liaisonv1.RecordType(vals.Get(i).Number())); n != "" {
+			recordTypes = append(recordTypes, n)
+		}
+	}
+	return map[string][]string{
+		"outcome":     slices.Clone(audit.Outcomes),
+		"record_type": recordTypes,
+		"action": append(slices.Clone(exchangeActions),
+			audit.ActionAuthenticate, audit.ActionAuditRead, audit.ActionPolicyActivate, audit.ActionKeyRotate),
+	}
+})
+
+// QueryFilterValues returns the values Audit.Query accepts for each of
+// its enumerated filters, keyed by QueryRequest field name: outcome,
+// record_type and action. Query refuses any other value with
+// InvalidArgument rather than return an empty list.
+func QueryFilterValues() map[string][]string {
+	m := map[string][]string{}
+	for k, v := range queryVocabulary() {
+		m[k] = slices.Clone(v)
+	}
+	return m
+}
+
+// checkQueryFilter returns an error naming field and the values it
+// accepts if value is neither empty nor one of them.
+func checkQueryFilter(field, value string) error {
+	allowed, ok := queryVocabulary()[field]
+	if value == "" || !ok || slices.Contains(allowed, value) {
+		return nil
+	}
+	return invalid(field, "unknown value; accepted values are %s", strings.Join(allowed, ", "))
+}
+
+// AccessReport returns a data subject's access report. The legal rules
+// are applied here, by audit.Report, so that no client can bypass them;
+// the read is logged first, naming the subject by its audit pseudonym.
+func (s *Server) AccessReport(ctx context.Context, req *liaisonv1.AccessReportRequest) (*liaisonv1.AccessReportResponse, error) {
+	c, err := s.requireRole(ctx, RoleAuditor)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	ps, err := s.cfg.Pseudonyms.AuditPseudonym(pseudonym.SubjectID(req.GetSubjectId()))
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	detail := map[string]string{"subject": ps}
+	if req.GetWithOfficers() {
+		detail["with_officers"] = "true"
+	}
+	if err := s.auditRead(ctx, c, "access_report", detail); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	rep, err := audit.Report(ctx, s.cfg.Audit, ps, req.GetWithOfficers())
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	resp := &liaisonv1.AccessReportResponse{
+		Produced: timestamppb.New(s.now()), SubjectPseudonym: rep.Subject, OfficersWithheld: rep.OfficersWithheld,
+	}
+	for _, d := range rep.Disclosures {
+		rd := &liaisonv1.ReportedDisclosure{
+			Index: d.Index, Time: timestamppb.New(d.Time), Action: d.Action, RequestId: d.RequestID,
+			Outcome: d.Outcome, RecordType: d.RecordType, Purpose: d.Purpose, Holder: d.Holder,
+			Recipients: d.Recipients, Fields: d.Fields, Requester: d.Requester, Officer: d.Officer,
+		}
+		if lb := d.LegalBasis; lb != nil {
+			rd.LegalBasis = &liaisonv1.LegalBasis{Id: lb.ID, Citation: lb.Citation, ValidUntil: lb.ValidUntil}
+		}
+		resp.Disclosures = append(resp.Disclosures, rd)
+	}
+	return resp, nil
+}
+
+// GetCheckpoint returns the latest signed checkpoint: with witnesses, the
+// latest one published with their cosignatures (Config.Checkpoints).
 func (s *Server) GetCheckpoint(ctx context.Context, _ *liaisonv1.GetCheckpointRequest) (*liaisonv1.GetCheckpointResponse, error) {
 	if _, err := s.requireRole(ctx, RoleAuditor); err != nil {
 		return nil, s.statusError(ctx, err)
 	}
-	size, note, err := s.cfg.Audit.Checkpoint(ctx)
+	size, note, err := s.checkpoint(ctx)
 	if err != nil {
 		return nil, s.statusError(ctx, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
 	}
@@ -214,15 +312,16 @@ func filterDetail(f audit.Filter) map[string]string {
 // exportPage is how many entries one Export message carries.
 const exportPage = 500
 
-// Export streams the latest checkpoint and every entry it covers. The
-// export itself is logged first, as every read of the log is.
+// Export streams the latest checkpoint and every entry it covers, then
+// checks the query index of those entries against them. The export itself
+// is logged first, as every read of the log is.
 func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingServer[liaisonv1.ExportResponse]) error {
 	ctx := stream.Context()
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
 		return s.statusError(ctx, err)
 	}
-	size, note, err := s.cfg.Audit.Checkpoint(ctx)
+	size, note, err := s.checkpoint(ctx)
 	if err != nil {
 		return s.statusError(ctx, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
 	}
@@ -245,6 +344,12 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 		if err := stream.Send(msg); err != nil {
 			return err
 		}
+	}
+	// Last, the query index of every entry sent is recomputed from the
+	// leaves: an index that disagrees ends the export with DataLoss, so
+	// that `audit verify -full` reports it.
+	if err := s.cfg.Audit.CheckIndex(ctx, 0, size); err != nil {
+		return s.statusError(ctx, err)
 	}
 	return nil
 }

@@ -31,18 +31,26 @@ func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerI
 	if exempt(info.FullMethod) {
 		return handler(ctx, req)
 	}
+	at := s.tel.stage(ctx, stageAuthenticate)
 	ctx, err := s.authenticate(ctx, info.FullMethod)
+	at.end()
 	if err != nil {
 		return nil, err
 	}
-	return handler(ctx, req)
+	resp, err := handler(ctx, req)
+	if err == nil {
+		s.withReceipts(ctx, resp) // only for calls a peer gateway made
+	}
+	return resp, err
 }
 
 func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	if exempt(info.FullMethod) {
 		return handler(srv, ss)
 	}
+	at := s.tel.stage(ss.Context(), stageAuthenticate)
 	ctx, err := s.authenticate(ss.Context(), info.FullMethod)
+	at.end()
 	if err != nil {
 		return err
 	}
@@ -75,7 +83,13 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 	} else {
 		var c authn.Caller
 		if c, err = s.cfg.Verifier.Authenticate(ctx, state, bearer(ctx)); err == nil {
-			return authn.NewContext(ctx, c), nil
+			if c.Agency.Kind != KindPeerGateway {
+				return authn.NewContext(ctx, c), nil
+			}
+			var pctx context.Context
+			if pctx, err = s.asPeer(ctx, method, c, bearer(ctx)); err == nil {
+				return pctx, nil // a peer gateway, for one of its officers
+			}
 		}
 	}
 	var ae *authn.Error
@@ -87,9 +101,12 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 }
 
 // peerKey identifies a refused peer for rate limiting: the agency its
-// certificate claims, else its network address without the port.
+// certificate proves (a revoked certificate or a bad token still proves
+// which agency it is), else its network address without the port: a
+// certificate that does not chain to a trusted CA proves nothing, so what
+// it claims cannot open or use up another agency's budget.
 func peerKey(p *peer.Peer, ae *authn.Error) string {
-	if ae.Agency != "" {
+	if ae.Proven && ae.Agency != "" {
 		return ae.Agency
 	}
 	if p != nil && p.Addr != nil {

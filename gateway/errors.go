@@ -17,9 +17,11 @@ import (
 // errorDomain is the ErrorInfo domain of Liaison's errors.
 const errorDomain = "liaison.v1"
 
-// A badRequest names the request field that is wrong and why.
+// A badRequest names the request field that is wrong and why. reason, if
+// set, is a stable code beside the field (NO_COMPETENT_RECIPIENT...).
 type badRequest struct {
 	field, problem string
+	reason         string
 }
 
 func (e *badRequest) Error() string { return e.field + ": " + e.problem }
@@ -35,9 +37,36 @@ type denial struct {
 	message  string // what a caseworker reads
 	revision string
 	auditIdx int64
+	// refusal marks a refusal by the gateway's own rules before any policy
+	// decision (dual control's SELF_APPROVAL...): its entry's outcome is
+	// refused, not deny.
+	refusal bool
 }
 
 func (e *denial) Error() string { return "denied: " + e.reason }
+
+// A failure is a stage that failed after the exchange began, with the
+// stable reason its entry records (HOLDER_RETURNED_WRONG_RECORD,
+// TRANSFORM_FAILED...). Key, holder and audit outages are recognised by
+// their own errors and need no wrapping.
+type failure struct {
+	reason string
+	err    error
+}
+
+func (f *failure) Error() string { return f.reason + ": " + f.err.Error() }
+func (f *failure) Unwrap() error { return f.err }
+
+func failed(reason string, err error) error { return &failure{reason: reason, err: err} }
+
+// A stateRefusal refuses a request that the state of a case or notice
+// does not allow (CASE_CLOSED, CASE_EXISTS...), before any decision: its
+// entry's outcome is refused, its status FailedPrecondition.
+type stateRefusal struct {
+	reason, message string
+}
+
+func (e *stateRefusal) Error() string { return "refused: " + e.reason }
 
 // errNotFound reports that the holder has no such subject or record, after
 // the policy allowed the caller to know that.
@@ -50,6 +79,9 @@ var errProvider = errors.New("gateway: record provider unavailable")
 // the only place in the gateway that chooses a status code, and it tells
 // clients no more than they need: details stay in the log.
 func (s *Server) statusError(ctx context.Context, err error) error {
+	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
+		return err // already a status: a per-recipient exchange's, say
+	}
 	var br *badRequest
 	var dn *denial
 	var ae *authn.Error
@@ -58,6 +90,9 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		st, _ := status.New(codes.InvalidArgument, br.Error()).WithDetails(&errdetails.BadRequest{
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: br.field, Description: br.problem}},
 		})
+		if br.reason != "" {
+			st, _ = st.WithDetails(&errdetails.ErrorInfo{Reason: br.reason, Domain: errorDomain})
+		}
 		return st.Err()
 	case errors.As(err, &dn):
 		md := map[string]string{}
@@ -81,21 +116,52 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		}
 		st, _ := status.New(code, ae.Detail).WithDetails(&errdetails.ErrorInfo{Reason: ae.Reason, Domain: errorDomain})
 		return st.Err()
+	case errors.As(err, new(*stateRefusal)):
+		sr, _ := errors.AsType[*stateRefusal](err)
+		st, _ := status.New(codes.FailedPrecondition, sr.message).WithDetails(&errdetails.ErrorInfo{Reason: sr.reason, Domain: errorDomain})
+		return st.Err()
 	case errors.Is(err, errNotFound):
 		return status.Error(codes.NotFound, "the holder has no such record")
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request canceled")
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	case errors.Is(err, audit.ErrTampered):
+		// The auditor must know; what disagrees (an entry index and a
+		// column, never a value) is safe to tell.
+		s.log.ErrorContext(ctx, "audit query index tampered with", "error", err)
+		md, msg := map[string]string{}, audit.ErrTampered.Error()
+		if ie, ok := errors.AsType[*audit.IndexError](err); ok {
+			md["column"], msg = ie.Column, ie.Error()
+			if ie.Index >= 0 {
+				md["audit_index"] = fmt.Sprint(ie.Index)
+			}
+		}
+		st, _ := status.New(codes.DataLoss, "the audit log's query index does not match its entries: "+msg).WithDetails(&errdetails.ErrorInfo{
+			Reason: "AUDIT_INDEX_TAMPERED", Domain: errorDomain, Metadata: md,
+		})
+		return st.Err()
 	case errors.Is(err, audit.ErrUnavailable):
 		s.log.WarnContext(ctx, "audit log unavailable", "error", err)
 		return unavailable("AUDIT_UNAVAILABLE", "the audit log cannot record this exchange; nothing was disclosed; retry later")
 	case errors.Is(err, pseudonym.ErrUnavailable):
 		s.log.WarnContext(ctx, "pseudonymisation keys unavailable", "error", err)
 		return unavailable("KEYS_UNAVAILABLE", "pseudonymisation keys are unavailable; retry later")
+	case errors.Is(err, errPeerNoAnswer):
+		s.log.WarnContext(ctx, "peer gateway did not answer a forwarded exchange", "error", err)
+		return unavailable("PEER_UNAVAILABLE", "the other country's gateway did not answer after the record was forwarded; "+
+			"it delivers only what this gateway logged, and its log says whether it did; check before sending again")
+	case errors.Is(err, errPeer):
+		s.log.WarnContext(ctx, "peer gateway unavailable", "error", err)
+		return unavailable("PEER_UNAVAILABLE", "the other country's gateway is unavailable; nothing was disclosed; retry later")
 	case errors.Is(err, errProvider):
 		s.log.WarnContext(ctx, "record provider unavailable", "error", err)
 		return unavailable("HOLDER_UNAVAILABLE", "the holder agency's system is unavailable; retry later")
+	}
+	if fl, ok := errors.AsType[*failure](err); ok {
+		s.log.ErrorContext(ctx, "request failed", "reason", fl.reason, "error", err)
+		st, _ := status.New(codes.Internal, "the exchange failed; nothing was disclosed").WithDetails(&errdetails.ErrorInfo{Reason: fl.reason, Domain: errorDomain})
+		return st.Err()
 	}
 	s.log.ErrorContext(ctx, "request failed", "error", err)
 	return status.Error(codes.Internal, "internal error")

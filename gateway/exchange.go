@@ -10,6 +10,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/genproto/googleapis/rpc/code"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -34,54 +37,87 @@ const (
 const deliveryKind = "liaison.v1.SubscribeResponse"
 
 // exchange is one policy-governed transfer of a record to one recipient,
-// as it passes the pipeline.
+// as it passes the pipeline. It opens with begin, before anything is
+// checked, and closes exactly once: by commit, with what it delivers, or
+// by finish, with the outcome its error means. Either way it leaves one
+// audit entry.
 type exchange struct {
+	s       *Server
 	caller  authn.Caller
 	reqID   string
 	subject pseudonym.SubjectID
 	in      policies.Input
 	entry   *audit.Entry
+	closed  bool  // the entry was appended (or handed to per-recipient exchanges)
+	index   int64 // the entry's index once appended, else -1
+
+	// What operators see of it (telemetry.go): the call it belongs to,
+	// the time spent in each stage, and its span with the context that
+	// carries it (the parent of the stages' spans), if traced.
+	rpc        *rpc
+	stages     [numStages]time.Duration
+	ran        uint16 // bit i: stage i ran
+	handedOver bool   // its entries are the per-recipient exchanges'
+	// ownsRecord says that the record given to release is this
+	// exchange's alone (fetched for it), to transform in place.
+	ownsRecord bool
+	span       trace.Span
+	spanCtx    context.Context
 }
 
 // Request pulls a record from a holder: validate, describe the subject,
 // decide, fetch, transform, audit, respond.
-func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (*liaisonv1.RequestResponse, error) {
-	caller, err := s.caller(ctx)
+func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ *liaisonv1.RequestResponse, err error) {
+	ex := s.begin(ctx, "request")
+	defer ex.finish(ctx, &err)
+	reg := s.registry.Load()
+	vt := ex.stage(stageValidate)
+	holder, cs, err := s.validateRequest(ctx, reg, req)
+	vt.end()
 	if err != nil {
 		return nil, err
 	}
-	reg := s.registry.Load()
-	holder, err := s.validateRequest(reg, req)
-	if err != nil {
-		return nil, s.statusError(ctx, err)
+	if err := s.requestFromPeer(ctx, ex, req, holder); err != nil {
+		return nil, err
 	}
-	cs, err := s.resolveCase(reg, req.GetCaseId())
-	if err != nil {
-		return nil, s.statusError(ctx, err)
+	if holder.Via != "" {
+		if req.GetMatchReference() != "" {
+			return nil, invalid("match_reference", "cannot be cited for a holder behind a peer gateway")
+		}
+		return s.requestViaPeer(ctx, ex, req, holder, cs)
 	}
-	ex := s.newExchange(caller, "request", pseudonym.SubjectID(req.GetSubjectId()), policies.Input{
-		Holder:            party(holder.Agency),
-		Recipient:         party(caller.Agency),
+	caller := ex.caller
+	ex.describe(party(holder.Agency), party(caller.Agency), policies.Input{
 		RecordType:        enumName(req.GetRecordType()),
 		Purpose:           enumName(req.GetPurpose()),
 		ClaimedLegalBasis: req.GetClaimedLegalBasis(),
 		Case:              cs,
 		Justification:     req.GetJustification(),
 	})
+	ex.subject = pseudonym.SubjectID(req.GetSubjectId())
 	if err := s.pseudonymiseSubject(ex); err != nil {
-		return nil, s.fail(ctx, ex, "KEYS_UNAVAILABLE", err)
+		return nil, err
+	}
+	if ref := req.GetMatchReference(); ref != "" {
+		// Step two of hit/no-hit: the reference is checked before the
+		// holder is asked anything.
+		if err := s.checkMatchRef(ex, ref); err != nil {
+			return nil, err
+		}
 	}
 
 	client, err := s.providerClient(holder)
 	if err != nil {
-		return nil, s.fail(ctx, ex, "HOLDER_UNAVAILABLE", err)
+		return nil, fmt.Errorf("%w: %v", errProvider, err)
 	}
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.ProviderTimeout)
 	defer cancel()
+	dt := ex.stage(stageDescribe)
 	desc, err := client.Describe(pctx, &liaisonv1.DescribeRequest{SubjectId: string(ex.subject)})
+	dt.end()
 	found := err == nil
 	if err != nil && status.Code(err) != codes.NotFound {
-		return nil, s.fail(ctx, ex, "HOLDER_UNAVAILABLE", fmt.Errorf("%w: describe: %v", errProvider, status.Code(err)))
+		return nil, fmt.Errorf("%w: describe: %v", errProvider, status.Code(err))
 	}
 	if found {
 		ex.setSubject(desc.GetSubject())
@@ -89,20 +125,26 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (*l
 
 	dec, err := s.decide(ctx, ex)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, err
 	}
-	if !found || (dec.Outcome != policies.OutcomeHitOnly && !holdsRecordType(desc, req.GetRecordType())) {
-		// The policy let the caller learn at least whether a record exists.
-		ex.entry.Reasons = append(ex.entry.Reasons, "NOT_FOUND")
-		ex.entry.Outcome = dec.Outcome
-		if _, err := s.append(ctx, ex.entry); err != nil {
-			return nil, s.statusError(ctx, err)
-		}
-		return nil, s.statusError(ctx, errNotFound)
+	held := found && holdsRecordType(desc, req.GetRecordType())
+	if !found || (dec.Outcome != policies.OutcomeHitOnly && !held) {
+		// The policy let the caller learn at least whether a record
+		// exists; nothing else leaves.
+		return nil, errNotFound
+	}
+	// The subject's pseudonym is made before the record is fetched: a
+	// recipient that may only see pseudonyms gets nothing while the keys
+	// are unavailable, and the holder is not asked for a record that
+	// cannot be released.
+	ps, err := s.recipientPseudonym(ex, dec)
+	if err != nil {
+		return nil, err
 	}
 
 	var record *liaisonv1.Record
 	if dec.Outcome != policies.OutcomeHitOnly {
+		ft := ex.stage(stageFetch)
 		resp, err := client.Fetch(pctx, &liaisonv1.FetchRequest{
 			SubjectId:  string(ex.subject),
 			RecordType: req.GetRecordType(),
@@ -111,29 +153,27 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (*l
 			LegalBasis: legalBasisID(dec),
 			RequestId:  ex.reqID,
 		})
+		ft.end()
+		if status.Code(err) == codes.NotFound {
+			return nil, errNotFound
+		}
 		if err != nil {
-			if status.Code(err) == codes.NotFound {
-				ex.entry.Reasons = append(ex.entry.Reasons, "NOT_FOUND")
-				if _, err := s.append(ctx, ex.entry); err != nil {
-					return nil, s.statusError(ctx, err)
-				}
-				return nil, s.statusError(ctx, errNotFound)
-			}
-			return nil, s.fail(ctx, ex, "HOLDER_UNAVAILABLE", fmt.Errorf("%w: fetch: %v", errProvider, status.Code(err)))
+			return nil, fmt.Errorf("%w: fetch: %v", errProvider, status.Code(err))
 		}
 		record = resp.GetRecord()
 		body, rule := recordBody(record)
 		if body == nil || rule.GetRecordType() != ex.in.RecordType || recordSubjectID(body) != ex.subject {
-			return nil, s.fail(ctx, ex, "HOLDER_RETURNED_WRONG_RECORD", errors.New("gateway: the holder returned a record of another type or subject"))
+			return nil, failed("HOLDER_RETURNED_WRONG_RECORD", errors.New("gateway: the holder returned a record of another type or subject"))
 		}
 	}
-	rel, err := s.release(ex, dec, record, holdsRecordType(desc, req.GetRecordType()))
+	ex.ownsRecord = true // fetched for this exchange only
+	rel, err := s.release(ex, dec, record, held, ps)
 	if err != nil {
-		return nil, s.fail(ctx, ex, "TRANSFORM_FAILED", err)
+		return nil, failed("TRANSFORM_FAILED", err)
 	}
-	idx, err := s.append(ctx, ex.entry)
+	idx, err := ex.commit(ctx)
 	if err != nil {
-		return nil, s.statusError(ctx, err) // nothing leaves without its entry
+		return nil, err // nothing leaves without its entry
 	}
 	rel.AuditIndex = idx
 	s.log.InfoContext(ctx, "record released", "request_id", ex.reqID, "audit_index", idx, "requester", caller.Agency.ID,
@@ -142,91 +182,74 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (*l
 }
 
 // Disclose pushes a record the caller holds to each recipient's inbox, as
-// the law lets each of them see it.
-func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (*liaisonv1.DiscloseResponse, error) {
-	caller, err := s.caller(ctx)
+// the law lets each of them see it. Recipients are named by id or by role
+// (the police competent for a municipality, the members of a case). A call
+// refused by validation, an unresolvable role included, is one exchange
+// with one entry; a valid call is one exchange per recipient, each
+// decided, delivered and logged on its own.
+func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (_ *liaisonv1.DiscloseResponse, err error) {
+	call := s.begin(ctx, "disclose")
+	defer call.finish(ctx, &err)
+	if _, ok := peerFromContext(ctx); ok || req.GetForwarded() != nil {
+		return s.discloseFromPeer(ctx, call, req) // a peer gateway forwards a disclosure
+	}
+	reg := s.registry.Load()
+	vt := call.stage(stageValidate)
+	p, ts, err := s.validateDisclose(ctx, reg, req, call.caller.Agency.ID)
+	vt.end()
 	if err != nil {
 		return nil, err
 	}
-	reg := s.registry.Load()
-	subject, recipients, err := s.validateDisclose(reg, req)
+	call.closed, call.handedOver = true, true // each recipient's exchange below writes its own entry
+	results, err := s.pushAll(ctx, p, ts)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, err
 	}
-	cs, err := s.resolveCase(reg, req.GetCaseId())
-	if err != nil {
-		return nil, s.statusError(ctx, err)
+	return &liaisonv1.DiscloseResponse{Results: results}, nil
+}
+
+// pushAll runs the exchange of p for every target. If nobody got
+// anything, the call as a whole is refused or failed: it returns the first
+// failure, else the first denial.
+func (s *Server) pushAll(ctx context.Context, p *push, ts []*target) ([]*liaisonv1.RecipientResult, error) {
+	var results []*liaisonv1.RecipientResult
+	var firstDenial, firstFailure error
+	for _, t := range ts {
+		res, err := s.pushTo(ctx, p, t)
+		results = append(results, res)
+		switch {
+		case err == nil:
+		case status.Code(err) == codes.PermissionDenied:
+			firstDenial = cmp.Or(firstDenial, err)
+		default:
+			firstFailure = cmp.Or(firstFailure, err)
+		}
 	}
-	_, rule := recordBody(req.GetRecord())
-	resp := &liaisonv1.DiscloseResponse{}
-	var firstDenial *denial
-	for _, rcpt := range recipients {
-		ex := s.newExchange(caller, "disclose", subject, policies.Input{
-			Holder:            party(caller.Agency),
-			Recipient:         party(rcpt.Agency),
-			RecordType:        rule.GetRecordType(),
-			Purpose:           enumName(req.GetPurpose()),
-			ClaimedLegalBasis: req.GetClaimedLegalBasis(),
-			Case:              cs,
-			Justification:     req.GetJustification(),
-		})
-		ex.setSubject(req.GetSubject())
-		if err := s.pseudonymiseSubject(ex); err != nil {
-			return nil, s.fail(ctx, ex, "KEYS_UNAVAILABLE", err)
-		}
-		dec, err := s.decide(ctx, ex)
-		var dn *denial
-		if errors.As(err, &dn) {
-			firstDenial = cmpOr(firstDenial, dn)
-			resp.Results = append(resp.Results, &liaisonv1.RecipientResult{
-				Recipient: rcpt.ID, Outcome: liaisonv1.Outcome_OUTCOME_DENY, Reasons: ex.entry.Reasons, AuditIndex: dn.auditIdx,
-			})
-			continue
-		}
-		if err != nil {
-			return nil, s.statusError(ctx, err)
-		}
-		rel, err := s.release(ex, dec, req.GetRecord(), true)
-		if err != nil {
-			return nil, s.fail(ctx, ex, "TRANSFORM_FAILED", err)
-		}
-		payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel})
-		if err != nil {
-			return nil, s.fail(ctx, ex, "ENCODE_FAILED", err)
-		}
-		// The inbox holds the released record until it is read: sealed,
-		// so that the store never holds personal data in clear.
-		if payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt.ID), payload); err != nil {
-			return nil, s.fail(ctx, ex, "KEYS_UNAVAILABLE", err)
-		}
-		idx, err := s.append(ctx, ex.entry, audit.Delivery{Recipient: rcpt.ID, Kind: deliveryKind, Payload: payload})
-		if err != nil {
-			return nil, s.statusError(ctx, err)
-		}
-		s.log.InfoContext(ctx, "record disclosed", "request_id", ex.reqID, "audit_index", idx, "holder", caller.Agency.ID,
-			"recipient", rcpt.ID, "outcome", dec.Outcome, "legal_basis", legalBasisID(dec), "record_type", ex.in.RecordType)
-		resp.Results = append(resp.Results, &liaisonv1.RecipientResult{
-			Recipient: rcpt.ID, Outcome: rel.GetOutcome(), LegalBasis: rel.GetLegalBasis(),
-			Conditions: rel.GetConditions(), AuditIndex: idx,
-		})
+	if !slices.ContainsFunc(results, released) {
+		return nil, cmp.Or(firstFailure, firstDenial)
 	}
-	if firstDenial != nil && len(resp.Results) > 0 && !slices.ContainsFunc(resp.Results, func(r *liaisonv1.RecipientResult) bool {
-		return r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DENY
-	}) {
-		return nil, s.statusError(ctx, firstDenial) // every recipient refused
+	return results, nil
+}
+
+// released reports whether a recipient got something.
+func released(r *liaisonv1.RecipientResult) bool {
+	return r.GetFailure() == nil && r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DENY && r.GetOutcome() != liaisonv1.Outcome_OUTCOME_UNSPECIFIED
+}
+
+// recipientFailure describes a status for a RecipientResult.
+func recipientFailure(err error) *liaisonv1.RecipientFailure {
+	st := status.Convert(err)
+	f := &liaisonv1.RecipientFailure{Code: code.Code_name[int32(st.Code())], Message: st.Message()}
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			f.Reason = info.GetReason()
+		}
 	}
-	return resp, nil
+	return f
 }
 
 // officerInbox names an officer's own inbox, beside their agency's.
 func officerInbox(c authn.Caller) string { return c.Agency.ID + "/officer/" + c.Officer.ID }
-
-func cmpOr(a, b *denial) *denial {
-	if a != nil {
-		return a
-	}
-	return b
-}
 
 // Subscribe streams the caller's inbox from a cursor.
 func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerStreamingServer[liaisonv1.SubscribeResponse]) error {
@@ -245,10 +268,11 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 	if req.GetAfter() < 0 {
 		return s.statusError(ctx, invalid("after", "must not be negative"))
 	}
-	// The agency's inbox, and the officer's own (re-identified identities
-	// go to the officer who asked, no one else), merged by cursor.
+	// The agency's inbox, the officer's own (re-identified identities go
+	// to the officer who asked, no one else) and those of the officer's
+	// roles (escalations to a duty role), merged by cursor.
 	var items []audit.InboxItem
-	for _, box := range []string{caller.Agency.ID, officerInbox(caller)} {
+	for _, box := range inboxes(caller) {
 		got, err := s.cfg.Audit.Inbox(ctx, box, req.GetAfter(), limit)
 		if err != nil {
 			return s.statusError(ctx, fmt.Errorf("%w: inbox: %v", audit.ErrUnavailable, err))
@@ -273,6 +297,12 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 		if r := m.Reidentified; r != nil {
 			r.AuditIndex = it.AuditIndex
 		}
+		if u := m.CaseUpdate; u != nil {
+			u.AuditIndex = it.AuditIndex
+		}
+		if x := m.Escalation; x != nil {
+			x.AuditIndex = it.AuditIndex
+		}
 		if err := stream.Send(&m); err != nil {
 			return err
 		}
@@ -280,7 +310,9 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 	return nil
 }
 
-// Acknowledge marks the caller's inbox read up to a cursor.
+// Acknowledge marks the caller's inbox read up to a cursor. The required
+// notices delivered to the agency up to it are acknowledged first, each
+// with its own entry; if that fails, nothing is marked read.
 func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequest) (*liaisonv1.AcknowledgeResponse, error) {
 	caller, err := s.caller(ctx)
 	if err != nil {
@@ -289,7 +321,10 @@ func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequ
 	if req.GetCursor() <= 0 {
 		return nil, s.statusError(ctx, invalid("cursor", "must be a cursor from Subscribe"))
 	}
-	for _, box := range []string{caller.Agency.ID, officerInbox(caller)} {
+	if err := s.acknowledgeNotices(ctx, caller, req.GetCursor()); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	for _, box := range inboxes(caller) {
 		if err := s.cfg.Audit.Ack(ctx, box, req.GetCursor()); err != nil {
 			return nil, s.statusError(ctx, fmt.Errorf("%w: ack: %v", audit.ErrUnavailable, err))
 		}
@@ -297,77 +332,92 @@ func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequ
 	return &liaisonv1.AcknowledgeResponse{}, nil
 }
 
-// validateRequest checks a Request and returns the holder.
-func (s *Server) validateRequest(reg *Registry, req *liaisonv1.RequestRequest) (*Agency, error) {
+// validateRequest checks a Request and returns the holder and the case.
+func (s *Server) validateRequest(ctx context.Context, reg *Registry, req *liaisonv1.RequestRequest) (*Agency, *policies.Case, error) {
 	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if enumName(req.GetRecordType()) == "" {
-		return nil, invalid("record_type", "must name one of the seven record types")
+		return nil, nil, invalid("record_type", "must name one of the seven record types")
 	}
 	if enumName(req.GetPurpose()) == "" {
-		return nil, invalid("purpose", "must name a purpose")
+		return nil, nil, invalid("purpose", "must name a purpose")
 	}
 	if err := validJustification(req.GetJustification(), req.GetSubjectId()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	holder, ok := reg.Agencies[req.GetHolder()]
 	switch {
 	case req.GetHolder() == "":
-		return nil, invalid("holder", "is required")
+		return nil, nil, invalid("holder", "is required")
 	case !ok:
-		return nil, invalid("holder", "is not a registered agency")
-	case holder.Provider == "":
-		return nil, invalid("holder", "holds no records reachable through the gateway")
+		return nil, nil, invalid("holder", "is not a registered agency")
+	case holder.Provider == "" && holder.Via == "", holder.Kind == KindPeerGateway:
+		return nil, nil, invalid("holder", "holds no records reachable through the gateway")
 	}
-	return holder, nil
+	cs, err := s.resolveCase(ctx, req.GetCaseId(), s.callerID(ctx))
+	if err != nil {
+		return nil, nil, err
+	}
+	return holder, cs, nil
 }
 
-// validateDisclose checks a Disclose and returns the subject and recipients.
-func (s *Server) validateDisclose(reg *Registry, req *liaisonv1.DiscloseRequest) (pseudonym.SubjectID, []*Agency, error) {
+// validateDisclose checks a Disclose and returns what it pushes and to
+// whom: the recipients named by id, then those found by role.
+func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liaisonv1.DiscloseRequest, caller string) (*push, []*target, error) {
 	body, rule := recordBody(req.GetRecord())
 	if body == nil || rule.GetRecordType() == "" {
-		return "", nil, invalid("record", "must hold one of the seven record types")
+		return nil, nil, invalid("record", "must hold one of the seven record types")
 	}
 	subject := recordSubjectID(body)
 	if err := validSubjectID("record."+string(body.Descriptor().Name())+".subject.subject_id", string(subject)); err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
-	if enumName(req.GetPurpose()) == "" {
-		return "", nil, invalid("purpose", "must name a purpose")
+	purpose := enumName(req.GetPurpose())
+	if purpose == "" {
+		return nil, nil, invalid("purpose", "must name a purpose")
 	}
 	if err := validJustification(req.GetJustification(), string(subject)); err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	if err := validSubject(req.GetSubject()); err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
-	if len(req.GetRecipients()) == 0 {
-		return "", nil, invalid("recipients", "name at least one recipient agency")
+	if len(req.GetRecipients()) == 0 && len(req.GetRecipientRoles()) == 0 {
+		return nil, nil, invalid("recipients", "name at least one recipient agency, by id or by role (recipient_roles)")
 	}
 	if len(req.GetRecipients()) > maxRecipients {
-		return "", nil, invalid("recipients", "at most %d recipients per call", maxRecipients)
+		return nil, nil, invalid("recipients", "at most %d recipients per call", maxRecipients)
 	}
-	var out []*Agency
-	for i, id := range req.GetRecipients() {
-		a, ok := reg.Agencies[id]
-		if !ok {
-			return "", nil, invalid(fmt.Sprintf("recipients[%d]", i), "is not a registered agency")
-		}
-		if slices.Contains(req.GetRecipients()[:i], id) {
-			return "", nil, invalid(fmt.Sprintf("recipients[%d]", i), "appears twice")
-		}
-		out = append(out, a)
+	cs, err := s.resolveCase(ctx, req.GetCaseId(), caller)
+	if err != nil {
+		return nil, nil, err
 	}
-	return subject, out, nil
+	var ts targets
+	if err := resolveNamed(reg, &ts, req.GetRecipients(), "recipients", purpose, req.GetClaimedLegalBasis(), cs); err != nil {
+		return nil, nil, err
+	}
+	if err := s.resolveRoles(ctx, reg, &ts, req.GetRecipientRoles(), "recipient_roles", caller, req.GetSubject(), purpose, req.GetClaimedLegalBasis(), cs); err != nil {
+		return nil, nil, err
+	}
+	if len(ts.list) > maxRecipients {
+		return nil, nil, invalid("recipient_roles", "resolve to %d recipients; at most %d per call", len(ts.list), maxRecipients)
+	}
+	return &push{
+		action: "disclose", record: req.GetRecord(), recordType: rule.GetRecordType(), subject: subject,
+		attrs: req.GetSubject(), justification: req.GetJustification(),
+	}, ts.list, nil
 }
 
 func validSubjectID(field, id string) error {
 	switch {
 	case id == "":
 		return invalid(field, "is required")
-	case len(id) > maxSubjectIDLen || !utf8.ValidString(id) || strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 }):
+	case len(id) > maxSubjectIDLen || !utf8.ValidString(id) || strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		return invalid(field, "must be at most %d printable characters", maxSubjectIDLen)
+	case strings.TrimSpace(id) != id:
+		// One spelling per person: " X" would get a pseudonym of its own.
+		return invalid(field, "must not begin or end with white space")
 	}
 	return nil
 }
@@ -386,7 +436,16 @@ func validJustification(j, subjectID string) error {
 	return nil
 }
 
+// validSubject checks the subject's attributes that a holder must give
+// with a Disclose: the policy decides on them, and a missing fact is a
+// missing input, not a legal answer.
 func validSubject(a *liaisonv1.SubjectAttributes) error {
+	if a == nil {
+		return invalid("subject", "is required: the subject's attributes as the holder knows them (category at least)")
+	}
+	if a.GetCategory() == liaisonv1.SubjectCategory_SUBJECT_CATEGORY_UNSPECIFIED || enumName(a.GetCategory()) == "" {
+		return invalid("subject.category", "is required: one of convicted, suspect, victim, other")
+	}
 	for _, d := range []struct{ field, v string }{
 		{"subject.release_date", a.GetReleaseDate()},
 		{"subject.probation_until", a.GetProbationUntil()},
@@ -394,24 +453,11 @@ func validSubject(a *liaisonv1.SubjectAttributes) error {
 		if d.v == "" {
 			continue
 		}
-		if _, err := time.Parse(time.DateOnly, d.v); err != nil {
+		if t, err := time.Parse(time.DateOnly, d.v); err != nil || t.Format(time.DateOnly) != d.v {
 			return invalid(d.field, "must be a date in YYYY-MM-DD form")
 		}
 	}
 	return nil
-}
-
-// resolveCase turns a case id into the case as the gateway's registry
-// knows it: callers cannot claim membership of a case they are not in.
-func (s *Server) resolveCase(reg *Registry, id string) (*policies.Case, error) {
-	if id == "" {
-		return nil, nil
-	}
-	c, ok := reg.Cases[id]
-	if !ok {
-		return nil, invalid("case_id", "is not a case registered with the gateway")
-	}
-	return &policies.Case{ID: c.ID, Members: slices.Clone(c.Members), Lead: c.Lead}, nil
 }
 
 func party(a *authn.Agency) policies.Party {

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/gateway/sample"
@@ -123,16 +125,30 @@ func TestHostileCredentials(t *testing.T) {
 	myCert := agencyCert(t, s, me)
 	pub := s.pki.Issuers[me].Key.Public().(ed25519.PublicKey)
 
-	// Offboard one agency before the table runs.
+	// Offboard one agency, and restrict another's token types to at+jwt,
+	// before the table runs.
+	const atOnly = "dk-police-aarhus"
 	editRegistry(t, s, func(f *gateway.RegistryFile) {
 		for i := range f.Agencies {
-			if f.Agencies[i].ID == "nl-ngo-exit" {
+			switch f.Agencies[i].ID {
+			case "nl-ngo-exit":
 				f.Agencies[i].Offboarded = true
+			case atOnly:
+				f.Agencies[i].TokenTypes = []string{"at+jwt"}
 			}
 		}
 	})
 	ngo := s.dial(t, s.addr, agencyCert(t, s, "nl-ngo-exit"), s.sign(t, "nl-ngo-exit", nil))
 	eventually(t, "offboarding", func() bool { return status.Code(call(t, ngo)) == codes.PermissionDenied })
+	eventually(t, "token types", func() bool {
+		err := call(t, s.dial(t, s.addr, agencyCert(t, s, atOnly), s.sign(t, atOnly, nil))) // typ JWT
+		return errorReason(status.Convert(err)) == "TOKEN_TYPE_NOT_ALLOWED"
+	})
+	if err := call(t, s.dial(t, s.addr, agencyCert(t, s, atOnly), s.sign(t, atOnly, func(h map[string]any, c jwt.MapClaims) {
+		h["typ"] = "application/AT+JWT"
+	}))); err != nil {
+		t.Fatalf("a token of an allowed type: %v", err)
+	}
 
 	// Tokens used before the table, for the replay cases.
 	firstOfPair := s.sign(t, me, func(h map[string]any, c jwt.MapClaims) { c["jti"] = "replayed-jti-1" })
@@ -254,6 +270,26 @@ func TestHostileCredentials(t *testing.T) {
 		}(), code: codes.Unauthenticated, reason: "BAD_SIGNATURE", claimed: me},
 		{name: "truncated payload", certs: myCert, token: parts[0] + "." + parts[1][:len(parts[1])-4] + "." + parts[2],
 			code: codes.Unauthenticated, reason: "", claimed: me},
+		{name: "unknown crit extension", certs: myCert, token: s.sign(t, me, func(h map[string]any, c jwt.MapClaims) {
+			h["crit"], h["urn:example:must-understand"] = []string{"urn:example:must-understand"}, true
+		}), code: codes.Unauthenticated, reason: "TOKEN_CRIT_UNSUPPORTED", claimed: me},
+		{name: "crit naming a registered header", certs: myCert, token: s.sign(t, me, func(h map[string]any, c jwt.MapClaims) {
+			h["crit"] = []string{"exp"}
+		}), code: codes.Unauthenticated, reason: "TOKEN_CRIT_UNSUPPORTED", claimed: me},
+		{name: "empty crit", certs: myCert, token: s.sign(t, me, func(h map[string]any, c jwt.MapClaims) { h["crit"] = []string{} }),
+			code: codes.Unauthenticated, reason: "TOKEN_CRIT_UNSUPPORTED", claimed: me},
+		{name: "typ of another kind of token", certs: myCert, token: s.sign(t, me, func(h map[string]any, c jwt.MapClaims) { h["typ"] = "dpop+jwt" }),
+			code: codes.Unauthenticated, reason: "TOKEN_TYPE_NOT_ALLOWED", claimed: me},
+		{name: "typ that is not a string", certs: myCert, token: s.sign(t, me, func(h map[string]any, c jwt.MapClaims) { h["typ"] = 7 }),
+			code: codes.Unauthenticated, reason: "TOKEN_TYPE_NOT_ALLOWED", claimed: me},
+		{name: "typ JWT where the agency allows at+jwt only", certs: agencyCert(t, s, atOnly), token: s.sign(t, atOnly, nil),
+			code: codes.Unauthenticated, reason: "TOKEN_TYPE_NOT_ALLOWED", claimed: atOnly},
+		{name: "signature spelled with non-zero padding bits", certs: myCert, token: func() string {
+			p := strings.Split(s.sign(t, me, nil), ".")
+			const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+			last := strings.IndexByte(alphabet, p[2][len(p[2])-1])
+			return p[0] + "." + p[1] + "." + p[2][:len(p[2])-1] + string(alphabet[last^1]) // same bytes to a lax decoder
+		}(), code: codes.Unauthenticated, reason: "MALFORMED_TOKEN", claimed: me},
 		{name: "another agency's valid token on my certificate", certs: myCert,
 			token: s.sign(t, "dk-police-aarhus", nil), code: codes.Unauthenticated, reason: "UNKNOWN_KEY", claimed: me},
 	} {
@@ -379,9 +415,19 @@ func TestOffboardingAndRevocationOnOpenConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "revocation", func() bool { return status.Code(call(t, conn2)) == codes.Unauthenticated })
-	_, e = s.lastEntry(t)
+	idx, e := s.lastEntry(t)
 	if e.Reasons[0] != "CERTIFICATE_REVOKED" {
 		t.Errorf("entry reasons = %v, want CERTIFICATE_REVOKED", e.Reasons)
+	}
+	// Booked under the agency the certificate proves, not its URI, and
+	// counted in that agency's rate-limit bucket: an auditor's query by
+	// agency finds it.
+	if e.Requester == nil || e.Requester.Agency != dkPrison.agency || e.Detail["peer"] != dkPrison.agency {
+		t.Errorf("revocation entry requester %+v, peer %q; want %s for both", e.Requester, e.Detail["peer"], dkPrison.agency)
+	}
+	recs, err := s.store.Query(t.Context(), audit.Filter{Agency: dkPrison.agency, Action: audit.ActionAuthenticate})
+	if err != nil || !slices.ContainsFunc(recs, func(r audit.Record) bool { return r.Index == idx }) {
+		t.Errorf("query by agency %s does not find the revocation entry %d: %v", dkPrison.agency, idx, err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -14,21 +15,34 @@ import (
 	"github.com/liaison-gateway/liaison/pseudonym"
 )
 
-// newExchange starts an exchange: it completes the policy input with the
-// action, the time and the requester, and opens its audit entry.
-func (s *Server) newExchange(c authn.Caller, action string, subject pseudonym.SubjectID, in policies.Input) *exchange {
+// begin opens an exchange before anything about the call is checked: its
+// entry records the caller and the action, and says "failed" until the
+// exchange learns better. Every path through an RPC then ends in exactly
+// one entry: the handler either commits the entry itself (with what it
+// delivers) or returns an error, and finish writes the entry with the
+// outcome that error means. Callers defer ex.finish(ctx, &err).
+//
+// The interceptors put the caller in every context but health's; an RPC
+// without one is refused there, and audited there.
+func (s *Server) begin(ctx context.Context, action string) *exchange {
+	c, _ := authn.FromContext(ctx)
+	if c.Agency == nil {
+		c.Agency = &authn.Agency{}
+	}
 	now := s.now()
-	in.Action = action
-	in.Time = now.Format("2006-01-02T15:04:05.000000000Z07:00")
-	in.Requester = policies.Requester{
-		Agency: c.Agency.ID, Kind: c.Agency.Kind, Jurisdiction: c.Agency.Jurisdiction,
-		Officer: policies.Officer{ID: c.Officer.ID, Roles: slices.Clone(c.Officer.Roles), Clearance: c.Officer.Clearance},
+	ex := &exchange{s: s, caller: c, reqID: newRequestID(), index: -1}
+	ex.in = policies.Input{
+		Action: action,
+		Time:   now.Format("2006-01-02T15:04:05.000000000Z07:00"),
+		Requester: policies.Requester{
+			Agency: c.Agency.ID, Kind: c.Agency.Kind, Jurisdiction: c.Agency.Jurisdiction,
+			Officer: policies.Officer{ID: c.Officer.ID, Roles: slices.Clone(c.Officer.Roles), Clearance: c.Officer.Clearance},
+		},
 	}
-	if in.Requester.Officer.Roles == nil {
-		in.Requester.Officer.Roles = []string{}
+	if ex.in.Requester.Officer.Roles == nil {
+		ex.in.Requester.Officer.Roles = []string{}
 	}
-	ex := &exchange{caller: c, reqID: newRequestID(), subject: subject, in: in}
-	e := &audit.Entry{
+	ex.entry = &audit.Entry{
 		Time:      now,
 		Action:    action,
 		RequestID: ex.reqID,
@@ -36,19 +50,140 @@ func (s *Server) newExchange(c authn.Caller, action string, subject pseudonym.Su
 			Agency: c.Agency.ID, Kind: c.Agency.Kind, Jurisdiction: c.Agency.Jurisdiction,
 			Officer: c.Officer.ID, Roles: c.Officer.Roles, Clearance: c.Officer.Clearance,
 		},
-		Holder:            &audit.Party{Agency: in.Holder.Agency, Kind: in.Holder.Kind, Jurisdiction: in.Holder.Jurisdiction},
-		Recipients:        []audit.Party{{Agency: in.Recipient.Agency, Kind: in.Recipient.Kind, Jurisdiction: in.Recipient.Jurisdiction}},
-		RecordType:        in.RecordType,
-		Purpose:           in.Purpose,
-		ClaimedLegalBasis: in.ClaimedLegalBasis,
-		Justification:     in.Justification,
-		Outcome:           audit.OutcomeFailed,
+		Outcome: audit.OutcomeFailed,
 	}
+	ex.notePeer(ctx) // a call through a peer gateway says so
+	s.tel.startExchange(ctx, ex)
+	return ex
+}
+
+// describe completes the policy input and the entry with what the request
+// names, once it has been validated: the parties, the record type, the
+// purpose, the case and the justification. Only validated values reach the
+// log, so an identifier a caller put where it does not belong never does.
+func (ex *exchange) describe(holder, recipient policies.Party, in policies.Input) {
+	ex.in.Holder, ex.in.Recipient = holder, recipient
+	ex.in.RecordType, ex.in.Purpose = in.RecordType, in.Purpose
+	ex.in.ClaimedLegalBasis, ex.in.Case, ex.in.Justification = in.ClaimedLegalBasis, in.Case, in.Justification
+	e := ex.entry
+	if holder.Agency != "" {
+		e.Holder = &audit.Party{Agency: holder.Agency, Kind: holder.Kind, Jurisdiction: holder.Jurisdiction}
+	}
+	if recipient.Agency != "" {
+		e.Recipients = []audit.Party{{Agency: recipient.Agency, Kind: recipient.Kind, Jurisdiction: recipient.Jurisdiction}}
+	}
+	e.RecordType, e.Purpose = in.RecordType, in.Purpose
+	e.ClaimedLegalBasis, e.Justification = in.ClaimedLegalBasis, in.Justification
 	if in.Case != nil {
 		e.Case = &audit.Case{ID: in.Case.ID, Members: in.Case.Members, Lead: in.Case.Lead}
 	}
-	ex.entry = e
-	return ex
+}
+
+// commit appends the exchange's one entry, with the deliveries that go
+// out under it, in one durable transaction. After commit the exchange is
+// closed: finish writes nothing more, whatever the handler returns.
+func (ex *exchange) commit(ctx context.Context, deliveries ...audit.Delivery) (int64, error) {
+	ex.closed = true
+	defer ex.stage(stageAuditWait).end()
+	idx, err := ex.s.append(ctx, ex.entry, deliveries...)
+	if err != nil {
+		return -1, err
+	}
+	ex.index = idx
+	return idx, nil
+}
+
+// finish closes the exchange: if the handler did not commit the entry, it
+// records the outcome that *errp means (refused, deny, not_found or
+// failed, with a stable reason) and appends it. It then turns *errp into
+// the caller's status. A handler that returns nil without committing is a
+// bug, recorded as a failure.
+func (ex *exchange) finish(ctx context.Context, errp *error) {
+	err := *errp
+	if !ex.closed {
+		if err == nil {
+			err = &failure{reason: "INTERNAL", err: errors.New("gateway: exchange ended without its entry")}
+		}
+		ex.settle(err)
+		if _, aerr := ex.commit(ctx); aerr != nil {
+			ex.s.log.ErrorContext(ctx, "audit of a refused or failed exchange failed", "request_id", ex.reqID,
+				"action", ex.entry.Action, "outcome", ex.entry.Outcome, "error", aerr)
+		}
+		if dn, ok := errors.AsType[*denial](err); ok {
+			dn.auditIdx = ex.index
+		}
+		ex.s.log.InfoContext(ctx, "exchange ended", "request_id", ex.reqID, "audit_index", ex.index,
+			"action", ex.entry.Action, "requester", ex.entry.Requester.Agency, "outcome", ex.entry.Outcome, "reasons", ex.entry.Reasons)
+	}
+	ex.s.tel.endExchange(ex, err)
+	if err != nil {
+		*errp = ex.s.statusError(ctx, err)
+	}
+}
+
+// settle sets the entry's outcome and reasons from the error that ended
+// the exchange. Nothing was released on any of these paths.
+func (ex *exchange) settle(err error) {
+	e := ex.entry
+	e.FieldsDisclosed = nil
+	reason := func(code string) {
+		if !slices.Contains(e.Reasons, code) {
+			e.Reasons = append(e.Reasons, code)
+		}
+	}
+	var br *badRequest
+	var dn *denial
+	var ae *authn.Error
+	var fl *failure
+	switch {
+	case errors.As(err, &br):
+		e.Outcome, e.Reasons = audit.OutcomeRefused, nil
+		reason(cmp.Or(br.reason, "INVALID_ARGUMENT"))
+		if e.Detail == nil {
+			e.Detail = map[string]string{}
+		}
+		e.Detail["field"] = br.field
+	case errors.As(err, &ae):
+		e.Outcome, e.Reasons = audit.OutcomeRefused, nil
+		reason(ae.Reason)
+	case errors.As(err, &dn) && dn.refusal:
+		e.Outcome, e.Reasons = audit.OutcomeRefused, nil
+		reason(dn.reason)
+	case errors.As(err, &dn):
+		e.Outcome = audit.OutcomeDeny
+		reason(dn.reason)
+	case errors.As(err, new(*stateRefusal)):
+		sr, _ := errors.AsType[*stateRefusal](err)
+		e.Outcome, e.Reasons = audit.OutcomeRefused, nil
+		reason(sr.reason)
+	case errors.Is(err, errNotFound):
+		e.Outcome = audit.OutcomeNotFound
+		reason("NOT_FOUND")
+	case errors.Is(err, pseudonym.ErrUnavailable):
+		e.Outcome = audit.OutcomeFailed
+		reason("KEYS_UNAVAILABLE")
+	case errors.Is(err, errProvider):
+		e.Outcome = audit.OutcomeFailed
+		reason("HOLDER_UNAVAILABLE")
+	case errors.Is(err, audit.ErrTampered):
+		e.Outcome = audit.OutcomeFailed
+		reason("AUDIT_INDEX_TAMPERED")
+	case errors.Is(err, audit.ErrUnavailable):
+		e.Outcome = audit.OutcomeFailed
+		reason("AUDIT_UNAVAILABLE")
+	case errors.As(err, &fl):
+		e.Outcome = audit.OutcomeFailed
+		reason(fl.reason)
+	case errors.Is(err, context.Canceled):
+		e.Outcome = audit.OutcomeFailed
+		reason("CANCELED")
+	case errors.Is(err, context.DeadlineExceeded):
+		e.Outcome = audit.OutcomeFailed
+		reason("DEADLINE_EXCEEDED")
+	default:
+		e.Outcome = audit.OutcomeFailed
+		reason("INTERNAL")
+	}
 }
 
 // setSubject records the subject's attributes in the policy input and the
@@ -89,13 +224,19 @@ func (s *Server) pseudonymiseSubject(ex *exchange) error {
 	return nil
 }
 
-// decide evaluates the active policy. An undefined or erroring policy is a
-// denial. A denial is audited here and returned as a *denial error.
+// decide evaluates the active policy and records the decision in the
+// entry. An undefined or erroring policy is a denial. A denial is returned
+// as a *denial error; the exchange's finish records it.
 func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, error) {
+	defer ex.stage(stageDecide).end()
 	eng := s.policy.Current() // one engine for the whole request, even across an activation
 	rev := eng.Revision()
 	ex.entry.PolicyRevision = rev
-	dec, err := eng.Decide(ctx, ex.in)
+	var dec policies.Decision
+	var err error
+	if rerr := s.deciders.run(ctx, func() { dec, err = eng.Decide(ctx, ex.in) }); rerr != nil {
+		err = rerr
+	}
 	if err != nil {
 		reason := "POLICY_ERROR"
 		if errors.Is(err, policies.ErrUndefined) {
@@ -135,52 +276,55 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 	if len(dec.Reasons) > 0 {
 		dn.reason, dn.message = dec.Reasons[0].Code, dec.Reasons[0].Message
 	}
-	idx, err := s.append(ctx, e)
-	if err != nil {
-		return dec, err
-	}
-	dn.auditIdx = idx
-	s.log.InfoContext(ctx, "exchange denied", "request_id", ex.reqID, "audit_index", idx, "requester", ex.in.Requester.Agency,
-		"holder", ex.in.Holder.Agency, "recipient", ex.in.Recipient.Agency, "reason", dn.reason, "policy_revision", rev)
 	return dec, dn
 }
 
+// recipientPseudonym makes the subject's pseudonym in the decision's
+// domain, before anything is fetched or transformed. A full disclosure
+// names the person anyway, so it does not wait for the key service; any
+// other outcome with a domain fails with pseudonym.ErrUnavailable while
+// the keys are past their staleness bound.
+func (s *Server) recipientPseudonym(ex *exchange, dec policies.Decision) (string, error) {
+	if dec.PseudonymDomain == "" {
+		if dec.Outcome == policies.OutcomePseudonymise {
+			return "", failed("POLICY_ERROR", errors.New("gateway: a pseudonymised outcome without a pseudonym domain"))
+		}
+		return "", nil
+	}
+	ps, err := s.cfg.Pseudonyms.Pseudonym(dec.PseudonymDomain, ex.subject)
+	if err != nil && dec.Outcome == policies.OutcomeDisclose && errors.Is(err, pseudonym.ErrUnavailable) {
+		return "", nil
+	}
+	return ps, err
+}
+
 // release transforms a record for the recipient as decided and completes
-// the audit entry with what is released.
-func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.Record, hit bool) (*liaisonv1.Released, error) {
+// the audit entry with what is released. ps is the subject's pseudonym
+// from recipientPseudonym.
+func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.Record, hit bool, ps string) (*liaisonv1.Released, error) {
+	defer ex.stage(stageTransform).end()
 	rel := &liaisonv1.Released{
-		Outcome:         outcomeEnum(dec.Outcome),
-		Holder:          ex.in.Holder.Agency,
-		RecordType:      recordTypeEnum(ex.in.RecordType),
-		Conditions:      dec.Conditions,
-		PseudonymDomain: dec.PseudonymDomain,
-		Purpose:         purposeEnum(ex.in.Purpose),
+		Outcome:          outcomeEnum(dec.Outcome),
+		Holder:           ex.in.Holder.Agency,
+		RecordType:       recordTypeEnum(ex.in.RecordType),
+		Conditions:       dec.Conditions,
+		PseudonymDomain:  dec.PseudonymDomain,
+		Purpose:          purposeEnum(ex.in.Purpose),
+		SubjectPseudonym: ps,
 	}
 	if dec.LegalBasis != nil {
 		rel.LegalBasis = &liaisonv1.LegalBasis{Id: dec.LegalBasis.ID, Citation: dec.LegalBasis.Citation, ValidUntil: dec.LegalBasis.ValidUntil}
-	}
-	if dec.PseudonymDomain != "" {
-		ps, err := s.cfg.Pseudonyms.Pseudonym(dec.PseudonymDomain, ex.subject)
-		switch {
-		case err == nil:
-			rel.SubjectPseudonym = ps
-		case dec.Outcome == policies.OutcomeDisclose && errors.Is(err, pseudonym.ErrUnavailable):
-			// A full disclosure names the person anyway; it does not wait
-			// for the key service.
-		default:
-			return nil, err
-		}
 	}
 	switch dec.Outcome {
 	case policies.OutcomeHitOnly:
 		rel.Hit = hit
 		ex.entry.FieldsDisclosed = []string{"hit"}
 	case policies.OutcomeDisclose, policies.OutcomePseudonymise:
-		out := proto.CloneOf(record)
-		body, rule := recordBody(out)
-		if dec.Outcome == policies.OutcomePseudonymise && dec.PseudonymDomain == "" {
-			return nil, errors.New("gateway: a pseudonymised outcome without a pseudonym domain")
+		out := record
+		if !ex.ownsRecord {
+			out = proto.CloneOf(record) // the caller's record stays as it was
 		}
+		body, rule := recordBody(out)
 		fields, err := s.cfg.Pseudonyms.Apply(body, pseudonym.Plan{
 			Keep:         dec.Fields.Keep,
 			Generalise:   dec.Fields.Generalise,
@@ -201,17 +345,6 @@ func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.
 	}
 	ex.entry.Outcome = dec.Outcome
 	return rel, nil
-}
-
-// fail records a failed exchange and returns the caller's status.
-func (s *Server) fail(ctx context.Context, ex *exchange, reason string, cause error) error {
-	ex.entry.Outcome = audit.OutcomeFailed
-	ex.entry.Reasons = append(ex.entry.Reasons, reason)
-	ex.entry.FieldsDisclosed = nil
-	if _, err := s.append(ctx, ex.entry); err != nil {
-		s.log.ErrorContext(ctx, "audit of a failed exchange failed", "request_id", ex.reqID, "error", err)
-	}
-	return s.statusError(ctx, cause)
 }
 
 // append writes an entry durably. A caller that hangs up does not cancel

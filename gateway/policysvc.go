@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -25,12 +26,33 @@ func (s *Server) GetStatus(ctx context.Context, _ *liaisonv1.GetStatusRequest) (
 		Revision: eng.Revision(), Source: eng.Source(), Digest: eng.Digest(),
 		ActivatedAt: st.Active.Time.UTC().Format(time.RFC3339), LastAttempt: activationProto(st.Last),
 	}
-	if packs, err := eng.Packs(ctx); err == nil {
-		for _, p := range packs {
-			resp.Jurisdictions = append(resp.Jurisdictions, p.Code)
-		}
-	}
+	resp.Jurisdictions = s.jurisdictions(ctx, eng)
 	return resp, nil
+}
+
+// jurisdictions returns the codes of an engine's packs. Listing the packs
+// evaluates the whole policy tree (about a millisecond and half a megabyte),
+// so the codes are kept for the engine that is active.
+func (s *Server) jurisdictions(ctx context.Context, eng *policies.Engine) []string {
+	if c := s.packCodes.Load(); c != nil && c.eng == eng {
+		return slices.Clone(c.codes)
+	}
+	packs, err := eng.Packs(ctx)
+	if err != nil {
+		return nil
+	}
+	c := &packCodes{eng: eng}
+	for _, p := range packs {
+		c.codes = append(c.codes, p.Code)
+	}
+	s.packCodes.Store(c)
+	return slices.Clone(c.codes)
+}
+
+// packCodes are the jurisdictions of one engine's packs.
+type packCodes struct {
+	eng   *policies.Engine
+	codes []string
 }
 
 func activationProto(a policies.Activation) *liaisonv1.Activation {
@@ -101,11 +123,11 @@ func (s *Server) Simulate(ctx context.Context, req *liaisonv1.SimulateRequest) (
 		return nil, s.statusError(ctx, invalid("input", "does not follow the policy input contract: %v", err))
 	}
 	eng := s.policy.Current()
-	d, why, err := eng.Explain(ctx, in)
+	x, err := eng.Explanation(ctx, in)
 	if err != nil {
 		return nil, s.statusError(ctx, invalid("input", "the policy could not decide: %v", err))
 	}
-	b, err := json.Marshal(d)
+	b, err := json.Marshal(x.Decision)
 	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}
@@ -113,7 +135,7 @@ func (s *Server) Simulate(ctx context.Context, req *liaisonv1.SimulateRequest) (
 	if err := protojson.Unmarshal(b, out); err != nil {
 		return nil, s.statusError(ctx, err)
 	}
-	return &liaisonv1.SimulateResponse{Decision: out, Explanation: why, Revision: eng.Revision()}, nil
+	return &liaisonv1.SimulateResponse{Decision: out, Explanation: x.Lines, Revision: eng.Revision(), Stage: x.Stage, Assumptions: x.Assumptions}, nil
 }
 
 // GetReadiness answers the police checklist from the active policy.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -26,8 +27,38 @@ type Agency struct {
 	*authn.Agency
 	// Name is the agency's name, for people.
 	Name string
-	// Provider is the address of its RecordProvider, if it holds records.
+	// Provider is the address of its RecordProvider, if it holds records;
+	// for a peer gateway, the address of the peer's gRPC API.
 	Provider string
+	// Via is, for an agency of another country's gateway, the id of the
+	// peer gateway entry through which it is reached (see federation.go).
+	Via string
+	// CheckpointKey is, for a peer gateway, its log's checkpoint verifier
+	// key, under which its receipts must verify.
+	CheckpointKey string
+	// Areas are the municipalities the agency is competent for, as the
+	// registry spells them: a recipient role "competent for X" resolves to
+	// the agencies of the kind asked whose areas include X.
+	Areas []string
+	// DutyRole is the officer role that receives escalations of required
+	// notices the agency has not acknowledged in time. Never empty:
+	// "duty_officer" unless the registry says otherwise.
+	DutyRole string
+}
+
+// defaultDutyRole is an agency's duty role when the registry names none.
+const defaultDutyRole = "duty_officer"
+
+// Covers reports whether the agency is competent for the municipality
+// (compared without regard to case or surrounding space).
+func (a *Agency) Covers(municipality string) bool {
+	m := strings.TrimSpace(municipality)
+	for _, x := range a.Areas {
+		if strings.EqualFold(strings.TrimSpace(x), m) {
+			return true
+		}
+	}
+	return false
 }
 
 // A Case is a multi-agency working group case: its members may share for
@@ -55,9 +86,22 @@ type AgencyFile struct {
 	JWKSFile            string   `json:"jwks_file"`
 	JWKSURL             string   `json:"jwks_url"`
 	Algorithms          []string `json:"algorithms"`
+	TokenTypes          []string `json:"token_types"`
 	MaxTokenLifetime    string   `json:"max_token_lifetime"`
 	Provider            string   `json:"provider"`
 	Offboarded          bool     `json:"offboarded"`
+	// Via names the peer gateway (an entry of kind peer_gateway) through
+	// which an agency of another country is reached; such an entry needs
+	// no certificate identity, issuer or keys.
+	Via string `json:"via"`
+	// CheckpointKey is a peer gateway's checkpoint verifier key.
+	CheckpointKey string `json:"checkpoint_key"`
+	// Areas are the municipalities the agency covers (for recipients by
+	// role, e.g. the police competent for the place a person will live).
+	Areas []string `json:"areas,omitempty"`
+	// DutyRole is the officer role that receives escalations of required
+	// notices; empty means "duty_officer".
+	DutyRole string `json:"duty_role,omitempty"`
 }
 
 // CaseFile is one case in the registry file.
@@ -128,6 +172,12 @@ func readJWKS(a AgencyFile, dir string, read func(string) ([]byte, error)) (map[
 func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) (map[string]any, error)) (*Registry, error) {
 	r := &Registry{Agencies: map[string]*Agency{}, Cases: map[string]*Case{}}
 	for _, a := range f.Agencies {
+		if a.Via != "" || a.Kind == KindPeerGateway {
+			if err := r.addFederated(a, dir, keysFor); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if !slices.Contains(agencyKinds, a.Kind) {
 			return nil, fmt.Errorf("gateway: registry: agency %q: unknown kind %q", a.ID, a.Kind)
 		}
@@ -154,15 +204,28 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 				return nil, fmt.Errorf("gateway: registry: agency %q: max_token_lifetime: %v", a.ID, err)
 			}
 		}
+		for _, area := range a.Areas {
+			if strings.TrimSpace(area) == "" || len(area) > 128 {
+				return nil, fmt.Errorf("gateway: registry: agency %q: an area must be a municipality's name of 1 to 128 characters", a.ID)
+			}
+		}
+		if a.DutyRole != "" && strings.TrimSpace(a.DutyRole) != a.DutyRole {
+			return nil, fmt.Errorf("gateway: registry: agency %q: duty_role %q has surrounding space", a.ID, a.DutyRole)
+		}
 		r.Agencies[a.ID] = &Agency{
 			Agency: &authn.Agency{
 				ID: a.ID, Kind: a.Kind, Jurisdiction: a.Jurisdiction,
 				CertificateIdentity: a.CertificateIdentity, Issuer: a.Issuer, Keys: keys,
-				Algorithms: a.Algorithms, MaxTokenLifetime: maxLife, Offboarded: a.Offboarded,
+				Algorithms: a.Algorithms, TokenTypes: a.TokenTypes, MaxTokenLifetime: maxLife, Offboarded: a.Offboarded,
 			},
 			Name:     a.Name,
 			Provider: a.Provider,
+			Areas:    slices.Clone(a.Areas),
+			DutyRole: cmp.Or(a.DutyRole, defaultDutyRole),
 		}
+	}
+	if err := r.checkVia(); err != nil {
+		return nil, err
 	}
 	for _, c := range f.Cases {
 		if c.ID == "" {
@@ -188,7 +251,9 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 func (r *Registry) authnAgencies() []*authn.Agency {
 	out := make([]*authn.Agency, 0, len(r.Agencies))
 	for _, a := range r.Agencies {
-		out = append(out, a.Agency)
+		if a.Via == "" { // agencies behind a peer never connect here
+			out = append(out, a.Agency)
+		}
 	}
 	return out
 }

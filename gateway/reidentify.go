@@ -38,31 +38,41 @@ type Once interface {
 const (
 	stepRequest = "request"
 	stepApprove = "approve"
-	stepRelease = "release"
+	stepRetry   = "retry"   // an approver asked again for a release that had failed
+	stepRelease = "release" // outcome disclose, or failed with the reason
 )
 
 // ownsDomain reports whether the caller could have received pseudonyms of
-// domain: its own agency's domains, or those of a case it is a member of.
-func ownsDomain(reg *Registry, agency, domain string) bool {
+// domain: its own agency's domains, or those of a case it is a member of
+// now (a member that left, or was removed, no longer is).
+func (s *Server) ownsDomain(ctx context.Context, agency, domain string) (bool, error) {
 	if strings.HasPrefix(domain, agency+"/") {
-		return true
+		return true, nil
 	}
-	if id, ok := strings.CutPrefix(domain, "case/"); ok {
-		c := reg.Cases[id]
-		return c != nil && slices.Contains(c.Members, agency)
+	if id, ok := strings.CutPrefix(domain, "case/"); ok && caseIDRE.MatchString(id) {
+		c, err := s.caseByID(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		return c != nil && slices.Contains(c.Active(), agency), nil
 	}
-	return false
+	return false, nil
 }
 
 // resolveFor checks the caller's right to the domain and resolves the
 // pseudonym.
-func (s *Server) resolveFor(reg *Registry, c authn.Caller, ps, domain string) (pseudonym.SubjectID, error) {
+func (s *Server) resolveFor(ctx context.Context, c authn.Caller, ps, domain string) (pseudonym.SubjectID, error) {
 	switch {
 	case ps == "" || len(ps) > 512:
 		return "", invalid("pseudonym", "is required (at most 512 characters)")
 	case domain == "":
 		return "", invalid("from_domain", "is required: the pseudonym_domain the pseudonym came with")
-	case !ownsDomain(reg, c.Agency.ID, domain):
+	}
+	owns, err := s.ownsDomain(ctx, c.Agency.ID, domain)
+	if err != nil {
+		return "", err
+	}
+	if !owns {
 		return "", invalid("from_domain", "is not a domain of your agency or of a case it is a member of")
 	}
 	id, err := s.cfg.Pseudonyms.Resolve(domain, ps)
@@ -77,53 +87,38 @@ func (s *Server) resolveFor(reg *Registry, c authn.Caller, ps, domain string) (p
 
 // Translate maps a pseudonym of the caller's domain into the domain the
 // policy names for action translate.
-func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest) (*liaisonv1.TranslateResponse, error) {
-	caller, err := s.caller(ctx)
+func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest) (_ *liaisonv1.TranslateResponse, err error) {
+	ex := s.begin(ctx, "translate")
+	defer ex.finish(ctx, &err)
+	id, cs, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
 	if err != nil {
 		return nil, err
 	}
-	reg := s.registry.Load()
-	if enumName(req.GetPurpose()) == "" {
-		return nil, s.statusError(ctx, invalid("purpose", "must name a purpose"))
-	}
-	if err := validJustification(req.GetJustification(), ""); err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	cs, err := s.resolveCase(reg, req.GetCaseId())
-	if err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	id, err := s.resolveFor(reg, caller, req.GetPseudonym(), req.GetFromDomain())
-	if err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	if err := validJustification(req.GetJustification(), string(id)); err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	ex := s.newExchange(caller, "translate", id, policies.Input{
-		Holder: party(caller.Agency), Recipient: party(caller.Agency),
+	caller := ex.caller
+	ex.describe(party(caller.Agency), party(caller.Agency), policies.Input{
 		Purpose: enumName(req.GetPurpose()), ClaimedLegalBasis: req.GetClaimedLegalBasis(),
 		Case: cs, Justification: req.GetJustification(),
 	})
+	ex.subject = id
 	ex.entry.Detail = map[string]string{"from_domain": req.GetFromDomain()}
 	if err := s.pseudonymiseSubject(ex); err != nil {
-		return nil, s.fail(ctx, ex, "KEYS_UNAVAILABLE", err)
+		return nil, err
 	}
 	dec, err := s.decide(ctx, ex)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, err
 	}
-	if dec.Outcome != policies.OutcomePseudonymise {
-		return nil, s.fail(ctx, ex, "TRANSLATION_NOT_PSEUDONYMOUS", errors.New("gateway: a translation must be pseudonymous"))
+	if dec.Outcome != policies.OutcomePseudonymise || dec.PseudonymDomain == "" {
+		return nil, failed("TRANSLATION_NOT_PSEUDONYMOUS", errors.New("gateway: a translation must be pseudonymous"))
 	}
 	ps, err := s.cfg.Pseudonyms.Pseudonym(dec.PseudonymDomain, id)
 	if err != nil {
-		return nil, s.fail(ctx, ex, "KEYS_UNAVAILABLE", err)
+		return nil, err
 	}
 	ex.entry.FieldsDisclosed = []string{"Person.subject_id#"}
-	idx, err := s.append(ctx, ex.entry)
+	idx, err := ex.commit(ctx)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, err
 	}
 	resp := &liaisonv1.TranslateResponse{Pseudonym: ps, PseudonymDomain: dec.PseudonymDomain, Conditions: dec.Conditions, AuditIndex: idx}
 	if dec.LegalBasis != nil {
@@ -132,43 +127,54 @@ func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest)
 	return resp, nil
 }
 
+// validatePseudonymCall checks what Translate and RequestReidentification
+// share and resolves the pseudonym. A key outage while resolving is the
+// exchange's failure (KEYS_UNAVAILABLE), not a refusal.
+func (s *Server) validatePseudonymCall(ctx context.Context, ex *exchange, purpose liaisonv1.Purpose, justification, caseID, ps, domain string) (pseudonym.SubjectID, *policies.Case, error) {
+	if enumName(purpose) == "" {
+		return "", nil, invalid("purpose", "must name a purpose")
+	}
+	if err := validJustification(justification, ""); err != nil {
+		return "", nil, err
+	}
+	cs, err := s.resolveCase(ctx, caseID, ex.caller.Agency.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	id, err := s.resolveFor(ctx, ex.caller, ps, domain)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := validJustification(justification, string(id)); err != nil {
+		return "", nil, err
+	}
+	return id, cs, nil
+}
+
 // RequestReidentification opens a re-identification under dual control.
-func (s *Server) RequestReidentification(ctx context.Context, req *liaisonv1.RequestReidentificationRequest) (*liaisonv1.RequestReidentificationResponse, error) {
-	caller, err := s.caller(ctx)
+func (s *Server) RequestReidentification(ctx context.Context, req *liaisonv1.RequestReidentificationRequest) (_ *liaisonv1.RequestReidentificationResponse, err error) {
+	ex := s.begin(ctx, "reidentify")
+	defer ex.finish(ctx, &err)
+	rid := "reid-" + strings.ToLower(rand.Text()[:20])
+	ex.entry.Detail = map[string]string{"step": stepRequest, "reid_request": rid}
+	id, cs, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
 	if err != nil {
 		return nil, err
 	}
-	reg := s.registry.Load()
-	if enumName(req.GetPurpose()) == "" {
-		return nil, s.statusError(ctx, invalid("purpose", "must name a purpose"))
-	}
-	if err := validJustification(req.GetJustification(), ""); err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	cs, err := s.resolveCase(reg, req.GetCaseId())
-	if err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	id, err := s.resolveFor(reg, caller, req.GetPseudonym(), req.GetFromDomain())
-	if err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	if err := validJustification(req.GetJustification(), string(id)); err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	ex := s.newExchange(caller, "reidentify", id, policies.Input{
-		Holder: party(caller.Agency), Recipient: party(caller.Agency),
+	caller := ex.caller
+	ex.describe(party(caller.Agency), party(caller.Agency), policies.Input{
 		Purpose: enumName(req.GetPurpose()), ClaimedLegalBasis: req.GetClaimedLegalBasis(),
 		Case: cs, Justification: req.GetJustification(),
 	})
-	rid := "reid-" + strings.ToLower(rand.Text()[:20])
-	ex.entry.Detail = map[string]string{"step": stepRequest, "reid_request": rid, "pseudonym": req.GetPseudonym(), "from_domain": req.GetFromDomain()}
+	ex.subject = id
+	d := ex.entry.Detail
+	d["pseudonym"], d["from_domain"] = req.GetPseudonym(), req.GetFromDomain()
 	if err := s.pseudonymiseSubject(ex); err != nil {
-		return nil, s.fail(ctx, ex, "KEYS_UNAVAILABLE", err)
+		return nil, err
 	}
 	dec, err := s.decide(ctx, ex)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, err
 	}
 	a := dec.Approval
 	var window time.Duration
@@ -176,18 +182,17 @@ func (s *Server) RequestReidentification(ctx context.Context, req *liaisonv1.Req
 		window, _ = time.ParseDuration(a.ExpiresAfter)
 	}
 	if dec.Outcome != policies.OutcomeDisclose || a == nil || a.Quorum < 1 || len(a.Roles) == 0 || window <= 0 {
-		return nil, s.fail(ctx, ex, "POLICY_ERROR", errors.New("gateway: a re-identification needs a disclose decision with a valid approval rule"))
+		return nil, failed("POLICY_ERROR", errors.New("gateway: a re-identification needs a disclose decision with a valid approval rule"))
 	}
-	d := ex.entry.Detail
 	d["quorum"] = strconv.Itoa(a.Quorum)
 	d["roles"] = strings.Join(a.Roles, ",")
 	d["agencies"] = strings.Join(a.Agencies, ",")
 	d["other_agency"] = strconv.FormatBool(a.OtherAgency)
 	d["expires_after"] = window.String()
 	ex.entry.Outcome = audit.OutcomePending
-	idx, err := s.append(ctx, ex.entry)
+	idx, err := ex.commit(ctx)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, err
 	}
 	s.log.InfoContext(ctx, "re-identification requested", "request_id", ex.reqID, "reid_request", rid, "requester", caller.Agency.ID, "quorum", a.Quorum)
 	resp := &liaisonv1.RequestReidentificationResponse{RequestId: rid, Quorum: int32(a.Quorum), ApproverRoles: a.Roles, AuditIndex: idx}
@@ -208,6 +213,13 @@ type reid struct {
 	expires   time.Time
 	approvals []*audit.Entry // successful approvals, in order
 	released  bool
+	failures  int // release attempts that failed (keys unavailable)
+}
+
+// due reports whether r met its quorum within its window and still waits
+// for its release.
+func (r *reid) due(now time.Time) bool {
+	return !r.released && len(r.approvals) >= r.quorum && now.Before(r.expires)
 }
 
 // canApprove says why an officer may not approve r, or "" if they may.
@@ -240,6 +252,9 @@ func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
 	out := map[string]*reid{}
 	for start := int64(0); ; {
 		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Action: "reidentify", Start: start, Limit: 1000})
+		if errors.Is(err, audit.ErrTampered) {
+			return nil, err // DataLoss, not a retryable outage
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", audit.ErrUnavailable, err)
 		}
@@ -257,8 +272,10 @@ func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
 			case out[id] == nil:
 			case e.Detail["step"] == stepApprove && e.Outcome == audit.OutcomeOK:
 				out[id].approvals = append(out[id].approvals, e)
-			case e.Detail["step"] == stepRelease && e.Outcome == policies.OutcomeDisclose:
+			case e.Detail["step"] == stepRelease && e.Outcome == audit.OutcomeDisclose:
 				out[id].released = true
+			case e.Detail["step"] == stepRelease:
+				out[id].failures++
 			}
 		}
 		if len(recs) < 1000 {
@@ -307,98 +324,159 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 	return resp, nil
 }
 
-// reidMu serialises approvals within a process; across replicas the
-// release is claimed through Config.Once.
+// reidMu serialises approvals and releases within a process; across
+// replicas a release is claimed through Config.Once.
 var reidMu sync.Mutex
 
 // ApproveReidentification records an approval and, when it meets the
-// quorum, releases the identity once to the requester's inbox.
-func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.ApproveReidentificationRequest) (*liaisonv1.ApproveReidentificationResponse, error) {
-	caller, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
+// quorum, releases the identity once to the requester's own inbox. An
+// approval that meets the quorum while the keys are unavailable stands:
+// the failed release is an entry of its own, and the release is made
+// later (Run retries it, as does any further approval call) within the
+// request's window.
+func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.ApproveReidentificationRequest) (_ *liaisonv1.ApproveReidentificationResponse, err error) {
+	ex := s.begin(ctx, "reidentify")
+	defer ex.finish(ctx, &err)
+	ex.entry.Detail = map[string]string{"step": stepApprove}
 	if req.GetRequestId() == "" {
-		return nil, s.statusError(ctx, invalid("request_id", "is required"))
+		return nil, invalid("request_id", "is required")
 	}
 	if err := validJustification(req.GetJustification(), ""); err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, err
 	}
 	reidMu.Lock()
 	defer reidMu.Unlock()
 	all, err := s.reids(ctx)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, err
 	}
 	r := all[req.GetRequestId()]
 	if r == nil {
-		return nil, s.statusError(ctx, invalid("request_id", "names no pending re-identification"))
+		return nil, invalid("request_id", "names no pending re-identification")
 	}
-	now := s.now()
-	e := &audit.Entry{
-		Time: now, Action: "reidentify", RequestID: newRequestID(),
-		Requester: &audit.Requester{Agency: caller.Agency.ID, Kind: caller.Agency.Kind, Jurisdiction: caller.Agency.Jurisdiction,
-			Officer: caller.Officer.ID, Roles: caller.Officer.Roles, Clearance: caller.Officer.Clearance},
-		Subject: r.request.Subject, Justification: req.GetJustification(), LegalBasis: r.request.LegalBasis,
-		Detail: map[string]string{"step": stepApprove, "reid_request": r.id},
-	}
+	caller, now := ex.caller, s.now()
+	e := ex.entry
+	e.Subject, e.Justification, e.LegalBasis = r.request.Subject, req.GetJustification(), r.request.LegalBasis
+	e.Detail["reid_request"] = r.id
+	resp := &liaisonv1.ApproveReidentificationResponse{Approvals: int32(len(r.approvals)), Quorum: int32(r.quorum)}
 	if code, msg := r.canApprove(caller, now); code != "" {
-		e.Outcome, e.Reasons = audit.OutcomeRefused, []string{code}
-		idx, err := s.append(ctx, e)
-		if err != nil {
-			return nil, s.statusError(ctx, err)
+		if code == "ALREADY_APPROVED" && r.due(now) {
+			// The quorum was met but the release has not been made (the
+			// keys were unavailable): this call retries it, and is
+			// recorded as the retry it is, not as a second approval.
+			e.Detail["step"] = stepRetry
+			e.Outcome = audit.OutcomeOK
+			if resp.AuditIndex, err = ex.commit(ctx); err != nil {
+				return nil, err
+			}
+			resp.Released, resp.ReleasePendingReason = s.releaseDue(ctx, r)
+			return resp, nil
 		}
-		return nil, s.statusError(ctx, &denial{reason: code, message: msg, auditIdx: idx})
+		return nil, &denial{reason: code, message: msg, refusal: true, auditIdx: -1}
 	}
 	e.Outcome = audit.OutcomeOK
-	idx, err := s.append(ctx, e)
-	if err != nil {
-		return nil, s.statusError(ctx, err)
+	if resp.AuditIndex, err = ex.commit(ctx); err != nil {
+		return nil, err
 	}
 	r.approvals = append(r.approvals, e)
-	resp := &liaisonv1.ApproveReidentificationResponse{Approvals: int32(len(r.approvals)), Quorum: int32(r.quorum), AuditIndex: idx}
+	resp.Approvals = int32(len(r.approvals))
 	if len(r.approvals) < r.quorum {
 		return resp, nil
 	}
-	released, err := s.release1(ctx, r)
-	if err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	resp.Released = released
+	resp.Released, resp.ReleasePendingReason = s.releaseDue(ctx, r)
 	return resp, nil
 }
 
+// releaseDue releases r, and says whether it is released and, if not, why
+// it is still pending.
+func (s *Server) releaseDue(ctx context.Context, r *reid) (bool, string) {
+	released, err := s.release1(ctx, r)
+	switch {
+	case err == nil:
+		return released, ""
+	case errors.Is(err, pseudonym.ErrUnavailable):
+		return false, "KEYS_UNAVAILABLE"
+	case errors.Is(err, audit.ErrUnavailable):
+		return false, "AUDIT_UNAVAILABLE"
+	}
+	return false, "RELEASE_FAILED"
+}
+
+// releaseLease is how long a replica holds the claim on a release: long
+// enough to append it (auditTimeout), short enough that a replica that
+// dies while holding it does not lose the release.
+const releaseLease = 2 * time.Minute
+
 // release1 releases the identity of a request that met its quorum, unless
-// another replica already did.
-func (s *Server) release1(ctx context.Context, r *reid) (bool, error) {
-	claim := sha256.Sum256([]byte("liaison/reidentify/release\x00" + r.id))
-	me := sha256.Sum256([]byte(rand.Text()))
-	if s.cfg.Once != nil {
-		first, err := s.cfg.Once.Remember(ctx, claim, me, r.expires.Add(365*24*time.Hour))
-		if err != nil {
-			return false, fmt.Errorf("%w: release claim: %v", audit.ErrUnavailable, err)
-		}
-		if first != me {
-			return false, nil
-		}
-	}
+// it is released already or another replica is releasing it. The
+// identity is resolved and sealed before the claim is taken, so a key
+// outage never uses up the claim; a failed attempt is an audit entry
+// (outcome failed, with its reason) and leaves the request due.
+func (s *Server) release1(ctx context.Context, r *reid) (released bool, err error) {
 	req := r.request
-	id, err := s.cfg.Pseudonyms.Resolve(req.Detail["from_domain"], req.Detail["pseudonym"])
-	if err != nil {
-		return false, err
-	}
+	rp := audit.Party{Agency: req.Requester.Agency, Kind: req.Requester.Kind, Jurisdiction: req.Requester.Jurisdiction}
 	var approvers []string
 	for _, a := range r.approvals {
 		approvers = append(approvers, a.Requester.Agency+"/"+a.Requester.Officer)
 	}
-	rp := audit.Party{Agency: req.Requester.Agency, Kind: req.Requester.Kind, Jurisdiction: req.Requester.Jurisdiction}
 	e := &audit.Entry{
 		Time: s.now(), Action: "reidentify", RequestID: newRequestID(),
 		Requester: req.Requester, Holder: &rp, Recipients: []audit.Party{rp}, Subject: req.Subject,
 		Purpose: req.Purpose, ClaimedLegalBasis: req.ClaimedLegalBasis, Case: req.Case, Justification: req.Justification,
-		Outcome: policies.OutcomeDisclose, LegalBasis: req.LegalBasis, Conditions: req.Conditions,
-		FieldsDisclosed: []string{"Person.subject_id"}, PolicyRevision: req.PolicyRevision,
+		Outcome: audit.OutcomeFailed, LegalBasis: req.LegalBasis, Conditions: req.Conditions, PolicyRevision: req.PolicyRevision,
 		Detail: map[string]string{"step": stepRelease, "reid_request": r.id, "approvers": strings.Join(approvers, ",")},
+	}
+	payload, box, err := s.sealIdentity(r, approvers)
+	if err != nil {
+		// Nothing is claimed: the release stays due, and the failed
+		// attempt is on the record.
+		e.Reasons = []string{"KEYS_UNAVAILABLE"}
+		if !errors.Is(err, pseudonym.ErrUnavailable) {
+			e.Reasons = []string{"RELEASE_FAILED"}
+		}
+		if _, aerr := s.append(ctx, e); aerr != nil {
+			s.log.ErrorContext(ctx, "audit of a failed release failed", "reid_request", r.id, "error", aerr)
+		}
+		s.log.WarnContext(ctx, "identity release postponed", "reid_request", r.id, "reason", e.Reasons[0])
+		return false, err
+	}
+	if s.cfg.Once != nil {
+		claim := sha256.Sum256([]byte("liaison/reidentify/release\x00" + r.id))
+		me := sha256.Sum256([]byte(rand.Text()))
+		first, err := s.cfg.Once.Remember(ctx, claim, me, s.now().Add(releaseLease))
+		if err != nil {
+			return false, fmt.Errorf("%w: release claim: %v", audit.ErrUnavailable, err)
+		}
+		if first != me {
+			return false, nil // another replica is releasing it
+		}
+		// The claim may be a lapsed one's successor: make sure no replica
+		// released it meanwhile.
+		all, err := s.reids(ctx)
+		if err != nil {
+			return false, err
+		}
+		if cur := all[r.id]; cur == nil || cur.released {
+			return cur != nil, nil
+		}
+	}
+	e.Outcome, e.FieldsDisclosed = audit.OutcomeDisclose, []string{"Person.subject_id"}
+	idx, err := s.append(ctx, e, audit.Delivery{Recipient: box, Kind: deliveryKind, Payload: payload})
+	if err != nil {
+		return false, err
+	}
+	r.released = true
+	s.log.InfoContext(ctx, "identity released after dual control", "reid_request", r.id, "audit_index", idx, "recipient", rp.Agency, "approvals", len(approvers))
+	return true, nil
+}
+
+// sealIdentity resolves the request's pseudonym and seals the identity for
+// the requesting officer's own inbox.
+func (s *Server) sealIdentity(r *reid, approvers []string) (payload []byte, box string, err error) {
+	req := r.request
+	id, err := s.cfg.Pseudonyms.Resolve(req.Detail["from_domain"], req.Detail["pseudonym"])
+	if err != nil {
+		return nil, "", err
 	}
 	item := &liaisonv1.SubscribeResponse{Sender: "liaison", Reidentified: &liaisonv1.Reidentified{
 		RequestId: r.id, Pseudonym: req.Detail["pseudonym"], PseudonymDomain: req.Detail["from_domain"],
@@ -407,18 +485,30 @@ func (s *Server) release1(ctx context.Context, r *reid) (bool, error) {
 	if lb := req.LegalBasis; lb != nil {
 		item.Reidentified.LegalBasis = &liaisonv1.LegalBasis{Id: lb.ID, Citation: lb.Citation, ValidUntil: lb.ValidUntil}
 	}
-	payload, err := proto.Marshal(item)
-	if err != nil {
-		return false, err
+	if payload, err = proto.Marshal(item); err != nil {
+		return nil, "", err
 	}
-	box := officerInbox(authn.Caller{Agency: &authn.Agency{ID: rp.Agency}, Officer: authn.Officer{ID: req.Requester.Officer}})
+	box = officerInbox(authn.Caller{Agency: &authn.Agency{ID: req.Requester.Agency}, Officer: authn.Officer{ID: req.Requester.Officer}})
 	if payload, err = s.cfg.Pseudonyms.Seal([]byte(box), payload); err != nil {
-		return false, err
+		return nil, "", err
 	}
-	idx, err := s.append(ctx, e, audit.Delivery{Recipient: box, Kind: deliveryKind, Payload: payload})
+	return payload, box, nil
+}
+
+// releasePending releases every request that met its quorum and is still
+// due (its release failed while the keys were unavailable). Run calls it.
+func (s *Server) releasePending(ctx context.Context) {
+	reidMu.Lock()
+	defer reidMu.Unlock()
+	all, err := s.reids(ctx)
 	if err != nil {
-		return false, err
+		s.log.WarnContext(ctx, "pending releases not checked", "error", err)
+		return
 	}
-	s.log.InfoContext(ctx, "identity released after dual control", "reid_request", r.id, "audit_index", idx, "recipient", rp.Agency, "approvals", len(approvers))
-	return true, nil
+	now := s.now()
+	for _, r := range all {
+		if r.due(now) {
+			s.release1(ctx, r)
+		}
+	}
 }

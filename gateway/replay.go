@@ -57,6 +57,14 @@ func InputFromEntry(e *audit.Entry) (in policies.Input, ok bool) {
 	if e.Case != nil {
 		in.Case = &policies.Case{ID: e.Case.ID, Members: slices.Clone(e.Case.Members), Lead: e.Case.Lead}
 	}
+	// A notify's event and the route a recipient was found by are in the
+	// entry's detail (notify.go).
+	if ev := e.Detail["event"]; ev != "" && e.Action == "notify" {
+		in.Event = &policies.Event{Type: ev}
+	}
+	if r := e.Detail["route"]; r != "" {
+		in.Route = &policies.Route{Role: r, Area: e.Detail["route_area"], Case: e.Detail["route_case"], Basis: e.Detail["route_basis"]}
+	}
 	return in, true
 }
 

@@ -6,10 +6,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
@@ -40,6 +44,14 @@ type Config struct {
 	// holders' RecordProviders (its own certificate and the CAs it trusts).
 	// Required when any agency has a Provider address.
 	ProviderTLS *tls.Config
+	// Checkpoints, if set, serves the checkpoint that GetCheckpoint and
+	// Export give auditors: the latest one published with its witnesses'
+	// cosignatures (witness.Cosigner). If nil, the log's latest checkpoint.
+	Checkpoints CheckpointSource
+	// Federation is how the gateway speaks to peer gateways (registry
+	// entries of kind peer_gateway); the zero value answers no peer and
+	// calls none.
+	Federation Federation
 	// Once is the replicas' shared first-writer-wins set, which makes a
 	// re-identification release happen once. The audit stores implement
 	// it. If nil, once per process.
@@ -53,28 +65,63 @@ type Config struct {
 	// counted into one summary entry. If zero, 20 per minute.
 	RefusalBudget int
 	RefusalWindow time.Duration
+	// ReleaseRetry is how often Run retries re-identification releases
+	// whose quorum was met while the keys were unavailable. If zero, 30s.
+	ReleaseRetry time.Duration
+	// HealthInterval is how often Run checks the conditions under which
+	// the gateway fails closed, for the health service (see
+	// [Server.GRPCServer]). If zero, five seconds.
+	HealthInterval time.Duration
+	// TimerInterval is how often Run runs the notice timers (escalations
+	// and deadlines of required notices), on the one replica holding the
+	// timer lease. If zero, 30s.
+	TimerInterval time.Duration
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
 	Logger *slog.Logger
+	// Metrics, if not nil, receives the gateway's Prometheus metrics:
+	// calls by method, outcome and reason, latency by stage, the audit
+	// log's queue and checkpoint, key freshness and the active policy. If
+	// nil, none are kept.
+	Metrics prometheus.Registerer
+	// Tracer, if not nil, makes the gateway's spans: one per call, per
+	// exchange and per stage. If nil, none are made.
+	Tracer trace.TracerProvider
 }
 
-// A Server implements the Exchange, Audit and Policy services.
+// A Server implements the Exchange, Audit, Policy, Cases and Notices
+// services.
 type Server struct {
 	liaisonv1.UnimplementedExchangeServer
 	liaisonv1.UnimplementedAuditServer
 	liaisonv1.UnimplementedPolicyServer
+	liaisonv1.UnimplementedCasesServer
+	liaisonv1.UnimplementedNoticesServer
 
 	cfg      Config
 	log      *slog.Logger
 	policy   *policies.Active
 	registry atomic.Pointer[Registry]
 
-	refusals *refusalLimiter
-	trust    *trustLoader
+	refusals  *refusalLimiter
+	trust     *trustLoader
+	tel       telemetry
+	packCodes atomic.Pointer[packCodes] // the active engine's jurisdictions, for GetStatus
+	deciders  *deepStacks               // the goroutines decisions run on (deepstack.go)
+
+	health     *health.Server
+	healthMu   sync.Mutex // serialises checkHealth; guards healthDown
+	healthDown string     // what failed at the last check; "" when serving
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
+
+	// replica names this server in the timer lease.
+	replica string
+	// syncMu serialises the synchronisation of the registry's cases
+	// within the process.
+	syncMu sync.Mutex
 }
 
 // New validates cfg and returns a Server.
@@ -107,7 +154,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RefusalWindow == 0 {
 		cfg.RefusalWindow = time.Minute
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}}
+	if cfg.ReleaseRetry == 0 {
+		cfg.ReleaseRetry = 30 * time.Second
+	}
+	if cfg.HealthInterval == 0 {
+		cfg.HealthInterval = 5 * time.Second
+	}
+	if cfg.TimerInterval == 0 {
+		cfg.TimerInterval = 30 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}, health: health.NewServer(), replica: newRequestID()}
 	s.refusals = newRefusalLimiter(s, cfg.RefusalBudget, cfg.RefusalWindow)
 	if s.log == nil {
 		s.log = slog.Default()
@@ -117,6 +173,12 @@ func New(cfg Config) (*Server, error) {
 	if err := s.SetRegistry(cfg.Registry); err != nil {
 		return nil, err
 	}
+	tel, err := newTelemetry(s, cfg.Metrics, cfg.Tracer)
+	if err != nil {
+		return nil, err
+	}
+	s.tel = tel
+	s.deciders = newDeepStacks(max(4, 2*runtime.GOMAXPROCS(0)))
 	return s, nil
 }
 
@@ -140,26 +202,43 @@ func (s *Server) Policy() *policies.Active { return s.policy }
 // GRPCServer returns a gRPC server with the gateway's services, health and
 // reflection registered, requiring TLS 1.3 client certificates as tlsConfig
 // says. tlsConfig must require and verify client certificates.
+//
+// Health (grpc.health.v1, open without credentials) reports NOT_SERVING
+// while the gateway would fail closed: for the whole gateway ("") and
+// liaison.v1.Exchange when the audit store does not answer, the pseudonym
+// keys are past their staleness bound or no policy is active; for
+// liaison.v1.Audit when the audit store does not answer; for
+// liaison.v1.Policy when the store does not answer or no policy is active.
+// It is checked once here and then every Config.HealthInterval by Run, and
+// goes back to SERVING when the condition clears.
 func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 	gs := grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(tlsConfig)),
 		grpc.MaxRecvMsgSize(s.cfg.MaxRecvBytes),
-		grpc.ChainUnaryInterceptor(s.unaryAuth),
-		grpc.ChainStreamInterceptor(s.streamAuth),
+		grpc.ChainUnaryInterceptor(s.observeUnary, s.unaryAuth),
+		grpc.ChainStreamInterceptor(s.observeStream, s.streamAuth),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		// Calls run on long-lived workers rather than a new goroutine each:
+		// a decision's deep recursion grows a goroutine's stack to tens of
+		// kilobytes, which a fresh goroutine pays again on every call (about
+		// a fifth of a call's CPU). Past this many calls in flight, gRPC
+		// starts goroutines as before.
+		grpc.NumStreamWorkers(streamWorkers),
 	)
 	liaisonv1.RegisterExchangeServer(gs, s)
 	liaisonv1.RegisterAuditServer(gs, s)
 	liaisonv1.RegisterPolicyServer(gs, s)
-	hs := health.NewServer()
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range []string{liaisonv1.Exchange_ServiceDesc.ServiceName, liaisonv1.Audit_ServiceDesc.ServiceName, liaisonv1.Policy_ServiceDesc.ServiceName} {
-		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
-	}
-	healthpb.RegisterHealthServer(gs, hs)
+	liaisonv1.RegisterCasesServer(gs, s)
+	liaisonv1.RegisterNoticesServer(gs, s)
+	s.checkHealth(context.Background())
+	healthpb.RegisterHealthServer(gs, s.health)
 	reflection.Register(gs)
 	return gs
 }
+
+// streamWorkers is how many goroutines serve calls and keep the stacks
+// they grew; each holds at most a few hundred kilobytes.
+const streamWorkers = 256
 
 // ServerTLS returns the gateway's server TLS configuration: TLS 1.3 only,
 // with the client's certificate requested. The certificate is verified by
@@ -176,10 +255,20 @@ func ServerTLS(cert tls.Certificate) *tls.Config {
 }
 
 // Run does the gateway's background work until ctx is done: it writes the
-// summaries of refused-authentication windows as they end.
+// summaries of refused-authentication windows as they end, checks every
+// Config.HealthInterval what the health service reports, makes the
+// re-identification releases that a key outage postponed, and runs the
+// notice timers (RunTimers) while this replica holds their lease.
 func (s *Server) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RefusalWindow)
 	defer t.Stop()
+	h := time.NewTicker(s.cfg.HealthInterval)
+	defer h.Stop()
+	r := time.NewTicker(s.cfg.ReleaseRetry)
+	defer r.Stop()
+	n := time.NewTicker(s.cfg.TimerInterval)
+	defer n.Stop()
+	s.checkHealth(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -187,12 +276,75 @@ func (s *Server) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			s.refusals.flush(ctx, false)
+		case <-h.C:
+			s.checkHealth(ctx)
+		case <-r.C:
+			s.releasePending(ctx)
+		case <-n.C:
+			if _, err := s.RunTimers(ctx); err != nil {
+				s.log.WarnContext(ctx, "notice timers did not run", "error", err)
+			}
 		}
 	}
 }
 
-// Close closes the connections to record providers.
+// healthTimeout bounds the audit store's answer to one health check.
+const healthTimeout = 3 * time.Second
+
+// checkHealth asks each condition under which the gateway fails closed and
+// sets the health service's statuses (see GRPCServer). It logs when the
+// gateway stops serving and when it recovers.
+func (s *Server) checkHealth(ctx context.Context) {
+	s.healthMu.Lock()
+	defer s.healthMu.Unlock()
+	cctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	_, auditErr := s.cfg.Audit.Size(cctx)
+	if ctx.Err() != nil {
+		return // shutting down: a failed answer would say nothing about the store
+	}
+	keysErr := s.cfg.Pseudonyms.Available()
+	var policyErr error
+	if s.policy.Current() == nil {
+		policyErr = errors.New("no active policy")
+	}
+	status := func(errs ...error) healthpb.HealthCheckResponse_ServingStatus {
+		if errors.Join(errs...) != nil {
+			return healthpb.HealthCheckResponse_NOT_SERVING
+		}
+		return healthpb.HealthCheckResponse_SERVING
+	}
+	all := status(auditErr, keysErr, policyErr)
+	s.health.SetServingStatus("", all)
+	s.health.SetServingStatus(liaisonv1.Exchange_ServiceDesc.ServiceName, all)
+	s.health.SetServingStatus(liaisonv1.Audit_ServiceDesc.ServiceName, status(auditErr))
+	s.health.SetServingStatus(liaisonv1.Policy_ServiceDesc.ServiceName, status(auditErr, policyErr))
+
+	var down []string
+	for _, c := range []struct {
+		name string
+		err  error
+	}{{"audit store", auditErr}, {"pseudonym keys", keysErr}, {"policy", policyErr}} {
+		if c.err != nil {
+			down = append(down, c.name)
+		}
+	}
+	was := s.healthDown
+	s.healthDown = strings.Join(down, ", ")
+	switch {
+	case s.healthDown == was:
+	case s.healthDown == "":
+		s.log.InfoContext(ctx, "health: serving again", "recovered", was)
+	default:
+		s.log.WarnContext(ctx, "health: not serving; the gateway fails closed", "failing", s.healthDown,
+			"error", errors.Join(auditErr, keysErr, policyErr))
+	}
+}
+
+// Close closes the connections to record providers and stops the
+// goroutines that decisions run on.
 func (s *Server) Close() error {
+	s.deciders.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error

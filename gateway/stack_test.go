@@ -14,11 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres"
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
@@ -54,12 +57,15 @@ type stack struct {
 	addr    string
 	srv     *gateway.Server
 	log     *audit.Log
-	store   *sqlite.Store
+	store   *sqlite.Store // nil on PostgreSQL
+	db      audit.StateStore
 	dbPath  string
 	keyFile string
 	logs    *syncBuffer
 	keys    *pseudonym.Pseudonymizer
 	opts    stackOptions
+	// providers are the sample agencies' RecordProviders, by agency.
+	providers map[string]*sample.Server
 }
 
 type stackOptions struct {
@@ -80,6 +86,18 @@ type stackOptions struct {
 	jwksRefresh time.Duration
 	keyRefresh  time.Duration
 	keyMaxStale time.Duration
+	// releaseRetry, if set, runs the gateway's background work (Run) with
+	// that interval for postponed re-identification releases.
+	releaseRetry time.Duration
+	// metrics and tracer, if set, receive the gateway's metrics and spans.
+	metrics prometheus.Registerer
+	tracer  trace.TracerProvider
+	// postgresURL, if set, is the PostgreSQL database of the log instead
+	// of a SQLite file; replicas started on the stack share it.
+	postgresURL string
+	// timerInterval, if set, runs the gateway's background work (Run)
+	// with that interval for the notice timers.
+	timerInterval time.Duration
 }
 
 func startStack(tb testing.TB, o stackOptions) *stack {
@@ -104,8 +122,10 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	providers := map[string]*sample.Server{}
 	for id, l := range lis {
 		ps, err := fx.NewServer(id, pki.CA.GatewayIdentity())
+		providers[id] = ps
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -121,7 +141,7 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 		tb.Cleanup(gs.Stop)
 	}
 
-	s := &stack{pki: pki, dbPath: filepath.Join(dir, "audit.db"), keyFile: filepath.Join(dir, "keys.json"), opts: o}
+	s := &stack{providers: providers, pki: pki, dbPath: filepath.Join(dir, "audit.db"), keyFile: filepath.Join(dir, "keys.json"), opts: o}
 	if _, err := pseudonym.CreateKeyFile(s.keyFile); err != nil {
 		tb.Fatal(err)
 	}
@@ -132,7 +152,7 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 		o.beforeStart(s)
 	}
 	g := s.startGateway(tb)
-	s.addr, s.srv, s.log, s.store, s.logs, s.keys = g.addr, g.srv, g.log, g.store, g.logs, g.keys
+	s.addr, s.srv, s.log, s.store, s.db, s.logs, s.keys = g.addr, g.srv, g.log, g.store, g.db, g.logs, g.keys
 	return s
 }
 
@@ -147,7 +167,8 @@ type instance struct {
 	addr  string
 	srv   *gateway.Server
 	log   *audit.Log
-	store *sqlite.Store
+	store *sqlite.Store // nil on PostgreSQL
+	db    audit.StateStore
 	logs  *syncBuffer
 	keys  *pseudonym.Pseudonymizer
 }
@@ -186,19 +207,29 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	store, err := sqlite.Open(ctx, s.dbPath)
-	if err != nil {
-		tb.Fatal(err)
+	var db audit.StateStore
+	var store *sqlite.Store
+	if o.postgresURL != "" {
+		pg, err := postgres.Open(ctx, o.postgresURL)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		db = pg
+	} else {
+		if store, err = sqlite.Open(ctx, s.dbPath); err != nil {
+			tb.Fatal(err)
+		}
+		db = store
 	}
 	signer, _, err := audit.LoadOrCreateSignerKey(filepath.Join(filepath.Dir(s.dbPath), "audit.key"), "test.liaison")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	alog, err := audit.New(ctx, audit.Config{Store: store, Signer: signer, Logger: logger})
+	alog, err := audit.New(ctx, audit.Config{Store: db, Signer: signer, Logger: logger})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ver, err := authn.NewVerifier(authn.Config{Audience: "liaison", Logger: logger, Replay: store, CacheSize: o.cacheSize, Now: o.now})
+	ver, err := authn.NewVerifier(authn.Config{Audience: "liaison", Logger: logger, Replay: db.(authn.ReplayStore), CacheSize: o.cacheSize, Now: o.now})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -207,10 +238,10 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 		tb.Fatal(err)
 	}
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Now: o.serverNow,
+		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: db.(gateway.Once), Now: o.serverNow,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
-		RefusalBudget: o.refusalBudget,
-		Logger:        logger,
+		RefusalBudget: o.refusalBudget, ReleaseRetry: o.releaseRetry, TimerInterval: o.timerInterval,
+		Logger: logger, Metrics: o.metrics, Tracer: o.tracer,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -223,6 +254,9 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	wctx, cancel := context.WithCancel(ctx)
 	go srv.WatchTrust(wctx)
 	go keys.Run(wctx)
+	if o.releaseRetry > 0 || o.timerInterval > 0 {
+		go srv.Run(wctx)
+	}
 	if o.policyDir != "" {
 		go srv.WatchPolicy(wctx, psrc, 50*time.Millisecond)
 	}
@@ -237,9 +271,9 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 		gs.Stop()
 		srv.Close()
 		alog.Close(context.Background())
-		store.Close()
+		db.Close()
 	})
-	return &instance{addr: l.Addr().String(), srv: srv, log: alog, store: store, logs: logs, keys: keys}
+	return &instance{addr: l.Addr().String(), srv: srv, log: alog, store: store, db: db, logs: logs, keys: keys}
 }
 
 // officer describes who calls.
@@ -300,7 +334,7 @@ func (s *stack) exchange(tb testing.TB, o officer) liaisonv1.ExchangeClient {
 // entry returns the audit entry at index, read from the store.
 func (s *stack) entry(tb testing.TB, index int64) *audit.Entry {
 	tb.Helper()
-	leaves, err := s.store.ReadLeaves(context.Background(), index, index+1)
+	leaves, err := s.db.ReadLeaves(context.Background(), index, index+1)
 	if err != nil || len(leaves) != 1 {
 		tb.Fatalf("ReadLeaves(%d) = %d leaves, %v", index, len(leaves), err)
 	}
@@ -314,7 +348,7 @@ func (s *stack) entry(tb testing.TB, index int64) *audit.Entry {
 // lastEntry returns the newest audit entry.
 func (s *stack) lastEntry(tb testing.TB) (int64, *audit.Entry) {
 	tb.Helper()
-	n, err := s.store.Size(context.Background())
+	n, err := s.db.Size(context.Background())
 	if err != nil || n == 0 {
 		tb.Fatalf("Size() = %d, %v; want entries", n, err)
 	}

@@ -1,6 +1,8 @@
 package gateway_test
 
 import (
+	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,5 +112,102 @@ func TestNoVaultCallOnTheRequestPath(t *testing.T) {
 	}
 	if got := calls.Count() - atStart; got != 0 {
 		t.Errorf("50 requests made %d Vault calls; want 0", got)
+	}
+}
+
+// TestReidentificationQuorumDuringKeyOutage: a quorum met while Vault is
+// down is not lost. The approval stands, the failed release is an entry
+// naming KEYS_UNAVAILABLE, the approver is told the release is pending,
+// and once Vault is back the gateway releases the identity exactly once,
+// by itself (Run), without another approval.
+func TestReidentificationQuorumDuringKeyOutage(t *testing.T) {
+	srv := vaulttest.Start(t)
+	c := srv.Client()
+	mount := vaulttest.Name("transit")
+	if err := vault.EnsureKeys(t.Context(), c, mount, "liaison-pseudonym", "liaison-audit"); err != nil {
+		t.Fatal(err)
+	}
+	src, err := vault.New(t.Context(), vault.Config{Client: c, Mount: mount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol"), keySource: src,
+		keyRefresh: 100 * time.Millisecond, keyMaxStale: time.Second, releaseRetry: 200 * time.Millisecond})
+	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer", "legal_officer"}, "confidential"}
+	probationLO := officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}
+	cityLO := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
+	police, first, second := s.exchange(t, requester), s.exchange(t, probationLO), s.exchange(t, cityLO)
+	resp, err := police.Request(t.Context(), riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{
+		Pseudonym: resp.GetReleased().GetSubjectPseudonym(), FromDomain: resp.GetReleased().GetPseudonymDomain(),
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Imminent risk: the person must be located."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve := func(ex liaisonv1.ExchangeClient) (*liaisonv1.ApproveReidentificationResponse, error) {
+		return ex.ApproveReidentification(t.Context(), &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked the basis."})
+	}
+	if a, err := approve(first); err != nil || a.GetReleased() {
+		t.Fatalf("first approval = %v, %v", a, err)
+	}
+	// Both approvers' tokens are cached, so the outage touches only keys.
+	if _, err := second.ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Stop()
+	time.Sleep(1500 * time.Millisecond)
+	a, err := approve(second)
+	if err != nil {
+		t.Fatalf("the approval that meets the quorum during the outage: %v", err)
+	}
+	if a.GetReleased() || a.GetReleasePendingReason() != "KEYS_UNAVAILABLE" || a.GetApprovals() != 2 {
+		t.Fatalf("approval during the outage = %v; want approvals 2, not released, pending on KEYS_UNAVAILABLE", a)
+	}
+	if e := s.entry(t, a.GetAuditIndex()); e.Outcome != "ok" || e.Detail["step"] != "approve" {
+		t.Errorf("approval entry = %s %v", e.Outcome, e.Detail)
+	}
+	releases := func() (ok, failed int) {
+		n, _ := s.store.Size(t.Context())
+		for i := range n {
+			e := s.entry(t, i)
+			if e.Action != "reidentify" || e.Detail["step"] != "release" || e.Detail["reid_request"] != rr.GetRequestId() {
+				continue
+			}
+			switch {
+			case e.Outcome == "disclose":
+				ok++
+			case e.Outcome == "failed" && slices.Contains(e.Reasons, "KEYS_UNAVAILABLE") && len(e.FieldsDisclosed) == 0:
+				failed++
+			default:
+				t.Errorf("release entry %d: %s %v", i, e.Outcome, e.Reasons)
+			}
+		}
+		return ok, failed
+	}
+	if ok, failed := releases(); ok != 0 || failed == 0 {
+		t.Fatalf("release entries during the outage: %d released, %d failed; want 0 and at least 1", ok, failed)
+	}
+	if got := inbox(t, police); len(got) != 0 {
+		t.Fatalf("the requester got %d identities during the outage", len(got))
+	}
+
+	srv.Resume()
+	eventually(t, "the identity is released once Vault is back", func() bool { ok, _ := releases(); return ok > 0 })
+	got := inbox(t, police)
+	if len(got) != 1 || got[0].GetReidentified().GetSubjectId() != "SYN-NL-0001" {
+		t.Fatalf("requester's inbox after recovery = %v", got)
+	}
+	// An approver asking again now learns it is released; nothing more is.
+	_, err = approve(second)
+	if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "ALREADY_RELEASED" {
+		t.Errorf("approval after the release: reason %q, want ALREADY_RELEASED", errorReason(st))
+	}
+	time.Sleep(500 * time.Millisecond) // a few more Run ticks
+	if ok, _ := releases(); ok != 1 {
+		t.Errorf("%d release entries, want exactly 1", ok)
 	}
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"strings"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -65,8 +66,24 @@ func recordBody(r *liaisonv1.Record) (protoreflect.Message, *liaisonv1.RecordRul
 		return nil, nil
 	}
 	body := m.Get(fd).Message()
-	rule, _ := proto.GetExtension(body.Descriptor().Options(), liaisonv1.E_Record).(*liaisonv1.RecordRule)
-	return body, rule
+	return body, recordRule(body.Descriptor())
+}
+
+// The schema's rules, read from the descriptors' options once each: the
+// schema never changes, and reading an option decodes it every time.
+var (
+	recordRules sync.Map // protoreflect.MessageDescriptor -> *liaisonv1.RecordRule
+	fieldRules  sync.Map // protoreflect.FieldDescriptor -> pseudonym.Rule
+)
+
+// recordRule returns a record message's (liaison.v1.record) option.
+func recordRule(md protoreflect.MessageDescriptor) *liaisonv1.RecordRule {
+	if r, ok := recordRules.Load(md); ok {
+		return r.(*liaisonv1.RecordRule)
+	}
+	rule, _ := proto.GetExtension(md.Options(), liaisonv1.E_Record).(*liaisonv1.RecordRule)
+	recordRules.Store(md, rule)
+	return rule
 }
 
 // recordSubjectID returns the subject's identifier from a record body's
@@ -103,9 +120,13 @@ var generalisations = map[liaisonv1.Generalisation]string{
 // classify reads a field's rule from its (liaison.v1.field) option. A field
 // without one gets the zero Rule and is dropped.
 func classify(fd protoreflect.FieldDescriptor) pseudonym.Rule {
-	r, _ := proto.GetExtension(fd.Options(), liaisonv1.E_Field).(*liaisonv1.FieldRule)
-	if r == nil {
-		return pseudonym.Rule{}
+	if r, ok := fieldRules.Load(fd); ok {
+		return r.(pseudonym.Rule)
 	}
-	return pseudonym.Rule{Class: classNames[r.GetClass()], Generalise: generalisations[r.GetGeneralise()], Key: r.GetKey()}
+	var rule pseudonym.Rule
+	if r, _ := proto.GetExtension(fd.Options(), liaisonv1.E_Field).(*liaisonv1.FieldRule); r != nil {
+		rule = pseudonym.Rule{Class: classNames[r.GetClass()], Generalise: generalisations[r.GetGeneralise()], Key: r.GetKey()}
+	}
+	fieldRules.Store(fd, rule)
+	return rule
 }

@@ -10,12 +10,16 @@ const (
 	OutcomePseudonymise = "pseudonymise"
 	OutcomeHitOnly      = "hit_only"
 	OutcomeDeny         = "deny"
+	// OutcomeAllow answers an action on a multi-agency case (CaseActions):
+	// the change may be made. It releases no record.
+	OutcomeAllow = "allow"
 )
 
 // Input is the policy input, data.liaison.decision's input document. It
 // never carries the subject's identity: only attributes of the subject.
 type Input struct {
-	// Action is one of disclose, request, notify, match, translate, reidentify.
+	// Action is one of disclose, request, notify, match, translate,
+	// reidentify, or an action on a case (CaseActions).
 	Action string `json:"action"`
 	// Time is the RFC 3339 time of the request. Policies take "now" from it,
 	// never from the clock, so that simulation and replay are exact.
@@ -38,6 +42,12 @@ type Input struct {
 	Case *Case `json:"case,omitempty"`
 	// Justification is the officer's stated reason, free text.
 	Justification string `json:"justification"`
+	// Event is the subject event a notify reports; nil for other actions
+	// (and for a notify that reports none).
+	Event *Event `json:"event,omitempty"`
+	// Route says how the gateway found the recipient of a disclose or
+	// notify; nil for other actions.
+	Route *Route `json:"route,omitempty"`
 }
 
 // Party names an agency by id, kind and jurisdiction.
@@ -79,10 +89,58 @@ type Subject struct {
 
 // Case is a multi-agency working group case.
 type Case struct {
-	ID      string   `json:"id"`
+	ID string `json:"id"`
+	// Members are the agencies that are members now, the lead included.
 	Members []string `json:"members"`
 	Lead    string   `json:"lead"`
+	// Kind is the case kind of the pack that governs the case (e.g.
+	// "nl.zvh"); empty for a case of the registry file.
+	Kind string `json:"kind,omitempty"`
+	// Jurisdiction is the jurisdiction whose pack defines Kind.
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	// Invited are the agencies with an open invitation.
+	Invited []string `json:"invited,omitempty"`
+	// RequesterStatus is the requesting agency's standing in the case:
+	// lead, member, invited or none.
+	RequesterStatus string `json:"requester_status,omitempty"`
 }
+
+// Event is a subject event a notify reports.
+type Event struct {
+	// Type is one of EventTypes.
+	Type string `json:"type"`
+}
+
+// Route says how the gateway found a recipient.
+type Route struct {
+	// Role is named (the caller named the recipient), competent (the
+	// agency of the recipient's kind whose areas cover Area), case_member
+	// (a member of case Case) or earlier_recipient (it received records
+	// about the subject earlier, under Basis, still in force).
+	Role string `json:"role"`
+	// Area is the municipality a competent recipient covers.
+	Area string `json:"area,omitempty"`
+	// Case is the case a case_member belongs to.
+	Case string `json:"case,omitempty"`
+	// Basis is the legal basis an earlier_recipient received under, if any.
+	Basis string `json:"basis,omitempty"`
+}
+
+// CaseActions are the actions on a multi-agency case. A policy answers
+// them with OutcomeAllow or OutcomeDeny.
+var CaseActions = []string{
+	"case_open", "case_invite", "case_accept", "case_decline",
+	"case_leave", "case_remove", "case_handover", "case_close",
+}
+
+// EventTypes are the subject events a notify can report.
+var EventTypes = []string{
+	"release_date_set", "release_date_changed", "released", "transferred",
+	"absconded", "breach_of_conditions", "probation_ended", "deceased",
+}
+
+// RouteRoles are the roles of Route.Role.
+var RouteRoles = []string{"named", "competent", "case_member", "earlier_recipient"}
 
 // Decision is a policy's answer. A denial is a Decision with Outcome ==
 // OutcomeDeny, not an error: errors mean the policy could not be evaluated.
@@ -96,6 +154,26 @@ type Decision struct {
 	// Approval is the dual control a re-identification needs; a policy
 	// that lets action reidentify through MUST set it.
 	Approval *Approval `json:"approval,omitempty"`
+	// Notice is set on a notify that is not denied when the notice is
+	// required: the recipient must acknowledge it.
+	Notice *Notice `json:"notice,omitempty"`
+}
+
+// Notice says that a notice is required, and by when it must be
+// acknowledged. The gateway escalates it at EscalateAt (to the
+// recipient's duty role, and back to the sender) if it is not
+// acknowledged by then.
+type Notice struct {
+	Required bool `json:"required"`
+	// Rule is the id of the pack's rule that requires it.
+	Rule     string `json:"rule"`
+	Citation string `json:"citation"`
+	// AcknowledgeBy and EscalateAt are RFC 3339 times; EscalateAt is
+	// before AcknowledgeBy.
+	AcknowledgeBy string `json:"acknowledge_by"`
+	EscalateAt    string `json:"escalate_at"`
+	// Assumption is set where the rule rests on an unverified reading.
+	Assumption string `json:"assumption,omitempty"`
 }
 
 // Approval names who must approve a re-identification before the identity

@@ -81,9 +81,30 @@ func load(ctx context.Context, fsys fs.FS, source, digest string) (*Engine, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := runTests(ctx, mods, tests); err != nil {
+	// The tree's own tests take most of the time; the engine is prepared
+	// and checked on the samples beside them, and used only if they pass.
+	// A test failure is reported before any other error, as if the tests
+	// had run first.
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tested := make(chan error, 1)
+	go func() { tested <- runTests(ctx, mods, tests) }()
+	e, perr := prepareEngine(pctx, mods, source, digest)
+	if perr != nil {
+		cancel() // the tests go on: their verdict comes first
+	}
+	if err := <-tested; err != nil {
 		return nil, err
 	}
+	if perr != nil {
+		return nil, perr
+	}
+	return e, nil
+}
+
+// prepareEngine compiles the policy modules once and prepares the
+// engine's queries on them, then decides the built-in samples.
+func prepareEngine(ctx context.Context, mods []module, source, digest string) (*Engine, error) {
 	e := &Engine{revision: revision(mods), source: source, digest: digest}
 	if e.digest == "" {
 		e.digest = e.revision

@@ -34,10 +34,15 @@ func fold(ctx context.Context, mods []module) (out []*ast.Module, folded []strin
 	for _, m := range mods {
 		byPath[m.path] = m.parsed.Copy()
 	}
-	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	// Strict, as rego.New would compile them: a policy that strict mode
+	// refuses is refused here.
+	compiler := ast.NewCompiler().
+		WithStrict(true).
+		WithDefaultRegoVersion(ast.RegoV1).
+		WithUseTypeCheckAnnotations(true)
 	compiler.Compile(byPath)
 	if compiler.Failed() {
-		return nil, nil, fmt.Errorf("policies: load: fold: %w", compiler.Errors)
+		return nil, nil, fmt.Errorf("policies: load: compile: %w", compiler.Errors)
 	}
 	// From here on the compiled modules: their rules are the nodes of the
 	// compiler's dependency graph, and their references are resolved.

@@ -16,7 +16,10 @@ import (
 // zones, and some invalid values of each. About half aim at a legal basis
 // or fallback rule of a pack (genScopes) and then change one or two
 // things, so that allowed exchanges and near misses are as common as
-// plain refusals.
+// plain refusals. About one in ten is an action on a multi-agency case
+// (caseAction), and a notify or disclose mostly carries a subject event
+// and the route by which its recipient was found (eventRoute), now and
+// then malformed or where none belongs.
 //
 // The same seed and n always give the same inputs: the equivalence log in
 // testdata/equivalence records them, and TestEquivalenceLogIsGenerated
@@ -98,6 +101,9 @@ func (g *gen) other(j string) string {
 }
 
 func (g *gen) input() Input {
+	if g.chance(0.1) {
+		return g.caseAction()
+	}
 	var in Input
 	aimed := g.chance(0.5)
 	if aimed {
@@ -112,8 +118,166 @@ func (g *gen) input() Input {
 	if in.Case == nil && g.chance(0.35) {
 		in.Case = g.caseFor(in, g.chance(0.6))
 	}
+	g.eventRoute(&in)
 	g.breakSomething(&in)
 	return in
+}
+
+// genCaseKinds are the kinds of multi-agency case of the packs, by
+// jurisdiction (cases.rego of each pack).
+var genCaseKinds = map[string][]string{
+	"BE":    {"be.livcr"},
+	"DE-BY": {"de_by.netzwerk"},
+	"DE-NI": {"de_ni.fallkonferenz"},
+	"DK":    {"dk.ksp", "dk.ssp"},
+	"FR":    {"fr.cpraf", "fr.ged"},
+	"NL":    {"nl.zvh"},
+}
+
+// caseAction draws an action on a multi-agency case: the requester acts
+// for its agency (as holder), on another agency (the recipient) when it
+// invites, removes or hands over; the case with its kind, jurisdiction,
+// members, invited agencies and the requester's standing, each now and
+// then missing, of another pack or not valid.
+func (g *gen) caseAction() Input {
+	in := Input{Action: g.word(CaseActions, 0.02), Time: g.time()}
+	j := g.pick(genJurisdictions)
+	if g.chance(0.03) {
+		j = g.pick(genBadJurisdictions)
+	}
+	me := g.agency(j, g.word(genKinds, 0.02))
+	other := g.agency(j, g.pick(genKinds))
+	if g.chance(0.15) {
+		other = g.agency(g.other(j), g.pick(genKinds))
+	}
+	in.Holder, in.Recipient = me, me
+	if in.Action == "case_invite" || in.Action == "case_remove" || in.Action == "case_handover" || g.chance(0.05) {
+		in.Recipient = other
+	}
+	in.Requester = Requester{Agency: me.Agency, Kind: me.Kind, Jurisdiction: me.Jurisdiction, Officer: g.officer()}
+	if g.chance(0.03) {
+		in.Requester.Agency = g.agency(j, g.pick(genKinds)).Agency
+	}
+	in.Purpose = g.pick([]string{"", "", g.pick(genPurposes)})
+	in.Subject = g.subject(in, false)
+	c := &Case{ID: fmt.Sprintf("%s-CASE-%04d", cmpOr(j, "XX"), g.r.IntN(10000))}
+	kinds := genCaseKinds[j]
+	switch x := g.r.Float64(); {
+	case x < 0.8 && len(kinds) > 0:
+		c.Kind = g.pick(kinds)
+	case x < 0.9:
+		c.Kind = g.pick(genCaseKinds[g.pick(genJurisdictions)])
+	case x < 0.95:
+		c.Kind = ""
+	default:
+		c.Kind = g.pick([]string{"zz.unknown", "nl.zvh.x", "KSP"})
+	}
+	switch x := g.r.Float64(); {
+	case x < 0.5:
+	case x < 0.85:
+		c.Jurisdiction = j
+	case x < 0.95:
+		c.Jurisdiction = g.other(j)
+	default:
+		c.Jurisdiction = g.pick(genBadJurisdictions)
+	}
+	// Who is in the case before the action: the requester as lead,
+	// member, invited or stranger; the other agency likewise.
+	lead := g.agency(j, g.pick(genKinds)).Agency
+	standing := g.pick([]string{"lead", "member", "invited", "none"})
+	if g.chance(0.7) { // mostly the standing the action needs
+		switch in.Action {
+		case "case_open":
+			standing = "none"
+		case "case_invite", "case_remove", "case_handover", "case_close":
+			standing = "lead"
+		case "case_accept", "case_decline":
+			standing = "invited"
+		case "case_leave":
+			standing = "member"
+		}
+	}
+	switch standing {
+	case "lead":
+		lead = me.Agency
+		c.Members = append(c.Members, me.Agency)
+	case "member":
+		c.Members = append(c.Members, me.Agency)
+	case "invited":
+		c.Invited = append(c.Invited, me.Agency)
+	}
+	switch g.r.IntN(4) {
+	case 0:
+		c.Members = append(c.Members, other.Agency)
+	case 1:
+		c.Invited = append(c.Invited, other.Agency)
+	case 2:
+		if g.chance(0.5) {
+			lead = other.Agency
+		}
+	}
+	if !slices.Contains(c.Members, lead) && g.chance(0.9) {
+		c.Members = append(c.Members, lead)
+	}
+	for range g.r.IntN(3) {
+		c.Members = append(c.Members, g.agency(j, g.pick(genKinds)).Agency)
+	}
+	slices.Sort(c.Members)
+	c.Members = slices.Compact(c.Members)
+	c.Lead = lead
+	if g.chance(0.3) {
+		c.RequesterStatus = standing
+		if g.chance(0.1) {
+			c.RequesterStatus = g.pick([]string{"", "owner", "Lead"})
+		}
+	}
+	switch x := g.r.Float64(); {
+	case x < 0.02:
+		c.ID = ""
+	case x < 0.04:
+		c.Members = nil
+	case x < 0.05:
+		c.Lead = ""
+	}
+	if !g.chance(0.02) {
+		in.Case = c
+	}
+	g.breakSomething(&in)
+	return in
+}
+
+// genRoutes are the routes by which a gateway finds a recipient, with
+// the area or case some of them need now and then left out.
+var genRoutes = []string{"named", "competent", "case_member", "earlier_recipient"}
+
+// eventRoute gives a notify its subject event and a disclose or notify
+// the route to its recipient, mostly valid; now and then an event or a
+// route where none belongs, or one not known.
+func (g *gen) eventRoute(in *Input) {
+	pushed := in.Action == "disclose" || in.Action == "notify"
+	switch {
+	case in.Action == "notify" && g.chance(0.85), g.chance(0.03):
+		ev := &Event{Type: g.pick(EventTypes)}
+		if g.chance(0.04) {
+			ev.Type = g.pick([]string{"", "escaped", "Released"})
+		}
+		in.Event = ev
+	}
+	if (pushed && g.chance(0.6)) || g.chance(0.03) {
+		r := &Route{Role: g.pick(genRoutes)}
+		switch {
+		case g.chance(0.04):
+			r.Role = g.pick([]string{"", "guessed", "Named"})
+		case r.Role == "competent" && !g.chance(0.05):
+			r.Area = g.pick([]string{"Aarhus", "Rotterdam", "Molenbeek", "München"})
+		case r.Role == "case_member" && !g.chance(0.05):
+			r.Case = fmt.Sprintf("%s-CASE-%04d", cmpOr(in.Holder.Jurisdiction, "XX"), g.r.IntN(10000))
+		}
+		if r.Role == "earlier_recipient" && g.chance(0.7) {
+			r.Basis = in.ClaimedLegalBasis
+		}
+		in.Route = r
+	}
 }
 
 // random draws every part independently.

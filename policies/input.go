@@ -34,12 +34,29 @@ func (in Input) value() ast.Value {
 		str("claimed_legal_basis", in.ClaimedLegalBasis),
 		str("justification", in.Justification),
 	}
-	if in.Case != nil {
-		pairs = append(pairs, [2]*ast.Term{stringTerm("case"), ast.NewTerm(ast.NewObject(
-			str("id", in.Case.ID),
-			strs("members", in.Case.Members),
-			str("lead", in.Case.Lead),
-		))})
+	if c := in.Case; c != nil {
+		cp := [][2]*ast.Term{str("id", c.ID), strs("members", c.Members), str("lead", c.Lead)}
+		for _, kv := range [][2]string{{"kind", c.Kind}, {"jurisdiction", c.Jurisdiction}, {"requester_status", c.RequesterStatus}} {
+			if kv[1] != "" {
+				cp = append(cp, str(kv[0], kv[1]))
+			}
+		}
+		if len(c.Invited) > 0 {
+			cp = append(cp, strs("invited", c.Invited))
+		}
+		pairs = append(pairs, [2]*ast.Term{stringTerm("case"), ast.NewTerm(ast.NewObject(cp...))})
+	}
+	if ev := in.Event; ev != nil {
+		pairs = append(pairs, [2]*ast.Term{stringTerm("event"), ast.NewTerm(ast.NewObject(str("type", ev.Type)))})
+	}
+	if r := in.Route; r != nil {
+		rp := [][2]*ast.Term{str("role", r.Role)}
+		for _, kv := range [][2]string{{"area", r.Area}, {"case", r.Case}, {"basis", r.Basis}} {
+			if kv[1] != "" {
+				rp = append(rp, str(kv[0], kv[1]))
+			}
+		}
+		pairs = append(pairs, [2]*ast.Term{stringTerm("route"), ast.NewTerm(ast.NewObject(rp...))})
 	}
 	return ast.NewObject(pairs...)
 }
@@ -75,6 +92,7 @@ var sharedTerms = func() map[string]*ast.Term {
 		"clearance", "holder", "recipient", "subject", "category", "in_custody", "release_date",
 		"probation_until", "municipality", "record_type", "purpose", "claimed_legal_basis",
 		"justification", "case", "members", "lead",
+		"invited", "requester_status", "event", "type", "route", "role", "area", "basis",
 		// actions, agency kinds, jurisdictions
 		"disclose", "request", "notify", "match", "translate", "reidentify",
 		"police", "probation", "prison", "social_services", "local_authority", "intelligence", "ngo",

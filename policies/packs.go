@@ -28,6 +28,11 @@ type Pack struct {
 	Receipt []Provision `json:"receipt,omitempty"`
 	// Practice is how the work is organised, as the pack describes it.
 	Practice Practice `json:"practice"`
+	// CaseKinds are the kinds of multi-agency case the pack's law knows,
+	// by id.
+	CaseKinds []Provision `json:"case_kinds,omitempty"`
+	// RequiredNotices are the rules that make notices required, by id.
+	RequiredNotices []Provision `json:"required_notices,omitempty"`
 }
 
 // A Provision is a legal basis or receipt rule of a pack.
@@ -88,6 +93,8 @@ func (e *Engine) Packs(ctx context.Context) ([]Pack, error) {
 		Bases      map[string]json.RawMessage `json:"bases"`
 		Receipt    map[string]json.RawMessage `json:"receipt"`
 		Practice   Practice                   `json:"practice"`
+		CaseKinds  map[string]json.RawMessage `json:"case_kinds"`
+		Notices    map[string]json.RawMessage `json:"required_notices"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("policies: packs: %v", err)
@@ -102,6 +109,12 @@ func (e *Engine) Packs(ctx context.Context) ([]Pack, error) {
 			return nil, err
 		}
 		if p.Receipt, err = provisions(r.Receipt); err != nil {
+			return nil, err
+		}
+		if p.CaseKinds, err = provisions(r.CaseKinds); err != nil {
+			return nil, err
+		}
+		if p.RequiredNotices, err = provisions(r.Notices); err != nil {
 			return nil, err
 		}
 		packs = append(packs, p)

@@ -61,9 +61,23 @@ type Answer struct {
 	Reasons     []string `json:"reasons"`
 	Why         string   `json:"why"`
 	Assumptions []int    `json:"assumptions,omitempty"`
+	// Notice, for a notify the policy requires to be acknowledged: the
+	// rule, and how long the recipient has before it is escalated and
+	// before its deadline.
+	Notice *AnswerNotice `json:"notice,omitempty"`
 	// Input is the exchange as the policy saw it: `liaison policy simulate`
 	// explains it in full.
 	Input Input `json:"input"`
+}
+
+// AnswerNotice says that the recipient of a notify must acknowledge it.
+type AnswerNotice struct {
+	Rule     string `json:"rule"`
+	Citation string `json:"citation"`
+	// AcknowledgeWithin and EscalateAfter are counted from the notice, e.g.
+	// "72h".
+	AcknowledgeWithin string `json:"acknowledge_within"`
+	EscalateAfter     string `json:"escalate_after"`
 }
 
 // The representative subject: released on readinessRelease, on probation
@@ -100,6 +114,13 @@ var (
 type exchange struct {
 	action, holder, recipient, recordType, purpose string
 	inCase                                         bool
+}
+
+// A notice is a representative notify: the route by which the gateway
+// finds the recipient (its events are the moments asked about).
+type notice struct {
+	exchange
+	event, route string
 }
 
 // Readiness evaluates the checklist for jurisdiction code under e. It
@@ -202,6 +223,57 @@ func (e *Engine) Readiness(ctx context.Context, code string) (*Readiness, error)
 		return nil, err
 	}
 
+	// Who is told of a release, and by when must they acknowledge it?
+	nq := Question{ID: "notices", Question: "Who is told of a release, and by when must they acknowledge it?", Answers: []Answer{}}
+	var rules []string
+	for _, n := range p.RequiredNotices {
+		rules = append(rules, n.ID)
+	}
+	if len(rules) > 0 {
+		nq.Practice = "Notices this law requires to be acknowledged (Liaison escalates them to the recipient's duty role and the sender before the deadline): " + strings.Join(rules, ", ") + "."
+	} else {
+		nq.Practice = "This law requires no notice to be acknowledged."
+	}
+	type noticeMoment struct {
+		moment
+		event string
+	}
+	releaseEvents := []noticeMoment{
+		{moment{"release date set, 30 days before release", daysFromRelease(-30).t}, "release_date_set"},
+		{moment{"release date brought forward, 2 days before release", daysFromRelease(-2).t}, "release_date_changed"},
+		{moment{"released, on the day of release", daysFromRelease(0).t}, "released"},
+	}
+	breach := []noticeMoment{{moment{"breach of conditions, 30 days after release", daysFromRelease(30).t}, "breach_of_conditions"}}
+	for _, n := range []struct {
+		notice
+		moments []noticeMoment
+	}{
+		{notice{exchange{"notify", "prison", "police", "release_notice", "risk_management", false}, "", "competent"}, releaseEvents},
+		{notice{exchange{"notify", "prison", lead, "release_notice", "maw_case_management", true}, "", "case_member"}, releaseEvents},
+		{notice{exchange{"notify", "prison", "probation", "release_notice", "risk_management", false}, "", "named"}, releaseEvents},
+		{notice{exchange{"notify", "probation", "police", "probation_measures", "risk_management", false}, "", "competent"}, breach},
+	} {
+		for _, m := range n.moments {
+			route := &Route{Role: n.route}
+			switch n.route {
+			case "competent":
+				route.Area = "the municipality"
+			case "case_member":
+				route.Case = strings.ToUpper(code) + "-READINESS-1"
+			}
+			a, err := e.answerWith(ctx, r, code, lead, n.exchange, m.moment, func(in *Input) {
+				in.Event, in.Route = &Event{Type: m.event}, route
+			})
+			if err != nil {
+				return nil, err
+			}
+			a.Exchange += map[string]string{
+				"competent": ", to the one competent where the person lives", "case_member": ", as a case member", "named": ", named",
+			}[n.route]
+			nq.Answers = append(nq.Answers, a)
+		}
+	}
+
 	if err := q("cooperation", "How do the police, probation and the local authority co-operate?",
 		fmt.Sprintf("Multi-agency working group: %s; cases are usually led by the %s.", or(pr.MAW, "not described"), kindNoun(lead)),
 		threePhases, []exchange{
@@ -213,11 +285,17 @@ func (e *Engine) Readiness(ctx context.Context, code string) (*Readiness, error)
 		}); err != nil {
 		return nil, err
 	}
+	r.Questions = append(r.Questions, nq)
 	return r, nil
 }
 
 // answer decides one exchange at one moment.
 func (e *Engine) answer(ctx context.Context, r *Readiness, code, lead string, x exchange, m moment) (Answer, error) {
+	return e.answerWith(ctx, r, code, lead, x, m, nil)
+}
+
+// answerWith decides one exchange at one moment, its input changed by edit.
+func (e *Engine) answerWith(ctx context.Context, r *Readiness, code, lead string, x exchange, m moment, edit func(*Input)) (Answer, error) {
 	agency := func(kind string) Party {
 		return Party{Agency: strings.ToLower(code) + "-" + strings.ReplaceAll(kind, "_", "-"), Kind: kind, Jurisdiction: code}
 	}
@@ -254,6 +332,9 @@ func (e *Engine) answer(ctx context.Context, r *Readiness, code, lead string, x 
 		in.Case = &Case{ID: strings.ToUpper(code) + "-READINESS-1", Members: members, Lead: agency(lead).Agency}
 		label += " in a MAW case"
 	}
+	if edit != nil {
+		edit(&in)
+	}
 	ex, err := e.Explanation(ctx, in)
 	if err != nil {
 		return Answer{}, fmt.Errorf("policies: readiness: %s at %s: %w", label, m.label, err)
@@ -271,7 +352,25 @@ func (e *Engine) answer(ctx context.Context, r *Readiness, code, lead string, x 
 	if lb := d.LegalBasis; lb != nil {
 		a.LegalBasis, a.Citation, a.ValidUntil = lb.ID, lb.Citation, lb.ValidUntil
 	}
+	if n := d.Notice; n != nil {
+		by, err1 := time.Parse(time.RFC3339Nano, n.AcknowledgeBy)
+		esc, err2 := time.Parse(time.RFC3339Nano, n.EscalateAt)
+		if err1 == nil && err2 == nil {
+			a.Notice = &AnswerNotice{Rule: n.Rule, Citation: n.Citation, AcknowledgeWithin: hours(by.Sub(m.t)), EscalateAfter: hours(esc.Sub(m.t))}
+			a.Assumptions = append(a.Assumptions, r.refs([]string{n.Assumption})...)
+		}
+	}
 	return a, nil
+}
+
+// hours writes d as whole hours and minutes, e.g. "72h" or "7h30m".
+func hours(d time.Duration) string {
+	d = d.Round(time.Minute)
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	if m == 0 {
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dh%dm", h, m)
 }
 
 // refs numbers assumptions (1-based, in order of first use) and returns
@@ -336,6 +435,13 @@ func (a Answer) cell(markdown bool) string {
 		s = fmt.Sprintf("%s (%s)", a.Outcome, strings.Join(a.Reasons, ", "))
 	default:
 		s = a.Outcome
+	}
+	if n := a.Notice; n != nil {
+		if markdown {
+			s += fmt.Sprintf("; must acknowledge within %s (escalated after %s, `%s`)", n.AcknowledgeWithin, n.EscalateAfter, n.Rule)
+		} else {
+			s += fmt.Sprintf("; must acknowledge within %s (escalated after %s, %s)", n.AcknowledgeWithin, n.EscalateAfter, n.Rule)
+		}
 	}
 	return s + marks(a.Assumptions)
 }

@@ -29,15 +29,15 @@ func (d *Decision) validate() error {
 		return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 	}
 	switch d.Outcome {
-	case OutcomeDisclose:
+	case OutcomeDisclose, OutcomeAllow:
 		if d.LegalBasis == nil {
-			return bad("outcome disclose without a legal_basis")
+			return bad("outcome %s without a legal_basis", d.Outcome)
 		}
 	case OutcomePseudonymise, OutcomeHitOnly, OutcomeDeny:
 	default:
 		return bad("unknown outcome %q", d.Outcome)
 	}
-	if d.Outcome != OutcomeDeny && d.PseudonymDomain == "" {
+	if d.Outcome != OutcomeDeny && d.Outcome != OutcomeAllow && d.PseudonymDomain == "" {
 		return bad("outcome %s without a pseudonym_domain", d.Outcome)
 	}
 	if lb := d.LegalBasis; lb != nil {
@@ -58,7 +58,7 @@ func (d *Decision) validate() error {
 			}
 		}
 	}
-	if (d.Outcome == OutcomeDeny || d.Outcome == OutcomeHitOnly) &&
+	if (d.Outcome == OutcomeDeny || d.Outcome == OutcomeHitOnly || d.Outcome == OutcomeAllow) &&
 		len(d.Fields.Keep)+len(d.Fields.Generalise)+len(d.Fields.Pseudonymise) > 0 {
 		return bad("outcome %s must not pass any field", d.Outcome)
 	}
@@ -106,5 +106,5 @@ func (d *Decision) validateFor(in Input) error {
 	if in.Action == "reidentify" && d.Outcome == OutcomeDisclose && d.Approval == nil {
 		return fmt.Errorf("%w: a reidentify decision with outcome disclose needs an approval", ErrMalformed)
 	}
-	return nil
+	return d.validateCaseAndNotice(in)
 }

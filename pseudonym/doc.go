@@ -17,6 +17,13 @@
 //
 //	psn:<version>:<77 characters of base32: 16-byte IV and 32-byte ciphertext>
 //
+// (longer identifiers take more 32-byte blocks, hence more characters).
+// Every pseudonym has exactly one spelling: the version in decimal with no
+// leading zero or sign, the body in lower-case base32 without padding and
+// with the unused bits of its last character zero. Resolve and
+// ParseVersion refuse any other spelling, so that recipients may compare
+// pseudonyms as strings.
+//
 // Master keys come from a [KeySource] (a local key file for the embedded
 // default, HashiCorp Vault in production), are held in memory and refreshed
 // in the background: no key service is called per request.

@@ -156,10 +156,17 @@ func readKeyFile(path string) (kf keyFile, keys map[int][]byte, created map[int]
 	}
 	keys = make(map[int][]byte, len(kf.Keys))
 	created = make(map[int]time.Time, len(kf.Keys))
+	for v := range kf.Created {
+		if _, ok := kf.Keys[v]; !ok {
+			return kf, nil, nil, fmt.Errorf("pseudonym: key file: creation time of version %q, which has no key", v)
+		}
+	}
 	for v, k := range kf.Keys {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return kf, nil, nil, fmt.Errorf("pseudonym: key file: bad version %q", v)
+		// One spelling per version: "01" beside "1" would otherwise
+		// replace it in an order that depends on map iteration.
+		n, err := ParseKeyVersion(v)
+		if err != nil {
+			return kf, nil, nil, fmt.Errorf("pseudonym: key file: bad version %q: want a positive decimal integer with no leading zero", v)
 		}
 		key, err := base64.StdEncoding.DecodeString(k)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +56,9 @@ func (r *KeyRing) validate() error {
 		return fmt.Errorf("pseudonym: current key version %d is not in the ring", r.Current)
 	}
 	for v, k := range r.Versions {
+		if v <= 0 || v > math.MaxInt32 {
+			return fmt.Errorf("pseudonym: key version %d is out of range", v)
+		}
 		if len(k) < 32 {
 			return fmt.Errorf("pseudonym: key version %d is %d bytes; want at least 32", v, len(k))
 		}
@@ -109,6 +113,7 @@ type Pseudonymizer struct {
 	log     *slog.Logger
 	ring    atomic.Pointer[KeyRing]
 	fetched atomic.Int64 // unix nanoseconds of the last successful load
+	derived atomic.Pointer[ringKeys]
 
 	mu      sync.Mutex
 	domains map[domainKeyID]domainKeys // derived domain keys
@@ -190,6 +195,13 @@ func (p *Pseudonymizer) Run(ctx context.Context) {
 // CurrentVersion returns the key version new pseudonyms are made with.
 func (p *Pseudonymizer) CurrentVersion() int { return p.ring.Load().Current }
 
+// Freshness reports how long ago the keys were last loaded from their
+// source, and the bound past which pseudonyms in recipient domains are
+// refused (Config.MaxStale), for operators' metrics.
+func (p *Pseudonymizer) Freshness() (age, maxStale time.Duration) {
+	return p.cfg.Now().Sub(time.Unix(0, p.fetched.Load())), p.cfg.MaxStale
+}
+
 // AuditPseudonym returns id's pseudonym in the audit domain, written
 // apsn:<26 characters>. It uses the audit key, which does not rotate, and it
 // keeps working from the cached key when the key service is unreachable
@@ -200,10 +212,9 @@ func (p *Pseudonymizer) AuditPseudonym(id SubjectID) (string, error) {
 	if ring == nil {
 		return "", ErrUnavailable
 	}
-	mac := hmac.New(sha256.New, ring.Audit)
-	mac.Write([]byte("liaison/pseudonym/v1/audit\x00"))
-	mac.Write([]byte(id))
-	return "apsn:" + b32.EncodeToString(mac.Sum(nil)[:16]), nil
+	var buf [sha256.Size]byte
+	mac := p.auditMAC(ring).sum(buf[:0], []byte("liaison/pseudonym/v1/audit\x00"), []byte(id))
+	return "apsn:" + b32.EncodeToString(mac[:16]), nil
 }
 
 // Pseudonym returns id's pseudonym in domain under the current key.
@@ -223,6 +234,14 @@ func (p *Pseudonymizer) PseudonymAt(version int, domain string, id SubjectID) (s
 		return "", err
 	}
 	return p.pseudonym(ring, version, domain, string(id))
+}
+
+// Available reports whether pseudonyms can be made now: nil, or an error
+// wrapping [ErrUnavailable] when the keys have not been refreshed within
+// Config.MaxStale. The gateway's health check asks it.
+func (p *Pseudonymizer) Available() error {
+	_, err := p.usableRing()
+	return err
 }
 
 func (p *Pseudonymizer) usableRing() (*KeyRing, error) {
@@ -251,9 +270,8 @@ func (p *Pseudonymizer) pseudonym(ring *KeyRing, version int, domain, id string)
 	// Deterministic authenticated encryption (SIV): the IV is a keyed MAC
 	// of the padded identifier, and doubles as its tag.
 	out := make([]byte, sivSize+len(plain))
-	mac := hmac.New(sha256.New, dk.mac)
-	mac.Write(plain)
-	copy(out, mac.Sum(nil)[:sivSize])
+	var buf [sha256.Size]byte
+	copy(out, dk.mac.sum(buf[:0], plain)[:sivSize])
 	cipher.NewCTR(dk.enc, out[:sivSize]).XORKeyStream(out[sivSize:], plain)
 	var b strings.Builder
 	b.Grow(8 + b32.EncodedLen(len(out)))
@@ -268,12 +286,18 @@ func (p *Pseudonymizer) pseudonym(ring *KeyRing, version int, domain, id string)
 // gateway can do it, with the key; it serves Translate and the
 // dual-controlled re-identification, and nothing else. A pseudonym of
 // another domain, or altered, does not resolve.
+//
+// Every pseudonym has exactly one spelling: the one Pseudonym returns.
+// Resolve refuses any other string with ErrNotAPseudonym (or a
+// *KeyVersionError for a version the ring does not hold), so that two
+// different strings never name the same person and recipients may compare
+// pseudonyms as strings.
 func (p *Pseudonymizer) Resolve(domain, pseudonym string) (SubjectID, error) {
 	ring, err := p.usableRing()
 	if err != nil {
 		return "", err
 	}
-	version, body, err := parse(pseudonym)
+	version, raw, err := parse(pseudonym)
 	if err != nil {
 		return "", err
 	}
@@ -281,15 +305,10 @@ func (p *Pseudonymizer) Resolve(domain, pseudonym string) (SubjectID, error) {
 	if err != nil {
 		return "", err
 	}
-	raw, err := b32.DecodeString(body)
-	if err != nil || len(raw) < sivSize+padBlock {
-		return "", ErrNotAPseudonym
-	}
 	plain := make([]byte, len(raw)-sivSize)
 	cipher.NewCTR(dk.enc, raw[:sivSize]).XORKeyStream(plain, raw[sivSize:])
-	mac := hmac.New(sha256.New, dk.mac)
-	mac.Write(plain)
-	if !hmac.Equal(mac.Sum(nil)[:sivSize], raw[:sivSize]) {
+	var buf [sha256.Size]byte
+	if !hmac.Equal(dk.mac.sum(buf[:0], plain)[:sivSize], raw[:sivSize]) {
 		return "", ErrNotAPseudonym
 	}
 	id, err := unpad(plain)
@@ -315,15 +334,19 @@ func pad(id string) ([]byte, error) {
 	if len(id) == 0 || len(id) > 255 {
 		return nil, errors.New("pseudonym: identifier must be 1 to 255 bytes")
 	}
-	n := (1 + len(id) + padBlock - 1) / padBlock * padBlock
-	b := make([]byte, n)
+	b := make([]byte, paddedLen(len(id)))
 	b[0] = byte(len(id))
 	copy(b[1:], id)
 	return b, nil
 }
 
+// paddedLen is the length pad gives an identifier of n bytes.
+func paddedLen(n int) int { return (1 + n + padBlock - 1) / padBlock * padBlock }
+
+// unpad undoes pad. It refuses anything pad would not have written,
+// including a longer padding than the identifier needs.
 func unpad(b []byte) (string, error) {
-	if len(b) == 0 || int(b[0]) > len(b)-1 || b[0] == 0 {
+	if len(b) == 0 || b[0] == 0 || len(b) != paddedLen(int(b[0])) {
 		return "", errors.New("bad padding")
 	}
 	for _, c := range b[1+int(b[0]):] {
@@ -336,7 +359,7 @@ func unpad(b []byte) (string, error) {
 
 // domainKeys are the two keys of a domain under one master key version.
 type domainKeys struct {
-	mac []byte       // HMAC-SHA256 key for the synthetic IV
+	mac *macPool     // HMAC-SHA256 for the synthetic IV
 	enc cipher.Block // AES-256 for the CTR keystream
 }
 
@@ -365,7 +388,7 @@ func (p *Pseudonymizer) domainKey(ring *KeyRing, version int, domain string) (do
 	if err != nil {
 		return domainKeys{}, err
 	}
-	dk = domainKeys{mac: derive("mac"), enc: block}
+	dk = domainKeys{mac: newMACPool(derive("mac")), enc: block}
 	p.mu.Lock()
 	if len(p.domains) >= maxDomainKeys {
 		clear(p.domains)
@@ -375,24 +398,56 @@ func (p *Pseudonymizer) domainKey(ring *KeyRing, version int, domain string) (do
 	return dk, nil
 }
 
-// ParseVersion returns the key version a pseudonym was made with.
+// ParseVersion returns the key version a pseudonym was made with. It
+// refuses a string that is not spelled as Pseudonym spells, but it cannot
+// tell an altered pseudonym from a real one: only Resolve, with the key,
+// can.
 func ParseVersion(pseudonym string) (int, error) {
 	v, _, err := parse(pseudonym)
 	return v, err
 }
 
-func parse(pseudonym string) (version int, body string, err error) {
+// maxPseudonymLen bounds the text form: the padding of a 255-byte
+// identifier (256 bytes) and the IV, in base32, and the prefix.
+var maxPseudonymLen = len("psn:") + 10 + 1 + b32.EncodedLen(sivSize+paddedLen(255))
+
+// parse decodes the text form of a pseudonym. It accepts exactly the
+// spelling pseudonym writes and nothing else: the version in canonical
+// decimal (no sign, no leading zero, no space), and the body in the
+// lower-case alphabet, of a length pad can give, with the unused bits of
+// the last character zero. The base32 decoder alone is not enough: it
+// ignores those bits and skips line breaks, so "...a" and "...b" would
+// decode alike.
+func parse(pseudonym string) (version int, raw []byte, err error) {
+	if len(pseudonym) > maxPseudonymLen {
+		return 0, nil, ErrNotAPseudonym
+	}
 	rest, ok := strings.CutPrefix(pseudonym, "psn:")
 	if !ok {
-		return 0, "", ErrNotAPseudonym
+		return 0, nil, ErrNotAPseudonym
 	}
 	v, body, ok := strings.Cut(rest, ":")
-	if !ok || len(body) < b32.EncodedLen(sivSize+padBlock) || len(body) > 512 {
-		return 0, "", ErrNotAPseudonym
+	if !ok {
+		return 0, nil, ErrNotAPseudonym
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return 0, "", ErrNotAPseudonym
+	if version, err = ParseKeyVersion(v); err != nil {
+		return 0, nil, ErrNotAPseudonym
 	}
-	return n, body, nil
+	raw, err = b32.DecodeString(body)
+	if err != nil || len(raw) < sivSize+padBlock || (len(raw)-sivSize)%padBlock != 0 || b32.EncodeToString(raw) != body {
+		return 0, nil, ErrNotAPseudonym
+	}
+	return version, raw, nil
+}
+
+// ParseKeyVersion parses a key version as the key file, Vault and the text
+// form of a pseudonym write it: a positive decimal integer with no sign, no
+// leading zero and no space, below 2^31. "1" is version 1; "01", "+1" and
+// " 1" are not versions, so that a version has one spelling.
+func ParseKeyVersion(s string) (int, error) {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != s {
+		return 0, fmt.Errorf("pseudonym: %q is not a key version: want a positive decimal integer in canonical form", s)
+	}
+	return int(n), nil
 }

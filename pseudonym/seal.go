@@ -22,7 +22,7 @@ func (p *Pseudonymizer) Seal(aad, plaintext []byte) ([]byte, error) {
 	if ring == nil {
 		return nil, ErrUnavailable
 	}
-	aead, err := sealKey(ring, ring.Current)
+	aead, err := p.sealAEAD(ring, ring.Current)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (p *Pseudonymizer) Open(aad, sealed []byte) ([]byte, error) {
 		return nil, errors.New("pseudonym: sealed data too short")
 	}
 	version := int(binary.BigEndian.Uint32(sealed))
-	aead, err := sealKey(ring, version)
+	aead, err := p.sealAEAD(ring, version)
 	if err != nil {
 		return nil, err
 	}

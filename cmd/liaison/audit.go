@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -10,7 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,9 +20,12 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -35,11 +37,15 @@ with an officer token holding the auditor role, except verify -export):
 
 	query    list log entries by time, agency, officer, subject, legal basis, outcome, record type
 	verify   check the log against the last checkpoint you trusted: consistency,
-	         inclusion of sampled or given entries, or every entry (-full);
+	         inclusion of distinct sampled or given entries, or every entry and
+	         the query index (-full);
 	         or check an export folder offline (-export DIR)
 	prove    print and check an inclusion proof for one entry
-	report   a data-subject access report (-subject ID)
+	report   a data-subject access report (-subject ID), as the gateway applies the
+	         law: only real releases, LED Art. 15 restrictions left out, officers
+	         withheld unless -with-officers (CJEU C-579/21)
 	export   write the log for a supervisory authority (-out DIR)
+	notices  the required notices (Notify): -late lists those not acknowledged in time
 
 Run "liaison audit <command> -h" for its flags.
 `
@@ -73,6 +79,16 @@ func (a *auditConn) dial() (*grpc.ClientConn, error) {
 	if a.cert == "" || a.key == "" || a.ca == "" || tok == "" {
 		return nil, errors.New("audit: -cert, -key, -ca and a token are required to reach the gateway")
 	}
+	tc, err := a.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	return grpc.NewClient(a.gateway, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(bearerToken(tok)))
+}
+
+// tlsConfig is the client side of the gateway's mTLS: the agency's
+// certificate, and the CA the gateway's certificate chains to.
+func (a *auditConn) tlsConfig() (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(a.cert, a.key)
 	if err != nil {
 		return nil, err
@@ -85,14 +101,16 @@ func (a *auditConn) dial() (*grpc.ClientConn, error) {
 	if !pool.AppendCertsFromPEM(b) {
 		return nil, fmt.Errorf("%s: no certificates", a.ca)
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool}
-	return grpc.NewClient(a.gateway, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(bearerToken(tok)))
+	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool}, nil
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, auditUsage)
 		return errors.New("audit: no command")
+	}
+	if args[0] == "notices" {
+		return runAuditNotices(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("liaison audit "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -107,13 +125,21 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.StringVar(&q.Officer, "officer", "", "officer `id`")
 		fs.StringVar(&q.SubjectId, "subject", "", "the subject's `identifier` (the gateway looks up its audit pseudonym)")
 		fs.StringVar(&q.LegalBasis, "legal-basis", "", "legal basis `id`")
-		fs.StringVar(&q.Outcome, "outcome", "", "`outcome`: disclose, pseudonymise, hit_only, deny, refused, failed, ok")
-		fs.StringVar(&q.RecordType, "record-type", "", "record `type`")
-		fs.StringVar(&q.Action, "action", "", "`action`")
+		vocab := gateway.QueryFilterValues()
+		fs.StringVar(&q.Outcome, "outcome", "", "`outcome`: "+strings.Join(vocab["outcome"], ", "))
+		fs.StringVar(&q.RecordType, "record-type", "", "record `type`: "+strings.Join(vocab["record_type"], ", "))
+		fs.StringVar(&q.Action, "action", "", "`action`: "+strings.Join(vocab["action"], ", "))
 		limit := fs.Int("limit", 100, "at most this many `entries`")
 		asJSON := fs.Bool("json", false, "print each entry's canonical JSON, one a line")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		for _, f := range []struct{ flag, field, value string }{
+			{"outcome", "outcome", q.Outcome}, {"record-type", "record_type", q.RecordType}, {"action", "action", q.Action},
+		} {
+			if f.value != "" && !slices.Contains(vocab[f.field], f.value) {
+				return fmt.Errorf("audit query: -%s %q: accepted values are %s", f.flag, f.value, strings.Join(vocab[f.field], ", "))
+			}
 		}
 		var err error
 		if q.From, err = parseTimeFlag(*from); err != nil {
@@ -139,9 +165,11 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		state := fs.String("state", "liaison-audit.trusted", "`file` keeping the last checkpoint you trusted")
 		var entries multiFlag
 		fs.Var(&entries, "entry", "check the inclusion of this entry `index` (repeatable)")
-		sample := fs.Int("sample", 16, "check the inclusion of this many random `entries`")
-		full := fs.Bool("full", false, "download every entry and recompute the tree")
+		sample := fs.Int("sample", 16, "check the inclusion of this many distinct random `entries` (all of them on a smaller log)")
+		full := fs.Bool("full", false, "download every entry and recompute the tree; the gateway also checks its query index against every entry")
 		export := fs.String("export", "", "verify an export `folder` offline instead of a gateway")
+		var wp witnessPolicyFlags
+		wp.flags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -149,15 +177,19 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		policy, err := wp.policy()
+		if err != nil {
+			return err
+		}
 		if *export != "" {
-			return verifyExport(*export, v, *state, stdout, stderr)
+			return verifyExport(ctx, *export, v, policy, *state, stdout)
 		}
 		c, err := conn.dial()
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		return verifyOnline(ctx, liaisonv1.NewAuditClient(c), v, *state, entries, *sample, *full, stdout, stderr)
+		return verifyOnline(ctx, liaisonv1.NewAuditClient(c), v, policy, *state, entries, *sample, *full, stdout, stderr)
 	case "prove":
 		conn.flags(fs)
 		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key`, or @file")
@@ -195,6 +227,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		conn.flags(fs)
 		out := fs.String("out", "", "output `folder` (created; must be empty)")
 		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key` to check and include, or @file")
+		var wp witnessPolicyFlags
+		wp.flags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -205,12 +239,16 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		policy, err := wp.policy()
+		if err != nil {
+			return err
+		}
 		c, err := conn.dial()
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		return export(ctx, liaisonv1.NewAuditClient(c), v, keyText(*vkey), *out, stdout, stderr)
+		return export(ctx, liaisonv1.NewAuditClient(c), v, policy, keyText(*vkey), *out, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, auditUsage)
 		return nil
@@ -308,62 +346,54 @@ func loadVerifier(vkey, exportDir string) (note.Verifier, error) {
 	return v, nil
 }
 
-// trusted reads the state file: the last checkpoint verified, if any.
-func trusted(path string, v note.Verifier) (*audit.Checkpoint, []byte, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, nil
+// auditSource serves the gateway's Audit service to an audit.Client.
+type auditSource struct{ ac liaisonv1.AuditClient }
+
+func (s auditSource) Checkpoint(ctx context.Context) ([]byte, error) {
+	resp, err := s.ac.GetCheckpoint(ctx, &liaisonv1.GetCheckpointRequest{})
+	if err != nil {
+		return nil, &unreachableError{err}
 	}
+	return []byte(resp.GetCheckpoint()), nil
+}
+
+func (s auditSource) ConsistencyProof(ctx context.Context, oldSize, newSize int64) (tlog.TreeProof, error) {
+	p, err := s.ac.ProveConsistency(ctx, &liaisonv1.ProveConsistencyRequest{OldSize: oldSize, NewSize: newSize})
+	if err != nil {
+		return nil, err
+	}
+	return toHashes(p.GetProof()), nil
+}
+
+func (s auditSource) Inclusion(ctx context.Context, index, treeSize int64) ([]byte, tlog.RecordProof, error) {
+	p, err := s.ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: index, TreeSize: treeSize})
 	if err != nil {
 		return nil, nil, err
 	}
-	cp, err := audit.OpenCheckpoint(b, v)
-	if err != nil {
-		return nil, nil, fmt.Errorf("audit: the trusted checkpoint in %s: %v", path, err)
-	}
-	return &cp, b, nil
+	return []byte(p.GetEntry().GetJson()), toHashes(p.GetProof()), nil
 }
 
-func saveTrusted(path string, signed []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, signed, 0o644); err != nil {
-		return err
+// An unreachableError is a gateway that gave no checkpoint at all.
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string { return e.err.Error() }
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// verifyFailed reports a verification that failed: the log, its proofs or
+// its entries are not what the checkpoints commit to (truncated, forked or
+// rewritten, an entry changed, a proof refused). A gateway that gave no
+// checkpoint, a state file that cannot be read or written, and an -entry
+// beyond the log are not reported as FAILED.
+func verifyFailed(err error) error {
+	_, unreachable := errors.AsType[*unreachableError](err)
+	_, file := errors.AsType[*fs.PathError](err)
+	if unreachable || file || errors.Is(err, audit.ErrOutOfRange) {
+		return fmt.Errorf("audit verify: %v", err)
 	}
-	return os.Rename(tmp, path)
+	return fmt.Errorf("audit verify: FAILED: %v", err)
 }
 
-func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, state string, entries []string, sample int, full bool, stdout, stderr io.Writer) error {
-	resp, err := ac.GetCheckpoint(ctx, &liaisonv1.GetCheckpointRequest{})
-	if err != nil {
-		return fmt.Errorf("audit verify: checkpoint: %v", err)
-	}
-	signed := []byte(resp.GetCheckpoint())
-	latest, err := audit.OpenCheckpoint(signed, v)
-	if err != nil {
-		return fmt.Errorf("audit verify: FAILED: the gateway's checkpoint: %v", err)
-	}
-	fmt.Fprintf(stdout, "checkpoint: %d entries, root %s, signed by %s\n", latest.Size, latest.Hash, v.Name())
-	old, _, err := trusted(state, v)
-	if err != nil {
-		return err
-	}
-	if old != nil {
-		var proof tlog.TreeProof
-		if old.Size > 0 && old.Size < latest.Size {
-			p, err := ac.ProveConsistency(ctx, &liaisonv1.ProveConsistencyRequest{OldSize: old.Size, NewSize: latest.Size})
-			if err != nil {
-				return fmt.Errorf("audit verify: FAILED: no consistency proof from the trusted size %d: %v", old.Size, err)
-			}
-			proof = toHashes(p.GetProof())
-		}
-		if err := audit.CheckConsistency(*old, latest, proof); err != nil {
-			return fmt.Errorf("audit verify: FAILED: %v", err)
-		}
-		fmt.Fprintf(stdout, "consistent with the checkpoint trusted before (%d entries)\n", old.Size)
-	} else {
-		fmt.Fprintf(stdout, "no checkpoint trusted before (%s): trusting this one from now on\n", state)
-	}
-
+func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, policy *audit.WitnessPolicy, state string, entries []string, sample int, full bool, stdout, stderr io.Writer) error {
 	var idx []int64
 	for _, e := range entries {
 		var n int64
@@ -372,30 +402,40 @@ func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier
 		}
 		idx = append(idx, n)
 	}
+	client := audit.NewClient(auditSource{ac}, audit.TrustFile(state), v)
+	if policy != nil {
+		if err := client.RequireWitnesses(*policy); err != nil {
+			return err
+		}
+	}
+	latest, before, err := client.Update(ctx)
+	if err != nil {
+		return verifyFailed(err)
+	}
+	fmt.Fprintf(stdout, "checkpoint: %d entries, root %s, signed by %s\n", latest.Size, latest.Hash, v.Name())
+	printCosigners(stdout, policy, client.Cosigners())
+	if before != nil {
+		fmt.Fprintf(stdout, "consistent with the checkpoint trusted before (%d entries)\n", before.Size)
+	} else {
+		fmt.Fprintf(stdout, "no checkpoint trusted before (%s): trusting this one from now on\n", state)
+	}
+
 	if full {
 		if err := verifyAll(ctx, ac, latest, stdout, stderr); err != nil {
 			return err
 		}
 	} else {
-		for range min(int64(sample), latest.Size) {
-			n, _ := rand.Int(rand.Reader, big.NewInt(latest.Size))
-			idx = append(idx, n.Int64())
+		sampled, err := audit.Sample(latest.Size, sample)
+		if err != nil {
+			return err
 		}
+		idx = append(idx, sampled...)
 		slices.Sort(idx)
 		idx = slices.Compact(idx)
-		for _, i := range idx {
-			p, err := ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: i, TreeSize: latest.Size})
-			if err != nil {
-				return fmt.Errorf("audit verify: FAILED: entry %d: %v", i, err)
-			}
-			if err := audit.CheckInclusion(latest, i, []byte(p.GetEntry().GetJson()), toHashes(p.GetProof())); err != nil {
-				return fmt.Errorf("audit verify: FAILED: %v", err)
-			}
+		if err := client.CheckEntries(ctx, idx); err != nil {
+			return verifyFailed(err)
 		}
 		fmt.Fprintf(stdout, "inclusion checked for %d entries\n", len(idx))
-	}
-	if err := saveTrusted(state, signed); err != nil {
-		return err
 	}
 	fmt.Fprintln(stdout, "OK: the log verifies")
 	return nil
@@ -408,6 +448,12 @@ func verifyAll(ctx context.Context, ac liaisonv1.AuditClient, latest audit.Check
 		return err
 	}
 	leaves, cp, err := readExport(stream, stderr)
+	if se, ok := errors.AsType[interface {
+		error
+		GRPCStatus() *status.Status
+	}](err); ok && se.GRPCStatus().Code() == codes.DataLoss {
+		return fmt.Errorf("audit verify: FAILED: %s", se.GRPCStatus().Message()) // the gateway's check of its query index
+	}
 	if err != nil {
 		return err
 	}
@@ -438,7 +484,7 @@ func readExport(stream grpc.ServerStreamingClient[liaisonv1.ExportResponse], std
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("audit: export: %v", err)
+			return nil, nil, fmt.Errorf("audit: export: %w", err)
 		}
 		if m.GetCheckpoint() != nil {
 			cp = m.GetCheckpoint()
@@ -496,7 +542,7 @@ func prove(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, index
 	return nil
 }
 
-func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, vkey, dir string, stdout, stderr io.Writer) error {
+func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, policy *audit.WitnessPolicy, vkey, dir string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -514,6 +560,10 @@ func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, vkey
 	// Check before writing: the export must verify as the authority will.
 	if _, err := audit.VerifyLeaves(leaves, []byte(cp.GetCheckpoint()), v); err != nil {
 		return fmt.Errorf("audit export: the gateway's log does not verify: %v", err)
+	}
+	who, err := checkExportWitnesses(policy, []byte(cp.GetCheckpoint()), v)
+	if err != nil {
+		return fmt.Errorf("audit export: the gateway's checkpoint: %v", err)
 	}
 	f, err := os.Create(filepath.Join(dir, "entries.jsonl"))
 	if err != nil {
@@ -533,11 +583,12 @@ func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, vkey
 		return err
 	}
 	fmt.Fprintf(stdout, "exported %d entries with their checkpoint to %s\n", len(leaves), dir)
+	printCosigners(stdout, policy, who)
 	return nil
 }
 
 // verifyExport checks an export folder offline.
-func verifyExport(dir string, v note.Verifier, state string, stdout, stderr io.Writer) error {
+func verifyExport(ctx context.Context, dir string, v note.Verifier, policy *audit.WitnessPolicy, state string, stdout io.Writer) error {
 	signed, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
 	if err != nil {
 		return err
@@ -552,26 +603,17 @@ func verifyExport(dir string, v note.Verifier, state string, stdout, stderr io.W
 			leaves = append(leaves, []byte(line))
 		}
 	}
-	size, err := audit.VerifyLeaves(leaves, signed, v)
-	if err != nil {
-		return fmt.Errorf("audit verify: FAILED: %v", err)
-	}
-	latest, _ := audit.OpenCheckpoint(signed, v)
-	if old, _, err := trusted(state, v); err != nil {
-		return err
-	} else if old != nil {
-		// The export holds every entry, so the trusted tree is recomputed.
-		if old.Size > latest.Size {
-			return fmt.Errorf("audit verify: FAILED: %w: the export has %d entries, %d were trusted before", audit.ErrTruncated, latest.Size, old.Size)
-		}
-		root, err := audit.RootHash(leaves[:old.Size])
-		if err != nil {
+	client := audit.NewClient(nil, audit.TrustFile(state), v)
+	if policy != nil {
+		if err := client.RequireWitnesses(*policy); err != nil {
 			return err
 		}
-		if root != old.Hash {
-			return fmt.Errorf("audit verify: FAILED: %w: the first %d entries no longer hash to the trusted root", audit.ErrFork, old.Size)
-		}
 	}
-	fmt.Fprintf(stdout, "OK: %d entries verify against the checkpoint signed by %s\n", size, v.Name())
-	return saveTrusted(state, signed)
+	latest, _, err := client.CheckExport(ctx, leaves, signed)
+	if err != nil {
+		return verifyFailed(err)
+	}
+	printCosigners(stdout, policy, client.Cosigners())
+	fmt.Fprintf(stdout, "OK: %d entries verify against the checkpoint signed by %s\n", latest.Size, v.Name())
+	return nil
 }

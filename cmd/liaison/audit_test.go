@@ -292,15 +292,18 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 					n := 3 // entries kept; the log had more
 					tamper(t, s.opts.AuditDB,
 						fmt.Sprintf("DELETE FROM inbox WHERE audit_idx >= %d", n),
-						fmt.Sprintf("DELETE FROM leaf_agencies WHERE idx >= %d", n),
 						fmt.Sprintf("DELETE FROM leaves WHERE idx >= %d", n),
 						fmt.Sprintf("DELETE FROM hashes WHERE idx >= %d", tlog.StoredHashCount(int64(n))),
 						"DELETE FROM checkpoints")
+					s.restartRefused(t, "audit store rolled back")
+					s.forgetSigned(t) // someone who holds the signer's host too
 					s.restart(t)
 				}, nil, "log truncated"},
 				{"a forked checkpoint over a rewritten history", func(t *testing.T, s *auditStack) {
 					s.d.gw.Stop()
 					rewriteHistory(t, s.opts.AuditDB)
+					s.restartRefused(t, "audit store forked")
+					s.forgetSigned(t) // someone who holds the signer's host too
 					gw, err := startGateway(t.Context(), s.opts)
 					if err != nil {
 						t.Fatal(err)

@@ -27,15 +27,38 @@ import (
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
+const demoUsage = `Usage:
+
+	liaison demo [flags]
+	liaison demo cross-border [flags]
+
+Without a command: one gateway with sample Danish and Dutch agencies plays
+the scripted scenarios the README describes and verifies its audit log.
+Exits 0 only if every outcome is the expected one.
+
+Commands:
+
+	cross-border  two countries' gateways as peers: a release notice and a request across the border, each under both countries' law
+
+Flags:
+`
+
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "cross-border" {
+		return runCrossBorderDemo(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("liaison demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("dir", "", "data `directory` (kept afterwards); empty means a temporary one, removed at the end")
-	exportDir := fs.String("export", "", "also export the audit log to this `folder`, in the format of an export for a supervisory authority")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), demoUsage)
+		fs.PrintDefaults()
+	}
+	dir := fs.String("dir", "", "data `directory`, kept afterwards with the checkpoint verifier key (verifier.key) and an export of the log (export/); empty means a temporary one, removed at the end")
+	exportDir := fs.String("export", "", "also export the audit log to this `folder`, in the format of an export for a supervisory authority (with -dir, instead of DIR/export)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir}
+	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir, kept: *dir != "", clock: newDemoClock()}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "liaison-demo-")
 		if err != nil {
@@ -53,8 +76,13 @@ type demo struct {
 	out       io.Writer
 	start     time.Time
 	exportDir string
+	kept      bool   // the data directory stays after the demo (-dir)
+	dir       string // the data directory
 	pki       *sample.PKI
 	gw        *runningGateway
+	// clock is the gateway's: the Safety House scenario runs over three
+	// days, ending now.
+	clock *demoClock
 }
 
 func (d *demo) say(format string, args ...any) {
@@ -66,6 +94,7 @@ func (d *demo) detail(format string, args ...any) {
 }
 
 func (d *demo) run(ctx context.Context, dir string) error {
+	d.dir = dir
 	fmt.Fprintln(d.out, "Liaison demo: the embedded default (SQLite audit log, local key file, embedded policies, sample agencies)")
 	fmt.Fprintln(d.out, "Every person below is invented.")
 	fmt.Fprintln(d.out)
@@ -93,6 +122,7 @@ func (d *demo) run(ctx context.Context, dir string) error {
 		Keys:      filepath.Join(dir, "pseudonym-keys.json"),
 		Audience:  "liaison",
 		Logger:    slog.New(slog.NewJSONHandler(logFile, nil)),
+		Now:       d.clock.Now,
 	})
 	if err != nil {
 		return err
@@ -109,6 +139,9 @@ func (d *demo) run(ctx context.Context, dir string) error {
 		return err
 	}
 	if err := d.riskAssessment(ctx, "nl-ngo-exit", "mentor.jansen", "ngo", liaisonv1.Outcome_OUTCOME_DENY); err != nil {
+		return err
+	}
+	if err := d.safetyHouse(ctx); err != nil {
 		return err
 	}
 	return d.auditTrail(ctx)
@@ -295,7 +328,7 @@ func (d *demo) riskAssessment(ctx context.Context, agency, officer, kind string,
 }
 
 func (d *demo) auditTrail(ctx context.Context) error {
-	fmt.Fprintln(d.out, "4. The audit log: what an auditor sees, and its proof")
+	fmt.Fprintln(d.out, "5. The audit log: what an auditor sees, and its proof")
 	conn, err := d.client("dk-prison-east", "dpo.kristensen", []string{"auditor"}, "confidential")
 	if err != nil {
 		return err
@@ -332,15 +365,55 @@ func (d *demo) auditTrail(ctx context.Context) error {
 		return fmt.Errorf("demo: audit log does not verify: %v", err)
 	}
 	d.say("auditor             checkpoint signed by %s covers %d entries; recomputed Merkle root matches: log VERIFIED", v.Name(), size)
-	if d.exportDir != "" {
-		if err := export(ctx, ac, v, d.gw.VerifierKey, d.exportDir, io.Discard, io.Discard); err != nil {
-			return err
-		}
-		d.say("auditor             exported the log to %s (entries.jsonl, checkpoint, verifier.key)", d.exportDir)
-		d.detail("check it with nothing but tlog and note: go run ./docs/auditor -key '%s' %s", d.gw.VerifierKey, d.exportDir)
+	d.detail("verifier key: %s", d.gw.VerifierKey)
+	d.detail("(the checkpoint verifier key: an operator gives it to auditors out of band; never trust the one a gateway serves)")
+	if err := d.checkYourself(ctx, ac, v); err != nil {
+		return err
 	}
 	fmt.Fprintln(d.out)
-	fmt.Fprintln(d.out, "Demo complete: one disclosure, one pseudonymised answer, one refusal, all in a verified log.")
+	fmt.Fprintln(d.out, "Demo complete: one disclosure, one pseudonymised answer, one refusal, a Safety House case whose release notice reached every member and the competent police, one notice escalated, all in a verified log.")
+	return nil
+}
+
+// checkYourself exports the log where it outlives the demo (-export, or
+// DIR/export with -dir), writes the verifier key beside the data, and
+// prints how an auditor checks the log without the demo: with the export
+// and the verifier key, and against a running gateway.
+func (d *demo) checkYourself(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier) error {
+	exp := d.exportDir
+	if exp == "" && d.kept {
+		exp = filepath.Join(d.dir, "export")
+	}
+	if exp == "" {
+		d.detail("run `liaison demo -dir DIR` to keep the data, the verifier key and an export of the log, and check it yourself")
+		return nil
+	}
+	if err := export(ctx, ac, v, nil, d.gw.VerifierKey, exp, io.Discard, io.Discard); err != nil {
+		return err
+	}
+	d.say("auditor             exported the log to %s (entries.jsonl, checkpoint, verifier.key)", exp)
+	keyFile := filepath.Join(exp, "verifier.key")
+	if d.kept {
+		keyFile = filepath.Join(d.dir, "verifier.key")
+		if err := os.WriteFile(keyFile, []byte(d.gw.VerifierKey+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(d.out)
+	fmt.Fprintln(d.out, "Check it yourself, after the demo:")
+	d.detail("the verifier key is in %s", keyFile)
+	d.detail("with nothing but tlog and note (from the source tree):")
+	d.detail("  go run ./docs/auditor -key \"$(cat %s)\" %s", keyFile, exp)
+	d.detail("with liaison:")
+	d.detail("  liaison audit verify -export %s -verifier-key @%s -state %s", exp, keyFile, filepath.Join(filepath.Dir(keyFile), "auditor.trusted"))
+	if d.kept {
+		pki := d.pki.Dir
+		d.detail("export from a running gateway (here the demo's, while it ran on %s):", d.gw.Addr)
+		d.detail("  liaison audit export -gateway %s -ca %s -cert %s -key %s \\", d.gw.Addr, d.pki.Path("ca.pem"),
+			d.pki.Path("agencies", "dk-prison-east.pem"), d.pki.Path("agencies", "dk-prison-east.key"))
+		d.detail("    -token \"$(liaison dev token -pki %s -agency dk-prison-east -officer dpo.kristensen -roles auditor)\" \\", pki)
+		d.detail("    -verifier-key @%s -out FOLDER", keyFile)
+	}
 	return nil
 }
 
@@ -357,7 +430,13 @@ func describeEntry(e *audit.Entry) string {
 		}
 		return b.String()
 	}
+	if who == "" {
+		who = "the gateway"
+	}
 	fmt.Fprintf(&b, "%s %s by %s", e.Time.Format(time.TimeOnly), e.Action, who)
+	if s, ok := describeCaseOrNotice(e); ok {
+		return b.String() + s
+	}
 	if e.Action == audit.ActionAuditRead {
 		fmt.Fprintf(&b, " -> %s", e.Outcome)
 		return b.String()

@@ -15,12 +15,23 @@ import (
 )
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const devUsage = "usage: liaison dev pki|token [flags]\n"
+	const devUsage = `usage: liaison dev pki|token [flags]
+
+	pki      write a development CA, the gateway's and the sample agencies'
+	         certificates, their issuer keys and a registry (-out DIR)
+	token    mint an officer token signed by a sample agency's issuer
+	         (-pki DIR -agency ID -officer ID)
+
+For development and tests only. Run "liaison dev <command> -h" for its flags.
+`
 	if len(args) == 0 {
 		fmt.Fprint(stderr, devUsage)
 		return errors.New("dev: no subcommand")
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, devUsage)
+		return nil
 	case "pki":
 		fs := flag.NewFlagSet("liaison dev pki", flag.ContinueOnError)
 		fs.SetOutput(stderr)

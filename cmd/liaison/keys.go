@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -337,8 +336,11 @@ func (o *keyOptions) vaultSchedule(ctx context.Context, c *api.Client) (current 
 	created := map[int]time.Time{}
 	keys, _ := sec.Data["keys"].(map[string]any)
 	for k, ts := range keys {
-		v, err := strconv.Atoi(k)
-		if err != nil || v < int(minD) {
+		v, err := pseudonym.ParseKeyVersion(k)
+		if err != nil {
+			return 0, nil, 0, fmt.Errorf("keys: Vault key: %v", err)
+		}
+		if v < int(minD) {
 			continue
 		}
 		created[v] = time.Time{}

@@ -336,6 +336,7 @@ func TestServeWithCheckpointsSignedInVault(t *testing.T) {
 		o.KeyOptions = &keyOptions{VaultMount: mount, VaultKey: "liaison-pseudonym", VaultAuditKey: "liaison-audit", VaultAuth: "token",
 			TransitionWindow: time.Hour}
 		o.AuditSigner, o.AuditVaultKey = "vault", "liaison-checkpoints"
+		o.AuditVaultState = "secret/" + vaulttest.Name("liaison-checkpoints")
 	})
 	s.traffic(t)
 	out, err := s.audit(t, "verify", "-full")
@@ -345,4 +346,10 @@ func TestServeWithCheckpointsSignedInVault(t *testing.T) {
 	if skey, _ := os.ReadFile(s.opts.AuditKey); len(skey) != 0 {
 		t.Error("a checkpoint key file was written although Vault signs")
 	}
+	// The last checkpoint signed is kept in Vault: a rolled-back store is
+	// refused at start, and the message names where the record is.
+	s.restart(t)
+	tamper(t, s.opts.AuditDB, "DELETE FROM inbox WHERE audit_idx >= 2", "DELETE FROM leaves WHERE idx >= 2",
+		"DELETE FROM hashes WHERE idx >= 3", "DELETE FROM checkpoints WHERE size > 2")
+	s.restartRefused(t, "audit store rolled back: the last signed checkpoint (in Vault "+s.opts.AuditVaultState+")")
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ type serveProcess struct {
 	addr string
 }
 
-func startServe(t *testing.T, bin string, pki *sample.PKI, dir, auditDB string) *serveProcess {
+func startServe(t *testing.T, bin string, pki *sample.PKI, dir, auditDB string, extra ...string) *serveProcess {
 	t.Helper()
 	addr := freePort(t)
 	logf, err := os.OpenFile(filepath.Join(dir, "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -65,6 +66,7 @@ func startServe(t *testing.T, bin string, pki *sample.PKI, dir, auditDB string) 
 	cmd := exec.Command(bin, "serve", "-listen", addr, "-registry", pki.Registry,
 		"-tls-cert", pki.Path("gateway.pem"), "-tls-key", pki.Path("gateway.key"), "-client-ca", pki.Path("ca.pem"),
 		"-audit-db", auditDB, "-audit-key", filepath.Join(dir, "audit.key"), "-keys", filepath.Join(dir, "keys.json"))
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -101,7 +103,7 @@ type acked struct {
 
 // load discloses concurrently until stop is closed and returns what was
 // acknowledged.
-func load(t *testing.T, d *demo, addrs []string, round, workers int, stop <-chan struct{}) []acked {
+func load(t *testing.T, d *demo, addrs []string, round, workers int, stop <-chan struct{}, acks ...*atomic.Int64) []acked {
 	fx, _ := sample.ParseFixtures(sample.Sample())
 	rec, attrs, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	cert, _ := tls.LoadX509KeyPair(d.pki.Path("agencies", "dk-prison-east.pem"), d.pki.Path("agencies", "dk-prison-east.key"))
@@ -138,6 +140,9 @@ func load(t *testing.T, d *demo, addrs []string, round, workers int, stop <-chan
 				mu.Lock()
 				out = append(out, acked{resp.GetResults()[0].GetAuditIndex(), tag})
 				mu.Unlock()
+				for _, a := range acks {
+					a.Add(1)
+				}
 			}
 		}()
 	}
@@ -169,9 +174,15 @@ func TestKill9LosesNoAcknowledgedDisclosure(t *testing.T) {
 				done := make(chan struct{})
 				var got []acked
 				var wg sync.WaitGroup
+				var acks atomic.Int64
 				wg.Add(1)
-				go func() { defer wg.Done(); got = load(t, d, []string{p.addr}, round, 12, done) }()
-				time.Sleep(700 * time.Millisecond) // disclosures in full flight
+				go func() { defer wg.Done(); got = load(t, d, []string{p.addr}, round, 12, done, &acks) }()
+				// Disclosures in full flight: the first ones acknowledged (a
+				// loaded machine may take seconds), then a little more.
+				for deadline := time.Now().Add(30 * time.Second); acks.Load() == 0 && time.Now().Before(deadline); {
+					time.Sleep(20 * time.Millisecond)
+				}
+				time.Sleep(500 * time.Millisecond)
 				if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 					t.Fatal(err)
 				}

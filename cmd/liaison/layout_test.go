@@ -5,13 +5,17 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestLayout checks the project's layout rules (DESIGN 6, STYLE 15 and 19):
-// every package has a doc comment, and the leaves import nothing from the
-// project (nor the heavy adapters' libraries).
+// TestLayout checks the project's layout rules (DESIGN 6 and 7, STYLE 15
+// and 19): every package has a doc comment; the leaves import nothing from
+// the project (nor the heavy adapters' libraries); the parts that sit above
+// the gateway (the console) are imported by cmd/ only, and the console is a
+// client of the gateway's API that never reaches a store, a key source or
+// its test tools.
 func TestLayout(t *testing.T) {
 	out, err := exec.Command("go", "list", "-json", "../../...").Output()
 	if err != nil {
@@ -23,6 +27,23 @@ func TestLayout(t *testing.T) {
 		mod + "/pseudonym":     {"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
 		mod + "/gateway/audit": {"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
 		mod + "/gateway/authn": {"github.com/hashicorp/vault", "github.com/open-policy-agent/opa"},
+	}
+	// Packages beside the leaves: what they may import from the project,
+	// and the libraries they must not depend on.
+	besides := map[string]struct {
+		project []string
+		bad     []string
+	}{
+		// The witness knows checkpoints and proofs, nothing of the pipeline.
+		mod + "/gateway/witness": {[]string{mod + "/gateway/audit"}, []string{"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"}},
+	}
+	// above are the packages that sit above the gateway, like cmd/, with
+	// what they must not depend on.
+	above := map[string][]string{
+		mod + "/console": {mod + "/gateway/audit/sqlite", mod + "/gateway/audit/postgres", mod + "/pseudonym/vault",
+			mod + "/gateway/sample", "github.com/hashicorp/vault", "github.com/chromedp"},
+		// Exercises decide with the policy engine; no store, no keys.
+		mod + "/exercise": {mod + "/gateway/audit/sqlite", mod + "/gateway/audit/postgres", mod + "/pseudonym/vault", "github.com/hashicorp/vault"},
 	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	seen := 0
@@ -42,6 +63,33 @@ func TestLayout(t *testing.T) {
 		seen++
 		if p.Doc == "" && p.Name != "main" {
 			t.Errorf("package %s has no doc comment", p.ImportPath)
+		}
+		for _, imp := range p.Imports {
+			if _, ok := above[imp]; ok && !strings.HasPrefix(p.ImportPath, mod+"/cmd/") {
+				t.Errorf("%s imports %s, which sits above the gateway: only cmd/ may", p.ImportPath, imp)
+			}
+		}
+		for _, d := range p.Deps {
+			for _, b := range above[p.ImportPath] {
+				if strings.HasPrefix(d, b) {
+					t.Errorf("%s depends on %s; it is a client of the gateway's API", p.ImportPath, d)
+				}
+			}
+		}
+		if b, ok := besides[p.ImportPath]; ok {
+			for _, imp := range p.Imports {
+				if strings.HasPrefix(imp, mod+"/") && !slices.Contains(b.project, imp) {
+					t.Errorf("%s imports %s from the project; it may import only %v", p.ImportPath, imp, b.project)
+				}
+			}
+			for _, d := range p.Deps {
+				for _, bad := range b.bad {
+					if strings.HasPrefix(d, bad) {
+						t.Errorf("%s depends on %s", p.ImportPath, d)
+					}
+				}
+			}
+			continue
 		}
 		bad, isLeaf := leaves[p.ImportPath]
 		if !isLeaf {

@@ -6,7 +6,15 @@
 //	liaison provider   run a sample holder agency's RecordProvider
 //	liaison policy     test and simulate legal-basis policies
 //	liaison audit      query, verify, prove, report on and export the audit log
+//	liaison console    the web console for auditors and legal officers
+//	liaison case       open and run multi-agency cases
 //	liaison dev        development PKI and officer tokens
+//	liaison keys       create, rotate and show the pseudonym keys
+//	liaison health     ask a running gateway whether it serves (probes)
+//	liaison witness    run a witness that cosigns a log's consistent checkpoints
+//	liaison match      ask holders hit/no-hit about a subject (step one of two)
+//	liaison exercise   play a tabletop exercise on a simulated clock
+//	liaison bench      load the gateway and its peers, and print what a call costs
 //
 // Run "liaison <command> -h" for a command's flags.
 package main
@@ -50,8 +58,15 @@ Commands:
 	provider   run a sample holder agency's RecordProvider (synthetic subjects)
 	policy     test, simulate, replay, readiness, bundle: the legal-basis policies (policy -h)
 	audit      query, verify, prove, report on and export the disclosure log (audit -h)
+	console    the web console for auditors and legal officers, in your browser
+	case       open, join, leave, hand over and close multi-agency cases (case -h)
 	dev        development helpers: pki, token (dev -h for more)
 	keys       create, rotate and show the pseudonym keys (Vault or a local file)
+	health     ask a running gateway whether it serves; exit 0 only if so (for probes)
+	witness    run a witness that cosigns gateways' checkpoints only if consistent (C2SP tlog-witness)
+	match      ask holder agencies hit/no-hit about a subject; a hit's reference opens a Request
+	exercise   run: play a tabletop exercise scenario and report timelines and gaps (exercise -h)
+	bench      load a gateway (and with -peers, OPA's server and Tessera's log) and print what a call costs
 
 Run "liaison <command> -h" for a command's flags.
 `
@@ -72,10 +87,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPolicy(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout, stderr)
+	case "console":
+		return runConsole(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "case":
+		return runCase(ctx, args[1:], stdout, stderr)
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], stdout, stderr)
+	case "health":
+		return runHealth(ctx, args[1:], stdout, stderr)
+	case "witness":
+		return runWitness(ctx, args[1:], stdout, stderr)
+	case "match":
+		return runMatch(ctx, args[1:], stdout, stderr)
+	case "exercise":
+		return runExercise(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -56,6 +56,8 @@ func TestPolicyReadiness(t *testing.T) {
 		"Readiness of the BE policy (Belgian law)",
 		"1. How and when are the local authority and the police informed of a release?",
 		"5. How do the police, probation and the local authority co-operate?",
+		"6. Who is told of a release, and by when must they acknowledge it?",
+		"must acknowledge within 72h (escalated after 48h, be.notice.release.police)",
 		"disclose under be.livcr.2018",
 		"Assumptions (unverified readings the answers rest on)",
 	} {
@@ -65,7 +67,7 @@ func TestPolicyReadiness(t *testing.T) {
 	}
 	out, _, err = policyCmd(t, "readiness", "-jurisdiction", "DE-NI", "-format", "json")
 	var r policies.Readiness
-	if err != nil || json.Unmarshal([]byte(out), &r) != nil || len(r.Questions) != 5 || len(r.Assumptions) == 0 {
+	if err != nil || json.Unmarshal([]byte(out), &r) != nil || len(r.Questions) != 6 || len(r.Assumptions) == 0 {
 		t.Fatalf("readiness -format json = %v, %d questions", err, len(r.Questions))
 	}
 	// Every answer that rests on a basis with an assumption is marked.

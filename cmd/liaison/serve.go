@@ -26,6 +26,7 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 	"github.com/liaison-gateway/liaison/gateway/audit/vaultsign"
 	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/gateway/witness"
 	"github.com/liaison-gateway/liaison/policies"
 	"github.com/liaison-gateway/liaison/pseudonym"
 )
@@ -46,8 +47,14 @@ type gatewayOptions struct {
 	// Transit key, AuditVaultKey, that never leaves Vault).
 	AuditSigner   string
 	AuditVaultKey string
-	Keys          string // pseudonym key file (created if absent); used when KeyOptions is nil
-	Policies      string // policy directory; empty means the embedded policies
+	// AuditState is the file keeping the last checkpoint signed with the
+	// file signer, outside the audit database; empty means AuditKey with
+	// ".checkpoint" appended. AuditVaultState is the KV version 2 secret
+	// (mount/path) keeping it with the vault signer.
+	AuditState      string
+	AuditVaultState string
+	Keys            string // pseudonym key file (created if absent); used when KeyOptions is nil
+	Policies        string // policy directory; empty means the embedded policies
 	// Engine, if set, is the policy already loaded from the source (tests
 	// share one: loading runs every Rego test of the tree).
 	Engine *policies.Engine
@@ -60,7 +67,26 @@ type gatewayOptions struct {
 	// KeyOptions selects the pseudonym key source (Vault or a local file)
 	// as the `liaison serve` flags set it. If nil, the local file Keys.
 	KeyOptions *keyOptions
+	// HealthInterval is how often the health service is brought up to
+	// date; if zero, the gateway's default.
+	HealthInterval time.Duration
+	// Witnesses cosign the log's checkpoints (-witness); nil for none.
+	Witnesses *witnessOptions
+	// Federation signs officer assertions for peer gateways; nil for none.
+	Federation *federationOptions
+	// Admin configures metrics, pprof and traces (admin.go). If nil, none.
+	Admin *adminOptions
+	// Now is the gateway's clock (the demo's runs ahead by days). If nil,
+	// time.Now.
+	Now func() time.Time
+	// TimerInterval is how often the notice timers run (on the replica
+	// holding their lease). If zero, the gateway's default (30s).
+	TimerInterval time.Duration
 }
+
+// defaultAuditVaultState is the KV version 2 secret (mount/path) keeping
+// the last checkpoint signed in Vault.
+const defaultAuditVaultState = "secret/liaison-checkpoints"
 
 // runningGateway is a started gateway and what it owns.
 type runningGateway struct {
@@ -68,6 +94,8 @@ type runningGateway struct {
 	VerifierKey string // the audit checkpoint verifier key
 	Server      *gateway.Server
 	Audit       *audit.Log
+	Cosigner    *witness.Cosigner // nil without witnesses
+	Telemetry   *telemetrySetup   // nil without metrics and traces
 	grpc        *grpc.Server
 	store       audit.Store
 	cancel      context.CancelFunc
@@ -90,6 +118,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.AuditName, "audit-name", "liaison.audit", "checkpoint key `name` and log origin")
 	fs.StringVar(&o.AuditSigner, "audit-signer", "file", "who signs checkpoints: `file` (-audit-key) or vault (a Transit key)")
 	fs.StringVar(&o.AuditVaultKey, "audit-vault-key", "liaison-checkpoints", "the Ed25519 Transit `key` that signs checkpoints with -audit-signer vault")
+	fs.StringVar(&o.AuditState, "audit-state", "", "`file` keeping the last checkpoint signed with -audit-signer file, outside the audit database: the gateway refuses to start on a store that does not extend it (default: the -audit-key file with .checkpoint appended)")
+	fs.StringVar(&o.AuditVaultState, "audit-vault-state", defaultAuditVaultState, "KV version 2 `secret` (mount/path) keeping the last checkpoint signed with -audit-signer vault, shared by the replicas: the gateway refuses to start on a store that does not extend it")
 	keys := &keyOptions{}
 	keys.flags(fs)
 	fs.DurationVar(&keys.Refresh, "key-refresh", time.Minute, "how often the pseudonym keys are reloaded from their source")
@@ -98,11 +128,22 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.PolicyBundle, "policy-bundle", "", "signed OPA policy bundle `file` (.tar.gz), watched for changes")
 	fs.Var((*multiFlag)(&o.PolicyBundleKeys), "policy-bundle-key", "PEM public key `file` a bundle's signature must verify under (repeatable; the file name without .pem is the key id)")
 	fs.StringVar(&o.Audience, "audience", "liaison", "the `aud` every officer token must name")
+	o.Witnesses = &witnessOptions{}
+	o.Witnesses.flags(fs)
+	o.Federation = &federationOptions{}
+	o.Federation.flags(fs)
+	admin := &adminOptions{}
+	admin.flags(fs)
+	fs.DurationVar(&o.TimerInterval, "timer-interval", 30*time.Second, "how often the notice timers escalate required notices and record missed deadlines (one replica runs them, holding a lease in the audit store)")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := admin.check(); err != nil {
+		return err
+	}
+	tuneGC()
 	if len(o.ClientCAs) == 0 {
 		return errors.New("serve: at least one -client-ca is required")
 	}
@@ -112,6 +153,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	o.Logger = logger
 	o.KeyOptions = keys
+	o.Admin = admin
 	g, err := startGateway(ctx, o)
 	if err != nil {
 		return err
@@ -148,13 +190,15 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
-	eng := o.Engine
+	eng, loadStart := o.Engine, time.Now()
 	if eng == nil {
+		log.InfoContext(ctx, "loading policy: compiling it and running its own Rego tests", "source", psrc.String())
 		if eng, err = policies.LoadSource(ctx, psrc); err != nil {
 			return nil, fmt.Errorf("policies: %v", err)
 		}
 	}
-	log.InfoContext(ctx, "policy loaded", "policy_revision", eng.Revision(), "digest", eng.Digest(), "source", eng.Source())
+	log.InfoContext(ctx, "policy ready", "policy_revision", eng.Revision(), "digest", eng.Digest(), "source", eng.Source(),
+		"load_seconds", time.Since(loadStart).Round(time.Millisecond).Seconds())
 
 	keys := o.KeyOptions
 	if keys == nil {
@@ -179,11 +223,13 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 
 	var signer note.Signer
 	var vkey string
+	var anchor audit.Anchor // the last signed checkpoint, kept with the key
 	switch o.AuditSigner {
 	case "", "file":
 		if signer, vkey, err = audit.LoadOrCreateSignerKey(o.AuditKey, o.AuditName); err != nil {
 			return nil, err
 		}
+		anchor = audit.NewFileAnchor(cmp.Or(o.AuditState, o.AuditKey+".checkpoint"))
 	case "vault":
 		if keys.client == nil {
 			return nil, errors.New("serve: -audit-signer vault needs the Vault key flags (-vault-addr or VAULT_ADDR)")
@@ -196,7 +242,12 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 			return nil, err
 		}
 		signer, vkey = vs, vs.VerifierKey()
-		log.InfoContext(ctx, "checkpoints are signed in Vault", "key", o.AuditVaultKey)
+		mount, path, ok := strings.Cut(cmp.Or(o.AuditVaultState, defaultAuditVaultState), "/")
+		if !ok || mount == "" || path == "" {
+			return nil, fmt.Errorf("serve: -audit-vault-state %q: want mount/path of a KV version 2 secret", o.AuditVaultState)
+		}
+		anchor = vaultsign.NewAnchor(keys.client, mount, path)
+		log.InfoContext(ctx, "checkpoints are signed in Vault", "key", o.AuditVaultKey, "state", o.AuditVaultState)
 	default:
 		return nil, fmt.Errorf("serve: -audit-signer %q: want file or vault", o.AuditSigner)
 	}
@@ -209,7 +260,13 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 			store.Close()
 		}
 	}()
-	alog, err := audit.New(ctx, audit.Config{Store: store, Signer: signer, Logger: log})
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	// New checks the store against the anchor and refuses one that was
+	// rolled back or rewritten.
+	alog, err := audit.New(ctx, audit.Config{Store: store, Signer: signer, Verifier: verifier, Anchor: anchor, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -219,17 +276,46 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		}
 	}()
 
+	cosigner, err := o.Witnesses.cosigner(alog, store, log)
+	if err != nil {
+		return nil, err
+	}
+	var checkpoints gateway.CheckpointSource
+	if cosigner != nil {
+		checkpoints = cosigner
+	}
+
+	fed, err := o.Federation.config(signer)
+	if err != nil {
+		return nil, err
+	}
+
 	replay, _ := store.(authn.ReplayStore) // both stores share the jti set across replicas
 	once, _ := store.(gateway.Once)
 	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log, Replay: replay})
 	if err != nil {
 		return nil, err
 	}
+	tel, err := newTelemetry(ctx, o.Admin, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tel.close(context.WithoutCancel(ctx))
+		}
+	}()
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once,
 		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySourceSpec: psrc,
+		HealthInterval:   o.HealthInterval,
+		Checkpoints:      checkpoints,
+		Federation:       fed,
 		Logger:           log,
+		Metrics:          tel.metrics(), Tracer: tel.tracerProvider(),
+		Now:           o.Now,
+		TimerInterval: o.TimerInterval,
 	})
 	if err != nil {
 		return nil, err
@@ -255,17 +341,30 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		go srv.WatchPolicy(rctx, psrc, 2*time.Second)
 	}
 	go srv.Run(rctx)
+	if cosigner != nil {
+		go cosigner.Run(rctx)
+		log.InfoContext(ctx, "checkpoints are taken to witnesses", "witnesses", len(o.Witnesses.Witnesses))
+	}
 	gs := srv.GRPCServer(gateway.ServerTLS(cert))
+	if err := tel.serve(ctx); err != nil {
+		cancel()
+		lis.Close()
+		return nil, err
+	}
 	g := &runningGateway{
-		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog,
+		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog, Cosigner: cosigner, Telemetry: tel,
 		grpc: gs, store: store, cancel: cancel, done: make(chan error, 1),
 	}
 	go func() { g.done <- gs.Serve(lis) }()
 	return g, nil
 }
 
-// Stop drains in-flight calls, then closes the log and the store.
+// Stop drains in-flight calls, then closes the log and the store. A nil
+// gateway (one that never started) stops at once.
 func (g *runningGateway) Stop() error {
+	if g == nil {
+		return nil
+	}
 	stopped := make(chan struct{})
 	go func() { g.grpc.GracefulStop(); close(stopped) }()
 	select {
@@ -276,7 +375,7 @@ func (g *runningGateway) Stop() error {
 	g.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return errors.Join(g.Server.Close(), g.Audit.Close(ctx), g.store.Close())
+	return errors.Join(g.Server.Close(), g.Audit.Close(ctx), g.store.Close(), g.Telemetry.close(ctx))
 }
 
 // openStore opens the audit store a DSN names: a postgres:// or

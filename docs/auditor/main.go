@@ -2,18 +2,34 @@
 // team's tlog and note packages: no Liaison code is involved, so an auditor
 // can read all of it. Usage:
 //
-//	go run ./docs/auditor -key 'name+hash+base64key' EXPORT_DIR
+//	go run ./docs/auditor -key 'name+hash+base64key' [-witness KEY ... -quorum K] EXPORT_DIR
 //
 // It checks that the checkpoint is signed by the key the auditor was given
 // out of band, that entries.jsonl holds exactly as many lines as the
 // checkpoint's tree size, and that the lines hash (RFC 6962) to the
 // checkpoint's root. Exit status 0 means the export is intact.
+//
+// With -witness keys (each a witness's verifier key, name+hash+base64 of
+// 0x04 and its Ed25519 public key, from the witnesses out of band) it also
+// checks that at least -quorum of those witnesses cosigned the checkpoint,
+// as C2SP tlog-cosignature says: a cosignature is a note signature line
+// whose signature is an 8-byte big-endian POSIX timestamp followed by an
+// Ed25519 signature of
+//
+//	cosignature/v1
+//	time <timestamp in decimal>
+//	<the checkpoint's note body>
+//
+// The code for that is cosigVerifier below, some forty lines.
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,11 +42,20 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
+// keys collects a repeated flag.
+type keys []string
+
+func (k *keys) String() string     { return strings.Join(*k, ",") }
+func (k *keys) Set(v string) error { *k = append(*k, v); return nil }
+
 func main() {
 	key := flag.String("key", "", "the log's verifier key (name+hash+base64key), from the operator")
+	var witnesses keys
+	flag.Var(&witnesses, "witness", "a witness's cosignature verifier key (repeatable)")
+	quorum := flag.Int("quorum", 0, "how many of the -witness keys must have cosigned (0: all)")
 	flag.Parse()
 	if *key == "" || flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: auditor -key VERIFIER_KEY EXPORT_DIR")
+		fmt.Fprintln(os.Stderr, "usage: auditor -key VERIFIER_KEY [-witness KEY ... -quorum K] EXPORT_DIR")
 		os.Exit(2)
 	}
 	n, err := verify(flag.Arg(0), *key)
@@ -38,7 +63,99 @@ func main() {
 		fmt.Fprintln(os.Stderr, "FAILED:", err)
 		os.Exit(1)
 	}
+	if len(witnesses) > 0 {
+		who, err := checkWitnesses(flag.Arg(0), *key, witnesses, *quorum)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "FAILED:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("cosigned by %s\n", strings.Join(who, ", "))
+	}
 	fmt.Printf("OK: %d entries match the signed checkpoint\n", n)
+}
+
+// checkWitnesses checks that the export's checkpoint, signed by the log's
+// key, carries cosignatures of at least quorum of the witnesses (all of
+// them if quorum is 0), and returns the names of those that cosigned.
+func checkWitnesses(dir, key string, witnesses []string, quorum int) ([]string, error) {
+	logV, err := note.NewVerifier(key)
+	if err != nil {
+		return nil, err
+	}
+	vs := []note.Verifier{logV}
+	for _, w := range witnesses {
+		v, err := newCosigVerifier(w)
+		if err != nil {
+			return nil, fmt.Errorf("witness key %q: %v", w, err)
+		}
+		vs = append(vs, v)
+	}
+	if quorum == 0 {
+		quorum = len(witnesses)
+	}
+	signed, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
+	if err != nil {
+		return nil, err
+	}
+	n, err := note.Open(signed, note.VerifierList(vs...))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint signatures: %v", err)
+	}
+	var who []string
+	logSigned := false
+	for _, s := range n.Sigs {
+		if s.Name == logV.Name() && s.Hash == logV.KeyHash() {
+			logSigned = true
+			continue
+		}
+		who = append(who, s.Name)
+	}
+	if !logSigned {
+		return nil, errors.New("checkpoint: not signed by the log's key")
+	}
+	if len(who) < quorum {
+		return nil, fmt.Errorf("checkpoint cosigned by %d of the %d named witnesses, need %d", len(who), len(witnesses), quorum)
+	}
+	return who, nil
+}
+
+// cosigVerifier verifies Ed25519 cosignatures (C2SP tlog-cosignature,
+// cosignature/v1).
+type cosigVerifier struct {
+	name string
+	hash uint32
+	pub  ed25519.PublicKey
+}
+
+// newCosigVerifier parses a witness's verifier key name+hash+base64key,
+// whose key is the byte 0x04 and the 32-byte Ed25519 public key; hash is
+// the first four bytes of SHA-256(name || "\n" || key), in hex.
+func newCosigVerifier(vkey string) (*cosigVerifier, error) {
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) != 3 {
+		return nil, errors.New("want name+hash+base64key")
+	}
+	key, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(key) != 33 || key[0] != 0x04 {
+		return nil, errors.New("not an Ed25519 cosignature key")
+	}
+	sum := sha256.Sum256(append([]byte(parts[0]+"\n"), key...))
+	if fmt.Sprintf("%08x", binary.BigEndian.Uint32(sum[:4])) != parts[1] {
+		return nil, errors.New("key hash does not match")
+	}
+	return &cosigVerifier{name: parts[0], hash: binary.BigEndian.Uint32(sum[:4]), pub: key[1:]}, nil
+}
+
+func (v *cosigVerifier) Name() string    { return v.name }
+func (v *cosigVerifier) KeyHash() uint32 { return v.hash }
+
+// Verify checks sig, timestamp || Ed25519 signature, over msg, the body.
+func (v *cosigVerifier) Verify(msg, sig []byte) bool {
+	if len(sig) != 8+ed25519.SignatureSize {
+		return false
+	}
+	signed := fmt.Appendf(nil, "cosignature/v1\ntime %d\n%s", binary.BigEndian.Uint64(sig), msg)
+	return ed25519.Verify(v.pub, signed, sig[8:])
 }
 
 func verify(dir, key string) (int64, error) {

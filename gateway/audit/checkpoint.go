@@ -56,7 +56,9 @@ func ParseCheckpoint(text string) (Checkpoint, error) {
 		return bad(fmt.Sprintf("malformed tree size %q", sizeText))
 	}
 	raw, err := base64.StdEncoding.DecodeString(hashText)
-	if err != nil || len(raw) != tlog.HashSize {
+	// One spelling: the decoder alone skips line breaks and ignores the
+	// spare bits of the last character.
+	if err != nil || len(raw) != tlog.HashSize || base64.StdEncoding.EncodeToString(raw) != hashText {
 		return bad(fmt.Sprintf("malformed root hash %q", hashText))
 	}
 	c := Checkpoint{Origin: origin, Size: size}
@@ -83,6 +85,9 @@ func OpenCheckpoint(signed []byte, v note.Verifier) (Checkpoint, error) {
 
 // Checkpoint returns the latest signed checkpoint, first signing and
 // storing a fresh one if the tree grew since the last one this Log signed.
+// With an Anchor, it first checks that the store still extends the
+// checkpoint last recorded there, and records the new one there before
+// storing it.
 // The note is signed by Config.Signer; open it with [OpenCheckpoint].
 func (l *Log) Checkpoint(ctx context.Context) (size int64, signedNote []byte, err error) {
 	l.cpMu.Lock()
@@ -93,6 +98,10 @@ func (l *Log) Checkpoint(ctx context.Context) (size int64, signedNote []byte, er
 	}
 	if l.cpNote != nil && size <= l.cpSize {
 		return l.cpSize, l.cpNote, nil
+	}
+	if err := l.checkAnchored(ctx, size); err != nil {
+		l.log.ErrorContext(ctx, "audit checkpoint refused", "tree_size", size, "error", err)
+		return 0, nil, err
 	}
 	root, err := tlog.TreeHash(size, l.hashReader(ctx, "checkpoint"))
 	if err != nil {
@@ -107,10 +116,20 @@ func (l *Log) Checkpoint(ctx context.Context) (size int64, signedNote []byte, er
 		// A remote signer (a key service) can fail like a store can.
 		return 0, nil, unavailable("checkpoint: sign", err)
 	}
+	// The anchor first: what the store holds must never be ahead of what
+	// is recorded outside it.
+	if l.anchor != nil {
+		if err := l.anchor.Advance(ctx, size, signed); err != nil {
+			return 0, nil, unavailable("checkpoint: record outside the store", err)
+		}
+		cp := Checkpoint{Origin: l.origin, Size: size, Hash: root}
+		l.anchored = &cp
+	}
 	if err := l.store.SaveCheckpoint(ctx, size, signed); err != nil {
 		return 0, nil, unavailable("checkpoint: save", err)
 	}
 	l.cpSize, l.cpNote = size, signed
+	l.stats.signed(size, l.now())
 	l.log.DebugContext(ctx, "audit checkpoint signed", "tree_size", size)
 	return size, signed, nil
 }

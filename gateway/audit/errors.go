@@ -42,6 +42,39 @@ func (e *SizeMismatchError) Error() string {
 	return fmt.Sprintf("audit: verify: checkpoint covers %d entries, got %d (%s)", e.Checkpoint, e.Leaves, what)
 }
 
+// ErrTampered is returned, wrapped, when a store's query index (the values
+// Query filters on) does not match the leaves the tree commits to: a
+// column or index was edited, or the schema that derives it from the
+// leaves was changed. Errors that name the entry and the column are
+// [*IndexError]s.
+var ErrTampered = errors.New("audit: query index tampered with")
+
+// An IndexError reports a query index that disagrees with the leaves: the
+// value of Column stored for entry Index is not the one its leaf gives, or,
+// with Index -1, the schema no longer derives Column from the leaves. It
+// names no values: they may be personal data.
+type IndexError struct {
+	Index  int64  // the entry, or -1 for the whole column
+	Column string // one of IndexColumns
+	Detail string // what is wrong, without values; may be empty
+}
+
+func (e *IndexError) Error() string {
+	var s string
+	if e.Index < 0 {
+		s = fmt.Sprintf("audit: query index tampered with: %s is no longer derived from the leaves", e.Column)
+	} else {
+		s = fmt.Sprintf("audit: query index tampered with: entry %d: %s does not match the leaf", e.Index, e.Column)
+	}
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
+	return s
+}
+
+// Unwrap returns ErrTampered.
+func (e *IndexError) Unwrap() error { return ErrTampered }
+
 // unavailableError wraps a store failure so that errors.Is reports both
 // ErrUnavailable and the cause.
 type unavailableError struct {

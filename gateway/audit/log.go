@@ -22,6 +22,17 @@ type Config struct {
 	Store Store
 	// Signer signs checkpoints. Required.
 	Signer note.Signer
+	// Anchor keeps the latest signed checkpoint outside the store. If set,
+	// New refuses a store that holds fewer entries than that checkpoint
+	// covers, or whose tree does not extend it, and every checkpoint is
+	// recorded there before it is stored and served. If nil, New compares
+	// the store only with the checkpoints stored in it, which a rollback
+	// of the database takes along.
+	Anchor Anchor
+	// Verifier verifies Signer's signatures. If set, a checkpoint found in
+	// the store is copied to the Anchor (on a first start with an anchor)
+	// only if it verifies.
+	Verifier note.Verifier
 	// Origin is the first line of every checkpoint and names the log, e.g.
 	// "audit.liaison.example/prod". If empty, Signer.Name().
 	Origin string
@@ -45,6 +56,8 @@ type Config struct {
 type Log struct {
 	store    Store
 	signer   note.Signer
+	anchor   Anchor
+	verifier note.Verifier
 	origin   string
 	interval time.Duration
 	maxBatch int
@@ -64,9 +77,12 @@ type Log struct {
 	queue  []*request
 	closed bool
 
-	cpMu   sync.Mutex // serialises checkpoint signing; guards cpSize and cpNote
-	cpSize int64
-	cpNote []byte
+	cpMu     sync.Mutex // serialises checkpoint signing; guards cpSize, cpNote and anchored
+	cpSize   int64
+	cpNote   []byte
+	anchored *Checkpoint // the largest checkpoint known to be in the Anchor, or nil
+
+	stats logStats // for operators' metrics; see Stats
 }
 
 // A request is one Append waiting for the committer.
@@ -88,8 +104,12 @@ type result struct {
 }
 
 // New returns a Log appending to cfg.Store, and starts its committer and
-// checkpointer. It fails if the store cannot report its size. Call
-// [Log.Close] to stop it.
+// checkpointer. Before that it checks the store: against the latest
+// checkpoint in cfg.Anchor and the latest one stored in it (the store must
+// hold every entry they cover, and its tree must have their roots), and
+// for rows missing from it. A store that fails is refused with an error
+// wrapping [ErrTruncated] (rolled back, rows deleted) or [ErrFork] (a
+// different history), naming what was found. Call [Log.Close] to stop it.
 func New(ctx context.Context, cfg Config) (*Log, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("audit: Config.Store is required")
@@ -100,6 +120,8 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 	l := &Log{
 		store:    cfg.Store,
 		signer:   cfg.Signer,
+		anchor:   cfg.Anchor,
+		verifier: cfg.Verifier,
 		origin:   cfg.Origin,
 		interval: cfg.CheckpointInterval,
 		maxBatch: cfg.MaxBatch,
@@ -132,9 +154,9 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 	if l.log == nil {
 		l.log = slog.Default()
 	}
-	size, err := l.store.Size(ctx)
+	size, err := l.checkStore(ctx)
 	if err != nil {
-		return nil, unavailable("open", err)
+		return nil, err
 	}
 	l.ctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	l.wg.Add(2)
@@ -268,6 +290,7 @@ func (l *Log) commit(batch []*request) {
 		return
 	}
 	l.log.DebugContext(l.ctx, "audit batch committed", "first_index", first, "entries", len(batch))
+	l.stats.committed(first, len(batch))
 	for i, r := range batch {
 		r.done <- result{index: first + int64(i)}
 	}
@@ -336,13 +359,41 @@ func (l *Log) Leaves(ctx context.Context, start, end int64) ([][]byte, error) {
 	return leaves, nil
 }
 
-// Query returns the records matching f, in index order.
+// Query returns the records matching f, in index order. If the store's
+// query index does not match the leaves, it fails with an error wrapping
+// [ErrTampered] (not [ErrUnavailable]).
 func (l *Log) Query(ctx context.Context, f Filter) ([]Record, error) {
 	recs, err := l.store.Query(ctx, f)
+	if errors.Is(err, ErrTampered) {
+		l.log.ErrorContext(ctx, "audit query index tampered with", "error", err)
+		return nil, err
+	}
 	if err != nil {
 		return nil, unavailable("query", err)
 	}
 	return recs, nil
+}
+
+// CheckIndex recomputes the query index of the entries with indexes in
+// [start, end) from their leaves and compares it with the store's (see
+// [Store.CheckIndex]). A mismatch is an error wrapping [ErrTampered].
+func (l *Log) CheckIndex(ctx context.Context, start, end int64) error {
+	size, err := l.Size(ctx)
+	if err != nil {
+		return err
+	}
+	if start < 0 || start > end || end > size {
+		return fmt.Errorf("audit: check index [%d, %d) of a log of size %d: %w", start, end, size, ErrOutOfRange)
+	}
+	err = l.store.CheckIndex(ctx, start, end)
+	if errors.Is(err, ErrTampered) {
+		l.log.ErrorContext(ctx, "audit query index tampered with", "error", err)
+		return err
+	}
+	if err != nil {
+		return unavailable("check index", err)
+	}
+	return nil
 }
 
 // Inbox returns up to limit unacknowledged items for agency with a cursor

@@ -34,8 +34,28 @@ type Store interface {
 	// ReadLeaves returns the leaves with indexes in [start, end). It returns
 	// an error if the range is invalid or extends past the end of the log.
 	ReadLeaves(ctx context.Context, start, end int64) ([][]byte, error)
-	// Query returns the records matching f in index order.
+	// Stat returns the log's size and the numbers of leaves and stored
+	// hashes actually held, read in one snapshot. A whole store holds
+	// Size leaves and tlog.StoredHashCount(Size) hashes.
+	Stat(ctx context.Context) (Stat, error)
+	// Query returns the records matching f in index order, at most
+	// f.Limit of them. Stores MUST derive the values they select on
+	// from the leaf alone (see [Index]), in the database, so that they
+	// cannot be changed without changing the schema; MUST compare f,
+	// normalized ([Filter.Normalize]), with those values; and MUST check
+	// every record they select with [Filter.Recheck], failing with an
+	// error wrapping [ErrTampered] rather than return or silently drop a
+	// record that the index should not have selected. Query MUST also
+	// fail with ErrTampered when the schema no longer derives the index
+	// from the leaves.
 	Query(ctx context.Context, f Filter) ([]Record, error)
+	// CheckIndex recomputes, from the leaves with indexes in [start, end),
+	// every value Query selects on, and compares them with what the store
+	// holds and indexes; it also checks the schema that derives them. It
+	// returns nil if everything matches, and otherwise an error wrapping
+	// [ErrTampered], an [*IndexError] naming the first entry and column
+	// found to disagree where it can. It reads every leaf in the range.
+	CheckIndex(ctx context.Context, start, end int64) error
 	// SaveCheckpoint stores a signed checkpoint for a tree of the given size.
 	// If one is already stored for that size, it keeps the stored one and
 	// returns nil: replicas sharing a database may race to save the same size.
@@ -55,11 +75,19 @@ type Store interface {
 	Close() error
 }
 
+// Stat is what [Store.Stat] reports.
+type Stat struct {
+	Size   int64 // the largest leaf index plus one; 0 if there is none
+	Leaves int64 // the number of leaves held
+	Hashes int64 // the number of stored hashes held
+}
+
 // Pending is one entry waiting to be appended.
 type Pending struct {
 	// Leaf is the entry's canonical encoding (Entry.Marshal).
 	Leaf []byte
-	// Entry is the decoded entry, from which stores take their index columns.
+	// Entry is the decoded entry. Stores derive their index from Leaf,
+	// not from Entry.
 	Entry *Entry
 	// Deliveries go into recipients' inboxes in the same transaction.
 	Deliveries []Delivery

@@ -143,6 +143,8 @@ func TestParseCheckpoint(t *testing.T) {
 		{"plus_sign", "audit.test/log\n+42\n" + hash + "\n", false, 0},
 		{"bad_base64", "audit.test/log\n42\n!!!\n", false, 0},
 		{"short_hash", "audit.test/log\n42\nAAAA\n", false, 0},
+		{"hash_spare_bits_set", "audit.test/log\n42\n" + hash[:42] + "V=\n", false, 0}, // decodes like ...U=
+		{"hash_with_carriage_return", "audit.test/log\n42\n" + hash[:10] + "\r" + hash[10:] + "\n", false, 0},
 		{"empty_extension_line", "audit.test/log\n42\n" + hash + "\n\n", false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

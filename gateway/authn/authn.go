@@ -24,8 +24,15 @@ var ErrUnauthenticated = errors.New("authn: unauthenticated")
 type Error struct {
 	// Reason is a stable code, e.g. TOKEN_EXPIRED.
 	Reason string
-	// Agency is the agency the certificate or the token claimed, if any.
+	// Agency is the agency the certificate or the token claimed, if any:
+	// the registered agency id when the certificate chains to a trusted CA
+	// and names a registered agency (Proven), else what it claimed.
 	Agency string
+	// Proven is set when Agency was proven by a certificate that chains to
+	// a trusted CA, even though the call is refused (revoked certificate,
+	// offboarded agency, bad token): refusals are then counted against
+	// that agency rather than against a network address.
+	Proven bool
 	// Detail is a short description safe to show the caller.
 	Detail string
 	// Permission is set where the caller is known but not allowed
@@ -59,6 +66,11 @@ type Agency struct {
 	Keys map[string]any
 	// Algorithms allowed for its tokens; if empty, EdDSA and ES256.
 	Algorithms []string
+	// TokenTypes are the media types a token's typ header may name
+	// (RFC 7515 section 4.1.9), compared without case and with or without
+	// the "application/" prefix. A token without typ is accepted. If
+	// empty, DefaultTokenTypes.
+	TokenTypes []string
 	// MaxTokenLifetime bounds exp - iat. If zero, one hour.
 	MaxTokenLifetime time.Duration
 	// Offboarded agencies are refused.
@@ -196,6 +208,11 @@ func (v *Verifier) SetAgencies(agencies []*Agency) error {
 				return fmt.Errorf("authn: agency %q: algorithm %q is not allowed", a.ID, alg)
 			}
 		}
+		for _, typ := range a.TokenTypes {
+			if _, ok := mediaType(typ); !ok {
+				return fmt.Errorf("authn: agency %q: token type %q is not a media type such as JWT or at+jwt", a.ID, typ)
+			}
+		}
 		if _, dup := ns.byID[a.ID]; dup {
 			return fmt.Errorf("authn: agency %q registered twice", a.ID)
 		}
@@ -231,6 +248,22 @@ func (v *Verifier) Agency(id string) (*Agency, bool) {
 	return a, ok
 }
 
+// DefaultTokenTypes are the typ values a token may carry when its agency
+// names none: a plain JWT and an OAuth 2.0 access token (RFC 9068).
+var DefaultTokenTypes = []string{"JWT", "at+jwt"}
+
+// mediaType returns a typ value in the form it is compared in: lower case,
+// with the "application/" prefix that RFC 7515 section 4.1.9 lets a
+// producer leave out. ok is false for a value that cannot be a media type
+// of a JWT: empty, or naming another top-level type.
+func mediaType(typ string) (mt string, ok bool) {
+	mt = strings.ToLower(typ)
+	if rest, found := strings.CutPrefix(mt, "application/"); found {
+		mt = rest
+	}
+	return mt, mt != "" && !strings.ContainsAny(mt, "/ \t;,")
+}
+
 // allowedAlgorithms are the only algorithms an agency may allow: asymmetric
 // signatures. HMAC algorithms and none are never accepted.
 var allowedAlgorithms = []string{"EdDSA", "ES256", "ES384", "RS256", "PS256"}
@@ -245,7 +278,11 @@ func (v *Verifier) Authenticate(ctx context.Context, state *tls.ConnectionState,
 	if err != nil {
 		return Caller{}, err
 	}
-	return v.authenticateToken(ctx, ts, agency, fp, token)
+	c, err := v.authenticateToken(ctx, ts, agency, fp, token)
+	if e, ok := errors.AsType[*Error](err); ok {
+		e.Agency, e.Proven = agency.ID, true
+	}
+	return c, err
 }
 
 // CheckCertificate verifies a client certificate alone and returns its
@@ -266,10 +303,6 @@ func (v *Verifier) agencyFromCertificate(ts *trustState, state *tls.ConnectionSt
 	leaf := state.PeerCertificates[0]
 	fp = sha256.Sum256(leaf.Raw)
 	claimed := certName(leaf)
-	if ts.revoked.Revoked(leaf) {
-		e := fail("CERTIFICATE_REVOKED", claimed, "the client certificate is revoked")
-		return nil, fp, e
-	}
 	agency, ok := v.certs.get(fp, ts.gen, v.cfg.Now())
 	if !ok {
 		inter := x509.NewCertPool()
@@ -293,9 +326,18 @@ func (v *Verifier) agencyFromCertificate(ts *trustState, state *tls.ConnectionSt
 		}
 		v.certs.put(fp, agency, ts.gen, leaf.NotAfter)
 	}
+	// The revocation list is checked after the chain, on every call (a
+	// revocation bumps the generation, so cached certificates are checked
+	// too): a revoked certificate the CA issued is booked under the agency
+	// it names.
+	if ts.revoked.Revoked(leaf) {
+		e := fail("CERTIFICATE_REVOKED", agency.ID, "the client certificate is revoked")
+		e.Proven = true
+		return nil, fp, e
+	}
 	if agency.Offboarded {
 		e := fail("AGENCY_OFFBOARDED", agency.ID, "the agency is no longer registered")
-		e.Permission = true
+		e.Permission, e.Proven = true, true
 		return nil, fp, e
 	}
 	return agency, fp, nil
@@ -367,9 +409,15 @@ func (v *Verifier) verifyToken(agency *Agency, token string, now time.Time) (Cal
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(v.cfg.Leeway),
 		jwt.WithTimeFunc(func() time.Time { return now }),
+		// Base64url with non-zero padding bits is refused, so that a token
+		// has one spelling (RFC 4648 section 3.5).
+		jwt.WithStrictDecoding(),
 	)
 	var c claims
 	_, err := p.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		if err := checkHeader(agency, t.Header); err != nil {
+			return nil, err
+		}
 		// Only the kid is read from the header: jku, x5u, x5c and jwk are
 		// ignored, so a token cannot bring its own key.
 		kid, _ := t.Header["kid"].(string)
@@ -424,8 +472,42 @@ func (v *Verifier) verifyToken(agency *Agency, token string, now time.Time) (Cal
 	}, nil
 }
 
+// checkHeader applies the header rules jwt/v5 leaves to its caller: crit
+// (RFC 7515 section 4.1.11) and typ (section 4.1.9). It returns an *Error,
+// which classify passes through.
+func checkHeader(agency *Agency, h map[string]any) error {
+	// The gateway understands no extension, so any crit is refused: a
+	// token that says "reject me unless you understand X" is rejected.
+	// An empty or malformed crit is invalid (RFC 7515 section 4.1.11)
+	// and refused alike.
+	if _, ok := h["crit"]; ok {
+		return fail("TOKEN_CRIT_UNSUPPORTED", agency.ID, "the token's header lists critical extensions (crit) this gateway does not understand")
+	}
+	typ, ok := h["typ"]
+	if !ok {
+		return nil
+	}
+	s, _ := typ.(string)
+	got, ok := mediaType(s)
+	if ok {
+		allowed := agency.TokenTypes
+		if len(allowed) == 0 {
+			allowed = DefaultTokenTypes
+		}
+		for _, a := range allowed {
+			if want, _ := mediaType(a); want == got {
+				return nil
+			}
+		}
+	}
+	return fail("TOKEN_TYPE_NOT_ALLOWED", agency.ID, "the token's type (typ) is not one the agency's tokens may carry")
+}
+
 // classify maps a jwt/v5 error to a reason code.
 func classify(agency string, err error) *Error {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e // a rule of checkHeader, run inside the parser
+	}
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return fail("TOKEN_EXPIRED", agency, "the token has expired")

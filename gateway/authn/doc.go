@@ -8,4 +8,8 @@
 // algorithm must be on the agency's allow-list (never none, never HMAC),
 // exp is required, aud must name the gateway, kid is looked up only among
 // the agency's configured keys, and jku, x5u and embedded keys are ignored.
+// A header that lists crit is refused (no extension is understood), typ if
+// present must be one of the agency's token types, and the base64url of
+// every segment must be canonical (no padding bits set), so that a token
+// has one spelling.
 package authn

@@ -3,6 +3,7 @@ package sample
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -41,7 +42,13 @@ func (p *PKI) Path(parts ...string) string {
 // certificate and issuer key, and a registry file that names the holders'
 // provider addresses.
 func WritePKI(dir string, providers map[string]string) (*PKI, error) {
-	ca, err := devpki.NewAuthority(TrustDomain)
+	return writePKI(dir, TrustDomain, "", providers)
+}
+
+// writePKI writes the PKI of the sample agencies of jurisdiction (all of
+// them if empty) under trustDomain.
+func writePKI(dir, trustDomain, jurisdiction string, providers map[string]string) (*PKI, error) {
+	ca, err := devpki.NewAuthority(trustDomain)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +65,9 @@ func WritePKI(dir string, providers map[string]string) (*PKI, error) {
 	}
 	var reg gateway.RegistryFile
 	for _, a := range SampleAgencies {
+		if jurisdiction != "" && a.Jurisdiction != jurisdiction {
+			continue
+		}
 		leaf, err := ca.Issue(ca.AgencyIdentity(a.ID), 30*24*time.Hour)
 		if err != nil {
 			return nil, err
@@ -92,9 +102,13 @@ func WritePKI(dir string, providers map[string]string) (*PKI, error) {
 			Algorithms:          []string{"EdDSA"},
 			MaxTokenLifetime:    "1h",
 			Provider:            providers[a.ID],
+			Areas:               a.Areas,
 		})
 	}
 	for _, c := range SampleCases {
+		if jurisdiction != "" && !strings.HasPrefix(c.ID, jurisdiction+"-") {
+			continue
+		}
 		reg.Cases = append(reg.Cases, gateway.CaseFile{ID: c.ID, Lead: c.Lead, Members: c.Members})
 	}
 	b, err := yaml.Marshal(reg)

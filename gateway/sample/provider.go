@@ -14,6 +14,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -137,7 +138,13 @@ type Server struct {
 	liaisonv1.UnimplementedRecordProviderServer
 	subjects map[string]*subject
 	gateway  string
+	fetches  atomic.Int64
 }
+
+// Fetches returns how many Fetch calls the server has answered, found or
+// not: tests use it to show that the gateway did not ask for a record it
+// could not release.
+func (s *Server) Fetches() int64 { return s.fetches.Load() }
 
 // NewServer returns the RecordProvider of agency. Only a client whose
 // certificate carries gatewayIdentity (a URI SAN) may call it.
@@ -150,9 +157,10 @@ func (f *Fixtures) NewServer(agency, gatewayIdentity string) (*Server, error) {
 }
 
 // Register returns a gRPC server with the provider registered, using
-// creds (which must require client certificates).
-func (s *Server) Register(creds credentials.TransportCredentials) *grpc.Server {
-	gs := grpc.NewServer(grpc.Creds(creds), grpc.UnaryInterceptor(s.onlyGateway))
+// creds (which must require client certificates) and any further options
+// (tests chain interceptors with grpc.ChainUnaryInterceptor).
+func (s *Server) Register(creds credentials.TransportCredentials, opts ...grpc.ServerOption) *grpc.Server {
+	gs := grpc.NewServer(append([]grpc.ServerOption{grpc.Creds(creds), grpc.UnaryInterceptor(s.onlyGateway)}, opts...)...)
 	liaisonv1.RegisterRecordProviderServer(gs, s)
 	return gs
 }
@@ -187,6 +195,7 @@ func (s *Server) Describe(_ context.Context, req *liaisonv1.DescribeRequest) (*l
 
 // Fetch returns one record.
 func (s *Server) Fetch(_ context.Context, req *liaisonv1.FetchRequest) (*liaisonv1.FetchResponse, error) {
+	s.fetches.Add(1)
 	sub, ok := s.subjects[req.GetSubjectId()]
 	if !ok {
 		return nil, status.Error(codes.NotFound, "no such subject")

@@ -132,6 +132,26 @@ bases := {
 		"conditions": ["DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION", "NO_ONWARD_DISCLOSURE"],
 		"assumption": "Reading of § 115 from secondary sources (ssptrivsel.aalborg.dk, stopekstremisme.dk), not checked against retsinformation.dk. A Liaison reading: KSP lets the police and the Prison and Probation Service share identities for risk management around a release, so they may have a pseudonym re-identified for it. The gateway does not know the person behind a pseudonym, so that KSP covers them (a convicted person, within the release window or under supervision) is not checked here: the approving legal officers must check it. Social services and NGOs are left out; the stk. 2 bar on criminal investigation applies. Dual control is a Liaison safeguard, not in the Act.",
 	},
+	"dk.rhl.release_abroad": {
+		"title": "The Prison and Probation Service tells the police of another Member State, where a person it releases will live, of the release",
+		"citation": "Retshåndhævelsesloven (lov nr. 410 af 27. april 2017) § 4 (the Prison and Probation Service as a competent authority), with Directive (EU) 2016/680 Art. 1(3) (exchange between competent authorities of the Member States)",
+		"actions": ["disclose", "notify"],
+		"holder_kinds": ["prison", "probation"],
+		"recipient_kinds": ["police"],
+		"recipient_jurisdictions": ["NL", "BE", "FR", "DE-BY", "DE-NI"],
+		"record_types": ["release_notice"],
+		"purposes": ["risk_management"],
+		"subject": {"categories": ["convicted"]},
+		"validity": {"type": "release_window", "days_before": 180, "days_after": 365},
+		"requires_case": false,
+		"fields": {
+			"keep": ["direct_identifier", "quasi_identifier", "operational"],
+			"generalise": [],
+			"pseudonymise": [],
+		},
+		"conditions": ["NO_ONWARD_DISCLOSURE"],
+		"assumption": "A Liaison reading of the Danish LED Act, not checked against retsinformation.dk or with a Danish lawyer: the Prison and Probation Service, a competent authority for the execution of criminal penalties, may tell the police of the Member State where a released person will live of the release, for the prevention of threats to public security, outside § 115 (which concerns Danish partners). Only the release notice, pushed by the service: no assessment, no sensitive data, no free text. The release window is the one Liaison uses for KSP.",
+	},
 	"dk.rpl.115.stk3": {
 		"title": "Self-governing institutions (e.g. exit-programme NGOs) included in KSP cooperation",
 		"citation": "Retsplejeloven § 115, stk. 3",
@@ -176,11 +196,32 @@ fallback := {
 			},
 			"assumption": "Databeskyttelsesloven § 10 (statistics) read as allowing pseudonymised sharing between authorities; unverified.",
 		},
+		{
+			"outcome": "pseudonymise",
+			"actions": ["request"],
+			"holder_kinds": ["prison", "probation"],
+			"recipient_kinds": ["police"],
+			"recipient_jurisdictions": ["NL", "BE", "FR", "DE-BY", "DE-NI"],
+			"record_types": ["risk_assessment"],
+			"purposes": ["risk_management"],
+			"fields": {
+				"keep": ["operational", "RiskAssessment.level"],
+				"generalise": ["quasi_identifier"],
+				"pseudonymise": ["direct_identifier"],
+				"precision": "year",
+			},
+			"conditions": ["NO_ONWARD_DISCLOSURE"],
+			"reason": {
+				"code": "PSEUDONYMISED_ACROSS_BORDER",
+				"message": "Danish law gives the police of another Member State no basis for the risk assessment of a named person outside KSP cooperation; it is shared pseudonymised, with only the risk level, so that the police can decide whether to ask through a Danish partner.",
+			},
+			"assumption": "A Liaison reading of the Danish LED Act, not checked with a Danish lawyer: the Prison and Probation Service may give the police of another Member State what a risk assessment says about the risk, without the person's identity, for the prevention of threats to public security.",
+		},
 	],
 }
 
 # assumption is the pack's own: what a denial for want of a basis may rest on.
-assumption := "The pack encodes retsplejeloven § 115 only, read from secondary sources; other Danish bases (e.g. the LED Act, retshåndhævelsesloven, for exchanges between police and the Prison and Probation Service outside § 115) are not encoded, so a denial for want of a basis may mean only that the basis is missing here."
+assumption := "The pack encodes retsplejeloven § 115, read from secondary sources, and of the LED Act (retshåndhævelsesloven) only the release notice to the police of another Member State and a pseudonymised risk assessment for them; other Danish bases (e.g. the LED Act for exchanges between police and the Prison and Probation Service outside § 115) are not encoded, so a denial for want of a basis may mean only that the basis is missing here."
 
 # receipt says what Danish agencies may receive from agencies under another
 # law: the recipient's side of a cross-border exchange (both sides must

@@ -56,12 +56,20 @@ test_criminal_investigation_is_prohibited_even_as_hit_only if {
 	codes(d) == ["PURPOSE_PROHIBITED"]
 }
 
+# Every § 115 basis carries the stk. 2 condition; the other bases are the
+# LED Act's (dk.rhl.), which stk. 2 does not concern.
 test_every_basis_carries_the_stk2_condition if {
 	every id, b in data.liaison.jurisdictions.dk.bases {
-		startswith(id, "dk.rpl.115.")
-		"DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION" in b.conditions
+		stk2_if_section_115(id, b)
 	}
 }
+
+stk2_if_section_115(id, b) if {
+	startswith(id, "dk.rpl.115.")
+	"DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION" in b.conditions
+}
+
+stk2_if_section_115(id, _) if startswith(id, "dk.rhl.")
 
 test_every_basis_states_its_unverified_reading if {
 	every b in data.liaison.jurisdictions.dk.bases {
@@ -187,10 +195,51 @@ test_match_by_police_is_hit_only if {
 	d.pseudonym_domain == "dk-police-aarhus/risk_management"
 }
 
-test_no_eu_instrument_carries_a_prison_release_notice_to_foreign_police if {
-	d := decide(object.union(release_notice, {"recipient": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL"}}))
+nl_police := {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL"}
+
+# The person moves to the Netherlands: the prison tells the Dutch police
+# under the LED Act (no EU instrument carries it; the basis names NL).
+test_release_notice_to_the_police_abroad_under_the_led_act if {
+	d := decide(object.union(release_notice, {"recipient": nl_police}))
+	d.outcome == "disclose"
+	d.legal_basis.id == "dk.rhl.release_abroad"
+	d.conditions == ["NO_ONWARD_DISCLOSURE"]
+	not "sensitive" in d.fields.keep
+	not "free_text" in d.fields.keep
+	"CROSS_BORDER" in codes(d)
+}
+
+test_no_channel_for_a_prison_release_notice_to_foreign_police_for_a_case if {
+	d := decide(object.union(release_notice, {"recipient": nl_police, "purpose": "maw_case_management"}))
 	d.outcome == "deny"
 	codes(d) == ["NO_CROSS_BORDER_CHANNEL"]
+}
+
+test_release_notice_abroad_only_in_the_release_window if {
+	d := decide(object.union(release_notice, {"recipient": nl_police, "time": "2028-01-10T10:00:00Z"}))
+	d.outcome == "deny"
+}
+
+# The Dutch police ask for the risk assessment: the level, not the person.
+test_risk_assessment_to_the_police_abroad_pseudonymised if {
+	d := decide(object.union(release_notice, {
+		"action": "request", "record_type": "risk_assessment", "recipient": nl_police,
+		"requester": object.union(nl_police, {"officer": {"id": "nl-officer-3", "roles": ["case_officer"], "clearance": "restricted"}}),
+	}))
+	d.outcome == "pseudonymise"
+	codes(d)[0] == "PSEUDONYMISED_ACROSS_BORDER"
+	d.fields.keep == ["operational", "RiskAssessment.level"]
+	d.fields.pseudonymise == ["direct_identifier"]
+	"LED_ART7_ASSESSMENT_NOT_FACT" in d.conditions
+}
+
+test_risk_assessment_to_danish_police_is_not_pseudonymised_across_border if {
+	d := decide(object.union(release_notice, {
+		"action": "request", "record_type": "risk_assessment",
+		"requester": object.union(release_notice.recipient, {"officer": {"id": "dk-officer-9", "roles": ["case_officer"], "clearance": "restricted"}}),
+	}))
+	d.outcome == "disclose"
+	d.legal_basis.id == "dk.rpl.115.stk1.nr3"
 }
 
 # --- translate and reidentify -------------------------------------------------

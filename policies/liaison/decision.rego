@@ -11,22 +11,31 @@ package liaison
 # decision is the one answer for the input. It is defined for every input
 # (a malformed input is denied, never undefined) and has exactly one value:
 # the stages below are tried in order and the first that applies decides.
-decision := _result.decision
+# A notify the holder's law requires to be acknowledged carries "notice"
+# (notices.rego).
+decision := _with_notice(_result.decision)
 
 # explain says how decision was reached, for `liaison policy simulate`:
 # the stage that decided, every legal basis of the pack with why it does
 # or does not apply, and every fallback rule; and the unverified readings
-# of law (assumptions) the decision rests on.
-explain := {
-	"decision": _result.decision,
+# of law (assumptions) the decision rests on. An action on a case is
+# explained by its case kind (cases.rego).
+explain := _case_explain if {
+	_case_action
+} else := {
+	"decision": decision,
 	"stage": _result.stage,
 	"lines": _explain_lines,
 	"assumptions": _explain_assumptions,
 }
 
-# _result pairs the decision with the stage that produced it: the fast
-# lane's if it decides, else the stages'.
-_result := r if {
+# _result pairs the decision with the stage that produced it. Actions on a
+# case, and a malformed event or route, are decided before the stages of
+# an exchange (_pre_result, in cases.rego and notices.rego); then the fast
+# lane's decision if it decides, else the stages'.
+_result := _pre_result if {
+	_pre_applies
+} else := r if {
 	r := _fast_result
 } else := _staged_result
 

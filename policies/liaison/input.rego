@@ -90,6 +90,26 @@ _now_ns := time.parse_rfc3339_ns(_in.time) if _time_valid
 
 _time_valid if is_time(_in.time)
 
+# The fields the rules on cases and notices (cases.rego, notices.rego)
+# read by name, each as _in has it.
+_action := _in.action
+
+_time := _in.time
+
+_requester := _in.requester
+
+_requester_kind := _in.requester.kind
+
+_recipient := _in.recipient
+
+_recipient_kind := _in.recipient.kind
+
+_recipient_agency := object.get(_in.recipient, "agency", "")
+
+_holder_jurisdiction := _in.holder.jurisdiction
+
+_release_date := _in.subject.release_date
+
 # A case is given when input.case is present and not null.
 _case_given if {
 	_in.case != null

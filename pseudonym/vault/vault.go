@@ -213,9 +213,9 @@ func (s *Source) keyInfo(ctx context.Context) (keyInfo, error) {
 	}
 	keys, _ := sec.Data["keys"].(map[string]any)
 	for k, ts := range keys {
-		v, err := strconv.Atoi(k)
+		v, err := pseudonym.ParseKeyVersion(k)
 		if err != nil {
-			continue
+			return keyInfo{}, fmt.Errorf("vault: key %s: %v", s.cfg.Key, err)
 		}
 		sec, err := intField(ts)
 		if err != nil {

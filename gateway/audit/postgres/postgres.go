@@ -18,6 +18,13 @@
 // each in its own transaction under another advisory lock, so that
 // processes starting together apply each one once. They are recorded in
 // schema_migrations.
+//
+// The query index is derived from the leaves by the database: leaves.ix
+// is a stored generated column that the function liaison_leaf_index
+// computes from the leaf, with expression indexes on it. Query checks
+// that ix and the function are still as the migrations made them, and
+// every record it returns against its leaf; CheckIndex also recomputes ix
+// for every entry. The database must be UTF8.
 package postgres
 
 import (
@@ -61,6 +68,7 @@ const resolveTimeout = 30 * time.Second
 // Store is an [audit.Store] in one PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
+	edge audit.EdgeCache // the tree's right edge as this process last appended it
 
 	// Now returns the current time: the creation and acknowledgement time
 	// of inbox items, the instant against which they and remembered token
@@ -88,6 +96,17 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %v", err)
+	}
+	// The index is computed from the leaves, which are UTF-8, in the
+	// database (liaison_leaf_index).
+	var enc string
+	if err := pool.QueryRow(ctx, "SELECT current_setting('server_encoding')").Scan(&enc); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: %v", err)
+	}
+	if enc != "UTF8" {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: the database's encoding is %s; the audit log needs UTF8", enc)
 	}
 	s := &Store{pool: pool}
 	if err := s.migrate(ctx); err != nil {
@@ -195,12 +214,13 @@ func (s *Store) Append(ctx context.Context, batch []audit.Pending) (first int64,
 	// After Commit, a no-op. With ctx done, it closes the connection
 	// instead, which aborts the transaction just as well.
 	defer tx.Rollback(ctx)
-	first, err = s.appendTx(ctx, tx, batch)
+	first, remember, err := s.appendTx(ctx, tx, batch)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: append: %w", err)
 	}
 	err = tx.Commit(ctx)
 	if err == nil {
+		remember()
 		return first, nil
 	}
 	var pgErr *pgconn.PgError
@@ -263,7 +283,7 @@ func checkBatch(batch []audit.Pending) error {
 
 // appendTx takes the append lock, reads the size and writes the batch at
 // it; it returns the size.
-func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) (int64, error) {
+func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) (int64, func(), error) {
 	// One round trip: the size is read by the statement after the lock, in
 	// a snapshot that includes every append committed before we got it.
 	head := &pgx.Batch{}
@@ -279,77 +299,34 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 		err = cerr
 	}
 	if err != nil {
-		return 0, fmt.Errorf("lock and read size: %w", err)
+		return 0, nil, fmt.Errorf("lock and read size: %w", err)
 	}
 	if want := tlog.StoredHashCount(size); nhashes != want {
-		return 0, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
+		return 0, nil, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
 	}
 	leaves := make([][]byte, len(batch))
 	for i, p := range batch {
 		leaves[i] = p.Leaf
 	}
-	hashes, err := audit.StoredHashes(ctx, size, leaves, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	hashes, committed, err := s.edge.StoredHashes(ctx, size, leaves, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
 		return readHashes(ctx, tx, indexes)
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 
 	var (
-		lIdx                                                     []int64
-		lTime                                                    []int64
-		lAction, lRequester, lOfficer, lHolder, lSubject, lBasis []string
-		lOutcome, lRecordType                                    []string
-		aAgency                                                  []string
-		aIdx                                                     []int64
-		hIdx                                                     []int64
-		hHash                                                    [][]byte
-		dRecipient, dKind                                        []string
-		dIdx                                                     []int64
-		dPayload                                                 [][]byte
-		dExpires                                                 []pgtype.Int8
+		lIdx              []int64
+		hIdx              []int64
+		hHash             [][]byte
+		dRecipient, dKind []string
+		dIdx              []int64
+		dPayload          [][]byte
+		dExpires          []pgtype.Int8
 	)
 	for i, p := range batch {
 		idx := size + int64(i)
-		e := p.Entry
-		var requester, officer, holder, subject string
-		if e.Requester != nil {
-			requester, officer = e.Requester.Agency, e.Requester.Officer
-		}
-		if e.Holder != nil {
-			holder = e.Holder.Agency
-		}
-		if e.Subject != nil {
-			subject = e.Subject.Pseudonym
-		}
-		basis := e.ClaimedLegalBasis
-		if e.LegalBasis != nil {
-			basis = e.LegalBasis.ID
-		}
 		lIdx = append(lIdx, idx)
-		lTime = append(lTime, e.Time.UnixNano())
-		lAction = append(lAction, text(e.Action))
-		lRequester = append(lRequester, text(requester))
-		lOfficer = append(lOfficer, text(officer))
-		lHolder = append(lHolder, text(holder))
-		lSubject = append(lSubject, text(subject))
-		lBasis = append(lBasis, text(basis))
-		lOutcome = append(lOutcome, text(e.Outcome))
-		lRecordType = append(lRecordType, text(e.RecordType))
-
-		agencies := []string{requester, holder}
-		for _, r := range e.Recipients {
-			agencies = append(agencies, r.Agency)
-		}
-		seen := make(map[string]bool, len(agencies))
-		for _, a := range agencies {
-			if a == "" || seen[a] {
-				continue
-			}
-			seen[a] = true
-			aAgency = append(aAgency, text(a))
-			aIdx = append(aIdx, idx)
-		}
 		for _, d := range p.Deliveries {
 			var expires pgtype.Int8
 			if !d.Expires.IsZero() {
@@ -374,17 +351,9 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 
 	// One round trip for all the writes, one statement per table.
 	w := &pgx.Batch{}
-	w.Queue(`INSERT INTO leaves
-		(idx, leaf, time_ns, action, requester_agency, officer, holder_agency, subject, legal_basis, outcome, record_type)
-		SELECT idx, leaf, time_ns, action, NULLIF(requester, ''), NULLIF(officer, ''), NULLIF(holder, ''),
-			NULLIF(subject, ''), NULLIF(basis, ''), outcome, NULLIF(record_type, '')
-		FROM unnest($1::bigint[], $2::bytea[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
-			$8::text[], $9::text[], $10::text[], $11::text[])
-			AS t (idx, leaf, time_ns, action, requester, officer, holder, subject, basis, outcome, record_type)`,
-		lIdx, leaves, lTime, lAction, lRequester, lOfficer, lHolder, lSubject, lBasis, lOutcome, lRecordType)
-	if len(aIdx) > 0 {
-		w.Queue("INSERT INTO leaf_agencies (agency, idx) SELECT * FROM unnest($1::text[], $2::bigint[])", aAgency, aIdx)
-	}
+	// The index (leaves.ix) is derived from the leaf by the database
+	// (migrations/0003_index_from_leaf.sql).
+	w.Queue("INSERT INTO leaves (idx, leaf) SELECT * FROM unnest($1::bigint[], $2::bytea[])", lIdx, leaves)
 	w.Queue("INSERT INTO hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])", hIdx, hHash)
 	if len(dIdx) > 0 {
 		// Cursors follow the order of the batch: leaf by leaf, delivery by
@@ -397,18 +366,18 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 			dRecipient, dIdx, dKind, dPayload, dExpires, s.now().UnixNano())
 	}
 	if err := tx.SendBatch(ctx, w).Close(); err != nil {
-		return 0, fmt.Errorf("insert leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
+		return 0, nil, fmt.Errorf("insert leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
 	}
-	return size, nil
+	return size, committed, nil
 }
 
 // hexMarker starts a text value stored as the hex of its bytes. U+FFFE is
 // a noncharacter, valid UTF-8 that no identifier should hold.
 const hexMarker = "\uFFFE"
 
-// text returns s as stored in a TEXT column. PostgreSQL's text holds
-// neither NUL nor invalid UTF-8, which entries may carry (the leaf is
-// stored as bytes, untouched): such a value, and one that starts with
+// text returns s as stored in a TEXT column of the inbox. PostgreSQL's
+// text holds neither NUL nor invalid UTF-8, which deliveries may carry:
+// such a value, and one that starts with
 // hexMarker, is stored as hexMarker and the hex of its bytes. The mapping
 // is one to one, so equality in SQL is equality of the strings, and a
 // hostile string cannot make an append fail and take its whole group
@@ -512,23 +481,41 @@ func (s *Store) ReadLeaves(ctx context.Context, start, end int64) ([][]byte, err
 	return leaves, nil
 }
 
-// Query returns the records matching f in index order.
+// Stat returns the size and the numbers of leaves and stored hashes, in
+// one snapshot.
+func (s *Store) Stat(ctx context.Context) (audit.Stat, error) {
+	var st audit.Stat
+	if err := s.pool.QueryRow(ctx, `SELECT (SELECT COALESCE(MAX(idx)+1, 0) FROM leaves),
+		(SELECT count(*) FROM leaves), (SELECT count(*) FROM hashes)`).Scan(&st.Size, &st.Leaves, &st.Hashes); err != nil {
+		return audit.Stat{}, fmt.Errorf("postgres: stat: %w", err)
+	}
+	return st, nil
+}
+
+// Query returns the records matching f in index order. It selects them
+// by leaves.ix, which the database derives from the leaves, checks each
+// one against its leaf, and fails with audit.ErrTampered if one does not
+// match or if the schema no longer derives ix.
 func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
+	if err := s.checkSchema(ctx); err != nil {
+		return nil, fmt.Errorf("postgres: query: %w", err)
+	}
+	f = f.Normalize()
 	var where []string
 	var args []any
 	add := func(cond string, arg any) {
 		args = append(args, arg)
 		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
 	}
-	add("idx >= ?", max(f.Start, 0))
+	add("idx >= ?", nil) // the start, set below
 	if !f.From.IsZero() {
-		add("time_ns >= ?", nanos(f.From))
+		add("(ix->>'time_ns')::bigint >= ?", nanos(f.From))
 	}
 	if !f.To.IsZero() {
-		add("time_ns < ?", nanos(f.To))
+		add("(ix->>'time_ns')::bigint < ?", nanos(f.To))
 	}
 	if f.Agency != "" {
-		add("idx IN (SELECT idx FROM leaf_agencies WHERE agency = ?)", text(f.Agency))
+		add("ix->'agencies' @> jsonb_build_array(?::text)", indexKey(f.Agency))
 	}
 	for _, c := range []struct{ col, val string }{
 		{"officer", f.Officer},
@@ -539,30 +526,46 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, erro
 		{"action", f.Action},
 	} {
 		if c.val != "" {
-			add(c.col+" = ?", text(c.val))
+			add("(ix->>'"+c.col+"') = ?", indexKey(c.val))
 		}
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 1000
 	}
-	args = append(args, limit)
-	rows, _ := s.pool.Query(ctx, "SELECT idx, leaf FROM leaves WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY idx LIMIT $"+strconv.Itoa(len(args)), args...)
+	args = append(args, 0) // the limit, set below
+	query := "SELECT idx, leaf FROM leaves WHERE " + strings.Join(where, " AND ") + " ORDER BY idx LIMIT $" + strconv.Itoa(len(args))
 	var recs []audit.Record
-	var r audit.Record
-	_, err := pgx.ForEachRow(rows, []any{&r.Index, &r.Leaf}, func() error {
-		e, err := audit.Unmarshal(r.Leaf)
+	// Two different strings can have the same key (see indexKey): a
+	// record selected for the key of another string is skipped, and the
+	// next page read, until the limit is met or the log ends.
+	for next := max(f.Start, 0); ; {
+		want := limit - len(recs)
+		args[0], args[len(args)-1] = next, want
+		rows, _ := s.pool.Query(ctx, query, args...)
+		var r audit.Record
+		n := 0
+		_, err := pgx.ForEachRow(rows, []any{&r.Index, &r.Leaf}, func() error {
+			n++
+			next = r.Index + 1
+			e, err := audit.Unmarshal(r.Leaf)
+			if err != nil {
+				return fmt.Errorf("leaf %d: %v", r.Index, err)
+			}
+			match, err := f.Recheck(r.Index, e, indexKey)
+			if err != nil || !match {
+				return err
+			}
+			recs = append(recs, audit.Record{Index: r.Index, Leaf: r.Leaf, Entry: e})
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("leaf %d: %v", r.Index, err)
+			return nil, fmt.Errorf("postgres: query: %w", err)
 		}
-		recs = append(recs, audit.Record{Index: r.Index, Leaf: r.Leaf, Entry: e})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: query: %w", err)
+		if n < want || len(recs) >= limit {
+			return recs, nil
+		}
 	}
-	return recs, nil
 }
 
 // SaveCheckpoint stores a signed checkpoint, keeping an existing one of the

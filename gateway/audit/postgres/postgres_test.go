@@ -54,6 +54,11 @@ func TestStore(t *testing.T) {
 	audittest.Run(t, newDB)
 }
 
+func TestState(t *testing.T) {
+	serverURL(t)
+	audittest.RunState(t, newDB)
+}
+
 func TestReplay(t *testing.T) {
 	serverURL(t)
 	audittest.RunReplay(t, newDB)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,9 +23,11 @@ func BenchmarkAppend(b *testing.B) {
 	for _, bc := range []struct {
 		name     string
 		maxBatch int
+		inFlight int // appends in flight, on 2 CPUs
 	}{
-		{"group_commit", 0},
-		{"batch_1", 1},
+		{"group_commit", 0, 32},
+		{"group_commit/in_flight=256", 0, 256},
+		{"batch_1", 1, 32},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := b.Context()
@@ -59,7 +62,7 @@ func BenchmarkAppend(b *testing.B) {
 				FieldsDisclosed:   []string{"RiskAssessment.level"},
 				PolicyRevision:    "sha256:0123456789abcdef",
 			}
-			b.SetParallelism(16) // 16 callers per CPU
+			b.SetParallelism(max(bc.inFlight/runtime.GOMAXPROCS(0), 1))
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {

@@ -7,6 +7,14 @@
 // read the log's size inside the transaction, so that several processes
 // sharing one file still append in turn; reads use a separate pool. The
 // schema comes from the embedded migrations, applied in lexical order.
+//
+// The query index is derived from the leaves by the database: virtual
+// generated columns that read the leaf's JSON, with indexes on them, and
+// a table of the agencies each entry involves, filled by a trigger from
+// the leaf and guarded by triggers against changes. Query compares the
+// schema with one it builds in memory from the migrations, and checks
+// every record it returns against its leaf; CheckIndex also recomputes
+// every value and runs PRAGMA integrity_check.
 package sqlite
 
 import (
@@ -41,6 +49,10 @@ type Store struct {
 	w *sql.DB // the writer: one connection, BEGIN IMMEDIATE
 	r *sql.DB // readers
 
+	// schema is the schema of the log's tables as the migrations create
+	// it, from a database built in memory at Open (see checkSchema).
+	schema map[string]schemaObject
+
 	// Now returns the current time: the creation and acknowledgement time
 	// of inbox items, and the instant against which they expire. If nil,
 	// time.Now. Set it before using the Store.
@@ -58,7 +70,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	uri := "file:" + (&url.URL{Path: path}).EscapedPath()
 	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout)
-	w, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	w, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %v", err)
 	}
@@ -68,11 +80,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{w: w}
 	if err := s.checkPragmas(ctx, w, map[string]string{
 		"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": fmt.Sprint(busyTimeout),
+		"temp_store": "2", // statement journals (the index trigger needs them) in memory, not in temporary files
 	}); err != nil {
 		w.Close()
 		return nil, err
 	}
 	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if s.schema, err = referenceSchema(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -233,18 +250,13 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 		return 0, err
 	}
 
-	insLeaf, err := tx.PrepareContext(ctx, `INSERT INTO leaves
-		(idx, leaf, time_ns, action, requester_agency, officer, holder_agency, subject, legal_basis, outcome, record_type)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	// The index columns and leaf_agencies are derived from the leaf by
+	// the database (migrations/0003_index_from_leaf.sql).
+	insLeaf, err := tx.PrepareContext(ctx, "INSERT INTO leaves (idx, leaf) VALUES (?, ?)")
 	if err != nil {
 		return 0, err
 	}
 	defer insLeaf.Close()
-	insAgency, err := tx.PrepareContext(ctx, "INSERT OR IGNORE INTO leaf_agencies (agency, idx) VALUES (?, ?)")
-	if err != nil {
-		return 0, err
-	}
-	defer insAgency.Close()
 	insHash, err := tx.PrepareContext(ctx, "INSERT INTO hashes (idx, hash) VALUES (?, ?)")
 	if err != nil {
 		return 0, err
@@ -260,37 +272,8 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 	now := s.now().UnixNano()
 	for i, p := range batch {
 		idx := size + int64(i)
-		e := p.Entry
-		var requester, officer, holder, subject string
-		if e.Requester != nil {
-			requester, officer = e.Requester.Agency, e.Requester.Officer
-		}
-		if e.Holder != nil {
-			holder = e.Holder.Agency
-		}
-		if e.Subject != nil {
-			subject = e.Subject.Pseudonym
-		}
-		basis := e.ClaimedLegalBasis
-		if e.LegalBasis != nil {
-			basis = e.LegalBasis.ID
-		}
-		if _, err := insLeaf.ExecContext(ctx, idx, p.Leaf, e.Time.UnixNano(), e.Action,
-			null(requester), null(officer), null(holder), null(subject), null(basis),
-			e.Outcome, null(e.RecordType)); err != nil {
+		if _, err := insLeaf.ExecContext(ctx, idx, p.Leaf); err != nil {
 			return 0, fmt.Errorf("insert leaf %d: %w", idx, err)
-		}
-		agencies := []string{requester, holder}
-		for _, r := range e.Recipients {
-			agencies = append(agencies, r.Agency)
-		}
-		for _, a := range agencies {
-			if a == "" {
-				continue
-			}
-			if _, err := insAgency.ExecContext(ctx, a, idx); err != nil {
-				return 0, fmt.Errorf("insert agencies of leaf %d: %w", idx, err)
-			}
 		}
 		for _, d := range p.Deliveries {
 			var expires any
@@ -313,14 +296,6 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 		}
 	}
 	return size, nil
-}
-
-// null maps "" to SQL NULL.
-func null(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // querier is a *sql.DB or a *sql.Tx.
@@ -416,8 +391,26 @@ func (s *Store) ReadLeaves(ctx context.Context, start, end int64) ([][]byte, err
 	return leaves, nil
 }
 
-// Query returns the records matching f in index order.
+// Stat returns the size and the numbers of leaves and stored hashes, in
+// one snapshot.
+func (s *Store) Stat(ctx context.Context) (audit.Stat, error) {
+	var st audit.Stat
+	if err := s.r.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(idx)+1, 0) FROM leaves),
+		(SELECT count(*) FROM leaves), (SELECT count(*) FROM hashes)`).Scan(&st.Size, &st.Leaves, &st.Hashes); err != nil {
+		return audit.Stat{}, fmt.Errorf("sqlite: stat: %w", err)
+	}
+	return st, nil
+}
+
+// Query returns the records matching f in index order. It selects them
+// by the columns the database derives from the leaves, checks each one
+// against its leaf, and fails with audit.ErrTampered if one does not
+// match or if the schema no longer derives the columns.
 func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
+	if err := s.checkSchema(ctx); err != nil {
+		return nil, fmt.Errorf("sqlite: query: %w", err)
+	}
+	f = f.Normalize()
 	var where []string
 	var args []any
 	add := func(cond string, arg any) {
@@ -464,6 +457,11 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, erro
 		}
 		if r.Entry, err = audit.Unmarshal(r.Leaf); err != nil {
 			return nil, fmt.Errorf("sqlite: query: leaf %d: %v", r.Index, err)
+		}
+		// SQLite holds every string as it is: a record selected is a match
+		// or the index was tampered with.
+		if _, err := f.Recheck(r.Index, r.Entry, nil); err != nil {
+			return nil, fmt.Errorf("sqlite: query: %w", err)
 		}
 		recs = append(recs, r)
 	}

@@ -15,6 +15,10 @@ func TestStore(t *testing.T) {
 	audittest.Run(t, newDB)
 }
 
+func TestState(t *testing.T) {
+	audittest.RunState(t, newDB)
+}
+
 func TestReplay(t *testing.T) {
 	audittest.RunReplay(t, newDB)
 }

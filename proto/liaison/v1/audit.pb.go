@@ -37,11 +37,19 @@ type QueryRequest struct {
 	SubjectId string `protobuf:"bytes,5,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	// Legal basis id.
 	LegalBasis string `protobuf:"bytes,6,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
-	// Outcome: disclose, pseudonymise, hit_only, deny, refused, failed, ok.
+	// Outcome: disclose, pseudonymise, hit_only, deny, refused, failed,
+	// not_found, ok or pending. Any other value is refused with
+	// INVALID_ARGUMENT, whose BadRequest detail names the field and lists the
+	// accepted values.
 	Outcome string `protobuf:"bytes,7,opt,name=outcome,proto3" json:"outcome,omitempty"`
-	// Record type in snake_case.
+	// Record type in snake_case: release_notice, risk_assessment,
+	// probation_measures, exit_programme_status, family_contact, case_plan or
+	// police_observation. Any other value is refused with INVALID_ARGUMENT.
 	RecordType string `protobuf:"bytes,8,opt,name=record_type,json=recordType,proto3" json:"record_type,omitempty"`
-	// Action in snake_case.
+	// Action in snake_case: an exchange (disclose, request, notify, match,
+	// translate, reidentify) or one the gateway records of itself
+	// (authenticate, audit_read, policy_activate, key_rotate). Any other
+	// value is refused with INVALID_ARGUMENT.
 	Action string `protobuf:"bytes,9,opt,name=action,proto3" json:"action,omitempty"`
 	// Only entries with an index at or after this one.
 	Start int64 `protobuf:"varint,10,opt,name=start,proto3" json:"start,omitempty"`
@@ -301,7 +309,13 @@ type GetCheckpointResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The tree size.
 	Size int64 `protobuf:"varint,1,opt,name=size,proto3" json:"size,omitempty"`
-	// The C2SP signed note.
+	// The C2SP signed note: the checkpoint body (origin, size, base64 root
+	// hash) and the log's signature line, followed, when the gateway is
+	// configured with witnesses, by one C2SP tlog-cosignature line
+	// (cosignature/v1, timestamped Ed25519) per witness that cosigned it. A
+	// note verifier that knows only the log's key ignores the cosignatures.
+	// With witnesses this is the latest checkpoint the gateway took to them,
+	// which may trail the log's newest entries by one checkpoint interval.
 	Checkpoint    string `protobuf:"bytes,2,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -682,12 +696,326 @@ func (x *ExportResponse) GetEntries() []*AuditEntry {
 	return nil
 }
 
+// AccessReportRequest names the person a data-subject access report is
+// about.
+type AccessReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The person's identifier in the agencies' records; required. The
+	// gateway computes its audit pseudonym; the identifier itself is neither
+	// logged nor returned.
+	SubjectId string `protobuf:"bytes,1,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	// Name the agency and officer who made each exchange
+	// (ReportedDisclosure.officer). False, the default, withholds the
+	// officers: a data subject has no general right to learn who consulted
+	// their data (CJEU C-579/21); an auditor sets this where the person needs
+	// it to exercise their rights. The log records that it was set.
+	WithOfficers  bool `protobuf:"varint,2,opt,name=with_officers,json=withOfficers,proto3" json:"with_officers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccessReportRequest) Reset() {
+	*x = AccessReportRequest{}
+	mi := &file_liaison_v1_audit_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessReportRequest) ProtoMessage() {}
+
+func (x *AccessReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_audit_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessReportRequest.ProtoReflect.Descriptor instead.
+func (*AccessReportRequest) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_audit_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AccessReportRequest) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *AccessReportRequest) GetWithOfficers() bool {
+	if x != nil {
+		return x.WithOfficers
+	}
+	return false
+}
+
+// AccessReportResponse is a data-subject access report.
+//
+// It lists only real releases: entries whose outcome is disclose,
+// pseudonymise or hit_only. Attempts that released nothing (outcomes deny,
+// refused, failed, not_found, pending) are not disclosures; they are
+// neither listed nor counted, in this or any other field, because the mere
+// fact that an agency asked about a person can reveal an inquiry that LED
+// Art. 15 lets the law withhold, and no policy condition restricts an
+// attempt. They stay in the log, where the supervisory authority reads
+// them. Reads of the log itself are not listed either.
+type AccessReportResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the gateway produced the report.
+	Produced *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=produced,proto3" json:"produced,omitempty"`
+	// The audit-domain pseudonym (apsn:...) by which the log refers to the
+	// person; the log holds no identifier.
+	SubjectPseudonym string `protobuf:"bytes,2,opt,name=subject_pseudonym,json=subjectPseudonym,proto3" json:"subject_pseudonym,omitempty"`
+	// The releases of information about the person, in log order (oldest
+	// first). Entries restricted under LED Art. 15 are left out, and nothing
+	// in the response says whether any were, since that alone could reveal a
+	// restricted disclosure. Empty when nothing was released.
+	Disclosures []*ReportedDisclosure `protobuf:"bytes,3,rep,name=disclosures,proto3" json:"disclosures,omitempty"`
+	// True when the officers were withheld (with_officers was false): every
+	// ReportedDisclosure.officer is then empty. The officers are in the log,
+	// available to the supervisory authority.
+	OfficersWithheld bool `protobuf:"varint,4,opt,name=officers_withheld,json=officersWithheld,proto3" json:"officers_withheld,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *AccessReportResponse) Reset() {
+	*x = AccessReportResponse{}
+	mi := &file_liaison_v1_audit_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessReportResponse) ProtoMessage() {}
+
+func (x *AccessReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_audit_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessReportResponse.ProtoReflect.Descriptor instead.
+func (*AccessReportResponse) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_audit_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *AccessReportResponse) GetProduced() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Produced
+	}
+	return nil
+}
+
+func (x *AccessReportResponse) GetSubjectPseudonym() string {
+	if x != nil {
+		return x.SubjectPseudonym
+	}
+	return ""
+}
+
+func (x *AccessReportResponse) GetDisclosures() []*ReportedDisclosure {
+	if x != nil {
+		return x.Disclosures
+	}
+	return nil
+}
+
+func (x *AccessReportResponse) GetOfficersWithheld() bool {
+	if x != nil {
+		return x.OfficersWithheld
+	}
+	return false
+}
+
+// ReportedDisclosure is one release of information about the person.
+type ReportedDisclosure struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The index of the log entry that records it; an auditor proves it with
+	// ProveInclusion.
+	Index int64 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// When it happened.
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// The exchange, in snake_case: disclose (pushed by the holder), request
+	// (pulled by the recipient), notify, match, translate or reidentify.
+	Action string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	// The exchange's request id, by which the agencies' own records find it.
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// What left, in snake_case: disclose (the record, as far as the legal
+	// basis allows), pseudonymise (the record without name or identifiers),
+	// or hit_only (only whether such a record exists).
+	Outcome string `protobuf:"bytes,5,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// The record type in snake_case, e.g. risk_assessment; empty for
+	// translate and reidentify.
+	RecordType string `protobuf:"bytes,6,opt,name=record_type,json=recordType,proto3" json:"record_type,omitempty"`
+	// The purpose in snake_case, e.g. risk_management.
+	Purpose string `protobuf:"bytes,7,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// The agency that held the information.
+	Holder string `protobuf:"bytes,8,opt,name=holder,proto3" json:"holder,omitempty"`
+	// The agencies it went to, by identity (CJEU C-154/21).
+	Recipients []string `protobuf:"bytes,9,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	// The legal basis it rested on, with its citation, as the policy found
+	// it; unset if the entry names none.
+	LegalBasis *LegalBasis `protobuf:"bytes,10,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
+	// The fields that left, by name, with how: "RiskAssessment.level" kept,
+	// "ReleaseNotice.release_date~week" generalised, "Person.subject_id#"
+	// pseudonymised. Names only, never values.
+	Fields []string `protobuf:"bytes,11,rep,name=fields,proto3" json:"fields,omitempty"`
+	// The agency that made the call: for disclose and notify the holder, for
+	// request the recipient.
+	Requester string `protobuf:"bytes,12,opt,name=requester,proto3" json:"requester,omitempty"`
+	// The officer who made the call; empty unless
+	// AccessReportRequest.with_officers.
+	Officer       string `protobuf:"bytes,13,opt,name=officer,proto3" json:"officer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportedDisclosure) Reset() {
+	*x = ReportedDisclosure{}
+	mi := &file_liaison_v1_audit_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportedDisclosure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportedDisclosure) ProtoMessage() {}
+
+func (x *ReportedDisclosure) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_audit_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportedDisclosure.ProtoReflect.Descriptor instead.
+func (*ReportedDisclosure) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_audit_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ReportedDisclosure) GetIndex() int64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *ReportedDisclosure) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *ReportedDisclosure) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *ReportedDisclosure) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReportedDisclosure) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *ReportedDisclosure) GetRecordType() string {
+	if x != nil {
+		return x.RecordType
+	}
+	return ""
+}
+
+func (x *ReportedDisclosure) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+func (x *ReportedDisclosure) GetHolder() string {
+	if x != nil {
+		return x.Holder
+	}
+	return ""
+}
+
+func (x *ReportedDisclosure) GetRecipients() []string {
+	if x != nil {
+		return x.Recipients
+	}
+	return nil
+}
+
+func (x *ReportedDisclosure) GetLegalBasis() *LegalBasis {
+	if x != nil {
+		return x.LegalBasis
+	}
+	return nil
+}
+
+func (x *ReportedDisclosure) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *ReportedDisclosure) GetRequester() string {
+	if x != nil {
+		return x.Requester
+	}
+	return ""
+}
+
+func (x *ReportedDisclosure) GetOfficer() string {
+	if x != nil {
+		return x.Officer
+	}
+	return ""
+}
+
 var File_liaison_v1_audit_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_audit_proto_rawDesc = "" +
 	"\n" +
 	"\x16liaison/v1/audit.proto\x12\n" +
-	"liaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x02\n" +
+	"liaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bliaison/v1/vocabulary.proto\"\xdb\x02\n" +
 	"\fQueryRequest\x12.\n" +
 	"\x04from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
 	"\x02to\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12\x16\n" +
@@ -735,13 +1063,43 @@ const file_liaison_v1_audit_proto_rawDesc = "" +
 	"\n" +
 	"checkpoint\x18\x01 \x01(\v2!.liaison.v1.GetCheckpointResponseR\n" +
 	"checkpoint\x120\n" +
-	"\aentries\x18\x02 \x03(\v2\x16.liaison.v1.AuditEntryR\aentries2\x96\x03\n" +
+	"\aentries\x18\x02 \x03(\v2\x16.liaison.v1.AuditEntryR\aentries\"Y\n" +
+	"\x13AccessReportRequest\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x01 \x01(\tR\tsubjectId\x12#\n" +
+	"\rwith_officers\x18\x02 \x01(\bR\fwithOfficers\"\xea\x01\n" +
+	"\x14AccessReportResponse\x126\n" +
+	"\bproduced\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bproduced\x12+\n" +
+	"\x11subject_pseudonym\x18\x02 \x01(\tR\x10subjectPseudonym\x12@\n" +
+	"\vdisclosures\x18\x03 \x03(\v2\x1e.liaison.v1.ReportedDisclosureR\vdisclosures\x12+\n" +
+	"\x11officers_withheld\x18\x04 \x01(\bR\x10officersWithheld\"\xa7\x03\n" +
+	"\x12ReportedDisclosure\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x03R\x05index\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12\x18\n" +
+	"\aoutcome\x18\x05 \x01(\tR\aoutcome\x12\x1f\n" +
+	"\vrecord_type\x18\x06 \x01(\tR\n" +
+	"recordType\x12\x18\n" +
+	"\apurpose\x18\a \x01(\tR\apurpose\x12\x16\n" +
+	"\x06holder\x18\b \x01(\tR\x06holder\x12\x1e\n" +
+	"\n" +
+	"recipients\x18\t \x03(\tR\n" +
+	"recipients\x127\n" +
+	"\vlegal_basis\x18\n" +
+	" \x01(\v2\x16.liaison.v1.LegalBasisR\n" +
+	"legalBasis\x12\x16\n" +
+	"\x06fields\x18\v \x03(\tR\x06fields\x12\x1c\n" +
+	"\trequester\x18\f \x01(\tR\trequester\x12\x18\n" +
+	"\aofficer\x18\r \x01(\tR\aofficer2\xe9\x03\n" +
 	"\x05Audit\x12<\n" +
 	"\x05Query\x12\x18.liaison.v1.QueryRequest\x1a\x19.liaison.v1.QueryResponse\x12T\n" +
 	"\rGetCheckpoint\x12 .liaison.v1.GetCheckpointRequest\x1a!.liaison.v1.GetCheckpointResponse\x12W\n" +
 	"\x0eProveInclusion\x12!.liaison.v1.ProveInclusionRequest\x1a\".liaison.v1.ProveInclusionResponse\x12]\n" +
 	"\x10ProveConsistency\x12#.liaison.v1.ProveConsistencyRequest\x1a$.liaison.v1.ProveConsistencyResponse\x12A\n" +
-	"\x06Export\x12\x19.liaison.v1.ExportRequest\x1a\x1a.liaison.v1.ExportResponse0\x01B\xa4\x01\n" +
+	"\x06Export\x12\x19.liaison.v1.ExportRequest\x1a\x1a.liaison.v1.ExportResponse0\x01\x12Q\n" +
+	"\fAccessReport\x12\x1f.liaison.v1.AccessReportRequest\x1a .liaison.v1.AccessReportResponseB\xa4\x01\n" +
 	"\x0ecom.liaison.v1B\n" +
 	"AuditProtoP\x01Z=github.com/liaison-gateway/liaison/proto/liaison/v1;liaisonv1\xa2\x02\x03LXX\xaa\x02\n" +
 	"Liaison.V1\xca\x02\n" +
@@ -759,7 +1117,7 @@ func file_liaison_v1_audit_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_audit_proto_rawDescData
 }
 
-var file_liaison_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_liaison_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_liaison_v1_audit_proto_goTypes = []any{
 	(*QueryRequest)(nil),             // 0: liaison.v1.QueryRequest
 	(*QueryResponse)(nil),            // 1: liaison.v1.QueryResponse
@@ -772,30 +1130,40 @@ var file_liaison_v1_audit_proto_goTypes = []any{
 	(*ProveConsistencyResponse)(nil), // 8: liaison.v1.ProveConsistencyResponse
 	(*ExportRequest)(nil),            // 9: liaison.v1.ExportRequest
 	(*ExportResponse)(nil),           // 10: liaison.v1.ExportResponse
-	(*timestamppb.Timestamp)(nil),    // 11: google.protobuf.Timestamp
+	(*AccessReportRequest)(nil),      // 11: liaison.v1.AccessReportRequest
+	(*AccessReportResponse)(nil),     // 12: liaison.v1.AccessReportResponse
+	(*ReportedDisclosure)(nil),       // 13: liaison.v1.ReportedDisclosure
+	(*timestamppb.Timestamp)(nil),    // 14: google.protobuf.Timestamp
+	(*LegalBasis)(nil),               // 15: liaison.v1.LegalBasis
 }
 var file_liaison_v1_audit_proto_depIdxs = []int32{
-	11, // 0: liaison.v1.QueryRequest.from:type_name -> google.protobuf.Timestamp
-	11, // 1: liaison.v1.QueryRequest.to:type_name -> google.protobuf.Timestamp
+	14, // 0: liaison.v1.QueryRequest.from:type_name -> google.protobuf.Timestamp
+	14, // 1: liaison.v1.QueryRequest.to:type_name -> google.protobuf.Timestamp
 	2,  // 2: liaison.v1.QueryResponse.entries:type_name -> liaison.v1.AuditEntry
 	2,  // 3: liaison.v1.ProveInclusionResponse.entry:type_name -> liaison.v1.AuditEntry
 	4,  // 4: liaison.v1.ExportResponse.checkpoint:type_name -> liaison.v1.GetCheckpointResponse
 	2,  // 5: liaison.v1.ExportResponse.entries:type_name -> liaison.v1.AuditEntry
-	0,  // 6: liaison.v1.Audit.Query:input_type -> liaison.v1.QueryRequest
-	3,  // 7: liaison.v1.Audit.GetCheckpoint:input_type -> liaison.v1.GetCheckpointRequest
-	5,  // 8: liaison.v1.Audit.ProveInclusion:input_type -> liaison.v1.ProveInclusionRequest
-	7,  // 9: liaison.v1.Audit.ProveConsistency:input_type -> liaison.v1.ProveConsistencyRequest
-	9,  // 10: liaison.v1.Audit.Export:input_type -> liaison.v1.ExportRequest
-	1,  // 11: liaison.v1.Audit.Query:output_type -> liaison.v1.QueryResponse
-	4,  // 12: liaison.v1.Audit.GetCheckpoint:output_type -> liaison.v1.GetCheckpointResponse
-	6,  // 13: liaison.v1.Audit.ProveInclusion:output_type -> liaison.v1.ProveInclusionResponse
-	8,  // 14: liaison.v1.Audit.ProveConsistency:output_type -> liaison.v1.ProveConsistencyResponse
-	10, // 15: liaison.v1.Audit.Export:output_type -> liaison.v1.ExportResponse
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	14, // 6: liaison.v1.AccessReportResponse.produced:type_name -> google.protobuf.Timestamp
+	13, // 7: liaison.v1.AccessReportResponse.disclosures:type_name -> liaison.v1.ReportedDisclosure
+	14, // 8: liaison.v1.ReportedDisclosure.time:type_name -> google.protobuf.Timestamp
+	15, // 9: liaison.v1.ReportedDisclosure.legal_basis:type_name -> liaison.v1.LegalBasis
+	0,  // 10: liaison.v1.Audit.Query:input_type -> liaison.v1.QueryRequest
+	3,  // 11: liaison.v1.Audit.GetCheckpoint:input_type -> liaison.v1.GetCheckpointRequest
+	5,  // 12: liaison.v1.Audit.ProveInclusion:input_type -> liaison.v1.ProveInclusionRequest
+	7,  // 13: liaison.v1.Audit.ProveConsistency:input_type -> liaison.v1.ProveConsistencyRequest
+	9,  // 14: liaison.v1.Audit.Export:input_type -> liaison.v1.ExportRequest
+	11, // 15: liaison.v1.Audit.AccessReport:input_type -> liaison.v1.AccessReportRequest
+	1,  // 16: liaison.v1.Audit.Query:output_type -> liaison.v1.QueryResponse
+	4,  // 17: liaison.v1.Audit.GetCheckpoint:output_type -> liaison.v1.GetCheckpointResponse
+	6,  // 18: liaison.v1.Audit.ProveInclusion:output_type -> liaison.v1.ProveInclusionResponse
+	8,  // 19: liaison.v1.Audit.ProveConsistency:output_type -> liaison.v1.ProveConsistencyResponse
+	10, // 20: liaison.v1.Audit.Export:output_type -> liaison.v1.ExportResponse
+	12, // 21: liaison.v1.Audit.AccessReport:output_type -> liaison.v1.AccessReportResponse
+	16, // [16:22] is the sub-list for method output_type
+	10, // [10:16] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_audit_proto_init() }
@@ -803,13 +1171,14 @@ func file_liaison_v1_audit_proto_init() {
 	if File_liaison_v1_audit_proto != nil {
 		return
 	}
+	file_liaison_v1_vocabulary_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_audit_proto_rawDesc), len(file_liaison_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

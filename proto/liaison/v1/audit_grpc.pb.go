@@ -24,6 +24,7 @@ const (
 	Audit_ProveInclusion_FullMethodName   = "/liaison.v1.Audit/ProveInclusion"
 	Audit_ProveConsistency_FullMethodName = "/liaison.v1.Audit/ProveConsistency"
 	Audit_Export_FullMethodName           = "/liaison.v1.Audit/Export"
+	Audit_AccessReport_FullMethodName     = "/liaison.v1.Audit/AccessReport"
 )
 
 // AuditClient is the client API for Audit service.
@@ -33,17 +34,36 @@ const (
 // Audit is the auditors' API to the disclosure log. Every call is itself
 // recorded in the log.
 type AuditClient interface {
-	// Query returns log entries matching a filter.
+	// Query returns log entries matching a filter. What it filters on is
+	// derived from each entry's leaf; if the log's query index does not
+	// match its entries, it fails with DATA_LOSS (ErrorInfo reason
+	// AUDIT_INDEX_TAMPERED, naming the column and, where known, the entry)
+	// rather than leave an entry out or put one in.
 	Query(ctx context.Context, in *QueryRequest, opts ...grpc.CallOption) (*QueryResponse, error)
-	// GetCheckpoint returns the latest signed checkpoint.
+	// GetCheckpoint returns the latest signed checkpoint. A gateway with
+	// witnesses returns the latest checkpoint it took to them, with their
+	// cosignatures.
 	GetCheckpoint(ctx context.Context, in *GetCheckpointRequest, opts ...grpc.CallOption) (*GetCheckpointResponse, error)
 	// ProveInclusion returns a proof that an entry is in a tree.
 	ProveInclusion(ctx context.Context, in *ProveInclusionRequest, opts ...grpc.CallOption) (*ProveInclusionResponse, error)
 	// ProveConsistency returns a proof that one tree extends another.
 	ProveConsistency(ctx context.Context, in *ProveConsistencyRequest, opts ...grpc.CallOption) (*ProveConsistencyResponse, error)
 	// Export streams every entry covered by the latest checkpoint, in index
-	// order, for a supervisory authority; the checkpoint comes first.
+	// order, for a supervisory authority; the checkpoint comes first. After
+	// the last entry the gateway recomputes the query index of every entry
+	// from its leaf: if it does not match, the stream ends with DATA_LOSS
+	// (ErrorInfo reason AUDIT_INDEX_TAMPERED).
 	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportResponse], error)
+	// AccessReport returns the data-subject access report for one person
+	// (GDPR Art. 15, LED Art. 14): what was released about them, to whom,
+	// when, for which purpose and under which legal basis. The gateway
+	// applies the legal rules itself, so that no client can bypass them:
+	// only real releases are listed; an entry whose conditions include
+	// LED_ART15_RESTRICTED is left out without a trace (LED Art. 15); the
+	// officers are withheld unless asked for (CJEU C-579/21). Like Query, it
+	// needs the auditor role and is itself recorded in the log (an
+	// audit_read entry naming the subject by its audit pseudonym).
+	AccessReport(ctx context.Context, in *AccessReportRequest, opts ...grpc.CallOption) (*AccessReportResponse, error)
 }
 
 type auditClient struct {
@@ -113,6 +133,16 @@ func (c *auditClient) Export(ctx context.Context, in *ExportRequest, opts ...grp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Audit_ExportClient = grpc.ServerStreamingClient[ExportResponse]
 
+func (c *auditClient) AccessReport(ctx context.Context, in *AccessReportRequest, opts ...grpc.CallOption) (*AccessReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AccessReportResponse)
+	err := c.cc.Invoke(ctx, Audit_AccessReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuditServer is the server API for Audit service.
 // All implementations must embed UnimplementedAuditServer
 // for forward compatibility.
@@ -120,17 +150,36 @@ type Audit_ExportClient = grpc.ServerStreamingClient[ExportResponse]
 // Audit is the auditors' API to the disclosure log. Every call is itself
 // recorded in the log.
 type AuditServer interface {
-	// Query returns log entries matching a filter.
+	// Query returns log entries matching a filter. What it filters on is
+	// derived from each entry's leaf; if the log's query index does not
+	// match its entries, it fails with DATA_LOSS (ErrorInfo reason
+	// AUDIT_INDEX_TAMPERED, naming the column and, where known, the entry)
+	// rather than leave an entry out or put one in.
 	Query(context.Context, *QueryRequest) (*QueryResponse, error)
-	// GetCheckpoint returns the latest signed checkpoint.
+	// GetCheckpoint returns the latest signed checkpoint. A gateway with
+	// witnesses returns the latest checkpoint it took to them, with their
+	// cosignatures.
 	GetCheckpoint(context.Context, *GetCheckpointRequest) (*GetCheckpointResponse, error)
 	// ProveInclusion returns a proof that an entry is in a tree.
 	ProveInclusion(context.Context, *ProveInclusionRequest) (*ProveInclusionResponse, error)
 	// ProveConsistency returns a proof that one tree extends another.
 	ProveConsistency(context.Context, *ProveConsistencyRequest) (*ProveConsistencyResponse, error)
 	// Export streams every entry covered by the latest checkpoint, in index
-	// order, for a supervisory authority; the checkpoint comes first.
+	// order, for a supervisory authority; the checkpoint comes first. After
+	// the last entry the gateway recomputes the query index of every entry
+	// from its leaf: if it does not match, the stream ends with DATA_LOSS
+	// (ErrorInfo reason AUDIT_INDEX_TAMPERED).
 	Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error
+	// AccessReport returns the data-subject access report for one person
+	// (GDPR Art. 15, LED Art. 14): what was released about them, to whom,
+	// when, for which purpose and under which legal basis. The gateway
+	// applies the legal rules itself, so that no client can bypass them:
+	// only real releases are listed; an entry whose conditions include
+	// LED_ART15_RESTRICTED is left out without a trace (LED Art. 15); the
+	// officers are withheld unless asked for (CJEU C-579/21). Like Query, it
+	// needs the auditor role and is itself recorded in the log (an
+	// audit_read entry naming the subject by its audit pseudonym).
+	AccessReport(context.Context, *AccessReportRequest) (*AccessReportResponse, error)
 	mustEmbedUnimplementedAuditServer()
 }
 
@@ -155,6 +204,9 @@ func (UnimplementedAuditServer) ProveConsistency(context.Context, *ProveConsiste
 }
 func (UnimplementedAuditServer) Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error {
 	return status.Error(codes.Unimplemented, "method Export not implemented")
+}
+func (UnimplementedAuditServer) AccessReport(context.Context, *AccessReportRequest) (*AccessReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AccessReport not implemented")
 }
 func (UnimplementedAuditServer) mustEmbedUnimplementedAuditServer() {}
 func (UnimplementedAuditServer) testEmbeddedByValue()               {}
@@ -260,6 +312,24 @@ func _Audit_Export_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Audit_ExportServer = grpc.ServerStreamingServer[ExportResponse]
 
+func _Audit_AccessReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AccessReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServer).AccessReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Audit_AccessReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServer).AccessReport(ctx, req.(*AccessReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Audit_ServiceDesc is the grpc.ServiceDesc for Audit service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -282,6 +352,10 @@ var Audit_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ProveConsistency",
 			Handler:    _Audit_ProveConsistency_Handler,
+		},
+		{
+			MethodName: "AccessReport",
+			Handler:    _Audit_AccessReport_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

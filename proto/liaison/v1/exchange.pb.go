@@ -21,6 +21,186 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RouteRole is how the gateway found a recipient (route.role in the
+// policy input).
+type RouteRole int32
+
+const (
+	RouteRole_ROUTE_ROLE_UNSPECIFIED RouteRole = 0
+	// The caller named it by id.
+	RouteRole_ROUTE_ROLE_NAMED RouteRole = 1
+	// It is competent for the municipality (RecipientRole.competent).
+	RouteRole_ROUTE_ROLE_COMPETENT RouteRole = 2
+	// It is a current member of a case (the person's case, for a Notify; or
+	// RecipientRole.case_members).
+	RouteRole_ROUTE_ROLE_CASE_MEMBER RouteRole = 3
+	// It received records about the person earlier, under a legal basis
+	// still in force (Notify only).
+	RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT RouteRole = 4
+)
+
+// Enum value maps for RouteRole.
+var (
+	RouteRole_name = map[int32]string{
+		0: "ROUTE_ROLE_UNSPECIFIED",
+		1: "ROUTE_ROLE_NAMED",
+		2: "ROUTE_ROLE_COMPETENT",
+		3: "ROUTE_ROLE_CASE_MEMBER",
+		4: "ROUTE_ROLE_EARLIER_RECIPIENT",
+	}
+	RouteRole_value = map[string]int32{
+		"ROUTE_ROLE_UNSPECIFIED":       0,
+		"ROUTE_ROLE_NAMED":             1,
+		"ROUTE_ROLE_COMPETENT":         2,
+		"ROUTE_ROLE_CASE_MEMBER":       3,
+		"ROUTE_ROLE_EARLIER_RECIPIENT": 4,
+	}
+)
+
+func (x RouteRole) Enum() *RouteRole {
+	p := new(RouteRole)
+	*p = x
+	return p
+}
+
+func (x RouteRole) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RouteRole) Descriptor() protoreflect.EnumDescriptor {
+	return file_liaison_v1_exchange_proto_enumTypes[0].Descriptor()
+}
+
+func (RouteRole) Type() protoreflect.EnumType {
+	return &file_liaison_v1_exchange_proto_enumTypes[0]
+}
+
+func (x RouteRole) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RouteRole.Descriptor instead.
+func (RouteRole) EnumDescriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{0}
+}
+
+// MatchAnswer is one holder's answer for one record type.
+type MatchAnswer int32
+
+const (
+	// Not used.
+	MatchAnswer_MATCH_ANSWER_UNSPECIFIED MatchAnswer = 0
+	// The holder holds a record of this type about the subject. The
+	// result's reference opens step two.
+	MatchAnswer_MATCH_ANSWER_HIT MatchAnswer = 1
+	// The holder holds no record of this type about the subject.
+	MatchAnswer_MATCH_ANSWER_NO_HIT MatchAnswer = 2
+	// The holder could not be reached or did not answer before the
+	// deadline: nothing is known, and this is not a no-hit.
+	MatchAnswer_MATCH_ANSWER_UNAVAILABLE MatchAnswer = 3
+	// The holder's law does not let the caller ask: the holder was not
+	// asked.
+	MatchAnswer_MATCH_ANSWER_DENIED MatchAnswer = 4
+)
+
+// Enum value maps for MatchAnswer.
+var (
+	MatchAnswer_name = map[int32]string{
+		0: "MATCH_ANSWER_UNSPECIFIED",
+		1: "MATCH_ANSWER_HIT",
+		2: "MATCH_ANSWER_NO_HIT",
+		3: "MATCH_ANSWER_UNAVAILABLE",
+		4: "MATCH_ANSWER_DENIED",
+	}
+	MatchAnswer_value = map[string]int32{
+		"MATCH_ANSWER_UNSPECIFIED": 0,
+		"MATCH_ANSWER_HIT":         1,
+		"MATCH_ANSWER_NO_HIT":      2,
+		"MATCH_ANSWER_UNAVAILABLE": 3,
+		"MATCH_ANSWER_DENIED":      4,
+	}
+)
+
+func (x MatchAnswer) Enum() *MatchAnswer {
+	p := new(MatchAnswer)
+	*p = x
+	return p
+}
+
+func (x MatchAnswer) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MatchAnswer) Descriptor() protoreflect.EnumDescriptor {
+	return file_liaison_v1_exchange_proto_enumTypes[1].Descriptor()
+}
+
+func (MatchAnswer) Type() protoreflect.EnumType {
+	return &file_liaison_v1_exchange_proto_enumTypes[1]
+}
+
+func (x MatchAnswer) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MatchAnswer.Descriptor instead.
+func (MatchAnswer) EnumDescriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{1}
+}
+
+// EscalationTarget is who an escalation goes to.
+type EscalationTarget int32
+
+const (
+	EscalationTarget_ESCALATION_TARGET_UNSPECIFIED EscalationTarget = 0
+	// The recipient agency's duty role (its registry entry's duty_role): the
+	// inbox of its officers holding that role.
+	EscalationTarget_ESCALATION_TARGET_DUTY_ROLE EscalationTarget = 1
+	// The agency that sent the notice.
+	EscalationTarget_ESCALATION_TARGET_SENDER EscalationTarget = 2
+)
+
+// Enum value maps for EscalationTarget.
+var (
+	EscalationTarget_name = map[int32]string{
+		0: "ESCALATION_TARGET_UNSPECIFIED",
+		1: "ESCALATION_TARGET_DUTY_ROLE",
+		2: "ESCALATION_TARGET_SENDER",
+	}
+	EscalationTarget_value = map[string]int32{
+		"ESCALATION_TARGET_UNSPECIFIED": 0,
+		"ESCALATION_TARGET_DUTY_ROLE":   1,
+		"ESCALATION_TARGET_SENDER":      2,
+	}
+)
+
+func (x EscalationTarget) Enum() *EscalationTarget {
+	p := new(EscalationTarget)
+	*p = x
+	return p
+}
+
+func (x EscalationTarget) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EscalationTarget) Descriptor() protoreflect.EnumDescriptor {
+	return file_liaison_v1_exchange_proto_enumTypes[2].Descriptor()
+}
+
+func (EscalationTarget) Type() protoreflect.EnumType {
+	return &file_liaison_v1_exchange_proto_enumTypes[2]
+}
+
+func (x EscalationTarget) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EscalationTarget.Descriptor instead.
+func (EscalationTarget) EnumDescriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{2}
+}
+
 // DiscloseRequest pushes a record to recipients.
 type DiscloseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -28,16 +208,37 @@ type DiscloseRequest struct {
 	Record *Record `protobuf:"bytes,1,opt,name=record,proto3" json:"record,omitempty"`
 	// The subject's attributes as the holder knows them.
 	Subject *SubjectAttributes `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
-	// Agency ids of the recipients.
+	// Agency ids of the recipients. With recipient_roles, at least one of
+	// the two must name a recipient.
 	Recipients []string `protobuf:"bytes,3,rep,name=recipients,proto3" json:"recipients,omitempty"`
 	// Why.
 	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
 	// The legal basis the caller relies on, if any.
 	ClaimedLegalBasis string `protobuf:"bytes,5,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
-	// A multi-agency case registered with the gateway, if any.
+	// A multi-agency case registered with the gateway, if any: an open case
+	// the caller is a member of.
 	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's identifier.
 	Justification string `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
+	// Recipients by role instead of by id: the gateway resolves each role to
+	// the agencies that fill it, decides for each, and says in each
+	// RecipientResult which role found it and why. An agency found more than
+	// once (by id and by role, or by two roles) is one recipient with one
+	// delivery. A role that no agency fills refuses the whole call
+	// (InvalidArgument naming the role's field, with ErrorInfo reason
+	// NO_COMPETENT_RECIPIENT or CASE_HAS_NO_OTHER_MEMBER), and the refusal is
+	// logged; nothing is delivered to anyone.
+	RecipientRoles []*RecipientRole `protobuf:"bytes,8,rep,name=recipient_roles,json=recipientRoles,proto3" json:"recipient_roles,omitempty"`
+	// Set only by a peer gateway (a registry entry of kind peer_gateway)
+	// that forwards the disclosure of one of its agencies to one recipient
+	// behind this gateway: the record as the holder's law released it for
+	// that recipient, and the receipt of the entry the forwarding gateway
+	// logged before it forwarded (see PeerForward). record is then empty,
+	// recipients names that one agency, recipient_roles and case_id are
+	// empty, and subject, purpose, claimed_legal_basis and justification
+	// are the holder's. This gateway applies its own law on receipt, logs,
+	// and only then delivers. Agency callers leave it empty.
+	Forwarded     *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -121,6 +322,320 @@ func (x *DiscloseRequest) GetJustification() string {
 	return ""
 }
 
+func (x *DiscloseRequest) GetRecipientRoles() []*RecipientRole {
+	if x != nil {
+		return x.RecipientRoles
+	}
+	return nil
+}
+
+func (x *DiscloseRequest) GetForwarded() *PeerForward {
+	if x != nil {
+		return x.Forwarded
+	}
+	return nil
+}
+
+// PeerForward is what a gateway that forwards an exchange to a peer
+// gateway sends with it: proof that it logged the exchange before it
+// forwarded it. The receiving gateway acts only on an exchange the
+// forwarding gateway has logged, and logs the receipt beside its own
+// entry, so that nothing is delivered that only one side logged.
+type PeerForward struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The forwarding gateway's receipt (see PeerReceipt) of its pending
+	// entry for this exchange: outcome "pending", detail.phase "forwarded",
+	// the same request, disclosure or notice as this call, the officer this
+	// call's assertion names, and detail.assertion_sha256 the hex SHA-256 of
+	// this call's assertion (the bearer token). Its recipient is the agency
+	// the exchange is for; its released digest is that of released (empty
+	// for a Request). Each receipt is accepted once.
+	Receipt *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// For a Disclose (or a notice forwarded as one): the record as the
+	// holder's law released it for the recipient (outcome, legal basis,
+	// conditions, fields, pseudonyms), delivered as it is if this gateway's
+	// law lets the recipient receive it. Empty for a Request.
+	Released      *Released `protobuf:"bytes,2,opt,name=released,proto3" json:"released,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeerForward) Reset() {
+	*x = PeerForward{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeerForward) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeerForward) ProtoMessage() {}
+
+func (x *PeerForward) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeerForward.ProtoReflect.Descriptor instead.
+func (*PeerForward) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PeerForward) GetReceipt() *PeerReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+func (x *PeerForward) GetReleased() *Released {
+	if x != nil {
+		return x.Released
+	}
+	return nil
+}
+
+// RecipientRole names recipients by what they are rather than by id.
+type RecipientRole struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The role.
+	//
+	// Types that are valid to be assigned to Role:
+	//
+	//	*RecipientRole_Competent
+	//	*RecipientRole_CaseMembers
+	Role          isRecipientRole_Role `protobuf_oneof:"role"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecipientRole) Reset() {
+	*x = RecipientRole{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecipientRole) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecipientRole) ProtoMessage() {}
+
+func (x *RecipientRole) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecipientRole.ProtoReflect.Descriptor instead.
+func (*RecipientRole) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RecipientRole) GetRole() isRecipientRole_Role {
+	if x != nil {
+		return x.Role
+	}
+	return nil
+}
+
+func (x *RecipientRole) GetCompetent() *CompetentAgency {
+	if x != nil {
+		if x, ok := x.Role.(*RecipientRole_Competent); ok {
+			return x.Competent
+		}
+	}
+	return nil
+}
+
+func (x *RecipientRole) GetCaseMembers() string {
+	if x != nil {
+		if x, ok := x.Role.(*RecipientRole_CaseMembers); ok {
+			return x.CaseMembers
+		}
+	}
+	return ""
+}
+
+type isRecipientRole_Role interface {
+	isRecipientRole_Role()
+}
+
+type RecipientRole_Competent struct {
+	// The agencies of a kind competent for a municipality: those whose
+	// registry entry lists the municipality among its areas (e.g. the
+	// police force covering the place the person will live).
+	Competent *CompetentAgency `protobuf:"bytes,1,opt,name=competent,proto3,oneof"`
+}
+
+type RecipientRole_CaseMembers struct {
+	// Every current member of a case but the caller; the case must be an
+	// open case the caller is a member of. The case is then the case of
+	// these recipients' exchanges.
+	CaseMembers string `protobuf:"bytes,2,opt,name=case_members,json=caseMembers,proto3,oneof"`
+}
+
+func (*RecipientRole_Competent) isRecipientRole_Role() {}
+
+func (*RecipientRole_CaseMembers) isRecipientRole_Role() {}
+
+// CompetentAgency names the agencies of a kind that cover a municipality.
+type CompetentAgency struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The kind of agency, e.g. AGENCY_KIND_POLICE.
+	Kind AgencyKind `protobuf:"varint,1,opt,name=kind,proto3,enum=liaison.v1.AgencyKind" json:"kind,omitempty"`
+	// The municipality, as the registry's areas spell it (compared without
+	// regard to case). Empty means the municipality of the subject's
+	// attributes (SubjectAttributes.municipality: where the person lives or
+	// will live).
+	Municipality  string `protobuf:"bytes,2,opt,name=municipality,proto3" json:"municipality,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompetentAgency) Reset() {
+	*x = CompetentAgency{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompetentAgency) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompetentAgency) ProtoMessage() {}
+
+func (x *CompetentAgency) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompetentAgency.ProtoReflect.Descriptor instead.
+func (*CompetentAgency) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CompetentAgency) GetKind() AgencyKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AgencyKind_AGENCY_KIND_UNSPECIFIED
+}
+
+func (x *CompetentAgency) GetMunicipality() string {
+	if x != nil {
+		return x.Municipality
+	}
+	return ""
+}
+
+// RecipientRoute says how the gateway found a recipient, and why.
+type RecipientRoute struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How.
+	Role RouteRole `protobuf:"varint,1,opt,name=role,proto3,enum=liaison.v1.RouteRole" json:"role,omitempty"`
+	// For COMPETENT: the municipality it covers.
+	Area string `protobuf:"bytes,2,opt,name=area,proto3" json:"area,omitempty"`
+	// For CASE_MEMBER: the case.
+	CaseId string `protobuf:"bytes,3,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// For EARLIER_RECIPIENT: the legal basis of its latest receipt still in
+	// force (empty if that receipt rested on a fallback rule, not a basis).
+	LegalBasis string `protobuf:"bytes,4,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
+	// For EARLIER_RECIPIENT: the audit log index of that receipt.
+	EarlierAuditIndex int64 `protobuf:"varint,5,opt,name=earlier_audit_index,json=earlierAuditIndex,proto3" json:"earlier_audit_index,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *RecipientRoute) Reset() {
+	*x = RecipientRoute{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecipientRoute) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecipientRoute) ProtoMessage() {}
+
+func (x *RecipientRoute) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecipientRoute.ProtoReflect.Descriptor instead.
+func (*RecipientRoute) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RecipientRoute) GetRole() RouteRole {
+	if x != nil {
+		return x.Role
+	}
+	return RouteRole_ROUTE_ROLE_UNSPECIFIED
+}
+
+func (x *RecipientRoute) GetArea() string {
+	if x != nil {
+		return x.Area
+	}
+	return ""
+}
+
+func (x *RecipientRoute) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *RecipientRoute) GetLegalBasis() string {
+	if x != nil {
+		return x.LegalBasis
+	}
+	return ""
+}
+
+func (x *RecipientRoute) GetEarlierAuditIndex() int64 {
+	if x != nil {
+		return x.EarlierAuditIndex
+	}
+	return 0
+}
+
 // DiscloseResponse reports what each recipient got.
 type DiscloseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -132,7 +647,7 @@ type DiscloseResponse struct {
 
 func (x *DiscloseResponse) Reset() {
 	*x = DiscloseResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[1]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -144,7 +659,7 @@ func (x *DiscloseResponse) String() string {
 func (*DiscloseResponse) ProtoMessage() {}
 
 func (x *DiscloseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[1]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -157,7 +672,7 @@ func (x *DiscloseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscloseResponse.ProtoReflect.Descriptor instead.
 func (*DiscloseResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{1}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DiscloseResponse) GetResults() []*RecipientResult {
@@ -178,17 +693,37 @@ type RecipientResult struct {
 	LegalBasis *LegalBasis `protobuf:"bytes,3,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
 	// Handling conditions that travel with the data.
 	Conditions []string `protobuf:"bytes,4,rep,name=conditions,proto3" json:"conditions,omitempty"`
-	// Why, for a denial: stable codes.
+	// Why, for a denial or a failure: stable codes, as the audit entry
+	// records them.
 	Reasons []string `protobuf:"bytes,5,rep,name=reasons,proto3" json:"reasons,omitempty"`
-	// The audit log index of the disclosure.
-	AuditIndex    int64 `protobuf:"varint,6,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	// The audit log index of this recipient's entry: every recipient's
+	// exchange, delivered, denied or failed, has exactly one.
+	AuditIndex int64 `protobuf:"varint,6,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	// Set when the exchange for this recipient failed after validation (the
+	// pseudonymisation keys or the audit log were unavailable, or the record
+	// could not be transformed): nothing was delivered to this recipient,
+	// outcome is OUTCOME_UNSPECIFIED and the entry's outcome is "failed". A
+	// denial is not a failure: it has outcome OUTCOME_DENY and its reasons.
+	Failure *RecipientFailure `protobuf:"bytes,7,opt,name=failure,proto3" json:"failure,omitempty"`
+	// Set only when the caller is a peer gateway and something was
+	// delivered: this gateway's receipt of the recipient's entry (see
+	// PeerReceipt).
+	Receipt *PeerReceipt `protobuf:"bytes,8,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// How the gateway found this recipient: the route its decision used
+	// first (the policy saw it as route), then any other way it was found.
+	Routes []*RecipientRoute `protobuf:"bytes,9,rep,name=routes,proto3" json:"routes,omitempty"`
+	// For a Notify the policy requires to be acknowledged: the notice's id.
+	NoticeId string `protobuf:"bytes,10,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
+	// For a required notice: when the recipient must have acknowledged it,
+	// RFC 3339.
+	AcknowledgeBy string `protobuf:"bytes,11,opt,name=acknowledge_by,json=acknowledgeBy,proto3" json:"acknowledge_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecipientResult) Reset() {
 	*x = RecipientResult{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[2]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -200,7 +735,7 @@ func (x *RecipientResult) String() string {
 func (*RecipientResult) ProtoMessage() {}
 
 func (x *RecipientResult) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[2]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -213,7 +748,7 @@ func (x *RecipientResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecipientResult.ProtoReflect.Descriptor instead.
 func (*RecipientResult) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{2}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RecipientResult) GetRecipient() string {
@@ -258,6 +793,292 @@ func (x *RecipientResult) GetAuditIndex() int64 {
 	return 0
 }
 
+func (x *RecipientResult) GetFailure() *RecipientFailure {
+	if x != nil {
+		return x.Failure
+	}
+	return nil
+}
+
+func (x *RecipientResult) GetReceipt() *PeerReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+func (x *RecipientResult) GetRoutes() []*RecipientRoute {
+	if x != nil {
+		return x.Routes
+	}
+	return nil
+}
+
+func (x *RecipientResult) GetNoticeId() string {
+	if x != nil {
+		return x.NoticeId
+	}
+	return ""
+}
+
+func (x *RecipientResult) GetAcknowledgeBy() string {
+	if x != nil {
+		return x.AcknowledgeBy
+	}
+	return ""
+}
+
+// RecipientFailure says why the exchange for one recipient failed, in the
+// terms of the status a single-recipient call would have returned.
+type RecipientFailure struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The gRPC status code's name, e.g. "UNAVAILABLE".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// The stable reason, e.g. "KEYS_UNAVAILABLE" or "AUDIT_UNAVAILABLE".
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// What a caseworker reads.
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecipientFailure) Reset() {
+	*x = RecipientFailure{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecipientFailure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecipientFailure) ProtoMessage() {}
+
+func (x *RecipientFailure) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecipientFailure.ProtoReflect.Descriptor instead.
+func (*RecipientFailure) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RecipientFailure) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *RecipientFailure) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RecipientFailure) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// NotifyRequest reports an event in a person's case.
+type NotifyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What happened.
+	EventType SubjectEventType `protobuf:"varint,1,opt,name=event_type,json=eventType,proto3,enum=liaison.v1.SubjectEventType" json:"event_type,omitempty"`
+	// The record that states the fact, held by the caller: for the release
+	// events a ReleaseNotice (with the new date; previous_release_date for a
+	// change), for a breach or the end of probation the ProbationMeasures,
+	// for an absconding a ReleaseNotice or a PoliceObservation. Its
+	// subject's identifier must be set: the gateway routes by its audit
+	// pseudonym. Each recipient gets it as the law lets it see it.
+	Record *Record `protobuf:"bytes,2,opt,name=record,proto3" json:"record,omitempty"`
+	// The subject's attributes as the caller knows them now (category at
+	// least; the new release date for a release event).
+	Subject *SubjectAttributes `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The purpose of the notice to recipients named by id or role; required
+	// when there are any. Members of the person's cases are told for
+	// maw_case_management within their case; earlier recipients for the
+	// purpose they received under.
+	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
+	// Further recipients by id.
+	Recipients []string `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	// Further recipients by role (see DiscloseRequest.recipient_roles).
+	RecipientRoles []*RecipientRole `protobuf:"bytes,6,rep,name=recipient_roles,json=recipientRoles,proto3" json:"recipient_roles,omitempty"`
+	// A case for the recipients named by id or role, if any: an open case
+	// the caller is a member of.
+	CaseId string `protobuf:"bytes,7,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// The legal basis the caller relies on for the recipients named by id or
+	// role, if any.
+	ClaimedLegalBasis string `protobuf:"bytes,8,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
+	// The officer's reason, in words. Must not contain the subject's
+	// identifier.
+	Justification string `protobuf:"bytes,9,opt,name=justification,proto3" json:"justification,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotifyRequest) Reset() {
+	*x = NotifyRequest{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotifyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotifyRequest) ProtoMessage() {}
+
+func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotifyRequest.ProtoReflect.Descriptor instead.
+func (*NotifyRequest) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *NotifyRequest) GetEventType() SubjectEventType {
+	if x != nil {
+		return x.EventType
+	}
+	return SubjectEventType_SUBJECT_EVENT_TYPE_UNSPECIFIED
+}
+
+func (x *NotifyRequest) GetRecord() *Record {
+	if x != nil {
+		return x.Record
+	}
+	return nil
+}
+
+func (x *NotifyRequest) GetSubject() *SubjectAttributes {
+	if x != nil {
+		return x.Subject
+	}
+	return nil
+}
+
+func (x *NotifyRequest) GetPurpose() Purpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return Purpose_PURPOSE_UNSPECIFIED
+}
+
+func (x *NotifyRequest) GetRecipients() []string {
+	if x != nil {
+		return x.Recipients
+	}
+	return nil
+}
+
+func (x *NotifyRequest) GetRecipientRoles() []*RecipientRole {
+	if x != nil {
+		return x.RecipientRoles
+	}
+	return nil
+}
+
+func (x *NotifyRequest) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *NotifyRequest) GetClaimedLegalBasis() string {
+	if x != nil {
+		return x.ClaimedLegalBasis
+	}
+	return ""
+}
+
+func (x *NotifyRequest) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+// NotifyResponse reports what each recipient got.
+type NotifyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id: every recipient's entry and inbox item carries it.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// One result per recipient: the members of the person's cases first,
+	// then earlier recipients, then those named by id or role.
+	Results       []*RecipientResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotifyResponse) Reset() {
+	*x = NotifyResponse{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotifyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotifyResponse) ProtoMessage() {}
+
+func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotifyResponse.ProtoReflect.Descriptor instead.
+func (*NotifyResponse) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *NotifyResponse) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *NotifyResponse) GetResults() []*RecipientResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 // RequestRequest asks a holder for a record.
 type RequestRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -275,13 +1096,31 @@ type RequestRequest struct {
 	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's identifier.
 	Justification string `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
+	// A reference from a hit of Match (MatchResult.reference), when this
+	// request is step two of hit/no-hit. Empty for a request that cites no
+	// match. When set, the gateway checks it before the holder is asked:
+	// it must have been issued by this gateway to the same agency and
+	// officer, for the same subject, holder and record type, and not have
+	// expired; otherwise the request is refused (PERMISSION_DENIED with
+	// reason MATCH_REFERENCE_INVALID, MATCH_REFERENCE_NOT_YOURS,
+	// MATCH_REFERENCE_MISMATCH or MATCH_REFERENCE_EXPIRED) and the refusal
+	// is logged. A valid reference does not decide the request: the policy
+	// decides it as any request, and the entry records the match it follows
+	// (detail "match_request_id").
+	MatchReference string `protobuf:"bytes,8,opt,name=match_reference,json=matchReference,proto3" json:"match_reference,omitempty"`
+	// Set only by a peer gateway that forwards the request of one of its
+	// officers: the receipt of the pending entry it logged before it
+	// forwarded (PeerForward.receipt; released stays empty). The holder's
+	// gateway refuses a forwarded request without a valid one, and logs it
+	// beside its own entry. Agency callers leave it empty.
+	Forwarded     *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RequestRequest) Reset() {
 	*x = RequestRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -293,7 +1132,7 @@ func (x *RequestRequest) String() string {
 func (*RequestRequest) ProtoMessage() {}
 
 func (x *RequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[3]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -306,7 +1145,7 @@ func (x *RequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestRequest.ProtoReflect.Descriptor instead.
 func (*RequestRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{3}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RequestRequest) GetHolder() string {
@@ -358,18 +1197,315 @@ func (x *RequestRequest) GetJustification() string {
 	return ""
 }
 
+func (x *RequestRequest) GetMatchReference() string {
+	if x != nil {
+		return x.MatchReference
+	}
+	return ""
+}
+
+func (x *RequestRequest) GetForwarded() *PeerForward {
+	if x != nil {
+		return x.Forwarded
+	}
+	return nil
+}
+
+// MatchRequest asks holders whether they hold records about a subject.
+type MatchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subject's identifier, as the holders know it. It never reaches a
+	// log or an audit entry (the entry holds its audit pseudonym).
+	SubjectId string `protobuf:"bytes,1,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	// The record types asked about: at least one, at most the seven, no
+	// type twice. Each holder is asked once, and each (holder, record type)
+	// pair is answered and logged on its own.
+	RecordTypes []RecordType `protobuf:"varint,2,rep,packed,name=record_types,json=recordTypes,proto3,enum=liaison.v1.RecordType" json:"record_types,omitempty"`
+	// Why.
+	Purpose Purpose `protobuf:"varint,3,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
+	// The legal basis the caller relies on, if any.
+	ClaimedLegalBasis string `protobuf:"bytes,4,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
+	// A multi-agency case registered with the gateway, if any. With no
+	// holders named, the holders asked are then the case's members that
+	// hold records.
+	CaseId string `protobuf:"bytes,5,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// The officer's reason, in words. Must not contain the subject's
+	// identifier.
+	Justification string `protobuf:"bytes,6,opt,name=justification,proto3" json:"justification,omitempty"`
+	// The holders to ask (agency ids), at most 50, no id twice. Empty means
+	// every registered agency that holds records reachable through this
+	// gateway (or, with case_id, every such member of the case). Holders
+	// behind a peer gateway are not asked by Match.
+	Holders []string `protobuf:"bytes,7,rep,name=holders,proto3" json:"holders,omitempty"`
+	// How long to wait for the holders, in milliseconds: 0 means 2000, at
+	// most 30000. The call's own deadline, if earlier, wins. A holder that
+	// has not answered by then is reported unavailable, never no-hit.
+	DeadlineMs    int32 `protobuf:"varint,8,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRequest) Reset() {
+	*x = MatchRequest{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRequest) ProtoMessage() {}
+
+func (x *MatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRequest.ProtoReflect.Descriptor instead.
+func (*MatchRequest) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MatchRequest) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetRecordTypes() []RecordType {
+	if x != nil {
+		return x.RecordTypes
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetPurpose() Purpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return Purpose_PURPOSE_UNSPECIFIED
+}
+
+func (x *MatchRequest) GetClaimedLegalBasis() string {
+	if x != nil {
+		return x.ClaimedLegalBasis
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetHolders() []string {
+	if x != nil {
+		return x.Holders
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetDeadlineMs() int32 {
+	if x != nil {
+		return x.DeadlineMs
+	}
+	return 0
+}
+
+// MatchResponse answers per holder and record type.
+type MatchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per holder asked and record type, ordered by holder (as
+	// given, else by agency id) and then by record type as given.
+	Results       []*MatchResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchResponse) Reset() {
+	*x = MatchResponse{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchResponse) ProtoMessage() {}
+
+func (x *MatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchResponse.ProtoReflect.Descriptor instead.
+func (*MatchResponse) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *MatchResponse) GetResults() []*MatchResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// MatchResult is one holder's answer for one record type, and nothing
+// more: no record, no attribute of the subject.
+type MatchResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The holder's agency id.
+	Holder string `protobuf:"bytes,1,opt,name=holder,proto3" json:"holder,omitempty"`
+	// The record type asked about.
+	RecordType RecordType `protobuf:"varint,2,opt,name=record_type,json=recordType,proto3,enum=liaison.v1.RecordType" json:"record_type,omitempty"`
+	// The answer.
+	Answer MatchAnswer `protobuf:"varint,3,opt,name=answer,proto3,enum=liaison.v1.MatchAnswer" json:"answer,omitempty"`
+	// For a hit only: an opaque reference to cite in a step-two Request
+	// (RequestRequest.match_reference). It is bound to the calling agency
+	// and officer, the subject, the holder, the record type and an expiry,
+	// and sealed by the gateway; it contains nothing the caller can read.
+	Reference string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
+	// For a hit only: when the reference expires (RFC 3339, UTC, gateway
+	// time; 24 hours after the match).
+	ReferenceExpiresAt string `protobuf:"bytes,5,opt,name=reference_expires_at,json=referenceExpiresAt,proto3" json:"reference_expires_at,omitempty"`
+	// Stable reason codes, as the entry records them: the policy's for a
+	// hit, no-hit or denial (e.g. LEGAL_BASIS_APPLIES, PURPOSE_PROHIBITED),
+	// HOLDER_UNAVAILABLE for unavailable.
+	Reasons []string `protobuf:"bytes,6,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// The audit log index of this answer's entry: every answer, hit,
+	// no-hit, denied or unavailable, has exactly one. Its outcome is
+	// hit_only for a hit and for a no-hit (detail "answer" says which; a
+	// no-hit discloses no content), deny for a denial and failed (reason
+	// HOLDER_UNAVAILABLE) for unavailable.
+	AuditIndex    int64 `protobuf:"varint,7,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchResult) Reset() {
+	*x = MatchResult{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchResult) ProtoMessage() {}
+
+func (x *MatchResult) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchResult.ProtoReflect.Descriptor instead.
+func (*MatchResult) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *MatchResult) GetHolder() string {
+	if x != nil {
+		return x.Holder
+	}
+	return ""
+}
+
+func (x *MatchResult) GetRecordType() RecordType {
+	if x != nil {
+		return x.RecordType
+	}
+	return RecordType_RECORD_TYPE_UNSPECIFIED
+}
+
+func (x *MatchResult) GetAnswer() MatchAnswer {
+	if x != nil {
+		return x.Answer
+	}
+	return MatchAnswer_MATCH_ANSWER_UNSPECIFIED
+}
+
+func (x *MatchResult) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *MatchResult) GetReferenceExpiresAt() string {
+	if x != nil {
+		return x.ReferenceExpiresAt
+	}
+	return ""
+}
+
+func (x *MatchResult) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *MatchResult) GetAuditIndex() int64 {
+	if x != nil {
+		return x.AuditIndex
+	}
+	return 0
+}
+
 // RequestResponse is a record as the law lets the caller see it.
 type RequestResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The released record, transformed for the caller.
-	Released      *Released `protobuf:"bytes,1,opt,name=released,proto3" json:"released,omitempty"`
+	Released *Released `protobuf:"bytes,1,opt,name=released,proto3" json:"released,omitempty"`
+	// Set only when the caller is a peer gateway (a registry entry of kind
+	// peer_gateway, calling on behalf of one of its officers): this
+	// gateway's signed receipt of the entry that recorded the release, which
+	// the peer logs beside its own entry. Agency callers never get one.
+	Receipt       *PeerReceipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RequestResponse) Reset() {
 	*x = RequestResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +1517,7 @@ func (x *RequestResponse) String() string {
 func (*RequestResponse) ProtoMessage() {}
 
 func (x *RequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[4]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,12 +1530,118 @@ func (x *RequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestResponse.ProtoReflect.Descriptor instead.
 func (*RequestResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{4}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RequestResponse) GetReleased() *Released {
 	if x != nil {
 		return x.Released
+	}
+	return nil
+}
+
+func (x *RequestResponse) GetReceipt() *PeerReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+// PeerReceipt is a gateway's proof, for a peer gateway, that it logged an
+// exchange it made on the peer's behalf and what it released. It verifies
+// offline with golang.org/x/mod/sumdb/note and tlog and the gateway's
+// checkpoint verifier key: statement and checkpoint are notes signed by
+// that key; the checkpoint's tree holds entry at index (tlog.CheckRecord
+// with inclusion_proof); and the statement names the same log, index, leaf
+// hash and tree. A minimal, self-contained receipt for federation, meant
+// to be unified with the receipts of every release.
+type PeerReceipt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A signed note whose text is, one item a line:
+	//
+	//	liaison.receipt/v1
+	//	origin <the log's checkpoint origin>
+	//	index <the entry's index>
+	//	leaf <base64 RFC 6962 leaf hash of the entry>
+	//	recipient <the agency the release was for>
+	//	released <base64 SHA-256 of the Released message, deterministically
+	//	         encoded, with audit_index 0; empty when nothing was released>
+	//	tree <size> <base64 root hash of the checkpoint below>
+	Statement string `protobuf:"bytes,1,opt,name=statement,proto3" json:"statement,omitempty"`
+	// The gateway's signed checkpoint (C2SP signed note) of a tree that
+	// holds the entry.
+	Checkpoint string `protobuf:"bytes,2,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	// The entry's index in the gateway's log.
+	Index int64 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	// The entry's canonical JSON: exactly the leaf's bytes.
+	Entry string `protobuf:"bytes,4,opt,name=entry,proto3" json:"entry,omitempty"`
+	// The RFC 6962 inclusion proof of the entry in the checkpoint's tree.
+	InclusionProof [][]byte `protobuf:"bytes,5,rep,name=inclusion_proof,json=inclusionProof,proto3" json:"inclusion_proof,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PeerReceipt) Reset() {
+	*x = PeerReceipt{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeerReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeerReceipt) ProtoMessage() {}
+
+func (x *PeerReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeerReceipt.ProtoReflect.Descriptor instead.
+func (*PeerReceipt) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PeerReceipt) GetStatement() string {
+	if x != nil {
+		return x.Statement
+	}
+	return ""
+}
+
+func (x *PeerReceipt) GetCheckpoint() string {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return ""
+}
+
+func (x *PeerReceipt) GetIndex() int64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *PeerReceipt) GetEntry() string {
+	if x != nil {
+		return x.Entry
+	}
+	return ""
+}
+
+func (x *PeerReceipt) GetInclusionProof() [][]byte {
+	if x != nil {
+		return x.InclusionProof
 	}
 	return nil
 }
@@ -441,7 +1683,7 @@ type Released struct {
 
 func (x *Released) Reset() {
 	*x = Released{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -453,7 +1695,7 @@ func (x *Released) String() string {
 func (*Released) ProtoMessage() {}
 
 func (x *Released) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[5]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -466,7 +1708,7 @@ func (x *Released) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Released.ProtoReflect.Descriptor instead.
 func (*Released) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{5}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Released) GetOutcome() Outcome {
@@ -573,7 +1815,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -585,7 +1827,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[6]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -598,7 +1840,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{6}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SubscribeRequest) GetAfter() int64 {
@@ -625,14 +1867,23 @@ type SubscribeResponse struct {
 	// The released record.
 	Released *Released `protobuf:"bytes,3,opt,name=released,proto3" json:"released,omitempty"`
 	// A released identity, after an approved re-identification.
-	Reidentified  *Reidentified `protobuf:"bytes,4,opt,name=reidentified,proto3" json:"reidentified,omitempty"`
+	Reidentified *Reidentified `protobuf:"bytes,4,opt,name=reidentified,proto3" json:"reidentified,omitempty"`
+	// For a record delivered by Notify: the event, how the recipient was
+	// found and, for a required notice, its deadline (the record is in
+	// released).
+	Notice *Notice `protobuf:"bytes,5,opt,name=notice,proto3" json:"notice,omitempty"`
+	// A change of a case the agency is in or concerned by.
+	CaseUpdate *CaseUpdate `protobuf:"bytes,6,opt,name=case_update,json=caseUpdate,proto3" json:"case_update,omitempty"`
+	// A required notice not acknowledged in time, for the recipient's duty
+	// role or the sender.
+	Escalation    *Escalation `protobuf:"bytes,7,opt,name=escalation,proto3" json:"escalation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -644,7 +1895,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[7]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -657,7 +1908,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{7}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SubscribeResponse) GetCursor() int64 {
@@ -688,6 +1939,323 @@ func (x *SubscribeResponse) GetReidentified() *Reidentified {
 	return nil
 }
 
+func (x *SubscribeResponse) GetNotice() *Notice {
+	if x != nil {
+		return x.Notice
+	}
+	return nil
+}
+
+func (x *SubscribeResponse) GetCaseUpdate() *CaseUpdate {
+	if x != nil {
+		return x.CaseUpdate
+	}
+	return nil
+}
+
+func (x *SubscribeResponse) GetEscalation() *Escalation {
+	if x != nil {
+		return x.Escalation
+	}
+	return nil
+}
+
+// Notice is what a Notify delivery says beside its record.
+type Notice struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id (NotifyResponse.event_id).
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// What happened.
+	EventType SubjectEventType `protobuf:"varint,2,opt,name=event_type,json=eventType,proto3,enum=liaison.v1.SubjectEventType" json:"event_type,omitempty"`
+	// How the gateway found this recipient.
+	Routes []*RecipientRoute `protobuf:"bytes,3,rep,name=routes,proto3" json:"routes,omitempty"`
+	// For a required notice: its id. Acknowledge this item (Acknowledge with
+	// its cursor or a later one) by acknowledge_by.
+	NoticeId string `protobuf:"bytes,4,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
+	// For a required notice: the deadline, RFC 3339.
+	AcknowledgeBy string `protobuf:"bytes,5,opt,name=acknowledge_by,json=acknowledgeBy,proto3" json:"acknowledge_by,omitempty"`
+	// For a required notice: the policy rule that requires it.
+	Rule          string `protobuf:"bytes,6,opt,name=rule,proto3" json:"rule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Notice) Reset() {
+	*x = Notice{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Notice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Notice) ProtoMessage() {}
+
+func (x *Notice) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Notice.ProtoReflect.Descriptor instead.
+func (*Notice) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *Notice) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *Notice) GetEventType() SubjectEventType {
+	if x != nil {
+		return x.EventType
+	}
+	return SubjectEventType_SUBJECT_EVENT_TYPE_UNSPECIFIED
+}
+
+func (x *Notice) GetRoutes() []*RecipientRoute {
+	if x != nil {
+		return x.Routes
+	}
+	return nil
+}
+
+func (x *Notice) GetNoticeId() string {
+	if x != nil {
+		return x.NoticeId
+	}
+	return ""
+}
+
+func (x *Notice) GetAcknowledgeBy() string {
+	if x != nil {
+		return x.AcknowledgeBy
+	}
+	return ""
+}
+
+func (x *Notice) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+// Escalation says that a required notice is not acknowledged yet. It
+// carries no record and no identity: the notice itself is in the
+// recipient's inbox.
+type Escalation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The notice.
+	NoticeId string `protobuf:"bytes,1,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
+	// Its event.
+	EventType SubjectEventType `protobuf:"varint,2,opt,name=event_type,json=eventType,proto3,enum=liaison.v1.SubjectEventType" json:"event_type,omitempty"`
+	// The agency that has not acknowledged it.
+	Recipient string `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	// The agency that sent it.
+	Sender string `protobuf:"bytes,4,opt,name=sender,proto3" json:"sender,omitempty"`
+	// When it was delivered, RFC 3339.
+	Sent string `protobuf:"bytes,5,opt,name=sent,proto3" json:"sent,omitempty"`
+	// Its deadline, RFC 3339.
+	AcknowledgeBy string `protobuf:"bytes,6,opt,name=acknowledge_by,json=acknowledgeBy,proto3" json:"acknowledge_by,omitempty"`
+	// The audit log index of its delivery.
+	NoticeAuditIndex int64 `protobuf:"varint,7,opt,name=notice_audit_index,json=noticeAuditIndex,proto3" json:"notice_audit_index,omitempty"`
+	// Who this escalation is for.
+	Target EscalationTarget `protobuf:"varint,8,opt,name=target,proto3,enum=liaison.v1.EscalationTarget" json:"target,omitempty"`
+	// For DUTY_ROLE: the role.
+	DutyRole string `protobuf:"bytes,9,opt,name=duty_role,json=dutyRole,proto3" json:"duty_role,omitempty"`
+	// The audit log index of the escalation.
+	AuditIndex    int64 `protobuf:"varint,10,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Escalation) Reset() {
+	*x = Escalation{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Escalation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Escalation) ProtoMessage() {}
+
+func (x *Escalation) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Escalation.ProtoReflect.Descriptor instead.
+func (*Escalation) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Escalation) GetNoticeId() string {
+	if x != nil {
+		return x.NoticeId
+	}
+	return ""
+}
+
+func (x *Escalation) GetEventType() SubjectEventType {
+	if x != nil {
+		return x.EventType
+	}
+	return SubjectEventType_SUBJECT_EVENT_TYPE_UNSPECIFIED
+}
+
+func (x *Escalation) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+func (x *Escalation) GetSender() string {
+	if x != nil {
+		return x.Sender
+	}
+	return ""
+}
+
+func (x *Escalation) GetSent() string {
+	if x != nil {
+		return x.Sent
+	}
+	return ""
+}
+
+func (x *Escalation) GetAcknowledgeBy() string {
+	if x != nil {
+		return x.AcknowledgeBy
+	}
+	return ""
+}
+
+func (x *Escalation) GetNoticeAuditIndex() int64 {
+	if x != nil {
+		return x.NoticeAuditIndex
+	}
+	return 0
+}
+
+func (x *Escalation) GetTarget() EscalationTarget {
+	if x != nil {
+		return x.Target
+	}
+	return EscalationTarget_ESCALATION_TARGET_UNSPECIFIED
+}
+
+func (x *Escalation) GetDutyRole() string {
+	if x != nil {
+		return x.DutyRole
+	}
+	return ""
+}
+
+func (x *Escalation) GetAuditIndex() int64 {
+	if x != nil {
+		return x.AuditIndex
+	}
+	return 0
+}
+
+// CaseUpdate is a change of a case.
+type CaseUpdate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The change: case_open, case_invite, case_accept, case_decline,
+	// case_leave, case_remove, case_handover or case_close.
+	Change string `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
+	// The case after it.
+	Case *Case `protobuf:"bytes,2,opt,name=case,proto3" json:"case,omitempty"`
+	// The agency the change concerns (invited, joining, leaving, removed,
+	// the new lead).
+	Agency string `protobuf:"bytes,3,opt,name=agency,proto3" json:"agency,omitempty"`
+	// The audit log index of the change.
+	AuditIndex    int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseUpdate) Reset() {
+	*x = CaseUpdate{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseUpdate) ProtoMessage() {}
+
+func (x *CaseUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseUpdate.ProtoReflect.Descriptor instead.
+func (*CaseUpdate) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *CaseUpdate) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *CaseUpdate) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+func (x *CaseUpdate) GetAgency() string {
+	if x != nil {
+		return x.Agency
+	}
+	return ""
+}
+
+func (x *CaseUpdate) GetAuditIndex() int64 {
+	if x != nil {
+		return x.AuditIndex
+	}
+	return 0
+}
+
 // Reidentified is the identity behind a pseudonym, released under dual
 // control to the officer's agency that asked for it.
 type Reidentified struct {
@@ -714,7 +2282,7 @@ type Reidentified struct {
 
 func (x *Reidentified) Reset() {
 	*x = Reidentified{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -726,7 +2294,7 @@ func (x *Reidentified) String() string {
 func (*Reidentified) ProtoMessage() {}
 
 func (x *Reidentified) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[8]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -739,7 +2307,7 @@ func (x *Reidentified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reidentified.ProtoReflect.Descriptor instead.
 func (*Reidentified) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{8}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Reidentified) GetRequestId() string {
@@ -819,7 +2387,7 @@ type TranslateRequest struct {
 
 func (x *TranslateRequest) Reset() {
 	*x = TranslateRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +2399,7 @@ func (x *TranslateRequest) String() string {
 func (*TranslateRequest) ProtoMessage() {}
 
 func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[9]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +2412,7 @@ func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateRequest.ProtoReflect.Descriptor instead.
 func (*TranslateRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{9}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TranslateRequest) GetPseudonym() string {
@@ -908,7 +2476,7 @@ type TranslateResponse struct {
 
 func (x *TranslateResponse) Reset() {
 	*x = TranslateResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +2488,7 @@ func (x *TranslateResponse) String() string {
 func (*TranslateResponse) ProtoMessage() {}
 
 func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[10]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,7 +2501,7 @@ func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateResponse.ProtoReflect.Descriptor instead.
 func (*TranslateResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{10}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TranslateResponse) GetPseudonym() string {
@@ -992,7 +2560,7 @@ type RequestReidentificationRequest struct {
 
 func (x *RequestReidentificationRequest) Reset() {
 	*x = RequestReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1004,7 +2572,7 @@ func (x *RequestReidentificationRequest) String() string {
 func (*RequestReidentificationRequest) ProtoMessage() {}
 
 func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[11]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1017,7 +2585,7 @@ func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{11}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RequestReidentificationRequest) GetPseudonym() string {
@@ -1081,7 +2649,7 @@ type RequestReidentificationResponse struct {
 
 func (x *RequestReidentificationResponse) Reset() {
 	*x = RequestReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1093,7 +2661,7 @@ func (x *RequestReidentificationResponse) String() string {
 func (*RequestReidentificationResponse) ProtoMessage() {}
 
 func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[12]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1106,7 +2674,7 @@ func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{12}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RequestReidentificationResponse) GetRequestId() string {
@@ -1153,7 +2721,7 @@ type ListReidentificationsRequest struct {
 
 func (x *ListReidentificationsRequest) Reset() {
 	*x = ListReidentificationsRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1165,7 +2733,7 @@ func (x *ListReidentificationsRequest) String() string {
 func (*ListReidentificationsRequest) ProtoMessage() {}
 
 func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[13]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1178,7 +2746,7 @@ func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsRequest.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{13}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{27}
 }
 
 // ListReidentificationsResponse lists pending requests.
@@ -1192,7 +2760,7 @@ type ListReidentificationsResponse struct {
 
 func (x *ListReidentificationsResponse) Reset() {
 	*x = ListReidentificationsResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1204,7 +2772,7 @@ func (x *ListReidentificationsResponse) String() string {
 func (*ListReidentificationsResponse) ProtoMessage() {}
 
 func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[14]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1217,7 +2785,7 @@ func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsResponse.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{14}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListReidentificationsResponse) GetRequests() []*PendingReidentification {
@@ -1255,7 +2823,7 @@ type PendingReidentification struct {
 
 func (x *PendingReidentification) Reset() {
 	*x = PendingReidentification{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +2835,7 @@ func (x *PendingReidentification) String() string {
 func (*PendingReidentification) ProtoMessage() {}
 
 func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[15]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +2848,7 @@ func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PendingReidentification.ProtoReflect.Descriptor instead.
 func (*PendingReidentification) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{15}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PendingReidentification) GetRequestId() string {
@@ -1359,7 +2927,7 @@ type ApproveReidentificationRequest struct {
 
 func (x *ApproveReidentificationRequest) Reset() {
 	*x = ApproveReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1371,7 +2939,7 @@ func (x *ApproveReidentificationRequest) String() string {
 func (*ApproveReidentificationRequest) ProtoMessage() {}
 
 func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1384,7 +2952,7 @@ func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ApproveReidentificationRequest) GetRequestId() string {
@@ -1408,17 +2976,25 @@ type ApproveReidentificationResponse struct {
 	Approvals int32 `protobuf:"varint,1,opt,name=approvals,proto3" json:"approvals,omitempty"`
 	// The quorum.
 	Quorum int32 `protobuf:"varint,2,opt,name=quorum,proto3" json:"quorum,omitempty"`
-	// Whether this approval met the quorum and the identity was released.
+	// Whether the quorum is met and the identity was released to the
+	// requesting officer's own inbox (by this call or an earlier one).
 	Released bool `protobuf:"varint,3,opt,name=released,proto3" json:"released,omitempty"`
 	// The audit log index of the approval.
-	AuditIndex    int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AuditIndex int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	// Set when the quorum is met but the release could not be made yet
+	// (reason "KEYS_UNAVAILABLE" while the pseudonymisation keys are past
+	// their staleness bound): the approvals stand, the failed attempt is an
+	// audit entry, and the gateway releases the identity once the keys are
+	// back, within the request's approval window, without another approval.
+	// After the window it is not released and the requester must ask again.
+	ReleasePendingReason string `protobuf:"bytes,5,opt,name=release_pending_reason,json=releasePendingReason,proto3" json:"release_pending_reason,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ApproveReidentificationResponse) Reset() {
 	*x = ApproveReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +3006,7 @@ func (x *ApproveReidentificationResponse) String() string {
 func (*ApproveReidentificationResponse) ProtoMessage() {}
 
 func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +3019,7 @@ func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ApproveReidentificationResponse) GetApprovals() int32 {
@@ -1474,6 +3050,13 @@ func (x *ApproveReidentificationResponse) GetAuditIndex() int64 {
 	return 0
 }
 
+func (x *ApproveReidentificationResponse) GetReleasePendingReason() string {
+	if x != nil {
+		return x.ReleasePendingReason
+	}
+	return ""
+}
+
 // AcknowledgeRequest marks items read.
 type AcknowledgeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1485,7 +3068,7 @@ type AcknowledgeRequest struct {
 
 func (x *AcknowledgeRequest) Reset() {
 	*x = AcknowledgeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +3080,7 @@ func (x *AcknowledgeRequest) String() string {
 func (*AcknowledgeRequest) ProtoMessage() {}
 
 func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +3093,7 @@ func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeRequest.ProtoReflect.Descriptor instead.
 func (*AcknowledgeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AcknowledgeRequest) GetCursor() int64 {
@@ -1529,7 +3112,7 @@ type AcknowledgeResponse struct {
 
 func (x *AcknowledgeResponse) Reset() {
 	*x = AcknowledgeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1541,7 +3124,7 @@ func (x *AcknowledgeResponse) String() string {
 func (*AcknowledgeResponse) ProtoMessage() {}
 
 func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1554,7 +3137,7 @@ func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{33}
 }
 
 var File_liaison_v1_exchange_proto protoreflect.FileDescriptor
@@ -1562,7 +3145,7 @@ var File_liaison_v1_exchange_proto protoreflect.FileDescriptor
 const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\n" +
 	"\x19liaison/v1/exchange.proto\x12\n" +
-	"liaison.v1\x1a\x18liaison/v1/records.proto\x1a\x1bliaison/v1/vocabulary.proto\"\xb4\x02\n" +
+	"liaison.v1\x1a\x16liaison/v1/cases.proto\x1a\x18liaison/v1/records.proto\x1a\x1bliaison/v1/vocabulary.proto\"\xaf\x03\n" +
 	"\x0fDiscloseRequest\x12*\n" +
 	"\x06record\x18\x01 \x01(\v2\x12.liaison.v1.RecordR\x06record\x127\n" +
 	"\asubject\x18\x02 \x01(\v2\x1d.liaison.v1.SubjectAttributesR\asubject\x12\x1e\n" +
@@ -1572,9 +3155,28 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\apurpose\x18\x04 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12.\n" +
 	"\x13claimed_legal_basis\x18\x05 \x01(\tR\x11claimedLegalBasis\x12\x17\n" +
 	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12$\n" +
-	"\rjustification\x18\a \x01(\tR\rjustification\"I\n" +
+	"\rjustification\x18\a \x01(\tR\rjustification\x12B\n" +
+	"\x0frecipient_roles\x18\b \x03(\v2\x19.liaison.v1.RecipientRoleR\x0erecipientRoles\x125\n" +
+	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\"r\n" +
+	"\vPeerForward\x121\n" +
+	"\areceipt\x18\x01 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\x120\n" +
+	"\breleased\x18\x02 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\"y\n" +
+	"\rRecipientRole\x12;\n" +
+	"\tcompetent\x18\x01 \x01(\v2\x1b.liaison.v1.CompetentAgencyH\x00R\tcompetent\x12#\n" +
+	"\fcase_members\x18\x02 \x01(\tH\x00R\vcaseMembersB\x06\n" +
+	"\x04role\"a\n" +
+	"\x0fCompetentAgency\x12*\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x16.liaison.v1.AgencyKindR\x04kind\x12\"\n" +
+	"\fmunicipality\x18\x02 \x01(\tR\fmunicipality\"\xb9\x01\n" +
+	"\x0eRecipientRoute\x12)\n" +
+	"\x04role\x18\x01 \x01(\x0e2\x15.liaison.v1.RouteRoleR\x04role\x12\x12\n" +
+	"\x04area\x18\x02 \x01(\tR\x04area\x12\x17\n" +
+	"\acase_id\x18\x03 \x01(\tR\x06caseId\x12\x1f\n" +
+	"\vlegal_basis\x18\x04 \x01(\tR\n" +
+	"legalBasis\x12.\n" +
+	"\x13earlier_audit_index\x18\x05 \x01(\x03R\x11earlierAuditIndex\"I\n" +
 	"\x10DiscloseResponse\x125\n" +
-	"\aresults\x18\x01 \x03(\v2\x1b.liaison.v1.RecipientResultR\aresults\"\xf2\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x1b.liaison.v1.RecipientResultR\aresults\"\xd5\x03\n" +
 	"\x0fRecipientResult\x12\x1c\n" +
 	"\trecipient\x18\x01 \x01(\tR\trecipient\x12-\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x13.liaison.v1.OutcomeR\aoutcome\x127\n" +
@@ -1585,7 +3187,33 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"conditions\x12\x18\n" +
 	"\areasons\x18\x05 \x03(\tR\areasons\x12\x1f\n" +
 	"\vaudit_index\x18\x06 \x01(\x03R\n" +
-	"auditIndex\"\x9e\x02\n" +
+	"auditIndex\x126\n" +
+	"\afailure\x18\a \x01(\v2\x1c.liaison.v1.RecipientFailureR\afailure\x121\n" +
+	"\areceipt\x18\b \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\x122\n" +
+	"\x06routes\x18\t \x03(\v2\x1a.liaison.v1.RecipientRouteR\x06routes\x12\x1b\n" +
+	"\tnotice_id\x18\n" +
+	" \x01(\tR\bnoticeId\x12%\n" +
+	"\x0eacknowledge_by\x18\v \x01(\tR\racknowledgeBy\"X\n" +
+	"\x10RecipientFailure\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xb3\x03\n" +
+	"\rNotifyRequest\x12;\n" +
+	"\n" +
+	"event_type\x18\x01 \x01(\x0e2\x1c.liaison.v1.SubjectEventTypeR\teventType\x12*\n" +
+	"\x06record\x18\x02 \x01(\v2\x12.liaison.v1.RecordR\x06record\x127\n" +
+	"\asubject\x18\x03 \x01(\v2\x1d.liaison.v1.SubjectAttributesR\asubject\x12-\n" +
+	"\apurpose\x18\x04 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12\x1e\n" +
+	"\n" +
+	"recipients\x18\x05 \x03(\tR\n" +
+	"recipients\x12B\n" +
+	"\x0frecipient_roles\x18\x06 \x03(\v2\x19.liaison.v1.RecipientRoleR\x0erecipientRoles\x12\x17\n" +
+	"\acase_id\x18\a \x01(\tR\x06caseId\x12.\n" +
+	"\x13claimed_legal_basis\x18\b \x01(\tR\x11claimedLegalBasis\x12$\n" +
+	"\rjustification\x18\t \x01(\tR\rjustification\"b\n" +
+	"\x0eNotifyResponse\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x125\n" +
+	"\aresults\x18\x02 \x03(\v2\x1b.liaison.v1.RecipientResultR\aresults\"\xfe\x02\n" +
 	"\x0eRequestRequest\x12\x16\n" +
 	"\x06holder\x18\x01 \x01(\tR\x06holder\x12\x1d\n" +
 	"\n" +
@@ -1595,9 +3223,43 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\apurpose\x18\x04 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12.\n" +
 	"\x13claimed_legal_basis\x18\x05 \x01(\tR\x11claimedLegalBasis\x12\x17\n" +
 	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12$\n" +
-	"\rjustification\x18\a \x01(\tR\rjustification\"C\n" +
+	"\rjustification\x18\a \x01(\tR\rjustification\x12'\n" +
+	"\x0fmatch_reference\x18\b \x01(\tR\x0ematchReference\x125\n" +
+	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\"\xc1\x02\n" +
+	"\fMatchRequest\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x01 \x01(\tR\tsubjectId\x129\n" +
+	"\frecord_types\x18\x02 \x03(\x0e2\x16.liaison.v1.RecordTypeR\vrecordTypes\x12-\n" +
+	"\apurpose\x18\x03 \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x12.\n" +
+	"\x13claimed_legal_basis\x18\x04 \x01(\tR\x11claimedLegalBasis\x12\x17\n" +
+	"\acase_id\x18\x05 \x01(\tR\x06caseId\x12$\n" +
+	"\rjustification\x18\x06 \x01(\tR\rjustification\x12\x18\n" +
+	"\aholders\x18\a \x03(\tR\aholders\x12\x1f\n" +
+	"\vdeadline_ms\x18\b \x01(\x05R\n" +
+	"deadlineMs\"B\n" +
+	"\rMatchResponse\x121\n" +
+	"\aresults\x18\x01 \x03(\v2\x17.liaison.v1.MatchResultR\aresults\"\x9a\x02\n" +
+	"\vMatchResult\x12\x16\n" +
+	"\x06holder\x18\x01 \x01(\tR\x06holder\x127\n" +
+	"\vrecord_type\x18\x02 \x01(\x0e2\x16.liaison.v1.RecordTypeR\n" +
+	"recordType\x12/\n" +
+	"\x06answer\x18\x03 \x01(\x0e2\x17.liaison.v1.MatchAnswerR\x06answer\x12\x1c\n" +
+	"\treference\x18\x04 \x01(\tR\treference\x120\n" +
+	"\x14reference_expires_at\x18\x05 \x01(\tR\x12referenceExpiresAt\x12\x18\n" +
+	"\areasons\x18\x06 \x03(\tR\areasons\x12\x1f\n" +
+	"\vaudit_index\x18\a \x01(\x03R\n" +
+	"auditIndex\"v\n" +
 	"\x0fRequestResponse\x120\n" +
-	"\breleased\x18\x01 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\"\x81\x04\n" +
+	"\breleased\x18\x01 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\x121\n" +
+	"\areceipt\x18\x02 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"\xa0\x01\n" +
+	"\vPeerReceipt\x12\x1c\n" +
+	"\tstatement\x18\x01 \x01(\tR\tstatement\x12\x1e\n" +
+	"\n" +
+	"checkpoint\x18\x02 \x01(\tR\n" +
+	"checkpoint\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\x03R\x05index\x12\x14\n" +
+	"\x05entry\x18\x04 \x01(\tR\x05entry\x12'\n" +
+	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof\"\x81\x04\n" +
 	"\bReleased\x12-\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2\x13.liaison.v1.OutcomeR\aoutcome\x12\x16\n" +
 	"\x06holder\x18\x02 \x01(\tR\x06holder\x127\n" +
@@ -1622,12 +3284,48 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\apurpose\x18\r \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\">\n" +
 	"\x10SubscribeRequest\x12\x14\n" +
 	"\x05after\x18\x01 \x01(\x03R\x05after\x12\x14\n" +
-	"\x05limit\x18\x02 \x01(\x05R\x05limit\"\xb3\x01\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"\xd0\x02\n" +
 	"\x11SubscribeResponse\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x03R\x06cursor\x12\x16\n" +
 	"\x06sender\x18\x02 \x01(\tR\x06sender\x120\n" +
 	"\breleased\x18\x03 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\x12<\n" +
-	"\freidentified\x18\x04 \x01(\v2\x18.liaison.v1.ReidentifiedR\freidentified\"\xba\x02\n" +
+	"\freidentified\x18\x04 \x01(\v2\x18.liaison.v1.ReidentifiedR\freidentified\x12*\n" +
+	"\x06notice\x18\x05 \x01(\v2\x12.liaison.v1.NoticeR\x06notice\x127\n" +
+	"\vcase_update\x18\x06 \x01(\v2\x16.liaison.v1.CaseUpdateR\n" +
+	"caseUpdate\x126\n" +
+	"\n" +
+	"escalation\x18\a \x01(\v2\x16.liaison.v1.EscalationR\n" +
+	"escalation\"\xec\x01\n" +
+	"\x06Notice\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\n" +
+	"event_type\x18\x02 \x01(\x0e2\x1c.liaison.v1.SubjectEventTypeR\teventType\x122\n" +
+	"\x06routes\x18\x03 \x03(\v2\x1a.liaison.v1.RecipientRouteR\x06routes\x12\x1b\n" +
+	"\tnotice_id\x18\x04 \x01(\tR\bnoticeId\x12%\n" +
+	"\x0eacknowledge_by\x18\x05 \x01(\tR\racknowledgeBy\x12\x12\n" +
+	"\x04rule\x18\x06 \x01(\tR\x04rule\"\xf9\x02\n" +
+	"\n" +
+	"Escalation\x12\x1b\n" +
+	"\tnotice_id\x18\x01 \x01(\tR\bnoticeId\x12;\n" +
+	"\n" +
+	"event_type\x18\x02 \x01(\x0e2\x1c.liaison.v1.SubjectEventTypeR\teventType\x12\x1c\n" +
+	"\trecipient\x18\x03 \x01(\tR\trecipient\x12\x16\n" +
+	"\x06sender\x18\x04 \x01(\tR\x06sender\x12\x12\n" +
+	"\x04sent\x18\x05 \x01(\tR\x04sent\x12%\n" +
+	"\x0eacknowledge_by\x18\x06 \x01(\tR\racknowledgeBy\x12,\n" +
+	"\x12notice_audit_index\x18\a \x01(\x03R\x10noticeAuditIndex\x124\n" +
+	"\x06target\x18\b \x01(\x0e2\x1c.liaison.v1.EscalationTargetR\x06target\x12\x1b\n" +
+	"\tduty_role\x18\t \x01(\tR\bdutyRole\x12\x1f\n" +
+	"\vaudit_index\x18\n" +
+	" \x01(\x03R\n" +
+	"auditIndex\"\x83\x01\n" +
+	"\n" +
+	"CaseUpdate\x12\x16\n" +
+	"\x06change\x18\x01 \x01(\tR\x06change\x12$\n" +
+	"\x04case\x18\x02 \x01(\v2\x10.liaison.v1.CaseR\x04case\x12\x16\n" +
+	"\x06agency\x18\x03 \x01(\tR\x06agency\x12\x1f\n" +
+	"\vaudit_index\x18\x04 \x01(\x03R\n" +
+	"auditIndex\"\xba\x02\n" +
 	"\fReidentified\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
@@ -1694,19 +3392,38 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\x1eApproveReidentificationRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12$\n" +
-	"\rjustification\x18\x02 \x01(\tR\rjustification\"\x94\x01\n" +
+	"\rjustification\x18\x02 \x01(\tR\rjustification\"\xca\x01\n" +
 	"\x1fApproveReidentificationResponse\x12\x1c\n" +
 	"\tapprovals\x18\x01 \x01(\x05R\tapprovals\x12\x16\n" +
 	"\x06quorum\x18\x02 \x01(\x05R\x06quorum\x12\x1a\n" +
 	"\breleased\x18\x03 \x01(\bR\breleased\x12\x1f\n" +
 	"\vaudit_index\x18\x04 \x01(\x03R\n" +
-	"auditIndex\",\n" +
+	"auditIndex\x124\n" +
+	"\x16release_pending_reason\x18\x05 \x01(\tR\x14releasePendingReason\",\n" +
 	"\x12AcknowledgeRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x03R\x06cursor\"\x15\n" +
-	"\x13AcknowledgeResponse2\xd1\x05\n" +
+	"\x13AcknowledgeResponse*\x95\x01\n" +
+	"\tRouteRole\x12\x1a\n" +
+	"\x16ROUTE_ROLE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10ROUTE_ROLE_NAMED\x10\x01\x12\x18\n" +
+	"\x14ROUTE_ROLE_COMPETENT\x10\x02\x12\x1a\n" +
+	"\x16ROUTE_ROLE_CASE_MEMBER\x10\x03\x12 \n" +
+	"\x1cROUTE_ROLE_EARLIER_RECIPIENT\x10\x04*\x91\x01\n" +
+	"\vMatchAnswer\x12\x1c\n" +
+	"\x18MATCH_ANSWER_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10MATCH_ANSWER_HIT\x10\x01\x12\x17\n" +
+	"\x13MATCH_ANSWER_NO_HIT\x10\x02\x12\x1c\n" +
+	"\x18MATCH_ANSWER_UNAVAILABLE\x10\x03\x12\x17\n" +
+	"\x13MATCH_ANSWER_DENIED\x10\x04*t\n" +
+	"\x10EscalationTarget\x12!\n" +
+	"\x1dESCALATION_TARGET_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bESCALATION_TARGET_DUTY_ROLE\x10\x01\x12\x1c\n" +
+	"\x18ESCALATION_TARGET_SENDER\x10\x022\xd0\x06\n" +
 	"\bExchange\x12E\n" +
-	"\bDisclose\x12\x1b.liaison.v1.DiscloseRequest\x1a\x1c.liaison.v1.DiscloseResponse\x12B\n" +
-	"\aRequest\x12\x1a.liaison.v1.RequestRequest\x1a\x1b.liaison.v1.RequestResponse\x12J\n" +
+	"\bDisclose\x12\x1b.liaison.v1.DiscloseRequest\x1a\x1c.liaison.v1.DiscloseResponse\x12?\n" +
+	"\x06Notify\x12\x19.liaison.v1.NotifyRequest\x1a\x1a.liaison.v1.NotifyResponse\x12B\n" +
+	"\aRequest\x12\x1a.liaison.v1.RequestRequest\x1a\x1b.liaison.v1.RequestResponse\x12<\n" +
+	"\x05Match\x12\x18.liaison.v1.MatchRequest\x1a\x19.liaison.v1.MatchResponse\x12J\n" +
 	"\tSubscribe\x12\x1c.liaison.v1.SubscribeRequest\x1a\x1d.liaison.v1.SubscribeResponse0\x01\x12N\n" +
 	"\vAcknowledge\x12\x1e.liaison.v1.AcknowledgeRequest\x1a\x1f.liaison.v1.AcknowledgeResponse\x12H\n" +
 	"\tTranslate\x12\x1c.liaison.v1.TranslateRequest\x1a\x1d.liaison.v1.TranslateResponse\x12r\n" +
@@ -1729,80 +3446,136 @@ func file_liaison_v1_exchange_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_exchange_proto_rawDescData
 }
 
-var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_liaison_v1_exchange_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_liaison_v1_exchange_proto_goTypes = []any{
-	(*DiscloseRequest)(nil),                 // 0: liaison.v1.DiscloseRequest
-	(*DiscloseResponse)(nil),                // 1: liaison.v1.DiscloseResponse
-	(*RecipientResult)(nil),                 // 2: liaison.v1.RecipientResult
-	(*RequestRequest)(nil),                  // 3: liaison.v1.RequestRequest
-	(*RequestResponse)(nil),                 // 4: liaison.v1.RequestResponse
-	(*Released)(nil),                        // 5: liaison.v1.Released
-	(*SubscribeRequest)(nil),                // 6: liaison.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),               // 7: liaison.v1.SubscribeResponse
-	(*Reidentified)(nil),                    // 8: liaison.v1.Reidentified
-	(*TranslateRequest)(nil),                // 9: liaison.v1.TranslateRequest
-	(*TranslateResponse)(nil),               // 10: liaison.v1.TranslateResponse
-	(*RequestReidentificationRequest)(nil),  // 11: liaison.v1.RequestReidentificationRequest
-	(*RequestReidentificationResponse)(nil), // 12: liaison.v1.RequestReidentificationResponse
-	(*ListReidentificationsRequest)(nil),    // 13: liaison.v1.ListReidentificationsRequest
-	(*ListReidentificationsResponse)(nil),   // 14: liaison.v1.ListReidentificationsResponse
-	(*PendingReidentification)(nil),         // 15: liaison.v1.PendingReidentification
-	(*ApproveReidentificationRequest)(nil),  // 16: liaison.v1.ApproveReidentificationRequest
-	(*ApproveReidentificationResponse)(nil), // 17: liaison.v1.ApproveReidentificationResponse
-	(*AcknowledgeRequest)(nil),              // 18: liaison.v1.AcknowledgeRequest
-	(*AcknowledgeResponse)(nil),             // 19: liaison.v1.AcknowledgeResponse
-	(*Record)(nil),                          // 20: liaison.v1.Record
-	(*SubjectAttributes)(nil),               // 21: liaison.v1.SubjectAttributes
-	(Purpose)(0),                            // 22: liaison.v1.Purpose
-	(Outcome)(0),                            // 23: liaison.v1.Outcome
-	(*LegalBasis)(nil),                      // 24: liaison.v1.LegalBasis
-	(RecordType)(0),                         // 25: liaison.v1.RecordType
+	(RouteRole)(0),                          // 0: liaison.v1.RouteRole
+	(MatchAnswer)(0),                        // 1: liaison.v1.MatchAnswer
+	(EscalationTarget)(0),                   // 2: liaison.v1.EscalationTarget
+	(*DiscloseRequest)(nil),                 // 3: liaison.v1.DiscloseRequest
+	(*PeerForward)(nil),                     // 4: liaison.v1.PeerForward
+	(*RecipientRole)(nil),                   // 5: liaison.v1.RecipientRole
+	(*CompetentAgency)(nil),                 // 6: liaison.v1.CompetentAgency
+	(*RecipientRoute)(nil),                  // 7: liaison.v1.RecipientRoute
+	(*DiscloseResponse)(nil),                // 8: liaison.v1.DiscloseResponse
+	(*RecipientResult)(nil),                 // 9: liaison.v1.RecipientResult
+	(*RecipientFailure)(nil),                // 10: liaison.v1.RecipientFailure
+	(*NotifyRequest)(nil),                   // 11: liaison.v1.NotifyRequest
+	(*NotifyResponse)(nil),                  // 12: liaison.v1.NotifyResponse
+	(*RequestRequest)(nil),                  // 13: liaison.v1.RequestRequest
+	(*MatchRequest)(nil),                    // 14: liaison.v1.MatchRequest
+	(*MatchResponse)(nil),                   // 15: liaison.v1.MatchResponse
+	(*MatchResult)(nil),                     // 16: liaison.v1.MatchResult
+	(*RequestResponse)(nil),                 // 17: liaison.v1.RequestResponse
+	(*PeerReceipt)(nil),                     // 18: liaison.v1.PeerReceipt
+	(*Released)(nil),                        // 19: liaison.v1.Released
+	(*SubscribeRequest)(nil),                // 20: liaison.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),               // 21: liaison.v1.SubscribeResponse
+	(*Notice)(nil),                          // 22: liaison.v1.Notice
+	(*Escalation)(nil),                      // 23: liaison.v1.Escalation
+	(*CaseUpdate)(nil),                      // 24: liaison.v1.CaseUpdate
+	(*Reidentified)(nil),                    // 25: liaison.v1.Reidentified
+	(*TranslateRequest)(nil),                // 26: liaison.v1.TranslateRequest
+	(*TranslateResponse)(nil),               // 27: liaison.v1.TranslateResponse
+	(*RequestReidentificationRequest)(nil),  // 28: liaison.v1.RequestReidentificationRequest
+	(*RequestReidentificationResponse)(nil), // 29: liaison.v1.RequestReidentificationResponse
+	(*ListReidentificationsRequest)(nil),    // 30: liaison.v1.ListReidentificationsRequest
+	(*ListReidentificationsResponse)(nil),   // 31: liaison.v1.ListReidentificationsResponse
+	(*PendingReidentification)(nil),         // 32: liaison.v1.PendingReidentification
+	(*ApproveReidentificationRequest)(nil),  // 33: liaison.v1.ApproveReidentificationRequest
+	(*ApproveReidentificationResponse)(nil), // 34: liaison.v1.ApproveReidentificationResponse
+	(*AcknowledgeRequest)(nil),              // 35: liaison.v1.AcknowledgeRequest
+	(*AcknowledgeResponse)(nil),             // 36: liaison.v1.AcknowledgeResponse
+	(*Record)(nil),                          // 37: liaison.v1.Record
+	(*SubjectAttributes)(nil),               // 38: liaison.v1.SubjectAttributes
+	(Purpose)(0),                            // 39: liaison.v1.Purpose
+	(AgencyKind)(0),                         // 40: liaison.v1.AgencyKind
+	(Outcome)(0),                            // 41: liaison.v1.Outcome
+	(*LegalBasis)(nil),                      // 42: liaison.v1.LegalBasis
+	(SubjectEventType)(0),                   // 43: liaison.v1.SubjectEventType
+	(RecordType)(0),                         // 44: liaison.v1.RecordType
+	(*Case)(nil),                            // 45: liaison.v1.Case
 }
 var file_liaison_v1_exchange_proto_depIdxs = []int32{
-	20, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
-	21, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
-	22, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
-	2,  // 3: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
-	23, // 4: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
-	24, // 5: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
-	25, // 6: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
-	22, // 7: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
-	5,  // 8: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
-	23, // 9: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
-	25, // 10: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
-	20, // 11: liaison.v1.Released.record:type_name -> liaison.v1.Record
-	24, // 12: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
-	22, // 13: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
-	5,  // 14: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
-	8,  // 15: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
-	24, // 16: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
-	22, // 17: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
-	24, // 18: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	22, // 19: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
-	24, // 20: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	15, // 21: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
-	24, // 22: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
-	0,  // 23: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
-	3,  // 24: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
-	6,  // 25: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
-	18, // 26: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
-	9,  // 27: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
-	11, // 28: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
-	13, // 29: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
-	16, // 30: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
-	1,  // 31: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
-	4,  // 32: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
-	7,  // 33: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
-	19, // 34: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
-	10, // 35: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
-	12, // 36: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
-	14, // 37: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
-	17, // 38: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
-	31, // [31:39] is the sub-list for method output_type
-	23, // [23:31] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	37, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
+	38, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
+	39, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
+	5,  // 3: liaison.v1.DiscloseRequest.recipient_roles:type_name -> liaison.v1.RecipientRole
+	4,  // 4: liaison.v1.DiscloseRequest.forwarded:type_name -> liaison.v1.PeerForward
+	18, // 5: liaison.v1.PeerForward.receipt:type_name -> liaison.v1.PeerReceipt
+	19, // 6: liaison.v1.PeerForward.released:type_name -> liaison.v1.Released
+	6,  // 7: liaison.v1.RecipientRole.competent:type_name -> liaison.v1.CompetentAgency
+	40, // 8: liaison.v1.CompetentAgency.kind:type_name -> liaison.v1.AgencyKind
+	0,  // 9: liaison.v1.RecipientRoute.role:type_name -> liaison.v1.RouteRole
+	9,  // 10: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
+	41, // 11: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
+	42, // 12: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
+	10, // 13: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
+	18, // 14: liaison.v1.RecipientResult.receipt:type_name -> liaison.v1.PeerReceipt
+	7,  // 15: liaison.v1.RecipientResult.routes:type_name -> liaison.v1.RecipientRoute
+	43, // 16: liaison.v1.NotifyRequest.event_type:type_name -> liaison.v1.SubjectEventType
+	37, // 17: liaison.v1.NotifyRequest.record:type_name -> liaison.v1.Record
+	38, // 18: liaison.v1.NotifyRequest.subject:type_name -> liaison.v1.SubjectAttributes
+	39, // 19: liaison.v1.NotifyRequest.purpose:type_name -> liaison.v1.Purpose
+	5,  // 20: liaison.v1.NotifyRequest.recipient_roles:type_name -> liaison.v1.RecipientRole
+	9,  // 21: liaison.v1.NotifyResponse.results:type_name -> liaison.v1.RecipientResult
+	44, // 22: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
+	39, // 23: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
+	4,  // 24: liaison.v1.RequestRequest.forwarded:type_name -> liaison.v1.PeerForward
+	44, // 25: liaison.v1.MatchRequest.record_types:type_name -> liaison.v1.RecordType
+	39, // 26: liaison.v1.MatchRequest.purpose:type_name -> liaison.v1.Purpose
+	16, // 27: liaison.v1.MatchResponse.results:type_name -> liaison.v1.MatchResult
+	44, // 28: liaison.v1.MatchResult.record_type:type_name -> liaison.v1.RecordType
+	1,  // 29: liaison.v1.MatchResult.answer:type_name -> liaison.v1.MatchAnswer
+	19, // 30: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
+	18, // 31: liaison.v1.RequestResponse.receipt:type_name -> liaison.v1.PeerReceipt
+	41, // 32: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
+	44, // 33: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
+	37, // 34: liaison.v1.Released.record:type_name -> liaison.v1.Record
+	42, // 35: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
+	39, // 36: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
+	19, // 37: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
+	25, // 38: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
+	22, // 39: liaison.v1.SubscribeResponse.notice:type_name -> liaison.v1.Notice
+	24, // 40: liaison.v1.SubscribeResponse.case_update:type_name -> liaison.v1.CaseUpdate
+	23, // 41: liaison.v1.SubscribeResponse.escalation:type_name -> liaison.v1.Escalation
+	43, // 42: liaison.v1.Notice.event_type:type_name -> liaison.v1.SubjectEventType
+	7,  // 43: liaison.v1.Notice.routes:type_name -> liaison.v1.RecipientRoute
+	43, // 44: liaison.v1.Escalation.event_type:type_name -> liaison.v1.SubjectEventType
+	2,  // 45: liaison.v1.Escalation.target:type_name -> liaison.v1.EscalationTarget
+	45, // 46: liaison.v1.CaseUpdate.case:type_name -> liaison.v1.Case
+	42, // 47: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
+	39, // 48: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
+	42, // 49: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	39, // 50: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
+	42, // 51: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	32, // 52: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
+	42, // 53: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
+	3,  // 54: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
+	11, // 55: liaison.v1.Exchange.Notify:input_type -> liaison.v1.NotifyRequest
+	13, // 56: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
+	14, // 57: liaison.v1.Exchange.Match:input_type -> liaison.v1.MatchRequest
+	20, // 58: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
+	35, // 59: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
+	26, // 60: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
+	28, // 61: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
+	30, // 62: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
+	33, // 63: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
+	8,  // 64: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
+	12, // 65: liaison.v1.Exchange.Notify:output_type -> liaison.v1.NotifyResponse
+	17, // 66: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
+	15, // 67: liaison.v1.Exchange.Match:output_type -> liaison.v1.MatchResponse
+	21, // 68: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
+	36, // 69: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
+	27, // 70: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
+	29, // 71: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
+	31, // 72: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
+	34, // 73: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
+	64, // [64:74] is the sub-list for method output_type
+	54, // [54:64] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_exchange_proto_init() }
@@ -1810,20 +3583,26 @@ func file_liaison_v1_exchange_proto_init() {
 	if File_liaison_v1_exchange_proto != nil {
 		return
 	}
+	file_liaison_v1_cases_proto_init()
 	file_liaison_v1_records_proto_init()
 	file_liaison_v1_vocabulary_proto_init()
+	file_liaison_v1_exchange_proto_msgTypes[2].OneofWrappers = []any{
+		(*RecipientRole_Competent)(nil),
+		(*RecipientRole_CaseMembers)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_exchange_proto_rawDesc), len(file_liaison_v1_exchange_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   20,
+			NumEnums:      3,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_liaison_v1_exchange_proto_goTypes,
 		DependencyIndexes: file_liaison_v1_exchange_proto_depIdxs,
+		EnumInfos:         file_liaison_v1_exchange_proto_enumTypes,
 		MessageInfos:      file_liaison_v1_exchange_proto_msgTypes,
 	}.Build()
 	File_liaison_v1_exchange_proto = out.File

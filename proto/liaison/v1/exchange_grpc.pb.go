@@ -20,7 +20,9 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	Exchange_Disclose_FullMethodName                = "/liaison.v1.Exchange/Disclose"
+	Exchange_Notify_FullMethodName                  = "/liaison.v1.Exchange/Notify"
 	Exchange_Request_FullMethodName                 = "/liaison.v1.Exchange/Request"
+	Exchange_Match_FullMethodName                   = "/liaison.v1.Exchange/Match"
 	Exchange_Subscribe_FullMethodName               = "/liaison.v1.Exchange/Subscribe"
 	Exchange_Acknowledge_FullMethodName             = "/liaison.v1.Exchange/Acknowledge"
 	Exchange_Translate_FullMethodName               = "/liaison.v1.Exchange/Translate"
@@ -37,14 +39,40 @@ const (
 // agency's client certificate and an officer's bearer token, decided by the
 // holder's law, transformed for the recipient and audited before it answers.
 type ExchangeClient interface {
-	// Disclose pushes a record the caller holds to named recipients. Each
-	// recipient gets what the law allows them, in their inbox.
+	// Disclose pushes a record the caller holds to recipients named by id or
+	// by role (recipient_roles). Each recipient gets what the law allows
+	// them, in their inbox.
 	Disclose(ctx context.Context, in *DiscloseRequest, opts ...grpc.CallOption) (*DiscloseResponse, error)
+	// Notify reports an event in a person's case (a release date set or
+	// changed, a release, a transfer, an absconding, a breach of conditions,
+	// the end of probation, a death) from the agency that holds the fact.
+	// The gateway routes it to every current member of the person's open
+	// cases, to every agency that received records about the person under a
+	// basis still in force (found in the audit log by the person's audit
+	// pseudonym), and to the recipients named by id or role; it decides and
+	// logs each delivery on its own, as the law lets each recipient see the
+	// record. A notice the policy requires must be acknowledged by its
+	// deadline (Acknowledge with its cursor); the gateway escalates it
+	// before the deadline to the recipient's duty role and back to the
+	// sender, and auditors list those not acknowledged in time
+	// (Notices.ListNotices).
+	Notify(ctx context.Context, in *NotifyRequest, opts ...grpc.CallOption) (*NotifyResponse, error)
 	// Request pulls a record about a subject from a holder agency.
 	Request(ctx context.Context, in *RequestRequest, opts ...grpc.CallOption) (*RequestResponse, error)
+	// Match asks holders, in parallel and within a deadline, whether they
+	// hold records of the given types about a subject, and answers hit,
+	// no-hit or unavailable per holder and record type, nothing more (step
+	// one of hit/no-hit, as in Prüm II). Each answer is its own exchange,
+	// decided by the holder's law (action "match") and logged on its own. A
+	// hit carries a reference that a following Request cites
+	// (RequestRequest.match_reference) to ask for the content: step two,
+	// with its own justification, decided and logged again.
+	Match(ctx context.Context, in *MatchRequest, opts ...grpc.CallOption) (*MatchResponse, error)
 	// Subscribe reads the caller's inbox from a cursor.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
-	// Acknowledge marks the caller's inbox read up to a cursor.
+	// Acknowledge marks the caller's inbox read up to a cursor. It
+	// acknowledges every required notice delivered to the caller's agency
+	// up to that cursor, each with an audit entry of its own.
 	Acknowledge(ctx context.Context, in *AcknowledgeRequest, opts ...grpc.CallOption) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.
@@ -78,10 +106,30 @@ func (c *exchangeClient) Disclose(ctx context.Context, in *DiscloseRequest, opts
 	return out, nil
 }
 
+func (c *exchangeClient) Notify(ctx context.Context, in *NotifyRequest, opts ...grpc.CallOption) (*NotifyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(NotifyResponse)
+	err := c.cc.Invoke(ctx, Exchange_Notify_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *exchangeClient) Request(ctx context.Context, in *RequestRequest, opts ...grpc.CallOption) (*RequestResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RequestResponse)
 	err := c.cc.Invoke(ctx, Exchange_Request_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *exchangeClient) Match(ctx context.Context, in *MatchRequest, opts ...grpc.CallOption) (*MatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MatchResponse)
+	err := c.cc.Invoke(ctx, Exchange_Match_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -165,14 +213,40 @@ func (c *exchangeClient) ApproveReidentification(ctx context.Context, in *Approv
 // agency's client certificate and an officer's bearer token, decided by the
 // holder's law, transformed for the recipient and audited before it answers.
 type ExchangeServer interface {
-	// Disclose pushes a record the caller holds to named recipients. Each
-	// recipient gets what the law allows them, in their inbox.
+	// Disclose pushes a record the caller holds to recipients named by id or
+	// by role (recipient_roles). Each recipient gets what the law allows
+	// them, in their inbox.
 	Disclose(context.Context, *DiscloseRequest) (*DiscloseResponse, error)
+	// Notify reports an event in a person's case (a release date set or
+	// changed, a release, a transfer, an absconding, a breach of conditions,
+	// the end of probation, a death) from the agency that holds the fact.
+	// The gateway routes it to every current member of the person's open
+	// cases, to every agency that received records about the person under a
+	// basis still in force (found in the audit log by the person's audit
+	// pseudonym), and to the recipients named by id or role; it decides and
+	// logs each delivery on its own, as the law lets each recipient see the
+	// record. A notice the policy requires must be acknowledged by its
+	// deadline (Acknowledge with its cursor); the gateway escalates it
+	// before the deadline to the recipient's duty role and back to the
+	// sender, and auditors list those not acknowledged in time
+	// (Notices.ListNotices).
+	Notify(context.Context, *NotifyRequest) (*NotifyResponse, error)
 	// Request pulls a record about a subject from a holder agency.
 	Request(context.Context, *RequestRequest) (*RequestResponse, error)
+	// Match asks holders, in parallel and within a deadline, whether they
+	// hold records of the given types about a subject, and answers hit,
+	// no-hit or unavailable per holder and record type, nothing more (step
+	// one of hit/no-hit, as in Prüm II). Each answer is its own exchange,
+	// decided by the holder's law (action "match") and logged on its own. A
+	// hit carries a reference that a following Request cites
+	// (RequestRequest.match_reference) to ask for the content: step two,
+	// with its own justification, decided and logged again.
+	Match(context.Context, *MatchRequest) (*MatchResponse, error)
 	// Subscribe reads the caller's inbox from a cursor.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
-	// Acknowledge marks the caller's inbox read up to a cursor.
+	// Acknowledge marks the caller's inbox read up to a cursor. It
+	// acknowledges every required notice delivered to the caller's agency
+	// up to that cursor, each with an audit entry of its own.
 	Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.
@@ -199,8 +273,14 @@ type UnimplementedExchangeServer struct{}
 func (UnimplementedExchangeServer) Disclose(context.Context, *DiscloseRequest) (*DiscloseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Disclose not implemented")
 }
+func (UnimplementedExchangeServer) Notify(context.Context, *NotifyRequest) (*NotifyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Notify not implemented")
+}
 func (UnimplementedExchangeServer) Request(context.Context, *RequestRequest) (*RequestResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Request not implemented")
+}
+func (UnimplementedExchangeServer) Match(context.Context, *MatchRequest) (*MatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Match not implemented")
 }
 func (UnimplementedExchangeServer) Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error {
 	return status.Error(codes.Unimplemented, "method Subscribe not implemented")
@@ -259,6 +339,24 @@ func _Exchange_Disclose_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Exchange_Notify_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(NotifyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExchangeServer).Notify(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Exchange_Notify_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExchangeServer).Notify(ctx, req.(*NotifyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Exchange_Request_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RequestRequest)
 	if err := dec(in); err != nil {
@@ -273,6 +371,24 @@ func _Exchange_Request_Handler(srv interface{}, ctx context.Context, dec func(in
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ExchangeServer).Request(ctx, req.(*RequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Exchange_Match_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExchangeServer).Match(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Exchange_Match_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExchangeServer).Match(ctx, req.(*MatchRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -390,8 +506,16 @@ var Exchange_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Exchange_Disclose_Handler,
 		},
 		{
+			MethodName: "Notify",
+			Handler:    _Exchange_Notify_Handler,
+		},
+		{
 			MethodName: "Request",
 			Handler:    _Exchange_Request_Handler,
+		},
+		{
+			MethodName: "Match",
+			Handler:    _Exchange_Match_Handler,
 		},
 		{
 			MethodName: "Acknowledge",

@@ -379,7 +379,15 @@ type SimulateResponse struct {
 	// How the decision was reached, one step a line.
 	Explanation []string `protobuf:"bytes,2,rep,name=explanation,proto3" json:"explanation,omitempty"`
 	// The revision that decided.
-	Revision      string `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision string `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The stage of data.liaison.decision that decided, e.g. legal_basis or
+	// fallback (policies/README.md lists them); empty if the policy tree does
+	// not say.
+	Stage string `protobuf:"bytes,4,opt,name=stage,proto3" json:"stage,omitempty"`
+	// The unverified readings of law (assumptions) the decision rests on, as
+	// the policy packs state them; empty if there are none or the tree does
+	// not say.
+	Assumptions   []string `protobuf:"bytes,5,rep,name=assumptions,proto3" json:"assumptions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -433,6 +441,20 @@ func (x *SimulateResponse) GetRevision() string {
 		return x.Revision
 	}
 	return ""
+}
+
+func (x *SimulateResponse) GetStage() string {
+	if x != nil {
+		return x.Stage
+	}
+	return ""
+}
+
+func (x *SimulateResponse) GetAssumptions() []string {
+	if x != nil {
+		return x.Assumptions
+	}
+	return nil
 }
 
 // GetReadinessRequest names a jurisdiction.
@@ -573,11 +595,13 @@ const file_liaison_v1_policy_proto_rawDesc = "" +
 	"activation\x18\x01 \x01(\v2\x16.liaison.v1.ActivationR\n" +
 	"activation\"@\n" +
 	"\x0fSimulateRequest\x12-\n" +
-	"\x05input\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x05input\"\x85\x01\n" +
+	"\x05input\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x05input\"\xbd\x01\n" +
 	"\x10SimulateResponse\x123\n" +
 	"\bdecision\x18\x01 \x01(\v2\x17.google.protobuf.StructR\bdecision\x12 \n" +
 	"\vexplanation\x18\x02 \x03(\tR\vexplanation\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\tR\brevision\"9\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision\x12\x14\n" +
+	"\x05stage\x18\x04 \x01(\tR\x05stage\x12 \n" +
+	"\vassumptions\x18\x05 \x03(\tR\vassumptions\"9\n" +
 	"\x13GetReadinessRequest\x12\"\n" +
 	"\fjurisdiction\x18\x01 \x01(\tR\fjurisdiction\"\x7f\n" +
 	"\x14GetReadinessResponse\x12\x1a\n" +

@@ -480,9 +480,12 @@ type ReleaseNotice struct {
 	// Who at the holder to contact about the release.
 	ContactPoint string `protobuf:"bytes,9,opt,name=contact_point,json=contactPoint,proto3" json:"contact_point,omitempty"`
 	// Narrative notes.
-	Notes         string `protobuf:"bytes,10,opt,name=notes,proto3" json:"notes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Notes string `protobuf:"bytes,10,opt,name=notes,proto3" json:"notes,omitempty"`
+	// The release date before it was changed, YYYY-MM-DD, in a notice of a
+	// changed release date (brought forward or postponed).
+	PreviousReleaseDate string `protobuf:"bytes,11,opt,name=previous_release_date,json=previousReleaseDate,proto3" json:"previous_release_date,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ReleaseNotice) Reset() {
@@ -581,6 +584,13 @@ func (x *ReleaseNotice) GetContactPoint() string {
 func (x *ReleaseNotice) GetNotes() string {
 	if x != nil {
 		return x.Notes
+	}
+	return ""
+}
+
+func (x *ReleaseNotice) GetPreviousReleaseDate() string {
+	if x != nil {
+		return x.PreviousReleaseDate
 	}
 	return ""
 }
@@ -1597,7 +1607,7 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\vpostal_code\x18\x02 \x01(\tB\x06\x82\xce\x18\x02\b\x02R\n" +
 	"postalCode\x12,\n" +
 	"\fmunicipality\x18\x03 \x01(\tB\b\x82\xce\x18\x04\b\x02\x10\x04R\fmunicipality\x12\"\n" +
-	"\acountry\x18\x04 \x01(\tB\b\x82\xce\x18\x04\b\x02\x10\x04R\acountry\"\x87\x04\n" +
+	"\acountry\x18\x04 \x01(\tB\b\x82\xce\x18\x04\b\x02\x10\x04R\acountry\"\xc5\x04\n" +
 	"\rReleaseNotice\x12,\n" +
 	"\asubject\x18\x01 \x01(\v2\x12.liaison.v1.PersonR\asubject\x12+\n" +
 	"\frelease_date\x18\x02 \x01(\tB\b\x82\xce\x18\x04\b\x02\x10\x03R\vreleaseDate\x12\"\n" +
@@ -1609,7 +1619,8 @@ const file_liaison_v1_records_proto_rawDesc = "" +
 	"\x10offence_category\x18\b \x01(\tB\x06\x82\xce\x18\x02\b\x03R\x0foffenceCategory\x12+\n" +
 	"\rcontact_point\x18\t \x01(\tB\x06\x82\xce\x18\x02\b\x05R\fcontactPoint\x12\x1c\n" +
 	"\x05notes\x18\n" +
-	" \x01(\tB\x06\x82\xce\x18\x02\b\x06R\x05notes:\x14\x82\xce\x18\x10\n" +
+	" \x01(\tB\x06\x82\xce\x18\x02\b\x06R\x05notes\x12<\n" +
+	"\x15previous_release_date\x18\v \x01(\tB\b\x82\xce\x18\x04\b\x02\x10\x03R\x13previousReleaseDate:\x14\x82\xce\x18\x10\n" +
 	"\x0erelease_notice\"\xd1\x03\n" +
 	"\x0eRiskAssessment\x12,\n" +
 	"\asubject\x18\x01 \x01(\v2\x12.liaison.v1.PersonR\asubject\x126\n" +

@@ -329,6 +329,83 @@ func (Outcome) EnumDescriptor() ([]byte, []int) {
 	return file_liaison_v1_vocabulary_proto_rawDescGZIP(), []int{4}
 }
 
+// SubjectEventType is an event in a person's case that a Notify reports
+// (event.type in the policy input).
+type SubjectEventType int32
+
+const (
+	SubjectEventType_SUBJECT_EVENT_TYPE_UNSPECIFIED SubjectEventType = 0
+	// A release date was set.
+	SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET SubjectEventType = 1
+	// The release date was brought forward or postponed.
+	SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED SubjectEventType = 2
+	// The person was released.
+	SubjectEventType_SUBJECT_EVENT_TYPE_RELEASED SubjectEventType = 3
+	// The person was transferred (to another prison, or another area).
+	SubjectEventType_SUBJECT_EVENT_TYPE_TRANSFERRED SubjectEventType = 4
+	// The person absconded.
+	SubjectEventType_SUBJECT_EVENT_TYPE_ABSCONDED SubjectEventType = 5
+	// The person breached the conditions of release or supervision.
+	SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS SubjectEventType = 6
+	// Probation or supervision ended.
+	SubjectEventType_SUBJECT_EVENT_TYPE_PROBATION_ENDED SubjectEventType = 7
+	// The person died.
+	SubjectEventType_SUBJECT_EVENT_TYPE_DECEASED SubjectEventType = 8
+)
+
+// Enum value maps for SubjectEventType.
+var (
+	SubjectEventType_name = map[int32]string{
+		0: "SUBJECT_EVENT_TYPE_UNSPECIFIED",
+		1: "SUBJECT_EVENT_TYPE_RELEASE_DATE_SET",
+		2: "SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED",
+		3: "SUBJECT_EVENT_TYPE_RELEASED",
+		4: "SUBJECT_EVENT_TYPE_TRANSFERRED",
+		5: "SUBJECT_EVENT_TYPE_ABSCONDED",
+		6: "SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS",
+		7: "SUBJECT_EVENT_TYPE_PROBATION_ENDED",
+		8: "SUBJECT_EVENT_TYPE_DECEASED",
+	}
+	SubjectEventType_value = map[string]int32{
+		"SUBJECT_EVENT_TYPE_UNSPECIFIED":          0,
+		"SUBJECT_EVENT_TYPE_RELEASE_DATE_SET":     1,
+		"SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED": 2,
+		"SUBJECT_EVENT_TYPE_RELEASED":             3,
+		"SUBJECT_EVENT_TYPE_TRANSFERRED":          4,
+		"SUBJECT_EVENT_TYPE_ABSCONDED":            5,
+		"SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS": 6,
+		"SUBJECT_EVENT_TYPE_PROBATION_ENDED":      7,
+		"SUBJECT_EVENT_TYPE_DECEASED":             8,
+	}
+)
+
+func (x SubjectEventType) Enum() *SubjectEventType {
+	p := new(SubjectEventType)
+	*p = x
+	return p
+}
+
+func (x SubjectEventType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SubjectEventType) Descriptor() protoreflect.EnumDescriptor {
+	return file_liaison_v1_vocabulary_proto_enumTypes[5].Descriptor()
+}
+
+func (SubjectEventType) Type() protoreflect.EnumType {
+	return &file_liaison_v1_vocabulary_proto_enumTypes[5]
+}
+
+func (x SubjectEventType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SubjectEventType.Descriptor instead.
+func (SubjectEventType) EnumDescriptor() ([]byte, []int) {
+	return file_liaison_v1_vocabulary_proto_rawDescGZIP(), []int{5}
+}
+
 // SubjectAttributes describe a subject to the policy without identifying them.
 type SubjectAttributes struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -533,7 +610,17 @@ const file_liaison_v1_vocabulary_proto_rawDesc = "" +
 	"\x10OUTCOME_DISCLOSE\x10\x01\x12\x18\n" +
 	"\x14OUTCOME_PSEUDONYMISE\x10\x02\x12\x14\n" +
 	"\x10OUTCOME_HIT_ONLY\x10\x03\x12\x10\n" +
-	"\fOUTCOME_DENY\x10\x04B\xa9\x01\n" +
+	"\fOUTCOME_DENY\x10\x04*\xe9\x02\n" +
+	"\x10SubjectEventType\x12\"\n" +
+	"\x1eSUBJECT_EVENT_TYPE_UNSPECIFIED\x10\x00\x12'\n" +
+	"#SUBJECT_EVENT_TYPE_RELEASE_DATE_SET\x10\x01\x12+\n" +
+	"'SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED\x10\x02\x12\x1f\n" +
+	"\x1bSUBJECT_EVENT_TYPE_RELEASED\x10\x03\x12\"\n" +
+	"\x1eSUBJECT_EVENT_TYPE_TRANSFERRED\x10\x04\x12 \n" +
+	"\x1cSUBJECT_EVENT_TYPE_ABSCONDED\x10\x05\x12+\n" +
+	"'SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS\x10\x06\x12&\n" +
+	"\"SUBJECT_EVENT_TYPE_PROBATION_ENDED\x10\a\x12\x1f\n" +
+	"\x1bSUBJECT_EVENT_TYPE_DECEASED\x10\bB\xa9\x01\n" +
 	"\x0ecom.liaison.v1B\x0fVocabularyProtoP\x01Z=github.com/liaison-gateway/liaison/proto/liaison/v1;liaisonv1\xa2\x02\x03LXX\xaa\x02\n" +
 	"Liaison.V1\xca\x02\n" +
 	"Liaison\\V1\xe2\x02\x16Liaison\\V1\\GPBMetadata\xea\x02\vLiaison::V1b\x06proto3"
@@ -550,7 +637,7 @@ func file_liaison_v1_vocabulary_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_vocabulary_proto_rawDescData
 }
 
-var file_liaison_v1_vocabulary_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_liaison_v1_vocabulary_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
 var file_liaison_v1_vocabulary_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_liaison_v1_vocabulary_proto_goTypes = []any{
 	(RecordType)(0),           // 0: liaison.v1.RecordType
@@ -558,8 +645,9 @@ var file_liaison_v1_vocabulary_proto_goTypes = []any{
 	(AgencyKind)(0),           // 2: liaison.v1.AgencyKind
 	(SubjectCategory)(0),      // 3: liaison.v1.SubjectCategory
 	(Outcome)(0),              // 4: liaison.v1.Outcome
-	(*SubjectAttributes)(nil), // 5: liaison.v1.SubjectAttributes
-	(*LegalBasis)(nil),        // 6: liaison.v1.LegalBasis
+	(SubjectEventType)(0),     // 5: liaison.v1.SubjectEventType
+	(*SubjectAttributes)(nil), // 6: liaison.v1.SubjectAttributes
+	(*LegalBasis)(nil),        // 7: liaison.v1.LegalBasis
 }
 var file_liaison_v1_vocabulary_proto_depIdxs = []int32{
 	3, // 0: liaison.v1.SubjectAttributes.category:type_name -> liaison.v1.SubjectCategory
@@ -580,7 +668,7 @@ func file_liaison_v1_vocabulary_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_vocabulary_proto_rawDesc), len(file_liaison_v1_vocabulary_proto_rawDesc)),
-			NumEnums:      5,
+			NumEnums:      6,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -1,0 +1,369 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+const caseUsage = `usage: liaison case <command> [flags]
+
+Multi-agency cases (a Safety House case consultation, an LIVC-R, a case
+conference): one agency leads a case about one person, invites others, who
+accept or decline; members leave or are removed; the lead hands the lead
+over or closes the case. Every change is decided by the policy of the
+case's jurisdiction and is an audit entry. Commands talk to a gateway's
+Cases service over mTLS, as an officer of your agency (its certificate and
+an officer token).
+
+	open      open a case about a person, led by your agency (-id, -kind, -subject)
+	invite    invite an agency into a case you lead (-id, -agency)
+	accept    accept your agency's invitation (-id)
+	decline   decline your agency's invitation (-id)
+	leave     end your agency's membership (-id)
+	remove    remove a member, or withdraw an invitation, from a case you lead (-id, -agency)
+	handover  make another member the lead of a case you lead (-id, -agency)
+	close     close a case you lead (-id)
+	show      print a case your agency is in or invited to (-id)
+	list      list the cases your agency is in or invited to
+
+Every change needs -justification: why, in words (never the person's
+identifier). Run "liaison case <command> -h" for its flags.
+`
+
+// caseHelp says what each case command does.
+var caseHelp = map[string]string{
+	"open":     "Opens a case about a person, led by your agency: the policy decides whether your agency may lead a case of -kind.",
+	"invite":   "Invites -agency into case -id. Only the lead invites, and only agencies of the kinds the case's kind admits.",
+	"accept":   "Accepts your agency's invitation to case -id. No agency accepts on another's behalf.",
+	"decline":  "Declines your agency's invitation to case -id.",
+	"leave":    "Ends your agency's membership of case -id; from then on it exchanges nothing on the case's basis. The lead hands over first.",
+	"remove":   "Removes -agency from case -id, or withdraws its invitation. Only the lead removes.",
+	"handover": "Makes member -agency the lead of case -id. Only the lead hands over, to a member of a kind that may lead.",
+	"close":    "Closes case -id: no exchange rests on it any more. Only the lead closes.",
+	"show":     "Prints case -id, with every agency's standing. Your agency must be a member or invited.",
+	"list":     "Lists the cases your agency is a member of or invited to.",
+}
+
+// officerFlags registers the flags that reach a gateway as an officer.
+func (a *auditConn) officerFlags(fs *flag.FlagSet) {
+	fs.StringVar(&a.gateway, "gateway", "127.0.0.1:8443", "gateway `address`")
+	fs.StringVar(&a.cert, "cert", "", "your agency's client certificate `file` (PEM)")
+	fs.StringVar(&a.key, "key", "", "its private key `file` (PEM)")
+	fs.StringVar(&a.ca, "ca", "", "CA `file` the gateway's certificate chains to")
+	fs.StringVar(&a.token, "token", "", "your officer `token` (or -token-file, or $LIAISON_TOKEN)")
+	fs.StringVar(&a.tokenFile, "token-file", "", "`file` holding the officer token")
+}
+
+func runCase(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, caseUsage)
+		if len(args) == 0 {
+			return errors.New("case: no command")
+		}
+		return flag.ErrHelp
+	}
+	cmd := args[0]
+	fs := flag.NewFlagSet("liaison case "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: liaison case %s [flags]\n\n%s\n\nFlags:\n", cmd, caseHelp[cmd])
+		fs.PrintDefaults()
+	}
+	var conn auditConn
+	conn.officerFlags(fs)
+	asJSON := fs.Bool("json", false, "print the case as JSON (protojson)")
+	var id, agency, justification *string
+	needID := func() { id = fs.String("id", "", "the case `id`, e.g. NL-ZVH-RTM-0042") }
+	needAgency := func(what string) { agency = fs.String("agency", "", "the `agency` id "+what) }
+	needWhy := func() {
+		justification = fs.String("justification", "", "why, in `words` (required; never the person's identifier)")
+	}
+	var open liaisonv1.OpenCaseRequest
+	var attrs struct {
+		category, release, probation, municipality string
+		custody                                    bool
+	}
+	var status string
+	switch cmd {
+	case "open":
+		needID()
+		needWhy()
+		fs.StringVar(&open.Kind, "kind", "", "the policy's case `kind`, e.g. nl.zvh, be.livcr, de_ni.fallkonferenz (policies/README.md lists them)")
+		fs.StringVar(&open.SubjectId, "subject", "", "the person's `identifier` in your records (the gateway keeps only its audit pseudonym)")
+		fs.StringVar(&attrs.category, "category", "convicted", "the person's `category`: convicted, suspect, victim or other")
+		fs.BoolVar(&attrs.custody, "in-custody", false, "the person is in custody now")
+		fs.StringVar(&attrs.release, "release-date", "", "scheduled or actual release `date`, YYYY-MM-DD")
+		fs.StringVar(&attrs.probation, "probation-until", "", "last `day` of probation, YYYY-MM-DD")
+		fs.StringVar(&attrs.municipality, "municipality", "", "the `municipality` the person lives or will live in")
+	case "invite":
+		needID()
+		needAgency("to invite")
+		needWhy()
+	case "remove":
+		needID()
+		needAgency("to remove")
+		needWhy()
+	case "handover":
+		needID()
+		needAgency("of the member that becomes the lead")
+		needWhy()
+	case "accept", "decline", "leave", "close":
+		needID()
+		needWhy()
+	case "show":
+		needID()
+	case "list":
+		fs.StringVar(&status, "status", "", "only cases with this `status`: open or closed (default both)")
+	default:
+		fmt.Fprint(stderr, caseUsage)
+		return fmt.Errorf("case: unknown command %q", cmd)
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("case %s: unexpected arguments %v", cmd, fs.Args())
+	}
+	if id != nil && *id == "" {
+		return fmt.Errorf("case %s: -id is required", cmd)
+	}
+	if agency != nil && *agency == "" {
+		return fmt.Errorf("case %s: -agency is required", cmd)
+	}
+	if justification != nil && strings.TrimSpace(*justification) == "" {
+		return fmt.Errorf("case %s: -justification is required", cmd)
+	}
+	c, err := conn.dial()
+	if err != nil {
+		return fmt.Errorf("case %s: %v", cmd, strings.TrimPrefix(err.Error(), "audit: "))
+	}
+	defer c.Close()
+	cl := liaisonv1.NewCasesClient(c)
+	var got *liaisonv1.Case
+	var idx int64 = -1
+	switch cmd {
+	case "open":
+		cat, ok := liaisonv1.SubjectCategory_value["SUBJECT_CATEGORY_"+strings.ToUpper(attrs.category)]
+		if !ok {
+			return fmt.Errorf("case open: -category %q: want convicted, suspect, victim or other", attrs.category)
+		}
+		open.CaseId, open.Justification = *id, *justification
+		open.Subject = &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory(cat), InCustody: attrs.custody,
+			ReleaseDate: attrs.release, ProbationUntil: attrs.probation, Municipality: attrs.municipality}
+		r, err := cl.OpenCase(ctx, &open)
+		if err != nil {
+			return fmt.Errorf("case open: %v", err)
+		}
+		got, idx = r.GetCase(), r.GetAuditIndex()
+	case "invite":
+		r, err := cl.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: *id, Agency: *agency, Justification: *justification})
+		if err != nil {
+			return fmt.Errorf("case invite: %v", err)
+		}
+		got, idx = r.GetCase(), r.GetAuditIndex()
+	case "remove":
+		r, err := cl.RemoveMember(ctx, &liaisonv1.RemoveMemberRequest{CaseId: *id, Agency: *agency, Justification: *justification})
+		if err != nil {
+			return fmt.Errorf("case remove: %v", err)
+		}
+		got, idx = r.GetCase(), r.GetAuditIndex()
+	case "handover":
+		r, err := cl.HandOverLead(ctx, &liaisonv1.HandOverLeadRequest{CaseId: *id, Agency: *agency, Justification: *justification})
+		if err != nil {
+			return fmt.Errorf("case handover: %v", err)
+		}
+		got, idx = r.GetCase(), r.GetAuditIndex()
+	case "accept":
+		r, err := cl.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: *id, Justification: *justification})
+		if err != nil {
+			return fmt.Errorf("case accept: %v", err)
+		}
+		got, idx = r.GetCase(), r.GetAuditIndex()
+	case "decline":
+		r, err := cl.DeclineInvitation(ctx, &liaisonv1.DeclineInvitationRequest{CaseId: *id, Justification: *justification})
+		if err != nil {
+			return fmt.Errorf("case decline: %v", err)
+		}
+		got, idx = r.GetCase(), r.GetAuditIndex()
+	case "leave":
+		r, err := cl.LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: *id, Justification: *justification})
+		if err != nil {
+			return fmt.Errorf("case leave: %v", err)
+		}
+		got, idx = r.GetCase(), r.GetAuditIndex()
+	case "close":
+		r, err := cl.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: *id, Justification: *justification})
+		if err != nil {
+			return fmt.Errorf("case close: %v", err)
+		}
+		got, idx = r.GetCase(), r.GetAuditIndex()
+	case "show":
+		r, err := cl.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: *id})
+		if err != nil {
+			return fmt.Errorf("case show: %v", err)
+		}
+		got = r.GetCase()
+	case "list":
+		req := &liaisonv1.ListCasesRequest{}
+		switch status {
+		case "":
+		case "open":
+			req.Status = liaisonv1.CaseStatus_CASE_STATUS_OPEN
+		case "closed":
+			req.Status = liaisonv1.CaseStatus_CASE_STATUS_CLOSED
+		default:
+			return fmt.Errorf("case list: -status %q: want open or closed", status)
+		}
+		r, err := cl.ListCases(ctx, req)
+		if err != nil {
+			return fmt.Errorf("case list: %v", err)
+		}
+		if *asJSON {
+			for _, x := range r.GetCases() {
+				if err := printJSON(stdout, x); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CASE\tKIND\tSTATUS\tLEAD\tMEMBERS\tINVITED\tVERSION")
+		for _, x := range r.GetCases() {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", x.GetId(), or(x.GetKind(), "(registry)"), caseStatusWord(x.GetStatus()),
+				x.GetLead(), strings.Join(membersWith(x, liaisonv1.MemberStatus_MEMBER_STATUS_MEMBER), ","),
+				strings.Join(membersWith(x, liaisonv1.MemberStatus_MEMBER_STATUS_INVITED), ","), x.GetVersion())
+		}
+		return tw.Flush()
+	}
+	if *asJSON {
+		return printJSON(stdout, got)
+	}
+	return printCase(stdout, got, idx)
+}
+
+func printJSON(w io.Writer, m proto.Message) error {
+	b, err := protojson.MarshalOptions{EmitUnpopulated: false}.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}
+
+// printCase prints a case for people; idx is the audit index of the
+// change that made it, or -1.
+func printCase(w io.Writer, c *liaisonv1.Case, idx int64) error {
+	fmt.Fprintf(w, "case %s (%s, %s law) version %d: %s, led by %s\n", c.GetId(), or(c.GetKind(), "registry case"),
+		or(c.GetJurisdiction(), "?"), c.GetVersion(), caseStatusWord(c.GetStatus()), c.GetLead())
+	if lb := c.GetLegalBasis(); lb != nil {
+		fmt.Fprintf(w, "  held under %s: %s\n", lb.GetId(), lb.GetCitation())
+	}
+	fmt.Fprintf(w, "  pseudonym domain %s; opened %s", c.GetPseudonymDomain(), c.GetOpened())
+	if c.GetClosed() != "" {
+		fmt.Fprintf(w, ", closed %s", c.GetClosed())
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, m := range c.GetMembers() {
+		lead := ""
+		if m.GetLead() {
+			lead = " (lead)"
+		}
+		by := ""
+		if m.GetBy() != "" {
+			by = "\tby " + m.GetBy()
+		}
+		fmt.Fprintf(tw, "  %s%s\t%s\tsince %s%s\n", m.GetAgency(), lead, memberStatusWord(m.GetStatus()), m.GetSince(), by)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if idx >= 0 {
+		fmt.Fprintf(w, "audit entry #%d\n", idx)
+	}
+	return nil
+}
+
+func membersWith(c *liaisonv1.Case, st liaisonv1.MemberStatus) []string {
+	var out []string
+	for _, m := range c.GetMembers() {
+		if m.GetStatus() == st {
+			out = append(out, m.GetAgency())
+		}
+	}
+	return out
+}
+
+func caseStatusWord(s liaisonv1.CaseStatus) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "CASE_STATUS_"))
+}
+
+func memberStatusWord(s liaisonv1.MemberStatus) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "MEMBER_STATUS_"))
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// runAuditNotices is `liaison audit notices`: the required notices, for an
+// auditor; -late lists those not acknowledged in time.
+func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("liaison audit notices", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var conn auditConn
+	conn.flags(fs)
+	var req liaisonv1.ListNoticesRequest
+	fs.BoolVar(&req.LateOnly, "late", false, "only notices not acknowledged in time (deadline passed without, or before, an acknowledgement)")
+	fs.BoolVar(&req.UnacknowledgedOnly, "unacknowledged", false, "only notices not acknowledged yet")
+	fs.StringVar(&req.Recipient, "recipient", "", "only notices to this `agency`")
+	fs.StringVar(&req.Sender, "sender", "", "only notices from this `agency`")
+	limit := fs.Int("limit", 100, "at most this many `notices` (up to 1000)")
+	asJSON := fs.Bool("json", false, "print each notice as JSON, one a line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	req.Limit = int32(*limit)
+	c, err := conn.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	r, err := liaisonv1.NewNoticesClient(c).ListNotices(ctx, &req)
+	if err != nil {
+		return fmt.Errorf("audit notices: %v", err)
+	}
+	if *asJSON {
+		for _, n := range r.GetNotices() {
+			if err := printJSON(stdout, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NOTICE\tEVENT\tFROM\tTO\tSENT\tACKNOWLEDGE BY\tACKNOWLEDGED\tESCALATED\tLATE\tENTRY")
+	for _, n := range r.GetNotices() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\t#%d\n", n.GetNoticeId(),
+			strings.ToLower(strings.TrimPrefix(n.GetEventType().String(), "SUBJECT_EVENT_TYPE_")), n.GetSender(), n.GetRecipient(),
+			n.GetSent(), n.GetAcknowledgeBy(), or(n.GetAcknowledged(), "-"), or(n.GetEscalated(), "-"), n.GetLate(), n.GetAuditIndex())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d notices\n", len(r.GetNotices()))
+	return nil
+}

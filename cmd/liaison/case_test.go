@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestCaseCommandsHelp: every case command has -h.
+func TestCaseCommandsHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(t.Context(), []string{"case", "-h"}, &out, &errOut); !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "handover") {
+		t.Errorf("case -h = %v, %q", err, errOut.String())
+	}
+	for _, sub := range []string{"open", "invite", "accept", "decline", "leave", "remove", "handover", "close", "show", "list"} {
+		errOut.Reset()
+		err := run(t.Context(), []string{"case", sub, "-h"}, &out, &errOut)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "Usage: liaison case "+sub) || !strings.Contains(errOut.String(), "-gateway") {
+			t.Errorf("case %s -h = %v, %q", sub, err, errOut.String())
+		}
+	}
+	errOut.Reset()
+	if err := run(t.Context(), []string{"audit", "notices", "-h"}, &out, &errOut); !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "-late") {
+		t.Errorf("audit notices -h = %v, %q", err, errOut.String())
+	}
+}
+
+// TestCaseCommands runs a Safety House case from the command line against
+// a gateway: open, invite, accept, show, list, hand over, close; a refused
+// step says why; an auditor lists the required notices.
+func TestCaseCommands(t *testing.T) {
+	s := startAuditStack(t, "")
+	p := s.d.pki
+	as := func(agency, officer string, roles ...string) func(args ...string) (string, error) {
+		tok, err := p.Issuers[agency].Mint(devpki.TokenSpec{Officer: officer, Roles: roles, Audience: "liaison"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func(args ...string) (string, error) {
+			var out, errOut bytes.Buffer
+			full := append([]string{args[0], args[1], "-gateway", s.d.gw.Addr, "-cert", p.Path("agencies", agency+".pem"),
+				"-key", p.Path("agencies", agency+".key"), "-ca", p.Path("ca.pem"), "-token", tok}, args[2:]...)
+			err := run(t.Context(), full, &out, &errOut)
+			return out.String() + errOut.String(), err
+		}
+	}
+	council := as("nl-municipality-rotterdam", "ambt.smit", "case_officer")
+	police := as("nl-police-rotterdam", "insp.de.vries", "case_officer")
+	why := []string{"-justification", "Case consultation before the release."}
+	steps := []struct {
+		who  func(...string) (string, error)
+		args []string
+		want []string
+	}{
+		{council, append([]string{"case", "open", "-id", "NL-ZVH-CLI-1", "-kind", "nl.zvh", "-subject", "SYN-NL-0001", "-in-custody",
+			"-release-date", "2027-03-01", "-municipality", "Rotterdam"}, why...),
+			[]string{"case NL-ZVH-CLI-1 (nl.zvh, NL law) version 1: open, led by nl-municipality-rotterdam", "held under nl.zvh", "audit entry #"}},
+		{council, append([]string{"case", "invite", "-id", "NL-ZVH-CLI-1", "-agency", "nl-police-rotterdam"}, why...),
+			[]string{"nl-police-rotterdam", "invited", "by nl-municipality-rotterdam"}},
+		{police, append([]string{"case", "accept", "-id", "NL-ZVH-CLI-1"}, why...), []string{"version 3", "\n  nl-police-rotterdam "}},
+		{police, []string{"case", "show", "-id", "NL-ZVH-CLI-1"}, []string{"pseudonym domain case/NL-ZVH-CLI-1"}},
+		{police, []string{"case", "list", "-status", "open"}, []string{"NL-ZVH-CLI-1", "nl.zvh", "open", "nl-municipality-rotterdam,nl-police-rotterdam"}},
+		{council, append([]string{"case", "handover", "-id", "NL-ZVH-CLI-1", "-agency", "nl-police-rotterdam"}, why...), []string{"led by nl-police-rotterdam"}},
+		{police, append([]string{"case", "close", "-id", "NL-ZVH-CLI-1"}, why...), []string{"closed, led by nl-police-rotterdam", "closed 20"}},
+	}
+	for _, st := range steps {
+		out, err := st.who(st.args...)
+		if err != nil {
+			t.Fatalf("liaison %s: %v\n%s", strings.Join(st.args, " "), err, out)
+		}
+		for _, w := range st.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("liaison %s printed\n%s\nwant %q in it", strings.Join(st.args[:2], " "), out, w)
+			}
+		}
+	}
+	// A refused step says why, and fails.
+	out, err := council("case", "invite", "-id", "NL-ZVH-CLI-1", "-agency", "nl-ngo-exit", "-justification", "late")
+	if err == nil || !strings.Contains(err.Error(), "CASE_CLOSED") && !strings.Contains(err.Error(), "closed") {
+		t.Errorf("invite into a closed case = %v\n%s", err, out)
+	}
+	if _, err := council("case", "invite", "-id", "NL-ZVH-CLI-1", "-agency", "nl-ngo-exit"); err == nil || !strings.Contains(err.Error(), "-justification is required") {
+		t.Errorf("invite without -justification = %v", err)
+	}
+
+	// An auditor lists the required notices.
+	conn, err := s.d.client("nl-prison-dji", "dji.visser", []string{"release_officer"}, "restricted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = liaisonv1.NewExchangeClient(conn).Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record: &liaisonv1.Record{Body: &liaisonv1.Record_ReleaseNotice{ReleaseNotice: &liaisonv1.ReleaseNotice{
+			Subject: &liaisonv1.Person{SubjectId: "SYN-NL-0777"}, ReleaseDate: "2027-03-01"}}},
+		Subject:        &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, InCustody: true, ReleaseDate: "2027-03-01", Municipality: "Amsterdam"},
+		RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE}}}},
+		Purpose:        liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release date set.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditor := as("dk-prison-east", "dpo.kristensen", "auditor")
+	out, err = auditor("audit", "notices")
+	if err != nil || !strings.Contains(out, "release_date_set") || !strings.Contains(out, "nl-police-amsterdam") || !strings.Contains(out, "1 notices") {
+		t.Errorf("audit notices = %v\n%s", err, out)
+	}
+	out, err = auditor("audit", "notices", "-late")
+	if err != nil || !strings.Contains(out, "0 notices") {
+		t.Errorf("audit notices -late (nothing is late yet) = %v\n%s", err, out)
+	}
+}

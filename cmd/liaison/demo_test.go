@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDemoShowsHowToCheckItsLog runs the demo with a kept data folder: it
+// must print the checkpoint verifier key, keep it and an export of the
+// log, and print commands that check them, which this test then runs.
+func TestDemoShowsHowToCheckItsLog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"demo", "-dir", dir}, &out, &out); err != nil {
+		t.Fatalf("demo -dir: %v\n%s", err, &out)
+	}
+	text := out.String()
+	key, err := os.ReadFile(filepath.Join(dir, "verifier.key"))
+	if err != nil {
+		t.Fatalf("the demo kept no verifier key: %v", err)
+	}
+	vkey := strings.TrimSpace(string(key))
+	if !strings.HasPrefix(vkey, "demo.liaison.test+") || !strings.Contains(text, "verifier key: "+vkey) {
+		t.Errorf("the demo did not print its verifier key %q:\n%s", vkey, text)
+	}
+	exp := filepath.Join(dir, "export")
+	keyFile := filepath.Join(dir, "verifier.key")
+	for _, want := range []string{
+		`go run ./docs/auditor -key "$(cat ` + keyFile + `)" ` + exp,
+		"liaison audit export -gateway ",
+		"liaison dev token -pki " + filepath.Join(dir, "pki") + " -agency dk-prison-east -officer dpo.kristensen -roles auditor",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo's output lacks %q:\n%s", want, text)
+		}
+	}
+	// Run the printed offline check as printed.
+	var line string
+	for l := range strings.Lines(text) {
+		if _, cmd, ok := strings.Cut(l, "liaison audit verify -export "); ok {
+			line = "audit verify -export " + strings.TrimSpace(cmd)
+		}
+	}
+	if line == "" {
+		t.Fatalf("the demo printed no liaison audit verify -export command:\n%s", text)
+	}
+	var vout bytes.Buffer
+	if err := run(t.Context(), strings.Fields(line), &vout, &vout); err != nil || !strings.Contains(vout.String(), "OK") {
+		t.Errorf("liaison %s: %v\n%s", line, err, &vout)
+	}
+	// The export is the log: change an entry and the printed check fails.
+	entries := filepath.Join(exp, "entries.jsonl")
+	b, _ := os.ReadFile(entries)
+	if err := os.WriteFile(entries, bytes.Replace(b, []byte("risk_management"), []byte("statistics"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vout.Reset()
+	if err := run(t.Context(), strings.Fields(line), &vout, &vout); err == nil || !strings.Contains(err.Error(), "match") {
+		t.Errorf("liaison %s on a changed export: %v, want an entry that does not match\n%s", line, err, &vout)
+	}
+}

@@ -1,0 +1,673 @@
+package console
+
+import (
+	"archive/zip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// The auditor's pages: the overview (is the log still the one I trusted?),
+// the timeline with its filters and charts, one entry with its inclusion
+// proof, the data-subject access report, and the export.
+
+// A check is the outcome of proving the log against the trusted checkpoint.
+type check struct {
+	Time   time.Time
+	Latest *audit.Checkpoint
+	// Before is the checkpoint trusted before this check; nil the first
+	// time (trust on first use) or when the check failed to start.
+	Before *audit.Checkpoint
+	// BeforeSince is when Before became trusted, if known.
+	BeforeSince time.Time
+	// Since is when the officer first trusted this log, if known.
+	Since     time.Time
+	FirstUse  bool
+	Sampled   []int64
+	Failed    bool   // the log is not what the trusted checkpoint commits to
+	Failure   string // what is wrong, for people
+	Kind      string // truncated, forked, entry, signature
+	Detail    string // the verifier's own message
+	Unreached string // the gateway could not be asked (not a verification failure)
+}
+
+// verify updates the trusted checkpoint from the gateway, proving the new
+// one consistent with it, and, if sample is set, proves a random sample of
+// entries and the newest one included in it.
+func (s *Server) verify(ctx context.Context, sample bool) check {
+	s.verifyMu.Lock()
+	defer s.verifyMu.Unlock()
+	c := check{Time: s.cfg.Now().UTC()}
+	hist, _ := s.trust.read()
+	if len(hist) > 0 {
+		for _, e := range hist {
+			if e.Failure == "" {
+				c.Since = e.Time
+				break
+			}
+		}
+	}
+	if last := lastTrusted(hist); last != nil {
+		c.BeforeSince = last.Time
+	} else if t, ok := s.trust.modTime(); ok {
+		c.BeforeSince, c.Since = t, t
+	}
+	client := audit.NewClient(auditSource{s.cfg.Audit}, s.trust, s.cfg.Verifier)
+	latest, before, err := client.Update(ctx)
+	if err != nil {
+		s.failedCheck(&c, err)
+		return c
+	}
+	c.Latest, c.Before, c.FirstUse = &latest, before, before == nil
+	if c.FirstUse {
+		c.Since = c.Time
+	}
+	if !sample {
+		return c
+	}
+	idx, err := audit.Sample(latest.Size, s.cfg.Sample)
+	if err != nil {
+		s.failedCheck(&c, err)
+		return c
+	}
+	if latest.Size > 0 {
+		idx = append(idx, latest.Size-1)
+	}
+	slices.Sort(idx)
+	c.Sampled = slices.Compact(idx)
+	if err := client.CheckEntries(ctx, c.Sampled); err != nil {
+		s.failedCheck(&c, err)
+	}
+	return c
+}
+
+// failedCheck classifies err into c and, if the log failed verification
+// (not merely the gateway being unreachable), notes it in the history.
+func (s *Server) failedCheck(c *check, err error) {
+	c.Detail = err.Error()
+	if _, ok := errors.AsType[*unreachableError](err); ok {
+		c.Unreached = describeError(errors.Unwrap(err))
+		return
+	}
+	c.Failed = true
+	switch {
+	case errors.Is(err, audit.ErrTruncated):
+		c.Kind, c.Failure = "truncated", "The log is shorter than the checkpoint you trusted: entries were removed (log truncated)."
+	case errors.Is(err, audit.ErrFork):
+		c.Kind, c.Failure = "forked", "The log's history is not the one you trusted: it was forked or rewritten."
+	case errors.Is(err, audit.ErrEntryMismatch):
+		c.Kind, c.Failure = "entry", "An entry the gateway serves does not match the checkpoint: a stored entry was changed."
+	case errors.Is(err, audit.ErrSignature):
+		c.Kind, c.Failure = "signature", "The gateway's checkpoint is not signed by the verifier key you gave the console."
+	default:
+		c.Kind, c.Failure = "proof", "The gateway could not prove the log consistent with the checkpoint you trusted."
+	}
+	s.trust.failed(c.Failure + " " + c.Detail)
+	s.log.Warn("console: the log failed verification", "kind", c.Kind, "error", err)
+}
+
+type overviewData struct {
+	Check    check
+	KeyName  string
+	KeyHash  string
+	State    string
+	Policy   *liaisonv1.GetStatusResponse
+	PolicyEr string
+	Alarms   []event
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request, ss *session) {
+	d := overviewData{Check: s.verify(r.Context(), true), KeyName: s.cfg.Verifier.Name(), KeyHash: fmt.Sprintf("%08x", s.cfg.Verifier.KeyHash()), State: s.cfg.State}
+	if st, err := s.cfg.Policy.GetStatus(r.Context(), &liaisonv1.GetStatusRequest{}); err == nil {
+		d.Policy = st
+	} else {
+		d.PolicyEr = describeError(err)
+	}
+	hist, _ := s.trust.read()
+	for i := len(hist) - 1; i >= 0 && len(d.Alarms) < 5; i-- {
+		if hist[i].Failure != "" {
+			d.Alarms = append(d.Alarms, hist[i])
+		}
+	}
+	s.render(w, r, ss, http.StatusOK, "overview", "Overview", d)
+}
+
+// A filter is the timeline's filter, as the form and the URL carry it.
+// The subject's identifier never travels in a URL: the form posts it, and
+// the URL carries an opaque handle to it kept in the session.
+type filter struct {
+	From, To   string // YYYY-MM-DD, both days included
+	Agency     string
+	Officer    string
+	LegalBasis string
+	Outcome    string
+	RecordType string
+	Action     string // "" for exchanges, "all", or one action
+	Subject    string // the identifier (never in a URL)
+	Handle     string // the subject's handle in the session
+}
+
+func (f filter) query() url.Values {
+	v := url.Values{}
+	for k, x := range map[string]string{
+		"from": f.From, "to": f.To, "agency": f.Agency, "officer": f.Officer, "basis": f.LegalBasis,
+		"outcome": f.Outcome, "record_type": f.RecordType, "action": f.Action, "s": f.Handle,
+	} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	return v
+}
+
+func filterFrom(get func(string) string) filter {
+	t := func(k string) string { return strings.TrimSpace(get(k)) }
+	return filter{From: t("from"), To: t("to"), Agency: t("agency"), Officer: t("officer"), LegalBasis: t("basis"),
+		Outcome: t("outcome"), RecordType: t("record_type"), Action: t("action")}
+}
+
+// period returns the filter's period, defaulting to the last 30 days.
+func (s *Server) period(f *filter) (from, to time.Time, err error) {
+	today := s.cfg.Now().UTC().Truncate(24 * time.Hour)
+	if f.To == "" {
+		f.To = today.Format(time.DateOnly)
+	}
+	if f.From == "" {
+		f.From = today.AddDate(0, 0, -29).Format(time.DateOnly)
+	}
+	if from, err = time.Parse(time.DateOnly, f.From); err != nil {
+		return from, to, fmt.Errorf("From: %q is not a date (YYYY-MM-DD)", f.From)
+	}
+	if to, err = time.Parse(time.DateOnly, f.To); err != nil {
+		return from, to, fmt.Errorf("To: %q is not a date (YYYY-MM-DD)", f.To)
+	}
+	if to.Before(from) {
+		return from, to, errors.New("To is before From")
+	}
+	return from, to.AddDate(0, 0, 1), nil
+}
+
+// A row is one entry as the timeline lists it.
+type row struct {
+	Index      int64
+	Time       time.Time
+	Action     string
+	Requester  string
+	Officer    string
+	Holder     string
+	Recipients string
+	RecordType string
+	Purpose    string
+	Basis      string
+	Outcome    string
+	Reasons    string
+	Refusal    bool // deny or refused: stands out
+	Released   bool
+}
+
+func rowOf(index int64, e *audit.Entry) row {
+	r := row{Index: index, Time: e.Time.UTC(), Action: e.Action, RecordType: e.RecordType, Purpose: e.Purpose, Outcome: e.Outcome,
+		Refusal: e.Outcome == audit.OutcomeDeny || e.Outcome == audit.OutcomeRefused, Released: audit.Released(e.Outcome),
+		Reasons: strings.Join(e.Reasons, ", ")}
+	if e.Requester != nil {
+		r.Requester, r.Officer = e.Requester.Agency, e.Requester.Officer
+	}
+	if e.Holder != nil {
+		r.Holder = e.Holder.Agency
+	}
+	var rc []string
+	for _, p := range e.Recipients {
+		rc = append(rc, p.Agency)
+	}
+	r.Recipients = strings.Join(rc, ", ")
+	if e.LegalBasis != nil {
+		r.Basis = e.LegalBasis.ID
+	}
+	return r
+}
+
+// exchangeActions are the actions of exchanges between agencies.
+var exchangeActions = []string{"disclose", "request", "notify", "match", "translate", "reidentify"}
+
+type timelineData struct {
+	F          filter
+	Error      string
+	Outcomes   []string
+	RecordTyps []string
+	Actions    []string
+	Rows       []row
+	Matched    int
+	Shown      int
+	Truncated  bool
+	Released   int
+	Refused    int
+	Other      int
+	Charts     []chart
+	Query      string
+}
+
+// maxRows bounds the table; the charts count every entry read.
+const maxRows = 500
+
+func (s *Server) timelineForm(w http.ResponseWriter, r *http.Request, ss *session) {
+	f := filterFrom(r.PostFormValue)
+	if subj := strings.TrimSpace(r.PostFormValue("subject")); subj != "" {
+		f.Handle = s.sessions.saveHandle(ss, subj)
+	}
+	http.Redirect(w, r, "/timeline?"+f.query().Encode(), http.StatusSeeOther)
+}
+
+func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
+	q := r.URL.Query()
+	if q.Has("subject") || q.Has("subject_id") {
+		s.render(w, r, ss, http.StatusBadRequest, "message", "Filter refused", struct{ Heading, Message string }{
+			"Filter refused", "A subject's identifier is never put in an address; use the form on the timeline page."})
+		return
+	}
+	f := filterFrom(q.Get)
+	vocab := gateway.QueryFilterValues()
+	d := timelineData{Outcomes: vocab["outcome"], RecordTyps: vocab["record_type"], Actions: vocab["action"]}
+	if h := q.Get("s"); h != "" {
+		subj, ok := s.sessions.handle(ss, h)
+		if !ok {
+			d.Error = "The subject filter has expired; enter the identifier again."
+		}
+		f.Subject, f.Handle = subj, h
+	}
+	from, to, err := s.period(&f)
+	d.F = f
+	if err != nil {
+		d.Error = err.Error()
+	}
+	for _, c := range []struct{ name, v string }{{"outcome", f.Outcome}, {"record_type", f.RecordType}} {
+		if c.v != "" && !slices.Contains(vocab[c.name], c.v) {
+			d.Error = fmt.Sprintf("Unknown %s %q.", strings.ReplaceAll(c.name, "_", " "), c.v)
+		}
+	}
+	if f.Action != "" && f.Action != "all" && !slices.Contains(vocab["action"], f.Action) {
+		d.Error = fmt.Sprintf("Unknown action %q.", f.Action)
+	}
+	if d.Error != "" {
+		s.render(w, r, ss, http.StatusBadRequest, "timeline", "Timeline", d)
+		return
+	}
+	req := &liaisonv1.QueryRequest{From: timestamppb.New(from), To: timestamppb.New(to), Agency: f.Agency, Officer: f.Officer,
+		SubjectId: f.Subject, LegalBasis: f.LegalBasis, Outcome: f.Outcome, RecordType: f.RecordType}
+	if f.Action != "" && f.Action != "all" {
+		req.Action = f.Action
+	}
+	keep := func(e *audit.Entry) bool { return f.Action != "" || slices.Contains(exchangeActions, e.Action) }
+	var rows []row
+	byDay := map[string]map[string]int{}
+	byPair := map[string]map[string]int{}
+	byBasis := map[string]map[string]int{}
+	add := func(m map[string]map[string]int, k, o string) {
+		if m[k] == nil {
+			m[k] = map[string]int{}
+		}
+		m[k][o]++
+	}
+	truncated, err := s.readEntries(r.Context(), req, func(index int64, e *audit.Entry) {
+		if !keep(e) {
+			return
+		}
+		rw := rowOf(index, e)
+		rows = append(rows, rw)
+		add(byDay, rw.Time.Format(time.DateOnly), rw.Outcome)
+		if rw.Holder != "" || rw.Recipients != "" {
+			add(byPair, cmpOr(rw.Holder, "?")+" → "+cmpOr(rw.Recipients, "?"), rw.Outcome)
+		}
+		add(byBasis, cmpOr(rw.Basis, "(no legal basis)"), rw.Outcome)
+		switch {
+		case rw.Released:
+			d.Released++
+		case rw.Refusal:
+			d.Refused++
+		default:
+			d.Other++
+		}
+	})
+	if status.Code(err) == codes.InvalidArgument {
+		d.Error = describeError(err)
+		s.render(w, r, ss, http.StatusBadRequest, "timeline", "Timeline", d)
+		return
+	}
+	if err != nil {
+		s.gatewayError(w, r, ss, "The log could not be read", err)
+		return
+	}
+	d.Truncated, d.Matched = truncated, len(rows)
+	slices.Reverse(rows)
+	if len(rows) > maxRows {
+		rows = rows[:maxRows]
+	}
+	d.Rows, d.Shown = rows, len(rows)
+	unit, bucket := buckets(from, to)
+	var periods []series
+	seen := map[string]int{}
+	for t := from; t.Before(to); t = t.AddDate(0, 0, 1) {
+		k := bucket(t)
+		i, ok := seen[k]
+		if !ok {
+			i = len(periods)
+			seen[k] = i
+			periods = append(periods, series{Label: k, Counts: map[string]int{}})
+		}
+		for o, n := range byDay[t.Format(time.DateOnly)] {
+			periods[i].Counts[o] += n
+		}
+	}
+	d.Charts = []chart{
+		columnChart("by-day", "Entries per "+unit+", by outcome", unit, periods),
+		barChart("by-pair", "Entries per agency pair (holder → recipients), by outcome", "Holder → recipients", "agency pairs", seriesOf(byPair)),
+		barChart("by-basis", "Entries per legal basis, by outcome", "Legal basis", "legal bases", seriesOf(byBasis)),
+	}
+	d.Query = f.query().Encode()
+	s.render(w, r, ss, http.StatusOK, "timeline", "Timeline", d)
+}
+
+// buckets chooses the periods of the time chart: days up to three months,
+// weeks (from Monday) up to two years, months beyond.
+func buckets(from, to time.Time) (unit string, bucket func(time.Time) string) {
+	switch days := to.Sub(from).Hours() / 24; {
+	case days <= 92:
+		return "day", func(t time.Time) string { return t.Format(time.DateOnly) }
+	case days <= 731:
+		return "week", func(t time.Time) string {
+			return t.AddDate(0, 0, -(int(t.Weekday())+6)%7).Format(time.DateOnly)
+		}
+	}
+	return "month", func(t time.Time) string { return t.Format("2006-01") }
+}
+
+func seriesOf(m map[string]map[string]int) []series {
+	out := make([]series, 0, len(m))
+	for k, v := range m {
+		out = append(out, series{Label: k, Counts: v})
+	}
+	slices.SortFunc(out, func(a, b series) int { return strings.Compare(a.Label, b.Label) })
+	return out
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// queryPage is how many entries one Query asks for (the gateway's most).
+const queryPage = 1000
+
+// readEntries reads every entry req matches, in index order, up to
+// MaxEntries; truncated is true if it stopped there.
+func (s *Server) readEntries(ctx context.Context, req *liaisonv1.QueryRequest, each func(int64, *audit.Entry)) (truncated bool, err error) {
+	read := 0
+	req.Limit = queryPage
+	for {
+		resp, err := s.cfg.Audit.Query(ctx, req)
+		if err != nil {
+			return false, err
+		}
+		for _, le := range resp.GetEntries() {
+			e, err := audit.Unmarshal([]byte(le.GetJson()))
+			if err != nil {
+				return false, fmt.Errorf("console: entry %d: %v", le.GetIndex(), err)
+			}
+			each(le.GetIndex(), e)
+			req.Start = le.GetIndex() + 1
+			read++
+			if read >= s.cfg.MaxEntries {
+				return true, nil
+			}
+		}
+		if len(resp.GetEntries()) < queryPage {
+			return false, nil
+		}
+	}
+}
+
+type entryData struct {
+	Index    int64
+	Entry    *audit.Entry
+	Row      row
+	JSON     string
+	LeafHash string
+	Proof    []string
+	Check    check
+	Verified bool
+	Problem  string // why the proof was not verified
+	Pending  bool   // not yet in a signed checkpoint
+	Detail   [][2]string
+}
+
+// entry shows one entry and checks its inclusion proof against the
+// checkpoint the officer trusts, once that is brought up to date.
+func (s *Server) entry(w http.ResponseWriter, r *http.Request, ss *session) {
+	index, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
+	if err != nil || index < 0 {
+		s.refuse(w, r, http.StatusNotFound, "No such entry", "An entry is named by its index, a number from 0.")
+		return
+	}
+	ctx := r.Context()
+	d := entryData{Index: index}
+	// The gateway signs a checkpoint at least every second while entries
+	// arrive; an entry just written may wait for the next one.
+	for try := 0; ; try++ {
+		d.Check = s.verify(ctx, false)
+		if d.Check.Latest == nil || index < d.Check.Latest.Size || try >= 6 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	cp := d.Check.Latest
+	switch {
+	case cp == nil:
+		d.Problem = "The proof was not checked, because the log could not be verified against your trusted checkpoint."
+	case index >= cp.Size:
+		d.Pending = true
+		d.Problem = fmt.Sprintf("Entry %d is not yet covered by a signed checkpoint (it covers %d entries). Reload in a moment.", index, cp.Size)
+	}
+	var leaf []byte
+	if cp != nil && index < cp.Size {
+		p, err := s.cfg.Audit.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: index, TreeSize: cp.Size})
+		if err != nil {
+			s.gatewayError(w, r, ss, "The entry could not be read", err)
+			return
+		}
+		leaf = []byte(p.GetEntry().GetJson())
+		for _, h := range toHashes(p.GetProof()) {
+			d.Proof = append(d.Proof, h.String())
+		}
+		if err := audit.CheckInclusion(*cp, index, leaf, toHashes(p.GetProof())); err != nil {
+			d.Problem = "The proof does not verify: " + err.Error()
+			s.trust.failed("entry " + strconv.FormatInt(index, 10) + ": " + err.Error())
+		} else if !d.Check.Failed {
+			d.Verified = true
+		}
+	} else {
+		resp, err := s.cfg.Audit.Query(ctx, &liaisonv1.QueryRequest{Start: index, Limit: 1})
+		if err != nil {
+			s.gatewayError(w, r, ss, "The entry could not be read", err)
+			return
+		}
+		if len(resp.GetEntries()) == 0 || resp.GetEntries()[0].GetIndex() != index {
+			s.refuse(w, r, http.StatusNotFound, "No such entry", fmt.Sprintf("The log has no entry %d.", index))
+			return
+		}
+		leaf = []byte(resp.GetEntries()[0].GetJson())
+	}
+	e, err := audit.Unmarshal(leaf)
+	if err != nil {
+		d.Problem = "The entry is not a valid log entry: " + err.Error()
+	} else {
+		d.Entry, d.Row = e, rowOf(index, e)
+		for _, k := range sortedKeys(e.Detail) {
+			d.Detail = append(d.Detail, [2]string{k, e.Detail[k]})
+		}
+	}
+	d.JSON = string(leaf)
+	d.LeafHash = leafHash(leaf)
+	s.render(w, r, ss, http.StatusOK, "entry", fmt.Sprintf("Entry %d", index), d)
+}
+
+type reportData struct {
+	Subject      string
+	WithOfficers bool
+	Report       *liaisonv1.AccessReportResponse
+	Produced     time.Time
+	Error        string
+}
+
+func (s *Server) reportForm(w http.ResponseWriter, r *http.Request, ss *session) {
+	subj := strings.TrimSpace(r.PostFormValue("subject"))
+	if subj == "" {
+		s.render(w, r, ss, http.StatusBadRequest, "report", "Access report", reportData{Error: "Enter the person's identifier."})
+		return
+	}
+	v := url.Values{"s": {s.sessions.saveHandle(ss, subj)}}
+	if r.PostFormValue("with_officers") != "" {
+		v.Set("officers", "1")
+	}
+	http.Redirect(w, r, "/report?"+v.Encode(), http.StatusSeeOther)
+}
+
+func (s *Server) report(w http.ResponseWriter, r *http.Request, ss *session) {
+	q := r.URL.Query()
+	d := reportData{WithOfficers: q.Get("officers") == "1"}
+	h := q.Get("s")
+	if h == "" {
+		s.render(w, r, ss, http.StatusOK, "report", "Access report", d)
+		return
+	}
+	subj, ok := s.sessions.handle(ss, h)
+	if !ok {
+		d.Error = "This report has expired from the session; enter the identifier again."
+		s.render(w, r, ss, http.StatusOK, "report", "Access report", d)
+		return
+	}
+	d.Subject = subj
+	rep, err := s.cfg.Audit.AccessReport(r.Context(), &liaisonv1.AccessReportRequest{SubjectId: subj, WithOfficers: d.WithOfficers})
+	if err != nil {
+		d.Error = describeError(err)
+		s.render(w, r, ss, http.StatusBadGateway, "report", "Access report", d)
+		return
+	}
+	d.Report, d.Produced = rep, rep.GetProduced().AsTime().UTC()
+	s.render(w, r, ss, http.StatusOK, "report", "Access report", d)
+}
+
+func (s *Server) exportPage(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.render(w, r, ss, http.StatusOK, "export", "Export", struct{ KeyName string }{s.cfg.Verifier.Name()})
+}
+
+// exportDownload streams the whole log as a zip of the export folder of
+// DESIGN 4.4 (entries.jsonl, checkpoint, verifier.key), after checking it
+// as the supervisory authority will and against the trusted checkpoint.
+func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request, ss *session) {
+	ctx := r.Context()
+	stream, err := s.cfg.Audit.Export(ctx, &liaisonv1.ExportRequest{})
+	if err != nil {
+		s.gatewayError(w, r, ss, "The export failed", err)
+		return
+	}
+	leaves, signed, err := readExport(stream)
+	if err != nil {
+		s.gatewayError(w, r, ss, "The export failed", err)
+		return
+	}
+	s.verifyMu.Lock()
+	_, _, err = audit.NewClient(nil, s.trust, s.cfg.Verifier).CheckExport(ctx, leaves, signed)
+	s.verifyMu.Unlock()
+	if err != nil {
+		c := check{}
+		s.failedCheck(&c, err)
+		s.render(w, r, ss, http.StatusConflict, "message", "The export does not verify", struct{ Heading, Message string }{
+			"The export does not verify", c.Failure + " (" + c.Detail + ") Nothing was downloaded."})
+		return
+	}
+	name := fmt.Sprintf("liaison-export-%d", len(leaves))
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.zip"`)
+	zw := zip.NewWriter(w)
+	put := func(file string, write func(io.Writer) error) error {
+		f, err := zw.Create(name + "/" + file)
+		if err != nil {
+			return err
+		}
+		return write(f)
+	}
+	err = errors.Join(
+		put("entries.jsonl", func(f io.Writer) error {
+			for _, l := range leaves {
+				if _, err := f.Write(append(l, '\n')); err != nil {
+					return err
+				}
+			}
+			return nil
+		}),
+		put("checkpoint", func(f io.Writer) error { _, err := f.Write(signed); return err }),
+		put("verifier.key", func(f io.Writer) error { _, err := io.WriteString(f, s.cfg.VerifierKey+"\n"); return err }),
+		zw.Close(),
+	)
+	if err != nil {
+		s.log.ErrorContext(ctx, "console: export download", "error", err)
+	}
+}
+
+// readExport drains an Export stream.
+func readExport(stream grpc.ServerStreamingClient[liaisonv1.ExportResponse]) (leaves [][]byte, checkpoint []byte, err error) {
+	for {
+		m, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if m.GetCheckpoint() != nil {
+			checkpoint = []byte(m.GetCheckpoint().GetCheckpoint())
+		}
+		for _, e := range m.GetEntries() {
+			if e.GetIndex() != int64(len(leaves)) {
+				return nil, nil, fmt.Errorf("console: export: entry %d arrived at position %d", e.GetIndex(), len(leaves))
+			}
+			leaves = append(leaves, []byte(e.GetJson()))
+		}
+	}
+	if checkpoint == nil {
+		return nil, nil, errors.New("console: export: no checkpoint")
+	}
+	return leaves, checkpoint, nil
+}
+
+// notices is the place of the corrections and required notices not yet
+// acknowledged; this gateway API has none yet.
+func (s *Server) notices(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.render(w, r, ss, http.StatusOK, "unavailable", "Corrections and notices", unavailableData{
+		Heading: "Corrections and required notices not yet acknowledged",
+		What:    "the corrections sent on a data subject's behalf and the notices the law requires, with their acknowledgements",
+	})
+}
+
+type unavailableData struct{ Heading, What string }

@@ -1,0 +1,552 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/liaison-gateway/liaison/console"
+)
+
+// The browser tests drive the console in Debian's chromium, headless,
+// with github.com/chromedp/chromedp. The test command (make test) installs
+// chromium where it is missing and sets LIAISON_BROWSER_TESTS=required, so
+// that a missing browser fails there; plain `go test` skips them, saying
+// so. The accessibility check injects axe-core, which the test command
+// installs from npm into the cache folder (LIAISON_AXE names the file).
+//
+// LIAISON_CONSOLE_SCREENSHOTS=1 writes the screenshots of the main pages
+// that the README shows, into docs/console/.
+
+// axeVersion is the axe-core the test command installs.
+const axeVersion = "4.14.1"
+
+var browser struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browser.cancel != nil {
+		browser.cancel()
+	}
+	os.Exit(code)
+}
+
+// chromiumPath finds the browser: $LIAISON_CHROMIUM, or chromium (Debian's
+// package), chromium-browser or google-chrome on the PATH.
+func chromiumPath() string {
+	if p := os.Getenv("LIAISON_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// tab opens a new tab, in a browser context of its own (its own cookies),
+// in the test binary's one headless browser.
+func tab(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		if os.Getenv("LIAISON_BROWSER_TESTS") == "required" {
+			t.Fatal("chromium is required (LIAISON_BROWSER_TESTS=required) but not found; install Debian's chromium package or set LIAISON_CHROMIUM")
+		}
+		t.Skip("no chromium on this machine: skipping the browser tests (make test installs Debian's chromium and runs them)")
+	}
+	browser.once.Do(func() {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.WindowSize(1280, 900), chromedp.DisableGPU)
+		if os.Geteuid() == 0 {
+			opts = append(opts, chromedp.NoSandbox) // chromium refuses to run as root with its sandbox
+		}
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, cancelB := chromedp.NewContext(actx)
+		browser.ctx, browser.cancel = bctx, func() { cancelB(); cancelA() }
+		browser.err = chromedp.Do(bctx) // start the browser, without a timeout
+	})
+	if browser.err != nil {
+		t.Fatalf("start chromium (%s): %v", path, browser.err)
+	}
+	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancelT)
+	return ctx
+}
+
+// do runs browser actions and fails the test on error.
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func run[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// text returns the text of the first element a CSS selector matches.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return run(t, ctx, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
+}
+
+// submit clicks a button (or presses a key) and waits for the page it
+// loads.
+func submit(t *testing.T, ctx context.Context, what string, trigger chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, trigger)); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// login opens a one-time login link of c in the tab.
+func login(t *testing.T, ctx context.Context, c *consoleUnderTest) {
+	t.Helper()
+	do(t, ctx, "open the login link", chromedp.Navigate(c.url+c.srv.NewLogin()))
+	if h := text(t, ctx, "h1"); h != "Overview" {
+		t.Fatalf("after the login link the page is %q, want the Overview", h)
+	}
+}
+
+// axeSource is axe-core's axe.min.js: $LIAISON_AXE, or the copy the test
+// command installs in the cache folder.
+var axeSource = sync.OnceValues(func() (string, error) {
+	p := os.Getenv("LIAISON_AXE")
+	if p == "" {
+		cache := os.Getenv("LIAISON_CACHE")
+		if cache == "" {
+			home, _ := os.UserHomeDir()
+			cache = filepath.Join(home, ".cache", "liaison")
+		}
+		p = filepath.Join(cache, "axe-core-"+axeVersion, "node_modules", "axe-core", "axe.min.js")
+	}
+	b, err := os.ReadFile(p)
+	return string(b), err
+})
+
+// An axeViolation is one rule axe-core found broken.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+type axeResult struct {
+	Passes     int            `json:"passes"`
+	Violations []axeViolation `json:"violations"`
+}
+
+// accessible runs axe-core on the page in the tab and fails on any serious
+// or critical violation.
+func accessible(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		if os.Getenv("LIAISON_BROWSER_TESTS") == "required" {
+			t.Fatalf("axe-core is required (LIAISON_BROWSER_TESTS=required): %v", err)
+		}
+		t.Logf("no axe-core (%v): skipping the accessibility check of %s (make test installs it)", err, name)
+		return
+	}
+	run(t, ctx, "inject axe-core", chromedp.Evaluate[chromedp.Void](src))
+	res := run(t, ctx, "run axe-core on "+name, chromedp.Evaluate[axeResult](`axe.run(document).then(r => ({
+		passes: r.passes.length,
+		violations: r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help,
+			nodes: v.nodes.map(n => n.target.join(" ") + ": " + (n.failureSummary || ""))}))}))`, chromedp.EvalAwaitPromise))
+	if res.Passes < 10 {
+		t.Errorf("axe-core on %s: only %d rules passed; did it run?", name, res.Passes)
+	}
+	for _, v := range res.Violations {
+		msg := fmt.Sprintf("axe-core on %s: %s (%s): %s\n\t%s", name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+		if v.Impact == "serious" || v.Impact == "critical" {
+			t.Error(msg)
+		} else {
+			t.Log(msg)
+		}
+	}
+}
+
+// reflows checks the page at 200 % zoom (half the 1280-pixel width): the
+// page itself must not scroll sideways (WCAG 1.4.10); wide tables scroll
+// inside their own region.
+func reflows(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	do(t, ctx, "zoom to 200 %", chromedp.EmulateViewport(640, 900))
+	over := run(t, ctx, "measure "+name, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
+	if over > 0 {
+		wide := run(t, ctx, "wide elements", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("body *")).
+			filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !(e.parentElement && e.parentElement.closest(".table-wrap"))).
+			slice(0, 8).map(e => e.tagName + "." + e.className + "#" + e.id + " " + Math.round(e.getBoundingClientRect().right))`))
+		t.Errorf("%s at 200 %% zoom scrolls sideways by %d pixels: %v", name, over, wide)
+	}
+	do(t, ctx, "zoom back", chromedp.EmulateViewport(1280, 900))
+}
+
+// screenshotDir is where the screenshots go: docs/console of the
+// repository (the test runs in console/).
+var screenshotDir, _ = filepath.Abs(filepath.Join("..", "docs", "console"))
+
+// screenshot writes docs/console/NAME.png when LIAISON_CONSOLE_SCREENSHOTS
+// is set: the whole page, or its top height pixels if height > 0.
+func screenshot(t *testing.T, ctx context.Context, name string, height int64) {
+	t.Helper()
+	if os.Getenv("LIAISON_CONSOLE_SCREENSHOTS") == "" {
+		return
+	}
+	var png []byte
+	if height > 0 {
+		do(t, ctx, "viewport", chromedp.EmulateViewport(1280, height))
+		png = run(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
+	} else {
+		do(t, ctx, "viewport", chromedp.EmulateViewport(1280, 900))
+		png = run(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+	}
+	do(t, ctx, "viewport", chromedp.EmulateViewport(1280, 900))
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// check runs the checks every page gets.
+func check(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	accessible(t, ctx, name)
+	reflows(t, ctx, name)
+}
+
+// entriesShown returns the entry indexes a table lists, from its links.
+func entriesShown(t *testing.T, ctx context.Context, sel string) []int64 {
+	t.Helper()
+	got := run(t, ctx, "entries of "+sel, chromedp.Evaluate[[]int64](
+		`Array.from(document.querySelectorAll(`+strconv.Quote(sel)+`)).map(a => parseInt(a.getAttribute("href").split("/").pop(), 10))`))
+	slices.Sort(got)
+	return got
+}
+
+// TestBrowserAuditor: an auditor filters the timeline with the keyboard
+// and opens an entry whose proof the console shows as verified; the
+// overview, charts, access report and export pages pass the checks.
+func TestBrowserAuditor(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	ex := f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	f.waitCheckpoint(t, c.ac)
+	login(t, ctx, c)
+
+	// The overview: the first checkpoint is trusted on first use.
+	if got := text(t, ctx, "#integrity"); !strings.Contains(got, "consistent with the checkpoint you trusted") || !strings.Contains(got, "trust on first use") {
+		t.Errorf("overview says %q, want consistent, trusted on first use", got)
+	}
+	check(t, ctx, "the overview")
+	// Reloaded, it proves the log consistent with the checkpoint just trusted.
+	do(t, ctx, "reload", chromedp.Navigate(c.url+"/"))
+	if got := text(t, ctx, "#integrity"); !strings.Contains(got, "Proved consistent with the checkpoint of") {
+		t.Errorf("overview, second visit, says %q, want proved consistent", got)
+	}
+	screenshot(t, ctx, "overview", 0)
+
+	// Keyboard only: the skip link comes first.
+	do(t, ctx, "tab", chromedp.KeyEvent("\t"))
+	if got := run(t, ctx, "focus", chromedp.Evaluate[string](`document.activeElement.textContent`)); got != "Skip to the content" {
+		t.Errorf("the first Tab focuses %q, want the skip link", got)
+	}
+
+	// The whole timeline, with its charts.
+	do(t, ctx, "timeline", chromedp.Navigate(c.url+"/timeline"))
+	if n := run(t, ctx, "charts", chromedp.Evaluate[int](`document.querySelectorAll("figure svg[role=img]").length`)); n != 3 {
+		t.Errorf("the timeline has %d charts, want 3 (per day, per agency pair, per legal basis)", n)
+	}
+	summary := text(t, ctx, "#summary")
+	if !strings.Contains(summary, "8 entries match") || !strings.Contains(summary, "5 released") || !strings.Contains(summary, "3 refused or denied") {
+		t.Errorf("timeline summary = %q, want 8 entries: 5 released, 3 refused or denied", summary)
+	}
+	if n := run(t, ctx, "refusal rows", chromedp.Evaluate[int](`document.querySelectorAll("#entries tr.refusal").length`)); n != 3 {
+		t.Errorf("the timeline marks %d rows as refusals, want 3", n)
+	}
+	check(t, ctx, "the timeline")
+	screenshot(t, ctx, "timeline", 0)
+
+	// Filter with the keyboard: the agency and the outcome, then Enter.
+	do(t, ctx, "type the filters",
+		chromedp.Focus(chromedp.ID("f-agency")),
+		chromedp.KeyEvent("nl-police-rotterdam"),
+		chromedp.SetValue(chromedp.ID("f-outcome"), "pseudonymise"),
+		chromedp.Focus(chromedp.ID("f-agency")),
+	)
+	submit(t, ctx, "press Enter", chromedp.KeyEvent("\r"))
+	var want []int64
+	for _, e := range ex {
+		if e.outcome == "pseudonymise" {
+			want = append(want, e.index)
+		}
+	}
+	if got := entriesShown(t, ctx, "#entries tbody a"); !slices.Equal(got, want) || len(want) != 2 {
+		t.Errorf("the filtered timeline lists entries %v, want %v (Rotterdam police, pseudonymised)", got, want)
+	}
+	if loc := run(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "agency=nl-police-rotterdam") || !strings.Contains(loc, "outcome=pseudonymise") {
+		t.Errorf("the filtered timeline's address %q does not keep the filters", loc)
+	}
+	if got := text(t, ctx, "#summary"); !strings.Contains(got, "2 entries match") {
+		t.Errorf("filtered summary = %q", got)
+	}
+
+	// Open the newest of them, with the keyboard, and see its proof verified.
+	do(t, ctx, "focus the entry", chromedp.Focus(chromedp.CSS("#entries tbody a")))
+	submit(t, ctx, "open the entry", chromedp.KeyEvent("\r"))
+	if h := text(t, ctx, "h1"); h != fmt.Sprintf("Entry %d", want[1]) {
+		t.Errorf("opened %q, want Entry %d", h, want[1])
+	}
+	if got := text(t, ctx, "#proof-status"); !strings.HasPrefix(got, "Verified:") {
+		t.Errorf("the entry's proof status = %q, want Verified", got)
+	}
+	if got := text(t, ctx, "#entry-outcome"); got != "pseudonymise" {
+		t.Errorf("the entry's outcome = %q", got)
+	}
+	check(t, ctx, "an entry")
+	screenshot(t, ctx, "entry", 0)
+
+	// The pages that remain: export, notices.
+	for _, p := range []string{"/export", "/notices"} {
+		do(t, ctx, p, chromedp.Navigate(c.url+p))
+		check(t, ctx, p)
+	}
+}
+
+// TestBrowserAccessReport: the access report of a synthetic person lists
+// exactly the releases about them, and prints without the console.
+func TestBrowserAccessReport(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	ex := f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+	do(t, ctx, "report page", chromedp.Navigate(c.url+"/report"))
+	check(t, ctx, "the access report form")
+	for _, subject := range []string{"SYN-NL-0001", "SYN-DK-0001"} {
+		var want []int64
+		for _, e := range ex {
+			if e.subject == subject && (e.outcome == "disclose" || e.outcome == "pseudonymise" || e.outcome == "hit_only") {
+				want = append(want, e.index)
+			}
+		}
+		do(t, ctx, "report page", chromedp.Navigate(c.url+"/report"))
+		do(t, ctx, "type the identifier", chromedp.SendKeys(chromedp.ID("r-subject"), subject))
+		submit(t, ctx, "produce the report", chromedp.Click(chromedp.CSS("form.filters button")))
+		got := run(t, ctx, "rows", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#disclosures tbody tr")).map(r => r.dataset.entry)`))
+		var gotIdx []int64
+		for _, g := range got {
+			n, _ := strconv.ParseInt(g, 10, 64)
+			gotIdx = append(gotIdx, n)
+		}
+		if !slices.Equal(gotIdx, want) || len(want) == 0 {
+			t.Errorf("the access report of %s lists entries %v, want exactly its releases %v", subject, gotIdx, want)
+		}
+		if loc := run(t, ctx, "location", chromedp.Location()); strings.Contains(loc, subject) {
+			t.Errorf("the report's address %q holds the identifier", loc)
+		}
+		if subject == "SYN-NL-0001" {
+			check(t, ctx, "the access report")
+			screenshot(t, ctx, "access-report", 0)
+			// Printed, only the report remains.
+			do(t, ctx, "print media", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+				return err
+			}))
+			hidden := run(t, ctx, "printed", chromedp.Evaluate[[]string](`["nav.sections", "header.top", "form.filters"].map(s => getComputedStyle(document.querySelector(s)).display)`))
+			if !slices.Equal(hidden, []string{"none", "none", "none"}) {
+				t.Errorf("printed, the navigation, header and form display as %v, want none", hidden)
+			}
+			if d := run(t, ctx, "report printed", chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#disclosures")).display`)); d == "none" {
+				t.Error("printed, the report itself is hidden")
+			}
+			do(t, ctx, "screen media", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+				return err
+			}))
+		}
+	}
+}
+
+// TestBrowserTamper: a store changed behind the gateway's back makes the
+// overview say so: a changed row (found by the inclusion proofs), then a
+// truncated log (found by the consistency proof).
+func TestBrowserTamper(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.Sample = 1000 }) // every entry
+	f.waitCheckpoint(t, c.ac)
+	login(t, ctx, c)
+	if got := text(t, ctx, "#integrity"); !strings.Contains(got, "is consistent") {
+		t.Fatalf("overview before tampering = %q", got)
+	}
+
+	// A row changed in place: the purpose of entry 1 rewritten.
+	f.sqlExec(t, "UPDATE leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), 'risk_management', 'statistics') AS BLOB) WHERE idx = 1")
+	do(t, ctx, "reload", chromedp.Navigate(c.url+"/"))
+	got := text(t, ctx, "#integrity")
+	if !strings.Contains(got, "NOT consistent") || !strings.Contains(got, "a stored entry was changed") || !strings.Contains(got, "entry 1") {
+		t.Errorf("overview after a row changed = %q, want NOT consistent, an entry changed, naming entry 1", got)
+	}
+	check(t, ctx, "the overview, tampered")
+	screenshot(t, ctx, "overview-tampered", 0)
+	do(t, ctx, "entry 1", chromedp.Navigate(c.url+"/entry/1"))
+	if got := text(t, ctx, "#proof-status"); !strings.Contains(got, "Not verified") {
+		t.Errorf("entry 1 after tampering: %q, want Not verified", got)
+	}
+
+	// The last entries deleted, the gateway restarted on what is left.
+	f.restart(t, func() {
+		f.sqlExec(t,
+			"DELETE FROM inbox WHERE audit_idx >= 3",
+			"DELETE FROM leaves WHERE idx >= 3",
+			fmt.Sprintf("DELETE FROM hashes WHERE idx >= %d", tlog.StoredHashCount(3)),
+			"DELETE FROM checkpoints")
+	})
+	do(t, ctx, "reload", chromedp.Navigate(c.url+"/"))
+	got = text(t, ctx, "#integrity")
+	if !strings.Contains(got, "NOT consistent") || !strings.Contains(got, "log truncated") {
+		t.Errorf("overview after truncation = %q, want NOT consistent: log truncated", got)
+	}
+	// The alarm stays: the trusted checkpoint was not replaced.
+	do(t, ctx, "reload", chromedp.Navigate(c.url+"/"))
+	if got := text(t, ctx, "#integrity"); !strings.Contains(got, "log truncated") {
+		t.Errorf("overview, reloaded after truncation = %q, want the alarm again", got)
+	}
+	if n := run(t, ctx, "alarms", chromedp.Evaluate[int](`document.querySelectorAll("main table tbody tr").length`)); n < 2 {
+		t.Errorf("the overview lists %d failed checks, want both", n)
+	}
+}
+
+// TestBrowserLegalOfficer: in the playground a legal officer changes an
+// input and sees the outcome change; the impact page of a candidate lists
+// the expected flips; the readiness report renders.
+func TestBrowserLegalOfficer(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	ex := f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+
+	// The playground: Rotterdam police outside a case get a pseudonymised
+	// assessment; the same request from the exit-programme NGO is denied.
+	do(t, ctx, "playground", chromedp.Navigate(c.url+"/playground?example=nl-police"))
+	if got := text(t, ctx, "#outcome"); got != "pseudonymise" {
+		t.Errorf("the example's outcome = %q, want pseudonymise", got)
+	}
+	if n := run(t, ctx, "assumptions", chromedp.Evaluate[int](`document.querySelectorAll("ul#assumptions li").length`)); n == 0 {
+		t.Error("the playground shows no assumption for a pseudonymised assessment outside a case, which rests on one")
+	}
+	check(t, ctx, "the playground")
+	screenshot(t, ctx, "playground", 1400)
+	input := run(t, ctx, "input", chromedp.Value(chromedp.ID("input")))
+	var in map[string]any
+	if err := json.Unmarshal([]byte(input), &in); err != nil {
+		t.Fatalf("the playground's input is not JSON: %v\n%s", err, input)
+	}
+	edited := strings.NewReplacer(`"agency": "nl-police-rotterdam"`, `"agency": "nl-ngo-exit"`, `"kind": "police"`, `"kind": "ngo"`).Replace(input)
+	if edited == input {
+		t.Fatalf("nothing to edit in %s", input)
+	}
+	do(t, ctx, "edit the input", chromedp.SetValue(chromedp.ID("input"), edited))
+	submit(t, ctx, "decide", chromedp.Click(chromedp.ID("decide")))
+	if got := text(t, ctx, "#outcome"); got != "deny" {
+		t.Errorf("after the edit the outcome = %q, want deny", got)
+	}
+	if got := text(t, ctx, "#reasons"); !strings.Contains(got, "ASSESSMENT_TO_NGO") {
+		t.Errorf("the reasons = %q, want ASSESSMENT_TO_NGO", got)
+	}
+	if got := run(t, ctx, "input kept", chromedp.Value(chromedp.ID("input"))); got != edited {
+		t.Errorf("the playground did not keep the edited input")
+	}
+	// A broken input is refused, naming what is wrong.
+	do(t, ctx, "break the input", chromedp.SetValue(chromedp.ID("input"), `{"action": "disclose", "nonsense": 1}`))
+	submit(t, ctx, "decide", chromedp.Click(chromedp.ID("decide")))
+	if got := text(t, ctx, "#sim-error"); !strings.Contains(got, "nonsense") {
+		t.Errorf("a broken input says %q, want the unknown field named", got)
+	}
+
+	// The impact of a candidate that takes pseudonymised assessments away
+	// from the Dutch police outside a case.
+	cand := filepath.Join(t.TempDir(), "candidate")
+	writeCandidate(t, cand)
+	do(t, ctx, "impact", chromedp.Navigate(c.url+"/impact"))
+	check(t, ctx, "the impact form")
+	do(t, ctx, "name the candidate", chromedp.SendKeys(chromedp.ID("i-candidate"), cand))
+	submit(t, ctx, "replay", chromedp.Click(chromedp.ID("replay")))
+	if got := text(t, ctx, "#impact-summary"); !strings.Contains(got, "2 flip") {
+		t.Errorf("impact summary = %q, want 2 flips", got)
+	}
+	rows := run(t, ctx, "flips", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#flips tbody tr")).map(r => r.innerText.replace(/\s+/g, " ").trim())`))
+	if len(rows) != 1 || !strings.Contains(rows[0], "nl-probation → nl-police-rotterdam") || !strings.Contains(rows[0], "pseudonymise → deny ×2") {
+		t.Errorf("flips by agency pair and basis = %q, want one row: nl-probation → nl-police-rotterdam, pseudonymise → deny ×2", rows)
+	}
+	var want []int64
+	for _, e := range ex {
+		if e.outcome == "pseudonymise" {
+			want = append(want, e.index)
+		}
+	}
+	if got := entriesShown(t, ctx, ".examples-list a"); !slices.Equal(got, want) {
+		t.Errorf("the examples are entries %v, want %v", got, want)
+	}
+	check(t, ctx, "the impact report")
+	screenshot(t, ctx, "impact", 0)
+
+	// Readiness, per jurisdiction.
+	do(t, ctx, "readiness", chromedp.Navigate(c.url+"/readiness"))
+	do(t, ctx, "choose NL", chromedp.SetValue(chromedp.ID("j"), "NL"))
+	submit(t, ctx, "show", chromedp.Click(chromedp.CSS("form.inline button")))
+	if h := text(t, ctx, "#readiness-h"); !strings.HasPrefix(h, "NL") {
+		t.Errorf("readiness heading = %q", h)
+	}
+	if n := run(t, ctx, "answers", chromedp.Evaluate[int](`document.querySelectorAll("table.answers tbody tr").length`)); n < 5 {
+		t.Errorf("the NL readiness report has %d answers", n)
+	}
+	check(t, ctx, "the readiness report")
+	screenshot(t, ctx, "readiness", 1400)
+	// An answer opens in the playground with its input.
+	submit(t, ctx, "open in the playground", chromedp.Click(chromedp.CSS("table.answers tbody tr form button")))
+	if got := text(t, ctx, "#outcome"); got == "" {
+		t.Error("the answer opened in the playground has no outcome")
+	}
+	do(t, ctx, "exercises", chromedp.Navigate(c.url+"/exercises"))
+	check(t, ctx, "the exercises page")
+}

@@ -1,0 +1,399 @@
+// Package console is Liaison's web console for auditors and legal
+// officers: a client of the gateway's Audit and Policy services that an
+// officer runs with their own credentials (`liaison console`) and opens in
+// a browser.
+//
+// It holds no authority of its own: every page is answered with the
+// officer's gRPC connection, so the gateway decides what they may read and
+// records every read of the log as theirs. Proofs are checked here, by
+// [audit.Client], against the checkpoint the officer trusted before, with
+// the verifier key they were given out of band.
+//
+// The pages are rendered on the server with html/template; the style sheet
+// is embedded; there is no script at all, and charts are SVG drawn on the
+// server. The browser holds a session cookie (HttpOnly, SameSite=Strict)
+// that a one-time login link sets; every form carries a per-session token
+// and cross-origin requests are refused; the Content-Security-Policy
+// allows nothing but the console's own style sheet and images.
+package console
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Config configures a Server. Audit, Policy, Verifier, State and Hosts are
+// required.
+type Config struct {
+	// Audit and Policy are the gateway's services, reached with the
+	// officer's client certificate and token.
+	Audit  liaisonv1.AuditClient
+	Policy liaisonv1.PolicyClient
+	// Verifier checks the log's checkpoints; VerifierKey is its text
+	// (name+hash+base64), written into exports. The operator gives it to
+	// auditors out of band: never take it from the gateway.
+	Verifier    note.Verifier
+	VerifierKey string
+	// State is the file that keeps the last checkpoint the officer
+	// trusted (the one `liaison audit verify -state` keeps); the console
+	// keeps its history in State + ".history".
+	State string
+	// Hosts are the Host header values the console answers to (host:port);
+	// any other is refused, against DNS rebinding.
+	Hosts []string
+	// Secure is set when the console is served over TLS: the cookie is
+	// then Secure and __Host- prefixed, and HSTS is sent.
+	Secure bool
+	// Officer and Gateway describe, for the page header, who the console
+	// acts as and for which gateway. Never a token.
+	Officer string
+	Gateway string
+	// SessionIdle ends a session unused for this long. If zero, one hour.
+	SessionIdle time.Duration
+	// MaxEntries bounds how many log entries a timeline or an impact
+	// analysis reads. If zero, 20000.
+	MaxEntries int
+	// Sample is how many random entries the overview proves included in
+	// the latest checkpoint, besides the newest one. If zero, 8.
+	Sample int
+	// Now returns the current time. If nil, time.Now.
+	Now func() time.Time
+	// Logger receives operational logs. If nil, slog.Default().
+	Logger *slog.Logger
+}
+
+// A Server is the console's HTTP handler and its state: the sessions and
+// the officer's trusted checkpoint.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	sessions *sessions
+	trust    *trustState
+	pages    map[string]*template.Template
+	static   http.Handler
+
+	// verifyMu serialises the audit.Client's updates of the trusted state.
+	verifyMu sync.Mutex
+}
+
+// New validates cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Audit == nil:
+		return nil, errors.New("console: Config.Audit is required")
+	case cfg.Policy == nil:
+		return nil, errors.New("console: Config.Policy is required")
+	case cfg.Verifier == nil:
+		return nil, errors.New("console: Config.Verifier is required")
+	case cfg.State == "":
+		return nil, errors.New("console: Config.State is required")
+	case len(cfg.Hosts) == 0:
+		return nil, errors.New("console: Config.Hosts is required")
+	}
+	for i, h := range cfg.Hosts {
+		cfg.Hosts[i] = strings.ToLower(h)
+	}
+	if cfg.SessionIdle == 0 {
+		cfg.SessionIdle = time.Hour
+	}
+	if cfg.MaxEntries == 0 {
+		cfg.MaxEntries = 20000
+	}
+	if cfg.Sample == 0 {
+		cfg.Sample = 8
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(assets, "static")
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		cfg: cfg, log: cfg.Logger, pages: pages,
+		sessions: newSessions(cfg.SessionIdle, cfg.Now),
+		trust:    newTrustState(cfg.State, cfg.Verifier, cfg.Now),
+		static:   http.StripPrefix("/static/", http.FileServerFS(static)),
+	}, nil
+}
+
+// NewLogin returns the path and query of a new one-time login link
+// ("/login?code=..."). Opening it starts a session in that browser and
+// ends any other; the link then no longer works. An unused link expires
+// after 15 minutes.
+func (s *Server) NewLogin() string {
+	return "/login?code=" + s.sessions.newLogin()
+}
+
+// contentSecurityPolicy allows the console's own style sheet and images
+// and nothing else: no script, no frame, no form posted elsewhere.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Handler returns the console's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", s.static)
+	mux.HandleFunc("GET /login", s.login)
+	mux.HandleFunc("GET /{$}", s.auth(s.overview))
+	mux.HandleFunc("GET /timeline", s.auth(s.timeline))
+	mux.HandleFunc("POST /timeline", s.auth(s.timelineForm))
+	mux.HandleFunc("GET /entry/{index}", s.auth(s.entry))
+	mux.HandleFunc("GET /report", s.auth(s.report))
+	mux.HandleFunc("POST /report", s.auth(s.reportForm))
+	mux.HandleFunc("GET /export", s.auth(s.exportPage))
+	mux.HandleFunc("POST /export", s.auth(s.exportDownload))
+	mux.HandleFunc("GET /notices", s.auth(s.notices))
+	mux.HandleFunc("GET /playground", s.auth(s.playground))
+	mux.HandleFunc("POST /playground", s.auth(s.playgroundForm))
+	mux.HandleFunc("GET /impact", s.auth(s.impact))
+	mux.HandleFunc("POST /impact", s.auth(s.impactForm))
+	mux.HandleFunc("GET /readiness", s.auth(s.readiness))
+	mux.HandleFunc("POST /readiness", s.auth(s.readinessForm))
+	mux.HandleFunc("GET /exercises", s.auth(s.exercises))
+	mux.HandleFunc("POST /logout", s.auth(s.logout))
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.refuse(w, r, http.StatusForbidden, "Cross-origin request refused", "The console accepts forms only from its own pages.")
+	}))
+	return s.headers(s.hosts(cop.Handler(mux)))
+}
+
+// headers sets the security headers of every response.
+func (s *Server) headers(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", contentSecurityPolicy)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+		// Pages show personal data and the log: keep them out of caches.
+		hd.Set("Cache-Control", "no-store")
+		if s.cfg.Secure {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// hosts refuses requests for any other host name than the console's, so
+// that a page from elsewhere cannot reach it by rebinding a name to
+// loopback.
+func (s *Server) hosts(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !slices.Contains(s.cfg.Hosts, strings.ToLower(r.Host)) {
+			http.Error(w, "unknown host", http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// cookieName is the session cookie's name. Cookies do not keep ports
+// apart, so the name carries the console's port: two consoles on one
+// computer (two gateways, say) keep their sessions apart.
+func (s *Server) cookieName() string {
+	name := "liaison-console"
+	if _, port, err := net.SplitHostPort(s.cfg.Hosts[0]); err == nil && port != "" {
+		name += "-" + port
+	}
+	if s.cfg.Secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// login spends a one-time login code and sets the session cookie.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	val, ok := s.sessions.login(r.URL.Query().Get("code"))
+	if !ok {
+		s.refuse(w, r, http.StatusUnauthorized, "This login link does not work",
+			"A login link works once, for 15 minutes. Press Enter in the terminal where the console runs for a new one.")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: s.cookieName(), Value: val, Path: "/", HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteStrictMode,
+	})
+	s.log.InfoContext(r.Context(), "console session started")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// logout ends the session.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, ss *session) {
+	s.sessions.end(ss)
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteStrictMode})
+	s.refuse(w, r, http.StatusOK, "Signed out", "The session has ended. Press Enter in the console's terminal for a new login link.")
+}
+
+// A pageHandler serves a request of a logged-in browser.
+type pageHandler func(w http.ResponseWriter, r *http.Request, ss *session)
+
+// auth admits only the current session's browser, and for forms only
+// with the session's token.
+func (s *Server) auth(h pageHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(s.cookieName())
+		var ss *session
+		ok := false
+		if err == nil {
+			ss, ok = s.sessions.lookup(c.Value)
+		}
+		if !ok {
+			s.refuse(w, r, http.StatusUnauthorized, "Not signed in",
+				"Open the login link that `liaison console` printed in its terminal (press Enter there for a new one).")
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if !validCSRF(ss, r) {
+				s.refuse(w, r, http.StatusForbidden, "Form refused", "The form did not carry this session's token. Reload the page and try again.")
+				return
+			}
+		}
+		h(w, r, ss)
+	}
+}
+
+// maxForm bounds a form's size (a candidate bundle upload included).
+const maxForm = 16 << 20
+
+// A page is what every template gets.
+type page struct {
+	Title   string
+	Nav     string // the section this page belongs to
+	CSRF    string
+	Officer string
+	Gateway string
+	Data    any
+}
+
+// render writes the named page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, ss *session, status int, name, title string, data any) {
+	t, ok := s.pages[name]
+	if !ok {
+		s.log.ErrorContext(r.Context(), "console: no such template", "template", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	p := page{Title: title, Nav: name, Officer: s.cfg.Officer, Gateway: s.cfg.Gateway, Data: data}
+	if ss != nil {
+		p.CSRF = ss.csrf
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.log.ErrorContext(r.Context(), "console: render", "template", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// refuse renders a page that says what went wrong and what to do.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, title, msg string) {
+	s.render(w, r, nil, code, "message", title, struct{ Heading, Message string }{title, msg})
+}
+
+// gatewayError renders a failed call to the gateway, in terms the officer
+// can act on.
+func (s *Server) gatewayError(w http.ResponseWriter, r *http.Request, ss *session, what string, err error) {
+	s.render(w, r, ss, http.StatusBadGateway, "message", what, struct{ Heading, Message string }{what, describeError(err)})
+}
+
+// describeError says what a gateway error means for the officer. It never
+// repeats a token.
+func describeError(err error) string {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err.Error()
+	}
+	switch st.Code() {
+	case codes.Unauthenticated:
+		return "The gateway did not accept your credentials (" + st.Message() + "). Your token may have expired: " +
+			"give the console a fresh one (-token-file is read again on every call) or restart it."
+	case codes.PermissionDenied:
+		return "The gateway refused: " + st.Message() + ". The console has only your authority; ask for the role this page needs."
+	case codes.Unavailable:
+		return "The gateway is unavailable (" + st.Message() + "). Try again in a moment."
+	case codes.Unimplemented:
+		return "This gateway does not offer this yet (a newer version of Liaison is needed)."
+	case codes.InvalidArgument:
+		return "The gateway refused the request: " + st.Message()
+	}
+	return fmt.Sprintf("The gateway answered %s: %s", st.Code(), st.Message())
+}
+
+// auditSource serves the gateway's Audit service to an audit.Client.
+type auditSource struct{ ac liaisonv1.AuditClient }
+
+func (a auditSource) Checkpoint(ctx context.Context) ([]byte, error) {
+	resp, err := a.ac.GetCheckpoint(ctx, &liaisonv1.GetCheckpointRequest{})
+	if err != nil {
+		return nil, &unreachableError{err}
+	}
+	return []byte(resp.GetCheckpoint()), nil
+}
+
+func (a auditSource) ConsistencyProof(ctx context.Context, oldSize, newSize int64) (tlog.TreeProof, error) {
+	p, err := a.ac.ProveConsistency(ctx, &liaisonv1.ProveConsistencyRequest{OldSize: oldSize, NewSize: newSize})
+	if err != nil {
+		return nil, err
+	}
+	return toHashes(p.GetProof()), nil
+}
+
+func (a auditSource) Inclusion(ctx context.Context, index, treeSize int64) ([]byte, tlog.RecordProof, error) {
+	p, err := a.ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: index, TreeSize: treeSize})
+	if err != nil {
+		return nil, nil, err
+	}
+	return []byte(p.GetEntry().GetJson()), toHashes(p.GetProof()), nil
+}
+
+// An unreachableError is a gateway that gave no checkpoint at all: not a
+// verification failure.
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string { return e.err.Error() }
+func (e *unreachableError) Unwrap() error { return e.err }
+
+func toHashes(bs [][]byte) []tlog.Hash {
+	out := make([]tlog.Hash, len(bs))
+	for i, b := range bs {
+		copy(out[i][:], b)
+	}
+	return out
+}

@@ -1,0 +1,488 @@
+package console_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/liaison-gateway/liaison/console"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// consoleUnderTest is a console serving on loopback for an officer of the
+// fixture's gateway.
+type consoleUnderTest struct {
+	srv   *console.Server
+	url   string // http://127.0.0.1:port
+	state string // the trusted-state file
+	token string // the officer's token, which must never reach a page
+	ac    liaisonv1.AuditClient
+}
+
+func startConsole(tb testing.TB, f *fixture, o officer, edit func(*console.Config)) *consoleUnderTest {
+	tb.Helper()
+	tok := f.token(tb, o)
+	cc := f.connWith(tb, o, tok)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port := lis.Addr().(*net.TCPAddr).Port
+	// The state file is named as an officer would name it, in a folder of
+	// the test's own (the pages show it).
+	tb.Chdir(tb.TempDir())
+	c := &consoleUnderTest{url: "http://" + lis.Addr().String(), state: "liaison-audit.trusted", token: tok,
+		ac: liaisonv1.NewAuditClient(cc)}
+	cfg := console.Config{
+		Audit: c.ac, Policy: liaisonv1.NewPolicyClient(cc),
+		Verifier: f.verifier, VerifierKey: f.vkey, State: c.state,
+		Hosts:   []string{lis.Addr().String(), "localhost:" + strconv.Itoa(port)},
+		Officer: o.id + " of " + o.agency, Gateway: f.addr,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	if c.srv, err = console.New(cfg); err != nil {
+		tb.Fatal(err)
+	}
+	hs := &http.Server{Handler: c.srv.Handler()}
+	go hs.Serve(lis)
+	tb.Cleanup(func() { hs.Close() })
+	return c
+}
+
+// client is a browser-like HTTP client that has opened a login link: it
+// keeps cookies and does not follow redirects.
+func (c *consoleUnderTest) client(tb testing.TB) *http.Client {
+	tb.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(c.url + c.srv.NewLogin())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		tb.Fatalf("login = %s, want 303", resp.Status)
+	}
+	return hc
+}
+
+func get(tb testing.TB, hc *http.Client, u string) (*http.Response, string) {
+	tb.Helper()
+	resp, err := hc.Get(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// post posts a form as the console's own pages would (same origin), with
+// extra headers.
+func post(tb testing.TB, hc *http.Client, u string, form url.Values, headers map[string]string) (*http.Response, string) {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(tb testing.TB, page string) string {
+	tb.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		tb.Fatalf("no CSRF token in the page:\n%s", page)
+	}
+	return m[1]
+}
+
+// TestConsoleSecurity checks the console's defences without a browser:
+// the one-time login, the session cookie, the headers, CSRF and
+// cross-origin refusals, host names, and that neither the officer's token
+// nor a subject's identifier reaches a page or an address.
+func TestConsoleSecurity(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+
+	// Without a session, nothing but the login.
+	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, body := get(t, anon, c.url+"/"); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Not signed in") {
+		t.Errorf("GET / without a session = %s, want 401 Not signed in", resp.Status)
+	}
+	if resp, _ := get(t, anon, c.url+"/login?code=guess"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("login with a wrong code = %s, want 401", resp.Status)
+	}
+
+	// The login link works once and sets a strict, HttpOnly cookie.
+	link := c.srv.NewLogin()
+	resp, _ := get(t, anon, c.url+link)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login = %s, want 303", resp.Status)
+	}
+	cookies := resp.Cookies()
+	if len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode || cookies[0].Path != "/" {
+		t.Errorf("session cookie = %+v, want one HttpOnly SameSite=Strict cookie for /", cookies)
+	}
+	if resp, _ := get(t, anon, c.url+link); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the login link a second time = %s, want 401", resp.Status)
+	}
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(c.url)
+	jar.SetCookies(u, cookies)
+	hc := &http.Client{Jar: jar, CheckRedirect: anon.CheckRedirect}
+
+	// Headers of every page.
+	resp, page := get(t, hc, c.url+"/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET / = %s\n%s", resp.Status, page)
+	}
+	for k, want := range map[string]string{
+		"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+		"X-Frame-Options":         "DENY",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"Cache-Control":           "no-store",
+	} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("header %s = %q, want %q", k, got, want)
+		}
+	}
+	if strings.Contains(page, "<script") || strings.Contains(page, " style=") || strings.Contains(page, "javascript:") {
+		t.Errorf("the page has a script or inline style, which the policy forbids")
+	}
+	token := csrfOf(t, page)
+
+	// Forms: without the token, from another origin, and as they should be.
+	form := url.Values{"agency": {"nl-probation"}}
+	if resp, body := post(t, hc, c.url+"/timeline", form, nil); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "token") {
+		t.Errorf("a form without the CSRF token = %s, want 403", resp.Status)
+	}
+	form.Set("csrf", "not-the-token")
+	if resp, _ := post(t, hc, c.url+"/timeline", form, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a form with a wrong CSRF token = %s, want 403", resp.Status)
+	}
+	form.Set("csrf", token)
+	for name, h := range map[string]map[string]string{
+		"Origin of another site":    {"Origin": "http://evil.example"},
+		"Sec-Fetch-Site cross-site": {"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"},
+		"Sec-Fetch-Site same-site":  {"Sec-Fetch-Site": "same-site"},
+	} {
+		if resp, body := post(t, hc, c.url+"/timeline", form, h); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Cross-origin request refused") {
+			t.Errorf("a form with the token from another origin (%s) = %s, want 403", name, resp.Status)
+		}
+	}
+	resp, _ = post(t, hc, c.url+"/timeline", form, map[string]string{"Origin": c.url, "Sec-Fetch-Site": "same-origin"})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/timeline?agency=nl-probation" {
+		t.Errorf("the same form from the console = %s to %q, want 303 to /timeline?agency=nl-probation", resp.Status, resp.Header.Get("Location"))
+	}
+
+	// A subject's identifier never travels in an address.
+	form.Set("subject", "SYN-NL-0001")
+	resp, _ = post(t, hc, c.url+"/timeline", form, nil)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || strings.Contains(loc, "SYN") || !strings.Contains(loc, "s=") {
+		t.Errorf("timeline with a subject redirects to %q, want an opaque handle", loc)
+	}
+	if resp, body := get(t, hc, c.url+loc); resp.StatusCode != http.StatusOK || !strings.Contains(body, `value="SYN-NL-0001"`) {
+		t.Errorf("the timeline by handle = %s, does not show the subject it filters on", resp.Status)
+	}
+	if resp, _ := get(t, hc, c.url+"/timeline?subject=SYN-NL-0001"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a subject in the address = %s, want 400", resp.Status)
+	}
+
+	// Every page: no token, every form posts with the CSRF token.
+	formRE := regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
+	thRE := regexp.MustCompile(`<th\b[^>]*>`)
+	for _, p := range []string{"/", "/timeline", loc, "/entry/1", "/report", "/export", "/notices", "/playground", "/impact", "/readiness", "/readiness?jurisdiction=DK", "/exercises"} {
+		resp, body := get(t, hc, c.url+p)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %s", p, resp.Status)
+			continue
+		}
+		if strings.Contains(body, c.token) || strings.Contains(body, c.token[len(c.token)-40:]) {
+			t.Errorf("GET %s shows the officer's token", p)
+		}
+		for _, th := range thRE.FindAllString(body, -1) {
+			if !strings.Contains(th, "scope=") {
+				t.Errorf("GET %s: a table header without scope: %s", p, th)
+			}
+		}
+		forms := formRE.FindAllStringSubmatch(body, -1)
+		if len(forms) == 0 {
+			t.Errorf("GET %s has no form (the sign-out form at least)", p)
+		}
+		for _, fm := range forms {
+			if !strings.Contains(fm[1], `method="post"`) || !strings.Contains(fm[2], `name="csrf" value="`+token+`"`) {
+				t.Errorf("GET %s: a form without method post and the CSRF token: <form%s>", p, fm[1])
+			}
+		}
+	}
+
+	// Another host name (DNS rebinding) is refused.
+	req, _ := http.NewRequest(http.MethodGet, c.url+"/", nil)
+	req.Host = "attacker.example:80"
+	if resp, err := hc.Do(req); err != nil || resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("a request for another host = %v, %v; want 421", resp.Status, err)
+	}
+
+	// A new login ends this session.
+	other := c.client(t)
+	if resp, _ := get(t, hc, c.url+"/"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the first session after a second login = %s, want 401", resp.Status)
+	}
+	if resp, _ := get(t, other, c.url+"/"); resp.StatusCode != http.StatusOK {
+		t.Errorf("the second session = %s, want 200", resp.Status)
+	}
+	_, page = get(t, other, c.url+"/")
+	if resp, _ := post(t, other, c.url+"/logout", url.Values{"csrf": {csrfOf(t, page)}}, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("sign out = %s", resp.Status)
+	}
+	if resp, _ := get(t, other, c.url+"/"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("after signing out = %s, want 401", resp.Status)
+	}
+}
+
+// TestConsoleExport downloads the export and checks it as a supervisory
+// authority would: the format of DESIGN 4.4, verified with the key.
+func TestConsoleExport(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	_, page := get(t, hc, c.url+"/export")
+	resp, body := post(t, hc, c.url+"/export", url.Values{"csrf": {csrfOf(t, page)}}, nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("POST /export = %s %s\n%s", resp.Status, resp.Header.Get("Content-Type"), body)
+	}
+	zr, err := zip.NewReader(bytes.NewReader([]byte(body)), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, zf := range zr.File {
+		r, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r)
+		files[filepath.Base(zf.Name)] = b
+	}
+	if got := strings.TrimSpace(string(files["verifier.key"])); got != f.vkey {
+		t.Errorf("verifier.key = %q, want %q", got, f.vkey)
+	}
+	var leaves [][]byte
+	for l := range bytes.SplitSeq(bytes.TrimSuffix(files["entries.jsonl"], []byte("\n")), []byte("\n")) {
+		leaves = append(leaves, l)
+	}
+	n, err := audit.VerifyLeaves(leaves, files["checkpoint"], f.verifier)
+	if err != nil || n < 8 {
+		t.Errorf("the export verifies: %d entries, %v; want at least the 8 exchanges and no error", n, err)
+	}
+}
+
+// TestConsoleImpactBundle: the impact of a candidate given as a signed
+// bundle, which needs its verification key; a tree that does not load is
+// refused before the log is read.
+func TestConsoleImpactBundle(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	dir := t.TempDir()
+	cand := filepath.Join(dir, "candidate")
+	writeCandidate(t, cand)
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := policies.ParseSigningKey("liaison", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := sk.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bundle bytes.Buffer
+	if _, err := policies.WriteBundle(&bundle, os.DirFS(cand), sk); err != nil {
+		t.Fatal(err)
+	}
+	bundlePath, pubPath := filepath.Join(dir, "candidate.tar.gz"), filepath.Join(dir, "candidate.pub.pem")
+	if err := os.WriteFile(bundlePath, bundle.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pubPath, pub.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(dir, "broken")
+	writeCandidate(t, broken)
+	if err := os.WriteFile(filepath.Join(broken, "nl", "nl_test.rego"), []byte("package nl_test\n\ntest_fails if { false }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	_, page := get(t, hc, c.url+"/impact")
+	token := csrfOf(t, page)
+	for _, tt := range []struct {
+		name string
+		form url.Values
+		code int
+		want string
+	}{
+		{"a signed bundle with its key", url.Values{"candidate": {bundlePath}, "key": {pubPath}}, http.StatusOK,
+			"2 flip, 0 change fields or legal basis only"},
+		{"a bundle without a key", url.Values{"candidate": {bundlePath}}, http.StatusBadRequest,
+			"give the public key file"},
+		{"a bundle with another key", url.Values{"candidate": {bundlePath}, "key": {writeOtherKey(t, dir)}}, http.StatusUnprocessableEntity,
+			"does not load"},
+		{"a tree whose tests fail", url.Values{"candidate": {broken}}, http.StatusUnprocessableEntity,
+			"does not load as the gateway would load it"},
+		{"nothing there", url.Values{"candidate": {filepath.Join(dir, "absent")}}, http.StatusBadRequest,
+			"cannot be read"},
+		{"a period backwards", url.Values{"candidate": {cand}, "from": {"2026-02-01"}, "to": {"2026-01-01"}}, http.StatusBadRequest,
+			"To is before From"},
+	} {
+		tt.form.Set("csrf", token)
+		resp, body := post(t, hc, c.url+"/impact", tt.form, nil)
+		if resp.StatusCode != tt.code || !strings.Contains(body, tt.want) {
+			t.Errorf("impact of %s = %s, want %d and %q", tt.name, resp.Status, tt.code, tt.want)
+		}
+	}
+}
+
+// writeOtherKey writes a public key that signed nothing.
+func writeOtherKey(t *testing.T, dir string) string {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "other.pub.pem")
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestConsoleSessionTime: a login link expires unused after 15 minutes; a
+// session ends after an hour without use.
+func TestConsoleSessionTime(t *testing.T) {
+	f := startGateway(t)
+	var now atomic.Pointer[time.Time]
+	start := time.Now()
+	now.Store(&start)
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.Now = func() time.Time { return *now.Load() } })
+	later := func(d time.Duration) { t2 := now.Load().Add(d); now.Store(&t2) }
+
+	link := c.srv.NewLogin()
+	later(16 * time.Minute)
+	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, _ := get(t, anon, c.url+link); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a login link 16 minutes old = %s, want 401", resp.Status)
+	}
+	hc := c.client(t)
+	later(50 * time.Minute)
+	if resp, _ := get(t, hc, c.url+"/notices"); resp.StatusCode != http.StatusOK {
+		t.Errorf("a session used after 50 minutes = %s, want 200", resp.Status)
+	}
+	later(61 * time.Minute)
+	if resp, _ := get(t, hc, c.url+"/notices"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a session unused for 61 minutes = %s, want 401", resp.Status)
+	}
+}
+
+// TestConsoleReadsAreTheOfficers: every read of the log the console makes
+// is recorded by the gateway as the officer's own.
+func TestConsoleReadsAreTheOfficers(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	f.waitCheckpoint(t, c.ac)
+	for _, p := range []string{"/", "/timeline", "/entry/0"} {
+		if resp, _ := get(t, hc, c.url+p); resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %s", p, resp.Status)
+		}
+	}
+	_, page := get(t, hc, c.url+"/report")
+	rr, _ := post(t, hc, c.url+"/report", url.Values{"csrf": {csrfOf(t, page)}, "subject": {"SYN-DK-0001"}}, nil)
+	if rr.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /report = %s", rr.Status)
+	}
+	if resp, body := get(t, hc, c.url+rr.Header.Get("Location")); resp.StatusCode != http.StatusOK || strings.Contains(body, "kf.release.coordinator") {
+		t.Fatalf("the report = %s; it must withhold the officers unless asked", resp.Status)
+	}
+	rr, _ = post(t, hc, c.url+"/report", url.Values{"csrf": {csrfOf(t, page)}, "subject": {"SYN-DK-0001"}, "with_officers": {"1"}}, nil)
+	if resp, body := get(t, hc, c.url+rr.Header.Get("Location")); resp.StatusCode != http.StatusOK || !strings.Contains(body, "kf.release.coordinator of dk-prison-east") {
+		t.Errorf("the report with the officers = %s, does not name the officer who disclosed", resp.Status)
+	}
+	// Read the log as another auditor.
+	other := officer{"nl-probation", "fg.visser", []string{"auditor"}, "confidential"}
+	resp, err := liaisonv1.NewAuditClient(f.conn(t, other)).Query(t.Context(), &liaisonv1.QueryRequest{Action: "audit_read", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]bool{}
+	for _, le := range resp.GetEntries() {
+		e, err := audit.Unmarshal([]byte(le.GetJson()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Requester == nil || e.Requester.Officer == "fg.visser" {
+			continue
+		}
+		if e.Requester.Officer != "dpo.kristensen" || e.Requester.Agency != "dk-prison-east" {
+			t.Errorf("entry %d records a read by %+v, want the console's officer", le.GetIndex(), e.Requester)
+		}
+		ops[e.Detail["operation"]] = true
+	}
+	for _, op := range []string{"query", "prove_inclusion", "access_report"} {
+		if !ops[op] {
+			t.Errorf("no %s read recorded as the officer's; recorded: %v", op, ops)
+		}
+	}
+}

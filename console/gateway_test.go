@@ -1,0 +1,404 @@
+package console_test
+
+import (
+	"context"
+	"crypto/tls"
+	"database/sql"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+	_ "modernc.org/sqlite"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// A real gateway for the console to talk to: the sample holders'
+// RecordProviders and the gateway on loopback TCP with TLS 1.3 and client
+// certificates, the embedded policies, SQLite and a local key file, as
+// gateway/stack_test.go builds it. Its clock can be set, so that the
+// traffic spreads over several days.
+type fixture struct {
+	dir      string
+	pki      *sample.PKI
+	addr     string
+	dbPath   string
+	verifier note.Verifier
+	vkey     string
+	now      atomic.Pointer[time.Time] // the gateway's clock; nil means time.Now
+
+	mu   sync.Mutex
+	stop func()
+}
+
+var embeddedEngine = sync.OnceValues(func() (*policies.Engine, error) {
+	return policies.Load(context.Background(), policies.Embedded())
+})
+
+func startGateway(tb testing.TB) *fixture {
+	tb.Helper()
+	f := &fixture{dir: tb.TempDir()}
+	fx, err := sample.ParseFixtures(sample.Sample())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lis := map[string]net.Listener{}
+	addrs := map[string]string{}
+	for _, a := range sample.SampleAgencies {
+		if a.Holder {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				tb.Fatal(err)
+			}
+			lis[a.ID], addrs[a.ID] = l, l.Addr().String()
+		}
+	}
+	if f.pki, err = sample.WritePKI(filepath.Join(f.dir, "pki"), addrs); err != nil {
+		tb.Fatal(err)
+	}
+	for id, l := range lis {
+		ps, err := fx.NewServer(id, f.pki.CA.GatewayIdentity())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		leaf, err := tls.LoadX509KeyPair(f.pki.Path("agencies", id+".pem"), f.pki.Path("agencies", id+".key"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		gs := ps.Register(credentials.NewTLS(&tls.Config{
+			MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{leaf},
+			ClientCAs: f.pki.CA.Pool(), ClientAuth: tls.RequireAndVerifyClientCert,
+		}))
+		go gs.Serve(l)
+		tb.Cleanup(gs.Stop)
+	}
+	f.dbPath = filepath.Join(f.dir, "audit.db")
+	if _, err := pseudonym.CreateKeyFile(filepath.Join(f.dir, "keys.json")); err != nil {
+		tb.Fatal(err)
+	}
+	if _, f.vkey, err = audit.LoadOrCreateSignerKey(filepath.Join(f.dir, "audit.key"), "test.liaison"); err != nil {
+		tb.Fatal(err)
+	}
+	if f.verifier, err = note.NewVerifier(f.vkey); err != nil {
+		tb.Fatal(err)
+	}
+	f.start(tb, "127.0.0.1:0")
+	tb.Cleanup(func() { f.halt() })
+	return f
+}
+
+// start starts the gateway on the fixture's database and keys.
+func (f *fixture) start(tb testing.TB, addr string) {
+	tb.Helper()
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	eng, err := embeddedEngine()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keys, err := pseudonym.New(ctx, pseudonym.Config{Source: pseudonym.FileKeys{Path: filepath.Join(f.dir, "keys.json")}, Logger: logger})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	store, err := sqlite.Open(ctx, f.dbPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, _, err := audit.LoadOrCreateSignerKey(filepath.Join(f.dir, "audit.key"), "test.liaison")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	alog, err := audit.New(ctx, audit.Config{Store: store, Signer: signer, Logger: logger})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ver, err := authn.NewVerifier(authn.Config{Audience: "liaison", Logger: logger, Replay: store})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gwLeaf, err := tls.LoadX509KeyPair(f.pki.Path("gateway.pem"), f.pki.Path("gateway.key"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := gateway.New(gateway.Config{
+		Policies: eng, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: store, Logger: logger,
+		ProviderTLS: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: f.pki.CA.Pool()},
+		Now: func() time.Time {
+			if t := f.now.Load(); t != nil {
+				return *t
+			}
+			return time.Now()
+		},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tf := gateway.TrustFiles{Registry: f.pki.Registry, ClientCAs: []string{f.pki.Path("ca.pem")}, Interval: time.Second}
+	if err := srv.LoadTrust(ctx, tf); err != nil {
+		tb.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	go srv.WatchTrust(wctx)
+	var l net.Listener
+	for try := 0; ; try++ { // a restart takes the port back
+		if l, err = net.Listen("tcp", addr); err == nil || try > 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.addr = l.Addr().String()
+	gs := srv.GRPCServer(gateway.ServerTLS(gwLeaf))
+	go gs.Serve(l)
+	f.mu.Lock()
+	f.stop = func() {
+		cancel()
+		gs.Stop()
+		srv.Close()
+		alog.Close(context.Background())
+		store.Close()
+	}
+	f.mu.Unlock()
+}
+
+func (f *fixture) halt() {
+	f.mu.Lock()
+	stop := f.stop
+	f.stop = nil
+	f.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// restart stops the gateway and starts it again on the same address and
+// database, as an operator would after maintenance; edit runs in between.
+func (f *fixture) restart(tb testing.TB, edit func()) {
+	tb.Helper()
+	f.halt()
+	if edit != nil {
+		edit()
+	}
+	f.start(tb, f.addr)
+}
+
+// at sets the gateway's clock (the zero time puts it back on time.Now).
+func (f *fixture) at(t time.Time) {
+	if t.IsZero() {
+		f.now.Store(nil)
+		return
+	}
+	f.now.Store(&t)
+}
+
+// officer is who calls.
+type officer struct {
+	agency, id string
+	roles      []string
+	clearance  string
+}
+
+var (
+	dkPrison  = officer{"dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential"}
+	dkPolice  = officer{"dk-police-aarhus", "pi.soerensen", []string{"case_officer"}, "confidential"}
+	nlPolice  = officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted"}
+	nlMunicip = officer{"nl-municipality-rotterdam", "zvh.coordinator", []string{"case_officer"}, "restricted"}
+	nlNGO     = officer{"nl-ngo-exit", "mentor.jansen", []string{"case_officer"}, "none"}
+	dkAuditor = officer{"dk-prison-east", "dpo.kristensen", []string{"auditor", "legal_officer"}, "confidential"}
+)
+
+// token mints a token for o, valid for an hour.
+func (f *fixture) token(tb testing.TB, o officer) string {
+	tb.Helper()
+	tok, err := f.pki.Issuers[o.agency].Mint(devpki.TokenSpec{Officer: o.id, Roles: o.roles, Clearance: o.clearance, Audience: "liaison", TTL: time.Hour})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tok
+}
+
+// conn dials the gateway as o, with o's agency's certificate.
+func (f *fixture) conn(tb testing.TB, o officer) *grpc.ClientConn {
+	tb.Helper()
+	return f.connWith(tb, o, f.token(tb, o))
+}
+
+// connWith dials the gateway with o's agency's certificate and tok.
+func (f *fixture) connWith(tb testing.TB, o officer, tok string) *grpc.ClientConn {
+	tb.Helper()
+	cert, err := tls.LoadX509KeyPair(f.pki.Path("agencies", o.agency+".pem"), f.pki.Path("agencies", o.agency+".key"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := grpc.NewClient(f.addr,
+		grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: f.pki.CA.Pool()})),
+		grpc.WithPerRPCCredentials(bearer(tok)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+func (bearer) RequireTransportSecurity() bool { return true }
+
+// An exchange the traffic made, and what the log recorded.
+type exchange struct {
+	name    string
+	subject string // the sample subject's identifier
+	outcome string
+	index   int64 // its audit entry, -1 if the gateway did not say
+	day     time.Time
+}
+
+// traffic makes exchanges about the two sample people over the four days
+// before today: releases, pseudonymised answers, denials and a refused
+// call, between Danish and Dutch agencies. It returns them in order.
+func (f *fixture) traffic(tb testing.TB) []exchange {
+	tb.Helper()
+	ctx := context.Background()
+	fx, err := sample.ParseFixtures(sample.Sample())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	var out []exchange
+	disclose := func(name string, day int, hour int, o officer, recipient string, rt liaisonv1.RecordType, purpose liaisonv1.Purpose) {
+		tb.Helper()
+		at := today.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour)
+		f.at(at)
+		rec, attrs, ok := fx.Record(o.agency, "SYN-DK-0001", rt)
+		if !ok {
+			tb.Fatalf("%s: no sample record", name)
+		}
+		resp, err := liaisonv1.NewExchangeClient(f.conn(tb, o)).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: rec, Subject: attrs, Recipients: []string{recipient}, Purpose: purpose,
+			Justification: "Release planning with the local partners.",
+		})
+		ex := exchange{name: name, subject: "SYN-DK-0001", index: -1, day: at}
+		switch st := status.Convert(err); st.Code() {
+		case codes.OK:
+			r := resp.GetResults()[0]
+			ex.outcome, ex.index = outcomeName(r.GetOutcome()), r.GetAuditIndex()
+		case codes.PermissionDenied:
+			ex.outcome = audit.OutcomeDeny
+		default:
+			tb.Fatalf("%s: Disclose: %v", name, err)
+		}
+		out = append(out, ex)
+	}
+	request := func(name string, day int, hour int, o officer, rt liaisonv1.RecordType, purpose liaisonv1.Purpose, caseID, justification string) {
+		tb.Helper()
+		at := today.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour)
+		f.at(at)
+		resp, err := liaisonv1.NewExchangeClient(f.conn(tb, o)).Request(ctx, &liaisonv1.RequestRequest{
+			Holder: "nl-probation", SubjectId: "SYN-NL-0001", RecordType: rt, Purpose: purpose, CaseId: caseID,
+			Justification: justification,
+		})
+		ex := exchange{name: name, subject: "SYN-NL-0001", index: -1, day: at}
+		switch st := status.Convert(err); st.Code() {
+		case codes.OK:
+			ex.outcome, ex.index = outcomeName(resp.GetReleased().GetOutcome()), resp.GetReleased().GetAuditIndex()
+		case codes.PermissionDenied:
+			ex.outcome = audit.OutcomeDeny
+		case codes.InvalidArgument:
+			ex.outcome = audit.OutcomeRefused
+		default:
+			tb.Fatalf("%s: Request: %v", name, err)
+		}
+		out = append(out, ex)
+	}
+	const why = "Planning contact after a reported meeting with a known recruiter."
+	disclose("dk release notice to police", -4, 9, dkPrison, "dk-police-aarhus", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	request("nl police outside a case", -3, 10, nlPolice, liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, "", why)
+	request("nl ngo", -3, 11, nlNGO, liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, "", why)
+	request("nl police in the case", -2, 9, nlPolice, liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, "NL-ZVH-RTM-0042", why)
+	request("nl municipality in the case", -2, 10, nlMunicip, liaisonv1.RecordType_RECORD_TYPE_PROBATION_MEASURES, liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, "NL-ZVH-RTM-0042", why)
+	disclose("dk release notice for an investigation", -1, 8, dkPrison, "dk-police-aarhus", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE, liaisonv1.Purpose_PURPOSE_CRIMINAL_INVESTIGATION)
+	request("nl police, justification naming the person", -1, 12, nlPolice, liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, "", "About SYN-NL-0001.")
+	request("nl police outside a case, again", 0, 1, nlPolice, liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, "", why)
+	f.at(time.Time{})
+	return out
+}
+
+func outcomeName(o liaisonv1.Outcome) string {
+	switch o {
+	case liaisonv1.Outcome_OUTCOME_DISCLOSE:
+		return audit.OutcomeDisclose
+	case liaisonv1.Outcome_OUTCOME_PSEUDONYMISE:
+		return audit.OutcomePseudonymise
+	case liaisonv1.Outcome_OUTCOME_HIT_ONLY:
+		return audit.OutcomeHitOnly
+	case liaisonv1.Outcome_OUTCOME_DENY:
+		return audit.OutcomeDeny
+	}
+	return o.String()
+}
+
+// waitCheckpoint waits until the gateway's checkpoint covers the whole
+// log as the store has it.
+func (f *fixture) waitCheckpoint(tb testing.TB, ac liaisonv1.AuditClient) int64 {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		db, err := sql.Open("sqlite", f.dbPath)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var n int64
+		err = db.QueryRow("SELECT COUNT(*) FROM leaves").Scan(&n)
+		db.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cp, err := ac.GetCheckpoint(context.Background(), &liaisonv1.GetCheckpointRequest{})
+		if err == nil && cp.GetSize() >= n {
+			return cp.GetSize()
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("no checkpoint covers the %d entries: %v, %v", n, cp, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// sqlExec runs statements on the audit database directly, as an attacker
+// with access to the server would.
+func (f *fixture) sqlExec(tb testing.TB, stmts ...string) {
+	tb.Helper()
+	db, err := sql.Open("sqlite", f.dbPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			tb.Fatalf("%s: %v", q, err)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package console
+
+import (
+	"fmt"
+	"html/template"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+var funcs = template.FuncMap{
+	"date":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" },
+	"pbtime":   func(t *timestamppb.Timestamp) string { return t.AsTime().UTC().Format("2006-01-02 15:04:05") + " UTC" },
+	"pbdate":   func(t *timestamppb.Timestamp) string { return t.AsTime().UTC().Format(time.DateOnly) },
+	"join":     strings.Join,
+	"human":    func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"dash": func(s string) string {
+		if s == "" {
+			return "–"
+		}
+		return s
+	},
+	"inputJSON": inputJSON,
+	// breakable lets a long code (NO_ONWARD_DISCLOSURE) wrap after its
+	// underscores and dots rather than anywhere.
+	"breakable": func(s string) template.HTML {
+		e := template.HTMLEscapeString(s)
+		e = strings.ReplaceAll(e, "_", "_<wbr>")
+		return template.HTML(strings.ReplaceAll(e, ".", ".<wbr>"))
+	},
+	"add":      func(a, b int) int { return a + b },
+	"sub":      func(a, b int) int { return a - b },
+	"released": func(o string) bool { return o == "disclose" || o == "pseudonymise" || o == "hit_only" },
+	"refusal":  func(o string) bool { return o == "deny" || o == "refused" },
+}
+
+// parsePages parses each page template with the layout.
+func parsePages() (map[string]*template.Template, error) {
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("console: templates: %v", err)
+	}
+	names, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(path.Base(n), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(assets, n)
+		if err != nil {
+			return nil, fmt.Errorf("console: templates: %v", err)
+		}
+		pages[base] = t
+	}
+	return pages, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func leafHash(leaf []byte) string {
+	return tlog.RecordHash(leaf).String()
+}

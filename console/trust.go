@@ -1,0 +1,128 @@
+package console
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+// trustState is the officer's trusted checkpoint, in the same file that
+// `liaison audit verify -state` keeps, with a history beside it
+// (FILE.history, one JSON object a line) that says since when the
+// officer has trusted the log, when each checkpoint came to be trusted,
+// and every failed check. The history is informative: the trusted
+// checkpoint itself is what [audit.Client] checks against.
+type trustState struct {
+	file    audit.TrustFile
+	history string
+	v       note.Verifier
+	now     func() time.Time
+
+	mu sync.Mutex // serialises writes to the history
+}
+
+// An event is one line of the history.
+type event struct {
+	Time time.Time `json:"time"`
+	// Trusted: a checkpoint became the trusted one.
+	Size int64  `json:"size,omitempty"`
+	Root string `json:"root,omitempty"`
+	// Failure: a check failed, and why.
+	Failure string `json:"failure,omitempty"`
+}
+
+func newTrustState(path string, v note.Verifier, now func() time.Time) *trustState {
+	return &trustState{file: audit.TrustFile(path), history: path + ".history", v: v, now: now}
+}
+
+// ReadTrusted implements [audit.TrustStore].
+func (t *trustState) ReadTrusted(ctx context.Context) ([]byte, error) {
+	return t.file.ReadTrusted(ctx)
+}
+
+// WriteTrusted implements [audit.TrustStore]: it replaces the trusted
+// checkpoint and notes it in the history if it differs from the last one
+// noted.
+func (t *trustState) WriteTrusted(ctx context.Context, signed []byte) error {
+	if err := t.file.WriteTrusted(ctx, signed); err != nil {
+		return err
+	}
+	cp, err := audit.OpenCheckpoint(signed, t.v)
+	if err != nil {
+		return nil // not ours to judge here; the Client checked it
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	hist, _ := t.read()
+	if last := lastTrusted(hist); last != nil && last.Size == cp.Size && last.Root == cp.Hash.String() {
+		return nil
+	}
+	return t.append(event{Time: t.now().UTC(), Size: cp.Size, Root: cp.Hash.String()})
+}
+
+// failed notes a failed check in the history.
+func (t *trustState) failed(why string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_ = t.append(event{Time: t.now().UTC(), Failure: why})
+}
+
+func (t *trustState) append(e event) error {
+	f, err := os.OpenFile(t.history, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("console: trust history: %v", err)
+	}
+	b, _ := json.Marshal(e)
+	_, werr := f.Write(append(b, '\n'))
+	return errors.Join(werr, f.Close())
+}
+
+// read returns the history, oldest first; a missing file is empty.
+func (t *trustState) read() ([]event, error) {
+	f, err := os.Open(t.history)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []event
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e event
+		if json.Unmarshal(sc.Bytes(), &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out, sc.Err()
+}
+
+// since returns when the state file was last written, if it exists: the
+// time the trusted checkpoint became trusted when the history does not
+// say (the command line's `audit verify` keeps no history).
+func (t *trustState) modTime() (time.Time, bool) {
+	fi, err := os.Stat(string(t.file))
+	if err != nil {
+		return time.Time{}, false
+	}
+	return fi.ModTime().UTC(), true
+}
+
+func lastTrusted(h []event) *event {
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].Failure == "" {
+			return &h[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,394 @@
+package deploy_test
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// liaisonBin is the liaison binary built from this repository by TestMain.
+var liaisonBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "liaison-deploy-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	liaisonBin = filepath.Join(dir, "liaison")
+	build := exec.Command("go", "build", "-o", liaisonBin, "./cmd/liaison")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build ./cmd/liaison: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// runLiaison runs the binary and returns its combined output and error.
+func runLiaison(args ...string) (string, error) {
+	var out bytes.Buffer
+	cmd := exec.Command(liaisonBin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// layout holds the files an operator provides, under a test root that
+// stands for the container's or the host's /.
+type layout struct {
+	t    *testing.T
+	root string
+	pki  string // `liaison dev pki` output: gateway certificate, CA, registry
+}
+
+func newLayout(t *testing.T) *layout {
+	root := t.TempDir()
+	l := &layout{t: t, root: root, pki: filepath.Join(root, "pki")}
+	if out, err := runLiaison("dev", "pki", "-out", l.pki); err != nil {
+		t.Fatalf("liaison dev pki: %v\n%s", err, out)
+	}
+	return l
+}
+
+// path maps an absolute path of the deployment files into the test root.
+func (l *layout) path(p string) string { return filepath.Join(l.root, filepath.FromSlash(p)) }
+
+// copy copies a file of the development PKI to the absolute path dst.
+func (l *layout) copy(src, dst string) {
+	l.t.Helper()
+	b, err := os.ReadFile(filepath.Join(l.pki, src))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.write(dst, b)
+}
+
+func (l *layout) write(dst string, b []byte) {
+	l.t.Helper()
+	p := l.path(dst)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		l.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// registry lays out the development registry and its JWKS files flat in
+// dir, as a ConfigMap holds them (deploy/README.md).
+func (l *layout) registry(dir, name string) {
+	l.t.Helper()
+	b, err := os.ReadFile(filepath.Join(l.pki, "registry.yaml"))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.write(dir+"/"+name, bytes.ReplaceAll(b, []byte("jwks_file: issuers/"), []byte("jwks_file: ")))
+	jwks, _ := filepath.Glob(filepath.Join(l.pki, "issuers", "*.jwks.json"))
+	if len(jwks) == 0 {
+		l.t.Fatal("the development PKI has no JWKS files")
+	}
+	for _, f := range jwks {
+		l.copy(filepath.Join("issuers", filepath.Base(f)), dir+"/"+filepath.Base(f))
+	}
+}
+
+// crl makes a CA of its own and an empty CRL it signs, and returns the CA
+// certificate and the CRL, both PEM: the operator's revocation list.
+func (l *layout) crl() (caPEM, crlPEM []byte) {
+	l.t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "revocation test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(der)
+	crl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1),
+		ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(24 * time.Hour)}, ca, key)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: crl})
+}
+
+// policyBundle builds and signs a bundle of the repository's policies as
+// the README says, and writes it and its verification key to the absolute
+// paths given.
+func (l *layout) policyBundle(bundle, key string) {
+	l.t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	signing := filepath.Join(l.root, "bundle-signing.pem")
+	if err := os.WriteFile(signing, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		l.t.Fatal(err)
+	}
+	for _, p := range []string{bundle, key} {
+		if err := os.MkdirAll(filepath.Dir(l.path(p)), 0o755); err != nil {
+			l.t.Fatal(err)
+		}
+	}
+	out, err := runLiaison("policy", "bundle", "-policies", filepath.Join("..", "policies"), "-out", l.path(bundle),
+		"-signing-key", signing, "-public-key-out", l.path(key))
+	if err != nil {
+		l.t.Fatalf("liaison policy bundle: %v\n%s", err, out)
+	}
+	if fi, err := os.Stat(l.path(bundle)); err != nil || fi.Size() > 1<<20-64<<10 {
+		l.t.Fatalf("the bundle does not fit a ConfigMap (1 MiB with its metadata): %v, %v", fi, err)
+	}
+}
+
+// remap rewrites the absolute paths of a command line into the test root.
+func (l *layout) remap(argv []string, prefixes ...string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		for _, p := range prefixes { // each ends in /
+			a = strings.ReplaceAll(a, p, l.path(p)+"/")
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// replaceFlag sets the value of -name (given as -name=v or -name v).
+func replaceFlag(argv []string, name, val string) []string {
+	out := []string{}
+	for i := 0; i < len(argv); i++ {
+		a := argv[i]
+		switch {
+		case a == "-"+name && i+1 < len(argv):
+			out = append(out, a, val)
+			i++
+		case strings.HasPrefix(a, "-"+name+"="):
+			out = append(out, "-"+name+"="+val)
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// serve starts `liaison <argv>` in dir with env and returns a function
+// reporting its log and a channel closed when it exits; the process is
+// stopped when the test ends.
+func serve(t *testing.T, dir string, env []string, argv []string) (logs func() string, exited <-chan struct{}) {
+	t.Helper()
+	var out lockedBuffer
+	cmd := exec.Command(liaisonBin, argv...)
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	return out.String, done
+}
+
+// waitProbe runs probe (a `liaison health ...` command line) until it
+// exits 0, and fails the test if the gateway exits or 3 minutes pass.
+func waitProbe(t *testing.T, probe []string, logs func() string, exited <-chan struct{}) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		out, err := runLiaison(probe...)
+		if err == nil {
+			if !strings.Contains(out, "SERVING") {
+				t.Fatalf("%q exited 0 saying %q", probe, out)
+			}
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("the gateway exited:\n%s", logs())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q still fails: %v, %s\ngateway log:\n%s", probe, err, out, logs())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// baseEnv is the test's environment without Vault.
+func baseEnv() []string {
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "VAULT_") {
+			env = append(env, e)
+		}
+	}
+	return env
+}
+
+// The image's default command starts, given the mounts its comment and
+// deploy/README.md name, and the probe command says it serves.
+func TestImageDefaultCommandStarts(t *testing.T) {
+	t.Parallel()
+	ins := dockerfile(t)
+	var cmd []string
+	if err := json.Unmarshal([]byte(ins["CMD"]), &cmd); err != nil {
+		t.Fatalf("CMD %q: want the exec form: %v", ins["CMD"], err)
+	}
+	if ins["WORKDIR"] != "/var/lib/liaison" {
+		t.Errorf("WORKDIR %q, want the state directory /var/lib/liaison", ins["WORKDIR"])
+	}
+	l := newLayout(t)
+	l.copy("gateway.pem", "/etc/liaison/tls/gateway.pem")
+	l.copy("gateway.key", "/etc/liaison/tls/gateway.key")
+	l.copy("ca.pem", "/etc/liaison/tls/agencies-ca.pem")
+	l.registry("/etc/liaison/registry", "registry.yaml")
+	state := l.path("/var/lib/liaison")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	argv := replaceFlag(l.remap(cmd, "/etc/liaison/", "/var/lib/liaison/"), "listen", addr)
+	logs, exited := serve(t, state, baseEnv(), argv)
+	waitProbe(t, []string{"health", "-addr", addr, "-ca", filepath.Join(l.pki, "ca.pem")}, logs, exited)
+	for _, f := range []string{"audit.db", "audit-signer.key"} {
+		if _, err := os.Stat(filepath.Join(state, f)); err != nil {
+			t.Errorf("the default command keeps no %s in the state directory: %v", f, err)
+		}
+	}
+}
+
+// The Deployment's container starts as the manifest configures it, with
+// the files its volumes are documented to hold (deploy/README.md), Vault
+// for the keys and the checkpoint signer, and the signed bundle; its
+// readiness and liveness probe commands then exit 0. What only a cluster
+// has is replaced: Kubernetes auth by a token, the port, the database URL
+// (a SQLite file for the PostgreSQL secret) and a Transit mount of the
+// test's own.
+func TestDeploymentStarts(t *testing.T) {
+	t.Parallel()
+	vaultAddr, token := os.Getenv("LIAISON_TEST_VAULT_ADDR"), os.Getenv("LIAISON_TEST_VAULT_TOKEN")
+	if vaultAddr == "" || token == "" {
+		t.Skip("LIAISON_TEST_VAULT_ADDR not set; `make test` starts Vault")
+	}
+	_, c := deployment(t)
+	l := newLayout(t)
+	// Secret liaison-tls.
+	l.copy("gateway.pem", "/etc/liaison/tls/gateway.pem")
+	l.copy("gateway.key", "/etc/liaison/tls/gateway.key")
+	l.copy("ca.pem", "/etc/liaison/tls/gateway-ca.pem")
+	l.copy("ca.pem", "/etc/liaison/tls/vault-ca.pem") // any CA: this Vault speaks plain HTTP
+	agencies, _ := os.ReadFile(filepath.Join(l.pki, "ca.pem"))
+	crlCA, crl := l.crl()
+	l.write("/etc/liaison/tls/agencies-ca.pem", append(agencies, crlCA...))
+	l.write("/etc/liaison/tls/agencies-ca.crl", crl)
+	// ConfigMaps liaison-registry, liaison-policy and liaison-policy-key.
+	l.registry("/etc/liaison/registry", "registry.yaml")
+	l.policyBundle("/etc/liaison/policy/policies.tar.gz", "/etc/liaison/policy-key/liaison.pem")
+
+	// The database the secret names: here a SQLite file for PostgreSQL.
+	db := filepath.Join(t.TempDir(), "audit.db")
+	mount := "transit-deploy-" + strings.ToLower(rand.Text()[:8])
+	environ := append(baseEnv(), "VAULT_ADDR="+vaultAddr, "VAULT_TOKEN="+token,
+		"VAULT_CACERT="+l.path(env(c, "VAULT_CACERT")), "LIAISON_AUDIT_DB="+db)
+	if out, err := runInEnv(environ, "keys", "init", "-vault-mount", mount); err != nil {
+		t.Fatalf("liaison keys init: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	argv := l.remap(c.Args, "/etc/liaison/")
+	argv = replaceFlag(argv, "listen", addr)
+	argv = replaceFlag(argv, "vault-auth", "token")
+	argv = replaceFlag(argv, "audit-db", db)
+	argv = append(argv, "-vault-mount="+mount)
+	logs, exited := serve(t, l.root, environ, dropFlag(argv, "vault-k8s-role"))
+	for _, p := range []string{"readinessProbe", "livenessProbe"} {
+		probe := c.ReadinessProbe.Exec.Command
+		if p == "livenessProbe" {
+			probe = c.LivenessProbe.Exec.Command
+		}
+		probe = l.remap(probe[1:], "/etc/liaison/")
+		probe = replaceFlag(replaceFlag(probe, "addr", addr), "server-name", "localhost")
+		waitProbe(t, probe, logs, exited)
+	}
+	for _, want := range []string{"checkpoints are signed in Vault", "pseudonym keys come from Vault", "policies.tar.gz"} {
+		if !strings.Contains(logs(), want) {
+			t.Errorf("the gateway's log does not say %q:\n%s", want, logs())
+		}
+	}
+}
+
+func runInEnv(env []string, args ...string) (string, error) {
+	var out bytes.Buffer
+	cmd := exec.Command(liaisonBin, args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func dropFlag(argv []string, name string) []string {
+	var out []string
+	for _, a := range argv {
+		if a != "-"+name && !strings.HasPrefix(a, "-"+name+"=") {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// lockedBuffer is a bytes.Buffer safe for a process's output and the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

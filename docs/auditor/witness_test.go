@@ -1,0 +1,75 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/torchwood"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// TestWitnessQuorum writes an export by hand whose checkpoint two of three
+// witnesses cosigned (with torchwood, an implementation of the format this
+// program does not share), and checks the quorum as an auditor would.
+func TestWitnessQuorum(t *testing.T) {
+	dir := t.TempDir()
+	leaves := []string{`{"index":0}`, `{"index":1}`, `{"index":2}`}
+	var hashes []tlog.Hash
+	r := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(ix))
+		for i, x := range ix {
+			out[i] = hashes[x]
+		}
+		return out, nil
+	})
+	for i, l := range leaves {
+		hs, err := tlog.StoredHashes(int64(i), []byte(l), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, hs...)
+	}
+	root, _ := tlog.TreeHash(3, r)
+	skey, vkey, _ := note.GenerateKey(nil, "log.test")
+	logSigner, _ := note.NewSigner(skey)
+	var signers []note.Signer
+	var wkeys []string
+	for i := range 3 {
+		_, priv, _ := ed25519.GenerateKey(nil)
+		s, _ := torchwood.NewCosignatureSigner(fmt.Sprintf("w%d.test", i+1), priv)
+		signers, wkeys = append(signers, s), append(wkeys, s.Verifier().String())
+	}
+	body := fmt.Sprintf("log.test\n3\n%s\n", base64.StdEncoding.EncodeToString(root[:]))
+	signed, err := note.Sign(&note.Note{Text: body}, logSigner, signers[0], signers[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "entries.jsonl"), []byte(strings.Join(leaves, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "checkpoint"), signed, 0o644)
+
+	if n, err := verify(dir, vkey); err != nil || n != 3 {
+		t.Fatalf("verify = %d, %v; the cosignatures must not disturb the log's own check", n, err)
+	}
+	if who, err := checkWitnesses(dir, vkey, wkeys, 2); err != nil || strings.Join(who, ",") != "w1.test,w3.test" {
+		t.Errorf("2 of 3 = %v, %v; want w1.test,w3.test", who, err)
+	}
+	if _, err := checkWitnesses(dir, vkey, wkeys, 0); err == nil {
+		t.Errorf("3 of 3 (quorum 0) passed with two cosignatures")
+	}
+	if _, err := checkWitnesses(dir, vkey, wkeys[1:2], 1); err == nil {
+		t.Errorf("1 of [w2] passed though w2 did not cosign")
+	}
+	// A cosignature made over another checkpoint does not count.
+	other, _ := note.Sign(&note.Note{Text: strings.Replace(body, "\n3\n", "\n4\n", 1)}, signers[1])
+	forged := append(append([]byte{}, signed...), other[strings.Index(string(other), "\n\n")+2:]...)
+	os.WriteFile(filepath.Join(dir, "checkpoint"), forged, 0o644)
+	if _, err := checkWitnesses(dir, vkey, wkeys, 3); err == nil {
+		t.Errorf("a cosignature of another checkpoint was counted")
+	}
+}

@@ -1,0 +1,437 @@
+package audittest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+// RunState exercises the state that stores keep beside the log
+// ([audit.StateStore]): case versions and their preconditions, tracked
+// notices and their steps, and the timer lease, also with two store
+// instances on one database racing. newDB is as for [Run]. A store that
+// is not an audit.StateStore fails the test.
+func RunState(t *testing.T, newDB func(t *testing.T) OpenFunc) {
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, open OpenFunc)
+	}{
+		{"CaseVersions", testCaseVersions},
+		{"CaseLookups", testCaseLookups},
+		{"ConflictAppendsNothing", testConflictAppendsNothing},
+		{"NoticeSteps", testNoticeSteps},
+		{"NoticeFilters", testNoticeFilters},
+		{"ConcurrentEscalationHasOneWinner", testEscalationRace},
+		{"Lease", testLease},
+		{"StateSurvivesReopen", testStateReopen},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.test(t, newDB(t))
+		})
+	}
+}
+
+func openState(t *testing.T, open OpenFunc) audit.StateStore {
+	t.Helper()
+	s := openStore(t, open)
+	ss, ok := s.(audit.StateStore)
+	if !ok {
+		t.Fatalf("%T is not an audit.StateStore", s)
+	}
+	return ss
+}
+
+// caseV returns version v of a test case.
+func caseV(id string, v int64, lead string, members ...string) *audit.CaseState {
+	c := &audit.CaseState{
+		ID: id, Kind: "zz.case", Jurisdiction: "ZZ", Subject: "ps-" + id, Lead: lead, Status: audit.CaseOpen,
+		Opened: t0, Version: v, LegalBasis: &audit.LegalBasis{ID: "zz.basis", Citation: "ZZ Act"},
+	}
+	c.SetStatus(lead, audit.MemberActive, "", t0)
+	for _, m := range members {
+		c.SetStatus(m, audit.MemberInvited, lead, t0)
+	}
+	return c
+}
+
+func appendState(t *testing.T, s audit.StateStore, i int, c audit.Change, d ...audit.Delivery) (int64, error) {
+	t.Helper()
+	return s.AppendState(t.Context(), pending(t, newEntry(i), d...), c)
+}
+
+func mustAppendState(t *testing.T, s audit.StateStore, i int, c audit.Change, d ...audit.Delivery) int64 {
+	t.Helper()
+	idx, err := appendState(t, s, i, c, d...)
+	if err != nil {
+		t.Fatalf("AppendState(entry %d) = %v", i, err)
+	}
+	return idx
+}
+
+func mustCase(t *testing.T, s audit.StateStore, id string) *audit.CaseState {
+	t.Helper()
+	c, err := s.Case(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Case(%q) = %v", id, err)
+	}
+	return c
+}
+
+func testCaseVersions(t *testing.T, open OpenFunc) {
+	s := openState(t, open)
+	if c := mustCase(t, s, "C-1"); c != nil {
+		t.Fatalf("Case(C-1) on an empty store = %+v, want nil", c)
+	}
+	if _, err := appendState(t, s, 0, audit.Change{Case: caseV("C-1", 2, "lead-a")}); !errors.Is(err, audit.ErrConflict) {
+		t.Fatalf("AppendState(new case at version 2) = %v, want ErrConflict", err)
+	}
+	i1 := mustAppendState(t, s, 1, audit.Change{Case: caseV("C-1", 1, "lead-a", "agency-b")})
+	got := mustCase(t, s, "C-1")
+	want := caseV("C-1", 1, "lead-a", "agency-b")
+	want.AuditIndex = i1
+	if diff := cmp.Diff(want, got, cmpopts.EquateApproxTime(0)); diff != "" {
+		t.Errorf("Case(C-1) after version 1 mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := appendState(t, s, 2, audit.Change{Case: caseV("C-1", 1, "lead-a")}); !errors.Is(err, audit.ErrConflict) {
+		t.Fatalf("AppendState(version 1 again) = %v, want ErrConflict", err)
+	}
+	v2 := got.Clone()
+	v2.Version = 2
+	v2.SetStatus("agency-b", audit.MemberActive, "", t0.Add(time.Hour))
+	i2 := mustAppendState(t, s, 3, audit.Change{Case: v2})
+	got = mustCase(t, s, "C-1")
+	if got.Version != 2 || got.AuditIndex != i2 || got.StatusOf("agency-b") != audit.MemberActive {
+		t.Errorf("Case(C-1) after version 2 = version %d, index %d, agency-b %q; want 2, %d, member", got.Version, got.AuditIndex, got.StatusOf("agency-b"), i2)
+	}
+	if !cmp.Equal(got.Active(), []string{"lead-a", "agency-b"}) {
+		t.Errorf("Active() = %v, want [lead-a agency-b]", got.Active())
+	}
+}
+
+func testCaseLookups(t *testing.T, open OpenFunc) {
+	s := openState(t, open)
+	a := caseV("A-1", 1, "lead-a", "agency-b")
+	b := caseV("B-1", 1, "lead-b", "agency-c")
+	b.Subject = a.Subject
+	c := caseV("C-1", 1, "lead-a")
+	c.Status = audit.CaseClosed
+	reg := &audit.CaseState{ID: "R-1", Lead: "lead-r", Status: audit.CaseOpen, Source: audit.CaseSourceRegistry, Opened: t0, Version: 1}
+	reg.SetStatus("lead-r", audit.MemberActive, "", t0)
+	for i, cs := range []*audit.CaseState{a, b, c, reg} {
+		mustAppendState(t, s, i, audit.Change{Case: cs})
+	}
+	ids := func(f audit.CaseFilter) []string {
+		t.Helper()
+		cs, err := s.Cases(t.Context(), f)
+		if err != nil {
+			t.Fatalf("Cases(%+v) = %v", f, err)
+		}
+		out := []string{}
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		f    audit.CaseFilter
+		want []string
+	}{
+		{audit.CaseFilter{}, []string{"A-1", "B-1", "C-1", "R-1"}},
+		{audit.CaseFilter{Agency: "lead-a"}, []string{"A-1", "C-1"}},
+		{audit.CaseFilter{Agency: "agency-c"}, []string{"B-1"}},
+		{audit.CaseFilter{Subject: a.Subject}, []string{"A-1", "B-1"}},
+		{audit.CaseFilter{Subject: a.Subject, Status: audit.CaseOpen, Agency: "agency-b"}, []string{"A-1"}},
+		{audit.CaseFilter{Status: audit.CaseClosed}, []string{"C-1"}},
+		{audit.CaseFilter{Source: audit.CaseSourceRegistry}, []string{"R-1"}},
+		{audit.CaseFilter{Source: "api"}, []string{"A-1", "B-1", "C-1"}},
+		{audit.CaseFilter{Agency: "nobody"}, []string{}},
+		{audit.CaseFilter{Limit: 2}, []string{"A-1", "B-1"}},
+	} {
+		if got := ids(tc.f); !cmp.Equal(got, tc.want) {
+			t.Errorf("Cases(%+v) = %v, want %v", tc.f, got, tc.want)
+		}
+	}
+	// A member's status change moves it in the lookup by agency.
+	a2 := mustCase(t, s, "A-1").Clone()
+	a2.Version = 2
+	a2.SetStatus("agency-b", audit.MemberRemoved, "lead-a", t0)
+	a2.SetStatus("agency-d", audit.MemberInvited, "lead-a", t0)
+	mustAppendState(t, s, 9, audit.Change{Case: a2})
+	if got := ids(audit.CaseFilter{Agency: "agency-d"}); !cmp.Equal(got, []string{"A-1"}) {
+		t.Errorf("Cases(agency-d) = %v, want [A-1]", got)
+	}
+}
+
+func testConflictAppendsNothing(t *testing.T, open OpenFunc) {
+	s := openState(t, open)
+	mustAppendState(t, s, 0, audit.Change{Case: caseV("C-1", 1, "lead-a")})
+	before := mustSize(t, s)
+	_, err := appendState(t, s, 1, audit.Change{Case: caseV("C-1", 1, "lead-x")},
+		audit.Delivery{Recipient: "lead-x", Kind: "k", Payload: []byte("p")})
+	if !errors.Is(err, audit.ErrConflict) {
+		t.Fatalf("AppendState(stale version) = %v, want ErrConflict", err)
+	}
+	if got := mustSize(t, s); got != before {
+		t.Errorf("Size() after a conflict = %d, want %d", got, before)
+	}
+	items, err := s.Inbox(t.Context(), "lead-x", 0, 10)
+	if err != nil || len(items) != 0 {
+		t.Errorf("Inbox(lead-x) after a conflict = %d items, %v; want none", len(items), err)
+	}
+	if c := mustCase(t, s, "C-1"); c.Lead != "lead-a" {
+		t.Errorf("Case(C-1).Lead after a conflict = %q, want lead-a", c.Lead)
+	}
+	// A mark of an unknown notice is a conflict too, and appends nothing.
+	_, err = appendState(t, s, 2, audit.Change{Marks: []audit.NoticeMark{{Notice: "nope", Step: audit.NoticeEscalated, Time: t0}}})
+	if !errors.Is(err, audit.ErrConflict) {
+		t.Fatalf("AppendState(mark of an unknown notice) = %v, want ErrConflict", err)
+	}
+	if got := mustSize(t, s); got != before {
+		t.Errorf("Size() after a conflict = %d, want %d", got, before)
+	}
+	// The store still appends after a conflict.
+	if idx := mustAppendState(t, s, 3, audit.Change{}); idx != before {
+		t.Errorf("AppendState after a conflict = index %d, want %d", idx, before)
+	}
+}
+
+func notice(id, recipient string, created time.Time) audit.Notice {
+	return audit.Notice{
+		ID: id, Recipient: recipient, Sender: "sender-a", EventType: "release_date_changed", Rule: "zz.notice",
+		Created: created, EscalateAt: created.Add(48 * time.Hour), Deadline: created.Add(72 * time.Hour),
+	}
+}
+
+func mustNotices(t *testing.T, s audit.StateStore, f audit.NoticeFilter) []audit.Notice {
+	t.Helper()
+	ns, err := s.Notices(t.Context(), f)
+	if err != nil {
+		t.Fatalf("Notices(%+v) = %v", f, err)
+	}
+	return ns
+}
+
+func noticeIDs(ns []audit.Notice) []string {
+	out := []string{}
+	for _, n := range ns {
+		out = append(out, n.ID)
+	}
+	return out
+}
+
+func testNoticeSteps(t *testing.T, open OpenFunc) {
+	s := openState(t, open)
+	n := notice("N-1", "police-a", t0)
+	idx := mustAppendState(t, s, 0, audit.Change{Notices: []audit.Notice{n}},
+		audit.Delivery{Recipient: "police-a", Kind: "k", Payload: []byte("sealed")})
+	got := mustNotices(t, s, audit.NoticeFilter{})
+	want := n
+	want.AuditIndex, want.AckIndex, want.EscalationIndex, want.OverdueIndex = idx, -1, -1, -1
+	if diff := cmp.Diff([]audit.Notice{want}, got, cmpopts.EquateApproxTime(0)); diff != "" {
+		t.Fatalf("Notices() mismatch (-want +got):\n%s", diff)
+	}
+	mark := func(i int, step string, at time.Time) (int64, error) {
+		return appendState(t, s, i, audit.Change{Marks: []audit.NoticeMark{{Notice: "N-1", Step: step, Time: at}}})
+	}
+	esc, err := mark(1, audit.NoticeEscalated, t0.Add(48*time.Hour))
+	if err != nil {
+		t.Fatalf("mark escalated = %v", err)
+	}
+	if _, err := mark(2, audit.NoticeEscalated, t0.Add(49*time.Hour)); !errors.Is(err, audit.ErrConflict) {
+		t.Fatalf("mark escalated twice = %v, want ErrConflict", err)
+	}
+	ack, err := mark(3, audit.NoticeAcknowledged, t0.Add(50*time.Hour))
+	if err != nil {
+		t.Fatalf("mark acknowledged = %v", err)
+	}
+	for _, step := range []string{audit.NoticeAcknowledged, audit.NoticeOverdue} {
+		if _, err := mark(4, step, t0.Add(80*time.Hour)); !errors.Is(err, audit.ErrConflict) {
+			t.Errorf("mark %s after the acknowledgement = %v, want ErrConflict", step, err)
+		}
+	}
+	got = mustNotices(t, s, audit.NoticeFilter{})
+	if len(got) != 1 {
+		t.Fatalf("Notices() = %d, want 1", len(got))
+	}
+	g := got[0]
+	if g.EscalationIndex != esc || !g.Escalated.Equal(t0.Add(48*time.Hour)) || g.AckIndex != ack || !g.Acknowledged.Equal(t0.Add(50*time.Hour)) || g.OverdueIndex != -1 {
+		t.Errorf("Notices()[0] steps = escalated %v at %d, acknowledged %v at %d, overdue index %d; want 48h at %d, 50h at %d, -1",
+			g.Escalated, g.EscalationIndex, g.Acknowledged, g.AckIndex, g.OverdueIndex, esc, ack)
+	}
+	if g.Late(t0.Add(100 * time.Hour)) {
+		t.Errorf("Late() of a notice acknowledged before its deadline = true")
+	}
+	if _, err := appendState(t, s, 5, audit.Change{Notices: []audit.Notice{n}}); err == nil {
+		t.Errorf("AppendState(the same notice id again) = nil, want an error")
+	}
+}
+
+func testNoticeFilters(t *testing.T, open OpenFunc) {
+	s := openState(t, open)
+	// N-1: escalated and overdue, never acknowledged; N-2: acknowledged
+	// late; N-3: acknowledged in time; N-4: fresh, another recipient.
+	for i, n := range []audit.Notice{
+		notice("N-1", "police-a", t0),
+		notice("N-2", "police-a", t0.Add(time.Hour)),
+		notice("N-3", "police-a", t0.Add(2*time.Hour)),
+		notice("N-4", "police-b", t0.Add(100*time.Hour)),
+	} {
+		mustAppendState(t, s, i, audit.Change{Notices: []audit.Notice{n}},
+			audit.Delivery{Recipient: n.Recipient, Kind: "k", Payload: []byte("sealed")})
+	}
+	items, err := s.Inbox(t.Context(), "police-a", 0, 10)
+	if err != nil || len(items) != 3 {
+		t.Fatalf("Inbox(police-a) = %d items, %v; want 3", len(items), err)
+	}
+	for i, m := range []audit.NoticeMark{
+		{Notice: "N-1", Step: audit.NoticeEscalated, Time: t0.Add(48 * time.Hour)},
+		{Notice: "N-1", Step: audit.NoticeOverdue, Time: t0.Add(72 * time.Hour)},
+		{Notice: "N-2", Step: audit.NoticeAcknowledged, Time: t0.Add(80 * time.Hour)},
+		{Notice: "N-3", Step: audit.NoticeAcknowledged, Time: t0.Add(10 * time.Hour)},
+	} {
+		mustAppendState(t, s, 10+i, audit.Change{Marks: []audit.NoticeMark{m}})
+	}
+	for _, tc := range []struct {
+		name string
+		f    audit.NoticeFilter
+		want []string
+	}{
+		{"all", audit.NoticeFilter{}, []string{"N-1", "N-2", "N-3", "N-4"}},
+		{"recipient", audit.NoticeFilter{Recipient: "police-b"}, []string{"N-4"}},
+		{"sender", audit.NoticeFilter{Sender: "sender-a", Limit: 2}, []string{"N-1", "N-2"}},
+		{"unacknowledged", audit.NoticeFilter{Unacknowledged: true}, []string{"N-1", "N-4"}},
+		{"escalate due", audit.NoticeFilter{EscalateBy: t0.Add(200 * time.Hour)}, []string{"N-4"}},
+		{"escalate not yet due", audit.NoticeFilter{EscalateBy: t0.Add(147 * time.Hour)}, []string{}},
+		{"overdue due", audit.NoticeFilter{OverdueBy: t0.Add(172 * time.Hour)}, []string{"N-4"}},
+		{"late now", audit.NoticeFilter{LateAt: t0.Add(90 * time.Hour)}, []string{"N-1", "N-2"}},
+		{"late later", audit.NoticeFilter{LateAt: t0.Add(200 * time.Hour)}, []string{"N-1", "N-2", "N-4"}},
+		{"delivered up to the second item", audit.NoticeFilter{Recipient: "police-a", InboxCursor: items[1].Cursor}, []string{"N-1", "N-2"}},
+		{"delivered up to the second item, open", audit.NoticeFilter{Recipient: "police-a", InboxCursor: items[1].Cursor, Unacknowledged: true}, []string{"N-1"}},
+	} {
+		if got := noticeIDs(mustNotices(t, s, tc.f)); !cmp.Equal(got, tc.want) {
+			t.Errorf("%s: Notices(%+v) = %v, want %v", tc.name, tc.f, got, tc.want)
+		}
+	}
+}
+
+// testEscalationRace has two store instances (two processes) mark the same
+// notices escalated at once: each notice is escalated exactly once.
+func testEscalationRace(t *testing.T, open OpenFunc) {
+	a := openState(t, open)
+	b := openState(t, open)
+	const notices = 5
+	for i := range notices {
+		mustAppendState(t, a, i, audit.Change{Notices: []audit.Notice{notice(fmt.Sprintf("N-%d", i), "police-a", t0)}})
+	}
+	before := mustSize(t, a)
+	var won, lost atomic.Int32
+	var wg sync.WaitGroup
+	for g := range 8 {
+		s := []audit.StateStore{a, b}[g%2]
+		wg.Go(func() {
+			for i := range notices {
+				_, err := s.AppendState(t.Context(), pending(t, newEntry(100+g*10+i)), audit.Change{Marks: []audit.NoticeMark{{
+					Notice: fmt.Sprintf("N-%d", i), Step: audit.NoticeEscalated, Time: t0.Add(48 * time.Hour),
+				}}})
+				switch {
+				case err == nil:
+					won.Add(1)
+				case errors.Is(err, audit.ErrConflict):
+					lost.Add(1)
+				default:
+					t.Errorf("AppendState(escalation) = %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if won.Load() != notices || lost.Load() != 8*notices-notices {
+		t.Errorf("escalations committed = %d, conflicts = %d; want %d and %d", won.Load(), lost.Load(), notices, 8*notices-notices)
+	}
+	if got := mustSize(t, a); got != before+notices {
+		t.Errorf("Size() = %d, want %d (one entry per escalation)", got, before+notices)
+	}
+	for _, n := range mustNotices(t, b, audit.NoticeFilter{}) {
+		if n.EscalationIndex < before {
+			t.Errorf("notice %s escalation index = %d, want an entry at or after %d", n.ID, n.EscalationIndex, before)
+		}
+	}
+}
+
+func testLease(t *testing.T, open OpenFunc) {
+	a := openState(t, open)
+	b := openState(t, open)
+	take := func(s audit.StateStore, holder string, now time.Time) bool {
+		t.Helper()
+		ok, err := s.Lease(t.Context(), "timers", holder, now, now.Add(time.Minute))
+		if err != nil {
+			t.Fatalf("Lease(%s) = %v", holder, err)
+		}
+		return ok
+	}
+	if !take(a, "replica-a", t0) {
+		t.Fatal("Lease(replica-a) on a free lease = false")
+	}
+	if take(b, "replica-b", t0.Add(30*time.Second)) {
+		t.Error("Lease(replica-b) while replica-a holds it = true")
+	}
+	if !take(a, "replica-a", t0.Add(50*time.Second)) {
+		t.Error("Lease(replica-a) renewing its own lease = false")
+	}
+	if take(b, "replica-b", t0.Add(100*time.Second)) {
+		t.Error("Lease(replica-b) before the renewed lease expires = true")
+	}
+	if !take(b, "replica-b", t0.Add(111*time.Second)) {
+		t.Error("Lease(replica-b) after replica-a's lease expired = false")
+	}
+	if take(a, "replica-a", t0.Add(112*time.Second)) {
+		t.Error("Lease(replica-a) after replica-b took over = true")
+	}
+	ok, err := a.Lease(t.Context(), "other", "replica-a", t0, t0.Add(time.Minute))
+	if err != nil || !ok {
+		t.Errorf("Lease(other) = %v, %v; want a lease of its own", ok, err)
+	}
+	// Racing for a free lease: exactly one holder.
+	var winners atomic.Int32
+	var wg sync.WaitGroup
+	for g := range 8 {
+		s := []audit.StateStore{a, b}[g%2]
+		wg.Go(func() {
+			ok, err := s.Lease(t.Context(), "race", fmt.Sprintf("replica-%d", g), t0, t0.Add(time.Minute))
+			if err != nil {
+				t.Errorf("Lease(race) = %v", err)
+			}
+			if ok {
+				winners.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if winners.Load() != 1 {
+		t.Errorf("racing for a free lease: %d holders, want 1", winners.Load())
+	}
+}
+
+func testStateReopen(t *testing.T, open OpenFunc) {
+	s := open(t)
+	ss := s.(audit.StateStore)
+	mustAppendState(t, ss, 0, audit.Change{Case: caseV("C-1", 1, "lead-a", "agency-b"), Notices: []audit.Notice{notice("N-1", "agency-b", t0)}})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := openState(t, open)
+	if c := mustCase(t, r, "C-1"); c == nil || c.StatusOf("agency-b") != audit.MemberInvited {
+		t.Errorf("Case(C-1) after reopening = %+v, want agency-b invited", c)
+	}
+	if ns := mustNotices(t, r, audit.NoticeFilter{}); len(ns) != 1 || ns[0].ID != "N-1" {
+		t.Errorf("Notices() after reopening = %v, want N-1", noticeIDs(ns))
+	}
+}

@@ -1,0 +1,265 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+// logSource serves a Log to a Client, as the gateway's Audit service does.
+type logSource struct{ l *audit.Log }
+
+func (s logSource) Checkpoint(ctx context.Context) ([]byte, error) {
+	_, n, err := s.l.Checkpoint(ctx)
+	return n, err
+}
+
+func (s logSource) ConsistencyProof(ctx context.Context, oldSize, newSize int64) (tlog.TreeProof, error) {
+	return s.l.ConsistencyProof(ctx, oldSize, newSize)
+}
+
+func (s logSource) Inclusion(ctx context.Context, index, treeSize int64) ([]byte, tlog.RecordProof, error) {
+	p, err := s.l.InclusionProof(ctx, index, treeSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	leaves, err := s.l.Leaves(ctx, index, index+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	return leaves[0], p, nil
+}
+
+// changedLeaf serves one entry changed, as a tampered store would.
+type changedLeaf struct {
+	logSource
+	index int64
+}
+
+func (s changedLeaf) Inclusion(ctx context.Context, index, treeSize int64) ([]byte, tlog.RecordProof, error) {
+	leaf, p, err := s.logSource.Inclusion(ctx, index, treeSize)
+	if index == s.index {
+		leaf = bytes.Replace(leaf, []byte("officer-7"), []byte("officer-8"), 1)
+	}
+	return leaf, p, err
+}
+
+// logOf returns a log of the entries made by mk(0..n-1), signed by
+// signer, with the origin "audit.test".
+func logOf(t *testing.T, signer note.Signer, n int, mk func(int) *audit.Entry) *audit.Log {
+	t.Helper()
+	l := newLog(t, audit.Config{Signer: signer, Origin: "audit.test"})
+	for i := range n {
+		if _, err := l.Append(t.Context(), mk(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return l
+}
+
+// other returns an entry unlike entry(i).
+func other(i int) *audit.Entry {
+	e := entry(i)
+	e.Outcome = audit.OutcomeDeny
+	return e
+}
+
+func trustedSize(t *testing.T, f audit.TrustFile, v note.Verifier) int64 {
+	t.Helper()
+	cp, err := audit.NewClient(nil, f, v).Trusted(t.Context())
+	if err != nil || cp == nil {
+		t.Fatalf("Trusted() = %v, %v", cp, err)
+	}
+	return cp.Size
+}
+
+func TestClientAcceptsConsistentGrowth(t *testing.T) {
+	ctx := t.Context()
+	signer, v := newKey(t, "audit.test")
+	l := logOf(t, signer, 5, entry)
+	f := audit.TrustFile(filepath.Join(t.TempDir(), "trusted"))
+	c := audit.NewClient(logSource{l}, f, v)
+	latest, before, err := c.Update(ctx)
+	if err != nil || before != nil || latest.Size != 5 {
+		t.Fatalf("first Update() = %v, %v, %v; want size 5 trusted on first use", latest, before, err)
+	}
+	for i := 5; i < 12; i++ {
+		if _, err := l.Append(ctx, entry(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	latest, before, err = audit.NewClient(logSource{l}, f, v).Update(ctx)
+	if err != nil || before == nil || before.Size != 5 || latest.Size != 12 {
+		t.Fatalf("Update() after growth = %v, %v, %v; want 5 -> 12", latest, before, err)
+	}
+	if got := trustedSize(t, f, v); got != 12 {
+		t.Errorf("trusted size = %d, want 12", got)
+	}
+	// The same checkpoint again is consistent with itself.
+	c = audit.NewClient(logSource{l}, f, v)
+	if _, _, err := c.Update(ctx); err != nil {
+		t.Errorf("Update() without growth: %v", err)
+	}
+	if err := c.CheckEntries(ctx, []int64{0, 4, 11}); err != nil {
+		t.Errorf("CheckEntries() on an honest log: %v", err)
+	}
+}
+
+func TestClientRefusesTruncatedForkedAndRewrittenLogs(t *testing.T) {
+	signer, v := newKey(t, "audit.test")
+	honest := logOf(t, signer, 12, entry)
+	for _, tt := range []struct {
+		name    string
+		trustAt int // entries in the honest log when its checkpoint was trusted
+		served  *audit.Log
+		want    error
+		message string
+	}{
+		{"truncated: the last entries deleted", 12, logOf(t, signer, 5, entry), audit.ErrTruncated, "log truncated"},
+		{"forked: another history of the same size", 12,
+			logOf(t, signer, 12, func(i int) *audit.Entry { return cmpEntry(i < 5, entry(i), other(i)) }), audit.ErrFork, "log forked or rewritten"},
+		{"rewritten: an old entry changed, the tree rebuilt and grown", 5,
+			logOf(t, signer, 12, func(i int) *audit.Entry { return cmpEntry(i != 2, entry(i), other(i)) }), audit.ErrFork, "log forked or rewritten"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			f := audit.TrustFile(filepath.Join(t.TempDir(), "trusted"))
+			trustedLog := honest
+			if tt.trustAt < 12 {
+				trustedLog = logOf(t, signer, tt.trustAt, entry)
+			}
+			if _, _, err := audit.NewClient(logSource{trustedLog}, f, v).Update(ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := audit.NewClient(logSource{tt.served}, f, v).Update(ctx)
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.message) {
+				t.Fatalf("Update() = %v, want %v naming %q", err, tt.want, tt.message)
+			}
+			if got := trustedSize(t, f, v); got != int64(tt.trustAt) {
+				t.Errorf("after the refusal the trusted size is %d, want the %d trusted before", got, tt.trustAt)
+			}
+		})
+	}
+}
+
+func cmpEntry(first bool, a, b *audit.Entry) *audit.Entry {
+	if first {
+		return a
+	}
+	return b
+}
+
+func TestClientRefusesAChangedEntryAndAForeignSignature(t *testing.T) {
+	ctx := t.Context()
+	signer, v := newKey(t, "audit.test")
+	l := logOf(t, signer, 9, entry)
+	c := audit.NewClient(changedLeaf{logSource{l}, 4}, audit.TrustFile(filepath.Join(t.TempDir(), "trusted")), v)
+	if _, _, err := c.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckEntries(ctx, []int64{3, 5}); err != nil {
+		t.Errorf("CheckEntries() of honest entries: %v", err)
+	}
+	err := c.CheckEntries(ctx, []int64{3, 4, 5})
+	if !errors.Is(err, audit.ErrEntryMismatch) || !strings.Contains(err.Error(), "entry does not match the checkpoint") {
+		t.Errorf("CheckEntries() with entry 4 changed = %v, want ErrEntryMismatch", err)
+	}
+	if err := c.CheckEntries(ctx, []int64{9}); !errors.Is(err, audit.ErrOutOfRange) {
+		t.Errorf("CheckEntries(9) of 9 entries = %v, want ErrOutOfRange", err)
+	}
+
+	impostor, _ := newKey(t, "audit.test")
+	f := audit.TrustFile(filepath.Join(t.TempDir(), "trusted"))
+	_, _, err = audit.NewClient(logSource{logOf(t, impostor, 3, entry)}, f, v).Update(ctx)
+	if !errors.Is(err, audit.ErrSignature) {
+		t.Errorf("Update() of a checkpoint signed by another key = %v, want ErrSignature", err)
+	}
+	if b, _ := f.ReadTrusted(ctx); b != nil {
+		t.Error("a checkpoint with a foreign signature was trusted")
+	}
+}
+
+func TestClientChecksExportsAgainstTheTrustedCheckpoint(t *testing.T) {
+	ctx := t.Context()
+	signer, v := newKey(t, "audit.test")
+	export := func(l *audit.Log) ([][]byte, []byte) {
+		size, n, err := l.Checkpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaves, err := l.Leaves(ctx, 0, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return leaves, n
+	}
+	f := audit.TrustFile(filepath.Join(t.TempDir(), "trusted"))
+	leaves, cp := export(logOf(t, signer, 7, entry))
+	if _, before, err := audit.NewClient(nil, f, v).CheckExport(ctx, leaves, cp); err != nil || before != nil {
+		t.Fatalf("first CheckExport() = %v, %v", before, err)
+	}
+	leaves, cp = export(logOf(t, signer, 10, entry))
+	if _, before, err := audit.NewClient(nil, f, v).CheckExport(ctx, leaves, cp); err != nil || before.Size != 7 {
+		t.Fatalf("CheckExport() of a grown log = %v, %v; want it to extend 7 entries", before, err)
+	}
+	leaves, cp = export(logOf(t, signer, 6, entry))
+	if _, _, err := audit.NewClient(nil, f, v).CheckExport(ctx, leaves, cp); !errors.Is(err, audit.ErrTruncated) {
+		t.Errorf("CheckExport() of a shorter log = %v, want ErrTruncated", err)
+	}
+	leaves, cp = export(logOf(t, signer, 12, func(i int) *audit.Entry { return cmpEntry(i != 1, entry(i), other(i)) }))
+	if _, _, err := audit.NewClient(nil, f, v).CheckExport(ctx, leaves, cp); !errors.Is(err, audit.ErrFork) {
+		t.Errorf("CheckExport() of a rewritten log = %v, want ErrFork", err)
+	}
+	if got := trustedSize(t, f, v); got != 10 {
+		t.Errorf("trusted size = %d, want 10", got)
+	}
+}
+
+func TestSampleDrawsDistinctEntries(t *testing.T) {
+	for _, tt := range []struct {
+		size int64
+		n    int
+		want int
+	}{
+		{17, 100, 17}, {17, 17, 17}, {17, 16, 16}, {1000, 16, 16}, {1 << 40, 50, 50}, {0, 16, 0}, {5, 0, 0},
+	} {
+		for range 50 {
+			got, err := audit.Sample(tt.size, tt.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.want {
+				t.Fatalf("Sample(%d, %d) = %d indexes, want %d", tt.size, tt.n, len(got), tt.want)
+			}
+			if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
+				t.Fatalf("Sample(%d, %d) = %v, want distinct indexes in order", tt.size, tt.n, got)
+			}
+			if len(got) > 0 && (got[0] < 0 || got[len(got)-1] >= tt.size) {
+				t.Fatalf("Sample(%d, %d) = %v, out of range", tt.size, tt.n, got)
+			}
+		}
+	}
+	// Every index of a small log is drawn sometimes: the sample is not
+	// stuck on a few.
+	hits := make([]int, 17)
+	for range 400 {
+		got, _ := audit.Sample(17, 3)
+		for _, i := range got {
+			hits[i]++
+		}
+	}
+	for i, h := range hits {
+		if h == 0 {
+			t.Errorf("index %d never drawn in 400 samples of 3 out of 17", i)
+		}
+	}
+}

@@ -1,0 +1,114 @@
+package postgres_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
+)
+
+// TestMigrateFromColumns builds a database as the migrations before the
+// derived index left it, with rows the old code wrote (one of them with
+// an edited officer, and a forged agency), opens it, and checks that the
+// index is now the one the leaves give.
+func TestMigrateFromColumns(t *testing.T) {
+	ctx := context.WithoutCancel(t.Context())
+	dbURL := newDatabase(t)
+	pgtest.Exec(t, dbURL, "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_ns BIGINT NOT NULL)")
+	for _, name := range []string{"0001_init.sql", "0002_token_ids.sql"} {
+		text, err := os.ReadFile(filepath.Join("migrations", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pgtest.Exec(t, dbURL, string(text), "INSERT INTO schema_migrations VALUES ('"+name+"', 0)")
+	}
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 123456789, time.UTC)
+	entries := []*audit.Entry{
+		{Time: t0, Action: "disclose", Outcome: "disclose", RecordType: "risk_assessment",
+			Requester: &audit.Requester{Agency: "police-nl", Officer: "officer-1"}, Holder: &audit.Party{Agency: "probation-nl"},
+			Recipients: []audit.Party{{Agency: "municipality-x"}}, Subject: &audit.Subject{Pseudonym: "ps-a"}, LegalBasis: &audit.LegalBasis{ID: "lb-1"}},
+		{Time: t0.Add(time.Hour), Action: "request", Outcome: "deny",
+			Requester: &audit.Requester{Agency: "social-de", Officer: "officer-2\x00x"}, ClaimedLegalBasis: "lb-2"},
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range entries {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		officer := "officer-1"
+		if i == 1 {
+			officer = "someone-else" // edited before the migration
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO leaves (idx, leaf, time_ns, action, requester_agency, officer, outcome)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, i, leaf, e.Time.UnixNano(), e.Action, e.Requester.Agency, officer, e.Outcome); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO leaf_agencies (agency, idx) VALUES ('forged-agency', 1), ('police-nl', 0)"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+
+	s := openClosed(t, dbURL)
+	if err := s.CheckIndex(ctx, 0, 2); err != nil {
+		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
+	}
+	for _, c := range []struct {
+		f    audit.Filter
+		want []int64
+	}{
+		{audit.Filter{Officer: "officer-2\x00x"}, []int64{1}},
+		{audit.Filter{Officer: "officer-2\uFFFEx"}, nil},
+		{audit.Filter{Officer: "someone-else"}, nil},
+		{audit.Filter{Agency: "forged-agency"}, nil},
+		{audit.Filter{Agency: "municipality-x"}, []int64{0}},
+		{audit.Filter{Agency: "probation-nl"}, []int64{0}},
+		{audit.Filter{LegalBasis: "lb-2"}, []int64{1}},
+		{audit.Filter{From: t0, To: t0.Add(time.Nanosecond)}, []int64{0}},
+		{audit.Filter{From: t0.Add(time.Nanosecond)}, []int64{1}},
+	} {
+		recs, err := s.Query(ctx, c.f)
+		if err != nil {
+			t.Fatalf("Query(%+v) = %v", c.f, err)
+		}
+		var got []int64
+		for _, r := range recs {
+			got = append(got, r.Index)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("Query(%+v) = %v, want %v", c.f, got, c.want)
+		}
+	}
+}
+
+// TestDropExpression turns leaves.ix into a plain column, as the
+// database's owner can, and edits it: queries and the check refuse.
+func TestDropExpression(t *testing.T) {
+	dbURL := newDatabase(t)
+	s := openClosed(t, dbURL)
+	e := &audit.Entry{Time: t0, Action: "disclose", Outcome: "disclose", Requester: &audit.Requester{Agency: "police-nl", Officer: "officer-1"}}
+	if _, err := s.Append(t.Context(), []audit.Pending{pendingOf(t, e)}); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, dbURL, "ALTER TABLE leaves ALTER COLUMN ix DROP EXPRESSION",
+		`UPDATE leaves SET ix = jsonb_set(ix, '{officer}', '"someone-else"') WHERE idx = 0`)
+	for _, f := range []audit.Filter{{Officer: "officer-1"}, {Officer: "someone-else"}, {}} {
+		if _, err := s.Query(t.Context(), f); !errorsIsTampered(err) {
+			t.Errorf("Query(%+v) = %v, want ErrTampered", f, err)
+		}
+	}
+	if err := s.CheckIndex(t.Context(), 0, 1); !errorsIsTampered(err) {
+		t.Errorf("CheckIndex() = %v, want ErrTampered", err)
+	}
+}

@@ -1,0 +1,291 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+var _ audit.StateStore = (*Store)(nil)
+
+// AppendState appends one entry with its deliveries and its state change
+// in one transaction under the append lock: the change's preconditions are
+// checked after the lock is taken, so that every process on the database
+// sees the changes one at a time. A commit whose outcome the connection
+// lost is resolved as for Append.
+func (s *Store) AppendState(ctx context.Context, p audit.Pending, c audit.Change) (int64, error) {
+	batch := []audit.Pending{p}
+	if err := checkBatch(batch); err != nil {
+		return 0, err
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: append state: begin: %v", err)
+	}
+	defer tx.Rollback(ctx)
+	idx, remember, err := s.appendTx(ctx, tx, batch)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: append state: %w", err)
+	}
+	if err := applyChange(ctx, tx, idx, c); err != nil {
+		return 0, fmt.Errorf("postgres: append state: %w", err)
+	}
+	err = tx.Commit(ctx)
+	if err == nil {
+		remember()
+		return idx, nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) || errors.Is(err, pgx.ErrTxCommitRollback) || pgconn.SafeToRetry(err) {
+		return 0, fmt.Errorf("postgres: append state: commit: %w", err)
+	}
+	committed, rerr := s.committed(ctx, idx, batch)
+	switch {
+	case rerr != nil:
+		return 0, fmt.Errorf("postgres: append state: commit: %w; whether it took effect is unknown: %v", err, rerr)
+	case committed:
+		return idx, nil
+	}
+	return 0, fmt.Errorf("postgres: append state: commit: %w", err)
+}
+
+// applyChange writes c, recorded by the entry at idx, inside tx (which
+// holds the append lock).
+func applyChange(ctx context.Context, tx pgx.Tx, idx int64, c audit.Change) error {
+	if cs := c.Case; cs != nil {
+		var stored int64
+		err := tx.QueryRow(ctx, "SELECT version FROM cases WHERE id = $1", text(cs.ID)).Scan(&stored)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			stored = 0
+		case err != nil:
+			return fmt.Errorf("read case: %w", err)
+		}
+		if cs.Version != stored+1 {
+			return fmt.Errorf("%w: case %s is at version %d, the change writes version %d", audit.ErrConflict, cs.ID, stored, cs.Version)
+		}
+		state, err := json.Marshal(cs)
+		if err != nil {
+			return err
+		}
+		var subject pgtype.Text
+		if cs.Subject != "" {
+			subject = pgtype.Text{String: text(cs.Subject), Valid: true}
+		}
+		source := cs.Source
+		if source == "" {
+			source = "api"
+		}
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO cases (id, kind, jurisdiction, subject, lead, status, source, version, state, audit_idx)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, jurisdiction = excluded.jurisdiction, subject = excluded.subject,
+				lead = excluded.lead, status = excluded.status, source = excluded.source, version = excluded.version,
+				state = excluded.state, audit_idx = excluded.audit_idx`,
+			text(cs.ID), text(cs.Kind), text(cs.Jurisdiction), subject, text(cs.Lead), text(cs.Status), text(source), cs.Version, state, idx)
+		b.Queue("DELETE FROM case_agencies WHERE case_id = $1", text(cs.ID))
+		var agencies, statuses []string
+		seen := map[string]bool{}
+		for _, m := range cs.Members {
+			if seen[m.Agency] {
+				continue
+			}
+			seen[m.Agency] = true
+			agencies, statuses = append(agencies, text(m.Agency)), append(statuses, text(m.Status))
+		}
+		if len(agencies) > 0 {
+			b.Queue("INSERT INTO case_agencies (case_id, agency, status) SELECT $1, * FROM unnest($2::text[], $3::text[])",
+				text(cs.ID), agencies, statuses)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("write case: %w", err)
+		}
+	}
+	for _, n := range c.Notices {
+		if _, err := tx.Exec(ctx, `INSERT INTO notices
+			(id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			text(n.ID), idx, text(n.Recipient), text(n.Sender), text(n.EventType), text(n.Rule),
+			nanos(n.Created), nanos(n.EscalateAt), nanos(n.Deadline)); err != nil {
+			return fmt.Errorf("track notice: %w", err)
+		}
+	}
+	for _, m := range c.Marks {
+		var q string
+		switch m.Step {
+		case audit.NoticeAcknowledged:
+			q = "UPDATE notices SET acked_ns = $1, ack_idx = $2 WHERE id = $3 AND acked_ns IS NULL"
+		case audit.NoticeEscalated:
+			q = "UPDATE notices SET escalated_ns = $1, escalation_idx = $2 WHERE id = $3 AND acked_ns IS NULL AND escalated_ns IS NULL"
+		case audit.NoticeOverdue:
+			q = "UPDATE notices SET overdue_ns = $1, overdue_idx = $2 WHERE id = $3 AND acked_ns IS NULL AND overdue_ns IS NULL"
+		default:
+			return fmt.Errorf("unknown notice step %q", m.Step)
+		}
+		tag, err := tx.Exec(ctx, q, nanos(m.Time), idx, text(m.Notice))
+		if err != nil {
+			return fmt.Errorf("mark notice %s: %w", m.Step, err)
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("%w: notice %s cannot be marked %s", audit.ErrConflict, m.Notice, m.Step)
+		}
+	}
+	return nil
+}
+
+// Case returns the latest version of a case, or nil.
+func (s *Store) Case(ctx context.Context, id string) (*audit.CaseState, error) {
+	cs, err := s.cases(ctx, "id = $1", []any{text(id)}, 1)
+	if err != nil || len(cs) == 0 {
+		return nil, err
+	}
+	return cs[0], nil
+}
+
+// Cases returns the cases matching f, by id.
+func (s *Store) Cases(ctx context.Context, f audit.CaseFilter) ([]*audit.CaseState, error) {
+	where := []string{"TRUE"}
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.Agency != "" {
+		add("id IN (SELECT case_id FROM case_agencies WHERE agency = ?)", text(f.Agency))
+	}
+	for _, c := range []struct{ col, val string }{{"subject", f.Subject}, {"status", f.Status}, {"source", f.Source}} {
+		if c.val != "" {
+			add(c.col+" = ?", text(c.val))
+		}
+	}
+	return s.cases(ctx, strings.Join(where, " AND "), args, f.Limit)
+}
+
+func (s *Store) cases(ctx context.Context, where string, args []any, limit int) ([]*audit.CaseState, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	args = append(args, limit)
+	rows, _ := s.pool.Query(ctx, "SELECT state, audit_idx FROM cases WHERE "+where+" ORDER BY id LIMIT $"+strconv.Itoa(len(args)), args...)
+	var out []*audit.CaseState
+	var state []byte
+	var idx int64
+	_, err := pgx.ForEachRow(rows, []any{&state, &idx}, func() error {
+		var c audit.CaseState
+		if err := json.Unmarshal(state, &c); err != nil {
+			return fmt.Errorf("decode: %v", err)
+		}
+		c.AuditIndex = idx
+		out = append(out, &c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: cases: %w", err)
+	}
+	return out, nil
+}
+
+// Notices returns the tracked notices matching f, oldest first.
+func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Notice, error) {
+	where := []string{"TRUE"}
+	var args []any
+	add := func(cond string, a ...any) {
+		for _, x := range a {
+			args = append(args, x)
+			cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1)
+		}
+		where = append(where, cond)
+	}
+	if f.Recipient != "" {
+		add("recipient = ?", text(f.Recipient))
+	}
+	if f.Sender != "" {
+		add("sender = ?", text(f.Sender))
+	}
+	if f.Unacknowledged {
+		add("acked_ns IS NULL")
+	}
+	if !f.EscalateBy.IsZero() {
+		add("acked_ns IS NULL AND escalated_ns IS NULL AND escalate_ns <= ?", nanos(f.EscalateBy))
+	}
+	if !f.OverdueBy.IsZero() {
+		add("acked_ns IS NULL AND overdue_ns IS NULL AND deadline_ns <= ?", nanos(f.OverdueBy))
+	}
+	if !f.LateAt.IsZero() {
+		add("deadline_ns < ? AND (acked_ns IS NULL OR acked_ns > deadline_ns)", nanos(f.LateAt))
+	}
+	if f.InboxCursor > 0 {
+		add("audit_idx IN (SELECT audit_idx FROM inbox WHERE recipient = notices.recipient AND cursor <= ?)", f.InboxCursor)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	args = append(args, limit)
+	rows, _ := s.pool.Query(ctx, `SELECT id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns,
+		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx
+		FROM notices WHERE `+strings.Join(where, " AND ")+" ORDER BY created_ns, id LIMIT $"+strconv.Itoa(len(args)), args...)
+	var out []audit.Notice
+	var n audit.Notice
+	var created, escalate, deadline int64
+	var acked, ackIdx, escalated, escIdx, overdue, overIdx pgtype.Int8
+	_, err := pgx.ForEachRow(rows, []any{&n.ID, &n.AuditIndex, &n.Recipient, &n.Sender, &n.EventType, &n.Rule, &created, &escalate, &deadline,
+		&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx}, func() error {
+		m := n
+		m.ID, m.Recipient, m.Sender, m.EventType, m.Rule = untext(n.ID), untext(n.Recipient), untext(n.Sender), untext(n.EventType), untext(n.Rule)
+		m.Created, m.EscalateAt, m.Deadline = unixTime(created), unixTime(escalate), unixTime(deadline)
+		m.Acknowledged, m.AckIndex = nullTime(acked), nullIndex(ackIdx)
+		m.Escalated, m.EscalationIndex = nullTime(escalated), nullIndex(escIdx)
+		m.Overdue, m.OverdueIndex = nullTime(overdue), nullIndex(overIdx)
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: notices: %w", err)
+	}
+	return out, nil
+}
+
+func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+func nullTime(v pgtype.Int8) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return unixTime(v.Int64)
+}
+
+func nullIndex(v pgtype.Int8) int64 {
+	if !v.Valid {
+		return -1
+	}
+	return v.Int64
+}
+
+// Lease takes or renews the named lease for holder until the given time,
+// if it is free, expired at now, or holder's already. Two processes racing
+// for a free lease both insert; the second waits for the first on the
+// primary key and then finds it taken.
+func (s *Store) Lease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
+	if name == "" || holder == "" {
+		return false, errors.New("postgres: lease: empty name or holder")
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO leases (name, holder, expires_ns) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ns = excluded.expires_ns
+		WHERE leases.holder = excluded.holder OR leases.expires_ns <= $4`,
+		text(name), text(holder), nanos(until), nanos(now))
+	if err != nil {
+		return false, fmt.Errorf("postgres: lease: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}

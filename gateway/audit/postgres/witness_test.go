@@ -1,0 +1,12 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/liaison-gateway/liaison/gateway/audit/audittest"
+)
+
+func TestWitness(t *testing.T) {
+	serverURL(t)
+	audittest.RunWitness(t, newDB)
+}

@@ -1,0 +1,132 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// ConditionRestricted is the handling condition by which a policy marks a
+// disclosure whose communication to the data subject is restricted under
+// LED Art. 15 (for example, not to obstruct an inquiry). [Report] leaves
+// such entries out without a trace.
+const ConditionRestricted = "LED_ART15_RESTRICTED"
+
+// reasonNotFound is the reason with which gateways before the not_found
+// outcome recorded a request the holder could not answer, under the
+// policy's outcome. Such an entry released nothing.
+const reasonNotFound = "NOT_FOUND"
+
+// A Querier reads records by filter: a [*Log], or a [Store] directly.
+type Querier interface {
+	Query(ctx context.Context, f Filter) ([]Record, error)
+}
+
+// An AccessReport is what a data subject may learn from the log: the
+// releases of information about them (GDPR Art. 15, LED Art. 14).
+type AccessReport struct {
+	// Subject is the audit-domain pseudonym the report is about.
+	Subject string
+	// Disclosures are the real releases, in index order, restricted
+	// entries left out.
+	Disclosures []Disclosure
+	// OfficersWithheld is true when the officers were left out.
+	OfficersWithheld bool
+}
+
+// A Disclosure is one release of information about the subject, as the
+// access report gives it.
+type Disclosure struct {
+	Index      int64
+	Time       time.Time
+	Action     string
+	RequestID  string
+	Outcome    string // disclose, pseudonymise or hit_only
+	RecordType string
+	Purpose    string
+	Holder     string   // agency id
+	Recipients []string // agency ids (CJEU C-154/21: recipients by identity)
+	LegalBasis *LegalBasis
+	Fields     []string // names only, as Entry.FieldsDisclosed
+	Requester  string   // the agency that made the call
+	Officer    string   // empty unless the report names officers
+}
+
+// Disclosed reports whether e records a release of information about its
+// subject: an exchange whose outcome [Released] something. Reads of the log
+// are not disclosures, and neither is an entry that an older gateway wrote
+// with the policy's outcome and the reason NOT_FOUND for a request the
+// holder could not answer.
+func Disclosed(e *Entry) bool {
+	return Released(e.Outcome) && e.Action != ActionAuditRead && !slices.Contains(e.Reasons, reasonNotFound)
+}
+
+// Restricted reports whether a policy restricted the communication of e to
+// the data subject (LED Art. 15).
+func Restricted(e *Entry) bool {
+	return slices.Contains(e.Conditions, ConditionRestricted)
+}
+
+// reportPage is how many records Report reads at a time.
+const reportPage = 1000
+
+// Report builds the access report for the subject with the given audit
+// pseudonym from the records q holds. It applies the rules the law sets,
+// so that every client gets the same answer: only real releases are
+// listed ([Disclosed]); entries restricted under LED Art. 15
+// ([Restricted]) are left out, and nothing in the report says whether any
+// were; the officers are left out unless withOfficers (CJEU C-579/21).
+// Attempts that released nothing are not in the report.
+func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (*AccessReport, error) {
+	if subject == "" {
+		return nil, fmt.Errorf("audit: report: no subject")
+	}
+	r := &AccessReport{Subject: subject, OfficersWithheld: !withOfficers}
+	for start := int64(0); ; {
+		recs, err := q.Query(ctx, Filter{Subject: subject, Start: start, Limit: reportPage})
+		if err != nil {
+			return nil, fmt.Errorf("audit: report: %w", err)
+		}
+		for _, rec := range recs {
+			start = rec.Index + 1
+			e := rec.Entry
+			if e == nil {
+				if e, err = Unmarshal(rec.Leaf); err != nil {
+					return nil, fmt.Errorf("audit: report: entry %d: %w", rec.Index, err)
+				}
+			}
+			if e.Subject == nil || e.Subject.Pseudonym != subject {
+				return nil, fmt.Errorf("audit: report: entry %d is not about the subject the query asked for", rec.Index)
+			}
+			if !Disclosed(e) || Restricted(e) {
+				continue
+			}
+			r.Disclosures = append(r.Disclosures, disclosure(rec.Index, e, withOfficers))
+		}
+		if len(recs) < reportPage {
+			return r, nil
+		}
+	}
+}
+
+func disclosure(index int64, e *Entry, withOfficers bool) Disclosure {
+	d := Disclosure{
+		Index: index, Time: e.Time, Action: e.Action, RequestID: e.RequestID, Outcome: e.Outcome,
+		RecordType: e.RecordType, Purpose: e.Purpose, LegalBasis: e.LegalBasis,
+		Fields: slices.Clone(e.FieldsDisclosed),
+	}
+	if e.Holder != nil {
+		d.Holder = e.Holder.Agency
+	}
+	for _, p := range e.Recipients {
+		d.Recipients = append(d.Recipients, p.Agency)
+	}
+	if e.Requester != nil {
+		d.Requester = e.Requester.Agency
+		if withOfficers {
+			d.Officer = e.Requester.Officer
+		}
+	}
+	return d
+}

@@ -1,0 +1,104 @@
+package audit_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+func TestReportListsOnlyRealUnrestrictedReleases(t *testing.T) {
+	ctx := t.Context()
+	l := newLog(t, audit.Config{})
+	const anna, bert = "apsn:anna", "apsn:bert"
+	about := func(i int, subject, outcome string, edit ...func(*audit.Entry)) int64 {
+		e := entry(i)
+		e.Subject = &audit.Subject{Pseudonym: subject}
+		e.Recipients = []audit.Party{{Agency: "police-nl"}}
+		e.Outcome = outcome
+		for _, f := range edit {
+			f(e)
+		}
+		idx, err := l.Append(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idx
+	}
+	var want []int64
+	for i, o := range audit.Outcomes {
+		idx := about(i, anna, o)
+		if audit.Released(o) {
+			want = append(want, idx)
+		}
+	}
+	about(20, anna, audit.OutcomeDisclose, func(e *audit.Entry) { e.Conditions = []string{"NO_ONWARD_DISCLOSURE", audit.ConditionRestricted} })
+	about(21, anna, audit.OutcomePseudonymise, func(e *audit.Entry) { e.Reasons = []string{"NOT_FOUND"} }) // an older gateway's not_found
+	about(22, anna, audit.OutcomeOK, func(e *audit.Entry) { e.Action = audit.ActionAuditRead })
+	about(23, bert, audit.OutcomeDisclose)
+	about(24, bert, audit.OutcomeNotFound)
+	want = append(want, about(25, anna, audit.OutcomeDisclose, func(e *audit.Entry) {
+		e.LegalBasis = &audit.LegalBasis{ID: "nl.wjsg.39f", Citation: "Art. 39f Wjsg"}
+		e.FieldsDisclosed = []string{"RiskAssessment.level"}
+	}))
+
+	r, err := audit.Report(ctx, l, anna, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, d := range r.Disclosures {
+		got = append(got, d.Index)
+		if d.Officer != "" {
+			t.Errorf("disclosure %d names officer %q; officers are withheld by default", d.Index, d.Officer)
+		}
+		if !audit.Released(d.Outcome) || d.Requester != "police-nl" || !slices.Equal(d.Recipients, []string{"police-nl"}) {
+			t.Errorf("disclosure %+v", d)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("report lists entries %v, want exactly the unrestricted releases %v", got, want)
+	}
+	if !r.OfficersWithheld || r.Subject != anna {
+		t.Errorf("report = %+v", r)
+	}
+	last := r.Disclosures[len(r.Disclosures)-1]
+	if last.LegalBasis == nil || last.LegalBasis.Citation != "Art. 39f Wjsg" || !slices.Equal(last.Fields, []string{"RiskAssessment.level"}) {
+		t.Errorf("last disclosure = %+v, want its legal basis and fields", last)
+	}
+
+	r, err = audit.Report(ctx, l, anna, true)
+	if err != nil || r.OfficersWithheld || len(r.Disclosures) != len(want) || r.Disclosures[0].Officer != "officer-7" {
+		t.Errorf("report with officers = %+v, %v", r, err)
+	}
+
+	r, err = audit.Report(ctx, l, "apsn:nobody", false)
+	if err != nil || len(r.Disclosures) != 0 {
+		t.Errorf("report of a subject never seen = %+v, %v", r, err)
+	}
+}
+
+func TestReportPagesThroughLongHistories(t *testing.T) {
+	ctx := t.Context()
+	l := newLog(t, audit.Config{})
+	const n = 2100 // more than two pages of the store's queries
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { // concurrent, so that the log commits in groups
+			e := entry(i)
+			e.Subject = &audit.Subject{Pseudonym: "apsn:anna"}
+			if i%2 == 1 {
+				e.Outcome = audit.OutcomeNotFound
+			}
+			if _, err := l.Append(ctx, e); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	r, err := audit.Report(ctx, l, "apsn:anna", false)
+	if err != nil || len(r.Disclosures) != n/2 {
+		t.Fatalf("Report() = %d disclosures, %v; want %d", len(r.Disclosures), err, n/2)
+	}
+}

@@ -1,0 +1,101 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
+)
+
+// TestMigrateFromColumns builds a database as the migrations before the
+// derived index left it, with rows the old code wrote (one of them with
+// an edited officer and a forged agency), opens it, and checks that the
+// index is now the one the leaves give.
+func TestMigrateFromColumns(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_ns INTEGER NOT NULL) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"0001_init.sql", "0002_token_ids.sql"} {
+		text, err := os.ReadFile(filepath.Join("migrations", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(text)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.Exec("INSERT INTO schema_migrations VALUES (?, 0)", name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 123456789, time.UTC)
+	entries := []*audit.Entry{
+		{Time: t0, Action: "disclose", Outcome: "disclose", RecordType: "risk_assessment",
+			Requester: &audit.Requester{Agency: "police-nl", Officer: "officer-1"}, Holder: &audit.Party{Agency: "probation-nl"},
+			Recipients: []audit.Party{{Agency: "municipality-x"}}, Subject: &audit.Subject{Pseudonym: "ps-a"}, LegalBasis: &audit.LegalBasis{ID: "lb-1"}},
+		{Time: t0.Add(time.Hour), Action: "request", Outcome: "deny",
+			Requester: &audit.Requester{Agency: "social-de", Officer: "officer-2"}, ClaimedLegalBasis: "lb-2"},
+	}
+	for i, e := range entries {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		officer := e.Requester.Officer
+		if i == 1 {
+			officer = "someone-else" // edited before the migration
+		}
+		if _, err := db.Exec(`INSERT INTO leaves (idx, leaf, time_ns, action, requester_agency, officer, outcome)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, i, leaf, e.Time.UnixNano(), e.Action, e.Requester.Agency, officer, e.Outcome); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("INSERT INTO leaf_agencies (agency, idx) VALUES ('forged-agency', 1), ('police-nl', 0)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open() of a database before the derived index = %v", err)
+	}
+	defer s.Close()
+	if err := s.CheckIndex(ctx, 0, 2); err != nil {
+		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
+	}
+	for _, c := range []struct {
+		f    audit.Filter
+		want []int64
+	}{
+		{audit.Filter{Officer: "officer-2"}, []int64{1}},
+		{audit.Filter{Officer: "someone-else"}, nil},
+		{audit.Filter{Agency: "forged-agency"}, nil},
+		{audit.Filter{Agency: "municipality-x"}, []int64{0}},
+		{audit.Filter{Agency: "probation-nl"}, []int64{0}},
+		{audit.Filter{LegalBasis: "lb-2"}, []int64{1}},
+		{audit.Filter{From: t0, To: t0.Add(time.Nanosecond)}, []int64{0}},
+		{audit.Filter{From: t0.Add(time.Nanosecond)}, []int64{1}},
+	} {
+		recs, err := s.Query(ctx, c.f)
+		if err != nil {
+			t.Fatalf("Query(%+v) = %v", c.f, err)
+		}
+		var got []int64
+		for _, r := range recs {
+			got = append(got, r.Index)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("Query(%+v) = %v, want %v", c.f, got, c.want)
+		}
+	}
+}

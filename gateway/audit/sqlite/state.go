@@ -1,0 +1,274 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+var _ audit.StateStore = (*Store)(nil)
+
+// AppendState appends one entry with its deliveries and its state change
+// in one BEGIN IMMEDIATE transaction: the change's preconditions are
+// checked under the write lock, after the entry is placed.
+func (s *Store) AppendState(ctx context.Context, p audit.Pending, c audit.Change) (int64, error) {
+	if err := checkBatch([]audit.Pending{p}); err != nil {
+		return 0, err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append state: begin: %v", err)
+	}
+	defer tx.Rollback()
+	idx, err := s.appendTx(ctx, tx, []audit.Pending{p})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append state: %w", err)
+	}
+	if err := applyChange(ctx, tx, idx, c); err != nil {
+		return 0, fmt.Errorf("sqlite: append state: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: append state: commit: %w", err)
+	}
+	return idx, nil
+}
+
+// applyChange writes c, recorded by the entry at idx, inside tx.
+func applyChange(ctx context.Context, tx *sql.Tx, idx int64, c audit.Change) error {
+	if cs := c.Case; cs != nil {
+		var stored int64
+		err := tx.QueryRowContext(ctx, "SELECT version FROM cases WHERE id = ?", cs.ID).Scan(&stored)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			stored = 0
+		case err != nil:
+			return fmt.Errorf("read case %s: %w", cs.ID, err)
+		}
+		if cs.Version != stored+1 {
+			return fmt.Errorf("%w: case %s is at version %d, the change writes version %d", audit.ErrConflict, cs.ID, stored, cs.Version)
+		}
+		state, err := json.Marshal(cs)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cases (id, kind, jurisdiction, subject, lead, status, source, version, state, audit_idx)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, jurisdiction = excluded.jurisdiction, subject = excluded.subject,
+				lead = excluded.lead, status = excluded.status, source = excluded.source, version = excluded.version,
+				state = excluded.state, audit_idx = excluded.audit_idx`,
+			cs.ID, cs.Kind, cs.Jurisdiction, nullText(cs.Subject), cs.Lead, cs.Status, caseSource(cs.Source), cs.Version, state, idx); err != nil {
+			return fmt.Errorf("write case %s: %w", cs.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM case_agencies WHERE case_id = ?", cs.ID); err != nil {
+			return fmt.Errorf("write case %s: %w", cs.ID, err)
+		}
+		for _, m := range cs.Members {
+			if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO case_agencies (case_id, agency, status) VALUES (?, ?, ?)", cs.ID, m.Agency, m.Status); err != nil {
+				return fmt.Errorf("write case %s: %w", cs.ID, err)
+			}
+		}
+	}
+	for _, n := range c.Notices {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notices
+			(id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			n.ID, idx, n.Recipient, n.Sender, n.EventType, n.Rule, n.Created.UnixNano(), n.EscalateAt.UnixNano(), n.Deadline.UnixNano()); err != nil {
+			return fmt.Errorf("track notice %s: %w", n.ID, err)
+		}
+	}
+	for _, m := range c.Marks {
+		var q string
+		switch m.Step {
+		case audit.NoticeAcknowledged:
+			q = "UPDATE notices SET acked_ns = ?, ack_idx = ? WHERE id = ? AND acked_ns IS NULL"
+		case audit.NoticeEscalated:
+			q = "UPDATE notices SET escalated_ns = ?, escalation_idx = ? WHERE id = ? AND acked_ns IS NULL AND escalated_ns IS NULL"
+		case audit.NoticeOverdue:
+			q = "UPDATE notices SET overdue_ns = ?, overdue_idx = ? WHERE id = ? AND acked_ns IS NULL AND overdue_ns IS NULL"
+		default:
+			return fmt.Errorf("unknown notice step %q", m.Step)
+		}
+		res, err := tx.ExecContext(ctx, q, m.Time.UnixNano(), idx, m.Notice)
+		if err != nil {
+			return fmt.Errorf("mark notice %s %s: %w", m.Notice, m.Step, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("%w: notice %s cannot be marked %s", audit.ErrConflict, m.Notice, m.Step)
+		}
+	}
+	return nil
+}
+
+// nullText maps "" to SQL NULL.
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// caseSource is the stored form of CaseState.Source.
+func caseSource(s string) string {
+	if s == "" {
+		return "api"
+	}
+	return s
+}
+
+// Case returns the latest version of a case, or nil.
+func (s *Store) Case(ctx context.Context, id string) (*audit.CaseState, error) {
+	cs, err := s.cases(ctx, "id = ?", []any{id}, 1)
+	if err != nil || len(cs) == 0 {
+		return nil, err
+	}
+	return cs[0], nil
+}
+
+// Cases returns the cases matching f, by id.
+func (s *Store) Cases(ctx context.Context, f audit.CaseFilter) ([]*audit.CaseState, error) {
+	where := []string{"1 = 1"}
+	var args []any
+	if f.Agency != "" {
+		where = append(where, "id IN (SELECT case_id FROM case_agencies WHERE agency = ?)")
+		args = append(args, f.Agency)
+	}
+	for _, c := range []struct{ col, val string }{{"subject", f.Subject}, {"status", f.Status}, {"source", f.Source}} {
+		if c.val != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.val)
+		}
+	}
+	return s.cases(ctx, strings.Join(where, " AND "), args, f.Limit)
+}
+
+func (s *Store) cases(ctx context.Context, where string, args []any, limit int) ([]*audit.CaseState, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT state, audit_idx FROM cases WHERE "+where+" ORDER BY id LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: cases: %w", err)
+	}
+	defer rows.Close()
+	var out []*audit.CaseState
+	for rows.Next() {
+		var state []byte
+		var idx int64
+		if err := rows.Scan(&state, &idx); err != nil {
+			return nil, fmt.Errorf("sqlite: cases: %w", err)
+		}
+		var c audit.CaseState
+		if err := json.Unmarshal(state, &c); err != nil {
+			return nil, fmt.Errorf("sqlite: cases: decode: %v", err)
+		}
+		c.AuditIndex = idx
+		out = append(out, &c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: cases: %w", err)
+	}
+	return out, nil
+}
+
+// Notices returns the tracked notices matching f, oldest first.
+func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Notice, error) {
+	where := []string{"1 = 1"}
+	var args []any
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+	}
+	if f.Recipient != "" {
+		add("recipient = ?", f.Recipient)
+	}
+	if f.Sender != "" {
+		add("sender = ?", f.Sender)
+	}
+	if f.Unacknowledged {
+		add("acked_ns IS NULL")
+	}
+	if !f.EscalateBy.IsZero() {
+		add("acked_ns IS NULL AND escalated_ns IS NULL AND escalate_ns <= ?", f.EscalateBy.UnixNano())
+	}
+	if !f.OverdueBy.IsZero() {
+		add("acked_ns IS NULL AND overdue_ns IS NULL AND deadline_ns <= ?", f.OverdueBy.UnixNano())
+	}
+	if !f.LateAt.IsZero() {
+		add("deadline_ns < ? AND (acked_ns IS NULL OR acked_ns > deadline_ns)", f.LateAt.UnixNano())
+	}
+	if f.InboxCursor > 0 {
+		add("audit_idx IN (SELECT audit_idx FROM inbox WHERE recipient = notices.recipient AND cursor <= ?)", f.InboxCursor)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns,
+		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx
+		FROM notices WHERE `+strings.Join(where, " AND ")+" ORDER BY created_ns, id LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: notices: %w", err)
+	}
+	defer rows.Close()
+	var out []audit.Notice
+	for rows.Next() {
+		var n audit.Notice
+		var created, escalate, deadline int64
+		var acked, ackIdx, escalated, escIdx, overdue, overIdx sql.NullInt64
+		if err := rows.Scan(&n.ID, &n.AuditIndex, &n.Recipient, &n.Sender, &n.EventType, &n.Rule, &created, &escalate, &deadline,
+			&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx); err != nil {
+			return nil, fmt.Errorf("sqlite: notices: %w", err)
+		}
+		n.Created, n.EscalateAt, n.Deadline = unixTime(created), unixTime(escalate), unixTime(deadline)
+		n.Acknowledged, n.AckIndex = nullTime(acked), nullIndex(ackIdx)
+		n.Escalated, n.EscalationIndex = nullTime(escalated), nullIndex(escIdx)
+		n.Overdue, n.OverdueIndex = nullTime(overdue), nullIndex(overIdx)
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: notices: %w", err)
+	}
+	return out, nil
+}
+
+func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+func nullTime(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return unixTime(v.Int64)
+}
+
+func nullIndex(v sql.NullInt64) int64 {
+	if !v.Valid {
+		return -1
+	}
+	return v.Int64
+}
+
+// Lease takes or renews the named lease for holder until the given time,
+// if it is free, expired at now, or holder's already.
+func (s *Store) Lease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
+	if name == "" || holder == "" {
+		return false, errors.New("sqlite: lease: empty name or holder")
+	}
+	res, err := s.w.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_ns) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ns = excluded.expires_ns
+		WHERE leases.holder = excluded.holder OR leases.expires_ns <= ?`,
+		name, holder, until.UnixNano(), now.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("sqlite: lease: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: lease: %w", err)
+	}
+	return n == 1, nil
+}

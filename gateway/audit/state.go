@@ -1,0 +1,368 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// State that outlives a request (multi-agency cases, required notices and
+// their deadlines, the lease that elects the replica running the timers)
+// lives in the store's database beside the log, so that replicas sharing a
+// database share it. Every change to it is committed in the same
+// transaction as the entry that records it ([Log.AppendState]): the log
+// stays the authority, and the state is what its entries say.
+
+// Statuses of a case.
+const (
+	CaseOpen   = "open"
+	CaseClosed = "closed"
+)
+
+// Statuses of an agency in a case. The lead is a member whose agency is
+// [CaseState.Lead].
+const (
+	MemberInvited  = "invited"  // invited, has not answered
+	MemberActive   = "member"   // accepted (or opened the case)
+	MemberDeclined = "declined" // declined the invitation
+	MemberLeft     = "left"     // was a member and left
+	MemberRemoved  = "removed"  // was a member or invited and was removed by the lead
+)
+
+// CaseSourceRegistry marks a case that the gateway's registry file
+// declares: the file, not the Cases service, manages it.
+const CaseSourceRegistry = "registry"
+
+// ErrConflict is returned, wrapped, by [StateStore.AppendState] and
+// [Log.AppendState] when the state changed since the caller read it (a
+// case's version moved on, a notice was already acknowledged or
+// escalated): nothing was appended. Callers read the state again.
+var ErrConflict = errors.New("audit: the state changed meanwhile")
+
+// A CaseState is one version of a multi-agency case.
+type CaseState struct {
+	ID string `json:"id"`
+	// Kind is the policy's case kind (e.g. "nl.zvh"); empty for a case of
+	// the registry file.
+	Kind string `json:"kind,omitempty"`
+	// Jurisdiction is the law the case is held under: its kind's pack.
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	// Subject is the audit-domain pseudonym of the person the case is
+	// about, never an identifier; empty for a case of the registry file.
+	Subject string `json:"subject,omitempty"`
+	// Lead is the agency that leads the case; it is an active member.
+	Lead   string `json:"lead"`
+	Status string `json:"status"` // CaseOpen or CaseClosed
+	// Members lists every agency ever invited, with its latest status.
+	Members []Member `json:"members"`
+	// Source is CaseSourceRegistry for a case of the registry file, empty
+	// for one opened through the Cases service.
+	Source string `json:"source,omitempty"`
+	// LegalBasis is what the policy held the case under when it opened.
+	LegalBasis *LegalBasis `json:"legal_basis,omitempty"`
+	Opened     time.Time   `json:"opened"`
+	Closed     time.Time   `json:"closed,omitzero"`
+	// Version counts the changes: 1 when opened. A change writes Version+1.
+	Version int64 `json:"version"`
+	// AuditIndex is the index of the entry that wrote this version; stores
+	// set it when they read a case.
+	AuditIndex int64 `json:"-"`
+}
+
+// A Member is an agency's standing in a case.
+type Member struct {
+	Agency string    `json:"agency"`
+	Status string    `json:"status"`
+	Since  time.Time `json:"since"`
+	// By is the agency whose action gave this status (the inviting or
+	// removing lead); empty when the agency acted itself.
+	By string `json:"by,omitempty"`
+}
+
+// Clone returns a deep copy of c.
+func (c *CaseState) Clone() *CaseState {
+	if c == nil {
+		return nil
+	}
+	out := *c
+	out.Members = slices.Clone(c.Members)
+	if c.LegalBasis != nil {
+		lb := *c.LegalBasis
+		out.LegalBasis = &lb
+	}
+	return &out
+}
+
+// StatusOf returns agency's status in the case, "" if it was never invited.
+func (c *CaseState) StatusOf(agency string) string {
+	for _, m := range c.Members {
+		if m.Agency == agency {
+			return m.Status
+		}
+	}
+	return ""
+}
+
+// Active returns the agencies that are members now, the lead first.
+func (c *CaseState) Active() []string {
+	out := []string{}
+	if c.Lead != "" {
+		out = append(out, c.Lead)
+	}
+	for _, m := range c.Members {
+		if m.Status == MemberActive && m.Agency != c.Lead {
+			out = append(out, m.Agency)
+		}
+	}
+	return out
+}
+
+// Invited returns the agencies with an open invitation.
+func (c *CaseState) Invited() []string {
+	out := []string{}
+	for _, m := range c.Members {
+		if m.Status == MemberInvited {
+			out = append(out, m.Agency)
+		}
+	}
+	return out
+}
+
+// SetStatus gives agency a status in the case, adding it if needed.
+func (c *CaseState) SetStatus(agency, status, by string, at time.Time) {
+	for i := range c.Members {
+		if c.Members[i].Agency == agency {
+			c.Members[i] = Member{Agency: agency, Status: status, Since: at, By: by}
+			return
+		}
+	}
+	c.Members = append(c.Members, Member{Agency: agency, Status: status, Since: at, By: by})
+}
+
+// Steps of a tracked notice after its delivery.
+const (
+	NoticeAcknowledged = "acknowledged"
+	NoticeEscalated    = "escalated"
+	NoticeOverdue      = "overdue" // its deadline passed without an acknowledgement
+)
+
+// A Notice is a required notice the gateway tracks: delivered to one
+// recipient, to be acknowledged by a deadline, escalated before it.
+type Notice struct {
+	ID string
+	// AuditIndex is the entry that delivered it; stores set it to the index
+	// of the entry whose change created the notice.
+	AuditIndex int64
+	Recipient  string // agency
+	Sender     string // agency that notified
+	EventType  string // e.g. release_date_changed
+	Rule       string // the policy rule that made it required
+	Created    time.Time
+	EscalateAt time.Time // when it is escalated if not acknowledged
+	Deadline   time.Time // when it must be acknowledged by
+
+	// The steps, zero until they happen, each with the entry recording it.
+	Acknowledged    time.Time
+	AckIndex        int64
+	Escalated       time.Time
+	EscalationIndex int64
+	Overdue         time.Time
+	OverdueIndex    int64
+}
+
+// Late reports whether n was not acknowledged by its deadline, as of now.
+func (n *Notice) Late(now time.Time) bool {
+	if n.Acknowledged.IsZero() {
+		return now.After(n.Deadline)
+	}
+	return n.Acknowledged.After(n.Deadline)
+}
+
+// A NoticeMark records one step of a tracked notice. Each step happens at
+// most once, and none after the acknowledgement: a mark of a step already
+// recorded, or of an acknowledged notice, is a conflict.
+type NoticeMark struct {
+	Notice string
+	Step   string // NoticeAcknowledged, NoticeEscalated or NoticeOverdue
+	Time   time.Time
+}
+
+// A Change is what an entry changes in the state, committed with it.
+type Change struct {
+	// Case, if set, is the case's new version. Its Version MUST be one more
+	// than the stored version (1 for a case not yet stored); otherwise the
+	// append is a conflict.
+	Case *CaseState
+	// Notices are required notices delivered under the entry, to track.
+	Notices []Notice
+	// Marks are steps of tracked notices.
+	Marks []NoticeMark
+}
+
+// CaseFilter selects cases. Zero fields match everything.
+type CaseFilter struct {
+	Agency  string // the agency is or was invited, a member or the lead
+	Subject string // audit-domain pseudonym
+	Status  string // CaseOpen or CaseClosed
+	Source  string // CaseSourceRegistry, or "api" for cases opened through the service
+	Limit   int    // 0 means 1000
+}
+
+// NoticeFilter selects tracked notices. Zero fields match everything; set
+// fields must all match.
+type NoticeFilter struct {
+	Recipient string
+	Sender    string
+	// Unacknowledged selects notices not yet acknowledged.
+	Unacknowledged bool
+	// EscalateBy selects unacknowledged, unescalated notices whose
+	// escalation time is at or before it.
+	EscalateBy time.Time
+	// OverdueBy selects unacknowledged notices whose deadline is at or
+	// before it and whose overdue step is not recorded.
+	OverdueBy time.Time
+	// LateAt selects notices not acknowledged in time as of LateAt: the
+	// deadline is before LateAt and there is no acknowledgement, or one
+	// after the deadline.
+	LateAt time.Time
+	// InboxCursor, with Recipient, selects notices delivered at or before
+	// this cursor of the recipient's inbox.
+	InboxCursor int64
+	Limit       int // 0 means 1000
+}
+
+// A StateStore is a [Store] that also keeps the state beside the log.
+// Implementations MUST apply a [Change] in the transaction that appends
+// its entry, under the same serialisation as appends, and MUST check the
+// change's preconditions inside it. The audittest package covers this
+// contract too.
+type StateStore interface {
+	Store
+	// AppendState appends one entry with its deliveries and the change it
+	// records, in one transaction, and returns the entry's index. If a
+	// precondition of c fails it appends nothing and returns an error
+	// wrapping ErrConflict.
+	AppendState(ctx context.Context, p Pending, c Change) (int64, error)
+	// Case returns the latest version of a case, or nil if there is none.
+	Case(ctx context.Context, id string) (*CaseState, error)
+	// Cases returns the cases matching f, by id.
+	Cases(ctx context.Context, f CaseFilter) ([]*CaseState, error)
+	// Notices returns the tracked notices matching f, oldest first.
+	Notices(ctx context.Context, f NoticeFilter) ([]Notice, error)
+	// Lease takes or renews the named lease for holder until the given
+	// time, if it is free, expired at now, or already holder's, and
+	// reports whether holder holds it. Replicas use it to elect the one
+	// that runs the timers.
+	Lease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
+}
+
+// stateStore returns the store as a StateStore.
+func (l *Log) stateStore() (StateStore, error) {
+	ss, ok := l.store.(StateStore)
+	if !ok {
+		return nil, unavailable("state", fmt.Errorf("the %T store keeps no state", l.store))
+	}
+	return ss, nil
+}
+
+// AppendState records e with its deliveries and the state change c in one
+// transaction, outside the group commit (state changes are rare and must
+// be able to fail alone). It returns e's index. If c's preconditions no
+// longer hold, it returns an error wrapping [ErrConflict] and nothing is
+// recorded; other store failures wrap [ErrUnavailable].
+func (l *Log) AppendState(ctx context.Context, e *Entry, c Change, deliveries ...Delivery) (int64, error) {
+	ss, err := l.stateStore()
+	if err != nil {
+		return -1, err
+	}
+	switch {
+	case e == nil:
+		return -1, errors.New("audit: append state: nil entry")
+	case e.Action == "":
+		return -1, errors.New("audit: append state: entry has no action")
+	case e.Outcome == "":
+		return -1, errors.New("audit: append state: entry has no outcome")
+	}
+	for _, d := range deliveries {
+		if d.Recipient == "" || d.Kind == "" {
+			return -1, errors.New("audit: append state: delivery without recipient or kind")
+		}
+	}
+	l.mu.Lock()
+	closed := l.closed
+	l.mu.Unlock()
+	if closed {
+		return -1, unavailable("append state", errClosed)
+	}
+	cp := *e
+	if cp.Time.IsZero() {
+		cp.Time = l.now()
+	}
+	leaf, err := cp.Marshal()
+	if err != nil {
+		return -1, err
+	}
+	idx, err := ss.AppendState(ctx, Pending{Leaf: leaf, Entry: &cp, Deliveries: slices.Clone(deliveries)}, c)
+	switch {
+	case errors.Is(err, ErrConflict):
+		return -1, err
+	case err != nil:
+		return -1, unavailable("append state", err)
+	}
+	l.log.DebugContext(ctx, "audit entry with state change committed", "index", idx, "action", cp.Action)
+	return idx, nil
+}
+
+// Case returns the latest version of a case, or nil if there is none.
+func (l *Log) Case(ctx context.Context, id string) (*CaseState, error) {
+	ss, err := l.stateStore()
+	if err != nil {
+		return nil, err
+	}
+	c, err := ss.Case(ctx, id)
+	if err != nil {
+		return nil, unavailable("case", err)
+	}
+	return c, nil
+}
+
+// Cases returns the cases matching f.
+func (l *Log) Cases(ctx context.Context, f CaseFilter) ([]*CaseState, error) {
+	ss, err := l.stateStore()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := ss.Cases(ctx, f)
+	if err != nil {
+		return nil, unavailable("cases", err)
+	}
+	return cs, nil
+}
+
+// Notices returns the tracked notices matching f.
+func (l *Log) Notices(ctx context.Context, f NoticeFilter) ([]Notice, error) {
+	ss, err := l.stateStore()
+	if err != nil {
+		return nil, err
+	}
+	ns, err := ss.Notices(ctx, f)
+	if err != nil {
+		return nil, unavailable("notices", err)
+	}
+	return ns, nil
+}
+
+// Lease takes or renews the named lease for holder; see [StateStore.Lease].
+func (l *Log) Lease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
+	ss, err := l.stateStore()
+	if err != nil {
+		return false, err
+	}
+	ok, err := ss.Lease(ctx, name, holder, now, until)
+	if err != nil {
+		return false, unavailable("lease", err)
+	}
+	return ok, nil
+}

@@ -1,0 +1,73 @@
+package audit
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Stats is what a [Log] tells operators about itself: how far behind the
+// committer and the checkpointer are. It holds counts and times only,
+// never entry contents.
+type Stats struct {
+	// Queued is the number of appends waiting for the committer.
+	Queued int
+	// Batches and Entries count the store transactions this Log committed
+	// and the entries they held, since it was opened.
+	Batches, Entries uint64
+	// TreeSize is the size of the tree after this Log's latest commit or
+	// checkpoint, whichever is larger (other replicas may have appended
+	// since). Zero until the first of either.
+	TreeSize int64
+	// CheckpointSize is the size of the latest checkpoint this Log signed,
+	// and CheckpointTime when it signed it; zero before the first.
+	CheckpointSize int64
+	CheckpointTime time.Time
+}
+
+// Stats returns the Log's counters. It does not touch the store.
+func (l *Log) Stats() Stats {
+	l.mu.Lock()
+	q := len(l.queue)
+	l.mu.Unlock()
+	st := Stats{
+		Queued:         q,
+		Batches:        l.stats.batches.Load(),
+		Entries:        l.stats.entries.Load(),
+		TreeSize:       l.stats.size.Load(),
+		CheckpointSize: l.stats.cpSize.Load(),
+	}
+	if ns := l.stats.cpTime.Load(); ns != 0 {
+		st.CheckpointTime = time.Unix(0, ns)
+	}
+	return st
+}
+
+// logStats are the counters behind Stats, updated without a lock.
+type logStats struct {
+	batches, entries atomic.Uint64
+	size             atomic.Int64
+	cpSize, cpTime   atomic.Int64 // cpTime in Unix nanoseconds
+}
+
+// committed records a batch of n entries committed at index first.
+func (s *logStats) committed(first int64, n int) {
+	s.batches.Add(1)
+	s.entries.Add(uint64(n))
+	s.grow(first + int64(n))
+}
+
+// signed records a checkpoint of size signed at t.
+func (s *logStats) signed(size int64, t time.Time) {
+	s.cpSize.Store(size)
+	s.cpTime.Store(t.UnixNano())
+	s.grow(size)
+}
+
+func (s *logStats) grow(size int64) {
+	for {
+		cur := s.size.Load()
+		if size <= cur || s.size.CompareAndSwap(cur, size) {
+			return
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package audit_test
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/torchwood"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+// specBody is the checkpoint of the C2SP tlog-cosignature example.
+const specBody = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+
+// TestCosignatureSpecMessage signs the spec's example message exactly as
+// the spec prints it, with plain Ed25519, and checks that the verifier
+// accepts it as a cosignature of the spec's checkpoint at that time, and
+// refuses it at another time or for another checkpoint.
+func TestCosignatureSpecMessage(t *testing.T) {
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	const ts = 1679315147
+	msg := "cosignature/v1\ntime 1679315147\nexample.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+	if got := string(audit.CosignatureMessage(ts, []byte(specBody))); got != msg {
+		t.Fatalf("CosignatureMessage = %q, want the spec's %q", got, msg)
+	}
+	sig := binary.BigEndian.AppendUint64(nil, ts)
+	sig = append(sig, ed25519.Sign(priv, []byte(msg))...)
+	vkey, err := audit.CosignatureVerifierKey("witness.example.com/w1", priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := audit.NewCosignatureVerifier(vkey)
+	if err != nil {
+		t.Fatalf("NewCosignatureVerifier(%q) = %v", vkey, err)
+	}
+	if !v.Verify([]byte(specBody), sig) {
+		t.Errorf("Verify(spec body, signature of the spec's message) = false")
+	}
+	later := binary.BigEndian.AppendUint64(nil, ts+1)
+	if v.Verify([]byte(specBody), append(later, sig[8:]...)) {
+		t.Errorf("Verify accepted the signature under another timestamp")
+	}
+	if v.Verify([]byte(strings.Replace(specBody, "20852163", "20852164", 1)), sig) {
+		t.Errorf("Verify accepted the signature for another tree size")
+	}
+	// The timestamp reads back from the signature line.
+	n, err := note.Open([]byte(specBody+"\n— witness.example.com/w1 "+base64.StdEncoding.EncodeToString(append(keyID(v), sig...))+"\n"), note.VerifierList(v))
+	if err != nil {
+		t.Fatalf("note.Open(spec checkpoint with the cosignature) = %v", err)
+	}
+	if got, err := audit.CosignatureTime(n.Sigs[0]); err != nil || !got.Equal(time.Unix(ts, 0)) {
+		t.Errorf("CosignatureTime = %v, %v; want %v", got, err, time.Unix(ts, 0).UTC())
+	}
+}
+
+func keyID(v note.Verifier) []byte { return binary.BigEndian.AppendUint32(nil, v.KeyHash()) }
+
+// TestCosignatureAgainstTorchwood checks the verifier against an
+// independent implementation of the format: cosignatures made by
+// filippo.io/torchwood verify, and the verifier key is the same text.
+func TestCosignatureAgainstTorchwood(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	s, err := torchwood.NewCosignatureSigner("witness.test/w1", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkey, err := audit.CosignatureVerifierKey("witness.test/w1", priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vkey != s.Verifier().String() {
+		t.Errorf("CosignatureVerifierKey = %q, torchwood says %q", vkey, s.Verifier().String())
+	}
+	v, err := audit.NewCosignatureVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := note.Sign(&note.Note{Text: specBody}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := note.Open(signed, note.VerifierList(v)); err != nil {
+		t.Errorf("note.Open(torchwood's cosignature) = %v", err)
+	}
+	if _, err := note.Open(bytes.Replace(signed, []byte("20852163"), []byte("20852162"), 1), note.VerifierList(v)); err == nil {
+		t.Errorf("note.Open accepted a torchwood cosignature of another checkpoint")
+	}
+}
+
+func TestNewCosignatureVerifierRefuses(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	good, _ := audit.CosignatureVerifierKey("w.test", priv.Public().(ed25519.PublicKey))
+	_, logKey, _ := note.GenerateKey(nil, "log.test")
+	for name, vkey := range map[string]string{
+		"an Ed25519 note key (algorithm 1)": logKey,
+		"a wrong key hash":                  "w.test+00000000+" + strings.SplitN(good, "+", 3)[2],
+		"no key":                            "w.test+01234567",
+		"a space in the name":               "w test" + good[len("w.test"):],
+	} {
+		if _, err := audit.NewCosignatureVerifier(vkey); err == nil {
+			t.Errorf("NewCosignatureVerifier(%s) = nil error", name)
+		}
+	}
+}
+
+// TestWitnessPolicy checks k of n: a checkpoint cosigned by one of three
+// named witnesses fails a 2-of-3 policy, by two passes, and cosignatures
+// of unnamed witnesses do not count.
+func TestWitnessPolicy(t *testing.T) {
+	logS, logV := newKey(t, "log.test")
+	var ws []*torchwood.CosignatureSigner
+	var vs []note.Verifier
+	for _, name := range []string{"w1.test", "w2.test", "w3.test", "stranger.test"} {
+		_, priv, _ := ed25519.GenerateKey(nil)
+		s, _ := torchwood.NewCosignatureSigner(name, priv)
+		v, err := audit.NewCosignatureVerifier(s.Verifier().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, vs = append(ws, s), append(vs, v)
+	}
+	policy := audit.WitnessPolicy{Witnesses: vs[:3], Quorum: 2}
+	body := audit.Checkpoint{Origin: "log.test", Size: 3}.String()
+	sign := func(signers ...note.Signer) []byte {
+		b, err := note.Sign(&note.Note{Text: body}, append([]note.Signer{logS}, signers...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if _, err := policy.Check(sign(ws[0]), logV); !errors.Is(err, audit.ErrQuorum) {
+		t.Errorf("Check(cosigned by w1 only) = %v, want ErrQuorum", err)
+	}
+	if _, err := policy.Check(sign(ws[0], ws[3]), logV); !errors.Is(err, audit.ErrQuorum) {
+		t.Errorf("Check(cosigned by w1 and an unnamed witness) = %v, want ErrQuorum", err)
+	}
+	got, err := policy.Check(sign(ws[2], ws[0]), logV)
+	if err != nil || strings.Join(got, ",") != "w1.test,w3.test" {
+		t.Errorf("Check(cosigned by w3 and w1) = %v, %v; want w1.test,w3.test", got, err)
+	}
+	// Witnesses alone do not make a checkpoint of the log.
+	alone, _ := note.Sign(&note.Note{Text: body}, ws[0], ws[1])
+	if _, err := policy.Check(alone, logV); !errors.Is(err, audit.ErrSignature) {
+		t.Errorf("Check(cosigned by w1 and w2, not signed by the log) = %v, want ErrSignature", err)
+	}
+	for _, bad := range []audit.WitnessPolicy{{Witnesses: vs[:3], Quorum: 4}, {Witnesses: vs[:3]}, {Quorum: 1}, {Witnesses: []note.Verifier{vs[0], vs[0]}, Quorum: 1}} {
+		if err := bad.Valid(); err == nil {
+			t.Errorf("WitnessPolicy{%d witnesses, quorum %d}.Valid() = nil", len(bad.Witnesses), bad.Quorum)
+		}
+	}
+}

@@ -1,0 +1,732 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// Multi-agency cases are held in the audit store beside the log
+// (audit.CaseState): every change is decided by the policy (actions
+// case_open ... case_close) and committed in the same transaction as its
+// entry, with the case's version as a precondition, so that replicas
+// sharing a database change a case one at a time. Exchanges on a case's
+// basis read the case from the store: a member that left, or a closed
+// case, is refused from the moment the change is committed.
+
+// Actions recorded for cases and notices besides the policy's.
+const (
+	actionCaseSync          = "case_sync"          // the registry file changed a case it declares
+	actionNoticeAcknowledge = "notice_acknowledge" // a required notice was acknowledged
+	actionNoticeEscalate    = "notice_escalate"    // a required notice was escalated
+	actionNoticeOverdue     = "notice_overdue"     // a required notice passed its deadline unacknowledged
+)
+
+// casePurpose is the purpose of every action on a case.
+const casePurpose = "maw_case_management"
+
+// caseRetries bounds how often a change is decided again when another
+// change of the same case committed first.
+const caseRetries = 3
+
+var (
+	caseIDRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	caseKindRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
+)
+
+func validCaseID(field, id, subjectID string) error {
+	switch {
+	case id == "":
+		return invalid(field, "is required")
+	case !caseIDRE.MatchString(id):
+		return invalid(field, "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+	case subjectID != "" && strings.Contains(id, subjectID):
+		return invalid(field, "must not contain the subject's identifier")
+	}
+	return nil
+}
+
+// requesterStatus is an agency's standing in a case, in the policy's words.
+func requesterStatus(c *audit.CaseState, agency string) string {
+	switch {
+	case c == nil:
+		return "none"
+	case c.Lead == agency:
+		return "lead"
+	case c.StatusOf(agency) == audit.MemberActive:
+		return "member"
+	case c.StatusOf(agency) == audit.MemberInvited:
+		return "invited"
+	}
+	return "none"
+}
+
+// policyCase is a case as the policy input gives it to requester.
+func policyCase(c *audit.CaseState, requester string) *policies.Case {
+	pc := &policies.Case{
+		ID: c.ID, Members: c.Active(), Lead: c.Lead, Kind: c.Kind, Jurisdiction: c.Jurisdiction,
+		RequesterStatus: requesterStatus(c, requester),
+	}
+	if inv := c.Invited(); len(inv) > 0 {
+		pc.Invited = inv
+	}
+	return pc
+}
+
+// caseMessage converts a case for the API.
+func caseMessage(c *audit.CaseState) *liaisonv1.Case {
+	m := &liaisonv1.Case{
+		Id: c.ID, Kind: c.Kind, Jurisdiction: c.Jurisdiction, Lead: c.Lead,
+		Status: liaisonv1.CaseStatus_CASE_STATUS_OPEN, PseudonymDomain: "case/" + c.ID,
+		Opened: c.Opened.UTC().Format(time.RFC3339), Version: c.Version, AuditIndex: c.AuditIndex,
+		ManagedByRegistry: c.Source == audit.CaseSourceRegistry,
+	}
+	if c.Status == audit.CaseClosed {
+		m.Status = liaisonv1.CaseStatus_CASE_STATUS_CLOSED
+		m.Closed = c.Closed.UTC().Format(time.RFC3339)
+	}
+	if lb := c.LegalBasis; lb != nil {
+		m.LegalBasis = &liaisonv1.LegalBasis{Id: lb.ID, Citation: lb.Citation, ValidUntil: lb.ValidUntil}
+	}
+	for _, x := range c.Members {
+		m.Members = append(m.Members, &liaisonv1.CaseMember{
+			Agency: x.Agency, Status: memberStatusEnum(x.Status), Since: x.Since.UTC().Format(time.RFC3339),
+			By: x.By, Lead: x.Agency == c.Lead,
+		})
+	}
+	return m
+}
+
+func memberStatusEnum(s string) liaisonv1.MemberStatus {
+	switch s {
+	case audit.MemberInvited:
+		return liaisonv1.MemberStatus_MEMBER_STATUS_INVITED
+	case audit.MemberActive:
+		return liaisonv1.MemberStatus_MEMBER_STATUS_MEMBER
+	case audit.MemberDeclined:
+		return liaisonv1.MemberStatus_MEMBER_STATUS_DECLINED
+	case audit.MemberLeft:
+		return liaisonv1.MemberStatus_MEMBER_STATUS_LEFT
+	case audit.MemberRemoved:
+		return liaisonv1.MemberStatus_MEMBER_STATUS_REMOVED
+	}
+	return liaisonv1.MemberStatus_MEMBER_STATUS_UNSPECIFIED
+}
+
+// partyOf names a registered agency as the policy input does; an agency
+// the registry no longer knows keeps its id only.
+func partyOf(reg *Registry, id string) policies.Party {
+	if a, ok := reg.Agencies[id]; ok {
+		return party(a.Agency)
+	}
+	return policies.Party{Agency: id}
+}
+
+// commitState appends the exchange's entry with a state change. A
+// conflict leaves the exchange open, for the caller to decide again.
+func (ex *exchange) commitState(ctx context.Context, c audit.Change, deliveries ...audit.Delivery) (int64, error) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
+	idx, err := ex.s.cfg.Audit.AppendState(actx, ex.entry, c, deliveries...)
+	if errors.Is(err, audit.ErrConflict) {
+		return -1, err
+	}
+	ex.closed = true
+	if err != nil {
+		return -1, err
+	}
+	ex.index = idx
+	return idx, nil
+}
+
+// caseUpdates seals a CaseUpdate for each agency concerned by a change:
+// the members after it, and the agency it is about, but not the caller.
+func (s *Server) caseUpdates(c *audit.CaseState, change, agency, caller string) ([]audit.Delivery, error) {
+	to := c.Active()
+	if agency != "" && !slices.Contains(to, agency) {
+		to = append(to, agency)
+	}
+	var out []audit.Delivery
+	for _, r := range to {
+		if r == caller {
+			continue
+		}
+		payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller, CaseUpdate: &liaisonv1.CaseUpdate{
+			Change: change, Case: caseMessage(c), Agency: agency,
+		}})
+		if err != nil {
+			return nil, failed("ENCODE_FAILED", err)
+		}
+		if payload, err = s.cfg.Pseudonyms.Seal([]byte(r), payload); err != nil {
+			return nil, err
+		}
+		out = append(out, audit.Delivery{Recipient: r, Kind: deliveryKind, Payload: payload})
+	}
+	return out, nil
+}
+
+// describeCase fills the policy input and the entry of an action on case c
+// (its state before the change) concerning agency target.
+func (s *Server) describeCase(ex *exchange, reg *Registry, c *audit.CaseState, target, justification string) {
+	caller := ex.caller.Agency.ID
+	ex.describe(partyOf(reg, c.Lead), partyOf(reg, target), policies.Input{
+		Purpose: casePurpose, Case: policyCase(c, caller), Justification: justification,
+	})
+	ex.in.Subject = policies.Subject{}
+	ex.entry.Subject = nil
+	if c.Subject != "" {
+		ex.entry.Subject = &audit.Subject{Pseudonym: c.Subject}
+	}
+	ex.entry.Detail = map[string]string{"case_kind": c.Kind, "case_status_before": requesterStatus(c, target)}
+}
+
+// OpenCase opens a case about one person, led by the caller's agency.
+func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (_ *liaisonv1.OpenCaseResponse, err error) {
+	ex := s.begin(ctx, "case_open")
+	defer ex.finish(ctx, &err)
+	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
+		return nil, err
+	}
+	if err := validCaseID("case_id", req.GetCaseId(), req.GetSubjectId()); err != nil {
+		return nil, err
+	}
+	if k := req.GetKind(); k == "" || len(k) > 64 || !caseKindRE.MatchString(k) || strings.Contains(k, req.GetSubjectId()) {
+		return nil, invalid("kind", "must name a case kind of the policy, such as nl.zvh")
+	}
+	if err := validJustification(req.GetJustification(), req.GetSubjectId()); err != nil {
+		return nil, err
+	}
+	if err := validSubject(req.GetSubject()); err != nil {
+		return nil, err
+	}
+	caller, now := ex.caller.Agency, s.now()
+	ex.subject = pseudonym.SubjectID(req.GetSubjectId())
+	if err := s.pseudonymiseSubject(ex); err != nil {
+		return nil, err
+	}
+	c := &audit.CaseState{
+		ID: req.GetCaseId(), Kind: req.GetKind(), Jurisdiction: caller.Jurisdiction, Subject: ex.entry.Subject.Pseudonym,
+		Lead: caller.ID, Status: audit.CaseOpen, Opened: now, Version: 1,
+	}
+	c.SetStatus(caller.ID, audit.MemberActive, "", now)
+	existing, err := s.cfg.Audit.Case(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		return nil, &stateRefusal{reason: "CASE_EXISTS", message: fmt.Sprintf("a case %s exists already; choose another id", c.ID)}
+	}
+	ps := ex.entry.Subject.Pseudonym
+	ex.describe(party(caller), party(caller), policies.Input{
+		Purpose: casePurpose, Justification: req.GetJustification(),
+		Case: &policies.Case{ID: c.ID, Members: []string{caller.ID}, Lead: caller.ID, Kind: c.Kind, Jurisdiction: c.Jurisdiction, RequesterStatus: "none"},
+	})
+	ex.setSubject(req.GetSubject())
+	ex.entry.Subject.Pseudonym = ps
+	ex.entry.Detail = map[string]string{"case_kind": c.Kind}
+	dec, err := s.decide(ctx, ex)
+	if err != nil {
+		return nil, err
+	}
+	if dec.LegalBasis != nil {
+		c.LegalBasis = &audit.LegalBasis{ID: dec.LegalBasis.ID, Citation: dec.LegalBasis.Citation, ValidUntil: dec.LegalBasis.ValidUntil}
+	}
+	ex.entry.Outcome = audit.OutcomeOK
+	ex.entry.Detail["case_version"] = "1"
+	idx, err := ex.commitState(ctx, audit.Change{Case: c})
+	if errors.Is(err, audit.ErrConflict) {
+		return nil, &stateRefusal{reason: "CASE_EXISTS", message: fmt.Sprintf("a case %s was opened meanwhile; choose another id", c.ID)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.AuditIndex = idx
+	s.log.InfoContext(ctx, "case opened", "request_id", ex.reqID, "audit_index", idx, "case", c.ID, "kind", c.Kind, "lead", caller.ID)
+	return &liaisonv1.OpenCaseResponse{Case: caseMessage(c), AuditIndex: idx}, nil
+}
+
+// A caseChange is one change of an existing case.
+type caseChange struct {
+	action        string // case_invite ... case_close
+	caseID        string
+	target        string // the agency the change concerns; the caller for its own standing
+	targetField   string // the request field naming target, "" when it is the caller
+	justification string
+	// apply makes the change on c, the new version, at now. It returns a
+	// refusal when the change contradicts the case's state (a gateway
+	// invariant the policy should have kept already).
+	apply func(c *audit.CaseState, caller string, now time.Time) error
+}
+
+// changeCase decides and commits ch. The case is read, decided on and
+// written at its version; if another change committed meanwhile, it is
+// read and decided again.
+func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*audit.CaseState, int64, error) {
+	reg := s.registry.Load()
+	caller := ex.caller.Agency.ID
+	if err := validCaseID("case_id", ch.caseID, ""); err != nil {
+		return nil, -1, err
+	}
+	if ch.targetField != "" {
+		switch _, ok := reg.Agencies[ch.target]; {
+		case ch.target == "":
+			return nil, -1, invalid(ch.targetField, "is required")
+		case !ok:
+			return nil, -1, invalid(ch.targetField, "is not a registered agency")
+		}
+	}
+	if err := validJustification(ch.justification, ""); err != nil {
+		return nil, -1, err
+	}
+	for range caseRetries {
+		cur, err := s.cfg.Audit.Case(ctx, ch.caseID)
+		if err != nil {
+			return nil, -1, err
+		}
+		switch {
+		case cur == nil:
+			return nil, -1, invalid("case_id", "is not a case held by the gateway")
+		case cur.Source == audit.CaseSourceRegistry:
+			return nil, -1, &stateRefusal{reason: "CASE_MANAGED_BY_REGISTRY", message: fmt.Sprintf("case %s is declared in the gateway's registry file; change it there", cur.ID)}
+		case cur.Status == audit.CaseClosed:
+			return nil, -1, &stateRefusal{reason: "CASE_CLOSED", message: fmt.Sprintf("case %s is closed", cur.ID)}
+		}
+		s.describeCase(ex, reg, cur, ch.target, ch.justification)
+		if _, err := s.decide(ctx, ex); err != nil {
+			return nil, -1, err
+		}
+		now := s.now()
+		next := cur.Clone()
+		next.Version++
+		if err := ch.apply(next, caller, now); err != nil {
+			return nil, -1, err
+		}
+		e := ex.entry
+		e.Outcome = audit.OutcomeOK
+		e.Case = &audit.Case{ID: next.ID, Members: next.Active(), Lead: next.Lead}
+		e.Detail["case_version"] = strconv.FormatInt(next.Version, 10)
+		e.Detail["case_status_after"] = requesterStatus(next, ch.target)
+		deliveries, err := s.caseUpdates(next, ch.action, ch.target, caller)
+		if err != nil {
+			return nil, -1, err
+		}
+		idx, err := ex.commitState(ctx, audit.Change{Case: next}, deliveries...)
+		if errors.Is(err, audit.ErrConflict) {
+			s.log.InfoContext(ctx, "case changed meanwhile; deciding again", "request_id", ex.reqID, "case", ch.caseID)
+			continue
+		}
+		if err != nil {
+			return nil, -1, err
+		}
+		next.AuditIndex = idx
+		s.log.InfoContext(ctx, "case changed", "request_id", ex.reqID, "audit_index", idx, "case", next.ID,
+			"change", ch.action, "agency", ch.target, "version", next.Version)
+		return next, idx, nil
+	}
+	return nil, -1, &stateRefusal{reason: "CASE_CHANGED", message: "the case kept changing while this change was decided; try again"}
+}
+
+// refuseUnless returns a refusal with reason unless ok.
+func refuseUnless(ok bool, reason, format string, args ...any) error {
+	if ok {
+		return nil
+	}
+	return &stateRefusal{reason: reason, message: fmt.Sprintf(format, args...)}
+}
+
+// InviteMember invites an agency into a case.
+func (s *Server) InviteMember(ctx context.Context, req *liaisonv1.InviteMemberRequest) (_ *liaisonv1.InviteMemberResponse, err error) {
+	ex := s.begin(ctx, "case_invite")
+	defer ex.finish(ctx, &err)
+	c, idx, err := s.changeCase(ctx, ex, caseChange{
+		action: "case_invite", caseID: req.GetCaseId(), target: req.GetAgency(), targetField: "agency", justification: req.GetJustification(),
+		apply: func(c *audit.CaseState, caller string, now time.Time) error {
+			st := c.StatusOf(req.GetAgency())
+			if err := refuseUnless(st != audit.MemberActive && st != audit.MemberInvited, "ALREADY_IN_CASE",
+				"%s is already a member of case %s, or invited to it", req.GetAgency(), c.ID); err != nil {
+				return err
+			}
+			c.SetStatus(req.GetAgency(), audit.MemberInvited, caller, now)
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &liaisonv1.InviteMemberResponse{Case: caseMessage(c), AuditIndex: idx}, nil
+}
+
+// AcceptInvitation makes the caller's agency a member of a case it is
+// invited to.
+func (s *Server) AcceptInvitation(ctx context.Context, req *liaisonv1.AcceptInvitationRequest) (_ *liaisonv1.AcceptInvitationResponse, err error) {
+	ex := s.begin(ctx, "case_accept")
+	defer ex.finish(ctx, &err)
+	me := ex.caller.Agency.ID
+	c, idx, err := s.changeCase(ctx, ex, caseChange{
+		action: "case_accept", caseID: req.GetCaseId(), target: me, justification: req.GetJustification(),
+		apply: func(c *audit.CaseState, caller string, now time.Time) error {
+			if err := refuseUnless(c.StatusOf(caller) == audit.MemberInvited, "NOT_INVITED", "%s has no open invitation to case %s", caller, c.ID); err != nil {
+				return err
+			}
+			c.SetStatus(caller, audit.MemberActive, "", now)
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &liaisonv1.AcceptInvitationResponse{Case: caseMessage(c), AuditIndex: idx}, nil
+}
+
+// DeclineInvitation declines the caller's agency's invitation.
+func (s *Server) DeclineInvitation(ctx context.Context, req *liaisonv1.DeclineInvitationRequest) (_ *liaisonv1.DeclineInvitationResponse, err error) {
+	ex := s.begin(ctx, "case_decline")
+	defer ex.finish(ctx, &err)
+	me := ex.caller.Agency.ID
+	c, idx, err := s.changeCase(ctx, ex, caseChange{
+		action: "case_decline", caseID: req.GetCaseId(), target: me, justification: req.GetJustification(),
+		apply: func(c *audit.CaseState, caller string, now time.Time) error {
+			if err := refuseUnless(c.StatusOf(caller) == audit.MemberInvited, "NOT_INVITED", "%s has no open invitation to case %s", caller, c.ID); err != nil {
+				return err
+			}
+			c.SetStatus(caller, audit.MemberDeclined, "", now)
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &liaisonv1.DeclineInvitationResponse{Case: caseMessage(c), AuditIndex: idx}, nil
+}
+
+// LeaveCase ends the caller's agency's membership.
+func (s *Server) LeaveCase(ctx context.Context, req *liaisonv1.LeaveCaseRequest) (_ *liaisonv1.LeaveCaseResponse, err error) {
+	ex := s.begin(ctx, "case_leave")
+	defer ex.finish(ctx, &err)
+	me := ex.caller.Agency.ID
+	c, idx, err := s.changeCase(ctx, ex, caseChange{
+		action: "case_leave", caseID: req.GetCaseId(), target: me, justification: req.GetJustification(),
+		apply: func(c *audit.CaseState, caller string, now time.Time) error {
+			if err := refuseUnless(c.Lead != caller, "LEAD_CANNOT_LEAVE", "%s leads case %s; hand the lead over first", caller, c.ID); err != nil {
+				return err
+			}
+			if err := refuseUnless(c.StatusOf(caller) == audit.MemberActive, "NOT_A_CASE_MEMBER", "%s is not a member of case %s", caller, c.ID); err != nil {
+				return err
+			}
+			c.SetStatus(caller, audit.MemberLeft, "", now)
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &liaisonv1.LeaveCaseResponse{Case: caseMessage(c), AuditIndex: idx}, nil
+}
+
+// RemoveMember removes a member from a case, or withdraws an invitation.
+func (s *Server) RemoveMember(ctx context.Context, req *liaisonv1.RemoveMemberRequest) (_ *liaisonv1.RemoveMemberResponse, err error) {
+	ex := s.begin(ctx, "case_remove")
+	defer ex.finish(ctx, &err)
+	c, idx, err := s.changeCase(ctx, ex, caseChange{
+		action: "case_remove", caseID: req.GetCaseId(), target: req.GetAgency(), targetField: "agency", justification: req.GetJustification(),
+		apply: func(c *audit.CaseState, caller string, now time.Time) error {
+			who := req.GetAgency()
+			st := c.StatusOf(who)
+			if err := refuseUnless(c.Lead == caller, "NOT_CASE_LEAD", "only the lead of case %s removes members", c.ID); err != nil {
+				return err
+			}
+			if err := refuseUnless(who != c.Lead && (st == audit.MemberActive || st == audit.MemberInvited), "NOT_IN_CASE",
+				"%s is neither a member of case %s nor invited to it", who, c.ID); err != nil {
+				return err
+			}
+			c.SetStatus(who, audit.MemberRemoved, caller, now)
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &liaisonv1.RemoveMemberResponse{Case: caseMessage(c), AuditIndex: idx}, nil
+}
+
+// HandOverLead makes another member the lead.
+func (s *Server) HandOverLead(ctx context.Context, req *liaisonv1.HandOverLeadRequest) (_ *liaisonv1.HandOverLeadResponse, err error) {
+	ex := s.begin(ctx, "case_handover")
+	defer ex.finish(ctx, &err)
+	c, idx, err := s.changeCase(ctx, ex, caseChange{
+		action: "case_handover", caseID: req.GetCaseId(), target: req.GetAgency(), targetField: "agency", justification: req.GetJustification(),
+		apply: func(c *audit.CaseState, caller string, now time.Time) error {
+			to := req.GetAgency()
+			if err := refuseUnless(c.Lead == caller, "NOT_CASE_LEAD", "only the lead of case %s hands the lead over", c.ID); err != nil {
+				return err
+			}
+			if err := refuseUnless(to != caller && c.StatusOf(to) == audit.MemberActive, "NEW_LEAD_NOT_A_MEMBER",
+				"the lead of case %s goes only to another member; %s is not one", c.ID, to); err != nil {
+				return err
+			}
+			c.Lead = to
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &liaisonv1.HandOverLeadResponse{Case: caseMessage(c), AuditIndex: idx}, nil
+}
+
+// CloseCase closes a case.
+func (s *Server) CloseCase(ctx context.Context, req *liaisonv1.CloseCaseRequest) (_ *liaisonv1.CloseCaseResponse, err error) {
+	ex := s.begin(ctx, "case_close")
+	defer ex.finish(ctx, &err)
+	me := ex.caller.Agency.ID
+	c, idx, err := s.changeCase(ctx, ex, caseChange{
+		action: "case_close", caseID: req.GetCaseId(), target: me, justification: req.GetJustification(),
+		apply: func(c *audit.CaseState, caller string, now time.Time) error {
+			if err := refuseUnless(c.Lead == caller, "NOT_CASE_LEAD", "only the lead of case %s closes it", c.ID); err != nil {
+				return err
+			}
+			c.Status, c.Closed = audit.CaseClosed, now
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &liaisonv1.CloseCaseResponse{Case: caseMessage(c), AuditIndex: idx}, nil
+}
+
+// visibleCase reads a case the caller's agency is a member of or invited
+// to; any other is errCaseNotFound.
+func (s *Server) visibleCase(ctx context.Context, c authn.Caller, id string) (*audit.CaseState, error) {
+	if err := validCaseID("case_id", id, ""); err != nil {
+		return nil, err
+	}
+	cs, err := s.caseByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if cs == nil || (cs.Lead != c.Agency.ID && cs.StatusOf(c.Agency.ID) != audit.MemberActive && cs.StatusOf(c.Agency.ID) != audit.MemberInvited) {
+		return nil, errCaseNotFound
+	}
+	return cs, nil
+}
+
+// errCaseNotFound is a case the caller may not see, or none.
+var errCaseNotFound = errors.New("gateway: no such case")
+
+// GetCase returns a case the caller's agency is in or invited to.
+func (s *Server) GetCase(ctx context.Context, req *liaisonv1.GetCaseRequest) (*liaisonv1.GetCaseResponse, error) {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.visibleCase(ctx, c, req.GetCaseId())
+	if errors.Is(err, errCaseNotFound) {
+		return nil, s.notFound("no case %s that your agency is a member of or invited to", req.GetCaseId())
+	}
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	return &liaisonv1.GetCaseResponse{Case: caseMessage(cs)}, nil
+}
+
+// ListCases lists the cases the caller's agency is in or invited to.
+func (s *Server) ListCases(ctx context.Context, req *liaisonv1.ListCasesRequest) (*liaisonv1.ListCasesResponse, error) {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The registry file's cases of the caller are brought in first.
+	for _, id := range sortedKeys(s.registry.Load().Cases) {
+		if slices.Contains(s.registry.Load().Cases[id].Members, c.Agency.ID) {
+			if _, err := s.caseByID(ctx, id); err != nil {
+				return nil, s.statusError(ctx, err)
+			}
+		}
+	}
+	f := audit.CaseFilter{Agency: c.Agency.ID}
+	switch req.GetStatus() {
+	case liaisonv1.CaseStatus_CASE_STATUS_UNSPECIFIED:
+	case liaisonv1.CaseStatus_CASE_STATUS_OPEN:
+		f.Status = audit.CaseOpen
+	case liaisonv1.CaseStatus_CASE_STATUS_CLOSED:
+		f.Status = audit.CaseClosed
+	default:
+		return nil, s.statusError(ctx, invalid("status", "is not a case status"))
+	}
+	cs, err := s.cfg.Audit.Cases(ctx, f)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	resp := &liaisonv1.ListCasesResponse{}
+	for _, x := range cs {
+		if st := x.StatusOf(c.Agency.ID); x.Lead == c.Agency.ID || st == audit.MemberActive || st == audit.MemberInvited {
+			resp.Cases = append(resp.Cases, caseMessage(x))
+		}
+	}
+	return resp, nil
+}
+
+// caseByID reads a case from the store; a case of the registry file not
+// yet in the store is brought in first.
+func (s *Server) caseByID(ctx context.Context, id string) (*audit.CaseState, error) {
+	c, err := s.cfg.Audit.Case(ctx, id)
+	if err != nil || c != nil {
+		return c, err
+	}
+	reg := s.registry.Load()
+	if _, ok := reg.Cases[id]; !ok {
+		return nil, nil
+	}
+	s.syncRegistryCases(ctx, reg, true)
+	return s.cfg.Audit.Case(ctx, id)
+}
+
+// syncRegistryCases makes the store's cases of the registry file what the
+// file says: a case whose lead or members changed gets a new version, one
+// gone from the file is closed, and, if open is set, a case new in the
+// file is opened. Each change is an entry (action case_sync). Cases are
+// opened when first used (caseByID), so that a gateway whose registry
+// declares cases starts without writing anything. A case id that a case
+// opened through the Cases service already holds is left alone, and
+// logged.
+func (s *Server) syncRegistryCases(ctx context.Context, reg *Registry, open bool) {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	stored, err := s.cfg.Audit.Cases(ctx, audit.CaseFilter{Source: audit.CaseSourceRegistry})
+	if err != nil {
+		s.log.WarnContext(ctx, "registry cases not synchronised", "error", err)
+		return
+	}
+	byID := map[string]*audit.CaseState{}
+	for _, c := range stored {
+		byID[c.ID] = c
+	}
+	now := s.now()
+	write := func(next *audit.CaseState, step string) {
+		e := &audit.Entry{
+			Time: now, Action: actionCaseSync, RequestID: newRequestID(), Outcome: audit.OutcomeOK,
+			Case:   &audit.Case{ID: next.ID, Members: next.Active(), Lead: next.Lead},
+			Detail: map[string]string{"source": audit.CaseSourceRegistry, "step": step, "case_version": strconv.FormatInt(next.Version, 10)},
+		}
+		_, err := s.cfg.Audit.AppendState(ctx, e, audit.Change{Case: next})
+		switch {
+		case errors.Is(err, audit.ErrConflict):
+			// Another replica synchronised it first.
+		case err != nil:
+			s.log.WarnContext(ctx, "registry case not synchronised", "case", next.ID, "error", err)
+		default:
+			s.log.InfoContext(ctx, "registry case synchronised", "case", next.ID, "step", step, "version", next.Version)
+		}
+	}
+	for _, id := range sortedKeys(reg.Cases) {
+		rc := reg.Cases[id]
+		cur := byID[id]
+		if cur == nil && !open {
+			continue
+		}
+		if cur == nil {
+			other, err := s.cfg.Audit.Case(ctx, id)
+			if err != nil {
+				s.log.WarnContext(ctx, "registry case not synchronised", "case", id, "error", err)
+				continue
+			}
+			if other != nil {
+				s.log.ErrorContext(ctx, "a case of the registry file has the id of a case opened through the Cases service; the registry's is ignored", "case", id)
+				continue
+			}
+			next := &audit.CaseState{ID: id, Lead: rc.Lead, Status: audit.CaseOpen, Source: audit.CaseSourceRegistry, Opened: now, Version: 1}
+			if l, ok := reg.Agencies[rc.Lead]; ok {
+				next.Jurisdiction = l.Jurisdiction
+			}
+			for _, m := range rc.Members {
+				next.SetStatus(m, audit.MemberActive, "", now)
+			}
+			write(next, "open")
+			continue
+		}
+		want := slices.Clone(rc.Members)
+		slices.Sort(want)
+		have := cur.Active()
+		slices.Sort(have)
+		if cur.Status == audit.CaseOpen && cur.Lead == rc.Lead && slices.Equal(want, have) {
+			continue
+		}
+		next := cur.Clone()
+		next.Version++
+		next.Lead, next.Status, next.Closed = rc.Lead, audit.CaseOpen, time.Time{}
+		for _, m := range cur.Members {
+			if m.Status == audit.MemberActive && !slices.Contains(rc.Members, m.Agency) {
+				next.SetStatus(m.Agency, audit.MemberRemoved, "", now)
+			}
+		}
+		for _, m := range rc.Members {
+			if next.StatusOf(m) != audit.MemberActive {
+				next.SetStatus(m, audit.MemberActive, "", now)
+			}
+		}
+		write(next, "update")
+	}
+	for _, c := range stored {
+		if _, ok := reg.Cases[c.ID]; ok || c.Status == audit.CaseClosed {
+			continue
+		}
+		next := c.Clone()
+		next.Version++
+		next.Status, next.Closed = audit.CaseClosed, now
+		write(next, "close")
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// resolveCase turns a case id into the case as the gateway holds it, with
+// the caller's standing in it: callers cannot claim membership of a case
+// they are not in, and nobody exchanges on a closed case.
+func (s *Server) resolveCase(ctx context.Context, id, caller string) (*policies.Case, error) {
+	if id == "" {
+		return nil, nil
+	}
+	if !caseIDRE.MatchString(id) {
+		return nil, invalid("case_id", "is not a case held by the gateway")
+	}
+	c, err := s.caseByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c == nil:
+		return nil, invalid("case_id", "is not a case held by the gateway")
+	case c.Status == audit.CaseClosed:
+		return nil, &stateRefusal{reason: "CASE_CLOSED", message: fmt.Sprintf("case %s is closed: no exchange rests on it any more", id)}
+	}
+	return policyCase(c, caller), nil
+}
+
+// callerID is the calling agency's id, "" if none.
+func (s *Server) callerID(ctx context.Context) string {
+	if c, ok := authn.FromContext(ctx); ok && c.Agency != nil {
+		return c.Agency.ID
+	}
+	return ""
+}

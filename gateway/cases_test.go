@@ -1,0 +1,918 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// caseClock is a settable clock for the gateway (Config.Now): the notice
+// timers and the policy's "now" follow it, so a test runs days in
+// milliseconds.
+type caseClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newCaseClock(t time.Time) *caseClock { return &caseClock{t: t} }
+
+func (c *caseClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *caseClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *caseClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// onEachStore runs test against a stack on SQLite and one on PostgreSQL
+// (skipped, saying how to run it, when LIAISON_TEST_POSTGRES_URL is not
+// set).
+func onEachStore(t *testing.T, o stackOptions, test func(t *testing.T, s *stack)) {
+	t.Run("SQLite", func(t *testing.T) {
+		test(t, startStack(t, o))
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		o := o
+		o.postgresURL = pgtest.NewDatabase(t)
+		test(t, startStack(t, o))
+	})
+}
+
+var (
+	nlCouncil   = officer{"nl-municipality-rotterdam", "ambt.smit", []string{"case_officer"}, "restricted"}
+	nlProbation = officer{"nl-probation", "rc.jansen", []string{"case_officer"}, "restricted"}
+	nlPrison    = officer{"nl-prison-dji", "dji.visser", []string{"release_officer"}, "restricted"}
+	nlPoliceAms = officer{"nl-police-amsterdam", "insp.bakker", []string{"case_officer"}, "restricted"}
+	nlDutyAms   = officer{"nl-police-amsterdam", "wachtc.de.boer", []string{"duty_officer"}, "restricted"}
+	nlAuditor   = officer{"nl-probation", "fg.dekker", []string{"auditor"}, "confidential"}
+	dkSocial    = officer{"dk-social-aarhus", "sr.holm", []string{"case_officer"}, "restricted"}
+)
+
+func (s *stack) cases(tb testing.TB, o officer) liaisonv1.CasesClient {
+	return liaisonv1.NewCasesClient(s.conn(tb, o))
+}
+
+// one runs call and checks that it appended exactly one entry, with the
+// action and outcome given; it returns the call's error and the entry.
+func (s *stack) one(t *testing.T, what, action, outcome string, call func() error) (error, *audit.Entry) {
+	t.Helper()
+	err, entries := s.grown(t, call)
+	if len(entries) != 1 {
+		t.Fatalf("%s: the log grew by %d entries, want exactly 1", what, len(entries))
+	}
+	e := entries[0]
+	if e.Action != action || e.Outcome != outcome {
+		t.Fatalf("%s: entry %s -> %s (reasons %v), want %s -> %s (call error %v)", what, e.Action, e.Outcome, e.Reasons, action, outcome, err)
+	}
+	return err, e
+}
+
+// inboxItems reads every item in an officer's inboxes.
+func inboxItems(t *testing.T, ex liaisonv1.ExchangeClient) []*liaisonv1.SubscribeResponse {
+	t.Helper()
+	st, err := ex.Subscribe(t.Context(), &liaisonv1.SubscribeRequest{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*liaisonv1.SubscribeResponse
+	for {
+		m, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+}
+
+var caseStart = time.Date(2027, 1, 10, 10, 0, 0, 0, time.UTC)
+
+// TestCaseLifecycle runs a Safety House case from opening to closing over
+// real TLS, on SQLite and PostgreSQL: every step is decided by the Dutch
+// policy and is exactly one audit entry; a member that leaves, and every
+// member once the case is closed, is refused from that moment.
+func TestCaseLifecycle(t *testing.T) {
+	onEachStore(t, stackOptions{serverNow: newCaseClock(caseStart).Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		council, police, probation, ngo := s.cases(t, nlCouncil), s.cases(t, nlPolice), s.cases(t, nlProbation), s.cases(t, nlNGO)
+		const id = "NL-ZVH-RTM-0100"
+		why := "Case consultation before the release."
+
+		// The police cannot open a Safety House case; the municipality can.
+		_, e := s.one(t, "police open", "case_open", "deny", func() error {
+			_, err := police.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0001",
+				Subject: nlSubject(), Justification: why})
+			wantStatus(t, err, codes.PermissionDenied)
+			return nil
+		})
+		if !slices.Contains(e.Reasons, "LEAD_KIND_NOT_ALLOWED") {
+			t.Errorf("police opening: reasons %v, want LEAD_KIND_NOT_ALLOWED", e.Reasons)
+		}
+		var opened *liaisonv1.OpenCaseResponse
+		_, e = s.one(t, "open", "case_open", "ok", func() (err error) {
+			opened, err = council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0001",
+				Subject: nlSubject(), Justification: why})
+			return err
+		})
+		c := opened.GetCase()
+		if c.GetLead() != "nl-municipality-rotterdam" || c.GetVersion() != 1 || c.GetPseudonymDomain() != "case/"+id ||
+			c.GetLegalBasis().GetId() != "nl.zvh" || c.GetStatus() != liaisonv1.CaseStatus_CASE_STATUS_OPEN {
+			t.Errorf("opened case = %v", c)
+		}
+		if e.Subject == nil || e.Subject.Pseudonym == "" || e.LegalBasis == nil || e.LegalBasis.ID != "nl.zvh" || e.Requester.Officer != nlCouncil.id {
+			t.Errorf("opening entry = %+v, want the subject's audit pseudonym, the basis and the officer", e)
+		}
+		// The same id again is refused.
+		err, _ := s.one(t, "open twice", "case_open", "refused", func() error {
+			_, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0001",
+				Subject: nlSubject(), Justification: why})
+			return err
+		})
+		if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_EXISTS" {
+			t.Errorf("open twice: reason %q, want CASE_EXISTS", errorReason(st))
+		}
+
+		// The lead invites the police, who accept.
+		s.one(t, "invite police", "case_invite", "ok", func() error {
+			_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-police-rotterdam", Justification: why})
+			return err
+		})
+		var updates int
+		for _, it := range inboxItems(t, s.exchange(t, nlPolice)) {
+			if u := it.GetCaseUpdate(); u != nil && u.GetChange() == "case_invite" && u.GetCase().GetId() == id && u.GetAgency() == "nl-police-rotterdam" {
+				updates++
+			}
+		}
+		if updates != 1 {
+			t.Errorf("the police's inbox holds %d invitations to %s, want 1", updates, id)
+		}
+		s.one(t, "police accept", "case_accept", "ok", func() error {
+			_, err := police.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We take part."})
+			return err
+		})
+
+		// A member that is not the lead cannot invite.
+		_, e = s.one(t, "police invite", "case_invite", "deny", func() error {
+			_, err := police.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-probation", Justification: why})
+			if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "NOT_CASE_LEAD" {
+				t.Errorf("police invite: reason %q, want NOT_CASE_LEAD", errorReason(st))
+			}
+			return nil
+		})
+		if e.Requester.Agency != "nl-police-rotterdam" || len(e.Recipients) != 1 || e.Recipients[0].Agency != "nl-probation" {
+			t.Errorf("refused invitation entry names %+v -> %+v", e.Requester, e.Recipients)
+		}
+
+		// The lead invites probation. Nobody accepts on its behalf: not the
+		// lead, not another agency.
+		s.one(t, "invite probation", "case_invite", "ok", func() error {
+			_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-probation", Justification: why})
+			return err
+		})
+		for _, o := range []liaisonv1.CasesClient{council, ngo} {
+			err, _ := s.one(t, "accept on another's behalf", "case_accept", "deny", func() error {
+				_, err := o.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "for probation"})
+				return err
+			})
+			if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "NOT_INVITED" {
+				t.Errorf("accept on another's behalf: reason %q, want NOT_INVITED", errorReason(st))
+			}
+		}
+		got, err := probation.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := memberStatus(got.GetCase(), "nl-probation"); st != liaisonv1.MemberStatus_MEMBER_STATUS_INVITED {
+			t.Fatalf("probation after others tried to accept for it: %v, want still invited", st)
+		}
+		if _, err := ngo.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id}); err == nil {
+			t.Error("GetCase by an agency outside the case: nil error, want NotFound")
+		} else {
+			wantStatus(t, err, codes.NotFound)
+		}
+		s.one(t, "probation accepts", "case_accept", "ok", func() error {
+			_, err := probation.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We supervise."})
+			return err
+		})
+
+		// A member exchanges on the case's basis...
+		inCase := riskReq(func(r *liaisonv1.RequestRequest) {
+			r.CaseId, r.Purpose = id, liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT
+		})
+		var rel *liaisonv1.RequestResponse
+		s.one(t, "request in the case", "request", "disclose", func() (err error) {
+			rel, err = s.exchange(t, nlPolice).Request(ctx, inCase)
+			return err
+		})
+		if rel.GetReleased().GetLegalBasis().GetId() != "nl.zvh.casusoverleg" || rel.GetReleased().GetPseudonymDomain() != "case/"+id {
+			t.Errorf("request in the case: basis %v, domain %q", rel.GetReleased().GetLegalBasis(), rel.GetReleased().GetPseudonymDomain())
+		}
+		// ... until it leaves: refused from that moment.
+		s.one(t, "police leave", "case_leave", "ok", func() error {
+			_, err := police.LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: id, Justification: "Our part is done."})
+			return err
+		})
+		err, e = s.one(t, "request after leaving", "request", "deny", func() error {
+			_, err := s.exchange(t, nlPolice).Request(ctx, inCase)
+			return err
+		})
+		wantStatus(t, err, codes.PermissionDenied)
+		if !slices.Contains(e.Reasons, "NOT_A_CASE_MEMBER") || e.Case == nil || slices.Contains(e.Case.Members, "nl-police-rotterdam") {
+			t.Errorf("request after leaving: reasons %v, case %+v; want NOT_A_CASE_MEMBER without the police among the members", e.Reasons, e.Case)
+		}
+
+		// The lead hands over to probation; the case's domain stays.
+		s.one(t, "hand over", "case_handover", "ok", func() error {
+			r, err := council.HandOverLead(ctx, &liaisonv1.HandOverLeadRequest{CaseId: id, Agency: "nl-probation", Justification: "Probation knows the family best."})
+			if err == nil && (r.GetCase().GetLead() != "nl-probation" || r.GetCase().GetPseudonymDomain() != "case/"+id) {
+				t.Errorf("after hand-over: lead %q, domain %q", r.GetCase().GetLead(), r.GetCase().GetPseudonymDomain())
+			}
+			return err
+		})
+		s.one(t, "request by the old lead", "request", "disclose", func() error {
+			r, err := s.exchange(t, nlCouncil).Request(ctx, inCase)
+			if err == nil && r.GetReleased().GetPseudonymDomain() != "case/"+id {
+				t.Errorf("domain after hand-over = %q, want case/%s", r.GetReleased().GetPseudonymDomain(), id)
+			}
+			return err
+		})
+		// The former lead can no longer close the case; the new lead can.
+		err, _ = s.one(t, "old lead closes", "case_close", "deny", func() error {
+			_, err := council.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: why})
+			return err
+		})
+		if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "NOT_CASE_LEAD" {
+			t.Errorf("old lead closes: reason %q", errorReason(st))
+		}
+		s.one(t, "close", "case_close", "ok", func() error {
+			r, err := probation.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: "Supervision ended."})
+			if err == nil && (r.GetCase().GetStatus() != liaisonv1.CaseStatus_CASE_STATUS_CLOSED || r.GetCase().GetClosed() == "") {
+				t.Errorf("closed case = %v", r.GetCase())
+			}
+			return err
+		})
+		// Nobody exchanges on a closed case, and it changes no more.
+		err, e = s.one(t, "request on a closed case", "request", "refused", func() error {
+			_, err := s.exchange(t, nlCouncil).Request(ctx, inCase)
+			return err
+		})
+		if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_CLOSED" || !slices.Contains(e.Reasons, "CASE_CLOSED") {
+			t.Errorf("request on a closed case: reason %q, entry reasons %v", errorReason(st), e.Reasons)
+		}
+		err, _ = s.one(t, "invite into a closed case", "case_invite", "refused", func() error {
+			_, err := probation.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-ngo-exit", Justification: why})
+			return err
+		})
+		wantStatus(t, err, codes.FailedPrecondition)
+
+		// Eight changes were made (open, two invitations and acceptances,
+		// a leave, a hand-over, the close); the refused ones changed nothing.
+		final, err := probation.ListCases(ctx, &liaisonv1.ListCasesRequest{Status: liaisonv1.CaseStatus_CASE_STATUS_CLOSED})
+		if err != nil || len(final.GetCases()) != 1 || final.GetCases()[0].GetVersion() != 8 {
+			t.Fatalf("ListCases(closed) = %v, %v; want the case at version 8", final, err)
+		}
+		wantMembers := map[string]liaisonv1.MemberStatus{
+			"nl-municipality-rotterdam": liaisonv1.MemberStatus_MEMBER_STATUS_MEMBER,
+			"nl-police-rotterdam":       liaisonv1.MemberStatus_MEMBER_STATUS_LEFT,
+			"nl-probation":              liaisonv1.MemberStatus_MEMBER_STATUS_MEMBER,
+		}
+		for a, want := range wantMembers {
+			if got := memberStatus(final.GetCases()[0], a); got != want {
+				t.Errorf("member %s = %v, want %v", a, got, want)
+			}
+		}
+	})
+}
+
+func memberStatus(c *liaisonv1.Case, agency string) liaisonv1.MemberStatus {
+	for _, m := range c.GetMembers() {
+		if m.GetAgency() == agency {
+			return m.GetStatus()
+		}
+	}
+	return liaisonv1.MemberStatus_MEMBER_STATUS_UNSPECIFIED
+}
+
+func nlSubject() *liaisonv1.SubjectAttributes {
+	return &liaisonv1.SubjectAttributes{
+		Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, InCustody: true,
+		ReleaseDate: "2027-03-01", ProbationUntil: "2029-02-28", Municipality: "Rotterdam",
+	}
+}
+
+// releaseNoticeOf is a Dutch prison's release notice about subject, who
+// will live in municipality.
+func releaseNoticeOf(subject, municipality, date, previous string) *liaisonv1.Record {
+	return &liaisonv1.Record{Body: &liaisonv1.Record_ReleaseNotice{ReleaseNotice: &liaisonv1.ReleaseNotice{
+		Subject:     &liaisonv1.Person{SubjectId: subject, FullName: "Fictief Persoon", DateOfBirth: "1990-02-03"},
+		ReleaseDate: date, PreviousReleaseDate: previous, Facility: "PI Rotterdam (sample)",
+		Destination:  &liaisonv1.Address{Street: "Verzonnenstraat 1", PostalCode: "1000 AA", Municipality: municipality, Country: "NL"},
+		ContactPoint: "Release desk",
+	}}}
+}
+
+func attrsIn(municipality, date string) *liaisonv1.SubjectAttributes {
+	a := nlSubject()
+	a.Municipality, a.ReleaseDate = municipality, date
+	return a
+}
+
+// TestCompetentRecipient addresses a release notice to "the police
+// competent for" a municipality: it reaches exactly that force, and a
+// municipality no agency covers is refused with a clear error, and logged.
+func TestCompetentRecipient(t *testing.T) {
+	onEachStore(t, stackOptions{serverNow: newCaseClock(caseStart).Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		prison := s.exchange(t, nlPrison)
+		competent := func(m string) []*liaisonv1.RecipientRole {
+			return []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{
+				Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE, Municipality: m}}}}
+		}
+		// A Disclose by role.
+		var dr *liaisonv1.DiscloseResponse
+		_, e := s.one(t, "disclose to the competent police", "disclose", "pseudonymise", func() (err error) {
+			dr, err = prison.Disclose(ctx, &liaisonv1.DiscloseRequest{
+				Record: releaseNoticeOf("SYN-NL-0201", "Amsterdam", "2027-03-01", ""), Subject: attrsIn("Amsterdam", "2027-03-01"),
+				RecipientRoles: competent("amsterdam"), Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+				Justification: "Release on 1 March: the police where the person will live must know.",
+			})
+			return err
+		})
+		if len(dr.GetResults()) != 1 || dr.GetResults()[0].GetRecipient() != "nl-police-amsterdam" {
+			t.Fatalf("disclose by role reached %v, want exactly nl-police-amsterdam", dr.GetResults())
+		}
+		r := dr.GetResults()[0].GetRoutes()
+		if len(r) != 1 || r[0].GetRole() != liaisonv1.RouteRole_ROUTE_ROLE_COMPETENT || r[0].GetArea() != "amsterdam" {
+			t.Errorf("routes = %v, want competent for amsterdam", r)
+		}
+		if e.Detail["route"] != "competent" || e.Detail["route_area"] != "amsterdam" || e.Recipients[0].Agency != "nl-police-amsterdam" {
+			t.Errorf("entry detail %v, recipients %v: want the route in the log", e.Detail, e.Recipients)
+		}
+
+		// A Notify by role, with the municipality from the subject.
+		var nr *liaisonv1.NotifyResponse
+		_, e = s.one(t, "notify the competent police", "notify", "pseudonymise", func() (err error) {
+			nr, err = prison.Notify(ctx, &liaisonv1.NotifyRequest{
+				EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+				Record:    releaseNoticeOf("SYN-NL-0202", "Amsterdam", "2027-03-01", ""), Subject: attrsIn("Amsterdam", "2027-03-01"),
+				RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{
+					Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE}}}},
+				Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+				Justification: "Release date set.",
+			})
+			return err
+		})
+		if len(nr.GetResults()) != 1 || nr.GetResults()[0].GetRecipient() != "nl-police-amsterdam" || nr.GetResults()[0].GetNoticeId() == "" {
+			t.Fatalf("notify by role = %v, want exactly nl-police-amsterdam with a required notice", nr.GetResults())
+		}
+		if e.Detail["event"] != "release_date_set" || e.Detail["notice_rule"] != "nl.notice.release.police" || e.Detail["event_id"] != nr.GetEventId() {
+			t.Errorf("notify entry detail = %v", e.Detail)
+		}
+		for _, o := range []officer{nlPolice, nlCouncil} {
+			if items := inboxItems(t, s.exchange(t, o)); len(items) != 0 {
+				t.Errorf("%s's inbox holds %d items, want none", o.agency, len(items))
+			}
+		}
+		items := inboxItems(t, s.exchange(t, nlPoliceAms))
+		if len(items) != 2 || items[1].GetNotice().GetNoticeId() != nr.GetResults()[0].GetNoticeId() ||
+			items[1].GetReleased().GetRecordType() != liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE {
+			t.Fatalf("the Amsterdam police's inbox = %v, want the disclosure and the notice", items)
+		}
+
+		// Nobody covers Groningen: refused, logged, nothing delivered.
+		for _, c := range []struct {
+			action string
+			call   func() error
+		}{
+			{"disclose", func() error {
+				_, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{
+					Record: releaseNoticeOf("SYN-NL-0203", "Groningen", "2027-03-01", ""), Subject: attrsIn("Groningen", "2027-03-01"),
+					RecipientRoles: competent("Groningen"), Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release.",
+				})
+				return err
+			}},
+			{"notify", func() error {
+				_, err := prison.Notify(ctx, &liaisonv1.NotifyRequest{
+					EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+					Record:    releaseNoticeOf("SYN-NL-0203", "Groningen", "2027-03-01", ""), Subject: attrsIn("Groningen", "2027-03-01"),
+					RecipientRoles: competent("Groningen"), Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release.",
+				})
+				return err
+			}},
+		} {
+			before := len(inboxItems(t, s.exchange(t, nlPoliceAms)))
+			err, e := s.one(t, "no competent police", c.action, "refused", c.call)
+			st := wantStatus(t, err, codes.InvalidArgument)
+			if errorReason(st) != "NO_COMPETENT_RECIPIENT" || !slices.Contains(e.Reasons, "NO_COMPETENT_RECIPIENT") ||
+				e.Detail["field"] != "recipient_roles[0].competent" {
+				t.Errorf("no competent police: status reason %q (%s), entry reasons %v, field %q", errorReason(st), st.Message(), e.Reasons, e.Detail["field"])
+			}
+			if after := len(inboxItems(t, s.exchange(t, nlPoliceAms))); after != before {
+				t.Errorf("a refused call delivered %d items", after-before)
+			}
+		}
+	})
+}
+
+// TestReleaseDateChangeRouting brings a release date forward: the notice
+// reaches every current member of the person's case and every earlier
+// recipient under a basis still in force, and nobody else (not a member
+// that left, not a recipient whose basis expired, not one that was
+// refused); each delivery is decided and logged on its own.
+func TestReleaseDateChangeRouting(t *testing.T) {
+	clk := newCaseClock(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
+		const subject, id = "SYN-NL-0300", "NL-ZVH-RTM-0300"
+		rec := func(date, previous string) *liaisonv1.Record {
+			return releaseNoticeOf(subject, "Rotterdam", date, previous)
+		}
+
+		// 2025: the Danish prison told the Aarhus police of an earlier
+		// release (§ 115 KSP, until a year after it), and was refused
+		// sharing with social services for an investigation.
+		dkAttrs := &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, InCustody: true, ReleaseDate: "2025-07-01", Municipality: "Aarhus"}
+		r, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec("2025-07-01", ""), Subject: dkAttrs,
+			Recipients: []string{"dk-police-aarhus"}, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in Aarhus."})
+		if err != nil || r.GetResults()[0].GetLegalBasis().GetValidUntil() != "2026-07-01" {
+			t.Fatalf("Danish disclosure = %v, %v; want one valid until 2026-07-01", r, err)
+		}
+		_, err = s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec("2025-07-01", ""), Subject: dkAttrs,
+			Recipients: []string{"dk-social-aarhus"}, Purpose: liaisonv1.Purpose_PURPOSE_CRIMINAL_INVESTIGATION, Justification: "Investigation."})
+		wantStatus(t, err, codes.PermissionDenied)
+
+		// 2027: a Safety House case with the municipality, the prison, the
+		// Rotterdam police, the exit NGO and probation, which receives the
+		// release notice in the case and then leaves.
+		clk.Set(caseStart)
+		council := s.cases(t, nlCouncil)
+		if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: subject, Subject: nlSubject(), Justification: "Return to Rotterdam."}); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range []officer{nlPrison, nlPolice, nlNGO, nlProbation} {
+			if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: o.agency, Justification: "Needed in the case."}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.cases(t, o).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		prison := s.exchange(t, nlPrison)
+		if _, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec("2027-03-01", ""), Subject: nlSubject(), Recipients: []string{"nl-probation"},
+			CaseId: id, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "For the supervision plan."}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.cases(t, nlProbation).LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: id, Justification: "Handed to another team."}); err != nil {
+			t.Fatal(err)
+		}
+		// The Amsterdam police received it outside the case (pseudonymised,
+		// no end to that).
+		if _, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec("2027-03-01", ""), Subject: nlSubject(), Recipients: []string{"nl-police-amsterdam"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Family lives in Amsterdam."}); err != nil {
+			t.Fatal(err)
+		}
+		before := map[string]int{}
+		for _, o := range []officer{nlProbation, dkPolice, dkSocial, dkPrison} {
+			before[o.agency] = len(inboxItems(t, s.exchange(t, o)))
+		}
+
+		// The release is brought forward.
+		clk.Advance(time.Hour)
+		attrs := nlSubject()
+		attrs.ReleaseDate = "2027-02-15"
+		var nr *liaisonv1.NotifyResponse
+		err, entries := s.grown(t, func() (err error) {
+			nr, err = prison.Notify(ctx, &liaisonv1.NotifyRequest{
+				EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED,
+				Record:    rec("2027-02-15", "2027-03-01"), Subject: attrs,
+				Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release brought forward by the court.",
+			})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]liaisonv1.RouteRole{
+			"nl-municipality-rotterdam": liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER,
+			"nl-police-rotterdam":       liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER,
+			"nl-ngo-exit":               liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER,
+			"nl-police-amsterdam":       liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT,
+		}
+		got := map[string]*liaisonv1.RecipientResult{}
+		for _, res := range nr.GetResults() {
+			got[res.GetRecipient()] = res
+		}
+		if len(got) != len(want) || len(nr.GetResults()) != len(want) {
+			t.Fatalf("the notice reached %v, want exactly %v", slices.Sorted(maps(got)), want)
+		}
+		for a, role := range want {
+			res := got[a]
+			if res == nil || res.GetRoutes()[0].GetRole() != role || !releasedResult(res) {
+				t.Errorf("%s: %v, want it reached by %v", a, res, role)
+			}
+		}
+		if got["nl-police-amsterdam"].GetRoutes()[0].GetEarlierAuditIndex() <= 0 {
+			t.Errorf("earlier recipient route %v names no earlier receipt", got["nl-police-amsterdam"].GetRoutes()[0])
+		}
+		// Required: the two police forces and the lead municipality; not the NGO.
+		for a, required := range map[string]bool{"nl-police-rotterdam": true, "nl-police-amsterdam": true, "nl-municipality-rotterdam": true, "nl-ngo-exit": false} {
+			if (got[a].GetNoticeId() != "") != required {
+				t.Errorf("%s: notice id %q, want required=%v", a, got[a].GetNoticeId(), required)
+			}
+		}
+		// One entry per delivery, each with its decision and route.
+		if len(entries) != len(want) {
+			t.Fatalf("the notify appended %d entries, want %d", len(entries), len(want))
+		}
+		for _, e := range entries {
+			if e.Action != "notify" || !audit.Released(e.Outcome) || e.Detail["event"] != "release_date_changed" || e.Detail["event_id"] != nr.GetEventId() ||
+				e.Detail["route"] == "" || e.PolicyRevision == "" || e.Subject == nil || e.Subject.ReleaseDate != "2027-02-15" {
+				t.Errorf("delivery entry = %+v", e)
+			}
+		}
+		// Nobody else got anything.
+		for _, o := range []officer{nlProbation, dkPolice, dkSocial, dkPrison} {
+			if n := len(inboxItems(t, s.exchange(t, o))); n != before[o.agency] {
+				t.Errorf("%s's inbox grew by %d items, want none", o.agency, n-before[o.agency])
+			}
+		}
+		// The police see the new date and the old one, as the case lets them.
+		var seen bool
+		for _, it := range inboxItems(t, s.exchange(t, nlPolice)) {
+			if n := it.GetNotice(); n.GetEventId() == nr.GetEventId() {
+				rn := it.GetReleased().GetRecord().GetReleaseNotice()
+				seen = rn.GetReleaseDate() == "2027-02-15" && rn.GetPreviousReleaseDate() == "2027-03-01" &&
+					n.GetEventType() == liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED && n.GetAcknowledgeBy() != ""
+			}
+		}
+		if !seen {
+			t.Error("the Rotterdam police's inbox holds no release date change with the new and the old date")
+		}
+	})
+}
+
+func maps[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func releasedResult(r *liaisonv1.RecipientResult) bool {
+	return r.GetFailure() == nil && r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DENY && r.GetOutcome() != liaisonv1.Outcome_OUTCOME_UNSPECIFIED
+}
+
+// notifyCompetent has the Dutch prison notify the police competent for
+// municipality of a release date set for subject.
+func notifyCompetent(t *testing.T, s *stack, subject, municipality string) *liaisonv1.RecipientResult {
+	t.Helper()
+	nr, err := s.exchange(t, nlPrison).Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record:    releaseNoticeOf(subject, municipality, "2027-03-01", ""), Subject: attrsIn(municipality, "2027-03-01"),
+		RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE}}}},
+		Purpose:        liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release date set.",
+	})
+	if err != nil || len(nr.GetResults()) != 1 || nr.GetResults()[0].GetNoticeId() == "" {
+		t.Fatalf("Notify(%s) = %v, %v; want one required notice", subject, nr, err)
+	}
+	return nr.GetResults()[0]
+}
+
+// entriesOf returns the log's entries of an action from index start on.
+func (s *stack) entriesOf(t *testing.T, action string, start int64) []*audit.Entry {
+	t.Helper()
+	recs, err := s.db.Query(t.Context(), audit.Filter{Action: action, Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*audit.Entry
+	for _, r := range recs {
+		out = append(out, r.Entry)
+	}
+	return out
+}
+
+// TestRequiredNoticeEscalation leaves a required notice unacknowledged: it
+// is escalated once, before its deadline, to the recipient's duty role and
+// back to the sender; its deadline passing is recorded once; an auditor
+// lists it as not acknowledged in time, and a notice acknowledged in time
+// is neither escalated nor listed.
+func TestRequiredNoticeEscalation(t *testing.T) {
+	clk := newCaseClock(caseStart)
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(caseStart)
+		late := notifyCompetent(t, s, "SYN-NL-0401", "Amsterdam")
+		inTime := notifyCompetent(t, s, "SYN-NL-0402", "Rotterdam")
+		if late.GetAcknowledgeBy() != "2027-01-13T10:00:00Z" {
+			t.Fatalf("acknowledge_by = %s, want 72h later", late.GetAcknowledgeBy())
+		}
+		// The Rotterdam police acknowledge at once: one entry, in time.
+		police := s.exchange(t, nlPolice)
+		items := inboxItems(t, police)
+		_, e := s.one(t, "acknowledge", "notice_acknowledge", "ok", func() error {
+			_, err := police.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()})
+			return err
+		})
+		if e.Detail["notice_id"] != inTime.GetNoticeId() || e.Detail["late"] != "false" || e.Requester.Officer != nlPolice.id || e.Subject == nil {
+			t.Errorf("acknowledgement entry = %+v", e)
+		}
+		start, _ := s.db.Size(ctx)
+		run := func() {
+			t.Helper()
+			held, err := s.srv.RunTimers(ctx)
+			if err != nil || !held {
+				t.Fatalf("RunTimers = %v, %v; want the lease held", held, err)
+			}
+		}
+		clk.Advance(47 * time.Hour)
+		run()
+		if n, _ := s.db.Size(ctx); n != start {
+			t.Fatalf("before the escalation time the timers appended %d entries", n-start)
+		}
+		clk.Advance(time.Hour + time.Minute)
+		run()
+		run() // exactly once
+		esc := s.entriesOf(t, "notice_escalate", start)
+		if len(esc) != 1 || esc[0].Detail["notice_id"] != late.GetNoticeId() || esc[0].Detail["duty_role"] != "duty_officer" {
+			t.Fatalf("escalations = %+v, want one of %s", esc, late.GetNoticeId())
+		}
+		deadline, _ := time.Parse(time.RFC3339, late.GetAcknowledgeBy())
+		if !esc[0].Time.Before(deadline) {
+			t.Errorf("escalated at %v, after the deadline %v", esc[0].Time, deadline)
+		}
+		// The duty officer sees it; the officer without the role does not;
+		// the sender is told too.
+		find := func(o officer, target liaisonv1.EscalationTarget) int {
+			n := 0
+			for _, it := range inboxItems(t, s.exchange(t, o)) {
+				if x := it.GetEscalation(); x != nil && x.GetNoticeId() == late.GetNoticeId() && x.GetTarget() == target {
+					n++
+				}
+			}
+			return n
+		}
+		if find(nlDutyAms, liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE) != 1 {
+			t.Error("the Amsterdam duty officer has no escalation")
+		}
+		if find(nlPoliceAms, liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE) != 0 {
+			t.Error("an Amsterdam officer without the duty role sees the duty role's escalation")
+		}
+		if find(nlPrison, liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER) != 1 {
+			t.Error("the sending prison has no escalation")
+		}
+		// The deadline passes: recorded once.
+		clk.Advance(24 * time.Hour)
+		run()
+		run()
+		if over := s.entriesOf(t, "notice_overdue", start); len(over) != 1 || over[0].Detail["notice_id"] != late.GetNoticeId() {
+			t.Fatalf("overdue entries = %+v, want one", over)
+		}
+		// The auditor's list of notices not acknowledged in time.
+		list := func() []*liaisonv1.TrackedNotice {
+			r, err := liaisonv1.NewNoticesClient(s.conn(t, nlAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{LateOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.GetNotices()
+		}
+		l := list()
+		if len(l) != 1 || l[0].GetNoticeId() != late.GetNoticeId() || !l[0].GetLate() || l[0].GetEscalated() == "" || l[0].GetOverdue() == "" ||
+			l[0].GetAcknowledged() != "" || l[0].GetRecipient() != "nl-police-amsterdam" || l[0].GetSender() != "nl-prison-dji" {
+			t.Fatalf("late notices = %v, want the Amsterdam one only", l)
+		}
+		if _, err := liaisonv1.NewNoticesClient(s.conn(t, nlPolice)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{}); err == nil {
+			t.Error("ListNotices without the auditor role: nil error")
+		}
+		// A late acknowledgement is recorded as late, and the notice stays
+		// on the list.
+		ams := s.exchange(t, nlPoliceAms)
+		items = inboxItems(t, ams)
+		_, e = s.one(t, "late acknowledgement", "notice_acknowledge", "ok", func() error {
+			_, err := ams.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()})
+			return err
+		})
+		if e.Detail["late"] != "true" {
+			t.Errorf("late acknowledgement entry detail = %v", e.Detail)
+		}
+		if l := list(); len(l) != 1 || l[0].GetAcknowledged() == "" || !l[0].GetLate() {
+			t.Errorf("after the late acknowledgement: %v", l)
+		}
+	})
+}
+
+// TestEscalationExactlyOnceAcrossReplicas runs two gateway processes on
+// one PostgreSQL database, both running their timers: every required
+// notice is escalated exactly once, and its deadline recorded once.
+func TestEscalationExactlyOnceAcrossReplicas(t *testing.T) {
+	clk := newCaseClock(caseStart)
+	s := startStack(t, stackOptions{serverNow: clk.Now, postgresURL: pgtest.NewDatabase(t), timerInterval: 5 * time.Millisecond})
+	second := s.startGateway(t)
+	const notices = 6
+	var ids []string
+	for i := range notices {
+		ids = append(ids, notifyCompetent(t, s, "SYN-NL-05"+string(rune('0'+i))+"0", "Amsterdam").GetNoticeId())
+	}
+	start, _ := s.db.Size(t.Context())
+	// Both replicas also race for the timers by hand while their Run loops
+	// tick.
+	clk.Advance(49 * time.Hour)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	held := 0
+	for range 10 {
+		for _, srv := range []interface {
+			RunTimers(context.Context) (bool, error)
+		}{s.srv, second.srv} {
+			wg.Go(func() {
+				ok, err := srv.RunTimers(t.Context())
+				if err != nil {
+					t.Errorf("RunTimers = %v", err)
+				}
+				mu.Lock()
+				if ok {
+					held++
+				}
+				mu.Unlock()
+			})
+		}
+	}
+	wg.Wait()
+	if held == 0 {
+		t.Error("no replica held the timer lease")
+	}
+	eventually(t, "every notice escalated", func() bool { return len(s.entriesOf(t, "notice_escalate", start)) >= notices })
+	time.Sleep(200 * time.Millisecond) // many more ticks of both replicas
+	check := func(action string) {
+		t.Helper()
+		per := map[string]int{}
+		for _, e := range s.entriesOf(t, action, start) {
+			per[e.Detail["notice_id"]]++
+		}
+		for _, id := range ids {
+			if per[id] != 1 {
+				t.Errorf("%s of %s recorded %d times, want exactly once", action, id, per[id])
+			}
+		}
+		if len(per) != notices {
+			t.Errorf("%s entries for %d notices, want %d", action, len(per), notices)
+		}
+	}
+	check("notice_escalate")
+	clk.Advance(24 * time.Hour)
+	eventually(t, "every deadline recorded", func() bool { return len(s.entriesOf(t, "notice_overdue", start)) >= notices })
+	time.Sleep(200 * time.Millisecond)
+	check("notice_overdue")
+	check("notice_escalate")
+}
+
+// TestRegistryCasesAreStoreCases keeps the registry file's cases working:
+// they are cases in the store, exchanges read them there, the file's edits
+// change them (each change an entry), and the Cases service leaves them
+// to the file.
+func TestRegistryCasesAreStoreCases(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	const id = "NL-ZVH-RTM-0042" // the sample registry's case
+	inCase := riskReq(func(r *liaisonv1.RequestRequest) {
+		r.CaseId, r.Purpose = id, liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT
+	})
+	if _, err := s.exchange(t, nlPolice).Request(ctx, inCase); err != nil {
+		t.Fatalf("request in the registry's case: %v", err)
+	}
+	c, err := s.cases(t, nlCouncil).GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+	if err != nil || !c.GetCase().GetManagedByRegistry() || c.GetCase().GetLead() != "nl-municipality-rotterdam" {
+		t.Fatalf("GetCase(registry case) = %v, %v", c, err)
+	}
+	err, _ = s.one(t, "invite into a registry case", "case_invite", "refused", func() error {
+		_, err := s.cases(t, nlCouncil).InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-ngo-exit", Justification: "x"})
+		return err
+	})
+	if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_MANAGED_BY_REGISTRY" {
+		t.Errorf("invite into a registry case: reason %q", errorReason(st))
+	}
+
+	// The file drops the police from the case: refused from then on.
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Cases {
+			if f.Cases[i].ID == id {
+				f.Cases[i].Members = slices.DeleteFunc(f.Cases[i].Members, func(m string) bool { return m == "nl-police-rotterdam" })
+			}
+		}
+	})
+	eventually(t, "the police to leave the registry case", func() bool {
+		c, err := s.cases(t, nlCouncil).GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+		return err == nil && memberStatus(c.GetCase(), "nl-police-rotterdam") == liaisonv1.MemberStatus_MEMBER_STATUS_REMOVED
+	})
+	if _, err := s.exchange(t, nlPolice).Request(ctx, inCase); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("request after the registry dropped the police: %v, want PermissionDenied", err)
+	}
+	// The file drops the case: it is closed.
+	editRegistry(t, s, func(f *gateway.RegistryFile) { f.Cases = nil })
+	eventually(t, "the registry case to close", func() bool {
+		_, err := s.exchange(t, nlCouncil).Request(ctx, inCase)
+		return status.Code(err) == codes.FailedPrecondition
+	})
+	syncs := s.entriesOf(t, "case_sync", 0)
+	var steps []string
+	for _, e := range syncs {
+		if e.Case != nil && e.Case.ID == id {
+			steps = append(steps, e.Detail["step"])
+		}
+	}
+	if !slices.Equal(steps, []string{"open", "update", "close"}) {
+		t.Errorf("case_sync entries of %s: %v, want open, update, close", id, steps)
+	}
+}
+
+// TestCaseAndNotifyRefusals walks the ways a Cases call or a Notify is
+// refused before any decision: each leaves exactly one entry, refused,
+// naming the field, and nothing changes or is delivered.
+func TestCaseAndNotifyRefusals(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	council, prison := s.cases(t, nlCouncil), s.exchange(t, nlPrison)
+	open := func(edit func(*liaisonv1.OpenCaseRequest)) func(context.Context) error {
+		r := &liaisonv1.OpenCaseRequest{CaseId: "NL-ZVH-RTM-0900", Kind: "nl.zvh", SubjectId: "SYN-NL-0900", Subject: nlSubject(), Justification: "x"}
+		edit(r)
+		return func(ctx context.Context) error { _, err := council.OpenCase(ctx, r); return err }
+	}
+	notify := func(edit func(*liaisonv1.NotifyRequest)) func(context.Context) error {
+		r := &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASED, Record: releaseNoticeOf("SYN-NL-0901", "Rotterdam", "2027-03-01", ""),
+			Subject: nlSubject(), Justification: "Released today.",
+		}
+		edit(r)
+		return func(ctx context.Context) error { _, err := prison.Notify(ctx, r); return err }
+	}
+	s.checkPaths(t, []path{
+		{name: "open/bad id", call: open(func(r *liaisonv1.OpenCaseRequest) { r.CaseId = "bad id!" }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "case_id"},
+		{name: "open/id with the subject", call: open(func(r *liaisonv1.OpenCaseRequest) { r.CaseId = "C-SYN-NL-0900" }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "case_id"},
+		{name: "open/no kind", call: open(func(r *liaisonv1.OpenCaseRequest) { r.Kind = "" }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "kind"},
+		{name: "open/unknown kind", call: open(func(r *liaisonv1.OpenCaseRequest) { r.Kind = "nl.club" }),
+			code: codes.PermissionDenied, reason: "UNKNOWN_CASE_KIND", outcome: "deny", entry: "UNKNOWN_CASE_KIND"},
+		{name: "open/no subject attributes", call: open(func(r *liaisonv1.OpenCaseRequest) { r.Subject = nil }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "subject"},
+		{name: "invite/unknown case", call: func(ctx context.Context) error {
+			_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: "NL-NONE", Agency: "nl-probation", Justification: "x"})
+			return err
+		}, code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "case_id"},
+		{name: "invite/unknown agency", call: func(ctx context.Context) error {
+			_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: "NL-ZVH-RTM-0042", Agency: "xx-nobody", Justification: "x"})
+			return err
+		}, code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "agency"},
+		{name: "accept/no justification", call: func(ctx context.Context) error {
+			_, err := council.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: "NL-ZVH-RTM-0042"})
+			return err
+		}, code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "justification"},
+		{name: "notify/no event", call: notify(func(r *liaisonv1.NotifyRequest) { r.EventType = 0 }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "event_type"},
+		{name: "notify/no record", call: notify(func(r *liaisonv1.NotifyRequest) { r.Record = nil }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "record"},
+		{name: "notify/named without a purpose", call: notify(func(r *liaisonv1.NotifyRequest) { r.Recipients = []string{"nl-police-rotterdam"} }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "purpose"},
+		{name: "notify/nobody to tell", call: notify(func(r *liaisonv1.NotifyRequest) {}),
+			code: codes.InvalidArgument, reason: "NO_RECIPIENTS", outcome: "refused", entry: "NO_RECIPIENTS", field: "recipients"},
+		{name: "notify/a case not held", call: notify(func(r *liaisonv1.NotifyRequest) { r.CaseId = "NL-NONE" }),
+			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "case_id"},
+		{name: "disclose/members of a case of nobody else", call: func(ctx context.Context) error {
+			_, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{Record: releaseNoticeOf("SYN-NL-0902", "Rotterdam", "2027-03-01", ""), Subject: nlSubject(),
+				RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_CaseMembers{CaseMembers: "NL-NONE"}}},
+				Purpose:        liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "x"})
+			return err
+		}, code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "recipient_roles[0].case_members"},
+	})
+	if cs, err := s.db.Cases(t.Context(), audit.CaseFilter{Source: "api"}); err != nil || len(cs) != 0 {
+		t.Errorf("cases after refusals = %d, %v; want none", len(cs), err)
+	}
+}

@@ -1,0 +1,579 @@
+package gateway
+
+import (
+	"cmp"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// Federation: two countries' gateways, each with its own agencies, policy,
+// keys and log, exchange as peers. A peer gateway is a registry entry of
+// kind peer_gateway: its mTLS certificate identity, the issuer and keys of
+// the officer assertions it signs, its address and its checkpoint verifier
+// key. The other country's agencies are registry entries with via naming
+// that peer.
+//
+// A request from an officer of this gateway to a holder behind a peer
+// goes: this gateway authenticates the officer and opens its exchange;
+// it calls the peer's Exchange.Request over mTLS with an officer assertion
+// (a short-lived JWT it signs, naming the officer and the agency it acts
+// for) as bearer token; the peer authenticates this gateway by its
+// certificate and the assertion by this gateway's keys, applies its own
+// law as the holder's, fetches, transforms, logs, and answers with the
+// released record and a PeerReceipt of its entry; this gateway checks the
+// receipt against the peer's checkpoint key, applies its own law to the
+// receipt (its policy, on the subject's attributes as the peer's entry
+// gives them), and logs its own entry with the receipt beside it. Only
+// then does the officer get the record: nothing is delivered without both
+// entries. A peer that cannot be reached, or fails mid-exchange, ends the
+// exchange here as failed (PEER_UNAVAILABLE, status Unavailable).
+
+// KindPeerGateway is the registry kind of another country's gateway.
+const KindPeerGateway = "peer_gateway"
+
+// Federation configures the gateway's side of federation: how it signs the
+// officer assertions it sends to peer gateways, and the receipts it gives
+// them. The zero value disables calls to peers.
+type Federation struct {
+	// Issuer is the iss of the assertions; the peers register it, with
+	// the public key, in this gateway's registry entry.
+	Issuer string
+	// Kid names Key in the peers' JWKS.
+	Kid string
+	// Key signs the assertions (EdDSA).
+	Key ed25519.PrivateKey
+	// Audience is the aud of the assertions, the peers' audience. If
+	// empty, "liaison".
+	Audience string
+	// Receipts signs the PeerReceipt statements this gateway gives peers:
+	// the log's checkpoint signer, so that one verifier key checks both.
+	// Required to answer peers.
+	Receipts note.Signer
+	// Timeout bounds each call to a peer. If zero, 30 seconds.
+	Timeout time.Duration
+}
+
+// errPeer wraps failures to reach a peer gateway.
+var errPeer = errors.New("gateway: peer gateway unavailable")
+
+// addFederated adds a peer gateway, or an agency reached through one.
+func (r *Registry) addFederated(a AgencyFile, dir string, keysFor func(a AgencyFile, dir string) (map[string]any, error)) error {
+	if _, dup := r.Agencies[a.ID]; dup {
+		return fmt.Errorf("gateway: registry: agency %q appears twice", a.ID)
+	}
+	if !slices.Contains(jurisdictions, a.Jurisdiction) {
+		return fmt.Errorf("gateway: registry: agency %q: unknown jurisdiction %q", a.ID, a.Jurisdiction)
+	}
+	ag := &Agency{Agency: &authn.Agency{ID: a.ID, Kind: a.Kind, Jurisdiction: a.Jurisdiction}, Name: a.Name, Via: a.Via}
+	if a.Kind == KindPeerGateway {
+		if a.Via != "" || a.Provider == "" || a.CheckpointKey == "" {
+			return fmt.Errorf("gateway: registry: peer gateway %q: provider (its address) and checkpoint_key are required, via is not allowed", a.ID)
+		}
+		if _, err := note.NewVerifier(a.CheckpointKey); err != nil {
+			return fmt.Errorf("gateway: registry: peer gateway %q: checkpoint_key: %v", a.ID, err)
+		}
+		keys, err := keysFor(a, dir)
+		if err != nil {
+			return fmt.Errorf("gateway: registry: peer gateway %q: %v", a.ID, err)
+		}
+		var maxLife time.Duration
+		if a.MaxTokenLifetime != "" {
+			if maxLife, err = time.ParseDuration(a.MaxTokenLifetime); err != nil {
+				return fmt.Errorf("gateway: registry: agency %q: max_token_lifetime: %v", a.ID, err)
+			}
+		}
+		ag.CertificateIdentity, ag.Issuer, ag.Keys = a.CertificateIdentity, a.Issuer, keys
+		ag.Algorithms, ag.TokenTypes, ag.MaxTokenLifetime, ag.Offboarded = a.Algorithms, a.TokenTypes, maxLife, a.Offboarded
+		ag.Provider, ag.CheckpointKey = a.Provider, a.CheckpointKey
+	} else {
+		if !slices.Contains(agencyKinds, a.Kind) {
+			return fmt.Errorf("gateway: registry: agency %q: unknown kind %q", a.ID, a.Kind)
+		}
+		if a.Provider != "" || a.CertificateIdentity != "" || a.Issuer != "" || a.JWKSFile != "" || a.JWKSURL != "" {
+			return fmt.Errorf("gateway: registry: agency %q is reached via %q: it has no provider, certificate or issuer here", a.ID, a.Via)
+		}
+	}
+	r.Agencies[a.ID] = ag
+	return nil
+}
+
+// checkVia checks that every via names a peer gateway of the agency's
+// jurisdiction.
+func (r *Registry) checkVia() error {
+	for _, a := range r.Agencies {
+		if a.Via == "" {
+			continue
+		}
+		p, ok := r.Agencies[a.Via]
+		if !ok || p.Kind != KindPeerGateway {
+			return fmt.Errorf("gateway: registry: agency %q: via %q is not a peer gateway", a.ID, a.Via)
+		}
+		if p.Jurisdiction != a.Jurisdiction {
+			return fmt.Errorf("gateway: registry: agency %q (%s) is reached via %q of another jurisdiction (%s)", a.ID, a.Jurisdiction, a.Via, p.Jurisdiction)
+		}
+	}
+	return nil
+}
+
+// peerMethods are the calls a peer gateway may make.
+var peerMethods = []string{"/liaison.v1.Exchange/Request", "/liaison.v1.Exchange/Disclose"}
+
+// A peerCall is a call made by a peer gateway on behalf of an officer.
+type peerCall struct {
+	peer      *authn.Agency
+	assertion string // hex SHA-256 of the assertion: the log never holds tokens
+}
+
+type peerCallKey struct{}
+
+func peerFromContext(ctx context.Context) (peerCall, bool) {
+	p, ok := ctx.Value(peerCallKey{}).(peerCall)
+	return p, ok
+}
+
+// assertionClaims are the claims of an officer assertion beyond those of
+// an officer token: the agency the officer acts for, in the peer's country.
+type assertionClaims struct {
+	Agency struct {
+		ID           string `json:"id"`
+		Kind         string `json:"kind"`
+		Jurisdiction string `json:"jurisdiction"`
+	} `json:"liaison_agency"`
+}
+
+// asPeer turns a call authenticated as a peer gateway (its certificate and
+// its assertion, verified by the Verifier like any officer token) into a
+// call by the officer's agency, which this gateway's registry must list as
+// reached via that peer. It returns an *authn.Error on refusal.
+func (s *Server) asPeer(ctx context.Context, method string, c authn.Caller, token string) (context.Context, error) {
+	if !slices.Contains(peerMethods, method) {
+		return ctx, &authn.Error{Reason: "PEER_METHOD_NOT_ALLOWED", Detail: "a peer gateway may only call Request and Disclose", Agency: c.Agency.ID, Proven: true, Permission: true}
+	}
+	parts := strings.Split(token, ".")
+	var ac assertionClaims
+	if len(parts) != 3 {
+		return ctx, &authn.Error{Reason: "BAD_ASSERTION", Detail: "malformed assertion", Agency: c.Agency.ID, Proven: true}
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err == nil {
+		err = json.Unmarshal(payload, &ac)
+	}
+	reg := s.registry.Load()
+	a, ok := reg.Agencies[ac.Agency.ID]
+	switch {
+	case err != nil || ac.Agency.ID == "":
+		return ctx, &authn.Error{Reason: "BAD_ASSERTION", Detail: "the assertion names no agency", Agency: c.Agency.ID, Proven: true}
+	case !ok || a.Via != c.Agency.ID || a.Kind != ac.Agency.Kind || a.Jurisdiction != ac.Agency.Jurisdiction:
+		return ctx, &authn.Error{Reason: "UNKNOWN_PEER_AGENCY", Detail: "the assertion names an agency not registered as reached via this peer",
+			Agency: c.Agency.ID, Proven: true, Permission: true}
+	}
+	sum := sha256.Sum256([]byte(token))
+	eff := authn.Caller{Agency: a.Agency, Officer: c.Officer, TokenID: c.TokenID, Expires: c.Expires}
+	ctx = context.WithValue(ctx, peerCallKey{}, peerCall{peer: c.Agency, assertion: hex.EncodeToString(sum[:])})
+	return authn.NewContext(ctx, eff), nil
+}
+
+// notePeer records, in an exchange's entry, the peer gateway a call came
+// through and the digest of the assertion it signed.
+func (ex *exchange) notePeer(ctx context.Context) {
+	p, ok := peerFromContext(ctx)
+	if !ok {
+		return
+	}
+	if ex.entry.Detail == nil {
+		ex.entry.Detail = map[string]string{}
+	}
+	ex.entry.Detail["via_peer"] = p.peer.ID
+	ex.entry.Detail["assertion_sha256"] = p.assertion
+}
+
+// withReceipts adds PeerReceipts to the answer of a call a peer made.
+func (s *Server) withReceipts(ctx context.Context, resp any) {
+	p, ok := peerFromContext(ctx)
+	if !ok {
+		return
+	}
+	c, _ := authn.FromContext(ctx)
+	switch r := resp.(type) {
+	case *liaisonv1.RequestResponse:
+		rel := r.GetReleased()
+		rc, err := s.receipt(ctx, rel.GetAuditIndex(), c.Agency.ID, rel)
+		if err != nil {
+			s.log.ErrorContext(ctx, "receipt for a peer failed", "peer", p.peer.ID, "audit_index", rel.GetAuditIndex(), "error", err)
+			return
+		}
+		r.Receipt = rc
+	case *liaisonv1.DiscloseResponse:
+		for _, res := range r.GetResults() {
+			if !released(res) || res.GetReceipt() != nil {
+				continue // discloseFromPeer gave its receipt, naming what it delivered
+			}
+			rc, err := s.receipt(ctx, res.GetAuditIndex(), res.GetRecipient(), nil)
+			if err != nil {
+				s.log.ErrorContext(ctx, "receipt for a peer failed", "peer", p.peer.ID, "audit_index", res.GetAuditIndex(), "error", err)
+				continue
+			}
+			res.Receipt = rc
+		}
+	}
+}
+
+// releasedDigest is the SHA-256 of rel, deterministically encoded, with
+// its audit index cleared (each side numbers it in its own log).
+func releasedDigest(rel *liaisonv1.Released) ([]byte, error) {
+	if rel == nil {
+		return nil, nil
+	}
+	c := proto.CloneOf(rel)
+	c.AuditIndex = 0
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	return sum[:], nil
+}
+
+// receipt builds the PeerReceipt of the entry at index.
+func (s *Server) receipt(ctx context.Context, index int64, recipient string, rel *liaisonv1.Released) (*liaisonv1.PeerReceipt, error) {
+	signer := s.cfg.Federation.Receipts
+	if signer == nil {
+		return nil, errors.New("gateway: Config.Federation.Receipts is not set")
+	}
+	size, cp, err := s.cfg.Audit.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	text, _, _ := strings.Cut(string(cp), "\n\n")
+	c, err := audit.ParseCheckpoint(text + "\n")
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= size {
+		return nil, fmt.Errorf("gateway: receipt: entry %d is not in the tree of size %d", index, size)
+	}
+	proof, err := s.cfg.Audit.InclusionProof(ctx, index, size)
+	if err != nil {
+		return nil, err
+	}
+	leaves, err := s.cfg.Audit.Leaves(ctx, index, index+1)
+	if err != nil {
+		return nil, err
+	}
+	digest, err := releasedDigest(rel)
+	if err != nil {
+		return nil, err
+	}
+	lh := tlog.RecordHash(leaves[0])
+	body := fmt.Sprintf("liaison.receipt/v1\norigin %s\nindex %d\nleaf %s\nrecipient %s\nreleased %s\ntree %d %s\n",
+		c.Origin, index, base64.StdEncoding.EncodeToString(lh[:]), recipient, base64.StdEncoding.EncodeToString(digest),
+		size, base64.StdEncoding.EncodeToString(c.Hash[:]))
+	st, err := note.Sign(&note.Note{Text: body}, signer)
+	if err != nil {
+		return nil, err
+	}
+	return &liaisonv1.PeerReceipt{Statement: string(st), Checkpoint: string(cp), Index: index, Entry: string(leaves[0]), InclusionProof: hashBytes(proof)}, nil
+}
+
+// A Receipt is a verified PeerReceipt: which entry of which log.
+type Receipt struct {
+	Origin    string
+	Index     int64
+	Recipient string
+	Entry     *audit.Entry
+	TreeSize  int64
+}
+
+// VerifyReceipt checks a PeerReceipt offline against the peer's checkpoint
+// verifier key: the statement and the checkpoint are signed by it, the
+// entry is in the checkpoint's tree at the index (inclusion proof), the
+// statement names that log, index, leaf and tree, and, when released is
+// given, that it is what was released (and when recipient is given, to
+// whom). It needs nothing but the receipt and the key.
+func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string, released *liaisonv1.Released) (Receipt, error) {
+	bad := func(format string, args ...any) (Receipt, error) {
+		return Receipt{}, fmt.Errorf("gateway: receipt: "+format, args...)
+	}
+	cp, err := audit.OpenCheckpoint([]byte(r.GetCheckpoint()), key)
+	if err != nil {
+		return bad("checkpoint: %v", err)
+	}
+	n, err := note.Open([]byte(r.GetStatement()), note.VerifierList(key))
+	if err != nil {
+		return bad("statement not signed by %s: %v", key.Name(), err)
+	}
+	f := map[string]string{}
+	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
+	if len(lines) != 7 || lines[0] != "liaison.receipt/v1" {
+		return bad("not a liaison.receipt/v1 statement")
+	}
+	for _, l := range lines[1:] {
+		k, v, _ := strings.Cut(l, " ")
+		f[k] = v
+	}
+	lh := tlog.RecordHash([]byte(r.GetEntry()))
+	want := map[string]string{
+		"origin": cp.Origin,
+		"index":  strconv.FormatInt(r.GetIndex(), 10),
+		"leaf":   base64.StdEncoding.EncodeToString(lh[:]),
+		"tree":   fmt.Sprintf("%d %s", cp.Size, base64.StdEncoding.EncodeToString(cp.Hash[:])),
+	}
+	if recipient != "" {
+		want["recipient"] = recipient
+	}
+	if released != nil {
+		d, err := releasedDigest(released)
+		if err != nil {
+			return bad("%v", err)
+		}
+		want["released"] = base64.StdEncoding.EncodeToString(d)
+	}
+	for k, v := range want {
+		if f[k] != v {
+			return bad("the statement's %s is %q, want %q", k, f[k], v)
+		}
+	}
+	proof := make([]tlog.Hash, len(r.GetInclusionProof()))
+	for i, b := range r.GetInclusionProof() {
+		if len(b) != len(proof[i]) {
+			return bad("malformed inclusion proof")
+		}
+		copy(proof[i][:], b)
+	}
+	if err := audit.CheckInclusion(cp, r.GetIndex(), []byte(r.GetEntry()), proof); err != nil {
+		return bad("%v", err)
+	}
+	e, err := audit.Unmarshal([]byte(r.GetEntry()))
+	if err != nil {
+		return bad("entry: %v", err)
+	}
+	return Receipt{Origin: cp.Origin, Index: r.GetIndex(), Recipient: f["recipient"], Entry: e, TreeSize: cp.Size}, nil
+}
+
+// assertion signs an officer assertion for a peer.
+func (s *Server) assertion(c authn.Caller) (string, error) {
+	fd := s.cfg.Federation
+	if fd.Key == nil || fd.Issuer == "" {
+		return "", errors.New("gateway: Config.Federation has no assertion key")
+	}
+	now := s.now()
+	claims := jwt.MapClaims{
+		"iss": fd.Issuer, "sub": c.Officer.ID, "aud": cmp.Or(fd.Audience, "liaison"),
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
+		"jti": rand.Text(), "roles": c.Officer.Roles, "clearance": c.Officer.Clearance,
+		"liaison_agency": map[string]string{"id": c.Agency.ID, "kind": c.Agency.Kind, "jurisdiction": c.Agency.Jurisdiction},
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+	t.Header["kid"] = fd.Kid
+	return t.SignedString(fd.Key)
+}
+
+// peerClient returns a client of a peer gateway's Exchange service; the
+// TLS handshake checks the peer's registered certificate identity.
+func (s *Server) peerClient(peer *Agency) (liaisonv1.ExchangeClient, error) {
+	key := "peer|" + peer.ID + "|" + peer.Provider + "|" + peer.CertificateIdentity
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.providers[key]; ok {
+		return liaisonv1.NewExchangeClient(c), nil
+	}
+	if s.cfg.ProviderTLS == nil {
+		return nil, errors.New("gateway: Config.ProviderTLS is required to dial peer gateways")
+	}
+	tc := s.cfg.ProviderTLS.Clone()
+	tc.MinVersion = tls.VersionTLS13
+	want := peer.CertificateIdentity
+	tc.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) > 0 {
+			for _, u := range cs.PeerCertificates[0].URIs {
+				if u.String() == want {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("gateway: the peer gateway's certificate does not name %s", want)
+	}
+	c, err := grpc.NewClient(peer.Provider, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
+	if err != nil {
+		return nil, err
+	}
+	s.providers[key] = c
+	return liaisonv1.NewExchangeClient(c), nil
+}
+
+// callPeer prepares a call to a peer on behalf of the exchange's caller:
+// the client, and a context with the assertion and the timeout. The entry
+// records the peer and the assertion's digest.
+func (s *Server) callPeer(ctx context.Context, ex *exchange, peer *Agency) (liaisonv1.ExchangeClient, context.Context, context.CancelFunc, error) {
+	if ex.entry.Detail == nil {
+		ex.entry.Detail = map[string]string{}
+	}
+	ex.entry.Detail["peer"] = peer.ID
+	tok, err := s.assertion(ex.caller)
+	if err != nil {
+		return nil, nil, nil, failed("FEDERATION_NOT_CONFIGURED", err)
+	}
+	sum := sha256.Sum256([]byte(tok))
+	ex.entry.Detail["assertion_sha256"] = hex.EncodeToString(sum[:])
+	client, err := s.peerClient(peer)
+	if err != nil {
+		return nil, nil, nil, failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeer, err))
+	}
+	timeout := s.cfg.Federation.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	pctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok), timeout)
+	return client, pctx, cancel, nil
+}
+
+// peerError turns a peer's refusal or failure into this exchange's error.
+// forwarded says that the call carried a record the peer may have
+// delivered before it failed to answer.
+func peerError(ex *exchange, err error, forwarded bool) error {
+	st := status.Convert(err)
+	var info *errdetails.ErrorInfo
+	for _, d := range st.Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			info = i
+		}
+	}
+	if info != nil && info.GetMetadata()["audit_index"] != "" {
+		ex.detail()["peer_index"] = info.GetMetadata()["audit_index"]
+	}
+	switch st.Code() {
+	case codes.PermissionDenied:
+		reason := "PEER_DENIED"
+		if info != nil && info.GetReason() != "" {
+			reason = info.GetReason()
+		}
+		return &denial{reason: reason, message: "The other country's law does not allow this exchange: " + st.Message(), auditIdx: -1}
+	case codes.NotFound:
+		return errNotFound
+	case codes.InvalidArgument:
+		return failed("PEER_REFUSED", errors.New("gateway: the peer gateway refused the call as invalid: "+st.Message()))
+	}
+	if forwarded {
+		// Whether the peer delivered is in its log: its entry, if any,
+		// names this exchange's pending entry.
+		ex.detail()["peer_outcome"] = "unknown"
+		return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeerNoAnswer, st.Code()))
+	}
+	return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeer, st.Code()))
+}
+
+// requestFromPeer checks a Request a peer gateway forwards: the holder is
+// one of this gateway's own agencies, and the peer logged the request
+// before it forwarded it (acceptForward). A call from an agency must not
+// carry a PeerForward.
+func (s *Server) requestFromPeer(ctx context.Context, ex *exchange, req *liaisonv1.RequestRequest, holder *Agency) error {
+	if _, ok := peerFromContext(ctx); ok && holder.Via != "" {
+		return invalid("holder", "is not an agency of this gateway")
+	}
+	_, err := s.acceptForward(ctx, ex, req.GetForwarded(), forwardedFacts{actions: []string{"request"}, recipient: ex.caller.Agency.ID,
+		holder: holder.ID, recordType: enumName(req.GetRecordType()), purpose: enumName(req.GetPurpose())})
+	return err
+}
+
+// requestViaPeer is Request for a holder behind a peer gateway.
+func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv1.RequestRequest, holder *Agency, cs *policies.Case) (*liaisonv1.RequestResponse, error) {
+	peer := s.registry.Load().Agencies[holder.Via]
+	caller := ex.caller
+	ex.describe(party(holder.Agency), party(caller.Agency), policies.Input{
+		RecordType:        enumName(req.GetRecordType()),
+		Purpose:           enumName(req.GetPurpose()),
+		ClaimedLegalBasis: req.GetClaimedLegalBasis(),
+		Case:              cs,
+		Justification:     req.GetJustification(),
+	})
+	ex.subject = pseudonym.SubjectID(req.GetSubjectId())
+	if err := s.pseudonymiseSubject(ex); err != nil {
+		return nil, err
+	}
+	// This country's rules for the request, before anything leaves.
+	if err := s.precheck(ctx, ex); err != nil {
+		return nil, err
+	}
+	client, pctx, cancel, err := s.callPeer(ctx, ex, peer)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	pf, err := s.pendingForward(ctx, ex, caller.Agency.ID, nil)
+	if err != nil {
+		return nil, err
+	}
+	fwd := proto.CloneOf(req)
+	fwd.CaseId = "" // cases are this gateway's; the peer does not know them
+	fwd.Forwarded = pf
+	resp, err := client.Request(pctx, fwd)
+	if err != nil {
+		return nil, peerError(ex, err, false)
+	}
+	rel := resp.GetReleased()
+	if resp.GetReceipt() == nil {
+		return nil, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer gateway answered without a receipt"))
+	}
+	got, err := s.logPeerReceipt(ex, peer, resp.GetReceipt(), caller.Agency.ID, rel)
+	if err != nil {
+		return nil, err
+	}
+	// This country's law on receipt, with the subject's attributes as the
+	// holder's gateway recorded them.
+	ex.subjectFrom(got.Entry.Subject)
+	dec, err := s.decide(ctx, ex)
+	if err != nil {
+		return nil, err // refused on receipt: the record goes no further
+	}
+	// The entry records what the holder's gateway released, under its
+	// legal basis; this side's basis for receiving it is beside it.
+	e := ex.entry
+	e.Outcome = got.Entry.Outcome
+	e.FieldsDisclosed = rel.GetFields()
+	e.LegalBasis = got.Entry.LegalBasis
+	e.Conditions = got.Entry.Conditions
+	e.Detail["receipt_outcome"] = dec.Outcome
+	if id := legalBasisID(dec); id != "" {
+		e.Detail["receipt_legal_basis"] = id
+	}
+	if !audit.Released(e.Outcome) {
+		return nil, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's receipt records no release"))
+	}
+	idx, err := ex.commit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rel.AuditIndex = idx
+	s.log.InfoContext(ctx, "record released through a peer gateway", "request_id", ex.reqID, "audit_index", idx, "peer", peer.ID,
+		"peer_index", got.Index, "requester", caller.Agency.ID, "holder", holder.ID, "outcome", e.Outcome)
+	return &liaisonv1.RequestResponse{Released: rel}, nil
+}

@@ -1,0 +1,429 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// The order of an exchange between two gateways: the gateway that
+// forwards (the requester's for a Request, the holder's for a Disclose)
+// logs first, the gateway that answers acts only on what the forwarding
+// gateway has logged, and whatever is delivered is delivered only after
+// both have logged it.
+//
+//  1. The forwarding gateway decides under its own law (for a Request the
+//     stages that do not depend on the subject, which it does not know yet:
+//     precheck; for a Disclose the holder's whole decision, and it
+//     transforms the record), then appends a pending entry (outcome
+//     pending, detail.phase forwarded, the assertion's digest) and sends
+//     the call with that entry's receipt (PeerForward).
+//  2. The answering gateway checks the receipt against the forwarding
+//     gateway's checkpoint key and that the entry is this very call (its
+//     officer, its assertion, its parties, record type and purpose, and for
+//     a Disclose the digest of the record it carries), claims it once,
+//     applies its own law, and appends its entry (for a Disclose with the
+//     delivery to the recipient's inbox, in the same transaction) with the
+//     forwarding gateway's receipt beside it. It answers with its own
+//     receipt, which names the pending entry (detail.peer_index).
+//  3. The forwarding gateway checks that receipt and appends its final
+//     entry with it (detail.pending_index names its pending entry); for a
+//     Request only then does its officer get the record.
+//
+// So an entry of the answering gateway always has a pending entry of the
+// forwarding gateway behind it, and nothing reaches a recipient that only
+// one log records. A gateway that stops between the steps leaves a pending
+// entry without a final one (the forwarding gateway stopped), or a final
+// entry that says failed with PEER_UNAVAILABLE (the answering gateway did
+// not answer): the answering gateway's log, which names the pending entry
+// if it acted on it, says whether it delivered.
+
+// phaseForwarded marks a pending entry logged before forwarding.
+const phaseForwarded = "forwarded"
+
+// errPeerNoAnswer reports a peer gateway that did not answer a call that
+// had already been forwarded: it may have acted on it.
+var errPeerNoAnswer = fmt.Errorf("%w: no answer after forwarding", errPeer)
+
+// subjectFreeStages are the stages of data.liaison.decision that do not
+// depend on the subject's attributes: a request can be refused on them
+// before it leaves for the holder's gateway.
+var subjectFreeStages = []string{"validation", "parties", "prohibition", "assessment_to_ngo", "recipient_law"}
+
+// precheck applies this gateway's law to a request before it is
+// forwarded: the requester's gateway does not know the subject's
+// attributes until the holder's gateway answers, so it refuses here what
+// its policy refuses whatever they are (the recipient's receipt rules,
+// prohibitions, assessments to NGOs, malformed parties), and decides in
+// full on receipt.
+func (s *Server) precheck(ctx context.Context, ex *exchange) error {
+	eng := s.policy.Current()
+	ex.entry.PolicyRevision = eng.Revision()
+	x, err := eng.Explanation(ctx, ex.in)
+	if err == nil && (x.Decision.Outcome != policies.OutcomeDeny || !slices.Contains(subjectFreeStages, x.Stage)) {
+		return nil
+	}
+	if _, err := s.decide(ctx, ex); err != nil {
+		ex.detail()["checked"] = "before_forwarding"
+		return err
+	}
+	return nil // the policy was swapped in between: decide on receipt
+}
+
+// detail returns the entry's detail map, made if need be.
+func (ex *exchange) detail() map[string]string {
+	if ex.entry.Detail == nil {
+		ex.entry.Detail = map[string]string{}
+	}
+	return ex.entry.Detail
+}
+
+// pendingForward appends the pending entry of an exchange about to be
+// forwarded to a peer gateway (after callPeer, so that it names the
+// assertion), and returns the PeerForward that proves it: the receipt of
+// the entry for recipient, with the digest of rel.
+func (s *Server) pendingForward(ctx context.Context, ex *exchange, recipient string, rel *liaisonv1.Released) (*liaisonv1.PeerForward, error) {
+	e := *ex.entry
+	e.Detail = maps.Clone(ex.entry.Detail)
+	e.Detail["phase"] = phaseForwarded
+	e.Outcome = audit.OutcomePending
+	e.Reasons = []string{"FORWARDED_TO_PEER"}
+	if rel == nil {
+		e.FieldsDisclosed = nil
+	}
+	idx, err := s.append(ctx, &e)
+	if err != nil {
+		return nil, err // nothing was forwarded
+	}
+	ex.entry.Detail["pending_index"] = strconv.FormatInt(idx, 10)
+	rc, err := s.receipt(ctx, idx, recipient, rel)
+	if err != nil {
+		return nil, failed("PEER_RECEIPT_FAILED", err)
+	}
+	return &liaisonv1.PeerForward{Receipt: rc, Released: rel}, nil
+}
+
+// forwardedFacts are what a forwarded exchange must be, as the answering
+// gateway knows it from the call.
+type forwardedFacts struct {
+	actions    []string // the pending entry's action is one of these
+	recipient  string
+	holder     string
+	recordType string
+	purpose    string
+	released   *liaisonv1.Released // for a Disclose
+}
+
+// acceptForward checks the PeerForward of a call a peer gateway made:
+// its receipt verifies against the peer's checkpoint key and records the
+// pending entry of this very call, which has not been acted on before.
+// It records the pending entry's index and receipt in the exchange's
+// entry and returns the verified receipt. A call that is not a peer's
+// must carry no PeerForward.
+func (s *Server) acceptForward(ctx context.Context, ex *exchange, fwd *liaisonv1.PeerForward, want forwardedFacts) (Receipt, error) {
+	p, ok := peerFromContext(ctx)
+	if !ok {
+		if fwd != nil {
+			return Receipt{}, invalid("forwarded", "only a peer gateway forwards an exchange")
+		}
+		return Receipt{}, nil
+	}
+	if fwd.GetReceipt() == nil {
+		return Receipt{}, invalid("forwarded.receipt", "a peer gateway must send the receipt of the entry it logged before forwarding")
+	}
+	peer := s.registry.Load().Agencies[p.peer.ID]
+	if peer == nil || peer.CheckpointKey == "" {
+		return Receipt{}, failed("PEER_NOT_REGISTERED", errors.New("gateway: the calling peer gateway has no checkpoint key"))
+	}
+	key, err := note.NewVerifier(peer.CheckpointKey)
+	if err != nil {
+		return Receipt{}, failed("PEER_NOT_REGISTERED", err)
+	}
+	got, err := VerifyReceipt(fwd.GetReceipt(), key, want.recipient, want.released)
+	if err != nil {
+		s.log.WarnContext(ctx, "a peer's forwarded exchange has no valid receipt", "peer", p.peer.ID, "error", err)
+		return Receipt{}, invalid("forwarded.receipt", "does not verify against the peer gateway's checkpoint key, or is not of this exchange")
+	}
+	e, c := got.Entry, ex.caller
+	switch {
+	case !slices.Contains(want.actions, e.Action) || e.Outcome != audit.OutcomePending || e.Detail["phase"] != phaseForwarded,
+		e.Detail["assertion_sha256"] != p.assertion,
+		e.Requester == nil || e.Requester.Agency != c.Agency.ID || e.Requester.Officer != c.Officer.ID,
+		e.Holder == nil || e.Holder.Agency != want.holder,
+		len(e.Recipients) != 1 || e.Recipients[0].Agency != want.recipient,
+		e.RecordType != want.recordType || e.Purpose != want.purpose:
+		return Receipt{}, invalid("forwarded.receipt", "names an entry that is not the pending entry of this exchange")
+	}
+	rj, err := protojson.Marshal(fwd.GetReceipt())
+	if err != nil {
+		return Receipt{}, failed("PEER_RECEIPT_INVALID", err)
+	}
+	ex.detail()["peer_index"] = strconv.FormatInt(got.Index, 10)
+	ex.entry.Detail["peer_receipt"] = string(rj)
+	// Each pending entry is acted on once, across replicas: a replayed
+	// call (the same assertion and receipt) is refused.
+	if s.cfg.Once != nil {
+		id := sha256.Sum256(fmt.Appendf(nil, "liaison.peer-forward/v1\n%s\n%d\n", got.Origin, got.Index))
+		me := sha256.Sum256([]byte(ex.reqID))
+		first, err := s.cfg.Once.Remember(ctx, id, me, s.now().Add(forwardClaimLife))
+		if err != nil {
+			return Receipt{}, fmt.Errorf("%w: claim a forwarded exchange: %v", audit.ErrUnavailable, err)
+		}
+		if first != me {
+			return Receipt{}, invalid("forwarded.receipt", "was already acted on: a forwarded exchange is accepted once")
+		}
+	}
+	return got, nil
+}
+
+// forwardClaimLife is how long a claimed pending entry is remembered:
+// well beyond the life of the assertion it is bound to.
+const forwardClaimLife = 24 * time.Hour
+
+// subjectFrom sets the subject's attributes, in the policy input and the
+// entry, as the peer gateway's entry records them.
+func (ex *exchange) subjectFrom(sub *audit.Subject) {
+	if sub == nil {
+		return
+	}
+	ex.in.Subject = policies.Subject{Category: sub.Category, InCustody: sub.InCustody, ReleaseDate: sub.ReleaseDate,
+		ProbationUntil: sub.ProbationUntil, Municipality: sub.Municipality}
+	if ex.entry.Subject == nil {
+		ex.entry.Subject = &audit.Subject{}
+	}
+	es := ex.entry.Subject
+	es.Category, es.InCustody, es.ReleaseDate, es.ProbationUntil, es.Municipality = sub.Category, sub.InCustody, sub.ReleaseDate, sub.ProbationUntil, sub.Municipality
+}
+
+// pushViaPeer is the exchange of a push (a Disclose, or a Notify) for a
+// recipient behind a peer gateway, after this gateway (the holder's)
+// decided and transformed the record for it: pending entry, forward, the
+// peer's receipt, final entry. The recipient's inbox is the peer's. A
+// notice the policy requires to be acknowledged is not tracked across the
+// border: the acknowledgement is made at the peer (detail
+// notice_required says so).
+func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *target, dec policies.Decision,
+	rel *liaisonv1.Released, res *liaisonv1.RecipientResult) (*liaisonv1.RecipientResult, error) {
+	rcpt := t.agency
+	peer := s.registry.Load().Agencies[rcpt.Via]
+	if n := dec.Notice; n != nil && n.Required {
+		ex.detail()["notice_required"] = n.Rule
+	}
+	client, pctx, cancel, err := s.callPeer(ctx, ex, peer)
+	if err != nil {
+		return res, err
+	}
+	defer cancel()
+	fwd, err := s.pendingForward(ctx, ex, rcpt.ID, rel)
+	if err != nil {
+		return res, err
+	}
+	resp, err := client.Disclose(pctx, &liaisonv1.DiscloseRequest{
+		Subject:           p.attrs,
+		Recipients:        []string{rcpt.ID},
+		Purpose:           purposeEnum(t.purpose),
+		ClaimedLegalBasis: t.claimed,
+		Justification:     p.justification,
+		Forwarded:         fwd,
+	})
+	if err != nil {
+		return res, peerError(ex, err, true)
+	}
+	var r *liaisonv1.RecipientResult
+	if rs := resp.GetResults(); len(rs) == 1 && rs[0].GetRecipient() == rcpt.ID && released(rs[0]) {
+		r = rs[0]
+	}
+	if r == nil || r.GetReceipt() == nil {
+		return res, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer gateway answered without the receipt of its delivery"))
+	}
+	if _, err := s.logPeerReceipt(ex, peer, r.GetReceipt(), rcpt.ID, rel); err != nil {
+		return res, err
+	}
+	idx, err := ex.commit(ctx)
+	if err != nil {
+		return res, err
+	}
+	s.log.InfoContext(ctx, "record pushed through a peer gateway", "request_id", ex.reqID, "audit_index", idx, "peer", peer.ID, "action", p.action,
+		"peer_index", ex.entry.Detail["peer_index"], "holder", ex.caller.Agency.ID, "recipient", rcpt.ID, "outcome", ex.entry.Outcome)
+	res.Outcome, res.LegalBasis, res.Conditions = rel.GetOutcome(), rel.GetLegalBasis(), rel.GetConditions()
+	return res, nil
+}
+
+// logPeerReceipt checks the answering peer's receipt of its entry for the
+// exchange (signed with its checkpoint key, for recipient, of rel, naming
+// this exchange's pending entry, a release) and puts it in the entry.
+func (s *Server) logPeerReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, recipient string, rel *liaisonv1.Released) (Receipt, error) {
+	bad := func(err error) (Receipt, error) { return Receipt{}, failed("PEER_RECEIPT_INVALID", err) }
+	key, err := note.NewVerifier(peer.CheckpointKey)
+	if err != nil {
+		return bad(err)
+	}
+	got, err := VerifyReceipt(rc, key, recipient, rel)
+	if err != nil {
+		return bad(err)
+	}
+	if got.Entry.Detail["peer_index"] != ex.entry.Detail["pending_index"] || !audit.Released(got.Entry.Outcome) {
+		return bad(errors.New("gateway: the peer's receipt is not of a release for this exchange's pending entry"))
+	}
+	rj, err := protojson.Marshal(rc)
+	if err != nil {
+		return bad(err)
+	}
+	ex.entry.Detail["peer_index"] = strconv.FormatInt(got.Index, 10)
+	ex.entry.Detail["peer_receipt"] = string(rj)
+	return got, nil
+}
+
+// pushActions are the actions a peer gateway forwards with Disclose: a
+// disclosure, and a notice (Notify). A notice for an agency behind a peer
+// federates as a disclosure does: the sending gateway decides (action
+// notify), transforms, logs its pending entry and forwards it with
+// discloseViaPeer (its DiscloseRequest built from the notice: subject,
+// the one recipient, purpose, claimed basis, justification); the
+// receiving gateway logs and decides it as a notify and delivers it into
+// the inbox. Deadlines and escalations of required notices stay with the
+// sending gateway, which holds the notice.
+var pushActions = []string{"disclose", "notify"}
+
+// discloseFromPeer is a Disclose a peer gateway forwards: the holder's
+// law decided and transformed the record there; this gateway checks that
+// the peer logged it, applies its own law on receipt, logs and delivers
+// into the recipient's inbox in one transaction, and answers with its
+// receipt. One call, one recipient, one exchange.
+func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaisonv1.DiscloseRequest) (*liaisonv1.DiscloseResponse, error) {
+	if _, ok := peerFromContext(ctx); !ok {
+		return nil, invalid("forwarded", "only a peer gateway forwards a disclosure")
+	}
+	fwd := req.GetForwarded()
+	rel := fwd.GetReleased()
+	reg := s.registry.Load()
+	switch {
+	case fwd == nil:
+		return nil, invalid("forwarded", "a peer gateway forwards a disclosure with the receipt of the entry it logged and the released record")
+	case rel == nil:
+		return nil, invalid("forwarded.released", "is required: the record as the holder's law released it")
+	case req.GetRecord() != nil:
+		return nil, invalid("record", "must be empty in a forwarded disclosure: the record is forwarded.released.record")
+	case len(req.GetRecipients()) != 1:
+		return nil, invalid("recipients", "a forwarded disclosure names exactly one recipient")
+	case req.GetCaseId() != "":
+		return nil, invalid("case_id", "must be empty in a forwarded disclosure: cases are each gateway's own")
+	case enumName(req.GetPurpose()) == "":
+		return nil, invalid("purpose", "must name a purpose")
+	case !audit.Released(enumName(rel.GetOutcome())):
+		return nil, invalid("forwarded.released.outcome", "must be a release")
+	case rel.GetHolder() != ex.caller.Agency.ID:
+		return nil, invalid("forwarded.released.holder", "must be the agency the peer gateway acts for")
+	}
+	if err := validJustification(req.GetJustification(), ""); err != nil {
+		return nil, err
+	}
+	if err := validSubject(req.GetSubject()); err != nil {
+		return nil, err
+	}
+	rcpt, ok := reg.Agencies[req.GetRecipients()[0]]
+	if !ok || rcpt.Via != "" || rcpt.Kind == KindPeerGateway {
+		return nil, invalid("recipients[0]", "is not an agency of this gateway")
+	}
+	recordType := enumName(rel.GetRecordType())
+	if body, rule := recordBody(rel.GetRecord()); rel.GetRecord() != nil && (body == nil || rule.GetRecordType() != recordType) {
+		return nil, invalid("forwarded.released.record", "must hold a record of the released record type")
+	}
+	caller := ex.caller
+	ex.describe(party(caller.Agency), party(rcpt.Agency), policies.Input{
+		RecordType:        recordType,
+		Purpose:           enumName(req.GetPurpose()),
+		ClaimedLegalBasis: req.GetClaimedLegalBasis(),
+		Justification:     req.GetJustification(),
+	})
+	got, err := s.acceptForward(ctx, ex, fwd, forwardedFacts{actions: pushActions, recipient: rcpt.ID, holder: caller.Agency.ID,
+		recordType: recordType, purpose: ex.in.Purpose, released: rel})
+	if err != nil {
+		return nil, err
+	}
+	ex.in.Action, ex.entry.Action = got.Entry.Action, got.Entry.Action // a notice travels as a forwarded push
+	var notice *liaisonv1.Notice
+	if pd := got.Entry.Detail; got.Entry.Action == "notify" {
+		if pd["event"] != "" {
+			ex.in.Event = &policies.Event{Type: pd["event"]}
+		}
+		ex.detail()["event"], ex.entry.Detail["event_id"] = pd["event"], pd["event_id"]
+		ev, _ := enumValue(liaisonv1.SubjectEventType(0).Descriptor(), pd["event"])
+		notice = &liaisonv1.Notice{EventId: pd["event_id"], EventType: liaisonv1.SubjectEventType(ev)}
+	}
+	// The route that found the recipient, as the holder's gateway saw it;
+	// a case is that gateway's own, so a case member is named here.
+	if r := got.Entry.Detail["route"]; r == "competent" || r == "earlier_recipient" {
+		ex.in.Route = &policies.Route{Role: r, Area: got.Entry.Detail["route_area"], Basis: got.Entry.Detail["route_basis"]}
+	}
+	ex.subjectFrom(got.Entry.Subject)
+	// The subject's pseudonym in this log: of the identifier the record
+	// carries (a pseudonym if the holder's law pseudonymised it), else of
+	// the holder's gateway's audit pseudonym.
+	ex.subject = ""
+	if body, _ := recordBody(rel.GetRecord()); body != nil {
+		ex.subject = recordSubjectID(body)
+	}
+	if ex.subject == "" && got.Entry.Subject != nil && got.Entry.Subject.Pseudonym != "" {
+		ex.subject = pseudonym.SubjectID(got.Origin + "/" + got.Entry.Subject.Pseudonym)
+	}
+	if ex.subject == "" {
+		return nil, invalid("forwarded.released.record", "names no subject, and the peer's entry no pseudonym")
+	}
+	if err := s.pseudonymiseSubject(ex); err != nil {
+		return nil, err
+	}
+	// This country's law on receipt. The holder's law chose what to
+	// release; this one decides whether the recipient may receive it.
+	dec, err := s.decide(ctx, ex)
+	if err != nil {
+		return nil, err
+	}
+	e := ex.entry
+	e.Outcome = enumName(rel.GetOutcome())
+	e.FieldsDisclosed = rel.GetFields()
+	e.Conditions = rel.GetConditions()
+	e.PseudonymDomain = rel.GetPseudonymDomain()
+	e.FieldPlan = nil
+	e.LegalBasis = got.Entry.LegalBasis
+	e.Detail["receipt_outcome"] = dec.Outcome
+	if id := legalBasisID(dec); id != "" {
+		e.Detail["receipt_legal_basis"] = id
+	}
+	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel, Notice: notice})
+	if err != nil {
+		return nil, failed("ENCODE_FAILED", err)
+	}
+	if payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt.ID), payload); err != nil {
+		return nil, err
+	}
+	idx, err := ex.commit(ctx, audit.Delivery{Recipient: rcpt.ID, Kind: deliveryKind, Payload: payload})
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "record received from a peer gateway and delivered", "request_id", ex.reqID, "audit_index", idx,
+		"peer_index", got.Index, "holder", caller.Agency.ID, "recipient", rcpt.ID, "outcome", e.Outcome)
+	res := &liaisonv1.RecipientResult{Recipient: rcpt.ID, Outcome: rel.GetOutcome(), LegalBasis: rel.GetLegalBasis(),
+		Conditions: rel.GetConditions(), AuditIndex: idx}
+	// The receipt names what was delivered, so that the holder's gateway
+	// can check it is what it forwarded. Without it the holder's gateway
+	// records a failure; the delivery stands, and both logs record it.
+	if res.Receipt, err = s.receipt(ctx, idx, rcpt.ID, rel); err != nil {
+		s.log.ErrorContext(ctx, "receipt for a peer failed", "audit_index", idx, "error", err)
+	}
+	return &liaisonv1.DiscloseResponse{Results: []*liaisonv1.RecipientResult{res}}, nil
+}

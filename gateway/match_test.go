@@ -1,0 +1,396 @@
+package gateway_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+	"sigs.k8s.io/yaml"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// extraHolder is a holder agency a test adds to the sample registry: it
+// serves the sample records of another holder (data), answers Describe
+// after delay, or is down (a closed port).
+type extraHolder struct {
+	id, kind, jurisdiction string
+	data                   string // the sample holder whose records it serves
+	delay                  time.Duration
+	down                   bool
+}
+
+// slowProvider answers Describe after a delay (or when the caller gives up).
+type slowProvider struct {
+	*sample.Server
+	delay time.Duration
+}
+
+func (p slowProvider) Describe(ctx context.Context, req *liaisonv1.DescribeRequest) (*liaisonv1.DescribeResponse, error) {
+	select {
+	case <-time.After(p.delay):
+	case <-ctx.Done():
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	return p.Server.Describe(ctx, req)
+}
+
+// addHolders returns a beforeStart that registers the extra holders, with
+// their certificates, token issuers and RecordProviders on loopback TLS.
+func addHolders(tb testing.TB, extra []extraHolder) func(*stack) {
+	return func(s *stack) {
+		fx, err := sample.ParseFixtures(sample.Sample())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		b, err := os.ReadFile(s.pki.Registry)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var reg gateway.RegistryFile
+		if err := yaml.Unmarshal(b, &reg); err != nil {
+			tb.Fatal(err)
+		}
+		for _, h := range extra {
+			identity := s.pki.CA.AgencyIdentity(h.id)
+			leaf, err := s.pki.CA.Issue(identity, 24*time.Hour)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			iss, err := devpki.NewIssuer(sample.IssuerName(h.id), sample.IssuerKid(h.id))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			jwks, err := authn.MarshalJWKS(iss.PublicKeys())
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if err := devpki.WriteFile(s.pki.Path("issuers"), h.id+".jwks.json", jwks, 0o644); err != nil {
+				tb.Fatal(err)
+			}
+			s.pki.Issuers[h.id] = iss
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				tb.Fatal(err)
+			}
+			addr := l.Addr().String()
+			if h.down {
+				l.Close() // nothing listens there any more
+			} else {
+				ps, err := fx.NewServer(h.data, s.pki.CA.GatewayIdentity())
+				if err != nil {
+					tb.Fatal(err)
+				}
+				cert, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
+				if err != nil {
+					tb.Fatal(err)
+				}
+				gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{
+					MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
+					ClientCAs: s.pki.CA.Pool(), ClientAuth: tls.RequireAndVerifyClientCert,
+				})))
+				var srv liaisonv1.RecordProviderServer = ps
+				if h.delay > 0 {
+					srv = slowProvider{ps, h.delay}
+				}
+				liaisonv1.RegisterRecordProviderServer(gs, srv)
+				go gs.Serve(l)
+				tb.Cleanup(gs.Stop)
+			}
+			reg.Agencies = append(reg.Agencies, gateway.AgencyFile{
+				ID: h.id, Name: h.id + " (test)", Kind: h.kind, Jurisdiction: h.jurisdiction,
+				CertificateIdentity: identity, Issuer: sample.IssuerName(h.id),
+				JWKSFile: "issuers/" + h.id + ".jwks.json", Algorithms: []string{"EdDSA"}, MaxTokenLifetime: "1h",
+				Provider: addr,
+			})
+		}
+		out, err := yaml.Marshal(reg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(s.pki.Registry, out, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// fiveHolders are nl-probation (sample) and four more: one that holds the
+// subject too, one that does not, one slow and one down.
+var fiveHolders = []extraHolder{
+	{id: "nl-prison-vught", kind: "prison", jurisdiction: "NL", data: "nl-probation"},
+	{id: "nl-probation-noord", kind: "probation", jurisdiction: "NL", data: "dk-prison-east"},
+	{id: "nl-prison-slow", kind: "prison", jurisdiction: "NL", data: "nl-probation", delay: time.Minute},
+	{id: "nl-prison-down", kind: "prison", jurisdiction: "NL", down: true},
+}
+
+// clock is a settable server clock.
+type clock struct{ t atomic.Int64 }
+
+func newClock(t time.Time) *clock { c := &clock{}; c.t.Store(t.UnixNano()); return c }
+func (c *clock) now() time.Time   { return time.Unix(0, c.t.Load()).UTC() }
+func (c *clock) add(d time.Duration) {
+	c.t.Add(int64(d))
+}
+
+func reasonOf(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
+}
+
+func TestMatchFiveHolders(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
+	var s *stack
+	s = startStack(t, stackOptions{serverNow: clk.now, beforeStart: func(st *stack) { addHolders(t, fiveHolders)(st) }})
+	ctx := t.Context()
+	holders := []string{"nl-probation", "nl-prison-vught", "nl-probation-noord", "nl-prison-slow", "nl-prison-down"}
+	before, err := s.store.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resp, err := s.exchange(t, nlPolice).Match(ctx, &liaisonv1.MatchRequest{
+		SubjectId:     "SYN-NL-0001",
+		RecordTypes:   []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+		Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		Justification: "Stopped in a routine check; does any partner know this person?",
+		Holders:       holders,
+		DeadlineMs:    5000, // generous for a loaded machine; the slow holder takes a minute
+	})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("Match: %v", err)
+	}
+	if took > 20*time.Second {
+		t.Errorf("Match took %v: it did not stop at the 5 s deadline (the slow holder answers after a minute)", took)
+	}
+	want := map[string]liaisonv1.MatchAnswer{
+		"nl-probation":       liaisonv1.MatchAnswer_MATCH_ANSWER_HIT,
+		"nl-prison-vught":    liaisonv1.MatchAnswer_MATCH_ANSWER_HIT,
+		"nl-probation-noord": liaisonv1.MatchAnswer_MATCH_ANSWER_NO_HIT,
+		"nl-prison-slow":     liaisonv1.MatchAnswer_MATCH_ANSWER_UNAVAILABLE,
+		"nl-prison-down":     liaisonv1.MatchAnswer_MATCH_ANSWER_UNAVAILABLE,
+	}
+	if len(resp.GetResults()) != len(holders) {
+		t.Fatalf("got %d results, want %d", len(resp.GetResults()), len(holders))
+	}
+	seen := map[int64]bool{}
+	refs := map[string]string{}
+	for i, r := range resp.GetResults() {
+		if r.GetHolder() != holders[i] {
+			t.Errorf("result %d is for %s, want %s (request order)", i, r.GetHolder(), holders[i])
+		}
+		if r.GetAnswer() != want[r.GetHolder()] {
+			t.Errorf("%s answered %v, want %v (reasons %v)", r.GetHolder(), r.GetAnswer(), want[r.GetHolder()], r.GetReasons())
+		}
+		hit := r.GetAnswer() == liaisonv1.MatchAnswer_MATCH_ANSWER_HIT
+		if hit != (r.GetReference() != "") || hit != (r.GetReferenceExpiresAt() != "") {
+			t.Errorf("%s: answer %v with reference %v expiring %q", r.GetHolder(), r.GetAnswer(), r.GetReference() != "", r.GetReferenceExpiresAt())
+		}
+		refs[r.GetHolder()] = r.GetReference()
+		if r.GetAuditIndex() < before || seen[r.GetAuditIndex()] {
+			t.Fatalf("%s: audit index %d is not a new entry of its own", r.GetHolder(), r.GetAuditIndex())
+		}
+		seen[r.GetAuditIndex()] = true
+		e := s.entry(t, r.GetAuditIndex())
+		if e.Action != "match" || e.Holder == nil || e.Holder.Agency != r.GetHolder() || e.Requester.Agency != "nl-police-rotterdam" ||
+			e.RecordType != "risk_assessment" || e.Subject == nil || e.Subject.Pseudonym == "" {
+			t.Errorf("%s: entry %+v does not describe the match", r.GetHolder(), e)
+		}
+		switch r.GetAnswer() {
+		case liaisonv1.MatchAnswer_MATCH_ANSWER_HIT, liaisonv1.MatchAnswer_MATCH_ANSWER_NO_HIT:
+			wantAnswer := map[bool]string{true: "hit", false: "no_hit"}[hit]
+			if e.Outcome != audit.OutcomeHitOnly || e.Detail["answer"] != wantAnswer || !slices.Equal(e.FieldsDisclosed, []string{"hit"}) {
+				t.Errorf("%s: entry outcome %q detail %v fields %v, want hit_only, answer %s, fields [hit]", r.GetHolder(), e.Outcome, e.Detail, e.FieldsDisclosed, wantAnswer)
+			}
+		case liaisonv1.MatchAnswer_MATCH_ANSWER_UNAVAILABLE:
+			if e.Outcome != audit.OutcomeFailed || !slices.Contains(e.Reasons, "HOLDER_UNAVAILABLE") || !slices.Contains(r.GetReasons(), "HOLDER_UNAVAILABLE") {
+				t.Errorf("%s: entry outcome %q reasons %v (result %v), want failed HOLDER_UNAVAILABLE", r.GetHolder(), e.Outcome, e.Reasons, r.GetReasons())
+			}
+		}
+	}
+	after, _ := s.store.Size(ctx)
+	if after-before != int64(len(holders)) {
+		t.Errorf("the match wrote %d entries, want one per holder (%d)", after-before, len(holders))
+	}
+	// The subject's identifier is in no entry and no log line.
+	for i := before; i < after; i++ {
+		if b, _ := s.store.ReadLeaves(ctx, i, i+1); len(b) == 1 && containsBytes(b[0], "SYN-NL-0001") {
+			t.Errorf("entry %d holds the subject's identifier", i)
+		}
+	}
+	if containsBytes(s.logs.Bytes(), "SYN-NL-0001") {
+		t.Error("the gateway's log holds the subject's identifier")
+	}
+	for _, ref := range refs {
+		if containsBytes([]byte(ref), "SYN-NL-0001") || containsBytes([]byte(ref), "nl-police") {
+			t.Error("a reference is readable")
+		}
+	}
+
+	// Step two.
+	step2 := func(o officer, holder, ref string) (*liaisonv1.RequestResponse, error) {
+		return s.exchange(t, o).Request(ctx, &liaisonv1.RequestRequest{
+			Holder: holder, SubjectId: "SYN-NL-0001",
+			RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+			Justification: "The match showed a hit; the assessment is needed to plan the contact.", MatchReference: ref,
+		})
+	}
+	refused := func(name string, o officer, holder, ref, reason string) {
+		t.Helper()
+		_, err := step2(o, holder, ref)
+		if status.Code(err) != codes.PermissionDenied || reasonOf(err) != reason {
+			t.Errorf("%s: Request = %v (reason %q), want PermissionDenied %s", name, err, reasonOf(err), reason)
+			return
+		}
+		_, e := s.lastEntry(t)
+		if e.Action != "request" || e.Outcome != audit.OutcomeRefused || !slices.Contains(e.Reasons, reason) || e.Requester.Officer != o.id {
+			t.Errorf("%s: entry %s %s %v by %s, want a refused request with %s", name, e.Action, e.Outcome, e.Reasons, e.Requester.Officer, reason)
+		}
+	}
+	otherOfficer := officer{"nl-police-rotterdam", "insp.bakker", []string{"case_officer"}, "restricted"}
+	refused("forged reference", nlPolice, "nl-probation", "mref1.AAAAAQ", "MATCH_REFERENCE_INVALID")
+	refused("not a reference", nlPolice, "nl-probation", "hit", "MATCH_REFERENCE_INVALID")
+	refused("another officer's reference", otherOfficer, "nl-probation", refs["nl-probation"], "MATCH_REFERENCE_NOT_YOURS")
+	refused("another holder's reference", nlPolice, "nl-probation", refs["nl-prison-vught"], "MATCH_REFERENCE_MISMATCH")
+
+	got, err := step2(nlPolice, "nl-probation", refs["nl-probation"])
+	if err != nil {
+		t.Fatalf("step two with a valid reference: %v", err)
+	}
+	e := s.entry(t, got.GetReleased().GetAuditIndex())
+	matchEntry := s.entry(t, resp.GetResults()[0].GetAuditIndex())
+	if e.Action != "request" || !audit.Released(e.Outcome) || e.Detail["match_request_id"] != matchEntry.RequestID || e.Justification == "" {
+		t.Errorf("step two entry: %s %s detail %v, want a released request naming match %s", e.Action, e.Outcome, e.Detail, matchEntry.RequestID)
+	}
+
+	clk.add(gateway.MatchReferenceTTL + time.Minute)
+	refused("expired reference", nlPolice, "nl-probation", refs["nl-probation"], "MATCH_REFERENCE_EXPIRED")
+}
+
+func TestMatchDeniedHolderNotAsked(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	fetchesBefore := s.providers["dk-prison-east"].Fetches()
+	// An NGO asking about a risk assessment: denied everywhere, nobody asked.
+	resp, err := s.exchange(t, nlNGO).Match(t.Context(), &liaisonv1.MatchRequest{
+		SubjectId:     "SYN-NL-0001",
+		RecordTypes:   []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+		Purpose:       liaisonv1.Purpose_PURPOSE_CRIMINAL_INVESTIGATION,
+		Justification: "Checking before a mentoring session.",
+	})
+	if err != nil {
+		t.Fatalf("Match: %v", err)
+	}
+	if len(resp.GetResults()) != 2 {
+		t.Fatalf("results %v, want one per sample holder", resp.GetResults())
+	}
+	for _, r := range resp.GetResults() {
+		e := s.entry(t, r.GetAuditIndex())
+		if r.GetAnswer() != liaisonv1.MatchAnswer_MATCH_ANSWER_DENIED || e.Outcome != audit.OutcomeDeny || r.GetReference() != "" {
+			t.Errorf("%s: answer %v entry %s, want denied and logged as deny", r.GetHolder(), r.GetAnswer(), e.Outcome)
+		}
+	}
+	if s.providers["dk-prison-east"].Fetches() != fetchesBefore {
+		t.Error("a denied holder was asked for a record")
+	}
+
+	// Validation: one refused entry naming the field.
+	_, err = s.exchange(t, nlPolice).Match(t.Context(), &liaisonv1.MatchRequest{
+		SubjectId: "SYN-NL-0001", Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "x",
+	})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("Match without record types: %v, want InvalidArgument", err)
+	}
+	if _, e := s.lastEntry(t); e.Action != "match" || e.Outcome != audit.OutcomeRefused || e.Detail["field"] != "record_types" {
+		t.Errorf("refused match entry: %s %s %v", e.Action, e.Outcome, e.Detail)
+	}
+}
+
+func containsBytes(b []byte, s string) bool { return len(s) > 0 && bytesIndex(b, s) >= 0 }
+
+func bytesIndex(b []byte, s string) int {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if string(b[i:i+len(s)]) == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// BenchmarkMatch measures Match against 5 and 50 holders that answer at
+// once, and reports p50 and p99 of the call's latency.
+func BenchmarkMatch(b *testing.B) {
+	for _, n := range []int{5, 50} {
+		b.Run(fmt.Sprintf("holders=%d", n), func(b *testing.B) {
+			var extra []extraHolder
+			var ids []string
+			for i := range n {
+				id := fmt.Sprintf("nl-prison-b%02d", i)
+				data := "nl-probation"
+				if i%2 == 1 {
+					data = "dk-prison-east"
+				}
+				extra = append(extra, extraHolder{id: id, kind: "prison", jurisdiction: "NL", data: data})
+				ids = append(ids, id)
+			}
+			s := startStack(b, stackOptions{beforeStart: addHolders(b, extra)})
+			c := s.exchange(b, nlPolice)
+			req := &liaisonv1.MatchRequest{
+				SubjectId:     "SYN-NL-0001",
+				RecordTypes:   []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+				Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+				Justification: "Benchmark.",
+				Holders:       ids,
+				DeadlineMs:    10000,
+			}
+			if _, err := c.Match(b.Context(), req); err != nil { // warm the connections
+				b.Fatal(err)
+			}
+			var mu sync.Mutex
+			var lat []time.Duration
+			b.ResetTimer()
+			for b.Loop() {
+				t0 := time.Now()
+				resp, err := c.Match(b.Context(), req)
+				d := time.Since(t0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range resp.GetResults() {
+					if r.GetAnswer() == liaisonv1.MatchAnswer_MATCH_ANSWER_UNAVAILABLE {
+						b.Fatal(errors.New(r.GetHolder() + " unavailable"))
+					}
+				}
+				mu.Lock()
+				lat = append(lat, d)
+				mu.Unlock()
+			}
+			b.StopTimer()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds())/1000, "p99-ms")
+		})
+	}
+}

@@ -1,0 +1,51 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestSimulateExplains: Policy.Simulate returns, with the decision and its
+// explanation, the stage that decided and the assumptions it rests on, as
+// `liaison policy simulate` prints them.
+func TestSimulateExplains(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	pc := liaisonv1.NewPolicyClient(s.conn(t, dkAuditor))
+	in := map[string]any{}
+	if err := json.Unmarshal([]byte(`{
+		"action": "request", "time": "2026-11-26T10:00:00Z",
+		"requester": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL",
+			"officer": {"id": "o", "roles": ["case_officer"], "clearance": "confidential"}},
+		"holder": {"agency": "nl-probation", "kind": "probation", "jurisdiction": "NL"},
+		"recipient": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL"},
+		"subject": {"category": "convicted", "in_custody": false, "release_date": "2026-05-04", "probation_until": "2028-05-03", "municipality": "Rotterdam"},
+		"record_type": "risk_assessment", "purpose": "risk_management", "claimed_legal_basis": "", "justification": "Risk review."
+	}`), &in); err != nil {
+		t.Fatal(err)
+	}
+	st, err := structpb.NewStruct(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := pc.Simulate(t.Context(), &liaisonv1.SimulateRequest{Input: st})
+	if err != nil {
+		t.Fatalf("Simulate: %v", err)
+	}
+	if got := resp.GetDecision().GetFields()["outcome"].GetStringValue(); got != "pseudonymise" {
+		t.Errorf("outcome = %q, want pseudonymise", got)
+	}
+	if resp.GetStage() != "fallback" {
+		t.Errorf("stage = %q, want fallback", resp.GetStage())
+	}
+	if len(resp.GetAssumptions()) == 0 || !strings.Contains(strings.Join(resp.GetAssumptions(), " "), "not verified") {
+		t.Errorf("assumptions = %q, want the pack's unverified reading of Dutch law", resp.GetAssumptions())
+	}
+	if len(resp.GetExplanation()) == 0 || resp.GetRevision() == "" {
+		t.Errorf("explanation %q, revision %q: want both", resp.GetExplanation(), resp.GetRevision())
+	}
+}

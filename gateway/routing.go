@@ -1,0 +1,244 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// A target is one recipient of a Disclose or Notify, with how the gateway
+// found it and the context its exchange is decided in: the first route
+// decides (purpose, case, claimed basis), the others are reported.
+type target struct {
+	agency  *Agency
+	routes  []*liaisonv1.RecipientRoute
+	purpose string
+	claimed string
+	cs      *policies.Case
+}
+
+// targets collects recipients in order, one per agency.
+type targets struct {
+	list []*target
+	byID map[string]*target
+}
+
+// add records that a was found by route r; the first route to find an
+// agency makes its target (mk gives its context).
+func (ts *targets) add(a *Agency, r *liaisonv1.RecipientRoute, mk func() target) {
+	if ts.byID == nil {
+		ts.byID = map[string]*target{}
+	}
+	if t, ok := ts.byID[a.ID]; ok {
+		t.routes = append(t.routes, r)
+		return
+	}
+	t := mk()
+	t.agency, t.routes = a, []*liaisonv1.RecipientRoute{r}
+	ts.list = append(ts.list, &t)
+	ts.byID[a.ID] = &t
+}
+
+// policyRoute is a route as the policy input gives it.
+func policyRoute(r *liaisonv1.RecipientRoute) *policies.Route {
+	pr := &policies.Route{Area: r.GetArea(), Case: r.GetCaseId(), Basis: r.GetLegalBasis()}
+	switch r.GetRole() {
+	case liaisonv1.RouteRole_ROUTE_ROLE_COMPETENT:
+		pr.Role = "competent"
+	case liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER:
+		pr.Role = "case_member"
+	case liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT:
+		pr.Role = "earlier_recipient"
+	default:
+		pr.Role = "named"
+	}
+	return pr
+}
+
+// describeRoute says how a recipient was found, for the log.
+func describeRoute(r *liaisonv1.RecipientRoute) string {
+	pr := policyRoute(r)
+	switch pr.Role {
+	case "competent":
+		return "competent:" + pr.Area
+	case "case_member":
+		return "case_member:" + pr.Case
+	case "earlier_recipient":
+		return fmt.Sprintf("earlier_recipient:%s@%d", pr.Basis, r.GetEarlierAuditIndex())
+	}
+	return "named"
+}
+
+// maxRoles caps the recipient roles of one call.
+const maxRoles = 10
+
+// resolveNamed adds the recipients named by id.
+func resolveNamed(reg *Registry, ts *targets, ids []string, field, purpose, claimed string, cs *policies.Case) error {
+	for i, id := range ids {
+		a, ok := reg.Agencies[id]
+		if !ok {
+			return invalid(fmt.Sprintf("%s[%d]", field, i), "is not a registered agency")
+		}
+		if a.Kind == KindPeerGateway {
+			return invalid(fmt.Sprintf("%s[%d]", field, i), "is a peer gateway, not an agency")
+		}
+		if slices.Contains(ids[:i], id) {
+			return invalid(fmt.Sprintf("%s[%d]", field, i), "appears twice")
+		}
+		ts.add(a, &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_NAMED}, func() target {
+			return target{purpose: purpose, claimed: claimed, cs: cs}
+		})
+	}
+	return nil
+}
+
+// resolveRoles adds the recipients named by role. A role that no agency
+// fills refuses the call: an empty delivery is never silent.
+func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, roles []*liaisonv1.RecipientRole, field, caller string,
+	subject *liaisonv1.SubjectAttributes, purpose, claimed string, cs *policies.Case) error {
+	if len(roles) > maxRoles {
+		return invalid(field, "at most %d roles per call", maxRoles)
+	}
+	for i, role := range roles {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		switch r := role.GetRole().(type) {
+		case *liaisonv1.RecipientRole_Competent:
+			kind := enumName(r.Competent.GetKind())
+			if kind == "" {
+				return invalid(f+".competent.kind", "must name a kind of agency")
+			}
+			area := strings.TrimSpace(r.Competent.GetMunicipality())
+			if area == "" {
+				area = strings.TrimSpace(subject.GetMunicipality())
+			}
+			if area == "" {
+				return invalid(f+".competent.municipality", "is required when the subject's attributes name no municipality")
+			}
+			if len(area) > 128 {
+				return invalid(f+".competent.municipality", "must be at most 128 characters")
+			}
+			var found []*Agency
+			for _, id := range sortedKeys(reg.Agencies) {
+				a := reg.Agencies[id]
+				if a.Kind == kind && !a.Offboarded && a.Covers(area) {
+					found = append(found, a)
+				}
+			}
+			if len(found) == 0 {
+				return &badRequest{field: f + ".competent", reason: "NO_COMPETENT_RECIPIENT",
+					problem: fmt.Sprintf("no registered %s agency is competent for %q; name the recipient, or have the registry list the municipality in its areas", strings.ReplaceAll(kind, "_", " "), area)}
+			}
+			for _, a := range found {
+				ts.add(a, &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_COMPETENT, Area: area}, func() target {
+					return target{purpose: purpose, claimed: claimed, cs: cs}
+				})
+			}
+		case *liaisonv1.RecipientRole_CaseMembers:
+			id := r.CaseMembers
+			if cs != nil && cs.ID != id {
+				return invalid(f+".case_members", "must be the case of case_id when both are given")
+			}
+			rc, err := s.resolveCase(ctx, id, caller)
+			if err != nil {
+				if br, ok := err.(*badRequest); ok {
+					br.field = f + ".case_members"
+				}
+				return err
+			}
+			n := 0
+			for _, m := range rc.Members {
+				a, ok := reg.Agencies[m]
+				if !ok || m == caller {
+					continue
+				}
+				n++
+				ts.add(a, &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER, CaseId: id}, func() target {
+					return target{purpose: purpose, claimed: claimed, cs: rc}
+				})
+			}
+			if n == 0 {
+				return &badRequest{field: f + ".case_members", reason: "CASE_HAS_NO_OTHER_MEMBER",
+					problem: fmt.Sprintf("case %s has no member besides the caller", id)}
+			}
+		default:
+			return invalid(f, "must name a role: competent or case_members")
+		}
+	}
+	return nil
+}
+
+// recordActions are the actions that deliver a record.
+var recordActions = []string{"disclose", "request", "notify", "match"}
+
+// earlier is an agency's latest receipt about a subject still in force.
+type earlier struct {
+	index   int64
+	basis   string
+	purpose string
+}
+
+// earlierRecipients finds, in the log, the agencies that received records
+// about the subject (by its audit pseudonym ps, never an identifier) and
+// whose latest such receipt rests on a basis still in force at now: its
+// legal basis has no end or ends today or later, and a receipt within a
+// case counts only while the case is open and the agency a member. The
+// log's released outcomes (audit.Released) are receipts; refusals,
+// denials and failures are not.
+func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time) (map[string]earlier, error) {
+	today := now.UTC().Format(time.DateOnly)
+	out := map[string]earlier{}
+	cases := map[string]*audit.CaseState{}
+	caseInForce := func(id, agency string) (bool, error) {
+		c, ok := cases[id]
+		if !ok {
+			var err error
+			if c, err = s.caseByID(ctx, id); err != nil {
+				return false, err
+			}
+			cases[id] = c
+		}
+		return c != nil && c.Status == audit.CaseOpen && slices.Contains(c.Active(), agency), nil
+	}
+	const page = 1000
+	for start := int64(0); ; {
+		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Subject: ps, Start: start, Limit: page})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			e := r.Entry
+			if !audit.Released(e.Outcome) || !slices.Contains(recordActions, e.Action) {
+				continue
+			}
+			basis := ""
+			if lb := e.LegalBasis; lb != nil {
+				basis = lb.ID
+				if lb.ValidUntil != "" && lb.ValidUntil < today {
+					continue
+				}
+			}
+			for _, rc := range e.Recipients {
+				if e.Case != nil {
+					ok, err := caseInForce(e.Case.ID, rc.Agency)
+					if err != nil {
+						return nil, err
+					}
+					if !ok {
+						continue
+					}
+				}
+				out[rc.Agency] = earlier{index: r.Index, basis: basis, purpose: e.Purpose}
+			}
+		}
+		if len(recs) < page {
+			return out, nil
+		}
+		start = recs[len(recs)-1].Index + 1
+	}
+}

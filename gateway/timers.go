@@ -1,0 +1,184 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// timerLease is the lease that elects the replica running the notice
+// timers; it runs three intervals, so that a replica that stops is
+// replaced after at most that long.
+const timerLease = "notice-timers"
+
+// RunTimers runs the notice timers once, if this replica holds (or can
+// take) the timer lease in the store: it escalates every required notice
+// whose escalation time has come and that nobody acknowledged, to the
+// recipient's duty role and back to the sender, and records every one
+// whose deadline passed unacknowledged. Each step is one entry, committed
+// with the step as its precondition, so that each happens exactly once
+// even if two replicas should both believe they hold the lease. It returns
+// whether this replica held the lease. Time is the server's clock
+// (Config.Now), so that tests and exercises can run months in
+// milliseconds; Run calls it every Config.TimerInterval.
+func (s *Server) RunTimers(ctx context.Context) (bool, error) {
+	now := s.now()
+	held, err := s.cfg.Audit.Lease(ctx, timerLease, s.replica, now, now.Add(3*s.cfg.TimerInterval))
+	if err != nil || !held {
+		return false, err
+	}
+	due, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{EscalateBy: now})
+	if err != nil {
+		return true, err
+	}
+	var errs []error
+	for _, n := range due {
+		errs = append(errs, s.escalate(ctx, n, now))
+	}
+	over, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{OverdueBy: now})
+	if err != nil {
+		return true, errors.Join(append(errs, err)...)
+	}
+	for _, n := range over {
+		errs = append(errs, s.markOverdue(ctx, n, now))
+	}
+	return true, errors.Join(errs...)
+}
+
+// escalate sends an unacknowledged required notice's escalation to the
+// recipient's duty role and back to the sender, in one entry.
+func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) error {
+	reg := s.registry.Load()
+	duty := defaultDutyRole
+	if a, ok := reg.Agencies[n.Recipient]; ok && a.DutyRole != "" {
+		duty = a.DutyRole
+	}
+	base := &liaisonv1.Escalation{
+		NoticeId: n.ID, EventType: eventEnum(n.EventType), Recipient: n.Recipient, Sender: n.Sender,
+		Sent: n.Created.UTC().Format(time.RFC3339), AcknowledgeBy: n.Deadline.UTC().Format(time.RFC3339),
+		NoticeAuditIndex: n.AuditIndex,
+	}
+	var deliveries []audit.Delivery
+	for _, to := range []struct {
+		box    string
+		target liaisonv1.EscalationTarget
+	}{
+		{roleInbox(n.Recipient, duty), liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE},
+		{n.Sender, liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER},
+	} {
+		x := proto.CloneOf(base)
+		x.Target = to.target
+		if to.target == liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE {
+			x.DutyRole = duty
+		}
+		payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: "liaison", Escalation: x})
+		if err != nil {
+			return err
+		}
+		if payload, err = s.cfg.Pseudonyms.Seal([]byte(to.box), payload); err != nil {
+			return err
+		}
+		deliveries = append(deliveries, audit.Delivery{Recipient: to.box, Kind: deliveryKind, Payload: payload})
+	}
+	e := s.noticeEntry(ctx, n, actionNoticeEscalate, now)
+	e.Detail["duty_role"] = duty
+	e.Detail["escalated_to"] = roleInbox(n.Recipient, duty) + "," + n.Sender
+	idx, err := s.cfg.Audit.AppendState(ctx, e, audit.Change{Marks: []audit.NoticeMark{{Notice: n.ID, Step: audit.NoticeEscalated, Time: now}}}, deliveries...)
+	switch {
+	case errors.Is(err, audit.ErrConflict):
+		return nil // acknowledged or escalated meanwhile
+	case err != nil:
+		return fmt.Errorf("escalate notice %s: %w", n.ID, err)
+	}
+	s.log.WarnContext(ctx, "required notice escalated", "notice_id", n.ID, "audit_index", idx, "recipient", n.Recipient,
+		"duty_role", duty, "sender", n.Sender, "acknowledge_by", n.Deadline.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// markOverdue records that a required notice's deadline passed without an
+// acknowledgement.
+func (s *Server) markOverdue(ctx context.Context, n audit.Notice, now time.Time) error {
+	e := s.noticeEntry(ctx, n, actionNoticeOverdue, now)
+	e.Detail["late"] = "true"
+	idx, err := s.cfg.Audit.AppendState(ctx, e, audit.Change{Marks: []audit.NoticeMark{{Notice: n.ID, Step: audit.NoticeOverdue, Time: now}}})
+	switch {
+	case errors.Is(err, audit.ErrConflict):
+		return nil
+	case err != nil:
+		return fmt.Errorf("record overdue notice %s: %w", n.ID, err)
+	}
+	s.log.WarnContext(ctx, "required notice not acknowledged in time", "notice_id", n.ID, "audit_index", idx, "recipient", n.Recipient, "sender", n.Sender)
+	return nil
+}
+
+func eventEnum(s string) liaisonv1.SubjectEventType {
+	n, _ := enumValue(liaisonv1.SubjectEventType(0).Descriptor(), s)
+	return liaisonv1.SubjectEventType(n)
+}
+
+// ListNotices lists required notices for an auditor. The read is logged.
+func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequest) (*liaisonv1.ListNoticesResponse, error) {
+	c, err := s.requireRole(ctx, RoleAuditor)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	limit := int(req.GetLimit())
+	switch {
+	case limit < 0 || limit > 1000:
+		return nil, s.statusError(ctx, invalid("limit", "must be between 0 and 1000"))
+	case limit == 0:
+		limit = 100
+	}
+	now := s.now()
+	f := audit.NoticeFilter{Recipient: req.GetRecipient(), Sender: req.GetSender(), Unacknowledged: req.GetUnacknowledgedOnly(), Limit: limit}
+	if req.GetLateOnly() {
+		f.LateAt = now
+	}
+	detail := map[string]string{"late_only": strconv.FormatBool(req.GetLateOnly()), "unacknowledged_only": strconv.FormatBool(req.GetUnacknowledgedOnly())}
+	if f.Recipient != "" {
+		detail["recipient"] = f.Recipient
+	}
+	if f.Sender != "" {
+		detail["sender"] = f.Sender
+	}
+	if err := s.auditRead(ctx, c, "list_notices", detail); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	ns, err := s.cfg.Audit.Notices(ctx, f)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	resp := &liaisonv1.ListNoticesResponse{}
+	for _, n := range ns {
+		resp.Notices = append(resp.Notices, &liaisonv1.TrackedNotice{
+			NoticeId: n.ID, EventType: eventEnum(n.EventType), Sender: n.Sender, Recipient: n.Recipient, Rule: n.Rule,
+			Sent: rfc3339(n.Created), EscalateAt: rfc3339(n.EscalateAt), AcknowledgeBy: rfc3339(n.Deadline),
+			Acknowledged: rfc3339(n.Acknowledged), Escalated: rfc3339(n.Escalated), Overdue: rfc3339(n.Overdue),
+			Late: n.Late(now), AuditIndex: n.AuditIndex, AckAuditIndex: n.AckIndex, EscalationAuditIndex: n.EscalationIndex,
+			OverdueAuditIndex: n.OverdueIndex,
+		})
+	}
+	return resp, nil
+}
+
+// rfc3339 writes t, or "" for the zero time.
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// notFound is a NotFound status for the caller.
+func (s *Server) notFound(format string, args ...any) error {
+	return status.Error(codes.NotFound, fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,100 @@
+package witness
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// An Endpoint is a witness as a log knows it: where it listens and the key
+// its cosignatures must verify under.
+type Endpoint struct {
+	// URL is the witness's submission prefix, e.g. https://witness.example;
+	// requests go to URL + "/add-checkpoint".
+	URL string
+	// Verifier checks its cosignatures (audit.NewCosignatureVerifier).
+	Verifier note.Verifier
+}
+
+// A ConflictError is a witness's 409 answer: it last cosigned a tree of
+// Known entries, not of the old size the request named.
+type ConflictError struct{ Known int64 }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("witness: the witness last cosigned a tree of size %d", e.Known)
+}
+
+// A RefusedError is any other refusal by a witness, with its HTTP status:
+// 422 means it found the checkpoint inconsistent with what it cosigned
+// before.
+type RefusedError struct {
+	Status  int
+	Message string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("witness: refused (%d %s): %s", e.Status, http.StatusText(e.Status), e.Message)
+}
+
+// AddCheckpoint asks the witness at e to cosign signed, the checkpoint of
+// a log, with the consistency proof from oldSize, the size the witness
+// last cosigned. It returns the cosignature line after checking it against
+// e.Verifier, or a *ConflictError, a *RefusedError or a transport error.
+func AddCheckpoint(ctx context.Context, hc *http.Client, e Endpoint, oldSize int64, proof tlog.TreeProof, signed []byte) ([]byte, error) {
+	var body bytes.Buffer
+	fmt.Fprintf(&body, "old %d\n", oldSize)
+	for _, h := range proof {
+		body.WriteString(base64.StdEncoding.EncodeToString(h[:]) + "\n")
+	}
+	body.WriteString("\n")
+	body.Write(signed)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(e.URL, "/")+"/add-checkpoint", &body)
+	if err != nil {
+		return nil, fmt.Errorf("witness: %v", err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("witness %s: %w", e.Verifier.Name(), err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("witness %s: read the answer: %w", e.Verifier.Name(), err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusConflict:
+		text, ok := strings.CutSuffix(string(b), "\n")
+		known, err := strconv.ParseInt(text, 10, 64)
+		if !ok || err != nil || known < 0 || resp.Header.Get("Content-Type") != "text/x.tlog.size" {
+			return nil, fmt.Errorf("witness %s: malformed 409 answer", e.Verifier.Name())
+		}
+		return nil, &ConflictError{Known: known}
+	case resp.StatusCode != http.StatusOK:
+		return nil, &RefusedError{Status: resp.StatusCode, Message: strings.TrimSpace(string(b))}
+	}
+	return checkCosignature(e.Verifier, signed, b)
+}
+
+// checkCosignature returns the line of answer that is a valid cosignature
+// of signed by v; the answer may hold other lines, which are ignored.
+func checkCosignature(v note.Verifier, signed, answer []byte) ([]byte, error) {
+	n, err := note.Open(append(bytes.Clone(signed), answer...), note.VerifierList(v))
+	if err != nil {
+		return nil, fmt.Errorf("witness %s: the answer is no valid cosignature: %v", v.Name(), err)
+	}
+	for _, s := range n.Sigs {
+		if s.Name == v.Name() && s.Hash == v.KeyHash() {
+			return []byte("— " + s.Name + " " + s.Base64 + "\n"), nil
+		}
+	}
+	return nil, errors.New("witness " + v.Name() + ": the answer holds no cosignature")
+}

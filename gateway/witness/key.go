@@ -1,0 +1,144 @@
+package witness
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"filippo.io/torchwood"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+// A Signer makes a witness's cosignatures: timestamped Ed25519
+// cosignatures (C2SP tlog-cosignature, cosignature/v1), made by
+// filippo.io/torchwood. It is a note.Signer.
+type Signer struct {
+	*torchwood.CosignatureSigner
+	vkey string
+}
+
+// VerifierKey returns the witness's verifier key, for auditors' witness
+// policies and gateways' -witness flags.
+func (s *Signer) VerifierKey() string { return s.vkey }
+
+var _ note.Signer = (*Signer)(nil)
+
+// NewSigner returns the cosigner named name for an Ed25519 private key.
+func NewSigner(name string, key ed25519.PrivateKey) (*Signer, error) {
+	cs, err := torchwood.NewCosignatureSigner(name, key)
+	if err != nil {
+		return nil, fmt.Errorf("witness: signer %q: %v", name, err)
+	}
+	vkey, err := audit.CosignatureVerifierKey(name, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		return nil, err
+	}
+	return &Signer{CosignatureSigner: cs, vkey: vkey}, nil
+}
+
+// A key file holds one line, in the shape of a note signer key with the
+// cosignature algorithm byte:
+//
+//	PRIVATE+KEY+<name>+<hex key ID>+base64(0x04 || Ed25519 seed)
+const keyPrefix = "PRIVATE+KEY+"
+
+// encodeKey returns the key file line for a seed named name.
+func encodeKey(name string, seed []byte) (string, error) {
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	vkey, err := audit.CosignatureVerifierKey(name, pub)
+	if err != nil {
+		return "", err
+	}
+	parts := strings.SplitN(vkey, "+", 3) // name, hash, base64(0x04||pub)
+	return keyPrefix + name + "+" + parts[1] + "+" + base64.StdEncoding.EncodeToString(append([]byte{0x04}, seed...)), nil
+}
+
+// decodeKey parses a key file line.
+func decodeKey(line string) (name string, key ed25519.PrivateKey, err error) {
+	rest, ok := strings.CutPrefix(line, keyPrefix)
+	parts := strings.SplitN(rest, "+", 3)
+	if !ok || len(parts) != 3 {
+		return "", nil, errors.New("witness: key: want PRIVATE+KEY+name+hash+base64key")
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 0x04 {
+		return "", nil, errors.New("witness: key: not an Ed25519 cosigner key")
+	}
+	if _, err := strconv.ParseUint(parts[1], 16, 32); err != nil || len(parts[1]) != 8 {
+		return "", nil, errors.New("witness: key: malformed key hash")
+	}
+	want, err := encodeKey(parts[0], raw[1:])
+	if err != nil {
+		return "", nil, err
+	}
+	if want != line {
+		return "", nil, errors.New("witness: key: the key hash does not match the key")
+	}
+	return parts[0], ed25519.NewKeyFromSeed(raw[1:]), nil
+}
+
+// LoadOrCreateKey returns the witness signer whose key is in the file at
+// path. If the file does not exist, it generates a key named name and
+// writes it there with mode 0600. It refuses a key file that group or
+// others may read, and one whose key has a name other than name.
+func LoadOrCreateKey(path, name string) (*Signer, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		seed := make([]byte, ed25519.SeedSize)
+		rand.Read(seed)
+		line, err := encodeKey(name, seed)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeKeyFile(path, line); err != nil {
+			return nil, err
+		}
+		data = []byte(line + "\n")
+	} else if err != nil {
+		return nil, fmt.Errorf("witness: load key: %v", err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("witness: load key: %v", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("witness: load key: %s has mode %04o; it must be readable by its owner only (chmod 600)", path, fi.Mode().Perm())
+	}
+	got, key, err := decodeKey(strings.TrimSpace(string(data)))
+	if err != nil {
+		return nil, fmt.Errorf("%v (%s)", err, path)
+	}
+	if got != name {
+		return nil, fmt.Errorf("witness: load key %s: key is named %q, want %q", path, got, name)
+	}
+	return NewSigner(name, key)
+}
+
+// writeKeyFile creates path with mode 0600 and writes line to it durably.
+// It fails if path exists, so that a concurrent creator's key survives.
+func writeKeyFile(path, line string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("witness: create key: %v", err)
+	}
+	_, err = f.WriteString(line + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("witness: create key: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,360 @@
+package witness_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
+	"github.com/liaison-gateway/liaison/gateway/witness"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// logKey is one checkpoint key shared by the tests' logs: two gateways
+// with the same origin and key, as a rewritten store would show.
+type logKey struct {
+	signer note.Signer
+	v      note.Verifier
+	vkey   string
+}
+
+func newLogKey(t *testing.T, name string) logKey {
+	t.Helper()
+	skey, vkey, err := audit.GenerateSignerKey(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := note.NewSigner(skey)
+	v, _ := note.NewVerifier(vkey)
+	return logKey{s, v, vkey}
+}
+
+// newLog opens a log on a fresh SQLite store.
+func newLog(t *testing.T, k logKey) (*audit.Log, *sqlite.Store) {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := audit.New(t.Context(), audit.Config{Store: st, Signer: k.signer, CheckpointInterval: time.Hour, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		l.Close(context.Background())
+		st.Close()
+	})
+	return l, st
+}
+
+var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+// appendN appends entries first..first+n-1; the officer names the history.
+func appendN(t *testing.T, l *audit.Log, first, n int, officer string) {
+	t.Helper()
+	for i := first; i < first+n; i++ {
+		_, err := l.Append(t.Context(), &audit.Entry{
+			Time: t0.Add(time.Duration(i) * time.Minute), Action: "request", Outcome: audit.OutcomeDeny,
+			Requester: &audit.Requester{Agency: "nl-police", Officer: officer},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// startWitness runs a witness that follows the log key, over HTTP on
+// loopback.
+func startWitness(t *testing.T, name string, logs ...logKey) (*witness.Witness, witness.Endpoint, string) {
+	t.Helper()
+	dir := t.TempDir()
+	signer, err := witness.LoadOrCreateKey(filepath.Join(dir, "witness.key"), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := witness.Config{Signer: signer, State: filepath.Join(dir, "witness.db"), Logs: map[string][]note.Verifier{}, Logger: quiet}
+	for _, k := range logs {
+		cfg.Logs[k.v.Name()] = append(cfg.Logs[k.v.Name()], k.v)
+	}
+	w, err := witness.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w)
+	t.Cleanup(func() {
+		srv.Close()
+		w.Close()
+	})
+	v, err := audit.NewCosignatureVerifier(w.VerifierKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, witness.Endpoint{URL: srv.URL, Verifier: v}, cfg.State
+}
+
+func newCosigner(t *testing.T, l *audit.Log, st audit.WitnessStore, ws ...witness.Endpoint) *witness.Cosigner {
+	t.Helper()
+	c, err := witness.NewCosigner(witness.CosignerConfig{Log: l, Store: st, Witnesses: ws, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// post sends an add-checkpoint body and returns the status and body.
+func post(t *testing.T, url, body string) (int, string, string) {
+	t.Helper()
+	resp, err := http.Post(url+"/add-checkpoint", "text/plain", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header.Get("Content-Type")
+}
+
+func request(old int64, proof tlog.TreeProof, signed []byte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "old %d\n", old)
+	for _, h := range proof {
+		b.WriteString(base64.StdEncoding.EncodeToString(h[:]) + "\n")
+	}
+	b.WriteString("\n")
+	b.Write(signed)
+	return b.String()
+}
+
+// TestAddCheckpointProtocol drives the witness's HTTP interface through the
+// answers C2SP tlog-witness names.
+func TestAddCheckpointProtocol(t *testing.T) {
+	k := newLogKey(t, "log.test")
+	l, _ := newLog(t, k)
+	ctx := t.Context()
+	w, e, state := startWitness(t, "witness.test/w1", k)
+
+	appendN(t, l, 0, 3, "a")
+	size3, cp3, _ := l.Checkpoint(ctx)
+	appendN(t, l, 3, 4, "a")
+	size7, cp7, _ := l.Checkpoint(ctx)
+	proof, _ := l.ConsistencyProof(ctx, size3, size7)
+	other := newLogKey(t, "other.test")
+	foreign, _ := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "other.test", Size: 3}.String()}, other.signer)
+	impostor := newLogKey(t, "log.test") // same name, another key
+	forged, _ := note.Sign(&note.Note{Text: strings.SplitN(string(cp3), "\n\n", 2)[0] + "\n"}, impostor.signer)
+	emptyWrong, _ := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "log.test", Size: 0}.String()}, k.signer) // all-zero hash
+
+	steps := []struct {
+		name       string
+		body       string
+		wantStatus int
+		wantBody   string
+	}{
+		{"malformed body", "old x\n\n" + string(cp3), http.StatusBadRequest, ""},
+		{"unknown origin", request(0, nil, foreign), http.StatusNotFound, ""},
+		{"signed by another key", request(0, nil, forged), http.StatusForbidden, ""},
+		{"old size above the checkpoint's", request(size7+1, nil, cp7), http.StatusBadRequest, ""},
+		{"empty tree with a wrong hash", request(0, nil, emptyWrong), http.StatusUnprocessableEntity, ""},
+		{"proof from the empty tree", request(0, proof, cp3), http.StatusUnprocessableEntity, ""},
+		{"first checkpoint", request(0, nil, cp3), http.StatusOK, "— witness.test/w1 "},
+		{"old size not the one cosigned", request(0, nil, cp7), http.StatusConflict, "3\n"},
+		{"a proof that does not verify", request(size3, proof[1:], cp7), http.StatusUnprocessableEntity, ""},
+		{"consistent", request(size3, proof, cp7), http.StatusOK, "— witness.test/w1 "},
+		{"a smaller tree", request(size7, nil, cp3), http.StatusBadRequest, ""},
+		{"the smaller tree as if new", request(size3, nil, cp3), http.StatusConflict, "7\n"},
+		{"the same checkpoint again", request(size7, nil, cp7), http.StatusOK, "— witness.test/w1 "},
+	}
+	for _, s := range steps {
+		code, body, ctype := post(t, e.URL, s.body)
+		if code != s.wantStatus || !strings.HasPrefix(body, s.wantBody) {
+			t.Errorf("%s: %d %q, want %d %q...", s.name, code, body, s.wantStatus, s.wantBody)
+		}
+		if code == http.StatusConflict && ctype != "text/x.tlog.size" {
+			t.Errorf("%s: Content-Type %q, want text/x.tlog.size", s.name, ctype)
+		}
+		if code == http.StatusOK {
+			n, err := note.Open(append(bytes.Clone([]byte(strings.SplitN(s.body, "\n\n", 2)[1])), body...), note.VerifierList(e.Verifier))
+			if err != nil || len(n.Sigs) != 1 {
+				t.Errorf("%s: the answer %q is no cosignature by the witness: %v", s.name, body, err)
+			}
+		}
+	}
+
+	// The witness serves what it cosigned last, and keeps its state.
+	sum := sha256.Sum256([]byte("log.test"))
+	resp, err := http.Get(e.URL + "/" + hex.EncodeToString(sum[:]) + "/checkpoint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if cp, err := audit.OpenCheckpoint(b, k.v); err != nil || cp.Size != size7 || !bytes.HasPrefix(b, cp7) {
+		t.Errorf("GET checkpoint = %q, %v; want the checkpoint of size %d with the cosignature", b, err, size7)
+	}
+	w.Close()
+	signer, _ := witness.LoadOrCreateKey(filepath.Join(filepath.Dir(state), "witness.key"), "witness.test/w1")
+	again, err := witness.New(ctx, witness.Config{Signer: signer, State: state, Logs: map[string][]note.Verifier{"log.test": {k.v}}, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if _, err := again.AddCheckpoint(ctx, []byte(request(size3, proof, cp7))); err == nil || !strings.Contains(err.Error(), "7") {
+		t.Errorf("after a restart, AddCheckpoint(old 3) = %v, want a conflict naming 7", err)
+	}
+}
+
+// TestWitnessRefusesAFork runs two gateways' logs with one origin and key
+// that share a witness; the second one's store was rewritten. The witness
+// cosigns the first, refuses every checkpoint of the second (same size
+// with another root, then a larger tree that does not extend the one it
+// cosigned), keeps them as evidence, and an auditor's witness policy
+// accepts the first gateway's published checkpoint and refuses the
+// second's.
+func TestWitnessRefusesAFork(t *testing.T) {
+	k := newLogKey(t, "log.test")
+	ctx := t.Context()
+	w, e, _ := startWitness(t, "witness.test/w1", k)
+
+	honest, honestStore := newLog(t, k)
+	rewritten, rewrittenStore := newLog(t, k)
+	appendN(t, honest, 0, 5, "a")
+	appendN(t, rewritten, 0, 3, "a") // the same first three entries
+	appendN(t, rewritten, 3, 2, "b") // then another history
+
+	ch := newCosigner(t, honest, honestStore, e)
+	cr := newCosigner(t, rewritten, rewrittenStore, e)
+	if n, err := ch.Round(ctx); err != nil || n != 1 {
+		t.Fatalf("honest Round() = %d, %v; want 1 cosignature", n, err)
+	}
+	n, err := cr.Round(ctx)
+	var re *witness.RefusedError
+	if n != 0 || !errors.As(err, &re) || re.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("rewritten Round() at the same size = %d, %v; want 0 and a 422 refusal", n, err)
+	}
+	// Both grow; the honest one stays witnessed, the rewritten one never is.
+	appendN(t, honest, 5, 2, "a")
+	appendN(t, rewritten, 5, 3, "b")
+	if n, err := ch.Round(ctx); err != nil || n != 1 {
+		t.Fatalf("honest Round() after growing = %d, %v", n, err)
+	}
+	if n, err := cr.Round(ctx); n != 0 || !errors.As(err, &re) || re.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("rewritten Round() after growing = %d, %v; want 0 and a 422 refusal", n, err)
+	}
+	refused, err := w.Refused(ctx, "log.test")
+	if err != nil || len(refused) != 2 {
+		t.Fatalf("Refused() = %d checkpoints, %v; want the rewritten log's 2", len(refused), err)
+	}
+	if _, err := audit.OpenCheckpoint(refused[0], k.v); err != nil {
+		t.Errorf("the evidence kept is not a checkpoint signed by the log: %v", err)
+	}
+
+	policy := audit.WitnessPolicy{Witnesses: []note.Verifier{e.Verifier}, Quorum: 1}
+	_, good, err := ch.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who, err := policy.Check(good, k.v); err != nil || len(who) != 1 {
+		t.Errorf("policy.Check(honest published checkpoint) = %v, %v", who, err)
+	}
+	size, bad, err := cr.Checkpoint(ctx)
+	if err != nil || size != 8 {
+		t.Fatalf("rewritten Checkpoint() = %d, %v", size, err)
+	}
+	if _, err := policy.Check(bad, k.v); !errors.Is(err, audit.ErrQuorum) {
+		t.Errorf("policy.Check(rewritten published checkpoint) = %v, want ErrQuorum", err)
+	}
+	// An auditor's Client refuses it too.
+	c := audit.NewClient(staticSource(bad), audit.TrustFile(filepath.Join(t.TempDir(), "trusted")), k.v)
+	if err := c.RequireWitnesses(policy); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Update(ctx); !errors.Is(err, audit.ErrQuorum) {
+		t.Errorf("Client.Update(rewritten checkpoint) = %v, want ErrQuorum", err)
+	}
+}
+
+// staticSource serves one checkpoint and no proofs.
+type staticSource []byte
+
+func (s staticSource) Checkpoint(context.Context) ([]byte, error) { return s, nil }
+func (staticSource) ConsistencyProof(context.Context, int64, int64) (tlog.TreeProof, error) {
+	return nil, errors.New("no proofs")
+}
+func (staticSource) Inclusion(context.Context, int64, int64) ([]byte, tlog.RecordProof, error) {
+	return nil, nil, errors.New("no proofs")
+}
+
+// TestCosignerWithThreeWitnesses checks a published checkpoint against
+// 2-of-3: cosigned by one witness (two are down) it fails; once the other
+// two are back and the log grows, it passes, and a witness that restarted
+// from nothing learns nothing wrong: the gateway learns its size from 409.
+func TestCosignerWithThreeWitnesses(t *testing.T) {
+	k := newLogKey(t, "log.test")
+	ctx := t.Context()
+	l, st := newLog(t, k)
+	var es []witness.Endpoint
+	var vs []note.Verifier
+	for i := range 3 {
+		_, e, _ := startWitness(t, fmt.Sprintf("witness.test/w%d", i+1), k)
+		es, vs = append(es, e), append(vs, e.Verifier)
+	}
+	down := []witness.Endpoint{es[0], {URL: "http://127.0.0.1:1", Verifier: es[1].Verifier}, {URL: "http://127.0.0.1:1", Verifier: es[2].Verifier}}
+	appendN(t, l, 0, 4, "a")
+	if n, err := newCosigner(t, l, st, down...).Round(ctx); n != 1 || err == nil {
+		t.Fatalf("Round() with two witnesses down = %d, %v; want 1 and an error", n, err)
+	}
+	policy := audit.WitnessPolicy{Witnesses: vs, Quorum: 2}
+	c := newCosigner(t, l, st, es...)
+	_, published, _ := c.Checkpoint(ctx)
+	if _, err := policy.Check(published, k.v); !errors.Is(err, audit.ErrQuorum) {
+		t.Errorf("2-of-3 on a checkpoint cosigned by one = %v, want ErrQuorum", err)
+	}
+	appendN(t, l, 4, 1, "a")
+	// w1 knows size 4, the new Cosigner does not: it learns it from 409.
+	if n, err := c.Round(ctx); n != 3 || err != nil {
+		t.Fatalf("Round() with all three up = %d, %v; want 3", n, err)
+	}
+	_, published, _ = c.Checkpoint(ctx)
+	if who, err := policy.Check(published, k.v); err != nil || len(who) != 3 {
+		t.Errorf("2-of-3 on a checkpoint cosigned by three = %v, %v", who, err)
+	}
+}
+
+func TestLoadOrCreateKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.key")
+	s1, err := witness.LoadOrCreateKey(path, "w.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := witness.LoadOrCreateKey(path, "w.test")
+	if err != nil || s2.VerifierKey() != s1.VerifierKey() {
+		t.Fatalf("reloading the key = %v, %v; want the same key %s", s2, err, s1.VerifierKey())
+	}
+	if _, err := audit.NewCosignatureVerifier(s1.VerifierKey()); err != nil {
+		t.Errorf("the verifier key %q does not parse: %v", s1.VerifierKey(), err)
+	}
+	if _, err := witness.LoadOrCreateKey(path, "other.test"); err == nil {
+		t.Errorf("LoadOrCreateKey under another name = nil error")
+	}
+	os.Chmod(path, 0o644)
+	if _, err := witness.LoadOrCreateKey(path, "w.test"); err == nil {
+		t.Errorf("LoadOrCreateKey on a world-readable key = nil error")
+	}
+}

@@ -1,0 +1,44 @@
+package policies
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// validateCaseAndNotice checks the parts of the contract that actions on
+// cases and notices add: an action on a case is answered allow or deny,
+// nothing else is answered allow; a notice is required only on a notify
+// that is not denied, with a rule, a citation and an escalation before
+// its deadline.
+func (d *Decision) validateCaseAndNotice(in Input) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+	}
+	isCase := slices.Contains(CaseActions, in.Action)
+	switch {
+	case isCase && d.Outcome != OutcomeAllow && d.Outcome != OutcomeDeny:
+		return bad("an action on a case (%s) is answered allow or deny, not %s", in.Action, d.Outcome)
+	case !isCase && d.Outcome == OutcomeAllow:
+		return bad("outcome allow answers only actions on a case, not %q", in.Action)
+	}
+	n := d.Notice
+	if n == nil {
+		return nil
+	}
+	if in.Action != "notify" || d.Outcome == OutcomeDeny {
+		return bad("a notice is required only on a notify that is not denied")
+	}
+	if !n.Required || n.Rule == "" || n.Citation == "" {
+		return bad("notice needs required true, a rule and a citation")
+	}
+	by, err1 := time.Parse(time.RFC3339Nano, n.AcknowledgeBy)
+	esc, err2 := time.Parse(time.RFC3339Nano, n.EscalateAt)
+	if err1 != nil || err2 != nil {
+		return bad("notice.acknowledge_by %q and notice.escalate_at %q must be RFC 3339 times", n.AcknowledgeBy, n.EscalateAt)
+	}
+	if !esc.Before(by) {
+		return bad("notice.escalate_at %s is not before notice.acknowledge_by %s", n.EscalateAt, n.AcknowledgeBy)
+	}
+	return nil
+}
