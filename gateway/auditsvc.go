@@ -109,8 +109,9 @@ var queryVocabulary = sync.OnceValue(func() map[string][]string {
 	return map[string][]string{
 		"outcome":     slices.Clone(audit.Outcomes),
 		"record_type": recordTypes,
-		"action": append(slices.Clone(exchangeActions),
+		"action": append(append(slices.Clone(exchangeActions),
 			audit.ActionAuthenticate, audit.ActionAuditRead, audit.ActionPolicyActivate, audit.ActionKeyRotate),
+			audit.AftercareActions...),
 	}
 })
 
@@ -176,7 +177,25 @@ func (s *Server) AccessReport(ctx context.Context, req *liaisonv1.AccessReportRe
 		}
 		resp.Disclosures = append(resp.Disclosures, rd)
 	}
+	resp.Corrections, resp.Withdrawals = reportedNotices(rep.Corrections), reportedNotices(rep.Withdrawals)
 	return resp, nil
+}
+
+// reportedNotices converts the report's notices for the API.
+func reportedNotices(ns []audit.NoticeReport) []*liaisonv1.ReportedNotice {
+	var out []*liaisonv1.ReportedNotice
+	for _, n := range ns {
+		rn := &liaisonv1.ReportedNotice{
+			Index: n.Index, Time: timestamppb.New(n.Time), Kind: n.Kind, Recipient: n.Recipient, Holder: n.Holder,
+			RefersTo: n.RefersTo, Reason: n.Reason, Obligation: n.Obligation, Outcome: n.Outcome, Fields: n.Fields,
+			RecordType: n.RecordType,
+		}
+		if !n.Acknowledged.IsZero() {
+			rn.Acknowledged = timestamppb.New(n.Acknowledged)
+		}
+		out = append(out, rn)
+	}
+	return out
 }
 
 // GetCheckpoint returns the latest signed checkpoint: with witnesses, the

@@ -66,8 +66,8 @@ var (
 	nlPrison    = officer{"nl-prison-dji", "dji.visser", []string{"release_officer"}, "restricted"}
 	nlPoliceAms = officer{"nl-police-amsterdam", "insp.bakker", []string{"case_officer"}, "restricted"}
 	nlDutyAms   = officer{"nl-police-amsterdam", "wachtc.de.boer", []string{"duty_officer"}, "restricted"}
-	nlAuditor   = officer{"nl-probation", "fg.dekker", []string{"auditor"}, "confidential"}
-	dkSocial    = officer{"dk-social-aarhus", "sr.holm", []string{"case_officer"}, "restricted"}
+	nlCaseAuditor   = officer{"nl-probation", "fg.dekker", []string{"auditor"}, "confidential"}
+	dkCaseSocial    = officer{"dk-social-aarhus", "sr.holm", []string{"case_officer"}, "restricted"}
 )
 
 func (s *stack) cases(tb testing.TB, o officer) liaisonv1.CasesClient {
@@ -497,7 +497,7 @@ func TestReleaseDateChangeRouting(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := map[string]int{}
-		for _, o := range []officer{nlProbation, dkPolice, dkSocial, dkPrison} {
+		for _, o := range []officer{nlProbation, dkPolice, dkCaseSocial, dkPrison} {
 			before[o.agency] = len(inboxItems(t, s.exchange(t, o)))
 		}
 
@@ -556,7 +556,7 @@ func TestReleaseDateChangeRouting(t *testing.T) {
 			}
 		}
 		// Nobody else got anything.
-		for _, o := range []officer{nlProbation, dkPolice, dkSocial, dkPrison} {
+		for _, o := range []officer{nlProbation, dkPolice, dkCaseSocial, dkPrison} {
 			if n := len(inboxItems(t, s.exchange(t, o))); n != before[o.agency] {
 				t.Errorf("%s's inbox grew by %d items, want none", o.agency, n-before[o.agency])
 			}
@@ -698,7 +698,7 @@ func TestRequiredNoticeEscalation(t *testing.T) {
 		}
 		// The auditor's list of notices not acknowledged in time.
 		list := func() []*liaisonv1.TrackedNotice {
-			r, err := liaisonv1.NewNoticesClient(s.conn(t, nlAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{LateOnly: true})
+			r, err := liaisonv1.NewNoticesClient(s.conn(t, nlCaseAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{LateOnly: true})
 			if err != nil {
 				t.Fatal(err)
 			}

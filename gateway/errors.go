@@ -72,6 +72,13 @@ func (e *stateRefusal) Error() string { return "refused: " + e.reason }
 // the policy allowed the caller to know that.
 var errNotFound = errors.New("gateway: not found")
 
+// A notFoundError is errNotFound with what was not found, in words the
+// caller understands, when the holder's "no such record" does not fit.
+type notFoundError struct{ what string }
+
+func (e *notFoundError) Error() string        { return "gateway: not found: " + e.what }
+func (e *notFoundError) Is(target error) bool { return target == errNotFound }
+
 // errProvider wraps failures to reach a holder's RecordProvider.
 var errProvider = errors.New("gateway: record provider unavailable")
 
@@ -121,6 +128,9 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		st, _ := status.New(codes.FailedPrecondition, sr.message).WithDetails(&errdetails.ErrorInfo{Reason: sr.reason, Domain: errorDomain})
 		return st.Err()
 	case errors.Is(err, errNotFound):
+		if nf, ok := errors.AsType[*notFoundError](err); ok {
+			return status.Error(codes.NotFound, nf.what)
+		}
 		return status.Error(codes.NotFound, "the holder has no such record")
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request canceled")

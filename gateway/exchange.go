@@ -165,17 +165,30 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 		if body == nil || rule.GetRecordType() != ex.in.RecordType || recordSubjectID(body) != ex.subject {
 			return nil, failed("HOLDER_RETURNED_WRONG_RECORD", errors.New("gateway: the holder returned a record of another type or subject"))
 		}
+		// A holder's system that serves content the holder received from
+		// another agency passes it on without its conditions (onward.go).
+		u, err := s.undeclaredOnward(ctx, holder.ID, ex.entry.Subject.Pseudonym, record, nil)
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			return nil, refuseUndeclared(ex, u)
+		}
 	}
 	ex.ownsRecord = true // fetched for this exchange only
 	rel, err := s.release(ex, dec, record, held, ps)
 	if err != nil {
 		return nil, failed("TRANSFORM_FAILED", err)
 	}
+	if err := s.rememberRelease(ctx, ex, rel); err != nil { // onward.go
+		return nil, err
+	}
 	idx, err := ex.commit(ctx)
 	if err != nil {
 		return nil, err // nothing leaves without its entry
 	}
 	rel.AuditIndex = idx
+	rel.Provenance = s.provenance(ctx, idx, caller.Agency.ID, ex.entry.Detail[audit.DetailReleasedDigest]) // receipts.go
 	s.log.InfoContext(ctx, "record released", "request_id", ex.reqID, "audit_index", idx, "requester", caller.Agency.ID,
 		"holder", holder.ID, "outcome", dec.Outcome, "legal_basis", legalBasisID(dec), "record_type", ex.in.RecordType)
 	return &liaisonv1.RequestResponse{Released: rel}, nil
@@ -198,6 +211,9 @@ func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (
 	p, ts, err := s.validateDisclose(ctx, reg, req, call.caller.Agency.ID)
 	vt.end()
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkProvenance(ctx, call, req, p.subject); err != nil { // onward.go
 		return nil, err
 	}
 	call.closed, call.handedOver = true, true // each recipient's exchange below writes its own entry
@@ -292,7 +308,10 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 		}
 		m.Cursor = it.Cursor
 		if m.Released != nil {
-			m.Released.AuditIndex = it.AuditIndex
+			s.withProvenance(ctx, m.Released, it.AuditIndex, it.Recipient) // receipts.go
+		}
+		if n := m.Obligation; n != nil {
+			n.AuditIndex = it.AuditIndex
 		}
 		if r := m.Reidentified; r != nil {
 			r.AuditIndex = it.AuditIndex
@@ -405,7 +424,7 @@ func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liais
 	}
 	return &push{
 		action: "disclose", record: req.GetRecord(), recordType: rule.GetRecordType(), subject: subject,
-		attrs: req.GetSubject(), justification: req.GetJustification(),
+		attrs: req.GetSubject(), justification: req.GetJustification(), provenance: req.GetProvenance(),
 	}, ts.list, nil
 }
 

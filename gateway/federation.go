@@ -247,14 +247,16 @@ func (s *Server) withReceipts(ctx context.Context, resp any) {
 	}
 }
 
-// releasedDigest is the SHA-256 of rel, deterministically encoded, with
-// its audit index cleared (each side numbers it in its own log).
-func releasedDigest(rel *liaisonv1.Released) ([]byte, error) {
+// releasedDigestBytes is the SHA-256 of rel, deterministically encoded,
+// with its audit index and provenance cleared (each side numbers it in its
+// own log): the hash behind releasedDigest's "sha256:<hex>", which
+// receipts.go writes into entries.
+func releasedDigestBytes(rel *liaisonv1.Released) ([]byte, error) {
 	if rel == nil {
 		return nil, nil
 	}
 	c := proto.CloneOf(rel)
-	c.AuditIndex = 0
+	c.AuditIndex, c.Provenance = 0, nil
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
 	if err != nil {
 		return nil, err
@@ -289,7 +291,7 @@ func (s *Server) receipt(ctx context.Context, index int64, recipient string, rel
 	if err != nil {
 		return nil, err
 	}
-	digest, err := releasedDigest(rel)
+	digest, err := releasedDigestBytes(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +353,7 @@ func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string
 		want["recipient"] = recipient
 	}
 	if released != nil {
-		d, err := releasedDigest(released)
+		d, err := releasedDigestBytes(released)
 		if err != nil {
 			return bad("%v", err)
 		}

@@ -147,6 +147,12 @@ type clock struct{ t atomic.Int64 }
 
 func newClock(t time.Time) *clock { c := &clock{}; c.t.Store(t.UnixNano()); return c }
 func (c *clock) now() time.Time   { return time.Unix(0, c.t.Load()).UTC() }
+
+// Now is now, for Config.Now.
+func (c *clock) Now() time.Time { return c.now() }
+
+// Set moves the clock to t.
+func (c *clock) Set(t time.Time) { c.t.Store(t.UnixNano()) }
 func (c *clock) add(d time.Duration) {
 	c.t.Add(int64(d))
 }

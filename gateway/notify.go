@@ -28,6 +28,7 @@ type push struct {
 	justification string
 	event         liaisonv1.SubjectEventType // notify only
 	eventID       string                     // notify only
+	provenance    *liaisonv1.Provenance      // disclose only: where the record came from (onward.go)
 }
 
 // pushTo is the exchange of a push for one recipient: decided with the
@@ -86,6 +87,11 @@ func (s *Server) pushTo(ctx context.Context, p *push, t *target) (res *liaisonv1
 	if err := s.pseudonymiseSubject(ex); err != nil {
 		return res, err
 	}
+	if p.action == "disclose" {
+		if err := s.applyOnward(ctx, ex, p.provenance, p.record); err != nil { // onward.go
+			return res, err
+		}
+	}
 	dec, err := s.decide(ctx, ex)
 	if err != nil {
 		return res, err
@@ -97,6 +103,9 @@ func (s *Server) pushTo(ctx context.Context, p *push, t *target) (res *liaisonv1
 	rel, err := s.release(ex, dec, p.record, true, ps)
 	if err != nil {
 		return res, failed("TRANSFORM_FAILED", err)
+	}
+	if err := s.rememberRelease(ctx, ex, rel); err != nil { // onward.go
+		return res, err
 	}
 	if rcpt.Via != "" {
 		return s.pushViaPeer(ctx, ex, p, t, dec, rel, res) // the recipient's inbox is its own gateway's

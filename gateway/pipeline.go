@@ -344,6 +344,9 @@ func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.
 		return nil, errors.New("gateway: unknown outcome " + dec.Outcome)
 	}
 	ex.entry.Outcome = dec.Outcome
+	if err := recordDigest(ex.entry, rel); err != nil { // what the receipt will name (receipts.go)
+		return nil, err
+	}
 	return rel, nil
 }
 

@@ -65,6 +65,9 @@ func InputFromEntry(e *audit.Entry) (in policies.Input, ok bool) {
 	if r := e.Detail["route"]; r != "" {
 		in.Route = &policies.Route{Role: r, Area: e.Detail["route_area"], Case: e.Detail["route_case"], Basis: e.Detail["route_basis"]}
 	}
+	if p := e.Provenance; p != nil {
+		in.Provenance = policyProvenance(p)
+	}
 	return in, true
 }
 

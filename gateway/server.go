@@ -76,6 +76,21 @@ type Config struct {
 	// and deadlines of required notices), on the one replica holding the
 	// timer lease. If zero, 30s.
 	TimerInterval time.Duration
+	// Aftercare keeps what outlives a request after sharing: the releases
+	// whose legal basis ends, the notices sent and their acknowledgement,
+	// the fingerprints of released content and the timers' leases. The
+	// audit stores implement it. If nil, the Aftercare service answers
+	// Unavailable, releases are not fingerprinted and no expiry is sent.
+	Aftercare audit.AftercareStore
+	// AftercareInterval is how often Run sends the expiry notices that are
+	// due (on the one replica holding the timer's lease). If zero, one
+	// minute.
+	AftercareInterval time.Duration
+	// TimerLease is how long the replica that runs the aftercare timers
+	// holds their lease before it must renew it (each pass renews it); a
+	// replica that stops hands the timers on when it lapses. If zero, two
+	// minutes.
+	TimerLease time.Duration
 	// Now returns the current time. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives operational logs. If nil, slog.Default().
@@ -98,6 +113,7 @@ type Server struct {
 	liaisonv1.UnimplementedPolicyServer
 	liaisonv1.UnimplementedCasesServer
 	liaisonv1.UnimplementedNoticesServer
+	liaisonv1.UnimplementedAftercareServer
 
 	cfg      Config
 	log      *slog.Logger
@@ -122,6 +138,10 @@ type Server struct {
 	// syncMu serialises the synchronisation of the registry's cases
 	// within the process.
 	syncMu sync.Mutex
+	// holderID names this process in the leases it takes; timerMu lets
+	// one pass of the aftercare timers run at a time in it.
+	holderID string
+	timerMu  sync.Mutex
 }
 
 // New validates cfg and returns a Server.
@@ -163,7 +183,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TimerInterval == 0 {
 		cfg.TimerInterval = 30 * time.Second
 	}
+	if cfg.AftercareInterval == 0 {
+		cfg.AftercareInterval = time.Minute
+	}
+	if cfg.TimerLease == 0 {
+		cfg.TimerLease = 2 * time.Minute
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}, health: health.NewServer(), replica: newRequestID()}
+	s.holderID = "gateway-" + s.replica
 	s.refusals = newRefusalLimiter(s, cfg.RefusalBudget, cfg.RefusalWindow)
 	if s.log == nil {
 		s.log = slog.Default()
@@ -230,6 +257,7 @@ func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 	liaisonv1.RegisterPolicyServer(gs, s)
 	liaisonv1.RegisterCasesServer(gs, s)
 	liaisonv1.RegisterNoticesServer(gs, s)
+	liaisonv1.RegisterAftercareServer(gs, s)
 	s.checkHealth(context.Background())
 	healthpb.RegisterHealthServer(gs, s.health)
 	reflection.Register(gs)
@@ -257,8 +285,9 @@ func ServerTLS(cert tls.Certificate) *tls.Config {
 // Run does the gateway's background work until ctx is done: it writes the
 // summaries of refused-authentication windows as they end, checks every
 // Config.HealthInterval what the health service reports, makes the
-// re-identification releases that a key outage postponed, and runs the
-// notice timers (RunTimers) while this replica holds their lease.
+// re-identification releases that a key outage postponed, runs the
+// notice timers (RunTimers) while this replica holds their lease, and
+// sends the expiry notices that are due (RunAftercare).
 func (s *Server) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RefusalWindow)
 	defer t.Stop()
@@ -269,6 +298,8 @@ func (s *Server) Run(ctx context.Context) {
 	n := time.NewTicker(s.cfg.TimerInterval)
 	defer n.Stop()
 	s.checkHealth(ctx)
+	a := time.NewTicker(s.cfg.AftercareInterval)
+	defer a.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -283,6 +314,10 @@ func (s *Server) Run(ctx context.Context) {
 		case <-n.C:
 			if _, err := s.RunTimers(ctx); err != nil {
 				s.log.WarnContext(ctx, "notice timers did not run", "error", err)
+			}
+		case <-a.C:
+			if err := s.RunAftercare(ctx); err != nil {
+				s.log.WarnContext(ctx, "aftercare timers did not run", "error", err)
 			}
 		}
 	}

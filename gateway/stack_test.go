@@ -58,7 +58,7 @@ type stack struct {
 	srv     *gateway.Server
 	log     *audit.Log
 	store   *sqlite.Store // nil on PostgreSQL
-	db      audit.StateStore
+	db      testStore
 	dbPath  string
 	keyFile string
 	logs    *syncBuffer
@@ -98,6 +98,18 @@ type stackOptions struct {
 	// timerInterval, if set, runs the gateway's background work (Run)
 	// with that interval for the notice timers.
 	timerInterval time.Duration
+	// timerLease is Config.TimerLease; zero means the default.
+	timerLease time.Duration
+}
+
+// testStore is what both audit stores are: the log's store, the replay
+// set, the cases' state and the aftercare state.
+type testStore interface {
+	audit.Store
+	audit.StateStore
+	audit.AftercareStore
+	authn.ReplayStore
+	gateway.Once
 }
 
 func startStack(tb testing.TB, o stackOptions) *stack {
@@ -168,7 +180,7 @@ type instance struct {
 	srv   *gateway.Server
 	log   *audit.Log
 	store *sqlite.Store // nil on PostgreSQL
-	db    audit.StateStore
+	db    testStore
 	logs  *syncBuffer
 	keys  *pseudonym.Pseudonymizer
 }
@@ -207,7 +219,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var db audit.StateStore
+	var db testStore
 	var store *sqlite.Store
 	if o.postgresURL != "" {
 		pg, err := postgres.Open(ctx, o.postgresURL)
@@ -238,7 +250,8 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 		tb.Fatal(err)
 	}
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: db.(gateway.Once), Now: o.serverNow,
+		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: db, Now: o.serverNow,
+		Aftercare: db, TimerLease: o.timerLease,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
 		RefusalBudget: o.refusalBudget, ReleaseRetry: o.releaseRetry, TimerInterval: o.timerInterval,
 		Logger: logger, Metrics: o.metrics, Tracer: o.tracer,

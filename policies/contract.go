@@ -48,6 +48,26 @@ type Input struct {
 	// Route says how the gateway found the recipient of a disclose or
 	// notify; nil for other actions.
 	Route *Route `json:"route,omitempty"`
+	// Provenance is where the record came from when the requester received
+	// it from another agency through the gateway: the release it was
+	// received under, with the conditions in force on it. Nil when the
+	// record is the requester's own.
+	Provenance *Provenance `json:"provenance,omitempty"`
+}
+
+// Provenance describes the release a record was received under, as the
+// gateway's log records it: the entry, who released it to whom, under
+// which basis, purpose and case, until when, and the handling conditions
+// that travel with it. Dates are YYYY-MM-DD; empty strings mean none.
+type Provenance struct {
+	AuditIndex int64    `json:"audit_index"`
+	Holder     Party    `json:"holder"`
+	Recipient  Party    `json:"recipient"`
+	LegalBasis string   `json:"legal_basis"`
+	ValidUntil string   `json:"valid_until"`
+	Purpose    string   `json:"purpose"`
+	CaseID     string   `json:"case_id"`
+	Conditions []string `json:"conditions"`
 }
 
 // Party names an agency by id, kind and jurisdiction.

@@ -42,6 +42,8 @@ const (
 	decisionQuery = "data.liaison.decision"
 	explainQuery  = "data.liaison.explain"
 	packsQuery    = "data.liaison.jurisdictions"
+	// retentionQuery is asked when a legal basis ends (retention.go).
+	retentionQuery = "data.liaison.retention"
 )
 
 // An Engine evaluates a loaded, tested policy tree. It is safe for
@@ -55,7 +57,9 @@ type Engine struct {
 	decision *query
 	explain  *query
 	packs    *query
-	folded   []string // the rules folded into constants, see fold
+	// retention answers what a recipient keeps when a basis ends.
+	retention *query
+	folded    []string // the rules folded into constants, see fold
 }
 
 // Load parses, compiles, tests and prepares the policy tree in fsys and
@@ -125,6 +129,9 @@ func prepareEngine(ctx context.Context, mods []module, source, digest string) (*
 		return nil, err
 	}
 	if e.packs, err = prepareQuery(compiler, packsQuery); err != nil {
+		return nil, err
+	}
+	if e.retention, err = prepareQuery(compiler, retentionQuery); err != nil {
 		return nil, err
 	}
 	for _, s := range samples {

@@ -49,6 +49,10 @@ type equivalenceEntry struct {
 	// the summary and for reading the log.
 	Explain      string `json:"explain_sha256,omitempty"`
 	ExplainStage string `json:"explain_stage,omitempty"`
+	// Retention is data.liaison.retention for the input (what the
+	// recipient keeps if the basis ended on its day), as the first 16 hex
+	// digits of the SHA-256 of its JSON.
+	Retention string `json:"retention_sha256,omitempty"`
 
 	explain json.RawMessage // when decided now, for the differences
 }
@@ -75,6 +79,14 @@ func record(ctx context.Context, e *Engine, in Input) (equivalenceEntry, error) 
 			x.Error = err.Error()
 		}
 	}
+	r, err := rawEval(ctx, e, retentionQuery, in)
+	if err != nil {
+		return x, err
+	}
+	if r != nil {
+		sum := sha256.Sum256(r)
+		x.Retention = hex.EncodeToString(sum[:8])
+	}
 	if x.explain, err = rawEval(ctx, e, explainQuery, in); err != nil {
 		return x, err
 	}
@@ -90,13 +102,11 @@ func record(ctx context.Context, e *Engine, in Input) (equivalenceEntry, error) 
 	return x, nil
 }
 
-// rawEval evaluates query for in and returns its value as JSON, nil if
-// undefined, and an error only if evaluation fails.
-func rawEval(ctx context.Context, e *Engine, query string, in Input) (json.RawMessage, error) {
-	q := e.decision
-	if query == explainQuery {
-		q = e.explain
-	}
+// rawEval evaluates ref (decisionQuery, explainQuery or retentionQuery)
+// for in and returns its value as JSON, nil if undefined, and an error
+// only if evaluation fails.
+func rawEval(ctx context.Context, e *Engine, ref string, in Input) (json.RawMessage, error) {
+	q := map[string]*query{decisionQuery: e.decision, explainQuery: e.explain, retentionQuery: e.retention}[ref]
 	v, err := q.eval(ctx, in.value())
 	if errors.Is(err, ErrUndefined) {
 		return nil, nil
@@ -256,6 +266,9 @@ func entryDiff(want, got equivalenceEntry) string {
 	if want.Explain != got.Explain || want.ExplainStage != got.ExplainStage {
 		fmt.Fprintf(&out, "explain: stage %q sha256 %s recorded, now stage %q sha256 %s:\n%s\n",
 			want.ExplainStage, want.Explain, got.ExplainStage, got.Explain, got.explain)
+	}
+	if want.Retention != got.Retention {
+		fmt.Fprintf(&out, "retention: sha256 %s recorded, now %s\n", want.Retention, got.Retention)
 	}
 	if want.Error != got.Error {
 		fmt.Fprintf(&out, "Decide error: %q, now %q\n", want.Error, got.Error)

@@ -119,8 +119,76 @@ func (g *gen) input() Input {
 		in.Case = g.caseFor(in, g.chance(0.6))
 	}
 	g.eventRoute(&in)
+	if g.chance(0.25) {
+		in.Provenance = g.provenance(in)
+	}
 	g.breakSomething(&in)
 	return in
+}
+
+// genConditions are the handling conditions a record can come with: the
+// shared ones, every pack's own (onward in each pack), and some no rule
+// defines or that are not codes.
+var genConditions = []string{
+	"NO_ONWARD_DISCLOSURE", "NO_ONWARD_DISCLOSURE", "CASE_PURPOSE_ONLY", "CASE_PURPOSE_ONLY",
+	"STATISTICS_ONLY", "LED_ART7_ASSESSMENT_NOT_FACT", "LED_ART15_RESTRICTED",
+	"BE_ART458TER_CONSULTATION_SECRECY", "BE_COMMON_DATABASE_NEED_TO_KNOW", "DE_BY_FAMILY_WORK_ONLY",
+	"DE_NI_INDIVIDUAL_MEASURE_PLAN", "DK_RPL115_STK2_NOT_FOR_CRIMINAL_INVESTIGATION",
+	"FR_INTELLIGENCE_PURPOSES_ONLY", "FR_REINTEGRATION_PROGRAMME_ONLY", "FR_SHARED_PROFESSIONAL_SECRECY",
+	"NO_REIDENTIFICATION_WITHOUT_CASE", "ZZ_UNKNOWN_CONDITION",
+}
+
+// provenance is the release the record of in was received under: mostly
+// from an agency the record may go back to or inside in's case, under a
+// basis still in force or ended around the request's day, with some of
+// the conditions, now and then not valid.
+func (g *gen) provenance(in Input) *Provenance {
+	p := &Provenance{
+		AuditIndex: int64(1 + g.r.IntN(100000)),
+		Recipient:  in.Holder,
+		LegalBasis: g.claim(in.Holder.Jurisdiction),
+		Purpose:    g.pick(append([]string{"", in.Purpose}, genPurposes...)),
+	}
+	switch x := g.r.Float64(); {
+	case x < 0.35:
+		p.Holder = in.Recipient // back to where it came from
+	case x < 0.7 && in.Case != nil && len(in.Case.Members) > 0:
+		p.Holder = g.agency(in.Holder.Jurisdiction, g.pick(genKinds))
+		p.Holder.Agency = g.pick(in.Case.Members)
+	default:
+		j := in.Holder.Jurisdiction
+		if g.chance(0.2) {
+			j = g.other(j)
+		}
+		p.Holder = g.agency(j, g.pick(genKinds))
+	}
+	if in.Case != nil && g.chance(0.6) {
+		p.CaseID = in.Case.ID
+	} else if g.chance(0.2) {
+		p.CaseID = fmt.Sprintf("%s-CASE-%04d", cmpOr(in.Holder.Jurisdiction, "XX"), g.r.IntN(10000))
+	}
+	now, err := time.Parse(time.RFC3339, in.Time)
+	if err != nil {
+		now = genBase.AddDate(1, 0, 0)
+	}
+	p.ValidUntil = g.date(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC))
+	p.Conditions = []string{}
+	for range g.r.IntN(4) {
+		p.Conditions = append(p.Conditions, g.pick(genConditions))
+	}
+	switch x := g.r.Float64(); {
+	case x < 0.02:
+		p.Conditions = nil
+	case x < 0.04:
+		p.Conditions = append(p.Conditions, "not a code")
+	case x < 0.05:
+		p.AuditIndex = -1
+	case x < 0.06:
+		p.Holder.Kind = g.pick(genBadWords)
+	case x < 0.07:
+		p.Purpose = g.pick(genBadWords)
+	}
+	return p
 }
 
 // genCaseKinds are the kinds of multi-agency case of the packs, by

@@ -58,6 +58,18 @@ func (in Input) value() ast.Value {
 		}
 		pairs = append(pairs, [2]*ast.Term{stringTerm("route"), ast.NewTerm(ast.NewObject(rp...))})
 	}
+	if p := in.Provenance; p != nil {
+		pairs = append(pairs, [2]*ast.Term{stringTerm("provenance"), ast.NewTerm(ast.NewObject(
+			[2]*ast.Term{stringTerm("audit_index"), ast.IntNumberTerm(int(p.AuditIndex))},
+			[2]*ast.Term{stringTerm("holder"), p.Holder.term()},
+			[2]*ast.Term{stringTerm("recipient"), p.Recipient.term()},
+			str("legal_basis", p.LegalBasis),
+			str("valid_until", p.ValidUntil),
+			str("purpose", p.Purpose),
+			str("case_id", p.CaseID),
+			strs("conditions", p.Conditions),
+		))})
+	}
 	return ast.NewObject(pairs...)
 }
 
@@ -93,6 +105,7 @@ var sharedTerms = func() map[string]*ast.Term {
 		"probation_until", "municipality", "record_type", "purpose", "claimed_legal_basis",
 		"justification", "case", "members", "lead",
 		"invited", "requester_status", "event", "type", "route", "role", "area", "basis",
+		"provenance", "audit_index", "legal_basis", "valid_until", "case_id", "conditions",
 		// actions, agency kinds, jurisdictions
 		"disclose", "request", "notify", "match", "translate", "reidentify",
 		"police", "probation", "prison", "social_services", "local_authority", "intelligence", "ngo",

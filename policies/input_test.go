@@ -9,7 +9,11 @@ import (
 // TestInputValueMatchesJSON checks that the hand-built Rego input is what
 // the JSON encoding of Input (the contract) gives.
 func TestInputValueMatchesJSON(t *testing.T) {
-	ins := []Input{{}, {Case: &Case{}}}
+	ins := []Input{{}, {Case: &Case{}}, {Provenance: &Provenance{}}, {Provenance: &Provenance{
+		AuditIndex: 42, Holder: Party{Agency: "dk-prison-east", Kind: "prison", Jurisdiction: "DK"},
+		Recipient: Party{Agency: "dk-police-aarhus", Kind: "police", Jurisdiction: "DK"}, LegalBasis: "dk.rpl.115.stk1.nr3",
+		ValidUntil: "2027-12-15", Purpose: "risk_management", Conditions: []string{"NO_ONWARD_DISCLOSURE"},
+	}}}
 	for _, s := range samples {
 		ins = append(ins, s.in)
 	}

@@ -106,5 +106,14 @@ func (d *Decision) validateFor(in Input) error {
 	if in.Action == "reidentify" && d.Outcome == OutcomeDisclose && d.Approval == nil {
 		return fmt.Errorf("%w: a reidentify decision with outcome disclose needs an approval", ErrMalformed)
 	}
+	if p := in.Provenance; p != nil && d.Outcome != OutcomeDeny {
+		// The conditions a record was received under travel with it (LED
+		// Art. 9(3)): a policy that lets it go on without them is broken.
+		for _, c := range p.Conditions {
+			if !slices.Contains(d.Conditions, c) {
+				return fmt.Errorf("%w: the record's provenance carries condition %s, which the decision drops", ErrMalformed, c)
+			}
+		}
+	}
 	return d.validateCaseAndNotice(in)
 }

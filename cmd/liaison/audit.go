@@ -35,17 +35,19 @@ const auditUsage = `usage: liaison audit <command> [flags]
 Commands (all talk to a gateway's Audit service as an auditor, over mTLS
 with an officer token holding the auditor role, except verify -export):
 
-	query    list log entries by time, agency, officer, subject, legal basis, outcome, record type
-	verify   check the log against the last checkpoint you trusted: consistency,
-	         inclusion of distinct sampled or given entries, or every entry and
-	         the query index (-full);
-	         or check an export folder offline (-export DIR)
-	prove    print and check an inclusion proof for one entry
-	report   a data-subject access report (-subject ID), as the gateway applies the
-	         law: only real releases, LED Art. 15 restrictions left out, officers
-	         withheld unless -with-officers (CJEU C-579/21)
-	export   write the log for a supervisory authority (-out DIR)
-	notices  the required notices (Notify): -late lists those not acknowledged in time
+	query        list log entries by time, agency, officer, subject, legal basis, outcome, record type
+	verify       check the log against the last checkpoint you trusted: consistency,
+	             inclusion of distinct sampled or given entries, or every entry and
+	             the query index (-full);
+	             or check an export folder offline (-export DIR)
+	prove        print and check an inclusion proof for one entry
+	report       a data-subject access report (-subject ID), as the gateway applies the
+	             law: only real releases, LED Art. 15 restrictions left out, officers
+	             withheld unless -with-officers (CJEU C-579/21)
+	export       write the log for a supervisory authority (-out DIR)
+	notices      the required notices (Notify): -late lists those not acknowledged in time
+	corrections  the corrections, withdrawals and expiry notices recipients have
+	             not acknowledged yet (-all for every one), with what they oblige
 
 Run "liaison audit <command> -h" for its flags.
 `
@@ -249,6 +251,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer c.Close()
 		return export(ctx, liaisonv1.NewAuditClient(c), v, policy, keyText(*vkey), *out, stdout, stderr)
+	case "corrections":
+		conn.flags(fs)
+		return auditCorrections(ctx, &conn, fs, args[1:], stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, auditUsage)
 		return nil

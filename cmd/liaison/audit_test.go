@@ -124,7 +124,7 @@ func (s *auditStack) audit(t *testing.T, cmd string, extra ...string) (string, e
 	args := []string{"audit", cmd, "-gateway", s.d.gw.Addr,
 		"-cert", s.d.pki.Path("agencies", "dk-prison-east.pem"), "-key", s.d.pki.Path("agencies", "dk-prison-east.key"),
 		"-ca", s.d.pki.Path("ca.pem"), "-token", s.tok}
-	if cmd != "query" && cmd != "report" {
+	if cmd != "query" && cmd != "report" && cmd != "corrections" {
 		args = append(args, "-verifier-key", s.d.gw.VerifierKey)
 	}
 	if cmd == "verify" {

@@ -8,6 +8,8 @@
 //	liaison audit      query, verify, prove, report on and export the audit log
 //	liaison console    the web console for auditors and legal officers
 //	liaison case       open and run multi-agency cases
+//	liaison correct    send a corrected record to every agency that received it
+//	liaison withdraw   tell every agency that received a record to erase it
 //	liaison dev        development PKI and officer tokens
 //	liaison keys       create, rotate and show the pseudonym keys
 //	liaison health     ask a running gateway whether it serves (probes)
@@ -60,6 +62,8 @@ Commands:
 	audit      query, verify, prove, report on and export the disclosure log (audit -h)
 	console    the web console for auditors and legal officers, in your browser
 	case       open, join, leave, hand over and close multi-agency cases (case -h)
+	correct    send a corrected record to every agency that received it (correct -h)
+	withdraw   tell every agency that received a record to erase or restrict it (withdraw -h)
 	dev        development helpers: pki, token (dev -h for more)
 	keys       create, rotate and show the pseudonym keys (Vault or a local file)
 	health     ask a running gateway whether it serves; exit 0 only if so (for probes)
@@ -91,6 +95,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runConsole(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "case":
 		return runCase(ctx, args[1:], stdout, stderr)
+	case "correct":
+		return runCorrect(ctx, args[1:], stdout, stderr)
+	case "withdraw":
+		return runWithdraw(ctx, args[1:], stdout, stderr)
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "keys":

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -48,6 +49,21 @@ func renderReport(w io.Writer, r *liaisonv1.AccessReportResponse) {
 		}
 		fmt.Fprintf(w, "   log entry:  %d, %s (request %s)\n", d.GetIndex(), d.GetAction(), d.GetRequestId())
 	}
+	if len(r.GetCorrections())+len(r.GetWithdrawals()) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Sent to the recipients on the person's behalf (GDPR Art. 19, LED Art. 16(6)):")
+	}
+	for i, n := range append(append([]*liaisonv1.ReportedNotice{}, r.GetCorrections()...), r.GetWithdrawals()...) {
+		fmt.Fprintf(w, "%d. %s: %s\n", i+1, n.GetTime().AsTime().UTC().Format("2006-01-02"), describeNotice(n))
+		fmt.Fprintf(w, "   to:         %s\n", dash(n.GetRecipient()))
+		fmt.Fprintf(w, "   from:       %s\n", dash(n.GetHolder()))
+		acked := "not yet"
+		if n.GetAcknowledged() != nil {
+			acked = n.GetAcknowledged().AsTime().UTC().Format("2006-01-02")
+		}
+		fmt.Fprintf(w, "   acknowledged: %s\n", acked)
+		fmt.Fprintf(w, "   log entry:  %d, about entries %s\n", n.GetIndex(), audit.FormatIndexes(n.GetRefersTo()))
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Only information that left an agency is listed; requests that released nothing are not disclosures.")
 	if r.GetOfficersWithheld() {
@@ -72,4 +88,28 @@ func describeRecord(d *liaisonv1.ReportedDisclosure) string {
 		return "whether a " + rec + " exists"
 	}
 	return rec
+}
+
+// describeNotice says what a correction, withdrawal or expiry notice asked.
+func describeNotice(n *liaisonv1.ReportedNotice) string {
+	rec := dash(strings.ReplaceAll(n.GetRecordType(), "_", " "))
+	switch n.GetKind() {
+	case audit.NoticeCorrection:
+		return "a correction of the " + rec + ", to be rectified"
+	case audit.NoticeExpiry:
+		if n.GetObligation() == audit.ObligationRetain {
+			return "the legal basis of the " + rec + " ended: to be kept only under a retention rule, then erased"
+		}
+		return "the legal basis of the " + rec + " ended: to be erased"
+	}
+	why := map[string]string{"INCORRECT": "it was incorrect", "UNLAWFULLY_TRANSMITTED": "it should not have been transmitted",
+		"ERASED_AT_SOURCE": "it was erased at the source"}[n.GetReason()]
+	if why == "" {
+		why = "it could not be corrected in the form the recipient holds"
+	}
+	verb := "erased"
+	if n.GetObligation() == audit.ObligationRestrict {
+		verb = "restricted"
+	}
+	return "the " + rec + " withdrawn (" + why + "), to be " + verb
 }

@@ -63,7 +63,10 @@ type gatewayOptions struct {
 	PolicyBundle     string
 	PolicyBundleKeys []string
 	Audience         string
-	Logger           *slog.Logger
+	// AftercareInterval is how often the timers send expiry notices that
+	// are due; zero means the gateway's default (a minute).
+	AftercareInterval time.Duration
+	Logger            *slog.Logger
 	// KeyOptions selects the pseudonym key source (Vault or a local file)
 	// as the `liaison serve` flags set it. If nil, the local file Keys.
 	KeyOptions *keyOptions
@@ -135,6 +138,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	admin := &adminOptions{}
 	admin.flags(fs)
 	fs.DurationVar(&o.TimerInterval, "timer-interval", 30*time.Second, "how often the notice timers escalate required notices and record missed deadlines (one replica runs them, holding a lease in the audit store)")
+	fs.DurationVar(&o.AftercareInterval, "aftercare-interval", time.Minute, "how often the replica holding the timers' lease sends the expiry notices that are due")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {
@@ -292,6 +296,10 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 
 	replay, _ := store.(authn.ReplayStore) // both stores share the jti set across replicas
 	once, _ := store.(gateway.Once)
+	after, ok := store.(audit.AftercareStore)
+	if !ok {
+		return nil, fmt.Errorf("serve: the audit store %T keeps no aftercare state", store)
+	}
 	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log, Replay: replay})
 	if err != nil {
 		return nil, err
@@ -306,7 +314,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		}
 	}()
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once,
+		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once, Aftercare: after, AftercareInterval: o.AftercareInterval,
 		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySourceSpec: psrc,
 		HealthInterval:   o.HealthInterval,

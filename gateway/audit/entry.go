@@ -72,6 +72,10 @@ type Entry struct {
 	ClaimedLegalBasis string `json:"claimed_legal_basis,omitempty"`
 	Case              *Case  `json:"case,omitempty"`
 	Justification     string `json:"justification,omitempty"`
+	// Provenance is the release the record was received under, when the
+	// requester passed on a record it received from another agency (the
+	// policy input's provenance, so that replay decides it again exactly).
+	Provenance *Provenance `json:"provenance,omitempty"`
 
 	// Outcome is what actually happened: a policy outcome, or refused,
 	// failed or ok.
@@ -137,6 +141,20 @@ type Case struct {
 	ID      string   `json:"id"`
 	Members []string `json:"members,omitempty"`
 	Lead    string   `json:"lead,omitempty"`
+}
+
+// Provenance names the release a record was received under, as the log
+// recorded it: its entry, the parties, basis, validity, purpose, case and
+// the conditions in force on it.
+type Provenance struct {
+	Index      int64    `json:"index"`
+	Holder     Party    `json:"holder"`
+	Recipient  Party    `json:"recipient"`
+	LegalBasis string   `json:"legal_basis,omitempty"`
+	ValidUntil string   `json:"valid_until,omitempty"`
+	Purpose    string   `json:"purpose,omitempty"`
+	CaseID     string   `json:"case_id,omitempty"`
+	Conditions []string `json:"conditions,omitempty"`
 }
 
 // LegalBasis is the provision a disclosure rested on.

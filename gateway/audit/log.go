@@ -83,6 +83,10 @@ type Log struct {
 	anchored *Checkpoint // the largest checkpoint known to be in the Anchor, or nil
 
 	stats logStats // for operators' metrics; see Stats
+
+	rcMu   sync.Mutex // guards rcSize and rcNote, the checkpoint receipts name (receipt.go)
+	rcSize int64
+	rcNote []byte
 }
 
 // A request is one Append waiting for the committer.

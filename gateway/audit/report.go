@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -33,6 +34,29 @@ type AccessReport struct {
 	Disclosures []Disclosure
 	// OfficersWithheld is true when the officers were left out.
 	OfficersWithheld bool
+	// Corrections are the corrections sent to recipients on the subject's
+	// behalf (GDPR Art. 19, LED Art. 16(6)), in index order.
+	Corrections []NoticeReport
+	// Withdrawals are the withdrawals and expiry notices sent to
+	// recipients, in index order.
+	Withdrawals []NoticeReport
+}
+
+// A NoticeReport is one correction, withdrawal or expiry notice sent to a
+// recipient about the subject, as the access report gives it.
+type NoticeReport struct {
+	Index        int64
+	Time         time.Time
+	Kind         string // NoticeCorrection, NoticeWithdrawal or NoticeExpiry
+	Recipient    string
+	Holder       string
+	RefersTo     []int64
+	Reason       string
+	Obligation   string
+	Outcome      string   // for a correction: disclose or pseudonymise
+	Fields       []string // for a correction: the fields that left, by name
+	RecordType   string
+	Acknowledged time.Time // zero while not acknowledged
 }
 
 // A Disclosure is one release of information about the subject, as the
@@ -57,9 +81,10 @@ type Disclosure struct {
 // subject: an exchange whose outcome [Released] something. Reads of the log
 // are not disclosures, and neither is an entry that an older gateway wrote
 // with the policy's outcome and the reason NOT_FOUND for a request the
-// holder could not answer.
+// holder could not answer. A correction released the corrected record;
+// the access report lists it among the corrections, not here.
 func Disclosed(e *Entry) bool {
-	return Released(e.Outcome) && e.Action != ActionAuditRead && !slices.Contains(e.Reasons, reasonNotFound)
+	return Released(e.Outcome) && e.Action != ActionAuditRead && e.Action != ActionCorrect && !slices.Contains(e.Reasons, reasonNotFound)
 }
 
 // Restricted reports whether a policy restricted the communication of e to
@@ -83,6 +108,7 @@ func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (
 		return nil, fmt.Errorf("audit: report: no subject")
 	}
 	r := &AccessReport{Subject: subject, OfficersWithheld: !withOfficers}
+	acks := map[int64]time.Time{}
 	for start := int64(0); ; {
 		recs, err := q.Query(ctx, Filter{Subject: subject, Start: start, Limit: reportPage})
 		if err != nil {
@@ -99,12 +125,42 @@ func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (
 			if e.Subject == nil || e.Subject.Pseudonym != subject {
 				return nil, fmt.Errorf("audit: report: entry %d is not about the subject the query asked for", rec.Index)
 			}
-			if !Disclosed(e) || Restricted(e) {
+			if e.Action == ActionAcknowledgeNotice && e.Outcome == OutcomeOK {
+				if n, err := strconv.ParseInt(e.Detail[DetailNotice], 10, 64); err == nil {
+					if _, ok := acks[n]; !ok {
+						acks[n] = e.Time
+					}
+				}
+			}
+			if Restricted(e) {
+				continue
+			}
+			if n, ok := noticeOf(rec.Index, e); ok {
+				nr := NoticeReport{
+					Index: n.Index, Time: n.Sent, Kind: n.Kind, Recipient: n.Recipient, Holder: n.Holder, RefersTo: n.RefersTo,
+					Reason: n.Reason, Obligation: n.Obligation, RecordType: n.RecordType,
+				}
+				if Released(e.Outcome) {
+					nr.Outcome, nr.Fields = e.Outcome, slices.Clone(e.FieldsDisclosed)
+				}
+				if n.Kind == NoticeCorrection {
+					r.Corrections = append(r.Corrections, nr)
+				} else {
+					r.Withdrawals = append(r.Withdrawals, nr)
+				}
+				continue
+			}
+			if !Disclosed(e) {
 				continue
 			}
 			r.Disclosures = append(r.Disclosures, disclosure(rec.Index, e, withOfficers))
 		}
 		if len(recs) < reportPage {
+			for _, list := range [][]NoticeReport{r.Corrections, r.Withdrawals} {
+				for i := range list {
+					list[i].Acknowledged = acks[list[i].Index]
+				}
+			}
 			return r, nil
 		}
 	}

@@ -47,6 +47,8 @@ _staged_result := {"stage": "validation", "decision": _deny(_invalid_reasons)} i
 } else := {"stage": "prohibition", "decision": _deny(_sorted(_prohibition_reasons))} if {
 	_prohibited
 	count(_prohibition_reasons) > 0
+} else := {"stage": "onward", "decision": _deny(_sorted(_onward_reasons))} if {
+	count(_onward_reasons) > 0
 } else := {"stage": "assessment_to_ngo", "decision": _deny([_assessment_to_ngo_reason])} if {
 	_assessment_to_ngo
 } else := {"stage": "recipient_law", "decision": _deny(_recipient_law_reasons)} if {
@@ -76,7 +78,7 @@ _fast_result := {"stage": "legal_basis", "decision": _with_approval(v, {
 	"legal_basis": object.union(parts.legal_basis, until),
 	"fields": parts.fields,
 	"pseudonym_domain": case.domain,
-	"conditions": parts.conditions,
+	"conditions": _with_carried(parts.conditions),
 	"reasons": parts.reasons,
 })} if {
 	# stage 1: the request is valid
@@ -98,10 +100,12 @@ _fast_result := {"stage": "legal_basis", "decision": _with_approval(v, {
 	r.kind == i[party[1]].kind
 	r.jurisdiction == i[party[1]].jurisdiction
 
-	# stages 3 and 4: no prohibition, no risk assessment for an NGO
+	# stages 3 to 4: no prohibition, no condition of the record's
+	# provenance against it, no risk assessment for an NGO
 	key := _pack_keys[h.jurisdiction]
 	record_type := object.get({"translate": "", "reidentify": ""}, i.action, i.record_type)
 	not _prohibition_index[key][i.action][i.purpose][record_type]
+	_onward_clear
 	[i.record_type, c.kind] != ["risk_assessment", "ngo"]
 
 	# stages 6 and 7: the bases that apply, and the one used: the claimed
@@ -122,6 +126,15 @@ _fast_result := {"stage": "legal_basis", "decision": _with_approval(v, {
 		{"valid_until": day | v.needs.from == "probation"; day := i.subject.probation_until; day != ""},
 		{"valid_until": day | v.needs.from == "release"; day := format_date((now - since.release) + v.needs.last_day)},
 	)
+}
+
+# _onward_clear is true when no condition the record came with refuses
+# the exchange (stage onward): always for a record of the requester's own.
+_onward_clear if not _provenance_given
+
+_onward_clear if {
+	_provenance_given
+	count(_onward_reasons) == 0
 }
 
 # _fast_bases are, for a valid request within one jurisdiction, the bases
@@ -247,9 +260,23 @@ _valid_input if {
 	# the holder's law has a pack; a case, if given, is valid
 	_pack_keys[h.jurisdiction]
 	not _invalid_case
+	not _invalid_provenance
 }
 
 _categories_or_unknown := subject_categories | {""}
+
+# _date_or_unknown and _party_valid are the checks of _valid_input as
+# functions, for the provenance (onward.rego).
+_date_or_unknown(d) if d == ""
+
+_date_or_unknown(d) if is_date(d)
+
+_party_valid(p) if {
+	is_string(p.agency)
+	p.agency != ""
+	p.kind in agency_kinds
+	known_jurisdiction(p.jurisdiction)
+}
 
 # An empty clearance counts as "none".
 _clearances_or_unknown := {c | some c in clearance_levels} | {""}
@@ -531,7 +558,7 @@ _basis_decision := _with_approval(v, {
 	"legal_basis": _legal_basis(v, parts),
 	"fields": parts.fields,
 	"pseudonym_domain": _pseudonym_domain,
-	"conditions": parts.conditions,
+	"conditions": _with_carried(parts.conditions),
 	"reasons": _basis_reasons(v, parts),
 }) if {
 	key := _pack_key
@@ -652,7 +679,7 @@ _fallback_decision := d if {
 		"outcome": outcome,
 		"fields": fields,
 		"pseudonym_domain": _pseudonym_domain,
-		"conditions": _conditions_for(object.get(r, "conditions", []), fields, _is_risk_assessment),
+		"conditions": _with_carried(_conditions_for(object.get(r, "conditions", []), fields, _is_risk_assessment)),
 		"reasons": array.concat(
 			array.concat(array.concat([r.reason], _why_no_basis), _cross_border_notes(r)),
 			_field_notes(object.get(r, "fields", _default_pseudonymised_fields), _recipient_is_ngo),

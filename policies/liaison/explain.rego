@@ -72,6 +72,8 @@ _explain_assumptions := _assumptions_of(_bases[_chosen_basis_id]) if {
 	[_pack_assumption(_pack_key)],
 )) if {
 	_result.stage == "no_basis"
+} else := _onward_assumptions if {
+	_result.stage == "onward"
 } else := []
 
 # _pack_assumption(key) is the pack's own assumption, or "".

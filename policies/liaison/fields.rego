@@ -71,6 +71,12 @@ _field_notes(f, ngo) := [] if {
 # fact (LED Art. 7).
 _conditions_for(own, fields, risk) := sort({c | some c in own} | _global_conditions(fields, risk))
 
+# _with_carried(conditions) adds to a decision's conditions (sorted) those
+# the record came with (onward.rego), sorted.
+_with_carried(conditions) := sort({c | some c in conditions} | _carried_conditions) if {
+	count(_carried_conditions) > 0
+} else := conditions
+
 _global_conditions(fields, true) := {"LED_ART7_ASSESSMENT_NOT_FACT"} if {
 	some list in ["keep", "generalise"]
 	some x in fields[list]

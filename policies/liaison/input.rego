@@ -90,9 +90,16 @@ _now_ns := time.parse_rfc3339_ns(_in.time) if _time_valid
 
 _time_valid if is_time(_in.time)
 
-# The fields the rules on cases and notices (cases.rego, notices.rego)
-# read by name, each as _in has it.
+# The fields the rules on cases, notices, onward use and retention
+# (cases.rego, notices.rego, onward.rego, retention.rego) read by name,
+# each as _in has it.
 _action := _in.action
+
+_purpose := _in.purpose
+
+_record_type := _in.record_type
+
+_holder_kind := _in.holder.kind
 
 _time := _in.time
 

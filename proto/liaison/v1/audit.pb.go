@@ -47,9 +47,11 @@ type QueryRequest struct {
 	// police_observation. Any other value is refused with INVALID_ARGUMENT.
 	RecordType string `protobuf:"bytes,8,opt,name=record_type,json=recordType,proto3" json:"record_type,omitempty"`
 	// Action in snake_case: an exchange (disclose, request, notify, match,
-	// translate, reidentify) or one the gateway records of itself
-	// (authenticate, audit_read, policy_activate, key_rotate). Any other
-	// value is refused with INVALID_ARGUMENT.
+	// translate, reidentify), one the gateway records of itself
+	// (authenticate, audit_read, policy_activate, key_rotate), or one after
+	// sharing (correct, withdraw, expire, acknowledge_notice, revise_expiry;
+	// see the Aftercare service). Any other value is refused with
+	// INVALID_ARGUMENT.
 	Action string `protobuf:"bytes,9,opt,name=action,proto3" json:"action,omitempty"`
 	// Only entries with an index at or after this one.
 	Start int64 `protobuf:"varint,10,opt,name=start,proto3" json:"start,omitempty"`
@@ -784,8 +786,18 @@ type AccessReportResponse struct {
 	// ReportedDisclosure.officer is then empty. The officers are in the log,
 	// available to the supervisory authority.
 	OfficersWithheld bool `protobuf:"varint,4,opt,name=officers_withheld,json=officersWithheld,proto3" json:"officers_withheld,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The corrections sent to recipients on the person's behalf (GDPR Art.
+	// 19, LED Art. 16(6)): each recipient of a record the holder corrected,
+	// with what it was sent, in log order. Restricted entries are left out
+	// as above.
+	Corrections []*ReportedNotice `protobuf:"bytes,5,rep,name=corrections,proto3" json:"corrections,omitempty"`
+	// The withdrawals sent on the person's behalf (a record withdrawn as
+	// incorrect, unlawfully transmitted or erased at the source, or a
+	// correction the recipient could no longer receive) and the notices that
+	// the legal basis a recipient held data under had ended, in log order.
+	Withdrawals   []*ReportedNotice `protobuf:"bytes,6,rep,name=withdrawals,proto3" json:"withdrawals,omitempty"` // Field numbers 7 and 8 are kept for later additions of the same kind.
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AccessReportResponse) Reset() {
@@ -846,6 +858,168 @@ func (x *AccessReportResponse) GetOfficersWithheld() bool {
 	return false
 }
 
+func (x *AccessReportResponse) GetCorrections() []*ReportedNotice {
+	if x != nil {
+		return x.Corrections
+	}
+	return nil
+}
+
+func (x *AccessReportResponse) GetWithdrawals() []*ReportedNotice {
+	if x != nil {
+		return x.Withdrawals
+	}
+	return nil
+}
+
+// ReportedNotice is one correction, withdrawal or expiry notice sent to a
+// recipient about the person.
+type ReportedNotice struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The index of the log entry that records it.
+	Index int64 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// When it was sent.
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// correction, withdrawal or expiry.
+	Kind string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The agency it was sent to.
+	Recipient string `protobuf:"bytes,4,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	// The agency whose record it concerns.
+	Holder string `protobuf:"bytes,5,opt,name=holder,proto3" json:"holder,omitempty"`
+	// The indexes of the releases it concerns (ReportedDisclosure.index).
+	RefersTo []int64 `protobuf:"varint,6,rep,packed,name=refers_to,json=refersTo,proto3" json:"refers_to,omitempty"`
+	// Its reason code, e.g. INCORRECT or LEGAL_BASIS_EXPIRED.
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// What the recipient had to do, in snake_case: rectify, erase, restrict
+	// or retain.
+	Obligation string `protobuf:"bytes,8,opt,name=obligation,proto3" json:"obligation,omitempty"`
+	// For a correction: what left, disclose or pseudonymise, with the
+	// fields by name (never values).
+	Outcome string `protobuf:"bytes,9,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// The fields of the corrected record that left, by name.
+	Fields []string `protobuf:"bytes,10,rep,name=fields,proto3" json:"fields,omitempty"`
+	// The record type in snake_case.
+	RecordType string `protobuf:"bytes,11,opt,name=record_type,json=recordType,proto3" json:"record_type,omitempty"`
+	// When the recipient acknowledged it; unset while it has not.
+	Acknowledged  *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=acknowledged,proto3" json:"acknowledged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportedNotice) Reset() {
+	*x = ReportedNotice{}
+	mi := &file_liaison_v1_audit_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportedNotice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportedNotice) ProtoMessage() {}
+
+func (x *ReportedNotice) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_audit_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportedNotice.ProtoReflect.Descriptor instead.
+func (*ReportedNotice) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_audit_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ReportedNotice) GetIndex() int64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *ReportedNotice) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *ReportedNotice) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ReportedNotice) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+func (x *ReportedNotice) GetHolder() string {
+	if x != nil {
+		return x.Holder
+	}
+	return ""
+}
+
+func (x *ReportedNotice) GetRefersTo() []int64 {
+	if x != nil {
+		return x.RefersTo
+	}
+	return nil
+}
+
+func (x *ReportedNotice) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReportedNotice) GetObligation() string {
+	if x != nil {
+		return x.Obligation
+	}
+	return ""
+}
+
+func (x *ReportedNotice) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *ReportedNotice) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *ReportedNotice) GetRecordType() string {
+	if x != nil {
+		return x.RecordType
+	}
+	return ""
+}
+
+func (x *ReportedNotice) GetAcknowledged() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Acknowledged
+	}
+	return nil
+}
+
 // ReportedDisclosure is one release of information about the person.
 type ReportedDisclosure struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -891,7 +1065,7 @@ type ReportedDisclosure struct {
 
 func (x *ReportedDisclosure) Reset() {
 	*x = ReportedDisclosure{}
-	mi := &file_liaison_v1_audit_proto_msgTypes[13]
+	mi := &file_liaison_v1_audit_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +1077,7 @@ func (x *ReportedDisclosure) String() string {
 func (*ReportedDisclosure) ProtoMessage() {}
 
 func (x *ReportedDisclosure) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_audit_proto_msgTypes[13]
+	mi := &file_liaison_v1_audit_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +1090,7 @@ func (x *ReportedDisclosure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportedDisclosure.ProtoReflect.Descriptor instead.
 func (*ReportedDisclosure) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_audit_proto_rawDescGZIP(), []int{13}
+	return file_liaison_v1_audit_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReportedDisclosure) GetIndex() int64 {
@@ -1067,12 +1241,31 @@ const file_liaison_v1_audit_proto_rawDesc = "" +
 	"\x13AccessReportRequest\x12\x1d\n" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\x12#\n" +
-	"\rwith_officers\x18\x02 \x01(\bR\fwithOfficers\"\xea\x01\n" +
+	"\rwith_officers\x18\x02 \x01(\bR\fwithOfficers\"\xe6\x02\n" +
 	"\x14AccessReportResponse\x126\n" +
 	"\bproduced\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bproduced\x12+\n" +
 	"\x11subject_pseudonym\x18\x02 \x01(\tR\x10subjectPseudonym\x12@\n" +
 	"\vdisclosures\x18\x03 \x03(\v2\x1e.liaison.v1.ReportedDisclosureR\vdisclosures\x12+\n" +
-	"\x11officers_withheld\x18\x04 \x01(\bR\x10officersWithheld\"\xa7\x03\n" +
+	"\x11officers_withheld\x18\x04 \x01(\bR\x10officersWithheld\x12<\n" +
+	"\vcorrections\x18\x05 \x03(\v2\x1a.liaison.v1.ReportedNoticeR\vcorrections\x12<\n" +
+	"\vwithdrawals\x18\x06 \x03(\v2\x1a.liaison.v1.ReportedNoticeR\vwithdrawals\"\x88\x03\n" +
+	"\x0eReportedNotice\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x03R\x05index\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1c\n" +
+	"\trecipient\x18\x04 \x01(\tR\trecipient\x12\x16\n" +
+	"\x06holder\x18\x05 \x01(\tR\x06holder\x12\x1b\n" +
+	"\trefers_to\x18\x06 \x03(\x03R\brefersTo\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x12\x1e\n" +
+	"\n" +
+	"obligation\x18\b \x01(\tR\n" +
+	"obligation\x12\x18\n" +
+	"\aoutcome\x18\t \x01(\tR\aoutcome\x12\x16\n" +
+	"\x06fields\x18\n" +
+	" \x03(\tR\x06fields\x12\x1f\n" +
+	"\vrecord_type\x18\v \x01(\tR\n" +
+	"recordType\x12>\n" +
+	"\facknowledged\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\facknowledged\"\xa7\x03\n" +
 	"\x12ReportedDisclosure\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x03R\x05index\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
@@ -1117,7 +1310,7 @@ func file_liaison_v1_audit_proto_rawDescGZIP() []byte {
 	return file_liaison_v1_audit_proto_rawDescData
 }
 
-var file_liaison_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_liaison_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_liaison_v1_audit_proto_goTypes = []any{
 	(*QueryRequest)(nil),             // 0: liaison.v1.QueryRequest
 	(*QueryResponse)(nil),            // 1: liaison.v1.QueryResponse
@@ -1132,38 +1325,43 @@ var file_liaison_v1_audit_proto_goTypes = []any{
 	(*ExportResponse)(nil),           // 10: liaison.v1.ExportResponse
 	(*AccessReportRequest)(nil),      // 11: liaison.v1.AccessReportRequest
 	(*AccessReportResponse)(nil),     // 12: liaison.v1.AccessReportResponse
-	(*ReportedDisclosure)(nil),       // 13: liaison.v1.ReportedDisclosure
-	(*timestamppb.Timestamp)(nil),    // 14: google.protobuf.Timestamp
-	(*LegalBasis)(nil),               // 15: liaison.v1.LegalBasis
+	(*ReportedNotice)(nil),           // 13: liaison.v1.ReportedNotice
+	(*ReportedDisclosure)(nil),       // 14: liaison.v1.ReportedDisclosure
+	(*timestamppb.Timestamp)(nil),    // 15: google.protobuf.Timestamp
+	(*LegalBasis)(nil),               // 16: liaison.v1.LegalBasis
 }
 var file_liaison_v1_audit_proto_depIdxs = []int32{
-	14, // 0: liaison.v1.QueryRequest.from:type_name -> google.protobuf.Timestamp
-	14, // 1: liaison.v1.QueryRequest.to:type_name -> google.protobuf.Timestamp
+	15, // 0: liaison.v1.QueryRequest.from:type_name -> google.protobuf.Timestamp
+	15, // 1: liaison.v1.QueryRequest.to:type_name -> google.protobuf.Timestamp
 	2,  // 2: liaison.v1.QueryResponse.entries:type_name -> liaison.v1.AuditEntry
 	2,  // 3: liaison.v1.ProveInclusionResponse.entry:type_name -> liaison.v1.AuditEntry
 	4,  // 4: liaison.v1.ExportResponse.checkpoint:type_name -> liaison.v1.GetCheckpointResponse
 	2,  // 5: liaison.v1.ExportResponse.entries:type_name -> liaison.v1.AuditEntry
-	14, // 6: liaison.v1.AccessReportResponse.produced:type_name -> google.protobuf.Timestamp
-	13, // 7: liaison.v1.AccessReportResponse.disclosures:type_name -> liaison.v1.ReportedDisclosure
-	14, // 8: liaison.v1.ReportedDisclosure.time:type_name -> google.protobuf.Timestamp
-	15, // 9: liaison.v1.ReportedDisclosure.legal_basis:type_name -> liaison.v1.LegalBasis
-	0,  // 10: liaison.v1.Audit.Query:input_type -> liaison.v1.QueryRequest
-	3,  // 11: liaison.v1.Audit.GetCheckpoint:input_type -> liaison.v1.GetCheckpointRequest
-	5,  // 12: liaison.v1.Audit.ProveInclusion:input_type -> liaison.v1.ProveInclusionRequest
-	7,  // 13: liaison.v1.Audit.ProveConsistency:input_type -> liaison.v1.ProveConsistencyRequest
-	9,  // 14: liaison.v1.Audit.Export:input_type -> liaison.v1.ExportRequest
-	11, // 15: liaison.v1.Audit.AccessReport:input_type -> liaison.v1.AccessReportRequest
-	1,  // 16: liaison.v1.Audit.Query:output_type -> liaison.v1.QueryResponse
-	4,  // 17: liaison.v1.Audit.GetCheckpoint:output_type -> liaison.v1.GetCheckpointResponse
-	6,  // 18: liaison.v1.Audit.ProveInclusion:output_type -> liaison.v1.ProveInclusionResponse
-	8,  // 19: liaison.v1.Audit.ProveConsistency:output_type -> liaison.v1.ProveConsistencyResponse
-	10, // 20: liaison.v1.Audit.Export:output_type -> liaison.v1.ExportResponse
-	12, // 21: liaison.v1.Audit.AccessReport:output_type -> liaison.v1.AccessReportResponse
-	16, // [16:22] is the sub-list for method output_type
-	10, // [10:16] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	15, // 6: liaison.v1.AccessReportResponse.produced:type_name -> google.protobuf.Timestamp
+	14, // 7: liaison.v1.AccessReportResponse.disclosures:type_name -> liaison.v1.ReportedDisclosure
+	13, // 8: liaison.v1.AccessReportResponse.corrections:type_name -> liaison.v1.ReportedNotice
+	13, // 9: liaison.v1.AccessReportResponse.withdrawals:type_name -> liaison.v1.ReportedNotice
+	15, // 10: liaison.v1.ReportedNotice.time:type_name -> google.protobuf.Timestamp
+	15, // 11: liaison.v1.ReportedNotice.acknowledged:type_name -> google.protobuf.Timestamp
+	15, // 12: liaison.v1.ReportedDisclosure.time:type_name -> google.protobuf.Timestamp
+	16, // 13: liaison.v1.ReportedDisclosure.legal_basis:type_name -> liaison.v1.LegalBasis
+	0,  // 14: liaison.v1.Audit.Query:input_type -> liaison.v1.QueryRequest
+	3,  // 15: liaison.v1.Audit.GetCheckpoint:input_type -> liaison.v1.GetCheckpointRequest
+	5,  // 16: liaison.v1.Audit.ProveInclusion:input_type -> liaison.v1.ProveInclusionRequest
+	7,  // 17: liaison.v1.Audit.ProveConsistency:input_type -> liaison.v1.ProveConsistencyRequest
+	9,  // 18: liaison.v1.Audit.Export:input_type -> liaison.v1.ExportRequest
+	11, // 19: liaison.v1.Audit.AccessReport:input_type -> liaison.v1.AccessReportRequest
+	1,  // 20: liaison.v1.Audit.Query:output_type -> liaison.v1.QueryResponse
+	4,  // 21: liaison.v1.Audit.GetCheckpoint:output_type -> liaison.v1.GetCheckpointResponse
+	6,  // 22: liaison.v1.Audit.ProveInclusion:output_type -> liaison.v1.ProveInclusionResponse
+	8,  // 23: liaison.v1.Audit.ProveConsistency:output_type -> liaison.v1.ProveConsistencyResponse
+	10, // 24: liaison.v1.Audit.Export:output_type -> liaison.v1.ExportResponse
+	12, // 25: liaison.v1.Audit.AccessReport:output_type -> liaison.v1.AccessReportResponse
+	20, // [20:26] is the sub-list for method output_type
+	14, // [14:20] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_audit_proto_init() }
@@ -1178,7 +1376,7 @@ func file_liaison_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_audit_proto_rawDesc), len(file_liaison_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -238,7 +238,20 @@ type DiscloseRequest struct {
 	// empty, and subject, purpose, claimed_legal_basis and justification
 	// are the holder's. This gateway applies its own law on receipt, logs,
 	// and only then delivers. Agency callers leave it empty.
-	Forwarded     *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
+	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
+	// Where the record came from, when the caller received it (or its
+	// content) from another agency through the gateway: the Provenance that
+	// came with it (only audit_index is read; it must name a release to the
+	// caller about the same subject). The policy then decides with the
+	// conditions that release was made under (input.provenance), and the
+	// recipients get them with the record: a record received with
+	// NO_ONWARD_DISCLOSURE, say, is refused to a third agency. Unset when the
+	// record is the caller's own. A record that repeats content released to
+	// the caller (the whole record, or at least half and two or more of its
+	// content values), sent without naming its provenance, is refused as an
+	// undeclared onward disclosure (PermissionDenied,
+	// UNDECLARED_ONWARD_DISCLOSURE, naming the release it repeats).
+	Provenance    *Provenance `protobuf:"bytes,20,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -332,6 +345,13 @@ func (x *DiscloseRequest) GetRecipientRoles() []*RecipientRole {
 func (x *DiscloseRequest) GetForwarded() *PeerForward {
 	if x != nil {
 		return x.Forwarded
+	}
+	return nil
+}
+
+func (x *DiscloseRequest) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
 	}
 	return nil
 }
@@ -1676,7 +1696,14 @@ type Released struct {
 	// The audit log index of this disclosure: quote it in any follow-up.
 	AuditIndex int64 `protobuf:"varint,12,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
 	// The purpose it was released for.
-	Purpose       Purpose `protobuf:"varint,13,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
+	Purpose Purpose `protobuf:"varint,13,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
+	// Where it came from, and the gateway's signed receipt for it, with the
+	// checkpoint and inclusion proof that let the recipient verify it
+	// offline. Set on every release a recipient receives (Request, and
+	// records read with Subscribe); name it in DiscloseRequest.provenance to
+	// pass the record on. (Field numbers 14 to 19 are left for the
+	// exchange's own growth.)
+	Provenance    *Provenance `protobuf:"bytes,20,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1802,6 +1829,13 @@ func (x *Released) GetPurpose() Purpose {
 	return Purpose_PURPOSE_UNSPECIFIED
 }
 
+func (x *Released) GetProvenance() *Provenance {
+	if x != nil {
+		return x.Provenance
+	}
+	return nil
+}
+
 // SubscribeRequest reads an inbox.
 type SubscribeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1876,7 +1910,14 @@ type SubscribeResponse struct {
 	CaseUpdate *CaseUpdate `protobuf:"bytes,6,opt,name=case_update,json=caseUpdate,proto3" json:"case_update,omitempty"`
 	// A required notice not acknowledged in time, for the recipient's duty
 	// role or the sender.
-	Escalation    *Escalation `protobuf:"bytes,7,opt,name=escalation,proto3" json:"escalation,omitempty"`
+	Escalation *Escalation `protobuf:"bytes,7,opt,name=escalation,proto3" json:"escalation,omitempty"`
+	// What the recipient must now do with data it received earlier: rectify
+	// it (a correction, which comes with the corrected record in released),
+	// erase or restrict it (a withdrawal), or erase or keep it under a
+	// named retention rule (the legal basis ended). Acknowledge it with
+	// Aftercare.AcknowledgeNotice. (Field numbers 8 to 19 are left for the
+	// inbox's own growth.)
+	Obligation    *ObligationNotice `protobuf:"bytes,20,opt,name=obligation,proto3" json:"obligation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1956,6 +1997,13 @@ func (x *SubscribeResponse) GetCaseUpdate() *CaseUpdate {
 func (x *SubscribeResponse) GetEscalation() *Escalation {
 	if x != nil {
 		return x.Escalation
+	}
+	return nil
+}
+
+func (x *SubscribeResponse) GetObligation() *ObligationNotice {
+	if x != nil {
+		return x.Obligation
 	}
 	return nil
 }
@@ -3145,7 +3193,7 @@ var File_liaison_v1_exchange_proto protoreflect.FileDescriptor
 const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\n" +
 	"\x19liaison/v1/exchange.proto\x12\n" +
-	"liaison.v1\x1a\x16liaison/v1/cases.proto\x1a\x18liaison/v1/records.proto\x1a\x1bliaison/v1/vocabulary.proto\"\xaf\x03\n" +
+	"liaison.v1\x1a\x16liaison/v1/cases.proto\x1a\x1bliaison/v1/provenance.proto\x1a\x18liaison/v1/records.proto\x1a\x1bliaison/v1/vocabulary.proto\"\xe7\x03\n" +
 	"\x0fDiscloseRequest\x12*\n" +
 	"\x06record\x18\x01 \x01(\v2\x12.liaison.v1.RecordR\x06record\x127\n" +
 	"\asubject\x18\x02 \x01(\v2\x1d.liaison.v1.SubjectAttributesR\asubject\x12\x1e\n" +
@@ -3157,7 +3205,10 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\acase_id\x18\x06 \x01(\tR\x06caseId\x12$\n" +
 	"\rjustification\x18\a \x01(\tR\rjustification\x12B\n" +
 	"\x0frecipient_roles\x18\b \x03(\v2\x19.liaison.v1.RecipientRoleR\x0erecipientRoles\x125\n" +
-	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\"r\n" +
+	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\x126\n" +
+	"\n" +
+	"provenance\x18\x14 \x01(\v2\x16.liaison.v1.ProvenanceR\n" +
+	"provenance\"r\n" +
 	"\vPeerForward\x121\n" +
 	"\areceipt\x18\x01 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\x120\n" +
 	"\breleased\x18\x02 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\"y\n" +
@@ -3259,7 +3310,7 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"checkpoint\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x03R\x05index\x12\x14\n" +
 	"\x05entry\x18\x04 \x01(\tR\x05entry\x12'\n" +
-	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof\"\x81\x04\n" +
+	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof\"\xb9\x04\n" +
 	"\bReleased\x12-\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2\x13.liaison.v1.OutcomeR\aoutcome\x12\x16\n" +
 	"\x06holder\x18\x02 \x01(\tR\x06holder\x127\n" +
@@ -3281,10 +3332,13 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\x06fields\x18\v \x03(\tR\x06fields\x12\x1f\n" +
 	"\vaudit_index\x18\f \x01(\x03R\n" +
 	"auditIndex\x12-\n" +
-	"\apurpose\x18\r \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\">\n" +
+	"\apurpose\x18\r \x01(\x0e2\x13.liaison.v1.PurposeR\apurpose\x126\n" +
+	"\n" +
+	"provenance\x18\x14 \x01(\v2\x16.liaison.v1.ProvenanceR\n" +
+	"provenance\">\n" +
 	"\x10SubscribeRequest\x12\x14\n" +
 	"\x05after\x18\x01 \x01(\x03R\x05after\x12\x14\n" +
-	"\x05limit\x18\x02 \x01(\x05R\x05limit\"\xd0\x02\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"\x8e\x03\n" +
 	"\x11SubscribeResponse\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x03R\x06cursor\x12\x16\n" +
 	"\x06sender\x18\x02 \x01(\tR\x06sender\x120\n" +
@@ -3295,7 +3349,10 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"caseUpdate\x126\n" +
 	"\n" +
 	"escalation\x18\a \x01(\v2\x16.liaison.v1.EscalationR\n" +
-	"escalation\"\xec\x01\n" +
+	"escalation\x12<\n" +
+	"\n" +
+	"obligation\x18\x14 \x01(\v2\x1c.liaison.v1.ObligationNoticeR\n" +
+	"obligation\"\xec\x01\n" +
 	"\x06Notice\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\n" +
@@ -3489,12 +3546,14 @@ var file_liaison_v1_exchange_proto_goTypes = []any{
 	(*Record)(nil),                          // 37: liaison.v1.Record
 	(*SubjectAttributes)(nil),               // 38: liaison.v1.SubjectAttributes
 	(Purpose)(0),                            // 39: liaison.v1.Purpose
-	(AgencyKind)(0),                         // 40: liaison.v1.AgencyKind
-	(Outcome)(0),                            // 41: liaison.v1.Outcome
-	(*LegalBasis)(nil),                      // 42: liaison.v1.LegalBasis
-	(SubjectEventType)(0),                   // 43: liaison.v1.SubjectEventType
-	(RecordType)(0),                         // 44: liaison.v1.RecordType
-	(*Case)(nil),                            // 45: liaison.v1.Case
+	(*Provenance)(nil),                      // 40: liaison.v1.Provenance
+	(AgencyKind)(0),                         // 41: liaison.v1.AgencyKind
+	(Outcome)(0),                            // 42: liaison.v1.Outcome
+	(*LegalBasis)(nil),                      // 43: liaison.v1.LegalBasis
+	(SubjectEventType)(0),                   // 44: liaison.v1.SubjectEventType
+	(RecordType)(0),                         // 45: liaison.v1.RecordType
+	(*ObligationNotice)(nil),                // 46: liaison.v1.ObligationNotice
+	(*Case)(nil),                            // 47: liaison.v1.Case
 }
 var file_liaison_v1_exchange_proto_depIdxs = []int32{
 	37, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
@@ -3502,80 +3561,83 @@ var file_liaison_v1_exchange_proto_depIdxs = []int32{
 	39, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
 	5,  // 3: liaison.v1.DiscloseRequest.recipient_roles:type_name -> liaison.v1.RecipientRole
 	4,  // 4: liaison.v1.DiscloseRequest.forwarded:type_name -> liaison.v1.PeerForward
-	18, // 5: liaison.v1.PeerForward.receipt:type_name -> liaison.v1.PeerReceipt
-	19, // 6: liaison.v1.PeerForward.released:type_name -> liaison.v1.Released
-	6,  // 7: liaison.v1.RecipientRole.competent:type_name -> liaison.v1.CompetentAgency
-	40, // 8: liaison.v1.CompetentAgency.kind:type_name -> liaison.v1.AgencyKind
-	0,  // 9: liaison.v1.RecipientRoute.role:type_name -> liaison.v1.RouteRole
-	9,  // 10: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
-	41, // 11: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
-	42, // 12: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
-	10, // 13: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
-	18, // 14: liaison.v1.RecipientResult.receipt:type_name -> liaison.v1.PeerReceipt
-	7,  // 15: liaison.v1.RecipientResult.routes:type_name -> liaison.v1.RecipientRoute
-	43, // 16: liaison.v1.NotifyRequest.event_type:type_name -> liaison.v1.SubjectEventType
-	37, // 17: liaison.v1.NotifyRequest.record:type_name -> liaison.v1.Record
-	38, // 18: liaison.v1.NotifyRequest.subject:type_name -> liaison.v1.SubjectAttributes
-	39, // 19: liaison.v1.NotifyRequest.purpose:type_name -> liaison.v1.Purpose
-	5,  // 20: liaison.v1.NotifyRequest.recipient_roles:type_name -> liaison.v1.RecipientRole
-	9,  // 21: liaison.v1.NotifyResponse.results:type_name -> liaison.v1.RecipientResult
-	44, // 22: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
-	39, // 23: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
-	4,  // 24: liaison.v1.RequestRequest.forwarded:type_name -> liaison.v1.PeerForward
-	44, // 25: liaison.v1.MatchRequest.record_types:type_name -> liaison.v1.RecordType
-	39, // 26: liaison.v1.MatchRequest.purpose:type_name -> liaison.v1.Purpose
-	16, // 27: liaison.v1.MatchResponse.results:type_name -> liaison.v1.MatchResult
-	44, // 28: liaison.v1.MatchResult.record_type:type_name -> liaison.v1.RecordType
-	1,  // 29: liaison.v1.MatchResult.answer:type_name -> liaison.v1.MatchAnswer
-	19, // 30: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
-	18, // 31: liaison.v1.RequestResponse.receipt:type_name -> liaison.v1.PeerReceipt
-	41, // 32: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
-	44, // 33: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
-	37, // 34: liaison.v1.Released.record:type_name -> liaison.v1.Record
-	42, // 35: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
-	39, // 36: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
-	19, // 37: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
-	25, // 38: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
-	22, // 39: liaison.v1.SubscribeResponse.notice:type_name -> liaison.v1.Notice
-	24, // 40: liaison.v1.SubscribeResponse.case_update:type_name -> liaison.v1.CaseUpdate
-	23, // 41: liaison.v1.SubscribeResponse.escalation:type_name -> liaison.v1.Escalation
-	43, // 42: liaison.v1.Notice.event_type:type_name -> liaison.v1.SubjectEventType
-	7,  // 43: liaison.v1.Notice.routes:type_name -> liaison.v1.RecipientRoute
-	43, // 44: liaison.v1.Escalation.event_type:type_name -> liaison.v1.SubjectEventType
-	2,  // 45: liaison.v1.Escalation.target:type_name -> liaison.v1.EscalationTarget
-	45, // 46: liaison.v1.CaseUpdate.case:type_name -> liaison.v1.Case
-	42, // 47: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
-	39, // 48: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
-	42, // 49: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	39, // 50: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
-	42, // 51: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	32, // 52: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
-	42, // 53: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
-	3,  // 54: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
-	11, // 55: liaison.v1.Exchange.Notify:input_type -> liaison.v1.NotifyRequest
-	13, // 56: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
-	14, // 57: liaison.v1.Exchange.Match:input_type -> liaison.v1.MatchRequest
-	20, // 58: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
-	35, // 59: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
-	26, // 60: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
-	28, // 61: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
-	30, // 62: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
-	33, // 63: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
-	8,  // 64: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
-	12, // 65: liaison.v1.Exchange.Notify:output_type -> liaison.v1.NotifyResponse
-	17, // 66: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
-	15, // 67: liaison.v1.Exchange.Match:output_type -> liaison.v1.MatchResponse
-	21, // 68: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
-	36, // 69: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
-	27, // 70: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
-	29, // 71: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
-	31, // 72: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
-	34, // 73: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
-	64, // [64:74] is the sub-list for method output_type
-	54, // [54:64] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	40, // 5: liaison.v1.DiscloseRequest.provenance:type_name -> liaison.v1.Provenance
+	18, // 6: liaison.v1.PeerForward.receipt:type_name -> liaison.v1.PeerReceipt
+	19, // 7: liaison.v1.PeerForward.released:type_name -> liaison.v1.Released
+	6,  // 8: liaison.v1.RecipientRole.competent:type_name -> liaison.v1.CompetentAgency
+	41, // 9: liaison.v1.CompetentAgency.kind:type_name -> liaison.v1.AgencyKind
+	0,  // 10: liaison.v1.RecipientRoute.role:type_name -> liaison.v1.RouteRole
+	9,  // 11: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
+	42, // 12: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
+	43, // 13: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
+	10, // 14: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
+	18, // 15: liaison.v1.RecipientResult.receipt:type_name -> liaison.v1.PeerReceipt
+	7,  // 16: liaison.v1.RecipientResult.routes:type_name -> liaison.v1.RecipientRoute
+	44, // 17: liaison.v1.NotifyRequest.event_type:type_name -> liaison.v1.SubjectEventType
+	37, // 18: liaison.v1.NotifyRequest.record:type_name -> liaison.v1.Record
+	38, // 19: liaison.v1.NotifyRequest.subject:type_name -> liaison.v1.SubjectAttributes
+	39, // 20: liaison.v1.NotifyRequest.purpose:type_name -> liaison.v1.Purpose
+	5,  // 21: liaison.v1.NotifyRequest.recipient_roles:type_name -> liaison.v1.RecipientRole
+	9,  // 22: liaison.v1.NotifyResponse.results:type_name -> liaison.v1.RecipientResult
+	45, // 23: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
+	39, // 24: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
+	4,  // 25: liaison.v1.RequestRequest.forwarded:type_name -> liaison.v1.PeerForward
+	45, // 26: liaison.v1.MatchRequest.record_types:type_name -> liaison.v1.RecordType
+	39, // 27: liaison.v1.MatchRequest.purpose:type_name -> liaison.v1.Purpose
+	16, // 28: liaison.v1.MatchResponse.results:type_name -> liaison.v1.MatchResult
+	45, // 29: liaison.v1.MatchResult.record_type:type_name -> liaison.v1.RecordType
+	1,  // 30: liaison.v1.MatchResult.answer:type_name -> liaison.v1.MatchAnswer
+	19, // 31: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
+	18, // 32: liaison.v1.RequestResponse.receipt:type_name -> liaison.v1.PeerReceipt
+	42, // 33: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
+	45, // 34: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
+	37, // 35: liaison.v1.Released.record:type_name -> liaison.v1.Record
+	43, // 36: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
+	39, // 37: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
+	40, // 38: liaison.v1.Released.provenance:type_name -> liaison.v1.Provenance
+	19, // 39: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
+	25, // 40: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
+	22, // 41: liaison.v1.SubscribeResponse.notice:type_name -> liaison.v1.Notice
+	24, // 42: liaison.v1.SubscribeResponse.case_update:type_name -> liaison.v1.CaseUpdate
+	23, // 43: liaison.v1.SubscribeResponse.escalation:type_name -> liaison.v1.Escalation
+	46, // 44: liaison.v1.SubscribeResponse.obligation:type_name -> liaison.v1.ObligationNotice
+	44, // 45: liaison.v1.Notice.event_type:type_name -> liaison.v1.SubjectEventType
+	7,  // 46: liaison.v1.Notice.routes:type_name -> liaison.v1.RecipientRoute
+	44, // 47: liaison.v1.Escalation.event_type:type_name -> liaison.v1.SubjectEventType
+	2,  // 48: liaison.v1.Escalation.target:type_name -> liaison.v1.EscalationTarget
+	47, // 49: liaison.v1.CaseUpdate.case:type_name -> liaison.v1.Case
+	43, // 50: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
+	39, // 51: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
+	43, // 52: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	39, // 53: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
+	43, // 54: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	32, // 55: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
+	43, // 56: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
+	3,  // 57: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
+	11, // 58: liaison.v1.Exchange.Notify:input_type -> liaison.v1.NotifyRequest
+	13, // 59: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
+	14, // 60: liaison.v1.Exchange.Match:input_type -> liaison.v1.MatchRequest
+	20, // 61: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
+	35, // 62: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
+	26, // 63: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
+	28, // 64: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
+	30, // 65: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
+	33, // 66: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
+	8,  // 67: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
+	12, // 68: liaison.v1.Exchange.Notify:output_type -> liaison.v1.NotifyResponse
+	17, // 69: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
+	15, // 70: liaison.v1.Exchange.Match:output_type -> liaison.v1.MatchResponse
+	21, // 71: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
+	36, // 72: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
+	27, // 73: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
+	29, // 74: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
+	31, // 75: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
+	34, // 76: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
+	67, // [67:77] is the sub-list for method output_type
+	57, // [57:67] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_exchange_proto_init() }
@@ -3584,6 +3646,7 @@ func file_liaison_v1_exchange_proto_init() {
 		return
 	}
 	file_liaison_v1_cases_proto_init()
+	file_liaison_v1_provenance_proto_init()
 	file_liaison_v1_records_proto_init()
 	file_liaison_v1_vocabulary_proto_init()
 	file_liaison_v1_exchange_proto_msgTypes[2].OneofWrappers = []any{

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+const correctUsage = `usage: liaison correct -record FILE -justification TEXT [flags]
+
+Sends the corrected version of a record your agency released earlier to
+every agency that received it (LED Art. 7(3) and 16(6), GDPR Art. 19),
+through a gateway's Aftercare service, as an officer of your agency (mTLS
+and an officer token). The gateway finds the recipients in its log,
+decides each again under today's policy and delivers the correction in the
+form that recipient was entitled to (the original field plan and
+pseudonym domain), or, where today's law no longer allows that, a
+withdrawal notice that obliges erasure. Agencies that were refused get
+nothing. Each notice is one audit entry; recipients acknowledge it, and
+auditors list the open ones with "liaison audit corrections".
+
+The record is a liaison.v1.Record in protobuf JSON, e.g.
+{"releaseNotice": {"subject": {"subjectId": "SYN-DK-0001"}, "releaseDate": "2026-12-22", ...}}
+
+Flags:
+`
+
+const withdrawUsage = `usage: liaison withdraw -subject ID -reason REASON -justification TEXT [flags]
+
+Tells every agency that received a record from your agency about a person
+to erase it (or, with -restrict, to keep it only restricted): it was
+incorrect, unlawfully transmitted or erased at the source (LED Art. 7(3)
+and 16(6), GDPR Art. 19). The gateway finds the recipients in its log;
+each notice is one audit entry, unread copies are withdrawn from the
+recipients' inboxes, and recipients acknowledge it.
+
+Flags:
+`
+
+// agencyConnFlags are auditConn's flags, for an officer of any role.
+func agencyConnFlags(fs *flag.FlagSet, c *auditConn) {
+	c.flags(fs)
+	fs.Lookup("token").Usage = "officer `token` (or -token-file, or $LIAISON_TOKEN)"
+}
+
+func runCorrect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("liaison correct", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), correctUsage); fs.PrintDefaults() }
+	var conn auditConn
+	agencyConnFlags(fs, &conn)
+	recordFile := fs.String("record", "", "`file` with the corrected liaison.v1.Record in protobuf JSON (required)")
+	subjectFile := fs.String("subject-attributes", "", "`file` with the subject's liaison.v1.SubjectAttributes now, in protobuf JSON (default: those recorded with each release)")
+	var corrects multiFlag
+	fs.Var(&corrects, "corrects", "the audit `index` of a release it corrects (repeatable; default: every open release of this record)")
+	justification := fs.String("justification", "", "what was wrong, in `words` (required; never the subject's identifier)")
+	asJSON := fs.Bool("json", false, "print the gateway's answer as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *recordFile == "" || *justification == "" {
+		fs.Usage()
+		return errors.New("correct: -record and -justification are required")
+	}
+	req := &liaisonv1.CorrectRequest{Record: &liaisonv1.Record{}, Justification: *justification}
+	if err := readProtoJSON(*recordFile, req.Record); err != nil {
+		return fmt.Errorf("correct: -record: %v", err)
+	}
+	if *subjectFile != "" {
+		req.Subject = &liaisonv1.SubjectAttributes{}
+		if err := readProtoJSON(*subjectFile, req.Subject); err != nil {
+			return fmt.Errorf("correct: -subject-attributes: %v", err)
+		}
+	}
+	var err error
+	if req.Corrects, err = indexes(corrects); err != nil {
+		return fmt.Errorf("correct: -corrects: %v", err)
+	}
+	c, err := conn.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	resp, err := liaisonv1.NewAftercareClient(c).Correct(ctx, req)
+	if err != nil {
+		return fmt.Errorf("correct: %v", err)
+	}
+	if *asJSON {
+		return printJSON(stdout, resp)
+	}
+	printNoticeResults(stdout, resp.GetResults())
+	return nil
+}
+
+func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("liaison withdraw", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), withdrawUsage); fs.PrintDefaults() }
+	var conn auditConn
+	agencyConnFlags(fs, &conn)
+	var req liaisonv1.WithdrawRequest
+	fs.StringVar(&req.SubjectId, "subject", "", "the subject's `identifier` in your agency's records (required)")
+	recordType := fs.String("record-type", "", "only releases of this record `type` (release_notice, risk_assessment, ...); default all")
+	var withdraws multiFlag
+	fs.Var(&withdraws, "withdraws", "the audit `index` of a release withdrawn (repeatable; default: every open release about the subject)")
+	reason := fs.String("reason", "", "`why`: incorrect, unlawfully_transmitted or erased_at_source (required)")
+	restrict := fs.Bool("restrict", false, "oblige the recipients to restrict the data (LED Art. 16(3)) instead of erasing it")
+	fs.StringVar(&req.Justification, "justification", "", "the officer's reason, in `words` (required; never the subject's identifier)")
+	asJSON := fs.Bool("json", false, "print the gateway's answer as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if req.SubjectId == "" || *reason == "" || req.Justification == "" {
+		fs.Usage()
+		return errors.New("withdraw: -subject, -reason and -justification are required")
+	}
+	r, ok := liaisonv1.WithdrawalReason_value["WITHDRAWAL_REASON_"+strings.ToUpper(*reason)]
+	if !ok || r == 0 {
+		return fmt.Errorf("withdraw: -reason %q: want incorrect, unlawfully_transmitted or erased_at_source", *reason)
+	}
+	req.Reason = liaisonv1.WithdrawalReason(r)
+	if *recordType != "" {
+		rt, ok := liaisonv1.RecordType_value["RECORD_TYPE_"+strings.ToUpper(*recordType)]
+		if !ok || rt == 0 {
+			return fmt.Errorf("withdraw: -record-type %q is not a record type", *recordType)
+		}
+		req.RecordType = liaisonv1.RecordType(rt)
+	}
+	if *restrict {
+		req.Obligation = liaisonv1.Obligation_OBLIGATION_RESTRICT
+	}
+	var err error
+	if req.Withdraws, err = indexes(withdraws); err != nil {
+		return fmt.Errorf("withdraw: -withdraws: %v", err)
+	}
+	c, err := conn.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	resp, err := liaisonv1.NewAftercareClient(c).Withdraw(ctx, &req)
+	if err != nil {
+		return fmt.Errorf("withdraw: %v", err)
+	}
+	if *asJSON {
+		return printJSON(stdout, resp)
+	}
+	printNoticeResults(stdout, resp.GetResults())
+	return nil
+}
+
+// auditCorrections lists the obligation notices not yet acknowledged (or
+// all of them).
+func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	all := fs.Bool("all", false, "also list acknowledged notices")
+	recipient := fs.String("recipient", "", "only notices to this recipient agency `id`")
+	kind := fs.String("kind", "", "only notices of this `kind`: correction, withdrawal or expiry")
+	olderThan := fs.Duration("older-than", 0, "only notices sent at least this `long` ago (e.g. 168h: open for a week)")
+	limit := fs.Int("limit", 100, "at most this many `notices`")
+	asJSON := fs.Bool("json", false, "print the notices as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	req := &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: *all, Recipient: *recipient, Limit: int32(*limit)}
+	if *kind != "" {
+		k, ok := liaisonv1.ObligationKind_value["OBLIGATION_KIND_"+strings.ToUpper(*kind)]
+		if !ok || k == 0 {
+			return fmt.Errorf("audit corrections: -kind %q: want correction, withdrawal or expiry", *kind)
+		}
+		req.Kind = liaisonv1.ObligationKind(k)
+	}
+	if *olderThan > 0 {
+		req.SentBefore = timestamppb.New(time.Now().Add(-*olderThan))
+	}
+	c, err := conn.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	resp, err := liaisonv1.NewAftercareClient(c).ListObligationNotices(ctx, req)
+	if err != nil {
+		return fmt.Errorf("audit corrections: %v", err)
+	}
+	if *asJSON {
+		return printJSON(stdout, resp)
+	}
+	if len(resp.GetNotices()) == 0 {
+		if *all {
+			fmt.Fprintln(stdout, "No correction, withdrawal or expiry notice has been sent.")
+		} else {
+			fmt.Fprintln(stdout, "Every correction, withdrawal and expiry notice sent has been acknowledged.")
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INDEX\tSENT (UTC)\tKIND\tRECIPIENT\tHOLDER\tREFERS TO\tREASON\tOBLIGATION\tACKNOWLEDGED")
+	for _, n := range resp.GetNotices() {
+		acked := "open"
+		if n.GetAcknowledged() != nil {
+			acked = fmt.Sprintf("%s (entry %d)", n.GetAcknowledged().AsTime().UTC().Format("2006-01-02 15:04"), n.GetAcknowledgementIndex())
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.GetAuditIndex(), n.GetSent().AsTime().UTC().Format("2006-01-02 15:04"),
+			enumWord(n.GetKind().String(), "OBLIGATION_KIND_"), n.GetRecipient(), n.GetHolder(), audit.FormatIndexes(n.GetRefersTo()),
+			n.GetReason(), enumWord(n.GetObligation().String(), "OBLIGATION_"), acked)
+	}
+	return tw.Flush()
+}
+
+// printNoticeResults prints what each recipient was sent.
+func printNoticeResults(w io.Writer, rs []*liaisonv1.NoticeResult) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RECIPIENT\tRELEASE\tSENT\tOUTCOME\tOBLIGATION\tENTRY\tREASONS")
+	for _, r := range rs {
+		sent := enumWord(r.GetKind().String(), "OBLIGATION_KIND_")
+		if f := r.GetFailure(); f != nil {
+			sent = "nothing: " + f.GetCode() + " " + f.GetReason()
+		}
+		outcome := "-"
+		if r.GetOutcome() != liaisonv1.Outcome_OUTCOME_UNSPECIFIED {
+			outcome = enumWord(r.GetOutcome().String(), "OUTCOME_")
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\n", r.GetRecipient(), r.GetRefersTo(), sent, outcome,
+			enumWord(r.GetObligation().String(), "OBLIGATION_"), r.GetAuditIndex(), dash(strings.Join(r.GetReasons(), ", ")))
+	}
+	tw.Flush()
+}
+
+// enumWord writes an enum value name as a lower-case word.
+func enumWord(name, prefix string) string {
+	w := strings.ToLower(strings.TrimPrefix(name, prefix))
+	if w == "unspecified" {
+		return "-"
+	}
+	return w
+}
+
+func readProtoJSON(path string, m proto.Message) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return protojson.Unmarshal(b, m)
+}
+
+func indexes(vs []string) ([]int64, error) {
+	var out []int64
+	for _, v := range vs {
+		for f := range strings.SplitSeq(v, ",") {
+			xs, err := audit.ParseIndexes(strings.TrimSpace(f))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, xs...)
+		}
+	}
+	return out, nil
+}

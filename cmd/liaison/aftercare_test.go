@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestCorrectWithdrawAndAuditCorrections runs the commands against a
+// gateway: the prison corrects the release notice it disclosed to the
+// police, then withdraws it; the auditor lists what the police have not
+// acknowledged, and the access report shows what was sent on the
+// person's behalf.
+func TestCorrectWithdrawAndAuditCorrections(t *testing.T) {
+	s := startAuditStack(t, "")
+	ctx := t.Context()
+	fx, err := sample.ParseFixtures(sample.Sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.d.releaseNotice(ctx, fx); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.d.pki.Issuers["dk-prison-east"].Mint(devpki.TokenSpec{Officer: "kf.release.coordinator", Roles: []string{"case_officer"}, Audience: "liaison"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asPrison := func(args ...string) (string, error) {
+		t.Helper()
+		full := append([]string{args[0], "-gateway", s.d.gw.Addr,
+			"-cert", s.d.pki.Path("agencies", "dk-prison-east.pem"), "-key", s.d.pki.Path("agencies", "dk-prison-east.key"),
+			"-ca", s.d.pki.Path("ca.pem"), "-token", tok}, args[1:]...)
+		var out bytes.Buffer
+		err := run(context.WithoutCancel(ctx), full, &out, &out)
+		return out.String(), err
+	}
+	rec, _, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Øst, probation desk Aarhus"
+	b, err := protojson.Marshal(corrected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(s.dir, "corrected.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := asPrison("correct", "-record", file, "-justification", "The contact point changed.")
+	if err != nil || !strings.Contains(out, "dk-police-aarhus") || !strings.Contains(out, "correction") || !strings.Contains(out, "disclose") {
+		t.Fatalf("correct: %v\n%s", err, out)
+	}
+	if _, err := asPrison("correct", "-record", file); err == nil {
+		t.Error("correct without -justification = nil error")
+	}
+	out, err = s.audit(t, "corrections")
+	if err != nil || !strings.Contains(out, "dk-police-aarhus") || !strings.Contains(out, "CORRECTED") || !strings.Contains(out, "open") {
+		t.Fatalf("audit corrections: %v\n%s", err, out)
+	}
+
+	out, err = asPrison("withdraw", "-subject", "SYN-DK-0001", "-reason", "erased_at_source", "-justification", "Erased after the appeal.")
+	if err != nil || !strings.Contains(out, "withdrawal") || !strings.Contains(out, "erase") {
+		t.Fatalf("withdraw: %v\n%s", err, out)
+	}
+	if _, err := asPrison("withdraw", "-subject", "SYN-DK-0001", "-reason", "boredom", "-justification", "x"); err == nil {
+		t.Error("withdraw -reason boredom = nil error")
+	}
+	out, err = s.audit(t, "corrections")
+	if err != nil || strings.Count(out, "dk-police-aarhus") != 2 || !strings.Contains(out, "ERASED_AT_SOURCE") {
+		t.Errorf("audit corrections after the withdrawal: %v\n%s", err, out)
+	}
+	out, err = s.audit(t, "corrections", "-kind", "withdrawal", "-json")
+	if err != nil || strings.Count(out, `"auditIndex"`) != 1 {
+		t.Errorf("audit corrections -kind withdrawal -json: %v\n%s", err, out)
+	}
+	out, err = s.audit(t, "report", "-subject", "SYN-DK-0001")
+	if err != nil || !strings.Contains(out, "on the person's behalf") || !strings.Contains(out, "a correction of the release notice") ||
+		!strings.Contains(out, "withdrawn (it was erased at the source), to be erased") {
+		t.Errorf("report: %v\n%s", err, out)
+	}
+}

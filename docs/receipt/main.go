@@ -1,0 +1,150 @@
+// Command receipt verifies a Liaison receipt offline with nothing but the
+// Go team's note and tlog packages: no Liaison code is involved, so a
+// recipient agency can read all of it. Usage:
+//
+//	go run ./docs/receipt -key 'name+hash+base64key' [-recipient AGENCY] DIR
+//
+// DIR holds what came with a release (Released.provenance): the file
+// "receipt" (Provenance.receipt, a signed note), "checkpoint"
+// (Provenance.checkpoint, a signed note), "proof" (Provenance.inclusion_proof,
+// one base64 hash a line) and, optionally, "released": the bytes whose
+// SHA-256 the receipt names (the Released message without audit_index and
+// provenance, in the deterministic protobuf encoding). The key is the
+// gateway's checkpoint verifier key, which the operator gives out of band.
+//
+// It checks that the receipt and the checkpoint are signed by that key,
+// that the checkpoint is the one the receipt names, that the inclusion
+// proof puts the receipt's leaf hash at its index in the checkpoint's
+// tree, and that "released", if given, hashes to the receipt's digest.
+// Exit status 0 means the gateway recorded this release, to this
+// recipient, in the log that checkpoint commits to.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func main() {
+	key := flag.String("key", "", "the gateway's checkpoint verifier key (name+hash+base64key), from the operator")
+	recipient := flag.String("recipient", "", "if set, the receipt must name this recipient agency")
+	flag.Parse()
+	if *key == "" || flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: receipt -key VERIFIER_KEY [-recipient AGENCY] DIR")
+		os.Exit(2)
+	}
+	r, err := verify(flag.Arg(0), *key, *recipient)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAILED:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("OK: entry %d of %s records a release to %s of %s; the checkpoint of size %d includes it\n",
+		r.index, r.origin, r.recipient, r.digest, r.size)
+}
+
+// receipt is what a receipt says.
+type receipt struct {
+	origin, recipient, digest string
+	index, size               int64
+	leaf                      tlog.Hash
+}
+
+func verify(dir, key, wantRecipient string) (*receipt, error) {
+	v, err := note.NewVerifier(key)
+	if err != nil {
+		return nil, err
+	}
+	read := func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, name)) }
+
+	// The receipt: seven lines, signed by the gateway.
+	b, err := read("receipt")
+	if err != nil {
+		return nil, err
+	}
+	n, err := note.Open(b, note.VerifierList(v))
+	if err != nil {
+		return nil, fmt.Errorf("receipt signature: %v", err)
+	}
+	lines := strings.Split(n.Text, "\n")
+	if len(lines) != 8 || lines[0] != "liaison receipt v1" {
+		return nil, errors.New("receipt: not a liaison receipt v1")
+	}
+	r := &receipt{origin: lines[1], recipient: lines[3], digest: lines[4]}
+	if r.index, err = strconv.ParseInt(lines[2], 10, 64); err != nil {
+		return nil, fmt.Errorf("receipt: index: %v", err)
+	}
+	if r.size, err = strconv.ParseInt(lines[6], 10, 64); err != nil {
+		return nil, fmt.Errorf("receipt: tree size: %v", err)
+	}
+	leaf, err := base64.StdEncoding.DecodeString(lines[5])
+	if err != nil || len(leaf) != tlog.HashSize {
+		return nil, errors.New("receipt: leaf hash")
+	}
+	copy(r.leaf[:], leaf)
+	if wantRecipient != "" && r.recipient != wantRecipient {
+		return nil, fmt.Errorf("receipt names recipient %s, not %s", r.recipient, wantRecipient)
+	}
+
+	// The checkpoint it names: origin, tree size, root hash.
+	if b, err = read("checkpoint"); err != nil {
+		return nil, err
+	}
+	cp, err := note.Open(b, note.VerifierList(v))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint signature: %v", err)
+	}
+	cl := strings.Split(cp.Text, "\n")
+	if len(cl) < 4 {
+		return nil, errors.New("checkpoint: malformed body")
+	}
+	if cl[0] != r.origin || cl[1] != strconv.FormatInt(r.size, 10) {
+		return nil, fmt.Errorf("the receipt names the checkpoint %s/%d, the file is %s/%s", r.origin, r.size, cl[0], cl[1])
+	}
+	rootBytes, err := base64.StdEncoding.DecodeString(cl[2])
+	if err != nil || len(rootBytes) != tlog.HashSize {
+		return nil, errors.New("checkpoint: root hash")
+	}
+	var root tlog.Hash
+	copy(root[:], rootBytes)
+
+	// The inclusion proof: the leaf hash at its index in that tree.
+	if b, err = read("proof"); err != nil {
+		return nil, err
+	}
+	var proof tlog.RecordProof
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		h, err := base64.StdEncoding.DecodeString(strings.TrimSpace(sc.Text()))
+		if err != nil || len(h) != tlog.HashSize {
+			return nil, errors.New("proof: malformed hash")
+		}
+		proof = append(proof, tlog.Hash(h))
+	}
+	if err := tlog.CheckRecord(proof, r.size, root, r.index, r.leaf); err != nil {
+		return nil, fmt.Errorf("inclusion proof: %v", err)
+	}
+
+	// What was released, if given: its digest.
+	if b, err = read("released"); err == nil {
+		sum := sha256.Sum256(b)
+		if got := "sha256:" + hex.EncodeToString(sum[:]); got != r.digest {
+			return nil, fmt.Errorf("released hashes to %s, the receipt names %s", got, r.digest)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	return r, nil
+}

@@ -1,0 +1,600 @@
+package gateway
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// After sharing: a holder's corrections and withdrawals reach every
+// recipient of its record, found in the log. Each notice to one recipient
+// is one exchange with one entry (action correct or withdraw), as each
+// recipient of a Disclose is; each acknowledgement is one more. The
+// notices and their acknowledgements are projected from the log into the
+// aftercare store (audit.SyncAftercare), where auditors list the open
+// ones and the timers find what to sweep.
+
+// Reason codes of notices.
+const (
+	reasonCorrected           = "CORRECTED"
+	reasonCorrectionNotAllowd = "CORRECTION_NOT_ALLOWED"
+	reasonNarrowed            = "ENTITLEMENT_NARROWED"
+	reasonExpired             = "LEGAL_BASIS_EXPIRED"
+)
+
+var obligationNames = map[liaisonv1.Obligation]string{
+	liaisonv1.Obligation_OBLIGATION_RECTIFY:  audit.ObligationRectify,
+	liaisonv1.Obligation_OBLIGATION_ERASE:    audit.ObligationErase,
+	liaisonv1.Obligation_OBLIGATION_RESTRICT: audit.ObligationRestrict,
+	liaisonv1.Obligation_OBLIGATION_RETAIN:   audit.ObligationRetain,
+}
+
+func obligationEnum(s string) liaisonv1.Obligation {
+	for k, v := range obligationNames {
+		if v == s {
+			return k
+		}
+	}
+	return liaisonv1.Obligation_OBLIGATION_UNSPECIFIED
+}
+
+var noticeKinds = map[string]liaisonv1.ObligationKind{
+	audit.NoticeCorrection: liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION,
+	audit.NoticeWithdrawal: liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL,
+	audit.NoticeExpiry:     liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY,
+}
+
+var withdrawalReasons = map[liaisonv1.WithdrawalReason]string{
+	liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT:              "INCORRECT",
+	liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_UNLAWFULLY_TRANSMITTED: "UNLAWFULLY_TRANSMITTED",
+	liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_ERASED_AT_SOURCE:       "ERASED_AT_SOURCE",
+}
+
+// releasesOf returns the caller's releases about a subject that a
+// correction or a withdrawal reaches: releases of a record (of
+// recordType, if set) by holder, not yet withdrawn or superseded by a
+// correction, in log order. explicit, if given, must name such releases;
+// field names the request field that gave them. hitOnly says whether a
+// hit-only answer counts (a withdrawal reaches it, a correction of content
+// does not).
+func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType string, explicit []int64, field string, hitOnly bool) ([]audit.Record, error) {
+	var all []audit.Record
+	closed := map[int64]int64{} // release -> the notice that closed it
+	for start := int64(0); ; {
+		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Subject: subject, Agency: holder, Start: start, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			start = r.Index + 1
+			e := r.Entry
+			if e.Holder == nil || e.Holder.Agency != holder {
+				continue
+			}
+			if e.Action == audit.ActionCorrect || e.Action == audit.ActionWithdraw {
+				refs, _ := audit.ParseIndexes(e.Detail[audit.DetailRefersTo])
+				for _, x := range refs {
+					closed[x] = r.Index
+				}
+			}
+			if isRecordRelease(e) && (recordType == "" || e.RecordType == recordType) && (hitOnly || e.Outcome != audit.OutcomeHitOnly) {
+				all = append(all, r)
+			}
+		}
+		if len(recs) < 1000 {
+			break
+		}
+	}
+	open := slices.DeleteFunc(slices.Clone(all), func(r audit.Record) bool { _, ok := closed[r.Index]; return ok })
+	if len(explicit) == 0 {
+		return open, nil
+	}
+	var out []audit.Record
+	for i, x := range explicit {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if slices.Contains(explicit[:i], x) {
+			return nil, invalid(f, "appears twice")
+		}
+		if by, ok := closed[x]; ok {
+			return nil, invalid(f, "was already corrected or withdrawn (entry %d); name the latest release", by)
+		}
+		j := slices.IndexFunc(open, func(r audit.Record) bool { return r.Index == x })
+		if j < 0 {
+			return nil, invalid(f, "is not a release by your agency of this record about this subject")
+		}
+		out = append(out, open[j])
+	}
+	slices.SortFunc(out, func(a, b audit.Record) int { return cmp.Compare(a.Index, b.Index) })
+	return out, nil
+}
+
+// Correct sends the corrected record to every recipient of the releases it
+// corrects, each in the form that recipient was entitled to.
+func (s *Server) Correct(ctx context.Context, req *liaisonv1.CorrectRequest) (_ *liaisonv1.CorrectResponse, err error) {
+	call := s.begin(ctx, audit.ActionCorrect)
+	defer call.finish(ctx, &err)
+	if _, err := s.aftercare(); err != nil {
+		return nil, err
+	}
+	body, rule := recordBody(req.GetRecord())
+	if body == nil || rule.GetRecordType() == "" {
+		return nil, invalid("record", "must hold one of the seven record types")
+	}
+	subject := recordSubjectID(body)
+	if err := validSubjectID("record."+string(body.Descriptor().Name())+".subject.subject_id", string(subject)); err != nil {
+		return nil, err
+	}
+	if err := validJustification(req.GetJustification(), string(subject)); err != nil {
+		return nil, err
+	}
+	if req.GetSubject() != nil {
+		if err := validSubject(req.GetSubject()); err != nil {
+			return nil, err
+		}
+	}
+	if len(req.GetCorrects()) > maxRecipients {
+		return nil, invalid("corrects", "at most %d releases per call", maxRecipients)
+	}
+	call.describe(party(call.caller.Agency), policies.Party{}, policies.Input{RecordType: rule.GetRecordType(), Justification: req.GetJustification()})
+	call.subject = subject
+	if err := s.pseudonymiseSubject(call); err != nil {
+		return nil, err
+	}
+	originals, err := s.releasesOf(ctx, call.caller.Agency.ID, call.entry.Subject.Pseudonym, rule.GetRecordType(), req.GetCorrects(), "corrects", false)
+	if err != nil {
+		return nil, err
+	}
+	if len(originals) == 0 {
+		return nil, &notFoundError{"no release of this record by your agency about this subject is open to correction"}
+	}
+	call.closed = true // each recipient's notice below writes its own entry
+	resp := &liaisonv1.CorrectResponse{}
+	for _, o := range originals {
+		res, _ := s.correctOne(ctx, req, subject, o)
+		resp.Results = append(resp.Results, res)
+	}
+	return resp, nil
+}
+
+// noticeResult is what NoticeResult says of an exchange that ended with err.
+func noticeResult(ex *exchange, res *liaisonv1.NoticeResult, err error) {
+	res.AuditIndex = ex.index
+	if err != nil {
+		res.Kind, res.Outcome, res.Obligation = liaisonv1.ObligationKind_OBLIGATION_KIND_UNSPECIFIED, 0, 0
+		res.Reasons = ex.entry.Reasons
+		res.Failure = recipientFailure(err)
+	}
+}
+
+// correctOne is the exchange of a correction for the recipient of one
+// release. Its error, if any, is already a status.
+func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, subject pseudonym.SubjectID, o audit.Record) (res *liaisonv1.NoticeResult, err error) {
+	ex := s.begin(ctx, audit.ActionCorrect)
+	orig := o.Entry
+	res = &liaisonv1.NoticeResult{Recipient: orig.Recipients[0].Agency, RefersTo: o.Index}
+	defer func() {
+		ex.finish(ctx, &err)
+		noticeResult(ex, res, err)
+	}()
+	reg := s.registry.Load()
+	s.describeNotice(ex, reg, orig, req.GetJustification())
+	ex.subject = subject
+	if req.GetSubject() != nil {
+		ex.setSubject(req.GetSubject())
+	} else {
+		ex.setSubjectFromEntry(orig)
+	}
+	if err := s.pseudonymiseSubject(ex); err != nil {
+		return res, err
+	}
+	ex.entry.Detail = map[string]string{
+		audit.DetailNoticeKind: audit.NoticeCorrection, audit.DetailRefersTo: strconv.FormatInt(o.Index, 10),
+		audit.DetailReason: reasonCorrected, audit.DetailObligation: audit.ObligationRectify,
+	}
+	// The policy decides the correction as what it is: the holder
+	// disclosing the record to this recipient, today.
+	ex.in.Action = "disclose"
+	dec, err := s.decide(ctx, ex)
+	var dn *denial
+	switch {
+	case errors.As(err, &dn):
+		// Today's law no longer lets the recipient have the record: it
+		// must erase what it holds instead.
+		return res, s.withdrawInstead(ctx, ex, orig, o.Index, reasonCorrectionNotAllowd, res)
+	case err != nil:
+		return res, err
+	case outcomeRank[dec.Outcome] > outcomeRank[orig.Outcome]:
+		return res, s.withdrawInstead(ctx, ex, orig, o.Index, reasonNarrowed, res)
+	}
+	// The form the recipient was entitled to: the original outcome, field
+	// plan and pseudonym domain; today's basis and conditions.
+	form := dec
+	form.Outcome, form.PseudonymDomain = orig.Outcome, orig.PseudonymDomain
+	if p := orig.FieldPlan; p != nil {
+		form.Fields = policies.Fields{Keep: p.Keep, Generalise: p.Generalise, Pseudonymise: p.Pseudonymise, Precision: p.Precision}
+	}
+	ps, err := s.recipientPseudonym(ex, form)
+	if err != nil {
+		return res, err
+	}
+	rel, err := s.release(ex, form, req.GetRecord(), true, ps)
+	if err != nil {
+		return res, failed("TRANSFORM_FAILED", err)
+	}
+	ex.entry.PseudonymDomain = form.PseudonymDomain
+	ex.entry.FieldPlan = orig.FieldPlan
+	if err := s.rememberRelease(ctx, ex, rel); err != nil {
+		return res, err
+	}
+	n := &liaisonv1.ObligationNotice{
+		Kind: liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION, RefersTo: []int64{o.Index},
+		Reason: reasonCorrected, Obligation: liaisonv1.Obligation_OBLIGATION_RECTIFY, LegalBasis: rel.GetLegalBasis(),
+		Message: fmt.Sprintf("%s corrected the %s it released to you (entry %d): replace it with the record that comes with this notice, "+
+			"and acknowledge when done.", ex.caller.Agency.ID, strings.ReplaceAll(orig.RecordType, "_", " "), o.Index),
+		Holder: ex.caller.Agency.ID, RecordType: recordTypeEnum(orig.RecordType),
+		SubjectPseudonym: ps, PseudonymDomain: form.PseudonymDomain,
+	}
+	if _, err := s.deliverNotice(ctx, ex, rel, n); err != nil {
+		return res, err
+	}
+	res.Kind, res.Outcome, res.Obligation = n.Kind, rel.GetOutcome(), n.Obligation
+	return res, nil
+}
+
+// withdrawInstead ends a correction's exchange with a withdrawal notice:
+// the recipient may no longer have the record in the form it holds.
+func (s *Server) withdrawInstead(ctx context.Context, ex *exchange, orig *audit.Entry, index int64, reason string, res *liaisonv1.NoticeResult) error {
+	e := ex.entry
+	e.Reasons = append(e.Reasons, reason)
+	e.FieldsDisclosed, e.FieldPlan = nil, nil
+	e.LegalBasis, e.Conditions, e.PseudonymDomain = orig.LegalBasis, orig.Conditions, orig.PseudonymDomain
+	e.Detail[audit.DetailNoticeKind] = audit.NoticeWithdrawal
+	e.Detail[audit.DetailReason] = reason
+	e.Detail[audit.DetailObligation] = audit.ObligationErase
+	msg := "today's law no longer lets you have it"
+	if reason == reasonNarrowed {
+		msg = "today's law lets you have it only in a less revealing form than the one you hold"
+	}
+	n := s.withdrawalNotice(ex.caller.Agency.ID, orig, index, reason, liaisonv1.Obligation_OBLIGATION_ERASE,
+		fmt.Sprintf("%s corrected the %s it released to you (entry %d), but %s: erase what you hold, and acknowledge when done.",
+			ex.caller.Agency.ID, strings.ReplaceAll(orig.RecordType, "_", " "), index, msg))
+	e.Outcome = audit.OutcomeOK
+	if _, err := s.deliverNotice(ctx, ex, nil, n); err != nil {
+		return err
+	}
+	res.Kind, res.Obligation, res.Reasons = n.Kind, n.Obligation, e.Reasons
+	return nil
+}
+
+// withdrawalNotice is a notice that obliges the recipient of a release to
+// erase or restrict it.
+func (s *Server) withdrawalNotice(holder string, orig *audit.Entry, index int64, reason string, ob liaisonv1.Obligation, msg string) *liaisonv1.ObligationNotice {
+	n := &liaisonv1.ObligationNotice{
+		Kind: liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL, RefersTo: []int64{index}, Reason: reason, Obligation: ob,
+		Message: msg, Holder: holder, RecordType: recordTypeEnum(orig.RecordType), PseudonymDomain: orig.PseudonymDomain,
+	}
+	if lb := orig.LegalBasis; lb != nil {
+		n.LegalBasis = &liaisonv1.LegalBasis{Id: lb.ID, Citation: lb.Citation, ValidUntil: lb.ValidUntil}
+	}
+	return n
+}
+
+// describeNotice fills a notice's exchange with the release it concerns:
+// the caller (the holder) as requester and holder, the release's recipient,
+// record type, purpose and case.
+func (s *Server) describeNotice(ex *exchange, reg *Registry, orig *audit.Entry, justification string) {
+	r := orig.Recipients[0]
+	rcpt := policies.Party{Agency: r.Agency, Kind: r.Kind, Jurisdiction: r.Jurisdiction}
+	if a, ok := reg.Agencies[r.Agency]; ok {
+		rcpt = party(a.Agency)
+	}
+	var cs *policies.Case
+	if orig.Case != nil {
+		if c, ok := reg.Cases[orig.Case.ID]; ok { // the case as it is today
+			cs = &policies.Case{ID: c.ID, Members: slices.Clone(c.Members), Lead: c.Lead}
+		}
+	}
+	ex.describe(party(ex.caller.Agency), rcpt, policies.Input{
+		RecordType: orig.RecordType, Purpose: orig.Purpose, ClaimedLegalBasis: orig.ClaimedLegalBasis,
+		Case: cs, Justification: justification,
+	})
+}
+
+// setSubjectFromEntry puts in the exchange the subject's attributes that an
+// earlier entry recorded.
+func (ex *exchange) setSubjectFromEntry(e *audit.Entry) {
+	if e.Subject == nil {
+		return
+	}
+	ex.setSubject(&liaisonv1.SubjectAttributes{
+		Category: liaisonv1.SubjectCategory(categoryNumber(e.Subject.Category)), InCustody: e.Subject.InCustody,
+		ReleaseDate: e.Subject.ReleaseDate, ProbationUntil: e.Subject.ProbationUntil, Municipality: e.Subject.Municipality,
+	})
+}
+
+func categoryNumber(s string) int32 {
+	n, _ := enumValue(liaisonv1.SubjectCategory(0).Descriptor(), s)
+	return int32(n)
+}
+
+// deliverNotice seals a notice (with the corrected record, for a
+// correction) into the recipient's inbox and commits the exchange's entry
+// with it; then it withdraws the recipient's unread copies of the releases
+// the notice refers to.
+func (s *Server) deliverNotice(ctx context.Context, ex *exchange, rel *liaisonv1.Released, n *liaisonv1.ObligationNotice) (int64, error) {
+	rcpt := ex.entry.Recipients[0].Agency
+	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: n.GetHolder(), Released: rel, Obligation: n})
+	if err != nil {
+		return -1, failed("ENCODE_FAILED", err)
+	}
+	if payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt), payload); err != nil {
+		return -1, err
+	}
+	idx, err := ex.commit(ctx, audit.Delivery{Recipient: rcpt, Kind: deliveryKind, Payload: payload})
+	if err != nil {
+		return -1, err
+	}
+	s.log.InfoContext(ctx, "obligation notice sent", "request_id", ex.reqID, "audit_index", idx, "kind", ex.entry.Detail[audit.DetailNoticeKind],
+		"recipient", rcpt, "refers_to", ex.entry.Detail[audit.DetailRefersTo], "reason", n.GetReason())
+	s.withdrawUnread(ctx, rcpt, n.GetRefersTo())
+	return idx, nil
+}
+
+// withdrawUnread withdraws a recipient's unread copies of releases. It is
+// best effort here: the timers sweep every notice again until it is done.
+func (s *Server) withdrawUnread(ctx context.Context, recipient string, releases []int64) {
+	if s.cfg.Aftercare == nil {
+		return
+	}
+	n, err := s.cfg.Aftercare.WithdrawUnread(context.WithoutCancel(ctx), recipient, releases)
+	if err != nil {
+		s.log.WarnContext(ctx, "unread items not withdrawn yet; the timer will", "recipient", recipient, "error", err)
+		return
+	}
+	if n > 0 {
+		s.log.InfoContext(ctx, "unread items withdrawn", "recipient", recipient, "items", n)
+	}
+}
+
+// Withdraw tells every recipient of the releases withdrawn to erase or
+// restrict them.
+func (s *Server) Withdraw(ctx context.Context, req *liaisonv1.WithdrawRequest) (_ *liaisonv1.WithdrawResponse, err error) {
+	call := s.begin(ctx, audit.ActionWithdraw)
+	defer call.finish(ctx, &err)
+	if _, err := s.aftercare(); err != nil {
+		return nil, err
+	}
+	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
+		return nil, err
+	}
+	recordType := enumName(req.GetRecordType())
+	if req.GetRecordType() != liaisonv1.RecordType_RECORD_TYPE_UNSPECIFIED && recordType == "" {
+		return nil, invalid("record_type", "must name one of the seven record types, or none for all")
+	}
+	reason, ok := withdrawalReasons[req.GetReason()]
+	if !ok {
+		return nil, invalid("reason", "is required: incorrect, unlawfully transmitted or erased at the source")
+	}
+	ob := req.GetObligation()
+	switch ob {
+	case liaisonv1.Obligation_OBLIGATION_UNSPECIFIED:
+		ob = liaisonv1.Obligation_OBLIGATION_ERASE
+	case liaisonv1.Obligation_OBLIGATION_ERASE, liaisonv1.Obligation_OBLIGATION_RESTRICT:
+	default:
+		return nil, invalid("obligation", "must be erase or restrict")
+	}
+	if err := validJustification(req.GetJustification(), req.GetSubjectId()); err != nil {
+		return nil, err
+	}
+	if len(req.GetWithdraws()) > maxRecipients {
+		return nil, invalid("withdraws", "at most %d releases per call", maxRecipients)
+	}
+	call.describe(party(call.caller.Agency), policies.Party{}, policies.Input{RecordType: recordType, Justification: req.GetJustification()})
+	call.subject = pseudonym.SubjectID(req.GetSubjectId())
+	if err := s.pseudonymiseSubject(call); err != nil {
+		return nil, err
+	}
+	originals, err := s.releasesOf(ctx, call.caller.Agency.ID, call.entry.Subject.Pseudonym, recordType, req.GetWithdraws(), "withdraws", true)
+	if err != nil {
+		return nil, err
+	}
+	if len(originals) == 0 {
+		return nil, &notFoundError{"no release by your agency about this subject is open to withdrawal"}
+	}
+	call.closed = true
+	resp := &liaisonv1.WithdrawResponse{}
+	for _, o := range originals {
+		res, _ := s.withdrawOne(ctx, req, call.subject, o, reason, ob)
+		resp.Results = append(resp.Results, res)
+	}
+	return resp, nil
+}
+
+// withdrawOne is the exchange of a withdrawal for the recipient of one
+// release.
+func (s *Server) withdrawOne(ctx context.Context, req *liaisonv1.WithdrawRequest, subject pseudonym.SubjectID, o audit.Record,
+	reason string, ob liaisonv1.Obligation) (res *liaisonv1.NoticeResult, err error) {
+	ex := s.begin(ctx, audit.ActionWithdraw)
+	orig := o.Entry
+	res = &liaisonv1.NoticeResult{Recipient: orig.Recipients[0].Agency, RefersTo: o.Index}
+	defer func() {
+		ex.finish(ctx, &err)
+		noticeResult(ex, res, err)
+	}()
+	s.describeNotice(ex, s.registry.Load(), orig, req.GetJustification())
+	ex.subject = subject
+	ex.setSubjectFromEntry(orig)
+	if err := s.pseudonymiseSubject(ex); err != nil {
+		return res, err
+	}
+	e := ex.entry
+	e.LegalBasis, e.Conditions, e.PseudonymDomain = orig.LegalBasis, orig.Conditions, orig.PseudonymDomain
+	e.Reasons = []string{reason}
+	e.Detail = map[string]string{
+		audit.DetailNoticeKind: audit.NoticeWithdrawal, audit.DetailRefersTo: strconv.FormatInt(o.Index, 10),
+		audit.DetailReason: reason, audit.DetailObligation: obligationNames[ob],
+	}
+	verb := "erase it"
+	if ob == liaisonv1.Obligation_OBLIGATION_RESTRICT {
+		verb = "keep it only restricted: mark it, and use it for nothing but what kept it from erasure"
+	}
+	why := map[string]string{"INCORRECT": "it was incorrect", "UNLAWFULLY_TRANSMITTED": "it should not have been transmitted",
+		"ERASED_AT_SOURCE": "it has erased it"}[reason]
+	n := s.withdrawalNotice(ex.caller.Agency.ID, orig, o.Index, reason, ob,
+		fmt.Sprintf("%s withdrew the %s it released to you (entry %d): %s. You must %s, and acknowledge when done.",
+			ex.caller.Agency.ID, strings.ReplaceAll(orig.RecordType, "_", " "), o.Index, why, verb))
+	if orig.Outcome != audit.OutcomeDisclose && orig.PseudonymDomain != "" {
+		// The recipient knows the person by this pseudonym.
+		if ps, err := s.cfg.Pseudonyms.Pseudonym(orig.PseudonymDomain, subject); err == nil {
+			n.SubjectPseudonym = ps
+		}
+	}
+	e.Outcome = audit.OutcomeOK
+	if _, err := s.deliverNotice(ctx, ex, nil, n); err != nil {
+		return res, err
+	}
+	res.Kind, res.Obligation, res.Reasons = n.Kind, n.Obligation, e.Reasons
+	return res, nil
+}
+
+// AcknowledgeNotice records what the caller's agency did about a notice.
+func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.AcknowledgeNoticeRequest) (_ *liaisonv1.AcknowledgeNoticeResponse, err error) {
+	ex := s.begin(ctx, audit.ActionAcknowledgeNotice)
+	defer ex.finish(ctx, &err)
+	st, err := s.aftercare()
+	if err != nil {
+		return nil, err
+	}
+	if req.GetNoticeIndex() < 0 {
+		return nil, invalid("notice_index", "must not be negative")
+	}
+	done, ok := obligationNames[req.GetDone()]
+	if !ok {
+		return nil, invalid("done", "is required: what was done (rectify, erase, restrict or retain)")
+	}
+	if len(req.GetNote()) > maxJustificationLen {
+		return nil, invalid("note", "must be at most %d bytes", maxJustificationLen)
+	}
+	ex.entry.Detail = map[string]string{audit.DetailNotice: strconv.FormatInt(req.GetNoticeIndex(), 10), audit.DetailDone: done}
+	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
+		return nil, err
+	}
+	ns, err := st.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: req.GetNoticeIndex() - 1, Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
+	}
+	if len(ns) == 0 || ns[0].Index != req.GetNoticeIndex() || ns[0].Recipient != ex.caller.Agency.ID {
+		return nil, invalid("notice_index", "is not a notice to your agency")
+	}
+	n := ns[0]
+	e := ex.entry
+	e.Holder = &audit.Party{Agency: n.Holder}
+	e.Recipients = []audit.Party{{Agency: n.Recipient, Kind: ex.caller.Agency.Kind, Jurisdiction: ex.caller.Agency.Jurisdiction}}
+	e.Subject = &audit.Subject{Pseudonym: n.Subject}
+	e.RecordType, e.Justification = n.RecordType, req.GetNote()
+	if n.AckIndex >= 0 {
+		return nil, &denial{reason: "ALREADY_ACKNOWLEDGED", message: fmt.Sprintf("notice %d was acknowledged already (entry %d)", n.Index, n.AckIndex), refusal: true, auditIdx: -1}
+	}
+	if done != n.Obligation && done != audit.ObligationErase {
+		return nil, invalid("done", "must be what the notice asked (%s), or erase", n.Obligation)
+	}
+	if j := strings.TrimSpace(req.GetNote()); j != "" {
+		if err := validJustification(j, ""); err != nil {
+			return nil, err
+		}
+	}
+	e.Outcome = audit.OutcomeOK
+	idx, err := ex.commit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "obligation notice acknowledged", "request_id", ex.reqID, "audit_index", idx, "notice", n.Index,
+		"recipient", n.Recipient, "done", done)
+	return &liaisonv1.AcknowledgeNoticeResponse{AuditIndex: idx}, nil
+}
+
+// ListObligationNotices lists the notices sent, open ones by default, for auditors.
+func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListObligationNoticesRequest) (*liaisonv1.ListObligationNoticesResponse, error) {
+	c, err := s.requireRole(ctx, RoleAuditor)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	st, err := s.aftercare()
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	limit := int(req.GetLimit())
+	switch {
+	case limit < 0 || limit > 1000:
+		return nil, s.statusError(ctx, invalid("limit", "must be between 0 and 1000"))
+	case limit == 0:
+		limit = 100
+	}
+	f := audit.SentNoticeFilter{IncludeAcked: req.GetIncludeAcknowledged(), Recipient: req.GetRecipient(), After: -1, Limit: limit}
+	if k := req.GetKind(); k != liaisonv1.ObligationKind_OBLIGATION_KIND_UNSPECIFIED {
+		for name, v := range noticeKinds {
+			if v == k {
+				f.Kind = name
+			}
+		}
+		if f.Kind == "" {
+			return nil, s.statusError(ctx, invalid("kind", "is not a notice kind"))
+		}
+	}
+	if req.GetSentBefore() != nil {
+		f.SentBefore = req.GetSentBefore().AsTime()
+	}
+	detail := map[string]string{}
+	for k, v := range map[string]string{"recipient": f.Recipient, "kind": f.Kind} {
+		if v != "" {
+			detail[k] = v
+		}
+	}
+	if f.IncludeAcked {
+		detail["include_acknowledged"] = "true"
+	}
+	if !f.SentBefore.IsZero() {
+		detail["sent_before"] = f.SentBefore.UTC().Format(time.RFC3339)
+	}
+	if err := s.auditRead(ctx, c, "list_notices", detail); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	ns, err := st.SentNotices(ctx, f)
+	if err != nil {
+		return nil, s.statusError(ctx, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err))
+	}
+	resp := &liaisonv1.ListObligationNoticesResponse{}
+	for _, n := range ns {
+		ln := &liaisonv1.ListedNotice{
+			AuditIndex: n.Index, Kind: noticeKinds[n.Kind], Sent: timestamppb.New(n.Sent), Recipient: n.Recipient, Holder: n.Holder,
+			RefersTo: n.RefersTo, Reason: n.Reason, Obligation: obligationEnum(n.Obligation), SubjectPseudonym: n.Subject,
+		}
+		if n.AckIndex >= 0 {
+			ln.Acknowledged, ln.AcknowledgementIndex = timestamppb.New(n.AckTime), n.AckIndex
+		}
+		resp.Notices = append(resp.Notices, ln)
+	}
+	return resp, nil
+}
+
+// outcomeRank orders outcomes from most to least revealing, as the policy
+// contract does.
+var outcomeRank = map[string]int{
+	audit.OutcomeDisclose: 0, audit.OutcomePseudonymise: 1, audit.OutcomeHitOnly: 2, audit.OutcomeDeny: 3,
+}

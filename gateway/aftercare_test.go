@@ -1,0 +1,551 @@
+package gateway_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// The tests of what happens after sharing, end to end over TLS with the
+// embedded policy, on SQLite and on PostgreSQL: corrections and
+// withdrawals reach every recipient, legal bases expire, receipts verify,
+// and conditions bind onward use.
+
+var (
+	dkSocial  = officer{"dk-social-aarhus", "sw.nielsen", []string{"case_officer"}, "confidential"}
+	nlProb    = officer{"nl-probation", "rc.bakker", []string{"case_officer"}, "confidential"}
+	nlCity    = officer{"nl-municipality-rotterdam", "gm.jansen", []string{"case_officer"}, "restricted"}
+	nlAuditor = officer{"nl-probation", "fg.visser", []string{"auditor"}, "confidential"}
+)
+
+// eachStore runs test on SQLite and on PostgreSQL (skipped, saying how to
+// run it, without a test server).
+func eachStore(t *testing.T, test func(t *testing.T, o stackOptions)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, stackOptions{}) })
+	t.Run("postgres", func(t *testing.T) { test(t, stackOptions{postgresURL: pgtest.NewDatabase(t)}) })
+}
+
+// readInbox reads an officer's inbox after a cursor.
+func readInbox(t *testing.T, s *stack, o officer, after int64) []*liaisonv1.SubscribeResponse {
+	t.Helper()
+	stream, err := s.exchange(t, o).Subscribe(t.Context(), &liaisonv1.SubscribeRequest{After: after, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*liaisonv1.SubscribeResponse
+	for {
+		m, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("Subscribe(%s): %v", o.agency, err)
+		}
+		out = append(out, m)
+	}
+}
+
+// entriesOf returns the log's entries of an action.
+func entriesOf(t *testing.T, s *stack, action string) []audit.Record {
+	t.Helper()
+	recs, err := s.db.Query(t.Context(), audit.Filter{Action: action})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func aftercare(t *testing.T, s *stack, o officer) liaisonv1.AftercareClient {
+	return liaisonv1.NewAftercareClient(s.conn(t, o))
+}
+
+// dkRelease is the sample release notice the Danish prison holds.
+func dkRelease(t *testing.T) (*liaisonv1.Record, *liaisonv1.SubjectAttributes) {
+	t.Helper()
+	fx, err := sample.ParseFixtures(sample.Sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, attrs, ok := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	if !ok {
+		t.Fatal("no sample release notice")
+	}
+	return rec, attrs
+}
+
+// TestCorrectionsAndWithdrawalsReachEveryRecipient: the Danish prison's
+// release notice goes to three recipients under three decisions (the
+// Aarhus police in full under § 115, Aarhus social services pseudonymised
+// for statistics, the Dutch exit NGO denied). The prison corrects it: the
+// police and social services each get the correction in exactly the form
+// they were entitled to; the NGO gets nothing. Then it withdraws it,
+// likewise. Every step is an entry; auditors list the corrections not yet
+// acknowledged; the access report shows them.
+func TestCorrectionsAndWithdrawalsReachEveryRecipient(t *testing.T) {
+	eachStore(t, testCorrections)
+}
+
+func testCorrections(t *testing.T, o stackOptions) {
+	ctx := t.Context()
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	o.serverNow = newClock(now).Now
+	s := startStack(t, o)
+	rec, attrs := dkRelease(t)
+	prison := s.exchange(t, dkPrison)
+	d1, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus", "nl-ngo-exit"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-social-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_STATISTICS, Justification: "Quarterly release statistics.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	toPolice, toNGO, toSocial := d1.GetResults()[0], d1.GetResults()[1], d2.GetResults()[0]
+	if toPolice.GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE || toNGO.GetOutcome() != liaisonv1.Outcome_OUTCOME_DENY ||
+		toSocial.GetOutcome() != liaisonv1.Outcome_OUTCOME_PSEUDONYMISE {
+		t.Fatalf("the three decisions = %v, %v, %v; want disclose, deny, pseudonymise", toPolice.GetOutcome(), toNGO.GetOutcome(), toSocial.GetOutcome())
+	}
+	// The police read and acknowledge theirs; social services read but
+	// do not acknowledge.
+	pol := readInbox(t, s, dkPolice, 0)
+	soc := readInbox(t, s, dkSocial, 0)
+	if len(pol) != 1 || len(soc) != 1 {
+		t.Fatalf("inboxes hold %d and %d items, want 1 each", len(pol), len(soc))
+	}
+	if _, err := s.exchange(t, dkPolice).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: pol[0].GetCursor()}); err != nil {
+		t.Fatal(err)
+	}
+	origPolice, origSocial := pol[0].GetReleased(), soc[0].GetReleased()
+
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Øst, probation desk Aarhus"
+	corrected.GetReleaseNotice().Facility = "Fiktivt Fængsel Vest"
+	cr, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{
+		Record: corrected, Justification: "The release takes place from another facility; the contact point changed.",
+	})
+	if err != nil {
+		t.Fatalf("Correct: %v", err)
+	}
+	if len(cr.GetResults()) != 2 {
+		t.Fatalf("Correct reached %d recipients, want 2 (the NGO was refused and gets nothing): %v", len(cr.GetResults()), cr.GetResults())
+	}
+	byRecipient := map[string]*liaisonv1.NoticeResult{}
+	for _, r := range cr.GetResults() {
+		byRecipient[r.GetRecipient()] = r
+		if r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || r.GetObligation() != liaisonv1.Obligation_OBLIGATION_RECTIFY || r.GetFailure() != nil {
+			t.Errorf("result for %s = %v", r.GetRecipient(), r)
+		}
+	}
+	cp, cs := byRecipient["dk-police-aarhus"], byRecipient["dk-social-aarhus"]
+	if cp.GetRefersTo() != toPolice.GetAuditIndex() || cp.GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE ||
+		cs.GetRefersTo() != toSocial.GetAuditIndex() || cs.GetOutcome() != liaisonv1.Outcome_OUTCOME_PSEUDONYMISE {
+		t.Fatalf("corrections = %v and %v; want the police's in full for entry %d, social services' pseudonymised for entry %d",
+			cp, cs, toPolice.GetAuditIndex(), toSocial.GetAuditIndex())
+	}
+
+	// Each gets the corrected record in exactly the form it holds.
+	checkCorrection := func(name string, item *liaisonv1.SubscribeResponse, orig *liaisonv1.Released, refersTo int64) *liaisonv1.Released {
+		t.Helper()
+		n, rel := item.GetObligation(), item.GetReleased()
+		if n.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || !slices.Equal(n.GetRefersTo(), []int64{refersTo}) ||
+			n.GetObligation() != liaisonv1.Obligation_OBLIGATION_RECTIFY || n.GetHolder() != "dk-prison-east" || n.GetAuditIndex() != rel.GetAuditIndex() {
+			t.Errorf("%s: notice = %v", name, n)
+		}
+		if rel.GetOutcome() != orig.GetOutcome() || rel.GetPseudonymDomain() != orig.GetPseudonymDomain() ||
+			rel.GetSubjectPseudonym() != orig.GetSubjectPseudonym() || !slices.Equal(rel.GetFields(), orig.GetFields()) {
+			t.Errorf("%s: correction in form %v/%q/%q %v, want the original's %v/%q/%q %v", name,
+				rel.GetOutcome(), rel.GetPseudonymDomain(), rel.GetSubjectPseudonym(), rel.GetFields(),
+				orig.GetOutcome(), orig.GetPseudonymDomain(), orig.GetSubjectPseudonym(), orig.GetFields())
+		}
+		if rel.GetRecord().GetReleaseNotice().GetFacility() != "Fiktivt Fængsel Vest" {
+			t.Errorf("%s: corrected facility = %q", name, rel.GetRecord().GetReleaseNotice().GetFacility())
+		}
+		if rel.GetProvenance().GetReceipt() == "" {
+			t.Errorf("%s: the correction carries no receipt", name)
+		}
+		return rel
+	}
+	pol = readInbox(t, s, dkPolice, pol[0].GetCursor())
+	if len(pol) != 1 {
+		t.Fatalf("police inbox after the correction = %d items, want the correction", len(pol))
+	}
+	relP := checkCorrection("police", pol[0], origPolice, toPolice.GetAuditIndex())
+	if relP.GetRecord().GetReleaseNotice().GetSubject().GetSubjectId() != "SYN-DK-0001" ||
+		relP.GetRecord().GetReleaseNotice().GetContactPoint() != "Kriminalforsorgen Øst, probation desk Aarhus" {
+		t.Errorf("police correction = %v, want the corrected notice in full", relP.GetRecord())
+	}
+	soc = readInbox(t, s, dkSocial, 0)
+	if len(soc) != 1 {
+		t.Fatalf("social services' inbox after the correction = %d items, want only the correction: the unread original is withdrawn", len(soc))
+	}
+	relS := checkCorrection("social services", soc[0], origSocial, toSocial.GetAuditIndex())
+	if rn := relS.GetRecord().GetReleaseNotice(); rn.GetSubject().GetSubjectId() == "SYN-DK-0001" || rn.GetReleaseDate() != "2026" {
+		t.Errorf("social services' correction = %v, want it pseudonymised with the date cut to the year, as the original", rn)
+	}
+	if got := readInbox(t, s, officer{"nl-ngo-exit", "mentor.jansen", []string{"case_officer"}, "none"}, 0); len(got) != 0 {
+		t.Errorf("the NGO, refused at first, got %d items", len(got))
+	}
+
+	// Every step is an entry: one per recipient, in the original form.
+	corr := entriesOf(t, s, audit.ActionCorrect)
+	if len(corr) != 2 {
+		t.Fatalf("%d correct entries, want 2", len(corr))
+	}
+	for _, r := range corr {
+		e := r.Entry
+		orig := s.entry(t, map[string]int64{"dk-police-aarhus": toPolice.GetAuditIndex(), "dk-social-aarhus": toSocial.GetAuditIndex()}[e.Recipients[0].Agency])
+		checkLEDAt(t, e, now, dkPrison, audit.ActionCorrect, "dk-prison-east", e.Recipients[0].Agency, "release_notice", orig.Purpose, orig.Outcome)
+		if e.Detail[audit.DetailNoticeKind] != audit.NoticeCorrection || e.PseudonymDomain != orig.PseudonymDomain ||
+			!proto.Equal(planProto(e.FieldPlan), planProto(orig.FieldPlan)) || e.Detail[audit.DetailReleasedDigest] == "" {
+			t.Errorf("correct entry %d = %+v; want the original's plan %+v and domain %q", r.Index, e, orig.FieldPlan, orig.PseudonymDomain)
+		}
+	}
+
+	// Auditors see both open; the police acknowledge theirs.
+	auditor := aftercare(t, s, dkAuditor)
+	open, err := auditor.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open.GetNotices()) != 2 {
+		t.Fatalf("ListObligationNotices = %v, want the two corrections", open.GetNotices())
+	}
+	ack, err := aftercare(t, s, dkPolice).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{
+		NoticeIndex: cp.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Replaced in the case file.",
+	})
+	if err != nil {
+		t.Fatalf("AcknowledgeNotice: %v", err)
+	}
+	if e := s.entry(t, ack.GetAuditIndex()); e.Action != audit.ActionAcknowledgeNotice || e.Outcome != audit.OutcomeOK ||
+		e.Requester.Agency != "dk-police-aarhus" || e.Detail[audit.DetailNotice] != itoa(cp.GetAuditIndex()) {
+		t.Errorf("acknowledgement entry = %+v", e)
+	}
+	_, err = aftercare(t, s, dkPolice).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: cp.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_ERASE})
+	if r := errorReason(wantStatus(t, err, codes.PermissionDenied)); r != "ALREADY_ACKNOWLEDGED" {
+		t.Errorf("second acknowledgement reason = %q", r)
+	}
+	_, err = aftercare(t, s, dkSocial).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: cp.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY})
+	wantStatus(t, err, codes.InvalidArgument) // not its notice
+	_, err = aftercare(t, s, dkSocial).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: cs.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RETAIN})
+	wantStatus(t, err, codes.InvalidArgument) // not what it was asked
+	open, _ = auditor.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{})
+	if len(open.GetNotices()) != 1 || open.GetNotices()[0].GetAuditIndex() != cs.GetAuditIndex() || open.GetNotices()[0].GetRecipient() != "dk-social-aarhus" {
+		t.Fatalf("ListObligationNotices after the police acknowledged = %v, want social services' only", open.GetNotices())
+	}
+	all, _ := auditor.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: true})
+	if len(all.GetNotices()) != 2 || all.GetNotices()[0].GetAcknowledgementIndex() != ack.GetAuditIndex() {
+		t.Errorf("ListObligationNotices(include acknowledged) = %v", all.GetNotices())
+	}
+	if _, err := aftercare(t, s, dkPolice).ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{}); err == nil {
+		t.Error("ListObligationNotices without the auditor role = nil error")
+	}
+
+	// A withdrawal reaches the same two, now about the corrections.
+	wr, err := aftercare(t, s, dkPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{
+		SubjectId: "SYN-DK-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE,
+		Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_UNLAWFULLY_TRANSMITTED, Justification: "Sent before the court's decision was final.",
+	})
+	if err != nil {
+		t.Fatalf("Withdraw: %v", err)
+	}
+	var refs []int64
+	for _, r := range wr.GetResults() {
+		refs = append(refs, r.GetRefersTo())
+		if r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL || r.GetObligation() != liaisonv1.Obligation_OBLIGATION_ERASE {
+			t.Errorf("withdrawal result = %v", r)
+		}
+	}
+	if !slices.Equal(refs, []int64{cp.GetAuditIndex(), cs.GetAuditIndex()}) {
+		t.Fatalf("Withdraw reached releases %v, want the two corrections %d and %d", refs, cp.GetAuditIndex(), cs.GetAuditIndex())
+	}
+	if w := entriesOf(t, s, audit.ActionWithdraw); len(w) != 2 || w[0].Entry.Detail[audit.DetailReason] != "UNLAWFULLY_TRANSMITTED" ||
+		w[0].Entry.Outcome != audit.OutcomeOK || w[0].Entry.LegalBasis == nil {
+		t.Errorf("withdraw entries = %d, first %+v", len(w), w)
+	}
+	pol = readInbox(t, s, dkPolice, pol[0].GetCursor())
+	if len(pol) != 1 || pol[0].GetObligation().GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL ||
+		pol[0].GetReleased() != nil || pol[0].GetObligation().GetReason() != "UNLAWFULLY_TRANSMITTED" {
+		t.Errorf("police inbox after the withdrawal = %v", pol)
+	}
+	if got := readInbox(t, s, officer{"nl-ngo-exit", "mentor.jansen", []string{"case_officer"}, "none"}, 0); len(got) != 0 {
+		t.Errorf("the NGO got %d items", len(got))
+	}
+	_, err = aftercare(t, s, dkPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{
+		SubjectId: "SYN-DK-0001", Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Justification: "again",
+	})
+	wantStatus(t, err, codes.NotFound) // nothing left to withdraw
+	if _, e := s.lastEntry(t); e.Action != audit.ActionWithdraw || e.Outcome != audit.OutcomeNotFound {
+		t.Errorf("last entry = %s %s, want a withdraw with outcome not_found", e.Action, e.Outcome)
+	}
+
+	// The access report shows what was sent on the person's behalf.
+	rep, err := liaisonv1.NewAuditClient(s.conn(t, dkAuditor)).AccessReport(ctx, &liaisonv1.AccessReportRequest{SubjectId: "SYN-DK-0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disclosed []int64
+	for _, d := range rep.GetDisclosures() {
+		disclosed = append(disclosed, d.GetIndex())
+	}
+	if !slices.Equal(disclosed, []int64{toPolice.GetAuditIndex(), toSocial.GetAuditIndex()}) {
+		t.Errorf("report disclosures = %v, want the two releases", disclosed)
+	}
+	if len(rep.GetCorrections()) != 2 || len(rep.GetWithdrawals()) != 2 {
+		t.Fatalf("report: %d corrections, %d withdrawals; want 2 and 2", len(rep.GetCorrections()), len(rep.GetWithdrawals()))
+	}
+	c0 := rep.GetCorrections()[0]
+	if c0.GetKind() != "correction" || c0.GetRecipient() != "dk-police-aarhus" || c0.GetAcknowledged() == nil ||
+		c0.GetOutcome() != "disclose" || !slices.Equal(c0.GetRefersTo(), []int64{toPolice.GetAuditIndex()}) {
+		t.Errorf("report correction = %v", c0)
+	}
+	if w := rep.GetWithdrawals()[1]; w.GetRecipient() != "dk-social-aarhus" || w.GetObligation() != "erase" || w.GetReason() != "UNLAWFULLY_TRANSMITTED" || w.GetAcknowledged() != nil {
+		t.Errorf("report withdrawal = %v", w)
+	}
+}
+
+// checkLEDAt is checkLED for an entry made at the gateway's clock's time.
+func checkLEDAt(t *testing.T, e *audit.Entry, at time.Time, who officer, action, holder, recipient, recordType, purpose, outcome string) {
+	t.Helper()
+	if !e.Time.Equal(at) {
+		t.Errorf("entry time = %v, want the gateway's clock's %v", e.Time, at)
+	}
+	c := *e
+	c.Time = time.Now()
+	checkLED(t, &c, who, action, holder, recipient, recordType, purpose, outcome)
+}
+
+// planProto makes a field plan comparable with proto.Equal.
+func planProto(p *audit.FieldPlan) *liaisonv1.Released {
+	if p == nil {
+		return &liaisonv1.Released{}
+	}
+	return &liaisonv1.Released{Fields: slices.Concat(p.Keep, []string{"|"}, p.Generalise, []string{"|"}, p.Pseudonymise, []string{"|", p.Precision})}
+}
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// probationAttrs are the Danish sample subject's attributes after release,
+// on probation until the given day.
+func probationAttrs(until string) *liaisonv1.SubjectAttributes {
+	return &liaisonv1.SubjectAttributes{
+		Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, ReleaseDate: "2026-12-15",
+		ProbationUntil: until, Municipality: "Aarhus",
+	}
+}
+
+const supervisionBasis = "dk.rpl.115.stk1.nr3.supervision"
+
+// discloseUnderSupervision pushes rec to recipients under the KSP
+// supervision basis, which ends with the probation.
+func discloseUnderSupervision(t *testing.T, s *stack, rec *liaisonv1.Record, until string, recipients ...string) *liaisonv1.DiscloseResponse {
+	t.Helper()
+	resp, err := s.exchange(t, dkPrison).Disclose(t.Context(), &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: probationAttrs(until), Recipients: recipients, ClaimedLegalBasis: supervisionBasis,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
+	})
+	if err != nil {
+		t.Fatalf("Disclose under supervision: %v", err)
+	}
+	for _, r := range resp.GetResults() {
+		if r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE || r.GetLegalBasis().GetValidUntil() != until {
+			t.Fatalf("Disclose to %s = %v valid until %q, want disclose until %s", r.GetRecipient(), r.GetOutcome(), r.GetLegalBasis().GetValidUntil(), until)
+		}
+	}
+	return resp
+}
+
+// TestExpiryAtProbationEnd: releases under the basis that ends with the
+// probation are tracked; an extension of the probation moves their expiry;
+// when it passes, each recipient gets one notice (the police may keep under
+// their retention rule, social services must erase), what they have not
+// read is withdrawn, and later exchanges under the basis are refused.
+func TestExpiryAtProbationEnd(t *testing.T) {
+	eachStore(t, testExpiry)
+}
+
+func testExpiry(t *testing.T, o stackOptions) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	o.serverNow = clk.Now
+	s := startStack(t, o)
+	rec, _ := dkRelease(t)
+	fx, _ := sample.ParseFixtures(sample.Sample())
+	ra, _, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
+	d1 := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus", "dk-social-aarhus")
+	d2 := discloseUnderSupervision(t, s, ra, "2027-03-01", "dk-police-aarhus")
+	pol := readInbox(t, s, dkPolice, 0)
+	if len(pol) != 2 {
+		t.Fatalf("police inbox = %d items, want 2", len(pol))
+	}
+	// The police read the release notice; the risk assessment stays unread.
+	if _, err := s.exchange(t, dkPolice).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: pol[0].GetCursor()}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(at time.Time) {
+		t.Helper()
+		clk.Set(at)
+		if err := s.srv.RunAftercare(ctx); err != nil {
+			t.Fatalf("RunAftercare at %v: %v", at, err)
+		}
+	}
+	run(time.Date(2027, 2, 25, 0, 0, 0, 0, time.UTC))
+	if n := len(entriesOf(t, s, audit.ActionExpire)); n != 0 {
+		t.Fatalf("%d expiry notices before the probation ended", n)
+	}
+
+	// The court extends the probation: the expiries move.
+	rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
+		SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-06-01"), Justification: "Probation extended by the court on 2027-02-24.",
+	})
+	if err != nil {
+		t.Fatalf("ReviseExpiry: %v", err)
+	}
+	if len(rv.GetReleases()) != 3 {
+		t.Fatalf("ReviseExpiry considered %d releases, want 3", len(rv.GetReleases()))
+	}
+	for _, r := range rv.GetReleases() {
+		if !r.GetMoved() || r.GetValidUntilBefore() != "2027-03-01" || r.GetValidUntil() != "2027-06-01" || r.GetLegalBasis() != supervisionBasis {
+			t.Errorf("revision = %v, want moved from 2027-03-01 to 2027-06-01", r)
+		}
+		if e := s.entry(t, r.GetAuditIndex()); e.Action != audit.ActionReviseExpiry || e.Outcome != audit.OutcomeOK ||
+			e.Detail[audit.DetailMoved] != "true" || e.Requester.Agency != "dk-prison-east" || audit.Released(e.Outcome) {
+			t.Errorf("revision entry = %+v", e)
+		}
+	}
+	run(time.Date(2027, 3, 5, 0, 0, 0, 0, time.UTC))
+	if n := len(entriesOf(t, s, audit.ActionExpire)); n != 0 {
+		t.Fatalf("%d expiry notices after the extension, want none", n)
+	}
+	// Within the extension, one more release under the basis.
+	d3 := discloseUnderSupervision(t, s, rec, "2027-06-01", "dk-police-aarhus")
+
+	// The probation ends: one notice per recipient, sent once.
+	end := time.Date(2027, 6, 2, 0, 0, 5, 0, time.UTC)
+	run(end)
+	run(end.Add(time.Minute))
+	exp := entriesOf(t, s, audit.ActionExpire)
+	if len(exp) != 2 {
+		t.Fatalf("%d expiry notices, want one for the police and one for social services", len(exp))
+	}
+	police := []int64{d1.GetResults()[0].GetAuditIndex(), d2.GetResults()[0].GetAuditIndex(), d3.GetResults()[0].GetAuditIndex()}
+	social := []int64{d1.GetResults()[1].GetAuditIndex()}
+	for _, r := range exp {
+		e := r.Entry
+		want := map[string][]int64{"dk-police-aarhus": police, "dk-social-aarhus": social}[e.Recipients[0].Agency]
+		if e.Detail[audit.DetailRefersTo] != audit.FormatIndexes(want) || e.Outcome != audit.OutcomeOK || e.LegalBasis.ID != supervisionBasis ||
+			e.Requester.Agency != "liaison" || !slices.Contains(e.Reasons, "LEGAL_BASIS_EXPIRED") || !e.Time.Equal(end) {
+			t.Errorf("expiry entry %d = %+v, want one referring to %v", r.Index, e, want)
+		}
+	}
+	pol = readInbox(t, s, dkPolice, pol[0].GetCursor())
+	if len(pol) != 1 {
+		t.Fatalf("police inbox after the expiry = %d items, want only the notice: the unread ones are withdrawn", len(pol))
+	}
+	n := pol[0].GetObligation()
+	wantUntil := time.Date(2027, 6, 2, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1826).Format(time.DateOnly)
+	if n.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY || !slices.Equal(n.GetRefersTo(), police) ||
+		n.GetObligation() != liaisonv1.Obligation_OBLIGATION_RETAIN || n.GetRetention().GetId() != "dk.rhl.retention.police" ||
+		n.GetRetention().GetRetainUntil() != wantUntil || n.GetLegalBasis().GetValidUntil() != "2027-06-01" {
+		t.Errorf("police expiry notice = %v; want retain under dk.rhl.retention.police until %s", n, wantUntil)
+	}
+	soc := readInbox(t, s, dkSocial, 0)
+	if len(soc) != 1 || soc[0].GetObligation().GetObligation() != liaisonv1.Obligation_OBLIGATION_ERASE || soc[0].GetObligation().GetRetention() != nil {
+		t.Errorf("social services' inbox after the expiry = %v, want only a notice to erase", soc)
+	}
+
+	// Later exchanges under the basis are refused.
+	_, err = s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: probationAttrs("2027-06-01"), Recipients: []string{"dk-police-aarhus"}, ClaimedLegalBasis: supervisionBasis,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "One more update.",
+	})
+	wantStatus(t, err, codes.PermissionDenied)
+	if _, e := s.lastEntry(t); e.Outcome != audit.OutcomeDeny || !slices.Contains(e.Reasons, "LEGAL_BASIS_EXPIRED") {
+		t.Errorf("refusal entry = %s %v, want deny with LEGAL_BASIS_EXPIRED", e.Outcome, e.Reasons)
+	}
+
+	// The recipients acknowledge; the auditors see nothing open.
+	if _, err := aftercare(t, s, dkPolice).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: n.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RETAIN}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := aftercare(t, s, dkSocial).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: soc[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_ERASE}); err != nil {
+		t.Fatal(err)
+	}
+	if open, err := aftercare(t, s, dkAuditor).ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{}); err != nil || len(open.GetNotices()) != 0 {
+		t.Errorf("ListObligationNotices after both acknowledged = %v, %v", open.GetNotices(), err)
+	}
+}
+
+// TestExpiryOnceAcrossReplicas: two gateways on one PostgreSQL database
+// run their timers at once, again and again, with a timer lease short
+// enough to change hands between passes; every expiry notice goes out
+// exactly once.
+func TestExpiryOnceAcrossReplicas(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{postgresURL: pgtest.NewDatabase(t), serverNow: clk.Now, timerLease: 20 * time.Millisecond})
+	second := s.startGateway(t)
+	rec, _ := dkRelease(t)
+	const subjects = 6
+	for i := range subjects {
+		r := proto.CloneOf(rec)
+		r.GetReleaseNotice().GetSubject().SubjectId = "SYN-DK-10" + strconv.Itoa(i)
+		discloseUnderSupervision(t, s, r, "2027-03-01", "dk-police-aarhus", "dk-social-aarhus")
+	}
+	clk.Set(time.Date(2027, 3, 2, 0, 0, 0, 0, time.UTC))
+	var wg sync.WaitGroup
+	for _, g := range []*instance{{srv: s.srv}, second, {srv: s.srv}, second} {
+		wg.Go(func() {
+			for range 15 {
+				if err := g.srv.RunAftercare(ctx); err != nil {
+					t.Errorf("RunAftercare: %v", err)
+				}
+				time.Sleep(7 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	exp := entriesOf(t, s, audit.ActionExpire)
+	if len(exp) != 2*subjects {
+		t.Fatalf("%d expiry notices, want %d: one per recipient and subject", len(exp), 2*subjects)
+	}
+	t.Logf("notices sent by the first replica: %d, by the second: %d",
+		bytes.Count(s.logs.Bytes(), []byte("obligation notice sent")), bytes.Count(second.logs.Bytes(), []byte("obligation notice sent")))
+	seen := map[string]bool{}
+	for _, r := range exp {
+		k := r.Entry.Recipients[0].Agency + "/" + r.Entry.Detail[audit.DetailRefersTo]
+		if seen[k] {
+			t.Errorf("notice %s sent twice", k)
+		}
+		seen[k] = true
+	}
+	for _, o := range []officer{dkPolice, dkSocial} {
+		var notices int
+		for _, m := range readInbox(t, s, o, 0) {
+			if m.GetObligation().GetKind() == liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY {
+				notices++
+			}
+		}
+		if notices != subjects {
+			t.Errorf("%s holds %d expiry notices, want %d", o.agency, notices, subjects)
+		}
+	}
+}

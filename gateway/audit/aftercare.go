@@ -1,0 +1,338 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Actions recorded after sharing: the notices that bind recipients of
+// released data, their acknowledgement, and the moves of an expiry.
+const (
+	ActionCorrect           = "correct"            // a correction (or a correction sent as a withdrawal) to one recipient
+	ActionWithdraw          = "withdraw"           // a withdrawal to one recipient
+	ActionExpire            = "expire"             // an expiry notice to one recipient
+	ActionAcknowledgeNotice = "acknowledge_notice" // a recipient acknowledged a notice
+	ActionReviseExpiry      = "revise_expiry"      // a release's expiry decided again with new dates
+)
+
+// AftercareActions lists the actions above, in the order the documentation
+// gives them.
+var AftercareActions = []string{ActionCorrect, ActionWithdraw, ActionExpire, ActionAcknowledgeNotice, ActionReviseExpiry}
+
+// Notice kinds, as Entry.Detail["notice_kind"] records them.
+const (
+	NoticeCorrection = "correction"
+	NoticeWithdrawal = "withdrawal"
+	NoticeExpiry     = "expiry"
+)
+
+// Obligations, as Entry.Detail["obligation"] and ["done"] record them.
+const (
+	ObligationRectify  = "rectify"
+	ObligationErase    = "erase"
+	ObligationRestrict = "restrict"
+	ObligationRetain   = "retain"
+)
+
+// The Entry.Detail keys of notice, acknowledgement and revision entries.
+// Values are never personal data.
+const (
+	DetailNoticeKind     = "notice_kind"  // correction, withdrawal or expiry
+	DetailRefersTo       = "refers_to"    // the indexes of the releases a notice is about, comma-separated
+	DetailReason         = "reason"       // a notice's reason code
+	DetailObligation     = "obligation"   // what the recipient must do
+	DetailRetention      = "retention"    // the retention rule's id, for obligation retain
+	DetailRetainUntil    = "retain_until" // the rule's last day, if it names one
+	DetailNotice         = "notice"       // the index of the notice an acknowledgement answers
+	DetailDone           = "done"         // what the recipient did
+	DetailRelease        = "release"      // the release whose expiry was decided again
+	DetailValidUntil     = "valid_until"  // the end date after a revision
+	DetailValidBefore    = "valid_until_before"
+	DetailMoved          = "moved"           // "true" when a revision moved the expiry
+	DetailReleasedDigest = "released_digest" // sha256:<hex> of what was released
+)
+
+// A TrackedRelease is a release whose legal basis ends: the gateway tells
+// its recipient when it does, unless the release was withdrawn, corrected
+// or its expiry already notified (Closed).
+type TrackedRelease struct {
+	Index      int64  // the release's entry
+	Recipient  string // agency id
+	Holder     string // agency id
+	Subject    string // audit pseudonym
+	LegalBasis string // id
+	RecordType string
+	ValidUntil string // YYYY-MM-DD, the last day the basis covers
+	RevisedBy  int64  // the last revise_expiry entry that moved it, or -1
+	ClosedBy   int64  // the notice that closed it, or -1 while open
+}
+
+// A SentNotice is a correction, withdrawal or expiry notice sent to one
+// recipient, with its acknowledgement.
+type SentNotice struct {
+	Index      int64
+	Kind       string // NoticeCorrection, NoticeWithdrawal or NoticeExpiry
+	Recipient  string
+	Holder     string
+	Subject    string // audit pseudonym
+	RecordType string
+	RefersTo   []int64
+	Reason     string
+	Obligation string
+	Sent       time.Time
+	AckIndex   int64 // the acknowledgement's entry, or -1 while open
+	AckTime    time.Time
+	Done       string // what the recipient said it did
+	// Swept is true once the unread inbox items of the releases it refers
+	// to have been withdrawn from the recipient's inbox.
+	Swept bool
+}
+
+// A Revision moves the expiry of a tracked release.
+type Revision struct {
+	Release    int64
+	By         int64 // the revise_expiry entry
+	ValidUntil string
+}
+
+// A Closure closes a tracked release.
+type Closure struct {
+	Release int64
+	By      int64 // the notice
+}
+
+// An Ack records a notice's acknowledgement.
+type Ack struct {
+	Notice int64
+	By     int64
+	Time   time.Time
+	Done   string
+}
+
+// AftercareChanges are what a range of log entries changes in the
+// aftercare state. Stores apply the inserts first, then the updates; an
+// insert of a row already there is ignored, a closure or acknowledgement
+// of a row already closed or acknowledged too.
+type AftercareChanges struct {
+	Releases  []TrackedRelease
+	Notices   []SentNotice
+	Revisions []Revision
+	Closures  []Closure
+	Acks      []Ack
+}
+
+// SentNoticeFilter selects notices. Zero fields match everything.
+type SentNoticeFilter struct {
+	Recipient    string
+	Kind         string
+	Subject      string
+	SentBefore   time.Time
+	IncludeAcked bool
+	Unswept      bool  // only notices not yet swept
+	After        int64 // only indexes > After; -1 or less for all
+	Limit        int   // 0 means 100
+}
+
+// A Fingerprint is a keyed digest of content released to a recipient,
+// written before the release is committed and confirmed with its index
+// after. It never holds content or an identifier.
+type Fingerprint struct {
+	Recipient string
+	FP        [32]byte
+	RequestID string // the releasing exchange's request id
+	After     int64  // the log size when it was written: the release's index is at least this
+}
+
+// A FingerprintMatch is a stored fingerprint that matched.
+type FingerprintMatch struct {
+	FP        [32]byte
+	RequestID string
+	After     int64
+	Index     int64 // the confirmed release index, or -1 if not confirmed yet
+}
+
+// An AftercareStore keeps the state that outlives a request after
+// sharing, beside the log in the same database: the releases whose legal
+// basis ends, the notices sent and their acknowledgements (both a
+// projection of the log, rebuilt from it by [SyncAftercare]), the keyed
+// fingerprints of released content, and leases for the timers. The audit
+// stores implement it; audittest.RunAftercare is its conformance suite.
+// Methods MUST be safe for concurrent use, also by several processes.
+type AftercareStore interface {
+	Leaser
+	// AftercareWatermark returns the index of the first log entry not yet
+	// projected.
+	AftercareWatermark(ctx context.Context) (int64, error)
+	// ApplyAftercare applies the changes that the entries [from, to) make
+	// and moves the watermark to to, in one transaction, if the watermark
+	// is still from; otherwise it changes nothing and returns false.
+	ApplyAftercare(ctx context.Context, from, to int64, ch AftercareChanges) (bool, error)
+	// DueReleases returns up to limit open tracked releases whose
+	// ValidUntil is before day (YYYY-MM-DD), by index.
+	DueReleases(ctx context.Context, day string, limit int) ([]TrackedRelease, error)
+	// OpenReleases returns the open tracked releases about subject made
+	// by holder, by index.
+	OpenReleases(ctx context.Context, subject, holder string) ([]TrackedRelease, error)
+	// TrackedRelease returns the tracked release at index, if any.
+	TrackedRelease(ctx context.Context, index int64) (TrackedRelease, bool, error)
+	// Notices returns the notices f selects, by index.
+	SentNotices(ctx context.Context, f SentNoticeFilter) ([]SentNotice, error)
+	// MarkSwept records that a notice's unread items were withdrawn.
+	MarkSwept(ctx context.Context, notice int64) error
+	// WithdrawUnread withdraws recipient's unacknowledged inbox items that
+	// were delivered under the given entries: Inbox never returns them
+	// again, and their payloads are dropped. It returns how many it
+	// withdrew.
+	WithdrawUnread(ctx context.Context, recipient string, entries []int64) (int, error)
+	// AddFingerprints stores fingerprints; one already stored is ignored.
+	AddFingerprints(ctx context.Context, fps []Fingerprint) error
+	// ConfirmFingerprints records the index of the release that the
+	// fingerprints written under requestID belong to.
+	ConfirmFingerprints(ctx context.Context, requestID string, index int64) error
+	// MatchFingerprints returns the stored fingerprints of content
+	// released to recipient that are among fps.
+	MatchFingerprints(ctx context.Context, recipient string, fps [][32]byte) ([]FingerprintMatch, error)
+}
+
+// aftercarePage is how many entries SyncAftercare projects at a time.
+const aftercarePage = 1000
+
+// SyncAftercare brings st's projection of the log up to the log's end: it
+// reads the entries after the watermark and applies what they change. Any
+// replica may call it at any time; concurrent calls apply each range once.
+func SyncAftercare(ctx context.Context, q Querier, st AftercareStore) error {
+	for {
+		from, err := st.AftercareWatermark(ctx)
+		if err != nil {
+			return unavailable("aftercare sync", err)
+		}
+		recs, err := q.Query(ctx, Filter{Start: from, Limit: aftercarePage})
+		if err != nil {
+			return unavailable("aftercare sync", err)
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		if recs[0].Index != from {
+			return fmt.Errorf("audit: aftercare sync: the log read from %d starts at %d", from, recs[0].Index)
+		}
+		to := recs[len(recs)-1].Index + 1
+		if to-from != int64(len(recs)) {
+			return fmt.Errorf("audit: aftercare sync: entries [%d, %d) are not consecutive", from, to)
+		}
+		if _, err := st.ApplyAftercare(ctx, from, to, ProjectAftercare(recs)); err != nil {
+			return unavailable("aftercare sync", err)
+		}
+		// Applied, or another replica moved the watermark first: read on.
+	}
+}
+
+// trackedActions are the exchanges whose releases the gateway tracks to
+// their legal basis's end.
+var trackedActions = []string{"disclose", "request", "notify", ActionCorrect}
+
+// ProjectAftercare returns what the records change in the aftercare
+// state. It reads only what the entries say.
+func ProjectAftercare(recs []Record) AftercareChanges {
+	var ch AftercareChanges
+	for _, rec := range recs {
+		e := rec.Entry
+		if e == nil {
+			var err error
+			if e, err = Unmarshal(rec.Leaf); err != nil {
+				continue // not an entry this projection understands
+			}
+		}
+		if tr, ok := trackedRelease(rec.Index, e); ok {
+			ch.Releases = append(ch.Releases, tr)
+		}
+		switch e.Action {
+		case ActionCorrect, ActionWithdraw, ActionExpire:
+			n, ok := noticeOf(rec.Index, e)
+			if !ok {
+				continue
+			}
+			ch.Notices = append(ch.Notices, n)
+			for _, r := range n.RefersTo {
+				ch.Closures = append(ch.Closures, Closure{Release: r, By: rec.Index})
+			}
+		case ActionAcknowledgeNotice:
+			n, err := strconv.ParseInt(e.Detail[DetailNotice], 10, 64)
+			if e.Outcome == OutcomeOK && err == nil {
+				ch.Acks = append(ch.Acks, Ack{Notice: n, By: rec.Index, Time: e.Time, Done: e.Detail[DetailDone]})
+			}
+		case ActionReviseExpiry:
+			r, err := strconv.ParseInt(e.Detail[DetailRelease], 10, 64)
+			if e.Outcome == OutcomeOK && err == nil && e.Detail[DetailMoved] == "true" && e.Detail[DetailValidUntil] != "" {
+				ch.Revisions = append(ch.Revisions, Revision{Release: r, By: rec.Index, ValidUntil: e.Detail[DetailValidUntil]})
+			}
+		}
+	}
+	return ch
+}
+
+// trackedRelease reports whether e released something to one recipient
+// under a legal basis that ends.
+func trackedRelease(index int64, e *Entry) (TrackedRelease, bool) {
+	if !Released(e.Outcome) || !slices.Contains(trackedActions, e.Action) || e.LegalBasis == nil ||
+		e.LegalBasis.ValidUntil == "" || len(e.Recipients) != 1 || e.Subject == nil || e.Holder == nil {
+		return TrackedRelease{}, false
+	}
+	return TrackedRelease{
+		Index: index, Recipient: e.Recipients[0].Agency, Holder: e.Holder.Agency, Subject: e.Subject.Pseudonym,
+		LegalBasis: e.LegalBasis.ID, RecordType: e.RecordType, ValidUntil: e.LegalBasis.ValidUntil, RevisedBy: -1, ClosedBy: -1,
+	}, true
+}
+
+// noticeOf reads the notice an entry sent, if it sent one.
+func noticeOf(index int64, e *Entry) (SentNotice, bool) {
+	kind := e.Detail[DetailNoticeKind]
+	if kind == "" || len(e.Recipients) != 1 || (e.Outcome != OutcomeOK && !Released(e.Outcome)) {
+		return SentNotice{}, false
+	}
+	refs, err := ParseIndexes(e.Detail[DetailRefersTo])
+	if err != nil {
+		return SentNotice{}, false
+	}
+	n := SentNotice{
+		Index: index, Kind: kind, Recipient: e.Recipients[0].Agency, RecordType: e.RecordType, RefersTo: refs,
+		Reason: e.Detail[DetailReason], Obligation: e.Detail[DetailObligation], Sent: e.Time, AckIndex: -1,
+	}
+	if e.Holder != nil {
+		n.Holder = e.Holder.Agency
+	}
+	if e.Subject != nil {
+		n.Subject = e.Subject.Pseudonym
+	}
+	return n, true
+}
+
+// FormatIndexes writes indexes as Entry.Detail holds them: decimal,
+// comma-separated.
+func FormatIndexes(xs []int64) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.FormatInt(x, 10)
+	}
+	return strings.Join(s, ",")
+}
+
+// ParseIndexes reads what FormatIndexes wrote.
+func ParseIndexes(s string) ([]int64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int64
+	for f := range strings.SplitSeq(s, ",") {
+		x, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || x < 0 {
+			return nil, fmt.Errorf("audit: malformed index list %q", s)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}

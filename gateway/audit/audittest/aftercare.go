@@ -1,0 +1,405 @@
+package audittest
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+// RunAftercare exercises the [audit.AftercareStore] of the stores that
+// newDB opens: leases, the projection of the log (releases whose legal
+// basis ends, notices and their acknowledgements), the withdrawal of
+// unread inbox items and fingerprints. Stores run it beside [Run].
+func RunAftercare(t *testing.T, newDB func(t *testing.T) OpenFunc) {
+	for _, tc := range []struct {
+		name string
+		test func(t *testing.T, open OpenFunc)
+	}{
+		{"LeaseOneHolder", testLeaseOneHolder},
+		{"LeaseRaceOneWinner", testLeaseRace},
+		{"ProjectionOfTheLog", testProjection},
+		{"ProjectionAppliesEachRangeOnce", testProjectionRace},
+		{"WithdrawUnread", testWithdrawUnread},
+		{"Fingerprints", testFingerprints},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.test(t, newDB(t))
+		})
+	}
+}
+
+// openAftercare opens a store and asserts that it keeps aftercare state.
+func openAftercare(t *testing.T, open OpenFunc) (audit.Store, audit.AftercareStore) {
+	t.Helper()
+	s := openStore(t, open)
+	a, ok := s.(audit.AftercareStore)
+	if !ok {
+		t.Fatalf("%T does not implement audit.AftercareStore", s)
+	}
+	return s, a
+}
+
+func testLeaseOneHolder(t *testing.T, open OpenFunc) {
+	_, a := openAftercare(t, open)
+	_, b := openAftercare(t, open)
+	ctx := t.Context()
+	acquire := func(st audit.AftercareStore, holder string, ttl time.Duration, want bool) {
+		t.Helper()
+		got, err := st.AcquireLease(ctx, "timer", holder, ttl)
+		if err != nil || got != want {
+			t.Fatalf("AcquireLease(timer, %s) = %v, %v; want %v", holder, got, err, want)
+		}
+	}
+	acquire(a, "replica-a", time.Minute, true)
+	acquire(b, "replica-b", time.Minute, false) // held by a, from another process
+	acquire(a, "replica-a", time.Minute, true)  // renewed
+	if got, err := b.AcquireLease(ctx, "other-timer", "replica-b", time.Minute); err != nil || !got {
+		t.Fatalf("AcquireLease(other-timer, replica-b) = %v, %v; want true: leases are per name", got, err)
+	}
+	if err := b.ReleaseLease(ctx, "timer", "replica-b"); err != nil {
+		t.Fatalf("ReleaseLease of a lease not held = %v, want nil", err)
+	}
+	acquire(b, "replica-b", time.Minute, false)
+	if err := a.ReleaseLease(ctx, "timer", "replica-a"); err != nil {
+		t.Fatal(err)
+	}
+	acquire(b, "replica-b", 150*time.Millisecond, true) // given up: free
+	acquire(a, "replica-a", time.Minute, false)
+	time.Sleep(300 * time.Millisecond)
+	acquire(a, "replica-a", time.Minute, true) // b's lapsed
+	acquire(b, "replica-b", time.Minute, false)
+	if _, err := a.AcquireLease(ctx, "", "x", time.Minute); err == nil {
+		t.Error("AcquireLease with no name = nil error")
+	}
+	if _, err := a.AcquireLease(ctx, "timer", "x", 0); err == nil {
+		t.Error("AcquireLease with no ttl = nil error")
+	}
+}
+
+func testLeaseRace(t *testing.T, open OpenFunc) {
+	_, a := openAftercare(t, open)
+	_, b := openAftercare(t, open)
+	for round := range 5 {
+		name := fmt.Sprintf("race-%d", round)
+		var winners atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 8 {
+			st := []audit.AftercareStore{a, b}[i%2]
+			wg.Go(func() {
+				got, err := st.AcquireLease(t.Context(), name, fmt.Sprintf("holder-%d", i), time.Minute)
+				if err != nil {
+					t.Errorf("AcquireLease = %v", err)
+				}
+				if got {
+					winners.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := winners.Load(); n != 1 {
+			t.Fatalf("round %d: %d holders got the lease at once, want exactly 1", round, n)
+		}
+	}
+}
+
+// afterEntry returns a release of a record to recipient about subject.
+func afterEntry(i int, action, outcome, recipient, subject, basis, validUntil string) *audit.Entry {
+	e := &audit.Entry{
+		Time: t0.Add(time.Duration(i) * time.Minute), Action: action, RequestID: fmt.Sprintf("req-%d", i),
+		Requester: &audit.Requester{Agency: "prison-dk", Officer: "o-1"}, Holder: &audit.Party{Agency: "prison-dk"},
+		Recipients: []audit.Party{{Agency: recipient}}, Subject: &audit.Subject{Pseudonym: subject},
+		RecordType: "release_notice", Outcome: outcome,
+	}
+	if basis != "" {
+		e.LegalBasis = &audit.LegalBasis{ID: basis, ValidUntil: validUntil}
+	}
+	return e
+}
+
+func sentNoticeEntry(i int, action, kind, recipient, subject string, refers ...int64) *audit.Entry {
+	e := afterEntry(i, action, audit.OutcomeOK, recipient, subject, "", "")
+	e.Detail = map[string]string{
+		audit.DetailNoticeKind: kind, audit.DetailRefersTo: audit.FormatIndexes(refers),
+		audit.DetailReason: "INCORRECT", audit.DetailObligation: audit.ObligationErase,
+	}
+	return e
+}
+
+func appendAftercareEntries(t *testing.T, s audit.Store, es ...*audit.Entry) {
+	t.Helper()
+	for _, e := range es {
+		mustAppend(t, s, []audit.Pending{pending(t, e)})
+	}
+}
+
+func testProjection(t *testing.T, open OpenFunc) {
+	s, a := openAftercare(t, open)
+	ctx := t.Context()
+	const subj = "apsn:s1"
+	appendAftercareEntries(t, s,
+		afterEntry(0, "disclose", "disclose", "police", subj, "b.probation", "2027-03-01"),          // 0 tracked
+		afterEntry(1, "disclose", "pseudonymise", "social", subj, "b.probation", "2027-03-01"),      // 1 tracked
+		afterEntry(2, "disclose", "deny", "ngo", subj, "", ""),                                      // 2 nothing left
+		afterEntry(3, "disclose", "disclose", "police", subj, "b.none", ""),                         // 3 no end
+		afterEntry(4, "request", "disclose", "police", "apsn:s2", "b.window", "2027-01-10"),         // 4 tracked
+		sentNoticeEntry(5, audit.ActionWithdraw, audit.NoticeWithdrawal, "social", subj, 1),         // 5 closes 1
+		afterEntry(6, audit.ActionReviseExpiry, audit.OutcomeOK, "police", subj, "b.probation", ""), // 6 moves 0
+	)
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatalf("SyncAftercare = %v", err)
+	}
+	if wm, err := a.AftercareWatermark(ctx); err != nil || wm != 7 {
+		t.Fatalf("AftercareWatermark = %d, %v; want 7", wm, err)
+	}
+	due, err := a.DueReleases(ctx, "2027-03-02", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := indexesOf(due); !slices.Equal(got, []int64{0, 4}) {
+		t.Fatalf("DueReleases(2027-03-02) = %v, want [0 4]: 1 is withdrawn, 2 released nothing, 3 has no end", got)
+	}
+	if due, _ := a.DueReleases(ctx, "2027-03-01", 0); !slices.Equal(indexesOf(due), []int64{4}) {
+		t.Errorf("DueReleases(2027-03-01) = %v, want [4]: a basis valid until 2027-03-01 covers that day", indexesOf(due))
+	}
+	want := audit.TrackedRelease{Index: 0, Recipient: "police", Holder: "prison-dk", Subject: subj, LegalBasis: "b.probation",
+		RecordType: "release_notice", ValidUntil: "2027-03-01", RevisedBy: -1, ClosedBy: -1}
+	if got, ok, err := a.TrackedRelease(ctx, 0); err != nil || !ok || got != want {
+		t.Errorf("TrackedRelease(0) = %+v, %v, %v; want %+v", got, ok, err, want)
+	}
+	if _, ok, err := a.TrackedRelease(ctx, 2); err != nil || ok {
+		t.Errorf("TrackedRelease(2) = _, %v, %v; want not tracked", ok, err)
+	}
+	if r, _, _ := a.TrackedRelease(ctx, 1); r.ClosedBy != 5 {
+		t.Errorf("TrackedRelease(1).ClosedBy = %d, want 5", r.ClosedBy)
+	}
+
+	// A revision moves 0; an acknowledgement closes notice 5; an expiry
+	// notice closes 0 and 4.
+	rev := afterEntry(7, audit.ActionReviseExpiry, audit.OutcomeOK, "police", subj, "b.probation", "2027-06-01")
+	rev.Detail = map[string]string{audit.DetailRelease: "0", audit.DetailMoved: "true", audit.DetailValidUntil: "2027-06-01"}
+	norev := afterEntry(8, audit.ActionReviseExpiry, audit.OutcomeOK, "police", subj, "b.probation", "2027-09-01")
+	norev.Detail = map[string]string{audit.DetailRelease: "0", audit.DetailMoved: "false", audit.DetailValidUntil: "2027-09-01"}
+	ack := afterEntry(9, audit.ActionAcknowledgeNotice, audit.OutcomeOK, "social", subj, "", "")
+	ack.Detail = map[string]string{audit.DetailNotice: "5", audit.DetailDone: audit.ObligationErase}
+	appendAftercareEntries(t, s, rev, norev, ack)
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _ := a.TrackedRelease(ctx, 0); r.ValidUntil != "2027-06-01" || r.RevisedBy != 7 {
+		t.Errorf("TrackedRelease(0) after a revision = %+v, want valid until 2027-06-01, revised by 7 (8 did not move it)", r)
+	}
+	if due, _ := a.DueReleases(ctx, "2027-03-02", 0); !slices.Equal(indexesOf(due), []int64{4}) {
+		t.Errorf("DueReleases(2027-03-02) after the revision = %v, want [4]", indexesOf(due))
+	}
+	if open, err := a.OpenReleases(ctx, subj, "prison-dk"); err != nil || !slices.Equal(indexesOf(open), []int64{0}) {
+		t.Errorf("OpenReleases(s1, prison-dk) = %v, %v; want [0]", indexesOf(open), err)
+	}
+	if open, _ := a.OpenReleases(ctx, subj, "someone-else"); len(open) != 0 {
+		t.Errorf("OpenReleases(s1, someone-else) = %v, want none", indexesOf(open))
+	}
+	ns, err := a.SentNotices(ctx, audit.SentNoticeFilter{After: -1})
+	if err != nil || len(ns) != 0 {
+		t.Errorf("Notices(open) = %v, %v; want none: notice 5 is acknowledged", ns, err)
+	}
+	ns, err = a.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: -1})
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("Notices(all) = %v, %v; want notice 5", ns, err)
+	}
+	wantN := audit.SentNotice{Index: 5, Kind: audit.NoticeWithdrawal, Recipient: "social", Holder: "prison-dk", Subject: subj,
+		RecordType: "release_notice", RefersTo: []int64{1}, Reason: "INCORRECT", Obligation: audit.ObligationErase,
+		Sent: t0.Add(5 * time.Minute), AckIndex: 9, AckTime: t0.Add(9 * time.Minute), Done: audit.ObligationErase}
+	if diff := cmp.Diff(wantN, ns[0]); diff != "" {
+		t.Errorf("Notices()[0] mismatch (-want +got):\n%s", diff)
+	}
+
+	exp := sentNoticeEntry(10, audit.ActionExpire, audit.NoticeExpiry, "police", subj, 0, 4)
+	appendAftercareEntries(t, s, exp)
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := a.DueReleases(ctx, "2099-01-01", 0); len(due) != 0 {
+		t.Errorf("DueReleases after the expiry notice = %v, want none", indexesOf(due))
+	}
+	for _, f := range []struct {
+		name string
+		f    audit.SentNoticeFilter
+		want []int64
+	}{
+		{"open", audit.SentNoticeFilter{After: -1}, []int64{10}},
+		{"recipient", audit.SentNoticeFilter{Recipient: "social", IncludeAcked: true, After: -1}, []int64{5}},
+		{"kind", audit.SentNoticeFilter{Kind: audit.NoticeExpiry, IncludeAcked: true, After: -1}, []int64{10}},
+		{"sent before", audit.SentNoticeFilter{SentBefore: t0.Add(6 * time.Minute), IncludeAcked: true, After: -1}, []int64{5}},
+		{"after", audit.SentNoticeFilter{IncludeAcked: true, After: 5}, []int64{10}},
+		{"limit", audit.SentNoticeFilter{IncludeAcked: true, After: -1, Limit: 1}, []int64{5}},
+		{"unswept", audit.SentNoticeFilter{IncludeAcked: true, Unswept: true, After: -1}, []int64{5, 10}},
+	} {
+		got, err := a.SentNotices(ctx, f.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var idx []int64
+		for _, n := range got {
+			idx = append(idx, n.Index)
+		}
+		if !slices.Equal(idx, f.want) {
+			t.Errorf("Notices(%s) = %v, want %v", f.name, idx, f.want)
+		}
+	}
+	if err := a.MarkSwept(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, Unswept: true, After: -1}); len(got) != 1 || got[0].Index != 5 {
+		t.Errorf("Notices(unswept) after MarkSwept(10) = %v, want [5]", got)
+	}
+
+	// Applying a range the watermark has passed changes nothing.
+	if ok, err := a.ApplyAftercare(ctx, 0, 1, audit.AftercareChanges{Closures: []audit.Closure{{Release: 4, By: 99}}}); err != nil || ok {
+		t.Errorf("ApplyAftercare(0, 1) behind the watermark = %v, %v; want false", ok, err)
+	}
+	// The projection is in the database, not the process.
+	s2, a2 := openAftercare(t, open)
+	_ = s2
+	if wm, _ := a2.AftercareWatermark(ctx); wm != 11 {
+		t.Errorf("AftercareWatermark from another store = %d, want 11", wm)
+	}
+}
+
+func indexesOf(rs []audit.TrackedRelease) []int64 {
+	var out []int64
+	for _, r := range rs {
+		out = append(out, r.Index)
+	}
+	return out
+}
+
+// testProjectionRace syncs from two stores at once while entries are
+// appended: every release is projected once and the watermark ends at the
+// log's size.
+func testProjectionRace(t *testing.T, open OpenFunc) {
+	s, a := openAftercare(t, open)
+	s2, b := openAftercare(t, open)
+	ctx := t.Context()
+	const n = 60
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range n {
+			e := afterEntry(i, "disclose", "disclose", fmt.Sprintf("r%d", i%3), "apsn:x", "b", "2027-01-01")
+			mustAppend(t, []audit.Store{s, s2}[i%2], []audit.Pending{pending(t, e)})
+		}
+	})
+	for _, st := range []struct {
+		q audit.Querier
+		a audit.AftercareStore
+	}{{s, a}, {s2, b}} {
+		wg.Go(func() {
+			for range 20 {
+				if err := audit.SyncAftercare(ctx, st.q, st.a); err != nil {
+					t.Errorf("SyncAftercare = %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	if wm, _ := a.AftercareWatermark(ctx); wm != n {
+		t.Fatalf("AftercareWatermark = %d, want %d", wm, n)
+	}
+	due, err := b.DueReleases(ctx, "2099-01-01", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != n {
+		t.Fatalf("DueReleases = %d releases, want %d", len(due), n)
+	}
+	for i, r := range due {
+		if r.Index != int64(i) {
+			t.Fatalf("DueReleases[%d].Index = %d, want %d", i, r.Index, i)
+		}
+	}
+}
+
+func testWithdrawUnread(t *testing.T, open OpenFunc) {
+	s, a := openAftercare(t, open)
+	ctx := t.Context()
+	d := func(r string) audit.Delivery {
+		return audit.Delivery{Recipient: r, Kind: "k", Payload: []byte("sealed")}
+	}
+	mustAppend(t, s, []audit.Pending{pending(t, newEntry(0), d("police"), d("social"))}) // 0
+	mustAppend(t, s, []audit.Pending{pending(t, newEntry(1), d("police"))})              // 1
+	mustAppend(t, s, []audit.Pending{pending(t, newEntry(2), d("police"))})              // 2
+	items, _ := s.Inbox(ctx, "police", 0, 0)
+	if len(items) != 3 {
+		t.Fatalf("Inbox(police) = %d items, want 3", len(items))
+	}
+	if err := s.Ack(ctx, "police", items[1].Cursor); err != nil { // 0 and 1 read
+		t.Fatal(err)
+	}
+	n, err := a.WithdrawUnread(ctx, "police", []int64{0, 2})
+	if err != nil || n != 1 {
+		t.Fatalf("WithdrawUnread(police, [0 2]) = %d, %v; want 1 (0 was read already)", n, err)
+	}
+	if items, _ := s.Inbox(ctx, "police", 0, 0); len(items) != 0 {
+		t.Errorf("Inbox(police) after the withdrawal = %d items, want none", len(items))
+	}
+	if items, _ := s.Inbox(ctx, "social", 0, 0); len(items) != 1 {
+		t.Errorf("Inbox(social) = %d items, want 1: another recipient's items are untouched", len(items))
+	}
+	if n, err := a.WithdrawUnread(ctx, "police", []int64{2}); err != nil || n != 0 {
+		t.Errorf("WithdrawUnread again = %d, %v; want 0", n, err)
+	}
+	if n, err := a.WithdrawUnread(ctx, "police", nil); err != nil || n != 0 {
+		t.Errorf("WithdrawUnread(nil) = %d, %v; want 0", n, err)
+	}
+}
+
+func testFingerprints(t *testing.T, open OpenFunc) {
+	_, a := openAftercare(t, open)
+	ctx := t.Context()
+	fp := func(b byte) [32]byte { return [32]byte{b, 1, 2, 3} }
+	fps := []audit.Fingerprint{
+		{Recipient: "police", FP: fp(1), RequestID: "r1", After: 4},
+		{Recipient: "police", FP: fp(2), RequestID: "r1", After: 4},
+		{Recipient: "social", FP: fp(1), RequestID: "r2", After: 5},
+	}
+	if err := a.AddFingerprints(ctx, fps); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddFingerprints(ctx, fps[:1]); err != nil {
+		t.Fatalf("AddFingerprints of a stored one = %v, want nil", err)
+	}
+	if err := a.AddFingerprints(ctx, []audit.Fingerprint{{FP: fp(9), RequestID: "x"}}); err == nil {
+		t.Error("AddFingerprints without a recipient = nil error")
+	}
+	got, err := a.MatchFingerprints(ctx, "police", [][32]byte{fp(1), fp(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []audit.FingerprintMatch{{FP: fp(1), RequestID: "r1", After: 4, Index: -1}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("MatchFingerprints(police) mismatch (-want +got):\n%s", diff)
+	}
+	if err := a.ConfirmFingerprints(ctx, "r1", 7); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = a.MatchFingerprints(ctx, "police", [][32]byte{fp(1), fp(2)})
+	want = []audit.FingerprintMatch{{FP: fp(1), RequestID: "r1", After: 4, Index: 7}, {FP: fp(2), RequestID: "r1", After: 4, Index: 7}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("MatchFingerprints after ConfirmFingerprints mismatch (-want +got):\n%s", diff)
+	}
+	if got, _ := a.MatchFingerprints(ctx, "ngo", [][32]byte{fp(1)}); len(got) != 0 {
+		t.Errorf("MatchFingerprints(ngo) = %v, want none: fingerprints are per recipient", got)
+	}
+	if got, err := a.MatchFingerprints(ctx, "police", nil); err != nil || len(got) != 0 {
+		t.Errorf("MatchFingerprints(nil) = %v, %v; want none", got, err)
+	}
+}

@@ -1,0 +1,174 @@
+package audit
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// receiptHeader is the first line of a receipt's text. It cannot be read
+// as a checkpoint (whose second line is a tree size), though both are
+// signed with the log's key.
+const receiptHeader = "liaison receipt v1"
+
+// A ReceiptBody is what a receipt says: the entry at Index of the log
+// Origin, whose leaf hashes to LeafHash, records a release to Recipient of
+// content whose digest is Digest, and the checkpoint of TreeSize covers it.
+type ReceiptBody struct {
+	Origin    string
+	Index     int64
+	Recipient string
+	Digest    string // "sha256:<hex>"
+	LeafHash  tlog.Hash
+	TreeSize  int64
+}
+
+// String returns the receipt's text: seven lines, each ending in a newline.
+func (b ReceiptBody) String() string {
+	return fmt.Sprintf("%s\n%s\n%d\n%s\n%s\n%s\n%d\n", receiptHeader, b.Origin, b.Index, b.Recipient, b.Digest,
+		base64.StdEncoding.EncodeToString(b.LeafHash[:]), b.TreeSize)
+}
+
+// ParseReceipt parses a receipt's text as produced by [ReceiptBody.String].
+func ParseReceipt(text string) (ReceiptBody, error) {
+	bad := func(why string) (ReceiptBody, error) {
+		return ReceiptBody{}, fmt.Errorf("audit: parse receipt: %s", why)
+	}
+	lines := strings.Split(text, "\n")
+	if len(lines) != 8 || lines[7] != "" || lines[0] != receiptHeader {
+		return bad("not seven lines starting with " + receiptHeader)
+	}
+	var b ReceiptBody
+	b.Origin, b.Recipient, b.Digest = lines[1], lines[3], lines[4]
+	var err error
+	if b.Index, err = strconv.ParseInt(lines[2], 10, 64); err != nil || b.Index < 0 || strconv.FormatInt(b.Index, 10) != lines[2] {
+		return bad("malformed index")
+	}
+	if b.TreeSize, err = strconv.ParseInt(lines[6], 10, 64); err != nil || b.TreeSize <= b.Index || strconv.FormatInt(b.TreeSize, 10) != lines[6] {
+		return bad("malformed tree size, or one that does not cover the index")
+	}
+	raw, err := base64.StdEncoding.DecodeString(lines[5])
+	if err != nil || len(raw) != tlog.HashSize || base64.StdEncoding.EncodeToString(raw) != lines[5] {
+		return bad("malformed leaf hash")
+	}
+	copy(b.LeafHash[:], raw)
+	if b.Origin == "" || b.Recipient == "" || !strings.HasPrefix(b.Digest, "sha256:") {
+		return bad("empty origin, recipient or digest")
+	}
+	return b, nil
+}
+
+// A Receipt is the gateway's signed statement that it recorded a release,
+// with what a recipient needs to check it offline: the signed checkpoint
+// the receipt names and the inclusion proof of the entry's leaf hash in
+// that checkpoint's tree.
+type Receipt struct {
+	Body       ReceiptBody
+	Note       []byte // the signed receipt (C2SP signed note)
+	Checkpoint []byte // the signed checkpoint of Body.TreeSize
+	Proof      tlog.RecordProof
+}
+
+// Receipt signs a receipt for the release recorded at index to recipient,
+// of content with the given digest, with the log's checkpoint key. It
+// uses the latest checkpoint if it covers the entry, and signs one that
+// does otherwise.
+func (l *Log) Receipt(ctx context.Context, index int64, recipient, digest string) (*Receipt, error) {
+	size, cp, err := l.checkpointCovering(ctx, index)
+	if err != nil {
+		return nil, err
+	}
+	leaves, err := l.Leaves(ctx, index, index+1)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := l.InclusionProof(ctx, index, size)
+	if err != nil {
+		return nil, err
+	}
+	body := ReceiptBody{Origin: l.origin, Index: index, Recipient: recipient, Digest: digest, LeafHash: tlog.RecordHash(leaves[0]), TreeSize: size}
+	signed, err := note.Sign(&note.Note{Text: body.String()}, l.signer)
+	if err != nil {
+		return nil, unavailable("receipt: sign", err)
+	}
+	return &Receipt{Body: body, Note: signed, Checkpoint: cp, Proof: proof}, nil
+}
+
+// checkpointCovering returns a signed checkpoint whose tree includes index:
+// the one this Log signed last, or the latest stored (another replica's),
+// or one signed for receipts. A receipt right after its entry was
+// committed needs a checkpoint of a size no stored one has yet; that one
+// is signed but not stored (the checkpoint loop stores one of at least
+// that size within its interval): storing it would cost the store a
+// durable write per release.
+func (l *Log) checkpointCovering(ctx context.Context, index int64) (int64, []byte, error) {
+	l.cpMu.Lock()
+	size, cp := l.cpSize, l.cpNote
+	l.cpMu.Unlock()
+	if cp != nil && size > index {
+		return size, cp, nil
+	}
+	l.rcMu.Lock()
+	defer l.rcMu.Unlock()
+	if l.rcNote != nil && l.rcSize > index {
+		return l.rcSize, l.rcNote, nil
+	}
+	size, cp, err := l.store.LatestCheckpoint(ctx)
+	if err != nil {
+		return 0, nil, unavailable("receipt: checkpoint", err)
+	}
+	if cp != nil && size > index {
+		return size, cp, nil
+	}
+	if size, err = l.Size(ctx); err != nil {
+		return 0, nil, err
+	}
+	if size <= index {
+		return 0, nil, fmt.Errorf("audit: receipt: entry %d is beyond the log of size %d: %w", index, size, ErrOutOfRange)
+	}
+	root, err := tlog.TreeHash(size, l.hashReader(ctx, "receipt: checkpoint"))
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return 0, nil, err
+		}
+		return 0, nil, fmt.Errorf("audit: receipt: tree hash of size %d: %v", size, err)
+	}
+	signed, err := note.Sign(&note.Note{Text: Checkpoint{Origin: l.origin, Size: size, Hash: root}.String()}, l.signer)
+	if err != nil {
+		return 0, nil, unavailable("receipt: sign checkpoint", err)
+	}
+	l.rcSize, l.rcNote = size, signed
+	return size, signed, nil
+}
+
+// VerifyReceipt checks a receipt as a recipient would, offline: the
+// receipt and the checkpoint are signed by v, the checkpoint is the one the
+// receipt names, and the proof includes the receipt's leaf hash at its
+// index in the checkpoint's tree. It returns what the receipt says.
+func VerifyReceipt(receipt, checkpoint []byte, proof tlog.RecordProof, v note.Verifier) (ReceiptBody, error) {
+	n, err := note.Open(receipt, note.VerifierList(v))
+	if err != nil {
+		return ReceiptBody{}, fmt.Errorf("%w: receipt: %v", ErrSignature, err)
+	}
+	b, err := ParseReceipt(n.Text)
+	if err != nil {
+		return ReceiptBody{}, err
+	}
+	c, err := OpenCheckpoint(checkpoint, v)
+	if err != nil {
+		return ReceiptBody{}, err
+	}
+	if c.Origin != b.Origin || c.Size != b.TreeSize {
+		return ReceiptBody{}, fmt.Errorf("audit: receipt names checkpoint %s/%d, got %s/%d", b.Origin, b.TreeSize, c.Origin, c.Size)
+	}
+	if err := tlog.CheckRecord(proof, c.Size, c.Hash, b.Index, b.LeafHash); err != nil {
+		return ReceiptBody{}, fmt.Errorf("%w: receipt: entry %d: %v", ErrRootMismatch, b.Index, err)
+	}
+	return b, nil
+}

@@ -1,0 +1,72 @@
+package audit_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+)
+
+// TestReceipt signs a receipt for one entry among several and checks it as
+// a recipient would, offline: then any change to the receipt, the
+// checkpoint or the proof fails.
+func TestReceipt(t *testing.T) {
+	signer, verifier := newKey(t, "audit.test")
+	_, other := newKey(t, "audit.test")
+	l := newLog(t, audit.Config{Signer: signer})
+	ctx := t.Context()
+	for i := range 5 {
+		if _, err := l.Append(ctx, entry(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := l.Receipt(ctx, 3, "dk-police-aarhus", "sha256:abc")
+	if err != nil {
+		t.Fatalf("Receipt(3) = %v", err)
+	}
+	if r.Body.TreeSize != 5 || r.Body.Index != 3 || r.Body.Recipient != "dk-police-aarhus" || r.Body.Origin != "audit.test" {
+		t.Errorf("Receipt(3).Body = %+v, want index 3 of a checkpoint of size 5 for dk-police-aarhus", r.Body)
+	}
+	b, err := audit.VerifyReceipt(r.Note, r.Checkpoint, r.Proof, verifier)
+	if err != nil {
+		t.Fatalf("VerifyReceipt = %v", err)
+	}
+	if b != r.Body {
+		t.Errorf("VerifyReceipt = %+v, want %+v", b, r.Body)
+	}
+	if !strings.HasPrefix(string(r.Note), "liaison receipt v1\naudit.test\n3\ndk-police-aarhus\nsha256:abc\n") {
+		t.Errorf("receipt text = %q", r.Note)
+	}
+	// A receipt is not a checkpoint, though both are signed with one key.
+	if _, err := audit.OpenCheckpoint(r.Note, verifier); err == nil {
+		t.Error("OpenCheckpoint(receipt) = nil error; a receipt must not read as a checkpoint")
+	}
+	// A later entry reuses the checkpoint if it covers it, else signs one.
+	if _, err := l.Append(ctx, entry(5)); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := l.Receipt(ctx, 5, "nl-probation", "sha256:def")
+	if err != nil || r2.Body.TreeSize != 6 {
+		t.Fatalf("Receipt(5) = %+v, %v; want a checkpoint of size 6", r2, err)
+	}
+	if _, err := l.Receipt(ctx, 6, "x", "sha256:0"); !errors.Is(err, audit.ErrOutOfRange) {
+		t.Errorf("Receipt(6) beyond the log = %v, want ErrOutOfRange", err)
+	}
+
+	if _, err := audit.VerifyReceipt(r.Note, r.Checkpoint, r.Proof, other); !errors.Is(err, audit.ErrSignature) {
+		t.Errorf("VerifyReceipt with another key = %v, want ErrSignature", err)
+	}
+	forged := []byte(strings.Replace(string(r.Note), "dk-police-aarhus", "dk-police-odense", 1))
+	if _, err := audit.VerifyReceipt(forged, r.Checkpoint, r.Proof, verifier); err == nil {
+		t.Error("VerifyReceipt of a receipt whose recipient was changed = nil error")
+	}
+	if _, err := audit.VerifyReceipt(r.Note, r2.Checkpoint, r.Proof, verifier); err == nil {
+		t.Error("VerifyReceipt against another checkpoint than the one named = nil error")
+	}
+	bad := append(r.Proof[:0:0], r.Proof...)
+	bad[0][0] ^= 1
+	if _, err := audit.VerifyReceipt(r.Note, r.Checkpoint, bad, verifier); !errors.Is(err, audit.ErrRootMismatch) {
+		t.Errorf("VerifyReceipt with a changed proof = %v, want ErrRootMismatch", err)
+	}
+}

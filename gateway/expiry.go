@@ -1,0 +1,332 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// Legal bases that end. Every release records its basis's valid_until; the
+// aftercare store tracks the open ones (a projection of the log). When a
+// basis has ended, the one replica holding the timer's lease tells each
+// recipient once (one expiry notice per recipient, holder, subject and
+// basis), with what the policy says it may keep, and withdraws what it has
+// not read. ReviseExpiry moves an expiry when the dates a basis ends with
+// change. Everything dated takes the gateway's clock (Config.Now); leases
+// take the store's.
+
+const (
+	// aftercareLease names the lease of the replica that runs the timers
+	// (for Config.TimerLease).
+	aftercareLease = "aftercare/timers"
+	// noticeClaimTTL is how long a replica holds the claim on sending one
+	// expiry notice: long enough to append it, short enough that a replica
+	// that dies while holding it does not lose the notice.
+	noticeClaimTTL = 2 * time.Minute
+	// duePage caps the releases one pass handles; the next pass takes the
+	// rest.
+	duePage = 500
+)
+
+// timerCaller is who the log names as acting when the gateway's timers
+// send a notice: the gateway itself.
+var timerCaller = authn.Caller{Agency: &authn.Agency{ID: "liaison"}, Officer: authn.Officer{ID: "aftercare-timer"}}
+
+// RunAftercare makes one pass of the aftercare timers if this replica
+// holds (or takes) their lease: it brings the projection of the log up to
+// date, sends the expiry notices that are due and withdraws the unread
+// items every notice obliges. Run calls it every Config.AftercareInterval;
+// on another replica's watch it does nothing. A notice is sent once,
+// whatever the replicas do: each is claimed before it is sent and checked
+// against the log after the claim.
+func (s *Server) RunAftercare(ctx context.Context) error {
+	st, err := s.aftercare()
+	if err != nil {
+		return nil // nothing to run on a gateway without aftercare state
+	}
+	if !s.timerMu.TryLock() {
+		return nil // a pass is running in this process
+	}
+	defer s.timerMu.Unlock()
+	held, err := st.AcquireLease(ctx, aftercareLease, s.holderID, s.cfg.TimerLease)
+	if err != nil {
+		return fmt.Errorf("%w: timer lease: %v", audit.ErrUnavailable, err)
+	}
+	if !held {
+		return nil
+	}
+	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
+		return err
+	}
+	day := s.now().Format(time.DateOnly)
+	due, err := st.DueReleases(ctx, day, duePage)
+	if err != nil {
+		return fmt.Errorf("%w: due releases: %v", audit.ErrUnavailable, err)
+	}
+	var errs []error
+	for _, g := range expiryGroups(due) {
+		if err := s.expire(ctx, st, g); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, s.sweep(ctx, st))
+	return errors.Join(errs...)
+}
+
+// expiryGroups groups due releases into notices: one per recipient,
+// holder, subject, basis and end date, in log order.
+func expiryGroups(due []audit.TrackedRelease) [][]audit.TrackedRelease {
+	var keys []string
+	groups := map[string][]audit.TrackedRelease{}
+	for _, r := range due {
+		k := groupKey(r)
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	out := make([][]audit.TrackedRelease, len(keys))
+	for i, k := range keys {
+		out[i] = groups[k]
+	}
+	return out
+}
+
+func groupKey(r audit.TrackedRelease) string {
+	return strings.Join([]string{r.Recipient, r.Holder, r.Subject, r.LegalBasis, r.ValidUntil}, "\x00")
+}
+
+// expire sends one expiry notice, unless another replica sent it or is
+// sending it.
+func (s *Server) expire(ctx context.Context, st audit.AftercareStore, g []audit.TrackedRelease) error {
+	sum := sha256.Sum256([]byte(groupKey(g[0])))
+	claim := "aftercare/expiry/" + hex.EncodeToString(sum[:16])
+	got, err := st.AcquireLease(ctx, claim, s.holderID, noticeClaimTTL)
+	if err != nil || !got {
+		return err
+	}
+	// Under the claim, the log decides: a notice another replica sent has
+	// closed the releases by now.
+	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
+		return err
+	}
+	var open []int64
+	for _, r := range g {
+		cur, ok, err := st.TrackedRelease(ctx, r.Index)
+		if err != nil {
+			return fmt.Errorf("%w: tracked release: %v", audit.ErrUnavailable, err)
+		}
+		if ok && cur.ClosedBy < 0 && cur.ValidUntil == r.ValidUntil {
+			open = append(open, r.Index)
+		}
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	first, err := s.entryAt(ctx, open[0], "release")
+	if err != nil {
+		return err
+	}
+	// The timer knows the person only by the audit pseudonym: the notice
+	// names the releases, by which the recipient finds what it holds.
+	return s.expiryNotice(authn.NewContext(ctx, timerCaller), first, open, g[0].ValidUntil)
+}
+
+// expiryNotice is the exchange that sends one expiry notice. Its entry
+// names the gateway as requester and the release's holder, recipient,
+// subject, basis and conditions.
+func (s *Server) expiryNotice(ctx context.Context, orig *audit.Entry, releases []int64, validUntil string) (err error) {
+	ex := s.begin(ctx, audit.ActionExpire)
+	defer ex.finish(ctx, &err)
+	end, err := time.Parse(time.DateOnly, validUntil)
+	if err != nil {
+		return failed("EXPIRY_DATE_INVALID", err)
+	}
+	e := ex.entry
+	e.Holder, e.Recipients, e.Subject = orig.Holder, orig.Recipients, orig.Subject
+	e.RecordType, e.Purpose, e.Case = orig.RecordType, orig.Purpose, orig.Case
+	e.Conditions, e.PseudonymDomain = orig.Conditions, orig.PseudonymDomain
+	if lb := orig.LegalBasis; lb != nil {
+		// The basis as it ended: a revision may have moved its end.
+		e.LegalBasis = &audit.LegalBasis{ID: lb.ID, Citation: lb.Citation, ValidUntil: validUntil}
+	}
+	e.Detail = map[string]string{
+		audit.DetailNoticeKind: audit.NoticeExpiry, audit.DetailRefersTo: audit.FormatIndexes(releases),
+		audit.DetailReason: reasonExpired, audit.DetailObligation: audit.ObligationErase,
+	}
+	// What the recipient keeps is the policy's answer, as of the first
+	// day the basis no longer covers.
+	eng := s.policy.Current()
+	e.PolicyRevision = eng.Revision()
+	ret := policies.Retention{Obligation: policies.ObligationErase}
+	if in, ok := InputFromEntry(orig); ok {
+		in.Time = end.AddDate(0, 0, 1).UTC().Format(time.RFC3339)
+		if r, rerr := eng.Retention(ctx, in); rerr == nil {
+			ret = r
+		} else {
+			s.log.WarnContext(ctx, "retention undecided; the recipient must erase", "release", releases[0], "error", rerr)
+			ret.Reasons = []policies.Reason{{Code: "RETENTION_UNDECIDED", Message: "The policy could not say what may be kept, so it must be erased."}}
+		}
+	}
+	e.Reasons = []string{reasonExpired}
+	for _, r := range ret.Reasons {
+		e.Reasons = append(e.Reasons, r.Code)
+	}
+	ob := liaisonv1.Obligation_OBLIGATION_ERASE
+	what := "erase it"
+	n := &liaisonv1.ObligationNotice{
+		Kind: liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY, RefersTo: releases, Reason: reasonExpired,
+		Holder: orig.Holder.Agency, RecordType: recordTypeEnum(orig.RecordType), PseudonymDomain: orig.PseudonymDomain,
+	}
+	if ret.Obligation == policies.ObligationRetain && ret.Rule != nil {
+		ob = liaisonv1.Obligation_OBLIGATION_RETAIN
+		e.Detail[audit.DetailObligation] = audit.ObligationRetain
+		e.Detail[audit.DetailRetention] = ret.Rule.ID
+		e.Detail[audit.DetailRetainUntil] = ret.Rule.RetainUntil
+		n.Retention = &liaisonv1.RetentionRule{Id: ret.Rule.ID, Citation: ret.Rule.Citation, RetainUntil: ret.Rule.RetainUntil, Assumption: ret.Rule.Assumption}
+		what = fmt.Sprintf("keep it only under %s, restricted to that use, and erase it by %s", ret.Rule.Citation, ret.Rule.RetainUntil)
+	}
+	n.Obligation = ob
+	if lb := e.LegalBasis; lb != nil {
+		n.LegalBasis = &liaisonv1.LegalBasis{Id: lb.ID, Citation: lb.Citation, ValidUntil: lb.ValidUntil}
+		n.Message = fmt.Sprintf("The legal basis %s (%s) under which %s released this to you (entries %s) ended on %s: %s, and acknowledge when done.",
+			lb.ID, lb.Citation, orig.Holder.Agency, audit.FormatIndexes(releases), validUntil, what)
+	}
+	e.Outcome = audit.OutcomeOK
+	_, err = s.deliverNotice(ctx, ex, nil, n)
+	return err
+}
+
+// sweep withdraws the unread items every notice obliges, until each is
+// done (the senders did it already, unless they failed midway).
+func (s *Server) sweep(ctx context.Context, st audit.AftercareStore) error {
+	ns, err := st.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, Unswept: true, After: -1, Limit: duePage})
+	if err != nil {
+		return fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
+	}
+	for _, n := range ns {
+		if _, err := st.WithdrawUnread(ctx, n.Recipient, n.RefersTo); err != nil {
+			return fmt.Errorf("%w: withdraw unread: %v", audit.ErrUnavailable, err)
+		}
+		if err := st.MarkSwept(ctx, n.Index); err != nil {
+			return fmt.Errorf("%w: mark swept: %v", audit.ErrUnavailable, err)
+		}
+	}
+	return nil
+}
+
+// ReviseExpiry decides the caller's open releases about a subject again
+// with the subject's new dates, and moves each expiry that changed.
+func (s *Server) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExpiryRequest) (_ *liaisonv1.ReviseExpiryResponse, err error) {
+	call := s.begin(ctx, audit.ActionReviseExpiry)
+	defer call.finish(ctx, &err)
+	st, err := s.aftercare()
+	if err != nil {
+		return nil, err
+	}
+	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
+		return nil, err
+	}
+	if err := validSubject(req.GetSubject()); err != nil {
+		return nil, err
+	}
+	if err := validJustification(req.GetJustification(), req.GetSubjectId()); err != nil {
+		return nil, err
+	}
+	call.describe(party(call.caller.Agency), policies.Party{}, policies.Input{Justification: req.GetJustification()})
+	call.subject = pseudonym.SubjectID(req.GetSubjectId())
+	call.setSubject(req.GetSubject())
+	if err := s.pseudonymiseSubject(call); err != nil {
+		return nil, err
+	}
+	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
+		return nil, err
+	}
+	open, err := st.OpenReleases(ctx, call.entry.Subject.Pseudonym, call.caller.Agency.ID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: open releases: %v", audit.ErrUnavailable, err)
+	}
+	if len(open) == 0 {
+		return nil, &notFoundError{"no open release by your agency about this subject rests on a legal basis that ends"}
+	}
+	call.closed = true
+	resp := &liaisonv1.ReviseExpiryResponse{}
+	for _, r := range open {
+		res, _ := s.reviseOne(ctx, req, call.subject, r)
+		resp.Releases = append(resp.Releases, res)
+	}
+	return resp, nil
+}
+
+// reviseOne decides one release again as of now with the new dates: if
+// the same basis applies and ends on another day, the expiry moves.
+func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryRequest, subject pseudonym.SubjectID, r audit.TrackedRelease) (res *liaisonv1.RevisedExpiry, err error) {
+	ex := s.begin(ctx, audit.ActionReviseExpiry)
+	res = &liaisonv1.RevisedExpiry{ReleaseIndex: r.Index, Recipient: r.Recipient, LegalBasis: r.LegalBasis,
+		ValidUntilBefore: r.ValidUntil, ValidUntil: r.ValidUntil}
+	defer func() {
+		ex.finish(ctx, &err)
+		res.AuditIndex = ex.index
+	}()
+	orig, err := s.entryAt(ctx, r.Index, "release")
+	if err != nil {
+		return res, err
+	}
+	in, ok := InputFromEntry(orig)
+	if !ok {
+		return res, failed("RELEASE_NOT_DECIDED", errors.New("gateway: the release records no policy decision"))
+	}
+	// The release decided again, as of now, with the new dates; the entry
+	// names the caller who revised it.
+	in.Time = ex.in.Time
+	ex.in = in
+	ex.subject = subject
+	ex.setSubject(req.GetSubject())
+	if err := s.pseudonymiseSubject(ex); err != nil {
+		return res, err
+	}
+	e := ex.entry
+	e.Holder, e.Recipients, e.RecordType, e.Purpose, e.Case = orig.Holder, orig.Recipients, orig.RecordType, orig.Purpose, orig.Case
+	e.Justification = req.GetJustification()
+	e.Detail = map[string]string{audit.DetailRelease: strconv.FormatInt(r.Index, 10), audit.DetailValidBefore: r.ValidUntil}
+	dec, derr := s.decide(ctx, ex)
+	var dn *denial
+	switch {
+	case errors.As(derr, &dn):
+		res.Reasons = slices.Clone(e.Reasons)
+	case derr != nil:
+		return res, derr
+	case dec.LegalBasis == nil || dec.LegalBasis.ID != r.LegalBasis || dec.LegalBasis.ValidUntil == "":
+		e.Reasons = append(e.Reasons, "BASIS_CHANGED")
+		res.Reasons = slices.Clone(e.Reasons)
+	case dec.LegalBasis.ValidUntil == r.ValidUntil:
+		e.Reasons = []string{"UNCHANGED"}
+		res.Reasons = e.Reasons
+	default:
+		res.ValidUntil, res.Moved = dec.LegalBasis.ValidUntil, true
+	}
+	// A revision releases nothing: the decision's plan is not a disclosure.
+	e.Outcome, e.FieldPlan, e.FieldsDisclosed = audit.OutcomeOK, nil, nil
+	e.Detail[audit.DetailValidUntil] = res.ValidUntil
+	e.Detail[audit.DetailMoved] = strconv.FormatBool(res.Moved)
+	if _, err := ex.commit(ctx); err != nil {
+		return res, err
+	}
+	if res.Moved {
+		s.log.InfoContext(ctx, "expiry moved", "request_id", ex.reqID, "audit_index", ex.index, "release", r.Index,
+			"legal_basis", r.LegalBasis, "valid_until_before", r.ValidUntil, "valid_until", res.ValidUntil)
+	}
+	return res, nil
+}

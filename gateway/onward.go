@@ -1,0 +1,342 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// Onward use. An agency that passes on a record it received through the
+// gateway names the release it came from (DiscloseRequest.provenance):
+// the policy then decides with the conditions in force on it, and the
+// next recipient gets them. The gateway keeps keyed fingerprints of the
+// content it releases to each recipient (never the content), so that an
+// agency that sends such content without naming where it came from is
+// refused as an undeclared onward disclosure.
+
+// isRecordRelease reports whether e records a release of a record to one
+// recipient: what a provenance may name and what fingerprints describe.
+func isRecordRelease(e *audit.Entry) bool {
+	switch e.Action {
+	case "disclose", "request", "notify", audit.ActionCorrect:
+	default:
+		return false
+	}
+	return audit.Released(e.Outcome) && len(e.Recipients) == 1 && e.Holder != nil && e.Subject != nil
+}
+
+// resolveProvenance reads the release a Disclose names as the record's
+// provenance: it must be a release to the caller's agency about the same
+// person (whose audit pseudonym is subject).
+func (s *Server) resolveProvenance(ctx context.Context, p *liaisonv1.Provenance, agency, subject string) (*audit.Provenance, error) {
+	if p == nil {
+		return nil, nil
+	}
+	const field = "provenance.audit_index"
+	e, err := s.entryAt(ctx, p.GetAuditIndex(), field)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !isRecordRelease(e) || e.Recipients[0].Agency != agency:
+		return nil, invalid(field, "is not a release of a record to your agency")
+	case e.Subject.Pseudonym != subject:
+		return nil, invalid(field, "is a release about another person than the record's subject")
+	}
+	pv := &audit.Provenance{
+		Index: p.GetAuditIndex(), Holder: *e.Holder, Recipient: e.Recipients[0],
+		Purpose: e.Purpose, Conditions: slices.Clone(e.Conditions),
+	}
+	if e.LegalBasis != nil {
+		pv.LegalBasis, pv.ValidUntil = e.LegalBasis.ID, e.LegalBasis.ValidUntil
+	}
+	if e.Case != nil {
+		pv.CaseID = e.Case.ID
+	}
+	return pv, nil
+}
+
+// policyProvenance is the policy input's view of a provenance.
+func policyProvenance(p *audit.Provenance) *policies.Provenance {
+	conds := slices.Clone(p.Conditions)
+	if conds == nil {
+		conds = []string{}
+	}
+	return &policies.Provenance{
+		AuditIndex: p.Index,
+		Holder:     policies.Party{Agency: p.Holder.Agency, Kind: p.Holder.Kind, Jurisdiction: p.Holder.Jurisdiction},
+		Recipient:  policies.Party{Agency: p.Recipient.Agency, Kind: p.Recipient.Kind, Jurisdiction: p.Recipient.Jurisdiction},
+		LegalBasis: p.LegalBasis, ValidUntil: p.ValidUntil, Purpose: p.Purpose, CaseID: p.CaseID, Conditions: conds,
+	}
+}
+
+// contentClasses are the field classes whose values are what a holder
+// knows about a person, as opposed to who the person is: identifiers and
+// quasi-identifiers every agency may know independently never count as
+// received content.
+var contentClasses = map[string]bool{
+	pseudonym.ClassOperational: true, pseudonym.ClassAssessment: true,
+	pseudonym.ClassSensitive: true, pseudonym.ClassFreeText: true,
+}
+
+// minContentLen is the shortest value fingerprinted: shorter ones (codes,
+// small numbers) coincide too easily to say where content came from.
+const minContentLen = 4
+
+// content is what the gateway fingerprints of a record about a person.
+type content struct {
+	record [32]byte   // the whole record
+	fields [][32]byte // each distinct content value
+}
+
+// fingerprint takes the keyed fingerprints of a record's content, bound to
+// the subject's audit pseudonym. Values are taken wherever they stand, so
+// that content copied into another record type is recognised too.
+func (s *Server) fingerprint(subject string, record *liaisonv1.Record) (content, error) {
+	var c content
+	if record == nil {
+		return c, nil
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(record)
+	if err != nil {
+		return c, fmt.Errorf("gateway: fingerprint: %v", err)
+	}
+	if c.record, err = s.cfg.Pseudonyms.Fingerprint([]byte("record"), []byte(subject), b); err != nil {
+		return c, err
+	}
+	var values []string
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.Message() != nil && fd.IsList():
+				for i := range v.List().Len() {
+					walk(v.List().Get(i).Message())
+				}
+			case fd.Message() != nil:
+				walk(v.Message())
+			case fd.Kind() == protoreflect.StringKind && contentClasses[classify(fd).Class]:
+				if fd.IsList() {
+					for i := range v.List().Len() {
+						values = append(values, v.List().Get(i).String())
+					}
+				} else {
+					values = append(values, v.String())
+				}
+			}
+			return true
+		})
+	}
+	if body, _ := recordBody(record); body != nil {
+		walk(body)
+	}
+	slices.Sort(values)
+	reg := s.registry.Load()
+	for _, v := range slices.Compact(values) {
+		if len(v) < minContentLen || reg.Agencies[v] != nil || reg.Cases[v] != nil {
+			continue // too short, or the name of an agency or a case: shared knowledge, not content
+		}
+		fp, err := s.cfg.Pseudonyms.Fingerprint([]byte("value"), []byte(subject), []byte(v))
+		if err != nil {
+			return c, err
+		}
+		c.fields = append(c.fields, fp)
+	}
+	return c, nil
+}
+
+// rememberRelease stores the fingerprints of what an exchange releases to
+// its recipient, before the entry is committed, under the exchange's
+// request id. A release whose fingerprints were stored but whose entry
+// never committed never matches: matching looks the request id up in the
+// log, and only then records the entry's index with the fingerprints
+// (confirming every release would cost a second durable write each).
+func (s *Server) rememberRelease(ctx context.Context, ex *exchange, rel *liaisonv1.Released) error {
+	st := s.cfg.Aftercare
+	if st == nil || rel.GetRecord() == nil || len(ex.entry.Recipients) != 1 || ex.entry.Subject == nil {
+		return nil
+	}
+	c, err := s.fingerprint(ex.entry.Subject.Pseudonym, rel.GetRecord())
+	if err != nil {
+		return err
+	}
+	size, err := s.cfg.Audit.Size(ctx)
+	if err != nil {
+		return err
+	}
+	rcpt := ex.entry.Recipients[0].Agency
+	fps := []audit.Fingerprint{{Recipient: rcpt, FP: c.record, RequestID: ex.reqID, After: size}}
+	for _, f := range c.fields {
+		fps = append(fps, audit.Fingerprint{Recipient: rcpt, FP: f, RequestID: ex.reqID, After: size})
+	}
+	if err := st.AddFingerprints(ctx, fps); err != nil {
+		return fmt.Errorf("%w: fingerprints: %v", audit.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// An undeclared is content the caller received through the gateway and
+// sends on without naming where it came from.
+type undeclared struct {
+	release   int64  // the release it matches
+	holder    string // the agency that released it
+	recipient string // the agency it was released to, which passes it on
+}
+
+// undeclaredOnward looks for earlier releases to agency whose content the
+// record repeats: the whole record, or at least half of its content
+// values (and two or more). A release the caller named as the provenance
+// does not count.
+func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, record *liaisonv1.Record, declared *audit.Provenance) (*undeclared, error) {
+	st := s.cfg.Aftercare
+	if st == nil {
+		return nil, nil
+	}
+	c, err := s.fingerprint(subject, record)
+	if err != nil {
+		return nil, err
+	}
+	matches, err := st.MatchFingerprints(ctx, agency, append([][32]byte{c.record}, c.fields...))
+	if err != nil {
+		return nil, fmt.Errorf("%w: fingerprints: %v", audit.ErrUnavailable, err)
+	}
+	type tally struct {
+		m      audit.FingerprintMatch
+		record bool
+		fields int
+	}
+	byRelease := map[string]*tally{}
+	var order []string
+	for _, m := range matches {
+		t := byRelease[m.RequestID]
+		if t == nil {
+			t = &tally{m: m}
+			byRelease[m.RequestID] = t
+			order = append(order, m.RequestID)
+		}
+		if m.FP == c.record {
+			t.record = true
+		} else {
+			t.fields++
+		}
+	}
+	for _, id := range order {
+		t := byRelease[id]
+		if !t.record && (t.fields < 2 || 2*t.fields < len(c.fields)) {
+			continue
+		}
+		e, idx, err := s.releaseOf(ctx, t.m, agency, subject)
+		if err != nil {
+			return nil, err
+		}
+		if e == nil || (declared != nil && declared.Index == idx) {
+			continue
+		}
+		return &undeclared{release: idx, holder: e.Holder.Agency, recipient: agency}, nil
+	}
+	return nil, nil
+}
+
+// releaseOf finds the committed release a fingerprint was stored for, or
+// nil if it never committed.
+func (s *Server) releaseOf(ctx context.Context, m audit.FingerprintMatch, agency, subject string) (*audit.Entry, int64, error) {
+	if m.Index >= 0 {
+		e, err := s.entryAt(ctx, m.Index, "index")
+		if err != nil {
+			return nil, -1, err
+		}
+		if isRecordRelease(e) && e.RequestID == m.RequestID {
+			return e, m.Index, nil
+		}
+		return nil, -1, nil
+	}
+	recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Agency: agency, Subject: subject, Start: m.After, Limit: 1000})
+	if err != nil {
+		return nil, -1, err
+	}
+	for _, r := range recs {
+		if r.Entry.RequestID == m.RequestID && isRecordRelease(r.Entry) {
+			if err := s.cfg.Aftercare.ConfirmFingerprints(ctx, m.RequestID, r.Index); err != nil {
+				s.log.WarnContext(ctx, "fingerprints not confirmed", "audit_index", r.Index, "error", err)
+			}
+			return r.Entry, r.Index, nil
+		}
+	}
+	return nil, -1, nil
+}
+
+// refuseUndeclared is the gateway's refusal of an undeclared onward
+// disclosure, recorded in the exchange's entry.
+func refuseUndeclared(ex *exchange, u *undeclared) error {
+	if ex.entry.Detail == nil {
+		ex.entry.Detail = map[string]string{}
+	}
+	ex.entry.Detail["matches_release"] = fmt.Sprint(u.release)
+	ex.entry.Reasons = nil // the gateway's rule refuses, whatever the policy allowed
+	return &denial{
+		reason: "UNDECLARED_ONWARD_DISCLOSURE",
+		message: fmt.Sprintf("This record repeats what %s received through Liaison from %s (entry %d). "+
+			"Passing it on is an onward disclosure: it must name that release as its provenance, so that the conditions it came with are applied.",
+			u.recipient, u.holder, u.release),
+		auditIdx: -1,
+	}
+}
+
+// errNoAftercare is the failure of an aftercare call on a gateway without
+// an aftercare store.
+var errNoAftercare = fmt.Errorf("%w: this gateway keeps no aftercare state", audit.ErrUnavailable)
+
+// aftercare returns the store, or the failure without one.
+func (s *Server) aftercare() (audit.AftercareStore, error) {
+	if s.cfg.Aftercare == nil {
+		return nil, errNoAftercare
+	}
+	return s.cfg.Aftercare, nil
+}
+
+// applyOnward completes one recipient's exchange of a Disclose with where
+// the record came from: the provenance the caller named goes into the
+// entry and the policy input; content the caller received and sends on
+// without naming it is refused (UNDECLARED_ONWARD_DISCLOSURE), before the
+// policy is asked.
+func (s *Server) applyOnward(ctx context.Context, ex *exchange, declared *liaisonv1.Provenance, record *liaisonv1.Record) error {
+	agency, subject := ex.caller.Agency.ID, ex.entry.Subject.Pseudonym
+	prov, err := s.resolveProvenance(ctx, declared, agency, subject)
+	if err != nil {
+		return err
+	}
+	if prov != nil {
+		ex.entry.Provenance = prov
+		ex.in.Provenance = policyProvenance(prov)
+	}
+	u, err := s.undeclaredOnward(ctx, agency, subject, record, prov)
+	if err != nil {
+		return err
+	}
+	if u != nil {
+		return refuseUndeclared(ex, u)
+	}
+	return nil
+}
+
+// checkProvenance refuses, for the whole call, a Disclose whose provenance
+// names no release of this record's subject to the caller.
+func (s *Server) checkProvenance(ctx context.Context, call *exchange, req *liaisonv1.DiscloseRequest, subject pseudonym.SubjectID) error {
+	if req.GetProvenance() == nil {
+		return nil
+	}
+	ps, err := s.cfg.Pseudonyms.AuditPseudonym(subject)
+	if err != nil {
+		return err
+	}
+	_, err = s.resolveProvenance(ctx, req.GetProvenance(), call.caller.Agency.ID, ps)
+	return err
+}

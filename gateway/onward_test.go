@@ -1,0 +1,427 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestOnwardDisclosure: the Aarhus police received the prison's release
+// notice under § 115 with NO_ONWARD_DISCLOSURE. Passing it to a third
+// agency is refused when they name its provenance, and refused as an
+// undeclared onward disclosure when they send the same content without
+// it (also changed a little); a record of their own goes. In the Dutch
+// Safety House case, the police pass what they received on to another
+// member, which the conditions allow, and the conditions go with it. The
+// fingerprint store holds no identifier and no content.
+func TestOnwardDisclosure(t *testing.T) {
+	eachStore(t, testOnward)
+}
+
+func testOnward(t *testing.T, o stackOptions) {
+	ctx := t.Context()
+	o.serverNow = newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now
+	s := startStack(t, o)
+	rec, attrs := dkRelease(t)
+	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := readInbox(t, s, dkPolice, 0)
+	if len(items) != 1 {
+		t.Fatalf("police inbox = %d items", len(items))
+	}
+	got := items[0].GetReleased()
+	prov := got.GetProvenance()
+	if prov.GetAuditIndex() != d.GetResults()[0].GetAuditIndex() || prov.GetReceipt() == "" {
+		t.Fatalf("release provenance = %v, want the entry %d and a receipt", prov, d.GetResults()[0].GetAuditIndex())
+	}
+	police := s.exchange(t, dkPolice)
+	onward := func(record *liaisonv1.Record, p *liaisonv1.Provenance, to ...string) (*liaisonv1.DiscloseResponse, error) {
+		return police.Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: record, Subject: attrs, Recipients: to, Provenance: p,
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Social services should know of the release.",
+		})
+	}
+
+	// Declared: the condition refuses it.
+	_, err = onward(got.GetRecord(), &liaisonv1.Provenance{AuditIndex: prov.GetAuditIndex()}, "dk-social-aarhus")
+	st := wantStatus(t, err, codes.PermissionDenied)
+	if errorReason(st) != "ONWARD_DISCLOSURE_PROHIBITED" || !strings.Contains(st.Message(), "dk-prison-east") {
+		t.Errorf("declared onward disclosure refused with %q: %s", errorReason(st), st.Message())
+	}
+	_, e := s.lastEntry(t)
+	if e.Outcome != audit.OutcomeDeny || e.Provenance == nil || e.Provenance.Index != prov.GetAuditIndex() ||
+		e.Provenance.Holder.Agency != "dk-prison-east" || !slices.Contains(e.Provenance.Conditions, "NO_ONWARD_DISCLOSURE") {
+		t.Errorf("entry of the refused onward disclosure = %+v, provenance %+v", e, e.Provenance)
+	}
+
+	// Undeclared: the same content, and the same changed a little.
+	changed := proto.CloneOf(got.GetRecord())
+	changed.GetReleaseNotice().ContactPoint = "Østjyllands Politi, SSP desk"
+	changed.GetReleaseNotice().ReleaseDate = "2026-12-16"
+	for _, r := range []*liaisonv1.Record{got.GetRecord(), changed} {
+		_, err = onward(r, nil, "dk-social-aarhus")
+		st = wantStatus(t, err, codes.PermissionDenied)
+		if errorReason(st) != "UNDECLARED_ONWARD_DISCLOSURE" || !strings.Contains(st.Message(), fmt.Sprintf("entry %d", prov.GetAuditIndex())) {
+			t.Errorf("undeclared onward disclosure refused with %q: %s", errorReason(st), st.Message())
+		}
+		if _, e := s.lastEntry(t); e.Outcome != audit.OutcomeDeny || !slices.Equal(e.Reasons, []string{"UNDECLARED_ONWARD_DISCLOSURE"}) ||
+			e.Detail["matches_release"] != itoa(prov.GetAuditIndex()) || e.PolicyRevision != "" {
+			t.Errorf("entry of the undeclared onward disclosure = %s %v %v", e.Outcome, e.Reasons, e.Detail)
+		}
+	}
+	// A provenance that is not the police's own release is refused.
+	_, err = onward(got.GetRecord(), &liaisonv1.Provenance{AuditIndex: 0}, "dk-social-aarhus")
+	if prov.GetAuditIndex() != 0 {
+		wantStatus(t, err, codes.InvalidArgument)
+	}
+	_, err = onward(got.GetRecord(), &liaisonv1.Provenance{AuditIndex: 9999}, "dk-social-aarhus")
+	wantStatus(t, err, codes.InvalidArgument)
+
+	// The police's own observation goes, under § 115.
+	own := &liaisonv1.Record{Body: &liaisonv1.Record_PoliceObservation{PoliceObservation: &liaisonv1.PoliceObservation{
+		Subject: &liaisonv1.Person{SubjectId: "SYN-DK-0001"}, ObservedOn: "2026-11-20", Grading: "B2",
+		ReportingUnit: "Østjyllands Politi, Forebyggelse", Description: "Seen at the youth club with his mentor.",
+	}}}
+	if r, err := onward(own, nil, "dk-social-aarhus"); err != nil || r.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Errorf("the police's own observation = %v, %v; want it disclosed", r, err)
+	}
+	// Back to the prison it may go, naming where it came from.
+	back, err := onward(got.GetRecord(), &liaisonv1.Provenance{AuditIndex: prov.GetAuditIndex()}, "dk-prison-east")
+	if err != nil || back.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Errorf("back to the prison = %v, %v", back, err)
+	}
+
+	// The Dutch Safety House case: probation shares its risk assessment
+	// with the police in the case; the police bring it into the case plan
+	// they send the municipality, naming where it came from.
+	fx, _ := sample.ParseFixtures(sample.Sample())
+	ra, nlAttrs, _ := fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
+	const caseID = "NL-ZVH-RTM-0042"
+	dn, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: ra, Subject: nlAttrs, Recipients: []string{"nl-police-rotterdam"}, CaseId: caseID,
+		Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "For the case consultation.",
+	})
+	if err != nil || dn.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("probation to police in the case = %v, %v", dn, err)
+	}
+	nlItems := readInbox(t, s, nlPolice, 0)
+	if len(nlItems) != 1 {
+		t.Fatalf("Dutch police inbox = %d items", len(nlItems))
+	}
+	received := nlItems[0].GetReleased()
+	plan := &liaisonv1.Record{Body: &liaisonv1.Record_CasePlan{CasePlan: &liaisonv1.CasePlan{
+		Subject: &liaisonv1.Person{SubjectId: "SYN-NL-0001"}, CaseId: caseID, LeadAgency: "nl-municipality-rotterdam",
+		MemberAgencies: []string{"nl-police-rotterdam", "nl-probation", "nl-municipality-rotterdam"},
+		Measures:       []*liaisonv1.CaseMeasure{{Description: "Weekly contact with the mentor, as probation's assessment advises", OwnerAgency: "nl-municipality-rotterdam"}},
+	}}}
+	nlOnward := func(to string) (*liaisonv1.DiscloseResponse, error) {
+		return s.exchange(t, nlPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: plan, Subject: nlAttrs, Recipients: []string{to}, CaseId: caseID,
+			Provenance: &liaisonv1.Provenance{AuditIndex: received.GetProvenance().GetAuditIndex()},
+			Purpose:    liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "The plan agreed in the consultation.",
+		})
+	}
+	ok, err := nlOnward("nl-municipality-rotterdam")
+	if err != nil {
+		t.Fatalf("onward within the case: %v", err)
+	}
+	r0 := ok.GetResults()[0]
+	for _, c := range received.GetConditions() {
+		if !slices.Contains(r0.GetConditions(), c) {
+			t.Errorf("onward conditions %v lack %s, which the record came with", r0.GetConditions(), c)
+		}
+	}
+	if r0.GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE || !slices.Contains(r0.GetConditions(), "LED_ART7_ASSESSMENT_NOT_FACT") {
+		t.Errorf("onward within the case = %v; want disclosed, carrying LED_ART7_ASSESSMENT_NOT_FACT from the assessment", r0)
+	}
+	city := readInbox(t, s, nlCity, 0)
+	if len(city) != 1 || !slices.Equal(city[0].GetReleased().GetConditions(), r0.GetConditions()) {
+		t.Errorf("municipality inbox = %v, want the plan with the conditions %v", city, r0.GetConditions())
+	}
+	if e := s.entry(t, r0.GetAuditIndex()); e.Provenance == nil || e.Provenance.Index != received.GetProvenance().GetAuditIndex() || e.Provenance.CaseID != caseID {
+		t.Errorf("onward entry provenance = %+v", e.Provenance)
+	}
+	_, err = nlOnward("nl-ngo-exit")
+	if r := errorReason(wantStatus(t, err, codes.PermissionDenied)); r != "ONWARD_DISCLOSURE_PROHIBITED" && r != "OUTSIDE_THE_CASE" {
+		t.Errorf("onward outside the case refused with %q", r)
+	}
+
+	// A holder's system that serves, to a Request, content the holder
+	// received through the gateway is caught too: here the Danish prison
+	// sent the Dutch probation service the assessment its own system holds.
+	if r, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: ra, Subject: nlAttrs, Recipients: []string{"nl-probation"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Moves to Rotterdam.",
+	}); err != nil || r.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("prison to Dutch probation = %v, %v", r, err)
+	}
+	_, err = s.exchange(t, nlPolice).Request(ctx, &liaisonv1.RequestRequest{
+		Holder: "nl-probation", SubjectId: "SYN-NL-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact.",
+	})
+	st = wantStatus(t, err, codes.PermissionDenied)
+	if errorReason(st) != "UNDECLARED_ONWARD_DISCLOSURE" || !strings.Contains(st.Message(), "nl-probation received") {
+		t.Errorf("Request of received content refused with %q: %s", errorReason(st), st.Message())
+	}
+	if _, e := s.lastEntry(t); e.Action != "request" || e.Outcome != audit.OutcomeDeny || !slices.Equal(e.Reasons, []string{"UNDECLARED_ONWARD_DISCLOSURE"}) {
+		t.Errorf("entry of the refused request = %s %s %v", e.Action, e.Outcome, e.Reasons)
+	}
+
+	scanFingerprints(t, s, o, []proto.Message{rec, ra, plan, changed, own})
+}
+
+// scanFingerprints reads every row of the fingerprint store, as an
+// administrator of the database could, and fails if any column holds a
+// subject's identifier, a value of the records released (at least four
+// characters long), or an unkeyed SHA-256 of one.
+func scanFingerprints(t *testing.T, s *stack, o stackOptions, records []proto.Message) {
+	t.Helper()
+	var rows [][][]byte
+	const q = "SELECT recipient, fp, request_id, after_idx, audit_idx FROM aftercare_fingerprints"
+	if o.postgresURL != "" {
+		conn, err := pgx.Connect(t.Context(), o.postgresURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.WithoutCancel(t.Context()))
+		rs, err := conn.Query(t.Context(), "SELECT recipient, fp, request_id, after_idx::text, coalesce(audit_idx::text, '') FROM aftercare_fingerprints")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rs.Next() {
+			var a, c, d, e string
+			var b []byte
+			if err := rs.Scan(&a, &b, &c, &d, &e); err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, [][]byte{[]byte(a), b, []byte(c), []byte(d), []byte(e)})
+		}
+		if err := rs.Err(); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		db, err := sql.Open("sqlite", "file:"+s.dbPath+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rs, err := db.QueryContext(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rs.Next() {
+			var a, c string
+			var b []byte
+			var d int64
+			var e sql.NullInt64
+			if err := rs.Scan(&a, &b, &c, &d, &e); err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, [][]byte{[]byte(a), b, []byte(c), fmt.Append(nil, d), fmt.Append(nil, e.Int64)})
+		}
+		if err := rs.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rows) < 10 {
+		t.Fatalf("the fingerprint store holds %d rows; the releases should have left more", len(rows))
+	}
+	var secrets []string
+	for _, m := range records {
+		collectStrings(m.ProtoReflect(), &secrets)
+	}
+	// Agency and case ids name the parties, which the store must name; they
+	// are not about the person.
+	secrets = slices.DeleteFunc(secrets, func(v string) bool {
+		return v == "NL-ZVH-RTM-0042" || slices.ContainsFunc(sample.SampleAgencies, func(a sample.SampleAgency) bool { return a.ID == v })
+	})
+	secrets = append(secrets, "SYN-DK-0001", "SYN-NL-0001")
+	forbidden := map[[32]byte]string{}
+	for _, v := range secrets {
+		forbidden[sha256.Sum256([]byte(v))] = v
+	}
+	checked, found := 0, 0
+	for _, row := range rows {
+		for _, col := range row {
+			for _, v := range secrets {
+				if len(v) >= 4 && bytes.Contains(col, []byte(v)) {
+					t.Errorf("the fingerprint store holds %q", v)
+					found++
+				}
+			}
+			if len(col) == 32 {
+				if v, ok := forbidden[[32]byte(col)]; ok {
+					t.Errorf("the fingerprint store holds an unkeyed hash of %q", v)
+					found++
+				}
+			}
+			checked++
+		}
+	}
+	t.Logf("scanned %d fingerprint rows (%d values) for %d identifiers and record values: %d found", len(rows), checked, len(secrets), found)
+}
+
+// collectStrings gathers every string value of a message, at any depth.
+func collectStrings(m protoreflect.Message, out *[]string) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			for i := range v.List().Len() {
+				collectStrings(v.List().Get(i).Message(), out)
+			}
+		case fd.IsList() && fd.Kind() == protoreflect.StringKind:
+			for i := range v.List().Len() {
+				*out = append(*out, v.List().Get(i).String())
+			}
+		case fd.Message() != nil:
+			collectStrings(v.Message(), out)
+		case fd.Kind() == protoreflect.StringKind:
+			*out = append(*out, v.String())
+		}
+		return true
+	})
+}
+
+// TestReceiptVerifiesOffline: a recipient checks the receipt of what it
+// received with docs/receipt, a program that uses only note and tlog, and
+// the gateway's verifier key; a changed release fails. A Request's answer
+// carries a receipt too, and GetReceipt gives a fresh one.
+func TestReceiptVerifiesOffline(t *testing.T) {
+	ctx := t.Context()
+	s := startStack(t, stackOptions{})
+	_, vkey, err := audit.LoadOrCreateSignerKey(filepath.Join(filepath.Dir(s.dbPath), "audit.key"), "test.liaison")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, attrs := dkRelease(t)
+	for range 5 { // a log of some size, so that the inclusion proof has hashes to check
+		if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rel := readInbox(t, s, dkPolice, 0)[2].GetReleased()
+	if len(rel.GetProvenance().GetInclusionProof()) == 0 {
+		t.Fatalf("provenance of entry %d has no inclusion proof: %v", rel.GetAuditIndex(), rel.GetProvenance())
+	}
+	dir := t.TempDir()
+	writeReceipt(t, dir, rel)
+	out, err := exec.Command("go", "run", "../docs/receipt", "-key", vkey, "-recipient", "dk-police-aarhus", dir).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "OK: entry") {
+		t.Fatalf("docs/receipt = %v\n%s", err, out)
+	}
+	t.Logf("docs/receipt: %s", out)
+	if e := s.entry(t, rel.GetAuditIndex()); e.Detail[audit.DetailReleasedDigest] != rel.GetProvenance().GetReleasedDigest() {
+		t.Errorf("entry digest %q, provenance digest %q", e.Detail[audit.DetailReleasedDigest], rel.GetProvenance().GetReleasedDigest())
+	}
+
+	// A changed release, another recipient, another key: each fails.
+	forged := proto.CloneOf(rel)
+	forged.GetRecord().GetReleaseNotice().ReleaseDate = "2027-06-30"
+	writeReceipt(t, dir, forged)
+	if out, err := exec.Command("go", "run", "../docs/receipt", "-key", vkey, dir).CombinedOutput(); err == nil {
+		t.Errorf("docs/receipt accepted a changed release:\n%s", out)
+	}
+	writeReceipt(t, dir, rel)
+	if out, err := exec.Command("go", "run", "../docs/receipt", "-key", vkey, "-recipient", "dk-social-aarhus", dir).CombinedOutput(); err == nil {
+		t.Errorf("docs/receipt accepted the receipt for another recipient:\n%s", out)
+	}
+	_, otherKey, _ := audit.GenerateSignerKey("test.liaison")
+	if out, err := exec.Command("go", "run", "../docs/receipt", "-key", otherKey, dir).CombinedOutput(); err == nil {
+		t.Errorf("docs/receipt accepted another key:\n%s", out)
+	}
+
+	// Request: the answer's receipt, checked in process.
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.exchange(t, nlPolice).Request(ctx, &liaisonv1.RequestRequest{
+		Holder: "nl-probation", SubjectId: "SYN-NL-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProvenance(t, resp.GetReleased(), "nl-police-rotterdam", v)
+	fresh, err := aftercare(t, s, nlPolice).GetReceipt(ctx, &liaisonv1.GetReceiptRequest{AuditIndex: resp.GetReleased().GetAuditIndex()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := proto.CloneOf(resp.GetReleased())
+	r2.Provenance = fresh.GetProvenance()
+	checkProvenance(t, r2, "nl-police-rotterdam", v)
+	_, err = aftercare(t, s, dkPolice).GetReceipt(ctx, &liaisonv1.GetReceiptRequest{AuditIndex: resp.GetReleased().GetAuditIndex()})
+	wantStatus(t, err, codes.InvalidArgument) // not a release to the Danish police
+}
+
+// writeReceipt writes what came with a release as docs/receipt reads it.
+func writeReceipt(t *testing.T, dir string, rel *liaisonv1.Released) {
+	t.Helper()
+	p := rel.GetProvenance()
+	var proof strings.Builder
+	for _, h := range p.GetInclusionProof() {
+		fmt.Fprintln(&proof, base64.StdEncoding.EncodeToString(h))
+	}
+	c := proto.CloneOf(rel)
+	c.AuditIndex, c.Provenance = 0, nil
+	released, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"receipt": []byte(p.GetReceipt()), "checkpoint": []byte(p.GetCheckpoint()),
+		"proof": []byte(proof.String()), "released": released} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkProvenance verifies a release's receipt with the audit package.
+func checkProvenance(t *testing.T, rel *liaisonv1.Released, recipient string, v note.Verifier) {
+	t.Helper()
+	p := rel.GetProvenance()
+	var proof tlog.RecordProof
+	for _, h := range p.GetInclusionProof() {
+		proof = append(proof, tlog.Hash(h))
+	}
+	b, err := audit.VerifyReceipt([]byte(p.GetReceipt()), []byte(p.GetCheckpoint()), proof, v)
+	if err != nil {
+		t.Fatalf("VerifyReceipt = %v", err)
+	}
+	c := proto.CloneOf(rel)
+	c.AuditIndex, c.Provenance = 0, nil
+	raw, _ := proto.MarshalOptions{Deterministic: true}.Marshal(c)
+	sum := sha256.Sum256(raw)
+	if b.Index != rel.GetAuditIndex() || b.Recipient != recipient || b.Digest != fmt.Sprintf("sha256:%x", sum) || b.Digest != p.GetReleasedDigest() {
+		t.Errorf("receipt = %+v, want index %d, recipient %s, digest of the release", b, rel.GetAuditIndex(), recipient)
+	}
+}
