@@ -64,7 +64,7 @@ ensure_axe
 export LIAISON_BROWSER_TESTS=required LIAISON_AXE="$AXE"
 
 step "go test"
-go test -count=1 ./...
+go test -count=1 -timeout 25m ./...
 
 step "deploy/: the manifests against the Kubernetes API types, the image's command, the systemd unit (a module of its own)"
 (cd deploy && go mod tidy -diff && go vet ./... && go test -count=1 ./...)

@@ -239,6 +239,9 @@ func TestConsoleSecurity(t *testing.T) {
 		if strings.Contains(body, c.token) || strings.Contains(body, c.token[len(c.token)-40:]) {
 			t.Errorf("GET %s shows the officer's token", p)
 		}
+		if p == "/exercises" && !strings.Contains(body, "liaison exercise run -out") {
+			t.Errorf("GET /exercises does not say how an exercise report is made:\n%s", body)
+		}
 		for _, th := range thRE.FindAllString(body, -1) {
 			if !strings.Contains(th, "scope=") {
 				t.Errorf("GET %s: a table header without scope: %s", p, th)

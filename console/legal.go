@@ -405,13 +405,11 @@ func (s *Server) readiness(w http.ResponseWriter, r *http.Request, ss *session) 
 	s.render(w, r, ss, http.StatusOK, "readiness", "Readiness: "+d.Jurisdiction, d)
 }
 
-// exercises is the place of the exercise reports; this gateway API has
-// none yet.
+// exercises says how exercise reports are made: `liaison exercise run`
+// plays a scenario on a gateway of its own and writes a self-contained
+// page; a live gateway never plays one.
 func (s *Server) exercises(w http.ResponseWriter, r *http.Request, ss *session) {
-	s.render(w, r, ss, http.StatusOK, "unavailable", "Exercises", unavailableData{
-		Heading: "Exercise reports",
-		What:    "tabletop exercises: a case played through every agency over months, with the gaps the law leaves",
-	})
+	s.render(w, r, ss, http.StatusOK, "exercises", "Exercises", nil)
 }
 
 // inputJSON renders a policy input for a form.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,16 +18,13 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
+// engine is the embedded policy, loaded once per test binary.
 var engine = sync.OnceValues(func() (*policies.Engine, error) {
 	return policies.Load(context.Background(), policies.Embedded())
 })
 
-func run(t *testing.T, name string) *exercise.Report {
+func scenario(t *testing.T, name string) *exercise.Scenario {
 	t.Helper()
-	eng, err := engine()
-	if err != nil {
-		t.Fatal(err)
-	}
 	b, err := os.ReadFile(filepath.Join("testdata", name+".yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +33,11 @@ func run(t *testing.T, name string) *exercise.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func run(t *testing.T, eng *policies.Engine, s *exercise.Scenario) *exercise.Report {
+	t.Helper()
 	r, err := exercise.Run(t.Context(), eng, s)
 	if err != nil {
 		t.Fatal(err)
@@ -41,56 +45,179 @@ func run(t *testing.T, name string) *exercise.Report {
 	return r
 }
 
-// TestGolden plays each worked scenario twice and compares the report with
-// its golden file: the same scenario and policy give the same bytes.
+// golden compares a report with its golden file. The policy's revision
+// is written as REVISION there, so that a change anywhere in the tree that
+// changes no decision of the scenario leaves the golden files as they are.
+func golden(t *testing.T, file string, got []byte, revision string) {
+	t.Helper()
+	got = bytes.ReplaceAll(got, []byte(revision), []byte("REVISION"))
+	path := filepath.Join("testdata", file)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("report differs from %s (go test ./exercise -update):\n%s", path, got)
+	}
+}
+
+// TestGolden plays each worked scenario twice through its own gateway and
+// compares the reports with the golden files: the same scenario and policy
+// give the same bytes.
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"dk-release", "nl-case"} {
+	eng, err := engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range scenarios {
 		t.Run(name, func(t *testing.T) {
-			got := run(t, name).Markdown()
-			if again := run(t, name).Markdown(); !bytes.Equal(got, again) {
-				t.Fatal("two runs of the same scenario differ")
+			t.Parallel()
+			s := scenario(t, name)
+			r1, r2 := run(t, eng, s), run(t, eng, s)
+			md, html := r1.Markdown(), r1.HTML()
+			if !bytes.Equal(md, r2.Markdown()) || !bytes.Equal(html, r2.HTML()) {
+				t.Fatalf("two runs of the same scenario differ:\n%s\n----\n%s", md, r2.Markdown())
 			}
-			golden := filepath.Join("testdata", name+".golden.md")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("report differs from %s (go test ./exercise -update):\n%s", golden, got)
-			}
+			golden(t, name+".golden.md", md, eng.Revision())
+			golden(t, name+".golden.html", html, eng.Revision())
 		})
 	}
 }
 
-// TestGapReported: the scenario's duty for the municipality's social
-// services has no delivery that meets it in the DK scenario as written,
-// or it has; either way the report and the duties agree.
-func TestGapsFollowDuties(t *testing.T) {
-	r := run(t, "dk-release")
-	for _, g := range r.Gaps {
-		if !strings.HasPrefix(g, "duty not met") && !strings.Contains(g, "unverified") {
-			t.Errorf("unexpected gap %q", g)
+// scenarios are the worked examples, one per jurisdiction pack.
+var scenarios = []string{"be-ngo", "de_by-release", "de_ni-probation", "dk-release", "fr-crossborder", "nl-case"}
+
+// candidate writes the embedded policy tree into a folder with edit
+// applied to some of its files (path -> old -> new), as a legal officer's
+// draft would be.
+func candidate(t *testing.T, edits map[string][][2]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := fs.WalkDir(policies.Embedded(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(policies.Embedded(), path)
+		if err != nil {
+			return err
+		}
+		for _, e := range edits[path] {
+			if !bytes.Contains(b, []byte(e[0])) {
+				t.Fatalf("%s has no %q", path, e[0])
+			}
+			b = bytes.Replace(b, []byte(e[0]), []byte(e[1]), 1)
+		}
+		delete(edits, path)
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(path)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, path), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(edits) > 0 {
+		t.Fatalf("no such files in the tree: %v", edits)
+	}
+	return dir
+}
+
+// TestCompareOneRule plays the Bavarian scenario on the embedded policy
+// and on a candidate that changes one rule (the window in which the prison
+// tells the police of a release opens 365 days before it instead of 180):
+// the comparison names exactly the one delivery that changes (the police
+// now learn the release date on day 20) and the gaps it opens and closes.
+// It is also the Must-show of a policy that leaves the competent police
+// uninformed of a release date: the gap is reported, and after the fix it
+// is not.
+func TestCompareOneRule(t *testing.T) {
+	t.Parallel()
+	eng, err := engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := candidate(t, map[string][][2]string{
+		"de_by/de_by.rego":      {{`"days_before": 180`, `"days_before": 365`}},
+		"de_by/de_by_test.rego": {{`"time": "2026-09-01T23:59:59Z"`, `"time": "2026-02-28T23:59:59Z"`}},
+	})
+	cand, err := policies.Load(t.Context(), os.DirFS(dir))
+	if err != nil {
+		t.Fatalf("the candidate does not load: %v", err)
+	}
+	s := scenario(t, "de_by-release")
+	base, fixed := run(t, eng, s), run(t, cand, s)
+
+	const uninformed = "expect/0" // the competent police know the release date six months ahead
+	if !hasGap(base, uninformed, "by-police-muenchen never received the notice of release_date_set") {
+		t.Errorf("the embedded policy leaves the police uninformed of the release date, but the report has no such gap: %+v", base.Gaps)
+	}
+	if hasGap(fixed, uninformed, "") {
+		t.Errorf("after the fix the report still has the gap: %+v", fixed.Gaps)
+	}
+
+	c := exercise.Compare(base, fixed)
+	if len(c.Changes) != 1 {
+		t.Fatalf("Compare names %d changed deliveries, want exactly 1:\n%s", len(c.Changes), c.Markdown())
+	}
+	ch := c.Changes[0]
+	if ch.Day != 20 || ch.Agency != "by-police-muenchen" || !strings.Contains(ch.Exchange, "notify release_date_set release_notice from by-jva-stadelheim") ||
+		!strings.HasPrefix(ch.Base, "withheld (LEGAL_BASIS_NOT_YET_VALID)") ||
+		!strings.HasPrefix(ch.Candidate, "disclose under de_by.baystvollzg.release") {
+		t.Errorf("changed delivery = %+v, want day 20 release notice to by-police-muenchen, refused -> disclosed under de_by.baystvollzg.release", ch)
+	}
+	keys := func(gs []exercise.Gap) []string {
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.Key)
+		}
+		return out
+	}
+	if got, want := keys(c.Opened), []string{"assumption/de_by.baystvollzg.release"}; !slices.Equal(got, want) {
+		t.Errorf("gaps opened = %v, want %v (the new exchange rests on the window the pack marks as a Liaison choice)", got, want)
+	}
+	if got, want := keys(c.Closed), []string{uninformed}; !slices.Equal(got, want) {
+		t.Errorf("gaps closed = %v, want %v", got, want)
+	}
+	md := string(c.Markdown())
+	for _, w := range []string{"| 20 | by-police-muenchen |", "## Gaps opened", "## Gaps closed", "the competent police know the release date"} {
+		if !strings.Contains(md, w) {
+			t.Errorf("comparison lacks %q:\n%s", w, md)
 		}
 	}
-	// Drop the release notice to the police: the duty opens a gap.
-	eng, _ := engine()
-	b, _ := os.ReadFile(filepath.Join("testdata", "dk-release.yaml"))
-	s, err := exercise.Parse(b)
-	if err != nil {
-		t.Fatal(err)
+	if html := string(c.HTML()); !strings.Contains(html, `<th scope="col">Candidate</th>`) || strings.Contains(html, "<script") || strings.Contains(html, "http") {
+		t.Errorf("comparison page is not a self-contained page with a headed table:\n%s", html)
 	}
-	s.Events[0].To = []string{"dk-social-aarhus"}
-	r2, err := exercise.Run(t.Context(), eng, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmp := string(exercise.Compare(r, r2))
-	if !strings.Contains(cmp, "police of the place of residence told of the release date") {
-		t.Errorf("the missing release notice opens no gap:\n%s", cmp)
+}
+
+func hasGap(r *exercise.Report, key, text string) bool {
+	return slices.ContainsFunc(r.Gaps, func(g exercise.Gap) bool { return g.Key == key && strings.Contains(g.Text, text) })
+}
+
+// TestParseNamesTheField: a scenario with a mistake is refused with the
+// field that is wrong.
+func TestParseNamesTheField(t *testing.T) {
+	t.Parallel()
+	const head = "name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n  - {id: b, kind: police, jurisdiction: DK}\n"
+	for _, tt := range []struct{ yaml, want string }{
+		{"name: x\nstart: 2026\n", "start"},
+		{head + "events:\n  - {day: 1, action: teleport, by: a}\n", "events[0].action"},
+		{head + "events:\n  - {day: 1, action: disclose, by: z, to: [b], record: risk_assessment, purpose: risk_management}\n", "events[0].by"},
+		{head + "events:\n  - {day: 1, action: disclose, by: a, to: [b], record: rumour, purpose: risk_management}\n", "events[0].record"},
+		{head + "events:\n  - {day: 1, action: request, by: b, holder: c, record: risk_assessment, purpose: risk_management}\n", "events[0].holder"},
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: escaped}\n", "events[0].event"},
+		{head + "events:\n  - {day: 1, action: close_case, by: b, case: C-1}\n", "events[0].case"},
+		{head + "expect:\n  - {name: n, agency: b, by_day: 3}\n", "expect[0].record"},
+		{head + "expect:\n  - {name: n, agency: b, record: release_notice, by_day: 3, form: most}\n", "expect[0].form"},
+		{head + "colour: blue\n", "colour"},
+	} {
+		_, err := exercise.Parse([]byte(tt.yaml))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) = %v, want an error naming %s", tt.yaml, err, tt.want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,7 +30,7 @@ import (
 
 // Actions recorded for cases and notices besides the policy's.
 const (
-	actionCaseSync          = "case_sync"          // the registry file changed a case it declares
+	actionCaseImport        = "case_import"        // a case of the registry file moved into the store (liaison case import)
 	actionNoticeAcknowledge = "notice_acknowledge" // a required notice was acknowledged
 	actionNoticeEscalate    = "notice_escalate"    // a required notice was escalated
 	actionNoticeOverdue     = "notice_overdue"     // a required notice passed its deadline unacknowledged
@@ -91,7 +92,7 @@ func caseMessage(c *audit.CaseState) *liaisonv1.Case {
 	m := &liaisonv1.Case{
 		Id: c.ID, Kind: c.Kind, Jurisdiction: c.Jurisdiction, Lead: c.Lead,
 		Status: liaisonv1.CaseStatus_CASE_STATUS_OPEN, PseudonymDomain: "case/" + c.ID,
-		Opened: c.Opened.UTC().Format(time.RFC3339), Version: c.Version, AuditIndex: c.AuditIndex,
+		Opened: rfc3339(c.Opened), Version: c.Version, AuditIndex: c.AuditIndex,
 		ManagedByRegistry: c.Source == audit.CaseSourceRegistry,
 	}
 	if c.Status == audit.CaseClosed {
@@ -103,7 +104,7 @@ func caseMessage(c *audit.CaseState) *liaisonv1.Case {
 	}
 	for _, x := range c.Members {
 		m.Members = append(m.Members, &liaisonv1.CaseMember{
-			Agency: x.Agency, Status: memberStatusEnum(x.Status), Since: x.Since.UTC().Format(time.RFC3339),
+			Agency: x.Agency, Status: memberStatusEnum(x.Status), Since: rfc3339(x.Since),
 			By: x.By, Lead: x.Agency == c.Lead,
 		})
 	}
@@ -292,7 +293,7 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 		return nil, -1, err
 	}
 	for range caseRetries {
-		cur, err := s.cfg.Audit.Case(ctx, ch.caseID)
+		cur, err := s.caseByID(ctx, ch.caseID)
 		if err != nil {
 			return nil, -1, err
 		}
@@ -300,7 +301,7 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 		case cur == nil:
 			return nil, -1, invalid("case_id", "is not a case held by the gateway")
 		case cur.Source == audit.CaseSourceRegistry:
-			return nil, -1, &stateRefusal{reason: "CASE_MANAGED_BY_REGISTRY", message: fmt.Sprintf("case %s is declared in the gateway's registry file; change it there", cur.ID)}
+			return nil, -1, &stateRefusal{reason: "CASE_MANAGED_BY_REGISTRY", message: fmt.Sprintf("case %s is declared in the gateway's registry file; change it there, or move it into the gateway with liaison case import", cur.ID)}
 		case cur.Status == audit.CaseClosed:
 			return nil, -1, &stateRefusal{reason: "CASE_CLOSED", message: fmt.Sprintf("case %s is closed", cur.ID)}
 		}
@@ -549,14 +550,6 @@ func (s *Server) ListCases(ctx context.Context, req *liaisonv1.ListCasesRequest)
 	if err != nil {
 		return nil, err
 	}
-	// The registry file's cases of the caller are brought in first.
-	for _, id := range sortedKeys(s.registry.Load().Cases) {
-		if slices.Contains(s.registry.Load().Cases[id].Members, c.Agency.ID) {
-			if _, err := s.caseByID(ctx, id); err != nil {
-				return nil, s.statusError(ctx, err)
-			}
-		}
-	}
 	f := audit.CaseFilter{Agency: c.Agency.ID}
 	switch req.GetStatus() {
 	case liaisonv1.CaseStatus_CASE_STATUS_UNSPECIFIED:
@@ -571,6 +564,24 @@ func (s *Server) ListCases(ctx context.Context, req *liaisonv1.ListCasesRequest)
 	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}
+	// The registry file's cases the caller is in, unless the store holds
+	// a case of that id.
+	if f.Status != audit.CaseClosed {
+		reg := s.registry.Load()
+		for _, id := range sortedKeys(reg.Cases) {
+			if !slices.Contains(reg.Cases[id].Members, c.Agency.ID) || slices.ContainsFunc(cs, func(x *audit.CaseState) bool { return x.ID == id }) {
+				continue
+			}
+			stored, err := s.cfg.Audit.Case(ctx, id)
+			if err != nil {
+				return nil, s.statusError(ctx, err)
+			}
+			if stored == nil {
+				cs = append(cs, RegistryCase(reg, id))
+			}
+		}
+		slices.SortFunc(cs, func(a, b *audit.CaseState) int { return strings.Compare(a.ID, b.ID) })
+	}
 	resp := &liaisonv1.ListCasesResponse{}
 	for _, x := range cs {
 		if st := x.StatusOf(c.Agency.ID); x.Lead == c.Agency.ID || st == audit.MemberActive || st == audit.MemberInvited {
@@ -580,115 +591,32 @@ func (s *Server) ListCases(ctx context.Context, req *liaisonv1.ListCasesRequest)
 	return resp, nil
 }
 
-// caseByID reads a case from the store; a case of the registry file not
-// yet in the store is brought in first.
+// caseByID returns a case: the store's, or else, for a case the gateway's
+// registry file declares, that case as the file says (served from the
+// file, never written to the store: `liaison case import` migrates it).
 func (s *Server) caseByID(ctx context.Context, id string) (*audit.CaseState, error) {
 	c, err := s.cfg.Audit.Case(ctx, id)
 	if err != nil || c != nil {
 		return c, err
 	}
-	reg := s.registry.Load()
-	if _, ok := reg.Cases[id]; !ok {
-		return nil, nil
-	}
-	s.syncRegistryCases(ctx, reg, true)
-	return s.cfg.Audit.Case(ctx, id)
+	return RegistryCase(s.registry.Load(), id), nil
 }
 
-// syncRegistryCases makes the store's cases of the registry file what the
-// file says: a case whose lead or members changed gets a new version, one
-// gone from the file is closed, and, if open is set, a case new in the
-// file is opened. Each change is an entry (action case_sync). Cases are
-// opened when first used (caseByID), so that a gateway whose registry
-// declares cases starts without writing anything. A case id that a case
-// opened through the Cases service already holds is left alone, and
-// logged.
-func (s *Server) syncRegistryCases(ctx context.Context, reg *Registry, open bool) {
-	s.syncMu.Lock()
-	defer s.syncMu.Unlock()
-	stored, err := s.cfg.Audit.Cases(ctx, audit.CaseFilter{Source: audit.CaseSourceRegistry})
-	if err != nil {
-		s.log.WarnContext(ctx, "registry cases not synchronised", "error", err)
-		return
+// RegistryCase returns the case the registry declares with id, as a case
+// state (version 0: it was never stored), or nil.
+func RegistryCase(reg *Registry, id string) *audit.CaseState {
+	rc, ok := reg.Cases[id]
+	if !ok {
+		return nil
 	}
-	byID := map[string]*audit.CaseState{}
-	for _, c := range stored {
-		byID[c.ID] = c
+	c := &audit.CaseState{ID: rc.ID, Kind: rc.Kind, Lead: rc.Lead, Status: audit.CaseOpen, Source: audit.CaseSourceRegistry, AuditIndex: -1}
+	if l, ok := reg.Agencies[rc.Lead]; ok {
+		c.Jurisdiction = l.Jurisdiction
 	}
-	now := s.now()
-	write := func(next *audit.CaseState, step string) {
-		e := &audit.Entry{
-			Time: now, Action: actionCaseSync, RequestID: newRequestID(), Outcome: audit.OutcomeOK,
-			Case:   &audit.Case{ID: next.ID, Members: next.Active(), Lead: next.Lead},
-			Detail: map[string]string{"source": audit.CaseSourceRegistry, "step": step, "case_version": strconv.FormatInt(next.Version, 10)},
-		}
-		_, err := s.cfg.Audit.AppendState(ctx, e, audit.Change{Case: next})
-		switch {
-		case errors.Is(err, audit.ErrConflict):
-			// Another replica synchronised it first.
-		case err != nil:
-			s.log.WarnContext(ctx, "registry case not synchronised", "case", next.ID, "error", err)
-		default:
-			s.log.InfoContext(ctx, "registry case synchronised", "case", next.ID, "step", step, "version", next.Version)
-		}
+	for _, m := range rc.Members {
+		c.SetStatus(m, audit.MemberActive, "", time.Time{})
 	}
-	for _, id := range sortedKeys(reg.Cases) {
-		rc := reg.Cases[id]
-		cur := byID[id]
-		if cur == nil && !open {
-			continue
-		}
-		if cur == nil {
-			other, err := s.cfg.Audit.Case(ctx, id)
-			if err != nil {
-				s.log.WarnContext(ctx, "registry case not synchronised", "case", id, "error", err)
-				continue
-			}
-			if other != nil {
-				s.log.ErrorContext(ctx, "a case of the registry file has the id of a case opened through the Cases service; the registry's is ignored", "case", id)
-				continue
-			}
-			next := &audit.CaseState{ID: id, Lead: rc.Lead, Status: audit.CaseOpen, Source: audit.CaseSourceRegistry, Opened: now, Version: 1}
-			if l, ok := reg.Agencies[rc.Lead]; ok {
-				next.Jurisdiction = l.Jurisdiction
-			}
-			for _, m := range rc.Members {
-				next.SetStatus(m, audit.MemberActive, "", now)
-			}
-			write(next, "open")
-			continue
-		}
-		want := slices.Clone(rc.Members)
-		slices.Sort(want)
-		have := cur.Active()
-		slices.Sort(have)
-		if cur.Status == audit.CaseOpen && cur.Lead == rc.Lead && slices.Equal(want, have) {
-			continue
-		}
-		next := cur.Clone()
-		next.Version++
-		next.Lead, next.Status, next.Closed = rc.Lead, audit.CaseOpen, time.Time{}
-		for _, m := range cur.Members {
-			if m.Status == audit.MemberActive && !slices.Contains(rc.Members, m.Agency) {
-				next.SetStatus(m.Agency, audit.MemberRemoved, "", now)
-			}
-		}
-		for _, m := range rc.Members {
-			if next.StatusOf(m) != audit.MemberActive {
-				next.SetStatus(m, audit.MemberActive, "", now)
-			}
-		}
-		write(next, "update")
-	}
-	for _, c := range stored {
-		if _, ok := reg.Cases[c.ID]; ok || c.Status == audit.CaseClosed {
-			continue
-		}
-		next := c.Clone()
-		next.Version++
-		next.Status, next.Closed = audit.CaseClosed, now
-		write(next, "close")
-	}
+	return c
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -729,4 +657,69 @@ func (s *Server) callerID(ctx context.Context) string {
 		return c.Agency.ID
 	}
 	return ""
+}
+
+// An ImportedCase is a case of the registry file that ImportRegistryCases
+// moved into the store, or left alone and why.
+type ImportedCase struct {
+	ID         string
+	Kind       string
+	AuditIndex int64  // the import's entry, -1 if none
+	Skipped    string // why it was not imported, if it was not
+}
+
+// ImportRegistryCases moves the cases the registry file declares into the
+// store, each with an entry (action case_import): from then on the store's
+// case shadows the file's, and the Cases service manages it (invite,
+// leave, hand over, close...). A case needs a kind of the policy, from the
+// file (kind) or defaultKind; one without, or one the store already holds,
+// is skipped. It is what `liaison case import` runs.
+func ImportRegistryCases(ctx context.Context, store audit.StateStore, reg *Registry, defaultKind string, now time.Time) ([]ImportedCase, error) {
+	var out []ImportedCase
+	for _, id := range sortedKeys(reg.Cases) {
+		rc := reg.Cases[id]
+		c := RegistryCase(reg, id)
+		c.Kind = cmp.Or(rc.Kind, defaultKind)
+		res := ImportedCase{ID: id, Kind: c.Kind, AuditIndex: -1}
+		stored, err := store.Case(ctx, id)
+		switch {
+		case err != nil:
+			return out, err
+		case stored != nil:
+			res.Skipped = "the gateway holds a case of that id already"
+		case c.Kind == "":
+			res.Skipped = "no kind: give the case a kind in the file, or -kind"
+		case !caseKindRE.MatchString(c.Kind):
+			res.Skipped = fmt.Sprintf("kind %q is not a case kind such as nl.zvh", c.Kind)
+		}
+		if res.Skipped != "" {
+			out = append(out, res)
+			continue
+		}
+		c.Source, c.Version, c.Opened, c.AuditIndex = "", 1, now, 0
+		for i := range c.Members {
+			c.Members[i].Since = now
+		}
+		e := &audit.Entry{
+			Time: now, Action: actionCaseImport, RequestID: newRequestID(), Outcome: audit.OutcomeOK,
+			Case:   &audit.Case{ID: c.ID, Members: c.Active(), Lead: c.Lead},
+			Detail: map[string]string{"source": audit.CaseSourceRegistry, "case_kind": c.Kind, "case_version": "1"},
+		}
+		leaf, err := e.Marshal()
+		if err != nil {
+			return out, err
+		}
+		idx, err := store.AppendState(ctx, audit.Pending{Leaf: leaf, Entry: e}, audit.Change{Case: c})
+		if errors.Is(err, audit.ErrConflict) {
+			res.Skipped = "the gateway holds a case of that id already"
+			out = append(out, res)
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		res.AuditIndex = idx
+		out = append(out, res)
+	}
+	return out, nil
 }

@@ -794,23 +794,29 @@ func TestEscalationExactlyOnceAcrossReplicas(t *testing.T) {
 	check("notice_escalate")
 }
 
-// TestRegistryCasesAreStoreCases keeps the registry file's cases working:
-// they are cases in the store, exchanges read them there, the file's edits
-// change them (each change an entry), and the Cases service leaves them
-// to the file.
-func TestRegistryCasesAreStoreCases(t *testing.T) {
+// TestRegistryCasesKeepWorking: the registry file's cases work as before
+// (exchanges on their basis, file edits applying at once, no entry of
+// their own), the Cases service leaves them to the file, and
+// ImportRegistryCases moves them into the store, where the service
+// manages them.
+func TestRegistryCasesKeepWorking(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	ctx := t.Context()
 	const id = "NL-ZVH-RTM-0042" // the sample registry's case
 	inCase := riskReq(func(r *liaisonv1.RequestRequest) {
 		r.CaseId, r.Purpose = id, liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT
 	})
-	if _, err := s.exchange(t, nlPolice).Request(ctx, inCase); err != nil {
-		t.Fatalf("request in the registry's case: %v", err)
-	}
+	s.one(t, "request in the registry's case", "request", "disclose", func() error {
+		_, err := s.exchange(t, nlPolice).Request(ctx, inCase)
+		return err
+	})
 	c, err := s.cases(t, nlCouncil).GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
-	if err != nil || !c.GetCase().GetManagedByRegistry() || c.GetCase().GetLead() != "nl-municipality-rotterdam" {
+	if err != nil || !c.GetCase().GetManagedByRegistry() || c.GetCase().GetLead() != "nl-municipality-rotterdam" || c.GetCase().GetVersion() != 0 {
 		t.Fatalf("GetCase(registry case) = %v, %v", c, err)
+	}
+	l, err := s.cases(t, nlPolice).ListCases(ctx, &liaisonv1.ListCasesRequest{})
+	if err != nil || len(l.GetCases()) != 1 || l.GetCases()[0].GetId() != id {
+		t.Errorf("ListCases by a member of the registry case = %v, %v", l, err)
 	}
 	err, _ = s.one(t, "invite into a registry case", "case_invite", "refused", func() error {
 		_, err := s.cases(t, nlCouncil).InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-ngo-exit", Justification: "x"})
@@ -828,28 +834,35 @@ func TestRegistryCasesAreStoreCases(t *testing.T) {
 			}
 		}
 	})
-	eventually(t, "the police to leave the registry case", func() bool {
-		c, err := s.cases(t, nlCouncil).GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
-		return err == nil && memberStatus(c.GetCase(), "nl-police-rotterdam") == liaisonv1.MemberStatus_MEMBER_STATUS_REMOVED
+	eventually(t, "the police to be refused on the registry case", func() bool {
+		_, err := s.exchange(t, nlPolice).Request(ctx, inCase)
+		return status.Code(err) == codes.PermissionDenied
 	})
-	if _, err := s.exchange(t, nlPolice).Request(ctx, inCase); status.Code(err) != codes.PermissionDenied {
-		t.Errorf("request after the registry dropped the police: %v, want PermissionDenied", err)
+
+	// Moved into the store, the case is the service's to manage.
+	reg, err := gateway.LoadRegistry(s.pki.Registry)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The file drops the case: it is closed.
-	editRegistry(t, s, func(f *gateway.RegistryFile) { f.Cases = nil })
-	eventually(t, "the registry case to close", func() bool {
-		_, err := s.exchange(t, nlCouncil).Request(ctx, inCase)
-		return status.Code(err) == codes.FailedPrecondition
+	got, err := gateway.ImportRegistryCases(ctx, s.db, reg, "nl.zvh", caseStart)
+	if err != nil || len(got) != 1 || got[0].Skipped != "" || got[0].AuditIndex < 0 {
+		t.Fatalf("ImportRegistryCases = %+v, %v", got, err)
+	}
+	if e := s.entry(t, got[0].AuditIndex); e.Action != "case_import" || e.Outcome != "ok" || e.Case == nil || e.Case.ID != id || e.Detail["case_kind"] != "nl.zvh" {
+		t.Errorf("import entry = %+v", e)
+	}
+	c, err = s.cases(t, nlCouncil).GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+	if err != nil || c.GetCase().GetManagedByRegistry() || c.GetCase().GetKind() != "nl.zvh" || c.GetCase().GetVersion() != 1 ||
+		memberStatus(c.GetCase(), "nl-police-rotterdam") != liaisonv1.MemberStatus_MEMBER_STATUS_UNSPECIFIED {
+		t.Fatalf("GetCase after the import = %v, %v", c, err)
+	}
+	s.one(t, "invite into the imported case", "case_invite", "ok", func() error {
+		_, err := s.cases(t, nlCouncil).InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-police-rotterdam", Justification: "Back in."})
+		return err
 	})
-	syncs := s.entriesOf(t, "case_sync", 0)
-	var steps []string
-	for _, e := range syncs {
-		if e.Case != nil && e.Case.ID == id {
-			steps = append(steps, e.Detail["step"])
-		}
-	}
-	if !slices.Equal(steps, []string{"open", "update", "close"}) {
-		t.Errorf("case_sync entries of %s: %v, want open, update, close", id, steps)
+	again, err := gateway.ImportRegistryCases(ctx, s.db, reg, "nl.zvh", caseStart)
+	if err != nil || len(again) != 1 || again[0].Skipped == "" {
+		t.Errorf("a second import = %+v, %v; want the case skipped", again, err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -250,7 +251,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 		}
 		e := prior[id]
 		ts.add(a, &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT, LegalBasis: e.basis, EarlierAuditIndex: e.index}, func() target {
-			return target{purpose: cmpOrPurpose(e.purpose, purpose)}
+			return target{purpose: cmp.Or(e.purpose, purpose)}
 		})
 	}
 	// 3. Those named by id or role.
@@ -278,13 +279,6 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 		return nil, err
 	}
 	return &liaisonv1.NotifyResponse{EventId: p.eventID, Results: results}, nil
-}
-
-func cmpOrPurpose(p, def string) string {
-	if p != "" {
-		return p
-	}
-	return def
 }
 
 // roleInbox names the inbox of an agency's officers holding a role.

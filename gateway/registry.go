@@ -67,6 +67,9 @@ type Case struct {
 	ID      string
 	Lead    string
 	Members []string
+	// Kind is the policy's case kind, if the file names one (what
+	// `liaison case import` gives the case in the store).
+	Kind string
 }
 
 // RegistryFile is the registry's file format (YAML or JSON).
@@ -109,6 +112,9 @@ type CaseFile struct {
 	ID      string   `json:"id"`
 	Lead    string   `json:"lead"`
 	Members []string `json:"members"`
+	// Kind is the policy's case kind (e.g. nl.zvh), if known; `liaison
+	// case import` needs it to move the case into the gateway.
+	Kind string `json:"kind,omitempty"`
 }
 
 // Kinds and jurisdictions the gateway knows (DESIGN 1).
@@ -242,7 +248,7 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 		if !slices.Contains(c.Members, c.Lead) {
 			return nil, fmt.Errorf("gateway: registry: case %q: the lead %q is not a member", c.ID, c.Lead)
 		}
-		r.Cases[c.ID] = &Case{ID: c.ID, Lead: c.Lead, Members: slices.Clone(c.Members)}
+		r.Cases[c.ID] = &Case{ID: c.ID, Lead: c.Lead, Members: slices.Clone(c.Members), Kind: c.Kind}
 	}
 	return r, nil
 }

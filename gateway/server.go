@@ -135,9 +135,6 @@ type Server struct {
 
 	// replica names this server in the timer lease.
 	replica string
-	// syncMu serialises the synchronisation of the registry's cases
-	// within the process.
-	syncMu sync.Mutex
 	// holderID names this process in the leases it takes; timerMu lets
 	// one pass of the aftercare timers run at a time in it.
 	holderID string

@@ -181,7 +181,6 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 	if err := s.SetRegistry(r); err != nil {
 		return false, err
 	}
-	s.syncRegistryCases(ctx, r, false)
 	l.digest = digest
 	return true, nil
 }

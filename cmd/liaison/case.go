@@ -8,10 +8,13 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -35,6 +38,8 @@ an officer token).
 	close     close a case you lead (-id)
 	show      print a case your agency is in or invited to (-id)
 	list      list the cases your agency is in or invited to
+	import    move the registry file's cases into the gateway's store (an operator's
+	          command: -registry, -audit-db), so that the Cases service manages them
 
 Every change needs -justification: why, in words (never the person's
 identifier). Run "liaison case <command> -h" for its flags.
@@ -52,6 +57,8 @@ var caseHelp = map[string]string{
 	"close":    "Closes case -id: no exchange rests on it any more. Only the lead closes.",
 	"show":     "Prints case -id, with every agency's standing. Your agency must be a member or invited.",
 	"list":     "Lists the cases your agency is a member of or invited to.",
+	"import": "Moves the cases the registry file declares into the gateway's audit store, each with an audit entry (case_import), so that the Cases service manages them; the gateway serves a case of the file until then. " +
+		"Each needs a kind of the policy: the file's kind, or -kind. A case the store holds already is skipped. Remove the cases from the file afterwards.",
 }
 
 // officerFlags registers the flags that reach a gateway as an officer.
@@ -73,6 +80,9 @@ func runCase(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return flag.ErrHelp
 	}
 	cmd := args[0]
+	if cmd == "import" {
+		return runCaseImport(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("liaison case "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -365,5 +375,53 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	fmt.Fprintf(stdout, "%d notices\n", len(r.GetNotices()))
+	return nil
+}
+
+// runCaseImport is `liaison case import`: the registry file's cases into
+// the audit store.
+func runCaseImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("liaison case import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: liaison case import [flags]\n\n%s\n\nFlags:\n", caseHelp["import"])
+		fs.PrintDefaults()
+	}
+	registry := fs.String("registry", "registry.yaml", "the gateway's registry `file`")
+	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` or a postgres:// URL")
+	kind := fs.String("kind", "", "the case `kind` of the policy for cases the file gives none, e.g. nl.zvh")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("case import: unexpected arguments %v", fs.Args())
+	}
+	reg, err := gateway.LoadRegistry(*registry)
+	if err != nil {
+		return fmt.Errorf("case import: %v", err)
+	}
+	store, err := openStore(ctx, *auditDB)
+	if err != nil {
+		return fmt.Errorf("case import: %v", err)
+	}
+	defer store.Close()
+	ss, ok := store.(audit.StateStore)
+	if !ok {
+		return fmt.Errorf("case import: the store %s keeps no cases", *auditDB)
+	}
+	got, err := gateway.ImportRegistryCases(ctx, ss, reg, *kind, time.Now())
+	imported := 0
+	for _, c := range got {
+		if c.Skipped != "" {
+			fmt.Fprintf(stdout, "case %s: skipped: %s\n", c.ID, c.Skipped)
+			continue
+		}
+		imported++
+		fmt.Fprintf(stdout, "case %s: imported as kind %s, audit entry #%d\n", c.ID, c.Kind, c.AuditIndex)
+	}
+	if err != nil {
+		return fmt.Errorf("case import: %v", err)
+	}
+	fmt.Fprintf(stdout, "%d of %d cases imported; remove the imported ones from %s\n", imported, len(got), *registry)
 	return nil
 }

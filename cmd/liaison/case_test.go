@@ -17,10 +17,14 @@ func TestCaseCommandsHelp(t *testing.T) {
 	if err := run(t.Context(), []string{"case", "-h"}, &out, &errOut); !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "handover") {
 		t.Errorf("case -h = %v, %q", err, errOut.String())
 	}
-	for _, sub := range []string{"open", "invite", "accept", "decline", "leave", "remove", "handover", "close", "show", "list"} {
+	for _, sub := range []string{"open", "invite", "accept", "decline", "leave", "remove", "handover", "close", "show", "list", "import"} {
 		errOut.Reset()
 		err := run(t.Context(), []string{"case", sub, "-h"}, &out, &errOut)
-		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "Usage: liaison case "+sub) || !strings.Contains(errOut.String(), "-gateway") {
+		conn := "-gateway"
+		if sub == "import" {
+			conn = "-audit-db" // an operator's command on the store
+		}
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "Usage: liaison case "+sub) || !strings.Contains(errOut.String(), conn) {
 			t.Errorf("case %s -h = %v, %q", sub, err, errOut.String())
 		}
 	}
@@ -113,5 +117,34 @@ func TestCaseCommands(t *testing.T) {
 	out, err = auditor("audit", "notices", "-late")
 	if err != nil || !strings.Contains(out, "0 notices") {
 		t.Errorf("audit notices -late (nothing is late yet) = %v\n%s", err, out)
+	}
+}
+
+// TestCaseImportCommand moves the registry file's case into a running
+// gateway's store with liaison case import; the case is then the Cases
+// service's, and a second import skips it.
+func TestCaseImportCommand(t *testing.T) {
+	s := startAuditStack(t, "")
+	var out, errOut bytes.Buffer
+	args := []string{"case", "import", "-registry", s.d.pki.Registry, "-audit-db", s.opts.AuditDB, "-kind", "nl.zvh"}
+	if err := run(t.Context(), args, &out, &errOut); err != nil || !strings.Contains(out.String(), "case NL-ZVH-RTM-0042: imported as kind nl.zvh, audit entry #") ||
+		!strings.Contains(out.String(), "1 of 1 cases imported") {
+		t.Fatalf("case import = %v\n%s%s", err, out.String(), errOut.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), args, &out, &errOut); err != nil || !strings.Contains(out.String(), "skipped: the gateway holds a case of that id already") {
+		t.Errorf("a second case import = %v\n%s", err, out.String())
+	}
+	tok, err := s.d.pki.Issuers["nl-municipality-rotterdam"].Mint(devpki.TokenSpec{Officer: "ambt.smit", Roles: []string{"case_officer"}, Audience: "liaison"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.d.pki
+	out.Reset()
+	err = run(t.Context(), []string{"case", "show", "-id", "NL-ZVH-RTM-0042", "-gateway", s.d.gw.Addr,
+		"-cert", p.Path("agencies", "nl-municipality-rotterdam.pem"), "-key", p.Path("agencies", "nl-municipality-rotterdam.key"),
+		"-ca", p.Path("ca.pem"), "-token", tok}, &out, &errOut)
+	if err != nil || !strings.Contains(out.String(), "case NL-ZVH-RTM-0042 (nl.zvh, NL law) version 1: open, led by nl-municipality-rotterdam") {
+		t.Errorf("case show after the import = %v\n%s", err, out.String())
 	}
 }

@@ -325,7 +325,7 @@ func describeCaseOrNotice(e *audit.Entry) (string, bool) {
 			fmt.Fprintf(&b, ", agency %s", e.Recipients[0].Agency)
 		}
 		if e.Detail["source"] != "" {
-			fmt.Fprintf(&b, " (%s %s)", e.Detail["source"], e.Detail["step"])
+			fmt.Fprintf(&b, " (from the %s file)", e.Detail["source"])
 		}
 	case strings.HasPrefix(e.Action, "notice_"):
 		fmt.Fprintf(&b, ": notice %s (%s) from %s to %s, due %s", e.Detail["notice_id"], e.Detail["event"], partyID(e.Holder), recipientIDs(e), e.Detail["acknowledge_by"])

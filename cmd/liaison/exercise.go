@@ -14,40 +14,55 @@ import (
 	"github.com/liaison-gateway/liaison/policies"
 )
 
-const exerciseAbout = `Exercise run plays a tabletop exercise: a scenario file (YAML, see
-docs/exercises/README.md) of exchanges about one invented person on a
-simulated clock (days from a start date), each decided by the policy as the
-gateway would decide it. It prints a timeline per agency (what it learned,
-when, in which form, under which provision and conditions; what it was
-refused and why) and the gaps (duties of the scenario not met, exchanges
-resting on a reading of the law the pack marks unverified), and with -out
-writes it as Markdown. -compare DIR plays the same scenario on a candidate
-policy and prints what would change. Same scenario and policy, same bytes.`
+const exerciseAbout = `Usage: liaison exercise run [flags] SCENARIO
+
+Plays a tabletop exercise: a scenario file (YAML, see docs/exercises/README.md)
+of what agencies do about one invented person over days and months, through a
+gateway started for the exercise (gRPC over TLS on loopback, its own temporary
+SQLite store, keys derived from the scenario, the scenario's agencies as its
+registry) on a simulated clock that runs the gateway's notice timers between
+events. Nothing leaves the machine and nothing is kept.
+
+It prints, and with -out writes as Markdown and as a self-contained HTML page,
+a timeline per agency (what it learned, when, in which form, under which
+provision and conditions; what it was refused and why; its required notices,
+escalations and acknowledgements) and the gaps: expectations of the scenario
+not met, required notices not acknowledged in time, and exchanges that rest on
+a reading of the law the pack marks as unverified.
+
+-compare plays the same scenario on a candidate policy and adds what it
+changes: the deliveries that differ, the gaps it opens and closes. The same
+scenario and policy give the same output, byte for byte.
+`
+
+// exerciseUsage is the help of "liaison exercise"; "liaison exercise run
+// -h" prints exerciseAbout and its flags.
+const exerciseUsage = exerciseAbout + `
+Commands:
+
+	run   play a scenario
+
+Flags of run:
+`
 
 func runExercise(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprint(stdout, exerciseUsage)
+		f := newExerciseFlags(stdout)
+		f.fs.PrintDefaults()
+		return nil
+	}
 	if len(args) == 0 || args[0] != "run" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-			fmt.Fprint(stdout, "Usage: liaison exercise run [flags] SCENARIO\n\n"+exerciseAbout+"\n\nCommands:\n\n\trun   play a scenario\n")
-			return nil
-		}
-		return errors.New("exercise: usage: liaison exercise run [flags] SCENARIO")
+		return errors.New("exercise: usage: liaison exercise run [flags] SCENARIO (liaison exercise -h)")
 	}
-	fs := flag.NewFlagSet("liaison exercise run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: liaison exercise run [flags] SCENARIO\n\n%s\n\nFlags:\n", exerciseAbout)
-		fs.PrintDefaults()
-	}
-	dir := fs.String("policy", "", "policy `directory`; empty means the embedded policies")
-	compare := fs.String("compare", "", "a candidate policy `directory` to compare with")
-	out := fs.String("out", "", "write the report as Markdown into this `directory`")
-	if err := fs.Parse(args[1:]); err != nil {
+	f := newExerciseFlags(stderr)
+	if err := f.fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if f.fs.NArg() != 1 {
 		return errors.New("exercise run: give one scenario file")
 	}
-	b, err := os.ReadFile(fs.Arg(0))
+	b, err := os.ReadFile(f.fs.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -55,13 +70,14 @@ func runExercise(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	load := func(d string) (*policies.Engine, error) {
-		if d == "" {
-			return policies.Load(ctx, policies.Embedded())
+	load := func(dir, what string) (*policies.Engine, error) {
+		eng, err := (&treeFlags{dir: dir, key: f.key, keyID: f.keyID}).load(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("exercise run: the %s policy does not load: %v", what, err)
 		}
-		return policies.Load(ctx, os.DirFS(d))
+		return eng, nil
 	}
-	eng, err := load(*dir)
+	eng, err := load(f.policy, "")
 	if err != nil {
 		return err
 	}
@@ -69,9 +85,11 @@ func runExercise(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	md := rep.Markdown()
-	if *compare != "" {
-		ceng, err := load(*compare)
+	name := strings.TrimSuffix(filepath.Base(f.fs.Arg(0)), filepath.Ext(f.fs.Arg(0)))
+	files := map[string][]byte{name + ".md": rep.Markdown(), name + ".html": rep.HTML()}
+	out := rep.Markdown()
+	if f.compare != "" {
+		ceng, err := load(f.compare, "candidate")
 		if err != nil {
 			return err
 		}
@@ -79,14 +97,43 @@ func runExercise(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		md = append(append(md, '\n'), exercise.Compare(rep, crep)...)
+		cmp := exercise.Compare(rep, crep)
+		files[name+".compare.md"], files[name+".compare.html"] = cmp.Markdown(), cmp.HTML()
+		out = append(append(out, '\n'), cmp.Markdown()...)
 	}
-	if _, err := stdout.Write(md); err != nil {
+	if _, err := stdout.Write(out); err != nil {
 		return err
 	}
-	if *out != "" {
-		name := strings.TrimSuffix(filepath.Base(fs.Arg(0)), filepath.Ext(fs.Arg(0))) + ".md"
-		return os.WriteFile(filepath.Join(*out, name), md, 0o644)
+	if f.out == "" {
+		return nil
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return err
+	}
+	for n, b := range files {
+		if err := os.WriteFile(filepath.Join(f.out, n), b, 0o644); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+type exerciseFlags struct {
+	fs                               *flag.FlagSet
+	policy, compare, out, key, keyID string
+}
+
+func newExerciseFlags(output io.Writer) *exerciseFlags {
+	f := &exerciseFlags{fs: flag.NewFlagSet("liaison exercise run", flag.ContinueOnError)}
+	f.fs.SetOutput(output)
+	f.fs.Usage = func() {
+		fmt.Fprint(f.fs.Output(), exerciseAbout+"\nFlags:\n")
+		f.fs.PrintDefaults()
+	}
+	f.fs.StringVar(&f.policy, "policy", "", "the policy: a `directory` or a signed bundle (.tar.gz); empty means the policy embedded in the binary")
+	f.fs.StringVar(&f.compare, "compare", "", "a candidate policy (`directory` or signed bundle) to play the same scenario on and compare")
+	f.fs.StringVar(&f.out, "out", "", "also write the report into this `directory`: SCENARIO.md and SCENARIO.html (and SCENARIO.compare.md and .html with -compare)")
+	f.fs.StringVar(&f.key, "verification-key", "", "public key `file` (PEM) that a bundle's signature must verify with")
+	f.fs.StringVar(&f.keyID, "key-id", "liaison", "`id` of the verification key (the kid the bundles were signed with)")
+	return f
 }

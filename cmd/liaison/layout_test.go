@@ -42,8 +42,10 @@ func TestLayout(t *testing.T) {
 	above := map[string][]string{
 		mod + "/console": {mod + "/gateway/audit/sqlite", mod + "/gateway/audit/postgres", mod + "/pseudonym/vault",
 			mod + "/gateway/sample", "github.com/hashicorp/vault", "github.com/chromedp"},
-		// Exercises decide with the policy engine; no store, no keys.
-		mod + "/exercise": {mod + "/gateway/audit/sqlite", mod + "/gateway/audit/postgres", mod + "/pseudonym/vault", "github.com/hashicorp/vault"},
+		// Exercises start a gateway of their own, on a temporary SQLite
+		// store and keys derived from the scenario: never a deployment's
+		// PostgreSQL or Vault.
+		mod + "/exercise": {mod + "/gateway/audit/postgres", mod + "/pseudonym/vault", "github.com/hashicorp/vault"},
 	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	seen := 0

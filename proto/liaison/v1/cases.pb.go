@@ -157,13 +157,16 @@ type Case struct {
 	PseudonymDomain string `protobuf:"bytes,7,opt,name=pseudonym_domain,json=pseudonymDomain,proto3" json:"pseudonym_domain,omitempty"`
 	// The legal basis the case was opened under (its kind and citation).
 	LegalBasis *LegalBasis `protobuf:"bytes,8,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
-	// When it was opened, RFC 3339.
+	// When it was opened, RFC 3339; empty for a case served from the
+	// registry file.
 	Opened string `protobuf:"bytes,9,opt,name=opened,proto3" json:"opened,omitempty"`
 	// When it was closed, RFC 3339; empty while open.
 	Closed string `protobuf:"bytes,10,opt,name=closed,proto3" json:"closed,omitempty"`
-	// The number of changes so far: 1 when opened.
+	// The number of changes so far: 1 when opened; 0 for a case served
+	// from the registry file.
 	Version int64 `protobuf:"varint,11,opt,name=version,proto3" json:"version,omitempty"`
-	// The audit log index of the entry that made this version.
+	// The audit log index of the entry that made this version; -1 for a
+	// case served from the registry file.
 	AuditIndex int64 `protobuf:"varint,12,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
 	// True for a case of the registry file, which the file manages.
 	ManagedByRegistry bool `protobuf:"varint,13,opt,name=managed_by_registry,json=managedByRegistry,proto3" json:"managed_by_registry,omitempty"`

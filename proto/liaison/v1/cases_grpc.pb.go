@@ -61,9 +61,10 @@ const (
 // domain, "case/<id>", stays the same for the case's whole life, whoever
 // leads it.
 //
-// Cases declared in the registry file (its "cases" list) are kept as cases
-// too, with kind "" and managed_by_registry set: the file, not this
-// service, changes them.
+// Cases declared in the gateway's registry file (its "cases" list) are
+// served from the file, with managed_by_registry set and version 0: the
+// file, not this service, changes them (CASE_MANAGED_BY_REGISTRY), until
+// an operator moves them into the gateway with `liaison case import`.
 type CasesClient interface {
 	// OpenCase opens a case about one person, led by the caller's agency.
 	// The policy decides whether an agency of the caller's kind may lead a
@@ -238,9 +239,10 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // domain, "case/<id>", stays the same for the case's whole life, whoever
 // leads it.
 //
-// Cases declared in the registry file (its "cases" list) are kept as cases
-// too, with kind "" and managed_by_registry set: the file, not this
-// service, changes them.
+// Cases declared in the gateway's registry file (its "cases" list) are
+// served from the file, with managed_by_registry set and version 0: the
+// file, not this service, changes them (CASE_MANAGED_BY_REGISTRY), until
+// an operator moves them into the gateway with `liaison case import`.
 type CasesServer interface {
 	// OpenCase opens a case about one person, led by the caller's agency.
 	// The policy decides whether an agency of the caller's kind may lead a

@@ -1,0 +1,712 @@
+package exercise
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// An Item is one line of an agency's timeline: something it learned, was
+// refused, was told of, or did in a case.
+type Item struct {
+	At     time.Time // simulated time
+	Day    int
+	Agency string // whose timeline
+	// Event is the index of the scenario event it comes from, -1 for the
+	// notice timers.
+	Event int
+	// What: received (something was released to it), withheld (sent to
+	// it, the law released nothing), refused (its own call was refused),
+	// failed, hit, no_hit, unavailable (a match), case, notice.
+	What        string
+	Action      string // disclose, notify, request, match, or the case action
+	Counterpart string // the holder, sender or case lead
+	Record      string
+	SubjectEvt  string // the event of a notify
+	Purpose     string
+	Outcome     string // disclose, pseudonymise, hit_only, deny, ...
+	Basis       string
+	Citation    string
+	Conditions  []string
+	Reasons     []string
+	Message     string // why, in words, for a refused call
+	Routes      []string
+	// Notice, for a required notice: acknowledge by (RFC 3339).
+	AckBy      string
+	noticeID   string
+	validUntil string // the basis's last day, for the expiry timers
+	Text       string // for case and notice items
+	Note       string
+}
+
+// Form is how much the agency learned: full, pseudonymised, hit_only or
+// "" (nothing).
+func (it Item) Form() string {
+	switch it.Outcome {
+	case "disclose":
+		return "full"
+	case "pseudonymise":
+		return "pseudonymised"
+	case "hit_only":
+		return "hit_only"
+	}
+	return ""
+}
+
+// delivery says whether the item is the outcome of an exchange for the
+// agency (what compare compares).
+func (it Item) delivery() bool {
+	switch it.What {
+	case "received", "withheld", "refused", "failed", "hit", "no_hit", "unavailable", "denied":
+		return true
+	}
+	return false
+}
+
+// key identifies an exchange's item across two runs of a scenario.
+func (it Item) key() string {
+	return fmt.Sprintf("%d/%s/%s/%s/%s", it.Event, it.Agency, it.Counterpart, it.Record, it.Action)
+}
+
+// A Gap is a duty not met, or an exchange resting on an unverified
+// reading of the law.
+type Gap struct {
+	Key  string // stable across policies: compare matches gaps by it
+	Text string
+}
+
+// Report is the result of an exercise.
+type Report struct {
+	Scenario *Scenario
+	Revision string
+	Items    []Item
+	Gaps     []Gap
+}
+
+// Run plays the scenario through a gateway started in-process on eng (a
+// real gateway.Server, gRPC over TLS on loopback, its own SQLite store
+// and keys derived from the scenario's name), on a simulated clock that
+// starts on day 0 and runs the notice timers between events, and returns
+// the report.
+func Run(ctx context.Context, eng *policies.Engine, s *Scenario) (*Report, error) {
+	start, _ := time.Parse(time.DateOnly, s.Start)
+	clk := &clock{now: start}
+	// What each holder holds: what it declares and what it is asked.
+	holds := map[string][]string{}
+	for _, a := range s.Agencies {
+		holds[a.ID] = slices.Clone(a.Holds)
+	}
+	for _, e := range s.Events {
+		if e.Action == "request" && !slices.Contains(holds[e.Holder], e.Record) {
+			holds[e.Holder] = append(holds[e.Holder], e.Record)
+		}
+	}
+	fx, holders, err := fixturesFor(s, holds)
+	if err != nil {
+		return nil, err
+	}
+	st, err := startStage(ctx, eng, s, fx, holders, clk)
+	if err != nil {
+		return nil, fmt.Errorf("exercise: start the gateway: %v", err)
+	}
+	defer st.stop()
+	p := &player{s: s, st: st, clk: clk, start: start, r: &Report{Scenario: s, Revision: eng.Revision()}, subject: s.Subject}
+	if p.bases, err = provisions(ctx, eng); err != nil {
+		return nil, err
+	}
+	order := make([]int, len(s.Events))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return s.Events[a].Day - s.Events[b].Day })
+	prevDay, n := -1, 0
+	for _, i := range order {
+		e := s.Events[i]
+		if e.Day != prevDay {
+			prevDay, n = e.Day, 0
+		}
+		n++
+		at := start.AddDate(0, 0, e.Day).Add(9*time.Hour + time.Duration(n)*time.Minute)
+		if err := p.timersUntil(ctx, at); err != nil {
+			return nil, err
+		}
+		clk.Set(at)
+		if err := p.play(ctx, i, e); err != nil {
+			return nil, fmt.Errorf("exercise: events[%d] (day %d, %s by %s): %v", i, e.Day, e.Action, e.By, err)
+		}
+	}
+	end := start.AddDate(0, 0, s.end()+1).Add(-time.Minute)
+	if err := p.timersUntil(ctx, end); err != nil {
+		return nil, err
+	}
+	clk.Set(end)
+	if err := p.notices(ctx, end); err != nil {
+		return nil, err
+	}
+	p.expectations()
+	p.assumptions()
+	slices.SortStableFunc(p.r.Items, func(a, b Item) int { return a.At.Compare(b.At) })
+	return p.r, nil
+}
+
+type player struct {
+	s       *Scenario
+	st      *stage
+	clk     *clock
+	start   time.Time
+	r       *Report
+	subject Subject
+	bases   map[string]policies.Provision
+	// delivered are the required notices delivered, by id: the item that
+	// delivered them.
+	delivered map[string]Item
+	// timersRan is the last due time the timers ran for; aftercareRan
+	// the last day the expiry timers ran for.
+	timersRan, aftercareRan time.Time
+	// seen are the obligation notices already in the timelines, by
+	// agency and audit index.
+	seen map[string]bool
+}
+
+// provisions are the bases and receipt rules of every pack, by id.
+func provisions(ctx context.Context, eng *policies.Engine) (map[string]policies.Provision, error) {
+	packs, err := eng.Packs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]policies.Provision{}
+	for _, p := range packs {
+		for _, b := range slices.Concat(p.Bases, p.Receipt, p.CaseKinds) {
+			m[b.ID] = b
+		}
+	}
+	return m, nil
+}
+
+func (p *player) day(t time.Time) int { return int(t.Sub(p.start).Hours() / 24) }
+
+func (p *player) add(it Item) {
+	if it.At.IsZero() {
+		it.At = p.clk.Now()
+	}
+	it.Day = p.day(it.At)
+	p.r.Items = append(p.r.Items, it)
+}
+
+// timersUntil runs the gateway's notice timers at every escalation time
+// and deadline of an open required notice up to t, on the simulated clock.
+func (p *player) timersUntil(ctx context.Context, t time.Time) error {
+	for {
+		open, err := p.st.alog.Notices(ctx, audit.NoticeFilter{Unacknowledged: true})
+		if err != nil {
+			return err
+		}
+		var next time.Time
+		for _, n := range open {
+			for _, due := range []time.Time{n.EscalateAt, n.Deadline} {
+				switch {
+				case due.IsZero(), due.Add(time.Second).After(t), !due.After(p.timersRan),
+					due.Equal(n.EscalateAt) && !n.Escalated.IsZero(), due.Equal(n.Deadline) && !n.Overdue.IsZero():
+					continue
+				}
+				if next.IsZero() || due.Before(next) {
+					next = due
+				}
+			}
+		}
+		expiry := false
+		for _, v := range p.validUntils() {
+			d, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				continue
+			}
+			due := d.AddDate(0, 0, 1) // the day after the basis ends
+			if due.Add(time.Second).After(t) || !due.After(p.aftercareRan) {
+				continue
+			}
+			if next.IsZero() || !next.Before(due) {
+				next, expiry = due, true
+			}
+		}
+		if next.IsZero() {
+			return nil
+		}
+		if expiry {
+			p.aftercareRan = next
+			if at := next.Add(time.Second); at.After(p.clk.Now()) {
+				p.clk.Set(at)
+			}
+			if err := p.st.srv.RunAftercare(ctx); err != nil {
+				return fmt.Errorf("exercise: aftercare timers: %v", err)
+			}
+			if err := p.obligations(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		p.timersRan = next
+		if at := next.Add(time.Second); at.After(p.clk.Now()) {
+			p.clk.Set(at)
+		}
+		if _, err := p.st.srv.RunTimers(ctx); err != nil {
+			return fmt.Errorf("exercise: notice timers: %v", err)
+		}
+	}
+}
+
+// play makes one event's calls and records their outcomes.
+func (p *player) play(ctx context.Context, idx int, e Event) error {
+	a := p.s.agency(e.By)
+	base := Item{Event: idx, Action: e.Action, Purpose: e.Purpose, Note: e.Note}
+	cl := func(roles ...string) (liaisonv1.ExchangeClient, liaisonv1.CasesClient, error) {
+		c, err := p.st.conn(e.By, a.Clearance, append([]string{"case_officer"}, roles...)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return liaisonv1.NewExchangeClient(c), liaisonv1.NewCasesClient(c), nil
+	}
+	ex, cs, err := cl()
+	if err != nil && e.Action != "update" {
+		return err
+	}
+	why := cmp.Or(e.Note, "Exercise: "+e.Action+".")
+	switch e.Action {
+	case "update":
+		p.subject = p.subject.apply(e.Subject)
+		return nil
+	case "disclose":
+		base.Counterpart, base.Record = e.By, e.Record
+		resp, err := ex.Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: record(p.s, p.subject, e.By, e.Record), Subject: subjectAttrs(p.subject), Recipients: e.To,
+			RecipientRoles: p.roles(e), Purpose: purposeEnum(e.Purpose), ClaimedLegalBasis: e.Basis, CaseId: e.Case, Justification: why,
+		})
+		if err != nil {
+			p.refusedFor(base, e, err)
+			return nil
+		}
+		for _, r := range resp.GetResults() {
+			p.result(base, r)
+		}
+	case "notify":
+		rt := cmp.Or(e.Record, noticeRecord(e.Event))
+		base.Counterpart, base.Record, base.SubjectEvt = e.By, rt, e.Event
+		resp, err := ex.Notify(ctx, &liaisonv1.NotifyRequest{
+			EventType: eventEnum(e.Event), Record: record(p.s, p.subject, e.By, rt), Subject: subjectAttrs(p.subject),
+			Recipients: e.To, RecipientRoles: p.roles(e), Purpose: purposeEnum(e.Purpose), CaseId: e.Case,
+			ClaimedLegalBasis: e.Basis, Justification: why,
+		})
+		if err != nil {
+			p.refusedFor(base, e, err)
+			return nil
+		}
+		for _, r := range resp.GetResults() {
+			p.result(base, r)
+		}
+	case "request":
+		base.Counterpart, base.Record = e.Holder, e.Record
+		resp, err := ex.Request(ctx, &liaisonv1.RequestRequest{
+			Holder: e.Holder, SubjectId: p.subject.subjectID(), RecordType: recordEnum(e.Record), Purpose: purposeEnum(e.Purpose),
+			ClaimedLegalBasis: e.Basis, CaseId: e.Case, Justification: why,
+		})
+		if err != nil {
+			p.refused(base, e.By, err)
+			return nil
+		}
+		rel := resp.GetReleased()
+		it := base
+		it.Agency, it.What, it.Outcome = e.By, "received", word(rel.GetOutcome(), "OUTCOME_")
+		it.Basis, it.Citation, it.Conditions = rel.GetLegalBasis().GetId(), rel.GetLegalBasis().GetCitation(), rel.GetConditions()
+		it.validUntil = rel.GetLegalBasis().GetValidUntil()
+		p.add(it)
+	case "match":
+		var types []liaisonv1.RecordType
+		for _, r := range e.Records {
+			types = append(types, recordEnum(r))
+		}
+		resp, err := ex.Match(ctx, &liaisonv1.MatchRequest{
+			SubjectId: p.subject.subjectID(), RecordTypes: types, Purpose: purposeEnum(e.Purpose), ClaimedLegalBasis: e.Basis,
+			CaseId: e.Case, Justification: why, Holders: e.Holders, DeadlineMs: 5000,
+		})
+		if err != nil {
+			p.refused(base, e.By, err)
+			return nil
+		}
+		for _, r := range resp.GetResults() {
+			it := base
+			it.Agency, it.Counterpart, it.Record = e.By, r.GetHolder(), word(r.GetRecordType(), "RECORD_TYPE_")
+			it.What, it.Reasons = word(r.GetAnswer(), "MATCH_ANSWER_"), r.GetReasons()
+			p.add(it)
+		}
+	case "acknowledge":
+		items, err := readInbox(ctx, ex)
+		if err != nil {
+			return err
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		_, err = ex.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()})
+		return err
+	case "open_case":
+		resp, err := cs.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: e.Case, Kind: e.Kind, SubjectId: p.subject.subjectID(),
+			Subject: subjectAttrs(p.subject), Justification: why})
+		p.caseItem(base, e.By, e.By, fmt.Sprintf("opened case %s (%s)", e.Case, e.Kind), caseBasis(resp.GetCase()), err)
+	case "invite":
+		for _, to := range e.To {
+			_, err := cs.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: e.Case, Agency: to, Justification: why})
+			p.caseItem(base, e.By, to, fmt.Sprintf("invited %s to case %s", to, e.Case), "", err)
+			if err != nil {
+				continue
+			}
+			c, err := p.st.conn(to, p.s.agency(to).Clearance, "case_officer")
+			if err != nil {
+				return err
+			}
+			tc := liaisonv1.NewCasesClient(c)
+			if e.Decline {
+				_, err = tc.DeclineInvitation(ctx, &liaisonv1.DeclineInvitationRequest{CaseId: e.Case, Justification: why})
+				p.caseItem(base, to, e.By, "declined to join case "+e.Case, "", err)
+				continue
+			}
+			resp, err := tc.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: e.Case, Justification: why})
+			p.caseItem(base, to, e.By, "joined case "+e.Case, caseBasis(resp.GetCase()), err)
+		}
+	case "leave":
+		_, err := cs.LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: e.Case, Justification: why})
+		p.caseItem(base, e.By, e.By, "left case "+e.Case, "", err)
+	case "close_case":
+		_, err := cs.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: e.Case, Justification: why})
+		p.caseItem(base, e.By, e.By, "closed case "+e.Case, "", err)
+	}
+	return nil
+}
+
+func caseBasis(c *liaisonv1.Case) string { return c.GetLegalBasis().GetId() }
+
+// caseItem records a case change (or its refusal) in the timeline of the
+// agency that made it.
+func (p *player) caseItem(base Item, agency, other, text, basis string, err error) {
+	it := base
+	it.Agency, it.Counterpart, it.What, it.Text, it.Basis, it.Citation = agency, other, "case", text, basis, p.bases[basis].Citation
+	if err != nil {
+		it.What, it.Text = "refused", text
+		it.Reasons, it.Message = statusReasons(err)
+	}
+	p.add(it)
+}
+
+// roles are the recipients by role of a disclose or notify.
+func (p *player) roles(e Event) []*liaisonv1.RecipientRole {
+	var rs []*liaisonv1.RecipientRole
+	for _, k := range e.ToCompetent {
+		rs = append(rs, &liaisonv1.RecipientRole{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{Kind: kindEnum(k)}}})
+	}
+	if e.ToCaseMembers {
+		rs = append(rs, &liaisonv1.RecipientRole{Role: &liaisonv1.RecipientRole_CaseMembers{CaseMembers: e.Case}})
+	}
+	return rs
+}
+
+// result records what one recipient of a disclose or notify got.
+func (p *player) result(base Item, r *liaisonv1.RecipientResult) {
+	it := base
+	it.Agency, it.Outcome = r.GetRecipient(), word(r.GetOutcome(), "OUTCOME_")
+	it.Basis, it.Citation, it.validUntil = r.GetLegalBasis().GetId(), r.GetLegalBasis().GetCitation(), r.GetLegalBasis().GetValidUntil()
+	it.Conditions, it.Reasons = r.GetConditions(), r.GetReasons()
+	it.AckBy, it.noticeID = r.GetAcknowledgeBy(), r.GetNoticeId()
+	for _, rt := range r.GetRoutes() {
+		it.Routes = append(it.Routes, route(rt))
+	}
+	switch {
+	case r.GetFailure() != nil:
+		it.What, it.Outcome, it.Reasons = "failed", "failed", []string{r.GetFailure().GetReason()}
+	case it.Form() != "":
+		it.What = "received"
+	default:
+		it.What = "withheld"
+	}
+	it.At = p.clk.Now()
+	it.Day = p.day(it.At)
+	if it.noticeID != "" {
+		if p.delivered == nil {
+			p.delivered = map[string]Item{}
+		}
+		p.delivered[it.noticeID] = it
+	}
+	p.add(it)
+}
+
+func route(r *liaisonv1.RecipientRoute) string {
+	switch r.GetRole() {
+	case liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER:
+		return "member of case " + r.GetCaseId()
+	case liaisonv1.RouteRole_ROUTE_ROLE_COMPETENT:
+		return "competent for " + r.GetArea()
+	case liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT:
+		return "earlier recipient" + map[bool]string{true: " under " + r.GetLegalBasis(), false: ""}[r.GetLegalBasis() != ""]
+	}
+	return "named"
+}
+
+// refusedFor records a disclose or notify the gateway refused as a
+// whole: each recipient named by id was not told, and the sender's call was
+// refused.
+func (p *player) refusedFor(base Item, e Event, err error) {
+	to := slices.Clone(e.To)
+	// The competent agencies of the scenario: those the gateway would have
+	// found by role.
+	for _, a := range p.s.Agencies {
+		if slices.Contains(e.ToCompetent, a.Kind) && !slices.Contains(to, a.ID) &&
+			slices.ContainsFunc(a.Areas, func(m string) bool { return strings.EqualFold(m, p.subject.Municipality) }) {
+			to = append(to, a.ID)
+		}
+	}
+	for _, id := range to {
+		it := base
+		it.Agency, it.What, it.Outcome = id, "withheld", "refused"
+		it.Reasons, it.Message = statusReasons(err)
+		p.add(it)
+	}
+	if len(to) == 0 || e.ToCaseMembers {
+		p.refused(base, e.By, err)
+	}
+}
+
+// refused records a call the gateway refused as a whole.
+func (p *player) refused(base Item, agency string, err error) {
+	it := base
+	it.Agency, it.What, it.Outcome = agency, "refused", "refused"
+	it.Reasons, it.Message = statusReasons(err)
+	p.add(it)
+}
+
+// statusReasons are a status error's reason codes and message.
+func statusReasons(err error) ([]string, string) {
+	st := status.Convert(err)
+	var rs []string
+	for _, d := range st.Details() {
+		switch x := d.(type) {
+		case *errdetails.ErrorInfo:
+			rs = append(rs, x.GetReason())
+		case *errdetails.BadRequest:
+			for _, v := range x.GetFieldViolations() {
+				rs = append(rs, "INVALID "+v.GetField())
+			}
+		}
+	}
+	if len(rs) == 0 {
+		rs = []string{st.Code().String()}
+	}
+	return rs, st.Message()
+}
+
+// readInbox reads every item of an officer's inbox.
+func readInbox(ctx context.Context, ex liaisonv1.ExchangeClient) ([]*liaisonv1.SubscribeResponse, error) {
+	stream, err := ex.Subscribe(ctx, &liaisonv1.SubscribeRequest{Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	var out []*liaisonv1.SubscribeResponse
+	for {
+		m, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+}
+
+// notices adds each required notice's steps to the timelines, and a gap
+// for every one not acknowledged by its deadline.
+func (p *player) notices(ctx context.Context, end time.Time) error {
+	ns, err := p.st.alog.Notices(ctx, audit.NoticeFilter{})
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		d, ok := p.delivered[n.ID]
+		if !ok {
+			continue
+		}
+		desc := fmt.Sprintf("required notice of %s from %s (rule %s, acknowledge by %s)", n.EventType, n.Sender, n.Rule, n.Deadline.UTC().Format("2006-01-02 15:04"))
+		base := Item{Event: d.Event, What: "notice", Counterpart: n.Sender, SubjectEvt: n.EventType, Record: d.Record}
+		if !n.Escalated.IsZero() {
+			it := base
+			it.At, it.Agency, it.Text = n.Escalated, n.Recipient, "escalated to its duty role: "+desc
+			p.add(it)
+			it.Agency, it.Counterpart, it.Text = n.Sender, n.Recipient, fmt.Sprintf("told that %s has not acknowledged its %s", n.Recipient, desc)
+			p.add(it)
+		}
+		if !n.Acknowledged.IsZero() {
+			it := base
+			it.At, it.Agency, it.Text = n.Acknowledged, n.Recipient, "acknowledged the "+desc
+			p.add(it)
+		}
+		if !n.Overdue.IsZero() {
+			it := base
+			it.At, it.Agency, it.Text = n.Overdue, n.Recipient, "did not acknowledge in time the "+desc
+			p.add(it)
+		}
+		key := fmt.Sprintf("notice/%s/%s/%s/%d", n.Recipient, n.EventType, n.Rule, d.Event)
+		switch {
+		case n.Late(end) && n.Acknowledged.IsZero():
+			p.gap(key, fmt.Sprintf("required notice never acknowledged: %s did not acknowledge the notice of %s from %s (day %d, rule %s) by its deadline %s",
+				n.Recipient, n.EventType, n.Sender, d.Day, n.Rule, n.Deadline.UTC().Format("2006-01-02 15:04")))
+		case n.Late(end):
+			p.gap(key, fmt.Sprintf("required notice acknowledged late: %s acknowledged the notice of %s from %s (day %d, rule %s) on day %d, after its deadline %s",
+				n.Recipient, n.EventType, n.Sender, d.Day, n.Rule, p.day(n.Acknowledged), n.Deadline.UTC().Format("2006-01-02 15:04")))
+		case n.Acknowledged.IsZero():
+			p.gap(key, fmt.Sprintf("required notice not yet acknowledged when the exercise ends: %s, the notice of %s from %s (day %d, rule %s), due %s",
+				n.Recipient, n.EventType, n.Sender, d.Day, n.Rule, n.Deadline.UTC().Format("2006-01-02 15:04")))
+		}
+	}
+	return nil
+}
+
+func (p *player) gap(key, text string) { p.r.Gaps = append(p.r.Gaps, Gap{Key: key, Text: text}) }
+
+// expectations adds a gap for every expectation not met.
+func (p *player) expectations() {
+	for i, x := range p.s.Expect {
+		form := cmp.Or(x.Form, "pseudonymised")
+		what := x.Record
+		if x.Event != "" {
+			what = "the notice of " + x.Event
+		}
+		var best *Item
+		met := false
+		for j := range p.r.Items {
+			it := &p.r.Items[j]
+			if it.Agency != x.Agency || it.What != "received" || (x.Record != "" && it.Record != x.Record) || (x.Event != "" && it.SubjectEvt != x.Event) {
+				continue
+			}
+			ok := slices.Index(forms, it.Form()) >= slices.Index(forms, form) && it.Day <= x.ByDay
+			if ok && x.Acknowledged {
+				ok = p.acknowledgedInTime(it.noticeID)
+			}
+			if ok {
+				met = true
+				break
+			}
+			if best == nil {
+				best = it
+			}
+		}
+		if met {
+			continue
+		}
+		why := "never received " + what
+		if best != nil {
+			switch {
+			case best.Day > x.ByDay:
+				why = fmt.Sprintf("received %s only on day %d", what, best.Day)
+			case slices.Index(forms, best.Form()) < slices.Index(forms, form):
+				why = fmt.Sprintf("received %s only as %s", what, best.Form())
+			default:
+				why = fmt.Sprintf("did not acknowledge %s in time", what)
+			}
+		}
+		want := fmt.Sprintf("%s, at least %s", what, strings.ReplaceAll(form, "_", " "))
+		if x.Acknowledged {
+			want += ", acknowledged in time"
+		}
+		p.gap(fmt.Sprintf("expect/%d", i), fmt.Sprintf("expected by day %d: %s (%s): %s %s", x.ByDay, x.Name, want, x.Agency, why))
+	}
+}
+
+func (p *player) acknowledgedInTime(id string) bool {
+	if id == "" {
+		return true // the law does not require an acknowledgement
+	}
+	ns, _ := p.st.alog.Notices(context.Background(), audit.NoticeFilter{})
+	for _, n := range ns {
+		if n.ID == id {
+			return !n.Acknowledged.IsZero() && !n.Acknowledged.After(n.Deadline)
+		}
+	}
+	return false
+}
+
+// assumptions adds a gap for every legal basis an exchange released
+// something under and that the pack marks as an unverified reading.
+func (p *player) assumptions() {
+	var ids []string
+	used := map[string][]string{}
+	for _, it := range p.r.Items {
+		if !it.delivery() || it.Form() == "" || it.Basis == "" || p.bases[it.Basis].Assumption == "" {
+			continue
+		}
+		if _, ok := used[it.Basis]; !ok {
+			ids = append(ids, it.Basis)
+		}
+		used[it.Basis] = append(used[it.Basis], fmt.Sprintf("day %d %s to %s", it.Day, it.Record, it.Agency))
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		p.gap("assumption/"+id, fmt.Sprintf("rests on an unverified reading: %s (%s) carried %s. The pack says: %s",
+			id, p.bases[id].Citation, strings.Join(used[id], "; "), p.bases[id].Assumption))
+	}
+}
+
+// entriesRE finds the audit indexes a notice's message names, which the
+// report leaves out (they depend on the order of concurrent appends).
+var entriesRE = regexp.MustCompile(` \(entr(?:y|ies) [0-9, ]+\)`)
+
+// validUntils are the last days of the bases something was released
+// under, sorted.
+func (p *player) validUntils() []string {
+	var vs []string
+	for _, it := range p.r.Items {
+		if it.What == "received" && it.validUntil != "" && !slices.Contains(vs, it.validUntil) {
+			vs = append(vs, it.validUntil)
+		}
+	}
+	slices.Sort(vs)
+	return vs
+}
+
+// obligations adds the obligation notices (expiry of a basis, from the
+// aftercare timers) that reached each agency's inbox since the last look.
+func (p *player) obligations(ctx context.Context) error {
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
+	for _, a := range p.s.Agencies {
+		c, err := p.st.conn(a.ID, a.Clearance, "case_officer")
+		if err != nil {
+			return err
+		}
+		items, err := readInbox(ctx, liaisonv1.NewExchangeClient(c))
+		if err != nil {
+			return err
+		}
+		for _, m := range items {
+			o := m.GetObligation()
+			key := fmt.Sprintf("%s/%d", a.ID, o.GetAuditIndex())
+			if o == nil || p.seen[key] {
+				continue
+			}
+			p.seen[key] = true
+			p.add(Item{Event: -1, Agency: a.ID, What: "notice", Counterpart: o.GetHolder(), Record: word(o.GetRecordType(), "RECORD_TYPE_"),
+				Basis: o.GetLegalBasis().GetId(), Citation: o.GetLegalBasis().GetCitation(),
+				Text: fmt.Sprintf("%s notice: %s", word(o.GetKind(), "OBLIGATION_KIND_"), entriesRE.ReplaceAllString(o.GetMessage(), ""))})
+		}
+	}
+	return nil
+}

@@ -1,0 +1,346 @@
+package exercise
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Scenario is an exercise file (YAML; docs/exercises/README.md describes
+// every field).
+type Scenario struct {
+	// Name is the exercise's title.
+	Name string `json:"name"`
+	// Start is day 0, YYYY-MM-DD.
+	Start string `json:"start"`
+	// EndDay is the last day played: the notice timers run until then.
+	// Zero means the day of the last event.
+	EndDay int `json:"end_day"`
+	// Subject is the invented person.
+	Subject Subject `json:"subject"`
+	// Agencies are the parties, registered with the exercise's gateway.
+	Agencies []Agency `json:"agencies"`
+	// Events are what the agencies do, by day.
+	Events []Event `json:"events"`
+	// Expect are the duties the scenario expects the law to meet.
+	Expect []Expectation `json:"expect"`
+}
+
+// Subject is the invented person's attributes as the holders know them.
+type Subject struct {
+	// ID is the person's identifier in the holders' records; empty means
+	// "EX-0001". It never appears in the report.
+	ID             string `json:"id"`
+	Category       string `json:"category"`
+	InCustody      bool   `json:"in_custody"`
+	ReleaseDate    string `json:"release_date"`
+	ProbationUntil string `json:"probation_until"`
+	Municipality   string `json:"municipality"`
+	// Country is the country of the address in the records, e.g. "DK".
+	Country string `json:"country"`
+}
+
+// SubjectChange changes some of the subject's attributes from its day on
+// (an "update" event): a release, a move, a new release date.
+type SubjectChange struct {
+	Category       string `json:"category"`
+	InCustody      *bool  `json:"in_custody"`
+	ReleaseDate    string `json:"release_date"`
+	ProbationUntil string `json:"probation_until"`
+	Municipality   string `json:"municipality"`
+	Country        string `json:"country"`
+}
+
+// Agency is a party of the exercise.
+type Agency struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Kind         string `json:"kind"`
+	Jurisdiction string `json:"jurisdiction"`
+	// Areas are the municipalities it covers (recipients by role).
+	Areas []string `json:"areas"`
+	// Holds are the record types it holds about the subject and serves to
+	// requests; a holder named by a request also holds what is asked.
+	Holds []string `json:"holds"`
+	// Clearance is its officers' clearance; empty means "confidential".
+	Clearance string `json:"clearance"`
+	// DutyRole receives escalations of its required notices; empty means
+	// "duty_officer".
+	DutyRole string `json:"duty_role"`
+}
+
+// Event is one thing an agency does on a day.
+type Event struct {
+	Day int `json:"day"`
+	// Action is one of the actions in [Actions].
+	Action string `json:"action"`
+	// By is the agency that acts (the holder of a disclose or notify, the
+	// requester of a request or match, the lead of a case change).
+	By string `json:"by"`
+	// To are recipients by id (disclose, notify) or the agencies invited
+	// (invite).
+	To []string `json:"to"`
+	// ToCompetent are recipients by role: the agencies of these kinds
+	// that cover the subject's municipality.
+	ToCompetent []string `json:"to_competent"`
+	// ToCaseMembers sends to every other current member of Case.
+	ToCaseMembers bool `json:"to_case_members"`
+	// Holder is the agency asked by a request; Holders those asked by a
+	// match (empty: every holder, or the case's).
+	Holder  string   `json:"holder"`
+	Holders []string `json:"holders"`
+	// Record is the record type of a disclose or request, or the record a
+	// notify carries (default: from the event type); Records those of a
+	// match.
+	Record  string   `json:"record"`
+	Records []string `json:"records"`
+	// Event is the subject event a notify reports.
+	Event   string `json:"event"`
+	Purpose string `json:"purpose"`
+	// Case is the case the exchange is made in, or the case changed.
+	Case string `json:"case"`
+	// Kind is the case kind of an open_case.
+	Kind string `json:"kind"`
+	// Basis is the legal basis the caller claims, if any.
+	Basis string `json:"basis"`
+	// Decline makes the agencies of an invite decline instead of accept.
+	Decline bool `json:"decline"`
+	// Subject is the change of an update.
+	Subject *SubjectChange `json:"subject"`
+	// Note is the exercise's comment, shown in the report.
+	Note string `json:"note"`
+}
+
+// Actions are the actions an event can take.
+var Actions = []string{"disclose", "notify", "request", "match", "acknowledge", "open_case", "invite", "leave", "close_case", "update"}
+
+// Expectation is a duty the scenario expects the law to meet: an agency
+// learns a record (or is told of a subject event) by a day, in at least a
+// form, and, if asked, acknowledges the notice in time.
+type Expectation struct {
+	Name   string `json:"name"`
+	Agency string `json:"agency"`
+	// Record or Event: what the agency must learn.
+	Record string `json:"record"`
+	Event  string `json:"event"`
+	ByDay  int    `json:"by_day"`
+	// Form is the least form that meets it: full, pseudonymised (the
+	// default) or hit_only.
+	Form string `json:"form"`
+	// Acknowledged also requires a notice the law requires to be
+	// acknowledged by its deadline.
+	Acknowledged bool `json:"acknowledged"`
+}
+
+var (
+	recordTypes = []string{"release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"}
+	eventTypes  = []string{"release_date_set", "release_date_changed", "released", "transferred", "absconded", "breach_of_conditions", "probation_ended", "deceased"}
+	forms       = []string{"hit_only", "pseudonymised", "full"}
+	dateRE      = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+)
+
+// Parse reads a scenario and checks it: every reference to an agency, a
+// record type, an event type and a case, and the fields each action needs.
+// Errors name the field, e.g. "events[2].holder".
+func Parse(b []byte) (*Scenario, error) {
+	var s Scenario
+	if err := yaml.UnmarshalStrict(b, &s); err != nil {
+		return nil, fmt.Errorf("exercise: %v", err)
+	}
+	if err := s.check(); err != nil {
+		return nil, fmt.Errorf("exercise: %v", err)
+	}
+	return &s, nil
+}
+
+func (s *Scenario) check() error {
+	if strings.TrimSpace(s.Name) == "" {
+		return fmt.Errorf("name: required")
+	}
+	if _, err := time.Parse(time.DateOnly, s.Start); err != nil {
+		return fmt.Errorf("start: want YYYY-MM-DD")
+	}
+	if s.Subject.Category == "" {
+		return fmt.Errorf("subject.category: required")
+	}
+	for f, v := range map[string]string{"release_date": s.Subject.ReleaseDate, "probation_until": s.Subject.ProbationUntil} {
+		if v != "" && !dateRE.MatchString(v) {
+			return fmt.Errorf("subject.%s: want YYYY-MM-DD", f)
+		}
+	}
+	if len(s.Agencies) == 0 {
+		return fmt.Errorf("agencies: at least one")
+	}
+	known := map[string]bool{}
+	for i, a := range s.Agencies {
+		switch {
+		case !validID(a.ID):
+			return fmt.Errorf("agencies[%d].id: 1 to 64 letters, digits, '.', '_' or '-'", i)
+		case known[a.ID]:
+			return fmt.Errorf("agencies[%d].id: %q twice", i, a.ID)
+		case a.Kind == "" || a.Jurisdiction == "":
+			return fmt.Errorf("agencies[%d]: kind and jurisdiction are required", i)
+		}
+		for j, r := range a.Holds {
+			if !slices.Contains(recordTypes, r) {
+				return fmt.Errorf("agencies[%d].holds[%d]: unknown record type %q", i, j, r)
+			}
+		}
+		known[a.ID] = true
+	}
+	agency := func(field, id string) error {
+		if !known[id] {
+			return fmt.Errorf("%s: unknown agency %q", field, id)
+		}
+		return nil
+	}
+	cases := map[string]bool{}
+	last := 0
+	for i, e := range s.Events {
+		f := func(name string) string { return fmt.Sprintf("events[%d].%s", i, name) }
+		if e.Day < 0 {
+			return fmt.Errorf("%s: must not be negative", f("day"))
+		}
+		last = max(last, e.Day)
+		if !slices.Contains(Actions, e.Action) {
+			return fmt.Errorf("%s: want one of %s", f("action"), strings.Join(Actions, ", "))
+		}
+		if e.Action != "update" {
+			if err := agency(f("by"), e.By); err != nil {
+				return err
+			}
+		}
+		for j, t := range e.To {
+			if err := agency(fmt.Sprintf("events[%d].to[%d]", i, j), t); err != nil {
+				return err
+			}
+		}
+		for j, h := range e.Holders {
+			if err := agency(fmt.Sprintf("events[%d].holders[%d]", i, j), h); err != nil {
+				return err
+			}
+		}
+		if e.Case != "" && !validID(e.Case) {
+			return fmt.Errorf("%s: 1 to 64 letters, digits, '.', '_' or '-'", f("case"))
+		}
+		if e.Case != "" && e.Action != "open_case" && !cases[e.Case] {
+			return fmt.Errorf("%s: case %q is not opened by an earlier event", f("case"), e.Case)
+		}
+		if e.ToCaseMembers && e.Case == "" {
+			return fmt.Errorf("%s: to_case_members needs a case", f("case"))
+		}
+		switch e.Action {
+		case "disclose", "notify":
+			if len(e.To) == 0 && len(e.ToCompetent) == 0 && !e.ToCaseMembers && e.Action == "disclose" {
+				return fmt.Errorf("%s: name recipients (to, to_competent or to_case_members)", f("to"))
+			}
+			if e.Action == "disclose" && !slices.Contains(recordTypes, e.Record) {
+				return fmt.Errorf("%s: want one of %s", f("record"), strings.Join(recordTypes, ", "))
+			}
+			if e.Action == "notify" {
+				if !slices.Contains(eventTypes, e.Event) {
+					return fmt.Errorf("%s: want one of %s", f("event"), strings.Join(eventTypes, ", "))
+				}
+				if e.Record != "" && !slices.Contains(recordTypes, e.Record) {
+					return fmt.Errorf("%s: unknown record type %q", f("record"), e.Record)
+				}
+			}
+			if e.Purpose == "" && (e.Action == "disclose" || len(e.To)+len(e.ToCompetent) > 0 || e.ToCaseMembers) {
+				return fmt.Errorf("%s: required", f("purpose"))
+			}
+		case "request":
+			if err := agency(f("holder"), e.Holder); err != nil {
+				return err
+			}
+			if !slices.Contains(recordTypes, e.Record) {
+				return fmt.Errorf("%s: want one of %s", f("record"), strings.Join(recordTypes, ", "))
+			}
+			if e.Purpose == "" {
+				return fmt.Errorf("%s: required", f("purpose"))
+			}
+		case "match":
+			if len(e.Records) == 0 {
+				return fmt.Errorf("%s: at least one record type", f("records"))
+			}
+			for j, r := range e.Records {
+				if !slices.Contains(recordTypes, r) {
+					return fmt.Errorf("events[%d].records[%d]: unknown record type %q", i, j, r)
+				}
+			}
+			if e.Purpose == "" {
+				return fmt.Errorf("%s: required", f("purpose"))
+			}
+		case "open_case":
+			if e.Case == "" || e.Kind == "" {
+				return fmt.Errorf("%s: open_case needs case and kind", f("case"))
+			}
+			if cases[e.Case] {
+				return fmt.Errorf("%s: case %q opened twice", f("case"), e.Case)
+			}
+			cases[e.Case] = true
+		case "invite":
+			if e.Case == "" || len(e.To) == 0 {
+				return fmt.Errorf("%s: invite needs case and to", f("to"))
+			}
+		case "leave", "close_case":
+			if e.Case == "" {
+				return fmt.Errorf("%s: required", f("case"))
+			}
+		case "update":
+			if e.Subject == nil {
+				return fmt.Errorf("%s: required", f("subject"))
+			}
+		}
+	}
+	if s.EndDay != 0 && s.EndDay < last {
+		return fmt.Errorf("end_day: %d is before the last event (day %d)", s.EndDay, last)
+	}
+	for i, x := range s.Expect {
+		f := func(name string) string { return fmt.Sprintf("expect[%d].%s", i, name) }
+		if x.Name == "" {
+			return fmt.Errorf("%s: required", f("name"))
+		}
+		if err := agency(f("agency"), x.Agency); err != nil {
+			return err
+		}
+		if (x.Record == "") == (x.Event == "") {
+			return fmt.Errorf("%s: give record or event, not both", f("record"))
+		}
+		if x.Record != "" && !slices.Contains(recordTypes, x.Record) {
+			return fmt.Errorf("%s: unknown record type %q", f("record"), x.Record)
+		}
+		if x.Event != "" && !slices.Contains(eventTypes, x.Event) {
+			return fmt.Errorf("%s: unknown event type %q", f("event"), x.Event)
+		}
+		if x.Form != "" && !slices.Contains(forms, x.Form) {
+			return fmt.Errorf("%s: want full, pseudonymised or hit_only", f("form"))
+		}
+	}
+	return nil
+}
+
+var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+func validID(s string) bool { return idRE.MatchString(s) }
+
+// end is the last day played.
+func (s *Scenario) end() int {
+	end := s.EndDay
+	for _, e := range s.Events {
+		end = max(end, e.Day)
+	}
+	return end
+}
+
+func (s *Scenario) agency(id string) Agency {
+	for _, a := range s.Agencies {
+		if a.ID == id {
+			return a
+		}
+	}
+	return Agency{}
+}
