@@ -12,8 +12,10 @@ package liaison
 # (a malformed input is denied, never undefined) and has exactly one value:
 # the stages below are tried in order and the first that applies decides.
 # A notify the holder's law requires to be acknowledged carries "notice"
-# (notices.rego).
-decision := _with_notice(_result.decision)
+# (notices.rego); only a notify can (_notice_rule_id).
+decision := _with_notice(_result.decision) if {
+	_in.action == "notify"
+} else := _result.decision
 
 # explain says how decision was reached, for `liaison policy simulate`:
 # the stage that decided, every legal basis of the pack with why it does
@@ -32,8 +34,15 @@ explain := _case_explain if {
 # _result pairs the decision with the stage that produced it. Actions on a
 # case, and a malformed event or route, are decided before the stages of
 # an exchange (_pre_result, in cases.rego and notices.rego); then the fast
-# lane's decision if it decides, else the stages'.
-_result := _pre_result if {
+# lane's decision if it decides, else the stages'. A request with no
+# event, no route and not on a case cannot be decided before the stages
+# (_pre_applies needs one of them), so the fast lane is tried first.
+_result := r if {
+	not _in.event
+	not _in.route
+	not _in.action in case_actions
+	r := _fast_result
+} else := _pre_result if {
 	_pre_applies
 } else := r if {
 	r := _fast_result
@@ -130,6 +139,8 @@ _fast_result := {"stage": "legal_basis", "decision": _with_approval(v, {
 
 # _onward_clear is true when no condition the record came with refuses
 # the exchange (stage onward): always for a record of the requester's own.
+_onward_clear if not _in.provenance
+
 _onward_clear if not _provenance_given
 
 _onward_clear if {

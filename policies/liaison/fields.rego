@@ -72,8 +72,11 @@ _field_notes(f, ngo) := [] if {
 _conditions_for(own, fields, risk) := sort({c | some c in own} | _global_conditions(fields, risk))
 
 # _with_carried(conditions) adds to a decision's conditions (sorted) those
-# the record came with (onward.rego), sorted.
-_with_carried(conditions) := sort({c | some c in conditions} | _carried_conditions) if {
+# the record came with (onward.rego), sorted. A record of the requester's
+# own (no provenance) comes with none.
+_with_carried(conditions) := conditions if {
+	not _in.provenance
+} else := sort({c | some c in conditions} | _carried_conditions) if {
 	count(_carried_conditions) > 0
 } else := conditions
 
