@@ -6,7 +6,9 @@
 // whose input and output are [Input] and [Decision].
 //
 // [Load] turns a tree into an [Engine]: it parses every .rego file, compiles
-// the tree in strict mode, runs the tree's own *_test.rego tests, prepares
+// the tree in strict mode, runs the tree's own *_test.rego tests, works
+// out once what the rules derive from the packs alone (an index of the
+// legal bases; the decisions stay those of the tree as written), prepares
 // the query once and checks that built-in sample inputs get well-formed
 // decisions. A tree that fails any of these steps gives no Engine, so a
 // broken policy stops the gateway at startup instead of deciding wrongly.

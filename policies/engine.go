@@ -1,12 +1,10 @@
 package policies
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/tester"
 )
 
@@ -57,11 +54,12 @@ type Engine struct {
 	revision string
 	digest   string // see Digest
 	source   string // see Source
-	decision rego.PreparedEvalQuery
-	explain  rego.PreparedEvalQuery
-	packs    rego.PreparedEvalQuery
+	decision *query
+	explain  *query
+	packs    *query
 	// retention answers what a recipient keeps when a basis ends.
-	retention rego.PreparedEvalQuery
+	retention *query
+	folded    []string // the rules folded into constants, see fold
 }
 
 // Load parses, compiles, tests and prepares the policy tree in fsys and
@@ -71,9 +69,11 @@ type Engine struct {
 // named testdata or starting with "." or "_". Files ending in _test.rego are
 // tests: Load runs them (with built-in errors raised, as Decide does) and
 // fails if any test fails or errors; they are not part of the prepared
-// query. The rest is compiled in strict mode, data.liaison.decision is
-// prepared once, and the built-in sample inputs must each get a well-formed
-// decision. Any failure returns an error and no Engine.
+// query. The rest is compiled in strict mode; every rule that cannot depend
+// on the input is then worked out once and kept as its value (see fold),
+// data.liaison.decision is prepared once, and the built-in sample inputs
+// must each get a well-formed decision. Any failure returns an error and
+// no Engine.
 func Load(ctx context.Context, fsys fs.FS) (*Engine, error) {
 	return load(ctx, fsys, "fs", "")
 }
@@ -113,20 +113,25 @@ func prepareEngine(ctx context.Context, mods []module, source, digest string) (*
 	if e.digest == "" {
 		e.digest = e.revision
 	}
-	c, err := compile(mods)
+	folded, foldedPaths, err := fold(ctx, mods)
 	if err != nil {
 		return nil, err
 	}
-	if e.decision, err = prepare(ctx, c, decisionQuery); err != nil {
+	e.folded = foldedPaths
+	compiler, err := compileModules(folded)
+	if err != nil {
 		return nil, err
 	}
-	if e.explain, err = prepare(ctx, c, explainQuery); err != nil {
+	if e.decision, err = prepareQuery(compiler, decisionQuery); err != nil {
 		return nil, err
 	}
-	if e.packs, err = prepare(ctx, c, packsQuery); err != nil {
+	if e.explain, err = prepareQuery(compiler, explainQuery); err != nil {
 		return nil, err
 	}
-	if e.retention, err = prepare(ctx, c, retentionQuery); err != nil {
+	if e.packs, err = prepareQuery(compiler, packsQuery); err != nil {
+		return nil, err
+	}
+	if e.retention, err = prepareQuery(compiler, retentionQuery); err != nil {
 		return nil, err
 	}
 	for _, s := range samples {
@@ -214,38 +219,6 @@ func runTests(ctx context.Context, mods, tests []module) error {
 	return nil
 }
 
-// compile compiles the policy modules (not the tests) in strict mode, once
-// for every query prepared on them, with the settings rego.New would use.
-func compile(mods []module) (*ast.Compiler, error) {
-	all := make(map[string]*ast.Module, len(mods))
-	for _, m := range mods {
-		all[m.path] = m.parsed
-	}
-	c := ast.NewCompiler().
-		WithStrict(true).
-		WithDefaultRegoVersion(ast.RegoV1).
-		WithUseTypeCheckAnnotations(true)
-	if c.Compile(all); c.Failed() {
-		return nil, fmt.Errorf("policies: load: compile: %w", c.Errors)
-	}
-	return c, nil
-}
-
-// prepare prepares query on the compiled policy.
-func prepare(ctx context.Context, c *ast.Compiler, query string) (rego.PreparedEvalQuery, error) {
-	pq, err := rego.New(
-		rego.Compiler(c),
-		rego.Query(query),
-		rego.SetRegoVersion(ast.RegoV1),
-		rego.Strict(true),
-		rego.StrictBuiltinErrors(true),
-	).PrepareForEval(ctx)
-	if err != nil {
-		return rego.PreparedEvalQuery{}, fmt.Errorf("policies: load: prepare %s: %w", query, err)
-	}
-	return pq, nil
-}
-
 // revision hashes the policy modules (not the tests) like sha256sum does:
 // one line "<hex sha256 of the file>  <path>\n" per module, in byte order
 // of the slash-separated paths relative to the tree's root, and the SHA-256
@@ -282,12 +255,12 @@ func (e *Engine) Source() string { return e.source }
 // conflicting values or a built-in error). Callers MUST refuse the exchange
 // on any error and MUST NOT turn an error into a disclosure.
 func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
-	v, err := evalOne(ctx, e.decision, in)
+	v, err := e.decision.eval(ctx, in.value())
 	if err != nil {
 		return Decision{}, err
 	}
-	var d Decision
-	if err := decode(v, &d); err != nil {
+	d, err := decodeDecision(v)
+	if err != nil {
 		return Decision{}, err
 	}
 	if err := d.validateFor(in); err != nil {
@@ -326,7 +299,7 @@ type Explanation struct {
 // no data.liaison.explain, the lines are the outcome and the reasons.
 // Errors are as for [Engine.Decide].
 func (e *Engine) Explanation(ctx context.Context, in Input) (Explanation, error) {
-	v, err := evalOne(ctx, e.explain, in)
+	v, err := e.explain.eval(ctx, in.value())
 	if errors.Is(err, ErrUndefined) {
 		d, err := e.Decide(ctx, in)
 		if err != nil {
@@ -347,7 +320,7 @@ func (e *Engine) Explanation(ctx context.Context, in Input) (Explanation, error)
 		Stage       string    `json:"stage"`
 		Assumptions []string  `json:"assumptions"`
 	}
-	if err := decode(v, &x); err != nil {
+	if err := decodeValue(v, &x); err != nil {
 		return Explanation{}, err
 	}
 	if x.Decision == nil {
@@ -357,35 +330,4 @@ func (e *Engine) Explanation(ctx context.Context, in Input) (Explanation, error)
 		return Explanation{}, err
 	}
 	return Explanation{Decision: *x.Decision, Stage: x.Stage, Lines: x.Lines, Assumptions: x.Assumptions}, nil
-}
-
-// evalOne evaluates a prepared query and returns its single value.
-func evalOne(ctx context.Context, q rego.PreparedEvalQuery, in Input) (any, error) {
-	rs, err := q.Eval(ctx, rego.EvalParsedInput(in.value()))
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("policies: evaluate: %w", err)
-	case len(rs) == 0:
-		return nil, ErrUndefined
-	case len(rs) > 1:
-		return nil, fmt.Errorf("policies: evaluate: %d results, want 1", len(rs))
-	case len(rs[0].Expressions) != 1:
-		return nil, fmt.Errorf("policies: evaluate: %d expressions, want 1", len(rs[0].Expressions))
-	}
-	return rs[0].Expressions[0].Value, nil
-}
-
-// decode converts a Rego value into dst, rejecting unknown fields so that a
-// misspelt key in the policy is an error rather than silently dropped.
-func decode(v any, dst any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	return nil
 }

@@ -10,21 +10,21 @@ func (in Input) value() ast.Value {
 	pairs := [][2]*ast.Term{
 		str("action", in.Action),
 		str("time", in.Time),
-		{ast.StringTerm("requester"), ast.NewTerm(ast.NewObject(
+		{stringTerm("requester"), ast.NewTerm(ast.NewObject(
 			str("agency", in.Requester.Agency),
 			str("kind", in.Requester.Kind),
 			str("jurisdiction", in.Requester.Jurisdiction),
-			[2]*ast.Term{ast.StringTerm("officer"), ast.NewTerm(ast.NewObject(
+			[2]*ast.Term{stringTerm("officer"), ast.NewTerm(ast.NewObject(
 				str("id", in.Requester.Officer.ID),
 				strs("roles", in.Requester.Officer.Roles),
 				str("clearance", in.Requester.Officer.Clearance),
 			))},
 		))},
-		{ast.StringTerm("holder"), in.Holder.term()},
-		{ast.StringTerm("recipient"), in.Recipient.term()},
-		{ast.StringTerm("subject"), ast.NewTerm(ast.NewObject(
+		{stringTerm("holder"), in.Holder.term()},
+		{stringTerm("recipient"), in.Recipient.term()},
+		{stringTerm("subject"), ast.NewTerm(ast.NewObject(
 			str("category", in.Subject.Category),
-			[2]*ast.Term{ast.StringTerm("in_custody"), ast.BooleanTerm(in.Subject.InCustody)},
+			[2]*ast.Term{stringTerm("in_custody"), ast.InternedTerm(in.Subject.InCustody)},
 			str("release_date", in.Subject.ReleaseDate),
 			str("probation_until", in.Subject.ProbationUntil),
 			str("municipality", in.Subject.Municipality),
@@ -44,10 +44,10 @@ func (in Input) value() ast.Value {
 		if len(c.Invited) > 0 {
 			cp = append(cp, strs("invited", c.Invited))
 		}
-		pairs = append(pairs, [2]*ast.Term{ast.StringTerm("case"), ast.NewTerm(ast.NewObject(cp...))})
+		pairs = append(pairs, [2]*ast.Term{stringTerm("case"), ast.NewTerm(ast.NewObject(cp...))})
 	}
 	if ev := in.Event; ev != nil {
-		pairs = append(pairs, [2]*ast.Term{ast.StringTerm("event"), ast.NewTerm(ast.NewObject(str("type", ev.Type)))})
+		pairs = append(pairs, [2]*ast.Term{stringTerm("event"), ast.NewTerm(ast.NewObject(str("type", ev.Type)))})
 	}
 	if r := in.Route; r != nil {
 		rp := [][2]*ast.Term{str("role", r.Role)}
@@ -56,13 +56,13 @@ func (in Input) value() ast.Value {
 				rp = append(rp, str(kv[0], kv[1]))
 			}
 		}
-		pairs = append(pairs, [2]*ast.Term{ast.StringTerm("route"), ast.NewTerm(ast.NewObject(rp...))})
+		pairs = append(pairs, [2]*ast.Term{stringTerm("route"), ast.NewTerm(ast.NewObject(rp...))})
 	}
 	if p := in.Provenance; p != nil {
-		pairs = append(pairs, [2]*ast.Term{ast.StringTerm("provenance"), ast.NewTerm(ast.NewObject(
-			[2]*ast.Term{ast.StringTerm("audit_index"), ast.IntNumberTerm(int(p.AuditIndex))},
-			[2]*ast.Term{ast.StringTerm("holder"), p.Holder.term()},
-			[2]*ast.Term{ast.StringTerm("recipient"), p.Recipient.term()},
+		pairs = append(pairs, [2]*ast.Term{stringTerm("provenance"), ast.NewTerm(ast.NewObject(
+			[2]*ast.Term{stringTerm("audit_index"), ast.IntNumberTerm(int(p.AuditIndex))},
+			[2]*ast.Term{stringTerm("holder"), p.Holder.term()},
+			[2]*ast.Term{stringTerm("recipient"), p.Recipient.term()},
 			str("legal_basis", p.LegalBasis),
 			str("valid_until", p.ValidUntil),
 			str("purpose", p.Purpose),
@@ -82,17 +82,60 @@ func (p Party) term() *ast.Term {
 }
 
 func str(k, v string) [2]*ast.Term {
-	return [2]*ast.Term{ast.StringTerm(k), ast.StringTerm(v)}
+	return [2]*ast.Term{stringTerm(k), stringTerm(v)}
 }
+
+// stringTerm is the term for s: a shared one for the keys of the input and
+// the words of the vocabulary, which come in every request, else a new one.
+// OPA never changes a term of the input, and shares its own interned terms
+// in the same way.
+func stringTerm(s string) *ast.Term {
+	if t, ok := sharedTerms[s]; ok {
+		return t
+	}
+	return ast.StringTerm(s)
+}
+
+var sharedTerms = func() map[string]*ast.Term {
+	words := []string{
+		"",
+		// keys
+		"action", "time", "requester", "agency", "kind", "jurisdiction", "officer", "id", "roles",
+		"clearance", "holder", "recipient", "subject", "category", "in_custody", "release_date",
+		"probation_until", "municipality", "record_type", "purpose", "claimed_legal_basis",
+		"justification", "case", "members", "lead",
+		"invited", "requester_status", "event", "type", "route", "role", "area", "basis",
+		"provenance", "audit_index", "legal_basis", "valid_until", "case_id", "conditions",
+		// actions, agency kinds, jurisdictions
+		"disclose", "request", "notify", "match", "translate", "reidentify",
+		"police", "probation", "prison", "social_services", "local_authority", "intelligence", "ngo",
+		"DK", "NL", "BE", "FR", "DE-BY", "DE-NI",
+		// record types, purposes
+		"release_notice", "risk_assessment", "probation_measures", "exit_programme_status",
+		"family_contact", "case_plan", "police_observation",
+		"risk_management", "resocialisation", "maw_case_management", "family_support",
+		"criminal_investigation", "statistics",
+		// subject categories, clearances
+		"convicted", "suspect", "victim", "other",
+		"none", "restricted", "confidential", "secret", "top_secret",
+	}
+	m := make(map[string]*ast.Term, len(words))
+	for _, w := range words {
+		m[w] = ast.StringTerm(w)
+	}
+	return m
+}()
+
+var nullTerm = ast.NullTerm()
 
 // strs encodes a string slice as JSON would: nil as null.
 func strs(k string, vs []string) [2]*ast.Term {
 	if vs == nil {
-		return [2]*ast.Term{ast.StringTerm(k), ast.NullTerm()}
+		return [2]*ast.Term{stringTerm(k), nullTerm}
 	}
 	ts := make([]*ast.Term, len(vs))
 	for i, v := range vs {
-		ts[i] = ast.StringTerm(v)
+		ts[i] = stringTerm(v)
 	}
-	return [2]*ast.Term{ast.StringTerm(k), ast.ArrayTerm(ts...)}
+	return [2]*ast.Term{stringTerm(k), ast.ArrayTerm(ts...)}
 }

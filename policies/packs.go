@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // A Pack describes a jurisdiction pack of a loaded tree: what the status
@@ -68,14 +71,18 @@ type Practice struct {
 // Packs returns the jurisdiction packs of the tree, sorted by code. A tree
 // without packs returns none.
 func (e *Engine) Packs(ctx context.Context) ([]Pack, error) {
-	rs, err := e.packs.Eval(ctx)
+	v, err := e.packs.eval(ctx, nil)
+	if errors.Is(err, ErrUndefined) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("policies: packs: %w", err)
 	}
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return nil, nil
+	x, err := ast.JSON(v)
+	if err != nil {
+		return nil, fmt.Errorf("policies: packs: %v", err)
 	}
-	b, err := json.Marshal(rs[0].Expressions[0].Value)
+	b, err := json.Marshal(x)
 	if err != nil {
 		return nil, fmt.Errorf("policies: packs: %v", err)
 	}

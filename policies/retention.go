@@ -37,12 +37,12 @@ type RetentionRule struct {
 // contract, is an error; callers SHOULD then oblige the recipient to
 // erase (the answer that keeps least).
 func (e *Engine) Retention(ctx context.Context, in Input) (Retention, error) {
-	v, err := evalOne(ctx, e.retention, in)
+	v, err := e.retention.eval(ctx, in.value())
 	if err != nil {
 		return Retention{}, err
 	}
 	var r Retention
-	if err := decode(v, &r); err != nil {
+	if err := decodeValue(v, &r); err != nil {
 		return Retention{}, err
 	}
 	if err := r.validate(); err != nil {

@@ -4,6 +4,11 @@
 # none of the checks below fails. Failed checks are codes; the sentence for
 # a caseworker is written only when a decision or explanation needs it
 # (_failures), which keeps evaluation fast.
+#
+# The checks read a basis through its view (index.rego): the basis as
+# written, with its defaults filled in and what the checks need worked
+# out. A view is written v below; v.citation, v.validity, ... are the
+# basis's own.
 package liaison
 
 # A basis is in scope when it covers this action, purpose, record type,
@@ -11,118 +16,177 @@ package liaison
 # it is in scope and all its conditions hold (_basis_ok). Both are proven
 # positively: a basis whose data is missing something does not apply.
 #
+# The bases that cover the action, purpose and record type are looked up
+# in the pack's index (_candidates); the parties are checked here.
+#
+# For a valid request within one jurisdiction, the fast lane has found
+# both already (_fast_bases in decision.rego, the same checks written out).
+#
 # A basis in scope whose conditions fail (validity, case membership,
 # subject, clearance) is a near miss: its reasons explain a denial better
 # than NO_LEGAL_BASIS does. The codes of failed checks (_failure_codes) are
 # worked out only for denials and explanations.
-_in_scope(b) if {
+_applicable := ids if {
+	ids := _fast_applicable
+} else := {id |
+	some id in _candidates
+	v := _basis_views[_pack_key][id]
+	_parties_covered(v)
+	_basis_ok(v)
+}
+
+_near_miss := bases.in_scope - bases.applicable if {
+	bases := _fast_bases
+} else := {id |
+	some id in _candidates
+	v := _basis_views[_pack_key][id]
+	_parties_covered(v)
+	not _basis_ok(v)
+}
+
+# _candidates are the ids of the holder's bases that cover this action,
+# purpose and record type (for translate and reidentify: this action and
+# purpose).
+_candidates := ids if {
+	_has_pack
+	ids := _scope_index[_pack_key][_in.action][_in.purpose][_indexed_record_type]
+} else := set()
+
+# _indexed_record_type is the record type bases are indexed under: none
+# ("") for translate and reidentify.
+_indexed_record_type := object.get({"translate": "", "reidentify": ""}, _in.action, _in.record_type)
+
+# _parties_covered(v) is true if basis v covers the holder's and the
+# recipient's kinds and the recipient's jurisdiction.
+_parties_covered(v) if {
 	not _pseudonym_action
-	_action in object.get(b, "actions", [])
-	_purpose in object.get(b, "purposes", [])
-	_record_type in object.get(b, "record_types", [])
-	_holder_kind in object.get(b, "holder_kinds", [])
-	_recipient_kind in object.get(b, "recipient_kinds", [])
-	_jurisdiction_covered(b)
+	i := _in
+	i.holder.kind in v.covers.holder_kinds
+	i.recipient.kind in v.covers.recipient_kinds
+	some j in _jurisdictions_reached
+	j in v.covers.recipient_jurisdictions
 }
 
 # A basis for translate or reidentify names the kinds of agency that may
 # ask (requester_kinds): the requester holds the pseudonym and receives
 # the result, so there is no other party, record type or jurisdiction.
-_in_scope(b) if {
+_parties_covered(v) if {
 	_pseudonym_action
-	_action in object.get(b, "actions", [])
-	_purpose in object.get(b, "purposes", [])
-	_requester_kind in object.get(b, "requester_kinds", [])
+	_in.requester.kind in v.covers.requester_kinds
 }
 
-# _jurisdiction_covered(x) is true if basis or fallback rule x covers the
-# recipient's jurisdiction: it names it in recipient_jurisdictions (by
-# default only the holder's own), or the recipient is in another Member
-# State, an EU instrument carries the exchange, and x covers domestic
-# recipients. What the holder's law allows for a domestic recipient it then
+# _jurisdictions_reached are the recipient jurisdictions a basis or
+# fallback rule must name to cover the recipient's (by default it names
+# only the holder's own): the recipient's, or, if the recipient is in
+# another Member State and an EU instrument carries the exchange, the
+# holder's. What the holder's law allows for a domestic recipient it then
 # allows, on the same conditions, for one in another Member State (LED Art.
 # 9(4): no stricter conditions for other Member States).
-_jurisdiction_covered(x) if _recipient_jurisdiction in object.get(x, "recipient_jurisdictions", [_holder_jurisdiction])
-
-_jurisdiction_covered(x) if {
+_jurisdictions_reached := {_in.recipient.jurisdiction, _in.holder.jurisdiction} if {
 	_cross_member_state
 	_eu_instrument
-	_holder_jurisdiction in object.get(x, "recipient_jurisdictions", [_holder_jurisdiction])
+} else := {_in.recipient.jurisdiction}
+
+_jurisdiction_covered(js) if {
+	some j in _jurisdictions_reached
+	j in js
 }
 
-_jurisdiction_ok(x) if _jurisdiction_covered(x)
+_jurisdiction_ok(v) if _jurisdiction_covered(v.covers.recipient_jurisdictions)
 
 else := false
 
-# _via_instrument(x) is true if x reaches the recipient only through the
-# EU instrument (x does not name the recipient's jurisdiction itself).
+# _via_instrument(x) is true if basis or fallback rule x reaches the
+# recipient only through the EU instrument (x does not name the
+# recipient's jurisdiction itself).
 _via_instrument(x) if {
 	_cross_member_state
-	not _recipient_jurisdiction in object.get(x, "recipient_jurisdictions", [_holder_jurisdiction])
+	not _in.recipient.jurisdiction in object.get(x, "recipient_jurisdictions", [_in.holder.jurisdiction])
 }
 
-_basis_ok(b) if {
-	_subject_ok(b)
-	not _case_problem(b)
-	_clearance_ok(b)
-	_valid_now(_validity(b))
+# _basis_ok(v) is true if the conditions of basis v hold: the subject,
+# the case, the officer's clearance and the validity. Each is a lookup in
+# what the view has worked out (index.rego); _fails says which fails.
+_basis_ok(v) if {
+	not _pseudonym_action
+	i := _in
+	i.subject.category in v.covers.categories
+	object.get(v.custody, "in_custody", i.subject.in_custody) == i.subject.in_custody
+	v.needs.case in _cases_allowed
+	_officer_rank >= object.get(v.needs.rank, i.requester.kind, -1)
+	since := _since[v.needs.from]
+	v.needs.low <= since
+	since < v.needs.high
 }
-
-_applicable := {id | some id, b in _bases; _in_scope(b); _basis_ok(b)}
-
-_near_miss := {id | some id, b in _bases; _in_scope(b); not _basis_ok(b)}
 
 # The gateway does not know the subject of a pseudonym, so translate and
 # reidentify are not checked against a subject (their bases name none).
-_subject_ok(_) if _pseudonym_action
-
-_subject_ok(b) if {
-	not _pseudonym_action
-	_subject_covered(object.get(b, "subject", {}))
+_basis_ok(v) if {
+	_pseudonym_action
+	v.needs.case in _cases_allowed
+	_officer_rank >= object.get(v.needs.rank, _in.requester.kind, -1)
+	since := _since[v.needs.from]
+	v.needs.low <= since
+	since < v.needs.high
 }
 
-_subject_covered(s) if {
-	_category in object.get(s, "categories", subject_categories)
-	_in_custody == object.get(s, "in_custody", _in_custody)
-}
+# _cases_allowed holds true if a basis that needs a case may apply: the
+# case is valid and has requester, holder and recipient as members.
+_cases_allowed := {false, true} if {
+	_case_valid
+	count(_case_outsiders) == 0
+} else := {false}
 
-_case_problem(b) if {
-	b.requires_case == true
-	not _case_valid
-}
+# _officer_rank is the rank of the officer's clearance, -1 if it is not
+# one Liaison knows (then only a basis that asks no clearance of the
+# officer's kind of agency applies).
+_officer_rank := object.get(clearance_rank, _clearance, -1)
 
-_case_problem(b) if {
-	b.requires_case == true
-	count(_case_outsiders) > 0
-}
+# _clearance_ranks are the ranks of the clearances; an empty one is "none".
+_clearance_ranks := object.union(clearance_rank, {"": 0})
 
-_clearance_ok(b) if not "min_clearance" in object.keys(b)
+# _since[from] is how long "now" is after the date a validity counts from
+# (index.rego, _window): for "none" no date (now itself, or 0 if the time
+# is not valid), for "probation" the end of the last day of probation,
+# for "release" the release date; undefined if that date is not known.
+_since["none"] := t if {
+	t := _now_ns
+} else := 0
 
-# min_clearance_kinds limits the clearance requirement to requesting
-# officers of those agency kinds (BE: "the police member").
-_clearance_ok(b) if not _requester_kind in object.get(b, "min_clearance_kinds", agency_kinds)
+_since["probation"] := _now_ns - _probation_end_ns
 
-_clearance_ok(b) if clearance_rank[_clearance] >= clearance_rank[b.min_clearance]
+_since["release"] := _now_ns - _release_ns
 
-# _valid_now(v) is true if "now" is within validity v of a basis.
-_valid_now(v) if v.type == "none"
-
-# Bases tied to probation end with the subject's probation (inclusive).
-_valid_now(v) if {
-	v.type == "probation"
-	_now_ns < _probation_end_ns
-}
-
-# Release-related bases apply in a window around the release date, from
-# days_before the release to the end of the day days_after it.
-_valid_now(v) if {
-	v.type == "release_window"
-	_now_ns >= _window_start_ns(v)
-	_now_ns < _window_end_ns(v) + day_ns
+# _since_valid(i) is _since for a valid input i (its time and dates are
+# known to parse), worked out at once for the fast lane (decision.rego).
+_since_valid(i) := object.union({"none": now}, dated) if {
+	now := time.parse_rfc3339_ns(i.time)
+	dated := {from: since |
+		some from, [d, after] in {"probation": [i.subject.probation_until, day_ns], "release": [i.subject.release_date, 0]}
+		d != ""
+		since := now - (time.parse_ns("2006-01-02", d) + after)
+	}
 }
 
 # _failures(id) are the failed checks of basis id as reasons {code, message}.
-_failures(id) := {_reason(code, _failure_message(code, _bases[id])) | some code in _failure_codes(_bases[id])}
+_failures(id) := {_reason(code, _failure_message(code, v)) |
+	v := _basis_views[_pack_key][id]
+	some code in _failure_codes(v)
+}
+
+# _near_miss_failures(id) are _failures(id) for a near miss: a basis in
+# scope, so that only its conditions can fail.
+_near_miss_failures(id) := {_reason(code, _failure_message(code, v)) |
+	v := _basis_views[_pack_key][id]
+	some code in _condition_codes(v)
+}
+
+_condition_codes(b) := codes if {
+	codes := _conditions_failed(b)
+	count(codes) > 0
+} else := {"BASIS_DATA_INCOMPLETE"} if {
+	not _basis_ok(b)
+} else := set()
 
 _failure_codes(b) := codes if {
 	codes := _scope_failed(b) | _conditions_failed(b)
@@ -134,19 +198,19 @@ _failure_codes(b) := codes if {
 _scope_failed(b) := {code |
 	not _pseudonym_action
 	some code, covered in {
-		"ACTION_NOT_COVERED": _action in object.get(b, "actions", []),
-		"PURPOSE_NOT_COVERED": _purpose in object.get(b, "purposes", []),
-		"RECORD_TYPE_NOT_COVERED": _record_type in object.get(b, "record_types", []),
-		"HOLDER_KIND_NOT_COVERED": _holder_kind in object.get(b, "holder_kinds", []),
-		"RECIPIENT_KIND_NOT_COVERED": _recipient_kind in object.get(b, "recipient_kinds", []),
+		"ACTION_NOT_COVERED": _in.action in object.get(b, "actions", []),
+		"PURPOSE_NOT_COVERED": _in.purpose in object.get(b, "purposes", []),
+		"RECORD_TYPE_NOT_COVERED": _in.record_type in object.get(b, "record_types", []),
+		"HOLDER_KIND_NOT_COVERED": _in.holder.kind in object.get(b, "holder_kinds", []),
+		"RECIPIENT_KIND_NOT_COVERED": _in.recipient.kind in object.get(b, "recipient_kinds", []),
 		"RECIPIENT_JURISDICTION_NOT_COVERED": _jurisdiction_ok(b),
 	}
 	not covered
 } | {code |
 	_pseudonym_action
 	some code, covered in {
-		"ACTION_NOT_COVERED": _action in object.get(b, "actions", []),
-		"PURPOSE_NOT_COVERED": _purpose in object.get(b, "purposes", []),
+		"ACTION_NOT_COVERED": _in.action in object.get(b, "actions", []),
+		"PURPOSE_NOT_COVERED": _in.purpose in object.get(b, "purposes", []),
 		"REQUESTER_KIND_NOT_COVERED": _requester_kind_ok(b),
 	}
 	not covered
@@ -156,101 +220,95 @@ _scope_failed(b) := {code |
 # the requester's kind, or names none and covers the action (a broken
 # pack). A basis for records names none: it fails on the action alone.
 _requester_kind_ok(b) if {
-	_requester_kind in object.get(b, "requester_kinds", [])
+	_in.requester.kind in object.get(b, "requester_kinds", [])
 } else if {
 	not "requester_kinds" in object.keys(b)
-	not _action in object.get(b, "actions", [])
+	not _in.action in object.get(b, "actions", [])
 } else := false
 
-_conditions_failed(b) := {code | some code in _condition_checks; _fails(code, b)}
-
-_condition_checks := [
-	"SUBJECT_NOT_COVERED", "CASE_REQUIRED", "NOT_A_CASE_MEMBER", "CLEARANCE_TOO_LOW",
-	"UNKNOWN_VALIDITY_TYPE", "PROBATION_END_UNKNOWN", "RELEASE_DATE_UNKNOWN",
-	"LEGAL_BASIS_NOT_YET_VALID", "LEGAL_BASIS_EXPIRED",
-]
-
-_fails("SUBJECT_NOT_COVERED", b) if not _subject_ok(b)
-
-_fails("CASE_REQUIRED", b) if {
+# _conditions_failed(b) are the codes of the conditions of basis b that
+# fail, one set each (a set written {"CODE" | conditions} holds the code
+# if the conditions hold).
+_conditions_failed(b) := ((((({"SUBJECT_NOT_COVERED" |
+	not _pseudonym_action
+	not _subject_covered(b)
+} | {"CASE_REQUIRED" |
 	b.requires_case == true
 	not _case_valid
-}
-
-_fails("NOT_A_CASE_MEMBER", b) if {
+}) | {"NOT_A_CASE_MEMBER" |
 	b.requires_case == true
 	_case_valid
 	count(_case_outsiders) > 0
+}) | {"CLEARANCE_TOO_LOW" |
+	_officer_rank < object.get(b.needs.rank, _in.requester.kind, -1)
+}) | {"UNKNOWN_VALIDITY_TYPE" |
+	not b.validity.type in {"none", "probation", "release_window"}
+}) | _probation_failed(b.validity)) | _release_window_failed(b.validity)
+
+_subject_covered(v) if {
+	_in.subject.category in v.covers.categories
+	object.get(v.custody, "in_custody", _in.subject.in_custody) == _in.subject.in_custody
 }
 
-_fails("CLEARANCE_TOO_LOW", b) if not _clearance_ok(b)
-
-_fails("UNKNOWN_VALIDITY_TYPE", b) if not _validity(b).type in {"none", "probation", "release_window"}
-
-_fails("PROBATION_END_UNKNOWN", b) if {
-	_validity(b).type == "probation"
-	_probation_until == ""
-}
-
-_fails("LEGAL_BASIS_EXPIRED", b) if {
-	_validity(b).type == "probation"
+# Bases tied to probation end with the subject's probation (inclusive).
+_probation_failed(v) := {"PROBATION_END_UNKNOWN" |
+	_in.subject.probation_until == ""
+} | {"LEGAL_BASIS_EXPIRED" |
 	_now_ns >= _probation_end_ns
-}
+} if {
+	v.type == "probation"
+} else := set()
 
-_fails("RELEASE_DATE_UNKNOWN", b) if {
-	_validity(b).type == "release_window"
-	_release_date == ""
-}
-
-_fails("LEGAL_BASIS_NOT_YET_VALID", b) if {
-	_validity(b).type == "release_window"
-	_now_ns < _window_start_ns(b.validity)
-}
-
-_fails("LEGAL_BASIS_EXPIRED", b) if {
-	_validity(b).type == "release_window"
-	_now_ns >= _window_end_ns(b.validity) + day_ns
-}
+# Release-related bases apply in a window around the release date, from
+# days_before the release to the end of the day days_after it.
+_release_window_failed(v) := ({"RELEASE_DATE_UNKNOWN" |
+	_in.subject.release_date == ""
+} | {"LEGAL_BASIS_NOT_YET_VALID" |
+	_now_ns < _window_start_ns(v)
+}) | {"LEGAL_BASIS_EXPIRED" |
+	_now_ns >= _window_end_ns(v) + day_ns
+} if {
+	v.type == "release_window"
+} else := set()
 
 _validity(b) := object.get(b, "validity", {"type": "none"})
 
 _case_outsiders := {a | some p in _parties; a := p.agency; not a in _case_members}
 
-_probation_end_ns := date_ns(_probation_until) + day_ns
+_probation_end_ns := date_ns(_in.subject.probation_until) + day_ns
 
-_release_ns := date_ns(_release_date)
+_release_ns := date_ns(_in.subject.release_date)
 
 _window_start_ns(v) := _release_ns - (v.days_before * day_ns)
 
 # _window_end_ns is the start of the last day of the window.
 _window_end_ns(v) := _release_ns + (v.days_after * day_ns)
 
-# _valid_until(b) is the last day basis b covers, or "" if it has none.
-_valid_until(b) := _probation_until if {
-	_validity(b).type == "probation"
-	is_date(_probation_until)
-} else := format_date(_window_end_ns(b.validity)) if {
-	_validity(b).type == "release_window"
-	is_date(_release_date)
+# _valid_until(v) is the last day basis v covers, or "" if it has none.
+_valid_until(v) := _in.subject.probation_until if {
+	v.needs.from == "probation"
+	is_date(_in.subject.probation_until)
+} else := format_date(_release_ns + v.needs.last_day) if {
+	v.needs.from == "release"
 } else := ""
 
 # The sentences for caseworkers, one per check.
 
-_failure_message("ACTION_NOT_COVERED", b) := sprintf("%s does not cover the action %s.", [b.citation, _action])
+_failure_message("ACTION_NOT_COVERED", b) := sprintf("%s does not cover the action %s.", [b.citation, _in.action])
 
-_failure_message("PURPOSE_NOT_COVERED", b) := sprintf("%s does not cover the purpose %s.", [b.citation, _purpose_noun(_purpose)])
+_failure_message("PURPOSE_NOT_COVERED", b) := sprintf("%s does not cover the purpose %s.", [b.citation, _purpose_noun(_in.purpose)])
 
-_failure_message("RECORD_TYPE_NOT_COVERED", b) := sprintf("%s does not cover %s.", [b.citation, _record_noun(_record_type)])
+_failure_message("RECORD_TYPE_NOT_COVERED", b) := sprintf("%s does not cover %s.", [b.citation, _record_noun(_in.record_type)])
 
-_failure_message("HOLDER_KIND_NOT_COVERED", b) := sprintf("%s does not let %s share.", [b.citation, _kind_noun(_holder_kind)])
+_failure_message("HOLDER_KIND_NOT_COVERED", b) := sprintf("%s does not let %s share.", [b.citation, _kind_noun(_in.holder.kind)])
 
-_failure_message("RECIPIENT_KIND_NOT_COVERED", b) := sprintf("%s does not let %s receive.", [b.citation, _kind_noun(_recipient_kind)])
+_failure_message("RECIPIENT_KIND_NOT_COVERED", b) := sprintf("%s does not let %s receive.", [b.citation, _kind_noun(_in.recipient.kind)])
 
-_failure_message("REQUESTER_KIND_NOT_COVERED", b) := sprintf("%s does not let %s %s.", [b.citation, _kind_noun(_requester_kind), _pseudonym_verb[_action]])
+_failure_message("REQUESTER_KIND_NOT_COVERED", b) := sprintf("%s does not let %s %s.", [b.citation, _kind_noun(_in.requester.kind), _pseudonym_verb[_in.action]])
 
-_failure_message("RECIPIENT_JURISDICTION_NOT_COVERED", b) := sprintf("%s does not cover recipients in %s, and no EU instrument carries this exchange there.", [b.citation, _recipient_jurisdiction]) if {
+_failure_message("RECIPIENT_JURISDICTION_NOT_COVERED", b) := sprintf("%s does not cover recipients in %s, and no EU instrument carries this exchange there.", [b.citation, _in.recipient.jurisdiction]) if {
 	_cross_member_state
-} else := sprintf("%s does not cover recipients in %s.", [b.citation, _recipient_jurisdiction])
+} else := sprintf("%s does not cover recipients in %s.", [b.citation, _in.recipient.jurisdiction])
 
 _failure_message("SUBJECT_NOT_COVERED", b) := sprintf("%s covers only subjects %s.", [b.citation, _subject_words(b.subject)])
 
@@ -268,7 +326,7 @@ _failure_message("CLEARANCE_TOO_LOW", b) := sprintf(
 	not "min_clearance_kinds" in object.keys(b)
 } else := sprintf(
 	"%s requires an officer of %s to be cleared to at least %s; the officer's clearance is %s.",
-	[b.citation, _kind_noun(_requester_kind), b.min_clearance, _clearance],
+	[b.citation, _kind_noun(_in.requester.kind), b.min_clearance, _clearance],
 )
 
 _failure_message("BASIS_DATA_INCOMPLETE", b) := sprintf("%s could not be checked because its data in the jurisdiction pack is incomplete; the pack must be fixed.", [b.citation])
@@ -281,19 +339,19 @@ _failure_message("RELEASE_DATE_UNKNOWN", b) := sprintf("%s applies only around a
 
 _failure_message("LEGAL_BASIS_NOT_YET_VALID", b) := sprintf(
 	"%s applies from %s, %d days before the release on %s.",
-	[b.citation, format_date(_window_start_ns(b.validity)), b.validity.days_before, _release_date],
+	[b.citation, format_date(_window_start_ns(b.validity)), b.validity.days_before, _in.subject.release_date],
 )
 
 _failure_message("LEGAL_BASIS_EXPIRED", b) := sprintf(
 	"%s applied only while the subject was on probation, which ended on %s.",
-	[b.citation, _probation_until],
+	[b.citation, _in.subject.probation_until],
 ) if {
 	b.validity.type == "probation"
 }
 
 _failure_message("LEGAL_BASIS_EXPIRED", b) := sprintf(
 	"%s applied until %s, %d days after the release on %s.",
-	[b.citation, format_date(_window_end_ns(b.validity)), b.validity.days_after, _release_date],
+	[b.citation, format_date(_window_end_ns(b.validity)), b.validity.days_after, _in.subject.release_date],
 ) if {
 	b.validity.type == "release_window"
 }

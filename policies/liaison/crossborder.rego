@@ -25,13 +25,13 @@ _eu_instrument := min(ids) if {
 }
 
 _instrument_applies(i) if {
-	member_state(_holder_jurisdiction) in i.member_states
-	member_state(_recipient_jurisdiction) in i.member_states
-	_action in i.actions
-	_holder_kind in i.holder_kinds
-	_recipient_kind in i.recipient_kinds
-	_record_type in i.record_types
-	_purpose in i.purposes
+	member_state(_in.holder.jurisdiction) in i.member_states
+	member_state(_in.recipient.jurisdiction) in i.member_states
+	_in.action in i.actions
+	_in.holder.kind in i.holder_kinds
+	_in.recipient.kind in i.recipient_kinds
+	_in.record_type in i.record_types
+	_in.purpose in i.purposes
 }
 
 # _receipt_id is the recipient's receipt rule that lets it receive this
@@ -43,11 +43,11 @@ _receipt_id := min(ids) if {
 }
 
 _receipt_applies(r) if {
-	_recipient_kind in r.recipient_kinds
-	_record_type in r.record_types
-	_purpose in r.purposes
-	_holder_kind in object.get(r, "holder_kinds", agency_kinds)
-	_holder_jurisdiction in object.get(r, "from_jurisdictions", [_holder_jurisdiction])
+	_in.recipient.kind in r.recipient_kinds
+	_in.record_type in r.record_types
+	_in.purpose in r.purposes
+	_in.holder.kind in object.get(r, "holder_kinds", agency_kinds)
+	_in.holder.jurisdiction in object.get(r, "from_jurisdictions", [_in.holder.jurisdiction])
 }
 
 # _recipient_law_refuses is true for a cross-border exchange the
@@ -59,12 +59,12 @@ _recipient_law_refuses if {
 
 _recipient_law_reasons := [_reason("NO_RECIPIENT_JURISDICTION_PACK", sprintf(
 	"No rules for the law of %s are loaded, so Liaison cannot check that %s may receive the record there; a cross-border exchange needs both sides' law to allow it.",
-	[_recipient_jurisdiction, _recipient_agency],
+	[_in.recipient.jurisdiction, _in.recipient.agency],
 ))] if {
 	not _has_recipient_pack
 } else := [_reason("RECIPIENT_LAW_DOES_NOT_ALLOW", sprintf(
 	"Under %s, %s may not receive %s from %s for %s; a cross-border exchange needs both sides' law to allow it.",
-	[_recipient_law, _kind_noun(_recipient_kind), _record_noun(_record_type), _holder_jurisdiction, _purpose_noun(_purpose)],
+	[_recipient_law, _kind_noun(_in.recipient.kind), _record_noun(_in.record_type), _in.holder.jurisdiction, _purpose_noun(_in.purpose)],
 ))]
 
 # _no_channel_reason explains a cross-border denial where no basis of the
@@ -72,14 +72,14 @@ _recipient_law_reasons := [_reason("NO_RECIPIENT_JURISDICTION_PACK", sprintf(
 _no_channel_reason := _reason("NO_CROSS_BORDER_CHANNEL", sprintf(
 	"No EU instrument carries %s from %s in %s to %s in %s for %s, and no legal basis in %s names recipients in %s.%s",
 	[
-		_record_noun(_record_type), _kind_noun(_holder_kind), _holder_jurisdiction,
-		_kind_noun(_recipient_kind), _recipient_jurisdiction, _purpose_noun(_purpose),
-		_law, _recipient_jurisdiction, _national_security_note,
+		_record_noun(_in.record_type), _kind_noun(_in.holder.kind), _in.holder.jurisdiction,
+		_kind_noun(_in.recipient.kind), _in.recipient.jurisdiction, _purpose_noun(_in.purpose),
+		_law, _in.recipient.jurisdiction, _national_security_note,
 	],
 ))
 
 _national_security_note := " National security remains the sole responsibility of each Member State (Art. 4(2) TEU), so no EU instrument covers intelligence services." if {
-	"intelligence" in {_holder_kind, _recipient_kind}
+	"intelligence" in {_in.holder.kind, _in.recipient.kind}
 } else := ""
 
 # _cross_border_notes is the reason a cross-border disclosure carries: the
@@ -88,19 +88,19 @@ _cross_border_notes(x) := [] if {
 	not _cross_border
 } else := [_reason("CROSS_BORDER", sprintf(
 	"%s governs; %s carries the exchange to %s, and %s lets the recipient receive it (%s). The recipient gets the same fields and conditions as one in %s would (LED Art. 9(4)).",
-	[_law, _instruments[_eu_instrument].citation, _recipient_jurisdiction, _recipient_law, _receipt_rules[_receipt_id].citation, _holder_jurisdiction],
+	[_law, _instruments[_eu_instrument].citation, _in.recipient.jurisdiction, _recipient_law, _receipt_rules[_receipt_id].citation, _in.holder.jurisdiction],
 ))] if {
 	_via_instrument(x)
 } else := [_reason("CROSS_BORDER", sprintf(
 	"%s governs and names recipients in %s; %s lets the recipient receive it (%s).",
-	[_law, _recipient_jurisdiction, _recipient_law, _receipt_rules[_receipt_id].citation],
+	[_law, _in.recipient.jurisdiction, _recipient_law, _receipt_rules[_receipt_id].citation],
 ))]
 
 # _cross_border_citation(x) is appended to the citation of basis x.
 _cross_border_citation(x) := "" if {
 	not _cross_border
 } else := sprintf("; to %s under %s; received under %s", [
-	_recipient_jurisdiction,
+	_in.recipient.jurisdiction,
 	_instruments[_eu_instrument].citation,
 	_receipt_rules[_receipt_id].citation,
 ]) if {

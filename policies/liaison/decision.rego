@@ -12,8 +12,10 @@ package liaison
 # (a malformed input is denied, never undefined) and has exactly one value:
 # the stages below are tried in order and the first that applies decides.
 # A notify the holder's law requires to be acknowledged carries "notice"
-# (notices.rego).
-decision := _with_notice(_result.decision)
+# (notices.rego); only a notify can (_notice_rule_id).
+decision := _with_notice(_result.decision) if {
+	_in.action == "notify"
+} else := _result.decision
 
 # explain says how decision was reached, for `liaison policy simulate`:
 # the stage that decided, every legal basis of the pack with why it does
@@ -31,14 +33,28 @@ explain := _case_explain if {
 
 # _result pairs the decision with the stage that produced it. Actions on a
 # case, and a malformed event or route, are decided before the stages of
-# an exchange (_pre_result, in cases.rego and notices.rego).
-_result := _pre_result if {
+# an exchange (_pre_result, in cases.rego and notices.rego); then the fast
+# lane's decision if it decides, else the stages'. A request with no
+# event, no route and not on a case cannot be decided before the stages
+# (_pre_applies needs one of them), so the fast lane is tried first.
+_result := r if {
+	not _in.event
+	not _in.route
+	not _in.action in case_actions
+	r := _fast_result
+} else := _pre_result if {
 	_pre_applies
-} else := {"stage": "validation", "decision": _deny(_invalid_reasons)} if {
+} else := r if {
+	r := _fast_result
+} else := _staged_result
+
+# _staged_result tries the stages in order; the first that applies decides.
+_staged_result := {"stage": "validation", "decision": _deny(_invalid_reasons)} if {
 	not _valid_input
 } else := {"stage": "parties", "decision": _deny(_sorted(_party_reasons))} if {
 	not _parties_fit
 } else := {"stage": "prohibition", "decision": _deny(_sorted(_prohibition_reasons))} if {
+	_prohibited
 	count(_prohibition_reasons) > 0
 } else := {"stage": "onward", "decision": _deny(_sorted(_onward_reasons))} if {
 	count(_onward_reasons) > 0
@@ -47,12 +63,161 @@ _result := _pre_result if {
 } else := {"stage": "recipient_law", "decision": _deny(_recipient_law_reasons)} if {
 	_recipient_law_refuses
 } else := {"stage": "claimed_basis", "decision": _deny(_claim_reasons)} if {
+	_in.claimed_legal_basis != ""
 	count(_claim_reasons) > 0
 } else := {"stage": "legal_basis", "decision": _basis_decision} if {
 	_chosen_basis_id
 } else := {"stage": "fallback", "decision": _fallback_decision} if {
 	_fallback_index
 } else := {"stage": "no_basis", "decision": _deny(_no_basis_reasons)}
+
+# ---------------------------------------------------------------------------
+# The fast lane. Most requests are valid, stay within one jurisdiction and
+# are covered by a legal basis. _fast_result decides those in one pass over
+# local values: the same checks as the stages, in the order they come,
+# written out (OPA evaluates a rule or function call many times slower than
+# an expression), with what does not depend on the request looked up in
+# the pack index (index.rego). It is undefined for every other request,
+# which the stages decide. Where it decides, it decides as the stages would:
+# TestFastLaneDecidesAsTheStages (policies/fastlane_test.go) checks this,
+# and that _fast_bases finds what _parties_covered and _basis_ok accept,
+# on thousands of generated requests (go test ./policies).
+_fast_result := {"stage": "legal_basis", "decision": _with_approval(v, {
+	"outcome": parts.outcome,
+	"legal_basis": object.union(parts.legal_basis, until),
+	"fields": parts.fields,
+	"pseudonym_domain": case.domain,
+	"conditions": _with_carried(parts.conditions),
+	"reasons": parts.reasons,
+})} if {
+	# stage 1: the request is valid
+	_valid_input
+	i := _in
+	r := i.requester
+	h := i.holder
+	c := i.recipient
+
+	# within one jurisdiction (across a border the stages decide)
+	c.jurisdiction == h.jurisdiction
+
+	# stage 2: the requester is the holder, the recipient or both
+	party := _requester_is[i.action]
+	r.agency == i[party[0]].agency
+	r.kind == i[party[0]].kind
+	r.jurisdiction == i[party[0]].jurisdiction
+	r.agency == i[party[1]].agency
+	r.kind == i[party[1]].kind
+	r.jurisdiction == i[party[1]].jurisdiction
+
+	# stages 3 to 4: no prohibition, no condition of the record's
+	# provenance against it, no risk assessment for an NGO
+	key := _pack_keys[h.jurisdiction]
+	record_type := object.get({"translate": "", "reidentify": ""}, i.action, i.record_type)
+	not _prohibition_index[key][i.action][i.purpose][record_type]
+	_onward_clear
+	[i.record_type, c.kind] != ["risk_assessment", "ngo"]
+
+	# stages 6 and 7: the bases that apply, and the one used: the claimed
+	# one or the lowest id
+	ids := _fast_applicable
+	chosen := object.get({"": min(ids)}, i.claimed_legal_basis, i.claimed_legal_basis)
+	chosen in ids
+
+	# the decision under it
+	v := _basis_views[key][chosen]
+	ngo := c.kind == "ngo"
+	risk := i.record_type == "risk_assessment"
+	parts := _basis_parts[key][chosen][i.action][ngo][risk]
+	case := _case_facts
+	since := _since_valid(i)
+	now := since.none
+	until := object.union(
+		{"valid_until": day | v.needs.from == "probation"; day := i.subject.probation_until; day != ""},
+		{"valid_until": day | v.needs.from == "release"; day := format_date((now - since.release) + v.needs.last_day)},
+	)
+}
+
+# _onward_clear is true when no condition the record came with refuses
+# the exchange (stage onward): always for a record of the requester's own.
+_onward_clear if not _in.provenance
+
+_onward_clear if not _provenance_given
+
+_onward_clear if {
+	_provenance_given
+	count(_onward_reasons) == 0
+}
+
+# _fast_bases are, for a valid request within one jurisdiction, the bases
+# in scope and those of them that apply, as _applicable and _near_miss
+# (bases.rego) find them, with the checks of _parties_covered and _basis_ok
+# written out. Undefined for other requests.
+_fast_bases := {"in_scope": in_scope, "applicable": applicable} if {
+	_valid_input
+	i := _in
+	r := i.requester
+	h := i.holder
+	c := i.recipient
+	c.jurisdiction == h.jurisdiction
+	key := _pack_keys[h.jurisdiction]
+	record_type := object.get({"translate": "", "reidentify": ""}, i.action, i.record_type)
+	pseudonym := i.action in pseudonym_actions
+	in_scope := {id |
+		pseudonym == false
+		some id in _scope_index[key][i.action][i.purpose][record_type]
+		b := _basis_views[key][id]
+		h.kind in b.covers.holder_kinds
+		c.kind in b.covers.recipient_kinds
+		c.jurisdiction in b.covers.recipient_jurisdictions
+	} | {id |
+		pseudonym == true
+		some id in _scope_index[key][i.action][i.purpose][record_type]
+		r.kind in _basis_views[key][id].covers.requester_kinds
+	}
+	case := _case_facts
+	since := _since_valid(i)
+	rank := object.get(_clearance_ranks, r.officer.clearance, -1)
+	applicable := {id |
+		pseudonym == false
+		some id in in_scope
+		b := _basis_views[key][id]
+		i.subject.category in b.covers.categories
+		object.get(b.custody, "in_custody", i.subject.in_custody) == i.subject.in_custody
+		b.needs.case in case.allowed
+		rank >= object.get(b.needs.rank, r.kind, -1)
+		b.needs.low <= since[b.needs.from]
+		since[b.needs.from] < b.needs.high
+	} | {id |
+		# the subject of a pseudonym is not known, and not checked
+		pseudonym == true
+		some id in in_scope
+		b := _basis_views[key][id]
+		b.needs.case in case.allowed
+		rank >= object.get(b.needs.rank, r.kind, -1)
+		b.needs.low <= since[b.needs.from]
+		since[b.needs.from] < b.needs.high
+	}
+}
+
+_fast_applicable := _fast_bases.applicable
+
+# _requester_is[action] names the parties the requester must be (twice
+# the same if one): the holder pushes, the recipient pulls, and a pseudonym
+# is the requester's own.
+_requester_is := {
+	"disclose": ["holder", "holder"],
+	"notify": ["holder", "holder"],
+	"request": ["recipient", "recipient"],
+	"match": ["recipient", "recipient"],
+	"translate": ["recipient", "holder"],
+	"reidentify": ["recipient", "holder"],
+}
+
+# _case_facts are what the case decides: whether a basis that needs a case
+# may apply (allowed holds true) and the pseudonym domain.
+_case_facts := {"allowed": {false}, "domain": sprintf("%s/%s", [_in.recipient.agency, _in.purpose])} if {
+	object.get(_in, "case", null) == null
+} else := {"allowed": _cases_allowed, "domain": _pseudonym_domain}
 
 _sorted(s) := [x | some x in s]
 
@@ -72,37 +237,47 @@ _deny(reasons) := {
 # quick test; _invalid says what is wrong, and is worked out only then.
 
 _valid_input if {
-	_action in actions
-	is_time(_time)
-	_record_type_valid
-	_purpose in purposes
-	_clearance in clearance_levels
-	_category in _categories_or_unknown
-	every d in [_release_date, _probation_until] {
-		_date_or_unknown(d)
-	}
-	every p in [_requester, _holder, _recipient] {
-		_party_valid(p)
-	}
-	_has_pack
+	i := _in
+	i.action in actions
+	_time_valid
+	i.record_type in _record_types_for[i.action]
+	i.purpose in purposes
+	i.requester.officer.clearance in _clearances_or_unknown
+	i.subject.category in _categories_or_unknown
+
+	# dates are YYYY-MM-DD or "" (unknown)
+	is_string(i.subject.release_date)
+	regex.match(_date_or_empty, i.subject.release_date)
+	is_string(i.subject.probation_until)
+	regex.match(_date_or_empty, i.subject.probation_until)
+
+	# each party names an agency of a known kind and jurisdiction
+	r := i.requester
+	is_string(r.agency)
+	r.agency != ""
+	r.kind in agency_kinds
+	r.jurisdiction in _known_jurisdictions
+	h := i.holder
+	is_string(h.agency)
+	h.agency != ""
+	h.kind in agency_kinds
+	h.jurisdiction in _known_jurisdictions
+	c := i.recipient
+	is_string(c.agency)
+	c.agency != ""
+	c.kind in agency_kinds
+	c.jurisdiction in _known_jurisdictions
+
+	# the holder's law has a pack; a case, if given, is valid
+	_pack_keys[h.jurisdiction]
 	not _invalid_case
 	not _invalid_provenance
 }
 
 _categories_or_unknown := subject_categories | {""}
 
-# A record action names a known record type; translate and reidentify
-# concern a pseudonym, not a record, and name none.
-_record_type_valid if {
-	not _pseudonym_action
-	_record_type in record_types
-}
-
-_record_type_valid if {
-	_pseudonym_action
-	_record_type == ""
-}
-
+# _date_or_unknown and _party_valid are the checks of _valid_input as
+# functions, for the provenance (onward.rego).
 _date_or_unknown(d) if d == ""
 
 _date_or_unknown(d) if is_date(d)
@@ -112,6 +287,20 @@ _party_valid(p) if {
 	p.agency != ""
 	p.kind in agency_kinds
 	known_jurisdiction(p.jurisdiction)
+}
+
+# An empty clearance counts as "none".
+_clearances_or_unknown := {c | some c in clearance_levels} | {""}
+
+# A record action names a known record type; translate and reidentify
+# concern a pseudonym, not a record, and name none.
+_record_types_for[action] := {""} if {
+	some action in pseudonym_actions
+}
+
+_record_types_for[action] := record_types if {
+	some action in actions
+	not action in pseudonym_actions
 }
 
 _invalid_case if {
@@ -129,39 +318,39 @@ else := sprintf("%q %s", [v, problem])
 
 _invalid contains _reason("UNKNOWN_ACTION", sprintf(
 	"The action %s; it must be one of disclose, request, notify, match, translate or reidentify.",
-	[_missing_or(_action, "is not known")],
+	[_missing_or(_in.action, "is not known")],
 )) if {
-	not _action in actions
+	not _in.action in actions
 }
 
 _invalid contains _reason("INVALID_TIME", sprintf(
 	"The time of the request %s; it must be an RFC 3339 time such as 2026-11-26T10:00:00Z.",
-	[_missing_or(_time, "is not valid")],
+	[_missing_or(_in.time, "is not valid")],
 )) if {
-	not is_time(_time)
+	not is_time(_in.time)
 }
 
 _invalid contains _reason("UNKNOWN_RECORD_TYPE", sprintf(
 	"The record type %s; it must be one of %s.",
-	[_missing_or(_record_type, "is not known"), concat(", ", sort(record_types))],
+	[_missing_or(_in.record_type, "is not known"), concat(", ", sort(record_types))],
 )) if {
 	not _pseudonym_action
-	not _record_type in record_types
+	not _in.record_type in record_types
 }
 
 _invalid contains _reason("UNEXPECTED_RECORD_TYPE", sprintf(
 	"A request to %s concerns a pseudonym, not a record; the record type must be empty, not %v.",
-	[_pseudonym_verb[_action], _record_type],
+	[_pseudonym_verb[_in.action], _in.record_type],
 )) if {
 	_pseudonym_action
-	_record_type != ""
+	_in.record_type != ""
 }
 
 _invalid contains _reason("UNKNOWN_PURPOSE", sprintf(
 	"The purpose %s; it must be one of %s.",
-	[_missing_or(_purpose, "is not known"), concat(", ", sort(purposes))],
+	[_missing_or(_in.purpose, "is not known"), concat(", ", sort(purposes))],
 )) if {
-	not _purpose in purposes
+	not _in.purpose in purposes
 }
 
 _invalid contains _reason("MISSING_AGENCY", sprintf("The %s agency is missing.", [role])) if {
@@ -194,9 +383,9 @@ _invalid contains _reason("UNKNOWN_JURISDICTION", sprintf(
 
 _invalid contains _reason("NO_JURISDICTION_PACK", sprintf(
 	"No rules for the law of %s are loaded, so Liaison cannot decide about a record held there.",
-	[_holder_jurisdiction],
+	[_in.holder.jurisdiction],
 )) if {
-	_holder_jurisdiction in listed_jurisdictions
+	_in.holder.jurisdiction in listed_jurisdictions
 	not _has_pack
 }
 
@@ -209,17 +398,17 @@ _invalid contains _reason("UNKNOWN_CLEARANCE", sprintf(
 
 _invalid contains _reason("UNKNOWN_SUBJECT_CATEGORY", sprintf(
 	"The subject category %q is not known; it must be one of %s.",
-	[_category, concat(", ", sort(subject_categories))],
+	[_in.subject.category, concat(", ", sort(subject_categories))],
 )) if {
-	_category != ""
-	not _category in subject_categories
+	_in.subject.category != ""
+	not _in.subject.category in subject_categories
 }
 
 _invalid contains _reason("INVALID_DATE", sprintf(
 	"The subject's %s %q is not a date written YYYY-MM-DD.",
 	[name, d],
 )) if {
-	some name, d in {"release date": _release_date, "probation end date": _probation_until}
+	some name, d in {"release date": _in.subject.release_date, "probation end date": _in.subject.probation_until}
 	d != ""
 	not is_date(d)
 }
@@ -243,44 +432,55 @@ _same_party(a, b) if {
 }
 
 _parties_fit if {
-	_action in _pushes
-	_same_party(_requester, _holder)
+	i := _in
+	i.action in _pushes
+	i.requester.agency == i.holder.agency
+	i.requester.kind == i.holder.kind
+	i.requester.jurisdiction == i.holder.jurisdiction
 }
 
 _parties_fit if {
-	not _action in _pushes
-	not _pseudonym_action
-	_same_party(_requester, _recipient)
+	i := _in
+	not i.action in _pushes
+	not i.action in pseudonym_actions
+	i.requester.agency == i.recipient.agency
+	i.requester.kind == i.recipient.kind
+	i.requester.jurisdiction == i.recipient.jurisdiction
 }
 
 _parties_fit if {
-	_pseudonym_action
-	_same_party(_requester, _recipient)
-	_same_party(_requester, _holder)
+	i := _in
+	i.action in pseudonym_actions
+	i.requester.agency == i.recipient.agency
+	i.requester.kind == i.recipient.kind
+	i.requester.jurisdiction == i.recipient.jurisdiction
+	i.requester.agency == i.holder.agency
+	i.requester.kind == i.holder.kind
+	i.requester.jurisdiction == i.holder.jurisdiction
 }
 
 _party_reasons contains _reason("REQUESTER_NOT_HOLDER", sprintf(
 	"Only the agency that holds a record can %s it; %s is not the holder %s.",
-	[_action, _requester.agency, _holder.agency],
+	[_in.action, _in.requester.agency, _in.holder.agency],
 )) if {
-	_action in _pushes
-	not _same_party(_requester, _holder)
+	_in.action in _pushes
+	not _same_party(_in.requester, _in.holder)
 }
 
 _party_reasons contains _reason("REQUESTER_NOT_RECIPIENT", sprintf(
 	"An agency can %s a record only for itself; %s is not the recipient %s.",
-	[_action, _requester.agency, _recipient_agency],
+	[_in.action, _in.requester.agency, _in.recipient.agency],
 )) if {
-	not _action in _pushes
-	not _same_party(_requester, _recipient)
+	not _in.action in _pushes
+	not _same_party(_in.requester, _in.recipient)
 }
 
 _party_reasons contains _reason("REQUESTER_NOT_HOLDER", sprintf(
 	"An agency can %s only if it holds that pseudonym itself; %s is not the holder %s.",
-	[_pseudonym_verb[_action], _requester.agency, _holder.agency],
+	[_pseudonym_verb[_in.action], _in.requester.agency, _in.holder.agency],
 )) if {
 	_pseudonym_action
-	not _same_party(_requester, _holder)
+	not _same_party(_in.requester, _in.holder)
 }
 
 # _pseudonym_verb says what a pseudonym action does, for messages.
@@ -290,8 +490,8 @@ _pseudonym_verb := {"translate": "translate a pseudonym", "reidentify": "re-iden
 # Stage 3: what the holder's law forbids outright (e.g. DK § 115, stk. 2).
 
 _prohibition_applies(p) if {
-	_purpose in p.purposes
-	_action in object.get(p, "actions", actions)
+	_in.purpose in p.purposes
+	_in.action in object.get(p, "actions", actions)
 	_prohibited_record(p)
 }
 
@@ -299,13 +499,17 @@ _prohibition_applies(p) if {
 # reidentify, which concern no record; one for all record types does.
 _prohibited_record(p) if {
 	not _pseudonym_action
-	_record_type in object.get(p, "record_types", record_types)
+	_in.record_type in object.get(p, "record_types", record_types)
 }
 
 _prohibited_record(p) if {
 	_pseudonym_action
 	not "record_types" in object.keys(p)
 }
+
+# _prohibited is true if a prohibition of the pack forbids this exchange:
+# the quick test (index.rego); _prohibition_reasons say which.
+_prohibited if _prohibition_index[_pack_key][_in.action][_in.purpose][_indexed_record_type]
 
 _prohibition_reasons contains _reason("PURPOSE_PROHIBITED", sprintf("%s (%s)", [p.message, p.citation])) if {
 	some p in _prohibitions
@@ -317,8 +521,8 @@ _prohibition_reasons contains _reason("PURPOSE_PROHIBITED", sprintf("%s (%s)", [
 # (LED Art. 7), and never goes to an NGO, whatever a pack says.
 
 _assessment_to_ngo if {
-	_record_type == "risk_assessment"
-	_recipient_kind == "ngo"
+	_in.record_type == "risk_assessment"
+	_in.recipient.kind == "ngo"
 }
 
 _assessment_to_ngo_reason := _reason(
@@ -331,72 +535,71 @@ _assessment_to_ngo_reason := _reason(
 
 _claim_reasons := [_reason(
 	"UNKNOWN_LEGAL_BASIS",
-	sprintf("The claimed legal basis %q is not a basis of %s known to Liaison.", [_claimed, _law]),
+	sprintf("The claimed legal basis %q is not a basis of %s known to Liaison.", [_in.claimed_legal_basis, _law]),
 )] if {
-	_claimed != ""
-	not _claimed in object.keys(_bases)
+	_in.claimed_legal_basis != ""
+	not _in.claimed_legal_basis in object.keys(_bases)
 } else := array.concat(
 	[_reason(
 		"CLAIMED_BASIS_NOT_APPLICABLE",
-		sprintf("The claimed legal basis %s (%s) does not cover this exchange.", [_claimed, _bases[_claimed].citation]),
+		sprintf("The claimed legal basis %s (%s) does not cover this exchange.", [_in.claimed_legal_basis, _bases[_in.claimed_legal_basis].citation]),
 	)],
-	_sorted(_failures(_claimed)),
+	_sorted(_failures(_in.claimed_legal_basis)),
 ) if {
-	_claimed != ""
-	not _claimed in _applicable
+	_in.claimed_legal_basis != ""
+	not _in.claimed_legal_basis in _applicable
 } else := []
 
 # ---------------------------------------------------------------------------
 # Stage 6: a legal basis applies. The claimed one is used; without a claim,
 # the applicable basis with the lowest id.
 
-_chosen_basis_id := _claimed if {
-	_claimed in _applicable
+_chosen_basis_id := _in.claimed_legal_basis if {
+	_in.claimed_legal_basis in _applicable
 } else := min(_applicable) if {
-	_claimed == ""
+	_in.claimed_legal_basis == ""
 	count(_applicable) > 0
 }
 
-_basis_decision := d if {
+# _basis_decision is the decision under the chosen basis. What does not
+# depend on the request comes ready from the index (index.rego): the
+# outcome, fields, conditions and reasons for this action and recipient.
+_basis_decision := _with_approval(v, {
+	"outcome": parts.outcome,
+	"legal_basis": _legal_basis(v, parts),
+	"fields": parts.fields,
+	"pseudonym_domain": _pseudonym_domain,
+	"conditions": _with_carried(parts.conditions),
+	"reasons": _basis_reasons(v, parts),
+}) if {
+	key := _pack_key
 	id := _chosen_basis_id
-	b := _bases[id]
-	outcome := _capped("disclose")
-	spec := _basis_fields(b)
-	fields := _outcome_fields(outcome, spec)
-	d := object.union(_approval_of(b), {
-		"outcome": outcome,
-		"legal_basis": _legal_basis(id),
-		"fields": fields,
-		"pseudonym_domain": _pseudonym_domain,
-		"conditions": _conditions(object.get(b, "conditions", []), fields),
-		"reasons": array.concat(
-			array.concat(
-				[_reason("LEGAL_BASIS_APPLIES", sprintf("%s permits this exchange: %s.", [b.citation, object.get(b, "title", id)]))],
-				_cross_border_notes(b),
-			),
-			_field_notes(spec),
-		),
-	})
+	v := _basis_views[key][id]
+	parts := _basis_parts[key][id][_in.action][_recipient_is_ngo][_is_risk_assessment]
 }
 
-# _capped limits an outcome by the action: a match answers hit or no hit
-# and never carries content; a translation gives a pseudonym, never an
-# identity.
-_capped(outcome) := "hit_only" if {
-	_action == "match"
+# _basis_reasons(v, parts) are the reasons of a decision under basis v;
+# across a border they say so (_cross_border_notes).
+_basis_reasons(v, parts) := parts.reasons if {
+	not _cross_border
+} else := array.concat(array.concat([parts.reason], _cross_border_notes(v)), parts.notes)
+
+# _with_approval(v, d) is decision d with the approval a re-identification
+# under basis v needs.
+_with_approval(v, d) := object.union(d, _approval_of(v)) if {
+	_in.action == "reidentify"
+} else := d
+
+# _capped_for(action, outcome) limits an outcome by the action: a match
+# answers hit or no hit and never carries content; a translation gives a
+# pseudonym, never an identity.
+_capped_for(action, outcome) := "hit_only" if {
+	action == "match"
 	outcome_rank[outcome] < outcome_rank.hit_only
 } else := "pseudonymise" if {
-	_action == "translate"
+	action == "translate"
 	outcome_rank[outcome] < outcome_rank.pseudonymise
 } else := outcome
-
-# _basis_fields(b) is what passes under basis b: its fields for a record;
-# for translate the subject's pseudonym in the new domain, for reidentify
-# the subject's identifier (to the requesting officer, once the approvers
-# agree).
-_basis_fields(b) := _pseudonym_fields[_action] if {
-	_pseudonym_action
-} else := object.get(b, "fields", _full_fields)
 
 _pseudonym_fields := {
 	"translate": {"keep": [], "generalise": [], "pseudonymise": ["Person.subject_id"]},
@@ -415,7 +618,7 @@ _approval_of(b) := {"approval": object.union(
 	},
 	_approval_agencies(a),
 )} if {
-	_action == "reidentify"
+	_in.action == "reidentify"
 	a := b.approval
 } else := {}
 
@@ -426,10 +629,20 @@ _approval_agencies(a) := {"agencies": sort(_case_members)} if {
 	count(object.get(a, "agencies", [])) > 0
 } else := {}
 
-_legal_basis(id) := object.union_n([
-	{"id": id, "citation": concat("", [_bases[id].citation, _cross_border_citation(_bases[id])])},
-	_optional("valid_until", _valid_until(_bases[id])),
-	_optional("assumption", concat(" ", _assumptions_of(_bases[id]))),
+# _legal_basis(v, parts) is the legal_basis of a decision under basis v
+# (parts.legal_basis: its id, citation and assumption), with the last day
+# it covers; across a border its citation and assumption also name the
+# instrument and the recipient's side.
+_legal_basis(v, parts) := object.union(parts.legal_basis, {"valid_until": until}) if {
+	not _cross_border
+	until := _valid_until(v)
+	until != ""
+} else := parts.legal_basis if {
+	not _cross_border
+} else := object.union_n([
+	{"id": v.id, "citation": concat("", [v.citation, _cross_border_citation(v)])},
+	_optional("valid_until", _valid_until(v)),
+	_optional("assumption", concat(" ", _assumptions_of(v))),
 ])
 
 # _assumptions_of(x) are the unverified readings of law an outcome under
@@ -447,18 +660,18 @@ else := {}
 # this way (GDPR Art. 10: only where a basis says so).
 
 _art10_blocks_fallback if {
-	_record_type in criminal_offence_record_types
-	_recipient_kind in gdpr_recipient_kinds
+	_in.record_type in criminal_offence_record_types
+	_in.recipient.kind in gdpr_recipient_kinds
 }
 
 _fallback_applies(r) if {
 	r.outcome in {"pseudonymise", "hit_only"}
-	_action in r.actions
-	_purpose in r.purposes
-	_record_type in r.record_types
-	_recipient_kind in r.recipient_kinds
-	_holder_kind in object.get(r, "holder_kinds", agency_kinds)
-	_jurisdiction_covered(r)
+	_in.action in r.actions
+	_in.purpose in r.purposes
+	_in.record_type in r.record_types
+	_in.recipient.kind in r.recipient_kinds
+	_in.holder.kind in object.get(r, "holder_kinds", agency_kinds)
+	_jurisdiction_covered(object.get(r, "recipient_jurisdictions", [_in.holder.jurisdiction]))
 }
 
 # _fallback_index is the applicable fallback rule with the most revealing
@@ -471,16 +684,16 @@ _fallback_index := min(candidates)[1] if {
 
 _fallback_decision := d if {
 	r := _fallback_rules[_fallback_index]
-	outcome := _capped(r.outcome)
-	fields := _outcome_fields(outcome, object.get(r, "fields", _default_pseudonymised_fields))
+	outcome := _capped_for(_in.action, r.outcome)
+	fields := _outcome_fields(outcome, object.get(r, "fields", _default_pseudonymised_fields), _recipient_is_ngo)
 	d := {
 		"outcome": outcome,
 		"fields": fields,
 		"pseudonym_domain": _pseudonym_domain,
-		"conditions": _conditions(object.get(r, "conditions", []), fields),
+		"conditions": _with_carried(_conditions_for(object.get(r, "conditions", []), fields, _is_risk_assessment)),
 		"reasons": array.concat(
 			array.concat(array.concat([r.reason], _why_no_basis), _cross_border_notes(r)),
-			_field_notes(object.get(r, "fields", _default_pseudonymised_fields)),
+			_field_notes(object.get(r, "fields", _default_pseudonymised_fields), _recipient_is_ngo),
 		),
 	}
 }
@@ -496,23 +709,23 @@ _no_basis_reasons := array.concat(_why_no_basis, [_art10_reason]) if {
 
 _art10_reason := _reason("CRIMINAL_OFFENCE_DATA", sprintf(
 	"A %s is criminal-offence data; it reaches %s only where a legal basis names them (GDPR Art. 10).",
-	[replace(_record_type, "_", " "), _kind_noun(_recipient_kind)],
+	[replace(_in.record_type, "_", " "), _kind_noun(_in.recipient.kind)],
 ))
 
 _why_no_basis := _sorted(near) if {
-	near := {r | some id in _near_miss; some r in _failures(id)}
+	near := {r | some id in _near_miss; some r in _near_miss_failures(id)}
 	count(near) > 0
 } else := [_no_channel_reason] if {
 	_cross_member_state
 	not _eu_instrument
 } else := [_reason("NO_LEGAL_BASIS", sprintf(
 	"No legal basis in %s lets %s %s for %s.",
-	[_law, _kind_noun(_requester_kind), _pseudonym_verb[_action], _purpose_noun(_purpose)],
+	[_law, _kind_noun(_in.requester.kind), _pseudonym_verb[_in.action], _purpose_noun(_in.purpose)],
 ))] if {
 	_pseudonym_action
 } else := [_reason("NO_LEGAL_BASIS", sprintf(
 	"No legal basis in %s lets %s share %s with %s for %s.",
-	[_law, _kind_noun(_holder_kind), _record_noun(_record_type), _kind_noun(_recipient_kind), _purpose_noun(_purpose)],
+	[_law, _kind_noun(_in.holder.kind), _record_noun(_in.record_type), _kind_noun(_in.recipient.kind), _purpose_noun(_in.purpose)],
 ))]
 
 _kind_noun(k) := object.get(
@@ -561,6 +774,6 @@ _purpose_noun(p) := object.get(
 
 _pseudonym_domain := sprintf("case/%s", [_case_id]) if {
 	_case_valid
-	_requester.agency in _case_members
-	_recipient_agency in _case_members
-} else := sprintf("%s/%s", [_recipient_agency, _purpose])
+	_in.requester.agency in _case_members
+	_in.recipient.agency in _case_members
+} else := sprintf("%s/%s", [_in.recipient.agency, _in.purpose])

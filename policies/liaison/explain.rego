@@ -15,9 +15,9 @@ _explain_head := array.concat(
 	[sprintf("reason %s: %s", [r.code, r.message]) | some r in _result.decision.reasons],
 )
 
-_explain_pack := sprintf("%s (%s)", [_holder_jurisdiction, _law]) if {
+_explain_pack := sprintf("%s (%s)", [_in.holder.jurisdiction, _law]) if {
 	_has_pack
-} else := sprintf("none for %q", [_holder_jurisdiction])
+} else := sprintf("none for %q", [_in.holder.jurisdiction])
 
 _explain_bases := [line |
 	some id in sort(object.keys(_bases))
@@ -62,11 +62,11 @@ _explain_assumptions := _assumptions_of(_bases[_chosen_basis_id]) if {
 )) if {
 	_result.stage == "prohibition"
 } else := _non_empty(array.concat(
-	[object.get(_bases[_claimed], "assumption", "")],
+	[object.get(_bases[_in.claimed_legal_basis], "assumption", "")],
 	[_pack_assumption(_pack_key)],
 )) if {
 	_result.stage == "claimed_basis"
-	_claimed in object.keys(_bases)
+	_in.claimed_legal_basis in object.keys(_bases)
 } else := _non_empty(array.concat(
 	[object.get(_bases[id], "assumption", "") | some id in sort(_near_miss)],
 	[_pack_assumption(_pack_key)],

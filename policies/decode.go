@@ -1,0 +1,236 @@
+package policies
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// decodeValue converts a Rego value into dst through its JSON encoding,
+// rejecting unknown fields so that a misspelt key in the policy is an error
+// rather than silently dropped.
+func decodeValue(v ast.Value, dst any) error {
+	x, err := ast.JSON(v)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return nil
+}
+
+// decodeDecision converts a decision as the policy gave it into a Decision,
+// as decodeValue does. A decision of the usual shape (the keys of the
+// contract, spelt exactly, with values of their types) is read directly;
+// anything else goes through decodeValue, which decides as it always has.
+func decodeDecision(v ast.Value) (Decision, error) {
+	if d, ok := readDecision(v); ok {
+		return d, nil
+	}
+	var d Decision
+	if err := decodeValue(v, &d); err != nil {
+		return Decision{}, err
+	}
+	return d, nil
+}
+
+// readDecision reads a decision of the usual shape; ok is false for any
+// other (then decodeValue decides, with the same result or error it would
+// have given before).
+func readDecision(v ast.Value) (d Decision, ok bool) {
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return Decision{}, false
+	}
+	ok = true
+	obj.Foreach(func(k, t *ast.Term) {
+		if !ok {
+			return
+		}
+		key, isStr := k.Value.(ast.String)
+		if !isStr {
+			ok = false
+			return
+		}
+		switch key {
+		case "outcome":
+			d.Outcome, ok = readString(t)
+		case "pseudonym_domain":
+			d.PseudonymDomain, ok = readString(t)
+		case "conditions":
+			d.Conditions, ok = readStrings(t)
+		case "fields":
+			d.Fields, ok = readFields(t)
+		case "reasons":
+			d.Reasons, ok = readReasons(t)
+		case "legal_basis":
+			d.LegalBasis, ok = readLegalBasis(t)
+		case "approval":
+			d.Approval, ok = readApproval(t)
+		default:
+			ok = false
+		}
+	})
+	return d, ok
+}
+
+func readString(t *ast.Term) (string, bool) {
+	switch s := t.Value.(type) {
+	case ast.String:
+		return string(s), true
+	case ast.Null:
+		return "", true
+	}
+	return "", false
+}
+
+func readBool(t *ast.Term) (bool, bool) {
+	switch b := t.Value.(type) {
+	case ast.Boolean:
+		return bool(b), true
+	case ast.Null:
+		return false, true
+	}
+	return false, false
+}
+
+// readStrings reads a list of strings: null is nil, [] an empty list.
+func readStrings(t *ast.Term) ([]string, bool) {
+	switch a := t.Value.(type) {
+	case ast.Null:
+		return nil, true
+	case *ast.Array:
+		out := make([]string, a.Len())
+		for i := range a.Len() {
+			s, ok := a.Elem(i).Value.(ast.String)
+			if !ok {
+				return nil, false
+			}
+			out[i] = string(s)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// readObject calls set for each key of t, an object; ok is false if t is
+// not an object, a key is not a string or set says so.
+func readObject(t *ast.Term, set func(key string, t *ast.Term) bool) bool {
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return false
+	}
+	ok = true
+	obj.Foreach(func(k, v *ast.Term) {
+		if !ok {
+			return
+		}
+		key, isStr := k.Value.(ast.String)
+		ok = isStr && set(string(key), v)
+	})
+	return ok
+}
+
+func readFields(t *ast.Term) (f Fields, ok bool) {
+	if _, null := t.Value.(ast.Null); null {
+		return Fields{}, true
+	}
+	ok = readObject(t, func(key string, v *ast.Term) (ok bool) {
+		switch key {
+		case "keep":
+			f.Keep, ok = readStrings(v)
+		case "generalise":
+			f.Generalise, ok = readStrings(v)
+		case "pseudonymise":
+			f.Pseudonymise, ok = readStrings(v)
+		case "precision":
+			f.Precision, ok = readString(v)
+		}
+		return ok
+	})
+	return f, ok
+}
+
+func readReasons(t *ast.Term) ([]Reason, bool) {
+	switch a := t.Value.(type) {
+	case ast.Null:
+		return nil, true
+	case *ast.Array:
+		out := make([]Reason, a.Len())
+		for i := range a.Len() {
+			ok := readObject(a.Elem(i), func(key string, v *ast.Term) (ok bool) {
+				switch key {
+				case "code":
+					out[i].Code, ok = readString(v)
+				case "message":
+					out[i].Message, ok = readString(v)
+				}
+				return ok
+			})
+			if !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func readLegalBasis(t *ast.Term) (*LegalBasis, bool) {
+	if _, null := t.Value.(ast.Null); null {
+		return nil, true
+	}
+	lb := &LegalBasis{}
+	ok := readObject(t, func(key string, v *ast.Term) (ok bool) {
+		switch key {
+		case "id":
+			lb.ID, ok = readString(v)
+		case "citation":
+			lb.Citation, ok = readString(v)
+		case "valid_until":
+			lb.ValidUntil, ok = readString(v)
+		case "assumption":
+			lb.Assumption, ok = readString(v)
+		}
+		return ok
+	})
+	return lb, ok
+}
+
+func readApproval(t *ast.Term) (*Approval, bool) {
+	if _, null := t.Value.(ast.Null); null {
+		return nil, true
+	}
+	a := &Approval{}
+	ok := readObject(t, func(key string, v *ast.Term) (ok bool) {
+		switch key {
+		case "quorum":
+			n, isNum := v.Value.(ast.Number)
+			if !isNum {
+				return false
+			}
+			q, err := strconv.Atoi(string(n))
+			a.Quorum, ok = q, err == nil
+		case "roles":
+			a.Roles, ok = readStrings(v)
+		case "agencies":
+			a.Agencies, ok = readStrings(v)
+		case "other_agency":
+			a.OtherAgency, ok = readBool(v)
+		case "expires_after":
+			a.ExpiresAfter, ok = readString(v)
+		}
+		return ok
+	})
+	return a, ok
+}
