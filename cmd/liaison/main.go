@@ -37,6 +37,10 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// An error that only says "context canceled" came from the signal.
+		err = errors.New("interrupted by a signal (SIGINT or SIGTERM) before it finished")
+	}
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
