@@ -291,7 +291,7 @@ func entryDiff(want, got equivalenceEntry, explained bool) string {
 // from it and its inputs stay the varied set genInputs describes.
 func TestEquivalenceLogIsGenerated(t *testing.T) {
 	if *updateEquivalence {
-		t.Skip("re-recording the log")
+		t.Skip("-update-equivalence is re-recording the log; run without the flag to check against it (make test does)")
 	}
 	want := readEquivalenceLog(t)
 	got := genInputs(equivalenceSeed, equivalenceCount)
@@ -317,7 +317,7 @@ func TestEquivalenceLogIsGenerated(t *testing.T) {
 // outcome, legal basis and fields.
 func TestReplayUnchanged(t *testing.T) {
 	if *updateEquivalence {
-		t.Skip("re-recording the log")
+		t.Skip("-update-equivalence is re-recording the log; run without the flag to check against it (make test does)")
 	}
 	e := loadEmbedded(t)
 	r := NewReplayer(e, nil, planFields)
