@@ -31,20 +31,33 @@ func TestDeepStacks(t *testing.T) {
 	if err := d.run(ctx, func() { deep(300); ran = true }); err != nil || !ran {
 		t.Fatalf("run = %v, ran %v", err, ran)
 	}
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	for range 20 {
-		d.run(ctx, func() { deep(300) })
+	// StackInuse is the whole process's: goroutines of other tests that end
+	// meanwhile move it too. A worker whose stack a collection shrinks
+	// moves it the same way every time, so one clean attempt of five is
+	// enough, and a real shrink fails all five.
+	var diffs []int64
+	for range 5 {
+		var before, after runtime.MemStats
 		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for range 20 {
+			d.run(ctx, func() { deep(300) })
+			runtime.GC()
+		}
+		runtime.ReadMemStats(&after)
+		// The worker's stack grew to 512 KB; had a collection shrunk it
+		// (as it does an idle goroutine's), the stacks in use would have
+		// fallen by at least half of that, the regrowth freed again by the
+		// last one.
+		diff := int64(after.StackInuse) - int64(before.StackInuse)
+		diffs = append(diffs, diff>>10)
+		if diff >= -128<<10 && diff <= 128<<10 {
+			break
+		}
 	}
-	runtime.ReadMemStats(&after)
-	// The worker's stack grew to 512 KB; had a collection shrunk it (as
-	// it does an idle goroutine's), the stacks in use would have fallen
-	// by at least half of that, the regrowth freed again by the last one.
-	if diff := int64(after.StackInuse) - int64(before.StackInuse); diff < -128<<10 || diff > 128<<10 {
-		t.Errorf("stacks in use changed by %d KB over 20 deep calls with collections between them, want the worker's kept", diff>>10)
+	if d := diffs[len(diffs)-1]; d < -128 || d > 128 {
+		t.Errorf("stacks in use changed by %v KB in five attempts of 20 deep calls with collections between them, want the worker's kept", diffs)
 	}
 
 	// The only worker busy, a caller whose context ends while it waits
