@@ -536,12 +536,9 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}
-	limit := int(req.GetLimit())
-	switch {
-	case limit < 0 || limit > 1000:
-		return nil, s.statusError(ctx, invalid("limit", "must be between 0 and 1000"))
-	case limit == 0:
-		limit = 100
+	limit, err := pageLimit(req.GetLimit())
+	if err != nil {
+		return nil, s.statusError(ctx, err)
 	}
 	f := audit.SentNoticeFilter{IncludeAcked: req.GetIncludeAcknowledged(), Recipient: req.GetRecipient(), After: -1, Limit: limit}
 	if k := req.GetKind(); k != liaisonv1.ObligationKind_OBLIGATION_KIND_UNSPECIFIED {

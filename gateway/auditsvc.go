@@ -44,12 +44,9 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}
-	limit := int(req.GetLimit())
-	switch {
-	case limit < 0 || limit > 1000:
-		return nil, s.statusError(ctx, invalid("limit", "must be between 0 and 1000"))
-	case limit == 0:
-		limit = 100
+	limit, err := pageLimit(req.GetLimit())
+	if err != nil {
+		return nil, s.statusError(ctx, err)
 	}
 	for _, v := range []struct{ field, value string }{
 		{"outcome", req.GetOutcome()}, {"record_type", req.GetRecordType()}, {"action", req.GetAction()},

@@ -181,3 +181,14 @@ func unavailable(reason, msg string) error {
 	st, _ := status.New(codes.Unavailable, msg).WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain})
 	return st.Err()
 }
+
+// pageLimit reads a list call's limit field: 0 means 100, and at most 1000.
+func pageLimit(n int32) (int, error) {
+	switch {
+	case n < 0 || n > 1000:
+		return 0, invalid("limit", "must be between 0 and 1000")
+	case n == 0:
+		return 100, nil
+	}
+	return int(n), nil
+}

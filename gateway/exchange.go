@@ -274,12 +274,9 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 	if err != nil {
 		return err
 	}
-	limit := int(req.GetLimit())
-	switch {
-	case limit < 0 || limit > 1000:
-		return s.statusError(ctx, invalid("limit", "must be between 0 and 1000"))
-	case limit == 0:
-		limit = 100
+	limit, err := pageLimit(req.GetLimit())
+	if err != nil {
+		return s.statusError(ctx, err)
 	}
 	if req.GetAfter() < 0 {
 		return s.statusError(ctx, invalid("after", "must not be negative"))

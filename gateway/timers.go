@@ -131,12 +131,9 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}
-	limit := int(req.GetLimit())
-	switch {
-	case limit < 0 || limit > 1000:
-		return nil, s.statusError(ctx, invalid("limit", "must be between 0 and 1000"))
-	case limit == 0:
-		limit = 100
+	limit, err := pageLimit(req.GetLimit())
+	if err != nil {
+		return nil, s.statusError(ctx, err)
 	}
 	now := s.now()
 	f := audit.NoticeFilter{Recipient: req.GetRecipient(), Sender: req.GetSender(), Unacknowledged: req.GetUnacknowledgedOnly(), Limit: limit}
