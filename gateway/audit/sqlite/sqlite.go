@@ -49,6 +49,9 @@ type Store struct {
 	w *sql.DB // the writer: one connection, BEGIN IMMEDIATE
 	r *sql.DB // readers
 
+	// The appends' inserts, prepared on w once (bulk.go).
+	insLeaves, insHashes, insInbox *bulkInsert
+
 	// schema is the schema of the log's tables as the migrations create
 	// it, from a database built in memory at Open (see checkSchema).
 	schema map[string]schemaObject
@@ -91,6 +94,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	if s.schema, err = referenceSchema(ctx); err != nil {
 		w.Close()
+		return nil, err
+	}
+	if err := s.prepareAppends(ctx); err != nil {
+		s.Close()
 		return nil, err
 	}
 	r, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=query_only(1)")
@@ -172,6 +179,19 @@ func (s *Store) migrateOne(ctx context.Context, name string) error {
 	return tx.Commit()
 }
 
+// prepareAppends prepares the appends' inserts on the writer, once the
+// migrations have made the tables.
+func (s *Store) prepareAppends(ctx context.Context) (err error) {
+	if s.insLeaves, err = prepareBulk(ctx, s.w, "leaves", "idx", "leaf"); err != nil {
+		return err
+	}
+	if s.insHashes, err = prepareBulk(ctx, s.w, "hashes", "idx", "hash"); err != nil {
+		return err
+	}
+	s.insInbox, err = prepareBulk(ctx, s.w, "inbox", "recipient", "audit_idx", "kind", "payload", "created_ns", "expires_ns")
+	return err
+}
+
 func (s *Store) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -184,6 +204,9 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
+	}
+	for _, b := range []*bulkInsert{s.insLeaves, s.insHashes, s.insInbox} {
+		errs = append(errs, b.close())
 	}
 	errs = append(errs, s.w.Close())
 	if err := errors.Join(errs...); err != nil {
@@ -252,29 +275,12 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 
 	// The index columns and leaf_agencies are derived from the leaf by
 	// the database (migrations/0003_index_from_leaf.sql).
-	insLeaf, err := tx.PrepareContext(ctx, "INSERT INTO leaves (idx, leaf) VALUES (?, ?)")
-	if err != nil {
-		return 0, err
-	}
-	defer insLeaf.Close()
-	insHash, err := tx.PrepareContext(ctx, "INSERT INTO hashes (idx, hash) VALUES (?, ?)")
-	if err != nil {
-		return 0, err
-	}
-	defer insHash.Close()
-	insInbox, err := tx.PrepareContext(ctx, `INSERT INTO inbox
-		(recipient, audit_idx, kind, payload, created_ns, expires_ns) VALUES (?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return 0, err
-	}
-	defer insInbox.Close()
-
 	now := s.now().UnixNano()
+	rows := make([]any, 0, 2*len(batch))
+	var deliveries []any
 	for i, p := range batch {
 		idx := size + int64(i)
-		if _, err := insLeaf.ExecContext(ctx, idx, p.Leaf); err != nil {
-			return 0, fmt.Errorf("insert leaf %d: %w", idx, err)
-		}
+		rows = append(rows, idx, p.Leaf)
 		for _, d := range p.Deliveries {
 			var expires any
 			if !d.Expires.IsZero() {
@@ -284,16 +290,22 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 			if payload == nil {
 				payload = []byte{}
 			}
-			if _, err := insInbox.ExecContext(ctx, d.Recipient, idx, d.Kind, payload, now, expires); err != nil {
-				return 0, fmt.Errorf("insert delivery of leaf %d: %w", idx, err)
-			}
+			deliveries = append(deliveries, d.Recipient, idx, d.Kind, payload, now, expires)
 		}
 	}
+	if err := s.insLeaves.exec(ctx, tx, rows); err != nil {
+		return 0, fmt.Errorf("insert leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
+	}
+	if err := s.insInbox.exec(ctx, tx, deliveries); err != nil {
+		return 0, fmt.Errorf("insert deliveries of leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
+	}
 	base := tlog.StoredHashIndex(0, size)
+	rows = rows[:0]
 	for i, h := range hashes {
-		if _, err := insHash.ExecContext(ctx, base+int64(i), h[:]); err != nil {
-			return 0, fmt.Errorf("insert hash %d: %w", base+int64(i), err)
-		}
+		rows = append(rows, base+int64(i), h[:])
+	}
+	if err := s.insHashes.exec(ctx, tx, rows); err != nil {
+		return 0, fmt.Errorf("insert hashes %d to %d: %w", base, base+int64(len(hashes))-1, err)
 	}
 	return size, nil
 }
