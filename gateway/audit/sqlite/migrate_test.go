@@ -99,3 +99,96 @@ func TestMigrateFromColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateToLeafText builds a database as the migrations before
+// 0040_leaf_text.sql left it, appends entries the way that schema indexed
+// them (the trigger fills leaf_agencies), opens it, and checks that the
+// index still verifies and answers every filter as before.
+func TestMigrateToLeafText(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_ns INTEGER NOT NULL) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	names, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range names {
+		name := filepath.Base(p)
+		if name >= "0040" {
+			break
+		}
+		text, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(text)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.Exec("INSERT INTO schema_migrations VALUES (?, 0)", name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 120000000, time.UTC)
+	entries := []*audit.Entry{
+		{Time: t0, Action: "disclose", Outcome: "disclose", RecordType: "risk_assessment",
+			Requester: &audit.Requester{Agency: "police-nl", Officer: "officer-1"}, Holder: &audit.Party{Agency: "probation-nl"},
+			Recipients: []audit.Party{{Agency: "municipality-x"}}, Subject: &audit.Subject{Pseudonym: "ps-a"}, LegalBasis: &audit.LegalBasis{ID: "lb-1"}},
+		{Time: t0.Add(time.Hour), Action: "request", Outcome: "deny",
+			Requester: &audit.Requester{Agency: "social-de", Officer: "officer-2"}, ClaimedLegalBasis: "lb-2"},
+	}
+	for i, e := range entries {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO leaves (idx, leaf) VALUES (?, ?)`, i, leaf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var agencies int
+	if err := db.QueryRow("SELECT count(*) FROM leaf_agencies").Scan(&agencies); err != nil || agencies != 4 {
+		t.Fatalf("before the migration: %d agencies indexed (%v), want 4", agencies, err)
+	}
+	db.Close()
+
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open() of a database before 0040_leaf_text.sql = %v", err)
+	}
+	defer s.Close()
+	if err := s.CheckIndex(ctx, 0, 2); err != nil {
+		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
+	}
+	for _, c := range []struct {
+		f    audit.Filter
+		want []int64
+	}{
+		{audit.Filter{Officer: "officer-2"}, []int64{1}},
+		{audit.Filter{Agency: "municipality-x"}, []int64{0}},
+		{audit.Filter{Agency: "social-de"}, []int64{1}},
+		{audit.Filter{Subject: "ps-a"}, []int64{0}},
+		{audit.Filter{Outcome: "deny"}, []int64{1}},
+		{audit.Filter{LegalBasis: "lb-1"}, []int64{0}},
+		{audit.Filter{LegalBasis: "lb-2"}, []int64{1}},
+		{audit.Filter{From: t0, To: t0.Add(time.Nanosecond)}, []int64{0}},
+		{audit.Filter{From: t0.Add(time.Nanosecond)}, []int64{1}},
+	} {
+		recs, err := s.Query(ctx, c.f)
+		if err != nil {
+			t.Fatalf("Query(%+v) = %v", c.f, err)
+		}
+		var got []int64
+		for _, r := range recs {
+			got = append(got, r.Index)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("Query(%+v) = %v, want %v", c.f, got, c.want)
+		}
+	}
+}
