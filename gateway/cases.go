@@ -141,6 +141,7 @@ func partyOf(reg *Registry, id string) policies.Party {
 func (ex *exchange) commitState(ctx context.Context, c audit.Change, deliveries ...audit.Delivery) (int64, error) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
+	c.Fingerprints = ex.fingerprints // of what it releases, if anything (onward.go)
 	idx, err := ex.s.cfg.Audit.AppendState(actx, ex.entry, c, deliveries...)
 	if errors.Is(err, audit.ErrConflict) {
 		return -1, err

@@ -50,6 +50,9 @@ type exchange struct {
 	entry   *audit.Entry
 	closed  bool  // the entry was appended (or handed to per-recipient exchanges)
 	index   int64 // the entry's index once appended, else -1
+	// fingerprints of what the entry releases, committed with it
+	// (rememberRelease, onward.go)
+	fingerprints []audit.Fingerprint
 
 	// What operators see of it (telemetry.go): the call it belongs to,
 	// the time spent in each stage, and its span with the context that

@@ -153,12 +153,11 @@ func (s *Server) fingerprint(subject string, record *liaisonv1.Record) (content,
 	return c, nil
 }
 
-// rememberRelease stores the fingerprints of what an exchange releases to
-// its recipient, before the entry is committed, under the exchange's
-// request id. A release whose fingerprints were stored but whose entry
-// never committed never matches: matching looks the request id up in the
-// log, and only then records the entry's index with the fingerprints
-// (confirming every release would cost a second durable write each).
+// rememberRelease fingerprints what an exchange releases to its
+// recipient, under the exchange's request id, for ex.commit to store with
+// the entry in one transaction (audit.Log.AppendRelease): a release never
+// commits without its fingerprints, and no fingerprint outlives a release
+// that did not commit.
 func (s *Server) rememberRelease(ctx context.Context, ex *exchange, rel *liaisonv1.Released) error {
 	st := s.cfg.Aftercare
 	if st == nil || rel.GetRecord() == nil || len(ex.entry.Recipients) != 1 || ex.entry.Subject == nil {
@@ -168,18 +167,13 @@ func (s *Server) rememberRelease(ctx context.Context, ex *exchange, rel *liaison
 	if err != nil {
 		return err
 	}
-	size, err := s.cfg.Audit.Size(ctx)
-	if err != nil {
-		return err
-	}
 	rcpt := ex.entry.Recipients[0].Agency
-	fps := []audit.Fingerprint{{Recipient: rcpt, FP: c.record, RequestID: ex.reqID, After: size}}
+	fps := make([]audit.Fingerprint, 0, 1+len(c.fields))
+	fps = append(fps, audit.Fingerprint{Recipient: rcpt, FP: c.record, RequestID: ex.reqID})
 	for _, f := range c.fields {
-		fps = append(fps, audit.Fingerprint{Recipient: rcpt, FP: f, RequestID: ex.reqID, After: size})
+		fps = append(fps, audit.Fingerprint{Recipient: rcpt, FP: f, RequestID: ex.reqID})
 	}
-	if err := st.AddFingerprints(ctx, fps); err != nil {
-		return fmt.Errorf("%w: fingerprints: %v", audit.ErrUnavailable, err)
-	}
+	ex.fingerprints = fps
 	return nil
 }
 

@@ -85,7 +85,7 @@ func (ex *exchange) describe(holder, recipient policies.Party, in policies.Input
 func (ex *exchange) commit(ctx context.Context, deliveries ...audit.Delivery) (int64, error) {
 	ex.closed = true
 	defer ex.stage(stageAuditWait).end()
-	idx, err := ex.s.append(ctx, ex.entry, deliveries...)
+	idx, err := ex.s.appendRelease(ctx, ex.entry, ex.fingerprints, deliveries...)
 	if err != nil {
 		return -1, err
 	}
@@ -105,6 +105,7 @@ func (ex *exchange) finish(ctx context.Context, errp *error) {
 			err = &failure{reason: "INTERNAL", err: errors.New("gateway: exchange ended without its entry")}
 		}
 		ex.settle(err)
+		ex.fingerprints = nil // nothing was released
 		if _, aerr := ex.commit(ctx); aerr != nil {
 			ex.s.log.ErrorContext(ctx, "audit of a refused or failed exchange failed", "request_id", ex.reqID,
 				"action", ex.entry.Action, "outcome", ex.entry.Outcome, "error", aerr)
@@ -353,9 +354,15 @@ func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.
 // append writes an entry durably. A caller that hangs up does not cancel
 // the audit of what it started.
 func (s *Server) append(ctx context.Context, e *audit.Entry, d ...audit.Delivery) (int64, error) {
+	return s.appendRelease(ctx, e, nil, d...)
+}
+
+// appendRelease is append for an entry that releases content, with the
+// fingerprints of that content (rememberRelease, onward.go).
+func (s *Server) appendRelease(ctx context.Context, e *audit.Entry, fps []audit.Fingerprint, d ...audit.Delivery) (int64, error) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
-	idx, err := s.cfg.Audit.Append(actx, e, d...)
+	idx, err := s.cfg.Audit.AppendRelease(actx, e, fps, d...)
 	if err != nil && !errors.Is(err, audit.ErrUnavailable) {
 		err = errors.Join(audit.ErrUnavailable, err)
 	}

@@ -185,6 +185,25 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 // If e.Time is zero, the entry records the current time; e itself is not
 // modified. e.Action and e.Outcome are required.
 func (l *Log) Append(ctx context.Context, e *Entry, deliveries ...Delivery) (index int64, err error) {
+	return l.append(ctx, e, nil, deliveries)
+}
+
+// AppendRelease is [Log.Append] for an entry that releases content: the
+// keyed fingerprints of that content are committed with the entry, in the
+// same transaction and already confirmed with its index, so that no
+// release is ever without them and none is kept for a release that did not
+// commit. The store must keep aftercare state ([AftercareStore]), as both
+// stores do; each fingerprint needs a recipient and a request id.
+func (l *Log) AppendRelease(ctx context.Context, e *Entry, fps []Fingerprint, deliveries ...Delivery) (index int64, err error) {
+	for _, f := range fps {
+		if f.Recipient == "" || f.RequestID == "" {
+			return -1, errors.New("audit: append: fingerprint without recipient or request id")
+		}
+	}
+	return l.append(ctx, e, fps, deliveries)
+}
+
+func (l *Log) append(ctx context.Context, e *Entry, fps []Fingerprint, deliveries []Delivery) (index int64, err error) {
 	switch {
 	case e == nil:
 		return -1, errors.New("audit: append: nil entry")
@@ -210,7 +229,7 @@ func (l *Log) Append(ctx context.Context, e *Entry, deliveries ...Delivery) (ind
 		return -1, fmt.Errorf("audit: append: %w", err)
 	}
 	r := &request{
-		pending: Pending{Leaf: leaf, Entry: &c, Deliveries: append([]Delivery(nil), deliveries...)},
+		pending: Pending{Leaf: leaf, Entry: &c, Deliveries: append([]Delivery(nil), deliveries...), Fingerprints: append([]Fingerprint(nil), fps...)},
 		done:    make(chan result, 1),
 	}
 	l.mu.Lock()

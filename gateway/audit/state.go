@@ -199,6 +199,9 @@ type Change struct {
 	Notices []Notice
 	// Marks are steps of tracked notices.
 	Marks []NoticeMark
+	// Fingerprints of the content the entry releases, stored with it as
+	// [Pending.Fingerprints] are.
+	Fingerprints []Fingerprint
 }
 
 // CaseFilter selects cases. Zero fields match everything.
@@ -304,7 +307,12 @@ func (l *Log) AppendState(ctx context.Context, e *Entry, c Change, deliveries ..
 	if err != nil {
 		return -1, err
 	}
-	idx, err := ss.AppendState(ctx, Pending{Leaf: leaf, Entry: &cp, Deliveries: slices.Clone(deliveries)}, c)
+	for _, f := range c.Fingerprints {
+		if f.Recipient == "" || f.RequestID == "" {
+			return -1, errors.New("audit: append state: fingerprint without recipient or request id")
+		}
+	}
+	idx, err := ss.AppendState(ctx, Pending{Leaf: leaf, Entry: &cp, Deliveries: slices.Clone(deliveries), Fingerprints: c.Fingerprints}, c)
 	switch {
 	case errors.Is(err, ErrConflict):
 		return -1, err

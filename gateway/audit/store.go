@@ -91,6 +91,10 @@ type Pending struct {
 	Entry *Entry
 	// Deliveries go into recipients' inboxes in the same transaction.
 	Deliveries []Delivery
+	// Fingerprints of the content the entry releases are stored in the
+	// same transaction, already confirmed with the entry's index (see
+	// [AftercareStore]). Their After is ignored.
+	Fingerprints []Fingerprint
 }
 
 // A Delivery is an item for one recipient's inbox.

@@ -1,6 +1,7 @@
 package audittest
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sync"
@@ -28,6 +29,7 @@ func RunAftercare(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"ProjectionAppliesEachRangeOnce", testProjectionRace},
 		{"WithdrawUnread", testWithdrawUnread},
 		{"Fingerprints", testFingerprints},
+		{"FingerprintsWithTheEntry", testFingerprintsWithEntry},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.test(t, newDB(t))
@@ -401,5 +403,65 @@ func testFingerprints(t *testing.T, open OpenFunc) {
 	}
 	if got, err := a.MatchFingerprints(ctx, "police", nil); err != nil || len(got) != 0 {
 		t.Errorf("MatchFingerprints(nil) = %v, %v; want none", got, err)
+	}
+}
+
+// testFingerprintsWithEntry appends entries with the fingerprints of what
+// they release (Pending.Fingerprints), in one group commit and through
+// AppendState, and finds them confirmed with their entries' indexes; a
+// batch that fails leaves none behind.
+func testFingerprintsWithEntry(t *testing.T, open OpenFunc) {
+	s, a := openAftercare(t, open)
+	ctx := t.Context()
+	fp := func(b byte) [32]byte { return [32]byte{b, 9, 8, 7} }
+	with := func(p audit.Pending, recipient, req string, prints ...byte) audit.Pending {
+		for _, b := range prints {
+			p.Fingerprints = append(p.Fingerprints, audit.Fingerprint{Recipient: recipient, FP: fp(b), RequestID: req})
+		}
+		return p
+	}
+	mustAppend(t, s, []audit.Pending{pending(t, newEntry(0))}) // 0: nothing released
+	mustAppend(t, s, []audit.Pending{
+		with(pending(t, newEntry(1)), "police", "r1", 1, 2),
+		with(pending(t, newEntry(2)), "social", "r2", 1),
+		with(pending(t, newEntry(3)), "police", "r3", 3, 3), // the same content twice is one
+	})
+	got, err := a.MatchFingerprints(ctx, "police", [][32]byte{fp(1), fp(2), fp(3), fp(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []audit.FingerprintMatch{
+		{FP: fp(1), RequestID: "r1", After: 1, Index: 1},
+		{FP: fp(2), RequestID: "r1", After: 1, Index: 1},
+		{FP: fp(3), RequestID: "r3", After: 3, Index: 3},
+	}
+	less := func(a, b audit.FingerprintMatch) int { return bytes.Compare(a.FP[:], b.FP[:]) }
+	slices.SortFunc(got, less)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("MatchFingerprints(police) after a group commit mismatch (-want +got):\n%s", diff)
+	}
+	if got, _ := a.MatchFingerprints(ctx, "social", [][32]byte{fp(1)}); len(got) != 1 || got[0].Index != 2 {
+		t.Errorf("MatchFingerprints(social) = %v, want entry 2's", got)
+	}
+
+	// A batch the store refuses (an item without a leaf) stores none of
+	// its fingerprints.
+	bad := []audit.Pending{with(pending(t, newEntry(4)), "police", "r4", 5), {Entry: newEntry(5)}}
+	if _, err := s.Append(ctx, bad); err == nil {
+		t.Fatal("Append of a batch with an item without a leaf = nil error")
+	}
+	if got, _ := a.MatchFingerprints(ctx, "police", [][32]byte{fp(5)}); len(got) != 0 {
+		t.Errorf("MatchFingerprints after a refused batch = %v, want none", got)
+	}
+
+	if ss, ok := s.(audit.StateStore); ok {
+		p := with(pending(t, newEntry(4)), "ngo", "r5", 6)
+		idx, err := ss.AppendState(ctx, p, audit.Change{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := a.MatchFingerprints(ctx, "ngo", [][32]byte{fp(6)}); len(got) != 1 || got[0].Index != idx {
+			t.Errorf("MatchFingerprints(ngo) after AppendState = %v, want entry %d's", got, idx)
+		}
 	}
 }

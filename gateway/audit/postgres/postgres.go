@@ -323,10 +323,19 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 		dIdx              []int64
 		dPayload          [][]byte
 		dExpires          []pgtype.Int8
+		fRecipient, fReq  []string
+		fPrint            [][]byte
+		fIdx              []int64
 	)
 	for i, p := range batch {
 		idx := size + int64(i)
 		lIdx = append(lIdx, idx)
+		for _, f := range p.Fingerprints {
+			fRecipient = append(fRecipient, text(f.Recipient))
+			fPrint = append(fPrint, f.FP[:])
+			fReq = append(fReq, text(f.RequestID))
+			fIdx = append(fIdx, idx)
+		}
 		for _, d := range p.Deliveries {
 			var expires pgtype.Int8
 			if !d.Expires.IsZero() {
@@ -364,6 +373,13 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 				AS t (recipient, audit_idx, kind, payload, expires_ns, n)
 			ORDER BY n`,
 			dRecipient, dIdx, dKind, dPayload, dExpires, s.now().UnixNano())
+	}
+	if len(fIdx) > 0 {
+		// Confirmed at once: the release's index is known.
+		w.Queue(`INSERT INTO aftercare_fingerprints (recipient, fp, request_id, after_idx, audit_idx)
+			SELECT recipient, fp, request_id, idx, idx FROM unnest($1::text[], $2::bytea[], $3::text[], $4::bigint[])
+				AS t (recipient, fp, request_id, idx)
+			ON CONFLICT DO NOTHING`, fRecipient, fPrint, fReq, fIdx)
 	}
 	if err := tx.SendBatch(ctx, w).Close(); err != nil {
 		return 0, nil, fmt.Errorf("insert leaves %d to %d: %w", size, size+int64(len(batch))-1, err)

@@ -27,17 +27,17 @@ type bulkInsert struct {
 	cols  int
 }
 
-// prepareBulk prepares the multi-row INSERT statements into table's cols
-// on db.
-func prepareBulk(ctx context.Context, db *sql.DB, table string, cols ...string) (*bulkInsert, error) {
+// prepareBulk prepares the multi-row INSERT statements on db: into is
+// what follows INSERT ("INTO t", "OR IGNORE INTO t"), cols the columns.
+func prepareBulk(ctx context.Context, db *sql.DB, into string, cols ...string) (*bulkInsert, error) {
 	b := &bulkInsert{cols: len(cols)}
-	head := fmt.Sprintf("INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
+	head := fmt.Sprintf("INSERT %s (%s) VALUES ", into, strings.Join(cols, ", "))
 	tuple := "(?" + strings.Repeat(", ?", len(cols)-1) + ")"
 	for _, n := range bulkSizes {
 		st, err := db.PrepareContext(ctx, head+tuple+strings.Repeat(", "+tuple, n-1))
 		if err != nil {
 			b.close()
-			return nil, fmt.Errorf("sqlite: prepare the inserts into %s: %v", table, err)
+			return nil, fmt.Errorf("sqlite: prepare INSERT %s: %v", into, err)
 		}
 		b.stmts = append(b.stmts, st)
 	}

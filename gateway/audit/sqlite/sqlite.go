@@ -50,7 +50,7 @@ type Store struct {
 	r *sql.DB // readers
 
 	// The appends' inserts, prepared on w once (bulk.go).
-	insLeaves, insHashes, insInbox *bulkInsert
+	insLeaves, insHashes, insInbox, insFingerprints *bulkInsert
 
 	// schema is the schema of the log's tables as the migrations create
 	// it, from a database built in memory at Open (see checkSchema).
@@ -182,13 +182,18 @@ func (s *Store) migrateOne(ctx context.Context, name string) error {
 // prepareAppends prepares the appends' inserts on the writer, once the
 // migrations have made the tables.
 func (s *Store) prepareAppends(ctx context.Context) (err error) {
-	if s.insLeaves, err = prepareBulk(ctx, s.w, "leaves", "idx", "leaf"); err != nil {
+	if s.insLeaves, err = prepareBulk(ctx, s.w, "INTO leaves", "idx", "leaf"); err != nil {
 		return err
 	}
-	if s.insHashes, err = prepareBulk(ctx, s.w, "hashes", "idx", "hash"); err != nil {
+	if s.insHashes, err = prepareBulk(ctx, s.w, "INTO hashes", "idx", "hash"); err != nil {
 		return err
 	}
-	s.insInbox, err = prepareBulk(ctx, s.w, "inbox", "recipient", "audit_idx", "kind", "payload", "created_ns", "expires_ns")
+	if s.insInbox, err = prepareBulk(ctx, s.w, "INTO inbox", "recipient", "audit_idx", "kind", "payload", "created_ns", "expires_ns"); err != nil {
+		return err
+	}
+	// A fingerprint already stored (the same content twice in one
+	// release) is one.
+	s.insFingerprints, err = prepareBulk(ctx, s.w, "OR IGNORE INTO aftercare_fingerprints", "recipient", "fp", "request_id", "after_idx", "audit_idx")
 	return err
 }
 
@@ -205,7 +210,7 @@ func (s *Store) Close() error {
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
-	for _, b := range []*bulkInsert{s.insLeaves, s.insHashes, s.insInbox} {
+	for _, b := range []*bulkInsert{s.insLeaves, s.insHashes, s.insInbox, s.insFingerprints} {
 		errs = append(errs, b.close())
 	}
 	errs = append(errs, s.w.Close())
@@ -277,10 +282,13 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 	// the database (migrations/0003_index_from_leaf.sql).
 	now := s.now().UnixNano()
 	rows := make([]any, 0, 2*len(batch))
-	var deliveries []any
+	var deliveries, prints []any
 	for i, p := range batch {
 		idx := size + int64(i)
 		rows = append(rows, idx, p.Leaf)
+		for _, f := range p.Fingerprints {
+			prints = append(prints, f.Recipient, f.FP[:], f.RequestID, idx, idx)
+		}
 		for _, d := range p.Deliveries {
 			var expires any
 			if !d.Expires.IsZero() {
@@ -298,6 +306,9 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 	}
 	if err := s.insInbox.exec(ctx, tx, deliveries); err != nil {
 		return 0, fmt.Errorf("insert deliveries of leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
+	}
+	if err := s.insFingerprints.exec(ctx, tx, prints); err != nil {
+		return 0, fmt.Errorf("insert fingerprints of leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
 	}
 	base := tlog.StoredHashIndex(0, size)
 	rows = rows[:0]
