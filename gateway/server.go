@@ -249,12 +249,12 @@ func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 		// starts goroutines as before.
 		grpc.NumStreamWorkers(streamWorkers),
 	)
-	liaisonv1.RegisterExchangeServer(gs, s)
+	s.registerAudited(gs, &liaisonv1.Exchange_ServiceDesc, s) // undecodable.go
 	liaisonv1.RegisterAuditServer(gs, s)
 	liaisonv1.RegisterPolicyServer(gs, s)
-	liaisonv1.RegisterCasesServer(gs, s)
+	s.registerAudited(gs, &liaisonv1.Cases_ServiceDesc, s)
 	liaisonv1.RegisterNoticesServer(gs, s)
-	liaisonv1.RegisterAftercareServer(gs, s)
+	s.registerAudited(gs, &liaisonv1.Aftercare_ServiceDesc, s)
 	s.checkHealth(context.Background())
 	healthpb.RegisterHealthServer(gs, s.health)
 	reflection.Register(gs)
