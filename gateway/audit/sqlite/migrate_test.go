@@ -19,25 +19,7 @@ import (
 func TestMigrateFromColumns(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "audit.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_ns INTEGER NOT NULL) STRICT`); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"0001_init.sql", "0002_token_ids.sql"} {
-		text, err := os.ReadFile(filepath.Join("migrations", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(string(text)); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if _, err := db.Exec("INSERT INTO schema_migrations VALUES (?, 0)", name); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := migratedUpTo(t, path, "0003")
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 123456789, time.UTC)
 	entries := []*audit.Entry{
 		{Time: t0, Action: "disclose", Outcome: "disclose", RecordType: "risk_assessment",
@@ -73,10 +55,7 @@ func TestMigrateFromColumns(t *testing.T) {
 	if err := s.CheckIndex(ctx, 0, 2); err != nil {
 		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
 	}
-	for _, c := range []struct {
-		f    audit.Filter
-		want []int64
-	}{
+	checkQueries(t, s, []query{
 		{audit.Filter{Officer: "officer-2"}, []int64{1}},
 		{audit.Filter{Officer: "someone-else"}, nil},
 		{audit.Filter{Agency: "forged-agency"}, nil},
@@ -85,19 +64,7 @@ func TestMigrateFromColumns(t *testing.T) {
 		{audit.Filter{LegalBasis: "lb-2"}, []int64{1}},
 		{audit.Filter{From: t0, To: t0.Add(time.Nanosecond)}, []int64{0}},
 		{audit.Filter{From: t0.Add(time.Nanosecond)}, []int64{1}},
-	} {
-		recs, err := s.Query(ctx, c.f)
-		if err != nil {
-			t.Fatalf("Query(%+v) = %v", c.f, err)
-		}
-		var got []int64
-		for _, r := range recs {
-			got = append(got, r.Index)
-		}
-		if !slices.Equal(got, c.want) {
-			t.Errorf("Query(%+v) = %v, want %v", c.f, got, c.want)
-		}
-	}
+	})
 }
 
 // TestMigrateToLeafText builds a database as the migrations before
@@ -107,33 +74,7 @@ func TestMigrateFromColumns(t *testing.T) {
 func TestMigrateToLeafText(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "audit.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_ns INTEGER NOT NULL) STRICT`); err != nil {
-		t.Fatal(err)
-	}
-	names, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range names {
-		name := filepath.Base(p)
-		if name >= "0040" {
-			break
-		}
-		text, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(string(text)); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if _, err := db.Exec("INSERT INTO schema_migrations VALUES (?, 0)", name); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := migratedUpTo(t, path, "0040")
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 120000000, time.UTC)
 	entries := []*audit.Entry{
 		{Time: t0, Action: "disclose", Outcome: "disclose", RecordType: "risk_assessment",
@@ -165,10 +106,7 @@ func TestMigrateToLeafText(t *testing.T) {
 	if err := s.CheckIndex(ctx, 0, 2); err != nil {
 		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
 	}
-	for _, c := range []struct {
-		f    audit.Filter
-		want []int64
-	}{
+	checkQueries(t, s, []query{
 		{audit.Filter{Officer: "officer-2"}, []int64{1}},
 		{audit.Filter{Agency: "municipality-x"}, []int64{0}},
 		{audit.Filter{Agency: "social-de"}, []int64{1}},
@@ -178,8 +116,54 @@ func TestMigrateToLeafText(t *testing.T) {
 		{audit.Filter{LegalBasis: "lb-2"}, []int64{1}},
 		{audit.Filter{From: t0, To: t0.Add(time.Nanosecond)}, []int64{0}},
 		{audit.Filter{From: t0.Add(time.Nanosecond)}, []int64{1}},
-	} {
-		recs, err := s.Query(ctx, c.f)
+	})
+}
+
+// migratedUpTo creates a database at path with the migrations whose
+// names sort before before applied, as the store would have applied them.
+func migratedUpTo(t *testing.T, path, before string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_ns INTEGER NOT NULL) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	names, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range names {
+		name := filepath.Base(p)
+		if name >= before {
+			break
+		}
+		text, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(text)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.Exec("INSERT INTO schema_migrations VALUES (?, 0)", name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+// A query is a filter and the indexes it must find.
+type query struct {
+	f    audit.Filter
+	want []int64
+}
+
+// checkQueries runs each query against s.
+func checkQueries(t *testing.T, s *sqlite.Store, qs []query) {
+	t.Helper()
+	for _, c := range qs {
+		recs, err := s.Query(t.Context(), c.f)
 		if err != nil {
 			t.Fatalf("Query(%+v) = %v", c.f, err)
 		}
