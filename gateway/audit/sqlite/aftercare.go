@@ -16,7 +16,7 @@ var _ audit.AftercareStore = (*Store)(nil)
 // AftercareWatermark returns the index of the first entry not yet projected.
 func (s *Store) AftercareWatermark(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.r.QueryRowContext(ctx, "SELECT next_idx FROM aftercare_watermark WHERE id = 1").Scan(&n); err != nil {
+	if err := s.rc.QueryRowContext(ctx, "SELECT next_idx FROM aftercare_watermark WHERE id = 1").Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: aftercare watermark: %w", err)
 	}
 	return n, nil
@@ -118,7 +118,7 @@ func (s *Store) DueReleases(ctx context.Context, day string, limit int) ([]audit
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT "+releaseColumns+` FROM aftercare_releases
+	rows, err := s.rc.QueryContext(ctx, "SELECT "+releaseColumns+` FROM aftercare_releases
 		WHERE closed_by IS NULL AND valid_until < ? ORDER BY idx LIMIT ?`, day, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: due releases: %w", err)
@@ -132,7 +132,7 @@ func (s *Store) DueReleases(ctx context.Context, day string, limit int) ([]audit
 
 // OpenReleases returns the open tracked releases about subject by holder.
 func (s *Store) OpenReleases(ctx context.Context, subject, holder string) ([]audit.TrackedRelease, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+releaseColumns+` FROM aftercare_releases
+	rows, err := s.rc.QueryContext(ctx, "SELECT "+releaseColumns+` FROM aftercare_releases
 		WHERE closed_by IS NULL AND subject = ? AND holder = ? ORDER BY idx`, subject, holder)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open releases: %w", err)
@@ -146,7 +146,7 @@ func (s *Store) OpenReleases(ctx context.Context, subject, holder string) ([]aud
 
 // TrackedRelease returns the tracked release at index.
 func (s *Store) TrackedRelease(ctx context.Context, index int64) (audit.TrackedRelease, bool, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+releaseColumns+" FROM aftercare_releases WHERE idx = ?", index)
+	rows, err := s.rc.QueryContext(ctx, "SELECT "+releaseColumns+" FROM aftercare_releases WHERE idx = ?", index)
 	if err != nil {
 		return audit.TrackedRelease{}, false, fmt.Errorf("sqlite: tracked release: %w", err)
 	}
@@ -191,7 +191,7 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 		limit = 100
 	}
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, `SELECT idx, kind, recipient, holder, subject, record_type, refers_to, reason, obligation,
+	rows, err := s.rc.QueryContext(ctx, `SELECT idx, kind, recipient, holder, subject, record_type, refers_to, reason, obligation,
 		sent_ns, ack_idx, ack_ns, done, swept FROM aftercare_notices WHERE `+strings.Join(where, " AND ")+" ORDER BY idx LIMIT ?", args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: notices: %w", err)
@@ -300,7 +300,7 @@ func (s *Store) MatchFingerprints(ctx context.Context, recipient string, fps [][
 		for _, f := range chunk {
 			args = append(args, f[:])
 		}
-		rows, err := s.r.QueryContext(ctx, `SELECT fp, request_id, after_idx, audit_idx FROM aftercare_fingerprints
+		rows, err := s.rc.QueryContext(ctx, `SELECT fp, request_id, after_idx, audit_idx FROM aftercare_fingerprints
 			WHERE recipient = ? AND fp IN (?`+strings.Repeat(", ?", len(chunk)-1)+") ORDER BY request_id, fp", args...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: match fingerprints: %w", err)

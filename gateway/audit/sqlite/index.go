@@ -90,7 +90,7 @@ func referenceSchema(ctx context.Context) (map[string]schemaObject, error) {
 // create. A difference means that the index may no longer be derived from
 // the leaves: it is reported as an *audit.IndexError naming the column.
 func (s *Store) checkSchema(ctx context.Context) error {
-	got, err := readSchema(ctx, s.r)
+	got, err := readSchema(ctx, s.rc)
 	if err != nil {
 		return fmt.Errorf("read schema: %w", err)
 	}
@@ -192,7 +192,7 @@ func (s *Store) CheckIndex(ctx context.Context, start, end int64) error {
 		return fmt.Errorf("sqlite: check index: %w", err)
 	}
 	for _, table := range []string{"leaves", "leaf_agencies"} {
-		rows, err := s.r.QueryContext(ctx, "PRAGMA integrity_check("+table+")")
+		rows, err := s.rc.QueryContext(ctx, "PRAGMA integrity_check("+table+")")
 		if err != nil {
 			return fmt.Errorf("sqlite: check index: integrity_check(%s): %w", table, err)
 		}
@@ -245,7 +245,7 @@ func (s *Store) integrityError(ctx context.Context, table string, start, end int
 	// The outer scan computes the column from the leaf; the inner lookup
 	// reads the index alone.
 	var idx int64
-	err := s.r.QueryRowContext(ctx, fmt.Sprintf(`SELECT l.idx FROM leaves AS l NOT INDEXED
+	err := s.rc.QueryRowContext(ctx, fmt.Sprintf(`SELECT l.idx FROM leaves AS l NOT INDEXED
 		WHERE l.idx >= ? AND l.idx < ? AND l.%[1]s IS NOT NULL
 		AND NOT EXISTS (SELECT 1 FROM leaves AS m INDEXED BY %[2]s WHERE m.%[1]s = l.%[1]s AND m.idx = l.idx)
 		ORDER BY l.idx LIMIT 1`, sqlCol, index), start, end).Scan(&idx)
@@ -259,13 +259,13 @@ func (s *Store) integrityError(ctx context.Context, table string, start, end int
 // the one its leaf gives. It reads leaves and leaf_agencies in index
 // order, side by side.
 func (s *Store) checkRows(ctx context.Context, start, end int64) error {
-	leaves, err := s.r.QueryContext(ctx, `SELECT idx, leaf, time_ns, action, officer, subject, legal_basis, outcome, record_type
+	leaves, err := s.rc.QueryContext(ctx, `SELECT idx, leaf, time_ns, action, officer, subject, legal_basis, outcome, record_type
 		FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, start, end)
 	if err != nil {
 		return err
 	}
 	defer leaves.Close()
-	agencies, err := s.r.QueryContext(ctx, `SELECT idx, agency FROM leaf_agencies WHERE idx >= ? AND idx < ? ORDER BY idx, agency`, start, end)
+	agencies, err := s.rc.QueryContext(ctx, `SELECT idx, agency FROM leaf_agencies WHERE idx >= ? AND idx < ? ORDER BY idx, agency`, start, end)
 	if err != nil {
 		return err
 	}

@@ -46,8 +46,9 @@ const busyTimeout = 10000
 
 // Store is an [audit.Store] in one SQLite database file.
 type Store struct {
-	w *sql.DB // the writer: one connection, BEGIN IMMEDIATE
-	r *sql.DB // readers
+	w  *sql.DB    // the writer: one connection, BEGIN IMMEDIATE
+	r  *sql.DB    // readers
+	rc *stmtCache // the readers' queries, prepared once
 
 	// The appends' inserts, prepared on w once (bulk.go).
 	insLeaves, insHashes, insInbox, insFingerprints *bulkInsert
@@ -107,7 +108,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	s.r = r
+	s.r, s.rc = r, newStmtCache(r)
 	if err := s.checkPragmas(ctx, r, map[string]string{
 		"journal_mode": "wal", "query_only": "1", "busy_timeout": fmt.Sprint(busyTimeout),
 	}); err != nil {
@@ -208,7 +209,7 @@ func (s *Store) now() time.Time {
 func (s *Store) Close() error {
 	var errs []error
 	if s.r != nil {
-		errs = append(errs, s.r.Close())
+		errs = append(errs, s.rc.close(), s.r.Close())
 	}
 	for _, b := range []*bulkInsert{s.insLeaves, s.insHashes, s.insInbox, s.insFingerprints} {
 		errs = append(errs, b.close())
@@ -372,7 +373,7 @@ func readHashes(ctx context.Context, q querier, indexes []int64) ([]tlog.Hash, e
 // Size returns the number of leaves.
 func (s *Store) Size(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.r.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM leaves").Scan(&n); err != nil {
+	if err := s.rc.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM leaves").Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: size: %w", err)
 	}
 	return n, nil
@@ -380,7 +381,7 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 
 // ReadHashes returns the stored hashes at the given storage indexes.
 func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
-	return readHashes(ctx, s.r, indexes)
+	return readHashes(ctx, s.rc, indexes)
 }
 
 // ReadLeaves returns the leaves with indexes in [start, end).
@@ -388,7 +389,7 @@ func (s *Store) ReadLeaves(ctx context.Context, start, end int64) ([][]byte, err
 	if start < 0 || end < start {
 		return nil, fmt.Errorf("sqlite: read leaves: invalid range [%d, %d)", start, end)
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT idx, leaf FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx", start, end)
+	rows, err := s.rc.QueryContext(ctx, "SELECT idx, leaf FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx", start, end)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read leaves: %w", err)
 	}
@@ -418,7 +419,7 @@ func (s *Store) ReadLeaves(ctx context.Context, start, end int64) ([][]byte, err
 // one snapshot.
 func (s *Store) Stat(ctx context.Context) (audit.Stat, error) {
 	var st audit.Stat
-	if err := s.r.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(idx)+1, 0) FROM leaves),
+	if err := s.rc.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(idx)+1, 0) FROM leaves),
 		(SELECT count(*) FROM leaves), (SELECT count(*) FROM hashes)`).Scan(&st.Size, &st.Leaves, &st.Hashes); err != nil {
 		return audit.Stat{}, fmt.Errorf("sqlite: stat: %w", err)
 	}
@@ -467,7 +468,7 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, erro
 		limit = 1000
 	}
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, "SELECT idx, leaf FROM leaves WHERE "+strings.Join(where, " AND ")+" ORDER BY idx LIMIT ?", args...)
+	rows, err := s.rc.QueryContext(ctx, "SELECT idx, leaf FROM leaves WHERE "+strings.Join(where, " AND ")+" ORDER BY idx LIMIT ?", args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: query: %w", err)
 	}
@@ -510,7 +511,7 @@ func (s *Store) SaveCheckpoint(ctx context.Context, size int64, note []byte) err
 // LatestCheckpoint returns the stored checkpoint with the largest size, or
 // nil if there is none.
 func (s *Store) LatestCheckpoint(ctx context.Context) (size int64, note []byte, err error) {
-	err = s.r.QueryRowContext(ctx, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").Scan(&size, &note)
+	err = s.rc.QueryRowContext(ctx, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").Scan(&size, &note)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, nil
 	}
@@ -526,7 +527,7 @@ func (s *Store) Inbox(ctx context.Context, agency string, after int64, limit int
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT cursor, recipient, audit_idx, kind, payload, created_ns, expires_ns
+	rows, err := s.rc.QueryContext(ctx, `SELECT cursor, recipient, audit_idx, kind, payload, created_ns, expires_ns
 		FROM inbox
 		WHERE recipient = ? AND cursor > ? AND acked_ns IS NULL AND (expires_ns IS NULL OR expires_ns > ?)
 		ORDER BY cursor LIMIT ?`, agency, after, s.now().UnixNano(), limit)

@@ -151,7 +151,7 @@ func (s *Store) cases(ctx context.Context, where string, args []any, limit int) 
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT state, audit_idx FROM cases WHERE "+where+" ORDER BY id LIMIT ?", append(args, limit)...)
+	rows, err := s.rc.QueryContext(ctx, "SELECT state, audit_idx FROM cases WHERE "+where+" ORDER BY id LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: cases: %w", err)
 	}
@@ -209,7 +209,7 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns,
+	rows, err := s.rc.QueryContext(ctx, `SELECT id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns,
 		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx
 		FROM notices WHERE `+strings.Join(where, " AND ")+" ORDER BY created_ns, id LIMIT ?", append(args, limit)...)
 	if err != nil {
