@@ -80,17 +80,29 @@ type Receipt struct {
 // uses the latest checkpoint if it covers the entry, and signs one that
 // does otherwise.
 func (l *Log) Receipt(ctx context.Context, index int64, recipient, digest string) (*Receipt, error) {
+	if index < 0 {
+		return nil, fmt.Errorf("audit: receipt: entry %d: %w", index, ErrOutOfRange)
+	}
 	size, cp, err := l.checkpointCovering(ctx, index)
 	if err != nil {
 		return nil, err
 	}
-	leaves, err := l.Leaves(ctx, index, index+1)
+	// The checkpoint's tree holds index, and the store the tree: read
+	// the leaf and prove it directly, without reading the log's size
+	// again for each (Leaves, InclusionProof).
+	leaves, err := l.store.ReadLeaves(ctx, index, index+1)
 	if err != nil {
-		return nil, err
+		return nil, unavailable("receipt: read leaf", err)
 	}
-	proof, err := l.InclusionProof(ctx, index, size)
+	if len(leaves) != 1 {
+		return nil, unavailable("receipt: read leaf", fmt.Errorf("%d leaves read at %d, want 1", len(leaves), index))
+	}
+	proof, err := tlog.ProveRecord(size, index, l.hashReader(ctx, "receipt: inclusion proof"))
 	if err != nil {
-		return nil, err
+		if errors.Is(err, ErrUnavailable) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("audit: receipt: inclusion proof: %v", err)
 	}
 	body := ReceiptBody{Origin: l.origin, Index: index, Recipient: recipient, Digest: digest, LeafHash: tlog.RecordHash(leaves[0]), TreeSize: size}
 	signed, err := note.Sign(&note.Note{Text: body.String()}, l.signer)
