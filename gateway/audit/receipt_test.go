@@ -50,6 +50,9 @@ func TestReceipt(t *testing.T) {
 	if err != nil || r2.Body.TreeSize != 6 {
 		t.Fatalf("Receipt(5) = %+v, %v; want a checkpoint of size 6", r2, err)
 	}
+	if _, err := l.Receipt(ctx, -1, "x", "sha256:0"); !errors.Is(err, audit.ErrOutOfRange) {
+		t.Errorf("Receipt(-1) = %v, want ErrOutOfRange", err)
+	}
 	if _, err := l.Receipt(ctx, 6, "x", "sha256:0"); !errors.Is(err, audit.ErrOutOfRange) {
 		t.Errorf("Receipt(6) beyond the log = %v, want ErrOutOfRange", err)
 	}
