@@ -252,8 +252,13 @@ func TestHolderUnavailableAndAuditUnavailable(t *testing.T) {
 // bound, a pseudonymising Request fails before the holder is asked for the
 // record, and a Translate and a RequestReidentification each leave one
 // entry naming KEYS_UNAVAILABLE.
+//
+// The keys are refreshed every 100 ms and go stale after 2 s without a
+// refresh: short enough to wait for, long enough that a loaded machine
+// (the whole suite on 2 cores) does not let them go stale before the
+// first, successful Request (with 300 ms it did, once).
 func TestKeyOutagePaths(t *testing.T) {
-	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol"), keyRefresh: 50 * time.Millisecond, keyMaxStale: 300 * time.Millisecond})
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol"), keyRefresh: 100 * time.Millisecond, keyMaxStale: 2 * time.Second})
 	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer", "legal_officer"}, "confidential"}
 	police := s.exchange(t, requester)
 	resp, err := police.Request(t.Context(), riskReq(nil))

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -167,7 +168,34 @@ type LegalBasis struct {
 // Marshal returns the canonical encoding of e: compact JSON with fields in
 // declaration order, map keys sorted, time in UTC, no HTML escaping and no
 // trailing newline. These bytes are the Merkle leaf and the line of an export.
+//
+// A string that is not valid UTF-8 is recorded with U+FFFD, the
+// replacement character, in place of each invalid byte, written as the
+// character itself (encoding/json alone would write "\ufffd", a second
+// spelling of the same character), so that Marshal of the entry a leaf
+// decodes to gives the leaf again.
 func (e *Entry) Marshal() ([]byte, error) {
+	leaf, err := e.encode()
+	if err != nil || !bytes.Contains(leaf, escapedReplacement) {
+		return leaf, err
+	}
+	// Rare: a string held bytes that are not UTF-8. Reading the leaf back
+	// gives the entry with each such byte replaced by U+FFFD (and
+	// nothing else changed); its encoding writes U+FFFD plainly.
+	var clean Entry
+	if err := json.Unmarshal(leaf, &clean); err != nil {
+		return nil, fmt.Errorf("audit: encode entry: %v", err)
+	}
+	return clean.encode()
+}
+
+// escapedReplacement is how encoding/json writes a byte that is not UTF-8.
+// (A string holding the six characters \ufffd is written with its
+// backslash doubled, so that this test can only give a false alarm, never
+// miss one; the false alarm costs a second encoding, no difference.)
+var escapedReplacement = []byte(`\ufffd`)
+
+func (e *Entry) encode() ([]byte, error) {
 	c := *e
 	c.Time = c.Time.UTC()
 	var buf bytes.Buffer
@@ -179,13 +207,30 @@ func (e *Entry) Marshal() ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// Unmarshal decodes a leaf produced by Marshal.
+// ErrNotCanonical is returned (wrapped) by [Unmarshal] for an entry that
+// is not spelled exactly as [Entry.Marshal] spells it.
+var ErrNotCanonical = errors.New("audit: decode entry: not the canonical encoding of an entry")
+
+// Unmarshal decodes a leaf produced by Marshal. It accepts only that one
+// spelling of an entry: the leaf must be exactly what Marshal gives for
+// the entry it decodes to. Any other spelling of the same facts (spaces,
+// another key order or case, a repeated key, an escaped character Marshal
+// writes plainly, an empty list Marshal leaves out, a time not in UTC,
+// bytes after the object) is refused with [ErrNotCanonical], so that one
+// entry has one leaf hash however it reached the gateway.
 func Unmarshal(leaf []byte) (*Entry, error) {
 	var e Entry
 	dec := json.NewDecoder(bytes.NewReader(leaf))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
 		return nil, fmt.Errorf("audit: decode entry: %v", err)
+	}
+	canonical, err := e.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(canonical, leaf) {
+		return nil, ErrNotCanonical
 	}
 	return &e, nil
 }

@@ -2,6 +2,8 @@ package audit_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +124,77 @@ func TestUnmarshalRejects(t *testing.T) {
 		if e, err := audit.Unmarshal([]byte(leaf)); err == nil {
 			t.Errorf("Unmarshal(%s) = %+v, nil error; want an error", leaf, e)
 		}
+	}
+}
+
+// TestUnmarshalRefusesOtherSpellings: an entry has one leaf. Every other
+// spelling of the same facts, which encoding/json alone would read as the
+// same entry, is refused, so that two gateways (or a peer and an auditor)
+// can never hash one entry two ways.
+func TestUnmarshalRefusesOtherSpellings(t *testing.T) {
+	const canonical = `{"time":"2026-11-02T09:00:00Z","action":"disclose","requester":{"agency":"police-nl","officer":"o-1"},"subject":{"pseudonym":"ps-1"},"outcome":"deny","reasons":["NO_LEGAL_BASIS"],"detail":{"a":"1","b":"<2>"}}`
+	if _, err := audit.Unmarshal([]byte(canonical)); err != nil {
+		t.Fatalf("Unmarshal(canonical) = %v", err)
+	}
+	for name, leaf := range map[string]string{
+		"spaces":              strings.Replace(canonical, `"action":"disclose"`, `"action": "disclose"`, 1),
+		"newline after":       canonical + "\n",
+		"bytes after":         canonical + `{}`,
+		"key order":           `{"action":"disclose","time":"2026-11-02T09:00:00Z","requester":{"agency":"police-nl","officer":"o-1"},"subject":{"pseudonym":"ps-1"},"outcome":"deny","reasons":["NO_LEGAL_BASIS"],"detail":{"a":"1","b":"<2>"}}`,
+		"map key order":       strings.Replace(canonical, `{"a":"1","b":"<2>"}`, `{"b":"<2>","a":"1"}`, 1),
+		"key case":            strings.Replace(canonical, `"outcome"`, `"Outcome"`, 1),
+		"repeated key":        strings.Replace(canonical, `"outcome":"deny"`, `"outcome":"ok","outcome":"deny"`, 1),
+		"escaped character":   strings.Replace(canonical, `<2>`, `\u003c2\u003e`, 1),
+		"escaped letter":      strings.Replace(canonical, `"ps-1"`, `"p\u0073-1"`, 1),
+		"empty list":          strings.Replace(canonical, `"outcome":"deny"`, `"outcome":"deny","conditions":[]`, 1),
+		"zero value":          strings.Replace(canonical, `"outcome":"deny"`, `"outcome":"deny","purpose":""`, 1),
+		"time not in UTC":     strings.Replace(canonical, `2026-11-02T09:00:00Z`, `2026-11-02T10:00:00+01:00`, 1),
+		"time with zero frac": strings.Replace(canonical, `2026-11-02T09:00:00Z`, `2026-11-02T09:00:00.000Z`, 1),
+	} {
+		// encoding/json reads it as an entry: only the spelling is wrong.
+		var plain audit.Entry
+		if err := json.NewDecoder(strings.NewReader(leaf)).Decode(&plain); err != nil {
+			t.Fatalf("%s: encoding/json cannot read %s: %v", name, leaf, err)
+		}
+		e, err := audit.Unmarshal([]byte(leaf))
+		if !errors.Is(err, audit.ErrNotCanonical) {
+			t.Errorf("%s: Unmarshal(%s) = %+v, %v; want ErrNotCanonical", name, leaf, e, err)
+		}
+	}
+}
+
+// TestMarshalInvalidUTF8: bytes that are not UTF-8 are recorded as U+FFFD,
+// written plainly, so the leaf reads back (Unmarshal) as an entry whose
+// encoding is the leaf again. A string holding the text \ufffd stays that
+// text.
+func TestMarshalInvalidUTF8(t *testing.T) {
+	e := &audit.Entry{
+		Time:          time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC),
+		Action:        "disclose",
+		Requester:     &audit.Requester{Agency: "police-nl", Officer: "o-\xff\xfe-1"},
+		Justification: `a \ufffd b`,
+		Outcome:       "deny",
+		Reasons:       []string{"x\xc3"},
+		Detail:        map[string]string{"k\xff": "v\xfe"},
+	}
+	leaf, err := e.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"time":"2026-11-02T09:00:00Z","action":"disclose","requester":{"agency":"police-nl","officer":"o-��-1"},"justification":"a \\ufffd b","outcome":"deny","reasons":["x�"],"detail":{"k�":"v�"}}`
+	if string(leaf) != want {
+		t.Errorf("Marshal() = %s\nwant %s", leaf, want)
+	}
+	got, err := audit.Unmarshal(leaf)
+	if err != nil {
+		t.Fatalf("Unmarshal(Marshal(e)) = %v", err)
+	}
+	if got.Requester.Officer != "o-\uFFFD\uFFFD-1" || got.Justification != `a \ufffd b` {
+		t.Errorf("Unmarshal(Marshal(e)) = officer %q, justification %q", got.Requester.Officer, got.Justification)
+	}
+	// The escaped spelling of the same entry is refused.
+	escaped := strings.ReplaceAll(string(leaf), "\uFFFD", `\ufffd`)
+	if _, err := audit.Unmarshal([]byte(escaped)); !errors.Is(err, audit.ErrNotCanonical) {
+		t.Errorf("Unmarshal(%s) = %v, want ErrNotCanonical", escaped, err)
 	}
 }
