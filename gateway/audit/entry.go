@@ -207,7 +207,7 @@ func (e *Entry) encode() ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// ErrNotCanonical is returned (wrapped) by [Unmarshal] for an entry that
+// ErrNotCanonical is returned by [Unmarshal] for an entry that
 // is not spelled exactly as [Entry.Marshal] spells it.
 var ErrNotCanonical = errors.New("audit: decode entry: not the canonical encoding of an entry")
 
