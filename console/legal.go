@@ -268,17 +268,27 @@ func candidateSource(path, key, keyID string) (policies.Source, error) {
 func (s *Server) replay(ctx context.Context, cand *policies.Engine, from, to time.Time) (*impact, error) {
 	rp := policies.NewReplayer(cand, nil, gateway.PlanFields)
 	rep := &impact{Candidate: cand.Revision()}
+	// The entries are decided a page at a time, on all cores.
+	var page []policies.Recorded
 	var addErr error
+	flush := func() {
+		if addErr == nil {
+			addErr = rp.AddAll(ctx, page)
+		}
+		page = page[:0]
+	}
 	truncated, err := s.readEntries(ctx, &liaisonv1.QueryRequest{From: timestamppb.New(from), To: timestamppb.New(to)}, func(index int64, e *audit.Entry) {
 		rep.Read++
-		if addErr == nil {
-			addErr = replayEntry(ctx, rp, index, e)
+		if rec, skip := gateway.RecordedFromEntry(index, e); skip != "" {
+			rp.Skip(skip)
+		} else if page = append(page, rec); len(page) == queryPage {
+			flush()
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	if addErr != nil {
+	if flush(); addErr != nil {
 		return nil, addErr
 	}
 	rep.Truncated = truncated
@@ -334,32 +344,6 @@ func union(a, b []string) []string {
 	}
 	slices.Sort(a)
 	return a
-}
-
-// replayEntry replays one entry, or counts why it cannot be: as the
-// command line's policy replay does.
-func replayEntry(ctx context.Context, rp *policies.Replayer, index int64, e *audit.Entry) error {
-	in, ok := gateway.InputFromEntry(e)
-	if !ok {
-		rp.Skip("without a policy decision")
-		return nil
-	}
-	switch e.Outcome {
-	case policies.OutcomeDisclose, policies.OutcomePseudonymise, policies.OutcomeHitOnly, policies.OutcomeDeny:
-	default:
-		rp.Skip("with outcome " + e.Outcome)
-		return nil
-	}
-	recorded := policies.Decision{Outcome: e.Outcome}
-	if p := e.FieldPlan; p != nil {
-		recorded.Fields = policies.Fields{Keep: p.Keep, Generalise: p.Generalise, Pseudonymise: p.Pseudonymise, Precision: p.Precision}
-	}
-	basis := ""
-	if e.LegalBasis != nil {
-		basis = e.LegalBasis.ID
-	}
-	return rp.Add(ctx, policies.Recorded{Index: index, Input: in, Outcome: e.Outcome, LegalBasis: basis,
-		Fields: gateway.PlanFields(e.RecordType, recorded)})
 }
 
 type readinessData struct {

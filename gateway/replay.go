@@ -71,6 +71,32 @@ func InputFromEntry(e *audit.Entry) (in policies.Input, ok bool) {
 	return in, true
 }
 
+// RecordedFromEntry returns the decision the audit entry at index records,
+// for a [policies.Replayer]; or, for an entry that cannot be replayed, why
+// not ("without a policy decision", "with outcome ..."), to count with
+// Replayer.Skip. `liaison policy replay` and the console's impact page
+// both read the log through it.
+func RecordedFromEntry(index int64, e *audit.Entry) (rec policies.Recorded, skip string) {
+	in, ok := InputFromEntry(e)
+	if !ok {
+		return rec, "without a policy decision"
+	}
+	switch e.Outcome {
+	case policies.OutcomeDisclose, policies.OutcomePseudonymise, policies.OutcomeHitOnly, policies.OutcomeDeny:
+	default:
+		return rec, "with outcome " + e.Outcome
+	}
+	recorded := policies.Decision{Outcome: e.Outcome}
+	if p := e.FieldPlan; p != nil {
+		recorded.Fields = policies.Fields{Keep: p.Keep, Generalise: p.Generalise, Pseudonymise: p.Pseudonymise, Precision: p.Precision}
+	}
+	rec = policies.Recorded{Index: index, Input: in, Outcome: e.Outcome, Fields: PlanFields(e.RecordType, recorded)}
+	if e.LegalBasis != nil {
+		rec.LegalBasis = e.LegalBasis.ID
+	}
+	return rec, ""
+}
+
 // PlanFields lists the fields of a record type that a decision would let
 // through, with how, as Released.fields names them ("RiskAssessment.level",
 // "Person.date_of_birth~year", "Person.subject_id#"). It reads the schema

@@ -312,7 +312,7 @@ func TestEquivalenceLogIsGenerated(t *testing.T) {
 }
 
 // TestReplayUnchanged replays the equivalence log as an audit log through
-// the Replayer, as `liaison policy replay` does: every recorded decision,
+// the Replayer's AddAll, as `liaison policy replay` does: every recorded decision,
 // decided again by the embedded policy, must come out with the same
 // outcome, legal basis and fields.
 func TestReplayUnchanged(t *testing.T) {
@@ -322,6 +322,7 @@ func TestReplayUnchanged(t *testing.T) {
 	e := loadEmbedded(t)
 	r := NewReplayer(e, nil, planFields)
 	log := readEquivalenceLog(t)
+	var recs []Recorded
 	for i, x := range log {
 		if x.Error != "" {
 			r.Skip("policy error")
@@ -335,9 +336,10 @@ func TestReplayUnchanged(t *testing.T) {
 		if d.LegalBasis != nil {
 			rec.LegalBasis = d.LegalBasis.ID
 		}
-		if err := r.Add(t.Context(), rec); err != nil {
-			t.Fatal(err)
-		}
+		recs = append(recs, rec)
+	}
+	if err := r.AddAll(t.Context(), recs); err != nil {
+		t.Fatal(err)
 	}
 	rep := r.Report()
 	if rep.Replayed+rep.Skipped["policy error"] != len(log) || rep.Replayed < 10000 {

@@ -2,9 +2,14 @@ package policies
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // planFields is a stand-in for gateway.PlanFields: the field lists with
@@ -74,5 +79,76 @@ func TestReplayer(t *testing.T) {
 				t.Errorf("report text lacks %q:\n%s", want, buf.String())
 			}
 		}
+	}
+}
+
+// TestReplayAddAll replays part of the equivalence log (entries of Dutch
+// holders) under a candidate
+// that changes decisions, once entry by entry with Add and once with
+// AddAll, which decides on several goroutines: the reports must be the
+// same, changes in the log's order included, with the recorded decisions
+// and with a baseline decided again.
+func TestReplayAddAll(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	active := loadEmbedded(t)
+	dir := t.TempDir()
+	writeTree(t, dir, withoutNLPoliceFallback(t))
+	candidate, err := LoadSource(ctx, DirSource(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []Recorded
+	for i, x := range readEquivalenceLog(t) {
+		if x.Error != "" || x.Input.Holder.Jurisdiction != "NL" { // where the candidate changes things
+			continue
+		}
+		var d Decision
+		if err := json.Unmarshal(x.Decision, &d); err != nil {
+			t.Fatalf("entry %d: %v", i+1, err)
+		}
+		rec := Recorded{Index: int64(i + 1), Input: x.Input, Outcome: d.Outcome, Fields: planFields(x.Input.RecordType, d)}
+		if d.LegalBasis != nil {
+			rec.LegalBasis = d.LegalBasis.ID
+		}
+		if recs = append(recs, rec); len(recs) == 1000 {
+			break
+		}
+	}
+	for _, baseline := range []*Engine{nil, active} {
+		one := NewReplayer(candidate, baseline, planFields)
+		for _, rec := range recs {
+			if err := one.Add(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all := NewReplayer(candidate, baseline, planFields)
+		// In uneven pages, as the command reads the log.
+		for page := range slices.Chunk(recs, 97) {
+			if err := all.AddAll(ctx, page); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, got := one.Report(), all.Report()
+		if want.Replayed != len(recs) || len(want.Changes) < 3 {
+			t.Fatalf("Add: replayed %d, %d changes; want %d replayed and a few changes to compare", want.Replayed, len(want.Changes), len(recs))
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("baseline %v: AddAll's report differs from Add's (-Add +AddAll):\n%s", baseline != nil, d)
+		}
+		if !slices.IsSortedFunc(got.Changes, func(a, b Change) int { return int(a.Index - b.Index) }) {
+			t.Errorf("baseline %v: AddAll's changes are not in the log's order", baseline != nil)
+		}
+	}
+
+	// A cancelled replay says so and replays nothing more.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	r := NewReplayer(candidate, nil, planFields)
+	if err := r.AddAll(cancelled, recs[:10]); !errors.Is(err, context.Canceled) {
+		t.Errorf("AddAll(cancelled) = %v; want context.Canceled", err)
+	}
+	if rep := r.Report(); rep.Replayed != 0 {
+		t.Errorf("a cancelled AddAll replayed %d entries", rep.Replayed)
 	}
 }

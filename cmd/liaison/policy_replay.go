@@ -29,7 +29,9 @@ By default the candidate is compared with the decisions as recorded. With
 -active, both the active policy and the candidate decide again and are
 compared, which isolates the candidate's change when the log spans several
 revisions. Entries that record no policy decision (audit reads,
-activations, refused credentials, failed exchanges) are skipped and counted.`, stderr)
+activations, refused credentials, failed exchanges) are skipped and counted.
+The log is read a page of 500 entries at a time and each page is decided
+on all cores; the report lists the changes in the log's order.`, stderr)
 	candidate := fl.String("candidate", "", "candidate policy `directory` (or signed bundle, with -verification-key)")
 	since := fl.Duration("since", 30*24*time.Hour, "replay exchanges audited in this `duration` before now")
 	dsn := fl.String("audit-db", "liaison-audit.db", "audit log: a SQLite `file`, or a postgres:// URL")
@@ -78,21 +80,29 @@ activations, refused credentials, failed exchanges) are skipped and counted.`, s
 }
 
 // replay re-decides the entries of store from from on under candidate,
-// reporting progress to progress.
+// reporting progress to progress. Each page of the log is decided on all
+// cores ([policies.Replayer.AddAll]); the report is in the log's order.
 func replay(ctx context.Context, store audit.Store, from time.Time, candidate, baseline *policies.Engine, progress io.Writer) (*policies.ReplayReport, error) {
 	r := policies.NewReplayer(candidate, baseline, gateway.PlanFields)
 	var start int64
 	read := 0
+	page := make([]policies.Recorded, 0, replayPage)
 	for {
 		recs, err := store.Query(ctx, audit.Filter{From: from, Start: start, Limit: replayPage})
 		if err != nil {
 			return nil, fmt.Errorf("policy replay: read the audit log: %v", err)
 		}
+		page = page[:0]
 		for _, rec := range recs {
-			if err := replayEntry(ctx, r, rec); err != nil {
-				return nil, err
+			if x, skip := gateway.RecordedFromEntry(rec.Index, rec.Entry); skip != "" {
+				r.Skip(skip)
+			} else {
+				page = append(page, x)
 			}
 			start = rec.Index + 1
+		}
+		if err := r.AddAll(ctx, page); err != nil {
+			return nil, err
 		}
 		read += len(recs)
 		if len(recs) > 0 {
@@ -103,32 +113,4 @@ func replay(ctx context.Context, store audit.Store, from time.Time, candidate, b
 		}
 	}
 	return r.Report(), nil
-}
-
-// replayEntry replays one audit entry, or counts why it cannot be.
-func replayEntry(ctx context.Context, r *policies.Replayer, rec audit.Record) error {
-	e := rec.Entry
-	in, ok := gateway.InputFromEntry(e)
-	if !ok {
-		r.Skip("without a policy decision")
-		return nil
-	}
-	switch e.Outcome {
-	case policies.OutcomeDisclose, policies.OutcomePseudonymise, policies.OutcomeHitOnly, policies.OutcomeDeny:
-	default:
-		r.Skip("with outcome " + e.Outcome)
-		return nil
-	}
-	recorded := policies.Decision{Outcome: e.Outcome}
-	if p := e.FieldPlan; p != nil {
-		recorded.Fields = policies.Fields{Keep: p.Keep, Generalise: p.Generalise, Pseudonymise: p.Pseudonymise, Precision: p.Precision}
-	}
-	basis := ""
-	if e.LegalBasis != nil {
-		basis = e.LegalBasis.ID
-	}
-	return r.Add(ctx, policies.Recorded{
-		Index: rec.Index, Input: in, Outcome: e.Outcome, LegalBasis: basis,
-		Fields: gateway.PlanFields(e.RecordType, recorded),
-	})
 }
