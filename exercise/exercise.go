@@ -1,15 +1,18 @@
 // Package exercise plays tabletop exercises: a scenario of what agencies
 // do about one invented person over days and months (disclosures, notices
-// of events, requests, matches, cases opened, joined and closed), played
+// of events, requests, matches, cases opened, joined and closed,
+// corrections and withdrawals), played
 // through a real gateway started in-process (gRPC over TLS on loopback,
 // its own SQLite store, keys derived from the scenario, the scenario's
 // agencies as its registry) on a simulated clock that runs the gateway's
 // notice timers between events. The report is a timeline per agency (what
 // it learned, when, in which form, under which provision and conditions;
 // what it was refused and why; its required notices, escalations and
-// acknowledgements) and a list of gaps: expectations of the scenario not
-// met, required notices not acknowledged in time, and exchanges that rest
-// on a reading of the law the pack marks as unverified. Compare shows what
+// acknowledgements; the corrections and withdrawals it sent or was sent)
+// and a list of gaps: expectations of the scenario not met, required
+// notices not acknowledged in time, agencies that got a record and not its
+// correction or withdrawal, and exchanges that rest on a reading of the
+// law the pack marks as unverified. Compare shows what
 // a candidate policy changes in the same scenario.
 //
 // It sits above the gateway, like cmd/. The same scenario and policy give

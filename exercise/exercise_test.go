@@ -214,6 +214,9 @@ func TestParseNamesTheField(t *testing.T) {
 		{head + "expect:\n  - {name: n, agency: b, by_day: 3}\n", "expect[0].record"},
 		{head + "expect:\n  - {name: n, agency: b, record: release_notice, by_day: 3, form: most}\n", "expect[0].form"},
 		{head + "colour: blue\n", "colour"},
+		{head + "events:\n  - {day: 1, action: correct, by: a}\n", "events[0].record"},
+		{head + "events:\n  - {day: 1, action: withdraw, by: a, record: risk_assessment, reason: boredom}\n", "events[0].reason"},
+		{head + "events:\n  - {day: 1, action: correct, by: a, record: risk_assessment, reason: incorrect}\n", "events[0].reason"},
 	} {
 		_, err := exercise.Parse([]byte(tt.yaml))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

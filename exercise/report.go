@@ -59,6 +59,9 @@ func (it Item) row() row {
 			r.Form = "nothing"
 		}
 		detail = append(detail, strings.Join(it.Reasons, ", "))
+	case "sent":
+		r.What = it.Text
+		detail = append(detail, strings.Join(it.Reasons, ", "))
 	case "case", "notice":
 		r.What, r.Record = it.Text, ""
 		if it.What == "notice" {

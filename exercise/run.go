@@ -30,9 +30,10 @@ type Item struct {
 	Event int
 	// What: received (something was released to it), withheld (sent to
 	// it, the law released nothing), refused (its own call was refused),
-	// failed, hit, no_hit, unavailable (a match), case, notice.
+	// failed, hit, no_hit, unavailable (a match), case, notice, sent (a
+	// correction or withdrawal the holder sent, or could not send).
 	What        string
-	Action      string // disclose, notify, request, match, or the case action
+	Action      string // disclose, notify, request, match, correct, withdraw, or the case action
 	Counterpart string // the holder, sender or case lead
 	Record      string
 	SubjectEvt  string // the event of a notify
@@ -48,7 +49,7 @@ type Item struct {
 	AckBy      string
 	noticeID   string
 	validUntil string // the basis's last day, for the expiry timers
-	Text       string // for case and notice items
+	Text       string // for case, notice and sent items
 	Note       string
 }
 
@@ -179,6 +180,9 @@ type player struct {
 	// seen are the obligation notices already in the timelines, by
 	// agency and audit index.
 	seen map[string]bool
+	// gone is when each recipient was last sent a withdrawal of a record
+	// type by a holder ("holder/record/recipient").
+	gone map[string]time.Time
 }
 
 // provisions are the bases and receipt rules of every pack, by id.
@@ -390,8 +394,107 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 	case "close_case":
 		_, err := cs.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: e.Case, Justification: why})
 		p.caseItem(base, e.By, e.By, "closed case "+e.Case, "", err)
+	case "correct", "withdraw":
+		return p.aftercare(ctx, idx, e, base, why)
 	}
 	return nil
+}
+
+// aftercare plays a correct or withdraw: the holder sends the corrected
+// record (or a withdrawal) to every agency it released the record to, and
+// each recipient's notice joins its timeline. Every agency that learned
+// the record from the holder, and holds it still as far as the exercise
+// knows, must have been sent the correction or a withdrawal; one that was
+// not is a gap.
+func (p *player) aftercare(ctx context.Context, idx int, e Event, base Item, why string) error {
+	a := p.s.agency(e.By)
+	c, err := p.st.conn(e.By, a.Clearance, "case_officer")
+	if err != nil {
+		return err
+	}
+	ac := liaisonv1.NewAftercareClient(c)
+	base.Counterpart, base.Record = e.By, e.Record
+	var results []*liaisonv1.NoticeResult
+	if e.Action == "correct" {
+		resp, err := ac.Correct(ctx, &liaisonv1.CorrectRequest{Record: record(p.s, p.subject, e.By, e.Record), Subject: subjectAttrs(p.subject), Justification: why})
+		if err != nil {
+			p.caseItem(base, e.By, e.By, "correction of "+e.Record, "", err)
+		}
+		results = resp.GetResults()
+	} else {
+		reason := liaisonv1.WithdrawalReason(liaisonv1.WithdrawalReason_value["WITHDRAWAL_REASON_"+strings.ToUpper(cmp.Or(e.Reason, "incorrect"))])
+		resp, err := ac.Withdraw(ctx, &liaisonv1.WithdrawRequest{SubjectId: p.subject.subjectID(), RecordType: recordEnum(e.Record), Reason: reason, Justification: why})
+		if err != nil {
+			p.caseItem(base, e.By, e.By, "withdrawal of "+e.Record, "", err)
+		}
+		results = resp.GetResults()
+	}
+	reached := map[string]bool{}
+	// By recipient: the log's order of releases made at once (a notify's
+	// recipients) depends on concurrent appends, and the report must not.
+	slices.SortStableFunc(results, func(a, b *liaisonv1.NoticeResult) int { return strings.Compare(a.GetRecipient(), b.GetRecipient()) })
+	what := map[string]string{"correct": "correction", "withdraw": "withdrawal"}[e.Action]
+	for _, r := range results {
+		it := base
+		it.Agency, it.What, it.Counterpart, it.Reasons = e.By, "sent", r.GetRecipient(), r.GetReasons()
+		kind := word(r.GetKind(), "OBLIGATION_KIND_")
+		switch {
+		case r.GetFailure() != nil:
+			it.Text, it.Reasons = "could not send the "+what, []string{r.GetFailure().GetReason()}
+		case e.Action == "correct" && kind == "withdrawal":
+			it.Text = "sent a withdrawal instead of the correction"
+		default:
+			it.Text = "sent the " + kind
+		}
+		if r.GetFailure() == nil && kind != "unspecified" {
+			reached[r.GetRecipient()] = true
+			if kind == "withdrawal" {
+				p.withdrawn(e.By, e.Record, r.GetRecipient())
+			}
+		}
+		p.add(it)
+	}
+	p.notReached(idx, e, reached)
+	return p.obligations(ctx)
+}
+
+// notReached adds a gap for every agency that holds the record of a
+// correct or withdraw event, as far as the exercise knows, and is not
+// among those reached.
+func (p *player) notReached(idx int, e Event, reached map[string]bool) {
+	what := map[string]string{"correct": "correction", "withdraw": "withdrawal"}[e.Action]
+	for _, held := range p.holders(e.By, e.Record) {
+		if reached[held.Agency] {
+			continue
+		}
+		p.gap(fmt.Sprintf("%s/%d/%s", what, idx, held.Agency), fmt.Sprintf("%s not delivered: %s learned %s from %s on day %d, and on day %d was sent neither the %s nor a withdrawal",
+			what, held.Agency, e.Record, e.By, held.Day, p.day(p.clk.Now()), map[string]string{"correct": "corrected record", "withdraw": "withdrawal"}[e.Action]))
+	}
+}
+
+// holders are the agencies that learned rt from holder (in full or
+// pseudonymised) and were not sent a withdrawal of it since: one item
+// each, the first time they learned it.
+func (p *player) holders(holder, rt string) []Item {
+	var out []Item
+	for _, it := range p.r.Items {
+		if it.What != "received" || it.Record != rt || it.Counterpart != holder || it.Agency == holder ||
+			(it.Form() != "full" && it.Form() != "pseudonymised") || p.gone[holder+"/"+rt+"/"+it.Agency].After(it.At) ||
+			slices.ContainsFunc(out, func(o Item) bool { return o.Agency == it.Agency }) {
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// withdrawn notes that recipient was told to erase what it learned of rt
+// from holder so far.
+func (p *player) withdrawn(holder, rt, recipient string) {
+	if p.gone == nil {
+		p.gone = map[string]time.Time{}
+	}
+	p.gone[holder+"/"+rt+"/"+recipient] = p.clk.Now()
 }
 
 func caseBasis(c *liaisonv1.Case) string { return c.GetLegalBasis().GetId() }

@@ -111,12 +111,18 @@ type Event struct {
 	Decline bool `json:"decline"`
 	// Subject is the change of an update.
 	Subject *SubjectChange `json:"subject"`
+	// Reason is why a withdraw withdraws: incorrect (the default),
+	// unlawfully_transmitted or erased_at_source.
+	Reason string `json:"reason"`
 	// Note is the exercise's comment, shown in the report.
 	Note string `json:"note"`
 }
 
 // Actions are the actions an event can take.
-var Actions = []string{"disclose", "notify", "request", "match", "acknowledge", "open_case", "invite", "leave", "close_case", "update"}
+var Actions = []string{"disclose", "notify", "request", "match", "acknowledge", "open_case", "invite", "leave", "close_case", "update", "correct", "withdraw"}
+
+// withdrawalReasons are the reasons a withdraw can give.
+var withdrawalReasons = []string{"incorrect", "unlawfully_transmitted", "erased_at_source"}
 
 // Expectation is a duty the scenario expects the law to meet: an agency
 // learns a record (or is told of a subject event) by a day, in at least a
@@ -293,6 +299,13 @@ func (s *Scenario) check() error {
 		case "update":
 			if e.Subject == nil {
 				return fmt.Errorf("%s: required", f("subject"))
+			}
+		case "correct", "withdraw":
+			if !slices.Contains(recordTypes, e.Record) {
+				return fmt.Errorf("%s: want one of %s", f("record"), strings.Join(recordTypes, ", "))
+			}
+			if e.Reason != "" && (e.Action != "withdraw" || !slices.Contains(withdrawalReasons, e.Reason)) {
+				return fmt.Errorf("%s: only for withdraw, one of %s", f("reason"), strings.Join(withdrawalReasons, ", "))
 			}
 		}
 	}

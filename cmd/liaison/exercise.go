@@ -26,9 +26,11 @@ events. Nothing leaves the machine and nothing is kept.
 It prints, and with -out writes as Markdown and as a self-contained HTML page,
 a timeline per agency (what it learned, when, in which form, under which
 provision and conditions; what it was refused and why; its required notices,
-escalations and acknowledgements) and the gaps: expectations of the scenario
-not met, required notices not acknowledged in time, and exchanges that rest on
-a reading of the law the pack marks as unverified.
+escalations and acknowledgements; the corrections and withdrawals it sent or
+was sent) and the gaps: expectations of the scenario not met, required notices
+not acknowledged in time, agencies that got a record and not its correction or
+withdrawal, and exchanges that rest on a reading of the law the pack marks as
+unverified.
 
 -compare plays the same scenario on a candidate policy and adds what it
 changes: the deliveries that differ, the gaps it opens and closes. The same

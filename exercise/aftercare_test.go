@@ -1,0 +1,58 @@
+package exercise
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestNotReached: after a correct or withdraw, every agency that learned
+// the record from the holder in full or pseudonymised, and was not sent a
+// withdrawal of it since, must be among those the gateway reached; any
+// other is a gap. Agencies told nothing, refused, answered by a match, or
+// holding the record from another holder are not expected.
+func TestNotReached(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	at := func(day int) time.Time { return start.AddDate(0, 0, day).Add(9 * time.Hour) }
+	clk := &clock{now: at(70)}
+	p := &player{clk: clk, start: start, r: &Report{}}
+	for _, it := range []Item{
+		{At: at(30), Agency: "police", What: "received", Counterpart: "prison", Record: "release_notice", Outcome: "disclose"},
+		{At: at(31), Agency: "police", What: "received", Counterpart: "prison", Record: "release_notice", Outcome: "disclose"},
+		{At: at(30), Agency: "social", What: "received", Counterpart: "prison", Record: "release_notice", Outcome: "pseudonymise"},
+		{At: at(30), Agency: "ngo", What: "withheld", Counterpart: "prison", Record: "release_notice", Outcome: "deny"},
+		{At: at(30), Agency: "intel", What: "hit", Counterpart: "prison", Record: "release_notice"},
+		{At: at(30), Agency: "probation", What: "received", Counterpart: "court", Record: "release_notice", Outcome: "disclose"},
+		{At: at(30), Agency: "mayor", What: "received", Counterpart: "prison", Record: "release_notice", Outcome: "disclose"},
+		{At: at(30), Agency: "police", What: "received", Counterpart: "prison", Record: "risk_assessment", Outcome: "disclose"},
+	} {
+		p.add(it)
+	}
+	clk.Set(at(40))
+	p.withdrawn("prison", "release_notice", "mayor") // told to erase it on day 40
+	clk.Set(at(70))
+
+	e := Event{Day: 70, Action: "correct", By: "prison", Record: "release_notice"}
+	p.notReached(4, e, map[string]bool{"social": true})
+	if len(p.r.Gaps) != 1 {
+		t.Fatalf("gaps = %+v; want one, for the police", p.r.Gaps)
+	}
+	g := p.r.Gaps[0]
+	if g.Key != "correction/4/police" || !strings.Contains(g.Text, "police learned release_notice from prison on day 30, and on day 70 was sent neither the corrected record nor a withdrawal") {
+		t.Errorf("gap = %+v", g)
+	}
+
+	// Every holder reached: no gap. A mayor that learns the record again
+	// after its withdrawal holds it again.
+	p.r.Gaps = nil
+	p.notReached(4, e, map[string]bool{"police": true, "social": true})
+	if len(p.r.Gaps) != 0 {
+		t.Errorf("gaps = %+v; want none", p.r.Gaps)
+	}
+	p.add(Item{At: at(50), Agency: "mayor", What: "received", Counterpart: "prison", Record: "release_notice", Outcome: "disclose"})
+	p.notReached(5, Event{Day: 70, Action: "withdraw", By: "prison", Record: "release_notice"}, map[string]bool{"police": true, "social": true})
+	if len(p.r.Gaps) != 1 || p.r.Gaps[0].Key != "withdrawal/5/mayor" || !strings.Contains(p.r.Gaps[0].Text, "withdrawal not delivered: mayor learned release_notice from prison on day 50") {
+		t.Errorf("gaps = %+v; want one, for the mayor", p.r.Gaps)
+	}
+}
