@@ -11,8 +11,9 @@
 // acknowledgements; the corrections and withdrawals it sent or was sent)
 // and a list of gaps: expectations of the scenario not met, required
 // notices not acknowledged in time, agencies that got a record and not its
-// correction or withdrawal, and exchanges that rest on a reading of the
-// law the pack marks as unverified. Compare shows what
+// correction or withdrawal, obligation notices never acknowledged, and
+// exchanges that rest on a reading of the law the pack marks as
+// unverified. Compare shows what
 // a candidate policy changes in the same scenario.
 //
 // It sits above the gateway, like cmd/. The same scenario and policy give

@@ -158,6 +158,7 @@ func Run(ctx context.Context, eng *policies.Engine, s *Scenario) (*Report, error
 		return nil, err
 	}
 	p.expectations()
+	p.unacknowledged()
 	p.assumptions()
 	slices.SortStableFunc(p.r.Items, func(a, b Item) int { return a.At.Compare(b.At) })
 	return p.r, nil
@@ -183,6 +184,30 @@ type player struct {
 	// gone is when each recipient was last sent a withdrawal of a record
 	// type by a holder ("holder/record/recipient").
 	gone map[string]time.Time
+	// obligs are the obligation notices in the timelines, by agency and
+	// audit index (as seen), and in the order they arrived.
+	obligs     map[string]*oblig
+	obligOrder []*oblig
+}
+
+// An oblig is an obligation notice an agency received: a correction, a
+// withdrawal or the end of a basis, to acknowledge once done.
+type oblig struct {
+	agency, holder, kind, record string
+	day                          int
+	acked                        bool
+}
+
+// unacknowledged adds a gap for every obligation notice not acknowledged
+// when the exercise ends.
+func (p *player) unacknowledged() {
+	for _, o := range p.obligOrder {
+		if o.acked {
+			continue
+		}
+		p.gap(fmt.Sprintf("obligation/%s/%s/%s/%s/%d", o.agency, o.kind, o.holder, o.record, o.day),
+			fmt.Sprintf("obligation notice not acknowledged when the exercise ends: %s, the %s notice of %s from %s (day %d)", o.agency, o.kind, o.record, o.holder, o.day))
+	}
 }
 
 // provisions are the bases and receipt rules of every pack, by id.
@@ -355,12 +380,37 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 			p.add(it)
 		}
 	case "acknowledge":
+		if err := p.obligations(ctx); err != nil {
+			return err
+		}
 		items, err := readInbox(ctx, ex)
 		if err != nil {
 			return err
 		}
 		if len(items) == 0 {
 			return nil
+		}
+		// An obligation notice (a correction, a withdrawal, the end of a
+		// basis) is acknowledged as done, by Aftercare.AcknowledgeNotice.
+		for _, m := range items {
+			o := m.GetObligation()
+			if o == nil {
+				continue
+			}
+			c, err := p.st.conn(e.By, a.Clearance, "case_officer")
+			if err != nil {
+				return err
+			}
+			if _, err := liaisonv1.NewAftercareClient(c).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: o.GetAuditIndex(), Done: o.GetObligation(), Note: why}); err != nil {
+				return fmt.Errorf("acknowledge the %s notice from %s: %v", word(o.GetKind(), "OBLIGATION_KIND_"), o.GetHolder(), err)
+			}
+			ob := p.obligs[fmt.Sprintf("%s/%d", e.By, o.GetAuditIndex())]
+			if ob == nil {
+				return fmt.Errorf("an obligation notice from %s not in the timeline", o.GetHolder())
+			}
+			ob.acked = true
+			p.add(Item{Event: idx, Agency: e.By, What: "notice", Counterpart: o.GetHolder(), Record: ob.record,
+				Text: fmt.Sprintf("acknowledged the %s notice of %s (day %d): done", ob.kind, ob.record, ob.day)})
 		}
 		_, err = ex.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()})
 		return err
@@ -806,6 +856,11 @@ func (p *player) obligations(ctx context.Context) error {
 				continue
 			}
 			p.seen[key] = true
+			if p.obligs == nil {
+				p.obligs = map[string]*oblig{}
+			}
+			ob := &oblig{agency: a.ID, holder: o.GetHolder(), kind: word(o.GetKind(), "OBLIGATION_KIND_"), record: word(o.GetRecordType(), "RECORD_TYPE_"), day: p.day(p.clk.Now())}
+			p.obligs[key], p.obligOrder = ob, append(p.obligOrder, ob)
 			p.add(Item{Event: -1, Agency: a.ID, What: "notice", Counterpart: o.GetHolder(), Record: word(o.GetRecordType(), "RECORD_TYPE_"),
 				Basis: o.GetLegalBasis().GetId(), Citation: o.GetLegalBasis().GetCitation(),
 				Text: fmt.Sprintf("%s notice: %s", word(o.GetKind(), "OBLIGATION_KIND_"), entriesRE.ReplaceAllString(o.GetMessage(), ""))})

@@ -29,8 +29,8 @@ provision and conditions; what it was refused and why; its required notices,
 escalations and acknowledgements; the corrections and withdrawals it sent or
 was sent) and the gaps: expectations of the scenario not met, required notices
 not acknowledged in time, agencies that got a record and not its correction or
-withdrawal, and exchanges that rest on a reading of the law the pack marks as
-unverified.
+withdrawal, obligation notices never acknowledged, and exchanges that rest on a
+reading of the law the pack marks as unverified.
 
 -compare plays the same scenario on a candidate policy and adds what it
 changes: the deliveries that differ, the gaps it opens and closes. The same
