@@ -56,3 +56,29 @@ func TestNotReached(t *testing.T) {
 		t.Errorf("gaps = %+v; want one, for the mayor", p.r.Gaps)
 	}
 }
+
+// TestLastReceived: an onward disclose names the latest release of the
+// record from that holder that the agency learned in full; one it learned
+// only pseudonymised, or from another holder, is not one it can pass on.
+func TestLastReceived(t *testing.T) {
+	t.Parallel()
+	p := &player{clk: &clock{}, r: &Report{}}
+	for _, it := range []Item{
+		{Agency: "police", What: "received", Counterpart: "prison", Record: "release_notice", Outcome: "disclose", auditIndex: 0},
+		{Agency: "police", What: "received", Counterpart: "prison", Record: "release_notice", Outcome: "disclose", auditIndex: 7},
+		{Agency: "police", What: "received", Counterpart: "prison", Record: "release_notice", Outcome: "pseudonymise", auditIndex: 9},
+		{Agency: "police", What: "received", Counterpart: "probation", Record: "release_notice", Outcome: "disclose", auditIndex: 11},
+		{Agency: "social", What: "received", Counterpart: "prison", Record: "risk_assessment", Outcome: "pseudonymise", auditIndex: 12},
+	} {
+		p.add(it)
+	}
+	if got := p.lastReceived("police", "prison", "release_notice"); got == nil || got.auditIndex != 7 {
+		t.Errorf("lastReceived(police, prison) = %+v; want the release at index 7", got)
+	}
+	if got := p.lastReceived("social", "prison", "risk_assessment"); got != nil {
+		t.Errorf("lastReceived(social, prison) = %+v; want nil: it learned it only pseudonymised", got)
+	}
+	if got := p.lastReceived("police", "court", "release_notice"); got != nil {
+		t.Errorf("lastReceived(police, court) = %+v; want nil", got)
+	}
+}

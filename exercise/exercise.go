@@ -1,7 +1,7 @@
 // Package exercise plays tabletop exercises: a scenario of what agencies
 // do about one invented person over days and months (disclosures, notices
-// of events, requests, matches, cases opened, joined and closed,
-// corrections and withdrawals), played
+// of events, requests, matches, cases opened, joined and closed, records
+// passed on, corrections and withdrawals), played
 // through a real gateway started in-process (gRPC over TLS on loopback,
 // its own SQLite store, keys derived from the scenario, the scenario's
 // agencies as its registry) on a simulated clock that runs the gateway's

@@ -215,6 +215,9 @@ func TestParseNamesTheField(t *testing.T) {
 		{head + "expect:\n  - {name: n, agency: b, record: release_notice, by_day: 3, form: most}\n", "expect[0].form"},
 		{head + "colour: blue\n", "colour"},
 		{head + "events:\n  - {day: 1, action: correct, by: a}\n", "events[0].record"},
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, from: b}\n", "events[0].from"},
+		{head + "events:\n  - {day: 1, action: disclose, by: b, from: b, to: [a], record: release_notice, purpose: risk_management}\n", "events[0].from"},
+		{head + "events:\n  - {day: 1, action: disclose, by: b, from: z, to: [a], record: release_notice, purpose: risk_management}\n", "events[0].from"},
 		{head + "events:\n  - {day: 1, action: withdraw, by: a, record: risk_assessment, reason: boredom}\n", "events[0].reason"},
 		{head + "events:\n  - {day: 1, action: correct, by: a, record: risk_assessment, reason: incorrect}\n", "events[0].reason"},
 	} {

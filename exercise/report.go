@@ -52,7 +52,9 @@ func (it Item) row() row {
 		if it.Text != "" {
 			r.What = "refused: " + it.Text
 		}
-		detail = append(detail, strings.Join(it.Reasons, ", ")+": "+it.Message)
+		if len(it.Reasons) > 0 || it.Message != "" {
+			detail = append(detail, strings.Join(it.Reasons, ", ")+": "+it.Message)
+		}
 	case "hit", "no_hit", "unavailable", "denied":
 		r.What, r.Form = "match answered "+strings.ReplaceAll(it.What, "_", "-")+" ("+exch+")", "hit/no-hit"
 		if it.What == "denied" {

@@ -48,6 +48,7 @@ type Item struct {
 	// Notice, for a required notice: acknowledge by (RFC 3339).
 	AckBy      string
 	noticeID   string
+	auditIndex int64  // of the release, for an onward disclose's provenance
 	validUntil string // the basis's last day, for the expiry timers
 	Text       string // for case, notice and sent items
 	Note       string
@@ -318,9 +319,21 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 		return nil
 	case "disclose":
 		base.Counterpart, base.Record = e.By, e.Record
+		holder, prov := e.By, (*liaisonv1.Provenance)(nil)
+		if e.From != "" {
+			got := p.lastReceived(e.By, e.From, e.Record)
+			if got == nil {
+				it := base
+				it.Agency, it.What, it.Text = e.By, "refused", fmt.Sprintf("nothing to pass on: it never learned %s from %s in full", e.Record, e.From)
+				p.add(it)
+				return nil
+			}
+			holder, prov = e.From, &liaisonv1.Provenance{AuditIndex: got.auditIndex}
+		}
 		resp, err := ex.Disclose(ctx, &liaisonv1.DiscloseRequest{
-			Record: record(p.s, p.subject, e.By, e.Record), Subject: subjectAttrs(p.subject), Recipients: e.To,
+			Record: record(p.s, p.subject, holder, e.Record), Subject: subjectAttrs(p.subject), Recipients: e.To,
 			RecipientRoles: p.roles(e), Purpose: purposeEnum(e.Purpose), ClaimedLegalBasis: e.Basis, CaseId: e.Case, Justification: why,
+			Provenance: prov,
 		})
 		if err != nil {
 			p.refusedFor(base, e, err)
@@ -358,7 +371,7 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 		it := base
 		it.Agency, it.What, it.Outcome = e.By, "received", word(rel.GetOutcome(), "OUTCOME_")
 		it.Basis, it.Citation, it.Conditions = rel.GetLegalBasis().GetId(), rel.GetLegalBasis().GetCitation(), rel.GetConditions()
-		it.validUntil = rel.GetLegalBasis().GetValidUntil()
+		it.validUntil, it.auditIndex = rel.GetLegalBasis().GetValidUntil(), rel.GetAuditIndex()
 		p.add(it)
 	case "match":
 		var types []liaisonv1.RecordType
@@ -538,6 +551,18 @@ func (p *player) holders(holder, rt string) []Item {
 	return out
 }
 
+// lastReceived is the latest release of rt from holder to agency in full,
+// or nil.
+func (p *player) lastReceived(agency, holder, rt string) *Item {
+	for i := len(p.r.Items) - 1; i >= 0; i-- {
+		it := &p.r.Items[i]
+		if it.Agency == agency && it.What == "received" && it.Counterpart == holder && it.Record == rt && it.Form() == "full" {
+			return it
+		}
+	}
+	return nil
+}
+
 // withdrawn notes that recipient was told to erase what it learned of rt
 // from holder so far.
 func (p *player) withdrawn(holder, rt, recipient string) {
@@ -579,7 +604,7 @@ func (p *player) result(base Item, r *liaisonv1.RecipientResult) {
 	it.Agency, it.Outcome = r.GetRecipient(), word(r.GetOutcome(), "OUTCOME_")
 	it.Basis, it.Citation, it.validUntil = r.GetLegalBasis().GetId(), r.GetLegalBasis().GetCitation(), r.GetLegalBasis().GetValidUntil()
 	it.Conditions, it.Reasons = r.GetConditions(), r.GetReasons()
-	it.AckBy, it.noticeID = r.GetAcknowledgeBy(), r.GetNoticeId()
+	it.AckBy, it.noticeID, it.auditIndex = r.GetAcknowledgeBy(), r.GetNoticeId(), r.GetAuditIndex()
 	for _, rt := range r.GetRoutes() {
 		it.Routes = append(it.Routes, route(rt))
 	}
@@ -663,8 +688,13 @@ func statusReasons(err error) ([]string, string) {
 	if len(rs) == 0 {
 		rs = []string{st.Code().String()}
 	}
-	return rs, st.Message()
+	return rs, entriesRE.ReplaceAllString(underEntryRE.ReplaceAllString(st.Message(), ""), "")
 }
+
+// underEntryRE finds the audit index a policy's message names for the
+// release a record came from ("received from X under entry 12"), which
+// the report leaves out, as entriesRE's.
+var underEntryRE = regexp.MustCompile(` under entry [0-9]+`)
 
 // readInbox reads every item of an officer's inbox.
 func readInbox(ctx context.Context, ex liaisonv1.ExchangeClient) ([]*liaisonv1.SubscribeResponse, error) {

@@ -111,6 +111,10 @@ type Event struct {
 	Decline bool `json:"decline"`
 	// Subject is the change of an update.
 	Subject *SubjectChange `json:"subject"`
+	// From, for a disclose, is the agency By received the record from: By
+	// passes on what it learned from From in full, naming the release as
+	// its provenance, and the conditions it came with travel on.
+	From string `json:"from"`
 	// Reason is why a withdraw withdraws: incorrect (the default),
 	// unlawfully_transmitted or erased_at_source.
 	Reason string `json:"reason"`
@@ -238,6 +242,14 @@ func (s *Scenario) check() error {
 		}
 		if e.ToCaseMembers && e.Case == "" {
 			return fmt.Errorf("%s: to_case_members needs a case", f("case"))
+		}
+		if e.From != "" {
+			if err := agency(f("from"), e.From); err != nil {
+				return err
+			}
+			if e.Action != "disclose" || e.From == e.By {
+				return fmt.Errorf("%s: only for a disclose, naming another agency than by", f("from"))
+			}
 		}
 		switch e.Action {
 		case "disclose", "notify":
