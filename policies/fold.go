@@ -177,7 +177,14 @@ func inlineConstants(mods []*ast.Module) error {
 		return nil
 	}
 	for _, m := range mods {
-		for _, r := range m.Rules {
+		for i, r := range m.Rules {
+			// TransformRefs writes every term it visits in place, and a
+			// parsed rule shares OPA's interned terms (small numbers,
+			// booleans) with every evaluation running in the process, on
+			// the active policy included, and with the tree's own tests,
+			// compiled meanwhile from the same modules: transform a copy.
+			r = r.Copy()
+			m.Rules[i] = r
 			if _, err := ast.TransformRefs(r, func(ref ast.Ref) (ast.Value, error) {
 				if !ref.HasPrefix(ast.DefaultRootRef) {
 					return ref, nil
@@ -190,6 +197,9 @@ func inlineConstants(mods []*ast.Module) error {
 					if !ok {
 						continue
 					}
+					// A copy each time: Transform goes on into what this
+					// returns, writing its terms in place too.
+					c = c.Copy()
 					if n == len(ref) {
 						return c.Value, nil
 					}
