@@ -1,7 +1,6 @@
 package policies
 
 import (
-	"encoding/json"
 	"maps"
 	"slices"
 	"testing"
@@ -57,21 +56,7 @@ func benchmarkDecide(b *testing.B, e *Engine, ins []Input) {
 // command does; "one_by_one" calls Add on one goroutine.
 func BenchmarkReplay(b *testing.B) {
 	e := loadEmbedded(b)
-	var recs []Recorded
-	for i, x := range readEquivalenceLog(b) {
-		if x.Error != "" {
-			continue
-		}
-		var d Decision
-		if err := json.Unmarshal(x.Decision, &d); err != nil {
-			b.Fatal(err)
-		}
-		rec := Recorded{Index: int64(i + 1), Input: x.Input, Outcome: d.Outcome, Fields: planFields(x.Input.RecordType, d)}
-		if d.LegalBasis != nil {
-			rec.LegalBasis = d.LegalBasis.ID
-		}
-		recs = append(recs, rec)
-	}
+	recs := recordedLog(b, readEquivalenceLog(b))
 	for _, bc := range []struct {
 		name string
 		page int

@@ -322,21 +322,9 @@ func TestReplayUnchanged(t *testing.T) {
 	e := loadEmbedded(t)
 	r := NewReplayer(e, nil, planFields)
 	log := readEquivalenceLog(t)
-	var recs []Recorded
-	for i, x := range log {
-		if x.Error != "" {
-			r.Skip("policy error")
-			continue
-		}
-		var d Decision
-		if err := json.Unmarshal(x.Decision, &d); err != nil {
-			t.Fatalf("entry %d: %v", i+1, err)
-		}
-		rec := Recorded{Index: int64(i + 1), Input: x.Input, Outcome: d.Outcome, Fields: planFields(x.Input.RecordType, d)}
-		if d.LegalBasis != nil {
-			rec.LegalBasis = d.LegalBasis.ID
-		}
-		recs = append(recs, rec)
+	recs := recordedLog(t, log)
+	for range len(log) - len(recs) {
+		r.Skip("policy error")
 	}
 	if err := r.AddAll(t.Context(), recs); err != nil {
 		t.Fatal(err)
@@ -351,4 +339,26 @@ func TestReplayUnchanged(t *testing.T) {
 		t.Errorf("replay finds %d changes:\n%.3000s", len(rep.Changes), buf.String())
 	}
 	t.Logf("%d decisions replayed, %d unchanged, skipped %v", rep.Replayed, rep.Unchanged, rep.Skipped)
+}
+
+// recordedLog turns the equivalence log into the decisions an audit log
+// would record, for a Replayer: every entry but the policy errors.
+func recordedLog(tb testing.TB, log []equivalenceEntry) []Recorded {
+	tb.Helper()
+	var recs []Recorded
+	for i, x := range log {
+		if x.Error != "" {
+			continue
+		}
+		var d Decision
+		if err := json.Unmarshal(x.Decision, &d); err != nil {
+			tb.Fatalf("entry %d: %v", i+1, err)
+		}
+		rec := Recorded{Index: int64(i + 1), Input: x.Input, Outcome: d.Outcome, Fields: planFields(x.Input.RecordType, d)}
+		if d.LegalBasis != nil {
+			rec.LegalBasis = d.LegalBasis.ID
+		}
+		recs = append(recs, rec)
+	}
+	return recs
 }

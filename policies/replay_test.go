@@ -3,7 +3,6 @@ package policies
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -32,12 +31,7 @@ func planFields(_ string, d Decision) []string {
 func TestReplayer(t *testing.T) {
 	ctx := t.Context()
 	active := loadEmbedded(t)
-	dir := t.TempDir()
-	writeTree(t, dir, withoutNLPoliceFallback(t))
-	candidate, err := LoadSource(ctx, DirSource(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
+	candidate := withoutNLFallbackEngine(t)
 	var recs []Recorded
 	for i, s := range samples[:5] {
 		d, err := active.Decide(ctx, s.in)
@@ -83,8 +77,7 @@ func TestReplayer(t *testing.T) {
 }
 
 // TestReplayAddAll replays part of the equivalence log (entries of Dutch
-// holders) under a candidate
-// that changes decisions, once entry by entry with Add and once with
+// holders) under a candidate that changes decisions, once entry by entry with Add and once with
 // AddAll, which decides on several goroutines: the reports must be the
 // same, changes in the log's order included, with the recorded decisions
 // and with a baseline decided again.
@@ -92,24 +85,11 @@ func TestReplayAddAll(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	active := loadEmbedded(t)
-	dir := t.TempDir()
-	writeTree(t, dir, withoutNLPoliceFallback(t))
-	candidate, err := LoadSource(ctx, DirSource(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
+	candidate := withoutNLFallbackEngine(t)
 	var recs []Recorded
-	for i, x := range readEquivalenceLog(t) {
-		if x.Error != "" || x.Input.Holder.Jurisdiction != "NL" { // where the candidate changes things
+	for _, rec := range recordedLog(t, readEquivalenceLog(t)) {
+		if rec.Input.Holder.Jurisdiction != "NL" { // where the candidate changes things
 			continue
-		}
-		var d Decision
-		if err := json.Unmarshal(x.Decision, &d); err != nil {
-			t.Fatalf("entry %d: %v", i+1, err)
-		}
-		rec := Recorded{Index: int64(i + 1), Input: x.Input, Outcome: d.Outcome, Fields: planFields(x.Input.RecordType, d)}
-		if d.LegalBasis != nil {
-			rec.LegalBasis = d.LegalBasis.ID
 		}
 		if recs = append(recs, rec); len(recs) == 1000 {
 			break
@@ -151,4 +131,17 @@ func TestReplayAddAll(t *testing.T) {
 	if rep := r.Report(); rep.Replayed != 0 {
 		t.Errorf("a cancelled AddAll replayed %d entries", rep.Replayed)
 	}
+}
+
+// withoutNLFallbackEngine loads the embedded policy without the Dutch
+// police's pseudonymised fallback: a candidate that flips some decisions.
+func withoutNLFallbackEngine(t *testing.T) *Engine {
+	t.Helper()
+	dir := t.TempDir()
+	writeTree(t, dir, withoutNLPoliceFallback(t))
+	e, err := LoadSource(t.Context(), DirSource(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
