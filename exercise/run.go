@@ -179,14 +179,11 @@ type player struct {
 	// timersRan is the last due time the timers ran for; aftercareRan
 	// the last day the expiry timers ran for.
 	timersRan, aftercareRan time.Time
-	// seen are the obligation notices already in the timelines, by
-	// agency and audit index.
-	seen map[string]bool
 	// gone is when each recipient was last sent a withdrawal of a record
 	// type by a holder ("holder/record/recipient").
 	gone map[string]time.Time
-	// obligs are the obligation notices in the timelines, by agency and
-	// audit index (as seen), and in the order they arrived.
+	// obligs are the obligation notices already in the timelines, by
+	// agency and audit index, and in the order they arrived.
 	obligs     map[string]*oblig
 	obligOrder []*oblig
 }
@@ -496,7 +493,7 @@ func (p *player) aftercare(ctx context.Context, idx int, e Event, base Item, why
 	// By recipient: the log's order of releases made at once (a notify's
 	// recipients) depends on concurrent appends, and the report must not.
 	slices.SortStableFunc(results, func(a, b *liaisonv1.NoticeResult) int { return strings.Compare(a.GetRecipient(), b.GetRecipient()) })
-	what := map[string]string{"correct": "correction", "withdraw": "withdrawal"}[e.Action]
+	what := aftercareNoun[e.Action]
 	for _, r := range results {
 		it := base
 		it.Agency, it.What, it.Counterpart, it.Reasons = e.By, "sent", r.GetRecipient(), r.GetReasons()
@@ -525,15 +522,18 @@ func (p *player) aftercare(ctx context.Context, idx int, e Event, base Item, why
 // correct or withdraw event, as far as the exercise knows, and is not
 // among those reached.
 func (p *player) notReached(idx int, e Event, reached map[string]bool) {
-	what := map[string]string{"correct": "correction", "withdraw": "withdrawal"}[e.Action]
+	what := aftercareNoun[e.Action]
 	for _, held := range p.holders(e.By, e.Record) {
 		if reached[held.Agency] {
 			continue
 		}
 		p.gap(fmt.Sprintf("%s/%d/%s", what, idx, held.Agency), fmt.Sprintf("%s not delivered: %s learned %s from %s on day %d, and on day %d was sent neither the %s nor a withdrawal",
-			what, held.Agency, e.Record, e.By, held.Day, p.day(p.clk.Now()), map[string]string{"correct": "corrected record", "withdraw": "withdrawal"}[e.Action]))
+			what, held.Agency, e.Record, e.By, held.Day, p.day(p.clk.Now()), cmp.Or(map[string]string{"correct": "corrected record"}[e.Action], what)))
 	}
 }
+
+// aftercareNoun names what a correct or withdraw sends.
+var aftercareNoun = map[string]string{"correct": "correction", "withdraw": "withdrawal"}
 
 // holders are the agencies that learned rt from holder (in full or
 // pseudonymised) and were not sent a withdrawal of it since: one item
@@ -867,8 +867,8 @@ func (p *player) validUntils() []string {
 // obligations adds the obligation notices (expiry of a basis, from the
 // aftercare timers) that reached each agency's inbox since the last look.
 func (p *player) obligations(ctx context.Context) error {
-	if p.seen == nil {
-		p.seen = map[string]bool{}
+	if p.obligs == nil {
+		p.obligs = map[string]*oblig{}
 	}
 	for _, a := range p.s.Agencies {
 		c, err := p.st.conn(a.ID, a.Clearance, "case_officer")
@@ -882,12 +882,8 @@ func (p *player) obligations(ctx context.Context) error {
 		for _, m := range items {
 			o := m.GetObligation()
 			key := fmt.Sprintf("%s/%d", a.ID, o.GetAuditIndex())
-			if o == nil || p.seen[key] {
+			if o == nil || p.obligs[key] != nil {
 				continue
-			}
-			p.seen[key] = true
-			if p.obligs == nil {
-				p.obligs = map[string]*oblig{}
 			}
 			ob := &oblig{agency: a.ID, holder: o.GetHolder(), kind: word(o.GetKind(), "OBLIGATION_KIND_"), record: word(o.GetRecordType(), "RECORD_TYPE_"), day: p.day(p.clk.Now())}
 			p.obligs[key], p.obligOrder = ob, append(p.obligOrder, ob)

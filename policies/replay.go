@@ -169,7 +169,7 @@ func (r *Replayer) AddAll(ctx context.Context, recs []Recorded) error {
 		if x.err != nil {
 			return x.err
 		}
-		if !x.done { // every worker stopped at an error of its own
+		if !x.done { // not reached without an error before it; a guard
 			return cmp.Or(ctx.Err(), errors.New("policies: replay: entry not decided"))
 		}
 		r.apply(recs[i], x.before, x.d)
