@@ -32,6 +32,7 @@ const (
 	reasonCorrected           = "CORRECTED"
 	reasonCorrectionNotAllowd = "CORRECTION_NOT_ALLOWED"
 	reasonNarrowed            = "ENTITLEMENT_NARROWED"
+	reasonSourceWithdrawn     = "SOURCE_WITHDRAWN"
 	reasonExpired             = "LEGAL_BASIS_EXPIRED"
 )
 
@@ -85,9 +86,13 @@ func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType str
 				continue
 			}
 			if e.Action == audit.ActionCorrect || e.Action == audit.ActionWithdraw {
-				refs, _ := audit.ParseIndexes(e.Detail[audit.DetailRefersTo])
-				for _, x := range refs {
-					closed[x] = r.Index
+				// Only a notice sent closes a release: one that failed
+				// reached nobody, and the holder must be able to send it
+				// again.
+				if n, ok := audit.NoticeOf(r.Index, e); ok {
+					for _, x := range n.RefersTo {
+						closed[x] = r.Index
+					}
 				}
 			}
 			if isRecordRelease(e) && (recordType == "" || e.RecordType == recordType) && (hitOnly || e.Outcome != audit.OutcomeHitOnly) {
@@ -204,6 +209,21 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 		audit.DetailNoticeKind: audit.NoticeCorrection, audit.DetailRefersTo: strconv.FormatInt(o.Index, 10),
 		audit.DetailReason: reasonCorrected, audit.DetailObligation: audit.ObligationRectify,
 	}
+	if p := orig.Provenance; p != nil {
+		// The release passed on a record the holder received: the
+		// correction is decided with the conditions of what the holder
+		// holds now, the source's latest correction of it.
+		src, withdrawnBy, err := s.currentSource(ctx, p, ex.entry.Subject.Pseudonym)
+		if err != nil {
+			return res, err
+		}
+		if withdrawnBy >= 0 {
+			return res, s.withdrawInstead(ctx, ex, o, reasonSourceWithdrawn, res,
+				fmt.Sprintf("it came from %s, which has withdrawn it since (entry %d)", p.Holder.Agency, withdrawnBy))
+		}
+		ex.entry.Provenance = src
+		ex.in.Provenance = policyProvenance(src)
+	}
 	// The policy decides the correction as what it is: the holder
 	// disclosing the record to this recipient, today.
 	ex.in.Action = "disclose"
@@ -213,11 +233,12 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 	case errors.As(err, &dn):
 		// Today's law no longer lets the recipient have the record: it
 		// must erase what it holds instead.
-		return res, s.withdrawInstead(ctx, ex, orig, o.Index, reasonCorrectionNotAllowd, res)
+		return res, s.withdrawInstead(ctx, ex, o, reasonCorrectionNotAllowd, res, "today's law no longer lets you have it")
 	case err != nil:
 		return res, err
 	case outcomeRank[dec.Outcome] > outcomeRank[orig.Outcome]:
-		return res, s.withdrawInstead(ctx, ex, orig, o.Index, reasonNarrowed, res)
+		return res, s.withdrawInstead(ctx, ex, o, reasonNarrowed, res,
+			"today's law lets you have it only in a less revealing form than the one you hold")
 	}
 	// The form the recipient was entitled to: the original outcome, field
 	// plan and pseudonym domain; today's basis and conditions.
@@ -247,6 +268,9 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 		Holder: ex.caller.Agency.ID, RecordType: recordTypeEnum(orig.RecordType),
 		SubjectPseudonym: ps, PseudonymDomain: form.PseudonymDomain,
 	}
+	if err := s.notePassedOn(ctx, ex, o, n); err != nil {
+		return res, err
+	}
 	if _, err := s.deliverNotice(ctx, ex, rel, n); err != nil {
 		return res, err
 	}
@@ -255,23 +279,23 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 }
 
 // withdrawInstead ends a correction's exchange with a withdrawal notice:
-// the recipient may no longer have the record in the form it holds.
-func (s *Server) withdrawInstead(ctx context.Context, ex *exchange, orig *audit.Entry, index int64, reason string, res *liaisonv1.NoticeResult) error {
-	e := ex.entry
+// the recipient may no longer have the record in the form it holds, for
+// the reason why gives in words.
+func (s *Server) withdrawInstead(ctx context.Context, ex *exchange, o audit.Record, reason string, res *liaisonv1.NoticeResult, why string) error {
+	e, orig := ex.entry, o.Entry
 	e.Reasons = append(e.Reasons, reason)
 	e.FieldsDisclosed, e.FieldPlan = nil, nil
 	e.LegalBasis, e.Conditions, e.PseudonymDomain = orig.LegalBasis, orig.Conditions, orig.PseudonymDomain
 	e.Detail[audit.DetailNoticeKind] = audit.NoticeWithdrawal
 	e.Detail[audit.DetailReason] = reason
 	e.Detail[audit.DetailObligation] = audit.ObligationErase
-	msg := "today's law no longer lets you have it"
-	if reason == reasonNarrowed {
-		msg = "today's law lets you have it only in a less revealing form than the one you hold"
-	}
-	n := s.withdrawalNotice(ex.caller.Agency.ID, orig, index, reason, liaisonv1.Obligation_OBLIGATION_ERASE,
+	n := s.withdrawalNotice(ex.caller.Agency.ID, orig, o.Index, reason, liaisonv1.Obligation_OBLIGATION_ERASE,
 		fmt.Sprintf("%s corrected the %s it released to you (entry %d), but %s: erase what you hold, and acknowledge when done.",
-			ex.caller.Agency.ID, strings.ReplaceAll(orig.RecordType, "_", " "), index, msg))
+			ex.caller.Agency.ID, strings.ReplaceAll(orig.RecordType, "_", " "), o.Index, why))
 	e.Outcome = audit.OutcomeOK
+	if err := s.notePassedOn(ctx, ex, o, n); err != nil {
+		return err
+	}
 	if _, err := s.deliverNotice(ctx, ex, nil, n); err != nil {
 		return err
 	}
@@ -463,6 +487,9 @@ func (s *Server) withdrawOne(ctx context.Context, req *liaisonv1.WithdrawRequest
 		}
 	}
 	e.Outcome = audit.OutcomeOK
+	if err := s.notePassedOn(ctx, ex, o, n); err != nil {
+		return res, err
+	}
 	if _, err := s.deliverNotice(ctx, ex, nil, n); err != nil {
 		return res, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -51,8 +52,14 @@ func (s *Server) resolveProvenance(ctx context.Context, p *liaisonv1.Provenance,
 	case e.Subject.Pseudonym != subject:
 		return nil, invalid(field, "is a release about another person than the record's subject")
 	}
+	return provenanceOf(p.GetAuditIndex(), e), nil
+}
+
+// provenanceOf is the provenance that names e, a release of a record to
+// one recipient, at index.
+func provenanceOf(index int64, e *audit.Entry) *audit.Provenance {
 	pv := &audit.Provenance{
-		Index: p.GetAuditIndex(), Holder: *e.Holder, Recipient: e.Recipients[0],
+		Index: index, Holder: *e.Holder, Recipient: e.Recipients[0],
 		Purpose: e.Purpose, Conditions: slices.Clone(e.Conditions),
 	}
 	if e.LegalBasis != nil {
@@ -61,7 +68,120 @@ func (s *Server) resolveProvenance(ctx context.Context, p *liaisonv1.Provenance,
 	if e.Case != nil {
 		pv.CaseID = e.Case.ID
 	}
-	return pv, nil
+	return pv
+}
+
+// Corrections along a chain. A correction or a withdrawal reaches the
+// agencies its holder released the record to. One of them that passed the
+// record on (naming it as provenance) must pass the correction on in turn
+// (GDPR Art. 19, LED Art. 16(6)): its notice lists those releases
+// (ObligationNotice.passed_on), and when it corrects them, the correction
+// is decided with the provenance of what it holds now.
+
+// currentSource follows a provenance to the release its recipient holds
+// now: the latest correction the holder sent it of the release named, or
+// that release. withdrawnBy is the notice that told the recipient to
+// erase it instead (a withdrawal, or a correction sent as one), or -1.
+func (s *Server) currentSource(ctx context.Context, p *audit.Provenance, subject string) (_ *audit.Provenance, withdrawnBy int64, _ error) {
+	type notice struct {
+		index int64
+		entry *audit.Entry
+	}
+	next := map[int64]notice{} // release -> the notice that closed it
+	for start := p.Index + 1; ; {
+		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Subject: subject, Agency: p.Holder.Agency, Start: start, Limit: 1000})
+		if err != nil {
+			return nil, -1, err
+		}
+		for _, r := range recs {
+			start = r.Index + 1
+			e := r.Entry
+			if (e.Action != audit.ActionCorrect && e.Action != audit.ActionWithdraw) || e.Holder == nil || e.Holder.Agency != p.Holder.Agency {
+				continue
+			}
+			if n, ok := audit.NoticeOf(r.Index, e); ok && n.Recipient == p.Recipient.Agency {
+				for _, x := range n.RefersTo {
+					if _, seen := next[x]; !seen {
+						next[x] = notice{r.Index, e}
+					}
+				}
+			}
+		}
+		if len(recs) < 1000 {
+			break
+		}
+	}
+	cur := p
+	for {
+		n, ok := next[cur.Index]
+		if !ok {
+			return cur, -1, nil
+		}
+		if !isRecordRelease(n.entry) || n.entry.Outcome == audit.OutcomeHitOnly {
+			return nil, n.index, nil
+		}
+		cur = provenanceOf(n.index, n.entry)
+	}
+}
+
+// maxLineage bounds how far back lineage follows corrections.
+const maxLineage = 64
+
+// lineage is a release and the releases to the same recipient it
+// corrected, back to the first: a provenance naming any of them received
+// a version of the record it corrects.
+func (s *Server) lineage(ctx context.Context, o audit.Record) ([]int64, error) {
+	out, e := []int64{o.Index}, o.Entry
+	for e.Action == audit.ActionCorrect && len(out) < maxLineage {
+		refs, err := audit.ParseIndexes(e.Detail[audit.DetailRefersTo])
+		if err != nil || len(refs) != 1 || refs[0] >= out[len(out)-1] {
+			break
+		}
+		if e, err = s.entryAt(ctx, refs[0], "refers_to"); err != nil {
+			return nil, err
+		}
+		out = append(out, refs[0])
+	}
+	return out, nil
+}
+
+// notePassedOn puts in a correction or withdrawal notice about release o
+// the recipient's own open releases that passed o's record on, and says
+// in its message what the recipient must do about them.
+func (s *Server) notePassedOn(ctx context.Context, ex *exchange, o audit.Record, n *liaisonv1.ObligationNotice) error {
+	from, err := s.lineage(ctx, o)
+	if err != nil {
+		return err
+	}
+	rcpt := o.Entry.Recipients[0].Agency
+	open, err := s.releasesOf(ctx, rcpt, ex.entry.Subject.Pseudonym, "", nil, "", true)
+	if err != nil {
+		return err
+	}
+	for _, r := range open {
+		if p := r.Entry.Provenance; p != nil && slices.Contains(from, p.Index) {
+			n.PassedOn = append(n.PassedOn, r.Index)
+		}
+	}
+	if len(n.PassedOn) == 0 {
+		return nil
+	}
+	what := "correct or withdraw"
+	if n.Kind == liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
+		what = "withdraw"
+	}
+	n.Message += fmt.Sprintf(" You passed it on (%s %s): %s those releases too, so that their recipients learn of it.",
+		map[bool]string{true: "entry", false: "entries"}[len(n.PassedOn) == 1], joinIndexes(n.PassedOn), what)
+	return nil
+}
+
+// joinIndexes writes audit indexes for a sentence: 4, 9 and 12.
+func joinIndexes(xs []int64) string {
+	s := strings.Split(audit.FormatIndexes(xs), ",")
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 // policyProvenance is the policy input's view of a provenance.

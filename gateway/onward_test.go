@@ -425,3 +425,147 @@ func checkProvenance(t *testing.T, rel *liaisonv1.Released, recipient string, v 
 		t.Errorf("receipt = %+v, want index %d, recipient %s, digest of the release", b, rel.GetAuditIndex(), recipient)
 	}
 }
+
+// TestCorrectionsAlongTheChain: in the Dutch Safety House case, probation
+// gave the police its risk assessment, and the police passed it on in the
+// case plan they sent the municipality. When probation corrects the
+// assessment, the police's notice names that onward release, and their
+// correction of it goes out with the conditions of the corrected
+// assessment; when probation withdraws it, the police's notice names
+// their correction, and correcting it again sends the municipality a
+// withdrawal. A correction that failed for a recipient closes nothing.
+func TestCorrectionsAlongTheChain(t *testing.T) {
+	eachStore(t, testCorrectionChain)
+}
+
+func testCorrectionChain(t *testing.T, o stackOptions) {
+	ctx := t.Context()
+	o.serverNow = newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now
+	s := startStack(t, o)
+	fx, _ := sample.ParseFixtures(sample.Sample())
+	ra, attrs, _ := fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
+	const caseID = "NL-ZVH-RTM-0042"
+	d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: ra, Subject: attrs, Recipients: []string{"nl-police-rotterdam"}, CaseId: caseID,
+		Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "For the case consultation.",
+	})
+	if err != nil || d.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("probation to police = %v, %v", d, err)
+	}
+	p := d.GetResults()[0].GetAuditIndex()
+	plan := &liaisonv1.Record{Body: &liaisonv1.Record_CasePlan{CasePlan: &liaisonv1.CasePlan{
+		Subject: &liaisonv1.Person{SubjectId: "SYN-NL-0001"}, CaseId: caseID, LeadAgency: "nl-municipality-rotterdam",
+		MemberAgencies: []string{"nl-police-rotterdam", "nl-probation", "nl-municipality-rotterdam"},
+		Measures:       []*liaisonv1.CaseMeasure{{Description: "Weekly contact with the mentor, as probation's assessment advises", OwnerAgency: "nl-municipality-rotterdam"}},
+	}}}
+	x, err := s.exchange(t, nlPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: plan, Subject: attrs, Recipients: []string{"nl-municipality-rotterdam"}, CaseId: caseID,
+		Provenance: &liaisonv1.Provenance{AuditIndex: p},
+		Purpose:    liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "The plan agreed in the consultation.",
+	})
+	if err != nil || x.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("police to municipality = %v, %v", x, err)
+	}
+	onward := x.GetResults()[0].GetAuditIndex()
+
+	// A correction that failed for the police, as the gateway records one
+	// when the keys are unavailable: it reached nobody and closes nothing.
+	failed := s.entry(t, p)
+	failed.Action, failed.Outcome, failed.Reasons, failed.RequestID = audit.ActionCorrect, audit.OutcomeFailed, []string{"KEYS_UNAVAILABLE"}, "test-failed-correction"
+	failed.Time = s.entry(t, p).Time.Add(time.Minute)
+	failed.FieldsDisclosed, failed.FieldPlan = nil, nil
+	failed.Detail = map[string]string{audit.DetailNoticeKind: audit.NoticeCorrection, audit.DetailRefersTo: itoa(p),
+		audit.DetailReason: "CORRECTED", audit.DetailObligation: audit.ObligationRectify}
+	if _, err := s.log.Append(ctx, failed); err != nil {
+		t.Fatal(err)
+	}
+
+	// Probation corrects the assessment twice before the police act.
+	prob := aftercare(t, s, nlProb)
+	correct := func(level liaisonv1.RiskLevel) *liaisonv1.NoticeResult {
+		t.Helper()
+		c := proto.CloneOf(ra)
+		c.GetRiskAssessment().Level = level
+		r, err := prob.Correct(ctx, &liaisonv1.CorrectRequest{Record: c, Justification: "The level was mistyped."})
+		if err != nil || len(r.GetResults()) != 1 || r.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+			t.Fatalf("probation's correction = %v, %v; want one correction, to the police", r, err)
+		}
+		return r.GetResults()[0]
+	}
+	policeNotice := func(index int64) *liaisonv1.ObligationNotice {
+		t.Helper()
+		for _, it := range readInbox(t, s, nlPolice, 0) {
+			if n := it.GetObligation(); n.GetAuditIndex() == index {
+				return n
+			}
+		}
+		t.Fatalf("the police's inbox holds no notice %d", index)
+		return nil
+	}
+	q1 := correct(liaisonv1.RiskLevel_RISK_LEVEL_MODERATE)
+	if q1.GetRefersTo() != p {
+		t.Errorf("the first correction refers to %d, want %d (the failed one closed nothing)", q1.GetRefersTo(), p)
+	}
+	// Each notice names the plan's release. The first is read before the
+	// second supersedes it (and withdraws it from the inbox unread).
+	namesPlan := func(q *liaisonv1.NoticeResult) {
+		t.Helper()
+		n := policeNotice(q.GetAuditIndex())
+		if !slices.Equal(n.GetPassedOn(), []int64{onward}) || !strings.Contains(n.GetMessage(), fmt.Sprintf("You passed it on (entry %d): correct or withdraw", onward)) {
+			t.Errorf("notice %d passed_on %v, message %q; want the plan's release %d", q.GetAuditIndex(), n.GetPassedOn(), n.GetMessage(), onward)
+		}
+	}
+	namesPlan(q1)
+	q2 := correct(liaisonv1.RiskLevel_RISK_LEVEL_LOW)
+	namesPlan(q2)
+
+	// The police correct the plan: it goes under the latest correction.
+	police := aftercare(t, s, nlPolice)
+	plan2 := proto.CloneOf(plan)
+	plan2.GetCasePlan().Measures[0].Description = "Monthly contact with the mentor, as probation's corrected assessment advises"
+	pc, err := police.Correct(ctx, &liaisonv1.CorrectRequest{Record: plan2, Corrects: []int64{onward}, Justification: "Probation corrected the assessment."})
+	if err != nil || len(pc.GetResults()) != 1 || pc.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Fatalf("the police's correction = %v, %v", pc, err)
+	}
+	y := pc.GetResults()[0].GetAuditIndex()
+	ey := s.entry(t, y)
+	if ey.Provenance == nil || ey.Provenance.Index != q2.GetAuditIndex() || ey.Provenance.Holder.Agency != "nl-probation" ||
+		!slices.Contains(ey.Conditions, "LED_ART7_ASSESSMENT_NOT_FACT") {
+		t.Errorf("the police's correction: provenance %+v, conditions %v; want entry %d, with LED_ART7_ASSESSMENT_NOT_FACT",
+			ey.Provenance, ey.Conditions, q2.GetAuditIndex())
+	}
+	var got *liaisonv1.SubscribeResponse
+	for _, it := range readInbox(t, s, nlCity, 0) {
+		if it.GetObligation().GetAuditIndex() == y {
+			got = it
+		}
+	}
+	if got.GetObligation().GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION ||
+		!slices.Contains(got.GetReleased().GetConditions(), "LED_ART7_ASSESSMENT_NOT_FACT") || len(got.GetObligation().GetPassedOn()) != 0 {
+		t.Errorf("the municipality's notice = %v", got)
+	}
+
+	// Probation withdraws the assessment: the police's notice names their
+	// correction, the open release of what they passed on.
+	w, err := prob.Withdraw(ctx, &liaisonv1.WithdrawRequest{SubjectId: "SYN-NL-0001", Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT,
+		Justification: "The assessment was of another person."})
+	if err != nil || len(w.GetResults()) != 1 || w.GetResults()[0].GetRefersTo() != q2.GetAuditIndex() {
+		t.Fatalf("probation's withdrawal = %v, %v; want one, of entry %d", w, err, q2.GetAuditIndex())
+	}
+	n := policeNotice(w.GetResults()[0].GetAuditIndex())
+	if !slices.Equal(n.GetPassedOn(), []int64{y}) || !strings.Contains(n.GetMessage(), fmt.Sprintf("You passed it on (entry %d): withdraw", y)) {
+		t.Errorf("withdrawal notice passed_on %v, message %q; want %d", n.GetPassedOn(), n.GetMessage(), y)
+	}
+	// Correcting it again now withdraws it: its source is gone.
+	pc, err = police.Correct(ctx, &liaisonv1.CorrectRequest{Record: plan2, Justification: "Probation withdrew the assessment."})
+	if err != nil || len(pc.GetResults()) != 1 {
+		t.Fatalf("the police's second correction = %v, %v", pc, err)
+	}
+	r := pc.GetResults()[0]
+	if r.GetRefersTo() != y || r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL || !slices.Equal(r.GetReasons(), []string{"SOURCE_WITHDRAWN"}) {
+		t.Errorf("the police's second correction = %v; want a withdrawal of %d, SOURCE_WITHDRAWN", r, y)
+	}
+	if e := s.entry(t, r.GetAuditIndex()); e.Outcome != audit.OutcomeOK || e.Provenance != nil || e.Detail[audit.DetailReason] != "SOURCE_WITHDRAWN" {
+		t.Errorf("its entry = %s %v %+v", e.Outcome, e.Detail, e.Provenance)
+	}
+}

@@ -30,7 +30,12 @@ form that recipient was entitled to (the original field plan and
 pseudonym domain), or, where today's law no longer allows that, a
 withdrawal notice that obliges erasure. Agencies that were refused get
 nothing. Each notice is one audit entry; recipients acknowledge it, and
-auditors list the open ones with "liaison audit corrections".
+auditors list the open ones with "liaison audit corrections". A recipient
+that passed the record on finds those releases in its notice (passed_on)
+and corrects them in turn with this command: the gateway then decides
+with the conditions of the correction it received, or sends a withdrawal
+(SOURCE_WITHDRAWN) if its source has withdrawn the record since. A
+correction that failed for a recipient can be sent again.
 
 The record is a liaison.v1.Record in protobuf JSON, e.g.
 {"releaseNotice": {"subject": {"subjectId": "SYN-DK-0001"}, "releaseDate": "2026-12-22", ...}}
@@ -45,7 +50,9 @@ to erase it (or, with -restrict, to keep it only restricted): it was
 incorrect, unlawfully transmitted or erased at the source (LED Art. 7(3)
 and 16(6), GDPR Art. 19). The gateway finds the recipients in its log;
 each notice is one audit entry, unread copies are withdrawn from the
-recipients' inboxes, and recipients acknowledge it.
+recipients' inboxes, and recipients acknowledge it. A recipient that
+passed the record on finds those releases in its notice (passed_on) and
+withdraws them in turn.
 
 Flags:
 `

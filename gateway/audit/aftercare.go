@@ -252,7 +252,7 @@ func ProjectAftercare(recs []Record) AftercareChanges {
 		}
 		switch e.Action {
 		case ActionCorrect, ActionWithdraw, ActionExpire:
-			n, ok := noticeOf(rec.Index, e)
+			n, ok := NoticeOf(rec.Index, e)
 			if !ok {
 				continue
 			}
@@ -288,8 +288,10 @@ func trackedRelease(index int64, e *Entry) (TrackedRelease, bool) {
 	}, true
 }
 
-// noticeOf reads the notice an entry sent, if it sent one.
-func noticeOf(index int64, e *Entry) (SentNotice, bool) {
+// NoticeOf reads the notice an entry sent, if it sent one: the entry of
+// a correction, withdrawal or expiry that failed or was refused sent none,
+// and closes no release.
+func NoticeOf(index int64, e *Entry) (SentNotice, bool) {
 	kind := e.Detail[DetailNoticeKind]
 	if kind == "" || len(e.Recipients) != 1 || (e.Outcome != OutcomeOK && !Released(e.Outcome)) {
 		return SentNotice{}, false

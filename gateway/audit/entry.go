@@ -75,7 +75,9 @@ type Entry struct {
 	Justification     string `json:"justification,omitempty"`
 	// Provenance is the release the record was received under, when the
 	// requester passed on a record it received from another agency (the
-	// policy input's provenance, so that replay decides it again exactly).
+	// policy input's provenance, so that replay decides it again exactly);
+	// for a correction of such a release, the source's latest correction
+	// of it.
 	Provenance *Provenance `json:"provenance,omitempty"`
 
 	// Outcome is what actually happened: a policy outcome, or refused,

@@ -135,7 +135,7 @@ func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (
 			if Restricted(e) {
 				continue
 			}
-			if n, ok := noticeOf(rec.Index, e); ok {
+			if n, ok := NoticeOf(rec.Index, e); ok {
 				nr := NoticeReport{
 					Index: n.Index, Time: n.Sent, Kind: n.Kind, Recipient: n.Recipient, Holder: n.Holder, RefersTo: n.RefersTo,
 					Reason: n.Reason, Obligation: n.Obligation, RecordType: n.RecordType,

@@ -221,12 +221,14 @@ type NoticeResult struct {
 	// What the recipient must do.
 	Obligation Obligation `protobuf:"varint,5,opt,name=obligation,proto3,enum=liaison.v1.Obligation" json:"obligation,omitempty"`
 	// Stable codes: for a correction sent as a withdrawal, why (the policy's
-	// reasons, then CORRECTION_NOT_ALLOWED or ENTITLEMENT_NARROWED).
+	// reasons, then CORRECTION_NOT_ALLOWED or ENTITLEMENT_NARROWED; or
+	// SOURCE_WITHDRAWN alone).
 	Reasons []string `protobuf:"bytes,6,rep,name=reasons,proto3" json:"reasons,omitempty"`
 	// The audit log index of this notice's entry.
 	AuditIndex int64 `protobuf:"varint,7,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
 	// Set when the notice could not be sent (the keys or the audit log were
-	// unavailable): nothing was delivered; call again.
+	// unavailable): nothing was delivered, and the release stays open to
+	// correction and withdrawal; call again.
 	Failure       *RecipientFailure `protobuf:"bytes,8,opt,name=failure,proto3" json:"failure,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

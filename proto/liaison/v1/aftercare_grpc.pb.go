@@ -48,14 +48,25 @@ type AftercareClient interface {
 	// to: the original outcome, field plan and pseudonym domain. Where
 	// today's law no longer lets the recipient have the record in that form,
 	// the recipient gets a withdrawal notice instead (erase what you hold).
-	// Recipients that were refused, or got only a hit, get nothing. One
+	// Recipients that were refused, or got only a hit, get nothing. A
+	// release that passed on a record the caller received through the
+	// gateway (it named a provenance) is decided with the provenance of
+	// what the caller holds now: the source's latest correction of that
+	// release, so its conditions travel with the correction as they did
+	// with the record; if the source withdrew it, the recipient gets a
+	// withdrawal notice instead (reason SOURCE_WITHDRAWN). A correction
+	// that failed for a recipient leaves its release open to another. One
 	// audit entry (action correct) per recipient; unread copies of the
-	// superseded release are withdrawn from its inbox.
+	// superseded release are withdrawn from its inbox. A recipient that
+	// passed the record on finds its own releases to correct in turn in the
+	// notice (ObligationNotice.passed_on).
 	Correct(ctx context.Context, in *CorrectRequest, opts ...grpc.CallOption) (*CorrectResponse, error)
 	// Withdraw tells every agency that received a record from the caller to
 	// erase (or restrict) it: it was incorrect, unlawfully transmitted, or
 	// erased at the source. One audit entry (action withdraw) per recipient;
-	// unread copies are withdrawn from the inboxes.
+	// unread copies are withdrawn from the inboxes. A recipient that passed
+	// the record on finds its own releases to withdraw in turn in the notice
+	// (ObligationNotice.passed_on).
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
@@ -169,14 +180,25 @@ type AftercareServer interface {
 	// to: the original outcome, field plan and pseudonym domain. Where
 	// today's law no longer lets the recipient have the record in that form,
 	// the recipient gets a withdrawal notice instead (erase what you hold).
-	// Recipients that were refused, or got only a hit, get nothing. One
+	// Recipients that were refused, or got only a hit, get nothing. A
+	// release that passed on a record the caller received through the
+	// gateway (it named a provenance) is decided with the provenance of
+	// what the caller holds now: the source's latest correction of that
+	// release, so its conditions travel with the correction as they did
+	// with the record; if the source withdrew it, the recipient gets a
+	// withdrawal notice instead (reason SOURCE_WITHDRAWN). A correction
+	// that failed for a recipient leaves its release open to another. One
 	// audit entry (action correct) per recipient; unread copies of the
-	// superseded release are withdrawn from its inbox.
+	// superseded release are withdrawn from its inbox. A recipient that
+	// passed the record on finds its own releases to correct in turn in the
+	// notice (ObligationNotice.passed_on).
 	Correct(context.Context, *CorrectRequest) (*CorrectResponse, error)
 	// Withdraw tells every agency that received a record from the caller to
 	// erase (or restrict) it: it was incorrect, unlawfully transmitted, or
 	// erased at the source. One audit entry (action withdraw) per recipient;
-	// unread copies are withdrawn from the inboxes.
+	// unread copies are withdrawn from the inboxes. A recipient that passed
+	// the record on finds its own releases to withdraw in turn in the notice
+	// (ObligationNotice.passed_on).
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action

@@ -346,8 +346,9 @@ type ObligationNotice struct {
 	// (withdrawals, as the holder gave it), CORRECTED (corrections),
 	// LEGAL_BASIS_EXPIRED (expiries), or, for a correction sent as a
 	// withdrawal, CORRECTION_NOT_ALLOWED (today's law no longer lets the
-	// recipient have the record) or ENTITLEMENT_NARROWED (only in a less
-	// revealing form than the one it holds).
+	// recipient have the record), ENTITLEMENT_NARROWED (only in a less
+	// revealing form than the one it holds) or SOURCE_WITHDRAWN (the
+	// record was passed on from a release its source has since withdrawn).
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	// What the recipient must do.
 	Obligation Obligation `protobuf:"varint,5,opt,name=obligation,proto3,enum=liaison.v1.Obligation" json:"obligation,omitempty"`
@@ -367,8 +368,18 @@ type ObligationNotice struct {
 	SubjectPseudonym string `protobuf:"bytes,11,opt,name=subject_pseudonym,json=subjectPseudonym,proto3" json:"subject_pseudonym,omitempty"`
 	// The pseudonym domain of subject_pseudonym.
 	PseudonymDomain string `protobuf:"bytes,12,opt,name=pseudonym_domain,json=pseudonymDomain,proto3" json:"pseudonym_domain,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// For a correction or a withdrawal: the recipient's own releases that
+	// passed the referred record on (each named, as its
+	// DiscloseRequest.provenance, one of the releases in refers_to or a
+	// release they corrected) and that it has neither corrected nor
+	// withdrawn since, in log order. The obligation reaches their recipients
+	// too (GDPR Art. 19, LED Art. 16(6)): correct them with the corrected
+	// record (Aftercare.Correct, corrects) or withdraw them
+	// (Aftercare.Withdraw, withdraws); message says so. Empty if it passed
+	// nothing on.
+	PassedOn      []int64 `protobuf:"varint,13,rep,packed,name=passed_on,json=passedOn,proto3" json:"passed_on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ObligationNotice) Reset() {
@@ -485,6 +496,13 @@ func (x *ObligationNotice) GetPseudonymDomain() string {
 	return ""
 }
 
+func (x *ObligationNotice) GetPassedOn() []int64 {
+	if x != nil {
+		return x.PassedOn
+	}
+	return nil
+}
+
 var File_liaison_v1_provenance_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_provenance_proto_rawDesc = "" +
@@ -507,7 +525,7 @@ const file_liaison_v1_provenance_proto_rawDesc = "" +
 	"\fretain_until\x18\x03 \x01(\tR\vretainUntil\x12\x1e\n" +
 	"\n" +
 	"assumption\x18\x04 \x01(\tR\n" +
-	"assumption\"\x85\x04\n" +
+	"assumption\"\xa2\x04\n" +
 	"\x10ObligationNotice\x12\x1f\n" +
 	"\vaudit_index\x18\x01 \x01(\x03R\n" +
 	"auditIndex\x12.\n" +
@@ -526,7 +544,8 @@ const file_liaison_v1_provenance_proto_rawDesc = "" +
 	" \x01(\x0e2\x16.liaison.v1.RecordTypeR\n" +
 	"recordType\x12+\n" +
 	"\x11subject_pseudonym\x18\v \x01(\tR\x10subjectPseudonym\x12)\n" +
-	"\x10pseudonym_domain\x18\f \x01(\tR\x0fpseudonymDomain*\x8d\x01\n" +
+	"\x10pseudonym_domain\x18\f \x01(\tR\x0fpseudonymDomain\x12\x1b\n" +
+	"\tpassed_on\x18\r \x03(\x03R\bpassedOn*\x8d\x01\n" +
 	"\x0eObligationKind\x12\x1f\n" +
 	"\x1bOBLIGATION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aOBLIGATION_KIND_CORRECTION\x10\x01\x12\x1e\n" +
