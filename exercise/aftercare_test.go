@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
 // TestNotReached: after a correct or withdraw, every agency that learned
@@ -80,5 +82,40 @@ func TestLastReceived(t *testing.T) {
 	}
 	if got := p.lastReceived("police", "court", "release_notice"); got != nil {
 		t.Errorf("lastReceived(police, court) = %+v; want nil", got)
+	}
+}
+
+// TestNotPassedOn: an onward release a correction or withdrawal notice
+// names (passed_on) is a gap until the agency that made it corrects or
+// withdraws it; a second notice naming it again adds nothing, and another
+// agency's correction of the same index does not count.
+func TestNotPassedOn(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)
+	at := func(day int) time.Time { return start.AddDate(0, 0, day).Add(9 * time.Hour) }
+	clk := &clock{now: at(132)}
+	p := &player{clk: clk, start: start, r: &Report{}}
+	p.add(Item{At: at(131), Agency: "police", What: "received", Counterpart: "probation", Record: "risk_assessment", Outcome: "disclose", auditIndex: 5})
+	p.add(Item{At: at(132), Agency: "city", What: "received", Counterpart: "police", Record: "risk_assessment", Outcome: "disclose", auditIndex: 8})
+	p.add(Item{At: at(140), Agency: "police", What: "sent", Counterpart: "social", Record: "risk_assessment", auditIndex: 12})
+	n := &liaisonv1.ObligationNotice{Kind: liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION, Holder: "probation",
+		RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, PassedOn: []int64{8, 12}}
+	p.noteOnward("police", n, 150)
+	p.noteOnward("police", n, 151) // the same releases, named again
+	p.passedOnDone("police", 12)   // the police corrected what they sent social services
+	p.passedOnDone("probation", 8) // not the police: still theirs to pass on
+	p.notPassedOn()
+	if len(p.r.Gaps) != 1 {
+		t.Fatalf("gaps = %+v; want one, for the city", p.r.Gaps)
+	}
+	g := p.r.Gaps[0]
+	if g.Key != "passed_on/police/city/probation/risk_assessment/150" ||
+		g.Text != "correction not passed on: police passed risk_assessment from probation on to city on day 132, was sent the correction on day 150, and when the exercise ends has neither corrected nor withdrawn what it passed on" {
+		t.Errorf("gap = %+v", g)
+	}
+	p.r.Gaps = nil
+	p.passedOnDone("police", 8)
+	if p.notPassedOn(); len(p.r.Gaps) != 0 {
+		t.Errorf("gaps = %+v; want none once the police corrected both", p.r.Gaps)
 	}
 }

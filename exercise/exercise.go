@@ -11,6 +11,7 @@
 // acknowledgements; the corrections and withdrawals it sent or was sent)
 // and a list of gaps: expectations of the scenario not met, required
 // notices not acknowledged in time, agencies that got a record and not its
+// correction or withdrawal, agencies that passed a record on and not its
 // correction or withdrawal, obligation notices never acknowledged, and
 // exchanges that rest on a reading of the law the pack marks as
 // unverified. Compare shows what

@@ -160,6 +160,7 @@ func Run(ctx context.Context, eng *policies.Engine, s *Scenario) (*Report, error
 	}
 	p.expectations()
 	p.unacknowledged()
+	p.notPassedOn()
 	p.assumptions()
 	slices.SortStableFunc(p.r.Items, func(a, b Item) int { return a.At.Compare(b.At) })
 	return p.r, nil
@@ -186,6 +187,19 @@ type player struct {
 	// agency and audit index, and in the order they arrived.
 	obligs     map[string]*oblig
 	obligOrder []*oblig
+	// onward are the releases an agency made of a record it received,
+	// named in a correction or withdrawal notice it got since
+	// (ObligationNotice.passed_on) and not yet corrected or withdrawn, by
+	// audit index, and in the order they were named.
+	onward      map[int64]*passedOn
+	onwardOrder []int64
+}
+
+// A passedOn is an agency's onward release of a record whose source it was
+// told to correct or withdraw: it must pass that on.
+type passedOn struct {
+	agency, recipient, holder, kind, record string
+	passed, told                            int // days
 }
 
 // An oblig is an obligation notice an agency received: a correction, a
@@ -205,6 +219,52 @@ func (p *player) unacknowledged() {
 		}
 		p.gap(fmt.Sprintf("obligation/%s/%s/%s/%s/%d", o.agency, o.kind, o.holder, o.record, o.day),
 			fmt.Sprintf("obligation notice not acknowledged when the exercise ends: %s, the %s notice of %s from %s (day %d)", o.agency, o.kind, o.record, o.holder, o.day))
+	}
+}
+
+// notPassedOn adds a gap for every onward release an agency was told
+// to correct or withdraw, and did not by the end of the exercise.
+func (p *player) notPassedOn() {
+	for _, x := range p.onwardOrder {
+		o, ok := p.onward[x]
+		if !ok {
+			continue
+		}
+		p.gap(fmt.Sprintf("passed_on/%s/%s/%s/%s/%d", o.agency, o.recipient, o.holder, o.record, o.told),
+			fmt.Sprintf("%s not passed on: %s passed %s from %s on to %s on day %d, was sent the %s on day %d, and when the exercise ends has neither corrected nor withdrawn what it passed on",
+				o.kind, o.agency, o.record, o.holder, o.recipient, o.passed, o.kind, o.told))
+	}
+}
+
+// noteOnward remembers the onward releases a notice to agency names.
+func (p *player) noteOnward(agency string, n *liaisonv1.ObligationNotice, day int) {
+	for _, x := range n.GetPassedOn() {
+		if _, ok := p.onward[x]; ok {
+			continue
+		}
+		o := &passedOn{agency: agency, recipient: "an agency", holder: n.GetHolder(), kind: word(n.GetKind(), "OBLIGATION_KIND_"),
+			record: word(n.GetRecordType(), "RECORD_TYPE_"), passed: -1, told: day}
+		for _, it := range p.r.Items {
+			switch {
+			case it.auditIndex != x:
+			case it.What == "received":
+				o.recipient, o.passed = it.Agency, it.Day
+			case it.What == "sent":
+				o.recipient, o.passed = it.Counterpart, it.Day
+			}
+		}
+		if p.onward == nil {
+			p.onward = map[int64]*passedOn{}
+		}
+		p.onward[x], p.onwardOrder = o, append(p.onwardOrder, x)
+	}
+}
+
+// passedOnDone notes that agency corrected or withdrew its release at
+// index: what it was told of that release, it passed on.
+func (p *player) passedOnDone(agency string, index int64) {
+	if o, ok := p.onward[index]; ok && o.agency == agency {
+		delete(p.onward, index)
 	}
 }
 
@@ -476,7 +536,7 @@ func (p *player) aftercare(ctx context.Context, idx int, e Event, base Item, why
 	base.Counterpart, base.Record = e.By, e.Record
 	var results []*liaisonv1.NoticeResult
 	if e.Action == "correct" {
-		resp, err := ac.Correct(ctx, &liaisonv1.CorrectRequest{Record: record(p.s, p.subject, e.By, e.Record), Subject: subjectAttrs(p.subject), Justification: why})
+		resp, err := ac.Correct(ctx, &liaisonv1.CorrectRequest{Record: record(p.s, p.subject, cmp.Or(e.From, e.By), e.Record), Subject: subjectAttrs(p.subject), Justification: why})
 		if err != nil {
 			p.caseItem(base, e.By, e.By, "correction of "+e.Record, "", err)
 		}
@@ -497,6 +557,7 @@ func (p *player) aftercare(ctx context.Context, idx int, e Event, base Item, why
 	for _, r := range results {
 		it := base
 		it.Agency, it.What, it.Counterpart, it.Reasons = e.By, "sent", r.GetRecipient(), r.GetReasons()
+		it.auditIndex = r.GetAuditIndex()
 		kind := word(r.GetKind(), "OBLIGATION_KIND_")
 		switch {
 		case r.GetFailure() != nil:
@@ -508,6 +569,7 @@ func (p *player) aftercare(ctx context.Context, idx int, e Event, base Item, why
 		}
 		if r.GetFailure() == nil && kind != "unspecified" {
 			reached[r.GetRecipient()] = true
+			p.passedOnDone(e.By, r.GetRefersTo())
 			if kind == "withdrawal" {
 				p.withdrawn(e.By, e.Record, r.GetRecipient())
 			}
@@ -887,6 +949,7 @@ func (p *player) obligations(ctx context.Context) error {
 			}
 			ob := &oblig{agency: a.ID, holder: o.GetHolder(), kind: word(o.GetKind(), "OBLIGATION_KIND_"), record: word(o.GetRecordType(), "RECORD_TYPE_"), day: p.day(p.clk.Now())}
 			p.obligs[key], p.obligOrder = ob, append(p.obligOrder, ob)
+			p.noteOnward(a.ID, o, ob.day)
 			p.add(Item{Event: -1, Agency: a.ID, What: "notice", Counterpart: o.GetHolder(), Record: word(o.GetRecordType(), "RECORD_TYPE_"),
 				Basis: o.GetLegalBasis().GetId(), Citation: o.GetLegalBasis().GetCitation(),
 				Text: fmt.Sprintf("%s notice: %s", word(o.GetKind(), "OBLIGATION_KIND_"), entriesRE.ReplaceAllString(o.GetMessage(), ""))})

@@ -113,7 +113,9 @@ type Event struct {
 	Subject *SubjectChange `json:"subject"`
 	// From, for a disclose, is the agency By received the record from: By
 	// passes on what it learned from From in full, naming the release as
-	// its provenance, and the conditions it came with travel on.
+	// its provenance, and the conditions it came with travel on. For a
+	// correct, By passes on the correction From sent it: the corrected
+	// record is From's.
 	From string `json:"from"`
 	// Reason is why a withdraw withdraws: incorrect (the default),
 	// unlawfully_transmitted or erased_at_source.
@@ -247,8 +249,8 @@ func (s *Scenario) check() error {
 			if err := agency(f("from"), e.From); err != nil {
 				return err
 			}
-			if e.Action != "disclose" || e.From == e.By {
-				return fmt.Errorf("%s: only for a disclose, naming another agency than by", f("from"))
+			if (e.Action != "disclose" && e.Action != "correct") || e.From == e.By {
+				return fmt.Errorf("%s: only for a disclose or a correct, naming another agency than by", f("from"))
 			}
 		}
 		switch e.Action {

@@ -194,8 +194,9 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 		ex.finish(ctx, &err)
 		noticeResult(ex, res, err)
 	}()
-	reg := s.registry.Load()
-	s.describeNotice(ex, reg, orig, req.GetJustification())
+	if err := s.describeNotice(ctx, ex, orig, req.GetJustification()); err != nil {
+		return res, err
+	}
 	ex.subject = subject
 	if req.GetSubject() != nil {
 		ex.setSubject(req.GetSubject())
@@ -318,23 +319,30 @@ func (s *Server) withdrawalNotice(holder string, orig *audit.Entry, index int64,
 
 // describeNotice fills a notice's exchange with the release it concerns:
 // the caller (the holder) as requester and holder, the release's recipient,
-// record type, purpose and case.
-func (s *Server) describeNotice(ex *exchange, reg *Registry, orig *audit.Entry, justification string) {
+// record type, purpose and case. The case is the case as it is today, from
+// the store (or the registry file), with the holder's standing in it; a
+// case since closed is no case.
+func (s *Server) describeNotice(ctx context.Context, ex *exchange, orig *audit.Entry, justification string) error {
 	r := orig.Recipients[0]
 	rcpt := policies.Party{Agency: r.Agency, Kind: r.Kind, Jurisdiction: r.Jurisdiction}
-	if a, ok := reg.Agencies[r.Agency]; ok {
+	if a, ok := s.registry.Load().Agencies[r.Agency]; ok {
 		rcpt = party(a.Agency)
 	}
 	var cs *policies.Case
 	if orig.Case != nil {
-		if c, ok := reg.Cases[orig.Case.ID]; ok { // the case as it is today
-			cs = &policies.Case{ID: c.ID, Members: slices.Clone(c.Members), Lead: c.Lead}
+		c, err := s.caseByID(ctx, orig.Case.ID)
+		if err != nil {
+			return err
+		}
+		if c != nil && c.Status != audit.CaseClosed {
+			cs = policyCase(c, ex.caller.Agency.ID)
 		}
 	}
 	ex.describe(party(ex.caller.Agency), rcpt, policies.Input{
 		RecordType: orig.RecordType, Purpose: orig.Purpose, ClaimedLegalBasis: orig.ClaimedLegalBasis,
 		Case: cs, Justification: justification,
 	})
+	return nil
 }
 
 // setSubjectFromEntry puts in the exchange the subject's attributes that an
@@ -458,7 +466,9 @@ func (s *Server) withdrawOne(ctx context.Context, req *liaisonv1.WithdrawRequest
 		ex.finish(ctx, &err)
 		noticeResult(ex, res, err)
 	}()
-	s.describeNotice(ex, s.registry.Load(), orig, req.GetJustification())
+	if err := s.describeNotice(ctx, ex, orig, req.GetJustification()); err != nil {
+		return res, err
+	}
 	ex.subject = subject
 	ex.setSubjectFromEntry(orig)
 	if err := s.pseudonymiseSubject(ex); err != nil {

@@ -175,13 +175,10 @@ func (s *Server) notePassedOn(ctx context.Context, ex *exchange, o audit.Record,
 	return nil
 }
 
-// joinIndexes writes audit indexes for a sentence: 4, 9 and 12.
+// joinIndexes writes audit indexes for a sentence, as the other messages
+// name entries: 4, 9, 12.
 func joinIndexes(xs []int64) string {
-	s := strings.Split(audit.FormatIndexes(xs), ",")
-	if len(s) == 1 {
-		return s[0]
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+	return strings.ReplaceAll(audit.FormatIndexes(xs), ",", ", ")
 }
 
 // policyProvenance is the policy input's view of a provenance.
@@ -307,8 +304,9 @@ type undeclared struct {
 
 // undeclaredOnward looks for earlier releases to agency whose content the
 // record repeats: the whole record, or at least half of its content
-// values (and two or more). A release the caller named as the provenance
-// does not count.
+// values (and two or more). Content that the release the caller named as
+// the provenance carries is accounted for by it, wherever else it came
+// from too (the same record received twice, say).
 func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, record *liaisonv1.Record, declared *audit.Provenance) (*undeclared, error) {
 	st := s.cfg.Aftercare
 	if st == nil {
@@ -323,38 +321,62 @@ func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, r
 		return nil, fmt.Errorf("%w: fingerprints: %v", audit.ErrUnavailable, err)
 	}
 	type tally struct {
-		m      audit.FingerprintMatch
-		record bool
-		fields int
+		m        audit.FingerprintMatch
+		fps      map[[32]byte]bool
+		resolved bool
+		e        *audit.Entry // the release, nil if it never committed
+		idx      int64
 	}
 	byRelease := map[string]*tally{}
-	var order []string
+	var order []*tally
 	for _, m := range matches {
 		t := byRelease[m.RequestID]
 		if t == nil {
-			t = &tally{m: m}
+			t = &tally{m: m, fps: map[[32]byte]bool{}}
 			byRelease[m.RequestID] = t
-			order = append(order, m.RequestID)
+			order = append(order, t)
 		}
-		if m.FP == c.record {
-			t.record = true
-		} else {
-			t.fields++
+		t.fps[m.FP] = true
+	}
+	resolve := func(t *tally) error {
+		if !t.resolved {
+			e, idx, err := s.releaseOf(ctx, t.m, agency, subject)
+			if err != nil {
+				return err
+			}
+			t.e, t.idx, t.resolved = e, idx, true
+		}
+		return nil
+	}
+	var covered map[[32]byte]bool
+	if declared != nil {
+		for _, t := range order {
+			if err := resolve(t); err != nil {
+				return nil, err
+			}
+			if t.e != nil && t.idx == declared.Index {
+				covered = t.fps
+				break
+			}
 		}
 	}
-	for _, id := range order {
-		t := byRelease[id]
-		if !t.record && (t.fields < 2 || 2*t.fields < len(c.fields)) {
+	for _, t := range order {
+		record, fields := t.fps[c.record] && !covered[c.record], 0
+		for fp := range t.fps {
+			if fp != c.record && !covered[fp] {
+				fields++
+			}
+		}
+		if !record && (fields < 2 || 2*fields < len(c.fields)) {
 			continue
 		}
-		e, idx, err := s.releaseOf(ctx, t.m, agency, subject)
-		if err != nil {
+		if err := resolve(t); err != nil {
 			return nil, err
 		}
-		if e == nil || (declared != nil && declared.Index == idx) {
+		if t.e == nil || (declared != nil && declared.Index == t.idx) {
 			continue
 		}
-		return &undeclared{release: idx, holder: e.Holder.Agency, recipient: agency}, nil
+		return &undeclared{release: t.idx, holder: t.e.Holder.Agency, recipient: agency}, nil
 	}
 	return nil, nil
 }

@@ -172,6 +172,26 @@ func testOnward(t *testing.T, o stackOptions) {
 		t.Errorf("onward outside the case refused with %q", r)
 	}
 
+	// The same assessment received twice: passing it on, naming either
+	// release, is declared (the other release carries nothing more).
+	again, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: ra, Subject: nlAttrs, Recipients: []string{"nl-police-rotterdam"}, CaseId: caseID,
+		Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "Again, for the second consultation.",
+	})
+	if err != nil || again.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("probation to police again = %v, %v", again, err)
+	}
+	for _, from := range []int64{received.GetProvenance().GetAuditIndex(), again.GetResults()[0].GetAuditIndex()} {
+		r, err := s.exchange(t, nlPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: received.GetRecord(), Subject: nlAttrs, Recipients: []string{"nl-municipality-rotterdam"}, CaseId: caseID,
+			Provenance: &liaisonv1.Provenance{AuditIndex: from},
+			Purpose:    liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "The assessment for the measure plan.",
+		})
+		if err != nil || r.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+			t.Errorf("the assessment passed on, naming entry %d = %v, %v", from, r, err)
+		}
+	}
+
 	// A holder's system that serves, to a Request, content the holder
 	// received through the gateway is caught too: here the Danish prison
 	// sent the Dutch probation service the assessment its own system holds.
@@ -567,5 +587,60 @@ func testCorrectionChain(t *testing.T, o stackOptions) {
 	}
 	if e := s.entry(t, r.GetAuditIndex()); e.Outcome != audit.OutcomeOK || e.Provenance != nil || e.Detail[audit.DetailReason] != "SOURCE_WITHDRAWN" {
 		t.Errorf("its entry = %s %v %+v", e.Outcome, e.Detail, e.Provenance)
+	}
+}
+
+// TestCorrectionInAStoredCase: a release made in a case the Cases service
+// manages is corrected as a disclose in that case, as it is today; once
+// the case is closed, no exchange rests on it, and the correction becomes
+// a withdrawal.
+func TestCorrectionInAStoredCase(t *testing.T) {
+	ctx := t.Context()
+	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now})
+	const id = "NL-ZVH-RTM-0777"
+	council := s.cases(t, nlCouncil)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0001", Subject: nlSubject(),
+		Justification: "Return to Rotterdam."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []officer{nlPolice, nlProb} {
+		if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: o.agency, Justification: "Needed in the case."}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.cases(t, o).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fx, _ := sample.ParseFixtures(sample.Sample())
+	ra, attrs, _ := fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
+	d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: ra, Subject: attrs, Recipients: []string{"nl-police-rotterdam"}, CaseId: id,
+		Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "For the case consultation.",
+	})
+	if err != nil || d.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("probation to police in the case = %v, %v", d, err)
+	}
+	correct := func() *liaisonv1.NoticeResult {
+		t.Helper()
+		c := proto.CloneOf(ra)
+		c.GetRiskAssessment().Level = liaisonv1.RiskLevel_RISK_LEVEL_LOW
+		r, err := aftercare(t, s, nlProb).Correct(ctx, &liaisonv1.CorrectRequest{Record: c, Justification: "The level was mistyped."})
+		if err != nil || len(r.GetResults()) != 1 {
+			t.Fatalf("correction = %v, %v", r, err)
+		}
+		return r.GetResults()[0]
+	}
+	r := correct()
+	if r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Errorf("correction in the open case = %v; want the corrected record, in full", r)
+	}
+	if e := s.entry(t, r.GetAuditIndex()); e.Case == nil || e.Case.ID != id || e.LegalBasis == nil || e.LegalBasis.ID != "nl.zvh.casusoverleg" {
+		t.Errorf("its entry: case %+v, basis %+v", e.Case, e.LegalBasis)
+	}
+	if _, err := council.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: "Settled."}); err != nil {
+		t.Fatal(err)
+	}
+	if r := correct(); r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL || !slices.Contains(r.GetReasons(), "CORRECTION_NOT_ALLOWED") {
+		t.Errorf("correction after the case closed = %v; want a withdrawal, CORRECTION_NOT_ALLOWED", r)
 	}
 }

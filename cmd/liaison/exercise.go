@@ -29,6 +29,7 @@ provision and conditions; what it was refused and why; its required notices,
 escalations and acknowledgements; the corrections and withdrawals it sent or
 was sent) and the gaps: expectations of the scenario not met, required notices
 not acknowledged in time, agencies that got a record and not its correction or
+withdrawal, agencies that passed a record on and not its correction or
 withdrawal, obligation notices never acknowledged, and exchanges that rest on a
 reading of the law the pack marks as unverified.
 
