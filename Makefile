@@ -2,7 +2,7 @@
 CACHE ?= $(HOME)/.cache/liaison
 export LIAISON_CACHE := $(CACHE)
 
-.PHONY: help demo test generate checkgenerate lint build
+.PHONY: help demo test race generate checkgenerate lint build
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -12,6 +12,9 @@ demo: ## run the demo on the embedded default
 
 test: ## the whole test suite, integration tests included (what CI runs)
 	bash .ci/test.sh
+
+race: ## the Go tests under the race detector (about 30 minutes: a nightly job, not in CI)
+	bash .ci/race.sh
 
 build: ## build the liaison binary into ./bin
 	go build -o bin/liaison ./cmd/liaison

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -206,8 +207,11 @@ type passedOn struct {
 // withdrawal or the end of a basis, to acknowledge once done.
 type oblig struct {
 	agency, holder, kind, record string
+	index                        int64 // the notice's audit index
+	obligation                   liaisonv1.Obligation
 	day                          int
 	acked                        bool
+	refused                      bool // an acknowledgement was refused (not passed on yet)
 }
 
 // unacknowledged adds a gap for every obligation notice not acknowledged
@@ -457,30 +461,47 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 		if err != nil {
 			return err
 		}
+		// An obligation notice (a correction, a withdrawal, the end of a
+		// basis) is acknowledged as done, by Aftercare.AcknowledgeNotice:
+		// those in the inbox, and those the gateway refused to take as done
+		// before (a correction not yet passed on).
+		var due []*oblig
+		for _, m := range items {
+			if o := m.GetObligation(); o != nil {
+				ob := p.obligs[fmt.Sprintf("%s/%d", e.By, o.GetAuditIndex())]
+				if ob == nil {
+					return fmt.Errorf("an obligation notice from %s not in the timeline", o.GetHolder())
+				}
+				due = append(due, ob)
+			}
+		}
+		for _, ob := range p.obligOrder {
+			if ob.agency == e.By && ob.refused && !ob.acked && !slices.Contains(due, ob) {
+				due = append(due, ob)
+			}
+		}
+		c, err := p.st.conn(e.By, a.Clearance, "case_officer")
+		if err != nil {
+			return err
+		}
+		for _, ob := range due {
+			it := Item{Event: idx, Agency: e.By, What: "notice", Counterpart: ob.holder, Record: ob.record}
+			_, err := liaisonv1.NewAftercareClient(c).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: ob.index, Done: ob.obligation, Note: why})
+			switch {
+			case status.Code(err) == codes.FailedPrecondition:
+				ob.refused = true
+				it.What, it.Text = "refused", fmt.Sprintf("could not acknowledge the %s notice of %s (day %d)", ob.kind, ob.record, ob.day)
+				it.Reasons, it.Message = statusReasons(err)
+			case err != nil:
+				return fmt.Errorf("acknowledge the %s notice from %s: %v", ob.kind, ob.holder, err)
+			default:
+				ob.acked = true
+				it.Text = fmt.Sprintf("acknowledged the %s notice of %s (day %d): done", ob.kind, ob.record, ob.day)
+			}
+			p.add(it)
+		}
 		if len(items) == 0 {
 			return nil
-		}
-		// An obligation notice (a correction, a withdrawal, the end of a
-		// basis) is acknowledged as done, by Aftercare.AcknowledgeNotice.
-		for _, m := range items {
-			o := m.GetObligation()
-			if o == nil {
-				continue
-			}
-			c, err := p.st.conn(e.By, a.Clearance, "case_officer")
-			if err != nil {
-				return err
-			}
-			if _, err := liaisonv1.NewAftercareClient(c).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: o.GetAuditIndex(), Done: o.GetObligation(), Note: why}); err != nil {
-				return fmt.Errorf("acknowledge the %s notice from %s: %v", word(o.GetKind(), "OBLIGATION_KIND_"), o.GetHolder(), err)
-			}
-			ob := p.obligs[fmt.Sprintf("%s/%d", e.By, o.GetAuditIndex())]
-			if ob == nil {
-				return fmt.Errorf("an obligation notice from %s not in the timeline", o.GetHolder())
-			}
-			ob.acked = true
-			p.add(Item{Event: idx, Agency: e.By, What: "notice", Counterpart: o.GetHolder(), Record: ob.record,
-				Text: fmt.Sprintf("acknowledged the %s notice of %s (day %d): done", ob.kind, ob.record, ob.day)})
 		}
 		_, err = ex.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()})
 		return err
@@ -947,7 +968,8 @@ func (p *player) obligations(ctx context.Context) error {
 			if o == nil || p.obligs[key] != nil {
 				continue
 			}
-			ob := &oblig{agency: a.ID, holder: o.GetHolder(), kind: word(o.GetKind(), "OBLIGATION_KIND_"), record: word(o.GetRecordType(), "RECORD_TYPE_"), day: p.day(p.clk.Now())}
+			ob := &oblig{agency: a.ID, holder: o.GetHolder(), kind: word(o.GetKind(), "OBLIGATION_KIND_"), record: word(o.GetRecordType(), "RECORD_TYPE_"),
+				index: o.GetAuditIndex(), obligation: o.GetObligation(), day: p.day(p.clk.Now())}
 			p.obligs[key], p.obligOrder = ob, append(p.obligOrder, ob)
 			p.noteOnward(a.ID, o, ob.day)
 			p.add(Item{Event: -1, Agency: a.ID, What: "notice", Counterpart: o.GetHolder(), Record: word(o.GetRecordType(), "RECORD_TYPE_"),

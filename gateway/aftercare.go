@@ -553,6 +553,19 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 			return nil, err
 		}
 	}
+	if n.Kind == audit.NoticeCorrection || n.Kind == audit.NoticeWithdrawal {
+		// Done includes what the caller passed on: the log must not say
+		// so while a recipient of it still holds the wrong fact.
+		open, err := s.openPassedOn(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if len(open) > 0 {
+			return nil, &stateRefusal{reason: "PASSED_ON_NOT_CORRECTED", message: fmt.Sprintf(
+				"You passed the record on (%s %s) and have neither corrected nor withdrawn %s since: do that first (Aftercare.Correct or Withdraw), then acknowledge the notice.",
+				plural(len(open), "entry", "entries"), joinIndexes(open), plural(len(open), "that release", "those releases"))}
+		}
+	}
 	e.Outcome = audit.OutcomeOK
 	idx, err := ex.commit(ctx)
 	if err != nil {

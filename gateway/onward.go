@@ -145,34 +145,64 @@ func (s *Server) lineage(ctx context.Context, o audit.Record) ([]int64, error) {
 	return out, nil
 }
 
+// passedOn returns the open releases by agency about subject (an audit
+// pseudonym) that passed on the record of release o: those that named o,
+// or a release o corrected, as their provenance.
+func (s *Server) passedOn(ctx context.Context, agency, subject string, o audit.Record) ([]int64, error) {
+	from, err := s.lineage(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	open, err := s.releasesOf(ctx, agency, subject, "", nil, "", true)
+	if err != nil {
+		return nil, err
+	}
+	var out []int64
+	for _, r := range open {
+		if p := r.Entry.Provenance; p != nil && slices.Contains(from, p.Index) {
+			out = append(out, r.Index)
+		}
+	}
+	return out, nil
+}
+
 // notePassedOn puts in a correction or withdrawal notice about release o
 // the recipient's own open releases that passed o's record on, and says
 // in its message what the recipient must do about them.
 func (s *Server) notePassedOn(ctx context.Context, ex *exchange, o audit.Record, n *liaisonv1.ObligationNotice) error {
-	from, err := s.lineage(ctx, o)
-	if err != nil {
+	var err error
+	if n.PassedOn, err = s.passedOn(ctx, o.Entry.Recipients[0].Agency, ex.entry.Subject.Pseudonym, o); err != nil || len(n.PassedOn) == 0 {
 		return err
-	}
-	rcpt := o.Entry.Recipients[0].Agency
-	open, err := s.releasesOf(ctx, rcpt, ex.entry.Subject.Pseudonym, "", nil, "", true)
-	if err != nil {
-		return err
-	}
-	for _, r := range open {
-		if p := r.Entry.Provenance; p != nil && slices.Contains(from, p.Index) {
-			n.PassedOn = append(n.PassedOn, r.Index)
-		}
-	}
-	if len(n.PassedOn) == 0 {
-		return nil
 	}
 	what := "correct or withdraw"
 	if n.Kind == liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
 		what = "withdraw"
 	}
-	n.Message += fmt.Sprintf(" You passed it on (%s %s): %s those releases too, so that their recipients learn of it.",
-		map[bool]string{true: "entry", false: "entries"}[len(n.PassedOn) == 1], joinIndexes(n.PassedOn), what)
+	n.Message += fmt.Sprintf(" You passed it on (%s %s): %s %s too, so that their recipients learn of it, before you acknowledge.",
+		plural(len(n.PassedOn), "entry", "entries"), joinIndexes(n.PassedOn), what, plural(len(n.PassedOn), "that release", "those releases"))
 	return nil
+}
+
+// openPassedOn returns what the recipient of a correction or withdrawal
+// notice passed on of the release the notice is about, and has neither
+// corrected nor withdrawn since. What it passed on of a correction it
+// received is up to date and does not count.
+func (s *Server) openPassedOn(ctx context.Context, n audit.SentNotice) ([]int64, error) {
+	if len(n.RefersTo) != 1 {
+		return nil, nil // corrections and withdrawals are about one release each
+	}
+	e, err := s.entryAt(ctx, n.RefersTo[0], "notice_index")
+	if err != nil {
+		return nil, err
+	}
+	return s.passedOn(ctx, n.Recipient, n.Subject, audit.Record{Index: n.RefersTo[0], Entry: e})
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // joinIndexes writes audit indexes for a sentence, as the other messages

@@ -538,9 +538,21 @@ func testCorrectionChain(t *testing.T, o stackOptions) {
 	namesPlan(q1)
 	q2 := correct(liaisonv1.RiskLevel_RISK_LEVEL_LOW)
 	namesPlan(q2)
+	// Done means passed on too: the police cannot say so before.
+	police := aftercare(t, s, nlPolice)
+	ack := func() error {
+		_, err := police.AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: q2.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY})
+		return err
+	}
+	if st := wantStatus(t, ack(), codes.FailedPrecondition); errorReason(st) != "PASSED_ON_NOT_CORRECTED" ||
+		!strings.Contains(st.Message(), fmt.Sprintf("(entry %d)", onward)) {
+		t.Errorf("acknowledged before passing it on: %q %s", errorReason(st), st.Message())
+	}
+	if _, e := s.lastEntry(t); e.Action != audit.ActionAcknowledgeNotice || e.Outcome == audit.OutcomeOK {
+		t.Errorf("entry of the refused acknowledgement = %s %s", e.Action, e.Outcome)
+	}
 
 	// The police correct the plan: it goes under the latest correction.
-	police := aftercare(t, s, nlPolice)
 	plan2 := proto.CloneOf(plan)
 	plan2.GetCasePlan().Measures[0].Description = "Monthly contact with the mentor, as probation's corrected assessment advises"
 	pc, err := police.Correct(ctx, &liaisonv1.CorrectRequest{Record: plan2, Corrects: []int64{onward}, Justification: "Probation corrected the assessment."})
@@ -564,6 +576,9 @@ func testCorrectionChain(t *testing.T, o stackOptions) {
 		!slices.Contains(got.GetReleased().GetConditions(), "LED_ART7_ASSESSMENT_NOT_FACT") || len(got.GetObligation().GetPassedOn()) != 0 {
 		t.Errorf("the municipality's notice = %v", got)
 	}
+	if err := ack(); err != nil {
+		t.Errorf("acknowledged once passed on: %v", err)
+	}
 
 	// Probation withdraws the assessment: the police's notice names their
 	// correction, the open release of what they passed on.
@@ -576,6 +591,14 @@ func testCorrectionChain(t *testing.T, o stackOptions) {
 	if !slices.Equal(n.GetPassedOn(), []int64{y}) || !strings.Contains(n.GetMessage(), fmt.Sprintf("You passed it on (entry %d): withdraw", y)) {
 		t.Errorf("withdrawal notice passed_on %v, message %q; want %d", n.GetPassedOn(), n.GetMessage(), y)
 	}
+	ackWithdrawal := func() error {
+		_, err := police.AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: w.GetResults()[0].GetAuditIndex(),
+			Done: liaisonv1.Obligation_OBLIGATION_ERASE})
+		return err
+	}
+	if st := wantStatus(t, ackWithdrawal(), codes.FailedPrecondition); errorReason(st) != "PASSED_ON_NOT_CORRECTED" {
+		t.Errorf("erasure acknowledged before the correction passed on was withdrawn: %q", errorReason(st))
+	}
 	// Correcting it again now withdraws it: its source is gone.
 	pc, err = police.Correct(ctx, &liaisonv1.CorrectRequest{Record: plan2, Justification: "Probation withdrew the assessment."})
 	if err != nil || len(pc.GetResults()) != 1 {
@@ -587,6 +610,10 @@ func testCorrectionChain(t *testing.T, o stackOptions) {
 	}
 	if e := s.entry(t, r.GetAuditIndex()); e.Outcome != audit.OutcomeOK || e.Provenance != nil || e.Detail[audit.DetailReason] != "SOURCE_WITHDRAWN" {
 		t.Errorf("its entry = %s %v %+v", e.Outcome, e.Detail, e.Provenance)
+	}
+	// Passed on: the police may now confirm they erased it.
+	if err := ackWithdrawal(); err != nil {
+		t.Errorf("acknowledging the withdrawal once passed on: %v", err)
 	}
 }
 

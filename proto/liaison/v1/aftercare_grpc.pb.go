@@ -70,7 +70,12 @@ type AftercareClient interface {
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
-	// acknowledge_notice); a notice is acknowledged once.
+	// acknowledge_notice); a notice is acknowledged once. Done includes
+	// passing it on: a correction or withdrawal whose recipient passed the
+	// record on is refused (FAILED_PRECONDITION, reason
+	// PASSED_ON_NOT_CORRECTED, naming the releases) while one of those
+	// releases (ObligationNotice.passed_on) is neither corrected nor
+	// withdrawn.
 	AcknowledgeNotice(ctx context.Context, in *AcknowledgeNoticeRequest, opts ...grpc.CallOption) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
@@ -202,7 +207,12 @@ type AftercareServer interface {
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
-	// acknowledge_notice); a notice is acknowledged once.
+	// acknowledge_notice); a notice is acknowledged once. Done includes
+	// passing it on: a correction or withdrawal whose recipient passed the
+	// record on is refused (FAILED_PRECONDITION, reason
+	// PASSED_ON_NOT_CORRECTED, naming the releases) while one of those
+	// releases (ObligationNotice.passed_on) is neither corrected nor
+	// withdrawn.
 	AcknowledgeNotice(context.Context, *AcknowledgeNoticeRequest) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
