@@ -191,7 +191,7 @@ func (s *Server) openPassedOn(ctx context.Context, n audit.SentNotice) ([]int64,
 	if len(n.RefersTo) != 1 {
 		return nil, nil // corrections and withdrawals are about one release each
 	}
-	e, err := s.entryAt(ctx, n.RefersTo[0], "notice_index")
+	e, err := s.entryAt(ctx, n.RefersTo[0], "refers_to")
 	if err != nil {
 		return nil, err
 	}
