@@ -13,7 +13,7 @@ demo: ## run the demo on the embedded default
 test: ## the whole test suite, integration tests included (what CI runs)
 	bash .ci/test.sh
 
-race: ## the Go tests under the race detector (about 30 minutes: a nightly job, not in CI)
+race: ## the Go tests under the race detector (about 35 minutes: a nightly job, not in CI)
 	bash .ci/race.sh
 
 build: ## build the liaison binary into ./bin
