@@ -275,6 +275,12 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 	if _, err := s.deliverNotice(ctx, ex, rel, n); err != nil {
 		return res, err
 	}
+	if n.Kind == liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
+		// The recipient's gateway, behind a peer, refused the correction
+		// under its law on receipt and sent a withdrawal.
+		res.Kind, res.Obligation, res.Reasons = n.Kind, n.Obligation, ex.entry.Reasons
+		return res, nil
+	}
 	res.Kind, res.Outcome, res.Obligation = n.Kind, rel.GetOutcome(), n.Obligation
 	return res, nil
 }
@@ -368,6 +374,9 @@ func categoryNumber(s string) int32 {
 // the notice refers to.
 func (s *Server) deliverNotice(ctx context.Context, ex *exchange, rel *liaisonv1.Released, n *liaisonv1.ObligationNotice) (int64, error) {
 	rcpt := ex.entry.Recipients[0].Agency
+	if a := s.registry.Load().Agencies[rcpt]; a != nil && a.Via != "" {
+		return s.noticeViaPeer(ctx, ex, a, rel, n) // the recipient's inbox is its own gateway's
+	}
 	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: n.GetHolder(), Released: rel, Obligation: n})
 	if err != nil {
 		return -1, failed("ENCODE_FAILED", err)

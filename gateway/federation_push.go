@@ -324,8 +324,6 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		return nil, invalid("case_id", "must be empty in a forwarded disclosure: cases are each gateway's own")
 	case enumName(req.GetPurpose()) == "":
 		return nil, invalid("purpose", "must name a purpose")
-	case !audit.Released(enumName(rel.GetOutcome())):
-		return nil, invalid("forwarded.released.outcome", "must be a release")
 	case rel.GetHolder() != ex.caller.Agency.ID:
 		return nil, invalid("forwarded.released.holder", "must be the agency the peer gateway acts for")
 	}
@@ -350,10 +348,17 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		ClaimedLegalBasis: req.GetClaimedLegalBasis(),
 		Justification:     req.GetJustification(),
 	})
-	got, err := s.acceptForward(ctx, ex, fwd, forwardedFacts{actions: pushActions, recipient: rcpt.ID, holder: caller.Agency.ID,
-		recordType: recordType, purpose: ex.in.Purpose, released: rel})
+	got, err := s.acceptForward(ctx, ex, fwd, forwardedFacts{actions: append(slices.Clone(pushActions), noticeActions...), recipient: rcpt.ID,
+		holder: caller.Agency.ID, recordType: recordType, purpose: ex.in.Purpose, released: rel})
 	if err != nil {
 		return nil, err
+	}
+	ex.entry.Action = got.Entry.Action
+	if slices.Contains(noticeActions, got.Entry.Action) {
+		return s.noticeFromPeer(ctx, ex, rcpt, rel, got) // a correction or withdrawal of an earlier release
+	}
+	if !audit.Released(enumName(rel.GetOutcome())) {
+		return nil, invalid("forwarded.released.outcome", "must be a release")
 	}
 	ex.in.Action, ex.entry.Action = got.Entry.Action, got.Entry.Action // a notice travels as a forwarded push
 	var notice *liaisonv1.Notice

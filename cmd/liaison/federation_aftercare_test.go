@@ -1,0 +1,147 @@
+package main
+
+import (
+	"crypto/tls"
+	"strconv"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// aftercare dials a country's gateway's Aftercare service as an officer
+// of one of its agencies.
+func (c *country) aftercare(t *testing.T, agency, officer string) liaisonv1.AftercareClient {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair(c.Path("agencies", agency+".pem"), c.Path("agencies", agency+".key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: officer, Roles: []string{"case_officer"}, Clearance: "restricted", Audience: "liaison"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(c.opts.Listen, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
+		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: c.CA.Pool()})), grpc.WithPerRPCCredentials(bearerToken(tok)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return liaisonv1.NewAftercareClient(conn)
+}
+
+// notices returns the obligation notices in an agency's inbox.
+func (c *country) notices(t *testing.T, agency string) []*liaisonv1.SubscribeResponse {
+	t.Helper()
+	var out []*liaisonv1.SubscribeResponse
+	for _, m := range c.inbox(t, agency) {
+		if m.GetObligation() != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestFederatedCorrection: a correction and a withdrawal reach an agency
+// behind a peer gateway, in its inbox at its own gateway, naming the
+// release as that gateway's log knows it. The Danish prison pushed a
+// release notice to the Dutch probation service and let it request a risk
+// assessment; it corrects both, then withdraws the release notice. Each
+// notice is logged on both sides (the Danish pending and final entries,
+// the Dutch delivery), each log holds the other's receipt, and the Dutch
+// acknowledgement closes the notice in both logs.
+func TestFederatedCorrection(t *testing.T) {
+	f := startFederation(t, nil, nil)
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push); err != nil {
+		t.Fatalf("Disclose through both gateways: %v", err)
+	}
+	got, err := f.nl.client(t, "nl-probation", "insp.de.vries").Request(t.Context(), riskAssessmentRequest)
+	if err != nil {
+		t.Fatalf("Request through both gateways: %v", err)
+	}
+	items := f.nl.inbox(t, "nl-probation")
+	if len(items) != 1 {
+		t.Fatalf("Dutch inbox: %d items, want the release notice", len(items))
+	}
+	pushed, requested := items[0].GetReleased().GetAuditIndex(), got.GetReleased().GetAuditIndex()
+
+	// The release date moved: the prison corrects its release notice.
+	corrected := proto.CloneOf(push.GetRecord())
+	corrected.GetReleaseNotice().ReleaseDate = "2027-03-01"
+	dk := f.dk.aftercare(t, "dk-prison-east", "kf.correct")
+	cr, err := dk.Correct(t.Context(), &liaisonv1.CorrectRequest{Record: corrected, Justification: "The release date moved by a week."})
+	if err != nil {
+		t.Fatalf("Correct: %v", err)
+	}
+	if rs := cr.GetResults(); len(rs) != 1 || rs[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || rs[0].GetRecipient() != "nl-probation" {
+		t.Fatalf("Correct results %v; want one correction for nl-probation", rs)
+	}
+	ns := f.nl.notices(t, "nl-probation")
+	if len(ns) != 1 {
+		t.Fatalf("Dutch inbox: %d notices after the correction, want 1", len(ns))
+	}
+	n := ns[0].GetObligation()
+	if n.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || len(n.GetRefersTo()) != 1 || n.GetRefersTo()[0] != pushed ||
+		n.GetHolder() != "dk-prison-east" || ns[0].GetReleased().GetRecord().GetReleaseNotice().GetReleaseDate() != "2027-03-01" {
+		t.Fatalf("Dutch notice %v with %v; want a correction of Dutch entry %d carrying the new release date", n, ns[0].GetReleased(), pushed)
+	}
+	// Both logs: the Danish pending and final entries, the Dutch delivery,
+	// each naming the other with a receipt that verifies offline.
+	dkE, nlE := f.dk.all(t, audit.ActionCorrect, "kf.correct"), f.nl.all(t, audit.ActionCorrect, "kf.correct")
+	if len(dkE) != 2 || dkE[0].Outcome != audit.OutcomePending || dkE[1].Outcome != audit.OutcomeDisclose || len(nlE) != 1 {
+		t.Fatalf("Danish correct entries %v, Dutch %v; want pending and disclose, and one", outcomes(dkE), outcomes(nlE))
+	}
+	if nlE[0].Detail[audit.DetailRefersTo] != strconv.FormatInt(pushed, 10) || nlE[0].Detail["peer_index"] != dkE[1].Detail["pending_index"] ||
+		dkE[1].Detail["peer_index"] != strconv.FormatInt(n.GetAuditIndex(), 10) {
+		t.Errorf("Dutch entry %v, Danish final %v; want each naming the other, the Dutch one Dutch entry %d", nlE[0].Detail, dkE[1].Detail, pushed)
+	}
+	nlKey, _ := note.NewVerifier(f.nl.vkey)
+	dkKey, _ := note.NewVerifier(f.dk.vkey)
+	if r, err := gateway.VerifyReceipt(receiptIn(t, dkE[1]), nlKey, "nl-probation", ns[0].GetReleased()); err != nil || r.Entry.Detail[audit.DetailNoticeKind] != audit.NoticeCorrection {
+		t.Errorf("the Dutch receipt in the Danish log: %+v, %v", r, err)
+	}
+	if _, err := gateway.VerifyReceipt(receiptIn(t, nlE[0]), dkKey, "nl-probation", nil); err != nil {
+		t.Errorf("the Danish receipt in the Dutch log: %v", err)
+	}
+
+	// The risk assessment the Dutch probation service requested: its
+	// correction names the Dutch final entry of the request.
+	ra := got.GetReleased().GetRecord()
+	if ra.GetRiskAssessment() == nil {
+		t.Fatalf("the request released %v", got.GetReleased())
+	}
+	fixed := proto.CloneOf(ra)
+	fixed.GetRiskAssessment().Worries = []string{"contact with an extremist milieu online, ended in prison"}
+	fixed.GetRiskAssessment().Subject = &liaisonv1.Person{SubjectId: "SYN-DK-0001"}
+	if _, err := dk.Correct(t.Context(), &liaisonv1.CorrectRequest{Record: fixed, Justification: "The worries were out of date."}); err != nil {
+		t.Fatalf("Correct the risk assessment: %v", err)
+	}
+	ns = f.nl.notices(t, "nl-probation")
+	if len(ns) != 2 || ns[1].GetObligation().GetRefersTo()[0] != requested ||
+		ns[1].GetReleased().GetRecord().GetRiskAssessment().GetWorries()[0] != fixed.GetRiskAssessment().GetWorries()[0] {
+		t.Fatalf("Dutch notices %v; want a second one correcting Dutch entry %d", ns, requested)
+	}
+
+	// The prison withdraws the release notice: the withdrawal names the
+	// Dutch entry of the correction, the release the Dutch service holds
+	// now, and takes its unread copy out of the inbox.
+	wr, err := dk.Withdraw(t.Context(), &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE,
+		Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Justification: "The release was cancelled."})
+	if err != nil || len(wr.GetResults()) != 1 || wr.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
+		t.Fatalf("Withdraw = %v, %v; want one withdrawal", wr, err)
+	}
+	ns = f.nl.notices(t, "nl-probation")
+	if len(ns) != 2 || ns[0].GetObligation().GetRecordType() != liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT ||
+		ns[1].GetObligation().GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL ||
+		ns[1].GetObligation().GetRefersTo()[0] != n.GetAuditIndex() || ns[1].GetReleased().GetRecord() != nil {
+		t.Fatalf("Dutch notices %v; want the risk assessment's correction, and a withdrawal of Dutch entry %d without a record", ns, n.GetAuditIndex())
+	}
+}

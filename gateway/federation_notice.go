@@ -1,0 +1,300 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// Corrections and withdrawals across a border. A release to an agency
+// behind a peer gateway was delivered into that agency's inbox at its own
+// gateway, so a correction or a withdrawal of it must go there too: it
+// travels as a forwarded push does (federation_push.go). The holder's
+// gateway decides the correction under its law, logs a pending entry
+// naming the release it corrects and, in detail peer_refers_to, the
+// recipient gateway's entry for that release; it forwards the notice with
+// Exchange.Disclose (the corrected record in forwarded.released; none for
+// a withdrawal). The recipient's gateway checks the receipt, finds its own
+// entry of the release (refusing one that did not come from this holder
+// through this peer), decides a correction again under its own law on
+// receipt (a refusal there turns it into a withdrawal: the recipient may
+// not keep the record), lists what the recipient passed on, logs and
+// delivers the notice in one transaction, its refers_to naming its own
+// entry, and answers with its receipt. The holder's gateway checks that
+// receipt and logs its final entry, which says what the recipient got.
+//
+// The acknowledgement is made, and checked, at the recipient's gateway
+// (where what the recipient passed on is known); an acknowledgement of a
+// notice that came from a peer is forwarded to the holder's gateway in
+// turn (acknowledgeViaPeer), so that both logs close the notice.
+
+// detailPeerRefersTo is the detail, in a forwarded notice's entries, that
+// names the recipient gateway's entry of the release the notice is about
+// (as the holder's gateway knows it: the entry that delivered it, or the
+// recipient gateway's pending entry of its request).
+const detailPeerRefersTo = "peer_refers_to"
+
+// noticeActions are the actions of the notices a peer gateway forwards.
+var noticeActions = []string{audit.ActionCorrect, audit.ActionWithdraw}
+
+// noticeViaPeer is deliverNotice for a recipient behind a peer gateway:
+// pending entry, forward, the peer's receipt, final entry. It updates n
+// to what the peer delivered (a correction its law refused on receipt
+// became a withdrawal).
+func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, rel *liaisonv1.Released, n *liaisonv1.ObligationNotice) (int64, error) {
+	kind := ex.entry.Detail[audit.DetailNoticeKind]
+	if kind != audit.NoticeCorrection && kind != audit.NoticeWithdrawal || len(n.GetRefersTo()) != 1 {
+		return -1, failed("PEER_NOTICE_UNSUPPORTED", fmt.Errorf("gateway: a %s notice does not travel to a peer gateway", kind))
+	}
+	orig, err := s.entryAt(ctx, n.GetRefersTo()[0], "refers_to")
+	if err != nil {
+		return -1, err
+	}
+	theirs := orig.Detail["peer_index"]
+	if theirs == "" {
+		return -1, failed("PEER_RELEASE_UNKNOWN", fmt.Errorf("gateway: release %d names no entry of the peer gateway", n.GetRefersTo()[0]))
+	}
+	ex.entry.Detail[detailPeerRefersTo] = theirs
+	peer := s.registry.Load().Agencies[rcpt.Via]
+	client, pctx, cancel, err := s.callPeer(ctx, ex, peer)
+	if err != nil {
+		return -1, err
+	}
+	defer cancel()
+	if kind == audit.NoticeWithdrawal {
+		// No record: what is withdrawn, from whom.
+		rel = &liaisonv1.Released{Holder: n.GetHolder(), RecordType: n.GetRecordType(), LegalBasis: n.GetLegalBasis(), PseudonymDomain: n.GetPseudonymDomain()}
+	}
+	fwd, err := s.pendingForward(ctx, ex, rcpt.ID, rel)
+	if err != nil {
+		return -1, err
+	}
+	sub := ex.entry.Subject
+	resp, err := client.Disclose(pctx, &liaisonv1.DiscloseRequest{
+		Subject: &liaisonv1.SubjectAttributes{
+			Category: liaisonv1.SubjectCategory(categoryNumber(sub.Category)), InCustody: sub.InCustody,
+			ReleaseDate: sub.ReleaseDate, ProbationUntil: sub.ProbationUntil, Municipality: sub.Municipality,
+		},
+		Recipients:        []string{rcpt.ID},
+		Purpose:           purposeEnum(ex.entry.Purpose),
+		ClaimedLegalBasis: ex.entry.ClaimedLegalBasis,
+		Justification:     ex.entry.Justification,
+		Forwarded:         fwd,
+	})
+	if err != nil {
+		return -1, peerError(ex, err, true)
+	}
+	var rc *liaisonv1.PeerReceipt
+	if rs := resp.GetResults(); len(rs) == 1 && rs[0].GetRecipient() == rcpt.ID && rs[0].GetFailure() == nil {
+		rc = rs[0].GetReceipt()
+	}
+	if rc == nil {
+		return -1, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer gateway answered without the receipt of its notice"))
+	}
+	got, err := s.peerNoticeReceipt(ex, peer, rc, rcpt.ID, rel)
+	if err != nil {
+		return -1, err
+	}
+	// The log says what the recipient was told to do.
+	if d := got.Entry.Detail; d[audit.DetailNoticeKind] != kind {
+		e := ex.entry
+		e.Detail[audit.DetailNoticeKind], e.Detail[audit.DetailReason], e.Detail[audit.DetailObligation] =
+			d[audit.DetailNoticeKind], d[audit.DetailReason], d[audit.DetailObligation]
+		e.Reasons = append(e.Reasons, d[audit.DetailReason])
+		e.Outcome, e.FieldsDisclosed, e.FieldPlan = audit.OutcomeOK, nil, nil
+		n.Kind, n.Reason, n.Obligation = liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL, d[audit.DetailReason], liaisonv1.Obligation_OBLIGATION_ERASE
+	}
+	idx, err := ex.commit(ctx)
+	if err != nil {
+		return -1, err
+	}
+	s.log.InfoContext(ctx, "obligation notice sent through a peer gateway", "request_id", ex.reqID, "audit_index", idx, "peer", peer.ID,
+		"peer_index", ex.entry.Detail["peer_index"], "kind", ex.entry.Detail[audit.DetailNoticeKind], "recipient", rcpt.ID,
+		"refers_to", ex.entry.Detail[audit.DetailRefersTo], "reason", n.GetReason())
+	return idx, nil
+}
+
+// peerNoticeReceipt checks the answering peer's receipt of the notice it
+// delivered (signed with its checkpoint key, for recipient, of rel, naming
+// this exchange's pending entry, a notice sent) and puts it in the entry.
+func (s *Server) peerNoticeReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, recipient string, rel *liaisonv1.Released) (Receipt, error) {
+	bad := func(err error) (Receipt, error) { return Receipt{}, failed("PEER_RECEIPT_INVALID", err) }
+	key, err := note.NewVerifier(peer.CheckpointKey)
+	if err != nil {
+		return bad(err)
+	}
+	got, err := VerifyReceipt(rc, key, recipient, nil)
+	if err != nil {
+		return bad(err)
+	}
+	if _, sent := audit.NoticeOf(got.Index, got.Entry); !sent || got.Entry.Detail["peer_index"] != ex.entry.Detail["pending_index"] {
+		return bad(errors.New("gateway: the peer's receipt is not of a notice sent for this exchange's pending entry"))
+	}
+	if k := got.Entry.Detail[audit.DetailNoticeKind]; k != ex.entry.Detail[audit.DetailNoticeKind] && k != audit.NoticeWithdrawal {
+		return bad(fmt.Errorf("gateway: the peer delivered a %s notice for a %s", k, ex.entry.Detail[audit.DetailNoticeKind]))
+	}
+	if got.Entry.Detail[audit.DetailNoticeKind] == audit.NoticeCorrection && rel != nil {
+		// What was delivered is what was forwarded.
+		if _, err := VerifyReceipt(rc, key, recipient, rel); err != nil {
+			return bad(err)
+		}
+	}
+	rj, err := protojson.Marshal(rc)
+	if err != nil {
+		return bad(err)
+	}
+	ex.entry.Detail["peer_index"] = strconv.FormatInt(got.Index, 10)
+	ex.entry.Detail["peer_receipt"] = string(rj)
+	return got, nil
+}
+
+// peerRelease finds this gateway's entry of a release a peer gateway's
+// notice is about, from the index the peer knows (detailPeerRefersTo): the
+// entry that delivered a push from holder to recipient, or this gateway's
+// pending entry of a request recipient made of holder (then the final
+// entry that names it). The release must have come from holder through
+// peer.
+func (s *Server) peerRelease(ctx context.Context, theirs, holder, recipient, peer string) (audit.Record, error) {
+	bad := invalid("forwarded.receipt", "names no release from this holder to this recipient through your gateway")
+	x, err := strconv.ParseInt(theirs, 10, 64)
+	if err != nil || x < 0 {
+		return audit.Record{}, bad
+	}
+	e, err := s.entryAt(ctx, x, "forwarded.receipt")
+	if err != nil {
+		return audit.Record{}, err
+	}
+	if e.Outcome == audit.OutcomePending && e.Action == "request" && e.Detail["phase"] == phaseForwarded {
+		// A request: the release is the final entry of the exchange.
+		found := false
+		for start := x + 1; !found; {
+			recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Agency: recipient, Start: start, Limit: 1000})
+			if err != nil {
+				return audit.Record{}, err
+			}
+			for _, r := range recs {
+				start = r.Index + 1
+				if r.Entry.Detail["pending_index"] == theirs && r.Entry.Action == "request" {
+					x, e, found = r.Index, r.Entry, true
+					break
+				}
+			}
+			if len(recs) < 1000 && !found {
+				return audit.Record{}, bad
+			}
+		}
+	}
+	if !isRecordRelease(e) || e.Holder.Agency != holder || e.Recipients[0].Agency != recipient ||
+		(e.Detail["via_peer"] != peer && e.Detail["peer"] != peer) {
+		return audit.Record{}, bad
+	}
+	return audit.Record{Index: x, Entry: e}, nil
+}
+
+// noticeFromPeer is a correction or a withdrawal a peer gateway forwards
+// (discloseFromPeer, after acceptForward): it is delivered as a notice
+// about this gateway's own entry of the release, to the agency that
+// received it here.
+func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency, rel *liaisonv1.Released, got Receipt) (*liaisonv1.DiscloseResponse, error) {
+	pd := got.Entry.Detail
+	kind := pd[audit.DetailNoticeKind]
+	switch {
+	case kind != audit.NoticeCorrection && kind != audit.NoticeWithdrawal:
+		return nil, invalid("forwarded.receipt", "names a notice of a kind that does not travel between gateways")
+	case kind == audit.NoticeCorrection && rel.GetRecord() == nil:
+		return nil, invalid("forwarded.released.record", "is required: a correction carries the corrected record")
+	case kind == audit.NoticeWithdrawal && rel.GetRecord() != nil:
+		return nil, invalid("forwarded.released.record", "must be empty: a withdrawal carries no record")
+	}
+	p, _ := peerFromContext(ctx)
+	o, err := s.peerRelease(ctx, pd[detailPeerRefersTo], ex.caller.Agency.ID, rcpt.ID, p.peer.ID)
+	if err != nil {
+		return nil, err
+	}
+	e := ex.entry
+	sub := *o.Entry.Subject // the person as this log knows them
+	e.Subject = &sub
+	ex.subjectFrom(got.Entry.Subject)
+	e.Case, ex.in.Case = nil, nil
+	e.LegalBasis, e.Conditions, e.PseudonymDomain = got.Entry.LegalBasis, got.Entry.Conditions, got.Entry.PseudonymDomain
+	e.Detail[audit.DetailNoticeKind], e.Detail[audit.DetailReason], e.Detail[audit.DetailObligation] =
+		kind, pd[audit.DetailReason], pd[audit.DetailObligation]
+	e.Detail[audit.DetailRefersTo] = strconv.FormatInt(o.Index, 10)
+	e.Reasons = got.Entry.Reasons
+	what := strings.ReplaceAll(o.Entry.RecordType, "_", " ")
+	n := &liaisonv1.ObligationNotice{
+		Kind: liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL, RefersTo: []int64{o.Index}, Reason: pd[audit.DetailReason],
+		Obligation: liaisonv1.Obligation_OBLIGATION_ERASE, Holder: ex.caller.Agency.ID, RecordType: recordTypeEnum(o.Entry.RecordType),
+		PseudonymDomain: o.Entry.PseudonymDomain,
+		Message: fmt.Sprintf("%s withdrew the %s it released to you through %s (entry %d): %s. Acknowledge when done.",
+			ex.caller.Agency.ID, what, p.peer.ID, o.Index, obligationWords(pd[audit.DetailObligation])),
+	}
+	if pd[audit.DetailObligation] == audit.ObligationRestrict {
+		n.Obligation = liaisonv1.Obligation_OBLIGATION_RESTRICT
+	}
+	if lb := got.Entry.LegalBasis; lb != nil {
+		n.LegalBasis = &liaisonv1.LegalBasis{Id: lb.ID, Citation: lb.Citation, ValidUntil: lb.ValidUntil}
+	}
+	if kind == audit.NoticeCorrection {
+		// This country's law on receipt, as for the record itself; if it
+		// refuses, the recipient may not keep what it holds either.
+		ex.in.Action = "disclose"
+		dec, err := s.decide(ctx, ex)
+		var dn *denial
+		switch {
+		case errors.As(err, &dn):
+			e.Outcome, e.FieldsDisclosed = audit.OutcomeOK, nil
+			e.Reasons = append(e.Reasons, reasonCorrectionNotAllowd)
+			e.Detail[audit.DetailNoticeKind], e.Detail[audit.DetailReason], e.Detail[audit.DetailObligation] =
+				audit.NoticeWithdrawal, reasonCorrectionNotAllowd, audit.ObligationErase
+			n.Reason = reasonCorrectionNotAllowd
+			n.Message = fmt.Sprintf("%s corrected the %s it released to you through %s (entry %d), but this country's law does not let you receive the correction: erase what you hold, and acknowledge when done.",
+				ex.caller.Agency.ID, what, p.peer.ID, o.Index)
+			rel = nil
+		case err != nil:
+			return nil, err
+		default:
+			e.Outcome, e.FieldsDisclosed = enumName(rel.GetOutcome()), rel.GetFields()
+			e.LegalBasis, e.Conditions, e.PseudonymDomain = got.Entry.LegalBasis, rel.GetConditions(), rel.GetPseudonymDomain()
+			e.Detail["receipt_outcome"] = dec.Outcome
+			if id := legalBasisID(dec); id != "" {
+				e.Detail["receipt_legal_basis"] = id
+			}
+			n.Kind, n.Obligation = liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION, liaisonv1.Obligation_OBLIGATION_RECTIFY
+			n.SubjectPseudonym, n.PseudonymDomain, n.LegalBasis = rel.GetSubjectPseudonym(), rel.GetPseudonymDomain(), rel.GetLegalBasis()
+			n.Message = fmt.Sprintf("%s corrected the %s it released to you through %s (entry %d): replace it with the record that comes with this notice, and acknowledge when done.",
+				ex.caller.Agency.ID, what, p.peer.ID, o.Index)
+		}
+	} else {
+		e.Outcome = audit.OutcomeOK
+	}
+	e.FieldPlan = nil
+	if err := s.notePassedOn(ctx, ex, o, n); err != nil {
+		return nil, err
+	}
+	idx, err := s.deliverNotice(ctx, ex, rel, n)
+	if err != nil {
+		return nil, err
+	}
+	res := &liaisonv1.RecipientResult{Recipient: rcpt.ID, Outcome: rel.GetOutcome(), LegalBasis: n.GetLegalBasis(), AuditIndex: idx}
+	if res.Receipt, err = s.receipt(ctx, idx, rcpt.ID, rel); err != nil {
+		s.log.ErrorContext(ctx, "receipt for a peer failed", "audit_index", idx, "error", err)
+	}
+	return &liaisonv1.DiscloseResponse{Results: []*liaisonv1.RecipientResult{res}}, nil
+}
+
+// obligationWords says what a withdrawal obliges, for a notice's message.
+func obligationWords(ob string) string {
+	if ob == audit.ObligationRestrict {
+		return "keep it only restricted: mark it, and use it for nothing but what kept it from erasure"
+	}
+	return "erase it"
+}
