@@ -534,15 +534,28 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	if len(req.GetNote()) > maxJustificationLen {
 		return nil, invalid("note", "must be at most %d bytes", maxJustificationLen)
 	}
-	ex.entry.Detail = map[string]string{audit.DetailNotice: strconv.FormatInt(req.GetNoticeIndex(), 10), audit.DetailDone: done}
+	ex.detail()[audit.DetailNotice], ex.entry.Detail[audit.DetailDone] = strconv.FormatInt(req.GetNoticeIndex(), 10), done
+	index := req.GetNoticeIndex()
+	_, fromPeer := peerFromContext(ctx)
+	if fromPeer || req.GetForwarded() != nil {
+		// A peer gateway forwards its agency's acknowledgement of a notice
+		// this gateway sent through it; it names the notice's pending entry.
+		if !fromPeer {
+			return nil, invalid("forwarded", "only a peer gateway forwards an acknowledgement")
+		}
+		if index, err = s.forwardedNotice(ctx, index, ex.caller.Agency.ID); err != nil {
+			return nil, err
+		}
+		ex.entry.Detail[audit.DetailNotice] = strconv.FormatInt(index, 10)
+	}
 	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
 		return nil, err
 	}
-	ns, err := st.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: req.GetNoticeIndex() - 1, Limit: 1})
+	ns, err := st.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: index - 1, Limit: 1})
 	if err != nil {
 		return nil, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
 	}
-	if len(ns) == 0 || ns[0].Index != req.GetNoticeIndex() || ns[0].Recipient != ex.caller.Agency.ID {
+	if len(ns) == 0 || ns[0].Index != index || ns[0].Recipient != ex.caller.Agency.ID {
 		return nil, invalid("notice_index", "is not a notice to your agency")
 	}
 	n := ns[0]
@@ -551,6 +564,16 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	e.Recipients = []audit.Party{{Agency: n.Recipient, Kind: ex.caller.Agency.Kind, Jurisdiction: ex.caller.Agency.Jurisdiction}}
 	e.Subject = &audit.Subject{Pseudonym: n.Subject}
 	e.RecordType, e.Justification = n.RecordType, req.GetNote()
+	if fromPeer {
+		got, err := s.acceptForward(ctx, ex, req.GetForwarded(), forwardedFacts{actions: []string{audit.ActionAcknowledgeNotice},
+			recipient: n.Recipient, holder: n.Holder, recordType: n.RecordType})
+		if err != nil {
+			return nil, err
+		}
+		if got.Entry.Detail[detailPeerNotice] != strconv.FormatInt(req.GetNoticeIndex(), 10) || got.Entry.Detail[audit.DetailDone] != done {
+			return nil, invalid("forwarded.receipt", "names an acknowledgement of another notice, or of another deed")
+		}
+	}
 	if n.AckIndex >= 0 {
 		return nil, &denial{reason: "ALREADY_ACKNOWLEDGED", message: fmt.Sprintf("notice %d was acknowledged already (entry %d)", n.Index, n.AckIndex), refusal: true, auditIdx: -1}
 	}
@@ -575,6 +598,18 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 				plural(len(open), "entry", "entries"), joinIndexes(open), plural(len(open), "that release", "those releases"))}
 		}
 	}
+	if !fromPeer {
+		// A notice that came from a peer gateway is closed in its log too.
+		peer, theirs, err := s.noticePeer(ctx, n.Index)
+		if err != nil {
+			return nil, err
+		}
+		if peer != nil {
+			if err := s.acknowledgeViaPeer(ctx, ex, peer, theirs, req); err != nil {
+				return nil, err
+			}
+		}
+	}
 	e.Outcome = audit.OutcomeOK
 	idx, err := ex.commit(ctx)
 	if err != nil {
@@ -582,7 +617,13 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	}
 	s.log.InfoContext(ctx, "obligation notice acknowledged", "request_id", ex.reqID, "audit_index", idx, "notice", n.Index,
 		"recipient", n.Recipient, "done", done)
-	return &liaisonv1.AcknowledgeNoticeResponse{AuditIndex: idx}, nil
+	resp := &liaisonv1.AcknowledgeNoticeResponse{AuditIndex: idx}
+	if fromPeer {
+		if resp.Receipt, err = s.receipt(ctx, idx, n.Recipient, nil); err != nil {
+			s.log.ErrorContext(ctx, "receipt for a peer failed", "audit_index", idx, "error", err)
+		}
+	}
+	return resp, nil
 }
 
 // ListObligationNotices lists the notices sent, open ones by default, for auditors.

@@ -145,7 +145,7 @@ func (r *Registry) checkVia() error {
 }
 
 // peerMethods are the calls a peer gateway may make.
-var peerMethods = []string{"/liaison.v1.Exchange/Request", "/liaison.v1.Exchange/Disclose"}
+var peerMethods = []string{"/liaison.v1.Exchange/Request", "/liaison.v1.Exchange/Disclose", "/liaison.v1.Aftercare/AcknowledgeNotice"}
 
 // A peerCall is a call made by a peer gateway on behalf of an officer.
 type peerCall struct {
@@ -176,7 +176,7 @@ type assertionClaims struct {
 // reached via that peer. It returns an *authn.Error on refusal.
 func (s *Server) asPeer(ctx context.Context, method string, c authn.Caller, token string) (context.Context, error) {
 	if !slices.Contains(peerMethods, method) {
-		return ctx, &authn.Error{Reason: "PEER_METHOD_NOT_ALLOWED", Detail: "a peer gateway may only call Request and Disclose", Agency: c.Agency.ID, Proven: true, Permission: true}
+		return ctx, &authn.Error{Reason: "PEER_METHOD_NOT_ALLOWED", Detail: "a peer gateway may only call Request, Disclose and AcknowledgeNotice", Agency: c.Agency.ID, Proven: true, Permission: true}
 	}
 	parts := strings.Split(token, ".")
 	var ac assertionClaims
@@ -399,14 +399,14 @@ func (s *Server) assertion(c authn.Caller) (string, error) {
 	return t.SignedString(fd.Key)
 }
 
-// peerClient returns a client of a peer gateway's Exchange service; the
-// TLS handshake checks the peer's registered certificate identity.
-func (s *Server) peerClient(peer *Agency) (liaisonv1.ExchangeClient, error) {
+// peerConn returns the connection to a peer gateway; the TLS handshake
+// checks the peer's registered certificate identity.
+func (s *Server) peerConn(peer *Agency) (*grpc.ClientConn, error) {
 	key := "peer|" + peer.ID + "|" + peer.Provider + "|" + peer.CertificateIdentity
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c, ok := s.providers[key]; ok {
-		return liaisonv1.NewExchangeClient(c), nil
+		return c, nil
 	}
 	if s.cfg.ProviderTLS == nil {
 		return nil, errors.New("gateway: Config.ProviderTLS is required to dial peer gateways")
@@ -429,13 +429,13 @@ func (s *Server) peerClient(peer *Agency) (liaisonv1.ExchangeClient, error) {
 		return nil, err
 	}
 	s.providers[key] = c
-	return liaisonv1.NewExchangeClient(c), nil
+	return c, nil
 }
 
 // callPeer prepares a call to a peer on behalf of the exchange's caller:
-// the client, and a context with the assertion and the timeout. The entry
-// records the peer and the assertion's digest.
-func (s *Server) callPeer(ctx context.Context, ex *exchange, peer *Agency) (liaisonv1.ExchangeClient, context.Context, context.CancelFunc, error) {
+// the connection, and a context with the assertion and the timeout. The
+// entry records the peer and the assertion's digest.
+func (s *Server) callPeer(ctx context.Context, ex *exchange, peer *Agency) (*grpc.ClientConn, context.Context, context.CancelFunc, error) {
 	if ex.entry.Detail == nil {
 		ex.entry.Detail = map[string]string{}
 	}
@@ -446,7 +446,7 @@ func (s *Server) callPeer(ctx context.Context, ex *exchange, peer *Agency) (liai
 	}
 	sum := sha256.Sum256([]byte(tok))
 	ex.entry.Detail["assertion_sha256"] = hex.EncodeToString(sum[:])
-	client, err := s.peerClient(peer)
+	conn, err := s.peerConn(peer)
 	if err != nil {
 		return nil, nil, nil, failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeer, err))
 	}
@@ -455,7 +455,7 @@ func (s *Server) callPeer(ctx context.Context, ex *exchange, peer *Agency) (liai
 		timeout = 30 * time.Second
 	}
 	pctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok), timeout)
-	return client, pctx, cancel, nil
+	return conn, pctx, cancel, nil
 }
 
 // peerError turns a peer's refusal or failure into this exchange's error.
@@ -525,11 +525,12 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	if err := s.precheck(ctx, ex); err != nil {
 		return nil, err
 	}
-	client, pctx, cancel, err := s.callPeer(ctx, ex, peer)
+	conn, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
 		return nil, err
 	}
 	defer cancel()
+	client := liaisonv1.NewExchangeClient(conn)
 	pf, err := s.pendingForward(ctx, ex, caller.Agency.ID, nil)
 	if err != nil {
 		return nil, err

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -64,11 +67,12 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 	}
 	ex.entry.Detail[detailPeerRefersTo] = theirs
 	peer := s.registry.Load().Agencies[rcpt.Via]
-	client, pctx, cancel, err := s.callPeer(ctx, ex, peer)
+	conn, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
 		return -1, err
 	}
 	defer cancel()
+	client := liaisonv1.NewExchangeClient(conn)
 	if kind == audit.NoticeWithdrawal {
 		// No record: what is withdrawn, from whom.
 		rel = &liaisonv1.Released{Holder: n.GetHolder(), RecordType: n.GetRecordType(), LegalBasis: n.GetLegalBasis(), PseudonymDomain: n.GetPseudonymDomain()}
@@ -297,4 +301,123 @@ func obligationWords(ob string) string {
 		return "keep it only restricted: mark it, and use it for nothing but what kept it from erasure"
 	}
 	return "erase it"
+}
+
+// detailPeerNotice is the detail, in the entries of an acknowledgement
+// forwarded to a peer gateway, that names the peer's pending entry of the
+// notice acknowledged.
+const detailPeerNotice = "peer_notice"
+
+// noticePeer returns the peer gateway a notice at index came through, and
+// that gateway's pending entry of it; nil if it is this gateway's own.
+func (s *Server) noticePeer(ctx context.Context, index int64) (*Agency, string, error) {
+	e, err := s.entryAt(ctx, index, "notice_index")
+	if err != nil {
+		return nil, "", err
+	}
+	via, theirs := e.Detail["via_peer"], e.Detail["peer_index"]
+	if via == "" || theirs == "" || !slices.Contains(noticeActions, e.Action) {
+		return nil, "", nil
+	}
+	peer := s.registry.Load().Agencies[via]
+	if peer == nil || peer.Kind != KindPeerGateway {
+		return nil, "", failed("PEER_NOT_REGISTERED", fmt.Errorf("gateway: notice %d came through %s, which is no longer a registered peer gateway", index, via))
+	}
+	return peer, theirs, nil
+}
+
+// acknowledgeViaPeer forwards an acknowledgement of a notice that came
+// from a peer gateway (theirs: the peer's pending entry of it) before it
+// is logged here: pending entry, forward, the peer's receipt of its own
+// acknowledgement in the final entry. A peer that had acknowledged it
+// already (an earlier attempt whose answer was lost) counts as done.
+func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Agency, theirs string, req *liaisonv1.AcknowledgeNoticeRequest) error {
+	x, err := strconv.ParseInt(theirs, 10, 64)
+	if err != nil {
+		return failed("PEER_RELEASE_UNKNOWN", err)
+	}
+	ex.entry.Detail[detailPeerNotice] = theirs
+	conn, pctx, cancel, err := s.callPeer(ctx, ex, peer)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	recipient := ex.entry.Recipients[0].Agency
+	fwd, err := s.pendingForward(ctx, ex, recipient, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := liaisonv1.NewAftercareClient(conn).AcknowledgeNotice(pctx, &liaisonv1.AcknowledgeNoticeRequest{
+		NoticeIndex: x, Done: req.GetDone(), Note: req.GetNote(), Forwarded: fwd,
+	})
+	if err != nil {
+		if errorReason(err) == "ALREADY_ACKNOWLEDGED" {
+			ex.entry.Detail["peer_outcome"] = "already_acknowledged"
+			return nil
+		}
+		return peerError(ex, err, true)
+	}
+	bad := func(err error) error { return failed("PEER_RECEIPT_INVALID", err) }
+	key, err := note.NewVerifier(peer.CheckpointKey)
+	if err != nil {
+		return bad(err)
+	}
+	got, err := VerifyReceipt(resp.GetReceipt(), key, recipient, nil)
+	if err != nil {
+		return bad(err)
+	}
+	if got.Entry.Action != audit.ActionAcknowledgeNotice || got.Entry.Outcome != audit.OutcomeOK ||
+		got.Entry.Detail["peer_index"] != ex.entry.Detail["pending_index"] {
+		return bad(errors.New("gateway: the peer's receipt is not of its acknowledgement for this exchange's pending entry"))
+	}
+	rj, err := protojson.Marshal(resp.GetReceipt())
+	if err != nil {
+		return bad(err)
+	}
+	ex.entry.Detail["peer_index"] = strconv.FormatInt(got.Index, 10)
+	ex.entry.Detail["peer_receipt"] = string(rj)
+	return nil
+}
+
+// forwardedNotice finds the notice a peer gateway's forwarded
+// acknowledgement is about: index is this gateway's pending entry of a
+// notice it sent through that peer to recipient, and the notice is the
+// final entry that names it.
+func (s *Server) forwardedNotice(ctx context.Context, index int64, recipient string) (int64, error) {
+	bad := invalid("notice_index", "is not a notice this gateway sent to your agency through your gateway")
+	e, err := s.entryAt(ctx, index, "notice_index")
+	if err != nil {
+		return -1, err
+	}
+	p, _ := peerFromContext(ctx)
+	if e.Outcome != audit.OutcomePending || e.Detail["phase"] != phaseForwarded || !slices.Contains(noticeActions, e.Action) ||
+		len(e.Recipients) != 1 || e.Recipients[0].Agency != recipient || e.Detail["peer"] != p.peer.ID {
+		return -1, bad
+	}
+	want := strconv.FormatInt(index, 10)
+	for start := index + 1; ; {
+		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Agency: recipient, Start: start, Limit: 1000})
+		if err != nil {
+			return -1, err
+		}
+		for _, r := range recs {
+			start = r.Index + 1
+			if _, sent := audit.NoticeOf(r.Index, r.Entry); sent && r.Entry.Detail["pending_index"] == want {
+				return r.Index, nil
+			}
+		}
+		if len(recs) < 1000 {
+			return -1, bad
+		}
+	}
+}
+
+// errorReason is the ErrorInfo reason of a gRPC error, if it has one.
+func errorReason(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			return i.GetReason()
+		}
+	}
+	return ""
 }

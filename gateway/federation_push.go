@@ -223,11 +223,12 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 	if n := dec.Notice; n != nil && n.Required {
 		ex.detail()["notice_required"] = n.Rule
 	}
-	client, pctx, cancel, err := s.callPeer(ctx, ex, peer)
+	conn, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
 		return res, err
 	}
 	defer cancel()
+	client := liaisonv1.NewExchangeClient(conn)
 	fwd, err := s.pendingForward(ctx, ex, rcpt.ID, rel)
 	if err != nil {
 		return res, err

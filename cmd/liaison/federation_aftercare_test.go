@@ -2,17 +2,21 @@ package main
 
 import (
 	"crypto/tls"
+	"slices"
 	"strconv"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -20,11 +24,23 @@ import (
 // of one of its agencies.
 func (c *country) aftercare(t *testing.T, agency, officer string) liaisonv1.AftercareClient {
 	t.Helper()
+	return c.aftercareAs(t, agency, officer, "case_officer")
+}
+
+// auditor dials a country's gateway's Aftercare service as an auditor of
+// its prison.
+func (c *country) auditor(t *testing.T) liaisonv1.AftercareClient {
+	t.Helper()
+	return c.aftercareAs(t, "dk-prison-east", "dpo.kristensen", "auditor")
+}
+
+func (c *country) aftercareAs(t *testing.T, agency, officer, role string) liaisonv1.AftercareClient {
+	t.Helper()
 	cert, err := tls.LoadX509KeyPair(c.Path("agencies", agency+".pem"), c.Path("agencies", agency+".key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: officer, Roles: []string{"case_officer"}, Clearance: "restricted", Audience: "liaison"})
+	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: officer, Roles: []string{role}, Clearance: "restricted", Audience: "liaison"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,5 +159,114 @@ func TestFederatedCorrection(t *testing.T) {
 		ns[1].GetObligation().GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL ||
 		ns[1].GetObligation().GetRefersTo()[0] != n.GetAuditIndex() || ns[1].GetReleased().GetRecord() != nil {
 		t.Fatalf("Dutch notices %v; want the risk assessment's correction, and a withdrawal of Dutch entry %d without a record", ns, n.GetAuditIndex())
+	}
+}
+
+// TestFederatedAcknowledgement: the Dutch probation service acknowledges,
+// at its own gateway, a correction the Danish prison sent through the
+// Danish gateway; the Dutch gateway forwards the acknowledgement, and the
+// notice is closed in both logs, each acknowledgement naming the other
+// with a receipt. A second acknowledgement is refused, and the Danish
+// auditors no longer see the notice as open.
+func TestFederatedAcknowledgement(t *testing.T) {
+	f := startFederation(t, nil, nil)
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push); err != nil {
+		t.Fatal(err)
+	}
+	corrected := proto.CloneOf(push.GetRecord())
+	corrected.GetReleaseNotice().Facility = "Fiktivt Fængsel Vest"
+	if _, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(t.Context(),
+		&liaisonv1.CorrectRequest{Record: corrected, Justification: "The person was moved to another prison."}); err != nil {
+		t.Fatal(err)
+	}
+	ns := f.nl.notices(t, "nl-probation")
+	if len(ns) != 1 {
+		t.Fatalf("Dutch inbox: %d notices, want the correction", len(ns))
+	}
+	nl := f.nl.aftercare(t, "nl-probation", "insp.bakker")
+	ack, err := nl.AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: ns[0].GetObligation().GetAuditIndex(),
+		Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Replaced in our file."})
+	if err != nil {
+		t.Fatalf("AcknowledgeNotice at the Dutch gateway: %v", err)
+	}
+	if ack.GetReceipt() != nil {
+		t.Errorf("an agency caller got a peer receipt")
+	}
+	nlE, dkE := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.bakker"), f.dk.all(t, audit.ActionAcknowledgeNotice, "insp.bakker")
+	if len(nlE) != 2 || nlE[0].Outcome != audit.OutcomePending || nlE[1].Outcome != audit.OutcomeOK || len(dkE) != 1 || dkE[0].Outcome != audit.OutcomeOK {
+		t.Fatalf("Dutch acknowledgements %v, Danish %v; want pending and ok, and ok", outcomes(nlE), outcomes(dkE))
+	}
+	dkNotice := f.dk.all(t, audit.ActionCorrect, "kf.correct")
+	if len(dkNotice) != 2 || dkE[0].Detail[audit.DetailNotice] == "" || dkE[0].Detail["peer_index"] != nlE[1].Detail["pending_index"] ||
+		nlE[1].Detail["peer_index"] == "" || dkE[0].Detail["via_peer"] != "nl-gateway" {
+		t.Fatalf("Danish acknowledgement %v, Dutch %v; want each naming the other", dkE[0].Detail, nlE[1].Detail)
+	}
+	dkKey, _ := note.NewVerifier(f.dk.vkey)
+	if r, err := gateway.VerifyReceipt(receiptIn(t, nlE[1]), dkKey, "nl-probation", nil); err != nil || r.Entry.Action != audit.ActionAcknowledgeNotice {
+		t.Errorf("the Danish receipt in the Dutch log: %+v, %v", r, err)
+	}
+	// The Danish notice is the final entry of the correction, and it is
+	// closed: the Danish auditors' list of open notices is empty.
+	auditor := f.dk.auditor(t)
+	open, err := auditor.ListObligationNotices(t.Context(), &liaisonv1.ListObligationNoticesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open.GetNotices()) != 0 {
+		t.Errorf("Danish open notices after the acknowledgement: %v", open.GetNotices())
+	}
+	all, err := auditor.ListObligationNotices(t.Context(), &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: true})
+	if err != nil || len(all.GetNotices()) != 1 || strconv.FormatInt(all.GetNotices()[0].GetAuditIndex(), 10) != dkE[0].Detail[audit.DetailNotice] {
+		t.Errorf("Danish notices %v, %v; want the one acknowledged by entry %v", all, err, dkE[0].Detail)
+	}
+	// Once is enough, on either side.
+	_, err = nl.AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: ns[0].GetObligation().GetAuditIndex(),
+		Done: liaisonv1.Obligation_OBLIGATION_RECTIFY})
+	if status.Code(err) == codes.OK {
+		t.Errorf("a second acknowledgement was accepted")
+	}
+}
+
+// TestFederatedCorrectionRefusedOnReceipt: Dutch law no longer lets the
+// Dutch probation service receive Danish release notices (the policy
+// changed after the first one arrived). The Danish gateway sends the
+// correction; the Dutch gateway refuses it on receipt and delivers a
+// withdrawal instead (CORRECTION_NOT_ALLOWED): the service must erase
+// what it holds. The Danish result and final entry say so.
+func TestFederatedCorrectionRefusedOnReceipt(t *testing.T) {
+	f := startFederation(t, nil, nil)
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push); err != nil {
+		t.Fatal(err)
+	}
+	pushed := f.nl.inbox(t, "nl-probation")[0].GetReleased().GetAuditIndex()
+	dir := patchedPolicies(t, "nl/nl.rego",
+		`"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "case_plan"],`,
+		`"record_types": ["risk_assessment", "probation_measures", "exit_programme_status", "case_plan"],`)
+	if _, err := f.nl.gw.Server.Policy().Activate(t.Context(), policies.DirSource(dir)); err != nil {
+		t.Fatal(err)
+	}
+	corrected := proto.CloneOf(push.GetRecord())
+	corrected.GetReleaseNotice().ReleaseDate = "2027-03-01"
+	cr, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(t.Context(),
+		&liaisonv1.CorrectRequest{Record: corrected, Justification: "The release date moved by a week."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cr.GetResults()[0]
+	if r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL || r.GetObligation() != liaisonv1.Obligation_OBLIGATION_ERASE ||
+		!slices.Contains(r.GetReasons(), "CORRECTION_NOT_ALLOWED") {
+		t.Fatalf("Correct result %v; want a withdrawal, CORRECTION_NOT_ALLOWED", r)
+	}
+	ns := f.nl.notices(t, "nl-probation")
+	if len(ns) != 1 || ns[0].GetObligation().GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL ||
+		ns[0].GetObligation().GetReason() != "CORRECTION_NOT_ALLOWED" || ns[0].GetObligation().GetRefersTo()[0] != pushed || ns[0].GetReleased() != nil {
+		t.Fatalf("Dutch notices %v; want a withdrawal of entry %d, without the corrected record", ns, pushed)
+	}
+	dkE := f.dk.all(t, audit.ActionCorrect, "kf.correct")
+	if len(dkE) != 2 || dkE[1].Outcome != audit.OutcomeOK || dkE[1].Detail[audit.DetailNoticeKind] != audit.NoticeWithdrawal ||
+		dkE[1].Detail[audit.DetailObligation] != audit.ObligationErase {
+		t.Fatalf("Danish entries %v, final detail %v; want the withdrawal the Dutch gateway sent", outcomes(dkE), dkE[len(dkE)-1].Detail)
 	}
 }

@@ -68,6 +68,17 @@ type federation struct {
 // country's reading of the law.
 func patchedEngine(t *testing.T, file, old, new string) *policies.Engine {
 	t.Helper()
+	e, err := policies.Load(t.Context(), os.DirFS(patchedPolicies(t, file, old, new)))
+	if err != nil {
+		t.Fatalf("load patched policies: %v", err)
+	}
+	return e
+}
+
+// patchedPolicies writes the embedded policies, with one text replaced in
+// one file and without the Rego tests, to a directory it returns.
+func patchedPolicies(t *testing.T, file, old, new string) string {
+	t.Helper()
 	dir := t.TempDir()
 	err := fs.WalkDir(policies.Embedded(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.rego") || strings.Contains(p, "testdata") {
@@ -89,11 +100,7 @@ func patchedEngine(t *testing.T, file, old, new string) *policies.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := policies.Load(t.Context(), os.DirFS(dir))
-	if err != nil {
-		t.Fatalf("load patched policies: %v", err)
-	}
-	return e
+	return dir
 }
 
 // startFederation starts the Danish and the Dutch gateway, each with its

@@ -473,7 +473,17 @@ type AcknowledgeNoticeRequest struct {
 	Done Obligation `protobuf:"varint,2,opt,name=done,proto3,enum=liaison.v1.Obligation" json:"done,omitempty"`
 	// The officer's note, in words. Optional; must not contain the
 	// subject's identifier.
-	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	// Set only by a peer gateway (a registry entry of kind peer_gateway)
+	// that forwards the acknowledgement of a correction or withdrawal this
+	// gateway sent through it to one of its agencies: the receipt of the
+	// acknowledgement's pending entry in the forwarding gateway's log (see
+	// PeerForward; its holder is the notice's sender, its recipient the
+	// acknowledging agency, and its detail.peer_index names this gateway's
+	// pending entry of the notice). notice_index is then that pending entry,
+	// the index the forwarding gateway knows; this gateway acknowledges the
+	// notice it logged after it. Agency callers leave it empty.
+	Forwarded     *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -529,11 +539,22 @@ func (x *AcknowledgeNoticeRequest) GetNote() string {
 	return ""
 }
 
+func (x *AcknowledgeNoticeRequest) GetForwarded() *PeerForward {
+	if x != nil {
+		return x.Forwarded
+	}
+	return nil
+}
+
 // AcknowledgeNoticeResponse confirms an acknowledgement.
 type AcknowledgeNoticeResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The audit log index of the acknowledgement.
-	AuditIndex    int64 `protobuf:"varint,1,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	AuditIndex int64 `protobuf:"varint,1,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	// Set only when the caller is a peer gateway: this gateway's receipt of
+	// the acknowledgement's entry (see PeerReceipt), which the peer logs
+	// beside its own.
+	Receipt       *PeerReceipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -573,6 +594,13 @@ func (x *AcknowledgeNoticeResponse) GetAuditIndex() int64 {
 		return x.AuditIndex
 	}
 	return 0
+}
+
+func (x *AcknowledgeNoticeResponse) GetReceipt() *PeerReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
 }
 
 // ReviseExpiryRequest gives a subject's new dates.
@@ -1192,14 +1220,16 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"obligation\x12$\n" +
 	"\rjustification\x18\x06 \x01(\tR\rjustification\"F\n" +
 	"\x10WithdrawResponse\x122\n" +
-	"\aresults\x18\x01 \x03(\v2\x18.liaison.v1.NoticeResultR\aresults\"}\n" +
+	"\aresults\x18\x01 \x03(\v2\x18.liaison.v1.NoticeResultR\aresults\"\xb4\x01\n" +
 	"\x18AcknowledgeNoticeRequest\x12!\n" +
 	"\fnotice_index\x18\x01 \x01(\x03R\vnoticeIndex\x12*\n" +
 	"\x04done\x18\x02 \x01(\x0e2\x16.liaison.v1.ObligationR\x04done\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\"<\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x125\n" +
+	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\"o\n" +
 	"\x19AcknowledgeNoticeResponse\x12\x1f\n" +
 	"\vaudit_index\x18\x01 \x01(\x03R\n" +
-	"auditIndex\"\x93\x01\n" +
+	"auditIndex\x121\n" +
+	"\areceipt\x18\x02 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"\x93\x01\n" +
 	"\x13ReviseExpiryRequest\x12\x1d\n" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\x127\n" +
@@ -1306,8 +1336,10 @@ var file_liaison_v1_aftercare_proto_goTypes = []any{
 	(Obligation)(0),                       // 20: liaison.v1.Obligation
 	(*RecipientFailure)(nil),              // 21: liaison.v1.RecipientFailure
 	(RecordType)(0),                       // 22: liaison.v1.RecordType
-	(*Provenance)(nil),                    // 23: liaison.v1.Provenance
-	(*timestamppb.Timestamp)(nil),         // 24: google.protobuf.Timestamp
+	(*PeerForward)(nil),                   // 23: liaison.v1.PeerForward
+	(*PeerReceipt)(nil),                   // 24: liaison.v1.PeerReceipt
+	(*Provenance)(nil),                    // 25: liaison.v1.Provenance
+	(*timestamppb.Timestamp)(nil),         // 26: google.protobuf.Timestamp
 }
 var file_liaison_v1_aftercare_proto_depIdxs = []int32{
 	16, // 0: liaison.v1.CorrectRequest.record:type_name -> liaison.v1.Record
@@ -1322,33 +1354,35 @@ var file_liaison_v1_aftercare_proto_depIdxs = []int32{
 	20, // 9: liaison.v1.WithdrawRequest.obligation:type_name -> liaison.v1.Obligation
 	3,  // 10: liaison.v1.WithdrawResponse.results:type_name -> liaison.v1.NoticeResult
 	20, // 11: liaison.v1.AcknowledgeNoticeRequest.done:type_name -> liaison.v1.Obligation
-	17, // 12: liaison.v1.ReviseExpiryRequest.subject:type_name -> liaison.v1.SubjectAttributes
-	10, // 13: liaison.v1.ReviseExpiryResponse.releases:type_name -> liaison.v1.RevisedExpiry
-	23, // 14: liaison.v1.GetReceiptResponse.provenance:type_name -> liaison.v1.Provenance
-	18, // 15: liaison.v1.ListObligationNoticesRequest.kind:type_name -> liaison.v1.ObligationKind
-	24, // 16: liaison.v1.ListObligationNoticesRequest.sent_before:type_name -> google.protobuf.Timestamp
-	15, // 17: liaison.v1.ListObligationNoticesResponse.notices:type_name -> liaison.v1.ListedNotice
-	18, // 18: liaison.v1.ListedNotice.kind:type_name -> liaison.v1.ObligationKind
-	24, // 19: liaison.v1.ListedNotice.sent:type_name -> google.protobuf.Timestamp
-	20, // 20: liaison.v1.ListedNotice.obligation:type_name -> liaison.v1.Obligation
-	24, // 21: liaison.v1.ListedNotice.acknowledged:type_name -> google.protobuf.Timestamp
-	1,  // 22: liaison.v1.Aftercare.Correct:input_type -> liaison.v1.CorrectRequest
-	4,  // 23: liaison.v1.Aftercare.Withdraw:input_type -> liaison.v1.WithdrawRequest
-	6,  // 24: liaison.v1.Aftercare.AcknowledgeNotice:input_type -> liaison.v1.AcknowledgeNoticeRequest
-	8,  // 25: liaison.v1.Aftercare.ReviseExpiry:input_type -> liaison.v1.ReviseExpiryRequest
-	11, // 26: liaison.v1.Aftercare.GetReceipt:input_type -> liaison.v1.GetReceiptRequest
-	13, // 27: liaison.v1.Aftercare.ListObligationNotices:input_type -> liaison.v1.ListObligationNoticesRequest
-	2,  // 28: liaison.v1.Aftercare.Correct:output_type -> liaison.v1.CorrectResponse
-	5,  // 29: liaison.v1.Aftercare.Withdraw:output_type -> liaison.v1.WithdrawResponse
-	7,  // 30: liaison.v1.Aftercare.AcknowledgeNotice:output_type -> liaison.v1.AcknowledgeNoticeResponse
-	9,  // 31: liaison.v1.Aftercare.ReviseExpiry:output_type -> liaison.v1.ReviseExpiryResponse
-	12, // 32: liaison.v1.Aftercare.GetReceipt:output_type -> liaison.v1.GetReceiptResponse
-	14, // 33: liaison.v1.Aftercare.ListObligationNotices:output_type -> liaison.v1.ListObligationNoticesResponse
-	28, // [28:34] is the sub-list for method output_type
-	22, // [22:28] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	23, // 12: liaison.v1.AcknowledgeNoticeRequest.forwarded:type_name -> liaison.v1.PeerForward
+	24, // 13: liaison.v1.AcknowledgeNoticeResponse.receipt:type_name -> liaison.v1.PeerReceipt
+	17, // 14: liaison.v1.ReviseExpiryRequest.subject:type_name -> liaison.v1.SubjectAttributes
+	10, // 15: liaison.v1.ReviseExpiryResponse.releases:type_name -> liaison.v1.RevisedExpiry
+	25, // 16: liaison.v1.GetReceiptResponse.provenance:type_name -> liaison.v1.Provenance
+	18, // 17: liaison.v1.ListObligationNoticesRequest.kind:type_name -> liaison.v1.ObligationKind
+	26, // 18: liaison.v1.ListObligationNoticesRequest.sent_before:type_name -> google.protobuf.Timestamp
+	15, // 19: liaison.v1.ListObligationNoticesResponse.notices:type_name -> liaison.v1.ListedNotice
+	18, // 20: liaison.v1.ListedNotice.kind:type_name -> liaison.v1.ObligationKind
+	26, // 21: liaison.v1.ListedNotice.sent:type_name -> google.protobuf.Timestamp
+	20, // 22: liaison.v1.ListedNotice.obligation:type_name -> liaison.v1.Obligation
+	26, // 23: liaison.v1.ListedNotice.acknowledged:type_name -> google.protobuf.Timestamp
+	1,  // 24: liaison.v1.Aftercare.Correct:input_type -> liaison.v1.CorrectRequest
+	4,  // 25: liaison.v1.Aftercare.Withdraw:input_type -> liaison.v1.WithdrawRequest
+	6,  // 26: liaison.v1.Aftercare.AcknowledgeNotice:input_type -> liaison.v1.AcknowledgeNoticeRequest
+	8,  // 27: liaison.v1.Aftercare.ReviseExpiry:input_type -> liaison.v1.ReviseExpiryRequest
+	11, // 28: liaison.v1.Aftercare.GetReceipt:input_type -> liaison.v1.GetReceiptRequest
+	13, // 29: liaison.v1.Aftercare.ListObligationNotices:input_type -> liaison.v1.ListObligationNoticesRequest
+	2,  // 30: liaison.v1.Aftercare.Correct:output_type -> liaison.v1.CorrectResponse
+	5,  // 31: liaison.v1.Aftercare.Withdraw:output_type -> liaison.v1.WithdrawResponse
+	7,  // 32: liaison.v1.Aftercare.AcknowledgeNotice:output_type -> liaison.v1.AcknowledgeNoticeResponse
+	9,  // 33: liaison.v1.Aftercare.ReviseExpiry:output_type -> liaison.v1.ReviseExpiryResponse
+	12, // 34: liaison.v1.Aftercare.GetReceipt:output_type -> liaison.v1.GetReceiptResponse
+	14, // 35: liaison.v1.Aftercare.ListObligationNotices:output_type -> liaison.v1.ListObligationNoticesResponse
+	30, // [30:36] is the sub-list for method output_type
+	24, // [24:30] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_aftercare_proto_init() }
