@@ -59,14 +59,21 @@ type AftercareClient interface {
 	// audit entry (action correct) per recipient; unread copies of the
 	// superseded release are withdrawn from its inbox. A recipient that
 	// passed the record on finds its own releases to correct in turn in the
-	// notice (ObligationNotice.passed_on).
+	// notice (ObligationNotice.passed_on). A recipient behind a peer gateway
+	// gets the notice in its inbox at its own gateway, which decides the
+	// correction again under its own law on receipt (a withdrawal,
+	// CORRECTION_NOT_ALLOWED, if that law refuses) and names its own entry of
+	// the release in refers_to; this gateway logs a pending entry before it
+	// forwards and a final one with the peer's receipt (see the README,
+	// federation).
 	Correct(ctx context.Context, in *CorrectRequest, opts ...grpc.CallOption) (*CorrectResponse, error)
 	// Withdraw tells every agency that received a record from the caller to
 	// erase (or restrict) it: it was incorrect, unlawfully transmitted, or
 	// erased at the source. One audit entry (action withdraw) per recipient;
 	// unread copies are withdrawn from the inboxes. A recipient that passed
 	// the record on finds its own releases to withdraw in turn in the notice
-	// (ObligationNotice.passed_on).
+	// (ObligationNotice.passed_on). A recipient behind a peer gateway gets
+	// the notice at its own gateway, as for Correct.
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
@@ -75,7 +82,10 @@ type AftercareClient interface {
 	// record on is refused (FAILED_PRECONDITION, reason
 	// PASSED_ON_NOT_CORRECTED, naming the releases) while one of those
 	// releases (ObligationNotice.passed_on) is neither corrected nor
-	// withdrawn.
+	// withdrawn. A notice that came from another country's gateway is
+	// acknowledged there too, before this gateway logs its own entry: if that
+	// gateway cannot be reached, the call fails (UNAVAILABLE,
+	// PEER_UNAVAILABLE) and the notice stays open, to be acknowledged again.
 	AcknowledgeNotice(ctx context.Context, in *AcknowledgeNoticeRequest, opts ...grpc.CallOption) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
@@ -196,14 +206,21 @@ type AftercareServer interface {
 	// audit entry (action correct) per recipient; unread copies of the
 	// superseded release are withdrawn from its inbox. A recipient that
 	// passed the record on finds its own releases to correct in turn in the
-	// notice (ObligationNotice.passed_on).
+	// notice (ObligationNotice.passed_on). A recipient behind a peer gateway
+	// gets the notice in its inbox at its own gateway, which decides the
+	// correction again under its own law on receipt (a withdrawal,
+	// CORRECTION_NOT_ALLOWED, if that law refuses) and names its own entry of
+	// the release in refers_to; this gateway logs a pending entry before it
+	// forwards and a final one with the peer's receipt (see the README,
+	// federation).
 	Correct(context.Context, *CorrectRequest) (*CorrectResponse, error)
 	// Withdraw tells every agency that received a record from the caller to
 	// erase (or restrict) it: it was incorrect, unlawfully transmitted, or
 	// erased at the source. One audit entry (action withdraw) per recipient;
 	// unread copies are withdrawn from the inboxes. A recipient that passed
 	// the record on finds its own releases to withdraw in turn in the notice
-	// (ObligationNotice.passed_on).
+	// (ObligationNotice.passed_on). A recipient behind a peer gateway gets
+	// the notice at its own gateway, as for Correct.
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
@@ -212,7 +229,10 @@ type AftercareServer interface {
 	// record on is refused (FAILED_PRECONDITION, reason
 	// PASSED_ON_NOT_CORRECTED, naming the releases) while one of those
 	// releases (ObligationNotice.passed_on) is neither corrected nor
-	// withdrawn.
+	// withdrawn. A notice that came from another country's gateway is
+	// acknowledged there too, before this gateway logs its own entry: if that
+	// gateway cannot be reached, the call fails (UNAVAILABLE,
+	// PEER_UNAVAILABLE) and the notice stays open, to be acknowledged again.
 	AcknowledgeNotice(context.Context, *AcknowledgeNoticeRequest) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every

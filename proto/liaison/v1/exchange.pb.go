@@ -231,9 +231,11 @@ type DiscloseRequest struct {
 	RecipientRoles []*RecipientRole `protobuf:"bytes,8,rep,name=recipient_roles,json=recipientRoles,proto3" json:"recipient_roles,omitempty"`
 	// Set only by a peer gateway (a registry entry of kind peer_gateway)
 	// that forwards the disclosure of one of its agencies to one recipient
-	// behind this gateway: the record as the holder's law released it for
-	// that recipient, and the receipt of the entry the forwarding gateway
-	// logged before it forwarded (see PeerForward). record is then empty,
+	// behind this gateway (or a notice, or a correction or withdrawal of an
+	// earlier release: the pending entry's action says which): the record
+	// as the holder's law released it for that recipient, and the receipt
+	// of the entry the forwarding gateway logged before it forwarded (see
+	// PeerForward). record is then empty,
 	// recipients names that one agency, recipient_roles and case_id are
 	// empty, and subject, purpose, claimed_legal_basis and justification
 	// are the holder's. This gateway applies its own law on receipt, logs,
@@ -374,7 +376,10 @@ type PeerForward struct {
 	// For a Disclose (or a notice forwarded as one): the record as the
 	// holder's law released it for the recipient (outcome, legal basis,
 	// conditions, fields, pseudonyms), delivered as it is if this gateway's
-	// law lets the recipient receive it. Empty for a Request.
+	// law lets the recipient receive it. For a correction, the corrected
+	// record in the same form; for a withdrawal, no record and no outcome:
+	// only the holder, record type, legal basis and pseudonym domain of what
+	// is withdrawn. Empty for a Request and an acknowledgement.
 	Released      *Released `protobuf:"bytes,2,opt,name=released,proto3" json:"released,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
