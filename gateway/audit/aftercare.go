@@ -279,13 +279,27 @@ func ProjectAftercare(recs []Record) AftercareChanges {
 // under a legal basis that ends.
 func trackedRelease(index int64, e *Entry) (TrackedRelease, bool) {
 	if !Released(e.Outcome) || !slices.Contains(trackedActions, e.Action) || e.LegalBasis == nil ||
-		e.LegalBasis.ValidUntil == "" || len(e.Recipients) != 1 || e.Subject == nil || e.Holder == nil {
+		e.LegalBasis.ValidUntil == "" || len(e.Recipients) != 1 || e.Subject == nil || e.Holder == nil ||
+		RecipientBehindPeer(e) {
 		return TrackedRelease{}, false
 	}
 	return TrackedRelease{
 		Index: index, Recipient: e.Recipients[0].Agency, Holder: e.Holder.Agency, Subject: e.Subject.Pseudonym,
 		LegalBasis: e.LegalBasis.ID, RecordType: e.RecordType, ValidUntil: e.LegalBasis.ValidUntil, RevisedBy: -1, ClosedBy: -1,
 	}, true
+}
+
+// RecipientBehindPeer reports whether an entry's recipient is an agency
+// of another country's gateway: a request that gateway forwarded for it
+// (detail via_peer), or a push this gateway forwarded to it (detail
+// peer). Such a release is tracked to the end of its legal basis by the
+// recipient's gateway, whose own entry of it carries the same basis; the
+// expiry notice goes from there, into the recipient's inbox.
+func RecipientBehindPeer(e *Entry) bool {
+	if e.Action == "request" {
+		return e.Detail["via_peer"] != ""
+	}
+	return e.Detail["peer"] != ""
 }
 
 // NoticeOf reads the notice an entry sent, if it sent one: the entry of
