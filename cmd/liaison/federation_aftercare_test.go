@@ -270,3 +270,50 @@ func TestFederatedCorrectionRefusedOnReceipt(t *testing.T) {
 		t.Fatalf("Danish entries %v, final detail %v; want the withdrawal the Dutch gateway sent", outcomes(dkE), dkE[len(dkE)-1].Detail)
 	}
 }
+
+// TestFederatedAcknowledgementPeerDown: the Danish gateway runs as a
+// `liaison serve` process of its own and is killed with SIGKILL after it
+// sent a correction to the Dutch probation service. The Dutch
+// acknowledgement fails (Unavailable) and the notice stays open: the Dutch
+// log holds the pending acknowledgement and a failure, and no
+// acknowledgement that counts. The Danish gateway restarted on its log
+// takes the acknowledgement made again, and both logs close the notice.
+func TestFederatedAcknowledgementPeerDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills a gateway process; run without -short")
+	}
+	f := startFederationWith(t, fedConfig{process: "DK", bin: buildLiaison(t)})
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push); err != nil {
+		t.Fatal(err)
+	}
+	corrected := proto.CloneOf(push.GetRecord())
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Øst, Aarhus office"
+	if _, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(t.Context(),
+		&liaisonv1.CorrectRequest{Record: corrected, Justification: "The contact point changed."}); err != nil {
+		t.Fatal(err)
+	}
+	ns := f.nl.notices(t, "nl-probation")
+	if len(ns) != 1 {
+		t.Fatalf("Dutch inbox: %d notices, want the correction", len(ns))
+	}
+	f.dk.kill(t)
+	nl := f.nl.aftercare(t, "nl-probation", "insp.mulder")
+	ack := &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY}
+	if _, err := nl.AcknowledgeNotice(t.Context(), ack); status.Code(err) != codes.Unavailable {
+		t.Fatalf("AcknowledgeNotice with the Danish gateway down = %v, want Unavailable", err)
+	}
+	es := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")
+	if len(es) != 2 || es[0].Outcome != audit.OutcomePending || es[1].Outcome != audit.OutcomeFailed ||
+		!slices.Contains(es[1].Reasons, "PEER_UNAVAILABLE") {
+		t.Fatalf("Dutch acknowledgements %v; want the pending entry and a failure with PEER_UNAVAILABLE", outcomes(es))
+	}
+	f.dk.start(t)
+	retry(t, func() error { _, err := nl.AcknowledgeNotice(t.Context(), ack); return err })
+	es = f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")
+	dk := f.dk.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")
+	if last := es[len(es)-1]; last.Outcome != audit.OutcomeOK || len(dk) != 1 || dk[0].Outcome != audit.OutcomeOK ||
+		dk[0].Detail["peer_index"] != last.Detail["pending_index"] {
+		t.Fatalf("Dutch acknowledgements %v, Danish %v; want the last Dutch one ok, naming the one Danish acknowledgement", outcomes(es), outcomes(dk))
+	}
+}
