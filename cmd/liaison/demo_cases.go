@@ -335,6 +335,8 @@ func describeCaseOrNotice(e *audit.Entry) (string, bool) {
 		if e.Detail["late"] == "true" {
 			b.WriteString(", LATE")
 		}
+	case e.Action == audit.ActionAcknowledgeNotice:
+		fmt.Fprintf(&b, ": notice #%s (%s) from %s to %s, done: %s", e.Detail[audit.DetailNotice], e.RecordType, partyID(e.Holder), recipientIDs(e), e.Detail[audit.DetailDone])
 	default:
 		return "", false
 	}

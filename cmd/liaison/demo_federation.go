@@ -39,9 +39,11 @@ each other over mTLS. A person released in Denmark moves to the
 Netherlands: the Danish prison service's release notice reaches the
 Rotterdam police through both gateways, each applying its own law; the
 Rotterdam police's request for the Danish risk assessment comes back
-pseudonymised under Danish law; both logs are verified, and each holds the
-other gateway's signed receipt of its part. Exits 0 only if every outcome
-is the expected one.
+pseudonymised under Danish law; the release date moves, and the prison
+service's correction reaches the Rotterdam police the same way, who
+acknowledge it at their gateway, which forwards the acknowledgement; both
+logs are verified, and each holds the other gateway's signed receipt of
+its part. Exits 0 only if every outcome is the expected one.
 
 Flags:
 `
@@ -188,11 +190,14 @@ func (d *crossDemo) run(ctx context.Context, dir string) error {
 	if err := d.riskAssessment(ctx); err != nil {
 		return err
 	}
+	if err := d.correction(ctx, fx); err != nil {
+		return err
+	}
 	if err := d.bothLogs(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintln(d.out)
-	fmt.Fprintln(d.out, "Demo complete: a notice and a pseudonymised answer across a border, each under both countries' law, in two verified logs that prove each other's part.")
+	fmt.Fprintln(d.out, "Demo complete: a notice, a pseudonymised answer and a correction across a border, each under both countries' law, in two verified logs that prove each other's part.")
 	return nil
 }
 
@@ -361,11 +366,109 @@ func (d *crossDemo) riskAssessment(ctx context.Context) error {
 	return nil
 }
 
+// correction: the release date moves. The Danish prison service corrects
+// its release notice; the correction reaches the Rotterdam police in their
+// inbox at the Dutch gateway, decided under both countries' law and naming
+// the Dutch entry of what they hold; they acknowledge at their gateway,
+// which forwards the acknowledgement, so the notice is closed in both logs.
+func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
+	fmt.Fprintln(d.out, "3. Denmark: the release date moves; the prison service corrects its notice, and the Rotterdam police acknowledge")
+	rec, _, ok := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	if !ok {
+		return errors.New("demo: sample release notice missing")
+	}
+	rec = proto.CloneOf(rec)
+	rn := rec.GetReleaseNotice()
+	rn.Destination = &liaisonv1.Address{Street: "Verzonnenstraat 8", PostalCode: "3011 AA", Municipality: "Rotterdam", Country: "NL"}
+	rn.ReleaseDate = "2026-12-22"
+	conn, err := d.dk.client("dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	d.say("dk-prison-east      -> Danish gateway: Correct release_notice (release on %s, a week later)", rn.GetReleaseDate())
+	resp, err := liaisonv1.NewAftercareClient(conn).Correct(ctx, &liaisonv1.CorrectRequest{
+		Record: rec, Justification: "The release was postponed by a week after a disciplinary hearing.",
+	})
+	if err != nil {
+		return fmt.Errorf("demo: cross-border correction: %v", err)
+	}
+	var r *liaisonv1.NoticeResult
+	for _, x := range resp.GetResults() {
+		if x.GetRecipient() == "nl-police-rotterdam" {
+			r = x
+		}
+	}
+	if r == nil || r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		return fmt.Errorf("demo: the correction for the Rotterdam police: %v, want a correction", resp.GetResults())
+	}
+	final, err := d.dk.entry(ctx, r.GetAuditIndex())
+	if err != nil {
+		return err
+	}
+	nlEntry, err := d.nl.entry(ctx, peerIndex(final))
+	if err != nil {
+		return err
+	}
+	if nlEntry.Detail["peer_index"] != final.Detail["pending_index"] || nlEntry.Detail[audit.DetailNoticeKind] != audit.NoticeCorrection {
+		return fmt.Errorf("demo: the Dutch entry #%d does not name the Danish pending entry of the correction", peerIndex(final))
+	}
+	d.say("Danish gateway      Danish law: the correction goes as the notice went (%s); logged #%s as pending, then forwarded",
+		strings.ToUpper(final.Outcome), final.Detail["pending_index"])
+	d.say("Dutch gateway       Dutch law on receipt allows it (%s); logged #%d: a correction of Dutch entry #%s, delivered",
+		strings.ToUpper(nlEntry.Detail["receipt_outcome"]), peerIndex(final), nlEntry.Detail[audit.DetailRefersTo])
+	d.say("Danish gateway      checked the Dutch receipt of #%d; logged #%d beside it", peerIndex(final), r.GetAuditIndex())
+
+	pol, err := d.nl.client("nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted")
+	if err != nil {
+		return err
+	}
+	defer pol.Close()
+	stream, err := liaisonv1.NewExchangeClient(pol).Subscribe(ctx, &liaisonv1.SubscribeRequest{})
+	if err != nil {
+		return err
+	}
+	item, err := stream.Recv()
+	if err != nil {
+		return fmt.Errorf("demo: the Rotterdam police's inbox: %v", err)
+	}
+	n := item.GetObligation()
+	if n.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || item.GetReleased().GetRecord().GetReleaseNotice().GetReleaseDate() != rn.GetReleaseDate() {
+		return fmt.Errorf("demo: the Rotterdam police's inbox holds %v, want the correction", item)
+	}
+	d.say("nl-police-rotterdam <- inbox of the Dutch gateway, item %d: %s", item.GetCursor(), n.GetMessage())
+	if _, err := liaisonv1.NewExchangeClient(pol).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()}); err != nil {
+		return err
+	}
+	d.say("nl-police-rotterdam -> Dutch gateway: AcknowledgeNotice #%d, done: rectify", n.GetAuditIndex())
+	ack, err := liaisonv1.NewAftercareClient(pol).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{
+		NoticeIndex: n.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Our file now has the new date; the visit is moved.",
+	})
+	if err != nil {
+		return fmt.Errorf("demo: cross-border acknowledgement: %v", err)
+	}
+	nlAck, err := d.nl.entry(ctx, ack.GetAuditIndex())
+	if err != nil {
+		return err
+	}
+	dkAck, err := d.dk.entry(ctx, peerIndex(nlAck))
+	if err != nil {
+		return err
+	}
+	if dkAck.Action != audit.ActionAcknowledgeNotice || dkAck.Detail[audit.DetailNotice] != strconv.FormatInt(r.GetAuditIndex(), 10) {
+		return fmt.Errorf("demo: the Danish entry #%d is not the acknowledgement of notice #%d", peerIndex(nlAck), r.GetAuditIndex())
+	}
+	d.say("Dutch gateway       logged #%s as pending, then forwarded it; the Danish gateway logged #%d, acknowledging its notice #%d; the Dutch gateway logged #%d",
+		nlAck.Detail["pending_index"], peerIndex(nlAck), r.GetAuditIndex(), ack.GetAuditIndex())
+	fmt.Fprintln(d.out)
+	return nil
+}
+
 // bothLogs verifies each gateway's log against its checkpoint, as that
 // country's auditor would, and each receipt one log holds against the
 // other gateway's checkpoint key alone.
 func (d *crossDemo) bothLogs(ctx context.Context) error {
-	fmt.Fprintln(d.out, "3. The two logs: each verified against its checkpoint, each holding the other gateway's receipts")
+	fmt.Fprintln(d.out, "4. The two logs: each verified against its checkpoint, each holding the other gateway's receipts")
 	logs := map[*demoCountry][]*audit.Entry{}
 	for _, c := range []struct {
 		*demoCountry
@@ -407,7 +510,7 @@ func (d *crossDemo) bothLogs(ctx context.Context) error {
 		}
 		d.say("%-19s checkpoint signed by %s covers %d entries; recomputed Merkle root matches: log VERIFIED", c.name+" auditor", v.Name(), size)
 		for i, e := range logs[c.demoCountry][:size] {
-			if e.Action == "disclose" || e.Action == "request" {
+			if e.Action == "disclose" || e.Action == "request" || e.Action == audit.ActionCorrect || e.Action == audit.ActionAcknowledgeNotice {
 				d.detail("#%d %s", i, describeEntry(e))
 			}
 		}
@@ -439,8 +542,8 @@ func (d *crossDemo) bothLogs(ctx context.Context) error {
 			receipts++
 		}
 	}
-	if receipts != 4 {
-		return fmt.Errorf("demo: %d receipts across the two logs, want 4 (two exchanges, each logged on both sides)", receipts)
+	if receipts != 8 {
+		return fmt.Errorf("demo: %d receipts across the two logs, want 8 (four exchanges, each logged on both sides)", receipts)
 	}
 	d.detail("verifier keys: Danish %s, Dutch %s", d.dk.vkey, d.nl.vkey)
 	return nil

@@ -13,7 +13,8 @@ import (
 // TestCrossBorderDemo runs `liaison demo cross-border` with a kept data
 // folder: it must end with every outcome the scenario expects (the
 // release notice disclosed to the Rotterdam police through both gateways,
-// the risk assessment pseudonymised under Danish law, four receipts
+// the risk assessment pseudonymised under Danish law, the correction
+// delivered in Rotterdam and acknowledged in both logs, eight receipts
 // verified), and each country's log, opened from its folder as an auditor
 // would, must verify against that country's own checkpoint key.
 func TestCrossBorderDemo(t *testing.T) {
@@ -27,6 +28,9 @@ func TestCrossBorderDemo(t *testing.T) {
 		"DISCLOSE under dk.rhl.release_abroad",
 		"nl-police-rotterdam <- inbox of the Dutch gateway",
 		"PSEUDONYMISED (PSEUDONYMISED_ACROSS_BORDER)",
+		"a correction of Dutch entry #",
+		"acknowledging its notice #",
+		"(release_notice) from dk-prison-east to nl-police-rotterdam, done: rectify -> OK",
 		"Danish auditor      checkpoint signed by dk.liaison.test",
 		"Dutch auditor       checkpoint signed by nl.liaison.test",
 		"VERIFIED with the Dutch key alone",
@@ -46,8 +50,8 @@ func TestCrossBorderDemo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := checkLog(t, filepath.Join(dir, c, "audit.db"), nil, vkey); n < 4 {
-			t.Errorf("the %s log holds %d entries, want at least 4", c, n)
+		if n := checkLog(t, filepath.Join(dir, c, "audit.db"), nil, vkey); n < 7 {
+			t.Errorf("the %s log holds %d entries, want at least 7", c, n)
 		}
 	}
 }
