@@ -75,7 +75,8 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 	client := liaisonv1.NewExchangeClient(conn)
 	if kind == audit.NoticeWithdrawal {
 		// No record: what is withdrawn, from whom.
-		rel = &liaisonv1.Released{Holder: n.GetHolder(), RecordType: n.GetRecordType(), LegalBasis: n.GetLegalBasis(), PseudonymDomain: n.GetPseudonymDomain()}
+		rel = &liaisonv1.Released{Holder: n.GetHolder(), RecordType: n.GetRecordType(), LegalBasis: n.GetLegalBasis(),
+			PseudonymDomain: n.GetPseudonymDomain(), SubjectPseudonym: n.GetSubjectPseudonym()}
 	}
 	fwd, err := s.pendingForward(ctx, ex, rcpt.ID, rel)
 	if err != nil {
@@ -237,7 +238,7 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 	n := &liaisonv1.ObligationNotice{
 		Kind: liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL, RefersTo: []int64{o.Index}, Reason: pd[audit.DetailReason],
 		Obligation: liaisonv1.Obligation_OBLIGATION_ERASE, Holder: ex.caller.Agency.ID, RecordType: recordTypeEnum(o.Entry.RecordType),
-		PseudonymDomain: o.Entry.PseudonymDomain,
+		PseudonymDomain: o.Entry.PseudonymDomain, SubjectPseudonym: rel.GetSubjectPseudonym(), // the person as the recipient knows them
 		Message: fmt.Sprintf("%s withdrew the %s it released to you through %s (entry %d): %s. Acknowledge when done.",
 			ex.caller.Agency.ID, what, p.peer.ID, o.Index, obligationWords(pd[audit.DetailObligation])),
 	}

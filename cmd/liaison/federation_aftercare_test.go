@@ -156,9 +156,30 @@ func TestFederatedCorrection(t *testing.T) {
 	}
 	ns = f.nl.notices(t, "nl-probation")
 	if len(ns) != 2 || ns[0].GetObligation().GetRecordType() != liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT ||
+		ns[1].GetObligation().GetSubjectPseudonym() != "" ||
 		ns[1].GetObligation().GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL ||
 		ns[1].GetObligation().GetRefersTo()[0] != n.GetAuditIndex() || ns[1].GetReleased().GetRecord() != nil {
 		t.Fatalf("Dutch notices %v; want the risk assessment's correction, and a withdrawal of Dutch entry %d without a record", ns, n.GetAuditIndex())
+	}
+
+	// The Rotterdam police got the risk assessment pseudonymised: the
+	// withdrawal names the person by the pseudonym they know.
+	pseud := proto.CloneOf(riskAssessmentRequest)
+	pseud.Justification = "The person lives in Rotterdam now; planning our first contact."
+	pr, err := f.nl.client(t, "nl-police-rotterdam", "insp.jansen").Request(t.Context(), pseud)
+	if err != nil || pr.GetReleased().GetOutcome() != liaisonv1.Outcome_OUTCOME_PSEUDONYMISE || pr.GetReleased().GetSubjectPseudonym() == "" {
+		t.Fatalf("the Rotterdam police's request: %v, %v; want a pseudonymised release", pr.GetReleased().GetOutcome(), err)
+	}
+	if _, err := dk.Withdraw(t.Context(), &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT,
+		Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_UNLAWFULLY_TRANSMITTED, Justification: "The assessment should not have left the prison service."}); err != nil {
+		t.Fatalf("Withdraw the risk assessment: %v", err)
+	}
+	pn := f.nl.notices(t, "nl-police-rotterdam")
+	if len(pn) != 1 || pn[0].GetObligation().GetRefersTo()[0] != pr.GetReleased().GetAuditIndex() ||
+		pn[0].GetObligation().GetSubjectPseudonym() != pr.GetReleased().GetSubjectPseudonym() ||
+		pn[0].GetObligation().GetPseudonymDomain() != pr.GetReleased().GetPseudonymDomain() {
+		t.Fatalf("the Rotterdam police's notices %v; want a withdrawal of entry %d naming pseudonym %s", pn, pr.GetReleased().GetAuditIndex(),
+			pr.GetReleased().GetSubjectPseudonym())
 	}
 }
 

@@ -378,8 +378,9 @@ type PeerForward struct {
 	// conditions, fields, pseudonyms), delivered as it is if this gateway's
 	// law lets the recipient receive it. For a correction, the corrected
 	// record in the same form; for a withdrawal, no record and no outcome:
-	// only the holder, record type, legal basis and pseudonym domain of what
-	// is withdrawn. Empty for a Request and an acknowledgement.
+	// only the holder, record type, legal basis, pseudonym domain and
+	// subject pseudonym of what is withdrawn. Empty for a Request and an
+	// acknowledgement.
 	Released      *Released `protobuf:"bytes,2,opt,name=released,proto3" json:"released,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
