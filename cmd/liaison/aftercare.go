@@ -35,7 +35,10 @@ that passed the record on finds those releases in its notice (passed_on)
 and corrects them in turn with this command: the gateway then decides
 with the conditions of the correction it received, or sends a withdrawal
 (SOURCE_WITHDRAWN) if its source has withdrawn the record since. A
-correction that failed for a recipient can be sent again.
+recipient in another country, behind a peer gateway, gets the correction
+at its own gateway, which decides it again under its own law and tracks
+the acknowledgement. A correction that failed for a recipient can be sent
+again.
 
 The record is a liaison.v1.Record in protobuf JSON, e.g.
 {"releaseNotice": {"subject": {"subjectId": "SYN-DK-0001"}, "releaseDate": "2026-12-22", ...}}
@@ -52,7 +55,8 @@ and 16(6), GDPR Art. 19). The gateway finds the recipients in its log;
 each notice is one audit entry, unread copies are withdrawn from the
 recipients' inboxes, and recipients acknowledge it. A recipient that
 passed the record on finds those releases in its notice (passed_on) and
-withdraws them in turn.
+withdraws them in turn. A recipient in another country, behind a peer
+gateway, gets the notice at its own gateway.
 
 Flags:
 `
