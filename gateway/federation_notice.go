@@ -67,6 +67,9 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 	}
 	ex.entry.Detail[detailPeerRefersTo] = theirs
 	peer := s.registry.Load().Agencies[rcpt.Via]
+	if peer == nil || peer.Kind != KindPeerGateway {
+		return -1, failed("PEER_NOT_REGISTERED", fmt.Errorf("gateway: %s is reached via %s, which is not a registered peer gateway", rcpt.ID, rcpt.Via))
+	}
 	conn, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
 		return -1, err
