@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -236,6 +237,9 @@ func (s *Server) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExpiryRe
 	if err != nil {
 		return nil, err
 	}
+	if _, fromPeer := peerFromContext(ctx); fromPeer || req.GetForwarded() != nil {
+		return s.reviseFromPeer(ctx, call, st, req) // a peer gateway moves the end of a release it made
+	}
 	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
 		return nil, err
 	}
@@ -258,6 +262,13 @@ func (s *Server) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExpiryRe
 	if err != nil {
 		return nil, fmt.Errorf("%w: open releases: %v", audit.ErrUnavailable, err)
 	}
+	// Releases to agencies behind peer gateways: their gateways track them.
+	via, err := s.viaReleases(ctx, call.caller.Agency.ID, call.entry.Subject.Pseudonym)
+	if err != nil {
+		return nil, err
+	}
+	open = append(open, via...)
+	slices.SortFunc(open, func(a, b audit.TrackedRelease) int { return cmp.Compare(a.Index, b.Index) })
 	if len(open) == 0 {
 		return nil, &notFoundError{"no open release by your agency about this subject rests on a legal basis that ends"}
 	}
@@ -279,6 +290,9 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 	defer func() {
 		ex.finish(ctx, &err)
 		res.AuditIndex = ex.index
+		if err != nil {
+			res.Reasons = slices.Clone(ex.entry.Reasons)
+		}
 	}()
 	orig, err := s.entryAt(ctx, r.Index, "release")
 	if err != nil {
@@ -321,6 +335,13 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 	e.Outcome, e.FieldPlan, e.FieldsDisclosed = audit.OutcomeOK, nil, nil
 	e.Detail[audit.DetailValidUntil] = res.ValidUntil
 	e.Detail[audit.DetailMoved] = strconv.FormatBool(res.Moved)
+	if res.Moved && audit.RecipientBehindPeer(orig) {
+		// The recipient's gateway tracks the expiry: it moves there.
+		if err := s.reviseViaPeer(ctx, ex, orig); err != nil {
+			res.Moved, res.ValidUntil = false, r.ValidUntil
+			return res, err
+		}
+	}
 	if _, err := ex.commit(ctx); err != nil {
 		return res, err
 	}

@@ -145,7 +145,8 @@ func (r *Registry) checkVia() error {
 }
 
 // peerMethods are the calls a peer gateway may make.
-var peerMethods = []string{"/liaison.v1.Exchange/Request", "/liaison.v1.Exchange/Disclose", "/liaison.v1.Aftercare/AcknowledgeNotice"}
+var peerMethods = []string{"/liaison.v1.Exchange/Request", "/liaison.v1.Exchange/Disclose", "/liaison.v1.Aftercare/AcknowledgeNotice",
+	"/liaison.v1.Aftercare/ReviseExpiry"}
 
 // A peerCall is a call made by a peer gateway on behalf of an officer.
 type peerCall struct {
@@ -176,7 +177,7 @@ type assertionClaims struct {
 // reached via that peer. It returns an *authn.Error on refusal.
 func (s *Server) asPeer(ctx context.Context, method string, c authn.Caller, token string) (context.Context, error) {
 	if !slices.Contains(peerMethods, method) {
-		return ctx, &authn.Error{Reason: "PEER_METHOD_NOT_ALLOWED", Detail: "a peer gateway may only call Request, Disclose and AcknowledgeNotice", Agency: c.Agency.ID, Proven: true, Permission: true}
+		return ctx, &authn.Error{Reason: "PEER_METHOD_NOT_ALLOWED", Detail: "a peer gateway may only call Request, Disclose, AcknowledgeNotice and ReviseExpiry", Agency: c.Agency.ID, Proven: true, Permission: true}
 	}
 	parts := strings.Split(token, ".")
 	var ac assertionClaims

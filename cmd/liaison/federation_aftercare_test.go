@@ -338,3 +338,88 @@ func TestFederatedAcknowledgementPeerDown(t *testing.T) {
 		t.Fatalf("Dutch acknowledgements %v, Danish %v; want the last Dutch one ok, naming the one Danish acknowledgement", outcomes(es), outcomes(dk))
 	}
 }
+
+// TestFederatedRevisedExpiry: the Danish release notice to the Dutch
+// probation service rests on a basis that ends a year after release. The
+// Dutch gateway tracks it to that date from its own entry; the Danish
+// gateway does not track it. The release date moves, twice: each time the
+// Danish prison revises the expiry at its gateway, which forwards the new
+// date, and the Dutch gateway moves the expiry it tracks. Both logs hold
+// both revisions, each naming the other with a receipt.
+func TestFederatedRevisedExpiry(t *testing.T) {
+	f := startFederation(t, nil, nil)
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dkRelease := resp.GetResults()[0].GetAuditIndex()
+	pushed := f.nl.inbox(t, "nl-probation")[0].GetReleased().GetAuditIndex()
+	tracked := func(c *country, index int64) (audit.TrackedRelease, bool) {
+		t.Helper()
+		st := c.gw.store.(audit.AftercareStore)
+		if err := audit.SyncAftercare(t.Context(), c.gw.Audit, st); err != nil {
+			t.Fatal(err)
+		}
+		r, ok, err := st.TrackedRelease(t.Context(), index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, ok
+	}
+	end := resp.GetResults()[0].GetLegalBasis().GetValidUntil()
+	before, ok := tracked(f.nl, pushed)
+	if !ok || end == "" || before.ValidUntil != end {
+		t.Fatalf("the Dutch gateway tracks its entry %d: %v, %+v; want it tracked to the end of the Danish basis (%s)", pushed, ok, before, end)
+	}
+	if _, ok := tracked(f.dk, dkRelease); ok {
+		t.Errorf("the Danish gateway tracks its release %d to the Dutch probation service: its expiry notice would have no inbox", dkRelease)
+	}
+	dk := f.dk.aftercare(t, "dk-prison-east", "kf.revise")
+	revise := func(release, until string) *liaisonv1.RevisedExpiry {
+		t.Helper()
+		attrs := proto.CloneOf(push.GetSubject())
+		attrs.ReleaseDate = release
+		rv, err := dk.ReviseExpiry(t.Context(), &liaisonv1.ReviseExpiryRequest{SubjectId: "SYN-DK-0001", Subject: attrs,
+			Justification: "The release date moved."})
+		if err != nil {
+			t.Fatalf("ReviseExpiry to %s: %v", until, err)
+		}
+		for _, r := range rv.GetReleases() {
+			if r.GetRecipient() == "nl-probation" {
+				return r
+			}
+		}
+		t.Fatalf("ReviseExpiry to %s: %v; want the release to the Dutch probation service", until, rv.GetReleases())
+		return nil
+	}
+	// The basis covers a year from release: the release moves a week
+	// later, then back by four days.
+	for i, until := range []string{"2027-12-22", "2027-12-18"} {
+		was := before.ValidUntil
+		if i > 0 {
+			was = "2027-12-22"
+		}
+		r := revise("2026"+until[4:], until)
+		if !r.GetMoved() || r.GetValidUntil() != until || r.GetValidUntilBefore() != was || r.GetReleaseIndex() != dkRelease {
+			t.Fatalf("revision to %s: %v; want release %d moved from %s", until, r, dkRelease, was)
+		}
+		if got, ok := tracked(f.nl, pushed); !ok || got.ValidUntil != until {
+			t.Fatalf("the Dutch gateway tracks entry %d to %s after the revision to %s", pushed, got.ValidUntil, until)
+		}
+	}
+	dkE, nlE := f.dk.all(t, audit.ActionReviseExpiry, "kf.revise"), f.nl.all(t, audit.ActionReviseExpiry, "kf.revise")
+	if len(dkE) != 4 || dkE[0].Outcome != audit.OutcomePending || dkE[1].Outcome != audit.OutcomeOK || len(nlE) != 2 {
+		t.Fatalf("Danish revisions %v, Dutch %v; want pending and ok twice, and two", outcomes(dkE), outcomes(nlE))
+	}
+	for i := range nlE {
+		if nlE[i].Detail[audit.DetailRelease] != strconv.FormatInt(pushed, 10) || nlE[i].Detail["peer_index"] != dkE[2*i+1].Detail["pending_index"] ||
+			dkE[2*i+1].Detail["peer_index"] == "" {
+			t.Errorf("Dutch revision %v, Danish %v; want each naming the other, the Dutch one its entry %d", nlE[i].Detail, dkE[2*i+1].Detail, pushed)
+		}
+	}
+	nlKey, _ := note.NewVerifier(f.nl.vkey)
+	if r, err := gateway.VerifyReceipt(receiptIn(t, dkE[3]), nlKey, "nl-probation", nil); err != nil || r.Entry.Detail[audit.DetailValidUntil] != "2027-12-18" {
+		t.Errorf("the Dutch receipt in the Danish log: %+v, %v", r, err)
+	}
+}

@@ -614,6 +614,15 @@ type ReviseExpiryRequest struct {
 	// Why the dates changed (e.g. "probation extended by the court on
 	// 2027-02-20"). Required; must not contain the subject's identifier.
 	Justification string `protobuf:"bytes,3,opt,name=justification,proto3" json:"justification,omitempty"`
+	// Set only by a peer gateway (a registry entry of kind peer_gateway)
+	// that forwards the new end of the legal basis of a release it made to
+	// an agency behind this gateway: the receipt of its pending revision
+	// entry (see PeerForward; detail.peer_refers_to names this gateway's
+	// entry of the release, detail.valid_until the new last day). subject_id
+	// is then empty; subject and justification are the holder's. This
+	// gateway moves the expiry it tracks for its own entry of the release.
+	// Agency callers leave it empty.
+	Forwarded     *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -667,6 +676,13 @@ func (x *ReviseExpiryRequest) GetJustification() string {
 		return x.Justification
 	}
 	return ""
+}
+
+func (x *ReviseExpiryRequest) GetForwarded() *PeerForward {
+	if x != nil {
+		return x.Forwarded
+	}
+	return nil
 }
 
 // ReviseExpiryResponse reports each release considered.
@@ -736,7 +752,11 @@ type RevisedExpiry struct {
 	// same basis no longer applies with the new dates, or UNCHANGED.
 	Reasons []string `protobuf:"bytes,7,rep,name=reasons,proto3" json:"reasons,omitempty"`
 	// The audit log index of this revision's entry.
-	AuditIndex    int64 `protobuf:"varint,8,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	AuditIndex int64 `protobuf:"varint,8,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	// Set only when the caller is a peer gateway: this gateway's receipt of
+	// the revision's entry (see PeerReceipt), which the peer logs beside its
+	// own.
+	Receipt       *PeerReceipt `protobuf:"bytes,9,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -825,6 +845,13 @@ func (x *RevisedExpiry) GetAuditIndex() int64 {
 		return x.AuditIndex
 	}
 	return 0
+}
+
+func (x *RevisedExpiry) GetReceipt() *PeerReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
 }
 
 // GetReceiptRequest names a release to the caller.
@@ -1229,14 +1256,15 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\x19AcknowledgeNoticeResponse\x12\x1f\n" +
 	"\vaudit_index\x18\x01 \x01(\x03R\n" +
 	"auditIndex\x121\n" +
-	"\areceipt\x18\x02 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"\x93\x01\n" +
+	"\areceipt\x18\x02 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"\xca\x01\n" +
 	"\x13ReviseExpiryRequest\x12\x1d\n" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\x127\n" +
 	"\asubject\x18\x02 \x01(\v2\x1d.liaison.v1.SubjectAttributesR\asubject\x12$\n" +
-	"\rjustification\x18\x03 \x01(\tR\rjustification\"M\n" +
+	"\rjustification\x18\x03 \x01(\tR\rjustification\x125\n" +
+	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\"M\n" +
 	"\x14ReviseExpiryResponse\x125\n" +
-	"\breleases\x18\x01 \x03(\v2\x19.liaison.v1.RevisedExpiryR\breleases\"\x93\x02\n" +
+	"\breleases\x18\x01 \x03(\v2\x19.liaison.v1.RevisedExpiryR\breleases\"\xc6\x02\n" +
 	"\rRevisedExpiry\x12#\n" +
 	"\rrelease_index\x18\x01 \x01(\x03R\freleaseIndex\x12\x1c\n" +
 	"\trecipient\x18\x02 \x01(\tR\trecipient\x12\x1f\n" +
@@ -1248,7 +1276,8 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\x05moved\x18\x06 \x01(\bR\x05moved\x12\x18\n" +
 	"\areasons\x18\a \x03(\tR\areasons\x12\x1f\n" +
 	"\vaudit_index\x18\b \x01(\x03R\n" +
-	"auditIndex\"4\n" +
+	"auditIndex\x121\n" +
+	"\areceipt\x18\t \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"4\n" +
 	"\x11GetReceiptRequest\x12\x1f\n" +
 	"\vaudit_index\x18\x01 \x01(\x03R\n" +
 	"auditIndex\"L\n" +
@@ -1357,32 +1386,34 @@ var file_liaison_v1_aftercare_proto_depIdxs = []int32{
 	23, // 12: liaison.v1.AcknowledgeNoticeRequest.forwarded:type_name -> liaison.v1.PeerForward
 	24, // 13: liaison.v1.AcknowledgeNoticeResponse.receipt:type_name -> liaison.v1.PeerReceipt
 	17, // 14: liaison.v1.ReviseExpiryRequest.subject:type_name -> liaison.v1.SubjectAttributes
-	10, // 15: liaison.v1.ReviseExpiryResponse.releases:type_name -> liaison.v1.RevisedExpiry
-	25, // 16: liaison.v1.GetReceiptResponse.provenance:type_name -> liaison.v1.Provenance
-	18, // 17: liaison.v1.ListObligationNoticesRequest.kind:type_name -> liaison.v1.ObligationKind
-	26, // 18: liaison.v1.ListObligationNoticesRequest.sent_before:type_name -> google.protobuf.Timestamp
-	15, // 19: liaison.v1.ListObligationNoticesResponse.notices:type_name -> liaison.v1.ListedNotice
-	18, // 20: liaison.v1.ListedNotice.kind:type_name -> liaison.v1.ObligationKind
-	26, // 21: liaison.v1.ListedNotice.sent:type_name -> google.protobuf.Timestamp
-	20, // 22: liaison.v1.ListedNotice.obligation:type_name -> liaison.v1.Obligation
-	26, // 23: liaison.v1.ListedNotice.acknowledged:type_name -> google.protobuf.Timestamp
-	1,  // 24: liaison.v1.Aftercare.Correct:input_type -> liaison.v1.CorrectRequest
-	4,  // 25: liaison.v1.Aftercare.Withdraw:input_type -> liaison.v1.WithdrawRequest
-	6,  // 26: liaison.v1.Aftercare.AcknowledgeNotice:input_type -> liaison.v1.AcknowledgeNoticeRequest
-	8,  // 27: liaison.v1.Aftercare.ReviseExpiry:input_type -> liaison.v1.ReviseExpiryRequest
-	11, // 28: liaison.v1.Aftercare.GetReceipt:input_type -> liaison.v1.GetReceiptRequest
-	13, // 29: liaison.v1.Aftercare.ListObligationNotices:input_type -> liaison.v1.ListObligationNoticesRequest
-	2,  // 30: liaison.v1.Aftercare.Correct:output_type -> liaison.v1.CorrectResponse
-	5,  // 31: liaison.v1.Aftercare.Withdraw:output_type -> liaison.v1.WithdrawResponse
-	7,  // 32: liaison.v1.Aftercare.AcknowledgeNotice:output_type -> liaison.v1.AcknowledgeNoticeResponse
-	9,  // 33: liaison.v1.Aftercare.ReviseExpiry:output_type -> liaison.v1.ReviseExpiryResponse
-	12, // 34: liaison.v1.Aftercare.GetReceipt:output_type -> liaison.v1.GetReceiptResponse
-	14, // 35: liaison.v1.Aftercare.ListObligationNotices:output_type -> liaison.v1.ListObligationNoticesResponse
-	30, // [30:36] is the sub-list for method output_type
-	24, // [24:30] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	23, // 15: liaison.v1.ReviseExpiryRequest.forwarded:type_name -> liaison.v1.PeerForward
+	10, // 16: liaison.v1.ReviseExpiryResponse.releases:type_name -> liaison.v1.RevisedExpiry
+	24, // 17: liaison.v1.RevisedExpiry.receipt:type_name -> liaison.v1.PeerReceipt
+	25, // 18: liaison.v1.GetReceiptResponse.provenance:type_name -> liaison.v1.Provenance
+	18, // 19: liaison.v1.ListObligationNoticesRequest.kind:type_name -> liaison.v1.ObligationKind
+	26, // 20: liaison.v1.ListObligationNoticesRequest.sent_before:type_name -> google.protobuf.Timestamp
+	15, // 21: liaison.v1.ListObligationNoticesResponse.notices:type_name -> liaison.v1.ListedNotice
+	18, // 22: liaison.v1.ListedNotice.kind:type_name -> liaison.v1.ObligationKind
+	26, // 23: liaison.v1.ListedNotice.sent:type_name -> google.protobuf.Timestamp
+	20, // 24: liaison.v1.ListedNotice.obligation:type_name -> liaison.v1.Obligation
+	26, // 25: liaison.v1.ListedNotice.acknowledged:type_name -> google.protobuf.Timestamp
+	1,  // 26: liaison.v1.Aftercare.Correct:input_type -> liaison.v1.CorrectRequest
+	4,  // 27: liaison.v1.Aftercare.Withdraw:input_type -> liaison.v1.WithdrawRequest
+	6,  // 28: liaison.v1.Aftercare.AcknowledgeNotice:input_type -> liaison.v1.AcknowledgeNoticeRequest
+	8,  // 29: liaison.v1.Aftercare.ReviseExpiry:input_type -> liaison.v1.ReviseExpiryRequest
+	11, // 30: liaison.v1.Aftercare.GetReceipt:input_type -> liaison.v1.GetReceiptRequest
+	13, // 31: liaison.v1.Aftercare.ListObligationNotices:input_type -> liaison.v1.ListObligationNoticesRequest
+	2,  // 32: liaison.v1.Aftercare.Correct:output_type -> liaison.v1.CorrectResponse
+	5,  // 33: liaison.v1.Aftercare.Withdraw:output_type -> liaison.v1.WithdrawResponse
+	7,  // 34: liaison.v1.Aftercare.AcknowledgeNotice:output_type -> liaison.v1.AcknowledgeNoticeResponse
+	9,  // 35: liaison.v1.Aftercare.ReviseExpiry:output_type -> liaison.v1.ReviseExpiryResponse
+	12, // 36: liaison.v1.Aftercare.GetReceipt:output_type -> liaison.v1.GetReceiptResponse
+	14, // 37: liaison.v1.Aftercare.ListObligationNotices:output_type -> liaison.v1.ListObligationNoticesResponse
+	32, // [32:38] is the sub-list for method output_type
+	26, // [26:32] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_aftercare_proto_init() }

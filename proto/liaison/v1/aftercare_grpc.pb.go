@@ -92,7 +92,12 @@ type AftercareClient interface {
 	// open release of the caller's records about the subject is decided
 	// again with the new dates, and where the same legal basis applies with
 	// another end date, its expiry moves. One audit entry (action
-	// revise_expiry) per release considered.
+	// revise_expiry) per release considered. For a release to an agency
+	// behind a peer gateway, whose gateway tracks the expiry and tells the
+	// recipient, a moved date is forwarded there (a pending entry, then the
+	// final one with the peer's receipt); if the peer cannot be reached, the
+	// release's result says so (reasons PEER_UNAVAILABLE, moved false) and
+	// the revision can be made again.
 	ReviseExpiry(ctx context.Context, in *ReviseExpiryRequest, opts ...grpc.CallOption) (*ReviseExpiryResponse, error)
 	// GetReceipt returns a fresh Provenance for a release to the caller's
 	// agency, against a recent checkpoint that covers it (for a receipt lost,
@@ -239,7 +244,12 @@ type AftercareServer interface {
 	// open release of the caller's records about the subject is decided
 	// again with the new dates, and where the same legal basis applies with
 	// another end date, its expiry moves. One audit entry (action
-	// revise_expiry) per release considered.
+	// revise_expiry) per release considered. For a release to an agency
+	// behind a peer gateway, whose gateway tracks the expiry and tells the
+	// recipient, a moved date is forwarded there (a pending entry, then the
+	// final one with the peer's receipt); if the peer cannot be reached, the
+	// release's result says so (reasons PEER_UNAVAILABLE, moved false) and
+	// the revision can be made again.
 	ReviseExpiry(context.Context, *ReviseExpiryRequest) (*ReviseExpiryResponse, error)
 	// GetReceipt returns a fresh Provenance for a release to the caller's
 	// agency, against a recent checkpoint that covers it (for a receipt lost,
