@@ -6,23 +6,10 @@
 # browser as .ci/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/common.sh
 
-CACHE="${LIAISON_CACHE:-$HOME/.cache/liaison}"
-mkdir -p "$CACHE"
-start=$(date +%s)
-step() { printf '\n==> %s (%ss)\n' "$*" "$(($(date +%s) - start))"; }
-
-step "services: a throwaway PostgreSQL cluster and a Vault dev server on loopback"
-. .ci/tools.sh
-. .ci/postgres.sh
-start_postgres
-. .ci/vault.sh
-start_vault
-
-step "tools: chromium (Debian's) and axe-core, for the console's browser tests"
-ensure_chromium
-ensure_axe
-export LIAISON_BROWSER_TESTS=required LIAISON_AXE="$AXE"
+services
+browser
 
 step "go test -race"
 go test -race -count=1 -timeout 90m ./...

@@ -2,20 +2,12 @@
 # The whole test suite, as the README gives it (make test) and CI runs it:
 # formatting, a tidy go.mod and vet, the protos (lint and a no-diff regeneration), the Rego
 # under the stock opa tools, the Go tests (the console's in a real browser), and the two demos
-# (one gateway; two across a border).
-#
-# Tools and caches live in $LIAISON_CACHE (default ~/.cache/liaison), so
-# that a second run on the same machine downloads and builds nothing.
+# (one gateway; two across a border). Tools and caches: see .ci/common.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-CACHE="${LIAISON_CACHE:-$HOME/.cache/liaison}"
-mkdir -p "$CACHE"
-start=$(date +%s)
-step() { printf '\n==> %s (%ss)\n' "$*" "$(($(date +%s) - start))"; }
+. .ci/common.sh
 
 step "tools: buf"
-. .ci/tools.sh
 ensure_buf
 
 step "gofmt"
@@ -52,16 +44,8 @@ fi
 go tool opa check --strict policies/
 go tool opa test policies/
 
-step "services: a throwaway PostgreSQL cluster and a Vault dev server on loopback"
-. .ci/postgres.sh
-start_postgres
-. .ci/vault.sh
-start_vault
-
-step "tools: chromium (Debian's) and axe-core, for the console's browser tests"
-ensure_chromium
-ensure_axe
-export LIAISON_BROWSER_TESTS=required LIAISON_AXE="$AXE"
+services
+browser
 
 step "go test"
 go test -count=1 -timeout 25m ./...
