@@ -544,10 +544,7 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 		return nil, peerError(ex, err, false)
 	}
 	rel := resp.GetReleased()
-	if resp.GetReceipt() == nil {
-		return nil, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer gateway answered without a receipt"))
-	}
-	got, err := s.logPeerReceipt(ex, peer, resp.GetReceipt(), caller.Agency.ID, rel)
+	got, err := s.logPeerReceipt(ex, peer, resp.GetReceipt(), caller.Agency.ID, rel, "its release", func(e *audit.Entry) bool { return audit.Released(e.Outcome) })
 	if err != nil {
 		return nil, err
 	}

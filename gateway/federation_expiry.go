@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/policies"
@@ -117,29 +116,17 @@ func (s *Server) reviseViaPeer(ctx context.Context, ex *exchange, orig *audit.En
 	if err != nil {
 		return peerError(ex, err, true)
 	}
-	bad := func(err error) error { return failed("PEER_RECEIPT_INVALID", err) }
-	rs := resp.GetReleases()
-	if len(rs) != 1 || rs[0].GetReceipt() == nil {
-		return bad(errors.New("gateway: the peer gateway answered without the receipt of its revision"))
+	var rc *liaisonv1.PeerReceipt
+	if rs := resp.GetReleases(); len(rs) == 1 {
+		rc = rs[0].GetReceipt()
 	}
-	key, err := note.NewVerifier(peer.CheckpointKey)
+	got, err := s.logPeerReceipt(ex, peer, rc, rcpt.ID, nil, "its revision", func(e *audit.Entry) bool {
+		return e.Action == audit.ActionReviseExpiry && e.Outcome == audit.OutcomeOK
+	})
 	if err != nil {
-		return bad(err)
-	}
-	got, err := VerifyReceipt(rs[0].GetReceipt(), key, rcpt.ID, nil)
-	if err != nil {
-		return bad(err)
-	}
-	if got.Entry.Action != audit.ActionReviseExpiry || got.Entry.Outcome != audit.OutcomeOK || got.Entry.Detail["peer_index"] != ex.entry.Detail["pending_index"] {
-		return bad(errors.New("gateway: the peer's receipt is not of its revision for this exchange's pending entry"))
-	}
-	rj, err := protojson.Marshal(rs[0].GetReceipt())
-	if err != nil {
-		return bad(err)
+		return err
 	}
 	e := ex.entry
-	e.Detail["peer_index"] = strconv.FormatInt(got.Index, 10)
-	e.Detail["peer_receipt"] = string(rj)
 	if got.Entry.Detail[audit.DetailMoved] != "true" {
 		// The peer holds the release closed (its basis ended, or it was
 		// withdrawn there): nothing moved.

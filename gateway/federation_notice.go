@@ -11,7 +11,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -104,9 +103,6 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 	if rs := resp.GetResults(); len(rs) == 1 && rs[0].GetRecipient() == rcpt.ID && rs[0].GetFailure() == nil {
 		rc = rs[0].GetReceipt()
 	}
-	if rc == nil {
-		return -1, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer gateway answered without the receipt of its notice"))
-	}
 	got, err := s.peerNoticeReceipt(ex, peer, rc, rcpt.ID, rel)
 	if err != nil {
 		return -1, err
@@ -131,36 +127,29 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 }
 
 // peerNoticeReceipt checks the answering peer's receipt of the notice it
-// delivered (signed with its checkpoint key, for recipient, of rel, naming
-// this exchange's pending entry, a notice sent) and puts it in the entry.
+// delivered (logPeerReceipt: a notice sent for this exchange's pending
+// entry, of the kind forwarded or a withdrawal, and for a correction of
+// rel) and puts it in the entry.
 func (s *Server) peerNoticeReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, recipient string, rel *liaisonv1.Released) (Receipt, error) {
-	bad := func(err error) (Receipt, error) { return Receipt{}, failed("PEER_RECEIPT_INVALID", err) }
-	key, err := note.NewVerifier(peer.CheckpointKey)
+	kind := ex.entry.Detail[audit.DetailNoticeKind]
+	got, err := s.logPeerReceipt(ex, peer, rc, recipient, nil, "its notice", func(e *audit.Entry) bool {
+		_, sent := audit.NoticeOf(0, e)
+		k := e.Detail[audit.DetailNoticeKind]
+		return sent && (k == kind || k == audit.NoticeWithdrawal)
+	})
 	if err != nil {
-		return bad(err)
-	}
-	got, err := VerifyReceipt(rc, key, recipient, nil)
-	if err != nil {
-		return bad(err)
-	}
-	if _, sent := audit.NoticeOf(got.Index, got.Entry); !sent || got.Entry.Detail["peer_index"] != ex.entry.Detail["pending_index"] {
-		return bad(errors.New("gateway: the peer's receipt is not of a notice sent for this exchange's pending entry"))
-	}
-	if k := got.Entry.Detail[audit.DetailNoticeKind]; k != ex.entry.Detail[audit.DetailNoticeKind] && k != audit.NoticeWithdrawal {
-		return bad(fmt.Errorf("gateway: the peer delivered a %s notice for a %s", k, ex.entry.Detail[audit.DetailNoticeKind]))
+		return got, err
 	}
 	if got.Entry.Detail[audit.DetailNoticeKind] == audit.NoticeCorrection && rel != nil {
 		// What was delivered is what was forwarded.
-		if _, err := VerifyReceipt(rc, key, recipient, rel); err != nil {
-			return bad(err)
+		key, err := note.NewVerifier(peer.CheckpointKey)
+		if err == nil {
+			_, err = VerifyReceipt(rc, key, recipient, rel)
+		}
+		if err != nil {
+			return Receipt{}, failed("PEER_RECEIPT_INVALID", err)
 		}
 	}
-	rj, err := protojson.Marshal(rc)
-	if err != nil {
-		return bad(err)
-	}
-	ex.entry.Detail["peer_index"] = strconv.FormatInt(got.Index, 10)
-	ex.entry.Detail["peer_receipt"] = string(rj)
 	return got, nil
 }
 
@@ -361,26 +350,10 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 		}
 		return peerError(ex, err, true)
 	}
-	bad := func(err error) error { return failed("PEER_RECEIPT_INVALID", err) }
-	key, err := note.NewVerifier(peer.CheckpointKey)
-	if err != nil {
-		return bad(err)
-	}
-	got, err := VerifyReceipt(resp.GetReceipt(), key, recipient, nil)
-	if err != nil {
-		return bad(err)
-	}
-	if got.Entry.Action != audit.ActionAcknowledgeNotice || got.Entry.Outcome != audit.OutcomeOK ||
-		got.Entry.Detail["peer_index"] != ex.entry.Detail["pending_index"] {
-		return bad(errors.New("gateway: the peer's receipt is not of its acknowledgement for this exchange's pending entry"))
-	}
-	rj, err := protojson.Marshal(resp.GetReceipt())
-	if err != nil {
-		return bad(err)
-	}
-	ex.entry.Detail["peer_index"] = strconv.FormatInt(got.Index, 10)
-	ex.entry.Detail["peer_receipt"] = string(rj)
-	return nil
+	_, err = s.logPeerReceipt(ex, peer, resp.GetReceipt(), recipient, nil, "its acknowledgement", func(e *audit.Entry) bool {
+		return e.Action == audit.ActionAcknowledgeNotice && e.Outcome == audit.OutcomeOK
+	})
+	return err
 }
 
 // forwardedNotice finds the notice a peer gateway's forwarded

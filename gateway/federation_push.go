@@ -248,10 +248,7 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 	if rs := resp.GetResults(); len(rs) == 1 && rs[0].GetRecipient() == rcpt.ID && released(rs[0]) {
 		r = rs[0]
 	}
-	if r == nil || r.GetReceipt() == nil {
-		return res, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer gateway answered without the receipt of its delivery"))
-	}
-	if _, err := s.logPeerReceipt(ex, peer, r.GetReceipt(), rcpt.ID, rel); err != nil {
+	if _, err := s.logPeerReceipt(ex, peer, r.GetReceipt(), rcpt.ID, rel, "its delivery", func(e *audit.Entry) bool { return audit.Released(e.Outcome) }); err != nil {
 		return res, err
 	}
 	idx, err := ex.commit(ctx)
@@ -265,10 +262,16 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 }
 
 // logPeerReceipt checks the answering peer's receipt of its entry for the
-// exchange (signed with its checkpoint key, for recipient, of rel, naming
-// this exchange's pending entry, a release) and puts it in the entry.
-func (s *Server) logPeerReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, recipient string, rel *liaisonv1.Released) (Receipt, error) {
+// exchange (signed with its checkpoint key, for recipient, of rel if given,
+// naming this exchange's pending entry, an entry that is what the exchange
+// expects: is says so, what names it for the error) and puts it in the
+// entry.
+func (s *Server) logPeerReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, recipient string, rel *liaisonv1.Released,
+	what string, is func(*audit.Entry) bool) (Receipt, error) {
 	bad := func(err error) (Receipt, error) { return Receipt{}, failed("PEER_RECEIPT_INVALID", err) }
+	if rc == nil {
+		return bad(fmt.Errorf("gateway: the peer gateway answered without the receipt of %s", what))
+	}
 	key, err := note.NewVerifier(peer.CheckpointKey)
 	if err != nil {
 		return bad(err)
@@ -277,8 +280,8 @@ func (s *Server) logPeerReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerRe
 	if err != nil {
 		return bad(err)
 	}
-	if got.Entry.Detail["peer_index"] != ex.entry.Detail["pending_index"] || !audit.Released(got.Entry.Outcome) {
-		return bad(errors.New("gateway: the peer's receipt is not of a release for this exchange's pending entry"))
+	if got.Entry.Detail["peer_index"] != ex.entry.Detail["pending_index"] || !is(got.Entry) {
+		return bad(fmt.Errorf("gateway: the peer's receipt is not of %s for this exchange's pending entry", what))
 	}
 	rj, err := protojson.Marshal(rc)
 	if err != nil {

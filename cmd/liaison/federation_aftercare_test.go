@@ -1,21 +1,17 @@
 package main
 
 import (
-	"crypto/tls"
 	"slices"
 	"strconv"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
-	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -36,21 +32,7 @@ func (c *country) auditor(t *testing.T) liaisonv1.AftercareClient {
 
 func (c *country) aftercareAs(t *testing.T, agency, officer, role string) liaisonv1.AftercareClient {
 	t.Helper()
-	cert, err := tls.LoadX509KeyPair(c.Path("agencies", agency+".pem"), c.Path("agencies", agency+".key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: officer, Roles: []string{role}, Clearance: "restricted", Audience: "liaison"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(c.opts.Listen, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
-		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: c.CA.Pool()})), grpc.WithPerRPCCredentials(bearerToken(tok)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return liaisonv1.NewAftercareClient(conn)
+	return liaisonv1.NewAftercareClient(c.dial(t, agency, officer, role))
 }
 
 // notices returns the obligation notices in an agency's inbox.

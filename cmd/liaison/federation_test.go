@@ -255,11 +255,18 @@ func (c *country) kill(t *testing.T) {
 // client dials a country's gateway as an officer of one of its agencies.
 func (c *country) client(t *testing.T, agency, officer string) liaisonv1.ExchangeClient {
 	t.Helper()
+	return liaisonv1.NewExchangeClient(c.dial(t, agency, officer, "case_officer"))
+}
+
+// dial connects to a country's gateway as an officer of one of its
+// agencies, with one role.
+func (c *country) dial(t *testing.T, agency, officer, role string) *grpc.ClientConn {
+	t.Helper()
 	cert, err := tls.LoadX509KeyPair(c.Path("agencies", agency+".pem"), c.Path("agencies", agency+".key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: officer, Roles: []string{"case_officer"}, Clearance: "restricted", Audience: "liaison"})
+	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: officer, Roles: []string{role}, Clearance: "restricted", Audience: "liaison"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +276,7 @@ func (c *country) client(t *testing.T, agency, officer string) liaisonv1.Exchang
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return liaisonv1.NewExchangeClient(conn)
+	return conn
 }
 
 // entries returns a country's log entries of requests, by officer, but
