@@ -74,33 +74,26 @@ var withdrawalReasons = map[liaisonv1.WithdrawalReason]string{
 func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType string, explicit []int64, field string, hitOnly bool) ([]audit.Record, error) {
 	var all []audit.Record
 	closed := map[int64]int64{} // release -> the notice that closed it
-	for start := int64(0); ; {
-		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Subject: subject, Agency: holder, Start: start, Limit: 1000})
+	for r, err := range s.logEntries(ctx, audit.Filter{Subject: subject, Agency: holder}) {
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range recs {
-			start = r.Index + 1
-			e := r.Entry
-			if e.Holder == nil || e.Holder.Agency != holder {
-				continue
-			}
-			if e.Action == audit.ActionCorrect || e.Action == audit.ActionWithdraw {
-				// Only a notice sent closes a release: one that failed
-				// reached nobody, and the holder must be able to send it
-				// again.
-				if n, ok := audit.NoticeOf(r.Index, e); ok {
-					for _, x := range n.RefersTo {
-						closed[x] = r.Index
-					}
+		e := r.Entry
+		if e.Holder == nil || e.Holder.Agency != holder {
+			continue
+		}
+		if e.Action == audit.ActionCorrect || e.Action == audit.ActionWithdraw {
+			// Only a notice sent closes a release: one that failed
+			// reached nobody, and the holder must be able to send it
+			// again.
+			if n, ok := audit.NoticeOf(r.Index, e); ok {
+				for _, x := range n.RefersTo {
+					closed[x] = r.Index
 				}
 			}
-			if isRecordRelease(e) && (recordType == "" || e.RecordType == recordType) && (hitOnly || e.Outcome != audit.OutcomeHitOnly) {
-				all = append(all, r)
-			}
 		}
-		if len(recs) < 1000 {
-			break
+		if isRecordRelease(e) && (recordType == "" || e.RecordType == recordType) && (hitOnly || e.Outcome != audit.OutcomeHitOnly) {
+			all = append(all, r)
 		}
 	}
 	open := slices.DeleteFunc(slices.Clone(all), func(r audit.Record) bool { _, ok := closed[r.Index]; return ok })

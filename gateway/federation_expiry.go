@@ -36,31 +36,24 @@ func (s *Server) viaReleases(ctx context.Context, holder, subject string) ([]aud
 	var out []audit.TrackedRelease
 	closed := map[int64]bool{}
 	until := map[int64]string{}
-	for start := int64(0); ; {
-		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Subject: subject, Agency: holder, Start: start, Limit: 1000})
+	for r, err := range s.logEntries(ctx, audit.Filter{Subject: subject, Agency: holder}) {
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range recs {
-			start = r.Index + 1
-			e := r.Entry
-			if n, ok := audit.NoticeOf(r.Index, e); ok {
-				for _, x := range n.RefersTo {
-					closed[x] = true
-				}
-			}
-			if e.Action == audit.ActionReviseExpiry && e.Outcome == audit.OutcomeOK && e.Detail[audit.DetailMoved] == "true" {
-				if x, err := strconv.ParseInt(e.Detail[audit.DetailRelease], 10, 64); err == nil {
-					until[x] = e.Detail[audit.DetailValidUntil]
-				}
-			}
-			if isRecordRelease(e) && e.Holder.Agency == holder && audit.RecipientBehindPeer(e) && e.LegalBasis != nil && e.LegalBasis.ValidUntil != "" {
-				out = append(out, audit.TrackedRelease{Index: r.Index, Recipient: e.Recipients[0].Agency, Holder: holder, Subject: subject,
-					LegalBasis: e.LegalBasis.ID, RecordType: e.RecordType, ValidUntil: e.LegalBasis.ValidUntil, RevisedBy: -1, ClosedBy: -1})
+		e := r.Entry
+		if n, ok := audit.NoticeOf(r.Index, e); ok {
+			for _, x := range n.RefersTo {
+				closed[x] = true
 			}
 		}
-		if len(recs) < 1000 {
-			break
+		if e.Action == audit.ActionReviseExpiry && e.Outcome == audit.OutcomeOK && e.Detail[audit.DetailMoved] == "true" {
+			if x, err := strconv.ParseInt(e.Detail[audit.DetailRelease], 10, 64); err == nil {
+				until[x] = e.Detail[audit.DetailValidUntil]
+			}
+		}
+		if isRecordRelease(e) && e.Holder.Agency == holder && audit.RecipientBehindPeer(e) && e.LegalBasis != nil && e.LegalBasis.ValidUntil != "" {
+			out = append(out, audit.TrackedRelease{Index: r.Index, Recipient: e.Recipients[0].Agency, Holder: holder, Subject: subject,
+				LegalBasis: e.LegalBasis.ID, RecordType: e.RecordType, ValidUntil: e.LegalBasis.ValidUntil, RevisedBy: -1, ClosedBy: -1})
 		}
 	}
 	open := out[:0]

@@ -172,21 +172,17 @@ func (s *Server) peerRelease(ctx context.Context, theirs, holder, recipient, pee
 	if e.Outcome == audit.OutcomePending && e.Action == "request" && e.Detail["phase"] == phaseForwarded {
 		// A request: the release is the final entry of the exchange.
 		found := false
-		for start := x + 1; !found; {
-			recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Agency: recipient, Start: start, Limit: 1000})
+		for r, err := range s.logEntries(ctx, audit.Filter{Agency: recipient, Start: x + 1}) {
 			if err != nil {
 				return audit.Record{}, err
 			}
-			for _, r := range recs {
-				start = r.Index + 1
-				if r.Entry.Detail["pending_index"] == theirs && r.Entry.Action == "request" {
-					x, e, found = r.Index, r.Entry, true
-					break
-				}
+			if r.Entry.Detail["pending_index"] == theirs && r.Entry.Action == "request" {
+				x, e, found = r.Index, r.Entry, true
+				break
 			}
-			if len(recs) < 1000 && !found {
-				return audit.Record{}, bad
-			}
+		}
+		if !found {
+			return audit.Record{}, bad
 		}
 	}
 	if !isRecordRelease(e) || e.Holder.Agency != holder || e.Recipients[0].Agency != recipient ||
@@ -372,21 +368,15 @@ func (s *Server) forwardedNotice(ctx context.Context, index int64, recipient str
 		return -1, bad
 	}
 	want := strconv.FormatInt(index, 10)
-	for start := index + 1; ; {
-		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Agency: recipient, Start: start, Limit: 1000})
+	for r, err := range s.logEntries(ctx, audit.Filter{Agency: recipient, Start: index + 1}) {
 		if err != nil {
 			return -1, err
 		}
-		for _, r := range recs {
-			start = r.Index + 1
-			if _, sent := audit.NoticeOf(r.Index, r.Entry); sent && r.Entry.Detail["pending_index"] == want {
-				return r.Index, nil
-			}
-		}
-		if len(recs) < 1000 {
-			return -1, bad
+		if _, sent := audit.NoticeOf(r.Index, r.Entry); sent && r.Entry.Detail["pending_index"] == want {
+			return r.Index, nil
 		}
 	}
+	return -1, bad
 }
 
 // errorReason is the ErrorInfo reason of a gRPC error, if it has one.

@@ -88,27 +88,20 @@ func (s *Server) currentSource(ctx context.Context, p *audit.Provenance, subject
 		entry *audit.Entry
 	}
 	next := map[int64]notice{} // release -> the notice that closed it
-	for start := p.Index + 1; ; {
-		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Subject: subject, Agency: p.Holder.Agency, Start: start, Limit: 1000})
+	for r, err := range s.logEntries(ctx, audit.Filter{Subject: subject, Agency: p.Holder.Agency, Start: p.Index + 1}) {
 		if err != nil {
 			return nil, -1, err
 		}
-		for _, r := range recs {
-			start = r.Index + 1
-			e := r.Entry
-			if (e.Action != audit.ActionCorrect && e.Action != audit.ActionWithdraw) || e.Holder == nil || e.Holder.Agency != p.Holder.Agency {
-				continue
-			}
-			if n, ok := audit.NoticeOf(r.Index, e); ok && n.Recipient == p.Recipient.Agency {
-				for _, x := range n.RefersTo {
-					if _, seen := next[x]; !seen {
-						next[x] = notice{r.Index, e}
-					}
+		e := r.Entry
+		if (e.Action != audit.ActionCorrect && e.Action != audit.ActionWithdraw) || e.Holder == nil || e.Holder.Agency != p.Holder.Agency {
+			continue
+		}
+		if n, ok := audit.NoticeOf(r.Index, e); ok && n.Recipient == p.Recipient.Agency {
+			for _, x := range n.RefersTo {
+				if _, seen := next[x]; !seen {
+					next[x] = notice{r.Index, e}
 				}
 			}
-		}
-		if len(recs) < 1000 {
-			break
 		}
 	}
 	cur := p

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -108,4 +109,28 @@ func (s *Server) entryAt(ctx context.Context, index int64, field string) (*audit
 		return nil, err
 	}
 	return audit.Unmarshal(leaves[0])
+}
+
+// logEntries yields, in log order, every entry the log's query finds for
+// f, reading a page of 1000 at a time; an error ends it.
+func (s *Server) logEntries(ctx context.Context, f audit.Filter) iter.Seq2[audit.Record, error] {
+	return func(yield func(audit.Record, error) bool) {
+		f.Limit = 1000
+		for {
+			recs, err := s.cfg.Audit.Query(ctx, f)
+			if err != nil {
+				yield(audit.Record{}, err)
+				return
+			}
+			for _, r := range recs {
+				f.Start = r.Index + 1
+				if !yield(r, nil) {
+					return
+				}
+			}
+			if len(recs) < f.Limit {
+				return
+			}
+		}
+	}
 }

@@ -256,13 +256,9 @@ func (d *demo) releaseNotice(ctx context.Context, fx *sample.Fixtures) error {
 		return err
 	}
 	defer pol.Close()
-	stream, err := liaisonv1.NewExchangeClient(pol).Subscribe(ctx, &liaisonv1.SubscribeRequest{})
+	item, err := firstInboxItem(ctx, pol, "police")
 	if err != nil {
 		return err
-	}
-	item, err := stream.Recv()
-	if err != nil {
-		return fmt.Errorf("demo: police inbox: %v", err)
 	}
 	rn := item.GetReleased().GetRecord().GetReleaseNotice()
 	d.say("dk-police-aarhus    <- inbox item %d from %s: release on %s from %s to %s", item.GetCursor(), item.GetSender(),
@@ -415,6 +411,20 @@ func (d *demo) checkYourself(ctx context.Context, ac liaisonv1.AuditClient, v no
 		d.detail("    -verifier-key @%s -out FOLDER", keyFile)
 	}
 	return nil
+}
+
+// firstInboxItem reads the oldest unread item in the inbox of the agency
+// conn is an officer of; whose names it in an error.
+func firstInboxItem(ctx context.Context, conn *grpc.ClientConn, whose string) (*liaisonv1.SubscribeResponse, error) {
+	stream, err := liaisonv1.NewExchangeClient(conn).Subscribe(ctx, &liaisonv1.SubscribeRequest{})
+	if err != nil {
+		return nil, err
+	}
+	item, err := stream.Recv()
+	if err != nil {
+		return nil, fmt.Errorf("demo: %s inbox: %v", whose, err)
+	}
+	return item, nil
 }
 
 func describeEntry(e *audit.Entry) string {

@@ -294,13 +294,9 @@ func (d *crossDemo) releaseNotice(ctx context.Context, fx *sample.Fixtures) erro
 		return err
 	}
 	defer pol.Close()
-	stream, err := liaisonv1.NewExchangeClient(pol).Subscribe(ctx, &liaisonv1.SubscribeRequest{})
+	item, err := firstInboxItem(ctx, pol, "the Rotterdam police's")
 	if err != nil {
 		return err
-	}
-	item, err := stream.Recv()
-	if err != nil {
-		return fmt.Errorf("demo: the Rotterdam police's inbox: %v", err)
 	}
 	got := item.GetReleased().GetRecord().GetReleaseNotice()
 	if got == nil || item.GetSender() != "dk-prison-east" || got.GetDestination().GetMunicipality() != "Rotterdam" {
@@ -424,13 +420,9 @@ func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
 		return err
 	}
 	defer pol.Close()
-	stream, err := liaisonv1.NewExchangeClient(pol).Subscribe(ctx, &liaisonv1.SubscribeRequest{})
+	item, err := firstInboxItem(ctx, pol, "the Rotterdam police's")
 	if err != nil {
 		return err
-	}
-	item, err := stream.Recv()
-	if err != nil {
-		return fmt.Errorf("demo: the Rotterdam police's inbox: %v", err)
 	}
 	n := item.GetObligation()
 	if n.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || item.GetReleased().GetRecord().GetReleaseNotice().GetReleaseDate() != rn.GetReleaseDate() {
