@@ -165,6 +165,29 @@ func TestFederatedCorrection(t *testing.T) {
 	}
 }
 
+// pushAndCorrect has the Danish prison push its release notice to the
+// Dutch probation service (officer kf.release), then correct it as change
+// says (officer kf.correct, for why), and returns the Dutch inbox's one
+// notice, the correction.
+func pushAndCorrect(t *testing.T, f *federation, change func(*liaisonv1.ReleaseNotice), why string) []*liaisonv1.SubscribeResponse {
+	t.Helper()
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push); err != nil {
+		t.Fatal(err)
+	}
+	corrected := proto.CloneOf(push.GetRecord())
+	change(corrected.GetReleaseNotice())
+	if _, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(t.Context(),
+		&liaisonv1.CorrectRequest{Record: corrected, Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	ns := f.nl.notices(t, "nl-probation")
+	if len(ns) != 1 {
+		t.Fatalf("Dutch inbox: %d notices, want the correction", len(ns))
+	}
+	return ns
+}
+
 // TestFederatedAcknowledgement: the Dutch probation service acknowledges,
 // at its own gateway, a correction the Danish prison sent through the
 // Danish gateway; the Dutch gateway forwards the acknowledgement, and the
@@ -173,20 +196,7 @@ func TestFederatedCorrection(t *testing.T) {
 // auditors no longer see the notice as open.
 func TestFederatedAcknowledgement(t *testing.T) {
 	f := startFederation(t, nil, nil)
-	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
-	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push); err != nil {
-		t.Fatal(err)
-	}
-	corrected := proto.CloneOf(push.GetRecord())
-	corrected.GetReleaseNotice().Facility = "Fiktivt Fængsel Vest"
-	if _, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(t.Context(),
-		&liaisonv1.CorrectRequest{Record: corrected, Justification: "The person was moved to another prison."}); err != nil {
-		t.Fatal(err)
-	}
-	ns := f.nl.notices(t, "nl-probation")
-	if len(ns) != 1 {
-		t.Fatalf("Dutch inbox: %d notices, want the correction", len(ns))
-	}
+	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.Facility = "Fiktivt Fængsel Vest" }, "The person was moved to another prison.")
 	nl := f.nl.aftercare(t, "nl-probation", "insp.bakker")
 	ack, err := nl.AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: ns[0].GetObligation().GetAuditIndex(),
 		Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Replaced in our file."})
@@ -283,23 +293,10 @@ func TestFederatedCorrectionRefusedOnReceipt(t *testing.T) {
 // takes the acknowledgement made again, and both logs close the notice.
 func TestFederatedAcknowledgementPeerDown(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts and kills a gateway process; run without -short")
+		t.Skip("starts and kills a gateway process: run it without -short, as make test does (go test ./cmd/liaison -run TestFederatedAcknowledgementPeerDown)")
 	}
 	f := startFederationWith(t, fedConfig{process: "DK", bin: buildLiaison(t)})
-	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
-	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push); err != nil {
-		t.Fatal(err)
-	}
-	corrected := proto.CloneOf(push.GetRecord())
-	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Øst, Aarhus office"
-	if _, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(t.Context(),
-		&liaisonv1.CorrectRequest{Record: corrected, Justification: "The contact point changed."}); err != nil {
-		t.Fatal(err)
-	}
-	ns := f.nl.notices(t, "nl-probation")
-	if len(ns) != 1 {
-		t.Fatalf("Dutch inbox: %d notices, want the correction", len(ns))
-	}
+	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.ContactPoint = "Kriminalforsorgen Øst, Aarhus office" }, "The contact point changed.")
 	f.dk.kill(t)
 	nl := f.nl.aftercare(t, "nl-probation", "insp.mulder")
 	ack := &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY}
