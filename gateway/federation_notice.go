@@ -213,6 +213,7 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 		return nil, err
 	}
 	e := ex.entry
+	e.Action = got.Entry.Action
 	sub := *o.Entry.Subject // the person as this log knows them
 	e.Subject = &sub
 	ex.subjectFrom(got.Entry.Subject)

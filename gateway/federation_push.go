@@ -357,7 +357,6 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	if err != nil {
 		return nil, err
 	}
-	ex.entry.Action = got.Entry.Action
 	if slices.Contains(noticeActions, got.Entry.Action) {
 		return s.noticeFromPeer(ctx, ex, rcpt, rel, got) // a correction or withdrawal of an earlier release
 	}
