@@ -333,6 +333,9 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 // notices delivered to the agency up to it are acknowledged first, each
 // with its own entry; if that fails, nothing is marked read.
 func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequest) (*liaisonv1.AcknowledgeResponse, error) {
+	if _, fromPeer := peerFromContext(ctx); fromPeer || req.GetForwarded() != nil || req.GetNoticeId() != "" {
+		return s.acknowledgeFromPeer(ctx, req) // federation_required.go
+	}
 	caller, err := s.caller(ctx)
 	if err != nil {
 		return nil, err

@@ -145,8 +145,8 @@ func (r *Registry) checkVia() error {
 }
 
 // peerMethods are the calls a peer gateway may make.
-var peerMethods = []string{"/liaison.v1.Exchange/Request", "/liaison.v1.Exchange/Disclose", "/liaison.v1.Aftercare/AcknowledgeNotice",
-	"/liaison.v1.Aftercare/ReviseExpiry"}
+var peerMethods = []string{"/liaison.v1.Exchange/Request", "/liaison.v1.Exchange/Disclose", "/liaison.v1.Exchange/Acknowledge",
+	"/liaison.v1.Aftercare/AcknowledgeNotice", "/liaison.v1.Aftercare/ReviseExpiry"}
 
 // A peerCall is a call made by a peer gateway on behalf of an officer.
 type peerCall struct {
@@ -177,7 +177,7 @@ type assertionClaims struct {
 // reached via that peer. It returns an *authn.Error on refusal.
 func (s *Server) asPeer(ctx context.Context, method string, c authn.Caller, token string) (context.Context, error) {
 	if !slices.Contains(peerMethods, method) {
-		return ctx, &authn.Error{Reason: "PEER_METHOD_NOT_ALLOWED", Detail: "a peer gateway may only call Request, Disclose, AcknowledgeNotice and ReviseExpiry", Agency: c.Agency.ID, Proven: true, Permission: true}
+		return ctx, &authn.Error{Reason: "PEER_METHOD_NOT_ALLOWED", Detail: "a peer gateway may only call Request, Disclose, Acknowledge, AcknowledgeNotice and ReviseExpiry", Agency: c.Agency.ID, Proven: true, Permission: true}
 	}
 	parts := strings.Split(token, ".")
 	var ac assertionClaims
@@ -388,7 +388,10 @@ func (s *Server) assertion(c authn.Caller) (string, error) {
 	if fd.Key == nil || fd.Issuer == "" {
 		return "", errors.New("gateway: Config.Federation has no assertion key")
 	}
-	now := s.now()
+	// The wall clock, not the gateway's (Config.Now, which an exercise
+	// runs ahead): the peer checks the assertion's times against its own
+	// wall clock.
+	now := time.Now()
 	claims := jwt.MapClaims{
 		"iss": fd.Issuer, "sub": c.Officer.ID, "aud": cmp.Or(fd.Audience, "liaison"),
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),

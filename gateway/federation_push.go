@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -212,16 +213,26 @@ func (ex *exchange) subjectFrom(sub *audit.Subject) {
 // pushViaPeer is the exchange of a push (a Disclose, or a Notify) for a
 // recipient behind a peer gateway, after this gateway (the holder's)
 // decided and transformed the record for it: pending entry, forward, the
-// peer's receipt, final entry. The recipient's inbox is the peer's. A
-// notice the policy requires to be acknowledged is not tracked across the
-// border: the acknowledgement is made at the peer (detail
-// notice_required says so).
+// peer's receipt, final entry. The recipient's inbox is the peer's.
+//
+// A notice the policy requires to be acknowledged is tracked by both
+// gateways under one id: its id, rule, deadline and escalation time are in
+// the pending entry, the peer tracks it from there (its timers escalate to
+// the recipient's duty role, whose inbox is there), and the final entry
+// here tracks it too (this gateway's timers escalate back to the sender).
+// The acknowledgement is made at the peer, which forwards it here
+// (acknowledgeFromPeer) before it logs its own.
 func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *target, dec policies.Decision,
 	rel *liaisonv1.Released, res *liaisonv1.RecipientResult) (*liaisonv1.RecipientResult, error) {
 	rcpt := t.agency
 	peer := s.registry.Load().Agencies[rcpt.Via]
-	if n := dec.Notice; n != nil && n.Required {
-		ex.detail()["notice_required"] = n.Rule
+	var change audit.Change
+	if n := dec.Notice; n != nil && n.Required && p.action == "notify" {
+		tracked, err := s.trackedNotice(ex, n, rcpt.ID, enumName(p.event))
+		if err != nil {
+			return res, err
+		}
+		change.Notices = []audit.Notice{tracked}
 	}
 	conn, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
@@ -248,12 +259,22 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 	if rs := resp.GetResults(); len(rs) == 1 && rs[0].GetRecipient() == rcpt.ID && released(rs[0]) {
 		r = rs[0]
 	}
-	if _, err := s.logPeerReceipt(ex, peer, r.GetReceipt(), rcpt.ID, rel, "its delivery", func(e *audit.Entry) bool { return audit.Released(e.Outcome) }); err != nil {
+	if _, err := s.logPeerReceipt(ex, peer, r.GetReceipt(), rcpt.ID, rel, "its delivery", func(e *audit.Entry) bool {
+		return audit.Released(e.Outcome) && e.Detail["notice_id"] == ex.entry.Detail["notice_id"] && e.Detail["acknowledge_by"] == ex.entry.Detail["acknowledge_by"]
+	}); err != nil {
 		return res, err
 	}
-	idx, err := ex.commit(ctx)
+	var idx int64
+	if len(change.Notices) > 0 {
+		idx, err = ex.commitState(ctx, change)
+	} else {
+		idx, err = ex.commit(ctx)
+	}
 	if err != nil {
 		return res, err
+	}
+	if len(change.Notices) > 0 {
+		res.NoticeId, res.AcknowledgeBy = change.Notices[0].ID, ex.entry.Detail["acknowledge_by"]
 	}
 	s.log.InfoContext(ctx, "record pushed through a peer gateway", "request_id", ex.reqID, "audit_index", idx, "peer", peer.ID, "action", p.action,
 		"peer_index", ex.entry.Detail["peer_index"], "holder", ex.caller.Agency.ID, "recipient", rcpt.ID, "outcome", ex.entry.Outcome)
@@ -296,11 +317,11 @@ func (s *Server) logPeerReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerRe
 // disclosure, and a notice (Notify). A notice for an agency behind a peer
 // federates as a disclosure does: the sending gateway decides (action
 // notify), transforms, logs its pending entry and forwards it with
-// discloseViaPeer (its DiscloseRequest built from the notice: subject,
-// the one recipient, purpose, claimed basis, justification); the
-// receiving gateway logs and decides it as a notify and delivers it into
-// the inbox. Deadlines and escalations of required notices stay with the
-// sending gateway, which holds the notice.
+// pushViaPeer (its DiscloseRequest built from the notice: subject, the
+// one recipient, purpose, claimed basis, justification); the receiving
+// gateway logs and decides it as a notify and delivers it into the inbox.
+// A required notice is tracked by both gateways, under the sending
+// gateway's id and terms (see pushViaPeer and peerNotice).
 var pushActions = []string{"disclose", "notify"}
 
 // discloseFromPeer is a Disclose a peer gateway forwards: the holder's
@@ -365,6 +386,7 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	}
 	ex.in.Action, ex.entry.Action = got.Entry.Action, got.Entry.Action // a notice travels as a forwarded push
 	var notice *liaisonv1.Notice
+	var change audit.Change
 	if pd := got.Entry.Detail; got.Entry.Action == "notify" {
 		if pd["event"] != "" {
 			ex.in.Event = &policies.Event{Type: pd["event"]}
@@ -372,6 +394,17 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		ex.detail()["event"], ex.entry.Detail["event_id"] = pd["event"], pd["event_id"]
 		ev, _ := enumValue(liaisonv1.SubjectEventType(0).Descriptor(), pd["event"])
 		notice = &liaisonv1.Notice{EventId: pd["event_id"], EventType: liaisonv1.SubjectEventType(ev)}
+		if pd["notice_id"] != "" {
+			n, err := peerNotice(pd, rcpt.ID, caller.Agency.ID, ex.entry.Time)
+			if err != nil {
+				return nil, err
+			}
+			change.Notices = []audit.Notice{n}
+			by := n.Deadline.Format(time.RFC3339)
+			d := ex.entry.Detail
+			d["notice_id"], d["notice_rule"], d["acknowledge_by"], d["escalate_at"] = n.ID, n.Rule, by, n.EscalateAt.Format(time.RFC3339)
+			notice.NoticeId, notice.AcknowledgeBy, notice.Rule = n.ID, by, n.Rule
+		}
 	}
 	// The route that found the recipient, as the holder's gateway saw it;
 	// a case is that gateway's own, so a case member is named here.
@@ -419,14 +452,20 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	if payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt.ID), payload); err != nil {
 		return nil, err
 	}
-	idx, err := ex.commit(ctx, audit.Delivery{Recipient: rcpt.ID, Kind: deliveryKind, Payload: payload})
+	delivery := audit.Delivery{Recipient: rcpt.ID, Kind: deliveryKind, Payload: payload}
+	var idx int64
+	if len(change.Notices) > 0 {
+		idx, err = ex.commitState(ctx, change, delivery)
+	} else {
+		idx, err = ex.commit(ctx, delivery)
+	}
 	if err != nil {
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "record received from a peer gateway and delivered", "request_id", ex.reqID, "audit_index", idx,
-		"peer_index", got.Index, "holder", caller.Agency.ID, "recipient", rcpt.ID, "outcome", e.Outcome)
+		"peer_index", got.Index, "holder", caller.Agency.ID, "recipient", rcpt.ID, "outcome", e.Outcome, "notice_id", notice.GetNoticeId())
 	res := &liaisonv1.RecipientResult{Recipient: rcpt.ID, Outcome: rel.GetOutcome(), LegalBasis: rel.GetLegalBasis(),
-		Conditions: rel.GetConditions(), AuditIndex: idx}
+		Conditions: rel.GetConditions(), AuditIndex: idx, NoticeId: notice.GetNoticeId(), AcknowledgeBy: notice.GetAcknowledgeBy()}
 	// The receipt names what was delivered, so that the holder's gateway
 	// can check it is what it forwarded. Without it the holder's gateway
 	// records a failure; the delivery stands, and both logs record it.
@@ -434,4 +473,27 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		s.log.ErrorContext(ctx, "receipt for a peer failed", "audit_index", idx, "error", err)
 	}
 	return &liaisonv1.DiscloseResponse{Results: []*liaisonv1.RecipientResult{res}}, nil
+}
+
+// peerNotice is the tracked notice of a required notice a peer gateway
+// forwarded, from its pending entry's detail: the sender's id, rule,
+// escalation time and deadline (the holder's law required it there), for
+// recipient, from sender, delivered at created.
+func peerNotice(d map[string]string, recipient, sender string, created time.Time) (audit.Notice, error) {
+	by, err1 := time.Parse(time.RFC3339, d["acknowledge_by"])
+	esc, err2 := time.Parse(time.RFC3339, d["escalate_at"])
+	if !validNoticeID(d["notice_id"]) || d["notice_rule"] == "" || err1 != nil || err2 != nil || esc.After(by) {
+		return audit.Notice{}, invalid("forwarded.receipt", "names a required notice without a valid id, rule, escalation time and deadline")
+	}
+	return audit.Notice{
+		ID: d["notice_id"], Recipient: recipient, Sender: sender, EventType: d["event"], Rule: d["notice_rule"],
+		Created: created, EscalateAt: esc.UTC(), Deadline: by.UTC(),
+	}, nil
+}
+
+// validNoticeID reports whether id is spelled as trackedNotice spells a
+// notice's id: "ntc-" and 20 characters of lower-case base32.
+func validNoticeID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "ntc-")
+	return ok && len(rest) == 20 && strings.Trim(rest, "abcdefghijklmnopqrstuvwxyz234567") == ""
 }

@@ -304,7 +304,16 @@ func (s *Server) acknowledgeNotices(ctx context.Context, c authn.Caller, cursor 
 	if err != nil {
 		return err
 	}
+	reg := s.registry.Load()
 	for _, n := range ns {
+		if a := reg.Agencies[n.Sender]; a != nil && a.Via != "" {
+			// Sent through a peer gateway: closed in its log first.
+			err := s.acknowledgeRequiredViaPeer(ctx, n, reg.Agencies[a.Via])
+			if err != nil && errorReason(err) != "ALREADY_ACKNOWLEDGED" {
+				return err
+			}
+			continue
+		}
 		now := s.now()
 		e := s.noticeEntry(ctx, n, actionNoticeAcknowledge, now)
 		e.Requester = &audit.Requester{

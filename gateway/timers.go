@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -55,12 +56,24 @@ func (s *Server) RunTimers(ctx context.Context) (bool, error) {
 }
 
 // escalate sends an unacknowledged required notice's escalation to the
-// recipient's duty role and back to the sender, in one entry.
+// recipient's duty role and back to the sender, in one entry. A notice
+// across a border is tracked by both gateways, and each escalates to the
+// agency whose inbox it holds: the recipient's gateway to the duty role,
+// the sender's to the sender (detail escalated_at_peer names the peer
+// gateway that sends the other copy).
 func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) error {
 	reg := s.registry.Load()
 	duty := defaultDutyRole
-	if a, ok := reg.Agencies[n.Recipient]; ok && a.DutyRole != "" {
-		duty = a.DutyRole
+	rcpt, sender := reg.Agencies[n.Recipient], reg.Agencies[n.Sender]
+	if rcpt != nil && rcpt.DutyRole != "" {
+		duty = rcpt.DutyRole
+	}
+	var peer string // the peer gateway that holds one of the two inboxes
+	recipientAway := rcpt != nil && rcpt.Via != ""
+	if recipientAway {
+		peer = rcpt.Via
+	} else if sender != nil && sender.Via != "" {
+		peer = sender.Via
 	}
 	base := &liaisonv1.Escalation{
 		NoticeId: n.ID, EventType: eventEnum(n.EventType), Recipient: n.Recipient, Sender: n.Sender,
@@ -75,6 +88,9 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 		{roleInbox(n.Recipient, duty), liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE},
 		{n.Sender, liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER},
 	} {
+		if peer != "" && (to.target == liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE) == recipientAway {
+			continue // that inbox is at the peer gateway, which sends this copy
+		}
 		x := proto.CloneOf(base)
 		x.Target = to.target
 		if to.target == liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE {
@@ -91,7 +107,14 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 	}
 	e := s.noticeEntry(ctx, n, actionNoticeEscalate, now)
 	e.Detail["duty_role"] = duty
-	e.Detail["escalated_to"] = roleInbox(n.Recipient, duty) + "," + n.Sender
+	var to []string
+	for _, d := range deliveries {
+		to = append(to, d.Recipient)
+	}
+	e.Detail["escalated_to"] = strings.Join(to, ",")
+	if peer != "" {
+		e.Detail["escalated_at_peer"] = peer
+	}
 	idx, err := s.cfg.Audit.AppendState(ctx, e, audit.Change{Marks: []audit.NoticeMark{{Notice: n.ID, Step: audit.NoticeEscalated, Time: now}}}, deliveries...)
 	switch {
 	case errors.Is(err, audit.ErrConflict):

@@ -52,6 +52,7 @@ type fedConfig struct {
 	dkEngine, nlEngine *policies.Engine
 	process            string // "DK", "NL" or ""
 	bin                string
+	now                func() time.Time // both gateways' clock, if set
 }
 
 // federation is the Danish and the Dutch gateway, peers of each other.
@@ -164,6 +165,7 @@ func startFederationWith(t *testing.T, cfg fedConfig) *federation {
 			Keys: filepath.Join(dir, code, "keys.json"), Audience: "liaison", Engine: eng,
 			Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Federation: &federationOptions{Issuer: sample.AssertionIssuer(domain), Key: c.Path("issuers", "gateway.key"), Kid: "gateway-1", Timeout: 10 * time.Second},
+			Now:        cfg.now,
 		}}
 	}
 	f.dk = mk("dk", "DK", "dk-prison-east", dkEngine)

@@ -216,6 +216,7 @@ type CaseFilter struct {
 // NoticeFilter selects tracked notices. Zero fields match everything; set
 // fields must all match.
 type NoticeFilter struct {
+	ID        string // the one notice with this id
 	Recipient string
 	Sender    string
 	// Unacknowledged selects notices not yet acknowledged.

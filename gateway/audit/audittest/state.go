@@ -306,6 +306,8 @@ func testNoticeFilters(t *testing.T, open OpenFunc) {
 	}{
 		{"all", audit.NoticeFilter{}, []string{"N-1", "N-2", "N-3", "N-4"}},
 		{"recipient", audit.NoticeFilter{Recipient: "police-b"}, []string{"N-4"}},
+		{"id", audit.NoticeFilter{ID: "N-2"}, []string{"N-2"}},
+		{"id of another recipient", audit.NoticeFilter{ID: "N-2", Recipient: "police-b"}, []string{}},
 		{"sender", audit.NoticeFilter{Sender: "sender-a", Limit: 2}, []string{"N-1", "N-2"}},
 		{"unacknowledged", audit.NoticeFilter{Unacknowledged: true}, []string{"N-1", "N-4"}},
 		{"escalate due", audit.NoticeFilter{EscalateBy: t0.Add(200 * time.Hour)}, []string{"N-4"}},

@@ -206,6 +206,9 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 		}
 		where = append(where, cond)
 	}
+	if f.ID != "" {
+		add("id = ?", text(f.ID))
+	}
 	if f.Recipient != "" {
 		add("recipient = ?", text(f.Recipient))
 	}

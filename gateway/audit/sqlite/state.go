@@ -184,6 +184,9 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 		where = append(where, cond)
 		args = append(args, a...)
 	}
+	if f.ID != "" {
+		add("id = ?", f.ID)
+	}
 	if f.Recipient != "" {
 		add("recipient = ?", f.Recipient)
 	}

@@ -738,7 +738,9 @@ type RecipientResult struct {
 	// How the gateway found this recipient: the route its decision used
 	// first (the policy saw it as route), then any other way it was found.
 	Routes []*RecipientRoute `protobuf:"bytes,9,rep,name=routes,proto3" json:"routes,omitempty"`
-	// For a Notify the policy requires to be acknowledged: the notice's id.
+	// For a Notify the policy requires to be acknowledged: the notice's id
+	// (the same in the recipient's gateway's log, for a recipient behind a
+	// peer gateway).
 	NoticeId string `protobuf:"bytes,10,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
 	// For a required notice: when the recipient must have acknowledged it,
 	// RFC 3339.
@@ -3114,8 +3116,22 @@ func (x *ApproveReidentificationResponse) GetReleasePendingReason() string {
 // AcknowledgeRequest marks items read.
 type AcknowledgeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Acknowledge every item up to and including this cursor.
-	Cursor        int64 `protobuf:"varint,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// Acknowledge every item up to and including this cursor. Zero only in
+	// a forwarded acknowledgement (below).
+	Cursor int64 `protobuf:"varint,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// Set only by a peer gateway (a registry entry of kind peer_gateway)
+	// that forwards one of its agencies' acknowledgement of a required
+	// notice this gateway sent through it (Notify, NotifyResponse.results'
+	// notice_id): the receipt of the acknowledgement's pending entry in the
+	// forwarding gateway's log (see PeerForward; action notice_acknowledge,
+	// its holder the notice's sender, its recipient the acknowledging agency,
+	// its detail.notice_id the notice). The cursor is then zero; this
+	// gateway closes the notice in its log too and answers with its receipt.
+	// Agency callers leave it empty.
+	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
+	// With forwarded: the id of the notice acknowledged, one per call. A
+	// required notice sent across a border has one id in both logs.
+	NoticeId      string `protobuf:"bytes,31,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3157,9 +3173,27 @@ func (x *AcknowledgeRequest) GetCursor() int64 {
 	return 0
 }
 
+func (x *AcknowledgeRequest) GetForwarded() *PeerForward {
+	if x != nil {
+		return x.Forwarded
+	}
+	return nil
+}
+
+func (x *AcknowledgeRequest) GetNoticeId() string {
+	if x != nil {
+		return x.NoticeId
+	}
+	return ""
+}
+
 // AcknowledgeResponse confirms an acknowledgement.
 type AcknowledgeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set only when the caller is a peer gateway that forwarded an
+	// acknowledgement: this gateway's receipt of its notice_acknowledge
+	// entry (see PeerReceipt), which the peer logs beside its own.
+	Receipt       *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3192,6 +3226,13 @@ func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use AcknowledgeResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeResponse) Descriptor() ([]byte, []int) {
 	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *AcknowledgeResponse) GetReceipt() *PeerReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
 }
 
 var File_liaison_v1_exchange_proto protoreflect.FileDescriptor
@@ -3462,10 +3503,13 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\breleased\x18\x03 \x01(\bR\breleased\x12\x1f\n" +
 	"\vaudit_index\x18\x04 \x01(\x03R\n" +
 	"auditIndex\x124\n" +
-	"\x16release_pending_reason\x18\x05 \x01(\tR\x14releasePendingReason\",\n" +
+	"\x16release_pending_reason\x18\x05 \x01(\tR\x14releasePendingReason\"\x80\x01\n" +
 	"\x12AcknowledgeRequest\x12\x16\n" +
-	"\x06cursor\x18\x01 \x01(\x03R\x06cursor\"\x15\n" +
-	"\x13AcknowledgeResponse*\x95\x01\n" +
+	"\x06cursor\x18\x01 \x01(\x03R\x06cursor\x125\n" +
+	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\x12\x1b\n" +
+	"\tnotice_id\x18\x1f \x01(\tR\bnoticeId\"H\n" +
+	"\x13AcknowledgeResponse\x121\n" +
+	"\areceipt\x18\x01 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt*\x95\x01\n" +
 	"\tRouteRole\x12\x1a\n" +
 	"\x16ROUTE_ROLE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ROUTE_ROLE_NAMED\x10\x01\x12\x18\n" +
@@ -3619,31 +3663,33 @@ var file_liaison_v1_exchange_proto_depIdxs = []int32{
 	43, // 54: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
 	32, // 55: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
 	43, // 56: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
-	3,  // 57: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
-	11, // 58: liaison.v1.Exchange.Notify:input_type -> liaison.v1.NotifyRequest
-	13, // 59: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
-	14, // 60: liaison.v1.Exchange.Match:input_type -> liaison.v1.MatchRequest
-	20, // 61: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
-	35, // 62: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
-	26, // 63: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
-	28, // 64: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
-	30, // 65: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
-	33, // 66: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
-	8,  // 67: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
-	12, // 68: liaison.v1.Exchange.Notify:output_type -> liaison.v1.NotifyResponse
-	17, // 69: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
-	15, // 70: liaison.v1.Exchange.Match:output_type -> liaison.v1.MatchResponse
-	21, // 71: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
-	36, // 72: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
-	27, // 73: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
-	29, // 74: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
-	31, // 75: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
-	34, // 76: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
-	67, // [67:77] is the sub-list for method output_type
-	57, // [57:67] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	4,  // 57: liaison.v1.AcknowledgeRequest.forwarded:type_name -> liaison.v1.PeerForward
+	18, // 58: liaison.v1.AcknowledgeResponse.receipt:type_name -> liaison.v1.PeerReceipt
+	3,  // 59: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
+	11, // 60: liaison.v1.Exchange.Notify:input_type -> liaison.v1.NotifyRequest
+	13, // 61: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
+	14, // 62: liaison.v1.Exchange.Match:input_type -> liaison.v1.MatchRequest
+	20, // 63: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
+	35, // 64: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
+	26, // 65: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
+	28, // 66: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
+	30, // 67: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
+	33, // 68: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
+	8,  // 69: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
+	12, // 70: liaison.v1.Exchange.Notify:output_type -> liaison.v1.NotifyResponse
+	17, // 71: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
+	15, // 72: liaison.v1.Exchange.Match:output_type -> liaison.v1.MatchResponse
+	21, // 73: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
+	36, // 74: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
+	27, // 75: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
+	29, // 76: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
+	31, // 77: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
+	34, // 78: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
+	69, // [69:79] is the sub-list for method output_type
+	59, // [59:69] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_exchange_proto_init() }

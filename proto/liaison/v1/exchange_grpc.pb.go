@@ -55,7 +55,12 @@ type ExchangeClient interface {
 	// deadline (Acknowledge with its cursor); the gateway escalates it
 	// before the deadline to the recipient's duty role and back to the
 	// sender, and auditors list those not acknowledged in time
-	// (Notices.ListNotices).
+	// (Notices.ListNotices). A required notice to an agency behind a peer
+	// gateway is tracked by both gateways under one id: the recipient's
+	// gateway delivers it with the sender's deadline and escalates to the
+	// recipient's duty role, the sender's gateway escalates back to the
+	// sender, and the acknowledgement, made at the recipient's gateway,
+	// closes it in both logs.
 	Notify(ctx context.Context, in *NotifyRequest, opts ...grpc.CallOption) (*NotifyResponse, error)
 	// Request pulls a record about a subject from a holder agency.
 	Request(ctx context.Context, in *RequestRequest, opts ...grpc.CallOption) (*RequestResponse, error)
@@ -72,7 +77,12 @@ type ExchangeClient interface {
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
-	// up to that cursor, each with an audit entry of its own.
+	// up to that cursor, each with an audit entry of its own. A required
+	// notice from an agency behind a peer gateway is closed in that
+	// gateway's log too: the acknowledgement is forwarded to it first. If it
+	// cannot be reached, Acknowledge fails with UNAVAILABLE (reason
+	// PEER_UNAVAILABLE), that notice stays open and the inbox is not marked
+	// read: acknowledge again.
 	Acknowledge(ctx context.Context, in *AcknowledgeRequest, opts ...grpc.CallOption) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.
@@ -229,7 +239,12 @@ type ExchangeServer interface {
 	// deadline (Acknowledge with its cursor); the gateway escalates it
 	// before the deadline to the recipient's duty role and back to the
 	// sender, and auditors list those not acknowledged in time
-	// (Notices.ListNotices).
+	// (Notices.ListNotices). A required notice to an agency behind a peer
+	// gateway is tracked by both gateways under one id: the recipient's
+	// gateway delivers it with the sender's deadline and escalates to the
+	// recipient's duty role, the sender's gateway escalates back to the
+	// sender, and the acknowledgement, made at the recipient's gateway,
+	// closes it in both logs.
 	Notify(context.Context, *NotifyRequest) (*NotifyResponse, error)
 	// Request pulls a record about a subject from a holder agency.
 	Request(context.Context, *RequestRequest) (*RequestResponse, error)
@@ -246,7 +261,12 @@ type ExchangeServer interface {
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
-	// up to that cursor, each with an audit entry of its own.
+	// up to that cursor, each with an audit entry of its own. A required
+	// notice from an agency behind a peer gateway is closed in that
+	// gateway's log too: the acknowledgement is forwarded to it first. If it
+	// cannot be reached, Acknowledge fails with UNAVAILABLE (reason
+	// PEER_UNAVAILABLE), that notice stays open and the inbox is not marked
+	// read: acknowledge again.
 	Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.

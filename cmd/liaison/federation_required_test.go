@@ -1,0 +1,210 @@
+package main
+
+import (
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// escalations returns the escalations in an inbox an officer with role
+// reads at a country's gateway.
+func (c *country) escalations(t *testing.T, agency, officer, role string) []*liaisonv1.Escalation {
+	t.Helper()
+	st, err := liaisonv1.NewExchangeClient(c.dial(t, agency, officer, role)).Subscribe(t.Context(), &liaisonv1.SubscribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*liaisonv1.Escalation
+	for {
+		m, err := st.Recv()
+		if err != nil {
+			break
+		}
+		if x := m.GetEscalation(); x != nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// trackedNotices lists a country's tracked required notices, as its
+// auditors see them.
+func (c *country) trackedNotices(t *testing.T) []*liaisonv1.TrackedNotice {
+	t.Helper()
+	agency := map[string]string{"DK": "dk-prison-east", "NL": "nl-probation"}[c.Jurisdiction]
+	resp, err := liaisonv1.NewNoticesClient(c.dial(t, agency, "dpo.1", "auditor")).ListNotices(t.Context(), &liaisonv1.ListNoticesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetNotices()
+}
+
+// TestFederatedRequiredNotice: the Danish prison tells the Rotterdam
+// police, through both gateways, that a person's release date is set.
+// The Danish law requires the police to acknowledge it (rule
+// dk.notice.release.police), and both gateways track it under one id and
+// one deadline. A day later nobody has acknowledged it: the Dutch gateway
+// escalates to the Rotterdam police's duty role, in its inbox there, and
+// the Danish gateway back to the prison, in its inbox here; each log
+// records its half. The Rotterdam police then acknowledge at their own
+// gateway. While the Danish gateway is down, that fails (Unavailable) and
+// the notice stays open; once it is back, the acknowledgement closes the
+// notice in both logs, each naming the other with a receipt.
+func TestFederatedRequiredNotice(t *testing.T) {
+	var ahead atomic.Int64 // how far both gateways' clocks run ahead
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f := startFederationWith(t, fedConfig{now: clock})
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+		Justification: "The person will live in Rotterdam after release.",
+	})
+	if err != nil {
+		t.Fatalf("Notify through both gateways: %v", err)
+	}
+	i := slices.IndexFunc(resp.GetResults(), func(r *liaisonv1.RecipientResult) bool { return r.GetRecipient() == "nl-police-rotterdam" })
+	if i < 0 || resp.GetResults()[i].GetNoticeId() == "" || resp.GetResults()[i].GetAcknowledgeBy() == "" {
+		t.Fatalf("results %v; want a required notice to nl-police-rotterdam, with its id and deadline", resp.GetResults())
+	}
+	id, by := resp.GetResults()[i].GetNoticeId(), resp.GetResults()[i].GetAcknowledgeBy()
+
+	// One notice, one id and one deadline, in both logs and the inbox.
+	dk, nl := f.dk.all(t, "notify", "kf.notice"), f.nl.all(t, "notify", "kf.notice")
+	if len(dk) != 2 || len(nl) != 1 || dk[1].Outcome != audit.OutcomeDisclose || nl[0].Outcome != audit.OutcomeDisclose {
+		t.Fatalf("Danish notify entries %v, Dutch %v; want pending and disclose, and disclose", outcomes(dk), outcomes(nl))
+	}
+	for _, e := range []*audit.Entry{dk[0], dk[1], nl[0]} {
+		if e.Detail["notice_id"] != id || e.Detail["acknowledge_by"] != by || e.Detail["notice_rule"] != "dk.notice.release.police" {
+			t.Errorf("entry %s detail %v; want notice %s due %s under dk.notice.release.police", e.Outcome, e.Detail, id, by)
+		}
+	}
+	var item *liaisonv1.SubscribeResponse
+	for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
+		if m.GetNotice() != nil {
+			item = m
+		}
+	}
+	if item == nil || item.GetNotice().GetNoticeId() != id || item.GetNotice().GetAcknowledgeBy() != by || item.GetNotice().GetRule() != "dk.notice.release.police" {
+		t.Fatalf("the Rotterdam police's inbox item %v; want notice %s due %s", item, id, by)
+	}
+	for _, c := range []*country{f.dk, f.nl} {
+		ns := c.trackedNotices(t)
+		if len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetAcknowledgeBy() != by || ns[0].GetAcknowledged() != "" ||
+			ns[0].GetSender() != "dk-prison-east" || ns[0].GetRecipient() != "nl-police-rotterdam" {
+			t.Fatalf("%s gateway tracks %v; want the one open notice %s", c.Jurisdiction, ns, id)
+		}
+	}
+
+	// Past the escalation time: each gateway escalates to the inbox it holds.
+	esc, err := time.Parse(time.RFC3339, dk[1].Detail["escalate_at"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead.Store(int64(time.Until(esc) + time.Minute))
+	for _, c := range []*country{f.dk, f.nl} {
+		if _, err := c.gw.Server.RunTimers(t.Context()); err != nil {
+			t.Fatalf("%s timers: %v", c.Jurisdiction, err)
+		}
+	}
+	dkEsc, nlEsc := f.dk.all(t, "notice_escalate", ""), f.nl.all(t, "notice_escalate", "")
+	if len(dkEsc) != 1 || dkEsc[0].Detail["escalated_to"] != "dk-prison-east" || dkEsc[0].Detail["escalated_at_peer"] != "nl-gateway" {
+		t.Errorf("Danish escalations %v; want one, to the prison, the duty role's copy at nl-gateway", details(dkEsc))
+	}
+	if len(nlEsc) != 1 || nlEsc[0].Detail["escalated_to"] != "nl-police-rotterdam/role/duty_officer" || nlEsc[0].Detail["escalated_at_peer"] != "dk-gateway" {
+		t.Errorf("Dutch escalations %v; want one, to the duty role, the sender's copy at dk-gateway", details(nlEsc))
+	}
+	if x := f.dk.escalations(t, "dk-prison-east", "kf.notice", "case_officer"); len(x) != 1 || x[0].GetNoticeId() != id ||
+		x[0].GetTarget() != liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER {
+		t.Errorf("the Danish prison's escalations %v; want the sender's copy of %s", x, id)
+	}
+	if x := f.nl.escalations(t, "nl-police-rotterdam", "duty.smit", "duty_officer"); len(x) != 1 || x[0].GetNoticeId() != id ||
+		x[0].GetTarget() != liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE {
+		t.Errorf("the Rotterdam duty officers' escalations %v; want the duty role's copy of %s", x, id)
+	}
+
+	// A forged forward: an agency is no peer gateway.
+	if _, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{NoticeId: id}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("Acknowledge by notice id from an agency = %v; want InvalidArgument", err)
+	}
+
+	// The Danish gateway is down: the acknowledgement fails, nothing closes.
+	police := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries")
+	f.dk.gw.Stop()
+	f.dk.gw = nil
+	_, err = police.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()})
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("Acknowledge with the Danish gateway down = %v; want Unavailable", err)
+	}
+	if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() != "" {
+		t.Fatalf("Dutch notices after the failed acknowledgement %v; want it open", ns)
+	}
+	gw, err := startGateway(t.Context(), f.dk.opts)
+	if err != nil {
+		t.Fatalf("restart the Danish gateway: %v", err)
+	}
+	f.dk.gw = gw // stopped by startFederationWith's clean-up
+
+	// The Dutch gateway's connection may still be backing off.
+	retry(t, func() error {
+		_, err := police.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()})
+		return err
+	})
+	nlAck, dkAck := f.nl.all(t, "notice_acknowledge", "insp.de.vries"), f.dk.all(t, "notice_acknowledge", "insp.de.vries")
+	if len(nlAck) == 0 || nlAck[0].Outcome != audit.OutcomeRefused || nlAck[0].Detail["field"] != "forwarded" {
+		t.Fatalf("Dutch acknowledgements %v; want the forged forward's refusal first", outcomes(nlAck))
+	}
+	nlAck = nlAck[1:]
+	got := outcomes(nlAck)
+	if n := len(got); n < 4 || n%2 != 0 || !slices.Equal(got[n-2:], []string{"pending", "ok"}) || len(dkAck) != 1 || dkAck[0].Outcome != audit.OutcomeOK {
+		t.Fatalf("Dutch acknowledgements %v, Danish %v; want pending and failed while the Danish gateway was away, then pending and ok; and one ok", got, outcomes(dkAck))
+	}
+	for i := 0; i < len(got)-2; i += 2 {
+		if got[i] != "pending" || got[i+1] != "failed" || !slices.Contains(nlAck[i+1].Reasons, "PEER_UNAVAILABLE") {
+			t.Errorf("Dutch acknowledgement attempt %d: %s then %s %v; want pending, then failed with PEER_UNAVAILABLE", i/2, got[i], got[i+1], nlAck[i+1].Reasons)
+		}
+	}
+	last := nlAck[len(nlAck)-1]
+	if last.Detail["notice_id"] != id || dkAck[0].Detail["notice_id"] != id || dkAck[0].Detail["peer_index"] != last.Detail["pending_index"] ||
+		dkAck[0].Detail["via_peer"] != "nl-gateway" || last.Detail["late"] != "false" || dkAck[0].Detail["late"] != "false" {
+		t.Fatalf("Danish acknowledgement %v, Dutch %v; want notice %s, each naming the other, not late", dkAck[0].Detail, last.Detail, id)
+	}
+	dkKey, _ := note.NewVerifier(f.dk.vkey)
+	if r, err := gateway.VerifyReceipt(receiptIn(t, last), dkKey, "nl-police-rotterdam", nil); err != nil || r.Entry.Action != "notice_acknowledge" || r.Entry.Detail["notice_id"] != id {
+		t.Errorf("the Danish receipt in the Dutch log: %+v, %v", r, err)
+	}
+	for _, c := range []*country{f.dk, f.nl} {
+		if ns := c.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() == "" || ns[0].GetLate() {
+			t.Errorf("%s gateway tracks %v; want notice %s acknowledged in time", c.Jurisdiction, ns, id)
+		}
+	}
+	// Past the deadline nothing is overdue: it was acknowledged.
+	deadline, _ := time.Parse(time.RFC3339, by)
+	ahead.Store(int64(time.Until(deadline) + time.Hour))
+	for _, c := range []*country{f.dk, f.nl} {
+		if _, err := c.gw.Server.RunTimers(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if o := c.all(t, "notice_overdue", ""); len(o) != 0 {
+			t.Errorf("%s overdue entries %v; want none", c.Jurisdiction, details(o))
+		}
+	}
+}
+
+// details lists entries' details, for messages.
+func details(es []*audit.Entry) []map[string]string {
+	var out []map[string]string
+	for _, e := range es {
+		out = append(out, e.Detail)
+	}
+	return out
+}
