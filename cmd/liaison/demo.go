@@ -38,7 +38,7 @@ Exits 0 only if every outcome is the expected one.
 
 Commands:
 
-	cross-border  two countries' gateways as peers: a release notice, a request and a correction across the border, each under both countries' law
+	cross-border  two countries' gateways as peers: a release notice, a request, a correction and a required notice across the border, each under both countries' law
 
 Flags:
 `

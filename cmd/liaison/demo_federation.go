@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -193,11 +194,14 @@ func (d *crossDemo) run(ctx context.Context, dir string) error {
 	if err := d.correction(ctx, fx); err != nil {
 		return err
 	}
+	if err := d.requiredNotice(ctx, fx); err != nil {
+		return err
+	}
 	if err := d.bothLogs(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintln(d.out)
-	fmt.Fprintln(d.out, "Demo complete: a notice, a pseudonymised answer and a correction across a border, each under both countries' law, in two verified logs that prove each other's part.")
+	fmt.Fprintln(d.out, "Demo complete: a notice, a pseudonymised answer, a correction and a required notice across a border, each under both countries' law, in two verified logs that prove each other's part.")
 	return nil
 }
 
@@ -456,11 +460,117 @@ func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
 	return nil
 }
 
+// requiredNotice: the prison reports the new release date with Notify.
+// The gateway routes it to the Rotterdam police, who received the first
+// notice; Danish law requires the police to acknowledge it before the
+// release (dk.notice.release.police), so both gateways track it under one
+// id and one deadline, and the police's acknowledgement at the Dutch
+// gateway closes it in both logs.
+func (d *crossDemo) requiredNotice(ctx context.Context, fx *sample.Fixtures) error {
+	fmt.Fprintln(d.out, "4. Denmark: the prison reports the new date; Danish law requires the Rotterdam police to acknowledge it before the release")
+	rec, attrs, ok := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	if !ok {
+		return errors.New("demo: sample release notice missing")
+	}
+	rec, attrs = proto.CloneOf(rec), proto.CloneOf(attrs)
+	rn := rec.GetReleaseNotice()
+	rn.Destination = &liaisonv1.Address{Street: "Verzonnenstraat 8", PostalCode: "3011 AA", Municipality: "Rotterdam", Country: "NL"}
+	rn.PreviousReleaseDate, rn.ReleaseDate = rn.GetReleaseDate(), "2026-12-22"
+	attrs.Municipality, attrs.ReleaseDate = "Rotterdam", rn.GetReleaseDate()
+	conn, err := d.dk.client("dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	d.say("dk-prison-east      -> Danish gateway: Notify release_date_changed (%s, was %s) to every agency that received records about the person",
+		rn.GetReleaseDate(), rn.GetPreviousReleaseDate())
+	resp, err := liaisonv1.NewExchangeClient(conn).Notify(ctx, &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED, Record: rec, Subject: attrs,
+		Justification: "The release was postponed by a week; the police must know the new date.",
+	})
+	if err != nil {
+		return fmt.Errorf("demo: cross-border notice: %v", err)
+	}
+	var r *liaisonv1.RecipientResult
+	for _, x := range resp.GetResults() {
+		if x.GetRecipient() == "nl-police-rotterdam" {
+			r = x
+		}
+	}
+	if r == nil || r.GetNoticeId() == "" {
+		return fmt.Errorf("demo: the notice to the Rotterdam police: %v, want a required notice", resp.GetResults())
+	}
+	final, err := d.dk.entry(ctx, r.GetAuditIndex())
+	if err != nil {
+		return err
+	}
+	nlEntry, err := d.nl.entry(ctx, peerIndex(final))
+	if err != nil {
+		return err
+	}
+	if nlEntry.Detail["notice_id"] != r.GetNoticeId() || nlEntry.Detail["acknowledge_by"] != r.GetAcknowledgeBy() {
+		return fmt.Errorf("demo: the Dutch entry #%d does not track notice %s", peerIndex(final), r.GetNoticeId())
+	}
+	d.say("Danish gateway      Danish law: the police must acknowledge it (%s) by %s; escalation at %s; logged #%s as pending, then forwarded",
+		final.Detail["notice_rule"], r.GetAcknowledgeBy(), final.Detail["escalate_at"], final.Detail["pending_index"])
+	d.say("Dutch gateway       logged #%d and delivered notice %s with the same deadline; the Danish gateway logged #%d: both track it",
+		peerIndex(final), r.GetNoticeId(), r.GetAuditIndex())
+
+	pol, err := d.nl.client("nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted")
+	if err != nil {
+		return err
+	}
+	defer pol.Close()
+	ex := liaisonv1.NewExchangeClient(pol)
+	st, err := ex.Subscribe(ctx, &liaisonv1.SubscribeRequest{})
+	if err != nil {
+		return err
+	}
+	var item *liaisonv1.SubscribeResponse
+	for item == nil {
+		m, err := st.Recv()
+		if err != nil {
+			return fmt.Errorf("demo: the Rotterdam police's inbox holds no notice %s: %v", r.GetNoticeId(), err)
+		}
+		if m.GetNotice().GetNoticeId() == r.GetNoticeId() {
+			item = m
+		}
+	}
+	d.say("nl-police-rotterdam <- inbox of the Dutch gateway, item %d: release on %s (was %s), acknowledge by %s",
+		item.GetCursor(), item.GetReleased().GetRecord().GetReleaseNotice().GetReleaseDate(), rn.GetPreviousReleaseDate(), item.GetNotice().GetAcknowledgeBy())
+	d.say("nl-police-rotterdam -> Dutch gateway: Acknowledge up to item %d", item.GetCursor())
+	if _, err := ex.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()}); err != nil {
+		return fmt.Errorf("demo: cross-border acknowledgement of a required notice: %v", err)
+	}
+	for _, c := range []struct {
+		*demoCountry
+		agency string
+	}{{d.dk, "dk-prison-east"}, {d.nl, "nl-probation"}} {
+		conn, err := c.client(c.agency, "dpo.auditor", []string{"auditor"}, "confidential")
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		ls, err := liaisonv1.NewNoticesClient(conn).ListNotices(ctx, &liaisonv1.ListNoticesRequest{})
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(ls.GetNotices(), func(n *liaisonv1.TrackedNotice) bool { return n.GetNoticeId() == r.GetNoticeId() })
+		if i < 0 || ls.GetNotices()[i].GetAcknowledged() == "" || ls.GetNotices()[i].GetLate() {
+			return fmt.Errorf("demo: the %s gateway does not hold notice %s as acknowledged in time", c.name, r.GetNoticeId())
+		}
+		n := ls.GetNotices()[i]
+		d.say("%-19s notice %s: acknowledged %s, in time (entry #%d)", c.name+" auditor", n.GetNoticeId(), n.GetAcknowledged(), n.GetAckAuditIndex())
+	}
+	fmt.Fprintln(d.out)
+	return nil
+}
+
 // bothLogs verifies each gateway's log against its checkpoint, as that
 // country's auditor would, and each receipt one log holds against the
 // other gateway's checkpoint key alone.
 func (d *crossDemo) bothLogs(ctx context.Context) error {
-	fmt.Fprintln(d.out, "4. The two logs: each verified against its checkpoint, each holding the other gateway's receipts")
+	fmt.Fprintln(d.out, "5. The two logs: each verified against its checkpoint, each holding the other gateway's receipts")
 	logs := map[*demoCountry][]*audit.Entry{}
 	for _, c := range []struct {
 		*demoCountry
@@ -502,7 +612,7 @@ func (d *crossDemo) bothLogs(ctx context.Context) error {
 		}
 		d.say("%-19s checkpoint signed by %s covers %d entries; recomputed Merkle root matches: log VERIFIED", c.name+" auditor", v.Name(), size)
 		for i, e := range logs[c.demoCountry][:size] {
-			if e.Action == "disclose" || e.Action == "request" || e.Action == audit.ActionCorrect || e.Action == audit.ActionAcknowledgeNotice {
+			if slices.Contains([]string{"disclose", "request", "notify", audit.ActionCorrect, audit.ActionAcknowledgeNotice, "notice_acknowledge"}, e.Action) {
 				d.detail("#%d %s", i, describeEntry(e))
 			}
 		}
@@ -534,8 +644,8 @@ func (d *crossDemo) bothLogs(ctx context.Context) error {
 			receipts++
 		}
 	}
-	if receipts != 8 {
-		return fmt.Errorf("demo: %d receipts across the two logs, want 8 (four exchanges, each logged on both sides)", receipts)
+	if receipts != 12 {
+		return fmt.Errorf("demo: %d receipts across the two logs, want 12 (six exchanges, each logged on both sides)", receipts)
 	}
 	d.detail("verifier keys: Danish %s, Dutch %s", d.dk.vkey, d.nl.vkey)
 	return nil

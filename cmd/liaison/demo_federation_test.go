@@ -14,7 +14,8 @@ import (
 // folder: it must end with every outcome the scenario expects (the
 // release notice disclosed to the Rotterdam police through both gateways,
 // the risk assessment pseudonymised under Danish law, the correction
-// delivered in Rotterdam and acknowledged in both logs, eight receipts
+// delivered in Rotterdam and acknowledged in both logs, the required
+// notice of the new date tracked and closed in both logs, twelve receipts
 // verified), and each country's log, opened from its folder as an auditor
 // would, must verify against that country's own checkpoint key.
 func TestCrossBorderDemo(t *testing.T) {
@@ -31,6 +32,10 @@ func TestCrossBorderDemo(t *testing.T) {
 		"a correction of Dutch entry #",
 		"acknowledging its notice #",
 		"(release_notice) from dk-prison-east to nl-police-rotterdam, done: rectify -> OK",
+		"Danish law: the police must acknowledge it (dk.notice.release.police)",
+		"with the same deadline; the Danish gateway logged #",
+		"Danish auditor      notice ntc-",
+		"Dutch auditor       notice ntc-",
 		"Danish auditor      checkpoint signed by dk.liaison.test",
 		"Dutch auditor       checkpoint signed by nl.liaison.test",
 		"VERIFIED with the Dutch key alone",
