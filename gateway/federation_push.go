@@ -259,10 +259,19 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 	if rs := resp.GetResults(); len(rs) == 1 && rs[0].GetRecipient() == rcpt.ID && released(rs[0]) {
 		r = rs[0]
 	}
-	if _, err := s.logPeerReceipt(ex, peer, r.GetReceipt(), rcpt.ID, rel, "its delivery", func(e *audit.Entry) bool {
-		return audit.Released(e.Outcome) && e.Detail["notice_id"] == ex.entry.Detail["notice_id"] && e.Detail["acknowledge_by"] == ex.entry.Detail["acknowledge_by"]
-	}); err != nil {
+	got, err := s.logPeerReceipt(ex, peer, r.GetReceipt(), rcpt.ID, rel, "its delivery", func(e *audit.Entry) bool {
+		// A peer tracks a required notice under this gateway's id and
+		// deadline, or (a gateway from before that) not at all.
+		return audit.Released(e.Outcome) && (e.Detail["notice_id"] == "" ||
+			e.Detail["notice_id"] == ex.entry.Detail["notice_id"] && e.Detail["acknowledge_by"] == ex.entry.Detail["acknowledge_by"])
+	})
+	if err != nil {
 		return res, err
+	}
+	if len(change.Notices) > 0 && got.Entry.Detail["notice_id"] == "" {
+		// Tracked here only: nobody there escalates or forwards an
+		// acknowledgement, so the sender learns that none came.
+		ex.entry.Detail["peer_tracks_notice"] = "false"
 	}
 	var idx int64
 	if len(change.Notices) > 0 {
