@@ -112,3 +112,84 @@ func TestDropExpression(t *testing.T) {
 		t.Errorf("CheckIndex() = %v, want ErrTampered", err)
 	}
 }
+
+// TestMigrateUntracksPeerReleases builds a database as the migrations
+// before 0050_untrack_peer_releases.sql left it, with the aftercare
+// projection of that time: open releases pushed to and requested through
+// a peer, one at home, one a peer's agency requested here, and a closed
+// one behind a peer. After the migration the releases behind a peer that
+// were open are gone; the log is untouched.
+func TestMigrateUntracksPeerReleases(t *testing.T) {
+	ctx := context.WithoutCancel(t.Context())
+	dbURL := newDatabase(t)
+	pgtest.Exec(t, dbURL, "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_ns BIGINT NOT NULL)")
+	names, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range names {
+		name := filepath.Base(p)
+		if name >= "0050" {
+			break
+		}
+		text, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pgtest.Exec(t, dbURL, string(text), "INSERT INTO schema_migrations VALUES ('"+name+"', 0)")
+	}
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	release := func(action, officer string, detail map[string]string) *audit.Entry {
+		return &audit.Entry{Time: t0, Action: action, Outcome: "disclose", RecordType: "release_notice",
+			Requester: &audit.Requester{Agency: "prison-dk", Officer: officer}, Holder: &audit.Party{Agency: "prison-dk"},
+			Recipients: []audit.Party{{Agency: "police-nl"}}, Subject: &audit.Subject{Pseudonym: "ps-a"},
+			LegalBasis: &audit.LegalBasis{ID: "lb-1", ValidUntil: "2027-01-01"}, Detail: detail}
+	}
+	entries := []*audit.Entry{
+		release("disclose", "officer-1", map[string]string{"peer": "nl-gateway"}),
+		release("request", "officer-2\x00x", map[string]string{"via_peer": "nl-gateway", "peer_index": "7"}), // a NUL, as jsonb cannot hold it
+		release("disclose", "officer-1", nil),
+		release("request", "officer-1", map[string]string{"peer": "dk-gateway"}),
+		release("disclose", "officer-1", map[string]string{"peer": "nl-gateway"}),
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range entries {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var closed any
+		if i == 4 {
+			closed = int64(9)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO leaves (idx, leaf) VALUES ($1, $2)`, i, leaf); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO aftercare_releases (idx, recipient, holder, subject, legal_basis, record_type, valid_until, closed_by)
+			VALUES ($1, 'police-nl', 'prison-dk', 'ps-a', 'lb-1', 'release_notice', '2027-01-01', $2)`, i, closed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close(ctx)
+
+	s := openClosed(t, dbURL)
+	var left []int64
+	for i := range entries {
+		_, ok, err := s.TrackedRelease(ctx, int64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			left = append(left, int64(i))
+		}
+	}
+	if want := []int64{2, 3, 4}; !slices.Equal(left, want) {
+		t.Errorf("tracked releases after the migration %v; want %v (at home, a request answered here, and the closed one)", left, want)
+	}
+	if err := s.CheckIndex(ctx, 0, int64(len(entries))); err != nil {
+		t.Errorf("CheckIndex() after the migration = %v", err)
+	}
+}

@@ -176,3 +176,74 @@ func checkQueries(t *testing.T, s *sqlite.Store, qs []query) {
 		}
 	}
 }
+
+// TestMigrateUntracksPeerReleases builds a database as the migrations
+// before 0050_untrack_peer_releases.sql left it, with the aftercare
+// projection of that time: three open releases (one pushed to an agency
+// behind a peer, one requested through a peer, one at home) and a closed
+// one behind a peer. After the migration only the releases at home and the
+// closed one remain; the log is untouched.
+func TestMigrateUntracksPeerReleases(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	db := migratedUpTo(t, path, "0050")
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	release := func(action string, detail map[string]string) *audit.Entry {
+		return &audit.Entry{Time: t0, Action: action, Outcome: "disclose", RecordType: "release_notice",
+			Requester: &audit.Requester{Agency: "prison-dk", Officer: "officer-1"}, Holder: &audit.Party{Agency: "prison-dk"},
+			Recipients: []audit.Party{{Agency: "police-nl"}}, Subject: &audit.Subject{Pseudonym: "ps-a"},
+			LegalBasis: &audit.LegalBasis{ID: "lb-1", ValidUntil: "2027-01-01"}, Detail: detail}
+	}
+	entries := []*audit.Entry{
+		release("disclose", map[string]string{"peer": "nl-gateway"}),
+		release("request", map[string]string{"via_peer": "nl-gateway", "peer_index": "7"}),
+		release("disclose", nil),
+		release("request", map[string]string{"peer": "dk-gateway"}), // a request answered for a peer's agency is not "via"
+		release("disclose", map[string]string{"peer": "nl-gateway"}),
+	}
+	for i, e := range entries {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO leaves (idx, leaf) VALUES (?, ?)`, i, leaf); err != nil {
+			t.Fatal(err)
+		}
+		closed := any(nil)
+		if i == 4 {
+			closed = 9
+		}
+		if _, err := db.Exec(`INSERT INTO aftercare_releases (idx, recipient, holder, subject, legal_basis, record_type, valid_until, closed_by)
+			VALUES (?, 'police-nl', 'prison-dk', 'ps-a', 'lb-1', 'release_notice', '2027-01-01', ?)`, i, closed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open() of a database before 0050 = %v", err)
+	}
+	defer s.Close()
+	var left []int64
+	for i := range entries {
+		_, ok, err := s.TrackedRelease(ctx, int64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			left = append(left, int64(i))
+		}
+	}
+	if want := []int64{2, 3, 4}; !slices.Equal(left, want) {
+		t.Errorf("tracked releases after the migration %v; want %v (at home, a request answered here, and the closed one)", left, want)
+	}
+	for i, e := range entries {
+		if got := audit.RecipientBehindPeer(e); got != (i == 0 || i == 1 || i == 4) {
+			t.Errorf("RecipientBehindPeer(entry %d) = %v: the migration and the projection disagree", i, got)
+		}
+	}
+	if err := s.CheckIndex(ctx, 0, int64(len(entries))); err != nil {
+		t.Errorf("CheckIndex() after the migration = %v", err)
+	}
+}
