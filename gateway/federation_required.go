@@ -34,8 +34,9 @@ func (s *Server) ackTarget(ctx context.Context, ex *exchange, n audit.Notice) {
 // acknowledgement forwarded to the peer (Exchange.Acknowledge with
 // forwarded), the peer's receipt in the final entry, which closes the
 // notice here. A peer that had acknowledged it already (an earlier attempt
-// whose answer was lost) counts as done. If the peer cannot be reached
-// the notice stays open here as there.
+// whose answer was lost) counts as done, and so does one that does not
+// track it (NOTICE_UNKNOWN: its final entry of the notice failed). If the
+// peer cannot be reached the notice stays open here as there.
 func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice, peer *Agency) (err error) {
 	ex := s.begin(ctx, actionNoticeAcknowledge)
 	defer ex.finish(ctx, &err)
@@ -56,6 +57,11 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 	switch {
 	case err != nil && errorReason(err) == "ALREADY_ACKNOWLEDGED":
 		ex.entry.Detail["peer_outcome"] = "already_acknowledged"
+	case err != nil && errorReason(err) == reasonNoticeUnknown:
+		// The peer holds no such notice (its own entry of it failed after
+		// this gateway delivered it): nothing there to close, and the
+		// recipient's acknowledgement stands here.
+		ex.entry.Detail["peer_outcome"] = "notice_unknown"
 	case err != nil:
 		return peerError(ex, err, true)
 	default:
@@ -82,6 +88,10 @@ func (s *Server) commitAck(ctx context.Context, ex *exchange, n audit.Notice) er
 		"officer", ex.caller.Officer.ID, "late", ex.entry.Detail["late"], "peer", ex.entry.Detail["peer"])
 	return nil
 }
+
+// reasonNoticeUnknown is the reason of a forwarded acknowledgement of a
+// notice the sender's gateway does not track.
+const reasonNoticeUnknown = "NOTICE_UNKNOWN"
 
 // alreadyAcknowledged refuses the acknowledgement of a notice acknowledged
 // before (by another officer meanwhile, or an earlier forwarded attempt).
@@ -113,7 +123,7 @@ func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.Acknowl
 		return nil, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
 	}
 	if len(ns) != 1 {
-		return nil, invalid("notice_id", "is not a required notice this gateway sent to your agency")
+		return nil, &badRequest{field: "notice_id", reason: reasonNoticeUnknown, problem: "is not a required notice this gateway sent to your agency"}
 	}
 	n := ns[0]
 	s.ackTarget(ctx, ex, n)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -207,4 +208,61 @@ func details(es []*audit.Entry) []map[string]string {
 		out = append(out, e.Detail)
 	}
 	return out
+}
+
+// TestFederatedRequiredNoticeUnknownAtSender: the Danish gateway does not
+// track a required notice the Dutch gateway delivered (here its tracked
+// notice is deleted while it is stopped, as if its final entry had
+// failed). The Rotterdam police's acknowledgement still closes the notice
+// at their gateway, whose final entry says the Danish gateway did not know
+// it; the Danish gateway logs its refusal (NOTICE_UNKNOWN).
+func TestFederatedRequiredNoticeUnknownAtSender(t *testing.T) {
+	f := startFederation(t, nil, nil)
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+		Justification: "The person will live in Rotterdam after release.",
+	})
+	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
+		t.Fatalf("Notify = %v, %v; want one required notice", resp, err)
+	}
+	id := resp.GetResults()[0].GetNoticeId()
+	f.dk.gw.Stop()
+	f.dk.gw = nil
+	db, err := sql.Open("sqlite", f.dk.opts.AuditDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := db.Exec("DELETE FROM notices WHERE id = ?", id); err != nil {
+		t.Fatal(err)
+	} else if n, _ := r.RowsAffected(); n != 1 {
+		t.Fatalf("deleted %d Danish notices; want 1", n)
+	}
+	db.Close()
+	gw, err := startGateway(t.Context(), f.dk.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.dk.gw = gw
+
+	var cursor int64
+	for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
+		if m.GetNotice().GetNoticeId() == id {
+			cursor = m.GetCursor()
+		}
+	}
+	police := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries")
+	retry(t, func() error { _, err := police.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor}); return err })
+	nlAck, dkAck := f.nl.all(t, "notice_acknowledge", "insp.de.vries"), f.dk.all(t, "notice_acknowledge", "insp.de.vries")
+	last := nlAck[len(nlAck)-1]
+	if last.Outcome != audit.OutcomeOK || last.Detail["peer_outcome"] != "notice_unknown" || last.Detail["notice_id"] != id {
+		t.Errorf("the Dutch acknowledgement %s %v; want ok, the Danish gateway not knowing notice %s", last.Outcome, last.Detail, id)
+	}
+	if len(dkAck) != 1 || dkAck[0].Outcome != audit.OutcomeRefused || !slices.Contains(dkAck[0].Reasons, "NOTICE_UNKNOWN") {
+		t.Errorf("Danish acknowledgements %v; want one refused with NOTICE_UNKNOWN", outcomes(dkAck))
+	}
+	if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() == "" {
+		t.Errorf("Dutch notices %v; want %s acknowledged", ns, id)
+	}
 }
