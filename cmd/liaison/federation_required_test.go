@@ -253,7 +253,10 @@ func TestFederatedRequiredNoticeUnknownAtSender(t *testing.T) {
 		}
 	}
 	police := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries")
-	retry(t, func() error { _, err := police.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor}); return err })
+	retry(t, func() error {
+		_, err := police.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+		return err
+	})
 	nlAck, dkAck := f.nl.all(t, "notice_acknowledge", "insp.de.vries"), f.dk.all(t, "notice_acknowledge", "insp.de.vries")
 	last := nlAck[len(nlAck)-1]
 	if last.Outcome != audit.OutcomeOK || last.Detail["peer_outcome"] != "notice_unknown" || last.Detail["notice_id"] != id {
