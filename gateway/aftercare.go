@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -370,14 +369,11 @@ func (s *Server) deliverNotice(ctx context.Context, ex *exchange, rel *liaisonv1
 	if a := s.registry.Load().Agencies[rcpt]; a != nil && a.Via != "" {
 		return s.noticeViaPeer(ctx, ex, a, rel, n) // the recipient's inbox is its own gateway's
 	}
-	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: n.GetHolder(), Released: rel, Obligation: n})
+	d, err := s.delivery(rcpt, &liaisonv1.SubscribeResponse{Sender: n.GetHolder(), Released: rel, Obligation: n})
 	if err != nil {
-		return -1, failed("ENCODE_FAILED", err)
-	}
-	if payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt), payload); err != nil {
 		return -1, err
 	}
-	idx, err := ex.commit(ctx, audit.Delivery{Recipient: rcpt, Kind: deliveryKind, Payload: payload})
+	idx, err := ex.commit(ctx, d)
 	if err != nil {
 		return -1, err
 	}

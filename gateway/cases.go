@@ -154,6 +154,28 @@ func (ex *exchange) commitState(ctx context.Context, c audit.Change, deliveries 
 	return idx, nil
 }
 
+// commitNotices commits the entry with the required notices it starts
+// tracking, if any, and its deliveries.
+func (ex *exchange) commitNotices(ctx context.Context, ns []audit.Notice, deliveries ...audit.Delivery) (int64, error) {
+	if len(ns) == 0 {
+		return ex.commit(ctx, deliveries...)
+	}
+	return ex.commitState(ctx, audit.Change{Notices: ns}, deliveries...)
+}
+
+// delivery seals an inbox item for box: the store never holds what an
+// inbox holds in clear.
+func (s *Server) delivery(box string, item *liaisonv1.SubscribeResponse) (audit.Delivery, error) {
+	payload, err := proto.Marshal(item)
+	if err != nil {
+		return audit.Delivery{}, failed("ENCODE_FAILED", err)
+	}
+	if payload, err = s.cfg.Pseudonyms.Seal([]byte(box), payload); err != nil {
+		return audit.Delivery{}, err
+	}
+	return audit.Delivery{Recipient: box, Kind: deliveryKind, Payload: payload}, nil
+}
+
 // caseUpdates seals a CaseUpdate for each agency concerned by a change:
 // the members after it, and the agency it is about, but not the caller.
 func (s *Server) caseUpdates(c *audit.CaseState, change, agency, caller string) ([]audit.Delivery, error) {
@@ -166,16 +188,13 @@ func (s *Server) caseUpdates(c *audit.CaseState, change, agency, caller string) 
 		if r == caller {
 			continue
 		}
-		payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller, CaseUpdate: &liaisonv1.CaseUpdate{
+		d, err := s.delivery(r, &liaisonv1.SubscribeResponse{Sender: caller, CaseUpdate: &liaisonv1.CaseUpdate{
 			Change: change, Case: caseMessage(c), Agency: agency,
 		}})
 		if err != nil {
-			return nil, failed("ENCODE_FAILED", err)
-		}
-		if payload, err = s.cfg.Pseudonyms.Seal([]byte(r), payload); err != nil {
 			return nil, err
 		}
-		out = append(out, audit.Delivery{Recipient: r, Kind: deliveryKind, Payload: payload})
+		out = append(out, d)
 	}
 	return out, nil
 }

@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/policies"
@@ -226,13 +225,13 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 	rel *liaisonv1.Released, res *liaisonv1.RecipientResult) (*liaisonv1.RecipientResult, error) {
 	rcpt := t.agency
 	peer := s.registry.Load().Agencies[rcpt.Via]
-	var change audit.Change
+	var tracked []audit.Notice
 	if n := dec.Notice; n != nil && n.Required && p.action == "notify" {
-		tracked, err := s.trackedNotice(ex, n, rcpt.ID, enumName(p.event))
+		t, err := s.trackedNotice(ex, n, rcpt.ID, enumName(p.event))
 		if err != nil {
 			return res, err
 		}
-		change.Notices = []audit.Notice{tracked}
+		tracked = []audit.Notice{t}
 	}
 	conn, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
@@ -268,22 +267,17 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 	if err != nil {
 		return res, err
 	}
-	if len(change.Notices) > 0 && got.Entry.Detail["notice_id"] == "" {
+	if len(tracked) > 0 && got.Entry.Detail["notice_id"] == "" {
 		// Tracked here only: nobody there escalates or forwards an
 		// acknowledgement, so the sender learns that none came.
 		ex.entry.Detail["peer_tracks_notice"] = "false"
 	}
-	var idx int64
-	if len(change.Notices) > 0 {
-		idx, err = ex.commitState(ctx, change)
-	} else {
-		idx, err = ex.commit(ctx)
-	}
+	idx, err := ex.commitNotices(ctx, tracked)
 	if err != nil {
 		return res, err
 	}
-	if len(change.Notices) > 0 {
-		res.NoticeId, res.AcknowledgeBy = change.Notices[0].ID, ex.entry.Detail["acknowledge_by"]
+	if len(tracked) > 0 {
+		res.NoticeId, res.AcknowledgeBy = tracked[0].ID, ex.entry.Detail["acknowledge_by"]
 	}
 	s.log.InfoContext(ctx, "record pushed through a peer gateway", "request_id", ex.reqID, "audit_index", idx, "peer", peer.ID, "action", p.action,
 		"peer_index", ex.entry.Detail["peer_index"], "holder", ex.caller.Agency.ID, "recipient", rcpt.ID, "outcome", ex.entry.Outcome)
@@ -395,7 +389,7 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	}
 	ex.in.Action, ex.entry.Action = got.Entry.Action, got.Entry.Action // a notice travels as a forwarded push
 	var notice *liaisonv1.Notice
-	var change audit.Change
+	var tracked []audit.Notice
 	if pd := got.Entry.Detail; got.Entry.Action == "notify" {
 		if pd["event"] != "" {
 			ex.in.Event = &policies.Event{Type: pd["event"]}
@@ -408,7 +402,7 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 			if err != nil {
 				return nil, err
 			}
-			change.Notices = []audit.Notice{n}
+			tracked = []audit.Notice{n}
 			by := n.Deadline.Format(time.RFC3339)
 			d := ex.entry.Detail
 			d["notice_id"], d["notice_rule"], d["acknowledge_by"], d["escalate_at"] = n.ID, n.Rule, by, n.EscalateAt.Format(time.RFC3339)
@@ -454,20 +448,11 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	if id := legalBasisID(dec); id != "" {
 		e.Detail["receipt_legal_basis"] = id
 	}
-	payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel, Notice: notice})
+	d, err := s.delivery(rcpt.ID, &liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel, Notice: notice})
 	if err != nil {
-		return nil, failed("ENCODE_FAILED", err)
-	}
-	if payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt.ID), payload); err != nil {
 		return nil, err
 	}
-	delivery := audit.Delivery{Recipient: rcpt.ID, Kind: deliveryKind, Payload: payload}
-	var idx int64
-	if len(change.Notices) > 0 {
-		idx, err = ex.commitState(ctx, change, delivery)
-	} else {
-		idx, err = ex.commit(ctx, delivery)
-	}
+	idx, err := ex.commitNotices(ctx, tracked, d)
 	if err != nil {
 		return nil, err
 	}

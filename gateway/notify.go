@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/policies"
@@ -112,36 +110,26 @@ func (s *Server) pushTo(ctx context.Context, p *push, t *target) (res *liaisonv1
 		return s.pushViaPeer(ctx, ex, p, t, dec, rel, res) // the recipient's inbox is its own gateway's
 	}
 	item := &liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel}
-	var change audit.Change
+	var tracked []audit.Notice
 	if p.action == "notify" {
 		item.Notice = &liaisonv1.Notice{EventId: p.eventID, EventType: p.event, Routes: t.routes}
 		if n := dec.Notice; n != nil && n.Required {
-			tracked, err := s.trackedNotice(ex, n, rcpt.ID, enumName(p.event))
+			t, err := s.trackedNotice(ex, n, rcpt.ID, enumName(p.event))
 			if err != nil {
 				return res, err
 			}
-			change.Notices = []audit.Notice{tracked}
-			by := tracked.Deadline.Format(time.RFC3339)
-			item.Notice.NoticeId, item.Notice.AcknowledgeBy, item.Notice.Rule = tracked.ID, by, n.Rule
-			res.NoticeId, res.AcknowledgeBy = tracked.ID, by
+			tracked = []audit.Notice{t}
+			by := t.Deadline.Format(time.RFC3339)
+			item.Notice.NoticeId, item.Notice.AcknowledgeBy, item.Notice.Rule = t.ID, by, n.Rule
+			res.NoticeId, res.AcknowledgeBy = t.ID, by
 		}
 	}
-	payload, err := proto.Marshal(item)
+	// The inbox holds the released record until it is read, sealed.
+	dl, err := s.delivery(rcpt.ID, item)
 	if err != nil {
-		return res, failed("ENCODE_FAILED", err)
-	}
-	// The inbox holds the released record until it is read: sealed,
-	// so that the store never holds personal data in clear.
-	if payload, err = s.cfg.Pseudonyms.Seal([]byte(rcpt.ID), payload); err != nil {
 		return res, err
 	}
-	delivery := audit.Delivery{Recipient: rcpt.ID, Kind: deliveryKind, Payload: payload}
-	var idx int64
-	if len(change.Notices) > 0 {
-		idx, err = ex.commitState(ctx, change, delivery)
-	} else {
-		idx, err = ex.commit(ctx, delivery)
-	}
+	idx, err := ex.commitNotices(ctx, tracked, dl)
 	if err != nil {
 		return res, err
 	}

@@ -96,14 +96,11 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 		if to.target == liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE {
 			x.DutyRole = duty
 		}
-		payload, err := proto.Marshal(&liaisonv1.SubscribeResponse{Sender: "liaison", Escalation: x})
+		d, err := s.delivery(to.box, &liaisonv1.SubscribeResponse{Sender: "liaison", Escalation: x})
 		if err != nil {
 			return err
 		}
-		if payload, err = s.cfg.Pseudonyms.Seal([]byte(to.box), payload); err != nil {
-			return err
-		}
-		deliveries = append(deliveries, audit.Delivery{Recipient: to.box, Kind: deliveryKind, Payload: payload})
+		deliveries = append(deliveries, d)
 	}
 	e := s.noticeEntry(ctx, n, actionNoticeEscalate, now)
 	e.Detail["duty_role"] = duty
