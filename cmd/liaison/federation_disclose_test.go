@@ -41,7 +41,14 @@ func releaseNotice(t *testing.T, purpose liaisonv1.Purpose) *liaisonv1.DiscloseR
 // inbox reads an agency's inbox at a country's gateway.
 func (c *country) inbox(t *testing.T, agency string) []*liaisonv1.SubscribeResponse {
 	t.Helper()
-	st, err := c.client(t, agency, "inbox.reader").Subscribe(t.Context(), &liaisonv1.SubscribeRequest{})
+	return c.inboxAs(t, agency, "inbox.reader", "case_officer")
+}
+
+// inboxAs reads the inboxes an officer with one role reads at a country's
+// gateway: the agency's, the officer's own and the role's.
+func (c *country) inboxAs(t *testing.T, agency, officer, role string) []*liaisonv1.SubscribeResponse {
+	t.Helper()
+	st, err := liaisonv1.NewExchangeClient(c.dial(t, agency, officer, role)).Subscribe(t.Context(), &liaisonv1.SubscribeRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

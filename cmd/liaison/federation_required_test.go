@@ -16,20 +16,12 @@ import (
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
-// escalations returns the escalations in an inbox an officer with role
-// reads at a country's gateway.
+// escalations returns the escalations in the inboxes an officer with
+// role reads at a country's gateway.
 func (c *country) escalations(t *testing.T, agency, officer, role string) []*liaisonv1.Escalation {
 	t.Helper()
-	st, err := liaisonv1.NewExchangeClient(c.dial(t, agency, officer, role)).Subscribe(t.Context(), &liaisonv1.SubscribeRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []*liaisonv1.Escalation
-	for {
-		m, err := st.Recv()
-		if err != nil {
-			break
-		}
+	for _, m := range c.inboxAs(t, agency, officer, role) {
 		if x := m.GetEscalation(); x != nil {
 			out = append(out, x)
 		}
