@@ -574,9 +574,10 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 			return nil, err
 		}
 	}
-	if n.Kind == audit.NoticeCorrection || n.Kind == audit.NoticeWithdrawal {
+	if n.Kind == audit.NoticeCorrection || n.Kind == audit.NoticeWithdrawal || n.Kind == audit.NoticeExpiry && n.Obligation == audit.ObligationErase {
 		// Done includes what the caller passed on: the log must not say
-		// so while a recipient of it still holds the wrong fact.
+		// so while a recipient of it still holds the wrong fact, or what
+		// must be erased.
 		open, err := s.openPassedOn(ctx, n)
 		if err != nil {
 			return nil, err

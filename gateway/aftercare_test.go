@@ -3,11 +3,15 @@ package gateway_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -16,6 +20,7 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
 	"github.com/liaison-gateway/liaison/gateway/sample"
+	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -548,4 +553,88 @@ func TestExpiryOnceAcrossReplicas(t *testing.T) {
 			t.Errorf("%s holds %d expiry notices, want %d", o.agency, notices, subjects)
 		}
 	}
+}
+
+// TestExpiryReachesWhatWasPassedOn: social services passed a release
+// notice on before the basis it received it under ended. The expiry
+// notice, which obliges erasure, lists that onward release, and social
+// services cannot acknowledge the erasure until they have withdrawn it,
+// as for a withdrawal (GDPR Art. 19, LED Art. 16(6)).
+func TestExpiryReachesWhatWasPassedOn(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	// Every basis of the packs that ends forbids onward disclosure; this
+	// reading of the Danish law does not.
+	s := startStack(t, stackOptions{serverNow: clk.Now, policy: patchedPolicy(t, "dk/dk.rego", `, "NO_ONWARD_DISCLOSURE"]`, "]")})
+	rec, _ := dkRelease(t)
+	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-social-aarhus")
+	got := d.GetResults()[0].GetAuditIndex()
+	social := s.exchange(t, dkSocial)
+	x, err := social.Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: probationAttrs("2027-03-01"), Recipients: []string{"dk-police-aarhus"}, Provenance: &liaisonv1.Provenance{AuditIndex: got},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "The police meet the person before release.",
+	})
+	if err != nil || x.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("social services pass the notice on = %v, %v", x, err)
+	}
+	onward := x.GetResults()[0].GetAuditIndex()
+
+	clk.Set(time.Date(2027, 3, 2, 0, 0, 5, 0, time.UTC))
+	if err := s.srv.RunAftercare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n *liaisonv1.ObligationNotice
+	for _, it := range readInbox(t, s, dkSocial, 0) {
+		if o := it.GetObligation(); o.GetKind() == liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY {
+			n = o
+		}
+	}
+	if n == nil || n.GetObligation() != liaisonv1.Obligation_OBLIGATION_ERASE || !slices.Equal(n.GetPassedOn(), []int64{onward}) ||
+		!strings.Contains(n.GetMessage(), fmt.Sprintf("You passed it on (entry %d): withdraw that release too", onward)) {
+		t.Fatalf("social services' expiry notice = %v; want erasure, naming the onward release %d", n, onward)
+	}
+	ack := func() error {
+		_, err := aftercare(t, s, dkSocial).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: n.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_ERASE})
+		return err
+	}
+	if st := wantStatus(t, ack(), codes.FailedPrecondition); errorReason(st) != "PASSED_ON_NOT_CORRECTED" ||
+		!strings.Contains(st.Message(), fmt.Sprintf("(entry %d)", onward)) {
+		t.Errorf("erasure acknowledged before what was passed on was withdrawn: %q %s", errorReason(st), st.Message())
+	}
+	w, err := aftercare(t, s, dkSocial).Withdraw(ctx, &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001",
+		Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_ERASED_AT_SOURCE, Justification: "The basis we received it under ended."})
+	if err != nil || len(w.GetResults()) != 1 || w.GetResults()[0].GetRefersTo() != onward {
+		t.Fatalf("social services' withdrawal = %v, %v; want one, of entry %d", w, err, onward)
+	}
+	if err := ack(); err != nil {
+		t.Errorf("erasure acknowledged once what was passed on was withdrawn: %v", err)
+	}
+}
+
+// patchedPolicy is the embedded policy tree, without its Rego tests (which
+// the change may break), with old replaced by new in one file.
+func patchedPolicy(t *testing.T, file, old, new string) fs.FS {
+	t.Helper()
+	out := fstest.MapFS{}
+	err := fs.WalkDir(policies.Embedded(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.rego") {
+			return err
+		}
+		b, err := fs.ReadFile(policies.Embedded(), p)
+		if err != nil {
+			return err
+		}
+		if p == file {
+			if !strings.Contains(string(b), old) {
+				t.Fatalf("%s does not contain %q", file, old)
+			}
+			b = []byte(strings.ReplaceAll(string(b), old, new))
+		}
+		out[p] = &fstest.MapFile{Data: b}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -176,19 +176,25 @@ func (s *Server) notePassedOn(ctx context.Context, ex *exchange, o audit.Record,
 	return nil
 }
 
-// openPassedOn returns what the recipient of a correction or withdrawal
-// notice passed on of the release the notice is about, and has neither
-// corrected nor withdrawn since. What it passed on of a correction it
+// openPassedOn returns what the recipient of a correction, withdrawal or
+// expiry notice passed on of the releases the notice is about, and has
+// neither corrected nor withdrawn since. What it passed on of a correction it
 // received is up to date and does not count.
 func (s *Server) openPassedOn(ctx context.Context, n audit.SentNotice) ([]int64, error) {
-	if len(n.RefersTo) != 1 {
-		return nil, nil // corrections and withdrawals are about one release each
+	var out []int64
+	for _, r := range n.RefersTo { // one for a correction or withdrawal; an expiry's group
+		e, err := s.entryAt(ctx, r, "refers_to")
+		if err != nil {
+			return nil, err
+		}
+		on, err := s.passedOn(ctx, n.Recipient, n.Subject, audit.Record{Index: r, Entry: e})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, on...)
 	}
-	e, err := s.entryAt(ctx, n.RefersTo[0], "refers_to")
-	if err != nil {
-		return nil, err
-	}
-	return s.passedOn(ctx, n.Recipient, n.Subject, audit.Record{Index: n.RefersTo[0], Entry: e})
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 func plural(n int, one, many string) string {

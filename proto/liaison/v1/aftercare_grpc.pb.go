@@ -78,8 +78,9 @@ type AftercareClient interface {
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
 	// acknowledge_notice); a notice is acknowledged once. Done includes
-	// passing it on: a correction or withdrawal whose recipient passed the
-	// record on is refused (FAILED_PRECONDITION, reason
+	// passing it on: a correction, a withdrawal or an expiry notice that
+	// obliges erasure, whose recipient passed the record on, is refused
+	// (FAILED_PRECONDITION, reason
 	// PASSED_ON_NOT_CORRECTED, naming the releases) while one of those
 	// releases (ObligationNotice.passed_on) is neither corrected nor
 	// withdrawn. A notice that came from another country's gateway is
@@ -230,8 +231,9 @@ type AftercareServer interface {
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
 	// acknowledge_notice); a notice is acknowledged once. Done includes
-	// passing it on: a correction or withdrawal whose recipient passed the
-	// record on is refused (FAILED_PRECONDITION, reason
+	// passing it on: a correction, a withdrawal or an expiry notice that
+	// obliges erasure, whose recipient passed the record on, is refused
+	// (FAILED_PRECONDITION, reason
 	// PASSED_ON_NOT_CORRECTED, naming the releases) while one of those
 	// releases (ObligationNotice.passed_on) is neither corrected nor
 	// withdrawn. A notice that came from another country's gateway is

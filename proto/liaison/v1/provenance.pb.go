@@ -376,8 +376,10 @@ type ObligationNotice struct {
 	// too (GDPR Art. 19, LED Art. 16(6)): correct them with the corrected
 	// record (Aftercare.Correct, corrects) or withdraw them
 	// (Aftercare.Withdraw, withdraws); message says so. Until then,
-	// AcknowledgeNotice refuses this notice (PASSED_ON_NOT_CORRECTED). Empty
-	// if it passed nothing on.
+	// AcknowledgeNotice refuses this notice (PASSED_ON_NOT_CORRECTED). For
+	// an expiry notice, only when it obliges erasure (withdraw them, reason
+	// ERASED_AT_SOURCE); one that lets the recipient retain lists none.
+	// Empty if it passed nothing on.
 	PassedOn      []int64 `protobuf:"varint,13,rep,packed,name=passed_on,json=passedOn,proto3" json:"passed_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
