@@ -706,8 +706,8 @@ func TestRequiredNoticeEscalation(t *testing.T) {
 		}
 		l := list()
 		if len(l) != 1 || l[0].GetNoticeId() != late.GetNoticeId() || !l[0].GetLate() || l[0].GetEscalated() == "" || l[0].GetOverdue() == "" ||
-			l[0].GetAcknowledged() != "" || l[0].GetRecipient() != "nl-police-amsterdam" || l[0].GetSender() != "nl-prison-dji" {
-			t.Fatalf("late notices = %v, want the Amsterdam one only", l)
+			l[0].GetAcknowledged() != "" || l[0].GetRecipient() != "nl-police-amsterdam" || l[0].GetSender() != "nl-prison-dji" || l[0].GetPeer() != "" {
+			t.Fatalf("late notices = %v, want the Amsterdam one only, at home", l)
 		}
 		if _, err := liaisonv1.NewNoticesClient(s.conn(t, nlPolice)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{}); err == nil {
 			t.Error("ListNotices without the auditor role: nil error")

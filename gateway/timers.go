@@ -55,6 +55,17 @@ func (s *Server) RunTimers(ctx context.Context) (bool, error) {
 	return true, errors.Join(errs...)
 }
 
+// noticePeerOf is the peer gateway behind which a tracked notice's
+// recipient or sender is, if any: that gateway tracks the notice too.
+func noticePeerOf(reg *Registry, n audit.Notice) string {
+	for _, id := range []string{n.Recipient, n.Sender} {
+		if a := reg.Agencies[id]; a != nil && a.Via != "" {
+			return a.Via
+		}
+	}
+	return ""
+}
+
 // escalate sends an unacknowledged required notice's escalation to the
 // recipient's duty role and back to the sender, in one entry. A notice
 // across a border is tracked by both gateways, and each escalates to the
@@ -64,17 +75,12 @@ func (s *Server) RunTimers(ctx context.Context) (bool, error) {
 func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) error {
 	reg := s.registry.Load()
 	duty := defaultDutyRole
-	rcpt, sender := reg.Agencies[n.Recipient], reg.Agencies[n.Sender]
+	rcpt := reg.Agencies[n.Recipient]
 	if rcpt != nil && rcpt.DutyRole != "" {
 		duty = rcpt.DutyRole
 	}
-	var peer string // the peer gateway that holds one of the two inboxes
+	peer := noticePeerOf(reg, n) // the peer gateway that holds one of the two inboxes
 	recipientAway := rcpt != nil && rcpt.Via != ""
-	if recipientAway {
-		peer = rcpt.Via
-	} else if sender != nil && sender.Via != "" {
-		peer = sender.Via
-	}
 	base := &liaisonv1.Escalation{
 		NoticeId: n.ID, EventType: eventEnum(n.EventType), Recipient: n.Recipient, Sender: n.Sender,
 		Sent: n.Created.UTC().Format(time.RFC3339), AcknowledgeBy: n.Deadline.UTC().Format(time.RFC3339),
@@ -175,13 +181,14 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 		return nil, s.statusError(ctx, err)
 	}
 	resp := &liaisonv1.ListNoticesResponse{}
+	reg := s.registry.Load()
 	for _, n := range ns {
 		resp.Notices = append(resp.Notices, &liaisonv1.TrackedNotice{
 			NoticeId: n.ID, EventType: eventEnum(n.EventType), Sender: n.Sender, Recipient: n.Recipient, Rule: n.Rule,
 			Sent: rfc3339(n.Created), EscalateAt: rfc3339(n.EscalateAt), AcknowledgeBy: rfc3339(n.Deadline),
 			Acknowledged: rfc3339(n.Acknowledged), Escalated: rfc3339(n.Escalated), Overdue: rfc3339(n.Overdue),
 			Late: n.Late(now), AuditIndex: n.AuditIndex, AckAuditIndex: n.AckIndex, EscalationAuditIndex: n.EscalationIndex,
-			OverdueAuditIndex: n.OverdueIndex,
+			OverdueAuditIndex: n.OverdueIndex, Peer: noticePeerOf(reg, n),
 		})
 	}
 	return resp, nil

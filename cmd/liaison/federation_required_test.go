@@ -90,11 +90,11 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	if item == nil || item.GetNotice().GetNoticeId() != id || item.GetNotice().GetAcknowledgeBy() != by || item.GetNotice().GetRule() != "dk.notice.release.police" {
 		t.Fatalf("the Rotterdam police's inbox item %v; want notice %s due %s", item, id, by)
 	}
-	for _, c := range []*country{f.dk, f.nl} {
+	for c, peer := range map[*country]string{f.dk: "nl-gateway", f.nl: "dk-gateway"} {
 		ns := c.trackedNotices(t)
 		if len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetAcknowledgeBy() != by || ns[0].GetAcknowledged() != "" ||
-			ns[0].GetSender() != "dk-prison-east" || ns[0].GetRecipient() != "nl-police-rotterdam" {
-			t.Fatalf("%s gateway tracks %v; want the one open notice %s", c.Jurisdiction, ns, id)
+			ns[0].GetSender() != "dk-prison-east" || ns[0].GetRecipient() != "nl-police-rotterdam" || ns[0].GetPeer() != peer {
+			t.Fatalf("%s gateway tracks %v; want the one open notice %s, tracked at %s too", c.Jurisdiction, ns, id, peer)
 		}
 	}
 

@@ -187,8 +187,13 @@ type TrackedNotice struct {
 	EscalationAuditIndex int64 `protobuf:"varint,15,opt,name=escalation_audit_index,json=escalationAuditIndex,proto3" json:"escalation_audit_index,omitempty"`
 	// The audit log index of the entry recording that it became overdue.
 	OverdueAuditIndex int64 `protobuf:"varint,16,opt,name=overdue_audit_index,json=overdueAuditIndex,proto3" json:"overdue_audit_index,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The peer gateway that tracks this notice too, under the same id, when
+	// its recipient or its sender is an agency behind one (see Notify): the
+	// recipient acknowledges there, and each gateway escalates to the inbox
+	// it holds. Empty for a notice between this gateway's own agencies.
+	Peer          string `protobuf:"bytes,17,opt,name=peer,proto3" json:"peer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TrackedNotice) Reset() {
@@ -333,6 +338,13 @@ func (x *TrackedNotice) GetOverdueAuditIndex() int64 {
 	return 0
 }
 
+func (x *TrackedNotice) GetPeer() string {
+	if x != nil {
+		return x.Peer
+	}
+	return ""
+}
+
 var File_liaison_v1_notices_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_notices_proto_rawDesc = "" +
@@ -346,7 +358,7 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\x06sender\x18\x04 \x01(\tR\x06sender\x12\x14\n" +
 	"\x05limit\x18\x05 \x01(\x05R\x05limit\"J\n" +
 	"\x13ListNoticesResponse\x123\n" +
-	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xae\x04\n" +
+	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xc2\x04\n" +
 	"\rTrackedNotice\x12\x1b\n" +
 	"\tnotice_id\x18\x01 \x01(\tR\bnoticeId\x12;\n" +
 	"\n" +
@@ -367,7 +379,8 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"auditIndex\x12&\n" +
 	"\x0fack_audit_index\x18\x0e \x01(\x03R\rackAuditIndex\x124\n" +
 	"\x16escalation_audit_index\x18\x0f \x01(\x03R\x14escalationAuditIndex\x12.\n" +
-	"\x13overdue_audit_index\x18\x10 \x01(\x03R\x11overdueAuditIndex2Y\n" +
+	"\x13overdue_audit_index\x18\x10 \x01(\x03R\x11overdueAuditIndex\x12\x12\n" +
+	"\x04peer\x18\x11 \x01(\tR\x04peer2Y\n" +
 	"\aNotices\x12N\n" +
 	"\vListNotices\x12\x1e.liaison.v1.ListNoticesRequest\x1a\x1f.liaison.v1.ListNoticesResponseB\xa6\x01\n" +
 	"\x0ecom.liaison.v1B\fNoticesProtoP\x01Z=github.com/liaison-gateway/liaison/proto/liaison/v1;liaisonv1\xa2\x02\x03LXX\xaa\x02\n" +
