@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -20,7 +18,7 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
 	"github.com/liaison-gateway/liaison/gateway/sample"
-	"github.com/liaison-gateway/liaison/policies"
+	"github.com/liaison-gateway/liaison/policies/policytest"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -565,7 +563,7 @@ func TestExpiryReachesWhatWasPassedOn(t *testing.T) {
 	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
 	// Every basis of the packs that ends forbids onward disclosure; this
 	// reading of the Danish law does not.
-	s := startStack(t, stackOptions{serverNow: clk.Now, policy: patchedPolicy(t, "dk/dk.rego", `, "NO_ONWARD_DISCLOSURE"]`, "]")})
+	s := startStack(t, stackOptions{serverNow: clk.Now, policy: policytest.Patched(t, "dk/dk.rego", `, "NO_ONWARD_DISCLOSURE"]`, "]")})
 	rec, _ := dkRelease(t)
 	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-social-aarhus")
 	got := d.GetResults()[0].GetAuditIndex()
@@ -609,32 +607,4 @@ func TestExpiryReachesWhatWasPassedOn(t *testing.T) {
 	if err := ack(); err != nil {
 		t.Errorf("erasure acknowledged once what was passed on was withdrawn: %v", err)
 	}
-}
-
-// patchedPolicy is the embedded policy tree, without its Rego tests (which
-// the change may break), with old replaced by new in one file.
-func patchedPolicy(t *testing.T, file, old, new string) fs.FS {
-	t.Helper()
-	out := fstest.MapFS{}
-	err := fs.WalkDir(policies.Embedded(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.rego") {
-			return err
-		}
-		b, err := fs.ReadFile(policies.Embedded(), p)
-		if err != nil {
-			return err
-		}
-		if p == file {
-			if !strings.Contains(string(b), old) {
-				t.Fatalf("%s does not contain %q", file, old)
-			}
-			b = []byte(strings.ReplaceAll(string(b), old, new))
-		}
-		out[p] = &fstest.MapFile{Data: b}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -31,6 +30,7 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/gateway/sample"
 	"github.com/liaison-gateway/liaison/policies"
+	"github.com/liaison-gateway/liaison/policies/policytest"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -69,7 +69,7 @@ type federation struct {
 // country's reading of the law.
 func patchedEngine(t *testing.T, file, old, new string) *policies.Engine {
 	t.Helper()
-	e, err := policies.Load(t.Context(), os.DirFS(patchedPolicies(t, file, old, new)))
+	e, err := policies.Load(t.Context(), policytest.Patched(t, file, old, new))
 	if err != nil {
 		t.Fatalf("load patched policies: %v", err)
 	}
@@ -80,28 +80,7 @@ func patchedEngine(t *testing.T, file, old, new string) *policies.Engine {
 // one file and without the Rego tests, to a directory it returns.
 func patchedPolicies(t *testing.T, file, old, new string) string {
 	t.Helper()
-	dir := t.TempDir()
-	err := fs.WalkDir(policies.Embedded(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.rego") || strings.Contains(p, "testdata") {
-			return err
-		}
-		b, err := fs.ReadFile(policies.Embedded(), p)
-		if err != nil {
-			return err
-		}
-		if p == file {
-			if !strings.Contains(string(b), old) {
-				t.Fatalf("%s does not contain %q", file, old)
-			}
-			b = []byte(strings.ReplaceAll(string(b), old, new))
-		}
-		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
-		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return policytest.Dir(t, policytest.Patched(t, file, old, new))
 }
 
 // startFederation starts the Danish and the Dutch gateway, each with its
