@@ -20,15 +20,7 @@ import (
 // index is now the one the leaves give.
 func TestMigrateFromColumns(t *testing.T) {
 	ctx := context.WithoutCancel(t.Context())
-	dbURL := newDatabase(t)
-	pgtest.Exec(t, dbURL, "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_ns BIGINT NOT NULL)")
-	for _, name := range []string{"0001_init.sql", "0002_token_ids.sql"} {
-		text, err := os.ReadFile(filepath.Join("migrations", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pgtest.Exec(t, dbURL, string(text), "INSERT INTO schema_migrations VALUES ('"+name+"', 0)")
-	}
+	dbURL := migratedUpTo(t, "0003")
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 123456789, time.UTC)
 	entries := []*audit.Entry{
 		{Time: t0, Action: "disclose", Outcome: "disclose", RecordType: "risk_assessment",
@@ -121,23 +113,7 @@ func TestDropExpression(t *testing.T) {
 // were open are gone; the log is untouched.
 func TestMigrateUntracksPeerReleases(t *testing.T) {
 	ctx := context.WithoutCancel(t.Context())
-	dbURL := newDatabase(t)
-	pgtest.Exec(t, dbURL, "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_ns BIGINT NOT NULL)")
-	names, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range names {
-		name := filepath.Base(p)
-		if name >= "0050" {
-			break
-		}
-		text, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pgtest.Exec(t, dbURL, string(text), "INSERT INTO schema_migrations VALUES ('"+name+"', 0)")
-	}
+	dbURL := migratedUpTo(t, "0050")
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	release := func(action, officer string, detail map[string]string) *audit.Entry {
 		return &audit.Entry{Time: t0, Action: action, Outcome: "disclose", RecordType: "release_notice",
@@ -192,4 +168,29 @@ func TestMigrateUntracksPeerReleases(t *testing.T) {
 	if err := s.CheckIndex(ctx, 0, int64(len(entries))); err != nil {
 		t.Errorf("CheckIndex() after the migration = %v", err)
 	}
+}
+
+// migratedUpTo creates a database with the migrations whose names sort
+// before before applied, as the store would have applied them, and
+// returns its URL.
+func migratedUpTo(t *testing.T, before string) string {
+	t.Helper()
+	dbURL := newDatabase(t)
+	pgtest.Exec(t, dbURL, "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_ns BIGINT NOT NULL)")
+	names, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range names {
+		name := filepath.Base(p)
+		if name >= before {
+			break
+		}
+		text, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pgtest.Exec(t, dbURL, string(text), "INSERT INTO schema_migrations VALUES ('"+name+"', 0)")
+	}
+	return dbURL
 }
