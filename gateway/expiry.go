@@ -208,7 +208,7 @@ func (s *Server) expiryNotice(ctx context.Context, orig *audit.Entry, releases [
 	if ob == liaisonv1.Obligation_OBLIGATION_ERASE {
 		// An erasure reaches those it was passed on to, as a withdrawal
 		// does (GDPR Art. 19, LED Art. 16(6)).
-		if err := s.noteExpiryPassedOn(ctx, ex, orig, releases, n); err != nil {
+		if err := s.noteExpiryPassedOn(ctx, ex, releases, n); err != nil {
 			return err
 		}
 	}
@@ -220,26 +220,14 @@ func (s *Server) expiryNotice(ctx context.Context, orig *audit.Entry, releases [
 // noteExpiryPassedOn puts in an expiry notice that obliges erasure the
 // recipient's own open releases that passed on the record of any of the
 // releases it is about, and says what the recipient must do about them.
-func (s *Server) noteExpiryPassedOn(ctx context.Context, ex *exchange, first *audit.Entry, releases []int64, n *liaisonv1.ObligationNotice) error {
-	for i, r := range releases {
-		e := first
-		if i > 0 {
-			var err error
-			if e, err = s.entryAt(ctx, r, "release"); err != nil {
-				return err
-			}
-		}
-		on, err := s.passedOn(ctx, ex.entry.Recipients[0].Agency, ex.entry.Subject.Pseudonym, audit.Record{Index: r, Entry: e})
-		if err != nil {
-			return err
-		}
-		n.PassedOn = append(n.PassedOn, on...)
+func (s *Server) noteExpiryPassedOn(ctx context.Context, ex *exchange, releases []int64, n *liaisonv1.ObligationNotice) error {
+	rs, err := s.records(ctx, releases)
+	if err != nil {
+		return err
 	}
-	if len(n.PassedOn) == 0 {
-		return nil
+	if n.PassedOn, err = s.passedOn(ctx, ex.entry.Recipients[0].Agency, ex.entry.Subject.Pseudonym, rs...); err != nil || len(n.PassedOn) == 0 {
+		return err
 	}
-	slices.Sort(n.PassedOn)
-	n.PassedOn = slices.Compact(n.PassedOn)
 	n.Message += fmt.Sprintf(" You passed it on (%s %s): withdraw %s too (Aftercare.Withdraw, reason ERASED_AT_SOURCE), so that their recipients learn of it, before you acknowledge.",
 		plural(len(n.PassedOn), "entry", "entries"), joinIndexes(n.PassedOn), plural(len(n.PassedOn), "that release", "those releases"))
 	return nil

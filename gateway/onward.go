@@ -139,12 +139,17 @@ func (s *Server) lineage(ctx context.Context, o audit.Record) ([]int64, error) {
 }
 
 // passedOn returns the open releases by agency about subject (an audit
-// pseudonym) that passed on the record of release o: those that named o,
-// or a release o corrected, as their provenance.
-func (s *Server) passedOn(ctx context.Context, agency, subject string, o audit.Record) ([]int64, error) {
-	from, err := s.lineage(ctx, o)
-	if err != nil {
-		return nil, err
+// pseudonym) that passed on the record of the releases rs: those that
+// named one of them, or a release one of them corrected, as their
+// provenance.
+func (s *Server) passedOn(ctx context.Context, agency, subject string, rs ...audit.Record) ([]int64, error) {
+	var from []int64
+	for _, o := range rs {
+		l, err := s.lineage(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		from = append(from, l...)
 	}
 	open, err := s.releasesOf(ctx, agency, subject, "", nil, "", true)
 	if err != nil {
@@ -181,20 +186,24 @@ func (s *Server) notePassedOn(ctx context.Context, ex *exchange, o audit.Record,
 // neither corrected nor withdrawn since. What it passed on of a correction it
 // received is up to date and does not count.
 func (s *Server) openPassedOn(ctx context.Context, n audit.SentNotice) ([]int64, error) {
-	var out []int64
-	for _, r := range n.RefersTo { // one for a correction or withdrawal; an expiry's group
-		e, err := s.entryAt(ctx, r, "refers_to")
-		if err != nil {
-			return nil, err
-		}
-		on, err := s.passedOn(ctx, n.Recipient, n.Subject, audit.Record{Index: r, Entry: e})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, on...)
+	rs, err := s.records(ctx, n.RefersTo) // one for a correction or withdrawal; an expiry's group
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
+	return s.passedOn(ctx, n.Recipient, n.Subject, rs...)
+}
+
+// records reads the entries at indexes.
+func (s *Server) records(ctx context.Context, indexes []int64) ([]audit.Record, error) {
+	var out []audit.Record
+	for _, i := range indexes {
+		e, err := s.entryAt(ctx, i, "refers_to")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, audit.Record{Index: i, Entry: e})
+	}
+	return out, nil
 }
 
 func plural(n int, one, many string) string {
