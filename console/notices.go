@@ -48,6 +48,10 @@ type requiredRow struct {
 	Overdue    time.Time
 	Late       bool
 	Index      int64
+	// Peer is the other country's gateway that tracks the notice too
+	// (TrackedNotice.peer): the recipient acknowledges there, and each
+	// gateway escalates to the inbox it holds. Empty at home.
+	Peer string
 	// The entries of its escalation and of its deadline passing; -1 if
 	// none.
 	EscalationIndex, OverdueIndex int64
@@ -183,7 +187,7 @@ func (s *Server) requiredNotices(ctx context.Context, f noticeFilter) (p noticeP
 			Sent: parseRFC3339(n.GetSent()), EscalateAt: parseRFC3339(n.GetEscalateAt()), Escalated: parseRFC3339(n.GetEscalated()),
 			Deadline: parseRFC3339(n.GetAcknowledgeBy()), Overdue: parseRFC3339(n.GetOverdue()), Late: n.GetLate(),
 			Index: n.GetAuditIndex(), EscalationIndex: indexOrNone(n.GetEscalationAuditIndex(), n.GetEscalated()),
-			OverdueIndex: indexOrNone(n.GetOverdueAuditIndex(), n.GetOverdue()),
+			OverdueIndex: indexOrNone(n.GetOverdueAuditIndex(), n.GetOverdue()), Peer: n.GetPeer(),
 		}
 		if rw.Late {
 			p.Late++

@@ -2,7 +2,13 @@ package main
 
 import (
 	"database/sql"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +19,7 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -39,6 +46,35 @@ func (c *country) trackedNotices(t *testing.T) []*liaisonv1.TrackedNotice {
 		t.Fatal(err)
 	}
 	return resp.GetNotices()
+}
+
+// consoleNotices opens the notices page of `liaison console`, run for a
+// country's auditor against its gateway, and returns it.
+func (c *country) consoleNotices(t *testing.T) string {
+	t.Helper()
+	agency := map[string]string{"DK": "dk-prison-east", "NL": "nl-probation"}[c.Jurisdiction]
+	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: "dpo.1", Roles: []string{"auditor"}, Clearance: "restricted", Audience: "liaison"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tokFile := filepath.Join(dir, "token.jwt")
+	if err := os.WriteFile(tokFile, []byte(tok+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link, _, _ := startConsoleCmd(t, []string{"console", "-gateway", c.opts.Listen, "-listen", "127.0.0.1:0",
+		"-cert", c.Path("agencies", agency+".pem"), "-key", c.Path("agencies", agency+".key"), "-ca", c.Path("ca.pem"),
+		"-token-file", tokFile, "-verifier-key", c.vkey, "-state", filepath.Join(dir, "trusted")})
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	if code, page := browse(t, hc, link); code != http.StatusOK {
+		t.Fatalf("%s console login = %d:\n%s", c.Jurisdiction, code, page)
+	}
+	code, page := browse(t, hc, strings.SplitN(link, "/login", 2)[0]+"/notices")
+	if code != http.StatusOK {
+		t.Fatalf("%s console notices page = %d:\n%s", c.Jurisdiction, code, page)
+	}
+	return page
 }
 
 // TestFederatedRequiredNotice: the Danish prison tells the Rotterdam
@@ -95,6 +131,13 @@ func TestFederatedRequiredNotice(t *testing.T) {
 		if len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetAcknowledgeBy() != by || ns[0].GetAcknowledged() != "" ||
 			ns[0].GetSender() != "dk-prison-east" || ns[0].GetRecipient() != "nl-police-rotterdam" || ns[0].GetPeer() != peer {
 			t.Fatalf("%s gateway tracks %v; want the one open notice %s, tracked at %s too", c.Jurisdiction, ns, id, peer)
+		}
+		// Each country's auditor sees on the console's notices page that
+		// the other gateway tracks it too.
+		page := c.consoleNotices(t)
+		row := regexp.MustCompile(`(?s)<tr data-entry="\d+"[^>]*>.*?</tr>`).FindAllString(page, -1)
+		if len(row) != 1 || !strings.Contains(row[0], "nl-police-rotterdam") || !strings.Contains(row[0], "tracked at peer gateway "+peer+" too") {
+			t.Errorf("%s console's required notices %q; want the open notice, tracked at %s too", c.Jurisdiction, row, peer)
 		}
 	}
 
