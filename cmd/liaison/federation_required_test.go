@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -302,5 +303,108 @@ func TestFederatedRequiredNoticeUnknownAtSender(t *testing.T) {
 	}
 	if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() == "" {
 		t.Errorf("Dutch notices %v; want %s acknowledged", ns, id)
+	}
+}
+
+// TestFederatedRequiredNoticeToSeveral: one Notify of a release date to
+// the Aarhus police at home and to the Rotterdam and Amsterdam police
+// across the border makes three required notices, each with its own id:
+// the Danish gateway tracks all three, the Dutch gateway the two it
+// delivered, each in its recipient's inbox alone. The Amsterdam police's
+// acknowledgement closes theirs in both logs and no other; the Aarhus
+// police close theirs at home. Past the escalation time only Rotterdam's
+// is escalated, once on each side.
+func TestFederatedRequiredNoticeToSeveral(t *testing.T) {
+	var ahead atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f := startFederationWith(t, fedConfig{now: clock})
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	police := []string{"dk-police-aarhus", "nl-police-rotterdam", "nl-police-amsterdam"}
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: police,
+		Justification: "The person may live in Aarhus, Rotterdam or Amsterdam after release.",
+	})
+	if err != nil {
+		t.Fatalf("Notify at home and through the Dutch gateway: %v", err)
+	}
+	ids := map[string]string{} // recipient -> notice id
+	for _, r := range resp.GetResults() {
+		if r.GetNoticeId() != "" {
+			ids[r.GetRecipient()] = r.GetNoticeId()
+		}
+	}
+	if len(ids) != 3 || ids[police[0]] == ids[police[1]] || ids[police[1]] == ids[police[2]] || ids[police[0]] == ids[police[2]] {
+		t.Fatalf("results %v; want three required notices, one per police, each with its own id", resp.GetResults())
+	}
+	peerOf := func(ns []*liaisonv1.TrackedNotice) map[string]string { // id -> peer
+		out := map[string]string{}
+		for _, n := range ns {
+			out[n.GetNoticeId()] = n.GetPeer()
+		}
+		return out
+	}
+	if got, want := peerOf(f.dk.trackedNotices(t)), map[string]string{ids[police[0]]: "", ids[police[1]]: "nl-gateway", ids[police[2]]: "nl-gateway"}; !maps.Equal(got, want) {
+		t.Fatalf("the Danish gateway tracks %v; want %v", got, want)
+	}
+	if got, want := peerOf(f.nl.trackedNotices(t)), map[string]string{ids[police[1]]: "dk-gateway", ids[police[2]]: "dk-gateway"}; !maps.Equal(got, want) {
+		t.Fatalf("the Dutch gateway tracks %v; want %v", got, want)
+	}
+	inboxNotices := func(c *country, agency string) (cursor int64, got []string) {
+		for _, m := range c.inbox(t, agency) {
+			if n := m.GetNotice(); n.GetNoticeId() != "" {
+				cursor, got = m.GetCursor(), append(got, n.GetNoticeId())
+			}
+		}
+		return cursor, got
+	}
+	cursors := map[string]int64{}
+	for _, p := range police {
+		c := map[bool]*country{true: f.nl, false: f.dk}[strings.HasPrefix(p, "nl-")]
+		cur, got := inboxNotices(c, p)
+		if !slices.Equal(got, []string{ids[p]}) {
+			t.Fatalf("%s's inbox holds notices %v; want its own, %s", p, got, ids[p])
+		}
+		cursors[p] = cur
+	}
+
+	// Amsterdam and Aarhus acknowledge, each at its own gateway.
+	if _, err := f.nl.client(t, "nl-police-amsterdam", "insp.bakker").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursors[police[2]]}); err != nil {
+		t.Fatalf("the Amsterdam police's Acknowledge: %v", err)
+	}
+	if _, err := f.dk.client(t, "dk-police-aarhus", "pi.holm").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursors[police[0]]}); err != nil {
+		t.Fatalf("the Aarhus police's Acknowledge: %v", err)
+	}
+	open := func(c *country) []string {
+		var out []string
+		for _, n := range c.trackedNotices(t) {
+			if n.GetAcknowledged() == "" {
+				out = append(out, n.GetNoticeId())
+			}
+		}
+		return out
+	}
+	for _, c := range []*country{f.dk, f.nl} {
+		if got := open(c); !slices.Equal(got, []string{ids[police[1]]}) {
+			t.Errorf("%s gateway: open notices %v; want Rotterdam's alone, %s", c.Jurisdiction, got, ids[police[1]])
+		}
+	}
+	if a := f.dk.all(t, "notice_acknowledge", "insp.bakker"); len(a) != 1 || a[0].Outcome != audit.OutcomeOK || a[0].Detail["notice_id"] != ids[police[2]] {
+		t.Errorf("Danish entries of the Amsterdam acknowledgement %v; want one ok of %s", details(a), ids[police[2]])
+	}
+
+	// Past the escalation time only Rotterdam's is escalated, on each side.
+	esc, err := time.Parse(time.RFC3339, resp.GetResults()[0].GetAcknowledgeBy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead.Store(int64(time.Until(esc.Add(-12*time.Hour)) + time.Minute)) // 48 h to acknowledge, escalated after 24
+	for _, c := range []*country{f.dk, f.nl} {
+		if _, err := c.gw.Server.RunTimers(t.Context()); err != nil {
+			t.Fatalf("%s timers: %v", c.Jurisdiction, err)
+		}
+		if x := c.all(t, "notice_escalate", ""); len(x) != 1 || x[0].Detail["notice_id"] != ids[police[1]] {
+			t.Errorf("%s escalations %v; want one, of Rotterdam's notice %s", c.Jurisdiction, details(x), ids[police[1]])
+		}
 	}
 }
