@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
@@ -122,6 +124,9 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 			code = codes.PermissionDenied
 		}
 		st, _ := status.New(code, ae.Detail).WithDetails(&errdetails.ErrorInfo{Reason: ae.Reason, Domain: errorDomain})
+		if ae.Unavailable {
+			st, _ = st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retryDelay)})
+		}
 		return st.Err()
 	case errors.As(err, new(*stateRefusal)):
 		sr, _ := errors.AsType[*stateRefusal](err)
@@ -159,8 +164,10 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		return unavailable("KEYS_UNAVAILABLE", "pseudonymisation keys are unavailable; retry later")
 	case errors.Is(err, errPeerNoAnswer):
 		s.log.WarnContext(ctx, "peer gateway did not answer a forwarded exchange", "error", err)
-		return unavailable("PEER_UNAVAILABLE", "the other country's gateway did not answer after the record was forwarded; "+
-			"it delivers only what this gateway logged, and its log says whether it did; check before sending again")
+		st, _ := status.New(codes.Unavailable, "the other country's gateway did not answer after the record was forwarded; "+
+			"it delivers only what this gateway logged, and its log says whether it did; check before sending again").WithDetails(
+			&errdetails.ErrorInfo{Reason: "PEER_UNAVAILABLE", Domain: errorDomain}) // no RetryInfo: sending again may deliver twice
+		return st.Err()
 	case errors.Is(err, errPeer):
 		s.log.WarnContext(ctx, "peer gateway unavailable", "error", err)
 		return unavailable("PEER_UNAVAILABLE", "the other country's gateway is unavailable; nothing was disclosed; retry later")
@@ -177,8 +184,17 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 	return status.Error(codes.Internal, "internal error")
 }
 
+// retryDelay is the google.rpc.RetryInfo delay of an Unavailable status:
+// how long a caller waits before it sends the same call again. It is a
+// hint, the same for every outage the gateway cannot see the end of.
+const retryDelay = 5 * time.Second
+
+// unavailable is the status of an outage after which the same call may
+// safely be sent again: nothing was disclosed, and it carries a
+// google.rpc.RetryInfo.
 func unavailable(reason, msg string) error {
-	st, _ := status.New(codes.Unavailable, msg).WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain})
+	st, _ := status.New(codes.Unavailable, msg).WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain},
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(retryDelay)})
 	return st.Err()
 }
 

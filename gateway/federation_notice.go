@@ -345,7 +345,7 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 			ex.entry.Detail["peer_outcome"] = "already_acknowledged"
 			return nil
 		}
-		return peerError(ex, err, true)
+		return ackPeerError(ex, err)
 	}
 	_, err = s.logPeerReceipt(ex, peer, resp.GetReceipt(), recipient, nil, "its acknowledgement", func(e *audit.Entry) bool {
 		return e.Action == audit.ActionAcknowledgeNotice && e.Outcome == audit.OutcomeOK

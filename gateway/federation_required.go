@@ -63,7 +63,7 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 		// recipient's acknowledgement stands here.
 		ex.entry.Detail["peer_outcome"] = "notice_unknown"
 	case err != nil:
-		return peerError(ex, err, true)
+		return ackPeerError(ex, err)
 	default:
 		if _, err := s.logPeerReceipt(ex, peer, resp.GetReceipt(), n.Recipient, nil, "its acknowledgement", func(e *audit.Entry) bool {
 			return e.Action == actionNoticeAcknowledge && e.Outcome == audit.OutcomeOK && e.Detail["notice_id"] == n.ID
@@ -72,6 +72,19 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 		}
 	}
 	return s.commitAck(ctx, ex, n)
+}
+
+// ackPeerError is peerError for a forwarded acknowledgement. Sending it
+// again is safe (a peer that closed the notice answers
+// ALREADY_ACKNOWLEDGED), so a peer that did not answer is, for the caller,
+// one that could not be reached: Unavailable with a RetryInfo. The entry
+// still says that the peer's outcome is unknown.
+func ackPeerError(ex *exchange, err error) error {
+	err = peerError(ex, err, true)
+	if errors.Is(err, errPeerNoAnswer) {
+		return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: no answer to a forwarded acknowledgement", errPeer))
+	}
+	return err
 }
 
 // commitAck logs the acknowledgement of n with its mark.

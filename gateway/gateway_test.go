@@ -36,6 +36,16 @@ func errorReason(st *status.Status) string {
 	return ""
 }
 
+// retryAfter is a status's google.rpc.RetryInfo delay; 0 if it has none.
+func retryAfter(st *status.Status) time.Duration {
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			return ri.GetRetryDelay().AsDuration()
+		}
+	}
+	return 0
+}
+
 // checkLED checks the facts LED Art. 25 asks of an exchange's entry.
 func checkLED(t *testing.T, e *audit.Entry, who officer, action, holder, recipient, recordType, purpose, outcome string) {
 	t.Helper()

@@ -59,8 +59,15 @@ func (s *stack) checkPaths(t *testing.T, paths []path) {
 				if err != nil {
 					t.Fatalf("call: %v, want success", err)
 				}
-			} else if st := wantStatus(t, err, p.code); p.reason != "" && errorReason(st) != p.reason {
-				t.Errorf("status reason = %q, want %q", errorReason(st), p.reason)
+			} else {
+				st := wantStatus(t, err, p.code)
+				if p.reason != "" && errorReason(st) != p.reason {
+					t.Errorf("status reason = %q, want %q", errorReason(st), p.reason)
+				}
+				// An outage says when to send the call again; nothing else does.
+				if d := retryAfter(st); (p.code == codes.Unavailable) != (d > 0) {
+					t.Errorf("%s status carries RetryInfo %v; want one exactly for Unavailable", p.code, d)
+				}
 			}
 			if len(entries) != 1 {
 				t.Fatalf("the log grew by %d entries, want exactly 1: %+v", len(entries), entries)
@@ -243,8 +250,8 @@ func TestHolderUnavailableAndAuditUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, err := prison.Disclose(t.Context(), noticeReq(t, nil))
-	if st := wantStatus(t, err, codes.Unavailable); errorReason(st) != "AUDIT_UNAVAILABLE" || resp != nil {
-		t.Errorf("Disclose with the store down: %v, reason %q", resp, errorReason(st))
+	if st := wantStatus(t, err, codes.Unavailable); errorReason(st) != "AUDIT_UNAVAILABLE" || resp != nil || retryAfter(st) <= 0 {
+		t.Errorf("Disclose with the store down: %v, reason %q, retry after %v; want AUDIT_UNAVAILABLE and a RetryInfo", resp, errorReason(st), retryAfter(st))
 	}
 }
 

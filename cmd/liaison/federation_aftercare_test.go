@@ -300,8 +300,8 @@ func TestFederatedAcknowledgementPeerDown(t *testing.T) {
 	f.dk.kill(t)
 	nl := f.nl.aftercare(t, "nl-probation", "insp.mulder")
 	ack := &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY}
-	if _, err := nl.AcknowledgeNotice(t.Context(), ack); status.Code(err) != codes.Unavailable {
-		t.Fatalf("AcknowledgeNotice with the Danish gateway down = %v, want Unavailable", err)
+	if _, err := nl.AcknowledgeNotice(t.Context(), ack); status.Code(err) != codes.Unavailable || retryAfter(err) <= 0 {
+		t.Fatalf("AcknowledgeNotice with the Danish gateway down = %v, retry after %v; want Unavailable with a RetryInfo", err, retryAfter(err))
 	}
 	es := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")
 	if len(es) != 2 || es[0].Outcome != audit.OutcomePending || es[1].Outcome != audit.OutcomeFailed ||

@@ -236,8 +236,8 @@ func TestPeerProcessKilledDuringDisclose(t *testing.T) {
 	err = <-errc
 	lock.ExecContext(context.WithoutCancel(t.Context()), "ROLLBACK")
 	lock.Close()
-	if status.Code(err) != codes.Unavailable {
-		t.Fatalf("Disclose with the Dutch gateway killed = %v, want Unavailable", err)
+	if status.Code(err) != codes.Unavailable || retryAfter(err) != 0 {
+		t.Fatalf("Disclose with the Dutch gateway killed = %v, retry after %v; want Unavailable without a RetryInfo (sending again may deliver twice)", err, retryAfter(err))
 	}
 	dk := f.dk.all(t, "disclose", "kf.kill")
 	if len(dk) != 2 || dk[0].Outcome != audit.OutcomePending || dk[1].Outcome != audit.OutcomeFailed ||

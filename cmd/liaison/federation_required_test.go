@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -47,6 +48,16 @@ func (c *country) trackedNotices(t *testing.T) []*liaisonv1.TrackedNotice {
 		t.Fatal(err)
 	}
 	return resp.GetNotices()
+}
+
+// retryAfter is an error's google.rpc.RetryInfo delay; 0 if it has none.
+func retryAfter(err error) time.Duration {
+	for _, d := range status.Convert(err).Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			return ri.GetRetryDelay().AsDuration()
+		}
+	}
+	return 0
 }
 
 // consoleNotices opens the notices page of `liaison console`, run for a
@@ -179,8 +190,8 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	f.dk.gw.Stop()
 	f.dk.gw = nil
 	_, err = police.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()})
-	if status.Code(err) != codes.Unavailable {
-		t.Fatalf("Acknowledge with the Danish gateway down = %v; want Unavailable", err)
+	if status.Code(err) != codes.Unavailable || retryAfter(err) <= 0 {
+		t.Fatalf("Acknowledge with the Danish gateway down = %v, retry after %v; want Unavailable with a RetryInfo (acknowledging again is safe)", err, retryAfter(err))
 	}
 	if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() != "" {
 		t.Fatalf("Dutch notices after the failed acknowledgement %v; want it open", ns)

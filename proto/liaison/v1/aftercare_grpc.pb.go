@@ -86,7 +86,8 @@ type AftercareClient interface {
 	// withdrawn. A notice that came from another country's gateway is
 	// acknowledged there too, before this gateway logs its own entry: if that
 	// gateway cannot be reached, the call fails (UNAVAILABLE,
-	// PEER_UNAVAILABLE) and the notice stays open, to be acknowledged again.
+	// PEER_UNAVAILABLE, with a google.rpc.RetryInfo) and the notice stays
+	// open, to be acknowledged again.
 	AcknowledgeNotice(ctx context.Context, in *AcknowledgeNoticeRequest, opts ...grpc.CallOption) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
@@ -239,7 +240,8 @@ type AftercareServer interface {
 	// withdrawn. A notice that came from another country's gateway is
 	// acknowledged there too, before this gateway logs its own entry: if that
 	// gateway cannot be reached, the call fails (UNAVAILABLE,
-	// PEER_UNAVAILABLE) and the notice stays open, to be acknowledged again.
+	// PEER_UNAVAILABLE, with a google.rpc.RetryInfo) and the notice stays
+	// open, to be acknowledged again.
 	AcknowledgeNotice(context.Context, *AcknowledgeNoticeRequest) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every

@@ -81,8 +81,9 @@ type ExchangeClient interface {
 	// notice from an agency behind a peer gateway is closed in that
 	// gateway's log too: the acknowledgement is forwarded to it first. If it
 	// cannot be reached, Acknowledge fails with UNAVAILABLE (reason
-	// PEER_UNAVAILABLE), that notice stays open and the inbox is not marked
-	// read: acknowledge again.
+	// PEER_UNAVAILABLE, with a google.rpc.RetryInfo), that notice stays open
+	// and the inbox is not marked read: acknowledge again, which is safe
+	// even if that gateway closed the notice before its answer was lost.
 	Acknowledge(ctx context.Context, in *AcknowledgeRequest, opts ...grpc.CallOption) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.
@@ -265,8 +266,9 @@ type ExchangeServer interface {
 	// notice from an agency behind a peer gateway is closed in that
 	// gateway's log too: the acknowledgement is forwarded to it first. If it
 	// cannot be reached, Acknowledge fails with UNAVAILABLE (reason
-	// PEER_UNAVAILABLE), that notice stays open and the inbox is not marked
-	// read: acknowledge again.
+	// PEER_UNAVAILABLE, with a google.rpc.RetryInfo), that notice stays open
+	// and the inbox is not marked read: acknowledge again, which is safe
+	// even if that gateway closed the notice before its answer was lost.
 	Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.
