@@ -146,6 +146,13 @@ const (
 	NoticeAcknowledged = "acknowledged"
 	NoticeEscalated    = "escalated"
 	NoticeOverdue      = "overdue" // its deadline passed without an acknowledgement
+	// NoticeForwardDue marks, with its acknowledgement, a notice from an
+	// agency behind a peer gateway that could not be reached: the
+	// acknowledgement is still to be forwarded to it.
+	NoticeForwardDue = "forward_due"
+	// NoticeForwarded records that the peer gateway took that
+	// acknowledgement (or had it already).
+	NoticeForwarded = "forwarded"
 )
 
 // A Notice is a required notice the gateway tracks: delivered to one
@@ -170,6 +177,13 @@ type Notice struct {
 	EscalationIndex int64
 	Overdue         time.Time
 	OverdueIndex    int64
+
+	// For a notice whose acknowledgement could not reach the sender's peer
+	// gateway at once: ForwardDue is set with the acknowledgement, and
+	// Forwarded (with the entry recording it) once the peer took it.
+	ForwardDue   bool
+	Forwarded    time.Time
+	ForwardIndex int64
 }
 
 // Late reports whether n was not acknowledged by its deadline, as of now.
@@ -181,12 +195,16 @@ func (n *Notice) Late(now time.Time) bool {
 }
 
 // A NoticeMark records one step of a tracked notice. Each step happens at
-// most once, and none after the acknowledgement: a mark of a step already
-// recorded, or of an acknowledged notice, is a conflict.
+// most once, and none after the acknowledgement but the forward's: a mark
+// of a step already recorded, or of an acknowledged notice, is a conflict.
+// NoticeForwardDue is marked only with the acknowledgement, after it in
+// the same change; NoticeForwarded needs a NoticeForwardDue.
 type NoticeMark struct {
 	Notice string
-	Step   string // NoticeAcknowledged, NoticeEscalated or NoticeOverdue
-	Time   time.Time
+	// NoticeAcknowledged, NoticeEscalated, NoticeOverdue, NoticeForwardDue
+	// or NoticeForwarded
+	Step string
+	Time time.Time
 }
 
 // A Change is what an entry changes in the state, committed with it.
@@ -231,6 +249,10 @@ type NoticeFilter struct {
 	// deadline is before LateAt and there is no acknowledgement, or one
 	// after the deadline.
 	LateAt time.Time
+	// ForwardDue selects acknowledged notices whose acknowledgement is
+	// still to be forwarded to a peer gateway (NoticeForwardDue without
+	// NoticeForwarded).
+	ForwardDue bool
 	// InboxCursor, with Recipient, selects notices delivered at or before
 	// this cursor of the recipient's inbox.
 	InboxCursor int64

@@ -29,6 +29,7 @@ func RunState(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"ConflictAppendsNothing", testConflictAppendsNothing},
 		{"NoticeSteps", testNoticeSteps},
 		{"NoticeFilters", testNoticeFilters},
+		{"NoticeForward", testNoticeForward},
 		{"ConcurrentEscalationHasOneWinner", testEscalationRace},
 		{"Lease", testLease},
 		{"StateSurvivesReopen", testStateReopen},
@@ -234,7 +235,7 @@ func testNoticeSteps(t *testing.T, open OpenFunc) {
 		audit.Delivery{Recipient: "police-a", Kind: "k", Payload: []byte("sealed")})
 	got := mustNotices(t, s, audit.NoticeFilter{})
 	want := n
-	want.AuditIndex, want.AckIndex, want.EscalationIndex, want.OverdueIndex = idx, -1, -1, -1
+	want.AuditIndex, want.AckIndex, want.EscalationIndex, want.OverdueIndex, want.ForwardIndex = idx, -1, -1, -1, -1
 	if diff := cmp.Diff([]audit.Notice{want}, got, cmpopts.EquateApproxTime(0)); diff != "" {
 		t.Fatalf("Notices() mismatch (-want +got):\n%s", diff)
 	}
@@ -271,6 +272,61 @@ func testNoticeSteps(t *testing.T, open OpenFunc) {
 	}
 	if _, err := appendState(t, s, 5, audit.Change{Notices: []audit.Notice{n}}); err == nil {
 		t.Errorf("AppendState(the same notice id again) = nil, want an error")
+	}
+}
+
+// testNoticeForward: an acknowledgement that is still to be forwarded to
+// a peer gateway is marked with the acknowledgement (NoticeForwardDue,
+// never on its own or twice), listed by ForwardDue until NoticeForwarded
+// records that the peer took it, which is marked once.
+func testNoticeForward(t *testing.T, open OpenFunc) {
+	s := openState(t, open)
+	for i, id := range []string{"N-1", "N-2"} {
+		mustAppendState(t, s, i, audit.Change{Notices: []audit.Notice{notice(id, "police-a", t0)}})
+	}
+	at := t0.Add(10 * time.Hour)
+	marks := func(steps ...string) audit.Change {
+		var c audit.Change
+		for _, st := range steps {
+			c.Marks = append(c.Marks, audit.NoticeMark{Notice: "N-1", Step: st, Time: at})
+		}
+		return c
+	}
+	for name, c := range map[string]audit.Change{
+		"forward due alone":                          marks(audit.NoticeForwardDue),
+		"forward due before the acknowledgement":     marks(audit.NoticeForwardDue, audit.NoticeAcknowledged),
+		"forwarded without a forward due":            marks(audit.NoticeAcknowledged, audit.NoticeForwarded),
+		"forward due twice with the acknowledgement": marks(audit.NoticeAcknowledged, audit.NoticeForwardDue, audit.NoticeForwardDue),
+	} {
+		if _, err := appendState(t, s, 5, c); !errors.Is(err, audit.ErrConflict) {
+			t.Errorf("%s = %v, want ErrConflict", name, err)
+		}
+	}
+	if got := mustNotices(t, s, audit.NoticeFilter{Unacknowledged: true}); len(got) != 2 {
+		t.Fatalf("after the refused marks, %d notices open; want both (a refused change changes nothing)", len(got))
+	}
+	ack := mustAppendState(t, s, 6, marks(audit.NoticeAcknowledged, audit.NoticeForwardDue))
+	mustAppendState(t, s, 7, audit.Change{Marks: []audit.NoticeMark{{Notice: "N-2", Step: audit.NoticeAcknowledged, Time: at}}})
+	if _, err := appendState(t, s, 8, marks(audit.NoticeForwardDue)); !errors.Is(err, audit.ErrConflict) {
+		t.Errorf("forward due after the acknowledgement's entry = %v, want ErrConflict", err)
+	}
+	if got := noticeIDs(mustNotices(t, s, audit.NoticeFilter{ForwardDue: true})); !cmp.Equal(got, []string{"N-1"}) {
+		t.Fatalf("Notices(ForwardDue) = %v, want [N-1]", got)
+	}
+	fwdAt := t0.Add(30 * time.Hour)
+	fwd := mustAppendState(t, s, 9, audit.Change{Marks: []audit.NoticeMark{{Notice: "N-1", Step: audit.NoticeForwarded, Time: fwdAt}}})
+	if _, err := appendState(t, s, 10, audit.Change{Marks: []audit.NoticeMark{{Notice: "N-1", Step: audit.NoticeForwarded, Time: fwdAt}}}); !errors.Is(err, audit.ErrConflict) {
+		t.Errorf("forwarded twice = %v, want ErrConflict", err)
+	}
+	if got := mustNotices(t, s, audit.NoticeFilter{ForwardDue: true}); len(got) != 0 {
+		t.Errorf("Notices(ForwardDue) after the forward = %v, want none", noticeIDs(got))
+	}
+	got := mustNotices(t, s, audit.NoticeFilter{ID: "N-1"})
+	if len(got) != 1 || !got[0].ForwardDue || got[0].ForwardIndex != fwd || !got[0].Forwarded.Equal(fwdAt) || got[0].AckIndex != ack || !got[0].Acknowledged.Equal(at) {
+		t.Errorf("N-1 = %+v; want acknowledged at %v (entry %d), forwarded at %v (entry %d)", got, at, ack, fwdAt, fwd)
+	}
+	if got := mustNotices(t, s, audit.NoticeFilter{ID: "N-2"}); len(got) != 1 || got[0].ForwardDue || got[0].ForwardIndex != -1 || !got[0].Forwarded.IsZero() {
+		t.Errorf("N-2 = %+v; want no forward", got)
 	}
 }
 

@@ -122,6 +122,7 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, c audit.Change) erro
 	}
 	for _, m := range c.Marks {
 		var q string
+		args := []any{nanos(m.Time), idx, text(m.Notice)}
 		switch m.Step {
 		case audit.NoticeAcknowledged:
 			q = "UPDATE notices SET acked_ns = $1, ack_idx = $2 WHERE id = $3 AND acked_ns IS NULL"
@@ -129,10 +130,14 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, c audit.Change) erro
 			q = "UPDATE notices SET escalated_ns = $1, escalation_idx = $2 WHERE id = $3 AND acked_ns IS NULL AND escalated_ns IS NULL"
 		case audit.NoticeOverdue:
 			q = "UPDATE notices SET overdue_ns = $1, overdue_idx = $2 WHERE id = $3 AND acked_ns IS NULL AND overdue_ns IS NULL"
+		case audit.NoticeForwardDue:
+			q, args = "UPDATE notices SET fwd_due = TRUE WHERE id = $1 AND ack_idx = $2 AND NOT fwd_due", []any{text(m.Notice), idx}
+		case audit.NoticeForwarded:
+			q = "UPDATE notices SET forwarded_ns = $1, forwarded_idx = $2 WHERE id = $3 AND fwd_due AND forwarded_ns IS NULL"
 		default:
 			return fmt.Errorf("unknown notice step %q", m.Step)
 		}
-		tag, err := tx.Exec(ctx, q, nanos(m.Time), idx, text(m.Notice))
+		tag, err := tx.Exec(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("mark notice %s: %w", m.Step, err)
 		}
@@ -227,6 +232,9 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 	if !f.LateAt.IsZero() {
 		add("deadline_ns < ? AND (acked_ns IS NULL OR acked_ns > deadline_ns)", nanos(f.LateAt))
 	}
+	if f.ForwardDue {
+		add("fwd_due AND forwarded_ns IS NULL")
+	}
 	if f.InboxCursor > 0 {
 		add("audit_idx IN (SELECT audit_idx FROM inbox WHERE recipient = notices.recipient AND cursor <= ?)", f.InboxCursor)
 	}
@@ -236,20 +244,21 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 	}
 	args = append(args, limit)
 	rows, _ := s.pool.Query(ctx, `SELECT id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns,
-		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx
+		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx, fwd_due, forwarded_ns, forwarded_idx
 		FROM notices WHERE `+strings.Join(where, " AND ")+" ORDER BY created_ns, id LIMIT $"+strconv.Itoa(len(args)), args...)
 	var out []audit.Notice
 	var n audit.Notice
 	var created, escalate, deadline int64
-	var acked, ackIdx, escalated, escIdx, overdue, overIdx pgtype.Int8
+	var acked, ackIdx, escalated, escIdx, overdue, overIdx, fwd, fwdIdx pgtype.Int8
 	_, err := pgx.ForEachRow(rows, []any{&n.ID, &n.AuditIndex, &n.Recipient, &n.Sender, &n.EventType, &n.Rule, &created, &escalate, &deadline,
-		&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx}, func() error {
+		&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx, &n.ForwardDue, &fwd, &fwdIdx}, func() error {
 		m := n
 		m.ID, m.Recipient, m.Sender, m.EventType, m.Rule = untext(n.ID), untext(n.Recipient), untext(n.Sender), untext(n.EventType), untext(n.Rule)
 		m.Created, m.EscalateAt, m.Deadline = unixTime(created), unixTime(escalate), unixTime(deadline)
 		m.Acknowledged, m.AckIndex = nullTime(acked), nullIndex(ackIdx)
 		m.Escalated, m.EscalationIndex = nullTime(escalated), nullIndex(escIdx)
 		m.Overdue, m.OverdueIndex = nullTime(overdue), nullIndex(overIdx)
+		m.Forwarded, m.ForwardIndex = nullTime(fwd), nullIndex(fwdIdx)
 		out = append(out, m)
 		return nil
 	})

@@ -84,6 +84,7 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, c audit.Change) err
 	}
 	for _, m := range c.Marks {
 		var q string
+		args := []any{m.Time.UnixNano(), idx, m.Notice}
 		switch m.Step {
 		case audit.NoticeAcknowledged:
 			q = "UPDATE notices SET acked_ns = ?, ack_idx = ? WHERE id = ? AND acked_ns IS NULL"
@@ -91,10 +92,14 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, c audit.Change) err
 			q = "UPDATE notices SET escalated_ns = ?, escalation_idx = ? WHERE id = ? AND acked_ns IS NULL AND escalated_ns IS NULL"
 		case audit.NoticeOverdue:
 			q = "UPDATE notices SET overdue_ns = ?, overdue_idx = ? WHERE id = ? AND acked_ns IS NULL AND overdue_ns IS NULL"
+		case audit.NoticeForwardDue:
+			q, args = "UPDATE notices SET fwd_due = 1 WHERE id = ? AND ack_idx = ? AND fwd_due = 0", []any{m.Notice, idx}
+		case audit.NoticeForwarded:
+			q = "UPDATE notices SET forwarded_ns = ?, forwarded_idx = ? WHERE id = ? AND fwd_due = 1 AND forwarded_ns IS NULL"
 		default:
 			return fmt.Errorf("unknown notice step %q", m.Step)
 		}
-		res, err := tx.ExecContext(ctx, q, m.Time.UnixNano(), idx, m.Notice)
+		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("mark notice %s %s: %w", m.Notice, m.Step, err)
 		}
@@ -205,6 +210,9 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 	if !f.LateAt.IsZero() {
 		add("deadline_ns < ? AND (acked_ns IS NULL OR acked_ns > deadline_ns)", f.LateAt.UnixNano())
 	}
+	if f.ForwardDue {
+		add("fwd_due = 1 AND forwarded_ns IS NULL")
+	}
 	if f.InboxCursor > 0 {
 		add("audit_idx IN (SELECT audit_idx FROM inbox WHERE recipient = notices.recipient AND cursor <= ?)", f.InboxCursor)
 	}
@@ -213,7 +221,7 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 		limit = 1000
 	}
 	rows, err := s.rc.QueryContext(ctx, `SELECT id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns,
-		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx
+		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx, fwd_due, forwarded_ns, forwarded_idx
 		FROM notices WHERE `+strings.Join(where, " AND ")+" ORDER BY created_ns, id LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: notices: %w", err)
@@ -223,15 +231,16 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 	for rows.Next() {
 		var n audit.Notice
 		var created, escalate, deadline int64
-		var acked, ackIdx, escalated, escIdx, overdue, overIdx sql.NullInt64
+		var acked, ackIdx, escalated, escIdx, overdue, overIdx, fwd, fwdIdx sql.NullInt64
 		if err := rows.Scan(&n.ID, &n.AuditIndex, &n.Recipient, &n.Sender, &n.EventType, &n.Rule, &created, &escalate, &deadline,
-			&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx); err != nil {
+			&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx, &n.ForwardDue, &fwd, &fwdIdx); err != nil {
 			return nil, fmt.Errorf("sqlite: notices: %w", err)
 		}
 		n.Created, n.EscalateAt, n.Deadline = unixTime(created), unixTime(escalate), unixTime(deadline)
 		n.Acknowledged, n.AckIndex = nullTime(acked), nullIndex(ackIdx)
 		n.Escalated, n.EscalationIndex = nullTime(escalated), nullIndex(escIdx)
 		n.Overdue, n.OverdueIndex = nullTime(overdue), nullIndex(overIdx)
+		n.Forwarded, n.ForwardIndex = nullTime(fwd), nullIndex(fwdIdx)
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
