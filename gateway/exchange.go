@@ -343,7 +343,8 @@ func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequ
 	if req.GetCursor() <= 0 {
 		return nil, s.statusError(ctx, invalid("cursor", "must be a cursor from Subscribe"))
 	}
-	if err := s.acknowledgeNotices(ctx, caller, req.GetCursor()); err != nil {
+	deferred, err := s.acknowledgeNotices(ctx, caller, req.GetCursor())
+	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}
 	for _, box := range inboxes(caller) {
@@ -351,7 +352,7 @@ func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequ
 			return nil, s.statusError(ctx, fmt.Errorf("%w: ack: %v", audit.ErrUnavailable, err))
 		}
 	}
-	return &liaisonv1.AcknowledgeResponse{}, nil
+	return &liaisonv1.AcknowledgeResponse{DeferredNoticeIds: deferred}, nil
 }
 
 // validateRequest checks a Request and returns the holder and the case.

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -35,14 +39,47 @@ func (s *Server) ackTarget(ctx context.Context, ex *exchange, n audit.Notice) {
 // forwarded), the peer's receipt in the final entry, which closes the
 // notice here. A peer that had acknowledged it already (an earlier attempt
 // whose answer was lost) counts as done, and so does one that does not
-// track it (NOTICE_UNKNOWN: its final entry of the notice failed). If the
-// peer cannot be reached the notice stays open here as there.
-func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice, peer *Agency) (err error) {
+// track it (NOTICE_UNKNOWN: its final entry of the notice failed). A peer
+// that does not answer does not undo the acknowledgement: the final entry
+// closes the notice here all the same (detail peer_outcome deferred) and
+// marks it to be forwarded from the timers (forwardAcknowledgements);
+// deferred reports that. A peer's refusal fails the call.
+func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice, peer *Agency) (deferred bool, err error) {
 	ex := s.begin(ctx, actionNoticeAcknowledge)
 	defer ex.finish(ctx, &err)
 	s.ackTarget(ctx, ex, n)
+	err = s.forwardAck(ctx, ex, n, peer, time.Time{})
+	if err != nil && peerAway(ctx, err) {
+		ex.entry.Detail["peer_outcome"] = "deferred"
+		ex.entry.Reasons = nil
+		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
+	}
+	if err != nil {
+		return false, err
+	}
+	return false, s.commitAck(ctx, ex, n, ex.entry.Time, false)
+}
+
+// peerAway reports whether a forward failed because the peer gateway did
+// not answer (it is down, or unreachable), not because it refused, while
+// the caller was still waiting.
+func peerAway(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && errors.Is(err, errPeer) && !errors.As(err, new(*denial))
+}
+
+// forwardAck forwards the acknowledgement of n to peer, the gateway of its
+// sender: callPeer, the pending entry, Exchange.Acknowledge with its
+// receipt; and records in ex's entry what the peer did (its receipt, or
+// peer_outcome already_acknowledged or notice_unknown). at, if set, is when
+// the agency acknowledged, for a forward made after the fact (detail
+// acknowledged_at, in the pending entry the peer reads). A peer that
+// cannot be reached or did not answer is an error wrapping errPeer.
+func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, peer *Agency, at time.Time) error {
 	if peer == nil || peer.Kind != KindPeerGateway {
 		return failed("PEER_NOT_REGISTERED", fmt.Errorf("gateway: notice %s came through a gateway that is no longer a registered peer", n.ID))
+	}
+	if !at.IsZero() {
+		ex.entry.Detail["acknowledged_at"] = at.UTC().Format(time.RFC3339Nano)
 	}
 	conn, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
@@ -71,7 +108,112 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 			return err
 		}
 	}
-	return s.commitAck(ctx, ex, n)
+	return nil
+}
+
+// forwardAcknowledgements forwards, from the timers, the acknowledgements
+// made here while the sender's peer gateway could not be reached
+// (audit.NoticeForwardDue), each in an exchange of its own in the name of
+// the officer who acknowledged (its entry detail forwards names the
+// acknowledgement's entry). A notice whose forward failed waits before the
+// next attempt, twice as long each time up to forwardRetryMax, so that a
+// long outage does not fill the log.
+func (s *Server) forwardAcknowledgements(ctx context.Context, now time.Time) error {
+	due, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ForwardDue: true})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range due {
+		if !s.fwdRetry.due(n.ID, now) {
+			continue
+		}
+		if err := s.forwardAcknowledgement(ctx, n); err != nil {
+			s.fwdRetry.failed(n.ID, now)
+			errs = append(errs, fmt.Errorf("forward the acknowledgement of notice %s: %w", n.ID, err))
+			continue
+		}
+		s.fwdRetry.done(n.ID)
+	}
+	return errors.Join(errs...)
+}
+
+// forwardAcknowledgement forwards one deferred acknowledgement of n and,
+// once the peer took it, marks it forwarded.
+func (s *Server) forwardAcknowledgement(ctx context.Context, n audit.Notice) (err error) {
+	leaves, err := s.cfg.Audit.Leaves(ctx, n.AckIndex, n.AckIndex+1)
+	if err != nil {
+		return err
+	}
+	ack, err := audit.Unmarshal(leaves[0])
+	if err != nil {
+		return err
+	}
+	reg := s.registry.Load()
+	rcpt, sender := reg.Agencies[n.Recipient], reg.Agencies[n.Sender]
+	if ack.Requester == nil || rcpt == nil || sender == nil || sender.Via == "" {
+		return fmt.Errorf("gateway: notice %s: its acknowledgement (entry %d) has no officer, or its parties are no longer registered across a border", n.ID, n.AckIndex)
+	}
+	// The officer who acknowledged, as the entry records them: the peer
+	// checks the assertion against the pending entry, which names the
+	// acknowledgement it forwards.
+	caller := authn.Caller{
+		Agency:  &authn.Agency{ID: rcpt.ID, Kind: rcpt.Kind, Jurisdiction: rcpt.Jurisdiction},
+		Officer: authn.Officer{ID: ack.Requester.Officer, Roles: ack.Requester.Roles, Clearance: ack.Requester.Clearance},
+	}
+	ctx = authn.NewContext(ctx, caller)
+	ex := s.begin(ctx, actionNoticeAcknowledge)
+	defer ex.finish(ctx, &err)
+	s.ackTarget(ctx, ex, n)
+	ex.entry.Detail["forwards"] = strconv.FormatInt(n.AckIndex, 10)
+	ex.entry.Detail["late"] = fmt.Sprint(n.Acknowledged.After(n.Deadline))
+	if err := s.forwardAck(ctx, ex, n, reg.Agencies[sender.Via], n.Acknowledged); err != nil {
+		return err
+	}
+	ex.entry.Outcome = audit.OutcomeOK
+	_, err = ex.commitState(ctx, audit.Change{Marks: []audit.NoticeMark{{Notice: n.ID, Step: audit.NoticeForwarded, Time: ex.entry.Time}}})
+	if errors.Is(err, audit.ErrConflict) {
+		return &stateRefusal{reason: "ALREADY_FORWARDED", message: fmt.Sprintf("the acknowledgement of notice %s was forwarded already", n.ID)}
+	}
+	return err
+}
+
+// forwardRetryMin and forwardRetryMax bound the wait between two attempts
+// to forward a deferred acknowledgement.
+const (
+	forwardRetryMin = 30 * time.Second
+	forwardRetryMax = 15 * time.Minute
+)
+
+// A retryBackoff holds, per notice, when the next attempt may be made and
+// how long the last wait was. It lives in memory: a restart tries at once.
+type retryBackoff struct {
+	mu   sync.Mutex
+	next map[string]time.Time
+	wait map[string]time.Duration
+}
+
+func (b *retryBackoff) due(id string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !now.Before(b.next[id])
+}
+
+func (b *retryBackoff) failed(id string, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.next == nil {
+		b.next, b.wait = map[string]time.Time{}, map[string]time.Duration{}
+	}
+	w := min(max(2*b.wait[id], forwardRetryMin), forwardRetryMax)
+	b.wait[id], b.next[id] = w, now.Add(w)
+}
+
+func (b *retryBackoff) done(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.next, id)
+	delete(b.wait, id)
 }
 
 // ackPeerError is peerError for a forwarded acknowledgement. Sending it
@@ -87,10 +229,15 @@ func ackPeerError(ex *exchange, err error) error {
 	return err
 }
 
-// commitAck logs the acknowledgement of n with its mark.
-func (s *Server) commitAck(ctx context.Context, ex *exchange, n audit.Notice) error {
+// commitAck logs the acknowledgement of n, made at at, with its mark, and
+// with forwardDue the mark that it is still to be forwarded to a peer.
+func (s *Server) commitAck(ctx context.Context, ex *exchange, n audit.Notice, at time.Time, forwardDue bool) error {
 	ex.entry.Outcome = audit.OutcomeOK
-	idx, err := ex.commitState(ctx, audit.Change{Marks: []audit.NoticeMark{{Notice: n.ID, Step: audit.NoticeAcknowledged, Time: ex.entry.Time}}})
+	c := audit.Change{Marks: []audit.NoticeMark{{Notice: n.ID, Step: audit.NoticeAcknowledged, Time: at}}}
+	if forwardDue {
+		c.Marks = append(c.Marks, audit.NoticeMark{Notice: n.ID, Step: audit.NoticeForwardDue, Time: at})
+	}
+	idx, err := ex.commitState(ctx, c)
 	if errors.Is(err, audit.ErrConflict) {
 		return alreadyAcknowledged(n.ID)
 	}
@@ -153,9 +300,19 @@ func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.Acknowl
 		return nil, alreadyAcknowledged(n.ID)
 	}
 	// The time the officer acknowledged, as the peer logged it, says
-	// whether it was late.
-	e.Detail["late"] = fmt.Sprint(got.Entry.Time.After(n.Deadline))
-	if err := s.commitAck(ctx, ex, n); err != nil {
+	// whether it was late: the pending entry's, or for a forward made
+	// after the fact the time it names (not after its own).
+	at := got.Entry.Time
+	if v, ok := got.Entry.Detail["acknowledged_at"]; ok {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil || t.After(got.Entry.Time) {
+			return nil, invalid("forwarded.receipt", "names an acknowledgement time that is not an RFC 3339 time before its entry's")
+		}
+		at = t.UTC()
+		e.Detail["acknowledged_at"] = at.Format(time.RFC3339Nano)
+	}
+	e.Detail["late"] = fmt.Sprint(at.After(n.Deadline))
+	if err := s.commitAck(ctx, ex, n, at, false); err != nil {
 		return nil, err
 	}
 	rc, err := s.receipt(ctx, ex.index, n.Recipient, nil)

@@ -286,19 +286,24 @@ func inboxes(c authn.Caller) []string {
 }
 
 // acknowledgeNotices records the acknowledgement of every required notice
-// delivered to the caller's agency up to cursor, one entry each.
-func (s *Server) acknowledgeNotices(ctx context.Context, c authn.Caller, cursor int64) error {
+// delivered to the caller's agency up to cursor, one entry each, and
+// returns the ids of those whose acknowledgement is still to be forwarded
+// to the sender's peer gateway.
+func (s *Server) acknowledgeNotices(ctx context.Context, c authn.Caller, cursor int64) (deferred []string, _ error) {
 	ns, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{Recipient: c.Agency.ID, InboxCursor: cursor, Unacknowledged: true})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	reg := s.registry.Load()
 	for _, n := range ns {
 		if a := reg.Agencies[n.Sender]; a != nil && a.Via != "" {
-			// Sent through a peer gateway: closed in its log first.
-			err := s.acknowledgeRequiredViaPeer(ctx, n, reg.Agencies[a.Via])
+			// Sent through a peer gateway: closed in its log too.
+			later, err := s.acknowledgeRequiredViaPeer(ctx, n, reg.Agencies[a.Via])
 			if err != nil && errorReason(err) != "ALREADY_ACKNOWLEDGED" {
-				return err
+				return deferred, err
+			}
+			if later {
+				deferred = append(deferred, n.ID)
 			}
 			continue
 		}
@@ -314,12 +319,12 @@ func (s *Server) acknowledgeNotices(ctx context.Context, c authn.Caller, cursor 
 		case errors.Is(err, audit.ErrConflict):
 			continue // acknowledged meanwhile, by another officer
 		case err != nil:
-			return err
+			return deferred, err
 		}
 		s.log.InfoContext(ctx, "required notice acknowledged", "notice_id", n.ID, "audit_index", idx, "recipient", n.Recipient,
 			"officer", c.Officer.ID, "late", now.After(n.Deadline))
 	}
-	return nil
+	return deferred, nil
 }
 
 // noticeEntry is the entry of a step of a tracked notice: who sent it, who

@@ -132,6 +132,9 @@ type Server struct {
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
+	// fwdRetry paces the forwards of deferred acknowledgements
+	// (forwardAcknowledgements).
+	fwdRetry retryBackoff
 
 	// replica names this server in the timer lease.
 	replica string

@@ -25,7 +25,9 @@ const timerLease = "notice-timers"
 // take) the timer lease in the store: it escalates every required notice
 // whose escalation time has come and that nobody acknowledged, to the
 // recipient's duty role and back to the sender, and records every one
-// whose deadline passed unacknowledged. Each step is one entry, committed
+// whose deadline passed unacknowledged; first it forwards the
+// acknowledgements made while the sender's peer gateway was away
+// (forwardAcknowledgements). Each step is one entry, committed
 // with the step as its precondition, so that each happens exactly once
 // even if two replicas should both believe they hold the lease. It returns
 // whether this replica held the lease. Time is the server's clock
@@ -37,11 +39,13 @@ func (s *Server) RunTimers(ctx context.Context) (bool, error) {
 	if err != nil || !held {
 		return false, err
 	}
+	// Acknowledgements made while a peer gateway was away go first: the
+	// peer escalates its half until it has them.
+	errs := []error{s.forwardAcknowledgements(ctx, now)}
 	due, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{EscalateBy: now})
 	if err != nil {
-		return true, err
+		return true, errors.Join(append(errs, err)...)
 	}
-	var errs []error
 	for _, n := range due {
 		errs = append(errs, s.escalate(ctx, n, now))
 	}
@@ -188,7 +192,7 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 			Sent: rfc3339(n.Created), EscalateAt: rfc3339(n.EscalateAt), AcknowledgeBy: rfc3339(n.Deadline),
 			Acknowledged: rfc3339(n.Acknowledged), Escalated: rfc3339(n.Escalated), Overdue: rfc3339(n.Overdue),
 			Late: n.Late(now), AuditIndex: n.AuditIndex, AckAuditIndex: n.AckIndex, EscalationAuditIndex: n.EscalationIndex,
-			OverdueAuditIndex: n.OverdueIndex, Peer: noticePeerOf(reg, n),
+			OverdueAuditIndex: n.OverdueIndex, Peer: noticePeerOf(reg, n), ForwardPending: n.ForwardDue && n.Forwarded.IsZero(),
 		})
 	}
 	return resp, nil

@@ -367,8 +367,12 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NOTICE\tEVENT\tFROM\tTO\tPEER\tSENT\tACKNOWLEDGE BY\tACKNOWLEDGED\tESCALATED\tLATE\tENTRY")
 	for _, n := range r.GetNotices() {
+		peer := or(n.GetPeer(), "-")
+		if n.GetForwardPending() {
+			peer += " (acknowledgement not forwarded yet)"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\t#%d\n", n.GetNoticeId(),
-			strings.ToLower(strings.TrimPrefix(n.GetEventType().String(), "SUBJECT_EVENT_TYPE_")), n.GetSender(), n.GetRecipient(), or(n.GetPeer(), "-"),
+			strings.ToLower(strings.TrimPrefix(n.GetEventType().String(), "SUBJECT_EVENT_TYPE_")), n.GetSender(), n.GetRecipient(), peer,
 			n.GetSent(), n.GetAcknowledgeBy(), or(n.GetAcknowledged(), "-"), or(n.GetEscalated(), "-"), n.GetLate(), n.GetAuditIndex())
 	}
 	if err := tw.Flush(); err != nil {

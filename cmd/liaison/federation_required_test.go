@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -185,59 +186,78 @@ func TestFederatedRequiredNotice(t *testing.T) {
 		t.Errorf("Acknowledge by notice id from an agency = %v; want InvalidArgument", err)
 	}
 
-	// The Danish gateway is down: the acknowledgement fails, nothing closes.
+	// The Danish gateway is down: the acknowledgement stands at the Dutch
+	// gateway, at the time it was made, and is to be forwarded.
 	police := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries")
 	f.dk.gw.Stop()
 	f.dk.gw = nil
-	_, err = police.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()})
-	if status.Code(err) != codes.Unavailable || retryAfter(err) <= 0 {
-		t.Fatalf("Acknowledge with the Danish gateway down = %v, retry after %v; want Unavailable with a RetryInfo (acknowledging again is safe)", err, retryAfter(err))
+	ackResp, err := police.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()})
+	if err != nil || !slices.Equal(ackResp.GetDeferredNoticeIds(), []string{id}) {
+		t.Fatalf("Acknowledge with the Danish gateway down = %v, %v; want success, the forward of %s deferred", ackResp, err, id)
 	}
-	if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() != "" {
-		t.Fatalf("Dutch notices after the failed acknowledgement %v; want it open", ns)
+	if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() == "" || ns[0].GetLate() || !ns[0].GetForwardPending() {
+		t.Fatalf("Dutch notices after the deferred acknowledgement %v; want it acknowledged in time, its forward pending", ns)
 	}
+	nlAck := f.nl.all(t, "notice_acknowledge", "insp.de.vries")
+	if len(nlAck) != 3 || nlAck[0].Outcome != audit.OutcomeRefused || nlAck[0].Detail["field"] != "forwarded" ||
+		nlAck[1].Outcome != audit.OutcomePending || nlAck[2].Outcome != audit.OutcomeOK || nlAck[2].Detail["peer_outcome"] != "deferred" ||
+		nlAck[2].Detail["late"] != "false" || len(nlAck[2].Reasons) != 0 {
+		t.Fatalf("Dutch acknowledgements %v %v; want the forged forward's refusal, then pending and ok with the forward deferred", outcomes(nlAck), details(nlAck))
+	}
+	ackIndex, acked := f.nl.trackedNotices(t)[0].GetAckAuditIndex(), nlAck[2].Time
+
+	// The Dutch timers try to forward it while the Danish gateway is away:
+	// one attempt, then a wait before the next.
+	if _, err := f.nl.gw.Server.RunTimers(t.Context()); err == nil {
+		t.Error("the Dutch timers forwarded to a stopped gateway without an error")
+	}
+	if _, err := f.nl.gw.Server.RunTimers(t.Context()); err != nil {
+		t.Errorf("the Dutch timers, right after a failed forward: %v; want them to wait", err)
+	}
+	if got := outcomes(f.nl.all(t, "notice_acknowledge", "insp.de.vries")[3:]); !slices.Equal(got, []string{"pending", "failed"}) {
+		t.Fatalf("Dutch entries of the forward while the Danish gateway is away: %v; want one attempt, pending then failed", got)
+	}
+
+	// Back, with the deadline passed meanwhile: the forward closes the
+	// notice in the Danish log at the time the police acknowledged, so in
+	// time. The Dutch gateway's connection may still be backing off.
 	gw, err := startGateway(t.Context(), f.dk.opts)
 	if err != nil {
 		t.Fatalf("restart the Danish gateway: %v", err)
 	}
 	f.dk.gw = gw // stopped by startFederationWith's clean-up
-
-	// The Dutch gateway's connection may still be backing off.
-	retry(t, func() error {
-		_, err := police.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()})
-		return err
-	})
-	nlAck, dkAck := f.nl.all(t, "notice_acknowledge", "insp.de.vries"), f.dk.all(t, "notice_acknowledge", "insp.de.vries")
-	if len(nlAck) == 0 || nlAck[0].Outcome != audit.OutcomeRefused || nlAck[0].Detail["field"] != "forwarded" {
-		t.Fatalf("Dutch acknowledgements %v; want the forged forward's refusal first", outcomes(nlAck))
-	}
-	nlAck = nlAck[1:]
+	deadline, _ := time.Parse(time.RFC3339, by)
+	ahead.Store(int64(time.Until(deadline) + time.Hour))
+	dkAck := untilForwarded(t, f, &ahead, "insp.de.vries")
+	nlAck = f.nl.all(t, "notice_acknowledge", "insp.de.vries")[3:]
 	got := outcomes(nlAck)
 	if n := len(got); n < 4 || n%2 != 0 || !slices.Equal(got[n-2:], []string{"pending", "ok"}) || len(dkAck) != 1 || dkAck[0].Outcome != audit.OutcomeOK {
-		t.Fatalf("Dutch acknowledgements %v, Danish %v; want pending and failed while the Danish gateway was away, then pending and ok; and one ok", got, outcomes(dkAck))
+		t.Fatalf("Dutch forwards %v, Danish acknowledgements %v; want pending and failed while the Danish gateway was away, then pending and ok; and one ok", got, outcomes(dkAck))
 	}
 	for i := 0; i < len(got)-2; i += 2 {
 		if got[i] != "pending" || got[i+1] != "failed" || !slices.Contains(nlAck[i+1].Reasons, "PEER_UNAVAILABLE") {
-			t.Errorf("Dutch acknowledgement attempt %d: %s then %s %v; want pending, then failed with PEER_UNAVAILABLE", i/2, got[i], got[i+1], nlAck[i+1].Reasons)
+			t.Errorf("Dutch forward attempt %d: %s then %s %v; want pending, then failed with PEER_UNAVAILABLE", i/2, got[i], got[i+1], nlAck[i+1].Reasons)
 		}
 	}
 	last := nlAck[len(nlAck)-1]
-	if last.Detail["notice_id"] != id || dkAck[0].Detail["notice_id"] != id || dkAck[0].Detail["peer_index"] != last.Detail["pending_index"] ||
+	at := acked.UTC().Format(time.RFC3339Nano)
+	if last.Detail["notice_id"] != id || last.Detail["forwards"] != strconv.FormatInt(ackIndex, 10) || last.Detail["acknowledged_at"] != at ||
+		dkAck[0].Detail["notice_id"] != id || dkAck[0].Detail["peer_index"] != last.Detail["pending_index"] || dkAck[0].Detail["acknowledged_at"] != at ||
 		dkAck[0].Detail["via_peer"] != "nl-gateway" || last.Detail["late"] != "false" || dkAck[0].Detail["late"] != "false" {
-		t.Fatalf("Danish acknowledgement %v, Dutch %v; want notice %s, each naming the other, not late", dkAck[0].Detail, last.Detail, id)
+		t.Fatalf("Danish acknowledgement %v, Dutch forward %v; want notice %s acknowledged at %s (entry %d), each naming the other, not late", dkAck[0].Detail, last.Detail, id, at, ackIndex)
 	}
 	dkKey, _ := note.NewVerifier(f.dk.vkey)
 	if r, err := gateway.VerifyReceipt(receiptIn(t, last), dkKey, "nl-police-rotterdam", nil); err != nil || r.Entry.Action != "notice_acknowledge" || r.Entry.Detail["notice_id"] != id {
 		t.Errorf("the Danish receipt in the Dutch log: %+v, %v", r, err)
 	}
 	for _, c := range []*country{f.dk, f.nl} {
-		if ns := c.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() == "" || ns[0].GetLate() {
-			t.Errorf("%s gateway tracks %v; want notice %s acknowledged in time", c.Jurisdiction, ns, id)
+		ns := c.trackedNotices(t)
+		if len(ns) != 1 || ns[0].GetAcknowledged() != acked.UTC().Format(time.RFC3339) || ns[0].GetLate() || ns[0].GetForwardPending() {
+			t.Errorf("%s gateway tracks %v; want notice %s acknowledged in time, at %s, nothing pending", c.Jurisdiction, ns, id, acked)
 		}
 	}
-	// Past the deadline nothing is overdue: it was acknowledged.
-	deadline, _ := time.Parse(time.RFC3339, by)
-	ahead.Store(int64(time.Until(deadline) + time.Hour))
+	// Forwarded once: the timers do not forward it again, and past the
+	// deadline nothing is overdue, as it was acknowledged.
 	for _, c := range []*country{f.dk, f.nl} {
 		if _, err := c.gw.Server.RunTimers(t.Context()); err != nil {
 			t.Fatal(err)
@@ -246,6 +266,27 @@ func TestFederatedRequiredNotice(t *testing.T) {
 			t.Errorf("%s overdue entries %v; want none", c.Jurisdiction, details(o))
 		}
 	}
+	if n := len(f.nl.all(t, "notice_acknowledge", "insp.de.vries")); n != 3+len(nlAck) {
+		t.Errorf("the Dutch timers logged %d more acknowledgement entries after the forward; want none", n-3-len(nlAck))
+	}
+}
+
+// untilForwarded runs the Dutch gateway's timers, moving both gateways'
+// clocks past the longest wait between two attempts each time, until the
+// Danish gateway logs officer's forwarded acknowledgement, and returns
+// the Danish entries. The Dutch gateway's connection to a Danish gateway
+// just restarted may still be backing off.
+func untilForwarded(t *testing.T, f *federation, ahead *atomic.Int64, officer string) []*audit.Entry {
+	t.Helper()
+	for wait := time.Now().Add(30 * time.Second); time.Now().Before(wait); time.Sleep(200 * time.Millisecond) {
+		ahead.Add(int64(16 * time.Minute))
+		f.nl.gw.Server.RunTimers(t.Context())
+		if dk := f.dk.all(t, "notice_acknowledge", officer); len(dk) > 0 {
+			return dk
+		}
+	}
+	t.Fatal("the Dutch gateway never forwarded the acknowledgement")
+	return nil
 }
 
 // details lists entries' details, for messages.
@@ -264,7 +305,8 @@ func details(es []*audit.Entry) []map[string]string {
 // at their gateway, whose final entry says the Danish gateway did not know
 // it; the Danish gateway logs its refusal (NOTICE_UNKNOWN).
 func TestFederatedRequiredNoticeUnknownAtSender(t *testing.T) {
-	f := startFederation(t, nil, nil)
+	var ahead atomic.Int64
+	f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
 	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
 	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
 		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
@@ -300,10 +342,15 @@ func TestFederatedRequiredNoticeUnknownAtSender(t *testing.T) {
 		}
 	}
 	police := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries")
-	retry(t, func() error {
-		_, err := police.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
-		return err
-	})
+	// The Dutch gateway's connection may still be backing off: then the
+	// acknowledgement is deferred, and forwarded from the timers.
+	resp2, err := police.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+	if err != nil {
+		t.Fatalf("the Rotterdam police's Acknowledge: %v", err)
+	}
+	if len(resp2.GetDeferredNoticeIds()) > 0 {
+		untilForwarded(t, f, &ahead, "insp.de.vries")
+	}
 	nlAck, dkAck := f.nl.all(t, "notice_acknowledge", "insp.de.vries"), f.dk.all(t, "notice_acknowledge", "insp.de.vries")
 	last := nlAck[len(nlAck)-1]
 	if last.Outcome != audit.OutcomeOK || last.Detail["peer_outcome"] != "notice_unknown" || last.Detail["notice_id"] != id {

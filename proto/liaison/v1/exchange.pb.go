@@ -3127,7 +3127,10 @@ type AcknowledgeRequest struct {
 	// its holder the notice's sender, its recipient the acknowledging agency,
 	// its detail.notice_id the notice). The cursor is then zero; this
 	// gateway closes the notice in its log too and answers with its receipt.
-	// Agency callers leave it empty.
+	// A forward made after the fact (the acknowledgement was deferred) has
+	// detail.acknowledged_at, the time the agency acknowledged, not after
+	// the entry's own: the notice is closed at that time, and it is late if
+	// that time is after the deadline. Agency callers leave it empty.
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	// With forwarded: the id of the notice acknowledged, one per call. A
 	// required notice sent across a border has one id in both logs.
@@ -3193,9 +3196,13 @@ type AcknowledgeResponse struct {
 	// Set only when the caller is a peer gateway that forwarded an
 	// acknowledgement: this gateway's receipt of its notice_acknowledge
 	// entry (see PeerReceipt), which the peer logs beside its own.
-	Receipt       *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Receipt *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// The required notices this call acknowledged whose sender's gateway (a
+	// peer) could not be reached: acknowledged here, their acknowledgement
+	// is forwarded to that gateway when it answers again (see Acknowledge).
+	DeferredNoticeIds []string `protobuf:"bytes,2,rep,name=deferred_notice_ids,json=deferredNoticeIds,proto3" json:"deferred_notice_ids,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *AcknowledgeResponse) Reset() {
@@ -3231,6 +3238,13 @@ func (*AcknowledgeResponse) Descriptor() ([]byte, []int) {
 func (x *AcknowledgeResponse) GetReceipt() *PeerReceipt {
 	if x != nil {
 		return x.Receipt
+	}
+	return nil
+}
+
+func (x *AcknowledgeResponse) GetDeferredNoticeIds() []string {
+	if x != nil {
+		return x.DeferredNoticeIds
 	}
 	return nil
 }
@@ -3507,9 +3521,10 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\x12AcknowledgeRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x03R\x06cursor\x125\n" +
 	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\x12\x1b\n" +
-	"\tnotice_id\x18\x1f \x01(\tR\bnoticeId\"H\n" +
+	"\tnotice_id\x18\x1f \x01(\tR\bnoticeId\"x\n" +
 	"\x13AcknowledgeResponse\x121\n" +
-	"\areceipt\x18\x01 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt*\x95\x01\n" +
+	"\areceipt\x18\x01 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\x12.\n" +
+	"\x13deferred_notice_ids\x18\x02 \x03(\tR\x11deferredNoticeIds*\x95\x01\n" +
 	"\tRouteRole\x12\x1a\n" +
 	"\x16ROUTE_ROLE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ROUTE_ROLE_NAMED\x10\x01\x12\x18\n" +

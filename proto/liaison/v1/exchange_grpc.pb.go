@@ -80,10 +80,14 @@ type ExchangeClient interface {
 	// up to that cursor, each with an audit entry of its own. A required
 	// notice from an agency behind a peer gateway is closed in that
 	// gateway's log too: the acknowledgement is forwarded to it first. If it
-	// cannot be reached, Acknowledge fails with UNAVAILABLE (reason
-	// PEER_UNAVAILABLE, with a google.rpc.RetryInfo), that notice stays open
-	// and the inbox is not marked read: acknowledge again, which is safe
-	// even if that gateway closed the notice before its answer was lost.
+	// cannot be reached (it does not answer), the acknowledgement still
+	// stands here, at the time it was made: this gateway logs it (detail
+	// peer_outcome deferred), marks the inbox read, names the notice in
+	// AcknowledgeResponse.deferred_notice_ids, and forwards it from its
+	// timers once that gateway answers again. The forward's entries name the
+	// acknowledgement's entry (detail forwards) and its time (detail
+	// acknowledged_at), by which that gateway judges whether it was late.
+	// Until then that gateway counts the notice open and may escalate it.
 	Acknowledge(ctx context.Context, in *AcknowledgeRequest, opts ...grpc.CallOption) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.
@@ -265,10 +269,14 @@ type ExchangeServer interface {
 	// up to that cursor, each with an audit entry of its own. A required
 	// notice from an agency behind a peer gateway is closed in that
 	// gateway's log too: the acknowledgement is forwarded to it first. If it
-	// cannot be reached, Acknowledge fails with UNAVAILABLE (reason
-	// PEER_UNAVAILABLE, with a google.rpc.RetryInfo), that notice stays open
-	// and the inbox is not marked read: acknowledge again, which is safe
-	// even if that gateway closed the notice before its answer was lost.
+	// cannot be reached (it does not answer), the acknowledgement still
+	// stands here, at the time it was made: this gateway logs it (detail
+	// peer_outcome deferred), marks the inbox read, names the notice in
+	// AcknowledgeResponse.deferred_notice_ids, and forwards it from its
+	// timers once that gateway answers again. The forward's entries name the
+	// acknowledgement's entry (detail forwards) and its time (detail
+	// acknowledged_at), by which that gateway judges whether it was late.
+	// Until then that gateway counts the notice open and may escalate it.
 	Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.

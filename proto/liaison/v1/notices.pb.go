@@ -191,9 +191,14 @@ type TrackedNotice struct {
 	// its recipient or its sender is an agency behind one (see Notify): the
 	// recipient acknowledges there, and each gateway escalates to the inbox
 	// it holds. Empty for a notice between this gateway's own agencies.
-	Peer          string `protobuf:"bytes,17,opt,name=peer,proto3" json:"peer,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Peer string `protobuf:"bytes,17,opt,name=peer,proto3" json:"peer,omitempty"`
+	// Set on the recipient's gateway for a notice acknowledged while the
+	// sender's peer gateway could not be reached, until the acknowledgement
+	// has been forwarded to it (see Exchange.Acknowledge): that gateway
+	// still counts the notice open.
+	ForwardPending bool `protobuf:"varint,18,opt,name=forward_pending,json=forwardPending,proto3" json:"forward_pending,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *TrackedNotice) Reset() {
@@ -345,6 +350,13 @@ func (x *TrackedNotice) GetPeer() string {
 	return ""
 }
 
+func (x *TrackedNotice) GetForwardPending() bool {
+	if x != nil {
+		return x.ForwardPending
+	}
+	return false
+}
+
 var File_liaison_v1_notices_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_notices_proto_rawDesc = "" +
@@ -358,7 +370,7 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\x06sender\x18\x04 \x01(\tR\x06sender\x12\x14\n" +
 	"\x05limit\x18\x05 \x01(\x05R\x05limit\"J\n" +
 	"\x13ListNoticesResponse\x123\n" +
-	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xc2\x04\n" +
+	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xeb\x04\n" +
 	"\rTrackedNotice\x12\x1b\n" +
 	"\tnotice_id\x18\x01 \x01(\tR\bnoticeId\x12;\n" +
 	"\n" +
@@ -380,7 +392,8 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\x0fack_audit_index\x18\x0e \x01(\x03R\rackAuditIndex\x124\n" +
 	"\x16escalation_audit_index\x18\x0f \x01(\x03R\x14escalationAuditIndex\x12.\n" +
 	"\x13overdue_audit_index\x18\x10 \x01(\x03R\x11overdueAuditIndex\x12\x12\n" +
-	"\x04peer\x18\x11 \x01(\tR\x04peer2Y\n" +
+	"\x04peer\x18\x11 \x01(\tR\x04peer\x12'\n" +
+	"\x0fforward_pending\x18\x12 \x01(\bR\x0eforwardPending2Y\n" +
 	"\aNotices\x12N\n" +
 	"\vListNotices\x12\x1e.liaison.v1.ListNoticesRequest\x1a\x1f.liaison.v1.ListNoticesResponseB\xa6\x01\n" +
 	"\x0ecom.liaison.v1B\fNoticesProtoP\x01Z=github.com/liaison-gateway/liaison/proto/liaison/v1;liaisonv1\xa2\x02\x03LXX\xaa\x02\n" +
