@@ -305,8 +305,8 @@ func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.Acknowl
 	at := got.Entry.Time
 	if v, ok := got.Entry.Detail["acknowledged_at"]; ok {
 		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil || t.After(got.Entry.Time) {
-			return nil, invalid("forwarded.receipt", "names an acknowledgement time that is not an RFC 3339 time before its entry's")
+		if err != nil || t.After(got.Entry.Time) || t.Before(n.Created) {
+			return nil, invalid("forwarded.receipt", "names an acknowledgement time that is not an RFC 3339 time between the notice's sending and its own entry")
 		}
 		at = t.UTC()
 		e.Detail["acknowledged_at"] = at.Format(time.RFC3339Nano)

@@ -228,6 +228,14 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	f.dk.gw = gw // stopped by startFederationWith's clean-up
 	deadline, _ := time.Parse(time.RFC3339, by)
 	ahead.Store(int64(time.Until(deadline) + time.Hour))
+	// The Danish gateway, which has not heard of the acknowledgement yet,
+	// records the deadline passing.
+	if _, err := f.dk.gw.Server.RunTimers(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if o := f.dk.all(t, "notice_overdue", ""); len(o) != 1 {
+		t.Fatalf("Danish overdue entries %v before the forward; want one", details(o))
+	}
 	dkAck := untilForwarded(t, f, &ahead, "insp.de.vries")
 	nlAck = f.nl.all(t, "notice_acknowledge", "insp.de.vries")[3:]
 	got := outcomes(nlAck)
@@ -250,20 +258,21 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	if r, err := gateway.VerifyReceipt(receiptIn(t, last), dkKey, "nl-police-rotterdam", nil); err != nil || r.Entry.Action != "notice_acknowledge" || r.Entry.Detail["notice_id"] != id {
 		t.Errorf("the Danish receipt in the Dutch log: %+v, %v", r, err)
 	}
-	for _, c := range []*country{f.dk, f.nl} {
+	for c, overdue := range map[*country]bool{f.dk: true, f.nl: false} {
 		ns := c.trackedNotices(t)
-		if len(ns) != 1 || ns[0].GetAcknowledged() != acked.UTC().Format(time.RFC3339) || ns[0].GetLate() || ns[0].GetForwardPending() {
-			t.Errorf("%s gateway tracks %v; want notice %s acknowledged in time, at %s, nothing pending", c.Jurisdiction, ns, id, acked)
+		if len(ns) != 1 || ns[0].GetAcknowledged() != acked.UTC().Format(time.RFC3339) || ns[0].GetLate() || ns[0].GetForwardPending() ||
+			(ns[0].GetOverdue() != "") != overdue {
+			t.Errorf("%s gateway tracks %v; want notice %s acknowledged in time, at %s, nothing pending, overdue recorded %v", c.Jurisdiction, ns, id, acked, overdue)
 		}
 	}
-	// Forwarded once: the timers do not forward it again, and past the
-	// deadline nothing is overdue, as it was acknowledged.
-	for _, c := range []*country{f.dk, f.nl} {
+	// Forwarded once: the timers do not forward it again, and record no
+	// deadline passing at the Dutch gateway, nor again at the Danish one.
+	for c, want := range map[*country]int{f.dk: 1, f.nl: 0} {
 		if _, err := c.gw.Server.RunTimers(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		if o := c.all(t, "notice_overdue", ""); len(o) != 0 {
-			t.Errorf("%s overdue entries %v; want none", c.Jurisdiction, details(o))
+		if o := c.all(t, "notice_overdue", ""); len(o) != want {
+			t.Errorf("%s overdue entries %v; want %d", c.Jurisdiction, details(o), want)
 		}
 	}
 	if n := len(f.nl.all(t, "notice_acknowledge", "insp.de.vries")); n != 3+len(nlAck) {

@@ -87,7 +87,8 @@ type ExchangeClient interface {
 	// timers once that gateway answers again. The forward's entries name the
 	// acknowledgement's entry (detail forwards) and its time (detail
 	// acknowledged_at), by which that gateway judges whether it was late.
-	// Until then that gateway counts the notice open and may escalate it.
+	// Until then that gateway counts the notice open: it may escalate it and
+	// record its deadline passing.
 	Acknowledge(ctx context.Context, in *AcknowledgeRequest, opts ...grpc.CallOption) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.
@@ -276,7 +277,8 @@ type ExchangeServer interface {
 	// timers once that gateway answers again. The forward's entries name the
 	// acknowledgement's entry (detail forwards) and its time (detail
 	// acknowledged_at), by which that gateway judges whether it was late.
-	// Until then that gateway counts the notice open and may escalate it.
+	// Until then that gateway counts the notice open: it may escalate it and
+	// record its deadline passing.
 	Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it.
