@@ -51,7 +51,6 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 	err = s.forwardAck(ctx, ex, n, peer, time.Time{})
 	if err != nil && peerAway(ctx, err) {
 		ex.entry.Detail["peer_outcome"] = "deferred"
-		ex.entry.Reasons = nil
 		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
 	}
 	if err != nil {
@@ -305,8 +304,11 @@ func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.Acknowl
 	at := got.Entry.Time
 	if v, ok := got.Entry.Detail["acknowledged_at"]; ok {
 		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil || t.After(got.Entry.Time) || t.Before(n.Created) {
-			return nil, invalid("forwarded.receipt", "names an acknowledgement time that is not an RFC 3339 time between the notice's sending and its own entry")
+		// Not after the entry's own time, on the same gateway's clock. (No
+		// lower bound: the two gateways' clocks may differ by seconds, and
+		// a peer able to backdate could backdate to just after the notice.)
+		if err != nil || t.After(got.Entry.Time) {
+			return nil, invalid("forwarded.receipt", "names an acknowledgement time that is not an RFC 3339 time before its own entry's")
 		}
 		at = t.UTC()
 		e.Detail["acknowledged_at"] = at.Format(time.RFC3339Nano)
