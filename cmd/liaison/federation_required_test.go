@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"database/sql"
 	"maps"
 	"net/http"
@@ -59,6 +60,23 @@ func retryAfter(err error) time.Duration {
 		}
 	}
 	return 0
+}
+
+// auditNotices runs `liaison audit notices` for a country's auditor
+// against its gateway and returns what it prints.
+func (c *country) auditNotices(t *testing.T) string {
+	t.Helper()
+	agency := map[string]string{"DK": "dk-prison-east", "NL": "nl-probation"}[c.Jurisdiction]
+	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: "dpo.1", Roles: []string{"auditor"}, Clearance: "restricted", Audience: "liaison"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"audit", "notices", "-gateway", c.opts.Listen, "-cert", c.Path("agencies", agency+".pem"),
+		"-key", c.Path("agencies", agency+".key"), "-ca", c.Path("ca.pem"), "-token", tok}, &out, &out); err != nil {
+		t.Fatalf("liaison audit notices at the %s gateway: %v\n%s", c.Jurisdiction, err, &out)
+	}
+	return out.String()
 }
 
 // consoleNotices opens the notices page of `liaison console`, run for a
@@ -205,6 +223,9 @@ func TestFederatedRequiredNotice(t *testing.T) {
 		t.Fatalf("Dutch acknowledgements %v %v; want the forged forward's refusal, then pending and ok with the forward deferred", outcomes(nlAck), details(nlAck))
 	}
 	ackIndex, acked := f.nl.trackedNotices(t)[0].GetAckAuditIndex(), nlAck[2].Time
+	if out := f.nl.auditNotices(t); !strings.Contains(out, "dk-gateway (acknowledgement not forwarded yet)") {
+		t.Errorf("liaison audit notices at the Dutch gateway, the forward pending:\n%s", out)
+	}
 
 	// The Dutch timers try to forward it while the Danish gateway is away:
 	// one attempt, then a wait before the next.
@@ -257,6 +278,9 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	dkKey, _ := note.NewVerifier(f.dk.vkey)
 	if r, err := gateway.VerifyReceipt(receiptIn(t, last), dkKey, "nl-police-rotterdam", nil); err != nil || r.Entry.Action != "notice_acknowledge" || r.Entry.Detail["notice_id"] != id {
 		t.Errorf("the Danish receipt in the Dutch log: %+v, %v", r, err)
+	}
+	if out := f.nl.auditNotices(t); !strings.Contains(out, "dk-gateway ") || strings.Contains(out, "not forwarded yet") {
+		t.Errorf("liaison audit notices at the Dutch gateway, once forwarded:\n%s", out)
 	}
 	for c, overdue := range map[*country]bool{f.dk: true, f.nl: false} {
 		ns := c.trackedNotices(t)
