@@ -171,7 +171,9 @@ type TrackedNotice struct {
 	EscalateAt string `protobuf:"bytes,7,opt,name=escalate_at,json=escalateAt,proto3" json:"escalate_at,omitempty"`
 	// Its deadline.
 	AcknowledgeBy string `protobuf:"bytes,8,opt,name=acknowledge_by,json=acknowledgeBy,proto3" json:"acknowledge_by,omitempty"`
-	// When it was acknowledged.
+	// When it was acknowledged. For a notice acknowledged at a peer
+	// gateway, the time that gateway logged the acknowledgement, also when
+	// it was forwarded later (see Exchange.Acknowledge).
 	Acknowledged string `protobuf:"bytes,9,opt,name=acknowledged,proto3" json:"acknowledged,omitempty"`
 	// When it was escalated.
 	Escalated string `protobuf:"bytes,10,opt,name=escalated,proto3" json:"escalated,omitempty"`
@@ -181,7 +183,9 @@ type TrackedNotice struct {
 	Late bool `protobuf:"varint,12,opt,name=late,proto3" json:"late,omitempty"`
 	// The audit log index of its delivery.
 	AuditIndex int64 `protobuf:"varint,13,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
-	// The audit log index of its acknowledgement.
+	// The audit log index of its acknowledgement (on the sender's gateway,
+	// for a notice acknowledged at a peer gateway, the entry that recorded
+	// the forwarded acknowledgement).
 	AckAuditIndex int64 `protobuf:"varint,14,opt,name=ack_audit_index,json=ackAuditIndex,proto3" json:"ack_audit_index,omitempty"`
 	// The audit log index of its escalation.
 	EscalationAuditIndex int64 `protobuf:"varint,15,opt,name=escalation_audit_index,json=escalationAuditIndex,proto3" json:"escalation_audit_index,omitempty"`
