@@ -215,7 +215,10 @@ func TestWatch(t *testing.T) {
 		select {
 		case act := <-acts:
 			return act
-		case <-time.After(30 * time.Second):
+		case <-time.After(testTimeout + time.Minute):
+			// A candidate's load runs its Rego tests, which may take up to
+			// testTimeout on a loaded machine (under -race with the whole
+			// suite, one took longer than 30 s): wait for longer than that.
 			t.Fatal("Watch did not report an activation")
 		}
 		return Activation{}
