@@ -539,8 +539,12 @@ func (d *crossDemo) requiredNotice(ctx context.Context, fx *sample.Fixtures) err
 	d.say("nl-police-rotterdam <- inbox of the Dutch gateway, item %d: release on %s (was %s), acknowledge by %s",
 		item.GetCursor(), item.GetReleased().GetRecord().GetReleaseNotice().GetReleaseDate(), rn.GetPreviousReleaseDate(), item.GetNotice().GetAcknowledgeBy())
 	d.say("nl-police-rotterdam -> Dutch gateway: Acknowledge up to item %d", item.GetCursor())
-	if _, err := ex.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()}); err != nil {
+	ackResp, err := ex.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()})
+	if err != nil {
 		return fmt.Errorf("demo: cross-border acknowledgement of a required notice: %v", err)
+	}
+	if ids := ackResp.GetDeferredNoticeIds(); len(ids) > 0 {
+		return fmt.Errorf("demo: the Danish gateway did not answer: the acknowledgement of %v stands at the Dutch gateway and waits to be forwarded", ids)
 	}
 	for _, c := range []struct {
 		*demoCountry
