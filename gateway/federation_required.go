@@ -50,6 +50,7 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 	s.ackTarget(ctx, ex, n)
 	err = s.forwardAck(ctx, ex, n, peer, time.Time{})
 	if err != nil && peerAway(ctx, err) {
+		s.log.WarnContext(ctx, "peer gateway did not answer: acknowledgement deferred", "notice_id", n.ID, "peer", peer.ID, "error", err)
 		ex.entry.Detail["peer_outcome"] = "deferred"
 		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
 	}
