@@ -137,7 +137,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	o.Federation.flags(fs)
 	admin := &adminOptions{}
 	admin.flags(fs)
-	fs.DurationVar(&o.TimerInterval, "timer-interval", 30*time.Second, "how often the notice timers escalate required notices and record missed deadlines (one replica runs them, holding a lease in the audit store)")
+	fs.DurationVar(&o.TimerInterval, "timer-interval", 30*time.Second, "how often the notice timers escalate required notices, record missed deadlines and forward acknowledgements a peer gateway did not take yet (one replica runs them, holding a lease in the audit store)")
 	fs.DurationVar(&o.AftercareInterval, "aftercare-interval", time.Minute, "how often the replica holding the timers' lease sends the expiry notices that are due")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
