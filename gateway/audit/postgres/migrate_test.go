@@ -194,3 +194,43 @@ func migratedUpTo(t *testing.T, before string) string {
 	}
 	return dbURL
 }
+
+// TestMigrateKeepsNoticesForForwards: notices tracked before migration
+// 0060 keep their steps, and none is to be forwarded.
+func TestMigrateKeepsNoticesForForwards(t *testing.T) {
+	ctx := context.WithoutCancel(t.Context())
+	dbURL := migratedUpTo(t, "0060")
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		leaf, err := (&audit.Entry{Time: t0, Action: "notify", Outcome: "disclose"}).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO leaves (idx, leaf) VALUES ($1, $2)`, i, leaf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acked := t0.Add(time.Hour)
+	if _, err := conn.Exec(ctx, `INSERT INTO notices (id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns, acked_ns, ack_idx)
+		VALUES ('N-1', 0, 'police-nl', 'prison-dk', 'release_date_set', 'r', $1, $2, $3, $4, 1)`,
+		t0.UnixNano(), t0.Add(24*time.Hour).UnixNano(), t0.Add(48*time.Hour).UnixNano(), acked.UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+
+	s := openClosed(t, dbURL)
+	ns, err := s.Notices(ctx, audit.NoticeFilter{})
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("Notices() = %v, %v; want N-1", ns, err)
+	}
+	if n := ns[0]; !n.Acknowledged.Equal(acked) || n.AckIndex != 1 || n.ForwardDue || !n.Forwarded.IsZero() || n.ForwardIndex != -1 {
+		t.Errorf("N-1 after the migration = %+v; want acknowledged at %v (entry 1), nothing to forward", n, acked)
+	}
+	if ns, err := s.Notices(ctx, audit.NoticeFilter{ForwardDue: true}); err != nil || len(ns) != 0 {
+		t.Errorf("Notices(ForwardDue) = %v, %v; want none", ns, err)
+	}
+}
