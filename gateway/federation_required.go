@@ -61,10 +61,10 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 }
 
 // peerAway reports whether a forward failed because the peer gateway did
-// not answer (it is down, or unreachable), not because it refused, while
-// the caller was still waiting.
+// not answer (it is down, or unreachable), while the caller was still
+// waiting. A refusal by the peer never wraps errPeer (peerError).
 func peerAway(ctx context.Context, err error) bool {
-	return ctx.Err() == nil && errors.Is(err, errPeer) && !errors.As(err, new(*denial))
+	return ctx.Err() == nil && errors.Is(err, errPeer)
 }
 
 // forwardAck forwards the acknowledgement of n to peer, the gateway of its

@@ -44,8 +44,7 @@ func (c *country) escalations(t *testing.T, agency, officer, role string) []*lia
 // auditors see them.
 func (c *country) trackedNotices(t *testing.T) []*liaisonv1.TrackedNotice {
 	t.Helper()
-	agency := map[string]string{"DK": "dk-prison-east", "NL": "nl-probation"}[c.Jurisdiction]
-	resp, err := liaisonv1.NewNoticesClient(c.dial(t, agency, "dpo.1", "auditor")).ListNotices(t.Context(), &liaisonv1.ListNoticesRequest{})
+	resp, err := liaisonv1.NewNoticesClient(c.dial(t, auditorAgency[c.Jurisdiction], "dpo.1", "auditor")).ListNotices(t.Context(), &liaisonv1.ListNoticesRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,15 +61,26 @@ func retryAfter(err error) time.Duration {
 	return 0
 }
 
-// auditNotices runs `liaison audit notices` for a country's auditor
-// against its gateway and returns what it prints.
-func (c *country) auditNotices(t *testing.T) string {
+// auditorAgency is, per country, the agency whose officer dpo.1 audits
+// its gateway in these tests.
+var auditorAgency = map[string]string{"DK": "dk-prison-east", "NL": "nl-probation"}
+
+// auditorToken returns a country's auditing agency and a token of its auditor.
+func (c *country) auditorToken(t *testing.T) (agency, token string) {
 	t.Helper()
-	agency := map[string]string{"DK": "dk-prison-east", "NL": "nl-probation"}[c.Jurisdiction]
+	agency = auditorAgency[c.Jurisdiction]
 	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: "dpo.1", Roles: []string{"auditor"}, Clearance: "restricted", Audience: "liaison"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return agency, tok
+}
+
+// auditNotices runs `liaison audit notices` for a country's auditor
+// against its gateway and returns what it prints.
+func (c *country) auditNotices(t *testing.T) string {
+	t.Helper()
+	agency, tok := c.auditorToken(t)
 	var out bytes.Buffer
 	if err := run(t.Context(), []string{"audit", "notices", "-gateway", c.opts.Listen, "-cert", c.Path("agencies", agency+".pem"),
 		"-key", c.Path("agencies", agency+".key"), "-ca", c.Path("ca.pem"), "-token", tok}, &out, &out); err != nil {
@@ -83,11 +93,7 @@ func (c *country) auditNotices(t *testing.T) string {
 // country's auditor against its gateway, and returns it.
 func (c *country) consoleNotices(t *testing.T) string {
 	t.Helper()
-	agency := map[string]string{"DK": "dk-prison-east", "NL": "nl-probation"}[c.Jurisdiction]
-	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: "dpo.1", Roles: []string{"auditor"}, Clearance: "restricted", Audience: "liaison"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	agency, tok := c.auditorToken(t)
 	dir := t.TempDir()
 	tokFile := filepath.Join(dir, "token.jwt")
 	if err := os.WriteFile(tokFile, []byte(tok+"\n"), 0o600); err != nil {
