@@ -54,6 +54,15 @@ const (
 	DetailValidBefore    = "valid_until_before"
 	DetailMoved          = "moved"           // "true" when a revision moved the expiry
 	DetailReleasedDigest = "released_digest" // sha256:<hex> of what was released
+	// An acknowledgement made while the gateway of the notice's sender (a
+	// peer) did not answer has DetailPeerOutcome PeerOutcomeDeferred; the
+	// entry that forwards it later names it (DetailForwards) and the time
+	// it was made (DetailAcknowledgedAt, RFC 3339), and so does the
+	// sender's gateway's entry of it.
+	DetailPeerOutcome    = "peer_outcome"
+	DetailForwards       = "forwards"
+	DetailAcknowledgedAt = "acknowledged_at"
+	PeerOutcomeDeferred  = "deferred"
 )
 
 // A TrackedRelease is a release whose legal basis ends: the gateway tells
@@ -87,6 +96,12 @@ type SentNotice struct {
 	AckIndex   int64 // the acknowledgement's entry, or -1 while open
 	AckTime    time.Time
 	Done       string // what the recipient said it did
+	// ForwardDue is true while an acknowledgement made here, when the
+	// peer gateway the notice came through did not answer, is still to
+	// be forwarded there; ForwardedBy is the entry that forwarded such an
+	// acknowledgement, or -1.
+	ForwardDue  bool
+	ForwardedBy int64
 	// Swept is true once the unread inbox items of the releases it refers
 	// to have been withdrawn from the recipient's inbox.
 	Swept bool
@@ -105,24 +120,36 @@ type Closure struct {
 	By      int64 // the notice
 }
 
-// An Ack records a notice's acknowledgement.
+// An Ack records a notice's acknowledgement. Deferred is true when it
+// is still to be forwarded to the peer gateway the notice came through.
 type Ack struct {
+	Notice   int64
+	By       int64
+	Time     time.Time
+	Done     string
+	Deferred bool
+}
+
+// A Forward records that a deferred acknowledgement of a notice was
+// forwarded to its peer gateway, by entry By.
+type Forward struct {
 	Notice int64
 	By     int64
-	Time   time.Time
-	Done   string
 }
 
 // AftercareChanges are what a range of log entries changes in the
 // aftercare state. Stores apply the inserts first, then the updates; an
 // insert of a row already there is ignored, a closure or acknowledgement
-// of a row already closed or acknowledged too.
+// of a row already closed or acknowledged too, and so is a forward of an
+// acknowledgement that was not deferred or is forwarded already. Acks
+// are applied before Forwards.
 type AftercareChanges struct {
 	Releases  []TrackedRelease
 	Notices   []SentNotice
 	Revisions []Revision
 	Closures  []Closure
 	Acks      []Ack
+	Forwards  []Forward
 }
 
 // SentNoticeFilter selects notices. Zero fields match everything.
@@ -133,6 +160,7 @@ type SentNoticeFilter struct {
 	SentBefore   time.Time
 	IncludeAcked bool
 	Unswept      bool  // only notices not yet swept
+	ForwardDue   bool  // only notices whose acknowledgement is still to be forwarded (with IncludeAcked)
 	After        int64 // only indexes > After; -1 or less for all
 	Limit        int   // 0 means 100
 }
@@ -262,8 +290,13 @@ func ProjectAftercare(recs []Record) AftercareChanges {
 			}
 		case ActionAcknowledgeNotice:
 			n, err := strconv.ParseInt(e.Detail[DetailNotice], 10, 64)
-			if e.Outcome == OutcomeOK && err == nil {
-				ch.Acks = append(ch.Acks, Ack{Notice: n, By: rec.Index, Time: e.Time, Done: e.Detail[DetailDone]})
+			switch {
+			case e.Outcome != OutcomeOK || err != nil:
+			case e.Detail[DetailForwards] != "":
+				ch.Forwards = append(ch.Forwards, Forward{Notice: n, By: rec.Index})
+			default:
+				ch.Acks = append(ch.Acks, Ack{Notice: n, By: rec.Index, Time: AcknowledgedAt(e), Done: e.Detail[DetailDone],
+					Deferred: e.Detail[DetailPeerOutcome] == PeerOutcomeDeferred})
 			}
 		case ActionReviseExpiry:
 			r, err := strconv.ParseInt(e.Detail[DetailRelease], 10, 64)
@@ -273,6 +306,16 @@ func ProjectAftercare(recs []Record) AftercareChanges {
 		}
 	}
 	return ch
+}
+
+// AcknowledgedAt is when an acknowledgement entry says the agency
+// acknowledged: its DetailAcknowledgedAt for one forwarded after the fact
+// (never after the entry's own time), else the entry's time.
+func AcknowledgedAt(e *Entry) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, e.Detail[DetailAcknowledgedAt]); err == nil && !t.After(e.Time) {
+		return t.UTC()
+	}
+	return e.Time
 }
 
 // trackedRelease reports whether e released something to one recipient
@@ -316,7 +359,7 @@ func NoticeOf(index int64, e *Entry) (SentNotice, bool) {
 	}
 	n := SentNotice{
 		Index: index, Kind: kind, Recipient: e.Recipients[0].Agency, RecordType: e.RecordType, RefersTo: refs,
-		Reason: e.Detail[DetailReason], Obligation: e.Detail[DetailObligation], Sent: e.Time, AckIndex: -1,
+		Reason: e.Detail[DetailReason], Obligation: e.Detail[DetailObligation], Sent: e.Time, AckIndex: -1, ForwardedBy: -1,
 	}
 	if e.Holder != nil {
 		n.Holder = e.Holder.Agency

@@ -3,6 +3,7 @@ package audittest
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ func RunAftercare(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"LeaseRaceOneWinner", testLeaseRace},
 		{"ProjectionOfTheLog", testProjection},
 		{"ProjectionAppliesEachRangeOnce", testProjectionRace},
+		{"ProjectionOfForwards", testProjectionForwards},
 		{"WithdrawUnread", testWithdrawUnread},
 		{"Fingerprints", testFingerprints},
 		{"FingerprintsWithTheEntry", testFingerprintsWithEntry},
@@ -216,7 +218,7 @@ func testProjection(t *testing.T, open OpenFunc) {
 	}
 	wantN := audit.SentNotice{Index: 5, Kind: audit.NoticeWithdrawal, Recipient: "social", Holder: "prison-dk", Subject: subj,
 		RecordType: "release_notice", RefersTo: []int64{1}, Reason: "INCORRECT", Obligation: audit.ObligationErase,
-		Sent: t0.Add(5 * time.Minute), AckIndex: 9, AckTime: t0.Add(9 * time.Minute), Done: audit.ObligationErase}
+		Sent: t0.Add(5 * time.Minute), AckIndex: 9, AckTime: t0.Add(9 * time.Minute), Done: audit.ObligationErase, ForwardedBy: -1}
 	if diff := cmp.Diff(wantN, ns[0]); diff != "" {
 		t.Errorf("Notices()[0] mismatch (-want +got):\n%s", diff)
 	}
@@ -270,6 +272,97 @@ func testProjection(t *testing.T, open OpenFunc) {
 	_ = s2
 	if wm, _ := a2.AftercareWatermark(ctx); wm != 11 {
 		t.Errorf("AftercareWatermark from another store = %d, want 11", wm)
+	}
+}
+
+// testProjectionForwards: an acknowledgement deferred because the peer
+// gateway a notice came through did not answer is due to be forwarded
+// until an entry that forwards it (detail forwards) succeeds; a failed
+// forward, one of an acknowledgement that was not deferred, and a second
+// forward change nothing. An acknowledgement forwarded after the fact
+// counts from the time it names, never from after its entry.
+func testProjectionForwards(t *testing.T, open OpenFunc) {
+	s, a := openAftercare(t, open)
+	ctx := t.Context()
+	const subj = "apsn:s1"
+	ack := func(i int, notice, outcome string, detail map[string]string) *audit.Entry {
+		e := afterEntry(i, audit.ActionAcknowledgeNotice, outcome, "police", subj, "", "")
+		e.Detail = map[string]string{audit.DetailNotice: notice, audit.DetailDone: audit.ObligationErase}
+		maps.Copy(e.Detail, detail)
+		return e
+	}
+	at := func(i int) string { return t0.Add(time.Duration(i) * time.Minute).Format(time.RFC3339Nano) }
+	appendAftercareEntries(t, s,
+		sentNoticeEntry(0, audit.ActionCorrect, audit.NoticeCorrection, "police", subj),
+		ack(1, "0", audit.OutcomeOK, map[string]string{audit.DetailPeerOutcome: audit.PeerOutcomeDeferred}),
+		sentNoticeEntry(2, audit.ActionWithdraw, audit.NoticeWithdrawal, "police", subj),
+		ack(3, "2", audit.OutcomeOK, map[string]string{audit.DetailAcknowledgedAt: at(2)}), // forwarded to here after the fact
+		sentNoticeEntry(4, audit.ActionWithdraw, audit.NoticeWithdrawal, "police", subj),
+		ack(5, "4", audit.OutcomeOK, map[string]string{audit.DetailAcknowledgedAt: at(6)}), // a time after its entry's
+	)
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	due := func() []int64 {
+		t.Helper()
+		ns, err := a.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, ForwardDue: true, After: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, n := range ns {
+			out = append(out, n.Index)
+		}
+		return out
+	}
+	if got := due(); !slices.Equal(got, []int64{0}) {
+		t.Fatalf("Notices(forward due) = %v; want [0]", got)
+	}
+	all := func() []audit.SentNotice {
+		t.Helper()
+		ns, err := a.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: -1})
+		if err != nil || len(ns) != 3 {
+			t.Fatalf("Notices(all) = %v, %v; want 3", ns, err)
+		}
+		return ns
+	}
+	ns := all()
+	if n := ns[0]; !n.ForwardDue || n.ForwardedBy != -1 || n.AckIndex != 1 || !n.AckTime.Equal(t0.Add(time.Minute)) {
+		t.Errorf("notice 0 = %+v; want acknowledged by 1 at its time, the forward due", n)
+	}
+	if n := ns[1]; n.ForwardDue || n.AckIndex != 3 || !n.AckTime.Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("notice 2 = %+v; want acknowledged by 3 at the time it names, nothing to forward", n)
+	}
+	if n := ns[2]; n.AckIndex != 5 || !n.AckTime.Equal(t0.Add(5*time.Minute)) {
+		t.Errorf("notice 4 = %+v; want acknowledged by 5 at its entry's time, not the later one it names", n)
+	}
+
+	fwd := func(i int, notice, outcome, forwards string) *audit.Entry {
+		return ack(i, notice, outcome, map[string]string{audit.DetailForwards: forwards, audit.DetailAcknowledgedAt: at(1)})
+	}
+	appendAftercareEntries(t, s,
+		fwd(6, "0", audit.OutcomeFailed, "1"),
+		fwd(7, "2", audit.OutcomeOK, "3"), // nothing was deferred
+	)
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	if got := due(); !slices.Equal(got, []int64{0}) {
+		t.Fatalf("Notices(forward due) after a failed forward = %v; want [0]", got)
+	}
+	appendAftercareEntries(t, s, fwd(8, "0", audit.OutcomeOK, "1"), fwd(9, "0", audit.OutcomeOK, "1"))
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	if got := due(); len(got) != 0 {
+		t.Fatalf("Notices(forward due) after the forward = %v; want none", got)
+	}
+	ns = all()
+	if n := ns[0]; n.ForwardDue || n.ForwardedBy != 8 || n.AckIndex != 1 || !n.AckTime.Equal(t0.Add(time.Minute)) {
+		t.Errorf("notice 0 after the forward = %+v; want forwarded by 8, still acknowledged by 1 at its time", n)
+	}
+	if n := ns[1]; n.ForwardedBy != -1 || n.AckIndex != 3 {
+		t.Errorf("notice 2 after a forward of what was not deferred = %+v; want no forward recorded", n)
 	}
 }
 

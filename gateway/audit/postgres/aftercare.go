@@ -64,8 +64,15 @@ func (s *Store) ApplyAftercare(ctx context.Context, from, to int64, ch audit.Aft
 			b.Queue("UPDATE aftercare_releases SET closed_by = $1 WHERE idx = $2 AND closed_by IS NULL", c.By, c.Release)
 		}
 		for _, a := range ch.Acks {
-			b.Queue("UPDATE aftercare_notices SET ack_idx = $1, ack_ns = $2, done = $3 WHERE idx = $4 AND ack_idx IS NULL",
-				a.By, nanos(a.Time), text(a.Done), a.Notice)
+			due := 0
+			if a.Deferred {
+				due = 1
+			}
+			b.Queue("UPDATE aftercare_notices SET ack_idx = $1, ack_ns = $2, done = $3, fwd_due = $4 WHERE idx = $5 AND ack_idx IS NULL",
+				a.By, nanos(a.Time), text(a.Done), due, a.Notice)
+		}
+		for _, f := range ch.Forwards {
+			b.Queue("UPDATE aftercare_notices SET fwd_idx = $1 WHERE idx = $2 AND fwd_due = 1 AND fwd_idx IS NULL", f.By, f.Notice)
 		}
 		b.Queue("UPDATE aftercare_watermark SET next_idx = $1 WHERE id = 1", to)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -145,6 +152,9 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 	if f.Unswept {
 		where = append(where, "swept = 0")
 	}
+	if f.ForwardDue {
+		where = append(where, "fwd_due = 1 AND fwd_idx IS NULL")
+	}
 	if f.Recipient != "" {
 		add("recipient = ?", text(f.Recipient))
 	}
@@ -163,16 +173,16 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 	}
 	args = append(args, limit)
 	rows, _ := s.pool.Query(ctx, `SELECT idx, kind, recipient, holder, subject, record_type, refers_to, reason, obligation,
-		sent_ns, ack_idx, ack_ns, done, swept FROM aftercare_notices WHERE `+strings.Join(where, " AND ")+
+		sent_ns, ack_idx, ack_ns, done, swept, fwd_due, fwd_idx FROM aftercare_notices WHERE `+strings.Join(where, " AND ")+
 		" ORDER BY idx LIMIT $"+strconv.Itoa(len(args)), args...)
 	var out []audit.SentNotice
 	var n audit.SentNotice
 	var refs string
-	var sent, swept int64
-	var ackIdx, ackNs pgtype.Int8
+	var sent, swept, fwdDue int64
+	var ackIdx, ackNs, fwdIdx pgtype.Int8
 	var done pgtype.Text
 	_, err := pgx.ForEachRow(rows, []any{&n.Index, &n.Kind, &n.Recipient, &n.Holder, &n.Subject, &n.RecordType, &refs,
-		&n.Reason, &n.Obligation, &sent, &ackIdx, &ackNs, &done, &swept}, func() error {
+		&n.Reason, &n.Obligation, &sent, &ackIdx, &ackNs, &done, &swept, &fwdDue, &fwdIdx}, func() error {
 		x := n
 		x.Kind, x.Recipient, x.Holder, x.Subject = untext(n.Kind), untext(n.Recipient), untext(n.Holder), untext(n.Subject)
 		x.RecordType, x.Reason, x.Obligation = untext(n.RecordType), untext(n.Reason), untext(n.Obligation)
@@ -187,6 +197,8 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 		}
 		x.Done = untext(done.String)
 		x.Swept = swept == 1
+		x.ForwardedBy = orMinus1(fwdIdx)
+		x.ForwardDue = fwdDue == 1 && !fwdIdx.Valid
 		out = append(out, x)
 		return nil
 	})

@@ -75,8 +75,13 @@ func (s *Store) ApplyAftercare(ctx context.Context, from, to int64, ch audit.Aft
 		}
 	}
 	for _, a := range ch.Acks {
-		if err := exec("UPDATE aftercare_notices SET ack_idx = ?, ack_ns = ?, done = ? WHERE idx = ? AND ack_idx IS NULL",
-			a.By, a.Time.UnixNano(), a.Done, a.Notice); err != nil {
+		if err := exec("UPDATE aftercare_notices SET ack_idx = ?, ack_ns = ?, done = ?, fwd_due = ? WHERE idx = ? AND ack_idx IS NULL",
+			a.By, a.Time.UnixNano(), a.Done, a.Deferred, a.Notice); err != nil {
+			return false, err
+		}
+	}
+	for _, f := range ch.Forwards {
+		if err := exec("UPDATE aftercare_notices SET fwd_idx = ? WHERE idx = ? AND fwd_due = 1 AND fwd_idx IS NULL", f.By, f.Notice); err != nil {
 			return false, err
 		}
 	}
@@ -174,6 +179,9 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 	if f.Unswept {
 		where = append(where, "swept = 0")
 	}
+	if f.ForwardDue {
+		where = append(where, "fwd_due = 1 AND fwd_idx IS NULL")
+	}
 	if f.Recipient != "" {
 		add("recipient = ?", f.Recipient)
 	}
@@ -192,7 +200,7 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 	}
 	args = append(args, limit)
 	rows, err := s.rc.QueryContext(ctx, `SELECT idx, kind, recipient, holder, subject, record_type, refers_to, reason, obligation,
-		sent_ns, ack_idx, ack_ns, done, swept FROM aftercare_notices WHERE `+strings.Join(where, " AND ")+" ORDER BY idx LIMIT ?", args...)
+		sent_ns, ack_idx, ack_ns, done, swept, fwd_due, fwd_idx FROM aftercare_notices WHERE `+strings.Join(where, " AND ")+" ORDER BY idx LIMIT ?", args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: notices: %w", err)
 	}
@@ -202,10 +210,11 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 		var n audit.SentNotice
 		var refs string
 		var sent int64
-		var ackIdx, ackNs sql.NullInt64
+		var ackIdx, ackNs, fwdIdx sql.NullInt64
 		var done sql.NullString
+		var fwdDue bool
 		if err := rows.Scan(&n.Index, &n.Kind, &n.Recipient, &n.Holder, &n.Subject, &n.RecordType, &refs, &n.Reason, &n.Obligation,
-			&sent, &ackIdx, &ackNs, &done, &n.Swept); err != nil {
+			&sent, &ackIdx, &ackNs, &done, &n.Swept, &fwdDue, &fwdIdx); err != nil {
 			return nil, fmt.Errorf("sqlite: notices: %w", err)
 		}
 		if n.RefersTo, err = audit.ParseIndexes(refs); err != nil {
@@ -217,6 +226,8 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 			n.AckTime = time.Unix(0, ackNs.Int64).UTC()
 		}
 		n.Done = done.String
+		n.ForwardedBy = orMinus1(fwdIdx)
+		n.ForwardDue = fwdDue && !fwdIdx.Valid
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
