@@ -553,10 +553,10 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	e.Recipients = []audit.Party{{Agency: n.Recipient, Kind: ex.caller.Agency.Kind, Jurisdiction: ex.caller.Agency.Jurisdiction}}
 	e.Subject = &audit.Subject{Pseudonym: n.Subject}
 	e.RecordType, e.Justification = n.RecordType, req.GetNote()
+	var got Receipt
 	if fromPeer {
-		got, err := s.acceptForward(ctx, ex, req.GetForwarded(), forwardedFacts{actions: []string{audit.ActionAcknowledgeNotice},
-			recipient: n.Recipient, holder: n.Holder, recordType: n.RecordType})
-		if err != nil {
+		if got, err = s.acceptForward(ctx, ex, req.GetForwarded(), forwardedFacts{actions: []string{audit.ActionAcknowledgeNotice},
+			recipient: n.Recipient, holder: n.Holder, recordType: n.RecordType}); err != nil {
 			return nil, err
 		}
 		if got.Entry.Detail[detailPeerNotice] != strconv.FormatInt(req.GetNoticeIndex(), 10) || got.Entry.Detail[audit.DetailDone] != done {
@@ -588,6 +588,7 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 				plural(len(open), "entry", "entries"), joinIndexes(open), plural(len(open), "that release", "those releases"))}
 		}
 	}
+	deferred := false
 	if !fromPeer {
 		// A notice that came from a peer gateway is closed in its log too.
 		peer, theirs, err := s.noticePeer(ctx, n.Index)
@@ -595,10 +596,20 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 			return nil, err
 		}
 		if peer != nil {
-			if err := s.acknowledgeViaPeer(ctx, ex, peer, theirs, req); err != nil {
+			err := s.acknowledgeViaPeer(ctx, ex, peer, theirs, req)
+			if err != nil && !peerAway(ctx, err) {
 				return nil, err
 			}
+			if err != nil {
+				// The peer does not answer: the acknowledgement stands
+				// here, and the timers forward it (forwardNoticeAcks).
+				s.log.WarnContext(ctx, "peer gateway did not answer: acknowledgement deferred", "request_id", ex.reqID,
+					"notice", n.Index, "peer", peer.ID, "error", err)
+				e.Detail[audit.DetailPeerOutcome], deferred = audit.PeerOutcomeDeferred, true
+			}
 		}
+	} else if _, err := forwardedAckTime(e, got); err != nil {
+		return nil, err
 	}
 	e.Outcome = audit.OutcomeOK
 	idx, err := ex.commit(ctx)
@@ -607,7 +618,7 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	}
 	s.log.InfoContext(ctx, "obligation notice acknowledged", "request_id", ex.reqID, "audit_index", idx, "notice", n.Index,
 		"recipient", n.Recipient, "done", done)
-	resp := &liaisonv1.AcknowledgeNoticeResponse{AuditIndex: idx}
+	resp := &liaisonv1.AcknowledgeNoticeResponse{AuditIndex: idx, Deferred: deferred}
 	if fromPeer {
 		if resp.Receipt, err = s.receipt(ctx, idx, n.Recipient, nil); err != nil {
 			s.log.ErrorContext(ctx, "receipt for a peer failed", "audit_index", idx, "error", err)
@@ -675,6 +686,7 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 		if n.AckIndex >= 0 {
 			ln.Acknowledged, ln.AcknowledgementIndex = timestamppb.New(n.AckTime), n.AckIndex
 		}
+		ln.ForwardPending = n.ForwardDue
 		resp.Notices = append(resp.Notices, ln)
 	}
 	return resp, nil

@@ -47,8 +47,10 @@ var timerCaller = authn.Caller{Agency: &authn.Agency{ID: "liaison"}, Officer: au
 
 // RunAftercare makes one pass of the aftercare timers if this replica
 // holds (or takes) their lease: it brings the projection of the log up to
-// date, sends the expiry notices that are due and withdraws the unread
-// items every notice obliges. Run calls it every Config.AftercareInterval;
+// date, forwards the acknowledgements of notices from peer gateways that
+// were made while those did not answer (forwardNoticeAcks), sends the
+// expiry notices that are due and withdraws the unread items every notice
+// obliges. Run calls it every Config.AftercareInterval;
 // on another replica's watch it does nothing. A notice is sent once,
 // whatever the replicas do: each is claimed before it is sent and checked
 // against the log after the claim.
@@ -71,12 +73,12 @@ func (s *Server) RunAftercare(ctx context.Context) error {
 	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
 		return err
 	}
+	errs := []error{s.forwardNoticeAcks(ctx, st, s.now())}
 	day := s.now().Format(time.DateOnly)
 	due, err := st.DueReleases(ctx, day, duePage)
 	if err != nil {
-		return fmt.Errorf("%w: due releases: %v", audit.ErrUnavailable, err)
+		return errors.Join(append(errs, fmt.Errorf("%w: due releases: %v", audit.ErrUnavailable, err))...)
 	}
-	var errs []error
 	for _, g := range expiryGroups(due) {
 		if err := s.expire(ctx, st, g); err != nil {
 			errs = append(errs, err)

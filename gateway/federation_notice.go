@@ -7,12 +7,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -350,6 +352,77 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 	_, err = s.logPeerReceipt(ex, peer, resp.GetReceipt(), recipient, nil, "its acknowledgement", func(e *audit.Entry) bool {
 		return e.Action == audit.ActionAcknowledgeNotice && e.Outcome == audit.OutcomeOK
 	})
+	return err
+}
+
+// forwardNoticeAcks forwards, from the aftercare timers, the
+// acknowledgements of notices from peer gateways made here while those
+// did not answer (audit.SentNotice.ForwardDue), each in an exchange of its
+// own in the name of the officer who acknowledged. A notice whose forward
+// failed waits before the next attempt, as forwardAcknowledgements does.
+func (s *Server) forwardNoticeAcks(ctx context.Context, st audit.AftercareStore, now time.Time) error {
+	due, err := st.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, ForwardDue: true, After: -1})
+	if err != nil {
+		return fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
+	}
+	var errs []error
+	for _, n := range due {
+		key := "aftercare/" + strconv.FormatInt(n.Index, 10)
+		if !s.fwdRetry.due(key, now) {
+			continue
+		}
+		if err := s.forwardNoticeAck(ctx, n); err != nil {
+			s.fwdRetry.failed(key, now)
+			errs = append(errs, fmt.Errorf("forward the acknowledgement of notice %d: %w", n.Index, err))
+			continue
+		}
+		s.fwdRetry.done(key)
+	}
+	return errors.Join(errs...)
+}
+
+// forwardNoticeAck forwards one deferred acknowledgement of n: an
+// exchange that names the same notice, deed and note as the
+// acknowledgement's entry, and that entry (detail forwards) and its time
+// (detail acknowledged_at, which the peer records as the time of the
+// acknowledgement).
+func (s *Server) forwardNoticeAck(ctx context.Context, n audit.SentNotice) (err error) {
+	leaves, err := s.cfg.Audit.Leaves(ctx, n.AckIndex, n.AckIndex+1)
+	if err != nil {
+		return err
+	}
+	ack, err := audit.Unmarshal(leaves[0])
+	if err != nil {
+		return err
+	}
+	rcpt := s.registry.Load().Agencies[n.Recipient]
+	if ack.Requester == nil || rcpt == nil || rcpt.Via != "" {
+		return fmt.Errorf("gateway: notice %d: its acknowledgement (entry %d) has no officer, or its recipient is no longer an agency of this gateway", n.Index, n.AckIndex)
+	}
+	ctx = authn.NewContext(ctx, authn.Caller{
+		Agency:  &authn.Agency{ID: rcpt.ID, Kind: rcpt.Kind, Jurisdiction: rcpt.Jurisdiction},
+		Officer: authn.Officer{ID: ack.Requester.Officer, Roles: ack.Requester.Roles, Clearance: ack.Requester.Clearance},
+	})
+	ex := s.begin(ctx, audit.ActionAcknowledgeNotice)
+	defer ex.finish(ctx, &err)
+	e := ex.entry
+	e.Holder, e.Recipients, e.Subject, e.RecordType, e.Justification = ack.Holder, ack.Recipients, ack.Subject, ack.RecordType, ack.Justification
+	d := ex.detail()
+	d[audit.DetailNotice], d[audit.DetailDone] = strconv.FormatInt(n.Index, 10), n.Done
+	d[audit.DetailForwards], d[audit.DetailAcknowledgedAt] = strconv.FormatInt(n.AckIndex, 10), n.AckTime.UTC().Format(time.RFC3339Nano)
+	peer, theirs, err := s.noticePeer(ctx, n.Index)
+	if err != nil {
+		return err
+	}
+	if peer == nil {
+		return fmt.Errorf("gateway: notice %d did not come through a peer gateway", n.Index)
+	}
+	req := &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: n.Index, Done: obligationEnum(n.Done), Note: ack.Justification}
+	if err := s.acknowledgeViaPeer(ctx, ex, peer, theirs, req); err != nil {
+		return err
+	}
+	e.Outcome = audit.OutcomeOK
+	_, err = ex.commit(ctx)
 	return err
 }
 

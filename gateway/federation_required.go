@@ -51,7 +51,7 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 	err = s.forwardAck(ctx, ex, n, peer, time.Time{})
 	if err != nil && peerAway(ctx, err) {
 		s.log.WarnContext(ctx, "peer gateway did not answer: acknowledgement deferred", "notice_id", n.ID, "peer", peer.ID, "error", err)
-		ex.entry.Detail["peer_outcome"] = "deferred"
+		ex.entry.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomeDeferred
 		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
 	}
 	if err != nil {
@@ -79,7 +79,7 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 		return failed("PEER_NOT_REGISTERED", fmt.Errorf("gateway: notice %s came through a gateway that is no longer a registered peer", n.ID))
 	}
 	if !at.IsZero() {
-		ex.entry.Detail["acknowledged_at"] = at.UTC().Format(time.RFC3339Nano)
+		ex.entry.Detail[audit.DetailAcknowledgedAt] = at.UTC().Format(time.RFC3339Nano)
 	}
 	conn, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
@@ -165,7 +165,7 @@ func (s *Server) forwardAcknowledgement(ctx context.Context, n audit.Notice) (er
 	ex := s.begin(ctx, actionNoticeAcknowledge)
 	defer ex.finish(ctx, &err)
 	s.ackTarget(ctx, ex, n)
-	ex.entry.Detail["forwards"] = strconv.FormatInt(n.AckIndex, 10)
+	ex.entry.Detail[audit.DetailForwards] = strconv.FormatInt(n.AckIndex, 10)
 	ex.entry.Detail["late"] = fmt.Sprint(n.Acknowledged.After(n.Deadline))
 	if err := s.forwardAck(ctx, ex, n, reg.Agencies[sender.Via], n.Acknowledged); err != nil {
 		return err
@@ -249,6 +249,26 @@ func (s *Server) commitAck(ctx context.Context, ex *exchange, n audit.Notice, at
 	return nil
 }
 
+// forwardedAckTime is when the agency acknowledged, by the pending entry
+// of a peer gateway's forwarded acknowledgement (got): that entry's time,
+// or, for a forward made after the fact, the time it names (detail
+// acknowledged_at), which it copies into e, this gateway's entry.
+func forwardedAckTime(e *audit.Entry, got Receipt) (time.Time, error) {
+	v, ok := got.Entry.Detail[audit.DetailAcknowledgedAt]
+	if !ok {
+		return got.Entry.Time, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	// Not after the entry's own time, on the same gateway's clock. (No
+	// lower bound: the two gateways' clocks may differ by seconds, and a
+	// peer able to backdate could backdate to just after the notice.)
+	if err != nil || t.After(got.Entry.Time) {
+		return time.Time{}, invalid("forwarded.receipt", "names an acknowledgement time that is not an RFC 3339 time before its own entry's")
+	}
+	e.Detail[audit.DetailAcknowledgedAt] = t.UTC().Format(time.RFC3339Nano)
+	return t.UTC(), nil
+}
+
 // reasonNoticeUnknown is the reason of a forwarded acknowledgement of a
 // notice the sender's gateway does not track.
 const reasonNoticeUnknown = "NOTICE_UNKNOWN"
@@ -300,19 +320,10 @@ func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.Acknowl
 		return nil, alreadyAcknowledged(n.ID)
 	}
 	// The time the officer acknowledged, as the peer logged it, says
-	// whether it was late: the pending entry's, or for a forward made
-	// after the fact the time it names (not after its own).
-	at := got.Entry.Time
-	if v, ok := got.Entry.Detail["acknowledged_at"]; ok {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		// Not after the entry's own time, on the same gateway's clock. (No
-		// lower bound: the two gateways' clocks may differ by seconds, and
-		// a peer able to backdate could backdate to just after the notice.)
-		if err != nil || t.After(got.Entry.Time) {
-			return nil, invalid("forwarded.receipt", "names an acknowledgement time that is not an RFC 3339 time before its own entry's")
-		}
-		at = t.UTC()
-		e.Detail["acknowledged_at"] = at.Format(time.RFC3339Nano)
+	// whether it was late.
+	at, err := forwardedAckTime(e, got)
+	if err != nil {
+		return nil, err
 	}
 	e.Detail["late"] = fmt.Sprint(at.After(n.Deadline))
 	if err := s.commitAck(ctx, ex, n, at, false); err != nil {

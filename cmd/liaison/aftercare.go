@@ -223,6 +223,9 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 		if n.GetAcknowledged() != nil {
 			acked = fmt.Sprintf("%s (entry %d)", n.GetAcknowledged().AsTime().UTC().Format("2006-01-02 15:04"), n.GetAcknowledgementIndex())
 		}
+		if n.GetForwardPending() {
+			acked += ", not forwarded to the peer gateway yet"
+		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.GetAuditIndex(), n.GetSent().AsTime().UTC().Format("2006-01-02 15:04"),
 			enumWord(n.GetKind().String(), "OBLIGATION_KIND_"), n.GetRecipient(), n.GetHolder(), audit.FormatIndexes(n.GetRefersTo()),
 			n.GetReason(), enumWord(n.GetObligation().String(), "OBLIGATION_"), acked)

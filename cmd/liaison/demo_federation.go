@@ -443,6 +443,9 @@ func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
 	if err != nil {
 		return fmt.Errorf("demo: cross-border acknowledgement: %v", err)
 	}
+	if ack.GetDeferred() {
+		return fmt.Errorf("demo: the Danish gateway did not answer: the acknowledgement of notice #%d stands at the Dutch gateway and waits to be forwarded", n.GetAuditIndex())
+	}
 	nlAck, err := d.nl.entry(ctx, ack.GetAuditIndex())
 	if err != nil {
 		return err

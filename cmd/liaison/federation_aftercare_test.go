@@ -3,7 +3,10 @@ package main
 import (
 	"slices"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc/codes"
@@ -287,34 +290,111 @@ func TestFederatedCorrectionRefusedOnReceipt(t *testing.T) {
 // TestFederatedAcknowledgementPeerDown: the Danish gateway runs as a
 // `liaison serve` process of its own and is killed with SIGKILL after it
 // sent a correction to the Dutch probation service. The Dutch
-// acknowledgement fails (Unavailable) and the notice stays open: the Dutch
-// log holds the pending acknowledgement and a failure, and no
-// acknowledgement that counts. The Danish gateway restarted on its log
-// takes the acknowledgement made again, and both logs close the notice.
+// acknowledgement still succeeds: it stands at the Dutch gateway, which
+// closes the notice there and shows its auditors the forward pending, and
+// a second one is refused. The Dutch aftercare timers try to forward it
+// while the Danish gateway is away (one attempt, then a wait). The Danish
+// gateway restarted on its log takes the forward and closes the notice at
+// the time the probation service acknowledged it, each log naming the
+// other with a receipt; the timers do not forward it again.
 func TestFederatedAcknowledgementPeerDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills a gateway process: run it without -short, as make test does (go test ./cmd/liaison -run TestFederatedAcknowledgementPeerDown)")
 	}
-	f := startFederationWith(t, fedConfig{process: "DK", bin: buildLiaison(t)})
+	var ahead atomic.Int64 // how far the Dutch gateway's clock runs ahead
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f := startFederationWith(t, fedConfig{process: "DK", bin: buildLiaison(t), now: clock})
 	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.ContactPoint = "Kriminalforsorgen Øst, Aarhus office" }, "The contact point changed.")
 	f.dk.kill(t)
 	nl := f.nl.aftercare(t, "nl-probation", "insp.mulder")
-	ack := &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY}
-	if _, err := nl.AcknowledgeNotice(t.Context(), ack); status.Code(err) != codes.Unavailable || retryAfter(err) <= 0 {
-		t.Fatalf("AcknowledgeNotice with the Danish gateway down = %v, retry after %v; want Unavailable with a RetryInfo", err, retryAfter(err))
+	notice := ns[0].GetObligation().GetAuditIndex()
+	ack := &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: notice, Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Contact point replaced in our file."}
+	resp, err := nl.AcknowledgeNotice(t.Context(), ack)
+	if err != nil || !resp.GetDeferred() {
+		t.Fatalf("AcknowledgeNotice with the Danish gateway down = %v, %v; want success, the forward deferred", resp, err)
 	}
 	es := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")
-	if len(es) != 2 || es[0].Outcome != audit.OutcomePending || es[1].Outcome != audit.OutcomeFailed ||
-		!slices.Contains(es[1].Reasons, "PEER_UNAVAILABLE") {
-		t.Fatalf("Dutch acknowledgements %v; want the pending entry and a failure with PEER_UNAVAILABLE", outcomes(es))
+	if len(es) != 2 || es[0].Outcome != audit.OutcomePending || es[1].Outcome != audit.OutcomeOK ||
+		es[1].Detail[audit.DetailPeerOutcome] != audit.PeerOutcomeDeferred || len(es[1].Reasons) != 0 {
+		t.Fatalf("Dutch acknowledgements %v %v; want pending, then ok with the forward deferred", outcomes(es), details(es))
 	}
+	acked, at := es[1].Time, es[1].Time.UTC().Format(time.RFC3339Nano)
+	if _, err := nl.AcknowledgeNotice(t.Context(), ack); errorReason(err) != "ALREADY_ACKNOWLEDGED" {
+		t.Errorf("a second acknowledgement while the forward waits = %v; want ALREADY_ACKNOWLEDGED", err)
+	}
+	if es := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.mulder"); len(es) != 3 || es[2].Outcome != audit.OutcomeRefused {
+		t.Fatalf("Dutch acknowledgements after the second %v; want it refused", outcomes(es))
+	}
+	listed := func(c *country) *liaisonv1.ListedNotice {
+		t.Helper()
+		all, err := c.aftercareAs(t, auditorAgency[c.Jurisdiction], "dpo.1", "auditor").ListObligationNotices(t.Context(),
+			&liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: true})
+		if err != nil || len(all.GetNotices()) != 1 {
+			t.Fatalf("%s obligation notices = %v, %v; want the correction", c.Jurisdiction, all, err)
+		}
+		return all.GetNotices()[0]
+	}
+	if n := listed(f.nl); n.GetAcknowledgementIndex() != resp.GetAuditIndex() || !n.GetAcknowledged().AsTime().Equal(acked) || !n.GetForwardPending() {
+		t.Errorf("the Dutch notice %v; want acknowledged by entry %d at %s, its forward pending", n, resp.GetAuditIndex(), at)
+	}
+	if out := f.nl.audit(t, "corrections", "-all"); !strings.Contains(out, "not forwarded to the peer gateway yet") {
+		t.Errorf("liaison audit corrections -all at the Dutch gateway, the forward pending:\n%s", out)
+	}
+
+	// The Dutch timers try once while the Danish gateway is away, then wait.
+	if err := f.nl.gw.Server.RunAftercare(t.Context()); err == nil {
+		t.Error("the Dutch timers forwarded to a killed gateway without an error")
+	}
+	if err := f.nl.gw.Server.RunAftercare(t.Context()); err != nil {
+		t.Errorf("the Dutch timers, right after a failed forward: %v; want them to wait", err)
+	}
+	if got := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")[3:]; !slices.Equal(outcomes(got), []string{"pending", "failed"}) ||
+		!slices.Contains(got[1].Reasons, "PEER_UNAVAILABLE") {
+		t.Fatalf("Dutch entries of the forward while the Danish gateway is away: %v; want one attempt, pending then failed (PEER_UNAVAILABLE)", outcomes(got))
+	}
+
+	// Back on its log: the next attempt, past the wait, closes the notice
+	// there at the time the probation service acknowledged it.
 	f.dk.start(t)
-	retry(t, func() error { _, err := nl.AcknowledgeNotice(t.Context(), ack); return err })
-	es = f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")
-	dk := f.dk.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")
-	if last := es[len(es)-1]; last.Outcome != audit.OutcomeOK || len(dk) != 1 || dk[0].Outcome != audit.OutcomeOK ||
-		dk[0].Detail["peer_index"] != last.Detail["pending_index"] {
-		t.Fatalf("Dutch acknowledgements %v, Danish %v; want the last Dutch one ok, naming the one Danish acknowledgement", outcomes(es), outcomes(dk))
+	var dk []*audit.Entry
+	for wait := time.Now().Add(30 * time.Second); len(dk) == 0 && time.Now().Before(wait); time.Sleep(200 * time.Millisecond) {
+		ahead.Add(int64(16 * time.Minute))
+		f.nl.gw.Server.RunAftercare(t.Context())
+		dk = f.dk.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")
+	}
+	fwd := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")[3:]
+	got := outcomes(fwd)
+	if n := len(got); len(dk) != 1 || dk[0].Outcome != audit.OutcomeOK || n < 4 || n%2 != 0 || !slices.Equal(got[n-2:], []string{"pending", "ok"}) {
+		t.Fatalf("Danish acknowledgements %v, Dutch forwards %v; want one ok, and failed attempts then pending and ok", outcomes(dk), got)
+	}
+	last := fwd[len(fwd)-1]
+	if last.Detail[audit.DetailForwards] != strconv.FormatInt(resp.GetAuditIndex(), 10) || last.Detail[audit.DetailAcknowledgedAt] != at ||
+		last.Detail[audit.DetailNotice] != strconv.FormatInt(notice, 10) || last.Justification != ack.GetNote() ||
+		dk[0].Detail["peer_index"] != last.Detail["pending_index"] || dk[0].Detail[audit.DetailAcknowledgedAt] != at ||
+		dk[0].Detail["via_peer"] != "nl-gateway" || dk[0].Detail[audit.DetailDone] != audit.ObligationRectify {
+		t.Fatalf("Danish acknowledgement %v, Dutch forward %v; want entry %d's acknowledgement of notice %d at %s, each naming the other",
+			dk[0].Detail, last.Detail, resp.GetAuditIndex(), notice, at)
+	}
+	dkKey, _ := note.NewVerifier(f.dk.vkey)
+	if r, err := gateway.VerifyReceipt(receiptIn(t, last), dkKey, "nl-probation", nil); err != nil || r.Entry.Action != audit.ActionAcknowledgeNotice {
+		t.Errorf("the Danish receipt in the Dutch log: %+v, %v", r, err)
+	}
+	if n := listed(f.dk); !n.GetAcknowledged().AsTime().Equal(acked) || n.GetForwardPending() {
+		t.Errorf("the Danish notice %v; want acknowledged at %s", n, at)
+	}
+	if n := listed(f.nl); n.GetAcknowledgementIndex() != resp.GetAuditIndex() || n.GetForwardPending() {
+		t.Errorf("the Dutch notice once forwarded %v; want still acknowledged by entry %d, nothing pending", n, resp.GetAuditIndex())
+	}
+	if out := f.nl.audit(t, "corrections", "-all"); strings.Contains(out, "not forwarded") {
+		t.Errorf("liaison audit corrections -all at the Dutch gateway, once forwarded:\n%s", out)
+	}
+	// Forwarded once.
+	ahead.Add(int64(16 * time.Minute))
+	if err := f.nl.gw.Server.RunAftercare(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")); n != 3+len(fwd) {
+		t.Errorf("the Dutch timers logged %d more acknowledgement entries after the forward; want none", n-3-len(fwd))
 	}
 }
 

@@ -51,6 +51,17 @@ func (c *country) trackedNotices(t *testing.T) []*liaisonv1.TrackedNotice {
 	return resp.GetNotices()
 }
 
+// errorReason is a gRPC error's google.rpc.ErrorInfo reason; "" if it
+// has none.
+func errorReason(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			return i.GetReason()
+		}
+	}
+	return ""
+}
+
 // retryAfter is an error's google.rpc.RetryInfo delay; 0 if it has none.
 func retryAfter(err error) time.Duration {
 	for _, d := range status.Convert(err).Details() {
@@ -76,15 +87,16 @@ func (c *country) auditorToken(t *testing.T) (agency, token string) {
 	return agency, tok
 }
 
-// auditNotices runs `liaison audit notices` for a country's auditor
+// audit runs `liaison audit <command> [args]` for a country's auditor
 // against its gateway and returns what it prints.
-func (c *country) auditNotices(t *testing.T) string {
+func (c *country) audit(t *testing.T, command string, args ...string) string {
 	t.Helper()
 	agency, tok := c.auditorToken(t)
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"audit", "notices", "-gateway", c.opts.Listen, "-cert", c.Path("agencies", agency+".pem"),
-		"-key", c.Path("agencies", agency+".key"), "-ca", c.Path("ca.pem"), "-token", tok}, &out, &out); err != nil {
-		t.Fatalf("liaison audit notices at the %s gateway: %v\n%s", c.Jurisdiction, err, &out)
+	argv := append([]string{"audit", command, "-gateway", c.opts.Listen, "-cert", c.Path("agencies", agency+".pem"),
+		"-key", c.Path("agencies", agency+".key"), "-ca", c.Path("ca.pem"), "-token", tok}, args...)
+	if err := run(t.Context(), argv, &out, &out); err != nil {
+		t.Fatalf("liaison audit %s at the %s gateway: %v\n%s", command, c.Jurisdiction, err, &out)
 	}
 	return out.String()
 }
@@ -229,7 +241,7 @@ func TestFederatedRequiredNotice(t *testing.T) {
 		t.Fatalf("Dutch acknowledgements %v %v; want the forged forward's refusal, then pending and ok with the forward deferred", outcomes(nlAck), details(nlAck))
 	}
 	ackIndex, acked := f.nl.trackedNotices(t)[0].GetAckAuditIndex(), nlAck[2].Time
-	if out := f.nl.auditNotices(t); !strings.Contains(out, "dk-gateway (acknowledgement not forwarded yet)") {
+	if out := f.nl.audit(t, "notices"); !strings.Contains(out, "dk-gateway (acknowledgement not forwarded yet)") {
 		t.Errorf("liaison audit notices at the Dutch gateway, the forward pending:\n%s", out)
 	}
 
@@ -285,7 +297,7 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	if r, err := gateway.VerifyReceipt(receiptIn(t, last), dkKey, "nl-police-rotterdam", nil); err != nil || r.Entry.Action != "notice_acknowledge" || r.Entry.Detail["notice_id"] != id {
 		t.Errorf("the Danish receipt in the Dutch log: %+v, %v", r, err)
 	}
-	if out := f.nl.auditNotices(t); !strings.Contains(out, "dk-gateway ") || strings.Contains(out, "not forwarded yet") {
+	if out := f.nl.audit(t, "notices"); !strings.Contains(out, "dk-gateway ") || strings.Contains(out, "not forwarded yet") {
 		t.Errorf("liaison audit notices at the Dutch gateway, once forwarded:\n%s", out)
 	}
 	for c, overdue := range map[*country]bool{f.dk: true, f.nl: false} {

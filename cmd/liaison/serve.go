@@ -138,7 +138,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	admin := &adminOptions{}
 	admin.flags(fs)
 	fs.DurationVar(&o.TimerInterval, "timer-interval", 30*time.Second, "how often the notice timers escalate required notices, record missed deadlines and forward acknowledgements a peer gateway did not take yet (one replica runs them, holding a lease in the audit store)")
-	fs.DurationVar(&o.AftercareInterval, "aftercare-interval", time.Minute, "how often the replica holding the timers' lease sends the expiry notices that are due")
+	fs.DurationVar(&o.AftercareInterval, "aftercare-interval", time.Minute, "how often the replica holding the timers' lease sends the expiry notices that are due and forwards acknowledgements of obligation notices a peer gateway did not take yet")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {

@@ -554,7 +554,11 @@ type AcknowledgeNoticeResponse struct {
 	// Set only when the caller is a peer gateway: this gateway's receipt of
 	// the acknowledgement's entry (see PeerReceipt), which the peer logs
 	// beside its own.
-	Receipt       *PeerReceipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	Receipt *PeerReceipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// True when the notice came from another country's gateway, which did
+	// not answer: the acknowledgement stands here and is forwarded there
+	// when it answers again (see AcknowledgeNotice).
+	Deferred      bool `protobuf:"varint,3,opt,name=deferred,proto3" json:"deferred,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -601,6 +605,13 @@ func (x *AcknowledgeNoticeResponse) GetReceipt() *PeerReceipt {
 		return x.Receipt
 	}
 	return nil
+}
+
+func (x *AcknowledgeNoticeResponse) GetDeferred() bool {
+	if x != nil {
+		return x.Deferred
+	}
+	return false
 }
 
 // ReviseExpiryRequest gives a subject's new dates.
@@ -1099,8 +1110,12 @@ type ListedNotice struct {
 	Acknowledged *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=acknowledged,proto3" json:"acknowledged,omitempty"`
 	// The audit log index of the acknowledgement; 0 while open.
 	AcknowledgementIndex int64 `protobuf:"varint,11,opt,name=acknowledgement_index,json=acknowledgementIndex,proto3" json:"acknowledgement_index,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// True while an acknowledgement made here, of a notice that came from
+	// another country's gateway, is still to be forwarded there because that
+	// gateway did not answer (see AcknowledgeNotice).
+	ForwardPending bool `protobuf:"varint,12,opt,name=forward_pending,json=forwardPending,proto3" json:"forward_pending,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListedNotice) Reset() {
@@ -1210,6 +1225,13 @@ func (x *ListedNotice) GetAcknowledgementIndex() int64 {
 	return 0
 }
 
+func (x *ListedNotice) GetForwardPending() bool {
+	if x != nil {
+		return x.ForwardPending
+	}
+	return false
+}
+
 var File_liaison_v1_aftercare_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_aftercare_proto_rawDesc = "" +
@@ -1252,11 +1274,12 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\fnotice_index\x18\x01 \x01(\x03R\vnoticeIndex\x12*\n" +
 	"\x04done\x18\x02 \x01(\x0e2\x16.liaison.v1.ObligationR\x04done\x12\x12\n" +
 	"\x04note\x18\x03 \x01(\tR\x04note\x125\n" +
-	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\"o\n" +
+	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\"\x8b\x01\n" +
 	"\x19AcknowledgeNoticeResponse\x12\x1f\n" +
 	"\vaudit_index\x18\x01 \x01(\x03R\n" +
 	"auditIndex\x121\n" +
-	"\areceipt\x18\x02 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"\xca\x01\n" +
+	"\areceipt\x18\x02 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\x12\x1a\n" +
+	"\bdeferred\x18\x03 \x01(\bR\bdeferred\"\xca\x01\n" +
 	"\x13ReviseExpiryRequest\x12\x1d\n" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\x127\n" +
@@ -1293,7 +1316,7 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"sentBefore\x12\x14\n" +
 	"\x05limit\x18\x05 \x01(\x05R\x05limit\"S\n" +
 	"\x1dListObligationNoticesResponse\x122\n" +
-	"\anotices\x18\x01 \x03(\v2\x18.liaison.v1.ListedNoticeR\anotices\"\xd4\x03\n" +
+	"\anotices\x18\x01 \x03(\v2\x18.liaison.v1.ListedNoticeR\anotices\"\xfd\x03\n" +
 	"\fListedNotice\x12\x1f\n" +
 	"\vaudit_index\x18\x01 \x01(\x03R\n" +
 	"auditIndex\x12.\n" +
@@ -1309,7 +1332,8 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\x11subject_pseudonym\x18\t \x01(\tR\x10subjectPseudonym\x12>\n" +
 	"\facknowledged\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\facknowledged\x123\n" +
-	"\x15acknowledgement_index\x18\v \x01(\x03R\x14acknowledgementIndex*\xac\x01\n" +
+	"\x15acknowledgement_index\x18\v \x01(\x03R\x14acknowledgementIndex\x12'\n" +
+	"\x0fforward_pending\x18\f \x01(\bR\x0eforwardPending*\xac\x01\n" +
 	"\x10WithdrawalReason\x12!\n" +
 	"\x1dWITHDRAWAL_REASON_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bWITHDRAWAL_REASON_INCORRECT\x10\x01\x12,\n" +

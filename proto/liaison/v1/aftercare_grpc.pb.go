@@ -84,10 +84,19 @@ type AftercareClient interface {
 	// PASSED_ON_NOT_CORRECTED, naming the releases) while one of those
 	// releases (ObligationNotice.passed_on) is neither corrected nor
 	// withdrawn. A notice that came from another country's gateway is
-	// acknowledged there too, before this gateway logs its own entry: if that
-	// gateway cannot be reached, the call fails (UNAVAILABLE,
-	// PEER_UNAVAILABLE, with a google.rpc.RetryInfo) and the notice stays
-	// open, to be acknowledged again.
+	// acknowledged there too: this gateway forwards the acknowledgement
+	// first (a pending entry, then the final one with that gateway's
+	// receipt). If that gateway does not answer (it is down or unreachable,
+	// not a refusal), the acknowledgement still stands here, at the time it
+	// was made: the final entry says so (detail peer_outcome deferred),
+	// AcknowledgeNoticeResponse.deferred is true, and this gateway's
+	// aftercare timers forward it when that gateway answers again, each
+	// attempt an exchange of its own in the officer's name (a pending entry,
+	// then the final one, detail forwards naming the acknowledgement's entry
+	// and acknowledged_at its time); after a failed attempt the next waits
+	// 30 s, doubling up to 15 min. That gateway records the acknowledgement
+	// at the time it names. A refusal by that gateway fails the call and
+	// the notice stays open.
 	AcknowledgeNotice(ctx context.Context, in *AcknowledgeNoticeRequest, opts ...grpc.CallOption) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
@@ -238,10 +247,19 @@ type AftercareServer interface {
 	// PASSED_ON_NOT_CORRECTED, naming the releases) while one of those
 	// releases (ObligationNotice.passed_on) is neither corrected nor
 	// withdrawn. A notice that came from another country's gateway is
-	// acknowledged there too, before this gateway logs its own entry: if that
-	// gateway cannot be reached, the call fails (UNAVAILABLE,
-	// PEER_UNAVAILABLE, with a google.rpc.RetryInfo) and the notice stays
-	// open, to be acknowledged again.
+	// acknowledged there too: this gateway forwards the acknowledgement
+	// first (a pending entry, then the final one with that gateway's
+	// receipt). If that gateway does not answer (it is down or unreachable,
+	// not a refusal), the acknowledgement still stands here, at the time it
+	// was made: the final entry says so (detail peer_outcome deferred),
+	// AcknowledgeNoticeResponse.deferred is true, and this gateway's
+	// aftercare timers forward it when that gateway answers again, each
+	// attempt an exchange of its own in the officer's name (a pending entry,
+	// then the final one, detail forwards naming the acknowledgement's entry
+	// and acknowledged_at its time); after a failed attempt the next waits
+	// 30 s, doubling up to 15 min. That gateway records the acknowledgement
+	// at the time it names. A refusal by that gateway fails the call and
+	// the notice stays open.
 	AcknowledgeNotice(context.Context, *AcknowledgeNoticeRequest) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
