@@ -287,3 +287,35 @@ func TestMigrateKeepsNoticesForForwards(t *testing.T) {
 		t.Errorf("Notices(ForwardDue) = %v, %v; want none", ns, err)
 	}
 }
+
+// TestMigrateKeepsObligationNoticeAcks: an obligation notice acknowledged
+// before migration 0070 keeps its acknowledgement and has nothing to
+// forward.
+func TestMigrateKeepsObligationNoticeAcks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	db := migratedUpTo(t, path, "0070")
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	acked := t0.Add(time.Hour)
+	if _, err := db.Exec(`INSERT INTO aftercare_notices (idx, kind, recipient, holder, subject, record_type, refers_to, reason, obligation, sent_ns, ack_idx, ack_ns, done)
+		VALUES (0, 'correction', 'probation-nl', 'prison-dk', 'apsn:s', 'release_notice', '', 'CORRECTED', 'rectify', ?, 1, ?, 'rectify')`,
+		t0.UnixNano(), acked.UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open() of a database before 0070 = %v", err)
+	}
+	defer s.Close()
+	ns, err := s.SentNotices(t.Context(), audit.SentNoticeFilter{IncludeAcked: true, After: -1})
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("SentNotices() = %v, %v; want notice 0", ns, err)
+	}
+	if n := ns[0]; !n.AckTime.Equal(acked) || n.AckIndex != 1 || n.ForwardDue || n.ForwardedBy != -1 {
+		t.Errorf("notice 0 after the migration = %+v; want acknowledged at %v (entry 1), nothing to forward", n, acked)
+	}
+	if ns, err := s.SentNotices(t.Context(), audit.SentNoticeFilter{IncludeAcked: true, ForwardDue: true, After: -1}); err != nil || len(ns) != 0 {
+		t.Errorf("SentNotices(ForwardDue) = %v, %v; want none", ns, err)
+	}
+}
