@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
-	"github.com/liaison-gateway/liaison/gateway/authn"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -367,16 +366,10 @@ func (s *Server) forwardNoticeAcks(ctx context.Context, st audit.AftercareStore,
 	}
 	var errs []error
 	for _, n := range due {
-		key := "aftercare/" + strconv.FormatInt(n.Index, 10)
-		if !s.fwdRetry.due(key, now) {
-			continue
-		}
-		if err := s.forwardNoticeAck(ctx, n); err != nil {
-			s.fwdRetry.failed(key, now)
+		key := "aftercare/" + strconv.FormatInt(n.Index, 10) // apart from the required notices' ids
+		if err := s.fwdRetry.attempt(key, now, func() error { return s.forwardNoticeAck(ctx, n) }); err != nil {
 			errs = append(errs, fmt.Errorf("forward the acknowledgement of notice %d: %w", n.Index, err))
-			continue
 		}
-		s.fwdRetry.done(key)
 	}
 	return errors.Join(errs...)
 }
@@ -387,22 +380,10 @@ func (s *Server) forwardNoticeAcks(ctx context.Context, st audit.AftercareStore,
 // (detail acknowledged_at, which the peer records as the time of the
 // acknowledgement).
 func (s *Server) forwardNoticeAck(ctx context.Context, n audit.SentNotice) (err error) {
-	leaves, err := s.cfg.Audit.Leaves(ctx, n.AckIndex, n.AckIndex+1)
+	ctx, ack, err := s.asAcknowledger(ctx, n.AckIndex, n.Recipient)
 	if err != nil {
 		return err
 	}
-	ack, err := audit.Unmarshal(leaves[0])
-	if err != nil {
-		return err
-	}
-	rcpt := s.registry.Load().Agencies[n.Recipient]
-	if ack.Requester == nil || rcpt == nil || rcpt.Via != "" {
-		return fmt.Errorf("gateway: notice %d: its acknowledgement (entry %d) has no officer, or its recipient is no longer an agency of this gateway", n.Index, n.AckIndex)
-	}
-	ctx = authn.NewContext(ctx, authn.Caller{
-		Agency:  &authn.Agency{ID: rcpt.ID, Kind: rcpt.Kind, Jurisdiction: rcpt.Jurisdiction},
-		Officer: authn.Officer{ID: ack.Requester.Officer, Roles: ack.Requester.Roles, Clearance: ack.Requester.Clearance},
-	})
 	ex := s.begin(ctx, audit.ActionAcknowledgeNotice)
 	defer ex.finish(ctx, &err)
 	e := ex.entry

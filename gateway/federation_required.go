@@ -125,15 +125,9 @@ func (s *Server) forwardAcknowledgements(ctx context.Context, now time.Time) err
 	}
 	var errs []error
 	for _, n := range due {
-		if !s.fwdRetry.due(n.ID, now) {
-			continue
-		}
-		if err := s.forwardAcknowledgement(ctx, n); err != nil {
-			s.fwdRetry.failed(n.ID, now)
+		if err := s.fwdRetry.attempt(n.ID, now, func() error { return s.forwardAcknowledgement(ctx, n) }); err != nil {
 			errs = append(errs, fmt.Errorf("forward the acknowledgement of notice %s: %w", n.ID, err))
-			continue
 		}
-		s.fwdRetry.done(n.ID)
 	}
 	return errors.Join(errs...)
 }
@@ -141,27 +135,15 @@ func (s *Server) forwardAcknowledgements(ctx context.Context, now time.Time) err
 // forwardAcknowledgement forwards one deferred acknowledgement of n and,
 // once the peer took it, marks it forwarded.
 func (s *Server) forwardAcknowledgement(ctx context.Context, n audit.Notice) (err error) {
-	leaves, err := s.cfg.Audit.Leaves(ctx, n.AckIndex, n.AckIndex+1)
-	if err != nil {
-		return err
-	}
-	ack, err := audit.Unmarshal(leaves[0])
-	if err != nil {
-		return err
-	}
 	reg := s.registry.Load()
-	rcpt, sender := reg.Agencies[n.Recipient], reg.Agencies[n.Sender]
-	if ack.Requester == nil || rcpt == nil || sender == nil || sender.Via == "" {
-		return fmt.Errorf("gateway: notice %s: its acknowledgement (entry %d) has no officer, or its parties are no longer registered across a border", n.ID, n.AckIndex)
+	sender := reg.Agencies[n.Sender]
+	if sender == nil || sender.Via == "" {
+		return fmt.Errorf("gateway: notice %s: its sender %s is no longer registered across a border", n.ID, n.Sender)
 	}
-	// The officer who acknowledged, as the entry records them: the peer
-	// checks the assertion against the pending entry, which names the
-	// acknowledgement it forwards.
-	caller := authn.Caller{
-		Agency:  &authn.Agency{ID: rcpt.ID, Kind: rcpt.Kind, Jurisdiction: rcpt.Jurisdiction},
-		Officer: authn.Officer{ID: ack.Requester.Officer, Roles: ack.Requester.Roles, Clearance: ack.Requester.Clearance},
+	ctx, _, err = s.asAcknowledger(ctx, n.AckIndex, n.Recipient)
+	if err != nil {
+		return err
 	}
-	ctx = authn.NewContext(ctx, caller)
 	ex := s.begin(ctx, actionNoticeAcknowledge)
 	defer ex.finish(ctx, &err)
 	s.ackTarget(ctx, ex, n)
@@ -178,6 +160,30 @@ func (s *Server) forwardAcknowledgement(ctx context.Context, n audit.Notice) (er
 	return err
 }
 
+// asAcknowledger reads the acknowledgement at index, made here by an
+// officer of recipient, and returns ctx as that officer, as the entry
+// records them, to forward it after the fact: the peer checks the
+// assertion against the pending entry, which names the acknowledgement it
+// forwards.
+func (s *Server) asAcknowledger(ctx context.Context, index int64, recipient string) (context.Context, *audit.Entry, error) {
+	leaves, err := s.cfg.Audit.Leaves(ctx, index, index+1)
+	if err != nil {
+		return nil, nil, err
+	}
+	ack, err := audit.Unmarshal(leaves[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	rcpt := s.registry.Load().Agencies[recipient]
+	if ack.Requester == nil || rcpt == nil || rcpt.Via != "" {
+		return nil, nil, fmt.Errorf("gateway: the acknowledgement at entry %d has no officer, or %s is no longer an agency of this gateway", index, recipient)
+	}
+	return authn.NewContext(ctx, authn.Caller{
+		Agency:  &authn.Agency{ID: rcpt.ID, Kind: rcpt.Kind, Jurisdiction: rcpt.Jurisdiction},
+		Officer: authn.Officer{ID: ack.Requester.Officer, Roles: ack.Requester.Roles, Clearance: ack.Requester.Clearance},
+	}), ack, nil
+}
+
 // forwardRetryMin and forwardRetryMax bound the wait between two attempts
 // to forward a deferred acknowledgement.
 const (
@@ -191,6 +197,20 @@ type retryBackoff struct {
 	mu   sync.Mutex
 	next map[string]time.Time
 	wait map[string]time.Duration
+}
+
+// attempt runs f for id unless id waits after a failed attempt, and
+// records whether it failed (the next attempt then waits longer) or not.
+func (b *retryBackoff) attempt(id string, now time.Time, f func() error) error {
+	if !b.due(id, now) {
+		return nil
+	}
+	if err := f(); err != nil {
+		b.failed(id, now)
+		return err
+	}
+	b.done(id)
+	return nil
 }
 
 func (b *retryBackoff) due(id string, now time.Time) bool {
