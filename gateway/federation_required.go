@@ -279,13 +279,14 @@ func forwardedAckTime(e *audit.Entry, got Receipt) (time.Time, error) {
 		return got.Entry.Time, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
-	// Not after the entry's own time, on the same gateway's clock. (No
-	// lower bound: the two gateways' clocks may differ by seconds, and a
-	// peer able to backdate could backdate to just after the notice.)
-	if err != nil || t.After(got.Entry.Time) {
-		return time.Time{}, invalid("forwarded.receipt", "names an acknowledgement time that is not an RFC 3339 time before its own entry's")
+	// In UTC, as the forwarding gateway writes it (one spelling), and not
+	// after the entry's own time, on the same gateway's clock. (No lower
+	// bound: the two gateways' clocks may differ by seconds, and a peer
+	// able to backdate could backdate to just after the notice.)
+	if err != nil || t.UTC().Format(time.RFC3339Nano) != v || t.After(got.Entry.Time) {
+		return time.Time{}, invalid("forwarded.receipt", "names an acknowledgement time that is not an RFC 3339 time in UTC before its own entry's")
 	}
-	e.Detail[audit.DetailAcknowledgedAt] = t.UTC().Format(time.RFC3339Nano)
+	e.Detail[audit.DetailAcknowledgedAt] = v
 	return t.UTC(), nil
 }
 

@@ -482,7 +482,10 @@ type AcknowledgeNoticeRequest struct {
 	// acknowledging agency, and its detail.peer_index names this gateway's
 	// pending entry of the notice). notice_index is then that pending entry,
 	// the index the forwarding gateway knows; this gateway acknowledges the
-	// notice it logged after it. Agency callers leave it empty.
+	// notice it logged after it. A forward made after the fact (the
+	// acknowledgement was deferred) has detail.acknowledged_at, as
+	// AcknowledgeRequest.forwarded does: the acknowledgement is recorded at
+	// that time. Agency callers leave it empty.
 	Forwarded     *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -3128,9 +3128,11 @@ type AcknowledgeRequest struct {
 	// its detail.notice_id the notice). The cursor is then zero; this
 	// gateway closes the notice in its log too and answers with its receipt.
 	// A forward made after the fact (the acknowledgement was deferred) has
-	// detail.acknowledged_at, the time the agency acknowledged, not after
-	// the entry's own: the notice is closed at that time, and it is late if
-	// that time is after the deadline. Agency callers leave it empty.
+	// detail.acknowledged_at, the time the agency acknowledged (RFC 3339 in
+	// UTC, as Go's time.RFC3339Nano writes it), not after the entry's own:
+	// the notice is closed at that time, and it is late if that time is
+	// after the deadline. Any other value is refused (INVALID_ARGUMENT,
+	// field forwarded.receipt). Agency callers leave it empty.
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	// With forwarded: the id of the notice acknowledged, one per call. A
 	// required notice sent across a border has one id in both logs.
