@@ -287,7 +287,9 @@ func ServerTLS(cert tls.Certificate) *tls.Config {
 // Config.HealthInterval what the health service reports, makes the
 // re-identification releases that a key outage postponed, runs the
 // notice timers (RunTimers) while this replica holds their lease, and
-// sends the expiry notices that are due (RunAftercare).
+// sends the expiry notices that are due (RunAftercare). When ctx is done
+// it writes the summaries of the open windows and gives up the timers'
+// leases (ReleaseTimers) before it returns: stop the audit log only after.
 func (s *Server) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RefusalWindow)
 	defer t.Stop()
@@ -303,7 +305,12 @@ func (s *Server) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			s.refusals.flush(context.WithoutCancel(ctx), true)
+			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+			defer cancel()
+			s.refusals.flush(stop, true)
+			if err := s.ReleaseTimers(stop); err != nil {
+				s.log.WarnContext(stop, "the timers' leases were not given up: another replica takes them when they lapse", "error", err)
+			}
 			return
 		case <-t.C:
 			s.refusals.flush(ctx, false)
@@ -321,6 +328,25 @@ func (s *Server) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// stopTimeout bounds what Run does when it stops.
+const stopTimeout = 5 * time.Second
+
+// ReleaseTimers gives up the timers' leases if this replica holds them,
+// so that another replica, or this gateway started again, runs the timers
+// at its next pass rather than when the leases lapse. Run calls it when
+// it stops.
+func (s *Server) ReleaseTimers(ctx context.Context) error {
+	// Renewed until now, the notice timers' lease has lapsed for everyone
+	// else; held by another replica, it is left alone.
+	now := s.now()
+	_, err := s.cfg.Audit.Lease(ctx, timerLease, s.replica, now, now)
+	errs := []error{err}
+	if st, err := s.aftercare(); err == nil {
+		errs = append(errs, st.ReleaseLease(ctx, aftercareLease, s.holderID))
+	}
+	return errors.Join(errs...)
 }
 
 // healthTimeout bounds the audit store's answer to one health check.

@@ -103,6 +103,7 @@ type runningGateway struct {
 	store       audit.Store
 	cancel      context.CancelFunc
 	done        chan error
+	ran         chan struct{} // closed when the server's background work has stopped
 }
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -348,7 +349,8 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if o.Policies != "" || o.PolicyBundle != "" {
 		go srv.WatchPolicy(rctx, psrc, 2*time.Second)
 	}
-	go srv.Run(rctx)
+	ran := make(chan struct{})
+	go func() { srv.Run(rctx); close(ran) }()
 	if cosigner != nil {
 		go cosigner.Run(rctx)
 		log.InfoContext(ctx, "checkpoints are taken to witnesses", "witnesses", len(o.Witnesses.Witnesses))
@@ -361,14 +363,16 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	}
 	g := &runningGateway{
 		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog, Cosigner: cosigner, Telemetry: tel,
-		grpc: gs, store: store, cancel: cancel, done: make(chan error, 1),
+		grpc: gs, store: store, cancel: cancel, done: make(chan error, 1), ran: ran,
 	}
 	go func() { g.done <- gs.Serve(lis) }()
 	return g, nil
 }
 
-// Stop drains in-flight calls, then closes the log and the store. A nil
-// gateway (one that never started) stops at once.
+// Stop drains in-flight calls, stops the background work (which writes
+// the open windows' refusal summaries and gives up the timers' leases),
+// then closes the log and the store. A nil gateway (one that never
+// started) stops at once.
 func (g *runningGateway) Stop() error {
 	if g == nil {
 		return nil
@@ -381,6 +385,10 @@ func (g *runningGateway) Stop() error {
 		g.grpc.Stop()
 	}
 	g.cancel()
+	select {
+	case <-g.ran:
+	case <-time.After(10 * time.Second):
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return errors.Join(g.Server.Close(), g.Audit.Close(ctx), g.store.Close(), g.Telemetry.close(ctx))
