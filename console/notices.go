@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,7 +74,21 @@ type obligationRow struct {
 	Late       bool
 }
 
-// A noticePart is one of the page's two lists: what the gateway answered,
+// A forwardRow is a notice acknowledged at this gateway whose
+// acknowledgement waits to be forwarded to the gateway it came from, a
+// peer that did not answer (TrackedNotice.forward_pending,
+// ListedNotice.forward_pending).
+type forwardRow struct {
+	Kind         string // required_notice, or the obligation notice's kind
+	Index        int64  // the notice's entry
+	From         string // its sender or holder, an agency behind the peer
+	Recipient    string
+	Peer         string // the peer gateway, where the list names it
+	Acknowledged time.Time
+	AckIndex     int64 // the acknowledgement's entry
+}
+
+// A noticePart is one of the page's lists: what the gateway answered,
 // or that it does not offer the list, or its error.
 type noticePart[R any] struct {
 	Unavailable bool
@@ -89,6 +104,7 @@ type noticesData struct {
 	Now         time.Time
 	Required    noticePart[requiredRow]
 	Obligations noticePart[obligationRow]
+	Forwards    noticePart[forwardRow]
 }
 
 // obligations says what each obligation asks of the recipient, as
@@ -161,6 +177,7 @@ func (s *Server) notices(w http.ResponseWriter, r *http.Request, ss *session) {
 	ctx := r.Context()
 	d.Required = s.requiredNotices(ctx, d.F)
 	d.Obligations = s.obligationNotices(ctx, d.F, d.Now)
+	d.Forwards = s.pendingForwards(ctx, d.F)
 	s.render(w, r, ss, http.StatusOK, "notices", "Notices", d)
 }
 
@@ -239,6 +256,42 @@ func (s *Server) obligationNotices(ctx context.Context, f noticeFilter, now time
 		p.Rows = append(p.Rows, rw)
 	}
 	p.Truncated = len(p.Rows) >= noticesLimit
+	return p
+}
+
+// pendingForwards lists the acknowledgements made here that wait for a
+// peer gateway, of both kinds of notice, each list an officer's read the
+// gateway records. A gateway without a list leaves its kind out.
+func (s *Server) pendingForwards(ctx context.Context, f noticeFilter) (p noticePart[forwardRow]) {
+	var errs []string
+	if s.cfg.Notices != nil {
+		resp, err := s.cfg.Notices.ListNotices(ctx, &liaisonv1.ListNoticesRequest{ForwardPendingOnly: true, Recipient: f.Recipient, Limit: noticesLimit})
+		switch {
+		case status.Code(err) == codes.Unimplemented:
+		case err != nil:
+			errs = append(errs, describeError(err))
+		}
+		for _, n := range resp.GetNotices() {
+			p.Rows = append(p.Rows, forwardRow{Kind: "required_notice", Index: n.GetAuditIndex(), From: n.GetSender(), Recipient: n.GetRecipient(),
+				Peer: n.GetPeer(), Acknowledged: parseRFC3339(n.GetAcknowledged()), AckIndex: n.GetAckAuditIndex()})
+		}
+		p.Truncated = len(resp.GetNotices()) >= noticesLimit
+	}
+	if s.cfg.Aftercare != nil {
+		resp, err := s.cfg.Aftercare.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{ForwardPendingOnly: true, Recipient: f.Recipient, Limit: noticesLimit})
+		switch {
+		case status.Code(err) == codes.Unimplemented:
+		case err != nil:
+			errs = append(errs, describeError(err))
+		}
+		for _, n := range resp.GetNotices() {
+			p.Rows = append(p.Rows, forwardRow{Kind: enumName(n.GetKind().String(), "OBLIGATION_KIND_"), Index: n.GetAuditIndex(), From: n.GetHolder(),
+				Recipient: n.GetRecipient(), Acknowledged: n.GetAcknowledged().AsTime().UTC(), AckIndex: n.GetAcknowledgementIndex()})
+		}
+		p.Truncated = p.Truncated || len(resp.GetNotices()) >= noticesLimit
+	}
+	slices.SortStableFunc(p.Rows, func(a, b forwardRow) int { return a.Acknowledged.Compare(b.Acknowledged) })
+	p.Error = strings.Join(errs, " ")
 	return p
 }
 

@@ -641,7 +641,8 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}
-	f := audit.SentNoticeFilter{IncludeAcked: req.GetIncludeAcknowledged(), Recipient: req.GetRecipient(), After: -1, Limit: limit}
+	f := audit.SentNoticeFilter{IncludeAcked: req.GetIncludeAcknowledged() || req.GetForwardPendingOnly(), ForwardDue: req.GetForwardPendingOnly(),
+		Recipient: req.GetRecipient(), After: -1, Limit: limit}
 	if k := req.GetKind(); k != liaisonv1.ObligationKind_OBLIGATION_KIND_UNSPECIFIED {
 		for name, v := range noticeKinds {
 			if v == k {
@@ -663,6 +664,9 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 	}
 	if f.IncludeAcked {
 		detail["include_acknowledged"] = "true"
+	}
+	if f.ForwardDue {
+		detail["forward_pending_only"] = "true"
 	}
 	if !f.SentBefore.IsZero() {
 		detail["sent_before"] = f.SentBefore.UTC().Format(time.RFC3339)

@@ -166,11 +166,15 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 		return nil, s.statusError(ctx, err)
 	}
 	now := s.now()
-	f := audit.NoticeFilter{Recipient: req.GetRecipient(), Sender: req.GetSender(), Unacknowledged: req.GetUnacknowledgedOnly(), Limit: limit}
+	f := audit.NoticeFilter{Recipient: req.GetRecipient(), Sender: req.GetSender(), Unacknowledged: req.GetUnacknowledgedOnly(),
+		ForwardDue: req.GetForwardPendingOnly(), Limit: limit}
 	if req.GetLateOnly() {
 		f.LateAt = now
 	}
 	detail := map[string]string{"late_only": strconv.FormatBool(req.GetLateOnly()), "unacknowledged_only": strconv.FormatBool(req.GetUnacknowledgedOnly())}
+	if f.ForwardDue {
+		detail["forward_pending_only"] = "true"
+	}
 	if f.Recipient != "" {
 		detail["recipient"] = f.Recipient
 	}

@@ -180,12 +180,13 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	recipient := fs.String("recipient", "", "only notices to this recipient agency `id`")
 	kind := fs.String("kind", "", "only notices of this `kind`: correction, withdrawal or expiry")
 	olderThan := fs.Duration("older-than", 0, "only notices sent at least this `long` ago (e.g. 168h: open for a week)")
+	forwardPending := fs.Bool("forward-pending", false, "only notices acknowledged here whose acknowledgement the gateway they came from (a peer that did not answer) has not taken yet")
 	limit := fs.Int("limit", 100, "at most this many `notices`")
 	asJSON := fs.Bool("json", false, "print the notices as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	req := &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: *all, Recipient: *recipient, Limit: int32(*limit)}
+	req := &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: *all, Recipient: *recipient, Limit: int32(*limit), ForwardPendingOnly: *forwardPending}
 	if *kind != "" {
 		k, ok := liaisonv1.ObligationKind_value["OBLIGATION_KIND_"+strings.ToUpper(*kind)]
 		if !ok || k == 0 {
@@ -209,7 +210,9 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 		return printJSON(stdout, resp)
 	}
 	if len(resp.GetNotices()) == 0 {
-		if *all {
+		if *forwardPending {
+			fmt.Fprintln(stdout, "No acknowledgement made here waits to be forwarded to a peer gateway.")
+		} else if *all {
 			fmt.Fprintln(stdout, "No correction, withdrawal or expiry notice has been sent.")
 		} else {
 			fmt.Fprintln(stdout, "Every correction, withdrawal and expiry notice sent has been acknowledged.")

@@ -330,7 +330,8 @@ func or(s, def string) string {
 }
 
 // runAuditNotices is `liaison audit notices`: the required notices, for an
-// auditor; -late lists those not acknowledged in time.
+// auditor; -late lists those not acknowledged in time, -forward-pending
+// those whose acknowledgement waits for a peer gateway.
 func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("liaison audit notices", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -341,6 +342,7 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.BoolVar(&req.UnacknowledgedOnly, "unacknowledged", false, "only notices not acknowledged yet")
 	fs.StringVar(&req.Recipient, "recipient", "", "only notices to this `agency`")
 	fs.StringVar(&req.Sender, "sender", "", "only notices from this `agency`")
+	fs.BoolVar(&req.ForwardPendingOnly, "forward-pending", false, "only notices acknowledged here whose acknowledgement the sender's gateway (a peer that did not answer) has not taken yet")
 	limit := fs.Int("limit", 100, "at most this many `notices` (up to 1000)")
 	asJSON := fs.Bool("json", false, "print each notice as JSON, one a line")
 	if err := fs.Parse(args); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -340,6 +341,13 @@ func TestFederatedAcknowledgementPeerDown(t *testing.T) {
 	if out := f.nl.audit(t, "corrections", "-all"); !strings.Contains(out, "not forwarded to the peer gateway yet") {
 		t.Errorf("liaison audit corrections -all at the Dutch gateway, the forward pending:\n%s", out)
 	}
+	if out := f.nl.audit(t, "corrections", "-forward-pending"); !strings.Contains(out, "correction") || !strings.Contains(out, "not forwarded") {
+		t.Errorf("liaison audit corrections -forward-pending at the Dutch gateway:\n%s", out)
+	}
+	if row := forwardRows(f.nl.consoleNotices(t)); len(row) != 1 || !strings.Contains(row[0], fmt.Sprintf(`data-forward="%d"`, resp.GetAuditIndex())) ||
+		!strings.Contains(row[0], "correction") || !strings.Contains(row[0], "the gateway of dk-prison-east") {
+		t.Errorf("the Dutch console's acknowledgements waiting for a peer gateway: %q; want the correction's, entry %d", row, resp.GetAuditIndex())
+	}
 
 	// The Dutch timers try once while the Danish gateway is away, then wait.
 	if err := f.nl.gw.Server.RunAftercare(t.Context()); err == nil {
@@ -387,6 +395,12 @@ func TestFederatedAcknowledgementPeerDown(t *testing.T) {
 	}
 	if out := f.nl.audit(t, "corrections", "-all"); strings.Contains(out, "not forwarded") {
 		t.Errorf("liaison audit corrections -all at the Dutch gateway, once forwarded:\n%s", out)
+	}
+	if out := f.nl.audit(t, "corrections", "-forward-pending"); !strings.Contains(out, "No acknowledgement made here waits") {
+		t.Errorf("liaison audit corrections -forward-pending at the Dutch gateway, once forwarded:\n%s", out)
+	}
+	if row := forwardRows(f.nl.consoleNotices(t)); len(row) != 0 {
+		t.Errorf("the Dutch console's acknowledgements waiting for a peer gateway, once forwarded: %q; want none", row)
 	}
 	// Forwarded once.
 	ahead.Add(int64(16 * time.Minute))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"database/sql"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/cookiejar"
@@ -244,6 +245,15 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	if out := f.nl.audit(t, "notices"); !strings.Contains(out, "dk-gateway (acknowledgement not forwarded yet)") {
 		t.Errorf("liaison audit notices at the Dutch gateway, the forward pending:\n%s", out)
 	}
+	if out := f.nl.audit(t, "notices", "-forward-pending"); !strings.Contains(out, id) || !strings.Contains(out, "1 notices") {
+		t.Errorf("liaison audit notices -forward-pending at the Dutch gateway:\n%s", out)
+	}
+	// The Dutch console lists the acknowledgement as waiting for the
+	// Danish gateway.
+	if row := forwardRows(f.nl.consoleNotices(t)); len(row) != 1 || !strings.Contains(row[0], fmt.Sprintf(`data-forward="%d"`, ackIndex)) ||
+		!strings.Contains(row[0], "required notice") || !strings.Contains(row[0], "peer gateway dk-gateway") {
+		t.Errorf("the Dutch console's acknowledgements waiting for a peer gateway: %q; want the one of entry %d, waiting for dk-gateway", row, ackIndex)
+	}
 
 	// The Dutch timers try to forward it while the Danish gateway is away:
 	// one attempt, then a wait before the next.
@@ -300,6 +310,12 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	if out := f.nl.audit(t, "notices"); !strings.Contains(out, "dk-gateway ") || strings.Contains(out, "not forwarded yet") {
 		t.Errorf("liaison audit notices at the Dutch gateway, once forwarded:\n%s", out)
 	}
+	if out := f.nl.audit(t, "notices", "-forward-pending"); !strings.Contains(out, "0 notices") {
+		t.Errorf("liaison audit notices -forward-pending at the Dutch gateway, once forwarded:\n%s", out)
+	}
+	if row := forwardRows(f.nl.consoleNotices(t)); len(row) != 0 {
+		t.Errorf("the Dutch console's acknowledgements waiting for a peer gateway, once forwarded: %q; want none", row)
+	}
 	for c, overdue := range map[*country]bool{f.dk: true, f.nl: false} {
 		ns := c.trackedNotices(t)
 		if len(ns) != 1 || ns[0].GetAcknowledged() != acked.UTC().Format(time.RFC3339) || ns[0].GetLate() || ns[0].GetForwardPending() ||
@@ -320,6 +336,12 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	if n := len(f.nl.all(t, "notice_acknowledge", "insp.de.vries")); n != 3+len(nlAck) {
 		t.Errorf("the Dutch timers logged %d more acknowledgement entries after the forward; want none", n-3-len(nlAck))
 	}
+}
+
+// forwardRows are the rows of the console notices page's list of
+// acknowledgements waiting for a peer gateway.
+func forwardRows(page string) []string {
+	return regexp.MustCompile(`(?s)<tr data-forward="\d+"[^>]*>.*?</tr>`).FindAllString(page, -1)
 }
 
 // untilForwarded runs the Dutch gateway's timers, moving both gateways'

@@ -972,9 +972,14 @@ type ListObligationNoticesRequest struct {
 	// Only notices sent before this time (e.g. a week ago: the overdue ones).
 	SentBefore *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=sent_before,json=sentBefore,proto3" json:"sent_before,omitempty"`
 	// At most this many; 0 means 100, the maximum is 1000.
-	Limit         int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Only notices acknowledged at this gateway whose acknowledgement is
+	// still to be forwarded to the gateway they came from, a peer that did
+	// not answer (ListedNotice.forward_pending); include_acknowledged is
+	// then implied.
+	ForwardPendingOnly bool `protobuf:"varint,6,opt,name=forward_pending_only,json=forwardPendingOnly,proto3" json:"forward_pending_only,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ListObligationNoticesRequest) Reset() {
@@ -1040,6 +1045,13 @@ func (x *ListObligationNoticesRequest) GetLimit() int32 {
 		return x.Limit
 	}
 	return 0
+}
+
+func (x *ListObligationNoticesRequest) GetForwardPendingOnly() bool {
+	if x != nil {
+		return x.ForwardPendingOnly
+	}
+	return false
 }
 
 // ListObligationNoticesResponse lists notices.
@@ -1310,14 +1322,15 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\x12GetReceiptResponse\x126\n" +
 	"\n" +
 	"provenance\x18\x01 \x01(\v2\x16.liaison.v1.ProvenanceR\n" +
-	"provenance\"\xf2\x01\n" +
+	"provenance\"\xa4\x02\n" +
 	"\x1cListObligationNoticesRequest\x121\n" +
 	"\x14include_acknowledged\x18\x01 \x01(\bR\x13includeAcknowledged\x12\x1c\n" +
 	"\trecipient\x18\x02 \x01(\tR\trecipient\x12.\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1a.liaison.v1.ObligationKindR\x04kind\x12;\n" +
 	"\vsent_before\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"sentBefore\x12\x14\n" +
-	"\x05limit\x18\x05 \x01(\x05R\x05limit\"S\n" +
+	"\x05limit\x18\x05 \x01(\x05R\x05limit\x120\n" +
+	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\"S\n" +
 	"\x1dListObligationNoticesResponse\x122\n" +
 	"\anotices\x18\x01 \x03(\v2\x18.liaison.v1.ListedNoticeR\anotices\"\xfd\x03\n" +
 	"\fListedNotice\x12\x1f\n" +

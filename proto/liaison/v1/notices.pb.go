@@ -35,9 +35,13 @@ type ListNoticesRequest struct {
 	// Only notices from this agency.
 	Sender string `protobuf:"bytes,4,opt,name=sender,proto3" json:"sender,omitempty"`
 	// At most this many; 0 means 100, at most 1000.
-	Limit         int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Only notices acknowledged at this gateway whose acknowledgement is
+	// still to be forwarded to the sender's gateway, a peer that did not
+	// answer (TrackedNotice.forward_pending).
+	ForwardPendingOnly bool `protobuf:"varint,6,opt,name=forward_pending_only,json=forwardPendingOnly,proto3" json:"forward_pending_only,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ListNoticesRequest) Reset() {
@@ -103,6 +107,13 @@ func (x *ListNoticesRequest) GetLimit() int32 {
 		return x.Limit
 	}
 	return 0
+}
+
+func (x *ListNoticesRequest) GetForwardPendingOnly() bool {
+	if x != nil {
+		return x.ForwardPendingOnly
+	}
+	return false
 }
 
 // ListNoticesResponse lists required notices.
@@ -366,13 +377,14 @@ var File_liaison_v1_notices_proto protoreflect.FileDescriptor
 const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\n" +
 	"\x18liaison/v1/notices.proto\x12\n" +
-	"liaison.v1\x1a\x1bliaison/v1/vocabulary.proto\"\xae\x01\n" +
+	"liaison.v1\x1a\x1bliaison/v1/vocabulary.proto\"\xe0\x01\n" +
 	"\x12ListNoticesRequest\x12\x1b\n" +
 	"\tlate_only\x18\x01 \x01(\bR\blateOnly\x12/\n" +
 	"\x13unacknowledged_only\x18\x02 \x01(\bR\x12unacknowledgedOnly\x12\x1c\n" +
 	"\trecipient\x18\x03 \x01(\tR\trecipient\x12\x16\n" +
 	"\x06sender\x18\x04 \x01(\tR\x06sender\x12\x14\n" +
-	"\x05limit\x18\x05 \x01(\x05R\x05limit\"J\n" +
+	"\x05limit\x18\x05 \x01(\x05R\x05limit\x120\n" +
+	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\"J\n" +
 	"\x13ListNoticesResponse\x123\n" +
 	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xeb\x04\n" +
 	"\rTrackedNotice\x12\x1b\n" +
