@@ -320,11 +320,11 @@ func (s *Server) Run(ctx context.Context) {
 			s.releasePending(ctx)
 		case <-n.C:
 			if _, err := s.RunTimers(ctx); err != nil {
-				s.log.WarnContext(ctx, "notice timers did not run", "error", err)
+				s.log.WarnContext(ctx, "notice timers: a step did not complete; it is tried again at the next pass", "error", err)
 			}
 		case <-a.C:
 			if err := s.RunAftercare(ctx); err != nil {
-				s.log.WarnContext(ctx, "aftercare timers did not run", "error", err)
+				s.log.WarnContext(ctx, "aftercare timers: a step did not complete; it is tried again at the next pass", "error", err)
 			}
 		}
 	}
