@@ -360,19 +360,29 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 // own in the name of the officer who acknowledged. A notice whose forward
 // failed waits before the next attempt, as forwardAcknowledgements does.
 func (s *Server) forwardNoticeAcks(ctx context.Context, st audit.AftercareStore, now time.Time) error {
-	due, err := st.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, ForwardDue: true, After: -1})
+	due, err := st.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, ForwardDue: true, After: -1, Limit: forwardPage})
 	if err != nil {
 		return fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
 	}
 	var errs []error
+	var left awaiting
 	for _, n := range due {
 		key := "aftercare/" + strconv.FormatInt(n.Index, 10) // apart from the required notices' ids
-		if err := s.fwdRetry.attempt(key, now, func() error { return s.forwardNoticeAck(ctx, n) }); err != nil {
+		done, err := s.fwdRetry.attempt(key, now, func() error { return s.forwardNoticeAck(ctx, n) })
+		if err != nil {
 			errs = append(errs, fmt.Errorf("forward the acknowledgement of notice %d: %w", n.Index, err))
 		}
+		if !done {
+			left.add(n.AckTime)
+		}
 	}
+	s.awaitingPeer.set(kindObligationNotice, left)
 	return errors.Join(errs...)
 }
+
+// forwardPage is how many deferred acknowledgements of each kind one
+// timer pass takes (the store's most for required notices).
+const forwardPage = 1000
 
 // forwardNoticeAck forwards one deferred acknowledgement of n: an
 // exchange that names the same notice, deed and note as the

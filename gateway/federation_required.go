@@ -119,16 +119,22 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 // next attempt, twice as long each time up to forwardRetryMax, so that a
 // long outage does not fill the log.
 func (s *Server) forwardAcknowledgements(ctx context.Context, now time.Time) error {
-	due, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ForwardDue: true})
+	due, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ForwardDue: true, Limit: forwardPage})
 	if err != nil {
 		return err
 	}
 	var errs []error
+	var left awaiting
 	for _, n := range due {
-		if err := s.fwdRetry.attempt(n.ID, now, func() error { return s.forwardAcknowledgement(ctx, n) }); err != nil {
+		done, err := s.fwdRetry.attempt(n.ID, now, func() error { return s.forwardAcknowledgement(ctx, n) })
+		if err != nil {
 			errs = append(errs, fmt.Errorf("forward the acknowledgement of notice %s: %w", n.ID, err))
 		}
+		if !done {
+			left.add(n.Acknowledged)
+		}
 	}
+	s.awaitingPeer.set(kindRequiredNotice, left)
 	return errors.Join(errs...)
 }
 
@@ -200,17 +206,61 @@ type retryBackoff struct {
 }
 
 // attempt runs f for id unless id waits after a failed attempt, and
-// records whether it failed (the next attempt then waits longer) or not.
-func (b *retryBackoff) attempt(id string, now time.Time, f func() error) error {
+// records whether it failed (the next attempt then waits longer) or not;
+// done reports that f ran and succeeded.
+func (b *retryBackoff) attempt(id string, now time.Time, f func() error) (done bool, err error) {
 	if !b.due(id, now) {
-		return nil
+		return false, nil
 	}
 	if err := f(); err != nil {
 		b.failed(id, now)
-		return err
+		return false, err
 	}
 	b.done(id)
-	return nil
+	return true, nil
+}
+
+// The kinds of notice whose acknowledgements may wait for a peer gateway,
+// as the metric liaison_acknowledgements_awaiting_peer names them.
+const (
+	kindRequiredNotice   = "required_notice"
+	kindObligationNotice = "obligation_notice"
+)
+
+// awaiting counts acknowledgements that wait for a peer gateway, and
+// when the oldest was made.
+type awaiting struct {
+	n      int
+	oldest time.Time
+}
+
+func (a *awaiting) add(at time.Time) {
+	if a.n == 0 || at.Before(a.oldest) {
+		a.oldest = at
+	}
+	a.n++
+}
+
+// awaitingPeer is what this replica's last timer passes left waiting for a
+// peer gateway, per kind of notice, for the metrics.
+type awaitingPeer struct {
+	mu     sync.Mutex
+	byKind map[string]awaiting
+}
+
+func (w *awaitingPeer) set(kind string, a awaiting) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.byKind == nil {
+		w.byKind = map[string]awaiting{}
+	}
+	w.byKind[kind] = a
+}
+
+func (w *awaitingPeer) get(kind string) awaiting {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.byKind[kind]
 }
 
 func (b *retryBackoff) due(id string, now time.Time) bool {

@@ -133,8 +133,10 @@ type Server struct {
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
 	// fwdRetry paces the forwards of deferred acknowledgements
-	// (forwardAcknowledgements).
-	fwdRetry retryBackoff
+	// (forwardAcknowledgements, forwardNoticeAcks); awaitingPeer is what
+	// their last passes left waiting, for the metrics.
+	fwdRetry     retryBackoff
+	awaitingPeer awaitingPeer
 
 	// replica names this server in the timer lease.
 	replica string

@@ -317,7 +317,8 @@ func (s *Server) observeStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 
 // stateCollector reports, at each scrape, the state of what the gateway
 // depends on: the audit log's committer and checkpoints, the freshness of
-// the pseudonym keys, and the active policy.
+// the pseudonym keys, the active policy, and the acknowledgements that
+// wait for a peer gateway.
 type stateCollector struct{ s *Server }
 
 var (
@@ -345,11 +346,15 @@ var (
 		"When the active policy revision was activated, as a Unix time.", nil, nil)
 	descPolicyLastOK = prometheus.NewDesc("liaison_policy_last_activation_ok",
 		"1 if the latest activation attempt succeeded, 0 if a candidate was refused (the previous revision stays active).", nil, nil)
+	descAwaiting = prometheus.NewDesc("liaison_acknowledgements_awaiting_peer",
+		"Acknowledgements made here while the peer gateway of the notice's sender did not answer, still to be forwarded there, by kind of notice (required_notice, obligation_notice), as this replica's last timer pass left them (up to 1000 of each; 0 on a replica that does not hold the timers' lease: take the max across replicas).", []string{"kind"}, nil)
+	descAwaitingAge = prometheus.NewDesc("liaison_acknowledgements_awaiting_peer_oldest_seconds",
+		"Seconds since the oldest of liaison_acknowledgements_awaiting_peer was made, by kind; 0 when none waits.", []string{"kind"}, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descQueue, descBatches, descEntries, descTreeSize, descUnsigned, descCheckpointAge,
-		descKeyAge, descKeyMaxStale, descKeyStale, descPolicy, descPolicyActivated, descPolicyLastOK} {
+		descKeyAge, descKeyMaxStale, descKeyStale, descPolicy, descPolicyActivated, descPolicyLastOK, descAwaiting, descAwaitingAge} {
 		ch <- d
 	}
 }
@@ -383,4 +388,12 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ok = 0
 	}
 	ch <- prometheus.MustNewConstMetric(descPolicyLastOK, prometheus.GaugeValue, ok)
+	for _, kind := range []string{kindRequiredNotice, kindObligationNotice} {
+		a, age := s.awaitingPeer.get(kind), 0.0
+		if a.n > 0 {
+			age = max(s.now().Sub(a.oldest).Seconds(), 0)
+		}
+		ch <- prometheus.MustNewConstMetric(descAwaiting, prometheus.GaugeValue, float64(a.n), kind)
+		ch <- prometheus.MustNewConstMetric(descAwaitingAge, prometheus.GaugeValue, age, kind)
+	}
 }

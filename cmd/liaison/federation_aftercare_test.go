@@ -360,6 +360,9 @@ func TestFederatedAcknowledgementPeerDown(t *testing.T) {
 		!slices.Contains(got[1].Reasons, "PEER_UNAVAILABLE") {
 		t.Fatalf("Dutch entries of the forward while the Danish gateway is away: %v; want one attempt, pending then failed (PEER_UNAVAILABLE)", outcomes(got))
 	}
+	if n, oldest := f.nl.awaitingPeer(t, "obligation_notice"); n != 1 || oldest <= 0 || oldest > 3600 {
+		t.Errorf("the Dutch gateway's metrics: %v obligation notices' acknowledgements awaiting the peer, the oldest for %v s; want 1", n, oldest)
+	}
 
 	// Back on its log: the next attempt, past the wait, closes the notice
 	// there at the time the probation service acknowledged it.
@@ -401,6 +404,9 @@ func TestFederatedAcknowledgementPeerDown(t *testing.T) {
 	}
 	if row := forwardRows(f.nl.consoleNotices(t)); len(row) != 0 {
 		t.Errorf("the Dutch console's acknowledgements waiting for a peer gateway, once forwarded: %q; want none", row)
+	}
+	if n, _ := f.nl.awaitingPeer(t, "obligation_notice"); n != 0 {
+		t.Errorf("the Dutch gateway's metrics once forwarded: %v acknowledgements awaiting the peer; want none", n)
 	}
 	// Forwarded once.
 	ahead.Add(int64(16 * time.Minute))

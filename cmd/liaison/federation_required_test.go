@@ -266,6 +266,9 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	if got := outcomes(f.nl.all(t, "notice_acknowledge", "insp.de.vries")[3:]); !slices.Equal(got, []string{"pending", "failed"}) {
 		t.Fatalf("Dutch entries of the forward while the Danish gateway is away: %v; want one attempt, pending then failed", got)
 	}
+	if n, oldest := f.nl.awaitingPeer(t, "required_notice"); n != 1 || oldest <= 0 || oldest > 3600 {
+		t.Errorf("the Dutch gateway's metrics: %v required notices' acknowledgements awaiting the peer, the oldest for %v s; want 1", n, oldest)
+	}
 
 	// Back, with the deadline passed meanwhile: the forward closes the
 	// notice in the Danish log at the time the police acknowledged, so in
@@ -315,6 +318,9 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	}
 	if row := forwardRows(f.nl.consoleNotices(t)); len(row) != 0 {
 		t.Errorf("the Dutch console's acknowledgements waiting for a peer gateway, once forwarded: %q; want none", row)
+	}
+	if n, oldest := f.nl.awaitingPeer(t, "required_notice"); n != 0 || oldest != 0 {
+		t.Errorf("the Dutch gateway's metrics once forwarded: %v awaiting the peer, the oldest for %v s; want none", n, oldest)
 	}
 	for c, overdue := range map[*country]bool{f.dk: true, f.nl: false} {
 		ns := c.trackedNotices(t)

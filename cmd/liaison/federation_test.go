@@ -145,6 +145,7 @@ func startFederationWith(t *testing.T, cfg fedConfig) *federation {
 			Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Federation: &federationOptions{Issuer: sample.AssertionIssuer(domain), Key: c.Path("issuers", "gateway.key"), Kid: "gateway-1", Timeout: 10 * time.Second},
 			Now:        cfg.now,
+			Admin:      &adminOptions{Listen: "127.0.0.1:0", explicit: true}, // its metrics (an in-process gateway's)
 		}}
 	}
 	f.dk = mk("dk", "DK", "dk-prison-east", dkEngine)
@@ -231,6 +232,20 @@ func (c *country) kill(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.proc.Wait()
+}
+
+// awaitingPeer scrapes an in-process country's gateway's metrics and
+// returns how many acknowledgements of a kind of notice wait for a peer
+// gateway, and how long the oldest has.
+func (c *country) awaitingPeer(t *testing.T, kind string) (n, oldest float64) {
+	t.Helper()
+	fams := scrape(t, c.gw.Telemetry.Addr)
+	n, found := value(fams, "liaison_acknowledgements_awaiting_peer", map[string]string{"kind": kind})
+	oldest, found2 := value(fams, "liaison_acknowledgements_awaiting_peer_oldest_seconds", map[string]string{"kind": kind})
+	if !found || !found2 {
+		t.Fatalf("the %s gateway exports no liaison_acknowledgements_awaiting_peer{kind=%q}", c.Jurisdiction, kind)
+	}
+	return n, oldest
 }
 
 // client dials a country's gateway as an officer of one of its agencies.
