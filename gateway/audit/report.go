@@ -128,7 +128,7 @@ func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (
 			if e.Action == ActionAcknowledgeNotice && e.Outcome == OutcomeOK {
 				if n, err := strconv.ParseInt(e.Detail[DetailNotice], 10, 64); err == nil {
 					if _, ok := acks[n]; !ok {
-						acks[n] = e.Time
+						acks[n] = AcknowledgedAt(e) // a forwarded one: when it was made
 					}
 				}
 			}

@@ -2,8 +2,10 @@ package audit_test
 
 import (
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 )
@@ -100,5 +102,44 @@ func TestReportPagesThroughLongHistories(t *testing.T) {
 	r, err := audit.Report(ctx, l, "apsn:anna", false)
 	if err != nil || len(r.Disclosures) != n/2 {
 		t.Fatalf("Report() = %d disclosures, %v; want %d", len(r.Disclosures), err, n/2)
+	}
+}
+
+// TestReportAcknowledgedAtTheTimeMade: a correction acknowledged at the
+// recipient's gateway while this one did not answer, forwarded here later,
+// is reported acknowledged at the time the recipient made it (the entry's
+// acknowledged_at), not when the forward arrived.
+func TestReportAcknowledgedAtTheTimeMade(t *testing.T) {
+	ctx := t.Context()
+	l := newLog(t, audit.Config{})
+	const anna = "apsn:anna"
+	appendAs := func(e *audit.Entry) int64 {
+		t.Helper()
+		e.Subject, e.Recipients = &audit.Subject{Pseudonym: anna}, []audit.Party{{Agency: "police-nl"}}
+		idx, err := l.Append(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idx
+	}
+	rel := appendAs(entry(0))
+	corr := entry(1)
+	corr.Action = audit.ActionCorrect
+	corr.Detail = map[string]string{audit.DetailNoticeKind: audit.NoticeCorrection, audit.DetailRefersTo: audit.FormatIndexes([]int64{rel}),
+		audit.DetailReason: "CORRECTED", audit.DetailObligation: audit.ObligationRectify}
+	notice := appendAs(corr)
+	made := entry(2).Time // at the recipient's gateway
+	ack := entry(3600)    // the forward, an hour later
+	ack.Action, ack.Outcome = audit.ActionAcknowledgeNotice, audit.OutcomeOK
+	ack.Detail = map[string]string{audit.DetailNotice: strconv.FormatInt(notice, 10), audit.DetailDone: audit.ObligationRectify,
+		audit.DetailAcknowledgedAt: made.UTC().Format(time.RFC3339Nano)}
+	appendAs(ack)
+
+	r, err := audit.Report(ctx, l, anna, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Corrections) != 1 || !r.Corrections[0].Acknowledged.Equal(made) {
+		t.Fatalf("report corrections %+v; want the one correction, acknowledged at %v", r.Corrections, made)
 	}
 }
