@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+	"sigs.k8s.io/yaml"
 
 	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -240,6 +241,8 @@ func TestAdminMetrics(t *testing.T) {
 		}
 	}
 
+	checkAlertRules(t, fams)
+
 	resp, err := http.Get("http://" + admin + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
 		t.Fatal(err)
@@ -405,5 +408,63 @@ func TestOTLPExport(t *testing.T) {
 	}
 	if len(col.svc) == 0 || col.svc[0] != "liaison" {
 		t.Errorf("service.name = %v, want liaison", col.svc)
+	}
+}
+
+// checkAlertRules: deploy/prometheus/alerts.yaml is a rules file whose
+// every rule has a name, an expression over metrics the gateway exports
+// (fams, a scrape), a duration, a severity and words for the operator.
+func checkAlertRules(t *testing.T, fams map[string]*dto.MetricFamily) {
+	t.Helper()
+	raw, err := os.ReadFile("../../deploy/prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Groups []struct {
+			Name  string
+			Rules []struct {
+				Alert, Expr, For string
+				Labels           map[string]string
+				Annotations      map[string]string
+			}
+		}
+	}
+	if err := yaml.UnmarshalStrict(raw, &file); err != nil || len(file.Groups) == 0 {
+		t.Fatalf("deploy/prometheus/alerts.yaml: %v, %d groups", err, len(file.Groups))
+	}
+	seen := map[string]bool{}
+	metric := regexp.MustCompile(`\bliaison_[a-z_]+`)
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			if !strings.HasPrefix(r.Alert, "Liaison") || seen[r.Alert] {
+				t.Errorf("alert %q: want a unique name starting with Liaison", r.Alert)
+			}
+			seen[r.Alert] = true
+			if _, err := model.ParseDuration(r.For); err != nil {
+				t.Errorf("alert %s: for %q: %v", r.Alert, r.For, err)
+			}
+			if sev := r.Labels["severity"]; sev != "warning" && sev != "critical" {
+				t.Errorf("alert %s: severity %q, want warning or critical", r.Alert, sev)
+			}
+			if r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
+				t.Errorf("alert %s: no summary or description", r.Alert)
+			}
+			if strings.Count(r.Expr, "(") != strings.Count(r.Expr, ")") {
+				t.Errorf("alert %s: unbalanced parentheses in %q", r.Alert, r.Expr)
+			}
+			names := metric.FindAllString(r.Expr, -1)
+			if len(names) == 0 {
+				t.Errorf("alert %s: its expression %q names no gateway metric", r.Alert, r.Expr)
+			}
+			for _, n := range names {
+				if _, ok := fams[n]; !ok {
+					t.Errorf("alert %s queries %s, which the gateway does not export", r.Alert, n)
+				}
+			}
+		}
+	}
+	if len(seen) < 5 {
+		t.Errorf("deploy/prometheus/alerts.yaml has %d alerts", len(seen))
 	}
 }
