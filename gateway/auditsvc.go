@@ -14,6 +14,7 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 	"github.com/liaison-gateway/liaison/pseudonym"
 )
@@ -106,9 +107,11 @@ var queryVocabulary = sync.OnceValue(func() map[string][]string {
 	return map[string][]string{
 		"outcome":     slices.Clone(audit.Outcomes),
 		"record_type": recordTypes,
-		"action": append(append(slices.Clone(exchangeActions),
-			audit.ActionAuthenticate, audit.ActionAuditRead, audit.ActionPolicyActivate, audit.ActionKeyRotate),
-			audit.AftercareActions...),
+		"action": slices.Concat(exchangeActions,
+			[]string{audit.ActionAuthenticate, audit.ActionAuditRead, audit.ActionPolicyActivate, audit.ActionKeyRotate},
+			audit.AftercareActions,
+			policies.CaseActions, []string{actionCaseImport},
+			[]string{actionNoticeAcknowledge, actionNoticeEscalate, actionNoticeOverdue}),
 	}
 })
 

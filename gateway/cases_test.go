@@ -2,9 +2,11 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -304,6 +306,23 @@ func TestCaseLifecycle(t *testing.T) {
 			if got := memberStatus(final.GetCases()[0], a); got != want {
 				t.Errorf("member %s = %v, want %v", a, got, want)
 			}
+		}
+		// An auditor finds the case's changes by action (Audit.Query
+		// -action): the refused opening and the one that went through.
+		r, err := liaisonv1.NewAuditClient(s.conn(t, nlCaseAuditor)).Query(ctx, &liaisonv1.QueryRequest{Action: "case_open"})
+		if err != nil {
+			t.Fatalf("Query(action case_open) = %v", err)
+		}
+		var outcomes []string
+		for _, e := range r.GetEntries() {
+			var got audit.Entry
+			if err := json.Unmarshal([]byte(e.GetJson()), &got); err != nil || got.Action != "case_open" {
+				t.Fatalf("Query(action case_open) gave %s (%v)", e.GetJson(), err)
+			}
+			outcomes = append(outcomes, got.Outcome)
+		}
+		if !slices.Equal(outcomes, []string{"deny", "ok", "refused"}) {
+			t.Errorf("Query(action case_open): outcomes %v, want the denied opening, the one that went through and the one repeated", outcomes)
 		}
 	})
 }
@@ -725,6 +744,22 @@ func TestRequiredNoticeEscalation(t *testing.T) {
 		}
 		if l := list(); len(l) != 1 || l[0].GetAcknowledged() == "" || !l[0].GetLate() {
 			t.Errorf("after the late acknowledgement: %v", l)
+		}
+		// An auditor finds each step by its action (Audit.Query -action).
+		audits := liaisonv1.NewAuditClient(s.conn(t, nlCaseAuditor))
+		for action, want := range map[string]int{"notice_escalate": 1, "notice_overdue": 1, "notice_acknowledge": 1} {
+			r, err := audits.Query(ctx, &liaisonv1.QueryRequest{Action: action, Start: start})
+			if err != nil {
+				t.Fatalf("Query(action %s) = %v", action, err)
+			}
+			if len(r.GetEntries()) != want {
+				t.Errorf("Query(action %s) gave %d entries, want %d", action, len(r.GetEntries()), want)
+			}
+			for _, e := range r.GetEntries() {
+				if !strings.Contains(e.GetJson(), `"action":"`+action+`"`) {
+					t.Errorf("Query(action %s) gave %s", action, e.GetJson())
+				}
+			}
 		}
 	})
 }

@@ -32,7 +32,8 @@ type Input struct {
 	Recipient Party `json:"recipient"`
 	// Subject holds the attributes of the person the record is about.
 	Subject Subject `json:"subject"`
-	// RecordType is one of the seven record types, in snake_case.
+	// RecordType is one of the seven record types, in snake_case; "" for
+	// translate, reidentify and the actions on a case, which concern no record.
 	RecordType string `json:"record_type"`
 	// Purpose is the purpose of the exchange, in snake_case.
 	Purpose string `json:"purpose"`

@@ -32,8 +32,10 @@ import (
 
 const auditUsage = `usage: liaison audit <command> [flags]
 
-Commands (all talk to a gateway's Audit service as an auditor, over mTLS
-with an officer token holding the auditor role, except verify -export):
+Commands (all talk to a gateway as an auditor, over mTLS with an officer
+token holding the auditor role: the Audit service, and for notices the
+Notices service and for corrections the Aftercare service; verify -export
+reads a folder offline):
 
 	query        list log entries by time, agency, officer, subject, legal basis, outcome, record type
 	verify       check the log against the last checkpoint you trusted: consistency,
@@ -44,7 +46,7 @@ with an officer token holding the auditor role, except verify -export):
 	report       a data-subject access report (-subject ID), as the gateway applies the
 	             law: only real releases, LED Art. 15 restrictions left out, officers
 	             withheld unless -with-officers (CJEU C-579/21)
-	export       write the log for a supervisory authority (-out DIR)
+	export       write the log for a supervisory authority (-out DIR -verifier-key KEY)
 	notices      the required notices (Notify): -late lists those not acknowledged in time
 	corrections  the corrections, withdrawals and expiry notices recipients have
 	             not acknowledged yet (-all for every one), with what they oblige
@@ -227,8 +229,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return subjectReport(ctx, liaisonv1.NewAuditClient(c), *subject, *officers, stdout)
 	case "export":
 		conn.flags(fs)
-		out := fs.String("out", "", "output `folder` (created; must be empty)")
-		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key` to check and include, or @file")
+		out := fs.String("out", "", "output `folder` (created; must be empty; required)")
+		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key` to check and include, or @file (required)")
 		var wp witnessPolicyFlags
 		wp.flags(fs)
 		if err := fs.Parse(args[1:]); err != nil {

@@ -14,9 +14,10 @@ import (
 )
 
 const matchAbout = `Match asks holder agencies, through the gateway, whether they hold records
-of the given types about a subject: hit, no-hit or unavailable per holder and
-record type, nothing more (step one of hit/no-hit). Each answer is decided by
-the holder's law and logged on its own. A hit prints a reference; cite it in
+of the given types about a subject: hit, no-hit, unavailable or denied (the
+law does not let the holder answer you) per holder and record type, nothing
+more (step one of hit/no-hit). Each answer is decided by the holder's law and
+logged on its own. A hit prints a reference; cite it in
 a Request (match_reference) to ask for the content (step two), with its own
 justification. A holder that does not answer before -deadline is
 unavailable, never no-hit.

@@ -30,9 +30,12 @@ Commands for legal officers:
 	readiness   answer the police checklist for a jurisdiction from the policy
 	bundle      build a signed OPA bundle from a policy directory
 
-Every command reads the embedded policy unless -policies names a directory or
-a signed bundle (.tar.gz, with -verification-key). Run "liaison policy
-<command> -h" for its flags.
+test, simulate and readiness read the embedded policy unless -policies names
+a directory or a signed bundle (.tar.gz, with -verification-key); replay
+decides the log again under -candidate and compares with the recorded
+decisions (or with -active decided again); bundle builds from the directory
+-policies names. Run "liaison policy <command> -h"
+for its flags.
 `
 
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {

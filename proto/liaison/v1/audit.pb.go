@@ -50,8 +50,11 @@ type QueryRequest struct {
 	// translate, reidentify), one the gateway records of itself
 	// (authenticate, audit_read, policy_activate, key_rotate), or one after
 	// sharing (correct, withdraw, expire, acknowledge_notice, revise_expiry;
-	// see the Aftercare service). Any other value is refused with
-	// INVALID_ARGUMENT.
+	// see the Aftercare service), one on a multi-agency case (case_open,
+	// case_invite, case_accept, case_decline, case_leave, case_remove,
+	// case_handover, case_close, case_import; see the Cases service), or a
+	// step of a required notice (notice_acknowledge, notice_escalate,
+	// notice_overdue). Any other value is refused with INVALID_ARGUMENT.
 	Action string `protobuf:"bytes,9,opt,name=action,proto3" json:"action,omitempty"`
 	// Only entries with an index at or after this one.
 	Start int64 `protobuf:"varint,10,opt,name=start,proto3" json:"start,omitempty"`

@@ -252,16 +252,16 @@ func (x *Provenance) GetReleasedDigest() string {
 }
 
 // RetentionRule is the rule under which a recipient may keep data after
-// the legal basis it was released under ended, as the holder's policy
-// names it.
+// the legal basis it was released under ended, as the policy names it
+// (data.liaison.retention): the recipient's law governs what it keeps in
+// its own files, so the rule is one of the recipient's jurisdiction pack.
 type RetentionRule struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Stable identifier, e.g. "dk.rhl.retention.police".
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The citation in words.
 	Citation string `protobuf:"bytes,2,opt,name=citation,proto3" json:"citation,omitempty"`
-	// The last day the data may be kept, YYYY-MM-DD; empty if the rule
-	// names no day (the recipient's own review cycle applies).
+	// The last day the data may be kept, YYYY-MM-DD (UTC); always set.
 	RetainUntil string `protobuf:"bytes,3,opt,name=retain_until,json=retainUntil,proto3" json:"retain_until,omitempty"`
 	// Set where the rule encodes a reading of law that was not checked
 	// against the primary source.

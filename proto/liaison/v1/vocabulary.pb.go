@@ -269,7 +269,9 @@ func (SubjectCategory) EnumDescriptor() ([]byte, []int) {
 	return file_liaison_v1_vocabulary_proto_rawDescGZIP(), []int{3}
 }
 
-// Outcome is what a policy decided.
+// Outcome is what a policy decided about an exchange (an action on a
+// case is allowed or denied, and is answered in the Cases service's own
+// terms, not with this enum).
 type Outcome int32
 
 const (
