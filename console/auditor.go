@@ -595,8 +595,8 @@ func (s *Server) exportPage(w http.ResponseWriter, r *http.Request, ss *session)
 	s.render(w, r, ss, http.StatusOK, "export", "Export", struct{ KeyName string }{s.cfg.Verifier.Name()})
 }
 
-// exportDownload streams the whole log as a zip of the export folder of
-// DESIGN 4.4 (entries.jsonl, checkpoint, verifier.key), after checking it
+// exportDownload streams the whole log as a zip of the export folder the
+// README describes (entries.jsonl, checkpoint, verifier.key), after checking it
 // as the supervisory authority will and against the trusted checkpoint.
 func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request, ss *session) {
 	ctx := r.Context()

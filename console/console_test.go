@@ -288,7 +288,7 @@ func TestConsoleSecurity(t *testing.T) {
 }
 
 // TestConsoleExport downloads the export and checks it as a supervisory
-// authority would: the format of DESIGN 4.4, verified with the key.
+// authority would: the export format of the README, verified with the key.
 func TestConsoleExport(t *testing.T) {
 	f := startGateway(t)
 	f.traffic(t)

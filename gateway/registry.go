@@ -117,7 +117,7 @@ type CaseFile struct {
 	Kind string `json:"kind,omitempty"`
 }
 
-// Kinds and jurisdictions the gateway knows (DESIGN 1).
+// Kinds and jurisdictions the gateway knows (policies/README.md).
 var (
 	agencyKinds   = []string{"police", "probation", "prison", "social_services", "local_authority", "intelligence", "ngo"}
 	jurisdictions = []string{"DK", "NL", "BE", "FR", "DE-BY", "DE-NI"}

@@ -1,6 +1,6 @@
 package policies
 
-// This file is the Go side of the policy contract of DESIGN 4.2. The JSON
+// This file is the Go side of the policy contract (policies/README.md). The JSON
 // names are the contract: legal officers read and write them in Rego, in
 // policies/README.md and in the golden decision files. Do not rename them.
 
