@@ -959,6 +959,16 @@ func TestCaseAndNotifyRefusals(t *testing.T) {
 				Purpose:        liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "x"})
 			return err
 		}, code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "recipient_roles[0].case_members"},
+		// An empty case_members (and no case_id) once crashed the gateway.
+		{name: "disclose/members of no case", call: func(ctx context.Context) error {
+			_, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{Record: releaseNoticeOf("SYN-NL-0903", "Rotterdam", "2027-03-01", ""), Subject: nlSubject(),
+				RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_CaseMembers{CaseMembers: ""}}},
+				Purpose:        liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "x"})
+			return err
+		}, code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "recipient_roles[0].case_members"},
+		{name: "notify/members of no case", call: notify(func(r *liaisonv1.NotifyRequest) {
+			r.Purpose, r.RecipientRoles = liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_CaseMembers{}}}
+		}), code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "recipient_roles[0].case_members"},
 	})
 	if cs, err := s.db.Cases(t.Context(), audit.CaseFilter{Source: "api"}); err != nil || len(cs) != 0 {
 		t.Errorf("cases after refusals = %d, %v; want none", len(cs), err)

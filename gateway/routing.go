@@ -141,6 +141,9 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 			}
 		case *liaisonv1.RecipientRole_CaseMembers:
 			id := r.CaseMembers
+			if id == "" {
+				return invalid(f+".case_members", "must name the case whose members are to receive it")
+			}
 			if cs != nil && cs.ID != id {
 				return invalid(f+".case_members", "must be the case of case_id when both are given")
 			}
