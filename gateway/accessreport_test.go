@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,3 +199,61 @@ func TestAuditQueryRefusesUnknownFilterValues(t *testing.T) {
 		t.Errorf("accepted record types = %v, want the seven of the contract", got)
 	}
 }
+
+// TestRefusedAuditCallsAreLogged: a call to the Audit service that is
+// refused (no auditor role, a malformed request) ends in one audit_read
+// entry, outcome refused, with the reason and the field but nothing the
+// request asked for; a refusal for the role names its entry.
+func TestRefusedAuditCallsAreLogged(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	start, err := s.db.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = liaisonv1.NewAuditClient(s.conn(t, nlPolice)).Query(ctx, &liaisonv1.QueryRequest{SubjectId: "SYN-NL-0001"})
+	st := wantStatus(t, err, codes.PermissionDenied)
+	if reasonOf(err) != "ROLE_REQUIRED" {
+		t.Fatalf("Query without the auditor role: reason %q", reasonOf(err))
+	}
+	var named string
+	for _, d := range st.Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			named = i.GetMetadata()["audit_index"]
+		}
+	}
+	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+	_, err = ac.ProveConsistency(ctx, &liaisonv1.ProveConsistencyRequest{OldSize: 1, NewSize: 1 << 40})
+	if f := badField(wantStatus(t, err, codes.InvalidArgument)); f != "new_size" {
+		t.Errorf("ProveConsistency(new_size too large): field %q, want new_size", f)
+	}
+	_, err = ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: 0, TreeSize: 1 << 40})
+	if f := badField(wantStatus(t, err, codes.InvalidArgument)); f != "tree_size" {
+		t.Errorf("ProveInclusion(tree_size too large): field %q, want tree_size", f)
+	}
+	recs, err := s.db.Query(ctx, audit.Filter{Action: audit.ActionAuditRead, Outcome: audit.OutcomeRefused, Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct{ officer, op, reason, field string }
+	var entries []got
+	for _, r := range recs {
+		e := r.Entry
+		entries = append(entries, got{e.Requester.Officer, e.Detail["operation"], strings.Join(e.Reasons, ","), e.Detail["field"]})
+		if strings.Contains(string(r.Leaf), "SYN-NL-0001") {
+			t.Errorf("entry %d holds the subject identifier the refused query named: %s", r.Index, r.Leaf)
+		}
+	}
+	want := []got{
+		{nlPolice.id, "query", "ROLE_REQUIRED", ""},
+		{dkAuditor.id, "prove_consistency", "INVALID_ARGUMENT", "new_size"},
+		{dkAuditor.id, "prove_inclusion", "INVALID_ARGUMENT", "tree_size"},
+	}
+	if !slices.Equal(entries, want) {
+		t.Fatalf("refused audit_read entries = %+v, want %+v", entries, want)
+	}
+	if named != strconv.FormatInt(recs[0].Index, 10) {
+		t.Errorf("the refusal names entry %q, want %d", named, recs[0].Index)
+	}
+}
+

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -43,17 +45,17 @@ func (s *Server) requireRole(ctx context.Context, roles ...string) (authn.Caller
 func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liaisonv1.QueryResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "query", err)
 	}
 	limit, err := pageLimit(req.GetLimit())
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "query", err)
 	}
 	for _, v := range []struct{ field, value string }{
 		{"outcome", req.GetOutcome()}, {"record_type", req.GetRecordType()}, {"action", req.GetAction()},
 	} {
 		if err := checkQueryFilter(v.field, v.value); err != nil {
-			return nil, s.statusError(ctx, err)
+			return nil, s.readRefused(ctx, c, "query", err)
 		}
 	}
 	f := audit.Filter{
@@ -69,20 +71,20 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 	}
 	if req.GetSubjectId() != "" {
 		if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
-			return nil, s.statusError(ctx, err)
+			return nil, s.readRefused(ctx, c, "query", err)
 		}
 		ps, err := s.cfg.Pseudonyms.AuditPseudonym(pseudonym.SubjectID(req.GetSubjectId()))
 		if err != nil {
-			return nil, s.statusError(ctx, err)
+			return nil, s.readRefused(ctx, c, "query", err)
 		}
 		f.Subject = ps
 	}
 	if err := s.auditRead(ctx, c, "query", filterDetail(f)); err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "query", err)
 	}
 	recs, err := s.cfg.Audit.Query(ctx, f)
 	if err != nil {
-		return nil, s.statusError(ctx, err) // ErrTampered or ErrUnavailable, as the log classified it
+		return nil, s.readRefused(ctx, c, "query", err) // ErrTampered or ErrUnavailable, as the log classified it
 	}
 	resp := &liaisonv1.QueryResponse{}
 	for _, r := range recs {
@@ -143,25 +145,25 @@ func checkQueryFilter(field, value string) error {
 func (s *Server) AccessReport(ctx context.Context, req *liaisonv1.AccessReportRequest) (*liaisonv1.AccessReportResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "access_report", err)
 	}
 	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "access_report", err)
 	}
 	ps, err := s.cfg.Pseudonyms.AuditPseudonym(pseudonym.SubjectID(req.GetSubjectId()))
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "access_report", err)
 	}
 	detail := map[string]string{"subject": ps}
 	if req.GetWithOfficers() {
 		detail["with_officers"] = "true"
 	}
 	if err := s.auditRead(ctx, c, "access_report", detail); err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "access_report", err)
 	}
 	rep, err := audit.Report(ctx, s.cfg.Audit, ps, req.GetWithOfficers())
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "access_report", err)
 	}
 	resp := &liaisonv1.AccessReportResponse{
 		Produced: timestamppb.New(s.now()), SubjectPseudonym: rep.Subject, OfficersWithheld: rep.OfficersWithheld,
@@ -201,12 +203,13 @@ func reportedNotices(ns []audit.NoticeReport) []*liaisonv1.ReportedNotice {
 // GetCheckpoint returns the latest signed checkpoint: with witnesses, the
 // latest one published with their cosignatures (Config.Checkpoints).
 func (s *Server) GetCheckpoint(ctx context.Context, _ *liaisonv1.GetCheckpointRequest) (*liaisonv1.GetCheckpointResponse, error) {
-	if _, err := s.requireRole(ctx, RoleAuditor); err != nil {
-		return nil, s.statusError(ctx, err)
+	c, err := s.requireRole(ctx, RoleAuditor)
+	if err != nil {
+		return nil, s.readRefused(ctx, c, "get_checkpoint", err)
 	}
 	size, note, err := s.checkpoint(ctx)
 	if err != nil {
-		return nil, s.statusError(ctx, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
+		return nil, s.readRefused(ctx, c, "get_checkpoint", fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
 	}
 	return &liaisonv1.GetCheckpointResponse{Size: size, Checkpoint: string(note)}, nil
 }
@@ -215,25 +218,25 @@ func (s *Server) GetCheckpoint(ctx context.Context, _ *liaisonv1.GetCheckpointRe
 func (s *Server) ProveInclusion(ctx context.Context, req *liaisonv1.ProveInclusionRequest) (*liaisonv1.ProveInclusionResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "prove_inclusion", err)
 	}
-	size, err := s.proofSize(ctx, req.GetTreeSize())
+	size, err := s.proofSize(ctx, "tree_size", req.GetTreeSize())
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "prove_inclusion", err)
 	}
 	if req.GetIndex() < 0 || req.GetIndex() >= size {
-		return nil, s.statusError(ctx, invalid("index", "must be below the tree size %d", size))
+		return nil, s.readRefused(ctx, c, "prove_inclusion", invalid("index", "must be below the tree size %d", size))
 	}
 	if err := s.auditRead(ctx, c, "prove_inclusion", map[string]string{"index": strconv.FormatInt(req.GetIndex(), 10)}); err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "prove_inclusion", err)
 	}
 	proof, err := s.cfg.Audit.InclusionProof(ctx, req.GetIndex(), size)
 	if err != nil {
-		return nil, s.statusError(ctx, fmt.Errorf("%w: prove: %v", audit.ErrUnavailable, err))
+		return nil, s.readRefused(ctx, c, "prove_inclusion", fmt.Errorf("%w: prove: %v", audit.ErrUnavailable, err))
 	}
 	leaves, err := s.cfg.Audit.Leaves(ctx, req.GetIndex(), req.GetIndex()+1)
 	if err != nil || len(leaves) != 1 {
-		return nil, s.statusError(ctx, fmt.Errorf("%w: read leaf: %v", audit.ErrUnavailable, err))
+		return nil, s.readRefused(ctx, c, "prove_inclusion", fmt.Errorf("%w: read leaf: %v", audit.ErrUnavailable, err))
 	}
 	lh := tlog.RecordHash(leaves[0])
 	return &liaisonv1.ProveInclusionResponse{
@@ -244,25 +247,27 @@ func (s *Server) ProveInclusion(ctx context.Context, req *liaisonv1.ProveInclusi
 
 // ProveConsistency returns a consistency proof between two tree sizes.
 func (s *Server) ProveConsistency(ctx context.Context, req *liaisonv1.ProveConsistencyRequest) (*liaisonv1.ProveConsistencyResponse, error) {
-	if _, err := s.requireRole(ctx, RoleAuditor); err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	size, err := s.proofSize(ctx, req.GetNewSize())
+	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "prove_consistency", err)
+	}
+	size, err := s.proofSize(ctx, "new_size", req.GetNewSize())
+	if err != nil {
+		return nil, s.readRefused(ctx, c, "prove_consistency", err)
 	}
 	if req.GetOldSize() <= 0 || req.GetOldSize() > size {
-		return nil, s.statusError(ctx, invalid("old_size", "must be between 1 and %d", size))
+		return nil, s.readRefused(ctx, c, "prove_consistency", invalid("old_size", "must be between 1 and %d", size))
 	}
 	proof, err := s.cfg.Audit.ConsistencyProof(ctx, req.GetOldSize(), size)
 	if err != nil {
-		return nil, s.statusError(ctx, fmt.Errorf("%w: prove: %v", audit.ErrUnavailable, err))
+		return nil, s.readRefused(ctx, c, "prove_consistency", fmt.Errorf("%w: prove: %v", audit.ErrUnavailable, err))
 	}
 	return &liaisonv1.ProveConsistencyResponse{NewSize: size, Proof: hashBytes(proof)}, nil
 }
 
-// proofSize returns the requested tree size, or the latest checkpoint's.
-func (s *Server) proofSize(ctx context.Context, want int64) (int64, error) {
+// proofSize returns the tree size the request's field asks for, or the
+// latest checkpoint's.
+func (s *Server) proofSize(ctx context.Context, field string, want int64) (int64, error) {
 	size, _, err := s.cfg.Audit.Checkpoint(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err)
@@ -271,7 +276,7 @@ func (s *Server) proofSize(ctx context.Context, want int64) (int64, error) {
 	case want == 0:
 		return size, nil
 	case want < 0 || want > size:
-		return 0, invalid("tree_size", "must be at most the latest checkpoint's size %d", size)
+		return 0, invalid(field, "must be at most the latest checkpoint's size %d", size)
 	}
 	return want, nil
 }
@@ -282,6 +287,48 @@ func hashBytes(hs []tlog.Hash) [][]byte {
 		out[i] = hs[i][:]
 	}
 	return out
+}
+
+// readRefused ends a refused call to the Audit service (a caller without
+// the auditor role, or a malformed request): it records the attempt as an
+// audit_read entry with outcome refused, the reason and, for a malformed
+// request, the field, and returns the error for the caller, naming the
+// entry. What the request asked for is not recorded: it was not read. An
+// error of another kind (the store) is returned as it is.
+func (s *Server) readRefused(ctx context.Context, c authn.Caller, op string, err error) error {
+	var (
+		dn *denial
+		br *badRequest
+	)
+	detail := map[string]string{"operation": op}
+	var reason string
+	switch {
+	case errors.As(err, &dn):
+		reason = dn.reason
+	case errors.As(err, &br):
+		reason, detail["field"] = cmp.Or(br.reason, "INVALID_ARGUMENT"), br.field
+	}
+	if reason == "" || c.Agency == nil {
+		return s.statusError(ctx, err)
+	}
+	idx, aerr := s.append(ctx, &audit.Entry{
+		Time:   s.now(),
+		Action: audit.ActionAuditRead,
+		Requester: &audit.Requester{
+			Agency: c.Agency.ID, Kind: c.Agency.Kind, Jurisdiction: c.Agency.Jurisdiction,
+			Officer: c.Officer.ID, Roles: c.Officer.Roles, Clearance: c.Officer.Clearance,
+		},
+		Outcome: audit.OutcomeRefused,
+		Reasons: []string{reason},
+		Detail:  detail,
+	})
+	if aerr != nil {
+		return s.statusError(ctx, aerr)
+	}
+	if dn != nil {
+		dn.auditIdx = idx
+	}
+	return s.statusError(ctx, err)
 }
 
 // auditRead records a read of the log itself: who asked what.
@@ -338,14 +385,14 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 	ctx := stream.Context()
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
-		return s.statusError(ctx, err)
+		return s.readRefused(ctx, c, "export", err)
 	}
 	size, note, err := s.checkpoint(ctx)
 	if err != nil {
-		return s.statusError(ctx, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
+		return s.readRefused(ctx, c, "export", fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
 	}
 	if err := s.auditRead(ctx, c, "export", map[string]string{"tree_size": strconv.FormatInt(size, 10)}); err != nil {
-		return s.statusError(ctx, err)
+		return s.readRefused(ctx, c, "export", err)
 	}
 	if err := stream.Send(&liaisonv1.ExportResponse{Checkpoint: &liaisonv1.GetCheckpointResponse{Size: size, Checkpoint: string(note)}}); err != nil {
 		return err
@@ -354,7 +401,7 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 		end := min(start+exportPage, size)
 		leaves, err := s.cfg.Audit.Leaves(ctx, start, end)
 		if err != nil {
-			return s.statusError(ctx, fmt.Errorf("%w: read leaves: %v", audit.ErrUnavailable, err))
+			return s.readRefused(ctx, c, "export", fmt.Errorf("%w: read leaves: %v", audit.ErrUnavailable, err))
 		}
 		msg := &liaisonv1.ExportResponse{}
 		for i, l := range leaves {
@@ -368,7 +415,7 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 	// leaves: an index that disagrees ends the export with DataLoss, so
 	// that `audit verify -full` reports it.
 	if err := s.cfg.Audit.CheckIndex(ctx, 0, size); err != nil {
-		return s.statusError(ctx, err)
+		return s.readRefused(ctx, c, "export", err)
 	}
 	return nil
 }

@@ -31,8 +31,16 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// Audit is the auditors' API to the disclosure log. Every call is itself
-// recorded in the log.
+// Audit is the auditors' API to the disclosure log. Every call that reads
+// entries (Query, AccessReport, ProveInclusion, Export) is recorded in the
+// log (action audit_read, outcome ok, detail operation) before it answers.
+// Every refused call is recorded too, with outcome refused, its reason and,
+// for a malformed request, the field (detail field), but not what it asked
+// for: a caller without the auditor role gets PERMISSION_DENIED (ErrorInfo
+// reason ROLE_REQUIRED, metadata audit_index naming that entry), a
+// malformed request INVALID_ARGUMENT (BadRequest naming the field).
+// GetCheckpoint and ProveConsistency, which answer with the tree's hashes
+// only, are not recorded when they answer.
 type AuditClient interface {
 	// Query returns log entries matching a filter. What it filters on is
 	// derived from each entry's leaf; if the log's query index does not
@@ -147,8 +155,16 @@ func (c *auditClient) AccessReport(ctx context.Context, in *AccessReportRequest,
 // All implementations must embed UnimplementedAuditServer
 // for forward compatibility.
 //
-// Audit is the auditors' API to the disclosure log. Every call is itself
-// recorded in the log.
+// Audit is the auditors' API to the disclosure log. Every call that reads
+// entries (Query, AccessReport, ProveInclusion, Export) is recorded in the
+// log (action audit_read, outcome ok, detail operation) before it answers.
+// Every refused call is recorded too, with outcome refused, its reason and,
+// for a malformed request, the field (detail field), but not what it asked
+// for: a caller without the auditor role gets PERMISSION_DENIED (ErrorInfo
+// reason ROLE_REQUIRED, metadata audit_index naming that entry), a
+// malformed request INVALID_ARGUMENT (BadRequest naming the field).
+// GetCheckpoint and ProveConsistency, which answer with the tree's hashes
+// only, are not recorded when they answer.
 type AuditServer interface {
 	// Query returns log entries matching a filter. What it filters on is
 	// derived from each entry's leaf; if the log's query index does not
