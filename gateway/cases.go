@@ -247,7 +247,9 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 	if err != nil {
 		return nil, err
 	}
-	if existing != nil {
+	if _, inFile := s.registry.Load().Cases[c.ID]; existing != nil || inFile {
+		// A case of the registry file has its id too: a case opened under
+		// it would shadow it.
 		return nil, &stateRefusal{reason: "CASE_EXISTS", message: fmt.Sprintf("a case %s exists already; choose another id", c.ID)}
 	}
 	ps := ex.entry.Subject.Pseudonym

@@ -860,6 +860,15 @@ func TestRegistryCasesKeepWorking(t *testing.T) {
 	if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_MANAGED_BY_REGISTRY" {
 		t.Errorf("invite into a registry case: reason %q", errorReason(st))
 	}
+	// Its id is taken: a case opened under it would shadow it.
+	err, _ = s.one(t, "open a case under the registry case's id", "case_open", "refused", func() error {
+		_, err := s.cases(t, nlCouncil).OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0003",
+			Subject: nlSubject(), Justification: "x"})
+		return err
+	})
+	if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_EXISTS" {
+		t.Errorf("open under the registry case's id: reason %q", errorReason(st))
+	}
 
 	// The file drops the police from the case: refused from then on.
 	editRegistry(t, s, func(f *gateway.RegistryFile) {
