@@ -471,8 +471,9 @@ type AcknowledgeNoticeRequest struct {
 	// What was done: the notice's obligation, or OBLIGATION_ERASE, which
 	// meets any obligation.
 	Done Obligation `protobuf:"varint,2,opt,name=done,proto3,enum=liaison.v1.Obligation" json:"done,omitempty"`
-	// The officer's note, in words. Optional; must not contain the
-	// subject's identifier.
+	// The officer's note, in words. Optional. It must not contain the
+	// subject's identifier; the gateway cannot check it, as it holds only
+	// the subject's pseudonym.
 	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
 	// Set only by a peer gateway (a registry entry of kind peer_gateway)
 	// that forwards the acknowledgement of a correction or withdrawal this
@@ -762,8 +763,11 @@ type RevisedExpiry struct {
 	ValidUntil string `protobuf:"bytes,5,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
 	// Whether the expiry moved.
 	Moved bool `protobuf:"varint,6,opt,name=moved,proto3" json:"moved,omitempty"`
-	// Why it did not move, as stable codes: the policy's reasons when the
-	// same basis no longer applies with the new dates, or UNCHANGED.
+	// Why it did not move, as stable codes: the policy's reasons when it
+	// now refuses the release; the policy's reasons followed by
+	// BASIS_CHANGED when it now allows it under a different basis, under
+	// none, or under one without an end date; UNCHANGED when the same basis
+	// still ends on the same day.
 	Reasons []string `protobuf:"bytes,7,rep,name=reasons,proto3" json:"reasons,omitempty"`
 	// The audit log index of this revision's entry.
 	AuditIndex int64 `protobuf:"varint,8,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`

@@ -77,26 +77,26 @@ type AftercareClient interface {
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
-	// acknowledge_notice); a notice is acknowledged once. Done includes
-	// passing it on: a correction, a withdrawal or an expiry notice that
-	// obliges erasure, whose recipient passed the record on, is refused
-	// (FAILED_PRECONDITION, reason
-	// PASSED_ON_NOT_CORRECTED, naming the releases) while one of those
-	// releases (ObligationNotice.passed_on) is neither corrected nor
-	// withdrawn. A notice that came from another country's gateway is
-	// acknowledged there too: this gateway forwards the acknowledgement
-	// first (a pending entry, then the final one with that gateway's
-	// receipt). If that gateway does not answer (it is down or unreachable,
-	// not a refusal), the acknowledgement still stands here, at the time it
-	// was made: the final entry says so (detail peer_outcome deferred),
-	// AcknowledgeNoticeResponse.deferred is true, and this gateway's
-	// aftercare timers forward it when that gateway answers again, each
-	// attempt an exchange of its own in the officer's name (a pending entry,
-	// then the final one, detail forwards naming the acknowledgement's entry
-	// and acknowledged_at its time); after a failed attempt the next waits
-	// 30 s, doubling up to 15 min. That gateway records the acknowledgement
-	// at the time it names. A refusal by that gateway fails the call and
-	// the notice stays open.
+	// acknowledge_notice); a notice is acknowledged once: acknowledging it
+	// again is refused (PERMISSION_DENIED, reason ALREADY_ACKNOWLEDGED). Done
+	// includes passing it on: a correction, a withdrawal or an expiry notice
+	// that obliges erasure, whose recipient passed the record on, is refused
+	// (FAILED_PRECONDITION, reason PASSED_ON_NOT_CORRECTED, naming the
+	// releases) while one of those releases (ObligationNotice.passed_on) is
+	// neither corrected nor withdrawn. A notice that came from another
+	// country's gateway is acknowledged there too: this gateway forwards the
+	// acknowledgement first (a pending entry, then the final one with that
+	// gateway's receipt). If that gateway does not answer (it is down or
+	// unreachable, not a refusal), the acknowledgement still stands here, at
+	// the time it was made: the final entry says so (detail peer_outcome
+	// deferred), AcknowledgeNoticeResponse.deferred is true, and this
+	// gateway's aftercare timers forward it when that gateway answers again,
+	// each attempt an exchange of its own in the officer's name (a pending
+	// entry, then the final one, detail forwards naming the acknowledgement's
+	// entry and acknowledged_at its time); after a failed attempt the next
+	// waits 30 s, doubling up to 15 min. That gateway records the
+	// acknowledgement at the time it names. A refusal by that gateway fails
+	// the call and the notice stays open.
 	AcknowledgeNotice(ctx context.Context, in *AcknowledgeNoticeRequest, opts ...grpc.CallOption) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
@@ -240,26 +240,26 @@ type AftercareServer interface {
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
-	// acknowledge_notice); a notice is acknowledged once. Done includes
-	// passing it on: a correction, a withdrawal or an expiry notice that
-	// obliges erasure, whose recipient passed the record on, is refused
-	// (FAILED_PRECONDITION, reason
-	// PASSED_ON_NOT_CORRECTED, naming the releases) while one of those
-	// releases (ObligationNotice.passed_on) is neither corrected nor
-	// withdrawn. A notice that came from another country's gateway is
-	// acknowledged there too: this gateway forwards the acknowledgement
-	// first (a pending entry, then the final one with that gateway's
-	// receipt). If that gateway does not answer (it is down or unreachable,
-	// not a refusal), the acknowledgement still stands here, at the time it
-	// was made: the final entry says so (detail peer_outcome deferred),
-	// AcknowledgeNoticeResponse.deferred is true, and this gateway's
-	// aftercare timers forward it when that gateway answers again, each
-	// attempt an exchange of its own in the officer's name (a pending entry,
-	// then the final one, detail forwards naming the acknowledgement's entry
-	// and acknowledged_at its time); after a failed attempt the next waits
-	// 30 s, doubling up to 15 min. That gateway records the acknowledgement
-	// at the time it names. A refusal by that gateway fails the call and
-	// the notice stays open.
+	// acknowledge_notice); a notice is acknowledged once: acknowledging it
+	// again is refused (PERMISSION_DENIED, reason ALREADY_ACKNOWLEDGED). Done
+	// includes passing it on: a correction, a withdrawal or an expiry notice
+	// that obliges erasure, whose recipient passed the record on, is refused
+	// (FAILED_PRECONDITION, reason PASSED_ON_NOT_CORRECTED, naming the
+	// releases) while one of those releases (ObligationNotice.passed_on) is
+	// neither corrected nor withdrawn. A notice that came from another
+	// country's gateway is acknowledged there too: this gateway forwards the
+	// acknowledgement first (a pending entry, then the final one with that
+	// gateway's receipt). If that gateway does not answer (it is down or
+	// unreachable, not a refusal), the acknowledgement still stands here, at
+	// the time it was made: the final entry says so (detail peer_outcome
+	// deferred), AcknowledgeNoticeResponse.deferred is true, and this
+	// gateway's aftercare timers forward it when that gateway answers again,
+	// each attempt an exchange of its own in the officer's name (a pending
+	// entry, then the final one, detail forwards naming the acknowledgement's
+	// entry and acknowledged_at its time); after a failed attempt the next
+	// waits 30 s, doubling up to 15 min. That gateway records the
+	// acknowledgement at the time it names. A refusal by that gateway fails
+	// the call and the notice stays open.
 	AcknowledgeNotice(context.Context, *AcknowledgeNoticeRequest) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every

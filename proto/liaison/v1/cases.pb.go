@@ -143,7 +143,8 @@ type Case struct {
 	// The case's id, chosen when it was opened.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The case kind of the policy (e.g. "nl.zvh" for a Safety House case);
-	// empty for a case of the registry file.
+	// for a case of the registry file, the file's kind for it if the file
+	// gives one, else empty.
 	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The jurisdiction whose law governs the case: its lead's when opened.
 	Jurisdiction string `protobuf:"bytes,3,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`

@@ -49,10 +49,15 @@ const (
 // a change the policy refused (status PermissionDenied with the policy's
 // reason, e.g. NOT_CASE_LEAD, NOT_INVITED, MEMBER_KIND_NOT_ALLOWED),
 // "refused" for a request refused before any decision (InvalidArgument
-// naming the field; FailedPrecondition with reason CASE_CLOSED,
+// naming the field; FailedPrecondition with reason CASE_EXISTS for an
+// OpenCase whose id a case has already, one of the registry file
+// included, or that another OpenCase took meanwhile; CASE_CLOSED,
 // CASE_MANAGED_BY_REGISTRY or CASE_CHANGED for a change that raced another
-// one). Every change goes to the inboxes of the case's members and of the
-// agency it concerns, as a CaseUpdate (Exchange.Subscribe).
+// one). Every change after the opening goes to the inboxes of the case's
+// members (after the change) and of the agency it concerns, as a
+// CaseUpdate (Exchange.Subscribe), except the inbox of the agency that
+// made it: an agency does not get its own change. OpenCase delivers
+// nothing.
 //
 // Only the case's current members exchange on its basis (case_id in
 // Disclose, Request, Notify, Translate, RequestReidentification): a member
@@ -92,9 +97,11 @@ type CasesClient interface {
 	// lead closes.
 	CloseCase(ctx context.Context, in *CloseCaseRequest, opts ...grpc.CallOption) (*CloseCaseResponse, error)
 	// GetCase returns a case the caller's agency is a member of or invited
-	// to; any other case is NotFound. It is not an audit entry: a case holds
-	// no personal data (the person is kept only as an audit pseudonym, which
-	// no answer shows).
+	// to. An empty or malformed case_id is InvalidArgument (field case_id);
+	// a well-formed id of a case the caller may not see, or of no case, is
+	// NotFound. It is not an audit entry: a case holds no personal data
+	// (the person is kept only as an audit pseudonym, which no answer
+	// shows).
 	GetCase(ctx context.Context, in *GetCaseRequest, opts ...grpc.CallOption) (*GetCaseResponse, error)
 	// ListCases lists the cases the caller's agency is a member of or
 	// invited to, by id.
@@ -227,10 +234,15 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // a change the policy refused (status PermissionDenied with the policy's
 // reason, e.g. NOT_CASE_LEAD, NOT_INVITED, MEMBER_KIND_NOT_ALLOWED),
 // "refused" for a request refused before any decision (InvalidArgument
-// naming the field; FailedPrecondition with reason CASE_CLOSED,
+// naming the field; FailedPrecondition with reason CASE_EXISTS for an
+// OpenCase whose id a case has already, one of the registry file
+// included, or that another OpenCase took meanwhile; CASE_CLOSED,
 // CASE_MANAGED_BY_REGISTRY or CASE_CHANGED for a change that raced another
-// one). Every change goes to the inboxes of the case's members and of the
-// agency it concerns, as a CaseUpdate (Exchange.Subscribe).
+// one). Every change after the opening goes to the inboxes of the case's
+// members (after the change) and of the agency it concerns, as a
+// CaseUpdate (Exchange.Subscribe), except the inbox of the agency that
+// made it: an agency does not get its own change. OpenCase delivers
+// nothing.
 //
 // Only the case's current members exchange on its basis (case_id in
 // Disclose, Request, Notify, Translate, RequestReidentification): a member
@@ -270,9 +282,11 @@ type CasesServer interface {
 	// lead closes.
 	CloseCase(context.Context, *CloseCaseRequest) (*CloseCaseResponse, error)
 	// GetCase returns a case the caller's agency is a member of or invited
-	// to; any other case is NotFound. It is not an audit entry: a case holds
-	// no personal data (the person is kept only as an audit pseudonym, which
-	// no answer shows).
+	// to. An empty or malformed case_id is InvalidArgument (field case_id);
+	// a well-formed id of a case the caller may not see, or of no case, is
+	// NotFound. It is not an audit entry: a case holds no personal data
+	// (the person is kept only as an audit pseudonym, which no answer
+	// shows).
 	GetCase(context.Context, *GetCaseRequest) (*GetCaseResponse, error)
 	// ListCases lists the cases the caller's agency is a member of or
 	// invited to, by id.

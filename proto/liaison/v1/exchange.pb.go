@@ -665,7 +665,10 @@ func (x *RecipientRoute) GetEarlierAuditIndex() int64 {
 // DiscloseResponse reports what each recipient got.
 type DiscloseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// One result per recipient, in request order.
+	// One result per recipient, in request order. There is a response only
+	// when at least one recipient received the record, so a denied or
+	// failed result always stands beside a delivery; when nobody received
+	// it, the call returns an error status instead (see Disclose).
 	Results       []*RecipientResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -730,6 +733,9 @@ type RecipientResult struct {
 	// could not be transformed): nothing was delivered to this recipient,
 	// outcome is OUTCOME_UNSPECIFIED and the entry's outcome is "failed". A
 	// denial is not a failure: it has outcome OUTCOME_DENY and its reasons.
+	// A denied or failed result is returned only when at least one other
+	// recipient received the record; when no recipient received anything,
+	// Disclose and Notify return an error status and no results.
 	Failure *RecipientFailure `protobuf:"bytes,7,opt,name=failure,proto3" json:"failure,omitempty"`
 	// Set only when the caller is a peer gateway and something was
 	// delivered: this gateway's receipt of the recipient's entry (see
@@ -934,7 +940,10 @@ type NotifyRequest struct {
 	// pseudonym. Each recipient gets it as the law lets it see it.
 	Record *Record `protobuf:"bytes,2,opt,name=record,proto3" json:"record,omitempty"`
 	// The subject's attributes as the caller knows them now (category at
-	// least; the new release date for a release event).
+	// least, which the gateway requires). For a release event the caller
+	// should give the new release date too: the gateway does not require
+	// it, and without it the policy sees an empty release_date, which means
+	// unknown.
 	Subject *SubjectAttributes `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
 	// The purpose of the notice to recipients named by id or role; required
 	// when there are any. Members of the person's cases are told for
@@ -1057,7 +1066,9 @@ type NotifyResponse struct {
 	// The event's id: every recipient's entry and inbox item carries it.
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	// One result per recipient: the members of the person's cases first,
-	// then earlier recipients, then those named by id or role.
+	// then earlier recipients, then those named by id or role. There is a
+	// response only when at least one recipient received the notice; when
+	// nobody did, the call returns an error status instead (see Notify).
 	Results       []*RecipientResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1425,8 +1436,10 @@ type MatchResult struct {
 	// time; 24 hours after the match).
 	ReferenceExpiresAt string `protobuf:"bytes,5,opt,name=reference_expires_at,json=referenceExpiresAt,proto3" json:"reference_expires_at,omitempty"`
 	// Stable reason codes, as the entry records them: the policy's for a
-	// hit, no-hit or denial (e.g. LEGAL_BASIS_APPLIES, PURPOSE_PROHIBITED),
-	// HOLDER_UNAVAILABLE for unavailable.
+	// hit, no-hit or denial (e.g. LEGAL_BASIS_APPLIES, PURPOSE_PROHIBITED);
+	// for unavailable, the policy's followed by HOLDER_UNAVAILABLE (e.g.
+	// LEGAL_BASIS_APPLIES, HOLDER_UNAVAILABLE), or by the gateway's own
+	// failure (e.g. KEYS_UNAVAILABLE, alone if it came before the decision).
 	Reasons []string `protobuf:"bytes,6,rep,name=reasons,proto3" json:"reasons,omitempty"`
 	// The audit log index of this answer's entry: every answer, hit,
 	// no-hit, denied or unavailable, has exactly one. Its outcome is
@@ -1685,7 +1698,9 @@ type Released struct {
 	RecordType RecordType `protobuf:"varint,3,opt,name=record_type,json=recordType,proto3,enum=liaison.v1.RecordType" json:"record_type,omitempty"`
 	// The record; absent for a hit.
 	Record *Record `protobuf:"bytes,4,opt,name=record,proto3" json:"record,omitempty"`
-	// For a hit/no-hit answer, whether the holder has such a record.
+	// Whether the holder has such a record: for a hit/no-hit answer
+	// (hit_only), the answer; true on every disclose or pseudonymise
+	// release, which carries the record.
 	Hit bool `protobuf:"varint,5,opt,name=hit,proto3" json:"hit,omitempty"`
 	// Whether the record is an assessment rather than facts (LED Art. 7).
 	Assessment bool `protobuf:"varint,6,opt,name=assessment,proto3" json:"assessment,omitempty"`
@@ -1695,7 +1710,11 @@ type Released struct {
 	Conditions []string `protobuf:"bytes,8,rep,name=conditions,proto3" json:"conditions,omitempty"`
 	// The pseudonymisation domain the record's pseudonyms belong to.
 	PseudonymDomain string `protobuf:"bytes,9,opt,name=pseudonym_domain,json=pseudonymDomain,proto3" json:"pseudonym_domain,omitempty"`
-	// The subject's pseudonym in that domain (pseudonymised or hit outcomes).
+	// The subject's pseudonym in that domain: set for every outcome whose
+	// decision names a pseudonym domain, a full disclosure included; empty
+	// when there is no domain. For a full disclosure it may be empty while
+	// the pseudonymisation keys are unavailable (the record names the
+	// person anyway).
 	SubjectPseudonym string `protobuf:"bytes,10,opt,name=subject_pseudonym,json=subjectPseudonym,proto3" json:"subject_pseudonym,omitempty"`
 	// The fields released, with how: "RiskAssessment.level" kept,
 	// "ReleaseNotice.release_date~week" generalised, "Person.subject_id#"
@@ -2240,8 +2259,10 @@ func (x *Escalation) GetAuditIndex() int64 {
 // CaseUpdate is a change of a case.
 type CaseUpdate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The change: case_open, case_invite, case_accept, case_decline,
-	// case_leave, case_remove, case_handover or case_close.
+	// The change: case_invite, case_accept, case_decline, case_leave,
+	// case_remove, case_handover or case_close. Never case_open: OpenCase
+	// delivers nothing. The agency that made the change does not get it in
+	// its own inbox.
 	Change string `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
 	// The case after it.
 	Case *Case `protobuf:"bytes,2,opt,name=case,proto3" json:"case,omitempty"`
@@ -3037,12 +3058,14 @@ type ApproveReidentificationResponse struct {
 	Released bool `protobuf:"varint,3,opt,name=released,proto3" json:"released,omitempty"`
 	// The audit log index of the approval.
 	AuditIndex int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
-	// Set when the quorum is met but the release could not be made yet
-	// (reason "KEYS_UNAVAILABLE" while the pseudonymisation keys are past
-	// their staleness bound): the approvals stand, the failed attempt is an
-	// audit entry, and the gateway releases the identity once the keys are
-	// back, within the request's approval window, without another approval.
-	// After the window it is not released and the requester must ask again.
+	// Set when the quorum is met but the release could not be made yet:
+	// "KEYS_UNAVAILABLE" while the pseudonymisation keys are past their
+	// staleness bound, "AUDIT_UNAVAILABLE" while the audit log cannot record
+	// the release, "RELEASE_FAILED" for any other failure. The approvals
+	// stand, a failed attempt is an audit entry where the log can take one,
+	// and the gateway tries the release again from its timers, within the
+	// request's approval window, without another approval. After the window
+	// it is not released and the requester must ask again.
 	ReleasePendingReason string `protobuf:"bytes,5,opt,name=release_pending_reason,json=releasePendingReason,proto3" json:"release_pending_reason,omitempty"`
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache

@@ -41,7 +41,13 @@ const (
 type ExchangeClient interface {
 	// Disclose pushes a record the caller holds to recipients named by id or
 	// by role (recipient_roles). Each recipient gets what the law allows
-	// them, in their inbox.
+	// them, in their inbox. Each recipient's exchange is decided and logged
+	// on its own; the response, one result per recipient, is returned only
+	// when at least one recipient received the record. If none did, the
+	// call returns an error status instead of a response: the first
+	// failure's status (e.g. UNAVAILABLE with reason KEYS_UNAVAILABLE) if
+	// any recipient's exchange failed, otherwise PERMISSION_DENIED with the
+	// first denial's reason.
 	Disclose(ctx context.Context, in *DiscloseRequest, opts ...grpc.CallOption) (*DiscloseResponse, error)
 	// Notify reports an event in a person's case (a release date set or
 	// changed, a release, a transfer, an absconding, a breach of conditions,
@@ -60,7 +66,14 @@ type ExchangeClient interface {
 	// gateway delivers it with the sender's deadline and escalates to the
 	// recipient's duty role, the sender's gateway escalates back to the
 	// sender, and the acknowledgement, made at the recipient's gateway,
-	// closes it in both logs.
+	// closes it in both logs. As for Disclose, the response is returned only
+	// when at least one recipient received the notice; if none did, the
+	// call returns the first failure's status if any recipient's exchange
+	// failed, otherwise PERMISSION_DENIED with the first denial's reason.
+	// With nobody to notify (no open case of the person, no earlier
+	// recipient under a basis still in force, no recipient named) the call
+	// is refused, and the refusal logged: INVALID_ARGUMENT, BadRequest field
+	// recipients, ErrorInfo reason NO_RECIPIENTS.
 	Notify(ctx context.Context, in *NotifyRequest, opts ...grpc.CallOption) (*NotifyResponse, error)
 	// Request pulls a record about a subject from a holder agency.
 	Request(ctx context.Context, in *RequestRequest, opts ...grpc.CallOption) (*RequestResponse, error)
@@ -231,7 +244,13 @@ func (c *exchangeClient) ApproveReidentification(ctx context.Context, in *Approv
 type ExchangeServer interface {
 	// Disclose pushes a record the caller holds to recipients named by id or
 	// by role (recipient_roles). Each recipient gets what the law allows
-	// them, in their inbox.
+	// them, in their inbox. Each recipient's exchange is decided and logged
+	// on its own; the response, one result per recipient, is returned only
+	// when at least one recipient received the record. If none did, the
+	// call returns an error status instead of a response: the first
+	// failure's status (e.g. UNAVAILABLE with reason KEYS_UNAVAILABLE) if
+	// any recipient's exchange failed, otherwise PERMISSION_DENIED with the
+	// first denial's reason.
 	Disclose(context.Context, *DiscloseRequest) (*DiscloseResponse, error)
 	// Notify reports an event in a person's case (a release date set or
 	// changed, a release, a transfer, an absconding, a breach of conditions,
@@ -250,7 +269,14 @@ type ExchangeServer interface {
 	// gateway delivers it with the sender's deadline and escalates to the
 	// recipient's duty role, the sender's gateway escalates back to the
 	// sender, and the acknowledgement, made at the recipient's gateway,
-	// closes it in both logs.
+	// closes it in both logs. As for Disclose, the response is returned only
+	// when at least one recipient received the notice; if none did, the
+	// call returns the first failure's status if any recipient's exchange
+	// failed, otherwise PERMISSION_DENIED with the first denial's reason.
+	// With nobody to notify (no open case of the person, no earlier
+	// recipient under a basis still in force, no recipient named) the call
+	// is refused, and the refusal logged: INVALID_ARGUMENT, BadRequest field
+	// recipients, ErrorInfo reason NO_RECIPIENTS.
 	Notify(context.Context, *NotifyRequest) (*NotifyResponse, error)
 	// Request pulls a record about a subject from a holder agency.
 	Request(context.Context, *RequestRequest) (*RequestResponse, error)

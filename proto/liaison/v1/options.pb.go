@@ -25,7 +25,8 @@ const (
 // FieldClass classifies a field of a record for data minimisation. The
 // gateway transforms every record by walking it and applying the policy
 // decision to each field's class, so a new record type needs annotations,
-// not code. A field with no class is dropped (fail closed).
+// not code. A field with no class is dropped (fail closed), unless the
+// decision names the field itself (e.g. "RiskAssessment.level").
 type FieldClass int32
 
 const (

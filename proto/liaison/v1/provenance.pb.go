@@ -352,7 +352,9 @@ type ObligationNotice struct {
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	// What the recipient must do.
 	Obligation Obligation `protobuf:"varint,5,opt,name=obligation,proto3,enum=liaison.v1.Obligation" json:"obligation,omitempty"`
-	// The legal basis the referred releases rested on.
+	// The legal basis the referred releases rested on; for a correction, the
+	// basis the corrected record is released under today (as its
+	// Released.legal_basis).
 	LegalBasis *LegalBasis `protobuf:"bytes,6,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
 	// For OBLIGATION_RETAIN: the rule under which the data may be kept.
 	Retention *RetentionRule `protobuf:"bytes,7,opt,name=retention,proto3" json:"retention,omitempty"`
@@ -362,9 +364,12 @@ type ObligationNotice struct {
 	Holder string `protobuf:"bytes,9,opt,name=holder,proto3" json:"holder,omitempty"`
 	// The record type of the referred releases.
 	RecordType RecordType `protobuf:"varint,10,opt,name=record_type,json=recordType,proto3,enum=liaison.v1.RecordType" json:"record_type,omitempty"`
-	// The subject's pseudonym in pseudonym_domain, where the referred
-	// releases named the subject by a pseudonym; empty for full disclosures
-	// (the recipient finds them by refers_to).
+	// The subject's pseudonym in pseudonym_domain: on a withdrawal of
+	// releases that named the subject by a pseudonym (empty for full
+	// disclosures), and on a correction wherever the release had a
+	// pseudonym domain (as its Released.subject_pseudonym). Empty on an
+	// expiry notice and on a correction sent as a withdrawal: the recipient
+	// finds the releases by refers_to.
 	SubjectPseudonym string `protobuf:"bytes,11,opt,name=subject_pseudonym,json=subjectPseudonym,proto3" json:"subject_pseudonym,omitempty"`
 	// The pseudonym domain of subject_pseudonym.
 	PseudonymDomain string `protobuf:"bytes,12,opt,name=pseudonym_domain,json=pseudonymDomain,proto3" json:"pseudonym_domain,omitempty"`

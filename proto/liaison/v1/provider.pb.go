@@ -135,7 +135,9 @@ type FetchRequest struct {
 	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
 	// The legal basis id.
 	LegalBasis string `protobuf:"bytes,5,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
-	// The gateway's audit index of the disclosure being prepared.
+	// The gateway's id of the exchange being prepared (its audit entry's
+	// request_id), for the holder's own log: the audit index is not known
+	// until the entry is written, after the fetch.
 	RequestId     string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

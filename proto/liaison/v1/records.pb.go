@@ -306,7 +306,9 @@ func (ObservationCategory) EnumDescriptor() ([]byte, []int) {
 type Person struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The person's identifier in the holder's records (for example a national
-	// identity number). Never logged; only pseudonyms of it leave the gateway.
+	// identity number). Never logged. It leaves the gateway only where the
+	// decision keeps direct identifiers (a full disclosure); otherwise as a
+	// pseudonym, or not at all.
 	SubjectId string `protobuf:"bytes,1,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	// Full name.
 	FullName string `protobuf:"bytes,2,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
