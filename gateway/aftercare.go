@@ -569,11 +569,6 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	if done != n.Obligation && done != audit.ObligationErase {
 		return nil, invalid("done", "must be what the notice asked (%s), or erase", n.Obligation)
 	}
-	if j := strings.TrimSpace(req.GetNote()); j != "" {
-		if err := validJustification(j, ""); err != nil {
-			return nil, err
-		}
-	}
 	if n.Kind == audit.NoticeCorrection || n.Kind == audit.NoticeWithdrawal || n.Kind == audit.NoticeExpiry && n.Obligation == audit.ObligationErase {
 		// Done includes what the caller passed on: the log must not say
 		// so while a recipient of it still holds the wrong fact, or what
