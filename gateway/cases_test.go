@@ -159,14 +159,20 @@ func TestCaseLifecycle(t *testing.T) {
 		}
 
 		// The lead invites the police, who accept.
-		s.one(t, "invite police", "case_invite", "ok", func() error {
-			_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-police-rotterdam", Justification: why})
+		var invited *liaisonv1.InviteMemberResponse
+		s.one(t, "invite police", "case_invite", "ok", func() (err error) {
+			invited, err = council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-police-rotterdam", Justification: why})
 			return err
 		})
 		var updates int
 		for _, it := range inboxItems(t, s.exchange(t, nlPolice)) {
 			if u := it.GetCaseUpdate(); u != nil && u.GetChange() == "case_invite" && u.GetCase().GetId() == id && u.GetAgency() == "nl-police-rotterdam" {
 				updates++
+				// The case as this change left it: its version and entry.
+				if u.GetAuditIndex() != invited.GetAuditIndex() || u.GetCase().GetAuditIndex() != invited.GetAuditIndex() || u.GetCase().GetVersion() != 2 {
+					t.Errorf("invitation: update entry %d, case entry %d version %d; want entry %d, version 2",
+						u.GetAuditIndex(), u.GetCase().GetAuditIndex(), u.GetCase().GetVersion(), invited.GetAuditIndex())
+				}
 			}
 		}
 		if updates != 1 {

@@ -317,7 +317,12 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 			r.AuditIndex = it.AuditIndex
 		}
 		if u := m.CaseUpdate; u != nil {
+			// The case was sealed before its entry had an index: the
+			// version the update carries is the one this entry made.
 			u.AuditIndex = it.AuditIndex
+			if c := u.GetCase(); c != nil {
+				c.AuditIndex = it.AuditIndex
+			}
 		}
 		if x := m.Escalation; x != nil {
 			x.AuditIndex = it.AuditIndex
