@@ -48,12 +48,14 @@ const (
 // entry, whatever its outcome: outcome "ok" for a change made, "deny" for
 // a change the policy refused (status PermissionDenied with the policy's
 // reason, e.g. NOT_CASE_LEAD, NOT_INVITED, MEMBER_KIND_NOT_ALLOWED),
-// "refused" for a request refused before any decision (InvalidArgument
-// naming the field; FailedPrecondition with reason CASE_EXISTS for an
-// OpenCase whose id a case has already, one of the registry file
-// included, or that another OpenCase took meanwhile; CASE_CLOSED,
-// CASE_MANAGED_BY_REGISTRY or CASE_CHANGED for a change that raced another
-// one). Every change after the opening goes to the inboxes of the case's
+// "refused" for a request the gateway refuses itself: before any decision
+// (InvalidArgument naming the field; FailedPrecondition with reason
+// CASE_EXISTS for an OpenCase whose id a case has already, one of the
+// registry file included; CASE_CLOSED or CASE_MANAGED_BY_REGISTRY), or,
+// once decided, because the case changed meanwhile so that the change can
+// no longer be made (FailedPrecondition: CASE_EXISTS for an id another
+// OpenCase took, CASE_CLOSED, CASE_CHANGED, or NOT_CASE_LEAD or
+// NOT_INVITED when the lead or the invitation changed). Every change after the opening goes to the inboxes of the case's
 // members (after the change) and of the agency it concerns, as a
 // CaseUpdate (Exchange.Subscribe), except the inbox of the agency that
 // made it: an agency does not get its own change. OpenCase delivers
@@ -233,12 +235,14 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // entry, whatever its outcome: outcome "ok" for a change made, "deny" for
 // a change the policy refused (status PermissionDenied with the policy's
 // reason, e.g. NOT_CASE_LEAD, NOT_INVITED, MEMBER_KIND_NOT_ALLOWED),
-// "refused" for a request refused before any decision (InvalidArgument
-// naming the field; FailedPrecondition with reason CASE_EXISTS for an
-// OpenCase whose id a case has already, one of the registry file
-// included, or that another OpenCase took meanwhile; CASE_CLOSED,
-// CASE_MANAGED_BY_REGISTRY or CASE_CHANGED for a change that raced another
-// one). Every change after the opening goes to the inboxes of the case's
+// "refused" for a request the gateway refuses itself: before any decision
+// (InvalidArgument naming the field; FailedPrecondition with reason
+// CASE_EXISTS for an OpenCase whose id a case has already, one of the
+// registry file included; CASE_CLOSED or CASE_MANAGED_BY_REGISTRY), or,
+// once decided, because the case changed meanwhile so that the change can
+// no longer be made (FailedPrecondition: CASE_EXISTS for an id another
+// OpenCase took, CASE_CLOSED, CASE_CHANGED, or NOT_CASE_LEAD or
+// NOT_INVITED when the lead or the invitation changed). Every change after the opening goes to the inboxes of the case's
 // members (after the change) and of the agency it concerns, as a
 // CaseUpdate (Exchange.Subscribe), except the inbox of the agency that
 // made it: an agency does not get its own change. OpenCase delivers
