@@ -256,4 +256,3 @@ func TestRefusedAuditCallsAreLogged(t *testing.T) {
 		t.Errorf("the refusal names entry %q, want %d", named, recs[0].Index)
 	}
 }
-
