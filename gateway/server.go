@@ -244,8 +244,8 @@ func (s *Server) GRPCServer(tlsConfig *tls.Config) *grpc.Server {
 	gs := grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(tlsConfig)),
 		grpc.MaxRecvMsgSize(s.cfg.MaxRecvBytes),
-		grpc.ChainUnaryInterceptor(s.observeUnary, s.unaryAuth),
-		grpc.ChainStreamInterceptor(s.observeStream, s.streamAuth),
+		grpc.ChainUnaryInterceptor(s.observeUnary, s.recoverUnary, s.unaryAuth),
+		grpc.ChainStreamInterceptor(s.observeStream, s.recoverStream, s.streamAuth),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		// Calls run on long-lived workers rather than a new goroutine each:
 		// a decision's deep recursion grows a goroutine's stack to tens of
