@@ -263,6 +263,42 @@ func TestDeploymentInvariants(t *testing.T) {
 	if flags.get("listen") != ":"+strconv.Itoa(int(port)) {
 		t.Errorf("-listen %q is not the container port %d", flags.get("listen"), port)
 	}
+
+	// Prometheus reaches the admin listener (metrics and pprof) on a
+	// declared port, and only from the monitoring namespace.
+	admin := flags.get("admin-listen")
+	_, adminPort, _ := strings.Cut(admin, ":")
+	if !strings.HasPrefix(admin, ":") || !flags.has("admin-allow-remote") {
+		t.Fatalf("-admin-listen %q with -admin-allow-remote %v: Prometheus cannot scrape a pod's loopback", admin, flags.has("admin-allow-remote"))
+	}
+	declared := false
+	for _, p := range c.Ports {
+		declared = declared || strconv.Itoa(int(p.ContainerPort)) == adminPort
+	}
+	if !declared || d.Spec.Template.Annotations["prometheus.io/port"] != adminPort {
+		t.Errorf("the admin port %s is not a container port and the pods' prometheus.io/port annotation", adminPort)
+	}
+	for _, o := range manifests(t) {
+		np, ok := o.(*networkingv1.NetworkPolicy)
+		if !ok {
+			continue
+		}
+		for _, rule := range np.Spec.Ingress {
+			for _, p := range rule.Ports {
+				if p.Port == nil || p.Port.String() != adminPort {
+					continue
+				}
+				if len(rule.From) == 0 {
+					t.Errorf("the network policy opens the admin port %s to everyone", adminPort)
+				}
+				for _, f := range rule.From {
+					if f.NamespaceSelector == nil || f.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "monitoring" {
+						t.Errorf("the network policy opens the admin port %s to %+v, want the monitoring namespace only", adminPort, f)
+					}
+				}
+			}
+		}
+	}
 }
 
 func env(c *corev1.Container, name string) string {

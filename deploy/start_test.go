@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -339,7 +341,11 @@ func TestDeploymentStarts(t *testing.T) {
 	argv = replaceFlag(argv, "listen", addr)
 	argv = replaceFlag(argv, "vault-auth", "token")
 	argv = replaceFlag(argv, "audit-db", db)
-	argv = append(argv, "-vault-mount="+mount)
+	adminAddr := freeAddr(t)
+	argv = replaceFlag(argv, "admin-listen", adminAddr)
+	// A checkpoint record of its own: the Vault the tests share keeps
+	// every run's, and a fresh database under an older record is refused.
+	argv = append(argv, "-vault-mount="+mount, "-audit-vault-state=secret/"+mount)
 	logs, exited := serve(t, l.root, environ, dropFlag(argv, "vault-k8s-role"))
 	for _, p := range []string{"readinessProbe", "livenessProbe"} {
 		probe := c.ReadinessProbe.Exec.Command
@@ -353,6 +359,21 @@ func TestDeploymentStarts(t *testing.T) {
 	for _, want := range []string{"checkpoints are signed in Vault", "pseudonym keys come from Vault", "policies.tar.gz"} {
 		if !strings.Contains(logs(), want) {
 			t.Errorf("the gateway's log does not say %q:\n%s", want, logs())
+		}
+	}
+	// Prometheus's scrape of the admin listener, as the manifest opens it.
+	resp, err := http.Get("http://" + adminAddr + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape %s: %v", adminAddr, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape %s: %d %v", adminAddr, resp.StatusCode, err)
+	}
+	for _, want := range []string{"liaison_policy_info{", "liaison_audit_tree_size ", "liaison_pseudonym_keys_stale "} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the scrape has no %q:\n%.2000s", want, body)
 		}
 	}
 }

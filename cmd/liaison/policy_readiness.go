@@ -20,6 +20,7 @@ release:
   3. What is the role of the police in exit programmes and reintegration?
   4. Who is in contact with the family?
   5. How do the police, probation and the local authority co-operate?
+  6. Who is told of a release, and by when must they acknowledge it?
 
 Each answer names the legal basis or the reasons, and is marked [An] where it
 rests on an unverified reading of the law (listed at the end). The "who"
