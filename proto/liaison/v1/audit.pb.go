@@ -373,9 +373,13 @@ func (x *GetCheckpointResponse) GetCheckpoint() string {
 // ProveInclusionRequest asks for an inclusion proof.
 type ProveInclusionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The entry's index.
+	// The entry's index, below tree_size (else INVALID_ARGUMENT naming
+	// index).
 	Index int64 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
-	// The tree size the proof is for; 0 means the latest checkpoint's.
+	// The tree size the proof is for, at most the newest checkpoint the log
+	// has signed (else INVALID_ARGUMENT naming tree_size); 0 means that
+	// checkpoint's. With witnesses it may be newer than the cosigned one
+	// GetCheckpoint returns: ask for the size of the checkpoint you hold.
 	TreeSize      int64 `protobuf:"varint,2,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -501,9 +505,13 @@ func (x *ProveInclusionResponse) GetEntry() *AuditEntry {
 // ProveConsistencyRequest asks for a consistency proof.
 type ProveConsistencyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The older tree size.
+	// The older tree size, from 1 to new_size (else INVALID_ARGUMENT naming
+	// old_size).
 	OldSize int64 `protobuf:"varint,1,opt,name=old_size,json=oldSize,proto3" json:"old_size,omitempty"`
-	// The newer tree size; 0 means the latest checkpoint's.
+	// The newer tree size, at most the newest checkpoint the log has signed
+	// (else INVALID_ARGUMENT naming new_size); 0 means that checkpoint's.
+	// With witnesses it may be newer than the cosigned one GetCheckpoint
+	// returns: ask for the size of the checkpoint you hold.
 	NewSize       int64 `protobuf:"varint,2,opt,name=new_size,json=newSize,proto3" json:"new_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
