@@ -1062,7 +1062,8 @@ type ReportedDisclosure struct {
 	LegalBasis *LegalBasis `protobuf:"bytes,10,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
 	// The fields that left, by name, with how: "RiskAssessment.level" kept,
 	// "ReleaseNotice.release_date~week" generalised, "Person.subject_id#"
-	// pseudonymised. Names only, never values.
+	// pseudonymised; for a hit_only answer, "hit". Names only, never
+	// values.
 	Fields []string `protobuf:"bytes,11,rep,name=fields,proto3" json:"fields,omitempty"`
 	// The agency that made the call: for disclose and notify the holder, for
 	// request the recipient.
