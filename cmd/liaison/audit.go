@@ -64,7 +64,7 @@ func (a *auditConn) flags(fs *flag.FlagSet) {
 	fs.StringVar(&a.cert, "cert", "", "your agency's client certificate `file` (PEM)")
 	fs.StringVar(&a.key, "key", "", "its private key `file` (PEM)")
 	fs.StringVar(&a.ca, "ca", "", "CA `file` the gateway's certificate chains to")
-	fs.StringVar(&a.token, "token", "", "officer `token` with the auditor role (or -token-file, or $LIAISON_TOKEN)")
+	fs.StringVar(&a.token, "token", "", "officer `token` (or -token-file, or $LIAISON_TOKEN): the auditor role for the log, legal_officer or auditor for the policy")
 	fs.StringVar(&a.tokenFile, "token-file", "", "`file` holding the officer token")
 }
 

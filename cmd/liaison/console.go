@@ -59,14 +59,14 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := flag.NewFlagSet("liaison console", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: liaison console -cert FILE -key FILE -ca FILE -token-file FILE -verifier-key KEY [flags]\n\n%s\n\nFlags:\n", consoleAbout)
+		fmt.Fprintf(fs.Output(), "Usage: liaison console -cert FILE -key FILE -ca FILE (-token-file FILE | -token TOKEN | $LIAISON_TOKEN) -verifier-key KEY [flags]\n\n%s\n\nFlags:\n", consoleAbout)
 		fs.PrintDefaults()
 	}
 	var conn auditConn
 	conn.flags(fs)
 	vkey := fs.String("verifier-key", "", "the log's checkpoint verifier `key` (name+hash+base64), or @file; get it from the operator out of band")
 	state := fs.String("state", "liaison-audit.trusted", "`file` keeping the last checkpoint you trusted (shared with liaison audit verify)")
-	listen := fs.String("listen", "127.0.0.1:8480", "`address` to serve the console on; loopback unless -tls-cert and -tls-key are given")
+	listen := fs.String("listen", "127.0.0.1:8480", "`address` to serve the console on: loopback over plain HTTP, or any other with -tls-cert and -tls-key")
 	tlsCert := fs.String("tls-cert", "", "certificate `file` (PEM) to serve the console over HTTPS; required off loopback")
 	tlsKey := fs.String("tls-key", "", "its private key `file` (PEM)")
 	var hosts multiFlag
