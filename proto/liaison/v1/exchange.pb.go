@@ -3054,7 +3054,9 @@ type ApproveReidentificationResponse struct {
 	// The quorum.
 	Quorum int32 `protobuf:"varint,2,opt,name=quorum,proto3" json:"quorum,omitempty"`
 	// Whether the quorum is met and the identity was released to the
-	// requesting officer's own inbox (by this call or an earlier one).
+	// requesting officer's own inbox (by this call or an earlier one). False
+	// with an empty release_pending_reason while another replica of the
+	// gateway is making the release: it lands once, shortly.
 	Released bool `protobuf:"varint,3,opt,name=released,proto3" json:"released,omitempty"`
 	// The audit log index of the approval.
 	AuditIndex int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
