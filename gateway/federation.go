@@ -572,11 +572,17 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	if !audit.Released(e.Outcome) {
 		return nil, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's receipt records no release"))
 	}
+	// Received here, it is this gateway's release to the caller like any
+	// other: its digest in the entry (GetReceipt), its content
+	// fingerprinted (onward use), and the provenance this gateway signs.
+	if err := s.receivedRelease(ctx, ex, rel); err != nil {
+		return nil, err
+	}
 	idx, err := ex.commit(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rel.AuditIndex = idx
+	s.withProvenance(ctx, rel, idx, caller.Agency.ID)
 	s.log.InfoContext(ctx, "record released through a peer gateway", "request_id", ex.reqID, "audit_index", idx, "peer", peer.ID,
 		"peer_index", got.Index, "requester", caller.Agency.ID, "holder", holder.ID, "outcome", e.Outcome)
 	return &liaisonv1.RequestResponse{Released: rel}, nil

@@ -267,6 +267,9 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 			n.SubjectPseudonym, n.PseudonymDomain, n.LegalBasis = rel.GetSubjectPseudonym(), rel.GetPseudonymDomain(), rel.GetLegalBasis()
 			n.Message = fmt.Sprintf("%s corrected the %s it released to you through %s (entry %d): replace it with the record that comes with this notice, and acknowledge when done.",
 				ex.caller.Agency.ID, what, p.peer.ID, o.Index)
+			if err := s.receivedRelease(ctx, ex, rel); err != nil {
+				return nil, err
+			}
 		}
 	} else {
 		e.Outcome = audit.OutcomeOK

@@ -448,6 +448,9 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	if id := legalBasisID(dec); id != "" {
 		e.Detail["receipt_legal_basis"] = id
 	}
+	if err := s.receivedRelease(ctx, ex, rel); err != nil {
+		return nil, err
+	}
 	d, err := s.delivery(rcpt.ID, &liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel, Notice: notice})
 	if err != nil {
 		return nil, err

@@ -332,6 +332,18 @@ func (s *Server) rememberRelease(ctx context.Context, ex *exchange, rel *liaison
 	return nil
 }
 
+// receivedRelease makes a release that came from a peer gateway, which
+// this gateway delivers to its agency, a release of this gateway's own:
+// the entry records its digest (what GetReceipt and the provenance name)
+// and the fingerprints of its content (rememberRelease), so that the
+// recipient passes it on only by naming it, as anything else it received.
+func (s *Server) receivedRelease(ctx context.Context, ex *exchange, rel *liaisonv1.Released) error {
+	if err := recordDigest(ex.entry, rel); err != nil {
+		return failed("ENCODE_FAILED", err)
+	}
+	return s.rememberRelease(ctx, ex, rel)
+}
+
 // An undeclared is content the caller received through the gateway and
 // sends on without naming where it came from.
 type undeclared struct {

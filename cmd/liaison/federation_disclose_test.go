@@ -128,6 +128,22 @@ func TestFederatedDisclose(t *testing.T) {
 		Record: &liaisonv1.Record{Body: &liaisonv1.Record_ReleaseNotice{ReleaseNotice: &other}}}); err == nil {
 		t.Errorf("the Dutch receipt verified for a record other than the one delivered")
 	}
+
+	// Delivered here, it is a release of the Dutch gateway to the Dutch
+	// probation service like any other: its receipt again on request, and
+	// passing it on without naming it is refused.
+	again, err := liaisonv1.NewAftercareClient(f.nl.dial(t, "nl-probation", "inbox.reader", "case_officer")).
+		GetReceipt(t.Context(), &liaisonv1.GetReceiptRequest{AuditIndex: delivered.GetAuditIndex()})
+	if err != nil || again.GetProvenance().GetReleasedDigest() != delivered.GetProvenance().GetReleasedDigest() {
+		t.Errorf("GetReceipt(the Dutch delivery) = %v, %v; want the release delivered", again, err)
+	}
+	_, err = f.nl.client(t, "nl-probation", "inbox.reader").Disclose(t.Context(), &liaisonv1.DiscloseRequest{
+		Record: delivered.GetRecord(), Subject: releaseNotice(t, 0).GetSubject(), Recipients: []string{"nl-police-rotterdam"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "The police should know of the release.",
+	})
+	if errorReason(err) != "UNDECLARED_ONWARD_DISCLOSURE" {
+		t.Errorf("the Danish record passed on in the Netherlands without its provenance: %v; want UNDECLARED_ONWARD_DISCLOSURE", err)
+	}
 }
 
 func mustAtoi(t *testing.T, s string) int64 {

@@ -402,6 +402,23 @@ func TestFederatedRequest(t *testing.T) {
 	if _, err := gateway.VerifyReceipt(&rc2, nlKey, "", nil); err == nil {
 		t.Errorf("VerifyReceipt accepted the Danish receipt under the Dutch key")
 	}
+
+	// Received here, the release is the Dutch gateway's own to its officer:
+	// the provenance names the Dutch entry, which records the same digest,
+	// and the Dutch gateway signs its receipt, again on request.
+	prov := rel.GetProvenance()
+	if prov.GetAuditIndex() != rel.GetAuditIndex() || prov.GetReleasedDigest() == "" || nl[0].Detail["released_digest"] != prov.GetReleasedDigest() {
+		t.Errorf("provenance names entry %d with digest %q; want the Dutch entry %d, whose digest is %q",
+			prov.GetAuditIndex(), prov.GetReleasedDigest(), rel.GetAuditIndex(), nl[0].Detail["released_digest"])
+	}
+	if _, err := note.Open([]byte(prov.GetReceipt()), note.VerifierList(nlKey)); err != nil {
+		t.Errorf("the provenance's receipt does not verify with the Dutch key: %v", err)
+	}
+	again, err := liaisonv1.NewAftercareClient(f.nl.dial(t, "nl-probation", "insp.de.vries", "case_officer")).
+		GetReceipt(t.Context(), &liaisonv1.GetReceiptRequest{AuditIndex: rel.GetAuditIndex()})
+	if err != nil || again.GetProvenance().GetReleasedDigest() != prov.GetReleasedDigest() {
+		t.Errorf("GetReceipt(the Dutch entry) = %v, %v; want the same release", again, err)
+	}
 }
 
 // TestFederatedLaw: each side's law applies to a request.
