@@ -400,3 +400,39 @@ func BenchmarkMatch(b *testing.B) {
 		})
 	}
 }
+
+// TestMatchDoesNotMakeARecipient: an agency that asked whether partners
+// hold something about a person (hit or no-hit) received no record, so a
+// later notice about the person does not go to it as an earlier
+// recipient; with nobody else to tell, the notice is refused.
+func TestMatchDoesNotMakeARecipient(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	const subject = "SYN-NL-0001"
+	resp, err := s.exchange(t, nlPoliceAms).Match(ctx, &liaisonv1.MatchRequest{
+		SubjectId: subject, Holders: []string{"nl-probation"},
+		RecordTypes:   []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+		Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		Justification: "Stopped on the street; checking before a home visit.",
+	})
+	if err != nil {
+		t.Fatalf("Match: %v", err)
+	}
+	answered := false
+	for _, r := range resp.GetResults() {
+		a := r.GetAnswer()
+		answered = answered || a == liaisonv1.MatchAnswer_MATCH_ANSWER_HIT || a == liaisonv1.MatchAnswer_MATCH_ANSWER_NO_HIT
+	}
+	if !answered {
+		t.Fatalf("Match results %v; want a hit or a no-hit, logged as hit_only", resp.GetResults())
+	}
+	_, err = s.exchange(t, nlProbation).Notify(ctx, &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
+		Record:    &liaisonv1.Record{Body: &liaisonv1.Record_ProbationMeasures{ProbationMeasures: &liaisonv1.ProbationMeasures{Subject: &liaisonv1.Person{SubjectId: subject}}}},
+		Subject:   &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, Municipality: "Amsterdam"},
+		Justification: "Missed two appointments.",
+	})
+	if st := wantStatus(t, err, codes.InvalidArgument); reasonOf(err) != "NO_RECIPIENTS" {
+		t.Errorf("Notify after a Match only: %v (%s); want NO_RECIPIENTS, the asker being no earlier recipient", st.Message(), reasonOf(err))
+	}
+}

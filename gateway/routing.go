@@ -176,8 +176,10 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 	return nil
 }
 
-// recordActions are the actions that deliver a record.
-var recordActions = []string{"disclose", "request", "notify", "match"}
+// recordActions are the actions that deliver a record. A Match answer
+// (hit or no-hit) delivers none: asking does not make an agency an
+// earlier recipient.
+var recordActions = []string{"disclose", "request", "notify"}
 
 // earlier is an agency's latest receipt about a subject still in force.
 type earlier struct {
