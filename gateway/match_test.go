@@ -427,9 +427,9 @@ func TestMatchDoesNotMakeARecipient(t *testing.T) {
 		t.Fatalf("Match results %v; want a hit or a no-hit, logged as hit_only", resp.GetResults())
 	}
 	_, err = s.exchange(t, nlProbation).Notify(ctx, &liaisonv1.NotifyRequest{
-		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
-		Record:    &liaisonv1.Record{Body: &liaisonv1.Record_ProbationMeasures{ProbationMeasures: &liaisonv1.ProbationMeasures{Subject: &liaisonv1.Person{SubjectId: subject}}}},
-		Subject:   &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, Municipality: "Amsterdam"},
+		EventType:     liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
+		Record:        &liaisonv1.Record{Body: &liaisonv1.Record_ProbationMeasures{ProbationMeasures: &liaisonv1.ProbationMeasures{Subject: &liaisonv1.Person{SubjectId: subject}}}},
+		Subject:       &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, Municipality: "Amsterdam"},
 		Justification: "Missed two appointments.",
 	})
 	if st := wantStatus(t, err, codes.InvalidArgument); reasonOf(err) != "NO_RECIPIENTS" {
