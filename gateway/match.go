@@ -298,7 +298,11 @@ func (s *Server) validateMatch(ctx context.Context, reg *Registry, req *liaisonv
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	asks := func(a *Agency) bool { return a.Provider != "" && a.Via == "" && a.Kind != KindPeerGateway }
+	// An agency that was offboarded is not asked, as it is not reached by
+	// role either.
+	asks := func(a *Agency) bool {
+		return a.Provider != "" && a.Via == "" && a.Kind != KindPeerGateway && !a.Offboarded
+	}
 	var holders []*Agency
 	for i, id := range req.GetHolders() {
 		a, ok := reg.Agencies[id]

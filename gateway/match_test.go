@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -434,5 +435,60 @@ func TestMatchDoesNotMakeARecipient(t *testing.T) {
 	})
 	if st := wantStatus(t, err, codes.InvalidArgument); reasonOf(err) != "NO_RECIPIENTS" {
 		t.Errorf("Notify after a Match only: %v (%s); want NO_RECIPIENTS, the asker being no earlier recipient", st.Message(), reasonOf(err))
+	}
+}
+
+// TestMatchSkipsOffboardedHolders: an agency taken off the registry's
+// active agencies (offboarded) is not asked, by default or by name; the
+// reference of a hit expires at a UTC time.
+func TestMatchSkipsOffboardedHolders(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	match := func(holders ...string) (*liaisonv1.MatchResponse, error) {
+		return s.exchange(t, nlPolice).Match(ctx, &liaisonv1.MatchRequest{
+			SubjectId: "SYN-NL-0001", Holders: holders,
+			RecordTypes:   []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+			Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+			Justification: "Checking before a home visit.",
+		})
+	}
+	asked := func(resp *liaisonv1.MatchResponse) []string {
+		var out []string
+		for _, r := range resp.GetResults() {
+			out = append(out, r.GetHolder())
+		}
+		return out
+	}
+	resp, err := match()
+	if err != nil || !slices.Contains(asked(resp), "nl-probation") {
+		t.Fatalf("Match before offboarding = %v, %v; want nl-probation asked", asked(resp), err)
+	}
+	hits := 0
+	for _, r := range resp.GetResults() {
+		if r.GetAnswer() != liaisonv1.MatchAnswer_MATCH_ANSWER_HIT {
+			continue
+		}
+		hits++
+		if at := r.GetReferenceExpiresAt(); !strings.HasSuffix(at, "Z") {
+			t.Errorf("reference expires at %q, want a UTC time", at)
+		}
+	}
+	if hits == 0 {
+		t.Fatalf("Match results %v; want a hit, with its reference", resp.GetResults())
+	}
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Agencies {
+			if f.Agencies[i].ID == "nl-probation" {
+				f.Agencies[i].Offboarded = true
+			}
+		}
+	})
+	eventually(t, "nl-probation offboarded", func() bool {
+		resp, err := match()
+		return err == nil && !slices.Contains(asked(resp), "nl-probation")
+	})
+	_, err = match("nl-probation")
+	if st := wantStatus(t, err, codes.InvalidArgument); badField(st) != "holders[0]" {
+		t.Errorf("Match naming an offboarded holder: field %q, want holders[0]", badField(st))
 	}
 }
