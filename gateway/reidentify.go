@@ -90,14 +90,14 @@ func (s *Server) resolveFor(ctx context.Context, c authn.Caller, ps, domain stri
 func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest) (_ *liaisonv1.TranslateResponse, err error) {
 	ex := s.begin(ctx, "translate")
 	defer ex.finish(ctx, &err)
-	id, cs, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
+	id, cs, justification, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
 	if err != nil {
 		return nil, err
 	}
 	caller := ex.caller
 	ex.describe(party(caller.Agency), party(caller.Agency), policies.Input{
 		Purpose: enumName(req.GetPurpose()), ClaimedLegalBasis: req.GetClaimedLegalBasis(),
-		Case: cs, Justification: req.GetJustification(),
+		Case: cs, Justification: justification,
 	})
 	ex.subject = id
 	ex.entry.Detail = map[string]string{"from_domain": req.GetFromDomain()}
@@ -130,25 +130,28 @@ func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest)
 // validatePseudonymCall checks what Translate and RequestReidentification
 // share and resolves the pseudonym. A key outage while resolving is the
 // exchange's failure (KEYS_UNAVAILABLE), not a refusal.
-func (s *Server) validatePseudonymCall(ctx context.Context, ex *exchange, purpose liaisonv1.Purpose, justification, caseID, ps, domain string) (pseudonym.SubjectID, *policies.Case, error) {
+//
+// It returns the justification to record: the caller's, with the
+// identifier behind the pseudonym, if it appears, replaced by "[subject]".
+// Refusing it instead, as the other exchanges do, would answer whether a
+// guessed identifier is the person behind the pseudonym: an identity
+// learnt without the policy or dual control.
+func (s *Server) validatePseudonymCall(ctx context.Context, ex *exchange, purpose liaisonv1.Purpose, justification, caseID, ps, domain string) (pseudonym.SubjectID, *policies.Case, string, error) {
 	if enumName(purpose) == "" {
-		return "", nil, invalid("purpose", "must name a purpose")
+		return "", nil, "", invalid("purpose", "must name a purpose")
 	}
 	if err := validJustification(justification, ""); err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
 	cs, err := s.resolveCase(ctx, caseID, ex.caller.Agency.ID)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
 	id, err := s.resolveFor(ctx, ex.caller, ps, domain)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
-	if err := validJustification(justification, string(id)); err != nil {
-		return "", nil, err
-	}
-	return id, cs, nil
+	return id, cs, strings.ReplaceAll(justification, string(id), "[subject]"), nil
 }
 
 // RequestReidentification opens a re-identification under dual control.
@@ -157,14 +160,14 @@ func (s *Server) RequestReidentification(ctx context.Context, req *liaisonv1.Req
 	defer ex.finish(ctx, &err)
 	rid := "reid-" + strings.ToLower(rand.Text()[:20])
 	ex.entry.Detail = map[string]string{"step": stepRequest, "reid_request": rid}
-	id, cs, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
+	id, cs, justification, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
 	if err != nil {
 		return nil, err
 	}
 	caller := ex.caller
 	ex.describe(party(caller.Agency), party(caller.Agency), policies.Input{
 		Purpose: enumName(req.GetPurpose()), ClaimedLegalBasis: req.GetClaimedLegalBasis(),
-		Case: cs, Justification: req.GetJustification(),
+		Case: cs, Justification: justification,
 	})
 	ex.subject = id
 	d := ex.entry.Detail

@@ -139,6 +139,28 @@ func TestTranslateAndDualControlReidentification(t *testing.T) {
 	if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "REQUEST_EXPIRED" {
 		t.Errorf("late approval reason = %q, want REQUEST_EXPIRED", errorReason(st))
 	}
+	// A guessed identifier in the justification does not tell whether the
+	// guess is right: the right one and a wrong one are answered alike,
+	// and the right one is recorded as "[subject]".
+	for _, guess := range []string{"SYN-NL-0002", "SYN-NL-0001"} {
+		tr, err := police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: domain,
+			Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: "NL-ZVH-RTM-0042", Justification: "Is it " + guess + "?"})
+		if err != nil || tr.GetPseudonym() != want {
+			t.Fatalf("Translate with %s in the justification = %v, %v; want it translated as without", guess, tr, err)
+		}
+		e := s.entry(t, tr.GetAuditIndex())
+		if strings.Contains(e.Justification, "SYN-NL-0001") || (guess == "SYN-NL-0001") != strings.Contains(e.Justification, "[subject]") {
+			t.Errorf("with %s, the entry's justification is %q", guess, e.Justification)
+		}
+	}
+	rq, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{Pseudonym: ps, FromDomain: domain,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Is it SYN-NL-0001?"})
+	if err != nil {
+		t.Fatalf("RequestReidentification with the identifier in the justification: %v; want it opened as without", err)
+	}
+	if j := s.entry(t, rq.GetAuditIndex()).Justification; j != "Is it [subject]?" {
+		t.Errorf("the re-identification request's justification is %q", j)
+	}
 }
 
 // inbox reads every re-identification in an officer's inbox.

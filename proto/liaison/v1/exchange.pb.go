@@ -2456,7 +2456,9 @@ type TranslateRequest struct {
 	CaseId string `protobuf:"bytes,4,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The legal basis the caller relies on, if any.
 	ClaimedLegalBasis string `protobuf:"bytes,5,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
-	// The officer's reason, in words.
+	// The officer's reason, in words. The identifier behind the pseudonym,
+	// if it appears, is recorded as "[subject]" (the call is not refused
+	// for it: a refusal would tell whether a guess was right).
 	Justification string `protobuf:"bytes,6,opt,name=justification,proto3" json:"justification,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2627,7 +2629,9 @@ type RequestReidentificationRequest struct {
 	Purpose Purpose `protobuf:"varint,3,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
 	// The legal basis the caller relies on.
 	ClaimedLegalBasis string `protobuf:"bytes,4,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
-	// The officer's reason, in words.
+	// The officer's reason, in words. The identifier behind the pseudonym,
+	// if it appears, is recorded as "[subject]" (the call is not refused
+	// for it: a refusal would tell whether a guess was right).
 	Justification string `protobuf:"bytes,5,opt,name=justification,proto3" json:"justification,omitempty"`
 	// A multi-agency case registered with the gateway, if any.
 	CaseId        string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
