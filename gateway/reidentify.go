@@ -274,7 +274,14 @@ func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
 					agencies: splitList(e.Detail["agencies"]), other: e.Detail["other_agency"] == "true", expires: e.Time.Add(win)}
 			case out[id] == nil:
 			case e.Detail["step"] == stepApprove && e.Outcome == audit.OutcomeOK:
-				out[id].approvals = append(out[id].approvals, e)
+				// An officer counts once: two replicas taking the same
+				// officer's approval at once both record it, and each
+				// checked only the approvals it had read.
+				if !slices.ContainsFunc(out[id].approvals, func(a *audit.Entry) bool {
+					return a.Requester.Officer == e.Requester.Officer && a.Requester.Agency == e.Requester.Agency
+				}) {
+					out[id].approvals = append(out[id].approvals, e)
+				}
 			case e.Detail["step"] == stepRelease && e.Outcome == audit.OutcomeDisclose:
 				out[id].released = true
 			case e.Detail["step"] == stepRelease:

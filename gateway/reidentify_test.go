@@ -80,10 +80,18 @@ func TestTranslateAndDualControlReidentification(t *testing.T) {
 
 	probationLO := officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}
 	cityLO := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
-	if a, err := approve(probationLO); err != nil || a.GetApprovals() != 1 || a.GetReleased() {
-		t.Fatalf("first approval = %v, %v", a, err)
+	first, err := approve(probationLO)
+	if err != nil || first.GetApprovals() != 1 || first.GetReleased() {
+		t.Fatalf("first approval = %v, %v", first, err)
 	}
 	refused(probationLO, "ALREADY_APPROVED")
+	// Another replica took the same officer's approval at the same moment
+	// and recorded it too: it counts once.
+	dup := *s.entry(t, first.GetAuditIndex())
+	dup.RequestID = "other-replica"
+	if _, err := s.log.Append(t.Context(), &dup); err != nil {
+		t.Fatal(err)
+	}
 	list, err := s.exchange(t, cityLO).ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{})
 	if err != nil || len(list.GetRequests()) != 1 || list.GetRequests()[0].GetApprovals() != 1 {
 		t.Fatalf("ListReidentifications for the second approver = %v, %v", list, err)
