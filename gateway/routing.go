@@ -193,8 +193,8 @@ type earlier struct {
 // whose latest such receipt rests on a basis still in force at now: its
 // legal basis has no end or ends today or later, and a receipt within a
 // case counts only while the case is open and the agency a member. The
-// log's released outcomes (audit.Released) are receipts; refusals,
-// denials and failures are not.
+// log's released records (disclose, pseudonymise) are receipts; a hit,
+// refusals, denials and failures are not.
 func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time) (map[string]earlier, error) {
 	today := now.UTC().Format(time.DateOnly)
 	out := map[string]earlier{}
@@ -218,8 +218,8 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 		}
 		for _, r := range recs {
 			e := r.Entry
-			if !audit.Released(e.Outcome) || !slices.Contains(recordActions, e.Action) {
-				continue
+			if !audit.Released(e.Outcome) || e.Outcome == audit.OutcomeHitOnly || !slices.Contains(recordActions, e.Action) {
+				continue // a hit (or no-hit) delivers no record either
 			}
 			basis := ""
 			if lb := e.LegalBasis; lb != nil {
