@@ -217,12 +217,15 @@ type reid struct {
 	approvals []*audit.Entry // successful approvals, in order
 	released  bool
 	failures  int // release attempts that failed (keys unavailable)
+	// ended is the reason the request no longer stands (the case it was
+	// made in closed, or the requester left it), from a refused release.
+	ended string
 }
 
 // due reports whether r met its quorum within its window and still waits
 // for its release.
 func (r *reid) due(now time.Time) bool {
-	return !r.released && len(r.approvals) >= r.quorum && now.Before(r.expires)
+	return !r.released && r.ended == "" && len(r.approvals) >= r.quorum && now.Before(r.expires)
 }
 
 // canApprove says why an officer may not approve r, or "" if they may.
@@ -231,6 +234,8 @@ func (r *reid) canApprove(c authn.Caller, now time.Time) (code, msg string) {
 	switch {
 	case r.released:
 		return "ALREADY_RELEASED", "the identity has already been released"
+	case r.ended != "":
+		return r.ended, "the request no longer stands: the case it was made in is closed, or the requester left it"
 	case !now.Before(r.expires):
 		return "REQUEST_EXPIRED", "the request has expired; the requester must ask again"
 	case c.Officer.ID == req.Officer && c.Agency.ID == req.Agency:
@@ -284,6 +289,8 @@ func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
 				}
 			case e.Detail["step"] == stepRelease && e.Outcome == audit.OutcomeDisclose:
 				out[id].released = true
+			case e.Detail["step"] == stepRelease && e.Outcome == audit.OutcomeRefused && len(e.Reasons) > 0:
+				out[id].ended = e.Reasons[0]
 			case e.Detail["step"] == stepRelease:
 				out[id].failures++
 			}
@@ -384,6 +391,11 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 		}
 		return nil, &denial{reason: code, message: msg, refusal: true, auditIdx: -1}
 	}
+	if why, err := s.reidStanding(ctx, r); err != nil {
+		return nil, err
+	} else if why != "" {
+		return nil, &denial{reason: why, message: "the request no longer stands: the case it was made in is closed, or the requester left it", refusal: true, auditIdx: -1}
+	}
 	e.Outcome = audit.OutcomeOK
 	if resp.AuditIndex, err = ex.commit(ctx); err != nil {
 		return nil, err
@@ -436,6 +448,22 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 		Outcome: audit.OutcomeFailed, LegalBasis: req.LegalBasis, Conditions: req.Conditions, PolicyRevision: req.PolicyRevision,
 		Detail: map[string]string{"step": stepRelease, "reid_request": r.id, "approvers": strings.Join(approvers, ",")},
 	}
+	// The request stands only while the case it was made in is open and
+	// the requester a member: a requester that left gets nothing, and the
+	// request ends (its refused release says why).
+	why, err := s.reidStanding(ctx, r)
+	if err != nil {
+		return false, err
+	}
+	if why != "" {
+		e.Outcome, e.Reasons = audit.OutcomeRefused, []string{why}
+		if _, err := s.append(ctx, e); err != nil {
+			return false, err
+		}
+		r.ended = why
+		s.log.InfoContext(ctx, "identity not released: the request no longer stands", "reid_request", r.id, "reason", why)
+		return false, nil
+	}
 	payload, box, err := s.sealIdentity(r, approvers)
 	if err != nil {
 		// Nothing is claimed: the release stays due, and the failed
@@ -478,6 +506,33 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 	r.released = true
 	s.log.InfoContext(ctx, "identity released after dual control", "reid_request", r.id, "audit_index", idx, "recipient", rp.Agency, "approvals", len(approvers))
 	return true, nil
+}
+
+// reidStanding says why a re-identification request no longer stands, or
+// "" if it does: one made in a case (its pseudonym of the case's domain,
+// or the case named) needs the case open and the requester a member.
+func (s *Server) reidStanding(ctx context.Context, r *reid) (string, error) {
+	req := r.request
+	var ids []string
+	if id, ok := strings.CutPrefix(req.Detail["from_domain"], "case/"); ok {
+		ids = append(ids, id)
+	}
+	if req.Case != nil && !slices.Contains(ids, req.Case.ID) {
+		ids = append(ids, req.Case.ID)
+	}
+	for _, id := range ids {
+		c, err := s.caseByID(ctx, id)
+		if err != nil {
+			return "", fmt.Errorf("%w: case %s: %v", audit.ErrUnavailable, id, err)
+		}
+		switch {
+		case c == nil || c.Status != audit.CaseOpen:
+			return "CASE_CLOSED", nil
+		case !slices.Contains(c.Active(), req.Requester.Agency):
+			return "NOT_A_CASE_MEMBER", nil
+		}
+	}
+	return "", nil
 }
 
 // sealIdentity resolves the request's pseudonym and seals the identity for

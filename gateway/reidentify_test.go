@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	"github.com/liaison-gateway/liaison/gateway"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -190,5 +192,63 @@ func inbox(t *testing.T, ex liaisonv1.ExchangeClient) []*liaisonv1.SubscribeResp
 		if m.GetReidentified() != nil {
 			out = append(out, m)
 		}
+	}
+}
+
+// TestReidentificationEndsWithTheCase: a re-identification asked in a case
+// (of a pseudonym of the case's domain) stands only while the requester is
+// a member of the open case: once the requester is out of it, approvals
+// are refused and the identity is never released.
+func TestReidentificationEndsWithTheCase(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
+	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"}
+	police := s.exchange(t, requester)
+	resp, err := police.Request(t.Context(), riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const caseID = "NL-ZVH-RTM-0042"
+	tr, err := police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: resp.GetReleased().GetSubjectPseudonym(),
+		FromDomain: resp.GetReleased().GetPseudonymDomain(), Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: caseID,
+		Justification: "Bring to the case conference."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{Pseudonym: tr.GetPseudonym(),
+		FromDomain: tr.GetPseudonymDomain(), CaseId: caseID, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
+		ClaimedLegalBasis: "test.reid", Justification: "The case conference must know who this is."})
+	if err != nil {
+		t.Fatalf("RequestReidentification in the case: %v", err)
+	}
+	approve := func(o officer) error {
+		_, err := s.exchange(t, o).ApproveReidentification(t.Context(), &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked."})
+		return err
+	}
+	if err := approve(officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}); err != nil {
+		t.Fatal(err)
+	}
+	// The registry file takes the police out of the case.
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Cases {
+			if f.Cases[i].ID == caseID {
+				f.Cases[i].Members = slices.DeleteFunc(f.Cases[i].Members, func(m string) bool { return m == requester.agency })
+			}
+		}
+	})
+	eventually(t, "the police out of the case", func() bool {
+		_, err := police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: resp.GetReleased().GetSubjectPseudonym(),
+			FromDomain: resp.GetReleased().GetPseudonymDomain(), Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: caseID,
+			Justification: "Still in?"})
+		return err != nil
+	})
+	city := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
+	if r := errorReason(status.Convert(approve(city))); r != "NOT_A_CASE_MEMBER" {
+		t.Fatalf("the second approval, the requester out of the case: reason %q, want NOT_A_CASE_MEMBER", r)
+	}
+	if got := inbox(t, police); len(got) != 0 {
+		t.Errorf("the requester, out of the case, got %v", got)
+	}
+	if _, e := s.lastEntry(t); e.Outcome != "refused" || e.Detail["step"] != "approve" || !slices.Equal(e.Reasons, []string{"NOT_A_CASE_MEMBER"}) {
+		t.Errorf("the refused approval's entry = %s %v %v", e.Outcome, e.Reasons, e.Detail)
 	}
 }

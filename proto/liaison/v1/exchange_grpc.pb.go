@@ -113,7 +113,14 @@ type ExchangeClient interface {
 	RequestReidentification(ctx context.Context, in *RequestReidentificationRequest, opts ...grpc.CallOption) (*RequestReidentificationResponse, error)
 	// ListReidentifications lists the pending requests the caller may approve.
 	ListReidentifications(ctx context.Context, in *ListReidentificationsRequest, opts ...grpc.CallOption) (*ListReidentificationsResponse, error)
-	// ApproveReidentification approves a pending request.
+	// ApproveReidentification approves a pending request. Refused (and
+	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
+	// NOT_AN_APPROVER for an officer without the roles or agency the policy
+	// named, ALREADY_APPROVED (an officer counts once), ALREADY_RELEASED,
+	// REQUEST_EXPIRED after the window; and, for a request made in a case,
+	// CASE_CLOSED or NOT_A_CASE_MEMBER once the case is closed or the
+	// requester is no longer a member: such a request has ended, and its
+	// identity is never released.
 	ApproveReidentification(ctx context.Context, in *ApproveReidentificationRequest, opts ...grpc.CallOption) (*ApproveReidentificationResponse, error)
 }
 
@@ -316,7 +323,14 @@ type ExchangeServer interface {
 	RequestReidentification(context.Context, *RequestReidentificationRequest) (*RequestReidentificationResponse, error)
 	// ListReidentifications lists the pending requests the caller may approve.
 	ListReidentifications(context.Context, *ListReidentificationsRequest) (*ListReidentificationsResponse, error)
-	// ApproveReidentification approves a pending request.
+	// ApproveReidentification approves a pending request. Refused (and
+	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
+	// NOT_AN_APPROVER for an officer without the roles or agency the policy
+	// named, ALREADY_APPROVED (an officer counts once), ALREADY_RELEASED,
+	// REQUEST_EXPIRED after the window; and, for a request made in a case,
+	// CASE_CLOSED or NOT_A_CASE_MEMBER once the case is closed or the
+	// requester is no longer a member: such a request has ended, and its
+	// identity is never released.
 	ApproveReidentification(context.Context, *ApproveReidentificationRequest) (*ApproveReidentificationResponse, error)
 	mustEmbedUnimplementedExchangeServer()
 }
