@@ -361,9 +361,14 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 	e.Detail[audit.DetailValidUntil] = res.ValidUntil
 	e.Detail[audit.DetailMoved] = strconv.FormatBool(res.Moved)
 	if res.Moved && audit.RecipientBehindPeer(orig) {
-		// The recipient's gateway tracks the expiry: it moves there.
-		if err := s.reviseViaPeer(ctx, ex, orig); err != nil {
-			res.Moved, res.ValidUntil = false, r.ValidUntil
+		// The recipient's gateway tracks the expiry: it moves there, or
+		// nowhere.
+		err := s.reviseViaPeer(ctx, ex, orig)
+		if err != nil || e.Detail[audit.DetailMoved] != "true" {
+			res.Moved, res.ValidUntil, res.Reasons = false, r.ValidUntil, slices.Clone(e.Reasons)
+			e.Detail[audit.DetailMoved], e.Detail[audit.DetailValidUntil] = "false", r.ValidUntil
+		}
+		if err != nil {
 			return res, err
 		}
 	}
