@@ -502,6 +502,16 @@ func (s *Server) applyOnward(ctx context.Context, ex *exchange, declared *liaiso
 	if prov != nil {
 		ex.entry.Provenance = prov
 		ex.in.Provenance = policyProvenance(prov)
+		// What its source has told the caller to erase goes no further.
+		_, withdrawnBy, err := s.currentSource(ctx, prov, subject)
+		if err != nil {
+			return err
+		}
+		if withdrawnBy >= 0 {
+			return &denial{reason: "PROVENANCE_WITHDRAWN", refusal: true, auditIdx: -1, message: fmt.Sprintf(
+				"This record may not go on: %s, which released it to you under entry %d, has since told you to erase it (entry %d).",
+				prov.Holder.Agency, prov.Index, withdrawnBy)}
+		}
 	}
 	u, err := s.undeclaredOnward(ctx, agency, subject, record, prov)
 	if err != nil {

@@ -116,6 +116,18 @@ func testOnward(t *testing.T, o stackOptions) {
 	if err != nil || back.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
 		t.Errorf("back to the prison = %v, %v", back, err)
 	}
+	// Once the prison has withdrawn it, it goes nowhere, named or not.
+	if _, err := aftercare(t, s, dkPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001",
+		Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Justification: "Wrong release date."}); err != nil {
+		t.Fatalf("Withdraw: %v", err)
+	}
+	_, err = onward(got.GetRecord(), &liaisonv1.Provenance{AuditIndex: prov.GetAuditIndex()}, "dk-prison-east")
+	if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "PROVENANCE_WITHDRAWN" {
+		t.Errorf("a withdrawn release passed on: reason %q (%s)", errorReason(st), st.Message())
+	}
+	if _, e := s.lastEntry(t); e.Outcome != audit.OutcomeRefused || !slices.Equal(e.Reasons, []string{"PROVENANCE_WITHDRAWN"}) {
+		t.Errorf("entry of the refused onward disclosure = %s %v", e.Outcome, e.Reasons)
+	}
 
 	// The Dutch Safety House case: probation shares its risk assessment
 	// with the police in the case; the police bring it into the case plan

@@ -252,7 +252,10 @@ type DiscloseRequest struct {
 	// the caller (the whole record, or at least half and two or more of its
 	// content values), sent without naming its provenance, is refused as an
 	// undeclared onward disclosure (PermissionDenied,
-	// UNDECLARED_ONWARD_DISCLOSURE, naming the release it repeats).
+	// UNDECLARED_ONWARD_DISCLOSURE, naming the release it repeats). A
+	// release its holder has since withdrawn (told the caller to erase, by a
+	// withdrawal or a correction sent as one) goes no further, named or not:
+	// PermissionDenied, PROVENANCE_WITHDRAWN, logged as refused.
 	Provenance    *Provenance `protobuf:"bytes,20,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
