@@ -491,4 +491,15 @@ func TestMatchSkipsOffboardedHolders(t *testing.T) {
 	if st := wantStatus(t, err, codes.InvalidArgument); badField(st) != "holders[0]" {
 		t.Errorf("Match naming an offboarded holder: field %q, want holders[0]", badField(st))
 	}
+	// Nor is it asked for a record, or given one.
+	_, err = s.exchange(t, nlPolice).Request(ctx, riskRequest)
+	if st := wantStatus(t, err, codes.InvalidArgument); badField(st) != "holder" {
+		t.Errorf("Request of an offboarded holder: field %q, want holder", badField(st))
+	}
+	rec, attrs := dkRelease(t)
+	_, err = s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec, Subject: attrs, Recipients: []string{"nl-probation"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision moves to the Netherlands."})
+	if st := wantStatus(t, err, codes.InvalidArgument); badField(st) != "recipients[0]" {
+		t.Errorf("Disclose to an offboarded agency: field %q, want recipients[0]", badField(st))
+	}
 }

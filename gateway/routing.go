@@ -88,6 +88,9 @@ func resolveNamed(reg *Registry, ts *targets, ids []string, field, purpose, clai
 		if a.Kind == KindPeerGateway {
 			return invalid(fmt.Sprintf("%s[%d]", field, i), "is a peer gateway, not an agency")
 		}
+		if a.Offboarded {
+			return invalid(fmt.Sprintf("%s[%d]", field, i), "has been offboarded: the gateway no longer delivers to it")
+		}
 		if slices.Contains(ids[:i], id) {
 			return invalid(fmt.Sprintf("%s[%d]", field, i), "appears twice")
 		}
