@@ -551,6 +551,19 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	if err != nil {
 		return nil, err
 	}
+	// What the peer released must be what was asked for: the record type,
+	// and, where the record names the person in full, the person.
+	if rel.GetRecord() != nil {
+		body, rule := recordBody(rel.GetRecord())
+		var id pseudonym.SubjectID
+		if body != nil {
+			id = recordSubjectID(body)
+		}
+		named := id != "" && !strings.HasPrefix(string(id), "psn:") // not pseudonymised
+		if body == nil || rule.GetRecordType() != ex.in.RecordType || named && id != ex.subject {
+			return nil, failed("PEER_RETURNED_WRONG_RECORD", errors.New("gateway: the peer gateway released a record of another type or subject"))
+		}
+	}
 	// This country's law on receipt, with the subject's attributes as the
 	// holder's gateway recorded them.
 	ex.subjectFrom(got.Entry.Subject)
