@@ -608,3 +608,34 @@ func TestExpiryReachesWhatWasPassedOn(t *testing.T) {
 		t.Errorf("erasure acknowledged once what was passed on was withdrawn: %v", err)
 	}
 }
+
+// TestReviseExpiryIntoThePast: the probation ended earlier than the date
+// the releases were made with (the court cut it short, and the prison
+// learns it afterwards). The revision moves their end back to the real
+// one, though today's law no longer covers them, and the next timer pass
+// sends the recipient its expiry notice.
+func TestReviseExpiryIntoThePast(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, _ := dkRelease(t)
+	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus")
+	clk.Set(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
+		SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-02-10"), Justification: "The probation ended on 2027-02-10; we learnt it today.",
+	})
+	if err != nil {
+		t.Fatalf("ReviseExpiry: %v", err)
+	}
+	if rs := rv.GetReleases(); len(rs) != 1 || !rs[0].GetMoved() || rs[0].GetValidUntil() != "2027-02-10" || rs[0].GetValidUntilBefore() != "2027-03-01" {
+		t.Fatalf("revision = %v, want the release moved back from 2027-03-01 to 2027-02-10", rs)
+	}
+	if err := s.srv.RunAftercare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exp := entriesOf(t, s, audit.ActionExpire)
+	if len(exp) != 1 || exp[0].Entry.Detail[audit.DetailRefersTo] != audit.FormatIndexes([]int64{d.GetResults()[0].GetAuditIndex()}) ||
+		exp[0].Entry.LegalBasis == nil || exp[0].Entry.LegalBasis.ValidUntil != "2027-02-10" {
+		t.Fatalf("expiry notices = %+v, want one for the police's release, ended 2027-02-10", exp)
+	}
+}

@@ -342,6 +342,26 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 	e.Detail = map[string]string{audit.DetailRelease: strconv.FormatInt(r.Index, 10), audit.DetailValidBefore: r.ValidUntil}
 	dec, derr := s.decide(ctx, ex)
 	var dn *denial
+	if errors.As(derr, &dn) && r.ValidUntil != "" {
+		// Today's law refuses it: perhaps because, with the new dates, the
+		// basis has already ended. Decided again as of the release itself,
+		// the basis gives its real last day; if that is earlier than the
+		// one tracked, the end moves back (into the past, and the timers
+		// send the expiry notice at their next pass).
+		now, asOf := ex.in.Time, ex.in
+		asOf.Time = orig.Time.UTC().Format(time.RFC3339Nano)
+		ex.in = asOf
+		if d, err := s.decide(ctx, ex); err == nil && d.LegalBasis != nil && d.LegalBasis.ID == r.LegalBasis &&
+			d.LegalBasis.ValidUntil != "" && d.LegalBasis.ValidUntil < r.ValidUntil {
+			dec, derr, dn = d, nil, nil
+			e.Detail[audit.DetailDecidedAsOf] = asOf.Time
+		} else {
+			// The refusal stands, as first decided.
+			ex.in.Time = now
+			dec, derr = s.decide(ctx, ex)
+			errors.As(derr, &dn)
+		}
+	}
 	switch {
 	case errors.As(derr, &dn):
 		res.Reasons = slices.Clone(e.Reasons)

@@ -41,16 +41,17 @@ const (
 // The Entry.Detail keys of notice, acknowledgement and revision entries.
 // Values are never personal data.
 const (
-	DetailNoticeKind     = "notice_kind"  // correction, withdrawal or expiry
-	DetailRefersTo       = "refers_to"    // the indexes of the releases a notice is about, comma-separated
-	DetailReason         = "reason"       // a notice's reason code
-	DetailObligation     = "obligation"   // what the recipient must do
-	DetailRetention      = "retention"    // the retention rule's id, for obligation retain
-	DetailRetainUntil    = "retain_until" // the rule's last day, if it names one
-	DetailNotice         = "notice"       // the index of the notice an acknowledgement answers
-	DetailDone           = "done"         // what the recipient did
-	DetailRelease        = "release"      // the release whose expiry was decided again
-	DetailValidUntil     = "valid_until"  // the end date after a revision
+	DetailNoticeKind     = "notice_kind"   // correction, withdrawal or expiry
+	DetailRefersTo       = "refers_to"     // the indexes of the releases a notice is about, comma-separated
+	DetailReason         = "reason"        // a notice's reason code
+	DetailObligation     = "obligation"    // what the recipient must do
+	DetailRetention      = "retention"     // the retention rule's id, for obligation retain
+	DetailRetainUntil    = "retain_until"  // the rule's last day, if it names one
+	DetailNotice         = "notice"        // the index of the notice an acknowledgement answers
+	DetailDone           = "done"          // what the recipient did
+	DetailRelease        = "release"       // the release whose expiry was decided again
+	DetailValidUntil     = "valid_until"   // the end date after a revision
+	DetailDecidedAsOf    = "decided_as_of" // a revision decided as of the release's time: the basis had already ended
 	DetailValidBefore    = "valid_until_before"
 	DetailMoved          = "moved"           // "true" when a revision moved the expiry
 	DetailReleasedDigest = "released_digest" // sha256:<hex> of what was released

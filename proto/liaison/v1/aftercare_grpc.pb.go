@@ -102,7 +102,12 @@ type AftercareClient interface {
 	// changed (probation extended or shortened, a release date moved): every
 	// open release of the caller's records about the subject is decided
 	// again with the new dates, and where the same legal basis applies with
-	// another end date, its expiry moves. One audit entry (action
+	// another end date, its expiry moves. A basis that, with the new dates,
+	// has already ended (today's law refuses the release) is decided again
+	// as of the release's own time: if the same basis then ends earlier
+	// than tracked, the end moves back to that day (the entry's detail
+	// decided_as_of says so), in the past, and the timers send the expiry
+	// notice at their next pass. One audit entry (action
 	// revise_expiry) per release considered. For a release to an agency
 	// behind a peer gateway, whose gateway tracks the expiry and tells the
 	// recipient, a moved date is forwarded there (a pending entry, then the
@@ -265,7 +270,12 @@ type AftercareServer interface {
 	// changed (probation extended or shortened, a release date moved): every
 	// open release of the caller's records about the subject is decided
 	// again with the new dates, and where the same legal basis applies with
-	// another end date, its expiry moves. One audit entry (action
+	// another end date, its expiry moves. A basis that, with the new dates,
+	// has already ended (today's law refuses the release) is decided again
+	// as of the release's own time: if the same basis then ends earlier
+	// than tracked, the end moves back to that day (the entry's detail
+	// decided_as_of says so), in the past, and the timers send the expiry
+	// notice at their next pass. One audit entry (action
 	// revise_expiry) per release considered. For a release to an agency
 	// behind a peer gateway, whose gateway tracks the expiry and tells the
 	// recipient, a moved date is forwarded there (a pending entry, then the
