@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc"
@@ -311,17 +312,9 @@ func (s *Server) readRefused(ctx context.Context, c authn.Caller, op string, err
 	if reason == "" || c.Agency == nil {
 		return s.statusError(ctx, err)
 	}
-	idx, aerr := s.append(ctx, &audit.Entry{
-		Time:   s.now(),
-		Action: audit.ActionAuditRead,
-		Requester: &audit.Requester{
-			Agency: c.Agency.ID, Kind: c.Agency.Kind, Jurisdiction: c.Agency.Jurisdiction,
-			Officer: c.Officer.ID, Roles: c.Officer.Roles, Clearance: c.Officer.Clearance,
-		},
-		Outcome: audit.OutcomeRefused,
-		Reasons: []string{reason},
-		Detail:  detail,
-	})
+	e := readEntry(s.now(), c, audit.OutcomeRefused, detail)
+	e.Reasons = []string{reason}
+	idx, aerr := s.append(ctx, e)
 	if aerr != nil {
 		return s.statusError(ctx, aerr)
 	}
@@ -334,17 +327,22 @@ func (s *Server) readRefused(ctx context.Context, c authn.Caller, op string, err
 // auditRead records a read of the log itself: who asked what.
 func (s *Server) auditRead(ctx context.Context, c authn.Caller, op string, detail map[string]string) error {
 	detail["operation"] = op
-	_, err := s.append(ctx, &audit.Entry{
-		Time:   s.now(),
+	_, err := s.append(ctx, readEntry(s.now(), c, audit.OutcomeOK, detail))
+	return err
+}
+
+// readEntry is the audit_read entry of a call by c to the Audit service.
+func readEntry(now time.Time, c authn.Caller, outcome string, detail map[string]string) *audit.Entry {
+	return &audit.Entry{
+		Time:   now,
 		Action: audit.ActionAuditRead,
 		Requester: &audit.Requester{
 			Agency: c.Agency.ID, Kind: c.Agency.Kind, Jurisdiction: c.Agency.Jurisdiction,
 			Officer: c.Officer.ID, Roles: c.Officer.Roles, Clearance: c.Officer.Clearance,
 		},
-		Outcome: audit.OutcomeOK,
+		Outcome: outcome,
 		Detail:  detail,
-	})
-	return err
+	}
 }
 
 // filterDetail describes a filter for the log; the subject appears only as
