@@ -348,7 +348,7 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 		// the basis gives its real last day; if that is earlier than the
 		// one tracked, the end moves back (into the past, and the timers
 		// send the expiry notice at their next pass).
-		now, asOf := ex.in.Time, ex.in
+		first, firstEntry, asOf := ex.in, *e, ex.in
 		asOf.Time = orig.Time.UTC().Format(time.RFC3339Nano)
 		ex.in = asOf
 		if d, err := s.decide(ctx, ex); err == nil && d.LegalBasis != nil && d.LegalBasis.ID == r.LegalBasis &&
@@ -356,10 +356,9 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 			dec, derr, dn = d, nil, nil
 			e.Detail[audit.DetailDecidedAsOf] = asOf.Time
 		} else {
-			// The refusal stands, as first decided.
-			ex.in.Time = now
-			dec, derr = s.decide(ctx, ex)
-			errors.As(derr, &dn)
+			// The refusal stands, as first decided (decide sets the
+			// entry's decision fields only, not its detail).
+			ex.in, *e = first, firstEntry
 		}
 	}
 	switch {
