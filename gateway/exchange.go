@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
@@ -220,16 +221,16 @@ func (s *Server) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (
 		return nil, err
 	}
 	call.closed, call.handedOver = true, true // each recipient's exchange below writes its own entry
-	results, err := s.pushAll(ctx, p, ts)
-	if err != nil {
-		return nil, err
+	resp := &liaisonv1.DiscloseResponse{}
+	if resp.Results, err = s.pushAll(ctx, p, ts); err != nil {
+		return nil, withResults(err, resp)
 	}
-	return &liaisonv1.DiscloseResponse{Results: results}, nil
+	return resp, nil
 }
 
 // pushAll runs the exchange of p for every target. If nobody got
-// anything, the call as a whole is refused or failed: it returns the first
-// failure, else the first denial.
+// anything, the call as a whole is refused or failed: it returns every
+// result with the first failure, else the first denial.
 func (s *Server) pushAll(ctx context.Context, p *push, ts []*target) ([]*liaisonv1.RecipientResult, error) {
 	var results []*liaisonv1.RecipientResult
 	var firstDenial, firstFailure error
@@ -245,9 +246,24 @@ func (s *Server) pushAll(ctx context.Context, p *push, ts []*target) ([]*liaison
 		}
 	}
 	if !slices.ContainsFunc(results, released) {
-		return nil, cmp.Or(firstFailure, firstDenial)
+		return results, cmp.Or(firstFailure, firstDenial)
 	}
 	return results, nil
+}
+
+// withResults adds the response a call would have had, every recipient's
+// result, to the status of a call that no recipient received: the caller
+// still learns each recipient's entry and reasons.
+func withResults(err error, resp protoadapt.MessageV1) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	with, derr := st.WithDetails(resp)
+	if derr != nil {
+		return err
+	}
+	return with.Err()
 }
 
 // released reports whether a recipient got something.

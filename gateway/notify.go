@@ -262,11 +262,11 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 		attrs: req.GetSubject(), justification: req.GetJustification(), event: req.GetEventType(),
 		eventID: "evt-" + strings.ToLower(rand.Text()[:20]),
 	}
-	results, err := s.pushAll(ctx, p, ts.list)
-	if err != nil {
-		return nil, err
+	resp := &liaisonv1.NotifyResponse{EventId: p.eventID}
+	if resp.Results, err = s.pushAll(ctx, p, ts.list); err != nil {
+		return nil, withResults(err, resp)
 	}
-	return &liaisonv1.NotifyResponse{EventId: p.eventID, Results: results}, nil
+	return resp, nil
 }
 
 // roleInbox names the inbox of an agency's officers holding a role.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -211,6 +212,39 @@ func TestEveryPathEndsInOneTruthfulEntry(t *testing.T) {
 		r := resp.GetResults()
 		if r[0].GetAuditIndex() == r[1].GetAuditIndex() || r[1].GetOutcome() != liaisonv1.Outcome_OUTCOME_DENY || r[1].GetFailure() != nil {
 			t.Errorf("results = %v", r)
+		}
+	})
+
+	// A Disclose that no recipient received is refused as a whole, and
+	// its status still carries every recipient's result and entry.
+	t.Run("disclose/nobody received, every result in the status", func(t *testing.T) {
+		err, entries := s.grown(t, func() error {
+			_, err := prison.Disclose(t.Context(), noticeReq(t, func(r *liaisonv1.DiscloseRequest) {
+				r.Recipients = []string{"nl-ngo-exit", "nl-municipality-rotterdam"}
+			}))
+			return err
+		})
+		if status.Code(err) != codes.PermissionDenied {
+			t.Fatalf("err = %v, want PermissionDenied", err)
+		}
+		var got *liaisonv1.DiscloseResponse
+		for _, d := range status.Convert(err).Details() {
+			if r, ok := d.(*liaisonv1.DiscloseResponse); ok {
+				got = r
+			}
+		}
+		if got == nil {
+			t.Fatalf("status details %v carry no DiscloseResponse", status.Convert(err).Details())
+		}
+		if len(entries) != 2 || len(got.GetResults()) != 2 {
+			t.Fatalf("%d entries, %d results, want 2 and 2", len(entries), len(got.GetResults()))
+		}
+		for i, r := range got.GetResults() {
+			e := s.entry(t, r.GetAuditIndex())
+			if want := []string{"nl-ngo-exit", "nl-municipality-rotterdam"}[i]; r.GetRecipient() != want || e.Recipients[0].Agency != want ||
+				r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DENY || e.Outcome != "deny" || len(r.GetReasons()) == 0 || !slices.Equal(r.GetReasons(), e.Reasons) {
+				t.Errorf("result %d = %v, entry %d outcome %q reasons %v", i, r, r.GetAuditIndex(), e.Outcome, e.Reasons)
+			}
 		}
 	})
 }

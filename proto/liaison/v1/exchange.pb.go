@@ -671,7 +671,8 @@ type DiscloseResponse struct {
 	// One result per recipient, in request order. There is a response only
 	// when at least one recipient received the record, so a denied or
 	// failed result always stands beside a delivery; when nobody received
-	// it, the call returns an error status instead (see Disclose).
+	// it, the call returns an error status instead, with this message in
+	// its details (see Disclose).
 	Results       []*RecipientResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -736,9 +737,9 @@ type RecipientResult struct {
 	// could not be transformed): nothing was delivered to this recipient,
 	// outcome is OUTCOME_UNSPECIFIED and the entry's outcome is "failed". A
 	// denial is not a failure: it has outcome OUTCOME_DENY and its reasons.
-	// A denied or failed result is returned only when at least one other
-	// recipient received the record; when no recipient received anything,
-	// Disclose and Notify return an error status and no results.
+	// When no recipient received anything, Disclose and Notify return an
+	// error status, and every result, this one included, travels in that
+	// status's details (a DiscloseResponse or NotifyResponse).
 	Failure *RecipientFailure `protobuf:"bytes,7,opt,name=failure,proto3" json:"failure,omitempty"`
 	// Set only when the caller is a peer gateway and something was
 	// delivered: this gateway's receipt of the recipient's entry (see
@@ -1071,7 +1072,8 @@ type NotifyResponse struct {
 	// One result per recipient: the members of the person's cases first,
 	// then earlier recipients, then those named by id or role. There is a
 	// response only when at least one recipient received the notice; when
-	// nobody did, the call returns an error status instead (see Notify).
+	// nobody did, the call returns an error status instead, with this
+	// message in its details (see Notify).
 	Results       []*RecipientResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -47,7 +47,9 @@ type ExchangeClient interface {
 	// call returns an error status instead of a response: the first
 	// failure's status (e.g. UNAVAILABLE with reason KEYS_UNAVAILABLE) if
 	// any recipient's exchange failed, otherwise PERMISSION_DENIED with the
-	// first denial's reason.
+	// first denial's reason. Beside that status's ErrorInfo, its details
+	// then carry the DiscloseResponse the call would have had: every
+	// recipient's result, with its audit_index and reasons.
 	Disclose(ctx context.Context, in *DiscloseRequest, opts ...grpc.CallOption) (*DiscloseResponse, error)
 	// Notify reports an event in a person's case (a release date set or
 	// changed, a release, a transfer, an absconding, a breach of conditions,
@@ -69,8 +71,9 @@ type ExchangeClient interface {
 	// closes it in both logs. As for Disclose, the response is returned only
 	// when at least one recipient received the notice; if none did, the
 	// call returns the first failure's status if any recipient's exchange
-	// failed, otherwise PERMISSION_DENIED with the first denial's reason.
-	// With nobody to notify (no open case of the person, no earlier
+	// failed, otherwise PERMISSION_DENIED with the first denial's reason,
+	// and that status's details carry the NotifyResponse (event_id and
+	// every recipient's result). With nobody to notify (no open case of the person, no earlier
 	// recipient under a basis still in force, no recipient named) the call
 	// is refused, and the refusal logged: INVALID_ARGUMENT, BadRequest field
 	// recipients, ErrorInfo reason NO_RECIPIENTS.
@@ -257,7 +260,9 @@ type ExchangeServer interface {
 	// call returns an error status instead of a response: the first
 	// failure's status (e.g. UNAVAILABLE with reason KEYS_UNAVAILABLE) if
 	// any recipient's exchange failed, otherwise PERMISSION_DENIED with the
-	// first denial's reason.
+	// first denial's reason. Beside that status's ErrorInfo, its details
+	// then carry the DiscloseResponse the call would have had: every
+	// recipient's result, with its audit_index and reasons.
 	Disclose(context.Context, *DiscloseRequest) (*DiscloseResponse, error)
 	// Notify reports an event in a person's case (a release date set or
 	// changed, a release, a transfer, an absconding, a breach of conditions,
@@ -279,8 +284,9 @@ type ExchangeServer interface {
 	// closes it in both logs. As for Disclose, the response is returned only
 	// when at least one recipient received the notice; if none did, the
 	// call returns the first failure's status if any recipient's exchange
-	// failed, otherwise PERMISSION_DENIED with the first denial's reason.
-	// With nobody to notify (no open case of the person, no earlier
+	// failed, otherwise PERMISSION_DENIED with the first denial's reason,
+	// and that status's details carry the NotifyResponse (event_id and
+	// every recipient's result). With nobody to notify (no open case of the person, no earlier
 	// recipient under a basis still in force, no recipient named) the call
 	// is refused, and the refusal logged: INVALID_ARGUMENT, BadRequest field
 	// recipients, ErrorInfo reason NO_RECIPIENTS.
