@@ -65,14 +65,18 @@ var withdrawalReasons = map[liaisonv1.WithdrawalReason]string{
 
 // releasesOf returns the caller's releases about a subject that a
 // correction or a withdrawal reaches: releases of a record (of
-// recordType, if set) by holder, not yet withdrawn or superseded by a
-// correction, in log order. explicit, if given, must name such releases;
-// field names the request field that gave them. hitOnly says whether a
-// hit-only answer counts (a withdrawal reaches it, a correction of content
-// does not).
+// recordType, if set) by holder, not yet withdrawn, superseded by a
+// correction or ended by an expiry notice that obliged erasure, in log
+// order. explicit, if given, must name such releases; field names the
+// request field that gave them. hitOnly says whether a hit-only answer
+// counts (a withdrawal reaches it, a correction of content does not).
 func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType string, explicit []int64, field string, hitOnly bool) ([]audit.Record, error) {
 	var all []audit.Record
-	closed := map[int64]int64{} // release -> the notice that closed it
+	type closure struct {
+		by    int64 // the notice that closed the release
+		ended bool  // an expiry notice that obliged erasure
+	}
+	closed := map[int64]closure{} // release -> what closed it
 	for r, err := range s.logEntries(ctx, audit.Filter{Subject: subject, Agency: holder}) {
 		if err != nil {
 			return nil, err
@@ -81,13 +85,25 @@ func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType str
 		if e.Holder == nil || e.Holder.Agency != holder {
 			continue
 		}
-		if e.Action == audit.ActionCorrect || e.Action == audit.ActionWithdraw {
+		switch e.Action {
+		case audit.ActionCorrect, audit.ActionWithdraw:
 			// Only a notice sent closes a release: one that failed
 			// reached nobody, and the holder must be able to send it
 			// again.
 			if n, ok := audit.NoticeOf(r.Index, e); ok {
 				for _, x := range n.RefersTo {
-					closed[x] = r.Index
+					closed[x] = closure{by: r.Index}
+				}
+			}
+		case audit.ActionExpire:
+			// The basis ended and the recipient was told to erase what
+			// it holds: it holds nothing to correct (a correction would
+			// disclose the record to it afresh, on no basis) and nothing
+			// left to withdraw. One that lets it retain the record
+			// leaves the release open: it still holds it.
+			if n, ok := audit.NoticeOf(r.Index, e); ok && n.Obligation == audit.ObligationErase {
+				for _, x := range n.RefersTo {
+					closed[x] = closure{by: r.Index, ended: true}
 				}
 			}
 		}
@@ -105,8 +121,10 @@ func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType str
 		if slices.Contains(explicit[:i], x) {
 			return nil, invalid(f, "appears twice")
 		}
-		if by, ok := closed[x]; ok {
-			return nil, invalid(f, "was already corrected or withdrawn (entry %d); name the latest release", by)
+		if c, ok := closed[x]; ok && c.ended {
+			return nil, invalid(f, "has ended: its legal basis ended and its recipient was told to erase it (entry %d)", c.by)
+		} else if ok {
+			return nil, invalid(f, "was already corrected or withdrawn (entry %d); name the latest release", c.by)
 		}
 		j := slices.IndexFunc(open, func(r audit.Record) bool { return r.Index == x })
 		if j < 0 {

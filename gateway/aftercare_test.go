@@ -609,6 +609,79 @@ func TestExpiryReachesWhatWasPassedOn(t *testing.T) {
 	}
 }
 
+// TestErasedAtExpiryIsNoLongerCorrected: the basis the prison's release
+// notice went to the police and to social services under ended; the
+// police may keep it under their retention rule, social services were
+// told to erase it. When the prison later corrects the notice (the person
+// is under a new probation order, so today's law would let it go), only
+// the police get the correction: social services hold nothing to
+// correct, and sending them the record would disclose it afresh. Nor does
+// a later withdrawal reach them: they were told to erase it already.
+// Naming their release is refused, saying why.
+func TestErasedAtExpiryIsNoLongerCorrected(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, _ := dkRelease(t)
+	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus", "dk-social-aarhus")
+	police, social := d.GetResults()[0].GetAuditIndex(), d.GetResults()[1].GetAuditIndex()
+	clk.Set(time.Date(2027, 3, 2, 0, 0, 5, 0, time.UTC))
+	if err := s.srv.RunAftercare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	erasedBy := int64(-1)
+	for _, r := range entriesOf(t, s, audit.ActionExpire) {
+		if r.Entry.Recipients[0].Agency == "dk-social-aarhus" && r.Entry.Detail[audit.DetailObligation] == audit.ObligationErase {
+			erasedBy = r.Index
+		}
+	}
+	if erasedBy < 0 {
+		t.Fatal("social services got no expiry notice obliging erasure")
+	}
+
+	clk.Set(time.Date(2027, 4, 1, 9, 0, 0, 0, time.UTC))
+	prison := aftercare(t, s, dkPrison)
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus, afdeling Nord"
+	correct := func(corrects ...int64) (*liaisonv1.CorrectResponse, error) {
+		return prison.Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Subject: probationAttrs("2028-01-01"), Corrects: corrects,
+			Justification: "The contact point was wrong; a new probation order runs to 2028."})
+	}
+	c, err := correct()
+	if err != nil {
+		t.Fatalf("Correct: %v", err)
+	}
+	if rs := c.GetResults(); len(rs) != 1 || rs[0].GetRecipient() != "dk-police-aarhus" || rs[0].GetRefersTo() != police ||
+		rs[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Fatalf("correction results = %v; want one, a correction to the police, who retain the record", rs)
+	}
+	for _, it := range readInbox(t, s, dkSocial, 0) {
+		if k := it.GetObligation().GetKind(); it.GetReleased() != nil || k != liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY {
+			t.Errorf("social services' inbox holds %v (kind %v) after the correction; want only the expiry notice", it, k)
+		}
+	}
+	_, err = correct(social)
+	if st := wantStatus(t, err, codes.InvalidArgument); !strings.Contains(st.Message(), "corrects[0]") ||
+		!strings.Contains(st.Message(), fmt.Sprintf("told to erase it (entry %d)", erasedBy)) {
+		t.Errorf("correcting the erased release: %s", st.Message())
+	}
+
+	w, err := prison.Withdraw(ctx, &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001", Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT,
+		Justification: "The notice was of another release."})
+	if err != nil {
+		t.Fatalf("Withdraw: %v", err)
+	}
+	if rs := w.GetResults(); len(rs) != 1 || rs[0].GetRecipient() != "dk-police-aarhus" || rs[0].GetRefersTo() != c.GetResults()[0].GetAuditIndex() {
+		t.Errorf("withdrawal results = %v; want one, of the police's correction %d", rs, c.GetResults()[0].GetAuditIndex())
+	}
+	_, err = prison.Withdraw(ctx, &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001", Withdraws: []int64{social},
+		Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Justification: "The notice was of another release."})
+	if st := wantStatus(t, err, codes.InvalidArgument); !strings.Contains(st.Message(), "withdraws[0]") ||
+		!strings.Contains(st.Message(), fmt.Sprintf("(entry %d)", erasedBy)) {
+		t.Errorf("withdrawing the erased release: %s", st.Message())
+	}
+}
+
 // TestReviseExpiryIntoThePast: the probation ended earlier than the date
 // the releases were made with (the court cut it short, and the prison
 // learns it afterwards). The revision moves their end back to the real

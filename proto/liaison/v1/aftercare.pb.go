@@ -90,8 +90,11 @@ type CorrectRequest struct {
 	Subject *SubjectAttributes `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
 	// The audit log indexes of the releases it corrects (RecipientResult and
 	// Released audit_index). Empty: every release, by the caller's agency,
-	// of a record of this type about this subject that is neither withdrawn
-	// nor already superseded by a correction.
+	// of a record of this type about this subject that is neither withdrawn,
+	// already superseded by a correction, nor ended by an expiry notice that
+	// obliged its recipient to erase it. Naming a release that is not open
+	// so is refused (INVALID_ARGUMENT on corrects[i], naming the notice that
+	// closed it).
 	Corrects []int64 `protobuf:"varint,3,rep,packed,name=corrects,proto3" json:"corrects,omitempty"`
 	// What was wrong, in words. Required; must not contain the subject's
 	// identifier.
@@ -329,7 +332,10 @@ type WithdrawRequest struct {
 	RecordType RecordType `protobuf:"varint,2,opt,name=record_type,json=recordType,proto3,enum=liaison.v1.RecordType" json:"record_type,omitempty"`
 	// The audit log indexes of the releases withdrawn. Empty: every release
 	// by the caller's agency about the subject (of record_type, if set)
-	// that is not yet withdrawn.
+	// that is neither withdrawn, superseded by a correction, nor ended by an
+	// expiry notice that obliged its recipient to erase it. Naming a release
+	// that is not open so is refused (INVALID_ARGUMENT on withdraws[i],
+	// naming the notice that closed it).
 	Withdraws []int64 `protobuf:"varint,3,rep,packed,name=withdraws,proto3" json:"withdraws,omitempty"`
 	// Why. Required.
 	Reason WithdrawalReason `protobuf:"varint,4,opt,name=reason,proto3,enum=liaison.v1.WithdrawalReason" json:"reason,omitempty"`

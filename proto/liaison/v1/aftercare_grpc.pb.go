@@ -40,40 +40,47 @@ const (
 // is authenticated like an Exchange call; every delivery and every
 // acknowledgement is one audit log entry.
 type AftercareClient interface {
-	// Correct sends a new version of a record the caller disclosed (or let
-	// be requested) earlier to every agency that received it. Each
-	// recipient's correction is decided again under today's policy (a
-	// disclose from the caller to that recipient, for the original purpose
-	// and case) and delivered in exactly the form the recipient was entitled
-	// to: the original outcome, field plan and pseudonym domain. Where
-	// today's law no longer lets the recipient have the record in that form,
-	// the recipient gets a withdrawal notice instead (erase what you hold).
-	// Recipients that were refused, or got only a hit, get nothing. A
-	// release that passed on a record the caller received through the
-	// gateway (it named a provenance) is decided with the provenance of
-	// what the caller holds now: the source's latest correction of that
-	// release, so its conditions travel with the correction as they did
-	// with the record; if the source withdrew it, the recipient gets a
-	// withdrawal notice instead (reason SOURCE_WITHDRAWN). A correction
-	// that failed for a recipient leaves its release open to another. One
-	// audit entry (action correct) per recipient; unread copies of the
-	// superseded release are withdrawn from its inbox. A recipient that
-	// passed the record on finds its own releases to correct in turn in the
-	// notice (ObligationNotice.passed_on). A recipient behind a peer gateway
-	// gets the notice in its inbox at its own gateway, which decides the
-	// correction again under its own law on receipt (a withdrawal,
-	// CORRECTION_NOT_ALLOWED, if that law refuses) and names its own entry of
-	// the release in refers_to; this gateway logs a pending entry before it
-	// forwards and a final one with the peer's receipt (see the README,
-	// federation).
+	// Correct sends a new version of a record the caller disclosed (or let be
+	// requested) earlier to every agency that received it. Each recipient's
+	// correction is decided again under today's policy (a disclose from the
+	// caller to that recipient, for the original purpose and case) and
+	// delivered in exactly the form the recipient was entitled to: the
+	// original outcome, field plan and pseudonym domain. Where today's law no
+	// longer lets the recipient have the record in that form, the recipient
+	// gets a withdrawal notice instead (erase what you hold). Recipients that
+	// were refused, or got only a hit, get nothing; nor does a recipient the
+	// gateway told to erase the record when the legal basis of its release
+	// ended (an expiry notice with OBLIGATION_ERASE): it holds nothing to
+	// correct, and the corrected record would be a fresh disclosure (one that
+	// may retain it under a retention rule still gets the correction). A
+	// release that passed on a record the caller received through the gateway
+	// (it named a provenance) is decided with the provenance of what the
+	// caller holds now: the source's latest correction of that release, so its
+	// conditions travel with the correction as they did with the record; if
+	// the source withdrew it, the recipient gets a withdrawal notice instead
+	// (reason SOURCE_WITHDRAWN). A correction that failed for a recipient
+	// leaves its release open to another. One audit entry (action correct) per
+	// recipient; unread copies of the superseded release are withdrawn from
+	// its inbox. A recipient that passed the record on finds its own releases
+	// to correct in turn in the notice (ObligationNotice.passed_on). A
+	// recipient behind a peer gateway gets the notice in its inbox at its own
+	// gateway, which decides the correction again under its own law on receipt
+	// (a withdrawal, CORRECTION_NOT_ALLOWED, if that law refuses) and names
+	// its own entry of the release in refers_to; this gateway logs a pending
+	// entry before it forwards and a final one with the peer's receipt (see
+	// the README, federation).
 	Correct(ctx context.Context, in *CorrectRequest, opts ...grpc.CallOption) (*CorrectResponse, error)
 	// Withdraw tells every agency that received a record from the caller to
 	// erase (or restrict) it: it was incorrect, unlawfully transmitted, or
 	// erased at the source. One audit entry (action withdraw) per recipient;
-	// unread copies are withdrawn from the inboxes. A recipient that passed
-	// the record on finds its own releases to withdraw in turn in the notice
-	// (ObligationNotice.passed_on). A recipient behind a peer gateway gets
-	// the notice at its own gateway, as for Correct.
+	// unread copies are withdrawn from the inboxes. A release whose recipient
+	// the gateway already told to erase it when its legal basis ended (an
+	// expiry notice with OBLIGATION_ERASE) is not withdrawn again: nothing of
+	// it is left to erase or restrict (one retained under a retention rule
+	// is). A recipient that passed the record on finds its own releases to
+	// withdraw in turn in the notice (ObligationNotice.passed_on). A recipient
+	// behind a peer gateway gets the notice at its own gateway, as for
+	// Correct.
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
@@ -208,40 +215,47 @@ func (c *aftercareClient) ListObligationNotices(ctx context.Context, in *ListObl
 // is authenticated like an Exchange call; every delivery and every
 // acknowledgement is one audit log entry.
 type AftercareServer interface {
-	// Correct sends a new version of a record the caller disclosed (or let
-	// be requested) earlier to every agency that received it. Each
-	// recipient's correction is decided again under today's policy (a
-	// disclose from the caller to that recipient, for the original purpose
-	// and case) and delivered in exactly the form the recipient was entitled
-	// to: the original outcome, field plan and pseudonym domain. Where
-	// today's law no longer lets the recipient have the record in that form,
-	// the recipient gets a withdrawal notice instead (erase what you hold).
-	// Recipients that were refused, or got only a hit, get nothing. A
-	// release that passed on a record the caller received through the
-	// gateway (it named a provenance) is decided with the provenance of
-	// what the caller holds now: the source's latest correction of that
-	// release, so its conditions travel with the correction as they did
-	// with the record; if the source withdrew it, the recipient gets a
-	// withdrawal notice instead (reason SOURCE_WITHDRAWN). A correction
-	// that failed for a recipient leaves its release open to another. One
-	// audit entry (action correct) per recipient; unread copies of the
-	// superseded release are withdrawn from its inbox. A recipient that
-	// passed the record on finds its own releases to correct in turn in the
-	// notice (ObligationNotice.passed_on). A recipient behind a peer gateway
-	// gets the notice in its inbox at its own gateway, which decides the
-	// correction again under its own law on receipt (a withdrawal,
-	// CORRECTION_NOT_ALLOWED, if that law refuses) and names its own entry of
-	// the release in refers_to; this gateway logs a pending entry before it
-	// forwards and a final one with the peer's receipt (see the README,
-	// federation).
+	// Correct sends a new version of a record the caller disclosed (or let be
+	// requested) earlier to every agency that received it. Each recipient's
+	// correction is decided again under today's policy (a disclose from the
+	// caller to that recipient, for the original purpose and case) and
+	// delivered in exactly the form the recipient was entitled to: the
+	// original outcome, field plan and pseudonym domain. Where today's law no
+	// longer lets the recipient have the record in that form, the recipient
+	// gets a withdrawal notice instead (erase what you hold). Recipients that
+	// were refused, or got only a hit, get nothing; nor does a recipient the
+	// gateway told to erase the record when the legal basis of its release
+	// ended (an expiry notice with OBLIGATION_ERASE): it holds nothing to
+	// correct, and the corrected record would be a fresh disclosure (one that
+	// may retain it under a retention rule still gets the correction). A
+	// release that passed on a record the caller received through the gateway
+	// (it named a provenance) is decided with the provenance of what the
+	// caller holds now: the source's latest correction of that release, so its
+	// conditions travel with the correction as they did with the record; if
+	// the source withdrew it, the recipient gets a withdrawal notice instead
+	// (reason SOURCE_WITHDRAWN). A correction that failed for a recipient
+	// leaves its release open to another. One audit entry (action correct) per
+	// recipient; unread copies of the superseded release are withdrawn from
+	// its inbox. A recipient that passed the record on finds its own releases
+	// to correct in turn in the notice (ObligationNotice.passed_on). A
+	// recipient behind a peer gateway gets the notice in its inbox at its own
+	// gateway, which decides the correction again under its own law on receipt
+	// (a withdrawal, CORRECTION_NOT_ALLOWED, if that law refuses) and names
+	// its own entry of the release in refers_to; this gateway logs a pending
+	// entry before it forwards and a final one with the peer's receipt (see
+	// the README, federation).
 	Correct(context.Context, *CorrectRequest) (*CorrectResponse, error)
 	// Withdraw tells every agency that received a record from the caller to
 	// erase (or restrict) it: it was incorrect, unlawfully transmitted, or
 	// erased at the source. One audit entry (action withdraw) per recipient;
-	// unread copies are withdrawn from the inboxes. A recipient that passed
-	// the record on finds its own releases to withdraw in turn in the notice
-	// (ObligationNotice.passed_on). A recipient behind a peer gateway gets
-	// the notice at its own gateway, as for Correct.
+	// unread copies are withdrawn from the inboxes. A release whose recipient
+	// the gateway already told to erase it when its legal basis ended (an
+	// expiry notice with OBLIGATION_ERASE) is not withdrawn again: nothing of
+	// it is left to erase or restrict (one retained under a retention rule
+	// is). A recipient that passed the record on finds its own releases to
+	// withdraw in turn in the notice (ObligationNotice.passed_on). A recipient
+	// behind a peer gateway gets the notice at its own gateway, as for
+	// Correct.
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action

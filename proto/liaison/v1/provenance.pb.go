@@ -377,9 +377,10 @@ type ObligationNotice struct {
 	// passed the referred record on (each named, as its
 	// DiscloseRequest.provenance, one of the releases in refers_to or a
 	// release they corrected) and that it has neither corrected nor
-	// withdrawn since, in log order. The obligation reaches their recipients
-	// too (GDPR Art. 19, LED Art. 16(6)): correct them with the corrected
-	// record (Aftercare.Correct, corrects) or withdraw them
+	// withdrawn since, nor the gateway ended (an expiry notice that told
+	// their recipient to erase them), in log order. The obligation reaches
+	// their recipients too (GDPR Art. 19, LED Art. 16(6)): correct them with
+	// the corrected record (Aftercare.Correct, corrects) or withdraw them
 	// (Aftercare.Withdraw, withdraws); message says so. Until then,
 	// AcknowledgeNotice refuses this notice (PASSED_ON_NOT_CORRECTED). For
 	// an expiry notice, only when it obliges erasure (withdraw them, reason
