@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -80,26 +81,46 @@ func provenanceOf(index int64, e *audit.Entry) *audit.Provenance {
 
 // currentSource follows a provenance to the release its recipient holds
 // now: the latest correction the holder sent it of the release named, or
-// that release. withdrawnBy is the notice that told the recipient to
-// erase it instead (a withdrawal, or a correction sent as one), or -1.
+// that release, with the last day of its basis as it stands now. withdrawnBy
+// is the notice that told the recipient to erase it instead (a
+// withdrawal, or a correction sent as one), or -1.
 func (s *Server) currentSource(ctx context.Context, p *audit.Provenance, subject string) (_ *audit.Provenance, withdrawnBy int64, _ error) {
 	type notice struct {
 		index int64
 		entry *audit.Entry
 	}
-	next := map[int64]notice{} // release -> the notice that closed it
+	next := map[int64]notice{}    // release -> the notice that closed it
+	revised := map[int64]string{} // release -> the last day a revision moved its end to
+	ended := map[int64]string{}   // release -> the last day an expiry notice said its basis covered
 	for r, err := range s.logEntries(ctx, audit.Filter{Subject: subject, Agency: p.Holder.Agency, Start: p.Index + 1}) {
 		if err != nil {
 			return nil, -1, err
 		}
 		e := r.Entry
-		if (e.Action != audit.ActionCorrect && e.Action != audit.ActionWithdraw) || e.Holder == nil || e.Holder.Agency != p.Holder.Agency {
+		if e.Holder == nil || e.Holder.Agency != p.Holder.Agency {
 			continue
 		}
-		if n, ok := audit.NoticeOf(r.Index, e); ok && n.Recipient == p.Recipient.Agency {
-			for _, x := range n.RefersTo {
-				if _, seen := next[x]; !seen {
-					next[x] = notice{r.Index, e}
+		switch e.Action {
+		case audit.ActionCorrect, audit.ActionWithdraw:
+			if n, ok := audit.NoticeOf(r.Index, e); ok && n.Recipient == p.Recipient.Agency {
+				for _, x := range n.RefersTo {
+					if _, seen := next[x]; !seen {
+						next[x] = notice{r.Index, e}
+					}
+				}
+			}
+		case audit.ActionReviseExpiry:
+			// As the aftercare projection reads it (audit.ProjectAftercare).
+			x, err := strconv.ParseInt(e.Detail[audit.DetailRelease], 10, 64)
+			if e.Outcome == audit.OutcomeOK && err == nil && e.Detail[audit.DetailMoved] == "true" && e.Detail[audit.DetailValidUntil] != "" {
+				revised[x] = e.Detail[audit.DetailValidUntil]
+			}
+		case audit.ActionExpire:
+			if n, ok := audit.NoticeOf(r.Index, e); ok && n.Recipient == p.Recipient.Agency && e.LegalBasis != nil {
+				for _, x := range n.RefersTo {
+					if _, seen := ended[x]; !seen {
+						ended[x] = e.LegalBasis.ValidUntil
+					}
 				}
 			}
 		}
@@ -108,13 +129,27 @@ func (s *Server) currentSource(ctx context.Context, p *audit.Provenance, subject
 	for {
 		n, ok := next[cur.Index]
 		if !ok {
-			return cur, -1, nil
+			break
 		}
 		if !isRecordRelease(n.entry) || n.entry.Outcome == audit.OutcomeHitOnly {
 			return nil, n.index, nil
 		}
 		cur = provenanceOf(n.index, n.entry)
 	}
+	// The basis ends when an expiry notice said it ended, or on the day a
+	// revision last moved its end to, or on the day the release recorded.
+	end := cur.ValidUntil
+	if v, ok := ended[cur.Index]; ok {
+		end = v
+	} else if v, ok := revised[cur.Index]; ok {
+		end = v
+	}
+	if end != cur.ValidUntil {
+		c := *cur
+		c.ValidUntil = end
+		cur = &c
+	}
+	return cur, -1, nil
 }
 
 // maxLineage bounds how far back lineage follows corrections.
@@ -500,13 +535,19 @@ func (s *Server) applyOnward(ctx context.Context, ex *exchange, declared *liaiso
 		return err
 	}
 	if prov != nil {
-		ex.entry.Provenance = prov
-		ex.in.Provenance = policyProvenance(prov)
 		// What its source has told the caller to erase goes no further.
-		_, withdrawnBy, err := s.currentSource(ctx, prov, subject)
+		src, withdrawnBy, err := s.currentSource(ctx, prov, subject)
 		if err != nil {
 			return err
 		}
+		if withdrawnBy < 0 {
+			// The basis the caller holds the record under now, and its
+			// last day as it stands now: moved by a revision, or the day
+			// an expiry notice said it ended.
+			prov.LegalBasis, prov.ValidUntil = src.LegalBasis, src.ValidUntil
+		}
+		ex.entry.Provenance = prov
+		ex.in.Provenance = policyProvenance(prov)
 		if withdrawnBy >= 0 {
 			return &denial{reason: "PROVENANCE_WITHDRAWN", refusal: true, auditIdx: -1, message: fmt.Sprintf(
 				"This record may not go on: %s, which released it to you under entry %d, has since told you to erase it (entry %d).",

@@ -629,6 +629,96 @@ func testCorrectionChain(t *testing.T, o stackOptions) {
 	}
 }
 
+// TestOnwardUseAfterTheEndMoved: the Aarhus police received two release
+// notices from the prison under the basis that ends with the probation,
+// on 2027-03-01; they may pass them back to the prison (NO_ONWARD_DISCLOSURE
+// lets a record go back to its source) while that basis lasts. The
+// probation of one person turns out to have ended on 2027-02-10: once the
+// prison has revised it, that record goes nowhere, before and after the
+// expiry notice. The other person's probation is extended to 2027-06-01,
+// then to 2027-09-01, which the prison's correction of the notice
+// carries: the record goes back after 2027-03-01 and after 2027-06-01,
+// named by the release the police first received. The onward rules read the basis's end as it
+// stands now, not as the release recorded it.
+func TestOnwardUseAfterTheEndMoved(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	extended, _ := dkRelease(t)
+	cut := proto.CloneOf(extended)
+	cut.GetReleaseNotice().GetSubject().SubjectId = "SYN-DK-0002"
+	pExt := discloseUnderSupervision(t, s, extended, "2027-03-01", "dk-police-aarhus").GetResults()[0].GetAuditIndex()
+	pCut := discloseUnderSupervision(t, s, cut, "2027-03-01", "dk-police-aarhus").GetResults()[0].GetAuditIndex()
+	prison := aftercare(t, s, dkPrison)
+	revise := func(id, until string) {
+		t.Helper()
+		rv, err := prison.ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{SubjectId: id, Subject: probationAttrs(until),
+			Justification: "The court changed the probation."})
+		if err != nil || len(rv.GetReleases()) != 1 || !rv.GetReleases()[0].GetMoved() || rv.GetReleases()[0].GetValidUntil() != until {
+			t.Fatalf("ReviseExpiry(%s, %s) = %v, %v; want the one open release moved", id, until, rv, err)
+		}
+	}
+	back := func(rec *liaisonv1.Record, from int64, until string) (*liaisonv1.DiscloseResponse, error) {
+		return s.exchange(t, dkPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: rec, Subject: probationAttrs(until), Recipients: []string{"dk-prison-east"}, Provenance: &liaisonv1.Provenance{AuditIndex: from},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "The prison should see what we hold.",
+		})
+	}
+	wantEnded := func(err error, until string) {
+		t.Helper()
+		if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "PROVENANCE_BASIS_ENDED" || !strings.Contains(st.Message(), "ended on "+until) {
+			t.Errorf("passed back after the basis ended on %s: %q %s", until, errorReason(st), st.Message())
+		}
+		if _, e := s.lastEntry(t); e.Provenance == nil || e.Provenance.ValidUntil != until {
+			t.Errorf("entry of the refusal: provenance %+v, want valid until %s", e.Provenance, until)
+		}
+	}
+	wantBack := func(r *liaisonv1.DiscloseResponse, err error, from int64, until string) {
+		t.Helper()
+		if err != nil || r.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+			t.Fatalf("passed back within the basis (until %s) = %v, %v", until, r, err)
+		}
+		if e := s.entry(t, r.GetResults()[0].GetAuditIndex()); e.Provenance == nil || e.Provenance.Index != from ||
+			e.Provenance.ValidUntil != until || e.Provenance.LegalBasis != supervisionBasis {
+			t.Errorf("onward entry provenance = %+v; want entry %d, %s until %s", e.Provenance, from, supervisionBasis, until)
+		}
+	}
+
+	// Cut short, learnt afterwards: the end moves back into the past.
+	clk.Set(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	revise("SYN-DK-0002", "2027-02-10")
+	_, err := back(cut, pCut, "2027-03-01")
+	wantEnded(err, "2027-02-10")
+	// Extended: the end moves on.
+	revise("SYN-DK-0001", "2027-06-01")
+
+	clk.Set(time.Date(2027, 4, 1, 9, 0, 0, 0, time.UTC))
+	if err := s.srv.RunAftercare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if exp := entriesOf(t, s, audit.ActionExpire); len(exp) != 1 || exp[0].Entry.Detail[audit.DetailRefersTo] != itoa(pCut) {
+		t.Fatalf("expiry notices = %+v, want one, for entry %d", exp, pCut)
+	}
+	_, err = back(cut, pCut, "2027-03-01")
+	wantEnded(err, "2027-02-10")
+	r, err := back(extended, pExt, "2027-06-01")
+	wantBack(r, err, pExt, "2027-06-01")
+
+	// The probation is extended again, and the prison corrects the notice
+	// with the new date: the correction's end is what the police hold the
+	// record under now, whichever release they name.
+	corrected := proto.CloneOf(extended)
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus, afdeling Nord"
+	c, err := prison.Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Subject: probationAttrs("2027-09-01"),
+		Justification: "The contact point was wrong; the probation now runs to 2027-09-01."})
+	if err != nil || len(c.GetResults()) != 1 || c.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Fatalf("Correct = %v, %v; want one correction", c, err)
+	}
+	clk.Set(time.Date(2027, 7, 1, 9, 0, 0, 0, time.UTC))
+	r, err = back(corrected, pExt, "2027-09-01")
+	wantBack(r, err, pExt, "2027-09-01")
+}
+
 // TestCorrectionInAStoredCase: a release made in a case the Cases service
 // manages is corrected as a disclose in that case, as it is today; once
 // the case is closed, no exchange rests on it, and the correction becomes

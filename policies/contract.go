@@ -59,7 +59,11 @@ type Input struct {
 // Provenance describes the release a record was received under, as the
 // gateway's log records it: the entry, who released it to whom, under
 // which basis, purpose and case, until when, and the handling conditions
-// that travel with it. Dates are YYYY-MM-DD; empty strings mean none.
+// that travel with it. LegalBasis and ValidUntil are the basis the
+// recipient holds the record under now and its last day as it stands now
+// (the latest correction's, if the holder corrected the release; the end
+// moved by a revision, or the day an expiry notice says the basis ended).
+// Dates are YYYY-MM-DD; empty strings mean none.
 type Provenance struct {
 	AuditIndex int64    `json:"audit_index"`
 	Holder     Party    `json:"holder"`

@@ -148,7 +148,10 @@ type Case struct {
 
 // Provenance names the release a record was received under, as the log
 // recorded it: its entry, the parties, basis, validity, purpose, case and
-// the conditions in force on it.
+// the conditions in force on it. Basis and validity are those in force
+// when the entry that names it was made: those of the latest correction
+// of the release, if its holder corrected it since, with the end a
+// revision moved it to or an expiry notice gave.
 type Provenance struct {
 	Index      int64    `json:"index"`
 	Holder     Party    `json:"holder"`

@@ -255,7 +255,12 @@ type DiscloseRequest struct {
 	// UNDECLARED_ONWARD_DISCLOSURE, naming the release it repeats). A
 	// release its holder has since withdrawn (told the caller to erase, by a
 	// withdrawal or a correction sent as one) goes no further, named or not:
-	// PermissionDenied, PROVENANCE_WITHDRAWN, logged as refused.
+	// PermissionDenied, PROVENANCE_WITHDRAWN, logged as refused. The policy
+	// reads the end of the basis the caller holds the record under as it
+	// stands now (input.provenance.valid_until): moved by a revision
+	// (Aftercare.ReviseExpiry), or the day the expiry notice said it ended,
+	// of the holder's latest correction if it corrected the release; once
+	// it has passed, the record goes no further (PROVENANCE_BASIS_ENDED).
 	Provenance    *Provenance `protobuf:"bytes,20,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
