@@ -682,6 +682,100 @@ func TestErasedAtExpiryIsNoLongerCorrected(t *testing.T) {
 	}
 }
 
+// TestReviseExpiryInTheCaseAsItIsNow: under a reading of the Danish law
+// in which the supervision basis holds only inside a KSP case, the prison
+// releases its notice in the case to the police (who lead it) and to
+// social services, which then leave the case. The court extends the
+// probation: the police's release moves to the new end, social services'
+// does not (they are no longer in the case that gave them the basis).
+// When the extension is quashed and the probation turns out to have ended
+// already, both ends move back, decided as of the releases.
+func TestReviseExpiryInTheCaseAsItIsNow(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now, policy: policytest.Patched(t, "dk/dk.rego",
+		"\"validity\": {\"type\": \"probation\"},\n\t\t\"requires_case\": false,", "\"validity\": {\"type\": \"probation\"},\n\t\t\"requires_case\": true,")})
+	const id = "DK-KSP-AAR-0007"
+	police := s.cases(t, dkPolice)
+	if _, err := police.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "dk.ksp", SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-03-01"),
+		Justification: "KSP around the release."}); err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	for _, o := range []officer{dkPrison, dkSocial} {
+		if _, err := police.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: o.agency, Justification: "Needed in the case."}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.cases(t, o).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, _ := dkRelease(t)
+	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: probationAttrs("2027-03-01"), Recipients: []string{"dk-police-aarhus", "dk-social-aarhus"}, CaseId: id,
+		ClaimedLegalBasis: supervisionBasis, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
+	})
+	if err != nil {
+		t.Fatalf("Disclose in the case: %v", err)
+	}
+	for _, r := range d.GetResults() {
+		if r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE || r.GetLegalBasis().GetId() != supervisionBasis || r.GetLegalBasis().GetValidUntil() != "2027-03-01" {
+			t.Fatalf("Disclose in the case to %s = %v", r.GetRecipient(), r)
+		}
+	}
+	if _, err := s.cases(t, dkSocial).LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: id, Justification: "Our part is done."}); err != nil {
+		t.Fatal(err)
+	}
+
+	clk.Set(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
+		SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-06-01"), Justification: "Probation extended by the court on 2027-02-19.",
+	})
+	if err != nil || len(rv.GetReleases()) != 2 {
+		t.Fatalf("ReviseExpiry = %v, %v; want both releases considered", rv, err)
+	}
+	for _, r := range rv.GetReleases() {
+		switch r.GetRecipient() {
+		case "dk-police-aarhus":
+			if !r.GetMoved() || r.GetValidUntil() != "2027-06-01" {
+				t.Errorf("the police's release: %v; want it moved to 2027-06-01", r)
+			}
+		case "dk-social-aarhus":
+			if r.GetMoved() || r.GetValidUntil() != "2027-03-01" || !slices.Contains(r.GetReasons(), "NOT_A_CASE_MEMBER") {
+				t.Errorf("social services' release: %v; want it kept to 2027-03-01, NOT_A_CASE_MEMBER", r)
+			}
+			if e := s.entry(t, r.GetAuditIndex()); e.Detail[audit.DetailMoved] != "false" || e.Case == nil || slices.Contains(e.Case.Members, "dk-social-aarhus") {
+				t.Errorf("its revision entry: detail %v, case %+v; want not moved, decided in the case without social services", e.Detail, e.Case)
+			}
+		}
+	}
+
+	// The court's order is quashed: the probation ended on 2027-02-15.
+	// Today's law covers neither release; decided as of each release, in
+	// the case as it was then, both bases ended that day, and both ends
+	// move back: leaving the case never kept a basis longer.
+	rv, err = aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
+		SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-02-15"), Justification: "The extension was quashed; probation ended on 2027-02-15.",
+	})
+	if err != nil || len(rv.GetReleases()) != 2 {
+		t.Fatalf("ReviseExpiry = %v, %v; want both releases considered", rv, err)
+	}
+	for _, r := range rv.GetReleases() {
+		if !r.GetMoved() || r.GetValidUntil() != "2027-02-15" {
+			t.Errorf("%s's release: %v; want it moved back to 2027-02-15", r.GetRecipient(), r)
+		}
+	}
+	if err := s.srv.RunAftercare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var to []string
+	for _, r := range entriesOf(t, s, audit.ActionExpire) {
+		to = append(to, r.Entry.Recipients[0].Agency)
+	}
+	if slices.Sort(to); !slices.Equal(to, []string{"dk-police-aarhus", "dk-social-aarhus"}) {
+		t.Errorf("expiry notices to %v; want one to each recipient", to)
+	}
+}
+
 // TestReviseExpiryIntoThePast: the probation ended earlier than the date
 // the releases were made with (the court cut it short, and the prison
 // learns it afterwards). The revision moves their end back to the real

@@ -327,8 +327,21 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 	if !ok {
 		return res, failed("RELEASE_NOT_DECIDED", errors.New("gateway: the release records no policy decision"))
 	}
-	// The release decided again, as of now, with the new dates; the entry
-	// names the caller who revised it.
+	// The release decided again, as of now, with the new dates and the
+	// case as it is now (as a correction is, describeNotice): a party that
+	// has left the case since keeps no basis the case gave it, and a case
+	// since closed is no case. The entry names the caller who revised it.
+	asReleased := in.Case
+	if orig.Case != nil {
+		c, err := s.caseByID(ctx, orig.Case.ID)
+		if err != nil {
+			return res, err
+		}
+		in.Case = nil
+		if c != nil && c.Status != audit.CaseClosed {
+			in.Case = policyCase(c, in.Requester.Agency)
+		}
+	}
 	in.Time = ex.in.Time
 	ex.in = in
 	ex.subject = subject
@@ -337,24 +350,31 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 		return res, err
 	}
 	e := ex.entry
-	e.Holder, e.Recipients, e.RecordType, e.Purpose, e.Case = orig.Holder, orig.Recipients, orig.RecordType, orig.Purpose, orig.Case
+	e.Holder, e.Recipients, e.RecordType, e.Purpose = orig.Holder, orig.Recipients, orig.RecordType, orig.Purpose
+	e.Case = nil
+	if c := in.Case; c != nil {
+		e.Case = &audit.Case{ID: c.ID, Members: c.Members, Lead: c.Lead}
+	}
 	e.Justification = req.GetJustification()
 	e.Detail = map[string]string{audit.DetailRelease: strconv.FormatInt(r.Index, 10), audit.DetailValidBefore: r.ValidUntil}
 	dec, derr := s.decide(ctx, ex)
 	var dn *denial
 	if errors.As(derr, &dn) && r.ValidUntil != "" {
 		// Today's law refuses it: perhaps because, with the new dates, the
-		// basis has already ended. Decided again as of the release itself,
-		// the basis gives its real last day; if that is earlier than the
-		// one tracked, the end moves back (into the past, and the timers
-		// send the expiry notice at their next pass).
+		// basis has already ended. Decided again as of the release itself
+		// (in the case as it was then), the basis gives its real last day;
+		// if that is earlier than the one tracked, the end moves back (into
+		// the past, and the timers send the expiry notice at their next
+		// pass). A later day moves nothing: what the release's time allowed
+		// extends no basis today refuses.
 		first, firstEntry, asOf := ex.in, *e, ex.in
-		asOf.Time = orig.Time.UTC().Format(time.RFC3339Nano)
+		asOf.Time, asOf.Case = orig.Time.UTC().Format(time.RFC3339Nano), asReleased
 		ex.in = asOf
 		if d, err := s.decide(ctx, ex); err == nil && d.LegalBasis != nil && d.LegalBasis.ID == r.LegalBasis &&
 			d.LegalBasis.ValidUntil != "" && d.LegalBasis.ValidUntil < r.ValidUntil {
 			dec, derr, dn = d, nil, nil
 			e.Detail[audit.DetailDecidedAsOf] = asOf.Time
+			e.Case = orig.Case
 		} else {
 			// The refusal stands, as first decided (decide sets the
 			// entry's decision fields only, not its detail).

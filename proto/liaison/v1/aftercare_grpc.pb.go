@@ -108,14 +108,18 @@ type AftercareClient interface {
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
 	// open release of the caller's records about the subject is decided
-	// again with the new dates, and where the same legal basis applies with
-	// another end date, its expiry moves. A basis that, with the new dates,
-	// has already ended (today's law refuses the release) is decided again
-	// as of the release's own time: if the same basis then ends earlier
-	// than tracked, the end moves back to that day (the entry's detail
+	// again with the new dates and the release's case as it is now (its
+	// members now; a case since closed is none), and where the same legal
+	// basis applies with another end date, its expiry moves. A recipient
+	// that has left the case since keeps no basis the case gave it: its
+	// expiry does not move (reasons: the policy's, e.g. NOT_A_CASE_MEMBER).
+	// A basis that, with the new dates, has already ended (today's law
+	// refuses the release) is decided again as of the release's own time,
+	// in the case as it was then: if the same basis then ends earlier than
+	// tracked, the end moves back to that day (the entry's detail
 	// decided_as_of says so), in the past, and the timers send the expiry
-	// notice at their next pass. One audit entry (action
-	// revise_expiry) per release considered. For a release to an agency
+	// notice at their next pass; a later day moves nothing. One audit entry
+	// (action revise_expiry) per release considered. For a release to an agency
 	// behind a peer gateway, whose gateway tracks the expiry and tells the
 	// recipient, a moved date is forwarded there (a pending entry, then the
 	// final one with the peer's receipt); if the peer cannot be reached, the
@@ -283,14 +287,18 @@ type AftercareServer interface {
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
 	// open release of the caller's records about the subject is decided
-	// again with the new dates, and where the same legal basis applies with
-	// another end date, its expiry moves. A basis that, with the new dates,
-	// has already ended (today's law refuses the release) is decided again
-	// as of the release's own time: if the same basis then ends earlier
-	// than tracked, the end moves back to that day (the entry's detail
+	// again with the new dates and the release's case as it is now (its
+	// members now; a case since closed is none), and where the same legal
+	// basis applies with another end date, its expiry moves. A recipient
+	// that has left the case since keeps no basis the case gave it: its
+	// expiry does not move (reasons: the policy's, e.g. NOT_A_CASE_MEMBER).
+	// A basis that, with the new dates, has already ended (today's law
+	// refuses the release) is decided again as of the release's own time,
+	// in the case as it was then: if the same basis then ends earlier than
+	// tracked, the end moves back to that day (the entry's detail
 	// decided_as_of says so), in the past, and the timers send the expiry
-	// notice at their next pass. One audit entry (action
-	// revise_expiry) per release considered. For a release to an agency
+	// notice at their next pass; a later day moves nothing. One audit entry
+	// (action revise_expiry) per release considered. For a release to an agency
 	// behind a peer gateway, whose gateway tracks the expiry and tells the
 	// recipient, a moved date is forwarded there (a pending entry, then the
 	// final one with the peer's receipt); if the peer cannot be reached, the
