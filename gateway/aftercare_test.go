@@ -776,6 +776,50 @@ func TestReviseExpiryInTheCaseAsItIsNow(t *testing.T) {
 	}
 }
 
+// TestCorrectionLivesAsARelease: the prison corrects the release notice
+// it sent the police under the supervision basis; the correction is the
+// release the police hold now, tracked to the basis's end. When the
+// probation is extended, the correction's end moves; when it ends, the
+// police get the expiry notice for it with what their law lets them keep,
+// as for any release.
+func TestCorrectionLivesAsARelease(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, _ := dkRelease(t)
+	discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus")
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus, afdeling Nord"
+	c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Justification: "The contact point was wrong."})
+	if err != nil || len(c.GetResults()) != 1 || c.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Fatalf("Correct = %v, %v; want one correction", c, err)
+	}
+	ci := c.GetResults()[0].GetAuditIndex()
+
+	clk.Set(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
+		SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-06-01"), Justification: "Probation extended by the court on 2027-02-19.",
+	})
+	if err != nil {
+		t.Fatalf("ReviseExpiry: %v", err)
+	}
+	if rs := rv.GetReleases(); len(rs) != 1 || rs[0].GetReleaseIndex() != ci || !rs[0].GetMoved() || rs[0].GetValidUntil() != "2027-06-01" {
+		t.Fatalf("revision = %v; want the correction %d moved to 2027-06-01", rs, ci)
+	}
+
+	clk.Set(time.Date(2027, 6, 2, 0, 0, 5, 0, time.UTC))
+	if err := s.srv.RunAftercare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exp := entriesOf(t, s, audit.ActionExpire)
+	if len(exp) != 1 || exp[0].Entry.Detail[audit.DetailRefersTo] != itoa(ci) {
+		t.Fatalf("%d expiry notices; want one, for the correction %d", len(exp), ci)
+	}
+	if e := exp[0].Entry; e.Detail[audit.DetailObligation] != audit.ObligationRetain || e.Detail[audit.DetailRetention] != "dk.rhl.retention.police" {
+		t.Errorf("expiry notice for the correction: detail %v, reasons %v; want retain under dk.rhl.retention.police", e.Detail, e.Reasons)
+	}
+}
+
 // TestReviseExpiryIntoThePast: the probation ended earlier than the date
 // the releases were made with (the court cut it short, and the prison
 // learns it afterwards). The revision moves their end back to the real

@@ -174,7 +174,7 @@ func (s *Server) expiryNotice(ctx context.Context, orig *audit.Entry, releases [
 	eng := s.policy.Current()
 	e.PolicyRevision = eng.Revision()
 	ret := policies.Retention{Obligation: policies.ObligationErase}
-	if in, ok := InputFromEntry(orig); ok {
+	if in, ok := decidedInput(orig); ok {
 		in.Time = end.AddDate(0, 0, 1).UTC().Format(time.RFC3339)
 		if r, rerr := eng.Retention(ctx, in); rerr == nil {
 			ret = r
@@ -306,6 +306,19 @@ func (s *Server) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExpiryRe
 	return resp, nil
 }
 
+// decidedInput is the policy input a tracked release was decided on. A
+// correction is decided as what it is, the holder disclosing the record to
+// its recipient (correctOne), and is decided again so, when its expiry is
+// revised or its basis ends.
+func decidedInput(e *audit.Entry) (policies.Input, bool) {
+	if e.Action != audit.ActionCorrect {
+		return InputFromEntry(e)
+	}
+	d := *e
+	d.Action = "disclose"
+	return InputFromEntry(&d)
+}
+
 // reviseOne decides one release again as of now with the new dates: if
 // the same basis applies and ends on another day, the expiry moves.
 func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryRequest, subject pseudonym.SubjectID, r audit.TrackedRelease) (res *liaisonv1.RevisedExpiry, err error) {
@@ -323,7 +336,7 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 	if err != nil {
 		return res, err
 	}
-	in, ok := InputFromEntry(orig)
+	in, ok := decidedInput(orig)
 	if !ok {
 		return res, failed("RELEASE_NOT_DECIDED", errors.New("gateway: the release records no policy decision"))
 	}

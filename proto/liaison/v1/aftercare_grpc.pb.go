@@ -107,8 +107,9 @@ type AftercareClient interface {
 	AcknowledgeNotice(ctx context.Context, in *AcknowledgeNoticeRequest, opts ...grpc.CallOption) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
-	// open release of the caller's records about the subject is decided
-	// again with the new dates and the release's case as it is now (its
+	// open release of the caller's records about the subject (a correction
+	// included, decided again as the disclose it is) is decided again with
+	// the new dates and the release's case as it is now (its
 	// members now; a case since closed is none), and where the same legal
 	// basis applies with another end date, its expiry moves. A recipient
 	// that has left the case since keeps no basis the case gave it: its
@@ -286,8 +287,9 @@ type AftercareServer interface {
 	AcknowledgeNotice(context.Context, *AcknowledgeNoticeRequest) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
-	// open release of the caller's records about the subject is decided
-	// again with the new dates and the release's case as it is now (its
+	// open release of the caller's records about the subject (a correction
+	// included, decided again as the disclose it is) is decided again with
+	// the new dates and the release's case as it is now (its
 	// members now; a case since closed is none), and where the same legal
 	// basis applies with another end date, its expiry moves. A recipient
 	// that has left the case since keeps no basis the case gave it: its
