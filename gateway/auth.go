@@ -90,6 +90,7 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 			if pctx, err = s.asPeer(ctx, method, c, bearer(ctx)); err == nil {
 				return pctx, nil // a peer gateway, for one of its officers
 			}
+			ctx = pctx // a refusal of an agency behind the peer names the peer
 		}
 	}
 	var ae *authn.Error

@@ -398,8 +398,8 @@ func (s *Server) validateRequest(ctx context.Context, reg *Registry, req *liaiso
 		return nil, nil, invalid("holder", "is not a registered agency")
 	case holder.Provider == "" && holder.Via == "", holder.Kind == KindPeerGateway:
 		return nil, nil, invalid("holder", "holds no records reachable through the gateway")
-	case holder.Offboarded:
-		return nil, nil, invalid("holder", "has been offboarded: the gateway no longer asks it")
+	case holder.Offboarded: // here, or (behind a peer) its peer gateway
+		return nil, nil, offboardedHolder("holder")
 	}
 	cs, err := s.resolveCase(ctx, req.GetCaseId(), s.callerID(ctx))
 	if err != nil {

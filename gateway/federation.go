@@ -93,7 +93,10 @@ func (r *Registry) addFederated(a AgencyFile, dir string, keysFor func(a AgencyF
 	if !slices.Contains(jurisdictions, a.Jurisdiction) {
 		return fmt.Errorf("gateway: registry: agency %q: unknown jurisdiction %q", a.ID, a.Jurisdiction)
 	}
-	ag := &Agency{Agency: &authn.Agency{ID: a.ID, Kind: a.Kind, Jurisdiction: a.Jurisdiction}, Name: a.Name, Via: a.Via}
+	// An agency behind a peer may be offboarded here as a local one is:
+	// this gateway then neither asks it, delivers to it, nor takes its
+	// calls through the peer.
+	ag := &Agency{Agency: &authn.Agency{ID: a.ID, Kind: a.Kind, Jurisdiction: a.Jurisdiction, Offboarded: a.Offboarded}, Name: a.Name, Via: a.Via}
 	if a.Kind == KindPeerGateway {
 		if a.Via != "" || a.Provider == "" || a.CheckpointKey == "" {
 			return fmt.Errorf("gateway: registry: peer gateway %q: provider (its address) and checkpoint_key are required, via is not allowed", a.ID)
@@ -127,7 +130,8 @@ func (r *Registry) addFederated(a AgencyFile, dir string, keysFor func(a AgencyF
 }
 
 // checkVia checks that every via names a peer gateway of the agency's
-// jurisdiction.
+// jurisdiction. An agency reached through an offboarded peer gateway is
+// offboarded with it: the gateway no longer deals with that peer.
 func (r *Registry) checkVia() error {
 	for _, a := range r.Agencies {
 		if a.Via == "" {
@@ -139,6 +143,9 @@ func (r *Registry) checkVia() error {
 		}
 		if p.Jurisdiction != a.Jurisdiction {
 			return fmt.Errorf("gateway: registry: agency %q (%s) is reached via %q of another jurisdiction (%s)", a.ID, a.Jurisdiction, a.Via, p.Jurisdiction)
+		}
+		if p.Offboarded {
+			a.Offboarded = true
 		}
 	}
 	return nil
@@ -174,7 +181,10 @@ type assertionClaims struct {
 // asPeer turns a call authenticated as a peer gateway (its certificate and
 // its assertion, verified by the Verifier like any officer token) into a
 // call by the officer's agency, which this gateway's registry must list as
-// reached via that peer. It returns an *authn.Error on refusal.
+// reached via that peer, and not as offboarded: an offboarded agency's
+// calls are refused through a peer as they are from the agency itself
+// (AGENCY_OFFBOARDED; the returned context then names the peer, for the
+// refusal's entry). It returns an *authn.Error on refusal.
 func (s *Server) asPeer(ctx context.Context, method string, c authn.Caller, token string) (context.Context, error) {
 	if !slices.Contains(peerMethods, method) {
 		return ctx, &authn.Error{Reason: "PEER_METHOD_NOT_ALLOWED", Detail: "a peer gateway may only call Request, Disclose, Acknowledge, AcknowledgeNotice and ReviseExpiry", Agency: c.Agency.ID, Proven: true, Permission: true}
@@ -198,8 +208,12 @@ func (s *Server) asPeer(ctx context.Context, method string, c authn.Caller, toke
 			Agency: c.Agency.ID, Proven: true, Permission: true}
 	}
 	sum := sha256.Sum256([]byte(token))
-	eff := authn.Caller{Agency: a.Agency, Officer: c.Officer, TokenID: c.TokenID, Expires: c.Expires}
 	ctx = context.WithValue(ctx, peerCallKey{}, peerCall{peer: c.Agency, assertion: hex.EncodeToString(sum[:])})
+	if a.Offboarded {
+		// As authentication refuses an offboarded agency's own call.
+		return ctx, &authn.Error{Reason: "AGENCY_OFFBOARDED", Detail: "the agency is no longer registered", Agency: a.ID, Proven: true, Permission: true}
+	}
+	eff := authn.Caller{Agency: a.Agency, Officer: c.Officer, TokenID: c.TokenID, Expires: c.Expires}
 	return authn.NewContext(ctx, eff), nil
 }
 
@@ -462,6 +476,14 @@ func (s *Server) callPeer(ctx context.Context, ex *exchange, peer *Agency) (*grp
 	return conn, pctx, cancel, nil
 }
 
+// peerOffboarded reports whether a peer gateway refused a call because the
+// agency of its own that the call would ask, or deliver to, is offboarded
+// there (InvalidArgument, reason AGENCY_OFFBOARDED): this gateway then
+// refuses the call as it refuses one for an agency it offboarded itself.
+func peerOffboarded(err error) bool {
+	return status.Code(err) == codes.InvalidArgument && errorReason(err) == reasonOffboarded
+}
+
 // peerError turns a peer's refusal or failure into this exchange's error.
 // forwarded says that the call carried a record the peer may have
 // delivered before it failed to answer.
@@ -481,6 +503,12 @@ func peerError(ex *exchange, err error, forwarded bool) error {
 		reason := "PEER_DENIED"
 		if info != nil && info.GetReason() != "" {
 			reason = info.GetReason()
+		}
+		if reason == reasonOffboarded {
+			// The peer refused the call as made for an agency its own
+			// registry offboarded: a refusal, not its law's decision.
+			return &denial{reason: reason, refusal: true, auditIdx: -1,
+				message: "The other country's gateway no longer takes calls for your agency: it has been offboarded there."}
 		}
 		return &denial{reason: reason, message: "The other country's law does not allow this exchange: " + st.Message(), auditIdx: -1}
 	case codes.NotFound:
@@ -544,6 +572,9 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	fwd.Forwarded = pf
 	resp, err := client.Request(pctx, fwd)
 	if err != nil {
+		if peerOffboarded(err) {
+			return nil, &badRequest{field: "holder", reason: reasonOffboarded, problem: "has been offboarded at its own gateway, which no longer asks it"}
+		}
 		return nil, peerError(ex, err, false)
 	}
 	rel := resp.GetReleased()

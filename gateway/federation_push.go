@@ -252,6 +252,10 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 		Forwarded:         fwd,
 	})
 	if err != nil {
+		if peerOffboarded(err) {
+			return res, &badRequest{field: "recipients", reason: reasonOffboarded,
+				problem: rcpt.ID + " has been offboarded at its own gateway, which no longer delivers to it"}
+		}
 		return res, peerError(ex, err, true)
 	}
 	var r *liaisonv1.RecipientResult
@@ -382,7 +386,12 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		return nil, err
 	}
 	if slices.Contains(noticeActions, got.Entry.Action) {
-		return s.noticeFromPeer(ctx, ex, rcpt, rel, got) // a correction or withdrawal of an earlier release
+		// A correction or withdrawal of an earlier release: it reaches an
+		// offboarded recipient too, as a local holder's does.
+		return s.noticeFromPeer(ctx, ex, rcpt, rel, got)
+	}
+	if rcpt.Offboarded {
+		return nil, offboardedRecipient("recipients[0]") // as for a local holder's Disclose or Notify
 	}
 	if !audit.Released(enumName(rel.GetOutcome())) {
 		return nil, invalid("forwarded.released.outcome", "must be a release")

@@ -311,6 +311,8 @@ func (s *Server) validateMatch(ctx context.Context, reg *Registry, req *liaisonv
 			return nil, nil, nil, invalid(fmt.Sprintf("holders[%d]", i), "is not a registered agency")
 		case slices.Contains(req.GetHolders()[:i], id):
 			return nil, nil, nil, invalid(fmt.Sprintf("holders[%d]", i), "appears twice")
+		case a.Offboarded:
+			return nil, nil, nil, offboardedHolder(fmt.Sprintf("holders[%d]", i))
 		case !asks(a):
 			return nil, nil, nil, invalid(fmt.Sprintf("holders[%d]", i), "holds no records this gateway can ask")
 		}

@@ -81,6 +81,11 @@ func (l *refusalLimiter) refuse(ctx context.Context, peer, method string, ae *au
 	if ae.Agency != "" {
 		e.Requester = &audit.Requester{Agency: ae.Agency}
 	}
+	if p, ok := peerFromContext(ctx); ok {
+		// A call through a peer gateway, for that agency: the peer's
+		// pending entry names the same assertion.
+		e.Detail["via_peer"], e.Detail["assertion_sha256"] = p.peer.ID, p.assertion
+	}
 	l.append(ctx, e)
 }
 

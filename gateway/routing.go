@@ -75,6 +75,25 @@ func describeRoute(r *liaisonv1.RecipientRoute) string {
 	return "named"
 }
 
+// reasonOffboarded is the reason of a refusal to ask an offboarded agency
+// or deliver to it, whether this gateway's registry or, for an agency
+// behind a peer, its own gateway offboarded it; and of a call made through
+// a peer gateway for an agency offboarded here (asPeer).
+const reasonOffboarded = "AGENCY_OFFBOARDED"
+
+// offboardedHolder refuses a call that would ask an offboarded agency
+// (named in field) for a record.
+func offboardedHolder(field string) error {
+	return &badRequest{field: field, reason: reasonOffboarded, problem: "has been offboarded: the gateway no longer asks it"}
+}
+
+// offboardedRecipient refuses a call that would deliver a record to an
+// offboarded agency (named in field). Corrections and withdrawals of what
+// it received before still reach it.
+func offboardedRecipient(field string) error {
+	return &badRequest{field: field, reason: reasonOffboarded, problem: "has been offboarded: the gateway no longer delivers to it"}
+}
+
 // maxRoles caps the recipient roles of one call.
 const maxRoles = 10
 
@@ -89,7 +108,7 @@ func resolveNamed(reg *Registry, ts *targets, ids []string, field, purpose, clai
 			return invalid(fmt.Sprintf("%s[%d]", field, i), "is a peer gateway, not an agency")
 		}
 		if a.Offboarded {
-			return invalid(fmt.Sprintf("%s[%d]", field, i), "has been offboarded: the gateway no longer delivers to it")
+			return offboardedRecipient(fmt.Sprintf("%s[%d]", field, i))
 		}
 		if slices.Contains(ids[:i], id) {
 			return invalid(fmt.Sprintf("%s[%d]", field, i), "appears twice")

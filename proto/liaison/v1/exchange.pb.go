@@ -209,7 +209,12 @@ type DiscloseRequest struct {
 	// The subject's attributes as the holder knows them.
 	Subject *SubjectAttributes `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
 	// Agency ids of the recipients. With recipient_roles, at least one of
-	// the two must name a recipient.
+	// the two must name a recipient. An offboarded agency is refused
+	// (INVALID_ARGUMENT on recipients[i], ErrorInfo reason AGENCY_OFFBOARDED):
+	// one of this gateway's, one behind a peer gateway that this gateway's
+	// registry offboards (or whose peer gateway it offboards), or one whose
+	// own gateway refuses the forwarded push as offboarded there (then in
+	// that recipient's result, field recipients).
 	Recipients []string `protobuf:"bytes,3,rep,name=recipients,proto3" json:"recipients,omitempty"`
 	// Why.
 	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
@@ -239,7 +244,13 @@ type DiscloseRequest struct {
 	// recipients names that one agency, recipient_roles and case_id are
 	// empty, and subject, purpose, claimed_legal_basis and justification
 	// are the holder's. This gateway applies its own law on receipt, logs,
-	// and only then delivers. Agency callers leave it empty.
+	// and only then delivers. Agency callers leave it empty. A push to an
+	// agency this gateway offboarded is refused as a local caller's would
+	// be (INVALID_ARGUMENT on recipients[0], AGENCY_OFFBOARDED); a
+	// correction or withdrawal still reaches it. A peer's call for an agency
+	// behind it that this gateway's registry offboards is refused as that
+	// agency's own call would be (PERMISSION_DENIED, AGENCY_OFFBOARDED), on
+	// every method a peer may call.
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	// Where the record came from, when the caller received it (or its
 	// content) from another agency through the gateway: the Provenance that
@@ -959,7 +970,8 @@ type NotifyRequest struct {
 	// maw_case_management within their case; earlier recipients for the
 	// purpose they received under.
 	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
-	// Further recipients by id.
+	// Further recipients by id. An offboarded agency is refused, as in
+	// DiscloseRequest.recipients.
 	Recipients []string `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
 	// Further recipients by role (see DiscloseRequest.recipient_roles).
 	RecipientRoles []*RecipientRole `protobuf:"bytes,6,rep,name=recipient_roles,json=recipientRoles,proto3" json:"recipient_roles,omitempty"`
@@ -1131,7 +1143,11 @@ func (x *NotifyResponse) GetResults() []*RecipientResult {
 // RequestRequest asks a holder for a record.
 type RequestRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The holder's agency id.
+	// The holder's agency id. An offboarded holder is refused
+	// (INVALID_ARGUMENT on holder, ErrorInfo reason AGENCY_OFFBOARDED): one of
+	// this gateway's, one behind a peer gateway that this gateway's registry
+	// offboards (or whose peer gateway it offboards), or one whose own
+	// gateway refuses the forwarded request as offboarded there.
 	Holder string `protobuf:"bytes,1,opt,name=holder,proto3" json:"holder,omitempty"`
 	// The subject's identifier in the holder's records.
 	SubjectId string `protobuf:"bytes,2,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
@@ -1284,7 +1300,9 @@ type MatchRequest struct {
 	// The holders to ask (agency ids), at most 50, no id twice. Empty means
 	// every registered agency that holds records reachable through this
 	// gateway (or, with case_id, every such member of the case). Holders
-	// behind a peer gateway are not asked by Match.
+	// behind a peer gateway are not asked by Match. Naming an offboarded
+	// agency is refused: INVALID_ARGUMENT on holders[i], ErrorInfo reason
+	// AGENCY_OFFBOARDED.
 	Holders []string `protobuf:"bytes,7,rep,name=holders,proto3" json:"holders,omitempty"`
 	// How long to wait for the holders, in milliseconds: 0 means 2000, at
 	// most 30000. The call's own deadline, if earlier, wins. A holder that
