@@ -989,3 +989,57 @@ func TestCaseAndNotifyRefusals(t *testing.T) {
 		t.Errorf("cases after refusals = %d, %v; want none", len(cs), err)
 	}
 }
+
+// TestCaseMemberRoutesSkipOffboardedAgencies: a member of a case that has
+// been offboarded is no longer found as a recipient by the case: neither
+// by a Notify's route to the members of the person's open cases nor by a
+// recipient role case_members. (An agency behind a peer gateway is found
+// by the same routes.)
+func TestCaseMemberRoutesSkipOffboardedAgencies(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id, subject = "NL-ZVH-RTM-0400", "SYN-NL-0400"
+	council := s.cases(t, nlCouncil)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: subject, Subject: nlSubject(),
+		Justification: "Case consultation before the release."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []officer{nlPolice, nlProbation} {
+		if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: o.agency, Justification: "Needed in the case."}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.cases(t, o).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Agencies {
+			if f.Agencies[i].ID == nlPolice.agency {
+				f.Agencies[i].Offboarded = true
+			}
+		}
+	})
+	eventually(t, "the police offboarded", func() bool {
+		_, err := s.exchange(t, nlPolice).ListReidentifications(ctx, &liaisonv1.ListReidentificationsRequest{})
+		return status.Code(err) == codes.PermissionDenied
+	})
+	recipients := func(rs []*liaisonv1.RecipientResult) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.GetRecipient())
+		}
+		return out
+	}
+	probation := s.exchange(t, nlProbation)
+	nr, err := probation.Notify(ctx, &liaisonv1.NotifyRequest{EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record: releaseNoticeOf(subject, "Rotterdam", "2027-03-01", ""), Subject: nlSubject(), Justification: "The release date is set."})
+	if err != nil || !slices.Equal(recipients(nr.GetResults()), []string{"nl-municipality-rotterdam"}) {
+		t.Errorf("Notify to the person's case = %v, %v; want the municipality only, not the offboarded police", recipients(nr.GetResults()), err)
+	}
+	dr, err := probation.Disclose(ctx, &liaisonv1.DiscloseRequest{Record: releaseNoticeOf(subject, "Rotterdam", "2027-03-01", ""), Subject: nlSubject(),
+		CaseId: id, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "For the case consultation.",
+		RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_CaseMembers{CaseMembers: id}}}})
+	if err != nil || !slices.Equal(recipients(dr.GetResults()), []string{"nl-municipality-rotterdam"}) {
+		t.Errorf("Disclose to the case's members = %v, %v; want the municipality only, not the offboarded police", recipients(dr.GetResults()), err)
+	}
+}

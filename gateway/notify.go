@@ -218,7 +218,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 		pc := policyCase(c, caller)
 		for _, m := range c.Active() {
 			a, ok := reg.Agencies[m]
-			if !ok || m == caller {
+			if !ok || m == caller || a.Offboarded {
 				continue
 			}
 			ts.add(a, &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER, CaseId: c.ID}, func() target {

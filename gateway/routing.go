@@ -179,7 +179,7 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 			n := 0
 			for _, m := range rc.Members {
 				a, ok := reg.Agencies[m]
-				if !ok || m == caller {
+				if !ok || m == caller || a.Offboarded {
 					continue
 				}
 				n++

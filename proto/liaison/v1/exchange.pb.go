@@ -229,10 +229,11 @@ type DiscloseRequest struct {
 	// the agencies that fill it, decides for each, and says in each
 	// RecipientResult which role found it and why. An agency found more than
 	// once (by id and by role, or by two roles) is one recipient with one
-	// delivery. A role that no agency fills refuses the whole call
-	// (InvalidArgument naming the role's field, with ErrorInfo reason
-	// NO_COMPETENT_RECIPIENT or CASE_HAS_NO_OTHER_MEMBER), and the refusal is
-	// logged; nothing is delivered to anyone.
+	// delivery. An offboarded agency fills no role. A role that no agency
+	// fills refuses the whole call (InvalidArgument naming the role's field,
+	// with ErrorInfo reason NO_COMPETENT_RECIPIENT or
+	// CASE_HAS_NO_OTHER_MEMBER), and the refusal is logged; nothing is
+	// delivered to anyone.
 	RecipientRoles []*RecipientRole `protobuf:"bytes,8,rep,name=recipient_roles,json=recipientRoles,proto3" json:"recipient_roles,omitempty"`
 	// Set only by a peer gateway (a registry entry of kind peer_gateway)
 	// that forwards the disclosure of one of its agencies to one recipient

@@ -59,7 +59,8 @@ type ExchangeClient interface {
 	// basis still in force (found in the audit log by the person's audit
 	// pseudonym), and to the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
-	// record. A notice the policy requires must be acknowledged by its
+	// record. An offboarded agency (see DiscloseRequest.recipients) is found
+	// by none of these routes but the name, which is refused. A notice the policy requires must be acknowledged by its
 	// deadline (Acknowledge with its cursor); the gateway escalates it
 	// before the deadline to the recipient's duty role and back to the
 	// sender, and auditors list those not acknowledged in time
@@ -272,7 +273,8 @@ type ExchangeServer interface {
 	// basis still in force (found in the audit log by the person's audit
 	// pseudonym), and to the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
-	// record. A notice the policy requires must be acknowledged by its
+	// record. An offboarded agency (see DiscloseRequest.recipients) is found
+	// by none of these routes but the name, which is refused. A notice the policy requires must be acknowledged by its
 	// deadline (Acknowledge with its cursor); the gateway escalates it
 	// before the deadline to the recipient's duty role and back to the
 	// sender, and auditors list those not acknowledged in time
