@@ -324,6 +324,11 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 		if code, _ := r.canApprove(caller, now); code != "" {
 			continue
 		}
+		if code, _, err := s.approverStanding(ctx, r, caller); err != nil {
+			return nil, s.statusError(ctx, err)
+		} else if code != "" {
+			continue
+		}
 		p := &liaisonv1.PendingReidentification{
 			RequestId: r.id, RequesterAgency: r.request.Requester.Agency, RequesterOfficer: r.request.Requester.Officer,
 			Justification: r.request.Justification, Created: r.request.Time.UTC().Format(time.RFC3339),
@@ -395,6 +400,11 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 		return nil, err
 	} else if why != "" {
 		return nil, &denial{reason: why, message: "the request no longer stands: the case it was made in is closed, or the requester left it", refusal: true, auditIdx: -1}
+	}
+	if code, msg, err := s.approverStanding(ctx, r, caller); err != nil {
+		return nil, err
+	} else if code != "" {
+		return nil, &denial{reason: code, message: msg, refusal: true, auditIdx: -1}
 	}
 	e.Outcome = audit.OutcomeOK
 	if resp.AuditIndex, err = ex.commit(ctx); err != nil {
@@ -508,11 +518,9 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 	return true, nil
 }
 
-// reidStanding says why a re-identification request no longer stands, or
-// "" if it does: one made in a case (its pseudonym of the case's domain,
-// or the case named) needs the case open and the requester a member.
-func (s *Server) reidStanding(ctx context.Context, r *reid) (string, error) {
-	req := r.request
+// reidCases are the cases a re-identification request was made in: the
+// case of its pseudonym's domain, and the case it named.
+func reidCases(req *audit.Entry) []string {
 	var ids []string
 	if id, ok := strings.CutPrefix(req.Detail["from_domain"], "case/"); ok {
 		ids = append(ids, id)
@@ -520,7 +528,15 @@ func (s *Server) reidStanding(ctx context.Context, r *reid) (string, error) {
 	if req.Case != nil && !slices.Contains(ids, req.Case.ID) {
 		ids = append(ids, req.Case.ID)
 	}
-	for _, id := range ids {
+	return ids
+}
+
+// reidStanding says why a re-identification request no longer stands, or
+// "" if it does: one made in a case (its pseudonym of the case's domain,
+// or the case named) needs the case open and the requester a member.
+func (s *Server) reidStanding(ctx context.Context, r *reid) (string, error) {
+	req := r.request
+	for _, id := range reidCases(req) {
 		c, err := s.caseByID(ctx, id)
 		if err != nil {
 			return "", fmt.Errorf("%w: case %s: %v", audit.ErrUnavailable, id, err)
@@ -533,6 +549,30 @@ func (s *Server) reidStanding(ctx context.Context, r *reid) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// approverStanding says why the calling officer's agency may not approve
+// r now, with a message, or "" if it may. The approvers the policy named
+// (roles, agencies) were fixed when the request was made; the agency's
+// standing is checked when it approves: an offboarded agency approves
+// nothing (AGENCY_OFFBOARDED), and a request made in a case is approved
+// only by agencies that are members of the case now (NOT_A_CASE_MEMBER),
+// as only its members exchange on the case's basis.
+func (s *Server) approverStanding(ctx context.Context, r *reid, c authn.Caller) (code, msg string, err error) {
+	if a := s.registry.Load().Agencies[c.Agency.ID]; a != nil && a.Offboarded {
+		return reasonOffboarded, "your agency has been offboarded: it no longer approves re-identifications", nil
+	}
+	for _, id := range reidCases(r.request) {
+		cs, err := s.caseByID(ctx, id)
+		if err != nil {
+			return "", "", fmt.Errorf("%w: case %s: %v", audit.ErrUnavailable, id, err)
+		}
+		if cs == nil || !slices.Contains(cs.Active(), c.Agency.ID) {
+			return "NOT_A_CASE_MEMBER", fmt.Sprintf("the re-identification was asked in case %s, of which your agency is not a member now: "+
+				"only the case's members approve it", id), nil
+		}
+	}
+	return "", "", nil
 }
 
 // sealIdentity resolves the request's pseudonym and seals the identity for

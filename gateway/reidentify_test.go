@@ -252,3 +252,84 @@ func TestReidentificationEndsWithTheCase(t *testing.T) {
 		t.Errorf("the refused approval's entry = %s %v %v", e.Outcome, e.Reasons, e.Detail)
 	}
 }
+
+// TestReidentificationApproverStanding: the approvers of a
+// re-identification asked in a case are judged when they approve, not
+// when it was asked: an agency taken out of the case since, or one that
+// never was in it, may not approve (NOT_A_CASE_MEMBER, one refused entry)
+// and is not shown the request, while the request stands for the members.
+func TestReidentificationApproverStanding(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
+	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"}
+	police := s.exchange(t, requester)
+	resp, err := police.Request(t.Context(), riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const caseID = "NL-ZVH-RTM-0042"
+	tr, err := police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: resp.GetReleased().GetSubjectPseudonym(),
+		FromDomain: resp.GetReleased().GetPseudonymDomain(), Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: caseID,
+		Justification: "Bring to the case conference."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{Pseudonym: tr.GetPseudonym(),
+		FromDomain: tr.GetPseudonymDomain(), CaseId: caseID, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
+		ClaimedLegalBasis: "test.reid", Justification: "The case conference must know who this is."})
+	if err != nil {
+		t.Fatalf("RequestReidentification in the case: %v", err)
+	}
+	probationLO := officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}
+	listed := func(o officer) bool {
+		l, err := s.exchange(t, o).ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(l.GetRequests(), func(p *liaisonv1.PendingReidentification) bool { return p.GetRequestId() == rr.GetRequestId() })
+	}
+	if !listed(probationLO) {
+		t.Fatal("the probation service's legal officer, a member of the case, is not shown the request")
+	}
+	// The registry file takes the probation service out of the case.
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Cases {
+			if f.Cases[i].ID == caseID {
+				f.Cases[i].Members = slices.DeleteFunc(f.Cases[i].Members, func(m string) bool { return m == probationLO.agency })
+			}
+		}
+	})
+	ownPs, err := s.keys.Pseudonym("nl-probation/risk_management", "SYN-NL-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the probation service out of the case", func() bool {
+		_, err := s.exchange(t, officer{"nl-probation", "po.probe", []string{"case_officer"}, "confidential"}).Translate(t.Context(),
+			&liaisonv1.TranslateRequest{Pseudonym: ownPs, FromDomain: "nl-probation/risk_management", Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
+				CaseId: caseID, Justification: "Still in?"})
+		return err != nil
+	})
+	approve := func(o officer) (*liaisonv1.ApproveReidentificationResponse, error) {
+		return s.exchange(t, o).ApproveReidentification(t.Context(), &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked."})
+	}
+	for _, o := range []officer{probationLO, {"nl-ngo-exit", "lo.ngo", []string{"legal_officer"}, "none"}} {
+		before, _ := s.store.Size(t.Context())
+		_, err := approve(o)
+		if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "NOT_A_CASE_MEMBER" || !strings.Contains(st.Message(), caseID) {
+			t.Errorf("approval by %s, not a member of the case: %q %q; want NOT_A_CASE_MEMBER naming the case", o.agency, errorReason(st), st.Message())
+		}
+		if _, e := s.lastEntry(t); e.Outcome != "refused" || e.Detail["step"] != "approve" || !slices.Equal(e.Reasons, []string{"NOT_A_CASE_MEMBER"}) ||
+			e.Requester.Agency != o.agency {
+			t.Errorf("the refused approval's entry = %s %v %v by %v", e.Outcome, e.Reasons, e.Detail, e.Requester)
+		} else if n, _ := s.store.Size(t.Context()); n != before+1 {
+			t.Errorf("the refused approval wrote %d entries", n-before)
+		}
+		if listed(o) {
+			t.Errorf("%s, not a member of the case, is shown the request", o.agency)
+		}
+	}
+	// The request stands: a member's approval counts.
+	a, err := approve(officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"})
+	if err != nil || a.GetApprovals() != 1 || a.GetReleased() {
+		t.Errorf("the municipality's approval = %v, %v; want it counted, the first of two", a, err)
+	}
+}

@@ -115,7 +115,8 @@ type ExchangeClient interface {
 	// approve (dual control) before the identity is released, once, to the
 	// requester's inbox.
 	RequestReidentification(ctx context.Context, in *RequestReidentificationRequest, opts ...grpc.CallOption) (*RequestReidentificationResponse, error)
-	// ListReidentifications lists the pending requests the caller may approve.
+	// ListReidentifications lists the pending requests the caller may approve
+	// (its agency's standing included, as ApproveReidentification checks it).
 	ListReidentifications(ctx context.Context, in *ListReidentificationsRequest, opts ...grpc.CallOption) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
@@ -124,7 +125,13 @@ type ExchangeClient interface {
 	// REQUEST_EXPIRED after the window; and, for a request made in a case,
 	// CASE_CLOSED or NOT_A_CASE_MEMBER once the case is closed or the
 	// requester is no longer a member: such a request has ended, and its
-	// identity is never released.
+	// identity is never released. The approver's agency is judged when it
+	// approves, not when the request was made: NOT_A_CASE_MEMBER too when
+	// the request was made in a case of which the approver's agency is not
+	// a member now (taken out of it since, or never in it; the request
+	// stands for the members), and AGENCY_OFFBOARDED for an agency
+	// offboarded since. Each refusal is one audit entry (step approve,
+	// outcome refused).
 	ApproveReidentification(ctx context.Context, in *ApproveReidentificationRequest, opts ...grpc.CallOption) (*ApproveReidentificationResponse, error)
 }
 
@@ -329,7 +336,8 @@ type ExchangeServer interface {
 	// approve (dual control) before the identity is released, once, to the
 	// requester's inbox.
 	RequestReidentification(context.Context, *RequestReidentificationRequest) (*RequestReidentificationResponse, error)
-	// ListReidentifications lists the pending requests the caller may approve.
+	// ListReidentifications lists the pending requests the caller may approve
+	// (its agency's standing included, as ApproveReidentification checks it).
 	ListReidentifications(context.Context, *ListReidentificationsRequest) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
@@ -338,7 +346,13 @@ type ExchangeServer interface {
 	// REQUEST_EXPIRED after the window; and, for a request made in a case,
 	// CASE_CLOSED or NOT_A_CASE_MEMBER once the case is closed or the
 	// requester is no longer a member: such a request has ended, and its
-	// identity is never released.
+	// identity is never released. The approver's agency is judged when it
+	// approves, not when the request was made: NOT_A_CASE_MEMBER too when
+	// the request was made in a case of which the approver's agency is not
+	// a member now (taken out of it since, or never in it; the request
+	// stands for the members), and AGENCY_OFFBOARDED for an agency
+	// offboarded since. Each refusal is one audit entry (step approve,
+	// outcome refused).
 	ApproveReidentification(context.Context, *ApproveReidentificationRequest) (*ApproveReidentificationResponse, error)
 	mustEmbedUnimplementedExchangeServer()
 }
