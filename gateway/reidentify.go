@@ -555,12 +555,17 @@ func (s *Server) reidStanding(ctx context.Context, r *reid) (string, error) {
 // r now, with a message, or "" if it may. The approvers the policy named
 // (roles, agencies) were fixed when the request was made; the agency's
 // standing is checked when it approves: an offboarded agency approves
-// nothing (AGENCY_OFFBOARDED), and a request made in a case is approved
-// only by agencies that are members of the case now (NOT_A_CASE_MEMBER),
-// as only its members exchange on the case's basis.
+// nothing (AGENCY_OFFBOARDED), and where the policy named the approving
+// agencies (approval.agencies, which case_members_only sets to the case's
+// members) a request made in a case is approved only by agencies that are
+// members of the case now (NOT_A_CASE_MEMBER). Where it named none, any
+// agency the roles allow approves, in a case or not, as the policy said.
 func (s *Server) approverStanding(ctx context.Context, r *reid, c authn.Caller) (code, msg string, err error) {
 	if a := s.registry.Load().Agencies[c.Agency.ID]; a != nil && a.Offboarded {
 		return reasonOffboarded, "your agency has been offboarded: it no longer approves re-identifications", nil
+	}
+	if len(r.agencies) == 0 {
+		return "", "", nil
 	}
 	for _, id := range reidCases(r.request) {
 		cs, err := s.caseByID(ctx, id)

@@ -255,9 +255,10 @@ func TestReidentificationEndsWithTheCase(t *testing.T) {
 
 // TestReidentificationApproverStanding: the approvers of a
 // re-identification asked in a case are judged when they approve, not
-// when it was asked: an agency taken out of the case since, or one that
-// never was in it, may not approve (NOT_A_CASE_MEMBER, one refused entry)
-// and is not shown the request, while the request stands for the members.
+// when it was asked: where the policy named the case's members as
+// approvers, an agency taken out of the case since may not approve
+// (NOT_A_CASE_MEMBER, one refused entry) and is not shown the request,
+// while the request stands for the members.
 func TestReidentificationApproverStanding(t *testing.T) {
 	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
 	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"}
@@ -311,13 +312,20 @@ func TestReidentificationApproverStanding(t *testing.T) {
 	approve := func(o officer) (*liaisonv1.ApproveReidentificationResponse, error) {
 		return s.exchange(t, o).ApproveReidentification(t.Context(), &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked."})
 	}
-	for _, o := range []officer{probationLO, {"nl-ngo-exit", "lo.ngo", []string{"legal_officer"}, "none"}} {
+	for _, c := range []struct {
+		o      officer
+		reason string
+	}{
+		{probationLO, "NOT_A_CASE_MEMBER"}, // a member when asked, taken out since
+		{officer{"nl-ngo-exit", "lo.ngo", []string{"legal_officer"}, "none"}, "NOT_AN_APPROVER"}, // never a member: not among the approvers the policy named
+	} {
+		o := c.o
 		before, _ := s.store.Size(t.Context())
 		_, err := approve(o)
-		if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "NOT_A_CASE_MEMBER" || !strings.Contains(st.Message(), caseID) {
-			t.Errorf("approval by %s, not a member of the case: %q %q; want NOT_A_CASE_MEMBER naming the case", o.agency, errorReason(st), st.Message())
+		if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != c.reason || c.reason == "NOT_A_CASE_MEMBER" && !strings.Contains(st.Message(), caseID) {
+			t.Errorf("approval by %s, not a member of the case: %q %q; want %s", o.agency, errorReason(st), st.Message(), c.reason)
 		}
-		if _, e := s.lastEntry(t); e.Outcome != "refused" || e.Detail["step"] != "approve" || !slices.Equal(e.Reasons, []string{"NOT_A_CASE_MEMBER"}) ||
+		if _, e := s.lastEntry(t); e.Outcome != "refused" || e.Detail["step"] != "approve" || !slices.Equal(e.Reasons, []string{c.reason}) ||
 			e.Requester.Agency != o.agency {
 			t.Errorf("the refused approval's entry = %s %v %v by %v", e.Outcome, e.Reasons, e.Detail, e.Requester)
 		} else if n, _ := s.store.Size(t.Context()); n != before+1 {

@@ -1,7 +1,7 @@
 # A small policy for the gateway's dual-control tests: it pseudonymises
 # requests, translates into a case's domain for case members, and lets a
 # re-identification through under the approval of two legal officers of
-# other agencies. It is not law; the real packs are in policies/.
+# other agencies (of the case's members, when asked in a case). It is not law; the real packs are in policies/.
 package liaison
 
 import rego.v1
@@ -36,7 +36,15 @@ decision := {
 	"pseudonym_domain": "reidentification",
 	"conditions": ["DUAL_CONTROL"],
 	"reasons": [{"code": "DUAL_CONTROL", "message": "Test: two legal officers of other agencies must approve."}],
-	"approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "1h"},
+	"approval": object.union(
+		{"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "1h"},
+		_case_approvers,
+	),
 } if {
 	input.action == "reidentify"
 } else := _deny
+
+# In a case, approvers come from its members (as the packs' case_members_only).
+_case_approvers := {"agencies": sort(input.case.members)} if {
+	count(input.case.members) > 0
+} else := {}

@@ -127,9 +127,10 @@ type ExchangeClient interface {
 	// requester is no longer a member: such a request has ended, and its
 	// identity is never released. The approver's agency is judged when it
 	// approves, not when the request was made: NOT_A_CASE_MEMBER too when
-	// the request was made in a case of which the approver's agency is not
-	// a member now (taken out of it since, or never in it; the request
-	// stands for the members), and AGENCY_OFFBOARDED for an agency
+	// the policy named the approving agencies (approval.agencies) and the
+	// request was made in a case of which the approver's agency is not a
+	// member now (the request stands for the members), and
+	// AGENCY_OFFBOARDED for an agency
 	// offboarded since. Each refusal is one audit entry (step approve,
 	// outcome refused).
 	ApproveReidentification(ctx context.Context, in *ApproveReidentificationRequest, opts ...grpc.CallOption) (*ApproveReidentificationResponse, error)
@@ -348,9 +349,10 @@ type ExchangeServer interface {
 	// requester is no longer a member: such a request has ended, and its
 	// identity is never released. The approver's agency is judged when it
 	// approves, not when the request was made: NOT_A_CASE_MEMBER too when
-	// the request was made in a case of which the approver's agency is not
-	// a member now (taken out of it since, or never in it; the request
-	// stands for the members), and AGENCY_OFFBOARDED for an agency
+	// the policy named the approving agencies (approval.agencies) and the
+	// request was made in a case of which the approver's agency is not a
+	// member now (the request stands for the members), and
+	// AGENCY_OFFBOARDED for an agency
 	// offboarded since. Each refusal is one audit entry (step approve,
 	// outcome refused).
 	ApproveReidentification(context.Context, *ApproveReidentificationRequest) (*ApproveReidentificationResponse, error)
