@@ -625,7 +625,18 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 		return nil, err
 	}
 	e.Outcome = audit.OutcomeOK
-	idx, err := ex.commit(ctx)
+	// The check above read the projection; the commit checks again, in
+	// the store's transaction, that nobody acknowledged the notice
+	// meanwhile (a concurrent call, on this replica or another).
+	ack, _ := audit.AckOf(-1, e)
+	idx, err := ex.commitState(ctx, audit.Change{NoticeAcks: []audit.Ack{ack}})
+	if errors.Is(err, audit.ErrConflict) {
+		msg := fmt.Sprintf("notice %d was acknowledged meanwhile", n.Index)
+		if ns, err := st.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: index - 1, Limit: 1}); err == nil && len(ns) == 1 && ns[0].AckIndex >= 0 {
+			msg += fmt.Sprintf(" (entry %d)", ns[0].AckIndex)
+		}
+		return nil, &denial{reason: "ALREADY_ACKNOWLEDGED", message: msg, refusal: true, auditIdx: -1}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -849,4 +852,120 @@ func TestReviseExpiryIntoThePast(t *testing.T) {
 		exp[0].Entry.LegalBasis == nil || exp[0].Entry.LegalBasis.ValidUntil != "2027-02-10" {
 		t.Fatalf("expiry notices = %+v, want one for the police's release, ended 2027-02-10", exp)
 	}
+}
+
+// TestAcknowledgeNoticeOnceAtOnce: eight acknowledgements of one
+// withdrawal notice, sent at the same moment: exactly one is recorded
+// (ok), and each of the others ends in an entry of its own, refused with
+// ALREADY_ACKNOWLEDGED, as a second acknowledgement made later is; the
+// notice lists the one acknowledgement.
+func TestAcknowledgeNoticeOnceAtOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, o stackOptions) {
+		ctx := t.Context()
+		s := startStack(t, o)
+		rec, attrs := dkRelease(t)
+		if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+		}); err != nil {
+			t.Fatal(err)
+		}
+		w, err := aftercare(t, s, dkPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001",
+			Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Justification: "The date was wrong."})
+		if err != nil || len(w.GetResults()) != 1 {
+			t.Fatalf("Withdraw = %v, %v; want one notice", w, err)
+		}
+		notice := w.GetResults()[0].GetAuditIndex()
+
+		const calls = 8
+		resps := make([]*liaisonv1.AcknowledgeNoticeResponse, calls)
+		errs := atOnce(t, s, dkPolice, calls, func(i int, c *grpc.ClientConn) (err error) {
+			resps[i], err = liaisonv1.NewAftercareClient(c).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{
+				NoticeIndex: notice, Done: liaisonv1.Obligation_OBLIGATION_ERASE, Note: "Erased."})
+			return err
+		})
+
+		ok := int64(-1)
+		refused := map[string]bool{} // the refused calls' entries, as their errors name them
+		for i, err := range errs {
+			if err == nil {
+				if ok >= 0 {
+					t.Errorf("acknowledgements %d and another both recorded", i)
+				}
+				ok = resps[i].GetAuditIndex()
+				continue
+			}
+			st := wantStatus(t, err, codes.PermissionDenied)
+			if r := errorReason(st); r != "ALREADY_ACKNOWLEDGED" {
+				t.Errorf("acknowledgement %d: reason %q, want ALREADY_ACKNOWLEDGED", i, r)
+			}
+			for _, d := range st.Details() {
+				if ei, isInfo := d.(*errdetails.ErrorInfo); isInfo {
+					refused[ei.GetMetadata()["audit_index"]] = true
+				}
+			}
+		}
+		if ok < 0 {
+			t.Fatalf("none of %d acknowledgements recorded: %v", calls, errs)
+		}
+		if len(refused) != calls-1 {
+			t.Errorf("the refused calls name %d distinct entries, want %d", len(refused), calls-1)
+		}
+		acks := entriesOf(t, s, audit.ActionAcknowledgeNotice)
+		if len(acks) != calls {
+			t.Fatalf("%d acknowledge_notice entries for %d calls", len(acks), calls)
+		}
+		var oks int
+		for _, r := range acks {
+			e := r.Entry
+			switch {
+			case e.Detail[audit.DetailNotice] != itoa(notice):
+				t.Errorf("entry %d names notice %s, want %d", r.Index, e.Detail[audit.DetailNotice], notice)
+			case e.Outcome == audit.OutcomeOK:
+				oks++
+				if r.Index != ok {
+					t.Errorf("the ok entry is %d, the answer said %d", r.Index, ok)
+				}
+			case e.Outcome != audit.OutcomeRefused || !slices.Equal(e.Reasons, []string{"ALREADY_ACKNOWLEDGED"}) || !refused[itoa(r.Index)]:
+				t.Errorf("entry %d = %s %v; want refused ALREADY_ACKNOWLEDGED, named by a refused call", r.Index, e.Outcome, e.Reasons)
+			}
+		}
+		if oks != 1 {
+			t.Errorf("%d acknowledgements recorded ok, want exactly 1", oks)
+		}
+		all, err := aftercare(t, s, dkAuditor).ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: true})
+		if err != nil || len(all.GetNotices()) != 1 || all.GetNotices()[0].GetAcknowledgementIndex() != ok {
+			t.Errorf("ListObligationNotices = %v, %v; want the notice acknowledged by entry %d", all.GetNotices(), err, ok)
+		}
+	})
+}
+
+// atOnce makes n calls at the same moment, call i as officer i of o's
+// agency (with o's roles) on a connection of its own, set up before, and
+// returns their errors.
+func atOnce(t *testing.T, s *stack, o officer, n int, call func(i int, c *grpc.ClientConn) error) []error {
+	t.Helper()
+	conns := make([]*grpc.ClientConn, n)
+	for i := range conns {
+		c := s.conn(t, officer{o.agency, fmt.Sprintf("%s.%d", o.id, i), o.roles, o.clearance})
+		c.Connect()
+		for st := c.GetState(); st != connectivity.Ready; st = c.GetState() {
+			if !c.WaitForStateChange(t.Context(), st) {
+				t.Fatal(t.Context().Err())
+			}
+		}
+		conns[i] = c
+	}
+	start := make(chan struct{})
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Go(func() {
+			<-start
+			errs[i] = call(i, c)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
 }

@@ -290,14 +290,10 @@ func ProjectAftercare(recs []Record) AftercareChanges {
 				ch.Closures = append(ch.Closures, Closure{Release: r, By: rec.Index})
 			}
 		case ActionAcknowledgeNotice:
-			n, err := strconv.ParseInt(e.Detail[DetailNotice], 10, 64)
-			switch {
-			case e.Outcome != OutcomeOK || err != nil:
-			case e.Detail[DetailForwards] != "":
+			if a, ok := AckOf(rec.Index, e); ok {
+				ch.Acks = append(ch.Acks, a)
+			} else if n, err := strconv.ParseInt(e.Detail[DetailNotice], 10, 64); err == nil && e.Outcome == OutcomeOK && e.Detail[DetailForwards] != "" {
 				ch.Forwards = append(ch.Forwards, Forward{Notice: n, By: rec.Index})
-			default:
-				ch.Acks = append(ch.Acks, Ack{Notice: n, By: rec.Index, Time: AcknowledgedAt(e), Done: e.Detail[DetailDone],
-					Deferred: e.Detail[DetailPeerOutcome] == PeerOutcomeDeferred})
 			}
 		case ActionReviseExpiry:
 			r, err := strconv.ParseInt(e.Detail[DetailRelease], 10, 64)
@@ -307,6 +303,18 @@ func ProjectAftercare(recs []Record) AftercareChanges {
 		}
 	}
 	return ch
+}
+
+// AckOf reads the acknowledgement of an obligation notice that the entry
+// at index records, if it records one: an acknowledge_notice entry with
+// outcome ok that is not the forward of an earlier acknowledgement.
+func AckOf(index int64, e *Entry) (Ack, bool) {
+	n, err := strconv.ParseInt(e.Detail[DetailNotice], 10, 64)
+	if e.Action != ActionAcknowledgeNotice || e.Outcome != OutcomeOK || err != nil || e.Detail[DetailForwards] != "" {
+		return Ack{}, false
+	}
+	return Ack{Notice: n, By: index, Time: AcknowledgedAt(e), Done: e.Detail[DetailDone],
+		Deferred: e.Detail[DetailPeerOutcome] == PeerOutcomeDeferred}, true
 }
 
 // AcknowledgedAt is when an acknowledgement entry says the agency

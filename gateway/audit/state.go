@@ -220,6 +220,17 @@ type Change struct {
 	// Fingerprints of the content the entry releases, stored with it as
 	// [Pending.Fingerprints] are.
 	Fingerprints []Fingerprint
+	// NoticeAcks are acknowledgements of obligation notices (the
+	// corrections, withdrawals and expiry notices of [SentNotice]) that the
+	// entry records, as [AckOf] reads them from it; the store sets By to
+	// the entry's index. The store records them in its aftercare
+	// projection ([AftercareStore]) in the transaction that appends the
+	// entry, as [SyncAftercare] would later (which then finds them there
+	// and leaves them). Each notice MUST be in the projection and not yet
+	// acknowledged; otherwise the append is a conflict: of concurrent
+	// acknowledgements of one notice, by any replica, exactly one is
+	// recorded.
+	NoticeAcks []Ack
 }
 
 // CaseFilter selects cases. Zero fields match everything.
@@ -259,7 +270,9 @@ type NoticeFilter struct {
 	Limit       int // 0 means 1000
 }
 
-// A StateStore is a [Store] that also keeps the state beside the log.
+// A StateStore is a [Store] that also keeps the state beside the log
+// (and, for [Change.NoticeAcks], is an [AftercareStore] on the same
+// database).
 // Implementations MUST apply a [Change] in the transaction that appends
 // its entry, under the same serialisation as appends, and MUST check the
 // change's preconditions inside it. The audittest package covers this
@@ -335,6 +348,18 @@ func (l *Log) AppendState(ctx context.Context, e *Entry, c Change, deliveries ..
 			return -1, errors.New("audit: append state: fingerprint without recipient or request id")
 		}
 	}
+	if len(c.NoticeAcks) > 0 {
+		// The projection must say what the entry says, as SyncAftercare
+		// would read it from the log.
+		le, err := Unmarshal(leaf)
+		if err != nil {
+			return -1, err
+		}
+		a, ok := AckOf(-1, le)
+		if !ok || len(c.NoticeAcks) != 1 || !sameAck(c.NoticeAcks[0], a) {
+			return -1, errors.New("audit: append state: the notice acknowledgement is not the one the entry records")
+		}
+	}
 	idx, err := ss.AppendState(ctx, Pending{Leaf: leaf, Entry: &cp, Deliveries: slices.Clone(deliveries), Fingerprints: c.Fingerprints}, c)
 	switch {
 	case errors.Is(err, ErrConflict):
@@ -344,6 +369,12 @@ func (l *Log) AppendState(ctx context.Context, e *Entry, c Change, deliveries ..
 	}
 	l.log.DebugContext(ctx, "audit entry with state change committed", "index", idx, "action", cp.Action)
 	return idx, nil
+}
+
+// sameAck reports whether a and b record the same acknowledgement, By
+// aside.
+func sameAck(a, b Ack) bool {
+	return a.Notice == b.Notice && a.Time.Equal(b.Time) && a.Done == b.Done && a.Deferred == b.Deferred
 }
 
 // Case returns the latest version of a case, or nil if there is none.

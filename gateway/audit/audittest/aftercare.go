@@ -2,6 +2,7 @@ package audittest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -32,6 +33,7 @@ func RunAftercare(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"WithdrawUnread", testWithdrawUnread},
 		{"Fingerprints", testFingerprints},
 		{"FingerprintsWithTheEntry", testFingerprintsWithEntry},
+		{"AcknowledgementWithTheEntry", testNoticeAckWithEntry},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.test(t, newDB(t))
@@ -556,5 +558,110 @@ func testFingerprintsWithEntry(t *testing.T, open OpenFunc) {
 		if got, _ := a.MatchFingerprints(ctx, "ngo", [][32]byte{fp(6)}); len(got) != 1 || got[0].Index != idx {
 			t.Errorf("MatchFingerprints(ngo) after AppendState = %v, want entry %d's", got, idx)
 		}
+	}
+}
+
+// testNoticeAckWithEntry acknowledges obligation notices with the entry
+// that records the acknowledgement (Change.NoticeAcks): the projection
+// has it at once, as SyncAftercare would record it, and keeps it after a
+// sync. Of eight acknowledgements of one notice through two stores at
+// once, exactly one is appended; the others, and one of a notice the
+// projection does not hold, are conflicts that append nothing.
+func testNoticeAckWithEntry(t *testing.T, open OpenFunc) {
+	s, a := openAftercare(t, open)
+	s2, _ := openAftercare(t, open)
+	ctx := t.Context()
+	ss, ok := s.(audit.StateStore)
+	ss2, ok2 := s2.(audit.StateStore)
+	if !ok || !ok2 {
+		t.Skipf("%T keeps no state", s)
+	}
+	const subj = "apsn:s1"
+	appendAftercareEntries(t, s,
+		sentNoticeEntry(0, audit.ActionCorrect, audit.NoticeCorrection, "police", subj),
+		sentNoticeEntry(1, audit.ActionWithdraw, audit.NoticeWithdrawal, "police", subj),
+	)
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	ackEntry := func(i int, notice string, deferred bool) (audit.Pending, audit.Change) {
+		e := afterEntry(i, audit.ActionAcknowledgeNotice, audit.OutcomeOK, "police", subj, "", "")
+		e.Detail = map[string]string{audit.DetailNotice: notice, audit.DetailDone: audit.ObligationErase}
+		if deferred {
+			e.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomeDeferred
+		}
+		ack, ok := audit.AckOf(-1, e)
+		if !ok {
+			t.Fatalf("AckOf(acknowledgement of %s) = false", notice)
+		}
+		return pending(t, e), audit.Change{NoticeAcks: []audit.Ack{ack}}
+	}
+	size := func() int64 { return mustSize(t, s) }
+
+	before := size()
+	p, c := ackEntry(2, "5", false)
+	if _, err := ss.AppendState(ctx, p, c); !errors.Is(err, audit.ErrConflict) {
+		t.Fatalf("AppendState(acknowledgement of a notice not projected) = %v, want ErrConflict", err)
+	}
+	if n := size(); n != before {
+		t.Fatalf("a conflicting acknowledgement appended %d entries", n-before)
+	}
+
+	var wg sync.WaitGroup
+	var won atomic.Int64
+	var wins, conflicts atomic.Int32
+	for g := range 8 {
+		wg.Go(func() {
+			p, c := ackEntry(10+g, "0", false)
+			idx, err := []audit.StateStore{ss, ss2}[g%2].AppendState(ctx, p, c)
+			switch {
+			case err == nil:
+				wins.Add(1)
+				won.Store(idx)
+			case errors.Is(err, audit.ErrConflict):
+				conflicts.Add(1)
+			default:
+				t.Errorf("AppendState(acknowledgement %d) = %v", g, err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 || conflicts.Load() != 7 {
+		t.Fatalf("8 acknowledgements of one notice at once: %d appended, %d conflicts; want 1 and 7", wins.Load(), conflicts.Load())
+	}
+	if n := size(); n != before+1 {
+		t.Fatalf("8 acknowledgements of one notice at once appended %d entries, want 1", n-before)
+	}
+	p, c = ackEntry(20, "1", true)
+	deferred, err := ss.AppendState(ctx, p, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(stage string) {
+		t.Helper()
+		ns, err := a.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: -1})
+		if err != nil || len(ns) != 2 {
+			t.Fatalf("%s: SentNotices = %v, %v; want 2", stage, ns, err)
+		}
+		leaves := mustLeaves(t, s, won.Load(), won.Load()+1)
+		e, err := audit.Unmarshal(leaves[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := ns[0]; n.AckIndex != won.Load() || !n.AckTime.Equal(e.Time) || n.Done != audit.ObligationErase || n.ForwardDue {
+			t.Errorf("%s: notice 0 = %+v; want acknowledged by entry %d at %v", stage, n, won.Load(), e.Time)
+		}
+		if n := ns[1]; n.AckIndex != deferred || !n.ForwardDue {
+			t.Errorf("%s: notice 1 = %+v; want acknowledged by entry %d, the forward due", stage, n, deferred)
+		}
+	}
+	check("before a sync")
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	check("after a sync")
+	p, c = ackEntry(21, "0", false)
+	if _, err := ss.AppendState(ctx, p, c); !errors.Is(err, audit.ErrConflict) {
+		t.Fatalf("AppendState(acknowledgement of a notice acknowledged) = %v, want ErrConflict", err)
 	}
 }

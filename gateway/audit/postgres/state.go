@@ -145,6 +145,23 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, c audit.Change) erro
 			return fmt.Errorf("%w: notice %s cannot be marked %s", audit.ErrConflict, m.Notice, m.Step)
 		}
 	}
+	for _, a := range c.NoticeAcks {
+		// As ApplyAftercare records it. A concurrent acknowledgement (or
+		// projection) of the notice holds the row until it commits; the
+		// update then reads the row again and finds it acknowledged.
+		due := 0
+		if a.Deferred {
+			due = 1
+		}
+		tag, err := tx.Exec(ctx, "UPDATE aftercare_notices SET ack_idx = $1, ack_ns = $2, done = $3, fwd_due = $4 WHERE idx = $5 AND ack_idx IS NULL",
+			idx, nanos(a.Time), text(a.Done), due, a.Notice)
+		if err != nil {
+			return fmt.Errorf("acknowledge notice %d: %w", a.Notice, err)
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("%w: notice %d is not tracked, or is acknowledged already", audit.ErrConflict, a.Notice)
+		}
+	}
 	return nil
 }
 

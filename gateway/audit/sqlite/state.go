@@ -107,6 +107,18 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, c audit.Change) err
 			return fmt.Errorf("%w: notice %s cannot be marked %s", audit.ErrConflict, m.Notice, m.Step)
 		}
 	}
+	for _, a := range c.NoticeAcks {
+		// As ApplyAftercare records it; the write lock orders concurrent
+		// acknowledgements, and the second finds the first's.
+		res, err := tx.ExecContext(ctx, "UPDATE aftercare_notices SET ack_idx = ?, ack_ns = ?, done = ?, fwd_due = ? WHERE idx = ? AND ack_idx IS NULL",
+			idx, a.Time.UnixNano(), a.Done, a.Deferred, a.Notice)
+		if err != nil {
+			return fmt.Errorf("acknowledge notice %d: %w", a.Notice, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("%w: notice %d is not tracked, or is acknowledged already", audit.ErrConflict, a.Notice)
+		}
+	}
 	return nil
 }
 

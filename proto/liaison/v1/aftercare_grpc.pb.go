@@ -85,7 +85,10 @@ type AftercareClient interface {
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
 	// acknowledge_notice); a notice is acknowledged once: acknowledging it
-	// again is refused (PERMISSION_DENIED, reason ALREADY_ACKNOWLEDGED). Done
+	// again is refused (PERMISSION_DENIED, reason ALREADY_ACKNOWLEDGED), and
+	// so are calls that acknowledge it at the same moment (on one replica
+	// or several sharing a database): exactly one is recorded, each other
+	// ends in an entry of its own, refused with that reason. Done
 	// includes passing it on: a correction, a withdrawal or an expiry notice
 	// that obliges erasure, whose recipient passed the record on, is refused
 	// (FAILED_PRECONDITION, reason PASSED_ON_NOT_CORRECTED, naming the
@@ -265,7 +268,10 @@ type AftercareServer interface {
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
 	// acknowledge_notice); a notice is acknowledged once: acknowledging it
-	// again is refused (PERMISSION_DENIED, reason ALREADY_ACKNOWLEDGED). Done
+	// again is refused (PERMISSION_DENIED, reason ALREADY_ACKNOWLEDGED), and
+	// so are calls that acknowledge it at the same moment (on one replica
+	// or several sharing a database): exactly one is recorded, each other
+	// ends in an entry of its own, refused with that reason. Done
 	// includes passing it on: a correction, a withdrawal or an expiry notice
 	// that obliges erasure, whose recipient passed the record on, is refused
 	// (FAILED_PRECONDITION, reason PASSED_ON_NOT_CORRECTED, naming the
