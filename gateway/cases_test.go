@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -766,6 +767,38 @@ func TestRequiredNoticeEscalation(t *testing.T) {
 					t.Errorf("Query(action %s) gave %s", action, e.GetJson())
 				}
 			}
+		}
+	})
+}
+
+// TestRequiredNoticeAcknowledgedOnceAtOnce: eight officers of the
+// Rotterdam police acknowledge their agency's inbox at the same moment.
+// Each call succeeds (it marks its officer's inboxes read), and the
+// required notice in it is acknowledged once: one notice_acknowledge
+// entry, and nothing else in the log. (The store checks "not yet
+// acknowledged" in the transaction that appends the acknowledgement.)
+func TestRequiredNoticeAcknowledgedOnceAtOnce(t *testing.T) {
+	onEachStore(t, stackOptions{serverNow: newCaseClock(caseStart).Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		n := notifyCompetent(t, s, "SYN-NL-0402", "Rotterdam")
+		items := inboxItems(t, s.exchange(t, nlPolice))
+		cursor := items[len(items)-1].GetCursor()
+		start, _ := s.db.Size(ctx)
+		errs := atOnce(t, s, nlPolice, 8, func(_ int, c *grpc.ClientConn) error {
+			_, err := liaisonv1.NewExchangeClient(c).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("Acknowledge %d: %v", i, err)
+			}
+		}
+		acks := s.entriesOf(t, "notice_acknowledge", start)
+		if len(acks) != 1 || acks[0].Outcome != audit.OutcomeOK || acks[0].Detail["notice_id"] != n.GetNoticeId() {
+			t.Fatalf("8 acknowledgements at once logged %d notice_acknowledge entries, want one, ok, of notice %s", len(acks), n.GetNoticeId())
+		}
+		if end, _ := s.db.Size(ctx); end != start+1 {
+			t.Errorf("the log grew by %d entries, want 1", end-start)
 		}
 	})
 }

@@ -94,7 +94,13 @@ type ExchangeClient interface {
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
-	// up to that cursor, each with an audit entry of its own. A required
+	// up to that cursor, each with an audit entry of its own. A notice is
+	// acknowledged once: of calls that acknowledge it at the same moment
+	// (officers of the agency, on one replica or several sharing a
+	// database), one records the acknowledgement and the others find it
+	// done and record nothing for it (for a notice from a peer gateway, the
+	// others' exchanges of it end refused, ALREADY_ACKNOWLEDGED); each call
+	// still marks its caller's inbox read. A required
 	// notice from an agency behind a peer gateway is closed in that
 	// gateway's log too: the acknowledgement is forwarded to it first. If it
 	// cannot be reached (it does not answer), the acknowledgement still
@@ -316,7 +322,13 @@ type ExchangeServer interface {
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
-	// up to that cursor, each with an audit entry of its own. A required
+	// up to that cursor, each with an audit entry of its own. A notice is
+	// acknowledged once: of calls that acknowledge it at the same moment
+	// (officers of the agency, on one replica or several sharing a
+	// database), one records the acknowledgement and the others find it
+	// done and record nothing for it (for a notice from a peer gateway, the
+	// others' exchanges of it end refused, ALREADY_ACKNOWLEDGED); each call
+	// still marks its caller's inbox read. A required
 	// notice from an agency behind a peer gateway is closed in that
 	// gateway's log too: the acknowledgement is forwarded to it first. If it
 	// cannot be reached (it does not answer), the acknowledgement still
