@@ -947,17 +947,25 @@ func atOnce(t *testing.T, s *stack, o officer, n int, call func(i int, c *grpc.C
 	t.Helper()
 	conns := make([]*grpc.ClientConn, n)
 	for i := range conns {
-		c := s.conn(t, officer{o.agency, fmt.Sprintf("%s.%d", o.id, i), o.roles, o.clearance})
+		conns[i] = s.conn(t, officer{o.agency, fmt.Sprintf("%s.%d", o.id, i), o.roles, o.clearance})
+	}
+	return callsAtOnce(t, conns, call)
+}
+
+// callsAtOnce connects each of conns, then makes call on each at the same
+// moment, and returns their errors.
+func callsAtOnce(t *testing.T, conns []*grpc.ClientConn, call func(i int, c *grpc.ClientConn) error) []error {
+	t.Helper()
+	for _, c := range conns {
 		c.Connect()
 		for st := c.GetState(); st != connectivity.Ready; st = c.GetState() {
 			if !c.WaitForStateChange(t.Context(), st) {
 				t.Fatal(t.Context().Err())
 			}
 		}
-		conns[i] = c
 	}
 	start := make(chan struct{})
-	errs := make([]error, n)
+	errs := make([]error, len(conns))
 	var wg sync.WaitGroup
 	for i, c := range conns {
 		wg.Go(func() {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -26,8 +25,10 @@ import (
 // reidentify, told apart by Detail["step"], linked by
 // Detail["reid_request"]. The state of a request is the fold of its
 // entries, so every step is audited by construction and every replica
-// sees the same state. The release is claimed once across replicas
-// through the store's first-writer-wins set (Config.Once).
+// sees the same state. Within a server, approvals and releases take
+// turns (Server.reidMu); across replicas, an officer's approval is
+// claimed with its entry (audit.Change.Claims) and the release through
+// the store's first-writer-wins set (Config.Once), the same set.
 
 // Once is a first-writer-wins set shared by the replicas: the audit stores
 // implement it (the same set that refuses replayed tokens).
@@ -279,9 +280,9 @@ func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
 					agencies: splitList(e.Detail["agencies"]), other: e.Detail["other_agency"] == "true", expires: e.Time.Add(win)}
 			case out[id] == nil:
 			case e.Detail["step"] == stepApprove && e.Outcome == audit.OutcomeOK:
-				// An officer counts once: two replicas taking the same
-				// officer's approval at once both record it, and each
-				// checked only the approvals it had read.
+				// An officer counts once. (Their approval is claimed with
+				// its entry; a log written before that may hold two, made
+				// at once on two replicas.)
 				if !slices.ContainsFunc(out[id].approvals, func(a *audit.Entry) bool {
 					return a.Requester.Officer == e.Requester.Officer && a.Requester.Agency == e.Requester.Agency
 				}) {
@@ -346,10 +347,6 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 	return resp, nil
 }
 
-// reidMu serialises approvals and releases within a process; across
-// replicas a release is claimed through Config.Once.
-var reidMu sync.Mutex
-
 // ApproveReidentification records an approval and, when it meets the
 // quorum, releases the identity once to the requester's own inbox. An
 // approval that meets the quorum while the keys are unavailable stands:
@@ -366,8 +363,8 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 	if err := validJustification(req.GetJustification(), ""); err != nil {
 		return nil, err
 	}
-	reidMu.Lock()
-	defer reidMu.Unlock()
+	s.reidMu.Lock()
+	defer s.reidMu.Unlock()
 	all, err := s.reids(ctx)
 	if err != nil {
 		return nil, err
@@ -407,16 +404,47 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 		return nil, &denial{reason: code, message: msg, refusal: true, auditIdx: -1}
 	}
 	e.Outcome = audit.OutcomeOK
-	if resp.AuditIndex, err = ex.commit(ctx); err != nil {
+	// The checks above read the log as this replica had it. The officer's
+	// approval is claimed with its entry, so that of the same approval
+	// taken at once by two replicas one is recorded and the other refused.
+	claim := audit.Claim{ID: approvalClaim(r.id, caller), Expires: r.expires.Add(approvalClaimMargin)}
+	resp.AuditIndex, err = ex.commitState(ctx, audit.Change{Claims: []audit.Claim{claim}})
+	if errors.Is(err, audit.ErrConflict) {
+		return nil, &denial{reason: "ALREADY_APPROVED", message: "you have already approved this request", refusal: true, auditIdx: -1}
+	}
+	if err != nil {
 		return nil, err
 	}
-	r.approvals = append(r.approvals, e)
+	// Approvals that other replicas recorded meanwhile count too: of two
+	// approvals that meet the quorum at once, the one recorded last sees
+	// the other and releases.
+	if all, err := s.reids(ctx); err == nil && all[r.id] != nil {
+		r = all[r.id]
+	} else {
+		r.approvals = append(r.approvals, e)
+	}
 	resp.Approvals = int32(len(r.approvals))
-	if len(r.approvals) < r.quorum {
+	switch {
+	case len(r.approvals) < r.quorum:
 		return resp, nil
+	case r.released:
+		resp.Released = true
+		return resp, nil
+	case r.ended != "":
+		return resp, nil // a release meanwhile found that the request no longer stands
 	}
 	resp.Released, resp.ReleasePendingReason = s.releaseDue(ctx, r)
 	return resp, nil
+}
+
+// approvalClaimMargin is how long after its request's window an approval's
+// claim is kept: longer than the clocks of two replicas can differ.
+const approvalClaimMargin = 24 * time.Hour
+
+// approvalClaim is the id an officer's approval of a request takes in the
+// store's first-writer-wins set.
+func approvalClaim(id string, c authn.Caller) [32]byte {
+	return sha256.Sum256([]byte("liaison/reidentify/approve\x00" + id + "\x00" + c.Agency.ID + "\x00" + c.Officer.ID))
 }
 
 // releaseDue releases r, and says whether it is released and, if not, why
@@ -608,8 +636,8 @@ func (s *Server) sealIdentity(r *reid, approvers []string) (payload []byte, box 
 // releasePending releases every request that met its quorum and is still
 // due (its release failed while the keys were unavailable). Run calls it.
 func (s *Server) releasePending(ctx context.Context) {
-	reidMu.Lock()
-	defer reidMu.Unlock()
+	s.reidMu.Lock()
+	defer s.reidMu.Unlock()
 	all, err := s.reids(ctx)
 	if err != nil {
 		s.log.WarnContext(ctx, "pending releases not checked", "error", err)

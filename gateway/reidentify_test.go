@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"os"
@@ -10,10 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -87,8 +92,9 @@ func TestTranslateAndDualControlReidentification(t *testing.T) {
 		t.Fatalf("first approval = %v, %v", first, err)
 	}
 	refused(probationLO, "ALREADY_APPROVED")
-	// Another replica took the same officer's approval at the same moment
-	// and recorded it too: it counts once.
+	// A log written before approvals were claimed with their entries may
+	// hold the same officer's approval twice (two replicas took it at the
+	// same moment): it counts once.
 	dup := *s.entry(t, first.GetAuditIndex())
 	dup.RequestID = "other-replica"
 	if _, err := s.log.Append(t.Context(), &dup); err != nil {
@@ -250,6 +256,140 @@ func TestReidentificationEndsWithTheCase(t *testing.T) {
 	}
 	if _, e := s.lastEntry(t); e.Outcome != "refused" || e.Detail["step"] != "approve" || !slices.Equal(e.Reasons, []string{"NOT_A_CASE_MEMBER"}) {
 		t.Errorf("the refused approval's entry = %s %v %v", e.Outcome, e.Reasons, e.Detail)
+	}
+}
+
+// replicaPair starts two gateways on one PostgreSQL database with the
+// dual-control test policy, and opens a re-identification request there
+// as the Rotterdam police's legal officer; request makes another.
+func replicaPair(t *testing.T) (s *stack, second *instance, request func() string) {
+	t.Helper()
+	s = startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol"), postgresURL: pgtest.NewDatabase(t)})
+	second = s.startGateway(t)
+	police := s.exchange(t, officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer", "legal_officer"}, "confidential"})
+	resp, err := police.Request(t.Context(), riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, second, func() string {
+		t.Helper()
+		rr, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{
+			Pseudonym: resp.GetReleased().GetSubjectPseudonym(), FromDomain: resp.GetReleased().GetPseudonymDomain(),
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Imminent risk.",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rr.GetRequestId()
+	}
+}
+
+// connAt dials the gateway at addr as officer o.
+func connAt(t *testing.T, s *stack, addr string, o officer) *grpc.ClientConn {
+	t.Helper()
+	tok, err := s.pki.Issuers[o.agency].Mint(devpki.TokenSpec{Officer: o.id, Roles: o.roles, Clearance: o.clearance, Audience: "liaison"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(s.pki.Path("agencies", o.agency+".pem"), s.pki.Path("agencies", o.agency+".key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.dial(t, addr, []tls.Certificate{cert}, tok)
+}
+
+// reidSteps returns the entries of a re-identification's steps.
+func reidSteps(t *testing.T, s *stack, id, step string) []audit.Record {
+	t.Helper()
+	var out []audit.Record
+	for _, r := range entriesOf(t, s, "reidentify") {
+		if r.Entry.Detail["reid_request"] == id && r.Entry.Detail["step"] == step {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestReidentificationApprovedOnceAcrossReplicas: one officer's approval
+// of a request, sent eight times at once to two replicas on one
+// PostgreSQL: it is recorded once (ok), and each other call ends in an
+// entry of its own, refused with ALREADY_APPROVED, as a second approval
+// made later is.
+func TestReidentificationApprovedOnceAcrossReplicas(t *testing.T) {
+	s, second, request := replicaPair(t)
+	lo := officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}
+	for round := range 3 {
+		id := request()
+		conns := make([]*grpc.ClientConn, 8)
+		for i := range conns {
+			conns[i] = connAt(t, s, []string{s.addr, second.addr}[i%2], lo)
+		}
+		resps := make([]*liaisonv1.ApproveReidentificationResponse, len(conns))
+		errs := callsAtOnce(t, conns, func(i int, c *grpc.ClientConn) (err error) {
+			resps[i], err = liaisonv1.NewExchangeClient(c).ApproveReidentification(t.Context(),
+				&liaisonv1.ApproveReidentificationRequest{RequestId: id, Justification: "Checked the basis."})
+			return err
+		})
+		var ok int
+		for i, err := range errs {
+			if err == nil {
+				ok++
+				if resps[i].GetApprovals() != 1 || resps[i].GetReleased() {
+					t.Errorf("round %d: the approval's answer = %v, want 1 approval, nothing released", round, resps[i])
+				}
+				continue
+			}
+			if r := errorReason(wantStatus(t, err, codes.PermissionDenied)); r != "ALREADY_APPROVED" {
+				t.Errorf("round %d: call %d refused with %q, want ALREADY_APPROVED", round, i, r)
+			}
+		}
+		var oks, refused int
+		for _, r := range reidSteps(t, s, id, "approve") {
+			switch e := r.Entry; {
+			case e.Outcome == audit.OutcomeOK:
+				oks++
+			case e.Outcome == audit.OutcomeRefused && slices.Equal(e.Reasons, []string{"ALREADY_APPROVED"}):
+				refused++
+			default:
+				t.Errorf("round %d: approval entry %d = %s %v", round, r.Index, e.Outcome, e.Reasons)
+			}
+		}
+		if ok != 1 || oks != 1 || refused != len(conns)-1 {
+			t.Fatalf("round %d: %d calls ok, %d approvals logged ok and %d refused; want 1, 1 and %d", round, ok, oks, refused, len(conns)-1)
+		}
+	}
+}
+
+// TestReidentificationQuorumMetAcrossReplicas: the two approvals a
+// request needs arrive at the same moment at two replicas on one
+// PostgreSQL. Whichever is recorded last sees the other and releases the
+// identity, once, at once (not at the next retry of the timers).
+func TestReidentificationQuorumMetAcrossReplicas(t *testing.T) {
+	s, second, request := replicaPair(t)
+	approvers := []officer{
+		{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"},
+		{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"},
+	}
+	for round := range 5 {
+		id := request()
+		conns := []*grpc.ClientConn{connAt(t, s, s.addr, approvers[round%2]), connAt(t, s, second.addr, approvers[1-round%2])}
+		resps := make([]*liaisonv1.ApproveReidentificationResponse, len(conns))
+		errs := callsAtOnce(t, conns, func(i int, c *grpc.ClientConn) (err error) {
+			resps[i], err = liaisonv1.NewExchangeClient(c).ApproveReidentification(t.Context(),
+				&liaisonv1.ApproveReidentificationRequest{RequestId: id, Justification: "Checked the basis."})
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: approval %d: %v", round, i, err)
+			}
+		}
+		if !resps[0].GetReleased() && !resps[1].GetReleased() {
+			t.Errorf("round %d: neither approval released the identity: %v; %v", round, resps[0], resps[1])
+		}
+		if rel := reidSteps(t, s, id, "release"); len(rel) != 1 || rel[0].Entry.Outcome != audit.OutcomeDisclose {
+			t.Errorf("round %d: %d release entries, want exactly 1 (disclose)", round, len(rel))
+		}
 	}
 }
 

@@ -144,6 +144,10 @@ type Server struct {
 	// one pass of the aftercare timers run at a time in it.
 	holderID string
 	timerMu  sync.Mutex
+
+	// reidMu serialises this server's re-identification approvals and
+	// releases (reidentify.go).
+	reidMu sync.Mutex
 }
 
 // New validates cfg and returns a Server.

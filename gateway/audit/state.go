@@ -231,6 +231,19 @@ type Change struct {
 	// acknowledgements of one notice, by any replica, exactly one is
 	// recorded.
 	NoticeAcks []Ack
+	// Claims are ids the entry takes in the store's first-writer-wins set
+	// (the one that refuses replayed tokens: Remember, of
+	// authn.ReplayStore), each until its Expires, bound to the entry. An id
+	// taken already and not expired is a conflict: of concurrent appends
+	// that claim one id, by any replica, exactly one is recorded, and an
+	// append that fails takes none. Expired ids are dropped as tokens are.
+	Claims []Claim
+}
+
+// A Claim is an id that an entry takes (see [Change.Claims]).
+type Claim struct {
+	ID      [32]byte
+	Expires time.Time
 }
 
 // CaseFilter selects cases. Zero fields match everything.
@@ -346,6 +359,11 @@ func (l *Log) AppendState(ctx context.Context, e *Entry, c Change, deliveries ..
 	for _, f := range c.Fingerprints {
 		if f.Recipient == "" || f.RequestID == "" {
 			return -1, errors.New("audit: append state: fingerprint without recipient or request id")
+		}
+	}
+	for _, cl := range c.Claims {
+		if cl.Expires.IsZero() {
+			return -1, errors.New("audit: append state: claim without expiry")
 		}
 	}
 	if len(c.NoticeAcks) > 0 {

@@ -1,6 +1,8 @@
 package audittest
 
 import (
+	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -31,6 +33,7 @@ func RunState(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"NoticeFilters", testNoticeFilters},
 		{"NoticeForward", testNoticeForward},
 		{"ConcurrentEscalationHasOneWinner", testEscalationRace},
+		{"ClaimsHaveOneWinner", testClaims},
 		{"Lease", testLease},
 		{"StateSurvivesReopen", testStateReopen},
 	} {
@@ -491,5 +494,71 @@ func testStateReopen(t *testing.T, open OpenFunc) {
 	}
 	if ns := mustNotices(t, r, audit.NoticeFilter{}); len(ns) != 1 || ns[0].ID != "N-1" {
 		t.Errorf("Notices() after reopening = %v, want N-1", noticeIDs(ns))
+	}
+}
+
+// testClaims takes ids of the first-writer-wins set with entries
+// (Change.Claims): of eight appends claiming one id through two store
+// instances at once, exactly one is recorded; an append that fails takes
+// no claim; an expired claim is taken over; a claim holds against
+// Remember, as a token id does.
+func testClaims(t *testing.T, open OpenFunc) {
+	a := openState(t, open)
+	b := openState(t, open)
+	ctx := t.Context()
+	id := func(s string) [32]byte { return sha256.Sum256([]byte("claim/" + s)) }
+	later := time.Now().Add(time.Hour)
+	claim := func(s audit.StateStore, i int, c ...audit.Claim) error {
+		_, err := appendState(t, s, i, audit.Change{Claims: c})
+		return err
+	}
+	before := mustSize(t, a)
+	var won, lost atomic.Int32
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			switch err := claim([]audit.StateStore{a, b}[g%2], 10+g, audit.Claim{ID: id("x"), Expires: later}); {
+			case err == nil:
+				won.Add(1)
+			case errors.Is(err, audit.ErrConflict):
+				lost.Add(1)
+			default:
+				t.Errorf("AppendState(claim) = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if won.Load() != 1 || lost.Load() != 7 {
+		t.Fatalf("8 claims of one id at once: %d recorded, %d conflicts; want 1 and 7", won.Load(), lost.Load())
+	}
+	if got := mustSize(t, a); got != before+1 {
+		t.Fatalf("Size() = %d, want %d: one entry for the claim", got, before+1)
+	}
+	if r, ok := a.(interface {
+		Remember(ctx context.Context, id, binding [32]byte, expires time.Time) ([32]byte, error)
+	}); ok {
+		mine := sha256.Sum256([]byte("a token"))
+		if first, err := r.Remember(ctx, id("x"), mine, later); err != nil || first == mine {
+			t.Errorf("Remember(a claimed id) = %x, %v; want the claim's binding", first[:4], err)
+		}
+	}
+	// Nothing appended, nothing claimed.
+	_, err := appendState(t, a, 20, audit.Change{Claims: []audit.Claim{{ID: id("y"), Expires: later}},
+		Marks: []audit.NoticeMark{{Notice: "nope", Step: audit.NoticeEscalated, Time: t0}}})
+	if !errors.Is(err, audit.ErrConflict) {
+		t.Fatalf("AppendState(claim with an impossible mark) = %v, want ErrConflict", err)
+	}
+	if err := claim(b, 21, audit.Claim{ID: id("y"), Expires: later}); err != nil {
+		t.Fatalf("AppendState(claim of an id a failed append named) = %v, want it taken", err)
+	}
+	// An expired claim is free again.
+	if err := claim(a, 22, audit.Claim{ID: id("z"), Expires: time.Now().Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := claim(b, 23, audit.Claim{ID: id("z"), Expires: later}); err != nil {
+		t.Fatalf("AppendState(claim of an expired id) = %v, want it taken", err)
+	}
+	if err := claim(a, 24, audit.Claim{ID: id("z"), Expires: later}); !errors.Is(err, audit.ErrConflict) {
+		t.Fatalf("AppendState(claim of a live id) = %v, want ErrConflict", err)
 	}
 }

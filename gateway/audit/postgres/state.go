@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,7 +38,7 @@ func (s *Store) AppendState(ctx context.Context, p audit.Pending, c audit.Change
 	if err != nil {
 		return 0, fmt.Errorf("postgres: append state: %w", err)
 	}
-	if err := applyChange(ctx, tx, idx, c); err != nil {
+	if err := applyChange(ctx, tx, idx, p.Leaf, s.now(), c); err != nil {
 		return 0, fmt.Errorf("postgres: append state: %w", err)
 	}
 	err = tx.Commit(ctx)
@@ -59,9 +60,9 @@ func (s *Store) AppendState(ctx context.Context, p audit.Pending, c audit.Change
 	return 0, fmt.Errorf("postgres: append state: commit: %w", err)
 }
 
-// applyChange writes c, recorded by the entry at idx, inside tx (which
-// holds the append lock).
-func applyChange(ctx context.Context, tx pgx.Tx, idx int64, c audit.Change) error {
+// applyChange writes c, recorded by the entry at idx with leaf, inside tx
+// (which holds the append lock), at now.
+func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now time.Time, c audit.Change) error {
 	if cs := c.Case; cs != nil {
 		var stored int64
 		err := tx.QueryRow(ctx, "SELECT version FROM cases WHERE id = $1", text(cs.ID)).Scan(&stored)
@@ -143,6 +144,23 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, c audit.Change) erro
 		}
 		if tag.RowsAffected() != 1 {
 			return fmt.Errorf("%w: notice %s cannot be marked %s", audit.ErrConflict, m.Notice, m.Step)
+		}
+	}
+	if len(c.Claims) > 0 {
+		binding := sha256.Sum256(leaf)
+		for _, cl := range c.Claims {
+			// Remember's rule: taken unless the id is there and live. A
+			// concurrent claim of the id holds it until it commits; the
+			// insert then finds it taken.
+			tag, err := tx.Exec(ctx, `INSERT INTO token_ids (id, binding, expires_ns) VALUES ($1, $2, $3)
+				ON CONFLICT (id) DO UPDATE SET binding = excluded.binding, expires_ns = excluded.expires_ns
+				WHERE token_ids.expires_ns <= $4`, cl.ID[:], binding[:], nanos(cl.Expires), nanos(now))
+			if err != nil {
+				return fmt.Errorf("claim: %w", err)
+			}
+			if tag.RowsAffected() != 1 {
+				return fmt.Errorf("%w: the id %x is claimed already", audit.ErrConflict, cl.ID[:4])
+			}
 		}
 	}
 	for _, a := range c.NoticeAcks {

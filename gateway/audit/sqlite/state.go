@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -30,7 +31,7 @@ func (s *Store) AppendState(ctx context.Context, p audit.Pending, c audit.Change
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: append state: %w", err)
 	}
-	if err := applyChange(ctx, tx, idx, c); err != nil {
+	if err := applyChange(ctx, tx, idx, p.Leaf, s.now(), c); err != nil {
 		return 0, fmt.Errorf("sqlite: append state: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -39,8 +40,9 @@ func (s *Store) AppendState(ctx context.Context, p audit.Pending, c audit.Change
 	return idx, nil
 }
 
-// applyChange writes c, recorded by the entry at idx, inside tx.
-func applyChange(ctx context.Context, tx *sql.Tx, idx int64, c audit.Change) error {
+// applyChange writes c, recorded by the entry at idx with leaf, inside
+// tx, at now.
+func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now time.Time, c audit.Change) error {
 	if cs := c.Case; cs != nil {
 		var stored int64
 		err := tx.QueryRowContext(ctx, "SELECT version FROM cases WHERE id = ?", cs.ID).Scan(&stored)
@@ -105,6 +107,21 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, c audit.Change) err
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return fmt.Errorf("%w: notice %s cannot be marked %s", audit.ErrConflict, m.Notice, m.Step)
+		}
+	}
+	if len(c.Claims) > 0 {
+		binding := sha256.Sum256(leaf)
+		for _, cl := range c.Claims {
+			// Remember's rule: taken unless the id is there and live.
+			res, err := tx.ExecContext(ctx, `INSERT INTO token_ids (id, binding, expires_ns) VALUES (?, ?, ?)
+				ON CONFLICT (id) DO UPDATE SET binding = excluded.binding, expires_ns = excluded.expires_ns
+				WHERE token_ids.expires_ns <= ?`, cl.ID[:], binding[:], cl.Expires.UnixNano(), now.UnixNano())
+			if err != nil {
+				return fmt.Errorf("claim: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return fmt.Errorf("%w: the id %x is claimed already", audit.ErrConflict, cl.ID[:4])
+			}
 		}
 	}
 	for _, a := range c.NoticeAcks {

@@ -3082,7 +3082,9 @@ func (x *ApproveReidentificationRequest) GetJustification() string {
 // ApproveReidentificationResponse reports the approval.
 type ApproveReidentificationResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Approvals now counted.
+	// Approvals now counted, including those recorded meanwhile by other
+	// replicas: of approvals that meet the quorum at the same moment on
+	// several replicas, the one recorded last counts them all and releases.
 	Approvals int32 `protobuf:"varint,1,opt,name=approvals,proto3" json:"approvals,omitempty"`
 	// The quorum.
 	Quorum int32 `protobuf:"varint,2,opt,name=quorum,proto3" json:"quorum,omitempty"`

@@ -127,7 +127,10 @@ type ExchangeClient interface {
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
 	// NOT_AN_APPROVER for an officer without the roles or agency the policy
-	// named, ALREADY_APPROVED (an officer counts once), ALREADY_RELEASED,
+	// named, ALREADY_APPROVED (an officer counts once: of the same
+	// officer's approvals sent at the same moment, to one replica or
+	// several sharing a database, one is recorded and each other is refused
+	// so, with an entry of its own), ALREADY_RELEASED,
 	// REQUEST_EXPIRED after the window; and, for a request made in a case,
 	// CASE_CLOSED or NOT_A_CASE_MEMBER once the case is closed or the
 	// requester is no longer a member: such a request has ended, and its
@@ -355,7 +358,10 @@ type ExchangeServer interface {
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
 	// NOT_AN_APPROVER for an officer without the roles or agency the policy
-	// named, ALREADY_APPROVED (an officer counts once), ALREADY_RELEASED,
+	// named, ALREADY_APPROVED (an officer counts once: of the same
+	// officer's approvals sent at the same moment, to one replica or
+	// several sharing a database, one is recorded and each other is refused
+	// so, with an entry of its own), ALREADY_RELEASED,
 	// REQUEST_EXPIRED after the window; and, for a request made in a case,
 	// CASE_CLOSED or NOT_A_CASE_MEMBER once the case is closed or the
 	// requester is no longer a member: such a request has ended, and its
