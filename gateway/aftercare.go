@@ -243,7 +243,16 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 	switch {
 	case errors.As(err, &dn):
 		// Today's law no longer lets the recipient have the record: it
-		// must erase what it holds instead.
+		// must erase what it holds instead, or, if it keeps the record
+		// under its own retention rule since the basis ended, keep the
+		// wrong fact only restricted.
+		kept, err := s.keptAfterExpiry(ctx, o)
+		if err != nil {
+			return res, err
+		}
+		if kept >= 0 {
+			return res, s.restrictInstead(ctx, ex, o, kept, res)
+		}
 		return res, s.withdrawInstead(ctx, ex, o, reasonCorrectionNotAllowd, res, "today's law no longer lets you have it")
 	case err != nil:
 		return res, err
@@ -295,20 +304,60 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 	return res, nil
 }
 
+// keptAfterExpiry returns the index of the expiry notice that let the
+// recipient of release o keep it (obligation retain or restrict) when its
+// basis ended, or -1 if there is none.
+func (s *Server) keptAfterExpiry(ctx context.Context, o audit.Record) (int64, error) {
+	e := o.Entry
+	if e.Holder == nil || e.Subject == nil {
+		return -1, nil
+	}
+	for r, err := range s.logEntries(ctx, audit.Filter{Subject: e.Subject.Pseudonym, Agency: e.Holder.Agency, Action: audit.ActionExpire, Start: o.Index + 1}) {
+		if err != nil {
+			return -1, err
+		}
+		if n, ok := audit.NoticeOf(r.Index, r.Entry); ok && slices.Contains(n.RefersTo, o.Index) &&
+			(n.Obligation == audit.ObligationRetain || n.Obligation == audit.ObligationRestrict) {
+			return r.Index, nil
+		}
+	}
+	return -1, nil
+}
+
+// restrictInstead ends a correction's exchange, for a recipient that keeps
+// the record under its own retention rule since the basis ended (expiry
+// notice kept) and that today's law no longer lets have the corrected
+// one, with a withdrawal notice obliging restriction: the recipient may
+// keep what its own law lets it keep, marked wrong and used for nothing
+// else, as the rules on rectification ask where erasure is not due.
+func (s *Server) restrictInstead(ctx context.Context, ex *exchange, o audit.Record, kept int64, res *liaisonv1.NoticeResult) error {
+	return s.noticeInstead(ctx, ex, o, reasonCorrectionNotAllowd, liaisonv1.Obligation_OBLIGATION_RESTRICT, res,
+		fmt.Sprintf("%s corrected the %s it released to you (entry %d), which you keep under your own retention rule since its basis ended (entry %d), "+
+			"but today's law no longer lets you have the corrected one: keep what you hold only restricted, marked as wrong, "+
+			"and use it for nothing but what kept it from erasure (or erase it); acknowledge when done.",
+			ex.caller.Agency.ID, strings.ReplaceAll(o.Entry.RecordType, "_", " "), o.Index, kept))
+}
+
 // withdrawInstead ends a correction's exchange with a withdrawal notice:
 // the recipient may no longer have the record in the form it holds, for
 // the reason why gives in words.
 func (s *Server) withdrawInstead(ctx context.Context, ex *exchange, o audit.Record, reason string, res *liaisonv1.NoticeResult, why string) error {
+	return s.noticeInstead(ctx, ex, o, reason, liaisonv1.Obligation_OBLIGATION_ERASE, res,
+		fmt.Sprintf("%s corrected the %s it released to you (entry %d), but %s: erase what you hold, and acknowledge when done.",
+			ex.caller.Agency.ID, strings.ReplaceAll(o.Entry.RecordType, "_", " "), o.Index, why))
+}
+
+// noticeInstead ends a correction's exchange with a withdrawal notice of
+// obligation ob (erase or restrict) and message msg, for reason.
+func (s *Server) noticeInstead(ctx context.Context, ex *exchange, o audit.Record, reason string, ob liaisonv1.Obligation, res *liaisonv1.NoticeResult, msg string) error {
 	e, orig := ex.entry, o.Entry
 	e.Reasons = append(e.Reasons, reason)
 	e.FieldsDisclosed, e.FieldPlan = nil, nil
 	e.LegalBasis, e.Conditions, e.PseudonymDomain = orig.LegalBasis, orig.Conditions, orig.PseudonymDomain
 	e.Detail[audit.DetailNoticeKind] = audit.NoticeWithdrawal
 	e.Detail[audit.DetailReason] = reason
-	e.Detail[audit.DetailObligation] = audit.ObligationErase
-	n := s.withdrawalNotice(ex.caller.Agency.ID, orig, o.Index, reason, liaisonv1.Obligation_OBLIGATION_ERASE,
-		fmt.Sprintf("%s corrected the %s it released to you (entry %d), but %s: erase what you hold, and acknowledge when done.",
-			ex.caller.Agency.ID, strings.ReplaceAll(orig.RecordType, "_", " "), o.Index, why))
+	e.Detail[audit.DetailObligation] = obligationNames[ob]
+	n := s.withdrawalNotice(ex.caller.Agency.ID, orig, o.Index, reason, ob, msg)
 	e.Outcome = audit.OutcomeOK
 	if err := s.notePassedOn(ctx, ex, o, n); err != nil {
 		return err

@@ -977,3 +977,68 @@ func callsAtOnce(t *testing.T, conns []*grpc.ClientConn, call func(i int, c *grp
 	wg.Wait()
 	return errs
 }
+
+// TestCorrectionOfAKeptRecordRestricts: the police keep the prison's
+// release notice under their own retention rule since the basis ended
+// (expiry notice: retain). When the prison corrects it and today's law no
+// longer lets the police have the corrected record, they are not told to
+// erase what their law lets them keep: the withdrawal obliges restriction
+// (keep it marked wrong), and social services, told to erase at expiry,
+// are not reached at all.
+func TestCorrectionOfAKeptRecordRestricts(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, _ := dkRelease(t)
+	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus", "dk-social-aarhus")
+	police := d.GetResults()[0].GetAuditIndex()
+	clk.Set(time.Date(2027, 3, 2, 0, 0, 5, 0, time.UTC))
+	if err := s.srv.RunAftercare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kept := int64(-1)
+	for _, r := range entriesOf(t, s, audit.ActionExpire) {
+		if r.Entry.Recipients[0].Agency == "dk-police-aarhus" && r.Entry.Detail[audit.DetailObligation] == audit.ObligationRetain {
+			kept = r.Index
+		}
+	}
+	if kept < 0 {
+		t.Fatal("the police got no expiry notice letting them retain the record")
+	}
+
+	clk.Set(time.Date(2027, 4, 1, 9, 0, 0, 0, time.UTC))
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus, afdeling Nord"
+	c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Subject: probationAttrs("2027-03-01"),
+		Justification: "The contact point was wrong."})
+	if err != nil {
+		t.Fatalf("Correct: %v", err)
+	}
+	rs := c.GetResults()
+	if len(rs) != 1 || rs[0].GetRecipient() != "dk-police-aarhus" || rs[0].GetRefersTo() != police ||
+		rs[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL || rs[0].GetObligation() != liaisonv1.Obligation_OBLIGATION_RESTRICT ||
+		!slices.Contains(rs[0].GetReasons(), "CORRECTION_NOT_ALLOWED") {
+		t.Fatalf("correction results = %v; want one withdrawal to the police obliging restriction (CORRECTION_NOT_ALLOWED)", rs)
+	}
+	e := s.entry(t, rs[0].GetAuditIndex())
+	if e.Outcome != audit.OutcomeOK || e.Detail[audit.DetailObligation] != audit.ObligationRestrict || e.Detail[audit.DetailNoticeKind] != audit.NoticeWithdrawal ||
+		len(e.FieldsDisclosed) != 0 {
+		t.Errorf("the notice's entry = %s %v fields %v; want ok, a withdrawal obliging restriction, nothing disclosed", e.Outcome, e.Detail, e.FieldsDisclosed)
+	}
+	var got *liaisonv1.ObligationNotice
+	for _, it := range readInbox(t, s, dkPolice, 0) {
+		if n := it.GetObligation(); n.GetKind() == liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
+			if it.GetReleased() != nil {
+				t.Errorf("the withdrawal came with a record: %v", it.GetReleased())
+			}
+			got = n
+		}
+	}
+	if got == nil || got.GetObligation() != liaisonv1.Obligation_OBLIGATION_RESTRICT || !strings.Contains(got.GetMessage(), fmt.Sprintf("(entry %d)", kept)) {
+		t.Fatalf("the police's withdrawal notice = %v; want restrict, naming the expiry notice %d", got, kept)
+	}
+	if _, err := aftercare(t, s, dkPolice).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: got.GetAuditIndex(),
+		Done: liaisonv1.Obligation_OBLIGATION_RESTRICT}); err != nil {
+		t.Errorf("acknowledging the restriction: %v", err)
+	}
+}

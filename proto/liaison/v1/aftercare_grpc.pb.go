@@ -47,7 +47,13 @@ type AftercareClient interface {
 	// delivered in exactly the form the recipient was entitled to: the
 	// original outcome, field plan and pseudonym domain. Where today's law no
 	// longer lets the recipient have the record in that form, the recipient
-	// gets a withdrawal notice instead (erase what you hold). Recipients that
+	// gets a withdrawal notice instead (erase what you hold); one that keeps
+	// the record under its own retention rule since the basis ended (an
+	// expiry notice with OBLIGATION_RETAIN or OBLIGATION_RESTRICT) and that
+	// today's law refuses the corrected record gets a withdrawal with
+	// OBLIGATION_RESTRICT instead (keep it only restricted, marked wrong;
+	// reason CORRECTION_NOT_ALLOWED), not an order to erase what its law
+	// lets it keep. Recipients that
 	// were refused, or got only a hit, get nothing; nor does a recipient the
 	// gateway told to erase the record when the legal basis of its release
 	// ended (an expiry notice with OBLIGATION_ERASE): it holds nothing to
@@ -230,7 +236,13 @@ type AftercareServer interface {
 	// delivered in exactly the form the recipient was entitled to: the
 	// original outcome, field plan and pseudonym domain. Where today's law no
 	// longer lets the recipient have the record in that form, the recipient
-	// gets a withdrawal notice instead (erase what you hold). Recipients that
+	// gets a withdrawal notice instead (erase what you hold); one that keeps
+	// the record under its own retention rule since the basis ended (an
+	// expiry notice with OBLIGATION_RETAIN or OBLIGATION_RESTRICT) and that
+	// today's law refuses the corrected record gets a withdrawal with
+	// OBLIGATION_RESTRICT instead (keep it only restricted, marked wrong;
+	// reason CORRECTION_NOT_ALLOWED), not an order to erase what its law
+	// lets it keep. Recipients that
 	// were refused, or got only a hit, get nothing; nor does a recipient the
 	// gateway told to erase the record when the legal basis of its release
 	// ended (an expiry notice with OBLIGATION_ERASE): it holds nothing to
