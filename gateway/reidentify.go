@@ -330,6 +330,11 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 		} else if code != "" {
 			continue
 		}
+		if why, err := s.reidStanding(ctx, r); err != nil {
+			return nil, s.statusError(ctx, err)
+		} else if why != "" {
+			continue // ended: its case closed, or the requester left it
+		}
 		p := &liaisonv1.PendingReidentification{
 			RequestId: r.id, RequesterAgency: r.request.Requester.Agency, RequesterOfficer: r.request.Requester.Officer,
 			Justification: r.request.Justification, Created: r.request.Time.UTC().Format(time.RFC3339),

@@ -248,6 +248,11 @@ func TestReidentificationEndsWithTheCase(t *testing.T) {
 		return err != nil
 	})
 	city := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
+	if l, err := s.exchange(t, city).ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{}); err != nil {
+		t.Fatal(err)
+	} else if slices.ContainsFunc(l.GetRequests(), func(p *liaisonv1.PendingReidentification) bool { return p.GetRequestId() == rr.GetRequestId() }) {
+		t.Error("the municipality is still shown the request, which ended when the requester left the case")
+	}
 	if r := errorReason(status.Convert(approve(city))); r != "NOT_A_CASE_MEMBER" {
 		t.Fatalf("the second approval, the requester out of the case: reason %q, want NOT_A_CASE_MEMBER", r)
 	}

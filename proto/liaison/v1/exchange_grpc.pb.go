@@ -122,7 +122,9 @@ type ExchangeClient interface {
 	// requester's inbox.
 	RequestReidentification(ctx context.Context, in *RequestReidentificationRequest, opts ...grpc.CallOption) (*RequestReidentificationResponse, error)
 	// ListReidentifications lists the pending requests the caller may approve
-	// (its agency's standing included, as ApproveReidentification checks it).
+	// (its agency's standing included, as ApproveReidentification checks it),
+	// and only those that still stand: not one made in a case since closed,
+	// or whose requester has left it.
 	ListReidentifications(ctx context.Context, in *ListReidentificationsRequest, opts ...grpc.CallOption) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
@@ -353,7 +355,9 @@ type ExchangeServer interface {
 	// requester's inbox.
 	RequestReidentification(context.Context, *RequestReidentificationRequest) (*RequestReidentificationResponse, error)
 	// ListReidentifications lists the pending requests the caller may approve
-	// (its agency's standing included, as ApproveReidentification checks it).
+	// (its agency's standing included, as ApproveReidentification checks it),
+	// and only those that still stand: not one made in a case since closed,
+	// or whose requester has left it.
 	ListReidentifications(context.Context, *ListReidentificationsRequest) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
