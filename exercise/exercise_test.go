@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -225,5 +226,42 @@ func TestParseNamesTheField(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Parse(%q) = %v, want an error naming %s", tt.yaml, err, tt.want)
 		}
+	}
+}
+
+// TestUpdateReachesHolders: an update changes the person's attributes for
+// the calls after it, the holders' answers to requests included: once the
+// person is released, a request the law allows only for a person not in
+// custody is decided on the person as released.
+func TestUpdateReachesHolders(t *testing.T) {
+	t.Parallel()
+	eng, err := engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := exercise.Parse([]byte(`name: update reaches the holders
+start: "2026-09-01"
+subject: {category: convicted, in_custody: true, release_date: "2026-09-03", probation_until: "2029-03-31", municipality: München, country: DE}
+agencies:
+  - {id: by-police, kind: police, jurisdiction: DE-BY, areas: [München]}
+  - {id: by-probation, kind: probation, jurisdiction: DE-BY, areas: [München], holds: [probation_measures]}
+events:
+  - {day: 1, action: request, by: by-police, holder: by-probation, record: probation_measures, purpose: risk_management}
+  - {day: 2, action: update, subject: {in_custody: false}}
+  - {day: 3, action: request, by: by-police, holder: by-probation, record: probation_measures, purpose: risk_management}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, eng, s)
+	var got []string
+	for _, it := range r.Items {
+		if it.Agency == "by-police" && it.Action == "request" {
+			got = append(got, fmt.Sprintf("day %d %s %s %v", it.Day, it.What, it.Basis, it.Reasons))
+		}
+	}
+	want := []string{"day 1 refused  [SUBJECT_NOT_COVERED]", "day 3 received de_by.stgb.68a []"}
+	if !slices.Equal(got, want) {
+		t.Errorf("the police's requests: %q, want %q", got, want)
 	}
 }

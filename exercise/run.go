@@ -117,16 +117,13 @@ func Run(ctx context.Context, eng *policies.Engine, s *Scenario) (*Report, error
 			holds[e.Holder] = append(holds[e.Holder], e.Record)
 		}
 	}
-	fx, holders, err := fixturesFor(s, holds)
-	if err != nil {
-		return nil, err
-	}
-	st, err := startStage(ctx, eng, s, fx, holders, clk)
+	live := &liveSubject{s: s.Subject}
+	st, err := startStage(ctx, eng, s, holds, live, clk)
 	if err != nil {
 		return nil, fmt.Errorf("exercise: start the gateway: %v", err)
 	}
 	defer st.stop()
-	p := &player{s: s, st: st, clk: clk, start: start, r: &Report{Scenario: s, Revision: eng.Revision()}, subject: s.Subject}
+	p := &player{s: s, st: st, clk: clk, start: start, r: &Report{Scenario: s, Revision: eng.Revision()}, subject: s.Subject, live: live}
 	if p.bases, err = provisions(ctx, eng); err != nil {
 		return nil, err
 	}
@@ -174,7 +171,9 @@ type player struct {
 	start   time.Time
 	r       *Report
 	subject Subject
-	bases   map[string]policies.Provision
+	// live is the subject the holders' providers answer with.
+	live  *liveSubject
+	bases map[string]policies.Provision
 	// delivered are the required notices delivered, by id: the item that
 	// delivered them.
 	delivered map[string]Item
@@ -377,6 +376,7 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 	switch e.Action {
 	case "update":
 		p.subject = p.subject.apply(e.Subject)
+		p.live.set(p.subject)
 		return nil
 	case "disclose":
 		base.Counterpart, base.Record = e.By, e.Record

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,7 +19,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/protobuf/encoding/protojson"
 	"sigs.k8s.io/yaml"
 
 	"github.com/liaison-gateway/liaison/gateway"
@@ -28,7 +26,6 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
-	"github.com/liaison-gateway/liaison/gateway/sample"
 	"github.com/liaison-gateway/liaison/policies"
 	"github.com/liaison-gateway/liaison/pseudonym"
 )
@@ -94,9 +91,10 @@ type stage struct {
 // officerName is the officer of an agency who acts in the exercise.
 func officerName(agency string) string { return "exercise.officer." + agency }
 
-// startStage starts the gateway for the scenario on eng. fixtures are the
-// holders' records.
-func startStage(ctx context.Context, eng *policies.Engine, s *Scenario, fixtures []byte, holders []string, clk *clock) (_ *stage, err error) {
+// startStage starts the gateway for the scenario on eng. holds are the
+// record types each holder holds; subject is the person as the holders
+// know them on the simulated day.
+func startStage(ctx context.Context, eng *policies.Engine, s *Scenario, holds map[string][]string, subject *liveSubject, clk *clock) (_ *stage, err error) {
 	dir, err := os.MkdirTemp("", "liaison-exercise-")
 	if err != nil {
 		return nil, err
@@ -130,22 +128,17 @@ func startStage(ctx context.Context, eng *policies.Engine, s *Scenario, fixtures
 	}
 
 	// The holders' RecordProviders, on loopback with mTLS.
-	fx, err := sample.ParseFixtures(fixtures)
-	if err != nil {
-		return nil, err
-	}
 	providers := map[string]string{}
-	for _, id := range holders {
+	for _, a := range s.Agencies {
+		types := holds[a.ID]
+		if len(types) == 0 {
+			continue
+		}
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}
-		ps, err := fx.NewServer(id, st.ca.GatewayIdentity())
-		if err != nil {
-			lis.Close()
-			return nil, err
-		}
-		leaf, err := st.ca.Issue(st.ca.AgencyIdentity(id), 24*time.Hour)
+		leaf, err := st.ca.Issue(st.ca.AgencyIdentity(a.ID), 24*time.Hour)
 		if err != nil {
 			lis.Close()
 			return nil, err
@@ -155,11 +148,12 @@ func startStage(ctx context.Context, eng *policies.Engine, s *Scenario, fixtures
 			lis.Close()
 			return nil, err
 		}
-		gs := ps.Register(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
+		ps := &provider{sc: s, holder: a.ID, types: types, subject: subject, gateway: st.ca.GatewayIdentity()}
+		gs := ps.register(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
 			ClientCAs: st.ca.Pool(), ClientAuth: tls.RequireAndVerifyClientCert}))
 		go gs.Serve(lis)
 		st.stops = append(st.stops, gs.Stop)
-		providers[id] = lis.Addr().String()
+		providers[a.ID] = lis.Addr().String()
 	}
 
 	// The registry.
@@ -290,47 +284,3 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 }
 
 func (bearer) RequireTransportSecurity() bool { return true }
-
-// fixturesFor writes the holders' records about the subject as sample
-// fixtures (protobuf JSON).
-func fixturesFor(s *Scenario, holds map[string][]string) ([]byte, []string, error) {
-	type subj struct {
-		Attributes json.RawMessage   `json:"attributes"`
-		Records    []json.RawMessage `json:"records"`
-	}
-	type holder struct {
-		Agency   string `json:"agency"`
-		Subjects []subj `json:"subjects"`
-	}
-	var f struct {
-		Holders []holder `json:"holders"`
-	}
-	var ids []string
-	for _, a := range s.Agencies {
-		types := holds[a.ID]
-		if len(types) == 0 {
-			continue
-		}
-		attrs, err := protojson.Marshal(subjectAttrs(s.Subject))
-		if err != nil {
-			return nil, nil, err
-		}
-		h := holder{Agency: a.ID, Subjects: []subj{{Attributes: attrs}}}
-		for _, rt := range types {
-			b, err := protojson.Marshal(record(s, s.Subject, a.ID, rt))
-			if err != nil {
-				return nil, nil, err
-			}
-			h.Subjects[0].Records = append(h.Subjects[0].Records, b)
-		}
-		f.Holders = append(f.Holders, h)
-		ids = append(ids, a.ID)
-	}
-	if len(f.Holders) == 0 {
-		// The fixtures format wants at least one holder's subject; an
-		// exercise without requests needs no provider.
-		return []byte(`{"holders": []}`), nil, nil
-	}
-	b, err := json.Marshal(f)
-	return b, ids, err
-}
