@@ -221,6 +221,23 @@ func TestParseNamesTheField(t *testing.T) {
 		{head + "events:\n  - {day: 1, action: disclose, by: b, from: z, to: [a], record: release_notice, purpose: risk_management}\n", "events[0].from"},
 		{head + "events:\n  - {day: 1, action: withdraw, by: a, record: risk_assessment, reason: boredom}\n", "events[0].reason"},
 		{head + "events:\n  - {day: 1, action: correct, by: a, record: risk_assessment, reason: incorrect}\n", "events[0].reason"},
+		// A misspelt word is refused before anything is played, not
+		// played as a refusal or on a person with no category.
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, to: [b], purpose: riskmanagement}\n", "events[0].purpose"},
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, to_competent: [polic], purpose: risk_management}\n", "events[0].to_competent[0]"},
+		{head + "events:\n  - {day: 1, action: update, subject: {release_date: \"15-12-2026\"}}\n", "events[0].subject.release_date"},
+		{head + "events:\n  - {day: 1, action: update, subject: {probation_until: \"2026-02-30\"}}\n", "events[0].subject.probation_until"},
+		{head + "events:\n  - {day: 1, action: update, subject: {category: convict}}\n", "events[0].subject.category"},
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convict}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.category"},
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prisn, jurisdiction: DK}\n", "agencies[0].kind"},
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DE}\n", "agencies[0].jurisdiction"},
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK, clearance: ultra}\n", "agencies[0].clearance"},
+		// An unknown field is named where it is.
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, recipient: b}\n", "events[0].recipient"},
+		{head + "events:\n  - {day: 1, action: update, subject: {address: x}}\n", "events[0].subject.address"},
+		// Events are played by day: a case used on a day before the one
+		// it is opened on is not opened yet, whatever the order written.
+		{head + "events:\n  - {day: 5, action: open_case, by: b, case: C-1, kind: dk.ksp}\n  - {day: 3, action: close_case, by: b, case: C-1}\n", "events[1].case"},
 	} {
 		_, err := exercise.Parse([]byte(tt.yaml))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -127,13 +127,8 @@ func Run(ctx context.Context, eng *policies.Engine, s *Scenario) (*Report, error
 	if p.bases, err = provisions(ctx, eng); err != nil {
 		return nil, err
 	}
-	order := make([]int, len(s.Events))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return s.Events[a].Day - s.Events[b].Day })
 	prevDay, n := -1, 0
-	for _, i := range order {
+	for _, i := range s.order() {
 		e := s.Events[i]
 		if e.Day != prevDay {
 			prevDay, n = e.Day, 0

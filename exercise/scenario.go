@@ -1,13 +1,18 @@
 package exercise
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
 // Scenario is an exercise file (YAML; docs/exercises/README.md describes
@@ -152,13 +157,92 @@ var (
 	recordTypes = []string{"release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"}
 	eventTypes  = []string{"release_date_set", "release_date_changed", "released", "transferred", "absconded", "breach_of_conditions", "probation_ended", "deceased"}
 	forms       = []string{"hit_only", "pseudonymised", "full"}
-	dateRE      = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	purposes    = enumWords(liaisonv1.Purpose_value, "PURPOSE_")
+	kinds       = enumWords(liaisonv1.AgencyKind_value, "AGENCY_KIND_")
+	categories  = enumWords(liaisonv1.SubjectCategory_value, "SUBJECT_CATEGORY_")
+	// The packs' jurisdictions and the clearances of the gateway's
+	// registry and tokens.
+	jurisdictions = []string{"DK", "NL", "BE", "FR", "DE-BY", "DE-NI"}
+	clearances    = []string{"none", "restricted", "confidential", "secret", "top_secret"}
 )
+
+// enumWords are the words of a proto enum ("risk_management" for
+// PURPOSE_RISK_MANAGEMENT), in the enum's order, without UNSPECIFIED.
+func enumWords(values map[string]int32, prefix string) []string {
+	names := slices.SortedFunc(maps.Keys(values), func(a, b string) int { return cmp.Compare(values[a], values[b]) })
+	var out []string
+	for _, n := range names {
+		if values[n] != 0 {
+			out = append(out, strings.ToLower(strings.TrimPrefix(n, prefix)))
+		}
+	}
+	return out
+}
+
+// validDate reports whether v is a date, YYYY-MM-DD.
+func validDate(v string) bool {
+	_, err := time.Parse(time.DateOnly, v)
+	return err == nil
+}
+
+// unknownField returns the path of the first field of v (YAML read as
+// JSON values) that type t does not have, as the errors name fields
+// ("events[2].recipient"), or "".
+func unknownField(v any, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			var ft reflect.Type
+			for i := range t.NumField() {
+				name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+				if strings.EqualFold(name, k) {
+					ft = t.Field(i).Type
+					break
+				}
+			}
+			if ft == nil {
+				return p
+			}
+			if u := unknownField(m[k], ft, p); u != "" {
+				return u
+			}
+		}
+	case reflect.Slice:
+		l, ok := v.([]any)
+		if !ok {
+			return ""
+		}
+		for i, x := range l {
+			if u := unknownField(x, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); u != "" {
+				return u
+			}
+		}
+	}
+	return ""
+}
 
 // Parse reads a scenario and checks it: every reference to an agency, a
 // record type, an event type and a case, and the fields each action needs.
 // Errors name the field, e.g. "events[2].holder".
 func Parse(b []byte) (*Scenario, error) {
+	var raw any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("exercise: %v", err)
+	}
+	if f := unknownField(raw, reflect.TypeFor[Scenario](), ""); f != "" {
+		return nil, fmt.Errorf("exercise: %s: unknown field", f)
+	}
 	var s Scenario
 	if err := yaml.UnmarshalStrict(b, &s); err != nil {
 		return nil, fmt.Errorf("exercise: %v", err)
@@ -179,10 +263,8 @@ func (s *Scenario) check() error {
 	if s.Subject.Category == "" {
 		return fmt.Errorf("subject.category: required")
 	}
-	for f, v := range map[string]string{"release_date": s.Subject.ReleaseDate, "probation_until": s.Subject.ProbationUntil} {
-		if v != "" && !dateRE.MatchString(v) {
-			return fmt.Errorf("subject.%s: want YYYY-MM-DD", f)
-		}
+	if err := checkSubject("subject", SubjectChange{Category: s.Subject.Category, ReleaseDate: s.Subject.ReleaseDate, ProbationUntil: s.Subject.ProbationUntil}); err != nil {
+		return err
 	}
 	if len(s.Agencies) == 0 {
 		return fmt.Errorf("agencies: at least one")
@@ -196,6 +278,12 @@ func (s *Scenario) check() error {
 			return fmt.Errorf("agencies[%d].id: %q twice", i, a.ID)
 		case a.Kind == "" || a.Jurisdiction == "":
 			return fmt.Errorf("agencies[%d]: kind and jurisdiction are required", i)
+		case !slices.Contains(kinds, a.Kind):
+			return fmt.Errorf("agencies[%d].kind: %q, want one of %s", i, a.Kind, strings.Join(kinds, ", "))
+		case !slices.Contains(jurisdictions, a.Jurisdiction):
+			return fmt.Errorf("agencies[%d].jurisdiction: %q, want one of %s", i, a.Jurisdiction, strings.Join(jurisdictions, ", "))
+		case a.Clearance != "" && !slices.Contains(clearances, a.Clearance):
+			return fmt.Errorf("agencies[%d].clearance: %q, want one of %s", i, a.Clearance, strings.Join(clearances, ", "))
 		}
 		for j, r := range a.Holds {
 			if !slices.Contains(recordTypes, r) {
@@ -239,8 +327,13 @@ func (s *Scenario) check() error {
 		if e.Case != "" && !validID(e.Case) {
 			return fmt.Errorf("%s: 1 to 64 letters, digits, '.', '_' or '-'", f("case"))
 		}
-		if e.Case != "" && e.Action != "open_case" && !cases[e.Case] {
-			return fmt.Errorf("%s: case %q is not opened by an earlier event", f("case"), e.Case)
+		for j, k := range e.ToCompetent {
+			if !slices.Contains(kinds, k) {
+				return fmt.Errorf("events[%d].to_competent[%d]: %q, want one of %s", i, j, k, strings.Join(kinds, ", "))
+			}
+		}
+		if e.Purpose != "" && !slices.Contains(purposes, e.Purpose) {
+			return fmt.Errorf("%s: %q, want one of %s", f("purpose"), e.Purpose, strings.Join(purposes, ", "))
 		}
 		if e.ToCaseMembers && e.Case == "" {
 			return fmt.Errorf("%s: to_case_members needs a case", f("case"))
@@ -314,6 +407,9 @@ func (s *Scenario) check() error {
 			if e.Subject == nil {
 				return fmt.Errorf("%s: required", f("subject"))
 			}
+			if err := checkSubject(f("subject"), *e.Subject); err != nil {
+				return err
+			}
 		case "correct", "withdraw":
 			if !slices.Contains(recordTypes, e.Record) {
 				return fmt.Errorf("%s: want one of %s", f("record"), strings.Join(recordTypes, ", "))
@@ -321,6 +417,18 @@ func (s *Scenario) check() error {
 			if e.Reason != "" && (e.Action != "withdraw" || !slices.Contains(withdrawalReasons, e.Reason)) {
 				return fmt.Errorf("%s: only for withdraw, one of %s", f("reason"), strings.Join(withdrawalReasons, ", "))
 			}
+		}
+	}
+	// The events are played by day, those of a day in the order written:
+	// a case must be opened by an event played before.
+	opened := map[string]bool{}
+	for _, i := range s.order() {
+		e := s.Events[i]
+		if e.Case != "" && e.Action != "open_case" && !opened[e.Case] {
+			return fmt.Errorf("events[%d].case: case %q is not opened by an earlier event (day %d)", i, e.Case, e.Day)
+		}
+		if e.Action == "open_case" {
+			opened[e.Case] = true
 		}
 	}
 	if s.EndDay != 0 && s.EndDay < last {
@@ -348,6 +456,30 @@ func (s *Scenario) check() error {
 		}
 	}
 	return nil
+}
+
+// checkSubject checks the attributes a subject or an update gives.
+func checkSubject(field string, c SubjectChange) error {
+	if c.Category != "" && !slices.Contains(categories, c.Category) {
+		return fmt.Errorf("%s.category: %q, want one of %s", field, c.Category, strings.Join(categories, ", "))
+	}
+	for _, d := range []struct{ name, v string }{{"release_date", c.ReleaseDate}, {"probation_until", c.ProbationUntil}} {
+		if d.v != "" && !validDate(d.v) {
+			return fmt.Errorf("%s.%s: %q, want a date YYYY-MM-DD", field, d.name, d.v)
+		}
+	}
+	return nil
+}
+
+// order is the order the events are played in: by day, those of a day in
+// the order written.
+func (s *Scenario) order() []int {
+	order := make([]int, len(s.Events))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return s.Events[a].Day - s.Events[b].Day })
+	return order
 }
 
 var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
