@@ -582,8 +582,17 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	if err != nil {
 		return nil, err
 	}
-	// What the peer released must be what was asked for: the record type,
-	// and, where the record names the person in full, the person.
+	// What the peer released must be what was asked for: its entry a
+	// request of this holder, by this agency, for this record type and
+	// purpose; the release the holder's, of that record type; and, where
+	// the record names the person in full, the person. A peer answers
+	// only for the agencies behind it, and only for what was asked.
+	pe := got.Entry
+	if pe.Action != "request" || pe.Holder == nil || pe.Holder.Agency != holder.ID || pe.Requester == nil || pe.Requester.Agency != caller.Agency.ID ||
+		pe.RecordType != ex.in.RecordType || pe.Purpose != ex.in.Purpose ||
+		rel.GetHolder() != holder.ID || enumName(rel.GetRecordType()) != ex.in.RecordType || enumName(rel.GetPurpose()) != ex.in.Purpose {
+		return nil, failed("PEER_RETURNED_WRONG_RECORD", errors.New("gateway: the peer gateway released, or logged, another holder's record, or not what was asked"))
+	}
 	if rel.GetRecord() != nil {
 		body, rule := recordBody(rel.GetRecord())
 		var id pseudonym.SubjectID

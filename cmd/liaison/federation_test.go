@@ -53,6 +53,9 @@ type fedConfig struct {
 	process            string // "DK", "NL" or ""
 	bin                string
 	now                func() time.Time // both gateways' clock, if set
+	// hostile, if set, is the country ("DK" or "NL") whose gateway the
+	// other reaches through a hostilePeer (federation.hostile).
+	hostile string
 }
 
 // federation is the Danish and the Dutch gateway, peers of each other.
@@ -62,6 +65,8 @@ type federation struct {
 	// Fetch (so that a test can stop the Danish gateway mid-exchange).
 	mu    sync.Mutex
 	fetch func()
+	// hostile stands in front of one gateway, if fedConfig.hostile says so.
+	hostile *hostilePeer
 }
 
 // patchedEngine loads the embedded policies with one text replaced in one
@@ -152,7 +157,11 @@ func startFederationWith(t *testing.T, cfg fedConfig) *federation {
 	f.nl = mk("nl", "NL", "nl-probation", nlEngine)
 	for _, p := range [][2]*country{{f.dk, f.nl}, {f.nl, f.dk}} {
 		me, peer := p[0], p[1]
-		if err := me.AddPeer(strings.ToLower(peer.Jurisdiction)+"-gateway", peer.Country, peer.opts.Listen, peer.vkey); err != nil {
+		addr := peer.opts.Listen
+		if cfg.hostile == peer.Jurisdiction {
+			f.hostile, addr = startHostilePeer(t, me, peer)
+		}
+		if err := me.AddPeer(strings.ToLower(peer.Jurisdiction)+"-gateway", peer.Country, addr, peer.vkey); err != nil {
 			t.Fatal(err)
 		}
 		me.opts.ClientCAs = []string{me.Path("ca.pem"), peer.Path("ca.pem")}

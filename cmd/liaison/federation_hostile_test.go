@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// A hostilePeer stands, in one country's registry, in the place of the
+// other country's gateway: it holds that gateway's certificate and
+// checkpoint key, passes each call on to it, and lets a test change the
+// answer, as a hostile or buggy peer gateway would, signing what it
+// changes with the checkpoint key.
+type hostilePeer struct {
+	liaisonv1.UnimplementedExchangeServer
+	liaisonv1.UnimplementedAftercareServer
+	origin    string
+	signer    note.Signer
+	verifier  note.Verifier
+	exchange  liaisonv1.ExchangeClient
+	aftercare liaisonv1.AftercareClient
+
+	mu sync.Mutex
+	// answer, if set, may change what the real gateway answered to a
+	// call (its method's short name) before the caller gets it.
+	answer func(method string, resp proto.Message, err error) (proto.Message, error)
+}
+
+// startHostilePeer starts a hostile peer in front of peer's gateway, for
+// me's gateway to call, and returns it with its address.
+func startHostilePeer(t *testing.T, me, peer *country) (*hostilePeer, string) {
+	t.Helper()
+	signer, vkey, err := audit.LoadOrCreateSignerKey(peer.opts.AuditKey, peer.domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(me.Path("gateway.pem"), me.Path("gateway.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(peer.opts.Listen, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
+		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: peer.CA.Pool()})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	h := &hostilePeer{origin: peer.domain, signer: signer, verifier: verifier,
+		exchange: liaisonv1.NewExchangeClient(conn), aftercare: liaisonv1.NewAftercareClient(conn)}
+	tc, err := mtlsServerConfig(peer.Path("gateway.pem"), peer.Path("gateway.key"), me.Path("ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(tc)))
+	liaisonv1.RegisterExchangeServer(gs, h)
+	liaisonv1.RegisterAftercareServer(gs, h)
+	go gs.Serve(lis)
+	t.Cleanup(gs.Stop)
+	return h, lis.Addr().String()
+}
+
+// setAnswer sets (nil: clears) what changes the peer's answers.
+func (h *hostilePeer) setAnswer(f func(method string, resp proto.Message, err error) (proto.Message, error)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.answer = f
+}
+
+// pass passes a call on, with the caller's assertion, and lets answer
+// change what comes back.
+func pass[Req, Resp proto.Message](h *hostilePeer, ctx context.Context, method string, req Req,
+	call func(context.Context, Req, ...grpc.CallOption) (Resp, error)) (Resp, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	out := metadata.New(nil)
+	out.Set("authorization", md.Get("authorization")...)
+	resp, err := call(metadata.NewOutgoingContext(ctx, out), req)
+	h.mu.Lock()
+	f := h.answer
+	h.mu.Unlock()
+	if f == nil {
+		return resp, err
+	}
+	var m proto.Message
+	if err == nil {
+		m = resp
+	}
+	m, err = f(method, m, err)
+	r, _ := m.(Resp)
+	return r, err
+}
+
+func (h *hostilePeer) Request(ctx context.Context, req *liaisonv1.RequestRequest) (*liaisonv1.RequestResponse, error) {
+	return pass(h, ctx, "Request", req, h.exchange.Request)
+}
+
+func (h *hostilePeer) Disclose(ctx context.Context, req *liaisonv1.DiscloseRequest) (*liaisonv1.DiscloseResponse, error) {
+	return pass(h, ctx, "Disclose", req, h.exchange.Disclose)
+}
+
+func (h *hostilePeer) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequest) (*liaisonv1.AcknowledgeResponse, error) {
+	return pass(h, ctx, "Acknowledge", req, h.exchange.Acknowledge)
+}
+
+func (h *hostilePeer) AcknowledgeNotice(ctx context.Context, req *liaisonv1.AcknowledgeNoticeRequest) (*liaisonv1.AcknowledgeNoticeResponse, error) {
+	return pass(h, ctx, "AcknowledgeNotice", req, h.aftercare.AcknowledgeNotice)
+}
+
+func (h *hostilePeer) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExpiryRequest) (*liaisonv1.ReviseExpiryResponse, error) {
+	return pass(h, ctx, "ReviseExpiry", req, h.aftercare.ReviseExpiry)
+}
+
+// statement returns the fields of a receipt's statement, in order.
+func (h *hostilePeer) statement(t *testing.T, rc *liaisonv1.PeerReceipt) [][2]string {
+	t.Helper()
+	n, err := note.Open([]byte(rc.GetStatement()), note.VerifierList(h.verifier))
+	if err != nil {
+		t.Fatalf("the peer's own receipt does not open: %v", err)
+	}
+	var out [][2]string
+	for _, l := range strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")[1:] {
+		k, v, _ := strings.Cut(l, " ")
+		out = append(out, [2]string{k, v})
+	}
+	return out
+}
+
+// sign signs a statement of fields.
+func (h *hostilePeer) sign(t *testing.T, fields [][2]string) string {
+	t.Helper()
+	text := "liaison.receipt/v1\n"
+	for _, f := range fields {
+		text += f[0] + " " + f[1] + "\n"
+	}
+	b, err := note.Sign(&note.Note{Text: text}, h.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// forge returns rc as the peer would make it for an entry changed by
+// change, in a log of its own making (one entry, checkpoint signed with
+// the peer's key), for the same recipient, of the released record the
+// statement names, or of a changed one (released: its digest line).
+func (h *hostilePeer) forge(t *testing.T, rc *liaisonv1.PeerReceipt, change func(*audit.Entry), released string) *liaisonv1.PeerReceipt {
+	t.Helper()
+	e, err := audit.Unmarshal([]byte(rc.GetEntry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if change != nil {
+		change(e)
+	}
+	leaf, err := e.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := tlog.RecordHash(leaf)
+	cp := audit.Checkpoint{Origin: h.origin, Size: 1, Hash: lh}
+	signed, err := note.Sign(&note.Note{Text: cp.String()}, h.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := h.statement(t, rc)
+	for i, f := range fields {
+		switch f[0] {
+		case "index":
+			fields[i][1] = "0"
+		case "leaf":
+			fields[i][1] = base64.StdEncoding.EncodeToString(lh[:])
+		case "tree":
+			fields[i][1] = fmt.Sprintf("1 %s", base64.StdEncoding.EncodeToString(lh[:]))
+		case "released":
+			if released != "" {
+				fields[i][1] = released
+			}
+		}
+	}
+	return &liaisonv1.PeerReceipt{Statement: h.sign(t, fields), Checkpoint: string(signed), Index: 0, Entry: string(leaf)}
+}
+
+// releasedDigest is the digest a receipt's statement names for rel (as
+// gateway.VerifyReceipt computes it), base64.
+func releasedDigest(t *testing.T, rel *liaisonv1.Released) string {
+	t.Helper()
+	c := proto.CloneOf(rel)
+	c.AuditIndex, c.Provenance = 0, nil
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// TestPeerReleaseOfAnotherHolder: the Danish gateway, asked for the
+// Danish prison's risk assessment, answers with a release, and a receipt
+// that verifies, that is not the prison's: the record released in the
+// name of another agency (one of the Dutch gateway's own), or an entry
+// of the Danish log that records a release by another Danish agency, or
+// not a request at all. The Dutch gateway delivers none of them: its
+// final entry says failed, PEER_RETURNED_WRONG_RECORD, and the officer
+// gets nothing.
+func TestPeerReleaseOfAnotherHolder(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	h := f.hostile
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, r *liaisonv1.RequestResponse)
+	}{
+		{"ReleasedInTheNameOfAnotherAgency", func(t *testing.T, r *liaisonv1.RequestResponse) {
+			r.Released.Holder = "nl-prison-dji"
+			fields := h.statement(t, r.Receipt)
+			for i := range fields {
+				if fields[i][0] == "released" {
+					fields[i][1] = releasedDigest(t, r.Released)
+				}
+			}
+			r.Receipt.Statement = h.sign(t, fields)
+		}},
+		{"EntryOfAnotherHolder", func(t *testing.T, r *liaisonv1.RequestResponse) {
+			r.Receipt = h.forge(t, r.Receipt, func(e *audit.Entry) { e.Holder.Agency = "dk-police-aarhus" }, "")
+		}},
+		{"EntryOfAnotherAction", func(t *testing.T, r *liaisonv1.RequestResponse) {
+			r.Receipt = h.forge(t, r.Receipt, func(e *audit.Entry) { e.Action = "disclose" }, "")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			officer := "insp." + strings.ToLower(tc.name)
+			h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+				if r, ok := resp.(*liaisonv1.RequestResponse); ok && method == "Request" {
+					tc.change(t, r)
+				}
+				return resp, err
+			})
+			defer h.setAnswer(nil)
+			resp, err := f.nl.client(t, "nl-probation", officer).Request(t.Context(), riskAssessmentRequest)
+			if err == nil {
+				t.Fatalf("Request = %v held by %s; want no record", resp.GetReleased().GetOutcome(), resp.GetReleased().GetHolder())
+			}
+			if errorReason(err) != "PEER_RETURNED_WRONG_RECORD" {
+				t.Errorf("Request: %v; want reason PEER_RETURNED_WRONG_RECORD", err)
+			}
+			nl := f.nl.entries(t, officer)
+			if len(nl) != 1 || nl[0].Outcome != audit.OutcomeFailed || !slices.Contains(nl[0].Reasons, "PEER_RETURNED_WRONG_RECORD") {
+				t.Errorf("Dutch entries %v; want one, failed PEER_RETURNED_WRONG_RECORD", outcomes(nl))
+			}
+		})
+	}
+}
