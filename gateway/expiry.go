@@ -288,7 +288,7 @@ func (s *Server) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExpiryRe
 		return nil, fmt.Errorf("%w: open releases: %v", audit.ErrUnavailable, err)
 	}
 	// Releases to agencies behind peer gateways: their gateways track them.
-	via, err := s.viaReleases(ctx, call.caller.Agency.ID, call.entry.Subject.Pseudonym)
+	via, unsure, err := s.viaReleases(ctx, call.caller.Agency.ID, call.entry.Subject.Pseudonym)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +300,7 @@ func (s *Server) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExpiryRe
 	call.closed = true
 	resp := &liaisonv1.ReviseExpiryResponse{}
 	for _, r := range open {
-		res, _ := s.reviseOne(ctx, req, call.subject, r)
+		res, _ := s.reviseOne(ctx, req, call.subject, r, unsure[r.Index])
 		resp.Releases = append(resp.Releases, res)
 	}
 	return resp, nil
@@ -320,8 +320,12 @@ func decidedInput(e *audit.Entry) (policies.Input, bool) {
 }
 
 // reviseOne decides one release again as of now with the new dates: if
-// the same basis applies and ends on another day, the expiry moves.
-func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryRequest, subject pseudonym.SubjectID, r audit.TrackedRelease) (res *liaisonv1.RevisedExpiry, err error) {
+// the same basis applies and ends on another day, the expiry moves. For a
+// release behind a peer gateway whose last forwarded revision has no
+// answer here (peerUnsure), an unchanged date is forwarded too, so that
+// the peer holds what this log says.
+func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryRequest, subject pseudonym.SubjectID, r audit.TrackedRelease,
+	peerUnsure bool) (res *liaisonv1.RevisedExpiry, err error) {
 	ex := s.begin(ctx, audit.ActionReviseExpiry)
 	res = &liaisonv1.RevisedExpiry{ReleaseIndex: r.Index, Recipient: r.Recipient, LegalBasis: r.LegalBasis,
 		ValidUntilBefore: r.ValidUntil, ValidUntil: r.ValidUntil}
@@ -372,6 +376,7 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 	e.Detail = map[string]string{audit.DetailRelease: strconv.FormatInt(r.Index, 10), audit.DetailValidBefore: r.ValidUntil}
 	dec, derr := s.decide(ctx, ex)
 	var dn *denial
+	unchanged := false
 	if errors.As(derr, &dn) && r.ValidUntil != "" {
 		// Today's law refuses it: perhaps because, with the new dates, the
 		// basis has already ended. Decided again as of the release itself
@@ -405,6 +410,7 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 	case dec.LegalBasis.ValidUntil == r.ValidUntil:
 		e.Reasons = []string{"UNCHANGED"}
 		res.Reasons = e.Reasons
+		unchanged = true
 	default:
 		res.ValidUntil, res.Moved = dec.LegalBasis.ValidUntil, true
 	}
@@ -412,13 +418,17 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 	e.Outcome, e.FieldPlan, e.FieldsDisclosed = audit.OutcomeOK, nil, nil
 	e.Detail[audit.DetailValidUntil] = res.ValidUntil
 	e.Detail[audit.DetailMoved] = strconv.FormatBool(res.Moved)
-	if res.Moved && audit.RecipientBehindPeer(orig) {
+	if (res.Moved || unchanged && peerUnsure) && audit.RecipientBehindPeer(orig) {
 		// The recipient's gateway tracks the expiry: it moves there, or
-		// nowhere.
-		err := s.reviseViaPeer(ctx, ex, orig)
-		if err != nil || e.Detail[audit.DetailMoved] != "true" {
+		// nowhere. The pending entry names the date it is to hold.
+		e.Detail[audit.DetailMoved] = "true"
+		holds, err := s.reviseViaPeer(ctx, ex, orig)
+		switch {
+		case err != nil || !holds:
 			res.Moved, res.ValidUntil, res.Reasons = false, r.ValidUntil, slices.Clone(e.Reasons)
 			e.Detail[audit.DetailMoved], e.Detail[audit.DetailValidUntil] = "false", r.ValidUntil
+		case !res.Moved:
+			e.Detail[audit.DetailMoved] = "false" // unchanged here; the peer holds that date too now
 		}
 		if err != nil {
 			return res, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -31,14 +32,19 @@ import (
 // viaReleases returns the holder's open releases about a subject to
 // agencies behind peer gateways whose basis ends, with the end date as
 // revised since: the releases ReviseExpiry forwards, which this gateway
-// does not track itself.
-func (s *Server) viaReleases(ctx context.Context, holder, subject string) ([]audit.TrackedRelease, error) {
+// does not track itself. unsure names those whose last forwarded revision
+// has no answer in this log (the peer did not answer, or its answer did
+// not hold): the peer may hold that revision's date rather than this
+// log's, so the next revision is forwarded even if the date did not move
+// here.
+func (s *Server) viaReleases(ctx context.Context, holder, subject string) (_ []audit.TrackedRelease, unsure map[int64]bool, _ error) {
 	var out []audit.TrackedRelease
 	closed := map[int64]bool{}
 	until := map[int64]string{}
+	unsure = map[int64]bool{}
 	for r, err := range s.logEntries(ctx, audit.Filter{Subject: subject, Agency: holder}) {
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		e := r.Entry
 		if n, ok := audit.NoticeOf(r.Index, e); ok {
@@ -46,8 +52,16 @@ func (s *Server) viaReleases(ctx context.Context, holder, subject string) ([]aud
 				closed[x] = true
 			}
 		}
-		if e.Action == audit.ActionReviseExpiry && e.Outcome == audit.OutcomeOK && e.Detail[audit.DetailMoved] == "true" {
-			if x, err := strconv.ParseInt(e.Detail[audit.DetailRelease], 10, 64); err == nil {
+		if e.Action == audit.ActionReviseExpiry {
+			x, err := strconv.ParseInt(e.Detail[audit.DetailRelease], 10, 64)
+			switch {
+			case err != nil:
+			case e.Outcome == audit.OutcomePending && e.Detail["phase"] == phaseForwarded:
+				unsure[x] = true // until its final entry says what the peer did
+			case e.Outcome == audit.OutcomeOK && e.Detail["pending_index"] != "":
+				unsure[x] = false // the peer's answer is in it
+			}
+			if err == nil && e.Outcome == audit.OutcomeOK && e.Detail[audit.DetailMoved] == "true" {
 				until[x] = e.Detail[audit.DetailValidUntil]
 			}
 		}
@@ -66,14 +80,18 @@ func (s *Server) viaReleases(ctx context.Context, holder, subject string) ([]aud
 		}
 		open = append(open, r)
 	}
-	return open, nil
+	return open, unsure, nil
 }
 
-// reviseViaPeer forwards a moved end date of a release to an agency behind
-// a peer gateway (orig), before the revision's entry is logged: pending
-// entry, forward, the peer's receipt in the final entry, which says what
-// the peer did (it may hold the release closed already).
-func (s *Server) reviseViaPeer(ctx context.Context, ex *exchange, orig *audit.Entry) error {
+// reviseViaPeer forwards the end date of a release to an agency behind a
+// peer gateway (orig), as the revision's entry names it (detail
+// valid_until), before that entry is logged: pending entry, forward, the
+// peer's receipt in the final entry. holds says that the peer holds that
+// date now: it moved its expiry there, or found it there already (an
+// earlier forward whose answer was lost); not if it holds the release
+// closed (its reasons are then the entry's). A peer's revision entry that
+// records another date is PEER_RECEIPT_INVALID.
+func (s *Server) reviseViaPeer(ctx context.Context, ex *exchange, orig *audit.Entry) (holds bool, err error) {
 	reg := s.registry.Load()
 	rcpt := reg.Agencies[orig.Recipients[0].Agency]
 	var peer *Agency
@@ -81,21 +99,21 @@ func (s *Server) reviseViaPeer(ctx context.Context, ex *exchange, orig *audit.En
 		peer = reg.Agencies[rcpt.Via]
 	}
 	if peer == nil || peer.Kind != KindPeerGateway {
-		return failed("PEER_NOT_REGISTERED", fmt.Errorf("gateway: %s is not reached through a registered peer gateway", orig.Recipients[0].Agency))
+		return false, failed("PEER_NOT_REGISTERED", fmt.Errorf("gateway: %s is not reached through a registered peer gateway", orig.Recipients[0].Agency))
 	}
 	theirs := orig.Detail["peer_index"]
 	if theirs == "" {
-		return failed("PEER_RELEASE_UNKNOWN", errors.New("gateway: the release names no entry of the peer gateway"))
+		return false, failed("PEER_RELEASE_UNKNOWN", errors.New("gateway: the release names no entry of the peer gateway"))
 	}
 	ex.entry.Detail[detailPeerRefersTo] = theirs
 	conn, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer cancel()
 	fwd, err := s.pendingForward(ctx, ex, rcpt.ID, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	sub := ex.entry.Subject
 	resp, err := liaisonv1.NewAftercareClient(conn).ReviseExpiry(pctx, &liaisonv1.ReviseExpiryRequest{
@@ -107,26 +125,31 @@ func (s *Server) reviseViaPeer(ctx context.Context, ex *exchange, orig *audit.En
 		Forwarded:     fwd,
 	})
 	if err != nil {
-		return peerError(ex, err, true)
+		return false, peerError(ex, err, true)
 	}
 	var rc *liaisonv1.PeerReceipt
 	if rs := resp.GetReleases(); len(rs) == 1 {
 		rc = rs[0].GetReceipt()
 	}
+	until := ex.entry.Detail[audit.DetailValidUntil]
 	got, err := s.logPeerReceipt(ex, peer, rc, rcpt.ID, nil, "its revision", func(e *audit.Entry) bool {
-		return e.Action == audit.ActionReviseExpiry && e.Outcome == audit.OutcomeOK
+		return e.Action == audit.ActionReviseExpiry && e.Outcome == audit.OutcomeOK &&
+			(e.Detail[audit.DetailMoved] != "true" || e.Detail[audit.DetailValidUntil] == until)
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
-	e := ex.entry
-	if got.Entry.Detail[audit.DetailMoved] != "true" {
-		// The peer holds the release closed (its basis ended, or it was
-		// withdrawn there): nothing moved.
-		e.Detail[audit.DetailMoved] = "false"
-		e.Reasons = append(e.Reasons, got.Entry.Reasons...)
+	d := got.Entry.Detail
+	if d[audit.DetailMoved] == "true" || slices.Contains(got.Entry.Reasons, "UNCHANGED") && d[audit.DetailValidUntil] == until {
+		if d[audit.DetailMoved] != "true" {
+			ex.entry.Detail[audit.DetailPeerOutcome] = "already_at_date"
+		}
+		return true, nil
 	}
-	return nil
+	// The peer holds the release closed (its basis ended, or it was
+	// withdrawn there): nothing moved.
+	ex.entry.Reasons = append(ex.entry.Reasons, got.Entry.Reasons...)
+	return false, nil
 }
 
 // reviseFromPeer is a ReviseExpiry a peer gateway forwards: the holder

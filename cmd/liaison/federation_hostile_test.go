@@ -15,8 +15,10 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -270,5 +272,92 @@ func TestPeerReleaseOfAnotherHolder(t *testing.T) {
 				t.Errorf("Dutch entries %v; want one, failed PEER_RETURNED_WRONG_RECORD", outcomes(nl))
 			}
 		})
+	}
+}
+
+// TestPeerRevisionAnswerLost: the Danish prison moves the end of its
+// release to the Dutch probation service; the Dutch gateway moves its
+// expiry, but its answer is lost on the way back, so the Danish revision
+// fails (PEER_UNAVAILABLE). Made again, the Dutch gateway finds its
+// expiry already at that date: the Danish gateway records the date moved
+// (the Dutch gateway holds it), so that when the date moves back, it
+// forwards that too and both gateways end on the same day. And a Dutch
+// answer that records another day than the one forwarded moves nothing
+// here (PEER_RECEIPT_INVALID); the next revision is forwarded even if the
+// date did not move here, so the Dutch gateway holds it again.
+func TestPeerRevisionAnswerLost(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h := f.hostile
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed := f.nl.inbox(t, "nl-probation")[0].GetReleased().GetAuditIndex()
+	end := resp.GetResults()[0].GetLegalBasis().GetValidUntil()
+	tracked := func() string {
+		t.Helper()
+		st := f.nl.gw.store.(audit.AftercareStore)
+		if err := audit.SyncAftercare(t.Context(), f.nl.gw.Audit, st); err != nil {
+			t.Fatal(err)
+		}
+		r, _, err := st.TrackedRelease(t.Context(), pushed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ValidUntil
+	}
+	dk := f.dk.aftercare(t, "dk-prison-east", "kf.revise")
+	revise := func(release string) *liaisonv1.RevisedExpiry {
+		t.Helper()
+		attrs := proto.CloneOf(push.GetSubject())
+		attrs.ReleaseDate = release
+		rv, err := dk.ReviseExpiry(t.Context(), &liaisonv1.ReviseExpiryRequest{SubjectId: "SYN-DK-0001", Subject: attrs,
+			Justification: "The release date moved."})
+		if err != nil || len(rv.GetReleases()) != 1 {
+			t.Fatalf("ReviseExpiry to release on %s: %v, %v", release, rv, err)
+		}
+		return rv.GetReleases()[0]
+	}
+
+	// A Dutch answer that records another day moves nothing.
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if r, ok := resp.(*liaisonv1.ReviseExpiryResponse); ok && method == "ReviseExpiry" && len(r.GetReleases()) == 1 {
+			r.Releases[0].Receipt = h.forge(t, r.Releases[0].Receipt, func(e *audit.Entry) { e.Detail[audit.DetailValidUntil] = "2030-01-01" }, "")
+		}
+		return resp, err
+	})
+	if r := revise("2026-12-29"); r.GetMoved() || !slices.Contains(r.GetReasons(), "PEER_RECEIPT_INVALID") {
+		t.Errorf("a Dutch answer recording another day: %v; want not moved, PEER_RECEIPT_INVALID", r)
+	}
+	// The real Dutch gateway did move it. Back to the first date, which
+	// the Danish log still holds: unchanged here, yet forwarded, since
+	// the last answer did not hold, and the Dutch gateway moves back.
+	h.setAnswer(nil)
+	if tracked() != "2027-12-29" {
+		t.Fatalf("the Dutch gateway at %s; want 2027-12-29", tracked())
+	}
+	if r := revise(push.GetSubject().GetReleaseDate()); r.GetMoved() || r.GetValidUntil() != end || tracked() != end {
+		t.Fatalf("revision back to %s: %v, the Dutch gateway at %s; want unchanged here, moved back there", end, r, tracked())
+	}
+
+	// The answer lost: the Dutch gateway moved, the Danish one failed.
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if method == "ReviseExpiry" && err == nil {
+			return nil, status.Error(codes.Unavailable, "connection reset")
+		}
+		return resp, err
+	})
+	if r := revise("2026-12-22"); r.GetMoved() || !slices.Contains(r.GetReasons(), "PEER_UNAVAILABLE") || tracked() != "2027-12-22" {
+		t.Fatalf("revision whose answer was lost: %v, the Dutch gateway at %s; want not moved here (PEER_UNAVAILABLE), moved there", r, tracked())
+	}
+	h.setAnswer(nil)
+	// Made again: the Dutch gateway holds that date; so does the Danish one now.
+	if r := revise("2026-12-22"); !r.GetMoved() || r.GetValidUntil() != "2027-12-22" || r.GetValidUntilBefore() != end {
+		t.Errorf("the revision made again: %v; want moved from %s to 2027-12-22 (the Dutch gateway holds it)", r, end)
+	}
+	// And back: forwarded, and moved there too.
+	if r := revise(push.GetSubject().GetReleaseDate()); !r.GetMoved() || r.GetValidUntil() != end || tracked() != end {
+		t.Errorf("revision back to %s: %v, the Dutch gateway at %s; want both at %s", end, r, tracked(), end)
 	}
 }

@@ -134,7 +134,12 @@ type AftercareClient interface {
 	// recipient, a moved date is forwarded there (a pending entry, then the
 	// final one with the peer's receipt); if the peer cannot be reached, the
 	// release's result says so (reasons PEER_UNAVAILABLE, moved false) and
-	// the revision can be made again.
+	// the revision can be made again. Until a forwarded date has an answer
+	// in this log (the peer did not answer, or its revision entry names
+	// another day: PEER_RECEIPT_INVALID), the next revision of that release
+	// is forwarded even if its date did not move here; a peer that holds the
+	// date already (an earlier answer was lost) counts as having moved it
+	// (detail peer_outcome already_at_date).
 	ReviseExpiry(ctx context.Context, in *ReviseExpiryRequest, opts ...grpc.CallOption) (*ReviseExpiryResponse, error)
 	// GetReceipt returns a fresh Provenance for a release to the caller's
 	// agency, against a recent checkpoint that covers it (for a receipt lost,
@@ -323,7 +328,12 @@ type AftercareServer interface {
 	// recipient, a moved date is forwarded there (a pending entry, then the
 	// final one with the peer's receipt); if the peer cannot be reached, the
 	// release's result says so (reasons PEER_UNAVAILABLE, moved false) and
-	// the revision can be made again.
+	// the revision can be made again. Until a forwarded date has an answer
+	// in this log (the peer did not answer, or its revision entry names
+	// another day: PEER_RECEIPT_INVALID), the next revision of that release
+	// is forwarded even if its date did not move here; a peer that holds the
+	// date already (an earlier answer was lost) counts as having moved it
+	// (detail peer_outcome already_at_date).
 	ReviseExpiry(context.Context, *ReviseExpiryRequest) (*ReviseExpiryResponse, error)
 	// GetReceipt returns a fresh Provenance for a release to the caller's
 	// agency, against a recent checkpoint that covers it (for a receipt lost,
