@@ -418,7 +418,11 @@ func (s *Server) assertion(c authn.Caller) (string, error) {
 }
 
 // peerConn returns the connection to a peer gateway; the TLS handshake
-// checks the peer's registered certificate identity.
+// checks the peer's registered certificate identity, and that the
+// certificate is one this gateway takes the peer's calls with now (it
+// chains to a trusted CA, as the trust files last loaded say, and is not
+// revoked by a CRL or the deny list): a revoked peer certificate is not
+// sent a subject's identifier or a record either.
 func (s *Server) peerConn(peer *Agency) (*grpc.ClientConn, error) {
 	key := "peer|" + peer.ID + "|" + peer.Provider + "|" + peer.CertificateIdentity
 	s.mu.Lock()
@@ -431,13 +435,18 @@ func (s *Server) peerConn(peer *Agency) (*grpc.ClientConn, error) {
 	}
 	tc := s.cfg.ProviderTLS.Clone()
 	tc.MinVersion = tls.VersionTLS13
-	want := peer.CertificateIdentity
+	want, id := peer.CertificateIdentity, peer.ID
 	tc.VerifyConnection = func(cs tls.ConnectionState) error {
 		if len(cs.PeerCertificates) > 0 {
 			for _, u := range cs.PeerCertificates[0].URIs {
-				if u.String() == want {
-					return nil
+				if u.String() != want {
+					continue
 				}
+				a, err := s.cfg.Verifier.CheckCertificate(&cs)
+				if err != nil || a.ID != id {
+					return fmt.Errorf("gateway: the peer gateway's certificate is not one this gateway trusts now: %v", err)
+				}
+				return nil
 			}
 		}
 		return fmt.Errorf("gateway: the peer gateway's certificate does not name %s", want)

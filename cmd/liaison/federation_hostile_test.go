@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -359,5 +362,43 @@ func TestPeerRevisionAnswerLost(t *testing.T) {
 	// And back: forwarded, and moved there too.
 	if r := revise(push.GetSubject().GetReleaseDate()); !r.GetMoved() || r.GetValidUntil() != end || tracked() != end {
 		t.Errorf("revision back to %s: %v, the Dutch gateway at %s; want both at %s", end, r, tracked(), end)
+	}
+}
+
+// denyList writes a deny list at path naming the certificate in pemFile,
+// and returns path.
+func denyList(t *testing.T, path, pemFile string) string {
+	t.Helper()
+	b, err := os.ReadFile(pemFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s: no certificate", pemFile)
+	}
+	sum := sha256.Sum256(blk.Bytes)
+	if err := os.WriteFile(path, []byte("sha256:"+hex.EncodeToString(sum[:])+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestRevokedPeerIsNotCalled: the Dutch gateway's deny list names the
+// Danish gateway's certificate. It refuses the Danish gateway's calls,
+// and it does not call it either: a Dutch officer's request for a Danish
+// record fails PEER_UNAVAILABLE with the pending entry alone, and the
+// Danish gateway never sees the subject's identifier (no Danish entry).
+func TestRevokedPeerIsNotCalled(t *testing.T) {
+	f := startFederationWith(t, fedConfig{revokedAt: "NL"})
+	_, err := f.nl.client(t, "nl-probation", "insp.revoked").Request(t.Context(), riskAssessmentRequest)
+	if status.Code(err) != codes.Unavailable || errorReason(err) != "PEER_UNAVAILABLE" {
+		t.Fatalf("Request of a holder behind a revoked peer: %v; want Unavailable, PEER_UNAVAILABLE", err)
+	}
+	if dk := f.dk.all(t, "request", "insp.revoked"); len(dk) != 0 {
+		t.Errorf("the Danish gateway logged %v: it was called through a revoked certificate", outcomes(dk))
+	}
+	if nl := f.nl.all(t, "request", "insp.revoked"); len(nl) != 2 || nl[1].Outcome != audit.OutcomeFailed {
+		t.Errorf("Dutch entries %v; want pending, failed", outcomes(nl))
 	}
 }

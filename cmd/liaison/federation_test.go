@@ -56,6 +56,9 @@ type fedConfig struct {
 	// hostile, if set, is the country ("DK" or "NL") whose gateway the
 	// other reaches through a hostilePeer (federation.hostile).
 	hostile string
+	// revokedAt, if set, is the country ("DK" or "NL") whose deny list
+	// names the other's gateway certificate from the start.
+	revokedAt string
 }
 
 // federation is the Danish and the Dutch gateway, peers of each other.
@@ -165,6 +168,9 @@ func startFederationWith(t *testing.T, cfg fedConfig) *federation {
 			t.Fatal(err)
 		}
 		me.opts.ClientCAs = []string{me.Path("ca.pem"), peer.Path("ca.pem")}
+		if cfg.revokedAt == me.Jurisdiction {
+			me.opts.DenyList = denyList(t, me.Path("deny.txt"), peer.Path("gateway.pem"))
+		}
 	}
 	for _, c := range []*country{f.dk, f.nl} {
 		if c.Jurisdiction == cfg.process {
