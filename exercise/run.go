@@ -693,6 +693,7 @@ func (p *player) result(base Item, r *liaisonv1.RecipientResult) {
 		it.What = "received"
 	default:
 		it.What = "withheld"
+		it.Message = entriesRE.ReplaceAllString(underEntryRE.ReplaceAllString(r.GetMessage(), ""), "")
 	}
 	it.At = p.clk.Now()
 	it.Day = p.day(it.At)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/status"
+
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/policies"
@@ -47,7 +49,7 @@ func (s *Server) pushTo(ctx context.Context, p *push, t *target) (res *liaisonv1
 		}
 		res.Reasons = ex.entry.Reasons
 		if ex.entry.Outcome == audit.OutcomeDeny {
-			res.Outcome = liaisonv1.Outcome_OUTCOME_DENY
+			res.Outcome, res.Message = liaisonv1.Outcome_OUTCOME_DENY, status.Convert(err).Message()
 			return
 		}
 		res.Outcome = liaisonv1.Outcome_OUTCOME_UNSPECIFIED

@@ -213,6 +213,12 @@ func TestEveryPathEndsInOneTruthfulEntry(t *testing.T) {
 		if r[0].GetAuditIndex() == r[1].GetAuditIndex() || r[1].GetOutcome() != liaisonv1.Outcome_OUTCOME_DENY || r[1].GetFailure() != nil {
 			t.Errorf("results = %v", r)
 		}
+		// The denial says why in words, as a call to that recipient alone
+		// would; the delivery says nothing.
+		_, alone := prison.Disclose(t.Context(), noticeReq(t, func(r *liaisonv1.DiscloseRequest) { r.Recipients = []string{"nl-ngo-exit"} }))
+		if m := r[1].GetMessage(); m == "" || m != status.Convert(alone).Message() || r[0].GetMessage() != "" {
+			t.Errorf("messages = %q and %q; want none for the delivery, and the denial's words %q", r[0].GetMessage(), m, status.Convert(alone).Message())
+		}
 	})
 
 	// A Disclose that no recipient received is refused as a whole, and

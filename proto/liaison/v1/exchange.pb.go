@@ -772,6 +772,11 @@ type RecipientResult struct {
 	// For a required notice: when the recipient must have acknowledged it,
 	// RFC 3339.
 	AcknowledgeBy string `protobuf:"bytes,11,opt,name=acknowledge_by,json=acknowledgeBy,proto3" json:"acknowledge_by,omitempty"`
+	// For a denial (outcome OUTCOME_DENY): why, in words, for a caseworker:
+	// the message of the first reason, as the PERMISSION_DENIED status of a
+	// call with this one recipient would carry it. Empty otherwise (a
+	// failure's words are in failure.message).
+	Message       string `protobuf:"bytes,12,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -879,6 +884,13 @@ func (x *RecipientResult) GetNoticeId() string {
 func (x *RecipientResult) GetAcknowledgeBy() string {
 	if x != nil {
 		return x.AcknowledgeBy
+	}
+	return ""
+}
+
+func (x *RecipientResult) GetMessage() string {
+	if x != nil {
+		return x.Message
 	}
 	return ""
 }
@@ -3350,7 +3362,7 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"legalBasis\x12.\n" +
 	"\x13earlier_audit_index\x18\x05 \x01(\x03R\x11earlierAuditIndex\"I\n" +
 	"\x10DiscloseResponse\x125\n" +
-	"\aresults\x18\x01 \x03(\v2\x1b.liaison.v1.RecipientResultR\aresults\"\xd5\x03\n" +
+	"\aresults\x18\x01 \x03(\v2\x1b.liaison.v1.RecipientResultR\aresults\"\xef\x03\n" +
 	"\x0fRecipientResult\x12\x1c\n" +
 	"\trecipient\x18\x01 \x01(\tR\trecipient\x12-\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x13.liaison.v1.OutcomeR\aoutcome\x127\n" +
@@ -3367,7 +3379,8 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\x06routes\x18\t \x03(\v2\x1a.liaison.v1.RecipientRouteR\x06routes\x12\x1b\n" +
 	"\tnotice_id\x18\n" +
 	" \x01(\tR\bnoticeId\x12%\n" +
-	"\x0eacknowledge_by\x18\v \x01(\tR\racknowledgeBy\"X\n" +
+	"\x0eacknowledge_by\x18\v \x01(\tR\racknowledgeBy\x12\x18\n" +
+	"\amessage\x18\f \x01(\tR\amessage\"X\n" +
 	"\x10RecipientFailure\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
