@@ -40,6 +40,9 @@ func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerI
 	resp, err := handler(ctx, req)
 	if err == nil {
 		s.withReceipts(ctx, resp) // only for calls a peer gateway made
+		if _, ok := peerFromContext(ctx); ok {
+			s.withConsistency(ctx, req, resp)
+		}
 	}
 	return resp, err
 }

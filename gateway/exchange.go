@@ -67,6 +67,11 @@ type exchange struct {
 	ownsRecord bool
 	span       trace.Span
 	spanCtx    context.Context
+
+	// The connection to the peer gateway an exchange calls, and the
+	// context with its assertion (callPeer).
+	peerConn *grpc.ClientConn
+	peerCtx  context.Context
 }
 
 // Request pulls a record from a holder: validate, describe the subject,

@@ -153,7 +153,7 @@ func (r *Registry) checkVia() error {
 
 // peerMethods are the calls a peer gateway may make.
 var peerMethods = []string{"/liaison.v1.Exchange/Request", "/liaison.v1.Exchange/Disclose", "/liaison.v1.Exchange/Acknowledge",
-	"/liaison.v1.Aftercare/AcknowledgeNotice", "/liaison.v1.Aftercare/ReviseExpiry"}
+	"/liaison.v1.Aftercare/AcknowledgeNotice", "/liaison.v1.Aftercare/ReviseExpiry", "/liaison.v1.Audit/ProveConsistency"}
 
 // A peerCall is a call made by a peer gateway on behalf of an officer.
 type peerCall struct {
@@ -187,7 +187,7 @@ type assertionClaims struct {
 // refusal's entry). It returns an *authn.Error on refusal.
 func (s *Server) asPeer(ctx context.Context, method string, c authn.Caller, token string) (context.Context, error) {
 	if !slices.Contains(peerMethods, method) {
-		return ctx, &authn.Error{Reason: "PEER_METHOD_NOT_ALLOWED", Detail: "a peer gateway may only call Request, Disclose, Acknowledge, AcknowledgeNotice and ReviseExpiry", Agency: c.Agency.ID, Proven: true, Permission: true}
+		return ctx, &authn.Error{Reason: "PEER_METHOD_NOT_ALLOWED", Detail: "a peer gateway may only call Request, Disclose, Acknowledge, AcknowledgeNotice, ReviseExpiry and ProveConsistency", Agency: c.Agency.ID, Proven: true, Permission: true}
 	}
 	parts := strings.Split(token, ".")
 	var ac assertionClaims
@@ -328,6 +328,7 @@ type Receipt struct {
 	Recipient string
 	Entry     *audit.Entry
 	TreeSize  int64
+	TreeHash  tlog.Hash // the checkpoint's root hash
 }
 
 // VerifyReceipt checks a PeerReceipt offline against the peer's checkpoint
@@ -393,7 +394,7 @@ func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string
 	if err != nil {
 		return bad("entry: %v", err)
 	}
-	return Receipt{Origin: cp.Origin, Index: r.GetIndex(), Recipient: f["recipient"], Entry: e, TreeSize: cp.Size}, nil
+	return Receipt{Origin: cp.Origin, Index: r.GetIndex(), Recipient: f["recipient"], Entry: e, TreeSize: cp.Size, TreeHash: cp.Hash}, nil
 }
 
 // assertion signs an officer assertion for a peer.
@@ -482,6 +483,7 @@ func (s *Server) callPeer(ctx context.Context, ex *exchange, peer *Agency) (*grp
 		timeout = 30 * time.Second
 	}
 	pctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok), timeout)
+	ex.peerConn, ex.peerCtx = conn, pctx // to ask the peer for a consistency proof (peerview.go)
 	return conn, pctx, cancel, nil
 }
 
@@ -587,7 +589,7 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 		return nil, peerError(ex, err, false)
 	}
 	rel := resp.GetReleased()
-	got, err := s.logPeerReceipt(ex, peer, resp.GetReceipt(), caller.Agency.ID, rel, "its release", func(e *audit.Entry) bool { return audit.Released(e.Outcome) })
+	got, err := s.peerReceipt(ex, peer, resp.GetReceipt(), caller.Agency.ID, rel, "its release", func(e *audit.Entry) bool { return audit.Released(e.Outcome) })
 	if err != nil {
 		return nil, err
 	}
@@ -612,6 +614,10 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 		if body == nil || rule.GetRecordType() != ex.in.RecordType || named && id != ex.subject {
 			return nil, failed("PEER_RETURNED_WRONG_RECORD", errors.New("gateway: the peer gateway released a record of another type or subject"))
 		}
+	}
+	// And the peer's log is the one it showed before.
+	if err := s.checkPeerView(ctx, ex, peer, resp.GetReceipt(), got); err != nil {
+		return nil, err
 	}
 	// This country's law on receipt, with the subject's attributes as the
 	// holder's gateway recorded them.

@@ -132,7 +132,7 @@ func (s *Server) reviseViaPeer(ctx context.Context, ex *exchange, orig *audit.En
 		rc = rs[0].GetReceipt()
 	}
 	until := ex.entry.Detail[audit.DetailValidUntil]
-	got, err := s.logPeerReceipt(ex, peer, rc, rcpt.ID, nil, "its revision", func(e *audit.Entry) bool {
+	got, err := s.logPeerReceipt(ctx, ex, peer, rc, rcpt.ID, nil, "its revision", func(e *audit.Entry) bool {
 		return e.Action == audit.ActionReviseExpiry && e.Outcome == audit.OutcomeOK &&
 			(e.Detail[audit.DetailMoved] != "true" || e.Detail[audit.DetailValidUntil] == until)
 	})

@@ -104,7 +104,7 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 	if rs := resp.GetResults(); len(rs) == 1 && rs[0].GetRecipient() == rcpt.ID && rs[0].GetFailure() == nil {
 		rc = rs[0].GetReceipt()
 	}
-	got, err := s.peerNoticeReceipt(ex, peer, rc, rcpt.ID, rel)
+	got, err := s.peerNoticeReceipt(ctx, ex, peer, rc, rcpt.ID, rel)
 	if err != nil {
 		return -1, err
 	}
@@ -131,9 +131,9 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 // delivered (logPeerReceipt: a notice sent for this exchange's pending
 // entry, of the kind forwarded or a withdrawal, and for a correction of
 // rel) and puts it in the entry.
-func (s *Server) peerNoticeReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, recipient string, rel *liaisonv1.Released) (Receipt, error) {
+func (s *Server) peerNoticeReceipt(ctx context.Context, ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, recipient string, rel *liaisonv1.Released) (Receipt, error) {
 	kind := ex.entry.Detail[audit.DetailNoticeKind]
-	got, err := s.logPeerReceipt(ex, peer, rc, recipient, nil, "its notice", func(e *audit.Entry) bool {
+	got, err := s.peerReceipt(ex, peer, rc, recipient, nil, "its notice", func(e *audit.Entry) bool {
 		_, sent := audit.NoticeOf(0, e)
 		k := e.Detail[audit.DetailNoticeKind]
 		return sent && (k == kind || k == audit.NoticeWithdrawal)
@@ -150,6 +150,9 @@ func (s *Server) peerNoticeReceipt(ex *exchange, peer *Agency, rc *liaisonv1.Pee
 		if err != nil {
 			return Receipt{}, failed("PEER_RECEIPT_INVALID", err)
 		}
+	}
+	if err := s.checkPeerView(ctx, ex, peer, rc, got); err != nil {
+		return Receipt{}, err
 	}
 	return got, nil
 }
@@ -351,7 +354,7 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 		}
 		return ackPeerError(ex, err)
 	}
-	_, err = s.logPeerReceipt(ex, peer, resp.GetReceipt(), recipient, nil, "its acknowledgement", func(e *audit.Entry) bool {
+	_, err = s.logPeerReceipt(ctx, ex, peer, resp.GetReceipt(), recipient, nil, "its acknowledgement", func(e *audit.Entry) bool {
 		return e.Action == audit.ActionAcknowledgeNotice && e.Outcome == audit.OutcomeOK
 	})
 	return err

@@ -114,7 +114,9 @@ func (s *Server) pendingForward(ctx context.Context, ex *exchange, recipient str
 	if err != nil {
 		return nil, failed("PEER_RECEIPT_FAILED", err)
 	}
-	return &liaisonv1.PeerForward{Receipt: rc, Released: rel}, nil
+	// The size of the peer's log remembered here: its answer proves its
+	// checkpoint consistent with it (peerview.go).
+	return &liaisonv1.PeerForward{Receipt: rc, Released: rel, KnownTreeSize: s.knownPeerSize(ctx, ex.entry.Detail["peer"])}, nil
 }
 
 // forwardedFacts are what a forwarded exchange must be, as the answering
@@ -262,7 +264,7 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 	if rs := resp.GetResults(); len(rs) == 1 && rs[0].GetRecipient() == rcpt.ID && released(rs[0]) {
 		r = rs[0]
 	}
-	got, err := s.logPeerReceipt(ex, peer, r.GetReceipt(), rcpt.ID, rel, "its delivery", func(e *audit.Entry) bool {
+	got, err := s.logPeerReceipt(ctx, ex, peer, r.GetReceipt(), rcpt.ID, rel, "its delivery", func(e *audit.Entry) bool {
 		// A peer tracks a required notice under this gateway's id and
 		// deadline, or (a gateway from before that) not at all.
 		return audit.Released(e.Outcome) && (e.Detail["notice_id"] == "" ||
@@ -292,9 +294,24 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 // logPeerReceipt checks the answering peer's receipt of its entry for the
 // exchange (signed with its checkpoint key, for recipient, of rel if given,
 // naming this exchange's pending entry, an entry that is what the exchange
-// expects: is says so, what names it for the error) and puts it in the
-// entry.
-func (s *Server) logPeerReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, recipient string, rel *liaisonv1.Released,
+// expects: is says so, what names it for the error), puts it in the entry,
+// and checks last that its checkpoint is consistent with what the peer
+// showed before (checkPeerView).
+func (s *Server) logPeerReceipt(ctx context.Context, ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, recipient string, rel *liaisonv1.Released,
+	what string, is func(*audit.Entry) bool) (Receipt, error) {
+	got, err := s.peerReceipt(ex, peer, rc, recipient, rel, what, is)
+	if err != nil {
+		return got, err
+	}
+	if err := s.checkPeerView(ctx, ex, peer, rc, got); err != nil {
+		return Receipt{}, err
+	}
+	return got, nil
+}
+
+// peerReceipt is logPeerReceipt but for the check of the peer's view of
+// its log, for a caller that checks more of the receipt before that.
+func (s *Server) peerReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, recipient string, rel *liaisonv1.Released,
 	what string, is func(*audit.Entry) bool) (Receipt, error) {
 	bad := func(err error) (Receipt, error) { return Receipt{}, failed("PEER_RECEIPT_INVALID", err) }
 	if rc == nil {

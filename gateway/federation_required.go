@@ -102,7 +102,7 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 	case err != nil:
 		return ackPeerError(ex, err)
 	default:
-		if _, err := s.logPeerReceipt(ex, peer, resp.GetReceipt(), n.Recipient, nil, "its acknowledgement", func(e *audit.Entry) bool {
+		if _, err := s.logPeerReceipt(ctx, ex, peer, resp.GetReceipt(), n.Recipient, nil, "its acknowledgement", func(e *audit.Entry) bool {
 			return e.Action == actionNoticeAcknowledge && e.Outcome == audit.OutcomeOK && e.Detail["notice_id"] == n.ID
 		}); err != nil {
 			return err

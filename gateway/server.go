@@ -132,6 +132,8 @@ type Server struct {
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
+	// views remembers the checkpoint of each peer's log (peerview.go).
+	views peerViews
 	// fwdRetry paces the forwards of deferred acknowledgements
 	// (forwardAcknowledgements, forwardNoticeAcks); awaitingPeer is what
 	// their last passes left waiting, for the metrics.

@@ -52,6 +52,10 @@ type metrics struct {
 	refusals *prometheus.CounterVec   // reason
 	duration *prometheus.HistogramVec // method
 	stages   [numStages]prometheus.Observer
+
+	// peerLogInconsistent counts receipts whose checkpoint was not
+	// consistent with what the peer showed before (peerview.go), by peer.
+	peerLogInconsistent *prometheus.CounterVec
 }
 
 // latencyBuckets span a cached decision (tens of microseconds) to a slow
@@ -77,6 +81,10 @@ func newTelemetry(s *Server, reg prometheus.Registerer, tp trace.TracerProvider)
 			Name: "liaison_refusals_total",
 			Help: "Calls refused before any decision (authentication or validation), by reason.",
 		}, []string{"reason"}),
+		peerLogInconsistent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "liaison_peer_log_inconsistent_total",
+			Help: "Receipts of a peer gateway whose checkpoint is not consistent with the checkpoint of that peer's log this gateway remembers (the peer shows two histories of its log: PEER_LOG_INCONSISTENT), by peer. Any increase needs an operator.",
+		}, []string{"peer"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "liaison_request_duration_seconds",
 			Help:    "Time from a call's arrival to its answer, by gRPC method.",
@@ -91,13 +99,21 @@ func newTelemetry(s *Server, reg prometheus.Registerer, tp trace.TracerProvider)
 	for i := range numStages {
 		m.stages[i] = stages.WithLabelValues(stageNames[i])
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.refusals, m.duration, stages, &stateCollector{s: s}} {
+	for _, c := range []prometheus.Collector{m.requests, m.refusals, m.peerLogInconsistent, m.duration, stages, &stateCollector{s: s}} {
 		if err := reg.Register(c); err != nil {
 			return t, fmt.Errorf("gateway: register metrics: %w", err)
 		}
 	}
 	t.m = m
 	return t, nil
+}
+
+// peerLogInconsistent counts a peer's receipt whose checkpoint is not
+// consistent with the one remembered of its log.
+func (t *telemetry) peerLogInconsistent(peer string) {
+	if t.m != nil {
+		t.m.peerLogInconsistent.WithLabelValues(peer).Inc()
+	}
 }
 
 // An rpc is one call as the interceptors see it.

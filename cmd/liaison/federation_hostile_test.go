@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,16 +37,24 @@ import (
 type hostilePeer struct {
 	liaisonv1.UnimplementedExchangeServer
 	liaisonv1.UnimplementedAftercareServer
+	liaisonv1.UnimplementedAuditServer
 	origin    string
 	signer    note.Signer
 	verifier  note.Verifier
 	exchange  liaisonv1.ExchangeClient
 	aftercare liaisonv1.AftercareClient
+	audit     liaisonv1.AuditClient
+	real      *country // the gateway it stands in front of
 
 	mu sync.Mutex
 	// answer, if set, may change what the real gateway answered to a
 	// call (its method's short name) before the caller gets it.
 	answer func(method string, resp proto.Message, err error) (proto.Message, error)
+	// known is the size of this log the caller said it remembers, in
+	// the last forwarded call (PeerForward.known_tree_size).
+	known int64
+	// asked counts the consistency proofs the caller asked for.
+	asked int
 }
 
 // startHostilePeer starts a hostile peer in front of peer's gateway, for
@@ -70,8 +79,8 @@ func startHostilePeer(t *testing.T, me, peer *country) (*hostilePeer, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	h := &hostilePeer{origin: peer.domain, signer: signer, verifier: verifier,
-		exchange: liaisonv1.NewExchangeClient(conn), aftercare: liaisonv1.NewAftercareClient(conn)}
+	h := &hostilePeer{origin: peer.domain, signer: signer, verifier: verifier, real: peer,
+		exchange: liaisonv1.NewExchangeClient(conn), aftercare: liaisonv1.NewAftercareClient(conn), audit: liaisonv1.NewAuditClient(conn)}
 	tc, err := mtlsServerConfig(peer.Path("gateway.pem"), peer.Path("gateway.key"), me.Path("ca.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +92,7 @@ func startHostilePeer(t *testing.T, me, peer *country) (*hostilePeer, string) {
 	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(tc)))
 	liaisonv1.RegisterExchangeServer(gs, h)
 	liaisonv1.RegisterAftercareServer(gs, h)
+	liaisonv1.RegisterAuditServer(gs, h)
 	go gs.Serve(lis)
 	t.Cleanup(gs.Stop)
 	return h, lis.Addr().String()
@@ -105,6 +115,12 @@ func pass[Req, Resp proto.Message](h *hostilePeer, ctx context.Context, method s
 	resp, err := call(metadata.NewOutgoingContext(ctx, out), req)
 	h.mu.Lock()
 	f := h.answer
+	if fw, ok := any(req).(interface{ GetForwarded() *liaisonv1.PeerForward }); ok {
+		h.known = fw.GetForwarded().GetKnownTreeSize()
+	}
+	if method == "ProveConsistency" {
+		h.asked++
+	}
 	h.mu.Unlock()
 	if f == nil {
 		return resp, err
@@ -138,6 +154,10 @@ func (h *hostilePeer) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExp
 	return pass(h, ctx, "ReviseExpiry", req, h.aftercare.ReviseExpiry)
 }
 
+func (h *hostilePeer) ProveConsistency(ctx context.Context, req *liaisonv1.ProveConsistencyRequest) (*liaisonv1.ProveConsistencyResponse, error) {
+	return pass(h, ctx, "ProveConsistency", req, h.audit.ProveConsistency)
+}
+
 // statement returns the fields of a receipt's statement, in order.
 func (h *hostilePeer) statement(t *testing.T, rc *liaisonv1.PeerReceipt) [][2]string {
 	t.Helper()
@@ -168,9 +188,13 @@ func (h *hostilePeer) sign(t *testing.T, fields [][2]string) string {
 }
 
 // forge returns rc as the peer would make it for an entry changed by
-// change, in a log of its own making (one entry, checkpoint signed with
-// the peer's key), for the same recipient, of the released record the
-// statement names, or of a changed one (released: its digest line).
+// change, for the same recipient, of the released record the statement
+// names, or of a changed one (released: its digest line): in a log of its
+// own making, signed with the peer's key, that holds the real log's first
+// entries up to the receipt's tree and the changed entry after them. So
+// the forged log extends every checkpoint the caller saw before (a fork
+// it sees only later), and the receipt proves that to the size the call
+// named (PeerForward.known_tree_size).
 func (h *hostilePeer) forge(t *testing.T, rc *liaisonv1.PeerReceipt, change func(*audit.Entry), released string) *liaisonv1.PeerReceipt {
 	t.Helper()
 	e, err := audit.Unmarshal([]byte(rc.GetEntry()))
@@ -184,28 +208,107 @@ func (h *hostilePeer) forge(t *testing.T, rc *liaisonv1.PeerReceipt, change func
 	if err != nil {
 		t.Fatal(err)
 	}
-	lh := tlog.RecordHash(leaf)
-	cp := audit.Checkpoint{Origin: h.origin, Size: 1, Hash: lh}
+	leaves := h.realLeaves(t, rc)
+	return h.forgeLog(t, rc, append(leaves, leaf), int64(len(leaves)), released)
+}
+
+// realLeaves returns the leaves of the real log in the tree of rc's
+// checkpoint.
+func (h *hostilePeer) realLeaves(t *testing.T, rc *liaisonv1.PeerReceipt) [][]byte {
+	t.Helper()
+	cp, err := audit.OpenCheckpoint([]byte(rc.GetCheckpoint()), h.verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves, err := h.real.gw.Audit.Leaves(t.Context(), 0, cp.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaves
+}
+
+// forgeLog returns rc as the peer would make it for the entry at index of
+// a log of the given leaves, with a checkpoint of that log signed with
+// the peer's key, and the consistency proof of that log to the size the
+// call named, where it holds that size.
+func (h *hostilePeer) forgeLog(t *testing.T, rc *liaisonv1.PeerReceipt, leaves [][]byte, index int64, released string) *liaisonv1.PeerReceipt {
+	t.Helper()
+	hashes := map[int64]tlog.Hash{}
+	var n int64
+	for _, l := range leaves {
+		hs, err := tlog.StoredHashes(n, l, tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+			out := make([]tlog.Hash, len(idx))
+			for i, x := range idx {
+				out[i] = hashes[x]
+			}
+			return out, nil
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, hh := range hs {
+			hashes[tlog.StoredHashIndex(0, n)+int64(i)] = hh
+		}
+		n++
+	}
+	hr := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			hh, ok := hashes[x]
+			if !ok {
+				return nil, fmt.Errorf("no hash %d", x)
+			}
+			out[i] = hh
+		}
+		return out, nil
+	})
+	root, err := tlog.TreeHash(n, hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := tlog.ProveRecord(n, index, hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := audit.Checkpoint{Origin: h.origin, Size: n, Hash: root}
 	signed, err := note.Sign(&note.Note{Text: cp.String()}, h.signer)
 	if err != nil {
 		t.Fatal(err)
 	}
+	lh := tlog.RecordHash(leaves[index])
 	fields := h.statement(t, rc)
 	for i, f := range fields {
 		switch f[0] {
 		case "index":
-			fields[i][1] = "0"
+			fields[i][1] = strconv.FormatInt(index, 10)
 		case "leaf":
 			fields[i][1] = base64.StdEncoding.EncodeToString(lh[:])
 		case "tree":
-			fields[i][1] = fmt.Sprintf("1 %s", base64.StdEncoding.EncodeToString(lh[:]))
+			fields[i][1] = fmt.Sprintf("%d %s", n, base64.StdEncoding.EncodeToString(root[:]))
 		case "released":
 			if released != "" {
 				fields[i][1] = released
 			}
 		}
 	}
-	return &liaisonv1.PeerReceipt{Statement: h.sign(t, fields), Checkpoint: string(signed), Index: 0, Entry: string(leaf)}
+	out := &liaisonv1.PeerReceipt{Statement: h.sign(t, fields), Checkpoint: string(signed), Index: index, Entry: string(leaves[index])}
+	for _, p := range proof {
+		out.InclusionProof = append(out.InclusionProof, p[:])
+	}
+	h.mu.Lock()
+	known := h.known
+	h.mu.Unlock()
+	if known > 0 && known != n && known <= n {
+		tp, err := tlog.ProveTree(n, known, hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.ConsistencySize = known
+		for _, p := range tp {
+			out.ConsistencyProof = append(out.ConsistencyProof, p[:])
+		}
+	}
+	return out
 }
 
 // releasedDigest is the digest a receipt's statement names for rel (as

@@ -10,3 +10,8 @@ func TestWitness(t *testing.T) {
 	serverURL(t)
 	audittest.RunWitness(t, newDB)
 }
+
+func TestPeerCheckpoints(t *testing.T) {
+	serverURL(t)
+	audittest.RunPeerCheckpoints(t, newDB)
+}

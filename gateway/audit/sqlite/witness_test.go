@@ -9,3 +9,7 @@ import (
 func TestWitness(t *testing.T) {
 	audittest.RunWitness(t, newDB)
 }
+
+func TestPeerCheckpoints(t *testing.T) {
+	audittest.RunPeerCheckpoints(t, newDB)
+}

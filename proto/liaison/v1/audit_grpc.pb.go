@@ -54,7 +54,13 @@ type AuditClient interface {
 	GetCheckpoint(ctx context.Context, in *GetCheckpointRequest, opts ...grpc.CallOption) (*GetCheckpointResponse, error)
 	// ProveInclusion returns a proof that an entry is in a tree.
 	ProveInclusion(ctx context.Context, in *ProveInclusionRequest, opts ...grpc.CallOption) (*ProveInclusionResponse, error)
-	// ProveConsistency returns a proof that one tree extends another.
+	// ProveConsistency returns a proof that one tree extends another. A peer
+	// gateway may call it too (with the officer assertion of the exchange it
+	// asks about, no auditor role needed): to check that a checkpoint in
+	// this gateway's receipt is consistent with the one of this log it
+	// remembers, when the receipt carries no proof from that size (see
+	// PeerReceipt.consistency_proof). It is the only Audit call a peer may
+	// make.
 	ProveConsistency(ctx context.Context, in *ProveConsistencyRequest, opts ...grpc.CallOption) (*ProveConsistencyResponse, error)
 	// Export streams every entry covered by the latest checkpoint, in index
 	// order, for a supervisory authority; the checkpoint comes first. After
@@ -178,7 +184,13 @@ type AuditServer interface {
 	GetCheckpoint(context.Context, *GetCheckpointRequest) (*GetCheckpointResponse, error)
 	// ProveInclusion returns a proof that an entry is in a tree.
 	ProveInclusion(context.Context, *ProveInclusionRequest) (*ProveInclusionResponse, error)
-	// ProveConsistency returns a proof that one tree extends another.
+	// ProveConsistency returns a proof that one tree extends another. A peer
+	// gateway may call it too (with the officer assertion of the exchange it
+	// asks about, no auditor role needed): to check that a checkpoint in
+	// this gateway's receipt is consistent with the one of this log it
+	// remembers, when the receipt carries no proof from that size (see
+	// PeerReceipt.consistency_proof). It is the only Audit call a peer may
+	// make.
 	ProveConsistency(context.Context, *ProveConsistencyRequest) (*ProveConsistencyResponse, error)
 	// Export streams every entry covered by the latest checkpoint, in index
 	// order, for a supervisory authority; the checkpoint comes first. After

@@ -401,7 +401,14 @@ type PeerForward struct {
 	// only the holder, record type, legal basis, pseudonym domain and
 	// subject pseudonym of what is withdrawn. Empty for a Request and an
 	// acknowledgement.
-	Released      *Released `protobuf:"bytes,2,opt,name=released,proto3" json:"released,omitempty"`
+	Released *Released `protobuf:"bytes,2,opt,name=released,proto3" json:"released,omitempty"`
+	// The size of the largest checkpoint of the answering gateway's log that
+	// the forwarding gateway has verified and remembers (0: none yet). The
+	// answering gateway's receipt then proves that its checkpoint and the
+	// tree of this size are one history (PeerReceipt.consistency_size and
+	// consistency_proof), so that the forwarding gateway checks, without
+	// another call, that the peer shows it one log and not a fork.
+	KnownTreeSize int64 `protobuf:"varint,3,opt,name=known_tree_size,json=knownTreeSize,proto3" json:"known_tree_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -448,6 +455,13 @@ func (x *PeerForward) GetReleased() *Released {
 		return x.Released
 	}
 	return nil
+}
+
+func (x *PeerForward) GetKnownTreeSize() int64 {
+	if x != nil {
+		return x.KnownTreeSize
+	}
+	return 0
 }
 
 // RecipientRole names recipients by what they are rather than by id.
@@ -1659,8 +1673,34 @@ type PeerReceipt struct {
 	Entry string `protobuf:"bytes,4,opt,name=entry,proto3" json:"entry,omitempty"`
 	// The RFC 6962 inclusion proof of the entry in the checkpoint's tree.
 	InclusionProof [][]byte `protobuf:"bytes,5,rep,name=inclusion_proof,json=inclusionProof,proto3" json:"inclusion_proof,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// In an answer to a call whose PeerForward.known_tree_size was set, that
+	// size, when it differs from the checkpoint's and the log holds it (else
+	// 0): consistency_proof proves the two trees one history.
+	ConsistencySize int64 `protobuf:"varint,6,opt,name=consistency_size,json=consistencySize,proto3" json:"consistency_size,omitempty"`
+	// The RFC 6962 consistency proof between the tree of consistency_size
+	// and the checkpoint's tree, the smaller as the older (tlog.CheckTree):
+	// the smaller is a prefix of the larger.
+	//
+	// A gateway remembers, per peer gateway and durably, the largest
+	// checkpoint of the peer's log it has verified in a receipt (size and
+	// root hash; the first one it sees is taken on trust), and accepts a
+	// peer's receipt of an answer only if its checkpoint is consistent with
+	// that one: of the same size, the same root; of another size, proven
+	// by this proof or, when it proves consistency with another size (an
+	// answer that crossed another), by one it asks the peer for
+	// (Audit.ProveConsistency, which a peer gateway may call). A peer whose
+	// checkpoint is not consistent with what it showed before shows two
+	// histories of its log: the exchange fails as for an invalid receipt
+	// (INTERNAL, reason PEER_LOG_INCONSISTENT, entry outcome failed),
+	// nothing it answered is delivered, and the gateway logs an error and
+	// counts it (liaison_peer_log_inconsistent_total{peer}); the remembered
+	// checkpoint stays, so every later answer of that fork fails alike.
+	// When the peer gives no proof where one is needed, not even when asked,
+	// the exchange fails PEER_LOG_UNPROVEN, and the checkpoint is not
+	// remembered.
+	ConsistencyProof [][]byte `protobuf:"bytes,7,rep,name=consistency_proof,json=consistencyProof,proto3" json:"consistency_proof,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *PeerReceipt) Reset() {
@@ -1724,6 +1764,20 @@ func (x *PeerReceipt) GetEntry() string {
 func (x *PeerReceipt) GetInclusionProof() [][]byte {
 	if x != nil {
 		return x.InclusionProof
+	}
+	return nil
+}
+
+func (x *PeerReceipt) GetConsistencySize() int64 {
+	if x != nil {
+		return x.ConsistencySize
+	}
+	return 0
+}
+
+func (x *PeerReceipt) GetConsistencyProof() [][]byte {
+	if x != nil {
+		return x.ConsistencyProof
 	}
 	return nil
 }
@@ -3343,10 +3397,11 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\tforwarded\x18\x1e \x01(\v2\x17.liaison.v1.PeerForwardR\tforwarded\x126\n" +
 	"\n" +
 	"provenance\x18\x14 \x01(\v2\x16.liaison.v1.ProvenanceR\n" +
-	"provenance\"r\n" +
+	"provenance\"\x9a\x01\n" +
 	"\vPeerForward\x121\n" +
 	"\areceipt\x18\x01 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\x120\n" +
-	"\breleased\x18\x02 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\"y\n" +
+	"\breleased\x18\x02 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\x12&\n" +
+	"\x0fknown_tree_size\x18\x03 \x01(\x03R\rknownTreeSize\"y\n" +
 	"\rRecipientRole\x12;\n" +
 	"\tcompetent\x18\x01 \x01(\v2\x1b.liaison.v1.CompetentAgencyH\x00R\tcompetent\x12#\n" +
 	"\fcase_members\x18\x02 \x01(\tH\x00R\vcaseMembersB\x06\n" +
@@ -3438,7 +3493,7 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"auditIndex\"v\n" +
 	"\x0fRequestResponse\x120\n" +
 	"\breleased\x18\x01 \x01(\v2\x14.liaison.v1.ReleasedR\breleased\x121\n" +
-	"\areceipt\x18\x02 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"\xa0\x01\n" +
+	"\areceipt\x18\x02 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"\xf8\x01\n" +
 	"\vPeerReceipt\x12\x1c\n" +
 	"\tstatement\x18\x01 \x01(\tR\tstatement\x12\x1e\n" +
 	"\n" +
@@ -3446,7 +3501,9 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"checkpoint\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x03R\x05index\x12\x14\n" +
 	"\x05entry\x18\x04 \x01(\tR\x05entry\x12'\n" +
-	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof\"\xb9\x04\n" +
+	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof\x12)\n" +
+	"\x10consistency_size\x18\x06 \x01(\x03R\x0fconsistencySize\x12+\n" +
+	"\x11consistency_proof\x18\a \x03(\fR\x10consistencyProof\"\xb9\x04\n" +
 	"\bReleased\x12-\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2\x13.liaison.v1.OutcomeR\aoutcome\x12\x16\n" +
 	"\x06holder\x18\x02 \x01(\tR\x06holder\x127\n" +

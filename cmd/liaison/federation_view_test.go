@@ -1,0 +1,203 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// The Danish gateway's receipts verify against its checkpoint key alone,
+// which it holds: it could sign one history of its log for one exchange
+// and another for the next. The Dutch gateway remembers the largest
+// Danish checkpoint it verified and takes a receipt only if its
+// checkpoint is consistent with it.
+
+// forkRequest asks, as a Dutch officer, for the Danish risk assessment
+// while the hostile Danish peer answers with the real release and its
+// real entry, but in a log that forks the one shown before (fork makes
+// it from the real receipt), and checks that the Dutch gateway delivers
+// nothing: one failed entry, PEER_LOG_INCONSISTENT, with both signed
+// checkpoints in it.
+func forkRequest(t *testing.T, f *federation, officer string, fork func(rc *liaisonv1.PeerReceipt) *liaisonv1.PeerReceipt) {
+	t.Helper()
+	h := f.hostile
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if r, ok := resp.(*liaisonv1.RequestResponse); ok && method == "Request" {
+			r.Receipt = fork(r.Receipt)
+		}
+		return resp, err
+	})
+	defer h.setAnswer(nil)
+	resp, err := f.nl.client(t, "nl-probation", officer).Request(t.Context(), riskAssessmentRequest)
+	if err == nil {
+		t.Fatalf("Request through a peer that forked its log = %v; want no record", resp.GetReleased().GetOutcome())
+	}
+	if errorReason(err) != "PEER_LOG_INCONSISTENT" {
+		t.Errorf("Request: %v; want reason PEER_LOG_INCONSISTENT", err)
+	}
+	nl := f.nl.entries(t, officer)
+	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeFailed || !slices.Contains(nl[0].Reasons, "PEER_LOG_INCONSISTENT") {
+		t.Fatalf("Dutch entries %v; want one, failed PEER_LOG_INCONSISTENT", outcomes(nl))
+	}
+	// The evidence: the remembered checkpoint and the receipt with the
+	// fork's, both signed by the Danish key.
+	if _, err := audit.OpenCheckpoint([]byte(nl[0].Detail["peer_checkpoint_known"]), h.verifier); err != nil {
+		t.Errorf("the failed entry's detail.peer_checkpoint_known: %v", err)
+	}
+	if nl[0].Detail["peer_receipt"] == "" {
+		t.Error("the failed entry holds no detail.peer_receipt")
+	}
+}
+
+// inconsistencies returns the Dutch gateway's
+// liaison_peer_log_inconsistent_total for the Danish gateway.
+func inconsistencies(t *testing.T, f *federation) float64 {
+	t.Helper()
+	v, _ := value(scrape(t, f.nl.gw.Telemetry.Addr), "liaison_peer_log_inconsistent_total", map[string]string{"peer": "dk-gateway"})
+	return v
+}
+
+// oneEntryLog is a fork: the real entry in a log of its own.
+func oneEntryLog(t *testing.T, h *hostilePeer) func(rc *liaisonv1.PeerReceipt) *liaisonv1.PeerReceipt {
+	return func(rc *liaisonv1.PeerReceipt) *liaisonv1.PeerReceipt {
+		return h.forgeLog(t, rc, [][]byte{[]byte(rc.GetEntry())}, 0, "")
+	}
+}
+
+// TestPeerForkedLogDetected: after an honest exchange, the Danish peer
+// answers the next request with its real release and entry, but in
+// another history of its log: a log of that one entry, or the real log
+// with an earlier entry rewritten (its own consistency proof, made over
+// the rewritten log, does not hold). Each receipt verifies on its own;
+// the Dutch gateway delivers neither, logs each failed
+// (PEER_LOG_INCONSISTENT), tells the operator (the metric), and keeps
+// taking the honest answers that follow.
+func TestPeerForkedLogDetected(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	h := f.hostile
+	if _, err := f.nl.client(t, "nl-probation", "insp.honest").Request(t.Context(), riskAssessmentRequest); err != nil {
+		t.Fatalf("an honest request: %v", err)
+	}
+	t.Run("OneEntryLog", func(t *testing.T) {
+		forkRequest(t, f, "insp.fork.one", oneEntryLog(t, h))
+	})
+	t.Run("RewrittenHistory", func(t *testing.T) {
+		forkRequest(t, f, "insp.fork.rewritten", func(rc *liaisonv1.PeerReceipt) *liaisonv1.PeerReceipt {
+			leaves := h.realLeaves(t, rc)
+			e, err := audit.Unmarshal(leaves[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Justification = "rewritten"
+			if leaves[0], err = e.Marshal(); err != nil {
+				t.Fatal(err)
+			}
+			return h.forgeLog(t, rc, leaves, rc.GetIndex(), "")
+		})
+	})
+	if n := inconsistencies(t, f); n != 2 {
+		t.Errorf("liaison_peer_log_inconsistent_total{peer=dk-gateway} = %v; want 2", n)
+	}
+	if _, err := f.nl.client(t, "nl-probation", "insp.honest.after").Request(t.Context(), riskAssessmentRequest); err != nil {
+		t.Errorf("an honest request after the forks: %v", err)
+	}
+}
+
+// TestPeerViewHonest: an honest Danish peer, across many exchanges, one
+// after another and at once (answers that cross), never trips the check;
+// an answer whose proof is lost on the way is checked with one the Dutch
+// gateway asks for; and the Dutch gateway remembers the largest Danish
+// checkpoint it saw, the one of the last answer.
+func TestPeerViewHonest(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	h := f.hostile
+	var mu sync.Mutex
+	var last int64
+	sizes := func(strip bool) func(string, proto.Message, error) (proto.Message, error) {
+		return func(method string, resp proto.Message, err error) (proto.Message, error) {
+			if r, ok := resp.(*liaisonv1.RequestResponse); ok && method == "Request" {
+				cp, cerr := audit.OpenCheckpoint([]byte(r.GetReceipt().GetCheckpoint()), h.verifier)
+				if cerr != nil {
+					t.Errorf("the Danish checkpoint: %v", cerr)
+				}
+				mu.Lock()
+				last = max(last, cp.Size)
+				mu.Unlock()
+				if strip {
+					r.Receipt.ConsistencySize, r.Receipt.ConsistencyProof = 0, nil
+				}
+			}
+			return resp, err
+		}
+	}
+	h.setAnswer(sizes(false))
+	for i := range 6 {
+		if _, err := f.nl.client(t, "nl-probation", fmt.Sprintf("insp.seq%d", i)).Request(t.Context(), riskAssessmentRequest); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		c := f.nl.client(t, "nl-probation", fmt.Sprintf("insp.par%d", i))
+		wg.Go(func() { _, errs[i] = c.Request(t.Context(), riskAssessmentRequest) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent request %d: %v", i, err)
+		}
+	}
+	h.setAnswer(sizes(true))
+	if _, err := f.nl.client(t, "nl-probation", "insp.stripped").Request(t.Context(), riskAssessmentRequest); err != nil {
+		t.Fatalf("a request whose answer lost its consistency proof: %v", err)
+	}
+	h.mu.Lock()
+	asked := h.asked
+	h.mu.Unlock()
+	if asked == 0 {
+		t.Error("the Dutch gateway did not ask the Danish one for the proof its answer lacked")
+	}
+	h.setAnswer(nil)
+	got, err := f.nl.gw.Audit.PeerCheckpoint(t.Context(), "dk-gateway")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Size != last {
+		t.Errorf("the Dutch gateway remembers the Danish checkpoint of size %d; want %d, the largest it verified", got.Size, last)
+	}
+	if _, err := note.Open(got.Note, note.VerifierList(h.verifier)); err != nil {
+		t.Errorf("the remembered checkpoint: %v", err)
+	}
+	if n := inconsistencies(t, f); n != 0 {
+		t.Errorf("liaison_peer_log_inconsistent_total{peer=dk-gateway} = %v; want 0", n)
+	}
+}
+
+// TestPeerViewSurvivesRestart: the Dutch gateway restarts after an
+// honest exchange; the Danish peer then answers with a fork. The Dutch
+// gateway still holds the Danish checkpoint it saw before, and refuses the
+// fork as it would have before the restart.
+func TestPeerViewSurvivesRestart(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	if _, err := f.nl.client(t, "nl-probation", "insp.before").Request(t.Context(), riskAssessmentRequest); err != nil {
+		t.Fatalf("an honest request: %v", err)
+	}
+	if err := f.nl.gw.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	f.nl.gw = nil
+	gw, err := startGateway(t.Context(), f.nl.opts)
+	if err != nil {
+		t.Fatalf("restart the Dutch gateway: %v", err)
+	}
+	f.nl.gw = gw // stopped by startFederationWith's clean-up
+	forkRequest(t, f, "insp.after.restart", oneEntryLog(t, f.hostile))
+}
