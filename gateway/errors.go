@@ -54,6 +54,7 @@ func (e *denial) Error() string { return "denied: " + e.reason }
 type failure struct {
 	reason string
 	err    error
+	meta   map[string]string // for the caller's ErrorInfo, if any
 }
 
 func (f *failure) Error() string { return f.reason + ": " + f.err.Error() }
@@ -177,7 +178,7 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 	}
 	if fl, ok := errors.AsType[*failure](err); ok {
 		s.log.ErrorContext(ctx, "request failed", "reason", fl.reason, "error", err)
-		st, _ := status.New(codes.Internal, "the exchange failed; nothing was disclosed").WithDetails(&errdetails.ErrorInfo{Reason: fl.reason, Domain: errorDomain})
+		st, _ := status.New(codes.Internal, "the exchange failed; nothing was disclosed").WithDetails(&errdetails.ErrorInfo{Reason: fl.reason, Domain: errorDomain, Metadata: fl.meta})
 		return st.Err()
 	}
 	s.log.ErrorContext(ctx, "request failed", "error", err)

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/mod/sumdb/note"
@@ -498,6 +500,17 @@ func peerOffboarded(err error) bool {
 // peerError turns a peer's refusal or failure into this exchange's error.
 // forwarded says that the call carried a record the peer may have
 // delivered before it failed to answer.
+//
+// Only a decision the peer logged on the exchange is a deny: its status
+// is PERMISSION_DENIED and names the peer's entry (ErrorInfo metadata
+// audit_index), as every denial of an exchange does. The peer refusing to
+// take the call at all (it does not authenticate this gateway, its
+// certificate or the officer's assertion: UNKNOWN_PEER_AGENCY,
+// BAD_ASSERTION, CERTIFICATE_REVOKED..., or it finds the call invalid or
+// its state does not allow it) is a failure of the exchange:
+// PEER_REFUSED, with the peer's reason in detail peer_reason. A reason
+// code taken from the peer enters the log only if it is spelled as one
+// (peerCode).
 func peerError(ex *exchange, err error, forwarded bool) error {
 	st := status.Convert(err)
 	var info *errdetails.ErrorInfo
@@ -506,26 +519,27 @@ func peerError(ex *exchange, err error, forwarded bool) error {
 			info = i
 		}
 	}
-	if info != nil && info.GetMetadata()["audit_index"] != "" {
-		ex.detail()["peer_index"] = info.GetMetadata()["audit_index"]
+	peerIndex := ""
+	if x, err := strconv.ParseInt(info.GetMetadata()["audit_index"], 10, 64); err == nil && x >= 0 {
+		peerIndex = strconv.FormatInt(x, 10)
+		ex.detail()["peer_index"] = peerIndex
 	}
+	reason := peerCode(info.GetReason())
 	switch st.Code() {
-	case codes.PermissionDenied:
-		reason := "PEER_DENIED"
-		if info != nil && info.GetReason() != "" {
-			reason = info.GetReason()
-		}
-		if reason == reasonOffboarded {
+	case codes.PermissionDenied, codes.Unauthenticated, codes.InvalidArgument, codes.FailedPrecondition:
+		if st.Code() == codes.PermissionDenied && reason == reasonOffboarded {
 			// The peer refused the call as made for an agency its own
 			// registry offboarded: a refusal, not its law's decision.
 			return &denial{reason: reason, refusal: true, auditIdx: -1,
 				message: "The other country's gateway no longer takes calls for your agency: it has been offboarded there."}
 		}
-		return &denial{reason: reason, message: "The other country's law does not allow this exchange: " + st.Message(), auditIdx: -1}
+		if st.Code() == codes.PermissionDenied && peerIndex != "" {
+			return &denial{reason: cmp.Or(reason, "PEER_DENIED"), auditIdx: -1,
+				message: "The other country's law does not allow this exchange: " + peerMessage(st.Message())}
+		}
+		return peerRefused(ex, st.Code(), reason)
 	case codes.NotFound:
 		return errNotFound
-	case codes.InvalidArgument:
-		return failed("PEER_REFUSED", errors.New("gateway: the peer gateway refused the call as invalid: "+st.Message()))
 	}
 	if forwarded {
 		// Whether the peer delivered is in its log: its entry, if any,
@@ -534,6 +548,85 @@ func peerError(ex *exchange, err error, forwarded bool) error {
 		return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeerNoAnswer, st.Code()))
 	}
 	return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeer, st.Code()))
+}
+
+// reasonPeerRefused is the reason of an exchange the peer gateway refused
+// to take (it did not authenticate this gateway or the officer, or found
+// the call invalid), as opposed to one its law denied.
+const reasonPeerRefused = "PEER_REFUSED"
+
+// peerRefused is the failure of an exchange the peer gateway refused to
+// take, with its status code and reason (if it gave a valid one) in the
+// entry (detail peer_code, peer_reason) and the caller's ErrorInfo
+// (metadata peer_reason).
+func peerRefused(ex *exchange, c codes.Code, reason string) error {
+	d := ex.detail()
+	d["peer_code"] = c.String()
+	meta := map[string]string{}
+	if reason != "" {
+		d["peer_reason"], meta["peer_reason"] = reason, reason
+	}
+	return &failure{reason: reasonPeerRefused, meta: meta,
+		err: fmt.Errorf("gateway: the peer gateway refused the call: %v %s", c, reason)}
+}
+
+// Bounds on what this gateway takes from a peer into its log: a reason
+// code is at most maxPeerCodeLen characters, an entry's reasons at most
+// maxPeerCodes.
+const (
+	maxPeerCodeLen = 64
+	maxPeerCodes   = 16
+)
+
+// peerCode returns code if it is spelled as a reason code (an upper-case
+// letter, then upper-case letters, digits and underscores, at most
+// maxPeerCodeLen), else "": a peer's code enters the log only so.
+func peerCode(code string) string {
+	if code == "" || len(code) > maxPeerCodeLen || code[0] < 'A' || code[0] > 'Z' {
+		return ""
+	}
+	for _, r := range code {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '_' {
+			return ""
+		}
+	}
+	return code
+}
+
+// peerCodes reports whether codes, taken from a peer, are reason codes
+// (peerCode), at most maxPeerCodes of them.
+func peerCodes(codes ...string) bool {
+	if len(codes) > maxPeerCodes {
+		return false
+	}
+	for _, c := range codes {
+		if peerCode(c) == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// maxPeerMessage bounds the peer's message passed on to the caller.
+const maxPeerMessage = 500
+
+// peerMessage is a peer's status message as this gateway passes it on to
+// its caller: printable characters only, at most maxPeerMessage bytes.
+func peerMessage(m string) string {
+	m = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, m)
+	if len(m) > maxPeerMessage {
+		cut := maxPeerMessage
+		for cut > 0 && !utf8.RuneStart(m[cut]) {
+			cut--
+		}
+		m = m[:cut] + "…"
+	}
+	return m
 }
 
 // requestFromPeer checks a Request a peer gateway forwards: the holder is

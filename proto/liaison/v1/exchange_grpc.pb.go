@@ -79,7 +79,16 @@ type ExchangeClient interface {
 	// is refused, and the refusal logged: INVALID_ARGUMENT, BadRequest field
 	// recipients, ErrorInfo reason NO_RECIPIENTS.
 	Notify(ctx context.Context, in *NotifyRequest, opts ...grpc.CallOption) (*NotifyResponse, error)
-	// Request pulls a record about a subject from a holder agency.
+	// Request pulls a record about a subject from a holder agency. For a
+	// holder behind a peer gateway, a denial by the law there (the peer's
+	// PERMISSION_DENIED naming its entry) is PERMISSION_DENIED with the
+	// peer's reason (PEER_DENIED if that is not spelled as a reason code),
+	// and a deny entry here; the peer gateway refusing to take the call (it
+	// does not authenticate this gateway or the officer's assertion, as
+	// UNKNOWN_PEER_AGENCY or CERTIFICATE_REVOKED, or finds it invalid) is no
+	// decision of its law: INTERNAL, ErrorInfo reason PEER_REFUSED with the
+	// peer's reason in metadata peer_reason, and a failed entry. The same
+	// holds for a push, notice or acknowledgement forwarded to a peer.
 	Request(ctx context.Context, in *RequestRequest, opts ...grpc.CallOption) (*RequestResponse, error)
 	// Match asks holders, in parallel and within a deadline, whether they
 	// hold records of the given types about a subject, and answers hit,
@@ -312,7 +321,16 @@ type ExchangeServer interface {
 	// is refused, and the refusal logged: INVALID_ARGUMENT, BadRequest field
 	// recipients, ErrorInfo reason NO_RECIPIENTS.
 	Notify(context.Context, *NotifyRequest) (*NotifyResponse, error)
-	// Request pulls a record about a subject from a holder agency.
+	// Request pulls a record about a subject from a holder agency. For a
+	// holder behind a peer gateway, a denial by the law there (the peer's
+	// PERMISSION_DENIED naming its entry) is PERMISSION_DENIED with the
+	// peer's reason (PEER_DENIED if that is not spelled as a reason code),
+	// and a deny entry here; the peer gateway refusing to take the call (it
+	// does not authenticate this gateway or the officer's assertion, as
+	// UNKNOWN_PEER_AGENCY or CERTIFICATE_REVOKED, or finds it invalid) is no
+	// decision of its law: INTERNAL, ErrorInfo reason PEER_REFUSED with the
+	// peer's reason in metadata peer_reason, and a failed entry. The same
+	// holds for a push, notice or acknowledgement forwarded to a peer.
 	Request(context.Context, *RequestRequest) (*RequestResponse, error)
 	// Match asks holders, in parallel and within a deadline, whether they
 	// hold records of the given types about a subject, and answers hit,
