@@ -428,6 +428,16 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 			if err != nil {
 				return nil, err
 			}
+			// The peer chose the id; one this gateway tracks already (a
+			// notice it sent, or one forwarded before) is not taken over.
+			known, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ID: n.ID})
+			if err != nil {
+				return nil, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
+			}
+			if len(known) > 0 {
+				return nil, &badRequest{field: "forwarded.receipt", reason: reasonNoticeIDInUse,
+					problem: "names a notice_id this gateway already tracks: a required notice needs an id of its own"}
+			}
 			tracked = []audit.Notice{n}
 			by := n.Deadline.Format(time.RFC3339)
 			d := ex.entry.Detail
@@ -497,6 +507,10 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	}
 	return &liaisonv1.DiscloseResponse{Results: []*liaisonv1.RecipientResult{res}}, nil
 }
+
+// reasonNoticeIDInUse refuses a forwarded required notice whose id this
+// gateway already tracks.
+const reasonNoticeIDInUse = "NOTICE_ID_IN_USE"
 
 // peerNotice is the tracked notice of a required notice a peer gateway
 // forwarded, from its pending entry's detail: the sender's id, rule,

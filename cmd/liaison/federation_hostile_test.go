@@ -55,6 +55,9 @@ type hostilePeer struct {
 	known int64
 	// asked counts the consistency proofs the caller asked for.
 	asked int
+	// request, if set, may change a call (its method's short name) before
+	// the real gateway gets it.
+	request func(method string, req proto.Message)
 }
 
 // startHostilePeer starts a hostile peer in front of peer's gateway, for
@@ -112,9 +115,8 @@ func pass[Req, Resp proto.Message](h *hostilePeer, ctx context.Context, method s
 	md, _ := metadata.FromIncomingContext(ctx)
 	out := metadata.New(nil)
 	out.Set("authorization", md.Get("authorization")...)
-	resp, err := call(metadata.NewOutgoingContext(ctx, out), req)
 	h.mu.Lock()
-	f := h.answer
+	f, rf := h.answer, h.request
 	if fw, ok := any(req).(interface{ GetForwarded() *liaisonv1.PeerForward }); ok {
 		h.known = fw.GetForwarded().GetKnownTreeSize()
 	}
@@ -122,6 +124,10 @@ func pass[Req, Resp proto.Message](h *hostilePeer, ctx context.Context, method s
 		h.asked++
 	}
 	h.mu.Unlock()
+	if rf != nil {
+		rf(method, req)
+	}
+	resp, err := call(metadata.NewOutgoingContext(ctx, out), req)
 	if f == nil {
 		return resp, err
 	}

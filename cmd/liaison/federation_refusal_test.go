@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
 // forget removes agencies from a country's registry file, as an operator
@@ -132,5 +134,77 @@ func TestPeerReasonsAreChecked(t *testing.T) {
 				t.Errorf("Dutch entries %q; want one %s %s, peer_reason %q", got, tc.outcome, tc.reason, tc.peerReason)
 			}
 		})
+	}
+}
+
+// setRequest sets (nil: clears) what changes the calls the hostile peer
+// passes on.
+func (h *hostilePeer) setRequest(f func(method string, req proto.Message)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.request = f
+}
+
+// forwarder returns a hostilePeer that forges receipts as c's gateway
+// would sign them (with its checkpoint key), for calls that c's gateway
+// forwards to the hostile peer's.
+func forwarder(t *testing.T, c *country) *hostilePeer {
+	t.Helper()
+	signer, vkey, err := audit.LoadOrCreateSignerKey(c.opts.AuditKey, c.domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &hostilePeer{origin: c.domain, signer: signer, verifier: verifier}
+}
+
+// TestForwardedNoticeIDInUse: the Danish gateway forwards a required
+// notice under the id of one the Dutch gateway already tracks (here one
+// it delivered before from the same Danish prison). The Dutch gateway
+// does not take it over: it refuses the forward, INVALID_ARGUMENT on
+// forwarded.receipt (NOTICE_ID_IN_USE), with one refused entry, and
+// still tracks the first notice alone.
+func TestForwardedNoticeIDInUse(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h, dk := f.hostile, forwarder(t, f.dk)
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	notify := func(officer string) (*liaisonv1.NotifyResponse, error) {
+		return f.dk.client(t, "dk-prison-east", officer).Notify(t.Context(), &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+			Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+			Justification: "The person will live in Rotterdam after release.",
+		})
+	}
+	resp, err := notify("kf.first")
+	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
+		t.Fatalf("Notify = %v, %v; want one required notice", resp, err)
+	}
+	id := resp.GetResults()[0].GetNoticeId()
+	h.setRequest(func(method string, req proto.Message) {
+		if r, ok := req.(*liaisonv1.DiscloseRequest); ok && method == "Disclose" && r.GetForwarded() != nil {
+			r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, func(e *audit.Entry) { e.Detail["notice_id"] = id }, "")
+		}
+	})
+	defer h.setRequest(nil)
+	if _, err := notify("kf.reuse"); err == nil {
+		t.Errorf("a notice forwarded under an id in use was delivered")
+	}
+	nl := f.nl.all(t, "notify", "kf.reuse")
+	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || !slices.Equal(nl[0].Reasons, []string{"NOTICE_ID_IN_USE"}) || nl[0].Detail["field"] != "forwarded.receipt" {
+		var got []string
+		for _, e := range nl {
+			got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail["field"])
+		}
+		t.Errorf("Dutch entries %q; want one refused NOTICE_ID_IN_USE on forwarded.receipt", got)
+	}
+	dkAll := f.dk.all(t, "notify", "kf.reuse")
+	if len(dkAll) != 2 || dkAll[1].Outcome != audit.OutcomeFailed || dkAll[1].Detail["peer_reason"] != "NOTICE_ID_IN_USE" {
+		t.Errorf("Danish entries %v; want pending, failed with the Dutch refusal", outcomes(dkAll))
+	}
+	if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetRecipient() != "nl-police-rotterdam" {
+		t.Errorf("Dutch notices %v; want %s alone", ns, id)
 	}
 }

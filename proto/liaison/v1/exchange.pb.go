@@ -251,7 +251,9 @@ type DiscloseRequest struct {
 	// correction or withdrawal still reaches it. A peer's call for an agency
 	// behind it that this gateway's registry offboards is refused as that
 	// agency's own call would be (PERMISSION_DENIED, AGENCY_OFFBOARDED), on
-	// every method a peer may call.
+	// every method a peer may call. A required notice forwarded under an id
+	// this gateway tracks already is refused (INVALID_ARGUMENT on
+	// forwarded.receipt, ErrorInfo reason NOTICE_ID_IN_USE).
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	// Where the record came from, when the caller received it (or its
 	// content) from another agency through the gateway: the Provenance that
