@@ -110,6 +110,9 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 	}
 	// The log says what the recipient was told to do.
 	if d := got.Entry.Detail; d[audit.DetailNoticeKind] != kind {
+		if peerCode(d[audit.DetailReason]) == "" || d[audit.DetailObligation] != audit.ObligationErase {
+			return -1, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's withdrawal instead names no reason code, or another obligation than erasure"))
+		}
 		e := ex.entry
 		e.Detail[audit.DetailNoticeKind], e.Detail[audit.DetailReason], e.Detail[audit.DetailObligation] =
 			d[audit.DetailNoticeKind], d[audit.DetailReason], d[audit.DetailObligation]
@@ -210,6 +213,12 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 		return nil, invalid("forwarded.released.record", "is required: a correction carries the corrected record")
 	case kind == audit.NoticeWithdrawal && rel.GetRecord() != nil:
 		return nil, invalid("forwarded.released.record", "must be empty: a withdrawal carries no record")
+	case !peerCodes(append([]string{pd[audit.DetailReason]}, got.Entry.Reasons...)...):
+		return nil, invalid("forwarded.receipt", "names reasons that are not reason codes (an upper-case letter, then A-Z, 0-9 and _, at most %d characters, at most %d of them)",
+			maxPeerCodeLen, maxPeerCodes)
+	case kind == audit.NoticeCorrection && pd[audit.DetailObligation] != audit.ObligationRectify,
+		kind == audit.NoticeWithdrawal && pd[audit.DetailObligation] != audit.ObligationErase && pd[audit.DetailObligation] != audit.ObligationRestrict:
+		return nil, invalid("forwarded.receipt", "names an obligation a %s does not carry", kind)
 	}
 	p, _ := peerFromContext(ctx)
 	o, err := s.peerRelease(ctx, pd[detailPeerRefersTo], ex.caller.Agency.ID, rcpt.ID, p.peer.ID)
@@ -218,6 +227,11 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 	}
 	e := ex.entry
 	e.Action = got.Entry.Action
+	// A correction or withdrawal is of the record released: a correction
+	// of another type would replace it with something else.
+	if enumName(rel.GetRecordType()) != o.Entry.RecordType {
+		return nil, invalid("forwarded.released.record_type", "is not the record type of the release it corrects or withdraws")
+	}
 	sub := *o.Entry.Subject // the person as this log knows them
 	e.Subject = &sub
 	ex.subjectFrom(got.Entry.Subject)

@@ -273,6 +273,14 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 	if err != nil {
 		return res, err
 	}
+	// The peer's entry must be the delivery forwarded: this push, from
+	// this holder to this recipient, of that record type, for that
+	// purpose. A peer answers only for the agencies behind it.
+	pe, me := got.Entry, ex.entry
+	if pe.Action != me.Action || pe.Holder == nil || pe.Holder.Agency != ex.caller.Agency.ID ||
+		len(pe.Recipients) != 1 || pe.Recipients[0].Agency != rcpt.ID || pe.RecordType != me.RecordType || pe.Purpose != me.Purpose {
+		return res, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's entry records another exchange than the push forwarded"))
+	}
 	if len(tracked) > 0 && got.Entry.Detail["notice_id"] == "" {
 		// Tracked here only: nobody there escalates or forwards an
 		// acknowledgement, so the sender learns that none came.

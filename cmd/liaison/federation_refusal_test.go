@@ -208,3 +208,81 @@ func TestForwardedNoticeIDInUse(t *testing.T) {
 		t.Errorf("Dutch notices %v; want %s alone", ns, id)
 	}
 }
+
+// TestPeerPushEntryOfAnotherExchange: the Danish prison pushes its
+// release notice to the Dutch probation service; the Dutch gateway's
+// answer carries a receipt that verifies and names the Danish pending
+// entry, but of an entry that records another exchange: another holder,
+// another action, another recipient. The Danish gateway does not take it
+// as the delivery it forwarded: its final entry says failed,
+// PEER_RECEIPT_INVALID.
+func TestPeerPushEntryOfAnotherExchange(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h := f.hostile
+	for _, tc := range []struct {
+		name   string
+		change func(e *audit.Entry)
+	}{
+		{"AnotherHolder", func(e *audit.Entry) { e.Holder.Agency = "dk-police-aarhus" }},
+		{"AnotherAction", func(e *audit.Entry) { e.Action = "request" }},
+		{"AnotherRecipient", func(e *audit.Entry) { e.Recipients[0].Agency = "nl-police-rotterdam" }},
+		{"AnotherPurpose", func(e *audit.Entry) { e.Purpose = "risk_management" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			officer := "kf." + strings.ToLower(tc.name)
+			h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+				if r, ok := resp.(*liaisonv1.DiscloseResponse); ok && method == "Disclose" && len(r.GetResults()) == 1 {
+					r.Results[0].Receipt = h.forge(t, r.Results[0].Receipt, tc.change, "")
+				}
+				return resp, err
+			})
+			defer h.setAnswer(nil)
+			if _, err := f.dk.client(t, "dk-prison-east", officer).Disclose(t.Context(), releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)); err == nil {
+				t.Errorf("Disclose succeeded on the receipt of another exchange")
+			}
+			dk := f.dk.all(t, "disclose", officer)
+			if len(dk) != 2 || dk[1].Outcome != audit.OutcomeFailed || !slices.Contains(dk[1].Reasons, "PEER_RECEIPT_INVALID") {
+				t.Errorf("Danish entries %v; want pending, failed PEER_RECEIPT_INVALID", outcomes(dk))
+			}
+		})
+	}
+}
+
+// TestForwardedWithdrawalOfAnotherType: the Danish gateway forwards a
+// withdrawal that names the Dutch entry of a release notice but says it
+// withdraws a risk assessment. The Dutch gateway refuses it
+// (INVALID_ARGUMENT on forwarded.released.record_type, one refused
+// entry): a correction or withdrawal is of the record type released.
+func TestForwardedWithdrawalOfAnotherType(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h, dk := f.hostile, forwarder(t, f.dk)
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)); err != nil {
+		t.Fatal(err)
+	}
+	h.setRequest(func(method string, req proto.Message) {
+		r, ok := req.(*liaisonv1.DiscloseRequest)
+		if !ok || method != "Disclose" || r.GetForwarded().GetReleased() == nil {
+			return
+		}
+		r.Forwarded.Released.RecordType = liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT
+		r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, func(e *audit.Entry) { e.RecordType = "risk_assessment" }, releasedDigest(t, r.Forwarded.Released))
+	})
+	defer h.setRequest(nil)
+	wr, err := f.dk.aftercare(t, "dk-prison-east", "kf.withdraw").Withdraw(t.Context(), &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001",
+		RecordType: liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE, Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT,
+		Justification: "The release was cancelled."})
+	if err != nil {
+		t.Fatalf("Withdraw: %v; want the Dutch refusal in its result", err)
+	}
+	nl := f.nl.all(t, audit.ActionWithdraw, "kf.withdraw")
+	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || nl[0].Detail["field"] != "forwarded.released.record_type" {
+		var got []string
+		for _, e := range nl {
+			got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail["field"])
+		}
+		t.Errorf("Dutch entries %q; want one refused on forwarded.released.record_type", got)
+	}
+	if rs := wr.GetResults(); len(rs) != 1 || !slices.Contains(rs[0].GetReasons(), "PEER_REFUSED") {
+		t.Errorf("Danish results %v; want the withdrawal failed, PEER_REFUSED", rs)
+	}
+}
