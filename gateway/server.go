@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"log/slog"
 	"runtime"
@@ -219,13 +220,36 @@ func New(cfg Config) (*Server, error) {
 
 // SetRegistry replaces the agency registry atomically.
 func (s *Server) SetRegistry(r *Registry) error {
+	if err := s.checkRegistry(r); err != nil {
+		return err
+	}
 	if err := s.cfg.Verifier.SetAgencies(r.authnAgencies()); err != nil {
 		return err
 	}
+	s.registry.Store(r)
+	return nil
+}
+
+// checkRegistry checks what the gateway needs of a registry beyond what
+// authentication checks.
+func (s *Server) checkRegistry(r *Registry) error {
 	for _, a := range r.Agencies {
 		if a.Provider != "" && s.cfg.ProviderTLS == nil {
 			return errors.New("gateway: Config.ProviderTLS is required to dial record providers")
 		}
+	}
+	return nil
+}
+
+// setTrust applies a registry with the CAs and revoked certificates that
+// came with it, all or nothing: if any does not apply, the previous ones
+// all stay in force.
+func (s *Server) setTrust(r *Registry, roots *x509.CertPool, revoked *authn.Revocation) error {
+	if err := s.checkRegistry(r); err != nil {
+		return err
+	}
+	if err := s.cfg.Verifier.SetAll(roots, revoked, r.authnAgencies()); err != nil {
+		return err
 	}
 	s.registry.Store(r)
 	return nil

@@ -177,8 +177,9 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 	if !force && digest == l.digest {
 		return false, nil
 	}
-	s.cfg.Verifier.SetTrust(pool, rev)
-	if err := s.SetRegistry(r); err != nil {
+	// All or nothing: a registry that does not apply leaves the CAs and
+	// revocations loaded with it out of force too.
+	if err := s.setTrust(r, pool, rev); err != nil {
 		return false, err
 	}
 	l.digest = digest

@@ -195,7 +195,22 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // first and leaves the old set in place on error.
 func (v *Verifier) SetAgencies(agencies []*Agency) error {
 	old := v.state.Load()
-	ns := &trustState{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}, roots: old.roots, revoked: old.revoked, gen: old.gen + 1}
+	return v.set(old.roots, old.revoked, agencies)
+}
+
+// SetAll replaces the registered agencies, the CAs and the revoked
+// certificates at once: it validates every agency first and, on error,
+// leaves all of them as they were. revoked may be nil.
+func (v *Verifier) SetAll(roots *x509.CertPool, revoked *Revocation, agencies []*Agency) error {
+	if revoked == nil {
+		revoked = &Revocation{}
+	}
+	return v.set(roots, revoked, agencies)
+}
+
+func (v *Verifier) set(roots *x509.CertPool, revoked *Revocation, agencies []*Agency) error {
+	old := v.state.Load()
+	ns := &trustState{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}, roots: roots, revoked: revoked, gen: old.gen + 1}
 	for _, a := range agencies {
 		if a.ID == "" || a.CertificateIdentity == "" || a.Issuer == "" {
 			return fmt.Errorf("authn: agency %q: id, certificate identity and issuer are required", a.ID)

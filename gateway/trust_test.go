@@ -1,0 +1,73 @@
+package gateway_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-gateway/liaison/gateway"
+)
+
+// TestTrustReloadAllOrNothing: the deny list changes to revoke the Danish
+// prison's certificate while the registry beside it does not apply (an
+// agency's algorithm is not allowed). The reload fails and says the
+// previous state stays in force: so it does, the revocation included, and
+// the prison's calls are still taken. Once the registry applies again,
+// both take effect.
+func TestTrustReloadAllOrNothing(t *testing.T) {
+	deny := t.TempDir() + "/deny.txt"
+	if err := os.WriteFile(deny, []byte("# revoked agency certificates\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startStack(t, stackOptions{denyList: deny})
+	conn := s.conn(t, dkPrison)
+	if err := call(t, conn); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(s.pki.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	badAlgorithm := func(agency string) func(*gateway.RegistryFile) {
+		return func(f *gateway.RegistryFile) {
+			for i := range f.Agencies {
+				if f.Agencies[i].ID == agency {
+					f.Agencies[i].Algorithms = []string{"HS256"}
+				}
+			}
+		}
+	}
+	logged := func(what string) func() bool {
+		return func() bool { return bytes.Contains(s.logs.Bytes(), []byte(what)) }
+	}
+	// A registry that does not apply, then the deny list with another
+	// registry that does not apply: the reload that reads the second
+	// reads the new deny list too.
+	editRegistry(t, s, badAlgorithm(nlPolice.agency))
+	eventually(t, "the first registry refused", logged(`agency \"`+nlPolice.agency+`\": algorithm`))
+	cert := agencyCert(t, s, dkPrison.agency)[0]
+	fp := sha256.Sum256(cert.Certificate[0])
+	if err := os.WriteFile(deny, []byte("sha256:"+hex.EncodeToString(fp[:])+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.pki.Registry, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	editRegistry(t, s, badAlgorithm("dk-police-aarhus"))
+	eventually(t, "the second registry refused", logged(`agency \"dk-police-aarhus\": algorithm`))
+	time.Sleep(200 * time.Millisecond) // a few more reloads
+	if err := call(t, conn); err != nil {
+		t.Fatalf("a call after a reload that failed: %v; want it taken, the previous trust in force", err)
+	}
+	// The registry applies again: now the revocation takes effect.
+	if err := os.WriteFile(s.pki.Registry, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the revocation with a registry that applies", func() bool { return status.Code(call(t, conn)) == codes.Unauthenticated })
+}
