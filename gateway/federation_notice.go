@@ -110,8 +110,8 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 	}
 	// The log says what the recipient was told to do.
 	if d := got.Entry.Detail; d[audit.DetailNoticeKind] != kind {
-		if peerCode(d[audit.DetailReason]) == "" || d[audit.DetailObligation] != audit.ObligationErase {
-			return -1, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's withdrawal instead names no reason code, or another obligation than erasure"))
+		if peerCode(d[audit.DetailReason]) == "" || d[audit.DetailObligation] != audit.ObligationErase && d[audit.DetailObligation] != audit.ObligationRestrict {
+			return -1, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's withdrawal instead names no reason code, or another obligation than erasure or restriction"))
 		}
 		e := ex.entry
 		e.Detail[audit.DetailNoticeKind], e.Detail[audit.DetailReason], e.Detail[audit.DetailObligation] =

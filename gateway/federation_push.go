@@ -264,22 +264,24 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 	if rs := resp.GetResults(); len(rs) == 1 && rs[0].GetRecipient() == rcpt.ID && released(rs[0]) {
 		r = rs[0]
 	}
-	got, err := s.logPeerReceipt(ctx, ex, peer, r.GetReceipt(), rcpt.ID, rel, "its delivery", func(e *audit.Entry) bool {
+	me := ex.entry
+	got, err := s.logPeerReceipt(ctx, ex, peer, r.GetReceipt(), rcpt.ID, rel, "its delivery", func(pe *audit.Entry) bool {
+		// The peer's entry must be the delivery forwarded: this push,
+		// from this holder to this recipient, of that record type, for
+		// that purpose (a peer answers only for the agencies behind it);
+		// checked before the peer's view of its log, so that a receipt
+		// of another exchange never becomes the checkpoint remembered.
+		if pe.Action != me.Action || pe.Holder == nil || pe.Holder.Agency != ex.caller.Agency.ID ||
+			len(pe.Recipients) != 1 || pe.Recipients[0].Agency != rcpt.ID || pe.RecordType != me.RecordType || pe.Purpose != me.Purpose {
+			return false
+		}
 		// A peer tracks a required notice under this gateway's id and
 		// deadline, or (a gateway from before that) not at all.
-		return audit.Released(e.Outcome) && (e.Detail["notice_id"] == "" ||
-			e.Detail["notice_id"] == ex.entry.Detail["notice_id"] && e.Detail["acknowledge_by"] == ex.entry.Detail["acknowledge_by"])
+		return audit.Released(pe.Outcome) && (pe.Detail["notice_id"] == "" ||
+			pe.Detail["notice_id"] == me.Detail["notice_id"] && pe.Detail["acknowledge_by"] == me.Detail["acknowledge_by"])
 	})
 	if err != nil {
 		return res, err
-	}
-	// The peer's entry must be the delivery forwarded: this push, from
-	// this holder to this recipient, of that record type, for that
-	// purpose. A peer answers only for the agencies behind it.
-	pe, me := got.Entry, ex.entry
-	if pe.Action != me.Action || pe.Holder == nil || pe.Holder.Agency != ex.caller.Agency.ID ||
-		len(pe.Recipients) != 1 || pe.Recipients[0].Agency != rcpt.ID || pe.RecordType != me.RecordType || pe.Purpose != me.Purpose {
-		return res, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's entry records another exchange than the push forwarded"))
 	}
 	if len(tracked) > 0 && got.Entry.Detail["notice_id"] == "" {
 		// Tracked here only: nobody there escalates or forwards an

@@ -158,7 +158,7 @@ func forwarder(t *testing.T, c *country) *hostilePeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &hostilePeer{origin: c.domain, signer: signer, verifier: verifier}
+	return &hostilePeer{real: c, origin: c.domain, signer: signer, verifier: verifier}
 }
 
 // TestForwardedNoticeIDInUse: the Danish gateway forwards a required
@@ -242,7 +242,11 @@ func TestPeerPushEntryOfAnotherExchange(t *testing.T) {
 			}
 			dk := f.dk.all(t, "disclose", officer)
 			if len(dk) != 2 || dk[1].Outcome != audit.OutcomeFailed || !slices.Contains(dk[1].Reasons, "PEER_RECEIPT_INVALID") {
-				t.Errorf("Danish entries %v; want pending, failed PEER_RECEIPT_INVALID", outcomes(dk))
+				var got []string
+				for _, e := range dk {
+					got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ","))
+				}
+				t.Errorf("Danish entries %q; want pending, failed PEER_RECEIPT_INVALID", got)
 			}
 		})
 	}
