@@ -203,9 +203,12 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	}
 	var eng *policies.Engine
 	var err error
-	if o.policy == nil && o.policyDir == "" {
+	switch {
+	case o.policy == nil && o.policyDir == "":
 		eng, err = embeddedEngine()
-	} else {
+	case o.policyDir != "":
+		eng, err = policies.LoadSource(ctx, psrc) // as liaison serve does
+	default:
 		eng, err = policies.Load(ctx, fsys)
 	}
 	if err != nil {

@@ -123,8 +123,11 @@ func (a *Active) now() time.Time {
 // directory the contents are every .rego file the loader reads, tests
 // included; for a bundle, its bytes. A change is activated once it has
 // been stable for one interval, so that a tree being copied or edited
-// file by file is not loaded half-written. Watch does not activate what
-// src holds when it starts: activate that first with Activate. onChange,
+// file by file is not loaded half-written. Watch starts from the tree the
+// active engine was loaded from if it came from src (so a change made
+// after that load, before Watch first looks, is activated); otherwise it
+// starts from what src holds when Watch starts, and does not activate
+// that: activate it first with Activate. onChange,
 // if not nil, is called with every activation Watch attempts, successful
 // or not, and with a failed Activation when src cannot be read (once per
 // change of state); the gateway audits these. Watch returns ctx's error.
@@ -132,8 +135,8 @@ func (a *Active) Watch(ctx context.Context, src Source, interval time.Duration, 
 	if interval <= 0 {
 		return errors.New("policies: Watch: interval must be positive")
 	}
-	seen, seenErr := fingerprint(src) // the state Watch started from
-	pending := ""                     // a new state waiting to settle
+	seen, seenErr := a.watchBaseline(src) // the state Watch starts from
+	pending := ""                         // a new state waiting to settle
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -170,6 +173,16 @@ func (a *Active) Watch(ctx context.Context, src Source, interval time.Duration, 
 			onChange(act)
 		}
 	}
+}
+
+// watchBaseline is the fingerprint Watch compares src with first: that
+// of the bytes the active engine was loaded from if it came from src,
+// else what src holds now.
+func (a *Active) watchBaseline(src Source) (string, error) {
+	if e := a.Current(); e.Source() == src.String() && e.loaded != "" {
+		return e.loaded, nil
+	}
+	return fingerprint(src)
 }
 
 // recordFailure records a failed attempt that loaded nothing.

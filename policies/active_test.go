@@ -252,3 +252,67 @@ func TestWatch(t *testing.T) {
 		t.Errorf("Watch() = %v, want context.Canceled", err)
 	}
 }
+
+// Watch starts from the tree the active engine was loaded from: a change
+// made between that load and Watch's first look (a gateway starting while
+// a legal officer copies a tree in; a busy machine that runs the watching
+// goroutine late) is activated, and an unchanged tree, or the embedded
+// one, is not activated again.
+func TestWatchStartsFromTheLoadedTree(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	writeTree(t, dir, nil)
+	e, err := LoadSource(ctx, DirSource(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch := func(a *Active, src Source) (<-chan Activation, context.CancelFunc) {
+		wctx, cancel := context.WithCancel(ctx)
+		acts := make(chan Activation, 10)
+		go a.Watch(wctx, src, 20*time.Millisecond, func(act Activation) { acts <- act })
+		return acts, cancel
+	}
+	quiet := func(what string, acts <-chan Activation) {
+		t.Helper()
+		select {
+		case act := <-acts:
+			t.Errorf("%s: Watch activated %+v", what, act)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+
+	// Unchanged since the load: nothing to do.
+	acts, stop := watch(NewActive(e), DirSource(dir))
+	quiet("an unchanged tree", acts)
+	stop()
+
+	// Changed after the load, before Watch started: activated.
+	a := NewActive(e)
+	nl := filepath.Join(dir, "nl", "nl.rego")
+	b, err := os.ReadFile(nl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(nl, append(b, "\n# amended\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	acts, stop = watch(a, DirSource(dir))
+	defer stop()
+	select {
+	case act := <-acts:
+		if !act.OK() || act.Revision == e.Revision() || a.Current().Revision() != act.Revision {
+			t.Errorf("the change made before Watch started: %+v, active %s", act, a.Current().Revision())
+		}
+	case <-time.After(testTimeout + time.Minute):
+		t.Fatal("Watch did not activate the change made before it started")
+	}
+
+	// The embedded tree never changes.
+	emb, err := LoadSource(ctx, EmbeddedSource())
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts, stop = watch(NewActive(emb), EmbeddedSource())
+	defer stop()
+	quiet("the embedded tree", acts)
+}

@@ -60,6 +60,10 @@ type Engine struct {
 	// retention answers what a recipient keeps when a basis ends.
 	retention *query
 	folded    []string // the rules folded into constants, see fold
+	// loaded is the fingerprint (see fingerprint) of the bytes the engine
+	// was loaded from, so that Watch starts from what is active rather
+	// than from what the source holds when Watch first looks.
+	loaded string
 }
 
 // Load parses, compiles, tests and prepares the policy tree in fsys and
@@ -81,9 +85,12 @@ func Load(ctx context.Context, fsys fs.FS) (*Engine, error) {
 // load is Load, recording where the tree came from. An empty digest means
 // the revision.
 func load(ctx context.Context, fsys fs.FS, source, digest string) (*Engine, error) {
-	mods, tests, err := parseTree(fsys)
+	mods, tests, fp, err := parseTree(fsys)
 	if err != nil {
 		return nil, err
+	}
+	if digest != "" {
+		fp = digest // a bundle: its fingerprint is its digest
 	}
 	// The tree's own tests take most of the time; the engine is prepared
 	// and checked on the samples beside them, and used only if they pass.
@@ -103,6 +110,7 @@ func load(ctx context.Context, fsys fs.FS, source, digest string) (*Engine, erro
 	if perr != nil {
 		return nil, perr
 	}
+	e.loaded = fp
 	return e, nil
 }
 
@@ -150,9 +158,12 @@ type module struct {
 }
 
 // parseTree reads and parses every .rego file of the tree, split into
-// policy modules and test modules, each sorted by path.
-func parseTree(fsys fs.FS) (mods, tests []module, err error) {
+// policy modules and test modules, each sorted by path, and returns the
+// tree's fingerprint (see treeFingerprint) over the bytes it parsed.
+func parseTree(fsys fs.FS) (mods, tests []module, fp string, err error) {
+	h := sha256.New()
 	err = walkTree(fsys, func(p string, src []byte) error {
+		hashFile(h, p, src)
 		parsed, err := ast.ParseModuleWithOpts(p, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true})
 		if err != nil {
 			return fmt.Errorf("policies: load: %w", err)
@@ -166,12 +177,12 @@ func parseTree(fsys fs.FS) (mods, tests []module, err error) {
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	if len(mods) == 0 {
-		return nil, nil, errors.New("policies: load: the tree has no policy modules (.rego files other than *_test.rego)")
+		return nil, nil, "", errors.New("policies: load: the tree has no policy modules (.rego files other than *_test.rego)")
 	}
-	return mods, tests, nil
+	return mods, tests, "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // testTimeout bounds each Rego test. It is generous: a gateway under load

@@ -134,7 +134,7 @@ func TestLoadRejects(t *testing.T) {
 func TestRevision(t *testing.T) {
 	tree := denyAll(`{}`)
 	tree["liaison/decision_test.rego"] = &fstest.MapFile{Data: []byte("package liaison_test\n\ntest_ok if true\n")}
-	mods, _, err := parseTree(tree)
+	mods, _, _, err := parseTree(tree)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,12 +146,12 @@ func TestRevision(t *testing.T) {
 	}
 
 	tree["liaison/decision_test.rego"] = &fstest.MapFile{Data: []byte("package liaison_test\n\ntest_changed if true\n")}
-	mods2, _, _ := parseTree(tree)
+	mods2, _, _, _ := parseTree(tree)
 	if revision(mods2) != revision(mods) {
 		t.Error("revision() changed when only a test changed")
 	}
 	tree["liaison/decision.rego"] = &fstest.MapFile{Data: append(slices.Clone(src), "\n# changed\n"...)}
-	mods3, _, _ := parseTree(tree)
+	mods3, _, _, _ := parseTree(tree)
 	if revision(mods3) == revision(mods) {
 		t.Error("revision() did not change when a policy module changed")
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -116,7 +117,7 @@ func readBundleFile(name string) ([]byte, error) {
 func fingerprint(s Source) (string, error) {
 	switch s.kind {
 	case sourceEmbedded:
-		return "embedded", nil
+		return treeFingerprint(Embedded())
 	case sourceDir:
 		return treeFingerprint(os.DirFS(s.path))
 	case sourceBundleFile:
@@ -141,13 +142,18 @@ func digestOf(b []byte) string {
 func treeFingerprint(fsys fs.FS) (string, error) {
 	h := sha256.New()
 	err := walkTree(fsys, func(p string, src []byte) error {
-		fmt.Fprintf(h, "%x  %s\n", sha256.Sum256(src), p)
+		hashFile(h, p, src)
 		return nil
 	})
 	if err != nil {
 		return "", err
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashFile adds one file to a tree fingerprint.
+func hashFile(h io.Writer, p string, src []byte) {
+	fmt.Fprintf(h, "%x  %s\n", sha256.Sum256(src), p)
 }
 
 // walkTree calls f for every .rego file of the tree, in lexical order,

@@ -37,7 +37,7 @@ func (r *TestRun) Failed() int {
 // the policy modules the tests reach. A failing test is a result, not an
 // error; RunTests fails only if the tree cannot be read or compiled.
 func RunTests(ctx context.Context, fsys fs.FS, run string, coverage bool) (*TestRun, error) {
-	mods, tests, err := parseTree(fsys)
+	mods, tests, _, err := parseTree(fsys)
 	if err != nil {
 		return nil, err
 	}
