@@ -445,8 +445,7 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 				return nil, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
 			}
 			if len(known) > 0 {
-				return nil, &badRequest{field: "forwarded.receipt", reason: reasonNoticeIDInUse,
-					problem: "names a notice_id this gateway already tracks: a required notice needs an id of its own"}
+				return nil, noticeIDInUse()
 			}
 			tracked = []audit.Notice{n}
 			by := n.Deadline.Format(time.RFC3339)
@@ -502,6 +501,11 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		return nil, err
 	}
 	idx, err := ex.commitNotices(ctx, tracked, d)
+	if errors.Is(err, audit.ErrConflict) && len(tracked) > 0 {
+		// The check above passed, but another forward of the same id
+		// was tracked meanwhile: the store refused the second.
+		return nil, noticeIDInUse()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -521,6 +525,13 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 // reasonNoticeIDInUse refuses a forwarded required notice whose id this
 // gateway already tracks.
 const reasonNoticeIDInUse = "NOTICE_ID_IN_USE"
+
+// noticeIDInUse refuses a forwarded required notice under an id this
+// gateway tracks already.
+func noticeIDInUse() error {
+	return &badRequest{field: "forwarded.receipt", reason: reasonNoticeIDInUse,
+		problem: "names a notice_id this gateway already tracks: a required notice needs an id of its own"}
+}
 
 // peerNotice is the tracked notice of a required notice a peer gateway
 // forwarded, from its pending entry's detail: the sender's id, rule,

@@ -38,7 +38,8 @@ const CaseSourceRegistry = "registry"
 // ErrConflict is returned, wrapped, by [StateStore.AppendState] and
 // [Log.AppendState] when the state changed since the caller read it (a
 // case's version moved on, a notice was already acknowledged or
-// escalated): nothing was appended. Callers read the state again.
+// escalated, a new notice's id is tracked already): nothing was appended.
+// Callers read the state again.
 var ErrConflict = errors.New("audit: the state changed meanwhile")
 
 // A CaseState is one version of a multi-agency case.

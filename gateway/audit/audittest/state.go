@@ -201,8 +201,26 @@ func testConflictAppendsNothing(t *testing.T, open OpenFunc) {
 	if got := mustSize(t, s); got != before {
 		t.Errorf("Size() after a conflict = %d, want %d", got, before)
 	}
+	// A new notice under an id tracked already is a conflict: the first
+	// notice stays as it was, and nothing is appended.
+	mustAppendState(t, s, 3, audit.Change{Notices: []audit.Notice{notice("N-1", "agency-b", t0)}})
+	before = mustSize(t, s)
+	_, err = appendState(t, s, 4, audit.Change{Notices: []audit.Notice{notice("N-1", "agency-x", t0.Add(time.Hour))}},
+		audit.Delivery{Recipient: "agency-x", Kind: "k", Payload: []byte("p")})
+	if !errors.Is(err, audit.ErrConflict) {
+		t.Fatalf("AppendState(a notice id tracked already) = %v, want ErrConflict", err)
+	}
+	if got := mustSize(t, s); got != before {
+		t.Errorf("Size() after a conflict = %d, want %d", got, before)
+	}
+	if ns := mustNotices(t, s, audit.NoticeFilter{ID: "N-1"}); len(ns) != 1 || ns[0].Recipient != "agency-b" || ns[0].AuditIndex != before-1 {
+		t.Errorf("Notices(N-1) after a conflict = %+v, want the first alone", ns)
+	}
+	if items, err := s.Inbox(t.Context(), "agency-x", 0, 10); err != nil || len(items) != 0 {
+		t.Errorf("Inbox(agency-x) after a conflict = %d items, %v; want none", len(items), err)
+	}
 	// The store still appends after a conflict.
-	if idx := mustAppendState(t, s, 3, audit.Change{}); idx != before {
+	if idx := mustAppendState(t, s, 5, audit.Change{}); idx != before {
 		t.Errorf("AppendState after a conflict = index %d, want %d", idx, before)
 	}
 }

@@ -113,12 +113,16 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now tim
 		}
 	}
 	for _, n := range c.Notices {
-		if _, err := tx.Exec(ctx, `INSERT INTO notices
+		tag, err := tx.Exec(ctx, `INSERT INTO notices
 			(id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
 			text(n.ID), idx, text(n.Recipient), text(n.Sender), text(n.EventType), text(n.Rule),
-			nanos(n.Created), nanos(n.EscalateAt), nanos(n.Deadline)); err != nil {
+			nanos(n.Created), nanos(n.EscalateAt), nanos(n.Deadline))
+		if err != nil {
 			return fmt.Errorf("track notice: %w", err)
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("%w: notice %s is tracked already", audit.ErrConflict, n.ID)
 		}
 	}
 	for _, m := range c.Marks {

@@ -77,11 +77,15 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now ti
 		}
 	}
 	for _, n := range c.Notices {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notices
+		res, err := tx.ExecContext(ctx, `INSERT INTO notices
 			(id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			n.ID, idx, n.Recipient, n.Sender, n.EventType, n.Rule, n.Created.UnixNano(), n.EscalateAt.UnixNano(), n.Deadline.UnixNano()); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			n.ID, idx, n.Recipient, n.Sender, n.EventType, n.Rule, n.Created.UnixNano(), n.EscalateAt.UnixNano(), n.Deadline.UnixNano())
+		if err != nil {
 			return fmt.Errorf("track notice %s: %w", n.ID, err)
+		}
+		if k, err := res.RowsAffected(); err != nil || k != 1 {
+			return fmt.Errorf("%w: notice %s is tracked already", audit.ErrConflict, n.ID)
 		}
 	}
 	for _, m := range c.Marks {

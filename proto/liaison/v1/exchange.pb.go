@@ -252,7 +252,8 @@ type DiscloseRequest struct {
 	// behind it that this gateway's registry offboards is refused as that
 	// agency's own call would be (PERMISSION_DENIED, AGENCY_OFFBOARDED), on
 	// every method a peer may call. A required notice forwarded under an id
-	// this gateway tracks already is refused (INVALID_ARGUMENT on
+	// this gateway tracks already, or is tracking for a forward under the
+	// same id at the same moment, is refused (INVALID_ARGUMENT on
 	// forwarded.receipt, ErrorInfo reason NOTICE_ID_IN_USE).
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	// Where the record came from, when the caller received it (or its
