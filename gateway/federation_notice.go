@@ -240,7 +240,10 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 	e.Detail[audit.DetailNoticeKind], e.Detail[audit.DetailReason], e.Detail[audit.DetailObligation] =
 		kind, pd[audit.DetailReason], pd[audit.DetailObligation]
 	e.Detail[audit.DetailRefersTo] = strconv.FormatInt(o.Index, 10)
-	e.Reasons = got.Entry.Reasons
+	// The reason the holder gave (its pending entry's reasons say only
+	// that it forwarded, which is not what happened here); a correction's
+	// decision below replaces it with the reasons of this law.
+	e.Reasons = []string{pd[audit.DetailReason]}
 	what := strings.ReplaceAll(o.Entry.RecordType, "_", " ")
 	n := &liaisonv1.ObligationNotice{
 		Kind: liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL, RefersTo: []int64{o.Index}, Reason: pd[audit.DetailReason],

@@ -148,6 +148,18 @@ func TestFederatedCorrection(t *testing.T) {
 		t.Fatalf("Dutch notices %v; want the risk assessment's correction, and a withdrawal of Dutch entry %d without a record", ns, n.GetAuditIndex())
 	}
 
+	// The Dutch entry gives the prison's reason, as the Danish final one
+	// does; not that it was forwarded, which happened in the Danish log.
+	nlW, dkW := f.nl.all(t, audit.ActionWithdraw, "kf.correct"), f.dk.all(t, audit.ActionWithdraw, "kf.correct")
+	if len(nlW) != 1 || len(dkW) != 2 || !slices.Equal(nlW[0].Reasons, []string{"INCORRECT"}) || !slices.Equal(dkW[1].Reasons, nlW[0].Reasons) {
+		reasons := func(es []*audit.Entry) (out [][]string) {
+			for _, e := range es {
+				out = append(out, e.Reasons)
+			}
+			return out
+		}
+		t.Errorf("withdrawal entries' reasons: Dutch %v, Danish %v; want one Dutch entry with the Danish final entry's reasons, [INCORRECT]", reasons(nlW), reasons(dkW))
+	}
 	// The Rotterdam police got the risk assessment pseudonymised: the
 	// withdrawal names the person by the pseudonym they know.
 	pseud := proto.CloneOf(riskAssessmentRequest)
