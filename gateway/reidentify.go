@@ -335,6 +335,9 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 		} else if why != "" {
 			continue // ended: its case closed, or the requester left it
 		}
+		if err := s.countStanding(ctx, r); err != nil {
+			return nil, s.statusError(ctx, err)
+		}
 		p := &liaisonv1.PendingReidentification{
 			RequestId: r.id, RequesterAgency: r.request.Requester.Agency, RequesterOfficer: r.request.Requester.Officer,
 			Justification: r.request.Justification, Created: r.request.Time.UTC().Format(time.RFC3339),
@@ -377,6 +380,9 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 	r := all[req.GetRequestId()]
 	if r == nil {
 		return nil, invalid("request_id", "names no pending re-identification")
+	}
+	if err := s.countStanding(ctx, r); err != nil {
+		return nil, err
 	}
 	caller, now := ex.caller, s.now()
 	e := ex.entry
@@ -427,6 +433,9 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 		r = all[r.id]
 	} else {
 		r.approvals = append(r.approvals, e)
+	}
+	if err := s.countStanding(ctx, r); err != nil {
+		return nil, err
 	}
 	resp.Approvals = int32(len(r.approvals))
 	switch {
@@ -613,6 +622,39 @@ func (s *Server) approverStanding(ctx context.Context, r *reid, c authn.Caller) 
 	return "", "", nil
 }
 
+// countStanding keeps in r.approvals only the approvals whose agency
+// still has the standing approverStanding asks of a new approval: an
+// approval given before its agency was offboarded, or (where the policy
+// named the approving agencies) before it left the case the request was
+// made in, or by an agency no longer registered, no longer counts towards
+// the quorum, and the identity is not released on it. It counts again if
+// the agency regains its standing.
+func (s *Server) countStanding(ctx context.Context, r *reid) error {
+	standing := map[string]bool{}
+	kept := r.approvals[:0:0]
+	for _, a := range r.approvals {
+		ag := a.Requester.Agency
+		ok, seen := standing[ag]
+		if !seen && s.registry.Load().Agencies[ag] == nil {
+			ok, seen = false, true // no longer registered at all
+			standing[ag] = false
+		}
+		if !seen {
+			code, _, err := s.approverStanding(ctx, r, authn.Caller{Agency: &authn.Agency{ID: ag}})
+			if err != nil {
+				return err
+			}
+			ok = code == ""
+			standing[ag] = ok
+		}
+		if ok {
+			kept = append(kept, a)
+		}
+	}
+	r.approvals = kept
+	return nil
+}
+
 // sealIdentity resolves the request's pseudonym and seals the identity for
 // the requesting officer's own inbox.
 func (s *Server) sealIdentity(r *reid, approvers []string) (payload []byte, box string, err error) {
@@ -650,6 +692,13 @@ func (s *Server) releasePending(ctx context.Context) {
 	}
 	now := s.now()
 	for _, r := range all {
+		if !r.due(now) {
+			continue
+		}
+		if err := s.countStanding(ctx, r); err != nil {
+			s.log.WarnContext(ctx, "pending release not checked", "reid_request", r.id, "error", err)
+			continue
+		}
 		if r.due(now) {
 			s.release1(ctx, r)
 		}

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"slices"
@@ -484,5 +485,86 @@ func TestReidentificationApproverStanding(t *testing.T) {
 	a, err := approve(officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"})
 	if err != nil || a.GetApprovals() != 1 || a.GetReleased() {
 		t.Errorf("the municipality's approval = %v, %v; want it counted, the first of two", a, err)
+	}
+}
+
+// TestReidentificationApprovalLapses: an approval counts while its
+// agency has the standing a new approval needs. The probation service
+// approves while a member of the case; taken out of the case, its
+// approval no longer counts, and the municipality's approval does not
+// meet the quorum on it: the identity is not released. Back in the case,
+// the approval counts again, and the release names both approvers.
+func TestReidentificationApprovalLapses(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
+	police := s.exchange(t, officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"})
+	resp, err := police.Request(t.Context(), riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const caseID = "NL-ZVH-RTM-0042"
+	tr, err := police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: resp.GetReleased().GetSubjectPseudonym(),
+		FromDomain: resp.GetReleased().GetPseudonymDomain(), Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: caseID,
+		Justification: "Bring to the case conference."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{Pseudonym: tr.GetPseudonym(),
+		FromDomain: tr.GetPseudonymDomain(), CaseId: caseID, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
+		ClaimedLegalBasis: "test.reid", Justification: "The case conference must know who this is."})
+	if err != nil {
+		t.Fatalf("RequestReidentification in the case: %v", err)
+	}
+	probation := officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}
+	municipality := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
+	approve := func(o officer) (*liaisonv1.ApproveReidentificationResponse, error) {
+		return s.exchange(t, o).ApproveReidentification(t.Context(), &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked."})
+	}
+	if a, err := approve(probation); err != nil || a.GetApprovals() != 1 || a.GetReleased() {
+		t.Fatalf("the probation service's approval = %v, %v; want the first of two", a, err)
+	}
+	members := func(in bool) {
+		t.Helper()
+		editRegistry(t, s, func(f *gateway.RegistryFile) {
+			for i := range f.Cases {
+				if f.Cases[i].ID != caseID {
+					continue
+				}
+				f.Cases[i].Members = slices.DeleteFunc(f.Cases[i].Members, func(m string) bool { return m == probation.agency })
+				if in {
+					f.Cases[i].Members = append(f.Cases[i].Members, probation.agency)
+				}
+			}
+		})
+		ownPs, err := s.keys.Pseudonym("nl-probation/risk_management", "SYN-NL-0001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, fmt.Sprintf("the probation service in the case: %v", in), func() bool {
+			_, err := s.exchange(t, officer{"nl-probation", "po.probe", []string{"case_officer"}, "confidential"}).Translate(t.Context(),
+				&liaisonv1.TranslateRequest{Pseudonym: ownPs, FromDomain: "nl-probation/risk_management", Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
+					CaseId: caseID, Justification: "Still in?"})
+			return (err == nil) == in
+		})
+	}
+	members(false)
+	a, err := approve(municipality)
+	if err != nil || a.GetApprovals() != 1 || a.GetReleased() {
+		t.Fatalf("the municipality's approval after the probation service left the case = %v, %v; want one approval counted, nothing released", a, err)
+	}
+	n, _ := s.store.Size(t.Context())
+	for i := range n {
+		if e := s.entry(t, i); e.Action == "reidentify" && e.Detail["step"] == "release" {
+			t.Fatalf("entry %d: a release (%s) on an approval that no longer counts", i, e.Outcome)
+		}
+	}
+
+	members(true)
+	a, err = approve(municipality) // the approval stands: this call retries the release
+	if err != nil || a.GetApprovals() != 2 || !a.GetReleased() {
+		t.Fatalf("the municipality's call with the probation service back in the case = %v, %v; want two approvals, released", a, err)
+	}
+	_, e := s.lastEntry(t)
+	if e.Detail["step"] != "release" || e.Outcome != "disclose" || e.Detail["approvers"] != "nl-probation/lo.bakker,nl-municipality-rotterdam/lo.visser" {
+		t.Errorf("the release = %s %s approvers %q; want disclose, by both", e.Detail["step"], e.Outcome, e.Detail["approvers"])
 	}
 }

@@ -2992,7 +2992,8 @@ type PendingReidentification struct {
 	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// When it was made, RFC 3339.
 	Created string `protobuf:"bytes,7,opt,name=created,proto3" json:"created,omitempty"`
-	// Approvals so far, and how many are needed.
+	// Approvals so far that count (their agencies still have standing, see
+	// ApproveReidentification).
 	Approvals int32 `protobuf:"varint,8,opt,name=approvals,proto3" json:"approvals,omitempty"`
 	// The quorum.
 	Quorum        int32 `protobuf:"varint,9,opt,name=quorum,proto3" json:"quorum,omitempty"`
@@ -3154,6 +3155,8 @@ type ApproveReidentificationResponse struct {
 	// Approvals now counted, including those recorded meanwhile by other
 	// replicas: of approvals that meet the quorum at the same moment on
 	// several replicas, the one recorded last counts them all and releases.
+	// Approvals whose agency has lost its standing since are not counted
+	// (see ApproveReidentification).
 	Approvals int32 `protobuf:"varint,1,opt,name=approvals,proto3" json:"approvals,omitempty"`
 	// The quorum.
 	Quorum int32 `protobuf:"varint,2,opt,name=quorum,proto3" json:"quorum,omitempty"`

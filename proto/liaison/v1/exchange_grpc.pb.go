@@ -152,7 +152,12 @@ type ExchangeClient interface {
 	// member now (the request stands for the members), and
 	// AGENCY_OFFBOARDED for an agency
 	// offboarded since. Each refusal is one audit entry (step approve,
-	// outcome refused).
+	// outcome refused). An approval counts towards the quorum only while
+	// its agency keeps that standing: one given before the agency was
+	// offboarded, left the case (where the policy named the approving
+	// agencies) or was removed from the registry does not count, and the
+	// identity is not released on it; it counts again if the agency
+	// regains its standing.
 	ApproveReidentification(ctx context.Context, in *ApproveReidentificationRequest, opts ...grpc.CallOption) (*ApproveReidentificationResponse, error)
 }
 
@@ -394,7 +399,12 @@ type ExchangeServer interface {
 	// member now (the request stands for the members), and
 	// AGENCY_OFFBOARDED for an agency
 	// offboarded since. Each refusal is one audit entry (step approve,
-	// outcome refused).
+	// outcome refused). An approval counts towards the quorum only while
+	// its agency keeps that standing: one given before the agency was
+	// offboarded, left the case (where the policy named the approving
+	// agencies) or was removed from the registry does not count, and the
+	// identity is not released on it; it counts again if the agency
+	// regains its standing.
 	ApproveReidentification(context.Context, *ApproveReidentificationRequest) (*ApproveReidentificationResponse, error)
 	mustEmbedUnimplementedExchangeServer()
 }
