@@ -90,7 +90,8 @@ func (s *Server) viaReleases(ctx context.Context, holder, subject string) (_ []a
 // date now: it moved its expiry there, or found it there already (an
 // earlier forward whose answer was lost); not if it holds the release
 // closed (its reasons are then the entry's). A peer's revision entry that
-// records another date is PEER_RECEIPT_INVALID.
+// records another date, or reasons that are not reason codes (peerCodes),
+// is PEER_RECEIPT_INVALID.
 func (s *Server) reviseViaPeer(ctx context.Context, ex *exchange, orig *audit.Entry) (holds bool, err error) {
 	reg := s.registry.Load()
 	rcpt := reg.Agencies[orig.Recipients[0].Agency]
@@ -133,7 +134,9 @@ func (s *Server) reviseViaPeer(ctx context.Context, ex *exchange, orig *audit.En
 	}
 	until := ex.entry.Detail[audit.DetailValidUntil]
 	got, err := s.logPeerReceipt(ctx, ex, peer, rc, rcpt.ID, nil, "its revision", func(e *audit.Entry) bool {
-		return e.Action == audit.ActionReviseExpiry && e.Outcome == audit.OutcomeOK &&
+		// Its reasons enter this log (and the caller's answer) when it
+		// holds the release closed: reason codes only (peerCodes).
+		return e.Action == audit.ActionReviseExpiry && e.Outcome == audit.OutcomeOK && peerCodes(e.Reasons...) &&
 			(e.Detail[audit.DetailMoved] != "true" || e.Detail[audit.DetailValidUntil] == until)
 	})
 	if err != nil {

@@ -474,6 +474,49 @@ func TestPeerRevisionAnswerLost(t *testing.T) {
 	}
 }
 
+// TestPeerRevisionReasonsAreChecked: the Dutch gateway answers a
+// forwarded expiry revision with a receipt that verifies, of an entry
+// that says it moved nothing, for reasons that are not reason codes (one
+// names the person). The Danish gateway takes no such reasons into its
+// log or its answer: the revision fails PEER_RECEIPT_INVALID, as an
+// answer of another exchange does, and neither the result nor any Danish
+// entry holds the peer's words.
+func TestPeerRevisionReasonsAreChecked(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h := f.hostile
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push); err != nil {
+		t.Fatal(err)
+	}
+	const words = "SYN-DK-0001 moved to Vesterbrogade 12"
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if r, ok := resp.(*liaisonv1.ReviseExpiryResponse); ok && method == "ReviseExpiry" && len(r.GetReleases()) == 1 {
+			r.Releases[0].Receipt = h.forge(t, r.Releases[0].Receipt, func(e *audit.Entry) {
+				e.Detail[audit.DetailMoved], e.Detail[audit.DetailValidUntil] = "false", e.Detail[audit.DetailValidBefore]
+				e.Reasons = []string{"RELEASE_CLOSED", words}
+			}, "")
+		}
+		return resp, err
+	})
+	defer h.setAnswer(nil)
+	attrs := proto.CloneOf(push.GetSubject())
+	attrs.ReleaseDate = "2026-12-29"
+	rv, err := f.dk.aftercare(t, "dk-prison-east", "kf.revise").ReviseExpiry(t.Context(), &liaisonv1.ReviseExpiryRequest{SubjectId: "SYN-DK-0001",
+		Subject: attrs, Justification: "The release date moved."})
+	if err != nil || len(rv.GetReleases()) != 1 {
+		t.Fatalf("ReviseExpiry: %v, %v", rv, err)
+	}
+	r := rv.GetReleases()[0]
+	if r.GetMoved() || !slices.Contains(r.GetReasons(), "PEER_RECEIPT_INVALID") || slices.Contains(r.GetReasons(), words) {
+		t.Errorf("revision answered with malformed reasons: %v; want not moved, PEER_RECEIPT_INVALID, without the peer's words", r)
+	}
+	for _, e := range f.dk.all(t, audit.ActionReviseExpiry, "kf.revise") {
+		if slices.Contains(e.Reasons, words) {
+			t.Errorf("a Danish %s entry holds the peer's words in its reasons: %q", e.Outcome, e.Reasons)
+		}
+	}
+}
+
 // denyList writes a deny list at path naming the certificate in pemFile,
 // and returns path.
 func denyList(t *testing.T, path, pemFile string) string {

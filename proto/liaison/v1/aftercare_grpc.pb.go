@@ -136,7 +136,8 @@ type AftercareClient interface {
 	// release's result says so (reasons PEER_UNAVAILABLE, moved false) and
 	// the revision can be made again. Until a forwarded date has an answer
 	// in this log (the peer did not answer, or its revision entry names
-	// another day: PEER_RECEIPT_INVALID), the next revision of that release
+	// another day, or reasons that are not reason codes:
+	// PEER_RECEIPT_INVALID), the next revision of that release
 	// is forwarded even if its date did not move here; a peer that holds the
 	// date already (an earlier answer was lost) counts as having moved it
 	// (detail peer_outcome already_at_date).
@@ -330,7 +331,8 @@ type AftercareServer interface {
 	// release's result says so (reasons PEER_UNAVAILABLE, moved false) and
 	// the revision can be made again. Until a forwarded date has an answer
 	// in this log (the peer did not answer, or its revision entry names
-	// another day: PEER_RECEIPT_INVALID), the next revision of that release
+	// another day, or reasons that are not reason codes:
+	// PEER_RECEIPT_INVALID), the next revision of that release
 	// is forwarded even if its date did not move here; a peer that holds the
 	// date already (an earlier answer was lost) counts as having moved it
 	// (detail peer_outcome already_at_date).
