@@ -29,7 +29,9 @@ import (
 // entry of the release (refusing one that did not come from this holder
 // through this peer), decides a correction again under its own law on
 // receipt (a refusal there turns it into a withdrawal: the recipient may
-// not keep the record), lists what the recipient passed on, logs and
+// not keep the record; one that keeps it under its own retention rule
+// since the basis ended keeps it only restricted, keptRestricts, also when
+// the holder's law refused the correction), lists what the recipient passed on, logs and
 // delivers the notice in one transaction, its refers_to naming its own
 // entry, and answers with its receipt. The holder's gateway checks that
 // receipt and logs its final entry, which says what the recipient got.
@@ -109,7 +111,9 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 		return -1, err
 	}
 	// The log says what the recipient was told to do.
-	if d := got.Entry.Detail; d[audit.DetailNoticeKind] != kind {
+	d := got.Entry.Detail
+	switch {
+	case d[audit.DetailNoticeKind] != kind:
 		if peerCode(d[audit.DetailReason]) == "" || d[audit.DetailObligation] != audit.ObligationErase && d[audit.DetailObligation] != audit.ObligationRestrict {
 			return -1, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's withdrawal instead names no reason code, or another obligation than erasure or restriction"))
 		}
@@ -118,7 +122,20 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 			d[audit.DetailNoticeKind], d[audit.DetailReason], d[audit.DetailObligation]
 		e.Reasons = append(e.Reasons, d[audit.DetailReason])
 		e.Outcome, e.FieldsDisclosed, e.FieldPlan = audit.OutcomeOK, nil, nil
-		n.Kind, n.Reason, n.Obligation = liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL, d[audit.DetailReason], liaisonv1.Obligation_OBLIGATION_ERASE
+		n.Kind, n.Reason = liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL, d[audit.DetailReason]
+		n.Obligation = obligationEnum(d[audit.DetailObligation])
+	case d[audit.DetailObligation] != ex.entry.Detail[audit.DetailObligation]:
+		// The one change the recipient's gateway makes to a withdrawal:
+		// one sent for a correction this gateway's law refused, to a
+		// recipient that keeps the record under its own retention rule
+		// since the basis ended (which that gateway knows), obliges
+		// restriction instead of erasure (keptRestricts).
+		if ex.entry.Action != audit.ActionCorrect || ex.entry.Detail[audit.DetailReason] != reasonCorrectionNotAllowd ||
+			d[audit.DetailReason] != reasonCorrectionNotAllowd || d[audit.DetailObligation] != audit.ObligationRestrict {
+			return -1, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer delivered the notice with another obligation than the one forwarded"))
+		}
+		ex.entry.Detail[audit.DetailObligation] = audit.ObligationRestrict
+		n.Obligation = liaisonv1.Obligation_OBLIGATION_RESTRICT
 	}
 	idx, err := ex.commit(ctx)
 	if err != nil {
@@ -258,6 +275,14 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 	if lb := got.Entry.LegalBasis; lb != nil {
 		n.LegalBasis = &liaisonv1.LegalBasis{Id: lb.ID, Citation: lb.Citation, ValidUntil: lb.ValidUntil}
 	}
+	if kind == audit.NoticeWithdrawal && got.Entry.Action == audit.ActionCorrect && pd[audit.DetailReason] == reasonCorrectionNotAllowd &&
+		pd[audit.DetailObligation] == audit.ObligationErase {
+		// The holder's law refused the correction; it does not know
+		// whether the recipient keeps the record under a rule of its own.
+		if err := s.keptRestricts(ctx, ex, o, n, p.peer.ID); err != nil {
+			return nil, err
+		}
+	}
 	if kind == audit.NoticeCorrection {
 		// This country's law on receipt, as for the record itself; if it
 		// refuses, the recipient may not keep what it holds either.
@@ -274,6 +299,9 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 			n.Message = fmt.Sprintf("%s corrected the %s it released to you through %s (entry %d), but this country's law does not let you receive the correction: erase what you hold, and acknowledge when done.",
 				ex.caller.Agency.ID, what, p.peer.ID, o.Index)
 			rel = nil
+			if err := s.keptRestricts(ctx, ex, o, n, p.peer.ID); err != nil {
+				return nil, err
+			}
 		case err != nil:
 			return nil, err
 		default:
@@ -307,6 +335,27 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 		s.log.ErrorContext(ctx, "receipt for a peer failed", "audit_index", idx, "error", err)
 	}
 	return &liaisonv1.DiscloseResponse{Results: []*liaisonv1.RecipientResult{res}}, nil
+}
+
+// keptRestricts turns the withdrawal n, of a correction that the law (the
+// holder's, or this one on receipt) does not allow, into one obliging
+// restriction if the recipient keeps release o under its own retention
+// rule since the basis ended (an expiry notice of this gateway let it
+// retain or restrict it), as restrictInstead does for a local holder's
+// correction: it is not told to erase what its law lets it keep. The
+// holder's gateway records the restriction from this gateway's receipt.
+func (s *Server) keptRestricts(ctx context.Context, ex *exchange, o audit.Record, n *liaisonv1.ObligationNotice, via string) error {
+	kept, err := s.keptAfterExpiry(ctx, o)
+	if err != nil || kept < 0 {
+		return err
+	}
+	ex.entry.Detail[audit.DetailObligation] = audit.ObligationRestrict
+	n.Obligation = liaisonv1.Obligation_OBLIGATION_RESTRICT
+	n.Message = fmt.Sprintf("%s corrected the %s it released to you through %s (entry %d), which you keep under your own retention rule since its basis ended (entry %d), "+
+		"but the law no longer lets you have the corrected one: keep what you hold only restricted, marked as wrong, "+
+		"and use it for nothing but what kept it from erasure (or erase it); acknowledge when done.",
+		ex.caller.Agency.ID, strings.ReplaceAll(o.Entry.RecordType, "_", " "), via, o.Index, kept)
+	return nil
 }
 
 // obligationWords says what a withdrawal obliges, for a notice's message.

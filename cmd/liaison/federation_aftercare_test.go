@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -17,6 +18,7 @@ import (
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/policies"
+	"github.com/liaison-gateway/liaison/policies/policytest"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -512,5 +514,111 @@ func TestFederatedRevisedExpiry(t *testing.T) {
 	nlKey, _ := note.NewVerifier(f.nl.vkey)
 	if r, err := gateway.VerifyReceipt(receiptIn(t, dkE[3]), nlKey, "nl-probation", nil); err != nil || r.Entry.Detail[audit.DetailValidUntil] != "2027-12-18" {
 		t.Errorf("the Dutch receipt in the Danish log: %+v, %v", r, err)
+	}
+}
+
+// TestFederatedCorrectionOfAKeptRecordRestricts: the Dutch probation
+// service keeps the Danish release notice under a Dutch retention rule
+// since the Danish basis ended (its gateway's expiry notice said retain;
+// the rule is patched to cover probation services). The Danish prison
+// then corrects the notice. Its law no longer lets the service have the
+// corrected one, so it sends a withdrawal instead (CORRECTION_NOT_ALLOWED,
+// erase): it cannot know what the service keeps. The Dutch gateway,
+// which sent the expiry notice, tells the service to keep what it holds
+// only restricted, as a local holder's correction would, and the Danish
+// result and final entry say restrict, so that the service's
+// acknowledgement of the restriction is taken in both logs. And where
+// the Danish law allows the correction but the Dutch law refuses it on
+// receipt, the same.
+func TestFederatedCorrectionOfAKeptRecordRestricts(t *testing.T) {
+	keep := func(t *testing.T) fstest.MapFS {
+		return policytest.Patched(t, "nl/nl_aftercare.rego", `"recipient_kinds": ["police"]`, `"recipient_kinds": ["police", "probation"]`)
+	}
+	for _, tc := range []struct {
+		name    string
+		refused bool // the Dutch law refuses the correction on receipt; the Danish one allows it
+	}{{"RefusedByTheHolder", false}, {"RefusedOnReceipt", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			nlEngine, err := policies.Load(ctx, keep(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ahead atomic.Int64
+			f := startFederationWith(t, fedConfig{nlEngine: nlEngine, now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+			// Released 364 days ago, probation over: the Danish basis (a
+			// year after release) ends tomorrow, and no other follows.
+			push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+			released, probation := time.Now().AddDate(0, 0, -364).Format(time.DateOnly), time.Now().AddDate(0, 0, -1).Format(time.DateOnly)
+			push.Subject.InCustody, push.Subject.ReleaseDate, push.Subject.ProbationUntil = false, released, probation
+			push.Record.GetReleaseNotice().ReleaseDate, push.Record.GetReleaseNotice().ProbationUntil = released, probation
+			if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(ctx, push); err != nil {
+				t.Fatal(err)
+			}
+			pushed := f.nl.inbox(t, "nl-probation")[0].GetReleased().GetAuditIndex()
+			ahead.Store(int64(3 * 24 * time.Hour))
+			if err := f.nl.gw.Server.RunAftercare(ctx); err != nil {
+				t.Fatal(err)
+			}
+			kept := int64(-1)
+			for _, n := range f.nl.notices(t, "nl-probation") {
+				if o := n.GetObligation(); o.GetKind() == liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY && o.GetObligation() == liaisonv1.Obligation_OBLIGATION_RETAIN &&
+					slices.Contains(o.GetRefersTo(), pushed) {
+					kept = o.GetAuditIndex()
+				}
+			}
+			if kept < 0 {
+				t.Fatalf("the Dutch probation service got no expiry notice letting it retain entry %d: %v", pushed, f.nl.notices(t, "nl-probation"))
+			}
+			req := &liaisonv1.CorrectRequest{Record: proto.CloneOf(push.GetRecord()), Justification: "The contact point was wrong."}
+			req.Record.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Øst, afdeling Nord"
+			if tc.refused {
+				// Today's dates give the Danish basis again; the Dutch law
+				// no longer takes release notices for the service.
+				req.Subject = proto.CloneOf(push.GetSubject())
+				req.Subject.ReleaseDate = time.Now().Format(time.DateOnly)
+				fsys := keep(t)
+				rego := fsys["nl/nl.rego"]
+				old := `"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "case_plan"],`
+				if !strings.Contains(string(rego.Data), old) {
+					t.Fatal("nl/nl.rego no longer lists what the probation service receives as this test expects")
+				}
+				rego.Data = []byte(strings.ReplaceAll(string(rego.Data), old, `"record_types": ["risk_assessment", "probation_measures", "exit_programme_status", "case_plan"],`))
+				if _, err := f.nl.gw.Server.Policy().Activate(ctx, policies.DirSource(policytest.Dir(t, fsys))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cr, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs := cr.GetResults(); len(rs) != 1 || rs[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL ||
+				rs[0].GetObligation() != liaisonv1.Obligation_OBLIGATION_RESTRICT || !slices.Contains(rs[0].GetReasons(), "CORRECTION_NOT_ALLOWED") {
+				t.Errorf("Correct results %v; want a withdrawal obliging restriction, CORRECTION_NOT_ALLOWED", rs)
+			}
+			var got *liaisonv1.ObligationNotice
+			for _, n := range f.nl.notices(t, "nl-probation") {
+				if n.GetObligation().GetKind() == liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
+					got = n.GetObligation()
+				}
+			}
+			if got == nil || got.GetObligation() != liaisonv1.Obligation_OBLIGATION_RESTRICT || got.GetReason() != "CORRECTION_NOT_ALLOWED" ||
+				!strings.Contains(got.GetMessage(), fmt.Sprintf("(entry %d)", kept)) {
+				t.Fatalf("the Dutch withdrawal notice %v; want restrict, CORRECTION_NOT_ALLOWED, naming the expiry notice %d", got, kept)
+			}
+			nlE, dkE := f.nl.all(t, audit.ActionCorrect, "kf.correct"), f.dk.all(t, audit.ActionCorrect, "kf.correct")
+			if len(nlE) != 1 || nlE[0].Detail[audit.DetailObligation] != audit.ObligationRestrict ||
+				len(dkE) != 2 || dkE[1].Outcome != audit.OutcomeOK || dkE[1].Detail[audit.DetailObligation] != audit.ObligationRestrict {
+				t.Errorf("Dutch entries %v, Danish %v; want the Dutch and the final Danish entry to say restrict", details(nlE), details(dkE))
+			}
+			ack, err := f.nl.aftercare(t, "nl-probation", "rn.jansen").AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{
+				NoticeIndex: got.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RESTRICT})
+			if err != nil || ack.GetDeferred() {
+				t.Fatalf("acknowledging the restriction: %v, %v; want it taken by both gateways", ack, err)
+			}
+			if dk := f.dk.all(t, audit.ActionAcknowledgeNotice, "rn.jansen"); len(dk) != 1 || dk[0].Outcome != audit.OutcomeOK {
+				t.Errorf("Danish acknowledgement entries %v; want one, ok", outcomes(dk))
+			}
+		})
 	}
 }

@@ -72,7 +72,11 @@ type AftercareClient interface {
 	// recipient behind a peer gateway gets the notice in its inbox at its own
 	// gateway, which decides the correction again under its own law on receipt
 	// (a withdrawal, CORRECTION_NOT_ALLOWED, if that law refuses) and names
-	// its own entry of the release in refers_to; this gateway logs a pending
+	// its own entry of the release in refers_to; that gateway sent the expiry
+	// notices, so it is the one that turns a withdrawal for a correction not
+	// allowed (by either law) into OBLIGATION_RESTRICT for a recipient that
+	// keeps the record under its own retention rule, and this gateway's
+	// result and final entry say restrict too. This gateway logs a pending
 	// entry before it forwards and a final one with the peer's receipt (see
 	// the README, federation).
 	Correct(ctx context.Context, in *CorrectRequest, opts ...grpc.CallOption) (*CorrectResponse, error)
@@ -267,7 +271,11 @@ type AftercareServer interface {
 	// recipient behind a peer gateway gets the notice in its inbox at its own
 	// gateway, which decides the correction again under its own law on receipt
 	// (a withdrawal, CORRECTION_NOT_ALLOWED, if that law refuses) and names
-	// its own entry of the release in refers_to; this gateway logs a pending
+	// its own entry of the release in refers_to; that gateway sent the expiry
+	// notices, so it is the one that turns a withdrawal for a correction not
+	// allowed (by either law) into OBLIGATION_RESTRICT for a recipient that
+	// keeps the record under its own retention rule, and this gateway's
+	// result and final entry say restrict too. This gateway logs a pending
 	// entry before it forwards and a final one with the peer's receipt (see
 	// the README, federation).
 	Correct(context.Context, *CorrectRequest) (*CorrectResponse, error)
