@@ -308,6 +308,12 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 // recipient of release o keep it (obligation retain or restrict) when its
 // basis ended, or -1 if there is none.
 func (s *Server) keptAfterExpiry(ctx context.Context, o audit.Record) (int64, error) {
+	return s.expiryNoticeOf(ctx, o, audit.ObligationRetain, audit.ObligationRestrict)
+}
+
+// expiryNoticeOf returns the index of the first expiry notice about
+// release o with one of the obligations, or -1 if there is none.
+func (s *Server) expiryNoticeOf(ctx context.Context, o audit.Record, obligations ...string) (int64, error) {
 	e := o.Entry
 	if e.Holder == nil || e.Subject == nil {
 		return -1, nil
@@ -316,8 +322,7 @@ func (s *Server) keptAfterExpiry(ctx context.Context, o audit.Record) (int64, er
 		if err != nil {
 			return -1, err
 		}
-		if n, ok := audit.NoticeOf(r.Index, r.Entry); ok && slices.Contains(n.RefersTo, o.Index) &&
-			(n.Obligation == audit.ObligationRetain || n.Obligation == audit.ObligationRestrict) {
+		if n, ok := audit.NoticeOf(r.Index, r.Entry); ok && slices.Contains(n.RefersTo, o.Index) && slices.Contains(obligations, n.Obligation) {
 			return r.Index, nil
 		}
 	}

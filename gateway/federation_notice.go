@@ -249,6 +249,17 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 	if enumName(rel.GetRecordType()) != o.Entry.RecordType {
 		return nil, invalid("forwarded.released.record_type", "is not the record type of the release it corrects or withdraws")
 	}
+	// This gateway told the recipient when the release's basis ended: if
+	// it told it to erase the record, the release is closed, as the
+	// holder's gateway closes one it told so itself (releasesOf). The
+	// recipient holds nothing to correct (the corrected record would be a
+	// fresh disclosure) and nothing left to withdraw.
+	if by, err := s.expiryNoticeOf(ctx, o, audit.ObligationErase); err != nil {
+		return nil, err
+	} else if by >= 0 {
+		return nil, &stateRefusal{reason: reasonReleaseEnded, message: fmt.Sprintf(
+			"the release (entry %d) has ended: its legal basis ended and its recipient was told to erase it (entry %d)", o.Index, by)}
+	}
 	sub := *o.Entry.Subject // the person as this log knows them
 	e.Subject = &sub
 	ex.subjectFrom(got.Entry.Subject)
@@ -357,6 +368,11 @@ func (s *Server) keptRestricts(ctx context.Context, ex *exchange, o audit.Record
 		ex.caller.Agency.ID, strings.ReplaceAll(o.Entry.RecordType, "_", " "), via, o.Index, kept)
 	return nil
 }
+
+// reasonReleaseEnded refuses a correction or withdrawal a peer gateway
+// forwards of a release whose recipient this gateway told to erase it
+// when its basis ended.
+const reasonReleaseEnded = "RELEASE_ENDED"
 
 // obligationWords says what a withdrawal obliges, for a notice's message.
 func obligationWords(ob string) string {

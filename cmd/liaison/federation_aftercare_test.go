@@ -622,3 +622,67 @@ func TestFederatedCorrectionOfAKeptRecordRestricts(t *testing.T) {
 		})
 	}
 }
+
+// TestFederatedCorrectionOfAnErasedRecord: the Danish basis of a release
+// notice to the Dutch probation service ended, and the Dutch gateway told
+// the service to erase it (expiry notice, erase). The Danish prison, whose
+// gateway does not track the release, then corrects the notice under a
+// basis that applies again. The service holds nothing to correct, and
+// the corrected record would be a fresh disclosure: the Dutch gateway
+// refuses the forwarded correction (FAILED_PRECONDITION, RELEASE_ENDED,
+// one refused entry) and delivers nothing; the Danish result says the
+// peer refused it, with that reason.
+func TestFederatedCorrectionOfAnErasedRecord(t *testing.T) {
+	ctx := t.Context()
+	var ahead atomic.Int64
+	f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	released, probation := time.Now().AddDate(0, 0, -364).Format(time.DateOnly), time.Now().AddDate(0, 0, -1).Format(time.DateOnly)
+	push.Subject.InCustody, push.Subject.ReleaseDate, push.Subject.ProbationUntil = false, released, probation
+	push.Record.GetReleaseNotice().ReleaseDate, push.Record.GetReleaseNotice().ProbationUntil = released, probation
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(ctx, push); err != nil {
+		t.Fatal(err)
+	}
+	pushed := f.nl.inbox(t, "nl-probation")[0].GetReleased().GetAuditIndex()
+	ahead.Store(int64(3 * 24 * time.Hour))
+	if err := f.nl.gw.Server.RunAftercare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ns := f.nl.notices(t, "nl-probation")
+	if len(ns) != 1 || ns[0].GetObligation().GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY ||
+		ns[0].GetObligation().GetObligation() != liaisonv1.Obligation_OBLIGATION_ERASE || !slices.Contains(ns[0].GetObligation().GetRefersTo(), pushed) {
+		t.Fatalf("Dutch notices %v; want one expiry notice obliging erasure of entry %d", ns, pushed)
+	}
+	req := &liaisonv1.CorrectRequest{Record: proto.CloneOf(push.GetRecord()), Subject: proto.CloneOf(push.GetSubject()),
+		Justification: "Released again today; the contact point changed."}
+	req.Subject.ReleaseDate = time.Now().Format(time.DateOnly)
+	req.Record.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Øst, afdeling Nord"
+	cr, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs := cr.GetResults(); len(rs) != 1 || rs[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_UNSPECIFIED ||
+		!slices.Contains(rs[0].GetReasons(), "PEER_REFUSED") {
+		t.Errorf("Correct results %v; want the correction refused by the Dutch gateway (PEER_REFUSED)", rs)
+	}
+	if ns := f.nl.notices(t, "nl-probation"); len(ns) != 1 {
+		t.Errorf("Dutch notices %v; want the expiry notice alone", ns)
+	}
+	nlE := f.nl.all(t, audit.ActionCorrect, "kf.correct")
+	if len(nlE) != 1 || nlE[0].Outcome != audit.OutcomeRefused || !slices.Equal(nlE[0].Reasons, []string{"RELEASE_ENDED"}) {
+		t.Errorf("Dutch entries %v; want one, refused RELEASE_ENDED", reasonsOf(nlE))
+	}
+	dkE := f.dk.all(t, audit.ActionCorrect, "kf.correct")
+	if len(dkE) != 2 || dkE[1].Outcome != audit.OutcomeFailed || dkE[1].Detail["peer_reason"] != "RELEASE_ENDED" {
+		t.Errorf("Danish entries %v; want pending, then failed with the Dutch reason (peer_reason RELEASE_ENDED)", reasonsOf(dkE))
+	}
+}
+
+// reasonsOf lists entries' outcomes, reasons and peer_reason, for messages.
+func reasonsOf(es []*audit.Entry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail["peer_reason"])
+	}
+	return out
+}

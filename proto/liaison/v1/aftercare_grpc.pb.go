@@ -76,7 +76,10 @@ type AftercareClient interface {
 	// notices, so it is the one that turns a withdrawal for a correction not
 	// allowed (by either law) into OBLIGATION_RESTRICT for a recipient that
 	// keeps the record under its own retention rule, and this gateway's
-	// result and final entry say restrict too. This gateway logs a pending
+	// result and final entry say restrict too; it refuses the correction of
+	// a release whose recipient it told to erase it when the basis ended
+	// (the result's failure: PEER_REFUSED, ErrorInfo metadata peer_reason
+	// RELEASE_ENDED; nothing is delivered). This gateway logs a pending
 	// entry before it forwards and a final one with the peer's receipt (see
 	// the README, federation).
 	Correct(ctx context.Context, in *CorrectRequest, opts ...grpc.CallOption) (*CorrectResponse, error)
@@ -90,7 +93,9 @@ type AftercareClient interface {
 	// is). A recipient that passed the record on finds its own releases to
 	// withdraw in turn in the notice (ObligationNotice.passed_on). A recipient
 	// behind a peer gateway gets the notice at its own gateway, as for
-	// Correct.
+	// Correct; that gateway sent the expiry notices, and refuses the
+	// withdrawal of a release it told the recipient to erase (PEER_REFUSED,
+	// peer_reason RELEASE_ENDED).
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
@@ -275,7 +280,10 @@ type AftercareServer interface {
 	// notices, so it is the one that turns a withdrawal for a correction not
 	// allowed (by either law) into OBLIGATION_RESTRICT for a recipient that
 	// keeps the record under its own retention rule, and this gateway's
-	// result and final entry say restrict too. This gateway logs a pending
+	// result and final entry say restrict too; it refuses the correction of
+	// a release whose recipient it told to erase it when the basis ended
+	// (the result's failure: PEER_REFUSED, ErrorInfo metadata peer_reason
+	// RELEASE_ENDED; nothing is delivered). This gateway logs a pending
 	// entry before it forwards and a final one with the peer's receipt (see
 	// the README, federation).
 	Correct(context.Context, *CorrectRequest) (*CorrectResponse, error)
@@ -289,7 +297,9 @@ type AftercareServer interface {
 	// is). A recipient that passed the record on finds its own releases to
 	// withdraw in turn in the notice (ObligationNotice.passed_on). A recipient
 	// behind a peer gateway gets the notice at its own gateway, as for
-	// Correct.
+	// Correct; that gateway sent the expiry notices, and refuses the
+	// withdrawal of a release it told the recipient to erase (PEER_REFUSED,
+	// peer_reason RELEASE_ENDED).
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
