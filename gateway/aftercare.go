@@ -94,6 +94,15 @@ func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType str
 				for _, x := range n.RefersTo {
 					closed[x] = closure{by: r.Index}
 				}
+			} else if e.Outcome == audit.OutcomeFailed && e.Detail["peer_reason"] == reasonReleaseEnded {
+				// The recipient's gateway, behind a peer, refused it: it
+				// told its recipient to erase the record when the basis
+				// ended (its expiry notice, which this log cannot hold).
+				// The release has ended as if this gateway had said so.
+				refs, _ := audit.ParseIndexes(e.Detail[audit.DetailRefersTo])
+				for _, x := range refs {
+					closed[x] = closure{by: r.Index, ended: true}
+				}
 			}
 		case audit.ActionExpire:
 			// The basis ended and the recipient was told to erase what
@@ -122,7 +131,7 @@ func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType str
 			return nil, invalid(f, "appears twice")
 		}
 		if c, ok := closed[x]; ok && c.ended {
-			return nil, invalid(f, "has ended: its legal basis ended and its recipient was told to erase it (entry %d)", c.by)
+			return nil, invalid(f, "has ended: its legal basis ended and its recipient was told to erase it (entry %d says so)", c.by)
 		} else if ok {
 			return nil, invalid(f, "was already corrected or withdrawn (entry %d); name the latest release", c.by)
 		}

@@ -676,6 +676,24 @@ func TestFederatedCorrectionOfAnErasedRecord(t *testing.T) {
 	if len(dkE) != 2 || dkE[1].Outcome != audit.OutcomeFailed || dkE[1].Detail["peer_reason"] != "RELEASE_ENDED" {
 		t.Errorf("Danish entries %v; want pending, then failed with the Dutch reason (peer_reason RELEASE_ENDED)", reasonsOf(dkE))
 	}
+	// The Danish gateway takes the Dutch word: the release has ended, and
+	// the next correction does not try the Dutch gateway again.
+	_, err = f.dk.aftercare(t, "dk-prison-east", "kf.again").Correct(ctx, req)
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("a second correction = %v; want NotFound: no release open to correction", err)
+	}
+	if nlE := f.nl.all(t, audit.ActionCorrect, "kf.again"); len(nlE) != 0 {
+		t.Errorf("Dutch entries %v of the second correction; want none", reasonsOf(nlE))
+	}
+	rel, err := strconv.ParseInt(dkE[len(dkE)-1].Detail[audit.DetailRefersTo], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Corrects = []int64{rel}
+	if _, err := f.dk.aftercare(t, "dk-prison-east", "kf.named").Correct(ctx, req); status.Code(err) != codes.InvalidArgument ||
+		!strings.Contains(status.Convert(err).Message(), "has ended") {
+		t.Errorf("a correction naming the release = %v; want InvalidArgument on corrects[0], has ended", err)
+	}
 }
 
 // reasonsOf lists entries' outcomes, reasons and peer_reason, for messages.

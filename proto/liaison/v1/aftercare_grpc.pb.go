@@ -79,7 +79,10 @@ type AftercareClient interface {
 	// result and final entry say restrict too; it refuses the correction of
 	// a release whose recipient it told to erase it when the basis ended
 	// (the result's failure: PEER_REFUSED, ErrorInfo metadata peer_reason
-	// RELEASE_ENDED; nothing is delivered). This gateway logs a pending
+	// RELEASE_ENDED; nothing is delivered), after which this gateway takes
+	// that release as ended too: later corrections and withdrawals pass over
+	// it, and naming it in corrects is refused (INVALID_ARGUMENT, "has
+	// ended"). This gateway logs a pending
 	// entry before it forwards and a final one with the peer's receipt (see
 	// the README, federation).
 	Correct(ctx context.Context, in *CorrectRequest, opts ...grpc.CallOption) (*CorrectResponse, error)
@@ -95,7 +98,8 @@ type AftercareClient interface {
 	// behind a peer gateway gets the notice at its own gateway, as for
 	// Correct; that gateway sent the expiry notices, and refuses the
 	// withdrawal of a release it told the recipient to erase (PEER_REFUSED,
-	// peer_reason RELEASE_ENDED).
+	// peer_reason RELEASE_ENDED), after which this gateway takes that
+	// release as ended, as for Correct.
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
@@ -283,7 +287,10 @@ type AftercareServer interface {
 	// result and final entry say restrict too; it refuses the correction of
 	// a release whose recipient it told to erase it when the basis ended
 	// (the result's failure: PEER_REFUSED, ErrorInfo metadata peer_reason
-	// RELEASE_ENDED; nothing is delivered). This gateway logs a pending
+	// RELEASE_ENDED; nothing is delivered), after which this gateway takes
+	// that release as ended too: later corrections and withdrawals pass over
+	// it, and naming it in corrects is refused (INVALID_ARGUMENT, "has
+	// ended"). This gateway logs a pending
 	// entry before it forwards and a final one with the peer's receipt (see
 	// the README, federation).
 	Correct(context.Context, *CorrectRequest) (*CorrectResponse, error)
@@ -299,7 +306,8 @@ type AftercareServer interface {
 	// behind a peer gateway gets the notice at its own gateway, as for
 	// Correct; that gateway sent the expiry notices, and refuses the
 	// withdrawal of a release it told the recipient to erase (PEER_REFUSED,
-	// peer_reason RELEASE_ENDED).
+	// peer_reason RELEASE_ENDED), after which this gateway takes that
+	// release as ended, as for Correct.
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
