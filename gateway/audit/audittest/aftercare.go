@@ -242,6 +242,8 @@ func testProjection(t *testing.T, open OpenFunc) {
 		{"recipient", audit.SentNoticeFilter{Recipient: "social", IncludeAcked: true, After: -1}, []int64{5}},
 		{"kind", audit.SentNoticeFilter{Kind: audit.NoticeExpiry, IncludeAcked: true, After: -1}, []int64{10}},
 		{"sent before", audit.SentNoticeFilter{SentBefore: t0.Add(6 * time.Minute), IncludeAcked: true, After: -1}, []int64{5}},
+		{"sent before 1678", audit.SentNoticeFilter{SentBefore: time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC), IncludeAcked: true, After: -1}, nil},
+		{"sent before 2262", audit.SentNoticeFilter{SentBefore: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), IncludeAcked: true, After: -1}, []int64{5, 10}},
 		{"after", audit.SentNoticeFilter{IncludeAcked: true, After: 5}, []int64{10}},
 		{"limit", audit.SentNoticeFilter{IncludeAcked: true, After: -1, Limit: 1}, []int64{5}},
 		{"unswept", audit.SentNoticeFilter{IncludeAcked: true, Unswept: true, After: -1}, []int64{5, 10}},

@@ -504,6 +504,13 @@ func testQuery(t *testing.T, open OpenFunc) {
 		{"start_limit", audit.Filter{Start: 1, Limit: 2}, []int64{1, 2}},
 		{"fields_combine", audit.Filter{Agency: "probation-nl", Outcome: "disclose"}, []int64{0, 2}},
 		{"agency_start", audit.Filter{Agency: "police-nl", Start: 1}, []int64{2}},
+		// Bounds a Unix nanosecond count cannot hold (before 1678, after
+		// 2262) are still bounds: before or after every entry.
+		{"from_before_1678", audit.Filter{From: time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)}, []int64{0, 1, 2, 3, 4, 5}},
+		{"to_before_1678", audit.Filter{To: time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)}, nil},
+		{"from_after_2262", audit.Filter{From: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}, nil},
+		{"to_after_2262", audit.Filter{To: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}, []int64{0, 1, 2, 3, 4, 5}},
+		{"from_to_beyond_both_ends", audit.Filter{From: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}, []int64{0, 1, 2, 3, 4, 5}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs, err := s.Query(t.Context(), tc.filter)

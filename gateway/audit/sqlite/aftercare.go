@@ -192,7 +192,7 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 		add("subject = ?", f.Subject)
 	}
 	if !f.SentBefore.IsZero() {
-		add("sent_ns < ?", f.SentBefore.UnixNano())
+		add("sent_ns < ?", nanos(f.SentBefore))
 	}
 	limit := f.Limit
 	if limit <= 0 {

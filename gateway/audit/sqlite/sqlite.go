@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"math"
 	"net/url"
 	"path"
 	"slices"
@@ -443,10 +444,10 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, erro
 	}
 	add("idx >= ?", max(f.Start, 0))
 	if !f.From.IsZero() {
-		add("time_ns >= ?", f.From.UnixNano())
+		add("time_ns >= ?", nanos(f.From))
 	}
 	if !f.To.IsZero() {
-		add("time_ns < ?", f.To.UnixNano())
+		add("time_ns < ?", nanos(f.To))
 	}
 	if f.Agency != "" {
 		add("idx IN (SELECT idx FROM leaf_agencies WHERE agency = ?)", f.Agency)
@@ -493,6 +494,20 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, erro
 		return nil, fmt.Errorf("sqlite: query: %w", err)
 	}
 	return recs, nil
+}
+
+// nanos returns t in Unix nanoseconds, saturated: a time before 1678 or
+// after 2262, which an int64 cannot hold (time.Time.UnixNano would wrap),
+// stays before or after every entry, so that a filter bound there selects
+// what it says.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // SaveCheckpoint stores a signed checkpoint, keeping an existing one of the
