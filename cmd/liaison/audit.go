@@ -165,7 +165,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return printEntries(stdout, resp.GetEntries(), *asJSON)
 	case "verify":
 		conn.flags(fs)
-		vkey := fs.String("verifier-key", "", "the log's checkpoint verifier `key` (name+hash+base64), or @file; get it from the operator out of band")
+		vkey := fs.String("verifier-key", "", "the log's checkpoint verifier `key` (name+hash+base64), or @file; get it from the operator out of band (with -export and no key, the export's own verifier.key is used, which proves only that the export is self-consistent; an @file that cannot be read is an error)")
 		state := fs.String("state", "liaison-audit.trusted", "`file` keeping the last checkpoint you trusted")
 		var entries multiFlag
 		fs.Var(&entries, "entry", "check the inclusion of this entry `index` (repeatable)")
@@ -247,12 +247,16 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		k, err := keyText("-verifier-key", *vkey)
+		if err != nil {
+			return fmt.Errorf("audit export: %v", err)
+		}
 		c, err := conn.dial()
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		return export(ctx, liaisonv1.NewAuditClient(c), v, policy, keyText(*vkey), *out, stdout, stderr)
+		return export(ctx, liaisonv1.NewAuditClient(c), v, policy, k, *out, stdout, stderr)
 	case "corrections":
 		conn.flags(fs)
 		return auditCorrections(ctx, &conn, fs, args[1:], stdout)
@@ -318,23 +322,33 @@ func dash(s string) string {
 	return s
 }
 
-// keyText returns a verifier key given as text or as @file.
-func keyText(s string) string {
-	if f, ok := strings.CutPrefix(s, "@"); ok {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return ""
-		}
-		return strings.TrimSpace(string(b))
+// keyText returns a key given to flag as text or as @file. A file that
+// cannot be read, or holds nothing, is an error naming the flag and the
+// file: it is never taken for a key not given.
+func keyText(flag, s string) (string, error) {
+	f, ok := strings.CutPrefix(s, "@")
+	if !ok {
+		return s, nil
 	}
-	return s
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("%s: %v", flag, err)
+	}
+	k := strings.TrimSpace(string(b))
+	if k == "" {
+		return "", fmt.Errorf("%s: %s holds no key", flag, f)
+	}
+	return k, nil
 }
 
 // loadVerifier returns the note verifier to trust. With an export and no
 // key it falls back to the export's own verifier.key, which proves only
 // that the export is self-consistent; it says so.
 func loadVerifier(vkey, exportDir string) (note.Verifier, error) {
-	k := keyText(vkey)
+	k, err := keyText("-verifier-key", vkey)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %v", err)
+	}
 	if k == "" && exportDir != "" {
 		b, err := os.ReadFile(filepath.Join(exportDir, "verifier.key"))
 		if err != nil {

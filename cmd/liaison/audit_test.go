@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"io"
@@ -14,9 +15,11 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 	_ "modernc.org/sqlite"
 
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/gateway/sample"
@@ -327,6 +330,61 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 						t.Errorf("verify error = %v, want a FAILED message naming %q", err, tt.want)
 					}
 				})
+			}
+		})
+	}
+}
+
+// TestAuditKeyFileMissing: a key given as @file that cannot be read is an
+// error naming the flag and the file, never taken for no key at all: with
+// -export, no key means the export's own verifier.key, which proves
+// nothing.
+func TestAuditKeyFileMissing(t *testing.T) {
+	dir := t.TempDir()
+	skey, vkey, err := note.GenerateKey(rand.Reader, "test.liaison")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := []byte(`{"time":"2026-11-02T09:00:00Z","action":"key_rotate","outcome":"ok"}`)
+	root, err := audit.RootHash([][]byte{leaf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "test.liaison", Size: 1, Hash: root}.String()}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := filepath.Join(dir, "export")
+	if err := os.Mkdir(exp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"entries.jsonl": append(leaf, '\n'), "checkpoint": signed, "verifier.key": []byte(vkey + "\n")} {
+		if err := os.WriteFile(filepath.Join(exp, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	missing := filepath.Join(dir, "no-such.key")
+	for _, tt := range []struct {
+		name string
+		args []string
+		flag string
+	}{
+		{"verifier key", []string{"-verifier-key", "@" + missing}, "-verifier-key"},
+		{"witness key", []string{"-verifier-key", vkey, "-witness-key", "@" + missing}, "-witness-key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			args := append([]string{"audit", "verify", "-export", exp, "-state", filepath.Join(dir, tt.name+".trusted")}, tt.args...)
+			err := run(t.Context(), args, &out, &out)
+			if err == nil {
+				t.Fatalf("verify %v succeeded:\n%s", tt.args, out.String())
+			}
+			if !strings.Contains(err.Error(), tt.flag) || !strings.Contains(err.Error(), missing) {
+				t.Errorf("verify %v = %v, want an error naming %s and %s", tt.args, err, tt.flag, missing)
 			}
 		})
 	}

@@ -33,7 +33,11 @@ func (w *witnessPolicyFlags) policy() (*audit.WitnessPolicy, error) {
 	}
 	p := &audit.WitnessPolicy{Quorum: w.quorum}
 	for _, k := range w.keys {
-		v, err := audit.NewCosignatureVerifier(keyText(k))
+		text, err := keyText("-witness-key", k)
+		if err != nil {
+			return nil, fmt.Errorf("audit: %v", err)
+		}
+		v, err := audit.NewCosignatureVerifier(text)
 		if err != nil {
 			return nil, err
 		}

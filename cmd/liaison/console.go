@@ -84,6 +84,10 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
+	vkeyText, err := keyText("-verifier-key", *vkey)
+	if err != nil {
+		return fmt.Errorf("console: %v", err)
+	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("console: -tls-cert and -tls-key go together")
 	}
@@ -154,7 +158,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	srv, err := console.New(console.Config{
 		Audit: liaisonv1.NewAuditClient(cc), Policy: liaisonv1.NewPolicyClient(cc),
 		Notices: liaisonv1.NewNoticesClient(cc), Aftercare: liaisonv1.NewAftercareClient(cc),
-		Verifier: v, VerifierKey: keyText(*vkey), State: *state, Hosts: allowed, Secure: srvTLS != nil,
+		Verifier: v, VerifierKey: vkeyText, State: *state, Hosts: allowed, Secure: srvTLS != nil,
 		Officer: officerName(tok, tc), Gateway: conn.gateway, Logger: logger,
 	})
 	if err != nil {

@@ -66,7 +66,11 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	cfg := witness.Config{Signer: signer, State: *state, Logs: map[string][]note.Verifier{}}
 	for _, k := range logs {
-		v, err := note.NewVerifier(keyText(k))
+		text, err := keyText("-log", k)
+		if err != nil {
+			return fmt.Errorf("witness: %v", err)
+		}
+		v, err := note.NewVerifier(text)
 		if err != nil {
 			return fmt.Errorf("witness: -log %q: %v", k, err)
 		}
