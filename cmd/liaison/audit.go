@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -133,7 +134,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.StringVar(&q.Outcome, "outcome", "", "`outcome`: "+strings.Join(vocab["outcome"], ", "))
 		fs.StringVar(&q.RecordType, "record-type", "", "record `type`: "+strings.Join(vocab["record_type"], ", "))
 		fs.StringVar(&q.Action, "action", "", "`action`: "+strings.Join(vocab["action"], ", "))
-		limit := fs.Int("limit", 100, "at most this many `entries`")
+		fs.Int64Var(&q.Start, "start", 0, "only entries with an `index` at or after this one: to read the next page, the one the command names after a full page")
+		limit := fs.Int("limit", 100, "at most this many `entries` (up to 1000)")
 		asJSON := fs.Bool("json", false, "print each entry's canonical JSON, one a line")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -162,7 +164,15 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return fmt.Errorf("audit query: %v", err)
 		}
-		return printEntries(stdout, resp.GetEntries(), *asJSON)
+		if err := printEntries(stdout, resp.GetEntries(), *asJSON); err != nil {
+			return err
+		}
+		// A full page may not be the last: say where the next one starts
+		// (on stderr, so that -json output stays one entry a line).
+		if es := resp.GetEntries(); len(es) > 0 && len(es) == cmp.Or(*limit, 100) {
+			fmt.Fprintf(stderr, "A full page of %d entries: more may match; the next page is -start %d\n", len(es), es[len(es)-1].GetIndex()+1)
+		}
+		return nil
 	case "verify":
 		conn.flags(fs)
 		vkey := fs.String("verifier-key", "", "the log's checkpoint verifier `key` (name+hash+base64), or @file; get it from the operator out of band (with -export and no key, the export's own verifier.key is used, which proves only that the export is self-consistent; an @file that cannot be read is an error)")

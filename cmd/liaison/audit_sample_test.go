@@ -85,3 +85,52 @@ func TestAuditQueryFlagsRefuseUnknownValues(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditQueryPages: a query that fills -limit says so and where the
+// next page starts, and -start reads it, so that an auditor reads every
+// matching entry, not the oldest hundred only.
+func TestAuditQueryPages(t *testing.T) {
+	s := startAuditStack(t, "")
+	s.fillTo(t, 25)
+	indexes := func(out string) []string {
+		var idx []string
+		for line := range strings.SplitSeq(out, "\n") {
+			if f := strings.Fields(line); len(f) > 0 && f[0] != "INDEX" && strings.Trim(f[0], "0123456789") == "" {
+				idx = append(idx, f[0])
+			}
+		}
+		return idx
+	}
+	out, err := s.audit(t, "query", "-action", "disclose", "-limit", "1000")
+	if err != nil {
+		t.Fatalf("query -limit 1000: %v\n%s", err, out)
+	}
+	all := indexes(out)
+	if len(all) < 20 || strings.Contains(out, "-start") {
+		t.Fatalf("query -limit 1000 listed %d entries (want at least 20, and no next page):\n%s", len(all), out)
+	}
+	var paged []string
+	args := []string{"-action", "disclose", "-limit", "7"}
+	for pages := 0; ; pages++ {
+		if pages > len(all) {
+			t.Fatalf("paging does not end: %v", paged)
+		}
+		out, err := s.audit(t, "query", args...)
+		if err != nil {
+			t.Fatalf("query %v: %v\n%s", args, err, out)
+		}
+		page := indexes(out)
+		paged = append(paged, page...)
+		_, next, full := strings.Cut(out, "the next page is -start ")
+		if full != (len(page) == 7) {
+			t.Fatalf("query %v listed %d entries; it names a next page: %v\n%s", args, len(page), full, out)
+		}
+		if !full {
+			break
+		}
+		args = []string{"-action", "disclose", "-limit", "7", "-start", strings.Fields(next)[0]}
+	}
+	if strings.Join(paged, ",") != strings.Join(all, ",") {
+		t.Errorf("the pages listed %v, one query %v", paged, all)
+	}
+}
