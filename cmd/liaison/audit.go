@@ -207,9 +207,12 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "prove":
 		conn.flags(fs)
 		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key`, or @file")
-		index := fs.Int64("index", -1, "the entry's `index`")
+		index := fs.Int64("index", -1, "the entry's `index` (required; audit query lists it)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		if *index < 0 {
+			return errors.New("audit prove: -index is required: the entry's index, 0 or more, as audit query lists it")
 		}
 		v, err := loadVerifier(*vkey, "")
 		if err != nil {

@@ -134,3 +134,19 @@ func TestAuditQueryPages(t *testing.T) {
 		t.Errorf("the pages listed %v, one query %v", paged, all)
 	}
 }
+
+// TestAuditProveNeedsAnIndex: prove without -index (or with a negative
+// one) says that -index is missing before any call, rather than pass -1 to
+// the gateway, which refuses "index: must be below the tree size N" and
+// records the refusal.
+func TestAuditProveNeedsAnIndex(t *testing.T) {
+	for _, extra := range [][]string{nil, {"-index", "-3"}} {
+		var out bytes.Buffer
+		// No gateway is running: the flag is refused before any call.
+		args := append([]string{"audit", "prove", "-gateway", "127.0.0.1:1", "-verifier-key", "test.liaison+5f5873e3+AXs5RASa4X47zZZjB7kTj31qhptUYgc5V9drJBByBDdE"}, extra...)
+		err := run(t.Context(), args, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "-index") || strings.Contains(err.Error(), "-cert") {
+			t.Errorf("audit prove %v: %v; want an error saying -index is required", extra, err)
+		}
+	}
+}
