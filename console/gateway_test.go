@@ -424,7 +424,7 @@ func (f *fixture) waitCheckpoint(tb testing.TB, ac liaisonv1.AuditClient) int64 
 	tb.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		db, err := sql.Open("sqlite", f.dbPath)
+		db, err := sql.Open("sqlite", f.dbPath+"?_pragma=busy_timeout(10000)")
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -449,7 +449,7 @@ func (f *fixture) waitCheckpoint(tb testing.TB, ac liaisonv1.AuditClient) int64 
 // with access to the server would.
 func (f *fixture) sqlExec(tb testing.TB, stmts ...string) {
 	tb.Helper()
-	db, err := sql.Open("sqlite", f.dbPath)
+	db, err := sql.Open("sqlite", f.dbPath+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -207,7 +207,7 @@ func tamper(t *testing.T, dsn string, stmts ...string) {
 		pgtest.Exec(t, dsn, stmts...)
 		return
 	}
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", dsn+"?_pragma=busy_timeout(10000)") // the gateway may be writing
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func tryTamper(t *testing.T, dsn, stmt string) error {
 		_, err = conn.Exec(t.Context(), stmt)
 		return err
 	}
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", dsn+"?_pragma=busy_timeout(10000)") // the gateway may be writing
 	if err != nil {
 		t.Fatal(err)
 	}

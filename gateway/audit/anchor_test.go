@@ -233,7 +233,7 @@ func TestAnchorOfAnotherLog(t *testing.T) {
 // of its own, as someone with access to the file would.
 func rawExec(t *testing.T, path string, stmts ...string) {
 	t.Helper()
-	db, err := sql.Open("sqlite", path)
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
