@@ -854,6 +854,73 @@ func TestReviseExpiryIntoThePast(t *testing.T) {
 	}
 }
 
+// TestNotifyFindsEarlierRecipientsByTheEndAsItStandsNow: Notify routes an
+// event to the agencies that received records about the person under a
+// basis still in force, and the end of that basis is the one as it stands
+// now, as for the expiry notices and onward use. The Aarhus police received
+// the release notice under supervision until 1 March; the probation is
+// extended to 1 June, and a breach on 10 March reaches them as an earlier
+// recipient (without the fix: NO_RECIPIENTS, the release's own 1 March
+// having passed). Aarhus social services, whose release of another person's
+// record is cut short into the past, is told of nothing more (without the
+// fix it was found by the release's original end and sent the event).
+func TestNotifyFindsEarlierRecipientsByTheEndAsItStandsNow(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, _ := dkRelease(t)
+	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus")
+	notify := func(until string) (*liaisonv1.NotifyResponse, error) {
+		return s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
+			Record:    rec, Subject: probationAttrs(until), Justification: "Breach of the conditions of supervision.",
+		})
+	}
+
+	clk.Set(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	if rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
+		SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-06-01"), Justification: "Probation extended by the court on 2027-02-19.",
+	}); err != nil || len(rv.GetReleases()) != 1 || !rv.GetReleases()[0].GetMoved() {
+		t.Fatalf("ReviseExpiry = %v, %v; want the release moved to 2027-06-01", rv, err)
+	}
+	clk.Set(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC))
+	nr, err := notify("2027-06-01")
+	if err != nil {
+		t.Fatalf("Notify after the extension: %v (%s); want the police reached as an earlier recipient, their basis in force until 2027-06-01", err, reasonOf(err))
+	}
+	if rs := nr.GetResults(); len(rs) != 1 || rs[0].GetRecipient() != "dk-police-aarhus" || !releasedResult(rs[0]) ||
+		rs[0].GetRoutes()[0].GetRole() != liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT ||
+		rs[0].GetRoutes()[0].GetEarlierAuditIndex() != d.GetResults()[0].GetAuditIndex() {
+		t.Errorf("Notify after the extension = %v; want the police reached by their release %d", rs, d.GetResults()[0].GetAuditIndex())
+	}
+
+	// The other way: a probation cut short. Social services received the
+	// release notice of another person under supervision until 1 March;
+	// on 20 February the prison learns the probation ended on 10 February.
+	clk.Set(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
+	other := proto.CloneOf(rec)
+	other.GetReleaseNotice().Subject.SubjectId = "SYN-DK-0777"
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: other, Subject: probationAttrs("2027-03-01"), Recipients: []string{"dk-social-aarhus"}, ClaimedLegalBasis: supervisionBasis,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
+	}); err != nil {
+		t.Fatalf("Disclose to social services: %v", err)
+	}
+	clk.Set(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	if rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
+		SubjectId: "SYN-DK-0777", Subject: probationAttrs("2027-02-10"), Justification: "The probation ended on 2027-02-10; we learnt it today.",
+	}); err != nil || len(rv.GetReleases()) != 1 || rv.GetReleases()[0].GetValidUntil() != "2027-02-10" {
+		t.Fatalf("ReviseExpiry = %v, %v; want the release moved back to 2027-02-10", rv, err)
+	}
+	_, err = s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_PROBATION_ENDED,
+		Record:    other, Subject: probationAttrs("2027-02-10"), Justification: "Probation ended.",
+	})
+	if st := wantStatus(t, err, codes.InvalidArgument); errorReason(st) != "NO_RECIPIENTS" {
+		t.Errorf("Notify after the basis was cut short: %v (%s); want NO_RECIPIENTS, social services' basis having ended on 2027-02-10", st.Message(), errorReason(st))
+	}
+}
+
 // TestAcknowledgeNoticeOnceAtOnce: eight acknowledgements of one
 // withdrawal notice, sent at the same moment: exactly one is recorded
 // (ok), and each of the others ends in an entry of its own, refused with

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -198,10 +199,11 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 	return nil
 }
 
-// recordActions are the actions that deliver a record. A Match answer
-// (hit or no-hit) delivers none: asking does not make an agency an
-// earlier recipient.
-var recordActions = []string{"disclose", "request", "notify"}
+// recordActions are the actions that deliver a record: a correction
+// delivers the corrected one (a correction sent as a withdrawal delivers
+// none, and its entry releases nothing). A Match answer (hit or no-hit)
+// delivers none: asking does not make an agency an earlier recipient.
+var recordActions = []string{"disclose", "request", "notify", audit.ActionCorrect}
 
 // earlier is an agency's latest receipt about a subject still in force.
 type earlier struct {
@@ -215,8 +217,12 @@ type earlier struct {
 // whose latest such receipt rests on a basis still in force at now: its
 // legal basis has no end or ends today or later, and a receipt within a
 // case counts only while the case is open and the agency a member. The
-// log's released records (disclose, pseudonymise) are receipts; a hit,
-// refusals, denials and failures are not.
+// end is the basis's as it stands now, as the aftercare timers and onward
+// use read it (currentSource): the day an expiry notice said it ended,
+// else the day a revision (ReviseExpiry) last moved it to, else the day
+// the receipt recorded. The log's released records (disclose,
+// pseudonymise, a correction's) are receipts; a hit, refusals, denials
+// and failures are not.
 func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time) (map[string]earlier, error) {
 	today := now.UTC().Format(time.DateOnly)
 	out := map[string]earlier{}
@@ -232,40 +238,64 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 		}
 		return c != nil && c.Status == audit.CaseOpen && slices.Contains(c.Active(), agency), nil
 	}
-	const page = 1000
-	for start := int64(0); ; {
-		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Subject: ps, Start: start, Limit: page})
+	var receipts []audit.Record
+	revised := map[int64]string{} // release -> the last day a revision moved its end to
+	ended := map[int64]string{}   // release -> the last day an expiry notice said its basis covered
+	for r, err := range s.logEntries(ctx, audit.Filter{Subject: ps}) {
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range recs {
-			e := r.Entry
-			if !audit.Released(e.Outcome) || e.Outcome == audit.OutcomeHitOnly || !slices.Contains(recordActions, e.Action) {
-				continue // a hit (or no-hit) delivers no record either
+		e := r.Entry
+		switch e.Action {
+		case audit.ActionReviseExpiry:
+			// As the aftercare projection reads it (audit.ProjectAftercare).
+			x, err := strconv.ParseInt(e.Detail[audit.DetailRelease], 10, 64)
+			if e.Outcome == audit.OutcomeOK && err == nil && e.Detail[audit.DetailMoved] == "true" && e.Detail[audit.DetailValidUntil] != "" {
+				revised[x] = e.Detail[audit.DetailValidUntil]
 			}
-			basis := ""
-			if lb := e.LegalBasis; lb != nil {
-				basis = lb.ID
-				if lb.ValidUntil != "" && lb.ValidUntil < today {
+			continue
+		case audit.ActionExpire:
+			if n, ok := audit.NoticeOf(r.Index, e); ok && e.LegalBasis != nil {
+				for _, x := range n.RefersTo {
+					if _, seen := ended[x]; !seen {
+						ended[x] = e.LegalBasis.ValidUntil
+					}
+				}
+			}
+			continue
+		}
+		if !audit.Released(e.Outcome) || e.Outcome == audit.OutcomeHitOnly || !slices.Contains(recordActions, e.Action) {
+			continue // a hit (or no-hit) delivers no record either
+		}
+		receipts = append(receipts, r)
+	}
+	for _, r := range receipts {
+		e := r.Entry
+		basis := ""
+		if lb := e.LegalBasis; lb != nil {
+			basis = lb.ID
+			end := lb.ValidUntil
+			if v, ok := ended[r.Index]; ok {
+				end = v
+			} else if v, ok := revised[r.Index]; ok {
+				end = v
+			}
+			if end != "" && end < today {
+				continue
+			}
+		}
+		for _, rc := range e.Recipients {
+			if e.Case != nil {
+				ok, err := caseInForce(e.Case.ID, rc.Agency)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
 					continue
 				}
 			}
-			for _, rc := range e.Recipients {
-				if e.Case != nil {
-					ok, err := caseInForce(e.Case.ID, rc.Agency)
-					if err != nil {
-						return nil, err
-					}
-					if !ok {
-						continue
-					}
-				}
-				out[rc.Agency] = earlier{index: r.Index, basis: basis, purpose: e.Purpose}
-			}
+			out[rc.Agency] = earlier{index: r.Index, basis: basis, purpose: e.Purpose}
 		}
-		if len(recs) < page {
-			return out, nil
-		}
-		start = recs[len(recs)-1].Index + 1
 	}
+	return out, nil
 }

@@ -57,7 +57,10 @@ type ExchangeClient interface {
 	// The gateway routes it to every current member of the person's open
 	// cases, to every agency that received records about the person under a
 	// basis still in force (found in the audit log by the person's audit
-	// pseudonym), and to the recipients named by id or role; it decides and
+	// pseudonym; a correction received counts; the basis's end is the one
+	// as it stands now: the day its expiry notice said, else the day
+	// Aftercare.ReviseExpiry last moved it to, else its valid_until), and to
+	// the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
 	// record. An offboarded agency (see DiscloseRequest.recipients) is found
 	// by none of these routes but the name, which is refused. A notice the policy requires must be acknowledged by its
@@ -304,7 +307,10 @@ type ExchangeServer interface {
 	// The gateway routes it to every current member of the person's open
 	// cases, to every agency that received records about the person under a
 	// basis still in force (found in the audit log by the person's audit
-	// pseudonym), and to the recipients named by id or role; it decides and
+	// pseudonym; a correction received counts; the basis's end is the one
+	// as it stands now: the day its expiry notice said, else the day
+	// Aftercare.ReviseExpiry last moved it to, else its valid_until), and to
+	// the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
 	// record. An offboarded agency (see DiscloseRequest.recipients) is found
 	// by none of these routes but the name, which is refused. A notice the policy requires must be acknowledged by its
