@@ -220,7 +220,14 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 	if req.GetSubject() != nil {
 		ex.setSubject(req.GetSubject())
 	} else {
-		ex.setSubjectFromEntry(orig)
+		// The attributes the holder last gave for this release: those of
+		// its latest revision, if its dates changed since (ReviseExpiry),
+		// else the release's own.
+		latest, err := s.latestAttributes(ctx, o)
+		if err != nil {
+			return res, err
+		}
+		ex.setSubjectFromEntry(latest)
 	}
 	if err := s.pseudonymiseSubject(ex); err != nil {
 		return res, err
@@ -311,6 +318,27 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 	}
 	res.Kind, res.Outcome, res.Obligation = n.Kind, rel.GetOutcome(), n.Obligation
 	return res, nil
+}
+
+// latestAttributes returns the entry that recorded the subject's
+// attributes as the holder last gave them for release o: its latest
+// revision (a revise_expiry entry about o, whatever it moved), or o.
+func (s *Server) latestAttributes(ctx context.Context, o audit.Record) (*audit.Entry, error) {
+	e := o.Entry
+	if e.Holder == nil || e.Subject == nil {
+		return e, nil
+	}
+	latest, release := e, strconv.FormatInt(o.Index, 10)
+	for r, err := range s.logEntries(ctx, audit.Filter{Subject: e.Subject.Pseudonym, Agency: e.Holder.Agency, Action: audit.ActionReviseExpiry, Start: o.Index + 1}) {
+		if err != nil {
+			return nil, err
+		}
+		if x := r.Entry; x.Outcome == audit.OutcomeOK && x.Detail[audit.DetailRelease] == release && x.Subject != nil &&
+			x.Holder != nil && x.Holder.Agency == e.Holder.Agency {
+			latest = x
+		}
+	}
+	return latest, nil
 }
 
 // keptAfterExpiry returns the index of the expiry notice that let the

@@ -823,6 +823,60 @@ func TestCorrectionLivesAsARelease(t *testing.T) {
 	}
 }
 
+// TestCorrectionAfterARevisionKeepsItsDates: a correction that gives no
+// attributes is decided with those the holder last gave for the release,
+// and a revision (ReviseExpiry) gave newer ones than the release's. The
+// prison extends the probation to 1 June, then corrects the release notice
+// it sent the police (until 1 March) without attributes: on 25 February
+// the correction carries the basis until 1 June, and no expiry notice goes
+// on 2 March (without the fix: the correction was decided with the old
+// dates, tracked until 1 March, and the police were told on 2 March that
+// the basis had ended); a second correction on 10 March is a correction
+// (without the fix: a withdrawal obliging erasure, CORRECTION_NOT_ALLOWED,
+// LEGAL_BASIS_EXPIRED, though the basis is in force until 1 June).
+func TestCorrectionAfterARevisionKeepsItsDates(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, _ := dkRelease(t)
+	discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus")
+	clk.Set(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	if rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
+		SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-06-01"), Justification: "Probation extended by the court on 2027-02-19.",
+	}); err != nil || len(rv.GetReleases()) != 1 || !rv.GetReleases()[0].GetMoved() {
+		t.Fatalf("ReviseExpiry = %v, %v; want the release moved to 2027-06-01", rv, err)
+	}
+	correct := func(contact string) *liaisonv1.NoticeResult {
+		t.Helper()
+		corrected := proto.CloneOf(rec)
+		corrected.GetReleaseNotice().ContactPoint = contact
+		c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Justification: "The contact point was wrong."})
+		if err != nil || len(c.GetResults()) != 1 {
+			t.Fatalf("Correct = %v, %v; want one result", c, err)
+		}
+		res := c.GetResults()[0]
+		e := s.entry(t, res.GetAuditIndex())
+		if res.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || res.GetObligation() != liaisonv1.Obligation_OBLIGATION_RECTIFY ||
+			e.LegalBasis == nil || e.LegalBasis.ValidUntil != "2027-06-01" || e.Subject == nil || e.Subject.ProbationUntil != "2027-06-01" {
+			t.Errorf("correction = %v, entry basis %+v, subject %+v, reasons %v; want a correction under the basis until 2027-06-01, decided with the revised dates",
+				res, e.LegalBasis, e.Subject, e.Reasons)
+		}
+		return res
+	}
+
+	clk.Set(time.Date(2027, 2, 25, 9, 0, 0, 0, time.UTC))
+	correct("Kriminalforsorgen Aarhus, afdeling Nord")
+	clk.Set(time.Date(2027, 3, 2, 0, 0, 5, 0, time.UTC))
+	if err := s.srv.RunAftercare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if exp := entriesOf(t, s, audit.ActionExpire); len(exp) != 0 {
+		t.Fatalf("expiry notices on 2 March = %+v; want none, the probation running to 1 June", exp[0].Entry)
+	}
+	clk.Set(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC))
+	correct("Kriminalforsorgen Aarhus, afdeling Syd")
+}
+
 // TestReviseExpiryIntoThePast: the probation ended earlier than the date
 // the releases were made with (the court cut it short, and the prison
 // learns it afterwards). The revision moves their end back to the real

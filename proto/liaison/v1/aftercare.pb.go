@@ -86,7 +86,9 @@ type CorrectRequest struct {
 	// releases it corrects.
 	Record *Record `protobuf:"bytes,1,opt,name=record,proto3" json:"record,omitempty"`
 	// The subject's attributes now, as the holder knows them. Unset: the
-	// attributes recorded with each release are used again.
+	// attributes the holder last gave for each release are used again:
+	// those of its latest expiry revision (ReviseExpiry) if its dates
+	// changed since, else those recorded with the release.
 	Subject *SubjectAttributes `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
 	// The audit log indexes of the releases it corrects (RecipientResult and
 	// Released audit_index). Empty: every release, by the caller's agency,
