@@ -973,6 +973,41 @@ func TestNotifyFindsEarlierRecipientsByTheEndAsItStandsNow(t *testing.T) {
 	if st := wantStatus(t, err, codes.InvalidArgument); errorReason(st) != "NO_RECIPIENTS" {
 		t.Errorf("Notify after the basis was cut short: %v (%s); want NO_RECIPIENTS, social services' basis having ended on 2027-02-10", st.Message(), errorReason(st))
 	}
+
+	// A correction is what its recipient holds now: the police received a
+	// third person's release notice until 1 March, corrected on 25
+	// February with the probation extended to 1 June; a breach on 10 March
+	// reaches them by the correction (without the fix: NO_RECIPIENTS, a
+	// correction counting as no receipt).
+	clk.Set(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
+	third := proto.CloneOf(rec)
+	third.GetReleaseNotice().Subject.SubjectId = "SYN-DK-0888"
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: third, Subject: probationAttrs("2027-03-01"), Recipients: []string{"dk-police-aarhus"}, ClaimedLegalBasis: supervisionBasis,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
+	}); err != nil {
+		t.Fatalf("Disclose to the police: %v", err)
+	}
+	clk.Set(time.Date(2027, 2, 25, 9, 0, 0, 0, time.UTC))
+	corrected := proto.CloneOf(third)
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus, afdeling Nord"
+	c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Subject: probationAttrs("2027-06-01"),
+		Justification: "The contact point was wrong; the probation was extended."})
+	if err != nil || len(c.GetResults()) != 1 || c.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Fatalf("Correct = %v, %v; want one correction", c, err)
+	}
+	clk.Set(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC))
+	nr, err = s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
+		Record:    corrected, Subject: probationAttrs("2027-06-01"), Justification: "Breach of the conditions of supervision.",
+	})
+	if err != nil {
+		t.Fatalf("Notify after the correction: %v (%s); want the police reached by the correction", err, reasonOf(err))
+	}
+	if rs := nr.GetResults(); len(rs) != 1 || rs[0].GetRecipient() != "dk-police-aarhus" ||
+		rs[0].GetRoutes()[0].GetEarlierAuditIndex() != c.GetResults()[0].GetAuditIndex() {
+		t.Errorf("Notify after the correction = %v; want the police reached by the correction %d", rs, c.GetResults()[0].GetAuditIndex())
+	}
 }
 
 // TestAcknowledgeNoticeOnceAtOnce: eight acknowledgements of one
