@@ -88,9 +88,21 @@ func (s *Server) pushTo(ctx context.Context, p *push, t *target) (res *liaisonv1
 	if err := s.pseudonymiseSubject(ex); err != nil {
 		return res, err
 	}
-	if p.action == "disclose" {
+	switch p.action {
+	case "disclose":
 		if err := s.applyOnward(ctx, ex, p.provenance, p.record); err != nil { // onward.go
 			return res, err
+		}
+	case "notify":
+		// A notice states a fact the caller holds: content it received
+		// through the gateway goes on only by a Disclose that names where
+		// it came from, with the conditions it came with (onward.go).
+		u, err := s.undeclaredOnward(ctx, caller.Agency.ID, ex.entry.Subject.Pseudonym, p.record, nil)
+		if err != nil {
+			return res, err
+		}
+		if u != nil {
+			return res, refuseUndeclared(ex, u)
 		}
 	}
 	dec, err := s.decide(ctx, ex)

@@ -502,11 +502,16 @@ func refuseUndeclared(ex *exchange, u *undeclared) error {
 	}
 	ex.entry.Detail["matches_release"] = fmt.Sprint(u.release)
 	ex.entry.Reasons = nil // the gateway's rule refuses, whatever the policy allowed
+	how := "it must name that release as its provenance"
+	if ex.in.Action == "notify" {
+		// A notice has no provenance: the fact is the caller's own.
+		how = "it goes only by Disclose, naming that release as its provenance, not as a notice"
+	}
 	return &denial{
 		reason: "UNDECLARED_ONWARD_DISCLOSURE",
 		message: fmt.Sprintf("This record repeats what %s received through Liaison from %s (entry %d). "+
-			"Passing it on is an onward disclosure: it must name that release as its provenance, so that the conditions it came with are applied.",
-			u.recipient, u.holder, u.release),
+			"Passing it on is an onward disclosure: %s, so that the conditions it came with are applied.",
+			u.recipient, u.holder, u.release, how),
 		auditIdx: -1,
 	}
 }

@@ -340,6 +340,48 @@ func collectStrings(m protoreflect.Message, out *[]string) {
 	})
 }
 
+// TestNotifyPassesOnNoReceivedRecord: a Notify states a fact its caller
+// holds. The Aarhus police received the prison's release notice with
+// NO_ONWARD_DISCLOSURE; sending the same record to social services as a
+// notice of the release date is an undeclared onward disclosure, refused
+// as a Disclose of it without provenance is (one deny entry, nothing
+// delivered). Without the fix the notice went, with the prison's
+// conditions copied onto a release the prison never made.
+func TestNotifyPassesOnNoReceivedRecord(t *testing.T) {
+	ctx := t.Context()
+	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now})
+	rec, attrs := dkRelease(t)
+	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readInbox(t, s, dkPolice, 0)[0].GetReleased()
+	before := len(readInbox(t, s, dkSocial, 0))
+	err, entries := s.grown(t, func() error {
+		_, err := s.exchange(t, dkPolice).Notify(ctx, &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET, Record: got.GetRecord(), Subject: attrs,
+			Recipients: []string{"dk-social-aarhus"}, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+			Justification: "Social services should know of the release.",
+		})
+		return err
+	})
+	st := wantStatus(t, err, codes.PermissionDenied)
+	release := d.GetResults()[0].GetAuditIndex()
+	if errorReason(st) != "UNDECLARED_ONWARD_DISCLOSURE" || !strings.Contains(st.Message(), fmt.Sprintf("entry %d", release)) {
+		t.Errorf("Notify of a received record: %s (%s); want UNDECLARED_ONWARD_DISCLOSURE naming entry %d", st.Message(), errorReason(st), release)
+	}
+	if len(entries) != 1 || entries[0].Action != "notify" || entries[0].Outcome != audit.OutcomeDeny ||
+		!slices.Equal(entries[0].Reasons, []string{"UNDECLARED_ONWARD_DISCLOSURE"}) || entries[0].Detail["matches_release"] != itoa(release) {
+		t.Errorf("entries = %+v; want one notify entry, deny UNDECLARED_ONWARD_DISCLOSURE matching %d", entries, release)
+	}
+	if n := len(readInbox(t, s, dkSocial, 0)); n != before {
+		t.Errorf("social services' inbox grew by %d items, want none", n-before)
+	}
+}
+
 // TestReceiptVerifiesOffline: a recipient checks the receipt of what it
 // received with docs/receipt, a program that uses only note and tlog, and
 // the gateway's verifier key; a changed release fails. A Request's answer

@@ -987,7 +987,12 @@ type NotifyRequest struct {
 	// change), for a breach or the end of probation the ProbationMeasures,
 	// for an absconding a ReleaseNotice or a PoliceObservation. Its
 	// subject's identifier must be set: the gateway routes by its audit
-	// pseudonym. Each recipient gets it as the law lets it see it.
+	// pseudonym. Each recipient gets it as the law lets it see it. A notice
+	// names no provenance: a record that repeats content released to the
+	// caller through the gateway (as DiscloseRequest.provenance describes)
+	// is refused for each recipient as an undeclared onward disclosure
+	// (PermissionDenied, UNDECLARED_ONWARD_DISCLOSURE, naming the release it
+	// repeats); pass such a record on with Disclose, naming its provenance.
 	Record *Record `protobuf:"bytes,2,opt,name=record,proto3" json:"record,omitempty"`
 	// The subject's attributes as the caller knows them now (category at
 	// least, which the gateway requires). For a release event the caller
