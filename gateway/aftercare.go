@@ -131,7 +131,7 @@ func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType str
 			return nil, invalid(f, "appears twice")
 		}
 		if c, ok := closed[x]; ok && c.ended {
-			return nil, invalid(f, "has ended: its legal basis ended and its recipient was told to erase it (entry %d says so)", c.by)
+			return nil, invalid(f, "has ended: its legal basis ended and its recipient was told to erase it (entry %d)", c.by)
 		} else if ok {
 			return nil, invalid(f, "was already corrected or withdrawn (entry %d); name the latest release", c.by)
 		}
