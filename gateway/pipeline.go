@@ -325,6 +325,9 @@ func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.
 		if !ex.ownsRecord {
 			out = proto.CloneOf(record) // the caller's record stays as it was
 		}
+		// The wrapper's fields the schema does not know go as the
+		// body's do (Apply): no plan lets them through.
+		out.ProtoReflect().SetUnknown(nil)
 		body, rule := recordBody(out)
 		fields, err := s.cfg.Pseudonyms.Apply(body, pseudonym.Plan{
 			Keep:         dec.Fields.Keep,

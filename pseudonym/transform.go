@@ -41,7 +41,8 @@ type Classifier func(protoreflect.FieldDescriptor) Rule
 // A Plan is a policy decision's instructions for one recipient. Entries of
 // Keep, Generalise and Pseudonymise are field classes or field names in the
 // form Message.field (RiskAssessment.level); a name wins over its class. A
-// field listed nowhere is dropped.
+// field listed nowhere is dropped, and so is a field the schema does not
+// know (an unknown field of the wire format).
 type Plan struct {
 	Keep         []string
 	Generalise   []string
@@ -86,6 +87,12 @@ type transform struct {
 }
 
 func (t *transform) message(m protoreflect.Message) error {
+	// Fields the schema does not know (a sender on another version of
+	// it) have no class and no name a plan can list: they are dropped,
+	// as an unclassified field is.
+	if len(m.GetUnknown()) > 0 {
+		m.SetUnknown(nil)
+	}
 	fds := m.Descriptor().Fields()
 	for i := range fds.Len() {
 		fd := fds.Get(i)

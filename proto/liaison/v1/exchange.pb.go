@@ -1799,7 +1799,10 @@ type Released struct {
 	Holder string `protobuf:"bytes,2,opt,name=holder,proto3" json:"holder,omitempty"`
 	// The record type.
 	RecordType RecordType `protobuf:"varint,3,opt,name=record_type,json=recordType,proto3,enum=liaison.v1.RecordType" json:"record_type,omitempty"`
-	// The record; absent for a hit.
+	// The record; absent for a hit. It holds only the fields listed in
+	// fields: a field the gateway's schema does not know (an unknown field
+	// of the wire format, from a sender on another version of the schema)
+	// has no class, so no field plan lets it through, and it is dropped.
 	Record *Record `protobuf:"bytes,4,opt,name=record,proto3" json:"record,omitempty"`
 	// Whether the holder has such a record: for a hit/no-hit answer
 	// (hit_only), the answer; true on every disclose or pseudonymise
