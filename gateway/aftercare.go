@@ -158,7 +158,7 @@ func (s *Server) Correct(ctx context.Context, req *liaisonv1.CorrectRequest) (_ 
 		return nil, invalid("record", "must hold one of the seven record types")
 	}
 	subject := recordSubjectID(body)
-	if err := validSubjectID("record."+string(body.Descriptor().Name())+".subject.subject_id", string(subject)); err != nil {
+	if err := validSubjectID(subjectIDField(req.GetRecord()), string(subject)); err != nil {
 		return nil, err
 	}
 	if err := validJustification(req.GetJustification(), string(subject)); err != nil {

@@ -421,7 +421,7 @@ func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liais
 		return nil, nil, invalid("record", "must hold one of the seven record types")
 	}
 	subject := recordSubjectID(body)
-	if err := validSubjectID("record."+string(body.Descriptor().Name())+".subject.subject_id", string(subject)); err != nil {
+	if err := validSubjectID(subjectIDField(req.GetRecord()), string(subject)); err != nil {
 		return nil, nil, err
 	}
 	purpose := enumName(req.GetPurpose())

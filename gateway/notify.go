@@ -195,7 +195,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 		return nil, invalid("record", "must hold the record that states the event (one of the seven record types)")
 	}
 	subject := recordSubjectID(body)
-	if err := validSubjectID("record."+string(body.Descriptor().Name())+".subject.subject_id", string(subject)); err != nil {
+	if err := validSubjectID(subjectIDField(req.GetRecord()), string(subject)); err != nil {
 		return nil, err
 	}
 	purpose := enumName(req.GetPurpose())

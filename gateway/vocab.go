@@ -100,6 +100,18 @@ func recordSubjectID(body protoreflect.Message) pseudonym.SubjectID {
 	return pseudonym.SubjectID(p.GetSubjectId())
 }
 
+// subjectIDField is the path, in a request's record field, of the
+// subject_id recordSubjectID reads: record.release_notice.subject.subject_id,
+// by the names of the fields (the oneof's), not of their message types.
+func subjectIDField(r *liaisonv1.Record) string {
+	m := r.ProtoReflect()
+	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("body"))
+	if fd == nil {
+		return "record"
+	}
+	return "record." + string(fd.Name()) + ".subject.subject_id"
+}
+
 var classNames = map[liaisonv1.FieldClass]string{
 	liaisonv1.FieldClass_FIELD_CLASS_DIRECT_IDENTIFIER: pseudonym.ClassDirectIdentifier,
 	liaisonv1.FieldClass_FIELD_CLASS_QUASI_IDENTIFIER:  pseudonym.ClassQuasiIdentifier,
