@@ -652,8 +652,14 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // resolveCase turns a case id into the case as the gateway holds it, with
 // the caller's standing in it: callers cannot claim membership of a case
-// they are not in, and nobody exchanges on a closed case.
-func (s *Server) resolveCase(ctx context.Context, id, caller string) (*policies.Case, error) {
+// they are not in, and nobody exchanges on a closed case. subject, if not
+// empty, is the person the exchange is about: a member (or the lead) that
+// cites a case about another person is refused (CASE_SUBJECT_MISMATCH),
+// since a case's basis covers the person it is about and no one else. A
+// caller that is not a member gets no such answer, which would tell it
+// whom the case is about: the policy refuses it as a non-member. A case
+// of the registry file names no person and is not checked.
+func (s *Server) resolveCase(ctx context.Context, id, caller string, subject pseudonym.SubjectID) (*policies.Case, error) {
 	if id == "" {
 		return nil, nil
 	}
@@ -670,7 +676,18 @@ func (s *Server) resolveCase(ctx context.Context, id, caller string) (*policies.
 	case c.Status == audit.CaseClosed:
 		return nil, &stateRefusal{reason: "CASE_CLOSED", message: fmt.Sprintf("case %s is closed: no exchange rests on it any more", id)}
 	}
-	return policyCase(c, caller), nil
+	pc := policyCase(c, caller)
+	if subject != "" && c.Subject != "" && (pc.RequesterStatus == "lead" || pc.RequesterStatus == "member") {
+		ps, err := s.cfg.Pseudonyms.AuditPseudonym(subject)
+		if err != nil {
+			return nil, err
+		}
+		if ps != c.Subject {
+			return nil, &badRequest{field: "case_id", reason: "CASE_SUBJECT_MISMATCH",
+				problem: fmt.Sprintf("case %s is about another person: an exchange on a case's basis must be about the person the case is about", id)}
+		}
+	}
+	return pc, nil
 }
 
 // callerID is the calling agency's id, "" if none.

@@ -406,7 +406,7 @@ func (s *Server) validateRequest(ctx context.Context, reg *Registry, req *liaiso
 	case holder.Offboarded: // here, or (behind a peer) its peer gateway
 		return nil, nil, offboardedHolder("holder")
 	}
-	cs, err := s.resolveCase(ctx, req.GetCaseId(), s.callerID(ctx))
+	cs, err := s.resolveCase(ctx, req.GetCaseId(), s.callerID(ctx), pseudonym.SubjectID(req.GetSubjectId()))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -440,7 +440,7 @@ func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liais
 	if len(req.GetRecipients()) > maxRecipients {
 		return nil, nil, invalid("recipients", "at most %d recipients per call", maxRecipients)
 	}
-	cs, err := s.resolveCase(ctx, req.GetCaseId(), caller)
+	cs, err := s.resolveCase(ctx, req.GetCaseId(), caller, subject)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -448,7 +448,7 @@ func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liais
 	if err := resolveNamed(reg, &ts, req.GetRecipients(), "recipients", purpose, req.GetClaimedLegalBasis(), cs); err != nil {
 		return nil, nil, err
 	}
-	if err := s.resolveRoles(ctx, reg, &ts, req.GetRecipientRoles(), "recipient_roles", caller, req.GetSubject(), purpose, req.GetClaimedLegalBasis(), cs); err != nil {
+	if err := s.resolveRoles(ctx, reg, &ts, req.GetRecipientRoles(), "recipient_roles", caller, subject, req.GetSubject(), purpose, req.GetClaimedLegalBasis(), cs); err != nil {
 		return nil, nil, err
 	}
 	if len(ts.list) > maxRecipients {

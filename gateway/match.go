@@ -294,7 +294,7 @@ func (s *Server) validateMatch(ctx context.Context, reg *Registry, req *liaisonv
 	if len(req.GetHolders()) > matchMaxHolders {
 		return nil, nil, nil, invalid("holders", "at most %d holders per call", matchMaxHolders)
 	}
-	cs, err := s.resolveCase(ctx, req.GetCaseId(), s.callerID(ctx))
+	cs, err := s.resolveCase(ctx, req.GetCaseId(), s.callerID(ctx), pseudonym.SubjectID(req.GetSubjectId()))
 	if err != nil {
 		return nil, nil, nil, err
 	}

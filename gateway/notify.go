@@ -211,7 +211,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	if len(req.GetRecipients()) > maxRecipients {
 		return nil, invalid("recipients", "at most %d recipients per call", maxRecipients)
 	}
-	cs, err := s.resolveCase(ctx, req.GetCaseId(), caller)
+	cs, err := s.resolveCase(ctx, req.GetCaseId(), caller, subject)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +260,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	if err := resolveNamed(reg, &ts, req.GetRecipients(), "recipients", purpose, req.GetClaimedLegalBasis(), cs); err != nil {
 		return nil, err
 	}
-	if err := s.resolveRoles(ctx, reg, &ts, req.GetRecipientRoles(), "recipient_roles", caller, req.GetSubject(), purpose, req.GetClaimedLegalBasis(), cs); err != nil {
+	if err := s.resolveRoles(ctx, reg, &ts, req.GetRecipientRoles(), "recipient_roles", caller, subject, req.GetSubject(), purpose, req.GetClaimedLegalBasis(), cs); err != nil {
 		return nil, err
 	}
 	if len(ts.list) == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
 )
 
 // A target is one recipient of a Disclose or Notify, with how the gateway
@@ -124,7 +125,7 @@ func resolveNamed(reg *Registry, ts *targets, ids []string, field, purpose, clai
 // resolveRoles adds the recipients named by role. A role that no agency
 // fills refuses the call: an empty delivery is never silent.
 func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, roles []*liaisonv1.RecipientRole, field, caller string,
-	subject *liaisonv1.SubjectAttributes, purpose, claimed string, cs *policies.Case) error {
+	subjectID pseudonym.SubjectID, subject *liaisonv1.SubjectAttributes, purpose, claimed string, cs *policies.Case) error {
 	if len(roles) > maxRoles {
 		return invalid(field, "at most %d roles per call", maxRoles)
 	}
@@ -170,7 +171,7 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 			if cs != nil && cs.ID != id {
 				return invalid(f+".case_members", "must be the case of case_id when both are given")
 			}
-			rc, err := s.resolveCase(ctx, id, caller)
+			rc, err := s.resolveCase(ctx, id, caller, subjectID)
 			if err != nil {
 				if br, ok := err.(*badRequest); ok {
 					br.field = f + ".case_members"

@@ -221,7 +221,12 @@ type DiscloseRequest struct {
 	// The legal basis the caller relies on, if any.
 	ClaimedLegalBasis string `protobuf:"bytes,5,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
 	// A multi-agency case registered with the gateway, if any: an open case
-	// the caller is a member of.
+	// the caller is a member of, about the person the record is about: a
+	// case is about one person, and a member (or the lead) that cites it
+	// for another is refused (INVALID_ARGUMENT on case_id, ErrorInfo reason
+	// CASE_SUBJECT_MISMATCH, one refused entry). An agency outside the case
+	// gets no such answer (the policy refuses it as a non-member), and a
+	// case of the registry file names no person.
 	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's identifier.
 	Justification string `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
@@ -549,8 +554,10 @@ type RecipientRole_Competent struct {
 
 type RecipientRole_CaseMembers struct {
 	// Every current member of a case but the caller; the case must be an
-	// open case the caller is a member of. The case is then the case of
-	// these recipients' exchanges.
+	// open case the caller is a member of, about the person the record is
+	// about (else INVALID_ARGUMENT on this field, CASE_SUBJECT_MISMATCH, as
+	// for DiscloseRequest.case_id). The case is then the case of these
+	// recipients' exchanges.
 	CaseMembers string `protobuf:"bytes,2,opt,name=case_members,json=caseMembers,proto3,oneof"`
 }
 
@@ -1011,7 +1018,8 @@ type NotifyRequest struct {
 	// Further recipients by role (see DiscloseRequest.recipient_roles).
 	RecipientRoles []*RecipientRole `protobuf:"bytes,6,rep,name=recipient_roles,json=recipientRoles,proto3" json:"recipient_roles,omitempty"`
 	// A case for the recipients named by id or role, if any: an open case
-	// the caller is a member of.
+	// the caller is a member of, about the person the record is about
+	// (CASE_SUBJECT_MISMATCH otherwise, as for DiscloseRequest.case_id).
 	CaseId string `protobuf:"bytes,7,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The legal basis the caller relies on for the recipients named by id or
 	// role, if any.
@@ -1192,7 +1200,10 @@ type RequestRequest struct {
 	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
 	// The legal basis the caller relies on, if any.
 	ClaimedLegalBasis string `protobuf:"bytes,5,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
-	// A multi-agency case registered with the gateway, if any.
+	// A multi-agency case registered with the gateway, if any, about the
+	// subject: a member that cites a case about another person is refused
+	// (CASE_SUBJECT_MISMATCH, as for DiscloseRequest.case_id) before the
+	// holder is asked anything.
 	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's identifier.
 	Justification string `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
@@ -1325,9 +1336,10 @@ type MatchRequest struct {
 	Purpose Purpose `protobuf:"varint,3,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
 	// The legal basis the caller relies on, if any.
 	ClaimedLegalBasis string `protobuf:"bytes,4,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
-	// A multi-agency case registered with the gateway, if any. With no
-	// holders named, the holders asked are then the case's members that
-	// hold records.
+	// A multi-agency case registered with the gateway, if any, about the
+	// subject (CASE_SUBJECT_MISMATCH otherwise, as for
+	// DiscloseRequest.case_id; no holder is asked). With no holders named,
+	// the holders asked are then the case's members that hold records.
 	CaseId string `protobuf:"bytes,5,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's
 	// identifier.
