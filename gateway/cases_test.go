@@ -1076,3 +1076,42 @@ func TestCaseMemberRoutesSkipOffboardedAgencies(t *testing.T) {
 		t.Errorf("Disclose to the case's members = %v, %v; want the municipality only, not the offboarded police", recipients(dr.GetResults()), err)
 	}
 }
+
+// TestEscalationAfterAnOutage: no gateway ran the timers between a
+// required notice's escalation time and its deadline. The first pass
+// after that still escalates it, once, since nobody acknowledged it, and
+// records it overdue in the same pass; the
+// escalation's entry shows it was late.
+func TestEscalationAfterAnOutage(t *testing.T) {
+	clk := newCaseClock(caseStart)
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	ctx := t.Context()
+	n := notifyCompetent(t, s, "SYN-NL-0401", "Amsterdam")
+	deadline, _ := time.Parse(time.RFC3339, n.GetAcknowledgeBy())
+	start, _ := s.db.Size(ctx)
+	clk.Advance(100 * time.Hour) // past the deadline (72 h), the timers never ran
+	for range 2 {
+		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+			t.Fatalf("RunTimers = %v, %v; want the lease held", held, err)
+		}
+	}
+	esc, over := s.entriesOf(t, "notice_escalate", start), s.entriesOf(t, "notice_overdue", start)
+	if len(esc) != 1 || len(over) != 1 || esc[0].Detail["notice_id"] != n.GetNoticeId() || over[0].Detail["notice_id"] != n.GetNoticeId() {
+		t.Fatalf("after the outage: %d escalations, %d overdue entries; want one of each, of %s", len(esc), len(over), n.GetNoticeId())
+	}
+	if !esc[0].Time.After(deadline) {
+		t.Errorf("the escalation's entry is timed %v, not after the deadline %v it missed", esc[0].Time, deadline)
+	}
+	if end, _ := s.db.Size(ctx); end != start+2 {
+		t.Errorf("the timers appended %d entries, want 2", end-start)
+	}
+	got := 0
+	for _, it := range inboxItems(t, s.exchange(t, nlDutyAms)) {
+		if x := it.GetEscalation(); x != nil && x.GetNoticeId() == n.GetNoticeId() {
+			got++
+		}
+	}
+	if got != 1 {
+		t.Errorf("the Amsterdam duty officer has %d escalations of the notice, want 1", got)
+	}
+}
