@@ -73,8 +73,9 @@ var withdrawalReasons = map[liaisonv1.WithdrawalReason]string{
 func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType string, explicit []int64, field string, hitOnly bool) ([]audit.Record, error) {
 	var all []audit.Record
 	type closure struct {
-		by    int64 // the notice that closed the release
-		ended bool  // an expiry notice that obliged erasure
+		by        int64 // the notice that closed the release
+		ended     bool  // an expiry notice that obliged erasure
+		withdrawn bool  // a withdrawal (not a correction)
 	}
 	closed := map[int64]closure{} // release -> what closed it
 	for r, err := range s.logEntries(ctx, audit.Filter{Subject: subject, Agency: holder}) {
@@ -92,7 +93,7 @@ func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType str
 			// again.
 			if n, ok := audit.NoticeOf(r.Index, e); ok {
 				for _, x := range n.RefersTo {
-					closed[x] = closure{by: r.Index}
+					closed[x] = closure{by: r.Index, withdrawn: n.Kind == audit.NoticeWithdrawal}
 				}
 			} else if e.Outcome == audit.OutcomeFailed && e.Detail["peer_reason"] == reasonReleaseEnded {
 				// The recipient's gateway, behind a peer, refused it: it
@@ -132,8 +133,10 @@ func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType str
 		}
 		if c, ok := closed[x]; ok && c.ended {
 			return nil, invalid(f, "has ended: its legal basis ended and its recipient was told to erase it (entry %d)", c.by)
+		} else if ok && c.withdrawn {
+			return nil, invalid(f, "was withdrawn (entry %d): its recipient was told to erase or restrict it, and nothing of it is left to correct or withdraw", c.by)
 		} else if ok {
-			return nil, invalid(f, "was already corrected or withdrawn (entry %d); name the latest release", c.by)
+			return nil, invalid(f, "was already corrected (entry %d); name the latest release, that correction", c.by)
 		}
 		j := slices.IndexFunc(open, func(r audit.Record) bool { return r.Index == x })
 		if j < 0 {

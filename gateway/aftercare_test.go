@@ -683,6 +683,19 @@ func TestErasedAtExpiryIsNoLongerCorrected(t *testing.T) {
 		!strings.Contains(st.Message(), fmt.Sprintf("(entry %d)", erasedBy)) {
 		t.Errorf("withdrawing the erased release: %s", st.Message())
 	}
+	// The police's release was corrected, and the correction withdrawn:
+	// each is refused for what happened to it.
+	withdrawnBy := w.GetResults()[0].GetAuditIndex()
+	_, err = correct(police)
+	if st := wantStatus(t, err, codes.InvalidArgument); !strings.Contains(st.Message(),
+		fmt.Sprintf("was already corrected (entry %d)", c.GetResults()[0].GetAuditIndex())) {
+		t.Errorf("correcting the corrected release: %s", st.Message())
+	}
+	_, err = correct(c.GetResults()[0].GetAuditIndex())
+	if st := wantStatus(t, err, codes.InvalidArgument); !strings.Contains(st.Message(), fmt.Sprintf("was withdrawn (entry %d)", withdrawnBy)) ||
+		strings.Contains(st.Message(), "latest release") {
+		t.Errorf("correcting the withdrawn correction: %s", st.Message())
+	}
 }
 
 // TestReviseExpiryInTheCaseAsItIsNow: under a reading of the Danish law
