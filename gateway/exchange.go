@@ -137,7 +137,12 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 		return nil, err
 	}
 	held := found && holdsRecordType(desc, req.GetRecordType())
-	if !found || (dec.Outcome != policies.OutcomeHitOnly && !held) {
+	// Under a hit-only decision the caller learns one bit, whether the
+	// holder has such a record: a holder that does not know the subject
+	// at all answers as one that knows the subject but holds no record of
+	// the type, with a no-hit. Telling the two apart would tell the caller
+	// whether the holder knows the person.
+	if dec.Outcome != policies.OutcomeHitOnly && !held {
 		// The policy let the caller learn at least whether a record
 		// exists; nothing else leaves.
 		return nil, errNotFound
@@ -188,6 +193,10 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	rel, err := s.release(ex, dec, record, held, ps)
 	if err != nil {
 		return nil, failed("TRANSFORM_FAILED", err)
+	}
+	if dec.Outcome == policies.OutcomeHitOnly {
+		// The entry says which answer went out, as Match's do.
+		ex.entry.Detail["answer"] = hitAnswer(held)
 	}
 	if err := s.rememberRelease(ctx, ex, rel); err != nil { // onward.go
 		return nil, err

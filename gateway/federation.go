@@ -724,6 +724,11 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	e := ex.entry
 	e.Outcome = got.Entry.Outcome
 	e.FieldsDisclosed = rel.GetFields()
+	if e.Outcome == audit.OutcomeHitOnly {
+		// One bit, hit or no-hit, as the holder's gateway logged it.
+		e.FieldsDisclosed = []string{"hit"}
+		e.Detail["answer"] = hitAnswer(rel.GetHit())
+	}
 	e.LegalBasis = got.Entry.LegalBasis
 	e.Conditions = got.Entry.Conditions
 	e.Detail["receipt_outcome"] = dec.Outcome

@@ -48,3 +48,12 @@ func (s *Server) providerClient(holder *Agency) (liaisonv1.RecordProviderClient,
 func holdsRecordType(d *liaisonv1.DescribeResponse, rt liaisonv1.RecordType) bool {
 	return slices.Contains(d.GetRecordTypes(), rt)
 }
+
+// hitAnswer is a hit/no-hit answer as an entry's detail "answer" records
+// it, as for Match.
+func hitAnswer(hit bool) string {
+	if hit {
+		return "hit"
+	}
+	return "no_hit"
+}

@@ -1817,8 +1817,10 @@ type Released struct {
 	// has no class, so no field plan lets it through, and it is dropped.
 	Record *Record `protobuf:"bytes,4,opt,name=record,proto3" json:"record,omitempty"`
 	// Whether the holder has such a record: for a hit/no-hit answer
-	// (hit_only), the answer; true on every disclose or pseudonymise
-	// release, which carries the record.
+	// (hit_only), the answer, false both when the holder does not know the
+	// subject and when it knows the subject but holds no record of the type
+	// (the caller cannot tell the two apart); true on every disclose or
+	// pseudonymise release, which carries the record.
 	Hit bool `protobuf:"varint,5,opt,name=hit,proto3" json:"hit,omitempty"`
 	// Whether the record is an assessment rather than facts (LED Art. 7).
 	Assessment bool `protobuf:"varint,6,opt,name=assessment,proto3" json:"assessment,omitempty"`

@@ -82,7 +82,15 @@ type ExchangeClient interface {
 	// is refused, and the refusal logged: INVALID_ARGUMENT, BadRequest field
 	// recipients, ErrorInfo reason NO_RECIPIENTS.
 	Notify(ctx context.Context, in *NotifyRequest, opts ...grpc.CallOption) (*NotifyResponse, error)
-	// Request pulls a record about a subject from a holder agency. For a
+	// Request pulls a record about a subject from a holder agency. Under a
+	// hit-only decision (outcome hit_only) the caller learns one bit:
+	// Released.hit says whether the holder holds a record of the type about
+	// the subject. A holder that does not know the subject at all answers as
+	// one that knows the subject but holds no such record: a no-hit (hit
+	// false), never NOT_FOUND. Both are entries with outcome hit_only,
+	// fields_disclosed ["hit"] and detail "answer" hit or no_hit (as for
+	// Match). Under a disclose or pseudonymise decision, a subject or record
+	// the holder does not have is NOT_FOUND (entry not_found). For a
 	// holder behind a peer gateway, a denial by the law there (the peer's
 	// PERMISSION_DENIED naming its entry) is PERMISSION_DENIED with the
 	// peer's reason (PEER_DENIED if that is not spelled as a reason code),
@@ -332,7 +340,15 @@ type ExchangeServer interface {
 	// is refused, and the refusal logged: INVALID_ARGUMENT, BadRequest field
 	// recipients, ErrorInfo reason NO_RECIPIENTS.
 	Notify(context.Context, *NotifyRequest) (*NotifyResponse, error)
-	// Request pulls a record about a subject from a holder agency. For a
+	// Request pulls a record about a subject from a holder agency. Under a
+	// hit-only decision (outcome hit_only) the caller learns one bit:
+	// Released.hit says whether the holder holds a record of the type about
+	// the subject. A holder that does not know the subject at all answers as
+	// one that knows the subject but holds no such record: a no-hit (hit
+	// false), never NOT_FOUND. Both are entries with outcome hit_only,
+	// fields_disclosed ["hit"] and detail "answer" hit or no_hit (as for
+	// Match). Under a disclose or pseudonymise decision, a subject or record
+	// the holder does not have is NOT_FOUND (entry not_found). For a
 	// holder behind a peer gateway, a denial by the law there (the peer's
 	// PERMISSION_DENIED naming its entry) is PERMISSION_DENIED with the
 	// peer's reason (PEER_DENIED if that is not spelled as a reason code),
