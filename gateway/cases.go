@@ -170,7 +170,7 @@ func (s *Server) delivery(box string, item *liaisonv1.SubscribeResponse) (audit.
 	if err != nil {
 		return audit.Delivery{}, failed("ENCODE_FAILED", err)
 	}
-	if payload, err = s.cfg.Pseudonyms.Seal([]byte(box), payload); err != nil {
+	if payload, err = s.cfg.Pseudonyms.SealInbox([]byte(box), payload); err != nil {
 		return audit.Delivery{}, err
 	}
 	return audit.Delivery{Recipient: box, Kind: deliveryKind, Payload: payload}, nil

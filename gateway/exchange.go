@@ -328,7 +328,7 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 	slices.SortFunc(items, func(a, b audit.InboxItem) int { return cmp.Compare(a.Cursor, b.Cursor) })
 	items = items[:min(len(items), limit)]
 	for _, it := range items {
-		plain, err := s.cfg.Pseudonyms.Open([]byte(it.Recipient), it.Payload)
+		plain, err := s.cfg.Pseudonyms.OpenInbox([]byte(it.Recipient), it.Payload)
 		if err != nil {
 			return s.statusError(ctx, err)
 		}

@@ -676,7 +676,7 @@ func (s *Server) sealIdentity(r *reid, approvers []string) (payload []byte, box 
 		return nil, "", err
 	}
 	box = officerInbox(authn.Caller{Agency: &authn.Agency{ID: req.Requester.Agency}, Officer: authn.Officer{ID: req.Requester.Officer}})
-	if payload, err = s.cfg.Pseudonyms.Seal([]byte(box), payload); err != nil {
+	if payload, err = s.cfg.Pseudonyms.SealInbox([]byte(box), payload); err != nil {
 		return nil, "", err
 	}
 	return payload, box, nil

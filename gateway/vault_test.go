@@ -1,12 +1,17 @@
 package gateway_test
 
 import (
+	"bytes"
+	"database/sql"
+	"encoding/binary"
 	"os"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -209,5 +214,107 @@ func TestReidentificationQuorumDuringKeyOutage(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // a few more Run ticks
 	if ok, _ := releases(); ok != 1 {
 		t.Errorf("%d release entries, want exactly 1", ok)
+	}
+}
+
+// TestInboxOutlivesKeyRetirement: an inbox item stays readable for as long
+// as the inbox keeps it, whatever happens to the pseudonym keys meanwhile.
+// A release notice delivered while version 1 was current is read after
+// version 1 was rotated out and retired (its transition window over), and
+// so is one delivered after; an item altered in the store is still
+// refused, its ciphertext or its key version, and opens again once put
+// back.
+func TestInboxOutlivesKeyRetirement(t *testing.T) {
+	ctx := t.Context()
+	c := vaulttest.Dev(t)
+	mount := vaulttest.Name("transit")
+	if err := vault.EnsureKeys(ctx, c, mount, "liaison-pseudonym", "liaison-audit"); err != nil {
+		t.Fatal(err)
+	}
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	src, err := vault.New(ctx, vault.Config{Client: c, Mount: mount, TransitionWindow: time.Hour,
+		Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startStack(t, stackOptions{keySource: src, keyRefresh: time.Hour})
+	prison, police := s.exchange(t, dkPrison), s.exchange(t, dkPolice)
+	if v := s.keys.CurrentVersion(); v != 1 {
+		t.Fatalf("current key version %d at start; want 1", v)
+	}
+	if _, err := prison.Disclose(ctx, releaseNotice(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := inboxItems(t, police); len(got) != 1 || got[0].GetReleased() == nil {
+		t.Fatalf("inbox before the rotation: %v", got)
+	}
+
+	// liaison keys rotate, then the transition window ends: version 1 is
+	// retired from the ring.
+	if v, err := src.Rotate(ctx); err != nil || v != 2 {
+		t.Fatalf("Rotate = %d, %v; want 2", v, err)
+	}
+	if err := s.keys.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(int64(2 * time.Hour))
+	if err := s.keys.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.keys.PseudonymAt(1, "case/x", "SYN-DK-0001"); err == nil {
+		t.Fatal("version 1 still resolves after its transition window: not retired")
+	}
+
+	got := inboxItems(t, police) // fails the test on an error
+	if len(got) != 1 || got[0].GetReleased().GetRecord() == nil || got[0].GetSender() != "dk-prison-east" {
+		t.Fatalf("inbox after version 1 was retired: %v; want the release notice", got)
+	}
+	if _, err := prison.Disclose(ctx, releaseNotice(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got = inboxItems(t, police); len(got) != 2 {
+		t.Fatalf("inbox after a delivery under version 2: %d items, want 2", len(got))
+	}
+
+	db, err := sql.Open("sqlite", s.dbPath+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cursor := got[0].GetCursor()
+	var orig []byte
+	if err := db.QueryRow("SELECT payload FROM inbox WHERE cursor = ?", cursor).Scan(&orig); err != nil {
+		t.Fatal(err)
+	}
+	put := func(p []byte) {
+		t.Helper()
+		if _, err := db.Exec("UPDATE inbox SET payload = ? WHERE cursor = ?", p, cursor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, alter := range map[string]func(b []byte){
+		"a ciphertext byte flipped":      func(b []byte) { b[len(b)/2] ^= 1 },
+		"the tag's last byte flipped":    func(b []byte) { b[len(b)-1] ^= 0x80 },
+		"the key version set to current": func(b []byte) { binary.BigEndian.PutUint32(b, 2) },
+		"the key version set to retired": func(b []byte) { binary.BigEndian.PutUint32(b, 1) },
+	} {
+		bad := bytes.Clone(orig)
+		alter(bad)
+		put(bad)
+		st, err := police.Subscribe(ctx, &liaisonv1.SubscribeRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := st.Recv()
+		if err == nil {
+			t.Errorf("%s: Subscribe delivered %v", name, m)
+		} else if status.Code(err) != codes.Internal {
+			t.Errorf("%s: Subscribe = %v; want Internal", name, err)
+		}
+		put(orig)
+		if got := inboxItems(t, police); len(got) != 2 {
+			t.Fatalf("%s: inbox once put back: %d items, want 2", name, len(got))
+		}
 	}
 }

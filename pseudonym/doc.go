@@ -28,6 +28,12 @@
 // default, HashiCorp Vault in production), are held in memory and refreshed
 // in the background: no key service is called per request.
 //
+// What waits in a recipient's inbox is sealed with
+// [Pseudonymizer.SealInbox], under keys derived from the audit key, which
+// never rotates, so that it opens until it is read whatever keys were
+// retired meanwhile; [Pseudonymizer.Seal] seals under the rotating keys
+// what should not outlive them.
+//
 // [Transformer.Apply] walks any protobuf record with protoreflect and applies
 // a [Plan] to each field according to its class from the schema, so a new
 // record type needs annotations, not code.

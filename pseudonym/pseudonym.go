@@ -41,7 +41,9 @@ func (SubjectID) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 // A KeyRing holds master keys by version. Current is the version new
 // pseudonyms are made with; the others still resolve during a transition.
 // Audit is the key of the audit domain: it never rotates, so that an
-// auditor finds a subject's entries across the whole retention period.
+// auditor finds a subject's entries across the whole retention period, and
+// an inbox item sealed under a key derived from it (SealInbox) opens for
+// as long as the inbox keeps it.
 type KeyRing struct {
 	Current  int
 	Versions map[int][]byte

@@ -204,6 +204,9 @@ const keysUsage = `usage: liaison keys init|rotate|status [flags]
 	         refresh, and the old version resolves for -transition-window
 	status   the current version, live versions and when each retires
 
+Retiring a version does not touch inboxes: their items are sealed under
+keys derived from the audit-domain key, which never rotates.
+
 Keys live in Vault when -vault-addr or VAULT_ADDR is set (token from
 VAULT_TOKEN, or -vault-auth approle|kubernetes); otherwise in a local key
 file, which is NOT FOR PRODUCTION.

@@ -56,7 +56,8 @@ type Config struct {
 	// Key is the Transit key's name. If empty, "liaison-pseudonym".
 	Key string
 	// AuditKey is the Transit key of the audit domain, never rotated (its
-	// version 1 is used). If empty, "liaison-audit".
+	// version 1 is used); inbox items are sealed under keys derived from
+	// it, so it must outlive them. If empty, "liaison-audit".
 	AuditKey string
 	// TransitionWindow is how long a version keeps resolving after its
 	// successor was created. If zero, 30 days.
