@@ -20,7 +20,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	pki      write a development CA, the gateway's and the sample agencies'
 	         certificates, their issuer keys and a registry (-out DIR)
 	token    mint an officer token signed by a sample agency's issuer
-	         (-pki DIR -agency ID -officer ID)
+	         (-pki DIR -agency ID -officer ID), naming the agency in its
+	         liaison_agency_id claim unless -agency-claim=false
 
 For development and tests only. Run "liaison dev <command> -h" for its flags.
 `
@@ -65,6 +66,7 @@ For development and tests only. Run "liaison dev <command> -h" for its flags.
 		clearance := fs.String("clearance", "restricted", "security `clearance`: none, restricted, confidential, secret, top_secret")
 		ttl := fs.Duration("ttl", 15*time.Minute, "token `lifetime`")
 		aud := fs.String("audience", "liaison", "the gateway's `audience`")
+		agencyClaim := fs.Bool("agency-claim", true, "name the agency in the token's liaison_agency_id claim (required where its issuer serves several agencies; -agency-claim=false leaves it out)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -75,7 +77,11 @@ For development and tests only. Run "liaison dev <command> -h" for its flags.
 		if err != nil {
 			return err
 		}
-		tok, err := iss.Mint(devpki.TokenSpec{Officer: *officer, Roles: strings.Split(*roles, ","), Clearance: *clearance, Audience: *aud, TTL: *ttl})
+		spec := devpki.TokenSpec{Officer: *officer, Roles: strings.Split(*roles, ","), Clearance: *clearance, Audience: *aud, TTL: *ttl}
+		if *agencyClaim {
+			spec.Agency = *agency
+		}
+		tok, err := iss.Mint(spec)
 		if err != nil {
 			return err
 		}

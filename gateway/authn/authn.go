@@ -159,9 +159,12 @@ type Verifier struct {
 type trustState struct {
 	byIdentity map[string]*Agency
 	byID       map[string]*Agency
-	roots      *x509.CertPool
-	revoked    *Revocation
-	gen        uint64
+	// shared are the issuers registered for more than one agency: their
+	// tokens must name the agency (AgencyClaim).
+	shared  map[string]bool
+	roots   *x509.CertPool
+	revoked *Revocation
+	gen     uint64
 }
 
 // NewVerifier returns a Verifier with no agencies and no trusted CA.
@@ -187,7 +190,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	v.tokens = newCache[Caller](cfg.CacheSize)
 	v.certs = newCache[*Agency](cfg.CacheSize)
-	v.state.Store(&trustState{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}, roots: x509.NewCertPool(), revoked: &Revocation{}})
+	v.state.Store(&trustState{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}, shared: map[string]bool{}, roots: x509.NewCertPool(), revoked: &Revocation{}})
 	return v, nil
 }
 
@@ -210,7 +213,8 @@ func (v *Verifier) SetAll(roots *x509.CertPool, revoked *Revocation, agencies []
 
 func (v *Verifier) set(roots *x509.CertPool, revoked *Revocation, agencies []*Agency) error {
 	old := v.state.Load()
-	ns := &trustState{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}, roots: roots, revoked: revoked, gen: old.gen + 1}
+	ns := &trustState{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}, shared: map[string]bool{}, roots: roots, revoked: revoked, gen: old.gen + 1}
+	issuers := map[string]int{}
 	for _, a := range agencies {
 		if a.ID == "" || a.CertificateIdentity == "" || a.Issuer == "" {
 			return fmt.Errorf("authn: agency %q: id, certificate identity and issuer are required", a.ID)
@@ -236,6 +240,12 @@ func (v *Verifier) set(roots *x509.CertPool, revoked *Revocation, agencies []*Ag
 		}
 		ns.byID[a.ID] = a
 		ns.byIdentity[a.CertificateIdentity] = a
+		issuers[a.Issuer]++
+	}
+	for iss, n := range issuers {
+		if n > 1 {
+			ns.shared[iss] = true
+		}
 	}
 	v.swap(ns)
 	return nil
@@ -248,7 +258,7 @@ func (v *Verifier) SetTrust(roots *x509.CertPool, revoked *Revocation) {
 		revoked = &Revocation{}
 	}
 	old := v.state.Load()
-	v.swap(&trustState{byIdentity: old.byIdentity, byID: old.byID, roots: roots, revoked: revoked, gen: old.gen + 1})
+	v.swap(&trustState{byIdentity: old.byIdentity, byID: old.byID, shared: old.shared, roots: roots, revoked: revoked, gen: old.gen + 1})
 }
 
 func (v *Verifier) swap(ns *trustState) {
@@ -365,10 +375,21 @@ func certName(c *x509.Certificate) string {
 	return c.Subject.CommonName
 }
 
+// AgencyClaim is the claim naming the agency (its registry id) an officer's
+// token is for. It is required in the tokens of an issuer registered for
+// more than one agency (a national identity provider for several police
+// forces, say), which would otherwise be accepted with the client
+// certificate of any of them; it is optional in the tokens of an issuer of
+// one agency. Where present it must name the agency the client certificate
+// proves (AGENCY_MISMATCH).
+const AgencyClaim = "liaison_agency_id"
+
 type claims struct {
 	jwt.RegisteredClaims
 	Roles     []string `json:"roles"`
 	Clearance string   `json:"clearance"`
+	// AgencyID is AgencyClaim; nil if absent (or null).
+	AgencyID *string `json:"liaison_agency_id"`
 }
 
 // authenticateToken verifies the bearer token for an agency already proven
@@ -386,7 +407,7 @@ func (v *Verifier) authenticateToken(ctx context.Context, ts *trustState, agency
 	if c, ok := v.tokens.get(key, ts.gen, now); ok {
 		return c, nil
 	}
-	c, err := v.verifyToken(agency, token, now)
+	c, err := v.verifyToken(agency, ts.shared[agency.Issuer], token, now)
 	if err != nil {
 		return Caller{}, err
 	}
@@ -412,7 +433,10 @@ func (v *Verifier) authenticateToken(ctx context.Context, ts *trustState, agency
 // maxTokenLen bounds what is parsed at all.
 const maxTokenLen = 8 << 10
 
-func (v *Verifier) verifyToken(agency *Agency, token string, now time.Time) (Caller, error) {
+// verifyToken verifies an officer's token for agency; shared says that the
+// agency's issuer serves other registered agencies too, so the token must
+// name the agency.
+func (v *Verifier) verifyToken(agency *Agency, shared bool, token string, now time.Time) (Caller, error) {
 	algs := agency.Algorithms
 	if len(algs) == 0 {
 		algs = []string{"EdDSA", "ES256"}
@@ -451,6 +475,15 @@ func (v *Verifier) verifyToken(agency *Agency, token string, now time.Time) (Cal
 	// The issuer check is ours, not the parser's, to report it precisely.
 	if c.Issuer != agency.Issuer {
 		return Caller{}, fail("ISSUER_MISMATCH", agency.ID, "the token's issuer is not the issuer of the certificate's agency")
+	}
+	// An issuer of several agencies can sign for any of them: only the
+	// token can say which one it is for, and the certificate must prove
+	// that agency. The value is never echoed (it is the caller's input).
+	switch {
+	case c.AgencyID == nil && shared:
+		return Caller{}, fail("MISSING_CLAIM", agency.ID, "the token names no agency (%s), which tokens of an issuer serving several agencies must", AgencyClaim)
+	case c.AgencyID != nil && *c.AgencyID != agency.ID:
+		return Caller{}, fail("AGENCY_MISMATCH", agency.ID, "the token's agency (%s) is not the agency of the client certificate", AgencyClaim)
 	}
 	if c.Subject == "" {
 		return Caller{}, fail("MISSING_CLAIM", agency.ID, "the token names no officer (sub)")

@@ -1,7 +1,9 @@
 // Package authn turns a caller's credentials into a [Caller]: the agency
 // proven by its mTLS client certificate and the officer proven by a JWT that
 // the agency's own identity provider signed. The two must agree: the token's
-// issuer must be the issuer registered for the agency the certificate names.
+// issuer must be the issuer registered for the agency the certificate names,
+// and where that issuer is registered for several agencies the token must
+// name the agency in its liaison_agency_id claim (AgencyClaim).
 //
 // Keys are loaded when agencies are set (SetAgencies), never on the request
 // path. Tokens are verified with golang-jwt/jwt/v5 under strict options: the

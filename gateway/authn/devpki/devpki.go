@@ -158,6 +158,10 @@ type TokenSpec struct {
 	Audience  string
 	TTL       time.Duration // if zero, 15 minutes
 	ID        string        // jti; if empty, random
+	// Agency, if set, is the agency the token names in its
+	// liaison_agency_id claim (authn.AgencyClaim), which tokens of an
+	// issuer serving several agencies must carry.
+	Agency string
 }
 
 // Mint signs an officer token.
@@ -179,6 +183,9 @@ func (i *Issuer) Mint(s TokenSpec) (string, error) {
 		"jti":       s.ID,
 		"roles":     s.Roles,
 		"clearance": s.Clearance,
+	}
+	if s.Agency != "" {
+		claims["liaison_agency_id"] = s.Agency
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
 	t.Header["kid"] = i.Kid
