@@ -150,8 +150,16 @@ type Verifier struct {
 	log    *slog.Logger
 	state  atomic.Pointer[trustState]
 	tokens *cache[Caller]
-	certs  *cache[*Agency]
+	certs  *cache[verifiedCert]
 	replay ReplayStore
+}
+
+// verifiedCert is a client certificate verified against a trust state:
+// the agency it names and the chains to a trusted CA it was verified by,
+// which the revocations are checked against on every call.
+type verifiedCert struct {
+	agency *Agency
+	chains [][]*x509.Certificate
 }
 
 // trustState is everything a verification depends on; a new one replaces
@@ -189,7 +197,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		v.replay = newMemoryReplay(cfg.Now)
 	}
 	v.tokens = newCache[Caller](cfg.CacheSize)
-	v.certs = newCache[*Agency](cfg.CacheSize)
+	v.certs = newCache[verifiedCert](cfg.CacheSize)
 	v.state.Store(&trustState{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}, shared: map[string]bool{}, roots: x509.NewCertPool(), revoked: &Revocation{}})
 	return v, nil
 }
@@ -318,8 +326,10 @@ func (v *Verifier) CheckCertificate(state *tls.ConnectionState) (*Agency, error)
 }
 
 // agencyFromCertificate verifies the peer's chain against the trusted CAs
-// and the revocation list, and returns the agency its URI SAN names, with
-// the leaf's SHA-256 fingerprint.
+// and the revocations, and returns the agency its URI SAN names, with the
+// leaf's SHA-256 fingerprint. Every certificate of the chain is checked
+// against the revocations, not the leaf alone: a revoked intermediate CA
+// revokes what it issued.
 func (v *Verifier) agencyFromCertificate(ts *trustState, state *tls.ConnectionState) (*Agency, [32]byte, error) {
 	var fp [32]byte
 	if state == nil || len(state.PeerCertificates) == 0 {
@@ -328,34 +338,47 @@ func (v *Verifier) agencyFromCertificate(ts *trustState, state *tls.ConnectionSt
 	leaf := state.PeerCertificates[0]
 	fp = sha256.Sum256(leaf.Raw)
 	claimed := certName(leaf)
-	agency, ok := v.certs.get(fp, ts.gen, v.cfg.Now())
+	vc, ok := v.certs.get(fp, ts.gen, v.cfg.Now())
 	if !ok {
 		inter := x509.NewCertPool()
 		for _, c := range state.PeerCertificates[1:] {
 			inter.AddCert(c)
 		}
-		if _, err := leaf.Verify(x509.VerifyOptions{
+		chains, err := leaf.Verify(x509.VerifyOptions{
 			Roots: ts.roots, Intermediates: inter, CurrentTime: v.cfg.Now(),
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		}); err != nil {
+		})
+		if err != nil {
 			return nil, fp, fail("CERTIFICATE_NOT_TRUSTED", claimed, "the client certificate does not chain to a trusted CA")
 		}
 		for _, u := range leaf.URIs {
 			if a, ok := ts.byIdentity[u.String()]; ok {
-				agency = a
+				vc.agency = a
 				break
 			}
 		}
-		if agency == nil {
+		if vc.agency == nil {
 			return nil, fp, fail("UNKNOWN_AGENCY", claimed, "the certificate names no registered agency")
 		}
-		v.certs.put(fp, agency, ts.gen, leaf.NotAfter)
+		// Cached until the first certificate of any chain expires (an
+		// intermediate CA may expire before the leaf); then verified anew.
+		vc.chains = chains
+		expires := leaf.NotAfter
+		for _, chain := range chains {
+			for _, c := range chain {
+				if c.NotAfter.Before(expires) {
+					expires = c.NotAfter
+				}
+			}
+		}
+		v.certs.put(fp, vc, ts.gen, expires)
 	}
-	// The revocation list is checked after the chain, on every call (a
+	agency := vc.agency
+	// The revocations are checked after the chain, on every call (a
 	// revocation bumps the generation, so cached certificates are checked
 	// too): a revoked certificate the CA issued is booked under the agency
 	// it names.
-	if ts.revoked.Revoked(leaf) {
+	if revokedChains(ts.revoked, vc.chains) {
 		e := fail("CERTIFICATE_REVOKED", agency.ID, "the client certificate is revoked")
 		e.Proven = true
 		return nil, fp, e
@@ -366,6 +389,20 @@ func (v *Verifier) agencyFromCertificate(ts *trustState, state *tls.ConnectionSt
 		return nil, fp, e
 	}
 	return agency, fp, nil
+}
+
+// revokedChains reports whether every verified chain holds a revoked
+// certificate (the leaf, an intermediate CA or the root): the client
+// certificate is then revoked. Where the leaf chains to a trusted CA by
+// two paths (a cross-signed CA), one without a revoked certificate is
+// enough.
+func revokedChains(r *Revocation, chains [][]*x509.Certificate) bool {
+	for _, chain := range chains {
+		if !slices.ContainsFunc(chain, r.Revoked) {
+			return false
+		}
+	}
+	return true
 }
 
 func certName(c *x509.Certificate) string {

@@ -33,25 +33,54 @@ type Authority struct {
 	CertPEM []byte
 	// TrustDomain names identities: spiffe://<TrustDomain>/agency/<id>.
 	TrustDomain string
+	// ChainPEM is, for an intermediate CA (Intermediate), Cert and the CAs
+	// above it but the root, in PEM: Issue appends it to a leaf's chain.
+	// Empty for a root.
+	ChainPEM []byte
 }
 
-// NewAuthority creates a CA valid for 30 days.
+// NewAuthority creates a CA valid for 30 days that issues leaf
+// certificates only.
 func NewAuthority(trustDomain string) (*Authority, error) {
+	return newCA(trustDomain, "Liaison development CA ("+trustDomain+")", 30*24*time.Hour, 0, nil)
+}
+
+// NewRootAuthority creates a CA valid for 30 days that may also certify
+// intermediate CAs (Intermediate), one level deep.
+func NewRootAuthority(trustDomain string) (*Authority, error) {
+	return newCA(trustDomain, "Liaison development root CA ("+trustDomain+")", 30*24*time.Hour, 1, nil)
+}
+
+// Intermediate creates a CA certified by a (a NewRootAuthority), valid for
+// lifetime, that issues leaf certificates; their chain includes it.
+func (a *Authority) Intermediate(name string, lifetime time.Duration) (*Authority, error) {
+	return newCA(a.TrustDomain, name, lifetime, 0, a)
+}
+
+// newCA creates a CA whose paths below it are at most pathLen CAs long,
+// self-signed if parent is nil.
+func newCA(trustDomain, name string, lifetime time.Duration, pathLen int, parent *Authority) (*Authority, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "Liaison development CA (" + trustDomain + ")"},
+		Subject:               pkix.Name{CommonName: name},
 		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(30 * 24 * time.Hour),
+		NotAfter:              time.Now().Add(lifetime),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		MaxPathLenZero:        true,
+		MaxPathLen:            pathLen,
+		MaxPathLenZero:        pathLen == 0,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	issuer, signer := tmpl, crypto.Signer(key)
+	var chain []byte
+	if parent != nil {
+		issuer, signer = parent.Cert, parent.Key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, &key.PublicKey, signer)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +88,10 @@ func NewAuthority(trustDomain string) (*Authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authority{Cert: cert, Key: key, CertPEM: pemBlock("CERTIFICATE", der), TrustDomain: trustDomain}, nil
+	if parent != nil {
+		chain = append(pemBlock("CERTIFICATE", der), parent.ChainPEM...)
+	}
+	return &Authority{Cert: cert, Key: key, CertPEM: pemBlock("CERTIFICATE", der), TrustDomain: trustDomain, ChainPEM: chain}, nil
 }
 
 func serial() *big.Int {
@@ -94,7 +126,8 @@ type Leaf struct {
 }
 
 // Issue makes a certificate for identity (a URI SAN) that is valid for
-// client and server use on loopback (localhost, 127.0.0.1, ::1).
+// client and server use on loopback (localhost, 127.0.0.1, ::1). Its
+// CertPEM and Cert hold the chain up to the root, the root left out.
 func (a *Authority) Issue(identity string, lifetime time.Duration) (*Leaf, error) {
 	u, err := url.Parse(identity)
 	if err != nil {
@@ -123,7 +156,7 @@ func (a *Authority) Issue(identity string, lifetime time.Duration) (*Leaf, error
 	if err != nil {
 		return nil, err
 	}
-	l := &Leaf{CertPEM: pemBlock("CERTIFICATE", der), KeyPEM: pemBlock("PRIVATE KEY", kder)}
+	l := &Leaf{CertPEM: append(pemBlock("CERTIFICATE", der), a.ChainPEM...), KeyPEM: pemBlock("PRIVATE KEY", kder)}
 	l.Cert, err = tls.X509KeyPair(l.CertPEM, l.KeyPEM)
 	return l, err
 }
