@@ -29,14 +29,32 @@ func (p *Pseudonymizer) Seal(aad, plaintext []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 4, 4+aead.NonceSize()+len(plaintext)+aead.Overhead())
-	binary.BigEndian.PutUint32(out, uint32(ring.Current))
-	nonce := make([]byte, aead.NonceSize())
+	return sealAfter(binary.BigEndian.AppendUint32(nil, uint32(ring.Current)), aead, aad, plaintext)
+}
+
+// sealAfter appends to header a random nonce and plaintext sealed with
+// aead and aad.
+func sealAfter(header []byte, aead cipher.AEAD, aad, plaintext []byte) ([]byte, error) {
+	out := make([]byte, len(header)+aead.NonceSize(), len(header)+aead.NonceSize()+len(plaintext)+aead.Overhead())
+	copy(out, header)
+	nonce := out[len(header):]
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	out = append(out, nonce...)
 	return aead.Seal(out, nonce, plaintext, aad), nil
+}
+
+// openNonced opens rest, a nonce then the ciphertext and tag, with aead
+// and aad.
+func openNonced(aead cipher.AEAD, aad, rest []byte) ([]byte, error) {
+	if len(rest) < aead.NonceSize() {
+		return nil, errors.New("pseudonym: sealed data too short")
+	}
+	pt, err := aead.Open(nil, rest[:aead.NonceSize()], rest[aead.NonceSize():], aad)
+	if err != nil {
+		return nil, fmt.Errorf("pseudonym: open sealed data: %v", err)
+	}
+	return pt, nil
 }
 
 // Open decrypts what Seal produced with the same aad. It refuses what
@@ -54,15 +72,7 @@ func (p *Pseudonymizer) Open(aad, sealed []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	rest := sealed[4:]
-	if len(rest) < aead.NonceSize() {
-		return nil, errors.New("pseudonym: sealed data too short")
-	}
-	pt, err := aead.Open(nil, rest[:aead.NonceSize()], rest[aead.NonceSize():], aad)
-	if err != nil {
-		return nil, fmt.Errorf("pseudonym: open sealed data: %v", err)
-	}
-	return pt, nil
+	return openNonced(aead, aad, sealed[4:])
 }
 
 func sealKey(ring *KeyRing, version int) (cipher.AEAD, error) {
@@ -124,15 +134,7 @@ func (p *Pseudonymizer) SealInbox(aad, plaintext []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 4, 4+inboxSaltSize+aead.NonceSize()+len(plaintext)+aead.Overhead())
-	binary.BigEndian.PutUint32(out, inboxVersion)
-	out = append(out, salt...)
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	out = append(out, nonce...)
-	return aead.Seal(out, nonce, plaintext, aad), nil
+	return sealAfter(append(binary.BigEndian.AppendUint32(nil, inboxVersion), salt...), aead, aad, plaintext)
 }
 
 // OpenInbox decrypts what SealInbox produced with the same aad. An item
@@ -157,15 +159,7 @@ func (p *Pseudonymizer) OpenInbox(aad, sealed []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	rest = rest[inboxSaltSize:]
-	if len(rest) < aead.NonceSize() {
-		return nil, errors.New("pseudonym: sealed data too short")
-	}
-	pt, err := aead.Open(nil, rest[:aead.NonceSize()], rest[aead.NonceSize():], aad)
-	if err != nil {
-		return nil, fmt.Errorf("pseudonym: open sealed data: %v", err)
-	}
-	return pt, nil
+	return openNonced(aead, aad, rest[inboxSaltSize:])
 }
 
 // inboxAEAD returns the AES-256-GCM of one inbox item: its key is
