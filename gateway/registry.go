@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -233,6 +234,9 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 	if err := r.checkVia(); err != nil {
 		return nil, err
 	}
+	if err := r.checkPeerIssuers(); err != nil {
+		return nil, err
+	}
 	for _, c := range f.Cases {
 		if c.ID == "" {
 			return nil, errors.New("gateway: registry: a case has no id")
@@ -251,6 +255,25 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 		r.Cases[c.ID] = &Case{ID: c.ID, Lead: c.Lead, Members: slices.Clone(c.Members), Kind: c.Kind}
 	}
 	return r, nil
+}
+
+// checkPeerIssuers refuses a peer gateway that shares its issuer with
+// another agency: a peer's assertions name no agency (liaison_agency_id),
+// and a token of an issuer registered for several agencies must, so every
+// call of that peer would be refused.
+func (r *Registry) checkPeerIssuers() error {
+	for _, id := range slices.Sorted(maps.Keys(r.Agencies)) {
+		p := r.Agencies[id]
+		if p.Kind != KindPeerGateway || p.Via != "" || p.Issuer == "" {
+			continue
+		}
+		for _, oid := range slices.Sorted(maps.Keys(r.Agencies)) {
+			if o := r.Agencies[oid]; oid != id && o.Via == "" && o.Issuer == p.Issuer {
+				return fmt.Errorf("gateway: registry: peer gateway %q shares its issuer %q with %q: a peer gateway's assertions name no agency, so it needs an issuer of its own", id, p.Issuer, oid)
+			}
+		}
+	}
+	return nil
 }
 
 // authnAgencies returns the agencies as authentication needs them.

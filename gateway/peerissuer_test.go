@@ -1,0 +1,37 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// TestPeerGatewayNeedsAnIssuerOfItsOwn: a peer gateway's officer
+// assertions name no agency (liaison_agency_id), and a token of an issuer
+// registered for several agencies must; so a registry that gives a peer
+// gateway the issuer of another agency is refused at load, naming both,
+// rather than every call of that peer being refused later.
+func TestPeerGatewayNeedsAnIssuerOfItsOwn(t *testing.T) {
+	_, vkey, err := note.GenerateKey(rand.Reader, "nl.liaison.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noKeys := func(AgencyFile, string) (map[string]any, error) { return map[string]any{}, nil }
+	registry := func(policeIssuer string) *RegistryFile {
+		return &RegistryFile{Agencies: []AgencyFile{
+			{ID: "dk-police-aarhus", Kind: "police", Jurisdiction: "DK", CertificateIdentity: "spiffe://dk/police", Issuer: policeIssuer},
+			{ID: "nl-gateway", Kind: KindPeerGateway, Jurisdiction: "NL", CertificateIdentity: "spiffe://nl/gateway",
+				Issuer: "https://gateway.nl.example", Provider: "nl.example:8443", CheckpointKey: vkey},
+			{ID: "nl-probation", Kind: "probation", Jurisdiction: "NL", Via: "nl-gateway"},
+		}}
+	}
+	if _, err := registry("https://idp.dk.example").build("", noKeys); err != nil {
+		t.Fatalf("a peer gateway with an issuer of its own: %v", err)
+	}
+	_, err = registry("https://gateway.nl.example").build("", noKeys)
+	if err == nil || !strings.Contains(err.Error(), `peer gateway "nl-gateway" shares its issuer`) || !strings.Contains(err.Error(), "dk-police-aarhus") {
+		t.Errorf("a peer gateway sharing the police's issuer: %v; want refused, naming both", err)
+	}
+}
