@@ -416,12 +416,13 @@ func (e *unreachableError) Unwrap() error { return e.err }
 // verifyFailed reports a verification that failed: the log, its proofs or
 // its entries are not what the checkpoints commit to (truncated, forked or
 // rewritten, an entry changed, a proof refused). A gateway that gave no
-// checkpoint, a state file that cannot be read or written, and an -entry
-// beyond the log are not reported as FAILED.
+// checkpoint, a state file that cannot be read or written or that holds
+// another log's checkpoint, and an -entry beyond the log are not reported
+// as FAILED.
 func verifyFailed(err error) error {
 	_, unreachable := errors.AsType[*unreachableError](err)
 	_, file := errors.AsType[*fs.PathError](err)
-	if unreachable || file || errors.Is(err, audit.ErrOutOfRange) {
+	if unreachable || file || errors.Is(err, audit.ErrOutOfRange) || errors.Is(err, audit.ErrTrustedNotThisLog) {
 		return fmt.Errorf("audit verify: %v", err)
 	}
 	return fmt.Errorf("audit verify: FAILED: %v", err)

@@ -389,3 +389,55 @@ func TestAuditKeyFileMissing(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditStateOfAnotherLog: a -state file that holds another log's
+// checkpoint (another key) is a mistake in the auditor's set-up, not a
+// finding about this log: the error says the trust file is not this
+// log's and names it, and does not read as a verification failure.
+func TestAuditStateOfAnotherLog(t *testing.T) {
+	dir := t.TempDir()
+	export := func(name string) (exp, vkey string) {
+		skey, vkey, err := note.GenerateKey(rand.Reader, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer, err := note.NewSigner(skey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf := []byte(`{"time":"2026-11-02T09:00:00Z","action":"key_rotate","outcome":"ok"}`)
+		root, err := audit.RootHash([][]byte{leaf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: name, Size: 1, Hash: root}.String()}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp = filepath.Join(dir, name)
+		if err := os.Mkdir(exp, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f, b := range map[string][]byte{"entries.jsonl": append(leaf, '\n'), "checkpoint": signed, "verifier.key": []byte(vkey + "\n")} {
+			if err := os.WriteFile(filepath.Join(exp, f), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return exp, vkey
+	}
+	state := filepath.Join(dir, "shared.trusted")
+	verify := func(exp, vkey string) (string, error) {
+		var out bytes.Buffer
+		err := run(t.Context(), []string{"audit", "verify", "-export", exp, "-verifier-key", vkey, "-state", state}, &out, &out)
+		return out.String(), err
+	}
+	dk, dkKey := export("dk.liaison.test")
+	if out, err := verify(dk, dkKey); err != nil {
+		t.Fatalf("verify the Danish export: %v\n%s", err, out)
+	}
+	nl, nlKey := export("nl.liaison.test")
+	_, err := verify(nl, nlKey)
+	if err == nil || !strings.Contains(err.Error(), state) || !strings.Contains(err.Error(), "not this log's") || strings.Contains(err.Error(), "FAILED") {
+		t.Errorf("verify with another log's -state = %v; want an error naming the trust file as not this log's, not FAILED", err)
+	}
+}

@@ -53,6 +53,9 @@ func (f TrustFile) ReadTrusted(context.Context) ([]byte, error) {
 	return b, err
 }
 
+// String names the file, for errors.
+func (f TrustFile) String() string { return string(f) }
+
 // WriteTrusted replaces the file's content with signed.
 func (f TrustFile) WriteTrusted(_ context.Context, signed []byte) error {
 	tmp := string(f) + ".tmp"
@@ -134,11 +137,25 @@ func (c *Client) Trusted(ctx context.Context) (*Checkpoint, error) {
 		return nil, nil
 	}
 	cp, err := OpenCheckpoint(b, c.v)
+	if errors.Is(err, ErrSignature) {
+		where := "the trust store"
+		if s, ok := c.trust.(fmt.Stringer); ok {
+			where = "the trust file " + s.String()
+		}
+		return nil, fmt.Errorf("%w: %s holds a checkpoint this log's key (%s) did not sign: it is another log's, or was changed; keep one per log",
+			ErrTrustedNotThisLog, where, c.v.Name())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("audit: the trusted checkpoint: %w", err)
 	}
 	return &cp, nil
 }
+
+// ErrTrustedNotThisLog is returned, wrapped, when the checkpoint a
+// [TrustStore] holds is not signed by the log's key: the auditor's set-up
+// is wrong (another log's trust file, or a changed one), which says
+// nothing about the log.
+var ErrTrustedNotThisLog = errors.New("audit: the trusted checkpoint is not this log's")
 
 // Update fetches the log's latest checkpoint, checks its signature, and
 // checks that it extends the checkpoint trusted before, if any, with a
