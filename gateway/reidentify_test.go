@@ -208,25 +208,10 @@ func inbox(t *testing.T, ex liaisonv1.ExchangeClient) []*liaisonv1.SubscribeResp
 // are refused and the identity is never released.
 func TestReidentificationEndsWithTheCase(t *testing.T) {
 	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
+	rr, resp := reidentificationInCase(t, s)
 	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"}
 	police := s.exchange(t, requester)
-	resp, err := police.Request(t.Context(), riskRequest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const caseID = "NL-ZVH-RTM-0042"
-	tr, err := police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: resp.GetReleased().GetSubjectPseudonym(),
-		FromDomain: resp.GetReleased().GetPseudonymDomain(), Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: caseID,
-		Justification: "Bring to the case conference."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{Pseudonym: tr.GetPseudonym(),
-		FromDomain: tr.GetPseudonymDomain(), CaseId: caseID, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
-		ClaimedLegalBasis: "test.reid", Justification: "The case conference must know who this is."})
-	if err != nil {
-		t.Fatalf("RequestReidentification in the case: %v", err)
-	}
+	const caseID = reidCaseID
 	approve := func(o officer) error {
 		_, err := s.exchange(t, o).ApproveReidentification(t.Context(), &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked."})
 		return err
@@ -407,25 +392,8 @@ func TestReidentificationQuorumMetAcrossReplicas(t *testing.T) {
 // while the request stands for the members.
 func TestReidentificationApproverStanding(t *testing.T) {
 	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
-	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"}
-	police := s.exchange(t, requester)
-	resp, err := police.Request(t.Context(), riskRequest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const caseID = "NL-ZVH-RTM-0042"
-	tr, err := police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: resp.GetReleased().GetSubjectPseudonym(),
-		FromDomain: resp.GetReleased().GetPseudonymDomain(), Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: caseID,
-		Justification: "Bring to the case conference."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{Pseudonym: tr.GetPseudonym(),
-		FromDomain: tr.GetPseudonymDomain(), CaseId: caseID, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
-		ClaimedLegalBasis: "test.reid", Justification: "The case conference must know who this is."})
-	if err != nil {
-		t.Fatalf("RequestReidentification in the case: %v", err)
-	}
+	rr, _ := reidentificationInCase(t, s)
+	const caseID = reidCaseID
 	probationLO := officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}
 	listed := func(o officer) bool {
 		l, err := s.exchange(t, o).ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{})
@@ -438,23 +406,7 @@ func TestReidentificationApproverStanding(t *testing.T) {
 		t.Fatal("the probation service's legal officer, a member of the case, is not shown the request")
 	}
 	// The registry file takes the probation service out of the case.
-	editRegistry(t, s, func(f *gateway.RegistryFile) {
-		for i := range f.Cases {
-			if f.Cases[i].ID == caseID {
-				f.Cases[i].Members = slices.DeleteFunc(f.Cases[i].Members, func(m string) bool { return m == probationLO.agency })
-			}
-		}
-	})
-	ownPs, err := s.keys.Pseudonym("nl-probation/risk_management", "SYN-NL-0001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the probation service out of the case", func() bool {
-		_, err := s.exchange(t, officer{"nl-probation", "po.probe", []string{"case_officer"}, "confidential"}).Translate(t.Context(),
-			&liaisonv1.TranslateRequest{Pseudonym: ownPs, FromDomain: "nl-probation/risk_management", Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
-				CaseId: caseID, Justification: "Still in?"})
-		return err != nil
-	})
+	probationInCase(t, s, false)
 	approve := func(o officer) (*liaisonv1.ApproveReidentificationResponse, error) {
 		return s.exchange(t, o).ApproveReidentification(t.Context(), &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked."})
 	}
@@ -496,24 +448,7 @@ func TestReidentificationApproverStanding(t *testing.T) {
 // the approval counts again, and the release names both approvers.
 func TestReidentificationApprovalLapses(t *testing.T) {
 	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
-	police := s.exchange(t, officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"})
-	resp, err := police.Request(t.Context(), riskRequest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const caseID = "NL-ZVH-RTM-0042"
-	tr, err := police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: resp.GetReleased().GetSubjectPseudonym(),
-		FromDomain: resp.GetReleased().GetPseudonymDomain(), Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: caseID,
-		Justification: "Bring to the case conference."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{Pseudonym: tr.GetPseudonym(),
-		FromDomain: tr.GetPseudonymDomain(), CaseId: caseID, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
-		ClaimedLegalBasis: "test.reid", Justification: "The case conference must know who this is."})
-	if err != nil {
-		t.Fatalf("RequestReidentification in the case: %v", err)
-	}
+	rr, _ := reidentificationInCase(t, s)
 	probation := officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}
 	municipality := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
 	approve := func(o officer) (*liaisonv1.ApproveReidentificationResponse, error) {
@@ -522,31 +457,7 @@ func TestReidentificationApprovalLapses(t *testing.T) {
 	if a, err := approve(probation); err != nil || a.GetApprovals() != 1 || a.GetReleased() {
 		t.Fatalf("the probation service's approval = %v, %v; want the first of two", a, err)
 	}
-	members := func(in bool) {
-		t.Helper()
-		editRegistry(t, s, func(f *gateway.RegistryFile) {
-			for i := range f.Cases {
-				if f.Cases[i].ID != caseID {
-					continue
-				}
-				f.Cases[i].Members = slices.DeleteFunc(f.Cases[i].Members, func(m string) bool { return m == probation.agency })
-				if in {
-					f.Cases[i].Members = append(f.Cases[i].Members, probation.agency)
-				}
-			}
-		})
-		ownPs, err := s.keys.Pseudonym("nl-probation/risk_management", "SYN-NL-0001")
-		if err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, fmt.Sprintf("the probation service in the case: %v", in), func() bool {
-			_, err := s.exchange(t, officer{"nl-probation", "po.probe", []string{"case_officer"}, "confidential"}).Translate(t.Context(),
-				&liaisonv1.TranslateRequest{Pseudonym: ownPs, FromDomain: "nl-probation/risk_management", Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
-					CaseId: caseID, Justification: "Still in?"})
-			return (err == nil) == in
-		})
-	}
-	members(false)
+	probationInCase(t, s, false)
 	a, err := approve(municipality)
 	if err != nil || a.GetApprovals() != 1 || a.GetReleased() {
 		t.Fatalf("the municipality's approval after the probation service left the case = %v, %v; want one approval counted, nothing released", a, err)
@@ -558,7 +469,7 @@ func TestReidentificationApprovalLapses(t *testing.T) {
 		}
 	}
 
-	members(true)
+	probationInCase(t, s, true)
 	a, err = approve(municipality) // the approval stands: this call retries the release
 	if err != nil || a.GetApprovals() != 2 || !a.GetReleased() {
 		t.Fatalf("the municipality's call with the probation service back in the case = %v, %v; want two approvals, released", a, err)
@@ -567,4 +478,60 @@ func TestReidentificationApprovalLapses(t *testing.T) {
 	if e.Detail["step"] != "release" || e.Outcome != "disclose" || e.Detail["approvers"] != "nl-probation/lo.bakker,nl-municipality-rotterdam/lo.visser" {
 		t.Errorf("the release = %s %s approvers %q; want disclose, by both", e.Detail["step"], e.Outcome, e.Detail["approvers"])
 	}
+}
+
+// reidCaseID is the sample case the dual-control tests ask in.
+const reidCaseID = "NL-ZVH-RTM-0042"
+
+// reidentificationInCase has the Rotterdam police (insp.de.vries) request
+// a risk assessment, translate its pseudonym into the case's domain and
+// ask, in the case, for the identity behind it. It returns the request
+// and the risk assessment's release.
+func reidentificationInCase(t *testing.T, s *stack) (*liaisonv1.RequestReidentificationResponse, *liaisonv1.RequestResponse) {
+	t.Helper()
+	police := s.exchange(t, officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"})
+	resp, err := police.Request(t.Context(), riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: resp.GetReleased().GetSubjectPseudonym(),
+		FromDomain: resp.GetReleased().GetPseudonymDomain(), Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: reidCaseID,
+		Justification: "Bring to the case conference."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{Pseudonym: tr.GetPseudonym(),
+		FromDomain: tr.GetPseudonymDomain(), CaseId: reidCaseID, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
+		ClaimedLegalBasis: "test.reid", Justification: "The case conference must know who this is."})
+	if err != nil {
+		t.Fatalf("RequestReidentification in the case: %v", err)
+	}
+	return rr, resp
+}
+
+// probationInCase puts the probation service in the case (or takes it
+// out) through the registry file, and waits until the gateway sees it.
+func probationInCase(t *testing.T, s *stack, in bool) {
+	t.Helper()
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Cases {
+			if f.Cases[i].ID != reidCaseID {
+				continue
+			}
+			f.Cases[i].Members = slices.DeleteFunc(f.Cases[i].Members, func(m string) bool { return m == "nl-probation" })
+			if in {
+				f.Cases[i].Members = append(f.Cases[i].Members, "nl-probation")
+			}
+		}
+	})
+	ownPs, err := s.keys.Pseudonym("nl-probation/risk_management", "SYN-NL-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, fmt.Sprintf("the probation service in the case: %v", in), func() bool {
+		_, err := s.exchange(t, officer{"nl-probation", "po.probe", []string{"case_officer"}, "confidential"}).Translate(t.Context(),
+			&liaisonv1.TranslateRequest{Pseudonym: ownPs, FromDomain: "nl-probation/risk_management", Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
+				CaseId: reidCaseID, Justification: "Still in?"})
+		return (err == nil) == in
+	})
 }

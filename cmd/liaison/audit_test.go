@@ -341,32 +341,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 // nothing.
 func TestAuditKeyFileMissing(t *testing.T) {
 	dir := t.TempDir()
-	skey, vkey, err := note.GenerateKey(rand.Reader, "test.liaison")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf := []byte(`{"time":"2026-11-02T09:00:00Z","action":"key_rotate","outcome":"ok"}`)
-	root, err := audit.RootHash([][]byte{leaf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "test.liaison", Size: 1, Hash: root}.String()}, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exp := filepath.Join(dir, "export")
-	if err := os.Mkdir(exp, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range map[string][]byte{"entries.jsonl": append(leaf, '\n'), "checkpoint": signed, "verifier.key": []byte(vkey + "\n")} {
-		if err := os.WriteFile(filepath.Join(exp, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	exp, vkey := oneEntryExport(t, dir, "test.liaison")
 	missing := filepath.Join(dir, "no-such.key")
 	for _, tt := range []struct {
 		name string
@@ -396,35 +371,7 @@ func TestAuditKeyFileMissing(t *testing.T) {
 // log's and names it, and does not read as a verification failure.
 func TestAuditStateOfAnotherLog(t *testing.T) {
 	dir := t.TempDir()
-	export := func(name string) (exp, vkey string) {
-		skey, vkey, err := note.GenerateKey(rand.Reader, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		signer, err := note.NewSigner(skey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		leaf := []byte(`{"time":"2026-11-02T09:00:00Z","action":"key_rotate","outcome":"ok"}`)
-		root, err := audit.RootHash([][]byte{leaf})
-		if err != nil {
-			t.Fatal(err)
-		}
-		signed, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: name, Size: 1, Hash: root}.String()}, signer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exp = filepath.Join(dir, name)
-		if err := os.Mkdir(exp, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for f, b := range map[string][]byte{"entries.jsonl": append(leaf, '\n'), "checkpoint": signed, "verifier.key": []byte(vkey + "\n")} {
-			if err := os.WriteFile(filepath.Join(exp, f), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return exp, vkey
-	}
+	export := func(name string) (string, string) { return oneEntryExport(t, dir, name) }
 	state := filepath.Join(dir, "shared.trusted")
 	verify := func(exp, vkey string) (string, error) {
 		var out bytes.Buffer
@@ -440,4 +387,38 @@ func TestAuditStateOfAnotherLog(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), state) || !strings.Contains(err.Error(), "not this log's") || strings.Contains(err.Error(), "FAILED") {
 		t.Errorf("verify with another log's -state = %v; want an error naming the trust file as not this log's, not FAILED", err)
 	}
+}
+
+// oneEntryExport writes, in dir/name, an export of a one-entry log whose
+// checkpoint is signed by a fresh key called name, and returns the
+// export's directory and the key's verifier key.
+func oneEntryExport(t *testing.T, dir, name string) (exp, vkey string) {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := []byte(`{"time":"2026-11-02T09:00:00Z","action":"key_rotate","outcome":"ok"}`)
+	root, err := audit.RootHash([][]byte{leaf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: name, Size: 1, Hash: root}.String()}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp = filepath.Join(dir, name)
+	if err := os.Mkdir(exp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for f, b := range map[string][]byte{"entries.jsonl": append(leaf, '\n'), "checkpoint": signed, "verifier.key": []byte(vkey + "\n")} {
+		if err := os.WriteFile(filepath.Join(exp, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return exp, vkey
 }
