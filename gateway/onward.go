@@ -89,9 +89,8 @@ func (s *Server) currentSource(ctx context.Context, p *audit.Provenance, subject
 		index int64
 		entry *audit.Entry
 	}
-	next := map[int64]notice{}    // release -> the notice that closed it
-	revised := map[int64]string{} // release -> the last day a revision moved its end to
-	ended := map[int64]string{}   // release -> the last day an expiry notice said its basis covered
+	next := map[int64]notice{} // release -> the notice that closed it
+	ends := newBasisEnds()
 	for r, err := range s.logEntries(ctx, audit.Filter{Subject: subject, Agency: p.Holder.Agency, Start: p.Index + 1}) {
 		if err != nil {
 			return nil, -1, err
@@ -109,20 +108,8 @@ func (s *Server) currentSource(ctx context.Context, p *audit.Provenance, subject
 					}
 				}
 			}
-		case audit.ActionReviseExpiry:
-			// As the aftercare projection reads it (audit.ProjectAftercare).
-			x, err := strconv.ParseInt(e.Detail[audit.DetailRelease], 10, 64)
-			if e.Outcome == audit.OutcomeOK && err == nil && e.Detail[audit.DetailMoved] == "true" && e.Detail[audit.DetailValidUntil] != "" {
-				revised[x] = e.Detail[audit.DetailValidUntil]
-			}
-		case audit.ActionExpire:
-			if n, ok := audit.NoticeOf(r.Index, e); ok && n.Recipient == p.Recipient.Agency && e.LegalBasis != nil {
-				for _, x := range n.RefersTo {
-					if _, seen := ended[x]; !seen {
-						ended[x] = e.LegalBasis.ValidUntil
-					}
-				}
-			}
+		case audit.ActionReviseExpiry, audit.ActionExpire:
+			ends.see(r, p.Recipient.Agency)
 		}
 	}
 	cur := p
@@ -136,15 +123,7 @@ func (s *Server) currentSource(ctx context.Context, p *audit.Provenance, subject
 		}
 		cur = provenanceOf(n.index, n.entry)
 	}
-	// The basis ends when an expiry notice said it ended, or on the day a
-	// revision last moved its end to, or on the day the release recorded.
-	end := cur.ValidUntil
-	if v, ok := ended[cur.Index]; ok {
-		end = v
-	} else if v, ok := revised[cur.Index]; ok {
-		end = v
-	}
-	if end != cur.ValidUntil {
+	if end := ends.end(cur.Index, cur.ValidUntil); end != cur.ValidUntil {
 		c := *cur
 		c.ValidUntil = end
 		cur = &c
@@ -581,4 +560,54 @@ func (s *Server) checkProvenance(ctx context.Context, call *exchange, req *liais
 	}
 	_, err = s.resolveProvenance(ctx, req.GetProvenance(), call.caller.Agency.ID, ps)
 	return err
+}
+
+// basisEnds reads, from a subject's log entries, how the ends of releases'
+// legal bases moved after they were released, as the aftercare projection
+// does (audit.ProjectAftercare): the day an expiry notice said a basis
+// ended, else the day a revision (ReviseExpiry) last moved it to.
+type basisEnds struct {
+	revised map[int64]string // release -> the last day a revision moved its end to
+	ended   map[int64]string // release -> the day the first expiry notice said its basis covered
+}
+
+func newBasisEnds() basisEnds {
+	return basisEnds{revised: map[int64]string{}, ended: map[int64]string{}}
+}
+
+// see takes r into account if it is a revision that moved a release's end,
+// or an expiry notice (to recipient, if recipient is not empty), and
+// reports whether it is either kind of entry.
+func (b basisEnds) see(r audit.Record, recipient string) bool {
+	e := r.Entry
+	switch e.Action {
+	case audit.ActionReviseExpiry:
+		x, err := strconv.ParseInt(e.Detail[audit.DetailRelease], 10, 64)
+		if e.Outcome == audit.OutcomeOK && err == nil && e.Detail[audit.DetailMoved] == "true" && e.Detail[audit.DetailValidUntil] != "" {
+			b.revised[x] = e.Detail[audit.DetailValidUntil]
+		}
+		return true
+	case audit.ActionExpire:
+		if n, ok := audit.NoticeOf(r.Index, e); ok && (recipient == "" || n.Recipient == recipient) && e.LegalBasis != nil {
+			for _, x := range n.RefersTo {
+				if _, seen := b.ended[x]; !seen {
+					b.ended[x] = e.LegalBasis.ValidUntil
+				}
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// end is the end of release x's basis as it stands now, given the end the
+// release recorded.
+func (b basisEnds) end(x int64, recorded string) string {
+	if v, ok := b.ended[x]; ok {
+		return v
+	}
+	if v, ok := b.revised[x]; ok {
+		return v
+	}
+	return recorded
 }

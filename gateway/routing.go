@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -240,31 +239,15 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 		return c != nil && c.Status == audit.CaseOpen && slices.Contains(c.Active(), agency), nil
 	}
 	var receipts []audit.Record
-	revised := map[int64]string{} // release -> the last day a revision moved its end to
-	ended := map[int64]string{}   // release -> the last day an expiry notice said its basis covered
+	ends := newBasisEnds()
 	for r, err := range s.logEntries(ctx, audit.Filter{Subject: ps}) {
 		if err != nil {
 			return nil, err
 		}
-		e := r.Entry
-		switch e.Action {
-		case audit.ActionReviseExpiry:
-			// As the aftercare projection reads it (audit.ProjectAftercare).
-			x, err := strconv.ParseInt(e.Detail[audit.DetailRelease], 10, 64)
-			if e.Outcome == audit.OutcomeOK && err == nil && e.Detail[audit.DetailMoved] == "true" && e.Detail[audit.DetailValidUntil] != "" {
-				revised[x] = e.Detail[audit.DetailValidUntil]
-			}
-			continue
-		case audit.ActionExpire:
-			if n, ok := audit.NoticeOf(r.Index, e); ok && e.LegalBasis != nil {
-				for _, x := range n.RefersTo {
-					if _, seen := ended[x]; !seen {
-						ended[x] = e.LegalBasis.ValidUntil
-					}
-				}
-			}
+		if ends.see(r, "") {
 			continue
 		}
+		e := r.Entry
 		if !audit.Released(e.Outcome) || e.Outcome == audit.OutcomeHitOnly || !slices.Contains(recordActions, e.Action) {
 			continue // a hit (or no-hit) delivers no record either
 		}
@@ -275,13 +258,7 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 		basis := ""
 		if lb := e.LegalBasis; lb != nil {
 			basis = lb.ID
-			end := lb.ValidUntil
-			if v, ok := ended[r.Index]; ok {
-				end = v
-			} else if v, ok := revised[r.Index]; ok {
-				end = v
-			}
-			if end != "" && end < today {
+			if end := ends.end(r.Index, lb.ValidUntil); end != "" && end < today {
 				continue
 			}
 		}
