@@ -12,11 +12,13 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -178,14 +180,27 @@ func (l *layout) remap(argv []string, prefixes ...string) []string {
 	return out
 }
 
+// handedPorts holds the addresses freeAddr returned (or tried).
+var handedPorts sync.Map
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Not port 0: that lies in the ephemeral range, where any outgoing
+	// connection may take it before the process listens (the main
+	// module's gateway/loopback explains; this module does not import it).
+	for range 200 {
+		a := net.JoinHostPort("127.0.0.1", strconv.Itoa(10000+mrand.IntN(22000)))
+		if _, taken := handedPorts.LoadOrStore(a, true); taken {
+			continue
+		}
+		ln, err := net.Listen("tcp", a)
+		if err == nil {
+			ln.Close()
+			return a
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free loopback port below 32000")
+	return ""
 }
 
 // replaceFlag sets the value of -name (given as -name=v or -name v).

@@ -13,7 +13,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,6 +25,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/loopback"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/note"
@@ -531,17 +532,6 @@ func h2cClient() *http.Client {
 	return &http.Client{Transport: tr, Timeout: time.Minute}
 }
 
-// freeLoopbackAddr returns a loopback address whose port was free a moment
-// ago, for servers that cannot report the port they chose.
-func freeLoopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
 // opaPhase starts OPA's server on the embedded policies, with decision
 // logs on the console, and decides the Disclose phase's input over REST.
 func (b *bench) opaPhase(ctx context.Context) error {
@@ -557,7 +547,7 @@ func (b *bench) opaPhase(ctx context.Context) error {
 	if err := writePolicies(pdir); err != nil {
 		return err
 	}
-	addr, err := freeLoopbackAddr()
+	addr, err := loopback.Addr()
 	if err != nil {
 		return err
 	}
@@ -773,7 +763,7 @@ func (b *bench) tesseraPhase(ctx context.Context) error {
 	if err := os.WriteFile(keyFile, []byte(skey), 0o600); err != nil {
 		return err
 	}
-	addr, err := freeLoopbackAddr()
+	addr, err := loopback.Addr()
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liaison-gateway/liaison/gateway/loopback"
+
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -138,7 +140,7 @@ func (d *crossDemo) run(ctx context.Context, dir string) error {
 		if err != nil {
 			return nil, err
 		}
-		port, err := freeAddr()
+		port, err := loopback.Addr()
 		if err != nil {
 			return nil, err
 		}
@@ -203,16 +205,6 @@ func (d *crossDemo) run(ctx context.Context, dir string) error {
 	fmt.Fprintln(d.out)
 	fmt.Fprintln(d.out, "Demo complete: a notice, a pseudonymised answer, a correction and a required notice across a border, each under both countries' law, in two verified logs that prove each other's part.")
 	return nil
-}
-
-// freeAddr returns a loopback address nothing listens on.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // client dials a country's gateway as an officer of one of its agencies.

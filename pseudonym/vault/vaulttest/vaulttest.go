@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/loopback"
 
 	"github.com/hashicorp/vault/api"
 )
@@ -108,12 +109,10 @@ func Start(tb testing.TB) *Server {
 		tb.Skip("LIAISON_TEST_VAULT_BIN not set; skipping the Vault outage tests. " + howToRun)
 	}
 	dir := tb.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := loopback.Addr() // restarted on this port: see package loopback
 	if err != nil {
 		tb.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 	cfg := fmt.Sprintf(`storage "file" { path = %q }
 listener "tcp" {
   address = %q
