@@ -12,6 +12,8 @@ import (
 
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // copyEmbedded writes the embedded policy tree into a directory.
@@ -158,8 +160,13 @@ func TestReadinessRPC(t *testing.T) {
 			t.Errorf("GetReadiness(%s): markdown %d bytes, report %d fields", j, len(r.GetMarkdown()), len(r.GetReport().GetFields()))
 		}
 	}
-	if _, err := lo.GetReadiness(t.Context(), &liaisonv1.GetReadinessRequest{Jurisdiction: "XX"}); err == nil {
-		t.Error("a readiness report for a jurisdiction with no pack")
+	// A code with no pack, and one spelt in lower case: InvalidArgument,
+	// naming the field and what would be right.
+	for j, want := range map[string]string{"XX": "whose packs are BE, DE-BY, DE-NI, DK, FR, NL", "de-by": `codes are upper case: "DE-BY"`} {
+		_, err := lo.GetReadiness(t.Context(), &liaisonv1.GetReadinessRequest{Jurisdiction: j})
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "jurisdiction") || !strings.Contains(status.Convert(err).Message(), want) {
+			t.Errorf("GetReadiness(%s): %v; want InvalidArgument naming jurisdiction and saying %s", j, err, want)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -147,9 +148,23 @@ func (s *Server) GetReadiness(ctx context.Context, req *liaisonv1.GetReadinessRe
 		return nil, s.statusError(ctx, invalid("jurisdiction", "is required, e.g. DK"))
 	}
 	eng := s.policy.Current()
+	packs, err := eng.Packs(ctx)
+	if err != nil {
+		return nil, s.statusError(ctx, err)
+	}
+	codes := make([]string, 0, len(packs))
+	for _, p := range packs {
+		codes = append(codes, p.Code)
+	}
+	if j := req.GetJurisdiction(); !slices.Contains(codes, j) {
+		if u := strings.ToUpper(j); slices.Contains(codes, u) {
+			return nil, s.statusError(ctx, invalid("jurisdiction", "is %q; codes are upper case: %q", j, u))
+		}
+		return nil, s.statusError(ctx, invalid("jurisdiction", "has no pack in the active policy, whose packs are %s", strings.Join(codes, ", ")))
+	}
 	r, err := eng.Readiness(ctx, req.GetJurisdiction())
 	if err != nil {
-		return nil, s.statusError(ctx, invalid("jurisdiction", "has no readiness report: %v", err))
+		return nil, s.statusError(ctx, err)
 	}
 	var md bytes.Buffer
 	if err := r.WriteMarkdown(&md); err != nil {

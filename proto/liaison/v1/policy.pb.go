@@ -460,7 +460,9 @@ func (x *SimulateResponse) GetAssumptions() []string {
 // GetReadinessRequest names a jurisdiction.
 type GetReadinessRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The jurisdiction code, e.g. "DK" or "DE-BY".
+	// The jurisdiction code of one of the active policy's packs, e.g. "DK" or
+	// "DE-BY", in upper case as the packs spell it. Another code, or one in
+	// lower case, is InvalidArgument naming the field and the codes there are.
 	Jurisdiction  string `protobuf:"bytes,1,opt,name=jurisdiction,proto3" json:"jurisdiction,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
