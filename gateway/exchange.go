@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -329,12 +330,15 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 	items = items[:min(len(items), limit)]
 	for _, it := range items {
 		plain, err := s.cfg.Pseudonyms.OpenInbox([]byte(it.Recipient), it.Payload)
-		if err != nil {
+		if errors.Is(err, pseudonym.ErrUnavailable) {
 			return s.statusError(ctx, err)
 		}
 		var m liaisonv1.SubscribeResponse
-		if err := proto.Unmarshal(plain, &m); err != nil {
-			return s.statusError(ctx, fmt.Errorf("gateway: inbox item %d: %v", it.Cursor, err))
+		if err == nil {
+			err = proto.Unmarshal(plain, &m)
+		}
+		if err != nil {
+			return s.unreadableItem(ctx, it, err)
 		}
 		m.Cursor = it.Cursor
 		if m.Released != nil {
@@ -362,6 +366,23 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 		}
 	}
 	return nil
+}
+
+// unreadableItem is the error that ends a Subscribe at an inbox item that
+// does not open: altered in the store, or sealed by an earlier release
+// under a pseudonym key version since retired. DataLoss, reason
+// INBOX_ITEM_UNREADABLE, with the item's cursor, so that the agency can
+// report it and read on after it; the operator's log names the inbox and
+// cursor (never the content, which no one can read).
+func (s *Server) unreadableItem(ctx context.Context, it audit.InboxItem, err error) error {
+	s.log.ErrorContext(ctx, "inbox item does not open", "inbox", it.Recipient, "cursor", it.Cursor, "audit_index", it.AuditIndex, "error", err)
+	st, _ := status.New(codes.DataLoss, fmt.Sprintf("inbox item %d cannot be opened: it was altered in the gateway's store, "+
+		"or sealed under a key version since retired; report it to the gateway's operator, and subscribe with after=%d to read on",
+		it.Cursor, it.Cursor)).WithDetails(&errdetails.ErrorInfo{
+		Reason: "INBOX_ITEM_UNREADABLE", Domain: errorDomain,
+		Metadata: map[string]string{"cursor": strconv.FormatInt(it.Cursor, 10), "audit_index": strconv.FormatInt(it.AuditIndex, 10)},
+	})
+	return st.Err()
 }
 
 // Acknowledge marks the caller's inbox read up to a cursor. The required

@@ -158,13 +158,16 @@ func (c *clock) add(d time.Duration) {
 	c.t.Add(int64(d))
 }
 
-func reasonOf(err error) string {
+func reasonOf(err error) string { return errorInfo(err).GetReason() }
+
+// errorInfo is an error's google.rpc.ErrorInfo; nil if it has none.
+func errorInfo(err error) *errdetails.ErrorInfo {
 	for _, d := range status.Convert(err).Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.GetReason()
+			return info
 		}
 	}
-	return ""
+	return nil
 }
 
 func TestMatchFiveHolders(t *testing.T) {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -222,8 +225,8 @@ func TestReidentificationQuorumDuringKeyOutage(t *testing.T) {
 // A release notice delivered while version 1 was current is read after
 // version 1 was rotated out and retired (its transition window over), and
 // so is one delivered after; an item altered in the store is still
-// refused, its ciphertext or its key version, and opens again once put
-// back.
+// refused, its ciphertext or its key version (DataLoss naming its cursor,
+// after which the agency reads on), and opens again once put back.
 func TestInboxOutlivesKeyRetirement(t *testing.T) {
 	ctx := t.Context()
 	c := vaulttest.Dev(t)
@@ -309,8 +312,17 @@ func TestInboxOutlivesKeyRetirement(t *testing.T) {
 		m, err := st.Recv()
 		if err == nil {
 			t.Errorf("%s: Subscribe delivered %v", name, m)
-		} else if status.Code(err) != codes.Internal {
-			t.Errorf("%s: Subscribe = %v; want Internal", name, err)
+		} else if info := errorInfo(err); status.Code(err) != codes.DataLoss || info.GetReason() != "INBOX_ITEM_UNREADABLE" ||
+			info.GetMetadata()["cursor"] != strconv.FormatInt(cursor, 10) || !strings.Contains(err.Error(), fmt.Sprintf("after=%d", cursor)) {
+			t.Errorf("%s: Subscribe = %v (%v); want DataLoss INBOX_ITEM_UNREADABLE naming cursor %d", name, err, info, cursor)
+		}
+		// The agency reads on after it: the later item is not held back.
+		st, err = police.Subscribe(ctx, &liaisonv1.SubscribeRequest{After: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := st.Recv(); err != nil || m.GetCursor() != got[1].GetCursor() {
+			t.Errorf("%s: Subscribe after the unreadable item = %v, %v; want item %d", name, m, err, got[1].GetCursor())
 		}
 		put(orig)
 		if got := inboxItems(t, police); len(got) != 2 {

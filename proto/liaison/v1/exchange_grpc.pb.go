@@ -110,7 +110,12 @@ type ExchangeClient interface {
 	// (RequestRequest.match_reference) to ask for the content: step two,
 	// with its own justification, decided and logged again.
 	Match(ctx context.Context, in *MatchRequest, opts ...grpc.CallOption) (*MatchResponse, error)
-	// Subscribe reads the caller's inbox from a cursor.
+	// Subscribe reads the caller's inbox from a cursor. An item that does not
+	// open (altered in the gateway's store, or sealed by an earlier release
+	// under a key version since retired) ends the stream, after the items
+	// before it, with DATA_LOSS, reason INBOX_ITEM_UNREADABLE and the item's
+	// "cursor" and "audit_index" in the ErrorInfo metadata; subscribing again
+	// with after set to that cursor reads on.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
@@ -368,7 +373,12 @@ type ExchangeServer interface {
 	// (RequestRequest.match_reference) to ask for the content: step two,
 	// with its own justification, decided and logged again.
 	Match(context.Context, *MatchRequest) (*MatchResponse, error)
-	// Subscribe reads the caller's inbox from a cursor.
+	// Subscribe reads the caller's inbox from a cursor. An item that does not
+	// open (altered in the gateway's store, or sealed by an earlier release
+	// under a key version since retired) ends the stream, after the items
+	// before it, with DATA_LOSS, reason INBOX_ITEM_UNREADABLE and the item's
+	// "cursor" and "audit_index" in the ErrorInfo metadata; subscribing again
+	// with after set to that cursor reads on.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
