@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -165,9 +166,11 @@ func (p *Pseudonymizer) Reload(ctx context.Context) error {
 	}
 	old := p.ring.Swap(ring)
 	p.fetched.Store(p.cfg.Now().UnixNano())
-	if old == nil || old.Current != ring.Current || len(old.Versions) != len(ring.Versions) {
+	if old == nil || old.Current != ring.Current || !sameVersions(old, ring) {
+		// The keys derived from versions the ring no longer holds go;
+		// those of the versions it keeps stay (they do not change).
 		p.mu.Lock()
-		clear(p.domains)
+		maps.DeleteFunc(p.domains, func(id domainKeyID, _ domainKeys) bool { return ring.Versions[id.version] == nil })
 		p.mu.Unlock()
 		p.log.InfoContext(ctx, "pseudonym keys loaded", "current_version", ring.Current, "versions", len(ring.Versions))
 	}
@@ -175,6 +178,19 @@ func (p *Pseudonymizer) Reload(ctx context.Context) error {
 		p.cfg.OnRotate(ctx, old.Current, ring.Current)
 	}
 	return nil
+}
+
+// sameVersions reports whether two rings hold the same key versions.
+func sameVersions(a, b *KeyRing) bool {
+	if len(a.Versions) != len(b.Versions) {
+		return false
+	}
+	for v := range a.Versions {
+		if _, ok := b.Versions[v]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Run refreshes the keys every Config.Refresh until ctx is done. Failures
@@ -368,17 +384,23 @@ type domainKeys struct {
 // domainKey derives (and caches) the domain's keys: HMAC-SHA256 of the
 // master key over a label and the domain, split into a MAC and an
 // encryption key.
+//
+// The ring decides, not the cache: a version the caller's ring does not
+// hold is refused even if its keys are cached. A call that began before a
+// reload retired a version (its ring still holding it) may derive that
+// version's keys after the reload cleared the cache; they are then not
+// kept, so that no later call finds them there.
 func (p *Pseudonymizer) domainKey(ring *KeyRing, version int, domain string) (domainKeys, error) {
+	master, ok := ring.Versions[version]
+	if !ok {
+		return domainKeys{}, &KeyVersionError{Version: version}
+	}
 	id := domainKeyID{version, domain}
 	p.mu.Lock()
 	dk, ok := p.domains[id]
 	p.mu.Unlock()
 	if ok {
 		return dk, nil
-	}
-	master, ok := ring.Versions[version]
-	if !ok {
-		return domainKeys{}, &KeyVersionError{Version: version}
 	}
 	derive := func(label string) []byte {
 		mac := hmac.New(sha256.New, master)
@@ -392,11 +414,14 @@ func (p *Pseudonymizer) domainKey(ring *KeyRing, version int, domain string) (do
 	}
 	dk = domainKeys{mac: newMACPool(derive("mac")), enc: block}
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ring.Load() != ring {
+		return dk, nil // a reload happened meanwhile: used once, not kept
+	}
 	if len(p.domains) >= maxDomainKeys {
 		clear(p.domains)
 	}
 	p.domains[id] = dk
-	p.mu.Unlock()
 	return dk, nil
 }
 
