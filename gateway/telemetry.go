@@ -345,11 +345,11 @@ var (
 	descEntries = prometheus.NewDesc("liaison_audit_entries_total",
 		"Entries the audit log committed; divided by batches, the mean group size.", nil, nil)
 	descTreeSize = prometheus.NewDesc("liaison_audit_tree_size",
-		"Size of the audit tree after this replica's latest commit or checkpoint.", nil, nil)
+		"Size of the audit tree after this replica's latest commit or checkpoint, or when it opened the log.", nil, nil)
 	descUnsigned = prometheus.NewDesc("liaison_audit_unsigned_entries",
-		"Entries this replica committed that no checkpoint it signed covers yet.", nil, nil)
+		"Entries of the tree that no signed checkpoint covers yet: none this replica signed, nor the latest it found when it opened the log.", nil, nil)
 	descCheckpointAge = prometheus.NewDesc("liaison_audit_checkpoint_age_seconds",
-		"Seconds since this replica last signed a checkpoint (signed only while the tree grows).", nil, nil)
+		"Seconds since this replica last signed a checkpoint (signed only while the tree grows), or since it opened the log if it has signed none since.", nil, nil)
 	descKeyAge = prometheus.NewDesc("liaison_pseudonym_keys_age_seconds",
 		"Seconds since the pseudonym keys were last loaded from their source (Vault or the key file).", nil, nil)
 	descKeyMaxStale = prometheus.NewDesc("liaison_pseudonym_keys_max_stale_seconds",
@@ -383,8 +383,14 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descEntries, prometheus.CounterValue, float64(st.Entries))
 	ch <- prometheus.MustNewConstMetric(descTreeSize, prometheus.GaugeValue, float64(st.TreeSize))
 	ch <- prometheus.MustNewConstMetric(descUnsigned, prometheus.GaugeValue, float64(max(st.TreeSize-st.CheckpointSize, 0)))
-	if !st.CheckpointTime.IsZero() {
-		ch <- prometheus.MustNewConstMetric(descCheckpointAge, prometheus.GaugeValue, time.Since(st.CheckpointTime).Seconds())
+	// A replica that has signed none since it opened its log (its signer
+	// has failed since it started) has been without one that long.
+	signed := st.CheckpointTime
+	if signed.IsZero() {
+		signed = st.Opened
+	}
+	if !signed.IsZero() {
+		ch <- prometheus.MustNewConstMetric(descCheckpointAge, prometheus.GaugeValue, time.Since(signed).Seconds())
 	}
 	age, maxStale := s.cfg.Pseudonyms.Freshness()
 	stale := 0.0

@@ -91,6 +91,7 @@ func (l *Log) checkStore(ctx context.Context) (int64, error) {
 			if _, err := OpenCheckpoint(storedNote, l.verifier); err != nil {
 				l.log.WarnContext(ctx, "the store's latest checkpoint is not signed by this log's key; not recorded outside the store",
 					"tree_size", stored.Size, "error", err)
+				l.stats.open(st.Size, coveredSize(anchored), l.now())
 				return st.Size, nil
 			}
 		}
@@ -104,7 +105,20 @@ func (l *Log) checkStore(ctx context.Context) (int64, error) {
 	if l.anchored != nil {
 		l.log.InfoContext(ctx, "audit store extends the last signed checkpoint", "signed_tree_size", l.anchored.Size, "tree_size", st.Size)
 	}
+	l.stats.open(st.Size, coveredSize(anchored, stored), l.now())
 	return st.Size, nil
+}
+
+// coveredSize is the size of the larger of two checkpoints the store was
+// found to match, 0 for none.
+func coveredSize(cps ...*Checkpoint) int64 {
+	var n int64
+	for _, cp := range cps {
+		if cp != nil {
+			n = max(n, cp.Size)
+		}
+	}
+	return n
 }
 
 // parseCheckpoint parses a signed checkpoint of this log without checking

@@ -16,12 +16,19 @@ type Stats struct {
 	Batches, Entries uint64
 	// TreeSize is the size of the tree after this Log's latest commit or
 	// checkpoint, whichever is larger (other replicas may have appended
-	// since). Zero until the first of either.
+	// since), or the size the store had when this Log opened it if that is
+	// larger.
 	TreeSize int64
 	// CheckpointSize is the size of the latest checkpoint this Log signed,
-	// and CheckpointTime when it signed it; zero before the first.
+	// and CheckpointTime when it signed it; zero before the first. Until
+	// this Log signs one, CheckpointSize is the size of the latest signed
+	// checkpoint it found when it opened the store (the entries it covers
+	// need no other), and CheckpointTime is zero.
 	CheckpointSize int64
 	CheckpointTime time.Time
+	// Opened is when this Log opened its store: with no checkpoint signed
+	// since, how long it has been without one.
+	Opened time.Time
 }
 
 // Stats returns the Log's counters. It does not touch the store.
@@ -39,6 +46,9 @@ func (l *Log) Stats() Stats {
 	if ns := l.stats.cpTime.Load(); ns != 0 {
 		st.CheckpointTime = time.Unix(0, ns)
 	}
+	if ns := l.stats.opened.Load(); ns != 0 {
+		st.Opened = time.Unix(0, ns)
+	}
 	return st
 }
 
@@ -47,6 +57,15 @@ type logStats struct {
 	batches, entries atomic.Uint64
 	size             atomic.Int64
 	cpSize, cpTime   atomic.Int64 // cpTime in Unix nanoseconds
+	opened           atomic.Int64 // Unix nanoseconds
+}
+
+// open records what the Log found when it opened its store: size entries,
+// of which the latest signed checkpoint covers covered.
+func (s *logStats) open(size, covered int64, t time.Time) {
+	s.opened.Store(t.UnixNano())
+	s.cpSize.Store(covered)
+	s.grow(size)
 }
 
 // committed records a batch of n entries committed at index first.
