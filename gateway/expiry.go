@@ -68,6 +68,9 @@ func (s *Server) RunAftercare(ctx context.Context) error {
 		return fmt.Errorf("%w: timer lease: %v", audit.ErrUnavailable, err)
 	}
 	if !held {
+		// The replica that holds the lease forwards what this one's
+		// passes left waiting, and reports it.
+		s.awaitingPeer.set(kindObligationNotice, awaiting{})
 		return nil
 	}
 	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {

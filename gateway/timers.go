@@ -36,8 +36,14 @@ const timerLease = "notice-timers"
 func (s *Server) RunTimers(ctx context.Context) (bool, error) {
 	now := s.now()
 	held, err := s.cfg.Audit.Lease(ctx, timerLease, s.replica, now, now.Add(3*s.cfg.TimerInterval))
-	if err != nil || !held {
+	if err != nil {
 		return false, err
+	}
+	if !held {
+		// The replica that holds the lease forwards what this one's
+		// passes left waiting, and reports it.
+		s.awaitingPeer.set(kindRequiredNotice, awaiting{})
+		return false, nil
 	}
 	// Acknowledgements made while a peer gateway was away go first: the
 	// peer escalates its half until it has them.
