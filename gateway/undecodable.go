@@ -44,7 +44,8 @@ var auditedActions = map[string]string{
 // the method's message ("failed to unmarshal"). Such a request would end
 // without an entry; this records it as refused (REQUEST_TOO_LARGE or
 // MALFORMED_REQUEST), with the caller authenticated as for any other
-// call, and nothing of what was sent.
+// call, and nothing of what was sent; the call is counted and traced as
+// any other, under its method.
 func (s *Server) registerAudited(gs *grpc.Server, desc *grpc.ServiceDesc, impl any) {
 	d := *desc
 	d.Methods = make([]grpc.MethodDesc, len(desc.Methods))
@@ -77,7 +78,13 @@ func (s *Server) registerAudited(gs *grpc.Server, desc *grpc.ServiceDesc, impl a
 // ended its context by then, so neither step may depend on it.
 func (s *Server) refuseUnreadable(ctx context.Context, method, action string, decErr error) (err error) {
 	ctx = context.WithoutCancel(ctx)
+	// No interceptor ran: the call is counted and timed here, under its
+	// method, as they would have.
+	ctx, r, span := s.tel.startRPC(ctx, method)
+	defer func() { s.tel.endRPC(r, span, err) }()
+	at := s.tel.stage(ctx, stageAuthenticate)
 	ctx, err = s.authenticate(ctx, method)
+	at.end()
 	if err != nil {
 		return err
 	}

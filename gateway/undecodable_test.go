@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -100,4 +101,81 @@ func TestUnreadableRequestsAreAudited(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnreadableRequestsAreCounted: a request gRPC could not read is
+// counted in liaison_requests_total under its method, refused with the
+// reason its entry records, and so is one whose caller is not
+// authenticated, with the reason of that refusal; both count in
+// liaison_refusals_total and their authentication is timed.
+func TestUnreadableRequestsAreCounted(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	s := startStack(t, stackOptions{metrics: reg})
+	ctx := t.Context()
+	malformed := []byte{0x0a, 0x10, 0x01} // field 1 says 16 bytes follow; one does
+	if err := s.conn(t, dkPrison).Invoke(ctx, liaisonv1.Exchange_Disclose_FullMethodName, malformed, new([]byte), grpc.ForceCodec(rawCodec{})); status.Code(err) != codes.Internal {
+		t.Fatalf("malformed Disclose: %v, want gRPC's Internal", err)
+	}
+	if err := s.connWith(t, dkPrison.agency, "not-a-token").Invoke(ctx, liaisonv1.Exchange_Disclose_FullMethodName, malformed, new([]byte), grpc.ForceCodec(rawCodec{})); status.Code(err) != codes.Internal {
+		t.Fatalf("malformed Disclose, bad token: %v, want gRPC's Internal", err)
+	}
+	// The entries, and so the counts, come after gRPC has answered.
+	disclose := strings.TrimPrefix(liaisonv1.Exchange_Disclose_FullMethodName, "/")
+	var counts map[string]float64
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		counts = gatherCounts(t, reg)
+		if counts["liaison_request_duration_seconds "+disclose] >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for key, want := range map[string]float64{
+		"liaison_requests_total " + disclose + " refused MALFORMED_REQUEST": 1,
+		"liaison_requests_total " + disclose + " refused MALFORMED_TOKEN":   1,
+		"liaison_refusals_total MALFORMED_REQUEST":                          1,
+		"liaison_refusals_total MALFORMED_TOKEN":                            1,
+		"liaison_stage_duration_seconds authenticate":                       2,
+		"liaison_request_duration_seconds " + disclose:                      2,
+	} {
+		if counts[key] != want {
+			t.Errorf("%s = %v, want %v", key, counts[key], want)
+		}
+	}
+	for key, v := range counts {
+		if strings.HasPrefix(key, "liaison_requests_total  ") && v != 0 {
+			t.Errorf("%s = %v: counted without its method", key, v)
+		}
+	}
+}
+
+// gatherCounts reads the gateway's call metrics from reg: each counter by
+// "name method outcome reason" (liaison_requests_total) or "name reason"
+// (liaison_refusals_total), each histogram's count by "name stage" or
+// "name method".
+func gatherCounts(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]float64{}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			l := map[string]string{}
+			for _, p := range m.GetLabel() {
+				l[p.GetName()] = p.GetValue()
+			}
+			switch f.GetName() {
+			case "liaison_requests_total":
+				counts[strings.Join([]string{f.GetName(), l["method"], l["outcome"], l["reason"]}, " ")] += m.GetCounter().GetValue()
+			case "liaison_refusals_total":
+				counts[f.GetName()+" "+l["reason"]] += m.GetCounter().GetValue()
+			case "liaison_stage_duration_seconds":
+				counts[f.GetName()+" "+l["stage"]] += float64(m.GetHistogram().GetSampleCount())
+			case "liaison_request_duration_seconds":
+				counts[f.GetName()+" "+l["method"]] += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return counts
 }
