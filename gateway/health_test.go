@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -36,8 +37,9 @@ import (
 // source a test gives it, and a health client that presents no
 // certificate, as a load balancer's probe would.
 type healthGateway struct {
-	health healthpb.HealthClient
-	logs   *syncBuffer
+	health  healthpb.HealthClient
+	logs    *syncBuffer
+	metrics *prometheus.Registry
 }
 
 func startHealthGateway(t *testing.T, store audit.Store, keys pseudonym.KeySource, maxStale time.Duration) *healthGateway {
@@ -71,8 +73,9 @@ func startHealthGateway(t *testing.T, store audit.Store, keys pseudonym.KeySourc
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := prometheus.NewRegistry()
 	srv, err := gateway.New(gateway.Config{Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver,
-		HealthInterval: 50 * time.Millisecond, Logger: logger})
+		HealthInterval: 50 * time.Millisecond, Logger: logger, Metrics: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +110,23 @@ func startHealthGateway(t *testing.T, store audit.Store, keys pseudonym.KeySourc
 		srv.Close()
 		alog.Close(context.Background()) // its final checkpoint may fail on a store the test broke
 	})
-	return &healthGateway{health: healthpb.NewHealthClient(conn), logs: logs}
+	return &healthGateway{health: healthpb.NewHealthClient(conn), logs: logs, metrics: reg}
+}
+
+// gauge returns the value of a gauge without labels in the gateway's
+// metrics, and whether it is there.
+func (g *healthGateway) gauge(t *testing.T, name string) (float64, bool) {
+	t.Helper()
+	fams, err := g.metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetGauge().GetValue(), true
+		}
+	}
+	return 0, false
 }
 
 // want waits up to 15s until every named service reports the status
@@ -211,11 +230,23 @@ func TestHealthFollowsTheAuditStore(t *testing.T) {
 		t.Fatalf("a healthy gateway logged that it is not serving:\n%s", g.logs.Bytes())
 	}
 
+	// The metrics say so too, for the alert: with every replica NOT_SERVING,
+	// no call reaches one to fail with AUDIT_UNAVAILABLE.
+	if up, ok := g.gauge(t, "liaison_audit_store_up"); !ok || up != 1 {
+		t.Errorf("liaison_audit_store_up = %v (found %v) on a serving gateway, want 1", up, ok)
+	}
+
 	store.Close()
 	g.want(t, healthpb.HealthCheckResponse_NOT_SERVING, allServices...)
+	if up, ok := g.gauge(t, "liaison_audit_store_up"); !ok || up != 0 {
+		t.Errorf("liaison_audit_store_up = %v (found %v) while the store is closed, want 0", up, ok)
+	}
 
 	store.reopen(t)
 	g.want(t, healthpb.HealthCheckResponse_SERVING, allServices...)
+	if up, ok := g.gauge(t, "liaison_audit_store_up"); !ok || up != 1 {
+		t.Errorf("liaison_audit_store_up = %v (found %v) once the store is back, want 1", up, ok)
+	}
 	g.wantLogs(t, `"health: not serving; the gateway fails closed","failing":"audit store"`, `"health: serving again","recovered":"audit store"`)
 }
 

@@ -130,6 +130,9 @@ type Server struct {
 	health     *health.Server
 	healthMu   sync.Mutex // serialises checkHealth; guards healthDown
 	healthDown string     // what failed at the last check; "" when serving
+	// auditDown is set while the audit store did not answer the last
+	// check, for the metrics (liaison_audit_store_up).
+	auditDown atomic.Bool
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
@@ -396,6 +399,7 @@ func (s *Server) checkHealth(ctx context.Context) {
 	if ctx.Err() != nil {
 		return // shutting down: a failed answer would say nothing about the store
 	}
+	s.auditDown.Store(auditErr != nil)
 	keysErr := s.cfg.Pseudonyms.Available()
 	var policyErr error
 	if s.policy.Current() == nil {

@@ -348,6 +348,8 @@ var (
 		"Size of the audit tree after this replica's latest commit or checkpoint, or when it opened the log.", nil, nil)
 	descUnsigned = prometheus.NewDesc("liaison_audit_unsigned_entries",
 		"Entries of the tree that no signed checkpoint covers yet: none this replica signed, nor the latest it found when it opened the log.", nil, nil)
+	descStoreUp = prometheus.NewDesc("liaison_audit_store_up",
+		"1 if the audit store answered the gateway's latest health check, 0 if not: the gateway then fails closed (AUDIT_UNAVAILABLE) and its health check says NOT_SERVING, so that no calls may reach it.", nil, nil)
 	descCheckpointAge = prometheus.NewDesc("liaison_audit_checkpoint_age_seconds",
 		"Seconds since this replica last signed a checkpoint (signed only while the tree grows), or since it opened the log if it has signed none since.", nil, nil)
 	descKeyAge = prometheus.NewDesc("liaison_pseudonym_keys_age_seconds",
@@ -369,7 +371,7 @@ var (
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueue, descBatches, descEntries, descTreeSize, descUnsigned, descCheckpointAge,
+	for _, d := range []*prometheus.Desc{descQueue, descBatches, descEntries, descTreeSize, descUnsigned, descStoreUp, descCheckpointAge,
 		descKeyAge, descKeyMaxStale, descKeyStale, descPolicy, descPolicyActivated, descPolicyLastOK, descAwaiting, descAwaitingAge} {
 		ch <- d
 	}
@@ -383,6 +385,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descEntries, prometheus.CounterValue, float64(st.Entries))
 	ch <- prometheus.MustNewConstMetric(descTreeSize, prometheus.GaugeValue, float64(st.TreeSize))
 	ch <- prometheus.MustNewConstMetric(descUnsigned, prometheus.GaugeValue, float64(max(st.TreeSize-st.CheckpointSize, 0)))
+	up := 1.0
+	if s.auditDown.Load() {
+		up = 0
+	}
+	ch <- prometheus.MustNewConstMetric(descStoreUp, prometheus.GaugeValue, up)
 	// A replica that has signed none since it opened its log (its signer
 	// has failed since it started) has been without one that long.
 	signed := st.CheckpointTime
