@@ -230,6 +230,11 @@ func (s *Server) SetRegistry(r *Registry) error {
 		return err
 	}
 	s.registry.Store(r)
+	for id, a := range r.Agencies {
+		if a.Kind == KindPeerGateway && a.Via == "" {
+			s.tel.peerKnown(id) // its series at 0, for increase() to see the first
+		}
+	}
 	return nil
 }
 
@@ -255,6 +260,11 @@ func (s *Server) setTrust(r *Registry, roots *x509.CertPool, revoked *authn.Revo
 		return err
 	}
 	s.registry.Store(r)
+	for id, a := range r.Agencies {
+		if a.Kind == KindPeerGateway && a.Via == "" {
+			s.tel.peerKnown(id) // its series at 0, for increase() to see the first
+		}
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +57,43 @@ type metrics struct {
 	// peerLogInconsistent counts receipts whose checkpoint was not
 	// consistent with what the peer showed before (peerview.go), by peer.
 	peerLogInconsistent *prometheus.CounterVec
+
+	// reasons are the reason label values used so far, at most
+	// maxReasonLabels (see reasonLabel).
+	reasons  sync.Map // string -> struct{}
+	nReasons atomic.Int32
+}
+
+// maxReasonLabels bounds the reason label's values. Reason codes are the
+// gateway's own, the active policy's and, through their refusals, peer
+// gateways': a peer (or a policy tree) could spell any number of them, and
+// each would be a series of its own. Past the bound, a new one counts as
+// reasonOther, unless it is alwaysLabelled.
+const maxReasonLabels = 500
+
+// alwaysLabelled are reasons that keep their label past the bound: the
+// gateway's outages, which alert rules select.
+var alwaysLabelled = map[string]bool{
+	"": true, "AUDIT_UNAVAILABLE": true, "KEYS_UNAVAILABLE": true, "HOLDER_UNAVAILABLE": true, "PEER_UNAVAILABLE": true,
+}
+
+// reasonOther is the reason label of a reason code past maxReasonLabels.
+const reasonOther = "OTHER"
+
+// reasonLabel is reason as a label value: itself, if it has one already
+// or the bound leaves room, otherwise reasonOther.
+func (m *metrics) reasonLabel(reason string) string {
+	if _, ok := m.reasons.Load(reason); ok || alwaysLabelled[reason] {
+		return reason
+	}
+	if m.nReasons.Add(1) > maxReasonLabels {
+		m.nReasons.Add(-1)
+		return reasonOther
+	}
+	if _, had := m.reasons.LoadOrStore(reason, struct{}{}); had {
+		m.nReasons.Add(-1)
+	}
+	return reason
 }
 
 // latencyBuckets span a cached decision (tens of microseconds) to a slow
@@ -75,11 +113,11 @@ func newTelemetry(s *Server, reg prometheus.Registerer, tp trace.TracerProvider)
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "liaison_requests_total",
-			Help: "Calls by gRPC method, outcome (the audit vocabulary: disclose, pseudonymise, hit_only, deny, refused, failed, not_found, ok, pending) and reason (the entry's first reason code, or the error's). An exchange RPC counts once per exchange: a Disclose once per recipient.",
+			Help: "Calls by gRPC method, outcome (the audit vocabulary: disclose, pseudonymise, hit_only, deny, refused, failed, not_found, ok, pending) and reason (the entry's first reason code, or the error's; past 500 distinct codes, OTHER). An exchange RPC counts once per exchange: a Disclose once per recipient.",
 		}, []string{"method", "outcome", "reason"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "liaison_refusals_total",
-			Help: "Calls refused before any decision (authentication or validation), by reason.",
+			Help: "Calls refused before any decision (authentication or validation), by reason (past 500 distinct codes, OTHER).",
 		}, []string{"reason"}),
 		peerLogInconsistent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "liaison_peer_log_inconsistent_total",
@@ -106,6 +144,15 @@ func newTelemetry(s *Server, reg prometheus.Registerer, tp trace.TracerProvider)
 	}
 	t.m = m
 	return t, nil
+}
+
+// peerKnown makes a peer gateway's series of peer-log inconsistencies
+// exist, at 0 until its first: a series that appears at 1 is missed by
+// increase() and rate().
+func (t *telemetry) peerKnown(peer string) {
+	if t.m != nil {
+		t.m.peerLogInconsistent.WithLabelValues(peer)
+	}
 }
 
 // peerLogInconsistent counts a peer's receipt whose checkpoint is not
@@ -152,6 +199,7 @@ func (t *telemetry) endRPC(r *rpc, span trace.Span, err error) {
 		t.m.duration.WithLabelValues(r.method).Observe(time.Since(r.start).Seconds())
 		if !r.counted.Load() {
 			outcome, reason := callOutcome(err)
+			reason = t.m.reasonLabel(reason)
 			t.m.requests.WithLabelValues(r.method, outcome, reason).Inc()
 			if outcome == audit.OutcomeRefused {
 				t.m.refusals.WithLabelValues(reason).Inc()
@@ -284,6 +332,7 @@ func (t *telemetry) endExchange(ex *exchange, err error) {
 		method = ex.rpc.method
 	}
 	if t.m != nil {
+		reason = t.m.reasonLabel(reason)
 		t.m.requests.WithLabelValues(method, outcome, reason).Inc()
 		if outcome == audit.OutcomeRefused {
 			t.m.refusals.WithLabelValues(reason).Inc()

@@ -82,6 +82,11 @@ func oneEntryLog(t *testing.T, h *hostilePeer) func(rc *liaisonv1.PeerReceipt) *
 func TestPeerForkedLogDetected(t *testing.T) {
 	f := startFederationWith(t, fedConfig{hostile: "DK"})
 	h := f.hostile
+	// The peer's series is there from the start, at 0, so that increase()
+	// sees the first inconsistency.
+	if v, found := value(scrape(t, f.nl.gw.Telemetry.Addr), "liaison_peer_log_inconsistent_total", map[string]string{"peer": "dk-gateway"}); !found || v != 0 {
+		t.Errorf("liaison_peer_log_inconsistent_total{peer=dk-gateway} before any exchange: %v (found %v); want 0", v, found)
+	}
 	if _, err := f.nl.client(t, "nl-probation", "insp.honest").Request(t.Context(), riskAssessmentRequest); err != nil {
 		t.Fatalf("an honest request: %v", err)
 	}
