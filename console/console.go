@@ -226,10 +226,20 @@ func (s *Server) headers(h http.Handler) http.Handler {
 
 // hosts refuses requests for any other host name than the console's, so
 // that a page from elsewhere cannot reach it by rebinding a name to
-// loopback.
+// loopback. A browser leaves the scheme's default port (443, or 80 over
+// plain HTTP) out of the Host header: such a host is the name with that
+// port.
 func (s *Server) hosts(h http.Handler) http.Handler {
+	defaultPort := "80"
+	if s.cfg.Secure {
+		defaultPort = "443"
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !slices.Contains(s.cfg.Hosts, strings.ToLower(r.Host)) {
+		host := strings.ToLower(r.Host)
+		if _, _, err := net.SplitHostPort(host); err != nil && host != "" {
+			host = net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), defaultPort)
+		}
+		if !slices.Contains(s.cfg.Hosts, host) {
 			http.Error(w, "unknown host", http.StatusMisdirectedRequest)
 			return
 		}

@@ -14,16 +14,19 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -621,6 +624,68 @@ func TestConsoleExercises(t *testing.T) {
 	for _, p := range []string{"/exercises/no-such-scenario", "/exercises/dk-release/report.pdf", "/exercises/..%2fREADME/report.md"} {
 		if resp, _ := get(t, hc, c.url+p); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s = %s, want 404", p, resp.Status)
+		}
+	}
+}
+
+// TestConsoleHostDefaultPort: a browser leaves the scheme's default port
+// out of the Host header (https://console.example/ is sent as
+// "console.example"), so a console served on port 443 must answer to its
+// name without the port, and still refuse other names and ports.
+func TestConsoleHostDefaultPort(t *testing.T) {
+	cc, err := grpc.NewClient("passthrough:///unused", grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	_, vkey, err := note.GenerateKey(rand.Reader, "test.liaison")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		secure bool
+		hosts  []string
+		host   string
+		want   int
+	}{
+		{true, []string{"console.example:443"}, "console.example", http.StatusUnauthorized},
+		{true, []string{"console.example:443"}, "CONSOLE.example:443", http.StatusUnauthorized},
+		{false, []string{"localhost:80"}, "localhost", http.StatusUnauthorized},
+		{true, []string{"[::1]:443"}, "[::1]", http.StatusUnauthorized},
+		{true, []string{"console.example:8443"}, "console.example", http.StatusMisdirectedRequest},
+		{false, []string{"console.example:443"}, "console.example", http.StatusMisdirectedRequest},
+		{true, []string{"console.example:443"}, "other.example", http.StatusMisdirectedRequest},
+	} {
+		srv, err := console.New(console.Config{
+			Audit: liaisonv1.NewAuditClient(cc), Policy: liaisonv1.NewPolicyClient(cc),
+			Verifier: v, VerifierKey: vkey, State: filepath.Join(t.TempDir(), "trusted"),
+			Hosts: slices.Clone(tt.hosts), Secure: tt.secure, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := srv.Handler()
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Host = tt.host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("console for %v (secure %v), Host %q: GET / = %d, want %d", tt.hosts, tt.secure, tt.host, rec.Code, tt.want)
+		}
+		if tt.want != http.StatusUnauthorized {
+			continue
+		}
+		// The login link works through that name too.
+		req = httptest.NewRequest(http.MethodGet, srv.NewLogin(), nil)
+		req.Host = tt.host
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusSeeOther {
+			t.Errorf("console for %v, Host %q: the login link = %d, want 303", tt.hosts, tt.host, rec.Code)
 		}
 	}
 }
