@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +47,10 @@ type check struct {
 	Kind      string // truncated, forked, entry, signature
 	Detail    string // the verifier's own message
 	Unreached string // the gateway could not be asked (not a verification failure)
+	// Setup is set when the state file cannot serve (another log's
+	// checkpoint, or a file that cannot be read or written): a problem of
+	// the console's set-up, not a verification failure.
+	Setup string
 }
 
 // verify updates the trusted checkpoint from the gateway, proving the new
@@ -98,11 +104,28 @@ func (s *Server) verify(ctx context.Context, sample bool) check {
 }
 
 // failedCheck classifies err into c and, if the log failed verification
-// (not merely the gateway being unreachable), notes it in the history.
+// (not merely the gateway being unreachable or the state file being
+// unusable, as `liaison audit verify` tells them apart), notes it in the
+// history.
 func (s *Server) failedCheck(c *check, err error) {
 	c.Detail = err.Error()
 	if _, ok := errors.AsType[*unreachableError](err); ok {
 		c.Unreached = describeError(errors.Unwrap(err))
+		return
+	}
+	_, path := errors.AsType[*fs.PathError](err)
+	_, link := errors.AsType[*os.LinkError](err)
+	switch {
+	case errors.Is(err, audit.ErrTrustedNotThisLog):
+		c.Setup = "The state file " + s.cfg.State + " holds a checkpoint that the verifier key you gave the console did not sign: " +
+			"it is another log's, or it was changed. This is a problem of the console's set-up, not of the log, which was not checked: " +
+			"give the console this log's state file (-state; keep one per log)."
+	case path || link:
+		c.Setup = "The state file " + s.cfg.State + " (or its .history) cannot be read or written. " +
+			"This is a problem of the console's set-up, not of the log, which was not checked."
+	}
+	if c.Setup != "" {
+		s.log.Warn("console: the trusted state cannot be used", "state", s.cfg.State, "error", err)
 		return
 	}
 	c.Failed = true
@@ -616,6 +639,11 @@ func (s *Server) exportDownload(w http.ResponseWriter, r *http.Request, ss *sess
 	if err != nil {
 		c := check{}
 		s.failedCheck(&c, err)
+		if c.Setup != "" {
+			s.render(w, r, ss, http.StatusInternalServerError, "message", "The export was not checked", struct{ Heading, Message string }{
+				"The export was not checked", c.Setup + " (" + c.Detail + ") Nothing was downloaded."})
+			return
+		}
 		s.render(w, r, ss, http.StatusConflict, "message", "The export does not verify", struct{ Heading, Message string }{
 			"The export does not verify", c.Failure + " (" + c.Detail + ") Nothing was downloaded."})
 		return

@@ -689,3 +689,74 @@ func TestConsoleHostDefaultPort(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleStateFileNotThisLogs: a state file that holds another log's
+// checkpoint, or that cannot be read, is a problem of the console's
+// set-up, as `liaison audit verify` says: the overview, the entry page and
+// the export say so and name the file, and neither say that the log failed
+// verification nor note a failed check in the history.
+func TestConsoleStateFileNotThisLogs(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	f.waitCheckpoint(t, c.ac)
+	hc := c.client(t)
+
+	signer, _, err := note.GenerateKey(rand.Reader, "other.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "other.log", Size: 3}.String()}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.state, other, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := func(what, body string) {
+		t.Helper()
+		if strings.Contains(body, "NOT consistent") || strings.Contains(body, "does not verify") || strings.Contains(body, "Failed checks") {
+			t.Errorf("%s says the log failed verification because of the state file:\n%s", what, body)
+		}
+		if !strings.Contains(body, c.state) || !strings.Contains(body, "set-up") {
+			t.Errorf("%s does not say that the state file %s is the problem:\n%s", what, c.state, body)
+		}
+	}
+	resp, page := get(t, hc, c.url+"/")
+	if resp.StatusCode != http.StatusOK || strings.Contains(page, "The log is consistent") {
+		t.Fatalf("overview with another log's state file = %s, says the log is consistent", resp.Status)
+	}
+	bad("the overview with another log's state file", page)
+	if _, body := get(t, hc, c.url+"/entry/0"); !strings.Contains(body, "Not verified") {
+		t.Errorf("entry 0 with another log's state file is not said unverified:\n%s", body)
+	} else {
+		bad("entry 0 with another log's state file", body)
+	}
+	resp, body := post(t, hc, c.url+"/export", url.Values{"csrf": {csrfOf(t, page)}}, nil)
+	if resp.Header.Get("Content-Type") == "application/zip" {
+		t.Errorf("the export was downloaded unchecked with another log's state file")
+	} else {
+		bad("the export with another log's state file", body)
+	}
+	if got, _ := os.ReadFile(c.state); !bytes.Equal(got, other) {
+		t.Errorf("the state file was replaced")
+	}
+
+	// A state file that cannot be read.
+	if err := os.Remove(c.state); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(c.state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, page = get(t, hc, c.url+"/")
+	bad("the overview with a state file that cannot be read", page)
+
+	if h, err := os.ReadFile(c.state + ".history"); err == nil && strings.Contains(string(h), "failure") {
+		t.Errorf("the history notes the set-up problems as failed checks of the log:\n%s", h)
+	}
+}

@@ -79,7 +79,7 @@ func (t *trustState) failed(why string) {
 func (t *trustState) append(e event) error {
 	f, err := os.OpenFile(t.history, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
-		return fmt.Errorf("console: trust history: %v", err)
+		return fmt.Errorf("console: trust history: %w", err)
 	}
 	b, _ := json.Marshal(e)
 	_, werr := f.Write(append(b, '\n'))
