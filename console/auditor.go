@@ -51,6 +51,9 @@ type check struct {
 	// checkpoint, or a file that cannot be read or written): a problem of
 	// the console's set-up, not a verification failure.
 	Setup string
+	// FailedSince is how many checks the history notes as failed since
+	// Since (before this one).
+	FailedSince int
 }
 
 // verify updates the trusted checkpoint from the gateway, proving the new
@@ -83,6 +86,11 @@ func (s *Server) verify(ctx context.Context, sample bool) check {
 	c.Latest, c.Before, c.FirstUse = &latest, before, before == nil
 	if c.FirstUse {
 		c.Since = c.Time
+	}
+	for _, e := range hist {
+		if e.Failure != "" && !c.Since.IsZero() && !e.Time.Before(c.Since) {
+			c.FailedSince++
+		}
 	}
 	if !sample {
 		return c

@@ -760,3 +760,35 @@ func TestConsoleStateFileNotThisLogs(t *testing.T) {
 		t.Errorf("the history notes the set-up problems as failed checks of the log:\n%s", h)
 	}
 }
+
+// TestConsoleOverviewRemembersFailures: once a check has failed, the
+// overview never says again that every check since the log was first
+// trusted found it consistent, even when the latest check passes.
+func TestConsoleOverviewRemembersFailures(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.Sample = 1000 }) // every entry
+	f.waitCheckpoint(t, c.ac)
+	hc := c.client(t)
+	get(t, hc, c.url+"/") // trusted on first use
+	if _, page := get(t, hc, c.url+"/"); !strings.Contains(page, "every check since then found it consistent") {
+		t.Fatalf("the overview of an untouched log does not say every check found it consistent:\n%s", page)
+	}
+	// A row changed in place, found, then put back.
+	f.sqlExec(t, "CREATE TABLE saved AS SELECT idx, leaf FROM leaves WHERE idx = 1",
+		"UPDATE leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), 'risk_management', 'statistics') AS BLOB) WHERE idx = 1")
+	if _, page := get(t, hc, c.url+"/"); !strings.Contains(page, "NOT consistent") {
+		t.Fatalf("the overview of a changed row does not say so:\n%s", page)
+	}
+	f.sqlExec(t, "UPDATE leaves SET leaf = (SELECT leaf FROM saved WHERE saved.idx = 1) WHERE idx = 1")
+	_, page := get(t, hc, c.url+"/")
+	if !strings.Contains(page, "The log is consistent") {
+		t.Fatalf("the overview after the row was put back is not consistent:\n%s", page)
+	}
+	if strings.Contains(page, "every check since then found it consistent") {
+		t.Errorf("the overview says every check found the log consistent, after one found an entry changed")
+	}
+	if !strings.Contains(page, "1 check since then failed") {
+		t.Errorf("the overview does not say that a check failed since the log was first trusted:\n%s", page)
+	}
+}
