@@ -136,6 +136,11 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	port := strconv.Itoa(lis.Addr().(*net.TCPAddr).Port)
 	names := append(append([]string{}, hosts...), certNames...)
 	if loopback {
+		// The address listened on first: the login link is for it (on
+		// 127.0.0.2 or ::1, 127.0.0.1 does not reach the console).
+		if ip := net.ParseIP(host); ip != nil && !ip.Equal(net.IPv4(127, 0, 0, 1)) {
+			names = append(names, ip.String())
+		}
 		names = append(names, "127.0.0.1", "localhost", "::1")
 	} else if host != "" && !net.ParseIP(host).IsUnspecified() {
 		names = append(names, host)

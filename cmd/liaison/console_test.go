@@ -202,6 +202,37 @@ func TestConsoleListen(t *testing.T) {
 	}
 }
 
+// TestConsoleListenLoopback: on any loopback address -listen names (not
+// only 127.0.0.1) the login link the console prints is for that address,
+// and the console answers there.
+func TestConsoleListenLoopback(t *testing.T) {
+	s := startAuditStack(t, "")
+	tokFile := filepath.Join(s.dir, "token.jwt")
+	if err := os.WriteFile(tokFile, []byte(s.tok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ listen, want string }{
+		{"127.0.0.2:0", "http://127.0.0.2:"},
+		{"[::1]:0", "http://[::1]:"},
+	} {
+		link, _, _ := startConsoleCmd(t, s.consoleArgs(t, tokFile, "-listen", tt.listen))
+		if !strings.HasPrefix(link, tt.want) {
+			t.Errorf("-listen %s: login link %q, want %s...", tt.listen, link, tt.want)
+		}
+		jar, _ := cookiejar.New(nil)
+		hc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+		resp, err := hc.Get(link)
+		if err != nil {
+			t.Errorf("-listen %s: the login link: %v", tt.listen, err)
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("-listen %s: the login link leads to %s, want the overview", tt.listen, resp.Status)
+		}
+	}
+}
+
 // selfSigned writes a certificate for console.test and 127.0.0.1.
 func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
 	t.Helper()
