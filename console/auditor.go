@@ -286,6 +286,7 @@ type timelineData struct {
 	Matched    int
 	Shown      int
 	Truncated  bool
+	ReadUntil  time.Time // with Truncated, the time of the last entry read
 	Released   int
 	Refused    int
 	Other      int
@@ -354,7 +355,9 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 		m[k][o]++
 	}
+	var lastRead time.Time
 	truncated, err := s.readEntries(r.Context(), req, func(index int64, e *audit.Entry) {
+		lastRead = e.Time.UTC()
 		if !keep(e) {
 			return
 		}
@@ -389,6 +392,14 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 		rows = rows[:maxRows]
 	}
 	d.Rows, d.Shown = rows, len(rows)
+	if truncated {
+		// Nothing after the last entry read was counted: the time chart
+		// ends on its day rather than show the days after it empty.
+		d.ReadUntil = lastRead
+		if end := lastRead.Truncate(24*time.Hour).AddDate(0, 0, 1); end.After(from) && end.Before(to) {
+			to = end
+		}
+	}
 	unit, bucket := buckets(from, to)
 	var periods []series
 	seen := map[string]int{}

@@ -792,3 +792,43 @@ func TestConsoleOverviewRemembersFailures(t *testing.T) {
 		t.Errorf("the overview does not say that a check failed since the log was first trusted:\n%s", page)
 	}
 }
+
+// TestConsoleTimelineTruncated: when the console stops reading a period at
+// its limit, the timeline says up to when it read, does not call what it
+// lists the period's newest entries, and its chart ends where the reading
+// stopped rather than show the later days empty.
+func TestConsoleTimelineTruncated(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = 3 })
+	hc := c.client(t)
+	resp, page := get(t, hc, c.url+"/timeline?action=request")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /timeline = %s\n%s", resp.Status, page)
+	}
+	if !strings.Contains(page, "stopped reading") {
+		t.Fatalf("the timeline read more than its limit of 3 entries:\n%s", page)
+	}
+	// The six requests of the traffic are on days -3 to 0: the first three
+	// end on day -2 at 09:00.
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	last := today.AddDate(0, 0, -2).Add(9 * time.Hour)
+	if !strings.Contains(page, "<strong>at least 3</strong> entries match") {
+		t.Errorf("the timeline does not say at least 3 entries match")
+	}
+	if !strings.Contains(page, last.Format("2006-01-02 15:04:05")) {
+		t.Errorf("the timeline does not say it read up to %s", last.Format(time.DateTime))
+	}
+	if strings.Contains(page, "The table shows the newest 3;") {
+		t.Errorf("the timeline calls the first entries of the period its newest")
+	}
+	for d := 1; d >= -1; d-- {
+		day := today.AddDate(0, 0, d).Format(time.DateOnly)
+		if strings.Contains(page, `<th scope="row">`+day+`</th>`) {
+			t.Errorf("the chart shows day %s, which the console did not read", day)
+		}
+	}
+	if day := last.Format(time.DateOnly); !strings.Contains(page, `<th scope="row">`+day+`</th>`) {
+		t.Errorf("the chart does not show day %s, which the console read", day)
+	}
+}
