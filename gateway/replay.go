@@ -90,7 +90,7 @@ func RecordedFromEntry(index int64, e *audit.Entry) (rec policies.Recorded, skip
 	if p := e.FieldPlan; p != nil {
 		recorded.Fields = policies.Fields{Keep: p.Keep, Generalise: p.Generalise, Pseudonymise: p.Pseudonymise, Precision: p.Precision}
 	}
-	rec = policies.Recorded{Index: index, Input: in, Outcome: e.Outcome, Fields: PlanFields(e.RecordType, recorded)}
+	rec = policies.Recorded{Index: index, Input: in, Outcome: e.Outcome, Fields: PlanFields(e.RecordType, recorded), Conditions: e.Conditions}
 	if e.LegalBasis != nil {
 		rec.LegalBasis = e.LegalBasis.ID
 	}

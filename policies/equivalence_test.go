@@ -354,7 +354,7 @@ func recordedLog(tb testing.TB, log []equivalenceEntry) []Recorded {
 		if err := json.Unmarshal(x.Decision, &d); err != nil {
 			tb.Fatalf("entry %d: %v", i+1, err)
 		}
-		rec := Recorded{Index: int64(i + 1), Input: x.Input, Outcome: d.Outcome, Fields: planFields(x.Input.RecordType, d)}
+		rec := Recorded{Index: int64(i + 1), Input: x.Input, Outcome: d.Outcome, Fields: planFields(x.Input.RecordType, d), Conditions: d.Conditions}
 		if d.LegalBasis != nil {
 			rec.LegalBasis = d.LegalBasis.ID
 		}

@@ -26,6 +26,10 @@ type Recorded struct {
 	// Fields are the fields the decision let through, as the fields
 	// function given to [NewReplayer] names them.
 	Fields []string
+	// Conditions are the handling conditions the decision attached (the
+	// audit entry's conditions): a candidate that adds or drops one
+	// changes what binds the recipient, and replay reports it.
+	Conditions []string
 }
 
 // A Change is a decision that the candidate policy takes differently.
@@ -48,6 +52,10 @@ type Change struct {
 	// the reverse.
 	NewlyDisclosed []string `json:"newly_disclosed,omitempty"`
 	Withdrawn      []string `json:"withdrawn,omitempty"`
+	// ConditionsAdded are handling conditions the candidate attaches that
+	// were not attached before; ConditionsDropped the reverse.
+	ConditionsAdded   []string `json:"conditions_added,omitempty"`
+	ConditionsDropped []string `json:"conditions_dropped,omitempty"`
 	// Reasons are the candidate's reason codes.
 	Reasons []string `json:"reasons"`
 }
@@ -57,12 +65,15 @@ type Change struct {
 type ReplayGroup struct {
 	Recipient  string `json:"recipient"`
 	LegalBasis string `json:"legal_basis"`
-	// Flips counts outcome changes by "before→after".
-	Flips          map[string]int `json:"flips,omitempty"`
-	FieldChanges   int            `json:"field_changes"`
-	NewlyDisclosed []string       `json:"newly_disclosed,omitempty"`
-	Withdrawn      []string       `json:"withdrawn,omitempty"`
-	Indexes        []int64        `json:"indexes"`
+	// Flips counts outcome changes by "before→after"; FieldChanges the
+	// other changes (fields, legal basis or conditions only).
+	Flips             map[string]int `json:"flips,omitempty"`
+	FieldChanges      int            `json:"field_changes"`
+	NewlyDisclosed    []string       `json:"newly_disclosed,omitempty"`
+	Withdrawn         []string       `json:"withdrawn,omitempty"`
+	ConditionsAdded   []string       `json:"conditions_added,omitempty"`
+	ConditionsDropped []string       `json:"conditions_dropped,omitempty"`
+	Indexes           []int64        `json:"indexes"`
 }
 
 // A ReplayReport is what a candidate policy would have changed.
@@ -207,7 +218,8 @@ func (r *Replayer) apply(rec, before Recorded, d Decision) {
 	after := r.recorded(rec, d)
 	r.report.Replayed++
 	added, withdrawn := diff(after.Fields, before.Fields), diff(before.Fields, after.Fields)
-	if before.Outcome == after.Outcome && before.LegalBasis == after.LegalBasis && len(added)+len(withdrawn) == 0 {
+	condAdded, condDropped := diff(after.Conditions, before.Conditions), diff(before.Conditions, after.Conditions)
+	if before.Outcome == after.Outcome && before.LegalBasis == after.LegalBasis && len(added)+len(withdrawn)+len(condAdded)+len(condDropped) == 0 {
 		r.report.Unchanged++
 		return
 	}
@@ -217,6 +229,7 @@ func (r *Replayer) apply(rec, before Recorded, d Decision) {
 		Before: before.Outcome, After: after.Outcome, Flipped: before.Outcome != after.Outcome,
 		BeforeBasis: before.LegalBasis, AfterBasis: after.LegalBasis,
 		NewlyDisclosed: added, Withdrawn: withdrawn,
+		ConditionsAdded: condAdded, ConditionsDropped: condDropped,
 	}
 	for _, rs := range d.Reasons {
 		c.Reasons = append(c.Reasons, rs.Code)
@@ -240,12 +253,14 @@ func (r *Replayer) apply(rec, before Recorded, d Decision) {
 	}
 	g.NewlyDisclosed = union(g.NewlyDisclosed, added)
 	g.Withdrawn = union(g.Withdrawn, withdrawn)
+	g.ConditionsAdded = union(g.ConditionsAdded, condAdded)
+	g.ConditionsDropped = union(g.ConditionsDropped, condDropped)
 	g.Indexes = append(g.Indexes, c.Index)
 }
 
 // recorded turns a decision on rec's input into a Recorded.
 func (r *Replayer) recorded(rec Recorded, d Decision) Recorded {
-	out := Recorded{Index: rec.Index, Input: rec.Input, Outcome: d.Outcome}
+	out := Recorded{Index: rec.Index, Input: rec.Input, Outcome: d.Outcome, Conditions: d.Conditions}
 	if d.LegalBasis != nil {
 		out.LegalBasis = d.LegalBasis.ID
 	}
@@ -298,7 +313,7 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 		baseline = "policy " + r.Baseline
 	}
 	ew.printf("candidate %s against %s\n", r.Candidate, baseline)
-	ew.printf("%d decisions replayed: %d flip, %d change fields or legal basis only, %d unchanged\n",
+	ew.printf("%d decisions replayed: %d flip, %d change fields, legal basis or conditions only, %d unchanged\n",
 		r.Replayed, r.Flips(), len(r.Changes)-r.Flips(), r.Unchanged)
 	if len(r.Skipped) > 0 {
 		var parts []string
@@ -324,7 +339,11 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 		if g.FieldChanges > 0 {
 			ew.printf(" %d field changes;", g.FieldChanges)
 		}
-		ew.printf(" newly disclosed: %s; withdrawn: %s\n", listOrNone(g.NewlyDisclosed), listOrNone(g.Withdrawn))
+		ew.printf(" newly disclosed: %s; withdrawn: %s", listOrNone(g.NewlyDisclosed), listOrNone(g.Withdrawn))
+		if len(g.ConditionsAdded)+len(g.ConditionsDropped) > 0 {
+			ew.printf("; conditions added: %s; conditions dropped: %s", listOrNone(g.ConditionsAdded), listOrNone(g.ConditionsDropped))
+		}
+		ew.printf("\n")
 	}
 	ew.printf("\nChanges:\n")
 	for _, c := range r.Changes {
@@ -341,6 +360,12 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 		}
 		if len(c.Withdrawn) > 0 {
 			ew.printf("      withdrawn: %s\n", strings.Join(c.Withdrawn, ", "))
+		}
+		if len(c.ConditionsAdded) > 0 {
+			ew.printf("      conditions added: %s\n", strings.Join(c.ConditionsAdded, ", "))
+		}
+		if len(c.ConditionsDropped) > 0 {
+			ew.printf("      conditions dropped: %s\n", strings.Join(c.ConditionsDropped, ", "))
 		}
 	}
 	return ew.err

@@ -3,7 +3,9 @@ package policies
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -38,7 +40,7 @@ func TestReplayer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := Recorded{Index: int64(i), Input: s.in, Outcome: d.Outcome, Fields: planFields(s.in.RecordType, d)}
+		rec := Recorded{Index: int64(i), Input: s.in, Outcome: d.Outcome, Fields: planFields(s.in.RecordType, d), Conditions: d.Conditions}
 		if d.LegalBasis != nil {
 			rec.LegalBasis = d.LegalBasis.ID
 		}
@@ -144,4 +146,79 @@ func withoutNLFallbackEngine(t *testing.T) *Engine {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// withoutNLFallbackCondition is the embedded policy whose Dutch
+// pseudonymised fallback no longer attaches NO_REIDENTIFICATION_WITHOUT_CASE:
+// the same outcomes, fields and bases, one condition fewer.
+func withoutNLFallbackCondition(t *testing.T) *Engine {
+	t.Helper()
+	b, err := fs.ReadFile(Embedded(), "nl/nl.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `"conditions": ["NO_ONWARD_DISCLOSURE", "NO_REIDENTIFICATION_WITHOUT_CASE"],`
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("nl/nl.rego changed: %q not found", old)
+	}
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"nl/nl.rego": strings.Replace(string(b), old, `"conditions": ["NO_ONWARD_DISCLOSURE"],`, 1)})
+	e, err := LoadSource(t.Context(), DirSource(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestReplayReportsDroppedConditions: a candidate that drops a handling
+// condition the recipient was bound by decides differently, though the
+// outcome, basis and fields stay; replay used to call it unchanged ("The
+// candidate decides every replayed exchange as before").
+func TestReplayReportsDroppedConditions(t *testing.T) {
+	ctx := t.Context()
+	active := loadEmbedded(t)
+	candidate := withoutNLFallbackCondition(t)
+	var recs []Recorded
+	for i, s := range samples[:5] {
+		d, err := active.Decide(ctx, s.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := Recorded{Index: int64(i), Input: s.in, Outcome: d.Outcome, Fields: planFields(s.in.RecordType, d), Conditions: d.Conditions}
+		if d.LegalBasis != nil {
+			rec.LegalBasis = d.LegalBasis.ID
+		}
+		recs = append(recs, rec)
+	}
+	for _, baseline := range []*Engine{nil, active} {
+		r := NewReplayer(candidate, baseline, planFields)
+		if err := r.AddAll(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+		rep := r.Report()
+		var buf bytes.Buffer
+		if err := rep.WriteText(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Replayed != 5 || rep.Flips() != 0 || len(rep.Changes) != 1 || rep.Unchanged != 4 {
+			t.Fatalf("baseline %v: %d replayed, %d flips, %d changes, %d unchanged; want the police request outside a case changed (a condition dropped):\n%s",
+				baseline != nil, rep.Replayed, rep.Flips(), len(rep.Changes), rep.Unchanged, buf.String())
+		}
+		for _, want := range []string{
+			"5 decisions replayed: 0 flip, 1 change fields, legal basis or conditions only, 4 unchanged",
+			"#2 ", "pseudonymise → pseudonymise",
+			"conditions dropped: NO_REIDENTIFICATION_WITHOUT_CASE",
+		} {
+			if !strings.Contains(buf.String(), want) {
+				t.Errorf("baseline %v: report text lacks %q:\n%s", baseline != nil, want, buf.String())
+			}
+		}
+		b, err := json.Marshal(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `"conditions_dropped":["NO_REIDENTIFICATION_WITHOUT_CASE"]`) {
+			t.Errorf("baseline %v: JSON report lacks conditions_dropped: %s", baseline != nil, b)
+		}
+	}
 }

@@ -19,9 +19,10 @@ const replayPage = 500
 func runPolicyReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := newPolicyFlags("replay", "-candidate DIR [-since DURATION] [-audit-db DSN] [-active DIR] [-format text|json]",
 		`Re-decides the exchanges audited in the last DURATION under the candidate
-policy and reports the decisions that would flip (e.g. pseudonymise → deny)
-and the fields that would be newly disclosed or withdrawn, per recipient
-agency and legal basis. It needs no personal data: every audit entry
+policy and reports the decisions that would flip (e.g. pseudonymise → deny),
+the fields that would be newly disclosed or withdrawn, and a changed legal
+basis or handling conditions (added or dropped), per recipient agency and
+legal basis. It needs no personal data: every audit entry
 records the policy input without identity. The candidate is loaded as the
 gateway would load it (strict compile, its own tests, the samples) first.
 

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -147,7 +148,7 @@ func TestPolicyReplay(t *testing.T) {
 			t.Fatalf("policy %v: %v\n%s", args, err, out)
 		}
 		for _, want := range []string{
-			"4 decisions replayed: 2 flip, 0 change fields or legal basis only, 2 unchanged",
+			"4 decisions replayed: 2 flip, 0 change fields, legal basis or conditions only, 2 unchanged",
 			"nl-police-rotterdam, (no legal basis): flips pseudonymise→deny ×2; newly disclosed: none; withdrawn: ",
 			"RiskAssessment.level",
 			"request risk assessment for risk management: nl-probation (NL) → nl-police-rotterdam (NL): pseudonymise → deny [NO_LEGAL_BASIS]",
@@ -176,5 +177,41 @@ func TestPolicyReplay(t *testing.T) {
 	copyPolicyTree(t, broken, map[string]string{"nl/nl.rego": withoutNLPoliceFallback(t)["nl/nl.rego"]})
 	if _, _, err := policyCmd(t, "replay", "-candidate", broken, "-audit-db", db); err == nil || !strings.Contains(err.Error(), "the candidate does not load") {
 		t.Errorf("replay of a candidate whose tests fail = %v", err)
+	}
+}
+
+// TestPolicyReplayConditions: the Dutch fallback no longer attaches
+// NO_REIDENTIFICATION_WITHOUT_CASE. Outcomes, bases and fields stay, but
+// the recipients of the two police requests outside a case would no
+// longer be bound by it: replay reads the conditions the log recorded and
+// reports the two changes (it called every decision unchanged).
+func TestPolicyReplayConditions(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	now := time.Now().UTC().Truncate(time.Second)
+	writeAuditLog(t, db, now, replayInputs(now))
+	b, err := fs.ReadFile(policies.Embedded(), "nl/nl.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `"conditions": ["NO_ONWARD_DISCLOSURE", "NO_REIDENTIFICATION_WITHOUT_CASE"],`
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("nl/nl.rego changed: %q not found", old)
+	}
+	candidate := filepath.Join(dir, "candidate")
+	copyPolicyTree(t, candidate, map[string]string{"nl/nl.rego": strings.Replace(string(b), old, `"conditions": ["NO_ONWARD_DISCLOSURE"],`, 1)})
+	out, _, err := policyCmd(t, "replay", "-candidate", candidate, "-since", "720h", "-audit-db", db)
+	if err != nil {
+		t.Fatalf("policy replay: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"4 decisions replayed: 0 flip, 2 change fields, legal basis or conditions only, 2 unchanged",
+		"nl-police-rotterdam, (no legal basis): 2 field changes; newly disclosed: none; withdrawn: none; conditions added: none; conditions dropped: NO_REIDENTIFICATION_WITHOUT_CASE",
+		"pseudonymise → pseudonymise [PSEUDONYMISED_OUTSIDE_CASE",
+		"      conditions dropped: NO_REIDENTIFICATION_WITHOUT_CASE",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("replay output lacks %q:\n%s", want, out)
+		}
 	}
 }
