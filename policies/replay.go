@@ -136,9 +136,10 @@ func (r *Replayer) Skip(why string) {
 	r.report.Skipped[why]++
 }
 
-// Add replays one recorded decision. A candidate that cannot decide is
-// taken to deny, as the gateway would (reason POLICY_ERROR). Add returns
-// an error only if ctx is done or the baseline policy cannot decide.
+// Add replays one recorded decision. A candidate (or baseline) that
+// cannot decide is taken to deny, as the gateway would (reason
+// POLICY_UNDEFINED, or POLICY_ERROR). Add returns an error only if ctx is
+// done.
 func (r *Replayer) Add(ctx context.Context, rec Recorded) error {
 	before, d, err := r.decide(ctx, rec)
 	if err != nil {
@@ -197,20 +198,33 @@ func (r *Replayer) decide(ctx context.Context, rec Recorded) (before Recorded, d
 	}
 	before = rec
 	if r.baseline != nil {
-		bd, err := r.baseline.Decide(ctx, rec.Input)
+		bd, err := decideAsTheGateway(ctx, r.baseline, rec.Input)
 		if err != nil {
-			return Recorded{}, Decision{}, fmt.Errorf("policies: replay: baseline cannot decide entry %d: %w", rec.Index, err)
+			return Recorded{}, Decision{}, err
 		}
 		before = r.recorded(rec, bd)
 	}
-	d, err = r.candidate.Decide(ctx, rec.Input)
+	d, err = decideAsTheGateway(ctx, r.candidate, rec.Input)
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return Recorded{}, Decision{}, err
-		}
-		d = Decision{Outcome: OutcomeDeny, Reasons: []Reason{{Code: "POLICY_ERROR", Message: err.Error()}}}
+		return Recorded{}, Decision{}, err
 	}
 	return before, d, nil
+}
+
+// decideAsTheGateway decides in under e as the gateway does: a policy
+// that cannot decide denies, with reason POLICY_UNDEFINED if its decision
+// is undefined, else POLICY_ERROR. The error is ctx's only.
+func decideAsTheGateway(ctx context.Context, e *Engine, in Input) (Decision, error) {
+	d, err := e.Decide(ctx, in)
+	switch {
+	case err == nil:
+		return d, nil
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return Decision{}, err
+	case errors.Is(err, ErrUndefined):
+		return Decision{Outcome: OutcomeDeny, Reasons: []Reason{{Code: "POLICY_UNDEFINED", Message: err.Error()}}}, nil
+	}
+	return Decision{Outcome: OutcomeDeny, Reasons: []Reason{{Code: "POLICY_ERROR", Message: err.Error()}}}, nil
 }
 
 // apply records the candidate's decision d on rec against before.

@@ -222,3 +222,84 @@ func TestReplayReportsDroppedConditions(t *testing.T) {
 		}
 	}
 }
+
+// undefinedFor loads the embedded policy with a decision that is
+// undefined for an exchange justified with justification (and only
+// for it: the tree's tests and samples pass).
+func undefinedFor(t *testing.T, justification string) *Engine {
+	t.Helper()
+	b, err := fs.ReadFile(Embedded(), "liaison/decision.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := "} else := _result.decision\n"
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("liaison/decision.rego changed: %q not found", old)
+	}
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"liaison/decision.rego": strings.Replace(string(b), old,
+		"} else := _result.decision if {\n\tnot _in.justification == \""+justification+"\"\n}\n", 1)})
+	e, err := LoadSource(t.Context(), DirSource(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestReplayPolicyErrorIsADenial: where a policy cannot decide, the
+// gateway denies (POLICY_UNDEFINED, or POLICY_ERROR), and replay takes
+// it to deny too, the active policy decided again with -active included:
+// that replay used to stop at the first such entry ("baseline cannot
+// decide entry"), so a candidate that mends the policy could not be
+// compared with it.
+func TestReplayPolicyErrorIsADenial(t *testing.T) {
+	ctx := t.Context()
+	const why = "Replay test: the policy is undefined here."
+	active, broken := loadEmbedded(t), undefinedFor(t, why)
+	var recs []Recorded
+	for i, s := range samples[:5] {
+		in := s.in
+		if i == 0 {
+			in.Justification = why
+		}
+		d, err := active.Decide(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := Recorded{Index: int64(i), Input: in, Outcome: d.Outcome, Fields: planFields(in.RecordType, d), Conditions: d.Conditions}
+		if d.LegalBasis != nil {
+			rec.LegalBasis = d.LegalBasis.ID
+		}
+		recs = append(recs, rec)
+	}
+	if recs[0].Outcome != OutcomeDisclose {
+		t.Fatalf("sample 0 decided %s; want disclose", recs[0].Outcome)
+	}
+	for _, tt := range []struct {
+		name                string
+		candidate, baseline *Engine
+		before, after       string
+	}{
+		{"the active policy, decided again, cannot decide", active, broken, OutcomeDeny, OutcomeDisclose},
+		{"the candidate cannot decide", broken, nil, OutcomeDisclose, OutcomeDeny},
+		{"the candidate cannot decide, against the active policy decided again", broken, active, OutcomeDisclose, OutcomeDeny},
+	} {
+		r := NewReplayer(tt.candidate, tt.baseline, planFields)
+		if err := r.AddAll(ctx, recs); err != nil {
+			t.Errorf("%s: AddAll = %v; want the entry taken as denied", tt.name, err)
+			continue
+		}
+		rep := r.Report()
+		if rep.Replayed != 5 || len(rep.Changes) != 1 {
+			t.Errorf("%s: %d replayed, %d changes; want 5 and 1", tt.name, rep.Replayed, len(rep.Changes))
+			continue
+		}
+		c := rep.Changes[0]
+		if c.Index != 0 || c.Before != tt.before || c.After != tt.after || !c.Flipped {
+			t.Errorf("%s: change = %+v; want entry 0 %s → %s", tt.name, c, tt.before, tt.after)
+		}
+		if tt.after == OutcomeDeny && !slices.Equal(c.Reasons, []string{"POLICY_UNDEFINED"}) {
+			t.Errorf("%s: reasons %v; want [POLICY_UNDEFINED], as the gateway records it", tt.name, c.Reasons)
+		}
+	}
+}

@@ -29,7 +29,9 @@ gateway would load it (strict compile, its own tests, the samples) first.
 By default the candidate is compared with the decisions as recorded. With
 -active, both the active policy and the candidate decide again and are
 compared, which isolates the candidate's change when the log spans several
-revisions. Entries that record no policy decision (audit reads,
+revisions. A policy that cannot decide an entry (its decision undefined,
+or an error) denies it, as the gateway does (reason POLICY_UNDEFINED or
+POLICY_ERROR), the active policy's included. Entries that record no policy decision (audit reads,
 activations, refused credentials, failed exchanges) are skipped and counted.
 The log is read a page of 500 entries at a time and each page is decided
 on all cores; the report lists the changes in the log's order.`, stderr)
