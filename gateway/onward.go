@@ -473,6 +473,11 @@ func (s *Server) releaseOf(ctx context.Context, m audit.FingerprintMatch, agency
 	return nil, -1, nil
 }
 
+// reasonUndeclaredOnward is the reason of the gateway's own denial of an
+// undeclared onward disclosure, made whatever the policy allowed
+// (RecordedFromEntry does not replay it as the policy's).
+const reasonUndeclaredOnward = "UNDECLARED_ONWARD_DISCLOSURE"
+
 // refuseUndeclared is the gateway's refusal of an undeclared onward
 // disclosure, recorded in the exchange's entry.
 func refuseUndeclared(ex *exchange, u *undeclared) error {
@@ -487,7 +492,7 @@ func refuseUndeclared(ex *exchange, u *undeclared) error {
 		how = "it goes only by Disclose, naming that release as its provenance, not as a notice"
 	}
 	return &denial{
-		reason: "UNDECLARED_ONWARD_DISCLOSURE",
+		reason: reasonUndeclaredOnward,
 		message: fmt.Sprintf("This record repeats what %s received through Liaison from %s (entry %d). "+
 			"Passing it on is an onward disclosure: %s, so that the conditions it came with are applied.",
 			u.recipient, u.holder, u.release, how),

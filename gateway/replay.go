@@ -86,6 +86,12 @@ func RecordedFromEntry(index int64, e *audit.Entry) (rec policies.Recorded, skip
 	default:
 		return rec, "with outcome " + e.Outcome
 	}
+	// A deny the gateway's own rule made after the policy allowed the
+	// exchange records the gateway's reason, not the policy's outcome: it
+	// says nothing of what the policy decided.
+	if e.Outcome == policies.OutcomeDeny && slices.Contains(e.Reasons, reasonUndeclaredOnward) {
+		return rec, "denied by the gateway's rule, not the policy (" + reasonUndeclaredOnward + ")"
+	}
 	recorded := policies.Decision{Outcome: e.Outcome}
 	if p := e.FieldPlan; p != nil {
 		recorded.Fields = policies.Fields{Keep: p.Keep, Generalise: p.Generalise, Pseudonymise: p.Pseudonymise, Precision: p.Precision}

@@ -1,10 +1,16 @@
 package gateway_test
 
 import (
+	"bytes"
 	"slices"
+	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/sample"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -49,5 +55,65 @@ func TestEntryReplaysToTheSameDecision(t *testing.T) {
 	}
 	if gateway.PlanFields(e.RecordType, policies.Decision{Outcome: policies.OutcomeDeny}) != nil {
 		t.Error("a denial plans fields")
+	}
+}
+
+// TestReplaySkipsTheGatewaysOwnDenials: a Request the policy allowed but
+// the gateway then refused by its own rule (the holder's system served
+// content the holder had received through the gateway:
+// UNDECLARED_ONWARD_DISCLOSURE) is logged as a deny, with the policy's
+// revision. Replay read it as the policy's denial, so replaying the log
+// under the very policy that made it reported a flip (deny → disclose)
+// that no policy change causes. It is skipped, and counted, instead.
+func TestReplaySkipsTheGatewaysOwnDenials(t *testing.T) {
+	ctx := t.Context()
+	s := startStack(t, stackOptions{})
+	fx, _ := sample.ParseFixtures(sample.Sample())
+	ra, nlAttrs, _ := fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
+	if r, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: ra, Subject: nlAttrs, Recipients: []string{"nl-probation"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Moves to Rotterdam.",
+	}); err != nil || r.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("prison to Dutch probation = %v, %v", r, err)
+	}
+	_, err := s.exchange(t, nlPolice).Request(ctx, &liaisonv1.RequestRequest{
+		Holder: "nl-probation", SubjectId: "SYN-NL-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact.",
+	})
+	if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "UNDECLARED_ONWARD_DISCLOSURE" {
+		t.Fatalf("Request of received content refused with %q: %s", errorReason(st), st.Message())
+	}
+	last, e := s.lastEntry(t)
+	if e.Outcome != audit.OutcomeDeny || e.PolicyRevision == "" {
+		t.Fatalf("entry of the refused request = %s, revision %q; want a deny the policy's revision is on", e.Outcome, e.PolicyRevision)
+	}
+
+	eng, err := policies.Load(ctx, policies.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := policies.NewReplayer(eng, nil, gateway.PlanFields)
+	var recs []policies.Recorded
+	for i := range last + 1 {
+		if rec, skip := gateway.RecordedFromEntry(i, s.entry(t, i)); skip != "" {
+			r.Skip(skip)
+		} else {
+			recs = append(recs, rec)
+		}
+	}
+	if err := r.AddAll(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	rep := r.Report()
+	var buf bytes.Buffer
+	if err := rep.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Changes) != 0 || rep.Replayed != 1 {
+		t.Errorf("the log replayed under the policy that made it: %d replayed, %d changes; want the disclosure replayed, unchanged:\n%s",
+			rep.Replayed, len(rep.Changes), buf.String())
+	}
+	if _, skip := gateway.RecordedFromEntry(last, e); !strings.Contains(skip, "UNDECLARED_ONWARD_DISCLOSURE") {
+		t.Errorf("the gateway's own denial is skipped as %q; want it named", skip)
 	}
 }

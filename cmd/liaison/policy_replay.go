@@ -32,7 +32,9 @@ compared, which isolates the candidate's change when the log spans several
 revisions. A policy that cannot decide an entry (its decision undefined,
 or an error) denies it, as the gateway does (reason POLICY_UNDEFINED or
 POLICY_ERROR), the active policy's included. Entries that record no policy decision (audit reads,
-activations, refused credentials, failed exchanges) are skipped and counted.
+activations, refused credentials, failed exchanges, and denials the
+gateway's own rule made after the policy allowed the exchange:
+UNDECLARED_ONWARD_DISCLOSURE) are skipped and counted.
 The log is read a page of 500 entries at a time and each page is decided
 on all cores; the report lists the changes in the log's order.`, stderr)
 	candidate := fl.String("candidate", "", "candidate policy `directory` (or signed bundle, with -verification-key)")
