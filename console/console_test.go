@@ -381,7 +381,7 @@ func TestConsoleImpactBundle(t *testing.T) {
 		want string
 	}{
 		{"a signed bundle with its key", url.Values{"candidate": {bundlePath}, "key": {pubPath}}, http.StatusOK,
-			"2 flip, 0 change fields, legal basis or conditions only"},
+			"2 flip, 0 change fields or legal basis only, "},
 		{"a bundle without a key", url.Values{"candidate": {bundlePath}}, http.StatusBadRequest,
 			"give the public key file"},
 		{"a bundle with another key", url.Values{"candidate": {bundlePath}, "key": {writeOtherKey(t, dir)}}, http.StatusUnprocessableEntity,

@@ -168,8 +168,10 @@ type impact struct {
 	Unchanged int
 	Flips     int
 	FieldOnly int
-	Skipped   []count
-	Groups    []impactGroup
+	// ConditionsOnly counts the changes of handling conditions alone.
+	ConditionsOnly int
+	Skipped        []count
+	Groups         []impactGroup
 }
 
 type count struct {
@@ -294,7 +296,8 @@ func (s *Server) replay(ctx context.Context, cand *policies.Engine, from, to tim
 	rep.Truncated = truncated
 	rr := rp.Report()
 	rep.Replayed, rep.Unchanged, rep.Flips = rr.Replayed, rr.Unchanged, rr.Flips()
-	rep.FieldOnly = len(rr.Changes) - rep.Flips
+	rep.ConditionsOnly = rr.ConditionsOnly()
+	rep.FieldOnly = len(rr.Changes) - rep.Flips - rep.ConditionsOnly
 	for _, k := range slices.Sorted(maps.Keys(rr.Skipped)) {
 		rep.Skipped = append(rep.Skipped, count{k, rr.Skipped[k]})
 	}

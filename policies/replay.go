@@ -66,7 +66,7 @@ type ReplayGroup struct {
 	Recipient  string `json:"recipient"`
 	LegalBasis string `json:"legal_basis"`
 	// Flips counts outcome changes by "before→after"; FieldChanges the
-	// other changes (fields, legal basis or conditions only).
+	// other changes (of fields, legal basis or conditions).
 	Flips             map[string]int `json:"flips,omitempty"`
 	FieldChanges      int            `json:"field_changes"`
 	NewlyDisclosed    []string       `json:"newly_disclosed,omitempty"`
@@ -100,6 +100,29 @@ func (r *ReplayReport) Flips() int {
 		}
 	}
 	return n
+}
+
+// ConditionsOnly counts the changes that keep the outcome, the legal basis
+// and the fields and add or drop handling conditions only.
+func (r *ReplayReport) ConditionsOnly() int {
+	n := 0
+	for _, c := range r.Changes {
+		if !c.Flipped && c.BeforeBasis == c.AfterBasis && len(c.NewlyDisclosed) == 0 && len(c.Withdrawn) == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// SummaryLine is the report's count line: flips, changes of fields or legal
+// basis, changes of conditions only (when there are any) and unchanged.
+func (r *ReplayReport) SummaryLine() string {
+	flips, conds := r.Flips(), r.ConditionsOnly()
+	line := fmt.Sprintf("%d decisions replayed: %d flip, %d change fields or legal basis only", r.Replayed, flips, len(r.Changes)-flips-conds)
+	if conds > 0 {
+		line += fmt.Sprintf(", %d change conditions only", conds)
+	}
+	return line + fmt.Sprintf(", %d unchanged", r.Unchanged)
 }
 
 // A Replayer re-decides recorded decisions under a candidate policy and
@@ -327,8 +350,7 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 		baseline = "policy " + r.Baseline
 	}
 	ew.printf("candidate %s against %s\n", r.Candidate, baseline)
-	ew.printf("%d decisions replayed: %d flip, %d change fields, legal basis or conditions only, %d unchanged\n",
-		r.Replayed, r.Flips(), len(r.Changes)-r.Flips(), r.Unchanged)
+	ew.printf("%s\n", r.SummaryLine())
 	if len(r.Skipped) > 0 {
 		var parts []string
 		for _, k := range slices.Sorted(maps.Keys(r.Skipped)) {

@@ -205,7 +205,7 @@ func TestReplayReportsDroppedConditions(t *testing.T) {
 				baseline != nil, rep.Replayed, rep.Flips(), len(rep.Changes), rep.Unchanged, buf.String())
 		}
 		for _, want := range []string{
-			"5 decisions replayed: 0 flip, 1 change fields, legal basis or conditions only, 4 unchanged",
+			"5 decisions replayed: 0 flip, 0 change fields or legal basis only, 1 change conditions only, 4 unchanged",
 			"#2 ", "pseudonymise → pseudonymise",
 			"conditions dropped: NO_REIDENTIFICATION_WITHOUT_CASE",
 		} {

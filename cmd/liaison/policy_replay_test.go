@@ -148,7 +148,7 @@ func TestPolicyReplay(t *testing.T) {
 			t.Fatalf("policy %v: %v\n%s", args, err, out)
 		}
 		for _, want := range []string{
-			"4 decisions replayed: 2 flip, 0 change fields, legal basis or conditions only, 2 unchanged",
+			"4 decisions replayed: 2 flip, 0 change fields or legal basis only, 2 unchanged",
 			"nl-police-rotterdam, (no legal basis): flips pseudonymise→deny ×2; newly disclosed: none; withdrawn: ",
 			"RiskAssessment.level",
 			"request risk assessment for risk management: nl-probation (NL) → nl-police-rotterdam (NL): pseudonymise → deny [NO_LEGAL_BASIS]",
@@ -205,7 +205,7 @@ func TestPolicyReplayConditions(t *testing.T) {
 		t.Fatalf("policy replay: %v\n%s", err, out)
 	}
 	for _, want := range []string{
-		"4 decisions replayed: 0 flip, 2 change fields, legal basis or conditions only, 2 unchanged",
+		"4 decisions replayed: 0 flip, 0 change fields or legal basis only, 2 change conditions only, 2 unchanged",
 		"nl-police-rotterdam, (no legal basis): 2 field changes; newly disclosed: none; withdrawn: none; conditions added: none; conditions dropped: NO_REIDENTIFICATION_WITHOUT_CASE",
 		"pseudonymise → pseudonymise [PSEUDONYMISED_OUTSIDE_CASE",
 		"      conditions dropped: NO_REIDENTIFICATION_WITHOUT_CASE",
