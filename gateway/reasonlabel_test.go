@@ -4,6 +4,11 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // TestReasonLabelBounded: the reason label keeps at most maxReasonLabels
@@ -43,5 +48,31 @@ func TestReasonLabelBounded(t *testing.T) {
 	}
 	if n := m.nReasons.Load(); n != maxReasonLabels {
 		t.Errorf("%d labels at the end; want %d", n, maxReasonLabels)
+	}
+}
+
+// TestCallOutcome: a call's status maps to the outcome its metrics count,
+// as an exchange's entry would say: a state refusal (FailedPrecondition)
+// is refused, not failed, so that it does not feed LiaisonFailuresHigh.
+func TestCallOutcome(t *testing.T) {
+	withReason := func(c codes.Code, reason string) error {
+		st, _ := status.New(c, "x").WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain})
+		return st.Err()
+	}
+	for _, tc := range []struct {
+		err             error
+		outcome, reason string
+	}{
+		{nil, audit.OutcomeOK, ""},
+		{withReason(codes.FailedPrecondition, "CASE_CLOSED"), audit.OutcomeRefused, "CASE_CLOSED"},
+		{withReason(codes.PermissionDenied, "ROLE_REQUIRED"), audit.OutcomeRefused, "ROLE_REQUIRED"},
+		{status.Error(codes.InvalidArgument, "x"), audit.OutcomeRefused, "INVALID_ARGUMENT"},
+		{withReason(codes.NotFound, "NO_SUCH_NOTICE"), audit.OutcomeNotFound, "NO_SUCH_NOTICE"},
+		{withReason(codes.Unavailable, "AUDIT_UNAVAILABLE"), audit.OutcomeFailed, "AUDIT_UNAVAILABLE"},
+		{status.Error(codes.Internal, "x"), audit.OutcomeFailed, "INTERNAL"},
+	} {
+		if o, r := callOutcome(tc.err); o != tc.outcome || r != tc.reason {
+			t.Errorf("callOutcome(%v) = %s, %s; want %s, %s", tc.err, o, r, tc.outcome, tc.reason)
+		}
 	}
 }

@@ -233,7 +233,10 @@ func callOutcome(err error) (outcome, reason string) {
 		}
 	}
 	switch st.Code() {
-	case codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied:
+	case codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied, codes.FailedPrecondition:
+		// FailedPrecondition is a state refusal (CASE_CLOSED, a notice
+		// already closed...), refused in an exchange's entry too: the
+		// caller's request, not the gateway, is what failed.
 		return audit.OutcomeRefused, reason
 	case codes.NotFound:
 		return audit.OutcomeNotFound, reason
