@@ -231,8 +231,18 @@ func (s *Server) period(f *filter) (from, to time.Time, err error) {
 	if to.Before(from) {
 		return from, to, errors.New("To is before From")
 	}
+	if to.After(from.AddDate(maxPeriodYears, 0, 0)) {
+		return from, to, fmt.Errorf("the period is longer than %d years: narrow it", maxPeriodYears)
+	}
+	if from.Year() < 1970 || to.Year() > 9998 {
+		return from, to, errors.New("From and To must lie between 1970 and 9998")
+	}
 	return from, to.AddDate(0, 0, 1), nil
 }
+
+// maxPeriodYears bounds a period the console reads and charts (a chart of
+// one by month has about 1,200 columns).
+const maxPeriodYears = 100
 
 // A row is one entry as the timeline lists it.
 type row struct {

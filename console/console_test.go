@@ -234,6 +234,10 @@ func TestConsoleSecurity(t *testing.T) {
 	if resp, _ := get(t, hc, c.url+"/timeline?subject=SYN-NL-0001"); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("a subject in the address = %s, want 400", resp.Status)
 	}
+	// A period of millennia is refused, not read and charted day by day.
+	if _, body := get(t, hc, c.url+"/timeline?from=0001-01-01&to=9999-12-31"); !strings.Contains(body, "longer than 100 years") {
+		t.Error("the timeline of 0001-01-01 to 9999-12-31 does not say the period is too long")
+	}
 
 	// Every page: no token, every form posts with the CSRF token.
 	formRE := regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
@@ -392,6 +396,10 @@ func TestConsoleImpactBundle(t *testing.T) {
 			"cannot be read"},
 		{"a period backwards", url.Values{"candidate": {cand}, "from": {"2026-02-01"}, "to": {"2026-01-01"}}, http.StatusBadRequest,
 			"To is before From"},
+		{"a period of eight thousand years", url.Values{"candidate": {cand}, "from": {"1970-01-01"}, "to": {"9998-12-31"}}, http.StatusBadRequest,
+			"longer than 100 years"},
+		{"a period before 1970", url.Values{"candidate": {cand}, "from": {"0001-01-01"}, "to": {"0002-01-01"}}, http.StatusBadRequest,
+			"between 1970 and 9998"},
 	} {
 		tt.form.Set("csrf", token)
 		resp, body := post(t, hc, c.url+"/impact", tt.form, nil)
