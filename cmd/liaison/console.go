@@ -129,6 +129,11 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			}
 		}
 	}
+	for _, h := range hosts {
+		if h == "" || (strings.ContainsAny(h, ":/[]@ ") && net.ParseIP(h) == nil) {
+			return fmt.Errorf("console: -host %q: give a host name or IP address alone, without port or scheme (the port is the one -listen binds)", h)
+		}
+	}
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("console: %v", err)

@@ -170,6 +170,8 @@ func TestConsoleListen(t *testing.T) {
 		{[]string{"-listen", "0.0.0.0:0"}, "is not a loopback address: serving the console elsewhere needs TLS"},
 		{[]string{"-tls-cert", "x.pem"}, "-tls-cert and -tls-key go together"},
 		{[]string{"-verifier-key", ""}, "-verifier-key is required"},
+		{[]string{"-host", "console.test:8443"}, `-host "console.test:8443": give a host name or IP address alone`},
+		{[]string{"-host", "https://console.test"}, "without port or scheme"},
 	} {
 		err := run(t.Context(), s.consoleArgs(t, tokFile, tt.args...), io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
