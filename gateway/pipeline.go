@@ -249,13 +249,8 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 			Message: "The policy could not decide on this exchange, so it is refused. The legal officers have been alerted.",
 		}}}
 	}
-	if dec.Outcome != policies.OutcomeDeny && dec.LegalBasis != nil && dec.LegalBasis.ValidUntil != "" &&
-		ex.in.Time[:10] > dec.LegalBasis.ValidUntil {
-		// Defence in depth: the policy should not have chosen an expired basis.
-		dec = policies.Decision{Outcome: policies.OutcomeDeny, LegalBasis: dec.LegalBasis, Reasons: []policies.Reason{{
-			Code: "LEGAL_BASIS_EXPIRED", Message: "The legal basis for this exchange ended on " + dec.LegalBasis.ValidUntil + ".",
-		}}}
-	}
+	// Defence in depth: the policy should not have chosen an expired basis.
+	dec = policies.DenyExpiredBasis(ex.in, dec)
 	e := ex.entry
 	e.Outcome = dec.Outcome
 	e.Conditions = dec.Conditions

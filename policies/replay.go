@@ -241,13 +241,27 @@ func decideAsTheGateway(ctx context.Context, e *Engine, in Input) (Decision, err
 	d, err := e.Decide(ctx, in)
 	switch {
 	case err == nil:
-		return d, nil
+		return DenyExpiredBasis(in, d), nil
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return Decision{}, err
 	case errors.Is(err, ErrUndefined):
 		return Decision{Outcome: OutcomeDeny, Reasons: []Reason{{Code: "POLICY_UNDEFINED", Message: err.Error()}}}, nil
 	}
 	return Decision{Outcome: OutcomeDeny, Reasons: []Reason{{Code: "POLICY_ERROR", Message: err.Error()}}}, nil
+}
+
+// DenyExpiredBasis is the gateway's defence in depth after a decision: a
+// decision that releases under a legal basis whose valid_until is before
+// the input's day (which a correct policy never chooses) is a deny,
+// LEGAL_BASIS_EXPIRED, keeping the basis. Replay applies it as the gateway
+// does.
+func DenyExpiredBasis(in Input, d Decision) Decision {
+	if d.Outcome == OutcomeDeny || d.LegalBasis == nil || d.LegalBasis.ValidUntil == "" || len(in.Time) < 10 || in.Time[:10] <= d.LegalBasis.ValidUntil {
+		return d
+	}
+	return Decision{Outcome: OutcomeDeny, LegalBasis: d.LegalBasis, Reasons: []Reason{{
+		Code: "LEGAL_BASIS_EXPIRED", Message: "The legal basis for this exchange ended on " + d.LegalBasis.ValidUntil + ".",
+	}}}
 }
 
 // apply records the candidate's decision d on rec against before.

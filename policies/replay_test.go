@@ -303,3 +303,47 @@ func TestReplayPolicyErrorIsADenial(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayExpiredBasisIsADenial: a candidate that releases under a basis
+// whose valid_until has passed is denied by the gateway
+// (LEGAL_BASIS_EXPIRED, its defence in depth), and replay shows that
+// deny, not the release the candidate asked for.
+func TestReplayExpiredBasisIsADenial(t *testing.T) {
+	ctx := t.Context()
+	const why = "Replay test: the basis chosen here has expired."
+	b, err := fs.ReadFile(Embedded(), "liaison/decision.rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := "} else := _result.decision\n"
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("liaison/decision.rego changed: %q not found", old)
+	}
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"liaison/decision.rego": strings.Replace(string(b), old,
+		"} else := object.union(_result.decision, {\"legal_basis\": object.union(_result.decision.legal_basis, {\"valid_until\": \"2000-01-01\"})}) if {\n"+
+			"\t_in.justification == \""+why+"\"\n} else := _result.decision\n", 1)})
+	faulty, err := LoadSource(ctx, DirSource(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := loadEmbedded(t)
+	in := samples[0].in
+	in.Justification = why
+	d, err := active.Decide(ctx, in)
+	if err != nil || d.Outcome != OutcomeDisclose || d.LegalBasis == nil {
+		t.Fatalf("sample 0 decided %+v, %v; want disclose under a basis", d, err)
+	}
+	if fd, err := faulty.Decide(ctx, in); err != nil || fd.Outcome != OutcomeDisclose || fd.LegalBasis.ValidUntil != "2000-01-01" {
+		t.Fatalf("the faulty candidate decided %+v, %v; want disclose under a basis ended in 2000", fd, err)
+	}
+	rec := Recorded{Index: 0, Input: in, Outcome: d.Outcome, LegalBasis: d.LegalBasis.ID, Fields: planFields(in.RecordType, d), Conditions: d.Conditions}
+	r := NewReplayer(faulty, nil, planFields)
+	if err := r.AddAll(ctx, []Recorded{rec}); err != nil {
+		t.Fatal(err)
+	}
+	rep := r.Report()
+	if len(rep.Changes) != 1 || rep.Changes[0].After != OutcomeDeny || !slices.Equal(rep.Changes[0].Reasons, []string{"LEGAL_BASIS_EXPIRED"}) {
+		t.Fatalf("replay of a release under an expired basis: %+v; want one flip to deny, LEGAL_BASIS_EXPIRED", rep.Changes)
+	}
+}
