@@ -221,7 +221,8 @@ type reid struct {
 	released  bool
 	failures  int // release attempts that failed (keys unavailable)
 	// ended is the reason the request no longer stands (the case it was
-	// made in closed, or the requester left it), from a refused release.
+	// made in closed, the requester left it, or the requesting agency was
+	// offboarded), from a refused release.
 	ended string
 }
 
@@ -238,7 +239,7 @@ func (r *reid) canApprove(c authn.Caller, now time.Time) (code, msg string) {
 	case r.released:
 		return "ALREADY_RELEASED", "the identity has already been released"
 	case r.ended != "":
-		return r.ended, "the request no longer stands: the case it was made in is closed, or the requester left it"
+		return r.ended, endedMessage(r.ended)
 	case !now.Before(r.expires):
 		return "REQUEST_EXPIRED", "the request has expired; the requester must ask again"
 	case c.Officer.ID == req.Officer && c.Agency.ID == req.Agency:
@@ -335,7 +336,7 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 		if why, err := s.reidStanding(ctx, r); err != nil {
 			return nil, s.statusError(ctx, err)
 		} else if why != "" {
-			continue // ended: its case closed, or the requester left it
+			continue // ended: its case closed, the requester left it or was offboarded
 		}
 		if err := s.countStanding(ctx, r); err != nil {
 			return nil, s.statusError(ctx, err)
@@ -409,7 +410,7 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 	if why, err := s.reidStanding(ctx, r); err != nil {
 		return nil, err
 	} else if why != "" {
-		return nil, &denial{reason: why, message: "the request no longer stands: the case it was made in is closed, or the requester left it", refusal: true, auditIdx: -1}
+		return nil, &denial{reason: why, message: endedMessage(why), refusal: true, auditIdx: -1}
 	}
 	if code, msg, err := s.approverStanding(ctx, r, caller); err != nil {
 		return nil, err
@@ -502,9 +503,10 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 		Outcome: audit.OutcomeFailed, LegalBasis: req.LegalBasis, Conditions: req.Conditions, PolicyRevision: req.PolicyRevision,
 		Detail: map[string]string{"step": stepRelease, "reid_request": r.id, "approvers": strings.Join(approvers, ",")},
 	}
-	// The request stands only while the case it was made in is open and
-	// the requester a member: a requester that left gets nothing, and the
-	// request ends (its refused release says why).
+	// The request stands only while the requesting agency is registered
+	// and not offboarded, and the case it was made in is open and the
+	// requester a member: a requester that left, or was offboarded, gets
+	// nothing, and the request ends (its refused release says why).
 	why, err := s.reidStanding(ctx, r)
 	if err != nil {
 		return false, err
@@ -562,6 +564,14 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 	return true, nil
 }
 
+// endedMessage says why a request no longer stands, for its reason.
+func endedMessage(why string) string {
+	if why == reasonRequesterOffboarded {
+		return "the request no longer stands: the requesting agency has been offboarded, and the gateway delivers nothing to it"
+	}
+	return "the request no longer stands: the case it was made in is closed, or the requester left it"
+}
+
 // reidCases are the cases a re-identification request was made in: the
 // case of its pseudonym's domain, and the case it named.
 func reidCases(req *audit.Entry) []string {
@@ -575,11 +585,20 @@ func reidCases(req *audit.Entry) []string {
 	return ids
 }
 
+// reasonRequesterOffboarded ends a re-identification whose requesting
+// agency has been offboarded (or removed from the registry) since it asked:
+// the gateway delivers nothing to such an agency.
+const reasonRequesterOffboarded = "REQUESTER_OFFBOARDED"
+
 // reidStanding says why a re-identification request no longer stands, or
-// "" if it does: one made in a case (its pseudonym of the case's domain,
+// "" if it does: the requesting agency must still be registered and not
+// offboarded, and one made in a case (its pseudonym of the case's domain,
 // or the case named) needs the case open and the requester a member.
 func (s *Server) reidStanding(ctx context.Context, r *reid) (string, error) {
 	req := r.request
+	if a := s.registry.Load().Agencies[req.Requester.Agency]; a == nil || a.Offboarded {
+		return reasonRequesterOffboarded, nil
+	}
 	for _, id := range reidCases(req) {
 		c, err := s.caseByID(ctx, id)
 		if err != nil {

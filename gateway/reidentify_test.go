@@ -535,3 +535,65 @@ func probationInCase(t *testing.T, s *stack, in bool) {
 		return (err == nil) == in
 	})
 }
+
+// TestReidentificationNotReleasedToAnOffboardedRequester: the gateway
+// delivers nothing to an offboarded agency, and a re-identification is no
+// exception. The Rotterdam police ask, the probation service approves, the
+// police are offboarded; the municipality's approval, which would meet the
+// quorum, is refused REQUESTER_OFFBOARDED (one entry), nothing is released,
+// and the request is no longer listed.
+func TestReidentificationNotReleasedToAnOffboardedRequester(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
+	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"}
+	police := s.exchange(t, requester)
+	resp, err := police.Request(t.Context(), riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{
+		Pseudonym: resp.GetReleased().GetSubjectPseudonym(), FromDomain: resp.GetReleased().GetPseudonymDomain(),
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Imminent risk: the person must be located."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve := func(o officer) (*liaisonv1.ApproveReidentificationResponse, error) {
+		return s.exchange(t, o).ApproveReidentification(t.Context(), &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked."})
+	}
+	if a, err := approve(officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}); err != nil || a.GetApprovals() != 1 {
+		t.Fatalf("first approval = %v, %v", a, err)
+	}
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Agencies {
+			if f.Agencies[i].ID == requester.agency {
+				f.Agencies[i].Offboarded = true
+			}
+		}
+	})
+	eventually(t, "the police offboarded", func() bool {
+		_, err := police.Request(t.Context(), riskRequest)
+		return status.Code(err) == codes.PermissionDenied
+	})
+	city := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
+	if l, err := s.exchange(t, city).ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{}); err != nil {
+		t.Fatal(err)
+	} else if len(l.GetRequests()) != 0 {
+		t.Errorf("the municipality is shown %v, a request of an offboarded agency", l.GetRequests())
+	}
+	before, _ := s.store.Size(t.Context())
+	a, err := approve(city)
+	if st := status.Convert(err); err == nil || st.Code() != codes.PermissionDenied || errorReason(st) != "REQUESTER_OFFBOARDED" {
+		t.Errorf("the approval that would meet the quorum, the requester offboarded = %v, %v; want PermissionDenied REQUESTER_OFFBOARDED", a, err)
+	}
+	n, _ := s.store.Size(t.Context())
+	if n != before+1 {
+		t.Errorf("the refused approval wrote %d entries, want 1", n-before)
+	}
+	for i := range n {
+		if e := s.entry(t, i); e.Action == "reidentify" && e.Detail["step"] == "release" {
+			t.Errorf("entry %d: a release (%s, %v) to an offboarded agency", i, e.Outcome, e.Recipients)
+		}
+	}
+	if _, e := s.lastEntry(t); e.Outcome != "refused" || e.Detail["step"] != "approve" || !slices.Equal(e.Reasons, []string{"REQUESTER_OFFBOARDED"}) {
+		t.Errorf("the refused approval's entry = %s %v %v", e.Outcome, e.Reasons, e.Detail)
+	}
+}

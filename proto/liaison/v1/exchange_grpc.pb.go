@@ -148,8 +148,9 @@ type ExchangeClient interface {
 	RequestReidentification(ctx context.Context, in *RequestReidentificationRequest, opts ...grpc.CallOption) (*RequestReidentificationResponse, error)
 	// ListReidentifications lists the pending requests the caller may approve
 	// (its agency's standing included, as ApproveReidentification checks it),
-	// and only those that still stand: not one made in a case since closed,
-	// or whose requester has left it.
+	// and only those that still stand: not one whose requesting agency has
+	// been offboarded or removed from the registry since, nor one made in a
+	// case since closed, or whose requester has left it.
 	ListReidentifications(ctx context.Context, in *ListReidentificationsRequest, opts ...grpc.CallOption) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
@@ -158,10 +159,12 @@ type ExchangeClient interface {
 	// officer's approvals sent at the same moment, to one replica or
 	// several sharing a database, one is recorded and each other is refused
 	// so, with an entry of its own), ALREADY_RELEASED,
-	// REQUEST_EXPIRED after the window; and, for a request made in a case,
-	// CASE_CLOSED or NOT_A_CASE_MEMBER once the case is closed or the
-	// requester is no longer a member: such a request has ended, and its
-	// identity is never released. The approver's agency is judged when it
+	// REQUEST_EXPIRED after the window; REQUESTER_OFFBOARDED once the
+	// requesting agency has been offboarded or removed from the registry;
+	// and, for a request made in a case, CASE_CLOSED or NOT_A_CASE_MEMBER
+	// once the case is closed or the requester is no longer a member: such a
+	// request has ended, and its identity is never released (a release the
+	// gateway would make by itself is refused with the same reason). The approver's agency is judged when it
 	// approves, not when the request was made: NOT_A_CASE_MEMBER too when
 	// the policy named the approving agencies (approval.agencies) and the
 	// request was made in a case of which the approver's agency is not a
@@ -411,8 +414,9 @@ type ExchangeServer interface {
 	RequestReidentification(context.Context, *RequestReidentificationRequest) (*RequestReidentificationResponse, error)
 	// ListReidentifications lists the pending requests the caller may approve
 	// (its agency's standing included, as ApproveReidentification checks it),
-	// and only those that still stand: not one made in a case since closed,
-	// or whose requester has left it.
+	// and only those that still stand: not one whose requesting agency has
+	// been offboarded or removed from the registry since, nor one made in a
+	// case since closed, or whose requester has left it.
 	ListReidentifications(context.Context, *ListReidentificationsRequest) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
@@ -421,10 +425,12 @@ type ExchangeServer interface {
 	// officer's approvals sent at the same moment, to one replica or
 	// several sharing a database, one is recorded and each other is refused
 	// so, with an entry of its own), ALREADY_RELEASED,
-	// REQUEST_EXPIRED after the window; and, for a request made in a case,
-	// CASE_CLOSED or NOT_A_CASE_MEMBER once the case is closed or the
-	// requester is no longer a member: such a request has ended, and its
-	// identity is never released. The approver's agency is judged when it
+	// REQUEST_EXPIRED after the window; REQUESTER_OFFBOARDED once the
+	// requesting agency has been offboarded or removed from the registry;
+	// and, for a request made in a case, CASE_CLOSED or NOT_A_CASE_MEMBER
+	// once the case is closed or the requester is no longer a member: such a
+	// request has ended, and its identity is never released (a release the
+	// gateway would make by itself is refused with the same reason). The approver's agency is judged when it
 	// approves, not when the request was made: NOT_A_CASE_MEMBER too when
 	// the policy named the approving agencies (approval.agencies) and the
 	// request was made in a case of which the approver's agency is not a
