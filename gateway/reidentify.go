@@ -45,7 +45,10 @@ const (
 
 // ownsDomain reports whether the caller could have received pseudonyms of
 // domain: its own agency's domains, or those of a case it is a member of
-// now (a member that left, or was removed, no longer is).
+// now (a member that left, or was removed, no longer is). A closed case's
+// domain is refused to its members CASE_CLOSED, as the case is: no
+// exchange rests on a closed case, and its pseudonyms are neither
+// translated nor re-identified any more.
 func (s *Server) ownsDomain(ctx context.Context, agency, domain string) (bool, error) {
 	if strings.HasPrefix(domain, agency+"/") {
 		return true, nil
@@ -55,7 +58,13 @@ func (s *Server) ownsDomain(ctx context.Context, agency, domain string) (bool, e
 		if err != nil {
 			return false, err
 		}
-		return c != nil && slices.Contains(c.Active(), agency), nil
+		if c == nil || !slices.Contains(c.Active(), agency) {
+			return false, nil
+		}
+		if c.Status == audit.CaseClosed {
+			return false, &stateRefusal{reason: "CASE_CLOSED", message: fmt.Sprintf("case %s is closed: its pseudonyms (from_domain) are no longer translated or re-identified", id)}
+		}
+		return true, nil
 	}
 	return false, nil
 }

@@ -597,3 +597,72 @@ func TestReidentificationNotReleasedToAnOffboardedRequester(t *testing.T) {
 		t.Errorf("the refused approval's entry = %s %v %v", e.Outcome, e.Reasons, e.Detail)
 	}
 }
+
+// TestClosedCaseDomainNoLongerResolves: after CloseCase no exchange rests
+// on the case, and that includes its pseudonyms. A former member that
+// holds a pseudonym of the closed case's domain can neither translate it
+// into another case it is in (which would carry the person over from the
+// closed case) nor have it re-identified: both are refused
+// FailedPrecondition CASE_CLOSED, each in one refused entry.
+func TestClosedCaseDomainNoLongerResolves(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const closedID = "NL-ZVH-RTM-0300"
+	council, police := s.cases(t, nlCouncil), s.cases(t, nlPolice)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: closedID, Kind: "nl.zvh", SubjectId: "SYN-NL-0001",
+		Subject: nlSubject(), Justification: "Case consultation."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: closedID, Agency: nlPolice.agency, Justification: "Police part."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := police.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: closedID, Justification: "We take part."}); err != nil {
+		t.Fatal(err)
+	}
+	// The police hold a pseudonym of the case's domain (as a release in the
+	// case gives them).
+	ps, err := s.keys.Pseudonym("case/"+closedID, "SYN-NL-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	translate := func() (*liaisonv1.TranslateResponse, error) {
+		return s.exchange(t, nlPolice).Translate(ctx, &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: "case/" + closedID,
+			Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: reidCaseID, Justification: "Bring to the other case."})
+	}
+	if _, err := translate(); err != nil {
+		t.Fatalf("Translate out of the open case: %v", err)
+	}
+	if _, err := council.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: closedID, Justification: "Done."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		what string
+		call func() error
+	}{
+		{"translate", func() error { _, err := translate(); return err }},
+		{"reidentify", func() error {
+			_, err := s.exchange(t, nlPolice).RequestReidentification(ctx, &liaisonv1.RequestReidentificationRequest{Pseudonym: ps,
+				FromDomain: "case/" + closedID, CaseId: reidCaseID, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+				Justification: "Who is it?"})
+			return err
+		}},
+	} {
+		before, _ := s.store.Size(ctx)
+		err := c.call()
+		if st := status.Convert(err); err == nil || st.Code() != codes.FailedPrecondition || errorReason(st) != "CASE_CLOSED" {
+			t.Errorf("%s out of the closed case's domain: %v; want FailedPrecondition CASE_CLOSED", c.what, err)
+		}
+		if n, _ := s.store.Size(ctx); n != before+1 {
+			t.Errorf("%s: %d entries, want 1", c.what, n-before)
+		}
+		if _, e := s.lastEntry(t); e.Action != c.what || e.Outcome != "refused" || !slices.Equal(e.Reasons, []string{"CASE_CLOSED"}) {
+			t.Errorf("%s: entry %s %s %v; want refused CASE_CLOSED", c.what, e.Action, e.Outcome, e.Reasons)
+		}
+	}
+	// An agency that was never in the case learns nothing of its state.
+	_, err = s.exchange(t, nlProbation).Translate(ctx, &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: "case/" + closedID,
+		Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: reidCaseID, Justification: "Not ours."})
+	if st := status.Convert(err); st.Code() != codes.InvalidArgument || errorReason(st) == "CASE_CLOSED" {
+		t.Errorf("a non-member's Translate out of the closed case = %v; want InvalidArgument on from_domain", err)
+	}
+}

@@ -66,7 +66,10 @@ const (
 // that leaves or is removed is refused from the moment the change is
 // recorded, and so is every member of a closed case. The case's pseudonym
 // domain, "case/<id>", stays the same for the case's whole life, whoever
-// leads it.
+// leads it; once the case is closed, its pseudonyms are no longer
+// translated or re-identified (Translate and RequestReidentification with
+// from_domain "case/<id>" are refused to its members FailedPrecondition,
+// CASE_CLOSED).
 //
 // Cases declared in the gateway's registry file (its "cases" list) are
 // served from the file, with managed_by_registry set and version 0: the
@@ -253,7 +256,10 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // that leaves or is removed is refused from the moment the change is
 // recorded, and so is every member of a closed case. The case's pseudonym
 // domain, "case/<id>", stays the same for the case's whole life, whoever
-// leads it.
+// leads it; once the case is closed, its pseudonyms are no longer
+// translated or re-identified (Translate and RequestReidentification with
+// from_domain "case/<id>" are refused to its members FailedPrecondition,
+// CASE_CLOSED).
 //
 // Cases declared in the gateway's registry file (its "cases" list) are
 // served from the file, with managed_by_registry set and version 0: the

@@ -139,7 +139,11 @@ type ExchangeClient interface {
 	// record its deadline passing.
 	Acknowledge(ctx context.Context, in *AcknowledgeRequest, opts ...grpc.CallOption) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
-	// policy names (a case, say), where the law allows it.
+	// policy names (a case, say), where the law allows it. The pseudonym must
+	// come from a domain of the caller's agency or of an open case it is a
+	// member of now: another is refused INVALID_ARGUMENT on from_domain, one
+	// of a closed case of which it was a member FAILED_PRECONDITION,
+	// CASE_CLOSED (as RequestReidentification is).
 	Translate(ctx context.Context, in *TranslateRequest, opts ...grpc.CallOption) (*TranslateResponse, error)
 	// RequestReidentification asks for the identity behind a pseudonym. It
 	// creates a pending request that approvers named by the policy must
@@ -405,7 +409,11 @@ type ExchangeServer interface {
 	// record its deadline passing.
 	Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
-	// policy names (a case, say), where the law allows it.
+	// policy names (a case, say), where the law allows it. The pseudonym must
+	// come from a domain of the caller's agency or of an open case it is a
+	// member of now: another is refused INVALID_ARGUMENT on from_domain, one
+	// of a closed case of which it was a member FAILED_PRECONDITION,
+	// CASE_CLOSED (as RequestReidentification is).
 	Translate(context.Context, *TranslateRequest) (*TranslateResponse, error)
 	// RequestReidentification asks for the identity behind a pseudonym. It
 	// creates a pending request that approvers named by the policy must
