@@ -299,27 +299,30 @@ func (o *keyOptions) vaultCommand(ctx context.Context, cmd, addr string, src *va
 		printRotated(stdout, v, o.TransitionWindow)
 		return nil
 	}
-	cur, sched, minDecrypt, err := o.vaultSchedule(ctx, c)
+	cur, sched, minVersion, which, err := o.vaultSchedule(ctx, c)
 	if err != nil {
 		return err
 	}
 	note := ""
-	if minDecrypt > 1 {
-		note = fmt.Sprintf("versions below %d are disabled in Vault (min_decryption_version)", minDecrypt)
+	if minVersion > 1 {
+		note = fmt.Sprintf("versions below %d are disabled in Vault (%s)", minVersion, which)
 	}
 	printStatus(stdout, fmt.Sprintf("vault %s %s/%s", addr, o.VaultMount, o.VaultKey), cur, sched, o.TransitionWindow, note)
 	return nil
 }
 
 // vaultSchedule reads the Transit key's versions and their creation times
-// and applies the rotation rule the gateway applies.
-func (o *keyOptions) vaultSchedule(ctx context.Context, c *api.Client) (current int, sched []pseudonym.KeyVersionInfo, minDecrypt int, err error) {
+// and applies the rotation rule the gateway applies. Versions below
+// min_decryption_version or min_encryption_version (Transit computes no
+// HMAC under them) are left out, as the gateway leaves them out; which
+// names the setting that sets that bound.
+func (o *keyOptions) vaultSchedule(ctx context.Context, c *api.Client) (current int, sched []pseudonym.KeyVersionInfo, minVersion int, which string, err error) {
 	sec, err := c.Logical().ReadWithContext(ctx, o.VaultMount+"/keys/"+o.VaultKey)
 	if err != nil {
-		return 0, nil, 0, fmt.Errorf("keys: read Vault key: %v", err)
+		return 0, nil, 0, "", fmt.Errorf("keys: read Vault key: %v", err)
 	}
 	if sec == nil || sec.Data == nil {
-		return 0, nil, 0, fmt.Errorf("keys: Vault key %s/%s does not exist; run liaison keys init", o.VaultMount, o.VaultKey)
+		return 0, nil, 0, "", fmt.Errorf("keys: Vault key %s/%s does not exist; run liaison keys init", o.VaultMount, o.VaultKey)
 	}
 	num := func(v any) (int64, bool) {
 		switch n := v.(type) {
@@ -334,14 +337,18 @@ func (o *keyOptions) vaultSchedule(ctx context.Context, c *api.Client) (current 
 	latest, ok1 := num(sec.Data["latest_version"])
 	minD, ok2 := num(sec.Data["min_decryption_version"])
 	if !ok1 || !ok2 {
-		return 0, nil, 0, errors.New("keys: Vault key: malformed versions")
+		return 0, nil, 0, "", errors.New("keys: Vault key: malformed versions")
+	}
+	which = "min_decryption_version"
+	if minE, ok := num(sec.Data["min_encryption_version"]); ok && minE > minD {
+		minD, which = minE, "min_encryption_version"
 	}
 	created := map[int]time.Time{}
 	keys, _ := sec.Data["keys"].(map[string]any)
 	for k, ts := range keys {
 		v, err := pseudonym.ParseKeyVersion(k)
 		if err != nil {
-			return 0, nil, 0, fmt.Errorf("keys: Vault key: %v", err)
+			return 0, nil, 0, "", fmt.Errorf("keys: Vault key: %v", err)
 		}
 		if v < int(minD) {
 			continue
@@ -355,7 +362,7 @@ func (o *keyOptions) vaultSchedule(ctx context.Context, c *api.Client) (current 
 	if window <= 0 {
 		window = pseudonym.DefaultTransitionWindow
 	}
-	return int(latest), pseudonym.KeySchedule(int(latest), created, window, time.Now()), int(minD), nil
+	return int(latest), pseudonym.KeySchedule(int(latest), created, window, time.Now()), int(minD), which, nil
 }
 
 func printRotated(w io.Writer, v int, window time.Duration) {

@@ -353,3 +353,39 @@ func TestServeWithCheckpointsSignedInVault(t *testing.T) {
 		"DELETE FROM hashes WHERE idx >= 3", "DELETE FROM checkpoints WHERE size > 2")
 	s.restartRefused(t, "audit store rolled back: the last signed checkpoint (in Vault "+s.opts.AuditVaultState+")")
 }
+
+// TestKeysStatusWithMinEncryptionVersion: versions below the Transit key's
+// min_encryption_version are not in the gateway's ring (Vault computes no
+// HMAC under them), and `keys status` says so rather than showing them
+// live.
+func TestKeysStatusWithMinEncryptionVersion(t *testing.T) {
+	c, mount := vaultEnv(t)
+	if _, _, err := keys(t, "init", "-vault-mount", mount); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, _, err := keys(t, "rotate", "-vault-mount", mount); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Logical().Write(mount+"/keys/liaison-pseudonym/config", map[string]any{"min_encryption_version": 2}); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := keys(t, "status", "-vault-mount", mount)
+	if err != nil {
+		t.Fatalf("keys status: %v\n%s", err, out)
+	}
+	if regexp.MustCompile(`(?m)^1\s`).MatchString(out) || !strings.Contains(out, "versions below 2 are disabled in Vault (min_encryption_version)") {
+		t.Errorf("keys status with min_encryption_version 2 shows version 1 or no note:\n%s", out)
+	}
+	if s := statusLine(t, out, 2); !strings.HasPrefix(s, "live, retires ") {
+		t.Errorf("version 2: %q, want live", s)
+	}
+	src, err := vault.New(t.Context(), vault.Config{Client: c, Mount: mount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, vs := ringOf(t, src); cur != 3 || !slices.Equal(vs, []int{2, 3}) {
+		t.Errorf("the gateway's ring: current %d, versions %v; want 3, [2 3] as keys status says", cur, vs)
+	}
+}

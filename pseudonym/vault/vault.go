@@ -16,7 +16,9 @@
 // its next refresh and uses for new pseudonyms; older versions keep
 // resolving for a transition window after their successor was created, and
 // are then retired (dropped from the ring). Versions below Vault's
-// min_decryption_version are never used.
+// min_decryption_version or min_encryption_version are never used: Transit
+// computes no HMAC under a version below min_encryption_version, so no
+// replica could derive its master key, and raising it retires them at once.
 //
 // Keys are fetched at start and by the background refresh, never per
 // request. If Vault is unreachable, pseudonym serves from the cached ring
@@ -169,9 +171,15 @@ func (s *Source) Keys(ctx context.Context) (*pseudonym.KeyRing, error) {
 }
 
 type keyInfo struct {
-	latest, minDecrypt int
-	created            map[int]time.Time
+	latest, minDecrypt, minEncrypt int
+	created                        map[int]time.Time
 }
+
+// minVersion returns the lowest version of the Transit key that Vault lets
+// the gateway use: versions below min_decryption_version are disabled, and
+// Transit computes no HMAC (hence no master key) under a version below
+// min_encryption_version. 0 or 1 means every version.
+func (k keyInfo) minVersion() int { return max(k.minDecrypt, k.minEncrypt) }
 
 // live returns the versions in use at now, newest first.
 func (k keyInfo) live(now time.Time, window time.Duration) []int {
@@ -182,7 +190,7 @@ func (k keyInfo) live(now time.Time, window time.Duration) []int {
 	sort.Sort(sort.Reverse(sort.IntSlice(vs)))
 	var out []int
 	for _, v := range vs {
-		if v > k.latest || v < k.minDecrypt {
+		if v > k.latest || v < k.minVersion() {
 			continue
 		}
 		if v == k.latest {
@@ -211,6 +219,11 @@ func (s *Source) keyInfo(ctx context.Context) (keyInfo, error) {
 	}
 	if info.minDecrypt, err = intField(sec.Data["min_decryption_version"]); err != nil {
 		return keyInfo{}, fmt.Errorf("vault: key %s: min_decryption_version: %v", s.cfg.Key, err)
+	}
+	if v, ok := sec.Data["min_encryption_version"]; ok {
+		if info.minEncrypt, err = intField(v); err != nil {
+			return keyInfo{}, fmt.Errorf("vault: key %s: min_encryption_version: %v", s.cfg.Key, err)
+		}
 	}
 	keys, _ := sec.Data["keys"].(map[string]any)
 	for k, ts := range keys {

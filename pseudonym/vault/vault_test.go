@@ -206,3 +206,32 @@ path "%[1]s/hmac/*" { capabilities = ["update"] }`, mount)
 		t.Fatalf("keys 5s after a 3s token was issued: %v (renewal failed)", err)
 	}
 }
+
+// TestVersionsBelowMinEncryptionVersionAreRetired: Transit computes no
+// HMAC under a version below the key's min_encryption_version, so such a
+// version's master key cannot be derived. Setting it in Vault retires
+// those versions, as min_decryption_version does, instead of failing
+// every key load (and, past the staleness bound, every pseudonym).
+func TestVersionsBelowMinEncryptionVersionAreRetired(t *testing.T) {
+	c := vaulttest.Dev(t)
+	mount := setup(t, c)
+	for range 2 {
+		if _, err := c.Logical().Write(mount+"/keys/liaison-pseudonym/rotate", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Logical().Write(mount+"/keys/liaison-pseudonym/config", map[string]any{"min_encryption_version": 2}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := vault.New(t.Context(), vault.Config{Client: c, Mount: mount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := src.Keys(t.Context())
+	if err != nil {
+		t.Fatalf("Keys with min_encryption_version 2: %v", err)
+	}
+	if ring.Current != 3 || len(ring.Versions) != 2 || ring.Versions[2] == nil || ring.Versions[3] == nil {
+		t.Errorf("ring: current %d, %d versions; want current 3 and versions 2 and 3", ring.Current, len(ring.Versions))
+	}
+}
