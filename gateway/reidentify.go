@@ -230,8 +230,9 @@ type reid struct {
 	released  bool
 	failures  int // release attempts that failed (keys unavailable)
 	// ended is the reason the request no longer stands (the case it was
-	// made in closed, the requester left it, or the requesting agency was
-	// offboarded), from a refused release.
+	// made in closed, the requester left it, the requesting agency was
+	// offboarded, or the pseudonym's key version retired), from a refused
+	// release.
 	ended string
 }
 
@@ -457,7 +458,8 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 		resp.Released = true
 		return resp, nil
 	case r.ended != "":
-		return resp, nil // a release meanwhile found that the request no longer stands
+		resp.ReleasePendingReason = r.ended // a release meanwhile found that the request no longer stands
+		return resp, nil
 	}
 	resp.Released, resp.ReleasePendingReason = s.releaseDue(ctx, r)
 	return resp, nil
@@ -478,6 +480,8 @@ func approvalClaim(id string, c authn.Caller) [32]byte {
 func (s *Server) releaseDue(ctx context.Context, r *reid) (bool, string) {
 	released, err := s.release1(ctx, r)
 	switch {
+	case err == nil && !released && r.ended != "":
+		return false, r.ended // the request has ended: never released
 	case err == nil:
 		return released, ""
 	case errors.Is(err, pseudonym.ErrUnavailable):
@@ -530,6 +534,20 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 		return false, nil
 	}
 	payload, box, err := s.sealIdentity(r, approvers)
+	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok && kv.Version < s.cfg.Pseudonyms.CurrentVersion() {
+		// The pseudonym's key version has retired since the request: it
+		// never resolves again, so the request ends here (its refused
+		// release says why) rather than failing at every retry. A version
+		// above the current one is only not loaded yet here: that stays
+		// a failure, tried again.
+		e.Outcome, e.Reasons = audit.OutcomeRefused, []string{reasonKeyVersionRetired}
+		if _, err := s.append(ctx, e); err != nil {
+			return false, err
+		}
+		r.ended = reasonKeyVersionRetired
+		s.log.InfoContext(ctx, "identity not released: the pseudonym's key version has retired", "reid_request", r.id, "key_version", kv.Version)
+		return false, nil
+	}
 	if err != nil {
 		// Nothing is claimed: the release stays due, and the failed
 		// attempt is on the record.
@@ -573,10 +591,18 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 	return true, nil
 }
 
+// reasonKeyVersionRetired ends a re-identification whose pseudonym was made
+// under a key version that has retired since: it no longer resolves.
+const reasonKeyVersionRetired = "KEY_VERSION_RETIRED"
+
 // endedMessage says why a request no longer stands, for its reason.
 func endedMessage(why string) string {
-	if why == reasonRequesterOffboarded {
+	switch why {
+	case reasonRequesterOffboarded:
 		return "the request no longer stands: the requesting agency has been offboarded, and the gateway delivers nothing to it"
+	case reasonKeyVersionRetired:
+		return "the request no longer stands: its pseudonym was made under a key version retired since; " +
+			"the requester must ask for the record again and have its new pseudonym re-identified"
 	}
 	return "the request no longer stands: the case it was made in is closed, or the requester left it"
 }

@@ -16,8 +16,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
 	"github.com/liaison-gateway/liaison/pseudonym/vault"
 	"github.com/liaison-gateway/liaison/pseudonym/vault/vaulttest"
 )
@@ -328,5 +330,77 @@ func TestInboxOutlivesKeyRetirement(t *testing.T) {
 		if got := inboxItems(t, police); len(got) != 2 {
 			t.Fatalf("%s: inbox once put back: %d items, want 2", name, len(got))
 		}
+	}
+}
+
+// TestReidentificationOfARetiredPseudonymEnds: a pseudonym's key version
+// that retires while its re-identification waits for approval never
+// resolves again. The release is then refused once, KEY_VERSION_RETIRED,
+// and the request has ended: the approver is told why, the gateway does
+// not try again every ReleaseRetry (an entry each time, until the
+// request's window closes), and a further approval is refused with that
+// reason.
+func TestReidentificationOfARetiredPseudonymEnds(t *testing.T) {
+	ctx := t.Context()
+	path := t.TempDir() + "/keys.json"
+	if _, err := pseudonym.CreateKeyFile(path); err != nil {
+		t.Fatal(err)
+	}
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	src := pseudonym.FileKeys{Path: path, TransitionWindow: time.Hour, Now: func() time.Time { return time.Unix(0, clock.Load()) }}
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol"), keySource: src, keyRefresh: time.Hour,
+		releaseRetry: 50 * time.Millisecond})
+	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"}
+	police := s.exchange(t, requester)
+	resp, err := police.Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := police.RequestReidentification(ctx, &liaisonv1.RequestReidentificationRequest{
+		Pseudonym: resp.GetReleased().GetSubjectPseudonym(), FromDomain: resp.GetReleased().GetPseudonymDomain(),
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Imminent risk: the person must be located."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve := func(o officer) (*liaisonv1.ApproveReidentificationResponse, error) {
+		return s.exchange(t, o).ApproveReidentification(ctx, &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked."})
+	}
+	if _, err := approve(officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}); err != nil {
+		t.Fatal(err)
+	}
+	// liaison keys rotate, and version 1's transition window ends.
+	if _, err := pseudonym.RotateKeyFile(path, time.Unix(0, clock.Load())); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(int64(2 * time.Hour))
+	if err := s.keys.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	city := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
+	a, err := approve(city)
+	if err != nil || a.GetReleased() || a.GetApprovals() != 2 || a.GetReleasePendingReason() != "KEY_VERSION_RETIRED" {
+		t.Errorf("the approval meeting the quorum after version 1 retired = %v, %v; want 2 approvals, not released, KEY_VERSION_RETIRED", a, err)
+	}
+	time.Sleep(500 * time.Millisecond) // several ReleaseRetry ticks
+	var releases []*audit.Entry
+	n, _ := s.store.Size(ctx)
+	for i := range n {
+		if e := s.entry(t, i); e.Action == "reidentify" && e.Detail["step"] == "release" {
+			releases = append(releases, e)
+		}
+	}
+	if len(releases) != 1 || releases[0].Outcome != "refused" || !slices.Equal(releases[0].Reasons, []string{"KEY_VERSION_RETIRED"}) {
+		for _, e := range releases {
+			t.Logf("release entry: %s %v", e.Outcome, e.Reasons)
+		}
+		t.Errorf("%d release entries; want one, refused KEY_VERSION_RETIRED", len(releases))
+	}
+	_, err = approve(officer{"nl-municipality-rotterdam", "lo.jong", []string{"legal_officer"}, "confidential"})
+	if st := status.Convert(err); st.Code() != codes.PermissionDenied || errorReason(st) != "KEY_VERSION_RETIRED" {
+		t.Errorf("an approval after the request ended = %v; want PermissionDenied KEY_VERSION_RETIRED", err)
+	}
+	if got := inbox(t, police); len(got) != 0 {
+		t.Errorf("the requester got %v", got)
 	}
 }

@@ -3197,6 +3197,15 @@ type ApproveReidentificationResponse struct {
 	// and the gateway tries the release again from its timers, within the
 	// request's approval window, without another approval. After the window
 	// it is not released and the requester must ask again.
+	// Set as well, with released false, when the release found that the
+	// request has ended: CASE_CLOSED, NOT_A_CASE_MEMBER or
+	// REQUESTER_OFFBOARDED (see ApproveReidentification), or
+	// KEY_VERSION_RETIRED when the pseudonym's key version has retired since
+	// the request, so that it no longer resolves. Such a request is never
+	// released and not tried again (its release is one refused entry with
+	// that reason), further approvals are refused with that reason, and the
+	// requester asks again (after KEY_VERSION_RETIRED, with the pseudonym of
+	// a new release of the record).
 	ReleasePendingReason string `protobuf:"bytes,5,opt,name=release_pending_reason,json=releasePendingReason,proto3" json:"release_pending_reason,omitempty"`
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache

@@ -168,7 +168,9 @@ type ExchangeClient interface {
 	// and, for a request made in a case, CASE_CLOSED or NOT_A_CASE_MEMBER
 	// once the case is closed or the requester is no longer a member: such a
 	// request has ended, and its identity is never released (a release the
-	// gateway would make by itself is refused with the same reason). The approver's agency is judged when it
+	// gateway would make by itself is refused with the same reason);
+	// KEY_VERSION_RETIRED once a release found that the pseudonym's key
+	// version had retired since the request (see release_pending_reason). The approver's agency is judged when it
 	// approves, not when the request was made: NOT_A_CASE_MEMBER too when
 	// the policy named the approving agencies (approval.agencies) and the
 	// request was made in a case of which the approver's agency is not a
@@ -438,7 +440,9 @@ type ExchangeServer interface {
 	// and, for a request made in a case, CASE_CLOSED or NOT_A_CASE_MEMBER
 	// once the case is closed or the requester is no longer a member: such a
 	// request has ended, and its identity is never released (a release the
-	// gateway would make by itself is refused with the same reason). The approver's agency is judged when it
+	// gateway would make by itself is refused with the same reason);
+	// KEY_VERSION_RETIRED once a release found that the pseudonym's key
+	// version had retired since the request (see release_pending_reason). The approver's agency is judged when it
 	// approves, not when the request was made: NOT_A_CASE_MEMBER too when
 	// the policy named the approving agencies (approval.agencies) and the
 	// request was made in a case of which the approver's agency is not a
