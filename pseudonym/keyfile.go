@@ -197,7 +197,9 @@ func newKey() string {
 
 // CreateKeyFile writes a new key file with one random 256-bit key (version
 // 1, created now) and a random audit key unless the file exists. It
-// reports whether it created the file.
+// reports whether it created the file. The file appears whole or not at
+// all (see writeFileAtomic): a crash while writing it leaves none, so the
+// next start creates it afresh instead of refusing a half-written one.
 func CreateKeyFile(path string) (bool, error) {
 	b, err := json.MarshalIndent(keyFile{
 		Current: 1,
@@ -208,22 +210,11 @@ func CreateKeyFile(path string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return false, nil
-	}
+	created, err := writeFileAtomic(path, append(b, '\n'), false)
 	if err != nil {
 		return false, fmt.Errorf("pseudonym: create key file: %v", err)
 	}
-	if _, err := fh.Write(append(b, '\n')); err != nil {
-		fh.Close()
-		return false, fmt.Errorf("pseudonym: write key file: %v", err)
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return false, err
-	}
-	return true, fh.Close()
+	return created, nil
 }
 
 // RotateKeyFile adds a new random 256-bit key version, created at now, to
@@ -253,48 +244,64 @@ func RotateKeyFile(path string, now time.Time) (newVersion int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if _, err := writeFileAtomic(path, append(b, '\n'), true); err != nil {
 		return 0, fmt.Errorf("pseudonym: rotate key file: %v", err)
 	}
 	return newVersion, nil
 }
 
-// writeFileAtomic replaces path with data: write a temporary file in the
-// same directory with mode 0600, sync it, rename it over path, and sync
-// the directory so that the rename survives a crash.
-func writeFileAtomic(path string, data []byte) (err error) {
+// writeFileAtomic puts data at path: it writes a temporary file in the
+// same directory with mode 0600, syncs it, then renames it over path
+// (replace) or links it there unless path exists (not replace: it reports
+// false then), and syncs the directory so that the change survives a
+// crash. Either way path is never seen, nor left by a crash, half written.
+func writeFileAtomic(path string, data []byte, replace bool) (installed bool, err error) {
 	dir := filepath.Dir(path)
 	fh, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return err
+		return false, err
 	}
 	tmp := fh.Name()
 	defer func() {
-		if err != nil {
+		if err != nil || !replace {
 			os.Remove(tmp)
 		}
 	}()
 	if err := fh.Chmod(0o600); err != nil {
 		fh.Close()
-		return err
+		return false, err
 	}
-	if _, err := fh.Write(data); err != nil {
+	if err := writeKeyData(fh, data); err != nil {
 		fh.Close()
-		return err
+		return false, err
 	}
 	if err := fh.Sync(); err != nil {
 		fh.Close()
-		return err
+		return false, err
 	}
 	if err := fh.Close(); err != nil {
-		return err
+		return false, err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
+	if replace {
+		err = os.Rename(tmp, path)
+	} else if err = os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
 	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync() // best effort: not every platform syncs directories
 		d.Close()
 	}
-	return nil
+	return true, nil
+}
+
+// writeKeyData writes a key file's bytes (a variable for the test of a
+// write that fails half way).
+var writeKeyData = writeAll
+
+func writeAll(fh *os.File, data []byte) error {
+	_, err := fh.Write(data)
+	return err
 }
