@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -61,10 +62,16 @@ func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		if err := writeKeyFile(path, skey); err != nil {
+		switch err := writeKeyFile(path, skey); {
+		case errors.Is(err, errExists):
+			if data, err = os.ReadFile(path); err != nil {
+				return nil, "", fmt.Errorf("audit: load signer key: %v", err)
+			}
+		case err != nil:
 			return nil, "", err
+		default:
+			data = []byte(skey)
 		}
-		data = []byte(skey)
 	} else if err != nil {
 		return nil, "", fmt.Errorf("audit: load signer key: %v", err)
 	}
@@ -90,23 +97,43 @@ func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
 	return s, vkey, nil
 }
 
-// writeKeyFile creates path with mode 0600 and writes skey to it durably.
-// It fails if path exists, so that a concurrent creator's key survives.
+// writeKeyFile creates path with mode 0600 holding skey, durably and whole:
+// a temporary file in the same directory, synced, is linked into place and
+// the directory synced, so that no crash leaves a half-written key. If
+// path exists by then (a concurrent creator), it is left as it is and
+// errExists returned, so that that creator's key survives and is read.
 func writeKeyFile(path, skey string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("audit: create signer key: %v", err)
 	}
-	_, err = f.WriteString(skey + "\n")
+	defer os.Remove(f.Name())
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.WriteString(skey + "\n")
+	}
 	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Link(f.Name(), path)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return errExists
+	}
 	if err != nil {
-		os.Remove(path)
 		return fmt.Errorf("audit: create signer key: %v", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: not every platform syncs directories
+		d.Close()
 	}
 	return nil
 }
+
+// errExists: the key file was created by someone else meanwhile.
+var errExists = errors.New("audit: signer key file exists")

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -92,5 +93,30 @@ func TestLoadOrCreateSignerKey(t *testing.T) {
 	}
 	if _, _, err := audit.LoadOrCreateSignerKey(filepath.Join(t.TempDir(), "no", "such", "dir", "k"), "audit.test"); err == nil {
 		t.Error("LoadOrCreateSignerKey(path in a missing directory) = nil error, want an error")
+	}
+}
+
+// TestLoadOrCreateSignerKeyConcurrently: replicas (or a demo and a serve)
+// starting at once on one new key file all get the one key that was
+// created, whole, and no temporary file stays behind.
+func TestLoadOrCreateSignerKeyConcurrently(t *testing.T) {
+	for range 20 {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "audit-signer.key")
+		const n = 8
+		vkeys, errs := make([]string, n), make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { _, vkeys[i], errs[i] = audit.LoadOrCreateSignerKey(path, "log.example") })
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil || vkeys[i] != vkeys[0] {
+				t.Fatalf("starter %d: %q, %v; starter 0 got %q", i, vkeys[i], errs[i], vkeys[0])
+			}
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Fatalf("the directory holds %v; want the key file alone", entries)
+		}
 	}
 }
