@@ -347,7 +347,7 @@ func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string
 	if err != nil {
 		return bad("checkpoint: %v", err)
 	}
-	n, err := note.Open([]byte(r.GetStatement()), note.VerifierList(key))
+	n, err := audit.OpenNote([]byte(r.GetStatement()), note.VerifierList(key))
 	if err != nil {
 		return bad("statement not signed by %s: %v", key.Name(), err)
 	}

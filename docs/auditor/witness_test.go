@@ -73,3 +73,47 @@ func TestWitnessQuorum(t *testing.T) {
 		t.Errorf("a cosignature of another checkpoint was counted")
 	}
 }
+
+// TestDuplicateSignatureLine checks that a second signature line by a
+// known key (the log's or a witness's) is verified too, as C2SP
+// signed-note requires and the gateway's own verifier does: note.Open
+// alone checks only the first line of each key.
+func TestDuplicateSignatureLine(t *testing.T) {
+	dir := t.TempDir()
+	leaf := `{"index":0}`
+	root := tlog.RecordHash([]byte(leaf))
+	skey, vkey, _ := note.GenerateKey(nil, "log.test")
+	logSigner, _ := note.NewSigner(skey)
+	_, priv, _ := ed25519.GenerateKey(nil)
+	w, _ := torchwood.NewCosignatureSigner("w1.test", priv)
+	body := fmt.Sprintf("log.test\n1\n%s\n", base64.StdEncoding.EncodeToString(root[:]))
+	signed, err := note.Sign(&note.Note{Text: body}, logSigner, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "entries.jsonl"), []byte(leaf+"\n"), 0o644)
+	// spoil returns signed with a copy of its signature line i whose last
+	// signature byte is changed.
+	spoil := func(i int) []byte {
+		sigs := strings.SplitAfter(strings.SplitN(string(signed), "\n\n", 2)[1], "\n")
+		name, b64, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(sigs[i], "— "), "\n"), " ")
+		raw, _ := base64.StdEncoding.DecodeString(b64)
+		raw[len(raw)-1] ^= 1
+		return append([]byte(string(signed)), "— "+name+" "+base64.StdEncoding.EncodeToString(raw)+"\n"...)
+	}
+	os.WriteFile(filepath.Join(dir, "checkpoint"), signed, 0o644)
+	if _, err := verify(dir, vkey); err != nil {
+		t.Fatalf("verify = %v", err)
+	}
+	if _, err := checkWitnesses(dir, vkey, []string{w.Verifier().String()}, 1); err != nil {
+		t.Fatalf("checkWitnesses = %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "checkpoint"), spoil(0), 0o644)
+	if _, err := verify(dir, vkey); err == nil {
+		t.Errorf("verify accepted a second log signature line that does not verify")
+	}
+	os.WriteFile(filepath.Join(dir, "checkpoint"), spoil(1), 0o644)
+	if _, err := checkWitnesses(dir, vkey, []string{w.Verifier().String()}, 1); err == nil {
+		t.Errorf("checkWitnesses accepted a second cosignature line that does not verify")
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -74,7 +75,7 @@ func verify(dir, key, wantRecipient string) (*receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := note.Open(b, note.VerifierList(v))
+	n, err := openNote(b, note.VerifierList(v))
 	if err != nil {
 		return nil, fmt.Errorf("receipt signature: %v", err)
 	}
@@ -102,7 +103,7 @@ func verify(dir, key, wantRecipient string) (*receipt, error) {
 	if b, err = read("checkpoint"); err != nil {
 		return nil, err
 	}
-	cp, err := note.Open(b, note.VerifierList(v))
+	cp, err := openNote(b, note.VerifierList(v))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint signature: %v", err)
 	}
@@ -147,4 +148,29 @@ func verify(dir, key, wantRecipient string) (*receipt, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// openNote is note.Open, except that it also checks every later signature
+// line by a known key: note.Open verifies only the first line of each key
+// and skips the others, where C2SP signed-note says that a signature whose
+// key name and ID match a known key must be verified.
+func openNote(msg []byte, known note.Verifiers) (*note.Note, error) {
+	n, err := note.Open(msg, known)
+	if err != nil {
+		return nil, err
+	}
+	split := bytes.LastIndex(msg, []byte("\n\n"))
+	text := msg[:split+1]
+	for _, line := range strings.Split(strings.TrimSuffix(string(msg[split+2:]), "\n"), "\n") {
+		name, b64, _ := strings.Cut(strings.TrimPrefix(line, "— "), " ")
+		sig, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil || len(sig) < 5 {
+			continue // note.Open refused such a line already
+		}
+		v, err := known.Verifier(name, binary.BigEndian.Uint32(sig))
+		if err == nil && !v.Verify(text, sig[4:]) {
+			return nil, fmt.Errorf("signature by %s does not verify", name)
+		}
+	}
+	return n, nil
 }

@@ -88,6 +88,17 @@ func TestVerify(t *testing.T) {
 	if _, err := verify(dir, vkey, ""); err == nil {
 		t.Error("verify with a changed proof = nil error")
 	}
+	write("proof", []byte(proof.String()))
+	// A second receipt signature line by the key that does not verify.
+	sig := strings.SplitN(string(r.Note), "\n\n", 2)[1]
+	name, b64, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(sig, "— "), "\n"), " ")
+	raw, _ := base64.StdEncoding.DecodeString(b64)
+	raw[len(raw)-1] ^= 1
+	write("receipt", append(append([]byte{}, r.Note...), "— "+name+" "+base64.StdEncoding.EncodeToString(raw)+"\n"...))
+	if _, err := verify(dir, vkey, ""); err == nil {
+		t.Error("verify with a second receipt signature line that does not verify = nil error")
+	}
+	write("receipt", r.Note)
 	_, other, _ := audit.GenerateSignerKey("receipt.test")
 	if _, err := verify(dir, other, ""); err == nil {
 		t.Error("verify with another key = nil error")

@@ -70,7 +70,7 @@ func ParseCheckpoint(text string) (Checkpoint, error) {
 // body. A missing or invalid signature is reported as an error wrapping
 // [ErrSignature].
 func OpenCheckpoint(signed []byte, v note.Verifier) (Checkpoint, error) {
-	n, err := note.Open(signed, note.VerifierList(v))
+	n, err := OpenNote(signed, note.VerifierList(v))
 	if err != nil {
 		if _, ok := errors.AsType[*note.UnverifiedNoteError](err); ok {
 			return Checkpoint{}, fmt.Errorf("%w: no signature by %s+%08x", ErrSignature, v.Name(), v.KeyHash())

@@ -164,7 +164,7 @@ func (l *Log) checkpointCovering(ctx context.Context, index int64) (int64, []byt
 // receipt names, and the proof includes the receipt's leaf hash at its
 // index in the checkpoint's tree. It returns what the receipt says.
 func VerifyReceipt(receipt, checkpoint []byte, proof tlog.RecordProof, v note.Verifier) (ReceiptBody, error) {
-	n, err := note.Open(receipt, note.VerifierList(v))
+	n, err := OpenNote(receipt, note.VerifierList(v))
 	if err != nil {
 		return ReceiptBody{}, fmt.Errorf("%w: receipt: %v", ErrSignature, err)
 	}

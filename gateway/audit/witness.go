@@ -184,7 +184,7 @@ func (p WitnessPolicy) Check(signed []byte, logKey note.Verifier) (cosigned []st
 	if err := p.Valid(); err != nil {
 		return nil, err
 	}
-	n, err := note.Open(signed, note.VerifierList(append([]note.Verifier{logKey}, p.Witnesses...)...))
+	n, err := OpenNote(signed, note.VerifierList(append([]note.Verifier{logKey}, p.Witnesses...)...))
 	if err != nil {
 		if e, ok := errors.AsType[*note.InvalidSignatureError](err); ok {
 			return nil, fmt.Errorf("%w: invalid signature by %s+%08x", ErrSignature, e.Name, e.Hash)

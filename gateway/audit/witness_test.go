@@ -156,3 +156,54 @@ func TestWitnessPolicy(t *testing.T) {
 		}
 	}
 }
+
+// badDuplicate returns signed with a second signature line under the name
+// and key ID of its first line whose signature bytes do not verify.
+func badDuplicate(t *testing.T, signed []byte, sigLine int) []byte {
+	t.Helper()
+	text, sigs, _ := bytes.Cut(signed, []byte("\n\n"))
+	lines := strings.SplitAfter(string(sigs), "\n")
+	name, b64, _ := strings.Cut(strings.TrimPrefix(lines[sigLine], "— "), " ")
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(b64, "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)-1] ^= 1
+	out := append(append(bytes.Clone(text), "\n\n"...), sigs...)
+	return append(out, "— "+name+" "+base64.StdEncoding.EncodeToString(raw)+"\n"...)
+}
+
+// TestDuplicateSignatureLineIsVerified checks C2SP signed-note's rule that
+// every signature line whose key name and ID match a known key is
+// verified: a second line by the log's key, or by a witness of the policy,
+// that does not verify makes the note invalid, even after a valid one
+// (note.Open alone verifies only the first line of each key). A repeated
+// identical line is harmless.
+func TestDuplicateSignatureLineIsVerified(t *testing.T) {
+	logS, logV := newKey(t, "log.test")
+	_, priv, _ := ed25519.GenerateKey(nil)
+	w, _ := torchwood.NewCosignatureSigner("w1.test", priv)
+	wv, err := audit.NewCosignatureVerifier(w.Verifier().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := audit.Checkpoint{Origin: "log.test", Size: 3}.String()
+	signed, err := note.Sign(&note.Note{Text: body}, logS, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.OpenCheckpoint(badDuplicate(t, signed, 0), logV); !errors.Is(err, audit.ErrSignature) {
+		t.Errorf("OpenCheckpoint(a second line by the log's key that does not verify) = %v, want ErrSignature", err)
+	}
+	policy := audit.WitnessPolicy{Witnesses: []note.Verifier{wv}, Quorum: 1}
+	if _, err := policy.Check(badDuplicate(t, signed, 1), logV); !errors.Is(err, audit.ErrSignature) {
+		t.Errorf("Check(a second line by the witness that does not verify) = %v, want ErrSignature", err)
+	}
+	first := strings.SplitAfter(string(signed), "\n")[4] // the log's line
+	if _, err := audit.OpenCheckpoint(append(bytes.Clone(signed), first...), logV); err != nil {
+		t.Errorf("OpenCheckpoint(the log's line twice) = %v", err)
+	}
+	if who, err := policy.Check(append(bytes.Clone(signed), first...), logV); err != nil || len(who) != 1 {
+		t.Errorf("Check(the log's line twice) = %v, %v", who, err)
+	}
+}

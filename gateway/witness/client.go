@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
 )
 
 // An Endpoint is a witness as a log knows it: where it listens and the key
@@ -87,7 +89,7 @@ func AddCheckpoint(ctx context.Context, hc *http.Client, e Endpoint, oldSize int
 // checkCosignature returns the line of answer that is a valid cosignature
 // of signed by v; the answer may hold other lines, which are ignored.
 func checkCosignature(v note.Verifier, signed, answer []byte) ([]byte, error) {
-	n, err := note.Open(append(bytes.Clone(signed), answer...), note.VerifierList(v))
+	n, err := audit.OpenNote(append(bytes.Clone(signed), answer...), note.VerifierList(v))
 	if err != nil {
 		return nil, fmt.Errorf("witness %s: the answer is no valid cosignature: %v", v.Name(), err)
 	}

@@ -208,7 +208,7 @@ func (w *Witness) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error
 	if !ok {
 		return nil, refuse(http.StatusNotFound, "unknown log origin")
 	}
-	n, err := note.Open(signed, verifiers)
+	n, err := audit.OpenNote(signed, verifiers)
 	if err != nil {
 		_, unverified := errors.AsType[*note.UnverifiedNoteError](err)
 		_, invalid := errors.AsType[*note.InvalidSignatureError](err)

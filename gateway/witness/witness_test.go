@@ -358,3 +358,33 @@ func TestLoadOrCreateKey(t *testing.T) {
 		t.Errorf("LoadOrCreateKey on a world-readable key = nil error")
 	}
 }
+
+// TestAddCheckpointVerifiesEverySignatureLine checks tlog-witness's 403
+// for "a signature line's key name and ID match a trusted key but the
+// signature itself fails to verify", also when that line follows a valid
+// one by the same key (note.Open alone checks only the first): the
+// witness neither cosigns nor records such a checkpoint.
+func TestAddCheckpointVerifiesEverySignatureLine(t *testing.T) {
+	k := newLogKey(t, "log.test")
+	l, _ := newLog(t, k)
+	ctx := t.Context()
+	w, e, _ := startWitness(t, "witness.test/w1", k)
+	appendN(t, l, 0, 3, "a")
+	_, cp3, _ := l.Checkpoint(ctx)
+
+	text, sig, _ := strings.Cut(string(cp3), "\n\n")
+	name, b64, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(sig, "— "), "\n"), " ")
+	raw, _ := base64.StdEncoding.DecodeString(b64)
+	raw[len(raw)-1] ^= 1
+	bad := text + "\n\n" + sig + "— " + name + " " + base64.StdEncoding.EncodeToString(raw) + "\n"
+	if code, body, _ := post(t, e.URL, request(0, nil, []byte(bad))); code != http.StatusForbidden {
+		t.Errorf("a second log signature line that does not verify: %d %q, want 403", code, body)
+	}
+	if b, err := w.Latest(ctx, "log.test"); err != nil || b != nil {
+		t.Errorf("after the refusal, Latest = %q, %v; want nothing cosigned", b, err)
+	}
+	// The same valid line twice is no invalid signature.
+	if code, body, _ := post(t, e.URL, request(0, nil, append(bytes.Clone(cp3), sig...))); code != http.StatusOK {
+		t.Errorf("the log's line twice: %d %q, want 200", code, body)
+	}
+}

@@ -1,0 +1,52 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// OpenNote is note.Open, except that it verifies every signature line
+// whose key name and ID match a known key, as C2SP signed-note requires:
+// note.Open verifies only the first line of each key and drops later ones
+// unchecked, so a note with a valid line and then an invalid one by the
+// same key would pass. A line that does not verify is reported as a
+// *note.InvalidSignatureError, as note.Open reports the first one. A line
+// repeated byte for byte is checked once.
+func OpenNote(msg []byte, known note.Verifiers) (*note.Note, error) {
+	n, err := note.Open(msg, known)
+	if err != nil {
+		return nil, err
+	}
+	// note.Open accepted the note, so its signature block is well formed:
+	// after the last blank line, lines "— name base64(keyID || sig)".
+	split := bytes.LastIndex(msg, []byte("\n\n"))
+	text, sigs := msg[:split+1], string(msg[split+2:])
+	checked := map[string]bool{}
+	for _, s := range n.Sigs { // verified by note.Open
+		checked["— "+s.Name+" "+s.Base64] = true
+	}
+	for line := range strings.SplitSeq(strings.TrimSuffix(sigs, "\n"), "\n") {
+		if checked[line] {
+			continue
+		}
+		checked[line] = true
+		name, b64, _ := strings.Cut(strings.TrimPrefix(line, "— "), " ")
+		sig, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil || len(sig) < 5 {
+			continue // note.Open refuses such a line; not reached
+		}
+		hash := binary.BigEndian.Uint32(sig)
+		v, err := known.Verifier(name, hash)
+		if err != nil {
+			continue // an unknown key: ignored, as note.Open did
+		}
+		if !v.Verify(text, sig[4:]) {
+			return nil, &note.InvalidSignatureError{Name: name, Hash: hash}
+		}
+	}
+	return n, nil
+}
