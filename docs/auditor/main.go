@@ -85,15 +85,25 @@ func checkWitnesses(dir, key string, witnesses []string, quorum int) ([]string, 
 		return nil, err
 	}
 	vs := []note.Verifier{logV}
+	seen := map[string]string{} // public key -> name
 	for _, w := range witnesses {
 		v, err := newCosigVerifier(w)
 		if err != nil {
 			return nil, fmt.Errorf("witness key %q: %v", w, err)
 		}
+		// The signed message does not name the witness: one key under two
+		// names would count one witness's cosignature twice.
+		if other, ok := seen[string(v.pub)]; ok {
+			return nil, fmt.Errorf("witness keys %s and %s are one public key", other, v.name)
+		}
+		seen[string(v.pub)] = v.name
 		vs = append(vs, v)
 	}
 	if quorum == 0 {
 		quorum = len(witnesses)
+	}
+	if quorum < 1 || quorum > len(witnesses) {
+		return nil, fmt.Errorf("quorum %d: want 1 to %d", quorum, len(witnesses))
 	}
 	signed, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -115,5 +116,46 @@ func TestDuplicateSignatureLine(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "checkpoint"), spoil(1), 0o644)
 	if _, err := checkWitnesses(dir, vkey, []string{w.Verifier().String()}, 1); err == nil {
 		t.Errorf("checkWitnesses accepted a second cosignature line that does not verify")
+	}
+}
+
+// TestWitnessPolicyRefused checks the policies the gateway's own verifier
+// refuses (audit.WitnessPolicy.Valid): a quorum below 0 or above the
+// number of witnesses, and one Ed25519 key under two names, whose
+// cosignature would count twice (the cosignature/v1 message does not
+// commit to the cosigner's name).
+func TestWitnessPolicyRefused(t *testing.T) {
+	dir := t.TempDir()
+	leaf := `{"index":0}`
+	root := tlog.RecordHash([]byte(leaf))
+	skey, vkey, _ := note.GenerateKey(nil, "log.test")
+	logSigner, _ := note.NewSigner(skey)
+	_, priv, _ := ed25519.GenerateKey(nil)
+	w1, _ := torchwood.NewCosignatureSigner("w1.test", priv)
+	w2, _ := torchwood.NewCosignatureSigner("w2.test", priv) // the same key
+	body := fmt.Sprintf("log.test\n1\n%s\n", base64.StdEncoding.EncodeToString(root[:]))
+	signed, err := note.Sign(&note.Note{Text: body}, logSigner, w1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// w1's cosignature relabelled as w2's verifies under w2's key.
+	sigs := strings.SplitAfter(strings.SplitN(string(signed), "\n\n", 2)[1], "\n")
+	_, b64, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(sigs[1], "— "), "\n"), " ")
+	raw, _ := base64.StdEncoding.DecodeString(b64)
+	v2, _ := newCosigVerifier(w2.Verifier().String())
+	relabelled := append(binary.BigEndian.AppendUint32(nil, v2.hash), raw[4:]...)
+	forged := append([]byte(string(signed)), "— w2.test "+base64.StdEncoding.EncodeToString(relabelled)+"\n"...)
+	os.WriteFile(filepath.Join(dir, "entries.jsonl"), []byte(leaf+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "checkpoint"), forged, 0o644)
+	if who, err := checkWitnesses(dir, vkey, []string{w1.Verifier().String(), w2.Verifier().String()}, 2); err == nil {
+		t.Errorf("one key named twice: cosigned by %v, nil error; one witness counted twice", who)
+	}
+	os.WriteFile(filepath.Join(dir, "checkpoint"), signed, 0o644)
+	_, priv3, _ := ed25519.GenerateKey(nil)
+	w3, _ := torchwood.NewCosignatureSigner("w3.test", priv3)
+	for _, q := range []int{-1, 3} {
+		if who, err := checkWitnesses(dir, vkey, []string{w1.Verifier().String(), w3.Verifier().String()}, q); err == nil {
+			t.Errorf("quorum %d of 2: cosigned by %v, nil error", q, who)
+		}
 	}
 }

@@ -155,7 +155,12 @@ type WitnessPolicy struct {
 }
 
 // Valid reports whether the policy can be met: at least one witness, no
-// witness named twice, and a quorum between 1 and the number of witnesses.
+// witness named twice, no Ed25519 key under two names, and a quorum
+// between 1 and the number of witnesses. (A cosignature/v1 message does
+// not commit to the cosigner's name, so one key's cosignature verifies
+// under every name given to that key: C2SP tlog-cosignature forbids using
+// one key for two cosigners, and such a policy would count one witness
+// twice.)
 func (p WitnessPolicy) Valid() error {
 	if len(p.Witnesses) == 0 {
 		return errors.New("audit: witness policy names no witness")
@@ -164,6 +169,11 @@ func (p WitnessPolicy) Valid() error {
 		for _, o := range p.Witnesses[:i] {
 			if o.Name() == w.Name() && o.KeyHash() == w.KeyHash() {
 				return fmt.Errorf("audit: witness policy names %s+%08x twice", w.Name(), w.KeyHash())
+			}
+			wc, ok1 := w.(*cosigVerifier)
+			oc, ok2 := o.(*cosigVerifier)
+			if ok1 && ok2 && wc.key.Equal(oc.key) {
+				return fmt.Errorf("audit: witness policy names one public key twice, as %s and %s: one witness's cosignature would count for both", o.Name(), w.Name())
 			}
 		}
 	}

@@ -207,3 +207,38 @@ func TestDuplicateSignatureLineIsVerified(t *testing.T) {
 		t.Errorf("Check(the log's line twice) = %v, %v", who, err)
 	}
 }
+
+// TestWitnessPolicyOneKeyTwoNames checks C2SP tlog-cosignature's rule that
+// one Ed25519 key cannot serve two cosigners: its message does not commit
+// to the cosigner's name, so one witness's cosignature relabelled with the
+// other name verifies as the other's. A policy naming one key twice, under
+// two names, is refused instead of counting one witness twice.
+func TestWitnessPolicyOneKeyTwoNames(t *testing.T) {
+	logS, logV := newKey(t, "log.test")
+	_, priv, _ := ed25519.GenerateKey(nil)
+	w1, _ := torchwood.NewCosignatureSigner("w1.test", priv)
+	k2, _ := audit.CosignatureVerifierKey("w2.test", priv.Public().(ed25519.PublicKey))
+	v1, _ := audit.NewCosignatureVerifier(w1.Verifier().String())
+	v2, err := audit.NewCosignatureVerifier(k2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "log.test", Size: 3}.String()}, logS, w1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// w1's line, relabelled as w2's: the same timestamp and signature.
+	last := strings.SplitAfter(string(signed), "\n")
+	_, b64, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(last[len(last)-2], "— "), "\n"), " ")
+	raw, _ := base64.StdEncoding.DecodeString(b64)
+	relabelled := append(binary.BigEndian.AppendUint32(nil, v2.KeyHash()), raw[4:]...)
+	forged := append(bytes.Clone(signed), "— w2.test "+base64.StdEncoding.EncodeToString(relabelled)+"\n"...)
+
+	policy := audit.WitnessPolicy{Witnesses: []note.Verifier{v1, v2}, Quorum: 2}
+	if err := policy.Valid(); err == nil {
+		t.Errorf("Valid() of a policy naming one key as w1.test and w2.test = nil")
+	}
+	if who, err := policy.Check(forged, logV); err == nil {
+		t.Errorf("Check(one witness's cosignature under two names) = %v, nil; counted one witness twice", who)
+	}
+}
