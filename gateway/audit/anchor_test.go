@@ -208,6 +208,15 @@ func TestCheckpointRefusedAfterLiveRollback(t *testing.T) {
 	if after, _ := anchor.Latest(ctx); !bytes.Equal(after, before) {
 		t.Error("the anchor moved to a checkpoint of a rewritten store")
 	}
+	// Nor does a receipt get a checkpoint of the rewritten tree: the log's
+	// key would sign a fork of what it signed and recorded before.
+	if r, err := l.Receipt(ctx, 6, "dk-police-aarhus", "sha256:abc"); !errors.Is(err, audit.ErrFork) {
+		var size int64
+		if r != nil {
+			size = r.Body.TreeSize
+		}
+		t.Errorf("Receipt(6) after a rollback and new entries = checkpoint of size %d, %v; want ErrFork", size, err)
+	}
 }
 
 // TestAnchorOfAnotherLog refuses an anchor that holds another log's

@@ -144,6 +144,16 @@ func (l *Log) checkpointCovering(ctx context.Context, index int64) (int64, []byt
 	if size <= index {
 		return 0, nil, fmt.Errorf("audit: receipt: entry %d is beyond the log of size %d: %w", index, size, ErrOutOfRange)
 	}
+	// As for any checkpoint: never sign a tree that does not extend the
+	// one recorded outside the store (a store rolled back or rewritten
+	// while open), which would be a fork signed by the log's key.
+	l.cpMu.Lock()
+	err = l.checkAnchored(ctx, size)
+	l.cpMu.Unlock()
+	if err != nil {
+		l.log.ErrorContext(ctx, "audit checkpoint for a receipt refused", "tree_size", size, "error", err)
+		return 0, nil, err
+	}
 	root, err := tlog.TreeHash(size, l.hashReader(ctx, "receipt: checkpoint"))
 	if err != nil {
 		if errors.Is(err, ErrUnavailable) {
