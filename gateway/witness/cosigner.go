@@ -1,6 +1,7 @@
 package witness
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,8 +9,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 )
@@ -137,6 +141,7 @@ func (c *Cosigner) Round(ctx context.Context) (cosigned int, err error) {
 			todo = append(todo, e)
 		}
 	}
+	todo = c.skipPublished(ctx, size, signed, todo)
 	lines := make([][]byte, len(todo))
 	errs := make([]error, len(todo))
 	var wg sync.WaitGroup
@@ -165,6 +170,36 @@ func (c *Cosigner) Round(ctx context.Context) (cosigned int, err error) {
 		}
 	}
 	return cosigned, errors.Join(errs...)
+}
+
+// skipPublished returns the witnesses of todo whose cosignature of signed,
+// the checkpoint of size, is not published yet, and marks the others done:
+// a Cosigner that has just started (a restart, or another replica taking
+// the lease) does not know what its predecessor got, and asking again
+// would publish one more line of the same witness for the same checkpoint
+// at each start. If the published checkpoint cannot be read, it asks them
+// all.
+func (c *Cosigner) skipPublished(ctx context.Context, size int64, signed []byte, todo []Endpoint) []Endpoint {
+	if len(todo) == 0 {
+		return todo
+	}
+	psize, published, err := c.cfg.Store.PublishedCheckpoint(ctx)
+	if err != nil || published == nil || psize != size {
+		return todo
+	}
+	body, _, _ := bytes.Cut(signed, []byte("\n\n"))
+	pbody, _, _ := bytes.Cut(published, []byte("\n\n"))
+	if !bytes.Equal(body, pbody) {
+		return todo
+	}
+	return slices.DeleteFunc(todo, func(e Endpoint) bool {
+		if _, err := audit.OpenNote(published, note.VerifierList(e.Verifier)); err != nil {
+			return false
+		}
+		c.known[id(e)] = max(c.known[id(e)], size)
+		c.done[id(e)] = size
+		return true
+	})
 }
 
 // ask asks one witness, learning the size it knows from a 409 once.

@@ -3,8 +3,10 @@ package witness_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -386,5 +389,74 @@ func TestAddCheckpointVerifiesEverySignatureLine(t *testing.T) {
 	// The same valid line twice is no invalid signature.
 	if code, body, _ := post(t, e.URL, request(0, nil, append(bytes.Clone(cp3), sig...))); code != http.StatusOK {
 		t.Errorf("the log's line twice: %d %q, want 200", code, body)
+	}
+}
+
+// tickingWitness is a witness for one log that cosigns whatever it is sent
+// (it checks nothing) with a timestamp one second later at each call, as a
+// real witness's clock moves between two calls, and counts the calls.
+type tickingWitness struct {
+	priv  ed25519.PrivateKey
+	id    uint32
+	ts    atomic.Uint64
+	calls atomic.Int64
+}
+
+func (w *tickingWitness) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w.calls.Add(1)
+	b, _ := io.ReadAll(r.Body)
+	_, signed, _ := strings.Cut(string(b), "\n\n")
+	text, _, _ := strings.Cut(signed, "\n\n")
+	ts := w.ts.Add(1)
+	sig := binary.BigEndian.AppendUint32(nil, w.id)
+	sig = binary.BigEndian.AppendUint64(sig, ts)
+	sig = append(sig, ed25519.Sign(w.priv, audit.CosignatureMessage(ts, []byte(text+"\n")))...)
+	fmt.Fprintf(rw, "— witness.test/tick %s\n", base64.StdEncoding.EncodeToString(sig))
+}
+
+// TestCosignerRestartKeepsOneCosignature restarts the gateway's Cosigner
+// (a new one on the same log and store, as after a restart or when another
+// replica takes the lease) while the log does not grow: the witness's
+// cosignature of that checkpoint is published already, so the new Cosigner
+// does not ask again, and the published checkpoint keeps one line per
+// witness instead of gaining one at each restart (note.Open refuses a note
+// of more than 100 signature lines).
+func TestCosignerRestartKeepsOneCosignature(t *testing.T) {
+	k := newLogKey(t, "log.test")
+	ctx := t.Context()
+	l, st := newLog(t, k)
+	_, priv, _ := ed25519.GenerateKey(nil)
+	vkey, _ := audit.CosignatureVerifierKey("witness.test/tick", priv.Public().(ed25519.PublicKey))
+	v, err := audit.NewCosignatureVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := &tickingWitness{priv: priv, id: v.KeyHash()}
+	tw.ts.Store(uint64(t0.Unix()))
+	srv := httptest.NewServer(tw)
+	defer srv.Close()
+	e := witness.Endpoint{URL: srv.URL, Verifier: v}
+
+	appendN(t, l, 0, 3, "a")
+	for restart := range 3 {
+		if n, err := newCosigner(t, l, st, e).Round(ctx); n != 1 || err != nil {
+			t.Fatalf("Round() after %d restarts = %d, %v; want 1", restart, n, err)
+		}
+	}
+	_, published, err := st.PublishedCheckpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(published), "— witness.test/tick "); lines != 1 || tw.calls.Load() != 1 {
+		t.Errorf("after 3 starts at one size: %d cosignature lines of the witness published, %d calls; want 1 and 1\n%s", lines, tw.calls.Load(), published)
+	}
+	policy := audit.WitnessPolicy{Witnesses: []note.Verifier{v}, Quorum: 1}
+	if _, err := policy.Check(published, k.v); err != nil {
+		t.Errorf("policy.Check(published) = %v", err)
+	}
+	// The log grows: the witness is asked again.
+	appendN(t, l, 3, 1, "a")
+	if n, err := newCosigner(t, l, st, e).Round(ctx); n != 1 || err != nil || tw.calls.Load() != 2 {
+		t.Errorf("Round() after the log grew = %d, %v, %d calls; want 1 and a second call", n, err, tw.calls.Load())
 	}
 }
