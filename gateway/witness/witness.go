@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,7 +78,15 @@ func New(ctx context.Context, cfg Config) (*Witness, error) {
 		if origin == "" || strings.Contains(origin, "\n") || len(vs) == 0 {
 			return nil, fmt.Errorf("witness: log %q: an origin line and at least one verifier are required", origin)
 		}
-		w.logs[origin] = note.VerifierList(vs...)
+		// One key given twice is one key: note.VerifierList would make it
+		// ambiguous, and every checkpoint of the log a malformed note.
+		var uniq []note.Verifier
+		for _, v := range vs {
+			if !slices.ContainsFunc(uniq, func(u note.Verifier) bool { return u.Name() == v.Name() && u.KeyHash() == v.KeyHash() }) {
+				uniq = append(uniq, v)
+			}
+		}
+		w.logs[origin] = note.VerifierList(uniq...)
 	}
 	if w.now == nil {
 		w.now = time.Now

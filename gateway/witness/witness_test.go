@@ -460,3 +460,17 @@ func TestCosignerRestartKeepsOneCosignature(t *testing.T) {
 		t.Errorf("Round() after the log grew = %d, %v, %d calls; want 1 and a second call", n, err, tw.calls.Load())
 	}
 }
+
+// TestWitnessLogKeyGivenTwice: a log's verifier key given twice (the same
+// -log flag repeated) is one key, not an ambiguous pair that makes every
+// checkpoint of that log a malformed request.
+func TestWitnessLogKeyGivenTwice(t *testing.T) {
+	k := newLogKey(t, "log.test")
+	l, _ := newLog(t, k)
+	_, e, _ := startWitness(t, "witness.test/w1", k, k)
+	appendN(t, l, 0, 3, "a")
+	_, cp3, _ := l.Checkpoint(t.Context())
+	if code, body, _ := post(t, e.URL, request(0, nil, cp3)); code != http.StatusOK {
+		t.Errorf("add-checkpoint to a witness given the log's key twice: %d %q, want 200", code, body)
+	}
+}
