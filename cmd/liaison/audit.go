@@ -632,9 +632,15 @@ func verifyExport(ctx context.Context, dir string, v note.Verifier, policy *audi
 	if err != nil {
 		return err
 	}
+	// One entry a line, each line exactly a leaf: an empty line is no
+	// entry, and refused rather than skipped (docs/auditor reads it as a
+	// leaf of its own).
 	var leaves [][]byte
-	for line := range strings.SplitSeq(strings.TrimSuffix(string(b), "\n"), "\n") {
-		if line != "" {
+	if len(b) > 0 {
+		for i, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+			if line == "" {
+				return fmt.Errorf("audit verify: FAILED: %s line %d is empty: one entry a line", filepath.Join(dir, "entries.jsonl"), i+1)
+			}
 			leaves = append(leaves, []byte(line))
 		}
 	}

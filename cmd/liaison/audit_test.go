@@ -422,3 +422,33 @@ func oneEntryExport(t *testing.T, dir, name string) (exp, vkey string) {
 	}
 	return exp, vkey
 }
+
+// TestAuditVerifyExportOneLineAnEntry: entries.jsonl holds one entry a
+// line; an empty line is no spelling of an entry, and an export with one
+// is refused, as docs/auditor refuses it (it reads the empty line as a
+// leaf of its own), rather than skipped.
+func TestAuditVerifyExportOneLineAnEntry(t *testing.T) {
+	dir := t.TempDir()
+	exp, vkey := oneEntryExport(t, dir, "test.liaison")
+	entries := filepath.Join(exp, "entries.jsonl")
+	b, err := os.ReadFile(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify := func(name string) error {
+		var out bytes.Buffer
+		return run(t.Context(), []string{"audit", "verify", "-export", exp, "-verifier-key", vkey, "-state", filepath.Join(dir, name+".trusted")}, &out, &out)
+	}
+	if err := verify("as written"); err != nil {
+		t.Fatalf("verify the export as written: %v", err)
+	}
+	for name, content := range map[string][]byte{
+		"an empty line before": append([]byte("\n"), b...),
+		"an empty line after":  append(bytes.Clone(b), '\n'),
+	} {
+		os.WriteFile(entries, content, 0o644)
+		if err := verify(name); err == nil {
+			t.Errorf("verify an export with %s the entry = nil error", name)
+		}
+	}
+}

@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -183,18 +184,9 @@ func verify(dir, key string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("checkpoint signature: %v", err)
 	}
-	// C2SP checkpoint body: origin, tree size, base64 root hash.
-	lines := strings.Split(n.Text, "\n")
-	if len(lines) < 4 {
-		return 0, errors.New("checkpoint: malformed body")
-	}
-	size, err := strconv.ParseInt(lines[1], 10, 64)
+	_, size, root, err := parseCheckpoint(n.Text)
 	if err != nil {
-		return 0, fmt.Errorf("checkpoint: tree size: %v", err)
-	}
-	root, err := base64.StdEncoding.DecodeString(lines[2])
-	if err != nil || len(root) != tlog.HashSize {
-		return 0, errors.New("checkpoint: root hash")
+		return 0, err
 	}
 
 	f, err := os.Open(filepath.Join(dir, "entries.jsonl"))
@@ -261,4 +253,24 @@ func openNote(msg []byte, known note.Verifiers) (*note.Note, error) {
 		}
 	}
 	return n, nil
+}
+
+// parseCheckpoint reads a C2SP checkpoint body in its one spelling: a
+// non-empty origin, the tree size in decimal without sign or leading zero,
+// the root hash in standard base64, each on its own line, then optional
+// extension lines, none of them empty.
+func parseCheckpoint(text string) (origin string, size int64, root []byte, err error) {
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if len(lines) < 3 || lines[0] == "" || slices.Contains(lines[3:], "") {
+		return "", 0, nil, errors.New("checkpoint: malformed body")
+	}
+	size, err = strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
+		return "", 0, nil, fmt.Errorf("checkpoint: malformed tree size %q", lines[1])
+	}
+	root, err = base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || len(root) != tlog.HashSize || base64.StdEncoding.EncodeToString(root) != lines[2] {
+		return "", 0, nil, fmt.Errorf("checkpoint: malformed root hash %q", lines[2])
+	}
+	return lines[0], size, root, nil
 }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // TestVerifiesDemoExport runs the demo with an export and checks the export
@@ -38,5 +42,41 @@ func TestVerifiesDemoExport(t *testing.T) {
 	}
 	if _, err := verify(dir, strings.TrimSpace(string(key))); err == nil {
 		t.Error("verify accepted an export with a changed entry")
+	}
+}
+
+// TestCheckpointOneSpelling checks that verify reads a checkpoint as the
+// gateway's own verifier does (audit.ParseCheckpoint, C2SP tlog-checkpoint):
+// a tree size with a sign or a leading zero, a root hash in a base64
+// spelling other than the standard one, or an empty extension line is
+// refused, though the log's key signed it.
+func TestCheckpointOneSpelling(t *testing.T) {
+	const leaf = `{"index":0}`
+	root := tlog.RecordHash([]byte(leaf))
+	hash := base64.StdEncoding.EncodeToString(root[:])
+	// The same 32 bytes with one of the last character's spare bits set.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	spare := hash[:42] + string(alphabet[strings.IndexByte(alphabet, hash[42])^1]) + "="
+	skey, vkey, _ := note.GenerateKey(nil, "log.test")
+	signer, _ := note.NewSigner(skey)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "entries.jsonl"), []byte(leaf+"\n"), 0o644)
+	for name, body := range map[string]string{
+		"canonical":            "log.test\n1\n" + hash + "\n",
+		"leading zero":         "log.test\n01\n" + hash + "\n",
+		"plus sign":            "log.test\n+1\n" + hash + "\n",
+		"hash spare bits":      "log.test\n1\n" + spare + "\n",
+		"empty extension line": "log.test\n1\n" + hash + "\n\n",
+		"empty origin":         "\n1\n" + hash + "\n",
+	} {
+		signed, err := note.Sign(&note.Note{Text: body}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "checkpoint"), signed, 0o644)
+		_, err = verify(dir, vkey)
+		if ok := name == "canonical"; ok != (err == nil) {
+			t.Errorf("%s: verify = %v, want ok=%v", name, err, ok)
+		}
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,22 +80,25 @@ func verify(dir, key, wantRecipient string) (*receipt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("receipt signature: %v", err)
 	}
+	// Each value in its one spelling: decimals without sign or leading
+	// zero, hashes in standard base64.
 	lines := strings.Split(n.Text, "\n")
 	if len(lines) != 8 || lines[0] != "liaison receipt v1" {
 		return nil, errors.New("receipt: not a liaison receipt v1")
 	}
 	r := &receipt{origin: lines[1], recipient: lines[3], digest: lines[4]}
-	if r.index, err = strconv.ParseInt(lines[2], 10, 64); err != nil {
+	if r.origin == "" || r.recipient == "" || !strings.HasPrefix(r.digest, "sha256:") {
+		return nil, errors.New("receipt: empty origin, recipient or digest")
+	}
+	if r.index, err = decimal(lines[2]); err != nil {
 		return nil, fmt.Errorf("receipt: index: %v", err)
 	}
-	if r.size, err = strconv.ParseInt(lines[6], 10, 64); err != nil {
+	if r.size, err = decimal(lines[6]); err != nil {
 		return nil, fmt.Errorf("receipt: tree size: %v", err)
 	}
-	leaf, err := base64.StdEncoding.DecodeString(lines[5])
-	if err != nil || len(leaf) != tlog.HashSize {
-		return nil, errors.New("receipt: leaf hash")
+	if r.leaf, err = hash(lines[5]); err != nil {
+		return nil, fmt.Errorf("receipt: leaf hash: %v", err)
 	}
-	copy(r.leaf[:], leaf)
 	if wantRecipient != "" && r.recipient != wantRecipient {
 		return nil, fmt.Errorf("receipt names recipient %s, not %s", r.recipient, wantRecipient)
 	}
@@ -107,19 +111,19 @@ func verify(dir, key, wantRecipient string) (*receipt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint signature: %v", err)
 	}
-	cl := strings.Split(cp.Text, "\n")
-	if len(cl) < 4 {
+	// C2SP tlog-checkpoint: origin, tree size, root hash, then extension
+	// lines, none of them empty.
+	cl := strings.Split(strings.TrimSuffix(cp.Text, "\n"), "\n")
+	if len(cl) < 3 || slices.Contains(cl[3:], "") {
 		return nil, errors.New("checkpoint: malformed body")
 	}
 	if cl[0] != r.origin || cl[1] != strconv.FormatInt(r.size, 10) {
 		return nil, fmt.Errorf("the receipt names the checkpoint %s/%d, the file is %s/%s", r.origin, r.size, cl[0], cl[1])
 	}
-	rootBytes, err := base64.StdEncoding.DecodeString(cl[2])
-	if err != nil || len(rootBytes) != tlog.HashSize {
-		return nil, errors.New("checkpoint: root hash")
+	root, err := hash(cl[2])
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: root hash: %v", err)
 	}
-	var root tlog.Hash
-	copy(root[:], rootBytes)
 
 	// The inclusion proof: the leaf hash at its index in that tree.
 	if b, err = read("proof"); err != nil {
@@ -173,4 +177,24 @@ func openNote(msg []byte, known note.Verifiers) (*note.Note, error) {
 		}
 	}
 	return n, nil
+}
+
+// decimal parses a non-negative decimal without sign or leading zero.
+func decimal(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != s {
+		return 0, fmt.Errorf("malformed number %q", s)
+	}
+	return n, nil
+}
+
+// hash parses a hash in standard base64, the one spelling of its bytes.
+func hash(s string) (tlog.Hash, error) {
+	var h tlog.Hash
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b) != tlog.HashSize || base64.StdEncoding.EncodeToString(b) != s {
+		return h, fmt.Errorf("malformed hash %q", s)
+	}
+	copy(h[:], b)
+	return h, nil
 }

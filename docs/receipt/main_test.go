@@ -104,3 +104,83 @@ func TestVerify(t *testing.T) {
 		t.Error("verify with another key = nil error")
 	}
 }
+
+// TestReceiptOneSpelling checks that verify reads a receipt and its
+// checkpoint as the gateway's own verifier does (audit.VerifyReceipt): a
+// number with a sign or a leading zero, a hash in a base64 spelling other
+// than the standard one, an empty recipient or a digest that is not
+// sha256:... is refused, though the gateway's key signed it.
+func TestReceiptOneSpelling(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	skey, vkey, _ := audit.GenerateSignerKey("receipt.test")
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	l, err := audit.New(ctx, audit.Config{Store: st, Signer: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(context.WithoutCancel(ctx))
+	for i := range 7 {
+		if _, err := l.Append(ctx, &audit.Entry{Time: time.Date(2026, 11, 26, 10, i, 0, 0, time.UTC), Action: "disclose", Outcome: "disclose"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := l.Receipt(ctx, 4, "dk-police-aarhus", "sha256:"+strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sign := func(text string) []byte {
+		b, err := note.Sign(&note.Note{Text: text}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var proof strings.Builder
+	for _, h := range r.Proof {
+		proof.WriteString(base64.StdEncoding.EncodeToString(h[:]) + "\n")
+	}
+	write("proof", []byte(proof.String()))
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	spare := func(h string) string { // the same bytes, a spare bit set
+		return h[:42] + string(alphabet[strings.IndexByte(alphabet, h[42])^1]) + "="
+	}
+	receipt := r.Body.String()
+	checkpoint := strings.SplitN(string(r.Checkpoint), "\n\n", 2)[0] + "\n"
+	leaf := base64.StdEncoding.EncodeToString(r.Body.LeafHash[:])
+	root := strings.Split(checkpoint, "\n")[2]
+	for _, tc := range []struct {
+		name                string
+		receipt, checkpoint string
+	}{
+		{"as signed", receipt, checkpoint},
+		{"index with a leading zero", strings.Replace(receipt, "\n4\n", "\n04\n", 1), checkpoint},
+		{"index with a plus sign", strings.Replace(receipt, "\n4\n", "\n+4\n", 1), checkpoint},
+		{"tree size with a leading zero", strings.Replace(receipt, "\n7\n", "\n07\n", 1), checkpoint},
+		{"leaf hash spare bits", strings.Replace(receipt, leaf, spare(leaf), 1), checkpoint},
+		{"empty recipient", strings.Replace(receipt, "dk-police-aarhus", "", 1), checkpoint},
+		{"digest without sha256:", strings.Replace(receipt, "sha256:", "md5:", 1), checkpoint},
+		{"root hash spare bits", receipt, strings.Replace(checkpoint, root, spare(root), 1)},
+		{"empty extension line", receipt, checkpoint + "\n"},
+	} {
+		rn, cn := sign(tc.receipt), sign(tc.checkpoint)
+		_, goErr := audit.VerifyReceipt(rn, cn, r.Proof, verifier)
+		write("receipt", rn)
+		write("checkpoint", cn)
+		_, err := verify(dir, vkey, "")
+		if ok := tc.name == "as signed"; ok != (err == nil) || ok != (goErr == nil) {
+			t.Errorf("%s: verify = %v, audit.VerifyReceipt = %v; want both ok=%v", tc.name, err, goErr, ok)
+		}
+	}
+}
