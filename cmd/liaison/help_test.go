@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -52,4 +53,52 @@ func TestEveryHelpWorks(t *testing.T) {
 		t.Errorf("ran %d help texts, want at least %d", seen, 1+7+15)
 	}
 	t.Logf("%d help texts exit 0 with their usage", seen)
+}
+
+// flagOfAnother matches, in a help text, a flag named as another command's:
+// "the gateway's -flag" (liaison serve's) or "liaison <command> -flag".
+var flagOfAnother = regexp.MustCompile(`(?:(the gateway's)|\bliaison ([a-z]+(?: [a-z]+)?)) -([a-z][-a-z0-9]*)`)
+
+// TestHelpNamesOtherCommandsFlags checks that where a help text sends the
+// reader to a flag of another command ("for the gateway's -flag", "with
+// liaison serve -flag"), that command has the flag.
+func TestHelpNamesOtherCommandsFlags(t *testing.T) {
+	help := func(path ...string) string {
+		var out, errb bytes.Buffer
+		_ = run(t.Context(), append(path, "-h"), &out, &errb)
+		return out.String() + errb.String()
+	}
+	flagsOf := func(path []string) []string {
+		var fs []string
+		for _, m := range flagLine.FindAllStringSubmatch(help(path...), -1) {
+			fs = append(fs, m[1])
+		}
+		return fs
+	}
+	checked := 0
+	var walk func(path []string)
+	walk = func(path []string) {
+		h := help(path...)
+		for _, m := range flagOfAnother.FindAllStringSubmatch(h, -1) {
+			target := []string{"serve"}
+			if m[1] == "" {
+				target = strings.Fields(m[2])
+				if len(target) == 2 && !slices.ContainsFunc(commandLine.FindAllStringSubmatch(help(target[0]), -1), func(s []string) bool { return s[1] == target[1] }) {
+					target = target[:1]
+				}
+			}
+			checked++
+			if !slices.Contains(flagsOf(target), m[3]) {
+				t.Errorf("liaison %s -h: %q: liaison %s has no flag -%s", strings.Join(path, " "), m[0], strings.Join(target, " "), m[3])
+			}
+		}
+		for _, m := range commandLine.FindAllStringSubmatch(h, -1) {
+			walk(append(slices.Clone(path), m[1]))
+		}
+	}
+	walk(nil)
+	if checked == 0 {
+		t.Fatal("no help text names another command's flag: the pattern no longer matches")
+	}
+	t.Logf("%d references to other commands' flags checked", checked)
 }

@@ -416,7 +416,7 @@ The signing key is an RSA or ECDSA private key in PEM, for example:
 	out := fl.String("out", "", "bundle `file` to write (.tar.gz)")
 	keyFile := fl.String("signing-key", "", "private key `file` (PEM: RSA, or ECDSA P-256/384/521)")
 	keyID := fl.String("key-id", "liaison", "key `id` written into the signature")
-	pubOut := fl.String("public-key-out", "", "also write the matching public key to this `file`, for the gateway's -verification-key")
+	pubOut := fl.String("public-key-out", "", "also write the matching public key to this `file`, for the gateway's -policy-bundle-key (liaison serve) and the -verification-key of the policy and exercise commands")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
