@@ -177,6 +177,13 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 				}
 				return err
 			}
+			// Only a member addresses the case's members: to anyone else
+			// the role would name them, and deliver to them under
+			// whatever basis outside the case the law gives.
+			if rc.RequesterStatus != "lead" && rc.RequesterStatus != "member" {
+				return &denial{reason: "NOT_A_CASE_MEMBER", refusal: true, auditIdx: -1,
+					message: fmt.Sprintf("%s.case_members: only a member of case %s may send to its members, and %s is not one", f, id, caller)}
+			}
 			n := 0
 			for _, m := range rc.Members {
 				a, ok := reg.Agencies[m]

@@ -554,10 +554,13 @@ type RecipientRole_Competent struct {
 
 type RecipientRole_CaseMembers struct {
 	// Every current member of a case but the caller; the case must be an
-	// open case the caller is a member of, about the person the record is
-	// about (else INVALID_ARGUMENT on this field, CASE_SUBJECT_MISMATCH, as
-	// for DiscloseRequest.case_id). The case is then the case of these
-	// recipients' exchanges.
+	// open case the caller is a member of (its lead included): an agency
+	// outside the case, or only invited to it, is refused the whole call
+	// (PERMISSION_DENIED, ErrorInfo reason NOT_A_CASE_MEMBER, one refused
+	// entry; nothing is delivered and no member is named). It must be about
+	// the person the record is about (else INVALID_ARGUMENT on this field,
+	// CASE_SUBJECT_MISMATCH, as for DiscloseRequest.case_id). The case is
+	// then the case of these recipients' exchanges.
 	CaseMembers string `protobuf:"bytes,2,opt,name=case_members,json=caseMembers,proto3,oneof"`
 }
 
