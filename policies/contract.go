@@ -119,9 +119,11 @@ type Case struct {
 	Members []string `json:"members"`
 	Lead    string   `json:"lead"`
 	// Kind is the case kind of the pack that governs the case (e.g.
-	// "nl.zvh"); empty for a case of the registry file.
+	// "nl.zvh"); for a case of the registry file, the file's kind for it,
+	// empty if the file gives none.
 	Kind string `json:"kind,omitempty"`
-	// Jurisdiction is the jurisdiction whose pack defines Kind.
+	// Jurisdiction is the jurisdiction whose pack defines Kind; for a case
+	// of the registry file, its lead's.
 	Jurisdiction string `json:"jurisdiction,omitempty"`
 	// Invited are the agencies with an open invitation.
 	Invited []string `json:"invited,omitempty"`
