@@ -181,7 +181,7 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	kind := fs.String("kind", "", "only notices of this `kind`: correction, withdrawal or expiry")
 	olderThan := fs.Duration("older-than", 0, "only notices sent at least this `long` ago (e.g. 168h: open for a week)")
 	forwardPending := fs.Bool("forward-pending", false, "only notices acknowledged here whose acknowledgement the gateway they came from (a peer that did not answer) has not taken yet")
-	limit := fs.Int("limit", 100, "at most this many `notices`")
+	limit := fs.Int("limit", 100, "at most this many `notices` (up to 1000)")
 	asJSON := fs.Bool("json", false, "print the notices as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -1991,7 +1991,8 @@ type SubscribeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Return items after this cursor; 0 reads from the oldest unacknowledged.
 	After int64 `protobuf:"varint,1,opt,name=after,proto3" json:"after,omitempty"`
-	// At most this many items; 0 means 100.
+	// At most this many items; 0 means 100, the maximum is 1000 (a larger
+	// or negative value is INVALID_ARGUMENT naming limit).
 	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
