@@ -54,7 +54,7 @@ func validCaseID(field, id, subjectID string) error {
 		return invalid(field, "is required")
 	case !caseIDRE.MatchString(id):
 		return invalid(field, "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
-	case subjectID != "" && strings.Contains(id, subjectID):
+	case mentions(id, subjectID):
 		return invalid(field, "must not contain the subject's identifier")
 	}
 	return nil
@@ -224,7 +224,7 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 	if err := validCaseID("case_id", req.GetCaseId(), req.GetSubjectId()); err != nil {
 		return nil, err
 	}
-	if k := req.GetKind(); k == "" || len(k) > 64 || !caseKindRE.MatchString(k) || strings.Contains(k, req.GetSubjectId()) {
+	if k := req.GetKind(); k == "" || len(k) > 64 || !caseKindRE.MatchString(k) || mentions(k, req.GetSubjectId()) {
 		return nil, invalid("kind", "must name a case kind of the policy, such as nl.zvh")
 	}
 	if err := validJustification(req.GetJustification(), req.GetSubjectId()); err != nil {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/trace"
@@ -511,10 +513,53 @@ func validJustification(j, subjectID string) error {
 		return invalid("justification", "is required: say why the exchange is needed")
 	case len(j) > maxJustificationLen:
 		return invalid("justification", "must be at most %d bytes", maxJustificationLen)
-	case subjectID != "" && strings.Contains(j, subjectID):
+	case mentions(j, subjectID):
 		return invalid("justification", "must not contain the subject's identifier")
 	}
 	return nil
+}
+
+// mentions reports whether text contains the subject's identifier id as
+// people write it: in any case, and with or without the separators
+// between its letters and digits ("syn nl 0003" and "SYN-NL-0003" both
+// mention SYN-NL-0003). An identifier of fewer than four letters and
+// digits is matched only as spelt.
+func mentions(text, id string) bool {
+	if id == "" {
+		return false
+	}
+	if strings.Contains(text, id) {
+		return true
+	}
+	fold := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				return unicode.ToLower(r)
+			}
+			return -1
+		}, s)
+	}
+	fid := fold(id)
+	return len(fid) >= 4 && strings.Contains(fold(text), fid)
+}
+
+// redact replaces every mention of id in text (as mentions finds them) by
+// "[subject]".
+func redact(text, id string) string {
+	if !mentions(text, id) {
+		return text
+	}
+	var parts []string
+	for _, r := range id {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			parts = append(parts, regexp.QuoteMeta(string(r)))
+		}
+	}
+	if len(parts) < 4 {
+		return strings.ReplaceAll(text, id, "[subject]")
+	}
+	re := regexp.MustCompile(`(?i)` + strings.Join(parts, `[^\pL\pN]*`))
+	return re.ReplaceAllLiteralString(strings.ReplaceAll(text, id, "[subject]"), "[subject]")
 }
 
 // validSubject checks the subject's attributes that a holder must give

@@ -296,6 +296,8 @@ func TestMalformedRequests(t *testing.T) {
 		{"unknown holder", func(r *liaisonv1.RequestRequest) { r.Holder = "xx-nobody" }, codes.InvalidArgument, "holder"},
 		{"no justification", func(r *liaisonv1.RequestRequest) { r.Justification = " " }, codes.InvalidArgument, "justification"},
 		{"identifier in justification", func(r *liaisonv1.RequestRequest) { r.Justification = "about SYN-NL-0001" }, codes.InvalidArgument, "justification"},
+		{"identifier in justification, lower case", func(r *liaisonv1.RequestRequest) { r.Justification = "about syn-nl-0001" }, codes.InvalidArgument, "justification"},
+		{"identifier in justification, spaced", func(r *liaisonv1.RequestRequest) { r.Justification = "about SYN NL 0001" }, codes.InvalidArgument, "justification"},
 		{"unknown case", func(r *liaisonv1.RequestRequest) { r.CaseId = "NL-NOPE" }, codes.InvalidArgument, "case_id"},
 		{"oversized message", func(r *liaisonv1.RequestRequest) { r.Justification = strings.Repeat("x", 2<<20) }, codes.ResourceExhausted, "larger than max"},
 	} {

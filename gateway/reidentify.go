@@ -163,7 +163,7 @@ func (s *Server) validatePseudonymCall(ctx context.Context, ex *exchange, purpos
 	if err != nil {
 		return "", nil, "", err
 	}
-	return id, cs, strings.ReplaceAll(justification, string(id), "[subject]"), nil
+	return id, cs, redact(justification, string(id)), nil
 }
 
 // RequestReidentification opens a re-identification under dual control.

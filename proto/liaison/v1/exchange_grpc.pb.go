@@ -38,6 +38,15 @@ const (
 // Exchange is the API of agency systems. Every call is authenticated by the
 // agency's client certificate and an officer's bearer token, decided by the
 // holder's law, transformed for the recipient and audited before it answers.
+//
+// A text field that "must not contain the subject's identifier" (a
+// justification, a reason, a case id or kind) is refused with
+// INVALID_ARGUMENT naming the field if it contains it as people write it:
+// in any case, with or without separators ("syn nl 0003" contains
+// SYN-NL-0003); an identifier of fewer than four letters and digits is
+// matched only as spelt. Where refusing would tell whether a guessed
+// identifier is the person behind a pseudonym (Translate,
+// RequestReidentification), such mentions are replaced by "[subject]".
 type ExchangeClient interface {
 	// Disclose pushes a record the caller holds to recipients named by id or
 	// by role (recipient_roles). Each recipient gets what the law allows
@@ -310,6 +319,15 @@ func (c *exchangeClient) ApproveReidentification(ctx context.Context, in *Approv
 // Exchange is the API of agency systems. Every call is authenticated by the
 // agency's client certificate and an officer's bearer token, decided by the
 // holder's law, transformed for the recipient and audited before it answers.
+//
+// A text field that "must not contain the subject's identifier" (a
+// justification, a reason, a case id or kind) is refused with
+// INVALID_ARGUMENT naming the field if it contains it as people write it:
+// in any case, with or without separators ("syn nl 0003" contains
+// SYN-NL-0003); an identifier of fewer than four letters and digits is
+// matched only as spelt. Where refusing would tell whether a guessed
+// identifier is the person behind a pseudonym (Translate,
+// RequestReidentification), such mentions are replaced by "[subject]".
 type ExchangeServer interface {
 	// Disclose pushes a record the caller holds to recipients named by id or
 	// by role (recipient_roles). Each recipient gets what the law allows

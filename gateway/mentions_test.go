@@ -1,0 +1,39 @@
+package gateway
+
+import "testing"
+
+// TestMentions: the subject's identifier is found however a person writes
+// it (case, separators), and redacted so; a text that merely shares
+// letters with it is not refused.
+func TestMentions(t *testing.T) {
+	const id = "SYN-NL-0003"
+	for text, want := range map[string]bool{
+		"Planning contact with SYN-NL-0003 next week.": true,
+		"about syn-nl-0003":                            true,
+		"about SYN NL 0003":                            true,
+		"about synnl0003.":                             true,
+		"about SYN_NL_0003":                            true,
+		"about SYN-NL-0004":                            false,
+		"Synthetic case, NL, 0003 hours":               false,
+		"":                                             false,
+	} {
+		if got := mentions(text, id); got != want {
+			t.Errorf("mentions(%q) = %v; want %v", text, got, want)
+		}
+	}
+	if mentions("anything", "") {
+		t.Error("an empty identifier is mentioned")
+	}
+	if !mentions("x-7 y", "x-7") || mentions("X7", "x-7") {
+		t.Error("a short identifier is not matched exactly as spelt")
+	}
+	for text, want := range map[string]string{
+		"met syn nl 0003 and SYN-NL-0003 today": "met [subject] and [subject] today",
+		"nothing here":                          "nothing here",
+		"Syn.Nl.0003's address":                 "[subject]'s address",
+	} {
+		if got := redact(text, id); got != want {
+			t.Errorf("redact(%q) = %q; want %q", text, got, want)
+		}
+	}
+}
