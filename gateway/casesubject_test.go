@@ -158,6 +158,12 @@ func TestCaseMembersRoleNeedsAMember(t *testing.T) {
 				Justification: "The release date is set.", RecipientRoles: members})
 			return err
 		}},
+		{"the prison service's Match within the case", func() error {
+			_, err := s.exchange(t, nlPrison).Match(ctx, &liaisonv1.MatchRequest{SubjectId: subject, CaseId: id,
+				RecordTypes: []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+				Purpose:     liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Does a partner know this person?"})
+			return err
+		}},
 		{"the invited NGO's Disclose", func() error {
 			rec := &liaisonv1.Record{Body: &liaisonv1.Record_ExitProgrammeStatus{ExitProgrammeStatus: &liaisonv1.ExitProgrammeStatus{
 				Subject: &liaisonv1.Person{SubjectId: subject}, Stage: liaisonv1.ExitStage_EXIT_STAGE_ACTIVE}}}
@@ -173,7 +179,7 @@ func TestCaseMembersRoleNeedsAMember(t *testing.T) {
 		}
 		for _, d := range st.Details() {
 			switch d.(type) {
-			case *liaisonv1.DiscloseResponse, *liaisonv1.NotifyResponse:
+			case *liaisonv1.DiscloseResponse, *liaisonv1.NotifyResponse, *liaisonv1.MatchResponse:
 				t.Errorf("%s: the refusal carries results, naming the case's members: %v", c.name, d)
 			}
 		}

@@ -1341,8 +1341,12 @@ type MatchRequest struct {
 	ClaimedLegalBasis string `protobuf:"bytes,4,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
 	// A multi-agency case registered with the gateway, if any, about the
 	// subject (CASE_SUBJECT_MISMATCH otherwise, as for
-	// DiscloseRequest.case_id; no holder is asked). With no holders named,
-	// the holders asked are then the case's members that hold records.
+	// DiscloseRequest.case_id; no holder is asked). Only its lead or a
+	// member may name it: anyone else is refused the whole call
+	// (PERMISSION_DENIED, ErrorInfo reason NOT_A_CASE_MEMBER, one refused
+	// entry, no holder asked), since the holders asked would name the
+	// members. With no holders named, the holders asked are then the case's
+	// members that hold records.
 	CaseId string `protobuf:"bytes,5,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's
 	// identifier.
