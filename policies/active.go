@@ -161,7 +161,14 @@ func (a *Active) Watch(ctx context.Context, src Source, interval time.Duration, 
 			continue
 		}
 		if fp != pending {
-			pending = fp // changed: wait one interval for it to settle
+			// Changed: wait a whole interval for it to settle, counted
+			// from now. Without the reset, a tick that came due while
+			// this loop was busy (an activation running its tests, a
+			// loaded machine) made this look at once, and the next tick
+			// could come a moment later and find a half-written tree
+			// "stable".
+			pending = fp
+			t.Reset(interval)
 			continue
 		}
 		seen, seenErr, pending = fp, nil, ""

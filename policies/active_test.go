@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -251,6 +252,63 @@ func TestWatch(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("Watch() = %v, want context.Canceled", err)
 	}
+}
+
+// Watch activates a change only once the tree has stayed the same for a
+// whole interval, also when a tick came due while it was busy (here its
+// callback holds it for longer than an interval, as an activation running
+// its Rego tests can): such a tick had it read the tree at once, and the
+// next one, which may come a moment later, found the same half-written
+// tree "stable" and activated it.
+func TestWatchSettlesForAWholeInterval(t *testing.T) {
+	a := NewActive(loadEmbedded(t))
+	dir := t.TempDir()
+	writeTree(t, dir, nil)
+	write := func(src string) string {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "nl", "nl.rego"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fp, err := fingerprint(DirSource(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fp
+	}
+	synctest.Test(t, func(t *testing.T) {
+		const interval = time.Second
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		acts, gate := make(chan Activation, 10), make(chan struct{})
+		var once sync.Once
+		release := func() { once.Do(func() { close(gate) }) }
+		defer release()
+		calls := 0
+		go a.Watch(ctx, DirSource(dir), interval, func(act Activation) {
+			acts <- act
+			if calls++; calls == 1 {
+				<-gate // busy for longer than an interval
+			}
+		})
+		time.Sleep(interval / 2)
+		first := write("package liaison.jurisdictions.nl\n\ncode := {\n")
+		if act := <-acts; act.Digest != first { // at 2s; Watch is held from now
+			t.Fatalf("first activation of %s, want %s", act.Digest, first)
+		}
+		time.Sleep(interval / 2)
+		half := write("") // what os.WriteFile leaves between its truncation and its write
+		time.Sleep(interval * 14 / 10)
+		release() // at 3.9s, a tick due since 3s: Watch reads the half-written tree at once
+		time.Sleep(interval * 6 / 10)
+		final := write("package liaison.jurisdictions.nl\n\ncode := [\n") // at 4.5s
+		switch act := <-acts; act.Digest {
+		case final:
+		case half:
+			t.Errorf("Watch activated the tree it had seen for a tenth of its interval: %+v", act)
+		default:
+			t.Errorf("activation of %s, want %s", act.Digest, final)
+		}
+	})
 }
 
 // Watch starts from the tree the active engine was loaded from: a change
