@@ -199,11 +199,34 @@ func TestActivateUnderLoad(t *testing.T) {
 	}
 }
 
+// swapTree writes the embedded tree with edits into a directory of its
+// own and points the symbolic link link at it in one step (a rename), so
+// that a Watch of link never sees a tree half-written. Watch waits only one
+// interval for a tree to settle: had writeTree rewritten the watched tree
+// in place, a pause of this test mid-write longer than that (which a
+// loaded machine can cause) would have had it activate the half-written
+// tree.
+func swapTree(tb testing.TB, link string, edits map[string]string) {
+	tb.Helper()
+	dir, err := os.MkdirTemp(filepath.Dir(link), "tree-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	writeTree(tb, dir, edits)
+	next := link + ".next"
+	if err := os.Symlink(dir, next); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Rename(next, link); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 func TestWatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	dir := t.TempDir()
-	writeTree(t, dir, nil)
+	dir := filepath.Join(t.TempDir(), "policies") // the tree swapTree last wrote
+	swapTree(t, dir, nil)
 	a := NewActive(loadEmbedded(t))
 	start := a.Current().Revision()
 	acts := make(chan Activation, 10)
@@ -233,14 +256,12 @@ func TestWatch(t *testing.T) {
 	}
 
 	// A broken edit is refused; the policy in force stays.
-	if err := os.WriteFile(filepath.Join(dir, "nl/nl.rego"), []byte("package liaison.jurisdictions.nl\n\ncode := {\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	swapTree(t, dir, map[string]string{"nl/nl.rego": "package liaison.jurisdictions.nl\n\ncode := {\n"})
 	if act := next(); act.OK() || !strings.Contains(act.Err.Error(), "rego_parse_error") || a.Current().Revision() != start {
 		t.Fatalf("after a broken edit: %+v, revision %s", act, a.Current().Revision())
 	}
 	// The fix activates.
-	writeTree(t, dir, withoutNLPoliceFallback(t))
+	swapTree(t, dir, withoutNLPoliceFallback(t))
 	act := next()
 	if !act.OK() || act.Revision == start || a.Current().Revision() != act.Revision {
 		t.Fatalf("after the fix: %+v, revision %s", act, a.Current().Revision())
