@@ -93,6 +93,13 @@ func editRegistry(t *testing.T, s *stack, edit func(*gateway.RegistryFile)) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rewriteRegistry(t, s, b, edit)
+}
+
+// rewriteRegistry replaces the stack's registry file with the registry b
+// as edit changes it.
+func rewriteRegistry(t *testing.T, s *stack, b []byte, edit func(*gateway.RegistryFile)) {
+	t.Helper()
 	var f gateway.RegistryFile
 	if err := yaml.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
@@ -102,7 +109,31 @@ func editRegistry(t *testing.T, s *stack, edit func(*gateway.RegistryFile)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(s.pki.Registry, out, 0o644); err != nil {
+	replaceFile(t, s.pki.Registry, out)
+}
+
+// replaceFile replaces the file at path with b in one step (a file of its
+// own renamed over it): the gateway reloads its trust files every 50ms,
+// and a reload between the truncation and the write of os.WriteFile
+// would read an empty registry, which loads (no agencies).
+func replaceFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	f, err := os.CreateTemp(filepath.Dir(path), ".edit-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		t.Fatal(err)
 	}
 }
