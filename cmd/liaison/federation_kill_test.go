@@ -201,8 +201,10 @@ func TestPeerProcessKilledDuringDisclose(t *testing.T) {
 	f := startFederationWith(t, fedConfig{process: "NL", bin: buildLiaison(t)})
 	dkClient := f.dk.client(t, "dk-prison-east", "kf.kill")
 
-	// Stall the Dutch store: a write transaction of this test's own.
-	db, err := sql.Open("sqlite", f.nl.opts.AuditDB)
+	// Stall the Dutch store: a write transaction of this test's own. The
+	// gateway may be writing (the checkpoint of its first entry): wait for
+	// it rather than fail at once with SQLITE_BUSY.
+	db, err := sql.Open("sqlite", f.nl.opts.AuditDB+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
