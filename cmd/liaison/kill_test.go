@@ -298,9 +298,15 @@ func TestThreeGatewaysOnePostgresBuildOneTree(t *testing.T) {
 	done := make(chan struct{})
 	var got []acked
 	var wg sync.WaitGroup
+	var acks atomic.Int64
 	wg.Add(1)
-	go func() { defer wg.Done(); got = load(t, d, addrs, 0, 12, done) }()
+	go func() { defer wg.Done(); got = load(t, d, addrs, 0, 12, done, &acks) }()
+	// Two seconds of load, and at least the 30 disclosures checked below
+	// (a loaded machine may need longer for them).
 	time.Sleep(2 * time.Second)
+	for deadline := time.Now().Add(time.Minute); acks.Load() < 30 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
 	close(done)
 	wg.Wait()
 	for _, p := range procs {
