@@ -26,6 +26,7 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/gateway/loopback"
 	"github.com/liaison-gateway/liaison/gateway/sample"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -101,7 +102,13 @@ func startGateway(tb testing.TB) *fixture {
 	if f.verifier, err = note.NewVerifier(f.vkey); err != nil {
 		tb.Fatal(err)
 	}
-	f.start(tb, "127.0.0.1:0")
+	// restart takes this address back: not port 0, whose port an
+	// outgoing connection may hold by then (see package loopback).
+	addr, err := loopback.Addr()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.start(tb, addr)
 	tb.Cleanup(func() { f.halt() })
 	return f
 }
