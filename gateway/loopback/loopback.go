@@ -31,7 +31,8 @@ var (
 
 // Addr returns "127.0.0.1:port" for a port nothing listened on a moment
 // ago, below the kernel's ephemeral range and not returned before by this
-// process. It falls back to a port the kernel picks when it finds none
+// process, nor by another process using this package while it runs (see
+// reserve). It falls back to a port the kernel picks when it finds none
 // there.
 func Addr() (string, error) {
 	mu.Lock()
@@ -39,13 +40,13 @@ func Addr() (string, error) {
 	return pick(lowest, ephemeralLow(), handed)
 }
 
-// pick returns a loopback address with a port in [lo, hi) that is free and
-// not in handed, and adds it there; or one the kernel picks, if 200 tries
-// find none.
+// pick returns a loopback address with a port in [lo, hi) that is free,
+// not in handed and reserved for this process, and adds it there; or one
+// the kernel picks, if 200 tries find none.
 func pick(lo, hi int, handed map[int]bool) (string, error) {
 	for i := 0; hi-lo > 0 && i < 200; i++ {
 		port := lo + rand.IntN(hi-lo)
-		if handed[port] {
+		if handed[port] || !reserve(port) {
 			continue
 		}
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
