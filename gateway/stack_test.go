@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"io/fs"
@@ -98,6 +99,9 @@ type stackOptions struct {
 	// timerInterval, if set, runs the gateway's background work (Run)
 	// with that interval for the notice timers.
 	timerInterval time.Duration
+	// trustInterval, if set, is how often the trust files are read
+	// (default 50 ms).
+	trustInterval time.Duration
 	// timerLease is Config.TimerLease; zero means the default.
 	timerLease time.Duration
 }
@@ -263,7 +267,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 		tb.Fatal(err)
 	}
 	tf := gateway.TrustFiles{Registry: s.pki.Registry, ClientCAs: []string{s.pki.Path("ca.pem")}, DenyList: o.denyList, CRLs: o.crls,
-		Interval: 50 * time.Millisecond, HTTPClient: o.httpClient, JWKSRefresh: o.jwksRefresh}
+		Interval: cmp.Or(o.trustInterval, 50*time.Millisecond), HTTPClient: o.httpClient, JWKSRefresh: o.jwksRefresh}
 	if err := srv.LoadTrust(ctx, tf); err != nil {
 		tb.Fatal(err)
 	}

@@ -31,7 +31,8 @@ type TrustFiles struct {
 	// DenyList is a file of revoked certificates, one "sha256:<hex>" or
 	// "serial:<hex>" a line (serials of the first client CA).
 	DenyList string
-	// Interval is how often the files are checked. If zero, 2s.
+	// Interval is how often the files are checked (a change applies once
+	// two checks in a row read it the same). If zero, 2s.
 	Interval time.Duration
 	// JWKSRefresh is how often JWKS URLs are fetched again. If zero, 5m.
 	JWKSRefresh time.Duration
@@ -42,7 +43,8 @@ type TrustFiles struct {
 // trustLoader holds what the last load saw.
 type trustLoader struct {
 	tf      TrustFiles
-	digest  [32]byte
+	digest  [32]byte // of the files as applied
+	pending [32]byte // of the files as last read, if not applied yet
 	jwksMu  sync.Mutex
 	jwks    map[string]jwksEntry // URL -> last good keys
 	lastErr string
@@ -100,7 +102,8 @@ func (s *Server) WatchTrust(ctx context.Context) {
 }
 
 // reload reads every file; if their bytes (and the JWKS fetched) are what
-// was applied last, it does nothing.
+// was applied last, it does nothing, and a change applies (unless force)
+// only when a second reload reads it again unchanged.
 func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, error) {
 	h := sha256.New()
 	read := func(path string) ([]byte, error) {
@@ -175,6 +178,15 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 	var digest [32]byte
 	copy(digest[:], h.Sum(nil))
 	if !force && digest == l.digest {
+		l.pending = [32]byte{}
+		return false, nil
+	}
+	// A change applies once it reads the same on two reloads in a row:
+	// a file caught half written (an editor's truncate-then-write) may
+	// well parse, as an empty registry does, and would take every agency
+	// out of the registry until the next reload.
+	if !force && digest != l.pending {
+		l.pending = digest
 		return false, nil
 	}
 	// All or nothing: a registry that does not apply leaves the CAs and

@@ -71,3 +71,45 @@ func TestTrustReloadAllOrNothing(t *testing.T) {
 	replaceFile(t, s.pki.Registry, good)
 	eventually(t, "the revocation with a registry that applies", func() bool { return status.Code(call(t, conn)) == codes.Unauthenticated })
 }
+
+// TestTrustChangeAppliesOnceSettled: a registry caught half written (an
+// editor truncates the file, then writes it) can parse, as an empty one
+// does; applied at once, it would take every agency out of the registry
+// until the next reload. A change applies only when two reloads in a row
+// read it the same: the empty registry read once is not applied, the
+// agencies' calls go on, and a real change (an agency offboarded) applies
+// at the second reload that reads it.
+func TestTrustChangeAppliesOnceSettled(t *testing.T) {
+	s := startStack(t, stackOptions{trustInterval: time.Hour}) // the test reloads, not the ticker
+	ctx := t.Context()
+	good, err := os.ReadFile(s.pki.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaceFile(t, s.pki.Registry, nil) // truncated, as an editor leaves it for a moment
+	if applied, err := s.srv.ReloadTrust(ctx); applied || err != nil {
+		t.Fatalf("reload of an empty registry read once = %v, %v; want not applied yet", applied, err)
+	}
+	replaceFile(t, s.pki.Registry, good)
+	if applied, err := s.srv.ReloadTrust(ctx); applied || err != nil {
+		t.Fatalf("reload of the registry as applied = %v, %v; want nothing to apply", applied, err)
+	}
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, releaseNotice(t)); err != nil {
+		t.Fatalf("the prison's Disclose after the empty registry was read once: %v", err)
+	}
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Agencies {
+			if f.Agencies[i].ID == dkPrison.agency {
+				f.Agencies[i].Offboarded = true
+			}
+		}
+	})
+	for i, want := range []bool{false, true, false} {
+		if applied, err := s.srv.ReloadTrust(ctx); applied != want || err != nil {
+			t.Fatalf("reload %d of the offboarding = %v, %v; want %v", i+1, applied, err, want)
+		}
+	}
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, releaseNotice(t)); err == nil {
+		t.Error("the offboarded prison's Disclose was taken")
+	}
+}
