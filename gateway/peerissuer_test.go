@@ -35,3 +35,21 @@ func TestPeerGatewayNeedsAnIssuerOfItsOwn(t *testing.T) {
 		t.Errorf("a peer gateway sharing the police's issuer: %v; want refused, naming both", err)
 	}
 }
+
+// TestRegistryAgencyIDs: an agency id has one spelling and no '/': ids
+// name inboxes (agency/officer/id) and pseudonym domains (agency/purpose),
+// and "case" would make an agency's domains those of cases (case/<id>).
+func TestRegistryAgencyIDs(t *testing.T) {
+	noKeys := func(AgencyFile, string) (map[string]any, error) { return map[string]any{}, nil }
+	reg := func(id string) *RegistryFile {
+		return &RegistryFile{Agencies: []AgencyFile{{ID: id, Kind: "police", Jurisdiction: "DK", CertificateIdentity: "spiffe://dk/police", Issuer: "https://idp.dk.example"}}}
+	}
+	if _, err := reg("dk-police-aarhus").build("", noKeys); err != nil {
+		t.Fatalf("a well-spelt id: %v", err)
+	}
+	for _, id := range []string{"", "case", "DK-Police-Aarhus", "dk/police", "dk police", "-dk", strings.Repeat("a", 65)} {
+		if _, err := reg(id).build("", noKeys); err == nil || !strings.Contains(err.Error(), "agency id") {
+			t.Errorf("agency id %q: %v; want refused", id, err)
+		}
+	}
+}

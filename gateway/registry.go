@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -176,9 +177,17 @@ func readJWKS(a AgencyFile, dir string, read func(string) ([]byte, error)) (map[
 	return authn.ParseJWKS(b)
 }
 
+// agencyIDRE is the spelling of an agency id: one spelling per agency (no
+// upper case), and no '/', which separates the parts of inbox names
+// (agency/officer/id) and pseudonym domains (agency/purpose).
+var agencyIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
 func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) (map[string]any, error)) (*Registry, error) {
 	r := &Registry{Agencies: map[string]*Agency{}, Cases: map[string]*Case{}}
 	for _, a := range f.Agencies {
+		if !agencyIDRE.MatchString(a.ID) || a.ID == "case" {
+			return nil, fmt.Errorf("gateway: registry: agency id %q: want 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, and not \"case\" (ids name inboxes and pseudonym domains, as case/<id> names a case's)", a.ID)
+		}
 		if a.Via != "" || a.Kind == KindPeerGateway {
 			if err := r.addFederated(a, dir, keysFor); err != nil {
 				return nil, err
