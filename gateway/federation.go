@@ -433,6 +433,9 @@ func (s *Server) peerConn(peer *Agency) (*grpc.ClientConn, error) {
 	if c, ok := s.providers[key]; ok {
 		return c, nil
 	}
+	if s.closed {
+		return nil, errClosed
+	}
 	if s.cfg.ProviderTLS == nil {
 		return nil, errors.New("gateway: Config.ProviderTLS is required to dial peer gateways")
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -21,6 +22,9 @@ func (s *Server) providerClient(holder *Agency) (liaisonv1.RecordProviderClient,
 	defer s.mu.Unlock()
 	if c, ok := s.providers[key]; ok {
 		return liaisonv1.NewRecordProviderClient(c), nil
+	}
+	if s.closed {
+		return nil, fmt.Errorf("%w: %v", errProvider, errClosed)
 	}
 	tc := s.cfg.ProviderTLS.Clone()
 	tc.MinVersion = tls.VersionTLS13
@@ -43,6 +47,9 @@ func (s *Server) providerClient(holder *Agency) (liaisonv1.RecordProviderClient,
 	s.providers[key] = c
 	return liaisonv1.NewRecordProviderClient(c), nil
 }
+
+// errClosed is why a holder or a peer gateway is not dialled after Close.
+var errClosed = errors.New("gateway: the gateway is shutting down")
 
 // holdsRecordType reports whether a Describe answer lists the record type.
 func holdsRecordType(d *liaisonv1.DescribeResponse, rt liaisonv1.RecordType) bool {

@@ -136,6 +136,9 @@ type Server struct {
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
+	// closed is set by Close: no connection is dialled after it, since
+	// none would be closed.
+	closed bool
 	// views remembers the checkpoint of each peer's log (peerview.go).
 	views peerViews
 	// fwdRetry paces the forwards of deferred acknowledgements
@@ -448,12 +451,15 @@ func (s *Server) checkHealth(ctx context.Context) {
 	}
 }
 
-// Close closes the connections to record providers and stops the
-// goroutines that decisions run on.
+// Close closes the connections to record providers and peer gateways and
+// stops the goroutines that decisions run on. A call still running (or
+// one of Run's passes) that needs a holder or a peer afterwards finds it
+// unavailable rather than dialling a connection nobody would close.
 func (s *Server) Close() error {
 	s.deciders.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closed = true
 	var errs []error
 	for addr, c := range s.providers {
 		errs = append(errs, c.Close())
