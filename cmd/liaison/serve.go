@@ -329,6 +329,11 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			srv.Close() // its decision workers, which would outlive a failed start
+		}
+	}()
 	onRotate.Store(srv)
 	if err := srv.LoadTrust(ctx, gateway.TrustFiles{
 		Registry: o.Registry, ClientCAs: o.ClientCAs, CRLs: o.CRLs, DenyList: o.DenyList,
