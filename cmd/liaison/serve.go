@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -103,7 +104,7 @@ type runningGateway struct {
 	store       audit.Store
 	cancel      context.CancelFunc
 	done        chan error
-	ran         chan struct{} // closed when the server's background work has stopped
+	ran         chan struct{} // closed when all the background work (Run, the watchers of trust files, policy and keys, the cosigner) has returned
 }
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -344,26 +345,31 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
+	// The background work: every goroutine of it uses the log, the store
+	// or the keys, so ran is closed only once all of it has returned.
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	go ps.Run(rctx)
+	var bg sync.WaitGroup
+	bg.Go(func() { ps.Run(rctx) })
 	if keepLogin != nil {
-		go keepLogin(rctx) // renews the Vault login
+		bg.Go(func() { keepLogin(rctx) }) // renews the Vault login
 	}
-	go srv.WatchTrust(rctx)
+	bg.Go(func() { srv.WatchTrust(rctx) })
 	srv.AuditActivation(ctx, srv.Policy().Status().Active, "start")
 	if o.Policies != "" || o.PolicyBundle != "" {
-		go srv.WatchPolicy(rctx, psrc, 2*time.Second)
+		bg.Go(func() { srv.WatchPolicy(rctx, psrc, 2*time.Second) })
 	}
-	ran := make(chan struct{})
-	go func() { srv.Run(rctx); close(ran) }()
+	bg.Go(func() { srv.Run(rctx) })
 	if cosigner != nil {
-		go cosigner.Run(rctx)
+		bg.Go(func() { cosigner.Run(rctx) })
 		log.InfoContext(ctx, "checkpoints are taken to witnesses", "witnesses", len(o.Witnesses.Witnesses))
 	}
+	ran := make(chan struct{})
+	go func() { bg.Wait(); close(ran) }()
 	gs := srv.GRPCServer(gateway.ServerTLS(cert))
 	if err := tel.serve(ctx); err != nil {
 		cancel()
 		lis.Close()
+		<-ran // before the deferred closes take the log and the store away
 		return nil, err
 	}
 	g := &runningGateway{
