@@ -22,9 +22,9 @@ import (
 // Legal bases that end. Every release records its basis's valid_until; the
 // aftercare store tracks the open ones (a projection of the log). When a
 // basis has ended, the one replica holding the timer's lease tells each
-// recipient once (one expiry notice per recipient, holder, subject and
-// basis), with what the policy says it may keep, and withdraws what it has
-// not read. ReviseExpiry moves an expiry when the dates a basis ends with
+// recipient once (one expiry notice per recipient, holder, subject,
+// basis and what the policy says it may keep of each release), and
+// withdraws what it has not read. ReviseExpiry moves an expiry when the dates a basis ends with
 // change. Everything dated takes the gateway's clock (Config.Now); leases
 // take the store's.
 
@@ -141,23 +141,82 @@ func (s *Server) expire(ctx context.Context, st audit.AftercareStore, g []audit.
 	if len(open) == 0 {
 		return nil
 	}
-	first, err := s.entryAt(ctx, open[0], "release")
-	if err != nil {
-		return err
+	end, dateErr := time.Parse(time.DateOnly, g[0].ValidUntil) // a bad date fails the notice's exchange (expiryNotice)
+	// What the recipient may keep is decided for each release: the
+	// recipient's retention rule may cover one record type or purpose and
+	// not another released under the same basis. The releases with the
+	// same answer share one notice; each answer has its own.
+	eng := s.policy.Current()
+	type notice struct {
+		first    *audit.Entry
+		releases []int64
+		ret      policies.Retention
+	}
+	var keys []string
+	notices := map[string]*notice{}
+	for _, x := range open {
+		e, err := s.entryAt(ctx, x, "release")
+		if err != nil {
+			return err
+		}
+		ret := policies.Retention{Obligation: policies.ObligationErase}
+		if dateErr == nil {
+			ret = s.retentionOf(ctx, eng, e, x, end)
+		}
+		// The same obligation, rule and reasons: the entry logs the answer
+		// for each release it names.
+		k := []string{ret.Obligation}
+		if r := ret.Rule; r != nil {
+			k = append(k, r.ID, r.Citation, r.RetainUntil)
+		}
+		for _, r := range ret.Reasons {
+			k = append(k, r.Code)
+		}
+		key := strings.Join(k, "\x00")
+		if n, ok := notices[key]; ok {
+			n.releases = append(n.releases, x)
+			continue
+		}
+		keys = append(keys, key)
+		notices[key] = &notice{first: e, releases: []int64{x}, ret: ret}
 	}
 	// The timer knows the person only by the audit pseudonym: the notice
 	// names the releases, by which the recipient finds what it holds.
-	return s.expiryNotice(authn.NewContext(ctx, timerCaller), first, open, g[0].ValidUntil)
+	var errs []error
+	for _, k := range keys {
+		n := notices[k]
+		errs = append(errs, s.expiryNotice(authn.NewContext(ctx, timerCaller), n.first, n.releases, g[0].ValidUntil, eng, n.ret))
+	}
+	return errors.Join(errs...)
+}
+
+// retentionOf is what the policy lets the recipient of release e (at
+// index) keep once its basis has ended on end: its answer as of the first
+// day the basis no longer covers, or erase if it gives none.
+func (s *Server) retentionOf(ctx context.Context, eng *policies.Engine, e *audit.Entry, index int64, end time.Time) policies.Retention {
+	ret := policies.Retention{Obligation: policies.ObligationErase}
+	in, ok := decidedInput(e)
+	if !ok {
+		return ret
+	}
+	in.Time = end.AddDate(0, 0, 1).UTC().Format(time.RFC3339)
+	r, err := eng.Retention(ctx, in)
+	if err != nil {
+		s.log.WarnContext(ctx, "retention undecided; the recipient must erase", "release", index, "error", err)
+		ret.Reasons = []policies.Reason{{Code: "RETENTION_UNDECIDED", Message: "The policy could not say what may be kept, so it must be erased."}}
+		return ret
+	}
+	return r
 }
 
 // expiryNotice is the exchange that sends one expiry notice. Its entry
 // names the gateway as requester and the release's holder, recipient,
 // subject, basis and conditions.
-func (s *Server) expiryNotice(ctx context.Context, orig *audit.Entry, releases []int64, validUntil string) (err error) {
+func (s *Server) expiryNotice(ctx context.Context, orig *audit.Entry, releases []int64, validUntil string, eng *policies.Engine,
+	ret policies.Retention) (err error) {
 	ex := s.begin(ctx, audit.ActionExpire)
 	defer ex.finish(ctx, &err)
-	end, err := time.Parse(time.DateOnly, validUntil)
-	if err != nil {
+	if _, err := time.Parse(time.DateOnly, validUntil); err != nil {
 		return failed("EXPIRY_DATE_INVALID", err)
 	}
 	e := ex.entry
@@ -172,20 +231,9 @@ func (s *Server) expiryNotice(ctx context.Context, orig *audit.Entry, releases [
 		audit.DetailNoticeKind: audit.NoticeExpiry, audit.DetailRefersTo: audit.FormatIndexes(releases),
 		audit.DetailReason: reasonExpired, audit.DetailObligation: audit.ObligationErase,
 	}
-	// What the recipient keeps is the policy's answer, as of the first
-	// day the basis no longer covers.
-	eng := s.policy.Current()
+	// What the recipient keeps is the policy's answer (retentionOf), the
+	// same for every release the notice names.
 	e.PolicyRevision = eng.Revision()
-	ret := policies.Retention{Obligation: policies.ObligationErase}
-	if in, ok := decidedInput(orig); ok {
-		in.Time = end.AddDate(0, 0, 1).UTC().Format(time.RFC3339)
-		if r, rerr := eng.Retention(ctx, in); rerr == nil {
-			ret = r
-		} else {
-			s.log.WarnContext(ctx, "retention undecided; the recipient must erase", "release", releases[0], "error", rerr)
-			ret.Reasons = []policies.Reason{{Code: "RETENTION_UNDECIDED", Message: "The policy could not say what may be kept, so it must be erased."}}
-		}
-	}
 	e.Reasons = []string{reasonExpired}
 	for _, r := range ret.Reasons {
 		e.Reasons = append(e.Reasons, r.Code)

@@ -356,7 +356,11 @@ type ObligationNotice struct {
 	// basis the corrected record is released under today (as its
 	// Released.legal_basis).
 	LegalBasis *LegalBasis `protobuf:"bytes,6,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
-	// For OBLIGATION_RETAIN: the rule under which the data may be kept.
+	// For OBLIGATION_RETAIN: the rule under which the data may be kept. An
+	// expiry notice's obligation and rule hold for every release it refers
+	// to: what may be kept is decided for each release, and releases the
+	// rule does not cover (another record type or purpose under the same
+	// basis) are in a notice of their own.
 	Retention *RetentionRule `protobuf:"bytes,7,opt,name=retention,proto3" json:"retention,omitempty"`
 	// What the recipient must do, in a sentence a caseworker understands.
 	Message string `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
