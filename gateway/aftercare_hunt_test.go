@@ -69,3 +69,46 @@ func TestExpiryRetentionPerRelease(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifyPassesOverWithdrawnReceipts: the prison disclosed the release
+// notice to the police and to social services, then withdrew the police's
+// copy as unlawfully transmitted (erase it). A later event reaches social
+// services as an earlier recipient, and not the police: a receipt its
+// holder withdrew is no receipt in force (before the fix the police were
+// routed the new record by the very release they were told to erase).
+func TestNotifyPassesOverWithdrawnReceipts(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, _ := dkRelease(t)
+	d := discloseUnderSupervision(t, s, rec, "2027-06-01", "dk-police-aarhus", "dk-social-aarhus")
+	police, social := d.GetResults()[0].GetAuditIndex(), d.GetResults()[1].GetAuditIndex()
+	w, err := aftercare(t, s, dkPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{
+		SubjectId: "SYN-DK-0001", Withdraws: []int64{police}, Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_UNLAWFULLY_TRANSMITTED,
+		Justification: "Sent to the police by mistake.",
+	})
+	if err != nil || len(w.GetResults()) != 1 || w.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
+		t.Fatalf("Withdraw = %v, %v; want one withdrawal to the police", w, err)
+	}
+	clk.Set(time.Date(2027, 2, 10, 9, 0, 0, 0, time.UTC))
+	nr, err := s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
+		Record:    rec, Subject: probationAttrs("2027-06-01"), Justification: "Breach of the conditions of supervision.",
+	})
+	if err != nil {
+		t.Fatalf("Notify: %v (%s)", err, reasonOf(err))
+	}
+	var got []string
+	for _, r := range nr.GetResults() {
+		got = append(got, r.GetRecipient())
+		if r.GetRecipient() == "dk-police-aarhus" {
+			t.Errorf("Notify reached the police (%v), by a release (%d) withdrawn as unlawfully transmitted", r.GetRoutes(), police)
+		}
+		if r.GetRecipient() == "dk-social-aarhus" && r.GetRoutes()[0].GetEarlierAuditIndex() != social {
+			t.Errorf("Notify reached social services by %v, want their release %d", r.GetRoutes(), social)
+		}
+	}
+	if !slices.Contains(got, "dk-social-aarhus") {
+		t.Errorf("Notify reached %v; want social services, an earlier recipient", got)
+	}
+}

@@ -229,7 +229,8 @@ type earlier struct {
 // else the day a revision (ReviseExpiry) last moved it to, else the day
 // the receipt recorded. The log's released records (disclose,
 // pseudonymise, a correction's) are receipts; a hit, refusals, denials
-// and failures are not.
+// and failures are not, and neither is a receipt its holder withdrew
+// (a withdrawal notice, a correction sent as one included).
 func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time) (map[string]earlier, error) {
 	today := now.UTC().Format(time.DateOnly)
 	out := map[string]earlier{}
@@ -247,6 +248,7 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 	}
 	var receipts []audit.Record
 	ends := newBasisEnds()
+	withdrawn := map[int64]bool{} // receipts a withdrawal told their recipient to erase or restrict
 	for r, err := range s.logEntries(ctx, audit.Filter{Subject: ps}) {
 		if err != nil {
 			return nil, err
@@ -255,6 +257,12 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 			continue
 		}
 		e := r.Entry
+		if n, ok := audit.NoticeOf(r.Index, e); ok && n.Kind == audit.NoticeWithdrawal {
+			for _, x := range n.RefersTo {
+				withdrawn[x] = true
+			}
+			continue
+		}
 		if !audit.Released(e.Outcome) || e.Outcome == audit.OutcomeHitOnly || !slices.Contains(recordActions, e.Action) {
 			continue // a hit (or no-hit) delivers no record either
 		}
@@ -262,6 +270,9 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 	}
 	for _, r := range receipts {
 		e := r.Entry
+		if withdrawn[r.Index] {
+			continue // its holder withdrew it: the recipient holds nothing to be told about
+		}
 		basis := ""
 		if lb := e.LegalBasis; lb != nil {
 			basis = lb.ID
