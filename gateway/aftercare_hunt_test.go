@@ -112,3 +112,64 @@ func TestNotifyPassesOverWithdrawnReceipts(t *testing.T) {
 		t.Errorf("Notify reached %v; want social services, an earlier recipient", got)
 	}
 }
+
+// TestExpiryOfRestrictedReleasesStaysOutOfTheAccessReport: the police and
+// social services hold, under the supervision basis, releases of which
+// some are restricted under LED Art. 15 (appended here as a policy that
+// marks them would log them). When the basis ends, the access report
+// lists the expiry notices of the unrestricted releases, and nothing
+// that names a restricted one: an expiry notice shared by both, with the
+// first release's conditions, either named the restricted release's
+// index in a listed notice (the police: unrestricted first) or hid the
+// unrestricted release's notice along with the restricted one (social
+// services: restricted first).
+func TestExpiryOfRestrictedReleasesStaysOutOfTheAccessReport(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, _ := dkRelease(t)
+	restrictedCopy := func(of int64, recipient audit.Party) int64 {
+		t.Helper()
+		e := s.entry(t, of)
+		e.RequestID += "-restricted"
+		e.Recipients = []audit.Party{recipient}
+		e.Conditions = append(slices.Clone(e.Conditions), audit.ConditionRestricted)
+		idx, err := s.log.Append(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idx
+	}
+	p0 := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus").GetResults()[0].GetAuditIndex()
+	police := s.entry(t, p0).Recipients[0]
+	social := audit.Party{Agency: "dk-social-aarhus", Kind: "social_services", Jurisdiction: police.Jurisdiction}
+	rs := restrictedCopy(p0, social)
+	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus", "dk-social-aarhus")
+	p1, s1 := d.GetResults()[0].GetAuditIndex(), d.GetResults()[1].GetAuditIndex()
+	rp := restrictedCopy(p0, police)
+
+	clk.Set(time.Date(2027, 3, 2, 0, 0, 5, 0, time.UTC))
+	if err := s.srv.RunAftercare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := liaisonv1.NewAuditClient(s.conn(t, dkAuditor)).AccessReport(ctx, &liaisonv1.AccessReportRequest{SubjectId: "SYN-DK-0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []int64
+	for _, n := range rep.GetWithdrawals() {
+		if n.GetKind() != audit.NoticeExpiry {
+			continue
+		}
+		for _, x := range n.GetRefersTo() {
+			if x == rp || x == rs {
+				t.Errorf("the access report's expiry notice %d names the restricted release %d", n.GetIndex(), x)
+			}
+		}
+		listed = append(listed, n.GetRefersTo()...)
+	}
+	slices.Sort(listed)
+	if want := []int64{p0, p1, s1}; !slices.Equal(listed, want) {
+		t.Errorf("the access report's expiry notices name releases %v; want the unrestricted ones %v (restricted: %d, %d)", listed, want, rp, rs)
+	}
+}

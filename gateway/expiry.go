@@ -164,8 +164,10 @@ func (s *Server) expire(ctx context.Context, st audit.AftercareStore, g []audit.
 			ret = s.retentionOf(ctx, eng, e, x, end)
 		}
 		// The same obligation, rule and reasons: the entry logs the answer
-		// for each release it names.
-		k := []string{ret.Obligation}
+		// for each release it names. And, as the entry copies the first
+		// one's conditions, a release restricted under LED Art. 15 (left
+		// out of access reports) shares no notice with one that is not.
+		k := []string{strconv.FormatBool(audit.Restricted(e)), ret.Obligation}
 		if r := ret.Rule; r != nil {
 			k = append(k, r.ID, r.Citation, r.RetainUntil)
 		}

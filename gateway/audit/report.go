@@ -100,8 +100,9 @@ const reportPage = 1000
 // pseudonym from the records q holds. It applies the rules the law sets,
 // so that every client gets the same answer: only real releases are
 // listed ([Disclosed]); entries restricted under LED Art. 15
-// ([Restricted]) are left out, and nothing in the report says whether any
-// were; the officers are left out unless withOfficers (CJEU C-579/21).
+// ([Restricted]) are left out, and so are the notices about them, and
+// nothing in the report says whether any were (no notice names one); the
+// officers are left out unless withOfficers (CJEU C-579/21).
 // Attempts that released nothing are not in the report.
 func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (*AccessReport, error) {
 	if subject == "" {
@@ -109,6 +110,7 @@ func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (
 	}
 	r := &AccessReport{Subject: subject, OfficersWithheld: !withOfficers}
 	acks := map[int64]time.Time{}
+	hidden := map[int64]bool{} // entries left out as restricted, and notices about them alone
 	for start := int64(0); ; {
 		recs, err := q.Query(ctx, Filter{Subject: subject, Start: start, Limit: reportPage})
 		if err != nil {
@@ -133,11 +135,20 @@ func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (
 				}
 			}
 			if Restricted(e) {
+				hidden[rec.Index] = true
 				continue
 			}
 			if n, ok := NoticeOf(rec.Index, e); ok {
+				// A notice about a restricted release is left out as that
+				// release is, and names no restricted release beside others
+				// (an expiry notice of a gateway that grouped them).
+				refs := slices.DeleteFunc(slices.Clone(n.RefersTo), func(x int64) bool { return hidden[x] })
+				if len(refs) == 0 && len(n.RefersTo) > 0 {
+					hidden[rec.Index] = true // a correction left out: so are notices about it
+					continue
+				}
 				nr := NoticeReport{
-					Index: n.Index, Time: n.Sent, Kind: n.Kind, Recipient: n.Recipient, Holder: n.Holder, RefersTo: n.RefersTo,
+					Index: n.Index, Time: n.Sent, Kind: n.Kind, Recipient: n.Recipient, Holder: n.Holder, RefersTo: refs,
 					Reason: n.Reason, Obligation: n.Obligation, RecordType: n.RecordType,
 				}
 				if Released(e.Outcome) {

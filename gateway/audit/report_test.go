@@ -143,3 +143,54 @@ func TestReportAcknowledgedAtTheTimeMade(t *testing.T) {
 		t.Fatalf("report corrections %+v; want the one correction, acknowledged at %v", r.Corrections, made)
 	}
 }
+
+// TestReportNamesNoRestrictedRelease: a notice about a release restricted
+// under LED Art. 15 is left out of the report as that release is, and a
+// notice about restricted and unrestricted releases at once (an expiry
+// notice an older gateway grouped so) lists only the unrestricted ones:
+// before, both named the restricted release's index, and the correction
+// its recipient.
+func TestReportNamesNoRestrictedRelease(t *testing.T) {
+	ctx := t.Context()
+	l := newLog(t, audit.Config{})
+	const anna = "apsn:anna"
+	appendAs := func(e *audit.Entry) int64 {
+		t.Helper()
+		e.Subject, e.Recipients = &audit.Subject{Pseudonym: anna}, []audit.Party{{Agency: "police-nl"}}
+		idx, err := l.Append(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idx
+	}
+	open := appendAs(entry(0))
+	restricted := entry(1)
+	restricted.Conditions = []string{audit.ConditionRestricted}
+	hidden := appendAs(restricted)
+	notice := func(i int, action, kind string, refs ...int64) int64 {
+		e := entry(i)
+		e.Action, e.Outcome = action, audit.OutcomeOK
+		e.Detail = map[string]string{audit.DetailNoticeKind: kind, audit.DetailRefersTo: audit.FormatIndexes(refs),
+			audit.DetailReason: "X", audit.DetailObligation: audit.ObligationErase}
+		return appendAs(e)
+	}
+	corr := entry(2)
+	corr.Action = audit.ActionCorrect
+	corr.Detail = map[string]string{audit.DetailNoticeKind: audit.NoticeCorrection, audit.DetailRefersTo: audit.FormatIndexes([]int64{hidden}),
+		audit.DetailReason: "CORRECTED", audit.DetailObligation: audit.ObligationRectify}
+	corrected := appendAs(corr) // a correction, itself a release, not marked restricted
+	withdrawn := notice(3, audit.ActionWithdraw, audit.NoticeWithdrawal, corrected)
+	expired := notice(4, audit.ActionExpire, audit.NoticeExpiry, open, hidden)
+
+	r, err := audit.Report(ctx, l, anna, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Corrections) != 0 {
+		t.Errorf("report corrections %+v; want none: the only one corrected a restricted release (%d)", r.Corrections, hidden)
+	}
+	if len(r.Withdrawals) != 1 || r.Withdrawals[0].Index != expired || !slices.Equal(r.Withdrawals[0].RefersTo, []int64{open}) {
+		t.Errorf("report withdrawals %+v; want only the expiry notice %d, naming only %d (not %d, nor the withdrawal %d of its correction)",
+			r.Withdrawals, expired, open, hidden, withdrawn)
+	}
+}

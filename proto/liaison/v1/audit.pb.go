@@ -800,7 +800,8 @@ type AccessReportResponse struct {
 	// The corrections sent to recipients on the person's behalf (GDPR Art.
 	// 19, LED Art. 16(6)): each recipient of a record the holder corrected,
 	// with what it was sent, in log order. Restricted entries are left out
-	// as above.
+	// as above, and so are the notices about them: no notice listed here or
+	// in withdrawals names a restricted release in refers_to.
 	Corrections []*ReportedNotice `protobuf:"bytes,5,rep,name=corrections,proto3" json:"corrections,omitempty"`
 	// The withdrawals sent on the person's behalf (a record withdrawn as
 	// incorrect, unlawfully transmitted or erased at the source, or a
