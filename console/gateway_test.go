@@ -58,7 +58,7 @@ var embeddedEngine = sync.OnceValues(func() (*policies.Engine, error) {
 func startGateway(tb testing.TB) *fixture {
 	tb.Helper()
 	f := &fixture{dir: tb.TempDir()}
-	fx, err := sample.ParseFixtures(sample.Sample())
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -290,7 +290,7 @@ type exchange struct {
 func (f *fixture) traffic(tb testing.TB) []exchange {
 	tb.Helper()
 	ctx := context.Background()
-	fx, err := sample.ParseFixtures(sample.Sample())
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -370,7 +370,7 @@ type aftercareMade struct {
 func (f *fixture) aftercare(tb testing.TB, ex []exchange) aftercareMade {
 	tb.Helper()
 	ctx := context.Background()
-	fx, err := sample.ParseFixtures(sample.Sample())
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	if err != nil {
 		tb.Fatal(err)
 	}

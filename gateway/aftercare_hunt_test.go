@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
-	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -23,10 +22,7 @@ func TestExpiryRetentionPerRelease(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	fx, err := sample.ParseFixtures(sample.Sample())
-	if err != nil {
-		t.Fatal(err)
-	}
+	fx := s.fx
 	rn, _, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	fc, _, ok := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_FAMILY_CONTACT)
 	if !ok {
@@ -80,7 +76,7 @@ func TestNotifyPassesOverWithdrawnReceipts(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	rec, _ := dkRelease(t)
+	rec, _ := dkRelease(t, s)
 	d := discloseUnderSupervision(t, s, rec, "2027-06-01", "dk-police-aarhus", "dk-social-aarhus")
 	police, social := d.GetResults()[0].GetAuditIndex(), d.GetResults()[1].GetAuditIndex()
 	w, err := aftercare(t, s, dkPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{
@@ -127,7 +123,7 @@ func TestExpiryOfRestrictedReleasesStaysOutOfTheAccessReport(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	rec, _ := dkRelease(t)
+	rec, _ := dkRelease(t, s)
 	restrictedCopy := func(of int64, recipient audit.Party) int64 {
 		t.Helper()
 		e := s.entry(t, of)

@@ -20,7 +20,6 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
-	"github.com/liaison-gateway/liaison/gateway/sample"
 	"github.com/liaison-gateway/liaison/policies/policytest"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -78,14 +77,10 @@ func aftercare(t *testing.T, s *stack, o officer) liaisonv1.AftercareClient {
 	return liaisonv1.NewAftercareClient(s.conn(t, o))
 }
 
-// dkRelease is the sample release notice the Danish prison holds.
-func dkRelease(t *testing.T) (*liaisonv1.Record, *liaisonv1.SubjectAttributes) {
+// dkRelease is the sample release notice the Danish prison of s holds.
+func dkRelease(t *testing.T, s *stack) (*liaisonv1.Record, *liaisonv1.SubjectAttributes) {
 	t.Helper()
-	fx, err := sample.ParseFixtures(sample.Sample())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, attrs, ok := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	rec, attrs, ok := s.fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	if !ok {
 		t.Fatal("no sample release notice")
 	}
@@ -109,7 +104,7 @@ func testCorrections(t *testing.T, o stackOptions) {
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	o.serverNow = newClock(now).Now
 	s := startStack(t, o)
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	prison := s.exchange(t, dkPrison)
 	d1, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus", "nl-ngo-exit"},
@@ -393,8 +388,8 @@ func testExpiry(t *testing.T, o stackOptions) {
 	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
 	o.serverNow = clk.Now
 	s := startStack(t, o)
-	rec, _ := dkRelease(t)
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	rec, _ := dkRelease(t, s)
+	fx := s.fx
 	ra, _, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
 	d1 := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus", "dk-social-aarhus")
 	d2 := discloseUnderSupervision(t, s, ra, "2027-03-01", "dk-police-aarhus")
@@ -509,7 +504,7 @@ func TestExpiryOnceAcrossReplicas(t *testing.T) {
 	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{postgresURL: pgtest.NewDatabase(t), serverNow: clk.Now, timerLease: 20 * time.Millisecond})
 	second := s.startGateway(t)
-	rec, _ := dkRelease(t)
+	rec, _ := dkRelease(t, s)
 	const subjects = 6
 	for i := range subjects {
 		r := proto.CloneOf(rec)
@@ -567,7 +562,7 @@ func TestExpiryReachesWhatWasPassedOn(t *testing.T) {
 	// Every basis of the packs that ends forbids onward disclosure; this
 	// reading of the Danish law does not.
 	s := startStack(t, stackOptions{serverNow: clk.Now, policy: policytest.Patched(t, "dk/dk.rego", `, "NO_ONWARD_DISCLOSURE"]`, "]")})
-	rec, _ := dkRelease(t)
+	rec, _ := dkRelease(t, s)
 	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-social-aarhus")
 	got := d.GetResults()[0].GetAuditIndex()
 	social := s.exchange(t, dkSocial)
@@ -625,7 +620,7 @@ func TestErasedAtExpiryIsNoLongerCorrected(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	rec, _ := dkRelease(t)
+	rec, _ := dkRelease(t, s)
 	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus", "dk-social-aarhus")
 	police, social := d.GetResults()[0].GetAuditIndex(), d.GetResults()[1].GetAuditIndex()
 	clk.Set(time.Date(2027, 3, 2, 0, 0, 5, 0, time.UTC))
@@ -725,7 +720,7 @@ func TestReviseExpiryInTheCaseAsItIsNow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rec, _ := dkRelease(t)
+	rec, _ := dkRelease(t, s)
 	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: probationAttrs("2027-03-01"), Recipients: []string{"dk-police-aarhus", "dk-social-aarhus"}, CaseId: id,
 		ClaimedLegalBasis: supervisionBasis, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
@@ -802,7 +797,7 @@ func TestCorrectionLivesAsARelease(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	rec, _ := dkRelease(t)
+	rec, _ := dkRelease(t, s)
 	discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus")
 	corrected := proto.CloneOf(rec)
 	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus, afdeling Nord"
@@ -851,7 +846,7 @@ func TestCorrectionAfterARevisionKeepsItsDates(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	rec, _ := dkRelease(t)
+	rec, _ := dkRelease(t, s)
 	discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus")
 	clk.Set(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
 	if rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
@@ -899,7 +894,7 @@ func TestReviseExpiryIntoThePast(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	rec, _ := dkRelease(t)
+	rec, _ := dkRelease(t, s)
 	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus")
 	clk.Set(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
 	rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
@@ -935,7 +930,7 @@ func TestNotifyFindsEarlierRecipientsByTheEndAsItStandsNow(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	rec, _ := dkRelease(t)
+	rec, _ := dkRelease(t, s)
 	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus")
 	notify := func(until string) (*liaisonv1.NotifyResponse, error) {
 		return s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
@@ -1032,7 +1027,7 @@ func TestAcknowledgeNoticeOnceAtOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, o stackOptions) {
 		ctx := t.Context()
 		s := startStack(t, o)
-		rec, attrs := dkRelease(t)
+		rec, attrs := dkRelease(t, s)
 		if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
 			Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
 			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
@@ -1158,7 +1153,7 @@ func TestCorrectionOfAKeptRecordRestricts(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	rec, _ := dkRelease(t)
+	rec, _ := dkRelease(t, s)
 	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus", "dk-social-aarhus")
 	police := d.GetResults()[0].GetAuditIndex()
 	clk.Set(time.Date(2027, 3, 2, 0, 0, 5, 0, time.UTC))

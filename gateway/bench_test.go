@@ -5,7 +5,6 @@ import (
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -15,7 +14,7 @@ import (
 func BenchmarkDisclose(b *testing.B) {
 	s := startStack(b, stackOptions{})
 	ex := s.exchange(b, dkPrison)
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx := s.fx
 	rec, attrs, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	req := &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},

@@ -6,7 +6,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 
-	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -36,7 +35,7 @@ func TestCaseOfAnotherPersonIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx := s.fx
 	rec, attrs, _ := fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
 	request := func(o officer) error {
 		_, err := s.exchange(t, o).Request(ctx, &liaisonv1.RequestRequest{

@@ -19,7 +19,7 @@ import (
 // no field of the request.
 func TestRecordSubjectFieldIsNamedByItsPath(t *testing.T) {
 	s := startStack(t, stackOptions{})
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	const want = "record.release_notice.subject.subject_id"
 	for _, id := range []string{"", " SYN-DK-0001"} {
 		bad := proto.CloneOf(rec)

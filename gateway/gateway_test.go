@@ -13,7 +13,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
-	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -82,7 +81,7 @@ func checkLED(t *testing.T, e *audit.Entry, who officer, action, holder, recipie
 
 func TestDiscloseReleaseNotice(t *testing.T) {
 	s := startStack(t, stackOptions{})
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx := s.fx
 	rec, attrs, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	resp, err := s.exchange(t, dkPrison).Disclose(t.Context(), &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
@@ -114,7 +113,7 @@ func TestDiscloseReleaseNotice(t *testing.T) {
 		t.Errorf("inbox item from %q with audit index %d, want dk-prison-east and %d", item.GetSender(), rel.GetAuditIndex(), r.GetAuditIndex())
 	}
 	for _, c := range []struct{ field, got, want string }{
-		{"release_date", rn.GetReleaseDate(), "2026-12-15"},
+		{"release_date", rn.GetReleaseDate(), rec.GetReleaseNotice().GetReleaseDate()},
 		{"facility", rn.GetFacility(), "Fiktivt Fængsel Øst"},
 		{"destination.municipality", rn.GetDestination().GetMunicipality(), "Aarhus"},
 		{"subject.subject_id", rn.GetSubject().GetSubjectId(), "SYN-DK-0001"},
@@ -322,7 +321,7 @@ func TestMalformedRequests(t *testing.T) {
 
 func TestNoSubjectIdentifierInLogsOrStore(t *testing.T) {
 	s := startStack(t, stackOptions{})
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx := s.fx
 	rec, attrs, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_FAMILY_CONTACT)
 	if _, err := s.exchange(t, dkPrison).Disclose(t.Context(), &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus", "dk-social-aarhus"},
@@ -406,5 +405,52 @@ func TestAuditQueryIsLoggedAndNeedsTheRole(t *testing.T) {
 	}
 	if _, err := ac.ProveInclusion(t.Context(), &liaisonv1.ProveInclusionRequest{Index: 0}); err != nil {
 		t.Errorf("ProveInclusion(0): %v", err)
+	}
+}
+
+// TestSampleStoryHoldsOnAnyDay: the sample fixtures, moved to the day the
+// gateway runs on (as `liaison demo` and `liaison provider` move them),
+// give the demo's outcomes on days long after they were written; as
+// written, the Danish release notice falls outside the release window of
+// retsplejeloven § 115 a year after the release, and the demo's first step
+// would be denied.
+func TestSampleStoryHoldsOnAnyDay(t *testing.T) {
+	t.Parallel()
+	for _, day := range []time.Time{
+		time.Date(2027, 12, 20, 10, 0, 0, 0, time.UTC), // after the sample's DK release window
+		time.Date(2028, 7, 15, 10, 0, 0, 0, time.UTC),  // after the NL probation's end
+		time.Date(2031, 2, 28, 23, 30, 0, 0, time.UTC),
+	} {
+		t.Run(day.Format(time.DateOnly), func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			clk := newClock(day)
+			for _, moved := range []bool{true, false} {
+				o := stackOptions{serverNow: clk.Now}
+				if moved {
+					o.sampleOn = day
+				}
+				s := startStack(t, o)
+				rec, attrs := dkRelease(t, s)
+				resp, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+					Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+					Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in eleven days: local police must know.",
+				})
+				disclosed := err == nil && resp.GetResults()[0].GetOutcome() == liaisonv1.Outcome_OUTCOME_DISCLOSE
+				if disclosed != moved {
+					t.Errorf("sample moved to the day = %v: release notice disclosed = %v (%v, err %v)", moved, disclosed, resp.GetResults(), err)
+				}
+				if !moved {
+					continue
+				}
+				police, err := s.exchange(t, nlPolice).Request(ctx, riskReq(nil))
+				if err != nil || police.GetReleased().GetOutcome() != liaisonv1.Outcome_OUTCOME_PSEUDONYMISE {
+					t.Errorf("NL police request outside a case = %v, %v; want PSEUDONYMISE", police.GetReleased().GetOutcome(), err)
+				}
+				if _, err := s.exchange(t, nlNGO).Request(ctx, riskReq(nil)); status.Code(err) != codes.PermissionDenied {
+					t.Errorf("NL NGO request = %v, want PermissionDenied", err)
+				}
+			}
+		})
 	}
 }

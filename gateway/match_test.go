@@ -59,10 +59,7 @@ func (p slowProvider) Describe(ctx context.Context, req *liaisonv1.DescribeReque
 // their certificates, token issuers and RecordProviders on loopback TLS.
 func addHolders(tb testing.TB, extra []extraHolder) func(*stack) {
 	return func(s *stack) {
-		fx, err := sample.ParseFixtures(sample.Sample())
-		if err != nil {
-			tb.Fatal(err)
-		}
+		fx := s.fx
 		b, err := os.ReadFile(s.pki.Registry)
 		if err != nil {
 			tb.Fatal(err)
@@ -499,7 +496,7 @@ func TestMatchSkipsOffboardedHolders(t *testing.T) {
 	if st := wantStatus(t, err, codes.InvalidArgument); badField(st) != "holder" {
 		t.Errorf("Request of an offboarded holder: field %q, want holder", badField(st))
 	}
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	_, err = s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec, Subject: attrs, Recipients: []string{"nl-probation"},
 		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision moves to the Netherlands."})
 	if st := wantStatus(t, err, codes.InvalidArgument); badField(st) != "recipients[0]" {

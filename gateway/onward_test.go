@@ -43,7 +43,7 @@ func testOnward(t *testing.T, o stackOptions) {
 	ctx := t.Context()
 	o.serverNow = newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now
 	s := startStack(t, o)
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
 		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
@@ -132,7 +132,7 @@ func testOnward(t *testing.T, o stackOptions) {
 	// The Dutch Safety House case: probation shares its risk assessment
 	// with the police in the case; the police bring it into the case plan
 	// they send the municipality, naming where it came from.
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx := s.fx
 	ra, nlAttrs, _ := fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
 	const caseID = "NL-ZVH-RTM-0042"
 	dn, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
@@ -350,7 +350,7 @@ func collectStrings(m protoreflect.Message, out *[]string) {
 func TestNotifyPassesOnNoReceivedRecord(t *testing.T) {
 	ctx := t.Context()
 	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now})
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
 		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
@@ -393,7 +393,7 @@ func TestReceiptVerifiesOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	for range 5 { // a log of some size, so that the inclusion proof has hashes to check
 		if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
 			Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
@@ -516,7 +516,7 @@ func testCorrectionChain(t *testing.T, o stackOptions) {
 	ctx := t.Context()
 	o.serverNow = newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now
 	s := startStack(t, o)
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx := s.fx
 	ra, attrs, _ := fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
 	const caseID = "NL-ZVH-RTM-0042"
 	d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
@@ -686,7 +686,7 @@ func TestOnwardUseAfterTheEndMoved(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	extended, _ := dkRelease(t)
+	extended, _ := dkRelease(t, s)
 	cut := proto.CloneOf(extended)
 	cut.GetReleaseNotice().GetSubject().SubjectId = "SYN-DK-0002"
 	pExt := discloseUnderSupervision(t, s, extended, "2027-03-01", "dk-police-aarhus").GetResults()[0].GetAuditIndex()
@@ -782,7 +782,7 @@ func TestCorrectionInAStoredCase(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx := s.fx
 	ra, attrs, _ := fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
 	d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: ra, Subject: attrs, Recipients: []string{"nl-police-rotterdam"}, CaseId: id,

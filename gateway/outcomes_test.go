@@ -111,8 +111,8 @@ func riskReq(edit func(*liaisonv1.RequestRequest)) *liaisonv1.RequestRequest {
 	return r
 }
 
-func noticeReq(t testing.TB, edit func(*liaisonv1.DiscloseRequest)) *liaisonv1.DiscloseRequest {
-	r := releaseNotice(t)
+func noticeReq(s *stack, edit func(*liaisonv1.DiscloseRequest)) *liaisonv1.DiscloseRequest {
+	r := releaseNotice(s)
 	r.Justification = "Release scheduled; the local police must be told."
 	if edit != nil {
 		edit(r)
@@ -155,19 +155,19 @@ func TestEveryPathEndsInOneTruthfulEntry(t *testing.T) {
 		{name: "request/policy deny", call: request(ngo, riskReq(nil)), code: codes.PermissionDenied, outcome: "deny"},
 		{name: "request/pseudonymised", call: request(police, riskReq(nil)), code: codes.OK, outcome: "pseudonymise"},
 
-		{name: "disclose/no record", call: disclose(noticeReq(t, func(r *liaisonv1.DiscloseRequest) { r.Record = nil })),
+		{name: "disclose/no record", call: disclose(noticeReq(s, func(r *liaisonv1.DiscloseRequest) { r.Record = nil })),
 			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "record"},
-		{name: "disclose/no subject attributes", call: disclose(noticeReq(t, func(r *liaisonv1.DiscloseRequest) { r.Subject = nil })),
+		{name: "disclose/no subject attributes", call: disclose(noticeReq(s, func(r *liaisonv1.DiscloseRequest) { r.Subject = nil })),
 			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "subject"},
-		{name: "disclose/no subject category", call: disclose(noticeReq(t, func(r *liaisonv1.DiscloseRequest) { r.Subject.Category = 0 })),
+		{name: "disclose/no subject category", call: disclose(noticeReq(s, func(r *liaisonv1.DiscloseRequest) { r.Subject.Category = 0 })),
 			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "subject.category"},
-		{name: "disclose/unknown recipient", call: disclose(noticeReq(t, func(r *liaisonv1.DiscloseRequest) { r.Recipients = []string{"xx-nobody"} })),
+		{name: "disclose/unknown recipient", call: disclose(noticeReq(s, func(r *liaisonv1.DiscloseRequest) { r.Recipients = []string{"xx-nobody"} })),
 			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "recipients[0]"},
-		{name: "disclose/identifier in justification", call: disclose(noticeReq(t, func(r *liaisonv1.DiscloseRequest) { r.Justification = "SYN-DK-0001 leaves" })),
+		{name: "disclose/identifier in justification", call: disclose(noticeReq(s, func(r *liaisonv1.DiscloseRequest) { r.Justification = "SYN-DK-0001 leaves" })),
 			code: codes.InvalidArgument, outcome: "refused", entry: "INVALID_ARGUMENT", field: "justification"},
-		{name: "disclose/policy deny", call: disclose(noticeReq(t, func(r *liaisonv1.DiscloseRequest) { r.Recipients = []string{"nl-ngo-exit"} })),
+		{name: "disclose/policy deny", call: disclose(noticeReq(s, func(r *liaisonv1.DiscloseRequest) { r.Recipients = []string{"nl-ngo-exit"} })),
 			code: codes.PermissionDenied, outcome: "deny"},
-		{name: "disclose/disclosed", call: disclose(noticeReq(t, nil)), code: codes.OK, outcome: "disclose"},
+		{name: "disclose/disclosed", call: disclose(noticeReq(s, nil)), code: codes.OK, outcome: "disclose"},
 	})
 
 	// A Request whose holder does not know the subject, under a policy
@@ -198,7 +198,7 @@ func TestEveryPathEndsInOneTruthfulEntry(t *testing.T) {
 		var resp *liaisonv1.DiscloseResponse
 		err, entries := s.grown(t, func() error {
 			var err error
-			resp, err = prison.Disclose(t.Context(), noticeReq(t, func(r *liaisonv1.DiscloseRequest) {
+			resp, err = prison.Disclose(t.Context(), noticeReq(s, func(r *liaisonv1.DiscloseRequest) {
 				r.Recipients = []string{"dk-police-aarhus", "nl-ngo-exit"}
 			}))
 			return err
@@ -215,7 +215,7 @@ func TestEveryPathEndsInOneTruthfulEntry(t *testing.T) {
 		}
 		// The denial says why in words, as a call to that recipient alone
 		// would; the delivery says nothing.
-		_, alone := prison.Disclose(t.Context(), noticeReq(t, func(r *liaisonv1.DiscloseRequest) { r.Recipients = []string{"nl-ngo-exit"} }))
+		_, alone := prison.Disclose(t.Context(), noticeReq(s, func(r *liaisonv1.DiscloseRequest) { r.Recipients = []string{"nl-ngo-exit"} }))
 		if m := r[1].GetMessage(); m == "" || m != status.Convert(alone).Message() || r[0].GetMessage() != "" {
 			t.Errorf("messages = %q and %q; want none for the delivery, and the denial's words %q", r[0].GetMessage(), m, status.Convert(alone).Message())
 		}
@@ -225,7 +225,7 @@ func TestEveryPathEndsInOneTruthfulEntry(t *testing.T) {
 	// its status still carries every recipient's result and entry.
 	t.Run("disclose/nobody received, every result in the status", func(t *testing.T) {
 		err, entries := s.grown(t, func() error {
-			_, err := prison.Disclose(t.Context(), noticeReq(t, func(r *liaisonv1.DiscloseRequest) {
+			_, err := prison.Disclose(t.Context(), noticeReq(s, func(r *liaisonv1.DiscloseRequest) {
 				r.Recipients = []string{"nl-ngo-exit", "nl-municipality-rotterdam"}
 			}))
 			return err
@@ -263,7 +263,7 @@ func TestHolderUnavailableAndAuditUnavailable(t *testing.T) {
 	if _, err := police.Request(t.Context(), riskReq(nil)); err != nil { // authenticates and caches the officer
 		t.Fatal(err)
 	}
-	if _, err := prison.Disclose(t.Context(), noticeReq(t, nil)); err != nil {
+	if _, err := prison.Disclose(t.Context(), noticeReq(s, nil)); err != nil {
 		t.Fatal(err)
 	}
 	editRegistry(t, s, func(f *gateway.RegistryFile) {
@@ -283,13 +283,13 @@ func TestHolderUnavailableAndAuditUnavailable(t *testing.T) {
 	}, code: codes.Unavailable, reason: "HOLDER_UNAVAILABLE", outcome: "failed", entry: "HOLDER_UNAVAILABLE"}})
 
 	// The audit store fails: nothing can be logged, so nothing leaves.
-	if _, err := prison.Disclose(t.Context(), noticeReq(t, nil)); err != nil { // caches the officer under today's trust
+	if _, err := prison.Disclose(t.Context(), noticeReq(s, nil)); err != nil { // caches the officer under today's trust
 		t.Fatal(err)
 	}
 	if err := s.store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := prison.Disclose(t.Context(), noticeReq(t, nil))
+	resp, err := prison.Disclose(t.Context(), noticeReq(s, nil))
 	if st := wantStatus(t, err, codes.Unavailable); errorReason(st) != "AUDIT_UNAVAILABLE" || resp != nil || retryAfter(st) <= 0 {
 		t.Errorf("Disclose with the store down: %v, reason %q, retry after %v; want AUDIT_UNAVAILABLE and a RetryInfo", resp, errorReason(st), retryAfter(st))
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
-	"github.com/liaison-gateway/liaison/gateway/sample"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -68,7 +67,7 @@ func TestEntryReplaysToTheSameDecision(t *testing.T) {
 func TestReplaySkipsTheGatewaysOwnDenials(t *testing.T) {
 	ctx := t.Context()
 	s := startStack(t, stackOptions{})
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx := s.fx
 	ra, nlAttrs, _ := fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
 	if r, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: ra, Subject: nlAttrs, Recipients: []string{"nl-probation"},

@@ -67,6 +67,19 @@ type stack struct {
 	opts    stackOptions
 	// providers are the sample agencies' RecordProviders, by agency.
 	providers map[string]*sample.Server
+	// fx are the fixtures the providers serve (see sampleFor).
+	fx *sample.Fixtures
+}
+
+// sampleFor is the sample fixtures for a gateway whose clock is now (nil:
+// the real clock): as written for a clock a test sets, whose dates were
+// chosen against them; moved to today for the real clock, so that a test
+// on it gets the same decisions on any day it runs.
+func sampleFor(now func() time.Time) []byte {
+	if now != nil {
+		return sample.Sample()
+	}
+	return sample.SampleOn(time.Now())
 }
 
 type stackOptions struct {
@@ -104,6 +117,9 @@ type stackOptions struct {
 	trustInterval time.Duration
 	// timerLease is Config.TimerLease; zero means the default.
 	timerLease time.Duration
+	// sampleOn, if set, moves the sample fixtures to that day
+	// (sample.SampleOn) whatever the clock; see sampleFor for the default.
+	sampleOn time.Time
 }
 
 // testStore is what both audit stores are: the log's store, the replay
@@ -119,7 +135,11 @@ type testStore interface {
 func startStack(tb testing.TB, o stackOptions) *stack {
 	tb.Helper()
 	dir := tb.TempDir()
-	fx, err := sample.ParseFixtures(sample.Sample())
+	b := sampleFor(o.serverNow)
+	if !o.sampleOn.IsZero() {
+		b = sample.SampleOn(o.sampleOn)
+	}
+	fx, err := sample.ParseFixtures(b)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -157,7 +177,7 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 		tb.Cleanup(gs.Stop)
 	}
 
-	s := &stack{providers: providers, pki: pki, dbPath: filepath.Join(dir, "audit.db"), keyFile: filepath.Join(dir, "keys.json"), opts: o}
+	s := &stack{fx: fx, providers: providers, pki: pki, dbPath: filepath.Join(dir, "audit.db"), keyFile: filepath.Join(dir, "keys.json"), opts: o}
 	if _, err := pseudonym.CreateKeyFile(s.keyFile); err != nil {
 		tb.Fatal(err)
 	}

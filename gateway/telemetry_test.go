@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 
-	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -123,7 +122,7 @@ func TestSpans(t *testing.T) {
 
 	t.Run("disclose_to_two", func(t *testing.T) {
 		exp.Reset()
-		fx, _ := sample.ParseFixtures(sample.Sample())
+		fx := s.fx
 		rec, attrs, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 		_, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
 			Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus", "nl-ngo-exit"},

@@ -94,7 +94,7 @@ func TestTrustChangeAppliesOnceSettled(t *testing.T) {
 	if applied, err := s.srv.ReloadTrust(ctx); applied || err != nil {
 		t.Fatalf("reload of the registry as applied = %v, %v; want nothing to apply", applied, err)
 	}
-	if _, err := s.exchange(t, dkPrison).Disclose(ctx, releaseNotice(t)); err != nil {
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, releaseNotice(s)); err != nil {
 		t.Fatalf("the prison's Disclose after the empty registry was read once: %v", err)
 	}
 	editRegistry(t, s, func(f *gateway.RegistryFile) {
@@ -109,7 +109,7 @@ func TestTrustChangeAppliesOnceSettled(t *testing.T) {
 			t.Fatalf("reload %d of the offboarding = %v, %v; want %v", i+1, applied, err, want)
 		}
 	}
-	if _, err := s.exchange(t, dkPrison).Disclose(ctx, releaseNotice(t)); err == nil {
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, releaseNotice(s)); err == nil {
 		t.Error("the offboarded prison's Disclose was taken")
 	}
 }

@@ -50,7 +50,7 @@ func unknownFields(m protoreflect.Message, path string) []string {
 // bytes went through the transformation untouched, into both inboxes.
 func TestUnknownFieldsAreNotReleased(t *testing.T) {
 	s := startStack(t, stackOptions{})
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	rec = proto.CloneOf(rec)
 	const secret = "SYN-DK-0001 told his mentor about the plan"
 	withUnknown(rec.ProtoReflect(), secret)

@@ -17,7 +17,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
-	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 	"github.com/liaison-gateway/liaison/pseudonym"
 	"github.com/liaison-gateway/liaison/pseudonym/vault"
@@ -32,9 +31,8 @@ var (
 	}
 )
 
-func releaseNotice(t testing.TB) *liaisonv1.DiscloseRequest {
-	fx, _ := sample.ParseFixtures(sample.Sample())
-	rec, attrs, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+func releaseNotice(s *stack) *liaisonv1.DiscloseRequest {
+	rec, attrs, _ := s.fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	return &liaisonv1.DiscloseRequest{Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
 		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Vault test."}
 }
@@ -72,7 +70,7 @@ func TestVaultOutageFailsOnlyPseudonymisingOutcomes(t *testing.T) {
 		t.Errorf("reason = %q, want KEYS_UNAVAILABLE", errorReason(st))
 	}
 	// Outcomes that need no recipient pseudonym go on.
-	if resp, err := prison.Disclose(t.Context(), releaseNotice(t)); err != nil || resp.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+	if resp, err := prison.Disclose(t.Context(), releaseNotice(s)); err != nil || resp.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
 		t.Errorf("full disclosure during the outage: %v, %v", resp, err)
 	}
 	_, err = s.exchange(t, nlNGO).Request(t.Context(), riskRequest)
@@ -120,7 +118,7 @@ func TestNoVaultCallOnTheRequestPath(t *testing.T) {
 		if _, err := police.Request(t.Context(), riskRequest); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := prison.Disclose(t.Context(), releaseNotice(t)); err != nil {
+		if _, err := prison.Disclose(t.Context(), releaseNotice(s)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -252,7 +250,7 @@ func TestInboxOutlivesKeyRetirement(t *testing.T) {
 	if v := s.keys.CurrentVersion(); v != 1 {
 		t.Fatalf("current key version %d at start; want 1", v)
 	}
-	if _, err := prison.Disclose(ctx, releaseNotice(t)); err != nil {
+	if _, err := prison.Disclose(ctx, releaseNotice(s)); err != nil {
 		t.Fatal(err)
 	}
 	if got := inboxItems(t, police); len(got) != 1 || got[0].GetReleased() == nil {
@@ -279,7 +277,7 @@ func TestInboxOutlivesKeyRetirement(t *testing.T) {
 	if len(got) != 1 || got[0].GetReleased().GetRecord() == nil || got[0].GetSender() != "dk-prison-east" {
 		t.Fatalf("inbox after version 1 was retired: %v; want the release notice", got)
 	}
-	if _, err := prison.Disclose(ctx, releaseNotice(t)); err != nil {
+	if _, err := prison.Disclose(ctx, releaseNotice(s)); err != nil {
 		t.Fatal(err)
 	}
 	if got = inboxItems(t, police); len(got) != 2 {

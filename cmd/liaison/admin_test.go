@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -96,7 +97,7 @@ func TestAdminMetrics(t *testing.T) {
 		t.Fatal("no admin listener")
 	}
 	ctx := t.Context()
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx, _ := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	rec, attrs, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	prison, err := s.d.client("dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential")
 	if err != nil {
@@ -389,7 +390,7 @@ func TestOTLPExport(t *testing.T) {
 	s := startAuditStackWith(t, func(o *gatewayOptions) {
 		o.Admin = &adminOptions{Listen: "off", OTLPEndpoint: lis.Addr().String(), OTLPInsecure: true, SampleRatio: 1}
 	})
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx, _ := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	if err := s.d.releaseNotice(t.Context(), fx); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -24,7 +25,7 @@ import (
 func TestCorrectWithdrawAndAuditCorrections(t *testing.T) {
 	s := startAuditStack(t, "")
 	ctx := t.Context()
-	fx, err := sample.ParseFixtures(sample.Sample())
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -106,7 +107,7 @@ func (s *auditStack) restart(t *testing.T) {
 // a refusal.
 func (s *auditStack) traffic(t *testing.T) {
 	t.Helper()
-	fx, err := sample.ParseFixtures(sample.Sample())
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}

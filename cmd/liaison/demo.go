@@ -150,7 +150,7 @@ func (d *demo) run(ctx context.Context, dir string) error {
 // startHolders writes the sample PKI under dir and starts the sample holder
 // agencies' RecordProviders on loopback, with mTLS.
 func (d *demo) startHolders(dir string) (*sample.Fixtures, func(), error) {
-	fx, err := sample.ParseFixtures(sample.Sample())
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -238,7 +238,7 @@ func (d *demo) releaseNotice(ctx context.Context, fx *sample.Fixtures) error {
 	resp, err := liaisonv1.NewExchangeClient(conn).Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
 		Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
-		Justification: "Release on 15 December: local police must know before release (KSP co-operation).",
+		Justification: "Release in eleven days: local police must know before release (KSP co-operation).",
 	})
 	if err != nil {
 		return fmt.Errorf("demo: disclose: %v", err)

@@ -100,7 +100,7 @@ func (d *crossDemo) run(ctx context.Context, dir string) error {
 	fmt.Fprintln(d.out, "Liaison demo, across a border: the Danish and the Dutch gateway, each with its own agencies, policy, keys and log")
 	fmt.Fprintln(d.out, "Every person below is invented.")
 	fmt.Fprintln(d.out)
-	fx, err := sample.ParseFixtures(sample.Sample())
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	if err != nil {
 		return err
 	}
@@ -259,7 +259,7 @@ func (d *crossDemo) releaseNotice(ctx context.Context, fx *sample.Fixtures) erro
 	resp, err := liaisonv1.NewExchangeClient(conn).Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: attrs, Recipients: []string{"nl-police-rotterdam"},
 		Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
-		Justification: "Release on 15 December; he will live in Rotterdam. The police there must know before he arrives.",
+		Justification: "Release in eleven days; he will live in Rotterdam. The police there must know before he arrives.",
 	})
 	if err != nil {
 		return fmt.Errorf("demo: cross-border disclose: %v", err)
@@ -372,7 +372,7 @@ func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
 	rec = proto.CloneOf(rec)
 	rn := rec.GetReleaseNotice()
 	rn.Destination = &liaisonv1.Address{Street: "Verzonnenstraat 8", PostalCode: "3011 AA", Municipality: "Rotterdam", Country: "NL"}
-	rn.ReleaseDate = "2026-12-22"
+	rn.ReleaseDate = weekLater(rn.GetReleaseDate())
 	conn, err := d.dk.client("dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential")
 	if err != nil {
 		return err
@@ -470,7 +470,7 @@ func (d *crossDemo) requiredNotice(ctx context.Context, fx *sample.Fixtures) err
 	rec, attrs = proto.CloneOf(rec), proto.CloneOf(attrs)
 	rn := rec.GetReleaseNotice()
 	rn.Destination = &liaisonv1.Address{Street: "Verzonnenstraat 8", PostalCode: "3011 AA", Municipality: "Rotterdam", Country: "NL"}
-	rn.PreviousReleaseDate, rn.ReleaseDate = rn.GetReleaseDate(), "2026-12-22"
+	rn.PreviousReleaseDate, rn.ReleaseDate = rn.GetReleaseDate(), weekLater(rn.GetReleaseDate())
 	attrs.Municipality, attrs.ReleaseDate = "Rotterdam", rn.GetReleaseDate()
 	conn, err := d.dk.client("dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential")
 	if err != nil {
@@ -648,4 +648,14 @@ func (d *crossDemo) bothLogs(ctx context.Context) error {
 	}
 	d.detail("verifier keys: Danish %s, Dutch %s", d.dk.vkey, d.nl.vkey)
 	return nil
+}
+
+// weekLater returns the date (YYYY-MM-DD) seven days after date: the
+// demo's moved release.
+func weekLater(date string) string {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return date
+	}
+	return t.AddDate(0, 0, 7).Format(time.DateOnly)
 }

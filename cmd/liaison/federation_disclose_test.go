@@ -26,7 +26,7 @@ import (
 // pushed to the Dutch probation service.
 func releaseNotice(t *testing.T, purpose liaisonv1.Purpose) *liaisonv1.DiscloseRequest {
 	t.Helper()
-	fx, err := sample.ParseFixtures(sample.Sample())
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}

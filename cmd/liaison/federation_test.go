@@ -105,7 +105,7 @@ func startFederationWith(t *testing.T, cfg fedConfig) *federation {
 	dkEngine, nlEngine := cfg.dkEngine, cfg.nlEngine
 	dir := t.TempDir()
 	f := &federation{}
-	fx, err := sample.ParseFixtures(sample.Sample())
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ type acked struct {
 // load discloses concurrently until stop is closed and returns what was
 // acknowledged.
 func load(t *testing.T, d *demo, addrs []string, round, workers int, stop <-chan struct{}, acks ...*atomic.Int64) []acked {
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx, _ := sample.ParseFixtures(sample.SampleOn(time.Now()))
 	rec, attrs, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	cert, _ := tls.LoadX509KeyPair(d.pki.Path("agencies", "dk-prison-east.pem"), d.pki.Path("agencies", "dk-prison-east.key"))
 	var mu sync.Mutex

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 
 	"google.golang.org/grpc/credentials"
 
@@ -19,7 +20,7 @@ import (
 func runProvider(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("liaison provider", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fixtures := fs.String("fixtures", "", "fixtures `file` (JSON); empty means the embedded sample")
+	fixtures := fs.String("fixtures", "", "fixtures `file` (JSON); empty means the embedded sample, its dates moved by the days from 4 December 2026 to today")
 	agency := fs.String("agency", "", "the holder agency `id` to serve")
 	listen := fs.String("listen", "127.0.0.1:9443", "listen `address`")
 	cert := fs.String("tls-cert", "", "the agency's certificate `file` (PEM)")
@@ -39,7 +40,7 @@ func runProvider(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	var fx *sample.Fixtures
 	if *fixtures == "" {
-		fx, err = sample.ParseFixtures(sample.Sample())
+		fx, err = sample.ParseFixtures(sample.SampleOn(time.Now()))
 	} else {
 		fx, err = sample.ReadFixtures(*fixtures)
 	}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -30,8 +31,64 @@ import (
 //go:embed fixtures/sample.json
 var sample []byte
 
-// Sample returns the embedded sample fixtures.
+// Sample returns the embedded sample fixtures, with their dates as written:
+// a story told as of [SampleWrittenOn] (a release notice for a release on
+// 15 December 2026, say). Use it with a clock set to that time; a gateway
+// on the real clock needs [SampleOn].
 func Sample() []byte { return bytes.Clone(sample) }
+
+// SampleWrittenOn is the day the embedded sample's dates were written for.
+var SampleWrittenOn = time.Date(2026, time.December, 4, 0, 0, 0, 0, time.UTC)
+
+// SampleOn returns the embedded sample fixtures with every date in them (a
+// string of the form YYYY-MM-DD: release, probation and review dates,
+// dates of birth) moved by the whole days from [SampleWrittenOn] to day (its
+// date in UTC). The story then stands to day as it stood to the day it was
+// written: a release eleven days ahead stays eleven days ahead, so the legal
+// bases' release windows and probation periods give the demo the outcomes
+// it shows, whatever the date it runs on.
+func SampleOn(day time.Time) []byte {
+	y, m, d := day.UTC().Date()
+	days := int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(SampleWrittenOn) / (24 * time.Hour))
+	b, err := shiftDates(sample, days)
+	if err != nil {
+		panic("sample: embedded fixtures: " + err.Error()) // the embedded file is tested
+	}
+	return b
+}
+
+// shiftDates returns the JSON document b with every string that is a date
+// (YYYY-MM-DD) moved by days.
+func shiftDates(b []byte, days int) ([]byte, error) {
+	if days == 0 {
+		return bytes.Clone(b), nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				v[k] = walk(e)
+			}
+		case []any:
+			for i, e := range v {
+				v[i] = walk(e)
+			}
+		case string:
+			if t, err := time.Parse(time.DateOnly, v); err == nil && t.Format(time.DateOnly) == v {
+				return t.AddDate(0, 0, days).Format(time.DateOnly)
+			}
+		}
+		return v
+	}
+	return json.Marshal(walk(doc))
+}
 
 // Fixtures are the subjects each holder agency has.
 type Fixtures struct {
