@@ -6,6 +6,7 @@ import (
 	"flag"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -53,6 +54,7 @@ func TestCaseCommands(t *testing.T) {
 			return out.String() + errOut.String(), err
 		}
 	}
+	release := time.Now().UTC().AddDate(0, 0, 87).Format(time.DateOnly) // about three months ahead, whenever the test runs
 	council := as("nl-municipality-rotterdam", "ambt.smit", "case_officer")
 	police := as("nl-police-rotterdam", "insp.de.vries", "case_officer")
 	why := []string{"-justification", "Case consultation before the release."}
@@ -62,7 +64,7 @@ func TestCaseCommands(t *testing.T) {
 		want []string
 	}{
 		{council, append([]string{"case", "open", "-id", "NL-ZVH-CLI-1", "-kind", "nl.zvh", "-subject", "SYN-NL-0001", "-in-custody",
-			"-release-date", "2027-03-01", "-municipality", "Rotterdam"}, why...),
+			"-release-date", release, "-municipality", "Rotterdam"}, why...),
 			[]string{"case NL-ZVH-CLI-1 (nl.zvh, NL law) version 1: open, led by nl-municipality-rotterdam", "held under nl.zvh", "audit entry #"}},
 		{council, append([]string{"case", "invite", "-id", "NL-ZVH-CLI-1", "-agency", "nl-police-rotterdam"}, why...),
 			[]string{"nl-police-rotterdam", "invited", "by nl-municipality-rotterdam"}},
@@ -101,8 +103,8 @@ func TestCaseCommands(t *testing.T) {
 	_, err = liaisonv1.NewExchangeClient(conn).Notify(t.Context(), &liaisonv1.NotifyRequest{
 		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
 		Record: &liaisonv1.Record{Body: &liaisonv1.Record_ReleaseNotice{ReleaseNotice: &liaisonv1.ReleaseNotice{
-			Subject: &liaisonv1.Person{SubjectId: "SYN-NL-0777"}, ReleaseDate: "2027-03-01"}}},
-		Subject:        &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, InCustody: true, ReleaseDate: "2027-03-01", Municipality: "Amsterdam"},
+			Subject: &liaisonv1.Person{SubjectId: "SYN-NL-0777"}, ReleaseDate: release}}},
+		Subject:        &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, InCustody: true, ReleaseDate: release, Municipality: "Amsterdam"},
 		RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE}}}},
 		Purpose:        liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release date set.",
 	})

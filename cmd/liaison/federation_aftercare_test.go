@@ -79,7 +79,7 @@ func TestFederatedCorrection(t *testing.T) {
 
 	// The release date moved: the prison corrects its release notice.
 	corrected := proto.CloneOf(push.GetRecord())
-	corrected.GetReleaseNotice().ReleaseDate = "2027-03-01"
+	corrected.GetReleaseNotice().ReleaseDate = daysAfter(t, push.GetRecord().GetReleaseNotice().GetReleaseDate(), 7)
 	dk := f.dk.aftercare(t, "dk-prison-east", "kf.correct")
 	cr, err := dk.Correct(t.Context(), &liaisonv1.CorrectRequest{Record: corrected, Justification: "The release date moved by a week."})
 	if err != nil {
@@ -94,7 +94,7 @@ func TestFederatedCorrection(t *testing.T) {
 	}
 	n := ns[0].GetObligation()
 	if n.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || len(n.GetRefersTo()) != 1 || n.GetRefersTo()[0] != pushed ||
-		n.GetHolder() != "dk-prison-east" || ns[0].GetReleased().GetRecord().GetReleaseNotice().GetReleaseDate() != "2027-03-01" {
+		n.GetHolder() != "dk-prison-east" || ns[0].GetReleased().GetRecord().GetReleaseNotice().GetReleaseDate() != corrected.GetReleaseNotice().GetReleaseDate() {
 		t.Fatalf("Dutch notice %v with %v; want a correction of Dutch entry %d carrying the new release date", n, ns[0].GetReleased(), pushed)
 	}
 	// Both logs: the Danish pending and final entries, the Dutch delivery,
@@ -279,7 +279,7 @@ func TestFederatedCorrectionRefusedOnReceipt(t *testing.T) {
 		t.Fatal(err)
 	}
 	corrected := proto.CloneOf(push.GetRecord())
-	corrected.GetReleaseNotice().ReleaseDate = "2027-03-01"
+	corrected.GetReleaseNotice().ReleaseDate = daysAfter(t, push.GetRecord().GetReleaseNotice().GetReleaseDate(), 7)
 	cr, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(t.Context(),
 		&liaisonv1.CorrectRequest{Record: corrected, Justification: "The release date moved by a week."})
 	if err != nil {
@@ -488,18 +488,18 @@ func TestFederatedRevisedExpiry(t *testing.T) {
 	}
 	// The basis covers a year from release: the release moves a week
 	// later, then back by four days.
-	for i, until := range []string{"2027-12-22", "2027-12-18"} {
-		was := before.ValidUntil
-		if i > 0 {
-			was = "2027-12-22"
-		}
-		r := revise("2026"+until[4:], until)
+	release := push.GetSubject().GetReleaseDate()
+	was := before.ValidUntil
+	for _, moved := range []int{7, 3} {
+		until := daysAfter(t, release, moved+365)
+		r := revise(daysAfter(t, release, moved), until)
 		if !r.GetMoved() || r.GetValidUntil() != until || r.GetValidUntilBefore() != was || r.GetReleaseIndex() != dkRelease {
 			t.Fatalf("revision to %s: %v; want release %d moved from %s", until, r, dkRelease, was)
 		}
 		if got, ok := tracked(f.nl, pushed); !ok || got.ValidUntil != until {
 			t.Fatalf("the Dutch gateway tracks entry %d to %s after the revision to %s", pushed, got.ValidUntil, until)
 		}
+		was = until
 	}
 	dkE, nlE := f.dk.all(t, audit.ActionReviseExpiry, "kf.revise"), f.nl.all(t, audit.ActionReviseExpiry, "kf.revise")
 	if len(dkE) != 4 || dkE[0].Outcome != audit.OutcomePending || dkE[1].Outcome != audit.OutcomeOK || len(nlE) != 2 {
@@ -512,7 +512,7 @@ func TestFederatedRevisedExpiry(t *testing.T) {
 		}
 	}
 	nlKey, _ := note.NewVerifier(f.nl.vkey)
-	if r, err := gateway.VerifyReceipt(receiptIn(t, dkE[3]), nlKey, "nl-probation", nil); err != nil || r.Entry.Detail[audit.DetailValidUntil] != "2027-12-18" {
+	if r, err := gateway.VerifyReceipt(receiptIn(t, dkE[3]), nlKey, "nl-probation", nil); err != nil || r.Entry.Detail[audit.DetailValidUntil] != daysAfter(t, release, 3+365) {
 		t.Errorf("the Dutch receipt in the Danish log: %+v, %v", r, err)
 	}
 }

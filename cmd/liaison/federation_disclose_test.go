@@ -24,6 +24,17 @@ import (
 
 // releaseNotice is the Danish prison's release notice for SYN-DK-0001,
 // pushed to the Dutch probation service.
+// daysAfter returns the date (YYYY-MM-DD) n days after date: tests on the
+// real clock write their dates from the sample's, which move with it.
+func daysAfter(t *testing.T, date string, n int) string {
+	t.Helper()
+	d, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		t.Fatalf("daysAfter(%q): %v", date, err)
+	}
+	return d.AddDate(0, 0, n).Format(time.DateOnly)
+}
+
 func releaseNotice(t *testing.T, purpose liaisonv1.Purpose) *liaisonv1.DiscloseRequest {
 	t.Helper()
 	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))

@@ -439,15 +439,16 @@ func TestPeerRevisionAnswerLost(t *testing.T) {
 		}
 		return resp, err
 	})
-	if r := revise("2026-12-29"); r.GetMoved() || !slices.Contains(r.GetReasons(), "PEER_RECEIPT_INVALID") {
+	release := push.GetSubject().GetReleaseDate()
+	if r := revise(daysAfter(t, release, 14)); r.GetMoved() || !slices.Contains(r.GetReasons(), "PEER_RECEIPT_INVALID") {
 		t.Errorf("a Dutch answer recording another day: %v; want not moved, PEER_RECEIPT_INVALID", r)
 	}
 	// The real Dutch gateway did move it. Back to the first date, which
 	// the Danish log still holds: unchanged here, yet forwarded, since
 	// the last answer did not hold, and the Dutch gateway moves back.
 	h.setAnswer(nil)
-	if tracked() != "2027-12-29" {
-		t.Fatalf("the Dutch gateway at %s; want 2027-12-29", tracked())
+	if want := daysAfter(t, release, 14+365); tracked() != want {
+		t.Fatalf("the Dutch gateway at %s; want %s", tracked(), want)
 	}
 	if r := revise(push.GetSubject().GetReleaseDate()); r.GetMoved() || r.GetValidUntil() != end || tracked() != end {
 		t.Fatalf("revision back to %s: %v, the Dutch gateway at %s; want unchanged here, moved back there", end, r, tracked())
@@ -460,13 +461,14 @@ func TestPeerRevisionAnswerLost(t *testing.T) {
 		}
 		return resp, err
 	})
-	if r := revise("2026-12-22"); r.GetMoved() || !slices.Contains(r.GetReasons(), "PEER_UNAVAILABLE") || tracked() != "2027-12-22" {
+	week, weekEnd := daysAfter(t, release, 7), daysAfter(t, release, 7+365)
+	if r := revise(week); r.GetMoved() || !slices.Contains(r.GetReasons(), "PEER_UNAVAILABLE") || tracked() != weekEnd {
 		t.Fatalf("revision whose answer was lost: %v, the Dutch gateway at %s; want not moved here (PEER_UNAVAILABLE), moved there", r, tracked())
 	}
 	h.setAnswer(nil)
 	// Made again: the Dutch gateway holds that date; so does the Danish one now.
-	if r := revise("2026-12-22"); !r.GetMoved() || r.GetValidUntil() != "2027-12-22" || r.GetValidUntilBefore() != end {
-		t.Errorf("the revision made again: %v; want moved from %s to 2027-12-22 (the Dutch gateway holds it)", r, end)
+	if r := revise(week); !r.GetMoved() || r.GetValidUntil() != weekEnd || r.GetValidUntilBefore() != end {
+		t.Errorf("the revision made again: %v; want moved from %s to %s (the Dutch gateway holds it)", r, end, weekEnd)
 	}
 	// And back: forwarded, and moved there too.
 	if r := revise(push.GetSubject().GetReleaseDate()); !r.GetMoved() || r.GetValidUntil() != end || tracked() != end {
@@ -500,7 +502,7 @@ func TestPeerRevisionReasonsAreChecked(t *testing.T) {
 	})
 	defer h.setAnswer(nil)
 	attrs := proto.CloneOf(push.GetSubject())
-	attrs.ReleaseDate = "2026-12-29"
+	attrs.ReleaseDate = daysAfter(t, attrs.GetReleaseDate(), 14)
 	rv, err := f.dk.aftercare(t, "dk-prison-east", "kf.revise").ReviseExpiry(t.Context(), &liaisonv1.ReviseExpiryRequest{SubjectId: "SYN-DK-0001",
 		Subject: attrs, Justification: "The release date moved."})
 	if err != nil || len(rv.GetReleases()) != 1 {
