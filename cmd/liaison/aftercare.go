@@ -37,8 +37,9 @@ with the conditions of the correction it received, or sends a withdrawal
 (SOURCE_WITHDRAWN) if its source has withdrawn the record since. A
 recipient in another country, behind a peer gateway, gets the correction
 at its own gateway, which decides it again under its own law and tracks
-the acknowledgement. A correction that failed for a recipient can be sent
-again.
+the acknowledgement. A correction that failed for a recipient (nothing
+sent: the keys or the audit log were unavailable) can be sent again; the
+command then exits 1, after printing every result.
 
 The record is a liaison.v1.Record in protobuf JSON, e.g.
 {"releaseNotice": {"subject": {"subjectId": "SYN-DK-0001"}, "releaseDate": "2026-12-22", ...}}
@@ -56,7 +57,9 @@ each notice is one audit entry, unread copies are withdrawn from the
 recipients' inboxes, and recipients acknowledge it. A recipient that
 passed the record on finds those releases in its notice (passed_on) and
 withdraws them in turn. A recipient in another country, behind a peer
-gateway, gets the notice at its own gateway.
+gateway, gets the notice at its own gateway. If a recipient was sent
+nothing (the keys or the audit log were unavailable), the command exits 1,
+after printing every result; the withdrawal can be made again.
 
 Flags:
 `
@@ -110,10 +113,13 @@ func runCorrect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("correct: %v", err)
 	}
 	if *asJSON {
-		return printJSON(stdout, resp)
+		if err := printJSON(stdout, resp); err != nil {
+			return err
+		}
+	} else {
+		printNoticeResults(stdout, resp.GetResults())
 	}
-	printNoticeResults(stdout, resp.GetResults())
-	return nil
+	return noticeFailures("correct", resp.GetResults())
 }
 
 func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -167,10 +173,13 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("withdraw: %v", err)
 	}
 	if *asJSON {
-		return printJSON(stdout, resp)
+		if err := printJSON(stdout, resp); err != nil {
+			return err
+		}
+	} else {
+		printNoticeResults(stdout, resp.GetResults())
 	}
-	printNoticeResults(stdout, resp.GetResults())
-	return nil
+	return noticeFailures("withdraw", resp.GetResults())
 }
 
 // auditCorrections lists the obligation notices not yet acknowledged (or
@@ -234,6 +243,22 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 			n.GetReason(), enumWord(n.GetObligation().String(), "OBLIGATION_"), acked)
 	}
 	return tw.Flush()
+}
+
+// noticeFailures is an error if a recipient was sent nothing (the keys
+// or the audit log were unavailable), so that the command exits 1 and a
+// script sends the notice again; nil if every recipient was sent one.
+func noticeFailures(verb string, rs []*liaisonv1.NoticeResult) error {
+	var failed []string
+	for _, r := range rs {
+		if f := r.GetFailure(); f != nil {
+			failed = append(failed, fmt.Sprintf("%s (release %d: %s)", r.GetRecipient(), r.GetRefersTo(), f.GetCode()))
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %d of %d recipients were sent nothing, and can be sent it again: %s", verb, len(failed), len(rs), strings.Join(failed, ", "))
 }
 
 // printNoticeResults prints what each recipient was sent.

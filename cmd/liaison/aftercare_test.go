@@ -90,3 +90,21 @@ func TestCorrectWithdrawAndAuditCorrections(t *testing.T) {
 		t.Errorf("report: %v\n%s", err, out)
 	}
 }
+
+// TestNoticeFailuresExitNonZero: a correction or withdrawal that sent
+// nothing to a recipient makes the command fail (exit 1), naming the
+// recipient and release but not the person; one that reached everyone
+// does not.
+func TestNoticeFailuresExitNonZero(t *testing.T) {
+	sent := &liaisonv1.NoticeResult{Recipient: "dk-police-aarhus", RefersTo: 4, Kind: liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION, AuditIndex: 9}
+	failed := &liaisonv1.NoticeResult{Recipient: "dk-social-aarhus", RefersTo: 5,
+		Failure: &liaisonv1.RecipientFailure{Code: "KEYS_UNAVAILABLE", Reason: "keys not refreshed for 2s"}}
+	if err := noticeFailures("correct", []*liaisonv1.NoticeResult{sent}); err != nil {
+		t.Errorf("every recipient sent a notice: %v, want nil", err)
+	}
+	err := noticeFailures("withdraw", []*liaisonv1.NoticeResult{sent, failed})
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 recipients") || !strings.Contains(err.Error(), "dk-social-aarhus (release 5: KEYS_UNAVAILABLE)") ||
+		strings.Contains(err.Error(), "dk-police-aarhus") {
+		t.Errorf("one recipient sent nothing: %v", err)
+	}
+}
