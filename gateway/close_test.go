@@ -3,9 +3,11 @@ package gateway
 import (
 	"crypto/tls"
 	"errors"
+	"slices"
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 
 	"github.com/liaison-gateway/liaison/gateway/authn"
 )
@@ -37,5 +39,56 @@ func TestNoDialAfterClose(t *testing.T) {
 	}
 	if n := len(s.providers); n != 0 {
 		t.Errorf("%d connections dialled after Close, never to be closed; want none", n)
+	}
+}
+
+// TestRegistryChangeRetiresOldConnections: a holder or a peer the registry
+// moves to another address (or identity) is dialled there, and the
+// connection to where it was is no longer kept: it is closed after a grace
+// (or by Close), not left open for the life of the process. Other
+// agencies' connections stay.
+func TestRegistryChangeRetiresOldConnections(t *testing.T) {
+	t.Parallel()
+	s := &Server{providers: map[string]*grpc.ClientConn{}, cfg: Config{ProviderTLS: &tls.Config{}}, deciders: newDeepStacks(1)}
+	holder := func(addr string) *Agency {
+		return &Agency{Agency: &authn.Agency{ID: "peer", CertificateIdentity: "spiffe://holder"}, Provider: addr}
+	}
+	peer := func(addr string) *Agency {
+		return &Agency{Agency: &authn.Agency{ID: "nl.gateway", CertificateIdentity: "spiffe://peer"}, Provider: addr}
+	}
+	other := &Agency{Agency: &authn.Agency{ID: "dk.other", CertificateIdentity: "spiffe://other"}, Provider: "127.0.0.1:9"}
+	for _, dial := range []func() error{
+		func() error { _, err := s.providerClient(holder("127.0.0.1:1")); return err },
+		func() error { _, err := s.peerConn(peer("127.0.0.1:2")); return err },
+		func() error { _, err := s.providerClient(other); return err },
+		func() error { _, err := s.providerClient(holder("127.0.0.1:3")); return err }, // moved
+		func() error { _, err := s.peerConn(peer("127.0.0.1:4")); return err },         // moved
+		func() error { _, err := s.providerClient(holder("127.0.0.1:3")); return err }, // kept
+	} {
+		if err := dial(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var kept []string
+	for k := range s.providers {
+		kept = append(kept, k)
+	}
+	slices.Sort(kept)
+	want := []string{
+		"holder|dk.other|127.0.0.1:9|spiffe://other",
+		"holder|peer|127.0.0.1:3|spiffe://holder",
+		"peer|nl.gateway|127.0.0.1:4|spiffe://peer",
+	}
+	if !slices.Equal(kept, want) || len(s.retired) != 2 {
+		t.Errorf("kept %q and %d retired; want %q and the 2 old ones retired", kept, len(s.retired), want)
+	}
+	retired := slices.Clone(s.retired)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range retired {
+		if st := c.GetState(); st != connectivity.Shutdown {
+			t.Errorf("a retired connection is %v after Close; want SHUTDOWN", st)
+		}
 	}
 }

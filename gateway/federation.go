@@ -461,6 +461,7 @@ func (s *Server) peerConn(peer *Agency) (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.retireConns("peer|"+peer.ID+"|", key)
 	s.providers[key] = c
 	return c, nil
 }

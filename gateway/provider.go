@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -17,7 +19,7 @@ import (
 // server's certificate carries the holder's registered identity, so that a
 // wrong address can never feed records in the holder's name.
 func (s *Server) providerClient(holder *Agency) (liaisonv1.RecordProviderClient, error) {
-	key := holder.ID + "|" + holder.Provider + "|" + holder.CertificateIdentity
+	key := "holder|" + holder.ID + "|" + holder.Provider + "|" + holder.CertificateIdentity
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c, ok := s.providers[key]; ok {
@@ -44,8 +46,28 @@ func (s *Server) providerClient(holder *Agency) (liaisonv1.RecordProviderClient,
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errProvider, err)
 	}
+	s.retireConns("holder|"+holder.ID+"|", key)
 	s.providers[key] = c
 	return liaisonv1.NewRecordProviderClient(c), nil
+}
+
+// connRetireGrace is how long a connection to an address the registry no
+// longer gives stays open after its replacement is dialled: longer than
+// any call's deadline, so that a call made on it just before the change
+// ends on its own, and not forever.
+const connRetireGrace = 2 * time.Minute
+
+// retireConns closes, after connRetireGrace, the kept connections whose
+// key starts with prefix (one holder's, or one peer's) other than key:
+// those to an address or identity the registry gave before. s.mu is held.
+func (s *Server) retireConns(prefix, key string) {
+	for k, c := range s.providers {
+		if k != key && strings.HasPrefix(k, prefix) {
+			delete(s.providers, k)
+			s.retired = append(s.retired, c)
+			time.AfterFunc(connRetireGrace, func() { c.Close() })
+		}
+	}
 }
 
 // errClosed is why a holder or a peer gateway is not dialled after Close.

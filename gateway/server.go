@@ -136,6 +136,9 @@ type Server struct {
 
 	mu        sync.Mutex
 	providers map[string]*grpc.ClientConn
+	// retired are connections replaced after a registry change
+	// (retireConns), closed after a grace or by Close.
+	retired []*grpc.ClientConn
 	// closed is set by Close: no connection is dialled after it, since
 	// none would be closed.
 	closed bool
@@ -465,6 +468,10 @@ func (s *Server) Close() error {
 		errs = append(errs, c.Close())
 		delete(s.providers, addr)
 	}
+	for _, c := range s.retired {
+		c.Close() // may have been closed after its grace already
+	}
+	s.retired = nil
 	return errors.Join(errs...)
 }
 
