@@ -27,6 +27,7 @@ type Signer struct {
 	name    string
 	hash    uint32
 	version int
+	pub     ed25519.PublicKey // of that version, as read at New
 	verKey  string
 	timeout time.Duration
 }
@@ -67,7 +68,7 @@ func New(ctx context.Context, c *api.Client, mount, key, name string) (*Signer, 
 	if err != nil {
 		return nil, err
 	}
-	return &Signer{c: c, mount: mount, key: key, name: name, hash: v.KeyHash(), version: latest, verKey: vkey, timeout: 10 * time.Second}, nil
+	return &Signer{c: c, mount: mount, key: key, name: name, hash: v.KeyHash(), version: latest, pub: ed25519.PublicKey(pub), verKey: vkey, timeout: 10 * time.Second}, nil
 }
 
 // EnsureKey creates an ed25519 Transit key if it does not exist.
@@ -94,7 +95,11 @@ func (s *Signer) KeyHash() uint32 { return s.hash }
 // VerifierKey returns the note verifier key that auditors trust.
 func (s *Signer) VerifierKey() string { return s.verKey }
 
-// Sign signs msg with the Transit key.
+// Sign signs msg with the Transit key, and checks the signature Vault
+// returns against the public key read at New (the one VerifierKey gives
+// auditors): a key deleted and made again under the same name, or a
+// Vault that answers wrongly, makes Sign fail, so that no checkpoint is
+// published that auditors cannot verify.
 func (s *Signer) Sign(msg []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
@@ -109,6 +114,9 @@ func (s *Signer) Sign(msg []byte) ([]byte, error) {
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(sig, prefix))
 	if !strings.HasPrefix(sig, prefix) || err != nil || len(raw) != ed25519.SignatureSize {
 		return nil, errors.New("vaultsign: malformed signature")
+	}
+	if !ed25519.Verify(s.pub, msg, raw) {
+		return nil, fmt.Errorf("vaultsign: the signature of transit key %s version %d does not verify with the public key it had when the gateway started (the key was replaced?)", s.key, s.version)
 	}
 	return raw, nil
 }

@@ -2,6 +2,7 @@ package vaultsign_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -59,5 +60,40 @@ func TestCheckpointsSignedInVault(t *testing.T) {
 	ov, _ := note.NewVerifier(other)
 	if _, err := audit.VerifyLeaves(leaves, signed, ov); err == nil {
 		t.Error("a checkpoint signed in Vault verified under another key")
+	}
+}
+
+// TestSignRefusesAReplacedKey: the Transit key deleted and made again
+// under the same name signs with another key; Sign fails rather than
+// give a checkpoint that the verifier key auditors hold cannot verify.
+func TestSignRefusesAReplacedKey(t *testing.T) {
+	ctx := t.Context()
+	c := vaulttest.Dev(t)
+	mount := vaulttest.Name("transit")
+	if err := vault.EnsureKey(ctx, c, mount, "liaison-audit"); err != nil { // mounts Transit
+		t.Fatal(err)
+	}
+	if err := vaultsign.EnsureKey(ctx, c, mount, "checkpoints"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := vaultsign.New(ctx, c, mount, "checkpoints", "audit.liaison.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("audit.liaison.example\n1\nAAAA\n")
+	if _, err := s.Sign(msg); err != nil {
+		t.Fatalf("Sign with the key as at New: %v", err)
+	}
+	if _, err := c.Logical().WriteWithContext(ctx, mount+"/keys/checkpoints/config", map[string]any{"deletion_allowed": true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Logical().DeleteWithContext(ctx, mount+"/keys/checkpoints"); err != nil {
+		t.Fatal(err)
+	}
+	if err := vaultsign.EnsureKey(ctx, c, mount, "checkpoints"); err != nil {
+		t.Fatal(err)
+	}
+	if sig, err := s.Sign(msg); err == nil || !strings.Contains(err.Error(), "does not verify") {
+		t.Errorf("Sign with a replaced key = %x, %v; want an error", sig, err)
 	}
 }
