@@ -254,6 +254,17 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 		ex.entry.Provenance = src
 		ex.in.Provenance = policyProvenance(src)
 	}
+	// A correction discloses its record to the recipient as a Disclose
+	// does: content the caller received through the gateway goes only
+	// with the provenance of the release corrected, under the conditions
+	// it came with (onward.go).
+	u, err := s.undeclaredOnward(ctx, ex.caller.Agency.ID, ex.entry.Subject.Pseudonym, req.GetRecord(), ex.entry.Provenance)
+	if err != nil {
+		return res, err
+	}
+	if u != nil {
+		return res, refuseUndeclared(ex, u)
+	}
 	// The policy decides the correction as what it is: the holder
 	// disclosing the record to this recipient, today.
 	ex.in.Action = "disclose"

@@ -370,7 +370,9 @@ type undeclared struct {
 // record repeats: the whole record, or at least half of its content
 // values (and two or more). Content that the release the caller named as
 // the provenance carries is accounted for by it, wherever else it came
-// from too (the same record received twice, say).
+// from too (the same record received twice, say). A release that passed
+// the caller's own record back to it (its provenance names a release by
+// the caller) brought the caller nothing it did not hold.
 func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, record *liaisonv1.Record, declared *audit.Provenance) (*undeclared, error) {
 	st := s.cfg.Aftercare
 	if st == nil {
@@ -440,6 +442,12 @@ func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, r
 		if t.e == nil || (declared != nil && declared.Index == t.idx) {
 			continue
 		}
+		if p := t.e.Provenance; p != nil && p.Holder.Agency == agency {
+			// Passed back to its source, naming the source's own release:
+			// the caller's own record, which it holds under no one's
+			// conditions.
+			continue
+		}
 		return &undeclared{release: t.idx, holder: t.e.Holder.Agency, recipient: agency}, nil
 	}
 	return nil, nil
@@ -487,9 +495,13 @@ func refuseUndeclared(ex *exchange, u *undeclared) error {
 	ex.entry.Detail["matches_release"] = fmt.Sprint(u.release)
 	ex.entry.Reasons = nil // the gateway's rule refuses, whatever the policy allowed
 	how := "it must name that release as its provenance"
-	if ex.in.Action == "notify" {
+	switch {
+	case ex.in.Action == "notify":
 		// A notice has no provenance: the fact is the caller's own.
 		how = "it goes only by Disclose, naming that release as its provenance, not as a notice"
+	case ex.entry.Action == audit.ActionCorrect:
+		// A correction has the provenance of the release it corrects.
+		how = "it goes only by Disclose, naming that release as its provenance, not as a correction of a release that did not name it"
 	}
 	return &denial{
 		reason: reasonUndeclaredOnward,

@@ -232,8 +232,10 @@ type NoticeResult struct {
 	// The audit log index of this notice's entry.
 	AuditIndex int64 `protobuf:"varint,7,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
 	// Set when the notice could not be sent (the keys or the audit log were
-	// unavailable): nothing was delivered, and the release stays open to
-	// correction and withdrawal; call again.
+	// unavailable; call again) or was refused (a correction that passes on
+	// content received undeclared, PERMISSION_DENIED,
+	// UNDECLARED_ONWARD_DISCLOSURE): nothing was delivered, and the release
+	// stays open to correction and withdrawal.
 	Failure       *RecipientFailure `protobuf:"bytes,8,opt,name=failure,proto3" json:"failure,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -64,7 +64,15 @@ type AftercareClient interface {
 	// caller holds now: the source's latest correction of that release, so its
 	// conditions travel with the correction as they did with the record; if
 	// the source withdrew it, the recipient gets a withdrawal notice instead
-	// (reason SOURCE_WITHDRAWN). A correction that failed for a recipient
+	// (reason SOURCE_WITHDRAWN). A corrected record that repeats content
+	// released to the caller through the gateway, other than what the
+	// corrected release's own provenance names (as
+	// DiscloseRequest.provenance describes), is refused for that recipient
+	// as an undeclared onward disclosure (the result's failure:
+	// PERMISSION_DENIED, UNDECLARED_ONWARD_DISCLOSURE, naming the release it
+	// repeats; a deny entry; nothing is delivered and the release stays
+	// open); pass such a record on with Disclose, naming its provenance. A
+	// correction that failed for a recipient
 	// leaves its release open to another. One audit entry (action correct) per
 	// recipient; unread copies of the superseded release are withdrawn from
 	// its inbox. A recipient that passed the record on finds its own releases
@@ -272,7 +280,15 @@ type AftercareServer interface {
 	// caller holds now: the source's latest correction of that release, so its
 	// conditions travel with the correction as they did with the record; if
 	// the source withdrew it, the recipient gets a withdrawal notice instead
-	// (reason SOURCE_WITHDRAWN). A correction that failed for a recipient
+	// (reason SOURCE_WITHDRAWN). A corrected record that repeats content
+	// released to the caller through the gateway, other than what the
+	// corrected release's own provenance names (as
+	// DiscloseRequest.provenance describes), is refused for that recipient
+	// as an undeclared onward disclosure (the result's failure:
+	// PERMISSION_DENIED, UNDECLARED_ONWARD_DISCLOSURE, naming the release it
+	// repeats; a deny entry; nothing is delivered and the release stays
+	// open); pass such a record on with Disclose, naming its provenance. A
+	// correction that failed for a recipient
 	// leaves its release open to another. One audit entry (action correct) per
 	// recipient; unread copies of the superseded release are withdrawn from
 	// its inbox. A recipient that passed the record on finds its own releases

@@ -272,7 +272,9 @@ type DiscloseRequest struct {
 	// the caller (the whole record, or at least half and two or more of its
 	// content values), sent without naming its provenance, is refused as an
 	// undeclared onward disclosure (PermissionDenied,
-	// UNDECLARED_ONWARD_DISCLOSURE, naming the release it repeats). A
+	// UNDECLARED_ONWARD_DISCLOSURE, naming the release it repeats), unless
+	// that release passed the caller's own record back to it (its provenance
+	// names a release by the caller). A
 	// release its holder has since withdrawn (told the caller to erase, by a
 	// withdrawal or a correction sent as one) goes no further, named or not:
 	// PermissionDenied, PROVENANCE_WITHDRAWN, logged as refused. The policy

@@ -1,0 +1,99 @@
+package gateway_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestCorrectPassesOnNoReceivedRecord: a correction is a disclosure to
+// its recipient like any other. The Aarhus police received the prison's
+// release notice with NO_ONWARD_DISCLOSURE and sent social services an
+// observation of their own; "correcting" that observation with the
+// prison's content is the undeclared onward disclosure a Disclose of it
+// is refused as: the correction's entry is a deny naming the release it
+// repeats, nothing reaches social services, and the observation stays
+// open to a true correction. Without the fix the prison's content went
+// to social services as a correction.
+func TestCorrectPassesOnNoReceivedRecord(t *testing.T) {
+	ctx := t.Context()
+	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now})
+	rec, attrs := dkRelease(t)
+	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := d.GetResults()[0].GetAuditIndex()
+	got := readInbox(t, s, dkPolice, 0)[0].GetReleased().GetRecord().GetReleaseNotice()
+	observation := func(unit, description string) *liaisonv1.Record {
+		return &liaisonv1.Record{Body: &liaisonv1.Record_PoliceObservation{PoliceObservation: &liaisonv1.PoliceObservation{
+			Subject: &liaisonv1.Person{SubjectId: "SYN-DK-0001"}, ObservedOn: "2026-11-20", Grading: "B2",
+			ReportingUnit: unit, Description: description,
+		}}}
+	}
+	police := s.exchange(t, dkPolice)
+	own, err := police.Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: observation("Østjyllands Politi, Forebyggelse", "Seen at the youth club with his mentor."), Subject: attrs,
+		Recipients: []string{"dk-social-aarhus"}, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Social services should know.",
+	})
+	if err != nil || own.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("the police's own observation = %v, %v", own, err)
+	}
+	ownIdx := own.GetResults()[0].GetAuditIndex()
+	copied := observation(got.GetFacility(), got.GetContactPoint())
+	if got.GetFacility() == "" || got.GetContactPoint() == "" {
+		t.Fatalf("the sample release notice has no facility or contact point: %v", got)
+	}
+	// The same content as a Disclose is refused: the copy is recognised.
+	_, err = police.Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: copied, Subject: attrs, Recipients: []string{"dk-social-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Social services should know.",
+	})
+	if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "UNDECLARED_ONWARD_DISCLOSURE" {
+		t.Fatalf("Disclose of the copied content refused with %q: %s", errorReason(st), st.Message())
+	}
+	before := len(readInbox(t, s, dkSocial, 0))
+	var resp *liaisonv1.CorrectResponse
+	err, entries := s.grown(t, func() error {
+		var err error
+		resp, err = aftercare(t, s, dkPolice).Correct(ctx, &liaisonv1.CorrectRequest{Record: copied, Justification: "Updated observation."})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetResults()) != 1 {
+		t.Fatalf("Correct results = %v, want one", resp.GetResults())
+	}
+	r := resp.GetResults()[0]
+	if r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_UNSPECIFIED || r.GetFailure().GetReason() != "UNDECLARED_ONWARD_DISCLOSURE" ||
+		r.GetFailure().GetCode() != "PERMISSION_DENIED" ||
+		!strings.Contains(r.GetFailure().GetMessage(), fmt.Sprintf("entry %d", release)) {
+		t.Errorf("correction result = %v; want nothing sent, refused UNDECLARED_ONWARD_DISCLOSURE naming entry %d", r, release)
+	}
+	if len(entries) != 1 || entries[0].Action != audit.ActionCorrect || entries[0].Outcome != audit.OutcomeDeny ||
+		!slices.Equal(entries[0].Reasons, []string{"UNDECLARED_ONWARD_DISCLOSURE"}) || entries[0].Detail["matches_release"] != itoa(release) {
+		t.Errorf("entries = %+v; want one correct entry, deny UNDECLARED_ONWARD_DISCLOSURE matching %d", entries, release)
+	}
+	if n := len(readInbox(t, s, dkSocial, 0)); n != before {
+		t.Errorf("social services' inbox grew by %d items, want none", n-before)
+	}
+	// The observation is still open to a true correction.
+	fixed, err := aftercare(t, s, dkPolice).Correct(ctx, &liaisonv1.CorrectRequest{
+		Record:   observation("Østjyllands Politi, Forebyggelse", "Seen at the youth club with his mentor and his brother."),
+		Corrects: []int64{ownIdx}, Justification: "The brother was there too.",
+	})
+	if err != nil || fixed.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Errorf("a true correction of the observation = %v, %v", fixed, err)
+	}
+}
