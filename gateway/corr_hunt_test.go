@@ -97,3 +97,52 @@ func TestCorrectPassesOnNoReceivedRecord(t *testing.T) {
 		t.Errorf("a true correction of the observation = %v, %v", fixed, err)
 	}
 }
+
+// TestRequiredNoticeDeadlineFollowsTheNotifiedDate: the Dutch prison
+// notifies the Amsterdam police that the release is tomorrow. The police
+// must acknowledge before the release day, and the policy bounds the
+// deadline by the subject's release_date; a notice whose attributes give
+// none is bound by the date the release notice states, and one whose
+// attributes give another date than the record is refused, naming
+// subject.release_date (one refused entry, nothing delivered). Without
+// the fix the first was due 72 hours later, two days after the release,
+// and the second went with the deadline of a release two months away.
+func TestRequiredNoticeDeadlineFollowsTheNotifiedDate(t *testing.T) {
+	ctx := t.Context()
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	prison := s.exchange(t, nlPrison)
+	notify := func(subject string, attrs *liaisonv1.SubjectAttributes) (*liaisonv1.NotifyResponse, error) {
+		return prison.Notify(ctx, &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED,
+			Record:    releaseNoticeOf(subject, "Amsterdam", "2027-01-11", "2027-03-01"), Subject: attrs,
+			RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE}}}},
+			Purpose:        liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "The release was brought forward.",
+		})
+	}
+	noDate := attrsIn("Amsterdam", "")
+	nr, err := notify("SYN-NL-0701", noDate)
+	if err != nil || len(nr.GetResults()) != 1 || nr.GetResults()[0].GetNoticeId() == "" {
+		t.Fatalf("Notify = %v, %v; want one required notice", nr, err)
+	}
+	if by := nr.GetResults()[0].GetAcknowledgeBy(); by != "2027-01-11T00:00:00Z" {
+		t.Errorf("acknowledge_by = %s, want 2027-01-11T00:00:00Z, the start of the release day the notice states", by)
+	}
+	if noDate.GetReleaseDate() != "" {
+		t.Errorf("the caller's attributes were changed: release_date %q", noDate.GetReleaseDate())
+	}
+	before := len(readInbox(t, s, nlPoliceAms, 0))
+	err, entries := s.grown(t, func() error {
+		_, err := notify("SYN-NL-0702", attrsIn("Amsterdam", "2027-03-01"))
+		return err
+	})
+	st := wantStatus(t, err, codes.InvalidArgument)
+	if f := badField(st); f != "subject.release_date" || !strings.Contains(st.Message(), "2027-01-11") {
+		t.Errorf("mismatched release dates refused on %q: %s", f, st.Message())
+	}
+	if len(entries) != 1 || entries[0].Action != "notify" || entries[0].Outcome != audit.OutcomeRefused {
+		t.Errorf("entries = %+v; want one refused notify entry", entries)
+	}
+	if n := len(readInbox(t, s, nlPoliceAms, 0)); n != before {
+		t.Errorf("the police's inbox grew by %d items, want none", n-before)
+	}
+}

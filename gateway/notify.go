@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
@@ -208,6 +209,10 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	if err := validSubject(req.GetSubject()); err != nil {
 		return nil, err
 	}
+	attrs, err := notifiedReleaseDate(req.GetSubject(), req.GetRecord())
+	if err != nil {
+		return nil, err
+	}
 	if len(req.GetRecipients()) > maxRecipients {
 		return nil, invalid("recipients", "at most %d recipients per call", maxRecipients)
 	}
@@ -216,7 +221,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 		return nil, err
 	}
 	call.subject = subject
-	call.setSubject(req.GetSubject())
+	call.setSubject(attrs)
 	if err := s.pseudonymiseSubject(call); err != nil {
 		return nil, err
 	}
@@ -273,7 +278,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	call.closed = true // each recipient's exchange below writes its own entry
 	p := &push{
 		action: "notify", record: req.GetRecord(), recordType: rule.GetRecordType(), subject: subject,
-		attrs: req.GetSubject(), justification: req.GetJustification(), event: req.GetEventType(),
+		attrs: attrs, justification: req.GetJustification(), event: req.GetEventType(),
 		eventID: "evt-" + strings.ToLower(rand.Text()[:20]),
 	}
 	resp := &liaisonv1.NotifyResponse{EventId: p.eventID}
@@ -281,6 +286,32 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 		return nil, withResults(err, resp)
 	}
 	return resp, nil
+}
+
+// notifiedReleaseDate returns the subject's attributes a Notify is decided
+// with. The policy bounds a required notice's deadline by the subject's
+// release_date (before the release day): a notice whose record is a
+// release notice states that date, and attributes that give none take
+// it; attributes that give another are refused, as the police would be
+// held to a deadline for a release other than the one notified.
+func notifiedReleaseDate(attrs *liaisonv1.SubjectAttributes, record *liaisonv1.Record) (*liaisonv1.SubjectAttributes, error) {
+	day := record.GetReleaseNotice().GetReleaseDate()
+	if day == "" {
+		return attrs, nil
+	}
+	if t, err := time.Parse(time.DateOnly, day); err != nil || t.Format(time.DateOnly) != day {
+		return nil, invalid("record.release_notice.release_date", "must be a date in YYYY-MM-DD form")
+	}
+	switch attrs.GetReleaseDate() {
+	case day:
+		return attrs, nil
+	case "":
+		a := proto.CloneOf(attrs)
+		a.ReleaseDate = day
+		return a, nil
+	}
+	return nil, invalid("subject.release_date", "is %s, but the release notice states %s: give the date the record states, "+
+		"by which a notice required before the release is due", attrs.GetReleaseDate(), day)
 }
 
 // roleInbox names the inbox of an agency's officers holding a role.

@@ -1008,9 +1008,12 @@ type NotifyRequest struct {
 	Record *Record `protobuf:"bytes,2,opt,name=record,proto3" json:"record,omitempty"`
 	// The subject's attributes as the caller knows them now (category at
 	// least, which the gateway requires). For a release event the caller
-	// should give the new release date too: the gateway does not require
-	// it, and without it the policy sees an empty release_date, which means
-	// unknown.
+	// should give the new release date too. With a ReleaseNotice record
+	// that states a release_date, release_date is that date: left empty, the
+	// gateway takes it from the record (the policy bounds the deadline of a
+	// notice required before the release by it), and another date is
+	// refused (INVALID_ARGUMENT, field subject.release_date). Otherwise an
+	// empty release_date means unknown to the policy.
 	Subject *SubjectAttributes `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
 	// The purpose of the notice to recipients named by id or role; required
 	// when there are any. Members of the person's cases are told for
