@@ -28,9 +28,15 @@ and an officer token). The gateway finds the recipients in its log,
 decides each again under today's policy and delivers the correction in the
 form that recipient was entitled to (the original field plan and
 pseudonym domain), or, where today's law no longer allows that, a
-withdrawal notice that obliges erasure. Agencies that were refused get
-nothing. Each notice is one audit entry; recipients acknowledge it, and
-auditors list the open ones with "liaison audit corrections". A recipient
+withdrawal notice that obliges erasure (or restriction, for a recipient
+that keeps the record under its own retention rule since the basis
+ended). Agencies that were refused get nothing. A corrected record that
+repeats content your agency received through the gateway, other than
+from the source the corrected release named, is refused for each
+recipient (UNDECLARED_ONWARD_DISCLOSURE): pass it on with a disclosure
+that names its provenance. Each notice is one audit entry; recipients
+acknowledge it, and auditors list the open ones with "liaison audit
+corrections". A recipient
 that passed the record on finds those releases in its notice (passed_on)
 and corrects them in turn with this command: the gateway then decides
 with the conditions of the correction it received, or sends a withdrawal
@@ -278,6 +284,12 @@ func printNoticeResults(w io.Writer, rs []*liaisonv1.NoticeResult) {
 			enumWord(r.GetObligation().String(), "OBLIGATION_"), r.GetAuditIndex(), dash(strings.Join(r.GetReasons(), ", ")))
 	}
 	tw.Flush()
+	// Why nothing was sent, in the gateway's words: what to do instead.
+	for _, r := range rs {
+		if f := r.GetFailure(); f != nil && f.GetMessage() != "" {
+			fmt.Fprintf(w, "release %d to %s (entry %d): %s\n", r.GetRefersTo(), r.GetRecipient(), r.GetAuditIndex(), f.GetMessage())
+		}
+	}
 }
 
 // enumWord writes an enum value name as a lower-case word.
