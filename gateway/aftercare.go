@@ -172,6 +172,10 @@ func (s *Server) Correct(ctx context.Context, req *liaisonv1.CorrectRequest) (_ 
 			return nil, err
 		}
 	}
+	attrs, err := recordReleaseDate(req.GetSubject(), req.GetRecord())
+	if err != nil {
+		return nil, err
+	}
 	if len(req.GetCorrects()) > maxRecipients {
 		return nil, invalid("corrects", "at most %d releases per call", maxRecipients)
 	}
@@ -190,7 +194,7 @@ func (s *Server) Correct(ctx context.Context, req *liaisonv1.CorrectRequest) (_ 
 	call.closed = true // each recipient's notice below writes its own entry
 	resp := &liaisonv1.CorrectResponse{}
 	for _, o := range originals {
-		res, _ := s.correctOne(ctx, req, subject, o)
+		res, _ := s.correctOne(ctx, req, subject, attrs, o)
 		resp.Results = append(resp.Results, res)
 	}
 	return resp, nil
@@ -208,7 +212,9 @@ func noticeResult(ex *exchange, res *liaisonv1.NoticeResult, err error) {
 
 // correctOne is the exchange of a correction for the recipient of one
 // release. Its error, if any, is already a status.
-func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, subject pseudonym.SubjectID, o audit.Record) (res *liaisonv1.NoticeResult, err error) {
+// attrs are the subject's attributes the caller gave, if any.
+func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, subject pseudonym.SubjectID, attrs *liaisonv1.SubjectAttributes,
+	o audit.Record) (res *liaisonv1.NoticeResult, err error) {
 	ex := s.begin(ctx, audit.ActionCorrect)
 	orig := o.Entry
 	res = &liaisonv1.NoticeResult{Recipient: orig.Recipients[0].Agency, RefersTo: o.Index}
@@ -220,17 +226,23 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 		return res, err
 	}
 	ex.subject = subject
-	if req.GetSubject() != nil {
-		ex.setSubject(req.GetSubject())
+	if attrs != nil {
+		ex.setSubject(attrs)
 	} else {
 		// The attributes the holder last gave for this release: those of
 		// its latest revision, if its dates changed since (ReviseExpiry),
-		// else the release's own.
+		// else the release's own; with the release date the corrected
+		// record states, if it states one.
 		latest, err := s.latestAttributes(ctx, o)
 		if err != nil {
 			return res, err
 		}
-		ex.setSubjectFromEntry(latest)
+		if a := entryAttributes(latest); a != nil {
+			if day := req.GetRecord().GetReleaseNotice().GetReleaseDate(); day != "" {
+				a.ReleaseDate = day
+			}
+			ex.setSubject(a)
+		}
 	}
 	if err := s.pseudonymiseSubject(ex); err != nil {
 		return res, err
@@ -469,13 +481,20 @@ func (s *Server) describeNotice(ctx context.Context, ex *exchange, orig *audit.E
 // setSubjectFromEntry puts in the exchange the subject's attributes that an
 // earlier entry recorded.
 func (ex *exchange) setSubjectFromEntry(e *audit.Entry) {
-	if e.Subject == nil {
-		return
+	if a := entryAttributes(e); a != nil {
+		ex.setSubject(a)
 	}
-	ex.setSubject(&liaisonv1.SubjectAttributes{
+}
+
+// entryAttributes are the subject's attributes an entry recorded, or nil.
+func entryAttributes(e *audit.Entry) *liaisonv1.SubjectAttributes {
+	if e.Subject == nil {
+		return nil
+	}
+	return &liaisonv1.SubjectAttributes{
 		Category: liaisonv1.SubjectCategory(categoryNumber(e.Subject.Category)), InCustody: e.Subject.InCustody,
 		ReleaseDate: e.Subject.ReleaseDate, ProbationUntil: e.Subject.ProbationUntil, Municipality: e.Subject.Municipality,
-	})
+	}
 }
 
 func categoryNumber(s string) int32 {

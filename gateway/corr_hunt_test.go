@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -144,5 +145,54 @@ func TestRequiredNoticeDeadlineFollowsTheNotifiedDate(t *testing.T) {
 	}
 	if n := len(readInbox(t, s, nlPoliceAms, 0)); n != before {
 		t.Errorf("the police's inbox grew by %d items, want none", n-before)
+	}
+}
+
+// TestCorrectionDecidedWithTheCorrectedReleaseDate: the Danish prison
+// released its notice of a release on 2026-12-15 to the Aarhus police
+// under § 115, whose window ends 365 days after the release. The release
+// date was wrong, 2027-03-15: the correction is decided with the date it
+// states (its basis ends 2028-03-14, and its entry records that date),
+// not with the attributes recorded with the wrong release; a correction
+// whose attributes give another date than its record is refused, naming
+// subject.release_date. Without the fix the correction's basis ended on
+// 2027-12-15, three months too early, and the mismatch went out.
+func TestCorrectionDecidedWithTheCorrectedReleaseDate(t *testing.T) {
+	ctx := t.Context()
+	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now})
+	rec, attrs := dkRelease(t)
+	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := s.entry(t, d.GetResults()[0].GetAuditIndex()); e.LegalBasis == nil || e.LegalBasis.ValidUntil != "2027-12-15" {
+		t.Fatalf("release's basis = %+v, want one that ends 2027-12-15", e.LegalBasis)
+	}
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ReleaseDate = "2027-03-15"
+	prison := aftercare(t, s, dkPrison)
+	c, err := prison.Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Justification: "The release date was wrong."})
+	if err != nil || len(c.GetResults()) != 1 || c.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Fatalf("Correct = %v, %v; want one correction", c, err)
+	}
+	e := s.entry(t, c.GetResults()[0].GetAuditIndex())
+	if e.LegalBasis == nil || e.LegalBasis.ValidUntil != "2028-03-14" || e.Subject == nil || e.Subject.ReleaseDate != "2027-03-15" {
+		t.Errorf("correction's basis = %+v, subject %+v; want the window of a release on 2027-03-15, to 2028-03-14", e.LegalBasis, e.Subject)
+	}
+	again := proto.CloneOf(corrected)
+	again.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus"
+	err, entries := s.grown(t, func() error {
+		_, err := prison.Correct(ctx, &liaisonv1.CorrectRequest{Record: again, Subject: attrs, Justification: "The contact point changed."})
+		return err
+	})
+	st := wantStatus(t, err, codes.InvalidArgument)
+	if f := badField(st); f != "subject.release_date" || !strings.Contains(st.Message(), "2027-03-15") {
+		t.Errorf("mismatched release dates refused on %q: %s", f, st.Message())
+	}
+	if len(entries) != 1 || entries[0].Action != audit.ActionCorrect || entries[0].Outcome != audit.OutcomeRefused {
+		t.Errorf("entries = %+v; want one refused correct entry", entries)
 	}
 }

@@ -209,7 +209,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	if err := validSubject(req.GetSubject()); err != nil {
 		return nil, err
 	}
-	attrs, err := notifiedReleaseDate(req.GetSubject(), req.GetRecord())
+	attrs, err := recordReleaseDate(req.GetSubject(), req.GetRecord())
 	if err != nil {
 		return nil, err
 	}
@@ -288,19 +288,23 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	return resp, nil
 }
 
-// notifiedReleaseDate returns the subject's attributes a Notify is decided
-// with. The policy bounds a required notice's deadline by the subject's
-// release_date (before the release day): a notice whose record is a
-// release notice states that date, and attributes that give none take
-// it; attributes that give another are refused, as the police would be
-// held to a deadline for a release other than the one notified.
-func notifiedReleaseDate(attrs *liaisonv1.SubjectAttributes, record *liaisonv1.Record) (*liaisonv1.SubjectAttributes, error) {
+// recordReleaseDate returns the subject's attributes a Notify or a
+// correction is decided with. The policy reads the subject's release_date
+// (a required notice is due before the release day; a release window
+// ends days after it): a release notice states that date, and attributes
+// that give none take it; attributes that give another are refused, as
+// the police would be held to a deadline, and the recipients to a basis,
+// for a release other than the one the record states.
+func recordReleaseDate(attrs *liaisonv1.SubjectAttributes, record *liaisonv1.Record) (*liaisonv1.SubjectAttributes, error) {
 	day := record.GetReleaseNotice().GetReleaseDate()
 	if day == "" {
 		return attrs, nil
 	}
 	if t, err := time.Parse(time.DateOnly, day); err != nil || t.Format(time.DateOnly) != day {
 		return nil, invalid("record.release_notice.release_date", "must be a date in YYYY-MM-DD form")
+	}
+	if attrs == nil {
+		return nil, nil // none given: the caller takes the date from the record
 	}
 	switch attrs.GetReleaseDate() {
 	case day:
@@ -311,7 +315,7 @@ func notifiedReleaseDate(attrs *liaisonv1.SubjectAttributes, record *liaisonv1.R
 		return a, nil
 	}
 	return nil, invalid("subject.release_date", "is %s, but the release notice states %s: give the date the record states, "+
-		"by which a notice required before the release is due", attrs.GetReleaseDate(), day)
+		"by which the policy decides (a notice due before the release, a basis that ends after it)", attrs.GetReleaseDate(), day)
 }
 
 // roleInbox names the inbox of an agency's officers holding a role.

@@ -577,6 +577,7 @@ func TestFederatedCorrectionOfAKeptRecordRestricts(t *testing.T) {
 				// no longer takes release notices for the service.
 				req.Subject = proto.CloneOf(push.GetSubject())
 				req.Subject.ReleaseDate = time.Now().Format(time.DateOnly)
+				req.Record.GetReleaseNotice().ReleaseDate = req.Subject.ReleaseDate // the record says so too
 				fsys := keep(t)
 				rego := fsys["nl/nl.rego"]
 				old := `"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "case_plan"],`
@@ -656,6 +657,7 @@ func TestFederatedCorrectionOfAnErasedRecord(t *testing.T) {
 	req := &liaisonv1.CorrectRequest{Record: proto.CloneOf(push.GetRecord()), Subject: proto.CloneOf(push.GetSubject()),
 		Justification: "Released again today; the contact point changed."}
 	req.Subject.ReleaseDate = time.Now().Format(time.DateOnly)
+	req.Record.GetReleaseNotice().ReleaseDate = req.Subject.ReleaseDate // the record says so too
 	req.Record.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Øst, afdeling Nord"
 	cr, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(ctx, req)
 	if err != nil {

@@ -88,7 +88,11 @@ type CorrectRequest struct {
 	// The subject's attributes now, as the holder knows them. Unset: the
 	// attributes the holder last gave for each release are used again:
 	// those of its latest expiry revision (ReviseExpiry) if its dates
-	// changed since, else those recorded with the release.
+	// changed since, else those recorded with the release. A record that
+	// states a release date (a ReleaseNotice) gives release_date either
+	// way: set here, it must be that date (or empty), else the call is
+	// refused (INVALID_ARGUMENT, field subject.release_date), as the policy
+	// decides the correction's basis (a release window) by it.
 	Subject *SubjectAttributes `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
 	// The audit log indexes of the releases it corrects (RecipientResult and
 	// Released audit_index). Empty: every release, by the caller's agency,
