@@ -26,7 +26,7 @@ import (
 func TestCorrectPassesOnNoReceivedRecord(t *testing.T) {
 	ctx := t.Context()
 	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now})
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
 		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
@@ -160,7 +160,7 @@ func TestRequiredNoticeDeadlineFollowsTheNotifiedDate(t *testing.T) {
 func TestCorrectionDecidedWithTheCorrectedReleaseDate(t *testing.T) {
 	ctx := t.Context()
 	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now})
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
 		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",

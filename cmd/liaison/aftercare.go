@@ -36,16 +36,16 @@ from the source the corrected release named, is refused for each
 recipient (UNDECLARED_ONWARD_DISCLOSURE): pass it on with a disclosure
 that names its provenance. Each notice is one audit entry; recipients
 acknowledge it, and auditors list the open ones with "liaison audit
-corrections". A recipient
-that passed the record on finds those releases in its notice (passed_on)
+corrections". A recipient that passed the record on finds those releases in its notice (passed_on)
 and corrects them in turn with this command: the gateway then decides
 with the conditions of the correction it received, or sends a withdrawal
 (SOURCE_WITHDRAWN) if its source has withdrawn the record since. A
 recipient in another country, behind a peer gateway, gets the correction
 at its own gateway, which decides it again under its own law and tracks
-the acknowledgement. A correction that failed for a recipient (nothing
-sent: the keys or the audit log were unavailable) can be sent again; the
-command then exits 1, after printing every result.
+the acknowledgement. If a recipient was sent nothing, because the
+correction failed (the keys or the audit log were unavailable: send it
+again) or was refused, the command prints every result and the gateway's
+words for each recipient sent nothing, and exits 1.
 
 The record is a liaison.v1.Record in protobuf JSON, e.g.
 {"releaseNotice": {"subject": {"subjectId": "SYN-DK-0001"}, "releaseDate": "2026-12-22", ...}}
@@ -64,8 +64,8 @@ recipients' inboxes, and recipients acknowledge it. A recipient that
 passed the record on finds those releases in its notice (passed_on) and
 withdraws them in turn. A recipient in another country, behind a peer
 gateway, gets the notice at its own gateway. If a recipient was sent
-nothing (the keys or the audit log were unavailable), the command exits 1,
-after printing every result; the withdrawal can be made again.
+nothing (the keys or the audit log were unavailable: withdraw again), the
+command prints every result and exits 1.
 
 Flags:
 `
@@ -252,19 +252,20 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 }
 
 // noticeFailures is an error if a recipient was sent nothing (the keys
-// or the audit log were unavailable), so that the command exits 1 and a
-// script sends the notice again; nil if every recipient was sent one.
+// or the audit log were unavailable, or the correction was refused), so
+// that the command exits 1 and a script does not take it for done; nil if
+// every recipient was sent a notice.
 func noticeFailures(verb string, rs []*liaisonv1.NoticeResult) error {
 	var failed []string
 	for _, r := range rs {
 		if f := r.GetFailure(); f != nil {
-			failed = append(failed, fmt.Sprintf("%s (release %d: %s)", r.GetRecipient(), r.GetRefersTo(), f.GetCode()))
+			failed = append(failed, fmt.Sprintf("%s (release %d: %s)", r.GetRecipient(), r.GetRefersTo(), f.GetReason()))
 		}
 	}
 	if len(failed) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s: %d of %d recipients were sent nothing, and can be sent it again: %s", verb, len(failed), len(rs), strings.Join(failed, ", "))
+	return fmt.Errorf("%s: %d of %d recipients were sent nothing: %s", verb, len(failed), len(rs), strings.Join(failed, ", "))
 }
 
 // printNoticeResults prints what each recipient was sent.

@@ -98,7 +98,7 @@ func TestCorrectWithdrawAndAuditCorrections(t *testing.T) {
 func TestNoticeFailuresExitNonZero(t *testing.T) {
 	sent := &liaisonv1.NoticeResult{Recipient: "dk-police-aarhus", RefersTo: 4, Kind: liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION, AuditIndex: 9}
 	failed := &liaisonv1.NoticeResult{Recipient: "dk-social-aarhus", RefersTo: 5,
-		Failure: &liaisonv1.RecipientFailure{Code: "KEYS_UNAVAILABLE", Reason: "keys not refreshed for 2s"}}
+		Failure: &liaisonv1.RecipientFailure{Code: "UNAVAILABLE", Reason: "KEYS_UNAVAILABLE", Message: "keys not refreshed for 2s"}}
 	if err := noticeFailures("correct", []*liaisonv1.NoticeResult{sent}); err != nil {
 		t.Errorf("every recipient sent a notice: %v, want nil", err)
 	}
