@@ -150,11 +150,7 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 		if err != nil {
 			return false, fmt.Errorf("gateway: deny list: %v", err)
 		}
-		var issuer *x509.Certificate
-		if len(roots) > 0 {
-			issuer = roots[0]
-		}
-		if err := rev.AddDenyList(b, issuer); err != nil {
+		if err := rev.AddDenyList(b); err != nil {
 			return false, err
 		}
 	}

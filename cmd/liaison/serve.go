@@ -117,7 +117,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.TLSKey, "tls-key", "gateway.key", "gateway private key `file` (PEM)")
 	fs.Var((*multiFlag)(&o.ClientCAs), "client-ca", "CA certificate `file` that agency certificates chain to (repeatable)")
 	fs.Var((*multiFlag)(&o.CRLs), "crl", "certificate revocation list `file` of a client CA (repeatable; reloaded on change)")
-	fs.StringVar(&o.DenyList, "deny-list", "", "`file` of revoked agency certificates, sha256:<hex> or serial:<hex> a line (reloaded on change)")
+	fs.StringVar(&o.DenyList, "deny-list", "", "`file` of revoked agency certificates, sha256:<hex> or serial:<hex> (any issuer's) a line (reloaded on change)")
 	fs.StringVar(&o.AuditDB, "audit-db", "liaison-audit.db", "audit log: a SQLite `file`, or a postgres:// URL for several replicas")
 	fs.StringVar(&o.AuditKey, "audit-key", "audit-signer.key", "checkpoint signing key `file` (created if absent)")
 	fs.StringVar(&o.AuditName, "audit-name", "liaison.audit", "checkpoint key `name` and log origin")

@@ -123,10 +123,17 @@ func TestRevokedIntermediateIsRefused(t *testing.T) {
 		}, "CERTIFICATE_REVOKED"},
 		{"the deny list names the intermediate's fingerprint", func(f *chainFixture, r *authn.Revocation) error {
 			fp := sha256.Sum256(f.interCrt.Raw)
-			return r.AddDenyList([]byte("sha256:"+hex.EncodeToString(fp[:])+"\n"), f.root.Cert)
+			return r.AddDenyList([]byte("sha256:" + hex.EncodeToString(fp[:]) + "\n"))
 		}, "CERTIFICATE_REVOKED"},
-		{"the deny list names the intermediate's serial under the root", func(f *chainFixture, r *authn.Revocation) error {
-			return r.AddDenyList([]byte("serial:"+hex.EncodeToString(f.interCrt.SerialNumber.Bytes())+"\n"), f.root.Cert)
+		{"the deny list names the intermediate's serial", func(f *chainFixture, r *authn.Revocation) error {
+			return r.AddDenyList([]byte("serial:" + hex.EncodeToString(f.interCrt.SerialNumber.Bytes()) + "\n"))
+		}, "CERTIFICATE_REVOKED"},
+		// The leaf was issued by the intermediate, not by the first (or
+		// any) trusted root: its serial on the deny list revokes it all
+		// the same. It once named a serial under the first client CA
+		// only, and revoked nothing here.
+		{"the deny list names the leaf's serial", func(f *chainFixture, r *authn.Revocation) error {
+			return r.AddDenyList([]byte("# the officer's laptop was stolen\nserial:" + hex.EncodeToString(f.leafCert.SerialNumber.Bytes()) + "\n"))
 		}, "CERTIFICATE_REVOKED"},
 		{"the root's CRL revokes the leaf", func(f *chainFixture, r *authn.Revocation) error {
 			return r.AddCRL(f.crl(t, f.leafCert.SerialNumber), []*x509.Certificate{f.root.Cert})

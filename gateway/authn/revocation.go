@@ -14,10 +14,11 @@ import (
 )
 
 // Revocation is the set of revoked client certificates: by issuer and serial
-// number (from CRLs) or by SHA-256 fingerprint (from a deny list). The zero
-// value revokes nothing.
+// number (from CRLs), or by SHA-256 fingerprint or serial number alone
+// (from a deny list). The zero value revokes nothing.
 type Revocation struct {
 	serials      map[string]bool // issuer DN (raw) + serial
+	denySerials  map[string]bool // serial, whichever CA issued it
 	fingerprints map[[32]byte]bool
 }
 
@@ -26,23 +27,26 @@ func (r *Revocation) Revoked(c *x509.Certificate) bool {
 	if r == nil {
 		return false
 	}
-	if r.fingerprints[sha256.Sum256(c.Raw)] {
+	if r.fingerprints[sha256.Sum256(c.Raw)] || r.denySerials[c.SerialNumber.String()] {
 		return true
 	}
 	return r.serials[serialKey(c.RawIssuer, c.SerialNumber)]
 }
 
 // Len returns the number of revoked entries.
-func (r *Revocation) Len() int { return len(r.serials) + len(r.fingerprints) }
+func (r *Revocation) Len() int { return len(r.serials) + len(r.denySerials) + len(r.fingerprints) }
 
 func serialKey(rawIssuer []byte, serial *big.Int) string {
 	return string(rawIssuer) + "\x00" + serial.String()
 }
 
 // AddDenyList adds a deny list: one entry a line, "sha256:<hex fingerprint>"
-// of a certificate, or "serial:<hex>" of a certificate issued by issuer;
-// blank lines and lines starting with # are ignored.
-func (r *Revocation) AddDenyList(data []byte, issuer *x509.Certificate) error {
+// of a certificate, or "serial:<hex>", which revokes every certificate with
+// that serial number whichever CA issued it (a client certificate, or an
+// intermediate CA of its chain, issued by any trusted CA: serial numbers
+// are unique per issuer only, so this may revoke more than one, never
+// less); blank lines and lines starting with # are ignored.
+func (r *Revocation) AddDenyList(data []byte) error {
 	r.init()
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
@@ -57,10 +61,10 @@ func (r *Revocation) AddDenyList(data []byte, issuer *x509.Certificate) error {
 			return fmt.Errorf("authn: deny list line %d: want sha256:<hex> or serial:<hex>", n)
 		case kind == "sha256" && len(b) == 32:
 			r.fingerprints[[32]byte(b)] = true
-		case kind == "serial" && issuer != nil:
-			r.serials[serialKey(issuer.RawSubject, new(big.Int).SetBytes(b))] = true
+		case kind == "serial" && len(b) > 0:
+			r.denySerials[new(big.Int).SetBytes(b).String()] = true
 		default:
-			return fmt.Errorf("authn: deny list line %d: want sha256:<64 hex digits> or serial:<hex> with an issuer", n)
+			return fmt.Errorf("authn: deny list line %d: want sha256:<64 hex digits> or serial:<hex>", n)
 		}
 	}
 	return sc.Err()
@@ -96,6 +100,9 @@ func (r *Revocation) AddCRL(data []byte, cas []*x509.Certificate) error {
 func (r *Revocation) init() {
 	if r.serials == nil {
 		r.serials = map[string]bool{}
+	}
+	if r.denySerials == nil {
+		r.denySerials = map[string]bool{}
 	}
 	if r.fingerprints == nil {
 		r.fingerprints = map[[32]byte]bool{}
