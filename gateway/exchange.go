@@ -33,6 +33,7 @@ import (
 const (
 	maxSubjectIDLen     = 128
 	maxJustificationLen = 2000
+	maxLegalBasisLen    = 128
 	maxRecipients       = 50
 	auditTimeout        = 30 * time.Second
 )
@@ -427,6 +428,9 @@ func (s *Server) validateRequest(ctx context.Context, reg *Registry, req *liaiso
 	if err := validJustification(req.GetJustification(), req.GetSubjectId()); err != nil {
 		return nil, nil, err
 	}
+	if err := validClaimedBasis(req.GetClaimedLegalBasis(), req.GetSubjectId()); err != nil {
+		return nil, nil, err
+	}
 	holder, ok := reg.Agencies[req.GetHolder()]
 	switch {
 	case req.GetHolder() == "":
@@ -461,6 +465,9 @@ func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liais
 		return nil, nil, invalid("purpose", "must name a purpose")
 	}
 	if err := validJustification(req.GetJustification(), string(subject)); err != nil {
+		return nil, nil, err
+	}
+	if err := validClaimedBasis(req.GetClaimedLegalBasis(), string(subject)); err != nil {
 		return nil, nil, err
 	}
 	if err := validSubject(req.GetSubject()); err != nil {
@@ -501,6 +508,24 @@ func validSubjectID(field, id string) error {
 	case strings.TrimSpace(id) != id:
 		// One spelling per person: " X" would get a pseudonym of its own.
 		return invalid(field, "must not begin or end with white space")
+	}
+	return nil
+}
+
+// validClaimedBasis checks a claimed legal basis: empty, or spelt as the
+// policies spell a legal basis id (lower-case parts joined by '.', as
+// dk.rpl.115.stk1.nr3), so that one basis has one spelling and the field,
+// which the log records and a denial quotes, holds nothing else: not the
+// subject's identifier, not control characters, not kilobytes of text.
+func validClaimedBasis(id, subjectID string) error {
+	switch {
+	case id == "":
+		return nil
+	case len(id) > maxLegalBasisLen || !caseKindRE.MatchString(id):
+		return invalid("claimed_legal_basis", "must be a legal basis id: at most %d lower-case letters, digits and '_', "+
+			"in parts joined by '.' (as dk.rpl.115.stk1.nr3)", maxLegalBasisLen)
+	case mentions(id, subjectID):
+		return invalid("claimed_legal_basis", "must not contain the subject's identifier")
 	}
 	return nil
 }

@@ -288,6 +288,9 @@ func (s *Server) validateMatch(ctx context.Context, reg *Registry, req *liaisonv
 	if err := validJustification(req.GetJustification(), req.GetSubjectId()); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := validClaimedBasis(req.GetClaimedLegalBasis(), req.GetSubjectId()); err != nil {
+		return nil, nil, nil, err
+	}
 	if d := req.GetDeadlineMs(); d < 0 || time.Duration(d)*time.Millisecond > matchMaxDeadline {
 		return nil, nil, nil, invalid("deadline_ms", "must be between 0 and %d", matchMaxDeadline.Milliseconds())
 	}

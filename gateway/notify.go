@@ -206,6 +206,9 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	if err := validJustification(req.GetJustification(), string(subject)); err != nil {
 		return nil, err
 	}
+	if err := validClaimedBasis(req.GetClaimedLegalBasis(), string(subject)); err != nil {
+		return nil, err
+	}
 	if err := validSubject(req.GetSubject()); err != nil {
 		return nil, err
 	}

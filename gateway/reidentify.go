@@ -100,7 +100,7 @@ func (s *Server) resolveFor(ctx context.Context, c authn.Caller, ps, domain stri
 func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest) (_ *liaisonv1.TranslateResponse, err error) {
 	ex := s.begin(ctx, "translate")
 	defer ex.finish(ctx, &err)
-	id, cs, justification, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
+	id, cs, justification, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetClaimedLegalBasis(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
 	if err != nil {
 		return nil, err
 	}
@@ -146,11 +146,16 @@ func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest)
 // Refusing it instead, as the other exchanges do, would answer whether a
 // guessed identifier is the person behind the pseudonym: an identity
 // learnt without the policy or dual control.
-func (s *Server) validatePseudonymCall(ctx context.Context, ex *exchange, purpose liaisonv1.Purpose, justification, caseID, ps, domain string) (pseudonym.SubjectID, *policies.Case, string, error) {
+func (s *Server) validatePseudonymCall(ctx context.Context, ex *exchange, purpose liaisonv1.Purpose, justification, claimed, caseID, ps, domain string) (pseudonym.SubjectID, *policies.Case, string, error) {
 	if enumName(purpose) == "" {
 		return "", nil, "", invalid("purpose", "must name a purpose")
 	}
 	if err := validJustification(justification, ""); err != nil {
+		return "", nil, "", err
+	}
+	// Its spelling only: refusing one that names the identifier behind
+	// the pseudonym would answer a guess, as for the justification.
+	if err := validClaimedBasis(claimed, ""); err != nil {
 		return "", nil, "", err
 	}
 	// Not checked against the case's subject: a pseudonym of the case's
@@ -172,7 +177,7 @@ func (s *Server) RequestReidentification(ctx context.Context, req *liaisonv1.Req
 	defer ex.finish(ctx, &err)
 	rid := "reid-" + strings.ToLower(rand.Text()[:20])
 	ex.entry.Detail = map[string]string{"step": stepRequest, "reid_request": rid}
-	id, cs, justification, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
+	id, cs, justification, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetClaimedLegalBasis(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
 	if err != nil {
 		return nil, err
 	}

@@ -219,6 +219,10 @@ type DiscloseRequest struct {
 	// Why.
 	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
 	// The legal basis the caller relies on, if any.
+	// A legal basis id as the policies spell it (lower-case letters, digits
+	// and '_' in parts joined by '.', at most 128 characters, as
+	// dk.rpl.115.stk1.nr3); any other value is refused with
+	// INVALID_ARGUMENT naming claimed_legal_basis.
 	ClaimedLegalBasis string `protobuf:"bytes,5,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
 	// A multi-agency case registered with the gateway, if any: an open case
 	// the caller is a member of, about the person the record is about: a
@@ -1031,6 +1035,10 @@ type NotifyRequest struct {
 	CaseId string `protobuf:"bytes,7,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The legal basis the caller relies on for the recipients named by id or
 	// role, if any.
+	// A legal basis id as the policies spell it (lower-case letters, digits
+	// and '_' in parts joined by '.', at most 128 characters, as
+	// dk.rpl.115.stk1.nr3); any other value is refused with
+	// INVALID_ARGUMENT naming claimed_legal_basis.
 	ClaimedLegalBasis string `protobuf:"bytes,8,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's
 	// identifier.
@@ -1207,6 +1215,10 @@ type RequestRequest struct {
 	// Why.
 	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
 	// The legal basis the caller relies on, if any.
+	// A legal basis id as the policies spell it (lower-case letters, digits
+	// and '_' in parts joined by '.', at most 128 characters, as
+	// dk.rpl.115.stk1.nr3); any other value is refused with
+	// INVALID_ARGUMENT naming claimed_legal_basis.
 	ClaimedLegalBasis string `protobuf:"bytes,5,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
 	// A multi-agency case registered with the gateway, if any, about the
 	// subject: a member that cites a case about another person is refused
@@ -1343,6 +1355,10 @@ type MatchRequest struct {
 	// Why.
 	Purpose Purpose `protobuf:"varint,3,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
 	// The legal basis the caller relies on, if any.
+	// A legal basis id as the policies spell it (lower-case letters, digits
+	// and '_' in parts joined by '.', at most 128 characters, as
+	// dk.rpl.115.stk1.nr3); any other value is refused with
+	// INVALID_ARGUMENT naming claimed_legal_basis.
 	ClaimedLegalBasis string `protobuf:"bytes,4,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
 	// A multi-agency case registered with the gateway, if any, about the
 	// subject (CASE_SUBJECT_MISMATCH otherwise, as for
@@ -2588,6 +2604,10 @@ type TranslateRequest struct {
 	// A multi-agency case registered with the gateway, if any.
 	CaseId string `protobuf:"bytes,4,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The legal basis the caller relies on, if any.
+	// A legal basis id as the policies spell it (lower-case letters, digits
+	// and '_' in parts joined by '.', at most 128 characters, as
+	// dk.rpl.115.stk1.nr3); any other value is refused with
+	// INVALID_ARGUMENT naming claimed_legal_basis.
 	ClaimedLegalBasis string `protobuf:"bytes,5,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
 	// The officer's reason, in words. The identifier behind the pseudonym,
 	// if it appears, is recorded as "[subject]" (the call is not refused
@@ -2761,6 +2781,10 @@ type RequestReidentificationRequest struct {
 	// Why.
 	Purpose Purpose `protobuf:"varint,3,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
 	// The legal basis the caller relies on.
+	// A legal basis id as the policies spell it (lower-case letters, digits
+	// and '_' in parts joined by '.', at most 128 characters, as
+	// dk.rpl.115.stk1.nr3); any other value is refused with
+	// INVALID_ARGUMENT naming claimed_legal_basis.
 	ClaimedLegalBasis string `protobuf:"bytes,4,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
 	// The officer's reason, in words. The identifier behind the pseudonym,
 	// if it appears, is recorded as "[subject]" (the call is not refused
