@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc"
@@ -59,16 +60,22 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 			return nil, s.readRefused(ctx, c, "query", err)
 		}
 	}
+	if err := checkQueryIDs(req); err != nil {
+		return nil, s.readRefused(ctx, c, "query", err)
+	}
 	f := audit.Filter{
 		Agency: req.GetAgency(), Officer: req.GetOfficer(), LegalBasis: req.GetLegalBasis(),
 		Outcome: req.GetOutcome(), RecordType: req.GetRecordType(), Action: req.GetAction(),
 		Start: req.GetStart(), Limit: limit,
 	}
-	if req.GetFrom() != nil {
-		f.From = req.GetFrom().AsTime()
+	if f.From, err = filterTime("from", req.GetFrom()); err != nil {
+		return nil, s.readRefused(ctx, c, "query", err)
 	}
-	if req.GetTo() != nil {
-		f.To = req.GetTo().AsTime()
+	if f.To, err = filterTime("to", req.GetTo()); err != nil {
+		return nil, s.readRefused(ctx, c, "query", err)
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		return nil, s.readRefused(ctx, c, "query", invalid("to", "must be after from"))
 	}
 	if req.GetSubjectId() != "" {
 		if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
@@ -92,6 +99,45 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 		resp.Entries = append(resp.Entries, &liaisonv1.AuditEntry{Index: r.Index, Json: string(r.Leaf)})
 	}
 	return resp, nil
+}
+
+// maxOfficerIDLen bounds an officer id given as a filter.
+const maxOfficerIDLen = 256
+
+// checkQueryIDs checks the identifiers a QueryRequest filters on: each is
+// empty or spelt as the log spells it (an agency id in lower case, a legal
+// basis id as the policies spell one, an officer id of printable
+// characters), so that a filter that can match nothing is refused rather
+// than answered with an empty list, and what the auditor typed is
+// recorded in the log only if it is such an id. start is an index, never
+// negative.
+func checkQueryIDs(req *liaisonv1.QueryRequest) error {
+	switch o := req.GetOfficer(); {
+	case req.GetAgency() != "" && !agencyIDRE.MatchString(req.GetAgency()):
+		return invalid("agency", "must be an agency id: 1 to 64 lower-case letters, digits, '.', '_' or '-'")
+	case o != "" && (len(o) > maxOfficerIDLen || !utf8.ValidString(o) || strings.TrimSpace(o) != o ||
+		strings.ContainsFunc(o, func(r rune) bool { return r < 0x20 || r == 0x7f })):
+		return invalid("officer", "must be an officer id: at most %d printable characters, not beginning or ending with white space", maxOfficerIDLen)
+	case req.GetLegalBasis() != "" && (len(req.GetLegalBasis()) > maxLegalBasisLen || !caseKindRE.MatchString(req.GetLegalBasis())):
+		return invalid("legal_basis", "must be a legal basis id: at most %d lower-case letters, digits and '_', in parts joined by '.'", maxLegalBasisLen)
+	case req.GetStart() < 0:
+		return invalid("start", "must not be negative")
+	}
+	return nil
+}
+
+// filterTime reads a time a filter is bounded by: the zero time if ts is
+// not set. A timestamp outside the range google.protobuf.Timestamp
+// allows, or with nanos outside 0 to 999,999,999 (a second spelling of
+// another time), is refused.
+func filterTime(field string, ts *timestamppb.Timestamp) (time.Time, error) {
+	if ts == nil {
+		return time.Time{}, nil
+	}
+	if err := ts.CheckValid(); err != nil {
+		return time.Time{}, invalid(field, "must be a valid timestamp: from 0001-01-01 to 9999-12-31, nanos from 0 to 999999999")
+	}
+	return ts.AsTime(), nil
 }
 
 // exchangeActions are the actions of the policy contract (policies.Input).

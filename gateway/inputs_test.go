@@ -5,8 +5,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -102,6 +105,59 @@ func TestClaimedLegalBasisIsAnID(t *testing.T) {
 			if bytes.Contains(l, []byte(raw)) {
 				t.Errorf("entry %d holds %q: %.300s", i, raw, l)
 			}
+		}
+	}
+}
+
+// TestAuditQueryRefusesMalformedFilters: a Query filter that no entry can
+// match because of how it is spelt (an agency id in upper case, a legal
+// basis that is not an id, an officer id with control characters or
+// kilobytes long), a negative start, an invalid timestamp or a range that
+// ends before it begins is refused with INVALID_ARGUMENT naming the field,
+// and what was asked is not recorded.
+func TestAuditQueryRefusesMalformedFilters(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+	start, err := s.db.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, tt := range []struct {
+		req   *liaisonv1.QueryRequest
+		field string
+	}{
+		{&liaisonv1.QueryRequest{Agency: "DK-PRISON-EAST"}, "agency"},
+		{&liaisonv1.QueryRequest{Agency: "SYN-DK-0001"}, "agency"},
+		{&liaisonv1.QueryRequest{Officer: strings.Repeat("\x00", 5000)}, "officer"},
+		{&liaisonv1.QueryRequest{Officer: "pi.soerensen\n"}, "officer"},
+		{&liaisonv1.QueryRequest{LegalBasis: "DK.RPL.115.STK1.NR3"}, "legal_basis"},
+		{&liaisonv1.QueryRequest{LegalBasis: "SYN-DK-0001"}, "legal_basis"},
+		{&liaisonv1.QueryRequest{Start: -1}, "start"},
+		{&liaisonv1.QueryRequest{From: &timestamppb.Timestamp{Seconds: now.Unix() - 1, Nanos: 2e9}}, "from"},
+		{&liaisonv1.QueryRequest{To: &timestamppb.Timestamp{Seconds: 1 << 40}}, "to"},
+		{&liaisonv1.QueryRequest{From: timestamppb.New(now), To: timestamppb.New(now.Add(-time.Hour))}, "to"},
+	} {
+		_, err := ac.Query(ctx, tt.req)
+		st, _ := status.FromError(err)
+		if st.Code() != codes.InvalidArgument || badField(st) != tt.field {
+			t.Errorf("Query(%.60v) = %v, want INVALID_ARGUMENT naming %s", tt.req, err, tt.field)
+		}
+	}
+	// Well-spelt filters are answered.
+	if _, err := ac.Query(ctx, &liaisonv1.QueryRequest{Agency: "dk-prison-east", Officer: "pi.soerensen", LegalBasis: "dk.rpl.115.stk1.nr3",
+		From: timestamppb.New(now.Add(-time.Hour)), To: timestamppb.New(now.Add(time.Hour))}); err != nil {
+		t.Fatalf("Query with well-spelt filters: %v", err)
+	}
+	n, _ := s.db.Size(ctx)
+	leaves, err := s.db.ReadLeaves(ctx, start, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range leaves {
+		if bytes.Contains(l, []byte("SYN-DK")) || bytes.Contains(l, []byte(`\u0000`)) || bytes.Contains(l, []byte("PRISON")) {
+			t.Errorf("entry %d records what a refused query asked: %.300s", start+int64(i), l)
 		}
 	}
 }

@@ -22,20 +22,28 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// QueryRequest filters log entries. Empty fields match everything.
+// QueryRequest filters log entries. Empty fields match everything. A
+// field spelt so that no entry could match it is refused with
+// INVALID_ARGUMENT naming it, not answered with an empty list.
 type QueryRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Entries at or after this time.
+	// Entries at or after this time. A timestamp google.protobuf.Timestamp
+	// does not allow (nanos outside 0 to 999999999, a year outside 1 to
+	// 9999) is refused.
 	From *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
-	// Entries before this time.
+	// Entries before this time; after from, if both are set. Checked as
+	// from is.
 	To *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
-	// Requester, holder or recipient agency id.
+	// Requester, holder or recipient agency id, in lower case as the
+	// registry spells it.
 	Agency string `protobuf:"bytes,3,opt,name=agency,proto3" json:"agency,omitempty"`
-	// Officer id.
+	// Officer id: at most 256 printable characters, not beginning or ending
+	// with white space.
 	Officer string `protobuf:"bytes,4,opt,name=officer,proto3" json:"officer,omitempty"`
 	// The subject's identifier: the gateway computes its audit pseudonym.
 	SubjectId string `protobuf:"bytes,5,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
-	// Legal basis id.
+	// Legal basis id, spelt as the policies spell it (lower-case parts
+	// joined by '.', at most 128 characters).
 	LegalBasis string `protobuf:"bytes,6,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
 	// Outcome: disclose, pseudonymise, hit_only, deny, refused, failed,
 	// not_found, ok or pending. Any other value is refused with
@@ -56,7 +64,7 @@ type QueryRequest struct {
 	// step of a required notice (notice_acknowledge, notice_escalate,
 	// notice_overdue). Any other value is refused with INVALID_ARGUMENT.
 	Action string `protobuf:"bytes,9,opt,name=action,proto3" json:"action,omitempty"`
-	// Only entries with an index at or after this one.
+	// Only entries with an index at or after this one; not negative.
 	Start int64 `protobuf:"varint,10,opt,name=start,proto3" json:"start,omitempty"`
 	// At most this many entries; 0 means 100, the maximum is 1000.
 	Limit         int32 `protobuf:"varint,11,opt,name=limit,proto3" json:"limit,omitempty"`
