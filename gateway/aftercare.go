@@ -789,6 +789,9 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}
+	if err := checkAgencyFilter("recipient", req.GetRecipient()); err != nil {
+		return nil, s.statusError(ctx, err)
+	}
 	f := audit.SentNoticeFilter{IncludeAcked: req.GetIncludeAcknowledged() || req.GetForwardPendingOnly(), ForwardDue: req.GetForwardPendingOnly(),
 		Recipient: req.GetRecipient(), After: -1, Limit: limit}
 	if k := req.GetKind(); k != liaisonv1.ObligationKind_OBLIGATION_KIND_UNSPECIFIED {
@@ -801,8 +804,8 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 			return nil, s.statusError(ctx, invalid("kind", "is not a notice kind"))
 		}
 	}
-	if req.GetSentBefore() != nil {
-		f.SentBefore = req.GetSentBefore().AsTime()
+	if f.SentBefore, err = filterTime("sent_before", req.GetSentBefore()); err != nil {
+		return nil, s.statusError(ctx, err)
 	}
 	detail := map[string]string{}
 	for k, v := range map[string]string{"recipient": f.Recipient, "kind": f.Kind} {

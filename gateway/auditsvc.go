@@ -112,9 +112,10 @@ const maxOfficerIDLen = 256
 // recorded in the log only if it is such an id. start is an index, never
 // negative.
 func checkQueryIDs(req *liaisonv1.QueryRequest) error {
+	if err := checkAgencyFilter("agency", req.GetAgency()); err != nil {
+		return err
+	}
 	switch o := req.GetOfficer(); {
-	case req.GetAgency() != "" && !agencyIDRE.MatchString(req.GetAgency()):
-		return invalid("agency", "must be an agency id: 1 to 64 lower-case letters, digits, '.', '_' or '-'")
 	case o != "" && (len(o) > maxOfficerIDLen || !utf8.ValidString(o) || strings.TrimSpace(o) != o ||
 		strings.ContainsFunc(o, func(r rune) bool { return r < 0x20 || r == 0x7f })):
 		return invalid("officer", "must be an officer id: at most %d printable characters, not beginning or ending with white space", maxOfficerIDLen)
@@ -122,6 +123,16 @@ func checkQueryIDs(req *liaisonv1.QueryRequest) error {
 		return invalid("legal_basis", "must be a legal basis id: at most %d lower-case letters, digits and '_', in parts joined by '.'", maxLegalBasisLen)
 	case req.GetStart() < 0:
 		return invalid("start", "must not be negative")
+	}
+	return nil
+}
+
+// checkAgencyFilter refuses an agency id given as a filter that is not
+// spelt as the registry spells agency ids (in lower case): it could match
+// nothing.
+func checkAgencyFilter(field, id string) error {
+	if id != "" && !agencyIDRE.MatchString(id) {
+		return invalid(field, "must be an agency id: 1 to 64 lower-case letters, digits, '.', '_' or '-'")
 	}
 	return nil
 }

@@ -161,3 +161,47 @@ func TestAuditQueryRefusesMalformedFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticeListsRefuseMalformedFilters: the auditors' lists of notices
+// refuse an agency filter not spelt as an agency id and an invalid
+// timestamp (INVALID_ARGUMENT naming the field) rather than answer an
+// empty list.
+func TestNoticeListsRefuseMalformedFilters(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	nc := liaisonv1.NewNoticesClient(s.conn(t, dkAuditor))
+	ac := liaisonv1.NewAftercareClient(s.conn(t, dkAuditor))
+	for _, tt := range []struct {
+		name, field string
+		call        func() error
+	}{
+		{"ListNotices recipient", "recipient", func() error {
+			_, err := nc.ListNotices(ctx, &liaisonv1.ListNoticesRequest{Recipient: "DK-POLICE-AARHUS"})
+			return err
+		}},
+		{"ListNotices sender", "sender", func() error {
+			_, err := nc.ListNotices(ctx, &liaisonv1.ListNoticesRequest{Sender: " dk-prison-east"})
+			return err
+		}},
+		{"ListObligationNotices recipient", "recipient", func() error {
+			_, err := ac.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{Recipient: "Dk-Police-Aarhus"})
+			return err
+		}},
+		{"ListObligationNotices sent_before", "sent_before", func() error {
+			_, err := ac.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{SentBefore: &timestamppb.Timestamp{Seconds: 1, Nanos: -1}})
+			return err
+		}},
+	} {
+		err := tt.call()
+		st, _ := status.FromError(err)
+		if st.Code() != codes.InvalidArgument || badField(st) != tt.field {
+			t.Errorf("%s: %v, want INVALID_ARGUMENT naming %s", tt.name, err, tt.field)
+		}
+	}
+	if _, err := nc.ListNotices(ctx, &liaisonv1.ListNoticesRequest{Recipient: "dk-police-aarhus", Sender: "dk-prison-east"}); err != nil {
+		t.Errorf("ListNotices with well-spelt filters: %v", err)
+	}
+	if _, err := ac.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{Recipient: "dk-police-aarhus", SentBefore: timestamppb.Now()}); err != nil {
+		t.Errorf("ListObligationNotices with well-spelt filters: %v", err)
+	}
+}

@@ -171,6 +171,11 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}
+	for _, v := range []struct{ field, id string }{{"recipient", req.GetRecipient()}, {"sender", req.GetSender()}} {
+		if err := checkAgencyFilter(v.field, v.id); err != nil {
+			return nil, s.statusError(ctx, err)
+		}
+	}
 	now := s.now()
 	f := audit.NoticeFilter{Recipient: req.GetRecipient(), Sender: req.GetSender(), Unacknowledged: req.GetUnacknowledgedOnly(),
 		ForwardDue: req.GetForwardPendingOnly(), Limit: limit}

@@ -983,11 +983,14 @@ type ListObligationNoticesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Also list acknowledged notices.
 	IncludeAcknowledged bool `protobuf:"varint,1,opt,name=include_acknowledged,json=includeAcknowledged,proto3" json:"include_acknowledged,omitempty"`
-	// Only notices to this recipient agency.
+	// Only notices to this recipient agency, spelt as the registry spells
+	// agency ids (in lower case; else INVALID_ARGUMENT naming recipient).
 	Recipient string `protobuf:"bytes,2,opt,name=recipient,proto3" json:"recipient,omitempty"`
 	// Only notices of this kind.
 	Kind ObligationKind `protobuf:"varint,3,opt,name=kind,proto3,enum=liaison.v1.ObligationKind" json:"kind,omitempty"`
 	// Only notices sent before this time (e.g. a week ago: the overdue ones).
+	// A timestamp google.protobuf.Timestamp does not allow is refused with
+	// INVALID_ARGUMENT naming sent_before.
 	SentBefore *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=sent_before,json=sentBefore,proto3" json:"sent_before,omitempty"`
 	// At most this many; 0 means 100, the maximum is 1000.
 	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`

@@ -30,7 +30,9 @@ type ListNoticesRequest struct {
 	LateOnly bool `protobuf:"varint,1,opt,name=late_only,json=lateOnly,proto3" json:"late_only,omitempty"`
 	// Only notices not acknowledged yet.
 	UnacknowledgedOnly bool `protobuf:"varint,2,opt,name=unacknowledged_only,json=unacknowledgedOnly,proto3" json:"unacknowledged_only,omitempty"`
-	// Only notices to this agency.
+	// Only notices to this agency. An id not spelt as the registry spells
+	// agency ids (in lower case) is refused with INVALID_ARGUMENT naming the
+	// field, as is one for sender.
 	Recipient string `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
 	// Only notices from this agency.
 	Sender string `protobuf:"bytes,4,opt,name=sender,proto3" json:"sender,omitempty"`
