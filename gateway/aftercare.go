@@ -775,22 +775,23 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	return resp, nil
 }
 
-// ListObligationNotices lists the notices sent, open ones by default, for auditors.
+// ListObligationNotices lists the notices sent, open ones by default, for
+// auditors. The read is logged, and so is a refused one (readRefused).
 func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListObligationNoticesRequest) (*liaisonv1.ListObligationNoticesResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "list_notices", err)
 	}
 	st, err := s.aftercare()
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "list_notices", err)
 	}
 	limit, err := pageLimit(req.GetLimit())
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "list_notices", err)
 	}
 	if err := checkAgencyFilter("recipient", req.GetRecipient()); err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "list_notices", err)
 	}
 	f := audit.SentNoticeFilter{IncludeAcked: req.GetIncludeAcknowledged() || req.GetForwardPendingOnly(), ForwardDue: req.GetForwardPendingOnly(),
 		Recipient: req.GetRecipient(), After: -1, Limit: limit}
@@ -801,11 +802,11 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 			}
 		}
 		if f.Kind == "" {
-			return nil, s.statusError(ctx, invalid("kind", "is not a notice kind"))
+			return nil, s.readRefused(ctx, c, "list_notices", invalid("kind", "is not a notice kind"))
 		}
 	}
 	if f.SentBefore, err = filterTime("sent_before", req.GetSentBefore()); err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "list_notices", err)
 	}
 	detail := map[string]string{}
 	for k, v := range map[string]string{"recipient": f.Recipient, "kind": f.Kind} {

@@ -3,6 +3,8 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -203,5 +206,53 @@ func TestNoticeListsRefuseMalformedFilters(t *testing.T) {
 	}
 	if _, err := ac.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{Recipient: "dk-police-aarhus", SentBefore: timestamppb.Now()}); err != nil {
 		t.Errorf("ListObligationNotices with well-spelt filters: %v", err)
+	}
+}
+
+// TestRefusedNoticeListsAreLogged: the auditors' lists of notices, whose
+// every call is recorded, record a refused call too, as the Audit service
+// does: one audit_read entry, outcome refused, with the reason and, for a
+// malformed request, the field; a refusal for the role names its entry.
+func TestRefusedNoticeListsAreLogged(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	start, err := s.db.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = liaisonv1.NewNoticesClient(s.conn(t, nlPolice)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{})
+	named := []string{errorInfo(err).GetMetadata()["audit_index"]}
+	wantStatus(t, err, codes.PermissionDenied)
+	_, err = liaisonv1.NewAftercareClient(s.conn(t, nlPolice)).ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{})
+	named = append(named, errorInfo(err).GetMetadata()["audit_index"])
+	wantStatus(t, err, codes.PermissionDenied)
+	_, err = liaisonv1.NewNoticesClient(s.conn(t, dkAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{Limit: -1})
+	wantStatus(t, err, codes.InvalidArgument)
+	_, err = liaisonv1.NewAftercareClient(s.conn(t, dkAuditor)).ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{Kind: 99})
+	wantStatus(t, err, codes.InvalidArgument)
+
+	n, _ := s.db.Size(ctx)
+	type got struct{ officer, op, outcome, reason, field string }
+	var entries []got
+	var indexes []string
+	for i := start; i < n; i++ {
+		e := s.entry(t, i)
+		if e.Action != audit.ActionAuditRead {
+			continue
+		}
+		entries = append(entries, got{e.Requester.Officer, e.Detail["operation"], e.Outcome, strings.Join(e.Reasons, ","), e.Detail["field"]})
+		indexes = append(indexes, strconv.FormatInt(i, 10))
+	}
+	want := []got{
+		{nlPolice.id, "list_notices", audit.OutcomeRefused, "ROLE_REQUIRED", ""},
+		{nlPolice.id, "list_notices", audit.OutcomeRefused, "ROLE_REQUIRED", ""},
+		{dkAuditor.id, "list_notices", audit.OutcomeRefused, "INVALID_ARGUMENT", "limit"},
+		{dkAuditor.id, "list_notices", audit.OutcomeRefused, "INVALID_ARGUMENT", "kind"},
+	}
+	if !slices.Equal(entries, want) {
+		t.Fatalf("audit_read entries = %+v, want %+v", entries, want)
+	}
+	if !slices.Equal(named, indexes[:2]) {
+		t.Errorf("the refusals name entries %q, want %q", named, indexes[:2])
 	}
 }

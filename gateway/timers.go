@@ -161,19 +161,20 @@ func eventEnum(s string) liaisonv1.SubjectEventType {
 	return liaisonv1.SubjectEventType(n)
 }
 
-// ListNotices lists required notices for an auditor. The read is logged.
+// ListNotices lists required notices for an auditor. The read is logged,
+// and so is a refused one (readRefused), as the Audit service's are.
 func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequest) (*liaisonv1.ListNoticesResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "list_notices", err)
 	}
 	limit, err := pageLimit(req.GetLimit())
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, "list_notices", err)
 	}
 	for _, v := range []struct{ field, id string }{{"recipient", req.GetRecipient()}, {"sender", req.GetSender()}} {
 		if err := checkAgencyFilter(v.field, v.id); err != nil {
-			return nil, s.statusError(ctx, err)
+			return nil, s.readRefused(ctx, c, "list_notices", err)
 		}
 	}
 	now := s.now()

@@ -171,7 +171,9 @@ type AftercareClient interface {
 	// ListObligationNotices lists the obligation notices sent (corrections,
 	// withdrawals, expiry notices), by default only those not yet
 	// acknowledged, oldest first. It needs the auditor role and is itself
-	// recorded in the log (an audit_read entry).
+	// recorded in the log (an audit_read entry), a refused call too, as the
+	// Audit service records one (outcome refused, its reason and field; a
+	// caller without the role gets ROLE_REQUIRED naming that entry).
 	ListObligationNotices(ctx context.Context, in *ListObligationNoticesRequest, opts ...grpc.CallOption) (*ListObligationNoticesResponse, error)
 }
 
@@ -387,7 +389,9 @@ type AftercareServer interface {
 	// ListObligationNotices lists the obligation notices sent (corrections,
 	// withdrawals, expiry notices), by default only those not yet
 	// acknowledged, oldest first. It needs the auditor role and is itself
-	// recorded in the log (an audit_read entry).
+	// recorded in the log (an audit_read entry), a refused call too, as the
+	// Audit service records one (outcome refused, its reason and field; a
+	// caller without the role gets ROLE_REQUIRED naming that entry).
 	ListObligationNotices(context.Context, *ListObligationNoticesRequest) (*ListObligationNoticesResponse, error)
 	mustEmbedUnimplementedAftercareServer()
 }

@@ -28,7 +28,11 @@ const (
 //
 // Notices is the auditors' view of the required notices: those a policy
 // requires to be acknowledged by a deadline (Exchange.Notify). Callers
-// need the auditor role; every call is itself recorded in the log.
+// need the auditor role; every call is itself recorded in the log, a
+// refused one too, as the Audit service records it (audit_read, outcome
+// refused, its reason and, for a malformed request, the field; a caller
+// without the role gets PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED,
+// metadata audit_index naming that entry).
 type NoticesClient interface {
 	// ListNotices lists required notices, oldest first.
 	ListNotices(ctx context.Context, in *ListNoticesRequest, opts ...grpc.CallOption) (*ListNoticesResponse, error)
@@ -58,7 +62,11 @@ func (c *noticesClient) ListNotices(ctx context.Context, in *ListNoticesRequest,
 //
 // Notices is the auditors' view of the required notices: those a policy
 // requires to be acknowledged by a deadline (Exchange.Notify). Callers
-// need the auditor role; every call is itself recorded in the log.
+// need the auditor role; every call is itself recorded in the log, a
+// refused one too, as the Audit service records it (audit_read, outcome
+// refused, its reason and, for a malformed request, the field; a caller
+// without the role gets PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED,
+// metadata audit_index naming that entry).
 type NoticesServer interface {
 	// ListNotices lists required notices, oldest first.
 	ListNotices(context.Context, *ListNoticesRequest) (*ListNoticesResponse, error)
