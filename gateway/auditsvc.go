@@ -282,7 +282,10 @@ func (s *Server) ProveInclusion(ctx context.Context, req *liaisonv1.ProveInclusi
 	if err != nil {
 		return nil, s.readRefused(ctx, c, "prove_inclusion", err)
 	}
-	if req.GetIndex() < 0 || req.GetIndex() >= size {
+	switch {
+	case req.GetIndex() < 0:
+		return nil, s.readRefused(ctx, c, "prove_inclusion", invalid("index", "must not be negative"))
+	case req.GetIndex() >= size:
 		return nil, s.readRefused(ctx, c, "prove_inclusion", invalid("index", "must be below the tree size %d", size))
 	}
 	if err := s.auditRead(ctx, c, "prove_inclusion", map[string]string{"index": strconv.FormatInt(req.GetIndex(), 10)}); err != nil {
@@ -342,7 +345,9 @@ func (s *Server) proofSize(ctx context.Context, field string, want int64) (int64
 	switch {
 	case want == 0:
 		return size, nil
-	case want < 0 || want > size:
+	case want < 0:
+		return 0, invalid(field, "must not be negative (0 means the latest checkpoint's size, %d)", size)
+	case want > size:
 		return 0, invalid(field, "must be at most the latest checkpoint's size %d", size)
 	}
 	return want, nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -255,4 +256,32 @@ func TestRefusedNoticeListsAreLogged(t *testing.T) {
 	if !slices.Equal(named, indexes[:2]) {
 		t.Errorf("the refusals name entries %q, want %q", named, indexes[:2])
 	}
+}
+
+// TestAuditProofErrorsSayWhatIsWrong: a negative index or tree size is
+// refused with a description that says so, not with one the value meets
+// ("must be below the tree size" for -1).
+func TestAuditProofErrorsSayWhatIsWrong(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+	check := func(name, field string, err error) {
+		t.Helper()
+		st := wantStatus(t, err, codes.InvalidArgument)
+		for _, d := range st.Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) == 1 {
+				if v := br.GetFieldViolations()[0]; v.GetField() != field || !strings.Contains(v.GetDescription(), "negative") {
+					t.Errorf("%s: %s: %q, want %s: must not be negative", name, v.GetField(), v.GetDescription(), field)
+				}
+				return
+			}
+		}
+		t.Errorf("%s: no BadRequest in %v", name, err)
+	}
+	_, err := ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: -1})
+	check("ProveInclusion(index -1)", "index", err)
+	_, err = ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{TreeSize: -1})
+	check("ProveInclusion(tree_size -1)", "tree_size", err)
+	_, err = ac.ProveConsistency(ctx, &liaisonv1.ProveConsistencyRequest{OldSize: 1, NewSize: -1})
+	check("ProveConsistency(new_size -1)", "new_size", err)
 }
