@@ -164,6 +164,9 @@ func (s *Server) Correct(ctx context.Context, req *liaisonv1.CorrectRequest) (_ 
 	if err := validSubjectID(subjectIDField(req.GetRecord()), string(subject)); err != nil {
 		return nil, err
 	}
+	if err := validRecordDates(req.GetRecord()); err != nil {
+		return nil, err
+	}
 	if err := validJustification(req.GetJustification(), string(subject)); err != nil {
 		return nil, err
 	}

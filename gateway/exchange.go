@@ -460,6 +460,9 @@ func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liais
 	if err := validSubjectID(subjectIDField(req.GetRecord()), string(subject)); err != nil {
 		return nil, nil, err
 	}
+	if err := validRecordDates(req.GetRecord()); err != nil {
+		return nil, nil, err
+	}
 	purpose := enumName(req.GetPurpose())
 	if purpose == "" {
 		return nil, nil, invalid("purpose", "must name a purpose")

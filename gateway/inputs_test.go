@@ -12,6 +12,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -284,4 +285,65 @@ func TestAuditProofErrorsSayWhatIsWrong(t *testing.T) {
 	check("ProveInclusion(tree_size -1)", "tree_size", err)
 	_, err = ac.ProveConsistency(ctx, &liaisonv1.ProveConsistencyRequest{OldSize: 1, NewSize: -1})
 	check("ProveConsistency(new_size -1)", "new_size", err)
+}
+
+// TestRecordDatesHaveOneSpelling: a record a caller sends whose date
+// field is not spelt YYYY-MM-DD is refused (INVALID_ARGUMENT naming the
+// field by its path), not delivered as it is.
+func TestRecordDatesHaveOneSpelling(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	rec, attrs := dkRelease(t)
+	for _, tt := range []struct {
+		edit  func(*liaisonv1.Record)
+		field string
+	}{
+		{func(r *liaisonv1.Record) { r.GetReleaseNotice().ReleaseDate = "15.12.2026" }, "record.release_notice.release_date"},
+		{func(r *liaisonv1.Record) { r.GetReleaseNotice().ReleaseDate = "2026-12-15T00:00:00Z" }, "record.release_notice.release_date"},
+		{func(r *liaisonv1.Record) { r.GetReleaseNotice().ProbationUntil = "2027-6-1" }, "record.release_notice.probation_until"},
+		{func(r *liaisonv1.Record) { r.GetReleaseNotice().GetSubject().DateOfBirth = "1990-02-30" }, "record.release_notice.subject.date_of_birth"},
+	} {
+		bad := proto.CloneOf(rec)
+		tt.edit(bad)
+		_, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: bad, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks; police must know.",
+		})
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != tt.field {
+			t.Errorf("Disclose with a malformed %s: %v, want INVALID_ARGUMENT naming it", tt.field, err)
+		}
+		_, err = s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+			Record:    bad, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release date set.",
+		})
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != tt.field {
+			t.Errorf("Notify with a malformed %s: %v, want INVALID_ARGUMENT naming it", tt.field, err)
+		}
+		_, err = liaisonv1.NewAftercareClient(s.conn(t, dkPrison)).Correct(ctx, &liaisonv1.CorrectRequest{
+			Record: bad, Subject: attrs, Justification: "The release date was wrong.",
+		})
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != tt.field {
+			t.Errorf("Correct with a malformed %s: %v, want INVALID_ARGUMENT naming it", tt.field, err)
+		}
+	}
+	// A breach in a list is named by its index.
+	pm := &liaisonv1.Record{Body: &liaisonv1.Record_ProbationMeasures{ProbationMeasures: &liaisonv1.ProbationMeasures{
+		Subject:  &liaisonv1.Person{SubjectId: "SYN-DK-0001"},
+		Breaches: []*liaisonv1.ProbationBreach{{Date: "2026-11-02"}, {Date: "2/11/2026"}},
+	}}}
+	_, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: pm, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
+	})
+	if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "record.probation_measures.breaches[1].date" {
+		t.Errorf("Disclose with a malformed breach date: %v, want INVALID_ARGUMENT naming record.probation_measures.breaches[1].date", err)
+	}
+	// Well-spelt dates pass.
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks; police must know.",
+	}); err != nil {
+		t.Fatalf("Disclose of the sample notice: %v", err)
+	}
 }

@@ -199,6 +199,9 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	if err := validSubjectID(subjectIDField(req.GetRecord()), string(subject)); err != nil {
 		return nil, err
 	}
+	if err := validRecordDates(req.GetRecord()); err != nil {
+		return nil, err
+	}
 	purpose := enumName(req.GetPurpose())
 	if purpose == "" && (req.GetPurpose() != 0 || len(req.GetRecipients())+len(req.GetRecipientRoles()) > 0) {
 		return nil, invalid("purpose", "must name the purpose of the notice to recipients named by id or role")
