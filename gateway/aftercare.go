@@ -171,7 +171,7 @@ func (s *Server) Correct(ctx context.Context, req *liaisonv1.CorrectRequest) (_ 
 		return nil, err
 	}
 	if req.GetSubject() != nil {
-		if err := validSubject(req.GetSubject()); err != nil {
+		if err := validSubject(req.GetSubject(), string(subject)); err != nil {
 			return nil, err
 		}
 	}

@@ -230,7 +230,7 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 	if err := validJustification(req.GetJustification(), req.GetSubjectId()); err != nil {
 		return nil, err
 	}
-	if err := validSubject(req.GetSubject()); err != nil {
+	if err := validSubject(req.GetSubject(), req.GetSubjectId()); err != nil {
 		return nil, err
 	}
 	caller, now := ex.caller.Agency, s.now()

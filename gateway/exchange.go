@@ -34,6 +34,7 @@ const (
 	maxSubjectIDLen     = 128
 	maxJustificationLen = 2000
 	maxLegalBasisLen    = 128
+	maxMunicipalityLen  = 128
 	maxRecipients       = 50
 	auditTimeout        = 30 * time.Second
 )
@@ -473,7 +474,7 @@ func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liais
 	if err := validClaimedBasis(req.GetClaimedLegalBasis(), string(subject)); err != nil {
 		return nil, nil, err
 	}
-	if err := validSubject(req.GetSubject()); err != nil {
+	if err := validSubject(req.GetSubject(), string(subject)); err != nil {
 		return nil, nil, err
 	}
 	if len(req.GetRecipients()) == 0 && len(req.GetRecipientRoles()) == 0 {
@@ -593,7 +594,7 @@ func redact(text, id string) string {
 // validSubject checks the subject's attributes that a holder must give
 // with a Disclose: the policy decides on them, and a missing fact is a
 // missing input, not a legal answer.
-func validSubject(a *liaisonv1.SubjectAttributes) error {
+func validSubject(a *liaisonv1.SubjectAttributes, subjectID string) error {
 	if a == nil {
 		return invalid("subject", "is required: the subject's attributes as the holder knows them (category at least)")
 	}
@@ -610,6 +611,16 @@ func validSubject(a *liaisonv1.SubjectAttributes) error {
 		if t, err := time.Parse(time.DateOnly, d.v); err != nil || t.Format(time.DateOnly) != d.v {
 			return invalid(d.field, "must be a date in YYYY-MM-DD form")
 		}
+	}
+	// The municipality goes to the policy and into the log: a name, with
+	// one spelling of its ends, and never the subject's identifier.
+	switch m := a.GetMunicipality(); {
+	case len(m) > maxMunicipalityLen || !utf8.ValidString(m) || strings.ContainsFunc(m, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return invalid("subject.municipality", "must be at most %d printable characters", maxMunicipalityLen)
+	case strings.TrimSpace(m) != m:
+		return invalid("subject.municipality", "must not begin or end with white space")
+	case mentions(m, subjectID):
+		return invalid("subject.municipality", "must not contain the subject's identifier")
 	}
 	return nil
 }

@@ -321,7 +321,7 @@ func (s *Server) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExpiryRe
 	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
 		return nil, err
 	}
-	if err := validSubject(req.GetSubject()); err != nil {
+	if err := validSubject(req.GetSubject(), req.GetSubjectId()); err != nil {
 		return nil, err
 	}
 	if err := validJustification(req.GetJustification(), req.GetSubjectId()); err != nil {

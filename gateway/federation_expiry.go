@@ -169,7 +169,7 @@ func (s *Server) reviseFromPeer(ctx context.Context, ex *exchange, st audit.Afte
 	case req.GetSubjectId() != "":
 		return nil, invalid("subject_id", "must be empty in a forwarded revision: the release names the person")
 	}
-	if err := validSubject(req.GetSubject()); err != nil {
+	if err := validSubject(req.GetSubject(), ""); err != nil {
 		return nil, err
 	}
 	if err := validJustification(req.GetJustification(), ""); err != nil {

@@ -389,7 +389,7 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	if err := validJustification(req.GetJustification(), ""); err != nil {
 		return nil, err
 	}
-	if err := validSubject(req.GetSubject()); err != nil {
+	if err := validSubject(req.GetSubject(), ""); err != nil {
 		return nil, err
 	}
 	rcpt, ok := reg.Agencies[req.GetRecipients()[0]]

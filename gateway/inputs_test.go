@@ -347,3 +347,52 @@ func TestRecordDatesHaveOneSpelling(t *testing.T) {
 		t.Fatalf("Disclose of the sample notice: %v", err)
 	}
 }
+
+// TestSubjectMunicipalityIsAName: the municipality of a subject's
+// attributes, which the policy reads and the log records, is refused
+// (INVALID_ARGUMENT naming subject.municipality) if it holds the
+// subject's identifier, control characters, white space around it or
+// kilobytes of text; none of them reaches the log.
+func TestSubjectMunicipalityIsAName(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	rec, attrs := dkRelease(t)
+	for _, m := range []string{"SYN-DK-0001", "Aarhus syn dk 0001", strings.Repeat("m", 3000), "Aar\x00hus", " Aarhus"} {
+		a := proto.CloneOf(attrs)
+		a.Municipality = m
+		_, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: rec, Subject: a, Recipients: []string{"dk-police-aarhus"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks; police must know.",
+		})
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "subject.municipality" {
+			t.Errorf("Disclose with municipality %.20q: %v, want INVALID_ARGUMENT naming subject.municipality", m, err)
+		}
+		_, err = s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+			Record:    rec, Subject: a, Recipients: []string{"dk-police-aarhus"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release date set.",
+		})
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "subject.municipality" {
+			t.Errorf("Notify with municipality %.20q: %v, want INVALID_ARGUMENT naming subject.municipality", m, err)
+		}
+	}
+	n, _ := s.db.Size(ctx)
+	leaves, err := s.db.ReadLeaves(ctx, 0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range leaves {
+		if bytes.Contains(l, []byte("SYN-DK")) || bytes.Contains(l, []byte("syn dk")) || bytes.Contains(l, []byte("mmmmmmmm")) || bytes.Contains(l, []byte(`\u0000`)) {
+			t.Errorf("entry %d holds what a refused municipality held: %.300s", i, l)
+		}
+	}
+	if attrs.GetMunicipality() == "" {
+		t.Fatal("the sample attributes name no municipality")
+	}
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks; police must know.",
+	}); err != nil {
+		t.Fatalf("Disclose with the sample municipality: %v", err)
+	}
+}

@@ -212,7 +212,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	if err := validClaimedBasis(req.GetClaimedLegalBasis(), string(subject)); err != nil {
 		return nil, err
 	}
-	if err := validSubject(req.GetSubject()); err != nil {
+	if err := validSubject(req.GetSubject(), string(subject)); err != nil {
 		return nil, err
 	}
 	attrs, err := recordReleaseDate(req.GetSubject(), req.GetRecord())
