@@ -201,7 +201,11 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	req := &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: *all, Recipient: *recipient, Limit: int32(*limit), ForwardPendingOnly: *forwardPending}
+	lim, err := limitFlag("audit corrections", *limit)
+	if err != nil {
+		return err
+	}
+	req := &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: *all, Recipient: *recipient, Limit: lim, ForwardPendingOnly: *forwardPending}
 	if *kind != "" {
 		k, ok := liaisonv1.ObligationKind_value["OBLIGATION_KIND_"+strings.ToUpper(*kind)]
 		if !ok || k == 0 {

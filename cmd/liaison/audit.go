@@ -154,7 +154,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if q.To, err = parseTimeFlag(*to); err != nil {
 			return err
 		}
-		q.Limit = int32(*limit)
+		if q.Limit, err = limitFlag("audit query", *limit); err != nil {
+			return err
+		}
 		c, err := conn.dial()
 		if err != nil {
 			return err
@@ -279,6 +281,16 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprint(stderr, auditUsage)
 	return fmt.Errorf("audit: unknown command %q", args[0])
+}
+
+// limitFlag reads a -limit flag for a list call, whose limit field is an
+// int32 from 0 to 1000: a larger value is refused here rather than
+// wrapped (4294967396 would ask for 100).
+func limitFlag(cmd string, n int) (int32, error) {
+	if n < 0 || n > 1000 {
+		return 0, fmt.Errorf("%s: -limit %d: want 0 to 1000", cmd, n)
+	}
+	return int32(n), nil
 }
 
 func parseTimeFlag(s string) (*timestamppb.Timestamp, error) {

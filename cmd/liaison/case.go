@@ -348,7 +348,10 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	req.Limit = int32(*limit)
+	var err error
+	if req.Limit, err = limitFlag("audit notices", *limit); err != nil {
+		return err
+	}
 	c, err := conn.dial()
 	if err != nil {
 		return err
