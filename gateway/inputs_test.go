@@ -396,3 +396,28 @@ func TestSubjectMunicipalityIsAName(t *testing.T) {
 		t.Fatalf("Disclose with the sample municipality: %v", err)
 	}
 }
+
+// TestSubjectIDHasNoInvisibleSpelling: a subject identifier with an
+// invisible or control character in it (a zero-width space, a byte-order
+// mark, a C1 control) looks like the identifier without it but would get
+// a pseudonym of its own; it is refused (INVALID_ARGUMENT naming the
+// field), as the error already said: "printable characters".
+func TestSubjectIDHasNoInvisibleSpelling(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+	for _, id := range []string{"SYN-NL-0001\u200b", "\ufeffSYN-NL-0001", "SYN-NL\u00850001", "SYN-NL-\u200e0001"} {
+		_, err := s.exchange(t, nlPolice).Request(ctx, &liaisonv1.RequestRequest{
+			Holder: "nl-probation", SubjectId: id,
+			RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+			Justification: "Planning contact after a reported meeting with a recruiter.",
+		})
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "subject_id" {
+			t.Errorf("Request for %q: %v, want INVALID_ARGUMENT naming subject_id", id, err)
+		}
+		_, err = ac.AccessReport(ctx, &liaisonv1.AccessReportRequest{SubjectId: id})
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "subject_id" {
+			t.Errorf("AccessReport for %q: %v, want INVALID_ARGUMENT naming subject_id", id, err)
+		}
+	}
+}

@@ -308,7 +308,11 @@ type Person struct {
 	// The person's identifier in the holder's records (for example a national
 	// identity number). Never logged. It leaves the gateway only where the
 	// decision keeps direct identifiers (a full disclosure); otherwise as a
-	// pseudonym, or not at all.
+	// pseudonym, or not at all. Wherever a caller gives a subject's
+	// identifier it is at most 128 printable characters (no control or
+	// invisible character, such as a zero-width space, that would make a
+	// second spelling of the same-looking identifier), without white space
+	// around them; else INVALID_ARGUMENT naming the field.
 	SubjectId string `protobuf:"bytes,1,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	// Full name.
 	FullName string `protobuf:"bytes,2,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
