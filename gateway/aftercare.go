@@ -164,7 +164,7 @@ func (s *Server) Correct(ctx context.Context, req *liaisonv1.CorrectRequest) (_ 
 	if err := validSubjectID(subjectIDField(req.GetRecord()), string(subject)); err != nil {
 		return nil, err
 	}
-	if err := validRecordDates(req.GetRecord()); err != nil {
+	if err := validRecord(req.GetRecord()); err != nil {
 		return nil, err
 	}
 	if err := validJustification(req.GetJustification(), string(subject)); err != nil {

@@ -461,7 +461,7 @@ func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liais
 	if err := validSubjectID(subjectIDField(req.GetRecord()), string(subject)); err != nil {
 		return nil, nil, err
 	}
-	if err := validRecordDates(req.GetRecord()); err != nil {
+	if err := validRecord(req.GetRecord()); err != nil {
 		return nil, nil, err
 	}
 	purpose := enumName(req.GetPurpose())

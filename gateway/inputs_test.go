@@ -421,3 +421,39 @@ func TestSubjectIDHasNoInvisibleSpelling(t *testing.T) {
 		}
 	}
 }
+
+// TestThirdPartyIDsAreSpeltAsSubjectIDs: a third party's identifier in a
+// record a caller sends (an associate, a family contact), pseudonymised in
+// its own right, is spelt as a subject's must be: one too long to
+// pseudonymise, or with white space around it (a second pseudonym for the
+// same person), is refused naming its path.
+func TestThirdPartyIDsAreSpeltAsSubjectIDs(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	_, attrs := dkRelease(t)
+	for _, id := range []string{strings.Repeat("x", 300), " REL-1", "REL-1\u200b"} {
+		rec := &liaisonv1.Record{Body: &liaisonv1.Record_PoliceObservation{PoliceObservation: &liaisonv1.PoliceObservation{
+			Subject: &liaisonv1.Person{SubjectId: "SYN-DK-0001"}, ObservedOn: "2026-11-02",
+			Associates: []*liaisonv1.Person{{SubjectId: "REL-2"}, {SubjectId: id}},
+		}}}
+		_, err := s.exchange(t, dkPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: rec, Subject: attrs, Recipients: []string{"dk-prison-east"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Seen with an associate.",
+		})
+		const field = "record.police_observation.associates[1].subject_id"
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != field {
+			t.Errorf("Disclose with associate %.12q: %v, want INVALID_ARGUMENT naming %s", id, err, field)
+		}
+	}
+	// A third party without an identifier, or with a well-spelt one, passes.
+	rec := &liaisonv1.Record{Body: &liaisonv1.Record_PoliceObservation{PoliceObservation: &liaisonv1.PoliceObservation{
+		Subject: &liaisonv1.Person{SubjectId: "SYN-DK-0001"}, ObservedOn: "2026-11-02",
+		Associates: []*liaisonv1.Person{{SubjectId: "REL-2"}, {FullName: "Unknown"}},
+	}}}
+	if _, err := s.exchange(t, dkPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-prison-east"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Seen with an associate.",
+	}); err != nil {
+		t.Fatalf("Disclose with well-spelt associates: %v", err)
+	}
+}

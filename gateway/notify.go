@@ -199,7 +199,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	if err := validSubjectID(subjectIDField(req.GetRecord()), string(subject)); err != nil {
 		return nil, err
 	}
-	if err := validRecordDates(req.GetRecord()); err != nil {
+	if err := validRecord(req.GetRecord()); err != nil {
 		return nil, err
 	}
 	purpose := enumName(req.GetPurpose())

@@ -145,37 +145,46 @@ func classify(fd protoreflect.FieldDescriptor) pseudonym.Rule {
 	return rule
 }
 
-// validRecordDates checks the dates of a record a caller sends (Disclose,
-// Notify, Correct): every field the schema generalises to a year, month
-// or week is a date, and is either empty or spelt YYYY-MM-DD, the one
-// spelling the schema gives dates. Another spelling (15.12.2026,
-// 2026-1-5, a time of day) would be delivered as it is where the policy
-// keeps the field, and fail the exchange where it generalises it. The
-// error names the field by its path in the request.
-func validRecordDates(r *liaisonv1.Record) error {
-	return walkDates(r.ProtoReflect(), "record")
+// validRecord checks what a caller sends in a record (Disclose, Notify,
+// Correct) that has one spelling, naming the field by its path in the
+// request:
+//
+//   - every date (a field the schema generalises to a year, month or
+//     week) is empty or spelt YYYY-MM-DD, the one spelling the schema
+//     gives dates. Another spelling (15.12.2026, 2026-1-5, a time of day)
+//     would be delivered as it is where the policy keeps the field, and
+//     dropped where it generalises it;
+//   - every person's identifier (the key of a Person: the subject's, and
+//     a third party's, pseudonymised in their own right) is empty or
+//     spelt as a subject's identifier must be: one too long to
+//     pseudonymise would fail the exchange after the decision, and one
+//     with white space around it would get a pseudonym of its own.
+func validRecord(r *liaisonv1.Record) error {
+	return walkRecord(r.ProtoReflect(), "record")
 }
 
-func walkDates(m protoreflect.Message, path string) error {
+func walkRecord(m protoreflect.Message, path string) error {
 	var err error
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		p := path + "." + string(fd.Name())
 		switch {
 		case fd.Kind() == protoreflect.MessageKind && fd.IsList():
 			for i := range v.List().Len() {
-				if err = walkDates(v.List().Get(i).Message(), fmt.Sprintf("%s[%d]", p, i)); err != nil {
+				if err = walkRecord(v.List().Get(i).Message(), fmt.Sprintf("%s[%d]", p, i)); err != nil {
 					return false
 				}
 			}
 		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
-			err = walkDates(v.Message(), p)
+			err = walkRecord(v.Message(), p)
 		case fd.Kind() == protoreflect.StringKind && !fd.IsList() && !fd.IsMap():
-			switch classify(fd).Generalise {
-			case pseudonym.GeneraliseYear, pseudonym.GeneraliseMonth, pseudonym.GeneraliseWeek:
-				if d := v.String(); d != "" {
-					if t, perr := time.Parse(time.DateOnly, d); perr != nil || t.Format(time.DateOnly) != d {
-						err = invalid(p, "must be a date in YYYY-MM-DD form")
-					}
+			rule := classify(fd)
+			switch d := v.String(); {
+			case d == "":
+			case rule.Key:
+				err = validSubjectID(p, d)
+			case rule.Generalise == pseudonym.GeneraliseYear, rule.Generalise == pseudonym.GeneraliseMonth, rule.Generalise == pseudonym.GeneraliseWeek:
+				if t, perr := time.Parse(time.DateOnly, d); perr != nil || t.Format(time.DateOnly) != d {
+					err = invalid(p, "must be a date in YYYY-MM-DD form")
 				}
 			}
 		}
