@@ -824,7 +824,7 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 		detail["forward_pending_only"] = "true"
 	}
 	if !f.SentBefore.IsZero() {
-		detail["sent_before"] = f.SentBefore.UTC().Format(time.RFC3339)
+		detail["sent_before"] = f.SentBefore.UTC().Format(time.RFC3339Nano)
 	}
 	if err := s.auditRead(ctx, c, "list_notices", detail); err != nil {
 		return nil, s.statusError(ctx, err)

@@ -426,10 +426,10 @@ func filterDetail(f audit.Filter) map[string]string {
 		}
 	}
 	if !f.From.IsZero() {
-		add("from", f.From.UTC().Format("2006-01-02T15:04:05Z07:00"))
+		add("from", f.From.UTC().Format(time.RFC3339Nano))
 	}
 	if !f.To.IsZero() {
-		add("to", f.To.UTC().Format("2006-01-02T15:04:05Z07:00"))
+		add("to", f.To.UTC().Format(time.RFC3339Nano))
 	}
 	add("agency", f.Agency)
 	add("officer", f.Officer)

@@ -457,3 +457,30 @@ func TestThirdPartyIDsAreSpeltAsSubjectIDs(t *testing.T) {
 		t.Fatalf("Disclose with well-spelt associates: %v", err)
 	}
 }
+
+// TestAuditReadRecordsTheTimesAsked: the audit_read entry of a Query or
+// ListObligationNotices records the times it was bounded by as given, to
+// the nanosecond: one cut to the second states another range than the
+// one read.
+func TestAuditReadRecordsTheTimesAsked(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	from := time.Date(2026, 11, 1, 12, 0, 0, 500_000_000, time.UTC)
+	to := time.Date(2026, 12, 1, 8, 30, 15, 250, time.UTC)
+	if _, err := liaisonv1.NewAuditClient(s.conn(t, dkAuditor)).Query(ctx, &liaisonv1.QueryRequest{From: timestamppb.New(from), To: timestamppb.New(to)}); err != nil {
+		t.Fatal(err)
+	}
+	_, e := s.lastEntry(t)
+	for k, want := range map[string]time.Time{"from": from, "to": to} {
+		if got, err := time.Parse(time.RFC3339Nano, e.Detail[k]); err != nil || !got.Equal(want) {
+			t.Errorf("Query's entry records %s %q, want %s", k, e.Detail[k], want.Format(time.RFC3339Nano))
+		}
+	}
+	if _, err := liaisonv1.NewAftercareClient(s.conn(t, dkAuditor)).ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{SentBefore: timestamppb.New(from)}); err != nil {
+		t.Fatal(err)
+	}
+	_, e = s.lastEntry(t)
+	if got, err := time.Parse(time.RFC3339Nano, e.Detail["sent_before"]); err != nil || !got.Equal(from) {
+		t.Errorf("ListObligationNotices' entry records sent_before %q, want %s", e.Detail["sent_before"], from.Format(time.RFC3339Nano))
+	}
+}
