@@ -83,6 +83,14 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 		if _, err = s.cfg.Verifier.CheckCertificate(state); err == nil {
 			return ctx, nil
 		}
+	} else if md, _ := metadata.FromIncomingContext(ctx); len(md.Get("authorization")) > 1 {
+		// Two credentials in one call: which officer acts would be the
+		// gateway's guess. The certificate still says which agency it is.
+		var a *authn.Agency
+		if a, err = s.cfg.Verifier.CheckCertificate(state); err == nil {
+			err = &authn.Error{Reason: "MALFORMED_TOKEN", Agency: a.ID, Proven: true,
+				Detail: "the call carries more than one authorization header: send one, with one bearer token"}
+		}
 	} else {
 		var c authn.Caller
 		if c, err = s.cfg.Verifier.Authenticate(ctx, state, bearer(ctx)); err == nil {
@@ -124,11 +132,13 @@ func peerKey(p *peer.Peer, ae *authn.Error) string {
 }
 
 // bearer returns the token of an "authorization: Bearer <token>" header.
+// The scheme is case-insensitive (RFC 7235, section 2.1): "bearer <token>"
+// carries a token too, and is not refused as carrying none.
 func bearer(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
 	for _, v := range md.Get("authorization") {
-		if t, ok := strings.CutPrefix(v, "Bearer "); ok {
-			return strings.TrimSpace(t)
+		if len(v) > len("Bearer ") && strings.EqualFold(v[:len("Bearer ")], "Bearer ") {
+			return strings.TrimSpace(v[len("Bearer "):])
 		}
 	}
 	return ""

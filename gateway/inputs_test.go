@@ -11,11 +11,13 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -482,5 +484,36 @@ func TestAuditReadRecordsTheTimesAsked(t *testing.T) {
 	_, e = s.lastEntry(t)
 	if got, err := time.Parse(time.RFC3339Nano, e.Detail["sent_before"]); err != nil || !got.Equal(from) {
 		t.Errorf("ListObligationNotices' entry records sent_before %q, want %s", e.Detail["sent_before"], from.Format(time.RFC3339Nano))
+	}
+}
+
+// TestBearerSchemeAndOneCredential: the authorization scheme is
+// case-insensitive (RFC 7235), so "bearer <token>" authenticates rather
+// than being refused as carrying no token; a call with two authorization
+// headers is refused (MALFORMED_TOKEN) rather than run as the officer of
+// the first.
+func TestBearerSchemeAndOneCredential(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	mint := func(o officer) string {
+		tok, err := s.pki.Issuers[o.agency].Mint(devpki.TokenSpec{Officer: o.id, Roles: o.roles, Clearance: o.clearance, Audience: "liaison"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	auditor, other := mint(dkAuditor), mint(dkPrison)
+	ac := liaisonv1.NewAuditClient(s.connWith(t, "dk-prison-east", ""))
+	if _, err := ac.GetCheckpoint(metadata.AppendToOutgoingContext(ctx, "authorization", "bearer "+auditor), &liaisonv1.GetCheckpointRequest{}); err != nil {
+		t.Errorf("GetCheckpoint with \"bearer <token>\": %v, want it answered", err)
+	}
+	two := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+auditor, "authorization", "Bearer "+other)
+	_, err := ac.GetCheckpoint(two, &liaisonv1.GetCheckpointRequest{})
+	if wantStatus(t, err, codes.Unauthenticated); reasonOf(err) != "MALFORMED_TOKEN" {
+		t.Errorf("GetCheckpoint with two authorization headers: reason %q, want MALFORMED_TOKEN", reasonOf(err))
+	}
+	_, e := s.lastEntry(t)
+	if e.Action != audit.ActionAuthenticate || e.Outcome != audit.OutcomeRefused || e.Requester == nil || e.Requester.Agency != "dk-prison-east" {
+		t.Errorf("last entry = %+v, want the refused authentication of dk-prison-east", e)
 	}
 }
