@@ -796,8 +796,11 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 	if err := checkAgencyFilter("recipient", req.GetRecipient()); err != nil {
 		return nil, s.readRefused(ctx, c, "list_notices", err)
 	}
+	if req.GetStart() < 0 {
+		return nil, s.readRefused(ctx, c, "list_notices", invalid("start", "must not be negative"))
+	}
 	f := audit.SentNoticeFilter{IncludeAcked: req.GetIncludeAcknowledged() || req.GetForwardPendingOnly(), ForwardDue: req.GetForwardPendingOnly(),
-		Recipient: req.GetRecipient(), After: -1, Limit: limit}
+		Recipient: req.GetRecipient(), After: req.GetStart() - 1, Limit: limit}
 	if k := req.GetKind(); k != liaisonv1.ObligationKind_OBLIGATION_KIND_UNSPECIFIED {
 		for name, v := range noticeKinds {
 			if v == k {
@@ -822,6 +825,9 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 	}
 	if f.ForwardDue {
 		detail["forward_pending_only"] = "true"
+	}
+	if req.GetStart() > 0 {
+		detail["start"] = strconv.FormatInt(req.GetStart(), 10)
 	}
 	if !f.SentBefore.IsZero() {
 		detail["sent_before"] = f.SentBefore.UTC().Format(time.RFC3339Nano)

@@ -517,3 +517,46 @@ func TestBearerSchemeAndOneCredential(t *testing.T) {
 		t.Errorf("last entry = %+v, want the refused authentication of dk-prison-east", e)
 	}
 }
+
+// TestObligationNoticesPage: ListObligationNotices reads on past a full
+// page (start), as Query does; without it an auditor saw the first 1000
+// notices and could not learn of the rest. A negative start is refused.
+func TestObligationNoticesPage(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	rec, attrs := dkRelease(t)
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus", "dk-social-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks; police must know.",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fixed := proto.CloneOf(rec)
+	fixed.GetReleaseNotice().ReleaseDate = "2026-12-22"
+	cr, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: fixed, Subject: attrs, Justification: "The release moved a week."})
+	if err != nil || len(cr.GetResults()) != 2 {
+		t.Fatalf("Correct = %v, %v; want two corrections", cr, err)
+	}
+	ac := aftercare(t, s, dkAuditor)
+	var seen []int64
+	start := int64(0)
+	for range 3 {
+		page, err := ac.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{Limit: 1, Start: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.GetNotices()) == 0 {
+			break
+		}
+		idx := page.GetNotices()[0].GetAuditIndex()
+		seen = append(seen, idx)
+		start = idx + 1
+	}
+	if len(seen) != 2 || seen[0] >= seen[1] {
+		t.Errorf("pages of one read notices %v, want the two corrections, one a page, oldest first", seen)
+	}
+	_, err = ac.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{Start: -1})
+	if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "start" {
+		t.Errorf("ListObligationNotices(start -1): %v, want INVALID_ARGUMENT naming start", err)
+	}
+}

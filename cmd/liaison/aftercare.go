@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -197,6 +198,7 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	olderThan := fs.Duration("older-than", 0, "only notices sent at least this `long` ago (e.g. 168h: open for a week)")
 	forwardPending := fs.Bool("forward-pending", false, "only notices acknowledged here whose acknowledgement the gateway they came from (a peer that did not answer) has not taken yet")
 	limit := fs.Int("limit", 100, "at most this many `notices` (up to 1000)")
+	start := fs.Int64("start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
 	asJSON := fs.Bool("json", false, "print the notices as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -205,7 +207,7 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	if err != nil {
 		return err
 	}
-	req := &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: *all, Recipient: *recipient, Limit: lim, ForwardPendingOnly: *forwardPending}
+	req := &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: *all, Recipient: *recipient, Limit: lim, ForwardPendingOnly: *forwardPending, Start: *start}
 	if *kind != "" {
 		k, ok := liaisonv1.ObligationKind_value["OBLIGATION_KIND_"+strings.ToUpper(*kind)]
 		if !ok || k == 0 {
@@ -252,7 +254,14 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 			enumWord(n.GetKind().String(), "OBLIGATION_KIND_"), n.GetRecipient(), n.GetHolder(), audit.FormatIndexes(n.GetRefersTo()),
 			n.GetReason(), enumWord(n.GetObligation().String(), "OBLIGATION_"), acked)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// A full page may not be the last: say where the next one starts.
+	if ns := resp.GetNotices(); len(ns) == cmp.Or(int(lim), 100) {
+		fmt.Fprintf(stdout, "A full page of %d notices: more may match; the next page is -start %d\n", len(ns), ns[len(ns)-1].GetAuditIndex()+1)
+	}
+	return nil
 }
 
 // noticeFailures is an error if a recipient was sent nothing (the keys

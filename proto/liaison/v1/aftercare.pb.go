@@ -992,15 +992,20 @@ type ListObligationNoticesRequest struct {
 	// A timestamp google.protobuf.Timestamp does not allow is refused with
 	// INVALID_ARGUMENT naming sent_before.
 	SentBefore *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=sent_before,json=sentBefore,proto3" json:"sent_before,omitempty"`
-	// At most this many; 0 means 100, the maximum is 1000.
+	// At most this many; 0 means 100, the maximum is 1000. A full page may
+	// not be the last: read on with start.
 	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Only notices acknowledged at this gateway whose acknowledgement is
 	// still to be forwarded to the gateway they came from, a peer that did
 	// not answer (ListedNotice.forward_pending); include_acknowledged is
 	// then implied.
 	ForwardPendingOnly bool `protobuf:"varint,6,opt,name=forward_pending_only,json=forwardPendingOnly,proto3" json:"forward_pending_only,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Only notices with an audit index at or after this one; not negative
+	// (else INVALID_ARGUMENT naming start). To read the next page after a
+	// full one, the index after the last notice listed.
+	Start         int64 `protobuf:"varint,7,opt,name=start,proto3" json:"start,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListObligationNoticesRequest) Reset() {
@@ -1073,6 +1078,13 @@ func (x *ListObligationNoticesRequest) GetForwardPendingOnly() bool {
 		return x.ForwardPendingOnly
 	}
 	return false
+}
+
+func (x *ListObligationNoticesRequest) GetStart() int64 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
 }
 
 // ListObligationNoticesResponse lists notices.
@@ -1343,7 +1355,7 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\x12GetReceiptResponse\x126\n" +
 	"\n" +
 	"provenance\x18\x01 \x01(\v2\x16.liaison.v1.ProvenanceR\n" +
-	"provenance\"\xa4\x02\n" +
+	"provenance\"\xba\x02\n" +
 	"\x1cListObligationNoticesRequest\x121\n" +
 	"\x14include_acknowledged\x18\x01 \x01(\bR\x13includeAcknowledged\x12\x1c\n" +
 	"\trecipient\x18\x02 \x01(\tR\trecipient\x12.\n" +
@@ -1351,7 +1363,8 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\vsent_before\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"sentBefore\x12\x14\n" +
 	"\x05limit\x18\x05 \x01(\x05R\x05limit\x120\n" +
-	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\"S\n" +
+	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\x12\x14\n" +
+	"\x05start\x18\a \x01(\x03R\x05start\"S\n" +
 	"\x1dListObligationNoticesResponse\x122\n" +
 	"\anotices\x18\x01 \x03(\v2\x18.liaison.v1.ListedNoticeR\anotices\"\xfd\x03\n" +
 	"\fListedNotice\x12\x1f\n" +
