@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -558,5 +559,54 @@ func TestObligationNoticesPage(t *testing.T) {
 	_, err = ac.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{Start: -1})
 	if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "start" {
 		t.Errorf("ListObligationNotices(start -1): %v, want INVALID_ARGUMENT naming start", err)
+	}
+}
+
+// TestApprovalJustificationNeverHoldsTheIdentity: an approver's reason
+// that names the identifier behind the pseudonym (as written, or as
+// people write it) is recorded with "[subject]" in its place, as the
+// requester's is, for an approval that counts and for one refused; a
+// reason naming someone else is recorded as written, and both are
+// answered alike.
+func TestApprovalJustificationNeverHoldsTheIdentity(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
+	ctx := t.Context()
+	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer", "legal_officer"}, "confidential"}
+	police := s.exchange(t, requester)
+	resp, err := police.Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := police.RequestReidentification(ctx, &liaisonv1.RequestReidentificationRequest{
+		Pseudonym: resp.GetReleased().GetSubjectPseudonym(), FromDomain: resp.GetReleased().GetPseudonymDomain(),
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Imminent risk."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probationLO := officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}
+	ap, err := s.exchange(t, probationLO).ApproveReidentification(ctx, &liaisonv1.ApproveReidentificationRequest{
+		RequestId: rr.GetRequestId(), Justification: "I know SYN-NL-0001 from supervision."})
+	if err != nil {
+		t.Fatalf("approval: %v", err)
+	}
+	if j := s.entry(t, ap.GetAuditIndex()).Justification; j != "I know [subject] from supervision." {
+		t.Errorf("the approval's justification is %q, want the identifier replaced", j)
+	}
+	// Refused (the same officer again): recorded so too.
+	_, err = s.exchange(t, probationLO).ApproveReidentification(ctx, &liaisonv1.ApproveReidentificationRequest{
+		RequestId: rr.GetRequestId(), Justification: "Again: syn nl 0001."})
+	wantStatus(t, err, codes.PermissionDenied)
+	if _, e := s.lastEntry(t); e.Justification != "Again: [subject]." {
+		t.Errorf("the refused approval's justification is %q, want the identifier replaced", e.Justification)
+	}
+	// A reason naming someone else is not altered.
+	cityLO := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
+	ap, err = s.exchange(t, cityLO).ApproveReidentification(ctx, &liaisonv1.ApproveReidentificationRequest{
+		RequestId: rr.GetRequestId(), Justification: "Not SYN-NL-0002."})
+	if err != nil {
+		t.Fatalf("second approval: %v", err)
+	}
+	if j := s.entry(t, ap.GetAuditIndex()).Justification; j != "Not SYN-NL-0002." {
+		t.Errorf("the second approval's justification is %q, want it as written", j)
 	}
 }

@@ -402,9 +402,19 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 	if err := s.countStanding(ctx, r); err != nil {
 		return nil, err
 	}
+	// The approver's reason is recorded with the identifier behind the
+	// pseudonym, if it appears, replaced by "[subject]", as the
+	// requester's is (validatePseudonymCall): refusing it would answer a
+	// guess, and recording it would put the identity in the log.
+	justification := req.GetJustification()
+	if id, err := s.cfg.Pseudonyms.Resolve(r.request.Detail["from_domain"], r.request.Detail["pseudonym"]); err == nil {
+		justification = redact(justification, string(id))
+	} else if errors.Is(err, pseudonym.ErrUnavailable) {
+		return nil, err
+	}
 	caller, now := ex.caller, s.now()
 	e := ex.entry
-	e.Subject, e.Justification, e.LegalBasis = r.request.Subject, req.GetJustification(), r.request.LegalBasis
+	e.Subject, e.Justification, e.LegalBasis = r.request.Subject, justification, r.request.LegalBasis
 	e.Detail["reid_request"] = r.id
 	resp := &liaisonv1.ApproveReidentificationResponse{Approvals: int32(len(r.approvals)), Quorum: int32(r.quorum)}
 	if code, msg := r.canApprove(caller, now); code != "" {

@@ -3158,7 +3158,10 @@ type ApproveReidentificationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The request's id.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// The approver's reason, in words.
+	// The approver's reason, in words. Recorded with the identifier behind
+	// the pseudonym, if it appears (as written, or as people write it),
+	// replaced by "[subject]", as the requester's is; not refused, which
+	// would tell whether a guess is right.
 	Justification string `protobuf:"bytes,2,opt,name=justification,proto3" json:"justification,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
