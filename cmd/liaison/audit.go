@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -189,6 +190,10 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
+		idx, err := entryIndexes(entries)
+		if err != nil {
+			return err
+		}
 		v, err := loadVerifier(*vkey, *export)
 		if err != nil {
 			return err
@@ -205,7 +210,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer c.Close()
-		return verifyOnline(ctx, liaisonv1.NewAuditClient(c), v, policy, *state, entries, *sample, *full, stdout, stderr)
+		return verifyOnline(ctx, liaisonv1.NewAuditClient(c), v, policy, *state, idx, *sample, *full, stdout, stderr)
 	case "prove":
 		conn.flags(fs)
 		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key`, or @file")
@@ -440,15 +445,22 @@ func verifyFailed(err error) error {
 	return fmt.Errorf("audit verify: FAILED: %v", err)
 }
 
-func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, policy *audit.WitnessPolicy, state string, entries []string, sample int, full bool, stdout, stderr io.Writer) error {
+// entryIndexes reads -entry flags: each an index in decimal, 0 or more,
+// and nothing else. (fmt.Sscan took "012" as entry 10, "0x10" as 16 and
+// "12abc" as 12, and checked an entry the auditor did not name.)
+func entryIndexes(entries []string) ([]int64, error) {
 	var idx []int64
 	for _, e := range entries {
-		var n int64
-		if _, err := fmt.Sscan(e, &n); err != nil {
-			return fmt.Errorf("audit verify: -entry %q: not an index", e)
+		n, err := strconv.ParseInt(e, 10, 64)
+		if err != nil || n < 0 || (len(e) > 1 && e[0] == '0') || e[0] == '+' {
+			return nil, fmt.Errorf("audit verify: -entry %q: not an entry index (0 or more, in decimal, as audit query lists it)", e)
 		}
 		idx = append(idx, n)
 	}
+	return idx, nil
+}
+
+func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, policy *audit.WitnessPolicy, state string, idx []int64, sample int, full bool, stdout, stderr io.Writer) error {
 	client := audit.NewClient(auditSource{ac}, audit.TrustFile(state), v)
 	if policy != nil {
 		if err := client.RequireWitnesses(*policy); err != nil {

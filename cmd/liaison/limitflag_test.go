@@ -24,3 +24,20 @@ func TestListLimitsAreNotWrapped(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyEntryIndexHasOneSpelling: audit verify -entry takes an index
+// in decimal and nothing else: fmt.Sscan read "012" as entry 10, "0x10"
+// as 16 and "12abc" as 12, so the command checked an entry the auditor
+// had not named and said the log verifies.
+func TestVerifyEntryIndexHasOneSpelling(t *testing.T) {
+	for _, e := range []string{"012", "0x10", "12abc", "12 13", "+5", "1_000", "-1", ""} {
+		var stdout, stderr bytes.Buffer
+		err := runAudit(t.Context(), []string{"verify", "-entry", e, "-gateway", "127.0.0.1:1"}, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "-entry") {
+			t.Errorf("audit verify -entry %q: %v, want a refusal of -entry", e, err)
+		}
+	}
+	if idx, err := entryIndexes([]string{"0", "12", "1000000"}); err != nil || len(idx) != 3 || idx[1] != 12 {
+		t.Errorf("entryIndexes(0, 12, 1000000) = %v, %v", idx, err)
+	}
+}
