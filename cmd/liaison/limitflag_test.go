@@ -41,3 +41,17 @@ func TestVerifyEntryIndexHasOneSpelling(t *testing.T) {
 		t.Errorf("entryIndexes(0, 12, 1000000) = %v, %v", idx, err)
 	}
 }
+
+// TestMatchDeadlineIsNotWrapped: liaison match -deadline beyond the 30s
+// the gateway allows is refused by the command, not wrapped into the
+// request's int32 of milliseconds (4294969296ms was sent as 2000).
+func TestMatchDeadlineIsNotWrapped(t *testing.T) {
+	for _, d := range []string{"4294969296ms", "31s", "-1s"} {
+		var stdout, stderr bytes.Buffer
+		err := runMatch(t.Context(), []string{"-subject", "SYN-NL-0001", "-record-type", "risk_assessment", "-purpose", "risk_management",
+			"-justification", "Stopped in a check.", "-deadline", d, "-gateway", "127.0.0.1:1"}, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "-deadline") {
+			t.Errorf("liaison match -deadline %s: %v, want a refusal of -deadline", d, err)
+		}
+	}
+}
