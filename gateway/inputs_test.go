@@ -19,7 +19,6 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
-	"github.com/liaison-gateway/liaison/gateway/sample"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -31,7 +30,7 @@ import (
 func TestClaimedLegalBasisIsAnID(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	ctx := t.Context()
-	fx, _ := sample.ParseFixtures(sample.Sample())
+	fx := s.fx
 	rec, attrs, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	long := strings.Repeat("k", 5000)
 	request := func(lb string) error {
@@ -296,7 +295,7 @@ func TestAuditProofErrorsSayWhatIsWrong(t *testing.T) {
 func TestRecordDatesHaveOneSpelling(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	ctx := t.Context()
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	for _, tt := range []struct {
 		edit  func(*liaisonv1.Record)
 		field string
@@ -359,7 +358,7 @@ func TestRecordDatesHaveOneSpelling(t *testing.T) {
 func TestSubjectMunicipalityIsAName(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	ctx := t.Context()
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	for _, m := range []string{"SYN-DK-0001", "Aarhus syn dk 0001", strings.Repeat("m", 3000), "Aar\x00hus", " Aarhus"} {
 		a := proto.CloneOf(attrs)
 		a.Municipality = m
@@ -433,7 +432,7 @@ func TestSubjectIDHasNoInvisibleSpelling(t *testing.T) {
 func TestThirdPartyIDsAreSpeltAsSubjectIDs(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	ctx := t.Context()
-	_, attrs := dkRelease(t)
+	_, attrs := dkRelease(t, s)
 	for _, id := range []string{strings.Repeat("x", 300), " REL-1", "REL-1\u200b"} {
 		rec := &liaisonv1.Record{Body: &liaisonv1.Record_PoliceObservation{PoliceObservation: &liaisonv1.PoliceObservation{
 			Subject: &liaisonv1.Person{SubjectId: "SYN-DK-0001"}, ObservedOn: "2026-11-02",
@@ -525,7 +524,7 @@ func TestBearerSchemeAndOneCredential(t *testing.T) {
 func TestObligationNoticesPage(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	ctx := t.Context()
-	rec, attrs := dkRelease(t)
+	rec, attrs := dkRelease(t, s)
 	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus", "dk-social-aarhus"},
 		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks; police must know.",
@@ -533,8 +532,10 @@ func TestObligationNoticesPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	fixed := proto.CloneOf(rec)
-	fixed.GetReleaseNotice().ReleaseDate = "2026-12-22"
-	cr, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: fixed, Subject: attrs, Justification: "The release moved a week."})
+	fixed.GetReleaseNotice().ReleaseDate = weekLater(t, rec.GetReleaseNotice().GetReleaseDate())
+	moved := proto.CloneOf(attrs)
+	moved.ReleaseDate = fixed.GetReleaseNotice().GetReleaseDate()
+	cr, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: fixed, Subject: moved, Justification: "The release moved a week."})
 	if err != nil || len(cr.GetResults()) != 2 {
 		t.Fatalf("Correct = %v, %v; want two corrections", cr, err)
 	}
@@ -609,4 +610,14 @@ func TestApprovalJustificationNeverHoldsTheIdentity(t *testing.T) {
 	if j := s.entry(t, ap.GetAuditIndex()).Justification; j != "Not SYN-NL-0002." {
 		t.Errorf("the second approval's justification is %q, want it as written", j)
 	}
+}
+
+// weekLater is the date (YYYY-MM-DD) seven days after date.
+func weekLater(t *testing.T, date string) string {
+	t.Helper()
+	d, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.AddDate(0, 0, 7).Format(time.DateOnly)
 }

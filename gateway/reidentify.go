@@ -373,6 +373,11 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 	return resp, nil
 }
 
+// justificationWithheld is the justification an approval's entry records
+// when the keys to check the approver's words for the person's identifier
+// were unavailable.
+const justificationWithheld = "[withheld: the keys to check it for the person's identifier were unavailable]"
+
 // ApproveReidentification records an approval and, when it meets the
 // quorum, releases the identity once to the requester's own inbox. An
 // approval that meets the quorum while the keys are unavailable stands:
@@ -406,16 +411,23 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 	// pseudonym, if it appears, replaced by "[subject]", as the
 	// requester's is (validatePseudonymCall): refusing it would answer a
 	// guess, and recording it would put the identity in the log.
-	justification := req.GetJustification()
+	// While the keys are unavailable the reason cannot be checked: the
+	// approval still counts (a quorum met then is released once the keys
+	// are back), and its entry records that the reason was withheld
+	// rather than the words, which might name the person.
+	justification, withheld := req.GetJustification(), false
 	if id, err := s.cfg.Pseudonyms.Resolve(r.request.Detail["from_domain"], r.request.Detail["pseudonym"]); err == nil {
 		justification = redact(justification, string(id))
 	} else if errors.Is(err, pseudonym.ErrUnavailable) {
-		return nil, err
+		justification, withheld = justificationWithheld, true
 	}
 	caller, now := ex.caller, s.now()
 	e := ex.entry
 	e.Subject, e.Justification, e.LegalBasis = r.request.Subject, justification, r.request.LegalBasis
 	e.Detail["reid_request"] = r.id
+	if withheld {
+		e.Detail["justification_withheld"] = "KEYS_UNAVAILABLE"
+	}
 	resp := &liaisonv1.ApproveReidentificationResponse{Approvals: int32(len(r.approvals)), Quorum: int32(r.quorum)}
 	if code, msg := r.canApprove(caller, now); code != "" {
 		if code == "ALREADY_APPROVED" && r.due(now) {

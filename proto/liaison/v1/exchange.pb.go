@@ -3161,7 +3161,10 @@ type ApproveReidentificationRequest struct {
 	// The approver's reason, in words. Recorded with the identifier behind
 	// the pseudonym, if it appears (as written, or as people write it),
 	// replaced by "[subject]", as the requester's is; not refused, which
-	// would tell whether a guess is right.
+	// would tell whether a guess is right. While the pseudonymisation keys
+	// are unavailable the words cannot be checked: the approval still
+	// counts, and its entry records the justification as withheld (detail
+	// justification_withheld: KEYS_UNAVAILABLE) instead of the words.
 	Justification string `protobuf:"bytes,2,opt,name=justification,proto3" json:"justification,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
