@@ -304,11 +304,18 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 		return nil, -1, err
 	}
 	if ch.targetField != "" {
-		switch _, ok := reg.Agencies[ch.target]; {
+		switch a, ok := reg.Agencies[ch.target]; {
 		case ch.target == "":
 			return nil, -1, invalid(ch.targetField, "is required")
 		case !ok:
 			return nil, -1, invalid(ch.targetField, "is not a registered agency")
+		case a.Offboarded && ch.action != "case_remove":
+			// Its calls are refused: invited, it could never answer;
+			// made the lead, the case would have a lead that can
+			// neither close it nor take anyone out of it. The lead may
+			// still remove it.
+			return nil, -1, &badRequest{field: ch.targetField, reason: reasonOffboarded,
+				problem: "has been offboarded: it can no longer be invited into a case or lead one"}
 		}
 	}
 	if err := validJustification(ch.justification, ""); err != nil {

@@ -81,7 +81,8 @@ type CasesClient interface {
 	// case of that kind.
 	OpenCase(ctx context.Context, in *OpenCaseRequest, opts ...grpc.CallOption) (*OpenCaseResponse, error)
 	// InviteMember invites an agency into the case. Only the lead invites,
-	// and only agencies of the kinds the case's kind admits.
+	// and only agencies of the kinds the case's kind admits. An offboarded
+	// agency is not invited (InvalidArgument on agency, AGENCY_OFFBOARDED).
 	InviteMember(ctx context.Context, in *InviteMemberRequest, opts ...grpc.CallOption) (*InviteMemberResponse, error)
 	// AcceptInvitation makes the caller's agency a member of a case it is
 	// invited to. An agency answers only its own invitation: no agency, the
@@ -96,7 +97,9 @@ type CasesClient interface {
 	// Only the lead removes.
 	RemoveMember(ctx context.Context, in *RemoveMemberRequest, opts ...grpc.CallOption) (*RemoveMemberResponse, error)
 	// HandOverLead makes another member the lead. Only the lead hands over,
-	// and only to a member of a kind the case's kind lets lead.
+	// and only to a member of a kind the case's kind lets lead; never to an
+	// offboarded member, whose calls the gateway refuses (InvalidArgument on
+	// agency, AGENCY_OFFBOARDED). The lead may still remove such a member.
 	HandOverLead(ctx context.Context, in *HandOverLeadRequest, opts ...grpc.CallOption) (*HandOverLeadResponse, error)
 	// CloseCase closes the case: no exchange rests on it any more. Only the
 	// lead closes.
@@ -271,7 +274,8 @@ type CasesServer interface {
 	// case of that kind.
 	OpenCase(context.Context, *OpenCaseRequest) (*OpenCaseResponse, error)
 	// InviteMember invites an agency into the case. Only the lead invites,
-	// and only agencies of the kinds the case's kind admits.
+	// and only agencies of the kinds the case's kind admits. An offboarded
+	// agency is not invited (InvalidArgument on agency, AGENCY_OFFBOARDED).
 	InviteMember(context.Context, *InviteMemberRequest) (*InviteMemberResponse, error)
 	// AcceptInvitation makes the caller's agency a member of a case it is
 	// invited to. An agency answers only its own invitation: no agency, the
@@ -286,7 +290,9 @@ type CasesServer interface {
 	// Only the lead removes.
 	RemoveMember(context.Context, *RemoveMemberRequest) (*RemoveMemberResponse, error)
 	// HandOverLead makes another member the lead. Only the lead hands over,
-	// and only to a member of a kind the case's kind lets lead.
+	// and only to a member of a kind the case's kind lets lead; never to an
+	// offboarded member, whose calls the gateway refuses (InvalidArgument on
+	// agency, AGENCY_OFFBOARDED). The lead may still remove such a member.
 	HandOverLead(context.Context, *HandOverLeadRequest) (*HandOverLeadResponse, error)
 	// CloseCase closes the case: no exchange rests on it any more. Only the
 	// lead closes.
