@@ -717,10 +717,16 @@ type ImportedCase struct {
 // ImportRegistryCases moves the cases the registry file declares into the
 // store, each with an entry (action case_import): from then on the store's
 // case shadows the file's, and the Cases service manages it (invite,
-// leave, hand over, close...). A case needs a kind of the policy, from the
-// file (kind) or defaultKind; one without, or one the store already holds,
-// is skipped. It is what `liaison case import` runs.
-func ImportRegistryCases(ctx context.Context, store audit.StateStore, reg *Registry, defaultKind string, now time.Time) ([]ImportedCase, error) {
+// leave, hand over, close...). A case needs a kind that eng, the gateway's
+// policy, knows in the case's jurisdiction (its lead's), from the file
+// (kind) or defaultKind: the policy denies every change of a case of a
+// kind it does not know, so such a case could never be closed. One
+// without such a kind, or one the store already holds, is skipped. It is
+// what `liaison case import` runs.
+func ImportRegistryCases(ctx context.Context, store audit.StateStore, eng *policies.Engine, reg *Registry, defaultKind string, now time.Time) ([]ImportedCase, error) {
+	if eng == nil {
+		return nil, errors.New("gateway: importing cases needs the gateway's policy")
+	}
 	var out []ImportedCase
 	for _, id := range sortedKeys(reg.Cases) {
 		rc := reg.Cases[id]
@@ -737,6 +743,16 @@ func ImportRegistryCases(ctx context.Context, store audit.StateStore, reg *Regis
 			res.Skipped = "no kind: give the case a kind in the file, or -kind"
 		case !caseKindRE.MatchString(c.Kind):
 			res.Skipped = fmt.Sprintf("kind %q is not a case kind such as nl.zvh", c.Kind)
+		default:
+			known, err := caseKinds(ctx, eng, c.Jurisdiction)
+			switch {
+			case err != nil:
+				return out, err
+			case len(known) == 0:
+				res.Skipped = fmt.Sprintf("the policy has no case kinds for the jurisdiction %q of its lead %s", c.Jurisdiction, c.Lead)
+			case !slices.Contains(known, c.Kind):
+				res.Skipped = fmt.Sprintf("the policy knows no case kind %q in %s; it knows %s", c.Kind, c.Jurisdiction, strings.Join(known, ", "))
+			}
 		}
 		if res.Skipped != "" {
 			out = append(out, res)
@@ -767,5 +783,19 @@ func ImportRegistryCases(ctx context.Context, store audit.StateStore, reg *Regis
 		res.AuditIndex = idx
 		out = append(out, res)
 	}
+	return out, nil
+}
+
+// caseKinds lists the case kinds eng's pack for jurisdiction knows.
+func caseKinds(ctx context.Context, eng *policies.Engine, jurisdiction string) ([]string, error) {
+	p, ok, err := eng.Pack(ctx, jurisdiction)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var out []string
+	for _, k := range p.CaseKinds {
+		out = append(out, k.ID)
+	}
+	slices.Sort(out)
 	return out, nil
 }

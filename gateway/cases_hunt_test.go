@@ -1,12 +1,14 @@
 package gateway_test
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -75,4 +77,38 @@ func TestCaseRefusesOffboardedAgencies(t *testing.T) {
 		_, err := council.RemoveMember(ctx, &liaisonv1.RemoveMemberRequest{CaseId: id, Agency: nlProbation.agency, Justification: "Offboarded."})
 		return err
 	})
+}
+
+// TestImportRefusesAKindThePolicyDoesNotKnow: a registry case imported
+// under a kind the policy of its jurisdiction does not know would be a
+// case every change of which the policy denies (UNKNOWN_CASE_KIND): nobody
+// could ever close it or take a member out. ImportRegistryCases skips it,
+// saying why, and the file keeps serving it.
+func TestImportRefusesAKindThePolicyDoesNotKnow(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	const id = "NL-ZVH-RTM-0042" // the sample registry's case, led by a Dutch municipality
+	reg, err := gateway.LoadRegistry(s.pki.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := policies.Load(ctx, policies.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := gateway.ImportRegistryCases(ctx, s.db, eng, reg, "dk.ksp", caseStart) // a Danish kind
+	if err != nil || len(got) != 1 || got[0].Skipped == "" || got[0].AuditIndex != -1 || !strings.Contains(got[0].Skipped, "nl.zvh") {
+		t.Fatalf("ImportRegistryCases(kind dk.ksp) = %+v, %v; want the case skipped, naming the kinds NL law knows", got, err)
+	}
+	c, err := s.cases(t, nlCouncil).GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+	if err != nil || !c.GetCase().GetManagedByRegistry() {
+		t.Fatalf("GetCase after the skipped import = %v, %v; want the file's case", c, err)
+	}
+	// Under a kind NL law knows, it is imported and the lead can close it.
+	if got, err = gateway.ImportRegistryCases(ctx, s.db, eng, reg, "nl.zvh", caseStart); err != nil || len(got) != 1 || got[0].Skipped != "" {
+		t.Fatalf("ImportRegistryCases(kind nl.zvh) = %+v, %v", got, err)
+	}
+	if _, err := s.cases(t, nlCouncil).CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: "Done."}); err != nil {
+		t.Fatalf("CloseCase of the imported case: %v", err)
+	}
 }

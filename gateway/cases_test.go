@@ -18,6 +18,7 @@ import (
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
+	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -927,7 +928,11 @@ func TestRegistryCasesKeepWorking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := gateway.ImportRegistryCases(ctx, s.db, reg, "nl.zvh", caseStart)
+	eng, err := policies.Load(ctx, policies.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := gateway.ImportRegistryCases(ctx, s.db, eng, reg, "nl.zvh", caseStart)
 	if err != nil || len(got) != 1 || got[0].Skipped != "" || got[0].AuditIndex < 0 {
 		t.Fatalf("ImportRegistryCases = %+v, %v", got, err)
 	}
@@ -943,7 +948,7 @@ func TestRegistryCasesKeepWorking(t *testing.T) {
 		_, err := s.cases(t, nlCouncil).InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-police-rotterdam", Justification: "Back in."})
 		return err
 	})
-	again, err := gateway.ImportRegistryCases(ctx, s.db, reg, "nl.zvh", caseStart)
+	again, err := gateway.ImportRegistryCases(ctx, s.db, eng, reg, "nl.zvh", caseStart)
 	if err != nil || len(again) != 1 || again[0].Skipped == "" {
 		t.Errorf("a second import = %+v, %v; want the case skipped", again, err)
 	}

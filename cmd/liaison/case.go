@@ -58,7 +58,8 @@ var caseHelp = map[string]string{
 	"show":     "Prints case -id, with every agency's standing. Your agency must be a member or invited.",
 	"list":     "Lists the cases your agency is a member of or invited to.",
 	"import": "Moves the cases the registry file declares into the gateway's audit store, each with an audit entry (case_import), so that the Cases service manages them; the gateway serves a case of the file until then. " +
-		"Each needs a kind of the policy: the file's kind, or -kind. A case the store holds already is skipped. Remove the cases from the file afterwards.",
+		"Each needs a kind the gateway's policy (-policies) knows in the jurisdiction of the case's lead: the file's kind, or -kind; a case without one is skipped, as the policy would deny every change of it. " +
+		"A case the store holds already is skipped. Remove the cases from the file afterwards.",
 }
 
 // officerFlags registers the flags that reach a gateway as an officer.
@@ -399,6 +400,8 @@ func runCaseImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	registry := fs.String("registry", "registry.yaml", "the gateway's registry `file`")
 	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` or a postgres:// URL")
 	kind := fs.String("kind", "", "the case `kind` of the policy for cases the file gives none, e.g. nl.zvh")
+	var policy treeFlags
+	policy.register(fs, "the gateway's policy, which must know each case's kind in its lead's jurisdiction")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -409,6 +412,10 @@ func runCaseImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("case import: %v", err)
 	}
+	eng, err := policy.load(ctx)
+	if err != nil {
+		return fmt.Errorf("case import: the policy does not load: %v", err)
+	}
 	store, err := openStore(ctx, *auditDB)
 	if err != nil {
 		return fmt.Errorf("case import: %v", err)
@@ -418,7 +425,7 @@ func runCaseImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if !ok {
 		return fmt.Errorf("case import: the store %s keeps no cases", *auditDB)
 	}
-	got, err := gateway.ImportRegistryCases(ctx, ss, reg, *kind, time.Now())
+	got, err := gateway.ImportRegistryCases(ctx, ss, eng, reg, *kind, time.Now())
 	imported := 0
 	for _, c := range got {
 		if c.Skipped != "" {

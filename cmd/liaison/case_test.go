@@ -128,6 +128,14 @@ func TestCaseCommands(t *testing.T) {
 func TestCaseImportCommand(t *testing.T) {
 	s := startAuditStack(t, "")
 	var out, errOut bytes.Buffer
+	// A kind Dutch law does not know: the case would be one nobody could
+	// ever change or close, so it is skipped.
+	bad := []string{"case", "import", "-registry", s.d.pki.Registry, "-audit-db", s.opts.AuditDB, "-kind", "dk.ksp"}
+	if err := run(t.Context(), bad, &out, &errOut); err != nil || !strings.Contains(out.String(), `skipped: the policy knows no case kind "dk.ksp" in NL; it knows nl.zvh`) ||
+		!strings.Contains(out.String(), "0 of 1 cases imported") {
+		t.Fatalf("case import -kind dk.ksp = %v\n%s%s", err, out.String(), errOut.String())
+	}
+	out.Reset()
 	args := []string{"case", "import", "-registry", s.d.pki.Registry, "-audit-db", s.opts.AuditDB, "-kind", "nl.zvh"}
 	if err := run(t.Context(), args, &out, &errOut); err != nil || !strings.Contains(out.String(), "case NL-ZVH-RTM-0042: imported as kind nl.zvh, audit entry #") ||
 		!strings.Contains(out.String(), "1 of 1 cases imported") {
