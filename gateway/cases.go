@@ -344,17 +344,24 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 		if err := ch.apply(next, caller, now); err != nil {
 			return nil, -1, err
 		}
-		e := ex.entry
-		e.Outcome = audit.OutcomeOK
-		e.Case = &audit.Case{ID: next.ID, Members: next.Active(), Lead: next.Lead}
-		e.Detail["case_version"] = strconv.FormatInt(next.Version, 10)
-		e.Detail["case_status_after"] = requesterStatus(next, ch.target)
 		deliveries, err := s.caseUpdates(next, ch.action, ch.target, caller)
 		if err != nil {
 			return nil, -1, err
 		}
+		// The entry records the change only once it is committed with it:
+		// an attempt that finds the case changed, and is refused in the
+		// end (CASE_CHANGED), records the case as it read it.
+		e := ex.entry
+		read := e.Case
+		e.Outcome = audit.OutcomeOK
+		e.Case = &audit.Case{ID: next.ID, Members: next.Active(), Lead: next.Lead}
+		e.Detail["case_version"] = strconv.FormatInt(next.Version, 10)
+		e.Detail["case_status_after"] = requesterStatus(next, ch.target)
 		idx, err := ex.commitState(ctx, audit.Change{Case: next}, deliveries...)
 		if errors.Is(err, audit.ErrConflict) {
+			e.Case = read
+			delete(e.Detail, "case_version")
+			delete(e.Detail, "case_status_after")
 			s.log.InfoContext(ctx, "case changed meanwhile; deciding again", "request_id", ex.reqID, "case", ch.caseID)
 			continue
 		}

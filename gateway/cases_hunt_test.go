@@ -1,13 +1,19 @@
 package gateway_test
 
 import (
+	"crypto/tls"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -110,5 +116,104 @@ func TestImportRefusesAKindThePolicyDoesNotKnow(t *testing.T) {
 	}
 	if _, err := s.cases(t, nlCouncil).CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: "Done."}); err != nil {
 		t.Fatalf("CloseCase of the imported case: %v", err)
+	}
+}
+
+// racingClock is a gateway clock that, while armed, has another change of
+// a case committed (through a second replica) each time the gateway reads
+// it: every change the first replica decides meanwhile then finds its
+// case changed when it commits.
+type racingClock struct {
+	*caseClock
+	armed, busy atomic.Bool
+	race        func()
+}
+
+func (c *racingClock) Now() time.Time {
+	if c.armed.Load() && c.busy.CompareAndSwap(false, true) {
+		c.race()
+		c.busy.Store(false)
+	}
+	return c.caseClock.Now()
+}
+
+// TestCaseChangedEntryClaimsNoChange: a change that kept finding its case
+// changed by another replica when it committed, and so was refused
+// CASE_CHANGED, is one refused entry that records the case as it was
+// read, not the change that was never made: no case_version or
+// case_status_after of a version never written, and no members after it.
+func TestCaseChangedEntryClaimsNoChange(t *testing.T) {
+	clk := &racingClock{caseClock: newCaseClock(caseStart)}
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	second := s.startGateway(t)
+	ctx := t.Context()
+	const id, why = "NL-ZVH-RTM-0600", "Case consultation before the release."
+	council := s.cases(t, nlCouncil)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0600", Subject: nlSubject(),
+		Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlProbation.agency, Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.pki.Issuers[nlCouncil.agency].Mint(devpki.TokenSpec{Officer: nlCouncil.id, Roles: nlCouncil.roles, Clearance: nlCouncil.clearance, Audience: "liaison"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(s.pki.Path("agencies", nlCouncil.agency+".pem"), s.pki.Path("agencies", nlCouncil.agency+".key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	onSecond := liaisonv1.NewCasesClient(s.dial(t, second.addr, []tls.Certificate{cert}, tok))
+	n := 0
+	clk.race = func() {
+		// The lead, on the other replica, invites the police and takes
+		// the invitation back, in turn.
+		var err error
+		if n%2 == 0 {
+			_, err = onSecond.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: why})
+		} else {
+			_, err = onSecond.RemoveMember(ctx, &liaisonv1.RemoveMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: why})
+		}
+		if err != nil {
+			t.Errorf("the other replica's change %d: %v", n, err)
+		}
+		n++
+	}
+	probation := s.cases(t, nlProbation)
+	clk.armed.Store(true)
+	err, entries := s.grown(t, func() error {
+		_, err := probation.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."})
+		return err
+	})
+	clk.armed.Store(false)
+	if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_CHANGED" {
+		t.Fatalf("accept while the case kept changing: reason %q, want CASE_CHANGED", errorReason(st))
+	}
+	var mine []*audit.Entry
+	for _, e := range entries {
+		if e.Action == "case_accept" {
+			mine = append(mine, e)
+		}
+	}
+	if len(mine) != 1 {
+		t.Fatalf("%d case_accept entries, want 1", len(mine))
+	}
+	e := mine[0]
+	if e.Outcome != "refused" || !slices.Equal(e.Reasons, []string{"CASE_CHANGED"}) {
+		t.Errorf("entry %s %v, want refused CASE_CHANGED", e.Outcome, e.Reasons)
+	}
+	if v, ok := e.Detail["case_version"]; ok {
+		t.Errorf("refused entry records case_version %s: a version it never wrote", v)
+	}
+	if st, ok := e.Detail["case_status_after"]; ok {
+		t.Errorf("refused entry records case_status_after %q: a standing probation never had", st)
+	}
+	if e.Case == nil || slices.Contains(e.Case.Members, nlProbation.agency) {
+		t.Errorf("refused entry's case %+v names probation a member", e.Case)
+	}
+	got, err := council.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+	if err != nil || memberStatus(got.GetCase(), nlProbation.agency) != liaisonv1.MemberStatus_MEMBER_STATUS_INVITED {
+		t.Errorf("probation after the refused accept: %v, %v; want still invited", memberStatus(got.GetCase(), nlProbation.agency), err)
 	}
 }
