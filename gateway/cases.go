@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 
@@ -243,6 +245,12 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 		Lead: caller.ID, Status: audit.CaseOpen, Opened: now, Version: 1,
 	}
 	c.SetStatus(caller.ID, audit.MemberActive, "", now)
+	if f := []rune(foldMention(req.GetSubjectId())); len(f) >= 4 {
+		if c.SubjectMention, err = s.mentionMark(string(f)); err != nil {
+			return nil, err
+		}
+		c.MentionLen = len(f)
+	}
 	existing, err := s.cfg.Audit.Case(ctx, c.ID)
 	if err != nil {
 		return nil, err
@@ -334,7 +342,11 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 		case cur.Status == audit.CaseClosed:
 			return nil, -1, &stateRefusal{reason: "CASE_CLOSED", message: fmt.Sprintf("case %s is closed", cur.ID)}
 		}
-		s.describeCase(ex, reg, cur, ch.target, ch.justification)
+		why, err := s.redactCaseSubject(cur, ch.justification)
+		if err != nil {
+			return nil, -1, err
+		}
+		s.describeCase(ex, reg, cur, ch.target, why)
 		if _, err := s.decide(ctx, ex); err != nil {
 			return nil, -1, err
 		}
@@ -374,6 +386,76 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 		return next, idx, nil
 	}
 	return nil, -1, &stateRefusal{reason: "CASE_CHANGED", message: "the case kept changing while this change was decided; try again"}
+}
+
+// foldMention folds text as mentions does to find an identifier in it:
+// its letters and digits, in lower case.
+func foldMention(text string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, text)
+}
+
+// mentionMark is the keyed hash by which a case recognises its subject's
+// folded identifier (audit.CaseState.SubjectMention): an audit-domain
+// pseudonym of a string no identifier can be (identifiers hold no
+// control character), so it is no person's audit pseudonym.
+func (s *Server) mentionMark(folded string) (string, error) {
+	return s.cfg.Pseudonyms.AuditPseudonym(pseudonym.SubjectID("case mention\x00" + folded))
+}
+
+// redactCaseSubject returns text with every mention of the identifier of
+// the person case c is about (as mentions finds them: in any case, with
+// or without separators) replaced by "[subject]". The gateway holds only
+// a keyed hash of the identifier, so it tries each run of as many letters
+// and digits. A change of a case records the justification so rather
+// than refuse it, which would tell any caller whether a guessed
+// identifier is whom the case is about.
+func (s *Server) redactCaseSubject(c *audit.CaseState, text string) (string, error) {
+	n := c.MentionLen
+	if c.SubjectMention == "" || n <= 0 {
+		return text, nil
+	}
+	type letter struct {
+		start, end int // its bytes in text
+		r          rune
+	}
+	var ls []letter
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			ls = append(ls, letter{i, i + size, unicode.ToLower(r)})
+		}
+		i += size
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i+n <= len(ls); {
+		w := make([]rune, n)
+		for k := range n {
+			w[k] = ls[i+k].r
+		}
+		m, err := s.mentionMark(string(w))
+		if err != nil {
+			return "", err
+		}
+		if m != c.SubjectMention {
+			i++
+			continue
+		}
+		b.WriteString(text[last:ls[i].start])
+		b.WriteString("[subject]")
+		last = ls[i+n-1].end
+		i += n
+	}
+	if last == 0 {
+		return text, nil
+	}
+	b.WriteString(text[last:])
+	return b.String(), nil
 }
 
 // refuseUnless returns a refusal with reason unless ok.

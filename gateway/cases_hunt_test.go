@@ -217,3 +217,44 @@ func TestCaseChangedEntryClaimsNoChange(t *testing.T) {
 		t.Errorf("probation after the refused accept: %v, %v; want still invited", memberStatus(got.GetCase(), nlProbation.agency), err)
 	}
 }
+
+// TestCaseChangeJustificationNeverHoldsTheSubject: the justification of a
+// change of a case goes to the log; one that names the person the case is
+// about (as the case was opened with it, in any case, with or without
+// separators) is recorded with the identifier replaced by "[subject]",
+// as Translate's is: refusing it would tell any caller whether a guess is
+// whom the case is about.
+func TestCaseChangeJustificationNeverHoldsTheSubject(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id, subject = "NL-ZVH-RTM-0700", "SYN-NL-0700"
+	council := s.cases(t, nlCouncil)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: subject, Subject: nlSubject(),
+		Justification: "Case consultation before the release."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ why, want string }{
+		{"The police know SYN-NL-0700 from 2019.", "The police know [subject] from 2019."},
+		{"Police: syn nl 0700's family moved.", "Police: [subject]'s family moved."},
+		{"Nothing about the person here.", "Nothing about the person here."},
+	} {
+		_, e := s.one(t, "invite: "+tc.why, "case_invite", "ok", func() error {
+			_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: tc.why})
+			return err
+		})
+		if e.Justification != tc.want {
+			t.Errorf("justification %q recorded as %q, want %q", tc.why, e.Justification, tc.want)
+		}
+		if _, err := council.RemoveMember(ctx, &liaisonv1.RemoveMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: "Not needed."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A refused change is recorded the same way.
+	_, e := s.one(t, "leave by an agency outside the case", "case_leave", "deny", func() error {
+		_, err := s.cases(t, nlProbation).LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: id, Justification: "We never had SYN-NL-0700."})
+		return err
+	})
+	if e.Justification != "We never had [subject]." {
+		t.Errorf("refused leave: justification recorded as %q", e.Justification)
+	}
+}

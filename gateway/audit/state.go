@@ -53,6 +53,15 @@ type CaseState struct {
 	// Subject is the audit-domain pseudonym of the person the case is
 	// about, never an identifier; empty for a case of the registry file.
 	Subject string `json:"subject,omitempty"`
+	// SubjectMention lets the gateway find the person's identifier in
+	// what callers write about the case (the justification of a change)
+	// without holding it: a keyed hash of the identifier folded as the
+	// gateway folds it to find it in text (its letters and digits, in
+	// lower case), and MentionLen the number of those. Empty for a case of
+	// the registry file, one opened before it was kept, or one whose
+	// identifier has fewer than four letters and digits.
+	SubjectMention string `json:"subject_mention,omitempty"`
+	MentionLen     int    `json:"mention_len,omitempty"`
 	// Lead is the agency that leads the case; it is an active member.
 	Lead   string `json:"lead"`
 	Status string `json:"status"` // CaseOpen or CaseClosed

@@ -55,7 +55,10 @@ const (
 // once decided, because the case changed meanwhile so that the change can
 // no longer be made (FailedPrecondition: CASE_EXISTS for an id another
 // OpenCase took, CASE_CLOSED, CASE_CHANGED, or NOT_CASE_LEAD or
-// NOT_INVITED when the lead or the invitation changed). Every change after the opening goes to the inboxes of the case's
+// NOT_INVITED when the lead or the invitation changed). A justification
+// that names the person the case is about is recorded with the identifier
+// replaced by "[subject]" (OpenCase refuses one, InvalidArgument on
+// justification). Every change after the opening goes to the inboxes of the case's
 // members (after the change) and of the agency it concerns, as a
 // CaseUpdate (Exchange.Subscribe), except the inbox of the agency that
 // made it: an agency does not get its own change. OpenCase delivers
@@ -248,7 +251,10 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // once decided, because the case changed meanwhile so that the change can
 // no longer be made (FailedPrecondition: CASE_EXISTS for an id another
 // OpenCase took, CASE_CLOSED, CASE_CHANGED, or NOT_CASE_LEAD or
-// NOT_INVITED when the lead or the invitation changed). Every change after the opening goes to the inboxes of the case's
+// NOT_INVITED when the lead or the invitation changed). A justification
+// that names the person the case is about is recorded with the identifier
+// replaced by "[subject]" (OpenCase refuses one, InvalidArgument on
+// justification). Every change after the opening goes to the inboxes of the case's
 // members (after the change) and of the agency it concerns, as a
 // CaseUpdate (Exchange.Subscribe), except the inbox of the agency that
 // made it: an agency does not get its own change. OpenCase delivers
