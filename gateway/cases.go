@@ -179,15 +179,17 @@ func (s *Server) delivery(box string, item *liaisonv1.SubscribeResponse) (audit.
 }
 
 // caseUpdates seals a CaseUpdate for each agency concerned by a change:
-// the members after it, and the agency it is about, but not the caller.
+// the members after it, and the agency it is about, but not the caller,
+// nor an offboarded agency: the gateway delivers nothing to one.
 func (s *Server) caseUpdates(c *audit.CaseState, change, agency, caller string) ([]audit.Delivery, error) {
 	to := c.Active()
 	if agency != "" && !slices.Contains(to, agency) {
 		to = append(to, agency)
 	}
+	reg := s.registry.Load()
 	var out []audit.Delivery
 	for _, r := range to {
-		if r == caller {
+		if a, ok := reg.Agencies[r]; r == caller || (ok && a.Offboarded) {
 			continue
 		}
 		d, err := s.delivery(r, &liaisonv1.SubscribeResponse{Sender: caller, CaseUpdate: &liaisonv1.CaseUpdate{

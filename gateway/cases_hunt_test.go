@@ -78,11 +78,23 @@ func TestCaseRefusesOffboardedAgencies(t *testing.T) {
 		t.Fatalf("case after the refusals: lead %s, version %d, police %v; want the council leading, version 3, the police never invited",
 			c.GetLead(), c.GetVersion(), memberStatus(c, nlPolice.agency))
 	}
-	// The lead can still take the offboarded member out of the case.
+	// The lead can still take the offboarded member out of the case, and
+	// the gateway delivers nothing to it: no CaseUpdate of its removal.
+	before, err := s.db.Inbox(ctx, nlProbation.agency, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.one(t, "remove the offboarded member", "case_remove", "ok", func() error {
 		_, err := council.RemoveMember(ctx, &liaisonv1.RemoveMemberRequest{CaseId: id, Agency: nlProbation.agency, Justification: "Offboarded."})
 		return err
 	})
+	after, err := s.db.Inbox(ctx, nlProbation.agency, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("the offboarded agency's inbox grew from %d to %d items with its removal; the gateway delivers nothing to it", len(before), len(after))
+	}
 }
 
 // TestImportRefusesAKindThePolicyDoesNotKnow: a registry case imported

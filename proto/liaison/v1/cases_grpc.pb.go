@@ -61,7 +61,8 @@ const (
 // justification). Every change after the opening goes to the inboxes of the case's
 // members (after the change) and of the agency it concerns, as a
 // CaseUpdate (Exchange.Subscribe), except the inbox of the agency that
-// made it: an agency does not get its own change. OpenCase delivers
+// made it (an agency does not get its own change) and of an offboarded
+// agency (the gateway delivers nothing to one). OpenCase delivers
 // nothing.
 //
 // Only the case's current members exchange on its basis (case_id in
@@ -257,7 +258,8 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // justification). Every change after the opening goes to the inboxes of the case's
 // members (after the change) and of the agency it concerns, as a
 // CaseUpdate (Exchange.Subscribe), except the inbox of the agency that
-// made it: an agency does not get its own change. OpenCase delivers
+// made it (an agency does not get its own change) and of an offboarded
+// agency (the gateway delivers nothing to one). OpenCase delivers
 // nothing.
 //
 // Only the case's current members exchange on its basis (case_id in
