@@ -683,6 +683,13 @@ func (p *player) result(base Item, r *liaisonv1.RecipientResult) {
 	it.Basis, it.Citation, it.validUntil = r.GetLegalBasis().GetId(), r.GetLegalBasis().GetCitation(), r.GetLegalBasis().GetValidUntil()
 	it.Conditions, it.Reasons = r.GetConditions(), r.GetReasons()
 	it.AckBy, it.noticeID, it.auditIndex = r.GetAcknowledgeBy(), r.GetNoticeId(), r.GetAuditIndex()
+	// Each recipient's delivery is decided for its route's purpose (the
+	// members of the person's case for case management, an earlier
+	// recipient for the purpose it received under), not always the one the
+	// sender named: the report gives the purpose its entry records.
+	if purpose := p.loggedPurpose(r.GetAuditIndex()); purpose != "" {
+		it.Purpose = purpose
+	}
 	for _, rt := range r.GetRoutes() {
 		it.Routes = append(it.Routes, route(rt))
 	}
@@ -704,6 +711,23 @@ func (p *player) result(base Item, r *liaisonv1.RecipientResult) {
 		p.delivered[it.noticeID] = it
 	}
 	p.add(it)
+}
+
+// loggedPurpose is the purpose the exercise gateway's log records for
+// the exchange at index, "" if there is none to read.
+func (p *player) loggedPurpose(index int64) string {
+	if index < 0 {
+		return ""
+	}
+	leaves, err := p.st.alog.Leaves(context.Background(), index, index+1)
+	if err != nil || len(leaves) != 1 {
+		return ""
+	}
+	e, err := audit.Unmarshal(leaves[0])
+	if err != nil {
+		return ""
+	}
+	return e.Purpose
 }
 
 func route(r *liaisonv1.RecipientRoute) string {
