@@ -890,7 +890,7 @@ func (p *player) expectations() {
 				met = true
 				break
 			}
-			if best == nil {
+			if closer(it, best, form) {
 				best = it
 			}
 		}
@@ -900,10 +900,12 @@ func (p *player) expectations() {
 		why := "never received " + what
 		if best != nil {
 			switch {
-			case best.Day > x.ByDay:
-				why = fmt.Sprintf("received %s only on day %d", what, best.Day)
+			case slices.Index(forms, best.Form()) < slices.Index(forms, form) && best.Day > x.ByDay:
+				why = fmt.Sprintf("received %s only as %s, and only on day %d", what, best.Form(), best.Day)
 			case slices.Index(forms, best.Form()) < slices.Index(forms, form):
 				why = fmt.Sprintf("received %s only as %s", what, best.Form())
+			case best.Day > x.ByDay:
+				why = fmt.Sprintf("received %s only on day %d", what, best.Day)
 			default:
 				why = fmt.Sprintf("did not acknowledge %s in time", what)
 			}
@@ -914,6 +916,26 @@ func (p *player) expectations() {
 		}
 		p.gap(fmt.Sprintf("expect/%d", i), fmt.Sprintf("expected by day %d: %s (%s): %s %s", x.ByDay, x.Name, want, x.Agency, why))
 	}
+}
+
+// closer reports whether it comes closer than best (nil: nothing yet) to
+// meeting an expectation of at least form: in that form before in a
+// lesser one, then earlier, and, in a lesser form, in a greater one. The
+// gap then says what kept the closest from meeting it: its day, its form,
+// or its acknowledgement.
+func closer(it, best *Item, form string) bool {
+	if best == nil {
+		return true
+	}
+	rank := func(x *Item) int { return slices.Index(forms, x.Form()) }
+	want := slices.Index(forms, form)
+	switch itOK, bestOK := rank(it) >= want, rank(best) >= want; {
+	case itOK != bestOK:
+		return itOK
+	case !itOK && rank(it) != rank(best):
+		return rank(it) > rank(best)
+	}
+	return it.Day < best.Day
 }
 
 func (p *player) acknowledgedInTime(id string) bool {
