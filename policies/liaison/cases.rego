@@ -74,6 +74,24 @@ _case_kinds := k if {
 
 _ck := _case_kinds[_ci_kind]
 
+# _ck_known is the case's kind as the pack describes it, or {} for a kind
+# it does not know (any more): the actions that end a membership or the
+# case need no pack rule.
+_ck_known := k if {
+	k := _ck
+} else := {}
+
+# _stop_action: the actions by which an agency stops sharing, or the lead
+# ends the case. They need no pack rule, so they are decided even on a
+# case whose kind, or whose jurisdiction's pack, the policy no longer
+# knows (a revision renamed or dropped it): otherwise such a case could
+# never be left or closed, while exchanges on its basis go on.
+_stop_action if _action in {"case_decline", "case_leave", "case_remove", "case_close"}
+
+_ck_citation := c if {
+	c := _ck.citation
+} else := sprintf("none: %s knows no kind of multi-agency case %q any more", [_ck_law, _ci_kind])
+
 _ck_law := n if {
 	_ck_has_pack
 	n := data.liaison.jurisdictions[_ck_pack].law_name
@@ -91,15 +109,15 @@ _case_result := {"stage": "validation", "decision": _deny(_sorted(_case_invalid)
 _case_allow := {
 	"outcome": "allow",
 	"legal_basis": object.union(
-		{"id": _ci_kind, "citation": _ck.citation},
-		_optional("assumption", object.get(_ck, "assumption", "")),
+		{"id": _ci_kind, "citation": _ck_citation},
+		_optional("assumption", object.get(_ck_known, "assumption", "")),
 	),
 	"fields": _no_fields,
 	"pseudonym_domain": sprintf("case/%s", [_ci_id]),
-	"conditions": sort(object.get(_ck, "conditions", [])),
+	"conditions": sort(object.get(_ck_known, "conditions", [])),
 	"reasons": [_reason("CASE_ACTION_ALLOWED", sprintf(
 		"%s may %s: %s (%s).",
-		[_requester_agency, _case_verb[_action], object.get(_ck, "title", _ci_kind), _ck.citation],
+		[_requester_agency, _case_verb[_action], object.get(_ck_known, "title", _ci_kind), _ck_citation],
 	))],
 }
 
@@ -192,6 +210,7 @@ _case_invalid contains _reason("NO_JURISDICTION_PACK", sprintf(
 )) if {
 	_ci_jurisdiction in listed_jurisdictions
 	not _ck_has_pack
+	not _stop_action
 }
 
 _case_invalid contains _reason("UNKNOWN_CASE_KIND", sprintf(
@@ -202,6 +221,7 @@ _case_invalid contains _reason("UNKNOWN_CASE_KIND", sprintf(
 	is_string(_ci_kind)
 	_ci_kind != ""
 	not _ci_kind in object.keys(_case_kinds)
+	not _stop_action
 }
 
 _kind_list(ks) := concat(", ", sort(ks)) if count(ks) > 0

@@ -193,9 +193,22 @@ test_the_lead_goes_to_a_member_of_a_kind_that_may_take_it if {
 test_a_malformed_case_is_denied if {
 	codes(zz_case_decide(json.patch(case_input("case_close", zz_council, zz_council, "lead"), [{"op": "remove", "path": "/case"}]))) == ["INVALID_CASE"]
 	codes(zz_case_decide(json.patch(case_input("case_close", zz_council, zz_council, "lead"), [{"op": "replace", "path": "/case/requester_status", "value": "boss"}]))) == ["INVALID_CASE"]
-	codes(zz_case_decide(json.patch(case_input("case_close", zz_council, zz_council, "lead"), [{"op": "replace", "path": "/case/kind", "value": "zz.club"}]))) == ["UNKNOWN_CASE_KIND"]
+	codes(zz_case_decide(json.patch(case_input("case_invite", zz_council, zz_agency("zz-prison-2", "prison"), "lead"), [{"op": "replace", "path": "/case/kind", "value": "zz.club"}]))) == ["UNKNOWN_CASE_KIND"]
 	codes(zz_case_decide(json.patch(case_input("case_close", zz_council, zz_council, "lead"), [{"op": "replace", "path": "/case/jurisdiction", "value": "QQ"}]))) == ["UNKNOWN_JURISDICTION"]
 	codes(zz_case_decide(json.patch(case_input("case_close", zz_council, zz_council, "lead"), [{"op": "replace", "path": "/time", "value": "soon"}]))) == ["INVALID_TIME"]
+}
+
+# A case whose kind the pack no longer knows can still be left and closed
+# (an agency can always stop sharing, the lead can always end the case),
+# and nobody joins or leads it.
+test_a_case_of_a_kind_no_longer_known_can_still_end if {
+	club := [{"op": "replace", "path": "/case/kind", "value": "zz.club"}]
+	d := zz_case_decide(json.patch(case_input("case_close", zz_council, zz_council, "lead"), club))
+	d.outcome == "allow"
+	d.legal_basis.id == "zz.club"
+	zz_case_decide(json.patch(case_input("case_leave", zz_police, zz_police, "member"), club)).outcome == "allow"
+	codes(zz_case_decide(json.patch(case_input("case_close", zz_police, zz_police, "member"), club))) == ["NOT_CASE_LEAD"]
+	codes(zz_case_decide(json.patch(case_input("case_handover", zz_council, zz_police, "lead"), club))) == ["UNKNOWN_CASE_KIND"]
 }
 
 test_an_action_on_a_case_is_explained_by_its_kind if {
