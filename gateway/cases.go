@@ -810,8 +810,9 @@ type ImportedCase struct {
 // case shadows the file's, and the Cases service manages it (invite,
 // leave, hand over, close...). A case needs a kind that eng, the gateway's
 // policy, knows in the case's jurisdiction (its lead's), from the file
-// (kind) or defaultKind: the policy denies every change of a case of a
-// kind it does not know, so such a case could never be closed. One
+// (kind) or defaultKind: the policy lets nobody join or lead a case of a
+// kind it does not know (UNKNOWN_CASE_KIND), so such a case could only be
+// wound down. One
 // without such a kind, or one the store already holds, is skipped. It is
 // what `liaison case import` runs.
 func ImportRegistryCases(ctx context.Context, store audit.StateStore, eng *policies.Engine, reg *Registry, defaultKind string, now time.Time) ([]ImportedCase, error) {

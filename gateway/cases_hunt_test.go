@@ -99,9 +99,8 @@ func TestCaseRefusesOffboardedAgencies(t *testing.T) {
 
 // TestImportRefusesAKindThePolicyDoesNotKnow: a registry case imported
 // under a kind the policy of its jurisdiction does not know would be a
-// case every change of which the policy denies (UNKNOWN_CASE_KIND): nobody
-// could ever close it or take a member out. ImportRegistryCases skips it,
-// saying why, and the file keeps serving it.
+// case nobody could join or lead (UNKNOWN_CASE_KIND). ImportRegistryCases
+// skips it, saying why, and the file keeps serving it.
 func TestImportRefusesAKindThePolicyDoesNotKnow(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	ctx := t.Context()

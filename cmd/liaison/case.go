@@ -58,7 +58,7 @@ var caseHelp = map[string]string{
 	"show":     "Prints case -id, with every agency's standing. Your agency must be a member or invited.",
 	"list":     "Lists the cases your agency is a member of or invited to.",
 	"import": "Moves the cases the registry file declares into the gateway's audit store, each with an audit entry (case_import), so that the Cases service manages them; the gateway serves a case of the file until then. " +
-		"Each needs a kind the gateway's policy (-policies) knows in the jurisdiction of the case's lead: the file's kind, or -kind; a case without one is skipped, as the policy would deny every change of it. " +
+		"Each needs a kind the gateway's policy (-policies) knows in the jurisdiction of the case's lead: the file's kind, or -kind; a case without one is skipped, as the policy would let nobody join or lead it. " +
 		"A case the store holds already is skipped. Remove the cases from the file afterwards.",
 }
 
