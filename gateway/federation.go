@@ -712,6 +712,15 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 			return nil, failed("PEER_RETURNED_WRONG_RECORD", errors.New("gateway: the peer gateway released a record of another type or subject"))
 		}
 	}
+	// And the peer's entry records that release, as this gateway's entry
+	// will (it takes the outcome, basis and conditions from it): the same
+	// outcome, legal basis, conditions and fields; a hit-only answer
+	// carries no record and is the answer logged, any other release a
+	// record. Otherwise this log would say one thing and the officer get
+	// another (a record in full, say, logged as one bit).
+	if !peerEntryRecords(pe, rel) {
+		return nil, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's entry does not record what it released"))
+	}
 	// And the peer's log is the one it showed before.
 	if err := s.checkPeerView(ctx, ex, peer, resp.GetReceipt(), got); err != nil {
 		return nil, err
@@ -756,4 +765,31 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	s.log.InfoContext(ctx, "record released through a peer gateway", "request_id", ex.reqID, "audit_index", idx, "peer", peer.ID,
 		"peer_index", got.Index, "requester", caller.Agency.ID, "holder", holder.ID, "outcome", e.Outcome)
 	return &liaisonv1.RequestResponse{Released: rel}, nil
+}
+
+// peerEntryRecords reports whether a peer's entry of a release records
+// rel: its outcome, legal basis (id, citation, last day), conditions and fields, and for a hit-only
+// answer no record and the answer given (if the entry names one), for any
+// other release a record.
+func peerEntryRecords(pe *audit.Entry, rel *liaisonv1.Released) bool {
+	if enumName(rel.GetOutcome()) != pe.Outcome || !slices.Equal(rel.GetConditions(), pe.Conditions) ||
+		!slices.Equal(rel.GetFields(), pe.FieldsDisclosed) && pe.Outcome != audit.OutcomeHitOnly ||
+		!sameBasis(rel.GetLegalBasis(), pe.LegalBasis) {
+		return false
+	}
+	if pe.Outcome == audit.OutcomeHitOnly {
+		a := pe.Detail["answer"]
+		return rel.GetRecord() == nil && len(rel.GetFields()) == 0 && slices.Equal(pe.FieldsDisclosed, []string{"hit"}) &&
+			(a == "" || a == hitAnswer(rel.GetHit()))
+	}
+	return rel.GetRecord() != nil
+}
+
+// sameBasis reports whether a release's legal basis and an entry's are
+// one: the same id, citation and last day, or neither.
+func sameBasis(lb *liaisonv1.LegalBasis, e *audit.LegalBasis) bool {
+	if lb == nil || e == nil {
+		return lb == nil && e == nil
+	}
+	return lb.GetId() == e.ID && lb.GetCitation() == e.Citation && lb.GetValidUntil() == e.ValidUntil
 }

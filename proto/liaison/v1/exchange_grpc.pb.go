@@ -109,7 +109,11 @@ type ExchangeClient interface {
 	// UNKNOWN_PEER_AGENCY or CERTIFICATE_REVOKED, or finds it invalid) is no
 	// decision of its law: INTERNAL, ErrorInfo reason PEER_REFUSED with the
 	// peer's reason in metadata peer_reason, and a failed entry. The same
-	// holds for a push, notice or acknowledgement forwarded to a peer.
+	// holds for a push, notice or acknowledgement forwarded to a peer. A
+	// peer's answer whose entry does not record the release it carries (its
+	// outcome, legal basis, conditions and fields; a hit-only answer with no
+	// record and the answer logged) is INTERNAL, ErrorInfo reason
+	// PEER_RECEIPT_INVALID, and a failed entry: nothing is delivered.
 	Request(ctx context.Context, in *RequestRequest, opts ...grpc.CallOption) (*RequestResponse, error)
 	// Match asks holders, in parallel and within a deadline, whether they
 	// hold records of the given types about a subject, and answers hit,
@@ -391,7 +395,11 @@ type ExchangeServer interface {
 	// UNKNOWN_PEER_AGENCY or CERTIFICATE_REVOKED, or finds it invalid) is no
 	// decision of its law: INTERNAL, ErrorInfo reason PEER_REFUSED with the
 	// peer's reason in metadata peer_reason, and a failed entry. The same
-	// holds for a push, notice or acknowledgement forwarded to a peer.
+	// holds for a push, notice or acknowledgement forwarded to a peer. A
+	// peer's answer whose entry does not record the release it carries (its
+	// outcome, legal basis, conditions and fields; a hit-only answer with no
+	// record and the answer logged) is INTERNAL, ErrorInfo reason
+	// PEER_RECEIPT_INVALID, and a failed entry: nothing is delivered.
 	Request(context.Context, *RequestRequest) (*RequestResponse, error)
 	// Match asks holders, in parallel and within a deadline, whether they
 	// hold records of the given types about a subject, and answers hit,
