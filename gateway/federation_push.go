@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -427,11 +428,17 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	var notice *liaisonv1.Notice
 	var tracked []audit.Notice
 	if pd := got.Entry.Detail; got.Entry.Action == "notify" {
-		if pd["event"] != "" {
-			ex.in.Event = &policies.Event{Type: pd["event"]}
+		// The event, its id and a required notice's rule enter this log,
+		// the notice tracked and the notice delivered: each must be spelled
+		// as the sending gateway spells it (a peer could put anything
+		// there, a person's identifier say).
+		ev, ok := enumValue(liaisonv1.SubjectEventType(0).Descriptor(), pd["event"])
+		if !ok || enumName(liaisonv1.SubjectEventType(ev)) != pd["event"] || !validEventID(pd["event_id"]) ||
+			pd["notice_id"] != "" && !validNoticeRule(pd["notice_rule"]) {
+			return nil, invalid("forwarded.receipt", "names a notice without a valid event type, event id (evt-...) or, for a required notice, rule id")
 		}
+		ex.in.Event = &policies.Event{Type: pd["event"]}
 		ex.detail()["event"], ex.entry.Detail["event_id"] = pd["event"], pd["event_id"]
-		ev, _ := enumValue(liaisonv1.SubjectEventType(0).Descriptor(), pd["event"])
 		notice = &liaisonv1.Notice{EventId: pd["event_id"], EventType: liaisonv1.SubjectEventType(ev)}
 		if pd["notice_id"] != "" {
 			n, err := peerNotice(pd, rcpt.ID, caller.Agency.ID, ex.entry.Time)
@@ -547,6 +554,25 @@ func peerNotice(d map[string]string, recipient, sender string, created time.Time
 		ID: d["notice_id"], Recipient: recipient, Sender: sender, EventType: d["event"], Rule: d["notice_rule"],
 		Created: created, EscalateAt: esc.UTC(), Deadline: by.UTC(),
 	}, nil
+}
+
+// validEventID reports whether id is spelled as Notify spells an event's
+// id: "evt-" and 20 characters of lower-case base32.
+func validEventID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "evt-")
+	return ok && len(rest) == 20 && strings.Trim(rest, "abcdefghijklmnopqrstuvwxyz234567") == ""
+}
+
+// noticeRuleRE is the form of a required notice's rule id in a pack
+// ("dk.notice.absconded.police"); maxNoticeRuleLen bounds it.
+var noticeRuleRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
+
+const maxNoticeRuleLen = 128
+
+// validNoticeRule reports whether a peer's notice rule is spelled as a
+// rule id.
+func validNoticeRule(r string) bool {
+	return len(r) <= maxNoticeRuleLen && noticeRuleRE.MatchString(r)
 }
 
 // validNoticeID reports whether id is spelled as trackedNotice spells a

@@ -263,7 +263,14 @@ type DiscloseRequest struct {
 	// every method a peer may call. A required notice forwarded under an id
 	// this gateway tracks already, or is tracking for a forward under the
 	// same id at the same moment, is refused (INVALID_ARGUMENT on
-	// forwarded.receipt, ErrorInfo reason NOTICE_ID_IN_USE).
+	// forwarded.receipt, ErrorInfo reason NOTICE_ID_IN_USE). So is a notice
+	// whose pending entry names no event type (detail.event, a
+	// SubjectEventType name such as release_date_set), an event id not
+	// spelled as Notify spells one (detail.event_id, "evt-" and 20
+	// lower-case base32 characters) or, for a required notice, a rule not
+	// spelled as a pack's rule id (detail.notice_rule,
+	// "dk.notice.absconded.police"): they would enter this log and the
+	// notice delivered.
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	// Where the record came from, when the caller received it (or its
 	// content) from another agency through the gateway: the Provenance that

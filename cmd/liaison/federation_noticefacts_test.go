@@ -1,0 +1,59 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestForwardedNoticeFactsAreChecked: the Danish gateway forwards a
+// required notice whose pending entry names, where the event, its id or
+// the notice's rule go, something that is none of them (a person's
+// identifier, say). The Dutch gateway took them into its entry, its
+// tracked notice and the notice it delivered; it now refuses the
+// forward, INVALID_ARGUMENT on forwarded.receipt, with one refused entry,
+// and delivers nothing.
+func TestForwardedNoticeFactsAreChecked(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h, dk := f.hostile, forwarder(t, f.dk)
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	for _, tc := range []struct{ name, key string }{
+		{"Event", "event"},
+		{"EventID", "event_id"},
+		{"NoticeRule", "notice_rule"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			officer := "kf." + strings.ToLower(tc.name)
+			h.setRequest(func(method string, req proto.Message) {
+				if r, ok := req.(*liaisonv1.DiscloseRequest); ok && method == "Disclose" && r.GetForwarded() != nil {
+					r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, func(e *audit.Entry) { e.Detail[tc.key] = "SYN-DK-0001 lives at Bredgade 1" }, "")
+				}
+			})
+			defer h.setRequest(nil)
+			before := len(f.nl.inbox(t, "nl-police-rotterdam"))
+			_, err := f.dk.client(t, "dk-prison-east", officer).Notify(t.Context(), &liaisonv1.NotifyRequest{
+				EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+				Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+				Justification: "The person will live in Rotterdam after release.",
+			})
+			if err == nil {
+				t.Errorf("a notice forwarded with %s %q was delivered", tc.key, "SYN-DK-0001 lives at Bredgade 1")
+			}
+			nl := f.nl.all(t, "notify", officer)
+			if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || nl[0].Detail["field"] != "forwarded.receipt" {
+				var got []string
+				for _, e := range nl {
+					got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail["field"]+" "+e.Detail[tc.key])
+				}
+				t.Errorf("Dutch entries %q; want one refused on forwarded.receipt", got)
+			}
+			if after := len(f.nl.inbox(t, "nl-police-rotterdam")); after != before {
+				t.Errorf("the Dutch police's inbox went from %d to %d items; want nothing delivered", before, after)
+			}
+		})
+	}
+}
