@@ -768,21 +768,26 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 }
 
 // peerEntryRecords reports whether a peer's entry of a release records
-// rel: its outcome, legal basis (id, citation, last day), conditions and fields, and for a hit-only
-// answer no record and the answer given (if the entry names one), for any
-// other release a record.
+// rel: its outcome and what releaseAsLogged checks.
 func peerEntryRecords(pe *audit.Entry, rel *liaisonv1.Released) bool {
-	if enumName(rel.GetOutcome()) != pe.Outcome || !slices.Equal(rel.GetConditions(), pe.Conditions) ||
-		!slices.Equal(rel.GetFields(), pe.FieldsDisclosed) && pe.Outcome != audit.OutcomeHitOnly ||
-		!sameBasis(rel.GetLegalBasis(), pe.LegalBasis) {
+	return enumName(rel.GetOutcome()) == pe.Outcome && releaseAsLogged(pe, rel)
+}
+
+// releaseAsLogged reports whether rel is the release a peer's entry
+// records (its final entry, or its pending entry of a push): the same
+// legal basis (id, citation, last day), conditions and fields; for a
+// hit-only answer no record and the answer given (if the entry names
+// one), for any other release a record.
+func releaseAsLogged(pe *audit.Entry, rel *liaisonv1.Released) bool {
+	if !sameBasis(rel.GetLegalBasis(), pe.LegalBasis) || !slices.Equal(rel.GetConditions(), pe.Conditions) {
 		return false
 	}
-	if pe.Outcome == audit.OutcomeHitOnly {
+	if rel.GetOutcome() == liaisonv1.Outcome_OUTCOME_HIT_ONLY {
 		a := pe.Detail["answer"]
 		return rel.GetRecord() == nil && len(rel.GetFields()) == 0 && slices.Equal(pe.FieldsDisclosed, []string{"hit"}) &&
 			(a == "" || a == hitAnswer(rel.GetHit()))
 	}
-	return rel.GetRecord() != nil
+	return rel.GetRecord() != nil && slices.Equal(rel.GetFields(), pe.FieldsDisclosed)
 }
 
 // sameBasis reports whether a release's legal basis and an entry's are

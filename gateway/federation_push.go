@@ -424,6 +424,15 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	if !audit.Released(enumName(rel.GetOutcome())) {
 		return nil, invalid("forwarded.released.outcome", "must be a release")
 	}
+	// The release is the one the peer's pending entry records: this
+	// entry takes its legal basis (whose end this gateway tracks for the
+	// recipient) from there, and what it delivered from the release.
+	if (rel.GetOutcome() == liaisonv1.Outcome_OUTCOME_HIT_ONLY) != (rel.GetRecord() == nil) {
+		return nil, invalid("forwarded.released.record", "must be empty in a hit-only release and hold the record in any other")
+	}
+	if !releaseAsLogged(got.Entry, rel) {
+		return nil, invalid("forwarded.receipt", "names an entry that records another legal basis, conditions or fields than the release forwarded")
+	}
 	ex.in.Action, ex.entry.Action = got.Entry.Action, got.Entry.Action // a notice travels as a forwarded push
 	var notice *liaisonv1.Notice
 	var tracked []audit.Notice

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -53,6 +54,58 @@ func TestForwardedNoticeFactsAreChecked(t *testing.T) {
 			}
 			if after := len(f.nl.inbox(t, "nl-police-rotterdam")); after != before {
 				t.Errorf("the Dutch police's inbox went from %d to %d items; want nothing delivered", before, after)
+			}
+		})
+	}
+}
+
+// TestForwardedReleaseMustBeTheEntrys: the Danish gateway forwards a
+// push of its release notice to the Dutch probation service whose
+// pending entry records another end of the legal basis than the release
+// it carries, or whose release says hit-only while it carries the record
+// in full. The Dutch gateway took the basis (and so the day it tells the
+// recipient to erase) from the entry and the outcome from the release,
+// and delivered either; it now refuses the forward, INVALID_ARGUMENT on
+// forwarded.receipt or forwarded.released.record, one refused entry, and
+// delivers nothing.
+func TestForwardedReleaseMustBeTheEntrys(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h, dk := f.hostile, forwarder(t, f.dk)
+	for _, tc := range []struct {
+		name, field string
+		change      func(t *testing.T, r *liaisonv1.DiscloseRequest)
+	}{
+		{"AnotherEndOfTheBasis", "forwarded.receipt", func(t *testing.T, r *liaisonv1.DiscloseRequest) {
+			r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, func(e *audit.Entry) { e.LegalBasis.ValidUntil = "2099-12-31" }, "")
+		}},
+		{"HitOnlyWithTheRecord", "forwarded.released.record", func(t *testing.T, r *liaisonv1.DiscloseRequest) {
+			r.Forwarded.Released.Outcome, r.Forwarded.Released.Fields = liaisonv1.Outcome_OUTCOME_HIT_ONLY, nil
+			r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, func(e *audit.Entry) { e.FieldsDisclosed = []string{"hit"} },
+				releasedDigest(t, r.Forwarded.Released))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			officer := "kf." + strings.ToLower(tc.name)
+			h.setRequest(func(method string, req proto.Message) {
+				if r, ok := req.(*liaisonv1.DiscloseRequest); ok && method == "Disclose" && r.GetForwarded().GetReleased() != nil {
+					tc.change(t, r)
+				}
+			})
+			defer h.setRequest(nil)
+			before := len(f.nl.inbox(t, "nl-probation"))
+			if _, err := f.dk.client(t, "dk-prison-east", officer).Disclose(t.Context(), releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)); err == nil {
+				t.Errorf("the forwarded push was delivered")
+			}
+			nl := f.nl.all(t, "disclose", officer)
+			if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || nl[0].Detail["field"] != tc.field {
+				var got []string
+				for _, e := range nl {
+					got = append(got, fmt.Sprintf("%s %v %s %+v", e.Outcome, e.Reasons, e.Detail["field"], e.LegalBasis))
+				}
+				t.Errorf("Dutch entries %q; want one refused on %s", got, tc.field)
+			}
+			if after := len(f.nl.inbox(t, "nl-probation")); after != before {
+				t.Errorf("the Dutch probation service's inbox went from %d to %d items; want nothing delivered", before, after)
 			}
 		})
 	}

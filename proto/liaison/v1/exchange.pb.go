@@ -270,7 +270,11 @@ type DiscloseRequest struct {
 	// lower-case base32 characters) or, for a required notice, a rule not
 	// spelled as a pack's rule id (detail.notice_rule,
 	// "dk.notice.absconded.police"): they would enter this log and the
-	// notice delivered.
+	// notice delivered. A push whose pending entry records another legal
+	// basis (id, citation, last day), conditions or fields than the
+	// released record is refused (INVALID_ARGUMENT on forwarded.receipt),
+	// and so is a hit-only release that carries a record, or another that
+	// carries none (on forwarded.released.record).
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	// Where the record came from, when the caller received it (or its
 	// content) from another agency through the gateway: the Provenance that
