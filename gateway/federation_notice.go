@@ -408,7 +408,7 @@ func (s *Server) noticePeer(ctx context.Context, index int64) (*Agency, string, 
 // acknowledgeViaPeer forwards an acknowledgement of a notice that came
 // from a peer gateway (theirs: the peer's pending entry of it) before it
 // is logged here: pending entry, forward, the peer's receipt of its own
-// acknowledgement in the final entry. A peer that had acknowledged it
+// acknowledgement (of the same deed) in the final entry. A peer that had acknowledged it
 // already (an earlier attempt whose answer was lost) counts as done.
 func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Agency, theirs string, req *liaisonv1.AcknowledgeNoticeRequest) error {
 	x, err := strconv.ParseInt(theirs, 10, 64)
@@ -437,7 +437,9 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 		return ackPeerError(ex, err)
 	}
 	_, err = s.logPeerReceipt(ctx, ex, peer, resp.GetReceipt(), recipient, nil, "its acknowledgement", func(e *audit.Entry) bool {
-		return e.Action == audit.ActionAcknowledgeNotice && e.Outcome == audit.OutcomeOK
+		// The deed acknowledged there is the one acknowledged here: both
+		// logs close the notice saying the same.
+		return e.Action == audit.ActionAcknowledgeNotice && e.Outcome == audit.OutcomeOK && e.Detail[audit.DetailDone] == ex.entry.Detail[audit.DetailDone]
 	})
 	return err
 }

@@ -67,3 +67,36 @@ func TestPeerEntryMustRecordItsRelease(t *testing.T) {
 		})
 	}
 }
+
+// TestPeerAcknowledgementOfAnotherDeed: the Dutch probation service
+// acknowledges, at its own gateway, the Danish prison's correction as
+// rectified; the Danish gateway answers with a receipt, which verifies,
+// of an entry that records another deed (retained). The Dutch gateway
+// would close the notice with the two logs disagreeing on what was done;
+// it takes no such answer: its acknowledgement fails
+// PEER_RECEIPT_INVALID, and the notice stays open there.
+func TestPeerAcknowledgementOfAnotherDeed(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	h := f.hostile
+	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.Facility = "Fiktivt Fængsel Vest" }, "The person was moved to another prison.")
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if r, ok := resp.(*liaisonv1.AcknowledgeNoticeResponse); ok && method == "AcknowledgeNotice" {
+			r.Receipt = h.forge(t, r.Receipt, func(e *audit.Entry) { e.Detail[audit.DetailDone] = audit.ObligationRetain }, "")
+		}
+		return resp, err
+	})
+	defer h.setAnswer(nil)
+	_, err := f.nl.aftercare(t, "nl-probation", "insp.bakker").AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{
+		NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Replaced in our file."})
+	if errorReason(err) != "PEER_RECEIPT_INVALID" {
+		t.Errorf("AcknowledgeNotice: %v; want reason PEER_RECEIPT_INVALID", err)
+	}
+	nl := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.bakker")
+	if len(nl) != 2 || nl[1].Outcome != audit.OutcomeFailed || !slices.Contains(nl[1].Reasons, "PEER_RECEIPT_INVALID") {
+		var got []string
+		for _, e := range nl {
+			got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail[audit.DetailDone])
+		}
+		t.Errorf("Dutch acknowledgements %q; want pending, failed PEER_RECEIPT_INVALID", got)
+	}
+}
