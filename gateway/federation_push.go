@@ -424,6 +424,11 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	if !audit.Released(enumName(rel.GetOutcome())) {
 		return nil, invalid("forwarded.released.outcome", "must be a release")
 	}
+	if rel.GetPurpose() != req.GetPurpose() {
+		// The recipient is told the purpose the release names; this log
+		// records the push's.
+		return nil, invalid("forwarded.released.purpose", "must be the purpose of the forwarded disclosure")
+	}
 	// The release is the one the peer's pending entry records: this
 	// entry takes its legal basis (whose end this gateway tracks for the
 	// recipient) from there, and what it delivered from the release.

@@ -63,7 +63,7 @@ func TestForwardedNoticeFactsAreChecked(t *testing.T) {
 // push of its release notice to the Dutch probation service whose
 // pending entry records another end of the legal basis than the release
 // it carries, or whose release says hit-only while it carries the record
-// in full. The Dutch gateway took the basis (and so the day it tells the
+// in full, or names another purpose than the push and its entry. The Dutch gateway took the basis (and so the day it tells the
 // recipient to erase) from the entry and the outcome from the release,
 // and delivered either; it now refuses the forward, INVALID_ARGUMENT on
 // forwarded.receipt or forwarded.released.record, one refused entry, and
@@ -77,6 +77,10 @@ func TestForwardedReleaseMustBeTheEntrys(t *testing.T) {
 	}{
 		{"AnotherEndOfTheBasis", "forwarded.receipt", func(t *testing.T, r *liaisonv1.DiscloseRequest) {
 			r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, func(e *audit.Entry) { e.LegalBasis.ValidUntil = "2099-12-31" }, "")
+		}},
+		{"AnotherPurpose", "forwarded.released.purpose", func(t *testing.T, r *liaisonv1.DiscloseRequest) {
+			r.Forwarded.Released.Purpose = liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT
+			r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, nil, releasedDigest(t, r.Forwarded.Released))
 		}},
 		{"HitOnlyWithTheRecord", "forwarded.released.record", func(t *testing.T, r *liaisonv1.DiscloseRequest) {
 			r.Forwarded.Released.Outcome, r.Forwarded.Released.Fields = liaisonv1.Outcome_OUTCOME_HIT_ONLY, nil

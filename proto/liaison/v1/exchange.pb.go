@@ -274,7 +274,8 @@ type DiscloseRequest struct {
 	// basis (id, citation, last day), conditions or fields than the
 	// released record is refused (INVALID_ARGUMENT on forwarded.receipt),
 	// and so is a hit-only release that carries a record, or another that
-	// carries none (on forwarded.released.record).
+	// carries none (on forwarded.released.record), or one that names
+	// another purpose than this request (on forwarded.released.purpose).
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	// Where the record came from, when the caller received it (or its
 	// content) from another agency through the gateway: the Provenance that
