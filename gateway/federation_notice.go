@@ -249,6 +249,12 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 	if enumName(rel.GetRecordType()) != o.Entry.RecordType {
 		return nil, invalid("forwarded.released.record_type", "is not the record type of the release it corrects or withdraws")
 	}
+	// A correction is logged with the legal basis (whose end this gateway
+	// tracks) of the pending entry, and delivers the release: the two
+	// must agree.
+	if kind == audit.NoticeCorrection && !releaseAsLogged(got.Entry, rel) {
+		return nil, invalid("forwarded.receipt", "names an entry that records another legal basis, conditions or fields than the corrected release")
+	}
 	// This gateway told the recipient when the release's basis ended: if
 	// it told it to erase the record, the release is closed, as the
 	// holder's gateway closes one it told so itself (releasesOf). The

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,5 +113,48 @@ func TestForwardedReleaseMustBeTheEntrys(t *testing.T) {
 				t.Errorf("the Dutch probation service's inbox went from %d to %d items; want nothing delivered", before, after)
 			}
 		})
+	}
+}
+
+// TestForwardedCorrectionMustBeTheEntrys: the Danish gateway forwards a
+// correction of its release notice to the Dutch probation service whose
+// pending entry records another end of the legal basis than the
+// corrected release it carries. The Dutch gateway took the basis (the
+// day it will tell the service to erase the corrected record) from the
+// entry and delivered the release with its own; it now refuses the
+// forward, INVALID_ARGUMENT on forwarded.receipt, one refused entry.
+func TestForwardedCorrectionMustBeTheEntrys(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h, dk := f.hostile, forwarder(t, f.dk)
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push); err != nil {
+		t.Fatal(err)
+	}
+	h.setRequest(func(method string, req proto.Message) {
+		if r, ok := req.(*liaisonv1.DiscloseRequest); ok && method == "Disclose" && r.GetForwarded().GetReleased().GetRecord() != nil {
+			r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, func(e *audit.Entry) { e.LegalBasis.ValidUntil = "2099-12-31" }, "")
+		}
+	})
+	defer h.setRequest(nil)
+	corrected := proto.CloneOf(push.GetRecord())
+	corrected.GetReleaseNotice().Facility = "Fiktivt Fængsel Vest"
+	resp, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(t.Context(),
+		&liaisonv1.CorrectRequest{Record: corrected, Justification: "The person was moved to another prison."})
+	if err != nil {
+		t.Fatalf("Correct: %v; want the Dutch refusal in its result", err)
+	}
+	if rs := resp.GetResults(); len(rs) != 1 || !slices.Contains(rs[0].GetReasons(), "PEER_REFUSED") {
+		t.Errorf("Danish results %v; want the correction failed, PEER_REFUSED", rs)
+	}
+	nl := f.nl.all(t, audit.ActionCorrect, "kf.correct")
+	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || nl[0].Detail["field"] != "forwarded.receipt" {
+		var got []string
+		for _, e := range nl {
+			got = append(got, fmt.Sprintf("%s %v %s %+v", e.Outcome, e.Reasons, e.Detail["field"], e.LegalBasis))
+		}
+		t.Errorf("Dutch entries %q; want one refused on forwarded.receipt", got)
+	}
+	if ns := f.nl.notices(t, "nl-probation"); len(ns) != 0 {
+		t.Errorf("the Dutch probation service got %d notices; want none", len(ns))
 	}
 }

@@ -270,7 +270,7 @@ type DiscloseRequest struct {
 	// lower-case base32 characters) or, for a required notice, a rule not
 	// spelled as a pack's rule id (detail.notice_rule,
 	// "dk.notice.absconded.police"): they would enter this log and the
-	// notice delivered. A push whose pending entry records another legal
+	// notice delivered. A push or correction whose pending entry records another legal
 	// basis (id, citation, last day), conditions or fields than the
 	// released record is refused (INVALID_ARGUMENT on forwarded.receipt),
 	// and so is a hit-only release that carries a record, or another that
