@@ -34,7 +34,7 @@ func TestNoDialAfterClose(t *testing.T) {
 	if _, err := s.providerClient(holder); !errors.Is(err, errProvider) {
 		t.Errorf("providerClient after Close: %v; want the holder unavailable", err)
 	}
-	if _, err := s.peerConn(peer); err == nil {
+	if _, err := s.peerConn(t.Context(), peer); err == nil {
 		t.Errorf("peerConn after Close dialled the peer; want an error")
 	}
 	if n := len(s.providers); n != 0 {
@@ -59,11 +59,11 @@ func TestRegistryChangeRetiresOldConnections(t *testing.T) {
 	other := &Agency{Agency: &authn.Agency{ID: "dk.other", CertificateIdentity: "spiffe://other"}, Provider: "127.0.0.1:9"}
 	for _, dial := range []func() error{
 		func() error { _, err := s.providerClient(holder("127.0.0.1:1")); return err },
-		func() error { _, err := s.peerConn(peer("127.0.0.1:2")); return err },
+		func() error { _, err := s.peerConn(t.Context(), peer("127.0.0.1:2")); return err },
 		func() error { _, err := s.providerClient(other); return err },
-		func() error { _, err := s.providerClient(holder("127.0.0.1:3")); return err }, // moved
-		func() error { _, err := s.peerConn(peer("127.0.0.1:4")); return err },         // moved
-		func() error { _, err := s.providerClient(holder("127.0.0.1:3")); return err }, // kept
+		func() error { _, err := s.providerClient(holder("127.0.0.1:3")); return err },      // moved
+		func() error { _, err := s.peerConn(t.Context(), peer("127.0.0.1:4")); return err }, // moved
+		func() error { _, err := s.providerClient(holder("127.0.0.1:3")); return err },      // kept
 	} {
 		if err := dial(); err != nil {
 			t.Fatal(err)

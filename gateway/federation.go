@@ -425,13 +425,21 @@ func (s *Server) assertion(c authn.Caller) (string, error) {
 // certificate is one this gateway takes the peer's calls with now (it
 // chains to a trusted CA, as the trust files last loaded say, and is not
 // revoked by a CRL or the deny list): a revoked peer certificate is not
-// sent a subject's identifier or a record either.
-func (s *Server) peerConn(peer *Agency) (*grpc.ClientConn, error) {
+// sent a subject's identifier or a record either. A connection made
+// before is used again only while the certificate its last handshake
+// showed is still trusted: a revocation since closes it, and the new
+// connection's handshake refuses the certificate.
+func (s *Server) peerConn(ctx context.Context, peer *Agency) (*grpc.ClientConn, error) {
 	key := "peer|" + peer.ID + "|" + peer.Provider + "|" + peer.CertificateIdentity
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c, ok := s.providers[key]; ok {
-		return c, nil
+		if s.peerStillTrusted(key, peer.ID) {
+			return c, nil
+		}
+		s.log.WarnContext(ctx, "the peer gateway's certificate is no longer trusted: its connection is closed", "peer", peer.ID)
+		c.Close()
+		delete(s.providers, key)
 	}
 	if s.closed {
 		return nil, errClosed
@@ -452,6 +460,7 @@ func (s *Server) peerConn(peer *Agency) (*grpc.ClientConn, error) {
 				if err != nil || a.ID != id {
 					return fmt.Errorf("gateway: the peer gateway's certificate is not one this gateway trusts now: %v", err)
 				}
+				s.peerHandshakes.Store(key, &cs)
 				return nil
 			}
 		}
@@ -464,6 +473,22 @@ func (s *Server) peerConn(peer *Agency) (*grpc.ClientConn, error) {
 	s.retireConns("peer|"+peer.ID+"|", key)
 	s.providers[key] = c
 	return c, nil
+}
+
+// peerStillTrusted reports whether the certificate the last handshake of
+// the connection under key showed is still one this gateway takes the
+// peer's calls with (true if none was made yet: its handshake checks).
+func (s *Server) peerStillTrusted(key, id string) bool {
+	v, ok := s.peerHandshakes.Load(key)
+	if !ok {
+		return true
+	}
+	a, err := s.cfg.Verifier.CheckCertificate(v.(*tls.ConnectionState))
+	if err != nil || a.ID != id {
+		s.peerHandshakes.Delete(key)
+		return false
+	}
+	return true
 }
 
 // callPeer prepares a call to a peer on behalf of the exchange's caller:
@@ -480,7 +505,7 @@ func (s *Server) callPeer(ctx context.Context, ex *exchange, peer *Agency) (*grp
 	}
 	sum := sha256.Sum256([]byte(tok))
 	ex.entry.Detail["assertion_sha256"] = hex.EncodeToString(sum[:])
-	conn, err := s.peerConn(peer)
+	conn, err := s.peerConn(ctx, peer)
 	if err != nil {
 		return nil, nil, nil, failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeer, err))
 	}

@@ -64,6 +64,7 @@ func (s *Server) retireConns(prefix, key string) {
 	for k, c := range s.providers {
 		if k != key && strings.HasPrefix(k, prefix) {
 			delete(s.providers, k)
+			s.peerHandshakes.Delete(k)
 			s.retired = append(s.retired, c)
 			time.AfterFunc(connRetireGrace, func() { c.Close() })
 		}

@@ -139,6 +139,10 @@ type Server struct {
 	// retired are connections replaced after a registry change
 	// (retireConns), closed after a grace or by Close.
 	retired []*grpc.ClientConn
+	// peerHandshakes holds, per peer connection (providers' key), the TLS
+	// state of its last handshake (*tls.ConnectionState), to check its
+	// certificate again before each call (peerConn).
+	peerHandshakes sync.Map
 	// closed is set by Close: no connection is dialled after it, since
 	// none would be closed.
 	closed bool

@@ -556,3 +556,34 @@ func TestRevokedPeerIsNotCalled(t *testing.T) {
 		t.Errorf("Dutch entries %v; want pending, failed", outcomes(nl))
 	}
 }
+
+// TestPeerRevokedLaterIsNotCalled: the Dutch gateway has asked the
+// Danish gateway before, so it holds a connection to it; then the Dutch
+// deny list names the Danish gateway's certificate. Once the Dutch
+// gateway has reloaded it (it refuses the Danish gateway's calls), it
+// does not call the Danish gateway either, over the connection it holds:
+// a Dutch officer's request fails PEER_UNAVAILABLE with the pending entry
+// alone, and the Danish gateway never sees it (no Danish entry).
+func TestPeerRevokedLaterIsNotCalled(t *testing.T) {
+	f := startFederationWith(t, fedConfig{denyListAt: "NL"})
+	if _, err := f.nl.client(t, "nl-probation", "insp.before").Request(t.Context(), riskAssessmentRequest); err != nil {
+		t.Fatalf("Request before the revocation: %v", err)
+	}
+	denyList(t, f.nl.opts.DenyList, f.dk.Path("gateway.pem"))
+	probe := proto.CloneOf(riskAssessmentRequest)
+	probe.Holder, probe.SubjectId = "nl-probation", "SYN-NL-0001"
+	until(t, "the Dutch gateway refuses the Danish gateway", func() bool {
+		_, err := f.dk.client(t, "dk-police-aarhus", "probe").Request(t.Context(), probe)
+		return errorReason(err) == "PEER_REFUSED"
+	})
+	_, err := f.nl.client(t, "nl-probation", "insp.revoked").Request(t.Context(), riskAssessmentRequest)
+	if status.Code(err) != codes.Unavailable || errorReason(err) != "PEER_UNAVAILABLE" {
+		t.Errorf("Request of a holder behind a peer revoked since: %v; want Unavailable, PEER_UNAVAILABLE", err)
+	}
+	if dk := f.dk.all(t, "request", "insp.revoked"); len(dk) != 0 {
+		t.Errorf("the Danish gateway logged %v: it was called through a revoked certificate", outcomes(dk))
+	}
+	if nl := f.nl.all(t, "request", "insp.revoked"); len(nl) != 2 || nl[1].Outcome != audit.OutcomeFailed {
+		t.Errorf("Dutch entries %v; want pending, failed", outcomes(nl))
+	}
+}

@@ -59,6 +59,9 @@ type fedConfig struct {
 	// revokedAt, if set, is the country ("DK" or "NL") whose deny list
 	// names the other's gateway certificate from the start.
 	revokedAt string
+	// denyListAt, if set, is the country ("DK" or "NL") whose gateway
+	// starts with an empty deny list (opts.DenyList) that a test may fill.
+	denyListAt string
 }
 
 // federation is the Danish and the Dutch gateway, peers of each other.
@@ -170,6 +173,12 @@ func startFederationWith(t *testing.T, cfg fedConfig) *federation {
 		me.opts.ClientCAs = []string{me.Path("ca.pem"), peer.Path("ca.pem")}
 		if cfg.revokedAt == me.Jurisdiction {
 			me.opts.DenyList = denyList(t, me.Path("deny.txt"), peer.Path("gateway.pem"))
+		}
+		if cfg.denyListAt == me.Jurisdiction {
+			me.opts.DenyList = me.Path("deny.txt")
+			if err := os.WriteFile(me.opts.DenyList, []byte("# none yet\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for _, c := range []*country{f.dk, f.nl} {
