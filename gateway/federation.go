@@ -667,7 +667,8 @@ func (s *Server) requestFromPeer(ctx context.Context, ex *exchange, req *liaison
 		return invalid("holder", "is not an agency of this gateway")
 	}
 	_, err := s.acceptForward(ctx, ex, req.GetForwarded(), forwardedFacts{actions: []string{"request"}, recipient: ex.caller.Agency.ID,
-		holder: holder.ID, recordType: enumName(req.GetRecordType()), purpose: enumName(req.GetPurpose())})
+		holder: holder.ID, recordType: enumName(req.GetRecordType()), purpose: enumName(req.GetPurpose()),
+		words: &[2]string{req.GetJustification(), req.GetClaimedLegalBasis()}})
 	return err
 }
 

@@ -129,6 +129,9 @@ type forwardedFacts struct {
 	recordType string
 	purpose    string
 	released   *liaisonv1.Released // for a Disclose
+	// words, if set, are the justification and claimed legal basis the
+	// call carries, which the pending entry must record as they are.
+	words *[2]string
 }
 
 // acceptForward checks the PeerForward of a call a peer gateway made:
@@ -170,6 +173,17 @@ func (s *Server) acceptForward(ctx context.Context, ex *exchange, fwd *liaisonv1
 		len(e.Recipients) != 1 || e.Recipients[0].Agency != want.recipient,
 		e.RecordType != want.recordType || e.Purpose != want.purpose:
 		return Receipt{}, invalid("forwarded.receipt", "names an entry that is not the pending entry of this exchange")
+	}
+	// The words this gateway logs and decides on are those the
+	// forwarding gateway logged: both logs say why the exchange was made
+	// alike.
+	if w := want.words; w != nil {
+		switch {
+		case w[0] != e.Justification:
+			return Receipt{}, invalid("justification", "is not the justification the forwarding gateway's pending entry records")
+		case w[1] != e.ClaimedLegalBasis:
+			return Receipt{}, invalid("claimed_legal_basis", "is not the claimed legal basis the forwarding gateway's pending entry records")
+		}
 	}
 	rj, err := protojson.Marshal(fwd.GetReceipt())
 	if err != nil {
@@ -409,7 +423,8 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		Justification:     req.GetJustification(),
 	})
 	got, err := s.acceptForward(ctx, ex, fwd, forwardedFacts{actions: append(slices.Clone(pushActions), noticeActions...), recipient: rcpt.ID,
-		holder: caller.Agency.ID, recordType: recordType, purpose: ex.in.Purpose, released: rel})
+		holder: caller.Agency.ID, recordType: recordType, purpose: ex.in.Purpose, released: rel,
+		words: &[2]string{req.GetJustification(), req.GetClaimedLegalBasis()}})
 	if err != nil {
 		return nil, err
 	}

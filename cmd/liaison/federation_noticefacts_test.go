@@ -158,3 +158,67 @@ func TestForwardedCorrectionMustBeTheEntrys(t *testing.T) {
 		t.Errorf("the Dutch probation service got %d notices; want none", len(ns))
 	}
 }
+
+// TestForwardedWordsAreTheEntrys: a peer gateway forwards an exchange
+// with another justification or claimed legal basis than its pending
+// entry records (the words its own auditors read): a Danish push to the
+// Dutch probation service, a Dutch request of the Danish prison. The
+// answering gateway logged and decided on the words it was sent, the two
+// logs disagreeing on why the exchange was made; it now refuses the
+// forward, INVALID_ARGUMENT on justification or claimed_legal_basis, one
+// refused entry, and delivers nothing.
+func TestForwardedWordsAreTheEntrys(t *testing.T) {
+	t.Run("Push", func(t *testing.T) {
+		f := startFederationWith(t, fedConfig{hostile: "NL"})
+		for _, tc := range []struct{ name, field string }{{"Justification", "justification"}, {"ClaimedBasis", "claimed_legal_basis"}} {
+			t.Run(tc.name, func(t *testing.T) {
+				officer := "kf." + strings.ToLower(tc.name)
+				f.hostile.setRequest(func(method string, req proto.Message) {
+					if r, ok := req.(*liaisonv1.DiscloseRequest); ok && method == "Disclose" {
+						if tc.field == "justification" {
+							r.Justification = "An urgent threat to life."
+						} else {
+							r.ClaimedLegalBasis = "nl.wpg.16"
+						}
+					}
+				})
+				defer f.hostile.setRequest(nil)
+				before := len(f.nl.inbox(t, "nl-probation"))
+				if _, err := f.dk.client(t, "dk-prison-east", officer).Disclose(t.Context(), releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)); err == nil {
+					t.Errorf("the forwarded push was delivered")
+				}
+				nl := f.nl.all(t, "disclose", officer)
+				if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || nl[0].Detail["field"] != tc.field {
+					var got []string
+					for _, e := range nl {
+						got = append(got, fmt.Sprintf("%s %v %s %q %q", e.Outcome, e.Reasons, e.Detail["field"], e.Justification, e.ClaimedLegalBasis))
+					}
+					t.Errorf("Dutch entries %q; want one refused on %s", got, tc.field)
+				}
+				if after := len(f.nl.inbox(t, "nl-probation")); after != before {
+					t.Errorf("the Dutch probation service's inbox went from %d to %d items; want nothing delivered", before, after)
+				}
+			})
+		}
+	})
+	t.Run("Request", func(t *testing.T) {
+		f := startFederationWith(t, fedConfig{hostile: "DK"})
+		f.hostile.setRequest(func(method string, req proto.Message) {
+			if r, ok := req.(*liaisonv1.RequestRequest); ok && method == "Request" {
+				r.Justification = "An urgent threat to life."
+			}
+		})
+		defer f.hostile.setRequest(nil)
+		if _, err := f.nl.client(t, "nl-probation", "insp.words").Request(t.Context(), riskAssessmentRequest); err == nil {
+			t.Errorf("the forwarded request was answered with the record")
+		}
+		dk := f.dk.all(t, "request", "insp.words")
+		if len(dk) != 1 || dk[0].Outcome != audit.OutcomeRefused || dk[0].Detail["field"] != "justification" {
+			var got []string
+			for _, e := range dk {
+				got = append(got, fmt.Sprintf("%s %v %s %q", e.Outcome, e.Reasons, e.Detail["field"], e.Justification))
+			}
+			t.Errorf("Danish entries %q; want one refused on justification", got)
+		}
+	})
+}

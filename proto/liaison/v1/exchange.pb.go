@@ -253,8 +253,9 @@ type DiscloseRequest struct {
 	// PeerForward). record is then empty,
 	// recipients names that one agency, recipient_roles and case_id are
 	// empty, and subject, purpose, claimed_legal_basis and justification
-	// are the holder's. This gateway applies its own law on receipt, logs,
-	// and only then delivers. Agency callers leave it empty. A push to an
+	// are the holder's (justification and claimed_legal_basis as the
+	// pending entry records them, else INVALID_ARGUMENT on that field). This
+	// gateway applies its own law on receipt, logs, and only then delivers. Agency callers leave it empty. A push to an
 	// agency this gateway offboarded is refused as a local caller's would
 	// be (INVALID_ARGUMENT on recipients[0], AGENCY_OFFBOARDED); a
 	// correction or withdrawal still reaches it. A peer's call for an agency
@@ -1254,8 +1255,10 @@ type RequestRequest struct {
 	// Set only by a peer gateway that forwards the request of one of its
 	// officers: the receipt of the pending entry it logged before it
 	// forwarded (PeerForward.receipt; released stays empty). The holder's
-	// gateway refuses a forwarded request without a valid one, and logs it
-	// beside its own entry. Agency callers leave it empty.
+	// gateway refuses a forwarded request without a valid one, or whose
+	// justification or claimed_legal_basis is not the one that entry
+	// records (INVALID_ARGUMENT on that field), and logs it beside its own
+	// entry. Agency callers leave it empty.
 	Forwarded     *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
