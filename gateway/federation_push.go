@@ -174,6 +174,9 @@ func (s *Server) acceptForward(ctx context.Context, ex *exchange, fwd *liaisonv1
 		e.RecordType != want.recordType || e.Purpose != want.purpose:
 		return Receipt{}, invalid("forwarded.receipt", "names an entry that is not the pending entry of this exchange")
 	}
+	if !validPeerSubject(e.Subject) {
+		return Receipt{}, invalid("forwarded.receipt", "names the person's attributes ill-formed: the category must be a subject category, the dates YYYY-MM-DD")
+	}
 	// The words this gateway logs and decides on are those the
 	// forwarding gateway logged: both logs say why the exchange was made
 	// alike.
@@ -210,6 +213,28 @@ func (s *Server) acceptForward(ctx context.Context, ex *exchange, fwd *liaisonv1
 // forwardClaimLife is how long a claimed pending entry is remembered:
 // well beyond the life of the assertion it is bound to.
 const forwardClaimLife = 24 * time.Hour
+
+// validPeerSubject reports whether the person's attributes in a peer's
+// entry are spelled as this gateway takes them from its own callers
+// (validSubject): a subject category, or none; dates in YYYY-MM-DD form.
+// They enter this log and the policy input as they are.
+func validPeerSubject(sub *audit.Subject) bool {
+	if sub == nil {
+		return true
+	}
+	if sub.Category != "" {
+		n, ok := enumValue(liaisonv1.SubjectCategory(0).Descriptor(), sub.Category)
+		if !ok || enumName(liaisonv1.SubjectCategory(n)) != sub.Category {
+			return false
+		}
+	}
+	for _, d := range []string{sub.ReleaseDate, sub.ProbationUntil} {
+		if t, err := time.Parse(time.DateOnly, d); d != "" && (err != nil || t.Format(time.DateOnly) != d) {
+			return false
+		}
+	}
+	return true
+}
 
 // subjectFrom sets the subject's attributes, in the policy input and the
 // entry, as the peer gateway's entry records them.

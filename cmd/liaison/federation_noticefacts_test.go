@@ -222,3 +222,76 @@ func TestForwardedWordsAreTheEntrys(t *testing.T) {
 		}
 	})
 }
+
+// TestPeerSubjectAttributesAreChecked: a peer gateway's entry gives the
+// person's attributes that this gateway decides on and logs: a category
+// that is no subject category, or a release or probation date that is
+// no date (a person's identifier, say). The Dutch gateway refuses a
+// Danish push whose pending entry says so (INVALID_ARGUMENT on
+// forwarded.receipt, one refused entry, nothing delivered), and takes no
+// Danish answer to its request that says so (failed,
+// PEER_RECEIPT_INVALID); neither enters its log.
+func TestPeerSubjectAttributesAreChecked(t *testing.T) {
+	const junk = "SYN-DK-0001"
+	changes := []struct {
+		name   string
+		change func(e *audit.Entry)
+	}{
+		{"Category", func(e *audit.Entry) { e.Subject.Category = junk }},
+		{"ReleaseDate", func(e *audit.Entry) { e.Subject.ReleaseDate = junk }},
+		{"ProbationUntil", func(e *audit.Entry) { e.Subject.ProbationUntil = junk }},
+	}
+	t.Run("Push", func(t *testing.T) {
+		f := startFederationWith(t, fedConfig{hostile: "NL"})
+		dk := forwarder(t, f.dk)
+		for _, tc := range changes {
+			t.Run(tc.name, func(t *testing.T) {
+				officer := "kf." + strings.ToLower(tc.name)
+				f.hostile.setRequest(func(method string, req proto.Message) {
+					if r, ok := req.(*liaisonv1.DiscloseRequest); ok && method == "Disclose" && r.GetForwarded() != nil {
+						r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, tc.change, "")
+					}
+				})
+				defer f.hostile.setRequest(nil)
+				if _, err := f.dk.client(t, "dk-prison-east", officer).Disclose(t.Context(), releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)); err == nil {
+					t.Errorf("the forwarded push was delivered")
+				}
+				nl := f.nl.all(t, "disclose", officer)
+				if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || nl[0].Detail["field"] != "forwarded.receipt" || strings.Contains(fmt.Sprint(nl[0].Subject), junk) {
+					var got []string
+					for _, e := range nl {
+						got = append(got, fmt.Sprintf("%s %v %s %+v", e.Outcome, e.Reasons, e.Detail["field"], e.Subject))
+					}
+					t.Errorf("Dutch entries %q; want one refused on forwarded.receipt, without %s", got, junk)
+				}
+			})
+		}
+	})
+	t.Run("Request", func(t *testing.T) {
+		f := startFederationWith(t, fedConfig{hostile: "DK"})
+		h := f.hostile
+		for _, tc := range changes {
+			t.Run(tc.name, func(t *testing.T) {
+				officer := "insp." + strings.ToLower(tc.name)
+				h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+					if r, ok := resp.(*liaisonv1.RequestResponse); ok && method == "Request" {
+						r.Receipt = h.forge(t, r.Receipt, tc.change, "")
+					}
+					return resp, err
+				})
+				defer h.setAnswer(nil)
+				if _, err := f.nl.client(t, "nl-probation", officer).Request(t.Context(), riskAssessmentRequest); errorReason(err) != "PEER_RECEIPT_INVALID" {
+					t.Errorf("Request: %v; want reason PEER_RECEIPT_INVALID", err)
+				}
+				nl := f.nl.entries(t, officer)
+				if len(nl) != 1 || nl[0].Outcome != audit.OutcomeFailed || strings.Contains(fmt.Sprint(nl[0].Subject), junk) {
+					var got []string
+					for _, e := range nl {
+						got = append(got, fmt.Sprintf("%s %v %+v", e.Outcome, e.Reasons, e.Subject))
+					}
+					t.Errorf("Dutch entries %q; want one, failed, without %s", got, junk)
+				}
+			})
+		}
+	})
+}

@@ -418,7 +418,10 @@ type PeerForward struct {
 	// call's assertion names, and detail.assertion_sha256 the hex SHA-256 of
 	// this call's assertion (the bearer token). Its recipient is the agency
 	// the exchange is for; its released digest is that of released (empty
-	// for a Request). Each receipt is accepted once.
+	// for a Request). The person's attributes in the entry (which the
+	// receiving gateway decides on and logs) are spelled as SubjectAttributes
+	// are: a subject category name, dates YYYY-MM-DD. Each receipt is
+	// accepted once.
 	Receipt *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	// For a Disclose (or a notice forwarded as one): the record as the
 	// holder's law released it for the recipient (outcome, legal basis,
