@@ -343,9 +343,14 @@ func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string
 	bad := func(format string, args ...any) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("gateway: receipt: "+format, args...)
 	}
+	// What is wrong goes into errors the gateway logs: the peer's own text
+	// never does (a peer could put a subject's identifier there).
 	cp, err := audit.OpenCheckpoint([]byte(r.GetCheckpoint()), key)
-	if err != nil {
+	if errors.Is(err, audit.ErrSignature) {
 		return bad("checkpoint: %v", err)
+	}
+	if err != nil {
+		return bad("checkpoint: not a checkpoint of a log")
 	}
 	n, err := audit.OpenNote([]byte(r.GetStatement()), note.VerifierList(key))
 	if err != nil {
@@ -379,7 +384,7 @@ func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string
 	}
 	for k, v := range want {
 		if f[k] != v {
-			return bad("the statement's %s is %q, want %q", k, f[k], v)
+			return bad("the statement's %s is not %q", k, v)
 		}
 	}
 	proof := make([]tlog.Hash, len(r.GetInclusionProof()))
