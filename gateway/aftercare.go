@@ -707,6 +707,10 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 		if got.Entry.Detail[detailPeerNotice] != strconv.FormatInt(req.GetNoticeIndex(), 10) || got.Entry.Detail[audit.DetailDone] != done {
 			return nil, invalid("forwarded.receipt", "names an acknowledgement of another notice, or of another deed")
 		}
+		if got.Entry.Justification != req.GetNote() {
+			// Both logs record what the recipient said it did alike.
+			return nil, invalid("note", "is not the note the forwarding gateway's pending entry records")
+		}
 	}
 	if n.AckIndex >= 0 {
 		return nil, &denial{reason: "ALREADY_ACKNOWLEDGED", message: fmt.Sprintf("notice %d was acknowledged already (entry %d)", n.Index, n.AckIndex), refusal: true, auditIdx: -1}

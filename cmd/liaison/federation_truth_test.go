@@ -100,3 +100,32 @@ func TestPeerAcknowledgementOfAnotherDeed(t *testing.T) {
 		t.Errorf("Dutch acknowledgements %q; want pending, failed PEER_RECEIPT_INVALID", got)
 	}
 }
+
+// TestForwardedAcknowledgementNoteIsTheEntrys: the Dutch gateway forwards
+// the Dutch probation service's acknowledgement of a Danish correction
+// with another note than its pending entry records. The Danish gateway
+// logged the note it was sent, the two logs disagreeing on what the
+// service said it did; it now refuses the forward, INVALID_ARGUMENT on
+// note, one refused entry, and the notice stays open there.
+func TestForwardedAcknowledgementNoteIsTheEntrys(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.Facility = "Fiktivt Fængsel Vest" }, "The person was moved to another prison.")
+	f.hostile.setRequest(func(method string, req proto.Message) {
+		if r, ok := req.(*liaisonv1.AcknowledgeNoticeRequest); ok && method == "AcknowledgeNotice" {
+			r.Note = "Nothing was done."
+		}
+	})
+	defer f.hostile.setRequest(nil)
+	if _, err := f.nl.aftercare(t, "nl-probation", "insp.note").AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{
+		NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Replaced in our file."}); err == nil {
+		t.Errorf("an acknowledgement forwarded with another note was taken")
+	}
+	dk := f.dk.all(t, audit.ActionAcknowledgeNotice, "insp.note")
+	if len(dk) != 1 || dk[0].Outcome != audit.OutcomeRefused || dk[0].Detail["field"] != "note" {
+		var got []string
+		for _, e := range dk {
+			got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail["field"]+" "+e.Justification)
+		}
+		t.Errorf("Danish acknowledgements %q; want one refused on note", got)
+	}
+}

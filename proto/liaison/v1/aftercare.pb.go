@@ -500,7 +500,9 @@ type AcknowledgeNoticeRequest struct {
 	// notice it logged after it. A forward made after the fact (the
 	// acknowledgement was deferred) has detail.acknowledged_at, as
 	// AcknowledgeRequest.forwarded does: the acknowledgement is recorded at
-	// that time. Agency callers leave it empty.
+	// that time. done and note must be those the pending entry records
+	// (detail.done, its justification), else INVALID_ARGUMENT on
+	// forwarded.receipt or note. Agency callers leave it empty.
 	Forwarded     *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
