@@ -257,9 +257,14 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 	if err != nil {
 		return nil, err
 	}
-	if _, inFile := s.registry.Load().Cases[c.ID]; existing != nil || inFile {
+	inFile := false
+	for id := range s.registry.Load().Cases {
+		inFile = inFile || strings.EqualFold(id, c.ID)
+	}
+	if existing != nil || inFile {
 		// A case of the registry file has its id too: a case opened under
-		// it would shadow it.
+		// it would shadow it. An id has one spelling: one that differs
+		// from another case's only in letter case names that case.
 		return nil, &stateRefusal{reason: "CASE_EXISTS", message: fmt.Sprintf("a case %s exists already; choose another id", c.ID)}
 	}
 	ps := ex.entry.Subject.Pseudonym
@@ -281,7 +286,7 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 	ex.entry.Detail["case_version"] = "1"
 	idx, err := ex.commitState(ctx, audit.Change{Case: c})
 	if errors.Is(err, audit.ErrConflict) {
-		return nil, &stateRefusal{reason: "CASE_EXISTS", message: fmt.Sprintf("a case %s was opened meanwhile; choose another id", c.ID)}
+		return nil, &stateRefusal{reason: "CASE_EXISTS", message: fmt.Sprintf("a case %s, or one whose id differs only in letter case, exists; choose another id", c.ID)}
 	}
 	if err != nil {
 		return nil, err

@@ -159,6 +159,16 @@ func TestCaseLifecycle(t *testing.T) {
 		if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_EXISTS" {
 			t.Errorf("open twice: reason %q, want CASE_EXISTS", errorReason(st))
 		}
+		// An id has one spelling: the same id in other letter case is
+		// that case, not a second one beside it.
+		err, _ = s.one(t, "open in lower case", "case_open", "refused", func() error {
+			_, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: strings.ToLower(id), Kind: "nl.zvh", SubjectId: "SYN-NL-0001",
+				Subject: nlSubject(), Justification: why})
+			return err
+		})
+		if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_EXISTS" {
+			t.Errorf("open %s beside %s: reason %q, want CASE_EXISTS", strings.ToLower(id), id, errorReason(st))
+		}
 
 		// The lead invites the police, who accept.
 		var invited *liaisonv1.InviteMemberResponse
@@ -329,8 +339,8 @@ func TestCaseLifecycle(t *testing.T) {
 			}
 			outcomes = append(outcomes, got.Outcome)
 		}
-		if !slices.Equal(outcomes, []string{"deny", "ok", "refused"}) {
-			t.Errorf("Query(action case_open): outcomes %v, want the denied opening, the one that went through and the one repeated", outcomes)
+		if !slices.Equal(outcomes, []string{"deny", "ok", "refused", "refused"}) {
+			t.Errorf("Query(action case_open): outcomes %v, want the denied opening, the one that went through and the two repeated", outcomes)
 		}
 	})
 }

@@ -118,6 +118,14 @@ func testCaseVersions(t *testing.T, open OpenFunc) {
 	if !cmp.Equal(got.Active(), []string{"lead-a", "agency-b"}) {
 		t.Errorf("Active() = %v, want [lead-a agency-b]", got.Active())
 	}
+	// A case id has one spelling: a new case whose id differs from an
+	// existing one's only in letter case is a conflict, not a second case.
+	if _, err := appendState(t, s, 4, audit.Change{Case: caseV("c-1", 1, "lead-b")}); !errors.Is(err, audit.ErrConflict) {
+		t.Fatalf("AppendState(new case c-1 beside C-1) = %v, want ErrConflict", err)
+	}
+	if c := mustCase(t, s, "c-1"); c != nil {
+		t.Errorf("Case(c-1) after the conflict = %+v, want nil", c)
+	}
 }
 
 func testCaseLookups(t *testing.T, open OpenFunc) {

@@ -75,6 +75,16 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now tim
 		if cs.Version != stored+1 {
 			return fmt.Errorf("%w: case %s is at version %d, the change writes version %d", audit.ErrConflict, cs.ID, stored, cs.Version)
 		}
+		if stored == 0 {
+			var other string
+			err := tx.QueryRow(ctx, "SELECT id FROM cases WHERE lower(id) = lower($1) AND id <> $1 LIMIT 1", text(cs.ID)).Scan(&other)
+			switch {
+			case err == nil:
+				return fmt.Errorf("%w: case %s exists, whose id differs from %s only in letter case", audit.ErrConflict, other, cs.ID)
+			case !errors.Is(err, pgx.ErrNoRows):
+				return fmt.Errorf("read case: %w", err)
+			}
+		}
 		state, err := json.Marshal(cs)
 		if err != nil {
 			return err

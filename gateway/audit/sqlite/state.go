@@ -55,6 +55,16 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now ti
 		if cs.Version != stored+1 {
 			return fmt.Errorf("%w: case %s is at version %d, the change writes version %d", audit.ErrConflict, cs.ID, stored, cs.Version)
 		}
+		if stored == 0 {
+			var other string
+			err := tx.QueryRowContext(ctx, "SELECT id FROM cases WHERE lower(id) = lower(?) AND id <> ? LIMIT 1", cs.ID, cs.ID).Scan(&other)
+			switch {
+			case err == nil:
+				return fmt.Errorf("%w: case %s exists, whose id differs from %s only in letter case", audit.ErrConflict, other, cs.ID)
+			case !errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("read case %s: %w", cs.ID, err)
+			}
+		}
 		state, err := json.Marshal(cs)
 		if err != nil {
 			return err

@@ -51,7 +51,7 @@ const (
 // "refused" for a request the gateway refuses itself: before any decision
 // (InvalidArgument naming the field; FailedPrecondition with reason
 // CASE_EXISTS for an OpenCase whose id a case has already, one of the
-// registry file included; CASE_CLOSED or CASE_MANAGED_BY_REGISTRY), or,
+// registry file included, or differs from its id only in letter case; CASE_CLOSED or CASE_MANAGED_BY_REGISTRY), or,
 // once decided, because the case changed meanwhile so that the change can
 // no longer be made (FailedPrecondition: CASE_EXISTS for an id another
 // OpenCase took, CASE_CLOSED, CASE_CHANGED, or NOT_CASE_LEAD or
@@ -248,7 +248,7 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // "refused" for a request the gateway refuses itself: before any decision
 // (InvalidArgument naming the field; FailedPrecondition with reason
 // CASE_EXISTS for an OpenCase whose id a case has already, one of the
-// registry file included; CASE_CLOSED or CASE_MANAGED_BY_REGISTRY), or,
+// registry file included, or differs from its id only in letter case; CASE_CLOSED or CASE_MANAGED_BY_REGISTRY), or,
 // once decided, because the case changed meanwhile so that the change can
 // no longer be made (FailedPrecondition: CASE_EXISTS for an id another
 // OpenCase took, CASE_CLOSED, CASE_CHANGED, or NOT_CASE_LEAD or
