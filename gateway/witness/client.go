@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -51,7 +52,12 @@ func (e *RefusedError) Error() string {
 // a log, with the consistency proof from oldSize, the size the witness
 // last cosigned. It returns the cosignature line after checking it against
 // e.Verifier, or a *ConflictError, a *RefusedError or a transport error.
+// The cosignature's time must be the time of the call, within
+// MaxCosignatureSkew either way: a witness that dates its statement to
+// 1970, or to next year, says something false about when it saw the
+// checkpoint, and an auditor reads that time.
 func AddCheckpoint(ctx context.Context, hc *http.Client, e Endpoint, oldSize int64, proof tlog.TreeProof, signed []byte) ([]byte, error) {
+	asked := time.Now()
 	var body bytes.Buffer
 	fmt.Fprintf(&body, "old %d\n", oldSize)
 	for _, h := range proof {
@@ -83,7 +89,33 @@ func AddCheckpoint(ctx context.Context, hc *http.Client, e Endpoint, oldSize int
 	case resp.StatusCode != http.StatusOK:
 		return nil, &RefusedError{Status: resp.StatusCode, Message: strings.TrimSpace(string(b))}
 	}
-	return checkCosignature(e.Verifier, signed, b)
+	line, err := checkCosignature(e.Verifier, signed, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCosignatureTime(e.Verifier.Name(), line, asked, time.Now()); err != nil {
+		return nil, err
+	}
+	return line, nil
+}
+
+// MaxCosignatureSkew is how far a witness's clock may be from this
+// gateway's: a cosignature dated further from the call is refused.
+const MaxCosignatureSkew = 10 * time.Minute
+
+// checkCosignatureTime checks that the cosignature line was made between
+// asked and answered, give or take MaxCosignatureSkew.
+func checkCosignatureTime(name string, line []byte, asked, answered time.Time) error {
+	_, b64, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(string(line), "— "), "\n"), " ")
+	at, err := audit.CosignatureTime(note.Signature{Base64: b64})
+	if err != nil {
+		return fmt.Errorf("witness %s: %v", name, err)
+	}
+	if at.Before(asked.Add(-MaxCosignatureSkew)) || at.After(answered.Add(MaxCosignatureSkew)) {
+		return fmt.Errorf("witness %s: the cosignature is dated %s, not the time it was asked for (%s): the witness's clock is wrong, or it answers with an old statement",
+			name, at.UTC().Format(time.RFC3339), asked.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // checkCosignature returns the line of answer that is a valid cosignature

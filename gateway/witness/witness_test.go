@@ -432,7 +432,7 @@ func TestCosignerRestartKeepsOneCosignature(t *testing.T) {
 		t.Fatal(err)
 	}
 	tw := &tickingWitness{priv: priv, id: v.KeyHash()}
-	tw.ts.Store(uint64(t0.Unix()))
+	tw.ts.Store(uint64(time.Now().Unix())) // a witness on the real clock
 	srv := httptest.NewServer(tw)
 	defer srv.Close()
 	e := witness.Endpoint{URL: srv.URL, Verifier: v}
@@ -472,5 +472,42 @@ func TestWitnessLogKeyGivenTwice(t *testing.T) {
 	_, cp3, _ := l.Checkpoint(t.Context())
 	if code, body, _ := post(t, e.URL, request(0, nil, cp3)); code != http.StatusOK {
 		t.Errorf("add-checkpoint to a witness given the log's key twice: %d %q, want 200", code, body)
+	}
+}
+
+// TestCosignatureDatedOtherThanNowIsRefused: a witness's cosignature, valid
+// under its key, dated 1970 (timestamp 0) or a year ahead says something
+// false about when the witness saw the checkpoint; AddCheckpoint refuses
+// it, and takes one dated now.
+func TestCosignatureDatedOtherThanNowIsRefused(t *testing.T) {
+	k := newLogKey(t, "log.test")
+	l, _ := newLog(t, k)
+	appendN(t, l, 0, 3, "a")
+	_, cp, _ := l.Checkpoint(t.Context())
+	_, priv, _ := ed25519.GenerateKey(nil)
+	vkey, _ := audit.CosignatureVerifierKey("witness.test/tick", priv.Public().(ed25519.PublicKey))
+	v, err := audit.NewCosignatureVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := &tickingWitness{priv: priv, id: v.KeyHash()}
+	srv := httptest.NewServer(tw)
+	defer srv.Close()
+	e := witness.Endpoint{URL: srv.URL, Verifier: v}
+	for _, c := range []struct {
+		name string
+		at   time.Time
+		ok   bool
+	}{
+		{"timestamp 0", time.Unix(0, 0), false},
+		{"a year ahead", time.Now().AddDate(1, 0, 0), false},
+		{"an hour ago", time.Now().Add(-time.Hour), false},
+		{"now", time.Now(), true},
+	} {
+		tw.ts.Store(uint64(c.at.Unix()) - 1) // ServeHTTP adds one
+		line, err := witness.AddCheckpoint(t.Context(), srv.Client(), e, 0, nil, cp)
+		if (err == nil) != c.ok {
+			t.Errorf("a cosignature dated %s (%s): %q, %v; want accepted %v", c.name, c.at.UTC().Format(time.RFC3339), line, err, c.ok)
+		}
 	}
 }
