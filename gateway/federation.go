@@ -573,7 +573,13 @@ func peerError(ex *exchange, err error, forwarded bool) error {
 		}
 		return peerRefused(ex, st.Code(), reason)
 	case codes.NotFound:
-		return errNotFound
+		if forwarded {
+			// A push, notice or revision this gateway forwarded: the
+			// holder is this side's caller, who has the record; the peer
+			// refused the call, and "no such record" would be false.
+			return peerRefused(ex, st.Code(), reason)
+		}
+		return errNotFound // the holder behind the peer has no such record
 	}
 	if forwarded {
 		// Whether the peer delivered is in its log: its entry, if any,

@@ -587,3 +587,30 @@ func TestPeerRevokedLaterIsNotCalled(t *testing.T) {
 		t.Errorf("Dutch entries %v; want pending, failed", outcomes(nl))
 	}
 }
+
+// TestPeerNotFoundOnAForwardedPush: the Dutch gateway answers a forwarded
+// push NotFound. The Danish entry says what happened, that the peer
+// refused the call (PEER_REFUSED, peer_code NotFound), not not_found, which
+// says the holder had no such record: the Danish prison has it, and sent it.
+func TestPeerNotFoundOnAForwardedPush(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	f.hostile.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if method == "Disclose" {
+			return nil, status.Error(codes.NotFound, "no such thing")
+		}
+		return resp, err
+	})
+	defer f.hostile.setAnswer(nil)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION))
+	if status.Code(err) == codes.NotFound {
+		t.Errorf("Disclose = %v; the prison holds the record, want no NotFound", err)
+	}
+	es := f.dk.all(t, "disclose", "kf.release")
+	if len(es) == 0 {
+		t.Fatalf("no Danish disclose entry (answer %v, %v)", resp, err)
+	}
+	e := es[len(es)-1]
+	if e.Outcome == audit.OutcomeNotFound || !slices.Contains(e.Reasons, "PEER_REFUSED") || e.Detail["peer_code"] != "NotFound" {
+		t.Errorf("Danish entry %s %v %v; want PEER_REFUSED with peer_code NotFound", e.Outcome, e.Reasons, e.Detail)
+	}
+}
