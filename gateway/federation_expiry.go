@@ -200,7 +200,8 @@ func (s *Server) reviseFromPeer(ctx context.Context, ex *exchange, st audit.Afte
 	ex.describe(party(ex.caller.Agency), party(rcpt.Agency), policies.Input{RecordType: o.Entry.RecordType, Purpose: o.Entry.Purpose,
 		Justification: req.GetJustification()})
 	got, err := s.acceptForward(ctx, ex, req.GetForwarded(), forwardedFacts{actions: []string{audit.ActionReviseExpiry},
-		recipient: rcpt.ID, holder: ex.caller.Agency.ID, recordType: o.Entry.RecordType, purpose: o.Entry.Purpose})
+		recipient: rcpt.ID, holder: ex.caller.Agency.ID, recordType: o.Entry.RecordType, purpose: o.Entry.Purpose,
+		words: &[2]string{req.GetJustification(), ""}})
 	if err != nil {
 		return nil, err
 	}

@@ -295,3 +295,37 @@ func TestPeerSubjectAttributesAreChecked(t *testing.T) {
 		}
 	})
 }
+
+// TestForwardedRevisionWordsAreTheEntrys: a forwarded expiry revision
+// whose justification is not the one the Danish pending entry records is
+// refused at the Dutch gateway (INVALID_ARGUMENT on justification, one
+// refused entry), and the release's end does not move there: both logs
+// say alike why an end date moved.
+func TestForwardedRevisionWordsAreTheEntrys(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push); err != nil {
+		t.Fatal(err)
+	}
+	f.hostile.setRequest(func(method string, req proto.Message) {
+		if r, ok := req.(*liaisonv1.ReviseExpiryRequest); ok && method == "ReviseExpiry" {
+			r.Justification = "The court ordered it."
+		}
+	})
+	defer f.hostile.setRequest(nil)
+	attrs := proto.CloneOf(push.GetSubject())
+	attrs.ReleaseDate = daysAfter(t, attrs.GetReleaseDate(), 14)
+	rv, err := f.dk.aftercare(t, "dk-prison-east", "kf.revise").ReviseExpiry(t.Context(), &liaisonv1.ReviseExpiryRequest{SubjectId: "SYN-DK-0001",
+		Subject: attrs, Justification: "The release date moved."})
+	if err != nil || len(rv.GetReleases()) != 1 || rv.GetReleases()[0].GetMoved() {
+		t.Errorf("ReviseExpiry with its words changed on the way = %v, %v; want one release, not moved", rv, err)
+	}
+	nl := f.nl.all(t, audit.ActionReviseExpiry, "kf.revise")
+	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || nl[0].Detail["field"] != "justification" {
+		var got []string
+		for _, e := range nl {
+			got = append(got, fmt.Sprintf("%s %v %s %q", e.Outcome, e.Reasons, e.Detail["field"], e.Justification))
+		}
+		t.Errorf("Dutch entries %q; want one refused on justification", got)
+	}
+}

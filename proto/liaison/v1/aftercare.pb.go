@@ -650,9 +650,11 @@ type ReviseExpiryRequest struct {
 	// an agency behind this gateway: the receipt of its pending revision
 	// entry (see PeerForward; detail.peer_refers_to names this gateway's
 	// entry of the release, detail.valid_until the new last day). subject_id
-	// is then empty; subject and justification are the holder's. This
-	// gateway moves the expiry it tracks for its own entry of the release.
-	// Agency callers leave it empty.
+	// is then empty; subject and justification are the holder's, the
+	// justification exactly as the pending entry records it (another is
+	// refused, INVALID_ARGUMENT on justification). This gateway moves the
+	// expiry it tracks for its own entry of the release. Agency callers
+	// leave it empty.
 	Forwarded     *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
