@@ -17,28 +17,49 @@ import (
 // providerClient returns a client for a holder's RecordProvider. The
 // connection is made once and kept; its TLS handshake checks that the
 // server's certificate carries the holder's registered identity, so that a
-// wrong address can never feed records in the holder's name.
+// wrong address can never feed records in the holder's name, and that it
+// is trusted now (not revoked by a CRL or the deny list). The kept
+// connection is used again only while the certificate of its last
+// handshake still is: a revocation since closes it, and the new
+// connection's handshake refuses the certificate.
 func (s *Server) providerClient(holder *Agency) (liaisonv1.RecordProviderClient, error) {
 	key := "holder|" + holder.ID + "|" + holder.Provider + "|" + holder.CertificateIdentity
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c, ok := s.providers[key]; ok {
-		return liaisonv1.NewRecordProviderClient(c), nil
+		if s.peerStillTrusted(key, holder.ID) {
+			return liaisonv1.NewRecordProviderClient(c), nil
+		}
+		s.log.Warn("the record provider's certificate is no longer trusted: its connection is closed", "holder", holder.ID)
+		c.Close()
+		delete(s.providers, key)
 	}
 	if s.closed {
 		return nil, fmt.Errorf("%w: %v", errProvider, errClosed)
 	}
 	tc := s.cfg.ProviderTLS.Clone()
 	tc.MinVersion = tls.VersionTLS13
-	want := holder.CertificateIdentity
+	want, id := holder.CertificateIdentity, holder.ID
 	tc.VerifyConnection = func(cs tls.ConnectionState) error {
 		if len(cs.PeerCertificates) == 0 {
 			return fmt.Errorf("gateway: record provider presented no certificate")
 		}
 		for _, u := range cs.PeerCertificates[0].URIs {
-			if u.String() == want {
-				return nil
+			if u.String() != want {
+				continue
 			}
+			// The certificate must be one this gateway takes the
+			// holder's own calls with now (the trust files as last
+			// loaded: CAs, CRLs, deny list): a revoked one is not sent a
+			// subject's identifier.
+			if s.cfg.Verifier != nil {
+				a, err := s.cfg.Verifier.CheckCertificate(&cs)
+				if err != nil || a.ID != id {
+					return fmt.Errorf("gateway: the record provider's certificate is not one this gateway trusts now: %v", err)
+				}
+				s.peerHandshakes.Store(key, &cs)
+			}
+			return nil
 		}
 		return fmt.Errorf("gateway: record provider's certificate does not name %s", want)
 	}

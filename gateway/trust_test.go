@@ -113,3 +113,36 @@ func TestTrustChangeAppliesOnceSettled(t *testing.T) {
 		t.Error("the offboarded prison's Disclose was taken")
 	}
 }
+
+// TestRevokedHolderIsNotAsked: the Dutch probation service's certificate
+// put on the deny list after the gateway connected to its RecordProvider:
+// the next request is not sent over the kept connection (it would carry
+// the subject's identifier to a certificate the gateway no longer trusts),
+// nor over a new one, whose handshake refuses the certificate; it fails
+// HOLDER_UNAVAILABLE.
+func TestRevokedHolderIsNotAsked(t *testing.T) {
+	deny := t.TempDir() + "/deny.txt"
+	if err := os.WriteFile(deny, []byte("# revoked agency certificates\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startStack(t, stackOptions{denyList: deny})
+	police := s.exchange(t, nlPolice)
+	if _, err := police.Request(t.Context(), riskReq(nil)); err != nil {
+		t.Fatalf("Request before the revocation: %v", err)
+	}
+	asked := s.providers["nl-probation"].Fetches()
+	fp := sha256.Sum256(agencyCert(t, s, "nl-probation")[0].Certificate[0])
+	if err := os.WriteFile(deny, []byte("sha256:"+hex.EncodeToString(fp[:])+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The deny list applies once read twice alike; the probation
+	// service's own calls are refused from then on.
+	eventually(t, "the revocation in force", func() bool { return status.Code(call(t, s.conn(t, nlProbation))) == codes.Unauthenticated })
+	_, err := police.Request(t.Context(), riskReq(nil))
+	if st := status.Convert(err); err == nil || errorReason(st) != "HOLDER_UNAVAILABLE" {
+		t.Errorf("Request after the holder's certificate was revoked: %v; want HOLDER_UNAVAILABLE", err)
+	}
+	if n := s.providers["nl-probation"].Fetches(); n != asked {
+		t.Errorf("the revoked holder was asked %d more times", n-asked)
+	}
+}
