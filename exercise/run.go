@@ -849,6 +849,11 @@ func (p *player) notices(ctx context.Context, end time.Time) error {
 			it.At, it.Agency, it.Text = n.Overdue, n.Recipient, "did not acknowledge in time the "+desc
 			p.add(it)
 		}
+		if !n.Withdrawn.IsZero() {
+			it := base
+			it.At, it.Agency, it.Text = n.Withdrawn, n.Recipient, "no longer has to acknowledge (withdrawn unread) the "+desc
+			p.add(it)
+		}
 		key := fmt.Sprintf("notice/%s/%s/%s/%d", n.Recipient, n.EventType, n.Rule, d.Event)
 		switch {
 		case n.Late(end) && n.Acknowledged.IsZero():
@@ -857,7 +862,7 @@ func (p *player) notices(ctx context.Context, end time.Time) error {
 		case n.Late(end):
 			p.gap(key, fmt.Sprintf("required notice acknowledged late: %s acknowledged the notice of %s from %s (day %d, rule %s) on day %d, after its deadline %s",
 				n.Recipient, n.EventType, n.Sender, d.Day, n.Rule, p.day(n.Acknowledged), n.Deadline.UTC().Format("2006-01-02 15:04")))
-		case n.Acknowledged.IsZero():
+		case n.Acknowledged.IsZero() && n.Withdrawn.IsZero():
 			p.gap(key, fmt.Sprintf("required notice not yet acknowledged when the exercise ends: %s, the notice of %s from %s (day %d, rule %s), due %s",
 				n.Recipient, n.EventType, n.Sender, d.Day, n.Rule, n.Deadline.UTC().Format("2006-01-02 15:04")))
 		}

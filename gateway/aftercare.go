@@ -518,7 +518,7 @@ func (s *Server) deliverNotice(ctx context.Context, ex *exchange, rel *liaisonv1
 	if err != nil {
 		return -1, err
 	}
-	idx, err := ex.commit(ctx, d)
+	idx, err := ex.commitNotice(ctx, rcpt, n.GetRefersTo(), d)
 	if err != nil {
 		return -1, err
 	}
@@ -526,6 +526,26 @@ func (s *Server) deliverNotice(ctx context.Context, ex *exchange, rel *liaisonv1
 		"recipient", rcpt, "refers_to", ex.entry.Detail[audit.DetailRefersTo], "reason", n.GetReason())
 	s.withdrawUnread(ctx, rcpt, n.GetRefersTo())
 	return idx, nil
+}
+
+// commitNotice commits the entry of an obligation notice to recipient
+// about releases, with its deliveries. A withdrawal or an expiry notice
+// also closes the required notices (Notify) delivered to recipient with
+// those releases that still await its acknowledgement (audit.Withdrawal):
+// their inbox copies are withdrawn unread, so nothing is left to read,
+// escalate or call overdue, and a later inbox acknowledgement must not
+// record them read. A correction leaves them open: it delivers the record
+// again, corrected.
+func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases []int64, d ...audit.Delivery) (int64, error) {
+	switch ex.entry.Detail[audit.DetailNoticeKind] {
+	case audit.NoticeWithdrawal, audit.NoticeExpiry:
+		at := ex.entry.Time
+		if at.IsZero() {
+			at = ex.s.now()
+		}
+		return ex.commitState(ctx, audit.Change{Withdrawals: []audit.Withdrawal{{Recipient: recipient, Releases: releases, Time: at}}}, d...)
+	}
+	return ex.commit(ctx, d...)
 }
 
 // withdrawUnread withdraws a recipient's unread copies of releases. It is

@@ -1130,3 +1130,92 @@ func TestEscalationAfterAnOutage(t *testing.T) {
 		t.Errorf("the Amsterdam duty officer has %d escalations of the notice, want 1", got)
 	}
 }
+
+// TestWithdrawnRequiredNoticeIsClosed: the prison withdraws the release
+// that carried a required notice before the police read it. The notice is
+// closed unacknowledged (ListNotices: withdrawn, with the withdrawal's
+// entry; no longer awaiting acknowledgement): the timers neither escalate
+// it nor record it overdue, it is not late, and the police's inbox
+// acknowledgement, which goes past it, records only the notice they still
+// had to read. Before, the withdrawn notice was escalated to the duty role
+// and the sender, recorded overdue, and a later inbox acknowledgement
+// recorded it read although its copy had been withdrawn unread.
+func TestWithdrawnRequiredNoticeIsClosed(t *testing.T) {
+	clk := newCaseClock(caseStart)
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(caseStart)
+		gone := notifyCompetent(t, s, "SYN-NL-0401", "Amsterdam")
+		kept := notifyCompetent(t, s, "SYN-NL-0403", "Amsterdam")
+		w, err := aftercare(t, s, nlPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{
+			SubjectId: "SYN-NL-0401", Withdraws: []int64{gone.GetAuditIndex()},
+			Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Justification: "The release date was set for another person.",
+		})
+		if err != nil || len(w.GetResults()) != 1 || w.GetResults()[0].GetFailure() != nil {
+			t.Fatalf("Withdraw = %v, %v; want one withdrawal sent", w, err)
+		}
+		withdrawal := w.GetResults()[0].GetAuditIndex()
+		notices := liaisonv1.NewNoticesClient(s.conn(t, nlCaseAuditor))
+		list := func(req *liaisonv1.ListNoticesRequest) map[string]*liaisonv1.TrackedNotice {
+			t.Helper()
+			r, err := notices.ListNotices(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]*liaisonv1.TrackedNotice{}
+			for _, n := range r.GetNotices() {
+				out[n.GetNoticeId()] = n
+			}
+			return out
+		}
+		all := list(&liaisonv1.ListNoticesRequest{})
+		if n := all[gone.GetNoticeId()]; n == nil || n.GetWithdrawn() == "" || n.GetWithdrawalAuditIndex() != withdrawal || n.GetAcknowledged() != "" {
+			t.Fatalf("withdrawn notice listed as %v; want withdrawn by entry %d", n, withdrawal)
+		}
+		if n := all[kept.GetNoticeId()]; n == nil || n.GetWithdrawn() != "" || n.GetWithdrawalAuditIndex() != -1 {
+			t.Fatalf("the other notice listed as %v; want it open", n)
+		}
+		if open := list(&liaisonv1.ListNoticesRequest{UnacknowledgedOnly: true}); open[gone.GetNoticeId()] != nil || open[kept.GetNoticeId()] == nil {
+			t.Errorf("notices awaiting acknowledgement = %v; want the other one only", open)
+		}
+		start, _ := s.db.Size(ctx)
+		run := func() {
+			t.Helper()
+			if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+				t.Fatalf("RunTimers = %v, %v; want the lease held", held, err)
+			}
+		}
+		clk.Advance(49 * time.Hour) // past both escalation times
+		run()
+		for _, e := range s.entriesOf(t, "notice_escalate", start) {
+			if e.Detail["notice_id"] == gone.GetNoticeId() {
+				t.Errorf("the withdrawn notice was escalated (%v)", e.Detail)
+			}
+		}
+		// The police read their inbox to its end and acknowledge it.
+		ams := s.exchange(t, nlPoliceAms)
+		items := inboxItems(t, ams)
+		if _, err := ams.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()}); err != nil {
+			t.Fatalf("Acknowledge: %v", err)
+		}
+		acks := s.entriesOf(t, "notice_acknowledge", start)
+		if len(acks) != 1 || acks[0].Detail["notice_id"] != kept.GetNoticeId() {
+			var ids []string
+			for _, e := range acks {
+				ids = append(ids, e.Detail["notice_id"])
+			}
+			t.Fatalf("acknowledgements recorded for notices %v; want %s only", ids, kept.GetNoticeId())
+		}
+		clk.Advance(48 * time.Hour) // past both deadlines
+		run()
+		if over := s.entriesOf(t, "notice_overdue", start); len(over) != 0 {
+			t.Errorf("overdue entries = %+v; want none", over)
+		}
+		if late := list(&liaisonv1.ListNoticesRequest{LateOnly: true}); len(late) != 0 {
+			t.Errorf("late notices = %v; want none (one withdrawn in time, one acknowledged in time)", late)
+		}
+		if n := list(&liaisonv1.ListNoticesRequest{})[gone.GetNoticeId()]; n.GetLate() || n.GetAcknowledged() != "" || n.GetOverdue() != "" || n.GetEscalated() != "" {
+			t.Errorf("withdrawn notice at the end = %v; want withdrawn, nothing else", n)
+		}
+	})
+}

@@ -94,6 +94,11 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 	switch {
 	case err != nil && errorReason(err) == "ALREADY_ACKNOWLEDGED":
 		ex.entry.Detail["peer_outcome"] = "already_acknowledged"
+	case err != nil && errorReason(err) == reasonNoticeWithdrawn:
+		// The sender's gateway closed the notice unacknowledged (its
+		// release withdrawn or ended) before the acknowledgement reached
+		// it: nothing there to close, and the acknowledgement stands here.
+		ex.entry.Detail["peer_outcome"] = "notice_withdrawn"
 	case err != nil && errorReason(err) == reasonNoticeUnknown:
 		// The peer holds no such notice (its own entry of it failed after
 		// this gateway delivered it): nothing there to close, and the
@@ -309,6 +314,11 @@ func (s *Server) commitAck(ctx context.Context, ex *exchange, n audit.Notice, at
 	}
 	idx, err := ex.commitState(ctx, c)
 	if errors.Is(err, audit.ErrConflict) {
+		// Closed meanwhile: acknowledged by another officer (or an
+		// earlier forward), or withdrawn.
+		if ns, rerr := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ID: n.ID}); rerr == nil && len(ns) == 1 && !ns[0].Withdrawn.IsZero() {
+			return noticeWithdrawn(ns[0])
+		}
 		return alreadyAcknowledged(n.ID)
 	}
 	if err != nil {
@@ -350,6 +360,16 @@ func alreadyAcknowledged(id string) error {
 	return &denial{reason: "ALREADY_ACKNOWLEDGED", message: fmt.Sprintf("notice %s was acknowledged already", id), refusal: true, auditIdx: -1}
 }
 
+// reasonNoticeWithdrawn refuses the acknowledgement of a required notice
+// closed unacknowledged because its release was withdrawn or ended.
+const reasonNoticeWithdrawn = "NOTICE_WITHDRAWN"
+
+// noticeWithdrawn refuses the acknowledgement of withdrawn notice n.
+func noticeWithdrawn(n audit.Notice) error {
+	return &stateRefusal{reason: reasonNoticeWithdrawn, message: fmt.Sprintf(
+		"notice %s was withdrawn unacknowledged (entry %d): there is nothing left to acknowledge", n.ID, n.WithdrawalIndex)}
+}
+
 // acknowledgeFromPeer is a peer gateway's forwarded acknowledgement of a
 // required notice this gateway sent through it: the receipt must be of
 // the peer's pending acknowledgement of that notice by this officer of
@@ -389,6 +409,9 @@ func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.Acknowl
 	}
 	if !n.Acknowledged.IsZero() {
 		return nil, alreadyAcknowledged(n.ID)
+	}
+	if !n.Withdrawn.IsZero() {
+		return nil, noticeWithdrawn(n)
 	}
 	// The time the officer acknowledged, as the peer logged it, says
 	// whether it was late.

@@ -209,6 +209,7 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 			Acknowledged: rfc3339(n.Acknowledged), Escalated: rfc3339(n.Escalated), Overdue: rfc3339(n.Overdue),
 			Late: n.Late(now), AuditIndex: n.AuditIndex, AckAuditIndex: n.AckIndex, EscalationAuditIndex: n.EscalationIndex,
 			OverdueAuditIndex: n.OverdueIndex, Peer: noticePeerOf(reg, n), ForwardPending: n.ForwardDue && n.Forwarded.IsZero(),
+			Withdrawn: rfc3339(n.Withdrawn), WithdrawalAuditIndex: n.WithdrawalIndex,
 		})
 	}
 	return resp, nil

@@ -340,7 +340,7 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	conn.flags(fs)
 	var req liaisonv1.ListNoticesRequest
 	fs.BoolVar(&req.LateOnly, "late", false, "only notices not acknowledged in time (deadline passed without, or before, an acknowledgement)")
-	fs.BoolVar(&req.UnacknowledgedOnly, "unacknowledged", false, "only notices not acknowledged yet")
+	fs.BoolVar(&req.UnacknowledgedOnly, "unacknowledged", false, "only notices still awaiting acknowledgement (neither acknowledged nor withdrawn)")
 	fs.StringVar(&req.Recipient, "recipient", "", "only notices to this `agency`")
 	fs.StringVar(&req.Sender, "sender", "", "only notices from this `agency`")
 	fs.BoolVar(&req.ForwardPendingOnly, "forward-pending", false, "only notices acknowledged here whose acknowledgement the sender's gateway (a peer that did not answer) has not taken yet")
@@ -377,9 +377,13 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 		if n.GetForwardPending() {
 			peer += " (acknowledgement not forwarded yet)"
 		}
+		acked := or(n.GetAcknowledged(), "-")
+		if n.GetWithdrawn() != "" {
+			acked = fmt.Sprintf("withdrawn %s (#%d)", n.GetWithdrawn(), n.GetWithdrawalAuditIndex())
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\t#%d\n", n.GetNoticeId(),
 			strings.ToLower(strings.TrimPrefix(n.GetEventType().String(), "SUBJECT_EVENT_TYPE_")), n.GetSender(), n.GetRecipient(), peer,
-			n.GetSent(), n.GetAcknowledgeBy(), or(n.GetAcknowledged(), "-"), or(n.GetEscalated(), "-"), n.GetLate(), n.GetAuditIndex())
+			n.GetSent(), n.GetAcknowledgeBy(), acked, or(n.GetEscalated(), "-"), n.GetLate(), n.GetAuditIndex())
 	}
 	if err := tw.Flush(); err != nil {
 		return err

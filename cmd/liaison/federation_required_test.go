@@ -545,3 +545,62 @@ func TestFederatedRequiredNoticeToSeveral(t *testing.T) {
 		}
 	}
 }
+
+// TestFederatedWithdrawnRequiredNotice: the Danish prison withdraws the
+// release that carried a required notice to the Rotterdam police before
+// they read it. Each gateway closes its own copy of the notice as the
+// withdrawal passes through it (ListNotices: withdrawn, by its own entry
+// of the withdrawal); the police's inbox acknowledgement past it records
+// nothing in either log, and past the escalation time and the deadline
+// neither gateway escalates it or records it overdue.
+func TestFederatedWithdrawnRequiredNotice(t *testing.T) {
+	var ahead atomic.Int64
+	f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+		Justification: "The person will live in Rotterdam after release.",
+	})
+	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
+		t.Fatalf("Notify = %v, %v; want one required notice", resp, err)
+	}
+	id, release := resp.GetResults()[0].GetNoticeId(), resp.GetResults()[0].GetAuditIndex()
+	wr, err := f.dk.aftercare(t, "dk-prison-east", "kf.withdraw").Withdraw(t.Context(), &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001",
+		Withdraws: []int64{release}, Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT,
+		Justification: "The release date was not final."})
+	if err != nil || len(wr.GetResults()) != 1 || wr.GetResults()[0].GetFailure() != nil {
+		t.Fatalf("Withdraw = %v, %v; want the withdrawal sent", wr, err)
+	}
+	for _, c := range []*country{f.dk, f.nl} {
+		ns := c.trackedNotices(t)
+		if len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetWithdrawn() == "" || ns[0].GetWithdrawalAuditIndex() < 0 {
+			t.Fatalf("%s gateway tracks %v; want notice %s withdrawn", c.Jurisdiction, ns, id)
+		}
+		w := c.all(t, audit.ActionWithdraw, "")
+		if last := w[len(w)-1]; c == f.dk && ns[0].GetWithdrawalAuditIndex() != wr.GetResults()[0].GetAuditIndex() || last.Outcome != audit.OutcomeOK {
+			t.Errorf("%s gateway: notice withdrawn by entry %d, last withdraw entry %s; want the withdrawal's own entry, ok", c.Jurisdiction,
+				ns[0].GetWithdrawalAuditIndex(), last.Outcome)
+		}
+	}
+	items := f.nl.inbox(t, "nl-police-rotterdam")
+	if _, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(),
+		&liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()}); err != nil {
+		t.Fatalf("the Rotterdam police's Acknowledge: %v", err)
+	}
+	deadline, err := time.Parse(time.RFC3339, resp.GetResults()[0].GetAcknowledgeBy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead.Store(int64(time.Until(deadline) + time.Hour))
+	for _, c := range []*country{f.dk, f.nl} {
+		if _, err := c.gw.Server.RunTimers(t.Context()); err != nil {
+			t.Fatalf("%s timers: %v", c.Jurisdiction, err)
+		}
+		for _, action := range []string{"notice_acknowledge", "notice_escalate", "notice_overdue"} {
+			if x := c.all(t, action, ""); len(x) != 0 {
+				t.Errorf("%s gateway: %s entries %v; want none for a withdrawn notice", c.Jurisdiction, action, details(x))
+			}
+		}
+	}
+}

@@ -165,6 +165,18 @@ const (
 	NoticeForwarded = "forwarded"
 )
 
+// A Withdrawal closes the tracked notices delivered to Recipient under
+// the entries Releases that are still awaiting acknowledgement: their
+// sender withdrew them (Exchange.Withdraw, or a correction the law turned
+// into a withdrawal), so nothing is left to acknowledge, escalate or call
+// overdue. A notice acknowledged or withdrawn already is left as it is:
+// a Withdrawal is never a conflict.
+type Withdrawal struct {
+	Recipient string
+	Releases  []int64
+	Time      time.Time
+}
+
 // A Notice is a required notice the gateway tracks: delivered to one
 // recipient, to be acknowledged by a deadline, escalated before it.
 type Notice struct {
@@ -187,6 +199,11 @@ type Notice struct {
 	EscalationIndex int64
 	Overdue         time.Time
 	OverdueIndex    int64
+	// Withdrawn is when its sender withdrew it unacknowledged (a
+	// [Withdrawal]), with the entry of the withdrawal; the notice is
+	// closed then.
+	Withdrawn       time.Time
+	WithdrawalIndex int64
 
 	// For a notice whose acknowledgement could not reach the sender's peer
 	// gateway at once: ForwardDue is set with the acknowledgement, and
@@ -197,16 +214,26 @@ type Notice struct {
 }
 
 // Late reports whether n was not acknowledged by its deadline, as of now.
+// A notice withdrawn before its deadline was never late; one withdrawn
+// after it, unacknowledged, was.
 func (n *Notice) Late(now time.Time) bool {
-	if n.Acknowledged.IsZero() {
-		return now.After(n.Deadline)
+	switch {
+	case !n.Acknowledged.IsZero():
+		return n.Acknowledged.After(n.Deadline)
+	case !n.Withdrawn.IsZero():
+		return n.Withdrawn.After(n.Deadline)
 	}
-	return n.Acknowledged.After(n.Deadline)
+	return now.After(n.Deadline)
 }
 
+// Open reports whether n still awaits its acknowledgement: neither
+// acknowledged nor withdrawn.
+func (n *Notice) Open() bool { return n.Acknowledged.IsZero() && n.Withdrawn.IsZero() }
+
 // A NoticeMark records one step of a tracked notice. Each step happens at
-// most once, and none after the acknowledgement but the forward's: a mark
-// of a step already recorded, or of an acknowledged notice, is a conflict.
+// most once, and none after the acknowledgement or the withdrawal but the
+// forward's: a mark of a step already recorded, or of an acknowledged or
+// withdrawn notice, is a conflict.
 // NoticeForwardDue is marked only with the acknowledgement, after it in
 // the same change; NoticeForwarded needs a NoticeForwardDue.
 type NoticeMark struct {
@@ -225,8 +252,12 @@ type Change struct {
 	Case *CaseState
 	// Notices are required notices delivered under the entry, to track.
 	Notices []Notice
-	// Marks are steps of tracked notices.
+	// Marks are steps of tracked notices. No step but the forward's can
+	// be marked on a withdrawn notice: such a mark is a conflict.
 	Marks []NoticeMark
+	// Withdrawals close tracked notices whose release the entry
+	// withdraws (see [Withdrawal]).
+	Withdrawals []Withdrawal
 	// Fingerprints of the content the entry releases, stored with it as
 	// [Pending.Fingerprints] are.
 	Fingerprints []Fingerprint
@@ -271,17 +302,19 @@ type NoticeFilter struct {
 	ID        string // the one notice with this id
 	Recipient string
 	Sender    string
-	// Unacknowledged selects notices not yet acknowledged.
+	// Unacknowledged selects notices still awaiting their acknowledgement:
+	// not acknowledged, and not withdrawn.
 	Unacknowledged bool
-	// EscalateBy selects unacknowledged, unescalated notices whose
-	// escalation time is at or before it.
+	// EscalateBy selects open (unacknowledged, not withdrawn),
+	// unescalated notices whose escalation time is at or before it.
 	EscalateBy time.Time
-	// OverdueBy selects unacknowledged notices whose deadline is at or
-	// before it and whose overdue step is not recorded.
+	// OverdueBy selects open notices whose deadline is at or before it
+	// and whose overdue step is not recorded.
 	OverdueBy time.Time
-	// LateAt selects notices not acknowledged in time as of LateAt: the
-	// deadline is before LateAt and there is no acknowledgement, or one
-	// after the deadline.
+	// LateAt selects notices not acknowledged in time as of LateAt (as
+	// [Notice.Late] says): the deadline is before LateAt and there is no
+	// acknowledgement, or one after the deadline, and the notice was not
+	// withdrawn by its deadline.
 	LateAt time.Time
 	// ForwardDue selects acknowledged notices whose acknowledgement is
 	// still to be forwarded to a peer gateway (NoticeForwardDue without
@@ -369,6 +402,11 @@ func (l *Log) AppendState(ctx context.Context, e *Entry, c Change, deliveries ..
 	for _, f := range c.Fingerprints {
 		if f.Recipient == "" || f.RequestID == "" {
 			return -1, errors.New("audit: append state: fingerprint without recipient or request id")
+		}
+	}
+	for _, w := range c.Withdrawals {
+		if w.Recipient == "" || w.Time.IsZero() {
+			return -1, errors.New("audit: append state: withdrawal without recipient or time")
 		}
 	}
 	for _, cl := range c.Claims {

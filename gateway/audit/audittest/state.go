@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,6 +33,7 @@ func RunState(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"NoticeSteps", testNoticeSteps},
 		{"NoticeFilters", testNoticeFilters},
 		{"NoticeForward", testNoticeForward},
+		{"NoticeWithdrawal", testNoticeWithdrawal},
 		{"ConcurrentEscalationHasOneWinner", testEscalationRace},
 		{"ClaimsHaveOneWinner", testClaims},
 		{"Lease", testLease},
@@ -264,7 +266,7 @@ func testNoticeSteps(t *testing.T, open OpenFunc) {
 		audit.Delivery{Recipient: "police-a", Kind: "k", Payload: []byte("sealed")})
 	got := mustNotices(t, s, audit.NoticeFilter{})
 	want := n
-	want.AuditIndex, want.AckIndex, want.EscalationIndex, want.OverdueIndex, want.ForwardIndex = idx, -1, -1, -1, -1
+	want.AuditIndex, want.AckIndex, want.EscalationIndex, want.OverdueIndex, want.ForwardIndex, want.WithdrawalIndex = idx, -1, -1, -1, -1, -1
 	if diff := cmp.Diff([]audit.Notice{want}, got, cmpopts.EquateApproxTime(0)); diff != "" {
 		t.Fatalf("Notices() mismatch (-want +got):\n%s", diff)
 	}
@@ -308,6 +310,64 @@ func testNoticeSteps(t *testing.T, open OpenFunc) {
 // a peer gateway is marked with the acknowledgement (NoticeForwardDue,
 // never on its own or twice), listed by ForwardDue until NoticeForwarded
 // records that the peer took it, which is marked once.
+// testNoticeWithdrawal: a Withdrawal closes the open notices delivered
+// to its recipient under the releases it names, and no other (another
+// recipient's, another release's, an acknowledged one); it is never a
+// conflict. A closed notice is no longer open, escalated, overdue or
+// acknowledged (each such mark is a conflict), and it is late only if it
+// was withdrawn after its deadline.
+func testNoticeWithdrawal(t *testing.T, open OpenFunc) {
+	s := openState(t, open)
+	rel := mustAppendState(t, s, 0, audit.Change{Notices: []audit.Notice{notice("N-1", "police-a", t0), notice("N-2", "police-b", t0)}})
+	other := mustAppendState(t, s, 1, audit.Change{Notices: []audit.Notice{notice("N-3", "police-a", t0), notice("N-4", "police-a", t0)}})
+	mustAppendState(t, s, 2, audit.Change{Marks: []audit.NoticeMark{{Notice: "N-4", Step: audit.NoticeAcknowledged, Time: t0.Add(time.Hour)}}})
+	at := t0.Add(2 * time.Hour)
+	w := mustAppendState(t, s, 3, audit.Change{Withdrawals: []audit.Withdrawal{{Recipient: "police-a", Releases: []int64{rel, other}, Time: at}}})
+	got := map[string]audit.Notice{}
+	for _, n := range mustNotices(t, s, audit.NoticeFilter{}) {
+		got[n.ID] = n
+	}
+	if n := got["N-1"]; !n.Withdrawn.Equal(at) || n.WithdrawalIndex != w || n.Open() {
+		t.Errorf("N-1 withdrawn %v by %d, open %v; want %v by %d, closed", n.Withdrawn, n.WithdrawalIndex, n.Open(), at, w)
+	}
+	if n := got["N-3"]; n.WithdrawalIndex != w {
+		t.Errorf("N-3 withdrawal index %d; want %d", n.WithdrawalIndex, w)
+	}
+	for _, id := range []string{"N-2", "N-4"} { // another recipient's; acknowledged before
+		if n := got[id]; !n.Withdrawn.IsZero() || n.WithdrawalIndex != -1 {
+			t.Errorf("%s withdrawn %v by %d; want untouched", id, n.Withdrawn, n.WithdrawalIndex)
+		}
+	}
+	if ids := noticeIDs(mustNotices(t, s, audit.NoticeFilter{Unacknowledged: true})); !slices.Equal(ids, []string{"N-2"}) {
+		t.Errorf("open notices %v; want [N-2]", ids)
+	}
+	for _, f := range []audit.NoticeFilter{{EscalateBy: t0.Add(100 * time.Hour)}, {OverdueBy: t0.Add(100 * time.Hour)}} {
+		if ids := noticeIDs(mustNotices(t, s, f)); !slices.Equal(ids, []string{"N-2"}) {
+			t.Errorf("Notices(%+v) = %v; want [N-2]", f, ids)
+		}
+	}
+	if ids := noticeIDs(mustNotices(t, s, audit.NoticeFilter{LateAt: t0.Add(100 * time.Hour)})); !slices.Equal(ids, []string{"N-2"}) {
+		t.Errorf("late notices %v; want [N-2] (N-1 and N-3 withdrawn before their deadline)", ids)
+	}
+	for i, step := range []string{audit.NoticeAcknowledged, audit.NoticeEscalated, audit.NoticeOverdue} {
+		if _, err := appendState(t, s, 4+i, audit.Change{Marks: []audit.NoticeMark{{Notice: "N-1", Step: step, Time: t0.Add(80 * time.Hour)}}}); !errors.Is(err, audit.ErrConflict) {
+			t.Errorf("mark %s of a withdrawn notice = %v; want ErrConflict", step, err)
+		}
+	}
+	// Again, and of a release with no notice: nothing to close, no conflict.
+	if _, err := appendState(t, s, 7, audit.Change{Withdrawals: []audit.Withdrawal{{Recipient: "police-a", Releases: []int64{rel, w}, Time: at}}}); err != nil {
+		t.Errorf("a withdrawal with nothing left to close = %v; want nil", err)
+	}
+	if n := mustNotices(t, s, audit.NoticeFilter{ID: "N-1"}); len(n) != 1 || n[0].WithdrawalIndex != w {
+		t.Errorf("N-1 after a second withdrawal = %+v; want still closed by %d", n, w)
+	}
+	// Withdrawn after its deadline, unacknowledged: late.
+	mustAppendState(t, s, 8, audit.Change{Withdrawals: []audit.Withdrawal{{Recipient: "police-b", Releases: []int64{rel}, Time: t0.Add(73 * time.Hour)}}})
+	if ids := noticeIDs(mustNotices(t, s, audit.NoticeFilter{LateAt: t0.Add(100 * time.Hour)})); !slices.Equal(ids, []string{"N-2"}) {
+		t.Errorf("late notices %v; want [N-2], withdrawn after its deadline", ids)
+	}
+}
+
 func testNoticeForward(t *testing.T, open OpenFunc) {
 	s := openState(t, open)
 	for i, id := range []string{"N-1", "N-2"} {

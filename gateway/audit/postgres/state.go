@@ -140,11 +140,11 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now tim
 		args := []any{nanos(m.Time), idx, text(m.Notice)}
 		switch m.Step {
 		case audit.NoticeAcknowledged:
-			q = "UPDATE notices SET acked_ns = $1, ack_idx = $2 WHERE id = $3 AND acked_ns IS NULL"
+			q = "UPDATE notices SET acked_ns = $1, ack_idx = $2 WHERE id = $3 AND acked_ns IS NULL AND withdrawn_ns IS NULL"
 		case audit.NoticeEscalated:
-			q = "UPDATE notices SET escalated_ns = $1, escalation_idx = $2 WHERE id = $3 AND acked_ns IS NULL AND escalated_ns IS NULL"
+			q = "UPDATE notices SET escalated_ns = $1, escalation_idx = $2 WHERE id = $3 AND acked_ns IS NULL AND withdrawn_ns IS NULL AND escalated_ns IS NULL"
 		case audit.NoticeOverdue:
-			q = "UPDATE notices SET overdue_ns = $1, overdue_idx = $2 WHERE id = $3 AND acked_ns IS NULL AND overdue_ns IS NULL"
+			q = "UPDATE notices SET overdue_ns = $1, overdue_idx = $2 WHERE id = $3 AND acked_ns IS NULL AND withdrawn_ns IS NULL AND overdue_ns IS NULL"
 		case audit.NoticeForwardDue:
 			q, args = "UPDATE notices SET fwd_due = TRUE WHERE id = $1 AND ack_idx = $2 AND NOT fwd_due", []any{text(m.Notice), idx}
 		case audit.NoticeForwarded:
@@ -158,6 +158,16 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now tim
 		}
 		if tag.RowsAffected() != 1 {
 			return fmt.Errorf("%w: notice %s cannot be marked %s", audit.ErrConflict, m.Notice, m.Step)
+		}
+	}
+	for _, w := range c.Withdrawals {
+		if len(w.Releases) == 0 {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `UPDATE notices SET withdrawn_ns = $1, withdrawn_idx = $2
+			WHERE recipient = $3 AND acked_ns IS NULL AND withdrawn_ns IS NULL AND audit_idx = ANY($4)`,
+			nanos(w.Time), idx, text(w.Recipient), w.Releases); err != nil {
+			return fmt.Errorf("withdraw notices: %w", err)
 		}
 	}
 	if len(c.Claims) > 0 {
@@ -270,16 +280,16 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 		add("sender = ?", text(f.Sender))
 	}
 	if f.Unacknowledged {
-		add("acked_ns IS NULL")
+		add("acked_ns IS NULL AND withdrawn_ns IS NULL")
 	}
 	if !f.EscalateBy.IsZero() {
-		add("acked_ns IS NULL AND escalated_ns IS NULL AND escalate_ns <= ?", nanos(f.EscalateBy))
+		add("acked_ns IS NULL AND withdrawn_ns IS NULL AND escalated_ns IS NULL AND escalate_ns <= ?", nanos(f.EscalateBy))
 	}
 	if !f.OverdueBy.IsZero() {
-		add("acked_ns IS NULL AND overdue_ns IS NULL AND deadline_ns <= ?", nanos(f.OverdueBy))
+		add("acked_ns IS NULL AND withdrawn_ns IS NULL AND overdue_ns IS NULL AND deadline_ns <= ?", nanos(f.OverdueBy))
 	}
 	if !f.LateAt.IsZero() {
-		add("deadline_ns < ? AND (acked_ns IS NULL OR acked_ns > deadline_ns)", nanos(f.LateAt))
+		add("deadline_ns < ? AND (COALESCE(acked_ns, withdrawn_ns) IS NULL OR COALESCE(acked_ns, withdrawn_ns) > deadline_ns)", nanos(f.LateAt))
 	}
 	if f.ForwardDue {
 		add("fwd_due AND forwarded_ns IS NULL")
@@ -293,14 +303,14 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 	}
 	args = append(args, limit)
 	rows, _ := s.pool.Query(ctx, `SELECT id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns,
-		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx, fwd_due, forwarded_ns, forwarded_idx
+		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx, fwd_due, forwarded_ns, forwarded_idx, withdrawn_ns, withdrawn_idx
 		FROM notices WHERE `+strings.Join(where, " AND ")+" ORDER BY created_ns, id LIMIT $"+strconv.Itoa(len(args)), args...)
 	var out []audit.Notice
 	var n audit.Notice
 	var created, escalate, deadline int64
-	var acked, ackIdx, escalated, escIdx, overdue, overIdx, fwd, fwdIdx pgtype.Int8
+	var acked, ackIdx, escalated, escIdx, overdue, overIdx, fwd, fwdIdx, wdn, wdnIdx pgtype.Int8
 	_, err := pgx.ForEachRow(rows, []any{&n.ID, &n.AuditIndex, &n.Recipient, &n.Sender, &n.EventType, &n.Rule, &created, &escalate, &deadline,
-		&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx, &n.ForwardDue, &fwd, &fwdIdx}, func() error {
+		&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx, &n.ForwardDue, &fwd, &fwdIdx, &wdn, &wdnIdx}, func() error {
 		m := n
 		m.ID, m.Recipient, m.Sender, m.EventType, m.Rule = untext(n.ID), untext(n.Recipient), untext(n.Sender), untext(n.EventType), untext(n.Rule)
 		m.Created, m.EscalateAt, m.Deadline = unixTime(created), unixTime(escalate), unixTime(deadline)
@@ -308,6 +318,7 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 		m.Escalated, m.EscalationIndex = nullTime(escalated), nullIndex(escIdx)
 		m.Overdue, m.OverdueIndex = nullTime(overdue), nullIndex(overIdx)
 		m.Forwarded, m.ForwardIndex = nullTime(fwd), nullIndex(fwdIdx)
+		m.Withdrawn, m.WithdrawalIndex = nullTime(wdn), nullIndex(wdnIdx)
 		out = append(out, m)
 		return nil
 	})

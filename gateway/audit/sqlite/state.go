@@ -103,11 +103,11 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now ti
 		args := []any{m.Time.UnixNano(), idx, m.Notice}
 		switch m.Step {
 		case audit.NoticeAcknowledged:
-			q = "UPDATE notices SET acked_ns = ?, ack_idx = ? WHERE id = ? AND acked_ns IS NULL"
+			q = "UPDATE notices SET acked_ns = ?, ack_idx = ? WHERE id = ? AND acked_ns IS NULL AND withdrawn_ns IS NULL"
 		case audit.NoticeEscalated:
-			q = "UPDATE notices SET escalated_ns = ?, escalation_idx = ? WHERE id = ? AND acked_ns IS NULL AND escalated_ns IS NULL"
+			q = "UPDATE notices SET escalated_ns = ?, escalation_idx = ? WHERE id = ? AND acked_ns IS NULL AND withdrawn_ns IS NULL AND escalated_ns IS NULL"
 		case audit.NoticeOverdue:
-			q = "UPDATE notices SET overdue_ns = ?, overdue_idx = ? WHERE id = ? AND acked_ns IS NULL AND overdue_ns IS NULL"
+			q = "UPDATE notices SET overdue_ns = ?, overdue_idx = ? WHERE id = ? AND acked_ns IS NULL AND withdrawn_ns IS NULL AND overdue_ns IS NULL"
 		case audit.NoticeForwardDue:
 			q, args = "UPDATE notices SET fwd_due = 1 WHERE id = ? AND ack_idx = ? AND fwd_due = 0", []any{m.Notice, idx}
 		case audit.NoticeForwarded:
@@ -121,6 +121,19 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now ti
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return fmt.Errorf("%w: notice %s cannot be marked %s", audit.ErrConflict, m.Notice, m.Step)
+		}
+	}
+	for _, w := range c.Withdrawals {
+		if len(w.Releases) == 0 {
+			continue
+		}
+		args := []any{w.Time.UnixNano(), idx, w.Recipient}
+		for _, r := range w.Releases {
+			args = append(args, r)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE notices SET withdrawn_ns = ?, withdrawn_idx = ?
+			WHERE recipient = ? AND acked_ns IS NULL AND withdrawn_ns IS NULL AND audit_idx IN (?`+strings.Repeat(", ?", len(w.Releases)-1)+")", args...); err != nil {
+			return fmt.Errorf("withdraw notices to %s: %w", w.Recipient, err)
 		}
 	}
 	if len(c.Claims) > 0 {
@@ -242,16 +255,16 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 		add("sender = ?", f.Sender)
 	}
 	if f.Unacknowledged {
-		add("acked_ns IS NULL")
+		add("acked_ns IS NULL AND withdrawn_ns IS NULL")
 	}
 	if !f.EscalateBy.IsZero() {
-		add("acked_ns IS NULL AND escalated_ns IS NULL AND escalate_ns <= ?", f.EscalateBy.UnixNano())
+		add("acked_ns IS NULL AND withdrawn_ns IS NULL AND escalated_ns IS NULL AND escalate_ns <= ?", f.EscalateBy.UnixNano())
 	}
 	if !f.OverdueBy.IsZero() {
-		add("acked_ns IS NULL AND overdue_ns IS NULL AND deadline_ns <= ?", f.OverdueBy.UnixNano())
+		add("acked_ns IS NULL AND withdrawn_ns IS NULL AND overdue_ns IS NULL AND deadline_ns <= ?", f.OverdueBy.UnixNano())
 	}
 	if !f.LateAt.IsZero() {
-		add("deadline_ns < ? AND (acked_ns IS NULL OR acked_ns > deadline_ns)", f.LateAt.UnixNano())
+		add("deadline_ns < ? AND (COALESCE(acked_ns, withdrawn_ns) IS NULL OR COALESCE(acked_ns, withdrawn_ns) > deadline_ns)", f.LateAt.UnixNano())
 	}
 	if f.ForwardDue {
 		add("fwd_due = 1 AND forwarded_ns IS NULL")
@@ -264,7 +277,7 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 		limit = 1000
 	}
 	rows, err := s.rc.QueryContext(ctx, `SELECT id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns,
-		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx, fwd_due, forwarded_ns, forwarded_idx
+		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx, fwd_due, forwarded_ns, forwarded_idx, withdrawn_ns, withdrawn_idx
 		FROM notices WHERE `+strings.Join(where, " AND ")+" ORDER BY created_ns, id LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: notices: %w", err)
@@ -274,9 +287,9 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 	for rows.Next() {
 		var n audit.Notice
 		var created, escalate, deadline int64
-		var acked, ackIdx, escalated, escIdx, overdue, overIdx, fwd, fwdIdx sql.NullInt64
+		var acked, ackIdx, escalated, escIdx, overdue, overIdx, fwd, fwdIdx, wdn, wdnIdx sql.NullInt64
 		if err := rows.Scan(&n.ID, &n.AuditIndex, &n.Recipient, &n.Sender, &n.EventType, &n.Rule, &created, &escalate, &deadline,
-			&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx, &n.ForwardDue, &fwd, &fwdIdx); err != nil {
+			&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx, &n.ForwardDue, &fwd, &fwdIdx, &wdn, &wdnIdx); err != nil {
 			return nil, fmt.Errorf("sqlite: notices: %w", err)
 		}
 		n.Created, n.EscalateAt, n.Deadline = unixTime(created), unixTime(escalate), unixTime(deadline)
@@ -284,6 +297,7 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 		n.Escalated, n.EscalationIndex = nullTime(escalated), nullIndex(escIdx)
 		n.Overdue, n.OverdueIndex = nullTime(overdue), nullIndex(overIdx)
 		n.Forwarded, n.ForwardIndex = nullTime(fwd), nullIndex(fwdIdx)
+		n.Withdrawn, n.WithdrawalIndex = nullTime(wdn), nullIndex(wdnIdx)
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {

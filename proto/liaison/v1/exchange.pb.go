@@ -3359,7 +3359,11 @@ type AcknowledgeRequest struct {
 	// field forwarded.receipt). Agency callers leave it empty.
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	// With forwarded: the id of the notice acknowledged, one per call. A
-	// required notice sent across a border has one id in both logs.
+	// required notice sent across a border has one id in both logs. One this
+	// gateway closed unacknowledged (TrackedNotice.withdrawn) is refused
+	// FAILED_PRECONDITION, ErrorInfo reason NOTICE_WITHDRAWN; the forwarding
+	// gateway's acknowledgement then stands there alone (detail peer_outcome
+	// notice_withdrawn).
 	NoticeId      string `protobuf:"bytes,31,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -139,7 +139,10 @@ type ExchangeClient interface {
 	// database), one records the acknowledgement and the others find it
 	// done and record nothing for it (for a notice from a peer gateway, the
 	// others' exchanges of it end refused, ALREADY_ACKNOWLEDGED); each call
-	// still marks its caller's inbox read. A required
+	// still marks its caller's inbox read. A required notice closed
+	// unacknowledged before the call (its release withdrawn or ended:
+	// Notices' TrackedNotice.withdrawn) is not acknowledged: its copy was
+	// withdrawn unread, and there is nothing left to acknowledge. A required
 	// notice from an agency behind a peer gateway is closed in that
 	// gateway's log too: the acknowledgement is forwarded to it first. If it
 	// cannot be reached (it does not answer), the acknowledgement still
@@ -425,7 +428,10 @@ type ExchangeServer interface {
 	// database), one records the acknowledgement and the others find it
 	// done and record nothing for it (for a notice from a peer gateway, the
 	// others' exchanges of it end refused, ALREADY_ACKNOWLEDGED); each call
-	// still marks its caller's inbox read. A required
+	// still marks its caller's inbox read. A required notice closed
+	// unacknowledged before the call (its release withdrawn or ended:
+	// Notices' TrackedNotice.withdrawn) is not acknowledged: its copy was
+	// withdrawn unread, and there is nothing left to acknowledge. A required
 	// notice from an agency behind a peer gateway is closed in that
 	// gateway's log too: the acknowledgement is forwarded to it first. If it
 	// cannot be reached (it does not answer), the acknowledgement still

@@ -26,9 +26,12 @@ const (
 type ListNoticesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only notices not acknowledged in time: their deadline has passed
-	// without an acknowledgement, or the acknowledgement came after it.
+	// without an acknowledgement, or the acknowledgement came after it (a
+	// notice withdrawn before its deadline was not late; one withdrawn
+	// after it, unacknowledged, was).
 	LateOnly bool `protobuf:"varint,1,opt,name=late_only,json=lateOnly,proto3" json:"late_only,omitempty"`
-	// Only notices not acknowledged yet.
+	// Only notices still awaiting their acknowledgement: neither
+	// acknowledged nor withdrawn (TrackedNotice.withdrawn).
 	UnacknowledgedOnly bool `protobuf:"varint,2,opt,name=unacknowledged_only,json=unacknowledgedOnly,proto3" json:"unacknowledged_only,omitempty"`
 	// Only notices to this agency. An id not spelt as the registry spells
 	// agency ids (in lower case) is refused with INVALID_ARGUMENT naming the
@@ -214,8 +217,22 @@ type TrackedNotice struct {
 	// has been forwarded to it (see Exchange.Acknowledge): that gateway
 	// still counts the notice open.
 	ForwardPending bool `protobuf:"varint,18,opt,name=forward_pending,json=forwardPending,proto3" json:"forward_pending,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// When the notice was closed unacknowledged because its sender
+	// withdrew the release it came with (Aftercare.Withdraw, or a
+	// correction the law turned into a withdrawal) or the release's legal
+	// basis ended (an expiry notice), before the recipient acknowledged it.
+	// Its unread inbox copy is withdrawn then: it is no longer escalated or
+	// recorded overdue, and an inbox acknowledgement (Exchange.Acknowledge)
+	// no longer records it read; a forwarded acknowledgement of it is
+	// refused FAILED_PRECONDITION, ErrorInfo reason NOTICE_WITHDRAWN. Empty
+	// for a notice not withdrawn. Each gateway that tracks a notice across
+	// a border closes its own copy when the withdrawal passes through it.
+	Withdrawn string `protobuf:"bytes,19,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
+	// The audit log index of the withdrawal or expiry notice that closed
+	// it; -1 if it was not withdrawn.
+	WithdrawalAuditIndex int64 `protobuf:"varint,20,opt,name=withdrawal_audit_index,json=withdrawalAuditIndex,proto3" json:"withdrawal_audit_index,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *TrackedNotice) Reset() {
@@ -374,6 +391,20 @@ func (x *TrackedNotice) GetForwardPending() bool {
 	return false
 }
 
+func (x *TrackedNotice) GetWithdrawn() string {
+	if x != nil {
+		return x.Withdrawn
+	}
+	return ""
+}
+
+func (x *TrackedNotice) GetWithdrawalAuditIndex() int64 {
+	if x != nil {
+		return x.WithdrawalAuditIndex
+	}
+	return 0
+}
+
 var File_liaison_v1_notices_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_notices_proto_rawDesc = "" +
@@ -388,7 +419,7 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\x05limit\x18\x05 \x01(\x05R\x05limit\x120\n" +
 	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\"J\n" +
 	"\x13ListNoticesResponse\x123\n" +
-	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xeb\x04\n" +
+	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xbf\x05\n" +
 	"\rTrackedNotice\x12\x1b\n" +
 	"\tnotice_id\x18\x01 \x01(\tR\bnoticeId\x12;\n" +
 	"\n" +
@@ -411,7 +442,9 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\x16escalation_audit_index\x18\x0f \x01(\x03R\x14escalationAuditIndex\x12.\n" +
 	"\x13overdue_audit_index\x18\x10 \x01(\x03R\x11overdueAuditIndex\x12\x12\n" +
 	"\x04peer\x18\x11 \x01(\tR\x04peer\x12'\n" +
-	"\x0fforward_pending\x18\x12 \x01(\bR\x0eforwardPending2Y\n" +
+	"\x0fforward_pending\x18\x12 \x01(\bR\x0eforwardPending\x12\x1c\n" +
+	"\twithdrawn\x18\x13 \x01(\tR\twithdrawn\x124\n" +
+	"\x16withdrawal_audit_index\x18\x14 \x01(\x03R\x14withdrawalAuditIndex2Y\n" +
 	"\aNotices\x12N\n" +
 	"\vListNotices\x12\x1e.liaison.v1.ListNoticesRequest\x1a\x1f.liaison.v1.ListNoticesResponseB\xa6\x01\n" +
 	"\x0ecom.liaison.v1B\fNoticesProtoP\x01Z=github.com/liaison-gateway/liaison/proto/liaison/v1;liaisonv1\xa2\x02\x03LXX\xaa\x02\n" +
