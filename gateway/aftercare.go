@@ -543,10 +543,20 @@ func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases
 		if at.IsZero() {
 			at = ex.s.now()
 		}
-		return ex.commitState(ctx, audit.Change{Withdrawals: []audit.Withdrawal{{Recipient: recipient, Releases: releases, Time: at}}}, d...)
+		idx, err := ex.commitState(ctx, audit.Change{Withdrawals: []audit.Withdrawal{{Recipient: recipient, Releases: releases, Time: at}}, Claims: ex.claims}, d...)
+		if errors.Is(err, audit.ErrConflict) && len(ex.claims) > 0 {
+			return -1, &stateRefusal{reason: reasonNoticeSentAlready, message: "this notice was sent already, by another replica"}
+		}
+		return idx, err
 	}
 	return ex.commit(ctx, d...)
 }
+
+// reasonNoticeSentAlready ends the exchange of an expiry notice that
+// another replica sent meanwhile: the timers' claim on it had lapsed
+// (noticeClaimTTL), and the append's own claim (expiryClaims) found it
+// taken.
+const reasonNoticeSentAlready = "NOTICE_SENT_ALREADY"
 
 // withdrawUnread withdraws a recipient's unread copies of releases. It is
 // best effort here: the timers sweep every notice again until it is done.

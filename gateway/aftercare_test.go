@@ -16,8 +16,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
 	"github.com/liaison-gateway/liaison/policies/policytest"
@@ -1205,4 +1207,53 @@ func TestCorrectionOfAKeptRecordRestricts(t *testing.T) {
 		Done: liaisonv1.Obligation_OBLIGATION_RESTRICT}); err != nil {
 		t.Errorf("acknowledging the restriction: %v", err)
 	}
+}
+
+// TestExpiryNoticeOnceAfterAStall: a replica read the log, found a
+// release due, and stalled past its claim on the notice while another
+// replica sent it (here: the notice's exchange made again after the
+// timers sent it, as the stalled replica would make it). The second is
+// refused with the append (NOTICE_SENT_ALREADY): one notice in the
+// recipient's inbox, one ok expire entry, and the stalled attempt's own
+// entry refused. Before, both were sent and logged ok.
+func TestExpiryNoticeOnceAfterAStall(t *testing.T) {
+	eachStore(t, func(t *testing.T, o stackOptions) {
+		ctx := t.Context()
+		clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+		o.serverNow = clk.Now
+		s := startStack(t, o)
+		rec, _ := dkRelease(t, s)
+		d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-social-aarhus")
+		release := d.GetResults()[0].GetAuditIndex()
+		clk.Set(time.Date(2027, 3, 2, 0, 0, 0, 0, time.UTC))
+		if err := s.srv.RunAftercare(ctx); err != nil {
+			t.Fatalf("RunAftercare: %v", err)
+		}
+		if n := len(entriesOf(t, s, audit.ActionExpire)); n != 1 {
+			t.Fatalf("%d expiry notices sent by the timers; want 1", n)
+		}
+		orig := s.entry(t, release)
+		err := s.srv.SendExpiryNotice(ctx, orig, []int64{release}, "2027-03-01")
+		if status.Code(err) != codes.FailedPrecondition || errorReason(status.Convert(err)) != gateway.ReasonNoticeSentAlready {
+			t.Fatalf("the stalled replica's notice = %v; want FailedPrecondition, %s", err, gateway.ReasonNoticeSentAlready)
+		}
+		exp := entriesOf(t, s, audit.ActionExpire)
+		if len(exp) != 2 || exp[0].Entry.Outcome != audit.OutcomeOK || exp[1].Entry.Outcome != audit.OutcomeRefused ||
+			!slices.Contains(exp[1].Entry.Reasons, gateway.ReasonNoticeSentAlready) {
+			var got []string
+			for _, r := range exp {
+				got = append(got, r.Entry.Outcome+" "+strings.Join(r.Entry.Reasons, ","))
+			}
+			t.Fatalf("expire entries %v; want one ok, then one refused %s", got, gateway.ReasonNoticeSentAlready)
+		}
+		var notices int
+		for _, m := range readInbox(t, s, dkSocial, 0) {
+			if m.GetObligation().GetKind() == liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY {
+				notices++
+			}
+		}
+		if notices != 1 {
+			t.Errorf("social services hold %d expiry notices; want 1", notices)
+		}
+	})
 }

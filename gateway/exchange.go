@@ -59,6 +59,9 @@ type exchange struct {
 	// fingerprints of what the entry releases, committed with it
 	// (rememberRelease, onward.go)
 	fingerprints []audit.Fingerprint
+	// claims are ids the entry takes with it (audit.Change.Claims): of
+	// two exchanges that claim one id, by any replica, one is recorded.
+	claims []audit.Claim
 
 	// What operators see of it (telemetry.go): the call it belongs to,
 	// the time spent in each stage, and its span with the context that

@@ -268,9 +268,31 @@ func (s *Server) expiryNotice(ctx context.Context, orig *audit.Entry, releases [
 		}
 	}
 	e.Outcome = audit.OutcomeOK
+	ex.claims = expiryClaims(releases, validUntil, s.now())
 	_, err = s.deliverNotice(ctx, ex, nil, n)
 	return err
 }
+
+// expiryClaims are the ids an expiry notice takes with its entry, one per
+// release it names and the date the release's basis ended: the timers'
+// claim (expire) keeps replicas from sending one notice twice while it
+// holds, and these keep a replica that stalled past it, after it read
+// the log, from sending the notice another replica has sent since.
+func expiryClaims(releases []int64, validUntil string, now time.Time) []audit.Claim {
+	out := make([]audit.Claim, 0, len(releases))
+	for _, r := range releases {
+		out = append(out, audit.Claim{
+			ID:      sha256.Sum256([]byte("liaison/expiry\x00" + strconv.FormatInt(r, 10) + "\x00" + validUntil)),
+			Expires: now.Add(expiryClaimTTL),
+		})
+	}
+	return out
+}
+
+// expiryClaimTTL is how long the claim of an expiry notice is kept: far
+// longer than any replica stalls, and by then the log has closed the
+// release.
+const expiryClaimTTL = 30 * 24 * time.Hour
 
 // noteExpiryPassedOn puts in an expiry notice that obliges erasure the
 // recipient's own open releases that passed on the record of any of the

@@ -1,7 +1,25 @@
 package gateway
 
-import "context"
+import (
+	"context"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/policies"
+)
 
 // ReloadTrust runs one reload of the trust files, as WatchTrust's ticker
 // does, and reports whether it applied a change.
 func (s *Server) ReloadTrust(ctx context.Context) (bool, error) { return s.trust.reload(ctx, s, false) }
+
+// ReasonNoticeSentAlready is reasonNoticeSentAlready, for tests.
+const ReasonNoticeSentAlready = reasonNoticeSentAlready
+
+// SendExpiryNotice makes the exchange of one expiry notice that obliges
+// erasure of releases (orig the first), as the timers make it once they
+// have found them due: a replica that stalls after that check sends it
+// late.
+func (s *Server) SendExpiryNotice(ctx context.Context, orig *audit.Entry, releases []int64, validUntil string) error {
+	return s.expiryNotice(authn.NewContext(ctx, timerCaller), orig, releases, validUntil, s.policy.Current(),
+		policies.Retention{Obligation: policies.ObligationErase})
+}
