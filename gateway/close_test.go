@@ -92,3 +92,52 @@ func TestRegistryChangeRetiresOldConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryRemovalRetiresConnections: a registry that no longer lists
+// a holder (or lists it with no record provider, or at another address),
+// or no longer lists a peer gateway, retires the kept connections to it
+// when it is applied: they are not kept open, idle, until Close. Those it
+// still gives stay.
+func TestRegistryRemovalRetiresConnections(t *testing.T) {
+	t.Parallel()
+	s := &Server{providers: map[string]*grpc.ClientConn{}, cfg: Config{ProviderTLS: &tls.Config{}}, deciders: newDeepStacks(1)}
+	agency := func(id, kind, addr string) *Agency {
+		return &Agency{Agency: &authn.Agency{ID: id, Kind: kind, CertificateIdentity: "spiffe://" + id}, Provider: addr}
+	}
+	kept, gone, moved, noProvider := agency("dk.kept", "prison", "127.0.0.1:1"), agency("dk.gone", "prison", "127.0.0.1:2"),
+		agency("dk.moved", "prison", "127.0.0.1:3"), agency("dk.noprov", "prison", "127.0.0.1:4")
+	peer, oldPeer := agency("nl.gateway", KindPeerGateway, "127.0.0.1:5"), agency("be.gateway", KindPeerGateway, "127.0.0.1:6")
+	for _, h := range []*Agency{kept, gone, moved, noProvider} {
+		if _, err := s.providerClient(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []*Agency{peer, oldPeer} {
+		if _, err := s.peerConn(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.retireUnlisted(&Registry{Agencies: map[string]*Agency{
+		kept.ID: kept, peer.ID: peer,
+		moved.ID:      agency("dk.moved", "prison", "127.0.0.1:7"),
+		noProvider.ID: agency("dk.noprov", "prison", ""),
+	}})
+	var got []string
+	for k := range s.providers {
+		got = append(got, k)
+	}
+	slices.Sort(got)
+	want := []string{"holder|dk.kept|127.0.0.1:1|spiffe://dk.kept", "peer|nl.gateway|127.0.0.1:5|spiffe://nl.gateway"}
+	if !slices.Equal(got, want) || len(s.retired) != 4 {
+		t.Errorf("kept %q and %d retired; want %q and the 4 others retired", got, len(s.retired), want)
+	}
+	retired := slices.Clone(s.retired)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range retired {
+		if st := c.GetState(); st != connectivity.Shutdown {
+			t.Errorf("a retired connection is %v after Close; want SHUTDOWN", st)
+		}
+	}
+}

@@ -92,6 +92,36 @@ func (s *Server) retireConns(prefix, key string) {
 	}
 }
 
+// retireUnlisted retires (as retireConns does) the kept connections that
+// registry r no longer gives: to a holder or peer gateway it no longer
+// lists, or lists at another address or identity (or, for a peer, no
+// longer as a peer gateway). A moved one is otherwise retired only when
+// its new address is dialled, and a removed one never would be.
+func (s *Server) retireUnlisted(r *Registry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, c := range s.providers {
+		kind, rest, _ := strings.Cut(k, "|")
+		id, _, _ := strings.Cut(rest, "|")
+		want := ""
+		if a := r.Agencies[id]; a != nil {
+			switch {
+			case kind == "holder" && a.Provider != "":
+				want = "holder|" + a.ID + "|" + a.Provider + "|" + a.CertificateIdentity
+			case kind == "peer" && a.Kind == KindPeerGateway:
+				want = "peer|" + a.ID + "|" + a.Provider + "|" + a.CertificateIdentity
+			}
+		}
+		if k == want {
+			continue
+		}
+		delete(s.providers, k)
+		s.peerHandshakes.Delete(k)
+		s.retired = append(s.retired, c)
+		time.AfterFunc(connRetireGrace, func() { c.Close() })
+	}
+}
+
 // errClosed is why a holder or a peer gateway is not dialled after Close.
 var errClosed = errors.New("gateway: the gateway is shutting down")
 

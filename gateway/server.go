@@ -240,6 +240,7 @@ func (s *Server) SetRegistry(r *Registry) error {
 		return err
 	}
 	s.registry.Store(r)
+	s.retireUnlisted(r)
 	for id, a := range r.Agencies {
 		if a.Kind == KindPeerGateway && a.Via == "" {
 			s.tel.peerKnown(id) // its series at 0, for increase() to see the first
@@ -270,6 +271,7 @@ func (s *Server) setTrust(r *Registry, roots *x509.CertPool, revoked *authn.Revo
 		return err
 	}
 	s.registry.Store(r)
+	s.retireUnlisted(r)
 	for id, a := range r.Agencies {
 		if a.Kind == KindPeerGateway && a.Via == "" {
 			s.tel.peerKnown(id) // its series at 0, for increase() to see the first
