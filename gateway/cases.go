@@ -140,11 +140,24 @@ func partyOf(reg *Registry, id string) policies.Party {
 
 // commitState appends the exchange's entry with a state change. A
 // conflict leaves the exchange open, for the caller to decide again.
+//
+// An entry that does not change a case commits under the holds of the
+// cases its exchange rests on (holds): if one no longer stands, nothing
+// is appended, the exchange stays open and the error is its refusal
+// (CASE_CLOSED, NOT_A_CASE_MEMBER), which finish records.
 func (ex *exchange) commitState(ctx context.Context, c audit.Change, deliveries ...audit.Delivery) (int64, error) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
 	c.Fingerprints = ex.fingerprints // of what it releases, if anything (onward.go)
+	if c.Case == nil {
+		// A change of the case itself has the case's version as its
+		// precondition, which covers any change of it meanwhile.
+		c.Holds = append(c.Holds, ex.holds()...)
+	}
 	idx, err := ex.s.cfg.Audit.AppendState(actx, ex.entry, c, deliveries...)
+	if he, ok := errors.AsType[*audit.CaseHoldError](err); ok {
+		return -1, ex.heldRefusal(ctx, he)
+	}
 	if errors.Is(err, audit.ErrConflict) {
 		return -1, err
 	}
@@ -154,6 +167,54 @@ func (ex *exchange) commitState(ctx context.Context, c audit.Change, deliveries 
 	}
 	ex.index = idx
 	return idx, nil
+}
+
+// holds are the cases the exchange's entry rests on when it commits (see
+// audit.CaseHold): the case of its policy input, with the parties the
+// decision took as its members (requester, holder, recipient), and any
+// other the exchange noted (caseHolds). None once the exchange is settled
+// as refused or failed, or marked unheld: the entry of a push a peer
+// gateway has delivered records what was done, whatever the case is now.
+//
+// The case is read when the call begins (resolveCase) and decided on; the
+// entry is committed later, after the holder answered, say. A member that
+// leaves, or a lead that closes the case, meanwhile must stop it: the
+// store checks the holds in the transaction that appends the entry, under
+// the lock that orders the case's own changes.
+func (ex *exchange) holds() []audit.CaseHold {
+	if ex.unheld {
+		return nil
+	}
+	out := slices.Clone(ex.caseHolds)
+	if c := ex.in.Case; c != nil && c.ID != "" {
+		h := audit.CaseHold{ID: c.ID}
+		for _, a := range []string{ex.in.Requester.Agency, ex.in.Holder.Agency, ex.in.Recipient.Agency} {
+			if a != "" && slices.Contains(c.Members, a) && !slices.Contains(h.Members, a) {
+				h.Members = append(h.Members, a)
+			}
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// heldRefusal is the refusal of an exchange whose case no longer stood
+// when its entry was to be committed: nothing was delivered, and the
+// entry, refused, keeps nothing that describes a release.
+func (ex *exchange) heldRefusal(ctx context.Context, he *audit.CaseHoldError) error {
+	for _, k := range []string{audit.DetailReleasedDigest, "answer", "reference_expires_at", "notice_id", "notice_rule", "acknowledge_by", "escalate_at"} {
+		delete(ex.entry.Detail, k)
+	}
+	ex.entry.FieldsDisclosed = nil
+	ex.fingerprints = nil
+	ex.s.log.InfoContext(ctx, "case changed before the exchange committed; refused", "request_id", ex.reqID, "case", he.Case,
+		"closed", he.Closed, "agency", he.Agency)
+	if he.Closed {
+		return &stateRefusal{reason: "CASE_CLOSED", message: fmt.Sprintf("case %s was closed while this exchange was under way: "+
+			"nothing was released, and no exchange rests on it any more", he.Case)}
+	}
+	return &denial{reason: "NOT_A_CASE_MEMBER", refusal: true, auditIdx: -1, message: fmt.Sprintf("%s left case %s, or was removed from it, "+
+		"while this exchange was under way: nothing was released on the case's basis", he.Agency, he.Case)}
 }
 
 // commitNotices commits the entry with the required notices it starts

@@ -80,6 +80,12 @@ type exchange struct {
 	// context with its assertion (callPeer).
 	peerConn *grpc.ClientConn
 	peerCtx  context.Context
+
+	// caseHolds are cases the exchange rests on besides its policy
+	// input's (a case's pseudonym domain it translates from); unheld
+	// marks an entry that no longer commits under them (holds, cases.go).
+	caseHolds []audit.CaseHold
+	unheld    bool
 }
 
 // Request pulls a record from a holder: validate, describe the subject,

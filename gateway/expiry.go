@@ -468,6 +468,9 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 			dec, derr, dn = d, nil, nil
 			e.Detail[audit.DetailDecidedAsOf] = asOf.Time
 			e.Case = orig.Case
+			// Decided in the case as it was then, it rests on no case
+			// as it is now: it only brings the end forward.
+			ex.unheld = true
 		} else {
 			// The refusal stands, as first decided (decide sets the
 			// entry's decision fields only, not its detail).

@@ -106,11 +106,34 @@ func (s *Server) pendingForward(ctx context.Context, ex *exchange, recipient str
 	if rel == nil {
 		e.FieldsDisclosed = nil
 	}
-	idx, err := s.append(ctx, &e)
+	var idx int64
+	var err error
+	if holds := ex.holds(); len(holds) > 0 {
+		// Forwarded, it is done there: it goes only while the case it
+		// rests on stands (cases.go).
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+		idx, err = s.cfg.Audit.AppendState(actx, &e, audit.Change{Holds: holds})
+		cancel()
+		if he, ok := errors.AsType[*audit.CaseHoldError](err); ok {
+			return nil, ex.heldRefusal(ctx, he) // nothing was forwarded
+		}
+		if err != nil && !errors.Is(err, audit.ErrUnavailable) {
+			err = errors.Join(audit.ErrUnavailable, err)
+		}
+	} else {
+		idx, err = s.append(ctx, &e)
+	}
 	if err != nil {
 		return nil, err // nothing was forwarded
 	}
 	ex.entry.Detail["pending_index"] = strconv.FormatInt(idx, 10)
+	if ex.entry.Action != "request" {
+		// What the peer does with a push, a notice or a revision is done
+		// once it answers: the entry that records it rests on the case as
+		// it stood when it went. Only a forwarded request's record still
+		// passes this gateway, to the caller, when its entry commits.
+		ex.unheld = true
+	}
 	rc, err := s.receipt(ctx, idx, recipient, rel)
 	if err != nil {
 		return nil, failed("PEER_RECEIPT_FAILED", err)

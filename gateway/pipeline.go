@@ -83,8 +83,13 @@ func (ex *exchange) describe(holder, recipient policies.Party, in policies.Input
 // out under it, in one durable transaction. After commit the exchange is
 // closed: finish writes nothing more, whatever the handler returns.
 func (ex *exchange) commit(ctx context.Context, deliveries ...audit.Delivery) (int64, error) {
-	ex.closed = true
 	defer ex.stage(stageAuditWait).end()
+	if len(ex.holds()) > 0 {
+		// An exchange on a case's basis commits only while the case
+		// stands, checked in the store's transaction (cases.go).
+		return ex.commitState(ctx, audit.Change{}, deliveries...)
+	}
+	ex.closed = true
 	idx, err := ex.s.appendRelease(ctx, ex.entry, ex.fingerprints, deliveries...)
 	if err != nil {
 		return -1, err
@@ -106,6 +111,7 @@ func (ex *exchange) finish(ctx context.Context, errp *error) {
 		}
 		ex.settle(err)
 		ex.fingerprints = nil // nothing was released
+		ex.unheld = true      // a refusal or failure rests on no case
 		if _, aerr := ex.commit(ctx); aerr != nil {
 			ex.s.log.ErrorContext(ctx, "audit of a refused or failed exchange failed", "request_id", ex.reqID,
 				"action", ex.entry.Action, "outcome", ex.entry.Outcome, "error", aerr)

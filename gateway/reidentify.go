@@ -168,6 +168,11 @@ func (s *Server) validatePseudonymCall(ctx context.Context, ex *exchange, purpos
 	if err != nil {
 		return "", nil, "", err
 	}
+	if cid, ok := strings.CutPrefix(domain, "case/"); ok {
+		// A pseudonym of a case's domain is the caller's only while it is
+		// a member of the open case: so when the entry commits too.
+		ex.caseHolds = append(ex.caseHolds, audit.CaseHold{ID: cid, Members: []string{ex.caller.Agency.ID}})
+	}
 	return id, cs, redact(justification, string(id)), nil
 }
 
@@ -609,7 +614,35 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 		}
 	}
 	e.Outcome, e.FieldsDisclosed = audit.OutcomeDisclose, []string{"Person.subject_id"}
-	idx, err := s.append(ctx, e, audit.Delivery{Recipient: box, Kind: deliveryKind, Payload: payload})
+	// The standing read above must still hold when the identity goes: the
+	// cases it was asked in open, the requester a member, checked in the
+	// transaction that appends the release (cases.go).
+	var holds []audit.CaseHold
+	for _, id := range reidCases(req) {
+		holds = append(holds, audit.CaseHold{ID: id, Members: []string{req.Requester.Agency}})
+	}
+	dl := audit.Delivery{Recipient: box, Kind: deliveryKind, Payload: payload}
+	var idx int64
+	if len(holds) > 0 {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+		idx, err = s.cfg.Audit.AppendState(actx, e, audit.Change{Holds: holds}, dl)
+		cancel()
+		if he, ok := errors.AsType[*audit.CaseHoldError](err); ok {
+			why := "NOT_A_CASE_MEMBER"
+			if he.Closed {
+				why = "CASE_CLOSED"
+			}
+			e.Outcome, e.Reasons, e.FieldsDisclosed = audit.OutcomeRefused, []string{why}, nil
+			if _, err := s.append(ctx, e); err != nil {
+				return false, err
+			}
+			r.ended = why
+			s.log.InfoContext(ctx, "identity not released: the request no longer stands", "reid_request", r.id, "reason", why)
+			return false, nil
+		}
+	} else {
+		idx, err = s.append(ctx, e, dl)
+	}
 	if err != nil {
 		return false, err
 	}

@@ -120,6 +120,9 @@ type stackOptions struct {
 	// sampleOn, if set, moves the sample fixtures to that day
 	// (sample.SampleOn) whatever the clock; see sampleFor for the default.
 	sampleOn time.Time
+	// holderInterceptor, if set, runs in front of every holder's
+	// RecordProvider (a test holds a call there while the case changes).
+	holderInterceptor grpc.UnaryServerInterceptor
 }
 
 // testStore is what both audit stores are: the log's store, the replay
@@ -169,10 +172,14 @@ func startStack(tb testing.TB, o stackOptions) *stack {
 		if err != nil {
 			tb.Fatal(err)
 		}
+		var popts []grpc.ServerOption
+		if o.holderInterceptor != nil {
+			popts = append(popts, grpc.ChainUnaryInterceptor(o.holderInterceptor))
+		}
 		gs := ps.Register(credentials.NewTLS(&tls.Config{
 			MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{leaf},
 			ClientCAs: pki.CA.Pool(), ClientAuth: tls.RequireAndVerifyClientCert,
-		}))
+		}), popts...)
 		go gs.Serve(l)
 		tb.Cleanup(gs.Stop)
 	}

@@ -28,7 +28,7 @@ const (
 
 // Outcomes recorded besides the policy outcomes.
 const (
-	OutcomeRefused  = "refused"   // authentication or validation refused the call before any decision
+	OutcomeRefused  = "refused"   // authentication, validation or a case's state refused the call (a case that no longer stood at the commit, after the decision, included): nothing left
 	OutcomeFailed   = "failed"    // the decision allowed it, but a later stage failed: nothing left
 	OutcomeNotFound = "not_found" // the holder holds no such record: nothing left
 	OutcomeOK       = "ok"        // an administrative action succeeded

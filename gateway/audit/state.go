@@ -272,6 +272,13 @@ type Change struct {
 	// acknowledgements of one notice, by any replica, exactly one is
 	// recorded.
 	NoticeAcks []Ack
+	// Holds are cases the entry's exchange rests on: each MUST still stand
+	// when the entry is appended, checked in its transaction (see
+	// [CaseHold]); otherwise the append fails with a *[CaseHoldError],
+	// which wraps ErrConflict, and nothing is appended. A member that
+	// leaves, or a case that closes, while an exchange on the case's basis
+	// is under way thus stops it at its commit, on every replica.
+	Holds []CaseHold
 	// Claims are ids the entry takes in the store's first-writer-wins set
 	// (the one that refuses replayed tokens: Remember, of
 	// authn.ReplayStore), each until its Expires, bound to the entry. An id
@@ -279,6 +286,51 @@ type Change struct {
 	// that claim one id, by any replica, exactly one is recorded, and an
 	// append that fails takes none. Expired ids are dropped as tokens are.
 	Claims []Claim
+}
+
+// A CaseHold is a precondition of an entry on a case it rests on (see
+// [Change.Holds]): if the store holds case ID, the case is open and each
+// of Members is its lead or an active member. A case the store does not
+// hold (one of the registry file, which the store never holds until it is
+// imported) holds no precondition here: cases are never removed from the
+// store, so an exchange that read a case from the store finds it there.
+type CaseHold struct {
+	ID      string
+	Members []string
+}
+
+// A CaseHoldError is the failure of a [CaseHold]: the case was closed,
+// or Agency is no longer a member of it. It wraps [ErrConflict].
+type CaseHoldError struct {
+	Case   string
+	Closed bool   // the case is closed
+	Agency string // else the agency that is no longer a member
+}
+
+func (e *CaseHoldError) Error() string {
+	if e.Closed {
+		return fmt.Sprintf("%v: case %s is closed", ErrConflict, e.Case)
+	}
+	return fmt.Sprintf("%v: %s is no longer a member of case %s", ErrConflict, e.Agency, e.Case)
+}
+
+// Unwrap returns ErrConflict: a failed hold is a conflict like any other.
+func (e *CaseHoldError) Unwrap() error { return ErrConflict }
+
+// CheckHold checks h against a case as a store read it in the transaction
+// that appends the entry: status and lead from the case, and the status of
+// each of h.Members (a missing one is ""). Stores call it so that both say
+// the same.
+func CheckHold(h CaseHold, status, lead string, memberStatus map[string]string) error {
+	if status != CaseOpen {
+		return &CaseHoldError{Case: h.ID, Closed: true}
+	}
+	for _, m := range h.Members {
+		if m != lead && memberStatus[m] != MemberActive {
+			return &CaseHoldError{Case: h.ID, Agency: m}
+		}
+	}
+	return nil
 }
 
 // A Claim is an id that an entry takes (see [Change.Claims]).

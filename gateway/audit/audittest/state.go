@@ -28,6 +28,7 @@ func RunState(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		test func(t *testing.T, open OpenFunc)
 	}{
 		{"CaseVersions", testCaseVersions},
+		{"CaseHolds", testCaseHolds},
 		{"CaseLookups", testCaseLookups},
 		{"ConflictAppendsNothing", testConflictAppendsNothing},
 		{"NoticeSteps", testNoticeSteps},
@@ -89,6 +90,61 @@ func mustCase(t *testing.T, s audit.StateStore, id string) *audit.CaseState {
 		t.Fatalf("Case(%q) = %v", id, err)
 	}
 	return c
+}
+
+// testCaseHolds checks Change.Holds: an entry resting on a case is
+// appended only while the case is open and the agencies it names are
+// members (the lead included); otherwise nothing is appended and the
+// error says which.
+func testCaseHolds(t *testing.T, open OpenFunc) {
+	s := openState(t, open)
+	v1 := caseV("C-1", 1, "lead-a", "agency-b", "agency-c")
+	v1.SetStatus("agency-b", audit.MemberActive, "", t0)
+	mustAppendState(t, s, 0, audit.Change{Case: v1})
+	hold := func(members ...string) audit.Change {
+		return audit.Change{Holds: []audit.CaseHold{{ID: "C-1", Members: members}}}
+	}
+	mustAppendState(t, s, 1, hold("lead-a", "agency-b"))
+	// A case the store does not hold (the registry file's) holds nothing.
+	mustAppendState(t, s, 2, audit.Change{Holds: []audit.CaseHold{{ID: "FILE-1", Members: []string{"x"}}}})
+	size := func() int64 {
+		t.Helper()
+		n, err := s.Size(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, who := range []string{"agency-c", "agency-x"} { // invited only; never in the case
+		_, err := appendState(t, s, 3, hold("lead-a", who))
+		var he *audit.CaseHoldError
+		if !errors.As(err, &he) || !errors.Is(err, audit.ErrConflict) || he.Closed || he.Agency != who || he.Case != "C-1" {
+			t.Fatalf("AppendState(hold on %s) = %v, want a CaseHoldError naming it, wrapping ErrConflict", who, err)
+		}
+	}
+	// agency-b leaves: from then on an entry that rests on its membership
+	// is not appended; one that rests on the lead's still is.
+	v2 := mustCase(t, s, "C-1").Clone()
+	v2.Version = 2
+	v2.SetStatus("agency-b", audit.MemberLeft, "", t0.Add(time.Hour))
+	mustAppendState(t, s, 4, audit.Change{Case: v2})
+	before := size()
+	if _, err := appendState(t, s, 5, hold("agency-b")); !errors.As(err, new(*audit.CaseHoldError)) {
+		t.Fatalf("AppendState(hold on a member that left) = %v, want a CaseHoldError", err)
+	}
+	if n := size(); n != before {
+		t.Fatalf("a failed hold appended: size %d -> %d", before, n)
+	}
+	mustAppendState(t, s, 6, hold("lead-a"))
+	// Closed: no entry rests on it, whoever it names.
+	v3 := mustCase(t, s, "C-1").Clone()
+	v3.Version = 3
+	v3.Status, v3.Closed = audit.CaseClosed, t0.Add(2*time.Hour)
+	mustAppendState(t, s, 7, audit.Change{Case: v3})
+	_, err := appendState(t, s, 8, hold("lead-a"))
+	if he, ok := errors.AsType[*audit.CaseHoldError](err); !ok || !he.Closed {
+		t.Fatalf("AppendState(hold on a closed case) = %v, want a CaseHoldError saying it is closed", err)
+	}
 }
 
 func testCaseVersions(t *testing.T, open OpenFunc) {

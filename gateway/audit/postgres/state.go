@@ -63,6 +63,11 @@ func (s *Store) AppendState(ctx context.Context, p audit.Pending, c audit.Change
 // applyChange writes c, recorded by the entry at idx with leaf, inside tx
 // (which holds the append lock), at now.
 func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now time.Time, c audit.Change) error {
+	for _, h := range c.Holds {
+		if err := checkHold(ctx, tx, h); err != nil {
+			return err
+		}
+	}
 	if cs := c.Case; cs != nil {
 		var stored int64
 		err := tx.QueryRow(ctx, "SELECT version FROM cases WHERE id = $1", text(cs.ID)).Scan(&stored)
@@ -360,4 +365,41 @@ func (s *Store) Lease(ctx context.Context, name, holder string, now, until time.
 		return false, fmt.Errorf("postgres: lease: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// checkHold checks h under the append lock: the case as the last committed
+// change left it (read committed, after the lock was taken).
+func checkHold(ctx context.Context, tx pgx.Tx, h audit.CaseHold) error {
+	var status, lead string
+	err := tx.QueryRow(ctx, "SELECT status, lead FROM cases WHERE id = $1", text(h.ID)).Scan(&status, &lead)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil // not the store's: a case of the registry file
+	case err != nil:
+		return fmt.Errorf("read case: %w", err)
+	}
+	ms := map[string]string{}
+	if len(h.Members) > 0 {
+		agencies := make([]string, len(h.Members))
+		for i, m := range h.Members {
+			agencies[i] = text(m)
+		}
+		rows, err := tx.Query(ctx, "SELECT agency, status FROM case_agencies WHERE case_id = $1 AND agency = ANY($2::text[])", text(h.ID), agencies)
+		if err != nil {
+			return fmt.Errorf("read case: %w", err)
+		}
+		for rows.Next() {
+			var a, st string
+			if err := rows.Scan(&a, &st); err != nil {
+				rows.Close()
+				return fmt.Errorf("read case: %w", err)
+			}
+			ms[untext(a)] = untext(st)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read case: %w", err)
+		}
+	}
+	return audit.CheckHold(h, untext(status), untext(lead), ms)
 }

@@ -43,6 +43,11 @@ func (s *Store) AppendState(ctx context.Context, p audit.Pending, c audit.Change
 // applyChange writes c, recorded by the entry at idx with leaf, inside
 // tx, at now.
 func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now time.Time, c audit.Change) error {
+	for _, h := range c.Holds {
+		if err := checkHold(ctx, tx, h); err != nil {
+			return err
+		}
+	}
 	if cs := c.Case; cs != nil {
 		var stored int64
 		err := tx.QueryRowContext(ctx, "SELECT version FROM cases WHERE id = ?", cs.ID).Scan(&stored)
@@ -164,6 +169,29 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now ti
 		}
 	}
 	return nil
+}
+
+// checkHold checks h under the write lock: the case as the last committed
+// change left it.
+func checkHold(ctx context.Context, tx *sql.Tx, h audit.CaseHold) error {
+	var status, lead string
+	err := tx.QueryRowContext(ctx, "SELECT status, lead FROM cases WHERE id = ?", h.ID).Scan(&status, &lead)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil // not the store's: a case of the registry file
+	case err != nil:
+		return fmt.Errorf("read case %s: %w", h.ID, err)
+	}
+	ms := map[string]string{}
+	for _, m := range h.Members {
+		var st string
+		err := tx.QueryRowContext(ctx, "SELECT status FROM case_agencies WHERE case_id = ? AND agency = ?", h.ID, m).Scan(&st)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read case %s: %w", h.ID, err)
+		}
+		ms[m] = st
+	}
+	return audit.CheckHold(h, status, lead, ms)
 }
 
 // nullText maps "" to SQL NULL.

@@ -68,7 +68,18 @@ const (
 // Only the case's current members exchange on its basis (case_id in
 // Disclose, Request, Notify, Translate, RequestReidentification): a member
 // that leaves or is removed is refused from the moment the change is
-// recorded, and so is every member of a closed case. The case's pseudonym
+// recorded, and so is every member of a closed case. That holds for an
+// exchange already under way when the change is recorded (its holder
+// asked, say) too: the gateway checks, in the transaction that commits
+// the exchange's entry, that the case is still open and that the agencies
+// the decision took as members (requester, holder, recipient) still are;
+// otherwise nothing is released or delivered, the call (or, for a
+// Disclose or Notify, that recipient's result) is refused PermissionDenied
+// NOT_A_CASE_MEMBER or FailedPrecondition CASE_CLOSED, and its one entry
+// is "refused" with that reason. A re-identification's release checks
+// the cases it was asked in as it goes, and ends with that reason. An
+// exchange forwarded to a peer gateway is checked when it is forwarded.
+// The case's pseudonym
 // domain, "case/<id>", stays the same for the case's whole life, whoever
 // leads it; once the case is closed, its pseudonyms are no longer
 // translated or re-identified (Translate and RequestReidentification with
@@ -265,7 +276,18 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // Only the case's current members exchange on its basis (case_id in
 // Disclose, Request, Notify, Translate, RequestReidentification): a member
 // that leaves or is removed is refused from the moment the change is
-// recorded, and so is every member of a closed case. The case's pseudonym
+// recorded, and so is every member of a closed case. That holds for an
+// exchange already under way when the change is recorded (its holder
+// asked, say) too: the gateway checks, in the transaction that commits
+// the exchange's entry, that the case is still open and that the agencies
+// the decision took as members (requester, holder, recipient) still are;
+// otherwise nothing is released or delivered, the call (or, for a
+// Disclose or Notify, that recipient's result) is refused PermissionDenied
+// NOT_A_CASE_MEMBER or FailedPrecondition CASE_CLOSED, and its one entry
+// is "refused" with that reason. A re-identification's release checks
+// the cases it was asked in as it goes, and ends with that reason. An
+// exchange forwarded to a peer gateway is checked when it is forwarded.
+// The case's pseudonym
 // domain, "case/<id>", stays the same for the case's whole life, whoever
 // leads it; once the case is closed, its pseudonyms are no longer
 // translated or re-identified (Translate and RequestReidentification with

@@ -230,7 +230,11 @@ type DiscloseRequest struct {
 	// for another is refused (INVALID_ARGUMENT on case_id, ErrorInfo reason
 	// CASE_SUBJECT_MISMATCH, one refused entry). An agency outside the case
 	// gets no such answer (the policy refuses it as a non-member), and a
-	// case of the registry file names no person.
+	// case of the registry file names no person. The case must still stand
+	// when a recipient's exchange commits: closed meanwhile, or the caller
+	// or that recipient no longer a member, that recipient gets nothing
+	// (FAILED_PRECONDITION CASE_CLOSED, or PERMISSION_DENIED
+	// NOT_A_CASE_MEMBER; one refused entry), as the Cases service says.
 	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's identifier.
 	Justification string `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
