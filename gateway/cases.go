@@ -32,10 +32,11 @@ import (
 
 // Actions recorded for cases and notices besides the policy's.
 const (
-	actionCaseImport        = "case_import"        // a case of the registry file moved into the store (liaison case import)
-	actionNoticeAcknowledge = "notice_acknowledge" // a required notice was acknowledged
-	actionNoticeEscalate    = "notice_escalate"    // a required notice was escalated
-	actionNoticeOverdue     = "notice_overdue"     // a required notice passed its deadline unacknowledged
+	actionCaseImport        = "case_import"         // a case of the registry file moved into the store (liaison case import)
+	actionCaseOperatorClose = "case_operator_close" // a case whose lead is gone closed by the operator (liaison case close-orphaned)
+	actionNoticeAcknowledge = "notice_acknowledge"  // a required notice was acknowledged
+	actionNoticeEscalate    = "notice_escalate"     // a required notice was escalated
+	actionNoticeOverdue     = "notice_overdue"      // a required notice passed its deadline unacknowledged
 )
 
 // casePurpose is the purpose of every action on a case.
@@ -942,6 +943,83 @@ func ImportRegistryCases(ctx context.Context, store audit.StateStore, eng *polic
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// operatorRE is how an operator names themselves to CloseOrphanedCase:
+// a name or id, never free text.
+var operatorRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+// CloseOrphanedCase closes a case of the store whose lead agency the
+// registry reg no longer lets act: offboarded, or no longer in the file.
+// Only the lead closes a case (CloseCase, decided by the policy), and an
+// offboarded lead's calls are refused, so such a case could otherwise
+// never be closed; its members would still exchange on its basis. It is
+// what `liaison case close-orphaned` runs, for the gateway's operator.
+//
+// The close is one entry (action case_operator_close, outcome ok, no
+// policy decision: the policy has no one to decide for) naming operator
+// and why the lead cannot close it (detail lead_standing offboarded or
+// unregistered), committed with the case's next version as its
+// precondition, as the Cases service commits a change: a gateway that
+// changed the case meanwhile makes it fail, to be run again. Its
+// justification is the gateway's own sentence, never free text, so that
+// no identifier reaches the log. A case the store does not hold (one of
+// the registry file: remove it from the file), a closed case, or one
+// whose lead may still act (it closes the case itself, or hands the lead
+// over first) is refused with an error saying so. No CaseUpdate is
+// delivered (the command holds none of the gateway's keys to seal one):
+// members see the case closed in GetCase and ListCases.
+func CloseOrphanedCase(ctx context.Context, store audit.StateStore, reg *Registry, id, operator string, now time.Time) (*audit.CaseState, int64, error) {
+	if err := validCaseID("case id", id, ""); err != nil {
+		return nil, -1, err
+	}
+	if !operatorRE.MatchString(operator) {
+		return nil, -1, errors.New("gateway: the operator must be named by a name or id: 1 to 64 letters, digits, '.', '_', '@' or '-'")
+	}
+	cur, err := store.Case(ctx, id)
+	switch {
+	case err != nil:
+		return nil, -1, err
+	case cur == nil && reg.Cases[id] != nil:
+		return nil, -1, fmt.Errorf("gateway: case %s is declared in the registry file: remove it there", id)
+	case cur == nil:
+		return nil, -1, fmt.Errorf("gateway: the gateway holds no case %s", id)
+	case cur.Status == audit.CaseClosed:
+		return nil, -1, fmt.Errorf("gateway: case %s is closed already", id)
+	}
+	standing := "unregistered"
+	if a, ok := reg.Agencies[cur.Lead]; ok {
+		if !a.Offboarded {
+			return nil, -1, fmt.Errorf("gateway: the lead of case %s, %s, is registered and not offboarded: it closes the case itself, or hands the lead over first", id, cur.Lead)
+		}
+		standing = "offboarded"
+	}
+	next := cur.Clone()
+	next.Version++
+	next.Status, next.Closed = audit.CaseClosed, now
+	e := &audit.Entry{
+		Time: now, Action: actionCaseOperatorClose, RequestID: newRequestID(), Outcome: audit.OutcomeOK,
+		Purpose: casePurpose, Case: &audit.Case{ID: next.ID, Members: next.Active(), Lead: next.Lead},
+		Justification: fmt.Sprintf("Closed by the gateway's operator: its lead %s is %s, and only the lead closes a case.", cur.Lead, standing),
+		Detail: map[string]string{"case_kind": cur.Kind, "case_version": strconv.FormatInt(next.Version, 10),
+			"by_operator": operator, "lead_standing": standing},
+	}
+	if cur.Subject != "" {
+		e.Subject = &audit.Subject{Pseudonym: cur.Subject}
+	}
+	leaf, err := e.Marshal()
+	if err != nil {
+		return nil, -1, err
+	}
+	idx, err := store.AppendState(ctx, audit.Pending{Leaf: leaf, Entry: e}, audit.Change{Case: next})
+	if errors.Is(err, audit.ErrConflict) {
+		return nil, -1, fmt.Errorf("gateway: case %s changed meanwhile; run the command again", id)
+	}
+	if err != nil {
+		return nil, -1, err
+	}
+	next.AuditIndex = idx
+	return next, idx, nil
 }
 
 // caseKinds lists the case kinds eng's pack for jurisdiction knows.

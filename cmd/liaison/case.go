@@ -40,9 +40,12 @@ an officer token).
 	list      list the cases your agency is in or invited to
 	import    move the registry file's cases into the gateway's store (an operator's
 	          command: -registry, -audit-db), so that the Cases service manages them
+	close-orphaned
+	          close a case whose lead agency is offboarded or no longer registered
+	          (an operator's command: -id, -registry, -audit-db, -operator)
 
-Every change needs -justification: why, in words (never the person's
-identifier). Run "liaison case <command> -h" for its flags.
+Every change by an agency needs -justification: why, in words (never the
+person's identifier). Run "liaison case <command> -h" for its flags.
 `
 
 // caseHelp says what each case command does.
@@ -60,6 +63,9 @@ var caseHelp = map[string]string{
 	"import": "Moves the cases the registry file declares into the gateway's audit store, each with an audit entry (case_import), so that the Cases service manages them; the gateway serves a case of the file until then. " +
 		"Each needs a kind the gateway's policy (-policies) knows in the jurisdiction of the case's lead: the file's kind, or -kind; a case without one is skipped, as the policy would let nobody join or lead it. " +
 		"A case the store holds already is skipped. Remove the cases from the file afterwards.",
+	"close-orphaned": "Closes case -id when its lead agency is offboarded, or no longer in the registry file (-registry): only the lead closes a case, and an offboarded agency's calls are refused, so nobody else could. " +
+		"An operator's command on the gateway's audit store (-audit-db), which may run while the gateway does: one audit entry (case_operator_close) names -operator and why the lead cannot close it; from then on nobody exchanges on the case (CASE_CLOSED). " +
+		"A case whose lead may still act is refused: the lead closes it, or hands the lead over first. No CaseUpdate is delivered; members see the case closed with show and list.",
 }
 
 // officerFlags registers the flags that reach a gateway as an officer.
@@ -81,8 +87,11 @@ func runCase(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return flag.ErrHelp
 	}
 	cmd := args[0]
-	if cmd == "import" {
+	switch cmd {
+	case "import":
 		return runCaseImport(ctx, args[1:], stdout, stderr)
+	case "close-orphaned":
+		return runCaseCloseOrphaned(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("liaison case "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -443,5 +452,51 @@ func runCaseImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("case import: %v", err)
 	}
 	fmt.Fprintf(stdout, "%d of %d cases imported; remove the imported ones from %s\n", imported, len(got), *registry)
+	return nil
+}
+
+// runCaseCloseOrphaned is `liaison case close-orphaned`: an operator
+// closes a case whose lead can no longer act.
+func runCaseCloseOrphaned(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("liaison case close-orphaned", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: liaison case close-orphaned [flags]\n\n%s\n\nFlags:\n", caseHelp["close-orphaned"])
+		fs.PrintDefaults()
+	}
+	id := fs.String("id", "", "the case `id`, e.g. NL-ZVH-RTM-0042")
+	registry := fs.String("registry", "registry.yaml", "the gateway's registry `file`, which says the lead is offboarded or no longer lists it")
+	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` or a postgres:// URL")
+	operator := fs.String("operator", "", "your `name` or id as the gateway's operator, recorded in the entry (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("case close-orphaned: unexpected arguments %v", fs.Args())
+	case *id == "":
+		return errors.New("case close-orphaned: -id is required")
+	case *operator == "":
+		return errors.New("case close-orphaned: -operator is required")
+	}
+	reg, err := gateway.LoadRegistry(*registry)
+	if err != nil {
+		return fmt.Errorf("case close-orphaned: %v", err)
+	}
+	store, err := openStore(ctx, *auditDB)
+	if err != nil {
+		return fmt.Errorf("case close-orphaned: %v", err)
+	}
+	defer store.Close()
+	ss, ok := store.(audit.StateStore)
+	if !ok {
+		return fmt.Errorf("case close-orphaned: the store %s keeps no cases", *auditDB)
+	}
+	c, idx, err := gateway.CloseOrphanedCase(ctx, ss, reg, *id, *operator, time.Now())
+	if err != nil {
+		return fmt.Errorf("case close-orphaned: %v", strings.TrimPrefix(err.Error(), "gateway: "))
+	}
+	fmt.Fprintf(stdout, "case %s (%s) closed by %s at version %d: its lead %s can no longer act; audit entry #%d\n",
+		c.ID, c.Kind, *operator, c.Version, c.Lead, idx)
 	return nil
 }

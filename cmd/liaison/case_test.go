@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -18,11 +23,11 @@ func TestCaseCommandsHelp(t *testing.T) {
 	if err := run(t.Context(), []string{"case", "-h"}, &out, &errOut); !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "handover") {
 		t.Errorf("case -h = %v, %q", err, errOut.String())
 	}
-	for _, sub := range []string{"open", "invite", "accept", "decline", "leave", "remove", "handover", "close", "show", "list", "import"} {
+	for _, sub := range []string{"open", "invite", "accept", "decline", "leave", "remove", "handover", "close", "show", "list", "import", "close-orphaned"} {
 		errOut.Reset()
 		err := run(t.Context(), []string{"case", sub, "-h"}, &out, &errOut)
 		conn := "-gateway"
-		if sub == "import" {
+		if sub == "import" || sub == "close-orphaned" {
 			conn = "-audit-db" // an operator's command on the store
 		}
 		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "Usage: liaison case "+sub) || !strings.Contains(errOut.String(), conn) {
@@ -156,5 +161,110 @@ func TestCaseImportCommand(t *testing.T) {
 		"-ca", p.Path("ca.pem"), "-token", tok}, &out, &errOut)
 	if err != nil || !strings.Contains(out.String(), "case NL-ZVH-RTM-0042 (nl.zvh, NL law) version 1: open, led by nl-municipality-rotterdam") {
 		t.Errorf("case show after the import = %v\n%s", err, out.String())
+	}
+}
+
+// TestCaseCloseOrphanedCommand: a case whose lead agency is offboarded
+// can never be closed by its lead, whose calls are refused. The operator
+// closes it with liaison case close-orphaned, on the running gateway's
+// store: one entry says who and why, and from then on nobody exchanges on
+// the case. A case whose lead may still act is refused, and changes not.
+func TestCaseCloseOrphanedCommand(t *testing.T) {
+	s := startAuditStack(t, "")
+	p := s.d.pki
+	as := func(agency, officer string) func(args ...string) (string, error) {
+		tok, err := p.Issuers[agency].Mint(devpki.TokenSpec{Officer: officer, Roles: []string{"case_officer"}, Audience: "liaison"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func(args ...string) (string, error) {
+			var out, errOut bytes.Buffer
+			full := append([]string{args[0], args[1], "-gateway", s.d.gw.Addr, "-cert", p.Path("agencies", agency+".pem"),
+				"-key", p.Path("agencies", agency+".key"), "-ca", p.Path("ca.pem"), "-token", tok}, args[2:]...)
+			err := run(t.Context(), full, &out, &errOut)
+			return out.String() + errOut.String(), err
+		}
+	}
+	council := as("nl-municipality-rotterdam", "ambt.smit")
+	police := as("nl-police-rotterdam", "insp.de.vries")
+	const id = "NL-ZVH-CLI-9"
+	why := []string{"-justification", "Case consultation before the release."}
+	for _, st := range []struct {
+		who  func(...string) (string, error)
+		args []string
+	}{
+		{council, append([]string{"case", "open", "-id", id, "-kind", "nl.zvh", "-subject", "SYN-NL-0001", "-in-custody", "-municipality", "Rotterdam"}, why...)},
+		{council, append([]string{"case", "invite", "-id", id, "-agency", "nl-police-rotterdam"}, why...)},
+		{police, append([]string{"case", "accept", "-id", id}, why...)},
+	} {
+		if out, err := st.who(st.args...); err != nil {
+			t.Fatalf("liaison %s: %v\n%s", strings.Join(st.args[:2], " "), err, out)
+		}
+	}
+	orphan := func(registry string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := run(t.Context(), []string{"case", "close-orphaned", "-id", id, "-registry", registry, "-audit-db", s.opts.AuditDB,
+			"-operator", "ops.jansen"}, &out, &errOut)
+		return out.String() + errOut.String(), err
+	}
+	// The lead is registered and may act: it closes the case itself.
+	if out, err := orphan(p.Registry); err == nil || !strings.Contains(err.Error(), "is registered and not offboarded") {
+		t.Fatalf("close-orphaned of a case whose lead may act = %v\n%s", err, out)
+	}
+	if out, err := police("case", "show", "-id", id); err != nil || !strings.Contains(out, "version 3: open") {
+		t.Fatalf("case show after the refused close-orphaned = %v\n%s", err, out)
+	}
+	// The operator offboards the council: it can no longer close the case.
+	b, err := os.ReadFile(p.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f gateway.RegistryFile
+	if err := yaml.UnmarshalStrict(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	for i := range f.Agencies {
+		f.Agencies[i].Offboarded = f.Agencies[i].Offboarded || f.Agencies[i].ID == "nl-municipality-rotterdam"
+	}
+	b, err = yaml.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.Registry, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.restart(t) // as the operator's gateway reloads its registry
+	if out, err := council("case", "close", "-id", id, "-justification", "Closing."); err == nil || !strings.Contains(err.Error(), "PermissionDenied") {
+		t.Fatalf("the offboarded lead's close = %v\n%s; want it refused (PermissionDenied)", err, out)
+	}
+	out, err := orphan(p.Registry)
+	if err != nil || !strings.Contains(out, "case "+id+" (nl.zvh) closed by ops.jansen at version 4: its lead nl-municipality-rotterdam can no longer act; audit entry #") {
+		t.Fatalf("close-orphaned = %v\n%s", err, out)
+	}
+	if out, err := police("case", "show", "-id", id); err != nil || !strings.Contains(out, "version 4: closed") {
+		t.Errorf("case show after close-orphaned = %v\n%s", err, out)
+	}
+	recs, err := s.d.gw.Audit.Query(t.Context(), audit.Filter{Action: "case_operator_close"})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("entries case_operator_close: %d, %v; want 1", len(recs), err)
+	}
+	if e := recs[0].Entry; e.Outcome != audit.OutcomeOK || e.Detail["by_operator"] != "ops.jansen" || e.Detail["lead_standing"] != "offboarded" ||
+		e.Case == nil || e.Case.ID != id || e.Subject == nil || e.Subject.Pseudonym == "" || strings.Contains(e.Justification, "SYN-NL") {
+		t.Errorf("the close's entry = %+v", e)
+	}
+	// Nobody exchanges on it any more; a second close says it is closed.
+	conn, err := s.d.client("nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = liaisonv1.NewExchangeClient(conn).Request(t.Context(), &liaisonv1.RequestRequest{Holder: "nl-probation", SubjectId: "SYN-NL-0001",
+		RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: id,
+		Justification: "Case consultation."})
+	if err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("a request on the closed case = %v, want CASE_CLOSED", err)
+	}
+	if out, err := orphan(p.Registry); err == nil || !strings.Contains(err.Error(), "closed already") {
+		t.Errorf("close-orphaned twice = %v\n%s", err, out)
 	}
 }

@@ -117,7 +117,10 @@ type CasesClient interface {
 	// agency, AGENCY_OFFBOARDED). The lead may still remove such a member.
 	HandOverLead(ctx context.Context, in *HandOverLeadRequest, opts ...grpc.CallOption) (*HandOverLeadResponse, error)
 	// CloseCase closes the case: no exchange rests on it any more. Only the
-	// lead closes.
+	// lead closes. A case whose lead agency has been offboarded, or removed
+	// from the registry, is closed by the gateway's operator instead
+	// (`liaison case close-orphaned`, an audit entry of action
+	// case_operator_close naming the operator).
 	CloseCase(ctx context.Context, in *CloseCaseRequest, opts ...grpc.CallOption) (*CloseCaseResponse, error)
 	// GetCase returns a case the caller's agency is a member of or invited
 	// to. An empty or malformed case_id is InvalidArgument (field case_id);
@@ -325,7 +328,10 @@ type CasesServer interface {
 	// agency, AGENCY_OFFBOARDED). The lead may still remove such a member.
 	HandOverLead(context.Context, *HandOverLeadRequest) (*HandOverLeadResponse, error)
 	// CloseCase closes the case: no exchange rests on it any more. Only the
-	// lead closes.
+	// lead closes. A case whose lead agency has been offboarded, or removed
+	// from the registry, is closed by the gateway's operator instead
+	// (`liaison case close-orphaned`, an audit entry of action
+	// case_operator_close naming the operator).
 	CloseCase(context.Context, *CloseCaseRequest) (*CloseCaseResponse, error)
 	// GetCase returns a case the caller's agency is a member of or invited
 	// to. An empty or malformed case_id is InvalidArgument (field case_id);
