@@ -823,7 +823,8 @@ func sortedKeys[V any](m map[string]V) []string {
 // since a case's basis covers the person it is about and no one else. A
 // caller that is not a member gets no such answer, which would tell it
 // whom the case is about: the policy refuses it as a non-member. A case
-// of the registry file names no person and is not checked.
+// of the registry file, or one imported from it, names no person and is
+// not checked.
 func (s *Server) resolveCase(ctx context.Context, id, caller string, subject pseudonym.SubjectID) (*policies.Case, error) {
 	if id == "" {
 		return nil, nil

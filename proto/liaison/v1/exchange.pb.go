@@ -230,7 +230,8 @@ type DiscloseRequest struct {
 	// for another is refused (INVALID_ARGUMENT on case_id, ErrorInfo reason
 	// CASE_SUBJECT_MISMATCH, one refused entry). An agency outside the case
 	// gets no such answer (the policy refuses it as a non-member), and a
-	// case of the registry file names no person. The case must still stand
+	// case of the registry file (or one moved from it by `liaison case
+	// import`) names no person. The case must still stand
 	// when a recipient's exchange commits: closed meanwhile, or the caller
 	// or that recipient no longer a member, that recipient gets nothing
 	// (FAILED_PRECONDITION CASE_CLOSED, or PERMISSION_DENIED
