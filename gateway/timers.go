@@ -161,8 +161,9 @@ func eventEnum(s string) liaisonv1.SubjectEventType {
 	return liaisonv1.SubjectEventType(n)
 }
 
-// ListNotices lists required notices for an auditor. The read is logged,
-// and so is a refused one (readRefused), as the Audit service's are.
+// ListNotices lists required notices for an auditor, in log order, a page
+// at a time (start, as ListObligationNotices). The read is logged, and so
+// is a refused one (readRefused), as the Audit service's are.
 func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequest) (*liaisonv1.ListNoticesResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
@@ -177,9 +178,12 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 			return nil, s.readRefused(ctx, c, "list_notices", err)
 		}
 	}
+	if req.GetStart() < 0 {
+		return nil, s.readRefused(ctx, c, "list_notices", invalid("start", "must not be negative"))
+	}
 	now := s.now()
 	f := audit.NoticeFilter{Recipient: req.GetRecipient(), Sender: req.GetSender(), Unacknowledged: req.GetUnacknowledgedOnly(),
-		ForwardDue: req.GetForwardPendingOnly(), Limit: limit}
+		ForwardDue: req.GetForwardPendingOnly(), Start: req.GetStart(), Limit: limit}
 	if req.GetLateOnly() {
 		f.LateAt = now
 	}
@@ -192,6 +196,9 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 	}
 	if f.Sender != "" {
 		detail["sender"] = f.Sender
+	}
+	if req.GetStart() > 0 {
+		detail["start"] = strconv.FormatInt(req.GetStart(), 10)
 	}
 	if err := s.auditRead(ctx, c, "list_notices", detail); err != nil {
 		return nil, s.statusError(ctx, err)

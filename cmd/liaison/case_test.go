@@ -125,6 +125,16 @@ func TestCaseCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "0 notices") {
 		t.Errorf("audit notices -late (nothing is late yet) = %v\n%s", err, out)
 	}
+	// A full page names the next one, which is read with -start.
+	out, err = auditor("audit", "notices", "-limit", "1")
+	_, next, found := strings.Cut(out, "the next page is -start ")
+	if err != nil || !found || !strings.Contains(out, "1 notices") {
+		t.Fatalf("audit notices -limit 1 = %v\n%s", err, out)
+	}
+	out, err = auditor("audit", "notices", "-limit", "1", "-start", strings.TrimSpace(next))
+	if err != nil || !strings.Contains(out, "0 notices") || strings.Contains(out, "next page") {
+		t.Errorf("audit notices -start %s (after the only notice) = %v\n%s", strings.TrimSpace(next), err, out)
+	}
 }
 
 // TestCaseImportCommand moves the registry file's case into a running

@@ -375,7 +375,11 @@ type NoticeFilter struct {
 	// InboxCursor, with Recipient, selects notices delivered at or before
 	// this cursor of the recipient's inbox.
 	InboxCursor int64
-	Limit       int // 0 means 1000
+	// Start selects notices delivered under an entry with an index at or
+	// after it (AuditIndex >= Start): the next page after one whose last
+	// notice's AuditIndex is Start-1.
+	Start int64
+	Limit int // 0 means 1000
 }
 
 // A StateStore is a [Store] that also keeps the state beside the log
@@ -396,7 +400,8 @@ type StateStore interface {
 	Case(ctx context.Context, id string) (*CaseState, error)
 	// Cases returns the cases matching f, by id.
 	Cases(ctx context.Context, f CaseFilter) ([]*CaseState, error)
-	// Notices returns the tracked notices matching f, oldest first.
+	// Notices returns the tracked notices matching f, oldest first: by
+	// AuditIndex, then ID.
 	Notices(ctx context.Context, f NoticeFilter) ([]Notice, error)
 	// Lease takes or renews the named lease for holder until the given
 	// time, if it is free, expired at now, or already holder's, and

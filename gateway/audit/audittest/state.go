@@ -479,14 +479,15 @@ func testNoticeFilters(t *testing.T, open OpenFunc) {
 	s := openState(t, open)
 	// N-1: escalated and overdue, never acknowledged; N-2: acknowledged
 	// late; N-3: acknowledged in time; N-4: fresh, another recipient.
+	var at []int64 // the notices' entries
 	for i, n := range []audit.Notice{
 		notice("N-1", "police-a", t0),
 		notice("N-2", "police-a", t0.Add(time.Hour)),
 		notice("N-3", "police-a", t0.Add(2*time.Hour)),
 		notice("N-4", "police-b", t0.Add(100*time.Hour)),
 	} {
-		mustAppendState(t, s, i, audit.Change{Notices: []audit.Notice{n}},
-			audit.Delivery{Recipient: n.Recipient, Kind: "k", Payload: []byte("sealed")})
+		at = append(at, mustAppendState(t, s, i, audit.Change{Notices: []audit.Notice{n}},
+			audit.Delivery{Recipient: n.Recipient, Kind: "k", Payload: []byte("sealed")}))
 	}
 	items, err := s.Inbox(t.Context(), "police-a", 0, 10)
 	if err != nil || len(items) != 3 {
@@ -517,6 +518,9 @@ func testNoticeFilters(t *testing.T, open OpenFunc) {
 		{"late now", audit.NoticeFilter{LateAt: t0.Add(90 * time.Hour)}, []string{"N-1", "N-2"}},
 		{"late later", audit.NoticeFilter{LateAt: t0.Add(200 * time.Hour)}, []string{"N-1", "N-2", "N-4"}},
 		{"delivered up to the second item", audit.NoticeFilter{Recipient: "police-a", InboxCursor: items[1].Cursor}, []string{"N-1", "N-2"}},
+		{"start", audit.NoticeFilter{Start: at[1]}, []string{"N-2", "N-3", "N-4"}},
+		{"start, a page", audit.NoticeFilter{Start: at[1] + 1, Limit: 1}, []string{"N-3"}},
+		{"start after the last", audit.NoticeFilter{Start: at[3] + 1}, []string{}},
 		{"delivered up to the second item, open", audit.NoticeFilter{Recipient: "police-a", InboxCursor: items[1].Cursor, Unacknowledged: true}, []string{"N-1"}},
 	} {
 		if got := noticeIDs(mustNotices(t, s, tc.f)); !cmp.Equal(got, tc.want) {

@@ -302,6 +302,9 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 	if f.InboxCursor > 0 {
 		add("audit_idx IN (SELECT audit_idx FROM inbox WHERE recipient = notices.recipient AND cursor <= ?)", f.InboxCursor)
 	}
+	if f.Start > 0 {
+		add("audit_idx >= ?", f.Start)
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 1000
@@ -309,7 +312,7 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 	args = append(args, limit)
 	rows, _ := s.pool.Query(ctx, `SELECT id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns,
 		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx, fwd_due, forwarded_ns, forwarded_idx, withdrawn_ns, withdrawn_idx
-		FROM notices WHERE `+strings.Join(where, " AND ")+" ORDER BY created_ns, id LIMIT $"+strconv.Itoa(len(args)), args...)
+		FROM notices WHERE `+strings.Join(where, " AND ")+" ORDER BY audit_idx, id LIMIT $"+strconv.Itoa(len(args)), args...)
 	var out []audit.Notice
 	var n audit.Notice
 	var created, escalate, deadline int64

@@ -39,14 +39,20 @@ type ListNoticesRequest struct {
 	Recipient string `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
 	// Only notices from this agency.
 	Sender string `protobuf:"bytes,4,opt,name=sender,proto3" json:"sender,omitempty"`
-	// At most this many; 0 means 100, at most 1000.
+	// At most this many; 0 means 100, the maximum is 1000. A full page may
+	// not be the last: read on with start.
 	Limit int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Only notices acknowledged at this gateway whose acknowledgement is
 	// still to be forwarded to the sender's gateway, a peer that did not
 	// answer (TrackedNotice.forward_pending).
 	ForwardPendingOnly bool `protobuf:"varint,6,opt,name=forward_pending_only,json=forwardPendingOnly,proto3" json:"forward_pending_only,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Only notices with an audit index (TrackedNotice.audit_index) at or
+	// after this one; not negative (else INVALID_ARGUMENT naming start). To
+	// read the next page after a full one, the index after the last notice
+	// listed.
+	Start         int64 `protobuf:"varint,9,opt,name=start,proto3" json:"start,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListNoticesRequest) Reset() {
@@ -121,10 +127,17 @@ func (x *ListNoticesRequest) GetForwardPendingOnly() bool {
 	return false
 }
 
+func (x *ListNoticesRequest) GetStart() int64 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
+}
+
 // ListNoticesResponse lists required notices.
 type ListNoticesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The notices, oldest first.
+	// The notices, oldest first (by audit_index).
 	Notices       []*TrackedNotice `protobuf:"bytes,1,rep,name=notices,proto3" json:"notices,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -410,14 +423,15 @@ var File_liaison_v1_notices_proto protoreflect.FileDescriptor
 const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\n" +
 	"\x18liaison/v1/notices.proto\x12\n" +
-	"liaison.v1\x1a\x1bliaison/v1/vocabulary.proto\"\xe0\x01\n" +
+	"liaison.v1\x1a\x1bliaison/v1/vocabulary.proto\"\xf6\x01\n" +
 	"\x12ListNoticesRequest\x12\x1b\n" +
 	"\tlate_only\x18\x01 \x01(\bR\blateOnly\x12/\n" +
 	"\x13unacknowledged_only\x18\x02 \x01(\bR\x12unacknowledgedOnly\x12\x1c\n" +
 	"\trecipient\x18\x03 \x01(\tR\trecipient\x12\x16\n" +
 	"\x06sender\x18\x04 \x01(\tR\x06sender\x12\x14\n" +
 	"\x05limit\x18\x05 \x01(\x05R\x05limit\x120\n" +
-	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\"J\n" +
+	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\x12\x14\n" +
+	"\x05start\x18\t \x01(\x03R\x05start\"J\n" +
 	"\x13ListNoticesResponse\x123\n" +
 	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xbf\x05\n" +
 	"\rTrackedNotice\x12\x1b\n" +

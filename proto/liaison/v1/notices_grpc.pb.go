@@ -34,7 +34,10 @@ const (
 // without the role gets PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED,
 // metadata audit_index naming that entry).
 type NoticesClient interface {
-	// ListNotices lists required notices, oldest first.
+	// ListNotices lists required notices, oldest first: in log order, by
+	// the audit index of their delivery (TrackedNotice.audit_index). A page
+	// holds at most limit notices; a full page may not be the last: read on
+	// with start, as ListObligationNotices does.
 	ListNotices(ctx context.Context, in *ListNoticesRequest, opts ...grpc.CallOption) (*ListNoticesResponse, error)
 }
 
@@ -68,7 +71,10 @@ func (c *noticesClient) ListNotices(ctx context.Context, in *ListNoticesRequest,
 // without the role gets PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED,
 // metadata audit_index naming that entry).
 type NoticesServer interface {
-	// ListNotices lists required notices, oldest first.
+	// ListNotices lists required notices, oldest first: in log order, by
+	// the audit index of their delivery (TrackedNotice.audit_index). A page
+	// holds at most limit notices; a full page may not be the last: read on
+	// with start, as ListObligationNotices does.
 	ListNotices(context.Context, *ListNoticesRequest) (*ListNoticesResponse, error)
 	mustEmbedUnimplementedNoticesServer()
 }
