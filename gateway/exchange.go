@@ -341,17 +341,28 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 	}
 	slices.SortFunc(items, func(a, b audit.InboxItem) int { return cmp.Compare(a.Cursor, b.Cursor) })
 	items = items[:min(len(items), limit)]
+	// Open every item first: the inboxes are marked sent up to the last
+	// item the reader is told of before any goes out, since a reader may
+	// acknowledge an item as soon as it has it (Acknowledge takes no cursor
+	// beyond the mark).
+	var out []*liaisonv1.SubscribeResponse
+	var end error // what ends the stream after out, if anything
+	var told int64
 	for _, it := range items {
 		plain, err := s.cfg.Pseudonyms.OpenInbox([]byte(it.Recipient), it.Payload)
 		if errors.Is(err, pseudonym.ErrUnavailable) {
-			return s.statusError(ctx, err)
+			end = s.statusError(ctx, err)
+			break
 		}
 		var m liaisonv1.SubscribeResponse
 		if err == nil {
 			err = proto.Unmarshal(plain, &m)
 		}
 		if err != nil {
-			return s.unreadableItem(ctx, it, err)
+			// Reported by its cursor: the reader may read on, and
+			// acknowledge, past it.
+			end, told = s.unreadableItem(ctx, it, err), it.Cursor
+			break
 		}
 		m.Cursor = it.Cursor
 		if m.Released != nil {
@@ -374,11 +385,21 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 		if x := m.Escalation; x != nil {
 			x.AuditIndex = it.AuditIndex
 		}
-		if err := stream.Send(&m); err != nil {
+		out, told = append(out, &m), it.Cursor
+	}
+	// Every inbox read was read up to told: the items merged by cursor
+	// include each inbox's items up to it.
+	if told > 0 {
+		if err := s.cfg.Audit.MarkSent(ctx, told, inboxes(caller)...); err != nil {
+			return s.statusError(ctx, err)
+		}
+	}
+	for _, m := range out {
+		if err := stream.Send(m); err != nil {
 			return err
 		}
 	}
-	return nil
+	return end
 }
 
 // unreadableItem is the error that ends a Subscribe at an inbox item that
@@ -400,7 +421,11 @@ func (s *Server) unreadableItem(ctx context.Context, it audit.InboxItem, err err
 
 // Acknowledge marks the caller's inbox read up to a cursor. The required
 // notices delivered to the agency up to it are acknowledged first, each
-// with its own entry; if that fails, nothing is marked read.
+// with its own entry; if that fails, nothing is marked read. A cursor
+// beyond the last one Subscribe returned to any officer of the agency (the
+// agency's inbox's sent mark) is refused, in one refused entry: an agency
+// acknowledges only what it has received. The officer's own inbox and
+// those of their roles are marked read only as far as Subscribe sent them.
 func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequest) (*liaisonv1.AcknowledgeResponse, error) {
 	if _, fromPeer := peerFromContext(ctx); fromPeer || req.GetForwarded() != nil || req.GetNoticeId() != "" {
 		return s.acknowledgeFromPeer(ctx, req) // federation_required.go
@@ -409,19 +434,53 @@ func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequ
 	if err != nil {
 		return nil, err
 	}
-	if req.GetCursor() <= 0 {
-		return nil, s.statusError(ctx, invalid("cursor", "must be a cursor from Subscribe"))
+	cursor := req.GetCursor()
+	if cursor <= 0 {
+		return nil, s.ackRefused(ctx, cursor, invalid("cursor", "must be a cursor from Subscribe"))
 	}
-	deferred, err := s.acknowledgeNotices(ctx, caller, req.GetCursor())
+	// How far Subscribe sent each inbox; the agency's comes first.
+	boxes := inboxes(caller)
+	sent := make([]int64, len(boxes))
+	for i, box := range boxes {
+		if sent[i], err = s.cfg.Audit.Sent(ctx, box); err != nil {
+			return nil, s.statusError(ctx, err)
+		}
+	}
+	if cursor > sent[0] {
+		problem := "is beyond the last cursor Subscribe has returned to your agency (none yet): acknowledge only items received"
+		if sent[0] > 0 {
+			problem = fmt.Sprintf("is beyond the last cursor Subscribe has returned to your agency (%d): acknowledge only items received", sent[0])
+		}
+		return nil, s.ackRefused(ctx, cursor, &badRequest{field: "cursor", reason: reasonCursorNotReceived, problem: problem})
+	}
+	deferred, err := s.acknowledgeNotices(ctx, caller, cursor)
 	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}
-	for _, box := range inboxes(caller) {
-		if err := s.cfg.Audit.Ack(ctx, box, req.GetCursor()); err != nil {
+	for i, box := range boxes {
+		upto := min(cursor, sent[i])
+		if upto <= 0 {
+			continue // nothing of it was ever sent
+		}
+		if err := s.cfg.Audit.Ack(ctx, box, upto); err != nil {
 			return nil, s.statusError(ctx, fmt.Errorf("%w: ack: %v", audit.ErrUnavailable, err))
 		}
 	}
 	return &liaisonv1.AcknowledgeResponse{DeferredNoticeIds: deferred}, nil
+}
+
+// reasonCursorNotReceived refuses an acknowledgement up to a cursor that
+// Subscribe has not sent the agency.
+const reasonCursorNotReceived = "CURSOR_NOT_RECEIVED"
+
+// ackRefused records a refused Acknowledge in one entry of its own
+// (notice_acknowledge, outcome refused, its reason, the field and the
+// cursor asked for) and returns the caller's status.
+func (s *Server) ackRefused(ctx context.Context, cursor int64, err error) error {
+	ex := s.begin(ctx, actionNoticeAcknowledge)
+	ex.detail()["cursor"] = strconv.FormatInt(cursor, 10)
+	ex.finish(ctx, &err)
+	return err
 }
 
 // validateRequest checks a Request and returns the holder and the case.

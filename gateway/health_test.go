@@ -218,6 +218,12 @@ func (r *reopenable) Inbox(ctx context.Context, agency string, after int64, limi
 func (r *reopenable) Ack(ctx context.Context, agency string, cursor int64) error {
 	return r.cur.Load().Ack(ctx, agency, cursor)
 }
+func (r *reopenable) MarkSent(ctx context.Context, cursor int64, inboxes ...string) error {
+	return r.cur.Load().MarkSent(ctx, cursor, inboxes...)
+}
+func (r *reopenable) Sent(ctx context.Context, inbox string) (int64, error) {
+	return r.cur.Load().Sent(ctx, inbox)
+}
 func (r *reopenable) Close() error { return r.cur.Load().Close() }
 
 // A closed audit store makes every service but none of the others'

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"database/sql"
 	"slices"
 	"strconv"
 	"testing"
@@ -82,4 +83,178 @@ func TestRequiredNoticesPage(t *testing.T) {
 			t.Errorf("the refusal's entry = %v %v, want field start, INVALID_ARGUMENT", e.Detail, e.Reasons)
 		}
 	})
+}
+
+// TestAcknowledgeOnlyWhatWasReceived: Acknowledge refuses a cursor beyond
+// the last item Subscribe has sent from the agency's inbox: a made-up
+// one, and that of an item delivered after the agency's last read. Each
+// refusal is one refused entry (INVALID_ARGUMENT on cursor,
+// CURSOR_NOT_RECEIVED) and acknowledges nothing; the cursor last read is
+// taken, from any officer of the agency once one has read that far.
+// Without the check, the police acknowledged both required notices, one
+// of which they had never read, with a cursor they had never been given.
+func TestAcknowledgeOnlyWhatWasReceived(t *testing.T) {
+	clk := newCaseClock(caseStart)
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(caseStart)
+		police := s.exchange(t, nlPolice)
+		refused := func(what string, cursor int64) {
+			t.Helper()
+			err, e := s.one(t, what, "notice_acknowledge", "refused", func() error {
+				_, err := police.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+				return err
+			})
+			st := status.Convert(err)
+			if st.Code() != codes.InvalidArgument || badField(st) != "cursor" || errorReason(st) != "CURSOR_NOT_RECEIVED" {
+				t.Errorf("%s: %v, want INVALID_ARGUMENT on cursor, reason CURSOR_NOT_RECEIVED", what, err)
+			}
+			if !slices.Equal(e.Reasons, []string{"CURSOR_NOT_RECEIVED"}) || e.Detail["field"] != "cursor" ||
+				e.Detail["cursor"] != strconv.FormatInt(cursor, 10) || e.Requester.Agency != nlPolice.agency || e.Requester.Officer != nlPolice.id {
+				t.Errorf("%s: entry reasons %v, detail %v, requester %+v", what, e.Reasons, e.Detail, e.Requester)
+			}
+		}
+		open := func() []string {
+			t.Helper()
+			r, err := liaisonv1.NewNoticesClient(s.conn(t, nlCaseAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{UnacknowledgedOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, n := range r.GetNotices() {
+				ids = append(ids, n.GetNoticeId())
+			}
+			return ids
+		}
+
+		first := notifyCompetent(t, s, "SYN-NL-0421", "Rotterdam").GetNoticeId()
+		// Nothing read yet: no cursor is taken.
+		refused("a made-up cursor before any read", 1<<40)
+		items := inboxItems(t, police)
+		if len(items) != 1 || items[0].GetNotice().GetNoticeId() != first {
+			t.Fatalf("the police's inbox = %v, want the first notice", items)
+		}
+		read := items[0].GetCursor()
+		// A notice delivered after the read: its cursor is not taken, nor
+		// is a made-up one, and neither acknowledges anything.
+		second := notifyCompetent(t, s, "SYN-NL-0422", "Rotterdam").GetNoticeId()
+		var unread int64
+		st, err := s.db.Inbox(ctx, nlPolice.agency, read, 10)
+		if err != nil || len(st) != 1 {
+			t.Fatalf("the store's inbox after the read = %v, %v; want the second notice", st, err)
+		}
+		unread = st[0].Cursor
+		refused("the cursor of an item delivered after the last read", unread)
+		refused("a made-up cursor", unread+1000)
+		if got := open(); !slices.Equal(got, []string{first, second}) {
+			t.Fatalf("after the refusals, open notices %v; want both", got)
+		}
+		// The cursor read is taken: the first notice only.
+		_, e := s.one(t, "the cursor read", "notice_acknowledge", "ok", func() error {
+			_, err := police.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: read})
+			return err
+		})
+		if e.Detail["notice_id"] != first {
+			t.Errorf("the acknowledgement's entry = %v, want the first notice", e.Detail)
+		}
+		if got := open(); !slices.Equal(got, []string{second}) {
+			t.Fatalf("open notices %v; want the second", got)
+		}
+		// Another officer of the agency reads the second; the agency has
+		// received it, and the police's officer may acknowledge it.
+		colleague := officer{nlPolice.agency, "insp.jansen", []string{"case_officer"}, "restricted"}
+		if items := inboxItems(t, s.exchange(t, colleague)); len(items) != 1 || items[0].GetCursor() != unread {
+			t.Fatalf("the colleague's inbox = %v, want the second notice", items)
+		}
+		_, e = s.one(t, "the cursor a colleague read", "notice_acknowledge", "ok", func() error {
+			_, err := police.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: unread})
+			return err
+		})
+		if e.Detail["notice_id"] != second {
+			t.Errorf("the acknowledgement's entry = %v, want the second notice", e.Detail)
+		}
+		if got := open(); len(got) != 0 {
+			t.Errorf("open notices %v; want none", got)
+		}
+	})
+}
+
+// TestAcknowledgeLeavesUnsentInboxesUnread: an officer's Acknowledge marks
+// their own inbox and their roles' read only as far as Subscribe has sent
+// them. The duty officer, who has not read yet, acknowledges the agency's
+// inbox up to a cursor a colleague read: the escalation waiting in the
+// duty role's inbox, never sent to anyone, stays there, and the duty
+// officer reads it afterwards. Without it, the escalation was marked read
+// and its payload dropped, unseen.
+func TestAcknowledgeLeavesUnsentInboxesUnread(t *testing.T) {
+	clk := newCaseClock(caseStart)
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(caseStart)
+		first := notifyCompetent(t, s, "SYN-NL-0431", "Amsterdam").GetNoticeId()
+		clk.Advance(48*time.Hour + time.Minute)
+		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+			t.Fatalf("RunTimers = %v, %v", held, err)
+		}
+		notifyCompetent(t, s, "SYN-NL-0432", "Amsterdam")
+		// An officer without the duty role reads the agency's inbox: both
+		// notices, past the escalation's cursor.
+		items := inboxItems(t, s.exchange(t, nlPoliceAms))
+		if len(items) != 2 || items[0].GetEscalation() != nil || items[1].GetEscalation() != nil {
+			t.Fatalf("the Amsterdam officer's inbox = %v, want the two notices", items)
+		}
+		// The duty officer acknowledges up to there without reading.
+		if _, err := s.exchange(t, nlDutyAms).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[1].GetCursor()}); err != nil {
+			t.Fatalf("the duty officer's Acknowledge = %v", err)
+		}
+		var esc []*liaisonv1.Escalation
+		for _, it := range inboxItems(t, s.exchange(t, nlDutyAms)) {
+			if x := it.GetEscalation(); x != nil {
+				esc = append(esc, x)
+			}
+			if it.GetNotice() != nil {
+				t.Errorf("the acknowledged notice %s is still in the agency's inbox", it.GetNotice().GetNoticeId())
+			}
+		}
+		if len(esc) != 1 || esc[0].GetNoticeId() != first || esc[0].GetTarget() != liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE {
+			t.Errorf("the duty officer's escalations after acknowledging unread = %v, want the first notice's, still unread", esc)
+		}
+	})
+}
+
+// TestAcknowledgePastAnUnreadableItem: an item that does not open has
+// been reported to the agency by its cursor (DATA_LOSS,
+// INBOX_ITEM_UNREADABLE), which Acknowledge then takes, so that the agency
+// is not left with an item it can neither read nor acknowledge.
+func TestAcknowledgePastAnUnreadableItem(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	police := s.exchange(t, dkPolice)
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, releaseNotice(s)); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", s.dbPath+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("UPDATE inbox SET payload = X'00' WHERE recipient = ?", dkPolice.agency); err != nil {
+		t.Fatal(err)
+	}
+	st, err := police.Subscribe(ctx, &liaisonv1.SubscribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Recv()
+	info := errorInfo(err)
+	if status.Code(err) != codes.DataLoss || info.GetReason() != "INBOX_ITEM_UNREADABLE" {
+		t.Fatalf("Subscribe = %v, want DATA_LOSS INBOX_ITEM_UNREADABLE", err)
+	}
+	cursor, _ := strconv.ParseInt(info.GetMetadata()["cursor"], 10, 64)
+	if _, err := police.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: cursor}); err != nil {
+		t.Fatalf("Acknowledge(the unreadable item's cursor %d) = %v", cursor, err)
+	}
+	if got := inboxItems(t, police); len(got) != 0 {
+		t.Errorf("after acknowledging it, the inbox holds %v", got)
+	}
 }

@@ -114,14 +114,19 @@ func TestTranslateAndDualControlReidentification(t *testing.T) {
 	}
 	refused(officer{"nl-ngo-exit", "lo.ngo", []string{"legal_officer"}, "none"}, "ALREADY_RELEASED")
 
-	// Another officer of the agency acknowledging the agency's inbox does
-	// not take the identity away from the requester.
+	// Another officer of the agency acknowledging the agency's inbox, up
+	// to the identity's cursor (the agency has read that far: the
+	// requester has), does not take the identity away from the requester.
+	got := inbox(t, s.exchange(t, requester))
+	if len(got) != 1 {
+		t.Fatalf("requester's inbox = %v", got)
+	}
 	colleague := s.exchange(t, officer{"nl-police-rotterdam", "insp.jansen", []string{"case_officer"}, "confidential"})
-	if _, err := colleague.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: 1 << 40}); err != nil {
+	if _, err := colleague.Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: got[0].GetCursor()}); err != nil {
 		t.Fatal(err)
 	}
 	// The identity reached the requester, and only them.
-	got := inbox(t, s.exchange(t, requester))
+	got = inbox(t, s.exchange(t, requester))
 	if len(got) != 1 || got[0].GetReidentified().GetSubjectId() != "SYN-NL-0001" {
 		t.Fatalf("requester's inbox = %v", got)
 	}

@@ -438,6 +438,25 @@ func (l *Log) Ack(ctx context.Context, agency string, cursor int64) error {
 	return nil
 }
 
+// MarkSent records that the inboxes' items up to and including cursor
+// were sent to a reader; see [Store.MarkSent].
+func (l *Log) MarkSent(ctx context.Context, cursor int64, inboxes ...string) error {
+	if err := l.store.MarkSent(ctx, cursor, inboxes...); err != nil {
+		return unavailable("mark sent", err)
+	}
+	return nil
+}
+
+// Sent returns the greatest cursor up to which the inbox's items were sent
+// to a reader; 0 if none.
+func (l *Log) Sent(ctx context.Context, inbox string) (int64, error) {
+	c, err := l.store.Sent(ctx, inbox)
+	if err != nil {
+		return 0, unavailable("sent", err)
+	}
+	return c, nil
+}
+
 // hashReader reads stored hashes from the store with ctx, for tlog.
 func (l *Log) hashReader(ctx context.Context, op string) tlog.HashReader {
 	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {

@@ -71,6 +71,14 @@ type Store interface {
 	// never returns them again. Other agencies' items are untouched. Stores
 	// SHOULD drop the payloads of acknowledged items.
 	Ack(ctx context.Context, agency string, cursor int64) error
+	// MarkSent records that the items of each of the inboxes up to and
+	// including cursor have been sent to a reader (Subscribe returned
+	// them): Sent then returns at least cursor for each. A mark never
+	// moves back (a lower cursor leaves it); a cursor < 1 is an error.
+	MarkSent(ctx context.Context, cursor int64, inboxes ...string) error
+	// Sent returns the greatest cursor MarkSent recorded for the inbox; 0
+	// if none.
+	Sent(ctx context.Context, inbox string) (int64, error)
 	// Close releases the store. Calling it more than once is safe.
 	Close() error
 }

@@ -63,6 +63,7 @@ func Run(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"Checkpoints", testCheckpoints},
 		{"Inbox", testInbox},
 		{"InboxOnlyAfterCommit", testInboxAfterCommit},
+		{"InboxSentMark", testInboxSent},
 		{"CloseTwice", testCloseTwice},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -637,6 +638,61 @@ func testInbox(t *testing.T, open OpenFunc) {
 	}
 	if got := inbox("police-nl", 0, 0); len(got) != 0 {
 		t.Errorf("Inbox(police-nl) after acking everything = %v, want none", summary(got))
+	}
+}
+
+// testInboxSent: MarkSent raises each inbox's mark, never lowers it, and
+// leaves other inboxes alone; another store on the database (another
+// replica) reads it; concurrent marks end at the greatest.
+func testInboxSent(t *testing.T, open OpenFunc) {
+	ctx := t.Context()
+	s := openStore(t, open)
+	r := openStore(t, open)
+	sent := func(st audit.Store, inbox string) int64 {
+		t.Helper()
+		c, err := st.Sent(ctx, inbox)
+		if err != nil {
+			t.Fatalf("Sent(%q) = %v", inbox, err)
+		}
+		return c
+	}
+	if c := sent(s, "police-nl"); c != 0 {
+		t.Errorf("Sent(police-nl) before any mark = %d, want 0", c)
+	}
+	if err := s.MarkSent(ctx, 5, "police-nl", "police-nl/officer/o1", "police-nl"); err != nil {
+		t.Fatalf("MarkSent(5) = %v", err)
+	}
+	if err := s.MarkSent(ctx, 3, "police-nl"); err != nil {
+		t.Fatalf("MarkSent(3) = %v", err)
+	}
+	if err := s.MarkSent(ctx, 9, "police-nl/officer/o1"); err != nil {
+		t.Fatalf("MarkSent(9) = %v", err)
+	}
+	for _, st := range []audit.Store{s, r} {
+		if a, o, m := sent(st, "police-nl"), sent(st, "police-nl/officer/o1"), sent(st, "municipality-x"); a != 5 || o != 9 || m != 0 {
+			t.Errorf("Sent = %d, %d, %d; want 5 (not lowered by 3), 9, 0 (never marked)", a, o, m)
+		}
+	}
+	for _, c := range []int64{0, -1} {
+		if err := s.MarkSent(ctx, c, "police-nl"); err == nil {
+			t.Errorf("MarkSent(%d) = nil, want an error", c)
+		}
+	}
+	if err := s.MarkSent(ctx, 7); err != nil {
+		t.Errorf("MarkSent(7) of no inbox = %v", err)
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		st := []audit.Store{s, r}[i%2]
+		wg.Go(func() {
+			if err := st.MarkSent(ctx, int64(100+i), "police-nl"); err != nil {
+				t.Errorf("MarkSent(%d) = %v", 100+i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if c := sent(r, "police-nl"); c != 119 {
+		t.Errorf("Sent after concurrent marks up to 119 = %d", c)
 	}
 }
 

@@ -649,3 +649,38 @@ func (s *Store) Ack(ctx context.Context, agency string, cursor int64) error {
 	}
 	return nil
 }
+
+// MarkSent raises the sent mark of each inbox to cursor, in one statement.
+func (s *Store) MarkSent(ctx context.Context, cursor int64, inboxes ...string) error {
+	if cursor < 1 {
+		return fmt.Errorf("postgres: mark sent: cursor %d", cursor)
+	}
+	var boxes []string
+	for _, in := range inboxes {
+		boxes = append(boxes, text(in))
+	}
+	boxes = slices.Compact(slices.Sorted(slices.Values(boxes)))
+	if len(boxes) == 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO inbox_sent (recipient, cursor, updated_ns)
+		SELECT r, $2, $3 FROM unnest($1::text[]) AS r
+		ON CONFLICT (recipient) DO UPDATE SET cursor = excluded.cursor, updated_ns = excluded.updated_ns
+		WHERE excluded.cursor > inbox_sent.cursor`, boxes, cursor, s.now().UnixNano()); err != nil {
+		return fmt.Errorf("postgres: mark sent: %w", err)
+	}
+	return nil
+}
+
+// Sent returns the inbox's sent mark, 0 if none.
+func (s *Store) Sent(ctx context.Context, inbox string) (int64, error) {
+	var c int64
+	err := s.pool.QueryRow(ctx, "SELECT cursor FROM inbox_sent WHERE recipient = $1", text(inbox)).Scan(&c)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("postgres: sent: %w", err)
+	}
+	return c, nil
+}

@@ -579,3 +579,39 @@ func (s *Store) Ack(ctx context.Context, agency string, cursor int64) error {
 	}
 	return nil
 }
+
+// MarkSent raises the sent mark of each inbox to cursor, in one statement.
+func (s *Store) MarkSent(ctx context.Context, cursor int64, inboxes ...string) error {
+	if cursor < 1 {
+		return fmt.Errorf("sqlite: mark sent: cursor %d", cursor)
+	}
+	inboxes = slices.Compact(slices.Sorted(slices.Values(inboxes)))
+	if len(inboxes) == 0 {
+		return nil
+	}
+	now := s.now().UnixNano()
+	var args []any
+	for _, in := range inboxes {
+		args = append(args, in, cursor, now)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO inbox_sent (recipient, cursor, updated_ns)
+		VALUES (?, ?, ?)`+strings.Repeat(", (?, ?, ?)", len(inboxes)-1)+`
+		ON CONFLICT (recipient) DO UPDATE SET cursor = excluded.cursor, updated_ns = excluded.updated_ns
+		WHERE excluded.cursor > inbox_sent.cursor`, args...); err != nil {
+		return fmt.Errorf("sqlite: mark sent: %w", err)
+	}
+	return nil
+}
+
+// Sent returns the inbox's sent mark, 0 if none.
+func (s *Store) Sent(ctx context.Context, inbox string) (int64, error) {
+	var c int64
+	err := s.r.QueryRowContext(ctx, "SELECT cursor FROM inbox_sent WHERE recipient = ?", inbox).Scan(&c)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("sqlite: sent: %w", err)
+	}
+	return c, nil
+}

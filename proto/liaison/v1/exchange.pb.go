@@ -3345,8 +3345,11 @@ func (x *ApproveReidentificationResponse) GetReleasePendingReason() string {
 // AcknowledgeRequest marks items read.
 type AcknowledgeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Acknowledge every item up to and including this cursor. Zero only in
-	// a forwarded acknowledgement (below).
+	// Acknowledge every item up to and including this cursor: the cursor of
+	// an item Subscribe returned (SubscribeResponse.cursor) or reported
+	// unreadable, to an officer of the caller's agency. A later one is
+	// refused (INVALID_ARGUMENT, reason CURSOR_NOT_RECEIVED; see
+	// Acknowledge). Zero only in a forwarded acknowledgement (below).
 	Cursor int64 `protobuf:"varint,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// Set only by a peer gateway (a registry entry of kind peer_gateway)
 	// that forwards one of its agencies' acknowledgement of a required

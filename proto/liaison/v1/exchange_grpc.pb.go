@@ -129,11 +129,23 @@ type ExchangeClient interface {
 	// under a key version since retired) ends the stream, after the items
 	// before it, with DATA_LOSS, reason INBOX_ITEM_UNREADABLE and the item's
 	// "cursor" and "audit_index" in the ErrorInfo metadata; subscribing again
-	// with after set to that cursor reads on.
+	// with after set to that cursor reads on. The items a call returns (and
+	// an item it reports unreadable) have been received: Acknowledge takes
+	// their cursors, and no later one.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
-	// up to that cursor, each with an audit entry of its own. A notice is
+	// up to that cursor, each with an audit entry of its own. The cursor
+	// must be one the agency has received: a cursor beyond the last one
+	// Subscribe has returned to any officer of the agency (a made-up
+	// cursor, or that of an item delivered since the last read) is refused, INVALID_ARGUMENT naming cursor, ErrorInfo reason
+	// CURSOR_NOT_RECEIVED, and acknowledges nothing; so is a cursor not
+	// above zero (INVALID_ARGUMENT naming cursor). A refused call is one
+	// entry (notice_acknowledge, outcome refused, its reason, detail field
+	// and cursor). The officer's own inbox and those of their roles are
+	// marked read only as far as Subscribe has returned their items: an
+	// escalation to a duty role no officer of it has read yet stays unread,
+	// whoever acknowledges the agency's inbox. A notice is
 	// acknowledged once: of calls that acknowledge it at the same moment
 	// (officers of the agency, on one replica or several sharing a
 	// database), one records the acknowledgement and the others find it
@@ -418,11 +430,23 @@ type ExchangeServer interface {
 	// under a key version since retired) ends the stream, after the items
 	// before it, with DATA_LOSS, reason INBOX_ITEM_UNREADABLE and the item's
 	// "cursor" and "audit_index" in the ErrorInfo metadata; subscribing again
-	// with after set to that cursor reads on.
+	// with after set to that cursor reads on. The items a call returns (and
+	// an item it reports unreadable) have been received: Acknowledge takes
+	// their cursors, and no later one.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
-	// up to that cursor, each with an audit entry of its own. A notice is
+	// up to that cursor, each with an audit entry of its own. The cursor
+	// must be one the agency has received: a cursor beyond the last one
+	// Subscribe has returned to any officer of the agency (a made-up
+	// cursor, or that of an item delivered since the last read) is refused, INVALID_ARGUMENT naming cursor, ErrorInfo reason
+	// CURSOR_NOT_RECEIVED, and acknowledges nothing; so is a cursor not
+	// above zero (INVALID_ARGUMENT naming cursor). A refused call is one
+	// entry (notice_acknowledge, outcome refused, its reason, detail field
+	// and cursor). The officer's own inbox and those of their roles are
+	// marked read only as far as Subscribe has returned their items: an
+	// escalation to a duty role no officer of it has read yet stays unread,
+	// whoever acknowledges the agency's inbox. A notice is
 	// acknowledged once: of calls that acknowledge it at the same moment
 	// (officers of the agency, on one replica or several sharing a
 	// database), one records the acknowledgement and the others find it
