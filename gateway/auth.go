@@ -43,6 +43,8 @@ func (s *Server) unaryAuth(ctx context.Context, req any, info *grpc.UnaryServerI
 		if _, ok := peerFromContext(ctx); ok {
 			s.withConsistency(ctx, req, resp)
 		}
+	} else {
+		err = s.withRefusalReceipt(ctx, req, err) // likewise
 	}
 	return resp, err
 }

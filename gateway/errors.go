@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -43,6 +44,8 @@ type denial struct {
 	// decision (dual control's SELF_APPROVAL...): its entry's outcome is
 	// refused, not deny.
 	refusal bool
+	// meta, if set, is added to the caller's ErrorInfo metadata.
+	meta map[string]string
 }
 
 func (e *denial) Error() string { return "denied: " + e.reason }
@@ -105,7 +108,10 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		}
 		return st.Err()
 	case errors.As(err, &dn):
-		md := map[string]string{}
+		md := maps.Clone(dn.meta)
+		if md == nil {
+			md = map[string]string{}
+		}
 		if dn.revision != "" {
 			md["policy_revision"] = dn.revision
 		}

@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -262,6 +263,55 @@ func (s *Server) withReceipts(ctx context.Context, resp any) {
 			res.Receipt = rc
 		}
 	}
+}
+
+// withRefusalReceipt adds to a refusal of a call a peer gateway made that
+// names this gateway's entry of it (PERMISSION_DENIED, ErrorInfo metadata
+// audit_index) the receipt of that entry, as a PeerRefusal detail, with
+// the consistency proof the call asked for: the peer records this
+// gateway's entry only if it can verify it. Any other error goes as it is.
+func (s *Server) withRefusalReceipt(ctx context.Context, req any, err error) error {
+	p, ok := peerFromContext(ctx)
+	if !ok {
+		return err
+	}
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.PermissionDenied {
+		return err
+	}
+	idx := int64(-1)
+	for _, d := range st.Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			if x, perr := strconv.ParseInt(i.GetMetadata()["audit_index"], 10, 64); perr == nil && x >= 0 {
+				idx = x
+			}
+		}
+	}
+	if idx < 0 {
+		return err
+	}
+	e, eerr := s.entryAt(ctx, idx, "audit_index")
+	if eerr != nil {
+		s.log.ErrorContext(ctx, "receipt of a refusal for a peer failed", "peer", p.peer.ID, "audit_index", idx, "error", eerr)
+		return err
+	}
+	recipient := ""
+	if len(e.Recipients) == 1 {
+		recipient = e.Recipients[0].Agency
+	}
+	rc, rerr := s.receipt(ctx, idx, recipient, nil)
+	if rerr != nil {
+		s.log.ErrorContext(ctx, "receipt of a refusal for a peer failed", "peer", p.peer.ID, "audit_index", idx, "error", rerr)
+		return err
+	}
+	if f, ok := req.(interface{ GetForwarded() *liaisonv1.PeerForward }); ok {
+		s.proveConsistency(ctx, f.GetForwarded().GetKnownTreeSize(), rc)
+	}
+	with, derr := st.WithDetails(&liaisonv1.PeerRefusal{Receipt: rc})
+	if derr != nil {
+		return err
+	}
+	return with.Err()
 }
 
 // releasedDigestBytes is the SHA-256 of rel, deterministically encoded,
@@ -545,18 +595,27 @@ func peerOffboarded(err error) bool {
 // PEER_REFUSED, with the peer's reason in detail peer_reason. A reason
 // code taken from the peer enters the log only if it is spelled as one
 // (peerCode).
-func peerError(ex *exchange, err error, forwarded bool) error {
+//
+// The entry names the peer's entry of a denial (detail peer_index, with
+// its receipt in detail peer_receipt) only if the denial carries a
+// receipt of it that holds for this call (peerDenialReceipt); else the
+// denial is logged unverified (detail peer_denial "unverified"), without
+// the index the peer claimed.
+func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err error, forwarded bool) error {
 	st := status.Convert(err)
 	var info *errdetails.ErrorInfo
+	var refusal *liaisonv1.PeerRefusal
 	for _, d := range st.Details() {
-		if i, ok := d.(*errdetails.ErrorInfo); ok {
-			info = i
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			info = d
+		case *liaisonv1.PeerRefusal:
+			refusal = d
 		}
 	}
-	peerIndex := ""
+	peerIndex := int64(-1)
 	if x, err := strconv.ParseInt(info.GetMetadata()["audit_index"], 10, 64); err == nil && x >= 0 {
-		peerIndex = strconv.FormatInt(x, 10)
-		ex.detail()["peer_index"] = peerIndex
+		peerIndex = x
 	}
 	reason := peerCode(info.GetReason())
 	switch st.Code() {
@@ -567,9 +626,18 @@ func peerError(ex *exchange, err error, forwarded bool) error {
 			return &denial{reason: reason, refusal: true, auditIdx: -1,
 				message: "The other country's gateway no longer takes calls for your agency: it has been offboarded there."}
 		}
-		if st.Code() == codes.PermissionDenied && peerIndex != "" {
-			return &denial{reason: cmp.Or(reason, "PEER_DENIED"), auditIdx: -1,
-				message: "The other country's law does not allow this exchange: " + peerMessage(st.Message())}
+		if st.Code() == codes.PermissionDenied && peerIndex >= 0 {
+			verified, err := s.peerDenialReceipt(ctx, ex, peer, refusal.GetReceipt(), peerIndex, info.GetReason())
+			if err != nil {
+				return err // the peer shows two histories of its log
+			}
+			dn := &denial{reason: cmp.Or(reason, "PEER_DENIED"), auditIdx: -1,
+				message: "The other country's law does not allow this exchange: " + peerMessage(st.Message()),
+				meta:    map[string]string{"peer_denial": "verified"}}
+			if !verified {
+				ex.detail()["peer_denial"], dn.meta["peer_denial"] = "unverified", "unverified"
+			}
+			return dn
 		}
 		return peerRefused(ex, st.Code(), reason)
 	case codes.NotFound:
@@ -588,6 +656,60 @@ func peerError(ex *exchange, err error, forwarded bool) error {
 		return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeerNoAnswer, st.Code()))
 	}
 	return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeer, st.Code()))
+}
+
+// peerDenialReceipt checks the receipt a peer gave of its entry of a
+// denial (PeerRefusal) that names index and reason, and reports whether
+// it holds for this exchange: it verifies against the peer's checkpoint
+// key, is of the entry at index, a deny or refused entry with that reason,
+// and that entry names this exchange's pending entry (detail peer_index)
+// and the digest of this call's assertion (detail assertion_sha256): the
+// peer's refusal of this very call, not of another, an earlier one
+// presented again. Then the entry records the peer's entry (detail
+// peer_index, peer_receipt; detail peer_denial "verified"), once the
+// receipt's checkpoint is found consistent with the peer's log as this
+// gateway knows it (checkPeerView, whose failure is returned: the
+// exchange fails as for an answer). A receipt that does not hold is
+// logged as a warning, and the denial is unverified.
+func (s *Server) peerDenialReceipt(ctx context.Context, ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, index int64, reason string) (bool, error) {
+	unverified := func(why string, err error) (bool, error) {
+		s.log.WarnContext(ctx, "a peer's denial carries no receipt of its entry that holds for this exchange: logged unverified",
+			"request_id", ex.reqID, "peer", peer.ID, "why", why, "error", err)
+		return false, nil
+	}
+	if rc == nil {
+		return unverified("no receipt", nil)
+	}
+	key, err := note.NewVerifier(peer.CheckpointKey)
+	if err != nil {
+		return unverified("no checkpoint key", err)
+	}
+	got, err := VerifyReceipt(rc, key, "", nil)
+	if err != nil {
+		return unverified("the receipt does not verify", err)
+	}
+	d, pd := ex.detail(), got.Entry.Detail
+	switch {
+	case got.Index != index:
+		return unverified("the receipt is of another entry than the one the denial names", nil)
+	case got.Entry.Outcome != audit.OutcomeDeny && got.Entry.Outcome != audit.OutcomeRefused,
+		reason != "" && !slices.Contains(got.Entry.Reasons, reason):
+		return unverified("the receipt's entry records no refusal for the reason given", nil)
+	case d["pending_index"] == "" || pd["peer_index"] != d["pending_index"],
+		d["assertion_sha256"] == "" || pd["assertion_sha256"] != d["assertion_sha256"]:
+		return unverified("the receipt's entry is of another call", nil)
+	}
+	rj, err := protojson.Marshal(rc)
+	if err != nil {
+		return unverified("the receipt does not encode", err)
+	}
+	d["peer_index"] = strconv.FormatInt(got.Index, 10)
+	d["peer_receipt"] = string(rj)
+	if err := s.checkPeerView(ctx, ex, peer, rc, got); err != nil {
+		return false, err
+	}
+	d["peer_denial"] = "verified"
+	return true, nil
 }
 
 // reasonPeerRefused is the reason of an exchange the peer gateway refused
@@ -720,7 +842,7 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 		if peerOffboarded(err) {
 			return nil, &badRequest{field: "holder", reason: reasonOffboarded, problem: "has been offboarded at its own gateway, which no longer asks it"}
 		}
-		return nil, peerError(ex, err, false)
+		return nil, s.peerError(ctx, ex, peer, err, false)
 	}
 	rel := resp.GetReleased()
 	got, err := s.peerReceipt(ex, peer, resp.GetReceipt(), caller.Agency.ID, rel, "its release", func(e *audit.Entry) bool { return audit.Released(e.Outcome) })

@@ -126,7 +126,7 @@ func (s *Server) reviseViaPeer(ctx context.Context, ex *exchange, orig *audit.En
 		Forwarded:     fwd,
 	})
 	if err != nil {
-		return false, peerError(ex, err, true)
+		return false, s.peerError(ctx, ex, peer, err, true)
 	}
 	var rc *liaisonv1.PeerReceipt
 	if rs := resp.GetReleases(); len(rs) == 1 {

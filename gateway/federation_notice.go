@@ -100,7 +100,7 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 		Forwarded:         fwd,
 	})
 	if err != nil {
-		return -1, peerError(ex, err, true)
+		return -1, s.peerError(ctx, ex, peer, err, true)
 	}
 	var rc *liaisonv1.PeerReceipt
 	if rs := resp.GetResults(); len(rs) == 1 && rs[0].GetRecipient() == rcpt.ID && rs[0].GetFailure() == nil {
@@ -440,7 +440,7 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 			ex.entry.Detail["peer_outcome"] = "already_acknowledged"
 			return nil
 		}
-		return ackPeerError(ex, err)
+		return s.ackPeerError(ctx, ex, peer, err)
 	}
 	_, err = s.logPeerReceipt(ctx, ex, peer, resp.GetReceipt(), recipient, nil, "its acknowledgement", func(e *audit.Entry) bool {
 		// The deed acknowledged there is the one acknowledged here: both

@@ -321,7 +321,7 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 			return res, &badRequest{field: "recipients", reason: reasonOffboarded,
 				problem: rcpt.ID + " has been offboarded at its own gateway, which no longer delivers to it"}
 		}
-		return res, peerError(ex, err, true)
+		return res, s.peerError(ctx, ex, peer, err, true)
 	}
 	var r *liaisonv1.RecipientResult
 	if rs := resp.GetResults(); len(rs) == 1 && rs[0].GetRecipient() == rcpt.ID && released(rs[0]) {

@@ -105,7 +105,7 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 		// recipient's acknowledgement stands here.
 		ex.entry.Detail["peer_outcome"] = "notice_unknown"
 	case err != nil:
-		return ackPeerError(ex, err)
+		return s.ackPeerError(ctx, ex, peer, err)
 	default:
 		if _, err := s.logPeerReceipt(ctx, ex, peer, resp.GetReceipt(), n.Recipient, nil, "its acknowledgement", func(e *audit.Entry) bool {
 			return e.Action == actionNoticeAcknowledge && e.Outcome == audit.OutcomeOK && e.Detail["notice_id"] == n.ID
@@ -296,8 +296,8 @@ func (b *retryBackoff) done(id string) {
 // ALREADY_ACKNOWLEDGED), so a peer that did not answer is, for the caller,
 // one that could not be reached: Unavailable with a RetryInfo. The entry
 // still says that the peer's outcome is unknown.
-func ackPeerError(ex *exchange, err error) error {
-	err = peerError(ex, err, true)
+func (s *Server) ackPeerError(ctx context.Context, ex *exchange, peer *Agency, err error) error {
+	err = s.peerError(ctx, ex, peer, err, true)
 	if errors.Is(err, errPeerNoAnswer) {
 		return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: no answer to a forwarded acknowledgement", errPeer))
 	}

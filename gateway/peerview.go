@@ -119,22 +119,29 @@ func (s *Server) withConsistency(ctx context.Context, req any, resp any) {
 		}
 	}
 	for _, rc := range rcs {
-		if rc == nil {
-			continue
-		}
-		text, _, _ := strings.Cut(rc.GetCheckpoint(), "\n\n")
-		cp, err := audit.ParseCheckpoint(text + "\n")
-		if err != nil || cp.Size == known {
-			continue
-		}
-		proof, err := s.cfg.Audit.ConsistencyProof(ctx, min(known, cp.Size), max(known, cp.Size))
-		if err != nil {
-			s.log.WarnContext(ctx, "no consistency proof for a peer's receipt; the peer asks for one if it needs it",
-				"known_tree_size", known, "tree_size", cp.Size, "error", err)
-			continue
-		}
-		rc.ConsistencySize, rc.ConsistencyProof = known, hashBytes(proof)
+		s.proveConsistency(ctx, known, rc)
 	}
+}
+
+// proveConsistency adds to rc, a receipt for a peer that remembers this
+// log at size known, the consistency proof between that size and rc's
+// checkpoint, when they differ and this log holds that size.
+func (s *Server) proveConsistency(ctx context.Context, known int64, rc *liaisonv1.PeerReceipt) {
+	if rc == nil || known <= 0 {
+		return
+	}
+	text, _, _ := strings.Cut(rc.GetCheckpoint(), "\n\n")
+	cp, err := audit.ParseCheckpoint(text + "\n")
+	if err != nil || cp.Size == known {
+		return
+	}
+	proof, err := s.cfg.Audit.ConsistencyProof(ctx, min(known, cp.Size), max(known, cp.Size))
+	if err != nil {
+		s.log.WarnContext(ctx, "no consistency proof for a peer's receipt; the peer asks for one if it needs it",
+			"known_tree_size", known, "tree_size", cp.Size, "error", err)
+		return
+	}
+	rc.ConsistencySize, rc.ConsistencyProof = known, hashBytes(proof)
 }
 
 // errPeerLog marks an answer whose checkpoint could not be checked

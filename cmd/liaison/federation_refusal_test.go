@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -288,5 +289,133 @@ func TestForwardedWithdrawalOfAnotherType(t *testing.T) {
 	}
 	if rs := wr.GetResults(); len(rs) != 1 || !slices.Contains(rs[0].GetReasons(), "PEER_REFUSED") {
 		t.Errorf("Danish results %v; want the withdrawal failed, PEER_REFUSED", rs)
+	}
+}
+
+// TestPeerDenialIsVerified: the Danish gateway's law denies a Dutch
+// officer's request for a risk assessment, and its PERMISSION_DENIED names
+// its entry of the denial. The Dutch entry names that Danish entry
+// (detail.peer_index, the receipt in detail.peer_receipt, peer_denial
+// verified) only because the denial carries the Danish receipt of it
+// (PeerRefusal), bound to this call. The same denial with the receipt
+// stripped, or a denial of an earlier call presented again (its receipt
+// intact), is logged unverified: a deny without the Danish index, and the
+// officer's ErrorInfo says peer_denial unverified.
+func TestPeerDenialIsVerified(t *testing.T) {
+	dkEng := patchedEngine(t, "dk/dk.rego", `"release_notice", "risk_assessment", `, `"release_notice", `)
+	f := startFederationWith(t, fedConfig{dkEngine: dkEng, hostile: "DK"})
+	h := f.hostile
+	ask := func(officer string) error {
+		_, err := f.nl.client(t, "nl-probation", officer).Request(t.Context(), riskAssessmentRequest)
+		return err
+	}
+	dutch := func(officer string) *audit.Entry {
+		t.Helper()
+		nl := f.nl.entries(t, officer)
+		if len(nl) != 1 || nl[0].Outcome != audit.OutcomeDeny {
+			t.Fatalf("Dutch entries %v; want one deny", outcomes(nl))
+		}
+		return nl[0]
+	}
+
+	var first error
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if method == "Request" && first == nil {
+			first = err
+		}
+		return resp, err
+	})
+	err := ask("insp.first")
+	h.setAnswer(nil)
+	if status.Code(err) != codes.PermissionDenied || errorInfo(err).GetMetadata()["peer_denial"] != "verified" {
+		t.Fatalf("Request = %v (%v); want PermissionDenied, peer_denial verified", err, errorInfo(err))
+	}
+	var rc *liaisonv1.PeerReceipt
+	for _, d := range status.Convert(first).Details() {
+		if r, ok := d.(*liaisonv1.PeerRefusal); ok {
+			rc = r.GetReceipt()
+		}
+	}
+	dk := f.dk.entries(t, "insp.first")
+	if rc == nil || len(dk) != 1 || dk[0].Outcome != audit.OutcomeDeny || strconv.FormatInt(rc.GetIndex(), 10) != errorInfo(first).GetMetadata()["audit_index"] {
+		t.Fatalf("the Danish denial %v carries receipt %v; want the receipt of its deny entry", first, rc)
+	}
+	nl := dutch("insp.first")
+	if nl.Detail["peer_index"] != strconv.FormatInt(rc.GetIndex(), 10) || nl.Detail["peer_receipt"] == "" || nl.Detail["peer_denial"] != "verified" {
+		t.Errorf("Dutch entry detail %v; want peer_index %d with its receipt, peer_denial verified", nl.Detail, rc.GetIndex())
+	}
+	if dk[0].Detail["peer_index"] != nl.Detail["pending_index"] {
+		t.Errorf("the Danish denial names Dutch entry %q, the Dutch pending entry is %q", dk[0].Detail["peer_index"], nl.Detail["pending_index"])
+	}
+
+	for _, tc := range []struct {
+		name   string
+		answer func(method string, resp proto.Message, err error) (proto.Message, error)
+	}{
+		{"ReceiptStripped", func(method string, resp proto.Message, err error) (proto.Message, error) {
+			if method != "Request" {
+				return resp, err
+			}
+			st := status.Convert(err)
+			bare, _ := status.New(st.Code(), st.Message()).WithDetails(errorInfo(err))
+			return nil, bare.Err()
+		}},
+		{"EarlierDenialReplayed", func(method string, resp proto.Message, err error) (proto.Message, error) {
+			if method != "Request" {
+				return resp, err
+			}
+			return nil, first
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			officer := "insp." + strings.ToLower(tc.name)
+			h.setAnswer(tc.answer)
+			defer h.setAnswer(nil)
+			err := ask(officer)
+			if status.Code(err) != codes.PermissionDenied || errorInfo(err).GetMetadata()["peer_denial"] != "unverified" {
+				t.Errorf("Request = %v (%v); want PermissionDenied, peer_denial unverified", err, errorInfo(err))
+			}
+			nl := dutch(officer)
+			if nl.Detail["peer_index"] != "" || nl.Detail["peer_receipt"] != "" || nl.Detail["peer_denial"] != "unverified" {
+				t.Errorf("Dutch entry detail %v; want no peer_index or peer_receipt, peer_denial unverified", nl.Detail)
+			}
+		})
+	}
+}
+
+// TestPeerReleaseReplayed: the answer to an earlier request, the Danish
+// release and its receipt, presented again as the answer to a new request
+// of the same record: the receipt verifies, but its entry names the Dutch
+// pending entry of the earlier call, and the assertion of that call. The
+// Dutch gateway does not take it: failed, PEER_RECEIPT_INVALID, and the
+// officer gets nothing.
+func TestPeerReleaseReplayed(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	h := f.hostile
+	var first *liaisonv1.RequestResponse
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if r, ok := resp.(*liaisonv1.RequestResponse); ok && method == "Request" {
+			if first == nil {
+				first = proto.CloneOf(r)
+			} else {
+				return proto.CloneOf(first), nil
+			}
+		}
+		return resp, err
+	})
+	defer h.setAnswer(nil)
+	if _, err := f.nl.client(t, "nl-probation", "insp.first").Request(t.Context(), riskAssessmentRequest); err != nil || first == nil {
+		t.Fatalf("the first request: %v", err)
+	}
+	if resp, err := f.nl.client(t, "nl-probation", "insp.again").Request(t.Context(), riskAssessmentRequest); err == nil {
+		t.Fatalf("a replayed release was delivered: %v", resp.GetReleased().GetAuditIndex())
+	}
+	nl := f.nl.entries(t, "insp.again")
+	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeFailed || !slices.Contains(nl[0].Reasons, "PEER_RECEIPT_INVALID") {
+		var got []string
+		for _, e := range nl {
+			got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ","))
+		}
+		t.Errorf("Dutch entries %q; want one failed PEER_RECEIPT_INVALID", got)
 	}
 }

@@ -1853,6 +1853,79 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 	return nil
 }
 
+// PeerRefusal proves a refusal the way a PeerReceipt proves a release. A
+// gateway that refuses a call a peer gateway made, with a status that
+// names its entry of the refusal (PERMISSION_DENIED, ErrorInfo metadata
+// audit_index: a denial of its law, or a refusal by its own rules such as
+// ALREADY_ACKNOWLEDGED), adds this message to the status details
+// (google.rpc.Status.details, beside the ErrorInfo): its signed receipt of
+// that entry, with the consistency proof to PeerForward.known_tree_size as
+// for an answer.
+//
+// The calling gateway records the peer's entry (detail.peer_index, the
+// receipt in detail.peer_receipt, detail.peer_denial "verified") only if
+// the receipt verifies against the peer's checkpoint key and is bound to
+// this very call: its index is the audit_index the status names, its
+// entry's outcome is deny or refused with the status's reason among its
+// reasons, it names the calling gateway's pending entry of this exchange
+// (detail.peer_index) and the digest of this call's assertion
+// (detail.assertion_sha256), and its checkpoint is consistent with the one
+// of the peer's log remembered (see PeerReceipt.consistency_proof; one
+// that is not fails the exchange PEER_LOG_INCONSISTENT, or
+// PEER_LOG_UNPROVEN, as for an answer). A receipt of the peer's refusal of
+// another call, an earlier one presented again included, is not. A
+// refusal without a receipt, or with one that does not hold, is still
+// logged as the peer's (deny, or the refusal's own outcome) but
+// unverified: without the peer's entry (no detail.peer_index), with
+// detail.peer_denial "unverified", and the caller's ErrorInfo says so
+// (metadata peer_denial).
+type PeerRefusal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The answering gateway's receipt of its entry of the refusal; its
+	// statement's recipient is the agency the exchange was for, and it
+	// names no released record.
+	Receipt       *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeerRefusal) Reset() {
+	*x = PeerRefusal{}
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeerRefusal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeerRefusal) ProtoMessage() {}
+
+func (x *PeerRefusal) ProtoReflect() protoreflect.Message {
+	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeerRefusal.ProtoReflect.Descriptor instead.
+func (*PeerRefusal) Descriptor() ([]byte, []int) {
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *PeerRefusal) GetReceipt() *PeerReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
 // Released is a record after transformation for one recipient.
 type Released struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1908,7 +1981,7 @@ type Released struct {
 
 func (x *Released) Reset() {
 	*x = Released{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1920,7 +1993,7 @@ func (x *Released) String() string {
 func (*Released) ProtoMessage() {}
 
 func (x *Released) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[16]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1933,7 +2006,7 @@ func (x *Released) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Released.ProtoReflect.Descriptor instead.
 func (*Released) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{16}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Released) GetOutcome() Outcome {
@@ -2048,7 +2121,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2060,7 +2133,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[17]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2073,7 +2146,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{17}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SubscribeRequest) GetAfter() int64 {
@@ -2123,7 +2196,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2135,7 +2208,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[18]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2148,7 +2221,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{18}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SubscribeResponse) GetCursor() int64 {
@@ -2229,7 +2302,7 @@ type Notice struct {
 
 func (x *Notice) Reset() {
 	*x = Notice{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2241,7 +2314,7 @@ func (x *Notice) String() string {
 func (*Notice) ProtoMessage() {}
 
 func (x *Notice) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[19]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2254,7 +2327,7 @@ func (x *Notice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Notice.ProtoReflect.Descriptor instead.
 func (*Notice) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{19}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Notice) GetEventId() string {
@@ -2330,7 +2403,7 @@ type Escalation struct {
 
 func (x *Escalation) Reset() {
 	*x = Escalation{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2342,7 +2415,7 @@ func (x *Escalation) String() string {
 func (*Escalation) ProtoMessage() {}
 
 func (x *Escalation) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[20]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2355,7 +2428,7 @@ func (x *Escalation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Escalation.ProtoReflect.Descriptor instead.
 func (*Escalation) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{20}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Escalation) GetNoticeId() string {
@@ -2449,7 +2522,7 @@ type CaseUpdate struct {
 
 func (x *CaseUpdate) Reset() {
 	*x = CaseUpdate{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2461,7 +2534,7 @@ func (x *CaseUpdate) String() string {
 func (*CaseUpdate) ProtoMessage() {}
 
 func (x *CaseUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[21]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2474,7 +2547,7 @@ func (x *CaseUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseUpdate.ProtoReflect.Descriptor instead.
 func (*CaseUpdate) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{21}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CaseUpdate) GetChange() string {
@@ -2531,7 +2604,7 @@ type Reidentified struct {
 
 func (x *Reidentified) Reset() {
 	*x = Reidentified{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[22]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2543,7 +2616,7 @@ func (x *Reidentified) String() string {
 func (*Reidentified) ProtoMessage() {}
 
 func (x *Reidentified) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[22]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2556,7 +2629,7 @@ func (x *Reidentified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reidentified.ProtoReflect.Descriptor instead.
 func (*Reidentified) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{22}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Reidentified) GetRequestId() string {
@@ -2642,7 +2715,7 @@ type TranslateRequest struct {
 
 func (x *TranslateRequest) Reset() {
 	*x = TranslateRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[23]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2654,7 +2727,7 @@ func (x *TranslateRequest) String() string {
 func (*TranslateRequest) ProtoMessage() {}
 
 func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[23]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2667,7 +2740,7 @@ func (x *TranslateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateRequest.ProtoReflect.Descriptor instead.
 func (*TranslateRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{23}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TranslateRequest) GetPseudonym() string {
@@ -2731,7 +2804,7 @@ type TranslateResponse struct {
 
 func (x *TranslateResponse) Reset() {
 	*x = TranslateResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[24]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2743,7 +2816,7 @@ func (x *TranslateResponse) String() string {
 func (*TranslateResponse) ProtoMessage() {}
 
 func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[24]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2756,7 +2829,7 @@ func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateResponse.ProtoReflect.Descriptor instead.
 func (*TranslateResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{24}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *TranslateResponse) GetPseudonym() string {
@@ -2821,7 +2894,7 @@ type RequestReidentificationRequest struct {
 
 func (x *RequestReidentificationRequest) Reset() {
 	*x = RequestReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[25]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2833,7 +2906,7 @@ func (x *RequestReidentificationRequest) String() string {
 func (*RequestReidentificationRequest) ProtoMessage() {}
 
 func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[25]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2846,7 +2919,7 @@ func (x *RequestReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{25}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RequestReidentificationRequest) GetPseudonym() string {
@@ -2910,7 +2983,7 @@ type RequestReidentificationResponse struct {
 
 func (x *RequestReidentificationResponse) Reset() {
 	*x = RequestReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[26]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2922,7 +2995,7 @@ func (x *RequestReidentificationResponse) String() string {
 func (*RequestReidentificationResponse) ProtoMessage() {}
 
 func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[26]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2935,7 +3008,7 @@ func (x *RequestReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*RequestReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{26}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RequestReidentificationResponse) GetRequestId() string {
@@ -2982,7 +3055,7 @@ type ListReidentificationsRequest struct {
 
 func (x *ListReidentificationsRequest) Reset() {
 	*x = ListReidentificationsRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[27]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2994,7 +3067,7 @@ func (x *ListReidentificationsRequest) String() string {
 func (*ListReidentificationsRequest) ProtoMessage() {}
 
 func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[27]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3007,7 +3080,7 @@ func (x *ListReidentificationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsRequest.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{27}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{28}
 }
 
 // ListReidentificationsResponse lists pending requests.
@@ -3021,7 +3094,7 @@ type ListReidentificationsResponse struct {
 
 func (x *ListReidentificationsResponse) Reset() {
 	*x = ListReidentificationsResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[28]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3033,7 +3106,7 @@ func (x *ListReidentificationsResponse) String() string {
 func (*ListReidentificationsResponse) ProtoMessage() {}
 
 func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[28]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3046,7 +3119,7 @@ func (x *ListReidentificationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReidentificationsResponse.ProtoReflect.Descriptor instead.
 func (*ListReidentificationsResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{28}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListReidentificationsResponse) GetRequests() []*PendingReidentification {
@@ -3085,7 +3158,7 @@ type PendingReidentification struct {
 
 func (x *PendingReidentification) Reset() {
 	*x = PendingReidentification{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[29]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3097,7 +3170,7 @@ func (x *PendingReidentification) String() string {
 func (*PendingReidentification) ProtoMessage() {}
 
 func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[29]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3110,7 +3183,7 @@ func (x *PendingReidentification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PendingReidentification.ProtoReflect.Descriptor instead.
 func (*PendingReidentification) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{29}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *PendingReidentification) GetRequestId() string {
@@ -3195,7 +3268,7 @@ type ApproveReidentificationRequest struct {
 
 func (x *ApproveReidentificationRequest) Reset() {
 	*x = ApproveReidentificationRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[30]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3207,7 +3280,7 @@ func (x *ApproveReidentificationRequest) String() string {
 func (*ApproveReidentificationRequest) ProtoMessage() {}
 
 func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[30]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3220,7 +3293,7 @@ func (x *ApproveReidentificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{30}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ApproveReidentificationRequest) GetRequestId() string {
@@ -3279,7 +3352,7 @@ type ApproveReidentificationResponse struct {
 
 func (x *ApproveReidentificationResponse) Reset() {
 	*x = ApproveReidentificationResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[31]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3291,7 +3364,7 @@ func (x *ApproveReidentificationResponse) String() string {
 func (*ApproveReidentificationResponse) ProtoMessage() {}
 
 func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[31]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3304,7 +3377,7 @@ func (x *ApproveReidentificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReidentificationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveReidentificationResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{31}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ApproveReidentificationResponse) GetApprovals() int32 {
@@ -3379,7 +3452,7 @@ type AcknowledgeRequest struct {
 
 func (x *AcknowledgeRequest) Reset() {
 	*x = AcknowledgeRequest{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[32]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3391,7 +3464,7 @@ func (x *AcknowledgeRequest) String() string {
 func (*AcknowledgeRequest) ProtoMessage() {}
 
 func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[32]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3404,7 +3477,7 @@ func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeRequest.ProtoReflect.Descriptor instead.
 func (*AcknowledgeRequest) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{32}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *AcknowledgeRequest) GetCursor() int64 {
@@ -3445,7 +3518,7 @@ type AcknowledgeResponse struct {
 
 func (x *AcknowledgeResponse) Reset() {
 	*x = AcknowledgeResponse{}
-	mi := &file_liaison_v1_exchange_proto_msgTypes[33]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3457,7 +3530,7 @@ func (x *AcknowledgeResponse) String() string {
 func (*AcknowledgeResponse) ProtoMessage() {}
 
 func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_liaison_v1_exchange_proto_msgTypes[33]
+	mi := &file_liaison_v1_exchange_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3470,7 +3543,7 @@ func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeResponse) Descriptor() ([]byte, []int) {
-	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{33}
+	return file_liaison_v1_exchange_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AcknowledgeResponse) GetReceipt() *PeerReceipt {
@@ -3613,7 +3686,9 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\x05entry\x18\x04 \x01(\tR\x05entry\x12'\n" +
 	"\x0finclusion_proof\x18\x05 \x03(\fR\x0einclusionProof\x12)\n" +
 	"\x10consistency_size\x18\x06 \x01(\x03R\x0fconsistencySize\x12+\n" +
-	"\x11consistency_proof\x18\a \x03(\fR\x10consistencyProof\"\xb9\x04\n" +
+	"\x11consistency_proof\x18\a \x03(\fR\x10consistencyProof\"@\n" +
+	"\vPeerRefusal\x121\n" +
+	"\areceipt\x18\x01 \x01(\v2\x17.liaison.v1.PeerReceiptR\areceipt\"\xb9\x04\n" +
 	"\bReleased\x12-\n" +
 	"\aoutcome\x18\x01 \x01(\x0e2\x13.liaison.v1.OutcomeR\aoutcome\x12\x16\n" +
 	"\x06holder\x18\x02 \x01(\tR\x06holder\x127\n" +
@@ -3811,7 +3886,7 @@ func file_liaison_v1_exchange_proto_rawDescGZIP() []byte {
 }
 
 var file_liaison_v1_exchange_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_liaison_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_liaison_v1_exchange_proto_goTypes = []any{
 	(RouteRole)(0),                          // 0: liaison.v1.RouteRole
 	(MatchAnswer)(0),                        // 1: liaison.v1.MatchAnswer
@@ -3832,121 +3907,123 @@ var file_liaison_v1_exchange_proto_goTypes = []any{
 	(*MatchResult)(nil),                     // 16: liaison.v1.MatchResult
 	(*RequestResponse)(nil),                 // 17: liaison.v1.RequestResponse
 	(*PeerReceipt)(nil),                     // 18: liaison.v1.PeerReceipt
-	(*Released)(nil),                        // 19: liaison.v1.Released
-	(*SubscribeRequest)(nil),                // 20: liaison.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),               // 21: liaison.v1.SubscribeResponse
-	(*Notice)(nil),                          // 22: liaison.v1.Notice
-	(*Escalation)(nil),                      // 23: liaison.v1.Escalation
-	(*CaseUpdate)(nil),                      // 24: liaison.v1.CaseUpdate
-	(*Reidentified)(nil),                    // 25: liaison.v1.Reidentified
-	(*TranslateRequest)(nil),                // 26: liaison.v1.TranslateRequest
-	(*TranslateResponse)(nil),               // 27: liaison.v1.TranslateResponse
-	(*RequestReidentificationRequest)(nil),  // 28: liaison.v1.RequestReidentificationRequest
-	(*RequestReidentificationResponse)(nil), // 29: liaison.v1.RequestReidentificationResponse
-	(*ListReidentificationsRequest)(nil),    // 30: liaison.v1.ListReidentificationsRequest
-	(*ListReidentificationsResponse)(nil),   // 31: liaison.v1.ListReidentificationsResponse
-	(*PendingReidentification)(nil),         // 32: liaison.v1.PendingReidentification
-	(*ApproveReidentificationRequest)(nil),  // 33: liaison.v1.ApproveReidentificationRequest
-	(*ApproveReidentificationResponse)(nil), // 34: liaison.v1.ApproveReidentificationResponse
-	(*AcknowledgeRequest)(nil),              // 35: liaison.v1.AcknowledgeRequest
-	(*AcknowledgeResponse)(nil),             // 36: liaison.v1.AcknowledgeResponse
-	(*Record)(nil),                          // 37: liaison.v1.Record
-	(*SubjectAttributes)(nil),               // 38: liaison.v1.SubjectAttributes
-	(Purpose)(0),                            // 39: liaison.v1.Purpose
-	(*Provenance)(nil),                      // 40: liaison.v1.Provenance
-	(AgencyKind)(0),                         // 41: liaison.v1.AgencyKind
-	(Outcome)(0),                            // 42: liaison.v1.Outcome
-	(*LegalBasis)(nil),                      // 43: liaison.v1.LegalBasis
-	(SubjectEventType)(0),                   // 44: liaison.v1.SubjectEventType
-	(RecordType)(0),                         // 45: liaison.v1.RecordType
-	(*ObligationNotice)(nil),                // 46: liaison.v1.ObligationNotice
-	(*Case)(nil),                            // 47: liaison.v1.Case
+	(*PeerRefusal)(nil),                     // 19: liaison.v1.PeerRefusal
+	(*Released)(nil),                        // 20: liaison.v1.Released
+	(*SubscribeRequest)(nil),                // 21: liaison.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),               // 22: liaison.v1.SubscribeResponse
+	(*Notice)(nil),                          // 23: liaison.v1.Notice
+	(*Escalation)(nil),                      // 24: liaison.v1.Escalation
+	(*CaseUpdate)(nil),                      // 25: liaison.v1.CaseUpdate
+	(*Reidentified)(nil),                    // 26: liaison.v1.Reidentified
+	(*TranslateRequest)(nil),                // 27: liaison.v1.TranslateRequest
+	(*TranslateResponse)(nil),               // 28: liaison.v1.TranslateResponse
+	(*RequestReidentificationRequest)(nil),  // 29: liaison.v1.RequestReidentificationRequest
+	(*RequestReidentificationResponse)(nil), // 30: liaison.v1.RequestReidentificationResponse
+	(*ListReidentificationsRequest)(nil),    // 31: liaison.v1.ListReidentificationsRequest
+	(*ListReidentificationsResponse)(nil),   // 32: liaison.v1.ListReidentificationsResponse
+	(*PendingReidentification)(nil),         // 33: liaison.v1.PendingReidentification
+	(*ApproveReidentificationRequest)(nil),  // 34: liaison.v1.ApproveReidentificationRequest
+	(*ApproveReidentificationResponse)(nil), // 35: liaison.v1.ApproveReidentificationResponse
+	(*AcknowledgeRequest)(nil),              // 36: liaison.v1.AcknowledgeRequest
+	(*AcknowledgeResponse)(nil),             // 37: liaison.v1.AcknowledgeResponse
+	(*Record)(nil),                          // 38: liaison.v1.Record
+	(*SubjectAttributes)(nil),               // 39: liaison.v1.SubjectAttributes
+	(Purpose)(0),                            // 40: liaison.v1.Purpose
+	(*Provenance)(nil),                      // 41: liaison.v1.Provenance
+	(AgencyKind)(0),                         // 42: liaison.v1.AgencyKind
+	(Outcome)(0),                            // 43: liaison.v1.Outcome
+	(*LegalBasis)(nil),                      // 44: liaison.v1.LegalBasis
+	(SubjectEventType)(0),                   // 45: liaison.v1.SubjectEventType
+	(RecordType)(0),                         // 46: liaison.v1.RecordType
+	(*ObligationNotice)(nil),                // 47: liaison.v1.ObligationNotice
+	(*Case)(nil),                            // 48: liaison.v1.Case
 }
 var file_liaison_v1_exchange_proto_depIdxs = []int32{
-	37, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
-	38, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
-	39, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
+	38, // 0: liaison.v1.DiscloseRequest.record:type_name -> liaison.v1.Record
+	39, // 1: liaison.v1.DiscloseRequest.subject:type_name -> liaison.v1.SubjectAttributes
+	40, // 2: liaison.v1.DiscloseRequest.purpose:type_name -> liaison.v1.Purpose
 	5,  // 3: liaison.v1.DiscloseRequest.recipient_roles:type_name -> liaison.v1.RecipientRole
 	4,  // 4: liaison.v1.DiscloseRequest.forwarded:type_name -> liaison.v1.PeerForward
-	40, // 5: liaison.v1.DiscloseRequest.provenance:type_name -> liaison.v1.Provenance
+	41, // 5: liaison.v1.DiscloseRequest.provenance:type_name -> liaison.v1.Provenance
 	18, // 6: liaison.v1.PeerForward.receipt:type_name -> liaison.v1.PeerReceipt
-	19, // 7: liaison.v1.PeerForward.released:type_name -> liaison.v1.Released
+	20, // 7: liaison.v1.PeerForward.released:type_name -> liaison.v1.Released
 	6,  // 8: liaison.v1.RecipientRole.competent:type_name -> liaison.v1.CompetentAgency
-	41, // 9: liaison.v1.CompetentAgency.kind:type_name -> liaison.v1.AgencyKind
+	42, // 9: liaison.v1.CompetentAgency.kind:type_name -> liaison.v1.AgencyKind
 	0,  // 10: liaison.v1.RecipientRoute.role:type_name -> liaison.v1.RouteRole
 	9,  // 11: liaison.v1.DiscloseResponse.results:type_name -> liaison.v1.RecipientResult
-	42, // 12: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
-	43, // 13: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
+	43, // 12: liaison.v1.RecipientResult.outcome:type_name -> liaison.v1.Outcome
+	44, // 13: liaison.v1.RecipientResult.legal_basis:type_name -> liaison.v1.LegalBasis
 	10, // 14: liaison.v1.RecipientResult.failure:type_name -> liaison.v1.RecipientFailure
 	18, // 15: liaison.v1.RecipientResult.receipt:type_name -> liaison.v1.PeerReceipt
 	7,  // 16: liaison.v1.RecipientResult.routes:type_name -> liaison.v1.RecipientRoute
-	44, // 17: liaison.v1.NotifyRequest.event_type:type_name -> liaison.v1.SubjectEventType
-	37, // 18: liaison.v1.NotifyRequest.record:type_name -> liaison.v1.Record
-	38, // 19: liaison.v1.NotifyRequest.subject:type_name -> liaison.v1.SubjectAttributes
-	39, // 20: liaison.v1.NotifyRequest.purpose:type_name -> liaison.v1.Purpose
+	45, // 17: liaison.v1.NotifyRequest.event_type:type_name -> liaison.v1.SubjectEventType
+	38, // 18: liaison.v1.NotifyRequest.record:type_name -> liaison.v1.Record
+	39, // 19: liaison.v1.NotifyRequest.subject:type_name -> liaison.v1.SubjectAttributes
+	40, // 20: liaison.v1.NotifyRequest.purpose:type_name -> liaison.v1.Purpose
 	5,  // 21: liaison.v1.NotifyRequest.recipient_roles:type_name -> liaison.v1.RecipientRole
 	9,  // 22: liaison.v1.NotifyResponse.results:type_name -> liaison.v1.RecipientResult
-	45, // 23: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
-	39, // 24: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
+	46, // 23: liaison.v1.RequestRequest.record_type:type_name -> liaison.v1.RecordType
+	40, // 24: liaison.v1.RequestRequest.purpose:type_name -> liaison.v1.Purpose
 	4,  // 25: liaison.v1.RequestRequest.forwarded:type_name -> liaison.v1.PeerForward
-	45, // 26: liaison.v1.MatchRequest.record_types:type_name -> liaison.v1.RecordType
-	39, // 27: liaison.v1.MatchRequest.purpose:type_name -> liaison.v1.Purpose
+	46, // 26: liaison.v1.MatchRequest.record_types:type_name -> liaison.v1.RecordType
+	40, // 27: liaison.v1.MatchRequest.purpose:type_name -> liaison.v1.Purpose
 	16, // 28: liaison.v1.MatchResponse.results:type_name -> liaison.v1.MatchResult
-	45, // 29: liaison.v1.MatchResult.record_type:type_name -> liaison.v1.RecordType
+	46, // 29: liaison.v1.MatchResult.record_type:type_name -> liaison.v1.RecordType
 	1,  // 30: liaison.v1.MatchResult.answer:type_name -> liaison.v1.MatchAnswer
-	19, // 31: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
+	20, // 31: liaison.v1.RequestResponse.released:type_name -> liaison.v1.Released
 	18, // 32: liaison.v1.RequestResponse.receipt:type_name -> liaison.v1.PeerReceipt
-	42, // 33: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
-	45, // 34: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
-	37, // 35: liaison.v1.Released.record:type_name -> liaison.v1.Record
-	43, // 36: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
-	39, // 37: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
-	40, // 38: liaison.v1.Released.provenance:type_name -> liaison.v1.Provenance
-	19, // 39: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
-	25, // 40: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
-	22, // 41: liaison.v1.SubscribeResponse.notice:type_name -> liaison.v1.Notice
-	24, // 42: liaison.v1.SubscribeResponse.case_update:type_name -> liaison.v1.CaseUpdate
-	23, // 43: liaison.v1.SubscribeResponse.escalation:type_name -> liaison.v1.Escalation
-	46, // 44: liaison.v1.SubscribeResponse.obligation:type_name -> liaison.v1.ObligationNotice
-	44, // 45: liaison.v1.Notice.event_type:type_name -> liaison.v1.SubjectEventType
-	7,  // 46: liaison.v1.Notice.routes:type_name -> liaison.v1.RecipientRoute
-	44, // 47: liaison.v1.Escalation.event_type:type_name -> liaison.v1.SubjectEventType
-	2,  // 48: liaison.v1.Escalation.target:type_name -> liaison.v1.EscalationTarget
-	47, // 49: liaison.v1.CaseUpdate.case:type_name -> liaison.v1.Case
-	43, // 50: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
-	39, // 51: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
-	43, // 52: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	39, // 53: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
-	43, // 54: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
-	32, // 55: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
-	43, // 56: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
-	4,  // 57: liaison.v1.AcknowledgeRequest.forwarded:type_name -> liaison.v1.PeerForward
-	18, // 58: liaison.v1.AcknowledgeResponse.receipt:type_name -> liaison.v1.PeerReceipt
-	3,  // 59: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
-	11, // 60: liaison.v1.Exchange.Notify:input_type -> liaison.v1.NotifyRequest
-	13, // 61: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
-	14, // 62: liaison.v1.Exchange.Match:input_type -> liaison.v1.MatchRequest
-	20, // 63: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
-	35, // 64: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
-	26, // 65: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
-	28, // 66: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
-	30, // 67: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
-	33, // 68: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
-	8,  // 69: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
-	12, // 70: liaison.v1.Exchange.Notify:output_type -> liaison.v1.NotifyResponse
-	17, // 71: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
-	15, // 72: liaison.v1.Exchange.Match:output_type -> liaison.v1.MatchResponse
-	21, // 73: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
-	36, // 74: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
-	27, // 75: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
-	29, // 76: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
-	31, // 77: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
-	34, // 78: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
-	69, // [69:79] is the sub-list for method output_type
-	59, // [59:69] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	18, // 33: liaison.v1.PeerRefusal.receipt:type_name -> liaison.v1.PeerReceipt
+	43, // 34: liaison.v1.Released.outcome:type_name -> liaison.v1.Outcome
+	46, // 35: liaison.v1.Released.record_type:type_name -> liaison.v1.RecordType
+	38, // 36: liaison.v1.Released.record:type_name -> liaison.v1.Record
+	44, // 37: liaison.v1.Released.legal_basis:type_name -> liaison.v1.LegalBasis
+	40, // 38: liaison.v1.Released.purpose:type_name -> liaison.v1.Purpose
+	41, // 39: liaison.v1.Released.provenance:type_name -> liaison.v1.Provenance
+	20, // 40: liaison.v1.SubscribeResponse.released:type_name -> liaison.v1.Released
+	26, // 41: liaison.v1.SubscribeResponse.reidentified:type_name -> liaison.v1.Reidentified
+	23, // 42: liaison.v1.SubscribeResponse.notice:type_name -> liaison.v1.Notice
+	25, // 43: liaison.v1.SubscribeResponse.case_update:type_name -> liaison.v1.CaseUpdate
+	24, // 44: liaison.v1.SubscribeResponse.escalation:type_name -> liaison.v1.Escalation
+	47, // 45: liaison.v1.SubscribeResponse.obligation:type_name -> liaison.v1.ObligationNotice
+	45, // 46: liaison.v1.Notice.event_type:type_name -> liaison.v1.SubjectEventType
+	7,  // 47: liaison.v1.Notice.routes:type_name -> liaison.v1.RecipientRoute
+	45, // 48: liaison.v1.Escalation.event_type:type_name -> liaison.v1.SubjectEventType
+	2,  // 49: liaison.v1.Escalation.target:type_name -> liaison.v1.EscalationTarget
+	48, // 50: liaison.v1.CaseUpdate.case:type_name -> liaison.v1.Case
+	44, // 51: liaison.v1.Reidentified.legal_basis:type_name -> liaison.v1.LegalBasis
+	40, // 52: liaison.v1.TranslateRequest.purpose:type_name -> liaison.v1.Purpose
+	44, // 53: liaison.v1.TranslateResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	40, // 54: liaison.v1.RequestReidentificationRequest.purpose:type_name -> liaison.v1.Purpose
+	44, // 55: liaison.v1.RequestReidentificationResponse.legal_basis:type_name -> liaison.v1.LegalBasis
+	33, // 56: liaison.v1.ListReidentificationsResponse.requests:type_name -> liaison.v1.PendingReidentification
+	44, // 57: liaison.v1.PendingReidentification.legal_basis:type_name -> liaison.v1.LegalBasis
+	4,  // 58: liaison.v1.AcknowledgeRequest.forwarded:type_name -> liaison.v1.PeerForward
+	18, // 59: liaison.v1.AcknowledgeResponse.receipt:type_name -> liaison.v1.PeerReceipt
+	3,  // 60: liaison.v1.Exchange.Disclose:input_type -> liaison.v1.DiscloseRequest
+	11, // 61: liaison.v1.Exchange.Notify:input_type -> liaison.v1.NotifyRequest
+	13, // 62: liaison.v1.Exchange.Request:input_type -> liaison.v1.RequestRequest
+	14, // 63: liaison.v1.Exchange.Match:input_type -> liaison.v1.MatchRequest
+	21, // 64: liaison.v1.Exchange.Subscribe:input_type -> liaison.v1.SubscribeRequest
+	36, // 65: liaison.v1.Exchange.Acknowledge:input_type -> liaison.v1.AcknowledgeRequest
+	27, // 66: liaison.v1.Exchange.Translate:input_type -> liaison.v1.TranslateRequest
+	29, // 67: liaison.v1.Exchange.RequestReidentification:input_type -> liaison.v1.RequestReidentificationRequest
+	31, // 68: liaison.v1.Exchange.ListReidentifications:input_type -> liaison.v1.ListReidentificationsRequest
+	34, // 69: liaison.v1.Exchange.ApproveReidentification:input_type -> liaison.v1.ApproveReidentificationRequest
+	8,  // 70: liaison.v1.Exchange.Disclose:output_type -> liaison.v1.DiscloseResponse
+	12, // 71: liaison.v1.Exchange.Notify:output_type -> liaison.v1.NotifyResponse
+	17, // 72: liaison.v1.Exchange.Request:output_type -> liaison.v1.RequestResponse
+	15, // 73: liaison.v1.Exchange.Match:output_type -> liaison.v1.MatchResponse
+	22, // 74: liaison.v1.Exchange.Subscribe:output_type -> liaison.v1.SubscribeResponse
+	37, // 75: liaison.v1.Exchange.Acknowledge:output_type -> liaison.v1.AcknowledgeResponse
+	28, // 76: liaison.v1.Exchange.Translate:output_type -> liaison.v1.TranslateResponse
+	30, // 77: liaison.v1.Exchange.RequestReidentification:output_type -> liaison.v1.RequestReidentificationResponse
+	32, // 78: liaison.v1.Exchange.ListReidentifications:output_type -> liaison.v1.ListReidentificationsResponse
+	35, // 79: liaison.v1.Exchange.ApproveReidentification:output_type -> liaison.v1.ApproveReidentificationResponse
+	70, // [70:80] is the sub-list for method output_type
+	60, // [60:70] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_liaison_v1_exchange_proto_init() }
@@ -3968,7 +4045,7 @@ func file_liaison_v1_exchange_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_liaison_v1_exchange_proto_rawDesc), len(file_liaison_v1_exchange_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   34,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
