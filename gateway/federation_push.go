@@ -398,8 +398,14 @@ func (s *Server) peerReceipt(ex *exchange, peer *Agency, rc *liaisonv1.PeerRecei
 	if err != nil {
 		return bad(err)
 	}
-	if got.Entry.Detail["peer_index"] != ex.entry.Detail["pending_index"] || !is(got.Entry) {
-		return bad(fmt.Errorf("gateway: the peer's receipt is not of %s for this exchange's pending entry", what))
+	// The entry must answer this very call: it names this exchange's
+	// pending entry and the digest of the assertion this call carried
+	// (the peer's entry of every call it takes from a gateway records
+	// it), so that an entry of another call (one that carried the same
+	// pending entry's receipt, say) is no answer to this one.
+	pd, d := got.Entry.Detail, ex.entry.Detail
+	if pd["peer_index"] != d["pending_index"] || d["assertion_sha256"] == "" || pd["assertion_sha256"] != d["assertion_sha256"] || !is(got.Entry) {
+		return bad(fmt.Errorf("gateway: the peer's receipt is not of %s for this exchange's pending entry and call", what))
 	}
 	rj, err := protojson.Marshal(rc)
 	if err != nil {

@@ -419,3 +419,34 @@ func TestPeerReleaseReplayed(t *testing.T) {
 		t.Errorf("Dutch entries %q; want one failed PEER_RECEIPT_INVALID", got)
 	}
 }
+
+// TestPeerAnswerOfAnotherCall: the Danish gateway answers a Dutch request
+// with a receipt that verifies, of an entry that names the Dutch pending
+// entry of this exchange and records the release, but was made for
+// another call: it records the digest of another assertion than the one
+// this call carried. The Dutch gateway does not take it as the answer to
+// this call: failed, PEER_RECEIPT_INVALID, and the officer gets nothing.
+func TestPeerAnswerOfAnotherCall(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	h := f.hostile
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if r, ok := resp.(*liaisonv1.RequestResponse); ok && method == "Request" {
+			r.Receipt = h.forge(t, r.Receipt, func(e *audit.Entry) {
+				e.Detail["assertion_sha256"] = strings.Repeat("ab", 32)
+			}, "")
+		}
+		return resp, err
+	})
+	defer h.setAnswer(nil)
+	if resp, err := f.nl.client(t, "nl-probation", "insp.other").Request(t.Context(), riskAssessmentRequest); err == nil {
+		t.Fatalf("a release answering another call was delivered: %v", resp.GetReleased().GetAuditIndex())
+	}
+	nl := f.nl.entries(t, "insp.other")
+	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeFailed || !slices.Contains(nl[0].Reasons, "PEER_RECEIPT_INVALID") {
+		var got []string
+		for _, e := range nl {
+			got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ","))
+		}
+		t.Errorf("Dutch entries %q; want one failed PEER_RECEIPT_INVALID", got)
+	}
+}

@@ -1722,6 +1722,16 @@ func (x *RequestResponse) GetReceipt() *PeerReceipt {
 // with inclusion_proof); and the statement names the same log, index, leaf
 // hash and tree. A minimal, self-contained receipt for federation, meant
 // to be unified with the receipts of every release.
+//
+// The statement names an entry; the entry binds the receipt to one call.
+// A gateway takes a peer's receipt as the answer to a call it forwarded
+// only if the entry names its pending entry of that exchange (detail
+// peer_index) and the SHA-256 of the assertion that call carried (detail
+// assertion_sha256, which the answering gateway records for every call a
+// peer makes); a receipt of another call's entry, the answer to an earlier
+// call presented again included, fails the exchange PEER_RECEIPT_INVALID.
+// A forwarded receipt (PeerForward.receipt) is bound the same way, and
+// accepted once.
 type PeerReceipt struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A signed note whose text is, one item a line:
