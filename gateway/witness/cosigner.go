@@ -202,14 +202,17 @@ func (c *Cosigner) skipPublished(ctx context.Context, size int64, signed []byte,
 	})
 }
 
-// ask asks one witness, learning the size it knows from a 409 once.
+// ask asks one witness, learning the size it knows from a 409: it asks
+// again from that size while the witness names a new one no larger than
+// this checkpoint (twice at most: once, and once more if another replica
+// moved the witness on meanwhile).
 func (c *Cosigner) ask(ctx context.Context, e Endpoint, old, size int64, signed []byte) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
 		line, err := c.askOnce(ctx, e, old, size, signed)
 		ce, conflict := errors.AsType[*ConflictError](err)
-		if !conflict || attempt > 0 || ce.Known > size {
+		if !conflict || attempt > 1 || ce.Known > size || ce.Known == old {
 			if err != nil {
-				c.logFailure(ctx, e, size, err)
+				c.logFailure(ctx, e, old, size, err)
 			}
 			return line, err
 		}
@@ -230,9 +233,33 @@ func (c *Cosigner) askOnce(ctx context.Context, e Endpoint, old, size int64, sig
 	return AddCheckpoint(actx, c.cfg.HTTPClient, e, old, nil, signed)
 }
 
-func (c *Cosigner) logFailure(ctx context.Context, e Endpoint, size int64, err error) {
-	if ce, ok := errors.AsType[*ConflictError](err); ok && ce.Known > size {
-		c.log.InfoContext(ctx, "witness knows a larger tree; skipping this checkpoint", "witness", e.Verifier.Name(), "tree_size", size, "witness_size", ce.Known)
+// logFailure logs a witness's refusal at the level it calls for. A 409
+// (tlog-witness: the old size is not the size of the latest checkpoint
+// the witness cosigned for this origin, or it is that size but the root
+// hashes differ) is routine only when the witness names a larger tree
+// that this log holds: another replica, or an earlier round, took a newer
+// checkpoint to it, and this one is skipped (Info). Naming a larger tree
+// than the log holds, it has cosigned a checkpoint of this origin that
+// this log never reached (the store was rolled back or restored, or the
+// log's key signs another log); naming the size of this checkpoint when
+// that was the old size sent (old), it has cosigned another tree of that
+// size: both are two histories of the log, as grave as a
+// 422, and logged as errors. A 409 whose size the log's size cannot be
+// read to judge is a warning.
+func (c *Cosigner) logFailure(ctx context.Context, e Endpoint, old, size int64, err error) {
+	if ce, ok := errors.AsType[*ConflictError](err); ok {
+		attrs := []any{"witness", e.Verifier.Name(), "tree_size", size, "witness_size", ce.Known}
+		switch logSize, serr := c.cfg.Log.Size(ctx); {
+		case ce.Known == size && old == size:
+			c.log.ErrorContext(ctx, "witness has cosigned another tree of this size: the log may have been rewritten, or its key signs another log", attrs...)
+		case ce.Known > size && serr == nil && ce.Known <= logSize:
+			c.log.InfoContext(ctx, "witness knows a larger tree; skipping this checkpoint", attrs...)
+		case ce.Known > size && serr == nil:
+			c.log.ErrorContext(ctx, "witness has cosigned a larger tree of this log than the log holds: the log may have been rolled back or restored, or its key signs another log",
+				append(attrs, "log_size", logSize)...)
+		default:
+			c.log.WarnContext(ctx, "witness did not cosign", append(attrs, "error", err)...)
+		}
 		return
 	}
 	if re, ok := errors.AsType[*RefusedError](err); ok && re.Status == http.StatusUnprocessableEntity {

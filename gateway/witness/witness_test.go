@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -510,4 +511,88 @@ func TestCosignatureDatedOtherThanNowIsRefused(t *testing.T) {
 			t.Errorf("a cosignature dated %s (%s): %q, %v; want accepted %v", c.name, c.at.UTC().Format(time.RFC3339), line, err, c.ok)
 		}
 	}
+}
+
+// lockedBuffer is a log sink safe for the Cosigner's parallel asks.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestWitnessConflictThatIsAForkIsAnError: a witness's 409 names the size
+// of the latest tree it cosigned for the log's origin (C2SP tlog-witness).
+// A tree larger than the log holds (the witness cosigned size 5, and the
+// log, restored from an older copy under the same key, holds 3), or a
+// tree of this very size that is not this one (a witness that answers a
+// root mismatch at the same size with 409, as the spec says), is a second
+// history of the log: the gateway logs it as an error, not as a routine
+// skip (Info) or a mere failure (Warn).
+func TestWitnessConflictThatIsAForkIsAnError(t *testing.T) {
+	k := newLogKey(t, "log.test")
+	cosigner := func(l *audit.Log, st audit.WitnessStore, e witness.Endpoint) (*witness.Cosigner, *lockedBuffer) {
+		var logs lockedBuffer
+		c, err := witness.NewCosigner(witness.CosignerConfig{Log: l, Store: st, Witnesses: []witness.Endpoint{e},
+			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, &logs
+	}
+	t.Run("LargerTreeThanTheLogHolds", func(t *testing.T) {
+		_, e, _ := startWitness(t, "witness.test/w1", k)
+		la, sta := newLog(t, k)
+		appendN(t, la, 0, 5, "a")
+		ca, _ := cosigner(la, sta, e)
+		if n, err := ca.Round(t.Context()); n != 1 || err != nil {
+			t.Fatalf("Round() on the log of size 5 = %d, %v; want cosigned", n, err)
+		}
+		lb, stb := newLog(t, k) // the same log, restored from a copy of size 3
+		appendN(t, lb, 0, 3, "a")
+		cb, logs := cosigner(lb, stb, e)
+		if n, err := cb.Round(t.Context()); n != 0 || err == nil {
+			t.Fatalf("Round() on the restored log = %d, %v; want the witness's 409", n, err)
+		}
+		if out := logs.String(); !strings.Contains(out, "level=ERROR") || !strings.Contains(out, "larger tree of this log than the log holds") {
+			t.Errorf("logs %q; want an error naming a larger tree than the log holds", out)
+		}
+	})
+	t.Run("AnotherTreeOfThisSize", func(t *testing.T) {
+		l, st := newLog(t, k)
+		appendN(t, l, 0, 3, "b")
+		v, err := audit.NewCosignatureVerifier(func() string {
+			_, priv, _ := ed25519.GenerateKey(nil)
+			vkey, _ := audit.CosignatureVerifierKey("witness.test/spec", priv.Public().(ed25519.PublicKey))
+			return vkey
+		}())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A witness that cosigned another tree of size 3 answers every
+		// request for this one as tlog-witness says: 409, size 3.
+		srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			rw.Header().Set("Content-Type", "text/x.tlog.size")
+			rw.WriteHeader(http.StatusConflict)
+			fmt.Fprint(rw, "3\n")
+		}))
+		defer srv.Close()
+		c, logs := cosigner(l, st, witness.Endpoint{URL: srv.URL, Verifier: v})
+		if n, err := c.Round(t.Context()); n != 0 || err == nil {
+			t.Fatalf("Round() = %d, %v; want the witness's 409", n, err)
+		}
+		if out := logs.String(); !strings.Contains(out, "level=ERROR") || !strings.Contains(out, "another tree of this size") {
+			t.Errorf("logs %q; want an error naming another tree of this size", out)
+		}
+	})
 }
