@@ -223,8 +223,20 @@ func CreateKeyFile(path string) (bool, error) {
 // window ends. The audit key never rotates. The file is replaced
 // atomically (a temporary file in the same directory, written with mode
 // 0600, synced and renamed over it), so a reader sees the old file or the
-// new one, never a mix. Rotations of one file MUST NOT run concurrently.
+// new one, never a mix. Rotations of one file run one at a time, across
+// processes (on Unix: an exclusive flock on a lock file, path + ".lock",
+// taken before the file is read and released, the lock file removed, once
+// the new one is in place), so that two at once make two versions and
+// neither is lost.
 func RotateKeyFile(path string, now time.Time) (newVersion int, err error) {
+	if _, err := os.Stat(path); err != nil {
+		return 0, fmt.Errorf("pseudonym: read key file: %v", err) // and no lock file beside nothing
+	}
+	unlock, err := lockKeyFile(path)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	kf, keys, _, err := readKeyFile(path)
 	if err != nil {
 		return 0, err

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -53,5 +55,47 @@ func TestKeyFileNeverHalfWritten(t *testing.T) {
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the key file's mode: %v, %v; want 0600", fi.Mode(), err)
+	}
+}
+
+// TestConcurrentRotationsAreAllKept: rotations of one key file at once
+// (each slow to write, so that they overlap) each make a version of their
+// own and none is lost: the file ends with the first version and one per
+// rotation, each rotation naming another, and no lock or temporary file
+// is left beside it.
+func TestConcurrentRotationsAreAllKept(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keys.json")
+	if _, err := CreateKeyFile(path); err != nil {
+		t.Fatal(err)
+	}
+	writeKeyData = func(fh *os.File, data []byte) error {
+		time.Sleep(20 * time.Millisecond)
+		return writeAll(fh, data)
+	}
+	defer func() { writeKeyData = writeAll }()
+	const n = 8
+	got := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { got[i], errs[i] = RotateKeyFile(path, time.Now()) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	kf, keys, _, err := readKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int{2, 3, 4, 5, 6, 7, 8, 9}
+	if !slices.Equal(got, want) || kf.Current != n+1 || len(keys) != n+1 {
+		t.Errorf("%d rotations at once made versions %v, the file current %d with %d versions; want %v, current %d, %d versions",
+			n, got, kf.Current, len(keys), want, n+1, n+1)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the directory holds %v; want the key file alone", entries)
 	}
 }

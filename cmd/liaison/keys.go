@@ -202,6 +202,8 @@ const keysUsage = `usage: liaison keys init|rotate|status [flags]
 	init     create the keys: the Vault Transit keys, or a local key file
 	rotate   make a new key version; gateways use it from their next key
 	         refresh, and the old version resolves for -transition-window
+	         (on a key file, rotations wait for one another: a lock on
+	         the file's name plus .lock)
 	status   the current version, live versions and when each retires
 
 Retiring a version does not touch inboxes: their items are sealed under
