@@ -603,20 +603,7 @@ func peerOffboarded(err error) bool {
 // the index the peer claimed.
 func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err error, forwarded bool) error {
 	st := status.Convert(err)
-	var info *errdetails.ErrorInfo
-	var refusal *liaisonv1.PeerRefusal
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			info = d
-		case *liaisonv1.PeerRefusal:
-			refusal = d
-		}
-	}
-	peerIndex := int64(-1)
-	if x, err := strconv.ParseInt(info.GetMetadata()["audit_index"], 10, 64); err == nil && x >= 0 {
-		peerIndex = x
-	}
+	info, _, peerIndex := peerRefusalDetails(st)
 	reason := peerCode(info.GetReason())
 	switch st.Code() {
 	case codes.PermissionDenied, codes.Unauthenticated, codes.InvalidArgument, codes.FailedPrecondition:
@@ -627,7 +614,7 @@ func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err 
 				message: "The other country's gateway no longer takes calls for your agency: it has been offboarded there."}
 		}
 		if st.Code() == codes.PermissionDenied && peerIndex >= 0 {
-			verified, err := s.peerDenialReceipt(ctx, ex, peer, refusal.GetReceipt(), peerIndex, info.GetReason())
+			verified, err := s.notePeerRefusal(ctx, ex, peer, err)
 			if err != nil {
 				return err // the peer shows two histories of its log
 			}
@@ -635,7 +622,7 @@ func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err 
 				message: "The other country's law does not allow this exchange: " + peerMessage(st.Message()),
 				meta:    map[string]string{"peer_denial": "verified"}}
 			if !verified {
-				ex.detail()["peer_denial"], dn.meta["peer_denial"] = "unverified", "unverified"
+				dn.meta["peer_denial"] = "unverified"
 			}
 			return dn
 		}
@@ -656,6 +643,50 @@ func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err 
 		return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeerNoAnswer, st.Code()))
 	}
 	return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeer, st.Code()))
+}
+
+// peerRefusalDetails reads a peer's refusal: its ErrorInfo, the receipt
+// of its entry (PeerRefusal) and the index of that entry it names
+// (ErrorInfo metadata audit_index; -1 if none).
+func peerRefusalDetails(st *status.Status) (*errdetails.ErrorInfo, *liaisonv1.PeerRefusal, int64) {
+	var info *errdetails.ErrorInfo
+	var refusal *liaisonv1.PeerRefusal
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			info = d
+		case *liaisonv1.PeerRefusal:
+			refusal = d
+		}
+	}
+	index := int64(-1)
+	if x, err := strconv.ParseInt(info.GetMetadata()["audit_index"], 10, 64); err == nil && x >= 0 {
+		index = x
+	}
+	return info, refusal, index
+}
+
+// notePeerRefusal records in the exchange's entry whether a peer's
+// PERMISSION_DENIED refusal (err) carries a receipt of the entry it names
+// that holds for this exchange (peerDenialReceipt: then detail
+// peer_index, peer_receipt and peer_denial "verified"), or not (detail
+// peer_denial "unverified"), and reports which. Its error is the failure
+// of the peer's view of its log.
+func (s *Server) notePeerRefusal(ctx context.Context, ex *exchange, peer *Agency, err error) (bool, error) {
+	st := status.Convert(err)
+	info, refusal, index := peerRefusalDetails(st)
+	verified := false
+	if st.Code() == codes.PermissionDenied && index >= 0 {
+		v, err := s.peerDenialReceipt(ctx, ex, peer, refusal.GetReceipt(), index, info.GetReason())
+		if err != nil {
+			return false, err
+		}
+		verified = v
+	}
+	if !verified {
+		ex.detail()["peer_denial"] = "unverified"
+	}
+	return verified, nil
 }
 
 // peerDenialReceipt checks the receipt a peer gave of its entry of a

@@ -437,8 +437,11 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 	})
 	if err != nil {
 		if errorReason(err) == "ALREADY_ACKNOWLEDGED" {
+			// The peer's refusal names its entry of it: recorded if its
+			// receipt holds for this call, else flagged unverified.
 			ex.entry.Detail["peer_outcome"] = "already_acknowledged"
-			return nil
+			_, err := s.notePeerRefusal(ctx, ex, peer, err)
+			return err
 		}
 		return s.ackPeerError(ctx, ex, peer, err)
 	}

@@ -93,7 +93,12 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 	resp, err := liaisonv1.NewExchangeClient(conn).Acknowledge(pctx, &liaisonv1.AcknowledgeRequest{Forwarded: fwd, NoticeId: n.ID})
 	switch {
 	case err != nil && errorReason(err) == "ALREADY_ACKNOWLEDGED":
+		// The peer's refusal names its entry of it: recorded if its
+		// receipt holds for this call, else flagged unverified.
 		ex.entry.Detail["peer_outcome"] = "already_acknowledged"
+		if _, err := s.notePeerRefusal(ctx, ex, peer, err); err != nil {
+			return err
+		}
 	case err != nil && errorReason(err) == reasonNoticeWithdrawn:
 		// The sender's gateway closed the notice unacknowledged (its
 		// release withdrawn or ended) before the acknowledgement reached

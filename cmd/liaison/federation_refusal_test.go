@@ -450,3 +450,82 @@ func TestPeerAnswerOfAnotherCall(t *testing.T) {
 		t.Errorf("Dutch entries %q; want one failed PEER_RECEIPT_INVALID", got)
 	}
 }
+
+// TestPeerAlreadyAcknowledgedIsVerified: the Dutch probation service
+// acknowledges a Danish correction; the Danish gateway closes the notice,
+// but its answer is lost, so the Dutch gateway defers the forward. Its
+// timers forward it again, and the Danish gateway refuses it
+// ALREADY_ACKNOWLEDGED, naming its entry of that refusal. The Dutch
+// forward's entry records that Danish entry (peer_index, with its receipt,
+// peer_denial verified) because the refusal carries the receipt of it;
+// with the receipt stripped the refusal still counts as done
+// (peer_outcome already_acknowledged) but is logged unverified, without
+// the Danish index.
+func TestPeerAlreadyAcknowledgedIsVerified(t *testing.T) {
+	for _, strip := range []bool{false, true} {
+		t.Run(map[bool]string{false: "WithItsReceipt", true: "ReceiptStripped"}[strip], func(t *testing.T) {
+			f := startFederationWith(t, fedConfig{hostile: "DK"})
+			h := f.hostile
+			ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.ContactPoint = "Kriminalforsorgen Øst, Aarhus office" }, "The contact point changed.")
+			h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+				if method == "AcknowledgeNotice" && err == nil {
+					return nil, status.Error(codes.Unavailable, "the answer was lost")
+				}
+				return resp, err
+			})
+			resp, err := f.nl.aftercare(t, "nl-probation", "insp.lost").AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{
+				NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY})
+			if err != nil || !resp.GetDeferred() {
+				t.Fatalf("AcknowledgeNotice, the Danish answer lost = %v, %v; want success, the forward deferred", resp, err)
+			}
+			if dk := f.dk.all(t, audit.ActionAcknowledgeNotice, "insp.lost"); len(dk) != 1 || dk[0].Outcome != audit.OutcomeOK {
+				t.Fatalf("Danish acknowledgements %v; want one ok", outcomes(dk))
+			}
+			h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+				if method == "AcknowledgeNotice" && strip && err != nil {
+					st := status.Convert(err)
+					bare, _ := status.New(st.Code(), st.Message()).WithDetails(errorInfo(err))
+					return nil, bare.Err()
+				}
+				return resp, err
+			})
+			defer h.setAnswer(nil)
+			if err := f.nl.gw.Server.RunAftercare(t.Context()); err != nil {
+				t.Fatalf("the Dutch timers' forward: %v", err)
+			}
+			dk := f.dk.all(t, audit.ActionAcknowledgeNotice, "insp.lost")
+			nl := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.lost")
+			if len(dk) != 2 || dk[1].Outcome != audit.OutcomeRefused || !slices.Contains(dk[1].Reasons, "ALREADY_ACKNOWLEDGED") || len(nl) < 2 {
+				t.Fatalf("Danish acknowledgements %v, Dutch %v; want the forward refused ALREADY_ACKNOWLEDGED there", outcomes(dk), outcomes(nl))
+			}
+			last := nl[len(nl)-1]
+			if last.Outcome != audit.OutcomeOK || last.Detail[audit.DetailPeerOutcome] != "already_acknowledged" {
+				t.Fatalf("the Dutch forward %s %v; want ok, peer_outcome already_acknowledged", last.Outcome, last.Detail)
+			}
+			want := map[string]string{"peer_denial": "verified", "peer_index": strconv.Itoa(f.dk.indexOf(t, dk[1]))}
+			if strip {
+				want = map[string]string{"peer_denial": "unverified", "peer_index": ""}
+			}
+			if last.Detail["peer_denial"] != want["peer_denial"] || last.Detail["peer_index"] != want["peer_index"] || (last.Detail["peer_receipt"] != "") != !strip {
+				t.Errorf("the Dutch forward's detail %v; want %v, a receipt %v", last.Detail, want, !strip)
+			}
+		})
+	}
+}
+
+// indexOf is the index of an entry in a country's log, found by its
+// request id.
+func (c *country) indexOf(t *testing.T, e *audit.Entry) int {
+	t.Helper()
+	recs, err := c.gw.Audit.Query(t.Context(), audit.Filter{Officer: e.Requester.Officer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Entry.RequestID == e.RequestID && r.Entry.Outcome == e.Outcome {
+			return int(r.Index)
+		}
+	}
+	t.Fatalf("no entry of request %s in the %s log", e.RequestID, c.Jurisdiction)
+	return -1
+}

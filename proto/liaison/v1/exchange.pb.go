@@ -1888,7 +1888,11 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 // logged as the peer's (deny, or the refusal's own outcome) but
 // unverified: without the peer's entry (no detail.peer_index), with
 // detail.peer_denial "unverified", and the caller's ErrorInfo says so
-// (metadata peer_denial).
+// (metadata peer_denial). A forwarded acknowledgement the peer refuses
+// ALREADY_ACKNOWLEDGED (it closed the notice on an earlier forward whose
+// answer was lost) still counts as done there (detail peer_outcome
+// already_acknowledged), and names the peer's entry of that refusal on
+// the same terms, or says detail.peer_denial "unverified".
 type PeerRefusal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The answering gateway's receipt of its entry of the refusal; its
