@@ -336,8 +336,15 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 	if err := s.notePassedOn(ctx, ex, o, n); err != nil {
 		return res, err
 	}
-	if _, err := s.deliverNotice(ctx, ex, rel, n); err != nil {
+	req1, err := s.releaseDateNotice(ctx, ex, o, req.GetRecord())
+	if err != nil {
 		return res, err
+	}
+	if _, err := s.deliverTrackedNotice(ctx, ex, rel, n, req1); err != nil {
+		return res, err
+	}
+	if req1 != nil {
+		res.NoticeId, res.AcknowledgeBy = req1.tracked.ID, req1.item.GetAcknowledgeBy()
 	}
 	if n.Kind == liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
 		// The recipient's gateway, behind a peer, refused the correction
@@ -347,6 +354,75 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 	}
 	res.Kind, res.Outcome, res.Obligation = n.Kind, rel.GetOutcome(), n.Obligation
 	return res, nil
+}
+
+// A requiredDelivery is the required notice an obligation notice carries:
+// the notice tracked from its entry, and what its inbox item says of it.
+type requiredDelivery struct {
+	tracked audit.Notice
+	item    *liaisonv1.Notice
+}
+
+// releaseDateNotice returns the required notice of a correction whose
+// record moves the subject's release date for the recipient of release o
+// (it states a date other than the one o was decided with), or nil. The
+// recipient learns the new date from the correction as it would from a
+// Notify of the change: the policy says, as for such a notify to it as an
+// earlier recipient of o, whether the notice must be acknowledged and by
+// when (before the new release day, under a before_release rule), and the
+// gateway tracks it as it tracks a Notify's (pushTo): escalated, recorded
+// overdue, listed for auditors. The exchange's input is the correction's,
+// decided already; it is not changed. A recipient behind a peer gateway is
+// not tracked so (the notice goes through its gateway, which would track
+// it too: see pushViaPeer); the holder notifies it of the date.
+func (s *Server) releaseDateNotice(ctx context.Context, ex *exchange, o audit.Record, record *liaisonv1.Record) (*requiredDelivery, error) {
+	day := record.GetReleaseNotice().GetReleaseDate()
+	if day == "" {
+		return nil, nil
+	}
+	event, prior := "release_date_changed", ""
+	if o.Entry.Subject != nil {
+		prior = o.Entry.Subject.ReleaseDate
+	}
+	switch prior {
+	case day:
+		return nil, nil // the date the recipient has already
+	case "":
+		event = "release_date_set"
+	}
+	rcpt := ex.entry.Recipients[0].Agency
+	if a := s.registry.Load().Agencies[rcpt]; a == nil || a.Via != "" {
+		return nil, nil
+	}
+	route := &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT, EarlierAuditIndex: o.Index}
+	if lb := o.Entry.LegalBasis; lb != nil {
+		route.LegalBasis = lb.ID
+	}
+	in := ex.in
+	in.Action, in.Event, in.Route = "notify", &policies.Event{Type: event}, policyRoute(route)
+	eng := s.policy.Current()
+	var dec policies.Decision
+	var err error
+	if rerr := s.deciders.run(ctx, func() { dec, err = eng.Decide(ctx, in) }); rerr != nil {
+		err = rerr
+	}
+	if err != nil {
+		// Nothing goes without the notice the law may require of it.
+		return nil, failed("POLICY_ERROR", fmt.Errorf("gateway: the notice of the moved release date: %v", err))
+	}
+	n := dec.Notice
+	if dec.Outcome == policies.OutcomeDeny || n == nil || !n.Required {
+		return nil, nil
+	}
+	t, err := s.trackedNotice(ex, n, rcpt, event)
+	if err != nil {
+		return nil, err
+	}
+	ex.entry.Detail["event"] = event
+	return &requiredDelivery{tracked: t, item: &liaisonv1.Notice{
+		EventType: eventEnum(event), Routes: []*liaisonv1.RecipientRoute{route},
+		NoticeId: t.ID, AcknowledgeBy: t.Deadline.Format(time.RFC3339), Rule: n.Rule,
+	}}, nil
 }
 
 // latestAttributes returns the entry that recorded the subject's
@@ -510,15 +586,26 @@ func categoryNumber(s string) int32 {
 // with it; then it withdraws the recipient's unread copies of the releases
 // the notice refers to.
 func (s *Server) deliverNotice(ctx context.Context, ex *exchange, rel *liaisonv1.Released, n *liaisonv1.ObligationNotice) (int64, error) {
+	return s.deliverTrackedNotice(ctx, ex, rel, n, nil)
+}
+
+// deliverTrackedNotice is deliverNotice for a notice that may carry a
+// required notice (req, if not nil), tracked from the same entry.
+func (s *Server) deliverTrackedNotice(ctx context.Context, ex *exchange, rel *liaisonv1.Released, n *liaisonv1.ObligationNotice, req *requiredDelivery) (int64, error) {
 	rcpt := ex.entry.Recipients[0].Agency
 	if a := s.registry.Load().Agencies[rcpt]; a != nil && a.Via != "" {
 		return s.noticeViaPeer(ctx, ex, a, rel, n) // the recipient's inbox is its own gateway's
 	}
-	d, err := s.delivery(rcpt, &liaisonv1.SubscribeResponse{Sender: n.GetHolder(), Released: rel, Obligation: n})
+	item := &liaisonv1.SubscribeResponse{Sender: n.GetHolder(), Released: rel, Obligation: n}
+	var tracked []audit.Notice
+	if req != nil {
+		item.Notice, tracked = req.item, []audit.Notice{req.tracked}
+	}
+	d, err := s.delivery(rcpt, item)
 	if err != nil {
 		return -1, err
 	}
-	idx, err := ex.commitNotice(ctx, rcpt, n.GetRefersTo(), d)
+	idx, err := ex.commitNotice(ctx, rcpt, n.GetRefersTo(), tracked, d)
 	if err != nil {
 		return -1, err
 	}
@@ -529,27 +616,35 @@ func (s *Server) deliverNotice(ctx context.Context, ex *exchange, rel *liaisonv1
 }
 
 // commitNotice commits the entry of an obligation notice to recipient
-// about releases, with its deliveries. A withdrawal or an expiry notice
-// also closes the required notices (Notify) delivered to recipient with
-// those releases that still await its acknowledgement (audit.Withdrawal):
-// their inbox copies are withdrawn unread, so nothing is left to read,
-// escalate or call overdue, and a later inbox acknowledgement must not
-// record them read. A correction leaves them open: it delivers the record
-// again, corrected.
-func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases []int64, d ...audit.Delivery) (int64, error) {
-	switch ex.entry.Detail[audit.DetailNoticeKind] {
-	case audit.NoticeWithdrawal, audit.NoticeExpiry:
+// about releases, with its deliveries and the required notice it carries,
+// if any (tracked: a correction that moves the release date). A
+// withdrawal or an expiry notice also closes the required notices
+// (Notify) delivered to recipient with those releases that still await
+// its acknowledgement (audit.Withdrawal): their inbox copies are
+// withdrawn unread, so nothing is left to read, escalate or call
+// overdue, and a later inbox acknowledgement must not record them read.
+// So does a correction that carries a required notice of its own: the
+// recipient must acknowledge the new date, not the old one. Another
+// correction leaves them open: it delivers the record again, and the
+// recipient still owes the acknowledgement.
+func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases []int64, tracked []audit.Notice, d ...audit.Delivery) (int64, error) {
+	c := audit.Change{Notices: tracked, Claims: ex.claims}
+	switch kind := ex.entry.Detail[audit.DetailNoticeKind]; {
+	case kind == audit.NoticeWithdrawal, kind == audit.NoticeExpiry, len(tracked) > 0:
 		at := ex.entry.Time
 		if at.IsZero() {
 			at = ex.s.now()
 		}
-		idx, err := ex.commitState(ctx, audit.Change{Withdrawals: []audit.Withdrawal{{Recipient: recipient, Releases: releases, Time: at}}, Claims: ex.claims}, d...)
-		if errors.Is(err, audit.ErrConflict) && len(ex.claims) > 0 {
-			return -1, &stateRefusal{reason: reasonNoticeSentAlready, message: "this notice was sent already, by another replica"}
-		}
-		return idx, err
+		c.Withdrawals = []audit.Withdrawal{{Recipient: recipient, Releases: releases, Time: at}}
 	}
-	return ex.commit(ctx, d...)
+	if len(c.Notices) == 0 && len(c.Withdrawals) == 0 && len(c.Claims) == 0 {
+		return ex.commit(ctx, d...)
+	}
+	idx, err := ex.commitState(ctx, c, d...)
+	if errors.Is(err, audit.ErrConflict) && len(ex.claims) > 0 {
+		return -1, &stateRefusal{reason: reasonNoticeSentAlready, message: "this notice was sent already, by another replica"}
+	}
+	return idx, err
 }
 
 // reasonNoticeSentAlready ends the exchange of an expiry notice that

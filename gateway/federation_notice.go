@@ -137,7 +137,7 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 		ex.entry.Detail[audit.DetailObligation] = audit.ObligationRestrict
 		n.Obligation = liaisonv1.Obligation_OBLIGATION_RESTRICT
 	}
-	idx, err := ex.commitNotice(ctx, rcpt.ID, n.GetRefersTo())
+	idx, err := ex.commitNotice(ctx, rcpt.ID, n.GetRefersTo(), nil)
 	if err != nil {
 		return -1, err
 	}

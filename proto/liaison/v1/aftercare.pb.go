@@ -240,7 +240,15 @@ type NoticeResult struct {
 	// content received undeclared, PERMISSION_DENIED,
 	// UNDECLARED_ONWARD_DISCLOSURE): nothing was delivered, and the release
 	// stays open to correction and withdrawal.
-	Failure       *RecipientFailure `protobuf:"bytes,8,opt,name=failure,proto3" json:"failure,omitempty"`
+	Failure *RecipientFailure `protobuf:"bytes,8,opt,name=failure,proto3" json:"failure,omitempty"`
+	// For a correction whose record moves the subject's release date (see
+	// Correct) and that the policy requires the recipient to acknowledge:
+	// the required notice's id (as NotifyResponse results give it), which
+	// the recipient acknowledges with Exchange.Acknowledge (the inbox item's
+	// cursor) by acknowledge_by. Empty otherwise.
+	NoticeId string `protobuf:"bytes,9,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
+	// For such a notice: its deadline, RFC 3339.
+	AcknowledgeBy string `protobuf:"bytes,10,opt,name=acknowledge_by,json=acknowledgeBy,proto3" json:"acknowledge_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -329,6 +337,20 @@ func (x *NoticeResult) GetFailure() *RecipientFailure {
 		return x.Failure
 	}
 	return nil
+}
+
+func (x *NoticeResult) GetNoticeId() string {
+	if x != nil {
+		return x.NoticeId
+	}
+	return ""
+}
+
+func (x *NoticeResult) GetAcknowledgeBy() string {
+	if x != nil {
+		return x.AcknowledgeBy
+	}
+	return ""
 }
 
 // WithdrawRequest withdraws records the caller released.
@@ -1296,7 +1318,7 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\bcorrects\x18\x03 \x03(\x03R\bcorrects\x12$\n" +
 	"\rjustification\x18\x04 \x01(\tR\rjustification\"E\n" +
 	"\x0fCorrectResponse\x122\n" +
-	"\aresults\x18\x01 \x03(\v2\x18.liaison.v1.NoticeResultR\aresults\"\xd3\x02\n" +
+	"\aresults\x18\x01 \x03(\v2\x18.liaison.v1.NoticeResultR\aresults\"\x97\x03\n" +
 	"\fNoticeResult\x12\x1c\n" +
 	"\trecipient\x18\x01 \x01(\tR\trecipient\x12\x1b\n" +
 	"\trefers_to\x18\x02 \x01(\x03R\brefersTo\x12.\n" +
@@ -1308,7 +1330,10 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\areasons\x18\x06 \x03(\tR\areasons\x12\x1f\n" +
 	"\vaudit_index\x18\a \x01(\x03R\n" +
 	"auditIndex\x126\n" +
-	"\afailure\x18\b \x01(\v2\x1c.liaison.v1.RecipientFailureR\afailure\"\x9b\x02\n" +
+	"\afailure\x18\b \x01(\v2\x1c.liaison.v1.RecipientFailureR\afailure\x12\x1b\n" +
+	"\tnotice_id\x18\t \x01(\tR\bnoticeId\x12%\n" +
+	"\x0eacknowledge_by\x18\n" +
+	" \x01(\tR\racknowledgeBy\"\x9b\x02\n" +
 	"\x0fWithdrawRequest\x12\x1d\n" +
 	"\n" +
 	"subject_id\x18\x01 \x01(\tR\tsubjectId\x127\n" +

@@ -75,7 +75,23 @@ type AftercareClient interface {
 	// correction that failed for a recipient
 	// leaves its release open to another. One audit entry (action correct) per
 	// recipient; unread copies of the superseded release are withdrawn from
-	// its inbox. A recipient that passed the record on finds its own releases
+	// its inbox. A correction whose record states a release date other than
+	// the one the release it corrects was decided with (the subject's
+	// release_date its entry records) moves the release date for its
+	// recipient, as a Notify of SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED
+	// (RELEASE_DATE_SET if that release gave none) would: the gateway asks
+	// the policy whether that notice, to this recipient as an earlier
+	// recipient of the release (route earlier_recipient), must be
+	// acknowledged, and if so tracks it as it tracks a Notify's required
+	// notice, from the correction's entry: the inbox item carries a Notice
+	// (event, notice_id, acknowledge_by, rule) beside the obligation, the
+	// result gives notice_id and acknowledge_by, the deadline is no later
+	// than the start of the new release day where the rule says so, and the
+	// recipient acknowledges it with Exchange.Acknowledge; until then the
+	// gateway escalates it and records it overdue, and auditors list it
+	// (Notices.ListNotices), as for Notify. No separate Notify of the new
+	// date is needed. A recipient behind a peer gateway is not tracked so:
+	// tell it of the new date with Notify. A recipient that passed the record on finds its own releases
 	// to correct in turn in the notice (ObligationNotice.passed_on). A
 	// recipient behind a peer gateway gets the notice in its inbox at its own
 	// gateway, which decides the correction again under its own law on receipt
@@ -293,7 +309,23 @@ type AftercareServer interface {
 	// correction that failed for a recipient
 	// leaves its release open to another. One audit entry (action correct) per
 	// recipient; unread copies of the superseded release are withdrawn from
-	// its inbox. A recipient that passed the record on finds its own releases
+	// its inbox. A correction whose record states a release date other than
+	// the one the release it corrects was decided with (the subject's
+	// release_date its entry records) moves the release date for its
+	// recipient, as a Notify of SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED
+	// (RELEASE_DATE_SET if that release gave none) would: the gateway asks
+	// the policy whether that notice, to this recipient as an earlier
+	// recipient of the release (route earlier_recipient), must be
+	// acknowledged, and if so tracks it as it tracks a Notify's required
+	// notice, from the correction's entry: the inbox item carries a Notice
+	// (event, notice_id, acknowledge_by, rule) beside the obligation, the
+	// result gives notice_id and acknowledge_by, the deadline is no later
+	// than the start of the new release day where the rule says so, and the
+	// recipient acknowledges it with Exchange.Acknowledge; until then the
+	// gateway escalates it and records it overdue, and auditors list it
+	// (Notices.ListNotices), as for Notify. No separate Notify of the new
+	// date is needed. A recipient behind a peer gateway is not tracked so:
+	// tell it of the new date with Notify. A recipient that passed the record on finds its own releases
 	// to correct in turn in the notice (ObligationNotice.passed_on). A
 	// recipient behind a peer gateway gets the notice in its inbox at its own
 	// gateway, which decides the correction again under its own law on receipt

@@ -1,0 +1,113 @@
+package gateway_test
+
+import (
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestCorrectionMovingTheReleaseDateIsARequiredNotice: the Danish prison
+// released its notice of a release on 2026-12-15 to the Aarhus police; on
+// 26 November it corrects the date to the 27th, tomorrow. The police must
+// acknowledge the new date before the release day, as they must a Notify
+// of it (dk.notice.release.police): the correction's result names the
+// required notice, due at the start of the 27th, its inbox item carries
+// it, auditors list it, the timers escalate it once (halfway to the
+// deadline, to the police's duty role and back to the prison), and the
+// police's Acknowledge of the item closes it. A later correction that
+// keeps the date is no required notice. Without the fix the correction
+// carried no deadline: nothing was tracked, listed or escalated.
+func TestCorrectionMovingTheReleaseDateIsARequiredNotice(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, attrs := dkRelease(t, s)
+	if attrs.GetReleaseDate() != "2026-12-15" || rec.GetReleaseNotice().GetReleaseDate() != "2026-12-15" {
+		t.Fatalf("the sample release is on %s (record %s), want 2026-12-15", attrs.GetReleaseDate(), rec.GetReleaseNotice().GetReleaseDate())
+	}
+	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := d.GetResults()[0].GetAuditIndex()
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ReleaseDate = "2026-11-27"
+	c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Justification: "The release was brought forward."})
+	if err != nil || len(c.GetResults()) != 1 || c.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Fatalf("Correct = %v, %v; want one correction", c, err)
+	}
+	r := c.GetResults()[0]
+	if r.GetNoticeId() == "" || r.GetAcknowledgeBy() != "2026-11-27T00:00:00Z" {
+		t.Fatalf("correction result %v: notice %q due %q; want a required notice due 2026-11-27T00:00:00Z, the start of the new release day",
+			r, r.GetNoticeId(), r.GetAcknowledgeBy())
+	}
+	e := s.entry(t, r.GetAuditIndex())
+	if e.Detail["notice_id"] != r.GetNoticeId() || e.Detail["event"] != "release_date_changed" || e.Detail["notice_rule"] != "dk.notice.release.police" ||
+		e.Detail["acknowledge_by"] != "2026-11-27T00:00:00Z" {
+		t.Errorf("correction entry detail = %v", e.Detail)
+	}
+	// The inbox item carries the notice beside the obligation.
+	var item *liaisonv1.SubscribeResponse
+	for _, it := range readInbox(t, s, dkPolice, 0) {
+		if it.GetObligation().GetKind() == liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+			item = it
+		}
+	}
+	if n := item.GetNotice(); n.GetNoticeId() != r.GetNoticeId() || n.GetAcknowledgeBy() != r.GetAcknowledgeBy() ||
+		n.GetEventType() != liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED || n.GetRule() != "dk.notice.release.police" ||
+		len(n.GetRoutes()) != 1 || n.GetRoutes()[0].GetEarlierAuditIndex() != release {
+		t.Fatalf("the police's correction item says of its notice %v", n)
+	}
+	// Auditors list it.
+	nc := liaisonv1.NewNoticesClient(s.conn(t, dkAuditor))
+	listed, err := nc.ListNotices(ctx, &liaisonv1.ListNoticesRequest{UnacknowledgedOnly: true})
+	if err != nil || len(listed.GetNotices()) != 1 || listed.GetNotices()[0].GetNoticeId() != r.GetNoticeId() ||
+		listed.GetNotices()[0].GetAuditIndex() != r.GetAuditIndex() || listed.GetNotices()[0].GetSender() != "dk-prison-east" {
+		t.Fatalf("ListNotices = %v, %v; want the correction's notice", listed, err)
+	}
+	// Escalated once, halfway to the deadline (14 hours left, less than
+	// the rule's 24-hour grace).
+	if at := listed.GetNotices()[0].GetEscalateAt(); at != "2026-11-26T17:00:00Z" {
+		t.Errorf("escalate_at = %s, want 2026-11-26T17:00:00Z", at)
+	}
+	start, _ := s.db.Size(ctx)
+	clk.Set(time.Date(2026, 11, 26, 17, 1, 0, 0, time.UTC))
+	for range 2 {
+		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+			t.Fatalf("RunTimers = %v, %v", held, err)
+		}
+	}
+	esc := s.entriesOf(t, "notice_escalate", start)
+	if len(esc) != 1 || esc[0].Detail["notice_id"] != r.GetNoticeId() {
+		t.Fatalf("escalations = %+v, want one of %s", esc, r.GetNoticeId())
+	}
+	// The police read it in time: one acknowledgement, not late.
+	police := s.exchange(t, dkPolice)
+	_, ack := s.one(t, "acknowledge", "notice_acknowledge", "ok", func() error {
+		_, err := police.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()})
+		return err
+	})
+	if ack.Detail["notice_id"] != r.GetNoticeId() || ack.Detail["late"] != "false" {
+		t.Errorf("acknowledgement entry = %+v", ack)
+	}
+	open, err := nc.ListNotices(ctx, &liaisonv1.ListNoticesRequest{UnacknowledgedOnly: true})
+	if err != nil || len(open.GetNotices()) != 0 {
+		t.Errorf("open notices after the acknowledgement = %v, %v", open, err)
+	}
+	// A correction that keeps the date carries no required notice.
+	again := proto.CloneOf(corrected)
+	again.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus"
+	c2, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: again, Justification: "The contact point changed."})
+	if err != nil || len(c2.GetResults()) != 1 || c2.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Fatalf("second Correct = %v, %v", c2, err)
+	}
+	if id := c2.GetResults()[0].GetNoticeId(); id != "" {
+		t.Errorf("a correction that keeps the release date made required notice %s", id)
+	}
+}
