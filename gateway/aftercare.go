@@ -981,6 +981,9 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 			ln.Acknowledged, ln.AcknowledgementIndex = timestamppb.New(n.AckTime), n.AckIndex
 		}
 		ln.ForwardPending = n.ForwardDue
+		if n.SupersededBy >= 0 {
+			ln.SupersededBy = n.SupersededBy
+		}
 		resp.Notices = append(resp.Notices, ln)
 	}
 	return resp, nil

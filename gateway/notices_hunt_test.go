@@ -111,3 +111,90 @@ func TestCorrectionMovingTheReleaseDateIsARequiredNotice(t *testing.T) {
 		t.Errorf("a correction that keeps the release date made required notice %s", id)
 	}
 }
+
+// TestSupersededNoticeIsClosed: the Danish prison corrects its release
+// notice to the Aarhus police twice before the police read the first
+// correction; the second, a correction of the first, withdraws the
+// unread first from the inbox, so the police can never acknowledge it.
+// Auditors list only the second as open; the first is listed, with the
+// closed ones, as superseded by the second. A notice acknowledged before
+// a later one refers to it stays acknowledged, not superseded. Without
+// the fix the first correction was listed open for ever.
+func TestSupersededNoticeIsClosed(t *testing.T) {
+	eachStore(t, func(t *testing.T, o stackOptions) {
+		ctx := t.Context()
+		o.serverNow = newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now
+		s := startStack(t, o)
+		rec, attrs := dkRelease(t, s)
+		if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+		}); err != nil {
+			t.Fatal(err)
+		}
+		prison := aftercare(t, s, dkPrison)
+		correct := func(contact string) *liaisonv1.NoticeResult {
+			t.Helper()
+			c := proto.CloneOf(rec)
+			c.GetReleaseNotice().ContactPoint = contact
+			r, err := prison.Correct(ctx, &liaisonv1.CorrectRequest{Record: c, Justification: "The contact point changed."})
+			if err != nil || len(r.GetResults()) != 1 || r.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+				t.Fatalf("Correct = %v, %v; want one correction", r, err)
+			}
+			return r.GetResults()[0]
+		}
+		first := correct("Kriminalforsorgen Aarhus")
+		second := correct("Kriminalforsorgen Aarhus, probation desk")
+		if second.GetRefersTo() != first.GetAuditIndex() {
+			t.Fatalf("the second correction refers to %d, want the first, %d", second.GetRefersTo(), first.GetAuditIndex())
+		}
+		for _, it := range readInbox(t, s, dkPolice, 0) {
+			if it.GetObligation().GetAuditIndex() == first.GetAuditIndex() {
+				t.Fatalf("the first correction is still in the police's inbox: %v", it.GetObligation())
+			}
+		}
+		auditor := aftercare(t, s, dkAuditor)
+		list := func(all bool) map[int64]*liaisonv1.ListedNotice {
+			t.Helper()
+			r, err := auditor.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: all})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[int64]*liaisonv1.ListedNotice{}
+			for _, n := range r.GetNotices() {
+				out[n.GetAuditIndex()] = n
+			}
+			return out
+		}
+		if open := list(false); len(open) != 1 || open[second.GetAuditIndex()] == nil {
+			t.Errorf("open notices = %v; want only the second correction, %d (the first is superseded)", open, second.GetAuditIndex())
+		}
+		all := list(true)
+		if n := all[first.GetAuditIndex()]; n == nil || n.GetSupersededBy() != second.GetAuditIndex() || n.GetAcknowledgementIndex() != 0 {
+			t.Errorf("the first correction as listed = %v; want it superseded by %d, not acknowledged", n, second.GetAuditIndex())
+		}
+		if n := all[second.GetAuditIndex()]; n == nil || n.GetSupersededBy() != 0 {
+			t.Errorf("the second correction as listed = %v; want it open", n)
+		}
+		// Acknowledged first, then withdrawn: acknowledged, not superseded.
+		ack, err := aftercare(t, s, dkPolice).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{
+			NoticeIndex: second.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := prison.Withdraw(ctx, &liaisonv1.WithdrawRequest{
+			SubjectId: "SYN-DK-0001", Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Justification: "Sent in error.",
+		})
+		if err != nil || len(w.GetResults()) != 1 || w.GetResults()[0].GetRefersTo() != second.GetAuditIndex() {
+			t.Fatalf("Withdraw = %v, %v; want the second correction withdrawn", w, err)
+		}
+		all = list(true)
+		if n := all[second.GetAuditIndex()]; n == nil || n.GetSupersededBy() != 0 || n.GetAcknowledgementIndex() != ack.GetAuditIndex() {
+			t.Errorf("the acknowledged correction as listed = %v; want it acknowledged (entry %d), not superseded", n, ack.GetAuditIndex())
+		}
+		if open := list(false); len(open) != 1 || open[w.GetResults()[0].GetAuditIndex()] == nil {
+			t.Errorf("open notices = %v; want only the withdrawal", open)
+		}
+	})
+}

@@ -106,6 +106,12 @@ type SentNotice struct {
 	// Swept is true once the unread inbox items of the releases it refers
 	// to have been withdrawn from the recipient's inbox.
 	Swept bool
+	// SupersededBy is the later notice that refers to this one (a
+	// correction is itself a release) and was sent before this one was
+	// acknowledged, or -1: that notice replaced it, and withdrew it from
+	// the recipient's inbox if it was still unread, so it is closed
+	// without an acknowledgement.
+	SupersededBy int64
 }
 
 // A Revision moves the expiry of a tracked release.
@@ -119,6 +125,14 @@ type Revision struct {
 type Closure struct {
 	Release int64
 	By      int64 // the notice
+}
+
+// A Supersession records that notice By refers to an earlier notice
+// (Notice, a correction) to the same recipient. Stores apply it only to a
+// notice not acknowledged before By and not superseded yet.
+type Supersession struct {
+	Notice int64
+	By     int64
 }
 
 // An Ack records a notice's acknowledgement. Deferred is true when it
@@ -151,14 +165,19 @@ type AftercareChanges struct {
 	Closures  []Closure
 	Acks      []Ack
 	Forwards  []Forward
+	// Supersessions are applied last.
+	Supersessions []Supersession
 }
 
 // SentNoticeFilter selects notices. Zero fields match everything.
 type SentNoticeFilter struct {
-	Recipient    string
-	Kind         string
-	Subject      string
-	SentBefore   time.Time
+	Recipient  string
+	Kind       string
+	Subject    string
+	SentBefore time.Time
+	// IncludeAcked includes the closed notices: acknowledged ones and
+	// superseded ones (SentNotice.SupersededBy). Without it only open
+	// notices match.
 	IncludeAcked bool
 	Unswept      bool  // only notices not yet swept
 	ForwardDue   bool  // only notices whose acknowledgement is still to be forwarded (with IncludeAcked)
@@ -288,6 +307,9 @@ func ProjectAftercare(recs []Record) AftercareChanges {
 			ch.Notices = append(ch.Notices, n)
 			for _, r := range n.RefersTo {
 				ch.Closures = append(ch.Closures, Closure{Release: r, By: rec.Index})
+				// If r is itself a notice (a correction), this one
+				// supersedes it.
+				ch.Supersessions = append(ch.Supersessions, Supersession{Notice: r, By: rec.Index})
 			}
 		case ActionAcknowledgeNotice:
 			if a, ok := AckOf(rec.Index, e); ok {
@@ -368,7 +390,7 @@ func NoticeOf(index int64, e *Entry) (SentNotice, bool) {
 	}
 	n := SentNotice{
 		Index: index, Kind: kind, Recipient: e.Recipients[0].Agency, RecordType: e.RecordType, RefersTo: refs,
-		Reason: e.Detail[DetailReason], Obligation: e.Detail[DetailObligation], Sent: e.Time, AckIndex: -1, ForwardedBy: -1,
+		Reason: e.Detail[DetailReason], Obligation: e.Detail[DetailObligation], Sent: e.Time, AckIndex: -1, ForwardedBy: -1, SupersededBy: -1,
 	}
 	if e.Holder != nil {
 		n.Holder = e.Holder.Agency

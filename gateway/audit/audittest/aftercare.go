@@ -30,6 +30,7 @@ func RunAftercare(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"ProjectionOfTheLog", testProjection},
 		{"ProjectionAppliesEachRangeOnce", testProjectionRace},
 		{"ProjectionOfForwards", testProjectionForwards},
+		{"ProjectionOfSupersessions", testProjectionSupersessions},
 		{"WithdrawUnread", testWithdrawUnread},
 		{"Fingerprints", testFingerprints},
 		{"FingerprintsWithTheEntry", testFingerprintsWithEntry},
@@ -220,7 +221,7 @@ func testProjection(t *testing.T, open OpenFunc) {
 	}
 	wantN := audit.SentNotice{Index: 5, Kind: audit.NoticeWithdrawal, Recipient: "social", Holder: "prison-dk", Subject: subj,
 		RecordType: "release_notice", RefersTo: []int64{1}, Reason: "INCORRECT", Obligation: audit.ObligationErase,
-		Sent: t0.Add(5 * time.Minute), AckIndex: 9, AckTime: t0.Add(9 * time.Minute), Done: audit.ObligationErase, ForwardedBy: -1}
+		Sent: t0.Add(5 * time.Minute), AckIndex: 9, AckTime: t0.Add(9 * time.Minute), Done: audit.ObligationErase, ForwardedBy: -1, SupersededBy: -1}
 	if diff := cmp.Diff(wantN, ns[0]); diff != "" {
 		t.Errorf("Notices()[0] mismatch (-want +got):\n%s", diff)
 	}
@@ -277,6 +278,59 @@ func testProjection(t *testing.T, open OpenFunc) {
 	if wm, _ := a2.AftercareWatermark(ctx); wm != 11 {
 		t.Errorf("AftercareWatermark from another store = %d, want 11", wm)
 	}
+}
+
+// testProjectionSupersessions: a notice that refers to an earlier notice
+// to the same recipient (a correction of a correction, its withdrawal)
+// supersedes it unless it was acknowledged before: the earlier one is
+// closed, listed only with the closed ones, SupersededBy the later one. An
+// acknowledgement after the supersession still records; a notice to
+// another recipient that names the same index supersedes nothing.
+func testProjectionSupersessions(t *testing.T, open OpenFunc) {
+	s, a := openAftercare(t, open)
+	ctx := t.Context()
+	const subj = "apsn:s1"
+	ack := func(i int, notice string) *audit.Entry {
+		e := afterEntry(i, audit.ActionAcknowledgeNotice, audit.OutcomeOK, "police", subj, "", "")
+		e.Detail = map[string]string{audit.DetailNotice: notice, audit.DetailDone: audit.ObligationErase}
+		return e
+	}
+	appendAftercareEntries(t, s,
+		afterEntry(0, "disclose", "disclose", "police", subj, "b.probation", "2027-03-01"),
+		sentNoticeEntry(1, audit.ActionCorrect, audit.NoticeCorrection, "police", subj, 0), // corrects 0
+		sentNoticeEntry(2, audit.ActionCorrect, audit.NoticeCorrection, "police", subj, 1), // supersedes 1
+		ack(3, "2"), // 2 acknowledged
+		sentNoticeEntry(4, audit.ActionWithdraw, audit.NoticeWithdrawal, "police", subj, 2), // 2 stays acknowledged
+		sentNoticeEntry(5, audit.ActionWithdraw, audit.NoticeWithdrawal, "social", subj, 4), // another recipient's: nothing
+	)
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	appendAftercareEntries(t, s, ack(6, "1")) // after its supersession, in another sync
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	open2, err := a.SentNotices(ctx, audit.SentNoticeFilter{After: -1})
+	if err != nil || !slices.Equal(sentIndexes(open2), []int64{4, 5}) {
+		t.Errorf("SentNotices(open) = %v, %v; want [4 5]", sentIndexes(open2), err)
+	}
+	all, err := a.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: -1})
+	if err != nil || !slices.Equal(sentIndexes(all), []int64{1, 2, 4, 5}) {
+		t.Fatalf("SentNotices(all) = %v, %v; want [1 2 4 5]", sentIndexes(all), err)
+	}
+	for i, want := range []struct{ sup, ack int64 }{{2, 6}, {-1, 3}, {-1, -1}, {-1, -1}} {
+		if n := all[i]; n.SupersededBy != want.sup || n.AckIndex != want.ack {
+			t.Errorf("notice %d: superseded by %d, acknowledged by %d; want %d, %d", n.Index, n.SupersededBy, n.AckIndex, want.sup, want.ack)
+		}
+	}
+}
+
+func sentIndexes(ns []audit.SentNotice) []int64 {
+	var out []int64
+	for _, n := range ns {
+		out = append(out, n.Index)
+	}
+	return out
 }
 
 // testProjectionForwards: an acknowledgement deferred because the peer

@@ -74,6 +74,11 @@ func (s *Store) ApplyAftercare(ctx context.Context, from, to int64, ch audit.Aft
 		for _, f := range ch.Forwards {
 			b.Queue("UPDATE aftercare_notices SET fwd_idx = $1 WHERE idx = $2 AND fwd_due = 1 AND fwd_idx IS NULL", f.By, f.Notice)
 		}
+		for _, x := range ch.Supersessions {
+			b.Queue(`UPDATE aftercare_notices SET sup_idx = $1
+				WHERE idx = $2 AND idx < $1 AND sup_idx IS NULL AND (ack_idx IS NULL OR ack_idx > $1)
+				AND recipient = (SELECT recipient FROM aftercare_notices WHERE idx = $1)`, x.By, x.Notice)
+		}
 		b.Queue("UPDATE aftercare_watermark SET next_idx = $1 WHERE id = 1", to)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
@@ -147,7 +152,7 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 	}
 	add("idx > ?", max(f.After, -1))
 	if !f.IncludeAcked {
-		where = append(where, "ack_idx IS NULL")
+		where = append(where, "ack_idx IS NULL AND sup_idx IS NULL")
 	}
 	if f.Unswept {
 		where = append(where, "swept = 0")
@@ -173,16 +178,16 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 	}
 	args = append(args, limit)
 	rows, _ := s.pool.Query(ctx, `SELECT idx, kind, recipient, holder, subject, record_type, refers_to, reason, obligation,
-		sent_ns, ack_idx, ack_ns, done, swept, fwd_due, fwd_idx FROM aftercare_notices WHERE `+strings.Join(where, " AND ")+
+		sent_ns, ack_idx, ack_ns, done, swept, fwd_due, fwd_idx, sup_idx FROM aftercare_notices WHERE `+strings.Join(where, " AND ")+
 		" ORDER BY idx LIMIT $"+strconv.Itoa(len(args)), args...)
 	var out []audit.SentNotice
 	var n audit.SentNotice
 	var refs string
 	var sent, swept, fwdDue int64
-	var ackIdx, ackNs, fwdIdx pgtype.Int8
+	var ackIdx, ackNs, fwdIdx, supIdx pgtype.Int8
 	var done pgtype.Text
 	_, err := pgx.ForEachRow(rows, []any{&n.Index, &n.Kind, &n.Recipient, &n.Holder, &n.Subject, &n.RecordType, &refs,
-		&n.Reason, &n.Obligation, &sent, &ackIdx, &ackNs, &done, &swept, &fwdDue, &fwdIdx}, func() error {
+		&n.Reason, &n.Obligation, &sent, &ackIdx, &ackNs, &done, &swept, &fwdDue, &fwdIdx, &supIdx}, func() error {
 		x := n
 		x.Kind, x.Recipient, x.Holder, x.Subject = untext(n.Kind), untext(n.Recipient), untext(n.Holder), untext(n.Subject)
 		x.RecordType, x.Reason, x.Obligation = untext(n.RecordType), untext(n.Reason), untext(n.Obligation)
@@ -199,6 +204,7 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 		x.Swept = swept == 1
 		x.ForwardedBy = orMinus1(fwdIdx)
 		x.ForwardDue = fwdDue == 1 && !fwdIdx.Valid
+		x.SupersededBy = orMinus1(supIdx)
 		out = append(out, x)
 		return nil
 	})

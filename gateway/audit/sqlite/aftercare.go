@@ -85,6 +85,13 @@ func (s *Store) ApplyAftercare(ctx context.Context, from, to int64, ch audit.Aft
 			return false, err
 		}
 	}
+	for _, x := range ch.Supersessions {
+		if err := exec(`UPDATE aftercare_notices SET sup_idx = ?
+			WHERE idx = ? AND idx < ? AND sup_idx IS NULL AND (ack_idx IS NULL OR ack_idx > ?)
+			AND recipient = (SELECT recipient FROM aftercare_notices WHERE idx = ?)`, x.By, x.Notice, x.By, x.By, x.By); err != nil {
+			return false, err
+		}
+	}
 	if err := exec("UPDATE aftercare_watermark SET next_idx = ? WHERE id = 1", to); err != nil {
 		return false, err
 	}
@@ -174,7 +181,7 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 		args = append(args, arg)
 	}
 	if !f.IncludeAcked {
-		where = append(where, "ack_idx IS NULL")
+		where = append(where, "ack_idx IS NULL AND sup_idx IS NULL")
 	}
 	if f.Unswept {
 		where = append(where, "swept = 0")
@@ -200,7 +207,7 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 	}
 	args = append(args, limit)
 	rows, err := s.rc.QueryContext(ctx, `SELECT idx, kind, recipient, holder, subject, record_type, refers_to, reason, obligation,
-		sent_ns, ack_idx, ack_ns, done, swept, fwd_due, fwd_idx FROM aftercare_notices WHERE `+strings.Join(where, " AND ")+" ORDER BY idx LIMIT ?", args...)
+		sent_ns, ack_idx, ack_ns, done, swept, fwd_due, fwd_idx, sup_idx FROM aftercare_notices WHERE `+strings.Join(where, " AND ")+" ORDER BY idx LIMIT ?", args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: notices: %w", err)
 	}
@@ -210,11 +217,11 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 		var n audit.SentNotice
 		var refs string
 		var sent int64
-		var ackIdx, ackNs, fwdIdx sql.NullInt64
+		var ackIdx, ackNs, fwdIdx, supIdx sql.NullInt64
 		var done sql.NullString
 		var fwdDue bool
 		if err := rows.Scan(&n.Index, &n.Kind, &n.Recipient, &n.Holder, &n.Subject, &n.RecordType, &refs, &n.Reason, &n.Obligation,
-			&sent, &ackIdx, &ackNs, &done, &n.Swept, &fwdDue, &fwdIdx); err != nil {
+			&sent, &ackIdx, &ackNs, &done, &n.Swept, &fwdDue, &fwdIdx, &supIdx); err != nil {
 			return nil, fmt.Errorf("sqlite: notices: %w", err)
 		}
 		if n.RefersTo, err = audit.ParseIndexes(refs); err != nil {
@@ -228,6 +235,7 @@ func (s *Store) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]au
 		n.Done = done.String
 		n.ForwardedBy = orMinus1(fwdIdx)
 		n.ForwardDue = fwdDue && !fwdIdx.Valid
+		n.SupersededBy = orMinus1(supIdx)
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {

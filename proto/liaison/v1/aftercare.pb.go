@@ -1007,7 +1007,7 @@ func (x *GetReceiptResponse) GetProvenance() *Provenance {
 // ListObligationNoticesRequest filters the notices. Empty fields match everything.
 type ListObligationNoticesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Also list acknowledged notices.
+	// Also list the closed notices: acknowledged and superseded ones.
 	IncludeAcknowledged bool `protobuf:"varint,1,opt,name=include_acknowledged,json=includeAcknowledged,proto3" json:"include_acknowledged,omitempty"`
 	// Only notices to this recipient agency, spelt as the registry spells
 	// agency ids (in lower case; else INVALID_ARGUMENT naming recipient).
@@ -1188,8 +1188,11 @@ type ListedNotice struct {
 	// another country's gateway, is still to be forwarded there because that
 	// gateway did not answer (see AcknowledgeNotice).
 	ForwardPending bool `protobuf:"varint,12,opt,name=forward_pending,json=forwardPending,proto3" json:"forward_pending,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The audit log index of the later notice that superseded it (see
+	// ListObligationNotices): closed, not acknowledged. 0 if none.
+	SupersededBy  int64 `protobuf:"varint,13,opt,name=superseded_by,json=supersededBy,proto3" json:"superseded_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListedNotice) Reset() {
@@ -1306,6 +1309,13 @@ func (x *ListedNotice) GetForwardPending() bool {
 	return false
 }
 
+func (x *ListedNotice) GetSupersededBy() int64 {
+	if x != nil {
+		return x.SupersededBy
+	}
+	return 0
+}
+
 var File_liaison_v1_aftercare_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_aftercare_proto_rawDesc = "" +
@@ -1395,7 +1405,7 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\x12\x14\n" +
 	"\x05start\x18\a \x01(\x03R\x05start\"S\n" +
 	"\x1dListObligationNoticesResponse\x122\n" +
-	"\anotices\x18\x01 \x03(\v2\x18.liaison.v1.ListedNoticeR\anotices\"\xfd\x03\n" +
+	"\anotices\x18\x01 \x03(\v2\x18.liaison.v1.ListedNoticeR\anotices\"\xa2\x04\n" +
 	"\fListedNotice\x12\x1f\n" +
 	"\vaudit_index\x18\x01 \x01(\x03R\n" +
 	"auditIndex\x12.\n" +
@@ -1412,7 +1422,8 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\facknowledged\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\facknowledged\x123\n" +
 	"\x15acknowledgement_index\x18\v \x01(\x03R\x14acknowledgementIndex\x12'\n" +
-	"\x0fforward_pending\x18\f \x01(\bR\x0eforwardPending*\xac\x01\n" +
+	"\x0fforward_pending\x18\f \x01(\bR\x0eforwardPending\x12#\n" +
+	"\rsuperseded_by\x18\r \x01(\x03R\fsupersededBy*\xac\x01\n" +
 	"\x10WithdrawalReason\x12!\n" +
 	"\x1dWITHDRAWAL_REASON_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bWITHDRAWAL_REASON_INCORRECT\x10\x01\x12,\n" +

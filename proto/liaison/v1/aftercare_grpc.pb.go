@@ -185,8 +185,15 @@ type AftercareClient interface {
 	// is recorded in the log (an audit_read entry).
 	GetReceipt(ctx context.Context, in *GetReceiptRequest, opts ...grpc.CallOption) (*GetReceiptResponse, error)
 	// ListObligationNotices lists the obligation notices sent (corrections,
-	// withdrawals, expiry notices), by default only those not yet
-	// acknowledged, oldest first. It needs the auditor role and is itself
+	// withdrawals, expiry notices), by default only the open ones (neither
+	// acknowledged nor superseded), oldest first. A notice is superseded
+	// by a later notice to the same recipient that refers to it (a
+	// correction is itself a release: a later correction, withdrawal or
+	// expiry notice of it), sent before it was acknowledged: the later one
+	// says what the recipient must do now, and took the earlier one out of
+	// the inbox if it was still unread, so the earlier one is closed without
+	// an acknowledgement (ListedNotice.superseded_by; its acknowledgement,
+	// if the recipient makes one still, is recorded as any other). It needs the auditor role and is itself
 	// recorded in the log (an audit_read entry), a refused call too, as the
 	// Audit service records one (outcome refused, its reason and field; a
 	// caller without the role gets ROLE_REQUIRED naming that entry).
@@ -419,8 +426,15 @@ type AftercareServer interface {
 	// is recorded in the log (an audit_read entry).
 	GetReceipt(context.Context, *GetReceiptRequest) (*GetReceiptResponse, error)
 	// ListObligationNotices lists the obligation notices sent (corrections,
-	// withdrawals, expiry notices), by default only those not yet
-	// acknowledged, oldest first. It needs the auditor role and is itself
+	// withdrawals, expiry notices), by default only the open ones (neither
+	// acknowledged nor superseded), oldest first. A notice is superseded
+	// by a later notice to the same recipient that refers to it (a
+	// correction is itself a release: a later correction, withdrawal or
+	// expiry notice of it), sent before it was acknowledged: the later one
+	// says what the recipient must do now, and took the earlier one out of
+	// the inbox if it was still unread, so the earlier one is closed without
+	// an acknowledgement (ListedNotice.superseded_by; its acknowledgement,
+	// if the recipient makes one still, is recorded as any other). It needs the auditor role and is itself
 	// recorded in the log (an audit_read entry), a refused call too, as the
 	// Audit service records one (outcome refused, its reason and field; a
 	// caller without the role gets ROLE_REQUIRED naming that entry).
