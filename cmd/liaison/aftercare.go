@@ -192,7 +192,7 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // auditCorrections lists the obligation notices not yet acknowledged (or
 // all of them).
 func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	all := fs.Bool("all", false, "also list acknowledged notices")
+	all := fs.Bool("all", false, "also list closed notices: acknowledged, or superseded by a later notice before they were")
 	recipient := fs.String("recipient", "", "only notices to this recipient agency `id`")
 	kind := fs.String("kind", "", "only notices of this `kind`: correction, withdrawal or expiry")
 	olderThan := fs.Duration("older-than", 0, "only notices sent at least this `long` ago (e.g. 168h: open for a week)")
@@ -236,7 +236,7 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 		} else if *all {
 			fmt.Fprintln(stdout, "No correction, withdrawal or expiry notice has been sent.")
 		} else {
-			fmt.Fprintln(stdout, "Every correction, withdrawal and expiry notice sent has been acknowledged.")
+			fmt.Fprintln(stdout, "Every correction, withdrawal and expiry notice sent has been acknowledged or superseded.")
 		}
 		return nil
 	}
@@ -246,6 +246,8 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 		acked := "open"
 		if n.GetAcknowledged() != nil {
 			acked = fmt.Sprintf("%s (entry %d)", n.GetAcknowledged().AsTime().UTC().Format("2006-01-02 15:04"), n.GetAcknowledgementIndex())
+		} else if n.GetSupersededBy() > 0 {
+			acked = fmt.Sprintf("superseded by entry %d", n.GetSupersededBy())
 		}
 		if n.GetForwardPending() {
 			acked += ", not forwarded to the peer gateway yet"

@@ -76,9 +76,15 @@ func TestCorrectWithdrawAndAuditCorrections(t *testing.T) {
 	if _, err := asPrison("withdraw", "-subject", "SYN-DK-0001", "-reason", "boredom", "-justification", "x"); err == nil {
 		t.Error("withdraw -reason boredom = nil error")
 	}
+	// The withdrawal supersedes the correction, which the police had not
+	// acknowledged (nor read: it left their inbox): it is closed.
 	out, err = s.audit(t, "corrections")
-	if err != nil || strings.Count(out, "dk-police-aarhus") != 2 || !strings.Contains(out, "ERASED_AT_SOURCE") {
+	if err != nil || strings.Count(out, "dk-police-aarhus") != 1 || !strings.Contains(out, "ERASED_AT_SOURCE") || strings.Contains(out, "CORRECTED") {
 		t.Errorf("audit corrections after the withdrawal: %v\n%s", err, out)
+	}
+	out, err = s.audit(t, "corrections", "-all")
+	if err != nil || strings.Count(out, "dk-police-aarhus") != 2 || !strings.Contains(out, "superseded by entry") {
+		t.Errorf("audit corrections -all after the withdrawal: %v\n%s", err, out)
 	}
 	out, err = s.audit(t, "corrections", "-kind", "withdrawal", "-json")
 	if err != nil || strings.Count(out, `"auditIndex"`) != 1 {
