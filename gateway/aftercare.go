@@ -175,7 +175,7 @@ func (s *Server) Correct(ctx context.Context, req *liaisonv1.CorrectRequest) (_ 
 			return nil, err
 		}
 	}
-	attrs, err := recordReleaseDate(req.GetSubject(), req.GetRecord())
+	attrs, err := recordDates(req.GetSubject(), req.GetRecord())
 	if err != nil {
 		return nil, err
 	}
@@ -234,16 +234,14 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 	} else {
 		// The attributes the holder last gave for this release: those of
 		// its latest revision, if its dates changed since (ReviseExpiry),
-		// else the release's own; with the release date the corrected
-		// record states, if it states one.
+		// else the release's own; with the release date and the last day
+		// of probation the corrected record states, if it states them.
 		latest, err := s.latestAttributes(ctx, o)
 		if err != nil {
 			return res, err
 		}
 		if a := entryAttributes(latest); a != nil {
-			if day := req.GetRecord().GetReleaseNotice().GetReleaseDate(); day != "" {
-				a.ReleaseDate = day
-			}
+			withRecordDates(a, req.GetRecord())
 			ex.setSubject(a)
 		}
 	}

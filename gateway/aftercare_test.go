@@ -359,8 +359,18 @@ const supervisionBasis = "dk.rpl.115.stk1.nr3.supervision"
 
 // discloseUnderSupervision pushes rec to recipients under the KSP
 // supervision basis, which ends with the probation.
+// A record that states the last day of probation (a release notice,
+// probation measures) is made to state until, in place, as the holder's
+// record does: the gateway refuses attributes that give another day than
+// the record states.
 func discloseUnderSupervision(t *testing.T, s *stack, rec *liaisonv1.Record, until string, recipients ...string) *liaisonv1.DiscloseResponse {
 	t.Helper()
+	if rn := rec.GetReleaseNotice(); rn != nil {
+		rn.ProbationUntil = until
+	}
+	if pm := rec.GetProbationMeasures(); pm != nil {
+		pm.ProbationUntil = until
+	}
 	resp, err := s.exchange(t, dkPrison).Disclose(t.Context(), &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: probationAttrs(until), Recipients: recipients, ClaimedLegalBasis: supervisionBasis,
 		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
@@ -643,6 +653,7 @@ func TestErasedAtExpiryIsNoLongerCorrected(t *testing.T) {
 	prison := aftercare(t, s, dkPrison)
 	corrected := proto.CloneOf(rec)
 	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus, afdeling Nord"
+	corrected.GetReleaseNotice().ProbationUntil = "2028-01-01" // the new order, as the attributes say
 	correct := func(corrects ...int64) (*liaisonv1.CorrectResponse, error) {
 		return prison.Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Subject: probationAttrs("2028-01-01"), Corrects: corrects,
 			Justification: "The contact point was wrong; a new probation order runs to 2028."})
@@ -723,6 +734,7 @@ func TestReviseExpiryInTheCaseAsItIsNow(t *testing.T) {
 		}
 	}
 	rec, _ := dkRelease(t, s)
+	rec.GetReleaseNotice().ProbationUntil = "2027-03-01" // as the attributes say
 	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
 		Record: rec, Subject: probationAttrs("2027-03-01"), Recipients: []string{"dk-police-aarhus", "dk-social-aarhus"}, CaseId: id,
 		ClaimedLegalBasis: supervisionBasis, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
@@ -860,6 +872,9 @@ func TestCorrectionAfterARevisionKeepsItsDates(t *testing.T) {
 		t.Helper()
 		corrected := proto.CloneOf(rec)
 		corrected.GetReleaseNotice().ContactPoint = contact
+		// A record that states no last day of probation: the correction
+		// takes it from the attributes the holder last gave.
+		corrected.GetReleaseNotice().ProbationUntil = ""
 		c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Justification: "The contact point was wrong."})
 		if err != nil || len(c.GetResults()) != 1 {
 			t.Fatalf("Correct = %v, %v; want one result", c, err)
@@ -935,9 +950,11 @@ func TestNotifyFindsEarlierRecipientsByTheEndAsItStandsNow(t *testing.T) {
 	rec, _ := dkRelease(t, s)
 	d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-police-aarhus")
 	notify := func(until string) (*liaisonv1.NotifyResponse, error) {
+		r := proto.CloneOf(rec)
+		r.GetReleaseNotice().ProbationUntil = until // the record states the probation as it stands
 		return s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
 			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
-			Record:    rec, Subject: probationAttrs(until), Justification: "Breach of the conditions of supervision.",
+			Record:    r, Subject: probationAttrs(until), Justification: "Breach of the conditions of supervision.",
 		})
 	}
 
@@ -976,9 +993,11 @@ func TestNotifyFindsEarlierRecipientsByTheEndAsItStandsNow(t *testing.T) {
 	}); err != nil || len(rv.GetReleases()) != 1 || rv.GetReleases()[0].GetValidUntil() != "2027-02-10" {
 		t.Fatalf("ReviseExpiry = %v, %v; want the release moved back to 2027-02-10", rv, err)
 	}
+	ended := proto.CloneOf(other)
+	ended.GetReleaseNotice().ProbationUntil = "2027-02-10" // as the attributes say
 	_, err = s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
 		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_PROBATION_ENDED,
-		Record:    other, Subject: probationAttrs("2027-02-10"), Justification: "Probation ended.",
+		Record:    ended, Subject: probationAttrs("2027-02-10"), Justification: "Probation ended.",
 	})
 	if st := wantStatus(t, err, codes.InvalidArgument); errorReason(st) != "NO_RECIPIENTS" {
 		t.Errorf("Notify after the basis was cut short: %v (%s); want NO_RECIPIENTS, social services' basis having ended on 2027-02-10", st.Message(), errorReason(st))
@@ -1001,6 +1020,7 @@ func TestNotifyFindsEarlierRecipientsByTheEndAsItStandsNow(t *testing.T) {
 	clk.Set(time.Date(2027, 2, 25, 9, 0, 0, 0, time.UTC))
 	corrected := proto.CloneOf(third)
 	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus, afdeling Nord"
+	corrected.GetReleaseNotice().ProbationUntil = "2027-06-01" // as the attributes say
 	c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Subject: probationAttrs("2027-06-01"),
 		Justification: "The contact point was wrong; the probation was extended."})
 	if err != nil || len(c.GetResults()) != 1 || c.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {

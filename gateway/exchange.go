@@ -545,6 +545,10 @@ func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liais
 	if err := validSubject(req.GetSubject(), string(subject)); err != nil {
 		return nil, nil, err
 	}
+	attrs, err := recordDates(req.GetSubject(), req.GetRecord())
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(req.GetRecipients()) == 0 && len(req.GetRecipientRoles()) == 0 {
 		return nil, nil, invalid("recipients", "name at least one recipient agency, by id or by role (recipient_roles)")
 	}
@@ -567,7 +571,7 @@ func (s *Server) validateDisclose(ctx context.Context, reg *Registry, req *liais
 	}
 	return &push{
 		action: "disclose", record: req.GetRecord(), recordType: rule.GetRecordType(), subject: subject,
-		attrs: req.GetSubject(), justification: req.GetJustification(), provenance: req.GetProvenance(),
+		attrs: attrs, justification: req.GetJustification(), provenance: req.GetProvenance(),
 	}, ts.list, nil
 }
 

@@ -1,11 +1,14 @@
 package gateway_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -196,5 +199,74 @@ func TestSupersededNoticeIsClosed(t *testing.T) {
 		if open := list(false); len(open) != 1 || open[w.GetResults()[0].GetAuditIndex()] == nil {
 			t.Errorf("open notices = %v; want only the withdrawal", open)
 		}
+	})
+}
+
+// TestStatedDatesMatchTheAttributes: a record that states the subject's
+// release date or last day of probation gives it to the policy, in a
+// Disclose as in a Notify or a Correct: the Danish prison's release notice
+// of the release on 2026-12-15 says the probation ends 2029-12-15; attributes that say 2027-03-01 (by
+// which the supervision basis would end two years early) are refused,
+// naming subject.probation_until, as a release date other than the
+// record's is refused naming subject.release_date, in a Disclose too: one
+// refused entry each, nothing delivered. Attributes that give no date take
+// the record's. Without the fix the Disclose went out under a basis that
+// ended 2027-03-01, and the Notify and Correct too.
+func TestStatedDatesMatchTheAttributes(t *testing.T) {
+	ctx := t.Context()
+	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2027, 1, 10, 10, 0, 0, 0, time.UTC)).Now})
+	rec, attrs := dkRelease(t, s)
+	attrs.InCustody = false // released on 2026-12-15
+	if rec.GetReleaseNotice().GetProbationUntil() != "2029-12-15" || attrs.GetProbationUntil() != "2029-12-15" {
+		t.Fatalf("the sample's probation ends %s (attributes %s), want 2029-12-15", rec.GetReleaseNotice().GetProbationUntil(), attrs.GetProbationUntil())
+	}
+	prison := s.exchange(t, dkPrison)
+	with := func(release, probation string) *liaisonv1.SubjectAttributes {
+		a := proto.CloneOf(attrs)
+		a.ReleaseDate, a.ProbationUntil = release, probation
+		return a
+	}
+	disclose := func(a *liaisonv1.SubjectAttributes) error {
+		_, err := prison.Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: rec, Subject: a, Recipients: []string{"dk-police-aarhus"}, ClaimedLegalBasis: "dk.rpl.115.stk1.nr3.supervision",
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
+		})
+		return err
+	}
+	notify := func(a *liaisonv1.SubjectAttributes) error {
+		_, err := prison.Notify(ctx, &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET, Record: rec, Subject: a,
+			Recipients: []string{"dk-police-aarhus"}, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release date set.",
+		})
+		return err
+	}
+	refused := func(what, action, field, day string, call func() error) {
+		t.Helper()
+		before := len(readInbox(t, s, dkPolice, 0))
+		err, entries := s.grown(t, call)
+		st := wantStatus(t, err, codes.InvalidArgument)
+		if f := badField(st); f != field || !strings.Contains(st.Message(), day) {
+			t.Errorf("%s: refused on %q: %s; want %s, naming the record's %s", what, f, st.Message(), field, day)
+		}
+		if len(entries) != 1 || entries[0].Action != action || entries[0].Outcome != audit.OutcomeRefused {
+			t.Errorf("%s: entries = %+v; want one refused %s entry", what, entries, action)
+		}
+		if n := len(readInbox(t, s, dkPolice, 0)); n != before {
+			t.Errorf("%s: the police's inbox grew by %d items, want none", what, n-before)
+		}
+	}
+	refused("Disclose, probation", "disclose", "subject.probation_until", "2029-12-15", func() error { return disclose(with("2026-12-15", "2027-03-01")) })
+	refused("Disclose, release", "disclose", "subject.release_date", "2026-12-15", func() error { return disclose(with("2027-03-01", "2029-12-15")) })
+	refused("Notify, probation", "notify", "subject.probation_until", "2029-12-15", func() error { return notify(with("2026-12-15", "2027-03-01")) })
+
+	// No dates given: the record's.
+	err, entries := s.grown(t, func() error { return disclose(with("", "")) })
+	if err != nil || len(entries) != 1 || entries[0].Subject == nil || entries[0].Subject.ProbationUntil != "2029-12-15" ||
+		entries[0].Subject.ReleaseDate != "2026-12-15" || entries[0].LegalBasis == nil || entries[0].LegalBasis.ValidUntil != "2029-12-15" {
+		t.Fatalf("Disclose without dates = %v, entries %+v; want it decided with the record's dates, the basis ending 2029-12-15", err, entries)
+	}
+	refused("Correct, probation", audit.ActionCorrect, "subject.probation_until", "2029-12-15", func() error {
+		_, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: rec, Subject: with("", "2027-03-01"), Justification: "Resent."})
+		return err
 	})
 }

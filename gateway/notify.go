@@ -215,7 +215,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	if err := validSubject(req.GetSubject(), string(subject)); err != nil {
 		return nil, err
 	}
-	attrs, err := recordReleaseDate(req.GetSubject(), req.GetRecord())
+	attrs, err := recordDates(req.GetSubject(), req.GetRecord())
 	if err != nil {
 		return nil, err
 	}
@@ -294,34 +294,80 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 	return resp, nil
 }
 
-// recordReleaseDate returns the subject's attributes a Notify or a
+// A statedDate is a date of the subject's attributes that a record states
+// too: where the record holds it, and where the attributes do.
+type statedDate struct {
+	record, subject string // the fields' paths in the request
+	day             string // the date the record states, "" if none
+	get             func(*liaisonv1.SubjectAttributes) string
+	set             func(*liaisonv1.SubjectAttributes, string)
+}
+
+// statedDates are the subject's dates that record states: a release
+// notice's release date and last day of probation, probation measures'
+// last day of supervision.
+func statedDates(record *liaisonv1.Record) []statedDate {
+	release := func(a *liaisonv1.SubjectAttributes) string { return a.GetReleaseDate() }
+	setRelease := func(a *liaisonv1.SubjectAttributes, d string) { a.ReleaseDate = d }
+	probation := func(a *liaisonv1.SubjectAttributes) string { return a.GetProbationUntil() }
+	setProbation := func(a *liaisonv1.SubjectAttributes, d string) { a.ProbationUntil = d }
+	var out []statedDate
+	if rn := record.GetReleaseNotice(); rn != nil {
+		out = append(out,
+			statedDate{"record.release_notice.release_date", "subject.release_date", rn.GetReleaseDate(), release, setRelease},
+			statedDate{"record.release_notice.probation_until", "subject.probation_until", rn.GetProbationUntil(), probation, setProbation})
+	}
+	if pm := record.GetProbationMeasures(); pm != nil {
+		out = append(out, statedDate{"record.probation_measures.probation_until", "subject.probation_until", pm.GetProbationUntil(), probation, setProbation})
+	}
+	return out
+}
+
+// recordDates returns the subject's attributes a Disclose, a Notify or a
 // correction is decided with. The policy reads the subject's release_date
-// (a required notice is due before the release day; a release window
-// ends days after it): a release notice states that date, and attributes
-// that give none take it; attributes that give another are refused, as
-// the police would be held to a deadline, and the recipients to a basis,
-// for a release other than the one the record states.
-func recordReleaseDate(attrs *liaisonv1.SubjectAttributes, record *liaisonv1.Record) (*liaisonv1.SubjectAttributes, error) {
-	day := record.GetReleaseNotice().GetReleaseDate()
-	if day == "" {
-		return attrs, nil
+// and probation_until (a required notice is due before the release day; a
+// release window ends days after it; a basis of supervision ends with the
+// probation): a record that states such a date (a release notice its
+// release date and, if it has one, the last day of probation; probation
+// measures the last day of supervision) gives it, attributes that give
+// none take it, and attributes that give another are refused, as the
+// police would be held to a deadline, and the recipients to a basis, for
+// a release or a probation other than the one the record states.
+func recordDates(attrs *liaisonv1.SubjectAttributes, record *liaisonv1.Record) (*liaisonv1.SubjectAttributes, error) {
+	out := attrs
+	for _, d := range statedDates(record) {
+		if d.day == "" {
+			continue
+		}
+		if t, err := time.Parse(time.DateOnly, d.day); err != nil || t.Format(time.DateOnly) != d.day {
+			return nil, invalid(d.record, "must be a date in YYYY-MM-DD form")
+		}
+		if attrs == nil {
+			continue // none given: the caller takes the dates from the record
+		}
+		switch d.get(attrs) {
+		case d.day:
+		case "":
+			if out == attrs {
+				out = proto.CloneOf(attrs)
+			}
+			d.set(out, d.day)
+		default:
+			return nil, invalid(d.subject, "is %s, but the record states %s (%s): give the date the record states, "+
+				"by which the policy decides (a notice due before the release, a basis that ends after it or with the probation)",
+				d.get(attrs), d.day, d.record)
+		}
 	}
-	if t, err := time.Parse(time.DateOnly, day); err != nil || t.Format(time.DateOnly) != day {
-		return nil, invalid("record.release_notice.release_date", "must be a date in YYYY-MM-DD form")
+	return out, nil
+}
+
+// withRecordDates sets in a the dates that record states.
+func withRecordDates(a *liaisonv1.SubjectAttributes, record *liaisonv1.Record) {
+	for _, d := range statedDates(record) {
+		if d.day != "" {
+			d.set(a, d.day)
+		}
 	}
-	if attrs == nil {
-		return nil, nil // none given: the caller takes the date from the record
-	}
-	switch attrs.GetReleaseDate() {
-	case day:
-		return attrs, nil
-	case "":
-		a := proto.CloneOf(attrs)
-		a.ReleaseDate = day
-		return a, nil
-	}
-	return nil, invalid("subject.release_date", "is %s, but the release notice states %s: give the date the record states, "+
-		"by which the policy decides (a notice due before the release, a basis that ends after it)", attrs.GetReleaseDate(), day)
 }
 
 // roleInbox names the inbox of an agency's officers holding a role.

@@ -83,7 +83,7 @@ func testOnward(t *testing.T, o stackOptions) {
 	// Undeclared: the same content, and the same changed a little.
 	changed := proto.CloneOf(got.GetRecord())
 	changed.GetReleaseNotice().ContactPoint = "Østjyllands Politi, SSP desk"
-	changed.GetReleaseNotice().ReleaseDate = "2026-12-16"
+	changed.GetReleaseNotice().PreviousReleaseDate = "2026-12-16"
 	for _, r := range []*liaisonv1.Record{got.GetRecord(), changed} {
 		_, err = onward(r, nil, "dk-social-aarhus")
 		st = wantStatus(t, err, codes.PermissionDenied)
@@ -701,6 +701,8 @@ func TestOnwardUseAfterTheEndMoved(t *testing.T) {
 		}
 	}
 	back := func(rec *liaisonv1.Record, from int64, until string) (*liaisonv1.DiscloseResponse, error) {
+		rec = proto.CloneOf(rec)
+		rec.GetReleaseNotice().ProbationUntil = until // the record states the probation as it stands
 		return s.exchange(t, dkPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
 			Record: rec, Subject: probationAttrs(until), Recipients: []string{"dk-prison-east"}, Provenance: &liaisonv1.Provenance{AuditIndex: from},
 			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "The prison should see what we hold.",
@@ -751,6 +753,7 @@ func TestOnwardUseAfterTheEndMoved(t *testing.T) {
 	// record under now, whichever release they name.
 	corrected := proto.CloneOf(extended)
 	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus, afdeling Nord"
+	corrected.GetReleaseNotice().ProbationUntil = "2027-09-01" // as the attributes say
 	c, err := prison.Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Subject: probationAttrs("2027-09-01"),
 		Justification: "The contact point was wrong; the probation now runs to 2027-09-01."})
 	if err != nil || len(c.GetResults()) != 1 || c.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {

@@ -90,9 +90,13 @@ type CorrectRequest struct {
 	// those of its latest expiry revision (ReviseExpiry) if its dates
 	// changed since, else those recorded with the release. A record that
 	// states a release date (a ReleaseNotice) gives release_date either
-	// way: set here, it must be that date (or empty), else the call is
-	// refused (INVALID_ARGUMENT, field subject.release_date), as the policy
-	// decides the correction's basis (a release window) by it.
+	// way, and one that states a last day of probation (a ReleaseNotice's
+	// probation_until, if set; a ProbationMeasures') gives probation_until
+	// either way: set here, each must be that date (or empty), else the call
+	// is refused (INVALID_ARGUMENT, field subject.release_date or
+	// subject.probation_until), as the policy decides the correction's
+	// basis (a release window, supervision that ends with the probation) by
+	// them.
 	Subject *SubjectAttributes `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
 	// The audit log indexes of the releases it corrects (RecipientResult and
 	// Released audit_index). Empty: every release, by the caller's agency,

@@ -206,7 +206,15 @@ type DiscloseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The record; its subject's identifier must be set.
 	Record *Record `protobuf:"bytes,1,opt,name=record,proto3" json:"record,omitempty"`
-	// The subject's attributes as the holder knows them.
+	// The subject's attributes as the holder knows them. A date the record
+	// states gives the attribute, as for NotifyRequest.subject: a
+	// ReleaseNotice's release_date gives release_date, its probation_until
+	// (if set) and a ProbationMeasures' probation_until give
+	// probation_until. Left empty, the attribute is taken from the record;
+	// another date is refused (INVALID_ARGUMENT, field
+	// subject.release_date or subject.probation_until; one refused entry,
+	// nothing delivered), as the policy decides by these dates (a release
+	// window, a basis that ends with the probation).
 	Subject *SubjectAttributes `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
 	// Agency ids of the recipients. With recipient_roles, at least one of
 	// the two must name a recipient. An offboarded agency is refused
@@ -1038,7 +1046,11 @@ type NotifyRequest struct {
 	// gateway takes it from the record (the policy bounds the deadline of a
 	// notice required before the release by it), and another date is
 	// refused (INVALID_ARGUMENT, field subject.release_date). Otherwise an
-	// empty release_date means unknown to the policy.
+	// empty release_date means unknown to the policy. Likewise a record
+	// that states a last day of probation (a ReleaseNotice's
+	// probation_until, if set; a ProbationMeasures') gives probation_until:
+	// left empty, taken from the record; another date refused
+	// (INVALID_ARGUMENT, field subject.probation_until).
 	Subject *SubjectAttributes `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
 	// The purpose of the notice to recipients named by id or role; required
 	// when there are any. Members of the person's cases are told for
