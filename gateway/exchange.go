@@ -388,9 +388,23 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 		out, told = append(out, &m), it.Cursor
 	}
 	// Every inbox read was read up to told: the items merged by cursor
-	// include each inbox's items up to it.
+	// include each inbox's items up to it, after the cursor asked for.
+	// An inbox's items up to that cursor were received only if it was
+	// sent that far already: a read that skips ahead (after beyond the
+	// inbox's mark) received none of the items it skipped, so its mark
+	// stays where it was.
 	if told > 0 {
-		if err := s.cfg.Audit.MarkSent(ctx, told, inboxes(caller)...); err != nil {
+		var boxes []string
+		for _, box := range inboxes(caller) {
+			sent, err := s.cfg.Audit.Sent(ctx, box)
+			if err != nil {
+				return s.statusError(ctx, err)
+			}
+			if req.GetAfter() <= sent {
+				boxes = append(boxes, box)
+			}
+		}
+		if err := s.cfg.Audit.MarkSent(ctx, told, boxes...); err != nil {
 			return s.statusError(ctx, err)
 		}
 	}

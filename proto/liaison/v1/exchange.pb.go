@@ -3446,7 +3446,8 @@ type AcknowledgeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Acknowledge every item up to and including this cursor: the cursor of
 	// an item Subscribe returned (SubscribeResponse.cursor) or reported
-	// unreadable, to an officer of the caller's agency. A later one is
+	// unreadable, to an officer of the caller's agency, by a Subscribe that
+	// read on from a cursor received (see Subscribe). A later one is
 	// refused (INVALID_ARGUMENT, reason CURSOR_NOT_RECEIVED; see
 	// Acknowledge). Zero only in a forwarded acknowledgement (below).
 	Cursor int64 `protobuf:"varint,1,opt,name=cursor,proto3" json:"cursor,omitempty"`

@@ -131,7 +131,10 @@ type ExchangeClient interface {
 	// "cursor" and "audit_index" in the ErrorInfo metadata; subscribing again
 	// with after set to that cursor reads on. The items a call returns (and
 	// an item it reports unreadable) have been received: Acknowledge takes
-	// their cursors, and no later one.
+	// their cursors, and no later one. A call that skips ahead (after beyond
+	// the last cursor returned from an inbox, or above zero before the first
+	// read) received none of the items it skipped: Acknowledge does not take
+	// its cursors for that inbox; read on from a cursor received instead.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
@@ -432,7 +435,10 @@ type ExchangeServer interface {
 	// "cursor" and "audit_index" in the ErrorInfo metadata; subscribing again
 	// with after set to that cursor reads on. The items a call returns (and
 	// an item it reports unreadable) have been received: Acknowledge takes
-	// their cursors, and no later one.
+	// their cursors, and no later one. A call that skips ahead (after beyond
+	// the last cursor returned from an inbox, or above zero before the first
+	// read) received none of the items it skipped: Acknowledge does not take
+	// its cursors for that inbox; read on from a cursor received instead.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
