@@ -64,18 +64,10 @@ func (s *Server) verify(ctx context.Context, sample bool) check {
 	defer s.verifyMu.Unlock()
 	c := check{Time: s.cfg.Now().UTC()}
 	hist, _ := s.trust.read()
-	if len(hist) > 0 {
-		for _, e := range hist {
-			if e.Failure == "" {
-				c.Since = e.Time
-				break
-			}
-		}
-	}
-	if last := lastTrusted(hist); last != nil {
-		c.BeforeSince = last.Time
-	} else if t, ok := s.trust.modTime(); ok {
-		c.BeforeSince, c.Since = t, t
+	stateTime, stateKept := s.trust.modTime()
+	c.Since = trustedSince(hist)
+	if c.Since.IsZero() && stateKept {
+		c.Since = stateTime // a state file kept by `liaison audit verify` alone
 	}
 	client := audit.NewClient(auditSource{s.cfg.Audit}, s.trust, s.cfg.Verifier)
 	latest, before, err := client.Update(ctx)
@@ -84,6 +76,19 @@ func (s *Server) verify(ctx context.Context, sample bool) check {
 		return c
 	}
 	c.Latest, c.Before, c.FirstUse = &latest, before, before == nil
+	// The update may have begun trust afresh (see event.First): the
+	// history says so now.
+	hist, _ = s.trust.read()
+	if t := trustedSince(hist); !t.IsZero() {
+		c.Since = t
+	}
+	if before != nil {
+		if t, ok := trustedAt(hist, *before); ok {
+			c.BeforeSince = t
+		} else if stateKept {
+			c.BeforeSince = stateTime
+		}
+	}
 	if c.FirstUse {
 		c.Since = c.Time
 	}

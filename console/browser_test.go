@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -456,6 +457,68 @@ func TestBrowserTamper(t *testing.T) {
 	}
 	if n := run(t, ctx, "alarms", chromedp.Evaluate[int](`document.querySelectorAll("main table tbody tr").length`)); n < 2 {
 		t.Errorf("the overview lists %d failed checks, want both", n)
+	}
+}
+
+// TestBrowserTrustReset: after a failed check, the officer removes the
+// state file to trust the log afresh (keeping its history as evidence):
+// from then on the overview says they have trusted the log since that new
+// start, when the checkpoint they check against became trusted, and that
+// every check since then found it consistent; not the time they first
+// trusted the log before the failure.
+func TestBrowserTrustReset(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	f.traffic(t)
+	var clock atomic.Pointer[time.Time]
+	at := func(tm time.Time) { clock.Store(&tm) }
+	base := time.Now().UTC().Truncate(time.Second)
+	at(base)
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) {
+		cfg.Sample = 1000 // every entry
+		cfg.Now = func() time.Time { return *clock.Load() }
+	})
+	f.waitCheckpoint(t, c.ac)
+	when := func(tm time.Time) string { return tm.Format("2006-01-02 15:04:05") + " UTC" }
+	overview := func(tm time.Time) string {
+		t.Helper()
+		at(tm)
+		do(t, ctx, "overview", chromedp.Navigate(c.url+"/"))
+		return text(t, ctx, "#integrity")
+	}
+	login(t, ctx, c) // trusted on first use, at base
+	if got := overview(base.Add(5 * time.Minute)); !strings.Contains(got, "since "+when(base)) {
+		t.Fatalf("overview after the first use = %q, want trusted since %s", got, when(base))
+	}
+
+	// A row changed in place, found, then put back.
+	f.sqlExec(t, "CREATE TABLE saved AS SELECT idx, leaf FROM leaves WHERE idx = 1",
+		"UPDATE leaves SET leaf = CAST(replace(CAST(leaf AS TEXT), 'risk_management', 'statistics') AS BLOB) WHERE idx = 1")
+	if got := overview(base.Add(10 * time.Minute)); !strings.Contains(got, "NOT consistent") {
+		t.Fatalf("overview of a changed row = %q, want NOT consistent", got)
+	}
+	f.sqlExec(t, "UPDATE leaves SET leaf = (SELECT leaf FROM saved WHERE saved.idx = 1) WHERE idx = 1")
+
+	// The officer trusts the log afresh.
+	if err := os.Remove(c.state); err != nil {
+		t.Fatal(err)
+	}
+	reset := base.Add(20 * time.Minute)
+	if got := overview(reset); !strings.Contains(got, "trust on first use") {
+		t.Fatalf("overview without a state file = %q, want trust on first use", got)
+	}
+	got := overview(base.Add(30 * time.Minute))
+	if since := text(t, ctx, "#since"); since != when(reset) {
+		t.Errorf("Trusted since = %q, want %q, when the officer trusted the log afresh", since, when(reset))
+	}
+	for _, want := range []string{"that you trusted on " + when(reset), "since " + when(reset), "every check since then found it consistent"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("overview after trust was re-established = %q, want it to say %q", got, want)
+		}
+	}
+	// The failed check stays in the history, as evidence.
+	if n := run(t, ctx, "alarms", chromedp.Evaluate[int](`document.querySelectorAll("main table tbody tr").length`)); n != 1 {
+		t.Errorf("the overview lists %d failed checks, want the one before the reset", n)
 	}
 }
 

@@ -36,6 +36,11 @@ type event struct {
 	// Trusted: a checkpoint became the trusted one.
 	Size int64  `json:"size,omitempty"`
 	Root string `json:"root,omitempty"`
+	// First: this checkpoint began the officer's trust in the log: the
+	// state file held none (trust on first use, or the officer removed
+	// it to trust the log afresh). Trust is counted from the last such
+	// event.
+	First bool `json:"first,omitempty"`
 	// Failure: a check failed, and why.
 	Failure string `json:"failure,omitempty"`
 }
@@ -51,8 +56,9 @@ func (t *trustState) ReadTrusted(ctx context.Context) ([]byte, error) {
 
 // WriteTrusted implements [audit.TrustStore]: it replaces the trusted
 // checkpoint and notes it in the history if it differs from the last one
-// noted.
+// noted, or if it begins the officer's trust afresh (see event.First).
 func (t *trustState) WriteTrusted(ctx context.Context, signed []byte) error {
+	prev, _ := t.file.ReadTrusted(ctx)
 	if err := t.file.WriteTrusted(ctx, signed); err != nil {
 		return err
 	}
@@ -63,10 +69,16 @@ func (t *trustState) WriteTrusted(ctx context.Context, signed []byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	hist, _ := t.read()
-	if last := lastTrusted(hist); last != nil && last.Size == cp.Size && last.Root == cp.Hash.String() {
+	e := event{Time: t.now().UTC(), Size: cp.Size, Root: cp.Hash.String(), First: len(prev) == 0}
+	if last := lastTrusted(hist); !e.First && last != nil && last.is(cp) {
 		return nil
 	}
-	return t.append(event{Time: t.now().UTC(), Size: cp.Size, Root: cp.Hash.String()})
+	return t.append(e)
+}
+
+// is reports whether e notes cp as trusted.
+func (e *event) is(cp audit.Checkpoint) bool {
+	return e.Failure == "" && e.Size == cp.Size && e.Root == cp.Hash.String()
 }
 
 // failed notes a failed check in the history.
@@ -116,6 +128,39 @@ func (t *trustState) modTime() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return fi.ModTime().UTC(), true
+}
+
+// trustedSince returns when the officer's current trust in the log
+// began: the last event that began it afresh (see event.First), or that
+// noted a checkpoint no larger than the one trusted before it yet another
+// (a history written before First was noted), or else the first trusted
+// checkpoint. It is the zero time if the history notes none.
+func trustedSince(h []event) time.Time {
+	var since time.Time
+	var prev *event
+	for i := range h {
+		e := &h[i]
+		if e.Failure != "" {
+			continue
+		}
+		if since.IsZero() || e.First || (prev != nil && e.Size <= prev.Size) {
+			since = e.Time
+		}
+		prev = e
+	}
+	return since
+}
+
+// trustedAt returns when cp became the trusted checkpoint, as the
+// history notes it: its latest event (the history notes a checkpoint
+// again only when another came between).
+func trustedAt(h []event, cp audit.Checkpoint) (time.Time, bool) {
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].is(cp) {
+			return h[i].Time, true
+		}
+	}
+	return time.Time{}, false
 }
 
 func lastTrusted(h []event) *event {
