@@ -787,3 +787,57 @@ func TestBrowserNotices(t *testing.T) {
 		t.Error("printed, the corrections are hidden")
 	}
 }
+
+// TestBrowserNoticesReadOn: the notices page reads each list on past a
+// full page (start): with the gateway answering a notice a call, it still
+// lists both required notices and the correction, and does not say that
+// only the oldest are shown; a console that stops at its limit says so.
+func TestBrowserNoticesReadOn(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	m := f.aftercare(t, f.traffic(t))
+	t.Cleanup(console.SetNoticesPage(1))
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+
+	rows := func(sel string) []string {
+		t.Helper()
+		return run(t, ctx, "rows of "+sel, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(`+strconv.Quote(sel)+`)).map(r => r.dataset.entry)`))
+	}
+	idx := func(xs ...int64) []string {
+		var out []string
+		for _, x := range xs {
+			out = append(out, strconv.FormatInt(x, 10))
+		}
+		return out
+	}
+	do(t, ctx, "notices", chromedp.Navigate(c.url+"/notices"))
+	if got, want := rows("#required tbody tr"), idx(m.late.GetAuditIndex(), m.inTime.GetAuditIndex()); !slices.Equal(got, want) {
+		t.Errorf("read a notice a call, the required notices listed are entries %v, want %v", got, want)
+	}
+	if got, want := rows("#obligations tbody tr"), idx(m.correction.GetAuditIndex()); !slices.Equal(got, want) {
+		t.Errorf("read a notice a call, the corrections listed are entries %v, want %v", got, want)
+	}
+	for _, sel := range []string{"#required-summary", "#obligations-summary"} {
+		if got := text(t, ctx, sel); strings.Contains(got, "Only the oldest") {
+			t.Errorf("%s = %q: it says only the oldest are shown, though every notice is", sel, got)
+		}
+	}
+	if got := text(t, ctx, "#required-summary"); !strings.HasPrefix(got, "2 notices not acknowledged") || !strings.Contains(got, "1 past its deadline") {
+		t.Errorf("the required notices' summary = %q, want 2 notices, 1 past its deadline", got)
+	}
+
+	// A console that reads at most one notice of a list says where it stopped.
+	c1 := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = 1 })
+	login(t, ctx, c1)
+	do(t, ctx, "notices, at most one", chromedp.Navigate(c1.url+"/notices"))
+	if got, want := rows("#required tbody tr"), idx(m.late.GetAuditIndex()); !slices.Equal(got, want) {
+		t.Errorf("at most one notice: the required notices listed are entries %v, want %v", got, want)
+	}
+	if got := text(t, ctx, "#required-summary"); !strings.Contains(got, "Only the oldest 1 are shown") {
+		t.Errorf("at most one notice: the summary %q does not say only the oldest is shown", got)
+	}
+	if got := text(t, ctx, "#obligations-summary"); strings.Contains(got, "Only the oldest") {
+		t.Errorf("at most one notice: the corrections' summary %q says more are left, though the one there is was read", got)
+	}
+}

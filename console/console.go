@@ -82,7 +82,8 @@ type Config struct {
 	// SessionIdle ends a session unused for this long. If zero, one hour.
 	SessionIdle time.Duration
 	// MaxEntries bounds how many log entries a timeline or an impact
-	// analysis reads. If zero, 20000.
+	// analysis reads, and how many notices of each list the notices page
+	// reads (a page of at most 1000 a call). If zero, 20000.
 	MaxEntries int
 	// Sample is how many random entries the overview proves included in
 	// the latest checkpoint, besides the newest one. If zero, 8.

@@ -17,9 +17,11 @@ import (
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
-// noticesLimit is how many notices of each kind the page asks for (the
-// gateway's most); the oldest come first.
-const noticesLimit = 1000
+// noticesPage is how many notices one call asks for (the gateway's
+// most). The page reads each list on, a call per page, from the audit
+// index after the last notice listed (start), up to Config.MaxEntries
+// notices.
+var noticesPage = 1000
 
 // defaultOpenDays is how long a correction, withdrawal or expiry notice
 // may stay unacknowledged before the page marks it overdue: the law sets
@@ -186,9 +188,7 @@ func (s *Server) requiredNotices(ctx context.Context, f noticeFilter) (p noticeP
 		p.Unavailable = true
 		return p
 	}
-	resp, err := s.cfg.Notices.ListNotices(ctx, &liaisonv1.ListNoticesRequest{
-		UnacknowledgedOnly: true, LateOnly: f.Late, Recipient: f.Recipient, Limit: noticesLimit,
-	})
+	list, more, err := s.listNotices(ctx, &liaisonv1.ListNoticesRequest{UnacknowledgedOnly: true, LateOnly: f.Late, Recipient: f.Recipient})
 	if status.Code(err) == codes.Unimplemented {
 		p.Unavailable = true
 		return p
@@ -197,7 +197,7 @@ func (s *Server) requiredNotices(ctx context.Context, f noticeFilter) (p noticeP
 		p.Error = describeError(err)
 		return p
 	}
-	for _, n := range resp.GetNotices() {
+	for _, n := range list {
 		rw := requiredRow{
 			ID: n.GetNoticeId(), Event: enumName(n.GetEventType().String(), "SUBJECT_EVENT_TYPE_"),
 			Sender: n.GetSender(), Recipient: n.GetRecipient(), Rule: n.GetRule(),
@@ -211,8 +211,56 @@ func (s *Server) requiredNotices(ctx context.Context, f noticeFilter) (p noticeP
 		}
 		p.Rows = append(p.Rows, rw)
 	}
-	p.Truncated = len(p.Rows) >= noticesLimit
+	p.Truncated = more
 	return p
+}
+
+// readPages reads a list the gateway serves a page at a time, oldest
+// first by audit index: noticesPage at a time, each page from the index
+// after the last one listed, until a page is not full or most have been
+// read. more is set if there are more than most, or if the gateway
+// listed none beyond the first page (one that does not read on from
+// start).
+func readPages[T any](most int, list func(start int64, limit int32) ([]T, error), index func(T) int64) (out []T, more bool, err error) {
+	var start int64
+	for {
+		limit := min(noticesPage, most-len(out)+1) // one more than most tells whether there are more
+		page, err := list(start, int32(limit))
+		if err != nil {
+			return nil, false, err
+		}
+		full := len(page) >= limit
+		page = slices.DeleteFunc(page, func(x T) bool { return index(x) < start })
+		out = append(out, page...)
+		switch {
+		case len(out) > most:
+			return out[:most], true, nil
+		case !full:
+			return out, false, nil
+		case len(page) == 0:
+			return out, true, nil
+		}
+		start = index(page[len(page)-1]) + 1
+	}
+}
+
+// listNotices reads every required notice req selects, up to MaxEntries.
+func (s *Server) listNotices(ctx context.Context, req *liaisonv1.ListNoticesRequest) ([]*liaisonv1.TrackedNotice, bool, error) {
+	return readPages(s.cfg.MaxEntries, func(start int64, limit int32) ([]*liaisonv1.TrackedNotice, error) {
+		req.Start, req.Limit = start, limit
+		resp, err := s.cfg.Notices.ListNotices(ctx, req)
+		return resp.GetNotices(), err
+	}, (*liaisonv1.TrackedNotice).GetAuditIndex)
+}
+
+// listObligationNotices reads every correction, withdrawal and expiry
+// notice req selects, up to MaxEntries.
+func (s *Server) listObligationNotices(ctx context.Context, req *liaisonv1.ListObligationNoticesRequest) ([]*liaisonv1.ListedNotice, bool, error) {
+	return readPages(s.cfg.MaxEntries, func(start int64, limit int32) ([]*liaisonv1.ListedNotice, error) {
+		req.Start, req.Limit = start, limit
+		resp, err := s.cfg.Aftercare.ListObligationNotices(ctx, req)
+		return resp.GetNotices(), err
+	}, (*liaisonv1.ListedNotice).GetAuditIndex)
 }
 
 // indexOrNone is a step's entry, or -1 if the step has not happened.
@@ -228,12 +276,12 @@ func (s *Server) obligationNotices(ctx context.Context, f noticeFilter, now time
 		p.Unavailable = true
 		return p
 	}
-	req := &liaisonv1.ListObligationNoticesRequest{Recipient: f.Recipient, Limit: noticesLimit}
+	req := &liaisonv1.ListObligationNoticesRequest{Recipient: f.Recipient}
 	overdueBefore := now.AddDate(0, 0, -f.Days)
 	if f.Late {
 		req.SentBefore = timestamppb.New(overdueBefore)
 	}
-	resp, err := s.cfg.Aftercare.ListObligationNotices(ctx, req)
+	list, more, err := s.listObligationNotices(ctx, req)
 	if status.Code(err) == codes.Unimplemented {
 		p.Unavailable = true
 		return p
@@ -242,7 +290,7 @@ func (s *Server) obligationNotices(ctx context.Context, f noticeFilter, now time
 		p.Error = describeError(err)
 		return p
 	}
-	for _, n := range resp.GetNotices() {
+	for _, n := range list {
 		sent := n.GetSent().AsTime().UTC()
 		rw := obligationRow{
 			Index: n.GetAuditIndex(), Kind: enumName(n.GetKind().String(), "OBLIGATION_KIND_"), Sent: sent,
@@ -255,7 +303,7 @@ func (s *Server) obligationNotices(ctx context.Context, f noticeFilter, now time
 		}
 		p.Rows = append(p.Rows, rw)
 	}
-	p.Truncated = len(p.Rows) >= noticesLimit
+	p.Truncated = more
 	return p
 }
 
@@ -265,30 +313,30 @@ func (s *Server) obligationNotices(ctx context.Context, f noticeFilter, now time
 func (s *Server) pendingForwards(ctx context.Context, f noticeFilter) (p noticePart[forwardRow]) {
 	var errs []string
 	if s.cfg.Notices != nil {
-		resp, err := s.cfg.Notices.ListNotices(ctx, &liaisonv1.ListNoticesRequest{ForwardPendingOnly: true, Recipient: f.Recipient, Limit: noticesLimit})
+		list, more, err := s.listNotices(ctx, &liaisonv1.ListNoticesRequest{ForwardPendingOnly: true, Recipient: f.Recipient})
 		switch {
 		case status.Code(err) == codes.Unimplemented:
 		case err != nil:
 			errs = append(errs, describeError(err))
 		}
-		for _, n := range resp.GetNotices() {
+		for _, n := range list {
 			p.Rows = append(p.Rows, forwardRow{Kind: "required_notice", Index: n.GetAuditIndex(), From: n.GetSender(), Recipient: n.GetRecipient(),
 				Peer: n.GetPeer(), Acknowledged: parseRFC3339(n.GetAcknowledged()), AckIndex: n.GetAckAuditIndex()})
 		}
-		p.Truncated = len(resp.GetNotices()) >= noticesLimit
+		p.Truncated = more
 	}
 	if s.cfg.Aftercare != nil {
-		resp, err := s.cfg.Aftercare.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{ForwardPendingOnly: true, Recipient: f.Recipient, Limit: noticesLimit})
+		list, more, err := s.listObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{ForwardPendingOnly: true, Recipient: f.Recipient})
 		switch {
 		case status.Code(err) == codes.Unimplemented:
 		case err != nil:
 			errs = append(errs, describeError(err))
 		}
-		for _, n := range resp.GetNotices() {
+		for _, n := range list {
 			p.Rows = append(p.Rows, forwardRow{Kind: enumName(n.GetKind().String(), "OBLIGATION_KIND_"), Index: n.GetAuditIndex(), From: n.GetHolder(),
 				Recipient: n.GetRecipient(), Acknowledged: n.GetAcknowledged().AsTime().UTC(), AckIndex: n.GetAcknowledgementIndex()})
 		}
-		p.Truncated = p.Truncated || len(resp.GetNotices()) >= noticesLimit
+		p.Truncated = p.Truncated || more
 	}
 	slices.SortStableFunc(p.Rows, func(a, b forwardRow) int { return a.Acknowledged.Compare(b.Acknowledged) })
 	p.Error = strings.Join(errs, " ")
