@@ -22,6 +22,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/liaison-gateway/liaison/console"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
 // The browser tests drive the console in Debian's chromium, headless,
@@ -839,5 +840,51 @@ func TestBrowserNoticesReadOn(t *testing.T) {
 	}
 	if got := text(t, ctx, "#obligations-summary"); strings.Contains(got, "Only the oldest") {
 		t.Errorf("at most one notice: the corrections' summary %q says more are left, though the one there is was read", got)
+	}
+}
+
+// TestBrowserNoticesFilterRefused: a recipient not spelt as an agency id
+// (upper case, typed as a person would) is refused by the page itself,
+// once, naming the field, without asking the gateway (whose refusals of
+// each list would be the officer's refused reads); an address whose late
+// is not 1 is refused rather than read as "all notices".
+func TestBrowserNoticesFilterRefused(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	m := f.aftercare(t, f.traffic(t))
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+
+	do(t, ctx, "notices", chromedp.Navigate(c.url+"/notices"))
+	do(t, ctx, "type the recipient", chromedp.SendKeys(chromedp.ID("nf-recipient"), "DK-Police-Aarhus"))
+	submit(t, ctx, "show", chromedp.Click(chromedp.ID("nf-apply")))
+	alerts := run(t, ctx, "alerts", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("main [role=alert]")).map(a => a.textContent.trim())`))
+	if len(alerts) != 1 || !strings.Contains(alerts[0], "The recipient must be an agency id") || !strings.Contains(alerts[0], "lower-case") {
+		t.Errorf("a recipient in upper case: the page's alerts are %q, want one naming the recipient and how it is spelt", alerts)
+	}
+	if got := run(t, ctx, "recipient kept", chromedp.Evaluate[string](`document.getElementById("nf-recipient").value`)); got != "DK-Police-Aarhus" {
+		t.Errorf("the form does not keep the recipient typed: %q", got)
+	}
+	check(t, ctx, "the notices page, a recipient refused")
+	resp, err := c.ac.Query(context.Background(), &liaisonv1.QueryRequest{Action: "audit_read", Outcome: "refused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(resp.GetEntries()); n != 0 {
+		t.Errorf("the gateway was asked with the malformed recipient: %d refused reads recorded as the officer's", n)
+	}
+
+	do(t, ctx, "late=yes", chromedp.Navigate(c.url+"/notices?late=yes"))
+	alerts = run(t, ctx, "alerts", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("main [role=alert]")).map(a => a.textContent.trim())`))
+	if len(alerts) != 1 || !strings.Contains(alerts[0], "late=1") {
+		t.Errorf("late=yes: the page's alerts are %q, want one saying late must be 1", alerts)
+	}
+	if n := run(t, ctx, "rows", chromedp.Evaluate[int](`document.querySelectorAll("#required tbody tr").length`)); n != 0 {
+		t.Errorf("late=yes lists %d required notices, as if it asked for all of them", n)
+	}
+	// The well-spelt filter still lists.
+	do(t, ctx, "late=1", chromedp.Navigate(c.url+"/notices?late=1&recipient=dk-police-aarhus"))
+	if got := run(t, ctx, "rows", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#required tbody tr")).map(r => r.dataset.entry)`)); !slices.Equal(got, []string{strconv.FormatInt(m.late.GetAuditIndex(), 10)}) {
+		t.Errorf("late notices to the Aarhus police are entries %v, want %d", got, m.late.GetAuditIndex())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +28,11 @@ var noticesPage = 1000
 // may stay unacknowledged before the page marks it overdue: the law sets
 // no deadline for it, the console a week unless the auditor says otherwise.
 const defaultOpenDays = 7
+
+// agencyIDRE is how the registry spells an agency id, as the gateway
+// checks a recipient filter (it refuses any other spelling, each list a
+// refused read of the officer's).
+var agencyIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 // noticeFilter is the notices page's form, carried in its address (no
 // personal data: an agency id and numbers).
@@ -169,8 +175,11 @@ func (s *Server) notices(w http.ResponseWriter, r *http.Request, ss *session) {
 			d.F.Days = n
 		}
 	}
-	if len(d.F.Recipient) > 128 {
-		d.Error = "The recipient must be an agency id."
+	if q.Has("late") && q.Get("late") != "1" {
+		d.Error = "Only those not acknowledged in time: the address says late=" + q.Get("late") + "; it must be late=1, or left out for all."
+	}
+	if d.F.Recipient != "" && !agencyIDRE.MatchString(d.F.Recipient) {
+		d.Error = "The recipient must be an agency id as the registry spells it: 1 to 64 lower-case letters, digits, '.', '_' or '-' (e.g. dk-police-aarhus)."
 	}
 	if d.Error != "" {
 		s.render(w, r, ss, http.StatusBadRequest, "notices", "Notices", d)
