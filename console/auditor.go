@@ -263,7 +263,8 @@ type row struct {
 	Basis      string
 	Outcome    string
 	Reasons    string
-	Refusal    bool // deny or refused: stands out
+	Case       string // the case the entry is about, if any
+	Refusal    bool   // deny or refused: stands out
 	Released   bool
 }
 
@@ -273,6 +274,13 @@ func rowOf(index int64, e *audit.Entry) row {
 		Reasons: strings.Join(e.Reasons, ", ")}
 	if e.Requester != nil {
 		r.Requester, r.Officer = e.Requester.Agency, e.Requester.Officer
+	} else if op := e.Detail["by_operator"]; op != "" {
+		// An operator's command on the store (case_operator_close): no
+		// agency called; the entry names the operator.
+		r.Requester, r.Officer = "the gateway's operator", op
+	}
+	if e.Case != nil {
+		r.Case = e.Case.ID
 	}
 	if e.Holder != nil {
 		r.Holder = e.Holder.Agency

@@ -22,6 +22,8 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/liaison-gateway/liaison/console"
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -887,4 +889,54 @@ func TestBrowserNoticesFilterRefused(t *testing.T) {
 	if got := run(t, ctx, "rows", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#required tbody tr")).map(r => r.dataset.entry)`)); !slices.Equal(got, []string{strconv.FormatInt(m.late.GetAuditIndex(), 10)}) {
 		t.Errorf("late notices to the Aarhus police are entries %v, want %d", got, m.late.GetAuditIndex())
 	}
+}
+
+// TestBrowserOperatorClose: a case the gateway's operator closed (liaison
+// case close-orphaned: no agency called, the entry names the operator)
+// says in the timeline who closed it and which case, as the entry does.
+func TestBrowserOperatorClose(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	const id = "NL-ZVH-CON-7"
+	opened, err := liaisonv1.NewCasesClient(f.conn(t, nlMunicip)).OpenCase(context.Background(), &liaisonv1.OpenCaseRequest{
+		CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0001", Subject: &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, InCustody: true, Municipality: "Rotterdam"},
+		Justification: "Case consultation before the release.",
+	})
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	// The council is offboarded; the operator closes its case on the
+	// running gateway's store, as the command does.
+	reg, err := gateway.LoadRegistry(f.pki.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Agencies["nl-municipality-rotterdam"].Offboarded = true
+	store, err := sqlite.Open(context.Background(), f.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, closed, err := gateway.CloseOrphanedCase(context.Background(), store, reg, id, "ops.jansen", time.Now())
+	store.Close()
+	if err != nil {
+		t.Fatalf("CloseOrphanedCase: %v", err)
+	}
+
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+	do(t, ctx, "timeline", chromedp.Navigate(c.url+"/timeline?action=all"))
+	row := func(index int64) string {
+		t.Helper()
+		return run(t, ctx, "row", chromedp.Evaluate[string](fmt.Sprintf(`(() => { const a = document.querySelector('#entries a[href="/entry/%d"]'); return a ? a.closest("tr").innerText.replace(/\s+/g, " ") : ""; })()`, index)))
+	}
+	got := row(closed)
+	for _, want := range []string{"case operator close", "the gateway's operator / ops.jansen", "case " + id, "ok"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the operator's close in the timeline reads %q; it does not say %q", got, want)
+		}
+	}
+	if got := row(opened.GetAuditIndex()); !strings.Contains(got, "nl-municipality-rotterdam / zvh.coordinator") || !strings.Contains(got, "case "+id) {
+		t.Errorf("the case's opening in the timeline reads %q; want the council's officer and the case", got)
+	}
+	check(t, ctx, "the timeline with an operator's entry")
 }
