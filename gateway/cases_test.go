@@ -1219,3 +1219,65 @@ func TestWithdrawnRequiredNoticeIsClosed(t *testing.T) {
 		}
 	})
 }
+
+// TestCorrectedReleaseDateSupersedesTheNotice: the prison notifies the
+// police of a release date, then corrects the release to another date
+// before the police read it. The correction carries a required notice of
+// its own (the new date); the first, about a date that no longer holds,
+// is closed unacknowledged by the correction (ListNotices: withdrawn, by
+// the correction's entry), so it is not escalated, and the police's inbox
+// acknowledgement records the new notice only. Before, both were open:
+// the old one was escalated, and the acknowledgement recorded it read
+// although its copy had been withdrawn unread.
+func TestCorrectedReleaseDateSupersedesTheNotice(t *testing.T) {
+	clk := newCaseClock(caseStart)
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(caseStart)
+		old := notifyCompetent(t, s, "SYN-NL-0401", "Amsterdam")
+		c, err := aftercare(t, s, nlPrison).Correct(ctx, &liaisonv1.CorrectRequest{
+			Record: releaseNoticeOf("SYN-NL-0401", "Amsterdam", "2027-02-15", "2027-03-01"), Subject: attrsIn("Amsterdam", "2027-02-15"),
+			Justification: "The court brought the release forward.",
+		})
+		if err != nil || len(c.GetResults()) != 1 || c.GetResults()[0].GetNoticeId() == "" {
+			t.Fatalf("Correct = %v, %v; want one correction carrying a required notice", c, err)
+		}
+		corr := c.GetResults()[0]
+		r, err := liaisonv1.NewNoticesClient(s.conn(t, nlCaseAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]*liaisonv1.TrackedNotice{}
+		for _, n := range r.GetNotices() {
+			got[n.GetNoticeId()] = n
+		}
+		if n := got[old.GetNoticeId()]; n == nil || n.GetWithdrawn() == "" || n.GetWithdrawalAuditIndex() != corr.GetAuditIndex() {
+			t.Fatalf("the first notice listed as %v; want closed by the correction's entry %d", n, corr.GetAuditIndex())
+		}
+		if n := got[corr.GetNoticeId()]; n == nil || n.GetWithdrawn() != "" || n.GetAcknowledged() != "" {
+			t.Fatalf("the correction's notice listed as %v; want it open", n)
+		}
+		start, _ := s.db.Size(ctx)
+		clk.Advance(49 * time.Hour) // past the first notice's escalation time
+		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+			t.Fatalf("RunTimers = %v, %v", held, err)
+		}
+		for _, e := range s.entriesOf(t, "notice_escalate", start) {
+			if e.Detail["notice_id"] == old.GetNoticeId() {
+				t.Errorf("the superseded notice was escalated")
+			}
+		}
+		ams := s.exchange(t, nlPoliceAms)
+		items := inboxItems(t, ams)
+		if _, err := ams.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()}); err != nil {
+			t.Fatalf("Acknowledge: %v", err)
+		}
+		var ids []string
+		for _, e := range s.entriesOf(t, "notice_acknowledge", start) {
+			ids = append(ids, e.Detail["notice_id"])
+		}
+		if !slices.Equal(ids, []string{corr.GetNoticeId()}) {
+			t.Errorf("acknowledgements of %v; want the correction's notice %s only", ids, corr.GetNoticeId())
+		}
+	})
+}

@@ -141,3 +141,37 @@ func TestRegistryRemovalRetiresConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionDialledAcrossARegistryChangeIsNotKept: a call that read
+// the registry before a change dials a holder and a peer the new registry
+// no longer gives (after retireUnlisted ran for it). The connections
+// serve that call, but are not kept: they are retired, not left open for
+// the life of the process. One the registry still gives is kept.
+func TestConnectionDialledAcrossARegistryChangeIsNotKept(t *testing.T) {
+	t.Parallel()
+	s := &Server{providers: map[string]*grpc.ClientConn{}, cfg: Config{ProviderTLS: &tls.Config{}}, deciders: newDeepStacks(1)}
+	agency := func(id, kind, addr string) *Agency {
+		return &Agency{Agency: &authn.Agency{ID: id, Kind: kind, CertificateIdentity: "spiffe://" + id}, Provider: addr}
+	}
+	kept, gone, peer := agency("dk.kept", "prison", "127.0.0.1:1"), agency("dk.gone", "prison", "127.0.0.1:2"), agency("nl.gateway", KindPeerGateway, "127.0.0.1:3")
+	s.registry.Store(&Registry{Agencies: map[string]*Agency{kept.ID: kept}})
+	s.retireUnlisted(s.registry.Load())
+	for _, h := range []*Agency{kept, gone} {
+		if c, err := s.providerClient(h); err != nil || c == nil {
+			t.Fatalf("providerClient(%s) = %v, %v; want a client for the call", h.ID, c, err)
+		}
+	}
+	if c, err := s.peerConn(t.Context(), peer); err != nil || c == nil {
+		t.Fatalf("peerConn = %v, %v; want a connection for the call", c, err)
+	}
+	var got []string
+	for k := range s.providers {
+		got = append(got, k)
+	}
+	if want := []string{"holder|dk.kept|127.0.0.1:1|spiffe://dk.kept"}; !slices.Equal(got, want) || len(s.retired) != 2 {
+		t.Errorf("kept %q and %d retired; want %q and the 2 others retired", got, len(s.retired), want)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

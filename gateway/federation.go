@@ -526,7 +526,7 @@ func (s *Server) peerConn(ctx context.Context, peer *Agency) (*grpc.ClientConn, 
 		return nil, err
 	}
 	s.retireConns("peer|"+peer.ID+"|", key)
-	s.providers[key] = c
+	s.keepConn(key, c)
 	return c, nil
 }
 

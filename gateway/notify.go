@@ -400,7 +400,7 @@ func (s *Server) acknowledgeNotices(ctx context.Context, c authn.Caller, cursor 
 		if a := reg.Agencies[n.Sender]; a != nil && a.Via != "" {
 			// Sent through a peer gateway: closed in its log too.
 			later, err := s.acknowledgeRequiredViaPeer(ctx, n, reg.Agencies[a.Via])
-			if err != nil && errorReason(err) != "ALREADY_ACKNOWLEDGED" {
+			if err != nil && errorReason(err) != "ALREADY_ACKNOWLEDGED" && errorReason(err) != reasonNoticeWithdrawn {
 				return deferred, err
 			}
 			if later {

@@ -68,7 +68,7 @@ func (s *Server) providerClient(holder *Agency) (liaisonv1.RecordProviderClient,
 		return nil, fmt.Errorf("%w: %v", errProvider, err)
 	}
 	s.retireConns("holder|"+holder.ID+"|", key)
-	s.providers[key] = c
+	s.keepConn(key, c)
 	return liaisonv1.NewRecordProviderClient(c), nil
 }
 
@@ -86,8 +86,7 @@ func (s *Server) retireConns(prefix, key string) {
 		if k != key && strings.HasPrefix(k, prefix) {
 			delete(s.providers, k)
 			s.peerHandshakes.Delete(k)
-			s.retired = append(s.retired, c)
-			time.AfterFunc(connRetireGrace, func() { c.Close() })
+			s.retire(c)
 		}
 	}
 }
@@ -101,25 +100,49 @@ func (s *Server) retireUnlisted(r *Registry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, c := range s.providers {
-		kind, rest, _ := strings.Cut(k, "|")
-		id, _, _ := strings.Cut(rest, "|")
-		want := ""
-		if a := r.Agencies[id]; a != nil {
-			switch {
-			case kind == "holder" && a.Provider != "":
-				want = "holder|" + a.ID + "|" + a.Provider + "|" + a.CertificateIdentity
-			case kind == "peer" && a.Kind == KindPeerGateway:
-				want = "peer|" + a.ID + "|" + a.Provider + "|" + a.CertificateIdentity
-			}
-		}
-		if k == want {
+		if gives(r, k) {
 			continue
 		}
 		delete(s.providers, k)
 		s.peerHandshakes.Delete(k)
-		s.retired = append(s.retired, c)
-		time.AfterFunc(connRetireGrace, func() { c.Close() })
+		s.retire(c)
 	}
+}
+
+// keepConn keeps the connection c dialled under key for later calls,
+// unless the registry in force no longer gives it (it changed while the
+// connection was dialled: retireUnlisted has run, or is waiting for
+// s.mu): then c serves the call that dialled it and is retired. s.mu is
+// held.
+func (s *Server) keepConn(key string, c *grpc.ClientConn) {
+	if r := s.registry.Load(); r != nil && !gives(r, key) {
+		s.retire(c)
+		return
+	}
+	s.providers[key] = c
+}
+
+// retire closes c after connRetireGrace, or at Close. s.mu is held.
+func (s *Server) retire(c *grpc.ClientConn) {
+	s.retired = append(s.retired, c)
+	time.AfterFunc(connRetireGrace, func() { c.Close() })
+}
+
+// gives reports whether registry r gives the connection key names
+// ("holder|" or "peer|", then the agency id, address and identity).
+func gives(r *Registry, key string) bool {
+	kind, rest, _ := strings.Cut(key, "|")
+	id, _, _ := strings.Cut(rest, "|")
+	a := r.Agencies[id]
+	switch {
+	case a == nil:
+		return false
+	case kind == "holder" && a.Provider != "":
+		return key == "holder|"+a.ID+"|"+a.Provider+"|"+a.CertificateIdentity
+	case kind == "peer" && a.Kind == KindPeerGateway:
+		return key == "peer|"+a.ID+"|"+a.Provider+"|"+a.CertificateIdentity
+	}
+	return false
 }
 
 // errClosed is why a holder or a peer gateway is not dialled after Close.

@@ -232,8 +232,11 @@ type TrackedNotice struct {
 	ForwardPending bool `protobuf:"varint,18,opt,name=forward_pending,json=forwardPending,proto3" json:"forward_pending,omitempty"`
 	// When the notice was closed unacknowledged because its sender
 	// withdrew the release it came with (Aftercare.Withdraw, or a
-	// correction the law turned into a withdrawal) or the release's legal
-	// basis ended (an expiry notice), before the recipient acknowledged it.
+	// correction the law turned into a withdrawal), corrected it with a
+	// required notice of its own (a correction that moves the release date:
+	// the recipient acknowledges the new date instead), or the release's
+	// legal basis ended (an expiry notice), before the recipient
+	// acknowledged it.
 	// Its unread inbox copy is withdrawn then: it is no longer escalated or
 	// recorded overdue, and an inbox acknowledgement (Exchange.Acknowledge)
 	// no longer records it read; a forwarded acknowledgement of it is
@@ -241,8 +244,8 @@ type TrackedNotice struct {
 	// for a notice not withdrawn. Each gateway that tracks a notice across
 	// a border closes its own copy when the withdrawal passes through it.
 	Withdrawn string `protobuf:"bytes,19,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
-	// The audit log index of the withdrawal or expiry notice that closed
-	// it; -1 if it was not withdrawn.
+	// The audit log index of the withdrawal, correction or expiry notice
+	// that closed it; -1 if it was not withdrawn.
 	WithdrawalAuditIndex int64 `protobuf:"varint,20,opt,name=withdrawal_audit_index,json=withdrawalAuditIndex,proto3" json:"withdrawal_audit_index,omitempty"`
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache
