@@ -950,7 +950,11 @@ func (p *player) acknowledgedInTime(id string) bool {
 	ns, _ := p.st.alog.Notices(context.Background(), audit.NoticeFilter{})
 	for _, n := range ns {
 		if n.ID == id {
-			return !n.Acknowledged.IsZero() && !n.Acknowledged.After(n.Deadline)
+			// Acknowledged by its deadline, or closed before it because its
+			// release was withdrawn or ended (audit.Notice.Withdrawn): the
+			// law no longer asks the recipient to acknowledge it, as the
+			// required notices' gaps (notices) have it.
+			return !n.Open() && !n.Late(n.Deadline)
 		}
 	}
 	return false
