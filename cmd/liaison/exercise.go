@@ -21,7 +21,10 @@ of what agencies do about one invented person over days and months, through a
 gateway started for the exercise (gRPC over TLS on loopback, its own temporary
 SQLite store, keys derived from the scenario, the scenario's agencies as its
 registry) on a simulated clock that runs the gateway's notice timers between
-events. Nothing leaves the machine and nothing is kept.
+events. Nothing leaves the machine and nothing is kept. A scenario with a
+mistake is refused before anything is played, naming the field; so is one
+whose title, notes, case ids or expectations name the person's identifier
+(subject.id), which no report prints.
 
 It prints, and with -out writes as Markdown and as a self-contained HTML page,
 a timeline per agency (what it learned, when, in which form, under which
