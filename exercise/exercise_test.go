@@ -235,6 +235,14 @@ func TestParseNamesTheField(t *testing.T) {
 		// An unknown field is named where it is.
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, recipient: b}\n", "events[0].recipient"},
 		{head + "events:\n  - {day: 1, action: update, subject: {address: x}}\n", "events[0].subject.address"},
+		// A field the action does not take is refused, not ignored: a
+		// match meant for one holder would ask every holder.
+		{head + "events:\n  - {day: 1, action: match, by: b, holder: a, records: [release_notice], purpose: risk_management}\n", "events[0].holder"},
+		{head + "events:\n  - {day: 1, action: request, by: b, holder: a, to: [a], record: release_notice, purpose: risk_management}\n", "events[0].to"},
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, subject: {in_custody: false}}\n", "events[0].subject"},
+		{head + "events:\n  - {day: 1, action: update, by: a, subject: {in_custody: false}}\n", "events[0].by"},
+		{head + "events:\n  - {day: 1, action: acknowledge, by: b, record: release_notice}\n", "events[0].record"},
+		{head + "events:\n  - {day: 1, action: withdraw, by: a, record: release_notice, to: [b]}\n", "events[0].to"},
 		// The person's identifier is never printed: the free text the
 		// report shows (the title, a note, a case id, an expectation's
 		// name) may not name it, spelt as the gateway finds it.

@@ -251,7 +251,60 @@ func Parse(b []byte) (*Scenario, error) {
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("exercise: %v", err)
 	}
+	if f := fieldNotTaken(raw); f != "" {
+		return nil, fmt.Errorf("exercise: %s", f)
+	}
 	return &s, nil
+}
+
+// actionFields are the fields each action takes besides day, action, by
+// and note (docs/exercises/README.md, the events table).
+var actionFields = map[string][]string{
+	"disclose":    {"record", "purpose", "to", "to_competent", "to_case_members", "case", "basis", "from"},
+	"notify":      {"event", "record", "to", "to_competent", "to_case_members", "purpose", "case", "basis"},
+	"request":     {"holder", "record", "purpose", "case", "basis"},
+	"match":       {"records", "purpose", "holders", "case", "basis"},
+	"acknowledge": {},
+	"open_case":   {"case", "kind"},
+	"invite":      {"case", "to", "decline"},
+	"leave":       {"case"},
+	"close_case":  {"case"},
+	"correct":     {"record", "from"},
+	"withdraw":    {"record", "reason"},
+	"update":      {"subject"},
+}
+
+// fieldNotTaken names the first field of an event (YAML read as JSON
+// values) that its action does not take, which would otherwise be
+// ignored (a match's "holder" asking every holder, an "update" by an
+// agency), or "".
+func fieldNotTaken(raw any) string {
+	top, _ := raw.(map[string]any)
+	var events []any
+	for k, v := range top {
+		if strings.EqualFold(k, "events") {
+			events, _ = v.([]any)
+		}
+	}
+	for i, v := range events {
+		m, _ := v.(map[string]any)
+		action := ""
+		for k, x := range m {
+			if strings.EqualFold(k, "action") {
+				action, _ = x.(string)
+			}
+		}
+		takes := actionFields[action]
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			switch f := strings.ToLower(k); {
+			case f == "day" || f == "action" || f == "note" || (f == "by" && action != "update"), slices.Contains(takes, f):
+			default:
+				return fmt.Sprintf("events[%d].%s: not a field of %s, which takes %s", i, k, action,
+					strings.Join(append(slices.Clone(takes), map[bool]string{true: "note", false: "by and note"}[action == "update"]), ", "))
+			}
+		}
+	}
+	return ""
 }
 
 func (s *Scenario) check() error {
