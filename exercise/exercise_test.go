@@ -235,6 +235,12 @@ func TestParseNamesTheField(t *testing.T) {
 		// An unknown field is named where it is.
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, recipient: b}\n", "events[0].recipient"},
 		{head + "events:\n  - {day: 1, action: update, subject: {address: x}}\n", "events[0].subject.address"},
+		// The person's identifier is one the gateway takes: otherwise
+		// every call about them would be refused for it.
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {id: \" EX-1\", category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.id"},
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {id: \"EX\\t1\", category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.id"},
+		// An update that changes nothing is a mistake.
+		{head + "events:\n  - {day: 1, action: update, subject: {}}\n", "events[0].subject"},
 		// A field the action does not take is refused, not ignored: a
 		// match meant for one holder would ask every holder.
 		{head + "events:\n  - {day: 1, action: match, by: b, holder: a, records: [release_notice], purpose: risk_management}\n", "events[0].holder"},

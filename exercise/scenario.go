@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 
@@ -317,6 +318,15 @@ func (s *Scenario) check() error {
 	if s.Subject.Category == "" {
 		return fmt.Errorf("subject.category: required")
 	}
+	// The identifier as the gateway takes it (validSubjectID there), so
+	// that the calls about the person are not all refused for it; the
+	// error does not quote it.
+	switch sid := s.Subject.ID; {
+	case len(sid) > 128 || !utf8.ValidString(sid) || strings.ContainsFunc(sid, func(r rune) bool { return !unicode.IsPrint(r) }):
+		return fmt.Errorf("subject.id: at most 128 printable characters")
+	case strings.TrimSpace(sid) != sid:
+		return fmt.Errorf("subject.id: must not begin or end with white space")
+	}
 	// The report prints the title, the notes, the case ids and the names
 	// of the expectations as written, and never the person's identifier.
 	id := s.Subject.subjectID()
@@ -470,8 +480,8 @@ func (s *Scenario) check() error {
 				return fmt.Errorf("%s: required", f("case"))
 			}
 		case "update":
-			if e.Subject == nil {
-				return fmt.Errorf("%s: required", f("subject"))
+			if e.Subject == nil || *e.Subject == (SubjectChange{}) {
+				return fmt.Errorf("%s: required, with at least one attribute to change", f("subject"))
 			}
 			if err := checkSubject(f("subject"), *e.Subject); err != nil {
 				return err
