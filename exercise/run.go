@@ -176,7 +176,8 @@ type player struct {
 	// the last day the expiry timers ran for.
 	timersRan, aftercareRan time.Time
 	// gone is when each recipient was last sent a withdrawal of a record
-	// type by a holder ("holder/record/recipient").
+	// type by a holder, or an expiry notice telling it to erase it
+	// ("holder/record/recipient").
 	gone map[string]time.Time
 	// obligs are the obligation notices already in the timelines, by
 	// agency and audit index, and in the order they arrived.
@@ -642,7 +643,8 @@ func (p *player) lastReceived(agency, holder, rt string) *Item {
 }
 
 // withdrawn notes that recipient was told to erase what it learned of rt
-// from holder so far.
+// from holder so far (a withdrawal, or an expiry notice that obliges
+// erasure).
 func (p *player) withdrawn(holder, rt, recipient string) {
 	if p.gone == nil {
 		p.gone = map[string]time.Time{}
@@ -1023,6 +1025,11 @@ func (p *player) obligations(ctx context.Context) error {
 				index: o.GetAuditIndex(), obligation: o.GetObligation(), day: p.day(p.clk.Now())}
 			p.obligs[key], p.obligOrder = ob, append(p.obligOrder, ob)
 			p.noteOnward(a.ID, o, ob.day)
+			if o.GetKind() == liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY && o.GetObligation() == liaisonv1.Obligation_OBLIGATION_ERASE {
+				// The basis ended and nothing lets it keep the record: it
+				// holds it no longer, as after a withdrawal.
+				p.withdrawn(o.GetHolder(), ob.record, a.ID)
+			}
 			p.add(Item{Event: -1, Agency: a.ID, What: "notice", Counterpart: o.GetHolder(), Record: word(o.GetRecordType(), "RECORD_TYPE_"),
 				Basis: o.GetLegalBasis().GetId(), Citation: o.GetLegalBasis().GetCitation(),
 				Text: fmt.Sprintf("%s notice: %s", word(o.GetKind(), "OBLIGATION_KIND_"), entriesRE.ReplaceAllString(o.GetMessage(), ""))})
