@@ -235,6 +235,11 @@ func TestParseNamesTheField(t *testing.T) {
 		// An unknown field is named where it is.
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, recipient: b}\n", "events[0].recipient"},
 		{head + "events:\n  - {day: 1, action: update, subject: {address: x}}\n", "events[0].subject.address"},
+		// An expectation is judged by its day: one before day 0, or after
+		// the last day played, could not be.
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released}\nexpect:\n  - {name: n, agency: b, record: release_notice, by_day: -1}\n", "expect[0].by_day"},
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released}\nexpect:\n  - {name: n, agency: b, record: release_notice, by_day: 30}\n", "expect[0].by_day"},
+		{head + "end_day: 20\nevents:\n  - {day: 1, action: notify, by: a, event: released}\nexpect:\n  - {name: n, agency: b, record: release_notice, by_day: 30}\n", "expect[0].by_day"},
 		// The person's identifier is one the gateway takes: otherwise
 		// every call about them would be refused for it.
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {id: \" EX-1\", category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.id"},

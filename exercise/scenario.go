@@ -533,6 +533,14 @@ func (s *Scenario) check() error {
 		if x.Form != "" && !slices.Contains(forms, x.Form) {
 			return fmt.Errorf("%s: want full, pseudonymised or hit_only", f("form"))
 		}
+		// The gaps are judged when the last day played ends: a day after
+		// it never comes, and the expectation would be reported unmet.
+		switch end := s.end(); {
+		case x.ByDay < 0:
+			return fmt.Errorf("%s: must not be negative", f("by_day"))
+		case x.ByDay > end:
+			return fmt.Errorf("%s: %d is after the last day played (%d): set end_day to it or later", f("by_day"), x.ByDay, end)
+		}
 	}
 	return nil
 }
