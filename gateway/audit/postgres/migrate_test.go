@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -264,5 +265,59 @@ func TestMigrateKeepsObligationNoticeAcks(t *testing.T) {
 	}
 	if ns, err := s.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, ForwardDue: true, After: -1}); err != nil || len(ns) != 0 {
 		t.Errorf("SentNotices(ForwardDue) = %v, %v; want none", ns, err)
+	}
+}
+
+// TestMigrateSupersededNotices builds a database as the migrations before
+// 0120_superseded_notices.sql left it, with obligation notices projected
+// then, and checks that the migration marks superseded exactly those a
+// later notice to the same recipient refers to before their
+// acknowledgement, in time proportionate to the notices (the gateway
+// does not start until its migrations have run).
+func TestMigrateSupersededNotices(t *testing.T) {
+	ctx := context.WithoutCancel(t.Context())
+	dbURL := migratedUpTo(t, "0120")
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := [][]any{}
+	ins := func(idx int64, rcpt, refs string, ack any) {
+		rows = append(rows, []any{idx, "correction", rcpt, "prison-dk", "apsn:s", "release_notice", refs, "CORRECTED", "rectify", t0.UnixNano(), ack})
+	}
+	ins(1, "police", "0", nil)      // superseded by 2
+	ins(2, "police", "1", int64(3)) // acknowledged (3) before 4 refers to it
+	ins(4, "police", "2", int64(7)) // superseded by 6, acknowledged after it
+	ins(5, "social", "4", nil)      // another recipient's: supersedes nothing
+	ins(6, "police", "4", nil)      //
+	ins(11, "police", "10,1", nil)  // refers to 1 too, after 2 did
+	ins(12, "police", "111,11", nil)
+	const many = 20000
+	for i := int64(100); i < 100+many; i++ {
+		ins(i*10, "police", "0", nil) // nothing refers to them
+	}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"aftercare_notices"}, []string{"idx", "kind", "recipient", "holder", "subject",
+		"record_type", "refers_to", "reason", "obligation", "sent_ns", "ack_idx"}, pgx.CopyFromRows(rows)); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+
+	start := time.Now()
+	s := openClosed(t, dbURL)
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("the migration of %d obligation notices took %v", many, took)
+	}
+	ns, err := s.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: -1, Limit: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]int64{}
+	for _, n := range ns {
+		got[n.Index] = n.SupersededBy
+	}
+	want := map[int64]int64{1: 2, 2: -1, 4: 6, 5: -1, 6: -1, 11: 12, 12: -1}
+	if !maps.Equal(got, want) {
+		t.Errorf("superseded by after the migration: %v; want %v", got, want)
 	}
 }
