@@ -389,10 +389,13 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 	}
 	// Every inbox read was read up to told: the items merged by cursor
 	// include each inbox's items up to it, after the cursor asked for.
-	// An inbox's items up to that cursor were received only if it was
-	// sent that far already: a read that skips ahead (after beyond the
-	// inbox's mark) received none of the items it skipped, so its mark
-	// stays where it was.
+	// An inbox's items up to that cursor were received only if none was
+	// skipped: a read that skips ahead (after beyond the inbox's mark,
+	// past an item of it not sent) received none of the items it
+	// skipped, so its mark stays where it was. An inbox with no item
+	// between its mark and after (a role's or an officer's own, never
+	// read, when the officer reads on from the agency's cursor) skipped
+	// nothing.
 	if told > 0 {
 		var boxes []string
 		for _, box := range inboxes(caller) {
@@ -400,9 +403,16 @@ func (s *Server) Subscribe(req *liaisonv1.SubscribeRequest, stream grpc.ServerSt
 			if err != nil {
 				return s.statusError(ctx, err)
 			}
-			if req.GetAfter() <= sent {
-				boxes = append(boxes, box)
+			if req.GetAfter() > sent {
+				first, err := s.cfg.Audit.Inbox(ctx, box, sent, 1)
+				if err != nil {
+					return s.statusError(ctx, fmt.Errorf("%w: inbox: %v", audit.ErrUnavailable, err))
+				}
+				if len(first) > 0 && first[0].Cursor <= req.GetAfter() {
+					continue // it skipped first[0]
+				}
 			}
+			boxes = append(boxes, box)
 		}
 		if err := s.cfg.Audit.MarkSent(ctx, told, boxes...); err != nil {
 			return s.statusError(ctx, err)

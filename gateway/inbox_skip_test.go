@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -87,6 +88,61 @@ func TestAcknowledgeAfterASkippingRead(t *testing.T) {
 		}
 		if ids := open(); len(ids) != 0 {
 			t.Errorf("open notices %v; want none", ids)
+		}
+	})
+}
+
+// TestReadingOnFromTheAgencysCursorReceivesTheRoleInbox: an officer who
+// reads on from the cursor a colleague was last sent (the agency's inbox
+// was sent that far) skips nothing in an inbox of theirs that holds no
+// item up to it, and receives what it returns. The Amsterdam police read
+// the notice; an escalation then goes to the duty role's inbox, never read
+// before; the duty officer reads on from the notice's cursor, gets the
+// escalation and acknowledges it: it is read, and a read from the start
+// no longer returns it. Without it, the role's inbox counted as skipped
+// ahead (its mark 0, after above it), so the acknowledgement left the
+// escalation unread, its payload kept, and it came back in every read
+// from the start.
+func TestReadingOnFromTheAgencysCursorReceivesTheRoleInbox(t *testing.T) {
+	clk := newCaseClock(caseStart)
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(caseStart)
+		notifyCompetent(t, s, "SYN-NL-0451", "Amsterdam")
+		read := inboxItems(t, s.exchange(t, nlPoliceAms))
+		if len(read) != 1 || read[0].GetNotice() == nil {
+			t.Fatalf("the Amsterdam officer's inbox = %v, want the notice", read)
+		}
+		clk.Advance(48*time.Hour + time.Minute)
+		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+			t.Fatalf("RunTimers = %v, %v", held, err)
+		}
+		duty := s.exchange(t, nlDutyAms)
+		st, err := duty.Subscribe(ctx, &liaisonv1.SubscribeRequest{After: read[0].GetCursor(), Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []*liaisonv1.SubscribeResponse
+		for {
+			m, err := st.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, m)
+		}
+		if len(got) != 1 || got[0].GetEscalation() == nil {
+			t.Fatalf("the duty officer's read on from the notice = %v, want the escalation", got)
+		}
+		if _, err := duty.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: got[0].GetCursor()}); err != nil {
+			t.Fatalf("Acknowledge of the escalation read = %v", err)
+		}
+		for _, it := range inboxItems(t, duty) {
+			if it.GetEscalation() != nil {
+				t.Errorf("the escalation read and acknowledged is still in the duty role's inbox (cursor %d)", it.GetCursor())
+			}
 		}
 	})
 }

@@ -133,8 +133,11 @@ type ExchangeClient interface {
 	// an item it reports unreadable) have been received: Acknowledge takes
 	// their cursors, and no later one. A call that skips ahead (after beyond
 	// the last cursor returned from an inbox, or above zero before the first
-	// read) received none of the items it skipped: Acknowledge does not take
-	// its cursors for that inbox; read on from a cursor received instead.
+	// read, past an item of that inbox not returned yet) received none of the
+	// items it skipped: Acknowledge does not take its cursors for that inbox;
+	// read on from a cursor received instead. An inbox with no item up to
+	// after (an officer's own or a role's, never read, when the officer reads
+	// on from the agency's cursor) skipped nothing.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
@@ -437,8 +440,11 @@ type ExchangeServer interface {
 	// an item it reports unreadable) have been received: Acknowledge takes
 	// their cursors, and no later one. A call that skips ahead (after beyond
 	// the last cursor returned from an inbox, or above zero before the first
-	// read) received none of the items it skipped: Acknowledge does not take
-	// its cursors for that inbox; read on from a cursor received instead.
+	// read, past an item of that inbox not returned yet) received none of the
+	// items it skipped: Acknowledge does not take its cursors for that inbox;
+	// read on from a cursor received instead. An inbox with no item up to
+	// after (an officer's own or a role's, never read, when the officer reads
+	// on from the agency's cursor) skipped nothing.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	// Acknowledge marks the caller's inbox read up to a cursor. It
 	// acknowledges every required notice delivered to the caller's agency
