@@ -163,6 +163,14 @@ const (
 	// NoticeForwarded records that the peer gateway took that
 	// acknowledgement (or had it already).
 	NoticeForwarded = "forwarded"
+	// NoticeWithdrawn closes one open notice unacknowledged, by its id,
+	// as a [Withdrawal] closes those of a release, but with the
+	// withdrawal's precondition: a notice acknowledged or withdrawn
+	// already is a conflict. The sender's gateway of a notice to an agency
+	// behind a peer gateway marks it when the legal basis of its release
+	// ends there (the peer sends the expiry notice, which closes its own
+	// copy).
+	NoticeWithdrawn = "withdrawn"
 )
 
 // A Withdrawal closes the tracked notices delivered to Recipient under
@@ -238,8 +246,8 @@ func (n *Notice) Open() bool { return n.Acknowledged.IsZero() && n.Withdrawn.IsZ
 // the same change; NoticeForwarded needs a NoticeForwardDue.
 type NoticeMark struct {
 	Notice string
-	// NoticeAcknowledged, NoticeEscalated, NoticeOverdue, NoticeForwardDue
-	// or NoticeForwarded
+	// NoticeAcknowledged, NoticeEscalated, NoticeOverdue, NoticeForwardDue,
+	// NoticeForwarded or NoticeWithdrawn
 	Step string
 	Time time.Time
 }

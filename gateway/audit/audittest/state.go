@@ -35,6 +35,7 @@ func RunState(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"NoticeFilters", testNoticeFilters},
 		{"NoticeForward", testNoticeForward},
 		{"NoticeWithdrawal", testNoticeWithdrawal},
+		{"NoticeWithdrawnMark", testNoticeWithdrawnMark},
 		{"ConcurrentEscalationHasOneWinner", testEscalationRace},
 		{"ClaimsHaveOneWinner", testClaims},
 		{"Lease", testLease},
@@ -421,6 +422,42 @@ func testNoticeWithdrawal(t *testing.T, open OpenFunc) {
 	mustAppendState(t, s, 8, audit.Change{Withdrawals: []audit.Withdrawal{{Recipient: "police-b", Releases: []int64{rel}, Time: t0.Add(73 * time.Hour)}}})
 	if ids := noticeIDs(mustNotices(t, s, audit.NoticeFilter{LateAt: t0.Add(100 * time.Hour)})); !slices.Equal(ids, []string{"N-2"}) {
 		t.Errorf("late notices %v; want [N-2], withdrawn after its deadline", ids)
+	}
+}
+
+// testNoticeWithdrawnMark: a NoticeWithdrawn mark closes the one open
+// notice it names, at its time, by its entry; unlike a Withdrawal, one
+// of a notice acknowledged or withdrawn already is a conflict and appends
+// nothing, and no step but the forward's follows it.
+func testNoticeWithdrawnMark(t *testing.T, open OpenFunc) {
+	s := openState(t, open)
+	mustAppendState(t, s, 0, audit.Change{Notices: []audit.Notice{notice("N-1", "police-a", t0), notice("N-2", "police-a", t0)}})
+	mustAppendState(t, s, 1, audit.Change{Marks: []audit.NoticeMark{{Notice: "N-2", Step: audit.NoticeAcknowledged, Time: t0.Add(time.Hour)}}})
+	at := t0.Add(2 * time.Hour)
+	w := mustAppendState(t, s, 2, audit.Change{Marks: []audit.NoticeMark{{Notice: "N-1", Step: audit.NoticeWithdrawn, Time: at}}})
+	if n := mustNotices(t, s, audit.NoticeFilter{ID: "N-1"}); len(n) != 1 || !n[0].Withdrawn.Equal(at) || n[0].WithdrawalIndex != w || n[0].Open() {
+		t.Errorf("N-1 after its withdrawn mark = %+v; want withdrawn at %v by %d", n, at, w)
+	}
+	size := mustSize(t, s)
+	for i, m := range []audit.NoticeMark{
+		{Notice: "N-1", Step: audit.NoticeWithdrawn, Time: at},    // withdrawn already
+		{Notice: "N-2", Step: audit.NoticeWithdrawn, Time: at},    // acknowledged
+		{Notice: "N-9", Step: audit.NoticeWithdrawn, Time: at},    // not tracked
+		{Notice: "N-1", Step: audit.NoticeAcknowledged, Time: at}, // closed
+		{Notice: "N-1", Step: audit.NoticeOverdue, Time: t0.Add(80 * time.Hour)},
+	} {
+		if _, err := appendState(t, s, 3+i, audit.Change{Marks: []audit.NoticeMark{m}}); !errors.Is(err, audit.ErrConflict) {
+			t.Errorf("mark %s of %s = %v; want ErrConflict", m.Step, m.Notice, err)
+		}
+	}
+	if got := mustSize(t, s); got != size {
+		t.Errorf("the log grew from %d to %d entries by marks that were conflicts", size, got)
+	}
+	if n := mustNotices(t, s, audit.NoticeFilter{ID: "N-2"}); len(n) != 1 || !n[0].Withdrawn.IsZero() || n[0].WithdrawalIndex != -1 {
+		t.Errorf("N-2, acknowledged, after a withdrawn mark = %+v; want it untouched", n)
+	}
+	if ids := noticeIDs(mustNotices(t, s, audit.NoticeFilter{LateAt: t0.Add(100 * time.Hour)})); len(ids) != 0 {
+		t.Errorf("late notices %v; want none (N-1 withdrawn before its deadline, N-2 acknowledged in time)", ids)
 	}
 }
 

@@ -154,6 +154,8 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now tim
 			q, args = "UPDATE notices SET fwd_due = TRUE WHERE id = $1 AND ack_idx = $2 AND NOT fwd_due", []any{text(m.Notice), idx}
 		case audit.NoticeForwarded:
 			q = "UPDATE notices SET forwarded_ns = $1, forwarded_idx = $2 WHERE id = $3 AND fwd_due AND forwarded_ns IS NULL"
+		case audit.NoticeWithdrawn:
+			q = "UPDATE notices SET withdrawn_ns = $1, withdrawn_idx = $2 WHERE id = $3 AND acked_ns IS NULL AND withdrawn_ns IS NULL"
 		default:
 			return fmt.Errorf("unknown notice step %q", m.Step)
 		}

@@ -117,6 +117,8 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now ti
 			q, args = "UPDATE notices SET fwd_due = 1 WHERE id = ? AND ack_idx = ? AND fwd_due = 0", []any{m.Notice, idx}
 		case audit.NoticeForwarded:
 			q = "UPDATE notices SET forwarded_ns = ?, forwarded_idx = ? WHERE id = ? AND fwd_due = 1 AND forwarded_ns IS NULL"
+		case audit.NoticeWithdrawn:
+			q = "UPDATE notices SET withdrawn_ns = ?, withdrawn_idx = ? WHERE id = ? AND acked_ns IS NULL AND withdrawn_ns IS NULL"
 		default:
 			return fmt.Errorf("unknown notice step %q", m.Step)
 		}
