@@ -171,7 +171,7 @@ var queryVocabulary = sync.OnceValue(func() map[string][]string {
 			[]string{audit.ActionAuthenticate, audit.ActionAuditRead, audit.ActionPolicyActivate, audit.ActionKeyRotate},
 			audit.AftercareActions,
 			policies.CaseActions, []string{actionCaseImport, actionCaseOperatorClose},
-			[]string{actionNoticeAcknowledge, actionNoticeEscalate, actionNoticeOverdue}),
+			[]string{actionNoticeAcknowledge, actionNoticeEscalate, actionNoticeOverdue, actionNoticeExpire}),
 	}
 })
 

@@ -37,6 +37,10 @@ const (
 	actionNoticeAcknowledge = "notice_acknowledge"  // a required notice was acknowledged
 	actionNoticeEscalate    = "notice_escalate"     // a required notice was escalated
 	actionNoticeOverdue     = "notice_overdue"      // a required notice passed its deadline unacknowledged
+	// A required notice to an agency behind a peer gateway closed
+	// unacknowledged at its sender's gateway: its release's legal basis
+	// ended, and the peer sent the expiry notice (expireViaPeer).
+	actionNoticeExpire = "notice_expire"
 )
 
 // casePurpose is the purpose of every action on a case.

@@ -27,7 +27,9 @@ const timerLease = "notice-timers"
 // recipient's duty role and back to the sender, and records every one
 // whose deadline passed unacknowledged; first it forwards the
 // acknowledgements made while the sender's peer gateway was away
-// (forwardAcknowledgements). Each step is one entry, committed
+// (forwardAcknowledgements), and closes the notices sent to agencies
+// behind a peer gateway whose release's legal basis has ended there
+// (expireViaPeer). Each step is one entry, committed
 // with the step as its precondition, so that each happens exactly once
 // even if two replicas should both believe they hold the lease. It returns
 // whether this replica held the lease. Time is the server's clock
@@ -48,6 +50,9 @@ func (s *Server) RunTimers(ctx context.Context) (bool, error) {
 	// Acknowledgements made while a peer gateway was away go first: the
 	// peer escalates its half until it has them.
 	errs := []error{s.forwardAcknowledgements(ctx, now)}
+	// A notice whose basis has ended is closed before it would be
+	// escalated or recorded overdue.
+	errs = append(errs, s.expireViaPeer(ctx, now))
 	due, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{EscalateBy: now})
 	if err != nil {
 		return true, errors.Join(append(errs, err)...)
@@ -153,6 +158,101 @@ func (s *Server) markOverdue(ctx context.Context, n audit.Notice, now time.Time)
 		return fmt.Errorf("record overdue notice %s: %w", n.ID, err)
 	}
 	s.log.WarnContext(ctx, "required notice not acknowledged in time", "notice_id", n.ID, "audit_index", idx, "recipient", n.Recipient, "sender", n.Sender)
+	return nil
+}
+
+// expireViaPeer closes this gateway's copy of each open required notice
+// it sent to an agency behind a peer gateway whose release's legal basis
+// has ended. That gateway tracks the release to the end of its basis
+// (audit.RecipientBehindPeer) and sends the recipient the expiry notice,
+// which closes its copy (commitNotice); this gateway sends none, so that
+// without this nothing would close its copy, and its timers would
+// escalate the notice back to the sender and record it overdue although
+// the recipient can no longer acknowledge it. The end is the one this
+// log gives the release (expiryViaPeer), the date the peer tracks, and
+// it has ended, as for the peer's timers (RunAftercare), from the day
+// after it. Each notice is closed with one entry (notice_expire), its
+// mark (audit.NoticeWithdrawn) the precondition, so that a notice
+// acknowledged meanwhile (a forwarded acknowledgement) stays
+// acknowledged.
+func (s *Server) expireViaPeer(ctx context.Context, now time.Time) error {
+	reg := s.registry.Load()
+	day := now.Format(time.DateOnly)
+	var errs []error
+	for start := int64(0); ; {
+		page, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{Unacknowledged: true, Start: start, Limit: duePage})
+		if err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		for _, n := range page {
+			rcpt := reg.Agencies[n.Recipient]
+			if rcpt == nil || rcpt.Via == "" {
+				continue // this gateway's own agency: its expiry notice closes it
+			}
+			lb, err := s.expiryViaPeer(ctx, n)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("notice %s: %w", n.ID, err))
+				continue
+			}
+			if lb == nil || lb.ValidUntil >= day {
+				continue
+			}
+			errs = append(errs, s.expireNotice(ctx, n, lb, rcpt.Via, now))
+		}
+		if len(page) < duePage {
+			return errors.Join(errs...)
+		}
+		start = page[len(page)-1].AuditIndex + 1
+	}
+}
+
+// expiryViaPeer is the legal basis of the release that delivered n (its
+// entry, n.AuditIndex), with the end date as this log gives it now: the
+// basis's valid_until, or the date the last revision that moved it
+// (ReviseExpiry, whose forward the peer took) moved it to. Nil for a
+// release whose basis does not end.
+func (s *Server) expiryViaPeer(ctx context.Context, n audit.Notice) (*audit.LegalBasis, error) {
+	e, err := s.entryAt(ctx, n.AuditIndex, "audit_index")
+	if err != nil {
+		return nil, err
+	}
+	if e.LegalBasis == nil || e.LegalBasis.ValidUntil == "" || e.Subject == nil || !audit.RecipientBehindPeer(e) {
+		return nil, nil
+	}
+	lb := *e.LegalBasis
+	release := strconv.FormatInt(n.AuditIndex, 10)
+	for r, err := range s.logEntries(ctx, audit.Filter{Subject: e.Subject.Pseudonym, Agency: n.Sender, Action: audit.ActionReviseExpiry, Start: n.AuditIndex + 1}) {
+		if err != nil {
+			return nil, err
+		}
+		d := r.Entry.Detail
+		if r.Entry.Outcome == audit.OutcomeOK && d[audit.DetailRelease] == release && d[audit.DetailMoved] == "true" && d[audit.DetailValidUntil] != "" {
+			lb.ValidUntil = d[audit.DetailValidUntil]
+		}
+	}
+	return &lb, nil
+}
+
+// expireNotice closes n, whose release's basis lb ended at peer, the
+// gateway of its recipient: one entry (notice_expire), naming the basis
+// as it ended and the peer that sent the expiry notice, whether the
+// notice was late by then, and the reason LEGAL_BASIS_EXPIRED.
+func (s *Server) expireNotice(ctx context.Context, n audit.Notice, lb *audit.LegalBasis, peer string, now time.Time) error {
+	e := s.noticeEntry(ctx, n, actionNoticeExpire, now)
+	e.LegalBasis = &audit.LegalBasis{ID: lb.ID, Citation: lb.Citation, ValidUntil: lb.ValidUntil}
+	e.Reasons = []string{reasonExpired}
+	e.Detail["late"] = strconv.FormatBool(now.After(n.Deadline))
+	e.Detail["expired_at_peer"] = peer
+	idx, err := s.cfg.Audit.AppendState(ctx, e, audit.Change{Marks: []audit.NoticeMark{{Notice: n.ID, Step: audit.NoticeWithdrawn, Time: now}}})
+	switch {
+	case errors.Is(err, audit.ErrConflict):
+		return nil // acknowledged or closed meanwhile
+	case err != nil:
+		return fmt.Errorf("close notice %s: %w", n.ID, err)
+	}
+	s.log.InfoContext(ctx, "required notice closed unacknowledged: the legal basis of its release ended at the recipient's gateway",
+		"notice_id", n.ID, "audit_index", idx, "recipient", n.Recipient, "sender", n.Sender, "peer", peer,
+		"legal_basis", lb.ID, "valid_until", lb.ValidUntil, "late", e.Detail["late"])
 	return nil
 }
 

@@ -604,3 +604,112 @@ func TestFederatedWithdrawnRequiredNotice(t *testing.T) {
 		}
 	}
 }
+
+// TestFederatedExpiredRequiredNotice: on the last day of the Danish
+// basis (a year after the release), the Danish prison tells the
+// Rotterdam police, through both gateways, that the person was released;
+// the Danish law requires the police to acknowledge it, and both
+// gateways track it under one id. Nobody acknowledges it before the basis
+// ends at midnight. The Dutch gateway, which tracks the release to that
+// end, sends the police its expiry notice, which closes its copy of the
+// required notice. The Danish gateway sends none: its own timers close
+// the Danish copy, with one notice_expire entry of their own, so that
+// past the escalation time and the deadline neither gateway escalates
+// the notice or records it overdue, and neither lists it late.
+func TestFederatedExpiredRequiredNotice(t *testing.T) {
+	var ahead atomic.Int64
+	f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	released, probation := time.Now().AddDate(0, 0, -365).Format(time.DateOnly), time.Now().AddDate(0, 0, -1).Format(time.DateOnly)
+	d.Subject.InCustody, d.Subject.ReleaseDate, d.Subject.ProbationUntil = false, released, probation
+	d.Record.GetReleaseNotice().ReleaseDate, d.Record.GetReleaseNotice().ProbationUntil = released, probation
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASED,
+		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+		Justification: "The person lives in Rotterdam since the release.",
+	})
+	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
+		t.Fatalf("Notify = %v, %v; want one required notice", resp, err)
+	}
+	res := resp.GetResults()[0]
+	id, end := res.GetNoticeId(), res.GetLegalBasis().GetValidUntil()
+	last, err := time.Parse(time.DateOnly, end)
+	if err != nil || end != time.Now().Format(time.DateOnly) {
+		t.Fatalf("the Danish basis ends %q; want today, a year after the release", end)
+	}
+	deadline, err := time.Parse(time.RFC3339, res.GetAcknowledgeBy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := func(c *country, action string) []audit.Record {
+		t.Helper()
+		recs, err := c.gw.Audit.Query(t.Context(), audit.Filter{Action: action})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	timers := func() {
+		t.Helper()
+		for _, c := range []*country{f.nl, f.dk} {
+			if err := c.gw.Server.RunAftercare(t.Context()); err != nil {
+				t.Fatalf("%s aftercare timers: %v", c.Jurisdiction, err)
+			}
+			if _, err := c.gw.Server.RunTimers(t.Context()); err != nil {
+				t.Fatalf("%s notice timers: %v", c.Jurisdiction, err)
+			}
+		}
+	}
+	// The basis's last day: nothing ends yet.
+	timers()
+	for _, c := range []*country{f.dk, f.nl} {
+		if ns := c.trackedNotices(t); len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetWithdrawn() != "" {
+			t.Fatalf("%s gateway on the basis's last day tracks %v; want notice %s open", c.Jurisdiction, ns, id)
+		}
+	}
+	if x := entries(f.dk, "notice_expire"); len(x) != 0 {
+		t.Fatalf("Danish notice_expire entries on the basis's last day: %d; want none", len(x))
+	}
+
+	// Just past midnight, before the escalation time: the basis has ended.
+	ahead.Store(int64(time.Until(last.AddDate(0, 0, 1).Add(time.Minute))))
+	timers()
+	expiry := entries(f.nl, audit.ActionExpire)
+	if len(expiry) != 1 || expiry[0].Entry.Outcome != audit.OutcomeOK {
+		t.Fatalf("Dutch expiry notices %d; want one", len(expiry))
+	}
+	closed, dkBy := entries(f.dk, "notice_expire"), int64(-2)
+	if len(closed) != 1 {
+		t.Errorf("Danish notice_expire entries %d; want one: its copy of notice %s closed when the basis ended", len(closed), id)
+	} else if e := closed[0].Entry; e.Outcome != audit.OutcomeOK || e.Detail["notice_id"] != id || e.Detail["late"] != "false" || e.Detail["expired_at_peer"] != "nl-gateway" ||
+		e.LegalBasis == nil || e.LegalBasis.ValidUntil != end || !slices.Contains(e.Reasons, "LEGAL_BASIS_EXPIRED") ||
+		e.Holder.Agency != "dk-prison-east" || len(e.Recipients) != 1 || e.Recipients[0].Agency != "nl-police-rotterdam" {
+		t.Errorf("the Danish notice_expire entry %+v, detail %v; want notice %s closed by the timers, in time, its basis ended %s at the Dutch gateway",
+			e, e.Detail, id, end)
+	} else if strings.Contains(string(closed[0].Leaf), "SYN-DK-0001") {
+		t.Error("the Danish notice_expire entry names the person's identifier")
+	} else {
+		dkBy = closed[0].Index
+	}
+
+	// Past the escalation time and the deadline: nothing left to do.
+	ahead.Store(int64(time.Until(deadline) + time.Hour))
+	timers()
+	for c, by := range map[*country]int64{f.dk: dkBy, f.nl: expiry[0].Index} {
+		ns := c.trackedNotices(t)
+		if len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetWithdrawn() == "" || ns[0].GetWithdrawalAuditIndex() != by || ns[0].GetLate() {
+			t.Errorf("%s gateway tracks %v; want notice %s withdrawn by entry %d, not late", c.Jurisdiction, ns, id, by)
+		}
+		for _, action := range []string{"notice_acknowledge", "notice_escalate", "notice_overdue"} {
+			if x := c.all(t, action, ""); len(x) != 0 {
+				t.Errorf("%s gateway: %s entries %v; want none for a notice whose basis ended", c.Jurisdiction, action, details(x))
+			}
+		}
+	}
+	if x := entries(f.dk, "notice_expire"); len(x) != 1 {
+		t.Errorf("Danish notice_expire entries after more passes: %d; want still one", len(x))
+	}
+	if x := f.dk.escalations(t, "dk-prison-east", "kf.notice", "case_officer"); len(x) != 0 {
+		t.Errorf("the Danish prison's escalations %v; want none", x)
+	}
+}

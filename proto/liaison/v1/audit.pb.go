@@ -63,7 +63,8 @@ type QueryRequest struct {
 	// case_handover, case_close, case_import, case_operator_close; see the
 	// Cases service), or a
 	// step of a required notice (notice_acknowledge, notice_escalate,
-	// notice_overdue). Any other value is refused with INVALID_ARGUMENT.
+	// notice_overdue, notice_expire). Any other value is refused with
+	// INVALID_ARGUMENT.
 	Action string `protobuf:"bytes,9,opt,name=action,proto3" json:"action,omitempty"`
 	// Only entries with an index at or after this one; not negative.
 	Start int64 `protobuf:"varint,10,opt,name=start,proto3" json:"start,omitempty"`

@@ -82,7 +82,8 @@ type ExchangeClient interface {
 	// gateway delivers it with the sender's deadline and escalates to the
 	// recipient's duty role, the sender's gateway escalates back to the
 	// sender, and the acknowledgement, made at the recipient's gateway,
-	// closes it in both logs. As for Disclose, the response is returned only
+	// closes it in both logs; so does the end of its release's legal basis
+	// (see TrackedNotice.withdrawn). As for Disclose, the response is returned only
 	// when at least one recipient received the notice; if none did, the
 	// call returns the first failure's status if any recipient's exchange
 	// failed, otherwise PERMISSION_DENIED with the first denial's reason,
@@ -389,7 +390,8 @@ type ExchangeServer interface {
 	// gateway delivers it with the sender's deadline and escalates to the
 	// recipient's duty role, the sender's gateway escalates back to the
 	// sender, and the acknowledgement, made at the recipient's gateway,
-	// closes it in both logs. As for Disclose, the response is returned only
+	// closes it in both logs; so does the end of its release's legal basis
+	// (see TrackedNotice.withdrawn). As for Disclose, the response is returned only
 	// when at least one recipient received the notice; if none did, the
 	// call returns the first failure's status if any recipient's exchange
 	// failed, otherwise PERMISSION_DENIED with the first denial's reason,

@@ -243,9 +243,23 @@ type TrackedNotice struct {
 	// refused FAILED_PRECONDITION, ErrorInfo reason NOTICE_WITHDRAWN. Empty
 	// for a notice not withdrawn. Each gateway that tracks a notice across
 	// a border closes its own copy when the withdrawal passes through it.
+	// When the release's legal basis ends, the recipient's gateway, which
+	// tracks the release to that end, closes its copy with the expiry
+	// notice it sends the recipient; the sender's gateway sends none, and
+	// its timers close its own copy from the day after the basis's last
+	// day as its log gives it (the release's valid_until, or the date
+	// Aftercare.ReviseExpiry last moved it to there), before they would
+	// escalate the notice or record it overdue: one entry, action
+	// notice_expire, outcome ok, reason LEGAL_BASIS_EXPIRED, with the
+	// basis as it ended, detail.notice_id, detail.late (whether the
+	// deadline had passed by then) and detail.expired_at_peer (the
+	// recipient's gateway). A notice acknowledged before that stays
+	// acknowledged.
 	Withdrawn string `protobuf:"bytes,19,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
 	// The audit log index of the withdrawal, correction or expiry notice
-	// that closed it; -1 if it was not withdrawn.
+	// that closed it (on the sender's gateway of a notice whose basis ended
+	// at the recipient's gateway, its notice_expire entry); -1 if it was
+	// not withdrawn.
 	WithdrawalAuditIndex int64 `protobuf:"varint,20,opt,name=withdrawal_audit_index,json=withdrawalAuditIndex,proto3" json:"withdrawal_audit_index,omitempty"`
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache
