@@ -21,6 +21,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -615,8 +616,19 @@ func TestFederatedWithdrawnRequiredNotice(t *testing.T) {
 // required notice. The Danish gateway sends none: its own timers close
 // the Danish copy, with one notice_expire entry of their own, so that
 // past the escalation time and the deadline neither gateway escalates
-// the notice or records it overdue, and neither lists it late.
+// the notice or records it overdue, and neither lists it late. When the
+// prison has moved the end a day later (ReviseExpiry, forwarded to the
+// Dutch gateway), neither closes its copy at the first midnight, and
+// both do at the second.
 func TestFederatedExpiredRequiredNotice(t *testing.T) {
+	for _, revised := range []bool{false, true} {
+		t.Run(map[bool]string{false: "AsReleased", true: "Revised"}[revised], func(t *testing.T) {
+			testFederatedExpiredRequiredNotice(t, revised)
+		})
+	}
+}
+
+func testFederatedExpiredRequiredNotice(t *testing.T, revised bool) {
 	var ahead atomic.Int64
 	f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
 	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
@@ -660,18 +672,37 @@ func TestFederatedExpiredRequiredNotice(t *testing.T) {
 			}
 		}
 	}
-	// The basis's last day: nothing ends yet.
-	timers()
-	for _, c := range []*country{f.dk, f.nl} {
-		if ns := c.trackedNotices(t); len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetWithdrawn() != "" {
-			t.Fatalf("%s gateway on the basis's last day tracks %v; want notice %s open", c.Jurisdiction, ns, id)
+	open := func(when string) {
+		t.Helper()
+		for _, c := range []*country{f.dk, f.nl} {
+			if ns := c.trackedNotices(t); len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetWithdrawn() != "" {
+				t.Fatalf("%s gateway %s tracks %v; want notice %s open", c.Jurisdiction, when, ns, id)
+			}
+		}
+		if x, y := entries(f.dk, "notice_expire"), entries(f.nl, audit.ActionExpire); len(x) != 0 || len(y) != 0 {
+			t.Fatalf("%s: %d Danish notice_expire entries, %d Dutch expiry notices; want none", when, len(x), len(y))
 		}
 	}
-	if x := entries(f.dk, "notice_expire"); len(x) != 0 {
-		t.Fatalf("Danish notice_expire entries on the basis's last day: %d; want none", len(x))
+	// The basis's last day: nothing ends yet.
+	timers()
+	open("on the basis's last day")
+	if revised {
+		// The release moves a day later, and the basis's end with it.
+		attrs := proto.CloneOf(d.GetSubject())
+		attrs.ReleaseDate = daysAfter(t, released, 1)
+		rv, err := f.dk.aftercare(t, "dk-prison-east", "kf.revise").ReviseExpiry(t.Context(), &liaisonv1.ReviseExpiryRequest{
+			SubjectId: "SYN-DK-0001", Subject: attrs, Justification: "The release date was a day later."})
+		end = daysAfter(t, end, 1)
+		if err != nil || len(rv.GetReleases()) != 1 || !rv.GetReleases()[0].GetMoved() || rv.GetReleases()[0].GetValidUntil() != end {
+			t.Fatalf("ReviseExpiry = %v, %v; want the release's end moved to %s", rv, err, end)
+		}
+		ahead.Store(int64(time.Until(last.AddDate(0, 0, 1).Add(time.Minute))))
+		timers()
+		open("past the first midnight, the end moved a day later")
+		last = last.AddDate(0, 0, 1)
 	}
 
-	// Just past midnight, before the escalation time: the basis has ended.
+	// Just past midnight, before the deadline: the basis has ended.
 	ahead.Store(int64(time.Until(last.AddDate(0, 0, 1).Add(time.Minute))))
 	timers()
 	expiry := entries(f.nl, audit.ActionExpire)
@@ -692,7 +723,7 @@ func TestFederatedExpiredRequiredNotice(t *testing.T) {
 		dkBy = closed[0].Index
 	}
 
-	// Past the escalation time and the deadline: nothing left to do.
+	// Past the deadline: nothing left to do.
 	ahead.Store(int64(time.Until(deadline) + time.Hour))
 	timers()
 	for c, by := range map[*country]int64{f.dk: dkBy, f.nl: expiry[0].Index} {
