@@ -192,7 +192,7 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // auditCorrections lists the obligation notices not yet acknowledged (or
 // all of them).
 func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	all := fs.Bool("all", false, "also list closed notices: acknowledged, or superseded by a later notice before they were")
+	all := fs.Bool("all", false, "also list closed notices: acknowledged, or superseded by a later notice before they were acknowledged")
 	recipient := fs.String("recipient", "", "only notices to this recipient agency `id`")
 	kind := fs.String("kind", "", "only notices of this `kind`: correction, withdrawal or expiry")
 	olderThan := fs.Duration("older-than", 0, "only notices sent at least this `long` ago (e.g. 168h: open for a week)")

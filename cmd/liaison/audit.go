@@ -50,8 +50,9 @@ reads a folder offline):
 	             withheld unless -with-officers (CJEU C-579/21)
 	export       write the log for a supervisory authority (-out DIR -verifier-key KEY)
 	notices      the required notices (Notify): -late lists those not acknowledged in time
-	corrections  the corrections, withdrawals and expiry notices recipients have
-	             not acknowledged yet (-all for every one), with what they oblige
+	corrections  the corrections, withdrawals and expiry notices still open (neither
+	             acknowledged nor superseded by a later notice; -all for every one),
+	             with what they oblige
 
 Run "liaison audit <command> -h" for its flags.
 `

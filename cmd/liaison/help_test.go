@@ -10,8 +10,10 @@ import (
 )
 
 // commandLine matches a command in a usage text's list of commands: a tab,
-// the command's name, and two or more spaces before what it does.
-var commandLine = regexp.MustCompile(`(?m)^\t([a-z][a-z-]*) {2,}\S`)
+// the command's name, and two or more spaces before what it does, or, for
+// a name too long for the column (case close-orphaned), the name alone on
+// its line and what it does on the next, indented.
+var commandLine = regexp.MustCompile(`(?m)^\t([a-z][a-z-]*)(?: {2,}\S|\n\t {2,}\S)`)
 
 // TestEveryHelpWorks runs "liaison -h" and then "-h" of every command it
 // lists, and of every subcommand those list in turn, against the built
@@ -20,9 +22,11 @@ var commandLine = regexp.MustCompile(`(?m)^\t([a-z][a-z-]*) {2,}\S`)
 func TestEveryHelpWorks(t *testing.T) {
 	bin := buildLiaison(t)
 	seen := 0
+	walked := map[string]bool{}
 	var walk func(path []string)
 	walk = func(path []string) {
 		name := strings.Join(append([]string{"liaison"}, path...), " ")
+		walked[strings.Join(path, " ")] = true
 		var stdout, stderr bytes.Buffer
 		cmd := exec.Command(bin, append(append([]string{}, path...), "-h")...)
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -51,6 +55,13 @@ func TestEveryHelpWorks(t *testing.T) {
 	// dev (2) and keys (3) at least.
 	if seen < 1+7+15 {
 		t.Errorf("ran %d help texts, want at least %d", seen, 1+7+15)
+	}
+	// Every case command, the operator's too, whatever the width of its
+	// name in the list.
+	for sub := range caseHelp {
+		if !walked["case "+sub] {
+			t.Errorf("liaison case -h does not list %q so that its help is reached", sub)
+		}
 	}
 	t.Logf("%d help texts exit 0 with their usage", seen)
 }
@@ -101,4 +112,47 @@ func TestHelpNamesOtherCommandsFlags(t *testing.T) {
 		t.Fatal("no help text names another command's flag: the pattern no longer matches")
 	}
 	t.Logf("%d references to other commands' flags checked", checked)
+}
+
+// flagUsage matches a flag and its usage in a help text's list of flags,
+// as flag.PrintDefaults writes them: "  -name type" and the usage on the
+// lines after it, each indented by four spaces and a tab.
+var flagUsage = regexp.MustCompile(`(?m)^  -([A-Za-z0-9][-A-Za-z0-9_.]*)[^\n]*\n((?:    \t[^\n]*\n?)+)`)
+
+// danglingWord are words a usage does not end on unless it was cut short
+// (a preposition may: "the CA file the gateway's certificate chains to").
+var danglingWord = []string{"a", "an", "the", "of", "were", "was", "is", "are", "be", "and", "or", "that", "which", "its", "their"}
+
+// TestFlagUsagesAreWhole checks that no flag's usage, in any help text,
+// stops in mid-sentence ("also list closed notices: ... superseded by a
+// later notice before they were").
+func TestFlagUsagesAreWhole(t *testing.T) {
+	checked := 0
+	var walk func(path []string)
+	walk = func(path []string) {
+		var out, errb bytes.Buffer
+		_ = run(t.Context(), append(slices.Clone(path), "-h"), &out, &errb)
+		h := out.String() + errb.String()
+		for _, m := range flagUsage.FindAllStringSubmatch(h, -1) {
+			usage := strings.Join(strings.Fields(strings.ReplaceAll(m[2], "\t", " ")), " ")
+			usage = regexp.MustCompile(` \(default [^)]*\)$`).ReplaceAllString(usage, "")
+			words := strings.Fields(usage)
+			if len(words) == 0 {
+				t.Errorf("liaison %s -h: -%s has no usage", strings.Join(path, " "), m[1])
+				continue
+			}
+			checked++
+			if last := strings.ToLower(strings.TrimRight(words[len(words)-1], ".,;:")); slices.Contains(danglingWord, last) {
+				t.Errorf("liaison %s -h: the usage of -%s stops short: %q", strings.Join(path, " "), m[1], usage)
+			}
+		}
+		for _, m := range commandLine.FindAllStringSubmatch(h, -1) {
+			walk(append(slices.Clone(path), m[1]))
+		}
+	}
+	walk(nil)
+	if checked < 100 {
+		t.Fatalf("checked the usage of %d flags, want 100 or more: the pattern no longer matches", checked)
+	}
+	t.Logf("%d flag usages checked", checked)
 }
