@@ -284,3 +284,61 @@ func TestShellWords(t *testing.T) {
 		t.Errorf("stripComment = %q", got)
 	}
 }
+
+// inlineCommand matches a command line written inline, in backquotes, in
+// a document's prose: `liaison case close-orphaned -id ... -operator NAME`.
+var inlineCommand = regexp.MustCompile("`liaison ([a-z][^`]*)`")
+
+// TestDocumentedInlineCommands checks the command lines the documents give
+// inline, in their prose, rather than in a shell block (the operator's
+// `liaison case import` and `liaison case close-orphaned`, among others):
+// the command and subcommand exist, and every flag the line gives (in
+// brackets too, for an optional one) is one of that command's. They are
+// not run: their placeholders (DSN, NAME) are not values.
+func TestDocumentedInlineCommands(t *testing.T) {
+	help := func(path []string) string {
+		var out, errb bytes.Buffer
+		_ = run(t.Context(), append(slices.Clone(path), "-h"), &out, &errb)
+		return out.String() + errb.String()
+	}
+	checked := 0
+	for _, doc := range documentedIn {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range inlineCommand.FindAllStringSubmatch(string(b), -1) {
+			args := strings.Fields(strings.NewReplacer("[", " ", "]", " ").Replace(m[1]))
+			path := []string{args[0]}
+			if !slices.ContainsFunc(commandLine.FindAllStringSubmatch(help(nil), -1), func(s []string) bool { return s[1] == args[0] }) {
+				t.Errorf("%s: %q: liaison has no command %q", doc, m[0], args[0])
+				continue
+			}
+			if subs := commandLine.FindAllStringSubmatch(help(path), -1); len(subs) > 0 && len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+				if !slices.ContainsFunc(subs, func(s []string) bool { return s[1] == args[1] }) {
+					t.Errorf("%s: %q: no subcommand %q of liaison %s", doc, m[0], args[1], args[0])
+					continue
+				}
+				path = append(path, args[1])
+			}
+			var defined []string
+			for _, f := range flagLine.FindAllStringSubmatch(help(path), -1) {
+				defined = append(defined, f[1])
+			}
+			checked++
+			for _, a := range args[len(path):] {
+				name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+				if !strings.HasPrefix(a, "-") || name == "h" || !regexp.MustCompile(`^[A-Za-z]`).MatchString(name) {
+					continue
+				}
+				if !slices.Contains(defined, name) {
+					t.Errorf("%s: %q: liaison %s has no flag -%s", doc, m[0], strings.Join(path, " "), name)
+				}
+			}
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("checked %d inline command lines, want 20 or more: the pattern no longer matches", checked)
+	}
+	t.Logf("%d inline command lines checked", checked)
+}
