@@ -41,7 +41,11 @@ corrections". A recipient that passed the record on finds those releases in its 
 and corrects them in turn with this command: the gateway then decides
 with the conditions of the correction it received, or sends a withdrawal
 (SOURCE_WITHDRAWN) if its source has withdrawn the record since. A
-recipient in another country, behind a peer gateway, gets the correction
+corrected release notice that moves the release date tells the recipient
+of the new date as a notify of release_date_changed would: where the
+policy requires that notice to be acknowledged, the command prints its
+id and deadline for that recipient (notice_id, acknowledge_by), and the
+gateway tracks it ("liaison audit notices"). A recipient in another country, behind a peer gateway, gets the correction
 at its own gateway, which decides it again under its own law and tracks
 the acknowledgement. If a recipient was sent nothing, because the
 correction failed (the keys or the audit log were unavailable: send it
@@ -304,6 +308,14 @@ func printNoticeResults(w io.Writer, rs []*liaisonv1.NoticeResult) {
 	for _, r := range rs {
 		if f := r.GetFailure(); f != nil && f.GetMessage() != "" {
 			fmt.Fprintf(w, "release %d to %s (entry %d): %s\n", r.GetRefersTo(), r.GetRecipient(), r.GetAuditIndex(), f.GetMessage())
+		}
+	}
+	// A correction that moves the release date carries a required notice
+	// of the new date: the recipient must acknowledge it by its deadline.
+	for _, r := range rs {
+		if r.GetNoticeId() != "" {
+			fmt.Fprintf(w, "release %d to %s (entry %d): the new release date is a required notice, %s, to be acknowledged by %s\n",
+				r.GetRefersTo(), r.GetRecipient(), r.GetAuditIndex(), r.GetNoticeId(), r.GetAcknowledgeBy())
 		}
 	}
 }
