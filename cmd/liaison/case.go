@@ -473,7 +473,7 @@ func runCaseCloseOrphaned(ctx context.Context, args []string, stdout, stderr io.
 	id := fs.String("id", "", "the case `id`, e.g. NL-ZVH-RTM-0042")
 	registry := fs.String("registry", "registry.yaml", "the gateway's registry `file`, which says the lead is offboarded or no longer lists it")
 	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` or a postgres:// URL")
-	operator := fs.String("operator", "", "your `name` or id as the gateway's operator, recorded in the entry (required)")
+	operator := fs.String("operator", "", "your `name` or id as the gateway's operator, recorded in the entry (required): 1 to 64 letters, digits, '.', '_', '@' or '-', no spaces")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
