@@ -49,7 +49,8 @@ reads a folder offline):
 	             law: only real releases, LED Art. 15 restrictions left out, officers
 	             withheld unless -with-officers (CJEU C-579/21)
 	export       write the log for a supervisory authority (-out DIR -verifier-key KEY)
-	notices      the required notices (Notify): -late lists those not acknowledged in time
+	notices      the required notices (of a Notify, or of a correction that moves the
+	             release date): -late lists those not acknowledged in time
 	corrections  the corrections, withdrawals and expiry notices still open (neither
 	             acknowledged nor superseded by a later notice; -all for every one),
 	             with what they oblige
