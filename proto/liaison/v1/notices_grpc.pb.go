@@ -27,7 +27,9 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // Notices is the auditors' view of the required notices: those a policy
-// requires to be acknowledged by a deadline (Exchange.Notify). Callers
+// requires to be acknowledged by a deadline (Exchange.Notify, and
+// Aftercare.Correct of a record that moves the release date: its
+// TrackedNotice.audit_index is the correction's entry). Callers
 // need the auditor role; every call is itself recorded in the log, a
 // refused one too, as the Audit service records it (audit_read, outcome
 // refused, its reason and, for a malformed request, the field; a caller
@@ -64,7 +66,9 @@ func (c *noticesClient) ListNotices(ctx context.Context, in *ListNoticesRequest,
 // for forward compatibility.
 //
 // Notices is the auditors' view of the required notices: those a policy
-// requires to be acknowledged by a deadline (Exchange.Notify). Callers
+// requires to be acknowledged by a deadline (Exchange.Notify, and
+// Aftercare.Correct of a record that moves the release date: its
+// TrackedNotice.audit_index is the correction's entry). Callers
 // need the auditor role; every call is itself recorded in the log, a
 // refused one too, as the Audit service records it (audit_read, outcome
 // refused, its reason and, for a malformed request, the field; a caller
