@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/liaison-gateway/liaison/gateway"
 )
 
 // The documents whose command lines TestDocumentedCommandLines checks,
@@ -341,4 +343,38 @@ func TestDocumentedInlineCommands(t *testing.T) {
 		t.Fatalf("checked %d inline command lines, want 20 or more: the pattern no longer matches", checked)
 	}
 	t.Logf("%d inline command lines checked", checked)
+}
+
+// TestEveryAuditActionIsDocumented checks that each action Audit.Query
+// accepts (the actions the gateway logs) is named where its siblings are:
+// in the comment of QueryRequest.action, which lists them all, and in the
+// README, in backquotes. An action added to the code and to neither
+// (case_operator_close, say) is one an auditor cannot know to ask for.
+func TestEveryAuditActionIsDocumented(t *testing.T) {
+	proto, err := os.ReadFile("../../proto/liaison/v1/audit.proto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The comment above "string action = 9;" in QueryRequest.
+	before, _, ok := strings.Cut(string(proto), "string action = 9;")
+	if !ok {
+		t.Fatal("audit.proto has no QueryRequest.action = 9")
+	}
+	comment := before[strings.LastIndex(before, "string record_type = 8;"):]
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := gateway.QueryFilterValues()["action"]
+	if len(actions) < 20 {
+		t.Fatalf("Audit.Query accepts %d actions, want 20 or more: %v", len(actions), actions)
+	}
+	for _, a := range actions {
+		if !regexp.MustCompile(`\b` + a + `\b`).MatchString(comment) {
+			t.Errorf("action %s: QueryRequest.action's comment in audit.proto does not list it", a)
+		}
+		if !strings.Contains(string(readme), "`"+a+"`") {
+			t.Errorf("action %s: the README never names it", a)
+		}
+	}
 }
