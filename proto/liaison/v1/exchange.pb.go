@@ -1065,6 +1065,11 @@ type NotifyRequest struct {
 	// A case for the recipients named by id or role, if any: an open case
 	// the caller is a member of, about the person the record is about
 	// (CASE_SUBJECT_MISMATCH otherwise, as for DiscloseRequest.case_id).
+	// As there, the case must still stand when a recipient's exchange
+	// commits (the recipient's result refused FAILED_PRECONDITION
+	// CASE_CLOSED or PERMISSION_DENIED NOT_A_CASE_MEMBER otherwise; see the
+	// Cases service), for a recipient told as a member of the person's open
+	// cases too.
 	CaseId string `protobuf:"bytes,7,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The legal basis the caller relies on for the recipients named by id or
 	// role, if any.
@@ -1256,7 +1261,12 @@ type RequestRequest struct {
 	// A multi-agency case registered with the gateway, if any, about the
 	// subject: a member that cites a case about another person is refused
 	// (CASE_SUBJECT_MISMATCH, as for DiscloseRequest.case_id) before the
-	// holder is asked anything.
+	// holder is asked anything. The case must still stand when the
+	// exchange commits: if it was closed while the holder was asked, or an
+	// agency the decision took as a member (the caller, the holder) is no
+	// longer one, nothing is released (the call refused FAILED_PRECONDITION
+	// CASE_CLOSED or PERMISSION_DENIED NOT_A_CASE_MEMBER, one refused entry;
+	// see the Cases service).
 	CaseId string `protobuf:"bytes,6,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's identifier.
 	Justification string `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
