@@ -14,6 +14,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/liaison-gateway/liaison/gateway"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -330,7 +331,7 @@ func (s *Scenario) check() error {
 	// The report prints the title, the notes, the case ids and the names
 	// of the expectations as written, and never the person's identifier.
 	id := s.Subject.subjectID()
-	if mentions(s.Name, id) {
+	if gateway.Mentions(s.Name, id) {
 		return fmt.Errorf("name: %s", namesSubject)
 	}
 	if err := checkSubject("subject", SubjectChange{Category: s.Subject.Category, ReleaseDate: s.Subject.ReleaseDate, ProbationUntil: s.Subject.ProbationUntil}); err != nil {
@@ -397,10 +398,10 @@ func (s *Scenario) check() error {
 		if e.Case != "" && !validID(e.Case) {
 			return fmt.Errorf("%s: 1 to 64 letters, digits, '.', '_' or '-'", f("case"))
 		}
-		if mentions(e.Case, id) {
+		if gateway.Mentions(e.Case, id) {
 			return fmt.Errorf("%s: %s", f("case"), namesSubject)
 		}
-		if mentions(e.Note, id) {
+		if gateway.Mentions(e.Note, id) {
 			return fmt.Errorf("%s: %s", f("note"), namesSubject)
 		}
 		for j, k := range e.ToCompetent {
@@ -515,7 +516,7 @@ func (s *Scenario) check() error {
 		if x.Name == "" {
 			return fmt.Errorf("%s: required", f("name"))
 		}
-		if mentions(x.Name, id) {
+		if gateway.Mentions(x.Name, id) {
 			return fmt.Errorf("%s: %s", f("name"), namesSubject)
 		}
 		if err := agency(f("agency"), x.Agency); err != nil {
@@ -572,30 +573,6 @@ func (s *Scenario) order() []int {
 // namesSubject is the error of free text that names the person's
 // identifier.
 const namesSubject = "names the person's identifier (subject.id, default EX-0001), which the report never prints and the gateway refuses in a justification: say \"the person\" instead"
-
-// mentions reports whether text contains the person's identifier id as
-// the gateway finds it in a justification: in any case, with or without
-// the separators between its letters and digits ("ex 0001" mentions
-// EX-0001); an identifier of fewer than four letters and digits only as
-// spelt.
-func mentions(text, id string) bool {
-	if id == "" || text == "" {
-		return false
-	}
-	if strings.Contains(text, id) {
-		return true
-	}
-	fold := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if unicode.IsLetter(r) || unicode.IsDigit(r) {
-				return unicode.ToLower(r)
-			}
-			return -1
-		}, s)
-	}
-	fid := fold(id)
-	return len(fid) >= 4 && strings.Contains(fold(text), fid)
-}
 
 var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 

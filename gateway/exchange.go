@@ -672,6 +672,11 @@ func mentions(text, id string) bool {
 	return len(fid) >= 4 && strings.Contains(fold(text), fid)
 }
 
+// Mentions is mentions, for the programs that check texts before they
+// reach the gateway (an exercise's scenario): one rule for what names
+// the person.
+func Mentions(text, id string) bool { return mentions(text, id) }
+
 // redact replaces every mention of id in text (as mentions finds them) by
 // "[subject]".
 func redact(text, id string) string {

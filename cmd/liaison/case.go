@@ -435,15 +435,11 @@ func runCaseImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return fmt.Errorf("case import: the policy does not load: %v", err)
 	}
-	store, err := openStore(ctx, *auditDB)
+	ss, err := openCaseStore(ctx, "case import", *auditDB)
 	if err != nil {
-		return fmt.Errorf("case import: %v", err)
+		return err
 	}
-	defer store.Close()
-	ss, ok := store.(audit.StateStore)
-	if !ok {
-		return fmt.Errorf("case import: the store %s keeps no cases", *auditDB)
-	}
+	defer ss.Close()
 	got, err := gateway.ImportRegistryCases(ctx, ss, eng, reg, *kind, time.Now())
 	imported := 0
 	for _, c := range got {
@@ -459,6 +455,21 @@ func runCaseImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fmt.Fprintf(stdout, "%d of %d cases imported; remove the imported ones from %s\n", imported, len(got), *registry)
 	return nil
+}
+
+// openCaseStore opens the gateway's audit log at path for an operator's
+// case command (cmd, for errors): a store that keeps cases.
+func openCaseStore(ctx context.Context, cmd, path string) (audit.StateStore, error) {
+	store, err := openStore(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", cmd, err)
+	}
+	ss, ok := store.(audit.StateStore)
+	if !ok {
+		store.Close()
+		return nil, fmt.Errorf("%s: the store %s keeps no cases", cmd, path)
+	}
+	return ss, nil
 }
 
 // runCaseCloseOrphaned is `liaison case close-orphaned`: an operator
@@ -489,15 +500,11 @@ func runCaseCloseOrphaned(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return fmt.Errorf("case close-orphaned: %v", err)
 	}
-	store, err := openStore(ctx, *auditDB)
+	ss, err := openCaseStore(ctx, "case close-orphaned", *auditDB)
 	if err != nil {
-		return fmt.Errorf("case close-orphaned: %v", err)
+		return err
 	}
-	defer store.Close()
-	ss, ok := store.(audit.StateStore)
-	if !ok {
-		return fmt.Errorf("case close-orphaned: the store %s keeps no cases", *auditDB)
-	}
+	defer ss.Close()
 	c, idx, err := gateway.CloseOrphanedCase(ctx, ss, reg, *id, *operator, time.Now())
 	if err != nil {
 		return fmt.Errorf("case close-orphaned: %v", strings.TrimPrefix(err.Error(), "gateway: "))
