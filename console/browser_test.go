@@ -25,6 +25,7 @@ import (
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
 )
 
 // The browser tests drive the console in Debian's chromium, headless,
@@ -916,7 +917,12 @@ func TestBrowserOperatorClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, closed, err := gateway.CloseOrphanedCase(context.Background(), store, reg, id, "ops.jansen", time.Now())
+	keys, err := pseudonym.New(context.Background(), pseudonym.Config{Source: pseudonym.FileKeys{Path: filepath.Join(f.dir, "keys.json")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &gateway.CaseOperator{Store: store, Registry: reg, Pseudonyms: keys, Name: "ops.jansen"}
+	_, closed, err := op.CloseOrphanedCase(context.Background(), id)
 	store.Close()
 	if err != nil {
 		t.Fatalf("CloseOrphanedCase: %v", err)

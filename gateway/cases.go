@@ -234,33 +234,46 @@ func (ex *exchange) commitNotices(ctx context.Context, ns []audit.Notice, delive
 // delivery seals an inbox item for box: the store never holds what an
 // inbox holds in clear.
 func (s *Server) delivery(box string, item *liaisonv1.SubscribeResponse) (audit.Delivery, error) {
+	return sealDelivery(s.cfg.Pseudonyms, box, item)
+}
+
+// sealDelivery seals item for box with the gateway's keys ps.
+func sealDelivery(ps *pseudonym.Pseudonymizer, box string, item *liaisonv1.SubscribeResponse) (audit.Delivery, error) {
 	payload, err := proto.Marshal(item)
 	if err != nil {
 		return audit.Delivery{}, failed("ENCODE_FAILED", err)
 	}
-	if payload, err = s.cfg.Pseudonyms.SealInbox([]byte(box), payload); err != nil {
+	if payload, err = ps.SealInbox([]byte(box), payload); err != nil {
 		return audit.Delivery{}, err
 	}
 	return audit.Delivery{Recipient: box, Kind: deliveryKind, Payload: payload}, nil
 }
 
-// caseUpdates seals a CaseUpdate for each agency concerned by a change:
-// the members after it, and the agency it is about, but not the caller,
-// nor an offboarded agency: the gateway delivers nothing to one.
+// caseUpdates seals a CaseUpdate for each agency concerned by a change
+// the agency caller made (see sealCaseUpdates).
 func (s *Server) caseUpdates(c *audit.CaseState, change, agency, caller string) ([]audit.Delivery, error) {
+	return sealCaseUpdates(s.cfg.Pseudonyms, s.registry.Load(), c, caller, &liaisonv1.CaseUpdate{Change: change, Agency: agency})
+}
+
+// sealCaseUpdates seals u, with case c after the change, for each agency
+// concerned by it: the members after it, and the agency it is about
+// (u.Agency), but not sender, the agency that made it (none for the
+// operator's change), nor an offboarded agency (the gateway delivers
+// nothing to one) or one the registry reg no longer lists (no one could
+// read its inbox).
+func sealCaseUpdates(ps *pseudonym.Pseudonymizer, reg *Registry, c *audit.CaseState, sender string, u *liaisonv1.CaseUpdate) ([]audit.Delivery, error) {
 	to := c.Active()
-	if agency != "" && !slices.Contains(to, agency) {
-		to = append(to, agency)
+	if u.Agency != "" && !slices.Contains(to, u.Agency) {
+		to = append(to, u.Agency)
 	}
-	reg := s.registry.Load()
 	var out []audit.Delivery
 	for _, r := range to {
-		if a, ok := reg.Agencies[r]; r == caller || (ok && a.Offboarded) {
+		if a, ok := reg.Agencies[r]; r == sender || !ok || a.Offboarded {
 			continue
 		}
-		d, err := s.delivery(r, &liaisonv1.SubscribeResponse{Sender: caller, CaseUpdate: &liaisonv1.CaseUpdate{
-			Change: change, Case: caseMessage(c), Agency: agency,
-		}})
+		cu := proto.CloneOf(u)
+		cu.Case = caseMessage(c)
+		d, err := sealDelivery(ps, r, &liaisonv1.SubscribeResponse{Sender: sender, CaseUpdate: cu})
 		if err != nil {
 			return nil, err
 		}
@@ -948,83 +961,6 @@ func ImportRegistryCases(ctx context.Context, store audit.StateStore, eng *polic
 		out = append(out, res)
 	}
 	return out, nil
-}
-
-// operatorRE is how an operator names themselves to CloseOrphanedCase:
-// a name or id, never free text.
-var operatorRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
-
-// CloseOrphanedCase closes a case of the store whose lead agency the
-// registry reg no longer lets act: offboarded, or no longer in the file.
-// Only the lead closes a case (CloseCase, decided by the policy), and an
-// offboarded lead's calls are refused, so such a case could otherwise
-// never be closed; its members would still exchange on its basis. It is
-// what `liaison case close-orphaned` runs, for the gateway's operator.
-//
-// The close is one entry (action case_operator_close, outcome ok, no
-// policy decision: the policy has no one to decide for) naming operator
-// and why the lead cannot close it (detail lead_standing offboarded or
-// unregistered), committed with the case's next version as its
-// precondition, as the Cases service commits a change: a gateway that
-// changed the case meanwhile makes it fail, to be run again. Its
-// justification is the gateway's own sentence, never free text, so that
-// no identifier reaches the log. A case the store does not hold (one of
-// the registry file: remove it from the file), a closed case, or one
-// whose lead may still act (it closes the case itself, or hands the lead
-// over first) is refused with an error saying so. No CaseUpdate is
-// delivered (the command holds none of the gateway's keys to seal one):
-// members see the case closed in GetCase and ListCases.
-func CloseOrphanedCase(ctx context.Context, store audit.StateStore, reg *Registry, id, operator string, now time.Time) (*audit.CaseState, int64, error) {
-	if err := validCaseID("case id", id, ""); err != nil {
-		return nil, -1, err
-	}
-	if !operatorRE.MatchString(operator) {
-		return nil, -1, errors.New("gateway: the operator must be named by a name or id: 1 to 64 letters, digits, '.', '_', '@' or '-'")
-	}
-	cur, err := store.Case(ctx, id)
-	switch {
-	case err != nil:
-		return nil, -1, err
-	case cur == nil && reg.Cases[id] != nil:
-		return nil, -1, fmt.Errorf("gateway: case %s is declared in the registry file: remove it there", id)
-	case cur == nil:
-		return nil, -1, fmt.Errorf("gateway: the gateway holds no case %s", id)
-	case cur.Status == audit.CaseClosed:
-		return nil, -1, fmt.Errorf("gateway: case %s is closed already", id)
-	}
-	standing := "unregistered"
-	if a, ok := reg.Agencies[cur.Lead]; ok {
-		if !a.Offboarded {
-			return nil, -1, fmt.Errorf("gateway: the lead of case %s, %s, is registered and not offboarded: it closes the case itself, or hands the lead over first", id, cur.Lead)
-		}
-		standing = "offboarded"
-	}
-	next := cur.Clone()
-	next.Version++
-	next.Status, next.Closed = audit.CaseClosed, now
-	e := &audit.Entry{
-		Time: now, Action: actionCaseOperatorClose, RequestID: newRequestID(), Outcome: audit.OutcomeOK,
-		Purpose: casePurpose, Case: &audit.Case{ID: next.ID, Members: next.Active(), Lead: next.Lead},
-		Justification: fmt.Sprintf("Closed by the gateway's operator: its lead %s is %s, and only the lead closes a case.", cur.Lead, standing),
-		Detail: map[string]string{"case_kind": cur.Kind, "case_version": strconv.FormatInt(next.Version, 10),
-			"by_operator": operator, "lead_standing": standing},
-	}
-	if cur.Subject != "" {
-		e.Subject = &audit.Subject{Pseudonym: cur.Subject}
-	}
-	leaf, err := e.Marshal()
-	if err != nil {
-		return nil, -1, err
-	}
-	idx, err := store.AppendState(ctx, audit.Pending{Leaf: leaf, Entry: e}, audit.Change{Case: next})
-	if errors.Is(err, audit.ErrConflict) {
-		return nil, -1, fmt.Errorf("gateway: case %s changed meanwhile; run the command again", id)
-	}
-	if err != nil {
-		return nil, -1, err
-	}
-	next.AuditIndex = idx
-	return next, idx, nil
 }
 
 // caseKinds lists the case kinds eng's pack for jurisdiction knows.

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
 )
 
 const caseUsage = `usage: liaison case <command> [flags]
@@ -42,8 +45,9 @@ an officer token).
 	import    move the registry file's cases into the gateway's store (an operator's
 	          command: -registry, -audit-db), so that the Cases service manages them
 	close-orphaned
-	          close a case whose lead agency is offboarded or no longer registered
-	          (an operator's command: -id, -registry, -audit-db, -operator)
+	          close a case whose lead agency is offboarded or no longer registered,
+	          telling its members (an operator's command: -id, -registry, -audit-db,
+	          -operator, and the gateway's keys: -keys or -vault-addr)
 
 Every change by an agency needs -justification: why, in words (never the
 person's identifier). Run "liaison case <command> -h" for its flags.
@@ -66,7 +70,9 @@ var caseHelp = map[string]string{
 		"A case the store holds already is skipped. Remove the cases from the file afterwards.",
 	"close-orphaned": "Closes case -id when its lead agency is offboarded, or no longer in the registry file (-registry): only the lead closes a case, and an offboarded agency's calls are refused, so nobody else could. " +
 		"An operator's command on the gateway's audit store (-audit-db), which may run while the gateway does: one audit entry (case_operator_close) names -operator and why the lead cannot close it; from then on nobody exchanges on the case (CASE_CLOSED). " +
-		"A case whose lead may still act is refused: the lead closes it, or hands the lead over first. No CaseUpdate is delivered; members see the case closed with show and list.",
+		"A case whose lead may still act is refused: the lead closes it, or hands the lead over first. " +
+		"Its members get a CaseUpdate in their inboxes, as for a lead's close, saying the operator closed it and why (change case_operator_close, by_operator, lead_standing), delivered with the entry: " +
+		"the command seals it with the gateway's pseudonym keys, so it needs them (-keys, the gateway's key file, or Vault with -vault-addr and the gateway's Vault flags); it never creates a key file.",
 }
 
 // officerFlags registers the flags that reach a gateway as an officer.
@@ -485,6 +491,8 @@ func runCaseCloseOrphaned(ctx context.Context, args []string, stdout, stderr io.
 	registry := fs.String("registry", "registry.yaml", "the gateway's registry `file`, which says the lead is offboarded or no longer lists it")
 	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` or a postgres:// URL")
 	operator := fs.String("operator", "", "your `name` or id as the gateway's operator, recorded in the entry (required): 1 to 64 letters, digits, '.', '_', '@' or '-', no spaces")
+	var keys keyOptions
+	keys.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -496,20 +504,59 @@ func runCaseCloseOrphaned(ctx context.Context, args []string, stdout, stderr io.
 	case *operator == "":
 		return errors.New("case close-orphaned: -operator is required")
 	}
-	reg, err := gateway.LoadRegistry(*registry)
-	if err != nil {
-		return fmt.Errorf("case close-orphaned: %v", err)
-	}
-	ss, err := openCaseStore(ctx, "case close-orphaned", *auditDB)
+	op, done, err := caseOperator(ctx, "case close-orphaned", *registry, *auditDB, *operator, &keys, stderr)
 	if err != nil {
 		return err
 	}
-	defer ss.Close()
-	c, idx, err := gateway.CloseOrphanedCase(ctx, ss, reg, *id, *operator, time.Now())
+	defer done()
+	c, idx, err := op.CloseOrphanedCase(ctx, *id)
 	if err != nil {
 		return fmt.Errorf("case close-orphaned: %v", strings.TrimPrefix(err.Error(), "gateway: "))
 	}
-	fmt.Fprintf(stdout, "case %s (%s) closed by %s at version %d: its lead %s can no longer act; audit entry #%d\n",
+	fmt.Fprintf(stdout, "case %s (%s) closed by %s at version %d: its lead %s can no longer act; its members are told (CaseUpdate); audit entry #%d\n",
 		c.ID, c.Kind, *operator, c.Version, c.Lead, idx)
 	return nil
+}
+
+// caseOperator readies an operator's command (cmd, for errors) on the
+// gateway's store at auditDB, with its registry file and its keys, which
+// seal the CaseUpdates the members get. done closes the store.
+func caseOperator(ctx context.Context, cmd, registry, auditDB, operator string, keys *keyOptions, stderr io.Writer) (_ *gateway.CaseOperator, done func(), err error) {
+	reg, err := gateway.LoadRegistry(registry)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", cmd, err)
+	}
+	ps, err := gatewayKeys(ctx, keys, stderr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", cmd, err)
+	}
+	ss, err := openCaseStore(ctx, cmd, auditDB)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &gateway.CaseOperator{Store: ss, Registry: reg, Pseudonyms: ps, Name: operator}, func() { ss.Close() }, nil
+}
+
+// gatewayKeys loads the gateway's pseudonym keys, from Vault or its key
+// file, for an operator's command that seals inbox items. Unlike the
+// gateway, it never creates a key file: items sealed under new keys
+// would be unreadable to the gateway's agencies.
+func gatewayKeys(ctx context.Context, o *keyOptions, stderr io.Writer) (*pseudonym.Pseudonymizer, error) {
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	addr, err := o.vaultAddr()
+	if err != nil {
+		return nil, err
+	}
+	var src pseudonym.KeySource
+	if addr != "" {
+		if src, _, err = o.vaultSource(ctx, addr, logger); err != nil {
+			return nil, err
+		}
+	} else {
+		if _, err := os.Stat(o.keyFile()); err != nil {
+			return nil, fmt.Errorf("the gateway's pseudonym keys: %v: give its key file with -keys, or its Vault with -vault-addr (the members' CaseUpdates are sealed with them)", err)
+		}
+		src = o.fileKeys()
+	}
+	return pseudonym.New(ctx, pseudonym.Config{Source: src, Logger: logger})
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"sigs.k8s.io/yaml"
 
 	"github.com/liaison-gateway/liaison/gateway"
@@ -211,12 +214,13 @@ func TestCaseCloseOrphanedCommand(t *testing.T) {
 			t.Fatalf("liaison %s: %v\n%s", strings.Join(st.args[:2], " "), err, out)
 		}
 	}
-	orphan := func(registry string) (string, error) {
+	orphanWith := func(registry, keys string) (string, error) {
 		var out, errOut bytes.Buffer
 		err := run(t.Context(), []string{"case", "close-orphaned", "-id", id, "-registry", registry, "-audit-db", s.opts.AuditDB,
-			"-operator", "ops.jansen"}, &out, &errOut)
+			"-operator", "ops.jansen", "-keys", keys}, &out, &errOut)
 		return out.String() + errOut.String(), err
 	}
+	orphan := func(registry string) (string, error) { return orphanWith(registry, s.opts.Keys) }
 	// The lead is registered and may act: it closes the case itself.
 	if out, err := orphan(p.Registry); err == nil || !strings.Contains(err.Error(), "is registered and not offboarded") {
 		t.Fatalf("close-orphaned of a case whose lead may act = %v\n%s", err, out)
@@ -247,8 +251,17 @@ func TestCaseCloseOrphanedCommand(t *testing.T) {
 	if out, err := council("case", "close", "-id", id, "-justification", "Closing."); err == nil || !strings.Contains(err.Error(), "PermissionDenied") {
 		t.Fatalf("the offboarded lead's close = %v\n%s; want it refused (PermissionDenied)", err, out)
 	}
+	// Without the gateway's keys it cannot tell the members: it refuses,
+	// and makes no key file of its own.
+	missing := filepath.Join(t.TempDir(), "keys.json")
+	if out, err := orphanWith(p.Registry, missing); err == nil || !strings.Contains(err.Error(), "-keys") {
+		t.Fatalf("close-orphaned without the gateway's keys = %v\n%s", err, out)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("close-orphaned without the gateway's keys made a key file: %v", err)
+	}
 	out, err := orphan(p.Registry)
-	if err != nil || !strings.Contains(out, "case "+id+" (nl.zvh) closed by ops.jansen at version 4: its lead nl-municipality-rotterdam can no longer act; audit entry #") {
+	if err != nil || !strings.Contains(out, "case "+id+" (nl.zvh) closed by ops.jansen at version 4: its lead nl-municipality-rotterdam can no longer act; its members are told (CaseUpdate); audit entry #") {
 		t.Fatalf("close-orphaned = %v\n%s", err, out)
 	}
 	if out, err := police("case", "show", "-id", id); err != nil || !strings.Contains(out, "version 4: closed") {
@@ -262,12 +275,18 @@ func TestCaseCloseOrphanedCommand(t *testing.T) {
 		e.Case == nil || e.Case.ID != id || e.Subject == nil || e.Subject.Pseudonym == "" || strings.Contains(e.Justification, "SYN-NL") {
 		t.Errorf("the close's entry = %+v", e)
 	}
-	// Nobody exchanges on it any more; a second close says it is closed.
+	// The police, a member, learn it in their inbox: the operator closed
+	// the case, its lead being offboarded.
 	conn, err := s.d.client("nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	if u := lastCaseUpdate(t, conn, id); u.GetChange() != "case_operator_close" || !u.GetByOperator() || u.GetLeadStanding() != "offboarded" ||
+		u.GetCase().GetStatus() != liaisonv1.CaseStatus_CASE_STATUS_CLOSED || u.GetAuditIndex() != recs[0].Index {
+		t.Errorf("the police's last CaseUpdate of case %s = %v; want the operator's close (entry %d), lead offboarded", id, u, recs[0].Index)
+	}
+	// Nobody exchanges on it any more; a second close says it is closed.
 	_, err = liaisonv1.NewExchangeClient(conn).Request(t.Context(), &liaisonv1.RequestRequest{Holder: "nl-probation", SubjectId: "SYN-NL-0001",
 		RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: id,
 		Justification: "Case consultation."})
@@ -276,5 +295,28 @@ func TestCaseCloseOrphanedCommand(t *testing.T) {
 	}
 	if out, err := orphan(p.Registry); err == nil || !strings.Contains(err.Error(), "closed already") {
 		t.Errorf("close-orphaned twice = %v\n%s", err, out)
+	}
+}
+
+// lastCaseUpdate reads the inbox of conn's agency and returns the last
+// CaseUpdate of case id in it, or nil.
+func lastCaseUpdate(t *testing.T, conn grpc.ClientConnInterface, id string) *liaisonv1.CaseUpdate {
+	t.Helper()
+	st, err := liaisonv1.NewExchangeClient(conn).Subscribe(t.Context(), &liaisonv1.SubscribeRequest{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *liaisonv1.CaseUpdate
+	for {
+		m, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return last
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u := m.GetCaseUpdate(); u.GetCase().GetId() == id {
+			last = u
+		}
 	}
 }

@@ -62,8 +62,8 @@ const (
 // members (after the change) and of the agency it concerns, as a
 // CaseUpdate (Exchange.Subscribe), except the inbox of the agency that
 // made it (an agency does not get its own change) and of an offboarded
-// agency (the gateway delivers nothing to one). OpenCase delivers
-// nothing.
+// agency, or one the registry no longer lists (the gateway delivers
+// nothing to one). OpenCase delivers nothing.
 //
 // Only the case's current members exchange on its basis (case_id in
 // Disclose, Request, Notify, Translate, RequestReidentification): a member
@@ -120,7 +120,9 @@ type CasesClient interface {
 	// lead closes. A case whose lead agency has been offboarded, or removed
 	// from the registry, is closed by the gateway's operator instead
 	// (`liaison case close-orphaned`, an audit entry of action
-	// case_operator_close naming the operator).
+	// case_operator_close naming the operator); its members get a
+	// CaseUpdate of it as of a lead's close, with change
+	// case_operator_close, by_operator set and the lead's standing.
 	CloseCase(ctx context.Context, in *CloseCaseRequest, opts ...grpc.CallOption) (*CloseCaseResponse, error)
 	// GetCase returns a case the caller's agency is a member of or invited
 	// to. An empty or malformed case_id is InvalidArgument (field case_id);
@@ -273,8 +275,8 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // members (after the change) and of the agency it concerns, as a
 // CaseUpdate (Exchange.Subscribe), except the inbox of the agency that
 // made it (an agency does not get its own change) and of an offboarded
-// agency (the gateway delivers nothing to one). OpenCase delivers
-// nothing.
+// agency, or one the registry no longer lists (the gateway delivers
+// nothing to one). OpenCase delivers nothing.
 //
 // Only the case's current members exchange on its basis (case_id in
 // Disclose, Request, Notify, Translate, RequestReidentification): a member
@@ -331,7 +333,9 @@ type CasesServer interface {
 	// lead closes. A case whose lead agency has been offboarded, or removed
 	// from the registry, is closed by the gateway's operator instead
 	// (`liaison case close-orphaned`, an audit entry of action
-	// case_operator_close naming the operator).
+	// case_operator_close naming the operator); its members get a
+	// CaseUpdate of it as of a lead's close, with change
+	// case_operator_close, by_operator set and the lead's standing.
 	CloseCase(context.Context, *CloseCaseRequest) (*CloseCaseResponse, error)
 	// GetCase returns a case the caller's agency is a member of or invited
 	// to. An empty or malformed case_id is InvalidArgument (field case_id);

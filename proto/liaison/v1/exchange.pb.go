@@ -2541,17 +2541,28 @@ func (x *Escalation) GetAuditIndex() int64 {
 type CaseUpdate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The change: case_invite, case_accept, case_decline, case_leave,
-	// case_remove, case_handover or case_close. Never case_open: OpenCase
-	// delivers nothing. The agency that made the change does not get it in
-	// its own inbox.
+	// case_remove, case_handover or case_close, made by an agency; or
+	// case_operator_close, made by the gateway's operator (by_operator).
+	// Never case_open: OpenCase delivers nothing. The agency that made the
+	// change does not get it in its own inbox.
 	Change string `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
 	// The case after it.
 	Case *Case `protobuf:"bytes,2,opt,name=case,proto3" json:"case,omitempty"`
 	// The agency the change concerns (invited, joining, leaving, removed,
-	// the new lead).
+	// the new lead; for case_operator_close, the lead that could no longer
+	// act).
 	Agency string `protobuf:"bytes,3,opt,name=agency,proto3" json:"agency,omitempty"`
 	// The audit log index of the change.
-	AuditIndex    int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	AuditIndex int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	// True for a change the gateway's operator made (`liaison case
+	// close-orphaned`) because the case's lead can no longer act, not an
+	// agency: the item's sender is then empty, and lead_standing says why.
+	ByOperator bool `protobuf:"varint,5,opt,name=by_operator,json=byOperator,proto3" json:"by_operator,omitempty"`
+	// For a change by the operator, why the lead could no longer act:
+	// "offboarded" (the registry marks it offboarded, and the gateway
+	// refuses its calls) or "unregistered" (the registry no longer lists
+	// it). Empty for a change an agency made.
+	LeadStanding  string `protobuf:"bytes,6,opt,name=lead_standing,json=leadStanding,proto3" json:"lead_standing,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2612,6 +2623,20 @@ func (x *CaseUpdate) GetAuditIndex() int64 {
 		return x.AuditIndex
 	}
 	return 0
+}
+
+func (x *CaseUpdate) GetByOperator() bool {
+	if x != nil {
+		return x.ByOperator
+	}
+	return false
+}
+
+func (x *CaseUpdate) GetLeadStanding() string {
+	if x != nil {
+		return x.LeadStanding
+	}
+	return ""
 }
 
 // Reidentified is the identity behind a pseudonym, released under dual
@@ -3790,14 +3815,17 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\tduty_role\x18\t \x01(\tR\bdutyRole\x12\x1f\n" +
 	"\vaudit_index\x18\n" +
 	" \x01(\x03R\n" +
-	"auditIndex\"\x83\x01\n" +
+	"auditIndex\"\xc9\x01\n" +
 	"\n" +
 	"CaseUpdate\x12\x16\n" +
 	"\x06change\x18\x01 \x01(\tR\x06change\x12$\n" +
 	"\x04case\x18\x02 \x01(\v2\x10.liaison.v1.CaseR\x04case\x12\x16\n" +
 	"\x06agency\x18\x03 \x01(\tR\x06agency\x12\x1f\n" +
 	"\vaudit_index\x18\x04 \x01(\x03R\n" +
-	"auditIndex\"\xba\x02\n" +
+	"auditIndex\x12\x1f\n" +
+	"\vby_operator\x18\x05 \x01(\bR\n" +
+	"byOperator\x12#\n" +
+	"\rlead_standing\x18\x06 \x01(\tR\fleadStanding\"\xba\x02\n" +
 	"\fReidentified\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
