@@ -275,8 +275,9 @@ func rowOf(index int64, e *audit.Entry) row {
 	if e.Requester != nil {
 		r.Requester, r.Officer = e.Requester.Agency, e.Requester.Officer
 	} else if op := e.Detail["by_operator"]; op != "" {
-		// An operator's command on the store (case_operator_close): no
-		// agency called; the entry names the operator.
+		// An operator's command on the store (case_operator_close,
+		// case_operator_handover): no agency called; the entry names the
+		// operator.
 		r.Requester, r.Officer = "the gateway's operator", op
 	}
 	if e.Case != nil {

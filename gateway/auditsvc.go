@@ -170,7 +170,7 @@ var queryVocabulary = sync.OnceValue(func() map[string][]string {
 		"action": slices.Concat(exchangeActions,
 			[]string{audit.ActionAuthenticate, audit.ActionAuditRead, audit.ActionPolicyActivate, audit.ActionKeyRotate},
 			audit.AftercareActions,
-			policies.CaseActions, []string{actionCaseImport, actionCaseOperatorClose},
+			policies.CaseActions, []string{actionCaseImport, actionCaseOperatorClose, actionCaseOperatorHandover},
 			[]string{actionNoticeAcknowledge, actionNoticeEscalate, actionNoticeOverdue, actionNoticeExpire}),
 	}
 })

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -10,12 +11,14 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
-// orphanCase opens case id led by the council, with the probation service
-// and the police as members, and offboards the council: its lead can no
-// longer act. It returns the gateway's registry as the operator loads it.
+// orphanCase opens case id led by the council, with the probation
+// service, the police and the exit NGO as members and the Amsterdam
+// police invited, and offboards the council: its lead can no longer act.
+// It returns the gateway's registry as the operator loads it.
 func orphanCase(t *testing.T, s *stack, id string) *gateway.Registry {
 	t.Helper()
 	ctx := t.Context()
@@ -25,9 +28,12 @@ func orphanCase(t *testing.T, s *stack, id string) *gateway.Registry {
 		Justification: why}); err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range []officer{nlProbation, nlPolice} {
+	for _, o := range []officer{nlProbation, nlPolice, nlNGO, nlPoliceAms} {
 		if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: o.agency, Justification: why}); err != nil {
 			t.Fatal(err)
+		}
+		if o.agency == nlPoliceAms.agency {
+			continue // invited only
 		}
 		if _, err := s.cases(t, o).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
 			t.Fatal(err)
@@ -121,6 +127,148 @@ func TestOperatorCloseTellsTheMembers(t *testing.T) {
 		}
 		if last := items[len(items)-1]; last.AuditIndex != idx {
 			t.Errorf("the police's last inbox item is of entry %d, want the close's, %d", last.AuditIndex, idx)
+		}
+	})
+}
+
+// TestOperatorHandOver: when a case's lead is offboarded, the operator
+// can hand its lead to a member (liaison case handover-orphaned), so that
+// the case goes on rather than be closed. Every attempt is exactly one
+// entry naming the operator: a member that is only invited, the lead
+// itself, an agency the registry does not know, a malformed operator
+// name, a case the gateway does not hold are refused with the argument
+// at fault; a member the policy does not let lead a Safety House case
+// (the exit NGO) is denied with the policy's reason; a lead the registry
+// no longer lists cannot be described to the policy and is refused. None
+// changes the case. The hand-over to the probation service is decided by
+// the Dutch policy, commits one entry with the decision, and tells every
+// member the gateway delivers to, the new lead included, with a
+// CaseUpdate; the new lead then leads (it removes the former lead), and
+// the operator can no longer act on the case (LEAD_CAN_ACT).
+func TestOperatorHandOver(t *testing.T) {
+	onEachStore(t, stackOptions{serverNow: newCaseClock(caseStart).Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		const id = "NL-ZVH-RTM-0701"
+		reg := orphanCase(t, s, id)
+		eng, err := policies.Load(ctx, policies.Embedded())
+		if err != nil {
+			t.Fatal(err)
+		}
+		op := &gateway.CaseOperator{Store: s.db, Registry: reg, Pseudonyms: s.keys, Policy: eng, Name: "ops.jansen", Now: s.opts.serverNow}
+		unregistered, err := gateway.LoadRegistry(s.pki.Registry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delete(unregistered.Agencies, nlCouncil.agency)
+		for _, tc := range []struct {
+			name          string
+			op            *gateway.CaseOperator
+			id, lead      string
+			outcome       string
+			reason, field string
+		}{
+			{"an invited agency", op, id, nlPoliceAms.agency, "refused", "NEW_LEAD_NOT_A_MEMBER", "lead"},
+			{"the lead itself", op, id, nlCouncil.agency, "refused", "AGENCY_OFFBOARDED", "lead"},
+			{"an unknown agency", op, id, "nl-nobody", "refused", "INVALID_ARGUMENT", "lead"},
+			{"no agency", op, id, "", "refused", "INVALID_ARGUMENT", "lead"},
+			{"a case the gateway does not hold", op, "NL-ZVH-RTM-0799", nlProbation.agency, "refused", "INVALID_ARGUMENT", "id"},
+			{"a malformed case id", op, "NL ZVH", nlProbation.agency, "refused", "INVALID_ARGUMENT", "id"},
+			{"a malformed operator", &gateway.CaseOperator{Store: s.db, Registry: reg, Pseudonyms: s.keys, Policy: eng, Name: "ops jansen"}, id, nlProbation.agency, "refused", "INVALID_ARGUMENT", "operator"},
+			{"an unregistered lead", &gateway.CaseOperator{Store: s.db, Registry: unregistered, Pseudonyms: s.keys, Policy: eng, Name: "ops.jansen"}, id, nlProbation.agency, "refused", "LEAD_UNREGISTERED", ""},
+			{"a member that may not lead", op, id, nlNGO.agency, "deny", "LEAD_KIND_NOT_ALLOWED", ""},
+		} {
+			var err error
+			_, e := s.one(t, tc.name, "case_operator_handover", tc.outcome, func() error {
+				_, _, err = tc.op.HandOverOrphanedCase(ctx, tc.id, tc.lead)
+				return err
+			})
+			r, ok := errors.AsType[*gateway.OperatorRefusal](err)
+			if !ok || r.Reason != tc.reason || r.Field != tc.field || r.Denied != (tc.outcome == "deny") || r.AuditIndex < 0 {
+				t.Errorf("%s: error %#v, want a refusal %s on %q", tc.name, err, tc.reason, tc.field)
+				continue
+			}
+			if len(e.Reasons) == 0 || e.Reasons[0] != tc.reason || e.Detail["field"] != tc.field || e.Detail["by_operator"] != tc.op.Name && tc.field != "operator" {
+				t.Errorf("%s: entry reasons %v, detail %v", tc.name, e.Reasons, e.Detail)
+			}
+			if tc.field == "operator" && e.Detail["by_operator"] != "" {
+				t.Errorf("%s: the entry records the malformed operator name %q", tc.name, e.Detail["by_operator"])
+			}
+			if tc.outcome == "deny" && (e.PolicyRevision == "" || e.Recipients[0].Agency != nlNGO.agency) {
+				t.Errorf("%s: the denial's entry has policy revision %q, recipients %v", tc.name, e.PolicyRevision, e.Recipients)
+			}
+		}
+		police := s.cases(t, nlPolice)
+		got, err := police.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		version := got.GetCase().GetVersion()
+		if got.GetCase().GetLead() != nlCouncil.agency {
+			t.Fatalf("after the refusals the case is led by %s, want the council still", got.GetCase().GetLead())
+		}
+		before := map[string]int{}
+		for _, o := range []officer{nlProbation, nlPolice, nlNGO} {
+			before[o.agency] = len(caseUpdatesOf(t, s, o, id))
+		}
+		leadBefore, err := s.db.Inbox(ctx, nlCouncil.agency, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		var idx int64
+		_, e := s.one(t, "hand over to the probation service", "case_operator_handover", "ok", func() (err error) {
+			_, idx, err = op.HandOverOrphanedCase(ctx, id, nlProbation.agency)
+			return err
+		})
+		if e.Detail["by_operator"] != "ops.jansen" || e.Detail["lead_standing"] != "offboarded" || e.Holder == nil || e.Holder.Agency != nlCouncil.agency ||
+			len(e.Recipients) != 1 || e.Recipients[0].Agency != nlProbation.agency || e.LegalBasis == nil || e.LegalBasis.ID != "nl.zvh" ||
+			e.PolicyRevision == "" || e.Case == nil || e.Case.Lead != nlProbation.agency || strings.Contains(e.Justification, "SYN-NL") {
+			t.Errorf("the hand-over's entry: %+v", e)
+		}
+		got, err = police.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := got.GetCase(); c.GetLead() != nlProbation.agency || c.GetVersion() != version+1 || c.GetAuditIndex() != idx ||
+			memberStatus(c, nlCouncil.agency) != liaisonv1.MemberStatus_MEMBER_STATUS_MEMBER {
+			t.Errorf("the case after the hand-over: %v", prototext.Format(c))
+		}
+		for _, o := range []officer{nlProbation, nlPolice, nlNGO} {
+			ups := caseUpdatesOf(t, s, o, id)
+			if len(ups) != before[o.agency]+1 {
+				t.Fatalf("%s has %d CaseUpdates of case %s after the hand-over, want %d", o.agency, len(ups), id, before[o.agency]+1)
+			}
+			m := ups[len(ups)-1]
+			if u := m.GetCaseUpdate(); u.GetChange() != "case_operator_handover" || !u.GetByOperator() || u.GetLeadStanding() != "offboarded" ||
+				u.GetAgency() != nlProbation.agency || m.GetSender() != "" || u.GetAuditIndex() != idx || u.GetCase().GetLead() != nlProbation.agency {
+				t.Errorf("%s's CaseUpdate of the hand-over (entry %d): %v", o.agency, idx, prototext.Format(m))
+			}
+		}
+		leadAfter, err := s.db.Inbox(ctx, nlCouncil.agency, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(leadAfter) != len(leadBefore) {
+			t.Errorf("the offboarded former lead's inbox grew from %d to %d items", len(leadBefore), len(leadAfter))
+		}
+
+		// The case goes on under its new lead.
+		if _, err := s.cases(t, nlProbation).RemoveMember(ctx, &liaisonv1.RemoveMemberRequest{CaseId: id, Agency: nlCouncil.agency,
+			Justification: "The council was offboarded."}); err != nil {
+			t.Errorf("the new lead removes the former lead: %v", err)
+		}
+		// Its lead can act: the operator can no longer hand over or close.
+		for _, tc := range []struct {
+			action string
+			call   func() error
+		}{
+			{"case_operator_handover", func() error { _, _, err := op.HandOverOrphanedCase(ctx, id, nlPolice.agency); return err }},
+			{"case_operator_close", func() error { _, _, err := op.CloseOrphanedCase(ctx, id); return err }},
+		} {
+			err, _ := s.one(t, tc.action+" under a lead that can act", tc.action, "refused", tc.call)
+			if r, ok := errors.AsType[*gateway.OperatorRefusal](err); !ok || r.Reason != "LEAD_CAN_ACT" {
+				t.Errorf("%s under a lead that can act: %v, want LEAD_CAN_ACT", tc.action, err)
+			}
 		}
 	})
 }

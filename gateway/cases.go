@@ -32,11 +32,10 @@ import (
 
 // Actions recorded for cases and notices besides the policy's.
 const (
-	actionCaseImport        = "case_import"         // a case of the registry file moved into the store (liaison case import)
-	actionCaseOperatorClose = "case_operator_close" // a case whose lead is gone closed by the operator (liaison case close-orphaned)
-	actionNoticeAcknowledge = "notice_acknowledge"  // a required notice was acknowledged
-	actionNoticeEscalate    = "notice_escalate"     // a required notice was escalated
-	actionNoticeOverdue     = "notice_overdue"      // a required notice passed its deadline unacknowledged
+	actionCaseImport        = "case_import"        // a case of the registry file moved into the store (liaison case import)
+	actionNoticeAcknowledge = "notice_acknowledge" // a required notice was acknowledged
+	actionNoticeEscalate    = "notice_escalate"    // a required notice was escalated
+	actionNoticeOverdue     = "notice_overdue"     // a required notice passed its deadline unacknowledged
 	// A required notice to an agency behind a peer gateway closed
 	// unacknowledged at its sender's gateway: its release's legal basis
 	// ended, and the peer sent the expiry notice (expireViaPeer).

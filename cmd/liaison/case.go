@@ -48,6 +48,10 @@ an officer token).
 	          close a case whose lead agency is offboarded or no longer registered,
 	          telling its members (an operator's command: -id, -registry, -audit-db,
 	          -operator, and the gateway's keys: -keys or -vault-addr)
+	handover-orphaned
+	          make a member the lead of a case whose lead agency is offboarded, so
+	          that the case goes on (an operator's command: -id, -lead, -registry,
+	          -audit-db, -operator, the gateway's keys and its policy: -policies)
 
 Every change by an agency needs -justification: why, in words (never the
 person's identifier). Run "liaison case <command> -h" for its flags.
@@ -72,7 +76,14 @@ var caseHelp = map[string]string{
 		"An operator's command on the gateway's audit store (-audit-db), which may run while the gateway does: one audit entry (case_operator_close) names -operator and why the lead cannot close it; from then on nobody exchanges on the case (CASE_CLOSED). " +
 		"A case whose lead may still act is refused: the lead closes it, or hands the lead over first. " +
 		"Its members get a CaseUpdate in their inboxes, as for a lead's close, saying the operator closed it and why (change case_operator_close, by_operator, lead_standing), delivered with the entry: " +
-		"the command seals it with the gateway's pseudonym keys, so it needs them (-keys, the gateway's key file, or Vault with -vault-addr and the gateway's Vault flags); it never creates a key file.",
+		"the command seals it with the gateway's pseudonym keys, so it needs them (-keys, the gateway's key file, or Vault with -vault-addr and the gateway's Vault flags); it never creates a key file. " +
+		"Every attempt is one entry: a refused one too (outcome refused, with its reason: LEAD_CAN_ACT, CASE_CLOSED, CASE_CHANGED...), which the error names. To let the case go on instead, hand its lead to a member with handover-orphaned.",
+	"handover-orphaned": "Makes member -lead the lead of case -id when its lead agency is offboarded, so that the case goes on rather than be closed: an offboarded agency's calls are refused, so it can no longer hand the lead over itself. " +
+		"An operator's command on the gateway's audit store (-audit-db), which may run while the gateway does. The new lead must be registered (-registry) and not offboarded (AGENCY_OFFBOARDED), and a current member other than the lead (NEW_LEAD_NOT_A_MEMBER); " +
+		"the gateway's policy (-policies) decides, as it decides a lead's own handover (case_handover; e.g. LEAD_KIND_NOT_ALLOWED), the former lead being the requester as the registry describes it. " +
+		"A lead no longer in the registry cannot be described to the policy (LEAD_UNREGISTERED): list it again, marked offboarded, first. A case whose lead may still act is refused (LEAD_CAN_ACT): the lead hands over itself. " +
+		"Every attempt is one audit entry (case_operator_handover), refused or denied ones too, naming -operator; the former lead stays a member, which the new lead may remove. " +
+		"The members, the new lead included, get a CaseUpdate (change case_operator_handover, by_operator, lead_standing), sealed with the gateway's keys (-keys or -vault-addr; never a new key file).",
 }
 
 // officerFlags registers the flags that reach a gateway as an officer.
@@ -99,6 +110,8 @@ func runCase(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return runCaseImport(ctx, args[1:], stdout, stderr)
 	case "close-orphaned":
 		return runCaseCloseOrphaned(ctx, args[1:], stdout, stderr)
+	case "handover-orphaned":
+		return runCaseHandoverOrphaned(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("liaison case "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -511,11 +524,75 @@ func runCaseCloseOrphaned(ctx context.Context, args []string, stdout, stderr io.
 	defer done()
 	c, idx, err := op.CloseOrphanedCase(ctx, *id)
 	if err != nil {
-		return fmt.Errorf("case close-orphaned: %v", strings.TrimPrefix(err.Error(), "gateway: "))
+		return operatorError("case close-orphaned", err)
 	}
 	fmt.Fprintf(stdout, "case %s (%s) closed by %s at version %d: its lead %s can no longer act; its members are told (CaseUpdate); audit entry #%d\n",
 		c.ID, c.Kind, *operator, c.Version, c.Lead, idx)
 	return nil
+}
+
+// runCaseHandoverOrphaned is `liaison case handover-orphaned`: an
+// operator hands the lead of a case whose lead can no longer act to a
+// member.
+func runCaseHandoverOrphaned(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("liaison case handover-orphaned", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: liaison case handover-orphaned [flags]\n\n%s\n\nFlags:\n", caseHelp["handover-orphaned"])
+		fs.PrintDefaults()
+	}
+	id := fs.String("id", "", "the case `id`, e.g. NL-ZVH-RTM-0042")
+	lead := fs.String("lead", "", "the `agency` id of the member that becomes the lead (required)")
+	registry := fs.String("registry", "registry.yaml", "the gateway's registry `file`, which says the lead is offboarded and who the members are")
+	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` or a postgres:// URL")
+	operator := fs.String("operator", "", "your `name` or id as the gateway's operator, recorded in the entry (required): 1 to 64 letters, digits, '.', '_', '@' or '-', no spaces")
+	var keys keyOptions
+	keys.flags(fs)
+	var policy treeFlags
+	policy.register(fs, "the gateway's policy, which decides whether the member may take the lead")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("case handover-orphaned: unexpected arguments %v", fs.Args())
+	case *id == "":
+		return errors.New("case handover-orphaned: -id is required")
+	case *lead == "":
+		return errors.New("case handover-orphaned: -lead is required")
+	case *operator == "":
+		return errors.New("case handover-orphaned: -operator is required")
+	}
+	eng, err := policy.load(ctx)
+	if err != nil {
+		return fmt.Errorf("case handover-orphaned: the policy does not load: %v", err)
+	}
+	op, done, err := caseOperator(ctx, "case handover-orphaned", *registry, *auditDB, *operator, &keys, stderr)
+	if err != nil {
+		return err
+	}
+	defer done()
+	op.Policy = eng
+	c, idx, err := op.HandOverOrphanedCase(ctx, *id, *lead)
+	if err != nil {
+		return operatorError("case handover-orphaned", err)
+	}
+	fmt.Fprintf(stdout, "case %s (%s) handed over by %s at version %d: %s leads it now, its former lead being unable to act; its members are told (CaseUpdate); audit entry #%d\n",
+		c.ID, c.Kind, *operator, c.Version, c.Lead, idx)
+	return nil
+}
+
+// operatorError is the error of an operator's command (cmd): a refusal
+// says its reason and its entry.
+func operatorError(cmd string, err error) error {
+	r, ok := errors.AsType[*gateway.OperatorRefusal](err)
+	switch {
+	case ok && r.Denied:
+		return fmt.Errorf("%s: denied by the policy (%s): %s; audit entry #%d", cmd, r.Reason, r.Message, r.AuditIndex)
+	case ok:
+		return fmt.Errorf("%s: refused (%s): %s; audit entry #%d", cmd, r.Reason, r.Message, r.AuditIndex)
+	}
+	return fmt.Errorf("%s: %v", cmd, strings.TrimPrefix(err.Error(), "gateway: "))
 }
 
 // caseOperator readies an operator's command (cmd, for errors) on the

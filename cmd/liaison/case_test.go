@@ -26,11 +26,11 @@ func TestCaseCommandsHelp(t *testing.T) {
 	if err := run(t.Context(), []string{"case", "-h"}, &out, &errOut); !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "handover") {
 		t.Errorf("case -h = %v, %q", err, errOut.String())
 	}
-	for _, sub := range []string{"open", "invite", "accept", "decline", "leave", "remove", "handover", "close", "show", "list", "import", "close-orphaned"} {
+	for _, sub := range []string{"open", "invite", "accept", "decline", "leave", "remove", "handover", "close", "show", "list", "import", "close-orphaned", "handover-orphaned"} {
 		errOut.Reset()
 		err := run(t.Context(), []string{"case", sub, "-h"}, &out, &errOut)
 		conn := "-gateway"
-		if sub == "import" || sub == "close-orphaned" {
+		if sub == "import" || strings.HasSuffix(sub, "-orphaned") {
 			conn = "-audit-db" // an operator's command on the store
 		}
 		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut.String(), "Usage: liaison case "+sub) || !strings.Contains(errOut.String(), conn) {
@@ -222,7 +222,7 @@ func TestCaseCloseOrphanedCommand(t *testing.T) {
 	}
 	orphan := func(registry string) (string, error) { return orphanWith(registry, s.opts.Keys) }
 	// The lead is registered and may act: it closes the case itself.
-	if out, err := orphan(p.Registry); err == nil || !strings.Contains(err.Error(), "is registered and not offboarded") {
+	if out, err := orphan(p.Registry); err == nil || !strings.Contains(err.Error(), "is registered and not offboarded") || !strings.Contains(err.Error(), "refused (LEAD_CAN_ACT)") {
 		t.Fatalf("close-orphaned of a case whose lead may act = %v\n%s", err, out)
 	}
 	if out, err := police("case", "show", "-id", id); err != nil || !strings.Contains(out, "version 3: open") {
@@ -267,10 +267,15 @@ func TestCaseCloseOrphanedCommand(t *testing.T) {
 	if out, err := police("case", "show", "-id", id); err != nil || !strings.Contains(out, "version 4: closed") {
 		t.Errorf("case show after close-orphaned = %v\n%s", err, out)
 	}
+	// Two attempts, two entries: the refused one says why.
 	recs, err := s.d.gw.Audit.Query(t.Context(), audit.Filter{Action: "case_operator_close"})
-	if err != nil || len(recs) != 1 {
-		t.Fatalf("entries case_operator_close: %d, %v; want 1", len(recs), err)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("entries case_operator_close: %d, %v; want 2", len(recs), err)
 	}
+	if e := recs[0].Entry; e.Outcome != audit.OutcomeRefused || len(e.Reasons) != 1 || e.Reasons[0] != "LEAD_CAN_ACT" || e.Detail["by_operator"] != "ops.jansen" {
+		t.Errorf("the refused close's entry = %+v", e)
+	}
+	recs = recs[1:]
 	if e := recs[0].Entry; e.Outcome != audit.OutcomeOK || e.Detail["by_operator"] != "ops.jansen" || e.Detail["lead_standing"] != "offboarded" ||
 		e.Case == nil || e.Case.ID != id || e.Subject == nil || e.Subject.Pseudonym == "" || strings.Contains(e.Justification, "SYN-NL") {
 		t.Errorf("the close's entry = %+v", e)
@@ -318,5 +323,111 @@ func lastCaseUpdate(t *testing.T, conn grpc.ClientConnInterface, id string) *lia
 		if u := m.GetCaseUpdate(); u.GetCase().GetId() == id {
 			last = u
 		}
+	}
+}
+
+// TestCaseHandoverOrphanedCommand: a case whose lead agency is offboarded
+// goes on under another member: the operator hands its lead over with
+// liaison case handover-orphaned, on the running gateway's store, as the
+// policy allows. A refused attempt (a member the policy does not let
+// lead) says why and names its entry; the hand-over is one entry, the new
+// lead leads from then on, and the members learn it in their inboxes.
+func TestCaseHandoverOrphanedCommand(t *testing.T) {
+	s := startAuditStack(t, "")
+	p := s.d.pki
+	as := func(agency, officer string) func(args ...string) (string, error) {
+		tok, err := p.Issuers[agency].Mint(devpki.TokenSpec{Officer: officer, Roles: []string{"case_officer"}, Audience: "liaison"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func(args ...string) (string, error) {
+			var out, errOut bytes.Buffer
+			full := append([]string{args[0], args[1], "-gateway", s.d.gw.Addr, "-cert", p.Path("agencies", agency+".pem"),
+				"-key", p.Path("agencies", agency+".key"), "-ca", p.Path("ca.pem"), "-token", tok}, args[2:]...)
+			err := run(t.Context(), full, &out, &errOut)
+			return out.String() + errOut.String(), err
+		}
+	}
+	council := as("nl-municipality-rotterdam", "ambt.smit")
+	police := as("nl-police-rotterdam", "insp.de.vries")
+	ngo := as("nl-ngo-exit", "mentor.jansen")
+	const id = "NL-ZVH-CLI-10"
+	why := []string{"-justification", "Case consultation before the release."}
+	for _, st := range []struct {
+		who  func(...string) (string, error)
+		args []string
+	}{
+		{council, append([]string{"case", "open", "-id", id, "-kind", "nl.zvh", "-subject", "SYN-NL-0001", "-in-custody", "-municipality", "Rotterdam"}, why...)},
+		{council, append([]string{"case", "invite", "-id", id, "-agency", "nl-police-rotterdam"}, why...)},
+		{police, append([]string{"case", "accept", "-id", id}, why...)},
+		{council, append([]string{"case", "invite", "-id", id, "-agency", "nl-ngo-exit"}, why...)},
+		{ngo, append([]string{"case", "accept", "-id", id}, why...)},
+	} {
+		if out, err := st.who(st.args...); err != nil {
+			t.Fatalf("liaison %s: %v\n%s", strings.Join(st.args[:2], " "), err, out)
+		}
+	}
+	b, err := os.ReadFile(p.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f gateway.RegistryFile
+	if err := yaml.UnmarshalStrict(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	for i := range f.Agencies {
+		f.Agencies[i].Offboarded = f.Agencies[i].Offboarded || f.Agencies[i].ID == "nl-municipality-rotterdam"
+	}
+	if b, err = yaml.Marshal(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.Registry, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.restart(t)
+	handover := func(lead string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := run(t.Context(), []string{"case", "handover-orphaned", "-id", id, "-lead", lead, "-registry", p.Registry, "-audit-db", s.opts.AuditDB,
+			"-operator", "ops.jansen", "-keys", s.opts.Keys}, &out, &errOut)
+		return out.String() + errOut.String(), err
+	}
+	// The exit NGO is a member, but Dutch law does not let it lead a
+	// Safety House case.
+	if out, err := handover("nl-ngo-exit"); err == nil || !strings.Contains(err.Error(), "denied by the policy (LEAD_KIND_NOT_ALLOWED)") || !strings.Contains(err.Error(), "audit entry #") {
+		t.Fatalf("handover-orphaned to the NGO = %v\n%s", err, out)
+	}
+	if out, err := handover(""); err == nil || !strings.Contains(err.Error(), "-lead is required") {
+		t.Fatalf("handover-orphaned without -lead = %v\n%s", err, out)
+	}
+	out, err := handover("nl-police-rotterdam")
+	if err != nil || !strings.Contains(out, "case "+id+" (nl.zvh) handed over by ops.jansen at version 6: nl-police-rotterdam leads it now") {
+		t.Fatalf("handover-orphaned = %v\n%s", err, out)
+	}
+	recs, err := s.d.gw.Audit.Query(t.Context(), audit.Filter{Action: "case_operator_handover"})
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("entries case_operator_handover: %d, %v; want 2 (the denial, the hand-over)", len(recs), err)
+	}
+	if e := recs[0].Entry; e.Outcome != audit.OutcomeDeny || e.Reasons[0] != "LEAD_KIND_NOT_ALLOWED" || e.Detail["by_operator"] != "ops.jansen" {
+		t.Errorf("the denied hand-over's entry = %+v", e)
+	}
+	if e := recs[1].Entry; e.Outcome != audit.OutcomeOK || e.Detail["by_operator"] != "ops.jansen" || e.Detail["lead_standing"] != "offboarded" ||
+		e.Case == nil || e.Case.Lead != "nl-police-rotterdam" || e.PolicyRevision == "" {
+		t.Errorf("the hand-over's entry = %+v", e)
+	}
+	// The police lead now, and the NGO learns it in its inbox.
+	if out, err := police("case", "show", "-id", id); err != nil || !strings.Contains(out, "version 6: open, led by nl-police-rotterdam") {
+		t.Errorf("case show after the hand-over = %v\n%s", err, out)
+	}
+	conn, err := s.d.client("nl-ngo-exit", "mentor.jansen", []string{"case_officer"}, "restricted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if u := lastCaseUpdate(t, conn, id); u.GetChange() != "case_operator_handover" || !u.GetByOperator() || u.GetAgency() != "nl-police-rotterdam" ||
+		u.GetAuditIndex() != recs[1].Index {
+		t.Errorf("the NGO's last CaseUpdate of case %s = %v; want the operator's hand-over (entry %d)", id, u, recs[1].Index)
+	}
+	if out, err := police("case", "remove", "-id", id, "-agency", "nl-municipality-rotterdam", "-justification", "The council was offboarded."); err != nil {
+		t.Errorf("the new lead removes the former lead = %v\n%s", err, out)
 	}
 }

@@ -60,8 +60,8 @@ type QueryRequest struct {
 	// sharing (correct, withdraw, expire, acknowledge_notice, revise_expiry;
 	// see the Aftercare service), one on a multi-agency case (case_open,
 	// case_invite, case_accept, case_decline, case_leave, case_remove,
-	// case_handover, case_close, case_import, case_operator_close; see the
-	// Cases service), or a
+	// case_handover, case_close, case_import, case_operator_close,
+	// case_operator_handover; see the Cases service), or a
 	// step of a required notice (notice_acknowledge, notice_escalate,
 	// notice_overdue, notice_expire). Any other value is refused with
 	// INVALID_ARGUMENT.

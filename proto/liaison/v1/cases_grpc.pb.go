@@ -115,6 +115,15 @@ type CasesClient interface {
 	// and only to a member of a kind the case's kind lets lead; never to an
 	// offboarded member, whose calls the gateway refuses (InvalidArgument on
 	// agency, AGENCY_OFFBOARDED). The lead may still remove such a member.
+	// A case whose lead agency has been offboarded goes on under another
+	// member when the gateway's operator hands its lead over instead
+	// (`liaison case handover-orphaned`, an audit entry of action
+	// case_operator_handover naming the operator, every attempt one entry,
+	// refused and denied ones too): the new lead must be a current member,
+	// registered and not offboarded, and the policy decides as it decides
+	// this call, the offboarded lead as requester. Its members, the new
+	// lead included, get a CaseUpdate with change case_operator_handover,
+	// by_operator set and the former lead's standing.
 	HandOverLead(ctx context.Context, in *HandOverLeadRequest, opts ...grpc.CallOption) (*HandOverLeadResponse, error)
 	// CloseCase closes the case: no exchange rests on it any more. Only the
 	// lead closes. A case whose lead agency has been offboarded, or removed
@@ -328,6 +337,15 @@ type CasesServer interface {
 	// and only to a member of a kind the case's kind lets lead; never to an
 	// offboarded member, whose calls the gateway refuses (InvalidArgument on
 	// agency, AGENCY_OFFBOARDED). The lead may still remove such a member.
+	// A case whose lead agency has been offboarded goes on under another
+	// member when the gateway's operator hands its lead over instead
+	// (`liaison case handover-orphaned`, an audit entry of action
+	// case_operator_handover naming the operator, every attempt one entry,
+	// refused and denied ones too): the new lead must be a current member,
+	// registered and not offboarded, and the policy decides as it decides
+	// this call, the offboarded lead as requester. Its members, the new
+	// lead included, get a CaseUpdate with change case_operator_handover,
+	// by_operator set and the former lead's standing.
 	HandOverLead(context.Context, *HandOverLeadRequest) (*HandOverLeadResponse, error)
 	// CloseCase closes the case: no exchange rests on it any more. Only the
 	// lead closes. A case whose lead agency has been offboarded, or removed

@@ -2542,21 +2542,23 @@ type CaseUpdate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The change: case_invite, case_accept, case_decline, case_leave,
 	// case_remove, case_handover or case_close, made by an agency; or
-	// case_operator_close, made by the gateway's operator (by_operator).
+	// case_operator_close or case_operator_handover, made by the gateway's
+	// operator (by_operator).
 	// Never case_open: OpenCase delivers nothing. The agency that made the
 	// change does not get it in its own inbox.
 	Change string `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
 	// The case after it.
 	Case *Case `protobuf:"bytes,2,opt,name=case,proto3" json:"case,omitempty"`
 	// The agency the change concerns (invited, joining, leaving, removed,
-	// the new lead; for case_operator_close, the lead that could no longer
-	// act).
+	// the new lead, for case_operator_handover too; for
+	// case_operator_close, the lead that could no longer act).
 	Agency string `protobuf:"bytes,3,opt,name=agency,proto3" json:"agency,omitempty"`
 	// The audit log index of the change.
 	AuditIndex int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
 	// True for a change the gateway's operator made (`liaison case
-	// close-orphaned`) because the case's lead can no longer act, not an
-	// agency: the item's sender is then empty, and lead_standing says why.
+	// close-orphaned`, `liaison case handover-orphaned`) because the case's
+	// lead can no longer act, not an agency: the item's sender is then
+	// empty, and lead_standing says why.
 	ByOperator bool `protobuf:"varint,5,opt,name=by_operator,json=byOperator,proto3" json:"by_operator,omitempty"`
 	// For a change by the operator, why the lead could no longer act:
 	// "offboarded" (the registry marks it offboarded, and the gateway
