@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -271,4 +272,84 @@ func TestOperatorHandOver(t *testing.T) {
 			}
 		}
 	})
+}
+
+// raceStore is a store on which, once armed, another change of the case
+// is committed through the gateway right after the operator reads it.
+type raceStore struct {
+	testStore
+	armed func() // run once, after the next Case
+}
+
+func (r *raceStore) Case(ctx context.Context, id string) (*audit.CaseState, error) {
+	c, err := r.testStore.Case(ctx, id)
+	if f := r.armed; f != nil && err == nil {
+		r.armed = nil
+		f()
+	}
+	return c, err
+}
+
+// TestOperatorChangeRefusedWhenTheCaseChanged: a case the gateway changes
+// between the operator's reading it and committing the change (an agency
+// accepts its invitation meanwhile) is not changed by the operator: the
+// attempt is one entry, refused CASE_CHANGED, that records no new
+// version, and nothing is delivered of it.
+func TestOperatorChangeRefusedWhenTheCaseChanged(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id = "NL-ZVH-RTM-0702"
+	reg := orphanCase(t, s, id)
+	eng, err := policies.Load(ctx, policies.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &raceStore{testStore: s.db}
+	op := &gateway.CaseOperator{Store: rs, Registry: reg, Pseudonyms: s.keys, Policy: eng, Name: "ops.jansen", Now: s.opts.serverNow}
+	for _, tc := range []struct {
+		action string
+		call   func() error
+		change func() error // the gateway's change meanwhile
+	}{
+		{"case_operator_handover", func() error { _, _, err := op.HandOverOrphanedCase(ctx, id, nlProbation.agency); return err }, func() error {
+			_, err := s.cases(t, nlPoliceAms).DeclineInvitation(ctx, &liaisonv1.DeclineInvitationRequest{CaseId: id, Justification: "Not ours."})
+			return err
+		}},
+		{"case_operator_close", func() error { _, _, err := op.CloseOrphanedCase(ctx, id); return err }, func() error {
+			_, err := s.cases(t, nlNGO).LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: id, Justification: "We leave."})
+			return err
+		}},
+	} {
+		before := len(caseUpdatesOf(t, s, nlPolice, id))
+		got, err := s.cases(t, nlPolice).GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		version := got.GetCase().GetVersion()
+		rs.armed = func() {
+			if err := tc.change(); err != nil {
+				t.Error(err)
+			}
+		}
+		err, entries := s.grown(t, tc.call)
+		if len(entries) != 2 || entries[1].Action != tc.action || entries[1].Outcome != "refused" || len(entries[1].Reasons) != 1 ||
+			entries[1].Reasons[0] != "CASE_CHANGED" || entries[1].Detail["case_version"] != "" {
+			t.Fatalf("%s on a case changed meanwhile: %d entries, last %+v; want the change by the gateway and one refused CASE_CHANGED", tc.action, len(entries), entries[len(entries)-1])
+		}
+		if r, ok := errors.AsType[*gateway.OperatorRefusal](err); !ok || r.Reason != "CASE_CHANGED" || !strings.Contains(r.Message, "run the command again") {
+			t.Errorf("%s on a case changed meanwhile: %v", tc.action, err)
+		}
+		got, err = s.cases(t, nlPolice).GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := got.GetCase(); c.GetVersion() != version+1 || c.GetLead() != nlCouncil.agency || c.GetStatus() != liaisonv1.CaseStatus_CASE_STATUS_OPEN {
+			t.Errorf("%s: the case after the refusal: version %d (want %d), lead %s, %v", tc.action, c.GetVersion(), version+1, c.GetLead(), c.GetStatus())
+		}
+		for _, m := range caseUpdatesOf(t, s, nlPolice, id)[before:] {
+			if m.GetCaseUpdate().GetByOperator() {
+				t.Errorf("%s: refused, it delivered %v", tc.action, prototext.Format(m))
+			}
+		}
+	}
 }
