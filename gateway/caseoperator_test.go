@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -351,5 +352,59 @@ func TestOperatorChangeRefusedWhenTheCaseChanged(t *testing.T) {
 				t.Errorf("%s: refused, it delivered %v", tc.action, prototext.Format(m))
 			}
 		}
+	}
+}
+
+// TestCaseUpdatesSkipUnregisteredMembers: a member the registry no longer
+// lists gets no CaseUpdate of a later change (no one could read its
+// inbox), as an offboarded one gets none; the other members do.
+func TestCaseUpdatesSkipUnregisteredMembers(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id, why = "NL-ZVH-RTM-0703", "Case consultation before the release."
+	council := s.cases(t, nlCouncil)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0703", Subject: nlSubject(),
+		Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []officer{nlProbation, nlPolice} {
+		if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: o.agency, Justification: why}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.cases(t, o).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Agencies {
+			if f.Agencies[i].ID == nlProbation.agency {
+				f.Agencies = append(f.Agencies[:i], f.Agencies[i+1:]...)
+				break
+			}
+		}
+		for i := range f.Cases { // the file's own cases name registered agencies only
+			f.Cases[i].Members = slices.DeleteFunc(f.Cases[i].Members, func(m string) bool { return m == nlProbation.agency })
+		}
+	})
+	eventually(t, "probation unregistered", func() bool {
+		_, err := s.exchange(t, nlProbation).ListReidentifications(ctx, &liaisonv1.ListReidentificationsRequest{})
+		return err != nil
+	})
+	count := func(agency string) int {
+		items, err := s.db.Inbox(ctx, agency, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(items)
+	}
+	probation, police := count(nlProbation.agency), count(nlPolice.agency)
+	if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlNGO.agency, Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(nlProbation.agency); got != probation {
+		t.Errorf("the unregistered member's inbox grew from %d to %d items with the invitation", probation, got)
+	}
+	if got := count(nlPolice.agency); got != police+1 {
+		t.Errorf("the police's inbox has %d items after the invitation, want %d", got, police+1)
 	}
 }
