@@ -256,12 +256,16 @@ func (s *Server) caseUpdates(c *audit.CaseState, change, agency, caller string) 
 
 // sealCaseUpdates seals u, with case c after the change, for each agency
 // concerned by it: the members after it, and the agency it is about
-// (u.Agency), but not sender, the agency that made it (none for the
+// (u.Agency), and, once the case is closed, the agencies whose invitation
+// lapses with it; but not sender, the agency that made it (none for the
 // operator's change), nor an offboarded agency (the gateway delivers
 // nothing to one) or one the registry reg no longer lists (no one could
 // read its inbox).
 func sealCaseUpdates(ps *pseudonym.Pseudonymizer, reg *Registry, c *audit.CaseState, sender string, u *liaisonv1.CaseUpdate) ([]audit.Delivery, error) {
 	to := c.Active()
+	if c.Status == audit.CaseClosed {
+		to = append(to, c.Invited()...)
+	}
 	if u.Agency != "" && !slices.Contains(to, u.Agency) {
 		to = append(to, u.Agency)
 	}

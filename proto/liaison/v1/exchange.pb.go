@@ -2544,7 +2544,10 @@ type CaseUpdate struct {
 	// case_remove, case_handover or case_close, made by an agency; or
 	// case_operator_close or case_operator_handover, made by the gateway's
 	// operator (by_operator).
-	// Never case_open: OpenCase delivers nothing. The agency that made the
+	// Never case_open: OpenCase delivers nothing. It goes to the members
+	// after the change and to the agency it concerns; a close
+	// (case_close, case_operator_close) also to the agencies still invited,
+	// whose invitation lapses with the case. The agency that made the
 	// change does not get it in its own inbox.
 	Change string `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`
 	// The case after it.
