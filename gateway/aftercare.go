@@ -624,7 +624,11 @@ func (s *Server) deliverTrackedNotice(ctx context.Context, ex *exchange, rel *li
 // So does a correction that carries a required notice of its own: the
 // recipient must acknowledge the new date, not the old one. Another
 // correction leaves them open: it delivers the record again, and the
-// recipient still owes the acknowledgement.
+// recipient still owes the acknowledgement. A release is the last of its
+// chain (a correction is itself a release, which replaced the one it
+// corrects): the notices closed are those delivered with any release of
+// the chain, the original or a correction (releaseChain), as the
+// recipient holds one fact, the latest.
 func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases []int64, tracked []audit.Notice, d ...audit.Delivery) (int64, error) {
 	c := audit.Change{Notices: tracked, Claims: ex.claims}
 	switch kind := ex.entry.Detail[audit.DetailNoticeKind]; {
@@ -633,7 +637,11 @@ func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases
 		if at.IsZero() {
 			at = ex.s.now()
 		}
-		c.Withdrawals = []audit.Withdrawal{{Recipient: recipient, Releases: releases, Time: at}}
+		chain, err := ex.s.releaseChain(ctx, releases)
+		if err != nil {
+			return -1, err
+		}
+		c.Withdrawals = []audit.Withdrawal{{Recipient: recipient, Releases: chain, Time: at}}
 	}
 	if len(c.Notices) == 0 && len(c.Withdrawals) == 0 && len(c.Claims) == 0 {
 		return ex.commit(ctx, d...)
@@ -643,6 +651,35 @@ func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases
 		return -1, &stateRefusal{reason: reasonNoticeSentAlready, message: "this notice was sent already, by another replica"}
 	}
 	return idx, err
+}
+
+// releaseChain returns releases and, for each that is a correction, the
+// releases it corrected, back to the first of each chain: a correction
+// sent (its entry a release, of kind correction) names in refers_to the
+// release it replaced, which may be a correction in turn.
+func (s *Server) releaseChain(ctx context.Context, releases []int64) ([]int64, error) {
+	out := slices.Clone(releases)
+	seen := map[int64]bool{}
+	for _, x := range releases {
+		seen[x] = true
+	}
+	for i := 0; i < len(out); i++ {
+		e, err := s.entryAt(ctx, out[i], "refers_to")
+		if err != nil {
+			return nil, err
+		}
+		n, ok := audit.NoticeOf(out[i], e)
+		if e.Action != audit.ActionCorrect || !ok || n.Kind != audit.NoticeCorrection || !audit.Released(e.Outcome) {
+			continue
+		}
+		for _, r := range n.RefersTo {
+			if r >= 0 && r < out[i] && !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
 }
 
 // reasonNoticeSentAlready ends the exchange of an expiry notice that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -169,7 +170,8 @@ func (s *Server) markOverdue(ctx context.Context, n audit.Notice, now time.Time)
 // without this nothing would close its copy, and its timers would
 // escalate the notice back to the sender and record it overdue although
 // the recipient can no longer acknowledge it. The end is the one this
-// log gives the release (expiryViaPeer), the date the peer tracks, and
+// log gives the release chain (expiryViaPeer: its latest correction's, as
+// revised since), the date the peer tracks, and
 // it has ended, as for the peer's timers (RunAftercare), from the day
 // after it. Each notice is closed with one entry (notice_expire), its
 // mark (audit.NoticeWithdrawn) the precondition, so that a notice
@@ -206,11 +208,13 @@ func (s *Server) expireViaPeer(ctx context.Context, now time.Time) error {
 	}
 }
 
-// expiryViaPeer is the legal basis of the release that delivered n (its
-// entry, n.AuditIndex), with the end date as this log gives it now: the
-// basis's valid_until, or the date the last revision that moved it
-// (ReviseExpiry, whose forward the peer took) moved it to. Nil for a
-// release whose basis does not end.
+// expiryViaPeer is the legal basis of the release chain that delivered
+// n (its entry, n.AuditIndex), with the end date as this log gives it
+// now, the date the peer tracks: that of the latest correction sent of
+// the release (a correction is itself a release, which the peer tracks
+// in its stead, with the basis and end it was decided with), as the last
+// revision that moved it since (ReviseExpiry, whose forward the peer
+// took) moved it. Nil for a release whose basis does not end.
 func (s *Server) expiryViaPeer(ctx context.Context, n audit.Notice) (*audit.LegalBasis, error) {
 	e, err := s.entryAt(ctx, n.AuditIndex, "audit_index")
 	if err != nil {
@@ -220,14 +224,29 @@ func (s *Server) expiryViaPeer(ctx context.Context, n audit.Notice) (*audit.Lega
 		return nil, nil
 	}
 	lb := *e.LegalBasis
-	release := strconv.FormatInt(n.AuditIndex, 10)
-	for r, err := range s.logEntries(ctx, audit.Filter{Subject: e.Subject.Pseudonym, Agency: n.Sender, Action: audit.ActionReviseExpiry, Start: n.AuditIndex + 1}) {
+	cur := n.AuditIndex // the latest release of the chain
+	for r, err := range s.logEntries(ctx, audit.Filter{Subject: e.Subject.Pseudonym, Agency: n.Sender, Start: n.AuditIndex + 1}) {
 		if err != nil {
 			return nil, err
 		}
-		d := r.Entry.Detail
-		if r.Entry.Outcome == audit.OutcomeOK && d[audit.DetailRelease] == release && d[audit.DetailMoved] == "true" && d[audit.DetailValidUntil] != "" {
-			lb.ValidUntil = d[audit.DetailValidUntil]
+		x, d := r.Entry, r.Entry.Detail
+		if x.Holder == nil || x.Holder.Agency != n.Sender {
+			continue
+		}
+		switch x.Action {
+		case audit.ActionReviseExpiry:
+			if x.Outcome == audit.OutcomeOK && d[audit.DetailRelease] == strconv.FormatInt(cur, 10) && d[audit.DetailMoved] == "true" && d[audit.DetailValidUntil] != "" {
+				lb.ValidUntil = d[audit.DetailValidUntil]
+			}
+		case audit.ActionCorrect:
+			c, ok := audit.NoticeOf(r.Index, x)
+			if !ok || c.Kind != audit.NoticeCorrection || !audit.Released(x.Outcome) || !slices.Contains(c.RefersTo, cur) {
+				continue
+			}
+			if x.LegalBasis == nil || x.LegalBasis.ValidUntil == "" {
+				return nil, nil // the corrected release's basis does not end
+			}
+			lb, cur = *x.LegalBasis, r.Index
 		}
 	}
 	return &lb, nil

@@ -744,3 +744,159 @@ func testFederatedExpiredRequiredNotice(t *testing.T, revised bool) {
 		t.Errorf("the Danish prison's escalations %v; want none", x)
 	}
 }
+
+// TestFederatedExpiredCorrectedRequiredNotice: as
+// TestFederatedExpiredRequiredNotice, but the Danish prison corrects the
+// release notice across the border before its basis ends, once keeping
+// the release date (its contact point changed) and once moving it a day
+// later (the basis then ends a day later too). The correction is a
+// release in its own right, which the Dutch gateway tracks in the
+// original's stead: its expiry notice names the correction, and still
+// closes every open required notice of the release, the one the original
+// delivered among them. The Danish gateway closes its copies when the
+// corrected basis ends (the correction's date, not the original's): with
+// the date moved, neither gateway closes anything at the first midnight,
+// and both close everything at the second.
+func TestFederatedExpiredCorrectedRequiredNotice(t *testing.T) {
+	for _, moved := range []bool{false, true} {
+		t.Run(map[bool]string{false: "DateKept", true: "DateMoved"}[moved], func(t *testing.T) {
+			testFederatedExpiredCorrectedRequiredNotice(t, moved)
+		})
+	}
+}
+
+func testFederatedExpiredCorrectedRequiredNotice(t *testing.T, moved bool) {
+	var ahead atomic.Int64
+	f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	released, probation := time.Now().AddDate(0, 0, -365).Format(time.DateOnly), time.Now().AddDate(0, 0, -1).Format(time.DateOnly)
+	d.Subject.InCustody, d.Subject.ReleaseDate, d.Subject.ProbationUntil = false, released, probation
+	d.Record.GetReleaseNotice().ReleaseDate, d.Record.GetReleaseNotice().ProbationUntil = released, probation
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASED,
+		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+		Justification: "The person lives in Rotterdam since the release.",
+	})
+	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
+		t.Fatalf("Notify = %v, %v; want one required notice", resp, err)
+	}
+	end := resp.GetResults()[0].GetLegalBasis().GetValidUntil()
+	last, err := time.Parse(time.DateOnly, end)
+	if err != nil || end != time.Now().Format(time.DateOnly) {
+		t.Fatalf("the Danish basis ends %q; want today, a year after the release", end)
+	}
+	corrected := proto.CloneOf(d.GetRecord())
+	if moved {
+		corrected.GetReleaseNotice().ReleaseDate = daysAfter(t, released, 1)
+		end = daysAfter(t, end, 1)
+	} else {
+		corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Øst, Aarhus office"
+	}
+	cr, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(t.Context(), &liaisonv1.CorrectRequest{
+		Record: corrected, Justification: "The release notice was wrong."})
+	if err != nil || len(cr.GetResults()) != 1 || cr.GetResults()[0].GetFailure() != nil ||
+		cr.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Fatalf("Correct = %v, %v; want the correction delivered through the Dutch gateway", cr, err)
+	}
+	entries := func(c *country, action string) []audit.Record {
+		t.Helper()
+		recs, err := c.gw.Audit.Query(t.Context(), audit.Filter{Action: action})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	timers := func() {
+		t.Helper()
+		for _, c := range []*country{f.nl, f.dk} {
+			if err := c.gw.Server.RunAftercare(t.Context()); err != nil {
+				t.Fatalf("%s aftercare timers: %v", c.Jurisdiction, err)
+			}
+			if _, err := c.gw.Server.RunTimers(t.Context()); err != nil {
+				t.Fatalf("%s notice timers: %v", c.Jurisdiction, err)
+			}
+		}
+	}
+	openIDs := func(c *country) []string {
+		t.Helper()
+		var out []string
+		for _, n := range c.trackedNotices(t) {
+			if n.GetAcknowledged() == "" && n.GetWithdrawn() == "" {
+				out = append(out, n.GetNoticeId())
+			}
+		}
+		return out
+	}
+	before := map[*country][]string{f.dk: openIDs(f.dk), f.nl: openIDs(f.nl)}
+	if len(before[f.dk]) == 0 || !slices.Equal(before[f.dk], before[f.nl]) {
+		t.Fatalf("open notices before the basis ends: Danish %v, Dutch %v; want the same, at least one", before[f.dk], before[f.nl])
+	}
+	unchanged := func(when string) {
+		t.Helper()
+		for c, want := range before {
+			if got := openIDs(c); !slices.Equal(got, want) {
+				t.Fatalf("%s gateway %s: open notices %v; want still %v", c.Jurisdiction, when, got, want)
+			}
+		}
+		if x, y := entries(f.dk, "notice_expire"), entries(f.nl, audit.ActionExpire); len(x) != 0 || len(y) != 0 {
+			t.Fatalf("%s: %d Danish notice_expire entries, %d Dutch expiry notices; want none", when, len(x), len(y))
+		}
+	}
+	timers()
+	unchanged("on the basis's last day")
+	if moved {
+		ahead.Store(int64(time.Until(last.AddDate(0, 0, 1).Add(time.Minute))))
+		timers()
+		unchanged("past the first midnight, the corrected basis ending a day later")
+		last = last.AddDate(0, 0, 1)
+	}
+
+	// Past the end of the corrected basis: every notice of the release
+	// is closed on both sides.
+	ahead.Store(int64(time.Until(last.AddDate(0, 0, 1).Add(time.Minute))))
+	timers()
+	expiry := entries(f.nl, audit.ActionExpire)
+	if len(expiry) != 1 || expiry[0].Entry.Detail[audit.DetailRefersTo] != strconv.FormatInt(f.nl.lastCorrection(t), 10) {
+		t.Fatalf("Dutch expiry notices %d; want one, naming the Dutch entry of the correction", len(expiry))
+	}
+	for _, c := range []*country{f.dk, f.nl} {
+		if got := openIDs(c); len(got) != 0 {
+			t.Errorf("%s gateway past the end of the corrected basis: open notices %v; want none", c.Jurisdiction, got)
+		}
+	}
+	closed := entries(f.dk, "notice_expire")
+	if len(closed) != len(before[f.dk]) {
+		t.Errorf("Danish notice_expire entries %d; want one per open notice, %d", len(closed), len(before[f.dk]))
+	}
+	for _, r := range closed {
+		if e := r.Entry; e.LegalBasis == nil || e.LegalBasis.ValidUntil != end || e.Detail["late"] != "false" {
+			t.Errorf("Danish notice_expire of %s: basis %+v, late %s; want the corrected basis, ended %s, in time", e.Detail["notice_id"], e.LegalBasis, e.Detail["late"], end)
+		}
+	}
+	ahead.Store(int64(time.Until(last.AddDate(0, 0, 5))))
+	timers()
+	for _, c := range []*country{f.dk, f.nl} {
+		for _, action := range []string{"notice_acknowledge", "notice_escalate", "notice_overdue"} {
+			if x := c.all(t, action, ""); len(x) != 0 {
+				t.Errorf("%s gateway: %s entries %v; want none for notices whose basis ended", c.Jurisdiction, action, details(x))
+			}
+		}
+	}
+}
+
+// lastCorrection is the index of the last correction a country's log
+// records as sent.
+func (c *country) lastCorrection(t *testing.T) int64 {
+	t.Helper()
+	recs, err := c.gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionCorrect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := int64(-1)
+	for _, r := range recs {
+		if _, ok := audit.NoticeOf(r.Index, r.Entry); ok && r.Entry.Detail[audit.DetailNoticeKind] == audit.NoticeCorrection {
+			x = r.Index
+		}
+	}
+	return x
+}

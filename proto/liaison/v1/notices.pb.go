@@ -248,13 +248,18 @@ type TrackedNotice struct {
 	// notice it sends the recipient; the sender's gateway sends none, and
 	// its timers close its own copy from the day after the basis's last
 	// day as its log gives it (the release's valid_until, or the date
-	// Aftercare.ReviseExpiry last moved it to there), before they would
+	// Aftercare.ReviseExpiry last moved it to there; for a release
+	// corrected since, those of its latest correction, which both gateways
+	// then track as the release), before they would
 	// escalate the notice or record it overdue: one entry, action
 	// notice_expire, outcome ok, reason LEGAL_BASIS_EXPIRED, with the
 	// basis as it ended, detail.notice_id, detail.late (whether the
 	// deadline had passed by then) and detail.expired_at_peer (the
-	// recipient's gateway). A notice acknowledged before that stays
-	// acknowledged.
+	// recipient's gateway). On both sides every open notice of the release
+	// is closed, whether the original delivered it or a correction of it
+	// (a correction replaces the release it corrects, and a withdrawal or
+	// an expiry notice of the correction closes the notices of the whole
+	// chain). A notice acknowledged before that stays acknowledged.
 	Withdrawn string `protobuf:"bytes,19,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
 	// The audit log index of the withdrawal, correction or expiry notice
 	// that closed it (on the sender's gateway of a notice whose basis ended
