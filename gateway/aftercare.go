@@ -341,7 +341,7 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 	if _, err := s.deliverTrackedNotice(ctx, ex, rel, n, req1); err != nil {
 		return res, err
 	}
-	if req1 != nil {
+	if req1 != nil && n.Kind == liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
 		res.NoticeId, res.AcknowledgeBy = req1.tracked.ID, req1.item.GetAcknowledgeBy()
 	}
 	if n.Kind == liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
@@ -371,8 +371,10 @@ type requiredDelivery struct {
 // gateway tracks it as it tracks a Notify's (pushTo): escalated, recorded
 // overdue, listed for auditors. The exchange's input is the correction's,
 // decided already; it is not changed. A recipient behind a peer gateway is
-// not tracked so (the notice goes through its gateway, which would track
-// it too: see pushViaPeer); the holder notifies it of the date.
+// tracked so too, by both gateways under one id, as a Notify's required
+// notice to it is (pushViaPeer): the notice goes with the correction
+// through its gateway (noticeViaPeer), which tracks it from its own entry
+// of the correction (noticeFromPeer).
 func (s *Server) releaseDateNotice(ctx context.Context, ex *exchange, o audit.Record, record *liaisonv1.Record) (*requiredDelivery, error) {
 	day := record.GetReleaseNotice().GetReleaseDate()
 	if day == "" {
@@ -389,7 +391,7 @@ func (s *Server) releaseDateNotice(ctx context.Context, ex *exchange, o audit.Re
 		event = "release_date_set"
 	}
 	rcpt := ex.entry.Recipients[0].Agency
-	if a := s.registry.Load().Agencies[rcpt]; a == nil || a.Via != "" {
+	if a := s.registry.Load().Agencies[rcpt]; a == nil {
 		return nil, nil
 	}
 	route := &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT, EarlierAuditIndex: o.Index}
@@ -592,7 +594,7 @@ func (s *Server) deliverNotice(ctx context.Context, ex *exchange, rel *liaisonv1
 func (s *Server) deliverTrackedNotice(ctx context.Context, ex *exchange, rel *liaisonv1.Released, n *liaisonv1.ObligationNotice, req *requiredDelivery) (int64, error) {
 	rcpt := ex.entry.Recipients[0].Agency
 	if a := s.registry.Load().Agencies[rcpt]; a != nil && a.Via != "" {
-		return s.noticeViaPeer(ctx, ex, a, rel, n) // the recipient's inbox is its own gateway's
+		return s.noticeViaPeer(ctx, ex, a, rel, n, req) // the recipient's inbox is its own gateway's
 	}
 	item := &liaisonv1.SubscribeResponse{Sender: n.GetHolder(), Released: rel, Obligation: n}
 	var tracked []audit.Notice

@@ -34,7 +34,10 @@ import (
 // the holder's law refused the correction), lists what the recipient passed on, logs and
 // delivers the notice in one transaction, its refers_to naming its own
 // entry, and answers with its receipt. The holder's gateway checks that
-// receipt and logs its final entry, which says what the recipient got.
+// receipt and logs its final entry, which says what the recipient got. A
+// correction that moves the release date carries its required notice
+// across, tracked by both gateways under one id (noticeViaPeer,
+// peerCorrectionNotice) as a Notify's is (federation_required.go).
 //
 // The acknowledgement is made, and checked, at the recipient's gateway
 // (where what the recipient passed on is known); an acknowledgement of a
@@ -54,7 +57,17 @@ var noticeActions = []string{audit.ActionCorrect, audit.ActionWithdraw}
 // pending entry, forward, the peer's receipt, final entry. It updates n
 // to what the peer delivered (a correction its law refused on receipt
 // became a withdrawal).
-func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, rel *liaisonv1.Released, n *liaisonv1.ObligationNotice) (int64, error) {
+//
+// A correction that carries a required notice (req: it moves the release
+// date) is tracked by both gateways under one id, as pushViaPeer tracks a
+// Notify's: its id, rule, deadline and escalation time are in the pending
+// entry, the peer tracks it from its own entry of the correction, and the
+// final entry here tracks it too. A peer that turned the correction into
+// a withdrawal tracks none, and neither does this gateway (the withdrawal
+// closes the release's notices instead); a peer of a release before this
+// that delivered the correction without tracking it leaves it tracked
+// here alone (detail peer_tracks_notice false).
+func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, rel *liaisonv1.Released, n *liaisonv1.ObligationNotice, req *requiredDelivery) (int64, error) {
 	kind := ex.entry.Detail[audit.DetailNoticeKind]
 	if kind != audit.NoticeCorrection && kind != audit.NoticeWithdrawal || len(n.GetRefersTo()) != 1 {
 		return -1, failed("PEER_NOTICE_UNSUPPORTED", fmt.Errorf("gateway: a %s notice does not travel to a peer gateway", kind))
@@ -137,7 +150,21 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 		ex.entry.Detail[audit.DetailObligation] = audit.ObligationRestrict
 		n.Obligation = liaisonv1.Obligation_OBLIGATION_RESTRICT
 	}
-	idx, err := ex.commitNotice(ctx, rcpt.ID, n.GetRefersTo(), nil)
+	var tracked []audit.Notice
+	switch {
+	case req == nil:
+	case n.Kind != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION:
+		// Withdrawn instead: no new date to acknowledge.
+		for _, k := range []string{"notice_id", "notice_rule", "acknowledge_by", "escalate_at"} {
+			delete(ex.entry.Detail, k)
+		}
+	default:
+		tracked = []audit.Notice{req.tracked}
+		if d["notice_id"] == "" {
+			ex.entry.Detail["peer_tracks_notice"] = "false"
+		}
+	}
+	idx, err := ex.commitNotice(ctx, rcpt.ID, n.GetRefersTo(), tracked)
 	if err != nil {
 		return -1, err
 	}
@@ -153,10 +180,16 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 // rel) and puts it in the entry.
 func (s *Server) peerNoticeReceipt(ctx context.Context, ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, recipient string, rel *liaisonv1.Released) (Receipt, error) {
 	kind := ex.entry.Detail[audit.DetailNoticeKind]
+	me := ex.entry.Detail
 	got, err := s.peerReceipt(ex, peer, rc, recipient, nil, "its notice", func(e *audit.Entry) bool {
 		_, sent := audit.NoticeOf(0, e)
-		k := e.Detail[audit.DetailNoticeKind]
-		return sent && (k == kind || k == audit.NoticeWithdrawal)
+		k, pd := e.Detail[audit.DetailNoticeKind], e.Detail
+		// A correction's required notice is tracked there under this
+		// gateway's id and deadline, or (a gateway from before that) not
+		// at all; a withdrawal tracks none.
+		tracks := pd["notice_id"] == "" ||
+			k == audit.NoticeCorrection && pd["notice_id"] == me["notice_id"] && pd["acknowledge_by"] == me["acknowledge_by"]
+		return sent && (k == kind || k == audit.NoticeWithdrawal) && tracks
 	})
 	if err != nil {
 		return got, err
@@ -300,6 +333,16 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 			return nil, err
 		}
 	}
+	// A correction that moves the release date carries the required
+	// notice of the new date, tracked by the holder's gateway under its id
+	// and terms: tracked here too, from this entry, if the correction is
+	// delivered as one (peerCorrectionNotice).
+	var req *requiredDelivery
+	if kind == audit.NoticeCorrection && pd["notice_id"] != "" {
+		if req, err = s.peerCorrectionNotice(ctx, pd, rcpt.ID, ex.caller.Agency.ID, o.Index, ex.entry.Time); err != nil {
+			return nil, err
+		}
+	}
 	if kind == audit.NoticeCorrection {
 		// This country's law on receipt, as for the record itself; if it
 		// refuses, the recipient may not keep what it holds either.
@@ -315,7 +358,7 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 			n.Reason = reasonCorrectionNotAllowd
 			n.Message = fmt.Sprintf("%s corrected the %s it released to you through %s (entry %d), but this country's law does not let you receive the correction: erase what you hold, and acknowledge when done.",
 				ex.caller.Agency.ID, what, p.peer.ID, o.Index)
-			rel = nil
+			rel, req = nil, nil // no new date to acknowledge
 			if err := s.keptRestricts(ctx, ex, o, n, p.peer.ID); err != nil {
 				return nil, err
 			}
@@ -335,6 +378,11 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 			if err := s.receivedRelease(ctx, ex, rel); err != nil {
 				return nil, err
 			}
+			if req != nil {
+				t, d := req.tracked, ex.entry.Detail
+				d["event"], d["notice_id"], d["notice_rule"] = t.EventType, t.ID, t.Rule
+				d["acknowledge_by"], d["escalate_at"] = t.Deadline.Format(time.RFC3339), t.EscalateAt.Format(time.RFC3339)
+			}
 		}
 	} else {
 		e.Outcome = audit.OutcomeOK
@@ -343,15 +391,51 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 	if err := s.notePassedOn(ctx, ex, o, n); err != nil {
 		return nil, err
 	}
-	idx, err := s.deliverNotice(ctx, ex, rel, n)
+	idx, err := s.deliverTrackedNotice(ctx, ex, rel, n, req)
+	if errors.Is(err, audit.ErrConflict) && req != nil {
+		// Another forward of the same id was tracked meanwhile.
+		return nil, noticeIDInUse()
+	}
 	if err != nil {
 		return nil, err
 	}
 	res := &liaisonv1.RecipientResult{Recipient: rcpt.ID, Outcome: rel.GetOutcome(), LegalBasis: n.GetLegalBasis(), AuditIndex: idx}
+	if req != nil {
+		res.NoticeId, res.AcknowledgeBy = req.tracked.ID, req.item.GetAcknowledgeBy()
+	}
 	if res.Receipt, err = s.receipt(ctx, idx, rcpt.ID, rel); err != nil {
 		s.log.ErrorContext(ctx, "receipt for a peer failed", "audit_index", idx, "error", err)
 	}
 	return &liaisonv1.DiscloseResponse{Results: []*liaisonv1.RecipientResult{res}}, nil
+}
+
+// peerCorrectionNotice is the required notice a peer gateway's correction
+// carries (the holder's law required it of the moved release date), from
+// the pending entry's detail d: tracked for recipient, from sender, under
+// the peer's id, rule, escalation time and deadline, delivered with the
+// correction of release (this gateway's entry) at created. Its event is
+// the change of the release date; an id this gateway tracks already (a
+// notice it sent, or one forwarded before) is not taken over.
+func (s *Server) peerCorrectionNotice(ctx context.Context, d map[string]string, recipient, sender string, release int64, created time.Time) (*requiredDelivery, error) {
+	if ev := d["event"]; ev != "release_date_changed" && ev != "release_date_set" || !validNoticeRule(d["notice_rule"]) {
+		return nil, invalid("forwarded.receipt", "names a correction's required notice without the event of a moved release date or a valid rule id")
+	}
+	n, err := peerNotice(d, recipient, sender, created)
+	if err != nil {
+		return nil, err
+	}
+	known, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ID: n.ID})
+	if err != nil {
+		return nil, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
+	}
+	if len(known) > 0 {
+		return nil, noticeIDInUse()
+	}
+	route := &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT, EarlierAuditIndex: release}
+	return &requiredDelivery{tracked: n, item: &liaisonv1.Notice{
+		EventType: eventEnum(n.EventType), Routes: []*liaisonv1.RecipientRoute{route},
+		NoticeId: n.ID, AcknowledgeBy: n.Deadline.Format(time.RFC3339), Rule: n.Rule,
+	}}, nil
 }
 
 // keptRestricts turns the withdrawal n, of a correction that the law (the

@@ -14,8 +14,9 @@ import (
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
-// A required notice (Notify) to an agency behind a peer gateway is tracked
-// by both gateways under one id (pushViaPeer, peerNotice): the recipient's
+// A required notice (Notify, or a correction that moves the release date)
+// to an agency behind a peer gateway is tracked by both gateways under one
+// id (pushViaPeer, peerNotice; noticeViaPeer, peerCorrectionNotice): the recipient's
 // gateway escalates to the recipient's duty role, the sender's back to the
 // sender (escalate), and each records its own overdue step. The recipient
 // acknowledges at its own gateway, which forwards the acknowledgement to

@@ -284,6 +284,11 @@ func (d *crossDemo) releaseNotice(ctx context.Context, fx *sample.Fixtures) erro
 	d.say("Dutch gateway       checked the Danish receipt of #%s; Dutch law on receipt allows it (its own decision: %s); logged #%d and delivered",
 		nlEntry.Detail["peer_index"], strings.ToUpper(nlEntry.Detail["receipt_outcome"]), peerIndex(final))
 	d.say("Danish gateway      checked the Dutch receipt of #%d; logged #%d beside it", peerIndex(final), r.GetAuditIndex())
+	if nlEntry.Detail["notice_id"] != r.GetNoticeId() {
+		return fmt.Errorf("demo: the Dutch entry #%d does not track the correction's notice %s", peerIndex(final), r.GetNoticeId())
+	}
+	d.say("both gateways       track the correction's required notice of the new date, %s, acknowledge by %s (%s)",
+		r.GetNoticeId(), r.GetAcknowledgeBy(), final.Detail["notice_rule"])
 
 	pol, err := d.nl.client("nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted")
 	if err != nil {
@@ -391,8 +396,8 @@ func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
 			r = x
 		}
 	}
-	if r == nil || r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
-		return fmt.Errorf("demo: the correction for the Rotterdam police: %v, want a correction", resp.GetResults())
+	if r == nil || r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || r.GetNoticeId() == "" {
+		return fmt.Errorf("demo: the correction for the Rotterdam police: %v, want a correction carrying the required notice of the new date", resp.GetResults())
 	}
 	final, err := d.dk.entry(ctx, r.GetAuditIndex())
 	if err != nil {
@@ -410,6 +415,11 @@ func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
 	d.say("Dutch gateway       Dutch law on receipt allows it (%s); logged #%d: a correction of Dutch entry #%s, delivered",
 		strings.ToUpper(nlEntry.Detail["receipt_outcome"]), peerIndex(final), nlEntry.Detail[audit.DetailRefersTo])
 	d.say("Danish gateway      checked the Dutch receipt of #%d; logged #%d beside it", peerIndex(final), r.GetAuditIndex())
+	if nlEntry.Detail["notice_id"] != r.GetNoticeId() {
+		return fmt.Errorf("demo: the Dutch entry #%d does not track the correction's notice %s", peerIndex(final), r.GetNoticeId())
+	}
+	d.say("both gateways       track the correction's required notice of the new date, %s, acknowledge by %s (%s)",
+		r.GetNoticeId(), r.GetAcknowledgeBy(), final.Detail["notice_rule"])
 
 	pol, err := d.nl.client("nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted")
 	if err != nil {
@@ -425,8 +435,11 @@ func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
 		return fmt.Errorf("demo: the Rotterdam police's inbox holds %v, want the correction", item)
 	}
 	d.say("nl-police-rotterdam <- inbox of the Dutch gateway, item %d: %s", item.GetCursor(), n.GetMessage())
-	if _, err := liaisonv1.NewExchangeClient(pol).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()}); err != nil {
+	d.say("nl-police-rotterdam -> Dutch gateway: Acknowledge up to item %d (notice %s)", item.GetCursor(), item.GetNotice().GetNoticeId())
+	if ar, err := liaisonv1.NewExchangeClient(pol).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()}); err != nil {
 		return err
+	} else if ids := ar.GetDeferredNoticeIds(); len(ids) > 0 {
+		return fmt.Errorf("demo: the Danish gateway did not answer: the acknowledgement of %v stands at the Dutch gateway and waits to be forwarded", ids)
 	}
 	d.say("nl-police-rotterdam -> Dutch gateway: AcknowledgeNotice #%d, done: rectify", n.GetAuditIndex())
 	ack, err := liaisonv1.NewAftercareClient(pol).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{
@@ -643,8 +656,8 @@ func (d *crossDemo) bothLogs(ctx context.Context) error {
 			receipts++
 		}
 	}
-	if receipts != 12 {
-		return fmt.Errorf("demo: %d receipts across the two logs, want 12 (six exchanges, each logged on both sides)", receipts)
+	if receipts != 14 {
+		return fmt.Errorf("demo: %d receipts across the two logs, want 14 (seven exchanges, each logged on both sides)", receipts)
 	}
 	d.detail("verifier keys: Danish %s, Dutch %s", d.dk.vkey, d.nl.vkey)
 	return nil

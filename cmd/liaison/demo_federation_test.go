@@ -15,9 +15,10 @@ import (
 // release notice disclosed to the Rotterdam police through both gateways,
 // the risk assessment pseudonymised under Danish law, the correction
 // delivered in Rotterdam and acknowledged in both logs, the required
-// notice of the new date tracked and closed in both logs, twelve receipts
-// verified), and each country's log, opened from its folder as an auditor
-// would, must verify against that country's own checkpoint key.
+// notice of the new date tracked and closed in both logs, the correction's
+// and the Notify's, fourteen receipts verified), and each country's log,
+// opened from its folder as an auditor would, must verify against that
+// country's own checkpoint key.
 func TestCrossBorderDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cross")
 	var out bytes.Buffer

@@ -900,3 +900,112 @@ func (c *country) lastCorrection(t *testing.T) int64 {
 	}
 	return x
 }
+
+// TestFederatedCorrectionRequiredNotice: the Danish prison told the
+// Rotterdam police, through both gateways, of a release date, a required
+// notice; it then corrects the release notice, moving the date a week
+// later. The correction carries the required notice of the new date
+// (dk.notice.release.police covers release_date_changed), and both
+// gateways track it under one id and one deadline, as a Notify's: the
+// Correct result names it, the police's inbox item carries it beside the
+// correction, and the notice of the old date is closed on both sides by
+// the correction. Past the escalation time each gateway escalates it to
+// the inbox it holds; the police's acknowledgement at their own gateway
+// is forwarded, and closes it in both logs.
+func TestFederatedCorrectionRequiredNotice(t *testing.T) {
+	var ahead atomic.Int64
+	f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+		Justification: "The person will live in Rotterdam after release.",
+	})
+	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
+		t.Fatalf("Notify = %v, %v; want one required notice", resp, err)
+	}
+	first := resp.GetResults()[0].GetNoticeId()
+	corrected := proto.CloneOf(d.GetRecord())
+	corrected.GetReleaseNotice().ReleaseDate = daysAfter(t, d.GetRecord().GetReleaseNotice().GetReleaseDate(), 7)
+	cr, err := f.dk.aftercare(t, "dk-prison-east", "kf.correct").Correct(t.Context(), &liaisonv1.CorrectRequest{
+		Record: corrected, Justification: "The release was postponed by a week."})
+	if err != nil || len(cr.GetResults()) != 1 || cr.GetResults()[0].GetFailure() != nil {
+		t.Fatalf("Correct = %v, %v; want the correction delivered through the Dutch gateway", cr, err)
+	}
+	res := cr.GetResults()[0]
+	id, by := res.GetNoticeId(), res.GetAcknowledgeBy()
+	if id == "" || id == first || by == "" {
+		t.Fatalf("Correct result %v; want a required notice of its own, with its id and deadline", res)
+	}
+
+	// Both logs track it, under one id and deadline; the old date's
+	// notice is closed by the correction on each side.
+	for c, peer := range map[*country]string{f.dk: "nl-gateway", f.nl: "dk-gateway"} {
+		got := map[string]*liaisonv1.TrackedNotice{}
+		for _, n := range c.trackedNotices(t) {
+			got[n.GetNoticeId()] = n
+		}
+		n, old := got[id], got[first]
+		if len(got) != 2 || n == nil || old == nil {
+			t.Fatalf("%s gateway tracks %v; want notices %s and %s", c.Jurisdiction, got, first, id)
+		}
+		if n.GetAcknowledgeBy() != by || n.GetAcknowledged() != "" || n.GetWithdrawn() != "" || n.GetPeer() != peer ||
+			n.GetSender() != "dk-prison-east" || n.GetRecipient() != "nl-police-rotterdam" || n.GetEventType() != liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED {
+			t.Errorf("%s gateway tracks the correction's notice as %v; want it open, due %s, release_date_changed, tracked at %s too", c.Jurisdiction, n, by, peer)
+		}
+		if old.GetWithdrawn() == "" || old.GetWithdrawalAuditIndex() != n.GetAuditIndex() {
+			t.Errorf("%s gateway tracks the old date's notice as %v; want it withdrawn by the correction (entry %d)", c.Jurisdiction, old, n.GetAuditIndex())
+		}
+	}
+	var item *liaisonv1.SubscribeResponse
+	for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
+		if m.GetObligation() != nil {
+			item = m
+		}
+	}
+	if item == nil || item.GetNotice().GetNoticeId() != id || item.GetNotice().GetAcknowledgeBy() != by ||
+		item.GetObligation().GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Fatalf("the Rotterdam police's correction %v; want it to carry notice %s due %s", item, id, by)
+	}
+
+	// Past the escalation time: each gateway escalates it to the inbox it holds.
+	var esc time.Time
+	for _, e := range f.dk.all(t, audit.ActionCorrect, "kf.correct") {
+		if e.Detail["notice_id"] == id && e.Outcome != audit.OutcomePending {
+			esc, _ = time.Parse(time.RFC3339, e.Detail["escalate_at"])
+		}
+	}
+	if esc.IsZero() {
+		t.Fatal("the Danish entry of the correction names no escalation time")
+	}
+	ahead.Store(int64(time.Until(esc) + time.Minute))
+	for _, c := range []*country{f.dk, f.nl} {
+		if _, err := c.gw.Server.RunTimers(t.Context()); err != nil {
+			t.Fatalf("%s timers: %v", c.Jurisdiction, err)
+		}
+	}
+	dkEsc, nlEsc := f.dk.all(t, "notice_escalate", ""), f.nl.all(t, "notice_escalate", "")
+	if len(dkEsc) != 1 || dkEsc[0].Detail["notice_id"] != id || dkEsc[0].Detail["escalated_to"] != "dk-prison-east" {
+		t.Errorf("Danish escalations %v; want one of %s, to the prison", details(dkEsc), id)
+	}
+	if len(nlEsc) != 1 || nlEsc[0].Detail["notice_id"] != id || nlEsc[0].Detail["escalated_to"] != "nl-police-rotterdam/role/duty_officer" {
+		t.Errorf("Dutch escalations %v; want one of %s, to the duty role", details(nlEsc), id)
+	}
+
+	// The police acknowledge at their gateway: closed in both logs.
+	ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()})
+	if err != nil || len(ack.GetDeferredNoticeIds()) != 0 {
+		t.Fatalf("the Rotterdam police's Acknowledge = %v, %v; want it forwarded at once", ack, err)
+	}
+	for _, c := range []*country{f.dk, f.nl} {
+		for _, n := range c.trackedNotices(t) {
+			if n.GetNoticeId() == id && (n.GetAcknowledged() == "" || n.GetForwardPending()) {
+				t.Errorf("%s gateway tracks %v; want notice %s acknowledged", c.Jurisdiction, n, id)
+			}
+		}
+	}
+	if a := f.dk.all(t, "notice_acknowledge", "insp.de.vries"); len(a) != 1 || a[0].Outcome != audit.OutcomeOK || a[0].Detail["notice_id"] != id ||
+		a[0].Detail["via_peer"] != "nl-gateway" {
+		t.Errorf("Danish acknowledgements %v; want one ok of %s, forwarded by nl-gateway", details(a), id)
+	}
+}

@@ -90,8 +90,13 @@ type AftercareClient interface {
 	// recipient acknowledges it with Exchange.Acknowledge; until then the
 	// gateway escalates it and records it overdue, and auditors list it
 	// (Notices.ListNotices), as for Notify. No separate Notify of the new
-	// date is needed. A recipient behind a peer gateway is not tracked so:
-	// tell it of the new date with Notify. A recipient that passed the record on finds its own releases
+	// date is needed. A recipient behind a peer gateway is tracked so too,
+	// by both gateways under one id, as a Notify's required notice to it is:
+	// the notice travels with the correction, its gateway tracks it from its
+	// own entry of the correction, escalates it to the recipient's duty role
+	// (this gateway back to the holder) and forwards the recipient's
+	// acknowledgement here; a correction that gateway's law turns into a
+	// withdrawal carries none. A recipient that passed the record on finds its own releases
 	// to correct in turn in the notice (ObligationNotice.passed_on). A
 	// recipient behind a peer gateway gets the notice in its inbox at its own
 	// gateway, which decides the correction again under its own law on receipt
@@ -331,8 +336,13 @@ type AftercareServer interface {
 	// recipient acknowledges it with Exchange.Acknowledge; until then the
 	// gateway escalates it and records it overdue, and auditors list it
 	// (Notices.ListNotices), as for Notify. No separate Notify of the new
-	// date is needed. A recipient behind a peer gateway is not tracked so:
-	// tell it of the new date with Notify. A recipient that passed the record on finds its own releases
+	// date is needed. A recipient behind a peer gateway is tracked so too,
+	// by both gateways under one id, as a Notify's required notice to it is:
+	// the notice travels with the correction, its gateway tracks it from its
+	// own entry of the correction, escalates it to the recipient's duty role
+	// (this gateway back to the holder) and forwards the recipient's
+	// acknowledgement here; a correction that gateway's law turns into a
+	// withdrawal carries none. A recipient that passed the record on finds its own releases
 	// to correct in turn in the notice (ObligationNotice.passed_on). A
 	// recipient behind a peer gateway gets the notice in its inbox at its own
 	// gateway, which decides the correction again under its own law on receipt
