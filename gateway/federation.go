@@ -266,22 +266,24 @@ func (s *Server) withReceipts(ctx context.Context, resp any) {
 }
 
 // withRefusalReceipt adds to a refusal of a call a peer gateway made that
-// names this gateway's entry of it (PERMISSION_DENIED, ErrorInfo metadata
-// audit_index) the receipt of that entry, as a PeerRefusal detail, with
-// the consistency proof the call asked for: the peer records this
-// gateway's entry only if it can verify it. Any other error goes as it is.
+// names this gateway's entry of it (PERMISSION_DENIED, or a refusal of a
+// forwarded acknowledgement the peer acts on, NOTICE_UNKNOWN or
+// NOTICE_WITHDRAWN: peerClaimReasons; ErrorInfo metadata audit_index) the
+// receipt of that entry, as a PeerRefusal detail, with the consistency
+// proof the call asked for: the peer records this gateway's entry only if
+// it can verify it. Any other error goes as it is.
 func (s *Server) withRefusalReceipt(ctx context.Context, req any, err error) error {
 	p, ok := peerFromContext(ctx)
 	if !ok {
 		return err
 	}
 	st, ok := status.FromError(err)
-	if !ok || st.Code() != codes.PermissionDenied {
+	if !ok || st.Code() == codes.OK {
 		return err
 	}
 	idx := int64(-1)
 	for _, d := range st.Details() {
-		if i, ok := d.(*errdetails.ErrorInfo); ok {
+		if i, ok := d.(*errdetails.ErrorInfo); ok && (st.Code() == codes.PermissionDenied || slices.Contains(peerClaimReasons, i.GetReason())) {
 			if x, perr := strconv.ParseInt(i.GetMetadata()["audit_index"], 10, 64); perr == nil && x >= 0 {
 				idx = x
 			}
@@ -667,8 +669,9 @@ func peerRefusalDetails(st *status.Status) (*errdetails.ErrorInfo, *liaisonv1.Pe
 }
 
 // notePeerRefusal records in the exchange's entry whether a peer's
-// PERMISSION_DENIED refusal (err) carries a receipt of the entry it names
-// that holds for this exchange (peerDenialReceipt: then detail
+// refusal (err: PERMISSION_DENIED, or a forwarded acknowledgement's
+// NOTICE_UNKNOWN or NOTICE_WITHDRAWN) carries a receipt of the entry it
+// names that holds for this exchange (peerDenialReceipt: then detail
 // peer_index, peer_receipt and peer_denial "verified"), or not (detail
 // peer_denial "unverified"), and reports which. Its error is the failure
 // of the peer's view of its log.
@@ -676,7 +679,7 @@ func (s *Server) notePeerRefusal(ctx context.Context, ex *exchange, peer *Agency
 	st := status.Convert(err)
 	info, refusal, index := peerRefusalDetails(st)
 	verified := false
-	if st.Code() == codes.PermissionDenied && index >= 0 {
+	if index >= 0 {
 		v, err := s.peerDenialReceipt(ctx, ex, peer, refusal.GetReceipt(), index, info.GetReason())
 		if err != nil {
 			return false, err

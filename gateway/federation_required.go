@@ -5,9 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
@@ -44,12 +50,23 @@ func (s *Server) ackTarget(ctx context.Context, ex *exchange, n audit.Notice) {
 // that does not answer does not undo the acknowledgement: the final entry
 // closes the notice here all the same (detail peer_outcome deferred) and
 // marks it to be forwarded from the timers (forwardAcknowledgements);
-// deferred reports that. A peer's refusal fails the call.
+// deferred reports that. So does a peer's NOTICE_UNKNOWN or
+// NOTICE_WITHDRAWN that carries no receipt of its entry that holds for
+// this call (errPeerClaimUnverified): the acknowledgement stands here,
+// the entry records the claim unverified, and the forward stays due. A
+// peer's refusal fails the call.
 func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice, peer *Agency) (deferred bool, err error) {
 	ex := s.begin(ctx, actionNoticeAcknowledge)
 	defer ex.finish(ctx, &err)
 	s.ackTarget(ctx, ex, n)
 	err = s.forwardAck(ctx, ex, n, peer, time.Time{})
+	if errors.Is(err, errPeerClaimUnverified) {
+		// The peer's word alone does not settle the forward: the
+		// acknowledgement stands here, and stays to be forwarded.
+		s.log.WarnContext(ctx, "a peer's answer to a forwarded acknowledgement is unverified: forward deferred", "notice_id", n.ID,
+			"peer", peer.ID, "peer_outcome", ex.entry.Detail[audit.DetailPeerOutcome])
+		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
+	}
 	if err != nil && peerAway(ctx, err) {
 		s.log.WarnContext(ctx, "peer gateway did not answer: acknowledgement deferred", "notice_id", n.ID, "peer", peer.ID, "error", err)
 		ex.entry.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomeDeferred
@@ -68,10 +85,23 @@ func peerAway(ctx context.Context, err error) bool {
 	return ctx.Err() == nil && errors.Is(err, errPeer)
 }
 
+// reasonPeerClaimUnverified fails the forward of an acknowledgement that
+// the peer answered NOTICE_UNKNOWN or NOTICE_WITHDRAWN without a receipt
+// of its entry of that refusal that holds for the call.
+const reasonPeerClaimUnverified = "PEER_CLAIM_UNVERIFIED"
+
+// errPeerClaimUnverified is what forwardAck's error wraps when the peer
+// answered so.
+var errPeerClaimUnverified = errors.New("gateway: the peer's answer carries no receipt of its entry of it that holds for this call")
+
 // forwardAck forwards the acknowledgement of n to peer, the gateway of its
 // sender: callPeer, the pending entry, Exchange.Acknowledge with its
 // receipt; and records in ex's entry what the peer did (its receipt, or
-// peer_outcome already_acknowledged or notice_unknown). at, if set, is when
+// peer_outcome already_acknowledged, notice_withdrawn or notice_unknown,
+// with peer_denial verified and the receipt of the peer's entry of that
+// refusal, or unverified). A NOTICE_UNKNOWN or NOTICE_WITHDRAWN that is
+// unverified is an error wrapping errPeerClaimUnverified: it does not
+// settle the forward. at, if set, is when
 // the agency acknowledged, for a forward made after the fact (detail
 // acknowledged_at, in the pending entry the peer reads). A peer that
 // cannot be reached or did not answer is an error wrapping errPeer.
@@ -100,16 +130,22 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 		if _, err := s.notePeerRefusal(ctx, ex, peer, err); err != nil {
 			return err
 		}
-	case err != nil && errorReason(err) == reasonNoticeWithdrawn:
+	case err != nil && (errorReason(err) == reasonNoticeWithdrawn || errorReason(err) == reasonNoticeUnknown):
 		// The sender's gateway closed the notice unacknowledged (its
 		// release withdrawn or ended) before the acknowledgement reached
-		// it: nothing there to close, and the acknowledgement stands here.
-		ex.entry.Detail["peer_outcome"] = "notice_withdrawn"
-	case err != nil && errorReason(err) == reasonNoticeUnknown:
-		// The peer holds no such notice (its own entry of it failed after
+		// it, or holds no such notice (its own entry of it failed after
 		// this gateway delivered it): nothing there to close, and the
-		// recipient's acknowledgement stands here.
-		ex.entry.Detail["peer_outcome"] = "notice_unknown"
+		// acknowledgement stands here. Only on the receipt of the peer's
+		// entry of that refusal, bound to this call, as for a denial
+		// (notePeerRefusal): an unverified claim settles nothing.
+		ex.entry.Detail["peer_outcome"] = map[string]string{reasonNoticeWithdrawn: "notice_withdrawn", reasonNoticeUnknown: "notice_unknown"}[errorReason(err)]
+		verified, verr := s.notePeerRefusal(ctx, ex, peer, err)
+		if verr != nil {
+			return verr
+		}
+		if !verified {
+			return failed(reasonPeerClaimUnverified, fmt.Errorf("%w: %s", errPeerClaimUnverified, errorReason(err)))
+		}
 	case err != nil:
 		return s.ackPeerError(ctx, ex, peer, err)
 	default:
@@ -383,6 +419,9 @@ func noticeWithdrawn(n audit.Notice) error {
 // its own and answers with its receipt.
 func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.AcknowledgeRequest) (_ *liaisonv1.AcknowledgeResponse, err error) {
 	ex := s.begin(ctx, actionNoticeAcknowledge)
+	// Runs after finish: the refusals the forwarding gateway acts on name
+	// their entry, whose receipt goes with them (withRefusalReceipt).
+	defer func() { err = namedRefusal(err, ex.index, peerClaimReasons...) }()
 	defer ex.finish(ctx, &err)
 	if _, ok := peerFromContext(ctx); !ok {
 		return nil, invalid("forwarded", "only a peer gateway forwards an acknowledgement")
@@ -400,6 +439,12 @@ func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.Acknowl
 		return nil, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
 	}
 	if len(ns) != 1 {
+		// Refused for this very call: the entry names the pending entry
+		// forwarded (acceptForward), so that the peer can verify the
+		// refusal (PeerRefusal) before it takes the notice as unknown here.
+		if err := s.acceptUnknownAck(ctx, ex, req); err != nil {
+			return nil, err
+		}
 		return nil, &badRequest{field: "notice_id", reason: reasonNoticeUnknown, problem: "is not a required notice this gateway sent to your agency"}
 	}
 	n := ns[0]
@@ -435,4 +480,69 @@ func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.Acknowl
 		s.log.ErrorContext(ctx, "receipt for a peer failed", "audit_index", ex.index, "error", err)
 	}
 	return &liaisonv1.AcknowledgeResponse{Receipt: rc}, nil
+}
+
+// peerClaimReasons are the refusals of a forwarded acknowledgement that
+// the forwarding gateway acts on (the notice stays acknowledged there,
+// the forward settled) only with the receipt of the refusal's entry:
+// besides ALREADY_ACKNOWLEDGED, a denial, these.
+var peerClaimReasons = []string{reasonNoticeUnknown, reasonNoticeWithdrawn}
+
+// acceptUnknownAck checks the PeerForward of a forwarded acknowledgement
+// of a notice this gateway does not track (acceptForward), with the
+// parties, record type and purpose its pending entry names, so that the
+// refusal's entry names that pending entry (detail peer_index) and this
+// call's assertion: it answers this call only.
+func (s *Server) acceptUnknownAck(ctx context.Context, ex *exchange, req *liaisonv1.AcknowledgeRequest) error {
+	bad := invalid("forwarded.receipt", "does not verify against the peer gateway's checkpoint key, or is not of this exchange")
+	p, _ := peerFromContext(ctx)
+	peer := s.registry.Load().Agencies[p.peer.ID]
+	if peer == nil || peer.CheckpointKey == "" {
+		return failed("PEER_NOT_REGISTERED", errors.New("gateway: the calling peer gateway has no checkpoint key"))
+	}
+	key, err := note.NewVerifier(peer.CheckpointKey)
+	if err != nil {
+		return failed("PEER_NOT_REGISTERED", err)
+	}
+	pre, err := VerifyReceipt(req.GetForwarded().GetReceipt(), key, ex.caller.Agency.ID, nil)
+	if err != nil || pre.Entry.Holder == nil {
+		return bad
+	}
+	got, err := s.acceptForward(ctx, ex, req.GetForwarded(), forwardedFacts{actions: []string{actionNoticeAcknowledge},
+		recipient: ex.caller.Agency.ID, holder: pre.Entry.Holder.Agency, recordType: pre.Entry.RecordType, purpose: pre.Entry.Purpose})
+	if err != nil {
+		return err
+	}
+	if got.Entry.Detail["notice_id"] != req.GetNoticeId() {
+		return invalid("forwarded.receipt", "names an acknowledgement of another notice")
+	}
+	return nil
+}
+
+// namedRefusal adds to a refusal status err whose ErrorInfo reason is one
+// of reasons the index of the entry that logged it (metadata audit_index),
+// as a denial's names its entry, for withRefusalReceipt.
+func namedRefusal(err error, index int64, reasons ...string) error {
+	st, ok := status.FromError(err)
+	if err == nil || !ok || index < 0 {
+		return err
+	}
+	sp := st.Proto()
+	for j, a := range sp.GetDetails() {
+		var info errdetails.ErrorInfo
+		if a.UnmarshalTo(&info) != nil || !slices.Contains(reasons, info.GetReason()) || info.GetMetadata()["audit_index"] != "" {
+			continue
+		}
+		if info.Metadata == nil {
+			info.Metadata = map[string]string{}
+		}
+		info.Metadata["audit_index"] = strconv.FormatInt(index, 10)
+		named, aerr := anypb.New(&info)
+		if aerr != nil {
+			return err
+		}
+		sp.Details[j] = named
+		return status.FromProto(sp).Err()
+	}
+	return err
 }

@@ -438,6 +438,12 @@ func TestFederatedRequiredNoticeUnknownAtSender(t *testing.T) {
 	}
 	if len(dkAck) != 1 || dkAck[0].Outcome != audit.OutcomeRefused || !slices.Contains(dkAck[0].Reasons, "NOTICE_UNKNOWN") {
 		t.Errorf("Danish acknowledgements %v; want one refused with NOTICE_UNKNOWN", outcomes(dkAck))
+	} else if dkAck[0].Detail["peer_index"] != last.Detail["pending_index"] || last.Detail["peer_denial"] != "verified" ||
+		last.Detail["peer_index"] != strconv.Itoa(f.dk.indexOf(t, dkAck[0])) || last.Detail["peer_receipt"] == "" {
+		// The refusal answers this very forward, and carries the receipt
+		// of the Danish entry of it, which the Dutch entry records.
+		t.Errorf("the Danish refusal names Dutch entry %q; the Dutch acknowledgement %v; want the refusal of its pending entry, verified by its receipt",
+			dkAck[0].Detail["peer_index"], last.Detail)
 	}
 	if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() == "" {
 		t.Errorf("Dutch notices %v; want %s acknowledged", ns, id)
@@ -1008,4 +1014,144 @@ func TestFederatedCorrectionRequiredNotice(t *testing.T) {
 		a[0].Detail["via_peer"] != "nl-gateway" {
 		t.Errorf("Danish acknowledgements %v; want one ok of %s, forwarded by nl-gateway", details(a), id)
 	}
+}
+
+// TestPeerNoticeClaimIsVerified: the Danish gateway answers the Rotterdam
+// police's forwarded acknowledgement of a required notice with
+// NOTICE_WITHDRAWN or NOTICE_UNKNOWN but no receipt of an entry of that
+// refusal (here the hostile peer puts either in place of its answer). The
+// Dutch gateway does not take it on that word: its acknowledgement
+// stands, but the entry says the claim is unverified, and the forward
+// stays due (deferred, forward_pending), so its timers forward it again
+// and the notice is closed in the Danish log too. A real NOTICE_WITHDRAWN
+// (the Danish timers closed their copy when the basis ended, before the
+// Dutch ones had) carries the receipt of the Danish refusal, bound to the
+// forward, and settles it.
+func TestPeerNoticeClaimIsVerified(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		code   codes.Code
+	}{{"NOTICE_WITHDRAWN", codes.FailedPrecondition}, {"NOTICE_UNKNOWN", codes.InvalidArgument}} {
+		t.Run(tc.reason, func(t *testing.T) {
+			var ahead atomic.Int64
+			f := startFederationWith(t, fedConfig{hostile: "DK", now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+			d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+			resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+				EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+				Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+				Justification: "The person will live in Rotterdam after release.",
+			})
+			if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
+				t.Fatalf("Notify = %v, %v; want one required notice", resp, err)
+			}
+			id := resp.GetResults()[0].GetNoticeId()
+			f.hostile.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+				if method != "Acknowledge" {
+					return resp, err
+				}
+				st, _ := status.New(tc.code, "nothing to acknowledge here").WithDetails(&errdetails.ErrorInfo{Reason: tc.reason, Domain: "liaison.gateway"})
+				return nil, st.Err()
+			})
+			var cursor int64
+			for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
+				if m.GetNotice().GetNoticeId() == id {
+					cursor = m.GetCursor()
+				}
+			}
+			ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+			if err != nil || !slices.Equal(ack.GetDeferredNoticeIds(), []string{id}) {
+				t.Fatalf("Acknowledge, the Danish answer an unverified %s = %v, %v; want success, the forward of %s deferred", tc.reason, ack, err, id)
+			}
+			nl := f.nl.all(t, "notice_acknowledge", "insp.de.vries")
+			last := nl[len(nl)-1]
+			if last.Outcome != audit.OutcomeOK || last.Detail["peer_outcome"] != strings.ToLower(tc.reason) || last.Detail["peer_denial"] != "unverified" ||
+				last.Detail["peer_index"] != "" || last.Detail["peer_receipt"] != "" {
+				t.Errorf("the Dutch acknowledgement %s %v; want ok, peer_outcome %s, peer_denial unverified, no Danish index", last.Outcome, last.Detail, strings.ToLower(tc.reason))
+			}
+			if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() == "" || !ns[0].GetForwardPending() || ns[0].GetWithdrawn() != "" {
+				t.Fatalf("Dutch notices %v; want %s acknowledged, its forward pending", ns, id)
+			}
+			// The timers forward it again, the answer still unverified:
+			// one failed attempt, and the forward stays due.
+			ahead.Add(int64(time.Minute))
+			if _, err := f.nl.gw.Server.RunTimers(t.Context()); err == nil {
+				t.Error("the Dutch timers took an unverified claim as the forward's answer")
+			}
+			nl = f.nl.all(t, "notice_acknowledge", "insp.de.vries")
+			if last := nl[len(nl)-1]; last.Outcome != audit.OutcomeFailed || !slices.Contains(last.Reasons, "PEER_CLAIM_UNVERIFIED") || last.Detail["peer_denial"] != "unverified" {
+				t.Errorf("the Dutch forward %s %v %v; want failed, PEER_CLAIM_UNVERIFIED, peer_denial unverified", last.Outcome, last.Reasons, last.Detail)
+			}
+			if ns := f.nl.trackedNotices(t); len(ns) != 1 || !ns[0].GetForwardPending() {
+				t.Fatalf("Dutch notices %v; want the forward of %s still pending", ns, id)
+			}
+			// The Danish gateway answers for itself again: the forward
+			// goes through, and the notice is closed in both logs.
+			f.hostile.setAnswer(nil)
+			for wait := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+				ahead.Add(int64(16 * time.Minute))
+				f.nl.gw.Server.RunTimers(t.Context())
+				if ns := f.nl.trackedNotices(t); len(ns) == 1 && !ns[0].GetForwardPending() {
+					break
+				}
+				if time.Now().After(wait) {
+					t.Fatal("the Dutch gateway never forwarded the acknowledgement")
+				}
+			}
+			for _, c := range []*country{f.dk, f.nl} {
+				if ns := c.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() == "" || ns[0].GetForwardPending() || ns[0].GetWithdrawn() != "" {
+					t.Errorf("%s gateway tracks %v; want %s acknowledged, nothing pending", c.Jurisdiction, ns, id)
+				}
+			}
+		})
+	}
+	t.Run("WithdrawnVerified", func(t *testing.T) {
+		var ahead atomic.Int64
+		f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+		d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+		released, probation := time.Now().AddDate(0, 0, -365).Format(time.DateOnly), time.Now().AddDate(0, 0, -1).Format(time.DateOnly)
+		d.Subject.InCustody, d.Subject.ReleaseDate, d.Subject.ProbationUntil = false, released, probation
+		d.Record.GetReleaseNotice().ReleaseDate, d.Record.GetReleaseNotice().ProbationUntil = released, probation
+		resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASED,
+			Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+			Justification: "The person lives in Rotterdam since the release.",
+		})
+		if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
+			t.Fatalf("Notify = %v, %v; want one required notice", resp, err)
+		}
+		id := resp.GetResults()[0].GetNoticeId()
+		last, _ := time.Parse(time.DateOnly, resp.GetResults()[0].GetLegalBasis().GetValidUntil())
+		// Past midnight the Danish timers close their copy; the Dutch
+		// ones have not run yet.
+		ahead.Store(int64(time.Until(last.AddDate(0, 0, 1).Add(time.Minute))))
+		if _, err := f.dk.gw.Server.RunTimers(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var cursor int64
+		for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
+			if m.GetNotice().GetNoticeId() == id {
+				cursor = m.GetCursor()
+			}
+		}
+		ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+		if err != nil {
+			t.Fatalf("Acknowledge: %v", err)
+		}
+		if len(ack.GetDeferredNoticeIds()) > 0 {
+			untilForwarded(t, f, &ahead, "insp.de.vries") // the connection was backing off
+		}
+		dk := f.dk.all(t, "notice_acknowledge", "insp.de.vries")
+		nl := f.nl.all(t, "notice_acknowledge", "insp.de.vries")
+		last2 := nl[len(nl)-1]
+		if len(dk) != 1 || dk[0].Outcome != audit.OutcomeRefused || !slices.Contains(dk[0].Reasons, "NOTICE_WITHDRAWN") {
+			t.Fatalf("Danish acknowledgements %v; want one refused NOTICE_WITHDRAWN", outcomes(dk))
+		}
+		if last2.Outcome != audit.OutcomeOK || last2.Detail["peer_outcome"] != "notice_withdrawn" || last2.Detail["peer_denial"] != "verified" ||
+			last2.Detail["peer_index"] != strconv.Itoa(f.dk.indexOf(t, dk[0])) || dk[0].Detail["peer_index"] != last2.Detail["pending_index"] {
+			t.Errorf("the Dutch acknowledgement %s %v; want ok, notice_withdrawn verified by the Danish refusal of its pending entry", last2.Outcome, last2.Detail)
+		}
+		if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() == "" || ns[0].GetForwardPending() {
+			t.Errorf("Dutch notices %v; want %s acknowledged, nothing pending", ns, id)
+		}
+	})
 }

@@ -1914,7 +1914,15 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 // ALREADY_ACKNOWLEDGED (it closed the notice on an earlier forward whose
 // answer was lost) still counts as done there (detail peer_outcome
 // already_acknowledged), and names the peer's entry of that refusal on
-// the same terms, or says detail.peer_denial "unverified".
+// the same terms, or says detail.peer_denial "unverified". Its
+// NOTICE_UNKNOWN (INVALID_ARGUMENT) and NOTICE_WITHDRAWN
+// (FAILED_PRECONDITION) name their entry and carry this message too, and
+// settle the forward (the acknowledgement stands at the forwarding
+// gateway alone, detail peer_outcome notice_unknown or notice_withdrawn)
+// only verified: an unverified one is recorded so (detail.peer_denial
+// "unverified"), the acknowledgement stands but its forward stays due,
+// and the forward from the timers that gets one again fails,
+// PEER_CLAIM_UNVERIFIED.
 type PeerRefusal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The answering gateway's receipt of its entry of the refusal; its
@@ -3511,7 +3519,14 @@ type AcknowledgeRequest struct {
 	// gateway closed unacknowledged (TrackedNotice.withdrawn) is refused
 	// FAILED_PRECONDITION, ErrorInfo reason NOTICE_WITHDRAWN; the forwarding
 	// gateway's acknowledgement then stands there alone (detail peer_outcome
-	// notice_withdrawn).
+	// notice_withdrawn). One this gateway does not track is refused
+	// INVALID_ARGUMENT, field notice_id, ErrorInfo reason NOTICE_UNKNOWN
+	// (its entry names the pending entry forwarded, as forwarded is checked
+	// first). Both name their refused entry (ErrorInfo metadata audit_index)
+	// and carry its receipt (PeerRefusal); the forwarding gateway settles
+	// the forward on them only if that receipt holds for the call, and
+	// otherwise records the claim unverified (detail peer_denial) and keeps
+	// the forward due.
 	NoticeId      string `protobuf:"bytes,31,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3576,8 +3591,10 @@ type AcknowledgeResponse struct {
 	// entry (see PeerReceipt), which the peer logs beside its own.
 	Receipt *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	// The required notices this call acknowledged whose sender's gateway (a
-	// peer) could not be reached: acknowledged here, their acknowledgement
-	// is forwarded to that gateway when it answers again (see Acknowledge).
+	// peer) could not be reached, or answered NOTICE_UNKNOWN or
+	// NOTICE_WITHDRAWN unverified (see PeerRefusal): acknowledged here, their
+	// acknowledgement is forwarded to that gateway when it answers again
+	// (see Acknowledge).
 	DeferredNoticeIds []string `protobuf:"bytes,2,rep,name=deferred_notice_ids,json=deferredNoticeIds,proto3" json:"deferred_notice_ids,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache

@@ -226,9 +226,11 @@ type TrackedNotice struct {
 	// it holds. Empty for a notice between this gateway's own agencies.
 	Peer string `protobuf:"bytes,17,opt,name=peer,proto3" json:"peer,omitempty"`
 	// Set on the recipient's gateway for a notice acknowledged while the
-	// sender's peer gateway could not be reached, until the acknowledgement
-	// has been forwarded to it (see Exchange.Acknowledge): that gateway
-	// still counts the notice open.
+	// sender's peer gateway could not be reached (or answered NOTICE_UNKNOWN
+	// or NOTICE_WITHDRAWN without a receipt of its entry of that refusal
+	// that holds, see PeerRefusal), until the acknowledgement has been
+	// forwarded to it (see Exchange.Acknowledge): that gateway still counts
+	// the notice open.
 	ForwardPending bool `protobuf:"varint,18,opt,name=forward_pending,json=forwardPending,proto3" json:"forward_pending,omitempty"`
 	// When the notice was closed unacknowledged because its sender
 	// withdrew the release it came with (Aftercare.Withdraw, or a
