@@ -266,6 +266,12 @@ type row struct {
 	Case       string // the case the entry is about, if any
 	Refusal    bool   // deny or refused: stands out
 	Released   bool
+	// PeerDenial is the entry's detail peer_denial: "verified" for a
+	// peer gateway's refusal its signed receipt proves (PeerRefusal; the
+	// peer's entry in PeerIndex), "unverified" for one that came without
+	// a receipt that holds; empty for no peer refusal.
+	PeerDenial string
+	PeerIndex  string
 }
 
 func rowOf(index int64, e *audit.Entry) row {
@@ -283,6 +289,7 @@ func rowOf(index int64, e *audit.Entry) row {
 	if e.Case != nil {
 		r.Case = e.Case.ID
 	}
+	r.PeerDenial, r.PeerIndex = e.Detail["peer_denial"], e.Detail["peer_index"]
 	if e.Holder != nil {
 		r.Holder = e.Holder.Agency
 	}
@@ -314,8 +321,11 @@ type timelineData struct {
 	Released   int
 	Refused    int
 	Other      int
-	Charts     []chart
-	Query      string
+	// PeerUnverified counts the peer gateways' refusals read that no
+	// signed receipt proves (detail peer_denial "unverified").
+	PeerUnverified int
+	Charts         []chart
+	Query          string
 }
 
 // maxRows bounds the table; the charts count every entry read.
@@ -392,6 +402,9 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 			add(byPair, cmpOr(rw.Holder, "?")+" → "+cmpOr(rw.Recipients, "?"), rw.Outcome)
 		}
 		add(byBasis, cmpOr(rw.Basis, "(no legal basis)"), rw.Outcome)
+		if rw.PeerDenial == "unverified" {
+			d.PeerUnverified++
+		}
 		switch {
 		case rw.Released:
 			d.Released++

@@ -23,6 +23,7 @@ import (
 
 	"github.com/liaison-gateway/liaison/console"
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 	"github.com/liaison-gateway/liaison/pseudonym"
@@ -945,4 +946,56 @@ func TestBrowserOperatorClose(t *testing.T) {
 		t.Errorf("the case's opening in the timeline reads %q; want the council's officer and the case", got)
 	}
 	check(t, ctx, "the timeline with an operator's entry")
+}
+
+// TestBrowserPeerDenial: a peer gateway's refusal that came without a
+// signed receipt of its entry (detail peer_denial "unverified") says so
+// in the timeline, in words, beside its outcome, and the summary counts
+// it; one its receipt proves says verified; a refusal of this gateway's
+// own law says neither. The entry page says it where the outcome stands.
+func TestBrowserPeerDenial(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	now := time.Now().UTC().Add(-time.Minute)
+	denial := func(reqID string, detail map[string]string) *audit.Entry {
+		return &audit.Entry{Time: now, Action: "request", RequestID: reqID,
+			Requester:  &audit.Requester{Agency: "dk-police-aarhus", Kind: "police", Jurisdiction: "DK", Officer: "pi.soerensen"},
+			Holder:     &audit.Party{Agency: "nl-probation", Kind: "probation", Jurisdiction: "NL"},
+			Recipients: []audit.Party{{Agency: "dk-police-aarhus", Kind: "police", Jurisdiction: "DK"}},
+			RecordType: "risk_assessment", Purpose: "risk_management", Outcome: audit.OutcomeDeny, Reasons: []string{"NO_LEGAL_BASIS"},
+			Detail: detail}
+	}
+	idx := f.appendEntries(t,
+		denial("req-unverified", map[string]string{"peer": "nl-gateway", "peer_denial": "unverified"}),
+		denial("req-verified", map[string]string{"peer": "nl-gateway", "peer_denial": "verified", "peer_index": "41", "peer_receipt": "{}"}),
+		denial("req-local", nil),
+	)
+	unverified, verified, local := idx[0], idx[1], idx[2]
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+
+	do(t, ctx, "timeline", chromedp.Navigate(c.url+"/timeline"))
+	row := func(index int64) string {
+		t.Helper()
+		return run(t, ctx, "row", chromedp.Evaluate[string](fmt.Sprintf(`(() => { const a = document.querySelector('#entries a[href="/entry/%d"]'); return a ? a.closest("tr").innerText.replace(/\s+/g, " ") : ""; })()`, index)))
+	}
+	if got := row(unverified); !strings.Contains(got, "Not verified: the peer gateway's refusal, without a signed receipt of its entry") {
+		t.Errorf("the unverified peer denial reads %q in the timeline; it does not say it is not verified", got)
+	}
+	if got := row(verified); !strings.Contains(got, "Verified: the peer gateway's signed receipt of its entry 41 there") || strings.Contains(got, "Not verified") {
+		t.Errorf("the verified peer denial reads %q in the timeline; want it verified, with the peer's entry", got)
+	}
+	if got := row(local); got == "" || strings.Contains(got, "erified") {
+		t.Errorf("this gateway's own denial reads %q; it is no peer's, verified or not", got)
+	}
+	if got := text(t, ctx, "#summary"); !strings.Contains(got, "3 refused or denied") || !strings.Contains(got, "1 is a peer gateway's refusal not verified") {
+		t.Errorf("the timeline's summary %q does not count the unverified peer denial", got)
+	}
+	check(t, ctx, "the timeline with peer denials")
+
+	do(t, ctx, "the unverified entry", chromedp.Navigate(fmt.Sprintf("%s/entry/%d", c.url, unverified)))
+	if got := text(t, ctx, "#entry-peer-denial"); !strings.HasPrefix(got, "Not verified:") {
+		t.Errorf("the entry of the unverified peer denial says %q beside its outcome", got)
+	}
+	check(t, ctx, "an unverified peer denial")
 }

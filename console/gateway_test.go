@@ -467,3 +467,30 @@ func (f *fixture) sqlExec(tb testing.TB, stmts ...string) {
 		}
 	}
 }
+
+// appendEntries appends entries to the log through the store, beside the
+// running gateway, as `liaison case close-orphaned` does: for entries this
+// one gateway cannot make itself (a peer gateway's refusal, say). It
+// returns their indexes.
+func (f *fixture) appendEntries(tb testing.TB, es ...*audit.Entry) []int64 {
+	tb.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, f.dbPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer store.Close()
+	var out []int64
+	for _, e := range es {
+		leaf, err := e.Marshal()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		i, err := store.Append(ctx, []audit.Pending{{Leaf: leaf, Entry: e}})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, i)
+	}
+	return out
+}
