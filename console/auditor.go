@@ -318,9 +318,16 @@ type timelineData struct {
 	Shown      int
 	Truncated  bool
 	ReadUntil  time.Time // with Truncated, the time of the last entry read
-	Released   int
-	Refused    int
-	Other      int
+	// Start is the entry index this part of the period was read from (0:
+	// the period's first). With Truncated, Next is the index after the
+	// last entry read, where the next part begins; NextURL and FirstURL
+	// are the addresses of the next part and of the first.
+	Start             int64
+	Next              int64
+	NextURL, FirstURL string
+	Released          int
+	Refused           int
+	Other             int
 	// PeerUnverified counts the peer gateways' refusals read that no
 	// signed receipt proves (detail peer_denial "unverified").
 	PeerUnverified int
@@ -361,6 +368,13 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 	if err != nil {
 		d.Error = err.Error()
 	}
+	if v := strings.TrimSpace(q.Get("start")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			d.Error = fmt.Sprintf("Where to read on from (start) must be an entry's index, a whole number from 0; the address says %q.", v)
+		}
+		d.Start = n
+	}
 	for _, c := range []struct{ name, v string }{{"outcome", f.Outcome}, {"record_type", f.RecordType}} {
 		if c.v != "" && !slices.Contains(vocab[c.name], c.v) {
 			d.Error = fmt.Sprintf("Unknown %s %q.", strings.ReplaceAll(c.name, "_", " "), c.v)
@@ -374,7 +388,7 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	}
 	req := &liaisonv1.QueryRequest{From: timestamppb.New(from), To: timestamppb.New(to), Agency: f.Agency, Officer: f.Officer,
-		SubjectId: f.Subject, LegalBasis: f.LegalBasis, Outcome: f.Outcome, RecordType: f.RecordType}
+		SubjectId: f.Subject, LegalBasis: f.LegalBasis, Outcome: f.Outcome, RecordType: f.RecordType, Start: d.Start}
 	if f.Action != "" && f.Action != "all" {
 		req.Action = f.Action
 	}
@@ -389,14 +403,23 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 		m[k][o]++
 	}
-	var lastRead time.Time
+	var firstRead, lastRead time.Time
+	var lastIndex int64
+	matched := 0
 	truncated, err := s.readEntries(r.Context(), req, func(index int64, e *audit.Entry) {
-		lastRead = e.Time.UTC()
+		if firstRead.IsZero() {
+			firstRead = e.Time.UTC()
+		}
+		lastRead, lastIndex = e.Time.UTC(), index
 		if !keep(e) {
 			return
 		}
 		rw := rowOf(index, e)
-		rows = append(rows, rw)
+		// The table shows the newest maxRows: only they are kept.
+		matched++
+		if rows = append(rows, rw); len(rows) > maxRows {
+			rows = rows[1:]
+		}
 		add(byDay, rw.Time.Format(time.DateOnly), rw.Outcome)
 		if rw.Holder != "" || rw.Recipients != "" {
 			add(byPair, cmpOr(rw.Holder, "?")+" → "+cmpOr(rw.Recipients, "?"), rw.Outcome)
@@ -423,13 +446,23 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.gatewayError(w, r, ss, "The log could not be read", err)
 		return
 	}
-	d.Truncated, d.Matched = truncated, len(rows)
+	d.Truncated, d.Matched = truncated, matched
+	rows = slices.Clone(rows)
 	slices.Reverse(rows)
-	if len(rows) > maxRows {
-		rows = rows[:maxRows]
-	}
 	d.Rows, d.Shown = rows, len(rows)
+	base := f.query()
+	if d.Start > 0 {
+		d.FirstURL = "/timeline?" + base.Encode()
+		// A part after the first begins on the day of its first entry.
+		if begin := firstRead.Truncate(24 * time.Hour); begin.After(from) && begin.Before(to) {
+			from = begin
+		}
+	}
 	if truncated {
+		d.Next = lastIndex + 1
+		next := f.query()
+		next.Set("start", strconv.FormatInt(d.Next, 10))
+		d.NextURL = "/timeline?" + next.Encode()
 		// Nothing after the last entry read was counted: the time chart
 		// ends on its day rather than show the days after it empty.
 		d.ReadUntil = lastRead

@@ -845,6 +845,37 @@ func TestBrowserNoticesReadOn(t *testing.T) {
 	if got := text(t, ctx, "#obligations-summary"); strings.Contains(got, "Only the oldest") {
 		t.Errorf("at most one notice: the corrections' summary %q says more are left, though the one there is was read", got)
 	}
+	check(t, ctx, "the notices page, one notice a part")
+	do(t, ctx, "focus the next part", chromedp.Focus(chromedp.ID("required-next")))
+	submit(t, ctx, "open the next part", chromedp.KeyEvent("\r"))
+	if got, want := rows("#required tbody tr"), idx(m.inTime.GetAuditIndex()); !slices.Equal(got, want) {
+		t.Errorf("the next part of the required notices lists entries %v, want %v", got, want)
+	}
+	check(t, ctx, "the notices page, the next part")
+}
+
+// TestBrowserTimelinePages: a console that reads at most 3 entries a
+// request links, with the keyboard, to the next part of the period, and
+// the parts pass the checks.
+func TestBrowserTimelinePages(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = 3 })
+	login(t, ctx, c)
+	do(t, ctx, "timeline", chromedp.Navigate(c.url+"/timeline?action=request"))
+	first := entriesShown(t, ctx, "#entries tbody th a")
+	check(t, ctx, "the timeline's first part")
+	do(t, ctx, "focus the next part", chromedp.Focus(chromedp.ID("next-part")))
+	submit(t, ctx, "open the next part", chromedp.KeyEvent("\r"))
+	next := entriesShown(t, ctx, "#entries tbody th a")
+	if len(first) != 3 || len(next) == 0 || next[0] <= first[len(first)-1] {
+		t.Errorf("the first part lists %v and the next %v: want 3, then later ones", first, next)
+	}
+	if got := text(t, ctx, "#summary"); !strings.Contains(got, fmt.Sprintf("from entry #%d on", first[len(first)-1]+1)) {
+		t.Errorf("the next part's summary %q does not say where it starts", got)
+	}
+	check(t, ctx, "the timeline's next part")
 }
 
 // TestBrowserNoticesFilterRefused: a recipient not spelt as an agency id

@@ -81,9 +81,11 @@ type Config struct {
 	Gateway string
 	// SessionIdle ends a session unused for this long. If zero, one hour.
 	SessionIdle time.Duration
-	// MaxEntries bounds how many log entries a timeline or an impact
-	// analysis reads, and how many notices of each list the notices page
-	// reads (a page of at most 1000 a call). If zero, 20000.
+	// MaxEntries bounds how many log entries a timeline page or an
+	// impact analysis reads, and how many notices of each list the
+	// notices page reads (a page of at most 1000 a call), in one request:
+	// each page then links to the next part, read on from the entry after
+	// the last one read. If zero, 20000.
 	MaxEntries int
 	// Sample is how many random entries the overview proves included in
 	// the latest checkpoint, besides the newest one. If zero, 8.

@@ -3,12 +3,14 @@ package console_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -840,5 +842,174 @@ func TestConsoleTimelineTruncated(t *testing.T) {
 	}
 	if day := last.Format(time.DateOnly); !strings.Contains(page, `<th scope="row">`+day+`</th>`) {
 		t.Errorf("the chart does not show day %s, which the console read", day)
+	}
+}
+
+// TestConsoleTimelinePages: a console that reads at most 3 entries a
+// request still shows every entry of the period, part by part: each part
+// links to the next (start, the index after its last entry read) until
+// the last, which says it is complete, and every part after the first
+// links back to the first. An address whose start is not an index is
+// refused, naming it.
+func TestConsoleTimelinePages(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = 3 })
+	hc := c.client(t)
+	resp, err := c.ac.Query(context.Background(), &liaisonv1.QueryRequest{Action: "request", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for _, e := range resp.GetEntries() {
+		want = append(want, e.GetIndex())
+	}
+	if len(want) < 4 {
+		t.Fatalf("the traffic made %d requests; the test needs more than 3", len(want))
+	}
+	rowRE := regexp.MustCompile(`<th scope="row"><a href="/entry/(\d+)"`)
+	nextRE := regexp.MustCompile(`<a href="(/timeline\?[^"]*)" id="next-part"`)
+	var got []int64
+	u, parts := "/timeline?action=request", 0
+	for u != "" {
+		parts++
+		if parts > len(want) {
+			t.Fatalf("more parts than entries: the pages do not move on (%s)", u)
+		}
+		resp, page := get(t, hc, c.url+html.UnescapeString(u))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %s\n%s", u, resp.Status, page)
+		}
+		var rows []int64
+		for _, m := range rowRE.FindAllStringSubmatch(page, -1) {
+			n, _ := strconv.ParseInt(m[1], 10, 64)
+			rows = append(rows, n)
+		}
+		slices.Reverse(rows) // newest first in the table
+		got = append(got, rows...)
+		if parts > 1 && !strings.Contains(page, `id="first-part"`) {
+			t.Errorf("part %d (%s) does not link to the first part", parts, u)
+		}
+		u = ""
+		if m := nextRE.FindStringSubmatch(page); m != nil {
+			u = m[1]
+			if !strings.Contains(page, "at least 3</strong> entries match") {
+				t.Errorf("a part that links to the next does not say at least 3 entries match")
+			}
+		} else if strings.Contains(page, "stopped reading") {
+			t.Fatalf("part %d says the console stopped reading but links to no next part:\n%s", parts, page)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the parts of the timeline list entries %v, want every request %v", got, want)
+	}
+	if parts < 2 {
+		t.Errorf("%d parts for %d entries read 3 at a time", parts, len(want))
+	}
+	if resp, page := get(t, hc, c.url+"/timeline?action=request&start=-1"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "(start)") {
+		t.Errorf("start=-1: %s, want 400 naming start:\n%s", resp.Status, page)
+	}
+}
+
+// TestConsoleNoticesPages: a console that reads at most one notice of a
+// list shows each list a part at a time: a link reads on from the entry
+// after the last notice listed (required_from, obligations_from) until
+// every notice has been shown, and the other list stays where it was.
+func TestConsoleNoticesPages(t *testing.T) {
+	f := startGateway(t)
+	m := f.aftercare(t, f.traffic(t))
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = 1 })
+	hc := c.client(t)
+	rowRE := regexp.MustCompile(`<tr data-entry="(\d+)"`)
+	nextRE := regexp.MustCompile(`<a href="(/notices\?[^"]*)" id="required-next"`)
+	var got []int64
+	u := "/notices"
+	for parts := 1; u != ""; parts++ {
+		if parts > 5 {
+			t.Fatalf("the required notices' parts do not move on (%s)", u)
+		}
+		resp, page := get(t, hc, c.url+html.UnescapeString(u))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %s\n%s", u, resp.Status, page)
+		}
+		req, _, _ := strings.Cut(page[strings.Index(page, `id="required-h"`):], `id="obligations-h"`)
+		for _, x := range rowRE.FindAllStringSubmatch(req, -1) {
+			n, _ := strconv.ParseInt(x[1], 10, 64)
+			got = append(got, n)
+		}
+		if parts > 1 && !strings.Contains(page, `id="required-first"`) {
+			t.Errorf("part %d of the required notices does not link to the oldest", parts)
+		}
+		if !strings.Contains(page, fmt.Sprintf(`data-entry="%d"`, m.correction.GetAuditIndex())) {
+			t.Errorf("part %d (%s) no longer lists the correction", parts, u)
+		}
+		u = ""
+		if x := nextRE.FindStringSubmatch(page); x != nil {
+			u = x[1]
+		}
+	}
+	if want := []int64{m.late.GetAuditIndex(), m.inTime.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("the parts list the required notices %v, want %v", got, want)
+	}
+	if resp, page := get(t, hc, c.url+"/notices?obligations_from=x"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "obligations_from") {
+		t.Errorf("obligations_from=x: %s, want 400 naming it", resp.Status)
+	}
+}
+
+// TestConsoleImpactPages: a console that reads at most 10 entries a
+// request replays a period part by part: a report that stopped at the
+// limit offers to replay the next part (start, the entry after the last it
+// read), and the parts together replay and flip what one reading of the
+// whole period does.
+func TestConsoleImpactPages(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	cand := filepath.Join(t.TempDir(), "candidate")
+	writeCandidate(t, cand)
+	summaryRE := regexp.MustCompile(`(\d+) decisions replayed: (\d+) flip`)
+	startRE := regexp.MustCompile(`<input type="hidden" name="start" value="(\d+)">`)
+	impact := func(c *consoleUnderTest, hc *http.Client, start string) (replayed, flips int, next string) {
+		t.Helper()
+		_, page := get(t, hc, c.url+"/impact")
+		form := url.Values{"csrf": {csrfOf(t, page)}, "candidate": {cand}}
+		if start != "" {
+			form.Set("start", start)
+		}
+		resp, body := post(t, hc, c.url+"/impact", form, nil)
+		m := summaryRE.FindStringSubmatch(body)
+		if resp.StatusCode != http.StatusOK || m == nil {
+			t.Fatalf("impact from %q = %s:\n%s", start, resp.Status, body)
+		}
+		replayed, _ = strconv.Atoi(m[1])
+		flips, _ = strconv.Atoi(m[2])
+		if n := startRE.FindStringSubmatch(body); n != nil {
+			next = n[1]
+			if n[1] == start {
+				t.Fatalf("the part from %s offers to replay on from %s again", start, n[1])
+			}
+		}
+		return replayed, flips, next
+	}
+	whole := startConsole(t, f, dkAuditor, nil)
+	wantReplayed, wantFlips, next := impact(whole, whole.client(t), "")
+	if next != "" || wantFlips == 0 {
+		t.Fatalf("read whole, the impact offers a next part (%q) or flips nothing (%d)", next, wantFlips)
+	}
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = 10 })
+	hc := c.client(t)
+	var replayed, flips, parts int
+	for start := ""; parts == 0 || start != ""; parts++ {
+		if parts > 50 {
+			t.Fatal("the impact's parts do not come to an end")
+		}
+		r, fl, n := impact(c, hc, start)
+		replayed, flips, start = replayed+r, flips+fl, n
+	}
+	if parts < 2 || replayed != wantReplayed || flips != wantFlips {
+		t.Errorf("in %d parts the impact replayed %d and flipped %d; read whole, %d and %d", parts, replayed, flips, wantReplayed, wantFlips)
+	}
+	_, page := get(t, hc, c.url+"/impact")
+	if resp, body := post(t, hc, c.url+"/impact", url.Values{"csrf": {csrfOf(t, page)}, "candidate": {cand}, "start": {"-2"}}, nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "(start)") {
+		t.Errorf("start -2: %s, want 400 naming start", resp.Status)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,8 +155,12 @@ type impactData struct {
 	Key       string
 	KeyID     string
 	From, To  string
-	Report    *impact
-	Error     string
+	// Start is the entry index the replay reads from (0: the period's
+	// first): a report that stopped at the console's limit replays on
+	// from the entry after the last it read (impact.Next).
+	Start  int64
+	Report *impact
+	Error  string
 }
 
 // An impact is what a candidate policy would have changed over a period.
@@ -164,6 +169,7 @@ type impact struct {
 	Source    string
 	Read      int
 	Truncated bool
+	Next      int64 // with Truncated, the index after the last entry read
 	Replayed  int
 	Unchanged int
 	Flips     int
@@ -216,6 +222,14 @@ func (s *Server) impactForm(w http.ResponseWriter, r *http.Request, ss *session)
 		fail(http.StatusBadRequest, err.Error())
 		return
 	}
+	if v := strings.TrimSpace(r.PostFormValue("start")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			fail(http.StatusBadRequest, fmt.Sprintf("Where to replay on from (start) must be an entry's index, a whole number from 0; the form says %q.", v))
+			return
+		}
+		d.Start = n
+	}
 	if d.Candidate == "" {
 		fail(http.StatusBadRequest, "Name the candidate: a policy directory, or a signed bundle (.tar.gz) with its verification key.")
 		return
@@ -231,7 +245,7 @@ func (s *Server) impactForm(w http.ResponseWriter, r *http.Request, ss *session)
 		fail(http.StatusUnprocessableEntity, "The candidate does not load as the gateway would load it (strict compile, its own tests, the samples): "+err.Error())
 		return
 	}
-	rep, err := s.replay(ctx, cand, from, to)
+	rep, err := s.replay(ctx, cand, from, to, d.Start)
 	if err != nil {
 		fail(http.StatusBadGateway, describeError(err))
 		return
@@ -266,8 +280,9 @@ func candidateSource(path, key, keyID string) (policies.Source, error) {
 }
 
 // replay re-decides the exchanges of [from, to) under cand, as `liaison
-// policy replay` does, reading the log with the officer's own rights.
-func (s *Server) replay(ctx context.Context, cand *policies.Engine, from, to time.Time) (*impact, error) {
+// policy replay` does, reading the log with the officer's own rights from
+// the entry index start, up to MaxEntries entries.
+func (s *Server) replay(ctx context.Context, cand *policies.Engine, from, to time.Time, start int64) (*impact, error) {
 	rp := policies.NewReplayer(cand, nil, gateway.PlanFields)
 	rep := &impact{Candidate: cand.Revision()}
 	// The entries are decided a page at a time, on all cores.
@@ -279,8 +294,10 @@ func (s *Server) replay(ctx context.Context, cand *policies.Engine, from, to tim
 		}
 		page = page[:0]
 	}
-	truncated, err := s.readEntries(ctx, &liaisonv1.QueryRequest{From: timestamppb.New(from), To: timestamppb.New(to)}, func(index int64, e *audit.Entry) {
+	var last int64
+	truncated, err := s.readEntries(ctx, &liaisonv1.QueryRequest{From: timestamppb.New(from), To: timestamppb.New(to), Start: start}, func(index int64, e *audit.Entry) {
 		rep.Read++
+		last = index
 		if rec, skip := gateway.RecordedFromEntry(index, e); skip != "" {
 			rp.Skip(skip)
 		} else if page = append(page, rec); len(page) == queryPage {
@@ -294,6 +311,9 @@ func (s *Server) replay(ctx context.Context, cand *policies.Engine, from, to tim
 		return nil, addErr
 	}
 	rep.Truncated = truncated
+	if truncated {
+		rep.Next = last + 1
+	}
 	rr := rp.Report()
 	rep.Replayed, rep.Unchanged, rep.Flips = rr.Replayed, rr.Unchanged, rr.Flips()
 	rep.ConditionsOnly = rr.ConditionsOnly()

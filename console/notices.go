@@ -40,6 +40,35 @@ type noticeFilter struct {
 	Late      bool   // only those not acknowledged in time
 	Recipient string // only notices to this agency
 	Days      int    // a correction open longer than this is overdue
+	// RequiredFrom and ObligationsFrom are where the page reads on in
+	// each list (its start, an audit index): the list's next part
+	// begins after the last notice of the part before.
+	RequiredFrom, ObligationsFrom int64
+}
+
+// url is the notices page's address for f, reading the required notices
+// from required and the obligation notices from obligations.
+func (f noticeFilter) url(required, obligations int64) string {
+	v := url.Values{}
+	if f.Late {
+		v.Set("late", "1")
+	}
+	if f.Recipient != "" {
+		v.Set("recipient", f.Recipient)
+	}
+	if f.Days != defaultOpenDays {
+		v.Set("days", strconv.Itoa(f.Days))
+	}
+	if required > 0 {
+		v.Set("required_from", strconv.FormatInt(required, 10))
+	}
+	if obligations > 0 {
+		v.Set("obligations_from", strconv.FormatInt(obligations, 10))
+	}
+	if len(v) == 0 {
+		return "/notices"
+	}
+	return "/notices?" + v.Encode()
 }
 
 // A requiredRow is a required notice (Exchange.Notify) not yet
@@ -104,6 +133,13 @@ type noticePart[R any] struct {
 	Rows        []R
 	Late        int
 	Truncated   bool
+	// From is the audit index the list was read from (0: its oldest).
+	// With Truncated, Next is the index after its last row, where the
+	// next part begins, and NextURL and FirstURL the addresses of the
+	// next part and of the first.
+	From              int64
+	Next              int64
+	NextURL, FirstURL string
 }
 
 type noticesData struct {
@@ -178,6 +214,19 @@ func (s *Server) notices(w http.ResponseWriter, r *http.Request, ss *session) {
 	if q.Has("late") && q.Get("late") != "1" {
 		d.Error = "Only those not acknowledged in time: the address says late=" + q.Get("late") + "; it must be late=1, or left out for all."
 	}
+	for _, p := range []struct {
+		name string
+		to   *int64
+	}{{"required_from", &d.F.RequiredFrom}, {"obligations_from", &d.F.ObligationsFrom}} {
+		if v := strings.TrimSpace(q.Get(p.name)); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				d.Error = "Where a list reads on from (" + p.name + ") must be an entry's index, a whole number from 0."
+			} else {
+				*p.to = n
+			}
+		}
+	}
 	if d.F.Recipient != "" && !agencyIDRE.MatchString(d.F.Recipient) {
 		d.Error = "The recipient must be an agency id as the registry spells it: 1 to 64 lower-case letters, digits, '.', '_' or '-' (e.g. dk-police-aarhus)."
 	}
@@ -197,7 +246,8 @@ func (s *Server) requiredNotices(ctx context.Context, f noticeFilter) (p noticeP
 		p.Unavailable = true
 		return p
 	}
-	list, more, err := s.listNotices(ctx, &liaisonv1.ListNoticesRequest{UnacknowledgedOnly: true, LateOnly: f.Late, Recipient: f.Recipient})
+	p.From = f.RequiredFrom
+	list, more, err := s.listNotices(ctx, f.RequiredFrom, &liaisonv1.ListNoticesRequest{UnacknowledgedOnly: true, LateOnly: f.Late, Recipient: f.Recipient})
 	if status.Code(err) == codes.Unimplemented {
 		p.Unavailable = true
 		return p
@@ -221,17 +271,21 @@ func (s *Server) requiredNotices(ctx context.Context, f noticeFilter) (p noticeP
 		p.Rows = append(p.Rows, rw)
 	}
 	p.Truncated = more
+	if more && len(list) > 0 {
+		p.Next = list[len(list)-1].GetAuditIndex() + 1
+		p.NextURL = f.url(p.Next, f.ObligationsFrom)
+	}
+	p.FirstURL = f.url(0, f.ObligationsFrom)
 	return p
 }
 
 // readPages reads a list the gateway serves a page at a time, oldest
-// first by audit index: noticesPage at a time, each page from the index
-// after the last one listed, until a page is not full or most have been
-// read. more is set if there are more than most, or if the gateway
+// first by audit index, from start: noticesPage at a time, each page from
+// the index after the last one listed, until a page is not full or most
+// have been read. more is set if there are more than most, or if the gateway
 // listed none beyond the first page (one that does not read on from
 // start).
-func readPages[T any](most int, list func(start int64, limit int32) ([]T, error), index func(T) int64) (out []T, more bool, err error) {
-	var start int64
+func readPages[T any](most int, start int64, list func(start int64, limit int32) ([]T, error), index func(T) int64) (out []T, more bool, err error) {
 	for {
 		limit := min(noticesPage, most-len(out)+1) // one more than most tells whether there are more
 		page, err := list(start, int32(limit))
@@ -253,19 +307,20 @@ func readPages[T any](most int, list func(start int64, limit int32) ([]T, error)
 	}
 }
 
-// listNotices reads every required notice req selects, up to MaxEntries.
-func (s *Server) listNotices(ctx context.Context, req *liaisonv1.ListNoticesRequest) ([]*liaisonv1.TrackedNotice, bool, error) {
-	return readPages(s.cfg.MaxEntries, func(start int64, limit int32) ([]*liaisonv1.TrackedNotice, error) {
+// listNotices reads the required notices req selects from the audit
+// index start, up to MaxEntries.
+func (s *Server) listNotices(ctx context.Context, start int64, req *liaisonv1.ListNoticesRequest) ([]*liaisonv1.TrackedNotice, bool, error) {
+	return readPages(s.cfg.MaxEntries, start, func(start int64, limit int32) ([]*liaisonv1.TrackedNotice, error) {
 		req.Start, req.Limit = start, limit
 		resp, err := s.cfg.Notices.ListNotices(ctx, req)
 		return resp.GetNotices(), err
 	}, (*liaisonv1.TrackedNotice).GetAuditIndex)
 }
 
-// listObligationNotices reads every correction, withdrawal and expiry
-// notice req selects, up to MaxEntries.
-func (s *Server) listObligationNotices(ctx context.Context, req *liaisonv1.ListObligationNoticesRequest) ([]*liaisonv1.ListedNotice, bool, error) {
-	return readPages(s.cfg.MaxEntries, func(start int64, limit int32) ([]*liaisonv1.ListedNotice, error) {
+// listObligationNotices reads the corrections, withdrawals and expiry
+// notices req selects from the audit index start, up to MaxEntries.
+func (s *Server) listObligationNotices(ctx context.Context, start int64, req *liaisonv1.ListObligationNoticesRequest) ([]*liaisonv1.ListedNotice, bool, error) {
+	return readPages(s.cfg.MaxEntries, start, func(start int64, limit int32) ([]*liaisonv1.ListedNotice, error) {
 		req.Start, req.Limit = start, limit
 		resp, err := s.cfg.Aftercare.ListObligationNotices(ctx, req)
 		return resp.GetNotices(), err
@@ -290,7 +345,8 @@ func (s *Server) obligationNotices(ctx context.Context, f noticeFilter, now time
 	if f.Late {
 		req.SentBefore = timestamppb.New(overdueBefore)
 	}
-	list, more, err := s.listObligationNotices(ctx, req)
+	p.From = f.ObligationsFrom
+	list, more, err := s.listObligationNotices(ctx, f.ObligationsFrom, req)
 	if status.Code(err) == codes.Unimplemented {
 		p.Unavailable = true
 		return p
@@ -313,6 +369,11 @@ func (s *Server) obligationNotices(ctx context.Context, f noticeFilter, now time
 		p.Rows = append(p.Rows, rw)
 	}
 	p.Truncated = more
+	if more && len(list) > 0 {
+		p.Next = list[len(list)-1].GetAuditIndex() + 1
+		p.NextURL = f.url(f.RequiredFrom, p.Next)
+	}
+	p.FirstURL = f.url(f.RequiredFrom, 0)
 	return p
 }
 
@@ -322,7 +383,7 @@ func (s *Server) obligationNotices(ctx context.Context, f noticeFilter, now time
 func (s *Server) pendingForwards(ctx context.Context, f noticeFilter) (p noticePart[forwardRow]) {
 	var errs []string
 	if s.cfg.Notices != nil {
-		list, more, err := s.listNotices(ctx, &liaisonv1.ListNoticesRequest{ForwardPendingOnly: true, Recipient: f.Recipient})
+		list, more, err := s.listNotices(ctx, 0, &liaisonv1.ListNoticesRequest{ForwardPendingOnly: true, Recipient: f.Recipient})
 		switch {
 		case status.Code(err) == codes.Unimplemented:
 		case err != nil:
@@ -335,7 +396,7 @@ func (s *Server) pendingForwards(ctx context.Context, f noticeFilter) (p noticeP
 		p.Truncated = more
 	}
 	if s.cfg.Aftercare != nil {
-		list, more, err := s.listObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{ForwardPendingOnly: true, Recipient: f.Recipient})
+		list, more, err := s.listObligationNotices(ctx, 0, &liaisonv1.ListObligationNoticesRequest{ForwardPendingOnly: true, Recipient: f.Recipient})
 		switch {
 		case status.Code(err) == codes.Unimplemented:
 		case err != nil:

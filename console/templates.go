@@ -45,6 +45,7 @@ var funcs = template.FuncMap{
 	},
 	"add":      func(a, b int) int { return a + b },
 	"sub":      func(a, b int) int { return a - b },
+	"sub64":    func(a, b int64) int64 { return a - b },
 	"released": func(o string) bool { return o == "disclose" || o == "pseudonymise" || o == "hit_only" },
 	"refusal":  func(o string) bool { return o == "deny" || o == "refused" },
 }
