@@ -272,6 +272,21 @@ type row struct {
 	// a receipt that holds; empty for no peer refusal.
 	PeerDenial string
 	PeerIndex  string
+	// PeerOutcome says, in words, what became of the exchange at the peer
+	// gateway where the entry's outcome alone does not (detail
+	// peer_outcome): a failed forward it may have delivered, an
+	// acknowledgement that stands here only.
+	PeerOutcome string
+}
+
+// peerOutcomes says what each detail peer_outcome means for an auditor.
+var peerOutcomes = map[string]string{
+	"unknown":              "Delivery at the peer gateway unknown: it delivered only if its log holds an entry naming this exchange's pending entry; check there.",
+	"deferred":             "Acknowledged here while the sender's gateway did not answer: forwarded to it later.",
+	"already_acknowledged": "The peer gateway had taken this acknowledgement already (an earlier forward's answer was lost).",
+	"notice_withdrawn":     "The notice was withdrawn at the sender's gateway before this acknowledgement reached it (NOTICE_WITHDRAWN): the acknowledgement stands here only.",
+	"notice_unknown":       "The sender's gateway holds no such notice (NOTICE_UNKNOWN): the acknowledgement stands here only.",
+	"already_at_date":      "The peer gateway held the date already (an earlier forward's answer was lost).",
 }
 
 func rowOf(index int64, e *audit.Entry) row {
@@ -290,6 +305,9 @@ func rowOf(index int64, e *audit.Entry) row {
 		r.Case = e.Case.ID
 	}
 	r.PeerDenial, r.PeerIndex = e.Detail["peer_denial"], e.Detail["peer_index"]
+	if o := e.Detail["peer_outcome"]; o != "" {
+		r.PeerOutcome = cmpOr(peerOutcomes[o], "At the peer gateway: "+strings.ReplaceAll(o, "_", " ")+".")
+	}
 	if e.Holder != nil {
 		r.Holder = e.Holder.Agency
 	}

@@ -1030,3 +1030,45 @@ func TestBrowserPeerDenial(t *testing.T) {
 	}
 	check(t, ctx, "an unverified peer denial")
 }
+
+// TestBrowserPeerOutcome: what became of an exchange at the peer gateway,
+// where its outcome alone misleads, is said in words in the timeline and
+// on the entry: a forward that failed PEER_UNAVAILABLE may have been
+// delivered there (peer_outcome unknown), and an acknowledgement the
+// sender's gateway refused NOTICE_WITHDRAWN stands here only.
+func TestBrowserPeerOutcome(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	now := time.Now().UTC().Add(-time.Minute)
+	prison := audit.Party{Agency: "dk-prison-east", Kind: "prison", Jurisdiction: "DK"}
+	probation := audit.Party{Agency: "nl-probation", Kind: "probation", Jurisdiction: "NL"}
+	idx := f.appendEntries(t,
+		&audit.Entry{Time: now, Action: "disclose", RequestID: "req-forward",
+			Requester: &audit.Requester{Agency: prison.Agency, Kind: prison.Kind, Jurisdiction: "DK", Officer: "kf.release.coordinator"},
+			Holder:    &prison, Recipients: []audit.Party{probation}, RecordType: "release_notice", Purpose: "risk_management",
+			Outcome: audit.OutcomeFailed, Reasons: []string{"PEER_UNAVAILABLE"}, Detail: map[string]string{"peer": "nl-gateway", "peer_outcome": "unknown"}},
+		&audit.Entry{Time: now, Action: "notice_acknowledge", RequestID: "req-ack",
+			Requester: &audit.Requester{Agency: probation.Agency, Kind: probation.Kind, Jurisdiction: "NL", Officer: "po.bakker"},
+			Holder:    &prison, Recipients: []audit.Party{probation}, Outcome: audit.OutcomeOK,
+			Detail: map[string]string{"peer": "dk-gateway", "notice_id": "n-1", "peer_outcome": "notice_withdrawn"}},
+	)
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+	do(t, ctx, "timeline", chromedp.Navigate(c.url+"/timeline?action=all"))
+	row := func(index int64) string {
+		t.Helper()
+		return run(t, ctx, "row", chromedp.Evaluate[string](fmt.Sprintf(`(() => { const a = document.querySelector('#entries a[href="/entry/%d"]'); return a ? a.closest("tr").innerText.replace(/\s+/g, " ") : ""; })()`, index)))
+	}
+	if got := row(idx[0]); !strings.Contains(got, "Delivery at the peer gateway unknown") {
+		t.Errorf("the failed forward reads %q in the timeline; it does not say the peer may have delivered it", got)
+	}
+	if got := row(idx[1]); !strings.Contains(got, "withdrawn at the sender's gateway") || !strings.Contains(got, "stands here only") {
+		t.Errorf("the acknowledgement of a withdrawn notice reads %q in the timeline; it does not say it stands here only", got)
+	}
+	check(t, ctx, "the timeline with peer outcomes")
+	do(t, ctx, "the failed forward", chromedp.Navigate(fmt.Sprintf("%s/entry/%d", c.url, idx[0])))
+	if got := text(t, ctx, "#entry-peer-outcome"); !strings.HasPrefix(got, "Delivery at the peer gateway unknown") {
+		t.Errorf("the failed forward's entry says %q beside its outcome", got)
+	}
+	check(t, ctx, "a forward of unknown outcome")
+}
