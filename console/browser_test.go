@@ -1072,3 +1072,48 @@ func TestBrowserPeerOutcome(t *testing.T) {
 	}
 	check(t, ctx, "a forward of unknown outcome")
 }
+
+// TestBrowserNoticesWithdrawnLate: a required notice not acknowledged by
+// its deadline and closed later, unacknowledged, when its release was
+// withdrawn (TrackedNotice.withdrawn, withdrawal_audit_index) is no
+// longer among those awaited, but the late ones name it, late, with the
+// entry that closed it; the notices page without the late filter does
+// not.
+func TestBrowserNoticesWithdrawnLate(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	m := f.aftercare(t, f.traffic(t))
+	wr, err := liaisonv1.NewAftercareClient(f.conn(t, dkPrison)).Withdraw(context.Background(), &liaisonv1.WithdrawRequest{
+		SubjectId: "SYN-DK-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE, Withdraws: []int64{m.late.GetAuditIndex()},
+		Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Obligation: liaisonv1.Obligation_OBLIGATION_ERASE,
+		Justification: "The release notice named the wrong person.",
+	})
+	if err != nil || len(wr.GetResults()) != 1 {
+		t.Fatalf("Withdraw = %v, %v; want one withdrawal", wr, err)
+	}
+	withdrawal := wr.GetResults()[0].GetAuditIndex()
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+	rows := func(sel string) []string {
+		t.Helper()
+		return run(t, ctx, "rows of "+sel, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(`+strconv.Quote(sel)+`)).map(r => r.dataset.entry)`))
+	}
+	do(t, ctx, "late notices", chromedp.Navigate(c.url+"/notices?late=1"))
+	if got := rows("#required tbody tr"); len(got) != 0 {
+		t.Errorf("the late notices still awaited are entries %v, want none (the late one was withdrawn)", got)
+	}
+	if got, want := rows("#withdrawn-required tbody tr"), []string{strconv.FormatInt(m.late.GetAuditIndex(), 10)}; !slices.Equal(got, want) {
+		t.Fatalf("the late notices closed unacknowledged are entries %v, want %v", got, want)
+	}
+	row := run(t, ctx, "row", chromedp.Evaluate[string](`document.querySelector("#withdrawn-required tbody tr").innerText.replace(/\s+/g, " ")`))
+	for _, want := range []string{"Late", "closed unacknowledged", fmt.Sprintf("#%d closed by", withdrawal)} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the withdrawn late notice reads %q; it does not say %q", row, want)
+		}
+	}
+	check(t, ctx, "the late notices with one closed unacknowledged")
+	do(t, ctx, "all notices", chromedp.Navigate(c.url+"/notices"))
+	if n := run(t, ctx, "section", chromedp.Evaluate[int](`document.querySelectorAll("#withdrawn-required").length`)); n != 0 {
+		t.Error("without the late filter the page lists the notices closed unacknowledged too")
+	}
+}

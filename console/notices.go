@@ -93,6 +93,11 @@ type requiredRow struct {
 	// The entries of its escalation and of its deadline passing; -1 if
 	// none.
 	EscalationIndex, OverdueIndex int64
+	// Withdrawn is when it was closed unacknowledged (its release
+	// withdrawn, corrected with a new date, or ended), by the entry
+	// WithdrawalIndex; zero and -1 if it was not.
+	Withdrawn       time.Time
+	WithdrawalIndex int64
 }
 
 // An obligationRow is a correction, withdrawal or expiry notice
@@ -143,12 +148,15 @@ type noticePart[R any] struct {
 }
 
 type noticesData struct {
-	F           noticeFilter
-	Error       string
-	Now         time.Time
-	Required    noticePart[requiredRow]
-	Obligations noticePart[obligationRow]
-	Forwards    noticePart[forwardRow]
+	F        noticeFilter
+	Error    string
+	Now      time.Time
+	Required noticePart[requiredRow]
+	// WithdrawnLate, with the late filter, are the required notices
+	// closed unacknowledged after their deadline: late all the same.
+	WithdrawnLate noticePart[requiredRow]
+	Obligations   noticePart[obligationRow]
+	Forwards      noticePart[forwardRow]
 }
 
 // obligations says what each obligation asks of the recipient, as
@@ -236,6 +244,9 @@ func (s *Server) notices(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	ctx := r.Context()
 	d.Required = s.requiredNotices(ctx, d.F)
+	if d.F.Late {
+		d.WithdrawnLate = s.withdrawnLate(ctx, d.F)
+	}
 	d.Obligations = s.obligationNotices(ctx, d.F, d.Now)
 	d.Forwards = s.pendingForwards(ctx, d.F)
 	s.render(w, r, ss, http.StatusOK, "notices", "Notices", d)
@@ -257,14 +268,7 @@ func (s *Server) requiredNotices(ctx context.Context, f noticeFilter) (p noticeP
 		return p
 	}
 	for _, n := range list {
-		rw := requiredRow{
-			ID: n.GetNoticeId(), Event: enumName(n.GetEventType().String(), "SUBJECT_EVENT_TYPE_"),
-			Sender: n.GetSender(), Recipient: n.GetRecipient(), Rule: n.GetRule(),
-			Sent: parseRFC3339(n.GetSent()), EscalateAt: parseRFC3339(n.GetEscalateAt()), Escalated: parseRFC3339(n.GetEscalated()),
-			Deadline: parseRFC3339(n.GetAcknowledgeBy()), Overdue: parseRFC3339(n.GetOverdue()), Late: n.GetLate(),
-			Index: n.GetAuditIndex(), EscalationIndex: indexOrNone(n.GetEscalationAuditIndex(), n.GetEscalated()),
-			OverdueIndex: indexOrNone(n.GetOverdueAuditIndex(), n.GetOverdue()), Peer: n.GetPeer(),
-		}
+		rw := requiredRowOf(n)
 		if rw.Late {
 			p.Late++
 		}
@@ -276,6 +280,46 @@ func (s *Server) requiredNotices(ctx context.Context, f noticeFilter) (p noticeP
 		p.NextURL = f.url(p.Next, f.ObligationsFrom)
 	}
 	p.FirstURL = f.url(0, f.ObligationsFrom)
+	return p
+}
+
+// requiredRowOf is a required notice as the page lists it.
+func requiredRowOf(n *liaisonv1.TrackedNotice) requiredRow {
+	return requiredRow{
+		ID: n.GetNoticeId(), Event: enumName(n.GetEventType().String(), "SUBJECT_EVENT_TYPE_"),
+		Sender: n.GetSender(), Recipient: n.GetRecipient(), Rule: n.GetRule(),
+		Sent: parseRFC3339(n.GetSent()), EscalateAt: parseRFC3339(n.GetEscalateAt()), Escalated: parseRFC3339(n.GetEscalated()),
+		Deadline: parseRFC3339(n.GetAcknowledgeBy()), Overdue: parseRFC3339(n.GetOverdue()), Late: n.GetLate(),
+		Index: n.GetAuditIndex(), EscalationIndex: indexOrNone(n.GetEscalationAuditIndex(), n.GetEscalated()),
+		OverdueIndex: indexOrNone(n.GetOverdueAuditIndex(), n.GetOverdue()), Peer: n.GetPeer(),
+		Withdrawn: parseRFC3339(n.GetWithdrawn()), WithdrawalIndex: indexOrNone(n.GetWithdrawalAuditIndex(), n.GetWithdrawn()),
+	}
+}
+
+// withdrawnLate lists the required notices closed unacknowledged after
+// their deadline (TrackedNotice.withdrawn, late): no longer awaited, so
+// not among the required notices, but not acknowledged in time. One more
+// read of the officer's, made only with the late filter.
+func (s *Server) withdrawnLate(ctx context.Context, f noticeFilter) (p noticePart[requiredRow]) {
+	if s.cfg.Notices == nil {
+		p.Unavailable = true
+		return p
+	}
+	list, more, err := s.listNotices(ctx, 0, &liaisonv1.ListNoticesRequest{LateOnly: true, Recipient: f.Recipient})
+	if status.Code(err) == codes.Unimplemented {
+		p.Unavailable = true
+		return p
+	}
+	if err != nil {
+		p.Error = describeError(err)
+		return p
+	}
+	for _, n := range list {
+		if n.GetWithdrawn() != "" && n.GetAcknowledged() == "" {
+			p.Rows = append(p.Rows, requiredRowOf(n))
+		}
+	}
+	p.Truncated = more
 	return p
 }
 
