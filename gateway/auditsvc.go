@@ -248,7 +248,7 @@ func reportedNotices(ns []audit.NoticeReport) []*liaisonv1.ReportedNotice {
 		rn := &liaisonv1.ReportedNotice{
 			Index: n.Index, Time: timestamppb.New(n.Time), Kind: n.Kind, Recipient: n.Recipient, Holder: n.Holder,
 			RefersTo: n.RefersTo, Reason: n.Reason, Obligation: n.Obligation, Outcome: n.Outcome, Fields: n.Fields,
-			RecordType: n.RecordType,
+			RecordType: n.RecordType, SupersededBy: n.SupersededBy,
 		}
 		if !n.Acknowledged.IsZero() {
 			rn.Acknowledged = timestamppb.New(n.Acknowledged)

@@ -199,6 +199,22 @@ func TestSupersededNoticeIsClosed(t *testing.T) {
 		if open := list(false); len(open) != 1 || open[w.GetResults()[0].GetAuditIndex()] == nil {
 			t.Errorf("open notices = %v; want only the withdrawal", open)
 		}
+		// The person's access report says the same: the first correction
+		// was replaced by the second, not left unacknowledged.
+		rep, err := liaisonv1.NewAuditClient(s.conn(t, dkAuditor)).AccessReport(ctx, &liaisonv1.AccessReportRequest{SubjectId: "SYN-DK-0001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reported := map[int64]*liaisonv1.ReportedNotice{}
+		for _, n := range rep.GetCorrections() {
+			reported[n.GetIndex()] = n
+		}
+		if n := reported[first.GetAuditIndex()]; n == nil || n.GetSupersededBy() != second.GetAuditIndex() || n.GetAcknowledged() != nil {
+			t.Errorf("the first correction in the access report = %v; want it superseded by %d, not acknowledged", n, second.GetAuditIndex())
+		}
+		if n := reported[second.GetAuditIndex()]; n == nil || n.GetSupersededBy() != 0 || n.GetAcknowledged() == nil {
+			t.Errorf("the second correction in the access report = %v; want it acknowledged, not superseded", n)
+		}
 	})
 }
 

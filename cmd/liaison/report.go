@@ -58,8 +58,11 @@ func renderReport(w io.Writer, r *liaisonv1.AccessReportResponse) {
 		fmt.Fprintf(w, "   to:         %s\n", dash(n.GetRecipient()))
 		fmt.Fprintf(w, "   from:       %s\n", dash(n.GetHolder()))
 		acked := "not yet"
-		if n.GetAcknowledged() != nil {
+		switch {
+		case n.GetAcknowledged() != nil:
 			acked = n.GetAcknowledged().AsTime().UTC().Format("2006-01-02")
+		case n.GetSupersededBy() > 0:
+			acked = fmt.Sprintf("no: replaced, before it was, by the notice in log entry %d", n.GetSupersededBy())
 		}
 		fmt.Fprintf(w, "   acknowledged: %s\n", acked)
 		fmt.Fprintf(w, "   log entry:  %d, about entries %s\n", n.GetIndex(), audit.FormatIndexes(n.GetRefersTo()))

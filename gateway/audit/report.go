@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -57,6 +58,11 @@ type NoticeReport struct {
 	Fields       []string // for a correction: the fields that left, by name
 	RecordType   string
 	Acknowledged time.Time // zero while not acknowledged
+	// SupersededBy is the later notice to the same recipient that refers
+	// to this one (a correction is itself a release) and was sent before
+	// this one was acknowledged, as SentNotice.SupersededBy, or 0: this
+	// one is then closed without an acknowledgement.
+	SupersededBy int64
 }
 
 // A Disclosure is one release of information about the subject, as the
@@ -110,7 +116,8 @@ func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (
 	}
 	r := &AccessReport{Subject: subject, OfficersWithheld: !withOfficers}
 	acks := map[int64]time.Time{}
-	hidden := map[int64]bool{} // entries left out as restricted, and notices about them alone
+	ackIdx := map[int64]int64{} // a notice's first acknowledgement's entry
+	hidden := map[int64]bool{}  // entries left out as restricted, and notices about them alone
 	for start := int64(0); ; {
 		recs, err := q.Query(ctx, Filter{Subject: subject, Start: start, Limit: reportPage})
 		if err != nil {
@@ -131,6 +138,7 @@ func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (
 				if n, err := strconv.ParseInt(e.Detail[DetailNotice], 10, 64); err == nil {
 					if _, ok := acks[n]; !ok {
 						acks[n] = AcknowledgedAt(e) // a forwarded one: when it was made
+						ackIdx[n] = rec.Index
 					}
 				}
 			}
@@ -172,7 +180,37 @@ func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (
 					list[i].Acknowledged = acks[list[i].Index]
 				}
 			}
+			superseded(r, ackIdx)
 			return r, nil
+		}
+	}
+}
+
+// superseded sets SupersededBy on the report's notices as the stores set
+// SentNotice.SupersededBy: a notice is superseded by the first later notice
+// to the same recipient that refers to it, sent before its first
+// acknowledgement (ackIdx, by notice). Only notices the report lists are
+// looked at, so none is said superseded by a notice left out of it.
+func superseded(r *AccessReport, ackIdx map[int64]int64) {
+	byIndex := map[int64]*NoticeReport{}
+	var all []*NoticeReport
+	for _, list := range [][]NoticeReport{r.Corrections, r.Withdrawals} {
+		for i := range list {
+			byIndex[list[i].Index] = &list[i]
+			all = append(all, &list[i])
+		}
+	}
+	slices.SortFunc(all, func(a, b *NoticeReport) int { return cmp.Compare(a.Index, b.Index) })
+	for _, m := range all {
+		for _, ref := range m.RefersTo {
+			n := byIndex[ref]
+			if n == nil || n.Index >= m.Index || n.Recipient != m.Recipient || n.SupersededBy != 0 {
+				continue
+			}
+			if ack, ok := ackIdx[n.Index]; ok && ack < m.Index {
+				continue // acknowledged before the later notice was sent
+			}
+			n.SupersededBy = m.Index
 		}
 	}
 }

@@ -194,3 +194,62 @@ func TestReportNamesNoRestrictedRelease(t *testing.T) {
 			r.Withdrawals, expired, open, hidden, withdrawn)
 	}
 }
+
+// TestReportSaysWhichNoticeSupersededAnother: a correction corrected again
+// before its recipient acknowledged it is superseded by the later one (it
+// is closed without an acknowledgement, as the stores record it), and the
+// report says by which, rather than leaving it "not acknowledged"; one
+// acknowledged before the later correction is not superseded, nor is a
+// notice to another recipient.
+func TestReportSaysWhichNoticeSupersededAnother(t *testing.T) {
+	ctx := t.Context()
+	l := newLog(t, audit.Config{})
+	const anna = "apsn:anna"
+	appendTo := func(e *audit.Entry, recipient string) int64 {
+		t.Helper()
+		e.Subject, e.Recipients = &audit.Subject{Pseudonym: anna}, []audit.Party{{Agency: recipient}}
+		idx, err := l.Append(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idx
+	}
+	correct := func(i int, recipient string, of int64) int64 {
+		e := entry(i)
+		e.Action = audit.ActionCorrect
+		e.Detail = map[string]string{audit.DetailNoticeKind: audit.NoticeCorrection, audit.DetailRefersTo: audit.FormatIndexes([]int64{of}),
+			audit.DetailReason: "CORRECTED", audit.DetailObligation: audit.ObligationRectify}
+		return appendTo(e, recipient)
+	}
+	acknowledge := func(i int, recipient string, notice int64) {
+		e := entry(i)
+		e.Action, e.Outcome = audit.ActionAcknowledgeNotice, audit.OutcomeOK
+		e.Detail = map[string]string{audit.DetailNotice: strconv.FormatInt(notice, 10), audit.DetailDone: audit.ObligationRectify}
+		appendTo(e, recipient)
+	}
+	toPolice := appendTo(entry(0), "police-nl")
+	first := correct(1, "police-nl", toPolice)
+	second := correct(2, "police-nl", first) // before the police acknowledged the first
+	acknowledge(3, "police-nl", second)
+	toProbation := appendTo(entry(4), "probation-nl")
+	acked := correct(5, "probation-nl", toProbation)
+	acknowledge(6, "probation-nl", acked)
+	again := correct(7, "probation-nl", acked) // after the acknowledgement
+
+	r, err := audit.Report(ctx, l, anna, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]int64{first: second, second: 0, acked: 0, again: 0}
+	if len(r.Corrections) != len(want) {
+		t.Fatalf("report corrections %+v; want %d", r.Corrections, len(want))
+	}
+	for _, c := range r.Corrections {
+		if c.SupersededBy != want[c.Index] {
+			t.Errorf("correction %d superseded by %d, want %d", c.Index, c.SupersededBy, want[c.Index])
+		}
+		if c.Index == first && !c.Acknowledged.IsZero() {
+			t.Errorf("the superseded correction %d is reported acknowledged at %v", first, c.Acknowledged)
+		}
+	}
+}

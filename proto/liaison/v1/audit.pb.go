@@ -923,7 +923,14 @@ type ReportedNotice struct {
 	// The record type in snake_case.
 	RecordType string `protobuf:"bytes,11,opt,name=record_type,json=recordType,proto3" json:"record_type,omitempty"`
 	// When the recipient acknowledged it; unset while it has not.
-	Acknowledged  *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=acknowledged,proto3" json:"acknowledged,omitempty"`
+	Acknowledged *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=acknowledged,proto3" json:"acknowledged,omitempty"`
+	// The index of the later notice to the same recipient that replaced it
+	// before it was acknowledged (a correction corrected again, or a
+	// withdrawal or expiry notice of a correction: a correction is itself a
+	// release), as ListedNotice.superseded_by; 0 if none. Such a notice
+	// is closed without an acknowledgement (its unread inbox item was
+	// withdrawn), and acknowledged stays unset.
+	SupersededBy  int64 `protobuf:"varint,13,opt,name=superseded_by,json=supersededBy,proto3" json:"superseded_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1040,6 +1047,13 @@ func (x *ReportedNotice) GetAcknowledged() *timestamppb.Timestamp {
 		return x.Acknowledged
 	}
 	return nil
+}
+
+func (x *ReportedNotice) GetSupersededBy() int64 {
+	if x != nil {
+		return x.SupersededBy
+	}
+	return 0
 }
 
 // ReportedDisclosure is one release of information about the person.
@@ -1271,7 +1285,7 @@ const file_liaison_v1_audit_proto_rawDesc = "" +
 	"\vdisclosures\x18\x03 \x03(\v2\x1e.liaison.v1.ReportedDisclosureR\vdisclosures\x12+\n" +
 	"\x11officers_withheld\x18\x04 \x01(\bR\x10officersWithheld\x12<\n" +
 	"\vcorrections\x18\x05 \x03(\v2\x1a.liaison.v1.ReportedNoticeR\vcorrections\x12<\n" +
-	"\vwithdrawals\x18\x06 \x03(\v2\x1a.liaison.v1.ReportedNoticeR\vwithdrawals\"\x88\x03\n" +
+	"\vwithdrawals\x18\x06 \x03(\v2\x1a.liaison.v1.ReportedNoticeR\vwithdrawals\"\xad\x03\n" +
 	"\x0eReportedNotice\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x03R\x05index\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x12\n" +
@@ -1288,7 +1302,8 @@ const file_liaison_v1_audit_proto_rawDesc = "" +
 	" \x03(\tR\x06fields\x12\x1f\n" +
 	"\vrecord_type\x18\v \x01(\tR\n" +
 	"recordType\x12>\n" +
-	"\facknowledged\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\facknowledged\"\xa7\x03\n" +
+	"\facknowledged\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\facknowledged\x12#\n" +
+	"\rsuperseded_by\x18\r \x01(\x03R\fsupersededBy\"\xa7\x03\n" +
 	"\x12ReportedDisclosure\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x03R\x05index\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +

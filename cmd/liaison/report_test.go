@@ -1,0 +1,40 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// TestReportSaysASupersededNoticeWasReplaced: the printed access report
+// says that a correction replaced by a later one before its recipient
+// acknowledged it was replaced, and by which entry, not "not yet" (it can
+// no longer be acknowledged); an acknowledged one gives its date, an open
+// one "not yet".
+func TestReportSaysASupersededNoticeWasReplaced(t *testing.T) {
+	t.Parallel()
+	sent := timestamppb.New(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
+	n := func(index, supersededBy int64, acked *timestamppb.Timestamp) *liaisonv1.ReportedNotice {
+		return &liaisonv1.ReportedNotice{Index: index, Time: sent, Kind: "correction", Recipient: "dk-police-aarhus",
+			Holder: "dk-prison-east", RefersTo: []int64{index - 1}, RecordType: "release_notice", Obligation: "rectify",
+			SupersededBy: supersededBy, Acknowledged: acked}
+	}
+	var b strings.Builder
+	renderReport(&b, &liaisonv1.AccessReportResponse{
+		SubjectPseudonym: "apsn:x", Produced: sent,
+		Corrections: []*liaisonv1.ReportedNotice{n(7, 9, nil), n(9, 0, timestamppb.New(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))), n(12, 0, nil)},
+	})
+	out := b.String()
+	for _, want := range []string{
+		"acknowledged: no: replaced, before it was, by the notice in log entry 9\n",
+		"acknowledged: 2026-11-27\n",
+		"acknowledged: not yet\n",
+	} {
+		if strings.Count(out, want) != 1 {
+			t.Errorf("the report says %q %d times, want once:\n%s", want, strings.Count(out, want), out)
+		}
+	}
+}
