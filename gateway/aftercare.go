@@ -208,6 +208,7 @@ func noticeResult(ex *exchange, res *liaisonv1.NoticeResult, err error) {
 	res.AuditIndex = ex.index
 	if err != nil {
 		res.Kind, res.Outcome, res.Obligation = liaisonv1.ObligationKind_OBLIGATION_KIND_UNSPECIFIED, 0, 0
+		res.NoticeId, res.AcknowledgeBy = "", ""
 		res.Reasons = ex.entry.Reasons
 		res.Failure = recipientFailure(err)
 	}
@@ -418,7 +419,7 @@ func (s *Server) releaseDateNotice(ctx context.Context, ex *exchange, o audit.Re
 	if err != nil {
 		return nil, err
 	}
-	ex.entry.Detail["event"] = event
+	ex.noticeDetail("event", event)
 	return &requiredDelivery{tracked: t, item: &liaisonv1.Notice{
 		EventType: eventEnum(event), Routes: []*liaisonv1.RecipientRoute{route},
 		NoticeId: t.ID, AcknowledgeBy: t.Deadline.Format(time.RFC3339), Rule: n.Rule,

@@ -86,6 +86,27 @@ type exchange struct {
 	// marks an entry that no longer commits under them (holds, cases.go).
 	caseHolds []audit.CaseHold
 	unheld    bool
+
+	// noticeKeys are the entry's detail keys that describe a notice the
+	// exchange was about to deliver (noticeDetail): a required notice's
+	// id, rule, deadline and escalation time, the event a correction's
+	// required notice reports. They are true of the entry only once it
+	// commits with the delivery; an entry that ends failed, refused or
+	// denied delivered nothing, and settle removes them.
+	noticeKeys []string
+}
+
+// noticeDetail records in the entry's detail facts of a notice the
+// exchange delivers with it (key, value pairs), to be removed if the
+// exchange ends without delivering it (settle).
+func (ex *exchange) noticeDetail(kv ...string) {
+	d := ex.detail()
+	for i := 0; i+1 < len(kv); i += 2 {
+		d[kv[i]] = kv[i+1]
+		if !slices.Contains(ex.noticeKeys, kv[i]) {
+			ex.noticeKeys = append(ex.noticeKeys, kv[i])
+		}
+	}
 }
 
 // Request pulls a record from a holder: validate, describe the subject,

@@ -539,8 +539,7 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 			}
 			tracked = []audit.Notice{n}
 			by := n.Deadline.Format(time.RFC3339)
-			d := ex.entry.Detail
-			d["notice_id"], d["notice_rule"], d["acknowledge_by"], d["escalate_at"] = n.ID, n.Rule, by, n.EscalateAt.Format(time.RFC3339)
+			ex.noticeDetail("notice_id", n.ID, "notice_rule", n.Rule, "acknowledge_by", by, "escalate_at", n.EscalateAt.Format(time.RFC3339))
 			notice.NoticeId, notice.AcknowledgeBy, notice.Rule = n.ID, by, n.Rule
 		}
 	}

@@ -48,6 +48,7 @@ func (s *Server) pushTo(ctx context.Context, p *push, t *target) (res *liaisonv1
 		if err == nil {
 			return
 		}
+		res.NoticeId, res.AcknowledgeBy = "", "" // no notice went, so none awaits acknowledgement
 		res.Reasons = ex.entry.Reasons
 		if ex.entry.Outcome == audit.OutcomeDeny {
 			res.Outcome, res.Message = liaisonv1.Outcome_OUTCOME_DENY, status.Convert(err).Message()
@@ -168,9 +169,8 @@ func (s *Server) trackedNotice(ex *exchange, n *policies.Notice, recipient, even
 		ID: "ntc-" + strings.ToLower(rand.Text()[:20]), Recipient: recipient, Sender: ex.caller.Agency.ID,
 		EventType: event, Rule: n.Rule, Created: ex.entry.Time, EscalateAt: esc.UTC().Truncate(time.Second), Deadline: by.UTC().Truncate(time.Second),
 	}
-	d := ex.entry.Detail
-	d["notice_id"], d["notice_rule"] = t.ID, n.Rule
-	d["acknowledge_by"], d["escalate_at"] = t.Deadline.Format(time.RFC3339), t.EscalateAt.Format(time.RFC3339)
+	ex.noticeDetail("notice_id", t.ID, "notice_rule", n.Rule,
+		"acknowledge_by", t.Deadline.Format(time.RFC3339), "escalate_at", t.EscalateAt.Format(time.RFC3339))
 	return t, nil
 }
 

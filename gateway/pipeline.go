@@ -133,6 +133,12 @@ func (ex *exchange) finish(ctx context.Context, errp *error) {
 func (ex *exchange) settle(err error) {
 	e := ex.entry
 	e.FieldsDisclosed = nil
+	// Nor was any notice delivered: the entry must not name one, or a
+	// deadline for its acknowledgement, nor the digest of a release.
+	for _, k := range ex.noticeKeys {
+		delete(e.Detail, k)
+	}
+	delete(e.Detail, audit.DetailReleasedDigest)
 	reason := func(code string) {
 		if !slices.Contains(e.Reasons, code) {
 			e.Reasons = append(e.Reasons, code)

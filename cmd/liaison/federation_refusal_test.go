@@ -167,7 +167,9 @@ func forwarder(t *testing.T, c *country) *hostilePeer {
 // it delivered before from the same Danish prison). The Dutch gateway
 // does not take it over: it refuses the forward, INVALID_ARGUMENT on
 // forwarded.receipt (NOTICE_ID_IN_USE), with one refused entry, and
-// still tracks the first notice alone.
+// still tracks the first notice alone. The Danish failed entry names no
+// notice or deadline: none was delivered (its pending entry names the
+// one forwarded).
 func TestForwardedNoticeIDInUse(t *testing.T) {
 	f := startFederationWith(t, fedConfig{hostile: "NL"})
 	h, dk := f.hostile, forwarder(t, f.dk)
@@ -204,6 +206,10 @@ func TestForwardedNoticeIDInUse(t *testing.T) {
 	dkAll := f.dk.all(t, "notify", "kf.reuse")
 	if len(dkAll) != 2 || dkAll[1].Outcome != audit.OutcomeFailed || dkAll[1].Detail["peer_reason"] != "NOTICE_ID_IN_USE" {
 		t.Errorf("Danish entries %v; want pending, failed with the Dutch refusal", outcomes(dkAll))
+	} else if pd, fd := dkAll[0].Detail, dkAll[1].Detail; pd["notice_id"] == "" || fd["notice_id"] != "" || fd["acknowledge_by"] != "" || fd["escalate_at"] != "" {
+		// The pending entry names the notice forwarded; the failed one
+		// delivered none, and tracks no deadline.
+		t.Errorf("Danish pending entry detail %v, failed entry detail %v; want the notice and its deadline in the pending entry alone", pd, fd)
 	}
 	if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetRecipient() != "nl-police-rotterdam" {
 		t.Errorf("Dutch notices %v; want %s alone", ns, id)

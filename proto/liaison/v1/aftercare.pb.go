@@ -249,7 +249,9 @@ type NoticeResult struct {
 	// Correct) and that the policy requires the recipient to acknowledge:
 	// the required notice's id (as NotifyResponse results give it), which
 	// the recipient acknowledges with Exchange.Acknowledge (the inbox item's
-	// cursor) by acknowledge_by. Empty otherwise.
+	// cursor) by acknowledge_by. Empty otherwise, and in a result that
+	// failed: no notice went, and its entry names none (no detail
+	// notice_id, acknowledge_by or event).
 	NoticeId string `protobuf:"bytes,9,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
 	// For such a notice: its deadline, RFC 3339.
 	AcknowledgeBy string `protobuf:"bytes,10,opt,name=acknowledge_by,json=acknowledgeBy,proto3" json:"acknowledge_by,omitempty"`

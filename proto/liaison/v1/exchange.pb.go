@@ -829,7 +829,8 @@ type RecipientResult struct {
 	Routes []*RecipientRoute `protobuf:"bytes,9,rep,name=routes,proto3" json:"routes,omitempty"`
 	// For a Notify the policy requires to be acknowledged: the notice's id
 	// (the same in the recipient's gateway's log, for a recipient behind a
-	// peer gateway).
+	// peer gateway). Empty in a result that failed or was denied: no notice
+	// went, and the entry names none (no detail notice_id, acknowledge_by).
 	NoticeId string `protobuf:"bytes,10,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
 	// For a required notice: when the recipient must have acknowledged it,
 	// RFC 3339.
