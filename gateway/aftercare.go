@@ -950,21 +950,21 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListObligationNoticesRequest) (*liaisonv1.ListObligationNoticesResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
-		return nil, s.readRefused(ctx, c, "list_notices", err)
+		return nil, s.readRefused(ctx, c, opListObligationNotices, err)
 	}
 	st, err := s.aftercare()
 	if err != nil {
-		return nil, s.readRefused(ctx, c, "list_notices", err)
+		return nil, s.readRefused(ctx, c, opListObligationNotices, err)
 	}
 	limit, err := pageLimit(req.GetLimit())
 	if err != nil {
-		return nil, s.readRefused(ctx, c, "list_notices", err)
+		return nil, s.readRefused(ctx, c, opListObligationNotices, err)
 	}
 	if err := checkAgencyFilter("recipient", req.GetRecipient()); err != nil {
-		return nil, s.readRefused(ctx, c, "list_notices", err)
+		return nil, s.readRefused(ctx, c, opListObligationNotices, err)
 	}
 	if req.GetStart() < 0 {
-		return nil, s.readRefused(ctx, c, "list_notices", invalid("start", "must not be negative"))
+		return nil, s.readRefused(ctx, c, opListObligationNotices, invalid("start", "must not be negative"))
 	}
 	f := audit.SentNoticeFilter{IncludeAcked: req.GetIncludeAcknowledged() || req.GetForwardPendingOnly(), ForwardDue: req.GetForwardPendingOnly(),
 		Recipient: req.GetRecipient(), After: req.GetStart() - 1, Limit: limit}
@@ -975,11 +975,11 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 			}
 		}
 		if f.Kind == "" {
-			return nil, s.readRefused(ctx, c, "list_notices", invalid("kind", "is not a notice kind"))
+			return nil, s.readRefused(ctx, c, opListObligationNotices, invalid("kind", "is not a notice kind"))
 		}
 	}
 	if f.SentBefore, err = filterTime("sent_before", req.GetSentBefore()); err != nil {
-		return nil, s.readRefused(ctx, c, "list_notices", err)
+		return nil, s.readRefused(ctx, c, opListObligationNotices, err)
 	}
 	detail := map[string]string{}
 	for k, v := range map[string]string{"recipient": f.Recipient, "kind": f.Kind} {
@@ -999,7 +999,7 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 	if !f.SentBefore.IsZero() {
 		detail["sent_before"] = f.SentBefore.UTC().Format(time.RFC3339Nano)
 	}
-	if err := s.auditRead(ctx, c, "list_notices", detail); err != nil {
+	if err := s.auditRead(ctx, c, opListObligationNotices, detail); err != nil {
 		return nil, s.statusError(ctx, err)
 	}
 	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {

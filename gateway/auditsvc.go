@@ -395,6 +395,14 @@ func (s *Server) readRefused(ctx context.Context, c authn.Caller, op string, err
 	return s.statusError(ctx, err)
 }
 
+// The operations (detail operation) of the audit_read entries of the
+// auditors' lists of notices: one each, so that the log tells which list
+// was read.
+const (
+	opListNotices           = "list_notices"            // Notices.ListNotices: required notices
+	opListObligationNotices = "list_obligation_notices" // Aftercare.ListObligationNotices: corrections, withdrawals, expiry notices
+)
+
 // auditRead records a read of the log itself: who asked what.
 func (s *Server) auditRead(ctx context.Context, c authn.Caller, op string, detail map[string]string) error {
 	detail["operation"] = op

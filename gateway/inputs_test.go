@@ -217,6 +217,9 @@ func TestNoticeListsRefuseMalformedFilters(t *testing.T) {
 // every call is recorded, record a refused call too, as the Audit service
 // does: one audit_read entry, outcome refused, with the reason and, for a
 // malformed request, the field; a refusal for the role names its entry.
+// Each entry names the list read (detail operation): list_notices for
+// Notices.ListNotices, list_obligation_notices for
+// Aftercare.ListObligationNotices (both were list_notices before).
 func TestRefusedNoticeListsAreLogged(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	ctx := t.Context()
@@ -234,6 +237,12 @@ func TestRefusedNoticeListsAreLogged(t *testing.T) {
 	wantStatus(t, err, codes.InvalidArgument)
 	_, err = liaisonv1.NewAftercareClient(s.conn(t, dkAuditor)).ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{Kind: 99})
 	wantStatus(t, err, codes.InvalidArgument)
+	if _, err := liaisonv1.NewNoticesClient(s.conn(t, dkAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := liaisonv1.NewAftercareClient(s.conn(t, dkAuditor)).ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{}); err != nil {
+		t.Fatal(err)
+	}
 
 	n, _ := s.db.Size(ctx)
 	type got struct{ officer, op, outcome, reason, field string }
@@ -249,9 +258,11 @@ func TestRefusedNoticeListsAreLogged(t *testing.T) {
 	}
 	want := []got{
 		{nlPolice.id, "list_notices", audit.OutcomeRefused, "ROLE_REQUIRED", ""},
-		{nlPolice.id, "list_notices", audit.OutcomeRefused, "ROLE_REQUIRED", ""},
+		{nlPolice.id, "list_obligation_notices", audit.OutcomeRefused, "ROLE_REQUIRED", ""},
 		{dkAuditor.id, "list_notices", audit.OutcomeRefused, "INVALID_ARGUMENT", "limit"},
-		{dkAuditor.id, "list_notices", audit.OutcomeRefused, "INVALID_ARGUMENT", "kind"},
+		{dkAuditor.id, "list_obligation_notices", audit.OutcomeRefused, "INVALID_ARGUMENT", "kind"},
+		{dkAuditor.id, "list_notices", audit.OutcomeOK, "", ""},
+		{dkAuditor.id, "list_obligation_notices", audit.OutcomeOK, "", ""},
 	}
 	if !slices.Equal(entries, want) {
 		t.Fatalf("audit_read entries = %+v, want %+v", entries, want)

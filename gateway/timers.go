@@ -286,19 +286,19 @@ func eventEnum(s string) liaisonv1.SubjectEventType {
 func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequest) (*liaisonv1.ListNoticesResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
-		return nil, s.readRefused(ctx, c, "list_notices", err)
+		return nil, s.readRefused(ctx, c, opListNotices, err)
 	}
 	limit, err := pageLimit(req.GetLimit())
 	if err != nil {
-		return nil, s.readRefused(ctx, c, "list_notices", err)
+		return nil, s.readRefused(ctx, c, opListNotices, err)
 	}
 	for _, v := range []struct{ field, id string }{{"recipient", req.GetRecipient()}, {"sender", req.GetSender()}} {
 		if err := checkAgencyFilter(v.field, v.id); err != nil {
-			return nil, s.readRefused(ctx, c, "list_notices", err)
+			return nil, s.readRefused(ctx, c, opListNotices, err)
 		}
 	}
 	if req.GetStart() < 0 {
-		return nil, s.readRefused(ctx, c, "list_notices", invalid("start", "must not be negative"))
+		return nil, s.readRefused(ctx, c, opListNotices, invalid("start", "must not be negative"))
 	}
 	now := s.now()
 	f := audit.NoticeFilter{Recipient: req.GetRecipient(), Sender: req.GetSender(), Unacknowledged: req.GetUnacknowledgedOnly(),
@@ -319,7 +319,7 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 	if req.GetStart() > 0 {
 		detail["start"] = strconv.FormatInt(req.GetStart(), 10)
 	}
-	if err := s.auditRead(ctx, c, "list_notices", detail); err != nil {
+	if err := s.auditRead(ctx, c, opListNotices, detail); err != nil {
 		return nil, s.statusError(ctx, err)
 	}
 	ns, err := s.cfg.Audit.Notices(ctx, f)

@@ -199,7 +199,9 @@ type AftercareClient interface {
 	// the inbox if it was still unread, so the earlier one is closed without
 	// an acknowledgement (ListedNotice.superseded_by; its acknowledgement,
 	// if the recipient makes one still, is recorded as any other). It needs the auditor role and is itself
-	// recorded in the log (an audit_read entry), a refused call too, as the
+	// recorded in the log (an audit_read entry, detail operation
+	// list_obligation_notices: Notices.ListNotices is list_notices), a
+	// refused call too, as the
 	// Audit service records one (outcome refused, its reason and field; a
 	// caller without the role gets ROLE_REQUIRED naming that entry).
 	ListObligationNotices(ctx context.Context, in *ListObligationNoticesRequest, opts ...grpc.CallOption) (*ListObligationNoticesResponse, error)
@@ -445,7 +447,9 @@ type AftercareServer interface {
 	// the inbox if it was still unread, so the earlier one is closed without
 	// an acknowledgement (ListedNotice.superseded_by; its acknowledgement,
 	// if the recipient makes one still, is recorded as any other). It needs the auditor role and is itself
-	// recorded in the log (an audit_read entry), a refused call too, as the
+	// recorded in the log (an audit_read entry, detail operation
+	// list_obligation_notices: Notices.ListNotices is list_notices), a
+	// refused call too, as the
 	// Audit service records one (outcome refused, its reason and field; a
 	// caller without the role gets ROLE_REQUIRED naming that entry).
 	ListObligationNotices(context.Context, *ListObligationNoticesRequest) (*ListObligationNoticesResponse, error)

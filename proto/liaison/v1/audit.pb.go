@@ -64,7 +64,11 @@ type QueryRequest struct {
 	// case_operator_handover; see the Cases service), or a
 	// step of a required notice (notice_acknowledge, notice_escalate,
 	// notice_overdue, notice_expire). Any other value is refused with
-	// INVALID_ARGUMENT.
+	// INVALID_ARGUMENT. An audit_read entry names the read in its detail
+	// operation: query, access_report, export, prove_inclusion,
+	// prove_consistency, get_checkpoint, get_receipt, list_notices
+	// (Notices.ListNotices) or list_obligation_notices
+	// (Aftercare.ListObligationNotices).
 	Action string `protobuf:"bytes,9,opt,name=action,proto3" json:"action,omitempty"`
 	// Only entries with an index at or after this one; not negative.
 	Start int64 `protobuf:"varint,10,opt,name=start,proto3" json:"start,omitempty"`

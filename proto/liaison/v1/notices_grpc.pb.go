@@ -30,7 +30,9 @@ const (
 // requires to be acknowledged by a deadline (Exchange.Notify, and
 // Aftercare.Correct of a record that moves the release date: its
 // TrackedNotice.audit_index is the correction's entry). Callers
-// need the auditor role; every call is itself recorded in the log, a
+// need the auditor role; every call is itself recorded in the log
+// (audit_read, detail operation list_notices; a read of
+// Aftercare.ListObligationNotices is list_obligation_notices), a
 // refused one too, as the Audit service records it (audit_read, outcome
 // refused, its reason and, for a malformed request, the field; a caller
 // without the role gets PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED,
@@ -69,7 +71,9 @@ func (c *noticesClient) ListNotices(ctx context.Context, in *ListNoticesRequest,
 // requires to be acknowledged by a deadline (Exchange.Notify, and
 // Aftercare.Correct of a record that moves the release date: its
 // TrackedNotice.audit_index is the correction's entry). Callers
-// need the auditor role; every call is itself recorded in the log, a
+// need the auditor role; every call is itself recorded in the log
+// (audit_read, detail operation list_notices; a read of
+// Aftercare.ListObligationNotices is list_obligation_notices), a
 // refused one too, as the Audit service records it (audit_read, outcome
 // refused, its reason and, for a malformed request, the field; a caller
 // without the role gets PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED,
