@@ -602,7 +602,11 @@ func peerOffboarded(err error) bool {
 // its receipt in detail peer_receipt) only if the denial carries a
 // receipt of it that holds for this call (peerDenialReceipt); else the
 // denial is logged unverified (detail peer_denial "unverified"), without
-// the index the peer claimed.
+// the index the peer claimed. A PERMISSION_DENIED whose proven entry is
+// a refusal by the peer's own rules (outcome refused: NOT_A_CASE_MEMBER,
+// say), not a denial of its law, is refused here, PEER_REFUSED, with the
+// peer's reason in detail peer_reason; unproven, it stays a deny,
+// unverified, as the peer's status says.
 func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err error, forwarded bool) error {
 	st := status.Convert(err)
 	info, _, peerIndex := peerRefusalDetails(st)
@@ -616,9 +620,22 @@ func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err 
 				message: "The other country's gateway no longer takes calls for your agency: it has been offboarded there."}
 		}
 		if st.Code() == codes.PermissionDenied && peerIndex >= 0 {
-			verified, err := s.notePeerRefusal(ctx, ex, peer, err)
+			verified, outcome, err := s.notePeerRefusal(ctx, ex, peer, err)
 			if err != nil {
 				return err // the peer shows two histories of its log
+			}
+			if verified && outcome == audit.OutcomeRefused {
+				// The peer's entry, proven, records a refusal by its
+				// own rules (NOT_A_CASE_MEMBER, say), not a decision
+				// of its law: refused here too, with its reason.
+				d := ex.detail()
+				d["peer_code"] = st.Code().String()
+				meta := map[string]string{"peer_denial": "verified"}
+				if reason != "" {
+					d["peer_reason"], meta["peer_reason"] = reason, reason
+				}
+				return &denial{reason: reasonPeerRefused, refusal: true, auditIdx: -1, meta: meta,
+					message: "The other country's gateway refused this exchange: " + peerMessage(st.Message())}
 			}
 			dn := &denial{reason: cmp.Or(reason, "PEER_DENIED"), auditIdx: -1,
 				message: "The other country's law does not allow this exchange: " + peerMessage(st.Message()),
@@ -673,23 +690,23 @@ func peerRefusalDetails(st *status.Status) (*errdetails.ErrorInfo, *liaisonv1.Pe
 // NOTICE_UNKNOWN or NOTICE_WITHDRAWN) carries a receipt of the entry it
 // names that holds for this exchange (peerDenialReceipt: then detail
 // peer_index, peer_receipt and peer_denial "verified"), or not (detail
-// peer_denial "unverified"), and reports which. Its error is the failure
+// peer_denial "unverified"), and reports which, with the outcome of the
+// peer's entry if verified (deny or refused). Its error is the failure
 // of the peer's view of its log.
-func (s *Server) notePeerRefusal(ctx context.Context, ex *exchange, peer *Agency, err error) (bool, error) {
+func (s *Server) notePeerRefusal(ctx context.Context, ex *exchange, peer *Agency, err error) (verified bool, outcome string, _ error) {
 	st := status.Convert(err)
 	info, refusal, index := peerRefusalDetails(st)
-	verified := false
 	if index >= 0 {
-		v, err := s.peerDenialReceipt(ctx, ex, peer, refusal.GetReceipt(), index, info.GetReason())
+		v, o, err := s.peerDenialReceipt(ctx, ex, peer, refusal.GetReceipt(), index, info.GetReason())
 		if err != nil {
-			return false, err
+			return false, "", err
 		}
-		verified = v
+		verified, outcome = v, o
 	}
 	if !verified {
 		ex.detail()["peer_denial"] = "unverified"
 	}
-	return verified, nil
+	return verified, outcome, nil
 }
 
 // peerDenialReceipt checks the receipt a peer gave of its entry of a
@@ -703,13 +720,14 @@ func (s *Server) notePeerRefusal(ctx context.Context, ex *exchange, peer *Agency
 // peer_index, peer_receipt; detail peer_denial "verified"), once the
 // receipt's checkpoint is found consistent with the peer's log as this
 // gateway knows it (checkPeerView, whose failure is returned: the
-// exchange fails as for an answer). A receipt that does not hold is
-// logged as a warning, and the denial is unverified.
-func (s *Server) peerDenialReceipt(ctx context.Context, ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, index int64, reason string) (bool, error) {
-	unverified := func(why string, err error) (bool, error) {
+// exchange fails as for an answer). It returns the outcome of the peer's
+// entry too. A receipt that does not hold is logged as a warning, and
+// the denial is unverified.
+func (s *Server) peerDenialReceipt(ctx context.Context, ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, index int64, reason string) (bool, string, error) {
+	unverified := func(why string, err error) (bool, string, error) {
 		s.log.WarnContext(ctx, "a peer's denial carries no receipt of its entry that holds for this exchange: logged unverified",
 			"request_id", ex.reqID, "peer", peer.ID, "why", why, "error", err)
-		return false, nil
+		return false, "", nil
 	}
 	if rc == nil {
 		return unverified("no receipt", nil)
@@ -740,10 +758,10 @@ func (s *Server) peerDenialReceipt(ctx context.Context, ex *exchange, peer *Agen
 	d["peer_index"] = strconv.FormatInt(got.Index, 10)
 	d["peer_receipt"] = string(rj)
 	if err := s.checkPeerView(ctx, ex, peer, rc, got); err != nil {
-		return false, err
+		return false, "", err
 	}
 	d["peer_denial"] = "verified"
-	return true, nil
+	return true, got.Entry.Outcome, nil
 }
 
 // reasonPeerRefused is the reason of an exchange the peer gateway refused

@@ -524,7 +524,7 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 			// The peer's refusal names its entry of it: recorded if its
 			// receipt holds for this call, else flagged unverified.
 			ex.entry.Detail["peer_outcome"] = "already_acknowledged"
-			_, err := s.notePeerRefusal(ctx, ex, peer, err)
+			_, _, err := s.notePeerRefusal(ctx, ex, peer, err)
 			return err
 		}
 		return s.ackPeerError(ctx, ex, peer, err)

@@ -127,7 +127,7 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 		// The peer's refusal names its entry of it: recorded if its
 		// receipt holds for this call, else flagged unverified.
 		ex.entry.Detail["peer_outcome"] = "already_acknowledged"
-		if _, err := s.notePeerRefusal(ctx, ex, peer, err); err != nil {
+		if _, _, err := s.notePeerRefusal(ctx, ex, peer, err); err != nil {
 			return err
 		}
 	case err != nil && (errorReason(err) == reasonNoticeWithdrawn || errorReason(err) == reasonNoticeUnknown):
@@ -139,7 +139,7 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 		// entry of that refusal, bound to this call, as for a denial
 		// (notePeerRefusal): an unverified claim settles nothing.
 		ex.entry.Detail["peer_outcome"] = map[string]string{reasonNoticeWithdrawn: "notice_withdrawn", reasonNoticeUnknown: "notice_unknown"}[errorReason(err)]
-		verified, verr := s.notePeerRefusal(ctx, ex, peer, err)
+		verified, _, verr := s.notePeerRefusal(ctx, ex, peer, err)
 		if verr != nil {
 			return verr
 		}

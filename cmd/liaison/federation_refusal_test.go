@@ -389,6 +389,79 @@ func TestPeerDenialIsVerified(t *testing.T) {
 	}
 }
 
+// TestPeerRefusalIsNotADenyOfItsLaw: the Danish gateway answers a Dutch
+// officer's request PERMISSION_DENIED naming its entry, with a receipt of
+// it that holds, but that entry records a refusal by the Danish gateway's
+// own rules (outcome refused, NOT_A_CASE_MEMBER), not a denial of Danish
+// law (the hostile peer turns the real denial into one, signed with the
+// Danish key). The Dutch entry says what the receipt proves: refused,
+// PEER_REFUSED, with the Danish reason in detail peer_reason and the
+// Danish entry named (peer_denial verified); the officer gets
+// PERMISSION_DENIED, reason PEER_REFUSED, metadata peer_reason. Without
+// the fix the Dutch entry said deny, as for a decision of Danish law. The
+// same refusal without the receipt stays an unverified deny.
+func TestPeerRefusalIsNotADenyOfItsLaw(t *testing.T) {
+	dkEng := patchedEngine(t, "dk/dk.rego", `"release_notice", "risk_assessment", `, `"release_notice", `)
+	f := startFederationWith(t, fedConfig{dkEngine: dkEng, hostile: "DK"})
+	h := f.hostile
+	refuse := func(strip bool) func(string, proto.Message, error) (proto.Message, error) {
+		return func(method string, resp proto.Message, err error) (proto.Message, error) {
+			if method != "Request" || status.Code(err) != codes.PermissionDenied {
+				return resp, err
+			}
+			var rc *liaisonv1.PeerReceipt
+			for _, d := range status.Convert(err).Details() {
+				if r, ok := d.(*liaisonv1.PeerRefusal); ok {
+					rc = r.GetReceipt()
+				}
+			}
+			if rc == nil {
+				t.Errorf("the Danish denial %v carries no receipt", err)
+				return resp, err
+			}
+			forged := h.forge(t, rc, func(e *audit.Entry) {
+				e.Outcome, e.Reasons = audit.OutcomeRefused, []string{"NOT_A_CASE_MEMBER"}
+			}, "")
+			st, _ := status.New(codes.PermissionDenied, "dk-police-aarhus is not a member of the case").WithDetails(&errdetails.ErrorInfo{
+				Reason: "NOT_A_CASE_MEMBER", Domain: "liaison.v1", Metadata: map[string]string{"audit_index": strconv.FormatInt(forged.GetIndex(), 10)},
+			})
+			if !strip {
+				st, _ = st.WithDetails(&liaisonv1.PeerRefusal{Receipt: forged})
+			}
+			return nil, st.Err()
+		}
+	}
+	for _, tc := range []struct {
+		name                          string
+		strip                         bool
+		outcome, reason, peer, denial string
+		code                          codes.Code
+	}{
+		{"Proven", false, audit.OutcomeRefused, "PEER_REFUSED", "NOT_A_CASE_MEMBER", "verified", codes.PermissionDenied},
+		{"Unproven", true, audit.OutcomeDeny, "NOT_A_CASE_MEMBER", "", "unverified", codes.PermissionDenied},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			officer := "insp.refused." + strings.ToLower(tc.name)
+			h.setAnswer(refuse(tc.strip))
+			defer h.setAnswer(nil)
+			_, err := f.nl.client(t, "nl-probation", officer).Request(t.Context(), riskAssessmentRequest)
+			md := errorInfo(err).GetMetadata()
+			if status.Code(err) != tc.code || errorReason(err) != tc.reason || md["peer_reason"] != tc.peer || md["peer_denial"] != tc.denial {
+				t.Errorf("Request = %v (%v); want %v, reason %s, peer_reason %q, peer_denial %s", err, errorInfo(err), tc.code, tc.reason, tc.peer, tc.denial)
+			}
+			nl := f.nl.entries(t, officer)
+			if len(nl) != 1 || nl[0].Outcome != tc.outcome || !slices.Equal(nl[0].Reasons, []string{tc.reason}) ||
+				nl[0].Detail["peer_reason"] != tc.peer || nl[0].Detail["peer_denial"] != tc.denial || (nl[0].Detail["peer_index"] != "") != !tc.strip {
+				var got []string
+				for _, e := range nl {
+					got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail["peer_reason"]+" "+e.Detail["peer_denial"]+" peer_index="+e.Detail["peer_index"])
+				}
+				t.Errorf("Dutch entries %q; want one %s %s, peer_reason %q, peer_denial %s", got, tc.outcome, tc.reason, tc.peer, tc.denial)
+			}
+		})
+	}
+}
+
 // TestPeerReleaseReplayed: the answer to an earlier request, the Danish
 // release and its receipt, presented again as the answer to a new request
 // of the same record: the receipt verifies, but its entry names the Dutch

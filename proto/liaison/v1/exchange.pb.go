@@ -1906,7 +1906,10 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 // of the peer's log remembered (see PeerReceipt.consistency_proof; one
 // that is not fails the exchange PEER_LOG_INCONSISTENT, or
 // PEER_LOG_UNPROVEN, as for an answer). A receipt of the peer's refusal of
-// another call, an earlier one presented again included, is not. A
+// another call, an earlier one presented again included, is not. The
+// outcome the calling gateway logs is the one the receipt proves: deny
+// for a denial of the peer's law, refused (reason PEER_REFUSED, the
+// peer's reason in detail.peer_reason) for a refusal by its own rules. A
 // refusal without a receipt, or with one that does not hold, is still
 // logged as the peer's (deny, or the refusal's own outcome) but
 // unverified: without the peer's entry (no detail.peer_index), with

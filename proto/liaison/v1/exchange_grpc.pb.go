@@ -105,7 +105,11 @@ type ExchangeClient interface {
 	// holder behind a peer gateway, a denial by the law there (the peer's
 	// PERMISSION_DENIED naming its entry) is PERMISSION_DENIED with the
 	// peer's reason (PEER_DENIED if that is not spelled as a reason code),
-	// and a deny entry here; the peer gateway refusing to take the call (it
+	// and a deny entry here; one whose entry the peer's receipt proves to be
+	// a refusal by its own rules (outcome refused, as NOT_A_CASE_MEMBER) is
+	// PERMISSION_DENIED, ErrorInfo reason PEER_REFUSED with the peer's
+	// reason in metadata peer_reason, and a refused entry (detail
+	// peer_reason); the peer gateway refusing to take the call (it
 	// does not authenticate this gateway or the officer's assertion, as
 	// UNKNOWN_PEER_AGENCY or CERTIFICATE_REVOKED, or finds it invalid) is no
 	// decision of its law: INTERNAL, ErrorInfo reason PEER_REFUSED with the
@@ -413,7 +417,11 @@ type ExchangeServer interface {
 	// holder behind a peer gateway, a denial by the law there (the peer's
 	// PERMISSION_DENIED naming its entry) is PERMISSION_DENIED with the
 	// peer's reason (PEER_DENIED if that is not spelled as a reason code),
-	// and a deny entry here; the peer gateway refusing to take the call (it
+	// and a deny entry here; one whose entry the peer's receipt proves to be
+	// a refusal by its own rules (outcome refused, as NOT_A_CASE_MEMBER) is
+	// PERMISSION_DENIED, ErrorInfo reason PEER_REFUSED with the peer's
+	// reason in metadata peer_reason, and a refused entry (detail
+	// peer_reason); the peer gateway refusing to take the call (it
 	// does not authenticate this gateway or the officer's assertion, as
 	// UNKNOWN_PEER_AGENCY or CERTIFICATE_REVOKED, or finds it invalid) is no
 	// decision of its law: INTERNAL, ErrorInfo reason PEER_REFUSED with the
