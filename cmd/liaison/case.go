@@ -543,7 +543,7 @@ func runCaseHandoverOrphaned(ctx context.Context, args []string, stdout, stderr 
 	}
 	id := fs.String("id", "", "the case `id`, e.g. NL-ZVH-RTM-0042")
 	lead := fs.String("lead", "", "the `agency` id of the member that becomes the lead (required)")
-	registry := fs.String("registry", "registry.yaml", "the gateway's registry `file`, which says the lead is offboarded and who the members are")
+	registry := fs.String("registry", "registry.yaml", "the gateway's registry `file`, which marks the lead offboarded and lists the members")
 	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` or a postgres:// URL")
 	operator := fs.String("operator", "", "your `name` or id as the gateway's operator, recorded in the entry (required): 1 to 64 letters, digits, '.', '_', '@' or '-', no spaces")
 	var keys keyOptions
