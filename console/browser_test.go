@@ -793,6 +793,42 @@ func TestBrowserNotices(t *testing.T) {
 	}
 }
 
+// TestBrowserReportSuperseded: a correction replaced by a later one
+// before its recipient acknowledged it (ReportedNotice.superseded_by)
+// says so in the person's access report, naming the later one's entry,
+// rather than "not yet" acknowledged (it can no longer be); the later one,
+// open, says "not yet".
+func TestBrowserReportSuperseded(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	m := f.aftercare(t, f.traffic(t))
+	second := f.recorrect(t, m)
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+	do(t, ctx, "report page", chromedp.Navigate(c.url+"/report"))
+	do(t, ctx, "type the identifier", chromedp.SendKeys(chromedp.ID("r-subject"), "SYN-DK-0001"))
+	submit(t, ctx, "produce the report", chromedp.Click(chromedp.CSS("form.filters button")))
+	rows := run(t, ctx, "corrections", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#corrections tbody tr")).map(r => r.dataset.entry)`))
+	first, later := strconv.FormatInt(m.correction.GetAuditIndex(), 10), strconv.FormatInt(second.GetAuditIndex(), 10)
+	if !slices.Equal(rows, []string{first, later}) {
+		t.Fatalf("the access report lists corrections %v, want %v (the first, then the one that replaced it)", rows, []string{first, later})
+	}
+	acked := func(index string) string {
+		t.Helper()
+		return run(t, ctx, "acknowledged", chromedp.Evaluate[string](`document.querySelector('#corrections tr[data-entry="`+index+`"] td:nth-last-child(2)').innerText.replace(/\s+/g, " ").trim()`))
+	}
+	if got, want := acked(first), "no: replaced, before it was, by #"+later; got != want {
+		t.Errorf("the replaced correction's Acknowledged says %q, want %q", got, want)
+	}
+	if got := run(t, ctx, "link", chromedp.Evaluate[string](`(a => a ? a.getAttribute("href") : "")(document.querySelector('#corrections tr[data-entry="`+first+`"] td:nth-last-child(2) a'))`)); got != "/entry/"+later {
+		t.Errorf("the replaced correction links to %q, want the later one's entry /entry/%s", got, later)
+	}
+	if got := acked(later); got != "not yet" {
+		t.Errorf("the later correction's Acknowledged says %q, want \"not yet\"", got)
+	}
+	check(t, ctx, "the access report with a replaced correction")
+}
+
 // TestBrowserNoticesReadOn: the notices page reads each list on past a
 // full page (start): with the gateway answering a notice a call, it still
 // lists both required notices and the correction, and does not say that

@@ -411,6 +411,32 @@ func (f *fixture) aftercare(tb testing.TB, ex []exchange) aftercareMade {
 	return m
 }
 
+// recorrect corrects again, before its recipient has acknowledged it, the
+// correction aftercare sent (m.correction, itself a release of the
+// corrected record): the second correction supersedes the first
+// (ReportedNotice.superseded_by). It returns the second.
+func (f *fixture) recorrect(tb testing.TB, m aftercareMade) *liaisonv1.NoticeResult {
+	tb.Helper()
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rec, _, ok := fx.Record(dkPrison.agency, "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	if !ok {
+		tb.Fatal("no sample release notice")
+	}
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Øst, probation desk Aarhus, room 2"
+	cr, err := liaisonv1.NewAftercareClient(f.conn(tb, dkPrison)).Correct(context.Background(), &liaisonv1.CorrectRequest{
+		Record: corrected, Corrects: []int64{m.correction.GetAuditIndex()}, Justification: "The room of the contact point changed.",
+	})
+	if err != nil || len(cr.GetResults()) != 1 || cr.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION ||
+		cr.GetResults()[0].GetRefersTo() != m.correction.GetAuditIndex() {
+		tb.Fatalf("Correct = %v, %v; want one correction of the correction %d", cr, err, m.correction.GetAuditIndex())
+	}
+	return cr.GetResults()[0]
+}
+
 func outcomeName(o liaisonv1.Outcome) string {
 	switch o {
 	case liaisonv1.Outcome_OUTCOME_DISCLOSE:
