@@ -277,6 +277,12 @@ type row struct {
 	// peer_outcome): a failed forward it may have delivered, an
 	// acknowledgement that stands here only.
 	PeerOutcome string
+	// PeerRefused says, in words, that the peer gateway refused the
+	// exchange (reason PEER_REFUSED) and why: its reason (detail
+	// peer_reason) and status (peer_code); by its own rules, proven by
+	// its signed receipt (outcome refused), or by not taking the call at
+	// all (outcome failed).
+	PeerRefused string
 }
 
 // peerOutcomes says what each detail peer_outcome means for an auditor.
@@ -287,6 +293,26 @@ var peerOutcomes = map[string]string{
 	"notice_withdrawn":     "The notice was withdrawn at the sender's gateway before this acknowledgement reached it (NOTICE_WITHDRAWN): the acknowledgement stands here only.",
 	"notice_unknown":       "The sender's gateway holds no such notice (NOTICE_UNKNOWN): the acknowledgement stands here only.",
 	"already_at_date":      "The peer gateway held the date already (an earlier forward's answer was lost).",
+}
+
+// peerRefusal says what a peer gateway's refusal of an exchange (reason
+// PEER_REFUSED) was: a refusal by its own rules that its signed receipt
+// proves (outcome refused, peer_denial verified: NOT_A_CASE_MEMBER, say),
+// not a decision of its law; or its refusal to take the call at all
+// (outcome failed: it did not authenticate this gateway or the officer,
+// or found the call invalid). Each with the peer's reason and status.
+func peerRefusal(e *audit.Entry) string {
+	why := "giving no reason"
+	if r := e.Detail["peer_reason"]; r != "" {
+		why = "reason " + r
+	}
+	if c := e.Detail["peer_code"]; c != "" {
+		why += ", status " + c
+	}
+	if e.Outcome == audit.OutcomeRefused && e.Detail["peer_denial"] == "verified" {
+		return "Refused by the peer gateway's own rules, not by its law (" + why + ")."
+	}
+	return "The peer gateway refused to take the call (" + why + ")."
 }
 
 func rowOf(index int64, e *audit.Entry) row {
@@ -307,6 +333,9 @@ func rowOf(index int64, e *audit.Entry) row {
 	r.PeerDenial, r.PeerIndex = e.Detail["peer_denial"], e.Detail["peer_index"]
 	if o := e.Detail["peer_outcome"]; o != "" {
 		r.PeerOutcome = cmpOr(peerOutcomes[o], "At the peer gateway: "+strings.ReplaceAll(o, "_", " ")+".")
+	}
+	if slices.Contains(e.Reasons, "PEER_REFUSED") {
+		r.PeerRefused = peerRefusal(e)
 	}
 	if e.Holder != nil {
 		r.Holder = e.Holder.Agency

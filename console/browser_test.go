@@ -1067,6 +1067,52 @@ func TestBrowserPeerDenial(t *testing.T) {
 	check(t, ctx, "an unverified peer denial")
 }
 
+// TestBrowserPeerRefused: a peer gateway's refusal of an exchange
+// (reason PEER_REFUSED) says in words, in the timeline and on the entry,
+// why the peer refused it (detail peer_reason, peer_code): by its own
+// rules, its signed receipt proving a refused entry there (outcome
+// refused: NOT_A_CASE_MEMBER, not a denial of its law), or by not taking
+// the call at all (outcome failed).
+func TestBrowserPeerRefused(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	now := time.Now().UTC().Add(-time.Minute)
+	refusal := func(reqID, outcome string, detail map[string]string) *audit.Entry {
+		return &audit.Entry{Time: now, Action: "request", RequestID: reqID,
+			Requester:  &audit.Requester{Agency: "dk-police-aarhus", Kind: "police", Jurisdiction: "DK", Officer: "pi.soerensen"},
+			Holder:     &audit.Party{Agency: "nl-probation", Kind: "probation", Jurisdiction: "NL"},
+			Recipients: []audit.Party{{Agency: "dk-police-aarhus", Kind: "police", Jurisdiction: "DK"}},
+			RecordType: "risk_assessment", Purpose: "risk_management", Outcome: outcome, Reasons: []string{"PEER_REFUSED"},
+			Detail: detail}
+	}
+	idx := f.appendEntries(t,
+		refusal("req-refused", audit.OutcomeRefused, map[string]string{"peer": "nl-gateway", "peer_denial": "verified", "peer_index": "41", "peer_receipt": "{}",
+			"peer_code": "PermissionDenied", "peer_reason": "NOT_A_CASE_MEMBER"}),
+		refusal("req-not-taken", audit.OutcomeFailed, map[string]string{"peer": "nl-gateway", "peer_code": "Unauthenticated", "peer_reason": "UNKNOWN_PEER_AGENCY"}),
+	)
+	refused, notTaken := idx[0], idx[1]
+	c := startConsole(t, f, dkAuditor, nil)
+	login(t, ctx, c)
+	do(t, ctx, "timeline", chromedp.Navigate(c.url+"/timeline"))
+	row := func(index int64) string {
+		t.Helper()
+		return run(t, ctx, "row", chromedp.Evaluate[string](fmt.Sprintf(`(() => { const a = document.querySelector('#entries a[href="/entry/%d"]'); return a ? a.closest("tr").innerText.replace(/\s+/g, " ") : ""; })()`, index)))
+	}
+	if got := row(refused); !strings.Contains(got, "Refused by the peer gateway's own rules, not by its law (reason NOT_A_CASE_MEMBER, status PermissionDenied).") ||
+		!strings.Contains(got, "Verified: the peer gateway's signed receipt of its entry 41 there") {
+		t.Errorf("the peer's proven refusal reads %q in the timeline; it does not say the peer refused it by its own rules, and why", got)
+	}
+	if got := row(notTaken); !strings.Contains(got, "The peer gateway refused to take the call (reason UNKNOWN_PEER_AGENCY, status Unauthenticated).") {
+		t.Errorf("the peer's refusal of the call reads %q in the timeline; it does not say the peer refused to take it, and why", got)
+	}
+	check(t, ctx, "the timeline with peer refusals")
+	do(t, ctx, "the refused entry", chromedp.Navigate(fmt.Sprintf("%s/entry/%d", c.url, refused)))
+	if got := text(t, ctx, "#entry-peer-refused"); !strings.HasPrefix(got, "Refused by the peer gateway's own rules") || !strings.Contains(got, "NOT_A_CASE_MEMBER") {
+		t.Errorf("the entry of the peer's proven refusal says %q beside its outcome", got)
+	}
+	check(t, ctx, "a peer's proven refusal")
+}
+
 // TestBrowserPeerOutcome: what became of an exchange at the peer gateway,
 // where its outcome alone misleads, is said in words in the timeline and
 // on the entry: a forward that failed PEER_UNAVAILABLE may have been
