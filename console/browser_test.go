@@ -962,17 +962,34 @@ func TestBrowserNoticesFilterRefused(t *testing.T) {
 
 // TestBrowserOperatorClose: a case the gateway's operator closed (liaison
 // case close-orphaned: no agency called, the entry names the operator)
-// says in the timeline who closed it and which case, as the entry does.
+// says in the timeline who closed it and which case, as the entry does;
+// so does a case whose lead the operator handed over to a member (liaison
+// case handover-orphaned), with the former lead and the new one.
 func TestBrowserOperatorClose(t *testing.T) {
 	ctx := tab(t)
 	f := startGateway(t)
-	const id = "NL-ZVH-CON-7"
-	opened, err := liaisonv1.NewCasesClient(f.conn(t, nlMunicip)).OpenCase(context.Background(), &liaisonv1.OpenCaseRequest{
-		CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0001", Subject: &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, InCustody: true, Municipality: "Rotterdam"},
-		Justification: "Case consultation before the release.",
-	})
-	if err != nil {
-		t.Fatalf("OpenCase: %v", err)
+	const id, handedID = "NL-ZVH-CON-7", "NL-ZVH-CON-8"
+	council := liaisonv1.NewCasesClient(f.conn(t, nlMunicip))
+	open := func(id string) *liaisonv1.OpenCaseResponse {
+		t.Helper()
+		opened, err := council.OpenCase(context.Background(), &liaisonv1.OpenCaseRequest{
+			CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0001", Subject: &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED, InCustody: true, Municipality: "Rotterdam"},
+			Justification: "Case consultation before the release.",
+		})
+		if err != nil {
+			t.Fatalf("OpenCase: %v", err)
+		}
+		return opened
+	}
+	opened := open(id)
+	// A second case, with the probation service a member, whose lead the
+	// operator hands over to it.
+	open(handedID)
+	if _, err := council.InviteMember(context.Background(), &liaisonv1.InviteMemberRequest{CaseId: handedID, Agency: nlProbation.agency, Justification: "Case consultation before the release."}); err != nil {
+		t.Fatalf("InviteMember: %v", err)
+	}
+	if _, err := liaisonv1.NewCasesClient(f.conn(t, nlProbation)).AcceptInvitation(context.Background(), &liaisonv1.AcceptInvitationRequest{CaseId: handedID, Justification: "We join."}); err != nil {
+		t.Fatalf("AcceptInvitation: %v", err)
 	}
 	// The council is offboarded; the operator closes its case on the
 	// running gateway's store, as the command does.
@@ -989,11 +1006,20 @@ func TestBrowserOperatorClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := &gateway.CaseOperator{Store: store, Registry: reg, Pseudonyms: keys, Name: "ops.jansen"}
+	eng, err := embeddedEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &gateway.CaseOperator{Store: store, Registry: reg, Pseudonyms: keys, Policy: eng, Name: "ops.jansen"}
 	_, closed, err := op.CloseOrphanedCase(context.Background(), id)
+	if err != nil {
+		store.Close()
+		t.Fatalf("CloseOrphanedCase: %v", err)
+	}
+	_, handed, err := op.HandOverOrphanedCase(context.Background(), handedID, nlProbation.agency)
 	store.Close()
 	if err != nil {
-		t.Fatalf("CloseOrphanedCase: %v", err)
+		t.Fatalf("HandOverOrphanedCase: %v", err)
 	}
 
 	c := startConsole(t, f, dkAuditor, nil)
@@ -1009,10 +1035,24 @@ func TestBrowserOperatorClose(t *testing.T) {
 			t.Errorf("the operator's close in the timeline reads %q; it does not say %q", got, want)
 		}
 	}
+	got = row(handed)
+	for _, want := range []string{"case operator handover", "the gateway's operator / ops.jansen", "nl-municipality-rotterdam → nl-probation", "case " + handedID, "ok"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the operator's hand-over in the timeline reads %q; it does not say %q", got, want)
+		}
+	}
 	if got := row(opened.GetAuditIndex()); !strings.Contains(got, "nl-municipality-rotterdam / zvh.coordinator") || !strings.Contains(got, "case "+id) {
 		t.Errorf("the case's opening in the timeline reads %q; want the council's officer and the case", got)
 	}
 	check(t, ctx, "the timeline with an operator's entry")
+	do(t, ctx, "the hand-over's entry", chromedp.Navigate(fmt.Sprintf("%s/entry/%d", c.url, handed)))
+	facts := run(t, ctx, "facts", chromedp.Evaluate[string](`document.querySelector("#entry-facts").innerText.replace(/\s+/g, " ")`))
+	for _, want := range []string{"case operator handover", "by operator ops.jansen", handedID + ", led by nl-probation"} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("the hand-over's entry page reads %q; it does not say %q", facts, want)
+		}
+	}
+	check(t, ctx, "an operator's hand-over")
 }
 
 // TestBrowserPeerDenial: a peer gateway's refusal that came without a

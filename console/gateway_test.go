@@ -227,12 +227,13 @@ type officer struct {
 }
 
 var (
-	dkPrison  = officer{"dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential"}
-	dkPolice  = officer{"dk-police-aarhus", "pi.soerensen", []string{"case_officer"}, "confidential"}
-	nlPolice  = officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted"}
-	nlMunicip = officer{"nl-municipality-rotterdam", "zvh.coordinator", []string{"case_officer"}, "restricted"}
-	nlNGO     = officer{"nl-ngo-exit", "mentor.jansen", []string{"case_officer"}, "none"}
-	dkAuditor = officer{"dk-prison-east", "dpo.kristensen", []string{"auditor", "legal_officer"}, "confidential"}
+	dkPrison    = officer{"dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential"}
+	dkPolice    = officer{"dk-police-aarhus", "pi.soerensen", []string{"case_officer"}, "confidential"}
+	nlPolice    = officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted"}
+	nlMunicip   = officer{"nl-municipality-rotterdam", "zvh.coordinator", []string{"case_officer"}, "restricted"}
+	nlNGO       = officer{"nl-ngo-exit", "mentor.jansen", []string{"case_officer"}, "none"}
+	nlProbation = officer{"nl-probation", "po.bakker", []string{"case_officer"}, "confidential"}
+	dkAuditor   = officer{"dk-prison-east", "dpo.kristensen", []string{"auditor", "legal_officer"}, "confidential"}
 )
 
 // token mints a token for o, valid for an hour.
