@@ -451,13 +451,12 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 		m[k][o]++
 	}
 	var firstRead, lastRead time.Time
-	var lastIndex int64
 	matched := 0
-	truncated, err := s.readEntries(r.Context(), req, func(index int64, e *audit.Entry) {
+	truncated, next, err := s.readEntries(r.Context(), req, keep, func(index int64, e *audit.Entry) {
 		if firstRead.IsZero() {
 			firstRead = e.Time.UTC()
 		}
-		lastRead, lastIndex = e.Time.UTC(), index
+		lastRead = e.Time.UTC()
 		if !keep(e) {
 			return
 		}
@@ -506,7 +505,7 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 	}
 	if truncated {
-		d.Next = lastIndex + 1
+		d.Next = next
 		next := f.query()
 		next.Set("start", strconv.FormatInt(d.Next, 10))
 		d.NextURL = "/timeline?" + next.Encode()
@@ -575,29 +574,45 @@ func cmpOr(s, def string) string {
 const queryPage = 1000
 
 // readEntries reads every entry req matches, in index order, up to
-// MaxEntries; truncated is true if it stopped there.
-func (s *Server) readEntries(ctx context.Context, req *liaisonv1.QueryRequest, each func(int64, *audit.Entry)) (truncated bool, err error) {
-	read := 0
+// MaxEntries, passing each to each. truncated is set if there are more
+// that the page would show: past the limit it reads on for the first
+// entry that wanted keeps (nil: any), and next is its index, where the
+// next part begins, so that no part is offered with nothing in it to
+// show. It looks at no more than queryPage entries past the limit (one
+// more call of the gateway's, or none where the limit falls inside a
+// page): finding none wanted there but more entries after them, it
+// offers the next part from the entry after those, which may then show
+// none.
+func (s *Server) readEntries(ctx context.Context, req *liaisonv1.QueryRequest, wanted func(*audit.Entry) bool, each func(int64, *audit.Entry)) (truncated bool, next int64, err error) {
+	read, looked := 0, 0
 	req.Limit = queryPage
 	for {
 		resp, err := s.cfg.Audit.Query(ctx, req)
 		if err != nil {
-			return false, err
+			return false, 0, err
 		}
 		for _, le := range resp.GetEntries() {
 			e, err := audit.Unmarshal([]byte(le.GetJson()))
 			if err != nil {
-				return false, fmt.Errorf("console: entry %d: %v", le.GetIndex(), err)
+				return false, 0, fmt.Errorf("console: entry %d: %v", le.GetIndex(), err)
+			}
+			req.Start = le.GetIndex() + 1
+			if read >= s.cfg.MaxEntries {
+				// Past the limit: is there anything for a next part?
+				if wanted == nil || wanted(e) {
+					return true, le.GetIndex(), nil
+				}
+				looked++
+				continue
 			}
 			each(le.GetIndex(), e)
-			req.Start = le.GetIndex() + 1
 			read++
-			if read >= s.cfg.MaxEntries {
-				return true, nil
-			}
 		}
 		if len(resp.GetEntries()) < queryPage {
-			return false, nil
+			return false, 0, nil
+		}
+		if looked >= queryPage {
+			return true, req.Start, nil
 		}
 	}
 }

@@ -918,6 +918,58 @@ func TestConsoleTimelinePages(t *testing.T) {
 	}
 }
 
+// TestConsoleTimelineEndsAtItsLimit: a period whose entries end exactly
+// at the console's limit offers no next part, which would show "No entry
+// matches": neither when the last entry read is the period's last match
+// (action=request, the limit the number of requests), nor when what
+// follows it are only entries the page leaves out (the console's own
+// reads, audit_read, after the last exchange, with the default filter of
+// exchanges only). It says exactly how many entries match, not "at
+// least".
+func TestConsoleTimelineEndsAtItsLimit(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	resp, err := liaisonv1.NewAuditClient(f.conn(t, dkAuditor)).Query(context.Background(), &liaisonv1.QueryRequest{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requests, upToLastExchange, exchanges := 0, 0, 0
+	for i, le := range resp.GetEntries() {
+		e, err := audit.Unmarshal([]byte(le.GetJson()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch e.Action {
+		case "request":
+			requests++
+			fallthrough
+		case "disclose":
+			exchanges++
+			upToLastExchange = i + 1
+		}
+	}
+	for _, tc := range []struct {
+		name, u string
+		most    int
+		matches int
+	}{
+		{"the requests, as many as the limit", "/timeline?action=request", requests, requests},
+		{"the exchanges, then only the console's reads", "/timeline", upToLastExchange, exchanges},
+	} {
+		c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = tc.most })
+		resp, page := get(t, c.client(t), c.url+tc.u)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: GET %s = %s\n%s", tc.name, tc.u, resp.Status, page)
+		}
+		if strings.Contains(page, `id="next-part"`) || strings.Contains(page, "stopped reading") {
+			t.Errorf("%s: the period ends at the limit of %d entries, but the page offers a next part", tc.name, tc.most)
+		}
+		if want := fmt.Sprintf("<strong>%d</strong> entries match", tc.matches); !strings.Contains(page, want) {
+			t.Errorf("%s: the page does not say %q", tc.name, want)
+		}
+	}
+}
+
 // TestConsoleNoticesPages: a console that reads at most one notice of a
 // list shows each list a part at a time: a link reads on from the entry
 // after the last notice listed (required_from, obligations_from) until
@@ -963,7 +1015,7 @@ func TestConsoleNoticesPages(t *testing.T) {
 	}
 }
 
-// TestConsoleImpactPages: a console that reads at most 10 entries a
+// TestConsoleImpactPages: a console that reads at most 3 entries a
 // request replays a period part by part: a report that stopped at the
 // limit offers to replay the next part (start, the entry after the last it
 // read), and the parts together replay and flip what one reading of the
@@ -1002,7 +1054,7 @@ func TestConsoleImpactPages(t *testing.T) {
 	if next != "" || wantFlips == 0 {
 		t.Fatalf("read whole, the impact offers a next part (%q) or flips nothing (%d)", next, wantFlips)
 	}
-	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = 10 })
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = 3 })
 	hc := c.client(t)
 	var replayed, flips, parts int
 	for start := ""; parts == 0 || start != ""; parts++ {

@@ -295,7 +295,7 @@ func (s *Server) replay(ctx context.Context, cand *policies.Engine, from, to tim
 		page = page[:0]
 	}
 	var last int64
-	truncated, err := s.readEntries(ctx, &liaisonv1.QueryRequest{From: timestamppb.New(from), To: timestamppb.New(to), Start: start}, func(index int64, e *audit.Entry) {
+	truncated, _, err := s.readEntries(ctx, &liaisonv1.QueryRequest{From: timestamppb.New(from), To: timestamppb.New(to), Start: start}, nil, func(index int64, e *audit.Entry) {
 		rep.Read++
 		last = index
 		if rec, skip := gateway.RecordedFromEntry(index, e); skip != "" {
