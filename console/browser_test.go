@@ -890,6 +890,43 @@ func TestBrowserNoticesReadOn(t *testing.T) {
 	check(t, ctx, "the notices page, the next part")
 }
 
+// TestBrowserWithdrawnLateReadOn: the late notices closed unacknowledged,
+// read a notice at a time, link with the keyboard to their next part,
+// which links back to the oldest; both parts pass the checks.
+func TestBrowserWithdrawnLateReadOn(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	m := f.aftercare(t, f.traffic(t))
+	later := f.notifyRelease(t, time.Now().UTC().AddDate(0, 0, -5))
+	if _, err := liaisonv1.NewAftercareClient(f.conn(t, dkPrison)).Withdraw(context.Background(), &liaisonv1.WithdrawRequest{
+		SubjectId: "SYN-DK-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE, Withdraws: []int64{m.late.GetAuditIndex(), later.GetAuditIndex()},
+		Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Obligation: liaisonv1.Obligation_OBLIGATION_ERASE,
+		Justification: "The release notices named the wrong person.",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = 1 })
+	login(t, ctx, c)
+	rows := func() []string {
+		t.Helper()
+		return run(t, ctx, "rows", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#withdrawn-required tbody tr")).map(r => r.dataset.entry)`))
+	}
+	do(t, ctx, "late notices", chromedp.Navigate(c.url+"/notices?late=1"))
+	if got, want := rows(), []string{strconv.FormatInt(m.late.GetAuditIndex(), 10)}; !slices.Equal(got, want) {
+		t.Errorf("the first part lists the late notices closed unacknowledged %v, want %v", got, want)
+	}
+	check(t, ctx, "the late notices closed unacknowledged, the first part")
+	do(t, ctx, "focus the next part", chromedp.Focus(chromedp.ID("withdrawn-next")))
+	submit(t, ctx, "open the next part", chromedp.KeyEvent("\r"))
+	if got, want := rows(), []string{strconv.FormatInt(later.GetAuditIndex(), 10)}; !slices.Equal(got, want) {
+		t.Errorf("the next part lists the late notices closed unacknowledged %v, want %v", got, want)
+	}
+	if got := text(t, ctx, "#withdrawn-summary"); !strings.Contains(got, fmt.Sprintf("from entry #%d on", m.late.GetAuditIndex()+1)) {
+		t.Errorf("the next part's summary %q does not say where it starts", got)
+	}
+	check(t, ctx, "the late notices closed unacknowledged, the next part")
+}
+
 // TestBrowserTimelinePages: a console that reads at most 3 entries a
 // request links, with the keyboard, to the next part of the period, and
 // the parts pass the checks.

@@ -1015,6 +1015,66 @@ func TestConsoleNoticesPages(t *testing.T) {
 	}
 }
 
+// TestConsoleWithdrawnLatePages: with the late filter, a console that
+// reads at most one notice of a list shows the required notices closed
+// unacknowledged after their deadline a part at a time too: the part
+// links to the next (withdrawn_from, the entry after the last late
+// notice read), which lists the other and links back to the oldest.
+// Before, it only said to narrow the list by recipient.
+func TestConsoleWithdrawnLatePages(t *testing.T) {
+	f := startGateway(t)
+	m := f.aftercare(t, f.traffic(t))
+	later := f.notifyRelease(t, time.Now().UTC().AddDate(0, 0, -5))
+	wr, err := liaisonv1.NewAftercareClient(f.conn(t, dkPrison)).Withdraw(context.Background(), &liaisonv1.WithdrawRequest{
+		SubjectId: "SYN-DK-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE, Withdraws: []int64{m.late.GetAuditIndex(), later.GetAuditIndex()},
+		Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Obligation: liaisonv1.Obligation_OBLIGATION_ERASE,
+		Justification: "The release notices named the wrong person.",
+	})
+	if err != nil || len(wr.GetResults()) != 2 {
+		t.Fatalf("Withdraw = %v, %v; want two withdrawals", wr, err)
+	}
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = 1 })
+	hc := c.client(t)
+	rowRE := regexp.MustCompile(`<tr data-entry="(\d+)" class="late">`)
+	nextRE := regexp.MustCompile(`<a href="(/notices\?[^"]*)" id="withdrawn-next"`)
+	var got []int64
+	u := "/notices?late=1"
+	for parts := 1; u != ""; parts++ {
+		if parts > 5 {
+			t.Fatalf("the parts of the late notices closed unacknowledged do not move on (%s)", u)
+		}
+		resp, page := get(t, hc, c.url+html.UnescapeString(u))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %s\n%s", u, resp.Status, page)
+		}
+		i := strings.Index(page, `id="withdrawn-h"`)
+		if i < 0 {
+			t.Fatalf("part %d (%s) has no list of late notices closed unacknowledged:\n%s", parts, u, page)
+		}
+		part, _, _ := strings.Cut(page[i:], `</section>`)
+		for _, x := range rowRE.FindAllStringSubmatch(part, -1) {
+			n, _ := strconv.ParseInt(x[1], 10, 64)
+			got = append(got, n)
+		}
+		if parts > 1 && !strings.Contains(part, `id="withdrawn-first"`) {
+			t.Errorf("part %d of the late notices closed unacknowledged does not link to the oldest", parts)
+		}
+		u = ""
+		if x := nextRE.FindStringSubmatch(part); x != nil {
+			u = x[1]
+			if !strings.Contains(u, "late=1") {
+				t.Errorf("the next part's address %q leaves the late filter out", u)
+			}
+		}
+	}
+	if want := []int64{m.late.GetAuditIndex(), later.GetAuditIndex()}; !slices.Equal(got, want) {
+		t.Errorf("the parts list the late notices closed unacknowledged %v, want %v", got, want)
+	}
+	if resp, page := get(t, hc, c.url+"/notices?late=1&withdrawn_from=x"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "withdrawn_from") {
+		t.Errorf("withdrawn_from=x: %s, want 400 naming it", resp.Status)
+	}
+}
+
 // TestConsoleImpactPages: a console that reads at most 3 entries a
 // request replays a period part by part: a report that stopped at the
 // limit offers to replay the next part (start, the entry after the last it

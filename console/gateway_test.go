@@ -375,28 +375,14 @@ func (f *fixture) aftercare(tb testing.TB, ex []exchange) aftercareMade {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rec, attrs, ok := fx.Record(dkPrison.agency, "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	rec, _, ok := fx.Record(dkPrison.agency, "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	if !ok {
 		tb.Fatal("no sample release notice")
 	}
-	notify := func(at time.Time) *liaisonv1.RecipientResult {
-		tb.Helper()
-		f.at(at)
-		defer f.at(time.Time{})
-		nr, err := liaisonv1.NewExchangeClient(f.conn(tb, dkPrison)).Notify(ctx, &liaisonv1.NotifyRequest{
-			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
-			Record:    rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
-			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "The release date is set.",
-		})
-		if err != nil || len(nr.GetResults()) != 1 || nr.GetResults()[0].GetNoticeId() == "" {
-			tb.Fatalf("Notify = %v, %v; want one required notice to the Aarhus police", nr, err)
-		}
-		return nr.GetResults()[0]
-	}
 	var m aftercareMade
 	now := time.Now().UTC()
-	m.late = notify(now.AddDate(0, 0, -4))
-	m.inTime = notify(now)
+	m.late = f.notifyRelease(tb, now.AddDate(0, 0, -4))
+	m.inTime = f.notifyRelease(tb, now)
 	if ex[0].outcome != audit.OutcomeDisclose {
 		tb.Fatalf("the traffic's first exchange was %s, want a release to correct", ex[0].outcome)
 	}
@@ -410,6 +396,32 @@ func (f *fixture) aftercare(tb testing.TB, ex []exchange) aftercareMade {
 	}
 	m.correction = cr.GetResults()[0]
 	return m
+}
+
+// notifyRelease has the Danish prison notify the Aarhus police, at the
+// time at, of SYN-DK-0001's release date: a notice the policy requires
+// them to acknowledge by a deadline (past, for an at days ago).
+func (f *fixture) notifyRelease(tb testing.TB, at time.Time) *liaisonv1.RecipientResult {
+	tb.Helper()
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rec, attrs, ok := fx.Record(dkPrison.agency, "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	if !ok {
+		tb.Fatal("no sample release notice")
+	}
+	f.at(at)
+	defer f.at(time.Time{})
+	nr, err := liaisonv1.NewExchangeClient(f.conn(tb, dkPrison)).Notify(context.Background(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record:    rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "The release date is set.",
+	})
+	if err != nil || len(nr.GetResults()) != 1 || nr.GetResults()[0].GetNoticeId() == "" {
+		tb.Fatalf("Notify = %v, %v; want one required notice to the Aarhus police", nr, err)
+	}
+	return nr.GetResults()[0]
 }
 
 // recorrect corrects again, before its recipient has acknowledged it, the

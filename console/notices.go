@@ -40,15 +40,18 @@ type noticeFilter struct {
 	Late      bool   // only those not acknowledged in time
 	Recipient string // only notices to this agency
 	Days      int    // a correction open longer than this is overdue
-	// RequiredFrom and ObligationsFrom are where the page reads on in
-	// each list (its start, an audit index): the list's next part
-	// begins after the last notice of the part before.
-	RequiredFrom, ObligationsFrom int64
+	// RequiredFrom, ObligationsFrom and WithdrawnFrom are where the page
+	// reads on in each list (its start, an audit index): the list's next
+	// part begins after the last notice of the part before. WithdrawnFrom
+	// is the late notices' (with Late), among which those closed
+	// unacknowledged are listed.
+	RequiredFrom, ObligationsFrom, WithdrawnFrom int64
 }
 
 // url is the notices page's address for f, reading the required notices
-// from required and the obligation notices from obligations.
-func (f noticeFilter) url(required, obligations int64) string {
+// from required, the obligation notices from obligations and the late
+// notices, for those closed unacknowledged, from withdrawn.
+func (f noticeFilter) url(required, obligations, withdrawn int64) string {
 	v := url.Values{}
 	if f.Late {
 		v.Set("late", "1")
@@ -64,6 +67,9 @@ func (f noticeFilter) url(required, obligations int64) string {
 	}
 	if obligations > 0 {
 		v.Set("obligations_from", strconv.FormatInt(obligations, 10))
+	}
+	if withdrawn > 0 && f.Late {
+		v.Set("withdrawn_from", strconv.FormatInt(withdrawn, 10))
 	}
 	if len(v) == 0 {
 		return "/notices"
@@ -225,7 +231,7 @@ func (s *Server) notices(w http.ResponseWriter, r *http.Request, ss *session) {
 	for _, p := range []struct {
 		name string
 		to   *int64
-	}{{"required_from", &d.F.RequiredFrom}, {"obligations_from", &d.F.ObligationsFrom}} {
+	}{{"required_from", &d.F.RequiredFrom}, {"obligations_from", &d.F.ObligationsFrom}, {"withdrawn_from", &d.F.WithdrawnFrom}} {
 		if v := strings.TrimSpace(q.Get(p.name)); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 0 {
@@ -277,9 +283,9 @@ func (s *Server) requiredNotices(ctx context.Context, f noticeFilter) (p noticeP
 	p.Truncated = more
 	if more && len(list) > 0 {
 		p.Next = list[len(list)-1].GetAuditIndex() + 1
-		p.NextURL = f.url(p.Next, f.ObligationsFrom)
+		p.NextURL = f.url(p.Next, f.ObligationsFrom, f.WithdrawnFrom)
 	}
-	p.FirstURL = f.url(0, f.ObligationsFrom)
+	p.FirstURL = f.url(0, f.ObligationsFrom, f.WithdrawnFrom)
 	return p
 }
 
@@ -299,13 +305,17 @@ func requiredRowOf(n *liaisonv1.TrackedNotice) requiredRow {
 // withdrawnLate lists the required notices closed unacknowledged after
 // their deadline (TrackedNotice.withdrawn, late): no longer awaited, so
 // not among the required notices, but not acknowledged in time. One more
-// read of the officer's, made only with the late filter.
+// read of the officer's, made only with the late filter: the late
+// notices from f.WithdrawnFrom, up to MaxEntries, of which it keeps those
+// closed unacknowledged; with more late notices, its next part reads on
+// from the entry after the last late notice read.
 func (s *Server) withdrawnLate(ctx context.Context, f noticeFilter) (p noticePart[requiredRow]) {
 	if s.cfg.Notices == nil {
 		p.Unavailable = true
 		return p
 	}
-	list, more, err := s.listNotices(ctx, 0, &liaisonv1.ListNoticesRequest{LateOnly: true, Recipient: f.Recipient})
+	p.From = f.WithdrawnFrom
+	list, more, err := s.listNotices(ctx, f.WithdrawnFrom, &liaisonv1.ListNoticesRequest{LateOnly: true, Recipient: f.Recipient})
 	if status.Code(err) == codes.Unimplemented {
 		p.Unavailable = true
 		return p
@@ -320,6 +330,11 @@ func (s *Server) withdrawnLate(ctx context.Context, f noticeFilter) (p noticePar
 		}
 	}
 	p.Truncated = more
+	if more && len(list) > 0 {
+		p.Next = list[len(list)-1].GetAuditIndex() + 1
+		p.NextURL = f.url(f.RequiredFrom, f.ObligationsFrom, p.Next)
+	}
+	p.FirstURL = f.url(f.RequiredFrom, f.ObligationsFrom, 0)
 	return p
 }
 
@@ -415,9 +430,9 @@ func (s *Server) obligationNotices(ctx context.Context, f noticeFilter, now time
 	p.Truncated = more
 	if more && len(list) > 0 {
 		p.Next = list[len(list)-1].GetAuditIndex() + 1
-		p.NextURL = f.url(f.RequiredFrom, p.Next)
+		p.NextURL = f.url(f.RequiredFrom, p.Next, f.WithdrawnFrom)
 	}
-	p.FirstURL = f.url(f.RequiredFrom, 0)
+	p.FirstURL = f.url(f.RequiredFrom, 0, f.WithdrawnFrom)
 	return p
 }
 
