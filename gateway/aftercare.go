@@ -95,11 +95,13 @@ func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType str
 				for _, x := range n.RefersTo {
 					closed[x] = closure{by: r.Index, withdrawn: n.Kind == audit.NoticeWithdrawal}
 				}
-			} else if e.Outcome == audit.OutcomeFailed && e.Detail["peer_reason"] == reasonReleaseEnded {
+			} else if (e.Outcome == audit.OutcomeFailed || e.Outcome == audit.OutcomeRefused) && e.Detail["peer_reason"] == reasonReleaseEnded {
 				// The recipient's gateway, behind a peer, refused it: it
 				// told its recipient to erase the record when the basis
 				// ended (its expiry notice, which this log cannot hold).
 				// The release has ended as if this gateway had said so.
+				// (Refused: the receipt of its entry of the refusal
+				// proved it; failed: a gateway that gave none.)
 				refs, _ := audit.ParseIndexes(e.Detail[audit.DetailRefersTo])
 				for _, x := range refs {
 					closed[x] = closure{by: r.Index, ended: true}

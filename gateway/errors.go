@@ -70,6 +70,10 @@ func failed(reason string, err error) error { return &failure{reason: reason, er
 // entry's outcome is refused, its status FailedPrecondition.
 type stateRefusal struct {
 	reason, message string
+	// meta, if set, is added to the caller's ErrorInfo metadata: the
+	// index of its entry (audit_index) for a peer gateway's call
+	// (finish), the peer's reason for a peer's refusal (peerError).
+	meta map[string]string
 }
 
 func (e *stateRefusal) Error() string { return "refused: " + e.reason }
@@ -137,7 +141,7 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		return st.Err()
 	case errors.As(err, new(*stateRefusal)):
 		sr, _ := errors.AsType[*stateRefusal](err)
-		st, _ := status.New(codes.FailedPrecondition, sr.message).WithDetails(&errdetails.ErrorInfo{Reason: sr.reason, Domain: errorDomain})
+		st, _ := status.New(codes.FailedPrecondition, sr.message).WithDetails(&errdetails.ErrorInfo{Reason: sr.reason, Domain: errorDomain, Metadata: maps.Clone(sr.meta)})
 		return st.Err()
 	case errors.Is(err, errNotFound):
 		if nf, ok := errors.AsType[*notFoundError](err); ok {

@@ -266,9 +266,11 @@ func (s *Server) withReceipts(ctx context.Context, resp any) {
 }
 
 // withRefusalReceipt adds to a refusal of a call a peer gateway made that
-// names this gateway's entry of it (PERMISSION_DENIED, or a refusal of a
-// forwarded acknowledgement the peer acts on, NOTICE_UNKNOWN or
-// NOTICE_WITHDRAWN: peerClaimReasons; ErrorInfo metadata audit_index) the
+// names this gateway's entry of it (PERMISSION_DENIED, FAILED_PRECONDITION
+// (a refusal by this gateway's state, CASE_CLOSED or RELEASE_ENDED, say:
+// finish names its entry), or a refusal of a forwarded acknowledgement the
+// peer acts on, NOTICE_UNKNOWN or NOTICE_WITHDRAWN: peerClaimReasons;
+// ErrorInfo metadata audit_index) the
 // receipt of that entry, as a PeerRefusal detail, with the consistency
 // proof the call asked for: the peer records this gateway's entry only if
 // it can verify it. Any other error goes as it is.
@@ -283,7 +285,8 @@ func (s *Server) withRefusalReceipt(ctx context.Context, req any, err error) err
 	}
 	idx := int64(-1)
 	for _, d := range st.Details() {
-		if i, ok := d.(*errdetails.ErrorInfo); ok && (st.Code() == codes.PermissionDenied || slices.Contains(peerClaimReasons, i.GetReason())) {
+		if i, ok := d.(*errdetails.ErrorInfo); ok && (st.Code() == codes.PermissionDenied || st.Code() == codes.FailedPrecondition ||
+			slices.Contains(peerClaimReasons, i.GetReason())) {
 			if x, perr := strconv.ParseInt(i.GetMetadata()["audit_index"], 10, 64); perr == nil && x >= 0 {
 				idx = x
 			}
@@ -606,7 +609,13 @@ func peerOffboarded(err error) bool {
 // a refusal by the peer's own rules (outcome refused: NOT_A_CASE_MEMBER,
 // say), not a denial of its law, is refused here, PEER_REFUSED, with the
 // peer's reason in detail peer_reason; unproven, it stays a deny,
-// unverified, as the peer's status says.
+// unverified, as the peer's status says. So is a FAILED_PRECONDITION that
+// names the peer's entry (a refusal by its state or its own rules:
+// CASE_CLOSED, RELEASE_ENDED...) whose receipt proves a refused entry:
+// refused here, PEER_REFUSED, FAILED_PRECONDITION for the caller (metadata
+// peer_reason, peer_denial verified); unproven, it stays failed,
+// PEER_REFUSED, with detail peer_denial unverified, as one from a peer
+// that names no entry (a gateway from before this) is failed.
 func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err error, forwarded bool) error {
 	st := status.Convert(err)
 	info, _, peerIndex := peerRefusalDetails(st)
@@ -644,6 +653,28 @@ func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err 
 				dn.meta["peer_denial"] = "unverified"
 			}
 			return dn
+		}
+		if st.Code() == codes.FailedPrecondition && peerIndex >= 0 {
+			// A refusal by the peer's state (CASE_CLOSED, RELEASE_ENDED...)
+			// that names its entry: refused here too if the receipt of
+			// that entry proves it, else failed as one that names none.
+			verified, outcome, err := s.notePeerRefusal(ctx, ex, peer, err)
+			if err != nil {
+				return err // the peer shows two histories of its log
+			}
+			if verified && outcome == audit.OutcomeRefused {
+				d := ex.detail()
+				d["peer_code"] = st.Code().String()
+				meta := map[string]string{"peer_denial": "verified"}
+				if reason != "" {
+					d["peer_reason"], meta["peer_reason"] = reason, reason
+				}
+				return &stateRefusal{reason: reasonPeerRefused, meta: meta,
+					message: "The other country's gateway refused this exchange: " + peerMessage(st.Message())}
+			}
+			f := peerRefused(ex, st.Code(), reason).(*failure)
+			f.meta["peer_denial"] = ex.detail()["peer_denial"]
+			return f
 		}
 		return peerRefused(ex, st.Code(), reason)
 	case codes.NotFound:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
@@ -118,6 +119,17 @@ func (ex *exchange) finish(ctx context.Context, errp *error) {
 		}
 		if dn, ok := errors.AsType[*denial](err); ok {
 			dn.auditIdx = ex.index
+		}
+		if sr, ok := errors.AsType[*stateRefusal](err); ok && ex.index >= 0 {
+			if _, peer := peerFromContext(ctx); peer {
+				// A peer gateway's call refused by this gateway's state
+				// names its entry, as a denial does, so that the refusal
+				// carries the receipt of it (withRefusalReceipt).
+				if sr.meta == nil {
+					sr.meta = map[string]string{}
+				}
+				sr.meta["audit_index"] = strconv.FormatInt(ex.index, 10)
+			}
 		}
 		ex.s.log.InfoContext(ctx, "exchange ended", "request_id", ex.reqID, "audit_index", ex.index,
 			"action", ex.entry.Action, "requester", ex.entry.Requester.Agency, "outcome", ex.entry.Outcome, "reasons", ex.entry.Reasons)

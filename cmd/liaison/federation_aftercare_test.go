@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -633,10 +634,41 @@ func TestFederatedCorrectionOfAKeptRecordRestricts(t *testing.T) {
 // refuses the forwarded correction (FAILED_PRECONDITION, RELEASE_ENDED,
 // one refused entry) and delivers nothing; the Danish result says the
 // peer refused it, with that reason.
+//
+// The Dutch refusal names its entry and carries the receipt of it
+// (PeerRefusal), so the Danish entry is refused, PEER_REFUSED, with the
+// Dutch entry named (peer_index, peer_denial verified); without the fix
+// the Dutch refusal named no entry and the Danish entry was failed. The
+// same refusal stripped of its receipt (as from a gateway before this)
+// stays failed, flagged peer_denial unverified; either way the Danish
+// gateway takes the release as ended, as before.
 func TestFederatedCorrectionOfAnErasedRecord(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		strip           bool
+		outcome, denial string
+	}{
+		{"Proven", false, audit.OutcomeRefused, "verified"},
+		{"Unproven", true, audit.OutcomeFailed, "unverified"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { correctErasedRecord(t, tc.strip, tc.outcome, tc.denial) })
+	}
+}
+
+func correctErasedRecord(t *testing.T, strip bool, outcome, denial string) {
 	ctx := t.Context()
 	var ahead atomic.Int64
-	f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	f := startFederationWith(t, fedConfig{hostile: "NL", now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	if strip {
+		f.hostile.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+			if method != "Disclose" || status.Code(err) != codes.FailedPrecondition {
+				return resp, err
+			}
+			sp := status.Convert(err).Proto()
+			sp.Details = slices.DeleteFunc(sp.Details, func(a *anypb.Any) bool { return a.MessageIs(&liaisonv1.PeerRefusal{}) })
+			return nil, status.FromProto(sp).Err()
+		})
+	}
 	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
 	released, probation := time.Now().AddDate(0, 0, -364).Format(time.DateOnly), time.Now().AddDate(0, 0, -1).Format(time.DateOnly)
 	push.Subject.InCustody, push.Subject.ReleaseDate, push.Subject.ProbationUntil = false, released, probation
@@ -675,8 +707,18 @@ func TestFederatedCorrectionOfAnErasedRecord(t *testing.T) {
 		t.Errorf("Dutch entries %v; want one, refused RELEASE_ENDED", reasonsOf(nlE))
 	}
 	dkE := f.dk.all(t, audit.ActionCorrect, "kf.correct")
-	if len(dkE) != 2 || dkE[1].Outcome != audit.OutcomeFailed || dkE[1].Detail["peer_reason"] != "RELEASE_ENDED" {
-		t.Errorf("Danish entries %v; want pending, then failed with the Dutch reason (peer_reason RELEASE_ENDED)", reasonsOf(dkE))
+	if len(dkE) != 2 || dkE[1].Outcome != outcome || !slices.Contains(dkE[1].Reasons, "PEER_REFUSED") ||
+		dkE[1].Detail["peer_reason"] != "RELEASE_ENDED" || dkE[1].Detail["peer_code"] != "FailedPrecondition" ||
+		dkE[1].Detail["peer_denial"] != denial || (dkE[1].Detail["peer_index"] != "") != !strip {
+		t.Errorf("Danish entries %v (%v); want pending, then %s PEER_REFUSED with the Dutch reason (peer_reason RELEASE_ENDED), peer_denial %s",
+			reasonsOf(dkE), dkE[len(dkE)-1].Detail, outcome, denial)
+	}
+	if recs, err := f.nl.gw.Audit.Query(ctx, audit.Filter{Officer: "kf.correct"}); err != nil {
+		t.Fatal(err)
+	} else if !strip && len(dkE) == 2 && !slices.ContainsFunc(recs, func(r audit.Record) bool {
+		return r.Entry.Action == audit.ActionCorrect && strconv.FormatInt(r.Index, 10) == dkE[1].Detail["peer_index"]
+	}) {
+		t.Errorf("the Danish entry names Dutch entry %q; want the Dutch refusal's", dkE[1].Detail["peer_index"])
 	}
 	// The Danish gateway takes the Dutch word: the release has ended, and
 	// the next correction does not try the Dutch gateway again.

@@ -1890,7 +1890,9 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 // gateway that refuses a call a peer gateway made, with a status that
 // names its entry of the refusal (PERMISSION_DENIED, ErrorInfo metadata
 // audit_index: a denial of its law, or a refusal by its own rules such as
-// ALREADY_ACKNOWLEDGED), adds this message to the status details
+// ALREADY_ACKNOWLEDGED; or FAILED_PRECONDITION, a refusal by its state such
+// as CASE_CLOSED or RELEASE_ENDED, whose ErrorInfo names the entry so in
+// answer to a peer gateway's call), adds this message to the status details
 // (google.rpc.Status.details, beside the ErrorInfo): its signed receipt of
 // that entry, with the consistency proof to PeerForward.known_tree_size as
 // for an answer.
@@ -1909,10 +1911,12 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 // another call, an earlier one presented again included, is not. The
 // outcome the calling gateway logs is the one the receipt proves: deny
 // for a denial of the peer's law, refused (reason PEER_REFUSED, the
-// peer's reason in detail.peer_reason) for a refusal by its own rules. A
-// refusal without a receipt, or with one that does not hold, is still
-// logged as the peer's (deny, or the refusal's own outcome) but
-// unverified: without the peer's entry (no detail.peer_index), with
+// peer's reason in detail.peer_reason) for a refusal by its own rules or
+// its state (FAILED_PRECONDITION for the caller if the peer's status was).
+// A refusal without a receipt, or with one that does not hold, is still
+// logged as the peer's (deny, or the refusal's own outcome; a
+// FAILED_PRECONDITION failed, PEER_REFUSED, as one from a gateway that
+// names no entry) but unverified: without the peer's entry (no detail.peer_index), with
 // detail.peer_denial "unverified", and the caller's ErrorInfo says so
 // (metadata peer_denial). A forwarded acknowledgement the peer refuses
 // ALREADY_ACKNOWLEDGED (it closed the notice on an earlier forward whose

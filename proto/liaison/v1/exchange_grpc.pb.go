@@ -109,7 +109,11 @@ type ExchangeClient interface {
 	// a refusal by its own rules (outcome refused, as NOT_A_CASE_MEMBER) is
 	// PERMISSION_DENIED, ErrorInfo reason PEER_REFUSED with the peer's
 	// reason in metadata peer_reason, and a refused entry (detail
-	// peer_reason); the peer gateway refusing to take the call (it
+	// peer_reason); so is the peer's FAILED_PRECONDITION (a refusal by its
+	// state, as CASE_CLOSED or RELEASE_ENDED) that names its entry with a
+	// receipt that proves it, but FAILED_PRECONDITION for the caller (one
+	// without such a receipt is failed, as below, detail peer_denial
+	// unverified if it named an entry); the peer gateway refusing to take the call (it
 	// does not authenticate this gateway or the officer's assertion, as
 	// UNKNOWN_PEER_AGENCY or CERTIFICATE_REVOKED, or finds it invalid) is no
 	// decision of its law: INTERNAL, ErrorInfo reason PEER_REFUSED with the
@@ -421,7 +425,11 @@ type ExchangeServer interface {
 	// a refusal by its own rules (outcome refused, as NOT_A_CASE_MEMBER) is
 	// PERMISSION_DENIED, ErrorInfo reason PEER_REFUSED with the peer's
 	// reason in metadata peer_reason, and a refused entry (detail
-	// peer_reason); the peer gateway refusing to take the call (it
+	// peer_reason); so is the peer's FAILED_PRECONDITION (a refusal by its
+	// state, as CASE_CLOSED or RELEASE_ENDED) that names its entry with a
+	// receipt that proves it, but FAILED_PRECONDITION for the caller (one
+	// without such a receipt is failed, as below, detail peer_denial
+	// unverified if it named an entry); the peer gateway refusing to take the call (it
 	// does not authenticate this gateway or the officer's assertion, as
 	// UNKNOWN_PEER_AGENCY or CERTIFICATE_REVOKED, or finds it invalid) is no
 	// decision of its law: INTERNAL, ErrorInfo reason PEER_REFUSED with the
