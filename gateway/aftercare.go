@@ -906,10 +906,19 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 		}
 		if peer != nil {
 			err := s.acknowledgeViaPeer(ctx, ex, peer, theirs, req)
-			if err != nil && !peerAway(ctx, err) {
+			switch {
+			case errors.Is(err, errPeerClaimUnverified):
+				// The peer's word alone (an ALREADY_ACKNOWLEDGED without
+				// a receipt that holds) does not settle the forward: the
+				// acknowledgement stands here, the entry records the claim
+				// unverified (detail peer_denial, which makes it deferred:
+				// audit.AckOf), and the timers forward it again.
+				s.log.WarnContext(ctx, "a peer's answer to a forwarded acknowledgement is unverified: forward deferred", "request_id", ex.reqID,
+					"notice", n.Index, "peer", peer.ID, "peer_outcome", e.Detail[audit.DetailPeerOutcome])
+				deferred = true
+			case err != nil && !peerAway(ctx, err):
 				return nil, err
-			}
-			if err != nil {
+			case err != nil:
 				// The peer does not answer: the acknowledgement stands
 				// here, and the timers forward it (forwardNoticeAcks).
 				s.log.WarnContext(ctx, "peer gateway did not answer: acknowledgement deferred", "request_id", ex.reqID,

@@ -499,7 +499,11 @@ func (s *Server) noticePeer(ctx context.Context, index int64) (*Agency, string, 
 // from a peer gateway (theirs: the peer's pending entry of it) before it
 // is logged here: pending entry, forward, the peer's receipt of its own
 // acknowledgement (of the same deed) in the final entry. A peer that had acknowledged it
-// already (an earlier attempt whose answer was lost) counts as done.
+// already (an earlier attempt whose answer was lost) counts as done, if
+// its ALREADY_ACKNOWLEDGED carries the receipt of its entry of that
+// refusal, bound to this call; without one that holds, the error wraps
+// errPeerClaimUnverified: the acknowledgement stands here, its forward
+// due (AcknowledgeNotice), or the forward fails (forwardNoticeAck).
 func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Agency, theirs string, req *liaisonv1.AcknowledgeNoticeRequest) error {
 	x, err := strconv.ParseInt(theirs, 10, 64)
 	if err != nil {
@@ -522,10 +526,10 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 	if err != nil {
 		if errorReason(err) == "ALREADY_ACKNOWLEDGED" {
 			// The peer's refusal names its entry of it: recorded if its
-			// receipt holds for this call, else flagged unverified.
+			// receipt holds for this call, else flagged unverified, and
+			// then it settles nothing (errPeerClaimUnverified).
 			ex.entry.Detail["peer_outcome"] = "already_acknowledged"
-			_, _, err := s.notePeerRefusal(ctx, ex, peer, err)
-			return err
+			return s.peerClaim(ctx, ex, peer, err)
 		}
 		return s.ackPeerError(ctx, ex, peer, err)
 	}

@@ -50,9 +50,9 @@ func (s *Server) ackTarget(ctx context.Context, ex *exchange, n audit.Notice) {
 // that does not answer does not undo the acknowledgement: the final entry
 // closes the notice here all the same (detail peer_outcome deferred) and
 // marks it to be forwarded from the timers (forwardAcknowledgements);
-// deferred reports that. So does a peer's NOTICE_UNKNOWN or
-// NOTICE_WITHDRAWN that carries no receipt of its entry that holds for
-// this call (errPeerClaimUnverified): the acknowledgement stands here,
+// deferred reports that. So does a peer's ALREADY_ACKNOWLEDGED,
+// NOTICE_UNKNOWN or NOTICE_WITHDRAWN that carries no receipt of its entry
+// that holds for this call (errPeerClaimUnverified): the acknowledgement stands here,
 // the entry records the claim unverified, and the forward stays due. A
 // peer's refusal fails the call.
 func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice, peer *Agency) (deferred bool, err error) {
@@ -86,7 +86,8 @@ func peerAway(ctx context.Context, err error) bool {
 }
 
 // reasonPeerClaimUnverified fails the forward of an acknowledgement that
-// the peer answered NOTICE_UNKNOWN or NOTICE_WITHDRAWN without a receipt
+// the peer answered ALREADY_ACKNOWLEDGED, NOTICE_UNKNOWN or
+// NOTICE_WITHDRAWN (a required notice's) without a receipt
 // of its entry of that refusal that holds for the call.
 const reasonPeerClaimUnverified = "PEER_CLAIM_UNVERIFIED"
 
@@ -99,9 +100,9 @@ var errPeerClaimUnverified = errors.New("gateway: the peer's answer carries no r
 // receipt; and records in ex's entry what the peer did (its receipt, or
 // peer_outcome already_acknowledged, notice_withdrawn or notice_unknown,
 // with peer_denial verified and the receipt of the peer's entry of that
-// refusal, or unverified). A NOTICE_UNKNOWN or NOTICE_WITHDRAWN that is
-// unverified is an error wrapping errPeerClaimUnverified: it does not
-// settle the forward. at, if set, is when
+// refusal, or unverified). Any of those that is unverified is an error
+// wrapping errPeerClaimUnverified: it does not settle the forward
+// (peerClaim). at, if set, is when
 // the agency acknowledged, for a forward made after the fact (detail
 // acknowledged_at, in the pending entry the peer reads). A peer that
 // cannot be reached or did not answer is an error wrapping errPeer.
@@ -124,12 +125,12 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 	resp, err := liaisonv1.NewExchangeClient(conn).Acknowledge(pctx, &liaisonv1.AcknowledgeRequest{Forwarded: fwd, NoticeId: n.ID})
 	switch {
 	case err != nil && errorReason(err) == "ALREADY_ACKNOWLEDGED":
-		// The peer's refusal names its entry of it: recorded if its
-		// receipt holds for this call, else flagged unverified.
+		// The peer closed the notice on an earlier forward whose answer
+		// was lost. Its refusal names its entry of it: recorded if its
+		// receipt holds for this call; an unverified claim settles
+		// nothing (peerClaim).
 		ex.entry.Detail["peer_outcome"] = "already_acknowledged"
-		if _, _, err := s.notePeerRefusal(ctx, ex, peer, err); err != nil {
-			return err
-		}
+		return s.peerClaim(ctx, ex, peer, err)
 	case err != nil && (errorReason(err) == reasonNoticeWithdrawn || errorReason(err) == reasonNoticeUnknown):
 		// The sender's gateway closed the notice unacknowledged (its
 		// release withdrawn or ended) before the acknowledgement reached
@@ -139,13 +140,7 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 		// entry of that refusal, bound to this call, as for a denial
 		// (notePeerRefusal): an unverified claim settles nothing.
 		ex.entry.Detail["peer_outcome"] = map[string]string{reasonNoticeWithdrawn: "notice_withdrawn", reasonNoticeUnknown: "notice_unknown"}[errorReason(err)]
-		verified, _, verr := s.notePeerRefusal(ctx, ex, peer, err)
-		if verr != nil {
-			return verr
-		}
-		if !verified {
-			return failed(reasonPeerClaimUnverified, fmt.Errorf("%w: %s", errPeerClaimUnverified, errorReason(err)))
-		}
+		return s.peerClaim(ctx, ex, peer, err)
 	case err != nil:
 		return s.ackPeerError(ctx, ex, peer, err)
 	default:
@@ -154,6 +149,23 @@ func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, p
 		}); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// peerClaim records in ex's entry a peer's answer to a forwarded
+// acknowledgement that would settle the forward here (ALREADY_ACKNOWLEDGED,
+// NOTICE_UNKNOWN, NOTICE_WITHDRAWN: err) with the receipt of the peer's
+// entry of it, if that holds for this call (notePeerRefusal). An answer
+// without one is recorded unverified and is an error wrapping
+// errPeerClaimUnverified: the forward stays due.
+func (s *Server) peerClaim(ctx context.Context, ex *exchange, peer *Agency, err error) error {
+	verified, _, verr := s.notePeerRefusal(ctx, ex, peer, err)
+	if verr != nil {
+		return verr
+	}
+	if !verified {
+		return failed(reasonPeerClaimUnverified, fmt.Errorf("%w: %s", errPeerClaimUnverified, errorReason(err)))
 	}
 	return nil
 }
@@ -484,8 +496,8 @@ func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.Acknowl
 
 // peerClaimReasons are the refusals of a forwarded acknowledgement that
 // the forwarding gateway acts on (the notice stays acknowledged there,
-// the forward settled) only with the receipt of the refusal's entry:
-// besides ALREADY_ACKNOWLEDGED, a denial, these.
+// the forward settled) only with the receipt of the refusal's entry
+// (peerClaim): besides ALREADY_ACKNOWLEDGED, a denial, these.
 var peerClaimReasons = []string{reasonNoticeUnknown, reasonNoticeWithdrawn}
 
 // acceptUnknownAck checks the PeerForward of a forwarded acknowledgement

@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -536,10 +538,11 @@ func TestPeerAnswerOfAnotherCall(t *testing.T) {
 // timers forward it again, and the Danish gateway refuses it
 // ALREADY_ACKNOWLEDGED, naming its entry of that refusal. The Dutch
 // forward's entry records that Danish entry (peer_index, with its receipt,
-// peer_denial verified) because the refusal carries the receipt of it;
-// with the receipt stripped the refusal still counts as done
-// (peer_outcome already_acknowledged) but is logged unverified, without
-// the Danish index.
+// peer_denial verified) because the refusal carries the receipt of it,
+// and the forward is settled. With the receipt stripped the refusal
+// settles nothing: the forward fails (PEER_CLAIM_UNVERIFIED, peer_outcome
+// already_acknowledged, peer_denial unverified, without the Danish index)
+// and stays due; before, it counted as done.
 func TestPeerAlreadyAcknowledgedIsVerified(t *testing.T) {
 	for _, strip := range []bool{false, true} {
 		t.Run(map[bool]string{false: "WithItsReceipt", true: "ReceiptStripped"}[strip], func(t *testing.T) {
@@ -569,8 +572,8 @@ func TestPeerAlreadyAcknowledgedIsVerified(t *testing.T) {
 				return resp, err
 			})
 			defer h.setAnswer(nil)
-			if err := f.nl.gw.Server.RunAftercare(t.Context()); err != nil {
-				t.Fatalf("the Dutch timers' forward: %v", err)
+			if err := f.nl.gw.Server.RunAftercare(t.Context()); (err != nil) != strip {
+				t.Fatalf("the Dutch timers' forward: %v; want an error %v", err, strip)
 			}
 			dk := f.dk.all(t, audit.ActionAcknowledgeNotice, "insp.lost")
 			nl := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.lost")
@@ -578,8 +581,14 @@ func TestPeerAlreadyAcknowledgedIsVerified(t *testing.T) {
 				t.Fatalf("Danish acknowledgements %v, Dutch %v; want the forward refused ALREADY_ACKNOWLEDGED there", outcomes(dk), outcomes(nl))
 			}
 			last := nl[len(nl)-1]
-			if last.Outcome != audit.OutcomeOK || last.Detail[audit.DetailPeerOutcome] != "already_acknowledged" {
-				t.Fatalf("the Dutch forward %s %v; want ok, peer_outcome already_acknowledged", last.Outcome, last.Detail)
+			if outcome := map[bool]string{false: audit.OutcomeOK, true: audit.OutcomeFailed}[strip]; last.Outcome != outcome ||
+				last.Detail[audit.DetailPeerOutcome] != "already_acknowledged" || strip && !slices.Contains(last.Reasons, "PEER_CLAIM_UNVERIFIED") {
+				t.Fatalf("the Dutch forward %s %v %v; want %s, peer_outcome already_acknowledged (PEER_CLAIM_UNVERIFIED if unverified)", last.Outcome, last.Reasons, last.Detail, outcome)
+			}
+			all, err := f.nl.aftercareAs(t, auditorAgency["NL"], "dpo.1", "auditor").ListObligationNotices(t.Context(),
+				&liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: true})
+			if err != nil || len(all.GetNotices()) != 1 || all.GetNotices()[0].GetForwardPending() != strip {
+				t.Errorf("Dutch obligation notices %v, %v; want the correction, its forward pending %v", all, err, strip)
 			}
 			want := map[string]string{"peer_denial": "verified", "peer_index": strconv.Itoa(f.dk.indexOf(t, dk[1]))}
 			if strip {
@@ -607,4 +616,67 @@ func (c *country) indexOf(t *testing.T, e *audit.Entry) int {
 	}
 	t.Fatalf("no entry of request %s in the %s log", e.RequestID, c.Jurisdiction)
 	return -1
+}
+
+// TestPeerNoticeAckClaimIsVerified: the Dutch probation service
+// acknowledges a Danish correction at its gateway, which forwards it; the
+// Danish gateway takes it, but the hostile peer puts in place of its
+// answer an ALREADY_ACKNOWLEDGED naming the Danish entry, without the
+// receipt of a refusal. The Dutch gateway does not take that on the
+// peer's word: the acknowledgement stands (deferred), its entry says
+// peer_outcome already_acknowledged, peer_denial unverified, and the
+// forward stays due (forward_pending). Its timers forward it again; the
+// Danish gateway, answering for itself, refuses it ALREADY_ACKNOWLEDGED
+// with the receipt of that refusal, which settles it. Before, the
+// unverified claim counted as done and nothing was forwarded again.
+func TestPeerNoticeAckClaimIsVerified(t *testing.T) {
+	var ahead atomic.Int64
+	f := startFederationWith(t, fedConfig{hostile: "DK", now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.ContactPoint = "Kriminalforsorgen Øst, Aarhus office" }, "The contact point changed.")
+	f.hostile.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		r, ok := resp.(*liaisonv1.AcknowledgeNoticeResponse)
+		if method != "AcknowledgeNotice" || err != nil || !ok {
+			return resp, err
+		}
+		st, _ := status.New(codes.PermissionDenied, "acknowledged already").WithDetails(&errdetails.ErrorInfo{
+			Reason: "ALREADY_ACKNOWLEDGED", Domain: "liaison.v1", Metadata: map[string]string{"audit_index": strconv.FormatInt(r.GetAuditIndex(), 10)}})
+		return nil, st.Err()
+	})
+	resp, err := f.nl.aftercare(t, "nl-probation", "insp.claim").AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{
+		NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY})
+	if err != nil || !resp.GetDeferred() {
+		t.Fatalf("AcknowledgeNotice, the Danish answer an unverified ALREADY_ACKNOWLEDGED = %v, %v; want success, the forward deferred", resp, err)
+	}
+	nl := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.claim")
+	if last := nl[len(nl)-1]; last.Outcome != audit.OutcomeOK || last.Detail[audit.DetailPeerOutcome] != "already_acknowledged" ||
+		last.Detail["peer_denial"] != "unverified" || last.Detail["peer_index"] != "" {
+		t.Errorf("the Dutch acknowledgement %s %v; want ok, peer_outcome already_acknowledged, peer_denial unverified, no Danish index", last.Outcome, last.Detail)
+	}
+	pending := func() bool {
+		t.Helper()
+		all, err := f.nl.aftercareAs(t, auditorAgency["NL"], "dpo.1", "auditor").ListObligationNotices(t.Context(),
+			&liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: true})
+		if err != nil || len(all.GetNotices()) != 1 || all.GetNotices()[0].GetAcknowledgementIndex() != resp.GetAuditIndex() {
+			t.Fatalf("Dutch obligation notices %v, %v; want the correction, acknowledged by entry %d", all, err, resp.GetAuditIndex())
+		}
+		return all.GetNotices()[0].GetForwardPending()
+	}
+	if !pending() {
+		t.Fatal("the Dutch gateway took the unverified claim as the forward's answer: its forward is not pending")
+	}
+	// The Danish gateway answers for itself: its ALREADY_ACKNOWLEDGED
+	// carries the receipt, and settles the forward.
+	f.hostile.setAnswer(nil)
+	for wait := time.Now().Add(30 * time.Second); pending(); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(wait) {
+			t.Fatal("the Dutch gateway never settled the forward")
+		}
+		ahead.Add(int64(16 * time.Minute))
+		f.nl.gw.Server.RunAftercare(t.Context())
+	}
+	nl = f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.claim")
+	if last := nl[len(nl)-1]; last.Outcome != audit.OutcomeOK || last.Detail[audit.DetailForwards] != strconv.FormatInt(resp.GetAuditIndex(), 10) ||
+		last.Detail[audit.DetailPeerOutcome] != "already_acknowledged" || last.Detail["peer_denial"] != "verified" || last.Detail["peer_index"] == "" {
+		t.Errorf("the Dutch forward %s %v; want ok, forwarding entry %d, peer_outcome already_acknowledged, peer_denial verified", last.Outcome, last.Detail, resp.GetAuditIndex())
+	}
 }

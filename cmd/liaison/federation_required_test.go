@@ -1018,8 +1018,10 @@ func TestFederatedCorrectionRequiredNotice(t *testing.T) {
 
 // TestPeerNoticeClaimIsVerified: the Danish gateway answers the Rotterdam
 // police's forwarded acknowledgement of a required notice with
-// NOTICE_WITHDRAWN or NOTICE_UNKNOWN but no receipt of an entry of that
-// refusal (here the hostile peer puts either in place of its answer). The
+// NOTICE_WITHDRAWN, NOTICE_UNKNOWN or ALREADY_ACKNOWLEDGED but no receipt
+// of an entry of that refusal (here the hostile peer puts any of them in
+// place of its answer; an unverified ALREADY_ACKNOWLEDGED counted as done
+// before). The
 // Dutch gateway does not take it on that word: its acknowledgement
 // stands, but the entry says the claim is unverified, and the forward
 // stays due (deferred, forward_pending), so its timers forward it again
@@ -1031,7 +1033,7 @@ func TestPeerNoticeClaimIsVerified(t *testing.T) {
 	for _, tc := range []struct {
 		reason string
 		code   codes.Code
-	}{{"NOTICE_WITHDRAWN", codes.FailedPrecondition}, {"NOTICE_UNKNOWN", codes.InvalidArgument}} {
+	}{{"NOTICE_WITHDRAWN", codes.FailedPrecondition}, {"NOTICE_UNKNOWN", codes.InvalidArgument}, {"ALREADY_ACKNOWLEDGED", codes.PermissionDenied}} {
 		t.Run(tc.reason, func(t *testing.T) {
 			var ahead atomic.Int64
 			f := startFederationWith(t, fedConfig{hostile: "DK", now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})

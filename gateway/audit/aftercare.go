@@ -64,6 +64,11 @@ const (
 	DetailForwards       = "forwards"
 	DetailAcknowledgedAt = "acknowledged_at"
 	PeerOutcomeDeferred  = "deferred"
+	// So has, to the same end, one the sender's gateway answered with a
+	// claim that would settle it (ALREADY_ACKNOWLEDGED) without a receipt
+	// of its entry of it that holds: DetailPeerDenial PeerDenialUnverified.
+	DetailPeerDenial     = "peer_denial"
+	PeerDenialUnverified = "unverified"
 )
 
 // A TrackedRelease is a release whose legal basis ends: the gateway tells
@@ -336,7 +341,7 @@ func AckOf(index int64, e *Entry) (Ack, bool) {
 		return Ack{}, false
 	}
 	return Ack{Notice: n, By: index, Time: AcknowledgedAt(e), Done: e.Detail[DetailDone],
-		Deferred: e.Detail[DetailPeerOutcome] == PeerOutcomeDeferred}, true
+		Deferred: e.Detail[DetailPeerOutcome] == PeerOutcomeDeferred || e.Detail[DetailPeerDenial] == PeerDenialUnverified}, true
 }
 
 // AcknowledgedAt is when an acknowledgement entry says the agency

@@ -604,8 +604,10 @@ type AcknowledgeNoticeResponse struct {
 	// beside its own.
 	Receipt *PeerReceipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	// True when the notice came from another country's gateway, which did
-	// not answer: the acknowledgement stands here and is forwarded there
-	// when it answers again (see AcknowledgeNotice).
+	// not answer, or answered ALREADY_ACKNOWLEDGED without the receipt of
+	// its entry of that refusal that holds for the call (see PeerRefusal):
+	// the acknowledgement stands here and is forwarded there when it
+	// answers again (see AcknowledgeNotice).
 	Deferred      bool `protobuf:"varint,3,opt,name=deferred,proto3" json:"deferred,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

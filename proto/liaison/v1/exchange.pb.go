@@ -1918,19 +1918,18 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 // FAILED_PRECONDITION failed, PEER_REFUSED, as one from a gateway that
 // names no entry) but unverified: without the peer's entry (no detail.peer_index), with
 // detail.peer_denial "unverified", and the caller's ErrorInfo says so
-// (metadata peer_denial). A forwarded acknowledgement the peer refuses
-// ALREADY_ACKNOWLEDGED (it closed the notice on an earlier forward whose
-// answer was lost) still counts as done there (detail peer_outcome
-// already_acknowledged), and names the peer's entry of that refusal on
-// the same terms, or says detail.peer_denial "unverified". Its
-// NOTICE_UNKNOWN (INVALID_ARGUMENT) and NOTICE_WITHDRAWN
-// (FAILED_PRECONDITION) name their entry and carry this message too, and
-// settle the forward (the acknowledgement stands at the forwarding
-// gateway alone, detail peer_outcome notice_unknown or notice_withdrawn)
-// only verified: an unverified one is recorded so (detail.peer_denial
-// "unverified"), the acknowledgement stands but its forward stays due,
-// and the forward from the timers that gets one again fails,
-// PEER_CLAIM_UNVERIFIED.
+// (metadata peer_denial). A forwarded acknowledgement (of a required
+// notice, or of a correction, withdrawal or expiry notice) the peer
+// refuses ALREADY_ACKNOWLEDGED (it closed the notice on an earlier
+// forward whose answer was lost) counts as done (detail peer_outcome
+// already_acknowledged), and a required notice's NOTICE_UNKNOWN
+// (INVALID_ARGUMENT) and NOTICE_WITHDRAWN (FAILED_PRECONDITION), which
+// name their entry and carry this message too, settle the forward (the
+// acknowledgement stands at the forwarding gateway alone, detail
+// peer_outcome notice_unknown or notice_withdrawn), only verified: an
+// unverified one is recorded so (detail.peer_denial "unverified"), the
+// acknowledgement stands but its forward stays due, and the forward from
+// the timers that gets one again fails, PEER_CLAIM_UNVERIFIED.
 type PeerRefusal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The answering gateway's receipt of its entry of the refusal; its
@@ -3599,8 +3598,9 @@ type AcknowledgeResponse struct {
 	// entry (see PeerReceipt), which the peer logs beside its own.
 	Receipt *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	// The required notices this call acknowledged whose sender's gateway (a
-	// peer) could not be reached, or answered NOTICE_UNKNOWN or
-	// NOTICE_WITHDRAWN unverified (see PeerRefusal): acknowledged here, their
+	// peer) could not be reached, or answered ALREADY_ACKNOWLEDGED,
+	// NOTICE_UNKNOWN or NOTICE_WITHDRAWN unverified (see PeerRefusal):
+	// acknowledged here, their
 	// acknowledgement is forwarded to that gateway when it answers again
 	// (see Acknowledge).
 	DeferredNoticeIds []string `protobuf:"bytes,2,rep,name=deferred_notice_ids,json=deferredNoticeIds,proto3" json:"deferred_notice_ids,omitempty"`
