@@ -43,10 +43,12 @@ Netherlands: the Danish prison service's release notice reaches the
 Rotterdam police through both gateways, each applying its own law; the
 Rotterdam police's request for the Danish risk assessment comes back
 pseudonymised under Danish law; the release date moves, and the prison
-service's correction reaches the Rotterdam police the same way, who
-acknowledge it at their gateway, which forwards the acknowledgement; both
-logs are verified, and each holds the other gateway's signed receipt of
-its part. Exits 0 only if every outcome is the expected one.
+service's correction reaches the Rotterdam police the same way, carrying
+the required notice of the new date, which both gateways track; the police
+acknowledge the notice and the correction at their gateway, which forwards
+both acknowledgements; both logs are verified, and each holds the other
+gateway's signed receipt of its part. Exits 0 only if every outcome is the
+expected one.
 
 Flags:
 `
@@ -196,14 +198,11 @@ func (d *crossDemo) run(ctx context.Context, dir string) error {
 	if err := d.correction(ctx, fx); err != nil {
 		return err
 	}
-	if err := d.requiredNotice(ctx, fx); err != nil {
-		return err
-	}
 	if err := d.bothLogs(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintln(d.out)
-	fmt.Fprintln(d.out, "Demo complete: a notice, a pseudonymised answer, a correction and a required notice across a border, each under both countries' law, in two verified logs that prove each other's part.")
+	fmt.Fprintln(d.out, "Demo complete: a notice, a pseudonymised answer and a correction carrying a required notice across a border, each under both countries' law, in two verified logs that prove each other's part.")
 	return nil
 }
 
@@ -284,11 +283,6 @@ func (d *crossDemo) releaseNotice(ctx context.Context, fx *sample.Fixtures) erro
 	d.say("Dutch gateway       checked the Danish receipt of #%s; Dutch law on receipt allows it (its own decision: %s); logged #%d and delivered",
 		nlEntry.Detail["peer_index"], strings.ToUpper(nlEntry.Detail["receipt_outcome"]), peerIndex(final))
 	d.say("Danish gateway      checked the Dutch receipt of #%d; logged #%d beside it", peerIndex(final), r.GetAuditIndex())
-	if nlEntry.Detail["notice_id"] != r.GetNoticeId() {
-		return fmt.Errorf("demo: the Dutch entry #%d does not track the correction's notice %s", peerIndex(final), r.GetNoticeId())
-	}
-	d.say("both gateways       track the correction's required notice of the new date, %s, acknowledge by %s (%s)",
-		r.GetNoticeId(), r.GetAcknowledgeBy(), final.Detail["notice_rule"])
 
 	pol, err := d.nl.client("nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted")
 	if err != nil {
@@ -366,10 +360,14 @@ func (d *crossDemo) riskAssessment(ctx context.Context) error {
 // correction: the release date moves. The Danish prison service corrects
 // its release notice; the correction reaches the Rotterdam police in their
 // inbox at the Dutch gateway, decided under both countries' law and naming
-// the Dutch entry of what they hold; they acknowledge at their gateway,
-// which forwards the acknowledgement, so the notice is closed in both logs.
+// the Dutch entry of what they hold. It carries the required notice of the
+// new date: Danish law requires the police to acknowledge it before the
+// release (dk.notice.release.police), so both gateways track it under one
+// id and one deadline. The police acknowledge the notice and the
+// correction at their gateway, which forwards both acknowledgements, so
+// each is closed in both logs.
 func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
-	fmt.Fprintln(d.out, "3. Denmark: the release date moves; the prison service corrects its notice, and the Rotterdam police acknowledge")
+	fmt.Fprintln(d.out, "3. Denmark: the release date moves; the prison service corrects its notice, Danish law requires the Rotterdam police to acknowledge the new date, and they do")
 	rec, _, ok := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
 	if !ok {
 		return errors.New("demo: sample release notice missing")
@@ -410,16 +408,15 @@ func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
 	if nlEntry.Detail["peer_index"] != final.Detail["pending_index"] || nlEntry.Detail[audit.DetailNoticeKind] != audit.NoticeCorrection {
 		return fmt.Errorf("demo: the Dutch entry #%d does not name the Danish pending entry of the correction", peerIndex(final))
 	}
-	d.say("Danish gateway      Danish law: the correction goes as the notice went (%s); logged #%s as pending, then forwarded",
-		strings.ToUpper(final.Outcome), final.Detail["pending_index"])
-	d.say("Dutch gateway       Dutch law on receipt allows it (%s); logged #%d: a correction of Dutch entry #%s, delivered",
-		strings.ToUpper(nlEntry.Detail["receipt_outcome"]), peerIndex(final), nlEntry.Detail[audit.DetailRefersTo])
-	d.say("Danish gateway      checked the Dutch receipt of #%d; logged #%d beside it", peerIndex(final), r.GetAuditIndex())
-	if nlEntry.Detail["notice_id"] != r.GetNoticeId() {
+	if nlEntry.Detail["notice_id"] != r.GetNoticeId() || nlEntry.Detail["acknowledge_by"] != r.GetAcknowledgeBy() {
 		return fmt.Errorf("demo: the Dutch entry #%d does not track the correction's notice %s", peerIndex(final), r.GetNoticeId())
 	}
-	d.say("both gateways       track the correction's required notice of the new date, %s, acknowledge by %s (%s)",
-		r.GetNoticeId(), r.GetAcknowledgeBy(), final.Detail["notice_rule"])
+	d.say("Danish gateway      Danish law: the correction goes as the notice went (%s), and the police must acknowledge the new date (%s) by %s, "+
+		"escalation at %s; logged #%s as pending, then forwarded", strings.ToUpper(final.Outcome), final.Detail["notice_rule"], r.GetAcknowledgeBy(),
+		final.Detail["escalate_at"], final.Detail["pending_index"])
+	d.say("Dutch gateway       Dutch law on receipt allows it (%s); logged #%d: a correction of Dutch entry #%s, delivered with notice %s, with the same deadline",
+		strings.ToUpper(nlEntry.Detail["receipt_outcome"]), peerIndex(final), nlEntry.Detail[audit.DetailRefersTo], r.GetNoticeId())
+	d.say("Danish gateway      checked the Dutch receipt of #%d; logged #%d beside it: both gateways track notice %s", peerIndex(final), r.GetAuditIndex(), r.GetNoticeId())
 
 	pol, err := d.nl.client("nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted")
 	if err != nil {
@@ -434,12 +431,37 @@ func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
 	if n.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || item.GetReleased().GetRecord().GetReleaseNotice().GetReleaseDate() != rn.GetReleaseDate() {
 		return fmt.Errorf("demo: the Rotterdam police's inbox holds %v, want the correction", item)
 	}
+	if item.GetNotice().GetNoticeId() != r.GetNoticeId() {
+		return fmt.Errorf("demo: the Rotterdam police's inbox item %d carries notice %q, want %s", item.GetCursor(), item.GetNotice().GetNoticeId(), r.GetNoticeId())
+	}
 	d.say("nl-police-rotterdam <- inbox of the Dutch gateway, item %d: %s", item.GetCursor(), n.GetMessage())
-	d.say("nl-police-rotterdam -> Dutch gateway: Acknowledge up to item %d (notice %s)", item.GetCursor(), item.GetNotice().GetNoticeId())
+	d.detail("notice %s: release on %s, acknowledge by %s", r.GetNoticeId(), item.GetReleased().GetRecord().GetReleaseNotice().GetReleaseDate(),
+		item.GetNotice().GetAcknowledgeBy())
+	d.say("nl-police-rotterdam -> Dutch gateway: Acknowledge up to item %d (notice %s)", item.GetCursor(), r.GetNoticeId())
 	if ar, err := liaisonv1.NewExchangeClient(pol).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()}); err != nil {
-		return err
+		return fmt.Errorf("demo: cross-border acknowledgement of a required notice: %v", err)
 	} else if ids := ar.GetDeferredNoticeIds(); len(ids) > 0 {
 		return fmt.Errorf("demo: the Danish gateway did not answer: the acknowledgement of %v stands at the Dutch gateway and waits to be forwarded", ids)
+	}
+	for _, c := range []struct {
+		*demoCountry
+		agency string
+	}{{d.dk, "dk-prison-east"}, {d.nl, "nl-probation"}} {
+		conn, err := c.client(c.agency, "dpo.auditor", []string{"auditor"}, "confidential")
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		ls, err := liaisonv1.NewNoticesClient(conn).ListNotices(ctx, &liaisonv1.ListNoticesRequest{})
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(ls.GetNotices(), func(n *liaisonv1.TrackedNotice) bool { return n.GetNoticeId() == r.GetNoticeId() })
+		if i < 0 || ls.GetNotices()[i].GetAcknowledged() == "" || ls.GetNotices()[i].GetLate() || ls.GetNotices()[i].GetForwardPending() {
+			return fmt.Errorf("demo: the %s gateway does not hold notice %s as acknowledged in time", c.name, r.GetNoticeId())
+		}
+		tn := ls.GetNotices()[i]
+		d.say("%-19s notice %s: acknowledged %s, in time (entry #%d)", c.name+" auditor", tn.GetNoticeId(), tn.GetAcknowledged(), tn.GetAckAuditIndex())
 	}
 	d.say("nl-police-rotterdam -> Dutch gateway: AcknowledgeNotice #%d, done: rectify", n.GetAuditIndex())
 	ack, err := liaisonv1.NewAftercareClient(pol).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{
@@ -468,121 +490,11 @@ func (d *crossDemo) correction(ctx context.Context, fx *sample.Fixtures) error {
 	return nil
 }
 
-// requiredNotice: the prison reports the new release date with Notify.
-// The gateway routes it to the Rotterdam police, who received the first
-// notice; Danish law requires the police to acknowledge it before the
-// release (dk.notice.release.police), so both gateways track it under one
-// id and one deadline, and the police's acknowledgement at the Dutch
-// gateway closes it in both logs.
-func (d *crossDemo) requiredNotice(ctx context.Context, fx *sample.Fixtures) error {
-	fmt.Fprintln(d.out, "4. Denmark: the prison reports the new date; Danish law requires the Rotterdam police to acknowledge it before the release")
-	rec, attrs, ok := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
-	if !ok {
-		return errors.New("demo: sample release notice missing")
-	}
-	rec, attrs = proto.CloneOf(rec), proto.CloneOf(attrs)
-	rn := rec.GetReleaseNotice()
-	rn.Destination = &liaisonv1.Address{Street: "Verzonnenstraat 8", PostalCode: "3011 AA", Municipality: "Rotterdam", Country: "NL"}
-	rn.PreviousReleaseDate, rn.ReleaseDate = rn.GetReleaseDate(), weekLater(rn.GetReleaseDate())
-	attrs.Municipality, attrs.ReleaseDate = "Rotterdam", rn.GetReleaseDate()
-	conn, err := d.dk.client("dk-prison-east", "kf.release.coordinator", []string{"case_officer"}, "confidential")
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	d.say("dk-prison-east      -> Danish gateway: Notify release_date_changed (%s, was %s) to every agency that received records about the person",
-		rn.GetReleaseDate(), rn.GetPreviousReleaseDate())
-	resp, err := liaisonv1.NewExchangeClient(conn).Notify(ctx, &liaisonv1.NotifyRequest{
-		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED, Record: rec, Subject: attrs,
-		Justification: "The release was postponed by a week; the police must know the new date.",
-	})
-	if err != nil {
-		return fmt.Errorf("demo: cross-border notice: %v", err)
-	}
-	var r *liaisonv1.RecipientResult
-	for _, x := range resp.GetResults() {
-		if x.GetRecipient() == "nl-police-rotterdam" {
-			r = x
-		}
-	}
-	if r == nil || r.GetNoticeId() == "" {
-		return fmt.Errorf("demo: the notice to the Rotterdam police: %v, want a required notice", resp.GetResults())
-	}
-	final, err := d.dk.entry(ctx, r.GetAuditIndex())
-	if err != nil {
-		return err
-	}
-	nlEntry, err := d.nl.entry(ctx, peerIndex(final))
-	if err != nil {
-		return err
-	}
-	if nlEntry.Detail["notice_id"] != r.GetNoticeId() || nlEntry.Detail["acknowledge_by"] != r.GetAcknowledgeBy() {
-		return fmt.Errorf("demo: the Dutch entry #%d does not track notice %s", peerIndex(final), r.GetNoticeId())
-	}
-	d.say("Danish gateway      Danish law: the police must acknowledge it (%s) by %s; escalation at %s; logged #%s as pending, then forwarded",
-		final.Detail["notice_rule"], r.GetAcknowledgeBy(), final.Detail["escalate_at"], final.Detail["pending_index"])
-	d.say("Dutch gateway       logged #%d and delivered notice %s with the same deadline; the Danish gateway logged #%d: both track it",
-		peerIndex(final), r.GetNoticeId(), r.GetAuditIndex())
-
-	pol, err := d.nl.client("nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "restricted")
-	if err != nil {
-		return err
-	}
-	defer pol.Close()
-	ex := liaisonv1.NewExchangeClient(pol)
-	st, err := ex.Subscribe(ctx, &liaisonv1.SubscribeRequest{})
-	if err != nil {
-		return err
-	}
-	var item *liaisonv1.SubscribeResponse
-	for item == nil {
-		m, err := st.Recv()
-		if err != nil {
-			return fmt.Errorf("demo: the Rotterdam police's inbox holds no notice %s: %v", r.GetNoticeId(), err)
-		}
-		if m.GetNotice().GetNoticeId() == r.GetNoticeId() {
-			item = m
-		}
-	}
-	d.say("nl-police-rotterdam <- inbox of the Dutch gateway, item %d: release on %s (was %s), acknowledge by %s",
-		item.GetCursor(), item.GetReleased().GetRecord().GetReleaseNotice().GetReleaseDate(), rn.GetPreviousReleaseDate(), item.GetNotice().GetAcknowledgeBy())
-	d.say("nl-police-rotterdam -> Dutch gateway: Acknowledge up to item %d", item.GetCursor())
-	ackResp, err := ex.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: item.GetCursor()})
-	if err != nil {
-		return fmt.Errorf("demo: cross-border acknowledgement of a required notice: %v", err)
-	}
-	if ids := ackResp.GetDeferredNoticeIds(); len(ids) > 0 {
-		return fmt.Errorf("demo: the Danish gateway did not answer: the acknowledgement of %v stands at the Dutch gateway and waits to be forwarded", ids)
-	}
-	for _, c := range []struct {
-		*demoCountry
-		agency string
-	}{{d.dk, "dk-prison-east"}, {d.nl, "nl-probation"}} {
-		conn, err := c.client(c.agency, "dpo.auditor", []string{"auditor"}, "confidential")
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		ls, err := liaisonv1.NewNoticesClient(conn).ListNotices(ctx, &liaisonv1.ListNoticesRequest{})
-		if err != nil {
-			return err
-		}
-		i := slices.IndexFunc(ls.GetNotices(), func(n *liaisonv1.TrackedNotice) bool { return n.GetNoticeId() == r.GetNoticeId() })
-		if i < 0 || ls.GetNotices()[i].GetAcknowledged() == "" || ls.GetNotices()[i].GetLate() {
-			return fmt.Errorf("demo: the %s gateway does not hold notice %s as acknowledged in time", c.name, r.GetNoticeId())
-		}
-		n := ls.GetNotices()[i]
-		d.say("%-19s notice %s: acknowledged %s, in time (entry #%d)", c.name+" auditor", n.GetNoticeId(), n.GetAcknowledged(), n.GetAckAuditIndex())
-	}
-	fmt.Fprintln(d.out)
-	return nil
-}
-
 // bothLogs verifies each gateway's log against its checkpoint, as that
 // country's auditor would, and each receipt one log holds against the
 // other gateway's checkpoint key alone.
 func (d *crossDemo) bothLogs(ctx context.Context) error {
-	fmt.Fprintln(d.out, "5. The two logs: each verified against its checkpoint, each holding the other gateway's receipts")
+	fmt.Fprintln(d.out, "4. The two logs: each verified against its checkpoint, each holding the other gateway's receipts")
 	logs := map[*demoCountry][]*audit.Entry{}
 	for _, c := range []struct {
 		*demoCountry
@@ -656,8 +568,9 @@ func (d *crossDemo) bothLogs(ctx context.Context) error {
 			receipts++
 		}
 	}
-	if receipts != 14 {
-		return fmt.Errorf("demo: %d receipts across the two logs, want 14 (seven exchanges, each logged on both sides)", receipts)
+	if receipts != 10 {
+		return fmt.Errorf("demo: %d receipts across the two logs, want 10 (five exchanges, each logged on both sides: the release notice, the request, "+
+			"the correction, and the acknowledgements of its required notice and of the correction)", receipts)
 	}
 	d.detail("verifier keys: Danish %s, Dutch %s", d.dk.vkey, d.nl.vkey)
 	return nil
