@@ -815,6 +815,10 @@ func (s *Server) withdrawOne(ctx context.Context, req *liaisonv1.WithdrawRequest
 	return res, nil
 }
 
+// reasonNoticeSuperseded refuses the acknowledgement of an obligation
+// notice that a later notice replaced before it was acknowledged.
+const reasonNoticeSuperseded = "NOTICE_SUPERSEDED"
+
 // AcknowledgeNotice records what the caller's agency did about a notice.
 func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.AcknowledgeNoticeRequest) (_ *liaisonv1.AcknowledgeNoticeResponse, err error) {
 	ex := s.begin(ctx, audit.ActionAcknowledgeNotice)
@@ -879,6 +883,14 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	}
 	if n.AckIndex >= 0 {
 		return nil, &denial{reason: "ALREADY_ACKNOWLEDGED", message: fmt.Sprintf("notice %d was acknowledged already (entry %d)", n.Index, n.AckIndex), refusal: true, auditIdx: -1}
+	}
+	if n.SupersededBy >= 0 && !fromPeer {
+		// Replaced before it was acknowledged, and withdrawn from the
+		// inbox if unread: the later notice is the one to acknowledge.
+		// (A forward from the peer gateway is taken: its recipient
+		// acknowledged there, and that gateway closes its own copy.)
+		return nil, &stateRefusal{reason: reasonNoticeSuperseded, message: fmt.Sprintf(
+			"notice %d was replaced by notice %d before it was acknowledged: acknowledge that one", n.Index, n.SupersededBy)}
 	}
 	if done != n.Obligation && done != audit.ObligationErase {
 		return nil, invalid("done", "must be what the notice asked (%s), or erase", n.Obligation)

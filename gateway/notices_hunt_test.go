@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -178,6 +179,18 @@ func TestSupersededNoticeIsClosed(t *testing.T) {
 		}
 		if n := all[second.GetAuditIndex()]; n == nil || n.GetSupersededBy() != 0 {
 			t.Errorf("the second correction as listed = %v; want it open", n)
+		}
+		// The first can no longer be acknowledged: the police are sent
+		// to the second, in one refused entry.
+		_, err := aftercare(t, s, dkPolice).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{
+			NoticeIndex: first.GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY,
+		})
+		if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "NOTICE_SUPERSEDED" ||
+			!strings.Contains(st.Message(), fmt.Sprint(second.GetAuditIndex())) {
+			t.Errorf("acknowledging the superseded correction: %v; want NOTICE_SUPERSEDED naming %d", st, second.GetAuditIndex())
+		}
+		if n := list(true)[first.GetAuditIndex()]; n == nil || n.GetAcknowledgementIndex() != 0 {
+			t.Errorf("the superseded correction after the refused acknowledgement = %v; want it not acknowledged", n)
 		}
 		// Acknowledged first, then withdrawn: acknowledged, not superseded.
 		ack, err := aftercare(t, s, dkPolice).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{

@@ -136,7 +136,11 @@ type AftercareClient interface {
 	// again is refused (PERMISSION_DENIED, reason ALREADY_ACKNOWLEDGED), and
 	// so are calls that acknowledge it at the same moment (on one replica
 	// or several sharing a database): exactly one is recorded, each other
-	// ends in an entry of its own, refused with that reason. Done
+	// ends in an entry of its own, refused with that reason. A notice a
+	// later one superseded (ListedNotice.superseded_by) is no longer
+	// acknowledged: refused (FAILED_PRECONDITION, reason NOTICE_SUPERSEDED,
+	// naming the later notice, which is the one to acknowledge); a forward
+	// from the peer gateway of an acknowledgement made there is taken. Done
 	// includes passing it on: a correction, a withdrawal or an expiry notice
 	// that obliges erasure, whose recipient passed the record on, is refused
 	// (FAILED_PRECONDITION, reason PASSED_ON_NOT_CORRECTED, naming the
@@ -384,7 +388,11 @@ type AftercareServer interface {
 	// again is refused (PERMISSION_DENIED, reason ALREADY_ACKNOWLEDGED), and
 	// so are calls that acknowledge it at the same moment (on one replica
 	// or several sharing a database): exactly one is recorded, each other
-	// ends in an entry of its own, refused with that reason. Done
+	// ends in an entry of its own, refused with that reason. A notice a
+	// later one superseded (ListedNotice.superseded_by) is no longer
+	// acknowledged: refused (FAILED_PRECONDITION, reason NOTICE_SUPERSEDED,
+	// naming the later notice, which is the one to acknowledge); a forward
+	// from the peer gateway of an acknowledgement made there is taken. Done
 	// includes passing it on: a correction, a withdrawal or an expiry notice
 	// that obliges erasure, whose recipient passed the record on, is refused
 	// (FAILED_PRECONDITION, reason PASSED_ON_NOT_CORRECTED, naming the
