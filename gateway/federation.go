@@ -637,13 +637,7 @@ func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err 
 				// The peer's entry, proven, records a refusal by its
 				// own rules (NOT_A_CASE_MEMBER, say), not a decision
 				// of its law: refused here too, with its reason.
-				d := ex.detail()
-				d["peer_code"] = st.Code().String()
-				meta := map[string]string{"peer_denial": "verified"}
-				if reason != "" {
-					d["peer_reason"], meta["peer_reason"] = reason, reason
-				}
-				return &denial{reason: reasonPeerRefused, refusal: true, auditIdx: -1, meta: meta,
+				return &denial{reason: reasonPeerRefused, refusal: true, auditIdx: -1, meta: provenPeerRefusal(ex, st.Code(), reason),
 					message: "The other country's gateway refused this exchange: " + peerMessage(st.Message())}
 			}
 			dn := &denial{reason: cmp.Or(reason, "PEER_DENIED"), auditIdx: -1,
@@ -663,13 +657,7 @@ func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err 
 				return err // the peer shows two histories of its log
 			}
 			if verified && outcome == audit.OutcomeRefused {
-				d := ex.detail()
-				d["peer_code"] = st.Code().String()
-				meta := map[string]string{"peer_denial": "verified"}
-				if reason != "" {
-					d["peer_reason"], meta["peer_reason"] = reason, reason
-				}
-				return &stateRefusal{reason: reasonPeerRefused, meta: meta,
+				return &stateRefusal{reason: reasonPeerRefused, meta: provenPeerRefusal(ex, st.Code(), reason),
 					message: "The other country's gateway refused this exchange: " + peerMessage(st.Message())}
 			}
 			f := peerRefused(ex, st.Code(), reason).(*failure)
@@ -793,6 +781,19 @@ func (s *Server) peerDenialReceipt(ctx context.Context, ex *exchange, peer *Agen
 	}
 	d["peer_denial"] = "verified"
 	return true, got.Entry.Outcome, nil
+}
+
+// provenPeerRefusal records in the entry the status code and reason of a
+// peer's refusal its receipt proved (detail peer_code, peer_reason) and
+// returns the caller's ErrorInfo metadata for it.
+func provenPeerRefusal(ex *exchange, c codes.Code, reason string) map[string]string {
+	d := ex.detail()
+	d["peer_code"] = c.String()
+	meta := map[string]string{"peer_denial": "verified"}
+	if reason != "" {
+		d["peer_reason"], meta["peer_reason"] = reason, reason
+	}
+	return meta
 }
 
 // reasonPeerRefused is the reason of an exchange the peer gateway refused
