@@ -119,7 +119,7 @@ _fast_result := {"stage": "legal_basis", "decision": _with_approval(v, {
 
 	# stages 6 and 7: the bases that apply, and the one used: the claimed
 	# one or the lowest id
-	ids := _fast_applicable
+	ids := _fast_bases.applicable
 	chosen := object.get({"": min(ids)}, i.claimed_legal_basis, i.claimed_legal_basis)
 	chosen in ids
 
@@ -160,42 +160,55 @@ _fast_bases := {"in_scope": in_scope, "applicable": applicable} if {
 	c := i.recipient
 	c.jurisdiction == h.jurisdiction
 	key := _pack_keys[h.jurisdiction]
-	record_type := object.get({"translate": "", "reidentify": ""}, i.action, i.record_type)
-	pseudonym := i.action in pseudonym_actions
+	action := i.action
+	purpose := i.purpose
+	record_type := object.get({"translate": "", "reidentify": ""}, action, i.record_type)
+	pseudonym := action in pseudonym_actions
+
+	# what the comprehensions compare, read once rather than per basis
+	holder_kind := h.kind
+	recipient_kind := c.kind
+	recipient_jurisdiction := c.jurisdiction
+	requester_kind := r.kind
 	in_scope := {id |
 		pseudonym == false
-		some id in _scope_index[key][i.action][i.purpose][record_type]
-		b := _basis_views[key][id]
-		h.kind in b.covers.holder_kinds
-		c.kind in b.covers.recipient_kinds
-		c.jurisdiction in b.covers.recipient_jurisdictions
+		some id in _scope_index[key][action][purpose][record_type]
+		covers := _basis_views[key][id].covers
+		holder_kind in covers.holder_kinds
+		recipient_kind in covers.recipient_kinds
+		recipient_jurisdiction in covers.recipient_jurisdictions
 	} | {id |
 		pseudonym == true
-		some id in _scope_index[key][i.action][i.purpose][record_type]
-		r.kind in _basis_views[key][id].covers.requester_kinds
+		some id in _scope_index[key][action][purpose][record_type]
+		requester_kind in _basis_views[key][id].covers.requester_kinds
 	}
-	case := _case_facts
+	allowed := _case_facts.allowed
 	since := _since_valid(i)
 	rank := object.get(_clearance_ranks, r.officer.clearance, -1)
+	category := i.subject.category
+	custody := i.subject.in_custody
 	applicable := {id |
 		pseudonym == false
 		some id in in_scope
 		b := _basis_views[key][id]
-		i.subject.category in b.covers.categories
-		object.get(b.custody, "in_custody", i.subject.in_custody) == i.subject.in_custody
-		b.needs.case in case.allowed
-		rank >= object.get(b.needs.rank, r.kind, -1)
-		b.needs.low <= since[b.needs.from]
-		since[b.needs.from] < b.needs.high
+		category in b.covers.categories
+		object.get(b.custody, "in_custody", custody) == custody
+		needs := b.needs
+		needs.case in allowed
+		rank >= object.get(needs.rank, requester_kind, -1)
+		t := since[needs.from]
+		needs.low <= t
+		t < needs.high
 	} | {id |
 		# the subject of a pseudonym is not known, and not checked
 		pseudonym == true
 		some id in in_scope
-		b := _basis_views[key][id]
-		b.needs.case in case.allowed
-		rank >= object.get(b.needs.rank, r.kind, -1)
-		b.needs.low <= since[b.needs.from]
-		since[b.needs.from] < b.needs.high
+		needs := _basis_views[key][id].needs
+		needs.case in allowed
+		rank >= object.get(needs.rank, requester_kind, -1)
+		t := since[needs.from]
+		needs.low <= t
+		t < needs.high
 	}
 }
 
@@ -239,7 +252,11 @@ _deny(reasons) := {
 _valid_input if {
 	i := _in
 	i.action in actions
-	_time_valid
+
+	# the time is valid (as _time_valid, written out: a rule costs more
+	# than two expressions)
+	is_string(i.time)
+	regex.match(_time_pattern, i.time)
 	i.record_type in _record_types_for[i.action]
 	i.purpose in purposes
 	i.requester.officer.clearance in _clearances_or_unknown
@@ -304,7 +321,7 @@ _record_types_for[action] := record_types if {
 }
 
 _invalid_case if {
-	_case_given
+	_in.case != null # _case_given, written out
 	not _case_valid
 }
 

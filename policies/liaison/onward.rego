@@ -97,7 +97,7 @@ _provenance_valid if {
 }
 
 _invalid_provenance if {
-	_provenance_given
+	_in.provenance != null # _provenance_given, written out
 	not _provenance_valid
 }
 
