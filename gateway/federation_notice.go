@@ -420,16 +420,9 @@ func (s *Server) peerCorrectionNotice(ctx context.Context, d map[string]string, 
 	if ev := d["event"]; ev != "release_date_changed" && ev != "release_date_set" || !validNoticeRule(d["notice_rule"]) {
 		return nil, invalid("forwarded.receipt", "names a correction's required notice without the event of a moved release date or a valid rule id")
 	}
-	n, err := peerNotice(d, recipient, sender, created)
+	n, err := s.takePeerNotice(ctx, d, recipient, sender, created)
 	if err != nil {
 		return nil, err
-	}
-	known, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ID: n.ID})
-	if err != nil {
-		return nil, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
-	}
-	if len(known) > 0 {
-		return nil, noticeIDInUse()
 	}
 	route := &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT, EarlierAuditIndex: release}
 	return &requiredDelivery{tracked: n, item: &liaisonv1.Notice{

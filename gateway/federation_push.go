@@ -524,18 +524,9 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		ex.detail()["event"], ex.entry.Detail["event_id"] = pd["event"], pd["event_id"]
 		notice = &liaisonv1.Notice{EventId: pd["event_id"], EventType: liaisonv1.SubjectEventType(ev)}
 		if pd["notice_id"] != "" {
-			n, err := peerNotice(pd, rcpt.ID, caller.Agency.ID, ex.entry.Time)
+			n, err := s.takePeerNotice(ctx, pd, rcpt.ID, caller.Agency.ID, ex.entry.Time)
 			if err != nil {
 				return nil, err
-			}
-			// The peer chose the id; one this gateway tracks already (a
-			// notice it sent, or one forwarded before) is not taken over.
-			known, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ID: n.ID})
-			if err != nil {
-				return nil, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
-			}
-			if len(known) > 0 {
-				return nil, noticeIDInUse()
 			}
 			tracked = []audit.Notice{n}
 			by := n.Deadline.Format(time.RFC3339)
@@ -620,6 +611,24 @@ const reasonNoticeIDInUse = "NOTICE_ID_IN_USE"
 func noticeIDInUse() error {
 	return &badRequest{field: "forwarded.receipt", reason: reasonNoticeIDInUse,
 		problem: "names a notice_id this gateway already tracks: a required notice needs an id of its own"}
+}
+
+// takePeerNotice is peerNotice, refused NOTICE_ID_IN_USE if this gateway
+// tracks its id already: the peer chose the id, and a notice this gateway
+// sent, or one forwarded before, is not taken over.
+func (s *Server) takePeerNotice(ctx context.Context, d map[string]string, recipient, sender string, created time.Time) (audit.Notice, error) {
+	n, err := peerNotice(d, recipient, sender, created)
+	if err != nil {
+		return audit.Notice{}, err
+	}
+	known, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ID: n.ID})
+	if err != nil {
+		return audit.Notice{}, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
+	}
+	if len(known) > 0 {
+		return audit.Notice{}, noticeIDInUse()
+	}
+	return n, nil
 }
 
 // peerNotice is the tracked notice of a required notice a peer gateway
