@@ -257,8 +257,7 @@ func summary(it *Item) string {
 	if it == nil {
 		return "no exchange"
 	}
-	w := it.row()
-	s := w.Form
+	var s string
 	switch {
 	case it.What == "received":
 		s = strings.ReplaceAll(it.Outcome, "_", " ")
@@ -268,7 +267,7 @@ func summary(it *Item) string {
 		if len(it.Conditions) > 0 {
 			s += "; conditions " + strings.Join(it.Conditions, ", ")
 		}
-	case strings.HasPrefix(w.What, "match"):
+	case strings.HasPrefix(it.row().What, "match"):
 		s = strings.ReplaceAll(it.What, "_", "-") + " (" + strings.Join(it.Reasons, ", ") + ")"
 	default:
 		s = it.What + " (" + strings.Join(it.Reasons, ", ") + ")"

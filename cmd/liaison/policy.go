@@ -148,15 +148,6 @@ func readPublicKey(name, id string) (policies.PublicKey, error) {
 	return policies.ParsePublicKey(id, b)
 }
 
-// loadPolicies loads the policy directory dir, or the embedded policy if
-// dir is empty.
-func loadPolicies(ctx context.Context, dir string) (*policies.Engine, error) {
-	if dir == "" {
-		return policies.LoadSource(ctx, policies.EmbeddedSource())
-	}
-	return policies.LoadSource(ctx, policies.DirSource(dir))
-}
-
 func runPolicyTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := newPolicyFlags("test", "[-policies DIR] [-coverage] [-run REGEX]",
 		`Runs the *_test.rego tests of the policy tree, as "opa test" does, and prints
