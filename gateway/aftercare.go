@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -63,6 +64,31 @@ var withdrawalReasons = map[liaisonv1.WithdrawalReason]string{
 	liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_ERASED_AT_SOURCE:       "ERASED_AT_SOURCE",
 }
 
+// peerEndedRelease reports whether e, a correction or withdrawal this
+// gateway forwarded, records the recipient's gateway refusing it
+// RELEASE_ENDED on terms this gateway takes: proven by the receipt of the
+// peer's entry of the refusal (refused, detail peer_denial verified), or
+// from a gateway before such receipts, which names no entry of it and
+// carries no receipt (failed, FAILED_PRECONDITION, no detail
+// peer_denial). A refusal that names the peer's entry without a receipt
+// of it that holds (peer_denial unverified; PEER_CLAIM_UNVERIFIED), or
+// that came with another status code, is the peer's word alone, against
+// what its own log would show: the release stays open, and the next
+// correction or withdrawal is forwarded again.
+func peerEndedRelease(e *audit.Entry) bool {
+	if e.Detail["peer_reason"] != reasonReleaseEnded {
+		return false
+	}
+	switch e.Outcome {
+	case audit.OutcomeRefused:
+		return e.Detail[audit.DetailPeerDenial] == "verified"
+	case audit.OutcomeFailed:
+		return e.Detail["peer_code"] == codes.FailedPrecondition.String() && e.Detail[audit.DetailPeerDenial] == "" &&
+			!slices.Contains(e.Reasons, reasonPeerClaimUnverified)
+	}
+	return false
+}
+
 // releasesOf returns the caller's releases about a subject that a
 // correction or a withdrawal reaches: releases of a record (of
 // recordType, if set) by holder, not yet withdrawn, superseded by a
@@ -95,13 +121,11 @@ func (s *Server) releasesOf(ctx context.Context, holder, subject, recordType str
 				for _, x := range n.RefersTo {
 					closed[x] = closure{by: r.Index, withdrawn: n.Kind == audit.NoticeWithdrawal}
 				}
-			} else if (e.Outcome == audit.OutcomeFailed || e.Outcome == audit.OutcomeRefused) && e.Detail["peer_reason"] == reasonReleaseEnded {
+			} else if peerEndedRelease(e) {
 				// The recipient's gateway, behind a peer, refused it: it
 				// told its recipient to erase the record when the basis
 				// ended (its expiry notice, which this log cannot hold).
 				// The release has ended as if this gateway had said so.
-				// (Refused: the receipt of its entry of the refusal
-				// proved it; failed: a gateway that gave none.)
 				refs, _ := audit.ParseIndexes(e.Detail[audit.DetailRefersTo])
 				for _, x := range refs {
 					closed[x] = closure{by: r.Index, ended: true}

@@ -648,10 +648,11 @@ func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err 
 			}
 			return dn
 		}
-		if st.Code() == codes.FailedPrecondition && peerIndex >= 0 {
+		if st.Code() == codes.FailedPrecondition && peerNamesEntry(st) {
 			// A refusal by the peer's state (CASE_CLOSED, RELEASE_ENDED...)
-			// that names its entry: refused here too if the receipt of
-			// that entry proves it, else failed as one that names none.
+			// that names its entry (or carries a receipt): refused here
+			// too if the receipt of that entry proves it, else failed as
+			// one that names none.
 			verified, outcome, err := s.notePeerRefusal(ctx, ex, peer, err)
 			if err != nil {
 				return err // the peer shows two histories of its log
@@ -662,6 +663,19 @@ func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err 
 			}
 			f := peerRefused(ex, st.Code(), reason).(*failure)
 			f.meta["peer_denial"] = ex.detail()["peer_denial"]
+			if !verified && slices.Contains(peerStateClaims, reason) {
+				// A claim this gateway would act on (RELEASE_ENDED ends
+				// the release here: releasesOf), made by a peer that
+				// speaks of its entry of it but does not prove it: not
+				// a gateway from before such receipts, whose word is
+				// taken, but a false or broken claim. The peer refused
+				// the call (PEER_REFUSED, nothing delivered); its claim
+				// is not taken (PEER_CLAIM_UNVERIFIED, the caller's
+				// reason), and the release stays as it was.
+				ex.entry.Reasons = append(ex.entry.Reasons, reasonPeerRefused)
+				f.reason = reasonPeerClaimUnverified
+				f.err = fmt.Errorf("%w: %w", f.err, errPeerStateClaimUnverified)
+			}
 			return f
 		}
 		return peerRefused(ex, st.Code(), reason)
@@ -681,6 +695,29 @@ func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err 
 		return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeerNoAnswer, st.Code()))
 	}
 	return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: %v", errPeer, st.Code()))
+}
+
+// peerStateClaims are the reasons of a peer's FAILED_PRECONDITION refusal
+// of a forwarded call that change this gateway's state when taken:
+// RELEASE_ENDED ends the release here (releasesOf). One that names the
+// peer's entry of it is taken only proven by the receipt of that entry
+// (peerError); one from a gateway before such receipts, which names no
+// entry and carries no receipt, is taken on its word.
+var peerStateClaims = []string{reasonReleaseEnded}
+
+// errPeerStateClaimUnverified is what the error of an exchange wraps whose
+// peer refused it with one of peerStateClaims, naming its entry of the
+// refusal without a receipt of it that holds for the call.
+var errPeerStateClaimUnverified = errors.New("gateway: the peer's refusal names its entry of it without a receipt that holds for this call: not taken")
+
+// peerNamesEntry reports whether a peer's refusal speaks of its entry of
+// it: its ErrorInfo names one (metadata audit_index, even one that is not
+// an index), or it carries a receipt (PeerRefusal). A gateway from before
+// such receipts does neither.
+func peerNamesEntry(st *status.Status) bool {
+	info, refusal, _ := peerRefusalDetails(st)
+	_, named := info.GetMetadata()["audit_index"]
+	return named || refusal != nil
 }
 
 // peerRefusalDetails reads a peer's refusal: its ErrorInfo, the receipt
@@ -721,6 +758,9 @@ func (s *Server) notePeerRefusal(ctx context.Context, ex *exchange, peer *Agency
 			return false, "", err
 		}
 		verified, outcome = v, o
+	} else if refusal != nil {
+		s.log.WarnContext(ctx, "a peer's refusal carries a receipt but names no entry of it: logged unverified",
+			"request_id", ex.reqID, "peer", peer.ID)
 	}
 	if !verified {
 		ex.detail()["peer_denial"] = "unverified"

@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/protoadapt"
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -637,36 +638,100 @@ func TestFederatedCorrectionOfAKeptRecordRestricts(t *testing.T) {
 //
 // The Dutch refusal names its entry and carries the receipt of it
 // (PeerRefusal), so the Danish entry is refused, PEER_REFUSED, with the
-// Dutch entry named (peer_index, peer_denial verified); without the fix
-// the Dutch refusal named no entry and the Danish entry was failed. The
-// same refusal stripped of its receipt (as from a gateway before this)
-// stays failed, flagged peer_denial unverified; either way the Danish
-// gateway takes the release as ended, as before.
+// Dutch entry named (peer_index, peer_denial verified), and the Danish
+// gateway takes the release as ended. So it does for a refusal that names
+// no entry and carries no receipt, as from a gateway before such
+// receipts (OlderPeer: failed, PEER_REFUSED, no peer_denial).
+//
+// A refusal that names its entry but whose receipt is missing, does not
+// verify, is of another call or comes without the index it proves is a
+// claim the Dutch gateway does not prove: the Danish entry is failed,
+// PEER_REFUSED and PEER_CLAIM_UNVERIFIED, peer_denial unverified, and the
+// release stays open: the next correction is forwarded again, and ends
+// the release once the Dutch refusal is proven. So does a RELEASE_ENDED
+// under another status than FAILED_PRECONDITION. Before, each of these
+// ended the release on the peer's word.
 func TestFederatedCorrectionOfAnErasedRecord(t *testing.T) {
+	// Each change gets the Dutch refusal's ErrorInfo and PeerRefusal
+	// and says which status code the Danish gateway gets.
+	stripReceipt := func(t *testing.T, h *hostilePeer, info *errdetails.ErrorInfo, pr **liaisonv1.PeerRefusal) codes.Code {
+		*pr = nil
+		return codes.FailedPrecondition
+	}
 	for _, tc := range []struct {
 		name            string
-		strip           bool
+		change          func(t *testing.T, h *hostilePeer, info *errdetails.ErrorInfo, pr **liaisonv1.PeerRefusal) codes.Code
 		outcome, denial string
+		ended           bool
 	}{
-		{"Proven", false, audit.OutcomeRefused, "verified"},
-		{"Unproven", true, audit.OutcomeFailed, "unverified"},
+		{"Proven", nil, audit.OutcomeRefused, "verified", true},
+		{"OlderPeer", func(t *testing.T, h *hostilePeer, info *errdetails.ErrorInfo, pr **liaisonv1.PeerRefusal) codes.Code {
+			delete(info.Metadata, "audit_index")
+			return stripReceipt(t, h, info, pr)
+		}, audit.OutcomeFailed, "", true},
+		{"ReceiptStripped", stripReceipt, audit.OutcomeFailed, "unverified", false},
+		{"ReceiptDoesNotVerify", func(t *testing.T, h *hostilePeer, info *errdetails.ErrorInfo, pr **liaisonv1.PeerRefusal) codes.Code {
+			rc := (*pr).GetReceipt()
+			rc.Statement = strings.Replace(rc.GetStatement(), "RELEASE_ENDED", "RELEASE_ENDEX", 1)
+			rc.Entry = strings.Replace(rc.GetEntry(), "RELEASE_ENDED", "RELEASE_ENDEX", 1)
+			return codes.FailedPrecondition
+		}, audit.OutcomeFailed, "unverified", false},
+		{"ReceiptOfAnotherCall", func(t *testing.T, h *hostilePeer, info *errdetails.ErrorInfo, pr **liaisonv1.PeerRefusal) codes.Code {
+			// Signed with the Dutch key, of a refused RELEASE_ENDED entry
+			// at the index the status names, but of another pending entry.
+			rc := h.forge(t, (*pr).GetReceipt(), func(e *audit.Entry) { e.Detail["peer_index"] = "1" }, "")
+			(*pr).Receipt, info.Metadata["audit_index"] = rc, strconv.FormatInt(rc.GetIndex(), 10)
+			return codes.FailedPrecondition
+		}, audit.OutcomeFailed, "unverified", false},
+		{"ReceiptWithoutIndex", func(t *testing.T, h *hostilePeer, info *errdetails.ErrorInfo, pr **liaisonv1.PeerRefusal) codes.Code {
+			delete(info.Metadata, "audit_index")
+			return codes.FailedPrecondition
+		}, audit.OutcomeFailed, "unverified", false},
+		{"NotAStateRefusal", func(t *testing.T, h *hostilePeer, info *errdetails.ErrorInfo, pr **liaisonv1.PeerRefusal) codes.Code {
+			delete(info.Metadata, "audit_index")
+			stripReceipt(t, h, info, pr)
+			return codes.InvalidArgument
+		}, audit.OutcomeFailed, "", false},
 	} {
-		t.Run(tc.name, func(t *testing.T) { correctErasedRecord(t, tc.strip, tc.outcome, tc.denial) })
+		t.Run(tc.name, func(t *testing.T) { correctErasedRecord(t, tc.change, tc.outcome, tc.denial, tc.ended) })
 	}
 }
 
-func correctErasedRecord(t *testing.T, strip bool, outcome, denial string) {
+func correctErasedRecord(t *testing.T, change func(*testing.T, *hostilePeer, *errdetails.ErrorInfo, **liaisonv1.PeerRefusal) codes.Code,
+	outcome, denial string, ended bool) {
 	ctx := t.Context()
 	var ahead atomic.Int64
 	f := startFederationWith(t, fedConfig{hostile: "NL", now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
-	if strip {
+	if change != nil {
 		f.hostile.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
 			if method != "Disclose" || status.Code(err) != codes.FailedPrecondition {
 				return resp, err
 			}
-			sp := status.Convert(err).Proto()
-			sp.Details = slices.DeleteFunc(sp.Details, func(a *anypb.Any) bool { return a.MessageIs(&liaisonv1.PeerRefusal{}) })
-			return nil, status.FromProto(sp).Err()
+			st := status.Convert(err)
+			var info *errdetails.ErrorInfo
+			var pr *liaisonv1.PeerRefusal
+			for _, d := range st.Details() {
+				switch d := d.(type) {
+				case *errdetails.ErrorInfo:
+					info = proto.CloneOf(d)
+				case *liaisonv1.PeerRefusal:
+					pr = proto.CloneOf(d)
+				}
+			}
+			if info == nil || pr == nil || info.GetMetadata()["audit_index"] == "" {
+				t.Errorf("the Dutch refusal %v names no entry, or carries no receipt", st.Details())
+				return resp, err
+			}
+			c := change(t, f.hostile, info, &pr)
+			details := []protoadapt.MessageV1{info}
+			if pr != nil {
+				details = append(details, pr)
+			}
+			out, derr := status.New(c, st.Message()).WithDetails(details...)
+			if derr != nil {
+				t.Fatal(derr)
+			}
+			return nil, out.Err()
 		})
 	}
 	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
@@ -695,9 +760,12 @@ func correctErasedRecord(t *testing.T, strip bool, outcome, denial string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unproven := outcome == audit.OutcomeFailed && denial == "unverified"
+	wantFailure := map[bool]string{false: "PEER_REFUSED", true: "PEER_CLAIM_UNVERIFIED"}[unproven]
 	if rs := cr.GetResults(); len(rs) != 1 || rs[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_UNSPECIFIED ||
-		!slices.Contains(rs[0].GetReasons(), "PEER_REFUSED") {
-		t.Errorf("Correct results %v; want the correction refused by the Dutch gateway (PEER_REFUSED)", rs)
+		!slices.Contains(rs[0].GetReasons(), "PEER_REFUSED") || slices.Contains(rs[0].GetReasons(), "PEER_CLAIM_UNVERIFIED") != unproven ||
+		rs[0].GetFailure().GetReason() != wantFailure {
+		t.Errorf("Correct results %v; want the correction refused by the Dutch gateway (PEER_REFUSED; failure %s)", rs, wantFailure)
 	}
 	if ns := f.nl.notices(t, "nl-probation"); len(ns) != 1 {
 		t.Errorf("Dutch notices %v; want the expiry notice alone", ns)
@@ -707,31 +775,54 @@ func correctErasedRecord(t *testing.T, strip bool, outcome, denial string) {
 		t.Errorf("Dutch entries %v; want one, refused RELEASE_ENDED", reasonsOf(nlE))
 	}
 	dkE := f.dk.all(t, audit.ActionCorrect, "kf.correct")
+	peerCode := map[bool]string{false: "FailedPrecondition", true: "InvalidArgument"}[outcome == audit.OutcomeFailed && denial == "" && !ended]
 	if len(dkE) != 2 || dkE[1].Outcome != outcome || !slices.Contains(dkE[1].Reasons, "PEER_REFUSED") ||
-		dkE[1].Detail["peer_reason"] != "RELEASE_ENDED" || dkE[1].Detail["peer_code"] != "FailedPrecondition" ||
-		dkE[1].Detail["peer_denial"] != denial || (dkE[1].Detail["peer_index"] != "") != !strip {
-		t.Errorf("Danish entries %v (%v); want pending, then %s PEER_REFUSED with the Dutch reason (peer_reason RELEASE_ENDED), peer_denial %s",
-			reasonsOf(dkE), dkE[len(dkE)-1].Detail, outcome, denial)
+		slices.Contains(dkE[1].Reasons, "PEER_CLAIM_UNVERIFIED") != unproven ||
+		dkE[1].Detail["peer_reason"] != "RELEASE_ENDED" || dkE[1].Detail["peer_code"] != peerCode ||
+		dkE[1].Detail["peer_denial"] != denial || (dkE[1].Detail["peer_index"] != "") != (denial == "verified") {
+		t.Errorf("Danish entries %v (%v); want pending, then %s PEER_REFUSED (PEER_CLAIM_UNVERIFIED %v) with the Dutch reason (peer_reason RELEASE_ENDED, peer_code %s), peer_denial %q",
+			reasonsOf(dkE), dkE[len(dkE)-1].Detail, outcome, unproven, peerCode, denial)
 	}
 	if recs, err := f.nl.gw.Audit.Query(ctx, audit.Filter{Officer: "kf.correct"}); err != nil {
 		t.Fatal(err)
-	} else if !strip && len(dkE) == 2 && !slices.ContainsFunc(recs, func(r audit.Record) bool {
+	} else if denial == "verified" && !slices.ContainsFunc(recs, func(r audit.Record) bool {
 		return r.Entry.Action == audit.ActionCorrect && strconv.FormatInt(r.Index, 10) == dkE[1].Detail["peer_index"]
 	}) {
 		t.Errorf("the Danish entry names Dutch entry %q; want the Dutch refusal's", dkE[1].Detail["peer_index"])
 	}
-	// The Danish gateway takes the Dutch word: the release has ended, and
-	// the next correction does not try the Dutch gateway again.
-	_, err = f.dk.aftercare(t, "dk-prison-east", "kf.again").Correct(ctx, req)
-	if status.Code(err) != codes.NotFound {
-		t.Errorf("a second correction = %v; want NotFound: no release open to correction", err)
-	}
-	if nlE := f.nl.all(t, audit.ActionCorrect, "kf.again"); len(nlE) != 0 {
-		t.Errorf("Dutch entries %v of the second correction; want none", reasonsOf(nlE))
-	}
 	rel, err := strconv.ParseInt(dkE[len(dkE)-1].Detail[audit.DetailRefersTo], 10, 64)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !ended {
+		// The peer's word alone ends nothing here: the release is still
+		// open to correction, and the next one is forwarded again.
+		again, err := f.dk.aftercare(t, "dk-prison-east", "kf.again").Correct(ctx, req)
+		if err != nil || len(again.GetResults()) != 1 || again.GetResults()[0].GetRefersTo() != rel {
+			t.Fatalf("a second correction = %v, %v; want the release corrected again (refused by the Dutch gateway)", again, err)
+		}
+		if nlE := f.nl.all(t, audit.ActionCorrect, "kf.again"); len(nlE) != 1 || nlE[0].Outcome != audit.OutcomeRefused {
+			t.Errorf("Dutch entries %v of the second correction; want one, refused RELEASE_ENDED", reasonsOf(nlE))
+		}
+		// Once the Dutch refusal is proven, the release has ended.
+		f.hostile.setAnswer(nil)
+		proven, err := f.dk.aftercare(t, "dk-prison-east", "kf.proven").Correct(ctx, req)
+		if err != nil || len(proven.GetResults()) != 1 {
+			t.Fatalf("a correction answered with the Dutch receipt = %v, %v", proven, err)
+		}
+		if dkE := f.dk.all(t, audit.ActionCorrect, "kf.proven"); len(dkE) != 2 || dkE[1].Outcome != audit.OutcomeRefused || dkE[1].Detail["peer_denial"] != "verified" {
+			t.Fatalf("Danish entries %v; want pending, then refused PEER_REFUSED, peer_denial verified", reasonsOf(dkE))
+		}
+	}
+	// The Danish gateway takes the proven Dutch word (or that of a
+	// gateway before receipts): the release has ended, and the next
+	// correction does not try the Dutch gateway again.
+	_, err = f.dk.aftercare(t, "dk-prison-east", "kf.ended").Correct(ctx, req)
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("a correction after the release ended = %v; want NotFound: no release open to correction", err)
+	}
+	if nlE := f.nl.all(t, audit.ActionCorrect, "kf.ended"); len(nlE) != 0 {
+		t.Errorf("Dutch entries %v of the correction after the release ended; want none", reasonsOf(nlE))
 	}
 	req.Corrects = []int64{rel}
 	if _, err := f.dk.aftercare(t, "dk-prison-east", "kf.named").Correct(ctx, req); status.Code(err) != codes.InvalidArgument ||

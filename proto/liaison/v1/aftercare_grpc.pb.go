@@ -111,7 +111,12 @@ type AftercareClient interface {
 	// RELEASE_ENDED; nothing is delivered), after which this gateway takes
 	// that release as ended too: later corrections and withdrawals pass over
 	// it, and naming it in corrects is refused (INVALID_ARGUMENT, "has
-	// ended"). This gateway logs a pending
+	// ended"); only if the receipt of that gateway's entry of the refusal
+	// proves it, or that gateway is from before such receipts (its refusal
+	// names no entry): one that names its entry without a receipt that holds
+	// for the call ends nothing (the result's failure PEER_CLAIM_UNVERIFIED,
+	// reasons PEER_REFUSED and PEER_CLAIM_UNVERIFIED; see PeerRefusal).
+	// This gateway logs a pending
 	// entry before it forwards and a final one with the peer's receipt (see
 	// the README, federation).
 	Correct(ctx context.Context, in *CorrectRequest, opts ...grpc.CallOption) (*CorrectResponse, error)
@@ -128,7 +133,7 @@ type AftercareClient interface {
 	// Correct; that gateway sent the expiry notices, and refuses the
 	// withdrawal of a release it told the recipient to erase (PEER_REFUSED,
 	// peer_reason RELEASE_ENDED), after which this gateway takes that
-	// release as ended, as for Correct.
+	// release as ended, on the same terms as for Correct.
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
@@ -363,7 +368,12 @@ type AftercareServer interface {
 	// RELEASE_ENDED; nothing is delivered), after which this gateway takes
 	// that release as ended too: later corrections and withdrawals pass over
 	// it, and naming it in corrects is refused (INVALID_ARGUMENT, "has
-	// ended"). This gateway logs a pending
+	// ended"); only if the receipt of that gateway's entry of the refusal
+	// proves it, or that gateway is from before such receipts (its refusal
+	// names no entry): one that names its entry without a receipt that holds
+	// for the call ends nothing (the result's failure PEER_CLAIM_UNVERIFIED,
+	// reasons PEER_REFUSED and PEER_CLAIM_UNVERIFIED; see PeerRefusal).
+	// This gateway logs a pending
 	// entry before it forwards and a final one with the peer's receipt (see
 	// the README, federation).
 	Correct(context.Context, *CorrectRequest) (*CorrectResponse, error)
@@ -380,7 +390,7 @@ type AftercareServer interface {
 	// Correct; that gateway sent the expiry notices, and refuses the
 	// withdrawal of a release it told the recipient to erase (PEER_REFUSED,
 	// peer_reason RELEASE_ENDED), after which this gateway takes that
-	// release as ended, as for Correct.
+	// release as ended, on the same terms as for Correct.
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action

@@ -1918,7 +1918,17 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 // FAILED_PRECONDITION failed, PEER_REFUSED, as one from a gateway that
 // names no entry) but unverified: without the peer's entry (no detail.peer_index), with
 // detail.peer_denial "unverified", and the caller's ErrorInfo says so
-// (metadata peer_denial). A forwarded acknowledgement (of a required
+// (metadata peer_denial). A refusal that would change the calling
+// gateway's state, RELEASE_ENDED (FAILED_PRECONDITION) for a forwarded
+// correction or withdrawal, which ends the release there, is taken only
+// proven, or from a gateway before such receipts, whose refusal names no
+// entry (no audit_index) and carries no PeerRefusal. One that names an
+// entry, or carries a PeerRefusal, without a receipt that holds for the
+// call is a claim not proven, not an older peer: failed, reasons
+// PEER_REFUSED and PEER_CLAIM_UNVERIFIED (the caller's ErrorInfo reason,
+// metadata peer_reason and peer_denial "unverified"), and the release
+// stays open: the next correction or withdrawal is forwarded again. So
+// is a RELEASE_ENDED under any other status code. A forwarded acknowledgement (of a required
 // notice, or of a correction, withdrawal or expiry notice) the peer
 // refuses ALREADY_ACKNOWLEDGED (it closed the notice on an earlier
 // forward whose answer was lost) counts as done (detail peer_outcome

@@ -113,7 +113,8 @@ type ExchangeClient interface {
 	// state, as CASE_CLOSED or RELEASE_ENDED) that names its entry with a
 	// receipt that proves it, but FAILED_PRECONDITION for the caller (one
 	// without such a receipt is failed, as below, detail peer_denial
-	// unverified if it named an entry); the peer gateway refusing to take the call (it
+	// unverified if it named an entry or carried a receipt; a RELEASE_ENDED
+	// so is PEER_CLAIM_UNVERIFIED, see PeerRefusal); the peer gateway refusing to take the call (it
 	// does not authenticate this gateway or the officer's assertion, as
 	// UNKNOWN_PEER_AGENCY or CERTIFICATE_REVOKED, or finds it invalid) is no
 	// decision of its law: INTERNAL, ErrorInfo reason PEER_REFUSED with the
@@ -429,7 +430,8 @@ type ExchangeServer interface {
 	// state, as CASE_CLOSED or RELEASE_ENDED) that names its entry with a
 	// receipt that proves it, but FAILED_PRECONDITION for the caller (one
 	// without such a receipt is failed, as below, detail peer_denial
-	// unverified if it named an entry); the peer gateway refusing to take the call (it
+	// unverified if it named an entry or carried a receipt; a RELEASE_ENDED
+	// so is PEER_CLAIM_UNVERIFIED, see PeerRefusal); the peer gateway refusing to take the call (it
 	// does not authenticate this gateway or the officer's assertion, as
 	// UNKNOWN_PEER_AGENCY or CERTIFICATE_REVOKED, or finds it invalid) is no
 	// decision of its law: INTERNAL, ErrorInfo reason PEER_REFUSED with the
