@@ -804,6 +804,21 @@ func correctErasedRecord(t *testing.T, change func(*testing.T, *hostilePeer, *er
 		if nlE := f.nl.all(t, audit.ActionCorrect, "kf.again"); len(nlE) != 1 || nlE[0].Outcome != audit.OutcomeRefused {
 			t.Errorf("Dutch entries %v of the second correction; want one, refused RELEASE_ENDED", reasonsOf(nlE))
 		}
+		// Nor to a withdrawal, which is forwarded too.
+		wr, err := f.dk.aftercare(t, "dk-prison-east", "kf.withdraw").Withdraw(ctx, &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001",
+			RecordType: liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE, Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT,
+			Justification: "The release notice was sent in error."})
+		if err != nil || len(wr.GetResults()) != 1 || wr.GetResults()[0].GetRefersTo() != rel {
+			t.Fatalf("a withdrawal = %v, %v; want the release withdrawn (refused by the Dutch gateway)", wr, err)
+		}
+		if nlE := f.nl.all(t, audit.ActionWithdraw, "kf.withdraw"); len(nlE) != 1 || nlE[0].Outcome != audit.OutcomeRefused ||
+			!slices.Equal(nlE[0].Reasons, []string{"RELEASE_ENDED"}) {
+			t.Errorf("Dutch entries %v of the withdrawal; want one, refused RELEASE_ENDED", reasonsOf(nlE))
+		}
+		if dkE := f.dk.all(t, audit.ActionWithdraw, "kf.withdraw"); len(dkE) != 2 || dkE[1].Outcome != outcome ||
+			slices.Contains(dkE[1].Reasons, "PEER_CLAIM_UNVERIFIED") != unproven {
+			t.Errorf("Danish entries %v of the withdrawal; want pending, then %s (PEER_CLAIM_UNVERIFIED %v)", reasonsOf(dkE), outcome, unproven)
+		}
 		// Once the Dutch refusal is proven, the release has ended.
 		f.hostile.setAnswer(nil)
 		proven, err := f.dk.aftercare(t, "dk-prison-east", "kf.proven").Correct(ctx, req)
