@@ -966,11 +966,18 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 		return nil, err
 	}
 	e.Outcome = audit.OutcomeOK
-	// The check above read the projection; the commit checks again, in
+	// The checks above read the projection; the commit checks again, in
 	// the store's transaction, that nobody acknowledged the notice
-	// meanwhile (a concurrent call, on this replica or another).
+	// meanwhile (a concurrent call, on this replica or another), and
+	// that no notice committed meanwhile superseded it (a correction,
+	// withdrawal or expiry notice of it: the projection may not have
+	// read it yet). A forward from the peer gateway is taken, as above.
 	ack, _ := audit.AckOf(-1, e)
-	idx, err := ex.commitState(ctx, audit.Change{NoticeAcks: []audit.Ack{ack}})
+	idx, err := ex.commitState(ctx, audit.Change{NoticeAcks: []audit.Ack{ack}, AckSuperseded: fromPeer})
+	if se, ok := errors.AsType[*audit.NoticeSupersededError](err); ok {
+		return nil, &stateRefusal{reason: reasonNoticeSuperseded, message: fmt.Sprintf(
+			"notice %d was replaced by notice %d before it was acknowledged: acknowledge that one", n.Index, se.By)}
+	}
 	if errors.Is(err, audit.ErrConflict) {
 		msg := fmt.Sprintf("notice %d was acknowledged meanwhile", n.Index)
 		if ns, err := st.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: index - 1, Limit: 1}); err == nil && len(ns) == 1 && ns[0].AckIndex >= 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -277,9 +278,33 @@ func TestOperatorHandOver(t *testing.T) {
 
 // raceStore is a store on which, once armed, another change of the case
 // is committed through the gateway right after the operator reads it.
+// As a gateway's aftercare store (stackOptions.race), it commits another
+// change right after the gateway next reads its notices (armSent).
 type raceStore struct {
 	testStore
 	armed func() // run once, after the next Case
+
+	mu        sync.Mutex
+	armedSent func() // run once, after the next SentNotices
+}
+
+// armSent has f run once, right after the next SentNotices.
+func (r *raceStore) armSent(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.armedSent = f
+}
+
+func (r *raceStore) SentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]audit.SentNotice, error) {
+	ns, err := r.testStore.SentNotices(ctx, f)
+	r.mu.Lock()
+	run := r.armedSent
+	r.armedSent = nil
+	r.mu.Unlock()
+	if run != nil && err == nil {
+		run()
+	}
+	return ns, err
 }
 
 func (r *raceStore) Case(ctx context.Context, id string) (*audit.CaseState, error) {

@@ -123,6 +123,10 @@ type stackOptions struct {
 	// holderInterceptor, if set, runs in front of every holder's
 	// RecordProvider (a test holds a call there while the case changes).
 	holderInterceptor grpc.UnaryServerInterceptor
+	// race, if set, is the first gateway's aftercare store, over the
+	// stack's (a test commits a change between the gateway's reading its
+	// notices and its commit: raceStore.armSent).
+	race *raceStore
 }
 
 // testStore is what both audit stores are: the log's store, the replay
@@ -267,6 +271,10 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 		}
 		db = store
 	}
+	var aftercareStore audit.AftercareStore = db
+	if o.race != nil && o.race.testStore == nil {
+		o.race.testStore, aftercareStore = db, o.race
+	}
 	signer, _, err := audit.LoadOrCreateSignerKey(filepath.Join(filepath.Dir(s.dbPath), "audit.key"), "test.liaison")
 	if err != nil {
 		tb.Fatal(err)
@@ -285,7 +293,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	}
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: db, Now: o.serverNow,
-		Aftercare: db, TimerLease: o.timerLease,
+		Aftercare: aftercareStore, TimerLease: o.timerLease,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
 		RefusalBudget: o.refusalBudget, ReleaseRetry: o.releaseRetry, TimerInterval: o.timerInterval,
 		Logger: logger, Metrics: o.metrics, Tracer: o.tracer,

@@ -332,6 +332,35 @@ func ProjectAftercare(recs []Record) AftercareChanges {
 	return ch
 }
 
+// NoticeActions are the actions whose entries send obligation notices
+// (NoticeOf): the entries that can supersede one.
+var NoticeActions = []string{ActionCorrect, ActionWithdraw, ActionExpire}
+
+// SupersedingNotice returns the first of recs, by index, that supersedes
+// notice (an obligation notice to recipient) as the projection records
+// it (ProjectAftercare, SentNotice.SupersededBy): a later notice to the
+// same recipient that refers to it. It returns -1 if none does. Stores
+// call it, in the transaction of an acknowledgement, on the entries
+// their projection has not read yet.
+func SupersedingNotice(recs []Record, notice int64, recipient string) int64 {
+	for _, rec := range recs {
+		e := rec.Entry
+		if e == nil {
+			var err error
+			if e, err = Unmarshal(rec.Leaf); err != nil {
+				continue
+			}
+		}
+		if rec.Index <= notice || !slices.Contains(NoticeActions, e.Action) {
+			continue
+		}
+		if n, ok := NoticeOf(rec.Index, e); ok && n.Recipient == recipient && slices.Contains(n.RefersTo, notice) {
+			return rec.Index
+		}
+	}
+	return -1
+}
+
 // AckOf reads the acknowledgement of an obligation notice that the entry
 // at index records, if it records one: an acknowledge_notice entry with
 // outcome ok that is not the forward of an earlier acknowledgement.

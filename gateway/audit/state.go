@@ -278,8 +278,18 @@ type Change struct {
 	// and leaves them). Each notice MUST be in the projection and not yet
 	// acknowledged; otherwise the append is a conflict: of concurrent
 	// acknowledgements of one notice, by any replica, exactly one is
-	// recorded.
+	// recorded. Nor MUST the notice be superseded by a notice the log
+	// holds before the entry (as [SentNotice.SupersededBy] says, whether
+	// or not the projection has read that notice yet), unless
+	// AckSuperseded is set; otherwise the append fails with a
+	// *[NoticeSupersededError], which wraps ErrConflict: of an
+	// acknowledgement and a later notice that replaces the notice, the
+	// one the log holds first wins, on any replica.
 	NoticeAcks []Ack
+	// AckSuperseded lets NoticeAcks acknowledge a superseded notice: a
+	// peer gateway's forward of its recipient's acknowledgement, which
+	// that gateway recorded.
+	AckSuperseded bool
 	// Holds are cases the entry's exchange rests on: each MUST still stand
 	// when the entry is appended, checked in its transaction (see
 	// [CaseHold]); otherwise the append fails with a *[CaseHoldError],
@@ -324,6 +334,20 @@ func (e *CaseHoldError) Error() string {
 
 // Unwrap returns ErrConflict: a failed hold is a conflict like any other.
 func (e *CaseHoldError) Unwrap() error { return ErrConflict }
+
+// A NoticeSupersededError is the conflict of an acknowledgement of an
+// obligation notice (Change.NoticeAcks) that a later notice superseded
+// before it: By, the first notice the log holds that refers to Notice.
+type NoticeSupersededError struct {
+	Notice, By int64
+}
+
+func (e *NoticeSupersededError) Error() string {
+	return fmt.Sprintf("%v: notice %d was superseded by notice %d", ErrConflict, e.Notice, e.By)
+}
+
+// Unwrap returns ErrConflict.
+func (e *NoticeSupersededError) Unwrap() error { return ErrConflict }
 
 // CheckHold checks h against a case as a store read it in the transaction
 // that appends the entry: status and lead from the case, and the status of

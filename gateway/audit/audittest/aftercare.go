@@ -35,6 +35,7 @@ func RunAftercare(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"Fingerprints", testFingerprints},
 		{"FingerprintsWithTheEntry", testFingerprintsWithEntry},
 		{"AcknowledgementWithTheEntry", testNoticeAckWithEntry},
+		{"AcknowledgementOfASupersededNotice", testNoticeAckSuperseded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.test(t, newDB(t))
@@ -721,5 +722,82 @@ func testNoticeAckWithEntry(t *testing.T, open OpenFunc) {
 	p, c = ackEntry(21, "0", false)
 	if _, err := ss.AppendState(ctx, p, c); !errors.Is(err, audit.ErrConflict) {
 		t.Fatalf("AppendState(acknowledgement of a notice acknowledged) = %v, want ErrConflict", err)
+	}
+}
+
+// testNoticeAckSuperseded: an acknowledgement appended with its entry
+// (Change.NoticeAcks) of a notice that a notice before it in the log
+// supersedes is a *NoticeSupersededError naming that notice, and appends
+// nothing, whether the projection has read the superseding notice (its
+// sup_idx) or not yet (the log after the watermark); a notice to another
+// recipient that names the index supersedes nothing; with AckSuperseded
+// (a peer gateway's forward) the acknowledgement is taken.
+func testNoticeAckSuperseded(t *testing.T, open OpenFunc) {
+	s, a := openAftercare(t, open)
+	ss, ok := s.(audit.StateStore)
+	if !ok {
+		t.Fatalf("%T keeps no state (not an audit.StateStore): it cannot take an acknowledgement with its entry", s)
+	}
+	ctx := t.Context()
+	const subj = "apsn:s1"
+	appendAftercareEntries(t, s,
+		sentNoticeEntry(0, audit.ActionCorrect, audit.NoticeCorrection, "police", subj),
+		sentNoticeEntry(1, audit.ActionCorrect, audit.NoticeCorrection, "police", subj, 0), // supersedes 0, projected
+		sentNoticeEntry(2, audit.ActionCorrect, audit.NoticeCorrection, "police", subj),
+		sentNoticeEntry(3, audit.ActionCorrect, audit.NoticeCorrection, "police", subj),
+	)
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	appendAftercareEntries(t, s,
+		afterEntry(4, "disclose", "deny", "ngo", subj, "", ""),
+		sentNoticeEntry(5, audit.ActionWithdraw, audit.NoticeWithdrawal, "police", subj, 2), // supersedes 2, not projected
+		sentNoticeEntry(6, audit.ActionWithdraw, audit.NoticeWithdrawal, "social", subj, 3), // another recipient's: nothing
+	)
+	ackOf := func(i int, notice int64, peer bool) (audit.Pending, audit.Change) {
+		e := afterEntry(i, audit.ActionAcknowledgeNotice, audit.OutcomeOK, "police", subj, "", "")
+		e.Detail = map[string]string{audit.DetailNotice: fmt.Sprint(notice), audit.DetailDone: audit.ObligationErase}
+		ack, ok := audit.AckOf(-1, e)
+		if !ok {
+			t.Fatalf("AckOf(acknowledgement of %d) = false", notice)
+		}
+		return pending(t, e), audit.Change{NoticeAcks: []audit.Ack{ack}, AckSuperseded: peer}
+	}
+	for _, tc := range []struct {
+		what       string
+		notice, by int64
+	}{{"superseded in the projection", 0, 1}, {"superseded in the log after the watermark", 2, 5}} {
+		before := mustSize(t, s)
+		p, c := ackOf(10, tc.notice, false)
+		_, err := ss.AppendState(ctx, p, c)
+		if se, ok := errors.AsType[*audit.NoticeSupersededError](err); !ok || !errors.Is(err, audit.ErrConflict) || se.Notice != tc.notice || se.By != tc.by {
+			t.Errorf("AppendState(acknowledgement of notice %d, %s) = %v; want a NoticeSupersededError naming %d, wrapping ErrConflict",
+				tc.notice, tc.what, err, tc.by)
+		}
+		if n := mustSize(t, s); n != before {
+			t.Errorf("the refused acknowledgement of notice %d appended %d entries", tc.notice, n-before)
+		}
+	}
+	p, c := ackOf(11, 3, false)
+	if _, err := ss.AppendState(ctx, p, c); err != nil {
+		t.Errorf("AppendState(acknowledgement of notice 3, named by another recipient's notice) = %v", err)
+	}
+	p, c = ackOf(12, 2, true)
+	idx, err := ss.AppendState(ctx, p, c)
+	if err != nil {
+		t.Fatalf("AppendState(acknowledgement of superseded notice 2, AckSuperseded) = %v", err)
+	}
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	all, err := a.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: -1, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range all {
+		want := map[int64]struct{ sup, ack int64 }{0: {1, -1}, 1: {-1, -1}, 2: {5, idx}, 3: {-1, idx - 1}, 5: {-1, -1}, 6: {-1, -1}}[n.Index]
+		if n.SupersededBy != want.sup || n.AckIndex != want.ack {
+			t.Errorf("notice %d: superseded by %d, acknowledged by %d; want %d, %d", n.Index, n.SupersededBy, n.AckIndex, want.sup, want.ack)
+		}
 	}
 }

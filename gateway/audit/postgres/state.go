@@ -195,21 +195,68 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now tim
 		}
 	}
 	for _, a := range c.NoticeAcks {
+		if !c.AckSuperseded {
+			if err := checkUnsuperseded(ctx, tx, idx, a.Notice); err != nil {
+				return err
+			}
+		}
 		// As ApplyAftercare records it. A concurrent acknowledgement (or
 		// projection) of the notice holds the row until it commits; the
-		// update then reads the row again and finds it acknowledged.
+		// update then reads the row again and finds it acknowledged (or
+		// superseded).
 		due := 0
 		if a.Deferred {
 			due = 1
 		}
-		tag, err := tx.Exec(ctx, "UPDATE aftercare_notices SET ack_idx = $1, ack_ns = $2, done = $3, fwd_due = $4 WHERE idx = $5 AND ack_idx IS NULL",
-			idx, nanos(a.Time), text(a.Done), due, a.Notice)
+		q := "UPDATE aftercare_notices SET ack_idx = $1, ack_ns = $2, done = $3, fwd_due = $4 WHERE idx = $5 AND ack_idx IS NULL"
+		if !c.AckSuperseded {
+			q += " AND sup_idx IS NULL"
+		}
+		tag, err := tx.Exec(ctx, q, idx, nanos(a.Time), text(a.Done), due, a.Notice)
 		if err != nil {
 			return fmt.Errorf("acknowledge notice %d: %w", a.Notice, err)
 		}
 		if tag.RowsAffected() != 1 {
+			var sup *int64
+			if err := tx.QueryRow(ctx, "SELECT sup_idx FROM aftercare_notices WHERE idx = $1 AND ack_idx IS NULL", a.Notice).Scan(&sup); err == nil && sup != nil {
+				return &audit.NoticeSupersededError{Notice: a.Notice, By: *sup}
+			}
 			return fmt.Errorf("%w: notice %d is not tracked, or is acknowledged already", audit.ErrConflict, a.Notice)
 		}
+	}
+	return nil
+}
+
+// checkUnsuperseded checks, after the append lock, that no entry the
+// aftercare projection had not read when this statement began, before
+// the acknowledgement's entry at idx, supersedes notice: the projection
+// says whether one it read did (sup_idx, which the acknowledgement's
+// update, a later statement, checks), the log says the rest (every entry
+// before idx was committed before the lock was taken). A notice not
+// projected, or acknowledged already, is left to that update.
+func checkUnsuperseded(ctx context.Context, tx pgx.Tx, idx, notice int64) error {
+	var from int64
+	var recipient string
+	err := tx.QueryRow(ctx, `SELECT w.next_idx, n.recipient FROM aftercare_watermark w, aftercare_notices n
+		WHERE w.id = 1 AND n.idx = $1 AND n.ack_idx IS NULL`, notice).Scan(&from, &recipient)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("acknowledge notice %d: %w", notice, err)
+	}
+	rows, _ := tx.Query(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= $1 AND idx < $2 AND ix->>'action' = ANY($3) ORDER BY idx`,
+		max(from, notice+1), idx, audit.NoticeActions)
+	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Record, error) {
+		var rec audit.Record
+		err := r.Scan(&rec.Index, &rec.Leaf)
+		return rec, err
+	})
+	if err != nil {
+		return fmt.Errorf("acknowledge notice %d: %w", notice, err)
+	}
+	if by := audit.SupersedingNotice(recs, notice, untext(recipient)); by >= 0 {
+		return &audit.NoticeSupersededError{Notice: notice, By: by}
 	}
 	return nil
 }

@@ -159,16 +159,68 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now ti
 		}
 	}
 	for _, a := range c.NoticeAcks {
+		if !c.AckSuperseded {
+			if err := checkUnsuperseded(ctx, tx, idx, a.Notice); err != nil {
+				return err
+			}
+		}
 		// As ApplyAftercare records it; the write lock orders concurrent
 		// acknowledgements, and the second finds the first's.
-		res, err := tx.ExecContext(ctx, "UPDATE aftercare_notices SET ack_idx = ?, ack_ns = ?, done = ?, fwd_due = ? WHERE idx = ? AND ack_idx IS NULL",
-			idx, a.Time.UnixNano(), a.Done, a.Deferred, a.Notice)
+		q := "UPDATE aftercare_notices SET ack_idx = ?, ack_ns = ?, done = ?, fwd_due = ? WHERE idx = ? AND ack_idx IS NULL"
+		if !c.AckSuperseded {
+			q += " AND sup_idx IS NULL"
+		}
+		res, err := tx.ExecContext(ctx, q, idx, a.Time.UnixNano(), a.Done, a.Deferred, a.Notice)
 		if err != nil {
 			return fmt.Errorf("acknowledge notice %d: %w", a.Notice, err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			var sup sql.NullInt64
+			if err := tx.QueryRowContext(ctx, "SELECT sup_idx FROM aftercare_notices WHERE idx = ? AND ack_idx IS NULL", a.Notice).Scan(&sup); err == nil && sup.Valid {
+				return &audit.NoticeSupersededError{Notice: a.Notice, By: sup.Int64}
+			}
 			return fmt.Errorf("%w: notice %d is not tracked, or is acknowledged already", audit.ErrConflict, a.Notice)
 		}
+	}
+	return nil
+}
+
+// checkUnsuperseded checks, under the write lock, that no entry the
+// aftercare projection has not read yet, before the acknowledgement's
+// entry at idx, supersedes notice: the projection says whether one it
+// read did (sup_idx, which the acknowledgement's update checks), the log
+// says the rest. A notice not projected, or acknowledged already, is
+// left to that update.
+func checkUnsuperseded(ctx context.Context, tx *sql.Tx, idx, notice int64) error {
+	var from int64
+	var recipient string
+	err := tx.QueryRowContext(ctx, `SELECT w.next_idx, n.recipient FROM aftercare_watermark w, aftercare_notices n
+		WHERE w.id = 1 AND n.idx = ? AND n.ack_idx IS NULL`, notice).Scan(&from, &recipient)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("acknowledge notice %d: %w", notice, err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= ? AND idx < ? AND action IN (?, ?, ?) ORDER BY idx`,
+		max(from, notice+1), idx, audit.ActionCorrect, audit.ActionWithdraw, audit.ActionExpire)
+	if err != nil {
+		return fmt.Errorf("acknowledge notice %d: %w", notice, err)
+	}
+	defer rows.Close()
+	var recs []audit.Record
+	for rows.Next() {
+		var r audit.Record
+		if err := rows.Scan(&r.Index, &r.Leaf); err != nil {
+			return fmt.Errorf("acknowledge notice %d: %w", notice, err)
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("acknowledge notice %d: %w", notice, err)
+	}
+	if by := audit.SupersedingNotice(recs, notice, recipient); by >= 0 {
+		return &audit.NoticeSupersededError{Notice: notice, By: by}
 	}
 	return nil
 }

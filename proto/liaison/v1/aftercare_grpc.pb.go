@@ -144,8 +144,13 @@ type AftercareClient interface {
 	// ends in an entry of its own, refused with that reason. A notice a
 	// later one superseded (ListedNotice.superseded_by) is no longer
 	// acknowledged: refused (FAILED_PRECONDITION, reason NOTICE_SUPERSEDED,
-	// naming the later notice, which is the one to acknowledge); a forward
-	// from the peer gateway of an acknowledgement made there is taken. Done
+	// naming the later notice, which is the one to acknowledge), also when
+	// the later notice is sent while the acknowledgement is under way (on
+	// one replica or several sharing a database): the store checks it in
+	// the transaction that appends the acknowledgement, and of the two the
+	// one the log holds first stands; the notice is never both superseded
+	// and acknowledged. A forward from the peer gateway of an
+	// acknowledgement made there is taken. Done
 	// includes passing it on: a correction, a withdrawal or an expiry notice
 	// that obliges erasure, whose recipient passed the record on, is refused
 	// (FAILED_PRECONDITION, reason PASSED_ON_NOT_CORRECTED, naming the
@@ -401,8 +406,13 @@ type AftercareServer interface {
 	// ends in an entry of its own, refused with that reason. A notice a
 	// later one superseded (ListedNotice.superseded_by) is no longer
 	// acknowledged: refused (FAILED_PRECONDITION, reason NOTICE_SUPERSEDED,
-	// naming the later notice, which is the one to acknowledge); a forward
-	// from the peer gateway of an acknowledgement made there is taken. Done
+	// naming the later notice, which is the one to acknowledge), also when
+	// the later notice is sent while the acknowledgement is under way (on
+	// one replica or several sharing a database): the store checks it in
+	// the transaction that appends the acknowledgement, and of the two the
+	// one the log holds first stands; the notice is never both superseded
+	// and acknowledged. A forward from the peer gateway of an
+	// acknowledgement made there is taken. Done
 	// includes passing it on: a correction, a withdrawal or an expiry notice
 	// that obliges erasure, whose recipient passed the record on, is refused
 	// (FAILED_PRECONDITION, reason PASSED_ON_NOT_CORRECTED, naming the
