@@ -729,7 +729,8 @@ func testNoticeAckWithEntry(t *testing.T, open OpenFunc) {
 // (Change.NoticeAcks) of a notice that a notice before it in the log
 // supersedes is a *NoticeSupersededError naming that notice, and appends
 // nothing, whether the projection has read the superseding notice (its
-// sup_idx) or not yet (the log after the watermark); a notice to another
+// sup_idx) or not yet (the log after the watermark), and whether it is a
+// correction, a withdrawal or an expiry notice; a notice to another
 // recipient that names the index supersedes nothing; with AckSuperseded
 // (a peer gateway's forward) the acknowledgement is taken.
 func testNoticeAckSuperseded(t *testing.T, open OpenFunc) {
@@ -782,6 +783,13 @@ func testNoticeAckSuperseded(t *testing.T, open OpenFunc) {
 	if _, err := ss.AppendState(ctx, p, c); err != nil {
 		t.Errorf("AppendState(acknowledgement of notice 3, named by another recipient's notice) = %v", err)
 	}
+	// An expiry notice of notice 1 (a correction is a release) ends it.
+	expiry := mustAppend(t, s, []audit.Pending{pending(t, sentNoticeEntry(13, audit.ActionExpire, audit.NoticeExpiry, "police", subj, 1))})
+	p, c = ackOf(14, 1, false)
+	_, err := ss.AppendState(ctx, p, c)
+	if se, ok := errors.AsType[*audit.NoticeSupersededError](err); !ok || se.By != expiry {
+		t.Errorf("AppendState(acknowledgement of notice 1, ended by expiry notice %d) = %v; want a NoticeSupersededError naming it", expiry, err)
+	}
 	p, c = ackOf(12, 2, true)
 	idx, err := ss.AppendState(ctx, p, c)
 	if err != nil {
@@ -795,7 +803,7 @@ func testNoticeAckSuperseded(t *testing.T, open OpenFunc) {
 		t.Fatal(err)
 	}
 	for _, n := range all {
-		want := map[int64]struct{ sup, ack int64 }{0: {1, -1}, 1: {-1, -1}, 2: {5, idx}, 3: {-1, idx - 1}, 5: {-1, -1}, 6: {-1, -1}}[n.Index]
+		want := map[int64]struct{ sup, ack int64 }{0: {1, -1}, 1: {expiry, -1}, 2: {5, idx}, 3: {-1, idx - 2}, 5: {-1, -1}, 6: {-1, -1}, expiry: {-1, -1}}[n.Index]
 		if n.SupersededBy != want.sup || n.AckIndex != want.ack {
 			t.Errorf("notice %d: superseded by %d, acknowledged by %d; want %d, %d", n.Index, n.SupersededBy, n.AckIndex, want.sup, want.ack)
 		}
