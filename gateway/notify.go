@@ -418,7 +418,10 @@ func (s *Server) acknowledgeNotices(ctx context.Context, c authn.Caller, cursor 
 		idx, err := s.cfg.Audit.AppendState(ctx, e, audit.Change{Marks: []audit.NoticeMark{{Notice: n.ID, Step: audit.NoticeAcknowledged, Time: now}}})
 		switch {
 		case errors.Is(err, audit.ErrConflict):
-			continue // acknowledged meanwhile, by another officer
+			// Closed meanwhile: acknowledged by another officer, or
+			// withdrawn (its release withdrawn or ended), which the store
+			// checks in the append's transaction: nothing to record.
+			continue
 		case err != nil:
 			return deferred, err
 		}
