@@ -70,43 +70,48 @@ func TestAcknowledgeNoticeSupersededMeanwhile(t *testing.T) {
 		} {
 			notice := first
 			by := int64(-1)
-			o.race.armSent(func() {
-				var err error
-				if by, err = tc.replace(); err != nil {
-					t.Errorf("%s: %v", tc.name, err)
+			t.Run(tc.name, func(t *testing.T) {
+				o.race.armSent(func() {
+					var err error
+					if by, err = tc.replace(); err != nil {
+						t.Errorf("%s: %v", tc.name, err)
+					}
+				})
+				err, entries := s.grown(t, func() error {
+					_, err := police.AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: notice, Done: liaisonv1.Obligation_OBLIGATION_RECTIFY})
+					return err
+				})
+				if by < 0 {
+					t.Fatalf("%s: no notice replaced %d during its acknowledgement", tc.name, notice)
 				}
-			})
-			err, entries := s.grown(t, func() error {
-				_, err := police.AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: notice, Done: liaisonv1.Obligation_OBLIGATION_RECTIFY})
-				return err
+				if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "NOTICE_SUPERSEDED" ||
+					!strings.Contains(st.Message(), fmt.Sprintf("by notice %d", by)) {
+					t.Errorf("%s: acknowledging %d = %v; want NOTICE_SUPERSEDED naming %d", tc.name, notice, st, by)
+				}
+				var acks []*audit.Entry
+				for _, e := range entries {
+					if e.Action == audit.ActionAcknowledgeNotice {
+						acks = append(acks, e)
+					}
+				}
+				if len(acks) != 1 || acks[0].Outcome != audit.OutcomeRefused || !slices.Equal(acks[0].Reasons, []string{"NOTICE_SUPERSEDED"}) {
+					for _, e := range acks {
+						t.Logf("%s: entry %s %s %v", tc.name, e.Action, e.Outcome, e.Reasons)
+					}
+					t.Errorf("%s: %d acknowledge_notice entries; want one, refused NOTICE_SUPERSEDED", tc.name, len(acks))
+				}
+				r, err := auditor.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, n := range r.GetNotices() {
+					if n.GetAuditIndex() == notice && (n.GetSupersededBy() != by || n.GetAcknowledgementIndex() != 0) {
+						t.Errorf("%s: notice %d as listed = %v; want it superseded by %d, not acknowledged", tc.name, notice, n, by)
+					}
+				}
 			})
 			if by < 0 {
-				t.Fatalf("%s: no notice replaced %d during its acknowledgement", tc.name, notice)
-			}
-			if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "NOTICE_SUPERSEDED" ||
-				!strings.Contains(st.Message(), fmt.Sprintf("by notice %d", by)) {
-				t.Errorf("%s: acknowledging %d = %v; want NOTICE_SUPERSEDED naming %d", tc.name, notice, st, by)
-			}
-			var acks []*audit.Entry
-			for _, e := range entries {
-				if e.Action == audit.ActionAcknowledgeNotice {
-					acks = append(acks, e)
-				}
-			}
-			if len(acks) != 1 || acks[0].Outcome != audit.OutcomeRefused || !slices.Equal(acks[0].Reasons, []string{"NOTICE_SUPERSEDED"}) {
-				for _, e := range acks {
-					t.Logf("%s: entry %s %s %v", tc.name, e.Action, e.Outcome, e.Reasons)
-				}
-				t.Errorf("%s: %d acknowledge_notice entries; want one, refused NOTICE_SUPERSEDED", tc.name, len(acks))
-			}
-			r, err := auditor.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, n := range r.GetNotices() {
-				if n.GetAuditIndex() == notice && (n.GetSupersededBy() != by || n.GetAcknowledgementIndex() != 0) {
-					t.Errorf("%s: notice %d as listed = %v; want it superseded by %d, not acknowledged", tc.name, notice, n, by)
-				}
+				t.FailNow()
 			}
 			first = by // the withdrawal replaces the second correction
 		}
