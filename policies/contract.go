@@ -171,6 +171,8 @@ var RouteRoles = []string{"named", "competent", "case_member", "earlier_recipien
 
 // Decision is a policy's answer. A denial is a Decision with Outcome ==
 // OutcomeDeny, not an error: errors mean the policy could not be evaluated.
+// A denial has reasons only: no legal basis, pseudonym domain, fields or
+// conditions.
 type Decision struct {
 	Outcome         string      `json:"outcome"`
 	LegalBasis      *LegalBasis `json:"legal_basis,omitempty"`
@@ -179,7 +181,8 @@ type Decision struct {
 	Conditions      []string    `json:"conditions"`
 	Reasons         []Reason    `json:"reasons"`
 	// Approval is the dual control a re-identification needs; a policy
-	// that lets action reidentify through MUST set it.
+	// that lets action reidentify through MUST set it, and no other
+	// decision has it.
 	Approval *Approval `json:"approval,omitempty"`
 	// Notice is set on a notify that is not denied when the notice is
 	// required: the recipient must acknowledge it.

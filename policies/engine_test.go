@@ -197,6 +197,9 @@ func TestDecideErrors(t *testing.T) {
 		{"unknown_field_class", `{"outcome": "pseudonymise", "pseudonym_domain": "a/b", "fields": {"keep": ["everything"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
 		{"unknown_key", `{"outcome": "deny", "allow": true, "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
 		{"no_reasons", `{"outcome": "deny", "fields": {"keep": [], "generalise": [], "pseudonymise": []}, "conditions": [], "reasons": []}`, isMalformed},
+		{"deny_with_legal_basis", `{"outcome": "deny", "legal_basis": {"id": "x", "citation": "x"}, "conditions": [], "reasons": [{"code": "NO", "message": "no"}]}`, isMalformed},
+		{"deny_with_pseudonym_domain", `{"outcome": "deny", "pseudonym_domain": "a/b", "conditions": [], "reasons": [{"code": "NO", "message": "no"}]}`, isMalformed},
+		{"deny_with_conditions", `{"outcome": "deny", "conditions": ["NO_ONWARD_DISCLOSURE"], "reasons": [{"code": "NO", "message": "no"}]}`, isMalformed},
 		{"bad_valid_until", `{"outcome": "disclose", "legal_basis": {"id": "x", "citation": "x", "valid_until": "soon"}, "pseudonym_domain": "a/b", "fields": {"keep": []}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,6 +231,8 @@ func TestDecideChecksApproval(t *testing.T) {
 		{"reidentify_with_approval", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"}}`, true},
 		{"reidentify_without_approval", "reidentify", disclose + `}`, false},
 		{"disclose_without_approval", "disclose", disclose + `}`, true},
+		{"disclose_with_approval", "disclose", disclose + `, "approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"}}`, false},
+		{"notify_with_approval", "notify", disclose + `, "approval": {"quorum": 2, "roles": ["legal_officer"], "other_agency": true, "expires_after": "72h"}}`, false},
 		{"zero_quorum", "reidentify", disclose + `, "approval": {"quorum": 0, "roles": ["legal_officer"], "expires_after": "72h"}}`, false},
 		{"no_roles", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": [], "expires_after": "72h"}}`, false},
 		{"empty_agency", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "agencies": [""], "expires_after": "72h"}}`, false},

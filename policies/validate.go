@@ -40,6 +40,18 @@ func (d *Decision) validate() error {
 	if d.Outcome != OutcomeDeny && d.Outcome != OutcomeAllow && d.PseudonymDomain == "" {
 		return bad("outcome %s without a pseudonym_domain", d.Outcome)
 	}
+	if d.Outcome == OutcomeDeny {
+		// A denial releases nothing and binds nobody: it has reasons only
+		// (no legal_basis, no pseudonym_domain, conditions []).
+		switch {
+		case d.LegalBasis != nil:
+			return bad("outcome deny with a legal_basis")
+		case d.PseudonymDomain != "":
+			return bad("outcome deny with a pseudonym_domain")
+		case len(d.Conditions) > 0:
+			return bad("outcome deny with conditions")
+		}
+	}
 	if lb := d.LegalBasis; lb != nil {
 		if lb.ID == "" || lb.Citation == "" {
 			return bad("legal_basis needs an id and a citation")
@@ -105,6 +117,9 @@ func (d *Decision) validateFor(in Input) error {
 	}
 	if in.Action == "reidentify" && d.Outcome == OutcomeDisclose && d.Approval == nil {
 		return fmt.Errorf("%w: a reidentify decision with outcome disclose needs an approval", ErrMalformed)
+	}
+	if in.Action != "reidentify" && d.Approval != nil {
+		return fmt.Errorf("%w: approval on a %q decision: only a re-identification has approvers", ErrMalformed, in.Action)
 	}
 	if p := in.Provenance; p != nil && d.Outcome != OutcomeDeny {
 		// The conditions a record was received under travel with it (LED
