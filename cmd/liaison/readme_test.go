@@ -20,7 +20,7 @@ import (
 
 // The documents whose command lines TestDocumentedCommandLines checks,
 // relative to this package.
-var documentedIn = []string{"../../README.md", "../../deploy/README.md", "../../docs/performance.md", "../../docs/exercises/README.md"}
+var documentedIn = []string{"../../README.md", "../../deploy/README.md", "../../docs/performance.md", "../../docs/exercises/README.md", "../../policies/README.md"}
 
 // usageError is how the CLI says a command line is wrong, as opposed to a
 // gateway, a file or a key it could not reach or read.
