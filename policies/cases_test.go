@@ -48,7 +48,8 @@ func TestInputValueMatchesJSONWithCaseEventAndRoute(t *testing.T) {
 
 // TestDecisionContractForCasesAndNotices checks what Decide refuses as
 // malformed: allow outside an action on a case, anything but allow or
-// deny on one, and a notice where none can be.
+// deny on one, a notice where none can be, and a translation into any
+// domain but the case's.
 func TestDecisionContractForCasesAndNotices(t *testing.T) {
 	basis := &LegalBasis{ID: "zz.cell", Citation: "ZZ Act"}
 	reasons := []Reason{{Code: "X", Message: "x"}}
@@ -71,6 +72,11 @@ func TestDecisionContractForCasesAndNotices(t *testing.T) {
 			Notice: &Notice{Required: true, Rule: "zz.n", Citation: "c", AcknowledgeBy: "2027-01-12T10:00:00Z", EscalateAt: "2027-01-13T10:00:00Z"}}, false},
 		{"notice without a rule", Input{Action: "notify"}, Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons,
 			Notice: &Notice{Required: true, Citation: "c", AcknowledgeBy: "2027-01-13T10:00:00Z", EscalateAt: "2027-01-12T10:00:00Z"}}, false},
+		{"translate into the case", Input{Action: "translate", Case: &Case{ID: "C-1"}}, Decision{Outcome: OutcomePseudonymise, LegalBasis: basis, PseudonymDomain: "case/C-1", Reasons: reasons}, true},
+		{"translate denied", Input{Action: "translate"}, Decision{Outcome: OutcomeDeny, Reasons: reasons}, true},
+		{"translate into another case", Input{Action: "translate", Case: &Case{ID: "C-1"}}, Decision{Outcome: OutcomePseudonymise, LegalBasis: basis, PseudonymDomain: "case/C-2", Reasons: reasons}, false},
+		{"translate into an agency's domain", Input{Action: "translate", Case: &Case{ID: "C-1"}}, Decision{Outcome: OutcomePseudonymise, LegalBasis: basis, PseudonymDomain: "zz-police/risk_management", Reasons: reasons}, false},
+		{"translate without a case", Input{Action: "translate"}, Decision{Outcome: OutcomePseudonymise, LegalBasis: basis, PseudonymDomain: "case/", Reasons: reasons}, false},
 	} {
 		err := tc.d.validateFor(tc.in)
 		if tc.ok && err != nil {

@@ -121,6 +121,11 @@ func (d *Decision) validateFor(in Input) error {
 	if in.Action != "reidentify" && d.Approval != nil {
 		return fmt.Errorf("%w: approval on a %q decision: only a re-identification has approvers", ErrMalformed, in.Action)
 	}
+	if in.Action == "translate" && d.Outcome != OutcomeDeny && (in.Case == nil || d.PseudonymDomain != "case/"+in.Case.ID) {
+		// The gateway maps the pseudonym into this domain: only the
+		// domain of the case the request names may receive it.
+		return fmt.Errorf("%w: a translate decision's pseudonym_domain %q is not case/<the input's case id>", ErrMalformed, d.PseudonymDomain)
+	}
 	if p := in.Provenance; p != nil && d.Outcome != OutcomeDeny {
 		// The conditions a record was received under travel with it (LED
 		// Art. 9(3)): a policy that lets it go on without them is broken.
