@@ -225,9 +225,11 @@ func runPolicySimulate(ctx context.Context, args []string, stdout, stderr io.Wri
 	fl := newPolicyFlags("simulate", "-input FILE [-policies DIR] [-format text|json]",
 		`Decides one exchange and says why: the outcome, the legal basis with its
 citation and end date, the fields that pass, the conditions that travel with
-the data, the reasons, the stage that decided, every legal basis and
-fallback rule of the pack with why it does or does not apply, and the
-unverified readings of law (assumptions) the decision rests on.
+the data, the approval a re-identification needs, the notice a notify
+requires (its rule, and by when it must be acknowledged), the reasons, the
+stage that decided, every legal basis and fallback rule of the pack with
+why it does or does not apply, and the unverified readings of law
+(assumptions) the decision rests on.
 
 FILE holds the policy input as JSON (policies/README.md describes it), or a
 golden decision file ({"name", "input", "want"}), whose expected decision is
@@ -361,6 +363,9 @@ func writeExplanation(w io.Writer, eng *policies.Engine, x policies.Explanation)
 			who += ", of another agency than the requester's"
 		}
 		fmt.Fprintf(w, "approval:         %d %s, within %s\n", a.Quorum, who, a.ExpiresAfter)
+	}
+	if n := d.Notice; n != nil && n.Required {
+		fmt.Fprintf(w, "notice:           required by %s (%s): acknowledge by %s, escalated at %s\n", n.Rule, n.Citation, n.AcknowledgeBy, n.EscalateAt)
 	}
 	fmt.Fprintln(w, "reasons:")
 	for _, r := range d.Reasons {

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -167,6 +168,13 @@ func TestPolicySimulate(t *testing.T) {
 	}
 	if err != nil || json.Unmarshal([]byte(out), &res) != nil || res.Decision.Outcome != "deny" || res.Stage != "prohibition" || res.Decision.Reasons[0].Code != "PURPOSE_PROHIBITED" {
 		t.Errorf("simulate -format json = %v, %+v\n%s", err, res, out)
+	}
+
+	// A notify the pack requires to be acknowledged shows the notice.
+	notify := filepath.Join("..", "..", "policies", "testdata", "decisions", "dk_release_date_brought_forward_to_the_competent_police.golden")
+	out, _, err = policyCmd(t, "simulate", "-input", notify)
+	if err != nil || !regexp.MustCompile(`(?m)^notice: +required by dk\.notice\.[a-z_.]+ \(.+\): acknowledge by \S+Z, escalated at \S+Z$`).MatchString(out) {
+		t.Errorf("simulate of a required notice = %v; want a notice line:\n%s", err, out)
 	}
 
 	bad := filepath.Join(t.TempDir(), "bad.json")
