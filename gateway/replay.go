@@ -71,12 +71,23 @@ func InputFromEntry(e *audit.Entry) (in policies.Input, ok bool) {
 	return in, true
 }
 
+// reasonSkipCaseAction is why replay skips an action on a case.
+const reasonSkipCaseAction = "deciding an action on a case (not replayed)"
+
 // RecordedFromEntry returns the decision the audit entry at index records,
 // for a [policies.Replayer]; or, for an entry that cannot be replayed, why
-// not ("without a policy decision", "with outcome ..."), to count with
+// not ("without a policy decision", "with outcome ...", "deciding an
+// action on a case (not replayed)"), to count with
 // Replayer.Skip. `liaison policy replay` and the console's impact page
 // both read the log through it.
 func RecordedFromEntry(index int64, e *audit.Entry) (rec policies.Recorded, skip string) {
+	if slices.Contains(policies.CaseActions, e.Action) && e.PolicyRevision != "" &&
+		(e.Outcome == policies.OutcomeAllow || e.Outcome == policies.OutcomeDeny) {
+		// The policy decided it, but the entry does not hold the case as
+		// it stood before the change (its invitations, the requester's
+		// standing): it cannot be decided again as it was.
+		return rec, reasonSkipCaseAction
+	}
 	in, ok := InputFromEntry(e)
 	if !ok {
 		return rec, "without a policy decision"

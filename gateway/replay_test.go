@@ -116,3 +116,27 @@ func TestReplaySkipsTheGatewaysOwnDenials(t *testing.T) {
 		t.Errorf("the gateway's own denial is skipped as %q; want it named", skip)
 	}
 }
+
+// TestReplaySkipsActionsOnACase: the policy decides actions on a case, and
+// their entries record its outcome and revision, but replay does not
+// decide them again: it counts them apart rather than as entries
+// "without a policy decision", which they are not.
+func TestReplaySkipsActionsOnACase(t *testing.T) {
+	for _, outcome := range []string{policies.OutcomeAllow, policies.OutcomeDeny} {
+		e := &audit.Entry{
+			Action: "case_invite", Outcome: outcome, PolicyRevision: "sha256:0000",
+			Requester:  &audit.Requester{Agency: "nl-municipality-rotterdam", Kind: "local_authority", Jurisdiction: "NL"},
+			Holder:     &audit.Party{Agency: "nl-municipality-rotterdam", Kind: "local_authority", Jurisdiction: "NL"},
+			Recipients: []audit.Party{{Agency: "nl-ngo-exit", Kind: "ngo", Jurisdiction: "NL"}},
+			Purpose:    "maw_case_management",
+			Case:       &audit.Case{ID: "NL-ZVH-RTM-0107", Members: []string{"nl-municipality-rotterdam"}, Lead: "nl-municipality-rotterdam"},
+		}
+		if _, skip := gateway.RecordedFromEntry(7, e); skip != "deciding an action on a case (not replayed)" {
+			t.Errorf("a case_invite decided %s is skipped as %q; want it counted as an action on a case", outcome, skip)
+		}
+	}
+	refused := &audit.Entry{Action: "case_invite", Outcome: audit.OutcomeRefused}
+	if _, skip := gateway.RecordedFromEntry(8, refused); skip != "without a policy decision" {
+		t.Errorf("a refused case_invite is skipped as %q; want \"without a policy decision\"", skip)
+	}
+}

@@ -34,7 +34,9 @@ or an error) denies it, as the gateway does (reason POLICY_UNDEFINED or
 POLICY_ERROR), the active policy's included. Entries that record no policy decision (audit reads,
 activations, refused credentials, failed exchanges, and denials the
 gateway's own rule made after the policy allowed the exchange:
-UNDECLARED_ONWARD_DISCLOSURE) are skipped and counted.
+UNDECLARED_ONWARD_DISCLOSURE) are skipped and counted, and so are the
+policy's decisions on actions on a case, which replay does not decide
+again (an entry does not hold the case as it stood before the change).
 The log is read a page of 500 entries at a time and each page is decided
 on all cores; the report lists the changes in the log's order.`, stderr)
 	candidate := fl.String("candidate", "", "candidate policy `directory` (or signed bundle, with -verification-key)")
