@@ -77,6 +77,11 @@ func TestDecisionContractForCasesAndNotices(t *testing.T) {
 		{"translate into another case", Input{Action: "translate", Case: &Case{ID: "C-1"}}, Decision{Outcome: OutcomePseudonymise, LegalBasis: basis, PseudonymDomain: "case/C-2", Reasons: reasons}, false},
 		{"translate into an agency's domain", Input{Action: "translate", Case: &Case{ID: "C-1"}}, Decision{Outcome: OutcomePseudonymise, LegalBasis: basis, PseudonymDomain: "zz-police/risk_management", Reasons: reasons}, false},
 		{"translate without a case", Input{Action: "translate"}, Decision{Outcome: OutcomePseudonymise, LegalBasis: basis, PseudonymDomain: "case/", Reasons: reasons}, false},
+		{"translate disclosed", Input{Action: "translate", Case: &Case{ID: "C-1"}}, Decision{Outcome: OutcomeDisclose, LegalBasis: basis, PseudonymDomain: "case/C-1", Reasons: reasons}, false},
+		{"translate hit-only", Input{Action: "translate", Case: &Case{ID: "C-1"}}, Decision{Outcome: OutcomeHitOnly, PseudonymDomain: "case/C-1", Reasons: reasons}, false},
+		{"reidentify pseudonymised", Input{Action: "reidentify"}, Decision{Outcome: OutcomePseudonymise, LegalBasis: basis, PseudonymDomain: "zz-police/risk_management", Reasons: reasons}, false},
+		{"reidentify hit-only", Input{Action: "reidentify"}, Decision{Outcome: OutcomeHitOnly, PseudonymDomain: "zz-police/risk_management", Reasons: reasons}, false},
+		{"reidentify denied", Input{Action: "reidentify"}, Decision{Outcome: OutcomeDeny, Reasons: reasons}, true},
 	} {
 		err := tc.d.validateFor(tc.in)
 		if tc.ok && err != nil {

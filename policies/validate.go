@@ -121,6 +121,16 @@ func (d *Decision) validateFor(in Input) error {
 	if in.Action != "reidentify" && d.Approval != nil {
 		return fmt.Errorf("%w: approval on a %q decision: only a re-identification has approvers", ErrMalformed, in.Action)
 	}
+	switch {
+	case in.Action == "translate" && d.Outcome != OutcomePseudonymise && d.Outcome != OutcomeDeny:
+		// A translation maps a pseudonym into another domain: it is
+		// pseudonymous or it is nothing.
+		return fmt.Errorf("%w: a translate decision's outcome %s: only pseudonymise or deny", ErrMalformed, d.Outcome)
+	case in.Action == "reidentify" && d.Outcome != OutcomeDisclose && d.Outcome != OutcomeDeny:
+		// A re-identification proceeds under dual control (disclose,
+		// with its approval) or not at all.
+		return fmt.Errorf("%w: a reidentify decision's outcome %s: only disclose or deny", ErrMalformed, d.Outcome)
+	}
 	if in.Action == "translate" && d.Outcome != OutcomeDeny && (in.Case == nil || d.PseudonymDomain != "case/"+in.Case.ID) {
 		// The gateway maps the pseudonym into this domain: only the
 		// domain of the case the request names may receive it.
