@@ -335,7 +335,8 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 		}
 		c.MentionLen = len(f)
 	}
-	existing, err := s.cfg.Audit.Case(ctx, c.ID)
+	// Refused before any decision whoever asks, as the same id is.
+	existing, err := s.cfg.Audit.Cases(ctx, audit.CaseFilter{SameID: c.ID, Limit: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +344,7 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 	for id := range s.registry.Load().Cases {
 		inFile = inFile || strings.EqualFold(id, c.ID)
 	}
-	if existing != nil || inFile {
+	if len(existing) > 0 || inFile {
 		// A case of the registry file has its id too: a case opened under
 		// it would shadow it. An id has one spelling: one that differs
 		// from another case's only in letter case names that case.

@@ -377,7 +377,10 @@ type CaseFilter struct {
 	Subject string // audit-domain pseudonym
 	Status  string // CaseOpen or CaseClosed
 	Source  string // CaseSourceRegistry, or "api" for cases opened through the service
-	Limit   int    // 0 means 1000
+	// SameID selects the case whose id is this one in any letter case
+	// (case ids are ASCII): the one an OpenCase of SameID would clash with.
+	SameID string
+	Limit  int // 0 means 1000
 }
 
 // NoticeFilter selects tracked notices. Zero fields match everything; set

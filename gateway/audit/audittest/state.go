@@ -224,6 +224,9 @@ func testCaseLookups(t *testing.T, open OpenFunc) {
 		{audit.CaseFilter{Source: audit.CaseSourceRegistry}, []string{"R-1"}},
 		{audit.CaseFilter{Source: "api"}, []string{"A-1", "B-1", "C-1"}},
 		{audit.CaseFilter{Agency: "nobody"}, []string{}},
+		{audit.CaseFilter{SameID: "a-1"}, []string{"A-1"}},
+		{audit.CaseFilter{SameID: "A-1"}, []string{"A-1"}},
+		{audit.CaseFilter{SameID: "A-2"}, []string{}},
 		{audit.CaseFilter{Limit: 2}, []string{"A-1", "B-1"}},
 	} {
 		if got := ids(tc.f); !cmp.Equal(got, tc.want) {

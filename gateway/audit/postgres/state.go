@@ -286,6 +286,9 @@ func (s *Store) Cases(ctx context.Context, f audit.CaseFilter) ([]*audit.CaseSta
 			add(c.col+" = ?", text(c.val))
 		}
 	}
+	if f.SameID != "" {
+		add("lower(id) = lower(?)", text(f.SameID))
+	}
 	return s.cases(ctx, strings.Join(where, " AND "), args, f.Limit)
 }
 

@@ -287,6 +287,10 @@ func (s *Store) Cases(ctx context.Context, f audit.CaseFilter) ([]*audit.CaseSta
 			args = append(args, c.val)
 		}
 	}
+	if f.SameID != "" {
+		where = append(where, "lower(id) = lower(?)")
+		args = append(args, f.SameID)
+	}
 	return s.cases(ctx, strings.Join(where, " AND "), args, f.Limit)
 }
 

@@ -1,0 +1,270 @@
+package gateway_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// caseUpdatesIn lists the CaseUpdates of case id in an officer's inboxes,
+// as "change agency".
+func caseUpdatesIn(t *testing.T, s *stack, o officer, id string) []string {
+	t.Helper()
+	var out []string
+	for _, it := range inboxItems(t, s.exchange(t, o)) {
+		if u := it.GetCaseUpdate(); u != nil && u.GetCase().GetId() == id {
+			out = append(out, u.GetChange()+" "+u.GetAgency())
+		}
+	}
+	return out
+}
+
+// TestOpenCaseIDInOtherLetterCase: an OpenCase whose id differs from an
+// existing case's only in letter case, of the store or of the registry
+// file, is refused FailedPrecondition CASE_EXISTS before any decision, as
+// the same id is: whoever asks, an agency the policy would not let lead
+// the case too, one refused entry.
+func TestOpenCaseIDInOtherLetterCase(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id, subject, why = "NL-ZVH-RTM-0800", "SYN-NL-0800", "Case consultation before the release."
+	if _, err := s.cases(t, nlCouncil).OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: subject,
+		Subject: nlSubject(), Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		o    officer
+		id   string
+	}{
+		{"the same id, by the police", nlPolice, id},
+		{"in lower case, by the police", nlPolice, strings.ToLower(id)},
+		{"in lower case, by the council", nlCouncil, strings.ToLower(id)},
+		{"the registry file's case in lower case, by the police", nlPolice, "nl-zvh-rtm-0042"},
+	} {
+		err, e := s.one(t, tc.name, "case_open", "refused", func() error {
+			_, err := s.cases(t, tc.o).OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: tc.id, Kind: "nl.zvh", SubjectId: subject,
+				Subject: nlSubject(), Justification: why})
+			return err
+		})
+		if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_EXISTS" || !slices.Equal(e.Reasons, []string{"CASE_EXISTS"}) {
+			t.Errorf("%s: reason %q, entry reasons %v; want CASE_EXISTS", tc.name, errorReason(st), e.Reasons)
+		}
+		if e.LegalBasis != nil {
+			t.Errorf("%s: refused entry names the legal basis %+v of a decision, but the gateway refuses it before any", tc.name, e.LegalBasis)
+		}
+	}
+}
+
+// TestCaseReadsAreNotAuditEntries: GetCase refuses an empty or malformed
+// case_id InvalidArgument on case_id, answers NotFound for a well-formed
+// id of no case or of one the caller may not see; ListCases refuses an
+// unknown status on status. None of them is an audit entry.
+func TestCaseReadsAreNotAuditEntries(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id = "NL-ZVH-RTM-0810"
+	council, ngo := s.cases(t, nlCouncil), s.cases(t, nlNGO)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0810",
+		Subject: nlSubject(), Justification: "Case consultation before the release."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		call  func() error
+		code  codes.Code
+		field string
+	}{
+		{"GetCase without an id", func() error { _, err := council.GetCase(ctx, &liaisonv1.GetCaseRequest{}); return err }, codes.InvalidArgument, "case_id"},
+		{"GetCase of a malformed id", func() error {
+			_, err := council.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: "no such case!"})
+			return err
+		}, codes.InvalidArgument, "case_id"},
+		{"GetCase of no case", func() error {
+			_, err := council.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: "NL-ZVH-RTM-9999"})
+			return err
+		}, codes.NotFound, ""},
+		{"GetCase of another's case", func() error { _, err := ngo.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id}); return err }, codes.NotFound, ""},
+		{"GetCase of one's own", func() error { _, err := council.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id}); return err }, codes.OK, ""},
+		{"ListCases", func() error { _, err := council.ListCases(ctx, &liaisonv1.ListCasesRequest{}); return err }, codes.OK, ""},
+		{"ListCases of an unknown status", func() error {
+			_, err := council.ListCases(ctx, &liaisonv1.ListCasesRequest{Status: 7})
+			return err
+		}, codes.InvalidArgument, "status"},
+	} {
+		err, entries := s.grown(t, tc.call)
+		if len(entries) != 0 {
+			t.Errorf("%s: %d audit entries, want none", tc.name, len(entries))
+		}
+		if tc.code == codes.OK {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		if st := wantStatus(t, err, tc.code); badField(st) != tc.field {
+			t.Errorf("%s: field %q, want %q", tc.name, badField(st), tc.field)
+		}
+	}
+}
+
+// TestCaseUpdateRecipients: a change goes to the members after it and to
+// the agency it concerns, not to the agency that made it, nor to an
+// agency only invited.
+func TestCaseUpdateRecipients(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id, why = "NL-ZVH-RTM-0820", "Case consultation before the release."
+	council, probation, police := s.cases(t, nlCouncil), s.cases(t, nlProbation), s.cases(t, nlPolice)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0820",
+		Subject: nlSubject(), Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{nlProbation.agency, nlPolice.agency} {
+		if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: a, Justification: why}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := probation.DeclineInvitation(ctx, &liaisonv1.DeclineInvitationRequest{CaseId: id, Justification: "Not ours."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := council.RemoveMember(ctx, &liaisonv1.RemoveMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: "Not needed."}); err != nil {
+		t.Fatal(err)
+	}
+	// Invited again, the police accept and then leave.
+	if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := police.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := police.LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: id, Justification: "Done."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		o    officer
+		want []string
+	}{
+		{nlCouncil, []string{"case_decline " + nlProbation.agency, "case_accept " + nlPolice.agency, "case_leave " + nlPolice.agency}},
+		{nlProbation, []string{"case_invite " + nlProbation.agency}},
+		{nlPolice, []string{"case_invite " + nlPolice.agency, "case_remove " + nlPolice.agency, "case_invite " + nlPolice.agency}},
+	} {
+		if got := caseUpdatesIn(t, s, w.o, id); !slices.Equal(got, w.want) {
+			t.Errorf("%s's CaseUpdates: %q, want %q", w.o.agency, got, w.want)
+		}
+	}
+}
+
+// TestCaseChangeOfARegistryCase: a case of the registry file is changed
+// there, not through the service: FailedPrecondition
+// CASE_MANAGED_BY_REGISTRY, one refused entry.
+func TestCaseChangeOfARegistryCase(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id = "NL-ZVH-RTM-0042"
+	err, e := s.one(t, "close a registry case", "case_close", "refused", func() error {
+		_, err := s.cases(t, nlCouncil).CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: "Done."})
+		return err
+	})
+	if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_MANAGED_BY_REGISTRY" || !slices.Equal(e.Reasons, []string{"CASE_MANAGED_BY_REGISTRY"}) {
+		t.Errorf("reason %q, entry reasons %v; want CASE_MANAGED_BY_REGISTRY", errorReason(st), e.Reasons)
+	}
+	got, err := s.cases(t, nlCouncil).GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+	if c := got.GetCase(); err != nil || !c.GetManagedByRegistry() || c.GetVersion() != 0 || c.GetAuditIndex() != -1 || c.GetOpened() != "" {
+		t.Errorf("GetCase(%s) = %v, %v; want the file's case: managed_by_registry, version 0, audit_index -1, no opened", id, c, err)
+	}
+}
+
+// TestCaseCallsNeverShowTheSubject: the subject's identifier, given to
+// OpenCase and named in the justifications, case ids and kinds of the
+// calls, is in no error, log line or audit entry of them.
+func TestCaseCallsNeverShowTheSubject(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id, subject = "NL-ZVH-RTM-0830", "SYN-NL-0830"
+	council, police := s.cases(t, nlCouncil), s.cases(t, nlPolice)
+	open := func(o liaisonv1.CasesClient, edit func(*liaisonv1.OpenCaseRequest)) func() error {
+		return func() error {
+			r := &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: subject, Subject: nlSubject(), Justification: "Case consultation."}
+			edit(r)
+			_, err := o.OpenCase(ctx, r)
+			return err
+		}
+	}
+	var entries []*audit.Entry
+	var errs []error
+	for _, tc := range []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"justification naming the subject", open(council, func(r *liaisonv1.OpenCaseRequest) { r.Justification = "About SYN-NL-0830." }), "justification"},
+		{"case id holding the subject", open(council, func(r *liaisonv1.OpenCaseRequest) { r.CaseId = "X-" + subject }), "case_id"},
+		{"kind holding the subject", open(council, func(r *liaisonv1.OpenCaseRequest) { r.Kind = "nl.syn_nl_0830" }), "kind"},
+		{"municipality holding the subject", open(council, func(r *liaisonv1.OpenCaseRequest) { r.Subject.Municipality = subject }), "subject.municipality"},
+		{"denied opening", open(police, func(*liaisonv1.OpenCaseRequest) {}), ""},
+		{"opening", open(council, func(*liaisonv1.OpenCaseRequest) {}), ""},
+		{"invite", func() error {
+			_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: "Knows syn-nl-0830."})
+			return err
+		}, ""},
+		{"denied invite", func() error {
+			_, err := police.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlProbation.agency, Justification: "Knows SYN NL 0830."})
+			return err
+		}, ""},
+		{"accept", func() error {
+			_, err := police.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We know SYN-NL-0830."})
+			return err
+		}, ""},
+		{"hand over", func() error {
+			_, err := council.HandOverLead(ctx, &liaisonv1.HandOverLeadRequest{CaseId: id, Agency: nlPolice.agency, Justification: "SYN-NL-0830 moved."})
+			return err
+		}, ""},
+		{"close", func() error {
+			_, err := police.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: "SYN-NL-0830 is settled."})
+			return err
+		}, ""},
+	} {
+		err, es := s.grown(t, tc.call)
+		if len(es) != 1 {
+			t.Fatalf("%s: %d entries, want 1", tc.name, len(es))
+		}
+		if tc.field != "" {
+			if st := wantStatus(t, err, codes.InvalidArgument); badField(st) != tc.field {
+				t.Errorf("%s: field %q, want %q", tc.name, badField(st), tc.field)
+			}
+		}
+		entries, errs = append(entries, es...), append(errs, err)
+	}
+	folds := []string{subject, strings.ToLower(subject), "SYN NL 0830", "syn nl 0830", "synnl0830"}
+	for _, e := range entries {
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range folds {
+			if bytes.Contains(bytes.ToLower(b), []byte(strings.ToLower(f))) {
+				t.Errorf("entry %s holds the subject's identifier: %s", e.Action, b)
+			}
+		}
+	}
+	for _, err := range errs {
+		for _, f := range folds {
+			if err != nil && strings.Contains(strings.ToLower(err.Error()), strings.ToLower(f)) {
+				t.Errorf("error %v holds the subject's identifier", err)
+			}
+		}
+	}
+	for _, f := range folds {
+		if bytes.Contains(bytes.ToLower(s.logs.Bytes()), []byte(strings.ToLower(f))) {
+			t.Errorf("the gateway's log holds the subject's identifier (%q)", f)
+		}
+	}
+}
