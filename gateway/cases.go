@@ -419,6 +419,7 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 	if err := validJustification(ch.justification, ""); err != nil {
 		return nil, -1, err
 	}
+	decided := false // a decision allowed the change, and the case changed before it committed
 	for range caseRetries {
 		cur, err := s.caseByID(ctx, ch.caseID)
 		if err != nil {
@@ -438,8 +439,18 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 		}
 		s.describeCase(ex, reg, cur, ch.target, why)
 		if _, err := s.decide(ctx, ex); err != nil {
+			if dn, ok := errors.AsType[*denial](err); ok && decided {
+				// Allowed as the case was, denied as another change
+				// left it (the lead handed over, the invitation
+				// withdrawn): the case changed under the change, which
+				// the gateway refuses, as it refuses one on a case
+				// closed meanwhile.
+				return nil, -1, &stateRefusal{reason: dn.reason, message: dn.message +
+					" (the case changed after this change was decided, so it can no longer be made)"}
+			}
 			return nil, -1, err
 		}
+		decided = true
 		now := s.now()
 		next := cur.Clone()
 		next.Version++

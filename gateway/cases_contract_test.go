@@ -2,14 +2,19 @@ package gateway_test
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -266,5 +271,140 @@ func TestCaseCallsNeverShowTheSubject(t *testing.T) {
 		if bytes.Contains(bytes.ToLower(s.logs.Bytes()), []byte(strings.ToLower(f))) {
 			t.Errorf("the gateway's log holds the subject's identifier (%q)", f)
 		}
+	}
+}
+
+// afterDecisionClock is a gateway clock that, while armed, runs race once,
+// when a change of a case reads the time after its decision (changeCase
+// reads it to stamp the change): another change committed then is one the
+// decision did not see.
+type afterDecisionClock struct {
+	*caseClock
+	armed atomic.Bool
+	race  func()
+}
+
+func (c *afterDecisionClock) Now() time.Time {
+	if c.armed.Load() && calledFrom("changeCase") && c.armed.CompareAndSwap(true, false) {
+		c.race()
+	}
+	return c.caseClock.Now()
+}
+
+// calledFrom reports whether the gateway's Server.now was called directly
+// from the gateway function fn.
+func calledFrom(fn string) bool {
+	pc := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(2, pc)])
+	for {
+		f, more := frames.Next()
+		switch {
+		case strings.HasSuffix(f.Function, "gateway.(*Server).now"), strings.Contains(f.Function, "gateway_test."),
+			strings.HasSuffix(f.Function, "-fm"):
+		default:
+			return strings.HasSuffix(f.Function, "gateway.(*Server)."+fn)
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// oneOf is one, for a call during which another replica changes the same
+// log: of the entries appended, exactly one has the call's action.
+func (s *stack) oneOf(t *testing.T, what, action, outcome string, call func() error) (error, *audit.Entry) {
+	t.Helper()
+	err, entries := s.grown(t, call)
+	var mine []*audit.Entry
+	for _, e := range entries {
+		if e.Action == action {
+			mine = append(mine, e)
+		}
+	}
+	if len(mine) != 1 {
+		t.Fatalf("%s: %d %s entries, want exactly 1", what, len(mine), action)
+	}
+	if e := mine[0]; e.Outcome != outcome {
+		t.Errorf("%s: entry %s -> %s (reasons %v), want %s (call error %v)", what, e.Action, e.Outcome, e.Reasons, outcome, err)
+	}
+	return err, mine[0]
+}
+
+// TestCaseChangeRefusedWhenTheCaseChangedAfterTheDecision: a change the
+// policy allowed, whose case then changed so that it can no longer be made
+// (the lead handed over, the invitation withdrawn, on another replica), is
+// refused FailedPrecondition NOT_CASE_LEAD or NOT_INVITED, one entry
+// "refused" with that reason, and changes nothing.
+func TestCaseChangeRefusedWhenTheCaseChangedAfterTheDecision(t *testing.T) {
+	clk := &afterDecisionClock{caseClock: newCaseClock(caseStart)}
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	second := s.startGateway(t)
+	ctx := t.Context()
+	const id, why = "NL-ZVH-RTM-0840", "Case consultation before the release."
+	council, probation := s.cases(t, nlCouncil), s.cases(t, nlProbation)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0840", Subject: nlSubject(),
+		Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{nlProbation.agency, nlPolice.agency} {
+		if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: a, Justification: why}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok, err := s.pki.Issuers[nlCouncil.agency].Mint(devpki.TokenSpec{Officer: nlCouncil.id, Roles: nlCouncil.roles, Clearance: nlCouncil.clearance, Audience: "liaison"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(s.pki.Path("agencies", nlCouncil.agency+".pem"), s.pki.Path("agencies", nlCouncil.agency+".key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	onSecond := liaisonv1.NewCasesClient(s.dial(t, second.addr, []tls.Certificate{cert}, tok))
+
+	// The police's invitation is withdrawn after their acceptance was decided.
+	clk.race = func() {
+		if _, err := onSecond.RemoveMember(ctx, &liaisonv1.RemoveMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: why}); err != nil {
+			t.Errorf("withdrawing the invitation on the other replica: %v", err)
+		}
+	}
+	clk.armed.Store(true)
+	err, e := s.oneOf(t, "accept a withdrawn invitation", "case_accept", "refused", func() error {
+		_, err := s.cases(t, nlPolice).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."})
+		return err
+	})
+	if clk.armed.Load() {
+		t.Fatal("the race never ran")
+	}
+	if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "NOT_INVITED" || !slices.Equal(e.Reasons, []string{"NOT_INVITED"}) {
+		t.Errorf("accept of an invitation withdrawn after the decision: reason %q, entry reasons %v; want NOT_INVITED", errorReason(st), e.Reasons)
+	}
+
+	// Probation joins; the lead goes to it after the council's invitation
+	// of the NGO was decided.
+	if _, err := probation.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+		t.Fatal(err)
+	}
+	clk.race = func() {
+		if _, err := onSecond.HandOverLead(ctx, &liaisonv1.HandOverLeadRequest{CaseId: id, Agency: nlProbation.agency, Justification: why}); err != nil {
+			t.Errorf("handing over on the other replica: %v", err)
+		}
+	}
+	clk.armed.Store(true)
+	err, e = s.oneOf(t, "invite after the lead was handed over", "case_invite", "refused", func() error {
+		_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: why})
+		return err
+	})
+	if clk.armed.Load() {
+		t.Fatal("the race never ran")
+	}
+	if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "NOT_CASE_LEAD" || !slices.Equal(e.Reasons, []string{"NOT_CASE_LEAD"}) {
+		t.Errorf("invite after the lead was handed over: reason %q, entry reasons %v; want NOT_CASE_LEAD", errorReason(st), e.Reasons)
+	}
+	got, err := probation.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := got.GetCase(); c.GetLead() != nlProbation.agency || memberStatus(c, nlPolice.agency) != liaisonv1.MemberStatus_MEMBER_STATUS_REMOVED {
+		t.Errorf("case after the refusals: lead %s, police %v; want probation leading, the police's invitation withdrawn", c.GetLead(), memberStatus(c, nlPolice.agency))
 	}
 }
