@@ -408,3 +408,64 @@ func TestCaseChangeRefusedWhenTheCaseChangedAfterTheDecision(t *testing.T) {
 		t.Errorf("case after the refusals: lead %s, police %v; want probation leading, the police's invitation withdrawn", c.GetLead(), memberStatus(c, nlPolice.agency))
 	}
 }
+
+// TestCaseRoleRefusals: only the lead invites, removes, hands over and
+// closes (PermissionDenied NOT_CASE_LEAD); the lead does not leave
+// (LEAD_CANNOT_LEAVE); nobody answers another's invitation, the lead
+// included (NOT_INVITED). Each is one entry "deny" with that reason.
+func TestCaseRoleRefusals(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id, why = "NL-ZVH-RTM-0860", "Case consultation before the release."
+	council, probation := s.cases(t, nlCouncil), s.cases(t, nlProbation)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0860", Subject: nlSubject(),
+		Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{nlProbation.agency, nlPolice.agency} {
+		if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: a, Justification: why}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := probation.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, action, reason string
+		call                 func() error
+	}{
+		{"a member invites", "case_invite", "NOT_CASE_LEAD", func() error {
+			_, err := probation.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlNGO.agency, Justification: why})
+			return err
+		}},
+		{"a member removes", "case_remove", "NOT_CASE_LEAD", func() error {
+			_, err := probation.RemoveMember(ctx, &liaisonv1.RemoveMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: why})
+			return err
+		}},
+		{"a member hands over", "case_handover", "NOT_CASE_LEAD", func() error {
+			_, err := probation.HandOverLead(ctx, &liaisonv1.HandOverLeadRequest{CaseId: id, Agency: nlProbation.agency, Justification: why})
+			return err
+		}},
+		{"a member closes", "case_close", "NOT_CASE_LEAD", func() error {
+			_, err := probation.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: why})
+			return err
+		}},
+		{"the lead leaves", "case_leave", "LEAD_CANNOT_LEAVE", func() error {
+			_, err := council.LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: id, Justification: why})
+			return err
+		}},
+		{"the lead declines for the police", "case_decline", "NOT_INVITED", func() error {
+			_, err := council.DeclineInvitation(ctx, &liaisonv1.DeclineInvitationRequest{CaseId: id, Justification: why})
+			return err
+		}},
+	} {
+		err, e := s.one(t, tc.name, tc.action, "deny", tc.call)
+		if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != tc.reason || !slices.Contains(e.Reasons, tc.reason) {
+			t.Errorf("%s: reason %q, entry reasons %v; want %s", tc.name, errorReason(st), e.Reasons, tc.reason)
+		}
+	}
+	got, err := council.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
+	if err != nil || got.GetCase().GetVersion() != 4 {
+		t.Errorf("case after the refusals: %v, %v; want version 4, unchanged", got.GetCase(), err)
+	}
+}
