@@ -764,6 +764,9 @@ func (s *Server) GetCase(ctx context.Context, req *liaisonv1.GetCaseRequest) (*l
 }
 
 // ListCases lists the cases the caller's agency is in or invited to.
+// casesPart is how many cases ListCases reads from the store at a time.
+var casesPart = 1000
+
 func (s *Server) ListCases(ctx context.Context, req *liaisonv1.ListCasesRequest) (*liaisonv1.ListCasesResponse, error) {
 	c, err := s.caller(ctx)
 	if err != nil {
@@ -779,9 +782,20 @@ func (s *Server) ListCases(ctx context.Context, req *liaisonv1.ListCasesRequest)
 	default:
 		return nil, s.statusError(ctx, invalid("status", "is not a case status"))
 	}
-	cs, err := s.cfg.Audit.Cases(ctx, f)
-	if err != nil {
-		return nil, s.statusError(ctx, err)
+	// Every case of the agency, read a part at a time (the store answers
+	// at most casesPart): an agency in more cases, over the years, than
+	// one part holds is not answered with the first of them only.
+	var cs []*audit.CaseState
+	for f.Limit = casesPart; ; {
+		part, err := s.cfg.Audit.Cases(ctx, f)
+		if err != nil {
+			return nil, s.statusError(ctx, err)
+		}
+		cs = append(cs, part...)
+		if len(part) < f.Limit {
+			break
+		}
+		f.After = part[len(part)-1].ID
 	}
 	// The registry file's cases the caller is in, unless the store holds
 	// a case of that id.

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -467,5 +469,63 @@ func TestCaseRoleRefusals(t *testing.T) {
 	got, err := council.GetCase(ctx, &liaisonv1.GetCaseRequest{CaseId: id})
 	if err != nil || got.GetCase().GetVersion() != 4 {
 		t.Errorf("case after the refusals: %v, %v; want version 4, unchanged", got.GetCase(), err)
+	}
+}
+
+// TestListCasesBeyondOnePart: ListCases lists every case of the agency,
+// by id, however many: the store answers at most 1000 cases a read, and
+// ListCases read once, so that an agency in more cases than that was told
+// of the first thousand only.
+func TestListCasesBeyondOnePart(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	council := s.cases(t, nlCouncil)
+	before, err := council.ListCases(ctx, &liaisonv1.ListCasesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1001
+	ids := make(chan string, n)
+	for i := range n {
+		ids <- fmt.Sprintf("NL-ZVH-LIST-%04d", i)
+	}
+	close(ids)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range 8 {
+		wg.Go(func() {
+			for id := range ids {
+				if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0801",
+					Subject: nlSubject(), Justification: "Case consultation before the release."}); err != nil {
+					errs <- fmt.Errorf("OpenCase %s: %w", id, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for _, st := range []liaisonv1.CaseStatus{liaisonv1.CaseStatus_CASE_STATUS_UNSPECIFIED, liaisonv1.CaseStatus_CASE_STATUS_OPEN} {
+		after, err := council.ListCases(ctx, &liaisonv1.ListCasesRequest{Status: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range after.GetCases() {
+			got = append(got, c.GetId())
+		}
+		if st == liaisonv1.CaseStatus_CASE_STATUS_UNSPECIFIED && len(got) != len(before.GetCases())+n {
+			t.Errorf("ListCases lists %d cases after %d more were opened, want %d", len(got), n, len(before.GetCases())+n)
+		}
+		if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
+			t.Errorf("ListCases(%v) is not by id, each once", st)
+		}
+		for _, want := range []string{"NL-ZVH-LIST-0000", "NL-ZVH-LIST-0999", "NL-ZVH-LIST-1000"} {
+			if !slices.Contains(got, want) {
+				t.Errorf("ListCases(%v) leaves out %s", st, want)
+			}
+		}
 	}
 }

@@ -380,7 +380,11 @@ type CaseFilter struct {
 	// SameID selects the case whose id is this one in any letter case
 	// (case ids are ASCII): the one an OpenCase of SameID would clash with.
 	SameID string
-	Limit  int // 0 means 1000
+	// After selects the cases whose id sorts after this one, byte by
+	// byte: the order Cases returns them in. A list read a part at a time
+	// reads on from the last id of the part before.
+	After string
+	Limit int // 0 means 1000
 }
 
 // NoticeFilter selects tracked notices. Zero fields match everything; set
@@ -548,7 +552,8 @@ func (l *Log) Case(ctx context.Context, id string) (*CaseState, error) {
 	return c, nil
 }
 
-// Cases returns the cases matching f.
+// Cases returns the cases matching f, by id in byte order, at most
+// f.Limit (1000 if zero).
 func (l *Log) Cases(ctx context.Context, f CaseFilter) ([]*CaseState, error) {
 	ss, err := l.stateStore()
 	if err != nil {

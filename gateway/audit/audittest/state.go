@@ -228,6 +228,10 @@ func testCaseLookups(t *testing.T, open OpenFunc) {
 		{audit.CaseFilter{SameID: "A-1"}, []string{"A-1"}},
 		{audit.CaseFilter{SameID: "A-2"}, []string{}},
 		{audit.CaseFilter{Limit: 2}, []string{"A-1", "B-1"}},
+		{audit.CaseFilter{Limit: 2, After: "B-1"}, []string{"C-1", "R-1"}},
+		{audit.CaseFilter{After: "A"}, []string{"A-1", "B-1", "C-1", "R-1"}},
+		{audit.CaseFilter{After: "R-1"}, []string{}},
+		{audit.CaseFilter{Agency: "lead-a", After: "A-1"}, []string{"C-1"}},
 	} {
 		if got := ids(tc.f); !cmp.Equal(got, tc.want) {
 			t.Errorf("Cases(%+v) = %v, want %v", tc.f, got, tc.want)

@@ -270,7 +270,8 @@ func (s *Store) Case(ctx context.Context, id string) (*audit.CaseState, error) {
 	return cs[0], nil
 }
 
-// Cases returns the cases matching f, by id.
+// Cases returns the cases matching f, by id in byte order (collation
+// "C", whatever the database's default: as SQLite orders them).
 func (s *Store) Cases(ctx context.Context, f audit.CaseFilter) ([]*audit.CaseState, error) {
 	where := []string{"TRUE"}
 	var args []any
@@ -289,6 +290,9 @@ func (s *Store) Cases(ctx context.Context, f audit.CaseFilter) ([]*audit.CaseSta
 	if f.SameID != "" {
 		add("lower(id) = lower(?)", text(f.SameID))
 	}
+	if f.After != "" {
+		add(`id COLLATE "C" > ?`, text(f.After))
+	}
 	return s.cases(ctx, strings.Join(where, " AND "), args, f.Limit)
 }
 
@@ -297,7 +301,7 @@ func (s *Store) cases(ctx context.Context, where string, args []any, limit int) 
 		limit = 1000
 	}
 	args = append(args, limit)
-	rows, _ := s.pool.Query(ctx, "SELECT state, audit_idx FROM cases WHERE "+where+" ORDER BY id LIMIT $"+strconv.Itoa(len(args)), args...)
+	rows, _ := s.pool.Query(ctx, "SELECT state, audit_idx FROM cases WHERE "+where+` ORDER BY id COLLATE "C" LIMIT $`+strconv.Itoa(len(args)), args...)
 	var out []*audit.CaseState
 	var state []byte
 	var idx int64

@@ -273,7 +273,7 @@ func (s *Store) Case(ctx context.Context, id string) (*audit.CaseState, error) {
 	return cs[0], nil
 }
 
-// Cases returns the cases matching f, by id.
+// Cases returns the cases matching f, by id in byte order.
 func (s *Store) Cases(ctx context.Context, f audit.CaseFilter) ([]*audit.CaseState, error) {
 	where := []string{"1 = 1"}
 	var args []any
@@ -290,6 +290,10 @@ func (s *Store) Cases(ctx context.Context, f audit.CaseFilter) ([]*audit.CaseSta
 	if f.SameID != "" {
 		where = append(where, "lower(id) = lower(?)")
 		args = append(args, f.SameID)
+	}
+	if f.After != "" {
+		where = append(where, "id > ?") // BINARY: byte order, as ORDER BY id
+		args = append(args, f.After)
 	}
 	return s.cases(ctx, strings.Join(where, " AND "), args, f.Limit)
 }

@@ -141,7 +141,8 @@ type CasesClient interface {
 	// shows).
 	GetCase(ctx context.Context, in *GetCaseRequest, opts ...grpc.CallOption) (*GetCaseResponse, error)
 	// ListCases lists the cases the caller's agency is a member of or
-	// invited to, by id.
+	// invited to: all of them, however many, by id in byte order (as
+	// strings.Compare orders them, on either store).
 	ListCases(ctx context.Context, in *ListCasesRequest, opts ...grpc.CallOption) (*ListCasesResponse, error)
 }
 
@@ -363,7 +364,8 @@ type CasesServer interface {
 	// shows).
 	GetCase(context.Context, *GetCaseRequest) (*GetCaseResponse, error)
 	// ListCases lists the cases the caller's agency is a member of or
-	// invited to, by id.
+	// invited to: all of them, however many, by id in byte order (as
+	// strings.Compare orders them, on either store).
 	ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error)
 	mustEmbedUnimplementedCasesServer()
 }
