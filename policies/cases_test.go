@@ -60,11 +60,12 @@ func TestDecisionContractForCasesAndNotices(t *testing.T) {
 		d    Decision
 		ok   bool
 	}{
-		{"allow on a case", Input{Action: "case_invite"}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, Reasons: reasons}, true},
+		{"allow on a case", Input{Action: "case_invite"}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, PseudonymDomain: "case/C", Reasons: reasons}, true},
+		{"allow without a pseudonym domain", Input{Action: "case_invite"}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, Reasons: reasons}, false},
 		{"deny on a case", Input{Action: "case_invite"}, Decision{Outcome: OutcomeDeny, Reasons: reasons}, true},
-		{"allow without a basis", Input{Action: "case_open"}, Decision{Outcome: OutcomeAllow, Reasons: reasons}, false},
+		{"allow without a basis", Input{Action: "case_open"}, Decision{Outcome: OutcomeAllow, PseudonymDomain: "case/C", Reasons: reasons}, false},
 		{"disclose on a case", Input{Action: "case_open"}, Decision{Outcome: OutcomeDisclose, LegalBasis: basis, PseudonymDomain: "case/C", Reasons: reasons}, false},
-		{"allow on a disclose", Input{Action: "disclose"}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, Reasons: reasons}, false},
+		{"allow on a disclose", Input{Action: "disclose"}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, PseudonymDomain: "case/C", Reasons: reasons}, false},
 		{"notice on a notify", Input{Action: "notify"}, Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons, Notice: notice}, true},
 		{"notice on a denial", Input{Action: "notify"}, Decision{Outcome: OutcomeDeny, Reasons: reasons, Notice: notice}, false},
 		{"notice on a disclose", Input{Action: "disclose"}, Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons, Notice: notice}, false},

@@ -37,7 +37,7 @@ func (d *Decision) validate() error {
 	default:
 		return bad("unknown outcome %q", d.Outcome)
 	}
-	if d.Outcome != OutcomeDeny && d.Outcome != OutcomeAllow && d.PseudonymDomain == "" {
+	if d.Outcome != OutcomeDeny && d.PseudonymDomain == "" {
 		return bad("outcome %s without a pseudonym_domain", d.Outcome)
 	}
 	if d.Outcome == OutcomeDeny {
