@@ -200,6 +200,8 @@ func TestDecideErrors(t *testing.T) {
 		{"deny_with_legal_basis", `{"outcome": "deny", "legal_basis": {"id": "x", "citation": "x"}, "conditions": [], "reasons": [{"code": "NO", "message": "no"}]}`, isMalformed},
 		{"deny_with_pseudonym_domain", `{"outcome": "deny", "pseudonym_domain": "a/b", "conditions": [], "reasons": [{"code": "NO", "message": "no"}]}`, isMalformed},
 		{"deny_with_conditions", `{"outcome": "deny", "conditions": ["NO_ONWARD_DISCLOSURE"], "reasons": [{"code": "NO", "message": "no"}]}`, isMalformed},
+		{"conditions_unsorted", `{"outcome": "pseudonymise", "pseudonym_domain": "a/b", "fields": {"keep": ["operational"]}, "conditions": ["NO_ONWARD_DISCLOSURE", "CASE_PURPOSE_ONLY"], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		{"condition_twice", `{"outcome": "pseudonymise", "pseudonym_domain": "a/b", "fields": {"keep": ["operational"]}, "conditions": ["NO_ONWARD_DISCLOSURE", "NO_ONWARD_DISCLOSURE"], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
 		{"bad_valid_until", `{"outcome": "disclose", "legal_basis": {"id": "x", "citation": "x", "valid_until": "soon"}, "pseudonym_domain": "a/b", "fields": {"keep": []}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -79,9 +79,14 @@ func (d *Decision) validate() error {
 	default:
 		return bad("fields.precision %q is not year, month or week", d.Fields.Precision)
 	}
-	for _, c := range d.Conditions {
+	for i, c := range d.Conditions {
 		if !codeRE.MatchString(c) {
 			return bad("condition %q is not an UPPER_SNAKE code", c)
+		}
+		if i > 0 && d.Conditions[i-1] >= c {
+			// One spelling of a decision's conditions, as the entry
+			// records them and the recipient is bound by them.
+			return bad("conditions are not sorted, each once (%q before %q)", d.Conditions[i-1], c)
 		}
 	}
 	if a := d.Approval; a != nil {
