@@ -100,15 +100,16 @@ func (s *Server) resolveFor(ctx context.Context, c authn.Caller, ps, domain stri
 func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest) (_ *liaisonv1.TranslateResponse, err error) {
 	ex := s.begin(ctx, "translate")
 	defer ex.finish(ctx, &err)
-	id, cs, justification, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetClaimedLegalBasis(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
+	id, cs, words, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetClaimedLegalBasis(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
 	if err != nil {
 		return nil, err
 	}
 	caller := ex.caller
 	ex.describe(party(caller.Agency), party(caller.Agency), policies.Input{
 		Purpose: enumName(req.GetPurpose()), ClaimedLegalBasis: req.GetClaimedLegalBasis(),
-		Case: cs, Justification: justification,
+		Case: cs, Justification: words.justification,
 	})
+	ex.entry.ClaimedLegalBasis = words.claimed
 	ex.subject = id
 	ex.entry.Detail = map[string]string{"from_domain": req.GetFromDomain()}
 	if err := s.pseudonymiseSubject(ex); err != nil {
@@ -141,39 +142,51 @@ func (s *Server) Translate(ctx context.Context, req *liaisonv1.TranslateRequest)
 // share and resolves the pseudonym. A key outage while resolving is the
 // exchange's failure (KEYS_UNAVAILABLE), not a refusal.
 //
-// It returns the justification to record: the caller's, with the
-// identifier behind the pseudonym, if it appears, replaced by "[subject]".
-// Refusing it instead, as the other exchanges do, would answer whether a
-// guessed identifier is the person behind the pseudonym: an identity
-// learnt without the policy or dual control.
-func (s *Server) validatePseudonymCall(ctx context.Context, ex *exchange, purpose liaisonv1.Purpose, justification, claimed, caseID, ps, domain string) (pseudonym.SubjectID, *policies.Case, string, error) {
+// It returns the justification and the claimed legal basis to record:
+// the caller's, with the identifier behind the pseudonym, if it appears
+// (as people write it: "test.syn_nl_0001" names SYN-NL-0001), replaced by
+// "[subject]". Refusing them instead, as the other exchanges do, would
+// answer whether a guessed identifier is the person behind the pseudonym:
+// an identity learnt without the policy or dual control. For the same
+// reason the policy decides on the claimed basis as the caller spelt it:
+// a denial quotes an unknown basis, and one quoted as "[subject]" would
+// say that the guess was right.
+func (s *Server) validatePseudonymCall(ctx context.Context, ex *exchange, purpose liaisonv1.Purpose, justification, claimed, caseID, ps, domain string) (pseudonym.SubjectID, *policies.Case, pseudonymCallWords, error) {
+	var none pseudonymCallWords
 	if enumName(purpose) == "" {
-		return "", nil, "", invalid("purpose", "must name a purpose")
+		return "", nil, none, invalid("purpose", "must name a purpose")
 	}
 	if err := validJustification(justification, ""); err != nil {
-		return "", nil, "", err
+		return "", nil, none, err
 	}
 	// Its spelling only: refusing one that names the identifier behind
 	// the pseudonym would answer a guess, as for the justification.
 	if err := validClaimedBasis(claimed, ""); err != nil {
-		return "", nil, "", err
+		return "", nil, none, err
 	}
 	// Not checked against the case's subject: a pseudonym of the case's
 	// domain may be an associate's, named in a record about the subject.
 	cs, err := s.resolveCase(ctx, caseID, ex.caller.Agency.ID, "")
 	if err != nil {
-		return "", nil, "", err
+		return "", nil, none, err
 	}
 	id, err := s.resolveFor(ctx, ex.caller, ps, domain)
 	if err != nil {
-		return "", nil, "", err
+		return "", nil, none, err
 	}
 	if cid, ok := strings.CutPrefix(domain, "case/"); ok {
 		// A pseudonym of a case's domain is the caller's only while it is
 		// a member of the open case: so when the entry commits too.
 		ex.caseHolds = append(ex.caseHolds, audit.CaseHold{ID: cid, Members: []string{ex.caller.Agency.ID}})
 	}
-	return id, cs, redact(justification, string(id)), nil
+	return id, cs, pseudonymCallWords{justification: redact(justification, string(id)), claimed: redact(claimed, string(id))}, nil
+}
+
+// pseudonymCallWords are the words of a Translate or a
+// RequestReidentification that its entry records, with the identifier
+// behind the pseudonym replaced by "[subject]".
+type pseudonymCallWords struct {
+	justification, claimed string
 }
 
 // RequestReidentification opens a re-identification under dual control.
@@ -182,15 +195,16 @@ func (s *Server) RequestReidentification(ctx context.Context, req *liaisonv1.Req
 	defer ex.finish(ctx, &err)
 	rid := "reid-" + strings.ToLower(rand.Text()[:20])
 	ex.entry.Detail = map[string]string{"step": stepRequest, "reid_request": rid}
-	id, cs, justification, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetClaimedLegalBasis(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
+	id, cs, words, err := s.validatePseudonymCall(ctx, ex, req.GetPurpose(), req.GetJustification(), req.GetClaimedLegalBasis(), req.GetCaseId(), req.GetPseudonym(), req.GetFromDomain())
 	if err != nil {
 		return nil, err
 	}
 	caller := ex.caller
 	ex.describe(party(caller.Agency), party(caller.Agency), policies.Input{
 		Purpose: enumName(req.GetPurpose()), ClaimedLegalBasis: req.GetClaimedLegalBasis(),
-		Case: cs, Justification: justification,
+		Case: cs, Justification: words.justification,
 	})
+	ex.entry.ClaimedLegalBasis = words.claimed
 	ex.subject = id
 	d := ex.entry.Detail
 	d["pseudonym"], d["from_domain"] = req.GetPseudonym(), req.GetFromDomain()

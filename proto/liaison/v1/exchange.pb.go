@@ -2794,7 +2794,10 @@ type TranslateRequest struct {
 	// A legal basis id as the policies spell it (lower-case letters, digits
 	// and '_' in parts joined by '.', at most 128 characters, as
 	// dk.rpl.115.stk1.nr3); any other value is refused with
-	// INVALID_ARGUMENT naming claimed_legal_basis.
+	// INVALID_ARGUMENT naming claimed_legal_basis. The identifier behind the
+	// pseudonym, if it appears (as people write it: test.syn_nl_0001 names
+	// SYN-NL-0001), is recorded as "[subject]", as in justification, and
+	// the call is not refused for it.
 	ClaimedLegalBasis string `protobuf:"bytes,5,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
 	// The officer's reason, in words. The identifier behind the pseudonym,
 	// if it appears, is recorded as "[subject]" (the call is not refused
@@ -2971,7 +2974,9 @@ type RequestReidentificationRequest struct {
 	// A legal basis id as the policies spell it (lower-case letters, digits
 	// and '_' in parts joined by '.', at most 128 characters, as
 	// dk.rpl.115.stk1.nr3); any other value is refused with
-	// INVALID_ARGUMENT naming claimed_legal_basis.
+	// INVALID_ARGUMENT naming claimed_legal_basis. The identifier behind the
+	// pseudonym, if it appears, is recorded as "[subject]", as in
+	// justification, and the call is not refused for it.
 	ClaimedLegalBasis string `protobuf:"bytes,4,opt,name=claimed_legal_basis,json=claimedLegalBasis,proto3" json:"claimed_legal_basis,omitempty"`
 	// The officer's reason, in words. The identifier behind the pseudonym,
 	// if it appears, is recorded as "[subject]" (the call is not refused

@@ -1,0 +1,239 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// refusedOn runs call and checks the refusal the Exchange protos document
+// for bad input: the status code, the BadRequest field violation naming
+// the field as the proto spells it (for INVALID_ARGUMENT), the ErrorInfo
+// reason if one is documented, and exactly one entry of action, outcome
+// refused, naming the field and the reason, with no raw identifier in the
+// status's message or the entry.
+func (s *stack) refusedOn(t *testing.T, what, action string, code codes.Code, field, reason string, call func() error) {
+	t.Helper()
+	err, entries := s.grown(t, call)
+	st := status.Convert(err)
+	if st.Code() != code {
+		t.Errorf("%s: %v, want %v", what, err, code)
+		return
+	}
+	if code == codes.InvalidArgument && badField(st) != field {
+		t.Errorf("%s: BadRequest field %q, want %q (%s)", what, badField(st), field, st.Message())
+	}
+	if reason != "" && errorReason(st) != reason {
+		t.Errorf("%s: ErrorInfo reason %q, want %q", what, errorReason(st), reason)
+	}
+	if strings.Contains(st.Message(), "SYN-") {
+		t.Errorf("%s: the message %q holds an identifier", what, st.Message())
+	}
+	if len(entries) != 1 {
+		t.Errorf("%s: the log grew by %d entries, want exactly 1", what, len(entries))
+		return
+	}
+	e := entries[0]
+	wantReason := reason
+	if wantReason == "" && code == codes.InvalidArgument {
+		wantReason = "INVALID_ARGUMENT"
+	}
+	if e.Action != action || e.Outcome != "refused" || (wantReason != "" && !slices.Equal(e.Reasons, []string{wantReason})) {
+		t.Errorf("%s: entry %s %s %v, want %s refused [%s]", what, e.Action, e.Outcome, e.Reasons, action, wantReason)
+	}
+	if code == codes.InvalidArgument && e.Detail["field"] != field {
+		t.Errorf("%s: entry names field %q, want %q", what, e.Detail["field"], field)
+	}
+	b, _ := json.Marshal(e)
+	if strings.Contains(string(b), "SYN-") {
+		t.Errorf("%s: entry holds an identifier: %s", what, b)
+	}
+}
+
+func TestExchangeBadInputNamesTheField(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
+	ctx := t.Context()
+	police := s.exchange(t, nlPolice)
+	match := func(edit func(*liaisonv1.MatchRequest)) func() error {
+		r := &liaisonv1.MatchRequest{
+			SubjectId: "SYN-NL-0001", RecordTypes: []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Routine check.",
+		}
+		edit(r)
+		return func() error { _, err := police.Match(ctx, r); return err }
+	}
+	rt := liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT
+	for _, c := range []struct {
+		name, field string
+		edit        func(*liaisonv1.MatchRequest)
+	}{
+		{"no subject", "subject_id", func(r *liaisonv1.MatchRequest) { r.SubjectId = "" }},
+		{"no record types", "record_types", func(r *liaisonv1.MatchRequest) { r.RecordTypes = nil }},
+		{"unknown record type", "record_types[1]", func(r *liaisonv1.MatchRequest) { r.RecordTypes = append(r.RecordTypes, 99) }},
+		{"record type twice", "record_types[1]", func(r *liaisonv1.MatchRequest) { r.RecordTypes = append(r.RecordTypes, rt) }},
+		{"no purpose", "purpose", func(r *liaisonv1.MatchRequest) { r.Purpose = 0 }},
+		{"identifier in justification", "justification", func(r *liaisonv1.MatchRequest) { r.Justification = "syn nl 0001 seen" }},
+		{"claimed basis not an id", "claimed_legal_basis", func(r *liaisonv1.MatchRequest) { r.ClaimedLegalBasis = "Art. 5" }},
+		{"negative deadline", "deadline_ms", func(r *liaisonv1.MatchRequest) { r.DeadlineMs = -1 }},
+		{"deadline above 30 s", "deadline_ms", func(r *liaisonv1.MatchRequest) { r.DeadlineMs = 30001 }},
+		{"unknown holder", "holders[0]", func(r *liaisonv1.MatchRequest) { r.Holders = []string{"xx-nobody"} }},
+		{"holder twice", "holders[1]", func(r *liaisonv1.MatchRequest) { r.Holders = []string{"nl-probation", "nl-probation"} }},
+		{"unknown case", "case_id", func(r *liaisonv1.MatchRequest) { r.CaseId = "NL-NOPE-1" }},
+	} {
+		s.refusedOn(t, "Match/"+c.name, "match", codes.InvalidArgument, c.field, "", match(c.edit))
+	}
+	s.refusedOn(t, "Match/not a member of the case", "match", codes.PermissionDenied, "", "NOT_A_CASE_MEMBER", func() error {
+		_, err := s.exchange(t, nlNGO).Match(ctx, &liaisonv1.MatchRequest{
+			SubjectId: "SYN-NL-0001", RecordTypes: []liaisonv1.RecordType{rt}, CaseId: "NL-ZVH-RTM-0042",
+			Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "Routine check.",
+		})
+		return err
+	})
+
+	// Subscribe's limit.
+	for _, limit := range []int32{-1, 1001} {
+		st, err := police.Subscribe(ctx, &liaisonv1.SubscribeRequest{Limit: limit})
+		if err == nil {
+			_, err = st.Recv()
+		}
+		if s := status.Convert(err); s.Code() != codes.InvalidArgument || badField(s) != "limit" {
+			t.Errorf("Subscribe limit %d: %v (field %q), want INVALID_ARGUMENT naming limit", limit, err, badField(s))
+		}
+	}
+	// Acknowledge's cursor not above zero.
+	for _, cursor := range []int64{0, -3} {
+		s.refusedOn(t, "Acknowledge/cursor "+itoa(cursor), "notice_acknowledge", codes.InvalidArgument, "cursor", "", func() error {
+			_, err := police.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+			return err
+		})
+		if _, e := s.lastEntry(t); e.Detail["cursor"] != itoa(cursor) {
+			t.Errorf("Acknowledge cursor %d: entry detail %v, want the cursor", cursor, e.Detail)
+		}
+	}
+
+	// Translate and RequestReidentification.
+	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer", "legal_officer"}, "confidential"}
+	rp := s.exchange(t, requester)
+	resp, err := rp.Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, domain := resp.GetReleased().GetSubjectPseudonym(), resp.GetReleased().GetPseudonymDomain()
+	translate := func(o liaisonv1.ExchangeClient, edit func(*liaisonv1.TranslateRequest)) func() error {
+		r := &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: domain, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
+			CaseId: "NL-ZVH-RTM-0042", Justification: "Bring to the case conference."}
+		edit(r)
+		return func() error { _, err := o.Translate(ctx, r); return err }
+	}
+	reid := func(o liaisonv1.ExchangeClient, edit func(*liaisonv1.RequestReidentificationRequest)) func() error {
+		r := &liaisonv1.RequestReidentificationRequest{Pseudonym: ps, FromDomain: domain, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+			ClaimedLegalBasis: "test.reid", Justification: "Imminent risk."}
+		edit(r)
+		return func() error { _, err := o.RequestReidentification(ctx, r); return err }
+	}
+	for _, c := range []struct {
+		name, field string
+		tr          func(*liaisonv1.TranslateRequest)
+		rr          func(*liaisonv1.RequestReidentificationRequest)
+	}{
+		{"no pseudonym", "pseudonym", func(r *liaisonv1.TranslateRequest) { r.Pseudonym = "" }, func(r *liaisonv1.RequestReidentificationRequest) { r.Pseudonym = "" }},
+		{"not a pseudonym", "pseudonym", func(r *liaisonv1.TranslateRequest) { r.Pseudonym = "xyz" }, func(r *liaisonv1.RequestReidentificationRequest) { r.Pseudonym = "xyz" }},
+		{"no domain", "from_domain", func(r *liaisonv1.TranslateRequest) { r.FromDomain = "" }, func(r *liaisonv1.RequestReidentificationRequest) { r.FromDomain = "" }},
+		{"another agency's domain", "from_domain", func(r *liaisonv1.TranslateRequest) { r.FromDomain = "dk-police-aarhus/x" },
+			func(r *liaisonv1.RequestReidentificationRequest) { r.FromDomain = "dk-police-aarhus/x" }},
+		{"no purpose", "purpose", func(r *liaisonv1.TranslateRequest) { r.Purpose = 0 }, func(r *liaisonv1.RequestReidentificationRequest) { r.Purpose = 0 }},
+		{"no justification", "justification", func(r *liaisonv1.TranslateRequest) { r.Justification = "" }, func(r *liaisonv1.RequestReidentificationRequest) { r.Justification = "" }},
+		{"claimed basis not an id", "claimed_legal_basis", func(r *liaisonv1.TranslateRequest) { r.ClaimedLegalBasis = "Art 5" },
+			func(r *liaisonv1.RequestReidentificationRequest) { r.ClaimedLegalBasis = "Art 5" }},
+		{"unknown case", "case_id", func(r *liaisonv1.TranslateRequest) { r.CaseId = "NL-NOPE-1" }, func(r *liaisonv1.RequestReidentificationRequest) { r.CaseId = "NL-NOPE-1" }},
+	} {
+		s.refusedOn(t, "Translate/"+c.name, "translate", codes.InvalidArgument, c.field, "", translate(rp, c.tr))
+		s.refusedOn(t, "RequestReidentification/"+c.name, "reidentify", codes.InvalidArgument, c.field, "", reid(rp, c.rr))
+	}
+	// Another agency's pseudonym.
+	s.refusedOn(t, "Translate/the domain of another agency", "translate", codes.InvalidArgument, "from_domain", "", translate(s.exchange(t, dkPolice), func(*liaisonv1.TranslateRequest) {}))
+	s.refusedOn(t, "RequestReidentification/the domain of another agency", "reidentify", codes.InvalidArgument, "from_domain", "",
+		reid(s.exchange(t, dkPolice), func(*liaisonv1.RequestReidentificationRequest) {}))
+
+	approve := func(id, j string) func() error {
+		return func() error {
+			_, err := s.exchange(t, officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}).ApproveReidentification(ctx,
+				&liaisonv1.ApproveReidentificationRequest{RequestId: id, Justification: j})
+			return err
+		}
+	}
+	s.refusedOn(t, "Approve/no request id", "reidentify", codes.InvalidArgument, "request_id", "", approve("", "Checked."))
+	s.refusedOn(t, "Approve/unknown request id", "reidentify", codes.InvalidArgument, "request_id", "", approve("reid-nope", "Checked."))
+	s.refusedOn(t, "Approve/no justification", "reidentify", codes.InvalidArgument, "justification", "", approve("reid-nope", " "))
+}
+
+// TestGuessInClaimedBasisIsNotRecorded: Translate and
+// RequestReidentification replace the identifier behind the pseudonym by
+// "[subject]" wherever the caller wrote it, and do not refuse it (a
+// refusal would confirm a guess). A claimed legal basis is spelt as an id
+// ("test.syn_nl_0001"), and names SYN-NL-0001 as people write it: the
+// entry recorded it as given, the identity in the log. Now the entry says
+// "test.[subject]", and a right and a wrong guess are answered alike.
+func TestGuessInClaimedBasisIsNotRecorded(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
+	ctx := t.Context()
+	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer", "legal_officer"}, "confidential"}
+	police := s.exchange(t, requester)
+	resp, err := police.Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, domain := resp.GetReleased().GetSubjectPseudonym(), resp.GetReleased().GetPseudonymDomain()
+	for _, c := range []struct {
+		action string
+		call   func(claimed string) error
+	}{
+		{"translate", func(claimed string) error {
+			_, err := police.Translate(ctx, &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: domain, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
+				CaseId: "NL-ZVH-RTM-0042", ClaimedLegalBasis: claimed, Justification: "Bring to the case conference."})
+			return err
+		}},
+		{"reidentify", func(claimed string) error {
+			_, err := police.RequestReidentification(ctx, &liaisonv1.RequestReidentificationRequest{Pseudonym: ps, FromDomain: domain,
+				Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: claimed, Justification: "Imminent risk."})
+			return err
+		}},
+	} {
+		type answer struct {
+			code        codes.Code
+			reason, msg string
+		}
+		answers := map[string]answer{}
+		for _, guess := range []string{"syn_nl_0002", "syn_nl_0001"} {
+			claimed := "test." + guess
+			err, entries := s.grown(t, func() error { return c.call(claimed) })
+			st := status.Convert(err)
+			answers[guess] = answer{st.Code(), errorReason(st), strings.ReplaceAll(st.Message(), guess, "GUESS")}
+			if len(entries) != 1 {
+				t.Fatalf("%s claiming %s: %d entries, want 1", c.action, claimed, len(entries))
+			}
+			e := entries[0]
+			b, _ := json.Marshal(e)
+			if fold := strings.NewReplacer("-", "", "_", "", ".", "").Replace(strings.ToLower(string(b))); strings.Contains(fold, "synnl0001") {
+				t.Errorf("%s claiming %s: the entry names the subject: %s", c.action, claimed, b)
+			}
+			want := claimed
+			if guess == "syn_nl_0001" {
+				want = "test.[subject]"
+			}
+			if e.Action != c.action || e.ClaimedLegalBasis != want {
+				t.Errorf("%s claiming %s: entry %s records the claimed basis %q, want %q", c.action, claimed, e.Action, e.ClaimedLegalBasis, want)
+			}
+		}
+		if answers["syn_nl_0001"] != answers["syn_nl_0002"] {
+			t.Errorf("%s: a right and a wrong guess in claimed_legal_basis are told apart: %+v", c.action, answers)
+		}
+	}
+}
