@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/liaison-gateway/liaison/gateway"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -235,5 +236,57 @@ func TestGuessInClaimedBasisIsNotRecorded(t *testing.T) {
 		if answers["syn_nl_0001"] != answers["syn_nl_0002"] {
 			t.Errorf("%s: a right and a wrong guess in claimed_legal_basis are told apart: %+v", c.action, answers)
 		}
+	}
+}
+
+// TestOffboardedApproverIsRefusedWhenItAuthenticates: an agency offboarded
+// after a re-identification was asked approves nothing. Its officer's
+// approval is refused PERMISSION_DENIED AGENCY_OFFBOARDED, as every call of
+// an offboarded agency is, when it authenticates: one refused
+// authenticate entry naming the method (no step approve, since the
+// officer was never authenticated), and the approval does not count.
+func TestOffboardedApproverIsRefusedWhenItAuthenticates(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
+	ctx := t.Context()
+	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer", "legal_officer"}, "confidential"}
+	police := s.exchange(t, requester)
+	resp, err := police.Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := police.RequestReidentification(ctx, &liaisonv1.RequestReidentificationRequest{Pseudonym: resp.GetReleased().GetSubjectPseudonym(),
+		FromDomain: resp.GetReleased().GetPseudonymDomain(), Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		ClaimedLegalBasis: "test.reid", Justification: "Imminent risk."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probationLO := s.exchange(t, officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"})
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Agencies {
+			if f.Agencies[i].ID == "nl-probation" {
+				f.Agencies[i].Offboarded = true
+			}
+		}
+	})
+	eventually(t, "the probation service offboarded", func() bool {
+		_, err := probationLO.ListReidentifications(ctx, &liaisonv1.ListReidentificationsRequest{})
+		return status.Code(err) == codes.PermissionDenied
+	})
+	err, e := s.one(t, "the offboarded agency's approval", "authenticate", "refused", func() error {
+		_, err := probationLO.ApproveReidentification(ctx, &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked."})
+		return err
+	})
+	if st := status.Convert(err); st.Code() != codes.PermissionDenied || errorReason(st) != "AGENCY_OFFBOARDED" {
+		t.Errorf("approval by an offboarded agency: %v, want PERMISSION_DENIED AGENCY_OFFBOARDED", err)
+	}
+	if !slices.Equal(e.Reasons, []string{"AGENCY_OFFBOARDED"}) || e.Detail["method"] != liaisonv1.Exchange_ApproveReidentification_FullMethodName ||
+		e.Requester == nil || e.Requester.Agency != "nl-probation" {
+		t.Errorf("the refusal's entry: reasons %v detail %v requester %+v", e.Reasons, e.Detail, e.Requester)
+	}
+	// Nothing counted: the municipality's approval is the first.
+	a, err := s.exchange(t, officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}).ApproveReidentification(ctx,
+		&liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked."})
+	if err != nil || a.GetApprovals() != 1 || a.GetReleased() {
+		t.Errorf("the municipality's approval = %v, %v; want the first of two, nothing released", a, err)
 	}
 }

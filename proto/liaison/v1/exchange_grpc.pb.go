@@ -220,9 +220,11 @@ type ExchangeClient interface {
 	// the policy named the approving agencies (approval.agencies) and the
 	// request was made in a case of which the approver's agency is not a
 	// member now (the request stands for the members), and
-	// AGENCY_OFFBOARDED for an agency
-	// offboarded since. Each refusal is one audit entry (step approve,
-	// outcome refused). An approval counts towards the quorum only while
+	// AGENCY_OFFBOARDED for an agency offboarded since, whose every call the
+	// gateway refuses when it authenticates: its refusal is one audit entry
+	// of that step (action authenticate, outcome refused, detail method
+	// naming ApproveReidentification). Each other refusal is one audit entry
+	// (action reidentify, step approve, outcome refused). An approval counts towards the quorum only while
 	// its agency keeps that standing: one given before the agency was
 	// offboarded, left the case (where the policy named the approving
 	// agencies) or was removed from the registry does not count, and the
@@ -537,9 +539,11 @@ type ExchangeServer interface {
 	// the policy named the approving agencies (approval.agencies) and the
 	// request was made in a case of which the approver's agency is not a
 	// member now (the request stands for the members), and
-	// AGENCY_OFFBOARDED for an agency
-	// offboarded since. Each refusal is one audit entry (step approve,
-	// outcome refused). An approval counts towards the quorum only while
+	// AGENCY_OFFBOARDED for an agency offboarded since, whose every call the
+	// gateway refuses when it authenticates: its refusal is one audit entry
+	// of that step (action authenticate, outcome refused, detail method
+	// naming ApproveReidentification). Each other refusal is one audit entry
+	// (action reidentify, step approve, outcome refused). An approval counts towards the quorum only while
 	// its agency keeps that standing: one given before the agency was
 	// offboarded, left the case (where the policy named the approving
 	// agencies) or was removed from the registry does not count, and the
