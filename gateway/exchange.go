@@ -690,7 +690,9 @@ func mentions(text, id string) bool {
 		}, s)
 	}
 	fid := fold(id)
-	return len(fid) >= 4 && strings.Contains(fold(text), fid)
+	// Four letters and digits, not bytes: "ÆØ-1" is three, as redact
+	// counts them.
+	return utf8.RuneCountInString(fid) >= 4 && strings.Contains(fold(text), fid)
 }
 
 // Mentions is mentions, for the programs that check texts before they

@@ -27,6 +27,18 @@ func TestMentions(t *testing.T) {
 	if !mentions("x-7 y", "x-7") || mentions("X7", "x-7") {
 		t.Error("a short identifier is not matched exactly as spelt")
 	}
+	// Fewer than four letters and digits counts letters, not bytes: an
+	// identifier of three (two of them two bytes long in UTF-8) is matched
+	// only as spelt too, as redact replaces it.
+	if !mentions("about ÆØ-1", "ÆØ-1") || mentions("about æø 1", "ÆØ-1") || mentions("about ÆØ1", "ÆØ-1") {
+		t.Error("a short identifier with letters outside ASCII is not matched exactly as spelt")
+	}
+	if got := redact("about æø 1 and ÆØ-1", "ÆØ-1"); got != "about æø 1 and [subject]" {
+		t.Errorf("redact of a short identifier = %q", got)
+	}
+	if !mentions("about åse 1234", "ÅSE-1234") || redact("about åse 1234", "ÅSE-1234") != "about [subject]" {
+		t.Error("a longer identifier with letters outside ASCII is not found as people write it")
+	}
 	for text, want := range map[string]string{
 		"met syn nl 0003 and SYN-NL-0003 today": "met [subject] and [subject] today",
 		"nothing here":                          "nothing here",
