@@ -290,3 +290,26 @@ func TestOffboardedApproverIsRefusedWhenItAuthenticates(t *testing.T) {
 		t.Errorf("the municipality's approval = %v, %v; want the first of two, nothing released", a, err)
 	}
 }
+
+// TestCompetentMunicipalityNeverHoldsTheSubject: a recipient role's
+// municipality that contains the subject's identifier (an officer typing
+// it in the wrong field) is refused INVALID_ARGUMENT on the field, as
+// subject.municipality is, in one refused entry, and the refusal does not
+// repeat it. Without the fix the call was refused NO_COMPETENT_RECIPIENT
+// with a message quoting the municipality: the identifier in an error.
+func TestCompetentMunicipalityNeverHoldsTheSubject(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	for _, m := range []string{"SYN-DK-0001", "syn dk 0001"} {
+		s.refusedOn(t, "municipality "+m, "disclose", codes.InvalidArgument, "recipient_roles[0].competent.municipality", "", func() error {
+			_, err := s.exchange(t, dkPrison).Disclose(t.Context(), noticeReq(s, func(r *liaisonv1.DiscloseRequest) {
+				r.Recipients = nil
+				r.RecipientRoles = []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{
+					Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE, Municipality: m}}}}
+			}))
+			if st := status.Convert(err); strings.Contains(strings.ToLower(st.Message()), "dk 0001") || strings.Contains(st.Message(), "DK-0001") {
+				t.Errorf("municipality %q: the refusal repeats it: %q", m, st.Message())
+			}
+			return err
+		})
+	}
+}

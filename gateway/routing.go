@@ -137,6 +137,11 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 				return invalid(f+".competent.kind", "must name a kind of agency")
 			}
 			area := strings.TrimSpace(r.Competent.GetMunicipality())
+			if mentions(area, string(subjectID)) {
+				// The refusal below quotes the municipality, and the
+				// policy and the entry (route_area) would hold it.
+				return invalid(f+".competent.municipality", "must not contain the subject's identifier")
+			}
 			if area == "" {
 				area = strings.TrimSpace(subject.GetMunicipality())
 			}

@@ -611,7 +611,8 @@ type CompetentAgency struct {
 	// The municipality, as the registry's areas spell it (compared without
 	// regard to case). Empty means the municipality of the subject's
 	// attributes (SubjectAttributes.municipality: where the person lives or
-	// will live).
+	// will live). Must not contain the subject's identifier
+	// (INVALID_ARGUMENT on recipient_roles[i].competent.municipality).
 	Municipality  string `protobuf:"bytes,2,opt,name=municipality,proto3" json:"municipality,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
