@@ -1,11 +1,14 @@
 package gateway_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -311,5 +314,40 @@ func TestCompetentMunicipalityNeverHoldsTheSubject(t *testing.T) {
 			}
 			return err
 		})
+	}
+}
+
+// TestCallEndingWhileThePolicyDecidesIsNoDenial: a call whose deadline
+// passes while the policy decides (testdata/slow takes about a second)
+// was recorded as a denial, POLICY_ERROR ("the policy could not decide";
+// the gateway's log said so at ERROR, the legal officers alerted), though
+// no policy failed: the caller gave up. Its one entry now says what
+// happened: failed, CANCELED or DEADLINE_EXCEEDED.
+func TestCallEndingWhileThePolicyDecidesIsNoDenial(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/slow")})
+	police := s.exchange(t, nlPolice)
+	if _, err := police.Request(t.Context(), riskReq(nil)); err != nil { // authenticates, and shows the policy allows it
+		t.Fatal(err)
+	}
+	before, err := s.db.Size(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 400*time.Millisecond)
+	defer cancel()
+	if _, err := police.Request(ctx, riskReq(nil)); status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("Request with a deadline shorter than the decision: %v, want DeadlineExceeded", err)
+	}
+	eventually(t, "the call's entry", func() bool { n, _ := s.db.Size(t.Context()); return n > before })
+	time.Sleep(100 * time.Millisecond) // no second entry follows
+	if n, _ := s.db.Size(t.Context()); n != before+1 {
+		t.Fatalf("the call left %d entries, want 1", n-before)
+	}
+	e := s.entry(t, before)
+	if e.Action != "request" || e.Outcome != "failed" || len(e.Reasons) != 1 || (e.Reasons[0] != "CANCELED" && e.Reasons[0] != "DEADLINE_EXCEEDED") {
+		t.Errorf("entry %s %s %v, want a request failed CANCELED or DEADLINE_EXCEEDED", e.Action, e.Outcome, e.Reasons)
+	}
+	if bytes.Contains(s.logs.Bytes(), []byte("policy could not decide")) {
+		t.Error("the gateway's log says the policy could not decide")
 	}
 }

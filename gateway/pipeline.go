@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 
@@ -261,6 +262,13 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 	var err error
 	if rerr := s.deciders.run(ctx, func() { dec, err = eng.Decide(ctx, ex.in) }); rerr != nil {
 		err = rerr
+	}
+	if cerr := ctx.Err(); err != nil && cerr != nil {
+		// The call gave up (its deadline passed, or the caller hung up)
+		// before the policy answered: no decision was made, and the entry
+		// says so (failed, DEADLINE_EXCEEDED or CANCELED), not a denial
+		// by a policy that could not decide.
+		return policies.Decision{}, fmt.Errorf("gateway: the call ended before the policy decided: %w", cerr)
 	}
 	if err != nil {
 		reason := "POLICY_ERROR"
