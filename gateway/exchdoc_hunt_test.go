@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
 )
 
 // refusedOn runs call and checks the refusal the Exchange protos document
@@ -349,5 +351,51 @@ func TestCallEndingWhileThePolicyDecidesIsNoDenial(t *testing.T) {
 	}
 	if bytes.Contains(s.logs.Bytes(), []byte("policy could not decide")) {
 		t.Error("the gateway's log says the policy could not decide")
+	}
+}
+
+// TestApprovalOfARetiredPseudonymWithholdsTheWords: an approver's words are
+// recorded with the identifier behind the pseudonym replaced by
+// "[subject]", or withheld while it cannot be found. Once the pseudonym's
+// key version has retired it cannot be found either; the approval still
+// counts until a release finds the request ended, but its words were
+// recorded as given, the identity in them. Now they are withheld (detail
+// justification_withheld: KEY_VERSION_RETIRED).
+func TestApprovalOfARetiredPseudonymWithholdsTheWords(t *testing.T) {
+	ctx := t.Context()
+	path := t.TempDir() + "/keys.json"
+	if _, err := pseudonym.CreateKeyFile(path); err != nil {
+		t.Fatal(err)
+	}
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	src := pseudonym.FileKeys{Path: path, TransitionWindow: time.Hour, Now: func() time.Time { return time.Unix(0, clock.Load()) }}
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol"), keySource: src, keyRefresh: time.Hour})
+	police := s.exchange(t, officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"})
+	resp, err := police.Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := police.RequestReidentification(ctx, &liaisonv1.RequestReidentificationRequest{
+		Pseudonym: resp.GetReleased().GetSubjectPseudonym(), FromDomain: resp.GetReleased().GetPseudonymDomain(),
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Imminent risk: the person must be located."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The keys rotate, and version 1's transition window ends.
+	if _, err := pseudonym.RotateKeyFile(path, time.Unix(0, clock.Load())); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(int64(2 * time.Hour))
+	if err := s.keys.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, e := s.one(t, "the approval", "reidentify", "ok", func() error {
+		_, err := s.exchange(t, officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}).ApproveReidentification(ctx,
+			&liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked: it is syn nl 0001, known to us."})
+		return err
+	})
+	if strings.Contains(strings.ToLower(e.Justification), "syn nl 0001") || e.Detail["justification_withheld"] != "KEY_VERSION_RETIRED" {
+		t.Errorf("the approval's entry records the justification %q, detail %v; want it withheld, KEY_VERSION_RETIRED", e.Justification, e.Detail)
 	}
 }

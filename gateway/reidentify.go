@@ -393,9 +393,10 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 }
 
 // justificationWithheld is the justification an approval's entry records
-// when the keys to check the approver's words for the person's identifier
-// were unavailable.
-const justificationWithheld = "[withheld: the keys to check it for the person's identifier were unavailable]"
+// when the approver's words could not be checked for the person's
+// identifier: the keys were unavailable, or the pseudonym's key version
+// has retired.
+const justificationWithheld = "[withheld: it could not be checked for the person's identifier]"
 
 // ApproveReidentification records an approval and, when it meets the
 // quorum, releases the identity once to the requester's own inbox. An
@@ -433,19 +434,29 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 	// While the keys are unavailable the reason cannot be checked: the
 	// approval still counts (a quorum met then is released once the keys
 	// are back), and its entry records that the reason was withheld
-	// rather than the words, which might name the person.
-	justification, withheld := req.GetJustification(), false
-	if id, err := s.cfg.Pseudonyms.Resolve(r.request.Detail["from_domain"], r.request.Detail["pseudonym"]); err == nil {
+	// rather than the words, which might name the person. So once the
+	// pseudonym's key version has retired: the identity behind it is not
+	// found any more (the release that tries ends the request).
+	justification, withheld := req.GetJustification(), ""
+	id, rerr := s.cfg.Pseudonyms.Resolve(r.request.Detail["from_domain"], r.request.Detail["pseudonym"])
+	kv, _ := errors.AsType[*pseudonym.KeyVersionError](rerr)
+	switch {
+	case rerr == nil:
 		justification = redact(justification, string(id))
-	} else if errors.Is(err, pseudonym.ErrUnavailable) {
-		justification, withheld = justificationWithheld, true
+	case kv != nil && kv.Version < s.cfg.Pseudonyms.CurrentVersion():
+		withheld = reasonKeyVersionRetired
+	case errors.Is(rerr, pseudonym.ErrUnavailable), kv != nil: // a version not loaded here yet is as unavailable
+		withheld = "KEYS_UNAVAILABLE"
+	default:
+		withheld = "RESOLVE_FAILED"
 	}
 	caller, now := ex.caller, s.now()
 	e := ex.entry
 	e.Subject, e.Justification, e.LegalBasis = r.request.Subject, justification, r.request.LegalBasis
 	e.Detail["reid_request"] = r.id
-	if withheld {
-		e.Detail["justification_withheld"] = "KEYS_UNAVAILABLE"
+	if withheld != "" {
+		e.Justification = justificationWithheld
+		e.Detail["justification_withheld"] = withheld
 	}
 	resp := &liaisonv1.ApproveReidentificationResponse{Approvals: int32(len(r.approvals)), Quorum: int32(r.quorum)}
 	if code, msg := r.canApprove(caller, now); code != "" {

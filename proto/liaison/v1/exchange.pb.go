@@ -3357,7 +3357,9 @@ type ApproveReidentificationRequest struct {
 	// would tell whether a guess is right. While the pseudonymisation keys
 	// are unavailable the words cannot be checked: the approval still
 	// counts, and its entry records the justification as withheld (detail
-	// justification_withheld: KEYS_UNAVAILABLE) instead of the words.
+	// justification_withheld: KEYS_UNAVAILABLE) instead of the words; so
+	// once the pseudonym's key version has retired (justification_withheld:
+	// KEY_VERSION_RETIRED), when the identity behind it is no longer found.
 	Justification string `protobuf:"bytes,2,opt,name=justification,proto3" json:"justification,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
