@@ -154,10 +154,13 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errProvider, err)
 	}
+	// ProviderTimeout bounds each call to the holder: the Describe here,
+	// the Fetch after the decision, each on its own (a slow decision
+	// uses up no time of the holder's).
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.ProviderTimeout)
-	defer cancel()
 	dt := ex.stage(stageDescribe)
 	desc, err := client.Describe(pctx, &liaisonv1.DescribeRequest{SubjectId: string(ex.subject)})
+	cancel()
 	dt.end()
 	found := err == nil
 	if err != nil && status.Code(err) != codes.NotFound {
@@ -194,7 +197,9 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	var record *liaisonv1.Record
 	if dec.Outcome != policies.OutcomeHitOnly {
 		ft := ex.stage(stageFetch)
-		resp, err := client.Fetch(pctx, &liaisonv1.FetchRequest{
+		fctx, cancel := context.WithTimeout(ctx, s.cfg.ProviderTimeout)
+		defer cancel()
+		resp, err := client.Fetch(fctx, &liaisonv1.FetchRequest{
 			SubjectId:  string(ex.subject),
 			RecordType: req.GetRecordType(),
 			Recipient:  caller.Agency.ID,

@@ -328,14 +328,15 @@ func TestCompetentMunicipalityNeverHoldsTheSubject(t *testing.T) {
 func TestCallEndingWhileThePolicyDecidesIsNoDenial(t *testing.T) {
 	s := startStack(t, stackOptions{policy: os.DirFS("testdata/slow")})
 	police := s.exchange(t, nlPolice)
-	if _, err := police.Request(t.Context(), riskReq(nil)); err != nil { // authenticates, and shows the policy allows it
+	// Authenticates (and caches) the officer, without a decision.
+	if _, err := police.ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	before, err := s.db.Size(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 400*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	if _, err := police.Request(ctx, riskReq(nil)); status.Code(err) != codes.DeadlineExceeded {
 		t.Fatalf("Request with a deadline shorter than the decision: %v, want DeadlineExceeded", err)
@@ -397,5 +398,24 @@ func TestApprovalOfARetiredPseudonymWithholdsTheWords(t *testing.T) {
 	})
 	if strings.Contains(strings.ToLower(e.Justification), "syn nl 0001") || e.Detail["justification_withheld"] != "KEY_VERSION_RETIRED" {
 		t.Errorf("the approval's entry records the justification %q, detail %v; want it withheld, KEY_VERSION_RETIRED", e.Justification, e.Detail)
+	}
+}
+
+// TestSlowDecisionDoesNotUseUpTheHoldersTime: Config.ProviderTimeout
+// bounds each call to a holder. A Request asked the holder to Describe the
+// subject and then to Fetch the record within one such bound, counted from
+// before the Describe: a decision that took longer than the bound (the
+// slow test policy, a bound of 400 ms) left the Fetch no time, and the
+// exchange was recorded failed HOLDER_UNAVAILABLE, though the holder
+// answered at once. The Fetch has a bound of its own now.
+func TestSlowDecisionDoesNotUseUpTheHoldersTime(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/slow"), providerTimeout: 400 * time.Millisecond})
+	start := time.Now()
+	resp, err := s.exchange(t, nlPolice).Request(t.Context(), riskReq(nil))
+	if took := time.Since(start); took < 400*time.Millisecond {
+		t.Logf("the decision took less than the holder's bound (%v): this run proves nothing", took)
+	}
+	if err != nil || resp.GetReleased().GetOutcome() != liaisonv1.Outcome_OUTCOME_PSEUDONYMISE {
+		t.Fatalf("Request under a slow policy = %v, %v; want it pseudonymised", resp.GetReleased().GetOutcome(), err)
 	}
 }

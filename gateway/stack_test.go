@@ -127,6 +127,8 @@ type stackOptions struct {
 	// stack's (a test commits a change between the gateway's reading its
 	// notices and its commit: raceStore.armSent).
 	race *raceStore
+	// providerTimeout is Config.ProviderTimeout; zero means the default.
+	providerTimeout time.Duration
 }
 
 // testStore is what both audit stores are: the log's store, the replay
@@ -293,7 +295,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	}
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: db, Now: o.serverNow,
-		Aftercare: aftercareStore, TimerLease: o.timerLease,
+		Aftercare: aftercareStore, TimerLease: o.timerLease, ProviderTimeout: o.providerTimeout,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
 		RefusalBudget: o.refusalBudget, ReleaseRetry: o.releaseRetry, TimerInterval: o.timerInterval,
 		Logger: logger, Metrics: o.metrics, Tracer: o.tracer,
