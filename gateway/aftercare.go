@@ -427,11 +427,9 @@ func (s *Server) releaseDateNotice(ctx context.Context, ex *exchange, o audit.Re
 	}
 	in := ex.in
 	in.Action, in.Event, in.Route = "notify", &policies.Event{Type: event}, policyRoute(route)
-	eng := s.policy.Current()
-	var dec policies.Decision
-	var err error
-	if rerr := s.deciders.run(ctx, func() { dec, err = eng.Decide(ctx, in) }); rerr != nil {
-		err = rerr
+	dec, err := s.evaluate(ctx, s.policy.Current(), in)
+	if errors.Is(err, errCallEnded) {
+		return nil, err // failed, CANCELED or DEADLINE_EXCEEDED: no policy failed
 	}
 	if err != nil {
 		// Nothing goes without the notice the law may require of it.

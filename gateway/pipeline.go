@@ -250,6 +250,28 @@ func (s *Server) pseudonymiseSubject(ex *exchange) error {
 	return nil
 }
 
+// errCallEnded is evaluate's error for a call that ended (its deadline
+// passed, or the caller hung up) before the policy answered: no decision
+// was made, and the entry says so (failed, DEADLINE_EXCEEDED or CANCELED:
+// the error wraps the context's), not a denial or failure by a policy
+// that could not decide.
+var errCallEnded = errors.New("gateway: the call ended before the policy decided")
+
+// evaluate asks eng for the decision on in, on one of the deep stacks
+// decisions run on (deepstack.go). Its error is the policy's, or
+// errCallEnded with the context's.
+func (s *Server) evaluate(ctx context.Context, eng *policies.Engine, in policies.Input) (policies.Decision, error) {
+	var dec policies.Decision
+	var err error
+	if rerr := s.deciders.run(ctx, func() { dec, err = eng.Decide(ctx, in) }); rerr != nil {
+		err = rerr
+	}
+	if cerr := ctx.Err(); err != nil && cerr != nil {
+		return policies.Decision{}, fmt.Errorf("%w: %w", errCallEnded, cerr)
+	}
+	return dec, err
+}
+
 // decide evaluates the active policy and records the decision in the
 // entry. An undefined or erroring policy is a denial. A denial is returned
 // as a *denial error; the exchange's finish records it.
@@ -258,17 +280,9 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 	eng := s.policy.Current() // one engine for the whole request, even across an activation
 	rev := eng.Revision()
 	ex.entry.PolicyRevision = rev
-	var dec policies.Decision
-	var err error
-	if rerr := s.deciders.run(ctx, func() { dec, err = eng.Decide(ctx, ex.in) }); rerr != nil {
-		err = rerr
-	}
-	if cerr := ctx.Err(); err != nil && cerr != nil {
-		// The call gave up (its deadline passed, or the caller hung up)
-		// before the policy answered: no decision was made, and the entry
-		// says so (failed, DEADLINE_EXCEEDED or CANCELED), not a denial
-		// by a policy that could not decide.
-		return policies.Decision{}, fmt.Errorf("gateway: the call ended before the policy decided: %w", cerr)
+	dec, err := s.evaluate(ctx, eng, ex.in)
+	if errors.Is(err, errCallEnded) {
+		return policies.Decision{}, err
 	}
 	if err != nil {
 		reason := "POLICY_ERROR"
