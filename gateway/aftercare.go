@@ -841,6 +841,15 @@ func (s *Server) withdrawOne(ctx context.Context, req *liaisonv1.WithdrawRequest
 // notice that a later notice replaced before it was acknowledged.
 const reasonNoticeSuperseded = "NOTICE_SUPERSEDED"
 
+// passedOnRefusal refuses the acknowledgement of a correction, withdrawal
+// or expiry notice by a recipient that passed the record on in the
+// releases open, and has neither corrected nor withdrawn them since.
+func passedOnRefusal(open []int64) error {
+	return &stateRefusal{reason: "PASSED_ON_NOT_CORRECTED", message: fmt.Sprintf(
+		"You passed the record on (%s %s) and have neither corrected nor withdrawn %s since: do that first (Aftercare.Correct or Withdraw), then acknowledge the notice.",
+		plural(len(open), "entry", "entries"), joinIndexes(open), plural(len(open), "that release", "those releases"))}
+}
+
 // AcknowledgeNotice records what the caller's agency did about a notice.
 func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.AcknowledgeNoticeRequest) (_ *liaisonv1.AcknowledgeNoticeResponse, err error) {
 	ex := s.begin(ctx, audit.ActionAcknowledgeNotice)
@@ -917,18 +926,17 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	if done != n.Obligation && done != audit.ObligationErase {
 		return nil, invalid("done", "must be what the notice asked (%s), or erase", n.Obligation)
 	}
+	var passedOn *audit.PassedOnHold
 	if n.Kind == audit.NoticeCorrection || n.Kind == audit.NoticeWithdrawal || n.Kind == audit.NoticeExpiry && n.Obligation == audit.ObligationErase {
 		// Done includes what the caller passed on: the log must not say
 		// so while a recipient of it still holds the wrong fact, or what
 		// must be erased.
-		open, err := s.openPassedOn(ctx, n)
-		if err != nil {
+		var open []int64
+		if open, passedOn, err = s.openPassedOn(ctx, n); err != nil {
 			return nil, err
 		}
 		if len(open) > 0 {
-			return nil, &stateRefusal{reason: "PASSED_ON_NOT_CORRECTED", message: fmt.Sprintf(
-				"You passed the record on (%s %s) and have neither corrected nor withdrawn %s since: do that first (Aftercare.Correct or Withdraw), then acknowledge the notice.",
-				plural(len(open), "entry", "entries"), joinIndexes(open), plural(len(open), "that release", "those releases"))}
+			return nil, passedOnRefusal(open)
 		}
 	}
 	deferred := false
@@ -970,11 +978,17 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	// that no notice committed meanwhile superseded it (a correction,
 	// withdrawal or expiry notice of it: the projection may not have
 	// read it yet). A forward from the peer gateway is taken, as above.
+	// It also checks that the caller passed nothing on, of what it must
+	// pass the correction on to, after openPassedOn read the log
+	// (passedOn: an onward Disclose committed meanwhile).
 	ack, _ := audit.AckOf(-1, e)
-	idx, err := ex.commitState(ctx, audit.Change{NoticeAcks: []audit.Ack{ack}, AckSuperseded: fromPeer})
+	idx, err := ex.commitState(ctx, audit.Change{NoticeAcks: []audit.Ack{ack}, AckSuperseded: fromPeer, PassedOn: passedOn})
 	if se, ok := errors.AsType[*audit.NoticeSupersededError](err); ok {
 		return nil, &stateRefusal{reason: reasonNoticeSuperseded, message: fmt.Sprintf(
 			"notice %d was replaced by notice %d before it was acknowledged: acknowledge that one", n.Index, se.By)}
+	}
+	if pe, ok := errors.AsType[*audit.PassedOnError](err); ok {
+		return nil, passedOnRefusal(pe.Releases)
 	}
 	if errors.Is(err, audit.ErrConflict) {
 		msg := fmt.Sprintf("notice %d was acknowledged meanwhile", n.Index)

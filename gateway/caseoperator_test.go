@@ -284,8 +284,32 @@ type raceStore struct {
 	testStore
 	armed func() // run once, after the next Case
 
-	mu        sync.Mutex
-	armedSent func() // run once, after the next SentNotices
+	mu         sync.Mutex
+	armedSent  func() // run once, after the next SentNotices
+	armedQuery func() // run once, after the next Query that queryMatch matches
+	queryMatch func(audit.Filter) bool
+}
+
+// armQuery has f run once, right after the next query of the log that
+// match matches (the first gateway's log reads its store through r).
+func (r *raceStore) armQuery(match func(audit.Filter) bool, f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.armedQuery, r.queryMatch = f, match
+}
+
+func (r *raceStore) Query(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
+	recs, err := r.testStore.Query(ctx, f)
+	r.mu.Lock()
+	var run func()
+	if r.armedQuery != nil && r.queryMatch(f) {
+		run, r.armedQuery = r.armedQuery, nil
+	}
+	r.mu.Unlock()
+	if run != nil && err == nil {
+		run()
+	}
+	return recs, err
 }
 
 // armSent has f run once, right after the next SentNotices.

@@ -157,17 +157,23 @@ func (s *Server) lineage(ctx context.Context, o audit.Record) ([]int64, error) {
 // named one of them, or a release one of them corrected, as their
 // provenance.
 func (s *Server) passedOn(ctx context.Context, agency, subject string, rs ...audit.Record) ([]int64, error) {
-	var from []int64
+	out, _, err := s.passedOnFrom(ctx, agency, subject, rs...)
+	return out, err
+}
+
+// passedOnFrom is passedOn, which also returns the provenances it looked
+// for: rs and the releases they corrected.
+func (s *Server) passedOnFrom(ctx context.Context, agency, subject string, rs ...audit.Record) (_, from []int64, _ error) {
 	for _, o := range rs {
 		l, err := s.lineage(ctx, o)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		from = append(from, l...)
 	}
 	open, err := s.releasesOf(ctx, agency, subject, "", nil, "", true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []int64
 	for _, r := range open {
@@ -175,7 +181,7 @@ func (s *Server) passedOn(ctx context.Context, agency, subject string, rs ...aud
 			out = append(out, r.Index)
 		}
 	}
-	return out, nil
+	return out, from, nil
 }
 
 // notePassedOn puts in a correction or withdrawal notice about release o
@@ -198,13 +204,24 @@ func (s *Server) notePassedOn(ctx context.Context, ex *exchange, o audit.Record,
 // openPassedOn returns what the recipient of a correction, withdrawal or
 // expiry notice passed on of the releases the notice is about, and has
 // neither corrected nor withdrawn since. What it passed on of a correction it
-// received is up to date and does not count.
-func (s *Server) openPassedOn(ctx context.Context, n audit.SentNotice) ([]int64, error) {
+// received is up to date and does not count. hold is what the store
+// checks when the recipient's acknowledgement of the notice commits: that
+// nothing was passed on between this read of the log and the commit.
+func (s *Server) openPassedOn(ctx context.Context, n audit.SentNotice) (_ []int64, hold *audit.PassedOnHold, _ error) {
+	// Every entry before the log's size now is read below.
+	size, err := s.cfg.Audit.Size(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	rs, err := s.records(ctx, n.RefersTo) // one for a correction or withdrawal; an expiry's group
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.passedOn(ctx, n.Recipient, n.Subject, rs...)
+	open, from, err := s.passedOnFrom(ctx, n.Recipient, n.Subject, rs...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return open, &audit.PassedOnHold{Agency: n.Recipient, Subject: n.Subject, Provenances: from, From: size}, nil
 }
 
 // records reads the entries at indexes.

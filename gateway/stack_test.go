@@ -123,9 +123,10 @@ type stackOptions struct {
 	// holderInterceptor, if set, runs in front of every holder's
 	// RecordProvider (a test holds a call there while the case changes).
 	holderInterceptor grpc.UnaryServerInterceptor
-	// race, if set, is the first gateway's aftercare store, over the
-	// stack's (a test commits a change between the gateway's reading its
-	// notices and its commit: raceStore.armSent).
+	// race, if set, is the first gateway's aftercare store and its log's
+	// store, over the stack's (a test commits a change between the
+	// gateway's reading its notices, or the log, and its commit:
+	// raceStore.armSent, armQuery).
 	race *raceStore
 	// providerTimeout is Config.ProviderTimeout; zero means the default.
 	providerTimeout time.Duration
@@ -274,14 +275,15 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 		db = store
 	}
 	var aftercareStore audit.AftercareStore = db
+	var logStore audit.Store = db
 	if o.race != nil && o.race.testStore == nil {
-		o.race.testStore, aftercareStore = db, o.race
+		o.race.testStore, aftercareStore, logStore = db, o.race, o.race
 	}
 	signer, _, err := audit.LoadOrCreateSignerKey(filepath.Join(filepath.Dir(s.dbPath), "audit.key"), "test.liaison")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	alog, err := audit.New(ctx, audit.Config{Store: db, Signer: signer, Logger: logger})
+	alog, err := audit.New(ctx, audit.Config{Store: logStore, Signer: signer, Logger: logger})
 	if err != nil {
 		tb.Fatal(err)
 	}

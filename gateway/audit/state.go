@@ -290,6 +290,11 @@ type Change struct {
 	// peer gateway's forward of its recipient's acknowledgement, which
 	// that gateway recorded.
 	AckSuperseded bool
+	// PassedOn, if set, is a precondition of NoticeAcks: the
+	// acknowledging agency has not passed the record on meanwhile (see
+	// [PassedOnHold]); otherwise the append fails with a
+	// *[PassedOnError], which wraps ErrConflict, and nothing is appended.
+	PassedOn *PassedOnHold
 	// Holds are cases the entry's exchange rests on: each MUST still stand
 	// when the entry is appended, checked in its transaction (see
 	// [CaseHold]); otherwise the append fails with a *[CaseHoldError],
@@ -348,6 +353,64 @@ func (e *NoticeSupersededError) Error() string {
 
 // Unwrap returns ErrConflict.
 func (e *NoticeSupersededError) Unwrap() error { return ErrConflict }
+
+// A PassedOnHold is the precondition of an acknowledgement of a
+// correction, withdrawal or expiry notice by its recipient, Agency: that
+// it released nothing about Subject (an audit pseudonym) naming one of
+// Provenances (the releases the notice is about, and those they
+// corrected) as its provenance, in the log's entries from From (the
+// log's size when the gateway read those before it, and found none it had
+// not corrected or withdrawn since) up to the acknowledgement's own. The
+// store checks it in the append's transaction ([PassedOnIn]): a release
+// passed on while the acknowledgement was under way is one the recipient
+// has not corrected either.
+type PassedOnHold struct {
+	Agency, Subject string
+	Provenances     []int64
+	From            int64
+}
+
+// A PassedOnError is the failure of a [PassedOnHold]: Releases passed the
+// record on meanwhile. It wraps [ErrConflict].
+type PassedOnError struct {
+	Releases []int64
+}
+
+func (e *PassedOnError) Error() string {
+	return fmt.Sprintf("%v: the record was passed on meanwhile (entries %s)", ErrConflict, FormatIndexes(e.Releases))
+}
+
+// Unwrap returns ErrConflict.
+func (e *PassedOnError) Unwrap() error { return ErrConflict }
+
+// ReleaseActions are the actions whose entries can release a record to a
+// recipient, naming a provenance: the entries a [PassedOnHold] reads.
+var ReleaseActions = []string{"disclose", "request", "notify", ActionCorrect}
+
+// PassedOnIn returns the entries of recs, by index, from h.From on, that
+// fail h: releases of a record by h.Agency about h.Subject to one
+// recipient, naming one of h.Provenances as their provenance. Stores call
+// it, in the transaction of an acknowledgement, on the log's entries
+// from h.From before it.
+func PassedOnIn(recs []Record, h PassedOnHold) []int64 {
+	var out []int64
+	for _, rec := range recs {
+		e := rec.Entry
+		if e == nil {
+			var err error
+			if e, err = Unmarshal(rec.Leaf); err != nil {
+				continue
+			}
+		}
+		if rec.Index < h.From || !slices.Contains(ReleaseActions, e.Action) || !Released(e.Outcome) || len(e.Recipients) != 1 ||
+			e.Holder == nil || e.Holder.Agency != h.Agency || e.Subject == nil || e.Subject.Pseudonym != h.Subject ||
+			e.Provenance == nil || !slices.Contains(h.Provenances, e.Provenance.Index) {
+			continue
+		}
+		out = append(out, rec.Index)
+	}
+	return out
+}
 
 // CheckHold checks h against a case as a store read it in the transaction
 // that appends the entry: status and lead from the case, and the status of

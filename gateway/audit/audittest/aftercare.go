@@ -36,6 +36,7 @@ func RunAftercare(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"FingerprintsWithTheEntry", testFingerprintsWithEntry},
 		{"AcknowledgementWithTheEntry", testNoticeAckWithEntry},
 		{"AcknowledgementOfASupersededNotice", testNoticeAckSuperseded},
+		{"AcknowledgementAfterAPassingOn", testNoticeAckPassedOn},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.test(t, newDB(t))
@@ -807,5 +808,65 @@ func testNoticeAckSuperseded(t *testing.T, open OpenFunc) {
 		if n.SupersededBy != want.sup || n.AckIndex != want.ack {
 			t.Errorf("notice %d: superseded by %d, acknowledged by %d; want %d, %d", n.Index, n.SupersededBy, n.AckIndex, want.sup, want.ack)
 		}
+	}
+}
+
+// testNoticeAckPassedOn: an acknowledgement whose PassedOnHold fails (a
+// release by the acknowledging agency about the subject, naming one of
+// the hold's provenances, from the hold's From on) is refused with a
+// *PassedOnError naming it, and nothing is appended; other entries, and
+// those before From, do not count.
+func testNoticeAckPassedOn(t *testing.T, open OpenFunc) {
+	s, a := openAftercare(t, open)
+	ss, ok := s.(audit.StateStore)
+	if !ok {
+		t.Fatalf("%T keeps no state (not an audit.StateStore): it cannot take an acknowledgement with its entry", s)
+	}
+	ctx := t.Context()
+	const subj = "apsn:s1"
+	onward := func(i int, outcome, holder, subject string, prov int64) *audit.Entry {
+		e := afterEntry(i, "disclose", outcome, "municipality", subject, "", "")
+		e.Requester, e.Holder = &audit.Requester{Agency: holder, Officer: "o-2"}, &audit.Party{Agency: holder}
+		e.Provenance = &audit.Provenance{Index: prov, Holder: audit.Party{Agency: "prison-dk"}, Recipient: audit.Party{Agency: holder}}
+		return e
+	}
+	appendAftercareEntries(t, s,
+		afterEntry(0, "disclose", "disclose", "police", subj, "", ""),
+		sentNoticeEntry(1, audit.ActionCorrect, audit.NoticeCorrection, "police", subj, 0),
+		onward(2, "disclose", "police", subj, 0), // read by the gateway: before From
+	)
+	if err := audit.SyncAftercare(ctx, s, a); err != nil {
+		t.Fatal(err)
+	}
+	from := mustSize(t, s)
+	appendAftercareEntries(t, s,
+		onward(3, "disclose", "police", "apsn:s2", 0), // another subject
+		onward(4, "disclose", "police", subj, 99),     // another provenance
+		onward(5, "deny", "police", subj, 0),          // nothing released
+		onward(6, "disclose", "social", subj, 0),      // another agency
+	)
+	ack := func(i int, from int64) error {
+		e := afterEntry(i, audit.ActionAcknowledgeNotice, audit.OutcomeOK, "police", subj, "", "")
+		e.Requester, e.Holder = &audit.Requester{Agency: "police", Officer: "o-2"}, &audit.Party{Agency: "prison-dk"}
+		e.Detail = map[string]string{audit.DetailNotice: "1", audit.DetailDone: audit.ObligationRectify}
+		ak, ok := audit.AckOf(-1, e)
+		if !ok {
+			t.Fatal("AckOf(acknowledgement of 1) = false")
+		}
+		before := mustSize(t, s)
+		_, err := ss.AppendState(ctx, pending(t, e), audit.Change{NoticeAcks: []audit.Ack{ak},
+			PassedOn: &audit.PassedOnHold{Agency: "police", Subject: subj, Provenances: []int64{0}, From: from}})
+		if n := mustSize(t, s); err != nil && n != before {
+			t.Errorf("the refused acknowledgement appended %d entries", n-before)
+		}
+		return err
+	}
+	passed := mustAppend(t, s, []audit.Pending{pending(t, onward(7, "disclose", "police", subj, 0))})
+	err := ack(8, from)
+	if pe, ok := errors.AsType[*audit.PassedOnError](err); !ok || !errors.Is(err, audit.ErrConflict) || !slices.Equal(pe.Releases, []int64{passed}) {
+		t.Errorf("AppendState(acknowledgement, release %d passed on from %d) = %v; want a PassedOnError naming %d, wrapping ErrConflict", passed, from, err, passed)
+	}
+	if err := ack(9, passed+1); err != nil {
+		t.Errorf("AppendState(acknowledgement, nothing passed on from %d) = %v", passed+1, err)
 	}
 }

@@ -194,6 +194,11 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now tim
 			}
 		}
 	}
+	if h := c.PassedOn; h != nil {
+		if err := checkPassedOn(ctx, tx, idx, *h); err != nil {
+			return err
+		}
+	}
 	for _, a := range c.NoticeAcks {
 		if !c.AckSuperseded {
 			if err := checkUnsuperseded(ctx, tx, idx, a.Notice); err != nil {
@@ -257,6 +262,26 @@ func checkUnsuperseded(ctx context.Context, tx pgx.Tx, idx, notice int64) error 
 	}
 	if by := audit.SupersedingNotice(recs, notice, untext(recipient)); by >= 0 {
 		return &audit.NoticeSupersededError{Notice: notice, By: by}
+	}
+	return nil
+}
+
+// checkPassedOn checks h after the append lock: the log's entries from
+// h.From before the acknowledgement's entry at idx (every one of them was
+// committed before the lock was taken).
+func checkPassedOn(ctx context.Context, tx pgx.Tx, idx int64, h audit.PassedOnHold) error {
+	rows, _ := tx.Query(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= $1 AND idx < $2 AND ix->>'action' = ANY($3) ORDER BY idx`,
+		h.From, idx, audit.ReleaseActions)
+	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Record, error) {
+		var rec audit.Record
+		err := r.Scan(&rec.Index, &rec.Leaf)
+		return rec, err
+	})
+	if err != nil {
+		return fmt.Errorf("passed on: %w", err)
+	}
+	if out := audit.PassedOnIn(recs, h); len(out) > 0 {
+		return &audit.PassedOnError{Releases: out}
 	}
 	return nil
 }

@@ -158,6 +158,11 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now ti
 			}
 		}
 	}
+	if h := c.PassedOn; h != nil {
+		if err := checkPassedOn(ctx, tx, idx, *h); err != nil {
+			return err
+		}
+	}
 	for _, a := range c.NoticeAcks {
 		if !c.AckSuperseded {
 			if err := checkUnsuperseded(ctx, tx, idx, a.Notice); err != nil {
@@ -221,6 +226,32 @@ func checkUnsuperseded(ctx context.Context, tx *sql.Tx, idx, notice int64) error
 	}
 	if by := audit.SupersedingNotice(recs, notice, recipient); by >= 0 {
 		return &audit.NoticeSupersededError{Notice: notice, By: by}
+	}
+	return nil
+}
+
+// checkPassedOn checks h under the write lock: the log's entries from
+// h.From before the acknowledgement's entry at idx.
+func checkPassedOn(ctx context.Context, tx *sql.Tx, idx int64, h audit.PassedOnHold) error {
+	rows, err := tx.QueryContext(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= ? AND idx < ? AND action IN (?, ?, ?, ?) ORDER BY idx`,
+		h.From, idx, audit.ReleaseActions[0], audit.ReleaseActions[1], audit.ReleaseActions[2], audit.ReleaseActions[3])
+	if err != nil {
+		return fmt.Errorf("passed on: %w", err)
+	}
+	defer rows.Close()
+	var recs []audit.Record
+	for rows.Next() {
+		var r audit.Record
+		if err := rows.Scan(&r.Index, &r.Leaf); err != nil {
+			return fmt.Errorf("passed on: %w", err)
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("passed on: %w", err)
+	}
+	if out := audit.PassedOnIn(recs, h); len(out) > 0 {
+		return &audit.PassedOnError{Releases: out}
 	}
 	return nil
 }

@@ -155,7 +155,10 @@ type AftercareClient interface {
 	// that obliges erasure, whose recipient passed the record on, is refused
 	// (FAILED_PRECONDITION, reason PASSED_ON_NOT_CORRECTED, naming the
 	// releases) while one of those releases (ObligationNotice.passed_on) is
-	// neither corrected nor withdrawn. A notice that came from another
+	// neither corrected nor withdrawn, also one passed on while the
+	// acknowledgement is under way (the store checks the log's entries
+	// since the gateway read it, in the transaction that appends the
+	// acknowledgement). A notice that came from another
 	// country's gateway is acknowledged there too: this gateway forwards the
 	// acknowledgement first (a pending entry, then the final one with that
 	// gateway's receipt). If that gateway does not answer (it is down or
@@ -417,7 +420,10 @@ type AftercareServer interface {
 	// that obliges erasure, whose recipient passed the record on, is refused
 	// (FAILED_PRECONDITION, reason PASSED_ON_NOT_CORRECTED, naming the
 	// releases) while one of those releases (ObligationNotice.passed_on) is
-	// neither corrected nor withdrawn. A notice that came from another
+	// neither corrected nor withdrawn, also one passed on while the
+	// acknowledgement is under way (the store checks the log's entries
+	// since the gateway read it, in the transaction that appends the
+	// acknowledgement). A notice that came from another
 	// country's gateway is acknowledged there too: this gateway forwards the
 	// acknowledgement first (a pending entry, then the final one with that
 	// gateway's receipt). If that gateway does not answer (it is down or
