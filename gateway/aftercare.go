@@ -658,6 +658,13 @@ func (s *Server) deliverTrackedNotice(ctx context.Context, ex *exchange, rel *li
 // recipient holds one fact, the latest.
 func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases []int64, tracked []audit.Notice, d ...audit.Delivery) (int64, error) {
 	c := audit.Change{Notices: tracked, Claims: ex.claims}
+	if ex.holdOpen {
+		// The releases were read open before: a notice committed since
+		// that closed one (a correction of it by another call, say)
+		// leaves the recipient holding that one's record, which this
+		// notice would not reach.
+		c.Open = &audit.OpenHold{Releases: releases, From: ex.openFrom}
+	}
 	switch kind := ex.entry.Detail[audit.DetailNoticeKind]; {
 	case kind == audit.NoticeWithdrawal, kind == audit.NoticeExpiry, len(tracked) > 0:
 		at := ex.entry.Time
@@ -670,10 +677,15 @@ func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases
 		}
 		c.Withdrawals = []audit.Withdrawal{{Recipient: recipient, Releases: chain, Time: at}}
 	}
-	if len(c.Notices) == 0 && len(c.Withdrawals) == 0 && len(c.Claims) == 0 {
+	if len(c.Notices) == 0 && len(c.Withdrawals) == 0 && len(c.Claims) == 0 && c.Open == nil {
 		return ex.commit(ctx, d...)
 	}
 	idx, err := ex.commitState(ctx, c, d...)
+	if ce, ok := errors.AsType[*audit.ReleaseClosedError](err); ok {
+		return -1, &stateRefusal{reason: reasonReleaseClosedMeanwhile, message: fmt.Sprintf(
+			"Release %d was closed by entry %d (a correction, withdrawal or expiry notice of it) while this notice was under way, and the recipient holds what that entry says now: nothing was sent for it. Call again to reach the release open now.",
+			ce.Release, ce.By)}
+	}
 	if errors.Is(err, audit.ErrConflict) && len(ex.claims) > 0 {
 		return -1, &stateRefusal{reason: reasonNoticeSentAlready, message: "this notice was sent already, by another replica"}
 	}
@@ -708,6 +720,11 @@ func (s *Server) releaseChain(ctx context.Context, releases []int64) ([]int64, e
 	}
 	return out, nil
 }
+
+// reasonReleaseClosedMeanwhile refuses an obligation notice about a
+// release that another notice closed after the call read it open
+// (commitNotice).
+const reasonReleaseClosedMeanwhile = "RELEASE_CLOSED_MEANWHILE"
 
 // reasonNoticeSentAlready ends the exchange of an expiry notice that
 // another replica sent meanwhile: the timers' claim on it had lapsed
@@ -769,6 +786,12 @@ func (s *Server) Withdraw(ctx context.Context, req *liaisonv1.WithdrawRequest) (
 	if err := s.pseudonymiseSubject(call); err != nil {
 		return nil, err
 	}
+	// Every entry before the log's size now is read below: each
+	// withdrawal's commit checks that no later one closed its release.
+	read, err := s.cfg.Audit.Size(ctx)
+	if err != nil {
+		return nil, err
+	}
 	originals, err := s.releasesOf(ctx, call.caller.Agency.ID, call.entry.Subject.Pseudonym, recordType, req.GetWithdraws(), "withdraws", true)
 	if err != nil {
 		return nil, err
@@ -779,17 +802,18 @@ func (s *Server) Withdraw(ctx context.Context, req *liaisonv1.WithdrawRequest) (
 	call.closed = true
 	resp := &liaisonv1.WithdrawResponse{}
 	for _, o := range originals {
-		res, _ := s.withdrawOne(ctx, req, call.subject, o, reason, ob)
+		res, _ := s.withdrawOne(ctx, req, call.subject, o, reason, ob, read)
 		resp.Results = append(resp.Results, res)
 	}
 	return resp, nil
 }
 
 // withdrawOne is the exchange of a withdrawal for the recipient of one
-// release.
+// release, which the call read open in the log's entries before read.
 func (s *Server) withdrawOne(ctx context.Context, req *liaisonv1.WithdrawRequest, subject pseudonym.SubjectID, o audit.Record,
-	reason string, ob liaisonv1.Obligation) (res *liaisonv1.NoticeResult, err error) {
+	reason string, ob liaisonv1.Obligation, read int64) (res *liaisonv1.NoticeResult, err error) {
 	ex := s.begin(ctx, audit.ActionWithdraw)
+	ex.openFrom, ex.holdOpen = read, true
 	orig := o.Entry
 	res = &liaisonv1.NoticeResult{Recipient: orig.Recipients[0].Agency, RefersTo: o.Index}
 	defer func() {

@@ -62,6 +62,12 @@ type exchange struct {
 	// claims are ids the entry takes with it (audit.Change.Claims): of
 	// two exchanges that claim one id, by any replica, one is recorded.
 	claims []audit.Claim
+	// openFrom, if holdOpen, is the log's size when the exchange read
+	// the releases its obligation notice refers to open: its commit
+	// requires that none was closed since (audit.Change.Open,
+	// commitNotice).
+	openFrom int64
+	holdOpen bool
 
 	// What operators see of it (telemetry.go): the call it belongs to,
 	// the time spent in each stage, and its span with the context that

@@ -164,6 +164,9 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 			ex.entry.Detail["peer_tracks_notice"] = "false"
 		}
 	}
+	// The peer has delivered it: the log records that, whatever closed
+	// the release here meanwhile (no audit.OpenHold).
+	ex.holdOpen = false
 	idx, err := ex.commitNotice(ctx, rcpt.ID, n.GetRefersTo(), tracked)
 	if err != nil {
 		return -1, err

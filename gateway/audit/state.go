@@ -295,6 +295,11 @@ type Change struct {
 	// [PassedOnHold]); otherwise the append fails with a
 	// *[PassedOnError], which wraps ErrConflict, and nothing is appended.
 	PassedOn *PassedOnHold
+	// Open, if set, is a precondition of an obligation notice's entry:
+	// the releases it refers to are still open (see [OpenHold]);
+	// otherwise the append fails with a *[ReleaseClosedError], which
+	// wraps ErrConflict, and nothing is appended.
+	Open *OpenHold
 	// Holds are cases the entry's exchange rests on: each MUST still stand
 	// when the entry is appended, checked in its transaction (see
 	// [CaseHold]); otherwise the append fails with a *[CaseHoldError],
@@ -410,6 +415,66 @@ func PassedOnIn(recs []Record, h PassedOnHold) []int64 {
 		out = append(out, rec.Index)
 	}
 	return out
+}
+
+// An OpenHold is the precondition of an obligation notice about
+// Releases (a correction or withdrawal of them) that the gateway read
+// open in the log's entries before From (the log's size when it read
+// them): no entry from From up to the notice's own closed one of them
+// meanwhile (a correction or withdrawal of it sent, or an expiry notice
+// that obliged its erasure: [ClosingNotice]). The store checks it in the
+// append's transaction, so that a notice never refers to a release that
+// a notice the log holds before it replaced, withdrew or ended (the
+// recipient holds that one's record now, which the notice would leave
+// as it is).
+type OpenHold struct {
+	Releases []int64
+	From     int64
+}
+
+// A ReleaseClosedError is the failure of an [OpenHold]: notice By closed
+// Release meanwhile. It wraps [ErrConflict].
+type ReleaseClosedError struct {
+	Release, By int64
+}
+
+func (e *ReleaseClosedError) Error() string {
+	return fmt.Sprintf("%v: release %d was closed by entry %d", ErrConflict, e.Release, e.By)
+}
+
+// Unwrap returns ErrConflict.
+func (e *ReleaseClosedError) Unwrap() error { return ErrConflict }
+
+// ClosingNotice returns the first entry of recs, by index, from h.From
+// on, that closes one of h.Releases, and that release: a correction or a
+// withdrawal sent that refers to it (NoticeOf), or an expiry notice that
+// obliged its erasure, as the gateway reads the releases open. It
+// returns -1, -1 if none does. Stores call it, in the transaction of the
+// notice's entry, on the log's entries (those of [NoticeActions]) from
+// h.From before it.
+func ClosingNotice(recs []Record, h OpenHold) (release, by int64) {
+	for _, rec := range recs {
+		e := rec.Entry
+		if e == nil {
+			var err error
+			if e, err = Unmarshal(rec.Leaf); err != nil {
+				continue
+			}
+		}
+		if rec.Index < h.From || !slices.Contains(NoticeActions, e.Action) {
+			continue
+		}
+		n, ok := NoticeOf(rec.Index, e)
+		if !ok || e.Action == ActionExpire && n.Obligation != ObligationErase {
+			continue
+		}
+		for _, x := range n.RefersTo {
+			if slices.Contains(h.Releases, x) {
+				return x, rec.Index
+			}
+		}
+	}
+	return -1, -1
 }
 
 // CheckHold checks h against a case as a store read it in the transaction

@@ -37,6 +37,7 @@ func RunAftercare(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"AcknowledgementWithTheEntry", testNoticeAckWithEntry},
 		{"AcknowledgementOfASupersededNotice", testNoticeAckSuperseded},
 		{"AcknowledgementAfterAPassingOn", testNoticeAckPassedOn},
+		{"NoticeOfAReleaseClosedMeanwhile", testNoticeOpenHold},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.test(t, newDB(t))
@@ -868,5 +869,57 @@ func testNoticeAckPassedOn(t *testing.T, open OpenFunc) {
 	}
 	if err := ack(9, passed+1); err != nil {
 		t.Errorf("AppendState(acknowledgement, nothing passed on from %d) = %v", passed+1, err)
+	}
+}
+
+// testNoticeOpenHold: an obligation notice whose OpenHold fails (a
+// correction or withdrawal sent of one of its releases, or an expiry
+// notice that obliged its erasure, from the hold's From on) is refused
+// with a *ReleaseClosedError naming both, and nothing is appended; an
+// expiry notice that lets the recipient retain it, a failed correction,
+// and closings before From do not count.
+func testNoticeOpenHold(t *testing.T, open OpenFunc) {
+	s, _ := openAftercare(t, open)
+	ss, ok := s.(audit.StateStore)
+	if !ok {
+		t.Fatalf("%T keeps no state (not an audit.StateStore)", s)
+	}
+	ctx := t.Context()
+	const subj = "apsn:s1"
+	retain := sentNoticeEntry(3, audit.ActionExpire, audit.NoticeExpiry, "police", subj, 1)
+	retain.Detail[audit.DetailObligation] = audit.ObligationRetain
+	failed := sentNoticeEntry(4, audit.ActionCorrect, audit.NoticeCorrection, "police", subj, 1)
+	failed.Outcome = audit.OutcomeFailed
+	appendAftercareEntries(t, s,
+		afterEntry(0, "disclose", "disclose", "police", subj, "", ""),
+		afterEntry(1, "disclose", "disclose", "police", subj, "", ""),
+		sentNoticeEntry(2, audit.ActionWithdraw, audit.NoticeWithdrawal, "police", subj, 0), // before From
+	)
+	from := mustSize(t, s)
+	appendAftercareEntries(t, s, retain, failed)
+	notice := func(i int, release, from int64) error {
+		e := sentNoticeEntry(i, audit.ActionWithdraw, audit.NoticeWithdrawal, "police", subj, release)
+		before := mustSize(t, s)
+		_, err := ss.AppendState(ctx, pending(t, e), audit.Change{
+			Withdrawals: []audit.Withdrawal{{Recipient: "police", Releases: []int64{release}, Time: e.Time}},
+			Open:        &audit.OpenHold{Releases: []int64{release}, From: from}})
+		if n := mustSize(t, s); err != nil && n != before {
+			t.Errorf("the refused notice appended %d entries", n-before)
+		}
+		return err
+	}
+	if err := notice(5, 0, from); err != nil {
+		t.Errorf("AppendState(withdrawal of 0, closed before %d) = %v", from, err)
+	}
+	if err := notice(6, 1, from); err != nil {
+		t.Errorf("AppendState(withdrawal of 1, not closed) = %v", err)
+	}
+	c := mustAppend(t, s, []audit.Pending{pending(t, sentNoticeEntry(7, audit.ActionCorrect, audit.NoticeCorrection, "police", subj, 1))})
+	ex := mustAppend(t, s, []audit.Pending{pending(t, sentNoticeEntry(8, audit.ActionExpire, audit.NoticeExpiry, "police", subj, c))})
+	for _, tc := range []struct{ release, by int64 }{{1, c}, {c, ex}} {
+		err := notice(9, tc.release, c)
+		if ce, ok := errors.AsType[*audit.ReleaseClosedError](err); !ok || !errors.Is(err, audit.ErrConflict) || ce.Release != tc.release || ce.By != tc.by {
+			t.Errorf("AppendState(withdrawal of %d, closed by %d) = %v; want a ReleaseClosedError naming both, wrapping ErrConflict", tc.release, tc.by, err)
+		}
 	}
 }

@@ -194,6 +194,11 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now tim
 			}
 		}
 	}
+	if h := c.Open; h != nil {
+		if err := checkOpen(ctx, tx, idx, *h); err != nil {
+			return err
+		}
+	}
 	if h := c.PassedOn; h != nil {
 		if err := checkPassedOn(ctx, tx, idx, *h); err != nil {
 			return err
@@ -262,6 +267,26 @@ func checkUnsuperseded(ctx context.Context, tx pgx.Tx, idx, notice int64) error 
 	}
 	if by := audit.SupersedingNotice(recs, notice, untext(recipient)); by >= 0 {
 		return &audit.NoticeSupersededError{Notice: notice, By: by}
+	}
+	return nil
+}
+
+// checkOpen checks h after the append lock: the log's notices from
+// h.From before the notice's entry at idx (every one of them was
+// committed before the lock was taken).
+func checkOpen(ctx context.Context, tx pgx.Tx, idx int64, h audit.OpenHold) error {
+	rows, _ := tx.Query(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= $1 AND idx < $2 AND ix->>'action' = ANY($3) ORDER BY idx`,
+		h.From, idx, audit.NoticeActions)
+	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Record, error) {
+		var rec audit.Record
+		err := r.Scan(&rec.Index, &rec.Leaf)
+		return rec, err
+	})
+	if err != nil {
+		return fmt.Errorf("open releases: %w", err)
+	}
+	if x, by := audit.ClosingNotice(recs, h); by >= 0 {
+		return &audit.ReleaseClosedError{Release: x, By: by}
 	}
 	return nil
 }

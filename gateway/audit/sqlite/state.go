@@ -158,6 +158,11 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now ti
 			}
 		}
 	}
+	if h := c.Open; h != nil {
+		if err := checkOpen(ctx, tx, idx, *h); err != nil {
+			return err
+		}
+	}
 	if h := c.PassedOn; h != nil {
 		if err := checkPassedOn(ctx, tx, idx, *h); err != nil {
 			return err
@@ -226,6 +231,32 @@ func checkUnsuperseded(ctx context.Context, tx *sql.Tx, idx, notice int64) error
 	}
 	if by := audit.SupersedingNotice(recs, notice, recipient); by >= 0 {
 		return &audit.NoticeSupersededError{Notice: notice, By: by}
+	}
+	return nil
+}
+
+// checkOpen checks h under the write lock: the log's notices from
+// h.From before the notice's entry at idx.
+func checkOpen(ctx context.Context, tx *sql.Tx, idx int64, h audit.OpenHold) error {
+	rows, err := tx.QueryContext(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= ? AND idx < ? AND action IN (?, ?, ?) ORDER BY idx`,
+		h.From, idx, audit.ActionCorrect, audit.ActionWithdraw, audit.ActionExpire)
+	if err != nil {
+		return fmt.Errorf("open releases: %w", err)
+	}
+	defer rows.Close()
+	var recs []audit.Record
+	for rows.Next() {
+		var r audit.Record
+		if err := rows.Scan(&r.Index, &r.Leaf); err != nil {
+			return fmt.Errorf("open releases: %w", err)
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("open releases: %w", err)
+	}
+	if x, by := audit.ClosingNotice(recs, h); by >= 0 {
+		return &audit.ReleaseClosedError{Release: x, By: by}
 	}
 	return nil
 }

@@ -133,7 +133,14 @@ type AftercareClient interface {
 	// Correct; that gateway sent the expiry notices, and refuses the
 	// withdrawal of a release it told the recipient to erase (PEER_REFUSED,
 	// peer_reason RELEASE_ENDED), after which this gateway takes that
-	// release as ended, on the same terms as for Correct.
+	// release as ended, on the same terms as for Correct. The withdrawal of
+	// a release that another call corrected, withdrew or ended while this
+	// one was under way is refused for its recipient (the result's reasons
+	// RELEASE_CLOSED_MEANWHILE, its failure naming that entry; nothing is
+	// sent): the store checks it in the transaction that appends the
+	// withdrawal; calling again withdraws what the recipient holds now. (Not
+	// for a recipient behind a peer gateway: that gateway delivered the
+	// withdrawal before this one's final entry, which records it.)
 	Withdraw(ctx context.Context, in *WithdrawRequest, opts ...grpc.CallOption) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
@@ -398,7 +405,14 @@ type AftercareServer interface {
 	// Correct; that gateway sent the expiry notices, and refuses the
 	// withdrawal of a release it told the recipient to erase (PEER_REFUSED,
 	// peer_reason RELEASE_ENDED), after which this gateway takes that
-	// release as ended, on the same terms as for Correct.
+	// release as ended, on the same terms as for Correct. The withdrawal of
+	// a release that another call corrected, withdrew or ended while this
+	// one was under way is refused for its recipient (the result's reasons
+	// RELEASE_CLOSED_MEANWHILE, its failure naming that entry; nothing is
+	// sent): the store checks it in the transaction that appends the
+	// withdrawal; calling again withdraws what the recipient holds now. (Not
+	// for a recipient behind a peer gateway: that gateway delivered the
+	// withdrawal before this one's final entry, which records it.)
 	Withdraw(context.Context, *WithdrawRequest) (*WithdrawResponse, error)
 	// AcknowledgeNotice records that the caller's agency did what an
 	// ObligationNotice it received asked. One audit entry (action
