@@ -213,6 +213,13 @@ func (s *Server) Correct(ctx context.Context, req *liaisonv1.CorrectRequest) (_ 
 	if err := s.pseudonymiseSubject(call); err != nil {
 		return nil, err
 	}
+	// Every entry before the log's size now is read below: each
+	// correction's commit checks that no later one closed its release
+	// (commitNotice).
+	read, err := s.cfg.Audit.Size(ctx)
+	if err != nil {
+		return nil, err
+	}
 	originals, err := s.releasesOf(ctx, call.caller.Agency.ID, call.entry.Subject.Pseudonym, rule.GetRecordType(), req.GetCorrects(), "corrects", false)
 	if err != nil {
 		return nil, err
@@ -223,7 +230,7 @@ func (s *Server) Correct(ctx context.Context, req *liaisonv1.CorrectRequest) (_ 
 	call.closed = true // each recipient's notice below writes its own entry
 	resp := &liaisonv1.CorrectResponse{}
 	for _, o := range originals {
-		res, _ := s.correctOne(ctx, req, subject, attrs, o)
+		res, _ := s.correctOne(ctx, req, subject, attrs, o, read)
 		resp.Results = append(resp.Results, res)
 	}
 	return resp, nil
@@ -241,11 +248,13 @@ func noticeResult(ex *exchange, res *liaisonv1.NoticeResult, err error) {
 }
 
 // correctOne is the exchange of a correction for the recipient of one
-// release. Its error, if any, is already a status.
+// release, which the call read open in the log's entries before read.
+// Its error, if any, is already a status.
 // attrs are the subject's attributes the caller gave, if any.
 func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, subject pseudonym.SubjectID, attrs *liaisonv1.SubjectAttributes,
-	o audit.Record) (res *liaisonv1.NoticeResult, err error) {
+	o audit.Record, read int64) (res *liaisonv1.NoticeResult, err error) {
 	ex := s.begin(ctx, audit.ActionCorrect)
+	ex.openFrom, ex.holdOpen = read, true
 	orig := o.Entry
 	res = &liaisonv1.NoticeResult{Recipient: orig.Recipients[0].Agency, RefersTo: o.Index}
 	defer func() {

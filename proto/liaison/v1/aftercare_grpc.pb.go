@@ -118,7 +118,13 @@ type AftercareClient interface {
 	// reasons PEER_REFUSED and PEER_CLAIM_UNVERIFIED; see PeerRefusal).
 	// This gateway logs a pending
 	// entry before it forwards and a final one with the peer's receipt (see
-	// the README, federation).
+	// the README, federation). The correction of a release that another
+	// call corrected, withdrew or ended while this one was under way is
+	// refused for its recipient (the result's reasons
+	// RELEASE_CLOSED_MEANWHILE, its failure naming that entry; nothing is
+	// delivered): the store checks it in the transaction that appends the
+	// correction (not for a recipient behind a peer gateway, as for
+	// Withdraw).
 	Correct(ctx context.Context, in *CorrectRequest, opts ...grpc.CallOption) (*CorrectResponse, error)
 	// Withdraw tells every agency that received a record from the caller to
 	// erase (or restrict) it: it was incorrect, unlawfully transmitted, or
@@ -390,7 +396,13 @@ type AftercareServer interface {
 	// reasons PEER_REFUSED and PEER_CLAIM_UNVERIFIED; see PeerRefusal).
 	// This gateway logs a pending
 	// entry before it forwards and a final one with the peer's receipt (see
-	// the README, federation).
+	// the README, federation). The correction of a release that another
+	// call corrected, withdrew or ended while this one was under way is
+	// refused for its recipient (the result's reasons
+	// RELEASE_CLOSED_MEANWHILE, its failure naming that entry; nothing is
+	// delivered): the store checks it in the transaction that appends the
+	// correction (not for a recipient behind a peer gateway, as for
+	// Withdraw).
 	Correct(context.Context, *CorrectRequest) (*CorrectResponse, error)
 	// Withdraw tells every agency that received a record from the caller to
 	// erase (or restrict) it: it was incorrect, unlawfully transmitted, or
