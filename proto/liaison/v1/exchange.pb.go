@@ -812,11 +812,16 @@ type RecipientResult struct {
 	// The audit log index of this recipient's entry: every recipient's
 	// exchange, delivered, denied or failed, has exactly one.
 	AuditIndex int64 `protobuf:"varint,6,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
-	// Set when the exchange for this recipient failed after validation (the
-	// pseudonymisation keys or the audit log were unavailable, or the record
-	// could not be transformed): nothing was delivered to this recipient,
-	// outcome is OUTCOME_UNSPECIFIED and the entry's outcome is "failed". A
-	// denial is not a failure: it has outcome OUTCOME_DENY and its reasons.
+	// Set when the exchange for this recipient ended neither delivered nor
+	// denied: it failed (the pseudonymisation keys or the audit log were
+	// unavailable, the record could not be transformed, the call ended;
+	// the entry's outcome is "failed"), or the gateway refused it by the
+	// state of things (e.g. CASE_CLOSED, NOT_A_CASE_MEMBER,
+	// PROVENANCE_WITHDRAWN; the entry's outcome is "refused"). Nothing was
+	// delivered to this recipient, outcome is OUTCOME_UNSPECIFIED, and
+	// failure says why (its stable reason among the entry's). A denial by
+	// the policy is not a failure: it has outcome OUTCOME_DENY and its
+	// reasons.
 	// When no recipient received anything, Disclose and Notify return an
 	// error status, and every result, this one included, travels in that
 	// status's details (a DiscloseResponse or NotifyResponse).
@@ -1594,8 +1599,10 @@ type MatchResult struct {
 	// The audit log index of this answer's entry: every answer, hit,
 	// no-hit, denied or unavailable, has exactly one. Its outcome is
 	// hit_only for a hit and for a no-hit (detail "answer" says which; a
-	// no-hit discloses no content), deny for a denial and failed (reason
-	// HOLDER_UNAVAILABLE) for unavailable.
+	// no-hit discloses no content), deny for a denial and failed for
+	// unavailable (its reasons as above: HOLDER_UNAVAILABLE, or the
+	// gateway's own failure, e.g. KEYS_UNAVAILABLE, or CANCELED or
+	// DEADLINE_EXCEEDED for a call that ended first).
 	AuditIndex    int64 `protobuf:"varint,7,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
