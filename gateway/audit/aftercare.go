@@ -293,12 +293,9 @@ var trackedActions = []string{"disclose", "request", "notify", ActionCorrect}
 func ProjectAftercare(recs []Record) AftercareChanges {
 	var ch AftercareChanges
 	for _, rec := range recs {
-		e := rec.Entry
-		if e == nil {
-			var err error
-			if e, err = Unmarshal(rec.Leaf); err != nil {
-				continue // not an entry this projection understands
-			}
+		e, err := rec.Decoded()
+		if err != nil {
+			continue // not an entry this projection understands
 		}
 		if tr, ok := trackedRelease(rec.Index, e); ok {
 			ch.Releases = append(ch.Releases, tr)
@@ -344,12 +341,9 @@ var NoticeActions = []string{ActionCorrect, ActionWithdraw, ActionExpire}
 // their projection has not read yet.
 func SupersedingNotice(recs []Record, notice int64, recipient string) int64 {
 	for _, rec := range recs {
-		e := rec.Entry
-		if e == nil {
-			var err error
-			if e, err = Unmarshal(rec.Leaf); err != nil {
-				continue
-			}
+		e, err := rec.Decoded()
+		if err != nil {
+			continue
 		}
 		if rec.Index <= notice || !slices.Contains(NoticeActions, e.Action) {
 			continue

@@ -400,12 +400,9 @@ var ReleaseActions = []string{"disclose", "request", "notify", ActionCorrect}
 func PassedOnIn(recs []Record, h PassedOnHold) []int64 {
 	var out []int64
 	for _, rec := range recs {
-		e := rec.Entry
-		if e == nil {
-			var err error
-			if e, err = Unmarshal(rec.Leaf); err != nil {
-				continue
-			}
+		e, err := rec.Decoded()
+		if err != nil {
+			continue
 		}
 		if rec.Index < h.From || !slices.Contains(ReleaseActions, e.Action) || !Released(e.Outcome) || len(e.Recipients) != 1 ||
 			e.Holder == nil || e.Holder.Agency != h.Agency || e.Subject == nil || e.Subject.Pseudonym != h.Subject ||
@@ -454,12 +451,9 @@ func (e *ReleaseClosedError) Unwrap() error { return ErrConflict }
 // h.From before it.
 func ClosingNotice(recs []Record, h OpenHold) (release, by int64) {
 	for _, rec := range recs {
-		e := rec.Entry
-		if e == nil {
-			var err error
-			if e, err = Unmarshal(rec.Leaf); err != nil {
-				continue
-			}
+		e, err := rec.Decoded()
+		if err != nil {
+			continue
 		}
 		if rec.Index < h.From || !slices.Contains(NoticeActions, e.Action) {
 			continue

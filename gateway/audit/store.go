@@ -145,3 +145,12 @@ type Record struct {
 	Leaf  []byte
 	Entry *Entry
 }
+
+// Decoded returns the record's entry: Entry, or else its leaf parsed. It
+// fails for a leaf that is not an entry.
+func (r Record) Decoded() (*Entry, error) {
+	if r.Entry != nil {
+		return r.Entry, nil
+	}
+	return Unmarshal(r.Leaf)
+}
