@@ -130,7 +130,7 @@ func (s *Server) matchHolder(ctx, mctx context.Context, req *liaisonv1.MatchRequ
 	}
 	out := make([]*liaisonv1.MatchResult, len(pairs))
 	for i, p := range pairs {
-		out[i] = s.finishMatch(ctx, p.ex, p.res, p.err, found && holdsRecordType(desc, p.res.GetRecordType()), desc)
+		out[i] = s.finishMatch(ctx, p.ex, p.res, p.err, found && holdsRecordType(desc, p.res.GetRecordType()))
 	}
 	return out
 }
@@ -160,8 +160,7 @@ func (s *Server) describeForMatch(mctx context.Context, holder *Agency, subjectI
 // is committed as hit_only with its answer in the entry's detail (a no-hit
 // discloses no content, only the answer); an error is settled by finish
 // (deny, or failed HOLDER_UNAVAILABLE for an unavailable holder).
-func (s *Server) finishMatch(ctx context.Context, ex *exchange, res *liaisonv1.MatchResult, err error, hit bool,
-	desc *liaisonv1.DescribeResponse) *liaisonv1.MatchResult {
+func (s *Server) finishMatch(ctx context.Context, ex *exchange, res *liaisonv1.MatchResult, err error, hit bool) *liaisonv1.MatchResult {
 	defer func() {
 		ex.finish(ctx, &err)
 		res.AuditIndex = ex.index
@@ -180,9 +179,10 @@ func (s *Server) finishMatch(ctx context.Context, ex *exchange, res *liaisonv1.M
 	if err != nil {
 		return res
 	}
-	if desc != nil {
-		ex.setSubject(desc.GetSubject())
-	}
+	// The entry records the subject as the decision saw it: by its
+	// pseudonym only. The holder's attributes came after the decision
+	// (describeForMatch); recorded, they would be replayed as if decided
+	// on.
 	e := ex.entry
 	e.Outcome = audit.OutcomeHitOnly
 	e.FieldsDisclosed = []string{"hit"}

@@ -129,7 +129,11 @@ type ExchangeClient interface {
 	// hold records of the given types about a subject, and answers hit,
 	// no-hit or unavailable per holder and record type, nothing more (step
 	// one of hit/no-hit, as in Prüm II). Each answer is its own exchange,
-	// decided by the holder's law (action "match") and logged on its own. A
+	// decided by the holder's law (action "match") and logged on its own.
+	// The decision is made before any holder is asked, so on no attributes
+	// of the subject: its entry names the subject by the audit pseudonym
+	// only, as the policy saw it (policy replay decides it again the same
+	// way), not with what the holder's answer told of the person. A
 	// hit carries a reference that a following Request cites
 	// (RequestRequest.match_reference) to ask for the content: step two,
 	// with its own justification, decided and logged again.
@@ -448,7 +452,11 @@ type ExchangeServer interface {
 	// hold records of the given types about a subject, and answers hit,
 	// no-hit or unavailable per holder and record type, nothing more (step
 	// one of hit/no-hit, as in Prüm II). Each answer is its own exchange,
-	// decided by the holder's law (action "match") and logged on its own. A
+	// decided by the holder's law (action "match") and logged on its own.
+	// The decision is made before any holder is asked, so on no attributes
+	// of the subject: its entry names the subject by the audit pseudonym
+	// only, as the policy saw it (policy replay decides it again the same
+	// way), not with what the holder's answer told of the person. A
 	// hit carries a reference that a following Request cites
 	// (RequestRequest.match_reference) to ask for the content: step two,
 	// with its own justification, decided and logged again.
