@@ -255,13 +255,7 @@ func checkUnsuperseded(ctx context.Context, tx pgx.Tx, idx, notice int64) error 
 	case err != nil:
 		return fmt.Errorf("acknowledge notice %d: %w", notice, err)
 	}
-	rows, _ := tx.Query(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= $1 AND idx < $2 AND ix->>'action' = ANY($3) ORDER BY idx`,
-		max(from, notice+1), idx, audit.NoticeActions)
-	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Record, error) {
-		var rec audit.Record
-		err := r.Scan(&rec.Index, &rec.Leaf)
-		return rec, err
-	})
+	recs, err := leavesBetween(ctx, tx, max(from, notice+1), idx, audit.NoticeActions)
 	if err != nil {
 		return fmt.Errorf("acknowledge notice %d: %w", notice, err)
 	}
@@ -271,17 +265,23 @@ func checkUnsuperseded(ctx context.Context, tx pgx.Tx, idx, notice int64) error 
 	return nil
 }
 
-// checkOpen checks h after the append lock: the log's notices from
-// h.From before the notice's entry at idx (every one of them was
-// committed before the lock was taken).
-func checkOpen(ctx context.Context, tx pgx.Tx, idx int64, h audit.OpenHold) error {
+// leavesBetween reads the log's entries of the actions from index from
+// before index to, in order, in the transaction tx.
+func leavesBetween(ctx context.Context, tx pgx.Tx, from, to int64, actions []string) ([]audit.Record, error) {
 	rows, _ := tx.Query(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= $1 AND idx < $2 AND ix->>'action' = ANY($3) ORDER BY idx`,
-		h.From, idx, audit.NoticeActions)
-	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Record, error) {
+		from, to, actions)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Record, error) {
 		var rec audit.Record
 		err := r.Scan(&rec.Index, &rec.Leaf)
 		return rec, err
 	})
+}
+
+// checkOpen checks h after the append lock: the log's notices from
+// h.From before the notice's entry at idx (every one of them was
+// committed before the lock was taken).
+func checkOpen(ctx context.Context, tx pgx.Tx, idx int64, h audit.OpenHold) error {
+	recs, err := leavesBetween(ctx, tx, h.From, idx, audit.NoticeActions)
 	if err != nil {
 		return fmt.Errorf("open releases: %w", err)
 	}
@@ -295,13 +295,7 @@ func checkOpen(ctx context.Context, tx pgx.Tx, idx int64, h audit.OpenHold) erro
 // h.From before the acknowledgement's entry at idx (every one of them was
 // committed before the lock was taken).
 func checkPassedOn(ctx context.Context, tx pgx.Tx, idx int64, h audit.PassedOnHold) error {
-	rows, _ := tx.Query(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= $1 AND idx < $2 AND ix->>'action' = ANY($3) ORDER BY idx`,
-		h.From, idx, audit.ReleaseActions)
-	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Record, error) {
-		var rec audit.Record
-		err := r.Scan(&rec.Index, &rec.Leaf)
-		return rec, err
-	})
+	recs, err := leavesBetween(ctx, tx, h.From, idx, audit.ReleaseActions)
 	if err != nil {
 		return fmt.Errorf("passed on: %w", err)
 	}

@@ -212,21 +212,8 @@ func checkUnsuperseded(ctx context.Context, tx *sql.Tx, idx, notice int64) error
 	case err != nil:
 		return fmt.Errorf("acknowledge notice %d: %w", notice, err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= ? AND idx < ? AND action IN (?, ?, ?) ORDER BY idx`,
-		max(from, notice+1), idx, audit.ActionCorrect, audit.ActionWithdraw, audit.ActionExpire)
+	recs, err := leavesBetween(ctx, tx, max(from, notice+1), idx, audit.NoticeActions)
 	if err != nil {
-		return fmt.Errorf("acknowledge notice %d: %w", notice, err)
-	}
-	defer rows.Close()
-	var recs []audit.Record
-	for rows.Next() {
-		var r audit.Record
-		if err := rows.Scan(&r.Index, &r.Leaf); err != nil {
-			return fmt.Errorf("acknowledge notice %d: %w", notice, err)
-		}
-		recs = append(recs, r)
-	}
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("acknowledge notice %d: %w", notice, err)
 	}
 	if by := audit.SupersedingNotice(recs, notice, recipient); by >= 0 {
@@ -235,24 +222,35 @@ func checkUnsuperseded(ctx context.Context, tx *sql.Tx, idx, notice int64) error
 	return nil
 }
 
-// checkOpen checks h under the write lock: the log's notices from
-// h.From before the notice's entry at idx.
-func checkOpen(ctx context.Context, tx *sql.Tx, idx int64, h audit.OpenHold) error {
-	rows, err := tx.QueryContext(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= ? AND idx < ? AND action IN (?, ?, ?) ORDER BY idx`,
-		h.From, idx, audit.ActionCorrect, audit.ActionWithdraw, audit.ActionExpire)
+// leavesBetween reads the log's entries of the actions from index from
+// before index to, in order, in the transaction tx.
+func leavesBetween(ctx context.Context, tx *sql.Tx, from, to int64, actions []string) ([]audit.Record, error) {
+	args := []any{from, to}
+	for _, a := range actions {
+		args = append(args, a)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= ? AND idx < ? AND action IN (`+
+		strings.TrimSuffix(strings.Repeat("?, ", len(actions)), ", ")+`) ORDER BY idx`, args...)
 	if err != nil {
-		return fmt.Errorf("open releases: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var recs []audit.Record
 	for rows.Next() {
 		var r audit.Record
 		if err := rows.Scan(&r.Index, &r.Leaf); err != nil {
-			return fmt.Errorf("open releases: %w", err)
+			return nil, err
 		}
 		recs = append(recs, r)
 	}
-	if err := rows.Err(); err != nil {
+	return recs, rows.Err()
+}
+
+// checkOpen checks h under the write lock: the log's notices from
+// h.From before the notice's entry at idx.
+func checkOpen(ctx context.Context, tx *sql.Tx, idx int64, h audit.OpenHold) error {
+	recs, err := leavesBetween(ctx, tx, h.From, idx, audit.NoticeActions)
+	if err != nil {
 		return fmt.Errorf("open releases: %w", err)
 	}
 	if x, by := audit.ClosingNotice(recs, h); by >= 0 {
@@ -264,21 +262,8 @@ func checkOpen(ctx context.Context, tx *sql.Tx, idx int64, h audit.OpenHold) err
 // checkPassedOn checks h under the write lock: the log's entries from
 // h.From before the acknowledgement's entry at idx.
 func checkPassedOn(ctx context.Context, tx *sql.Tx, idx int64, h audit.PassedOnHold) error {
-	rows, err := tx.QueryContext(ctx, `SELECT idx, leaf FROM leaves WHERE idx >= ? AND idx < ? AND action IN (?, ?, ?, ?) ORDER BY idx`,
-		h.From, idx, audit.ReleaseActions[0], audit.ReleaseActions[1], audit.ReleaseActions[2], audit.ReleaseActions[3])
+	recs, err := leavesBetween(ctx, tx, h.From, idx, audit.ReleaseActions)
 	if err != nil {
-		return fmt.Errorf("passed on: %w", err)
-	}
-	defer rows.Close()
-	var recs []audit.Record
-	for rows.Next() {
-		var r audit.Record
-		if err := rows.Scan(&r.Index, &r.Leaf); err != nil {
-			return fmt.Errorf("passed on: %w", err)
-		}
-		recs = append(recs, r)
-	}
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("passed on: %w", err)
 	}
 	if out := audit.PassedOnIn(recs, h); len(out) > 0 {
