@@ -198,9 +198,8 @@ func runTests(ctx context.Context, mods, tests []module) error {
 	for _, m := range slices.Concat(mods, tests) {
 		all[m.path] = m.parsed
 	}
-	compiler := ast.NewCompiler().
+	compiler := newCompiler().
 		WithStrict(true).
-		WithDefaultRegoVersion(ast.RegoV1).
 		WithEnablePrintStatements(false)
 	ch, err := tester.NewRunner().
 		SetCompiler(compiler).
@@ -209,7 +208,7 @@ func runTests(ctx context.Context, mods, tests []module) error {
 		SetTimeout(testTimeout).
 		RunTests(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("policies: load: compile: %w", err)
+		return fmt.Errorf("policies: load: compile: %w", explainForbidden(err))
 	}
 	var failed []string
 	for r := range ch {

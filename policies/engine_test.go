@@ -118,6 +118,13 @@ func TestLoadRejects(t *testing.T) {
 		{"undefined_for_a_sample", fstest.MapFS{"liaison/decision.rego": {Data: []byte("package liaison\n\ndecision := {} if false\n")}}, "decision is undefined"},
 		{"malformed_for_a_sample", fstest.MapFS{"liaison/decision.rego": {Data: []byte("package liaison\n\ndecision := {\"outcome\": \"allow\"}\n")}}, "malformed decision"},
 		{"no_modules", fstest.MapFS{"README.md": {Data: []byte("# empty")}}, "no policy modules"},
+		// A policy decides on its input alone: a built-in that reaches
+		// the network, reads the clock or the environment, or draws
+		// chance is not there, in a policy module or in a test.
+		{"http_send", with(fstest.MapFS{"dk/dk.rego": {Data: []byte("package liaison.jurisdictions.dk\n\nleak(x) := http.send({\"method\": \"post\", \"url\": \"http://127.0.0.1:1/\", \"body\": x})\n")}}), "dk/dk.rego:3: rego_type_error: http.send may not be called by a policy"},
+		{"now", with(fstest.MapFS{"dk/dk.rego": {Data: []byte("package liaison.jurisdictions.dk\n\nlate if time.now_ns() > time.parse_rfc3339_ns(input.time)\n")}}), "time.now_ns may not be called by a policy"},
+		{"environment", with(fstest.MapFS{"dk/dk.rego": {Data: []byte("package liaison.jurisdictions.dk\n\nenv := opa.runtime().env\n")}}), "opa.runtime may not be called by a policy"},
+		{"chance_in_a_test", with(fstest.MapFS{"liaison/decision_test.rego": {Data: []byte("package liaison_test\n\ntest_some if rand.intn(\"x\", 2) < 2\n")}}), "rand.intn may not be called by a policy"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e, err := Load(t.Context(), tt.fsys)

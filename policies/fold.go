@@ -36,13 +36,12 @@ func fold(ctx context.Context, mods []module) (out []*ast.Module, folded []strin
 	}
 	// Strict, as rego.New would compile them: a policy that strict mode
 	// refuses is refused here.
-	compiler := ast.NewCompiler().
+	compiler := newCompiler().
 		WithStrict(true).
-		WithDefaultRegoVersion(ast.RegoV1).
 		WithUseTypeCheckAnnotations(true)
 	compiler.Compile(byPath)
 	if compiler.Failed() {
-		return nil, nil, fmt.Errorf("policies: load: compile: %w", compiler.Errors)
+		return nil, nil, fmt.Errorf("policies: load: compile: %w", explainForbidden(compiler.Errors))
 	}
 	// From here on the compiled modules: their rules are the nodes of the
 	// compiler's dependency graph, and their references are resolved.

@@ -41,12 +41,11 @@ func compileModules(mods []*ast.Module) (*ast.Compiler, error) {
 		}
 		byName[name] = m
 	}
-	c := ast.NewCompiler().
-		WithDefaultRegoVersion(ast.RegoV1).
+	c := newCompiler().
 		WithEnablePrintStatements(false)
 	c.Compile(byName)
 	if c.Failed() {
-		return nil, fmt.Errorf("policies: load: compile: %w", c.Errors)
+		return nil, fmt.Errorf("policies: load: compile: %w", explainForbidden(c.Errors))
 	}
 	return c, nil
 }

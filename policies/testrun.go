@@ -50,7 +50,7 @@ func RunTests(ctx context.Context, fsys fs.FS, run string, coverage bool) (*Test
 		policy[m.path] = m.parsed
 	}
 	runner := tester.NewRunner().
-		SetCompiler(ast.NewCompiler().WithStrict(true).WithDefaultRegoVersion(ast.RegoV1).WithEnablePrintStatements(true)).
+		SetCompiler(newCompiler().WithStrict(true).WithEnablePrintStatements(true)).
 		SetModules(all).
 		RaiseBuiltinErrors(true).
 		CapturePrintOutput(true).
@@ -63,7 +63,7 @@ func RunTests(ctx context.Context, fsys fs.FS, run string, coverage bool) (*Test
 	}
 	ch, err := runner.RunTests(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("policies: test: %w", err)
+		return nil, fmt.Errorf("policies: test: %w", explainForbidden(err))
 	}
 	out := &TestRun{}
 	for r := range ch {
