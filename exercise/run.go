@@ -584,6 +584,17 @@ func (p *player) aftercare(ctx context.Context, idx int, e Event, base Item, why
 		default:
 			it.Text = "sent the " + kind
 		}
+		if id := r.GetNoticeId(); id != "" && r.GetFailure() == nil {
+			// A correction that moves the release date carries a required
+			// notice, tracked as a Notify's is: its steps and whether it
+			// was acknowledged in time join the timelines and the gaps
+			// (notices) as a Notify's do.
+			it.AckBy, it.noticeID = r.GetAcknowledgeBy(), id
+			if p.delivered == nil {
+				p.delivered = map[string]Item{}
+			}
+			p.delivered[id] = Item{Event: idx, Agency: r.GetRecipient(), Counterpart: e.By, Record: e.Record, At: p.clk.Now(), Day: p.day(p.clk.Now())}
+		}
 		if r.GetFailure() == nil && kind != "unspecified" {
 			reached[r.GetRecipient()] = true
 			p.passedOnDone(e.By, r.GetRefersTo())

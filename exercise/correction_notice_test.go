@@ -1,0 +1,65 @@
+package exercise_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/liaison-gateway/liaison/exercise"
+)
+
+// TestCorrectionRequiredNotice: a correction that moves the release date
+// carries a required notice the recipient must acknowledge in time
+// (NoticeResult.notice_id), tracked by the gateway as a Notify's. The
+// report shows it as it shows a Notify's: the deadline on the holder's
+// row, the escalation and the late acknowledgement in the recipient's
+// timeline, and the gap of a notice acknowledged after its deadline. It
+// showed none of them: the police acknowledging two weeks late read as in
+// order.
+func TestCorrectionRequiredNotice(t *testing.T) {
+	t.Parallel()
+	eng, err := engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := exercise.Parse([]byte(`name: a corrected release date
+start: "2026-09-01"
+end_day: 100
+subject: {category: convicted, in_custody: true, release_date: "2026-12-15", probation_until: "2029-12-15", municipality: Aarhus, country: DK}
+agencies:
+  - {id: dk-prison-east, kind: prison, jurisdiction: DK, holds: [release_notice]}
+  - {id: dk-police-aarhus, kind: police, jurisdiction: DK, areas: [Aarhus]}
+events:
+  - {day: 30, action: notify, by: dk-prison-east, event: release_date_set, to_competent: [police], purpose: risk_management}
+  - {day: 31, action: acknowledge, by: dk-police-aarhus}
+  - {day: 70, action: update, subject: {release_date: "2026-12-22"}}
+  - {day: 70, action: correct, by: dk-prison-east, record: release_notice}
+  - {day: 85, action: acknowledge, by: dk-police-aarhus}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, eng, s)
+	var sent, escalated, late bool
+	for _, it := range r.Items {
+		switch {
+		case it.Agency == "dk-prison-east" && it.What == "sent" && it.Counterpart == "dk-police-aarhus":
+			sent = it.AckBy != ""
+		case it.Agency == "dk-police-aarhus" && strings.HasPrefix(it.Text, "escalated to its duty role: required notice of release_date_changed"):
+			escalated = true
+		case it.Agency == "dk-police-aarhus" && strings.HasPrefix(it.Text, "did not acknowledge in time the required notice of release_date_changed"):
+			late = true
+		}
+	}
+	if !sent || !escalated || !late {
+		t.Errorf("the correction's required notice: deadline on the holder's row %v, escalated %v, overdue %v in the timelines; want all three:\n%s", sent, escalated, late, r.Markdown())
+	}
+	gap := ""
+	for _, g := range r.Gaps {
+		if strings.HasPrefix(g.Key, "notice/dk-police-aarhus/release_date_changed/") {
+			gap = g.Text
+		}
+	}
+	if !strings.HasPrefix(gap, "required notice acknowledged late: dk-police-aarhus acknowledged the notice of release_date_changed from dk-prison-east (day 70") {
+		t.Errorf("gap %q, want the correction's notice acknowledged late (day 85, due day 72); gaps: %v", gap, r.Gaps)
+	}
+}
