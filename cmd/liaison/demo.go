@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -53,9 +54,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprint(fs.Output(), demoUsage)
 		fs.PrintDefaults()
 	}
-	dir := fs.String("dir", "", "data `directory`, kept afterwards with the checkpoint verifier key (verifier.key) and an export of the log (export/); empty means a temporary one, removed at the end")
-	exportDir := fs.String("export", "", "also export the audit log to this `folder`, in the format of an export for a supervisory authority (with -dir, instead of DIR/export)")
+	dir := fs.String("dir", "", "data `directory`, new or empty, kept afterwards with the checkpoint verifier key (verifier.key) and an export of the log (export/); empty means a temporary one, removed at the end")
+	exportDir := fs.String("export", "", "also export the audit log to this `folder`, new or empty, in the format of an export for a supervisory authority (with -dir, instead of DIR/export)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("demo: unexpected argument %q (the commands: cross-border)", fs.Arg(0))
+	}
+	if err := demoFolderUnused("demo", "-dir", *dir); err != nil {
+		return err
+	}
+	if err := demoFolderUnused("demo", "-export", *exportDir); err != nil {
 		return err
 	}
 	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir, kept: *dir != "", clock: newDemoClock()}
@@ -70,6 +81,28 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	return d.run(ctx, *dir)
+}
+
+// demoFolderUnused refuses, before anything is played, a folder a demo's
+// flag names that exists and is not empty: the demo writes a new audit
+// log, keys and certificates there, and a previous demo's would make it
+// fail half-way (its case exists already) after appending entries, dated
+// days before the earlier run's, to the log kept for a look. "" (none
+// named) and a folder not yet made are fine.
+func demoFolderUnused(cmd, flag, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	ents, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s: %s %s: %v", cmd, flag, dir, err)
+	case len(ents) > 0:
+		return fmt.Errorf("%s: %s %s is not empty (a previous demo's data?): name a new or empty folder", cmd, flag, dir)
+	}
+	return nil
 }
 
 type demo struct {

@@ -60,13 +60,16 @@ func runCrossBorderDemo(ctx context.Context, args []string, stdout, stderr io.Wr
 		fmt.Fprint(fs.Output(), crossBorderUsage)
 		fs.PrintDefaults()
 	}
-	dir := fs.String("dir", "", "data `directory`, kept afterwards (dk/ and nl/: certificates, registry, audit database, gateway log); empty means a temporary one, removed at the end")
+	dir := fs.String("dir", "", "data `directory`, new or empty, kept afterwards (dk/ and nl/: certificates, registry, audit database, gateway log); empty means a temporary one, removed at the end")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return fmt.Errorf("demo cross-border: unexpected argument %q", fs.Arg(0))
+	}
+	if err := demoFolderUnused("demo cross-border", "-dir", *dir); err != nil {
+		return err
 	}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "liaison-demo-cross-border-")

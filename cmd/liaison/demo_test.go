@@ -62,3 +62,40 @@ func TestDemoShowsHowToCheckItsLog(t *testing.T) {
 		t.Errorf("liaison %s on a changed export: %v, want an entry that does not match\n%s", line, err, &vout)
 	}
 }
+
+// TestDemoRefusesUsedFolders: a demo keeps its data in a folder of its
+// own. Run again with the same -dir, it failed half-way ("a case
+// NL-ZVH-RTM-0107 exists already", or the cross-border demo's missing
+// notice) after appending entries dated days before the first run's to the
+// log kept for a look; -export into a folder that holds something failed
+// only after the whole scenario; and an argument that is not a command
+// ran the demo anyway. Each is refused before anything starts, naming the
+// flag and the folder, and the kept log is left as it was.
+func TestDemoRefusesUsedFolders(t *testing.T) {
+	used := t.TempDir()
+	db := filepath.Join(used, "audit.db")
+	if err := os.WriteFile(db, []byte("a previous demo's log"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"demo", "-dir", used}, "demo: -dir " + used + " is not empty"},
+		{[]string{"demo", "-export", used}, "demo: -export " + used + " is not empty"},
+		{[]string{"demo", "cross-border", "-dir", used}, "demo cross-border: -dir " + used + " is not empty"},
+		{[]string{"demo", "crossborder"}, `demo: unexpected argument "crossborder"`},
+	} {
+		var out bytes.Buffer
+		err := run(t.Context(), tt.args, &out, &out)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("liaison %s: %v, want an error starting %q", strings.Join(tt.args, " "), err, tt.want)
+		}
+		if strings.Contains(out.String(), "Liaison demo") {
+			t.Errorf("liaison %s started the demo:\n%s", strings.Join(tt.args, " "), &out)
+		}
+	}
+	if b, _ := os.ReadFile(db); string(b) != "a previous demo's log" {
+		t.Errorf("the kept audit.db was changed: %q", b)
+	}
+}
