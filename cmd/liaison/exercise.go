@@ -76,16 +76,27 @@ func runExercise(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	load := func(dir, what string) (*policies.Engine, error) {
+	// The policy and the candidate are loaded before anything is played,
+	// and an error names the flag and what it named.
+	load := func(flag, dir string) (*policies.Engine, error) {
 		eng, err := (&treeFlags{dir: dir, key: f.key, keyID: f.keyID}).load(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("exercise run: the %s policy does not load: %v", what, err)
+		switch {
+		case err != nil && dir == "":
+			return nil, fmt.Errorf("exercise run: the policy embedded in the binary does not load: %v", err)
+		case err != nil:
+			return nil, fmt.Errorf("exercise run: -%s %s does not load: %v", flag, dir, err)
 		}
 		return eng, nil
 	}
-	eng, err := load(f.policy, "")
+	eng, err := load("policy", f.policy)
 	if err != nil {
 		return err
+	}
+	var ceng *policies.Engine
+	if f.compare != "" {
+		if ceng, err = load("compare", f.compare); err != nil {
+			return err
+		}
 	}
 	rep, err := exercise.Run(ctx, eng, sc)
 	if err != nil {
@@ -94,11 +105,7 @@ func runExercise(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	name := strings.TrimSuffix(filepath.Base(f.fs.Arg(0)), filepath.Ext(f.fs.Arg(0)))
 	files := map[string][]byte{name + ".md": rep.Markdown(), name + ".html": rep.HTML()}
 	out := rep.Markdown()
-	if f.compare != "" {
-		ceng, err := load(f.compare, "candidate")
-		if err != nil {
-			return err
-		}
+	if ceng != nil {
 		crep, err := exercise.Run(ctx, ceng, sc)
 		if err != nil {
 			return err

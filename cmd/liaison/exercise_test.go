@@ -75,3 +75,34 @@ func TestExerciseRun(t *testing.T) {
 		t.Error("a missing scenario file is not an error")
 	}
 }
+
+// TestExerciseRunNamesThePolicyThatDoesNotLoad: a policy or a candidate
+// that does not load is named by its flag, before anything is played. The
+// error said "the  policy does not load" (an empty word for -policy), and
+// a candidate that does not load was found only after the whole scenario
+// had been played on the base policy (it is now loaded first).
+func TestExerciseRunNamesThePolicyThatDoesNotLoad(t *testing.T) {
+	scenario := filepath.Join("..", "..", "exercise", "testdata", "dk-release.yaml")
+	missing := filepath.Join(t.TempDir(), "no-such-policy")
+	bundle := filepath.Join(t.TempDir(), "p.tar.gz")
+	if err := os.WriteFile(bundle, []byte("not a bundle"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "-policy", missing, scenario}, "exercise run: -policy " + missing + " does not load: "},
+		{[]string{"run", "-compare", missing, scenario}, "exercise run: -compare " + missing + " does not load: "},
+		{[]string{"run", "-compare", bundle, scenario}, "exercise run: -compare " + bundle + " does not load: " + bundle + " is a bundle: -verification-key is required"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := runExercise(t.Context(), tt.args, &stdout, &stderr)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("exercise %s: %v, want an error starting %q", strings.Join(tt.args, " "), err, tt.want)
+		}
+		if stdout.Len() > 0 {
+			t.Errorf("exercise %s printed a report:\n%s", strings.Join(tt.args, " "), &stdout)
+		}
+	}
+}
