@@ -152,7 +152,9 @@ func Run(ctx context.Context, eng *policies.Engine, s *Scenario) (*Report, error
 		return nil, err
 	}
 	p.expectations()
-	p.unacknowledged()
+	if err := p.unacknowledged(ctx); err != nil {
+		return nil, err
+	}
 	p.notPassedOn()
 	p.assumptions()
 	slices.SortStableFunc(p.r.Items, func(a, b Item) int { return a.At.Compare(b.At) })
@@ -210,15 +212,66 @@ type oblig struct {
 }
 
 // unacknowledged adds a gap for every obligation notice not acknowledged
-// when the exercise ends.
-func (p *player) unacknowledged() {
+// when the exercise ends. A notice a later one replaced before it was
+// acknowledged (a second correction of the record) is closed by the
+// gateway and can no longer be acknowledged: it is none, and its
+// recipient's timeline says so.
+func (p *player) unacknowledged(ctx context.Context) error {
+	sup, err := p.superseded(ctx)
+	if err != nil {
+		return err
+	}
 	for _, o := range p.obligOrder {
 		if o.acked {
+			continue
+		}
+		if by, ok := sup[o.index]; ok {
+			later := fmt.Sprintf("a later notice (day %d)", p.day(by.Sent))
+			if l := p.obligs[fmt.Sprintf("%s/%d", o.agency, by.Index)]; l != nil {
+				later = fmt.Sprintf("the %s notice of %s (day %d)", l.kind, l.record, l.day)
+			}
+			p.add(Item{Event: -1, At: by.Sent, Agency: o.agency, What: "notice", Counterpart: o.holder, Record: o.record,
+				Text: fmt.Sprintf("no longer has to acknowledge the %s notice of %s (day %d): %s replaced it before it was acknowledged", o.kind, o.record, o.day, later)})
 			continue
 		}
 		p.gap(fmt.Sprintf("obligation/%s/%s/%s/%s/%d", o.agency, o.kind, o.holder, o.record, o.day),
 			fmt.Sprintf("obligation notice not acknowledged when the exercise ends: %s, the %s notice of %s from %s (day %d)", o.agency, o.kind, o.record, o.holder, o.day))
 	}
+	return nil
+}
+
+// superseded are the obligation notices a later notice replaced before
+// they were acknowledged, by audit index: the later notice, as the
+// gateway's store records them (audit.SentNotice.SupersededBy).
+func (p *player) superseded(ctx context.Context) (map[int64]audit.SentNotice, error) {
+	// The store's projection of the log follows it when the gateway next
+	// needs it: bring it up to the log's end first.
+	if err := audit.SyncAftercare(ctx, p.st.alog, p.st.store); err != nil {
+		return nil, fmt.Errorf("exercise: the obligation notices sent: %v", err)
+	}
+	var all []audit.SentNotice
+	for after := int64(-1); ; {
+		page, err := p.st.store.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, After: after, Limit: 1000})
+		if err != nil {
+			return nil, fmt.Errorf("exercise: the obligation notices sent: %v", err)
+		}
+		all = append(all, page...)
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].Index
+	}
+	byIndex := map[int64]audit.SentNotice{}
+	for _, n := range all {
+		byIndex[n.Index] = n
+	}
+	out := map[int64]audit.SentNotice{}
+	for _, n := range all {
+		if n.SupersededBy >= 0 {
+			out[n.Index] = byIndex[n.SupersededBy]
+		}
+	}
+	return out, nil
 }
 
 // notPassedOn adds a gap for every onward release an agency was told
@@ -480,7 +533,16 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 		if err != nil {
 			return err
 		}
+		// One a later notice replaced can no longer be acknowledged: the
+		// later one is the one to acknowledge (unacknowledged says so).
+		sup, err := p.superseded(ctx)
+		if err != nil {
+			return err
+		}
 		for _, ob := range due {
+			if _, ok := sup[ob.index]; ok {
+				continue
+			}
 			it := Item{Event: idx, Agency: e.By, What: "notice", Counterpart: ob.holder, Record: ob.record}
 			_, err := liaisonv1.NewAftercareClient(c).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: ob.index, Done: ob.obligation, Note: why})
 			switch {

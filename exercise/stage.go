@@ -83,6 +83,7 @@ type stage struct {
 	iss   map[string]*devpki.Issuer
 	srv   *gateway.Server
 	alog  *audit.Log
+	store audit.AftercareStore
 	addr  string
 	stops []func()
 	conns map[string]*grpc.ClientConn // by agency and role
@@ -197,6 +198,7 @@ func startStage(ctx context.Context, eng *policies.Engine, s *Scenario, holds ma
 		return nil, err
 	}
 	st.stops = append(st.stops, func() { store.Close() })
+	st.store = store
 	skey, _, err := note.GenerateKey(seedReader(seed, "audit signer"), "exercise.liaison.test")
 	if err != nil {
 		return nil, err
