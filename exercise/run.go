@@ -50,7 +50,6 @@ type Item struct {
 	AckBy      string
 	noticeID   string
 	auditIndex int64  // of the release, for an onward disclose's provenance
-	validUntil string // the basis's last day, for the expiry timers
 	Text       string // for case, notice and sent items
 	Note       string
 }
@@ -367,7 +366,11 @@ func (p *player) timersUntil(ctx context.Context, t time.Time) error {
 			}
 		}
 		expiry := false
-		for _, v := range p.validUntils() {
+		ends, err := p.validUntils(ctx)
+		if err != nil {
+			return err
+		}
+		for _, v := range ends {
 			d, err := time.Parse(time.DateOnly, v)
 			if err != nil {
 				continue
@@ -481,7 +484,7 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 		it := base
 		it.Agency, it.What, it.Outcome = e.By, "received", word(rel.GetOutcome(), "OUTCOME_")
 		it.Basis, it.Citation, it.Conditions = rel.GetLegalBasis().GetId(), rel.GetLegalBasis().GetCitation(), rel.GetConditions()
-		it.validUntil, it.auditIndex = rel.GetLegalBasis().GetValidUntil(), rel.GetAuditIndex()
+		it.auditIndex = rel.GetAuditIndex()
 		p.add(it)
 	case "match":
 		var types []liaisonv1.RecordType
@@ -755,7 +758,7 @@ func (p *player) roles(e Event) []*liaisonv1.RecipientRole {
 func (p *player) result(base Item, r *liaisonv1.RecipientResult) {
 	it := base
 	it.Agency, it.Outcome = r.GetRecipient(), word(r.GetOutcome(), "OUTCOME_")
-	it.Basis, it.Citation, it.validUntil = r.GetLegalBasis().GetId(), r.GetLegalBasis().GetCitation(), r.GetLegalBasis().GetValidUntil()
+	it.Basis, it.Citation = r.GetLegalBasis().GetId(), r.GetLegalBasis().GetCitation()
 	it.Conditions, it.Reasons = r.GetConditions(), r.GetReasons()
 	it.AckBy, it.noticeID, it.auditIndex = r.GetAcknowledgeBy(), r.GetNoticeId(), r.GetAuditIndex()
 	// Each recipient's delivery is decided for its route's purpose (the
@@ -1060,17 +1063,26 @@ func (p *player) assumptions() {
 // report leaves out (they depend on the order of concurrent appends).
 var entriesRE = regexp.MustCompile(` \(entr(?:y|ies) [0-9, ]+\)`)
 
-// validUntils are the last days of the bases something was released
-// under, sorted.
-func (p *player) validUntils() []string {
+// validUntils are the last days of the bases of the releases still open,
+// sorted, as the gateway's store tracks them: a correction that moves the
+// basis's end (a new release date, a longer probation) moves them, and a
+// release withdrawn, corrected or told of its end has none any more.
+func (p *player) validUntils(ctx context.Context) ([]string, error) {
+	if err := audit.SyncAftercare(ctx, p.st.alog, p.st.store); err != nil {
+		return nil, fmt.Errorf("exercise: the releases tracked: %v", err)
+	}
+	open, err := p.st.store.DueReleases(ctx, "9999-12-31", 1<<20)
+	if err != nil {
+		return nil, fmt.Errorf("exercise: the releases tracked: %v", err)
+	}
 	var vs []string
-	for _, it := range p.r.Items {
-		if it.What == "received" && it.validUntil != "" && !slices.Contains(vs, it.validUntil) {
-			vs = append(vs, it.validUntil)
+	for _, r := range open {
+		if r.ValidUntil != "" && !slices.Contains(vs, r.ValidUntil) {
+			vs = append(vs, r.ValidUntil)
 		}
 	}
 	slices.Sort(vs)
-	return vs
+	return vs, nil
 }
 
 // obligations adds the obligation notices (expiry of a basis, from the
