@@ -255,13 +255,17 @@ func TestParseNamesTheField(t *testing.T) {
 		{head + "events:\n  - {day: 1, action: acknowledge, by: b, record: release_notice}\n", "events[0].record"},
 		{head + "events:\n  - {day: 1, action: withdraw, by: a, record: release_notice, to: [b]}\n", "events[0].to"},
 		// The person's identifier is never printed: the free text the
-		// report shows (the title, a note, a case id, an expectation's
-		// name) may not name it, spelt as the gateway finds it.
+		// report shows (the title, a note, a case id or kind, an
+		// expectation's name) may not name it, spelt as the gateway finds
+		// it.
 		{"name: x EX-0001\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "name"},
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, note: \"EX-0001 is out.\"}\n", "events[0].note"},
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, note: \"ex 0001 is out.\"}\n", "events[0].note"},
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {id: SYN-DK-7777, category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\nevents:\n  - {day: 1, action: update, subject: {in_custody: false}, note: \"syn-dk-7777 released\"}\n", "events[0].note"},
 		{head + "events:\n  - {day: 1, action: open_case, by: b, case: case-EX-0001, kind: dk.ksp}\n", "events[0].case"},
+		// An open_case's kind, which the report prints refused or not
+		// ("refused: opened case C-1 (EX-0001)").
+		{head + "events:\n  - {day: 1, action: open_case, by: b, case: C-1, kind: EX-0001}\n", "events[0].kind"},
 		{head + "expect:\n  - {name: police know EX-0001, agency: b, record: release_notice, by_day: 3}\n", "expect[0].name"},
 		// Events are played by day: a case used on a day before the one
 		// it is opened on is not opened yet, whatever the order written.

@@ -404,6 +404,11 @@ func (s *Scenario) check() error {
 		if gateway.Mentions(e.Note, id) {
 			return fmt.Errorf("%s: %s", f("note"), namesSubject)
 		}
+		// An open_case's kind is printed too ("opened case C1 (nl.zvh)"),
+		// refused or not.
+		if gateway.Mentions(e.Kind, id) {
+			return fmt.Errorf("%s: %s", f("kind"), namesSubject)
+		}
 		for j, k := range e.ToCompetent {
 			if !slices.Contains(kinds, k) {
 				return fmt.Errorf("events[%d].to_competent[%d]: %q, want one of %s", i, j, k, strings.Join(kinds, ", "))

@@ -23,8 +23,8 @@ SQLite store, keys derived from the scenario, the scenario's agencies as its
 registry) on a simulated clock that runs the gateway's notice timers between
 events. Nothing leaves the machine and nothing is kept. A scenario with a
 mistake is refused before anything is played, naming the field; so is one
-whose title, notes, case ids or expectations name the person's identifier
-(subject.id), which no report prints.
+whose title, notes, case ids, case kinds or expectations name the person's
+identifier (subject.id), which no report prints.
 
 It prints, and with -out writes as Markdown and as a self-contained HTML page,
 a timeline per agency (what it learned, when, in which form, under which
