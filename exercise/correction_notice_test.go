@@ -1,6 +1,7 @@
 package exercise_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -61,5 +62,62 @@ events:
 	}
 	if !strings.HasPrefix(gap, "required notice acknowledged late: dk-police-aarhus acknowledged the notice of release_date_changed from dk-prison-east (day 70") {
 		t.Errorf("gap %q, want the correction's notice acknowledged late (day 85, due day 72); gaps: %v", gap, r.Gaps)
+	}
+}
+
+// TestCorrectionMeetsEventExpectation: the recipient of a correction that
+// moves the release date learns the new date from it, with the required
+// notice of release_date_changed, as from a Notify of the change (no
+// separate Notify is needed). An expectation that it learns of that event
+// is met by the correction when acknowledged in time; the report said it
+// "never received the notice of release_date_changed".
+func TestCorrectionMeetsEventExpectation(t *testing.T) {
+	t.Parallel()
+	eng, err := engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		ackDay int
+		gap    string
+	}{
+		{71, ""},
+		{85, "dk-police-aarhus did not acknowledge the notice of release_date_changed in time"},
+	} {
+		t.Run(fmt.Sprint("acknowledged on day ", tt.ackDay), func(t *testing.T) {
+			t.Parallel()
+			s, err := exercise.Parse([]byte(fmt.Sprintf(`name: a corrected release date, expected
+start: "2026-09-01"
+end_day: 100
+subject: {category: convicted, in_custody: true, release_date: "2026-12-15", probation_until: "2029-12-15", municipality: Aarhus, country: DK}
+agencies:
+  - {id: dk-prison-east, kind: prison, jurisdiction: DK, holds: [release_notice]}
+  - {id: dk-police-aarhus, kind: police, jurisdiction: DK, areas: [Aarhus]}
+events:
+  - {day: 30, action: notify, by: dk-prison-east, event: release_date_set, to_competent: [police], purpose: risk_management}
+  - {day: 31, action: acknowledge, by: dk-police-aarhus}
+  - {day: 70, action: update, subject: {release_date: "2026-12-22"}}
+  - {day: 70, action: correct, by: dk-prison-east, record: release_notice}
+  - {day: %d, action: acknowledge, by: dk-police-aarhus}
+expect:
+  - {name: police know the new date, agency: dk-police-aarhus, event: release_date_changed, by_day: 90, form: full, acknowledged: true}
+`, tt.ackDay)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := run(t, eng, s)
+			got := ""
+			for _, g := range r.Gaps {
+				if g.Key == "expect/0" {
+					got = g.Text
+				}
+			}
+			switch {
+			case tt.gap == "" && got != "":
+				t.Errorf("gap %q: the correction told the police of the new date, acknowledged in time", got)
+			case tt.gap != "" && !strings.HasSuffix(got, tt.gap):
+				t.Errorf("gap %q, want one ending %q", got, tt.gap)
+			}
+		})
 	}
 }

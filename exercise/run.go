@@ -173,6 +173,10 @@ type player struct {
 	// delivered are the required notices delivered, by id: the item that
 	// delivered them.
 	delivered map[string]Item
+	// byCorrection are the notices of an event (a moved release date)
+	// that corrections delivered with a required notice: the recipient
+	// learned the event so, and its timeline shows the correction notice.
+	byCorrection []Item
 	// timersRan is the last due time the timers ran for; aftercareRan
 	// the last day the expiry timers ran for.
 	timersRan, aftercareRan time.Time
@@ -658,7 +662,16 @@ func (p *player) aftercare(ctx context.Context, idx int, e Event, base Item, why
 			if p.delivered == nil {
 				p.delivered = map[string]Item{}
 			}
-			p.delivered[id] = Item{Event: idx, Agency: r.GetRecipient(), Counterpart: e.By, Record: e.Record, At: p.clk.Now(), Day: p.day(p.clk.Now())}
+			// The recipient learns the event of the notice (the new release
+			// date) from the correction, as it would from a Notify of it: an
+			// expectation of that event is met by it (expectations).
+			ns, err := p.st.alog.Notices(ctx, audit.NoticeFilter{ID: id})
+			if err != nil || len(ns) != 1 {
+				return fmt.Errorf("the required notice of the correction to %s: %v", r.GetRecipient(), err)
+			}
+			got := Item{Event: idx, Agency: r.GetRecipient(), What: "received", Action: e.Action, Counterpart: e.By, Record: e.Record,
+				SubjectEvt: ns[0].EventType, Outcome: word(r.GetOutcome(), "OUTCOME_"), AckBy: it.AckBy, noticeID: id, At: p.clk.Now(), Day: p.day(p.clk.Now())}
+			p.delivered[id], p.byCorrection = got, append(p.byCorrection, got)
 		}
 		if r.GetFailure() == nil && kind != "unspecified" {
 			reached[r.GetRecipient()] = true
@@ -960,8 +973,9 @@ func (p *player) expectations() {
 		}
 		var best *Item
 		met := false
-		for j := range p.r.Items {
-			it := &p.r.Items[j]
+		learned := slices.Concat(p.r.Items, p.byCorrection)
+		for j := range learned {
+			it := &learned[j]
 			if it.Agency != x.Agency || it.What != "received" || (x.Record != "" && it.Record != x.Record) || (x.Event != "" && it.SubjectEvt != x.Event) {
 				continue
 			}
