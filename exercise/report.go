@@ -267,6 +267,11 @@ func summary(it *Item) string {
 		if len(it.Conditions) > 0 {
 			s += "; conditions " + strings.Join(it.Conditions, ", ")
 		}
+	case it.What == "sent":
+		s = it.Text
+		if len(it.Reasons) > 0 {
+			s += " (" + strings.Join(it.Reasons, ", ") + ")"
+		}
 	case strings.HasPrefix(it.row().What, "match"):
 		s = strings.ReplaceAll(it.What, "_", "-") + " (" + strings.Join(it.Reasons, ", ") + ")"
 	default:
@@ -286,15 +291,21 @@ func Compare(base, cand *Report) *Comparison {
 	index := func(items []Item) (map[string]*Item, []string) {
 		m := map[string]*Item{}
 		var keys []string
+		seen := map[string]int{}
 		for i := range items {
 			it := &items[i]
 			if !it.delivery() {
 				continue
 			}
-			if _, ok := m[it.key()]; !ok {
-				keys = append(keys, it.key())
-				m[it.key()] = it
+			// The second item of a key (a correction of two releases to
+			// one recipient) is compared with the other run's second.
+			k := it.key()
+			if n := seen[k]; n > 0 {
+				k = fmt.Sprintf("%s#%d", k, n)
 			}
+			seen[it.key()]++
+			keys = append(keys, k)
+			m[k] = it
 		}
 		return m, keys
 	}
@@ -319,11 +330,17 @@ func Compare(base, cand *Report) *Comparison {
 		if it.SubjectEvt != "" {
 			exch += " " + it.SubjectEvt
 		}
-		exch = fmt.Sprintf("%s %s from %s", exch, it.Record, it.Counterpart)
+		// A correction or withdrawal is the holder's item, naming the
+		// recipient: the change is the recipient's, from the holder.
+		agency, from := it.Agency, it.Counterpart
+		if it.What == "sent" {
+			agency, from = it.Counterpart, it.Agency
+		}
+		exch = fmt.Sprintf("%s %s from %s", exch, it.Record, from)
 		if it.Purpose != "" {
 			exch += ", for " + it.Purpose
 		}
-		c.Changes = append(c.Changes, Change{Day: it.Day, Agency: it.Agency, Exchange: exch, Base: summary(x), Candidate: summary(y)})
+		c.Changes = append(c.Changes, Change{Day: it.Day, Agency: agency, Exchange: exch, Base: summary(x), Candidate: summary(y)})
 	}
 	slices.SortStableFunc(c.Changes, func(a, b Change) int { return a.Day - b.Day })
 	diff := func(a, b []Gap) []Gap {

@@ -69,10 +69,12 @@ func (it Item) Form() string {
 }
 
 // delivery says whether the item is the outcome of an exchange for the
-// agency (what compare compares).
+// agency (what compare compares), or what a correction or withdrawal
+// sent one recipient (sent: the corrected record, a withdrawal instead,
+// or nothing).
 func (it Item) delivery() bool {
 	switch it.What {
-	case "received", "withheld", "refused", "failed", "hit", "no_hit", "unavailable", "denied":
+	case "received", "withheld", "refused", "failed", "hit", "no_hit", "unavailable", "denied", "sent":
 		return true
 	}
 	return false
