@@ -65,6 +65,11 @@ func runExercise(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := f.fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	if f.fs.NArg() > 1 && strings.HasPrefix(f.fs.Arg(1), "-") {
+		// Go's flags end at the first argument that is not one: a flag
+		// written after the file would be taken for a second file.
+		return fmt.Errorf("exercise run: %s after the scenario file: flags go before it (liaison exercise run [flags] SCENARIO)", f.fs.Arg(1))
+	}
 	if f.fs.NArg() != 1 {
 		return errors.New("exercise run: give one scenario file")
 	}

@@ -76,12 +76,14 @@ func TestExerciseRun(t *testing.T) {
 	}
 }
 
-// TestExerciseRunNamesThePolicyThatDoesNotLoad: a policy or a candidate
-// that does not load is named by its flag, before anything is played. The
-// error said "the  policy does not load" (an empty word for -policy), and
-// a candidate that does not load was found only after the whole scenario
-// had been played on the base policy (it is now loaded first).
-func TestExerciseRunNamesThePolicyThatDoesNotLoad(t *testing.T) {
+// TestExerciseRunErrorsNameTheProblem: a policy or a candidate that does
+// not load is named by its flag, before anything is played. The error
+// said "the  policy does not load" (an empty word for -policy), and a
+// candidate that does not load was found only after the whole scenario
+// had been played on the base policy (it is now loaded first). A flag
+// written after the scenario file was reported as "give one scenario
+// file".
+func TestExerciseRunErrorsNameTheProblem(t *testing.T) {
 	scenario := filepath.Join("..", "..", "exercise", "testdata", "dk-release.yaml")
 	missing := filepath.Join(t.TempDir(), "no-such-policy")
 	bundle := filepath.Join(t.TempDir(), "p.tar.gz")
@@ -95,6 +97,8 @@ func TestExerciseRunNamesThePolicyThatDoesNotLoad(t *testing.T) {
 		{[]string{"run", "-policy", missing, scenario}, "exercise run: -policy " + missing + " does not load: "},
 		{[]string{"run", "-compare", missing, scenario}, "exercise run: -compare " + missing + " does not load: "},
 		{[]string{"run", "-compare", bundle, scenario}, "exercise run: -compare " + bundle + " does not load: " + bundle + " is a bundle: -verification-key is required"},
+		// A flag after the file is not taken for a second file.
+		{[]string{"run", scenario, "-out", missing}, "exercise run: -out after the scenario file: flags go before it"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := runExercise(t.Context(), tt.args, &stdout, &stderr)
