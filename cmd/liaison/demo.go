@@ -116,6 +116,9 @@ type demo struct {
 	// clock is the gateway's: the Safety House scenario runs over three
 	// days, ending now.
 	clock *demoClock
+	// policies is a policy directory instead of the embedded policies
+	// (tests only: liaison demo plays the embedded default).
+	policies string
 }
 
 func (d *demo) say(format string, args ...any) {
@@ -156,6 +159,7 @@ func (d *demo) run(ctx context.Context, dir string) error {
 		Audience:  "liaison",
 		Logger:    slog.New(slog.NewJSONHandler(logFile, nil)),
 		Now:       d.clock.Now,
+		Policies:  d.policies,
 	})
 	if err != nil {
 		return err
@@ -332,6 +336,9 @@ func (d *demo) riskAssessment(ctx context.Context, agency, officer, kind string,
 			if ei, ok := det.(*errdetails.ErrorInfo); ok {
 				reason = ei.GetReason()
 			}
+		}
+		if reason != "ASSESSMENT_TO_NGO" {
+			return fmt.Errorf("demo: NGO request refused with reason %q, want ASSESSMENT_TO_NGO", reason)
 		}
 		d.say("gateway             DENIED (%s, %s): %s", st.Code(), reason, st.Message())
 		fmt.Fprintln(d.out)

@@ -112,8 +112,8 @@ func (d *demo) safetyHouse(ctx context.Context) error {
 	}
 	nc, _ := client(ngo)
 	_, err = nc.cases.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: demoCase, Agency: "nl-police-amsterdam", Justification: "They know the family."})
-	if st := status.Convert(err); st.Code() != codes.PermissionDenied {
-		return fmt.Errorf("demo: an invitation by a member that is not the lead: %v, want PermissionDenied", err)
+	if st := status.Convert(err); st.Code() != codes.PermissionDenied || reasonOf(err) != "NOT_CASE_LEAD" {
+		return fmt.Errorf("demo: an invitation by a member that is not the lead: %v, want PermissionDenied, NOT_CASE_LEAD", err)
 	}
 	d.say("%-19s -> InviteMember nl-police-amsterdam: DENIED (%s): %s", ngo.agency, reasonOf(err), status.Convert(err).Message())
 	fmt.Fprintln(d.out)
@@ -146,6 +146,18 @@ func (d *demo) safetyHouse(ctx context.Context) error {
 	}
 	d.say("gateway             routed event %s to %d agencies, each decided and logged on its own:", nr.GetEventId(), len(nr.GetResults()))
 	var councilNotice string
+	// Every member is told, each under the Safety House's basis, and the
+	// lead and the competent police must acknowledge.
+	wantNotified := map[string]bool{council.agency: true, police.agency: true, probation.agency: false, ngo.agency: false} // agency: notice required
+	if len(nr.GetResults()) != len(wantNotified) {
+		return fmt.Errorf("demo: notify reached %d agencies, want %d", len(nr.GetResults()), len(wantNotified))
+	}
+	for _, r := range nr.GetResults() {
+		required, ok := wantNotified[r.GetRecipient()]
+		if !ok || r.GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE || (r.GetNoticeId() != "") != required {
+			return fmt.Errorf("demo: notify to %s: outcome %v, notice %q; want DISCLOSE, a required notice %v", r.GetRecipient(), r.GetOutcome(), r.GetNoticeId(), required)
+		}
+	}
 	for _, r := range nr.GetResults() {
 		var routes []string
 		for _, rt := range r.GetRoutes() {
@@ -228,6 +240,9 @@ func (d *demo) safetyHouse(ctx context.Context) error {
 		if n.GetEscalated() != "" {
 			escalated++
 		}
+	}
+	if len(all.GetNotices()) != 2 || escalated != 1 || len(late.GetNotices()) != 0 {
+		return fmt.Errorf("demo: ListNotices: %d required notices, %d escalated, %d late; want 2, 1 and 0", len(all.GetNotices()), escalated, len(late.GetNotices()))
 	}
 	d.say("auditor             -> ListNotices: %d required notices, %d escalated, %d not acknowledged in time", len(all.GetNotices()), escalated, len(late.GetNotices()))
 	fmt.Fprintln(d.out)

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/liaison-gateway/liaison/policies"
 )
 
 // TestDemoShowsHowToCheckItsLog runs the demo with a kept data folder: it
@@ -97,5 +101,35 @@ func TestDemoRefusesUsedFolders(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(db); string(b) != "a previous demo's log" {
 		t.Errorf("the kept audit.db was changed: %q", b)
+	}
+}
+
+// TestDemoChecksWhatItPrints: the demo exits 0 only if every outcome is
+// the expected one. Under a policy that refuses the NGO for another reason
+// than the embedded one's, it printed the refusal and went on.
+func TestDemoChecksWhatItPrints(t *testing.T) {
+	pol := t.TempDir()
+	err := fs.WalkDir(policies.Embedded(), ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || strings.HasSuffix(p, "_test.rego") || !strings.HasSuffix(p, ".rego") {
+			return err
+		}
+		b, err := fs.ReadFile(policies.Embedded(), p)
+		if err != nil {
+			return err
+		}
+		b = bytes.ReplaceAll(b, []byte(`"ASSESSMENT_TO_NGO"`), []byte(`"NGO_REFUSED"`))
+		if err := os.MkdirAll(filepath.Join(pol, filepath.Dir(p)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(pol, p), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	d := &demo{out: &out, start: time.Now(), clock: newDemoClock(), policies: pol}
+	err = d.run(t.Context(), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), `refused with reason "NGO_REFUSED", want ASSESSMENT_TO_NGO`) {
+		t.Fatalf("demo under a policy refusing the NGO otherwise: %v; want the unexpected reason named\n%s", err, &out)
 	}
 }
