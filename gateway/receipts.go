@@ -71,6 +71,9 @@ func (s *Server) withProvenance(ctx context.Context, rel *liaisonv1.Released, in
 	rel.Provenance = s.provenance(ctx, index, recipient, d)
 }
 
+// opGetReceipt is the operation of GetReceipt's audit_read entries.
+const opGetReceipt = "get_receipt"
+
 // GetReceipt returns a fresh provenance for a release to the caller's
 // agency, against the latest checkpoint. The read is logged.
 func (s *Server) GetReceipt(ctx context.Context, req *liaisonv1.GetReceiptRequest) (*liaisonv1.GetReceiptResponse, error) {
@@ -78,14 +81,17 @@ func (s *Server) GetReceipt(ctx context.Context, req *liaisonv1.GetReceiptReques
 	if err != nil {
 		return nil, err
 	}
+	// A refused call is an entry too (outcome refused, its reason and
+	// field), as a refused call to the Audit service is: asking for the
+	// receipt of a release to another agency is an attempt the log shows.
 	e, err := s.entryAt(ctx, req.GetAuditIndex(), "audit_index")
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.readRefused(ctx, c, opGetReceipt, err)
 	}
 	if !audit.Released(e.Outcome) || len(e.Recipients) != 1 || e.Recipients[0].Agency != c.Agency.ID || e.Detail[audit.DetailReleasedDigest] == "" {
-		return nil, s.statusError(ctx, invalid("audit_index", "is not a release to your agency"))
+		return nil, s.readRefused(ctx, c, opGetReceipt, invalid("audit_index", "is not a release to your agency"))
 	}
-	if err := s.auditRead(ctx, c, "get_receipt", map[string]string{"index": strconv.FormatInt(req.GetAuditIndex(), 10)}); err != nil {
+	if err := s.auditRead(ctx, c, opGetReceipt, map[string]string{"index": strconv.FormatInt(req.GetAuditIndex(), 10)}); err != nil {
 		return nil, s.statusError(ctx, err)
 	}
 	p := s.provenance(ctx, req.GetAuditIndex(), c.Agency.ID, e.Detail[audit.DetailReleasedDigest])

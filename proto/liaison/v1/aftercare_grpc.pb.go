@@ -217,7 +217,11 @@ type AftercareClient interface {
 	// GetReceipt returns a fresh Provenance for a release to the caller's
 	// agency, against a recent checkpoint that covers it (for a receipt lost,
 	// or one that could not be signed when the release was read). The read
-	// is recorded in the log (an audit_read entry).
+	// is recorded in the log (an audit_read entry, detail operation
+	// get_receipt), a refused call too (an index that is not a release to
+	// the caller's agency, or beyond the log: INVALID_ARGUMENT naming
+	// audit_index; the entry's outcome refused, its reason and field, as the
+	// Audit service records one).
 	GetReceipt(ctx context.Context, in *GetReceiptRequest, opts ...grpc.CallOption) (*GetReceiptResponse, error)
 	// ListObligationNotices lists the obligation notices sent (corrections,
 	// withdrawals, expiry notices), by default only the open ones (neither
@@ -495,7 +499,11 @@ type AftercareServer interface {
 	// GetReceipt returns a fresh Provenance for a release to the caller's
 	// agency, against a recent checkpoint that covers it (for a receipt lost,
 	// or one that could not be signed when the release was read). The read
-	// is recorded in the log (an audit_read entry).
+	// is recorded in the log (an audit_read entry, detail operation
+	// get_receipt), a refused call too (an index that is not a release to
+	// the caller's agency, or beyond the log: INVALID_ARGUMENT naming
+	// audit_index; the entry's outcome refused, its reason and field, as the
+	// Audit service records one).
 	GetReceipt(context.Context, *GetReceiptRequest) (*GetReceiptResponse, error)
 	// ListObligationNotices lists the obligation notices sent (corrections,
 	// withdrawals, expiry notices), by default only the open ones (neither
