@@ -1,9 +1,13 @@
 package gateway_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
+	"golang.org/x/text/unicode/norm"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -49,5 +53,70 @@ func TestGetReceiptRefusalIsLogged(t *testing.T) {
 	})
 	if err != nil || len(entries) != 1 || entries[0].Outcome != audit.OutcomeOK || entries[0].Detail["operation"] != "get_receipt" {
 		t.Errorf("GetReceipt of its own release = %v, entries %+v", err, entries)
+	}
+}
+
+// TestUndeclaredOnwardRetyped: the Aarhus police received the prison's
+// release notice with NO_ONWARD_DISCLOSURE. Sending its content on,
+// re-typed (other case, doubled or trailing white space, a decomposed
+// accent, a zero-width space), without naming where it came from, is an
+// undeclared onward disclosure, refused as the record as received is:
+// one deny entry, nothing delivered. Without the fix the fingerprints
+// were of the values byte for byte, so the re-typed copy went out, under
+// the police's own basis, without the prison's conditions.
+func TestUndeclaredOnwardRetyped(t *testing.T) {
+	eachStore(t, testUndeclaredOnwardRetyped)
+}
+
+func testUndeclaredOnwardRetyped(t *testing.T, o stackOptions) {
+	ctx := t.Context()
+	o.serverNow = newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now
+	s := startStack(t, o)
+	rec, attrs := dkRelease(t, s)
+	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := d.GetResults()[0].GetAuditIndex()
+	got := readInbox(t, s, dkPolice, 0)[0].GetReleased().GetRecord()
+	rn := got.GetReleaseNotice()
+	if rn == nil || rn.GetFacility() == "" || rn.GetContactPoint() == "" {
+		t.Fatalf("the police received %v; want the release notice with its facility and contact point", got)
+	}
+	retyped := map[string]func(string) string{
+		"upper case":      strings.ToUpper,
+		"white space":     func(v string) string { return "  " + strings.ReplaceAll(v, " ", "   ") + "\n" },
+		"decomposed":      func(v string) string { return norm.NFD.String(strings.ReplaceAll(v, "Ø", "O\u0338")) + "\u00a0" },
+		"zero-width":      func(v string) string { return strings.Replace(v, " ", " \u200b", 1) },
+		"mixed, in notes": func(v string) string { return strings.ToLower(v) + " " },
+	}
+	before := len(readInbox(t, s, dkSocial, 0))
+	for name, f := range retyped {
+		c := proto.CloneOf(got)
+		n := c.GetReleaseNotice()
+		n.Facility, n.ContactPoint, n.Notes, n.OffenceCategory = f(n.Facility), f(n.ContactPoint), f(n.Notes), f(n.OffenceCategory)
+		for i, lc := range n.LicenceConditions {
+			n.LicenceConditions[i] = f(lc)
+		}
+		err, entries := s.grown(t, func() error {
+			_, err := s.exchange(t, dkPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
+				Record: c, Subject: attrs, Recipients: []string{"dk-social-aarhus"},
+				Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Social services should know of the release.",
+			})
+			return err
+		})
+		st := wantStatus(t, err, codes.PermissionDenied)
+		if errorReason(st) != "UNDECLARED_ONWARD_DISCLOSURE" {
+			t.Errorf("%s: refused with %q (%s); want UNDECLARED_ONWARD_DISCLOSURE", name, errorReason(st), st.Message())
+		}
+		if len(entries) != 1 || entries[0].Outcome != audit.OutcomeDeny || entries[0].Detail["matches_release"] != itoa(release) {
+			t.Errorf("%s: entries = %+v; want one deny entry matching release %d", name, entries, release)
+		}
+	}
+	if n := len(readInbox(t, s, dkSocial, 0)); n != before {
+		t.Errorf("social services' inbox grew by %d items, want none", n-before)
 	}
 }

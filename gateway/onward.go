@@ -3,9 +3,13 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -279,8 +283,42 @@ const minContentLen = 4
 
 // content is what the gateway fingerprints of a record about a person.
 type content struct {
-	record [32]byte   // the whole record
-	fields [][32]byte // each distinct content value
+	record [32]byte // the whole record
+	fields []value  // each distinct content value
+}
+
+// A value is the fingerprint of one content value, taken of its
+// normalised text (normalValue), and, where the value as written differs
+// from it, of the value as written: what gateways before normalising
+// stored, so that content they released is still recognised.
+type value struct {
+	fp, raw [32]byte
+	hasRaw  bool
+}
+
+// fps returns the value's fingerprints.
+func (v value) fps() [][32]byte {
+	if v.hasRaw {
+		return [][32]byte{v.fp, v.raw}
+	}
+	return [][32]byte{v.fp}
+}
+
+// normalValue is the text of a content value that its fingerprint
+// describes: compatibility-normalised (NFKC, so that a decomposed accent,
+// a full-width letter or a ligature is the letter it stands for), without
+// invisible format characters (a zero-width space), in lower case, with
+// every run of white space one space and none at either end. Content
+// passed on is recognised however it was re-typed or re-encoded, as
+// long as its words are the same.
+func normalValue(v string) string {
+	v = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, norm.NFKC.String(v))
+	return strings.Join(strings.Fields(strings.ToLower(v)), " ")
 }
 
 // fingerprint takes the keyed fingerprints of a record's content, bound to
@@ -324,17 +362,29 @@ func (s *Server) fingerprint(subject string, record *liaisonv1.Record) (content,
 	if body, _ := recordBody(record); body != nil {
 		walk(body)
 	}
-	slices.Sort(values)
 	reg := s.registry.Load()
-	for _, v := range slices.Compact(values) {
-		if len(v) < minContentLen || reg.Agencies[v] != nil || reg.Cases[v] != nil {
+	written := map[string]string{} // normalised -> a value as written
+	for _, v := range values {
+		n := normalValue(v)
+		if len(n) < minContentLen || reg.Agencies[v] != nil || reg.Cases[v] != nil || reg.Agencies[n] != nil || reg.Cases[n] != nil {
 			continue // too short, or the name of an agency or a case: shared knowledge, not content
 		}
-		fp, err := s.cfg.Pseudonyms.Fingerprint([]byte("value"), []byte(subject), []byte(v))
-		if err != nil {
+		if w, ok := written[n]; !ok || v < w {
+			written[n] = v
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(written)) {
+		var f value
+		if f.fp, err = s.cfg.Pseudonyms.Fingerprint([]byte("value"), []byte(subject), []byte(n)); err != nil {
 			return c, err
 		}
-		c.fields = append(c.fields, fp)
+		if w := written[n]; w != n {
+			if f.raw, err = s.cfg.Pseudonyms.Fingerprint([]byte("value"), []byte(subject), []byte(w)); err != nil {
+				return c, err
+			}
+			f.hasRaw = true
+		}
+		c.fields = append(c.fields, f)
 	}
 	return c, nil
 }
@@ -357,7 +407,9 @@ func (s *Server) rememberRelease(ctx context.Context, ex *exchange, rel *liaison
 	fps := make([]audit.Fingerprint, 0, 1+len(c.fields))
 	fps = append(fps, audit.Fingerprint{Recipient: rcpt, FP: c.record, RequestID: ex.reqID})
 	for _, f := range c.fields {
-		fps = append(fps, audit.Fingerprint{Recipient: rcpt, FP: f, RequestID: ex.reqID})
+		// The normalised value only: the value as written is looked for
+		// in what gateways stored before they normalised.
+		fps = append(fps, audit.Fingerprint{Recipient: rcpt, FP: f.fp, RequestID: ex.reqID})
 	}
 	ex.fingerprints = fps
 	return nil
@@ -399,7 +451,11 @@ func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, r
 	if err != nil {
 		return nil, err
 	}
-	matches, err := st.MatchFingerprints(ctx, agency, append([][32]byte{c.record}, c.fields...))
+	look := [][32]byte{c.record}
+	for _, f := range c.fields {
+		look = append(look, f.fps()...)
+	}
+	matches, err := st.MatchFingerprints(ctx, agency, look)
 	if err != nil {
 		return nil, fmt.Errorf("%w: fingerprints: %v", audit.ErrUnavailable, err)
 	}
@@ -444,9 +500,11 @@ func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, r
 		}
 	}
 	for _, t := range order {
+		// A value counts once, matched as normalised or as written.
 		record, fields := t.fps[c.record] && !covered[c.record], 0
-		for fp := range t.fps {
-			if fp != c.record && !covered[fp] {
+		for _, f := range c.fields {
+			if slices.ContainsFunc(f.fps(), func(fp [32]byte) bool { return t.fps[fp] }) &&
+				!slices.ContainsFunc(f.fps(), func(fp [32]byte) bool { return covered[fp] }) {
 				fields++
 			}
 		}

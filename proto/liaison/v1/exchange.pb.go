@@ -300,7 +300,9 @@ type DiscloseRequest struct {
 	// NO_ONWARD_DISCLOSURE, say, is refused to a third agency. Unset when the
 	// record is the caller's own. A record that repeats content released to
 	// the caller (the whole record, or at least half and two or more of its
-	// content values), sent without naming its provenance, is refused as an
+	// content values, each compared normalised: case, white space, Unicode
+	// forms and invisible characters aside), sent without naming its
+	// provenance, is refused as an
 	// undeclared onward disclosure (PermissionDenied,
 	// UNDECLARED_ONWARD_DISCLOSURE, naming the release it repeats), unless
 	// that release passed the caller's own record back to it (its provenance
