@@ -1,6 +1,8 @@
 package gateway_test
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +120,64 @@ func testUndeclaredOnwardRetyped(t *testing.T, o stackOptions) {
 	}
 	if n := len(readInbox(t, s, dkSocial, 0)); n != before {
 		t.Errorf("social services' inbox grew by %d items, want none", n-before)
+	}
+}
+
+// TestUndeclaredContentBesideANamedProvenance: in the Dutch Safety House
+// case, probation gave the police its risk assessment; outside the case,
+// the police requested probation's measures, which came with
+// NO_ONWARD_DISCLOSURE. Passing the assessment on in the case, naming
+// where it came from, goes; slipping the measures' values into it goes
+// no further than the measures would alone: refused as an undeclared
+// onward disclosure naming the request's release. Without the fix the
+// values the named provenance accounted for counted in the half, so two
+// values from another release hid among seven declared ones and went to
+// the municipality without the condition they came with.
+func TestUndeclaredContentBesideANamedProvenance(t *testing.T) {
+	ctx := t.Context()
+	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now})
+	const caseID = "NL-ZVH-RTM-0042"
+	ra, nlAttrs, _ := s.fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
+	if d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: ra, Subject: nlAttrs, Recipients: []string{"nl-police-rotterdam"}, CaseId: caseID,
+		Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "For the case consultation.",
+	}); err != nil || d.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Fatalf("probation to police in the case = %v, %v", d, err)
+	}
+	received := readInbox(t, s, nlPolice, 0)[0].GetReleased()
+	pm, err := s.exchange(t, nlPolice).Request(ctx, &liaisonv1.RequestRequest{
+		Holder: "nl-probation", SubjectId: "SYN-NL-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_PROBATION_MEASURES,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := pm.GetReleased().GetRecord().GetProbationMeasures()
+	if !slices.Contains(pm.GetReleased().GetConditions(), "NO_ONWARD_DISCLOSURE") || m.GetSupervisingOffice() == "" || len(m.GetReportingFrequency()) < 4 {
+		t.Fatalf("the police's request got %v; want the measures with NO_ONWARD_DISCLOSURE, office and frequency", pm.GetReleased())
+	}
+	onward := func(record *liaisonv1.Record) (error, []*audit.Entry) {
+		return s.grown(t, func() error {
+			_, err := s.exchange(t, nlPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
+				Record: record, Subject: nlAttrs, Recipients: []string{"nl-municipality-rotterdam"}, CaseId: caseID,
+				Provenance: &liaisonv1.Provenance{AuditIndex: received.GetProvenance().GetAuditIndex()},
+				Purpose:    liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "The assessment for the measure plan.",
+			})
+			return err
+		})
+	}
+	if err, _ := onward(received.GetRecord()); err != nil {
+		t.Fatalf("the assessment passed on in the case, naming its provenance: %v", err)
+	}
+	mixed := proto.CloneOf(received.GetRecord())
+	a := mixed.GetRiskAssessment()
+	a.Actions = append(a.Actions, m.GetSupervisingOffice(), m.GetReportingFrequency())
+	err, entries := onward(mixed)
+	st := wantStatus(t, err, codes.PermissionDenied)
+	if errorReason(st) != "UNDECLARED_ONWARD_DISCLOSURE" || !strings.Contains(st.Message(), fmt.Sprintf("entry %d", pm.GetReleased().GetAuditIndex())) {
+		t.Errorf("refused with %q (%s); want UNDECLARED_ONWARD_DISCLOSURE naming entry %d", errorReason(st), st.Message(), pm.GetReleased().GetAuditIndex())
+	}
+	if len(entries) != 1 || entries[0].Outcome != audit.OutcomeDeny || entries[0].Detail["matches_release"] != itoa(pm.GetReleased().GetAuditIndex()) {
+		t.Errorf("entries = %+v; want one deny entry matching release %d", entries, pm.GetReleased().GetAuditIndex())
 	}
 }

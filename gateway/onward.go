@@ -439,7 +439,9 @@ type undeclared struct {
 // record repeats: the whole record, or at least half of its content
 // values (and two or more). Content that the release the caller named as
 // the provenance carries is accounted for by it, wherever else it came
-// from too (the same record received twice, say). A release that passed
+// from too (the same record received twice, say), and the half is of the
+// values it does not account for: named provenance is no cover for
+// content slipped in from another release. A release that passed
 // the caller's own record back to it (its provenance names a release by
 // the caller) brought the caller nothing it did not hold.
 func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, record *liaisonv1.Record, declared *audit.Provenance) (*undeclared, error) {
@@ -499,16 +501,25 @@ func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, r
 			}
 		}
 	}
+	// The values the declared provenance accounts for are received
+	// content, not the caller's own: they do not dilute what else the
+	// record repeats. Half is of the values left.
+	isCovered := func(f value) bool { return slices.ContainsFunc(f.fps(), func(fp [32]byte) bool { return covered[fp] }) }
+	left := 0
+	for _, f := range c.fields {
+		if !isCovered(f) {
+			left++
+		}
+	}
 	for _, t := range order {
 		// A value counts once, matched as normalised or as written.
 		record, fields := t.fps[c.record] && !covered[c.record], 0
 		for _, f := range c.fields {
-			if slices.ContainsFunc(f.fps(), func(fp [32]byte) bool { return t.fps[fp] }) &&
-				!slices.ContainsFunc(f.fps(), func(fp [32]byte) bool { return covered[fp] }) {
+			if slices.ContainsFunc(f.fps(), func(fp [32]byte) bool { return t.fps[fp] }) && !isCovered(f) {
 				fields++
 			}
 		}
-		if !record && (fields < 2 || 2*fields < len(c.fields)) {
+		if !record && (fields < 2 || 2*fields < left) {
 			continue
 		}
 		if err := resolve(t); err != nil {

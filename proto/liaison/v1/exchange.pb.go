@@ -306,7 +306,10 @@ type DiscloseRequest struct {
 	// undeclared onward disclosure (PermissionDenied,
 	// UNDECLARED_ONWARD_DISCLOSURE, naming the release it repeats), unless
 	// that release passed the caller's own record back to it (its provenance
-	// names a release by the caller). A
+	// names a release by the caller). Naming a provenance covers what that
+	// release carries, nothing else: content of another release in the same
+	// record is refused so too, the half then counted of the values the
+	// named release does not account for. A
 	// release its holder has since withdrawn (told the caller to erase, by a
 	// withdrawal or a correction sent as one) goes no further, named or not:
 	// PermissionDenied, PROVENANCE_WITHDRAWN, logged as refused. The policy
