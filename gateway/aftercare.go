@@ -672,7 +672,7 @@ func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases
 		// that closed one (a correction of it by another call, say)
 		// leaves the recipient holding that one's record, which this
 		// notice would not reach.
-		c.Open = &audit.OpenHold{Releases: releases, From: ex.openFrom}
+		c.Open = &audit.OpenHold{Releases: releases, From: ex.openFrom, Ends: ex.entry.Detail[audit.DetailNoticeKind] == audit.NoticeExpiry}
 	}
 	switch kind := ex.entry.Detail[audit.DetailNoticeKind]; {
 	case kind == audit.NoticeWithdrawal, kind == audit.NoticeExpiry, len(tracked) > 0:
@@ -690,6 +690,11 @@ func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases
 		return ex.commit(ctx, d...)
 	}
 	idx, err := ex.commitState(ctx, c, d...)
+	if ce, ok := errors.AsType[*audit.ReleaseClosedError](err); ok && ce.Moved {
+		return -1, &stateRefusal{reason: reasonEndMovedMeanwhile, message: fmt.Sprintf(
+			"The end of the legal basis of release %d was moved by entry %d (a revision of its dates) while this expiry notice was under way: nothing was sent for it, and it ends when that entry says.",
+			ce.Release, ce.By)}
+	}
 	if ce, ok := errors.AsType[*audit.ReleaseClosedError](err); ok {
 		return -1, &stateRefusal{reason: reasonReleaseClosedMeanwhile, message: fmt.Sprintf(
 			"Release %d was closed by entry %d (a correction, withdrawal or expiry notice of it) while this notice was under way, and the recipient holds what that entry says now: nothing was sent for it. Call again to reach the release open now.",
@@ -734,6 +739,11 @@ func (s *Server) releaseChain(ctx context.Context, releases []int64) ([]int64, e
 // release that another notice closed after the call read it open
 // (commitNotice).
 const reasonReleaseClosedMeanwhile = "RELEASE_CLOSED_MEANWHILE"
+
+// reasonEndMovedMeanwhile refuses an expiry notice about a release whose
+// end a revision moved while the notice was under way: the basis does not
+// end on the day the notice would say.
+const reasonEndMovedMeanwhile = "END_MOVED_MEANWHILE"
 
 // reasonNoticeSentAlready ends the exchange of an expiry notice that
 // another replica sent meanwhile: the timers' claim on it had lapsed

@@ -9,8 +9,10 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -180,4 +182,83 @@ func TestUndeclaredContentBesideANamedProvenance(t *testing.T) {
 	if len(entries) != 1 || entries[0].Outcome != audit.OutcomeDeny || entries[0].Detail["matches_release"] != itoa(pm.GetReleased().GetAuditIndex()) {
 		t.Errorf("entries = %+v; want one deny entry matching release %d", entries, pm.GetReleased().GetAuditIndex())
 	}
+}
+
+// TestExpiryNoticeAfterTheEndMovedMeanwhile: the timers found social
+// services' release due (probation ended 2027-03-01) and stalled; while
+// they did, the prison told the gateway the court had extended the
+// probation to 2027-06-01 (ReviseExpiry, moved). The stalled notice is
+// refused (END_MOVED_MEANWHILE): one refused expire entry, no expiry
+// notice in the inbox, and the release is still tracked to the new end.
+// Then the prison withdraws the release while another stalled pass is
+// under way: that notice is refused too (RELEASE_CLOSED_MEANWHILE), as a
+// correction or withdrawal is. Without the fix both went out: social
+// services were told to erase a record whose basis the court had just
+// extended, and told again after the withdrawal.
+func TestExpiryNoticeAfterTheEndMovedMeanwhile(t *testing.T) {
+	eachStore(t, func(t *testing.T, o stackOptions) {
+		ctx := t.Context()
+		clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+		o.serverNow = clk.Now
+		s := startStack(t, o)
+		rec, _ := dkRelease(t, s)
+		d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-social-aarhus")
+		release := d.GetResults()[0].GetAuditIndex()
+		clk.Set(time.Date(2027, 3, 2, 0, 0, 5, 0, time.UTC))
+		expiryNotices := func() int {
+			n := 0
+			for _, m := range readInbox(t, s, dkSocial, 0) {
+				if m.GetObligation().GetKind() == liaisonv1.ObligationKind_OBLIGATION_KIND_EXPIRY {
+					n++
+				}
+			}
+			return n
+		}
+
+		read, err := s.db.Size(ctx) // the stalled pass read the log up to here
+		if err != nil {
+			t.Fatal(err)
+		}
+		rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
+			SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-06-01"), Justification: "Probation extended by the court on 2027-03-01.",
+		})
+		if err != nil || len(rv.GetReleases()) != 1 || !rv.GetReleases()[0].GetMoved() {
+			t.Fatalf("ReviseExpiry = %v, %v; want the release moved to 2027-06-01", rv, err)
+		}
+		err = s.srv.SendExpiryNoticeReadAt(ctx, s.entry(t, release), []int64{release}, "2027-03-01", read)
+		if status.Code(err) != codes.FailedPrecondition || errorReason(status.Convert(err)) != gateway.ReasonEndMovedMeanwhile {
+			t.Errorf("the stalled expiry notice after the extension = %v; want FailedPrecondition, %s", err, gateway.ReasonEndMovedMeanwhile)
+		}
+		_, e := s.lastEntry(t)
+		if e.Action != audit.ActionExpire || e.Outcome != audit.OutcomeRefused || !slices.Contains(e.Reasons, gateway.ReasonEndMovedMeanwhile) {
+			t.Errorf("last entry = %s %s %v; want the expiry notice refused, %s", e.Action, e.Outcome, e.Reasons, gateway.ReasonEndMovedMeanwhile)
+		}
+		if n := expiryNotices(); n != 0 {
+			t.Errorf("social services hold %d expiry notices; want none, the basis was extended", n)
+		}
+		if err := s.srv.RunAftercare(ctx); err != nil {
+			t.Fatalf("RunAftercare: %v", err)
+		}
+		if n := expiryNotices(); n != 0 {
+			t.Errorf("after the timers' pass social services hold %d expiry notices; want none until 2027-06-02", n)
+		}
+
+		// Withdrawn, on the day after the new end, while another stalled
+		// pass is under way.
+		clk.Set(time.Date(2027, 6, 2, 0, 0, 5, 0, time.UTC))
+		if read, err = s.db.Size(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := aftercare(t, s, dkPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001",
+			Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Justification: "Wrong release date."}); err != nil {
+			t.Fatalf("Withdraw: %v", err)
+		}
+		err = s.srv.SendExpiryNoticeReadAt(ctx, s.entry(t, release), []int64{release}, "2027-06-01", read)
+		if status.Code(err) != codes.FailedPrecondition || errorReason(status.Convert(err)) != gateway.ReasonReleaseClosedMeanwhile {
+			t.Errorf("the stalled expiry notice after the withdrawal = %v; want FailedPrecondition, %s", err, gateway.ReasonReleaseClosedMeanwhile)
+		}
+		if n := expiryNotices(); n != 0 {
+			t.Errorf("social services hold %d expiry notices; want none, the record was withdrawn", n)
+		}
+	})
 }

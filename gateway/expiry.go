@@ -124,7 +124,13 @@ func (s *Server) expire(ctx context.Context, st audit.AftercareStore, g []audit.
 		return err
 	}
 	// Under the claim, the log decides: a notice another replica sent has
-	// closed the releases by now.
+	// closed the releases by now. What the log holds from read on (a
+	// withdrawal, a correction, a revision that moved the end) the store
+	// checks when the notice commits (expiryNotice).
+	read, err := s.cfg.Audit.Size(ctx)
+	if err != nil {
+		return err
+	}
 	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
 		return err
 	}
@@ -187,7 +193,7 @@ func (s *Server) expire(ctx context.Context, st audit.AftercareStore, g []audit.
 	var errs []error
 	for _, k := range keys {
 		n := notices[k]
-		errs = append(errs, s.expiryNotice(authn.NewContext(ctx, timerCaller), n.first, n.releases, g[0].ValidUntil, eng, n.ret))
+		errs = append(errs, s.expiryNotice(authn.NewContext(ctx, timerCaller), n.first, n.releases, g[0].ValidUntil, eng, n.ret, read))
 	}
 	return errors.Join(errs...)
 }
@@ -213,11 +219,16 @@ func (s *Server) retentionOf(ctx context.Context, eng *policies.Engine, e *audit
 
 // expiryNotice is the exchange that sends one expiry notice. Its entry
 // names the gateway as requester and the release's holder, recipient,
-// subject, basis and conditions.
+// subject, basis and conditions. The releases were read open, ending on
+// validUntil, in the log's entries before read (-1: not checked): one
+// that a notice closed since, or whose end a revision moved since, is
+// not told of an end (RELEASE_CLOSED_MEANWHILE, END_MOVED_MEANWHILE;
+// commitNotice), as the store checks in the transaction that appends it.
 func (s *Server) expiryNotice(ctx context.Context, orig *audit.Entry, releases []int64, validUntil string, eng *policies.Engine,
-	ret policies.Retention) (err error) {
+	ret policies.Retention, read int64) (err error) {
 	ex := s.begin(ctx, audit.ActionExpire)
 	defer ex.finish(ctx, &err)
+	ex.openFrom, ex.holdOpen = read, read >= 0
 	if _, err := time.Parse(time.DateOnly, validUntil); err != nil {
 		return failed("EXPIRY_DATE_INVALID", err)
 	}

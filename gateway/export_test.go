@@ -20,6 +20,19 @@ const ReasonNoticeSentAlready = reasonNoticeSentAlready
 // have found them due: a replica that stalls after that check sends it
 // late.
 func (s *Server) SendExpiryNotice(ctx context.Context, orig *audit.Entry, releases []int64, validUntil string) error {
-	return s.expiryNotice(authn.NewContext(ctx, timerCaller), orig, releases, validUntil, s.policy.Current(),
-		policies.Retention{Obligation: policies.ObligationErase})
+	return s.SendExpiryNoticeReadAt(ctx, orig, releases, validUntil, -1)
 }
+
+// SendExpiryNoticeReadAt is SendExpiryNotice by a replica that found the
+// releases due in the log's entries before read, and stalled after.
+func (s *Server) SendExpiryNoticeReadAt(ctx context.Context, orig *audit.Entry, releases []int64, validUntil string, read int64) error {
+	return s.expiryNotice(authn.NewContext(ctx, timerCaller), orig, releases, validUntil, s.policy.Current(),
+		policies.Retention{Obligation: policies.ObligationErase}, read)
+}
+
+// ReasonEndMovedMeanwhile and ReasonReleaseClosedMeanwhile are the
+// reasons of an expiry notice refused by its store's check, for tests.
+const (
+	ReasonEndMovedMeanwhile      = reasonEndMovedMeanwhile
+	ReasonReleaseClosedMeanwhile = reasonReleaseClosedMeanwhile
+)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -424,18 +425,38 @@ func PassedOnIn(recs []Record, h PassedOnHold) []int64 {
 // a notice the log holds before it replaced, withdrew or ended (the
 // recipient holds that one's record now, which the notice would leave
 // as it is).
+//
+// With Ends set (an expiry notice, which ends the releases at the end
+// date the gateway read), a revision that moved the end of one of them
+// meanwhile fails it too (a revise_expiry entry with outcome ok and
+// detail moved true naming it in detail release): the recipient is not
+// told that a basis ended on a day it no longer ends.
 type OpenHold struct {
 	Releases []int64
 	From     int64
+	Ends     bool
+}
+
+// Actions are the actions of the entries the store reads to check h.
+func (h OpenHold) Actions() []string {
+	if h.Ends {
+		return append(slices.Clone(NoticeActions), ActionReviseExpiry)
+	}
+	return NoticeActions
 }
 
 // A ReleaseClosedError is the failure of an [OpenHold]: notice By closed
-// Release meanwhile. It wraps [ErrConflict].
+// Release meanwhile, or, if Moved, revision By moved the end of its
+// basis. It wraps [ErrConflict].
 type ReleaseClosedError struct {
 	Release, By int64
+	Moved       bool
 }
 
 func (e *ReleaseClosedError) Error() string {
+	if e.Moved {
+		return fmt.Sprintf("%v: the end of release %d was moved by entry %d", ErrConflict, e.Release, e.By)
+	}
 	return fmt.Sprintf("%v: release %d was closed by entry %d", ErrConflict, e.Release, e.By)
 }
 
@@ -445,17 +466,25 @@ func (e *ReleaseClosedError) Unwrap() error { return ErrConflict }
 // ClosingNotice returns the first entry of recs, by index, from h.From
 // on, that closes one of h.Releases, and that release: a correction or a
 // withdrawal sent that refers to it (NoticeOf), or an expiry notice that
-// obliged its erasure, as the gateway reads the releases open. It
+// obliged its erasure, as the gateway reads the releases open; with
+// h.Ends, also a revision that moved the end of one (see [OpenHold]). It
 // returns -1, -1 if none does. Stores call it, in the transaction of the
-// notice's entry, on the log's entries (those of [NoticeActions]) from
-// h.From before it.
+// notice's entry, on the log's entries (those of [OpenHold.Actions]) from
+// h.From before it; [CheckOpen] makes the error.
 func ClosingNotice(recs []Record, h OpenHold) (release, by int64) {
 	for _, rec := range recs {
 		e, err := rec.Decoded()
 		if err != nil {
 			continue
 		}
-		if rec.Index < h.From || !slices.Contains(NoticeActions, e.Action) {
+		if rec.Index < h.From || !slices.Contains(h.Actions(), e.Action) {
+			continue
+		}
+		if e.Action == ActionReviseExpiry {
+			x, err := strconv.ParseInt(e.Detail[DetailRelease], 10, 64)
+			if err == nil && e.Outcome == OutcomeOK && e.Detail[DetailMoved] == "true" && slices.Contains(h.Releases, x) {
+				return x, rec.Index
+			}
 			continue
 		}
 		n, ok := NoticeOf(rec.Index, e)
@@ -469,6 +498,23 @@ func ClosingNotice(recs []Record, h OpenHold) (release, by int64) {
 		}
 	}
 	return -1, -1
+}
+
+// CheckOpen is the error of h on recs, the log's entries of
+// [OpenHold.Actions] from h.From before the notice's: a
+// *[ReleaseClosedError], or nil. Stores call it so that both say the same.
+func CheckOpen(recs []Record, h OpenHold) error {
+	x, by := ClosingNotice(recs, h)
+	if by < 0 {
+		return nil
+	}
+	for _, r := range recs {
+		if r.Index == by {
+			e, err := r.Decoded()
+			return &ReleaseClosedError{Release: x, By: by, Moved: err == nil && e.Action == ActionReviseExpiry}
+		}
+	}
+	return &ReleaseClosedError{Release: x, By: by}
 }
 
 // CheckHold checks h against a case as a store read it in the transaction

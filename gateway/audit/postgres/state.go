@@ -281,14 +281,11 @@ func leavesBetween(ctx context.Context, tx pgx.Tx, from, to int64, actions []str
 // h.From before the notice's entry at idx (every one of them was
 // committed before the lock was taken).
 func checkOpen(ctx context.Context, tx pgx.Tx, idx int64, h audit.OpenHold) error {
-	recs, err := leavesBetween(ctx, tx, h.From, idx, audit.NoticeActions)
+	recs, err := leavesBetween(ctx, tx, h.From, idx, h.Actions())
 	if err != nil {
 		return fmt.Errorf("open releases: %w", err)
 	}
-	if x, by := audit.ClosingNotice(recs, h); by >= 0 {
-		return &audit.ReleaseClosedError{Release: x, By: by}
-	}
-	return nil
+	return audit.CheckOpen(recs, h)
 }
 
 // checkPassedOn checks h after the append lock: the log's entries from

@@ -249,14 +249,11 @@ func leavesBetween(ctx context.Context, tx *sql.Tx, from, to int64, actions []st
 // checkOpen checks h under the write lock: the log's notices from
 // h.From before the notice's entry at idx.
 func checkOpen(ctx context.Context, tx *sql.Tx, idx int64, h audit.OpenHold) error {
-	recs, err := leavesBetween(ctx, tx, h.From, idx, audit.NoticeActions)
+	recs, err := leavesBetween(ctx, tx, h.From, idx, h.Actions())
 	if err != nil {
 		return fmt.Errorf("open releases: %w", err)
 	}
-	if x, by := audit.ClosingNotice(recs, h); by >= 0 {
-		return &audit.ReleaseClosedError{Release: x, By: by}
-	}
-	return nil
+	return audit.CheckOpen(recs, h)
 }
 
 // checkPassedOn checks h under the write lock: the log's entries from

@@ -201,7 +201,11 @@ type AftercareClient interface {
 	// tracked, the end moves back to that day (the entry's detail
 	// decided_as_of says so), in the past, and the timers send the expiry
 	// notice at their next pass; a later day moves nothing. One audit entry
-	// (action revise_expiry) per release considered. For a release to an agency
+	// (action revise_expiry) per release considered. An expiry notice the
+	// timers have under way for a release whose end moves is not sent (its
+	// entry refused, END_MOVED_MEANWHILE: the store checks it in the
+	// transaction that appends the notice), nor one for a release corrected
+	// or withdrawn meanwhile (RELEASE_CLOSED_MEANWHILE). For a release to an agency
 	// behind a peer gateway, whose gateway tracks the expiry and tells the
 	// recipient, a moved date is forwarded there (a pending entry, then the
 	// final one with the peer's receipt); if the peer cannot be reached, the
@@ -483,7 +487,11 @@ type AftercareServer interface {
 	// tracked, the end moves back to that day (the entry's detail
 	// decided_as_of says so), in the past, and the timers send the expiry
 	// notice at their next pass; a later day moves nothing. One audit entry
-	// (action revise_expiry) per release considered. For a release to an agency
+	// (action revise_expiry) per release considered. An expiry notice the
+	// timers have under way for a release whose end moves is not sent (its
+	// entry refused, END_MOVED_MEANWHILE: the store checks it in the
+	// transaction that appends the notice), nor one for a release corrected
+	// or withdrawn meanwhile (RELEASE_CLOSED_MEANWHILE). For a release to an agency
 	// behind a peer gateway, whose gateway tracks the expiry and tells the
 	// recipient, a moved date is forwarded there (a pending entry, then the
 	// final one with the peer's receipt); if the peer cannot be reached, the
