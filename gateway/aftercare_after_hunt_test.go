@@ -262,3 +262,60 @@ func TestExpiryNoticeAfterTheEndMovedMeanwhile(t *testing.T) {
 		}
 	})
 }
+
+// TestUndeclaredOnwardInOtherFields: the Aarhus police received the
+// prison's release notice with NO_ONWARD_DISCLOSURE, and put its content
+// into an observation of their own where no content goes: the names of
+// associates and the street of the location. Sent to social services
+// without naming where it came from, it is refused as an undeclared
+// onward disclosure, as the same values in the observation's own content
+// fields would be. Without the fix only content fields were looked at,
+// so the copy went out under the police's own basis.
+func TestUndeclaredOnwardInOtherFields(t *testing.T) {
+	ctx := t.Context()
+	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now})
+	rec, attrs := dkRelease(t, s)
+	d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := d.GetResults()[0].GetAuditIndex()
+	rn := readInbox(t, s, dkPolice, 0)[0].GetReleased().GetRecord().GetReleaseNotice()
+	if rn.GetFacility() == "" || rn.GetContactPoint() == "" || rn.GetOffenceCategory() == "" {
+		t.Fatalf("the police received %v; want facility, contact point and offence category", rn)
+	}
+	send := func(o *liaisonv1.PoliceObservation) (error, []*audit.Entry) {
+		return s.grown(t, func() error {
+			_, err := s.exchange(t, dkPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
+				Record: &liaisonv1.Record{Body: &liaisonv1.Record_PoliceObservation{PoliceObservation: o}}, Subject: attrs,
+				Recipients: []string{"dk-social-aarhus"}, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+				Justification: "Social services should know of the observation.",
+			})
+			return err
+		})
+	}
+	own := func() *liaisonv1.PoliceObservation {
+		return &liaisonv1.PoliceObservation{
+			Subject: &liaisonv1.Person{SubjectId: "SYN-DK-0001"}, ObservedOn: "2026-11-20", Grading: "B2",
+			ReportingUnit: "Østjyllands Politi, Forebyggelse", Description: "Seen at the youth club with his mentor.",
+			Location: &liaisonv1.Address{Street: "Klostergade 2", Municipality: "Aarhus", Country: "DK"},
+		}
+	}
+	if err, _ := send(own()); err != nil {
+		t.Fatalf("the police's own observation: %v", err)
+	}
+	o := own()
+	o.Associates = []*liaisonv1.Person{{FullName: rn.GetContactPoint()}, {FullName: rn.GetFacility()}}
+	o.Location.Street = rn.GetOffenceCategory()
+	err, entries := send(o)
+	st := wantStatus(t, err, codes.PermissionDenied)
+	if errorReason(st) != "UNDECLARED_ONWARD_DISCLOSURE" || !strings.Contains(st.Message(), fmt.Sprintf("entry %d", release)) {
+		t.Errorf("refused with %q (%s); want UNDECLARED_ONWARD_DISCLOSURE naming entry %d", errorReason(st), st.Message(), release)
+	}
+	if len(entries) != 1 || entries[0].Outcome != audit.OutcomeDeny || entries[0].Detail["matches_release"] != itoa(release) {
+		t.Errorf("entries = %+v; want one deny entry matching release %d", entries, release)
+	}
+}

@@ -285,6 +285,10 @@ const minContentLen = 4
 type content struct {
 	record [32]byte // the whole record
 	fields []value  // each distinct content value
+	// Each distinct text of the record's other fields (a name, a
+	// street) that is no content value: looked for, as content received
+	// can be copied there, never stored.
+	others []value
 }
 
 // A value is the fingerprint of one content value, taken of its
@@ -323,8 +327,10 @@ func normalValue(v string) string {
 
 // fingerprint takes the keyed fingerprints of a record's content, bound to
 // the subject's audit pseudonym. Values are taken wherever they stand, so
-// that content copied into another record type is recognised too.
-func (s *Server) fingerprint(subject string, record *liaisonv1.Record) (content, error) {
+// that content copied into another record type is recognised too; for a
+// lookup (the onward check), so is the text of the record's other fields
+// (c.others), where content copied into a name or a street would stand.
+func (s *Server) fingerprint(subject string, record *liaisonv1.Record, lookup bool) (content, error) {
 	var c content
 	if record == nil {
 		return c, nil
@@ -336,7 +342,10 @@ func (s *Server) fingerprint(subject string, record *liaisonv1.Record) (content,
 	if c.record, err = s.cfg.Pseudonyms.Fingerprint([]byte("record"), []byte(subject), b); err != nil {
 		return c, err
 	}
-	var values []string
+	// Content values, and the record's other text (names, streets and
+	// other places a copied value can be put that are not content):
+	// only looked for, never stored.
+	var values, others []string
 	var walk func(m protoreflect.Message)
 	walk = func(m protoreflect.Message) {
 		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
@@ -347,13 +356,21 @@ func (s *Server) fingerprint(subject string, record *liaisonv1.Record) (content,
 				}
 			case fd.Message() != nil:
 				walk(v.Message())
-			case fd.Kind() == protoreflect.StringKind && contentClasses[classify(fd).Class]:
+			case fd.Kind() == protoreflect.StringKind:
+				r := classify(fd)
+				into := &values
+				if !contentClasses[r.Class] {
+					if r.Key || r.Generalise != "" {
+						return true // a person's identifier or a date: no text fits there
+					}
+					into = &others
+				}
 				if fd.IsList() {
 					for i := range v.List().Len() {
-						values = append(values, v.List().Get(i).String())
+						*into = append(*into, v.List().Get(i).String())
 					}
 				} else {
-					values = append(values, v.String())
+					*into = append(*into, v.String())
 				}
 			}
 			return true
@@ -363,28 +380,48 @@ func (s *Server) fingerprint(subject string, record *liaisonv1.Record) (content,
 		walk(body)
 	}
 	reg := s.registry.Load()
-	written := map[string]string{} // normalised -> a value as written
-	for _, v := range values {
-		n := normalValue(v)
-		if len(n) < minContentLen || reg.Agencies[v] != nil || reg.Cases[v] != nil || reg.Agencies[n] != nil || reg.Cases[n] != nil {
-			continue // too short, or the name of an agency or a case: shared knowledge, not content
+	norms := func(values []string, skip map[string]string) map[string]string {
+		written := map[string]string{} // normalised -> a value as written
+		for _, v := range values {
+			n := normalValue(v)
+			if len(n) < minContentLen || reg.Agencies[v] != nil || reg.Cases[v] != nil || reg.Agencies[n] != nil || reg.Cases[n] != nil {
+				continue // too short, or the name of an agency or a case: shared knowledge, not content
+			}
+			if _, ok := skip[n]; ok {
+				continue
+			}
+			if w, ok := written[n]; !ok || v < w {
+				written[n] = v
+			}
 		}
-		if w, ok := written[n]; !ok || v < w {
-			written[n] = v
-		}
+		return written
 	}
-	for _, n := range slices.Sorted(maps.Keys(written)) {
-		var f value
-		if f.fp, err = s.cfg.Pseudonyms.Fingerprint([]byte("value"), []byte(subject), []byte(n)); err != nil {
+	take := func(written map[string]string) ([]value, error) {
+		var out []value
+		for _, n := range slices.Sorted(maps.Keys(written)) {
+			var f value
+			var err error
+			if f.fp, err = s.cfg.Pseudonyms.Fingerprint([]byte("value"), []byte(subject), []byte(n)); err != nil {
+				return nil, err
+			}
+			if w := written[n]; w != n {
+				if f.raw, err = s.cfg.Pseudonyms.Fingerprint([]byte("value"), []byte(subject), []byte(w)); err != nil {
+					return nil, err
+				}
+				f.hasRaw = true
+			}
+			out = append(out, f)
+		}
+		return out, nil
+	}
+	own := norms(values, nil)
+	if c.fields, err = take(own); err != nil {
+		return c, err
+	}
+	if lookup {
+		if c.others, err = take(norms(others, own)); err != nil {
 			return c, err
 		}
-		if w := written[n]; w != n {
-			if f.raw, err = s.cfg.Pseudonyms.Fingerprint([]byte("value"), []byte(subject), []byte(w)); err != nil {
-				return c, err
-			}
-			f.hasRaw = true
-		}
-		c.fields = append(c.fields, f)
 	}
 	return c, nil
 }
@@ -399,7 +436,7 @@ func (s *Server) rememberRelease(ctx context.Context, ex *exchange, rel *liaison
 	if st == nil || rel.GetRecord() == nil || len(ex.entry.Recipients) != 1 || ex.entry.Subject == nil {
 		return nil
 	}
-	c, err := s.fingerprint(ex.entry.Subject.Pseudonym, rel.GetRecord())
+	c, err := s.fingerprint(ex.entry.Subject.Pseudonym, rel.GetRecord(), false)
 	if err != nil {
 		return err
 	}
@@ -449,12 +486,12 @@ func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, r
 	if st == nil {
 		return nil, nil
 	}
-	c, err := s.fingerprint(subject, record)
+	c, err := s.fingerprint(subject, record, true)
 	if err != nil {
 		return nil, err
 	}
 	look := [][32]byte{c.record}
-	for _, f := range c.fields {
+	for _, f := range slices.Concat(c.fields, c.others) {
 		look = append(look, f.fps()...)
 	}
 	matches, err := st.MatchFingerprints(ctx, agency, look)
@@ -512,14 +549,25 @@ func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, r
 		}
 	}
 	for _, t := range order {
-		// A value counts once, matched as normalised or as written.
-		record, fields := t.fps[c.record] && !covered[c.record], 0
+		// A value counts once, matched as normalised or as written. Text
+		// of another field counts where it matches: received content
+		// copied into a name or a street is among the record's values.
+		record, fields, copied := t.fps[c.record] && !covered[c.record], 0, 0
+		matched := func(f value) bool {
+			return slices.ContainsFunc(f.fps(), func(fp [32]byte) bool { return t.fps[fp] }) && !isCovered(f)
+		}
 		for _, f := range c.fields {
-			if slices.ContainsFunc(f.fps(), func(fp [32]byte) bool { return t.fps[fp] }) && !isCovered(f) {
+			if matched(f) {
 				fields++
 			}
 		}
-		if !record && (fields < 2 || 2*fields < left) {
+		for _, f := range c.others {
+			if matched(f) {
+				copied++
+			}
+		}
+		fields += copied
+		if !record && (fields < 2 || 2*fields < left+copied) {
 			continue
 		}
 		if err := resolve(t); err != nil {

@@ -301,7 +301,9 @@ type DiscloseRequest struct {
 	// record is the caller's own. A record that repeats content released to
 	// the caller (the whole record, or at least half and two or more of its
 	// content values, each compared normalised: case, white space, Unicode
-	// forms and invisible characters aside), sent without naming its
+	// forms and invisible characters aside; a value copied into a field
+	// that holds no content, a name or a street, counts among them), sent
+	// without naming its
 	// provenance, is refused as an
 	// undeclared onward disclosure (PermissionDenied,
 	// UNDECLARED_ONWARD_DISCLOSURE, naming the release it repeats), unless
