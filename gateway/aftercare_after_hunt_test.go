@@ -319,3 +319,45 @@ func TestUndeclaredOnwardInOtherFields(t *testing.T) {
 		t.Errorf("entries = %+v; want one deny entry matching release %d", entries, release)
 	}
 }
+
+// TestRevisionAfterTheExpiryNoticeMeanwhile: the prison's ReviseExpiry
+// read social services' release open (probation to 2027-03-01), and
+// stalled; meanwhile the timers sent the expiry notice (erase). The
+// revision does not then say the end moved to 2027-06-01: its entry is
+// refused (RELEASE_CLOSED_MEANWHILE), moved false, and the release stays
+// ended. Without the fix the revision was logged moved, and its result
+// said so, for a release whose recipient had been told to erase it.
+func TestRevisionAfterTheExpiryNoticeMeanwhile(t *testing.T) {
+	eachStore(t, func(t *testing.T, o stackOptions) {
+		ctx := t.Context()
+		clk := newClock(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+		o.serverNow = clk.Now
+		s := startStack(t, o)
+		rec, _ := dkRelease(t, s)
+		d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-social-aarhus")
+		release := d.GetResults()[0].GetAuditIndex()
+		clk.Set(time.Date(2027, 3, 2, 0, 0, 5, 0, time.UTC))
+		read, err := s.db.Size(ctx) // the revision read the release open here
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.srv.RunAftercare(ctx); err != nil {
+			t.Fatalf("RunAftercare: %v", err)
+		}
+		if n := len(entriesOf(t, s, audit.ActionExpire)); n != 1 {
+			t.Fatalf("%d expiry notices; want 1", n)
+		}
+		res, err := s.srv.ReviseReleaseReadAt(ctx, dkPrison.id, &liaisonv1.ReviseExpiryRequest{
+			SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-06-01"), Justification: "Probation extended by the court on 2027-03-01.",
+		}, release, read)
+		if status.Code(err) != codes.FailedPrecondition || errorReason(status.Convert(err)) != gateway.ReasonReleaseClosedMeanwhile ||
+			res.GetMoved() || res.GetValidUntil() != "2027-03-01" {
+			t.Errorf("the stalled revision = %v, %v; want FailedPrecondition, %s, not moved", res, err, gateway.ReasonReleaseClosedMeanwhile)
+		}
+		_, e := s.lastEntry(t)
+		if e.Action != audit.ActionReviseExpiry || e.Outcome != audit.OutcomeRefused || e.Detail[audit.DetailMoved] == "true" ||
+			!slices.Contains(e.Reasons, gateway.ReasonReleaseClosedMeanwhile) {
+			t.Errorf("revision entry = %s %s %v %v; want refused, %s, not moved", e.Action, e.Outcome, e.Reasons, e.Detail, gateway.ReasonReleaseClosedMeanwhile)
+		}
+	})
+}

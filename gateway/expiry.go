@@ -366,6 +366,13 @@ func (s *Server) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExpiryRe
 	if err := s.pseudonymiseSubject(call); err != nil {
 		return nil, err
 	}
+	// Every entry before read is in what the projection says is open;
+	// one after it that closes a release moved here is checked when the
+	// revision commits (reviseOne).
+	read, err := s.cfg.Audit.Size(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
 		return nil, err
 	}
@@ -386,7 +393,7 @@ func (s *Server) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExpiryRe
 	call.closed = true
 	resp := &liaisonv1.ReviseExpiryResponse{}
 	for _, r := range open {
-		res, _ := s.reviseOne(ctx, req, call.subject, r, unsure[r.Index])
+		res, _ := s.reviseOne(ctx, req, call.subject, r, unsure[r.Index], read)
 		resp.Releases = append(resp.Releases, res)
 	}
 	return resp, nil
@@ -409,9 +416,13 @@ func decidedInput(e *audit.Entry) (policies.Input, bool) {
 // the same basis applies and ends on another day, the expiry moves. For a
 // release behind a peer gateway whose last forwarded revision has no
 // answer here (peerUnsure), an unchanged date is forwarded too, so that
-// the peer holds what this log says.
+// the peer holds what this log says. The release was read open in the
+// log's entries before read: an expiry notice, correction or withdrawal
+// that closed it since leaves its end where that notice put it, and a
+// move is refused (RELEASE_CLOSED_MEANWHILE), checked in the transaction
+// that appends the revision.
 func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryRequest, subject pseudonym.SubjectID, r audit.TrackedRelease,
-	peerUnsure bool) (res *liaisonv1.RevisedExpiry, err error) {
+	peerUnsure bool, read int64) (res *liaisonv1.RevisedExpiry, err error) {
 	ex := s.begin(ctx, audit.ActionReviseExpiry)
 	res = &liaisonv1.RevisedExpiry{ReleaseIndex: r.Index, Recipient: r.Recipient, LegalBasis: r.LegalBasis,
 		ValidUntilBefore: r.ValidUntil, ValidUntil: r.ValidUntil}
@@ -523,7 +534,20 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 			return res, err
 		}
 	}
-	if _, err := ex.commit(ctx); err != nil {
+	if res.Moved && !audit.RecipientBehindPeer(orig) {
+		// Tracked here: the timers may have ended it meanwhile.
+		_, err := ex.commitState(ctx, audit.Change{Open: &audit.OpenHold{Releases: []int64{r.Index}, From: read}})
+		if ce, ok := errors.AsType[*audit.ReleaseClosedError](err); ok {
+			res.Moved, res.ValidUntil = false, r.ValidUntil
+			e.Detail[audit.DetailMoved], e.Detail[audit.DetailValidUntil] = "false", r.ValidUntil
+			return res, &stateRefusal{reason: reasonReleaseClosedMeanwhile, message: fmt.Sprintf(
+				"Release %d was closed by entry %d (an expiry notice, correction or withdrawal of it) while this revision was under way: its end did not move.",
+				ce.Release, ce.By)}
+		}
+		if err != nil {
+			return res, err
+		}
+	} else if _, err := ex.commit(ctx); err != nil {
 		return res, err
 	}
 	if res.Moved {

@@ -2,10 +2,13 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/policies"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
 )
 
 // ReloadTrust runs one reload of the trust files, as WatchTrust's ticker
@@ -36,3 +39,16 @@ const (
 	ReasonEndMovedMeanwhile      = reasonEndMovedMeanwhile
 	ReasonReleaseClosedMeanwhile = reasonReleaseClosedMeanwhile
 )
+
+// ReviseReleaseReadAt is the revision of the tracked release at index by
+// an officer of its holder, as ReviseExpiry makes it having read the
+// release open in the log's entries before read, and stalled after.
+func (s *Server) ReviseReleaseReadAt(ctx context.Context, officer string, req *liaisonv1.ReviseExpiryRequest, index, read int64) (*liaisonv1.RevisedExpiry, error) {
+	r, ok, err := s.cfg.Aftercare.TrackedRelease(ctx, index)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("release %d is not tracked: %v", index, err)
+	}
+	c := authn.Caller{Agency: s.registry.Load().Agencies[r.Holder].Agency,
+		Officer: authn.Officer{ID: officer, Roles: []string{"case_officer"}, Clearance: "confidential"}}
+	return s.reviseOne(authn.NewContext(ctx, c), req, pseudonym.SubjectID(req.GetSubjectId()), r, false, read)
+}

@@ -815,7 +815,10 @@ type RevisedExpiry struct {
 	// now refuses the release; the policy's reasons followed by
 	// BASIS_CHANGED when it now allows it under a different basis, under
 	// none, or under one without an end date; UNCHANGED when the same basis
-	// still ends on the same day.
+	// still ends on the same day; RELEASE_CLOSED_MEANWHILE when an expiry
+	// notice, correction or withdrawal closed the release while the
+	// revision was under way (the store checks it in the transaction that
+	// appends the revision, whose entry is then refused).
 	Reasons []string `protobuf:"bytes,7,rep,name=reasons,proto3" json:"reasons,omitempty"`
 	// The audit log index of this revision's entry.
 	AuditIndex int64 `protobuf:"varint,8,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`

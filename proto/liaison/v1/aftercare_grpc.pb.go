@@ -205,7 +205,9 @@ type AftercareClient interface {
 	// timers have under way for a release whose end moves is not sent (its
 	// entry refused, END_MOVED_MEANWHILE: the store checks it in the
 	// transaction that appends the notice), nor one for a release corrected
-	// or withdrawn meanwhile (RELEASE_CLOSED_MEANWHILE). For a release to an agency
+	// or withdrawn meanwhile (RELEASE_CLOSED_MEANWHILE); nor, the other way
+	// round, does a revision move the end of a release such a notice closed
+	// while it was under way (RevisedExpiry.reasons). For a release to an agency
 	// behind a peer gateway, whose gateway tracks the expiry and tells the
 	// recipient, a moved date is forwarded there (a pending entry, then the
 	// final one with the peer's receipt); if the peer cannot be reached, the
@@ -491,7 +493,9 @@ type AftercareServer interface {
 	// timers have under way for a release whose end moves is not sent (its
 	// entry refused, END_MOVED_MEANWHILE: the store checks it in the
 	// transaction that appends the notice), nor one for a release corrected
-	// or withdrawn meanwhile (RELEASE_CLOSED_MEANWHILE). For a release to an agency
+	// or withdrawn meanwhile (RELEASE_CLOSED_MEANWHILE); nor, the other way
+	// round, does a revision move the end of a release such a notice closed
+	// while it was under way (RevisedExpiry.reasons). For a release to an agency
 	// behind a peer gateway, whose gateway tracks the expiry and tells the
 	// recipient, a moved date is forwarded there (a pending entry, then the
 	// final one with the peer's receipt); if the peer cannot be reached, the
