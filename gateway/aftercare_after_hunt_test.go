@@ -321,8 +321,10 @@ func TestUndeclaredOnwardInOtherFields(t *testing.T) {
 }
 
 // TestRevisionAfterTheExpiryNoticeMeanwhile: the prison's ReviseExpiry
-// read social services' release open (probation to 2027-03-01), and
-// stalled; meanwhile the timers sent the expiry notice (erase). The
+// read social services' and the police's releases open (probation to
+// 2027-03-01), and stalled; meanwhile the timers sent the expiry notices
+// (erase for social services, retain for the police: the end came all
+// the same). For each, the
 // revision does not then say the end moved to 2027-06-01: its entry is
 // refused (RELEASE_CLOSED_MEANWHILE), moved false, and the release stays
 // ended. Without the fix the revision was logged moved, and its result
@@ -334,30 +336,42 @@ func TestRevisionAfterTheExpiryNoticeMeanwhile(t *testing.T) {
 		o.serverNow = clk.Now
 		s := startStack(t, o)
 		rec, _ := dkRelease(t, s)
-		d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-social-aarhus")
-		release := d.GetResults()[0].GetAuditIndex()
+		// Social services must erase; the police may keep the release
+		// notice under their retention rule: either way the basis ended.
+		d := discloseUnderSupervision(t, s, rec, "2027-03-01", "dk-social-aarhus", "dk-police-aarhus")
 		clk.Set(time.Date(2027, 3, 2, 0, 0, 5, 0, time.UTC))
-		read, err := s.db.Size(ctx) // the revision read the release open here
+		read, err := s.db.Size(ctx) // the revision read the releases open here
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := s.srv.RunAftercare(ctx); err != nil {
 			t.Fatalf("RunAftercare: %v", err)
 		}
-		if n := len(entriesOf(t, s, audit.ActionExpire)); n != 1 {
-			t.Fatalf("%d expiry notices; want 1", n)
+		exp := entriesOf(t, s, audit.ActionExpire)
+		if len(exp) != 2 {
+			t.Fatalf("%d expiry notices; want 2", len(exp))
 		}
-		res, err := s.srv.ReviseReleaseReadAt(ctx, dkPrison.id, &liaisonv1.ReviseExpiryRequest{
-			SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-06-01"), Justification: "Probation extended by the court on 2027-03-01.",
-		}, release, read)
-		if status.Code(err) != codes.FailedPrecondition || errorReason(status.Convert(err)) != gateway.ReasonReleaseClosedMeanwhile ||
-			res.GetMoved() || res.GetValidUntil() != "2027-03-01" {
-			t.Errorf("the stalled revision = %v, %v; want FailedPrecondition, %s, not moved", res, err, gateway.ReasonReleaseClosedMeanwhile)
+		obligations := map[string]bool{}
+		for _, r := range exp {
+			obligations[r.Entry.Detail[audit.DetailObligation]] = true
 		}
-		_, e := s.lastEntry(t)
-		if e.Action != audit.ActionReviseExpiry || e.Outcome != audit.OutcomeRefused || e.Detail[audit.DetailMoved] == "true" ||
-			!slices.Contains(e.Reasons, gateway.ReasonReleaseClosedMeanwhile) {
-			t.Errorf("revision entry = %s %s %v %v; want refused, %s, not moved", e.Action, e.Outcome, e.Reasons, e.Detail, gateway.ReasonReleaseClosedMeanwhile)
+		if !obligations[audit.ObligationErase] || !obligations[audit.ObligationRetain] {
+			t.Fatalf("expiry obligations %v; want one erase, one retain", obligations)
+		}
+		for _, r := range d.GetResults() {
+			release := r.GetAuditIndex()
+			res, err := s.srv.ReviseReleaseReadAt(ctx, dkPrison.id, &liaisonv1.ReviseExpiryRequest{
+				SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-06-01"), Justification: "Probation extended by the court on 2027-03-01.",
+			}, release, read)
+			if status.Code(err) != codes.FailedPrecondition || errorReason(status.Convert(err)) != gateway.ReasonReleaseClosedMeanwhile ||
+				res.GetMoved() || res.GetValidUntil() != "2027-03-01" {
+				t.Errorf("the stalled revision = %v, %v; want FailedPrecondition, %s, not moved", res, err, gateway.ReasonReleaseClosedMeanwhile)
+			}
+			_, e := s.lastEntry(t)
+			if e.Action != audit.ActionReviseExpiry || e.Outcome != audit.OutcomeRefused || e.Detail[audit.DetailMoved] == "true" ||
+				!slices.Contains(e.Reasons, gateway.ReasonReleaseClosedMeanwhile) {
+				t.Errorf("revision entry = %s %s %v %v; want refused, %s, not moved", e.Action, e.Outcome, e.Reasons, e.Detail, gateway.ReasonReleaseClosedMeanwhile)
+			}
 		}
 	})
 }

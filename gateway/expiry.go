@@ -536,7 +536,7 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 	}
 	if res.Moved && !audit.RecipientBehindPeer(orig) {
 		// Tracked here: the timers may have ended it meanwhile.
-		_, err := ex.commitState(ctx, audit.Change{Open: &audit.OpenHold{Releases: []int64{r.Index}, From: read}})
+		_, err := ex.commitState(ctx, audit.Change{Open: &audit.OpenHold{Releases: []int64{r.Index}, From: read, Tracked: true}})
 		if ce, ok := errors.AsType[*audit.ReleaseClosedError](err); ok {
 			res.Moved, res.ValidUntil = false, r.ValidUntil
 			e.Detail[audit.DetailMoved], e.Detail[audit.DetailValidUntil] = "false", r.ValidUntil

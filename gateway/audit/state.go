@@ -431,10 +431,15 @@ func PassedOnIn(recs []Record, h PassedOnHold) []int64 {
 // meanwhile fails it too (a revise_expiry entry with outcome ok and
 // detail moved true naming it in detail release): the recipient is not
 // told that a basis ended on a day it no longer ends.
+//
+// With Tracked set (a revision of the releases' end), any expiry notice
+// fails it, one that let the recipient retain the record too: the end
+// has come, and no revision moves it since.
 type OpenHold struct {
 	Releases []int64
 	From     int64
 	Ends     bool
+	Tracked  bool
 }
 
 // Actions are the actions of the entries the store reads to check h.
@@ -488,7 +493,7 @@ func ClosingNotice(recs []Record, h OpenHold) (release, by int64) {
 			continue
 		}
 		n, ok := NoticeOf(rec.Index, e)
-		if !ok || e.Action == ActionExpire && n.Obligation != ObligationErase {
+		if !ok || e.Action == ActionExpire && n.Obligation != ObligationErase && !h.Tracked {
 			continue
 		}
 		for _, x := range n.RefersTo {
