@@ -393,6 +393,17 @@ func TestAuditStateOfAnotherLog(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), state) || !strings.Contains(err.Error(), "not this log's") || strings.Contains(err.Error(), "FAILED") {
 		t.Errorf("verify with another log's -state = %v; want an error naming the trust file as not this log's, not FAILED", err)
 	}
+	// A damaged state file (emptied, say, by a crash) is the set-up too:
+	// it was reported as FAILED, naming neither the file nor its state.
+	for name, content := range map[string]string{"empty": "", "cut short": "nl.liaison.test\n1\n"} {
+		if err := os.WriteFile(state, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := verify(nl, nlKey)
+		if err == nil || !strings.Contains(err.Error(), state) || !strings.Contains(err.Error(), "not this log's") || strings.Contains(err.Error(), "FAILED") {
+			t.Errorf("verify with a state file %s = %v; want an error naming the trust file as not this log's, not FAILED", name, err)
+		}
+	}
 }
 
 // oneEntryExport writes, in dir/name, an export of a one-entry log whose

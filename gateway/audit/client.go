@@ -41,7 +41,9 @@ type TrustStore interface {
 }
 
 // TrustFile is a [TrustStore] in the file it names. WriteTrusted writes a
-// file beside it and renames it into place.
+// file beside it, syncs it and renames it into place, so that after a
+// crash the file holds the old checkpoint or the new one, never an empty
+// or partial one.
 type TrustFile string
 
 // ReadTrusted reads the file; a file that does not exist holds nothing.
@@ -58,11 +60,7 @@ func (f TrustFile) String() string { return string(f) }
 
 // WriteTrusted replaces the file's content with signed.
 func (f TrustFile) WriteTrusted(_ context.Context, signed []byte) error {
-	tmp := string(f) + ".tmp"
-	if err := os.WriteFile(tmp, signed, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, string(f))
+	return writeFileAtomic(string(f), signed, 0o644)
 }
 
 // A Client is an auditor's view of one log, as golang.org/x/mod/sumdb's
@@ -137,24 +135,29 @@ func (c *Client) Trusted(ctx context.Context) (*Checkpoint, error) {
 		return nil, nil
 	}
 	cp, err := OpenCheckpoint(b, c.v)
-	if errors.Is(err, ErrSignature) {
+	if err != nil {
+		// Whatever is wrong with it (another log's checkpoint, a file
+		// changed, emptied or cut short, a note that is no checkpoint), it
+		// is the auditor's file, not the log's: it says nothing about the
+		// log, which was not checked.
 		where := "the trust store"
 		if s, ok := c.trust.(fmt.Stringer); ok {
 			where = "the trust file " + s.String()
 		}
-		return nil, fmt.Errorf("%w: %s holds a checkpoint this log's key (%s) did not sign: it is another log's, or was changed; keep one per log",
-			ErrTrustedNotThisLog, where, c.v.Name())
-	}
-	if err != nil {
-		return nil, fmt.Errorf("audit: the trusted checkpoint: %w", err)
+		if errors.Is(err, ErrSignature) {
+			return nil, fmt.Errorf("%w: %s holds a checkpoint this log's key (%s) did not sign: it is another log's, or was changed; keep one per log",
+				ErrTrustedNotThisLog, where, c.v.Name())
+		}
+		return nil, fmt.Errorf("%w: %s holds no checkpoint signed by this log's key (%s): it was changed or damaged (%v); keep one per log",
+			ErrTrustedNotThisLog, where, c.v.Name(), err)
 	}
 	return &cp, nil
 }
 
-// ErrTrustedNotThisLog is returned, wrapped, when the checkpoint a
-// [TrustStore] holds is not signed by the log's key: the auditor's set-up
-// is wrong (another log's trust file, or a changed one), which says
-// nothing about the log.
+// ErrTrustedNotThisLog is returned, wrapped, when what a [TrustStore]
+// holds is not a checkpoint signed by the log's key: the auditor's set-up
+// is wrong (another log's trust file, or a changed or damaged one: empty,
+// cut short, not a signed checkpoint), which says nothing about the log.
 var ErrTrustedNotThisLog = errors.New("audit: the trusted checkpoint is not this log's")
 
 // Update fetches the log's latest checkpoint, checks its signature, and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -146,6 +147,60 @@ func TestClientRefusesTruncatedForkedAndRewrittenLogs(t *testing.T) {
 			}
 			if got := trustedSize(t, f, v); got != int64(tt.trustAt) {
 				t.Errorf("after the refusal the trusted size is %d, want the %d trusted before", got, tt.trustAt)
+			}
+		})
+	}
+}
+
+// TestClientDamagedTrustFile: a trust file that holds no checkpoint of
+// this log's key (emptied, cut short, or a note of the key that is no
+// checkpoint, such as a receipt) is the auditor's set-up, not a finding
+// about the log: Update and CheckExport fail with ErrTrustedNotThisLog
+// naming the file (liaison audit verify then does not say FAILED), and
+// the file is left as it was.
+func TestClientDamagedTrustFile(t *testing.T) {
+	ctx := t.Context()
+	signer, v := newKey(t, "audit.test")
+	l := logOf(t, signer, 4, entry)
+	good := filepath.Join(t.TempDir(), "good")
+	if _, _, err := audit.NewClient(logSource{l}, audit.TrustFile(good), v).Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := audit.TrustFile(good).ReadTrusted(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	receipt, err := l.Receipt(ctx, 1, "police-nl", "sha256:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, _, _ := l.Checkpoint(ctx)
+	leaves, err := l.Leaves(ctx, 0, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string][]byte{
+		"empty":                       {},
+		"cut short":                   signed[:len(signed)/2],
+		"a receipt signed by the key": receipt.Note,
+		"not a note":                  []byte("hello\n"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "trusted")
+			if err := os.WriteFile(path, content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f := audit.TrustFile(path)
+			_, _, err := audit.NewClient(logSource{l}, f, v).Update(ctx)
+			if !errors.Is(err, audit.ErrTrustedNotThisLog) || !strings.Contains(err.Error(), path) {
+				t.Errorf("Update() = %v, want ErrTrustedNotThisLog naming %s", err, path)
+			}
+			_, _, err = audit.NewClient(nil, f, v).CheckExport(ctx, leaves, signed)
+			if !errors.Is(err, audit.ErrTrustedNotThisLog) || !strings.Contains(err.Error(), path) {
+				t.Errorf("CheckExport() = %v, want ErrTrustedNotThisLog naming %s", err, path)
+			}
+			if b, _ := f.ReadTrusted(ctx); !bytes.Equal(b, content) {
+				t.Errorf("the trust file was replaced: %q", b)
 			}
 		})
 	}
