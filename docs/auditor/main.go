@@ -204,6 +204,7 @@ func verify(dir, key string) (int64, error) {
 	})
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	sc.Split(lines) // not bufio.ScanLines, which drops a '\r' before the '\n'
 	var count int64
 	for sc.Scan() {
 		line := bytes.Clone(sc.Bytes()) // the leaf: the line without its newline
@@ -228,6 +229,19 @@ func verify(dir, key string) (int64, error) {
 		return 0, fmt.Errorf("the entries hash to %s, the checkpoint says %s", got, base64.StdEncoding.EncodeToString(root))
 	}
 	return size, nil
+}
+
+// lines splits entries.jsonl at each '\n' and nothing else: each line is
+// exactly a leaf, so a line that ends in '\r' (a file given Windows line
+// endings) is not the leaf the log hashed.
+func lines(data []byte, atEOF bool) (advance int, line []byte, err error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }
 
 // openNote is note.Open, except that it also checks every later signature

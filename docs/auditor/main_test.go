@@ -80,3 +80,50 @@ func TestCheckpointOneSpelling(t *testing.T) {
 		}
 	}
 }
+
+// TestLinesAreExactlyLeaves: each line of entries.jsonl is exactly a
+// leaf, as liaison audit verify -export reads it. bufio.ScanLines dropped
+// the '\r' of a file given Windows line endings, so such an export
+// verified here (exit 0) though its lines are not the leaves the log
+// hashed, and liaison audit verify -export refused it.
+func TestLinesAreExactlyLeaves(t *testing.T) {
+	leaves := []string{`{"index":0}`, `{"index":1}`}
+	var hashes []tlog.Hash
+	r := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(ix))
+		for i, x := range ix {
+			out[i] = hashes[x]
+		}
+		return out, nil
+	})
+	for i, l := range leaves {
+		hs, err := tlog.StoredHashes(int64(i), []byte(l), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, hs...)
+	}
+	root, _ := tlog.TreeHash(2, r)
+	skey, vkey, _ := note.GenerateKey(nil, "log.test")
+	signer, _ := note.NewSigner(skey)
+	signed, err := note.Sign(&note.Note{Text: "log.test\n2\n" + base64.StdEncoding.EncodeToString(root[:]) + "\n"}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "checkpoint"), signed, 0o644)
+	for name, tt := range map[string]struct {
+		content string
+		ok      bool
+	}{
+		"as exported":            {leaves[0] + "\n" + leaves[1] + "\n", true},
+		"no final newline":       {leaves[0] + "\n" + leaves[1], true},
+		"windows line endings":   {leaves[0] + "\r\n" + leaves[1] + "\r\n", false},
+		"one line ending in \\r": {leaves[0] + "\n" + leaves[1] + "\r\n", false},
+	} {
+		os.WriteFile(filepath.Join(dir, "entries.jsonl"), []byte(tt.content), 0o644)
+		if _, err := verify(dir, vkey); (err == nil) != tt.ok {
+			t.Errorf("%s: verify = %v, want ok=%v", name, err, tt.ok)
+		}
+	}
+}
