@@ -66,7 +66,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "FAILED:", err)
 		os.Exit(1)
 	}
-	if len(witnesses) > 0 {
+	if len(witnesses) > 0 || *quorum != 0 { // a quorum of no witness is refused, not skipped
 		who, err := checkWitnesses(flag.Arg(0), *key, witnesses, *quorum)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "FAILED:", err)
@@ -104,7 +104,7 @@ func checkWitnesses(dir, key string, witnesses []string, quorum int) ([]string, 
 		quorum = len(witnesses)
 	}
 	if quorum < 1 || quorum > len(witnesses) {
-		return nil, fmt.Errorf("quorum %d: want 1 to %d", quorum, len(witnesses))
+		return nil, fmt.Errorf("quorum %d of %d -witness keys: want 1 to %d", quorum, len(witnesses), len(witnesses))
 	}
 	signed, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -157,5 +158,38 @@ func TestWitnessPolicyRefused(t *testing.T) {
 		if who, err := checkWitnesses(dir, vkey, []string{w1.Verifier().String(), w3.Verifier().String()}, q); err == nil {
 			t.Errorf("quorum %d of 2: cosigned by %v, nil error", q, who)
 		}
+	}
+}
+
+// TestQuorumWithoutWitnesses: -quorum K without any -witness key is a
+// quorum outside 1 to the number of keys, refused as liaison audit verify
+// refuses -witness-quorum without -witness-key. The program skipped the
+// witness check when no -witness key was given, and said OK (exit 0) to
+// an auditor who asked for a quorum of cosignatures and checked none.
+func TestQuorumWithoutWitnesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the program; run without -short")
+	}
+	leaf := `{"index":0}`
+	root := tlog.RecordHash([]byte(leaf))
+	skey, vkey, _ := note.GenerateKey(nil, "log.test")
+	signer, _ := note.NewSigner(skey)
+	signed, err := note.Sign(&note.Note{Text: fmt.Sprintf("log.test\n1\n%s\n", base64.StdEncoding.EncodeToString(root[:]))}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "entries.jsonl"), []byte(leaf+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "checkpoint"), signed, 0o644)
+	bin := filepath.Join(t.TempDir(), "auditor")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "-key", vkey, dir).CombinedOutput(); err != nil {
+		t.Fatalf("without a witness policy: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "-key", vkey, "-quorum", "2", dir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "FAILED") {
+		t.Errorf("-quorum 2 without -witness: %v\n%s; want it refused", err, out)
 	}
 }
