@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"crypto/tls"
@@ -626,16 +627,8 @@ func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, poli
 	if err != nil {
 		return fmt.Errorf("audit export: the gateway's checkpoint: %v", err)
 	}
-	f, err := os.Create(filepath.Join(dir, "entries.jsonl"))
-	if err != nil {
-		return err
-	}
-	for _, l := range leaves {
-		f.Write(l)
-		f.Write([]byte{'\n'})
-	}
-	if err := errors.Join(f.Sync(), f.Close()); err != nil {
-		return err
+	if err := writeEntries(filepath.Join(dir, "entries.jsonl"), leaves); err != nil {
+		return fmt.Errorf("audit export: %v", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "checkpoint"), []byte(cp.GetCheckpoint()), 0o644); err != nil {
 		return err
@@ -646,6 +639,34 @@ func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, poli
 	fmt.Fprintf(stdout, "exported %d entries with their checkpoint to %s\n", len(leaves), dir)
 	printCosigners(stdout, policy, who)
 	return nil
+}
+
+// writeEntries writes entries.jsonl, one leaf a line, and syncs it. A
+// write that fails (a full disk, a file size limit) is an error, and the
+// partial file is removed: an export either holds every entry its
+// checkpoint covers or no entries.jsonl at all.
+func writeEntries(path string, leaves [][]byte) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	w := bufio.NewWriter(f)
+	for _, l := range leaves {
+		w.Write(l)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil { // a bufio.Writer keeps its first error
+		return err
+	}
+	return f.Sync()
 }
 
 // verifyExport checks an export folder offline.
