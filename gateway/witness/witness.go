@@ -300,6 +300,11 @@ func consistent(cp audit.Checkpoint, old int64, root []byte, proof tlog.TreeProo
 		if !bytes.Equal(root, cp.Hash[:]) {
 			return "a tree of the same size with another root hash: the log forked"
 		}
+		if len(proof) > 0 {
+			// RFC 6962's proof from a tree to itself is empty; tlog.CheckTree
+			// refuses any other.
+			return "a consistency proof from a tree to itself must be empty"
+		}
 	default:
 		var oldHash tlog.Hash
 		copy(oldHash[:], root)

@@ -183,6 +183,7 @@ func TestAddCheckpointProtocol(t *testing.T) {
 		{"consistent", request(size3, proof, cp7), http.StatusOK, "— witness.test/w1 "},
 		{"a smaller tree", request(size7, nil, cp3), http.StatusBadRequest, ""},
 		{"the smaller tree as if new", request(size3, nil, cp3), http.StatusConflict, "7\n"},
+		{"the same checkpoint with a proof", request(size7, proof, cp7), http.StatusUnprocessableEntity, ""},
 		{"the same checkpoint again", request(size7, nil, cp7), http.StatusOK, "— witness.test/w1 "},
 	}
 	for _, s := range steps {
