@@ -452,8 +452,17 @@ func filterDetail(f audit.Filter) map[string]string {
 	return d
 }
 
-// exportPage is how many entries one Export message carries.
+// exportPage is how many entries Export reads from the store at a time.
 const exportPage = 500
+
+// exportBytes bounds the bytes of the entries one Export message carries,
+// well below the 4 MiB a gRPC client receives by default. A count alone
+// does not: an entry takes up to some 14 KB (a justification of 2,000
+// characters that JSON writes as \u00XX takes 12,000), and 500 such
+// entries in a row, which any agency can have recorded, made a message no
+// auditor's client would take, so that the log could not be exported at
+// all.
+const exportBytes = 1 << 20
 
 // Export streams the latest checkpoint and every entry it covers, then
 // checks the query index of those entries against them. The export itself
@@ -480,9 +489,16 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 		if err != nil {
 			return s.readRefused(ctx, c, "export", fmt.Errorf("%w: read leaves: %v", audit.ErrUnavailable, err))
 		}
-		msg := &liaisonv1.ExportResponse{}
+		msg, n := &liaisonv1.ExportResponse{}, 0
 		for i, l := range leaves {
+			if len(msg.Entries) > 0 && n+len(l) > exportBytes {
+				if err := stream.Send(msg); err != nil {
+					return err
+				}
+				msg, n = &liaisonv1.ExportResponse{}, 0
+			}
 			msg.Entries = append(msg.Entries, &liaisonv1.AuditEntry{Index: start + int64(i), Json: string(l)})
+			n += len(l)
 		}
 		if err := stream.Send(msg); err != nil {
 			return err
