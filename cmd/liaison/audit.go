@@ -92,8 +92,16 @@ func (a *auditConn) dial() (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return grpc.NewClient(a.gateway, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(bearerToken(tok)))
+	return grpc.NewClient(a.gateway, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(bearerToken(tok)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxAuditMessage)))
 }
+
+// maxAuditMessage is the largest answer the auditor's commands take from
+// the gateway. gRPC's default, 4 MiB, is less than a page of 1000 entries
+// (audit query -limit 1000) can take: an entry's justification alone may
+// take 12,000 bytes (2,000 characters that JSON writes as \u00XX), and
+// any agency can have such entries recorded.
+const maxAuditMessage = 64 << 20
 
 // tlsConfig is the client side of the gateway's mTLS: the agency's
 // certificate, and the CA the gateway's certificate chains to.

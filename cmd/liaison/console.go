@@ -108,7 +108,8 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return fmt.Errorf("console: %v", err)
 	}
-	cc, err := grpc.NewClient(conn.gateway, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(tok))
+	cc, err := grpc.NewClient(conn.gateway, grpc.WithTransportCredentials(credentials.NewTLS(tc)), grpc.WithPerRPCCredentials(tok),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxAuditMessage))) // it reads 1000 entries a page
 	if err != nil {
 		return err
 	}
