@@ -19,6 +19,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -339,6 +340,8 @@ func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) err
 		if e.Requester != nil {
 			req = e.Requester.Agency + "/" + e.Requester.Officer
 		}
+		// What the log holds is shown, never obeyed: an officer id is
+		// whatever the agency's token said, an escape sequence included.
 		var rcpt []string
 		for _, r := range e.Recipients {
 			rcpt = append(rcpt, r.Agency)
@@ -350,10 +353,38 @@ func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) err
 		if e.Subject != nil {
 			subj = e.Subject.Pseudonym
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", le.GetIndex(), e.Time.UTC().Format("2006-01-02 15:04:05"),
-			e.Action, req, partyID(e.Holder), dash(strings.Join(rcpt, ",")), dash(e.RecordType), dash(e.Purpose), e.Outcome, basis, subj)
+		cols := []string{e.Action, req, partyID(e.Holder), dash(strings.Join(rcpt, ",")), dash(e.RecordType), dash(e.Purpose), e.Outcome, basis, subj}
+		for i := range cols {
+			cols[i] = printable(cols[i])
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", le.GetIndex(), e.Time.UTC().Format("2006-01-02 15:04:05"), strings.Join(cols, "\t"))
 	}
 	return tw.Flush()
+}
+
+// printable returns s as a terminal should show it: a control character
+// (ESC, which would let a string from the log move the cursor or erase
+// lines of the output; a tab, a newline) or a format character (a
+// direction override, which reorders what follows) written as its
+// escape, \x1b or \u202e, so that what the log holds is shown and never
+// obeyed.
+func printable(s string) string {
+	hidden := func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+	if !strings.ContainsFunc(s, hidden) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !hidden(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
 }
 
 func dash(s string) string {

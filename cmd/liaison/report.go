@@ -42,10 +42,10 @@ func renderReport(w io.Writer, r *liaisonv1.AccessReportResponse) {
 		fmt.Fprintf(w, "   to:         %s\n", dash(strings.Join(d.GetRecipients(), ", ")))
 		fmt.Fprintf(w, "   purpose:    %s\n", dash(strings.ReplaceAll(d.GetPurpose(), "_", " ")))
 		if lb := d.GetLegalBasis(); lb != nil {
-			fmt.Fprintf(w, "   legal basis: %s (%s)\n", lb.GetCitation(), lb.GetId())
+			fmt.Fprintf(w, "   legal basis: %s (%s)\n", printable(lb.GetCitation()), printable(lb.GetId()))
 		}
-		if d.GetOfficer() != "" {
-			fmt.Fprintf(w, "   officer:    %s of %s\n", d.GetOfficer(), d.GetRequester())
+		if d.GetOfficer() != "" { // whatever the agency's token said: shown, never obeyed
+			fmt.Fprintf(w, "   officer:    %s of %s\n", printable(d.GetOfficer()), printable(d.GetRequester()))
 		}
 		fmt.Fprintf(w, "   log entry:  %d, %s (request %s)\n", d.GetIndex(), d.GetAction(), d.GetRequestId())
 	}
