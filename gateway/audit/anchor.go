@@ -97,6 +97,16 @@ func (a *FileAnchor) Advance(ctx context.Context, size int64, signed []byte) err
 // or the new content, never a part, and after a crash the new content if
 // writeFileAtomic returned nil.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := replaceFile(path, data, perm); err != nil {
+		return err
+	}
+	return syncDir(path)
+}
+
+// replaceFile replaces path with data, synced: a reader sees the old or
+// the new content, never a part, also after a crash; that the new content
+// survives a crash needs the directory synced too (syncDir).
+func replaceFile(path string, data []byte, perm os.FileMode) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -121,8 +131,14 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return err
 	}
+	return err
+}
+
+// syncDir syncs the directory that holds path, so that a rename into it
+// survives a crash.
+func syncDir(path string) error {
+	dir := filepath.Dir(path)
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -60,7 +60,11 @@ func (f TrustFile) String() string { return string(f) }
 
 // WriteTrusted replaces the file's content with signed.
 func (f TrustFile) WriteTrusted(_ context.Context, signed []byte) error {
-	return writeFileAtomic(string(f), signed, 0o644)
+	if err := replaceFile(string(f), signed, 0o644); err != nil {
+		return err
+	}
+	syncDir(string(f)) // best effort: not every system syncs a directory, and the file is whole either way
+	return nil
 }
 
 // A Client is an auditor's view of one log, as golang.org/x/mod/sumdb's
