@@ -644,11 +644,12 @@ func prove(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, index
 }
 
 func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, policy *audit.WitnessPolicy, vkey, dir string, stdout, stderr io.Writer) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+	// The folder is made only once the export has verified: one that
+	// fails writes nothing, not even an empty folder.
+	if ents, err := os.ReadDir(dir); len(ents) > 0 {
 		return fmt.Errorf("audit export: %s is not empty", dir)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("audit export: %v", err)
 	}
 	stream, err := ac.Export(ctx, &liaisonv1.ExportRequest{})
 	if err != nil {
@@ -665,6 +666,9 @@ func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, poli
 	who, err := checkExportWitnesses(policy, []byte(cp.GetCheckpoint()), v)
 	if err != nil {
 		return fmt.Errorf("audit export: the gateway's checkpoint: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
 	if err := writeEntries(filepath.Join(dir, "entries.jsonl"), leaves); err != nil {
 		return fmt.Errorf("audit export: %v", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -116,5 +117,49 @@ func TestAuditExportWriteFailure(t *testing.T) {
 	}
 	if _, serr := os.Stat(filepath.Join(cut, "entries.jsonl")); serr == nil {
 		t.Errorf("export failed (%v) but left a partial entries.jsonl", err)
+	}
+}
+
+// TestAuditExportRefusedWritesNothing: an export refused (here: the
+// checkpoint is not cosigned by the witness the policy names) writes
+// nothing, as the README says, not even the -out folder, which the
+// command made before it asked the gateway.
+func TestAuditExportRefusedWritesNothing(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "test.liaison")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	v, _ := note.NewVerifier(vkey)
+	leaf := []byte(`{"time":"2026-11-02T09:00:00Z","action":"key_rotate","outcome":"ok"}`)
+	root, err := audit.RootHash([][]byte{leaf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "test.liaison", Size: 1, Hash: root}.String()}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	wkey, err := audit.CosignatureVerifierKey("witness.test/w1", pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := audit.NewCosignatureVerifier(wkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac := &exportOnly{msgs: []*liaisonv1.ExportResponse{
+		{Checkpoint: &liaisonv1.GetCheckpointResponse{Size: 1, Checkpoint: string(signed)}},
+		{Entries: []*liaisonv1.AuditEntry{{Index: 0, Json: string(leaf)}}},
+	}}
+	out := filepath.Join(t.TempDir(), "export")
+	var buf bytes.Buffer
+	err = export(t.Context(), ac, v, &audit.WitnessPolicy{Witnesses: []note.Verifier{w}, Quorum: 1}, vkey, out, &buf, &buf)
+	if err == nil {
+		t.Fatalf("export of a checkpoint the named witness did not cosign = nil error:\n%s", buf.String())
+	}
+	if _, serr := os.Stat(out); serr == nil {
+		t.Errorf("the refused export (%v) left %s behind", err, out)
 	}
 }
