@@ -204,6 +204,12 @@ func TestDecideErrors(t *testing.T) {
 		{"unknown_field_class", `{"outcome": "pseudonymise", "pseudonym_domain": "a/b", "fields": {"keep": ["everything"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
 		{"unknown_key", `{"outcome": "deny", "allow": true, "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
 		{"no_reasons", `{"outcome": "deny", "fields": {"keep": [], "generalise": [], "pseudonymise": []}, "conditions": [], "reasons": []}`, isMalformed},
+		// A legal basis id has one spelling, the one the log's query
+		// filters by (QueryRequest.legal_basis).
+		{"basis_id_upper_case", `{"outcome": "disclose", "legal_basis": {"id": "DK.rpl.115", "citation": "x"}, "pseudonym_domain": "a/b", "fields": {"keep": []}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		{"basis_id_one_part", `{"outcome": "disclose", "legal_basis": {"id": "rpl115", "citation": "x"}, "pseudonym_domain": "a/b", "fields": {"keep": []}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		{"basis_id_spaces", `{"outcome": "disclose", "legal_basis": {"id": "dk.rpl 115", "citation": "x"}, "pseudonym_domain": "a/b", "fields": {"keep": []}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		{"basis_id_too_long", `{"outcome": "disclose", "legal_basis": {"id": "dk.` + strings.Repeat("a", 130) + `", "citation": "x"}, "pseudonym_domain": "a/b", "fields": {"keep": []}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
 		{"deny_with_legal_basis", `{"outcome": "deny", "legal_basis": {"id": "x", "citation": "x"}, "conditions": [], "reasons": [{"code": "NO", "message": "no"}]}`, isMalformed},
 		{"deny_with_pseudonym_domain", `{"outcome": "deny", "pseudonym_domain": "a/b", "conditions": [], "reasons": [{"code": "NO", "message": "no"}]}`, isMalformed},
 		{"deny_with_conditions", `{"outcome": "deny", "conditions": ["NO_ONWARD_DISCLOSURE"], "reasons": [{"code": "NO", "message": "no"}]}`, isMalformed},
@@ -231,7 +237,7 @@ func isMalformed(err error) bool { return errors.Is(err, ErrMalformed) }
 // TestDecideChecksApproval: a re-identification that may proceed names
 // valid approvers, and nothing else has approvers.
 func TestDecideChecksApproval(t *testing.T) {
-	const disclose = `{"outcome": "disclose", "legal_basis": {"id": "x", "citation": "x"}, "pseudonym_domain": "a/b",
+	const disclose = `{"outcome": "disclose", "legal_basis": {"id": "x.y", "citation": "x"}, "pseudonym_domain": "a/b",
 		"fields": {"keep": ["Person.subject_id"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]`
 	for _, tt := range []struct {
 		name, action, decision string

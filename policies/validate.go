@@ -10,7 +10,14 @@ import (
 var (
 	codeRE      = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$`)
 	fieldNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z_][A-Za-z0-9_]*)+$`)
+	// basisIDRE is the one spelling of a legal basis id (and of a case
+	// kind, the id of a case action's basis): lower-case parts joined by
+	// '.', as the audit log's query filters them (QueryRequest.legal_basis).
+	basisIDRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
 )
+
+// maxBasisIDLen bounds a legal basis id, as QueryRequest.legal_basis does.
+const maxBasisIDLen = 128
 
 // fieldClasses are the field classes of the protobuf schema annotations.
 var fieldClasses = map[string]bool{
@@ -55,6 +62,9 @@ func (d *Decision) validate() error {
 	if lb := d.LegalBasis; lb != nil {
 		if lb.ID == "" || lb.Citation == "" {
 			return bad("legal_basis needs an id and a citation")
+		}
+		if len(lb.ID) > maxBasisIDLen || !basisIDRE.MatchString(lb.ID) {
+			return bad("legal_basis.id %q is not lower-case parts joined by '.' (at most %d characters), such as dk.rpl.115.stk1.nr3", lb.ID, maxBasisIDLen)
 		}
 		if lb.ValidUntil != "" {
 			if _, err := time.Parse(time.DateOnly, lb.ValidUntil); err != nil {
