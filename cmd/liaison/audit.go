@@ -194,13 +194,31 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		state := fs.String("state", "liaison-audit.trusted", "`file` keeping the last checkpoint you trusted")
 		var entries multiFlag
 		fs.Var(&entries, "entry", "check the inclusion of this entry `index` (repeatable)")
-		sample := fs.Int("sample", 16, "check the inclusion of this many distinct random `entries` (all of them on a smaller log)")
+		sample := fs.Int("sample", 16, "check the inclusion of this many distinct random `entries` (all of them on a smaller log; not negative)")
 		full := fs.Bool("full", false, "download every entry and recompute the tree; the gateway also checks its query index against every entry")
-		export := fs.String("export", "", "verify an export `folder` offline instead of a gateway")
+		export := fs.String("export", "", "verify an export `folder` offline instead of a gateway (every entry; not with -entry, -sample, -full or the flags that reach a gateway)")
 		var wp witnessPolicyFlags
 		wp.flags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		if *sample < 0 {
+			return fmt.Errorf("audit verify: -sample %d: must not be negative", *sample)
+		}
+		if *export != "" {
+			// An export is verified whole, offline: the flags that choose
+			// what to ask a gateway would be ignored, and an auditor who
+			// gave them would believe they had been applied.
+			var online []string
+			fs.Visit(func(f *flag.Flag) {
+				switch f.Name {
+				case "entry", "sample", "full", "gateway", "cert", "key", "ca", "token", "token-file":
+					online = append(online, "-"+f.Name)
+				}
+			})
+			if len(online) > 0 {
+				return fmt.Errorf("audit verify: -export verifies every entry of the export offline; %s ask a gateway and cannot be given with it", strings.Join(online, ", "))
+			}
 		}
 		idx, err := entryIndexes(entries)
 		if err != nil {

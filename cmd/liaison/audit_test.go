@@ -469,3 +469,35 @@ func TestAuditVerifyExportOneLineAnEntry(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditVerifyRefusesIgnoredFlags: -sample is a count, and an offline
+// verification of an export checks every entry, so the flags that choose
+// what to ask a gateway are refused with -export, not silently ignored.
+func TestAuditVerifyRefusesIgnoredFlags(t *testing.T) {
+	dir := t.TempDir()
+	exp, vkey := oneEntryExport(t, dir, "test.liaison")
+	state := filepath.Join(dir, "s.trusted")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-sample", "-3"}, "-sample -3: must not be negative"},
+		{[]string{"-export", exp, "-sample", "100"}, "-sample ask a gateway"},
+		{[]string{"-export", exp, "-entry", "0", "-full"}, "-entry, -full ask a gateway"},
+		{[]string{"-export", exp, "-gateway", "127.0.0.1:1"}, "-gateway ask a gateway"},
+	} {
+		var out bytes.Buffer
+		args := append([]string{"audit", "verify", "-verifier-key", vkey, "-state", state}, tt.args...)
+		err := run(t.Context(), args, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("liaison %s = %v; want an error saying %q", strings.Join(args, " "), err, tt.want)
+		}
+	}
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("a refused verification wrote the state file: %v", err)
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"audit", "verify", "-export", exp, "-verifier-key", vkey, "-state", state}, &out, &out); err != nil {
+		t.Errorf("verify the export without them: %v\n%s", err, &out)
+	}
+}
