@@ -1,12 +1,15 @@
 package gateway_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/text/unicode/norm"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -374,4 +377,56 @@ func TestRevisionAfterTheExpiryNoticeMeanwhile(t *testing.T) {
 			}
 		}
 	})
+}
+
+// failingSigner signs as its inner signer does until failing is set.
+type failingSigner struct {
+	note.Signer
+	failing *atomic.Bool
+}
+
+func (f failingSigner) Sign(msg []byte) ([]byte, error) {
+	if f.failing.Load() {
+		return nil, errors.New("the signer does not answer")
+	}
+	return f.Signer.Sign(msg)
+}
+
+// TestGetReceiptUnsignedIsFailed: a receipt the checkpoint signer cannot
+// sign now is UNAVAILABLE, and its one entry says so (outcome failed,
+// AUDIT_UNAVAILABLE), not ok: the read was logged ok before the receipt
+// was made, so the log said the police got a receipt they never got.
+func TestGetReceiptUnsignedIsFailed(t *testing.T) {
+	ctx := t.Context()
+	var failing atomic.Bool
+	s := startStack(t, stackOptions{signer: func(n note.Signer) note.Signer { return failingSigner{n, &failing} }})
+	resp, err := s.exchange(t, nlPolice).Request(ctx, &liaisonv1.RequestRequest{
+		Holder: "nl-probation", SubjectId: "SYN-NL-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := resp.GetReleased().GetAuditIndex()
+	failing.Store(true)
+	err, entries := s.grown(t, func() error {
+		_, err := aftercare(t, s, nlPolice).GetReceipt(ctx, &liaisonv1.GetReceiptRequest{AuditIndex: release})
+		return err
+	})
+	wantStatus(t, err, codes.Unavailable)
+	if len(entries) != 1 || entries[0].Action != audit.ActionAuditRead || entries[0].Outcome != audit.OutcomeFailed ||
+		!slices.Equal(entries[0].Reasons, []string{"AUDIT_UNAVAILABLE"}) || entries[0].Detail["operation"] != "get_receipt" {
+		t.Errorf("an unsigned receipt's entries = %+v; want one audit_read, failed, AUDIT_UNAVAILABLE, operation get_receipt", entries)
+	}
+	failing.Store(false)
+	err, entries = s.grown(t, func() error {
+		r, err := aftercare(t, s, nlPolice).GetReceipt(ctx, &liaisonv1.GetReceiptRequest{AuditIndex: release})
+		if err == nil && r.GetProvenance().GetReceipt() == "" {
+			return errors.New("no receipt")
+		}
+		return err
+	})
+	if err != nil || len(entries) != 1 || entries[0].Outcome != audit.OutcomeOK {
+		t.Errorf("GetReceipt once the signer answers = %v, entries %+v; want a receipt and one ok entry", err, entries)
+	}
 }

@@ -45,17 +45,26 @@ func recordDigest(e *audit.Entry, rel *liaisonv1.Released) error {
 // checkpoint signer is unreachable), the provenance carries only the
 // index and the digest, and the recipient asks again with GetReceipt.
 func (s *Server) provenance(ctx context.Context, index int64, recipient, digest string) *liaisonv1.Provenance {
-	p := &liaisonv1.Provenance{AuditIndex: index, ReleasedDigest: digest}
-	r, err := s.cfg.Audit.Receipt(ctx, index, recipient, digest)
+	p, err := s.signedProvenance(ctx, index, recipient, digest)
 	if err != nil {
 		s.log.WarnContext(ctx, "receipt not signed; the recipient can ask for it later", "audit_index", index, "error", err)
-		return p
+		return &liaisonv1.Provenance{AuditIndex: index, ReleasedDigest: digest}
 	}
-	p.Receipt, p.Checkpoint = string(r.Note), string(r.Checkpoint)
+	return p
+}
+
+// signedProvenance is provenance with its receipt, or the error that
+// kept the receipt from being made.
+func (s *Server) signedProvenance(ctx context.Context, index int64, recipient, digest string) (*liaisonv1.Provenance, error) {
+	r, err := s.cfg.Audit.Receipt(ctx, index, recipient, digest)
+	if err != nil {
+		return nil, err
+	}
+	p := &liaisonv1.Provenance{AuditIndex: index, ReleasedDigest: digest, Receipt: string(r.Note), Checkpoint: string(r.Checkpoint)}
 	for _, h := range r.Proof {
 		p.InclusionProof = append(p.InclusionProof, h[:])
 	}
-	return p
+	return p, nil
 }
 
 // withProvenance completes a release read from an inbox: its index and its
@@ -91,12 +100,23 @@ func (s *Server) GetReceipt(ctx context.Context, req *liaisonv1.GetReceiptReques
 	if !audit.Released(e.Outcome) || len(e.Recipients) != 1 || e.Recipients[0].Agency != c.Agency.ID || e.Detail[audit.DetailReleasedDigest] == "" {
 		return nil, s.readRefused(ctx, c, opGetReceipt, invalid("audit_index", "is not a release to your agency"))
 	}
-	if err := s.auditRead(ctx, c, opGetReceipt, map[string]string{"index": strconv.FormatInt(req.GetAuditIndex(), 10)}); err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	p := s.provenance(ctx, req.GetAuditIndex(), c.Agency.ID, e.Detail[audit.DetailReleasedDigest])
-	if p.Receipt == "" {
+	// The receipt is made first and the read logged after, so that the
+	// entry says what happened: ok with the receipt given, or failed
+	// (AUDIT_UNAVAILABLE) if it could not be signed and none was given.
+	detail := map[string]string{"index": strconv.FormatInt(req.GetAuditIndex(), 10)}
+	p, perr := s.signedProvenance(ctx, req.GetAuditIndex(), c.Agency.ID, e.Detail[audit.DetailReleasedDigest])
+	if perr != nil {
+		s.log.WarnContext(ctx, "receipt not signed", "audit_index", req.GetAuditIndex(), "error", perr)
+		detail["operation"] = opGetReceipt
+		fe := readEntry(s.now(), c, audit.OutcomeFailed, detail)
+		fe.Reasons = []string{"AUDIT_UNAVAILABLE"}
+		if _, err := s.append(ctx, fe); err != nil {
+			return nil, s.statusError(ctx, err)
+		}
 		return nil, s.statusError(ctx, fmt.Errorf("%w: the receipt could not be signed", audit.ErrUnavailable))
+	}
+	if err := s.auditRead(ctx, c, opGetReceipt, detail); err != nil {
+		return nil, s.statusError(ctx, err)
 	}
 	return &liaisonv1.GetReceiptResponse{Provenance: p}, nil
 }

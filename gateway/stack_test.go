@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
@@ -83,6 +84,9 @@ func sampleFor(now func() time.Time) []byte {
 }
 
 type stackOptions struct {
+	// signer, if set, wraps the log's checkpoint and receipt signer (one
+	// that can be made to fail, say).
+	signer        func(note.Signer) note.Signer
 	policy        fs.FS            // if nil, the embedded policies
 	policyDir     string           // if set, the policy is this directory, watched
 	cacheSize     int              // verified-token cache; 0 default, <0 off
@@ -283,7 +287,11 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	alog, err := audit.New(ctx, audit.Config{Store: logStore, Signer: signer, Logger: logger})
+	var logSigner note.Signer = signer
+	if o.signer != nil {
+		logSigner = o.signer(signer)
+	}
+	alog, err := audit.New(ctx, audit.Config{Store: logStore, Signer: logSigner, Logger: logger})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -227,7 +227,9 @@ type AftercareClient interface {
 	// get_receipt), a refused call too (an index that is not a release to
 	// the caller's agency, or beyond the log: INVALID_ARGUMENT naming
 	// audit_index; the entry's outcome refused, its reason and field, as the
-	// Audit service records one).
+	// Audit service records one). A receipt that cannot be signed now (the
+	// checkpoint signer does not answer) is UNAVAILABLE, its entry outcome
+	// failed, reason AUDIT_UNAVAILABLE; ask again later.
 	GetReceipt(ctx context.Context, in *GetReceiptRequest, opts ...grpc.CallOption) (*GetReceiptResponse, error)
 	// ListObligationNotices lists the obligation notices sent (corrections,
 	// withdrawals, expiry notices), by default only the open ones (neither
@@ -515,7 +517,9 @@ type AftercareServer interface {
 	// get_receipt), a refused call too (an index that is not a release to
 	// the caller's agency, or beyond the log: INVALID_ARGUMENT naming
 	// audit_index; the entry's outcome refused, its reason and field, as the
-	// Audit service records one).
+	// Audit service records one). A receipt that cannot be signed now (the
+	// checkpoint signer does not answer) is UNAVAILABLE, its entry outcome
+	// failed, reason AUDIT_UNAVAILABLE; ask again later.
 	GetReceipt(context.Context, *GetReceiptRequest) (*GetReceiptResponse, error)
 	// ListObligationNotices lists the obligation notices sent (corrections,
 	// withdrawals, expiry notices), by default only the open ones (neither
