@@ -633,6 +633,9 @@ func refuseUndeclared(ex *exchange, u *undeclared) error {
 	case ex.in.Action == "notify":
 		// A notice has no provenance: the fact is the caller's own.
 		how = "it goes only by Disclose, naming that release as its provenance, not as a notice"
+	case ex.in.Action == "request":
+		// The holder's system served it; the requester can name nothing.
+		how = "the holder may pass it on only by Disclose, naming that release as its provenance, not in answer to a Request"
 	case ex.entry.Action == audit.ActionCorrect:
 		// A correction has the provenance of the release it corrects.
 		how = "it goes only by Disclose, naming that release as its provenance, not as a correction of a release that did not name it"

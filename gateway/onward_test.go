@@ -218,7 +218,10 @@ func testOnward(t *testing.T, o stackOptions) {
 		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact.",
 	})
 	st = wantStatus(t, err, codes.PermissionDenied)
-	if errorReason(st) != "UNDECLARED_ONWARD_DISCLOSURE" || !strings.Contains(st.Message(), "nl-probation received") {
+	// The message tells the requester what the holder could do: a
+	// Request names no provenance.
+	if errorReason(st) != "UNDECLARED_ONWARD_DISCLOSURE" || !strings.Contains(st.Message(), "nl-probation received") ||
+		!strings.Contains(st.Message(), "not in answer to a Request") {
 		t.Errorf("Request of received content refused with %q: %s", errorReason(st), st.Message())
 	}
 	if _, e := s.lastEntry(t); e.Action != "request" || e.Outcome != audit.OutcomeDeny || !slices.Equal(e.Reasons, []string{"UNDECLARED_ONWARD_DISCLOSURE"}) {
