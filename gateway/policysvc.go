@@ -118,9 +118,7 @@ func (s *Server) Simulate(ctx context.Context, req *liaisonv1.SimulateRequest) (
 		return nil, s.statusError(ctx, invalid("input", "is not a JSON object"))
 	}
 	var in policies.Input
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := policies.UnmarshalExact(raw, &in); err != nil {
 		return nil, s.statusError(ctx, invalid("input", "does not follow the policy input contract: %v", err))
 	}
 	eng := s.policy.Current()

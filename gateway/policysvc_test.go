@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -47,5 +48,36 @@ func TestSimulateExplains(t *testing.T) {
 	}
 	if len(resp.GetExplanation()) == 0 || resp.GetRevision() == "" {
 		t.Errorf("explanation %q, revision %q: want both", resp.GetExplanation(), resp.GetRevision())
+	}
+}
+
+// TestSimulateReadsKeysAsSpelt: Policy.Simulate reads the input as the
+// policy does, key by key as spelt: "Purpose" beside "purpose" is not the
+// purpose (OPA ignores it), so Simulate refuses the input naming the key
+// rather than deciding on it.
+func TestSimulateReadsKeysAsSpelt(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	pc := liaisonv1.NewPolicyClient(s.conn(t, dkAuditor))
+	in := map[string]any{}
+	if err := json.Unmarshal([]byte(`{
+		"action": "disclose", "time": "2026-11-26T10:00:00Z",
+		"requester": {"agency": "dk-prison-east", "kind": "prison", "jurisdiction": "DK",
+			"officer": {"id": "o", "roles": ["release_officer"], "clearance": "confidential"}},
+		"holder": {"agency": "dk-prison-east", "kind": "prison", "jurisdiction": "DK"},
+		"recipient": {"agency": "dk-police-aarhus", "kind": "police", "jurisdiction": "DK"},
+		"subject": {"category": "convicted", "in_custody": true, "release_date": "2026-12-15", "probation_until": "", "municipality": "Aarhus"},
+		"record_type": "release_notice", "purpose": "risk_management", "Purpose": "criminal_investigation",
+		"claimed_legal_basis": "", "justification": "Release scheduled."
+	}`), &in); err != nil {
+		t.Fatal(err)
+	}
+	st, err := structpb.NewStruct(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := pc.Simulate(t.Context(), &liaisonv1.SimulateRequest{Input: st})
+	sts := wantStatus(t, err, codes.InvalidArgument)
+	if f := badField(sts); f != "input" || !strings.Contains(sts.Message(), `"Purpose"`) {
+		t.Errorf("Simulate with a key \"Purpose\" = %v (field %q), %v; want InvalidArgument on input naming the key", err, f, resp.GetDecision())
 	}
 }

@@ -3,18 +3,31 @@ package policies
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // decodeValue converts a Rego value into dst through its JSON encoding,
-// rejecting unknown fields so that a misspelt key in the policy is an error
-// rather than silently dropped.
+// rejecting unknown keys, and keys of the contract spelt in another case,
+// so that a misspelt key in the policy is an error rather than silently
+// dropped or read.
 func decodeValue(v ast.Value, dst any) error {
 	x, err := ast.JSON(v)
 	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	// encoding/json matches keys without regard to case: a policy that
+	// spells a key of the contract otherwise ("Conditions") is malformed,
+	// not read as if it had spelt it right.
+	if err := checkKeys(x, reflect.TypeOf(dst), "", false); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	b, err := json.Marshal(x)
@@ -233,4 +246,121 @@ func readApproval(t *ast.Term) (*Approval, bool) {
 		return ok
 	})
 	return a, ok
+}
+
+// UnmarshalExact decodes the JSON document b into v as encoding/json does,
+// but as the policy contract reads it: every key must be spelt exactly as a
+// field's JSON name (encoding/json would let "Purpose" or "PURPOSE" fill
+// purpose, while OPA reads input.Purpose as another key, so a legal
+// officer's simulation would decide on what the gateway never sends), an
+// unknown key is an error, null stands only for a list or an optional
+// object (never a string, a number or true/false), and nothing may follow
+// the document. Errors name the key. `liaison policy simulate` and the
+// Policy.Simulate RPC read their input with it.
+func UnmarshalExact(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("more data after the JSON document")
+	}
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return errors.New("policies: UnmarshalExact needs a pointer")
+	}
+	if err := checkKeys(x, t.Elem(), "", true); err != nil {
+		return err
+	}
+	dec = json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// checkKeys checks x, a JSON value as encoding/json decodes it into any,
+// against t, the Go type it is to be decoded into: every object key must
+// be the JSON name of a field of the struct, spelt exactly. With
+// strictNull, null is refused where t is not a list, map or pointer.
+// path names x in errors ("" for the document).
+func checkKeys(x any, t reflect.Type, path string, strictNull bool) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+		strictNull = false // an optional object or value: null is absent
+	}
+	if x == nil {
+		switch t.Kind() {
+		case reflect.Slice, reflect.Map, reflect.Interface:
+		default:
+			if strictNull && path != "" {
+				return fmt.Errorf("%s is null", path)
+			}
+		}
+		return nil
+	}
+	at := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := x.(map[string]any)
+		if !ok {
+			return nil // the wrong type: encoding/json says so
+		}
+		names := jsonNames(t)
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			f, ok := names[k]
+			if !ok {
+				for n := range names {
+					if strings.EqualFold(n, k) {
+						return fmt.Errorf("unknown key %q (keys are case-sensitive: %q)", at(k), at(n))
+					}
+				}
+				return fmt.Errorf("unknown key %q", at(k))
+			}
+			if err := checkKeys(obj[k], f.Type, at(k), strictNull); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		if arr, ok := x.([]any); ok {
+			for i, e := range arr {
+				if err := checkKeys(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), strictNull); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Map:
+		if obj, ok := x.(map[string]any); ok {
+			for k, e := range obj {
+				if err := checkKeys(e, t.Elem(), at(k), strictNull); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// jsonNames maps the JSON names of t's exported fields to the fields.
+func jsonNames(t reflect.Type) map[string]reflect.StructField {
+	names := map[string]reflect.StructField{}
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		names[name] = f
+	}
+	return names
 }

@@ -215,6 +215,11 @@ func TestDecideErrors(t *testing.T) {
 		{"deny_with_conditions", `{"outcome": "deny", "conditions": ["NO_ONWARD_DISCLOSURE"], "reasons": [{"code": "NO", "message": "no"}]}`, isMalformed},
 		{"conditions_unsorted", `{"outcome": "pseudonymise", "pseudonym_domain": "a/b", "fields": {"keep": ["operational"]}, "conditions": ["NO_ONWARD_DISCLOSURE", "CASE_PURPOSE_ONLY"], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
 		{"condition_twice", `{"outcome": "pseudonymise", "pseudonym_domain": "a/b", "fields": {"keep": ["operational"]}, "conditions": ["NO_ONWARD_DISCLOSURE", "NO_ONWARD_DISCLOSURE"], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		// The contract's keys are spelt exactly: encoding/json would read
+		// "Reasons" or "LEGAL_BASIS" as reasons and legal_basis.
+		{"key_in_another_case", `{"outcome": "deny", "conditions": [], "Reasons": [{"code": "NO", "message": "no"}]}`, isMalformed},
+		{"nested_key_in_another_case", `{"outcome": "disclose", "legal_basis": {"ID": "x", "citation": "x"}, "pseudonym_domain": "a/b", "fields": {"keep": []}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
+		{"notice_key_in_another_case", `{"outcome": "deny", "conditions": [], "reasons": [{"code": "NO", "message": "no"}], "Notice": null}`, isMalformed},
 		{"bad_valid_until", `{"outcome": "disclose", "legal_basis": {"id": "x", "citation": "x", "valid_until": "soon"}, "pseudonym_domain": "a/b", "fields": {"keep": []}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, isMalformed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -231,9 +231,9 @@ stage that decided, every legal basis and fallback rule of the pack with
 why it does or does not apply, and the unverified readings of law
 (assumptions) the decision rests on.
 
-FILE holds the policy input as JSON (policies/README.md describes it), or a
-golden decision file ({"name", "input", "want"}), whose expected decision is
-then compared.`, stderr)
+FILE holds the policy input as JSON (policies/README.md describes it, keys
+spelt exactly as there: "Purpose" is not "purpose"), or a golden decision
+file ({"name", "input", "want"}), whose expected decision is then compared.`, stderr)
 	input := fl.String("input", "", "policy input `file` (JSON): the input of data.liaison.decision, or a golden decision file")
 	format := fl.String("format", "text", "output `format`: text or json")
 	var t treeFlags
@@ -300,26 +300,28 @@ then compared.`, stderr)
 }
 
 // decodeSimulateInput reads a policy input, or a golden file's input and
-// expected decision.
+// expected decision (a JSON object with the key "input"), as the contract
+// spells them: keys exactly as policies/README.md names them
+// (policies.UnmarshalExact).
 func decodeSimulateInput(b []byte) (policies.Input, *policies.Decision, error) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(b, &top) == nil && top["input"] != nil {
+		var g struct {
+			Name  string             `json:"name"`
+			Input *policies.Input    `json:"input"`
+			Want  *policies.Decision `json:"want"`
+		}
+		if err := policies.UnmarshalExact(b, &g); err != nil {
+			return policies.Input{}, nil, err
+		}
+		if g.Input == nil {
+			return policies.Input{}, nil, errors.New(`"input" is null`)
+		}
+		return *g.Input, g.Want, nil
+	}
 	var in policies.Input
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	errInput := dec.Decode(&in)
-	if errInput == nil {
-		return in, nil, nil
-	}
-	var g struct {
-		Name  string             `json:"name"`
-		Input *policies.Input    `json:"input"`
-		Want  *policies.Decision `json:"want"`
-	}
-	dec = json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&g); err != nil || g.Input == nil {
-		return in, nil, errInput
-	}
-	return *g.Input, g.Want, nil
+	err := policies.UnmarshalExact(b, &in)
+	return in, nil, err
 }
 
 func decisionsEqual(a, b policies.Decision) bool {

@@ -223,3 +223,37 @@ func TestPolicyBundleCommand(t *testing.T) {
 		t.Errorf("a bundle of the broken tree was written: %v", err)
 	}
 }
+
+// TestPolicySimulateReadsKeysAsSpelt: simulate reads the input as OPA and
+// the gateway do, key by key as spelt. A key of the contract in another
+// case ("Purpose") is not the contract's key: opa eval ignores it and
+// decides on purpose, so simulate must not decide on it either; it refuses
+// the file, naming the key, in a bare input and in a golden file alike.
+func TestPolicySimulateReadsKeysAsSpelt(t *testing.T) {
+	golden := filepath.Join("..", "..", "policies", "testdata", "decisions", "dk_release_notice_to_police.golden")
+	b, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Input map[string]any `json:"input"`
+		Want  any            `json:"want"`
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	in := g.Input
+	in["Purpose"] = "criminal_investigation" // beside "purpose": "risk_management"
+	bare, _ := json.Marshal(in)
+	wrapped, _ := json.Marshal(map[string]any{"name": "x", "input": in, "want": g.Want})
+	for name, doc := range map[string][]byte{"bare input": bare, "golden file": wrapped} {
+		f := filepath.Join(t.TempDir(), "in.json")
+		if err := os.WriteFile(f, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := policyCmd(t, "simulate", "-input", f)
+		if err == nil || !strings.Contains(err.Error(), "does not follow the input contract") || !strings.Contains(err.Error(), `Purpose"`) {
+			t.Errorf("%s: simulate with a key \"Purpose\" = %v; want a refusal naming the key\n%s", name, err, out)
+		}
+	}
+}

@@ -33,7 +33,11 @@ const (
 type PolicyClient interface {
 	// GetStatus reports the active policy revision.
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
-	// Simulate evaluates one policy input and explains the decision.
+	// Simulate evaluates one policy input and explains the decision. An
+	// input that does not follow the input contract of policies/README.md
+	// (an unknown key, a key spelt in another case such as "Purpose", a value
+	// of the wrong type, null for a string or true/false) is InvalidArgument
+	// naming the field input and the key; so is one the policy cannot decide.
 	Simulate(ctx context.Context, in *SimulateRequest, opts ...grpc.CallOption) (*SimulateResponse, error)
 	// Reload reads the configured policy source again (a directory or a
 	// signed bundle) and activates it if it loads: compiled in strict mode,
@@ -101,7 +105,11 @@ func (c *policyClient) GetReadiness(ctx context.Context, in *GetReadinessRequest
 type PolicyServer interface {
 	// GetStatus reports the active policy revision.
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
-	// Simulate evaluates one policy input and explains the decision.
+	// Simulate evaluates one policy input and explains the decision. An
+	// input that does not follow the input contract of policies/README.md
+	// (an unknown key, a key spelt in another case such as "Purpose", a value
+	// of the wrong type, null for a string or true/false) is InvalidArgument
+	// naming the field input and the key; so is one the policy cannot decide.
 	Simulate(context.Context, *SimulateRequest) (*SimulateResponse, error)
 	// Reload reads the configured policy source again (a directory or a
 	// signed bundle) and activates it if it loads: compiled in strict mode,
