@@ -308,3 +308,30 @@ func TestExplain(t *testing.T) {
 		t.Errorf("Explain() on a tree without explain = %q, %v", lines, err)
 	}
 }
+
+// TestDecideTranslateNeedsABasis: only a basis allows a translate (never a
+// fallback), so its pseudonymise decision names the basis; one without is
+// malformed, and the gateway refuses the call POLICY_ERROR.
+func TestDecideTranslateNeedsABasis(t *testing.T) {
+	const tmpl = `{"outcome": "pseudonymise", %s"pseudonym_domain": "case/NL-ZVH-RTM-0042",
+		"fields": {"pseudonymise": ["Person.subject_id"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`
+	in := sampleNLRequest(nlPolice, "family_support", &Case{ID: "NL-ZVH-RTM-0042", Members: []string{"nl-police-rotterdam"}, Lead: "nl-police-rotterdam"})
+	in.Action, in.RecordType = "translate", ""
+	in.Holder = in.Recipient
+	for _, tt := range []struct {
+		name, basis string
+		ok          bool
+	}{
+		{"with a basis", `"legal_basis": {"id": "nl.zvh.casusoverleg.translate", "citation": "Safety House covenant"}, `, true},
+		{"without a basis", ``, false},
+	} {
+		e, err := Load(t.Context(), denyAll(fmt.Sprintf(tmpl, tt.basis)))
+		if err != nil {
+			t.Fatalf("Load() error: %v", err)
+		}
+		d, err := e.Decide(t.Context(), in)
+		if tt.ok && err != nil || !tt.ok && !isMalformed(err) {
+			t.Errorf("%s: Decide() = %+v, %v; want ok=%v", tt.name, d, err, tt.ok)
+		}
+	}
+}

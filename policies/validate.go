@@ -146,6 +146,11 @@ func (d *Decision) validateFor(in Input) error {
 		// with its approval) or not at all.
 		return fmt.Errorf("%w: a reidentify decision's outcome %s: only disclose or deny", ErrMalformed, d.Outcome)
 	}
+	if in.Action == "translate" && d.Outcome == OutcomePseudonymise && d.LegalBasis == nil {
+		// Only a basis allows a translation, never a fallback: the entry
+		// names the provision the pseudonym was mapped under.
+		return fmt.Errorf("%w: a translate decision with outcome pseudonymise needs a legal_basis", ErrMalformed)
+	}
 	if in.Action == "translate" && d.Outcome != OutcomeDeny && (in.Case == nil || d.PseudonymDomain != "case/"+in.Case.ID) {
 		// The gateway maps the pseudonym into this domain: only the
 		// domain of the case the request names may receive it.
