@@ -181,3 +181,27 @@ func slowly(t *testing.T, what string, f func() bool) {
 	}
 	t.Fatalf("%s: not within 2 minutes", what)
 }
+
+// TestReloadOfTheDefaultSource: Config.PolicySourceSpec left zero means
+// the embedded policy, as Config says, for Reload too: a legal officer's
+// Reload activates it again, rather than failing ("invalid Source") and
+// recording a refused activation.
+func TestReloadOfTheDefaultSource(t *testing.T) {
+	s := startStack(t, stackOptions{zeroPolicySource: true})
+	lo := liaisonv1.NewPolicyClient(s.conn(t, officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}))
+	rr, err := lo.Reload(t.Context(), &liaisonv1.ReloadRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rr.GetActivation()
+	if !a.GetOk() || a.GetError() != "" || a.GetSource() != "embedded" {
+		t.Errorf("Reload with the default source = %v; want the embedded policy activated", a)
+	}
+	st, err := lo.GetStatus(t.Context(), &liaisonv1.GetStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.GetLastAttempt().GetOk() || st.GetRevision() != a.GetRevision() {
+		t.Errorf("status after Reload = %v; want the reloaded revision %s active", st, a.GetRevision())
+	}
+}

@@ -181,6 +181,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = &Registry{Agencies: map[string]*Agency{}, Cases: map[string]*Case{}}
 	}
+	if cfg.PolicySourceSpec.IsZero() {
+		cfg.PolicySourceSpec = policies.EmbeddedSource()
+	}
 	if cfg.MaxRecvBytes == 0 {
 		cfg.MaxRecvBytes = 1 << 20
 	}

@@ -134,6 +134,10 @@ type stackOptions struct {
 	race *raceStore
 	// providerTimeout is Config.ProviderTimeout; zero means the default.
 	providerTimeout time.Duration
+	// zeroPolicySource leaves Config.PolicySourceSpec zero (the embedded
+	// policy, as Config documents), as a program that embeds the gateway
+	// may.
+	zeroPolicySource bool
 }
 
 // testStore is what both audit stores are: the log's store, the replay
@@ -302,6 +306,9 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	gwLeaf, err := tls.LoadX509KeyPair(s.pki.Path("gateway.pem"), s.pki.Path("gateway.key"))
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if o.zeroPolicySource {
+		psrc = policies.Source{}
 	}
 	srv, err := gateway.New(gateway.Config{
 		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: db, Now: o.serverNow,

@@ -54,6 +54,9 @@ func BundleBytesSource(name string, bundle []byte, keys ...PublicKey) Source {
 	return Source{kind: sourceBundleBytes, path: name, data: bundle, keys: keys}
 }
 
+// IsZero reports whether s is the zero Source, which names no tree.
+func (s Source) IsZero() bool { return s.kind == 0 }
+
 // String describes s for status, logs and audit entries: "embedded",
 // "dir:<path>" or "bundle:<path or name>".
 func (s Source) String() string {

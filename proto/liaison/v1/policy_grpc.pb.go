@@ -40,7 +40,8 @@ type PolicyClient interface {
 	// naming the field input and the key; so is one the policy cannot decide.
 	Simulate(ctx context.Context, in *SimulateRequest, opts ...grpc.CallOption) (*SimulateResponse, error)
 	// Reload reads the configured policy source again (a directory or a
-	// signed bundle) and activates it if it loads: compiled in strict mode,
+	// signed bundle; the embedded policy if none is configured) and
+	// activates it if it loads: compiled in strict mode,
 	// its own tests passed, the built-in samples decided. On any failure the
 	// active revision stays and the reason is returned.
 	Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error)
@@ -112,7 +113,8 @@ type PolicyServer interface {
 	// naming the field input and the key; so is one the policy cannot decide.
 	Simulate(context.Context, *SimulateRequest) (*SimulateResponse, error)
 	// Reload reads the configured policy source again (a directory or a
-	// signed bundle) and activates it if it loads: compiled in strict mode,
+	// signed bundle; the embedded policy if none is configured) and
+	// activates it if it loads: compiled in strict mode,
 	// its own tests passed, the built-in samples decided. On any failure the
 	// active revision stays and the reason is returned.
 	Reload(context.Context, *ReloadRequest) (*ReloadResponse, error)
