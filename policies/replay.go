@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // A Recorded is an audited decision, as replay needs it: the input the
@@ -253,10 +254,16 @@ func decideAsTheGateway(ctx context.Context, e *Engine, in Input) (Decision, err
 // DenyExpiredBasis is the gateway's defence in depth after a decision: a
 // decision that releases under a legal basis whose valid_until is before
 // the input's day (which a correct policy never chooses) is a deny,
-// LEGAL_BASIS_EXPIRED, keeping the basis. Replay applies it as the gateway
-// does.
+// LEGAL_BASIS_EXPIRED, keeping the basis. valid_until is a day in UTC, as
+// the policy reads it, so the input's day is its time's day in UTC, not
+// the day its offset writes (at 00:30+01:00 on the 16th it is still the
+// 15th). Replay applies it as the gateway does.
 func DenyExpiredBasis(in Input, d Decision) Decision {
-	if d.Outcome == OutcomeDeny || d.LegalBasis == nil || d.LegalBasis.ValidUntil == "" || len(in.Time) < 10 || in.Time[:10] <= d.LegalBasis.ValidUntil {
+	if d.Outcome == OutcomeDeny || d.LegalBasis == nil || d.LegalBasis.ValidUntil == "" {
+		return d
+	}
+	now, err := time.Parse(time.RFC3339Nano, in.Time)
+	if err != nil || now.UTC().Format(time.DateOnly) <= d.LegalBasis.ValidUntil {
 		return d
 	}
 	return Decision{Outcome: OutcomeDeny, LegalBasis: d.LegalBasis, Reasons: []Reason{{

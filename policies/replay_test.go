@@ -347,3 +347,40 @@ func TestReplayExpiredBasisIsADenial(t *testing.T) {
 		t.Fatalf("replay of a release under an expired basis: %+v; want one flip to deny, LEGAL_BASIS_EXPIRED", rep.Changes)
 	}
 }
+
+// TestDenyExpiredBasisReadsTheDayInUTC: valid_until is a day in UTC, as the
+// policy reads it, and so is the check of it that the gateway and replay
+// apply. An input time may carry an offset: "2027-12-16T00:30:00+01:00" is
+// still the 15th in UTC, so the policy discloses under a basis valid until
+// the 15th, and the check must not deny it LEGAL_BASIS_EXPIRED for the 16th
+// its offset writes; west of UTC, "2027-12-15T23:30:00-01:00" is the 16th.
+func TestDenyExpiredBasisReadsTheDayInUTC(t *testing.T) {
+	e := loadEmbedded(t)
+	in := sampleDKRelease("risk_management") // released 2026-12-15: KSP until 2027-12-15
+	for _, tt := range []struct {
+		time    string
+		outcome string
+	}{
+		{"2027-12-16T00:30:00+01:00", OutcomeDisclose},
+		{"2027-12-15T23:30:00Z", OutcomeDisclose},
+		{"2027-12-15T23:30:00-01:00", OutcomeDeny},
+		{"2027-12-16T00:30:00Z", OutcomeDeny},
+	} {
+		in.Time = tt.time
+		d, err := e.Decide(t.Context(), in)
+		if err != nil || d.Outcome != tt.outcome {
+			t.Fatalf("%s: the policy decided %s, %v; want %s", tt.time, d.Outcome, err, tt.outcome)
+		}
+		// What the gateway makes of the policy's decision, and of a
+		// release under the same basis the policy might have chosen.
+		release := Decision{Outcome: OutcomeDisclose, PseudonymDomain: "dk-police-aarhus/risk_management",
+			LegalBasis: &LegalBasis{ID: "dk.rpl.115.stk1.nr3", Citation: "Retsplejeloven § 115", ValidUntil: "2027-12-15"},
+			Reasons:    []Reason{{Code: "LEGAL_BASIS_APPLIES", Message: "ok"}}}
+		if got := DenyExpiredBasis(in, release); got.Outcome != tt.outcome {
+			t.Errorf("%s: DenyExpiredBasis of a release valid until 2027-12-15 = %s %v; want %s, as the policy decides", tt.time, got.Outcome, got.Reasons, tt.outcome)
+		}
+		if got := DenyExpiredBasis(in, d); got.Outcome != d.Outcome {
+			t.Errorf("%s: DenyExpiredBasis turned the policy's %s into %s %v", tt.time, d.Outcome, got.Outcome, got.Reasons)
+		}
+	}
+}
