@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -501,5 +502,47 @@ func TestMatchSkipsOffboardedHolders(t *testing.T) {
 		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision moves to the Netherlands."})
 	if st := wantStatus(t, err, codes.InvalidArgument); badField(st) != "recipients[0]" {
 		t.Errorf("Disclose to an offboarded agency: field %q, want recipients[0]", badField(st))
+	}
+}
+
+// TestMatchDecidedWithContentIsDenied: a match is answered hit_only or
+// deny; a policy that answers it with content (here pseudonymise) is
+// malformed, and the gateway treats that as it treats any malformed
+// decision: a denial, POLICY_ERROR (answer denied, entry deny), not an
+// unavailable holder.
+func TestMatchDecidedWithContentIsDenied(t *testing.T) {
+	tree := fstest.MapFS{"liaison/decision.rego": {Data: []byte(`package liaison
+
+decision := {
+	"outcome": "deny", "conditions": [],
+	"reasons": [{"code": "NO_LEGAL_BASIS", "message": "Nothing may be shared."}],
+} if input.action != "match"
+
+decision := {
+	"outcome": "pseudonymise", "pseudonym_domain": "nl-police-rotterdam/risk_management",
+	"fields": {"keep": ["operational"], "generalise": [], "pseudonymise": []}, "conditions": [],
+	"reasons": [{"code": "PSEUDONYMISED", "message": "Pseudonymised."}],
+} if input.action == "match"
+`)}}
+	s := startStack(t, stackOptions{policy: tree})
+	resp, err := s.exchange(t, nlPolice).Match(t.Context(), &liaisonv1.MatchRequest{
+		SubjectId:     "SYN-NL-0001",
+		RecordTypes:   []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+		Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		Justification: "Does any partner know this person?",
+		Holders:       []string{"nl-probation"},
+	})
+	if err != nil {
+		t.Fatalf("Match: %v", err)
+	}
+	if len(resp.GetResults()) != 1 {
+		t.Fatalf("results %v, want one", resp.GetResults())
+	}
+	r := resp.GetResults()[0]
+	if r.GetAnswer() != liaisonv1.MatchAnswer_MATCH_ANSWER_DENIED || !slices.Contains(r.GetReasons(), "POLICY_ERROR") {
+		t.Errorf("answer %v reasons %v, want denied POLICY_ERROR", r.GetAnswer(), r.GetReasons())
+	}
+	if e := s.entry(t, r.GetAuditIndex()); e.Outcome != audit.OutcomeDeny || !slices.Contains(e.Reasons, "POLICY_ERROR") {
+		t.Errorf("entry outcome %q reasons %v, want deny POLICY_ERROR", e.Outcome, e.Reasons)
 	}
 }

@@ -335,3 +335,30 @@ func TestDecideTranslateNeedsABasis(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideMatchIsHitOrDeny: a match is answered hit_only or deny (the
+// README: "a pack can only answer hit_only or deny"); content, in full or
+// pseudonymised, is malformed, so the gateway denies it POLICY_ERROR
+// rather than failing the holder's answer as if it were unavailable.
+func TestDecideMatchIsHitOrDeny(t *testing.T) {
+	in := sampleDKRelease("family_support")
+	in.Action, in.Requester = "match", Requester{Agency: "dk-police-aarhus", Kind: "police", Jurisdiction: "DK",
+		Officer: Officer{ID: "o", Roles: []string{}, Clearance: "secret"}}
+	for _, tt := range []struct {
+		name, decision string
+		ok             bool
+	}{
+		{"hit_only", `{"outcome": "hit_only", "pseudonym_domain": "dk-police-aarhus/family_support", "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, true},
+		{"pseudonymise", `{"outcome": "pseudonymise", "pseudonym_domain": "dk-police-aarhus/family_support", "fields": {"keep": ["operational"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, false},
+		{"disclose", `{"outcome": "disclose", "legal_basis": {"id": "x", "citation": "x"}, "pseudonym_domain": "dk-police-aarhus/family_support", "fields": {"keep": ["operational"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`, false},
+	} {
+		e, err := Load(t.Context(), denyAll(tt.decision))
+		if err != nil {
+			t.Fatalf("Load() error: %v", err)
+		}
+		d, err := e.Decide(t.Context(), in)
+		if tt.ok && err != nil || !tt.ok && !isMalformed(err) {
+			t.Errorf("%s: Decide() = %+v, %v; want ok=%v", tt.name, d, err, tt.ok)
+		}
+	}
+}

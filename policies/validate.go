@@ -141,6 +141,10 @@ func (d *Decision) validateFor(in Input) error {
 		// A translation maps a pseudonym into another domain: it is
 		// pseudonymous or it is nothing.
 		return fmt.Errorf("%w: a translate decision's outcome %s: only pseudonymise or deny", ErrMalformed, d.Outcome)
+	case in.Action == "match" && d.Outcome != OutcomeHitOnly && d.Outcome != OutcomeDeny:
+		// A match answers whether the holder holds something: a hit or
+		// no hit, never content.
+		return fmt.Errorf("%w: a match decision's outcome %s: only hit_only or deny", ErrMalformed, d.Outcome)
 	case in.Action == "reidentify" && d.Outcome != OutcomeDisclose && d.Outcome != OutcomeDeny:
 		// A re-identification proceeds under dual control (disclose,
 		// with its approval) or not at all.
