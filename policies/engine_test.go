@@ -256,6 +256,11 @@ func TestDecideChecksApproval(t *testing.T) {
 		{"zero_quorum", "reidentify", disclose + `, "approval": {"quorum": 0, "roles": ["legal_officer"], "expires_after": "72h"}}`, false},
 		{"no_roles", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": [], "expires_after": "72h"}}`, false},
 		{"empty_agency", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "agencies": [""], "expires_after": "72h"}}`, false},
+		// "agencies" present limits the approvers to those agencies; an
+		// empty list is no such limit's absence (the gateway let any
+		// agency approve), so it is malformed.
+		{"no_agencies", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "agencies": [], "expires_after": "72h"}}`, false},
+		{"agencies_null", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "agencies": null, "expires_after": "72h"}}`, true},
 		{"bad_duration", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "expires_after": "3 days"}}`, false},
 		{"negative_duration", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "expires_after": "-1h"}}`, false},
 		{"approval_on_a_denial", "reidentify", `{"outcome": "deny", "fields": {"keep": [], "generalise": [], "pseudonymise": []}, "conditions": [],

@@ -106,6 +106,12 @@ func (d *Decision) validate() error {
 		if a.Quorum < 1 || len(a.Roles) == 0 {
 			return bad("approval needs a quorum of at least 1 and at least one role")
 		}
+		if a.Agencies != nil && len(a.Agencies) == 0 {
+			// Present, it limits the approvers to these agencies: a list
+			// naming none is not the absent list that limits nothing,
+			// and the gateway must not read it so.
+			return bad("approval.agencies names no agency: nobody could approve (leave it out to let any agency's approvers approve)")
+		}
 		if slices.Contains(a.Roles, "") || slices.Contains(a.Agencies, "") {
 			return bad("approval names an empty role or agency")
 		}
