@@ -21,6 +21,11 @@ func TestUnmarshalExact(t *testing.T) {
 	if in.Purpose != "risk_management" || !in.Subject.InCustody || in.Case != nil || in.Route == nil || in.Requester.Officer.Clearance != "secret" {
 		t.Errorf("UnmarshalExact(good) read %+v", in)
 	}
+	// null for an object reads as an empty one, as OPA reads it.
+	var empty Input
+	if err := UnmarshalExact([]byte(`{"action": "translate", "subject": null, "holder": null}`), &empty); err != nil || empty.Subject != (Subject{}) {
+		t.Errorf("UnmarshalExact(subject null) = %+v, %v; want an empty subject", empty.Subject, err)
+	}
 	for _, tt := range []struct{ name, doc, want string }{
 		{"top-level key in another case", `{"action": "disclose", "Purpose": "statistics"}`, `"Purpose"`},
 		{"nested key in another case", `{"subject": {"Category": "convicted"}}`, `"subject.Category"`},
