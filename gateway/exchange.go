@@ -173,6 +173,18 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 		return nil, fmt.Errorf("%w: describe: %v", errProvider, status.Code(err))
 	}
 	if found {
+		// The holder's answer is checked as a Disclose's subject is: the
+		// policy decides on it and the entry records it, which never holds
+		// the subject's identifier (a municipality that names the person)
+		// nor a date that is no date. Neither the value nor the identifier
+		// reaches the error or the log: only the field.
+		if err := validSubjectFacts(desc.GetSubject(), string(ex.subject)); err != nil {
+			field := "subject"
+			if br, ok := errors.AsType[*badRequest](err); ok {
+				field = br.field
+			}
+			return nil, failed("HOLDER_RETURNED_INVALID_SUBJECT", fmt.Errorf("gateway: the holder's Describe answered an invalid %s", field))
+		}
 		ex.setSubject(desc.GetSubject())
 	}
 
@@ -739,6 +751,17 @@ func validSubject(a *liaisonv1.SubjectAttributes, subjectID string) error {
 	}
 	if a.GetCategory() == liaisonv1.SubjectCategory_SUBJECT_CATEGORY_UNSPECIFIED || enumName(a.GetCategory()) == "" {
 		return invalid("subject.category", "is required: one of convicted, suspect, victim, other")
+	}
+	return validSubjectFacts(a, subjectID)
+}
+
+// validSubjectFacts checks the attributes the policy reads and the log
+// records, as validSubject does, but not that a category is given: a
+// holder's Describe answer is checked so (describedSubject), since the
+// policy decides on it and the entry records it.
+func validSubjectFacts(a *liaisonv1.SubjectAttributes, subjectID string) error {
+	if c := a.GetCategory(); c != liaisonv1.SubjectCategory_SUBJECT_CATEGORY_UNSPECIFIED && enumName(c) == "" {
+		return invalid("subject.category", "is not one of convicted, suspect, victim, other")
 	}
 	for _, d := range []struct{ field, v string }{
 		{"subject.release_date", a.GetReleaseDate()},

@@ -70,7 +70,14 @@ func (x *DescribeRequest) GetSubjectId() string {
 // DescribeResponse describes a subject; NOT_FOUND if the holder has none.
 type DescribeResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The subject's attributes.
+	// The subject's attributes. The policy decides on them and the audit
+	// entry records them, so the gateway checks them as it checks a
+	// Disclose's subject (SubjectAttributes), a category being optional: a
+	// municipality that names the subject or is not printable, a date not
+	// written YYYY-MM-DD or an unknown category fails the exchange
+	// (INTERNAL, ErrorInfo reason HOLDER_RETURNED_INVALID_SUBJECT, a failed
+	// entry that records none of the answer) before anything is decided or
+	// fetched.
 	Subject *SubjectAttributes `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
 	// The record types the holder has about the subject.
 	RecordTypes   []RecordType `protobuf:"varint,2,rep,packed,name=record_types,json=recordTypes,proto3,enum=liaison.v1.RecordType" json:"record_types,omitempty"`
@@ -218,7 +225,10 @@ func (x *FetchRequest) GetRequestId() string {
 // FetchResponse carries the record.
 type FetchResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The record, untransformed.
+	// The record, untransformed. A record of another type or about another
+	// subject than the one asked for fails the exchange (INTERNAL, ErrorInfo
+	// reason HOLDER_RETURNED_WRONG_RECORD); NOT_FOUND is the exchange's
+	// not_found.
 	Record        *Record `protobuf:"bytes,1,opt,name=record,proto3" json:"record,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
