@@ -170,7 +170,7 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	dt.end()
 	found := err == nil
 	if err != nil && status.Code(err) != codes.NotFound {
-		return nil, fmt.Errorf("%w: describe: %v", errProvider, status.Code(err))
+		return nil, holderError(ctx, "describe", err)
 	}
 	if found {
 		// The holder's answer is checked as a Disclose's subject is: the
@@ -230,7 +230,7 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 			return nil, errNotFound
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: fetch: %v", errProvider, status.Code(err))
+			return nil, holderError(ctx, "fetch", err)
 		}
 		record = resp.GetRecord()
 		body, rule := recordBody(record)
@@ -268,6 +268,19 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 	s.log.InfoContext(ctx, "record released", "request_id", ex.reqID, "audit_index", idx, "requester", caller.Agency.ID,
 		"holder", holder.ID, "outcome", dec.Outcome, "legal_basis", legalBasisID(dec), "record_type", ex.in.RecordType)
 	return &liaisonv1.RequestResponse{Released: rel}, nil
+}
+
+// holderError is the error of a call to the holder (stage describe or
+// fetch) that failed: the call's own end if that is why (its deadline
+// passed, or its caller hung up, while the holder was asked: the entry
+// says failed DEADLINE_EXCEEDED or CANCELED, as for a call that ends
+// while the policy decides), else the holder's outage (errProvider,
+// HOLDER_UNAVAILABLE), its own bound (Config.ProviderTimeout) included.
+func holderError(ctx context.Context, stage string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("gateway: the call ended while the holder was asked (%s): %w", stage, cerr)
+	}
+	return fmt.Errorf("%w: %s: %v", errProvider, stage, status.Code(err))
 }
 
 // Disclose pushes a record the caller holds to each recipient's inbox, as

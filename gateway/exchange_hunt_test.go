@@ -1,12 +1,16 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -65,5 +69,80 @@ func TestHolderDescribeNamingTheSubjectIsNotRecorded(t *testing.T) {
 				t.Errorf("entry %s %v fields %v; want failed HOLDER_RETURNED_INVALID_SUBJECT, nothing disclosed", e.Outcome, e.Reasons, e.FieldsDisclosed)
 			}
 		})
+	}
+}
+
+// holdAt is a holder interceptor that holds every call of the method
+// named (Describe, Fetch) until its caller gives up, or 5 s.
+func holdAt(method string) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if strings.HasSuffix(info.FullMethod, "/"+method) {
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Second):
+			}
+		}
+		return h(ctx, req)
+	}
+}
+
+// TestCallEndingWhileTheHolderIsAskedIsNoHolderOutage: a Request whose
+// own deadline passed while the holder was asked (its Describe, or its
+// Fetch after the decision) was recorded failed HOLDER_UNAVAILABLE, and
+// the gateway's log warned "record provider unavailable", though the
+// holder was up and only the caller gave up (the holder's own bound,
+// Config.ProviderTimeout, was far off). Its one entry now says what
+// happened, failed DEADLINE_EXCEEDED (or CANCELED), as for a call that
+// ends while the policy decides; a holder that does not answer within its
+// own bound is still HOLDER_UNAVAILABLE.
+func TestCallEndingWhileTheHolderIsAskedIsNoHolderOutage(t *testing.T) {
+	for _, method := range []string{"Describe", "Fetch"} {
+		t.Run(method, func(t *testing.T) {
+			s := startStack(t, stackOptions{holderInterceptor: holdAt(method)})
+			police := s.exchange(t, nlPolice)
+			// Authenticates (and caches) the officer, without an exchange.
+			if _, err := police.ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			before, err := s.db.Size(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+			defer cancel()
+			if _, err := police.Request(ctx, riskReq(nil)); status.Code(err) != codes.DeadlineExceeded {
+				t.Fatalf("Request with a deadline shorter than the holder's answer: %v, want DeadlineExceeded", err)
+			}
+			eventually(t, "the call's entry", func() bool { n, _ := s.db.Size(t.Context()); return n > before })
+			time.Sleep(100 * time.Millisecond) // no second entry follows
+			if n, _ := s.db.Size(t.Context()); n != before+1 {
+				t.Fatalf("the call left %d entries, want 1", n-before)
+			}
+			e := s.entry(t, before)
+			// After the decision (a Fetch), the policy's reasons come first.
+			last := ""
+			if len(e.Reasons) > 0 {
+				last = e.Reasons[len(e.Reasons)-1]
+			}
+			if e.Action != "request" || e.Outcome != "failed" || (last != "CANCELED" && last != "DEADLINE_EXCEEDED") ||
+				slices.Contains(e.Reasons, "HOLDER_UNAVAILABLE") || len(e.FieldsDisclosed) > 0 {
+				t.Errorf("entry %s %s %v, want a request failed CANCELED or DEADLINE_EXCEEDED", e.Action, e.Outcome, e.Reasons)
+			}
+			if bytes.Contains(s.logs.Bytes(), []byte("record provider unavailable")) {
+				t.Error("the gateway's log says the holder was unavailable")
+			}
+		})
+	}
+	// The holder's own bound passing is still the holder's outage.
+	s := startStack(t, stackOptions{holderInterceptor: holdAt("Describe"), providerTimeout: 300 * time.Millisecond})
+	err, entries := s.grown(t, func() error {
+		_, err := s.exchange(t, nlPolice).Request(t.Context(), riskReq(nil))
+		return err
+	})
+	if st := wantStatus(t, err, codes.Unavailable); errorReason(st) != "HOLDER_UNAVAILABLE" {
+		t.Errorf("a holder past its bound: reason %q, want HOLDER_UNAVAILABLE", errorReason(st))
+	}
+	if len(entries) != 1 || entries[0].Outcome != "failed" || !slices.Equal(entries[0].Reasons, []string{"HOLDER_UNAVAILABLE"}) {
+		t.Errorf("a holder past its bound: entries %v, want one failed HOLDER_UNAVAILABLE", entries)
 	}
 }

@@ -101,7 +101,13 @@ type ExchangeClient interface {
 	// false), never NOT_FOUND. Both are entries with outcome hit_only,
 	// fields_disclosed ["hit"] and detail "answer" hit or no_hit (as for
 	// Match). Under a disclose or pseudonymise decision, a subject or record
-	// the holder does not have is NOT_FOUND (entry not_found). For a
+	// the holder does not have is NOT_FOUND (entry not_found). A holder that
+	// cannot be reached, fails, or does not answer within the gateway's
+	// bound for each call to it (Describe, then Fetch) is UNAVAILABLE,
+	// HOLDER_UNAVAILABLE (entry failed); a call that ends first (its
+	// deadline passes, or its caller hangs up, while the holder is asked) is
+	// no outage of the holder's: its entry is failed DEADLINE_EXCEEDED or
+	// CANCELED, as for a call that ends while the policy decides. For a
 	// holder behind a peer gateway, a denial by the law there (the peer's
 	// PERMISSION_DENIED naming its entry) is PERMISSION_DENIED with the
 	// peer's reason (PEER_DENIED if that is not spelled as a reason code),
@@ -424,7 +430,13 @@ type ExchangeServer interface {
 	// false), never NOT_FOUND. Both are entries with outcome hit_only,
 	// fields_disclosed ["hit"] and detail "answer" hit or no_hit (as for
 	// Match). Under a disclose or pseudonymise decision, a subject or record
-	// the holder does not have is NOT_FOUND (entry not_found). For a
+	// the holder does not have is NOT_FOUND (entry not_found). A holder that
+	// cannot be reached, fails, or does not answer within the gateway's
+	// bound for each call to it (Describe, then Fetch) is UNAVAILABLE,
+	// HOLDER_UNAVAILABLE (entry failed); a call that ends first (its
+	// deadline passes, or its caller hangs up, while the holder is asked) is
+	// no outage of the holder's: its entry is failed DEADLINE_EXCEEDED or
+	// CANCELED, as for a call that ends while the policy decides. For a
 	// holder behind a peer gateway, a denial by the law there (the peer's
 	// PERMISSION_DENIED naming its entry) is PERMISSION_DENIED with the
 	// peer's reason (PEER_DENIED if that is not spelled as a reason code),
