@@ -146,3 +146,29 @@ func TestCallEndingWhileTheHolderIsAskedIsNoHolderOutage(t *testing.T) {
 		t.Errorf("a holder past its bound: entries %v, want one failed HOLDER_UNAVAILABLE", entries)
 	}
 }
+
+// TestMatchWithTheAuditStoreDown: every answer of a Match is an exchange
+// with exactly one entry (MatchResult.audit_index); with the audit store
+// down none can be written, and the caller gets Unavailable,
+// AUDIT_UNAVAILABLE, and nothing else, as for Request and Disclose.
+func TestMatchWithTheAuditStoreDown(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	police := s.exchange(t, nlPolice)
+	req := &liaisonv1.MatchRequest{
+		SubjectId:     "SYN-NL-0001",
+		RecordTypes:   []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE},
+		Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		Justification: "Stopped in a routine check; does any partner know this person?",
+		Holders:       []string{"nl-probation"},
+	}
+	if _, err := police.Match(t.Context(), req); err != nil { // authenticates and caches the officer
+		t.Fatal(err)
+	}
+	if err := s.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := police.Match(t.Context(), req)
+	if st := wantStatus(t, err, codes.Unavailable); errorReason(st) != "AUDIT_UNAVAILABLE" || resp != nil {
+		t.Errorf("Match with the store down: %v, reason %q; want AUDIT_UNAVAILABLE and no results", resp, errorReason(st))
+	}
+}

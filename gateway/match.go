@@ -72,8 +72,15 @@ func (s *Server) Match(ctx context.Context, req *liaisonv1.MatchRequest) (_ *lia
 	}
 	wg.Wait()
 	resp := &liaisonv1.MatchResponse{}
+	logged := false
 	for _, r := range results {
 		resp.Results = append(resp.Results, r...)
+		logged = logged || slices.ContainsFunc(r, func(m *liaisonv1.MatchResult) bool { return m.GetAuditIndex() >= 0 })
+	}
+	if !logged {
+		// No answer could be logged (the audit store is down): the caller
+		// gets Unavailable and nothing else, as for any exchange.
+		return nil, fmt.Errorf("%w: no answer of the match could be logged", audit.ErrUnavailable)
 	}
 	return resp, nil
 }
@@ -169,8 +176,14 @@ func (s *Server) finishMatch(ctx context.Context, ex *exchange, res *liaisonv1.M
 			return
 		}
 		res.Reference, res.ReferenceExpiresAt = "", ""
-		switch ex.entry.Outcome {
-		case audit.OutcomeDeny, audit.OutcomeRefused:
+		switch {
+		case ex.index < 0:
+			// Its entry could not be written: nothing of the answer
+			// leaves, and the reasons say why (the entry's, which it does
+			// not record, were the decision's).
+			res.Answer = liaisonv1.MatchAnswer_MATCH_ANSWER_UNAVAILABLE
+			res.Reasons = append(slices.Clone(res.Reasons), "AUDIT_UNAVAILABLE")
+		case ex.entry.Outcome == audit.OutcomeDeny, ex.entry.Outcome == audit.OutcomeRefused:
 			res.Answer = liaisonv1.MatchAnswer_MATCH_ANSWER_DENIED
 		default:
 			res.Answer = liaisonv1.MatchAnswer_MATCH_ANSWER_UNAVAILABLE

@@ -1609,7 +1609,11 @@ type MatchResult struct {
 	// no-hit discloses no content), deny for a denial and failed for
 	// unavailable (its reasons as above: HOLDER_UNAVAILABLE, or the
 	// gateway's own failure, e.g. KEYS_UNAVAILABLE, or CANCELED or
-	// DEADLINE_EXCEEDED for a call that ended first).
+	// DEADLINE_EXCEEDED for a call that ended first). An answer whose entry
+	// could not be written (the audit log failing) is unavailable, whatever
+	// the holder said, with audit_index -1 and reasons ending
+	// AUDIT_UNAVAILABLE; if no answer's entry could be written, the call
+	// fails UNAVAILABLE, ErrorInfo reason AUDIT_UNAVAILABLE, with no results.
 	AuditIndex    int64 `protobuf:"varint,7,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
