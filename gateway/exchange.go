@@ -277,7 +277,14 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 // while the policy decides), else the holder's outage (errProvider,
 // HOLDER_UNAVAILABLE), its own bound (Config.ProviderTimeout) included.
 func holderError(ctx context.Context, stage string, err error) error {
-	if cerr := ctx.Err(); cerr != nil {
+	cerr := ctx.Err()
+	if dl, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(dl) {
+		// The call's deadline has passed, but its timer has not fired
+		// yet: the holder's end of the call, which carries the same
+		// deadline, may answer DEADLINE_EXCEEDED first.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil {
 		return fmt.Errorf("gateway: the call ended while the holder was asked (%s): %w", stage, cerr)
 	}
 	return fmt.Errorf("%w: %s: %v", errProvider, stage, status.Code(err))
