@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc"
@@ -101,13 +100,10 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 	return resp, nil
 }
 
-// maxOfficerIDLen bounds an officer id given as a filter.
-const maxOfficerIDLen = 256
-
 // checkQueryIDs checks the identifiers a QueryRequest filters on: each is
 // empty or spelt as the log spells it (an agency id in lower case, a legal
-// basis id as the policies spell one, an officer id of printable
-// characters), so that a filter that can match nothing is refused rather
+// basis id as the policies spell one, an officer id as a token's sub
+// must spell it: authn.ValidOfficerID), so that a filter that can match nothing is refused rather
 // than answered with an empty list, and what the auditor typed is
 // recorded in the log only if it is such an id. start is an index, never
 // negative.
@@ -116,9 +112,8 @@ func checkQueryIDs(req *liaisonv1.QueryRequest) error {
 		return err
 	}
 	switch o := req.GetOfficer(); {
-	case o != "" && (len(o) > maxOfficerIDLen || !utf8.ValidString(o) || strings.TrimSpace(o) != o ||
-		strings.ContainsFunc(o, func(r rune) bool { return r < 0x20 || r == 0x7f })):
-		return invalid("officer", "must be an officer id: at most %d printable characters, not beginning or ending with white space", maxOfficerIDLen)
+	case o != "" && !authn.ValidOfficerID(o):
+		return invalid("officer", "must be an officer id: at most %d printable characters in Unicode NFC, not beginning or ending with white space", authn.MaxOfficerIDLen)
 	case req.GetLegalBasis() != "" && (len(req.GetLegalBasis()) > maxLegalBasisLen || !caseKindRE.MatchString(req.GetLegalBasis())):
 		return invalid("legal_basis", "must be a legal basis id: at most %d lower-case letters, digits and '_', in parts joined by '.'", maxLegalBasisLen)
 	case req.GetStart() < 0:

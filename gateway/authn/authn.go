@@ -12,8 +12,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/text/unicode/norm"
 )
 
 // ErrUnauthenticated is wrapped by every authentication failure.
@@ -75,6 +78,23 @@ type Agency struct {
 	MaxTokenLifetime time.Duration
 	// Offboarded agencies are refused.
 	Offboarded bool
+}
+
+// MaxOfficerIDLen bounds an officer id, in bytes.
+const MaxOfficerIDLen = 256
+
+// ValidOfficerID reports whether id is spelt as an officer id (a token's
+// sub) must be: 1 to MaxOfficerIDLen bytes of UTF-8 in Unicode NFC, of
+// printable characters (no control character, C0 or C1, and no invisible
+// one: a zero-width space, a byte-order mark, a direction mark), not
+// beginning or ending with white space. Each of those would be a second
+// spelling of an officer that looks like the first: recorded in the log
+// as another officer, and one that a query by officer or the check that
+// an approver is not the requester tells apart from the first.
+func ValidOfficerID(id string) bool {
+	return id != "" && len(id) <= MaxOfficerIDLen && utf8.ValidString(id) &&
+		!strings.ContainsFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }) &&
+		strings.TrimSpace(id) == id && norm.NFC.IsNormalString(id)
 }
 
 // An Officer is the person acting, as their agency's token names them.
@@ -524,6 +544,11 @@ func (v *Verifier) verifyToken(agency *Agency, shared bool, token string, now ti
 	}
 	if c.Subject == "" {
 		return Caller{}, fail("MISSING_CLAIM", agency.ID, "the token names no officer (sub)")
+	}
+	if !ValidOfficerID(c.Subject) {
+		// The value is never echoed: it is what the token said.
+		return Caller{}, fail("BAD_CLAIMS", agency.ID, "the token's officer (sub) is not spelt as an officer id: "+
+			"at most %d printable characters in Unicode NFC, not beginning or ending with white space", MaxOfficerIDLen)
 	}
 	if c.ID == "" {
 		return Caller{}, fail("MISSING_CLAIM", agency.ID, "the token has no id (jti)")

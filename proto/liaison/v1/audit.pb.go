@@ -37,8 +37,10 @@ type QueryRequest struct {
 	// Requester, holder or recipient agency id, in lower case as the
 	// registry spells it.
 	Agency string `protobuf:"bytes,3,opt,name=agency,proto3" json:"agency,omitempty"`
-	// Officer id: at most 256 printable characters, not beginning or ending
-	// with white space.
+	// Officer id, spelt as the gateway takes one from a token's sub: at
+	// most 256 printable characters (no control or invisible character) in
+	// Unicode NFC, not beginning or ending with white space. Another value
+	// matches no entry, and is refused with INVALID_ARGUMENT naming officer.
 	Officer string `protobuf:"bytes,4,opt,name=officer,proto3" json:"officer,omitempty"`
 	// The subject's identifier: the gateway computes its audit pseudonym.
 	SubjectId string `protobuf:"bytes,5,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
