@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/text/unicode/norm"
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -676,6 +677,13 @@ func validSubjectID(field, id string) error {
 	case strings.TrimSpace(id) != id:
 		// One spelling per person: " X" would get a pseudonym of its own.
 		return invalid(field, "must not begin or end with white space")
+	case !norm.NFKC.IsNormalString(id):
+		// Nor would a decomposed letter ("o" and a combining diaeresis
+		// for "ö") or a full-width or other compatibility character
+		// ("０００１" for "0001") make a person of their own: one
+		// identifier that looks the same, with another pseudonym, whose
+		// access report and routes would find nothing.
+		return invalid(field, "must be in Unicode normalisation form NFKC: no decomposed letter, no full-width or other compatibility character")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -95,5 +96,68 @@ func TestOfficerIDHasOneSpelling(t *testing.T) {
 	_, err := liaisonv1.NewAuditClient(s.conn(t, dkAuditor)).Query(ctx, &liaisonv1.QueryRequest{Officer: "pi.so\u0308rensen"})
 	if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "officer" {
 		t.Errorf("Query for a decomposed officer id: %v, want INVALID_ARGUMENT naming officer", err)
+	}
+}
+
+// TestSubjectIDIsNormalised: a subject identifier with a decomposed
+// letter or a full-width digit looks like the identifier in its usual
+// form but had a pseudonym of its own: a Request went to the holder
+// (NOT_FOUND) and an access report for it answered, empty, as if the
+// person had never been named. Both are refused INVALID_ARGUMENT naming
+// the field, one refused entry each; so is a third party's identifier in
+// a record.
+func TestSubjectIDIsNormalised(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+	for _, id := range []string{"\uff33\uff39\uff2e-\uff2e\uff2c-\uff10\uff10\uff10\uff11", "SYN-NL-000\u00b9", "DK-So\u0308ren-0001", "SYN-NL-\ufb01-1"} {
+		for _, tt := range []struct {
+			name string
+			call func() error
+		}{
+			{"Request", func() error {
+				r := proto.CloneOf(riskRequest)
+				r.SubjectId = id
+				_, err := s.exchange(t, nlPolice).Request(ctx, r)
+				return err
+			}},
+			{"Match", func() error {
+				_, err := s.exchange(t, nlPolice).Match(ctx, &liaisonv1.MatchRequest{SubjectId: id, RecordTypes: []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+					Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Does any partner know this person?"})
+				return err
+			}},
+			{"AccessReport", func() error {
+				_, err := ac.AccessReport(ctx, &liaisonv1.AccessReportRequest{SubjectId: id})
+				return err
+			}},
+		} {
+			n0, _ := s.db.Size(ctx)
+			err := tt.call()
+			if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "subject_id" {
+				t.Errorf("%s for %+q: %v, want INVALID_ARGUMENT naming subject_id", tt.name, id, err)
+			}
+			if n1, _ := s.db.Size(ctx); n1 != n0+1 {
+				t.Errorf("%s for %+q: %d entries, want 1", tt.name, id, n1-n0)
+			} else if _, e := s.lastEntry(t); e.Outcome != audit.OutcomeRefused || e.Subject != nil {
+				t.Errorf("%s for %+q: entry %+v, want one refused entry naming no subject", tt.name, id, e)
+			}
+		}
+	}
+	_, attrs := dkRelease(t, s)
+	rec := &liaisonv1.Record{Body: &liaisonv1.Record_PoliceObservation{PoliceObservation: &liaisonv1.PoliceObservation{
+		Subject: &liaisonv1.Person{SubjectId: "SYN-DK-0001"}, ObservedOn: "2026-11-02",
+		Associates: []*liaisonv1.Person{{SubjectId: "REL-\uff12"}},
+	}}}
+	_, err := s.exchange(t, dkPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-prison-east"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Seen with an associate.",
+	})
+	const field = "record.police_observation.associates[0].subject_id"
+	if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != field {
+		t.Errorf("Disclose with a full-width associate id: %v, want INVALID_ARGUMENT naming %s", err, field)
+	}
+	// An identifier in NFC with letters beyond ASCII is taken as it is.
+	if _, err := ac.AccessReport(ctx, &liaisonv1.AccessReportRequest{SubjectId: "DK-S\u00f6ren-0001"}); err != nil {
+		t.Errorf("AccessReport for an NFC identifier: %v", err)
 	}
 }

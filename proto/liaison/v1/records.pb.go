@@ -312,7 +312,11 @@ type Person struct {
 	// identifier it is at most 128 printable characters (no control or
 	// invisible character, such as a zero-width space, that would make a
 	// second spelling of the same-looking identifier), without white space
-	// around them; else INVALID_ARGUMENT naming the field.
+	// around them, in Unicode normalisation form NFKC (no decomposed
+	// letter, no full-width digit or other compatibility character, each a
+	// second spelling with a pseudonym of its own); else INVALID_ARGUMENT
+	// naming the field. Letter case is
+	// the holder's: identifiers are compared as spelt.
 	SubjectId string `protobuf:"bytes,1,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	// Full name.
 	FullName string `protobuf:"bytes,2,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
