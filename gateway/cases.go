@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -520,6 +521,10 @@ func (s *Server) redactCaseSubject(c *audit.CaseState, text string) (string, err
 	if c.SubjectMention == "" || n <= 0 {
 		return text, nil
 	}
+	// As mentions does, in NFKC; the text is recorded so only if it
+	// mentions the person.
+	orig := text
+	text = norm.NFKC.String(text)
 	type letter struct {
 		start, end int // its bytes in text
 		r          rune
@@ -553,7 +558,7 @@ func (s *Server) redactCaseSubject(c *audit.CaseState, text string) (string, err
 		i += n
 	}
 	if last == 0 {
-		return text, nil
+		return orig, nil
 	}
 	b.WriteString(text[last:])
 	return b.String(), nil

@@ -721,9 +721,10 @@ func validJustification(j, subjectID string) error {
 }
 
 // mentions reports whether text contains the subject's identifier id as
-// people write it: in any case, and with or without the separators
-// between its letters and digits ("syn nl 0003" and "SYN-NL-0003" both
-// mention SYN-NL-0003). An identifier of fewer than four letters and
+// people write it: in any case, with or without the separators between
+// its letters and digits ("syn nl 0003" and "SYN-NL-0003" both mention
+// SYN-NL-0003), and in any Unicode spelling of them (full-width digits,
+// decomposed letters: compared in NFKC). An identifier of fewer than four letters and
 // digits is matched only as spelt.
 func mentions(text, id string) bool {
 	if id == "" {
@@ -732,6 +733,9 @@ func mentions(text, id string) bool {
 	if strings.Contains(text, id) {
 		return true
 	}
+	// In NFKC, as identifiers are (validSubjectID): a full-width or
+	// decomposed spelling of the identifier is the identifier too.
+	text = norm.NFKC.String(text)
 	fold := func(s string) string {
 		return strings.Map(func(r rune) rune {
 			if unicode.IsLetter(r) || unicode.IsDigit(r) {
@@ -757,6 +761,9 @@ func redact(text, id string) string {
 	if !mentions(text, id) {
 		return text
 	}
+	// mentions found it in NFKC: find it there (the text recorded is
+	// then in NFKC too).
+	text = norm.NFKC.String(text)
 	var parts []string
 	for _, r := range id {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {

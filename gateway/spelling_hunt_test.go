@@ -161,3 +161,45 @@ func TestSubjectIDIsNormalised(t *testing.T) {
 		t.Errorf("AccessReport for an NFC identifier: %v", err)
 	}
 }
+
+// TestMentionsInAnyUnicodeSpelling: the subject's identifier written with
+// full-width letters and digits, or with a decomposed letter, is still
+// the identifier. A justification that holds it so is refused (Request)
+// or recorded with "[subject]" in its place (Translate, a change of a
+// case), as one that holds it in ASCII is; before, it went to the log as
+// written.
+func TestMentionsInAnyUnicodeSpelling(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const wide = "\uff33\uff39\uff2e-\uff2e\uff2c-\uff10\uff10\uff10\uff11" // SYN-NL-0001
+	r := proto.CloneOf(riskRequest)
+	r.Justification = "Seen with " + wide + " on Monday."
+	_, err := s.exchange(t, nlPolice).Request(ctx, r)
+	if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "justification" {
+		t.Errorf("Request whose justification names the subject in full-width: %v, want INVALID_ARGUMENT naming justification", err)
+	}
+	resp, err := s.exchange(t, nlPolice).Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.exchange(t, nlPolice).Translate(ctx, &liaisonv1.TranslateRequest{
+		Pseudonym: resp.GetReleased().GetSubjectPseudonym(), FromDomain: resp.GetReleased().GetPseudonymDomain(),
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Bring " + wide + " to the case conference."})
+	if _, e := s.lastEntry(t); e.Action != "translate" || e.Justification != "Bring [subject] to the case conference." {
+		t.Errorf("Translate (%v) recorded justification %q, want the identifier replaced", err, e.Justification)
+	}
+	const id = "NL-ZVH-RTM-0701"
+	council := s.cases(t, nlCouncil)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-S\u00f6ren", Subject: nlSubject(),
+		Justification: "Case consultation before the release."}); err != nil {
+		t.Fatal(err)
+	}
+	_, e := s.one(t, "invite", "case_invite", "ok", func() error {
+		_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlPolice.agency,
+			Justification: "The police know syn nl so\u0308ren."})
+		return err
+	})
+	if e.Justification != "The police know [subject]." {
+		t.Errorf("a case change recorded justification %q, want the identifier replaced", e.Justification)
+	}
+}

@@ -43,7 +43,8 @@ const (
 // justification, a reason, a case id or kind) is refused with
 // INVALID_ARGUMENT naming the field if it contains it as people write it:
 // in any case, with or without separators ("syn nl 0003" contains
-// SYN-NL-0003); an identifier of fewer than four letters and digits is
+// SYN-NL-0003), in full-width or decomposed characters (texts are compared
+// in Unicode NFKC); an identifier of fewer than four letters and digits is
 // matched only as spelt. Where refusing would tell whether a guessed
 // identifier is the person behind a pseudonym (Translate,
 // RequestReidentification), such mentions are replaced by "[subject]".
@@ -372,7 +373,8 @@ func (c *exchangeClient) ApproveReidentification(ctx context.Context, in *Approv
 // justification, a reason, a case id or kind) is refused with
 // INVALID_ARGUMENT naming the field if it contains it as people write it:
 // in any case, with or without separators ("syn nl 0003" contains
-// SYN-NL-0003); an identifier of fewer than four letters and digits is
+// SYN-NL-0003), in full-width or decomposed characters (texts are compared
+// in Unicode NFKC); an identifier of fewer than four letters and digits is
 // matched only as spelt. Where refusing would tell whether a guessed
 // identifier is the person behind a pseudonym (Translate,
 // RequestReidentification), such mentions are replaced by "[subject]".
