@@ -911,6 +911,9 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	if len(req.GetNote()) > maxJustificationLen {
 		return nil, invalid("note", "must be at most %d bytes", maxJustificationLen)
 	}
+	if hasControl(req.GetNote()) {
+		return nil, invalid("note", "must be text: no control characters but tab and line breaks")
+	}
 	ex.detail()[audit.DetailNotice], ex.entry.Detail[audit.DetailDone] = strconv.FormatInt(req.GetNoticeIndex(), 10), done
 	index := req.GetNoticeIndex()
 	_, fromPeer := peerFromContext(ctx)

@@ -714,10 +714,21 @@ func validJustification(j, subjectID string) error {
 		return invalid("justification", "is required: say why the exchange is needed")
 	case len(j) > maxJustificationLen:
 		return invalid("justification", "must be at most %d bytes", maxJustificationLen)
+	case hasControl(j):
+		return invalid("justification", "must be text: no control characters but tab and line breaks")
 	case mentions(j, subjectID):
 		return invalid("justification", "must not contain the subject's identifier")
 	}
 	return nil
+}
+
+// hasControl reports whether text holds a control character (C0, DEL or
+// C1) other than a tab or a line break: words for the log hold none, and
+// one there (a NUL, an escape sequence) would reach whoever reads it.
+func hasControl(text string) bool {
+	return strings.ContainsFunc(text, func(r rune) bool {
+		return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
+	})
 }
 
 // mentions reports whether text contains the subject's identifier id as

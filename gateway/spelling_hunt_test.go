@@ -203,3 +203,53 @@ func TestMentionsInAnyUnicodeSpelling(t *testing.T) {
 		t.Errorf("a case change recorded justification %q, want the identifier replaced", e.Justification)
 	}
 }
+
+// TestJustificationIsText: a justification (or an acknowledgement's note)
+// with a control character in it, a NUL or a terminal escape sequence,
+// is refused with INVALID_ARGUMENT naming the field, one refused entry
+// that does not record it; before, it went to the log as written, to
+// whoever reads the log in a terminal. Tabs and line breaks are text.
+func TestJustificationIsText(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	rec, attrs := dkRelease(t, s)
+	for _, j := range []string{"Planning\x00contact.", "Planning \x1b[2Jcontact.", "Planning contact.\x7f", "Planning\u0085contact."} {
+		for _, tt := range []struct {
+			name, field string
+			call        func() error
+		}{
+			{"Request", "justification", func() error {
+				r := proto.CloneOf(riskRequest)
+				r.Justification = j
+				_, err := s.exchange(t, nlPolice).Request(ctx, r)
+				return err
+			}},
+			{"Disclose", "justification", func() error {
+				_, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec, Subject: attrs,
+					Recipients: []string{"dk-police-aarhus"}, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: j})
+				return err
+			}},
+			{"AcknowledgeNotice", "note", func() error {
+				_, err := aftercare(t, s, dkPolice).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: 0,
+					Done: liaisonv1.Obligation_OBLIGATION_ERASE, Note: j})
+				return err
+			}},
+		} {
+			n0, _ := s.db.Size(ctx)
+			err := tt.call()
+			if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != tt.field {
+				t.Errorf("%s with %+q: %v, want INVALID_ARGUMENT naming %s", tt.name, j, err, tt.field)
+			}
+			n1, _ := s.db.Size(ctx)
+			leaves, _ := s.db.ReadLeaves(ctx, n0, n1)
+			if len(leaves) != 1 || bytes.Contains(leaves[0], []byte("Planning")) {
+				t.Errorf("%s with %+q: entries %q, want one that does not record it", tt.name, j, leaves)
+			}
+		}
+	}
+	r := proto.CloneOf(riskRequest)
+	r.Justification = "Planning contact:\n\t- a reported meeting with a recruiter.\r\n"
+	if _, err := s.exchange(t, nlPolice).Request(ctx, r); err != nil {
+		t.Errorf("Request with tabs and line breaks in its justification: %v", err)
+	}
+}

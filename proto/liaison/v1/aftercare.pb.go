@@ -513,9 +513,10 @@ type AcknowledgeNoticeRequest struct {
 	// What was done: the notice's obligation, or OBLIGATION_ERASE, which
 	// meets any obligation.
 	Done Obligation `protobuf:"varint,2,opt,name=done,proto3,enum=liaison.v1.Obligation" json:"done,omitempty"`
-	// The officer's note, in words. Optional. It must not contain the
-	// subject's identifier; the gateway cannot check it, as it holds only
-	// the subject's pseudonym.
+	// The officer's note, in words. Optional: at most 2000 bytes, with no
+	// control character but tab and line breaks (else INVALID_ARGUMENT
+	// naming note). It must not contain the subject's identifier; the
+	// gateway cannot check it, as it holds only the subject's pseudonym.
 	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
 	// Set only by a peer gateway (a registry entry of kind peer_gateway)
 	// that forwards the acknowledgement of a correction or withdrawal this

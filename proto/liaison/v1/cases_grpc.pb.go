@@ -58,6 +58,8 @@ const (
 // NOT_INVITED when the lead or the invitation changed). A justification
 // that names the person the case is about is recorded with the identifier
 // replaced by "[subject]" (OpenCase refuses one, InvalidArgument on
+// justification). A justification is text: at most 2000 bytes, with no
+// control character but tab and line breaks (else InvalidArgument on
 // justification). Every change after the opening goes to the inboxes of the case's
 // members (after the change) and of the agency it concerns, as a
 // CaseUpdate (Exchange.Subscribe), except the inbox of the agency that
@@ -281,6 +283,8 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // NOT_INVITED when the lead or the invitation changed). A justification
 // that names the person the case is about is recorded with the identifier
 // replaced by "[subject]" (OpenCase refuses one, InvalidArgument on
+// justification). A justification is text: at most 2000 bytes, with no
+// control character but tab and line breaks (else InvalidArgument on
 // justification). Every change after the opening goes to the inboxes of the case's
 // members (after the change) and of the agency it concerns, as a
 // CaseUpdate (Exchange.Subscribe), except the inbox of the agency that

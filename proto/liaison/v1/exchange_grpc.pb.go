@@ -48,6 +48,10 @@ const (
 // matched only as spelt. Where refusing would tell whether a guessed
 // identifier is the person behind a pseudonym (Translate,
 // RequestReidentification), such mentions are replaced by "[subject]".
+// A justification is text: required, at most 2000 bytes, with no control
+// character but tab and line breaks (a NUL or an escape sequence is
+// refused with INVALID_ARGUMENT naming justification), here and in the
+// Aftercare and Cases services.
 type ExchangeClient interface {
 	// Disclose pushes a record the caller holds to recipients named by id or
 	// by role (recipient_roles). Each recipient gets what the law allows
@@ -378,6 +382,10 @@ func (c *exchangeClient) ApproveReidentification(ctx context.Context, in *Approv
 // matched only as spelt. Where refusing would tell whether a guessed
 // identifier is the person behind a pseudonym (Translate,
 // RequestReidentification), such mentions are replaced by "[subject]".
+// A justification is text: required, at most 2000 bytes, with no control
+// character but tab and line breaks (a NUL or an escape sequence is
+// refused with INVALID_ARGUMENT naming justification), here and in the
+// Aftercare and Cases services.
 type ExchangeServer interface {
 	// Disclose pushes a record the caller holds to recipients named by id or
 	// by role (recipient_roles). Each recipient gets what the law allows
