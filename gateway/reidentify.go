@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"google.golang.org/protobuf/proto"
 
@@ -69,6 +70,9 @@ func (s *Server) ownsDomain(ctx context.Context, agency, domain string) (bool, e
 	return false, nil
 }
 
+// maxDomainLen bounds a pseudonym domain a caller names.
+const maxDomainLen = 256
+
 // resolveFor checks the caller's right to the domain and resolves the
 // pseudonym.
 func (s *Server) resolveFor(ctx context.Context, c authn.Caller, ps, domain string) (pseudonym.SubjectID, error) {
@@ -77,6 +81,12 @@ func (s *Server) resolveFor(ctx context.Context, c authn.Caller, ps, domain stri
 		return "", invalid("pseudonym", "is required (at most 512 characters)")
 	case domain == "":
 		return "", invalid("from_domain", "is required: the pseudonym_domain the pseudonym came with")
+	case len(domain) > maxDomainLen || strings.TrimSpace(domain) != domain ||
+		strings.ContainsFunc(domain, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }):
+		// Not a domain the gateway writes: blaming the pseudonym for it
+		// (no pseudonym of such a domain) would name the wrong field.
+		return "", invalid("from_domain", "must be a pseudonym domain as the gateway gave it (Released.pseudonym_domain): "+
+			"at most %d printable characters, no white space", maxDomainLen)
 	}
 	owns, err := s.ownsDomain(ctx, c.Agency.ID, domain)
 	if err != nil {

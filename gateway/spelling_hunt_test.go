@@ -253,3 +253,32 @@ func TestJustificationIsText(t *testing.T) {
 		t.Errorf("Request with tabs and line breaks in its justification: %v", err)
 	}
 }
+
+// TestFromDomainIsNamedWhenMisspelt: a from_domain that is no domain's
+// spelling (white space after it, a control character, kilobytes) is
+// refused naming from_domain; it was refused naming pseudonym ("is not a
+// pseudonym of from_domain"), the field the caller had right.
+func TestFromDomainIsNamedWhenMisspelt(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	resp, err := s.exchange(t, nlPolice).Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, dom := resp.GetReleased().GetSubjectPseudonym(), resp.GetReleased().GetPseudonymDomain()
+	for _, d := range []string{dom + " ", dom + "\x00", dom + "\t", dom + strings.Repeat("x", 300)} {
+		_, err := s.exchange(t, nlPolice).Translate(ctx, &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: d,
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Bring to the case conference."})
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "from_domain" {
+			t.Errorf("Translate from %.40q: %v, want INVALID_ARGUMENT naming from_domain", d, err)
+		}
+		_, err = s.exchange(t, nlPolice).RequestReidentification(ctx, &liaisonv1.RequestReidentificationRequest{Pseudonym: ps, FromDomain: d,
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Imminent risk."})
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "from_domain" {
+			t.Errorf("RequestReidentification from %.40q: %v, want INVALID_ARGUMENT naming from_domain", d, err)
+		}
+		if _, e := s.lastEntry(t); e.Outcome != audit.OutcomeRefused || e.Detail["field"] != "from_domain" {
+			t.Errorf("from %.40q: entry %+v, want one refused naming from_domain", d, e)
+		}
+	}
+}

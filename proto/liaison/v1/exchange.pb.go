@@ -2803,7 +2803,10 @@ type TranslateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A pseudonym the caller received.
 	Pseudonym string `protobuf:"bytes,1,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
-	// The domain it belongs to (Released.pseudonym_domain).
+	// The domain it belongs to (Released.pseudonym_domain), spelt as the
+	// gateway gave it. One that is not a domain's spelling (white space,
+	// a control character, more than 256 bytes) is refused INVALID_ARGUMENT
+	// naming from_domain, as is a domain of another agency.
 	FromDomain string `protobuf:"bytes,2,opt,name=from_domain,json=fromDomain,proto3" json:"from_domain,omitempty"`
 	// Why.
 	Purpose Purpose `protobuf:"varint,3,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
@@ -2985,7 +2988,7 @@ type RequestReidentificationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A pseudonym the caller received.
 	Pseudonym string `protobuf:"bytes,1,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
-	// The domain it belongs to.
+	// The domain it belongs to, as for TranslateRequest.from_domain.
 	FromDomain string `protobuf:"bytes,2,opt,name=from_domain,json=fromDomain,proto3" json:"from_domain,omitempty"`
 	// Why.
 	Purpose Purpose `protobuf:"varint,3,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
