@@ -2,10 +2,13 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -280,5 +283,43 @@ func TestFromDomainIsNamedWhenMisspelt(t *testing.T) {
 		if _, e := s.lastEntry(t); e.Outcome != audit.OutcomeRefused || e.Detail["field"] != "from_domain" {
 			t.Errorf("from %.40q: entry %+v, want one refused naming from_domain", d, e)
 		}
+	}
+}
+
+// TestHolderMunicipalityIsAName: a holder's Describe whose municipality
+// names the person (or holds a control character) went to the log as
+// given, the subject's identifier with it. The exchange now fails
+// HOLDER_RETURNED_INVALID_SUBJECT, one failed entry without the holder's
+// attributes, and nothing is released.
+func TestHolderMunicipalityIsAName(t *testing.T) {
+	var municipality atomic.Pointer[string]
+	s := startStack(t, stackOptions{holderInterceptor: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		resp, err := h(ctx, req)
+		if d, ok := resp.(*liaisonv1.DescribeResponse); ok && err == nil && municipality.Load() != nil {
+			d = proto.CloneOf(d)
+			d.Subject.Municipality = *municipality.Load()
+			return d, nil
+		}
+		return resp, err
+	}})
+	ctx := t.Context()
+	for _, m := range []string{"Rotterdam (SYN-NL-0001)", "Rotterdam syn nl 0001", "Rotter\x00dam", " Rotterdam"} {
+		municipality.Store(&m)
+		n0, _ := s.db.Size(ctx)
+		resp, err := s.exchange(t, nlPolice).Request(ctx, riskRequest)
+		if st, _ := status.FromError(err); st.Code() != codes.Internal || errorReason(st) != "HOLDER_RETURNED_INVALID_SUBJECT" || resp != nil {
+			t.Errorf("Request with the holder's municipality %q: %v, %v; want INTERNAL HOLDER_RETURNED_INVALID_SUBJECT", m, resp, err)
+		}
+		n1, _ := s.db.Size(ctx)
+		leaves, _ := s.db.ReadLeaves(ctx, n0, n1)
+		if len(leaves) != 1 || bytes.Contains(leaves[0], []byte("Rotter")) || bytes.Contains(bytes.ToLower(leaves[0]), []byte("syn")) {
+			t.Errorf("holder's municipality %q: entries %s, want one that records no attribute of the holder's", m, leaves)
+		} else if e := s.entry(t, n0); e.Outcome != audit.OutcomeFailed {
+			t.Errorf("holder's municipality %q: entry outcome %s, want failed", m, e.Outcome)
+		}
+	}
+	municipality.Store(nil)
+	if _, err := s.exchange(t, nlPolice).Request(ctx, riskRequest); err != nil {
+		t.Errorf("Request with the holder's own answer: %v", err)
 	}
 }
