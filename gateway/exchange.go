@@ -238,6 +238,12 @@ func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ 
 		if body == nil || rule.GetRecordType() != ex.in.RecordType || recordSubjectID(body) != ex.subject {
 			return nil, failed("HOLDER_RETURNED_WRONG_RECORD", errors.New("gateway: the holder returned a record of another type or subject"))
 		}
+		// Spelt as a caller's record must be (validRecord): a date in
+		// another spelling would be delivered as it is where the policy
+		// keeps the field and dropped where it generalises it.
+		if verr := validRecord(record); verr != nil {
+			return nil, failed("HOLDER_RETURNED_INVALID_RECORD", fmt.Errorf("gateway: the holder's record: %v", verr))
+		}
 		// A holder's system that serves content the holder received from
 		// another agency passes it on without its conditions (onward.go).
 		u, err := s.undeclaredOnward(ctx, holder.ID, ex.entry.Subject.Pseudonym, record, nil)

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -321,5 +322,37 @@ func TestHolderMunicipalityIsAName(t *testing.T) {
 	municipality.Store(nil)
 	if _, err := s.exchange(t, nlPolice).Request(ctx, riskRequest); err != nil {
 		t.Errorf("Request with the holder's own answer: %v", err)
+	}
+}
+
+// TestHolderRecordDatesHaveOneSpelling: a record a holder's Fetch returns
+// with a date in another spelling was released as it came: the date
+// dropped where the policy generalises it (while the entry lists it
+// generalised), delivered as written where it keeps it. The exchange now fails HOLDER_RETURNED_INVALID_RECORD, as a
+// caller's record with such a date is refused.
+func TestHolderRecordDatesHaveOneSpelling(t *testing.T) {
+	var edit atomic.Pointer[func(*liaisonv1.Record)]
+	s := startStack(t, stackOptions{holderInterceptor: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		resp, err := h(ctx, req)
+		if d, ok := resp.(*liaisonv1.FetchResponse); ok && err == nil && edit.Load() != nil {
+			d = proto.CloneOf(d)
+			(*edit.Load())(d.Record)
+			return d, nil
+		}
+		return resp, err
+	}})
+	ctx := t.Context()
+	for name, f := range map[string]func(*liaisonv1.Record){
+		"date of birth, a year": func(r *liaisonv1.Record) { r.GetRiskAssessment().GetSubject().DateOfBirth = "1999-2-3" },
+		"assessed_on, a month":  func(r *liaisonv1.Record) { r.GetRiskAssessment().AssessedOn = "1.9.2026" },
+	} {
+		edit.Store(&f)
+		resp, err := s.exchange(t, nlPolice).Request(ctx, riskRequest)
+		if st, _ := status.FromError(err); st.Code() != codes.Internal || errorReason(st) != "HOLDER_RETURNED_INVALID_RECORD" {
+			t.Errorf("%s: Request = %v, %v; want INTERNAL HOLDER_RETURNED_INVALID_RECORD", name, resp.GetReleased().GetRecord(), err)
+		}
+		if _, e := s.lastEntry(t); e.Outcome != audit.OutcomeFailed || !slices.Contains(e.Reasons, "HOLDER_RETURNED_INVALID_RECORD") {
+			t.Errorf("%s: entry %+v, want failed HOLDER_RETURNED_INVALID_RECORD", name, e)
+		}
 	}
 }

@@ -227,8 +227,11 @@ type FetchResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The record, untransformed. A record of another type or about another
 	// subject than the one asked for fails the exchange (INTERNAL, ErrorInfo
-	// reason HOLDER_RETURNED_WRONG_RECORD); NOT_FOUND is the exchange's
-	// not_found.
+	// reason HOLDER_RETURNED_WRONG_RECORD); one not spelt as a record a
+	// caller sends must be (records.proto: dates YYYY-MM-DD, identifiers as
+	// Person.subject_id says) fails it too (INTERNAL, ErrorInfo reason
+	// HOLDER_RETURNED_INVALID_RECORD). Either is a failed entry, and nothing
+	// is released. NOT_FOUND is the exchange's not_found.
 	Record        *Record `protobuf:"bytes,1,opt,name=record,proto3" json:"record,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
