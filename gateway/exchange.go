@@ -833,6 +833,10 @@ func validSubjectFacts(a *liaisonv1.SubjectAttributes, subjectID string) error {
 		return invalid("subject.municipality", "must be at most %d printable characters", maxMunicipalityLen)
 	case strings.TrimSpace(m) != m:
 		return invalid("subject.municipality", "must not begin or end with white space")
+	case !norm.NFC.IsNormalString(m):
+		// "A" and a combining ring is "Å" to the eye, but not to the
+		// registry's areas or the log.
+		return invalid("subject.municipality", "must be in Unicode normalisation form NFC: no decomposed letter")
 	case mentions(m, subjectID):
 		return invalid("subject.municipality", "must not contain the subject's identifier")
 	}

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/policies"
@@ -137,6 +140,10 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 				return invalid(f+".competent.kind", "must name a kind of agency")
 			}
 			area := strings.TrimSpace(r.Competent.GetMunicipality())
+			if strings.ContainsFunc(area, unicode.IsControl) || !norm.NFC.IsNormalString(area) {
+				// One spelling of a name, as subject.municipality has.
+				return invalid(f+".competent.municipality", "must be a name: printable characters in Unicode NFC (no decomposed letter)")
+			}
 			if mentions(area, string(subjectID)) {
 				// The refusal below quotes the municipality, and the
 				// policy and the entry (route_area) would hold it.

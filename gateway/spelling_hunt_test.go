@@ -356,3 +356,33 @@ func TestHolderRecordDatesHaveOneSpelling(t *testing.T) {
 		}
 	}
 }
+
+// TestMunicipalityIsNFC: a municipality with a decomposed letter ("A" and
+// a combining ring for "Å") is the same name to the eye but not to the
+// registry's areas or the log: the subject's is refused naming
+// subject.municipality, and a competent role's naming its field, as is
+// one with a control character; before, the first went to the log in a
+// second spelling and the second was refused NO_COMPETENT_RECIPIENT, as
+// if no agency covered the place.
+func TestMunicipalityIsNFC(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	rec, attrs := dkRelease(t, s)
+	a := proto.CloneOf(attrs)
+	a.Municipality = "A\u030arhus"
+	_, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec, Subject: a, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks; police must know."})
+	if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "subject.municipality" {
+		t.Errorf("Disclose with a decomposed municipality: %v, want INVALID_ARGUMENT naming subject.municipality", err)
+	}
+	for _, m := range []string{"A\u030arhus", "Aar\x00hus"} {
+		_, err = s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec, Subject: attrs,
+			RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{
+				Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE, Municipality: m}}}},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks; police must know."})
+		const field = "recipient_roles[0].competent.municipality"
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != field {
+			t.Errorf("Disclose to the police competent for %+q: %v, want INVALID_ARGUMENT naming %s", m, err, field)
+		}
+	}
+}

@@ -616,10 +616,12 @@ type CompetentAgency struct {
 	// The kind of agency, e.g. AGENCY_KIND_POLICE.
 	Kind AgencyKind `protobuf:"varint,1,opt,name=kind,proto3,enum=liaison.v1.AgencyKind" json:"kind,omitempty"`
 	// The municipality, as the registry's areas spell it (compared without
-	// regard to case). Empty means the municipality of the subject's
-	// attributes (SubjectAttributes.municipality: where the person lives or
-	// will live). Must not contain the subject's identifier
-	// (INVALID_ARGUMENT on recipient_roles[i].competent.municipality).
+	// regard to case, and to white space around it). Empty means the
+	// municipality of the subject's attributes (SubjectAttributes.municipality:
+	// where the person lives or will live). Must not contain the subject's
+	// identifier, a control character or a decomposed letter (it is
+	// compared in Unicode NFC as written: INVALID_ARGUMENT on
+	// recipient_roles[i].competent.municipality).
 	Municipality  string `protobuf:"bytes,2,opt,name=municipality,proto3" json:"municipality,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

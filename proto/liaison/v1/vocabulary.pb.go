@@ -420,8 +420,9 @@ type SubjectAttributes struct {
 	// Last day of probation, YYYY-MM-DD, if any.
 	ProbationUntil string `protobuf:"bytes,4,opt,name=probation_until,json=probationUntil,proto3" json:"probation_until,omitempty"`
 	// The municipality the subject lives or will live in: at most 128
-	// printable characters, without white space around them and without the
-	// subject's identifier (else INVALID_ARGUMENT naming
+	// printable characters in Unicode NFC (no decomposed letter: a letter
+	// and its accent are one character), without white space around them
+	// and without the subject's identifier (else INVALID_ARGUMENT naming
 	// subject.municipality); the policy reads it and the log records it.
 	Municipality  string `protobuf:"bytes,5,opt,name=municipality,proto3" json:"municipality,omitempty"`
 	unknownFields protoimpl.UnknownFields
