@@ -250,7 +250,9 @@ func (s *Server) checkMatchRef(ex *exchange, ref string) error {
 	if len(ref) < len(prefix) || ref[:len(prefix)] != prefix || len(ref) > 4096 {
 		return refuse("MATCH_REFERENCE_INVALID", "The match reference is not one this gateway issued.")
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(ref[len(prefix):])
+	// Strict: the decoder alone ignores the unused bits of the last
+	// character, so that several spellings would open as one reference.
+	sealed, err := base64.RawURLEncoding.Strict().DecodeString(ref[len(prefix):])
 	if err != nil {
 		return refuse("MATCH_REFERENCE_INVALID", "The match reference is not one this gateway issued.")
 	}

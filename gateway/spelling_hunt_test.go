@@ -386,3 +386,39 @@ func TestMunicipalityIsNFC(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchReferenceHasOneSpelling: a match reference is base64url
+// without padding, and the unused bits of its last character are zero.
+// Another spelling of the same bytes (those bits set) was taken as the
+// reference; it is refused MATCH_REFERENCE_INVALID, as any string the
+// gateway did not issue is.
+func TestMatchReferenceHasOneSpelling(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	resp, err := s.exchange(t, nlPolice).Match(ctx, &liaisonv1.MatchRequest{SubjectId: "SYN-NL-0001",
+		RecordTypes: []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+		Purpose:     liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Does any partner know this person?", Holders: []string{"nl-probation"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := resp.GetResults()[0].GetReference()
+	body := strings.TrimPrefix(ref, "mref1.")
+	if ref == "" || len(body)%4 == 0 {
+		t.Fatalf("reference %q: want a hit whose last character has unused bits", ref)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, ref[len(ref)-1])
+	other := ref[:len(ref)-1] + string(alphabet[last^1])
+	step2 := func(ref string) error {
+		r := proto.CloneOf(riskRequest)
+		r.MatchReference = ref
+		_, err := s.exchange(t, nlPolice).Request(ctx, r)
+		return err
+	}
+	if err := step2(other); status.Code(err) != codes.PermissionDenied || reasonOf(err) != "MATCH_REFERENCE_INVALID" {
+		t.Errorf("step two with another spelling of the reference: %v, want PERMISSION_DENIED MATCH_REFERENCE_INVALID", err)
+	}
+	if err := step2(ref); err != nil {
+		t.Errorf("step two with the reference as issued: %v", err)
+	}
+}

@@ -1595,6 +1595,9 @@ type MatchResult struct {
 	// (RequestRequest.match_reference). It is bound to the calling agency
 	// and officer, the subject, the holder, the record type and an expiry,
 	// and sealed by the gateway; it contains nothing the caller can read.
+	// Cite it exactly as given: another spelling of it (its base64url text
+	// with the unused bits of the last character set, say) is refused as
+	// MATCH_REFERENCE_INVALID.
 	Reference string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
 	// For a hit only: when the reference expires (RFC 3339, UTC, gateway
 	// time; 24 hours after the match).
