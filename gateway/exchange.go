@@ -761,7 +761,7 @@ func mentions(text, id string) bool {
 			return -1
 		}, s)
 	}
-	fid := fold(id)
+	fid := fold(norm.NFKC.String(id))
 	// Four letters and digits, not bytes: "ÆØ-1" is three, as redact
 	// counts them.
 	return utf8.RuneCountInString(fid) >= 4 && strings.Contains(fold(text), fid)
@@ -778,20 +778,20 @@ func redact(text, id string) string {
 	if !mentions(text, id) {
 		return text
 	}
-	// mentions found it in NFKC: find it there (the text recorded is
-	// then in NFKC too).
-	text = norm.NFKC.String(text)
+	// The identifier as written first; then mentions found it in NFKC:
+	// find it there (the text recorded is then in NFKC too).
+	text = strings.ReplaceAll(text, id, "[subject]")
 	var parts []string
-	for _, r := range id {
+	for _, r := range norm.NFKC.String(id) {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			parts = append(parts, regexp.QuoteMeta(string(r)))
 		}
 	}
 	if len(parts) < 4 {
-		return strings.ReplaceAll(text, id, "[subject]")
+		return text
 	}
 	re := regexp.MustCompile(`(?i)` + strings.Join(parts, `[^\pL\pN]*`))
-	return re.ReplaceAllLiteralString(strings.ReplaceAll(text, id, "[subject]"), "[subject]")
+	return re.ReplaceAllLiteralString(norm.NFKC.String(text), "[subject]")
 }
 
 // validSubject checks the subject's attributes that a holder must give

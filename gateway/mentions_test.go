@@ -49,3 +49,18 @@ func TestMentions(t *testing.T) {
 		}
 	}
 }
+
+// TestMentionsOfAnIdentifierNotInNFKC: an identifier pseudonymised before
+// identifiers had to be in NFKC (decomposed, say) is still found and
+// redacted in a text that writes it composed, or as it was written.
+func TestMentionsOfAnIdentifierNotInNFKC(t *testing.T) {
+	const id = "SYN-Bjo\u0308rn-7" // decomposed: o and a combining diaeresis
+	for _, text := range []string{"Met SYN-Bjo\u0308rn-7 today.", "Met syn bj\u00f6rn 7 today.", "Met \uff33YN-Bj\u00f6rn-7 today."} {
+		if !mentions(text, id) {
+			t.Errorf("mentions(%+q) = false; want true", text)
+		}
+		if got := redact(text, id); got != "Met [subject] today." {
+			t.Errorf("redact(%+q) = %+q; want the identifier replaced", text, got)
+		}
+	}
+}
