@@ -10,9 +10,9 @@ import (
 var (
 	codeRE      = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$`)
 	fieldNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z_][A-Za-z0-9_]*)+$`)
-	// basisIDRE is the one spelling of a legal basis id (and of a case
-	// kind, the id of a case action's basis): lower-case parts joined by
-	// '.', as the audit log's query filters them (QueryRequest.legal_basis).
+	// basisIDRE is the one spelling of a legal basis id: lower-case parts
+	// joined by '.', as the audit log's query filters them
+	// (QueryRequest.legal_basis) and as the gateway spells a case's kind.
 	basisIDRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
 )
 
@@ -62,9 +62,6 @@ func (d *Decision) validate() error {
 	if lb := d.LegalBasis; lb != nil {
 		if lb.ID == "" || lb.Citation == "" {
 			return bad("legal_basis needs an id and a citation")
-		}
-		if len(lb.ID) > maxBasisIDLen || !basisIDRE.MatchString(lb.ID) {
-			return bad("legal_basis.id %q is not lower-case parts joined by '.' (at most %d characters), such as dk.rpl.115.stk1.nr3", lb.ID, maxBasisIDLen)
 		}
 		if lb.ValidUntil != "" {
 			if _, err := time.Parse(time.DateOnly, lb.ValidUntil); err != nil {
@@ -155,6 +152,13 @@ func (d *Decision) validateFor(in Input) error {
 		// A re-identification proceeds under dual control (disclose,
 		// with its approval) or not at all.
 		return fmt.Errorf("%w: a reidentify decision's outcome %s: only disclose or deny", ErrMalformed, d.Outcome)
+	}
+	if lb := d.LegalBasis; lb != nil && !slices.Contains(CaseActions, in.Action) &&
+		(len(lb.ID) > maxBasisIDLen || !basisIDRE.MatchString(lb.ID)) {
+		// One spelling, the one the log's query filters by. An action on
+		// a case is allowed under the case's kind, which the gateway
+		// checked so when the case was opened.
+		return fmt.Errorf("%w: legal_basis.id %q is not lower-case parts joined by '.' (at most %d characters), such as dk.rpl.115.stk1.nr3", ErrMalformed, lb.ID, maxBasisIDLen)
 	}
 	if in.Action == "translate" && d.Outcome == OutcomePseudonymise && d.LegalBasis == nil {
 		// Only a basis allows a translation, never a fallback: the entry
