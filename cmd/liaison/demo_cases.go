@@ -24,7 +24,9 @@ type demoClock struct {
 	offset time.Duration
 }
 
-func newDemoClock() *demoClock { return &demoClock{offset: -74 * time.Hour} }
+// The scenario advances the clock 24 hours (day 2) and 49 hours (day 4):
+// it starts 73 hours back and ends now.
+func newDemoClock() *demoClock { return &demoClock{offset: -73 * time.Hour} }
 
 func (c *demoClock) Now() time.Time {
 	c.mu.Lock()
@@ -51,7 +53,7 @@ const (
 func (d *demo) safetyHouse(ctx context.Context) error {
 	fmt.Fprintln(d.out, "4. Netherlands: a Safety House case, a release brought forward, a notice nobody read")
 	day := func(n int) string { return d.clock.Now().Format("Mon 2 Jan 15:04") + fmt.Sprintf(" (day %d)", n) }
-	d.say("clock   %s: the gateway's clock runs three days ahead of this scenario, which ends now", day(1))
+	d.say("clock   %s: the gateway's clock is set 73 hours back and moves on with this scenario, which ends now", day(1))
 
 	type who struct{ agency, officer string }
 	var (
