@@ -1,11 +1,13 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -254,6 +256,7 @@ func (s *Server) RequestReidentification(ctx context.Context, req *liaisonv1.Req
 // reid is the state of one re-identification request.
 type reid struct {
 	id        string
+	index     int64 // the request's entry in the log
 	request   *audit.Entry
 	quorum    int
 	roles     []string
@@ -323,7 +326,7 @@ func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
 			case e.Detail["step"] == stepRequest && e.Outcome == audit.OutcomePending:
 				q, _ := strconv.Atoi(e.Detail["quorum"])
 				win, _ := time.ParseDuration(e.Detail["expires_after"])
-				out[id] = &reid{id: id, request: e, quorum: q, roles: splitList(e.Detail["roles"]),
+				out[id] = &reid{id: id, index: rec.Index, request: e, quorum: q, roles: splitList(e.Detail["roles"]),
 					agencies: splitList(e.Detail["agencies"]), other: e.Detail["other_agency"] == "true", expires: e.Time.Add(win)}
 			case out[id] == nil:
 			case e.Detail["step"] == stepApprove && e.Outcome == audit.OutcomeOK:
@@ -368,7 +371,9 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 	}
 	now := s.now()
 	resp := &liaisonv1.ListReidentificationsResponse{}
-	for _, r := range all {
+	// Oldest first, in the log's order of the requests: their times are
+	// to the second, and the requests are held by id.
+	for _, r := range slices.SortedFunc(maps.Values(all), func(a, b *reid) int { return cmp.Compare(a.index, b.index) }) {
 		if code, _ := r.canApprove(caller, now); code != "" {
 			continue
 		}
@@ -398,7 +403,6 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 		}
 		resp.Requests = append(resp.Requests, p)
 	}
-	slices.SortFunc(resp.Requests, func(a, b *liaisonv1.PendingReidentification) int { return strings.Compare(a.Created, b.Created) })
 	return resp, nil
 }
 

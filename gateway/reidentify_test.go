@@ -671,3 +671,42 @@ func TestClosedCaseDomainNoLongerResolves(t *testing.T) {
 		t.Errorf("a non-member's Translate out of the closed case = %v; want InvalidArgument on from_domain", err)
 	}
 }
+
+// TestListReidentificationsOldestFirst: pending requests are listed in
+// the order they were made. They were sorted by their creation time to
+// the second, from a map: requests made in one second came in any order.
+func TestListReidentificationsOldestFirst(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
+	rr, resp := reidentificationInCase(t, s)
+	police := s.exchange(t, officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"})
+	tr, err := police.Translate(t.Context(), &liaisonv1.TranslateRequest{Pseudonym: resp.GetReleased().GetSubjectPseudonym(),
+		FromDomain: resp.GetReleased().GetPseudonymDomain(), Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, CaseId: reidCaseID,
+		Justification: "Bring to the case conference."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{rr.GetRequestId()}
+	for i := range 7 {
+		r, err := police.RequestReidentification(t.Context(), &liaisonv1.RequestReidentificationRequest{Pseudonym: tr.GetPseudonym(),
+			FromDomain: tr.GetPseudonymDomain(), CaseId: reidCaseID, Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT,
+			ClaimedLegalBasis: "test.reid", Justification: fmt.Sprintf("Request %d: the case conference must know who this is.", i+2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r.GetRequestId())
+	}
+	city := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
+	for range 3 {
+		l, err := s.exchange(t, city).ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range l.GetRequests() {
+			got = append(got, p.GetRequestId())
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("ListReidentifications = %v; want the requests as made, %v", got, want)
+		}
+	}
+}

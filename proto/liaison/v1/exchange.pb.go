@@ -3209,7 +3209,9 @@ func (*ListReidentificationsRequest) Descriptor() ([]byte, []int) {
 // ListReidentificationsResponse lists pending requests.
 type ListReidentificationsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The requests the caller may approve.
+	// The requests the caller may approve, oldest first: in the log's order
+	// of the requests (created is to the second; requests made in one second
+	// come in the order they were made).
 	Requests      []*PendingReidentification `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
