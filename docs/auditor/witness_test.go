@@ -168,7 +168,7 @@ func TestWitnessPolicyRefused(t *testing.T) {
 // an auditor who asked for a quorum of cosignatures and checked none.
 func TestQuorumWithoutWitnesses(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the program; run without -short")
+		t.Skip("builds and runs the program: run without -short, as make test does")
 	}
 	leaf := `{"index":0}`
 	root := tlog.RecordHash([]byte(leaf))
