@@ -809,7 +809,7 @@ func validSubject(a *liaisonv1.SubjectAttributes, subjectID string) error {
 
 // validSubjectFacts checks the attributes the policy reads and the log
 // records, as validSubject does, but not that a category is given: a
-// holder's Describe answer is checked so (describedSubject), since the
+// holder's Describe answer is checked so (Request), since the
 // policy decides on it and the entry records it.
 func validSubjectFacts(a *liaisonv1.SubjectAttributes, subjectID string) error {
 	if c := a.GetCategory(); c != liaisonv1.SubjectCategory_SUBJECT_CATEGORY_UNSPECIFIED && enumName(c) == "" {
