@@ -892,24 +892,36 @@ func statusReasons(err error) ([]string, string) {
 // the report leaves out, as entriesRE's.
 var underEntryRE = regexp.MustCompile(` under entry [0-9]+`)
 
-// readInbox reads every item of an officer's inbox.
+// readInbox reads every item of an officer's inbox, a page of at most
+// inboxPage items at a time, each from the last cursor of the one before.
 func readInbox(ctx context.Context, ex liaisonv1.ExchangeClient) ([]*liaisonv1.SubscribeResponse, error) {
-	stream, err := ex.Subscribe(ctx, &liaisonv1.SubscribeRequest{Limit: 1000})
-	if err != nil {
-		return nil, err
-	}
 	var out []*liaisonv1.SubscribeResponse
+	var after int64
 	for {
-		m, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
+		stream, err := ex.Subscribe(ctx, &liaisonv1.SubscribeRequest{After: after, Limit: int32(inboxPage)})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, m)
+		n := 0
+		for {
+			m, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			out, after, n = append(out, m), m.GetCursor(), n+1
+		}
+		if n < inboxPage {
+			return out, nil
+		}
 	}
 }
+
+// inboxPage is how many items readInbox asks for at a time: the most
+// Exchange.Subscribe gives (a variable for the test that pages).
+var inboxPage = 1000
 
 // notices adds each required notice's steps to the timelines, and a gap
 // for every one not acknowledged by its deadline.
