@@ -128,7 +128,7 @@ func (s *Server) matchHolder(ctx, mctx context.Context, req *liaisonv1.MatchRequ
 	found := false
 	if len(allowed) > 0 {
 		var err error
-		desc, found, err = s.describeForMatch(mctx, holder, req.GetSubjectId())
+		desc, found, err = s.describeForMatch(ctx, mctx, holder, req.GetSubjectId())
 		if err != nil {
 			for _, p := range allowed {
 				p.err = err
@@ -143,9 +143,11 @@ func (s *Server) matchHolder(ctx, mctx context.Context, req *liaisonv1.MatchRequ
 }
 
 // describeForMatch asks a holder whether it knows the subject, within the
-// match's deadline. A holder that cannot be reached or does not answer in
-// time is unavailable (errProvider), never "not found".
-func (s *Server) describeForMatch(mctx context.Context, holder *Agency, subjectID string) (*liaisonv1.DescribeResponse, bool, error) {
+// match's deadline (mctx). A holder that cannot be reached or does not
+// answer in time is unavailable (errProvider), never "not found"; but if
+// the call itself (ctx) ended meanwhile, its deadline passed or its caller
+// hung up, that is the error (holderError): the holder was not down.
+func (s *Server) describeForMatch(ctx, mctx context.Context, holder *Agency, subjectID string) (*liaisonv1.DescribeResponse, bool, error) {
 	client, err := s.providerClient(holder)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %v", errProvider, err)
@@ -159,14 +161,15 @@ func (s *Server) describeForMatch(mctx context.Context, holder *Agency, subjectI
 	case status.Code(err) == codes.NotFound:
 		return nil, false, nil
 	default:
-		return nil, false, fmt.Errorf("%w: describe: %v", errProvider, status.Code(err))
+		return nil, false, holderError(ctx, "describe", err)
 	}
 }
 
 // finishMatch closes one (holder, record type) exchange: a hit or a no-hit
 // is committed as hit_only with its answer in the entry's detail (a no-hit
 // discloses no content, only the answer); an error is settled by finish
-// (deny, or failed HOLDER_UNAVAILABLE for an unavailable holder).
+// (deny, or failed HOLDER_UNAVAILABLE for an unavailable holder, or
+// DEADLINE_EXCEEDED or CANCELED for a call that ended first).
 func (s *Server) finishMatch(ctx context.Context, ex *exchange, res *liaisonv1.MatchResult, err error, hit bool) *liaisonv1.MatchResult {
 	defer func() {
 		ex.finish(ctx, &err)

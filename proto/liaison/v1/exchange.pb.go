@@ -1441,8 +1441,12 @@ type MatchRequest struct {
 	// AGENCY_OFFBOARDED.
 	Holders []string `protobuf:"bytes,7,rep,name=holders,proto3" json:"holders,omitempty"`
 	// How long to wait for the holders, in milliseconds: 0 means 2000, at
-	// most 30000. The call's own deadline, if earlier, wins. A holder that
-	// has not answered by then is reported unavailable, never no-hit.
+	// most 30000. A holder that has not answered by then is reported
+	// unavailable (entry failed HOLDER_UNAVAILABLE), never no-hit. The
+	// call's own deadline, if earlier, wins: a call that ends while holders
+	// are asked (its deadline passes, or its caller hangs up) gets no
+	// results, and each answer not yet given is no outage of the holder's:
+	// its entry is failed DEADLINE_EXCEEDED or CANCELED, as for a Request.
 	DeadlineMs    int32 `protobuf:"varint,8,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
