@@ -263,6 +263,16 @@ func (s *Server) checkMatchRef(ex *exchange, ref string) error {
 	if errors.Is(err, pseudonym.ErrUnavailable) {
 		return err
 	}
+	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok && kv.Version > 0 && kv.Version < s.cfg.Pseudonyms.CurrentVersion() {
+		// Sealed under a key version that has retired since (an operator
+		// may retire one within a day): the gateway can no longer tell
+		// whether it issued the reference, nor for what, so it is not
+		// "not issued here" but no longer checkable, as a pseudonym of a
+		// retired version is for re-identification. A version above the
+		// current one is not one this gateway has issued (yet).
+		return refuse(reasonKeyVersionRetired, "The match reference was sealed under a key version that has since retired, "+
+			"so it can no longer be checked; match again.")
+	}
 	var r matchRef
 	if err != nil || json.Unmarshal(plain, &r) != nil {
 		return refuse("MATCH_REFERENCE_INVALID", "The match reference is not one this gateway issued.")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
 )
 
 // holdDescribes is a holder interceptor that holds every Describe until
@@ -119,5 +121,81 @@ func TestMatchEndingWhileHoldersAreAskedIsNoHolderOutage(t *testing.T) {
 				t.Error("the gateway's log says the holder was unavailable")
 			}
 		})
+	}
+}
+
+// TestMatchReferenceOfARetiredKeyVersion: a match reference sealed under a
+// key version that retired within the reference's day (an operator may
+// retire a version early, or run a short transition window) was refused
+// MATCH_REFERENCE_INVALID, "not one this gateway issued", like a forged
+// one, though this gateway issued it. It is now refused KEY_VERSION_RETIRED
+// (PermissionDenied, one refused entry), as a re-identification of a
+// pseudonym of a retired version is; within the transition window it
+// still opens.
+func TestMatchReferenceOfARetiredKeyVersion(t *testing.T) {
+	ctx := t.Context()
+	path := t.TempDir() + "/keys.json"
+	if _, err := pseudonym.CreateKeyFile(path); err != nil {
+		t.Fatal(err)
+	}
+	var keyClock atomic.Int64
+	keyClock.Store(time.Now().UnixNano())
+	src := pseudonym.FileKeys{Path: path, TransitionWindow: time.Hour, Now: func() time.Time { return time.Unix(0, keyClock.Load()) }}
+	s := startStack(t, stackOptions{keySource: src, keyRefresh: time.Hour})
+	police := s.exchange(t, nlPolice)
+	match := func() string {
+		t.Helper()
+		resp, err := police.Match(ctx, &liaisonv1.MatchRequest{
+			SubjectId: "SYN-NL-0001", Holders: []string{"nl-probation"},
+			RecordTypes:   []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+			Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+			Justification: "Stopped in a routine check; does any partner know this person?",
+		})
+		if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetAnswer() != liaisonv1.MatchAnswer_MATCH_ANSWER_HIT {
+			t.Fatalf("Match = %v, %v; want one hit", resp, err)
+		}
+		return resp.GetResults()[0].GetReference()
+	}
+	step2 := func(ref string) error {
+		_, err := police.Request(ctx, &liaisonv1.RequestRequest{
+			Holder: "nl-probation", SubjectId: "SYN-NL-0001",
+			RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+			Justification: "The match showed a hit; the assessment is needed to plan the contact.", MatchReference: ref,
+		})
+		return err
+	}
+	reload := func() {
+		t.Helper()
+		if err := s.keys.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, second := match(), match()
+	// The keys rotate: within the transition window, a reference sealed
+	// under version 1 still opens.
+	if _, err := pseudonym.RotateKeyFile(path, time.Unix(0, keyClock.Load())); err != nil {
+		t.Fatal(err)
+	}
+	reload()
+	if err := step2(first); err != nil {
+		t.Fatalf("step two within the transition window: %v", err)
+	}
+	// Version 1 retires, within the reference's day.
+	keyClock.Add(int64(2 * time.Hour))
+	reload()
+	err, e := s.one(t, "step two after the key version retired", "request", "refused", func() error { return step2(second) })
+	if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "KEY_VERSION_RETIRED" || !strings.Contains(st.Message(), "match again") {
+		t.Errorf("step two after the key version retired: %v (%s); want PermissionDenied KEY_VERSION_RETIRED", st.Message(), errorReason(st))
+	}
+	if !slices.Equal(e.Reasons, []string{"KEY_VERSION_RETIRED"}) {
+		t.Errorf("the refusal's entry: reasons %v; want KEY_VERSION_RETIRED", e.Reasons)
+	}
+	// A reference sealed under the current version opens; one naming a
+	// version never issued is still not one this gateway issued.
+	if err := step2(match()); err != nil {
+		t.Fatalf("step two after a new match: %v", err)
+	}
+	if err := step2("mref1.AAAAAwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); reasonOf(err) != "MATCH_REFERENCE_INVALID" {
+		t.Errorf("a reference naming version 3: %v; want MATCH_REFERENCE_INVALID", err)
 	}
 }

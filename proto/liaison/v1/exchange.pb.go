@@ -1294,7 +1294,10 @@ type RequestRequest struct {
 	// expired; otherwise the request is refused (PERMISSION_DENIED with
 	// reason MATCH_REFERENCE_INVALID, MATCH_REFERENCE_NOT_YOURS,
 	// MATCH_REFERENCE_MISMATCH or MATCH_REFERENCE_EXPIRED) and the refusal
-	// is logged. A valid reference does not decide the request: the policy
+	// is logged. A reference sealed under a key version that has retired
+	// since (before it expired, as when a version is retired early) can no
+	// longer be checked: it is refused so, with reason KEY_VERSION_RETIRED,
+	// and the officer matches again. A valid reference does not decide the request: the policy
 	// decides it as any request, and the entry records the match it follows
 	// (detail "match_request_id").
 	MatchReference string `protobuf:"bytes,8,opt,name=match_reference,json=matchReference,proto3" json:"match_reference,omitempty"`
