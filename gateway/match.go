@@ -61,7 +61,11 @@ func (s *Server) Match(ctx context.Context, req *liaisonv1.MatchRequest) (_ *lia
 	if d := req.GetDeadlineMs(); d > 0 {
 		deadline = time.Duration(d) * time.Millisecond
 	}
-	call.closed = true // each holder's exchanges below write their own entries
+	// Each holder's exchanges below write their own entries, and are
+	// counted and traced on their own: the call is not an exchange of its
+	// own (it was counted failed AUDIT_UNAVAILABLE, its entry never
+	// written, for every Match).
+	call.closed, call.handedOver = true, true
 	mctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -197,5 +198,49 @@ func TestMatchReferenceOfARetiredKeyVersion(t *testing.T) {
 	}
 	if err := step2("mref1.AAAAAwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); reasonOf(err) != "MATCH_REFERENCE_INVALID" {
 		t.Errorf("a reference naming version 3: %v; want MATCH_REFERENCE_INVALID", err)
+	}
+}
+
+// TestMatchIsCountedPerAnswer: liaison_requests_total counts an exchange
+// once per entry, a Match once per holder and record type. A valid Match
+// was counted once more, failed AUDIT_UNAVAILABLE (the call's own
+// exchange, whose entry is never written), so that every Match fired the
+// LiaisonAuditUnavailable alert (deploy/prometheus/alerts.yaml).
+func TestMatchIsCountedPerAnswer(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := startStack(t, stackOptions{metrics: reg})
+	resp, err := s.exchange(t, nlPolice).Match(t.Context(), &liaisonv1.MatchRequest{
+		SubjectId:     "SYN-NL-0001",
+		RecordTypes:   []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE},
+		Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		Justification: "Stopped in a routine check; does any partner know this person?",
+		Holders:       []string{"nl-probation"},
+	})
+	if err != nil || len(resp.GetResults()) != 2 {
+		t.Fatalf("Match = %v, %v; want two answers", resp, err)
+	}
+	method := strings.TrimPrefix(liaisonv1.Exchange_Match_FullMethodName, "/")
+	// The call's duration is observed after its answers are counted.
+	var counts map[string]float64
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		counts = gatherCounts(t, reg)
+		if counts["liaison_request_duration_seconds "+method] >= 1 || time.Now().After(deadline) {
+			break
+		}
+	}
+	var total, hits float64
+	for key, v := range counts {
+		if strings.HasPrefix(key, "liaison_requests_total "+method+" ") {
+			total += v
+			if strings.HasPrefix(key, "liaison_requests_total "+method+" hit_only ") {
+				hits += v
+			}
+			if strings.HasSuffix(key, " AUDIT_UNAVAILABLE") {
+				t.Errorf("%s = %v: the audit log was up", key, v)
+			}
+		}
+	}
+	if total != 2 || hits != 2 {
+		t.Errorf("the Match counted %v times (%v hit_only), want twice, once per answer: %v", total, hits, counts)
 	}
 }
