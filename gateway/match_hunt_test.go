@@ -244,3 +244,85 @@ func TestMatchIsCountedPerAnswer(t *testing.T) {
 		t.Errorf("the Match counted %v times (%v hit_only), want twice, once per answer: %v", total, hits, counts)
 	}
 }
+
+// TestMatchOnACaseClosedWhileHoldersAreAsked: a Match within a case is
+// decided on the case and committed once the holder has answered; a case
+// closed meanwhile stops each answer at its commit, as it stops a
+// Request: the answer is denied (reason CASE_CLOSED, no reference), its
+// entry refused and without the holder's answer. MatchAnswer's and
+// MatchResult's comments said a denied answer is the law's and the holder
+// was not asked, its entry deny; they now say this too.
+func TestMatchOnACaseClosedWhileHoldersAreAsked(t *testing.T) {
+	asked, release := make(chan struct{}, 1), make(chan struct{})
+	gate := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if info.FullMethod == liaisonv1.RecordProvider_Describe_FullMethodName {
+			select {
+			case asked <- struct{}{}:
+			default:
+			}
+			select {
+			case <-release:
+			case <-time.After(30 * time.Second):
+			}
+		}
+		return h(ctx, req)
+	}
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now, holderInterceptor: gate})
+	ctx := t.Context()
+	council, police, probation := s.cases(t, nlCouncil), s.cases(t, nlPolice), s.cases(t, nlProbation)
+	const id = "NL-ZVH-RTM-0301"
+	why := "Case consultation before the release."
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0001",
+		Subject: nlSubject(), Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []struct {
+		agency string
+		c      liaisonv1.CasesClient
+	}{{"nl-police-rotterdam", police}, {"nl-probation", probation}} {
+		if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: m.agency, Justification: why}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.c.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We take part."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var resp *liaisonv1.MatchResponse
+	var merr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, merr = s.exchange(t, nlPolice).Match(ctx, &liaisonv1.MatchRequest{
+			SubjectId: "SYN-NL-0001", CaseId: id, Holders: []string{"nl-probation"},
+			RecordTypes: []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+			Purpose:     liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Does the probation service know this person?",
+			DeadlineMs: 30000,
+		})
+	}()
+	select {
+	case <-asked:
+	case <-done:
+		t.Fatalf("the Match ended before the holder was asked: %v, %v", resp, merr)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the holder was never asked")
+	}
+	if _, err := council.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: "Supervision ended."}); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	<-done
+	if merr != nil || len(resp.GetResults()) != 1 {
+		t.Fatalf("Match = %v, %v; want one answer", resp, merr)
+	}
+	r := resp.GetResults()[0]
+	if r.GetAnswer() != liaisonv1.MatchAnswer_MATCH_ANSWER_DENIED || !slices.Equal(r.GetReasons(), []string{"CASE_CLOSED"}) ||
+		r.GetReference() != "" || r.GetReferenceExpiresAt() != "" {
+		t.Errorf("answer %v reasons %v reference %q; want denied CASE_CLOSED, no reference", r.GetAnswer(), r.GetReasons(), r.GetReference())
+	}
+	e := s.entry(t, r.GetAuditIndex())
+	if e.Action != "match" || e.Outcome != "refused" || !slices.Equal(e.Reasons, []string{"CASE_CLOSED"}) ||
+		len(e.FieldsDisclosed) > 0 || e.Detail["answer"] != "" || e.Detail["reference_expires_at"] != "" {
+		t.Errorf("entry %s %s %v fields %v detail %v; want a match refused CASE_CLOSED without the holder's answer",
+			e.Action, e.Outcome, e.Reasons, e.FieldsDisclosed, e.Detail)
+	}
+}

@@ -99,7 +99,10 @@ const (
 	// deadline: nothing is known, and this is not a no-hit.
 	MatchAnswer_MATCH_ANSWER_UNAVAILABLE MatchAnswer = 3
 	// The holder's law does not let the caller ask: the holder was not
-	// asked.
+	// asked. Also the answer of a match within a case that no longer stood
+	// when the answer was to be given (closed, or the caller or the holder
+	// no longer a member: reason CASE_CLOSED or NOT_A_CASE_MEMBER): the
+	// holder was asked, and nothing of what it answered is given.
 	MatchAnswer_MATCH_ANSWER_DENIED MatchAnswer = 4
 )
 
@@ -1431,7 +1434,11 @@ type MatchRequest struct {
 	// (PERMISSION_DENIED, ErrorInfo reason NOT_A_CASE_MEMBER, one refused
 	// entry, no holder asked), since the holders asked would name the
 	// members. With no holders named, the holders asked are then the case's
-	// members that hold records.
+	// members that hold records. The case must still stand when each answer
+	// is logged: if it was closed while the holders were asked, or an agency
+	// the decision took as a member (the caller, the holder) is no longer
+	// one, that answer is denied (reason CASE_CLOSED or NOT_A_CASE_MEMBER,
+	// entry refused) and nothing of the holder's answer is given.
 	CaseId string `protobuf:"bytes,5,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// The officer's reason, in words. Must not contain the subject's
 	// identifier.
@@ -1618,7 +1625,8 @@ type MatchResult struct {
 	// The audit log index of this answer's entry: every answer, hit,
 	// no-hit, denied or unavailable, has exactly one. Its outcome is
 	// hit_only for a hit and for a no-hit (detail "answer" says which; a
-	// no-hit discloses no content), deny for a denial and failed for
+	// no-hit discloses no content), deny for a denial (refused for one by
+	// the state of a case, see MatchRequest.case_id) and failed for
 	// unavailable (its reasons as above: HOLDER_UNAVAILABLE, or the
 	// gateway's own failure, e.g. KEYS_UNAVAILABLE, or CANCELED or
 	// DEADLINE_EXCEEDED for a call that ended first). An answer whose entry
