@@ -233,6 +233,13 @@ func TestMatchFiveHolders(t *testing.T) {
 			if e.Outcome != audit.OutcomeHitOnly || e.Detail["answer"] != wantAnswer || !slices.Equal(e.FieldsDisclosed, []string{"hit"}) {
 				t.Errorf("%s: entry outcome %q detail %v fields %v, want hit_only, answer %s, fields [hit]", r.GetHolder(), e.Outcome, e.Detail, e.FieldsDisclosed, wantAnswer)
 			}
+			// The hit's entry records when its reference expires, never the reference.
+			if e.Detail["reference_expires_at"] != r.GetReferenceExpiresAt() {
+				t.Errorf("%s: entry detail reference_expires_at %q, want %q", r.GetHolder(), e.Detail["reference_expires_at"], r.GetReferenceExpiresAt())
+			}
+			if b, _ := s.store.ReadLeaves(ctx, r.GetAuditIndex(), r.GetAuditIndex()+1); hit && (len(b) != 1 || containsBytes(b[0], r.GetReference()[len("mref1."):])) {
+				t.Errorf("%s: entry holds the reference", r.GetHolder())
+			}
 		case liaisonv1.MatchAnswer_MATCH_ANSWER_UNAVAILABLE:
 			if e.Outcome != audit.OutcomeFailed || !slices.Contains(e.Reasons, "HOLDER_UNAVAILABLE") || !slices.Contains(r.GetReasons(), "HOLDER_UNAVAILABLE") {
 				t.Errorf("%s: entry outcome %q reasons %v (result %v), want failed HOLDER_UNAVAILABLE", r.GetHolder(), e.Outcome, e.Reasons, r.GetReasons())

@@ -1614,7 +1614,8 @@ type MatchResult struct {
 	// MATCH_REFERENCE_INVALID.
 	Reference string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
 	// For a hit only: when the reference expires (RFC 3339, UTC, gateway
-	// time; 24 hours after the match).
+	// time; 24 hours after the match). The hit's entry records it (detail
+	// "reference_expires_at"), never the reference.
 	ReferenceExpiresAt string `protobuf:"bytes,5,opt,name=reference_expires_at,json=referenceExpiresAt,proto3" json:"reference_expires_at,omitempty"`
 	// Stable reason codes, as the entry records them: the policy's for a
 	// hit, no-hit or denial (e.g. LEGAL_BASIS_APPLIES, PURPOSE_PROHIBITED);
