@@ -44,9 +44,11 @@ func TestVerifyEntryIndexHasOneSpelling(t *testing.T) {
 
 // TestMatchDeadlineIsNotWrapped: liaison match -deadline beyond the 30s
 // the gateway allows is refused by the command, not wrapped into the
-// request's int32 of milliseconds (4294969296ms was sent as 2000).
+// request's int32 of milliseconds (4294969296ms was sent as 2000); one
+// under a millisecond is refused too, not sent as 0, the gateway's
+// default of 2s (500us waited four thousand times as long).
 func TestMatchDeadlineIsNotWrapped(t *testing.T) {
-	for _, d := range []string{"4294969296ms", "31s", "-1s"} {
+	for _, d := range []string{"4294969296ms", "31s", "-1s", "500us", "1ns"} {
 		var stdout, stderr bytes.Buffer
 		err := runMatch(t.Context(), []string{"-subject", "SYN-NL-0001", "-record-type", "risk_assessment", "-purpose", "risk_management",
 			"-justification", "Stopped in a check.", "-deadline", d, "-gateway", "127.0.0.1:1"}, &stdout, &stderr)

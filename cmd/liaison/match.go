@@ -56,9 +56,10 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("match: unexpected argument %q", fs.Arg(0))
 	}
 	// The request carries milliseconds in an int32: a longer -deadline
-	// would wrap (4294969296ms to 2s) rather than be refused.
-	if *deadline < 0 || *deadline > 30*time.Second {
-		return fmt.Errorf("match: -deadline %s: want 0 (the gateway's default, 2s) to 30s", *deadline)
+	// would wrap (4294969296ms to 2s) rather than be refused, and one
+	// under a millisecond would be sent as 0, the gateway's default of 2s.
+	if *deadline < 0 || *deadline > 30*time.Second || *deadline > 0 && *deadline < time.Millisecond {
+		return fmt.Errorf("match: -deadline %s: want 0 (the gateway's default, 2s) or 1ms to 30s", *deadline)
 	}
 	req := &liaisonv1.MatchRequest{
 		SubjectId: *subject, Purpose: liaisonv1.Purpose(liaisonv1.Purpose_value["PURPOSE_"+strings.ToUpper(*purpose)]),
