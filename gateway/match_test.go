@@ -227,6 +227,11 @@ func TestMatchFiveHolders(t *testing.T) {
 			e.RecordType != "risk_assessment" || e.Subject == nil || e.Subject.Pseudonym == "" {
 			t.Errorf("%s: entry %+v does not describe the match", r.GetHolder(), e)
 		}
+		// A match is decided on no attribute of the person (policies/README.md,
+		// input.subject): the entry, which replay decides again, records none.
+		if e.Subject != nil && *e.Subject != (audit.Subject{Pseudonym: e.Subject.Pseudonym}) {
+			t.Errorf("%s: entry subject %+v, want the pseudonym alone", r.GetHolder(), *e.Subject)
+		}
 		switch r.GetAnswer() {
 		case liaisonv1.MatchAnswer_MATCH_ANSWER_HIT, liaisonv1.MatchAnswer_MATCH_ANSWER_NO_HIT:
 			wantAnswer := map[bool]string{true: "hit", false: "no_hit"}[hit]
