@@ -141,7 +141,7 @@ type ExchangeClient interface {
 	// no-hit or unavailable per holder and record type, nothing more (step
 	// one of hit/no-hit, as in Prüm II). Each answer is its own exchange,
 	// decided by the holder's law (action "match") and logged on its own.
-	// The decision is made before any holder is asked, so on no attributes
+	// Each decision is made before its holder is asked, so on no attributes
 	// of the subject: its entry names the subject by the audit pseudonym
 	// only, as the policy saw it (policy replay decides it again the same
 	// way), not with what the holder's answer told of the person. A
@@ -475,7 +475,7 @@ type ExchangeServer interface {
 	// no-hit or unavailable per holder and record type, nothing more (step
 	// one of hit/no-hit, as in Prüm II). Each answer is its own exchange,
 	// decided by the holder's law (action "match") and logged on its own.
-	// The decision is made before any holder is asked, so on no attributes
+	// Each decision is made before its holder is asked, so on no attributes
 	// of the subject: its entry names the subject by the audit pseudonym
 	// only, as the policy saw it (policy replay decides it again the same
 	// way), not with what the holder's answer told of the person. A
