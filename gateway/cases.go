@@ -207,7 +207,7 @@ func (ex *exchange) holds() []audit.CaseHold {
 // when its entry was to be committed: nothing was delivered, and the
 // entry, refused, keeps nothing that describes a release.
 func (ex *exchange) heldRefusal(ctx context.Context, he *audit.CaseHoldError) error {
-	for _, k := range []string{audit.DetailReleasedDigest, "answer", "reference_expires_at", "notice_id", "notice_rule", "acknowledge_by", "escalate_at"} {
+	for _, k := range append(slices.Clone(releaseDetail), "notice_id", "notice_rule", "acknowledge_by", "escalate_at") {
 		delete(ex.entry.Detail, k)
 	}
 	ex.entry.FieldsDisclosed = nil

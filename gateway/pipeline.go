@@ -141,6 +141,11 @@ func (ex *exchange) finish(ctx context.Context, errp *error) {
 	}
 }
 
+// releaseDetail are the entry's detail keys that describe what was
+// released: the digest of a release, and the answer of a hit/no-hit and
+// when its reference expires. A refused or failed exchange keeps none.
+var releaseDetail = []string{audit.DetailReleasedDigest, "answer", "reference_expires_at"}
+
 // settle sets the entry's outcome and reasons from the error that ended
 // the exchange. Nothing was released on any of these paths.
 func (ex *exchange) settle(err error) {
@@ -151,7 +156,9 @@ func (ex *exchange) settle(err error) {
 	for _, k := range ex.noticeKeys {
 		delete(e.Detail, k)
 	}
-	delete(e.Detail, audit.DetailReleasedDigest)
+	for _, k := range releaseDetail {
+		delete(e.Detail, k)
+	}
 	reason := func(code string) {
 		if !slices.Contains(e.Reasons, code) {
 			e.Reasons = append(e.Reasons, code)
