@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -1274,5 +1277,57 @@ func TestBrowserNoticesWithdrawnLate(t *testing.T) {
 	do(t, ctx, "all notices", chromedp.Navigate(c.url+"/notices"))
 	if n := run(t, ctx, "section", chromedp.Evaluate[int](`document.querySelectorAll("#withdrawn-required").length`)); n != 0 {
 		t.Error("without the late filter the page lists the notices closed unacknowledged too")
+	}
+}
+
+// TestBrowserSameSiteRefused: a page of another port of this computer
+// is the same site as the console (cookies keep neither ports nor
+// schemes apart), so the browser sends it the SameSite=Strict session
+// cookie; it must not get the console to read the log in the officer's
+// name, neither by an image nor by a link the officer follows.
+func TestBrowserSameSiteRefused(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	f.waitCheckpoint(t, c.ac)
+	login(t, ctx, c)
+
+	const canary = "canary.officer"
+	target := c.url + "/timeline?officer=" + canary
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><title>Elsewhere</title><img src="%s" alt="x"><a id="go" href="%s">the log</a></html>`,
+			html.EscapeString(target), html.EscapeString(target))
+	}))
+	t.Cleanup(other.Close)
+	if !strings.HasPrefix(other.URL, "http://127.0.0.1:") || !strings.HasPrefix(c.url, "http://127.0.0.1:") {
+		t.Fatalf("want both on 127.0.0.1 (one site): %s, %s", other.URL, c.url)
+	}
+	do(t, ctx, "the other port's page", chromedp.Navigate(other.URL))
+	submit(t, ctx, "follow its link", chromedp.Click(chromedp.ID("go")))
+	if h := text(t, ctx, "h1"); h == "Timeline of disclosures and refusals" {
+		t.Errorf("a link from a page of another port of this computer opens the timeline in the officer's session")
+	}
+	check(t, ctx, "the refusal of a request from another site")
+
+	// The console itself still answers the officer.
+	do(t, ctx, "the timeline, typed in", chromedp.Navigate(c.url+"/timeline"))
+	if h := text(t, ctx, "h1"); h != "Timeline of disclosures and refusals" {
+		t.Errorf("the timeline opened from the address bar is %q", h)
+	}
+
+	resp, err := liaisonv1.NewAuditClient(f.conn(t, officer{"nl-probation", "fg.visser", []string{"auditor"}, "confidential"})).
+		Query(t.Context(), &liaisonv1.QueryRequest{Action: "audit_read", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, le := range resp.GetEntries() {
+		e, err := audit.Unmarshal([]byte(le.GetJson()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Detail["officer"] == canary {
+			t.Errorf("entry %d records a read of the log as %s's, which a page of another port made (%v)", le.GetIndex(), e.Requester.Officer, e.Detail)
+		}
 	}
 }

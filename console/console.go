@@ -16,7 +16,9 @@
 // is embedded; there is no script at all, and charts are SVG drawn on the
 // server. The browser holds a session cookie (HttpOnly, SameSite=Strict)
 // that a one-time login link sets; every form carries a per-session token
-// and cross-origin requests are refused; the Content-Security-Policy
+// and cross-origin requests are refused (what a page of another site, or
+// of another port of this computer, makes the browser ask for: a form, a
+// link, an image); the Content-Security-Policy
 // allows nothing but the console's own style sheet and images.
 package console
 
@@ -290,9 +292,19 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, ss *session) {
 type pageHandler func(w http.ResponseWriter, r *http.Request, ss *session)
 
 // auth admits only the current session's browser, and for forms only
-// with the session's token.
+// with the session's token. It refuses whatever a page of another site
+// makes the browser ask for (a link, an image): a page on another port
+// of this computer is the same site as the console, and SameSite=Strict
+// lets the browser send it the session cookie, so it could otherwise
+// have the gateway record reads of the log the officer did not make.
 func (s *Server) auth(h pageHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if site := r.Header.Get("Sec-Fetch-Site"); site == "same-site" || site == "cross-site" {
+			s.refuse(w, r, http.StatusForbidden, "Request from another site refused",
+				"The console answers only its own pages and the addresses you open yourself: a page of another site, "+
+					"or of another port of this computer, cannot have it read the log in your name. Open the console's address in the address bar.")
+			return
+		}
 		c, err := r.Cookie(s.cookieName())
 		var ss *session
 		ok := false

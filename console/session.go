@@ -13,8 +13,10 @@ import (
 // (the gRPC connection carries the token); the browser holds only a
 // session cookie, which it gets by opening a one-time login link that the
 // console prints on its terminal. The cookie is HttpOnly and
-// SameSite=Strict, so no other site can make the browser send it; the
-// link is useless once opened. One session at a time: opening a new link
+// SameSite=Strict, so no other site can make the browser send it; but a
+// page on another port of this computer is the same site, so the console
+// also refuses what another origin asks for (Server.auth, and
+// http.CrossOriginProtection for forms). The link is useless once opened. One session at a time: opening a new link
 // ends the previous session.
 
 // loginTTL is how long an unused login link stays valid.
