@@ -752,7 +752,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, ss *session) {
 	rep, err := s.cfg.Audit.AccessReport(r.Context(), &liaisonv1.AccessReportRequest{SubjectId: subj, WithOfficers: d.WithOfficers})
 	if err != nil {
 		d.Error = describeError(err)
-		s.render(w, r, ss, http.StatusBadGateway, "report", "Access report", d)
+		s.render(w, r, ss, failedStatus(err), "report", "Access report", d)
 		return
 	}
 	d.Report, d.Produced = rep, rep.GetProduced().AsTime().UTC()

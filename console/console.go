@@ -374,6 +374,16 @@ func (s *Server) gatewayError(w http.ResponseWriter, r *http.Request, ss *sessio
 	s.render(w, r, ss, http.StatusBadGateway, "message", what, struct{ Heading, Message string }{what, describeError(err)})
 }
 
+// failedStatus is the HTTP status of a page whose call to the gateway
+// failed: 400 where the gateway refused what the officer entered as
+// invalid (the message names the field), 502 otherwise.
+func failedStatus(err error) int {
+	if status.Code(err) == codes.InvalidArgument {
+		return http.StatusBadRequest
+	}
+	return http.StatusBadGateway
+}
+
 // describeError says what a gateway error means for the officer. It never
 // repeats a token.
 func describeError(err error) string {

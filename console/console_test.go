@@ -1132,3 +1132,24 @@ func TestConsoleImpactPages(t *testing.T) {
 		t.Errorf("start -2: %s, want 400 naming start", resp.Status)
 	}
 }
+
+// TestConsoleGatewayRefusesInput: input the gateway refuses as invalid
+// (a person's identifier too long to be one, a jurisdiction with no pack)
+// is the officer's to correct: the page says so, naming the field, with
+// 400, not 502 as if the gateway had failed.
+func TestConsoleGatewayRefusesInput(t *testing.T) {
+	f := startGateway(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	_, page := get(t, hc, c.url+"/report")
+	rr, _ := post(t, hc, c.url+"/report", url.Values{"csrf": {csrfOf(t, page)}, "subject": {strings.Repeat("X", 200)}}, nil)
+	if rr.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /report = %s", rr.Status)
+	}
+	if resp, body := get(t, hc, c.url+rr.Header.Get("Location")); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "subject_id: must be") {
+		t.Errorf("the report of a 200-character identifier = %s, want 400 naming subject_id:\n%s", resp.Status, body)
+	}
+	if resp, body := get(t, hc, c.url+"/readiness?jurisdiction=XX"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "jurisdiction: has no pack") {
+		t.Errorf("the readiness of jurisdiction XX = %s, want 400 naming the jurisdiction:\n%s", resp.Status, body)
+	}
+}

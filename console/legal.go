@@ -397,7 +397,7 @@ func (s *Server) readiness(w http.ResponseWriter, r *http.Request, ss *session) 
 	resp, err := s.cfg.Policy.GetReadiness(ctx, &liaisonv1.GetReadinessRequest{Jurisdiction: d.Jurisdiction})
 	if err != nil {
 		d.Error = describeError(err)
-		s.render(w, r, ss, http.StatusBadGateway, "readiness", "Readiness", d)
+		s.render(w, r, ss, failedStatus(err), "readiness", "Readiness", d)
 		return
 	}
 	b, err := protojson.Marshal(resp.GetReport())
