@@ -1284,18 +1284,23 @@ func TestBrowserNoticesWithdrawnLate(t *testing.T) {
 // is the same site as the console (cookies keep neither ports nor
 // schemes apart), so the browser sends it the SameSite=Strict session
 // cookie; it must not get the console to read the log in the officer's
-// name, neither by an image nor by a link the officer follows.
+// name, neither by an image nor by a link the officer follows. The
+// refusal links to the overview, and so does the login link opened from
+// such a page (a terminal in the browser, say).
 func TestBrowserSameSiteRefused(t *testing.T) {
 	ctx := tab(t)
 	f := startGateway(t)
 	c := startConsole(t, f, dkAuditor, nil)
 	f.waitCheckpoint(t, c.ac)
-	login(t, ctx, c)
 
 	const canary = "canary.officer"
 	target := c.url + "/timeline?officer=" + canary
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.URL.Path == "/terminal" {
+			fmt.Fprintf(w, `<!doctype html><html lang="en"><title>A terminal</title><a id="go" href="%s">login</a></html>`, html.EscapeString(c.url+c.srv.NewLogin()))
+			return
+		}
 		fmt.Fprintf(w, `<!doctype html><html lang="en"><title>Elsewhere</title><img src="%s" alt="x"><a id="go" href="%s">the log</a></html>`,
 			html.EscapeString(target), html.EscapeString(target))
 	}))
@@ -1303,12 +1308,27 @@ func TestBrowserSameSiteRefused(t *testing.T) {
 	if !strings.HasPrefix(other.URL, "http://127.0.0.1:") || !strings.HasPrefix(c.url, "http://127.0.0.1:") {
 		t.Fatalf("want both on 127.0.0.1 (one site): %s, %s", other.URL, c.url)
 	}
+	overview := func(what string) {
+		t.Helper()
+		if h := text(t, ctx, "h1"); h != "Request from another site refused" {
+			t.Fatalf("%s: the page is %q, want the refusal", what, h)
+		}
+		submit(t, ctx, what+": follow the refusal's link", chromedp.Click(chromedp.ID("home")))
+		if h := text(t, ctx, "h1"); h != "Overview" {
+			t.Errorf("%s: the refusal's link opens %q, want the Overview", what, h)
+		}
+	}
+	do(t, ctx, "a terminal's page", chromedp.Navigate(other.URL+"/terminal"))
+	submit(t, ctx, "open the login link there", chromedp.Click(chromedp.ID("go")))
+	overview("the login link opened from another port")
+
 	do(t, ctx, "the other port's page", chromedp.Navigate(other.URL))
 	submit(t, ctx, "follow its link", chromedp.Click(chromedp.ID("go")))
 	if h := text(t, ctx, "h1"); h == "Timeline of disclosures and refusals" {
 		t.Errorf("a link from a page of another port of this computer opens the timeline in the officer's session")
 	}
 	check(t, ctx, "the refusal of a request from another site")
+	overview("a link from another port")
 
 	// The console itself still answers the officer.
 	do(t, ctx, "the timeline, typed in", chromedp.Navigate(c.url+"/timeline"))

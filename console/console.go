@@ -300,9 +300,11 @@ type pageHandler func(w http.ResponseWriter, r *http.Request, ss *session)
 func (s *Server) auth(h pageHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if site := r.Header.Get("Sec-Fetch-Site"); site == "same-site" || site == "cross-site" {
-			s.refuse(w, r, http.StatusForbidden, "Request from another site refused",
-				"The console answers only its own pages and the addresses you open yourself: a page of another site, "+
-					"or of another port of this computer, cannot have it read the log in your name. Open the console's address in the address bar.")
+			// A link to the overview from this page is the console's own.
+			const title = "Request from another site refused"
+			s.renderPage(w, r, http.StatusForbidden, s.pages["message"], page{Title: title, Nav: "message", Home: true,
+				Data: struct{ Heading, Message string }{title, "The console answers only its own pages and the addresses you open yourself: " +
+					"a page of another site, or of another port of this computer, cannot have it read the log in your name."}})
 			return
 		}
 		c, err := r.Cookie(s.cookieName())
@@ -338,6 +340,8 @@ type page struct {
 	Officer string
 	Gateway string
 	Data    any
+	// Home, on a message page, links to the overview.
+	Home bool
 }
 
 // render writes the named page.
@@ -352,9 +356,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, ss *session, sta
 	if ss != nil {
 		p.CSRF = ss.csrf
 	}
+	s.renderPage(w, r, status, t, p)
+}
+
+// renderPage writes the page p with the template t.
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, t *template.Template, p page) {
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
-		s.log.ErrorContext(r.Context(), "console: render", "template", name, "error", err)
+		s.log.ErrorContext(r.Context(), "console: render", "template", p.Nav, "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
