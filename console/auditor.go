@@ -578,11 +578,11 @@ const queryPage = 1000
 // that the page would show: past the limit it reads on for the first
 // entry that wanted keeps (nil: any), and next is its index, where the
 // next part begins, so that no part is offered with nothing in it to
-// show. It looks at no more than queryPage entries past the limit (one
-// more call of the gateway's, or none where the limit falls inside a
-// page): finding none wanted there but more entries after them, it
-// offers the next part from the entry after those, which may then show
-// none.
+// show. It looks at no more than queryPage entries past the limit (the
+// rest of the page the limit falls in, and one more call of the
+// gateway's at most): finding none wanted there but more entries after
+// them, it offers the next part from the entry after those, which may
+// then show none.
 func (s *Server) readEntries(ctx context.Context, req *liaisonv1.QueryRequest, wanted func(*audit.Entry) bool, each func(int64, *audit.Entry)) (truncated bool, next int64, err error) {
 	read, looked := 0, 0
 	req.Limit = queryPage
@@ -591,7 +591,7 @@ func (s *Server) readEntries(ctx context.Context, req *liaisonv1.QueryRequest, w
 		if err != nil {
 			return false, 0, err
 		}
-		for _, le := range resp.GetEntries() {
+		for i, le := range resp.GetEntries() {
 			e, err := audit.Unmarshal([]byte(le.GetJson()))
 			if err != nil {
 				return false, 0, fmt.Errorf("console: entry %d: %v", le.GetIndex(), err)
@@ -602,7 +602,11 @@ func (s *Server) readEntries(ctx context.Context, req *liaisonv1.QueryRequest, w
 				if wanted == nil || wanted(e) {
 					return true, le.GetIndex(), nil
 				}
-				looked++
+				// After queryPage entries left out, the next part
+				// begins, if there may be more.
+				if looked++; looked >= queryPage && (i < len(resp.GetEntries())-1 || len(resp.GetEntries()) >= queryPage) {
+					return true, req.Start, nil
+				}
 				continue
 			}
 			each(le.GetIndex(), e)
@@ -610,9 +614,6 @@ func (s *Server) readEntries(ctx context.Context, req *liaisonv1.QueryRequest, w
 		}
 		if len(resp.GetEntries()) < queryPage {
 			return false, 0, nil
-		}
-		if looked >= queryPage {
-			return true, req.Start, nil
 		}
 	}
 }

@@ -1153,3 +1153,85 @@ func TestConsoleGatewayRefusesInput(t *testing.T) {
 		t.Errorf("the readiness of jurisdiction XX = %s, want 400 naming the jurisdiction:\n%s", resp.Status, body)
 	}
 }
+
+// fakeLog serves Audit.Query from leaves, a page at a time from start,
+// and counts the calls; the console's timeline calls nothing else.
+type fakeLog struct {
+	liaisonv1.AuditClient
+	leaves [][]byte
+	calls  atomic.Int32
+}
+
+func (l *fakeLog) Query(_ context.Context, req *liaisonv1.QueryRequest, _ ...grpc.CallOption) (*liaisonv1.QueryResponse, error) {
+	l.calls.Add(1)
+	resp := &liaisonv1.QueryResponse{}
+	for i := req.GetStart(); i < int64(len(l.leaves)) && len(resp.Entries) < int(req.GetLimit()); i++ {
+		resp.Entries = append(resp.Entries, &liaisonv1.AuditEntry{Index: i, Json: string(l.leaves[i])})
+	}
+	return resp, nil
+}
+
+// TestConsoleTimelineLooksAThousandOn: past its limit the timeline looks
+// for an entry its page would list up to 1,000 entries on, as the README
+// says, and after 1,000 it leaves out offers the next part from the entry
+// after them, also where its limit falls inside a page of the gateway's
+// (it looked on to the end of the next page: up to 1,999 entries).
+func TestConsoleTimelineLooksAThousandOn(t *testing.T) {
+	at := time.Now().UTC().Add(-time.Hour)
+	leaf := func(action string) []byte {
+		e := &audit.Entry{Time: at, Action: action, Outcome: audit.OutcomeOK,
+			Requester: &audit.Requester{Agency: "dk-prison-east", Officer: "dpo.kristensen"}}
+		if action == "request" {
+			e.Outcome, e.Reasons = audit.OutcomeDeny, []string{"NO_LEGAL_BASIS"}
+		}
+		b, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// 1,500 requests, the console's limit, which falls inside the
+	// gateway's second page; 2,500 of the gateway's own reads, which the
+	// timeline leaves out; a request.
+	log := &fakeLog{}
+	for i := range 4001 {
+		action := "audit_read"
+		if i < 1500 || i == 4000 {
+			action = "request"
+		}
+		log.leaves = append(log.leaves, leaf(action))
+	}
+	_, vkey, err := note.GenerateKey(rand.Reader, "test.liaison")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := console.New(console.Config{Audit: log, Policy: struct{ liaisonv1.PolicyClient }{}, Verifier: v, VerifierKey: vkey,
+		State: filepath.Join(t.TempDir(), "trusted"), Hosts: []string{lis.Addr().String()}, MaxEntries: 1500,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv.Handler()}
+	go hs.Serve(lis)
+	t.Cleanup(func() { hs.Close() })
+	c := &consoleUnderTest{srv: srv, url: "http://" + lis.Addr().String()}
+	resp, page := get(t, c.client(t), c.url+"/timeline")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /timeline = %s\n%s", resp.Status, page)
+	}
+	if !strings.Contains(page, "The next part, from entry #2500 on") {
+		m := regexp.MustCompile(`The next part, from entry #\d+ on`).FindString(page)
+		t.Errorf("the next part after 1,500 entries read and 1,000 left out is %q, want from entry #2500", m)
+	}
+	if n := log.calls.Load(); n != 3 {
+		t.Errorf("the timeline made %d calls for 2,500 entries, want 3", n)
+	}
+}
