@@ -47,6 +47,10 @@ type check struct {
 	Kind      string // truncated, forked, entry, signature
 	Detail    string // the verifier's own message
 	Unreached string // the gateway could not be asked (not a verification failure)
+	// Refused is set with Unreached when the gateway answered, refusing
+	// the officer the log (no auditor role, or credentials it did not
+	// accept): it was reached, and the log was not checked.
+	Refused bool
 	// Setup is set when the state file cannot serve (another log's
 	// checkpoint, or a file that cannot be read or written): a problem of
 	// the console's set-up, not a verification failure.
@@ -122,8 +126,12 @@ func (s *Server) verify(ctx context.Context, sample bool) check {
 // history.
 func (s *Server) failedCheck(c *check, err error) {
 	c.Detail = err.Error()
-	if _, ok := errors.AsType[*unreachableError](err); ok {
-		c.Unreached = describeError(errors.Unwrap(err))
+	if u, ok := errors.AsType[*unreachableError](err); ok {
+		c.Unreached = describeError(u.err)
+		switch status.Code(u.err) {
+		case codes.PermissionDenied, codes.Unauthenticated:
+			c.Refused = true
+		}
 		return
 	}
 	_, path := errors.AsType[*fs.PathError](err)

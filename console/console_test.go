@@ -1235,3 +1235,20 @@ func TestConsoleTimelineLooksAThousandOn(t *testing.T) {
 		t.Errorf("the timeline made %d calls for 2,500 entries, want 3", n)
 	}
 }
+
+// TestConsoleOverviewRefused: for an officer without the auditor role the
+// gateway refuses the checkpoint; the overview says it refused, as it
+// did, and not that the gateway could not be asked (it was, and answered).
+func TestConsoleOverviewRefused(t *testing.T) {
+	f := startGateway(t)
+	legal := officer{"dk-prison-east", "jur.holm", []string{"legal_officer"}, "confidential"}
+	c := startConsole(t, f, legal, nil)
+	resp, page := get(t, c.client(t), c.url+"/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("overview = %s", resp.Status)
+	}
+	if strings.Contains(page, "could not be asked") || !strings.Contains(page, "The gateway refused to show you the log") ||
+		!strings.Contains(page, "ask for the role this page needs") {
+		t.Errorf("the overview of an officer without the auditor role does not say the gateway refused:\n%s", page)
+	}
+}
