@@ -226,20 +226,21 @@ func filterFrom(get func(string) string) filter {
 		Outcome: t("outcome"), RecordType: t("record_type"), Action: t("action")}
 }
 
-// period returns the filter's period, defaulting to the last 30 days.
+// period returns the filter's period, defaulting to the 30 days up to
+// To, itself today by default.
 func (s *Server) period(f *filter) (from, to time.Time, err error) {
 	today := s.cfg.Now().UTC().Truncate(24 * time.Hour)
 	if f.To == "" {
 		f.To = today.Format(time.DateOnly)
 	}
+	if to, err = time.Parse(time.DateOnly, f.To); err != nil {
+		return from, to, fmt.Errorf("To: %q is not a date (YYYY-MM-DD)", f.To)
+	}
 	if f.From == "" {
-		f.From = today.AddDate(0, 0, -29).Format(time.DateOnly)
+		f.From = to.AddDate(0, 0, -29).Format(time.DateOnly)
 	}
 	if from, err = time.Parse(time.DateOnly, f.From); err != nil {
 		return from, to, fmt.Errorf("From: %q is not a date (YYYY-MM-DD)", f.From)
-	}
-	if to, err = time.Parse(time.DateOnly, f.To); err != nil {
-		return from, to, fmt.Errorf("To: %q is not a date (YYYY-MM-DD)", f.To)
 	}
 	if to.Before(from) {
 		return from, to, errors.New("To is before From")
