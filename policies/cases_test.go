@@ -47,9 +47,9 @@ func TestInputValueMatchesJSONWithCaseEventAndRoute(t *testing.T) {
 }
 
 // TestDecisionContractForCasesAndNotices checks what Decide refuses as
-// malformed: allow outside an action on a case, anything but allow or
-// deny on one, a notice where none can be, and a translation into any
-// domain but the case's.
+// malformed: allow outside an action on a case, or on one in any domain
+// but the case's, anything but allow or deny on one, a notice where none
+// can be, and a translation into any domain but the case's.
 func TestDecisionContractForCasesAndNotices(t *testing.T) {
 	basis := &LegalBasis{ID: "zz.cell", Citation: "ZZ Act"}
 	reasons := []Reason{{Code: "X", Message: "x"}}
@@ -60,8 +60,10 @@ func TestDecisionContractForCasesAndNotices(t *testing.T) {
 		d    Decision
 		ok   bool
 	}{
-		{"allow on a case", Input{Action: "case_invite"}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, PseudonymDomain: "case/C", Reasons: reasons}, true},
-		{"allow without a pseudonym domain", Input{Action: "case_invite"}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, Reasons: reasons}, false},
+		{"allow on a case", Input{Action: "case_invite", Case: &Case{ID: "C"}}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, PseudonymDomain: "case/C", Reasons: reasons}, true},
+		{"allow without a pseudonym domain", Input{Action: "case_invite", Case: &Case{ID: "C"}}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, Reasons: reasons}, false},
+		{"allow in another case's domain", Input{Action: "case_invite", Case: &Case{ID: "C"}}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, PseudonymDomain: "case/D", Reasons: reasons}, false},
+		{"allow in an agency's domain", Input{Action: "case_open", Case: &Case{ID: "C"}}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, PseudonymDomain: "zz-police/maw_case_management", Reasons: reasons}, false},
 		{"deny on a case", Input{Action: "case_invite"}, Decision{Outcome: OutcomeDeny, Reasons: reasons}, true},
 		{"allow without a basis", Input{Action: "case_open"}, Decision{Outcome: OutcomeAllow, PseudonymDomain: "case/C", Reasons: reasons}, false},
 		{"disclose on a case", Input{Action: "case_open"}, Decision{Outcome: OutcomeDisclose, LegalBasis: basis, PseudonymDomain: "case/C", Reasons: reasons}, false},

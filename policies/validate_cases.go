@@ -7,8 +7,8 @@ import (
 )
 
 // validateCaseAndNotice checks the parts of the contract that actions on
-// cases and notices add: an action on a case is answered allow or deny,
-// nothing else is answered allow; a notice is required only on a notify
+// cases and notices add: an action on a case is answered allow (in the
+// case's pseudonym domain) or deny, nothing else is answered allow; a notice is required only on a notify
 // that is not denied, with a rule, a citation and an escalation before
 // its deadline.
 func (d *Decision) validateCaseAndNotice(in Input) error {
@@ -21,6 +21,10 @@ func (d *Decision) validateCaseAndNotice(in Input) error {
 		return bad("an action on a case (%s) is answered allow or deny, not %s", in.Action, d.Outcome)
 	case !isCase && d.Outcome == OutcomeAllow:
 		return bad("outcome allow answers only actions on a case, not %q", in.Action)
+	case isCase && d.Outcome == OutcomeAllow && (in.Case == nil || d.PseudonymDomain != "case/"+in.Case.ID):
+		// The case's pseudonyms live in its one domain for its whole life;
+		// the entry of the action records the domain the decision names.
+		return bad("an allow of an action on a case has pseudonym_domain case/<the input's case id>, not %q", d.PseudonymDomain)
 	}
 	n := d.Notice
 	if n == nil {
