@@ -828,19 +828,35 @@ func validSubjectFacts(a *liaisonv1.SubjectAttributes, subjectID string) error {
 	}
 	// The municipality goes to the policy and into the log: a name, with
 	// one spelling of its ends, and never the subject's identifier.
-	switch m := a.GetMunicipality(); {
-	case len(m) > maxMunicipalityLen || !utf8.ValidString(m) || strings.ContainsFunc(m, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return invalid("subject.municipality", "must be at most %d printable characters", maxMunicipalityLen)
+	m := a.GetMunicipality()
+	if p := municipalityProblem(m); p != "" {
+		return invalid("subject.municipality", "%s", p)
+	}
+	switch {
 	case strings.TrimSpace(m) != m:
 		return invalid("subject.municipality", "must not begin or end with white space")
-	case !norm.NFC.IsNormalString(m):
-		// "A" and a combining ring is "Å" to the eye, but not to the
-		// registry's areas or the log.
-		return invalid("subject.municipality", "must be in Unicode normalisation form NFC: no decomposed letter")
 	case mentions(m, subjectID):
 		return invalid("subject.municipality", "must not contain the subject's identifier")
 	}
 	return nil
+}
+
+// municipalityProblem says what keeps m from being a municipality's one
+// spelling, or "" if nothing does. The subject's municipality
+// (SubjectAttributes, a caller's or a holder's Describe answer) and a
+// competent role's are checked by it alike: at most maxMunicipalityLen
+// bytes of printable characters (no control character, C0, DEL or C1, no
+// invisible format character, no space but U+0020), in Unicode NFC.
+func municipalityProblem(m string) string {
+	switch {
+	case len(m) > maxMunicipalityLen || !utf8.ValidString(m) || strings.ContainsFunc(m, func(r rune) bool { return !unicode.IsPrint(r) }):
+		return fmt.Sprintf("must be at most %d printable characters", maxMunicipalityLen)
+	case !norm.NFC.IsNormalString(m):
+		// "A" and a combining ring is "Å" to the eye, but not to the
+		// registry's areas or the log.
+		return "must be in Unicode normalisation form NFC: no decomposed letter"
+	}
+	return ""
 }
 
 func party(a *authn.Agency) policies.Party {

@@ -6,9 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/policies"
@@ -140,9 +137,9 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 				return invalid(f+".competent.kind", "must name a kind of agency")
 			}
 			area := strings.TrimSpace(r.Competent.GetMunicipality())
-			if strings.ContainsFunc(area, unicode.IsControl) || !norm.NFC.IsNormalString(area) {
+			if p := municipalityProblem(area); p != "" {
 				// One spelling of a name, as subject.municipality has.
-				return invalid(f+".competent.municipality", "must be a name: printable characters in Unicode NFC (no decomposed letter)")
+				return invalid(f+".competent.municipality", "%s", p)
 			}
 			if mentions(area, string(subjectID)) {
 				// The refusal below quotes the municipality, and the
@@ -154,9 +151,6 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 			}
 			if area == "" {
 				return invalid(f+".competent.municipality", "is required when the subject's attributes name no municipality")
-			}
-			if len(area) > 128 {
-				return invalid(f+".competent.municipality", "must be at most 128 characters")
 			}
 			var found []*Agency
 			for _, id := range sortedKeys(reg.Agencies) {

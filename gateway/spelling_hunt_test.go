@@ -422,3 +422,58 @@ func TestMatchReferenceHasOneSpelling(t *testing.T) {
 		t.Errorf("step two with the reference as issued: %v", err)
 	}
 }
+
+// TestMunicipalityIsPrintable: subject.municipality (a caller's, or a
+// holder's Describe answer) and a competent role's municipality are
+// checked by one rule. The subject's refused C0 controls and DEL only, so
+// a C1 control (U+0085, U+009B: a terminal's escape), an invisible
+// character or a no-break space went to the policy and into the log as a
+// second spelling of the name; the role's refused every control but took
+// the others.
+func TestMunicipalityIsPrintable(t *testing.T) {
+	var municipality atomic.Pointer[string]
+	s := startStack(t, stackOptions{holderInterceptor: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		resp, err := h(ctx, req)
+		if d, ok := resp.(*liaisonv1.DescribeResponse); ok && err == nil && municipality.Load() != nil {
+			d = proto.CloneOf(d)
+			d.Subject.Municipality = *municipality.Load()
+			return d, nil
+		}
+		return resp, err
+	}})
+	ctx := t.Context()
+	rec, attrs := dkRelease(t, s)
+	for _, m := range []string{"Aar\u0085hus", "Aar\u009b31mhus", "Aar\u200bhus", "Aar\u202ehus", "Den\u00a0Haag"} {
+		a := proto.CloneOf(attrs)
+		a.Municipality = m
+		_, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec, Subject: a, Recipients: []string{"dk-police-aarhus"},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks; police must know."})
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "subject.municipality" {
+			t.Errorf("Disclose with the subject's municipality %+q: %v, want INVALID_ARGUMENT naming subject.municipality", m, err)
+		}
+		_, err = s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec, Subject: attrs,
+			RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{
+				Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE, Municipality: m}}}},
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks; police must know."})
+		const field = "recipient_roles[0].competent.municipality"
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != field {
+			t.Errorf("Disclose to the police competent for %+q: %v, want INVALID_ARGUMENT naming %s", m, err, field)
+		}
+		municipality.Store(&m)
+		resp, err := s.exchange(t, nlPolice).Request(ctx, riskRequest)
+		if st, _ := status.FromError(err); st.Code() != codes.Internal || errorReason(st) != "HOLDER_RETURNED_INVALID_SUBJECT" || resp != nil {
+			t.Errorf("Request with the holder's municipality %+q: released %t, %v; want INTERNAL HOLDER_RETURNED_INVALID_SUBJECT", m, resp != nil, err)
+		}
+		municipality.Store(nil)
+	}
+	// The printable spellings still pass, a role's with space around it
+	// (compared without regard to it) too.
+	a := proto.CloneOf(attrs)
+	a.Municipality = "Aarhus"
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{Record: rec, Subject: a,
+		RecipientRoles: []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{
+			Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE, Municipality: " Aarhus "}}}},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks; police must know."}); err != nil {
+		t.Errorf("Disclose to the police competent for \" Aarhus \": %v", err)
+	}
+}

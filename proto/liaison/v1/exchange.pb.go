@@ -621,10 +621,13 @@ type CompetentAgency struct {
 	// The municipality, as the registry's areas spell it (compared without
 	// regard to case, and to white space around it). Empty means the
 	// municipality of the subject's attributes (SubjectAttributes.municipality:
-	// where the person lives or will live). Must not contain the subject's
-	// identifier, a control character or a decomposed letter (it is
-	// compared in Unicode NFC as written: INVALID_ARGUMENT on
-	// recipient_roles[i].competent.municipality).
+	// where the person lives or will live). Spelt as
+	// SubjectAttributes.municipality must be (white space around it aside):
+	// at most 128 bytes of printable characters (no control character, C0,
+	// DEL or C1, no invisible format character, no space but U+0020) in
+	// Unicode NFC (no decomposed letter: it is compared in NFC as written),
+	// without the subject's identifier; else INVALID_ARGUMENT on
+	// recipient_roles[i].competent.municipality.
 	Municipality  string `protobuf:"bytes,2,opt,name=municipality,proto3" json:"municipality,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

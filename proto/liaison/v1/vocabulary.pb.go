@@ -420,10 +420,14 @@ type SubjectAttributes struct {
 	// Last day of probation, YYYY-MM-DD, if any.
 	ProbationUntil string `protobuf:"bytes,4,opt,name=probation_until,json=probationUntil,proto3" json:"probation_until,omitempty"`
 	// The municipality the subject lives or will live in: at most 128
-	// printable characters in Unicode NFC (no decomposed letter: a letter
-	// and its accent are one character), without white space around them
-	// and without the subject's identifier (else INVALID_ARGUMENT naming
-	// subject.municipality); the policy reads it and the log records it.
+	// bytes of printable characters (no control character, C0, DEL or C1,
+	// no invisible format character such as a zero-width space or a
+	// direction override, and no space but U+0020) in Unicode NFC (no
+	// decomposed letter: a letter and its accent are one character),
+	// without white space around them and without the subject's
+	// identifier (else INVALID_ARGUMENT naming subject.municipality); the
+	// policy reads it and the log records it. A competent role's
+	// municipality (CompetentAgency) is checked by the same rule.
 	Municipality  string `protobuf:"bytes,5,opt,name=municipality,proto3" json:"municipality,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
