@@ -477,3 +477,42 @@ func TestMunicipalityIsPrintable(t *testing.T) {
 		t.Errorf("Disclose to the police competent for \" Aarhus \": %v", err)
 	}
 }
+
+// TestReviewByIsADate: RiskAssessment.review_by is a date, YYYY-MM-DD,
+// though it is kept as it is rather than generalised; a holder's Fetch
+// answer with it in another spelling was released as it came (other
+// dates failed the exchange, HOLDER_RETURNED_INVALID_RECORD), and a
+// caller's record with it so went on to the policy.
+func TestReviewByIsADate(t *testing.T) {
+	var reviewBy atomic.Pointer[string]
+	s := startStack(t, stackOptions{holderInterceptor: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		resp, err := h(ctx, req)
+		if d, ok := resp.(*liaisonv1.FetchResponse); ok && err == nil && reviewBy.Load() != nil {
+			d = proto.CloneOf(d)
+			d.Record.GetRiskAssessment().ReviewBy = *reviewBy.Load()
+			return d, nil
+		}
+		return resp, err
+	}})
+	ctx := t.Context()
+	for _, v := range []string{"16.01.2027", "2027-1-16", "2027-01-16T00:00:00Z"} {
+		reviewBy.Store(&v)
+		resp, err := s.exchange(t, nlPolice).Request(ctx, riskRequest)
+		if st, _ := status.FromError(err); st.Code() != codes.Internal || errorReason(st) != "HOLDER_RETURNED_INVALID_RECORD" {
+			t.Errorf("holder's review_by %q: Request = %v, %v; want INTERNAL HOLDER_RETURNED_INVALID_RECORD", v, resp.GetReleased().GetRecord().GetRiskAssessment().GetReviewBy(), err)
+		}
+		reviewBy.Store(nil)
+		_, err = s.exchange(t, nlPolice).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: &liaisonv1.Record{Body: &liaisonv1.Record_RiskAssessment{RiskAssessment: &liaisonv1.RiskAssessment{
+				Subject: &liaisonv1.Person{SubjectId: "SYN-NL-0001"}, ReviewBy: v}}},
+			Subject:    &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED},
+			Recipients: []string{"nl-probation"}, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Review of the plan."})
+		const field = "record.risk_assessment.review_by"
+		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != field {
+			t.Errorf("Disclose with review_by %q: %v, want INVALID_ARGUMENT naming %s", v, err, field)
+		}
+	}
+	if _, err := s.exchange(t, nlPolice).Request(ctx, riskRequest); err != nil {
+		t.Errorf("Request with the holder's own answer: %v", err)
+	}
+}

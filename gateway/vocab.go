@@ -145,12 +145,25 @@ func classify(fd protoreflect.FieldDescriptor) pseudonym.Rule {
 	return rule
 }
 
+// isDate reports whether a record's field is a date, YYYY-MM-DD: the
+// schema generalises it to a year, month or week, or marks it a date
+// ((liaison.v1.field).date, a date kept as it is, such as
+// RiskAssessment.review_by).
+func isDate(fd protoreflect.FieldDescriptor) bool {
+	switch classify(fd).Generalise {
+	case pseudonym.GeneraliseYear, pseudonym.GeneraliseMonth, pseudonym.GeneraliseWeek:
+		return true
+	}
+	r, _ := proto.GetExtension(fd.Options(), liaisonv1.E_Field).(*liaisonv1.FieldRule)
+	return r.GetDate()
+}
+
 // validRecord checks what a caller sends in a record (Disclose, Notify,
 // Correct) that has one spelling, naming the field by its path in the
 // request:
 //
 //   - every date (a field the schema generalises to a year, month or
-//     week) is empty or spelt YYYY-MM-DD, the one spelling the schema
+//     week, or marks a date) is empty or spelt YYYY-MM-DD, the one spelling the schema
 //     gives dates. Another spelling (15.12.2026, 2026-1-5, a time of day)
 //     would be delivered as it is where the policy keeps the field, and
 //     dropped where it generalises it;
@@ -182,7 +195,7 @@ func walkRecord(m protoreflect.Message, path string) error {
 			case d == "":
 			case rule.Key:
 				err = validSubjectID(p, d)
-			case rule.Generalise == pseudonym.GeneraliseYear, rule.Generalise == pseudonym.GeneraliseMonth, rule.Generalise == pseudonym.GeneraliseWeek:
+			case isDate(fd):
 				if t, perr := time.Parse(time.DateOnly, d); perr != nil || t.Format(time.DateOnly) != d {
 					err = invalid(p, "must be a date in YYYY-MM-DD form")
 				}

@@ -167,7 +167,13 @@ type FieldRule struct {
 	// Pseudonymising it replaces it by the person's pseudonym; other direct
 	// identifiers (names, streets) are dropped when pseudonymised, because the
 	// key's pseudonym already lets a recipient follow the person.
-	Key           bool `protobuf:"varint,3,opt,name=key,proto3" json:"key,omitempty"`
+	Key bool `protobuf:"varint,3,opt,name=key,proto3" json:"key,omitempty"`
+	// The field is a date, YYYY-MM-DD, though it is not generalised (a field
+	// generalised to a year, month or week is a date anyway). A record a
+	// caller sends with such a date in another spelling is refused
+	// INVALID_ARGUMENT naming the field; one a holder's Fetch returns so
+	// fails the exchange, HOLDER_RETURNED_INVALID_RECORD.
+	Date          bool `protobuf:"varint,4,opt,name=date,proto3" json:"date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -219,6 +225,13 @@ func (x *FieldRule) GetGeneralise() Generalisation {
 func (x *FieldRule) GetKey() bool {
 	if x != nil {
 		return x.Key
+	}
+	return false
+}
+
+func (x *FieldRule) GetDate() bool {
+	if x != nil {
+		return x.Date
 	}
 	return false
 }
@@ -318,13 +331,14 @@ var File_liaison_v1_options_proto protoreflect.FileDescriptor
 const file_liaison_v1_options_proto_rawDesc = "" +
 	"\n" +
 	"\x18liaison/v1/options.proto\x12\n" +
-	"liaison.v1\x1a google/protobuf/descriptor.proto\"\x87\x01\n" +
+	"liaison.v1\x1a google/protobuf/descriptor.proto\"\x9b\x01\n" +
 	"\tFieldRule\x12,\n" +
 	"\x05class\x18\x01 \x01(\x0e2\x16.liaison.v1.FieldClassR\x05class\x12:\n" +
 	"\n" +
 	"generalise\x18\x02 \x01(\x0e2\x1a.liaison.v1.GeneralisationR\n" +
 	"generalise\x12\x10\n" +
-	"\x03key\x18\x03 \x01(\bR\x03key\"M\n" +
+	"\x03key\x18\x03 \x01(\bR\x03key\x12\x12\n" +
+	"\x04date\x18\x04 \x01(\bR\x04date\"M\n" +
 	"\n" +
 	"RecordRule\x12\x1f\n" +
 	"\vrecord_type\x18\x01 \x01(\tR\n" +
