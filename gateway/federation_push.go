@@ -634,17 +634,28 @@ func (s *Server) takePeerNotice(ctx context.Context, d map[string]string, recipi
 // peerNotice is the tracked notice of a required notice a peer gateway
 // forwarded, from its pending entry's detail: the sender's id, rule,
 // escalation time and deadline (the holder's law required it there), for
-// recipient, from sender, delivered at created.
+// recipient, from sender, delivered at created. The times are spelt as
+// a gateway writes them (gatewayTime): another spelling of the same
+// instant (an offset such as +02:00, a fraction of a second) would be a
+// second spelling of the one deadline the two logs share.
 func peerNotice(d map[string]string, recipient, sender string, created time.Time) (audit.Notice, error) {
-	by, err1 := time.Parse(time.RFC3339, d["acknowledge_by"])
-	esc, err2 := time.Parse(time.RFC3339, d["escalate_at"])
-	if !validNoticeID(d["notice_id"]) || d["notice_rule"] == "" || err1 != nil || err2 != nil || esc.After(by) {
-		return audit.Notice{}, invalid("forwarded.receipt", "names a required notice without a valid id, rule, escalation time and deadline")
+	by, ok1 := gatewayTime(d["acknowledge_by"])
+	esc, ok2 := gatewayTime(d["escalate_at"])
+	if !validNoticeID(d["notice_id"]) || d["notice_rule"] == "" || !ok1 || !ok2 || esc.After(by) {
+		return audit.Notice{}, invalid("forwarded.receipt", "names a required notice without a valid id, rule, escalation time and deadline (RFC 3339 in UTC to the second, e.g. 2027-01-13T10:00:00Z)")
 	}
 	return audit.Notice{
 		ID: d["notice_id"], Recipient: recipient, Sender: sender, EventType: d["event"], Rule: d["notice_rule"],
 		Created: created, EscalateAt: esc.UTC(), Deadline: by.UTC(),
 	}, nil
+}
+
+// gatewayTime parses a notice's time as a gateway writes it into its
+// entries: RFC 3339 in UTC to the second ("2027-01-13T10:00:00Z"), and
+// no other spelling of that instant.
+func gatewayTime(v string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339, v)
+	return t, err == nil && t.UTC().Format(time.RFC3339) == v
 }
 
 // validEventID reports whether id is spelled as Notify spells an event's

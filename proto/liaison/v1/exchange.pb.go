@@ -286,8 +286,12 @@ type DiscloseRequest struct {
 	// spelled as Notify spells one (detail.event_id, "evt-" and 20
 	// lower-case base32 characters) or, for a required notice, a rule not
 	// spelled as a pack's rule id (detail.notice_rule,
-	// "dk.notice.absconded.police"): they would enter this log and the
-	// notice delivered. A push or correction whose pending entry records another legal
+	// "dk.notice.absconded.police") or a deadline or escalation time not
+	// spelled as a gateway writes them (detail.acknowledge_by and
+	// detail.escalate_at, RFC 3339 in UTC to the second,
+	// "2027-01-13T10:00:00Z": the same instant with an offset such as
+	// +02:00, or with a fraction of a second, is refused, not converted):
+	// they would enter this log and the notice delivered. A push or correction whose pending entry records another legal
 	// basis (id, citation, last day), conditions or fields than the
 	// released record is refused (INVALID_ARGUMENT on forwarded.receipt),
 	// and so is a hit-only release that carries a record, or another that

@@ -1,0 +1,39 @@
+package gateway
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestPeerNoticeTimesHaveOneSpelling: a required notice a peer gateway
+// forwards carries its deadline and escalation time as a gateway writes
+// them, RFC 3339 in UTC to the second. One written with an offset
+// (+02:00), in lower case or with a fraction of a second was converted and
+// tracked: the same deadline in a second spelling, or, with a fraction, a
+// deadline that the entry (written to the second) no longer states. It is
+// refused naming forwarded.receipt, as a notice with another bad field is.
+func TestPeerNoticeTimesHaveOneSpelling(t *testing.T) {
+	d := func(by, esc string) map[string]string {
+		return map[string]string{"notice_id": "ntc-abcdefghijklmnopqrst", "notice_rule": "dk.notice.release.police",
+			"event": "release_date_set", "acknowledge_by": by, "escalate_at": esc}
+	}
+	created := time.Date(2027, 1, 10, 10, 0, 0, 0, time.UTC)
+	n, err := peerNotice(d("2027-01-13T10:00:00Z", "2027-01-12T10:00:00Z"), "dk-police-aarhus", "dk-prison", created)
+	if err != nil || !n.Deadline.Equal(time.Date(2027, 1, 13, 10, 0, 0, 0, time.UTC)) {
+		t.Fatalf("peerNotice with times as a gateway writes them: %+v, %v", n, err)
+	}
+	for _, c := range [][2]string{
+		{"2027-01-13T12:00:00+02:00", "2027-01-12T10:00:00Z"},
+		{"2027-01-13T10:00:00Z", "2027-01-12T12:00:00+02:00"},
+		{"2027-01-13T10:00:00+00:00", "2027-01-12T10:00:00Z"},
+		{"2027-01-13T10:00:00.5Z", "2027-01-12T10:00:00Z"},
+		{"2027-01-13t10:00:00z", "2027-01-12T10:00:00Z"},
+	} {
+		_, err := peerNotice(d(c[0], c[1]), "dk-police-aarhus", "dk-prison", created)
+		var br *badRequest
+		if !errors.As(err, &br) || br.field != "forwarded.receipt" {
+			t.Errorf("peerNotice with acknowledge_by %q, escalate_at %q: %v, want INVALID_ARGUMENT on forwarded.receipt", c[0], c[1], err)
+		}
+	}
+}
