@@ -198,8 +198,9 @@ type Notice struct {
 	// Rule is the id of the pack's rule that requires it.
 	Rule     string `json:"rule"`
 	Citation string `json:"citation"`
-	// AcknowledgeBy and EscalateAt are RFC 3339 times; EscalateAt is
-	// before AcknowledgeBy.
+	// AcknowledgeBy and EscalateAt are RFC 3339 times in UTC (ending Z,
+	// as time.RFC3339Nano writes them; an offset such as +02:00 is
+	// malformed); EscalateAt is before AcknowledgeBy.
 	AcknowledgeBy string `json:"acknowledge_by"`
 	EscalateAt    string `json:"escalate_at"`
 	// Assumption is set where the rule rests on an unverified reading.

@@ -38,8 +38,11 @@ func (d *Decision) validateCaseAndNotice(in Input) error {
 	}
 	by, err1 := time.Parse(time.RFC3339Nano, n.AcknowledgeBy)
 	esc, err2 := time.Parse(time.RFC3339Nano, n.EscalateAt)
-	if err1 != nil || err2 != nil {
-		return bad("notice.acknowledge_by %q and notice.escalate_at %q must be RFC 3339 times", n.AcknowledgeBy, n.EscalateAt)
+	// In UTC, as the contract says and OPA's time.format writes them: the
+	// gateway records the deadline in UTC, and a time with an offset is a
+	// policy that reads its clock otherwise than the contract does.
+	if err1 != nil || err2 != nil || by.UTC().Format(time.RFC3339Nano) != n.AcknowledgeBy || esc.UTC().Format(time.RFC3339Nano) != n.EscalateAt {
+		return bad("notice.acknowledge_by %q and notice.escalate_at %q must be RFC 3339 times in UTC (ending Z)", n.AcknowledgeBy, n.EscalateAt)
 	}
 	if !esc.Before(by) {
 		return bad("notice.escalate_at %s is not before notice.acknowledge_by %s", n.EscalateAt, n.AcknowledgeBy)
