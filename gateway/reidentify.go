@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/text/cases"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -289,7 +290,7 @@ func (r *reid) canApprove(c authn.Caller, now time.Time) (code, msg string) {
 		return r.ended, endedMessage(r.ended)
 	case !now.Before(r.expires):
 		return "REQUEST_EXPIRED", "the request has expired; the requester must ask again"
-	case c.Officer.ID == req.Officer && c.Agency.ID == req.Agency:
+	case sameOfficer(c.Officer.ID, req.Officer) && c.Agency.ID == req.Agency:
 		return "SELF_APPROVAL", "the requester cannot approve their own request"
 	case !slices.ContainsFunc(r.roles, c.HasRole):
 		return "NOT_AN_APPROVER", "approving needs one of the roles " + strings.Join(r.roles, ", ")
@@ -299,7 +300,7 @@ func (r *reid) canApprove(c authn.Caller, now time.Time) (code, msg string) {
 		return "NOT_AN_APPROVER", "approvers must come from another agency than the requester's"
 	}
 	for _, a := range r.approvals {
-		if a.Requester.Officer == c.Officer.ID && a.Requester.Agency == c.Agency.ID {
+		if sameOfficer(a.Requester.Officer, c.Officer.ID) && a.Requester.Agency == c.Agency.ID {
 			return "ALREADY_APPROVED", "you have already approved this request"
 		}
 	}
@@ -334,7 +335,7 @@ func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
 				// its entry; a log written before that may hold two, made
 				// at once on two replicas.)
 				if !slices.ContainsFunc(out[id].approvals, func(a *audit.Entry) bool {
-					return a.Requester.Officer == e.Requester.Officer && a.Requester.Agency == e.Requester.Agency
+					return sameOfficer(a.Requester.Officer, e.Requester.Officer) && a.Requester.Agency == e.Requester.Agency
 				}) {
 					out[id].approvals = append(out[id].approvals, e)
 				}
@@ -543,8 +544,21 @@ const approvalClaimMargin = 24 * time.Hour
 // approvalClaim is the id an officer's approval of a request takes in the
 // store's first-writer-wins set.
 func approvalClaim(id string, c authn.Caller) [32]byte {
-	return sha256.Sum256([]byte("liaison/reidentify/approve\x00" + id + "\x00" + c.Agency.ID + "\x00" + c.Officer.ID))
+	return sha256.Sum256([]byte("liaison/reidentify/approve\x00" + id + "\x00" + c.Agency.ID + "\x00" + officerKey(c.Officer.ID)))
 }
+
+// sameOfficer reports whether two officer ids of one agency name one
+// officer for dual control: compared without regard to letter case
+// (Unicode case folding; authn already requires both in NFC). An identity
+// provider may issue "INSP.X" and "insp.x" for one person (a directory
+// whose user names ignore case, say); byte for byte they were two
+// officers, and the requester could approve their own request. Ids that
+// differ only in case are never told apart here, which can only refuse
+// (SELF_APPROVAL, ALREADY_APPROVED), never let an approval through.
+func sameOfficer(a, b string) bool { return officerKey(a) == officerKey(b) }
+
+// officerKey is an officer id as sameOfficer compares it.
+func officerKey(id string) string { return cases.Fold().String(id) }
 
 // releaseDue releases r, and says whether it is released and, if not, why
 // it is still pending.

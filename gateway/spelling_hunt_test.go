@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -514,5 +515,44 @@ func TestReviewByIsADate(t *testing.T) {
 	}
 	if _, err := s.exchange(t, nlPolice).Request(ctx, riskRequest); err != nil {
 		t.Errorf("Request with the holder's own answer: %v", err)
+	}
+}
+
+// TestOfficerCaseIsOneOfficerForDualControl: an identity provider may
+// issue "insp.de.vries" and "INSP.DE.VRIES" for one person. Compared byte
+// for byte they were two officers: the requester approved their own
+// request, and one approver's second approval, in other letters, met a
+// quorum of two and released the identity. Officers of an agency are now
+// told apart without regard to letter case.
+func TestOfficerCaseIsOneOfficerForDualControl(t *testing.T) {
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
+	ctx := t.Context()
+	requester := officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer", "legal_officer"}, "confidential"}
+	resp, err := s.exchange(t, requester).Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := s.exchange(t, requester).RequestReidentification(ctx, &liaisonv1.RequestReidentificationRequest{
+		Pseudonym: resp.GetReleased().GetSubjectPseudonym(), FromDomain: resp.GetReleased().GetPseudonymDomain(),
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Imminent risk: the person must be located."})
+	if err != nil || rr.GetQuorum() != 2 {
+		t.Fatalf("RequestReidentification = %v, %v; want a quorum of two", rr, err)
+	}
+	approve := func(o officer) (*liaisonv1.ApproveReidentificationResponse, error) {
+		return s.exchange(t, o).ApproveReidentification(ctx, &liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked the basis."})
+	}
+	self := officer{"nl-police-rotterdam", "INSP.DE.VRIES", []string{"case_officer", "legal_officer"}, "confidential"}
+	if _, err := approve(self); status.Code(err) != codes.PermissionDenied || reasonOf(err) != "SELF_APPROVAL" {
+		t.Errorf("approval by the requester in capitals: %v, want PERMISSION_DENIED SELF_APPROVAL", err)
+	}
+	if a, err := approve(officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}); err != nil || a.GetApprovals() != 1 {
+		t.Fatalf("first approval = %v, %v", a, err)
+	}
+	again := officer{"nl-probation", "LO.Bakker", []string{"legal_officer"}, "confidential"}
+	if a, err := approve(again); status.Code(err) != codes.PermissionDenied || reasonOf(err) != "ALREADY_APPROVED" {
+		t.Errorf("the first approver again, in other letters: released %t, %v; want PERMISSION_DENIED ALREADY_APPROVED", a.GetReleased(), err)
+	}
+	if a, err := approve(officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}); err != nil || !a.GetReleased() {
+		t.Errorf("second approval by another officer = %v, %v; want the release", a, err)
 	}
 }

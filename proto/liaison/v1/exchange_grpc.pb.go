@@ -217,7 +217,9 @@ type ExchangeClient interface {
 	// case since closed, or whose requester has left it.
 	ListReidentifications(ctx context.Context, in *ListReidentificationsRequest, opts ...grpc.CallOption) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
-	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
+	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester (an
+	// agency's officer ids are compared without regard to letter case here
+	// and for ALREADY_APPROVED: "INSP.X" and "insp.x" are one officer),
 	// NOT_AN_APPROVER for an officer without the roles or agency the policy
 	// named, ALREADY_APPROVED (an officer counts once: of the same
 	// officer's approvals sent at the same moment, to one replica or
@@ -551,7 +553,9 @@ type ExchangeServer interface {
 	// case since closed, or whose requester has left it.
 	ListReidentifications(context.Context, *ListReidentificationsRequest) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
-	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester,
+	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester (an
+	// agency's officer ids are compared without regard to letter case here
+	// and for ALREADY_APPROVED: "INSP.X" and "insp.x" are one officer),
 	// NOT_AN_APPROVER for an officer without the roles or agency the policy
 	// named, ALREADY_APPROVED (an officer counts once: of the same
 	// officer's approvals sent at the same moment, to one replica or
