@@ -53,3 +53,28 @@ func TestRegistryAgencyIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryCaseIDs: a case of the registry file is spelt as a call
+// names a case (case_id) and is unique regardless of letter case, as
+// OpenCase keeps case ids. A case "NL ZVH 1" could be named by no call,
+// and "nl-zvh-1" beside "NL-ZVH-1" were two cases that OpenCase takes
+// for one.
+func TestRegistryCaseIDs(t *testing.T) {
+	noKeys := func(AgencyFile, string) (map[string]any, error) { return map[string]any{}, nil }
+	reg := func(ids ...string) *RegistryFile {
+		f := &RegistryFile{Agencies: []AgencyFile{{ID: "nl-municipality-rotterdam", Kind: "local_authority", Jurisdiction: "NL",
+			CertificateIdentity: "spiffe://nl/rotterdam", Issuer: "https://idp.nl.example"}}}
+		for _, id := range ids {
+			f.Cases = append(f.Cases, CaseFile{ID: id, Lead: "nl-municipality-rotterdam", Members: []string{"nl-municipality-rotterdam"}, Kind: "nl.zvh"})
+		}
+		return f
+	}
+	if _, err := reg("NL-ZVH-RTM-0042", "NL-ZVH-RTM-0043").build("", noKeys); err != nil {
+		t.Fatalf("well-spelt case ids: %v", err)
+	}
+	for _, ids := range [][]string{{"NL ZVH 1"}, {"NL/ZVH"}, {"-NL"}, {"NL-ZVH-\u00c51"}, {strings.Repeat("A", 65)}, {"NL-ZVH-1", "nl-zvh-1"}} {
+		if _, err := reg(ids...).build("", noKeys); err == nil || !strings.Contains(err.Error(), "case") {
+			t.Errorf("case ids %q: %v; want refused", ids, err)
+		}
+	}
+}

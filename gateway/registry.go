@@ -250,8 +250,17 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 		if c.ID == "" {
 			return nil, errors.New("gateway: registry: a case has no id")
 		}
-		if _, dup := r.Cases[c.ID]; dup {
-			return nil, fmt.Errorf("gateway: registry: case %q appears twice", c.ID)
+		if !caseIDRE.MatchString(c.ID) {
+			// Calls name a case so (case_id), and its pseudonyms live in
+			// case/<id>: a case spelt otherwise could not be named.
+			return nil, fmt.Errorf("gateway: registry: case id %q: want 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", c.ID)
+		}
+		for id := range r.Cases {
+			// A case id is unique regardless of letter case, as OpenCase
+			// keeps it (CASE_EXISTS).
+			if strings.EqualFold(id, c.ID) {
+				return nil, fmt.Errorf("gateway: registry: case %q appears twice (as %q; case ids are compared without regard to letter case)", c.ID, id)
+			}
 		}
 		for _, m := range append([]string{c.Lead}, c.Members...) {
 			if _, ok := r.Agencies[m]; !ok {
