@@ -78,3 +78,25 @@ func TestRegistryCaseIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryAreasAreSpeltAsCallsSpellThem: a registry area is compared
+// with the municipality a call names, which must be printable and in
+// Unicode NFC. An area with a decomposed letter, a no-break space or an
+// invisible character was loaded and then matched no call.
+func TestRegistryAreasAreSpeltAsCallsSpellThem(t *testing.T) {
+	noKeys := func(AgencyFile, string) (map[string]any, error) { return map[string]any{}, nil }
+	reg := func(area string) *RegistryFile {
+		return &RegistryFile{Agencies: []AgencyFile{{ID: "dk-police-aarhus", Kind: "police", Jurisdiction: "DK",
+			CertificateIdentity: "spiffe://dk/police", Issuer: "https://idp.dk.example", Areas: []string{area}}}}
+	}
+	for _, area := range []string{"Aarhus", " Aarhus ", "\u00c5rhus", "Den Haag"} {
+		if _, err := reg(area).build("", noKeys); err != nil {
+			t.Errorf("area %+q: %v", area, err)
+		}
+	}
+	for _, area := range []string{"", " ", "A\u030arhus", "Den\u00a0Haag", "Aar\u200bhus", "Aar\u0085hus", strings.Repeat("a", 129)} {
+		if _, err := reg(area).build("", noKeys); err == nil || !strings.Contains(err.Error(), "area") {
+			t.Errorf("area %+q: %v; want refused", area, err)
+		}
+	}
+}

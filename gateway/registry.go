@@ -39,7 +39,8 @@ type Agency struct {
 	// key, under which its receipts must verify.
 	CheckpointKey string
 	// Areas are the municipalities the agency is competent for, as the
-	// registry spells them: a recipient role "competent for X" resolves to
+	// registry spells them (as calls must spell a municipality:
+	// municipalityProblem): a recipient role "competent for X" resolves to
 	// the agencies of the kind asked whose areas include X.
 	Areas []string
 	// DutyRole is the officer role that receives escalations of required
@@ -221,8 +222,11 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 			}
 		}
 		for _, area := range a.Areas {
-			if strings.TrimSpace(area) == "" || len(area) > 128 {
-				return nil, fmt.Errorf("gateway: registry: agency %q: an area must be a municipality's name of 1 to 128 characters", a.ID)
+			// Spelt as a call must spell a municipality (municipalityProblem):
+			// an area in another spelling (a decomposed letter, a no-break
+			// space) would be matched by no call.
+			if m := strings.TrimSpace(area); m == "" || municipalityProblem(m) != "" {
+				return nil, fmt.Errorf("gateway: registry: agency %q: area %+q: an area must be a municipality's name of 1 to 128 bytes of printable characters in Unicode NFC, as calls spell it", a.ID, area)
 			}
 		}
 		if a.DutyRole != "" && strings.TrimSpace(a.DutyRole) != a.DutyRole {
