@@ -198,7 +198,7 @@ func (s *Server) acceptForward(ctx context.Context, ex *exchange, fwd *liaisonv1
 		return Receipt{}, invalid("forwarded.receipt", "names an entry that is not the pending entry of this exchange")
 	}
 	if !validPeerSubject(e.Subject) {
-		return Receipt{}, invalid("forwarded.receipt", "names the person's attributes ill-formed: the category must be a subject category, the dates YYYY-MM-DD")
+		return Receipt{}, invalid("forwarded.receipt", "names the person's attributes ill-formed: the category must be a subject category, the dates YYYY-MM-DD, the municipality printable characters in Unicode NFC")
 	}
 	// The words this gateway logs and decides on are those the
 	// forwarding gateway logged: both logs say why the exchange was made
@@ -239,11 +239,16 @@ const forwardClaimLife = 24 * time.Hour
 
 // validPeerSubject reports whether the person's attributes in a peer's
 // entry are spelled as this gateway takes them from its own callers
-// (validSubject): a subject category, or none; dates in YYYY-MM-DD form.
-// They enter this log and the policy input as they are.
+// (validSubject): a subject category, or none; dates in YYYY-MM-DD form;
+// a municipality spelt as subject.municipality must be (printable, in
+// Unicode NFC, no white space around it). They enter this log and the
+// policy input as they are.
 func validPeerSubject(sub *audit.Subject) bool {
 	if sub == nil {
 		return true
+	}
+	if m := sub.Municipality; municipalityProblem(m) != "" || strings.TrimSpace(m) != m {
+		return false
 	}
 	if sub.Category != "" {
 		n, ok := enumValue(liaisonv1.SubjectCategory(0).Descriptor(), sub.Category)

@@ -2,8 +2,11 @@ package gateway
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
 )
 
 // TestPeerNoticeTimesHaveOneSpelling: a required notice a peer gateway
@@ -34,6 +37,25 @@ func TestPeerNoticeTimesHaveOneSpelling(t *testing.T) {
 		var br *badRequest
 		if !errors.As(err, &br) || br.field != "forwarded.receipt" {
 			t.Errorf("peerNotice with acknowledge_by %q, escalate_at %q: %v, want INVALID_ARGUMENT on forwarded.receipt", c[0], c[1], err)
+		}
+	}
+}
+
+// TestPeerSubjectMunicipalityIsSpeltAsACallers: a peer gateway's entry
+// gives the person's attributes, which enter this log and the policy input
+// as they are. The category and dates were checked as a caller's are; the
+// municipality was not, so one with a control character (an escape
+// sequence), a decomposed letter or white space around it entered the
+// log as written. The peer's answer is refused as with a bad date.
+func TestPeerSubjectMunicipalityIsSpeltAsACallers(t *testing.T) {
+	for _, m := range []string{"", "Aarhus", "\u00c5rhus", "Den Haag"} {
+		if !validPeerSubject(&audit.Subject{Municipality: m}) {
+			t.Errorf("municipality %+q refused", m)
+		}
+	}
+	for _, m := range []string{"A\u030arhus", "Aar\x1b[31mhus", "Aar\u009bhus", "Aar\u200bhus", " Aarhus", "Aarhus\n", strings.Repeat("a", 129)} {
+		if validPeerSubject(&audit.Subject{Municipality: m}) {
+			t.Errorf("municipality %+q taken from a peer's entry", m)
 		}
 	}
 }

@@ -447,7 +447,9 @@ type PeerForward struct {
 	// the exchange is for; its released digest is that of released (empty
 	// for a Request). The person's attributes in the entry (which the
 	// receiving gateway decides on and logs) are spelled as SubjectAttributes
-	// are: a subject category name, dates YYYY-MM-DD. Each receipt is
+	// are: a subject category name, dates YYYY-MM-DD, a municipality of
+	// printable characters in Unicode NFC without white space around it
+	// (else INVALID_ARGUMENT on forwarded.receipt). Each receipt is
 	// accepted once.
 	Receipt *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	// For a Disclose (or a notice forwarded as one): the record as the
