@@ -646,7 +646,7 @@ type entryData struct {
 func (s *Server) entry(w http.ResponseWriter, r *http.Request, ss *session) {
 	index, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
 	if err != nil || index < 0 {
-		s.refuse(w, r, http.StatusNotFound, "No such entry", "An entry is named by its index, a number from 0.")
+		s.notFound(w, r, ss, "No such entry", "An entry is named by its index, a number from 0.")
 		return
 	}
 	ctx := r.Context()
@@ -696,7 +696,7 @@ func (s *Server) entry(w http.ResponseWriter, r *http.Request, ss *session) {
 			return
 		}
 		if len(resp.GetEntries()) == 0 || resp.GetEntries()[0].GetIndex() != index {
-			s.refuse(w, r, http.StatusNotFound, "No such entry", fmt.Sprintf("The log has no entry %d.", index))
+			s.notFound(w, r, ss, "No such entry", fmt.Sprintf("The log has no entry %d.", index))
 			return
 		}
 		leaf = []byte(resp.GetEntries()[0].GetJson())

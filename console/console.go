@@ -377,6 +377,12 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, title,
 	s.render(w, r, nil, code, "message", title, struct{ Heading, Message string }{title, msg})
 }
 
+// notFound renders, within the officer's session (its sections and sign
+// out), that what a signed-in page was asked for does not exist.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, ss *session, title, msg string) {
+	s.render(w, r, ss, http.StatusNotFound, "message", title, struct{ Heading, Message string }{title, msg})
+}
+
 // gatewayError renders a failed call to the gateway, in terms the officer
 // can act on.
 func (s *Server) gatewayError(w http.ResponseWriter, r *http.Request, ss *session, what string, err error) {

@@ -1252,3 +1252,25 @@ func TestConsoleOverviewRefused(t *testing.T) {
 		t.Errorf("the overview of an officer without the auditor role does not say the gateway refused:\n%s", page)
 	}
 }
+
+// TestConsoleNotFoundKeepsTheSession: a signed-in page asked for what does
+// not exist (an entry past the log's end, an index that is not one, a
+// report file an exercise does not have) says so within the session: its
+// sections and sign out. It showed a bare page, with no way on but the
+// browser's address bar.
+func TestConsoleNotFoundKeepsTheSession(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	c := startConsole(t, f, dkAuditor, nil)
+	f.waitCheckpoint(t, c.ac)
+	hc := c.client(t)
+	for _, path := range []string{"/entry/999999", "/entry/x", "/exercises/any/report.txt"} {
+		resp, page := get(t, hc, c.url+path)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s = %s, want 404", path, resp.Status)
+		}
+		if !strings.Contains(page, `aria-label="Console sections"`) || !strings.Contains(page, `action="/logout"`) {
+			t.Errorf("%s: the page has no sections or sign out:\n%s", path, page)
+		}
+	}
+}

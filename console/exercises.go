@@ -160,7 +160,7 @@ func (s *Server) showExercise(w http.ResponseWriter, r *http.Request, ss *sessio
 func (s *Server) exerciseDownload(w http.ResponseWriter, r *http.Request, ss *session) {
 	name, file := r.PathValue("name"), r.PathValue("file")
 	if file != "report.md" && file != "report.html" {
-		s.refuse(w, r, http.StatusNotFound, "No such report", "An exercise's report is report.md or report.html.")
+		s.notFound(w, r, ss, "No such report", "An exercise's report is report.md or report.html.")
 		return
 	}
 	rep, _, status, err := s.playWorked(r.Context(), name)
