@@ -99,7 +99,14 @@ func (s *Server) resolveFor(ctx context.Context, c authn.Caller, ps, domain stri
 		return "", invalid("from_domain", "is not a domain of your agency or of a case it is a member of")
 	}
 	id, err := s.cfg.Pseudonyms.Resolve(domain, ps)
-	if _, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok {
+	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok {
+		if kv.Version > s.cfg.Pseudonyms.CurrentVersion() {
+			// A version newer than this replica's keys: rotated since its
+			// last refresh, by which another replica made the pseudonym.
+			// It is as unavailable (KEYS_UNAVAILABLE, retry) until the
+			// next refresh loads it, not retired.
+			return "", fmt.Errorf("%w: key version %d is not loaded yet", pseudonym.ErrUnavailable, kv.Version)
+		}
 		return "", invalid("pseudonym", "was made under a retired key version; ask for the record again")
 	}
 	if errors.Is(err, pseudonym.ErrNotAPseudonym) {

@@ -2831,7 +2831,9 @@ func (x *Reidentified) GetRequesterOfficer() string {
 // TranslateRequest asks for a pseudonym in another domain.
 type TranslateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// A pseudonym the caller received.
+	// A pseudonym the caller received. One of a key version newer than the
+	// answering replica has loaded (rotated since its last key refresh) is
+	// UNAVAILABLE, reason KEYS_UNAVAILABLE, until it has: retry shortly.
 	Pseudonym string `protobuf:"bytes,1,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
 	// The domain it belongs to (Released.pseudonym_domain), spelt as the
 	// gateway gave it. One that is not a domain's spelling (white space,
@@ -3016,7 +3018,7 @@ func (x *TranslateResponse) GetAuditIndex() int64 {
 // RequestReidentificationRequest asks who is behind a pseudonym.
 type RequestReidentificationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// A pseudonym the caller received.
+	// A pseudonym the caller received, as for TranslateRequest.pseudonym.
 	Pseudonym string `protobuf:"bytes,1,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
 	// The domain it belongs to, as for TranslateRequest.from_domain.
 	FromDomain string `protobuf:"bytes,2,opt,name=from_domain,json=fromDomain,proto3" json:"from_domain,omitempty"`

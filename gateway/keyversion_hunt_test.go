@@ -1,0 +1,92 @@
+package gateway_test
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+	"github.com/liaison-gateway/liaison/pseudonym/vault"
+	"github.com/liaison-gateway/liaison/pseudonym/vault/vaulttest"
+)
+
+// TestPseudonymOfAVersionNotLoadedYet: two replicas share one Vault
+// Transit key. The key rotates in Vault; replica A refreshes its keys
+// first and hands out a pseudonym of the new version, which the recipient
+// brings to replica B before B's next refresh. B was refusing it
+// INVALID_ARGUMENT, "made under a retired key version; ask for the record
+// again": a false statement (the version is newer, not retired, and asking
+// again would give the same pseudonym). It is now Unavailable,
+// KEYS_UNAVAILABLE (one failed entry), as an approval or a release of such
+// a pseudonym already were; once B has refreshed, it resolves.
+func TestPseudonymOfAVersionNotLoadedYet(t *testing.T) {
+	ctx := t.Context()
+	c := vaulttest.Dev(t)
+	mount := vaulttest.Name("transit")
+	if err := vault.EnsureKeys(ctx, c, mount, "liaison-pseudonym", "liaison-audit"); err != nil {
+		t.Fatal(err)
+	}
+	srcB, err := vault.New(ctx, vault.Config{Client: c, Mount: mount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol"), keySource: srcB, keyRefresh: time.Hour})
+	police := b.exchange(t, officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"})
+	resp, err := police.Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	domain := resp.GetReleased().GetPseudonymDomain()
+
+	// liaison keys rotate; replica A loads version 2 at once.
+	srcA, err := vault.New(ctx, vault.Config{Client: c, Mount: mount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := srcA.Rotate(ctx); err != nil || v != 2 {
+		t.Fatalf("Rotate = %d, %v; want 2", v, err)
+	}
+	a, err := pseudonym.New(ctx, pseudonym.Config{Source: srcA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := a.Pseudonym(domain, "SYN-NL-0001")
+	if err != nil || !strings.HasPrefix(ps, "psn:2:") {
+		t.Fatalf("replica A's pseudonym = %q, %v; want one of version 2", ps, err)
+	}
+
+	translate := func() error {
+		_, err := police.Translate(ctx, &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: domain,
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.translate", Justification: "Joint case."})
+		return err
+	}
+	reidentify := func() error {
+		_, err := police.RequestReidentification(ctx, &liaisonv1.RequestReidentificationRequest{Pseudonym: ps, FromDomain: domain,
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Imminent risk: the person must be located."})
+		return err
+	}
+	for _, c := range []struct {
+		name, action string
+		call         func() error
+	}{{"Translate", "translate", translate}, {"RequestReidentification", "reidentify", reidentify}} {
+		err, e := b.one(t, c.name+" on replica B before its refresh", c.action, "failed", c.call)
+		if st := wantStatus(t, err, codes.Unavailable); errorReason(st) != "KEYS_UNAVAILABLE" || strings.Contains(st.Message(), "retired") {
+			t.Errorf("%s of a version-2 pseudonym on a replica holding version 1: %v (%s); want Unavailable KEYS_UNAVAILABLE", c.name, st.Message(), errorReason(st))
+		}
+		if !slices.Equal(e.Reasons, []string{"KEYS_UNAVAILABLE"}) {
+			t.Errorf("%s: the entry's reasons %v; want KEYS_UNAVAILABLE", c.name, e.Reasons)
+		}
+	}
+	// B refreshes: the pseudonym resolves.
+	if err := b.keys.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := reidentify(); err != nil {
+		t.Errorf("RequestReidentification after replica B's refresh: %v", err)
+	}
+}
