@@ -4,6 +4,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,5 +89,75 @@ func TestPseudonymOfAVersionNotLoadedYet(t *testing.T) {
 	}
 	if err := reidentify(); err != nil {
 		t.Errorf("RequestReidentification after replica B's refresh: %v", err)
+	}
+}
+
+// TestPseudonymOfARetiredVersion: a pseudonym resolves for the transition
+// window after its key version's successor was made in Vault, and is then
+// refused, as the README says. Translate and RequestReidentification
+// refused it INVALID_ARGUMENT with no stable reason (its entry: reason
+// INVALID_ARGUMENT), so that neither the caller's program nor an auditor
+// could tell it from a mistyped pseudonym; the match reference, the
+// approval and the release of a retired version all say
+// KEY_VERSION_RETIRED. The refusal now carries that reason, beside the
+// field it names (pseudonym), in the status and the refused entry.
+func TestPseudonymOfARetiredVersion(t *testing.T) {
+	ctx := t.Context()
+	c := vaulttest.Dev(t)
+	mount := vaulttest.Name("transit")
+	if err := vault.EnsureKeys(ctx, c, mount, "liaison-pseudonym", "liaison-audit"); err != nil {
+		t.Fatal(err)
+	}
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	src, err := vault.New(ctx, vault.Config{Client: c, Mount: mount, TransitionWindow: time.Hour,
+		Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol"), keySource: src, keyRefresh: time.Hour})
+	police := s.exchange(t, officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"})
+	resp, err := police.Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, domain := resp.GetReleased().GetSubjectPseudonym(), resp.GetReleased().GetPseudonymDomain()
+	reidentify := func() error {
+		_, err := police.RequestReidentification(ctx, &liaisonv1.RequestReidentificationRequest{Pseudonym: ps, FromDomain: domain,
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Imminent risk: the person must be located."})
+		return err
+	}
+	translate := func() error {
+		_, err := police.Translate(ctx, &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: domain,
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.translate", Justification: "Joint case."})
+		return err
+	}
+	// liaison keys rotate in Vault: within the window, version 1 resolves.
+	if _, err := src.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.keys.Reload(ctx); err != nil || s.keys.CurrentVersion() != 2 {
+		t.Fatalf("reload after the rotation: version %d, %v; want 2", s.keys.CurrentVersion(), err)
+	}
+	if err := reidentify(); err != nil {
+		t.Fatalf("RequestReidentification within the transition window: %v", err)
+	}
+	// The window ends: version 1 retires.
+	clock.Add(int64(2 * time.Hour))
+	if err := s.keys.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, action string
+		call         func() error
+	}{{"Translate", "translate", translate}, {"RequestReidentification", "reidentify", reidentify}} {
+		err, e := s.one(t, c.name+" after version 1 retired", c.action, "refused", c.call)
+		st := wantStatus(t, err, codes.InvalidArgument)
+		if errorReason(st) != "KEY_VERSION_RETIRED" || !strings.Contains(st.Message(), "pseudonym") || strings.Contains(st.Message(), ps) {
+			t.Errorf("%s of a retired pseudonym: %q (%s); want InvalidArgument on pseudonym, KEY_VERSION_RETIRED, not echoing it", c.name, st.Message(), errorReason(st))
+		}
+		if !slices.Equal(e.Reasons, []string{"KEY_VERSION_RETIRED"}) || e.Detail["field"] != "pseudonym" {
+			t.Errorf("%s: the entry's reasons %v, field %q; want KEY_VERSION_RETIRED, pseudonym", c.name, e.Reasons, e.Detail["field"])
+		}
 	}
 }

@@ -107,7 +107,10 @@ func (s *Server) resolveFor(ctx context.Context, c authn.Caller, ps, domain stri
 			// next refresh loads it, not retired.
 			return "", fmt.Errorf("%w: key version %d is not loaded yet", pseudonym.ErrUnavailable, kv.Version)
 		}
-		return "", invalid("pseudonym", "was made under a retired key version; ask for the record again")
+		// Retired: a stable reason beside the field, so that neither the
+		// caller nor an auditor takes it for a mistyped pseudonym.
+		return "", &badRequest{field: "pseudonym", problem: "was made under a retired key version; ask for the record again",
+			reason: reasonKeyVersionRetired}
 	}
 	if errors.Is(err, pseudonym.ErrNotAPseudonym) {
 		return "", invalid("pseudonym", "is not a pseudonym of from_domain")

@@ -2834,6 +2834,9 @@ type TranslateRequest struct {
 	// A pseudonym the caller received. One of a key version newer than the
 	// answering replica has loaded (rotated since its last key refresh) is
 	// UNAVAILABLE, reason KEYS_UNAVAILABLE, until it has: retry shortly.
+	// One of a version retired since (its transition window over) is
+	// refused INVALID_ARGUMENT naming pseudonym, reason KEY_VERSION_RETIRED:
+	// the caller asks for the record again, for its new pseudonym.
 	Pseudonym string `protobuf:"bytes,1,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
 	// The domain it belongs to (Released.pseudonym_domain), spelt as the
 	// gateway gave it. One that is not a domain's spelling (white space,
