@@ -75,7 +75,28 @@ func (o *keyOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.K8sRole, "vault-k8s-role", "", "Kubernetes auth `role`")
 	fs.StringVar(&o.K8sMount, "vault-k8s-mount", "kubernetes", "Kubernetes auth mount `path`")
 	fs.StringVar(&o.K8sTokenFile, "vault-k8s-token-file", "/var/run/secrets/kubernetes.io/serviceaccount/token", "Kubernetes service account token `file`")
-	fs.DurationVar(&o.TransitionWindow, "transition-window", pseudonym.DefaultTransitionWindow, "how long an old key version keeps resolving after a rotation")
+	fs.DurationVar(&o.TransitionWindow, "transition-window", pseudonym.DefaultTransitionWindow, "how long an old key version keeps resolving after a rotation (positive)")
+}
+
+// checkDurations refuses a duration flag of zero or less, naming it:
+// pseudonym and its sources would read one as their default (30 days, a
+// minute, 15 minutes) or, the Vault source given a negative transition
+// window, as none. serve says whether -key-refresh and -key-max-stale
+// were registered.
+func (o *keyOptions) checkDurations(serve bool) error {
+	check := func(name string, d time.Duration) error {
+		if d <= 0 {
+			return fmt.Errorf("keys: -%s %s: must be positive", name, d)
+		}
+		return nil
+	}
+	if err := check("transition-window", o.TransitionWindow); err != nil || !serve {
+		return err
+	}
+	if err := check("key-refresh", o.Refresh); err != nil {
+		return err
+	}
+	return check("key-max-stale", o.MaxStale)
 }
 
 func (o *keyOptions) getenv(k string) string {
@@ -239,6 +260,9 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("keys %s: unexpected arguments %q", cmd, fs.Args())
+	}
+	if err := o.checkDurations(false); err != nil {
+		return err
 	}
 	addr, err := o.vaultAddr()
 	if err != nil {

@@ -149,6 +149,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := admin.check(); err != nil {
 		return err
 	}
+	if err := keys.checkDurations(true); err != nil {
+		return err
+	}
 	tuneGC()
 	if len(o.ClientCAs) == 0 {
 		return errors.New("serve: at least one -client-ca is required")
