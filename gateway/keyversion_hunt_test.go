@@ -161,3 +161,66 @@ func TestPseudonymOfARetiredVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchReferenceOfAVersionNotLoadedYet: a match reference sealed by a
+// gateway that has loaded a key version newer than the one answering step
+// two has (a rotation in Vault since the latter's last refresh; both on one
+// Transit key, as replicas are) was refused MATCH_REFERENCE_INVALID, "not
+// one this gateway issued": false, and the officer was sent to match again
+// for a reference that opens a minute later. It is now Unavailable,
+// KEYS_UNAVAILABLE (one failed entry), as a pseudonym of such a version
+// is; once the keys are refreshed, it opens.
+func TestMatchReferenceOfAVersionNotLoadedYet(t *testing.T) {
+	ctx := t.Context()
+	c := vaulttest.Dev(t)
+	mount := vaulttest.Name("transit")
+	if err := vault.EnsureKeys(ctx, c, mount, "liaison-pseudonym", "liaison-audit"); err != nil {
+		t.Fatal(err)
+	}
+	source := func() *vault.Source {
+		src, err := vault.New(ctx, vault.Config{Client: c, Mount: mount})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	srcA := source()
+	b := startStack(t, stackOptions{keySource: source(), keyRefresh: time.Hour})
+	a := startStack(t, stackOptions{keySource: srcA, keyRefresh: time.Hour})
+	if _, err := srcA.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.keys.Reload(ctx); err != nil || a.keys.CurrentVersion() != 2 || b.keys.CurrentVersion() != 1 {
+		t.Fatalf("versions after the rotation: %d and %d, %v; want 2 and 1", a.keys.CurrentVersion(), b.keys.CurrentVersion(), err)
+	}
+	resp, err := a.exchange(t, nlPolice).Match(ctx, &liaisonv1.MatchRequest{
+		SubjectId: "SYN-NL-0001", Holders: []string{"nl-probation"},
+		RecordTypes:   []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+		Purpose:       liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		Justification: "Stopped in a routine check; does any partner know this person?",
+	})
+	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetAnswer() != liaisonv1.MatchAnswer_MATCH_ANSWER_HIT {
+		t.Fatalf("Match = %v, %v; want one hit", resp, err)
+	}
+	step2 := func() error {
+		_, err := b.exchange(t, nlPolice).Request(ctx, &liaisonv1.RequestRequest{
+			Holder: "nl-probation", SubjectId: "SYN-NL-0001",
+			RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+			Justification: "The match showed a hit; the assessment is needed to plan the contact.", MatchReference: resp.GetResults()[0].GetReference(),
+		})
+		return err
+	}
+	err, e := b.one(t, "step two before the keys are refreshed", "request", "failed", step2)
+	if st := wantStatus(t, err, codes.Unavailable); errorReason(st) != "KEYS_UNAVAILABLE" {
+		t.Errorf("step two with a reference of version 2 on a gateway holding version 1: %v (%s); want Unavailable KEYS_UNAVAILABLE", st.Message(), errorReason(st))
+	}
+	if !slices.Equal(e.Reasons, []string{"KEYS_UNAVAILABLE"}) {
+		t.Errorf("the entry's reasons %v; want KEYS_UNAVAILABLE", e.Reasons)
+	}
+	if err := b.keys.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := step2(); err != nil {
+		t.Errorf("step two after the refresh: %v", err)
+	}
+}

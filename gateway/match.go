@@ -267,13 +267,20 @@ func (s *Server) checkMatchRef(ex *exchange, ref string) error {
 	if errors.Is(err, pseudonym.ErrUnavailable) {
 		return err
 	}
+	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok && kv.Version > s.cfg.Pseudonyms.CurrentVersion() {
+		// Sealed under a version newer than this replica's keys: one
+		// that loaded it first (a rotation since this one's last
+		// refresh) issued it. It is as unavailable (KEYS_UNAVAILABLE,
+		// retry) until the next refresh loads it, as a pseudonym of
+		// such a version is (resolveFor).
+		return fmt.Errorf("%w: key version %d is not loaded yet", pseudonym.ErrUnavailable, kv.Version)
+	}
 	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok && kv.Version > 0 && kv.Version < s.cfg.Pseudonyms.CurrentVersion() {
 		// Sealed under a key version that has retired since (an operator
 		// may retire one within a day): the gateway can no longer tell
 		// whether it issued the reference, nor for what, so it is not
 		// "not issued here" but no longer checkable, as a pseudonym of a
-		// retired version is for re-identification. A version above the
-		// current one is not one this gateway has issued (yet).
+		// retired version is for re-identification.
 		return refuse(reasonKeyVersionRetired, "The match reference was sealed under a key version that has since retired, "+
 			"so it can no longer be checked; match again.")
 	}

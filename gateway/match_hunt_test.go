@@ -192,12 +192,14 @@ func TestMatchReferenceOfARetiredKeyVersion(t *testing.T) {
 		t.Errorf("the refusal's entry: reasons %v; want KEY_VERSION_RETIRED", e.Reasons)
 	}
 	// A reference sealed under the current version opens; one naming a
-	// version never issued is still not one this gateway issued.
+	// version above it may be another replica's, sealed under a version
+	// this one has not loaded yet: it cannot be checked here yet
+	// (TestMatchReferenceOfAVersionNotLoadedYet).
 	if err := step2(match()); err != nil {
 		t.Fatalf("step two after a new match: %v", err)
 	}
-	if err := step2("mref1.AAAAAwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); reasonOf(err) != "MATCH_REFERENCE_INVALID" {
-		t.Errorf("a reference naming version 3: %v; want MATCH_REFERENCE_INVALID", err)
+	if err := step2("mref1.AAAAAwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); reasonOf(err) != "KEYS_UNAVAILABLE" {
+		t.Errorf("a reference naming version 3: %v; want KEYS_UNAVAILABLE", err)
 	}
 }
 

@@ -1309,7 +1309,10 @@ type RequestRequest struct {
 	// is logged. A reference sealed under a key version that has retired
 	// since (before it expired, as when a version is retired early) can no
 	// longer be checked: it is refused so, with reason KEY_VERSION_RETIRED,
-	// and the officer matches again. A valid reference does not decide the request: the policy
+	// and the officer matches again. One sealed under a key version newer
+	// than the answering replica has loaded (rotated since its last key
+	// refresh) is UNAVAILABLE, reason KEYS_UNAVAILABLE, until it has: retry
+	// shortly. A valid reference does not decide the request: the policy
 	// decides it as any request, and the entry records the match it follows
 	// (detail "match_request_id").
 	MatchReference string `protobuf:"bytes,8,opt,name=match_reference,json=matchReference,proto3" json:"match_reference,omitempty"`
