@@ -224,3 +224,65 @@ func TestMatchReferenceOfAVersionNotLoadedYet(t *testing.T) {
 		t.Errorf("step two after the refresh: %v", err)
 	}
 }
+
+// TestReleaseOfAVersionNotLoadedYet: a re-identification made on a replica
+// that has loaded a new key version (its pseudonym of that version) whose
+// quorum is met on a replica that has not yet: the release there was
+// recorded failed RELEASE_FAILED and the approver told
+// release_pending_reason RELEASE_FAILED, as if the gateway had broken,
+// while the approval's own entry said the keys were unavailable. It is now
+// KEYS_UNAVAILABLE in both, as a quorum met during a key outage is; once
+// that replica has refreshed its keys, a further approval call releases.
+func TestReleaseOfAVersionNotLoadedYet(t *testing.T) {
+	ctx := t.Context()
+	c := vaulttest.Dev(t)
+	mount := vaulttest.Name("transit")
+	if err := vault.EnsureKeys(ctx, c, mount, "liaison-pseudonym", "liaison-audit"); err != nil {
+		t.Fatal(err)
+	}
+	src, err := vault.New(ctx, vault.Config{Client: c, Mount: mount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol"), keySource: src, keyRefresh: time.Hour})
+	second := s.startGateway(t)
+	if _, err := src.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.keys.Reload(ctx); err != nil || s.keys.CurrentVersion() != 2 || second.keys.CurrentVersion() != 1 {
+		t.Fatalf("versions after the rotation: %d and %d, %v; want 2 and 1", s.keys.CurrentVersion(), second.keys.CurrentVersion(), err)
+	}
+	police := s.exchange(t, officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"})
+	resp, err := police.Request(ctx, riskRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := police.RequestReidentification(ctx, &liaisonv1.RequestReidentificationRequest{
+		Pseudonym: resp.GetReleased().GetSubjectPseudonym(), FromDomain: resp.GetReleased().GetPseudonymDomain(),
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ClaimedLegalBasis: "test.reid", Justification: "Imminent risk: the person must be located."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve := func(addr string, o officer) (*liaisonv1.ApproveReidentificationResponse, error) {
+		return liaisonv1.NewExchangeClient(connAt(t, s, addr, o)).ApproveReidentification(ctx,
+			&liaisonv1.ApproveReidentificationRequest{RequestId: rr.GetRequestId(), Justification: "Checked."})
+	}
+	if _, err := approve(s.addr, officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}); err != nil {
+		t.Fatal(err)
+	}
+	city := officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}
+	a, err := approve(second.addr, city)
+	if err != nil || a.GetReleased() || a.GetReleasePendingReason() != "KEYS_UNAVAILABLE" {
+		t.Errorf("the approval meeting the quorum on the replica holding version 1 = %v, %v; want not released, KEYS_UNAVAILABLE", a, err)
+	}
+	_, last := s.lastEntry(t)
+	if last.Detail["step"] != "release" || last.Outcome != "failed" || !slices.Equal(last.Reasons, []string{"KEYS_UNAVAILABLE"}) {
+		t.Errorf("the release's entry: step %q, %s %v; want release, failed KEYS_UNAVAILABLE", last.Detail["step"], last.Outcome, last.Reasons)
+	}
+	if err := second.keys.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := approve(second.addr, city); err != nil || !a.GetReleased() {
+		t.Errorf("the approval call after the replica's refresh = %v, %v; want released", a, err)
+	}
+}

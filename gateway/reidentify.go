@@ -643,6 +643,11 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 		s.log.InfoContext(ctx, "identity not released: the pseudonym's key version has retired", "reid_request", r.id, "key_version", kv.Version)
 		return false, nil
 	}
+	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok && kv.Version > s.cfg.Pseudonyms.CurrentVersion() {
+		// Not loaded here yet: the keys are unavailable to this replica
+		// until its next refresh, as the approval's check holds them.
+		err = fmt.Errorf("%w: key version %d is not loaded yet", pseudonym.ErrUnavailable, kv.Version)
+	}
 	if err != nil {
 		// Nothing is claimed: the release stays due, and the failed
 		// attempt is on the record.

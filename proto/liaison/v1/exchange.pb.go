@@ -3490,7 +3490,9 @@ type ApproveReidentificationResponse struct {
 	AuditIndex int64 `protobuf:"varint,4,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
 	// Set when the quorum is met but the release could not be made yet:
 	// "KEYS_UNAVAILABLE" while the pseudonymisation keys are past their
-	// staleness bound, "AUDIT_UNAVAILABLE" while the audit log cannot record
+	// staleness bound, or the pseudonym's key version is newer than the
+	// answering replica has loaded (until its next key refresh),
+	// "AUDIT_UNAVAILABLE" while the audit log cannot record
 	// the release, "RELEASE_FAILED" for any other failure. The approvals
 	// stand, a failed attempt is an audit entry where the log can take one,
 	// and the gateway tries the release again from its timers, within the
