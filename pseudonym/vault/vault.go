@@ -162,8 +162,12 @@ func (s *Source) Keys(ctx context.Context) (*pseudonym.KeyRing, error) {
 	s.mu.Lock()
 	for v := range s.masters {
 		if _, ok := ring.Versions[v]; !ok {
-			clear(s.masters[v])
-			delete(s.masters, v) // retired: forget it
+			// Retired: forget it. Not zeroed in place: the rings handed
+			// out before hold the same bytes, and a Pseudonymizer still
+			// uses one (until its swap; a second one on this source until
+			// its own reload), which would then derive from a key of
+			// zeros, one anyone knows. The bytes go with the last ring.
+			delete(s.masters, v)
 		}
 	}
 	s.mu.Unlock()
