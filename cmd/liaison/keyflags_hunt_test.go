@@ -41,3 +41,23 @@ func TestKeyDurationsMustBePositive(t *testing.T) {
 		t.Errorf("keys status after the refused rotation: %v\n%s", err, out)
 	}
 }
+
+// TestKeyRefreshWithinTheStalenessBound: a -key-refresh not shorter than
+// -key-max-stale (20m against the default 15m) was taken: the keys then
+// passed the staleness bound between every two refreshes, Vault up or
+// not, and every call needing a pseudonym failed KEYS_UNAVAILABLE for
+// five minutes in twenty (LiaisonPseudonymKeysStale firing). It is
+// refused now, naming both flags.
+func TestKeyRefreshWithinTheStalenessBound(t *testing.T) {
+	t.Setenv("VAULT_ADDR", "")
+	path := filepath.Join(t.TempDir(), "keys.json")
+	for _, args := range [][]string{
+		{"-key-refresh", "20m"},
+		{"-key-refresh", "5m", "-key-max-stale", "5m"},
+	} {
+		err := run(t.Context(), append([]string{"serve", "-keys", path, "-client-ca", "ca.pem"}, args...), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "-key-refresh") || !strings.Contains(err.Error(), "-key-max-stale") {
+			t.Errorf("liaison serve %s: %v; want refused, naming -key-refresh and -key-max-stale", strings.Join(args, " "), err)
+		}
+	}
+}

@@ -96,7 +96,16 @@ func (o *keyOptions) checkDurations(serve bool) error {
 	if err := check("key-refresh", o.Refresh); err != nil {
 		return err
 	}
-	return check("key-max-stale", o.MaxStale)
+	if err := check("key-max-stale", o.MaxStale); err != nil {
+		return err
+	}
+	if o.Refresh >= o.MaxStale {
+		// The keys would pass the bound between two refreshes, Vault up
+		// or not, and pseudonymising calls fail KEYS_UNAVAILABLE for
+		// the difference every time.
+		return fmt.Errorf("keys: -key-refresh %s must be shorter than -key-max-stale %s: the keys would go stale between two refreshes", o.Refresh, o.MaxStale)
+	}
+	return nil
 }
 
 func (o *keyOptions) getenv(k string) string {

@@ -127,7 +127,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.AuditVaultState, "audit-vault-state", defaultAuditVaultState, "KV version 2 `secret` (mount/path) keeping the last checkpoint signed with -audit-signer vault, shared by the replicas: the gateway refuses to start on a store that does not extend it")
 	keys := &keyOptions{}
 	keys.flags(fs)
-	fs.DurationVar(&keys.Refresh, "key-refresh", time.Minute, "how often the pseudonym keys are reloaded from their source")
+	fs.DurationVar(&keys.Refresh, "key-refresh", time.Minute, "how often the pseudonym keys are reloaded from their source (shorter than -key-max-stale)")
 	fs.DurationVar(&keys.MaxStale, "key-max-stale", 15*time.Minute, "how long cached pseudonym keys serve after their source stopped answering; then pseudonymising requests fail with Unavailable")
 	fs.StringVar(&o.Policies, "policies", "", "policy `directory`, watched for changes; empty means the policies embedded in the binary")
 	fs.StringVar(&o.PolicyBundle, "policy-bundle", "", "signed OPA policy bundle `file` (.tar.gz), watched for changes")
