@@ -599,6 +599,9 @@ func operatorError(cmd string, err error) error {
 // gateway's store at auditDB, with its registry file and its keys, which
 // seal the CaseUpdates the members get. done closes the store.
 func caseOperator(ctx context.Context, cmd, registry, auditDB, operator string, keys *keyOptions, stderr io.Writer) (_ *gateway.CaseOperator, done func(), err error) {
+	if err := keys.checkDurations(false); err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", cmd, err)
+	}
 	reg, err := gateway.LoadRegistry(registry)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %v", cmd, err)

@@ -29,6 +29,8 @@ func TestKeyDurationsMustBePositive(t *testing.T) {
 		{[]string{"serve", "-keys", path, "-transition-window", "-1h", "-client-ca", "ca.pem"}, "-transition-window"},
 		{[]string{"serve", "-keys", path, "-key-refresh", "0s", "-client-ca", "ca.pem"}, "-key-refresh"},
 		{[]string{"serve", "-keys", path, "-key-max-stale", "-5m", "-client-ca", "ca.pem"}, "-key-max-stale"},
+		{[]string{"case", "close-orphaned", "-id", "NL-ZVH-RTM-0042", "-operator", "ops", "-keys", path, "-transition-window", "-1h"}, "-transition-window"},
+		{[]string{"case", "handover-orphaned", "-id", "NL-ZVH-RTM-0042", "-lead", "nl-probation", "-operator", "ops", "-keys", path, "-transition-window", "0s"}, "-transition-window"},
 	} {
 		err := run(t.Context(), tt.args, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.flag) || !strings.Contains(err.Error(), "positive") {
