@@ -391,6 +391,18 @@ func TestDeploymentStarts(t *testing.T) {
 			t.Errorf("the scrape has no %q:\n%.2000s", want, body)
 		}
 	}
+	// The admin port is open to the monitoring namespace, and the
+	// command line holds the database URL the kubelet expanded (here the
+	// SQLite file standing for it): pprof's cmdline must not show it.
+	resp, err = http.Get("http://" + adminAddr + "/debug/pprof/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || strings.Contains(string(body), db) {
+		t.Errorf("GET /debug/pprof/cmdline on the admin listener: %s, %q; want 404 without the -audit-db URL", resp.Status, body)
+	}
 }
 
 func runInEnv(env []string, args ...string) (string, error) {

@@ -195,12 +195,19 @@ func (t *telemetrySetup) close(ctx context.Context) error {
 }
 
 // adminHandler serves /metrics and /debug/pprof/ on a mux of its own (not
-// http.DefaultServeMux, which any imported package may add to).
+// http.DefaultServeMux, which any imported package may add to), without
+// the process's command line.
 func adminHandler(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	// Not pprof.Cmdline: the command line can carry a credential (the
+	// Kubernetes manifest passes -audit-db=$(LIAISON_AUDIT_DB), which the
+	// kubelet expands to the database URL with its password), and this
+	// listener may be open beyond the host (-admin-allow-remote).
+	mux.HandleFunc("/debug/pprof/cmdline", func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "not served: the command line can carry credentials", http.StatusNotFound)
+	})
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -471,5 +473,35 @@ func checkAlertRules(t *testing.T, fams map[string]*dto.MetricFamily) {
 	}
 	if len(seen) < 5 {
 		t.Errorf("deploy/prometheus/alerts.yaml has %d alerts", len(seen))
+	}
+}
+
+// TestAdminServesNoCommandLine: the admin listener serves Go's profiles
+// but not the process's command line, which can carry a credential (the
+// Kubernetes manifest's -audit-db=$(LIAISON_AUDIT_DB) is the database URL
+// with its password once the kubelet expands it).
+func TestAdminServesNoCommandLine(t *testing.T) {
+	srv := httptest.NewServer(adminHandler(prometheus.NewRegistry()))
+	defer srv.Close()
+	for _, path := range []string{"/debug/pprof/cmdline", "/debug/pprof/cmdline?debug=1"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || strings.Contains(string(b), os.Args[0]) {
+			t.Errorf("GET %s: %s, %q; want 404 without the command line", path, resp.Status, b)
+		}
+	}
+	// The profiles are still there.
+	resp, err := http.Get(srv.URL + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "goroutine profile:") {
+		t.Errorf("pprof goroutine profile: %s\n%.200s", resp.Status, b)
 	}
 }
