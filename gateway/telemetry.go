@@ -117,7 +117,7 @@ func newTelemetry(s *Server, reg prometheus.Registerer, tp trace.TracerProvider)
 		}, []string{"method", "outcome", "reason"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "liaison_refusals_total",
-			Help: "Calls refused before any decision (authentication or validation), by reason (past 500 distinct codes, OTHER).",
+			Help: "Calls (for an exchange, its entries) refused, by reason (past 500 distinct codes, OTHER): authentication, validation and state refusals (a closed case, a notice acknowledged already, a peer gateway's refusal), before or after the policy decided; not the policy's denials.",
 		}, []string{"reason"}),
 		peerLogInconsistent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "liaison_peer_log_inconsistent_total",
