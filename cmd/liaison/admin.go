@@ -63,10 +63,14 @@ func (a *adminOptions) enabled() bool {
 	return a != nil && a.Listen != "" && a.Listen != "off"
 }
 
-// check refuses an admin address that is not loopback unless AllowRemote:
-// metrics and profiles say a lot about the traffic, and pprof can be made
-// to work hard.
+// check refuses an admin address that is not loopback unless AllowRemote
+// (metrics and profiles say a lot about the traffic, and pprof can be made
+// to work hard), and a sample ratio outside 0 to 1. serve calls it before
+// it starts anything.
 func (a *adminOptions) check() error {
+	if !(a.SampleRatio >= 0 && a.SampleRatio <= 1) { // NaN too
+		return fmt.Errorf("serve: -otlp-sample-ratio %v: want 0 to 1", a.SampleRatio)
+	}
 	if !a.enabled() {
 		return nil
 	}
@@ -117,9 +121,6 @@ func newTelemetry(ctx context.Context, o *adminOptions, log *slog.Logger) (*tele
 		t.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	if o.OTLPEndpoint != "" {
-		if o.SampleRatio < 0 || o.SampleRatio > 1 {
-			return nil, fmt.Errorf("serve: -otlp-sample-ratio %v: want 0 to 1", o.SampleRatio)
-		}
 		opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(o.OTLPEndpoint)}
 		if o.OTLPInsecure {
 			opts = append(opts, otlptracegrpc.WithInsecure())

@@ -505,3 +505,15 @@ func TestAdminServesNoCommandLine(t *testing.T) {
 		t.Errorf("pprof goroutine profile: %s\n%.200s", resp.Status, b)
 	}
 }
+
+// TestServeRefusesSampleRatio: a -otlp-sample-ratio outside 0 to 1 (NaN
+// included, which no comparison refuses) is refused before serve starts
+// anything, naming the flag, rather than after the policy, keys and log.
+func TestServeRefusesSampleRatio(t *testing.T) {
+	for _, v := range []string{"2", "-0.5", "NaN"} {
+		err := run(t.Context(), []string{"serve", "-otlp-endpoint", "127.0.0.1:1", "-otlp-sample-ratio", v, "-client-ca", "ca.pem"}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "-otlp-sample-ratio") {
+			t.Errorf("serve -otlp-sample-ratio %s = %v, want a refusal naming -otlp-sample-ratio", v, err)
+		}
+	}
+}
