@@ -245,6 +245,7 @@ func TestAdminMetrics(t *testing.T) {
 	}
 
 	checkAlertRules(t, fams)
+	checkMetricsTable(t, fams)
 
 	resp, err := http.Get("http://" + admin + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
@@ -514,6 +515,62 @@ func TestServeRefusesSampleRatio(t *testing.T) {
 		err := run(t.Context(), []string{"serve", "-otlp-endpoint", "127.0.0.1:1", "-otlp-sample-ratio", v, "-client-ca", "ca.pem"}, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "-otlp-sample-ratio") {
 			t.Errorf("serve -otlp-sample-ratio %s = %v, want a refusal naming -otlp-sample-ratio", v, err)
+		}
+	}
+}
+
+// checkMetricsTable: the README's table of metrics (Seeing into a running
+// gateway) names every liaison_* family the gateway exports (fams, a
+// scrape), each with the labels it has, and no other.
+func checkMetricsTable(t *testing.T, fams map[string]*dto.MetricFamily) {
+	t.Helper()
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, _ := strings.Cut(string(raw), "## Seeing into a running gateway")
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	documented := map[string][]string{}
+	for _, line := range strings.Split(sec, "\n") {
+		if !strings.HasPrefix(line, "  | `liaison_") {
+			continue
+		}
+		cell, _, _ := strings.Cut(strings.TrimPrefix(line, "  | "), " |")
+		for _, m := range regexp.MustCompile("`(liaison_[a-z_]+)(?:\\{([a-z_,]*)\\})?`").FindAllStringSubmatch(cell, -1) {
+			var labels []string
+			if m[2] != "" {
+				labels = strings.Split(m[2], ",")
+			}
+			slices.Sort(labels)
+			documented[m[1]] = labels
+		}
+	}
+	if len(documented) < 15 {
+		t.Fatalf("the README's metrics table names %d metrics", len(documented))
+	}
+	for name, want := range documented {
+		f := fams[name]
+		if f == nil {
+			if !withPeers[name] {
+				t.Errorf("the README's metrics table names %s, which the gateway does not export", name)
+			}
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var got []string
+			for _, l := range m.GetLabel() {
+				got = append(got, l.GetName())
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s has the labels %v; the README's metrics table says %v", name, got, want)
+				break
+			}
+		}
+	}
+	for name := range fams {
+		if _, ok := documented[name]; strings.HasPrefix(name, "liaison_") && !ok {
+			t.Errorf("the gateway exports %s, which the README's metrics table does not name", name)
 		}
 	}
 }
