@@ -246,6 +246,12 @@ func TestAdminMetrics(t *testing.T) {
 
 	checkAlertRules(t, fams)
 	checkMetricsTable(t, fams)
+	checkQueryLabels(t, fams, "deploy/grafana/liaison.json", regexp.MustCompile(`"expr": "((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(string(dash), -1))
+	alerts, err := os.ReadFile("../../deploy/prometheus/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkQueryLabels(t, fams, "deploy/prometheus/alerts.yaml", regexp.MustCompile(`(?s)expr: (?:>-\n)?(.*?)\n\s+for:`).FindAllStringSubmatch(string(alerts), -1))
 
 	resp, err := http.Get("http://" + admin + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
@@ -571,6 +577,76 @@ func checkMetricsTable(t *testing.T, fams map[string]*dto.MetricFamily) {
 	for name := range fams {
 		if _, ok := documented[name]; strings.HasPrefix(name, "liaison_") && !ok {
 			t.Errorf("the gateway exports %s, which the README's metrics table does not name", name)
+		}
+	}
+}
+
+// checkQueryLabels: every label a query of the dashboard or an alert rule
+// selects on (metric{label="value"}) is one its metric has, with a value it
+// can take (the outcomes of the audit vocabulary, the stages, the kinds of
+// acknowledgement), and every label it groups or matches by (by, without,
+// ignoring, on) is one of a metric the query names, or a label Prometheus
+// adds to every target (instance, job) or a histogram's le: a query on a
+// label the gateway does not export shows nothing, and an alert on one
+// never fires.
+func checkQueryLabels(t *testing.T, fams map[string]*dto.MetricFamily, file string, exprs [][]string) {
+	t.Helper()
+	if len(exprs) < 5 {
+		t.Fatalf("%s: found %d queries", file, len(exprs))
+	}
+	labelsOf := func(name string) map[string]bool {
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_count"), "_sum")
+		ls := map[string]bool{"instance": true, "job": true}
+		if withPeers[base] {
+			ls["peer"] = true
+		}
+		if base != name && strings.HasSuffix(name, "_bucket") {
+			ls["le"] = true
+		}
+		if f := fams[base]; f != nil {
+			for _, m := range f.GetMetric() {
+				for _, l := range m.GetLabel() {
+					ls[l.GetName()] = true
+				}
+			}
+		}
+		return ls
+	}
+	values := map[string][]string{
+		"outcome": {"disclose", "pseudonymise", "hit_only", "deny", "refused", "failed", "not_found", "ok", "pending"},
+		"stage":   {"authenticate", "validate", "describe", "decide", "fetch", "transform", "audit_wait"},
+		"kind":    {"required_notice", "obligation_notice"},
+	}
+	selector := regexp.MustCompile(`\b((?:liaison|go|process)_[a-z_]+)\{([^}]*)\}`)
+	matcher := regexp.MustCompile(`([a-z_]+)\s*(=~|!=|!~|=)\s*\\?"((?:[^"\\]|\\.)*?)\\?"`)
+	grouping := regexp.MustCompile(`\b(?:by|without|ignoring|on)\s*\(([^)]*)\)`)
+	metric := regexp.MustCompile(`\b(?:liaison|go|process)_[a-z_]+`)
+	for _, e := range exprs {
+		expr := e[1]
+		named := map[string]bool{}
+		for _, n := range metric.FindAllString(expr, -1) {
+			for l := range labelsOf(n) {
+				named[l] = true
+			}
+		}
+		for _, m := range selector.FindAllStringSubmatch(expr, -1) {
+			has := labelsOf(m[1])
+			for _, lm := range matcher.FindAllStringSubmatch(m[2], -1) {
+				label, op, val := lm[1], lm[2], lm[3]
+				if !has[label] {
+					t.Errorf("%s: %q selects %s on the label %s, which it does not have", file, expr, m[1], label)
+				}
+				if vs, ok := values[label]; ok && op == "=" && !slices.Contains(vs, val) {
+					t.Errorf("%s: %q selects %s=%q, a value it never takes (%v)", file, expr, label, val, vs)
+				}
+			}
+		}
+		for _, g := range grouping.FindAllStringSubmatch(expr, -1) {
+			for _, l := range strings.Split(g[1], ",") {
+				if l = strings.TrimSpace(l); l != "" && !named[l] {
+					t.Errorf("%s: %q groups or matches by %s, a label of none of its metrics", file, expr, l)
+				}
+			}
 		}
 	}
 }
