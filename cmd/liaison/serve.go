@@ -348,6 +348,14 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
+	// The admin listener binds before the background work starts and the
+	// start is audited: a gateway that cannot start (an -admin-listen
+	// address taken) leaves no policy activation in the log and runs no
+	// timer.
+	if err := tel.serve(ctx); err != nil {
+		lis.Close()
+		return nil, err
+	}
 	// The background work: every goroutine of it uses the log, the store
 	// or the keys, so ran is closed only once all of it has returned.
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -369,12 +377,6 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	ran := make(chan struct{})
 	go func() { bg.Wait(); close(ran) }()
 	gs := srv.GRPCServer(gateway.ServerTLS(cert))
-	if err := tel.serve(ctx); err != nil {
-		cancel()
-		lis.Close()
-		<-ran // before the deferred closes take the log and the store away
-		return nil, err
-	}
 	g := &runningGateway{
 		Addr: lis.Addr().String(), VerifierKey: vkey, Server: srv, Audit: alog, Cosigner: cosigner, Telemetry: tel,
 		grpc: gs, store: store, cancel: cancel, done: make(chan error, 1), ran: ran,

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 	"github.com/liaison-gateway/liaison/gateway/sample"
 )
 
@@ -64,5 +65,43 @@ func decisionWorkers() int {
 			return bytes.Count(buf[:n], []byte("gateway.(*deepStacks).serve"))
 		}
 		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// TestAdminTakenLeavesNoEntry: a gateway that cannot start because the
+// -admin-listen address given is taken fails before it audits its start
+// (a policy activation, by start) or runs any background work: the log
+// holds no entry of a gateway that never served.
+func TestAdminTakenLeavesNoEntry(t *testing.T) {
+	dir := t.TempDir()
+	pki, err := sample.WritePKI(filepath.Join(dir, "pki"), map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	db := filepath.Join(dir, "audit.db")
+	gw, err := startGateway(t.Context(), gatewayOptions{
+		Listen: "127.0.0.1:0", Registry: pki.Registry,
+		TLSCert: pki.Path("gateway.pem"), TLSKey: pki.Path("gateway.key"), ClientCAs: []string{pki.Path("ca.pem")},
+		AuditDB: db, AuditKey: filepath.Join(dir, "audit-signer.key"), AuditName: "test.liaison",
+		Keys: filepath.Join(dir, "keys.json"), Audience: "liaison", Engine: embeddedEngine(t),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Admin:  &adminOptions{Listen: taken.Addr().String(), explicit: true},
+	})
+	if err == nil {
+		gw.Stop()
+		t.Fatal("startGateway with a taken -admin-listen succeeded; want an error")
+	}
+	store, err := sqlite.Open(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if n, err := store.Size(t.Context()); err != nil || n != 0 {
+		t.Errorf("the log of a gateway that did not start holds %d entries (%v), want none", n, err)
 	}
 }
