@@ -351,6 +351,10 @@ func TestDeploymentStarts(t *testing.T) {
 	if out, err := runInEnv(environ, "keys", "init", "-vault-mount", mount); err != nil {
 		t.Fatalf("liaison keys init: %v\n%s", err, out)
 	}
+	// The gateway runs with the Vault policy deploy/README.md gives it, and
+	// no more: the checkpoint key made beforehand, as step 1 says.
+	vaultCall(t, vaultAddr, token, http.MethodPost, mount+"/keys/liaison-checkpoints", map[string]any{"type": "ed25519"})
+	environ = append(environ, "VAULT_TOKEN="+documentedPolicyToken(t, vaultAddr, token, mount))
 	addr := freeAddr(t)
 	argv := l.remap(c.Args, "/etc/liaison/")
 	argv = replaceFlag(argv, "listen", addr)
@@ -390,6 +394,20 @@ func TestDeploymentStarts(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("the scrape has no %q:\n%.2000s", want, body)
 		}
+	}
+	// With the documented Vault policy, the checkpoints are signed (and
+	// recorded): the start's entry is soon covered by one.
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(string(body), "\nliaison_audit_unsigned_entries 0\n"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint signed with the Vault policy of deploy/README.md:\n%s\ngateway log:\n%s", grepLines(string(body), "liaison_audit_"), logs())
+		}
+		time.Sleep(500 * time.Millisecond)
+		resp, err := http.Get("http://" + adminAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
 	}
 	// The admin port is open to the monitoring namespace, and the
 	// command line holds the database URL the kubelet expanded (here the
@@ -439,4 +457,69 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// documentedPolicyToken writes the Vault policy of deploy/README.md, its
+// Transit mount and checkpoint record moved to the test's own (mount), and
+// returns a token that holds it and Vault's default policy only.
+func documentedPolicyToken(t *testing.T, addr, root, mount string) string {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hcl, ok := strings.Cut(string(b), "```hcl\n")
+	hcl, _, ok2 := strings.Cut(hcl, "```")
+	if !ok || !ok2 || !strings.Contains(hcl, `path "transit/`) {
+		t.Fatal("deploy/README.md has no hcl block with the gateway's Vault policy")
+	}
+	hcl = strings.ReplaceAll(hcl, `path "transit/`, `path "`+mount+`/`)
+	hcl = strings.ReplaceAll(hcl, `path "secret/data/liaison-checkpoints"`, `path "secret/data/`+mount+`"`)
+	vaultCall(t, addr, root, http.MethodPut, "sys/policies/acl/"+mount, map[string]any{"policy": hcl})
+	t.Cleanup(func() { vaultCall(t, addr, root, http.MethodDelete, "sys/policies/acl/"+mount, nil) })
+	var tok struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+		} `json:"auth"`
+	}
+	if err := json.Unmarshal(vaultCall(t, addr, root, http.MethodPost, "auth/token/create", map[string]any{"policies": []string{mount}, "ttl": "1h"}), &tok); err != nil || tok.Auth.ClientToken == "" {
+		t.Fatalf("token create: %v", err)
+	}
+	return tok.Auth.ClientToken
+}
+
+// vaultCall makes one call to Vault's HTTP API and returns its body.
+func vaultCall(t *testing.T, addr, token, method, path string, body any) []byte {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, strings.TrimSuffix(addr, "/")+"/v1/"+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Vault-Token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("vault %s %s: %s %s", method, path, resp.Status, out)
+	}
+	return out
+}
+
+// grepLines returns the lines of s that contain substr.
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
