@@ -70,6 +70,9 @@ func TestCallOutcome(t *testing.T) {
 		{withReason(codes.NotFound, "NO_SUCH_NOTICE"), audit.OutcomeNotFound, "NO_SUCH_NOTICE"},
 		{withReason(codes.Unavailable, "AUDIT_UNAVAILABLE"), audit.OutcomeFailed, "AUDIT_UNAVAILABLE"},
 		{status.Error(codes.Internal, "x"), audit.OutcomeFailed, "INTERNAL"},
+		// Spelt as an exchange's entry spells it, not google.rpc's CANCELLED.
+		{status.Error(codes.Canceled, "x"), audit.OutcomeFailed, "CANCELED"},
+		{status.Error(codes.DeadlineExceeded, "x"), audit.OutcomeFailed, "DEADLINE_EXCEEDED"},
 	} {
 		if o, r := callOutcome(tc.err); o != tc.outcome || r != tc.reason {
 			t.Errorf("callOutcome(%v) = %s, %s; want %s, %s", tc.err, o, r, tc.outcome, tc.reason)

@@ -224,6 +224,11 @@ func callOutcome(err error) (outcome, reason string) {
 	}
 	st := status.Convert(err)
 	reason = code.Code_name[int32(st.Code())]
+	if st.Code() == codes.Canceled {
+		// As an exchange's entry spells it (google.rpc spells it
+		// CANCELLED): one label value for a call its caller hung up.
+		reason = "CANCELED"
+	}
 	for _, d := range st.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
