@@ -467,6 +467,11 @@ func checkAlertRules(t *testing.T, fams map[string]*dto.MetricFamily) {
 			if strings.Count(r.Expr, "(") != strings.Count(r.Expr, ")") {
 				t.Errorf("alert %s: unbalanced parentheses in %q", r.Alert, r.Expr)
 			}
+			if r.Alert == "LiaisonFailuresHigh" && strings.Count(r.Expr, `method!~"grpc[.]health[.].*"`) != strings.Count(r.Expr, "liaison_requests_total") {
+				// The share of calls that failed: every probe's health
+				// check, counted as an ok call, would dilute it.
+				t.Errorf("alert %s: %q counts health checks among the calls", r.Alert, r.Expr)
+			}
 			names := metric.FindAllString(r.Expr, -1)
 			if len(names) == 0 {
 				t.Errorf("alert %s: its expression %q names no gateway metric", r.Alert, r.Expr)
