@@ -187,6 +187,12 @@ func TestDeploymentInvariants(t *testing.T) {
 		if flags.get("audit-db") != "$(LIAISON_AUDIT_DB)" || envFrom(c, "LIAISON_AUDIT_DB") == nil || envFrom(c, "LIAISON_AUDIT_DB").SecretKeyRef == nil {
 			t.Error("the shared audit database URL does not come from a secret")
 		}
+		// The password is not in the URL, which the kubelet expands into
+		// the command line (ps on the node, /proc/<pid>/cmdline): PostgreSQL's
+		// client reads it from PGPASSWORD, from the secret.
+		if pw := envFrom(c, "PGPASSWORD"); pw == nil || pw.SecretKeyRef == nil || pw.SecretKeyRef.Name != envFrom(c, "LIAISON_AUDIT_DB").SecretKeyRef.Name {
+			t.Error("the audit database's password does not come from the database secret in PGPASSWORD, apart from the URL on the command line")
+		}
 	}
 	if flags.get("vault-auth") != "kubernetes" || flags.get("vault-k8s-role") == "" || env(c, "VAULT_ADDR") == "" {
 		t.Error("Vault is not reached with Kubernetes auth and VAULT_ADDR")
