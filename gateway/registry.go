@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 
@@ -51,6 +53,22 @@ type Agency struct {
 
 // defaultDutyRole is an agency's duty role when the registry names none.
 const defaultDutyRole = "duty_officer"
+
+// validDutyRole reports whether role is a duty role the officers holding
+// it can read escalations for: 1 to 64 bytes of printable characters, no
+// white space, and no '/' (inboxes: an officer's role with '/' opens no
+// role inbox, so escalations to such a duty role would be read by no one).
+func validDutyRole(role string) bool {
+	if role == "" || len(role) > 64 || !utf8.ValidString(role) || strings.Contains(role, "/") {
+		return false
+	}
+	for _, r := range role {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
+}
 
 // Covers reports whether the agency is competent for the municipality
 // (compared without regard to case or surrounding space).
@@ -229,8 +247,8 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 				return nil, fmt.Errorf("gateway: registry: agency %q: area %+q: an area must be a municipality's name of 1 to 128 bytes of printable characters in Unicode NFC, as calls spell it", a.ID, area)
 			}
 		}
-		if a.DutyRole != "" && strings.TrimSpace(a.DutyRole) != a.DutyRole {
-			return nil, fmt.Errorf("gateway: registry: agency %q: duty_role %q has surrounding space", a.ID, a.DutyRole)
+		if a.DutyRole != "" && !validDutyRole(a.DutyRole) {
+			return nil, fmt.Errorf("gateway: registry: agency %q: duty_role %+q: want 1 to 64 printable characters, no white space and no '/', as a token's roles claim names it (the duty role's inbox is read by the officers holding that role, and a role with '/' names no inbox they read)", a.ID, a.DutyRole)
 		}
 		r.Agencies[a.ID] = &Agency{
 			Agency: &authn.Agency{
