@@ -111,11 +111,9 @@ func (r *Registry) addFederated(a AgencyFile, dir string, keysFor func(a AgencyF
 		if err != nil {
 			return fmt.Errorf("gateway: registry: peer gateway %q: %v", a.ID, err)
 		}
-		var maxLife time.Duration
-		if a.MaxTokenLifetime != "" {
-			if maxLife, err = time.ParseDuration(a.MaxTokenLifetime); err != nil {
-				return fmt.Errorf("gateway: registry: agency %q: max_token_lifetime: %v", a.ID, err)
-			}
+		maxLife, err := parseMaxTokenLifetime(a)
+		if err != nil {
+			return err
 		}
 		ag.CertificateIdentity, ag.Issuer, ag.Keys = a.CertificateIdentity, a.Issuer, keys
 		ag.Algorithms, ag.TokenTypes, ag.MaxTokenLifetime, ag.Offboarded = a.Algorithms, a.TokenTypes, maxLife, a.Offboarded

@@ -52,3 +52,22 @@ func TestDutyRoleIsARoleAnOfficerCanRead(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxTokenLifetimeIsPositive: max_token_lifetime is the longest token
+// the agency wants accepted. A negative one loaded and refused every token
+// of the agency (TOKEN_LIFETIME_TOO_LONG, "maximum of -1h0m0s"), and "0s"
+// loaded as the default hour; both are refused now, naming the agency and
+// the field.
+func TestMaxTokenLifetimeIsPositive(t *testing.T) {
+	for _, d := range []string{"30m", "1h", "90s"} {
+		if err := onboardRegistry(t, "    max_token_lifetime: "+d+"\n"); err != nil {
+			t.Errorf("max_token_lifetime %s: %v", d, err)
+		}
+	}
+	for _, d := range []string{"0s", "0", "-1h", "-30m"} {
+		err := onboardRegistry(t, "    max_token_lifetime: \""+d+"\"\n")
+		if err == nil || !strings.Contains(err.Error(), "max_token_lifetime") || !strings.Contains(err.Error(), "dk-police-aarhus") {
+			t.Errorf("max_token_lifetime %s: %v; want the registry refused, naming the agency and max_token_lifetime", d, err)
+		}
+	}
+}

@@ -196,6 +196,25 @@ func readJWKS(a AgencyFile, dir string, read func(string) ([]byte, error)) (map[
 	return authn.ParseJWKS(b)
 }
 
+// parseMaxTokenLifetime reads an agency's max_token_lifetime: empty is
+// the default (zero: authn's hour); otherwise a positive duration. Zero or
+// a negative one loaded before, the first meaning an hour whatever was
+// written, the second refusing every token the agency's issuer signs
+// (TOKEN_LIFETIME_TOO_LONG).
+func parseMaxTokenLifetime(a AgencyFile) (time.Duration, error) {
+	if a.MaxTokenLifetime == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(a.MaxTokenLifetime)
+	if err != nil {
+		return 0, fmt.Errorf("gateway: registry: agency %q: max_token_lifetime: %v", a.ID, err)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("gateway: registry: agency %q: max_token_lifetime %q: want a positive duration such as 30m or 1h (leave it out for the default, 1h)", a.ID, a.MaxTokenLifetime)
+	}
+	return d, nil
+}
+
 // agencyIDRE is the spelling of an agency id: one spelling per agency (no
 // upper case), and no '/', which separates the parts of inbox names
 // (agency/officer/id) and pseudonym domains (agency/purpose).
@@ -232,12 +251,9 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 		if err != nil {
 			return nil, fmt.Errorf("gateway: registry: agency %q: %v", a.ID, err)
 		}
-		var maxLife time.Duration
-		if a.MaxTokenLifetime != "" {
-			var err error
-			if maxLife, err = time.ParseDuration(a.MaxTokenLifetime); err != nil {
-				return nil, fmt.Errorf("gateway: registry: agency %q: max_token_lifetime: %v", a.ID, err)
-			}
+		maxLife, err := parseMaxTokenLifetime(a)
+		if err != nil {
+			return nil, err
 		}
 		for _, area := range a.Areas {
 			// Spelt as a call must spell a municipality (municipalityProblem):
