@@ -93,6 +93,29 @@ func (r *Registry) addFederated(a AgencyFile, dir string, keysFor func(a AgencyF
 	if _, dup := r.Agencies[a.ID]; dup {
 		return fmt.Errorf("gateway: registry: agency %q appears twice", a.ID)
 	}
+	// What this gateway would not use is refused, not dropped: areas serve
+	// recipients by role among this gateway's own agencies, a duty role is
+	// escalated to by the gateway that holds the agency's inbox (its own),
+	// and an agency behind a peer presents no token here.
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"areas", len(a.Areas) > 0},
+		{"duty_role", a.DutyRole != ""},
+		{"algorithms", a.Via != "" && len(a.Algorithms) > 0},
+		{"token_types", a.Via != "" && len(a.TokenTypes) > 0},
+		{"max_token_lifetime", a.Via != "" && a.MaxTokenLifetime != ""},
+		{"checkpoint_key", a.Via != "" && a.CheckpointKey != ""},
+	} {
+		if f.set {
+			what := "an agency reached via " + fmt.Sprintf("%q", a.Via)
+			if a.Via == "" {
+				what = "a peer gateway"
+			}
+			return fmt.Errorf("gateway: registry: agency %q: %s is not taken for %s (its own gateway's registry says it); leave it out", a.ID, f.name, what)
+		}
+	}
 	if !slices.Contains(jurisdictions, a.Jurisdiction) {
 		return fmt.Errorf("gateway: registry: agency %q: unknown jurisdiction %q", a.ID, a.Jurisdiction)
 	}

@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // onboardRegistry writes a one-agency registry file with the given extra
@@ -68,6 +71,52 @@ func TestMaxTokenLifetimeIsPositive(t *testing.T) {
 		err := onboardRegistry(t, "    max_token_lifetime: \""+d+"\"\n")
 		if err == nil || !strings.Contains(err.Error(), "max_token_lifetime") || !strings.Contains(err.Error(), "dk-police-aarhus") {
 			t.Errorf("max_token_lifetime %s: %v; want the registry refused, naming the agency and max_token_lifetime", d, err)
+		}
+	}
+}
+
+// TestFederatedEntriesTakeOnlyWhatIsUsed: an agency behind a peer gateway
+// (via) and a peer gateway's own entry took areas, duty_role and, behind a
+// peer, algorithms, token_types, max_token_lifetime and checkpoint_key, and
+// dropped them: "the police competent for Hamburg" then found no agency
+// although the registry listed Hamburg in de-police-hamburg's areas
+// (NO_COMPETENT_RECIPIENT), with nothing saying why. Such a registry is now
+// refused, naming the agency and the field.
+func TestFederatedEntriesTakeOnlyWhatIsUsed(t *testing.T) {
+	_, vkey, err := note.GenerateKey(rand.Reader, "de.liaison.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noKeys := func(AgencyFile, string) (map[string]any, error) { return map[string]any{}, nil }
+	registry := func(peer, behind func(*AgencyFile)) *RegistryFile {
+		p := AgencyFile{ID: "de-gateway", Kind: KindPeerGateway, Jurisdiction: "DE-NI", CertificateIdentity: "spiffe://de/gateway",
+			Issuer: "https://gateway.de.example", Provider: "de.example:8443", CheckpointKey: vkey, Algorithms: []string{"EdDSA"}, MaxTokenLifetime: "5m"}
+		b := AgencyFile{ID: "de-police-hannover", Kind: "police", Jurisdiction: "DE-NI", Via: "de-gateway"}
+		peer(&p)
+		behind(&b)
+		return &RegistryFile{Agencies: []AgencyFile{p, b}}
+	}
+	none := func(*AgencyFile) {}
+	if _, err := registry(none, none).build("", noKeys); err != nil {
+		t.Fatalf("a peer gateway and an agency behind it: %v", err)
+	}
+	for name, c := range map[string]struct {
+		peer, behind func(*AgencyFile)
+		agency       string
+	}{
+		"areas":                 {none, func(a *AgencyFile) { a.Areas = []string{"Hannover"} }, "de-police-hannover"},
+		"duty_role":             {none, func(a *AgencyFile) { a.DutyRole = "bereitschaft" }, "de-police-hannover"},
+		"algorithms":            {none, func(a *AgencyFile) { a.Algorithms = []string{"ES256"} }, "de-police-hannover"},
+		"token_types":           {none, func(a *AgencyFile) { a.TokenTypes = []string{"JWT"} }, "de-police-hannover"},
+		"max_token_lifetime":    {none, func(a *AgencyFile) { a.MaxTokenLifetime = "10m" }, "de-police-hannover"},
+		"checkpoint_key":        {none, func(a *AgencyFile) { a.CheckpointKey = vkey }, "de-police-hannover"},
+		"areas of the peer":     {func(a *AgencyFile) { a.Areas = []string{"Hannover"} }, none, "de-gateway"},
+		"duty_role of the peer": {func(a *AgencyFile) { a.DutyRole = "bereitschaft" }, none, "de-gateway"},
+	} {
+		field, _, _ := strings.Cut(name, " ")
+		_, err := registry(c.peer, c.behind).build("", noKeys)
+		if err == nil || !strings.Contains(err.Error(), field) || !strings.Contains(err.Error(), c.agency) {
+			t.Errorf("%s: %v; want the registry refused, naming %s and %s", name, err, c.agency, field)
 		}
 	}
 }
