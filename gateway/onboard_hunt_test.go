@@ -120,3 +120,17 @@ func TestFederatedEntriesTakeOnlyWhatIsUsed(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalAgencyTakesNoCheckpointKey: checkpoint_key is a peer gateway's
+// log's key; on an agency of this gateway it was dropped unseen (the
+// operator may have meant the entry as a peer). It is refused now.
+func TestLocalAgencyTakesNoCheckpointKey(t *testing.T) {
+	_, vkey, err := note.GenerateKey(rand.Reader, "dk.liaison.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = onboardRegistry(t, "    checkpoint_key: \""+vkey+"\"\n")
+	if err == nil || !strings.Contains(err.Error(), "checkpoint_key") || !strings.Contains(err.Error(), "dk-police-aarhus") {
+		t.Errorf("a local agency with a checkpoint_key: %v; want the registry refused, naming the agency and checkpoint_key", err)
+	}
+}

@@ -241,6 +241,11 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 		if _, dup := r.Agencies[a.ID]; dup {
 			return nil, fmt.Errorf("gateway: registry: agency %q appears twice", a.ID)
 		}
+		if a.CheckpointKey != "" {
+			// Only a peer gateway's log signs checkpoints this gateway
+			// verifies: the key would be dropped unseen.
+			return nil, fmt.Errorf("gateway: registry: agency %q: checkpoint_key is for a peer_gateway entry only; leave it out", a.ID)
+		}
 		if a.JWKSFile != "" && a.JWKSURL != "" {
 			return nil, fmt.Errorf("gateway: registry: agency %q: give jwks_file or jwks_url, not both", a.ID)
 		}
