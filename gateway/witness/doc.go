@@ -13,8 +13,8 @@
 // answers 404 for an unknown origin, 403 without a valid signature of the
 // log, 400 when the old size exceeds the new one, 409 (body: the size it
 // knows, Content-Type text/x.tlog.size) when the old size is not the one
-// it cosigned last, and 422 when the proof does not verify, a tree of the
-// same size has another root, or an empty tree another hash: so it never
+// it cosigned last or is that size with another root hash, and 422 when
+// the proof does not verify or an empty tree has another hash: so it never
 // cosigns a smaller or a forked tree. The answer is one note signature
 // line, a timestamped Ed25519 cosignature (cosignature/v1, see
 // [audit.NewCosignatureVerifier] for the format). It also serves the last

@@ -167,10 +167,17 @@ func refuse(code int, format string, args ...any) error {
 	return &httpError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-// A conflictError is a 409: the old size is not the size last cosigned.
-type conflictError struct{ known int64 }
+// A conflictError is a 409: the old size is not the size last cosigned,
+// or it is but the root hash is not the one cosigned (why says so).
+type conflictError struct {
+	known int64
+	why   string
+}
 
 func (e *conflictError) Error() string {
+	if e.why != "" {
+		return fmt.Sprintf("%s (size %d)", e.why, e.known)
+	}
 	return fmt.Sprintf("the old size is not %d, the size of the checkpoint last cosigned", e.known)
 }
 
@@ -260,6 +267,13 @@ func (w *Witness) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error
 		}
 		w.log.WarnContext(ctx, "witness refused an inconsistent checkpoint: the log may have forked",
 			"origin", origin, "old_size", old, "tree_size", cp.Size, "reason", why)
+		if why == whySameSizeOtherRoot {
+			// C2SP tlog-witness: "If the old size matches the checkpoint
+			// size, the witness MUST check that the root hashes are also
+			// identical. If they don't match, the witness MUST respond
+			// with a 409 Conflict", its body the size it knows.
+			return nil, &conflictError{known: known, why: why}
+		}
 		return nil, refuse(http.StatusUnprocessableEntity, "%s", why)
 	}
 
@@ -284,6 +298,11 @@ func (w *Witness) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error
 	return line, nil
 }
 
+// whySameSizeOtherRoot is why a checkpoint of the size cosigned last with
+// another root hash is refused: answered 409, as C2SP tlog-witness says,
+// not 422.
+const whySameSizeOtherRoot = "a tree of the same size with another root hash: the log forked"
+
 // consistent says why cp, submitted with the old size and proof, does not
 // extend the tree of that size whose root the witness knows ("" if it
 // does).
@@ -298,7 +317,7 @@ func consistent(cp audit.Checkpoint, old int64, root []byte, proof tlog.TreeProo
 		}
 	case old == cp.Size:
 		if !bytes.Equal(root, cp.Hash[:]) {
-			return "a tree of the same size with another root hash: the log forked"
+			return whySameSizeOtherRoot
 		}
 		if len(proof) > 0 {
 			// RFC 6962's proof from a tree to itself is empty; tlog.CheckTree

@@ -164,6 +164,8 @@ func TestAddCheckpointProtocol(t *testing.T) {
 	impostor := newLogKey(t, "log.test") // same name, another key
 	forged, _ := note.Sign(&note.Note{Text: strings.SplitN(string(cp3), "\n\n", 2)[0] + "\n"}, impostor.signer)
 	emptyWrong, _ := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "log.test", Size: 0}.String()}, k.signer) // all-zero hash
+	// The log's key over another tree of size 7: a fork.
+	fork7, _ := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "log.test", Size: size7, Hash: tlog.Hash{7}}.String()}, k.signer)
 
 	steps := []struct {
 		name       string
@@ -184,6 +186,9 @@ func TestAddCheckpointProtocol(t *testing.T) {
 		{"a smaller tree", request(size7, nil, cp3), http.StatusBadRequest, ""},
 		{"the smaller tree as if new", request(size3, nil, cp3), http.StatusConflict, "7\n"},
 		{"the same checkpoint with a proof", request(size7, proof, cp7), http.StatusUnprocessableEntity, ""},
+		// tlog-witness: the old size is the size cosigned, but the root
+		// hash differs: 409, its body the size known.
+		{"another tree of the size cosigned", request(size7, nil, fork7), http.StatusConflict, "7\n"},
 		{"the same checkpoint again", request(size7, nil, cp7), http.StatusOK, "— witness.test/w1 "},
 	}
 	for _, s := range steps {
@@ -250,8 +255,9 @@ func TestWitnessRefusesAFork(t *testing.T) {
 	}
 	n, err := cr.Round(ctx)
 	var re *witness.RefusedError
-	if n != 0 || !errors.As(err, &re) || re.Status != http.StatusUnprocessableEntity {
-		t.Fatalf("rewritten Round() at the same size = %d, %v; want 0 and a 422 refusal", n, err)
+	var ce *witness.ConflictError
+	if n != 0 || !errors.As(err, &ce) || ce.Known != 5 {
+		t.Fatalf("rewritten Round() at the same size = %d, %v; want 0 and a 409 naming size 5 (tlog-witness: same size, another root)", n, err)
 	}
 	// Both grow; the honest one stays witnessed, the rewritten one never is.
 	appendN(t, honest, 5, 2, "a")
