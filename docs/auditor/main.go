@@ -149,7 +149,8 @@ func newCosigVerifier(vkey string) (*cosigVerifier, error) {
 		return nil, errors.New("want name+hash+base64key")
 	}
 	key, err := base64.StdEncoding.DecodeString(parts[2])
-	if err != nil || len(key) != 33 || key[0] != 0x04 {
+	// One spelling: DecodeString alone skips line breaks.
+	if err != nil || len(key) != 33 || key[0] != 0x04 || base64.StdEncoding.EncodeToString(key) != parts[2] {
 		return nil, errors.New("not an Ed25519 cosignature key")
 	}
 	sum := sha256.Sum256(append([]byte(parts[0]+"\n"), key...))

@@ -193,3 +193,25 @@ func TestQuorumWithoutWitnesses(t *testing.T) {
 		t.Errorf("-quorum 2 without -witness: %v\n%s; want it refused", err, out)
 	}
 }
+
+// TestWitnessKeyOneSpelling: a witness key is read in the one spelling
+// liaison audit verify reads: the hash in lowercase hex, the key in
+// standard base64 without a line break (which base64's decoder alone
+// skips).
+func TestWitnessKeyOneSpelling(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	s, _ := torchwood.NewCosignatureSigner("w1.test", priv)
+	good := s.Verifier().String()
+	if _, err := newCosigVerifier(good); err != nil {
+		t.Fatalf("newCosigVerifier(%q) = %v", good, err)
+	}
+	parts := strings.SplitN(good, "+", 3)
+	for name, vkey := range map[string]string{
+		"a line break in the key": parts[0] + "+" + parts[1] + "+" + parts[2][:20] + "\r\n" + parts[2][20:],
+		"a newline in the key":    parts[0] + "+" + parts[1] + "+" + parts[2][:20] + "\n" + parts[2][20:],
+	} {
+		if _, err := newCosigVerifier(vkey); err == nil {
+			t.Errorf("newCosigVerifier(%s) = nil error", name)
+		}
+	}
+}

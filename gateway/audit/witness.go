@@ -37,7 +37,8 @@ import (
 //	<the checkpoint's note body, with its final newline>
 //
 // A witness's verifier key is written as a note verifier key with the
-// algorithm byte 0x04: name+hex(key ID)+base64(0x04 || public key).
+// algorithm byte 0x04: name+hex(key ID)+base64(0x04 || public key), the key
+// ID in lowercase hex and the key in standard base64, its one spelling.
 
 // algCosignatureV1 is the signed-note algorithm byte of Ed25519
 // cosignatures (C2SP tlog-cosignature).
@@ -59,13 +60,16 @@ func NewCosignatureVerifier(vkey string) (note.Verifier, error) {
 	if !ok1 || !ok2 || !validKeyName(name) || len(hash16) != 8 {
 		return bad("want name+hash+base64key")
 	}
+	// One spelling: the hash in lowercase hex, the key in standard base64
+	// as encoded (the decoder alone skips line breaks), as
+	// CosignatureVerifierKey writes them and docs/auditor reads them.
 	hash, err := strconv.ParseUint(hash16, 16, 32)
-	if err != nil {
-		return bad("malformed key hash")
+	if err != nil || fmt.Sprintf("%08x", hash) != hash16 {
+		return bad("malformed key hash: want 8 lowercase hex digits")
 	}
 	key, err := base64.StdEncoding.DecodeString(key64)
-	if err != nil || len(key) != 1+ed25519.PublicKeySize {
-		return bad("malformed key")
+	if err != nil || len(key) != 1+ed25519.PublicKeySize || base64.StdEncoding.EncodeToString(key) != key64 {
+		return bad("malformed key: want standard base64 of 33 bytes")
 	}
 	if key[0] != algCosignatureV1 {
 		return bad(fmt.Sprintf("algorithm %d is not a cosignature/v1 (Ed25519, 4) key", key[0]))

@@ -95,14 +95,23 @@ func TestCosignatureAgainstTorchwood(t *testing.T) {
 }
 
 func TestNewCosignatureVerifierRefuses(t *testing.T) {
-	_, priv, _ := ed25519.GenerateKey(nil)
-	good, _ := audit.CosignatureVerifierKey("w.test", priv.Public().(ed25519.PublicKey))
+	var good, upperHash string
+	for good == upperHash { // a key whose hash has a hex letter
+		_, priv, _ := ed25519.GenerateKey(nil)
+		good, _ = audit.CosignatureVerifierKey("w.test", priv.Public().(ed25519.PublicKey))
+		parts := strings.SplitN(good, "+", 3)
+		upperHash = parts[0] + "+" + strings.ToUpper(parts[1]) + "+" + parts[2]
+	}
 	_, logKey, _ := note.GenerateKey(nil, "log.test")
 	for name, vkey := range map[string]string{
 		"an Ed25519 note key (algorithm 1)": logKey,
 		"a wrong key hash":                  "w.test+00000000+" + strings.SplitN(good, "+", 3)[2],
 		"no key":                            "w.test+01234567",
 		"a space in the name":               "w test" + good[len("w.test"):],
+		// One spelling: not the same key in other letters or with a
+		// line break in its base64, which the decoder alone skips.
+		"the key hash in upper case": upperHash,
+		"a line break in the key":    good[:len(good)-10] + "\r\n" + good[len(good)-10:],
 	} {
 		if _, err := audit.NewCosignatureVerifier(vkey); err == nil {
 			t.Errorf("NewCosignatureVerifier(%s) = nil error", name)
