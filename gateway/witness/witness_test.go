@@ -370,6 +370,39 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 }
 
+// TestLoadOrCreateKeyConcurrently: witnesses (or liaison witness
+// -print-key beside a starting witness) creating the key file at once all
+// get the one key that was written. The file was created empty and then
+// written, so another process could read it empty or half written and fail
+// to start, and a creator that lost the race failed with "file exists".
+func TestLoadOrCreateKeyConcurrently(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 100 {
+		path := filepath.Join(dir, fmt.Sprintf("w%d.key", i))
+		keys := make([]string, 8)
+		errs := make([]error, 8)
+		var wg sync.WaitGroup
+		for j := range keys {
+			wg.Go(func() {
+				s, err := witness.LoadOrCreateKey(path, "w.test")
+				errs[j] = err
+				if err == nil {
+					keys[j] = s.VerifierKey()
+				}
+			})
+		}
+		wg.Wait()
+		for j := range keys {
+			if errs[j] != nil || keys[j] != keys[0] {
+				t.Fatalf("round %d: LoadOrCreateKey #%d = %q, %v; want the one key %q", i, j, keys[j], errs[j], keys[0])
+			}
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
 // TestAddCheckpointVerifiesEverySignatureLine checks tlog-witness's 403
 // for "a signature line's key name and ID match a trusted key but the
 // signature itself fails to verify", also when that line follows a valid
