@@ -13,8 +13,8 @@
 // 0x04 and its Ed25519 public key, from the witnesses out of band) it also
 // checks that at least -quorum of those witnesses cosigned the checkpoint,
 // as C2SP tlog-cosignature says: a cosignature is a note signature line
-// whose signature is an 8-byte big-endian POSIX timestamp followed by an
-// Ed25519 signature of
+// whose signature is an 8-byte big-endian POSIX timestamp (at most 2^63 - 1)
+// followed by an Ed25519 signature of
 //
 //	cosignature/v1
 //	time <timestamp in decimal>
@@ -165,7 +165,8 @@ func (v *cosigVerifier) KeyHash() uint32 { return v.hash }
 
 // Verify checks sig, timestamp || Ed25519 signature, over msg, the body.
 func (v *cosigVerifier) Verify(msg, sig []byte) bool {
-	if len(sig) != 8+ed25519.SignatureSize {
+	// The timestamp MUST NOT exceed 2^63 - 1 (tlog-cosignature).
+	if len(sig) != 8+ed25519.SignatureSize || binary.BigEndian.Uint64(sig) > 1<<63-1 {
 		return false
 	}
 	signed := fmt.Appendf(nil, "cosignature/v1\ntime %d\n%s", binary.BigEndian.Uint64(sig), msg)

@@ -215,3 +215,23 @@ func TestWitnessKeyOneSpelling(t *testing.T) {
 		}
 	}
 }
+
+// TestCosignatureTimestampBound: a cosignature dated after 2^63 - 1
+// seconds is refused, as C2SP tlog-cosignature says it MUST NOT be and as
+// liaison audit verify refuses it, even when the witness's key signed it.
+func TestCosignatureTimestampBound(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	s, _ := torchwood.NewCosignatureSigner("w1.test", priv)
+	v, err := newCosigVerifier(s.Verifier().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("log.test\n1\n" + base64.StdEncoding.EncodeToString(make([]byte, 32)) + "\n")
+	for _, ts := range []uint64{1 << 40, 1 << 63} {
+		sig := binary.BigEndian.AppendUint64(nil, ts)
+		sig = append(sig, ed25519.Sign(priv, fmt.Appendf(nil, "cosignature/v1\ntime %d\n%s", ts, body))...)
+		if got, want := v.Verify(body, sig), ts < 1<<63; got != want {
+			t.Errorf("Verify(a cosignature dated %d) = %v, want %v", ts, got, want)
+		}
+	}
+}
