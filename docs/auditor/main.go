@@ -97,6 +97,10 @@ func checkWitnesses(dir, key string, witnesses []string, quorum int) ([]string, 
 		if other, ok := seen[string(v.pub)]; ok {
 			return nil, fmt.Errorf("witness keys %s and %s are one public key", other, v.name)
 		}
+		// The name identifies the witness: one with two keys counts once.
+		if slices.ContainsFunc(vs, func(o note.Verifier) bool { return o != logV && o.Name() == v.name }) {
+			return nil, fmt.Errorf("witness %s named twice, with two keys", v.name)
+		}
 		seen[string(v.pub)] = v.name
 		vs = append(vs, v)
 	}

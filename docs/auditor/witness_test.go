@@ -235,3 +235,27 @@ func TestCosignatureTimestampBound(t *testing.T) {
 		}
 	}
 }
+
+// TestWitnessOneNameTwoKeys: one witness named with two keys (as across a
+// key rotation) is refused, as liaison audit verify refuses it: with both
+// keys' cosignatures it met a quorum of two on one witness's word.
+func TestWitnessOneNameTwoKeys(t *testing.T) {
+	dir := t.TempDir()
+	leaf := `{"index":0}`
+	root := tlog.RecordHash([]byte(leaf))
+	skey, vkey, _ := note.GenerateKey(nil, "log.test")
+	logSigner, _ := note.NewSigner(skey)
+	_, privA, _ := ed25519.GenerateKey(nil)
+	_, privB, _ := ed25519.GenerateKey(nil)
+	a, _ := torchwood.NewCosignatureSigner("w1.test", privA)
+	b, _ := torchwood.NewCosignatureSigner("w1.test", privB)
+	signed, err := note.Sign(&note.Note{Text: fmt.Sprintf("log.test\n1\n%s\n", base64.StdEncoding.EncodeToString(root[:]))}, logSigner, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "entries.jsonl"), []byte(leaf+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "checkpoint"), signed, 0o644)
+	if who, err := checkWitnesses(dir, vkey, []string{a.Verifier().String(), b.Verifier().String()}, 2); err == nil {
+		t.Errorf("one witness named with two keys: cosigned by %v, nil error; one witness counted twice", who)
+	}
+}

@@ -159,7 +159,8 @@ type WitnessPolicy struct {
 }
 
 // Valid reports whether the policy can be met: at least one witness, no
-// witness named twice, no Ed25519 key under two names, and a quorum
+// witness named twice (not even with two keys), no Ed25519 key under two
+// names, and a quorum
 // between 1 and the number of witnesses. (A cosignature/v1 message does
 // not commit to the cosigner's name, so one key's cosignature verifies
 // under every name given to that key: C2SP tlog-cosignature forbids using
@@ -173,6 +174,12 @@ func (p WitnessPolicy) Valid() error {
 		for _, o := range p.Witnesses[:i] {
 			if o.Name() == w.Name() && o.KeyHash() == w.KeyHash() {
 				return fmt.Errorf("audit: witness policy names %s+%08x twice", w.Name(), w.KeyHash())
+			}
+			// The name identifies the cosigner (C2SP tlog-cosignature):
+			// one witness with two keys (say, across a key rotation)
+			// cosigning with both would count twice.
+			if o.Name() == w.Name() {
+				return fmt.Errorf("audit: witness policy names witness %s twice, with keys %08x and %08x: one witness's cosignatures would count twice", w.Name(), o.KeyHash(), w.KeyHash())
 			}
 			wc, ok1 := w.(*cosigVerifier)
 			oc, ok2 := o.(*cosigVerifier)

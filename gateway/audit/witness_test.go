@@ -251,3 +251,32 @@ func TestWitnessPolicyOneKeyTwoNames(t *testing.T) {
 		t.Errorf("Check(one witness's cosignature under two names) = %v, nil; counted one witness twice", who)
 	}
 }
+
+// TestWitnessPolicyOneNameTwoKeys: a witness is its name (C2SP
+// tlog-cosignature: the key name identifies the cosigner), so a policy
+// naming one witness with two keys, as across a key rotation, is refused:
+// a checkpoint it cosigned with both keys met a quorum of two on one
+// witness's word.
+func TestWitnessPolicyOneNameTwoKeys(t *testing.T) {
+	logS, logV := newKey(t, "log.test")
+	_, privA, _ := ed25519.GenerateKey(nil)
+	_, privB, _ := ed25519.GenerateKey(nil)
+	a, _ := torchwood.NewCosignatureSigner("w1.test", privA)
+	b, _ := torchwood.NewCosignatureSigner("w1.test", privB)
+	va, _ := audit.NewCosignatureVerifier(a.Verifier().String())
+	vb, err := audit.NewCosignatureVerifier(b.Verifier().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "log.test", Size: 3}.String()}, logS, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := audit.WitnessPolicy{Witnesses: []note.Verifier{va, vb}, Quorum: 2}
+	if err := policy.Valid(); err == nil {
+		t.Errorf("Valid() of a policy naming w1.test with two keys = nil")
+	}
+	if who, err := policy.Check(signed, logV); err == nil {
+		t.Errorf("Check(one witness's cosignatures with two keys) = %v, nil; counted one witness twice", who)
+	}
+}
