@@ -82,8 +82,9 @@ func AddCheckpoint(ctx context.Context, hc *http.Client, e Endpoint, oldSize int
 	case resp.StatusCode == http.StatusConflict:
 		text, ok := strings.CutSuffix(string(b), "\n")
 		known, err := strconv.ParseInt(text, 10, 64)
-		if !ok || err != nil || known < 0 || resp.Header.Get("Content-Type") != "text/x.tlog.size" {
-			return nil, fmt.Errorf("witness %s: malformed 409 answer", e.Verifier.Name())
+		// One spelling: decimal, no sign, no leading zero (tlog-witness).
+		if !ok || err != nil || known < 0 || strconv.FormatInt(known, 10) != text || resp.Header.Get("Content-Type") != "text/x.tlog.size" {
+			return nil, fmt.Errorf("witness %s: malformed 409 answer %q: want the size in decimal and a newline, Content-Type text/x.tlog.size", e.Verifier.Name(), b)
 		}
 		return nil, &ConflictError{Known: known}
 	case resp.StatusCode != http.StatusOK:

@@ -636,3 +636,35 @@ func TestWitnessConflictThatIsAForkIsAnError(t *testing.T) {
 		}
 	})
 }
+
+// TestConflictAnswerOneSpelling: a witness's 409 names a size in decimal
+// with no sign or leading zero (C2SP tlog-witness); the client refused
+// other bodies but took "+5" or "05" for 5.
+func TestConflictAnswerOneSpelling(t *testing.T) {
+	k := newLogKey(t, "log.test")
+	l, _ := newLog(t, k)
+	appendN(t, l, 0, 3, "a")
+	_, signed, err := l.Checkpoint(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, priv, _ := ed25519.GenerateKey(nil)
+	vkey, _ := audit.CosignatureVerifierKey("witness.test/w1", priv.Public().(ed25519.PublicKey))
+	v, _ := audit.NewCosignatureVerifier(vkey)
+	for body, want := range map[string]int64{"5\n": 5, "05\n": -1, "+5\n": -1, "5\r\n": -1, "-0\n": -1} {
+		srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			rw.Header().Set("Content-Type", "text/x.tlog.size")
+			rw.WriteHeader(http.StatusConflict)
+			fmt.Fprint(rw, body)
+		}))
+		_, err := witness.AddCheckpoint(t.Context(), srv.Client(), witness.Endpoint{URL: srv.URL, Verifier: v}, 0, nil, signed)
+		srv.Close()
+		var ce *witness.ConflictError
+		switch {
+		case want >= 0 && (!errors.As(err, &ce) || ce.Known != want):
+			t.Errorf("409 %q: %v; want a conflict naming %d", body, err, want)
+		case want < 0 && (err == nil || errors.As(err, &ce)):
+			t.Errorf("409 %q: %v; want it refused as malformed", body, err)
+		}
+	}
+}
