@@ -259,3 +259,36 @@ func TestWitnessOneNameTwoKeys(t *testing.T) {
 		t.Errorf("one witness named with two keys: cosigned by %v, nil error; one witness counted twice", who)
 	}
 }
+
+// TestSignatureLineOneSpelling: a second spelling of a known key's
+// signature line (the same bytes, the last base64 character's spare bits
+// set, which the decoder ignores) is refused, as audit.OpenNote refuses it.
+func TestSignatureLineOneSpelling(t *testing.T) {
+	dir := t.TempDir()
+	leaf := `{"index":0}`
+	root := tlog.RecordHash([]byte(leaf))
+	skey, vkey, _ := note.GenerateKey(nil, "log.test")
+	logSigner, _ := note.NewSigner(skey)
+	_, priv, _ := ed25519.GenerateKey(nil)
+	w, _ := torchwood.NewCosignatureSigner("w1.test", priv)
+	signed, err := note.Sign(&note.Note{Text: fmt.Sprintf("log.test\n1\n%s\n", base64.StdEncoding.EncodeToString(root[:]))}, logSigner, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "entries.jsonl"), []byte(leaf+"\n"), 0o644)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	respelled := func(i int) []byte {
+		line := strings.TrimSuffix(strings.SplitAfter(strings.SplitN(string(signed), "\n\n", 2)[1], "\n")[i], "\n")
+		b64 := strings.TrimRight(line, "=")
+		c := strings.IndexByte(alphabet, b64[len(b64)-1])
+		return append([]byte(string(signed)), b64[:len(b64)-1]+string(alphabet[c^1])+line[len(b64):]+"\n"...)
+	}
+	os.WriteFile(filepath.Join(dir, "checkpoint"), respelled(0), 0o644)
+	if _, err := verify(dir, vkey); err == nil {
+		t.Errorf("verify accepted the log's signature line in a second spelling")
+	}
+	os.WriteFile(filepath.Join(dir, "checkpoint"), respelled(1), 0o644)
+	if _, err := checkWitnesses(dir, vkey, []string{w.Verifier().String()}, 1); err == nil {
+		t.Errorf("checkWitnesses accepted a cosignature line in a second spelling")
+	}
+}

@@ -14,8 +14,10 @@ import (
 // note.Open verifies only the first line of each key and drops later ones
 // unchecked, so a note with a valid line and then an invalid one by the
 // same key would pass. A line that does not verify is reported as a
-// *note.InvalidSignatureError, as note.Open reports the first one. A line
-// repeated byte for byte is checked once.
+// *note.InvalidSignatureError, as note.Open reports the first one; so is a
+// line of a known key whose base64 is not in its one spelling (standard
+// base64 as encoded: the decoder alone ignores the spare bits of the last
+// character). A line repeated byte for byte is checked once.
 func OpenNote(msg []byte, known note.Verifiers) (*note.Note, error) {
 	n, err := note.Open(msg, known)
 	if err != nil {
@@ -30,9 +32,7 @@ func OpenNote(msg []byte, known note.Verifiers) (*note.Note, error) {
 		checked["— "+s.Name+" "+s.Base64] = true
 	}
 	for line := range strings.SplitSeq(strings.TrimSuffix(sigs, "\n"), "\n") {
-		if checked[line] {
-			continue
-		}
+		verified := checked[line]
 		checked[line] = true
 		name, b64, _ := strings.Cut(strings.TrimPrefix(line, "— "), " ")
 		sig, err := base64.StdEncoding.DecodeString(b64)
@@ -44,7 +44,12 @@ func OpenNote(msg []byte, known note.Verifiers) (*note.Note, error) {
 		if err != nil {
 			continue // an unknown key: ignored, as note.Open did
 		}
-		if !v.Verify(text, sig[4:]) {
+		// One spelling: the decoder ignores the spare bits of the last
+		// base64 character, so one signature had several lines.
+		if base64.StdEncoding.EncodeToString(sig) != b64 {
+			return nil, &note.InvalidSignatureError{Name: name, Hash: hash}
+		}
+		if !verified && !v.Verify(text, sig[4:]) {
 			return nil, &note.InvalidSignatureError{Name: name, Hash: hash}
 		}
 	}

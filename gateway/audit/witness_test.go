@@ -280,3 +280,65 @@ func TestWitnessPolicyOneNameTwoKeys(t *testing.T) {
 		t.Errorf("Check(one witness's cosignatures with two keys) = %v, nil; counted one witness twice", who)
 	}
 }
+
+// respell returns the signature line sigLine of signed in another base64
+// spelling of the same bytes: the last character before the padding with
+// a spare bit set, which base64's decoder alone ignores.
+func respell(t *testing.T, signed []byte, sigLine int, keepOriginal bool) []byte {
+	t.Helper()
+	text, sigs, _ := bytes.Cut(signed, []byte("\n\n"))
+	lines := strings.SplitAfter(string(sigs), "\n")
+	line := strings.TrimSuffix(lines[sigLine], "\n")
+	b64 := strings.TrimRight(line, "=")
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	last := strings.IndexByte(alphabet, b64[len(b64)-1])
+	other := b64[:len(b64)-1] + string(alphabet[last^1]) + line[len(b64):]
+	if raw1, raw2 := decodeSig(t, line), decodeSig(t, other); !bytes.Equal(raw1, raw2) {
+		t.Fatalf("respell: %q and %q are not the same bytes", line, other)
+	}
+	if !keepOriginal {
+		lines[sigLine] = ""
+	}
+	return append(append(bytes.Clone(text), "\n\n"...), strings.Join(lines, "")+other+"\n"...)
+}
+
+func decodeSig(t *testing.T, line string) []byte {
+	t.Helper()
+	i := strings.LastIndexByte(line, ' ')
+	raw, err := base64.StdEncoding.DecodeString(line[i+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// TestSignatureLineOneSpelling: a signature line of a known key (the
+// log's, or a witness's of the policy) is read only in its one base64
+// spelling; another spelling of the same bytes (the last character's
+// spare bits set, which the decoder ignores) was taken, so one signature
+// had several lines.
+func TestSignatureLineOneSpelling(t *testing.T) {
+	logS, logV := newKey(t, "log.test")
+	_, priv, _ := ed25519.GenerateKey(nil)
+	w, _ := torchwood.NewCosignatureSigner("w1.test", priv)
+	wv, err := audit.NewCosignatureVerifier(w.Verifier().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "log.test", Size: 3}.String()}, logS, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := audit.WitnessPolicy{Witnesses: []note.Verifier{wv}, Quorum: 1}
+	if _, err := policy.Check(signed, logV); err != nil {
+		t.Fatalf("Check(the note as signed) = %v", err)
+	}
+	for _, keep := range []bool{false, true} {
+		if _, err := audit.OpenCheckpoint(respell(t, signed, 0, keep), logV); !errors.Is(err, audit.ErrSignature) {
+			t.Errorf("OpenCheckpoint(the log's line respelled, original kept %v) = %v, want ErrSignature", keep, err)
+		}
+		if _, err := policy.Check(respell(t, signed, 1, keep), logV); !errors.Is(err, audit.ErrSignature) {
+			t.Errorf("Check(the witness's line respelled, original kept %v) = %v, want ErrSignature", keep, err)
+		}
+	}
+}
