@@ -183,4 +183,23 @@ func TestReceiptOneSpelling(t *testing.T) {
 			t.Errorf("%s: verify = %v, audit.VerifyReceipt = %v; want both ok=%v", tc.name, err, goErr, ok)
 		}
 	}
+	// A signature line in a second spelling of its bytes (the last base64
+	// character's spare bits set), beside the line as signed.
+	respell := func(signed []byte) []byte {
+		line := strings.TrimSuffix(strings.SplitN(string(signed), "\n\n", 2)[1], "\n")
+		b64 := strings.TrimRight(line, "=")
+		c := strings.IndexByte(alphabet, b64[len(b64)-1])
+		return append(signed, b64[:len(b64)-1]+string(alphabet[c^1])+line[len(b64):]+"\n"...)
+	}
+	for name, notes := range map[string][2][]byte{
+		"receipt signature respelled":    {respell(sign(receipt)), sign(checkpoint)},
+		"checkpoint signature respelled": {sign(receipt), respell(sign(checkpoint))},
+	} {
+		_, goErr := audit.VerifyReceipt(notes[0], notes[1], r.Proof, verifier)
+		write("receipt", notes[0])
+		write("checkpoint", notes[1])
+		if _, err := verify(dir, vkey, ""); err == nil || goErr == nil {
+			t.Errorf("%s: verify = %v, audit.VerifyReceipt = %v; want both refused", name, err, goErr)
+		}
+	}
 }
