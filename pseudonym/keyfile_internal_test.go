@@ -2,6 +2,7 @@ package pseudonym
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,8 +18,8 @@ import (
 func TestKeyFileNeverHalfWritten(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "keys.json")
-	halfway := func(fh *os.File, data []byte) error {
-		fh.Write(data[:len(data)/2])
+	halfway := func(w io.Writer, data []byte) error {
+		w.Write(data[:len(data)/2])
 		return errors.New("no space left on device")
 	}
 	writeKeyData = halfway
@@ -69,9 +70,9 @@ func TestConcurrentRotationsAreAllKept(t *testing.T) {
 	if _, err := CreateKeyFile(path); err != nil {
 		t.Fatal(err)
 	}
-	writeKeyData = func(fh *os.File, data []byte) error {
+	writeKeyData = func(w io.Writer, data []byte) error {
 		time.Sleep(20 * time.Millisecond)
-		return writeAll(fh, data)
+		return writeAll(w, data)
 	}
 	defer func() { writeKeyData = writeAll }()
 	const n = 8
