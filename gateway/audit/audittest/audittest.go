@@ -462,7 +462,7 @@ func queryFixture() []*audit.Entry {
 			Requester: &audit.Requester{Agency: "police-be", Officer: "officer-1"},
 			Holder:    &audit.Party{Agency: "probation-nl"}, Recipients: []audit.Party{{Agency: "police-be"}},
 			Subject: &audit.Subject{Pseudonym: "ps-c"}, ClaimedLegalBasis: "lb-1", LegalBasis: &audit.LegalBasis{ID: "lb-3"}},
-		5: {Time: h(5), Action: audit.ActionKeyRotate, Outcome: audit.OutcomeOK, Detail: map[string]string{"key_version": "2"}},
+		5: {Time: h(5), Action: audit.ActionKeyRotate, Outcome: audit.OutcomeOK, Detail: map[string]string{"old_version": "1", "new_version": "2"}},
 	}
 }
 
