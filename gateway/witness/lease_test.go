@@ -19,6 +19,50 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
+// askedLease counts each replica's claims of a term, so that the test
+// knows when a replica has begun a new turn of its loop.
+type askedLease struct {
+	witness.Claims
+	mu    sync.Mutex
+	asked map[[32]byte]int // by the replica's binding
+}
+
+func (a *askedLease) Remember(ctx context.Context, id, binding [32]byte, expires time.Time) ([32]byte, error) {
+	a.mu.Lock()
+	a.asked[binding]++
+	a.mu.Unlock()
+	return a.Claims.Remember(ctx, id, binding, expires)
+}
+
+// askedSince waits until each of two replicas has asked for the lease
+// twice since reset: the first ask may have read the clock before it
+// moved, but the round it allowed has ended before the second.
+func (a *askedLease) askedSince(t *testing.T, reset func()) {
+	t.Helper()
+	a.mu.Lock()
+	a.asked = map[[32]byte]int{}
+	reset()
+	a.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a.mu.Lock()
+		n := 0
+		for _, c := range a.asked {
+			if c >= 2 {
+				n++
+			}
+		}
+		a.mu.Unlock()
+		if n == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replicas did not ask for the new term's lease")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // TestLeaseOneReplicaSends: two replicas' Cosigners on one store (the
 // store's claims are the lease) run side by side; within a term only the
 // replica that claimed it takes checkpoints to the witness, and when the
@@ -33,10 +77,11 @@ func TestLeaseOneReplicaSends(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	var tr [2]*countingTransport
 	var cs [2]*witness.Cosigner
+	lease := &askedLease{Claims: st, asked: map[[32]byte]int{}}
 	for i := range cs {
 		tr[i] = &countingTransport{}
 		c, err := witness.NewCosigner(witness.CosignerConfig{Log: l, Store: st, Witnesses: []witness.Endpoint{e}, Logger: quiet,
-			HTTPClient: &http.Client{Transport: tr[i]}, Interval: 20 * time.Millisecond, Lease: st, LeaseTerm: time.Minute, Now: clock})
+			HTTPClient: &http.Client{Transport: tr[i]}, Interval: 20 * time.Millisecond, Lease: lease, LeaseTerm: time.Minute, Now: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,9 +119,15 @@ func TestLeaseOneReplicaSends(t *testing.T) {
 	}
 	// Terms pass; whoever wins a term sends, and only one per term.
 	for term := 1; term <= 6; term++ {
-		mu.Lock()
-		now = now.Add(time.Minute)
-		mu.Unlock()
+		// A round the last term's holder began before the clock moved
+		// checked its lease then, and could still send what grow appends
+		// next (both replicas then sent in one term: 1 CI run in about
+		// 20): wait until it has ended.
+		lease.askedSince(t, func() {
+			mu.Lock()
+			now = now.Add(time.Minute)
+			mu.Unlock()
+		})
 		before := [2]int64{tr[0].n.Load(), tr[1].n.Load()}
 		grow(2 * term)
 		time.Sleep(100 * time.Millisecond)
