@@ -7,14 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/liaison-gateway/liaison/internal/atomicfile"
 )
 
 // DefaultTransitionWindow is how long a key version keeps resolving after
@@ -200,7 +198,7 @@ func newKey() string {
 // CreateKeyFile writes a new key file with one random 256-bit key (version
 // 1, created now) and a random audit key unless the file exists. It
 // reports whether it created the file. The file appears whole or not at
-// all (see writeKeyFile): a crash while writing it leaves none, so the
+// all (see writeFileAtomic): a crash while writing it leaves none, so the
 // next start creates it afresh instead of refusing a half-written one.
 func CreateKeyFile(path string) (bool, error) {
 	b, err := json.MarshalIndent(keyFile{
@@ -212,7 +210,7 @@ func CreateKeyFile(path string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	created, err := writeKeyFile(path, append(b, '\n'), false)
+	created, err := writeFileAtomic(path, append(b, '\n'), false)
 	if err != nil {
 		return false, fmt.Errorf("pseudonym: create key file: %v", err)
 	}
@@ -258,32 +256,64 @@ func RotateKeyFile(path string, now time.Time) (newVersion int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := writeKeyFile(path, append(b, '\n'), true); err != nil {
+	if _, err := writeFileAtomic(path, append(b, '\n'), true); err != nil {
 		return 0, fmt.Errorf("pseudonym: rotate key file: %v", err)
 	}
 	return newVersion, nil
 }
 
-// writeKeyFile puts data at path whole and durably, mode 0600
-// (internal/atomicfile): over the file there (replace), or only where
-// there is none (not replace: it reports false then).
-func writeKeyFile(path string, data []byte, replace bool) (installed bool, err error) {
-	content := func(w io.Writer) error { return writeKeyData(w, data) }
-	if replace {
-		return true, atomicfile.Replace(path, 0o600, content)
+// writeFileAtomic puts data at path: it writes a temporary file in the
+// same directory with mode 0600, syncs it, then renames it over path
+// (replace) or links it there unless path exists (not replace: it reports
+// false then), and syncs the directory so that the change survives a
+// crash. Either way path is never seen, nor left by a crash, half written.
+func writeFileAtomic(path string, data []byte, replace bool) (installed bool, err error) {
+	dir := filepath.Dir(path)
+	fh, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return false, err
 	}
-	err = atomicfile.Create(path, 0o600, content)
-	if errors.Is(err, fs.ErrExist) {
+	tmp := fh.Name()
+	defer func() {
+		if err != nil || !replace {
+			os.Remove(tmp)
+		}
+	}()
+	if err := fh.Chmod(0o600); err != nil {
+		fh.Close()
+		return false, err
+	}
+	if err := writeKeyData(fh, data); err != nil {
+		fh.Close()
+		return false, err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return false, err
+	}
+	if err := fh.Close(); err != nil {
+		return false, err
+	}
+	if replace {
+		err = os.Rename(tmp, path)
+	} else if err = os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
 		return false, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: not every platform syncs directories
+		d.Close()
+	}
+	return true, nil
 }
 
 // writeKeyData writes a key file's bytes (a variable for the test of a
 // write that fails half way).
 var writeKeyData = writeAll
 
-func writeAll(w io.Writer, data []byte) error {
-	_, err := w.Write(data)
+func writeAll(fh *os.File, data []byte) error {
+	_, err := fh.Write(data)
 	return err
 }

@@ -2,7 +2,6 @@ package pseudonym
 
 import (
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,8 +17,8 @@ import (
 func TestKeyFileNeverHalfWritten(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "keys.json")
-	halfway := func(w io.Writer, data []byte) error {
-		w.Write(data[:len(data)/2])
+	halfway := func(fh *os.File, data []byte) error {
+		fh.Write(data[:len(data)/2])
 		return errors.New("no space left on device")
 	}
 	writeKeyData = halfway
@@ -70,9 +69,9 @@ func TestConcurrentRotationsAreAllKept(t *testing.T) {
 	if _, err := CreateKeyFile(path); err != nil {
 		t.Fatal(err)
 	}
-	writeKeyData = func(w io.Writer, data []byte) error {
+	writeKeyData = func(fh *os.File, data []byte) error {
 		time.Sleep(20 * time.Millisecond)
-		return writeAll(w, data)
+		return writeAll(fh, data)
 	}
 	defer func() { writeKeyData = writeAll }()
 	const n = 8

@@ -11,8 +11,6 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/liaison-gateway/liaison/internal/atomicfile"
 )
 
 // A Source serves a log's signed checkpoints, proofs and entries to a
@@ -62,11 +60,11 @@ func (f TrustFile) String() string { return string(f) }
 
 // WriteTrusted replaces the file's content with signed.
 func (f TrustFile) WriteTrusted(_ context.Context, signed []byte) error {
-	err := atomicfile.Replace(string(f), 0o644, atomicfile.Data(signed))
-	if errors.Is(err, atomicfile.ErrDirNotSynced) {
-		return nil // not every system syncs a directory (an auditor's own), and the file is whole either way
+	if err := replaceFile(string(f), signed, 0o644); err != nil {
+		return err
 	}
-	return err
+	syncDir(string(f)) // best effort: not every system syncs a directory, and the file is whole either way
+	return nil
 }
 
 // A Client is an auditor's view of one log, as golang.org/x/mod/sumdb's

@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
-
-	"github.com/liaison-gateway/liaison/internal/atomicfile"
 )
 
 // GenerateSignerKey generates an Ed25519 checkpoint signing key named name
@@ -63,15 +62,13 @@ func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		// Whole and durably (internal/atomicfile), and only where no
-		// key is: a concurrent creator's key survives, and is read.
-		switch err := atomicfile.Create(path, 0o600, atomicfile.Data([]byte(skey+"\n"))); {
-		case errors.Is(err, fs.ErrExist):
+		switch err := writeKeyFile(path, skey); {
+		case errors.Is(err, errExists):
 			if data, err = os.ReadFile(path); err != nil {
 				return nil, "", fmt.Errorf("audit: load signer key: %v", err)
 			}
 		case err != nil:
-			return nil, "", fmt.Errorf("audit: create signer key: %v", err)
+			return nil, "", err
 		default:
 			data = []byte(skey)
 		}
@@ -99,3 +96,44 @@ func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
 	}
 	return s, vkey, nil
 }
+
+// writeKeyFile creates path with mode 0600 holding skey, durably and whole:
+// a temporary file in the same directory, synced, is linked into place and
+// the directory synced, so that no crash leaves a half-written key. If
+// path exists by then (a concurrent creator), it is left as it is and
+// errExists returned, so that that creator's key survives and is read.
+func writeKeyFile(path, skey string) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("audit: create signer key: %v", err)
+	}
+	defer os.Remove(f.Name())
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.WriteString(skey + "\n")
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(f.Name(), path)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return errExists
+	}
+	if err != nil {
+		return fmt.Errorf("audit: create signer key: %v", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: not every platform syncs directories
+		d.Close()
+	}
+	return nil
+}
+
+// errExists: the key file was created by someone else meanwhile.
+var errExists = errors.New("audit: signer key file exists")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -15,7 +16,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
-	"github.com/liaison-gateway/liaison/internal/atomicfile"
 )
 
 // A Signer makes a witness's cosignatures: timestamped Ed25519
@@ -89,7 +89,7 @@ func decodeKey(line string) (name string, key ed25519.PrivateKey, err error) {
 // LoadOrCreateKey returns the witness signer whose key is in the file at
 // path. If the file does not exist, it generates a key named name and
 // writes it there with mode 0600, atomically and durably (see
-// createKeyFile); if another process creates it first, it loads that one.
+// writeKeyFile); if another process creates it first, it loads that one.
 // It refuses a key file that group or others may read, and one whose key
 // has a name other than name.
 func LoadOrCreateKey(path, name string) (*Signer, error) {
@@ -101,7 +101,7 @@ func LoadOrCreateKey(path, name string) (*Signer, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch err := createKeyFile(path, line); {
+		switch err := writeKeyFile(path, line); {
 		case errors.Is(err, fs.ErrExist):
 			// Another process created it meanwhile, whole: use its key.
 			data, err = os.ReadFile(path)
@@ -133,16 +133,56 @@ func LoadOrCreateKey(path, name string) (*Signer, error) {
 	return NewSigner(name, key)
 }
 
-// createKeyFile creates path with mode 0600 holding line, whole and
-// durably (internal/atomicfile): if path exists (a concurrent creator's
-// key), it is left as it is and the error wraps fs.ErrExist. A reader
-// never sees the file empty or half written, and after a crash the key
-// whose cosignatures the witness gave is the one in the file: the state
-// it keeps is cosigned with it.
-func createKeyFile(path, line string) error {
-	err := atomicfile.Create(path, 0o600, atomicfile.Data([]byte(line+"\n")))
+// writeKeyFile creates path with mode 0600 holding line, atomically and
+// durably: it writes and syncs a temporary file beside it, links it to
+// path (which fails, with an error wrapping fs.ErrExist, if path exists,
+// so that a concurrent creator's key survives), removes the temporary
+// name and syncs the directory. A reader never sees the file empty or
+// half written, and after a crash the key whose cosignatures the witness
+// gave is the one in the file: the state it keeps is cosigned with it.
+func writeKeyFile(path, line string) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("witness: create key: %v", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.WriteString(line + "\n")
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
 	if err != nil {
 		return fmt.Errorf("witness: create key: %w", err)
 	}
 	return nil
+}
+
+// syncDir syncs the directory dir, so that a file linked into it survives
+// a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
