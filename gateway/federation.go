@@ -127,7 +127,7 @@ func (r *Registry) addFederated(a AgencyFile, dir string, keysFor func(a AgencyF
 		if a.Via != "" || a.Provider == "" || a.CheckpointKey == "" {
 			return fmt.Errorf("gateway: registry: peer gateway %q: provider (its address) and checkpoint_key are required, via is not allowed", a.ID)
 		}
-		if _, err := note.NewVerifier(a.CheckpointKey); err != nil {
+		if _, err := audit.NewVerifier(a.CheckpointKey); err != nil {
 			return fmt.Errorf("gateway: registry: peer gateway %q: checkpoint_key: %v", a.ID, err)
 		}
 		keys, err := keysFor(a, dir)

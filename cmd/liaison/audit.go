@@ -450,7 +450,7 @@ func loadVerifier(vkey, exportDir string) (note.Verifier, error) {
 	if k == "" {
 		return nil, errors.New("audit: -verifier-key is required: the operator gives it to you out of band")
 	}
-	v, err := note.NewVerifier(k)
+	v, err := audit.NewVerifier(k)
 	if err != nil {
 		return nil, fmt.Errorf("audit: verifier key: %v", err)
 	}

@@ -269,7 +269,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 			store.Close()
 		}
 	}()
-	verifier, err := note.NewVerifier(vkey)
+	verifier, err := audit.NewVerifier(vkey)
 	if err != nil {
 		return nil, err
 	}

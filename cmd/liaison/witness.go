@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/witness"
 )
 
@@ -70,7 +71,7 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return fmt.Errorf("witness: %v", err)
 		}
-		v, err := note.NewVerifier(text)
+		v, err := audit.NewVerifier(text)
 		if err != nil {
 			return fmt.Errorf("witness: -log %q: %v", k, err)
 		}

@@ -81,7 +81,7 @@ func main() {
 // key, carries cosignatures of at least quorum of the witnesses (all of
 // them if quorum is 0), and returns the names of those that cosigned.
 func checkWitnesses(dir, key string, witnesses []string, quorum int) ([]string, error) {
-	logV, err := note.NewVerifier(key)
+	logV, err := newVerifier(key)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func (v *cosigVerifier) Verify(msg, sig []byte) bool {
 }
 
 func verify(dir, key string) (int64, error) {
-	v, err := note.NewVerifier(key)
+	v, err := newVerifier(key)
 	if err != nil {
 		return 0, err
 	}
@@ -294,4 +294,23 @@ func parseCheckpoint(text string) (origin string, size int64, root []byte, err e
 		return "", 0, nil, fmt.Errorf("checkpoint: malformed root hash %q", lines[2])
 	}
 	return lines[0], size, root, nil
+}
+
+// newVerifier is note.NewVerifier for a verifier key in its one spelling,
+// as note.NewVerifierKey writes it (and as the gateway's own check,
+// audit.NewVerifier, takes it): the hash in eight lowercase hex digits,
+// the key in standard base64 without line breaks. note.NewVerifier alone
+// also takes other strings for the same key.
+func newVerifier(vkey string) (note.Verifier, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	_, rest, _ := strings.Cut(vkey, "+")
+	hash, key64, _ := strings.Cut(rest, "+")
+	key, err := base64.StdEncoding.DecodeString(key64)
+	if err != nil || hash != fmt.Sprintf("%08x", v.KeyHash()) || base64.StdEncoding.EncodeToString(key) != key64 {
+		return nil, fmt.Errorf("verifier key %q is not in its one spelling (the hash in eight lowercase hex digits, the key in standard base64 without line breaks)", vkey)
+	}
+	return v, nil
 }

@@ -65,7 +65,7 @@ type receipt struct {
 }
 
 func verify(dir, key, wantRecipient string) (*receipt, error) {
-	v, err := note.NewVerifier(key)
+	v, err := newVerifier(key)
 	if err != nil {
 		return nil, err
 	}
@@ -198,4 +198,23 @@ func hash(s string) (tlog.Hash, error) {
 	}
 	copy(h[:], b)
 	return h, nil
+}
+
+// newVerifier is note.NewVerifier for a verifier key in its one spelling,
+// as note.NewVerifierKey writes it (and as the gateway's own check,
+// audit.NewVerifier, takes it): the hash in eight lowercase hex digits,
+// the key in standard base64 without line breaks. note.NewVerifier alone
+// also takes other strings for the same key.
+func newVerifier(vkey string) (note.Verifier, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	_, rest, _ := strings.Cut(vkey, "+")
+	hash, key64, _ := strings.Cut(rest, "+")
+	key, err := base64.StdEncoding.DecodeString(key64)
+	if err != nil || hash != fmt.Sprintf("%08x", v.KeyHash()) || base64.StdEncoding.EncodeToString(key) != key64 {
+		return nil, fmt.Errorf("verifier key %q is not in its one spelling (the hash in eight lowercase hex digits, the key in standard base64 without line breaks)", vkey)
+	}
+	return v, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -54,4 +55,24 @@ func OpenNote(msg []byte, known note.Verifiers) (*note.Note, error) {
 		}
 	}
 	return n, nil
+}
+
+// NewVerifier is note.NewVerifier for a verifier key in its one spelling,
+// as note.NewVerifierKey writes it: name+hash+key with the hash in eight
+// lowercase hex digits and the key in standard base64 as encoded.
+// note.NewVerifier alone takes the hash in upper case and a key whose
+// base64 has line breaks or spare bits set: other strings for one key,
+// which an auditor or an operator comparing keys as text would tell apart.
+func NewVerifier(vkey string) (note.Verifier, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	_, rest, _ := strings.Cut(vkey, "+")
+	hash, key64, _ := strings.Cut(rest, "+")
+	key, err := base64.StdEncoding.DecodeString(key64)
+	if err != nil || hash != fmt.Sprintf("%08x", v.KeyHash()) || base64.StdEncoding.EncodeToString(key) != key64 {
+		return nil, fmt.Errorf("verifier key %q is not in its one spelling (name+hash+key: the hash in eight lowercase hex digits, the key in standard base64 without line breaks)", vkey)
+	}
+	return v, nil
 }
