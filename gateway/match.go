@@ -264,16 +264,10 @@ func (s *Server) checkMatchRef(ex *exchange, ref string) error {
 		return refuse("MATCH_REFERENCE_INVALID", "The match reference is not one this gateway issued.")
 	}
 	plain, err := s.cfg.Pseudonyms.Open(matchRefAAD, sealed)
-	if errors.Is(err, pseudonym.ErrUnavailable) {
+	// Sealed under a version newer than this replica's keys, one that
+	// loaded it first issued it: unavailable until the next refresh.
+	if err = s.notLoadedYet(err); errors.Is(err, pseudonym.ErrUnavailable) {
 		return err
-	}
-	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok && kv.Version > s.cfg.Pseudonyms.CurrentVersion() {
-		// Sealed under a version newer than this replica's keys: one
-		// that loaded it first (a rotation since this one's last
-		// refresh) issued it. It is as unavailable (KEYS_UNAVAILABLE,
-		// retry) until the next refresh loads it, as a pseudonym of
-		// such a version is (resolveFor).
-		return fmt.Errorf("%w: key version %d is not loaded yet", pseudonym.ErrUnavailable, kv.Version)
 	}
 	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok && kv.Version > 0 && kv.Version < s.cfg.Pseudonyms.CurrentVersion() {
 		// Sealed under a key version that has retired since (an operator

@@ -99,14 +99,8 @@ func (s *Server) resolveFor(ctx context.Context, c authn.Caller, ps, domain stri
 		return "", invalid("from_domain", "is not a domain of your agency or of a case it is a member of")
 	}
 	id, err := s.cfg.Pseudonyms.Resolve(domain, ps)
-	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok {
-		if kv.Version > s.cfg.Pseudonyms.CurrentVersion() {
-			// A version newer than this replica's keys: rotated since its
-			// last refresh, by which another replica made the pseudonym.
-			// It is as unavailable (KEYS_UNAVAILABLE, retry) until the
-			// next refresh loads it, not retired.
-			return "", fmt.Errorf("%w: key version %d is not loaded yet", pseudonym.ErrUnavailable, kv.Version)
-		}
+	err = s.notLoadedYet(err)
+	if _, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok {
 		// Retired: a stable reason beside the field, so that neither the
 		// caller nor an auditor takes it for a mistyped pseudonym.
 		return "", &badRequest{field: "pseudonym", problem: "was made under a retired key version; ask for the record again",
@@ -643,11 +637,7 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 		s.log.InfoContext(ctx, "identity not released: the pseudonym's key version has retired", "reid_request", r.id, "key_version", kv.Version)
 		return false, nil
 	}
-	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok && kv.Version > s.cfg.Pseudonyms.CurrentVersion() {
-		// Not loaded here yet: the keys are unavailable to this replica
-		// until its next refresh, as the approval's check holds them.
-		err = fmt.Errorf("%w: key version %d is not loaded yet", pseudonym.ErrUnavailable, kv.Version)
-	}
+	err = s.notLoadedYet(err) // as the approval's check holds them
 	if err != nil {
 		// Nothing is claimed: the release stays due, and the failed
 		// attempt is on the record.
@@ -887,4 +877,16 @@ func (s *Server) releasePending(ctx context.Context) {
 			s.release1(ctx, r)
 		}
 	}
+}
+
+// notLoadedYet is err, except that a KeyVersionError for a version newer
+// than this replica's keys (rotated since its last refresh; a replica that
+// loaded it first made the pseudonym or sealed the reference) is the keys'
+// unavailability (pseudonym.ErrUnavailable: KEYS_UNAVAILABLE, retry) until
+// the next refresh loads it; it is not retired.
+func (s *Server) notLoadedYet(err error) error {
+	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok && kv.Version > s.cfg.Pseudonyms.CurrentVersion() {
+		return fmt.Errorf("%w: key version %d is not loaded yet", pseudonym.ErrUnavailable, kv.Version)
+	}
+	return err
 }
