@@ -14,7 +14,8 @@ import (
 )
 
 // The query index lives in virtual columns of leaves, their indexes, and
-// leaf_agencies with its triggers (migrations/0003_index_from_leaf.sql).
+// leaf_agencies with its triggers (migrations/0003_index_from_leaf.sql,
+// 0040_leaf_text.sql and 0130_agencies_in_columns.sql).
 
 // indexColumns maps the virtual columns of leaves to the index columns
 // they hold.
@@ -27,6 +28,11 @@ var indexColumns = map[string]string{
 	"outcome":     audit.ColumnOutcome,
 	"record_type": audit.ColumnRecordType,
 }
+
+// agencyColumns are the virtual columns of leaves from which the trigger
+// leaves_agencies fills leaf_agencies
+// (migrations/0130_agencies_in_columns.sql).
+var agencyColumns = []string{"requester_agency", "holder_agency", "recipients"}
 
 // A schemaObject is a row of sqlite_schema.
 type schemaObject struct {
@@ -130,8 +136,14 @@ func objectColumn(want, got schemaObject) string {
 	case want.typ == "table" && want.name == "leaves":
 		w, g := columnDefs(want.sql), columnDefs(got.sql)
 		for _, name := range slices.Sorted(maps.Keys(w)) {
-			if c, ok := indexColumns[name]; ok && w[name] != g[name] {
+			if w[name] == g[name] {
+				continue
+			}
+			if c, ok := indexColumns[name]; ok {
 				return c
+			}
+			if slices.Contains(agencyColumns, name) {
+				return audit.ColumnAgencies
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -380,5 +381,106 @@ func TestMigrateSupersededNotices(t *testing.T) {
 	want := map[int64]int64{1: 2, 2: -1, 4: 6, 5: -1, 6: -1, 11: 12, 12: -1}
 	if !maps.Equal(got, want) {
 		t.Errorf("superseded by after the migration: %v; want %v", got, want)
+	}
+}
+
+// TestMigrateToAgencyColumns builds a database as the migrations before
+// 0130_agencies_in_columns.sql left it, appends entries the way that
+// schema indexed them, opens it, appends more through the new trigger
+// (many recipients, one of them the requester, and an empty agency) and
+// checks that leaf_agencies holds, for old and new entries alike, exactly
+// the agencies each leaf names.
+func TestMigrateToAgencyColumns(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	db := migratedUpTo(t, path, "0130")
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	old := []*audit.Entry{
+		{Time: t0, Action: "disclose", Outcome: "disclose",
+			Requester: &audit.Requester{Agency: "police-nl", Officer: "officer-1"}, Holder: &audit.Party{Agency: "probation-nl"},
+			Recipients: []audit.Party{{Agency: "municipality-x"}}},
+		{Time: t0.Add(time.Hour), Action: "request", Outcome: "deny",
+			Requester: &audit.Requester{Agency: "social-de", Officer: "officer-2"}},
+	}
+	var leaves [][]byte
+	for i, e := range old {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO leaves (idx, leaf) VALUES (?, ?)`, i, leaf); err != nil {
+			t.Fatal(err)
+		}
+		leaves = append(leaves, leaf)
+	}
+	hashes, err := audit.StoredHashes(ctx, 0, leaves, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hashes {
+		if _, err := db.Exec(`INSERT INTO hashes (idx, hash) VALUES (?, ?)`, i, h[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open() of a database before 0130_agencies_in_columns.sql = %v", err)
+	}
+	defer s.Close()
+	fresh := []*audit.Entry{
+		{Time: t0.Add(2 * time.Hour), Action: "notify", Outcome: "disclose",
+			Requester: &audit.Requester{Agency: "prison-dk", Officer: "officer-3"}, Holder: &audit.Party{Agency: "prison-dk"},
+			Recipients: []audit.Party{{Agency: "police-dk"}, {Agency: "prison-dk"}, {Agency: ""}, {Agency: "social-dk"}}},
+		{Time: t0.Add(3 * time.Hour), Action: "request", Outcome: "deny",
+			Requester: &audit.Requester{Agency: "ngo-se", Officer: "officer-4"}},
+	}
+	var batch []audit.Pending
+	for _, e := range fresh {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, audit.Pending{Leaf: leaf, Entry: e})
+	}
+	if _, err := s.Append(ctx, batch); err != nil {
+		t.Fatalf("Append() after the migration = %v", err)
+	}
+	if err := s.CheckIndex(ctx, 0, 4); err != nil {
+		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
+	}
+	checkQueries(t, s, []query{
+		{audit.Filter{Agency: "police-nl"}, []int64{0}},
+		{audit.Filter{Agency: "municipality-x"}, []int64{0}},
+		{audit.Filter{Agency: "social-de"}, []int64{1}},
+		{audit.Filter{Agency: "prison-dk"}, []int64{2}},
+		{audit.Filter{Agency: "police-dk"}, []int64{2}},
+		{audit.Filter{Agency: "social-dk"}, []int64{2}},
+		{audit.Filter{Agency: "ngo-se"}, []int64{3}},
+	})
+	db, err = sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT idx, agency FROM leaf_agencies ORDER BY idx, agency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var idx int64
+		var agency string
+		if err := rows.Scan(&idx, &agency); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(idx, " ", agency))
+	}
+	want := []string{"0 municipality-x", "0 police-nl", "0 probation-nl", "1 social-de",
+		"2 police-dk", "2 prison-dk", "2 social-dk", "3 ngo-se"}
+	if err := rows.Err(); err != nil || !slices.Equal(got, want) {
+		t.Errorf("leaf_agencies = %q (%v), want %q", got, err, want)
 	}
 }

@@ -2,11 +2,13 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/audittest"
@@ -147,5 +149,54 @@ func (tp *tamperer) Exec(t *testing.T, stmts ...string) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
+	}
+}
+
+// TestAgencyColumnChanged rewrites the definition of a virtual column
+// from which the trigger fills leaf_agencies: queries fail with
+// ErrTampered and CheckIndex names the agencies, not just the schema.
+func TestAgencyColumnChanged(t *testing.T) {
+	for _, column := range []string{"requester_agency", "holder_agency", "recipients"} {
+		t.Run(column, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			path := filepath.Join(t.TempDir(), "audit.db")
+			s, err := sqlite.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			e := &audit.Entry{Time: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Action: "disclose", Outcome: "disclose",
+				Requester: &audit.Requester{Agency: "police-nl", Officer: "officer-1"}, Holder: &audit.Party{Agency: "probation-nl"},
+				Recipients: []audit.Party{{Agency: "police-nl"}}}
+			leaf, err := e.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Append(ctx, []audit.Pending{{Leaf: leaf, Entry: e}}); err != nil {
+				t.Fatal(err)
+			}
+			tp := &tamperer{path: path}
+			db := tp.db(t)
+			var table string
+			if err := db.QueryRow("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'leaves'").Scan(&table); err != nil {
+				t.Fatal(err)
+			}
+			def := sqlite.ColumnDefs(table)[column]
+			head, _, ok := strings.Cut(def, "GENERATED ALWAYS AS (")
+			if !ok {
+				t.Fatalf("unexpected definition of %s: %q", column, def)
+			}
+			tp.writeSchema(t, db, strings.Replace(table, def, head+"GENERATED ALWAYS AS (NULL) VIRTUAL", 1))
+			db.Close()
+
+			if _, err := s.Query(ctx, audit.Filter{Agency: "police-nl"}); !errors.Is(err, audit.ErrTampered) {
+				t.Errorf("Query() after %s was changed = %v, want an error wrapping ErrTampered", column, err)
+			}
+			err = s.CheckIndex(ctx, 0, 1)
+			if ie, ok := errors.AsType[*audit.IndexError](err); !ok || ie.Column != audit.ColumnAgencies {
+				t.Errorf("CheckIndex() after %s was changed = %v, want an *IndexError naming %s", column, err, audit.ColumnAgencies)
+			}
+		})
 	}
 }
