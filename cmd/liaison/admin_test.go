@@ -247,6 +247,7 @@ func TestAdminMetrics(t *testing.T) {
 	checkAlertRules(t, fams)
 	checkMetricsTable(t, fams)
 	checkQueryLabels(t, fams, "deploy/grafana/liaison.json", regexp.MustCompile(`"expr": "((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(string(dash), -1))
+	checkHealthLeftOut(t, regexp.MustCompile(`"expr": "((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(string(dash), -1))
 	alerts, err := os.ReadFile("../../deploy/prometheus/alerts.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -594,6 +595,32 @@ func checkMetricsTable(t *testing.T, fams map[string]*dto.MetricFamily) {
 // adds to every target (instance, job) or a histogram's le: a query on a
 // label the gateway does not export shows nothing, and an alert on one
 // never fires.
+// checkHealthLeftOut checks that the dashboard's queries over calls that
+// do not show them by method leave the health checks out: a load
+// balancer's probes would otherwise count as calls by outcome and dilute
+// the stage averages and the CPU per call.
+func checkHealthLeftOut(t *testing.T, exprs [][]string) {
+	t.Helper()
+	calls := regexp.MustCompile(`\b(liaison_requests_total|liaison_request_duration_seconds_(?:count|sum|bucket))\{([^}]*)\}`)
+	byMethod := regexp.MustCompile(`\bby\s*\([^)]*\bmethod\b`)
+	checked := 0
+	for _, e := range exprs {
+		expr := e[1]
+		if byMethod.MatchString(expr) {
+			continue
+		}
+		for _, m := range calls.FindAllStringSubmatch(expr, -1) {
+			checked++
+			if !strings.Contains(m[2], `method!~\"grpc[.]health[.].*\"`) {
+				t.Errorf("deploy/grafana/liaison.json: %s counts health checks as calls: %s", m[1], expr)
+			}
+		}
+	}
+	if checked < 3 {
+		t.Errorf("deploy/grafana/liaison.json: %d queries over all calls checked, want at least 3", checked)
+	}
+}
+
 func checkQueryLabels(t *testing.T, fams map[string]*dto.MetricFamily, file string, exprs [][]string) {
 	t.Helper()
 	if len(exprs) < 5 {
