@@ -62,11 +62,12 @@ _explain_assumptions := _assumptions_of(_bases[_chosen_basis_id]) if {
 )) if {
 	_result.stage == "prohibition"
 } else := _non_empty(array.concat(
-	[object.get(_bases[_in.claimed_legal_basis], "assumption", "")],
+	[object.get(_bases, [_in.claimed_legal_basis, "assumption"], "")],
 	[_pack_assumption(_pack_key)],
 )) if {
+	# the basis claimed, if the pack has it, and the pack's own: a claim
+	# of a basis the pack lacks is refused on the pack's completeness
 	_result.stage == "claimed_basis"
-	_in.claimed_legal_basis in object.keys(_bases)
 } else := _non_empty(array.concat(
 	[object.get(_bases[id], "assumption", "") | some id in sort(_near_miss)],
 	[_pack_assumption(_pack_key)],

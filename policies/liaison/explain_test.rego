@@ -80,6 +80,16 @@ test_prohibition_and_claimed_basis_stages if {
 	y.assumptions[0] == data.liaison.jurisdictions.nl.bases["nl.zvh.casusoverleg"].assumption
 }
 
+# A claimed basis the pack does not have is refused on the pack's
+# completeness: the pack's own assumption (a pack read from secondary
+# sources may lack a basis that exists), as at stage no_basis.
+test_an_unknown_claimed_basis_rests_on_the_packs_completeness if {
+	x := explain(object.union(request, {"claimed_legal_basis": "nl.wpg.nonexistent"}))
+	x.stage == "claimed_basis"
+	x.decision.reasons[0].code == "UNKNOWN_LEGAL_BASIS"
+	x.assumptions == [data.liaison.jurisdictions.nl.assumption]
+}
+
 test_a_tree_without_packs_is_explained if {
 	x := data.liaison.explain with input as request with data.liaison.jurisdictions as {}
 	x.stage == "validation"
