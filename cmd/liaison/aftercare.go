@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -201,7 +200,7 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	kind := fs.String("kind", "", "only notices of this `kind`: correction, withdrawal or expiry")
 	olderThan := fs.Duration("older-than", 0, "only notices sent at least this `long` ago (e.g. 168h: open for a week)")
 	forwardPending := fs.Bool("forward-pending", false, "only notices acknowledged here whose acknowledgement the gateway they came from (a peer that did not answer) has not taken yet")
-	limit := fs.Int("limit", 100, "at most this many `notices` (up to 1000)")
+	limit := fs.Int("limit", 100, "at most this many `notices` (1 to 1000)")
 	start := fs.Int64("start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
 	asJSON := fs.Bool("json", false, "print the notices as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -213,11 +212,18 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	}
 	req := &liaisonv1.ListObligationNoticesRequest{IncludeAcknowledged: *all, Recipient: *recipient, Limit: lim, ForwardPendingOnly: *forwardPending, Start: *start}
 	if *kind != "" {
+		// The kind in the one spelling -h names (and the list prints):
+		// "Correction" or "CORRECTION" is not another name for it.
 		k, ok := liaisonv1.ObligationKind_value["OBLIGATION_KIND_"+strings.ToUpper(*kind)]
-		if !ok || k == 0 {
+		if !ok || k == 0 || *kind != strings.ToLower(*kind) {
 			return fmt.Errorf("audit corrections: -kind %q: want correction, withdrawal or expiry", *kind)
 		}
 		req.Kind = liaisonv1.ObligationKind(k)
+	}
+	// A negative duration is no age: it was dropped, and every notice
+	// listed as if the flag had not been given.
+	if *olderThan < 0 {
+		return fmt.Errorf("audit corrections: -older-than %v: want a duration of 0 or more, e.g. 168h", *olderThan)
 	}
 	if *olderThan > 0 {
 		req.SentBefore = timestamppb.New(time.Now().Add(-*olderThan))
@@ -264,7 +270,7 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 		return err
 	}
 	// A full page may not be the last: say where the next one starts.
-	if ns := resp.GetNotices(); len(ns) == cmp.Or(int(lim), 100) {
+	if ns := resp.GetNotices(); len(ns) == int(lim) {
 		fmt.Fprintf(stdout, "A full page of %d notices: more may match; the next page is -start %d\n", len(ns), ns[len(ns)-1].GetAuditIndex()+1)
 	}
 	return nil

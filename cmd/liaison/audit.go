@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -137,8 +136,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "query":
 		conn.flags(fs)
 		var q liaisonv1.QueryRequest
-		from := fs.String("from", "", "entries at or after this `time` (RFC 3339 or YYYY-MM-DD)")
-		to := fs.String("to", "", "entries before this `time`")
+		from := fs.String("from", "", "entries at or after this `time` (RFC 3339, or YYYY-MM-DD for midnight UTC)")
+		to := fs.String("to", "", "entries before this `time` (as -from)")
 		fs.StringVar(&q.Agency, "agency", "", "requester, holder or recipient agency `id`")
 		fs.StringVar(&q.Officer, "officer", "", "officer `id`")
 		fs.StringVar(&q.SubjectId, "subject", "", "the subject's `identifier` (the gateway looks up its audit pseudonym)")
@@ -148,7 +147,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.StringVar(&q.RecordType, "record-type", "", "record `type`: "+strings.Join(vocab["record_type"], ", "))
 		fs.StringVar(&q.Action, "action", "", "`action`: "+strings.Join(vocab["action"], ", "))
 		fs.Int64Var(&q.Start, "start", 0, "only entries with an `index` at or after this one: to read the next page, the one the command names after a full page")
-		limit := fs.Int("limit", 100, "at most this many `entries` (up to 1000)")
+		limit := fs.Int("limit", 100, "at most this many `entries` (1 to 1000)")
 		asJSON := fs.Bool("json", false, "print each entry's canonical JSON, one a line")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -161,10 +160,10 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 		var err error
-		if q.From, err = parseTimeFlag(*from); err != nil {
+		if q.From, err = parseTimeFlag("audit query", "-from", *from); err != nil {
 			return err
 		}
-		if q.To, err = parseTimeFlag(*to); err != nil {
+		if q.To, err = parseTimeFlag("audit query", "-to", *to); err != nil {
 			return err
 		}
 		if q.Limit, err = limitFlag("audit query", *limit); err != nil {
@@ -184,7 +183,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		// A full page may not be the last: say where the next one starts
 		// (on stderr, so that -json output stays one entry a line).
-		if es := resp.GetEntries(); len(es) > 0 && len(es) == cmp.Or(*limit, 100) {
+		if es := resp.GetEntries(); len(es) > 0 && len(es) == int(q.Limit) {
 			fmt.Fprintf(stderr, "A full page of %d entries: more may match; the next page is -start %d\n", len(es), es[len(es)-1].GetIndex()+1)
 		}
 		return nil
@@ -320,15 +319,20 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // limitFlag reads a -limit flag for a list call, whose limit field is an
 // int32 from 0 to 1000: a larger value is refused here rather than
-// wrapped (4294967396 would ask for 100).
+// wrapped (4294967396 would ask for 100). 0, which the call reads as
+// 100, is refused too: the flag's default is 100 already, and "at most 0
+// entries" that listed 100 would not be what -h says.
 func limitFlag(cmd string, n int) (int32, error) {
-	if n < 0 || n > 1000 {
-		return 0, fmt.Errorf("%s: -limit %d: want 0 to 1000", cmd, n)
+	if n < 1 || n > 1000 {
+		return 0, fmt.Errorf("%s: -limit %d: want 1 to 1000", cmd, n)
 	}
 	return int32(n), nil
 }
 
-func parseTimeFlag(s string) (*timestamppb.Timestamp, error) {
+// parseTimeFlag reads the time a flag bounds a list by: RFC 3339, or a
+// date alone for its midnight UTC. One that is neither is an error naming
+// the flag.
+func parseTimeFlag(cmd, flag, s string) (*timestamppb.Timestamp, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -337,7 +341,7 @@ func parseTimeFlag(s string) (*timestamppb.Timestamp, error) {
 			return timestamppb.New(t), nil
 		}
 	}
-	return nil, fmt.Errorf("audit: time %q: want RFC 3339 or YYYY-MM-DD", s)
+	return nil, fmt.Errorf("%s: %s %q: want a time in RFC 3339 or a date, YYYY-MM-DD", cmd, flag, s)
 }
 
 func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) error {

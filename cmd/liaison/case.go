@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -373,7 +372,7 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&req.Recipient, "recipient", "", "only notices to this `agency`")
 	fs.StringVar(&req.Sender, "sender", "", "only notices from this `agency`")
 	fs.BoolVar(&req.ForwardPendingOnly, "forward-pending", false, "only notices acknowledged here whose acknowledgement the sender's gateway (a peer that did not answer) has not taken yet")
-	limit := fs.Int("limit", 100, "at most this many `notices` (up to 1000)")
+	limit := fs.Int("limit", 100, "at most this many `notices` (1 to 1000)")
 	fs.Int64Var(&req.Start, "start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
 	asJSON := fs.Bool("json", false, "print each notice as JSON, one a line")
 	if err := fs.Parse(args); err != nil {
@@ -420,7 +419,7 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	fmt.Fprintf(stdout, "%d notices\n", len(r.GetNotices()))
 	// A full page may not be the last: say where the next one starts.
-	if ns := r.GetNotices(); len(ns) == cmp.Or(int(req.Limit), 100) {
+	if ns := r.GetNotices(); len(ns) == int(req.Limit) {
 		fmt.Fprintf(stdout, "A full page of %d notices: more may match; the next page is -start %d\n", len(ns), ns[len(ns)-1].GetAuditIndex()+1)
 	}
 	return nil
