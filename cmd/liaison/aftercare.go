@@ -194,7 +194,7 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // auditCorrections lists the obligation notices not yet acknowledged (or
 // all of them).
-func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, args []string, stdout io.Writer) error {
+func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	all := fs.Bool("all", false, "also list closed notices: acknowledged, or superseded by a later notice before they were acknowledged")
 	recipient := fs.String("recipient", "", "only notices to this recipient agency `id`")
 	kind := fs.String("kind", "", "only notices of this `kind`: correction, withdrawal or expiry")
@@ -237,7 +237,15 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	if err != nil {
 		return fmt.Errorf("audit corrections: %v", err)
 	}
+	// A full page may not be the last: say where the next one starts (on
+	// standard error with -json, as audit query does, so that standard
+	// output stays the JSON).
+	var nextPage string
+	if ns := resp.GetNotices(); len(ns) == int(lim) {
+		nextPage = fmt.Sprintf("A full page of %d notices: more may match; the next page is -start %d\n", len(ns), ns[len(ns)-1].GetAuditIndex()+1)
+	}
 	if *asJSON {
+		fmt.Fprint(stderr, nextPage)
 		return printJSON(stdout, resp)
 	}
 	if len(resp.GetNotices()) == 0 {
@@ -269,10 +277,7 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	// A full page may not be the last: say where the next one starts.
-	if ns := resp.GetNotices(); len(ns) == int(lim) {
-		fmt.Fprintf(stdout, "A full page of %d notices: more may match; the next page is -start %d\n", len(ns), ns[len(ns)-1].GetAuditIndex()+1)
-	}
+	fmt.Fprint(stdout, nextPage)
 	return nil
 }
 

@@ -90,6 +90,14 @@ func TestCorrectWithdrawAndAuditCorrections(t *testing.T) {
 	if err != nil || strings.Count(out, `"auditIndex"`) != 1 {
 		t.Errorf("audit corrections -kind withdrawal -json: %v\n%s", err, out)
 	}
+	// A full page names the next, with -json too (as audit query -json
+	// does, on standard error).
+	for _, asJSON := range []string{"-json=false", "-json"} {
+		out, err = s.audit(t, "corrections", "-all", "-limit", "1", asJSON)
+		if err != nil || strings.Count(out, "dk-police-aarhus") != 1 || !strings.Contains(out, "the next page is -start ") {
+			t.Errorf("audit corrections -all -limit 1 %s: %v\n%s\nwant one notice and the next page named", asJSON, err, out)
+		}
+	}
 	out, err = s.audit(t, "report", "-subject", "SYN-DK-0001")
 	if err != nil || !strings.Contains(out, "on the person's behalf") || !strings.Contains(out, "a correction of the release notice") ||
 		!strings.Contains(out, "withdrawn (it was erased at the source), to be erased") {

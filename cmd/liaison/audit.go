@@ -308,7 +308,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return export(ctx, liaisonv1.NewAuditClient(c), v, policy, k, *out, stdout, stderr)
 	case "corrections":
 		conn.flags(fs)
-		return auditCorrections(ctx, &conn, fs, args[1:], stdout)
+		return auditCorrections(ctx, &conn, fs, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, auditUsage)
 		return nil

@@ -391,12 +391,20 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return fmt.Errorf("audit notices: %v", err)
 	}
+	// A full page may not be the last: say where the next one starts (on
+	// standard error with -json, as audit query does, so that standard
+	// output stays one notice a line).
+	var nextPage string
+	if ns := r.GetNotices(); len(ns) == int(req.Limit) {
+		nextPage = fmt.Sprintf("A full page of %d notices: more may match; the next page is -start %d\n", len(ns), ns[len(ns)-1].GetAuditIndex()+1)
+	}
 	if *asJSON {
 		for _, n := range r.GetNotices() {
 			if err := printJSON(stdout, n); err != nil {
 				return err
 			}
 		}
+		fmt.Fprint(stderr, nextPage)
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -418,10 +426,7 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	fmt.Fprintf(stdout, "%d notices\n", len(r.GetNotices()))
-	// A full page may not be the last: say where the next one starts.
-	if ns := r.GetNotices(); len(ns) == int(req.Limit) {
-		fmt.Fprintf(stdout, "A full page of %d notices: more may match; the next page is -start %d\n", len(ns), ns[len(ns)-1].GetAuditIndex()+1)
-	}
+	fmt.Fprint(stdout, nextPage)
 	return nil
 }
 

@@ -138,6 +138,12 @@ func TestCaseCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "0 notices") || strings.Contains(out, "next page") {
 		t.Errorf("audit notices -start %s (after the only notice) = %v\n%s", strings.TrimSpace(next), err, out)
 	}
+	// With -json too, as audit query -json does: on standard error, so
+	// that standard output stays one notice a line.
+	out, err = auditor("audit", "notices", "-limit", "1", "-json")
+	if _, jnext, found := strings.Cut(out, "the next page is -start "); err != nil || !found || strings.TrimSpace(jnext) != strings.TrimSpace(next) {
+		t.Errorf("audit notices -limit 1 -json = %v\n%s\nwant it to name the next page, -start %s", err, out, strings.TrimSpace(next))
+	}
 }
 
 // TestCaseImportCommand moves the registry file's case into a running
