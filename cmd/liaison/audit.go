@@ -70,17 +70,21 @@ func (a *auditConn) flags(fs *flag.FlagSet) {
 	fs.StringVar(&a.key, "key", "", "its private key `file` (PEM)")
 	fs.StringVar(&a.ca, "ca", "", "CA `file` the gateway's certificate chains to")
 	fs.StringVar(&a.token, "token", "", "officer `token` (or -token-file, or $LIAISON_TOKEN): the auditor role for the log, legal_officer or auditor for the policy")
-	fs.StringVar(&a.tokenFile, "token-file", "", "`file` holding the officer token")
+	fs.StringVar(&a.tokenFile, "token-file", "", "`file` holding the officer token (one that cannot be read or is empty is an error, never skipped for $LIAISON_TOKEN)")
 }
 
 func (a *auditConn) dial() (*grpc.ClientConn, error) {
 	tok := a.token
 	if tok == "" && a.tokenFile != "" {
-		b, err := os.ReadFile(a.tokenFile)
+		// A file that cannot be read or holds nothing is an error, as for
+		// liaison console: it was taken for no file, and the call made
+		// with $LIAISON_TOKEN, another officer's token perhaps, whom the
+		// gateway's entry of the call then named.
+		t, err := fileToken(a.tokenFile).read()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("-token-file: %v", err)
 		}
-		tok = strings.TrimSpace(string(b))
+		tok = t
 	}
 	if tok == "" {
 		tok = os.Getenv("LIAISON_TOKEN")

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -46,6 +48,36 @@ func TestAuditListFlagsOneSpelling(t *testing.T) {
 		err := runAudit(t.Context(), append(args, "-gateway", "127.0.0.1:1"), &stdout, &stderr)
 		if err == nil || !strings.Contains(err.Error(), "-cert, -key, -ca and a token are required") {
 			t.Errorf("liaison audit %s: %v, want the flags taken (and a missing certificate)", strings.Join(args, " "), err)
+		}
+	}
+}
+
+// TestTokenFileIsNeverSkipped: a -token-file that cannot be read or holds
+// nothing is an error naming the flag, as it is for liaison console: the
+// command took an empty file for no file and called with $LIAISON_TOKEN,
+// another officer's token perhaps, whom the gateway's entry of the call
+// then named.
+func TestTokenFileIsNeverSkipped(t *testing.T) {
+	t.Setenv("LIAISON_TOKEN", "someone.elses.token")
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "token")
+	if err := os.WriteFile(empty, []byte(" \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{empty, filepath.Join(dir, "missing")} {
+		for _, args := range [][]string{
+			{"audit", "query"},
+			{"audit", "notices"},
+			{"case", "show", "-id", "NL-ZVH-RTM-0042"},
+		} {
+			var stdout, stderr bytes.Buffer
+			err := run(t.Context(), append(args, "-gateway", "127.0.0.1:1", "-cert", "c.pem", "-key", "c.key", "-ca", "ca.pem", "-token-file", file), &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), "-token-file") {
+				t.Errorf("liaison %s -token-file %s: %v, want an error naming -token-file", strings.Join(args, " "), filepath.Base(file), err)
+			}
+			if err != nil && strings.Contains(err.Error(), "someone.elses.token") {
+				t.Errorf("liaison %s: the error shows the token: %v", strings.Join(args, " "), err)
+			}
 		}
 	}
 }

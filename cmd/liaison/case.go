@@ -92,7 +92,7 @@ func (a *auditConn) officerFlags(fs *flag.FlagSet) {
 	fs.StringVar(&a.key, "key", "", "its private key `file` (PEM)")
 	fs.StringVar(&a.ca, "ca", "", "CA `file` the gateway's certificate chains to")
 	fs.StringVar(&a.token, "token", "", "your officer `token` (or -token-file, or $LIAISON_TOKEN)")
-	fs.StringVar(&a.tokenFile, "token-file", "", "`file` holding the officer token")
+	fs.StringVar(&a.tokenFile, "token-file", "", "`file` holding the officer token (one that cannot be read or is empty is an error, never skipped for $LIAISON_TOKEN)")
 }
 
 func runCase(ctx context.Context, args []string, stdout, stderr io.Writer) error {

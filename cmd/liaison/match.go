@@ -38,7 +38,7 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&conn.key, "key", "", "its private key `file` (PEM)")
 	fs.StringVar(&conn.ca, "ca", "", "CA `file` the gateway's certificate chains to")
 	fs.StringVar(&conn.token, "token", "", "the officer's `token` (or -token-file, or $LIAISON_TOKEN)")
-	fs.StringVar(&conn.tokenFile, "token-file", "", "`file` holding the officer token")
+	fs.StringVar(&conn.tokenFile, "token-file", "", "`file` holding the officer token (one that cannot be read or is empty is an error, never skipped for $LIAISON_TOKEN)")
 	vocab := gateway.QueryFilterValues()
 	subject := fs.String("subject", "", "the subject's `identifier`, as the holders know it")
 	var types, holders multiFlag
