@@ -200,8 +200,8 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	kind := fs.String("kind", "", "only notices of this `kind`: correction, withdrawal or expiry")
 	olderThan := fs.Duration("older-than", 0, "only notices sent at least this `long` ago (e.g. 168h: open for a week)")
 	forwardPending := fs.Bool("forward-pending", false, "only notices acknowledged here whose acknowledgement the gateway they came from (a peer that did not answer) has not taken yet")
-	limit := fs.Int("limit", 100, "at most this many `notices` (1 to 1000)")
-	start := fs.Int64("start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
+	limit := decimalFlag(fs, "limit", 100, "at most this many `notices` (1 to 1000)")
+	start := decimalFlag[int64](fs, "start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
 	asJSON := fs.Bool("json", false, "print the notices as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -150,8 +150,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.StringVar(&q.Outcome, "outcome", "", "`outcome`: "+strings.Join(vocab["outcome"], ", "))
 		fs.StringVar(&q.RecordType, "record-type", "", "record `type`: "+strings.Join(vocab["record_type"], ", "))
 		fs.StringVar(&q.Action, "action", "", "`action`: "+strings.Join(vocab["action"], ", "))
-		fs.Int64Var(&q.Start, "start", 0, "only entries with an `index` at or after this one: to read the next page, the one the command names after a full page")
-		limit := fs.Int("limit", 100, "at most this many `entries` (1 to 1000)")
+		decimalVar(fs, &q.Start, "start", 0, "only entries with an `index` at or after this one: to read the next page, the one the command names after a full page")
+		limit := decimalFlag(fs, "limit", 100, "at most this many `entries` (1 to 1000)")
 		asJSON := fs.Bool("json", false, "print each entry's canonical JSON, one a line")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -197,7 +197,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		state := fs.String("state", "liaison-audit.trusted", "`file` keeping the last checkpoint you trusted")
 		var entries multiFlag
 		fs.Var(&entries, "entry", "check the inclusion of this entry `index` (repeatable)")
-		sample := fs.Int("sample", 16, "check the inclusion of this many distinct random `entries` (all of them on a smaller log; not negative)")
+		sample := decimalFlag(fs, "sample", 16, "check the inclusion of this many distinct random `entries` (all of them on a smaller log; not negative)")
 		full := fs.Bool("full", false, "download every entry and recompute the tree; the gateway also checks its query index against every entry")
 		export := fs.String("export", "", "verify an export `folder` offline instead of a gateway (every entry; not with -entry, -sample, -full or the flags that reach a gateway)")
 		var wp witnessPolicyFlags
@@ -247,7 +247,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "prove":
 		conn.flags(fs)
 		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key`, or @file")
-		index := fs.Int64("index", -1, "the entry's `index` (required; audit query lists it)")
+		index := decimalFlag[int64](fs, "index", -1, "the entry's `index` (required; audit query lists it)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -511,6 +511,43 @@ func verifyFailed(err error) error {
 		return fmt.Errorf("audit verify: %v", err)
 	}
 	return fmt.Errorf("audit verify: FAILED: %v", err)
+}
+
+// A decimal is an integer flag (an entry index, a page's start or size,
+// a sample, a quorum) taken in decimal and in its one spelling: the flag
+// package's own integer flags read "010" as 8, "0x10" as 16 and "1_000"
+// as 1000, so that audit prove -index 042 proved entry 34, and
+// query -start 0100 read from entry 64.
+type decimal[T int | int64] struct{ p *T }
+
+func (d decimal[T]) String() string {
+	if d.p == nil {
+		return "0"
+	}
+	return strconv.FormatInt(int64(*d.p), 10)
+}
+
+func (d decimal[T]) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != s || int64(T(n)) != n {
+		return errors.New("want an integer in decimal, with no '+', leading zero or '_'")
+	}
+	*d.p = T(n)
+	return nil
+}
+
+// decimalVar defines a [decimal] flag with a default, stored in p.
+func decimalVar[T int | int64](fs *flag.FlagSet, p *T, name string, value T, usage string) {
+	*p = value
+	fs.Var(decimal[T]{p}, name, usage)
+}
+
+// decimalFlag defines a [decimal] flag with a default, and returns where
+// it is stored.
+func decimalFlag[T int | int64](fs *flag.FlagSet, name string, value T, usage string) *T {
+	p := new(T)
+	decimalVar(fs, p, name, value, usage)
+	return p
 }
 
 // entryIndexes reads -entry flags: each an index in decimal, 0 or more,

@@ -20,7 +20,7 @@ type witnessPolicyFlags struct {
 
 func (w *witnessPolicyFlags) flags(fs *flag.FlagSet) {
 	fs.Var(&w.keys, "witness-key", "a witness's cosignature verifier `key` (name+hash+base64), or @file; the checkpoint must be cosigned by -witness-quorum of them (repeatable)")
-	fs.IntVar(&w.quorum, "witness-quorum", 0, "how many of the -witness-key witnesses must have cosigned the checkpoint (`k` of n; 0 means all of them)")
+	decimalVar(fs, &w.quorum, "witness-quorum", 0, "how many of the -witness-key witnesses must have cosigned the checkpoint (`k` of n; 0 means all of them)")
 }
 
 // policy returns the witness policy, or nil if no witness key was given.

@@ -81,3 +81,48 @@ func TestTokenFileIsNeverSkipped(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditNumberFlagsOneSpelling: the auditors' integer flags take a
+// number in decimal and nothing else, as -entry does: the flag package
+// read "042" as 34 (octal), "0x10" as 16 and "1_000" as 1000, so that
+// audit prove -index 042 proved and printed entry 34, and query -start
+// 0100 read the page from entry 64.
+func TestAuditNumberFlagsOneSpelling(t *testing.T) {
+	for _, c := range []struct {
+		cmd, flag string
+		extra     []string
+	}{
+		{"prove", "-index", []string{"-verifier-key", "x"}},
+		{"query", "-start", nil},
+		{"query", "-limit", nil},
+		{"notices", "-start", nil},
+		{"notices", "-limit", nil},
+		{"corrections", "-start", nil},
+		{"corrections", "-limit", nil},
+		{"verify", "-sample", nil},
+		{"verify", "-witness-quorum", nil},
+		{"export", "-witness-quorum", []string{"-out", "x", "-verifier-key", "x"}},
+	} {
+		for _, v := range []string{"042", "0x10", "1_000", "+5", "0b1", "-0", "4 2"} {
+			var stdout, stderr bytes.Buffer
+			args := append(append([]string{c.cmd, c.flag, v}, c.extra...), "-gateway", "127.0.0.1:1")
+			err := runAudit(t.Context(), args, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), "flag "+c.flag+":") {
+				t.Errorf("liaison audit %s %s %q: %v, want a refusal of %s", c.cmd, c.flag, v, err, c.flag)
+			}
+		}
+	}
+	// In decimal, it is taken (the command goes on, and fails further on).
+	for _, args := range [][]string{
+		{"prove", "-index", "42", "-verifier-key", "x"},
+		{"query", "-start", "100", "-limit", "7"},
+		{"corrections", "-start", "0", "-limit", "1000"},
+		{"notices", "-start", "4201"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := runAudit(t.Context(), append(args, "-gateway", "127.0.0.1:1"), &stdout, &stderr)
+		if err == nil || strings.Contains(err.Error(), "invalid value") {
+			t.Errorf("liaison audit %s: %v, want the flags taken", strings.Join(args, " "), err)
+		}
+	}
+}

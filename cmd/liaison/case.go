@@ -372,8 +372,8 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&req.Recipient, "recipient", "", "only notices to this `agency`")
 	fs.StringVar(&req.Sender, "sender", "", "only notices from this `agency`")
 	fs.BoolVar(&req.ForwardPendingOnly, "forward-pending", false, "only notices acknowledged here whose acknowledgement the sender's gateway (a peer that did not answer) has not taken yet")
-	limit := fs.Int("limit", 100, "at most this many `notices` (1 to 1000)")
-	fs.Int64Var(&req.Start, "start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
+	limit := decimalFlag(fs, "limit", 100, "at most this many `notices` (1 to 1000)")
+	decimalVar(fs, &req.Start, "start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
 	asJSON := fs.Bool("json", false, "print each notice as JSON, one a line")
 	if err := fs.Parse(args); err != nil {
 		return err
