@@ -227,7 +227,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		v, err := loadVerifier(*vkey, *export)
+		v, err := loadVerifier(*vkey, *export, stderr)
 		if err != nil {
 			return err
 		}
@@ -254,7 +254,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *index < 0 {
 			return errors.New("audit prove: -index is required: the entry's index, 0 or more, as audit query lists it")
 		}
-		v, err := loadVerifier(*vkey, "")
+		v, err := loadVerifier(*vkey, "", stderr)
 		if err != nil {
 			return err
 		}
@@ -292,7 +292,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *out == "" || *vkey == "" {
 			return errors.New("audit export: -out and -verifier-key are required")
 		}
-		v, err := loadVerifier(*vkey, "")
+		v, err := loadVerifier(*vkey, "", stderr)
 		if err != nil {
 			return err
 		}
@@ -441,8 +441,9 @@ func keyText(flag, s string) (string, error) {
 
 // loadVerifier returns the note verifier to trust. With an export and no
 // key it falls back to the export's own verifier.key, which proves only
-// that the export is self-consistent; it says so.
-func loadVerifier(vkey, exportDir string) (note.Verifier, error) {
+// that the export is self-consistent; it says so, on the command's
+// standard error (not the process's, which a caller of run may not read).
+func loadVerifier(vkey, exportDir string, stderr io.Writer) (note.Verifier, error) {
 	k, err := keyText("-verifier-key", vkey)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %v", err)
@@ -453,7 +454,7 @@ func loadVerifier(vkey, exportDir string) (note.Verifier, error) {
 			return nil, err
 		}
 		k = strings.TrimSpace(string(b))
-		fmt.Fprintln(os.Stderr, "warning: no -verifier-key given; using the export's own verifier.key, which proves only that the export is self-consistent")
+		fmt.Fprintln(stderr, "warning: no -verifier-key given; using the export's own verifier.key, which proves only that the export is self-consistent")
 	}
 	if k == "" {
 		return nil, errors.New("audit: -verifier-key is required: the operator gives it to you out of band")

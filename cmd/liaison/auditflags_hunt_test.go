@@ -6,6 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
 )
 
 // TestAuditListFlagsOneSpelling: the flags of the auditors' list
@@ -124,5 +129,38 @@ func TestAuditNumberFlagsOneSpelling(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "invalid value") {
 			t.Errorf("liaison audit %s: %v, want the flags taken", strings.Join(args, " "), err)
 		}
+	}
+}
+
+// TestVerifyExportWarnsOnItsStderr: audit verify -export without
+// -verifier-key says that it used the export's own key, on the command's
+// standard error: it was written to the process's, which a caller of run
+// (a test, a tool embedding the command) does not read, so that the
+// verification looked like one against a key given out of band.
+func TestVerifyExportWarnsOnItsStderr(t *testing.T) {
+	dir := t.TempDir()
+	skey, vkey, err := note.GenerateKey(nil, "log.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	leaf := []byte(`{"index":0}`)
+	h := tlog.RecordHash(leaf)
+	signed, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "log.test", Size: 1, Hash: h}.String()}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"entries.jsonl": append(leaf, '\n'), "checkpoint": signed, "verifier.key": []byte(vkey + "\n")} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	err = runAudit(t.Context(), []string{"verify", "-export", dir, "-state", filepath.Join(dir, "trusted")}, &stdout, &stderr)
+	if err != nil || !strings.Contains(stdout.String(), "OK: 1 entries verify") {
+		t.Fatalf("audit verify -export: %v\n%s%s", err, &stdout, &stderr)
+	}
+	if !strings.Contains(stderr.String(), "warning: no -verifier-key given") {
+		t.Errorf("audit verify -export without -verifier-key: its standard error says nothing of the key used:\n%s", &stderr)
 	}
 }

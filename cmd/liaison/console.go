@@ -80,7 +80,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if *vkey == "" {
 		return errors.New("console: -verifier-key is required: the operator gives it to you out of band")
 	}
-	v, err := loadVerifier(*vkey, "")
+	v, err := loadVerifier(*vkey, "", stderr)
 	if err != nil {
 		return err
 	}
