@@ -246,7 +246,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return verifyOnline(ctx, liaisonv1.NewAuditClient(c), v, policy, *state, idx, *sample, *full, stdout, stderr)
 	case "prove":
 		conn.flags(fs)
-		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key`, or @file")
+		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key`, or @file (required; from the operator out of band)")
 		index := decimalFlag[int64](fs, "index", -1, "the entry's `index` (required; audit query lists it)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -266,7 +266,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return prove(ctx, liaisonv1.NewAuditClient(c), v, *index, stdout)
 	case "report":
 		conn.flags(fs)
-		subject := fs.String("subject", "", "the data subject's `identifier` in the agencies' records")
+		subject := fs.String("subject", "", "the data subject's `identifier` in the agencies' records (required)")
 		officers := fs.Bool("with-officers", false, "name the officers who acted (withheld by default, CJEU C-579/21)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err

@@ -164,3 +164,33 @@ func TestVerifyExportWarnsOnItsStderr(t *testing.T) {
 		t.Errorf("audit verify -export without -verifier-key: its standard error says nothing of the key used:\n%s", &stderr)
 	}
 }
+
+// TestRequiredAuditFlagsSayRequired: a flag without which an audit
+// command stops ("-subject is required") says so in its -h text, as
+// export's -out and -verifier-key and prove's -index do: report's
+// -subject and prove's -verifier-key did not.
+func TestRequiredAuditFlagsSayRequired(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"report"}, "subject"},
+		{[]string{"prove", "-index", "1"}, "verifier-key"},
+		{[]string{"prove"}, "index"},
+		{[]string{"export", "-verifier-key", "x"}, "out"},
+		{[]string{"export", "-out", "x"}, "verifier-key"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := runAudit(t.Context(), append(c.args, "-gateway", "127.0.0.1:1"), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "-"+c.flag) || !strings.Contains(err.Error(), "required") {
+			t.Errorf("liaison audit %s without -%s: %v, want it required", strings.Join(c.args, " "), c.flag, err)
+		}
+		stderr.Reset()
+		runAudit(t.Context(), []string{c.args[0], "-h"}, &stdout, &stderr)
+		_, usage, _ := strings.Cut(stderr.String(), "\n  -"+c.flag+" ")
+		usage, _, _ = strings.Cut(usage, "\n  -")
+		if !strings.Contains(usage, "required") {
+			t.Errorf("liaison audit %s -h: -%s does not say it is required:%s", c.args[0], c.flag, usage)
+		}
+	}
+}
