@@ -1090,7 +1090,7 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 			return nil, s.readRefused(ctx, c, opListObligationNotices, invalid("kind", "is not a notice kind"))
 		}
 	}
-	if f.SentBefore, err = filterTime("sent_before", req.GetSentBefore()); err != nil {
+	if f.SentBefore, err = filterBefore("sent_before", req.GetSentBefore()); err != nil {
 		return nil, s.readRefused(ctx, c, opListObligationNotices, err)
 	}
 	detail := map[string]string{}

@@ -70,7 +70,7 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 	if f.From, err = filterTime("from", req.GetFrom()); err != nil {
 		return nil, s.readRefused(ctx, c, "query", err)
 	}
-	if f.To, err = filterTime("to", req.GetTo()); err != nil {
+	if f.To, err = filterBefore("to", req.GetTo()); err != nil {
 		return nil, s.readRefused(ctx, c, "query", err)
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
@@ -144,6 +144,19 @@ func filterTime(field string, ts *timestamppb.Timestamp) (time.Time, error) {
 		return time.Time{}, invalid(field, "must be a valid timestamp: from 0001-01-01 to 9999-12-31, nanos from 0 to 999999999")
 	}
 	return ts.AsTime(), nil
+}
+
+// filterBefore reads a time a filter selects what came before, as
+// filterTime does. The first instant a Timestamp allows,
+// 0001-01-01T00:00:00Z, is refused: nothing is before it, and as the
+// zero time it would read as no bound at all, so that the filter meant
+// to select nothing selected everything.
+func filterBefore(field string, ts *timestamppb.Timestamp) (time.Time, error) {
+	t, err := filterTime(field, ts)
+	if err == nil && ts != nil && t.IsZero() {
+		return t, invalid(field, "must be after 0001-01-01T00:00:00Z: nothing is before it")
+	}
+	return t, err
 }
 
 // exchangeActions are the actions of the policy contract (policies.Input).

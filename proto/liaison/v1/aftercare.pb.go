@@ -1028,7 +1028,8 @@ type ListObligationNoticesRequest struct {
 	Kind ObligationKind `protobuf:"varint,3,opt,name=kind,proto3,enum=liaison.v1.ObligationKind" json:"kind,omitempty"`
 	// Only notices sent before this time (e.g. a week ago: the overdue ones).
 	// A timestamp google.protobuf.Timestamp does not allow is refused with
-	// INVALID_ARGUMENT naming sent_before.
+	// INVALID_ARGUMENT naming sent_before, and so is 0001-01-01T00:00:00Z,
+	// before which nothing was sent.
 	SentBefore *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=sent_before,json=sentBefore,proto3" json:"sent_before,omitempty"`
 	// At most this many; 0 means 100, the maximum is 1000. A full page may
 	// not be the last: read on with start.

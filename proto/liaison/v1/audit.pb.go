@@ -32,7 +32,8 @@ type QueryRequest struct {
 	// 9999) is refused.
 	From *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
 	// Entries before this time; after from, if both are set. Checked as
-	// from is.
+	// from is; 0001-01-01T00:00:00Z, before which nothing is, is refused
+	// too.
 	To *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
 	// Requester, holder or recipient agency id, in lower case as the
 	// registry spells it.
