@@ -55,7 +55,16 @@ func main() {
 	key := flag.String("key", "", "the log's verifier key (name+hash+base64key), from the operator")
 	var witnesses keys
 	flag.Var(&witnesses, "witness", "a witness's cosignature verifier key (repeatable)")
-	quorum := flag.Int("quorum", 0, "how many of the -witness keys must have cosigned (0: all)")
+	quorum := new(int)
+	// In decimal only, as audit verify takes it: flag.Int reads 010 as 8.
+	flag.Func("quorum", "how many of the -witness keys must have cosigned (0: all)", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || strconv.Itoa(n) != s {
+			return errors.New("want an integer in decimal, with no '+', leading zero or '_'")
+		}
+		*quorum = n
+		return nil
+	})
 	flag.Parse()
 	if *key == "" || flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: auditor -key VERIFIER_KEY [-witness KEY ... -quorum K] EXPORT_DIR")

@@ -5,6 +5,8 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,6 +41,24 @@ func TestProgramIsAsSmallAsTheREADMESays(t *testing.T) {
 	for _, im := range f.Imports {
 		if p, _ := strconv.Unquote(im.Path.Value); strings.HasPrefix(p, "github.com/liaison-gateway/") {
 			t.Errorf("main.go imports %s; the README says it imports nothing of Liaison", p)
+		}
+	}
+}
+
+// TestQuorumInDecimal: -quorum is taken in decimal only, as audit verify's
+// -witness-quorum is: flag.Int read 010 as 8 and 0x2 as 2.
+func TestQuorumInDecimal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the program; run without -short")
+	}
+	bin := filepath.Join(t.TempDir(), "auditor")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, q := range []string{"010", "0x2", "1_0", "+1"} {
+		out, err := exec.Command(bin, "-key", "log.test+01234567+AQ==", "-quorum", q, t.TempDir()).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "-quorum") || !strings.Contains(string(out), "decimal") {
+			t.Errorf("auditor -quorum %s: %v\n%s\nwant it refused as not in decimal", q, err, out)
 		}
 	}
 }
