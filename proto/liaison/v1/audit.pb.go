@@ -46,7 +46,9 @@ type QueryRequest struct {
 	// The subject's identifier: the gateway computes its audit pseudonym.
 	SubjectId string `protobuf:"bytes,5,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	// Legal basis id, spelt as the policies spell it (lower-case parts
-	// joined by '.', at most 128 characters).
+	// joined by '.', at most 128 characters). It matches an entry's legal
+	// basis (the one the policy found) or, in an entry that has none, such
+	// as a refusal, the basis the requester claimed.
 	LegalBasis string `protobuf:"bytes,6,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
 	// Outcome: disclose, pseudonymise, hit_only, deny, refused, failed,
 	// not_found, ok or pending. Any other value is refused with
