@@ -198,7 +198,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		var entries multiFlag
 		fs.Var(&entries, "entry", "check the inclusion of this entry `index` (repeatable)")
 		sample := decimalFlag(fs, "sample", 16, "check the inclusion of this many distinct random `entries` (all of them on a smaller log; not negative)")
-		full := fs.Bool("full", false, "download every entry and recompute the tree; the gateway also checks its query index against every entry")
+		full := fs.Bool("full", false, "download every entry and recompute the tree; the gateway also checks its query index against every entry (not with -entry or -sample)")
 		export := fs.String("export", "", "verify an export `folder` offline instead of a gateway (every entry; not with -entry, -sample, -full or the flags that reach a gateway)")
 		var wp witnessPolicyFlags
 		wp.flags(fs)
@@ -221,6 +221,21 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			})
 			if len(online) > 0 {
 				return fmt.Errorf("audit verify: -export verifies every entry of the export offline; %s ask a gateway and cannot be given with it", strings.Join(online, ", "))
+			}
+		}
+		if *full {
+			// -full checks every entry: an -entry or -sample would be
+			// ignored (an -entry beyond the log too, which is an error
+			// without -full), and the auditor who gave it would believe it
+			// had been applied.
+			var ignored []string
+			fs.Visit(func(f *flag.Flag) {
+				if f.Name == "entry" || f.Name == "sample" {
+					ignored = append(ignored, "-"+f.Name)
+				}
+			})
+			if len(ignored) > 0 {
+				return fmt.Errorf("audit verify: -full checks every entry; %s cannot be given with it", strings.Join(slices.Compact(ignored), ", "))
 			}
 		}
 		idx, err := entryIndexes(entries)

@@ -194,3 +194,21 @@ func TestRequiredAuditFlagsSayRequired(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyFullRefusesEntryAndSample: audit verify -full checks every
+// entry, so an -entry or -sample given with it is refused rather than
+// ignored, as with -export: -full -entry beyond the log said "OK", where
+// the same -entry without -full is an error.
+func TestVerifyFullRefusesEntryAndSample(t *testing.T) {
+	for _, args := range [][]string{
+		{"-full", "-entry", "99999999"},
+		{"-full", "-sample", "5"},
+		{"-entry", "3", "-full", "-entry", "4"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := runAudit(t.Context(), append(append([]string{"verify"}, args...), "-verifier-key", "x", "-gateway", "127.0.0.1:1"), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "-full checks every entry") {
+			t.Errorf("audit verify %s: %v, want the combination refused", strings.Join(args, " "), err)
+		}
+	}
+}
