@@ -81,14 +81,17 @@ func verify(dir, key, wantRecipient string) (*receipt, error) {
 		return nil, fmt.Errorf("receipt signature: %v", err)
 	}
 	// Each value in its one spelling: decimals without sign or leading
-	// zero, hashes in standard base64.
+	// zero, hashes in standard base64, the digest in lowercase hex.
 	lines := strings.Split(n.Text, "\n")
 	if len(lines) != 8 || lines[0] != "liaison receipt v1" {
 		return nil, errors.New("receipt: not a liaison receipt v1")
 	}
 	r := &receipt{origin: lines[1], recipient: lines[3], digest: lines[4]}
-	if r.origin == "" || r.recipient == "" || !strings.HasPrefix(r.digest, "sha256:") {
+	if r.origin == "" || r.recipient == "" || r.digest == "" {
 		return nil, errors.New("receipt: empty origin, recipient or digest")
+	}
+	if d, ok := strings.CutPrefix(r.digest, "sha256:"); !ok || len(d) != 64 || strings.Trim(d, "0123456789abcdef") != "" {
+		return nil, errors.New("receipt: digest not sha256: and 64 lowercase hex digits")
 	}
 	if r.index, err = decimal(lines[2]); err != nil {
 		return nil, fmt.Errorf("receipt: index: %v", err)

@@ -109,7 +109,8 @@ func TestVerify(t *testing.T) {
 // checkpoint as the gateway's own verifier does (audit.VerifyReceipt): a
 // number with a sign or a leading zero, a hash in a base64 spelling other
 // than the standard one, an empty recipient or a digest that is not
-// sha256:... is refused, though the gateway's key signed it.
+// sha256: and 64 lowercase hex digits is refused, though the gateway's
+// key signed it.
 func TestReceiptOneSpelling(t *testing.T) {
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
@@ -171,6 +172,9 @@ func TestReceiptOneSpelling(t *testing.T) {
 		{"leaf hash spare bits", strings.Replace(receipt, leaf, spare(leaf), 1), checkpoint},
 		{"empty recipient", strings.Replace(receipt, "dk-police-aarhus", "", 1), checkpoint},
 		{"digest without sha256:", strings.Replace(receipt, "sha256:", "md5:", 1), checkpoint},
+		{"digest in upper case", strings.Replace(receipt, strings.Repeat("ab", 32), strings.Repeat("AB", 32), 1), checkpoint},
+		{"digest cut short", strings.Replace(receipt, strings.Repeat("ab", 32), strings.Repeat("ab", 31), 1), checkpoint},
+		{"digest with no hash", strings.Replace(receipt, "sha256:"+strings.Repeat("ab", 32), "sha256:", 1), checkpoint},
 		{"root hash spare bits", receipt, strings.Replace(checkpoint, root, spare(root), 1)},
 		{"empty extension line", receipt, checkpoint + "\n"},
 	} {

@@ -210,7 +210,7 @@ func TestCheckpointRefusedAfterLiveRollback(t *testing.T) {
 	}
 	// Nor does a receipt get a checkpoint of the rewritten tree: the log's
 	// key would sign a fork of what it signed and recorded before.
-	if r, err := l.Receipt(ctx, 6, "dk-police-aarhus", "sha256:abc"); !errors.Is(err, audit.ErrFork) {
+	if r, err := l.Receipt(ctx, 6, "dk-police-aarhus", digestOf("abc")); !errors.Is(err, audit.ErrFork) {
 		var size int64
 		if r != nil {
 			size = r.Body.TreeSize

@@ -170,7 +170,7 @@ func TestClientDamagedTrustFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	receipt, err := l.Receipt(ctx, 1, "police-nl", "sha256:00")
+	receipt, err := l.Receipt(ctx, 1, "police-nl", digestOf("00"))
 	if err != nil {
 		t.Fatal(err)
 	}

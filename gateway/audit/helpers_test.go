@@ -2,6 +2,8 @@ package audit_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -14,6 +16,12 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 )
+
+// digestOf is the content digest of s in its one spelling.
+func digestOf(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
 
 // newKey returns a fresh checkpoint signer and its verifier.
 func newKey(t testing.TB, name string) (note.Signer, note.Verifier) {

@@ -58,10 +58,28 @@ func ParseReceipt(text string) (ReceiptBody, error) {
 		return bad("malformed leaf hash")
 	}
 	copy(b.LeafHash[:], raw)
-	if b.Origin == "" || b.Recipient == "" || !strings.HasPrefix(b.Digest, "sha256:") {
+	if b.Origin == "" || b.Recipient == "" || b.Digest == "" {
 		return bad("empty origin, recipient or digest")
 	}
+	if !ValidDigest(b.Digest) {
+		return bad("digest not sha256: and 64 lowercase hex digits")
+	}
 	return b, nil
+}
+
+// ValidDigest reports whether d is a content digest in its one spelling:
+// "sha256:" and the hash in 64 lowercase hex digits.
+func ValidDigest(d string) bool {
+	hexDigits, ok := strings.CutPrefix(d, "sha256:")
+	if !ok || len(hexDigits) != 64 {
+		return false
+	}
+	for _, c := range []byte(hexDigits) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // A Receipt is the gateway's signed statement that it recorded a release,
@@ -78,8 +96,12 @@ type Receipt struct {
 // Receipt signs a receipt for the release recorded at index to recipient,
 // of content with the given digest, with the log's checkpoint key. It
 // uses the latest checkpoint if it covers the entry, and signs one that
-// does otherwise.
+// does otherwise. The digest must be in its one spelling ([ValidDigest]):
+// a receipt is never signed that [ParseReceipt] would refuse.
 func (l *Log) Receipt(ctx context.Context, index int64, recipient, digest string) (*Receipt, error) {
+	if !ValidDigest(digest) || recipient == "" {
+		return nil, errors.New("audit: receipt: want a recipient and a digest of sha256: and 64 lowercase hex digits")
+	}
 	if index < 0 {
 		return nil, fmt.Errorf("audit: receipt: entry %d: %w", index, ErrOutOfRange)
 	}

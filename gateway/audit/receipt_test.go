@@ -21,7 +21,7 @@ func TestReceipt(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r, err := l.Receipt(ctx, 3, "dk-police-aarhus", "sha256:abc")
+	r, err := l.Receipt(ctx, 3, "dk-police-aarhus", digestOf("abc"))
 	if err != nil {
 		t.Fatalf("Receipt(3) = %v", err)
 	}
@@ -35,7 +35,7 @@ func TestReceipt(t *testing.T) {
 	if b != r.Body {
 		t.Errorf("VerifyReceipt = %+v, want %+v", b, r.Body)
 	}
-	if !strings.HasPrefix(string(r.Note), "liaison receipt v1\naudit.test\n3\ndk-police-aarhus\nsha256:abc\n") {
+	if !strings.HasPrefix(string(r.Note), "liaison receipt v1\naudit.test\n3\ndk-police-aarhus\n"+digestOf("abc")+"\n") {
 		t.Errorf("receipt text = %q", r.Note)
 	}
 	// A receipt is not a checkpoint, though both are signed with one key.
@@ -46,14 +46,14 @@ func TestReceipt(t *testing.T) {
 	if _, err := l.Append(ctx, entry(5)); err != nil {
 		t.Fatal(err)
 	}
-	r2, err := l.Receipt(ctx, 5, "nl-probation", "sha256:def")
+	r2, err := l.Receipt(ctx, 5, "nl-probation", digestOf("def"))
 	if err != nil || r2.Body.TreeSize != 6 {
 		t.Fatalf("Receipt(5) = %+v, %v; want a checkpoint of size 6", r2, err)
 	}
-	if _, err := l.Receipt(ctx, -1, "x", "sha256:0"); !errors.Is(err, audit.ErrOutOfRange) {
+	if _, err := l.Receipt(ctx, -1, "x", digestOf("0")); !errors.Is(err, audit.ErrOutOfRange) {
 		t.Errorf("Receipt(-1) = %v, want ErrOutOfRange", err)
 	}
-	if _, err := l.Receipt(ctx, 6, "x", "sha256:0"); !errors.Is(err, audit.ErrOutOfRange) {
+	if _, err := l.Receipt(ctx, 6, "x", digestOf("0")); !errors.Is(err, audit.ErrOutOfRange) {
 		t.Errorf("Receipt(6) beyond the log = %v, want ErrOutOfRange", err)
 	}
 
@@ -71,5 +71,41 @@ func TestReceipt(t *testing.T) {
 	bad[0][0] ^= 1
 	if _, err := audit.VerifyReceipt(r.Note, r.Checkpoint, bad, verifier); !errors.Is(err, audit.ErrRootMismatch) {
 		t.Errorf("VerifyReceipt with a changed proof = %v, want ErrRootMismatch", err)
+	}
+}
+
+// TestReceiptDigestOneSpelling checks that a receipt's digest is read and
+// signed only as sha256: and 64 lowercase hex digits: the same hash in
+// upper case, or a digest cut short, is refused by ParseReceipt, and
+// Receipt does not sign one.
+func TestReceiptDigestOneSpelling(t *testing.T) {
+	signer, _ := newKey(t, "audit.test")
+	l := newLog(t, audit.Config{Signer: signer})
+	ctx := t.Context()
+	if _, err := l.Append(ctx, entry(0)); err != nil {
+		t.Fatal(err)
+	}
+	good := digestOf("content")
+	r, err := l.Receipt(ctx, 0, "dk-police-aarhus", good)
+	if err != nil {
+		t.Fatalf("Receipt() = %v", err)
+	}
+	text := r.Body.String()
+	if _, err := audit.ParseReceipt(text); err != nil {
+		t.Fatalf("ParseReceipt(as signed) = %v", err)
+	}
+	for name, d := range map[string]string{
+		"upper case":      "sha256:" + strings.ToUpper(strings.TrimPrefix(good, "sha256:")),
+		"cut short":       good[:len(good)-1],
+		"too long":        good + "0",
+		"no hash":         "sha256:",
+		"other algorithm": "sha512:" + strings.TrimPrefix(good, "sha256:"),
+	} {
+		if _, err := audit.ParseReceipt(strings.Replace(text, good, d, 1)); err == nil {
+			t.Errorf("ParseReceipt(digest %s) = nil error", name)
+		}
+		if _, err := l.Receipt(ctx, 0, "dk-police-aarhus", d); err == nil {
+			t.Errorf("Receipt(digest %s) = nil error", name)
+		}
 	}
 }
