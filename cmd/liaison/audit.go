@@ -40,7 +40,8 @@ token holding the auditor role: the Audit service, and for notices the
 Notices service and for corrections the Aftercare service; verify -export
 reads a folder offline):
 
-	query        list log entries by time, agency, officer, subject, legal basis, outcome, record type
+	query        list log entries by time, action, agency, officer, subject, legal basis,
+	             outcome, record type
 	verify       check the log against the last checkpoint you trusted: consistency,
 	             inclusion of distinct sampled or given entries, or every entry and
 	             the query index (-full);

@@ -156,3 +156,36 @@ func TestFlagUsagesAreWhole(t *testing.T) {
 	}
 	t.Logf("%d flag usages checked", checked)
 }
+
+// TestAuditQuerySummaryNamesEveryFilter checks that the line of
+// "liaison audit -h" that sums up query names every filter that
+// "liaison audit query -h" lists (-from and -to as time): an auditor
+// reading the summary learns what query can select on.
+func TestAuditQuerySummaryNamesEveryFilter(t *testing.T) {
+	var sum, flags bytes.Buffer
+	run(t.Context(), []string{"audit", "-h"}, &sum, &sum)
+	run(t.Context(), []string{"audit", "query", "-h"}, &flags, &flags)
+	line := regexp.MustCompile(`(?m)^\s+query\s+(.*(?:\n\s{13,}[^-\s].*)*)`).FindStringSubmatch(sum.String())
+	if line == nil {
+		t.Fatalf("liaison audit -h has no line for query:\n%s", &sum)
+	}
+	summary := strings.Join(strings.Fields(line[1]), " ")
+	notFilters := map[string]bool{"ca": true, "cert": true, "key": true, "gateway": true, "json": true, "limit": true,
+		"start": true, "token": true, "token-file": true, "timeout": true}
+	names := regexp.MustCompile(`(?m)^  -([a-z][-a-z]*)`).FindAllStringSubmatch(flags.String(), -1)
+	if len(names) < 10 {
+		t.Fatalf("liaison audit query -h lists %d flags:\n%s", len(names), &flags)
+	}
+	for _, m := range names {
+		if notFilters[m[1]] {
+			continue
+		}
+		word := strings.ReplaceAll(m[1], "-", " ")
+		if m[1] == "from" || m[1] == "to" {
+			word = "time"
+		}
+		if !strings.Contains(summary, word) {
+			t.Errorf("liaison audit -h sums up query as %q, which does not name its filter -%s", summary, m[1])
+		}
+	}
+}
