@@ -146,19 +146,36 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q: serve takes flags only", fs.Arg(0))
+	}
 	if err := admin.check(); err != nil {
 		return err
 	}
 	if err := keys.checkDurations(true); err != nil {
 		return err
 	}
-	tuneGC()
-	if len(o.ClientCAs) == 0 {
-		return errors.New("serve: at least one -client-ca is required")
+	// A ticker of zero or less panicked once the gateway served (the
+	// timers, the expiry notices, the witnesses); a peer timeout of zero
+	// or less failed every call to a peer.
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"-timer-interval", o.TimerInterval}, {"-aftercare-interval", o.AftercareInterval}, {"-witness-interval", o.Witnesses.Interval}, {"-peer-timeout", o.Federation.Timeout}} {
+		if d.v <= 0 {
+			return fmt.Errorf("serve: %s %v: must be positive", d.flag, d.v)
+		}
 	}
+	if o.AuditSigner != "file" && o.AuditSigner != "vault" {
+		return fmt.Errorf("serve: -audit-signer %q: want file or vault", o.AuditSigner)
+	}
+	tuneGC()
 	logger, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
-		return err
+		return fmt.Errorf("serve: %v", err)
+	}
+	if len(o.ClientCAs) == 0 {
+		return errors.New("serve: at least one -client-ca is required")
 	}
 	o.Logger = logger
 	o.KeyOptions = keys
