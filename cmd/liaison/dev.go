@@ -7,12 +7,17 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/gateway/sample"
 )
+
+// devClearances are the clearance levels the gateway knows, in ascending
+// order (authn's).
+var devClearances = []string{"none", "restricted", "confidential", "secret", "top_secret"}
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const devUsage = `usage: liaison dev pki|token [flags]
@@ -42,6 +47,9 @@ For development and tests only. Run "liaison dev <command> -h" for its flags.
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("dev pki: unexpected argument %q (the directory is -out)", fs.Arg(0))
+		}
 		pm := map[string]string{}
 		for _, p := range provs {
 			id, addr, ok := strings.Cut(p, "=")
@@ -63,15 +71,26 @@ For development and tests only. Run "liaison dev <command> -h" for its flags.
 		agency := fs.String("agency", "", "the officer's agency `id`")
 		officer := fs.String("officer", "", "the officer's `id` (sub claim)")
 		roles := fs.String("roles", "case_officer", "comma-separated `roles`")
-		clearance := fs.String("clearance", "restricted", "security `clearance`: none, restricted, confidential, secret, top_secret")
+		clearance := fs.String("clearance", "restricted", "security `clearance`: "+strings.Join(devClearances, ", "))
 		ttl := fs.Duration("ttl", 15*time.Minute, "token `lifetime`")
 		aud := fs.String("audience", "liaison", "the gateway's `audience`")
 		agencyClaim := fs.Bool("agency-claim", true, "name the agency in the token's liaison_agency_id claim (required where its issuer serves several agencies; -agency-claim=false leaves it out)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("dev token: unexpected argument %q", fs.Arg(0))
+		}
 		if *agency == "" || *officer == "" {
 			return errors.New("dev token: -agency and -officer are required")
+		}
+		// The gateway refuses a token of any other clearance (BAD_CLAIMS),
+		// and one that has expired: neither is worth minting.
+		if !slices.Contains(devClearances, *clearance) {
+			return fmt.Errorf("dev token: -clearance %q: want one of %s", *clearance, strings.Join(devClearances, ", "))
+		}
+		if *ttl <= 0 {
+			return fmt.Errorf("dev token: -ttl %v: must be positive", *ttl)
 		}
 		iss, err := devpki.LoadIssuer(filepath.Join(*dir, "issuers", *agency+".key"), sample.IssuerName(*agency), sample.IssuerKid(*agency))
 		if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,6 +38,42 @@ func TestServeRefusesWhatItCannotRun(t *testing.T) {
 		err := run(t.Context(), args, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("liaison serve %s: %v; want refused: %s", strings.Join(tt.args, " "), err, tt.want)
+		}
+	}
+}
+
+// TestDevTokenRefusesWhatTheGatewayRefuses: liaison dev token minted a
+// token of a -clearance its help does not list ("bogus"), which every
+// gateway refuses (BAD_CLAIMS, unknown clearance level), and one that
+// had already expired (-ttl -1m) or expired as it was minted (-ttl 0);
+// dev pki and dev token ignored a stray argument ("dev pki mydir" wrote
+// to dev-pki). Each is refused now, naming the flag.
+func TestDevTokenRefusesWhatTheGatewayRefuses(t *testing.T) {
+	pki := t.TempDir()
+	if err := run(t.Context(), []string{"dev", "pki", "-out", pki}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	tok := []string{"dev", "token", "-pki", pki, "-agency", "nl-police-rotterdam", "-officer", "officer.1"}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{slices.Concat(tok, []string{"-clearance", "bogus"}), `-clearance "bogus": want one of none, restricted, confidential, secret, top_secret`},
+		{slices.Concat(tok, []string{"-clearance", "Secret"}), `-clearance "Secret"`},
+		{slices.Concat(tok, []string{"-ttl", "-1m"}), "-ttl -1m0s: must be positive"},
+		{slices.Concat(tok, []string{"-ttl", "0"}), "-ttl 0s: must be positive"},
+		{slices.Concat(tok, []string{"extra"}), `unexpected argument "extra"`},
+		{[]string{"dev", "pki", "-out", t.TempDir(), "mydir"}, `unexpected argument "mydir"`},
+	} {
+		err := run(t.Context(), tt.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("liaison %s: %v; want refused: %s", strings.Join(tt.args, " "), err, tt.want)
+		}
+	}
+	// Every clearance the help lists is minted.
+	for _, c := range []string{"none", "restricted", "confidential", "secret", "top_secret"} {
+		if err := run(t.Context(), slices.Concat(tok, []string{"-clearance", c}), io.Discard, io.Discard); err != nil {
+			t.Errorf("liaison dev token -clearance %s: %v", c, err)
 		}
 	}
 }
