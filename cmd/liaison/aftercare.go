@@ -249,11 +249,37 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 		return printJSON(stdout, resp)
 	}
 	if len(resp.GetNotices()) == 0 {
-		if *forwardPending {
+		// What the gateway found says nothing of the notices the filters
+		// left out: "every notice sent has been acknowledged" is said of
+		// all of them, never of one recipient's, kind or period.
+		var filters []string
+		if *recipient != "" {
+			filters = append(filters, "-recipient "+*recipient)
+		}
+		if *kind != "" {
+			filters = append(filters, "-kind "+*kind)
+		}
+		if *olderThan > 0 {
+			filters = append(filters, "-older-than "+olderThan.String())
+		}
+		if *start > 0 {
+			filters = append(filters, fmt.Sprintf("-start %d", *start))
+		}
+		open := " open"
+		if *all {
+			open = ""
+		}
+		switch {
+		case len(filters) > 0:
+			if *forwardPending {
+				filters = append(filters, "-forward-pending")
+			}
+			fmt.Fprintf(stdout, "No%s correction, withdrawal or expiry notice matches %s.\n", open, strings.Join(filters, " "))
+		case *forwardPending:
 			fmt.Fprintln(stdout, "No acknowledgement made here waits to be forwarded to a peer gateway.")
-		} else if *all {
+		case *all:
 			fmt.Fprintln(stdout, "No correction, withdrawal or expiry notice has been sent.")
-		} else {
+		default:
 			fmt.Fprintln(stdout, "Every correction, withdrawal and expiry notice sent has been acknowledged or superseded.")
 		}
 		return nil

@@ -1,10 +1,22 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
 // TestServeRefusesWhatItCannotRun: serve's durations of zero or less, an
@@ -74,6 +86,65 @@ func TestDevTokenRefusesWhatTheGatewayRefuses(t *testing.T) {
 	for _, c := range []string{"none", "restricted", "confidential", "secret", "top_secret"} {
 		if err := run(t.Context(), slices.Concat(tok, []string{"-clearance", c}), io.Discard, io.Discard); err != nil {
 			t.Errorf("liaison dev token -clearance %s: %v", c, err)
+		}
+	}
+}
+
+// TestAuditCorrectionsFilteredEmptyClaimsNothingOfOthers: liaison audit
+// corrections given a filter that matched nothing said of every notice
+// what it knew only of the ones it asked for: with a correction open to
+// the Aarhus police, "-recipient dk-social-aarhus" (or -kind withdrawal,
+// or -older-than 168h) printed "Every correction, withdrawal and expiry
+// notice sent has been acknowledged or superseded", and with -all "No
+// correction, withdrawal or expiry notice has been sent". It now says
+// that none matches the filters it names.
+func TestAuditCorrectionsFilteredEmptyClaimsNothingOfOthers(t *testing.T) {
+	s := startAuditStack(t, "")
+	ctx := t.Context()
+	fx, err := sample.ParseFixtures(sample.SampleOn(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.d.releaseNotice(ctx, fx); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.d.pki.Issuers["dk-prison-east"].Mint(devpki.TokenSpec{Officer: "kf.release.coordinator", Roles: []string{"case_officer"}, Audience: "liaison"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _, _ := fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Øst, probation desk Aarhus"
+	b, err := protojson.Marshal(corrected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(s.dir, "corrected.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.WithoutCancel(ctx), []string{"correct", "-gateway", s.d.gw.Addr,
+		"-cert", s.d.pki.Path("agencies", "dk-prison-east.pem"), "-key", s.d.pki.Path("agencies", "dk-prison-east.key"),
+		"-ca", s.d.pki.Path("ca.pem"), "-token", tok, "-record", file, "-justification", "The contact point changed."}, &out, &out); err != nil {
+		t.Fatalf("correct: %v\n%s", err, &out)
+	}
+	if got, err := s.audit(t, "corrections"); err != nil || !strings.Contains(got, "dk-police-aarhus") || !strings.Contains(got, "open") {
+		t.Fatalf("audit corrections: %v\n%s (want the open correction)", err, got)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-recipient", "dk-social-aarhus"}, "No open correction, withdrawal or expiry notice matches -recipient dk-social-aarhus."},
+		{[]string{"-kind", "withdrawal"}, "No open correction, withdrawal or expiry notice matches -kind withdrawal."},
+		{[]string{"-older-than", "168h"}, "No open correction, withdrawal or expiry notice matches -older-than 168h0m0s."},
+		{[]string{"-all", "-recipient", "dk-social-aarhus"}, "No correction, withdrawal or expiry notice matches -recipient dk-social-aarhus."},
+		{[]string{"-all", "-start", "1000"}, "No correction, withdrawal or expiry notice matches -start 1000."},
+	} {
+		got, err := s.audit(t, "corrections", tt.args...)
+		if err != nil || strings.TrimSpace(got) != tt.want {
+			t.Errorf("audit corrections %s: %v\n%s\nwant: %s", strings.Join(tt.args, " "), err, got, tt.want)
 		}
 	}
 }
