@@ -120,11 +120,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
 	}
-	switch {
-	case o.duration <= 0 || o.rounds < 1 || o.concurrency < 1 || o.maxRequests < 1 || o.appendConc < 1 || o.warmup < 0:
-		return errors.New("bench: -duration, -rounds, -concurrency, -max-requests and -append-concurrency must be positive")
-	case o.duration > time.Hour:
-		return errors.New("bench: -duration is at most an hour")
+	if err := o.check(); err != nil {
+		return err
 	}
 	b := &bench{o: o, out: stdout, log: stderr}
 	defer b.close()
@@ -135,6 +132,56 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	b.report()
+	return nil
+}
+
+// benchPhases are the phases -phases names, and what each needs besides.
+var benchPhases = []struct{ name, needs string }{
+	{"echo", ""}, {"disclose", ""}, {"request", ""}, {"disclose-pg", "-postgres"}, {"request-pg", "-postgres"},
+	{"opa", "-peers"}, {"append", "-peers"}, {"tessera", "-peers"},
+}
+
+// check refuses, before anything starts and naming the flag, a bound that
+// is not positive and a phase -phases names that does not exist or that
+// the other flags do not enable (it ran nothing of it, or nothing at all:
+// "no phase selected" once the holders had started).
+func (o *benchOptions) check() error {
+	for _, f := range []struct {
+		name string
+		bad  bool
+		v    any
+	}{
+		{"-duration", o.duration <= 0, o.duration}, {"-rounds", o.rounds < 1, o.rounds}, {"-concurrency", o.concurrency < 1, o.concurrency},
+		{"-max-requests", o.maxRequests < 1, o.maxRequests}, {"-append-concurrency", o.appendConc < 1, o.appendConc},
+	} {
+		if f.bad {
+			return fmt.Errorf("bench: %s %v: must be positive", f.name, f.v)
+		}
+	}
+	if o.warmup < 0 {
+		return fmt.Errorf("bench: -warmup %v: must not be negative", o.warmup)
+	}
+	if o.duration > time.Hour {
+		return fmt.Errorf("bench: -duration %v: at most an hour", o.duration)
+	}
+	if o.phases == "" {
+		return nil
+	}
+	var names []string
+	for _, p := range benchPhases {
+		names = append(names, p.name)
+	}
+	for _, name := range strings.Split(o.phases, ",") {
+		i := slices.IndexFunc(benchPhases, func(p struct{ name, needs string }) bool { return p.name == name })
+		switch {
+		case i < 0:
+			return fmt.Errorf("bench: -phases: unknown phase %q: accepted values are %s", name, strings.Join(names, ", "))
+		case benchPhases[i].needs == "-postgres" && o.postgres == "":
+			return fmt.Errorf("bench: -phases: %s runs only with -postgres URL", name)
+		case benchPhases[i].needs == "-peers" && !o.peers:
+			return fmt.Errorf("bench: -phases: %s runs only with -peers", name)
+		}
+	}
 	return nil
 }
 

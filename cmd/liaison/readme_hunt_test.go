@@ -148,3 +148,39 @@ func TestAuditCorrectionsFilteredEmptyClaimsNothingOfOthers(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchRefusesBadFlagsNamingThem: liaison bench refused a bound that
+// is not positive with one sentence for five flags (and -warmup -1s with a
+// sentence that did not name -warmup); a -phases name that does not exist
+// (dispose for disclose) was run as nothing, silently beside a good one,
+// and alone or with a phase its flags do not enable (opa without -peers,
+// disclose-pg without -postgres) failed "no phase selected" only after the
+// holders had started. Each is refused first, naming the flag.
+func TestBenchRefusesBadFlagsNamingThem(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-concurrency", "0"}, "-concurrency 0: must be positive"},
+		{[]string{"-rounds", "0"}, "-rounds 0: must be positive"},
+		{[]string{"-duration", "0s"}, "-duration 0s: must be positive"},
+		{[]string{"-max-requests", "-1"}, "-max-requests -1: must be positive"},
+		{[]string{"-append-concurrency", "0"}, "-append-concurrency 0: must be positive"},
+		{[]string{"-warmup", "-1s"}, "-warmup -1s: must not be negative"},
+		{[]string{"-duration", "2h"}, "-duration 2h0m0s: at most an hour"},
+		{[]string{"-phases", "dispose"}, `-phases: unknown phase "dispose": accepted values are echo, disclose, request, disclose-pg, request-pg, opa, append, tessera`},
+		{[]string{"-phases", "disclose,dispose"}, `unknown phase "dispose"`},
+		{[]string{"-phases", "opa"}, "-phases: opa runs only with -peers"},
+		{[]string{"-phases", "disclose-pg"}, "-phases: disclose-pg runs only with -postgres"},
+	} {
+		dir := t.TempDir()
+		var out bytes.Buffer
+		err := runBench(t.Context(), append(tt.args, "-dir", dir), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("liaison bench %s: %v; want refused: %s", strings.Join(tt.args, " "), err, tt.want)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) > 0 || out.Len() > 0 {
+			t.Errorf("liaison bench %s started before refusing: %s", strings.Join(tt.args, " "), &out)
+		}
+	}
+}
