@@ -440,7 +440,7 @@ func runCaseImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fs.PrintDefaults()
 	}
 	registry := fs.String("registry", "registry.yaml", "the gateway's registry `file`")
-	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` or a postgres:// URL")
+	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` (which must exist) or a postgres:// URL")
 	kind := fs.String("kind", "", "the case `kind` of the policy for cases the file gives none, e.g. nl.zvh")
 	var policy treeFlags
 	policy.register(fs, "the gateway's policy, which must know each case's kind in its lead's jurisdiction")
@@ -483,7 +483,7 @@ func runCaseImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 // openCaseStore opens the gateway's audit log at path for an operator's
 // case command (cmd, for errors): a store that keeps cases.
 func openCaseStore(ctx context.Context, cmd, path string) (audit.StateStore, error) {
-	store, err := openStore(ctx, path)
+	store, err := openExistingStore(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", cmd, err)
 	}
@@ -506,7 +506,7 @@ func runCaseCloseOrphaned(ctx context.Context, args []string, stdout, stderr io.
 	}
 	id := fs.String("id", "", "the case `id`, e.g. NL-ZVH-RTM-0042")
 	registry := fs.String("registry", "registry.yaml", "the gateway's registry `file`, which says the lead is offboarded or no longer lists it")
-	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` or a postgres:// URL")
+	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` (which must exist) or a postgres:// URL")
 	operator := fs.String("operator", "", "your `name` or id as the gateway's operator, recorded in the entry (required): 1 to 64 letters, digits, '.', '_', '@' or '-', no spaces")
 	var keys keyOptions
 	keys.flags(fs)
@@ -548,7 +548,7 @@ func runCaseHandoverOrphaned(ctx context.Context, args []string, stdout, stderr 
 	id := fs.String("id", "", "the case `id`, e.g. NL-ZVH-RTM-0042")
 	lead := fs.String("lead", "", "the `agency` id of the member that becomes the lead (required)")
 	registry := fs.String("registry", "registry.yaml", "the gateway's registry `file`, which marks the lead offboarded and lists the members")
-	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` or a postgres:// URL")
+	auditDB := fs.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` (which must exist) or a postgres:// URL")
 	operator := fs.String("operator", "", "your `name` or id as the gateway's operator, recorded in the entry (required): 1 to 64 letters, digits, '.', '_', '@' or '-', no spaces")
 	var keys keyOptions
 	keys.flags(fs)

@@ -41,7 +41,7 @@ The log is read a page of 500 entries at a time and each page is decided
 on all cores; the report lists the changes in the log's order.`, stderr)
 	candidate := fl.String("candidate", "", "candidate policy `directory` (or signed bundle, with -verification-key)")
 	since := fl.Duration("since", 30*24*time.Hour, "replay exchanges audited in this `duration` before now")
-	dsn := fl.String("audit-db", "liaison-audit.db", "audit log: a SQLite `file`, or a postgres:// URL")
+	dsn := fl.String("audit-db", "liaison-audit.db", "the gateway's audit log: a SQLite `file` (which must exist), or a postgres:// URL")
 	active := fl.String("active", "", "compare with this policy `directory` decided again, instead of the recorded decisions")
 	format := fl.String("format", "text", "output `format`: text or json")
 	key := fl.String("verification-key", "", "public key `file` (PEM) for a candidate bundle")
@@ -56,6 +56,10 @@ on all cores; the report lists the changes in the log's order.`, stderr)
 	if *format != "text" && *format != "json" {
 		return fmt.Errorf("policy replay: -format %q: want text or json", *format)
 	}
+	if *since <= 0 {
+		// It replayed nothing and said the candidate changes nothing.
+		return fmt.Errorf("policy replay: -since %v: must be positive", *since)
+	}
 	cand, err := (&treeFlags{dir: *candidate, key: *key, keyID: *keyID}).load(ctx)
 	if err != nil {
 		return fmt.Errorf("policy replay: the candidate does not load: %v", err)
@@ -66,7 +70,7 @@ on all cores; the report lists the changes in the log's order.`, stderr)
 			return fmt.Errorf("policy replay: the active policy does not load: %v", err)
 		}
 	}
-	store, err := openStore(ctx, *dsn)
+	store, err := openExistingStore(ctx, *dsn)
 	if err != nil {
 		return fmt.Errorf("policy replay: %v", err)
 	}

@@ -184,3 +184,51 @@ func TestBenchRefusesBadFlagsNamingThem(t *testing.T) {
 		}
 	}
 }
+
+// TestToolsRefuseAMissingAuditDB: the commands that work on the gateway's
+// audit database beside it (policy replay, case import, close-orphaned,
+// handover-orphaned) created an empty log where -audit-db named none (a
+// typo, or the default liaison-audit.db in another folder): replay said
+// "The candidate decides every replayed exchange as before" over nothing,
+// close-orphaned wrote its refusal as entry #0 of the new log, and import
+// would have imported the cases into a log no gateway reads, telling the
+// operator to remove them from the registry file. Each is refused now,
+// naming -audit-db, and no file is made; so is a -since of zero or less,
+// which replayed nothing and said nothing changes.
+func TestToolsRefuseAMissingAuditDB(t *testing.T) {
+	dir := t.TempDir()
+	pki := filepath.Join(dir, "pki")
+	if err := run(t.Context(), []string{"dev", "pki", "-out", pki}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(dir, "keys.json")
+	if err := run(t.Context(), []string{"keys", "init", "-keys", keys}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "no-such-audit.db")
+	registry := filepath.Join(pki, "registry.yaml")
+	for _, args := range [][]string{
+		{"policy", "replay", "-candidate", "../../policies", "-audit-db", missing},
+		{"case", "import", "-registry", registry, "-audit-db", missing, "-kind", "nl.zvh"},
+		{"case", "close-orphaned", "-id", "NL-ZVH-RTM-0042", "-registry", registry, "-audit-db", missing, "-operator", "ops", "-keys", keys},
+		{"case", "handover-orphaned", "-id", "NL-ZVH-RTM-0042", "-lead", "nl-probation", "-registry", registry, "-audit-db", missing, "-operator", "ops", "-keys", keys},
+	} {
+		var out bytes.Buffer
+		err := run(t.Context(), args, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "-audit-db "+missing+": no such file") {
+			t.Errorf("liaison %s: %v\n%s\nwant refused, naming -audit-db", strings.Join(args[:2], " "), err, &out)
+		}
+		if _, err := os.Stat(missing); err == nil {
+			t.Errorf("liaison %s created %s", strings.Join(args[:2], " "), missing)
+			os.Remove(missing)
+		}
+	}
+	db := filepath.Join(dir, "audit.db")
+	writeAuditLog(t, db, time.Now().UTC().Truncate(time.Second), replayInputs(time.Now().UTC().Truncate(time.Second)))
+	for _, since := range []string{"0s", "-1h"} {
+		_, _, err := policyCmd(t, "replay", "-candidate", "../../policies", "-since", since, "-audit-db", db)
+		if err == nil || !strings.Contains(err.Error(), "-since") || !strings.Contains(err.Error(), "must be positive") {
+			t.Errorf("policy replay -since %s: %v; want refused, naming -since", since, err)
+		}
+	}
+}

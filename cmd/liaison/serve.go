@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -429,6 +430,29 @@ func (g *runningGateway) Stop() error {
 
 // openStore opens the audit store a DSN names: a postgres:// or
 // postgresql:// URL, else a SQLite file.
+// openExistingStore opens the audit log a gateway keeps, for a command
+// that reads or changes it beside the gateway (policy replay, the
+// operator's case commands): a SQLite file that does not exist is
+// refused, naming -audit-db. sqlite.Open would create an empty log there:
+// a mistyped path (or the default, liaison-audit.db, in another folder)
+// replayed nothing and said the candidate changes nothing, and an
+// operator's close or import wrote its entry, and the imported cases, to
+// a new log no gateway reads.
+func openExistingStore(ctx context.Context, dsn string) (audit.Store, error) {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		fi, err := os.Stat(dsn)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("-audit-db %s: no such file: name the gateway's audit database (its -audit-db)", dsn)
+		case err != nil:
+			return nil, fmt.Errorf("-audit-db %s: %v", dsn, err)
+		case !fi.Mode().IsRegular():
+			return nil, fmt.Errorf("-audit-db %s: not a file: name the gateway's audit database (its -audit-db)", dsn)
+		}
+	}
+	return openStore(ctx, dsn)
+}
+
 func openStore(ctx context.Context, dsn string) (audit.Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return postgres.Open(ctx, dsn)
