@@ -95,6 +95,9 @@ func runCorrect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := noStrayArgs("correct", fs); err != nil {
+		return err
+	}
 	if *recordFile == "" || *justification == "" {
 		fs.Usage()
 		return errors.New("correct: -record and -justification are required")
@@ -148,6 +151,9 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&req.Justification, "justification", "", "the officer's reason, in `words` (required; never the subject's identifier)")
 	asJSON := fs.Bool("json", false, "print the gateway's answer as JSON")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := noStrayArgs("withdraw", fs); err != nil {
 		return err
 	}
 	if req.SubjectId == "" || *reason == "" || req.Justification == "" {
@@ -204,6 +210,9 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	start := decimalFlag[int64](fs, "start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
 	asJSON := fs.Bool("json", false, "print the notices as JSON")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := noStrayArgs("audit corrections", fs); err != nil {
 		return err
 	}
 	lim, err := limitFlag("audit corrections", *limit)

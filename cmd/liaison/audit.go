@@ -157,6 +157,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
+		if err := noStrayArgs("audit query", fs); err != nil {
+			return err
+		}
 		for _, f := range []struct{ flag, field, value string }{
 			{"outcome", "outcome", q.Outcome}, {"record-type", "record_type", q.RecordType}, {"action", "action", q.Action},
 		} {
@@ -204,6 +207,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		var wp witnessPolicyFlags
 		wp.flags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if err := noStrayArgs("audit verify", fs); err != nil {
 			return err
 		}
 		if *sample < 0 {
@@ -267,6 +273,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
+		if err := noStrayArgs("audit prove", fs); err != nil {
+			return err
+		}
 		if *index < 0 {
 			return errors.New("audit prove: -index is required: the entry's index, 0 or more, as audit query lists it")
 		}
@@ -287,6 +296,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
+		if err := noStrayArgs("audit report", fs); err != nil {
+			return err
+		}
 		if *subject == "" {
 			return errors.New("audit report: -subject is required")
 		}
@@ -303,6 +315,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		var wp witnessPolicyFlags
 		wp.flags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if err := noStrayArgs("audit export", fs); err != nil {
 			return err
 		}
 		if *out == "" || *vkey == "" {

@@ -378,6 +378,9 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := noStrayArgs("audit notices", fs); err != nil {
+		return err
+	}
 	var err error
 	if req.Limit, err = limitFlag("audit notices", *limit); err != nil {
 		return err

@@ -147,3 +147,15 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// noStrayArgs refuses an argument left after cmd's flags. The flag package
+// stops at the first word that is not a flag, so one stray word (a
+// boolean flag given a value, "-json true", or a value with a space
+// unquoted) left every flag after it unread, silently: "audit query -json
+// true -agency nl-probation" listed every agency's entries.
+func noStrayArgs(cmd string, fs *flag.FlagSet) error {
+	if fs.NArg() == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: unexpected argument %q: %s takes flags only, and reads none after it (a boolean flag takes a value as -flag=false, and a value with spaces needs quotes)", cmd, fs.Arg(0), cmd)
+}

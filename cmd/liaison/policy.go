@@ -163,6 +163,9 @@ tests reach, per file.`, stderr)
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
+	if err := noStrayArgs("policy test", fl); err != nil {
+		return err
+	}
 	tree, from, err := t.tree()
 	if err != nil {
 		return fmt.Errorf("policy test: %v", err)
@@ -239,6 +242,9 @@ file ({"name", "input", "want"}), whose expected decision is then compared.`, st
 	var t treeFlags
 	t.register(fl, "the policy to decide with")
 	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if err := noStrayArgs("policy simulate", fl); err != nil {
 		return err
 	}
 	if *input == "" {
@@ -416,6 +422,9 @@ The signing key is an RSA or ECDSA private key in PEM, for example:
 	keyID := fl.String("key-id", "liaison", "key `id` written into the signature")
 	pubOut := fl.String("public-key-out", "", "also write the matching public key to this `file`, for the gateway's -policy-bundle-key (liaison serve) and the -verification-key of the policy and exercise commands")
 	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if err := noStrayArgs("policy bundle", fl); err != nil {
 		return err
 	}
 	if *dir == "" || *out == "" || *keyFile == "" {

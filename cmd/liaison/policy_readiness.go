@@ -32,6 +32,9 @@ comes from the pack's practice description, which is not law.`, stderr)
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
+	if err := noStrayArgs("policy readiness", fl); err != nil {
+		return err
+	}
 	if *jurisdiction == "" {
 		fl.Usage()
 		return errors.New("policy readiness: -jurisdiction is required")

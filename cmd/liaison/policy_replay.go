@@ -49,6 +49,9 @@ on all cores; the report lists the changes in the log's order.`, stderr)
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
+	if err := noStrayArgs("policy replay", fl); err != nil {
+		return err
+	}
 	if *candidate == "" {
 		fl.Usage()
 		return errors.New("policy replay: -candidate is required")

@@ -31,6 +31,9 @@ func runProvider(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := noStrayArgs("provider", fs); err != nil {
+		return err
+	}
 	if *agency == "" || *cert == "" || *key == "" || *ca == "" {
 		return errors.New("provider: -agency, -tls-cert, -tls-key and -ca are required")
 	}

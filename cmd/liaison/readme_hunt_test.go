@@ -232,3 +232,38 @@ func TestToolsRefuseAMissingAuditDB(t *testing.T) {
 		}
 	}
 }
+
+// TestNoStrayArguments: the flag package stops at the first word that is
+// not a flag, and these commands did not look at what was left: one stray
+// word (a boolean flag given a value, "-json true") left every flag after
+// it unread, silently, so "audit query -json true -agency nl-probation"
+// listed every agency's entries and "policy readiness -jurisdiction NL
+// extra" answered as if nothing followed. Each refuses the word now,
+// before it reaches a gateway, a file or a policy.
+func TestNoStrayArguments(t *testing.T) {
+	witnessKey := filepath.Join(t.TempDir(), "witness.key")
+	for _, args := range [][]string{
+		{"correct", "-json", "true", "-record", "x.json"},
+		{"withdraw", "-restrict", "true", "-subject", "SYN-NL-0001"},
+		{"audit", "corrections", "-all", "true"},
+		{"audit", "query", "-json", "true", "-agency", "nl-probation"},
+		{"audit", "verify", "-full", "true"},
+		{"audit", "prove", "-index", "4", "extra"},
+		{"audit", "report", "-with-officers", "true", "-subject", "SYN-NL-0001"},
+		{"audit", "export", "-out", "export", "extra"},
+		{"audit", "notices", "-late", "true"},
+		{"policy", "test", "-coverage", "true"},
+		{"policy", "simulate", "-input", "in.json", "extra"},
+		{"policy", "bundle", "-policies", "p", "extra"},
+		{"policy", "readiness", "-jurisdiction", "NL", "extra"},
+		{"policy", "replay", "-candidate", "c", "extra"},
+		{"provider", "-agency", "nl-probation", "extra"},
+		{"witness", "-key", witnessKey, "-print-key", "true"},
+	} {
+		var out bytes.Buffer
+		err := run(t.Context(), append(args, "-gateway", "127.0.0.1:1"), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "unexpected argument") {
+			t.Errorf("liaison %s: %v; want the stray argument refused", strings.Join(args, " "), err)
+		}
+	}
+}

@@ -24,7 +24,7 @@ var documentedIn = []string{"../../README.md", "../../deploy/README.md", "../../
 
 // usageError is how the CLI says a command line is wrong, as opposed to a
 // gateway, a file or a key it could not reach or read.
-var usageError = regexp.MustCompile(`(?i)\b(is|are) required\b|flag provided but not defined|invalid value|unknown command|accepted values are|bad flag syntax`)
+var usageError = regexp.MustCompile(`(?i)\b(is|are) required\b|flag provided but not defined|invalid value|unknown command|accepted values are|bad flag syntax|unexpected arguments?\b`)
 
 // elided matches a line that leaves flags out ("serve ... -witness").
 var elided = regexp.MustCompile(`(^| )\.\.\.( |$)`)

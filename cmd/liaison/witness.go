@@ -57,6 +57,9 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := noStrayArgs("witness", fs); err != nil {
+		return err
+	}
 	signer, err := witness.LoadOrCreateKey(*keyFile, *name)
 	if err != nil {
 		return err
