@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -31,6 +33,10 @@ the same. With -live it exits 0 whenever the gateway answers at all, whatever
 the status: for liveness probes, which must not restart a gateway that waits
 for Vault or the database to come back.`
 
+// healthServices are the services the gateway reports on besides the
+// whole gateway ("").
+var healthServices = []string{"liaison.v1.Exchange", "liaison.v1.Audit", "liaison.v1.Policy"}
+
 func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("liaison health", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -43,7 +49,7 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	serverName := fs.String("server-name", "", "`name` the gateway's certificate must carry (DNS or IP SAN); empty means the host of -addr")
 	certFile := fs.String("cert", "", "client certificate `file` (PEM) to present; optional")
 	keyFile := fs.String("key", "", "its private key `file` (PEM)")
-	service := fs.String("service", "", "the `service` to ask about: empty for the whole gateway, or liaison.v1.Exchange, liaison.v1.Audit, liaison.v1.Policy")
+	service := fs.String("service", "", "the `service` to ask about: empty for the whole gateway, or "+strings.Join(healthServices, ", "))
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this `duration`")
 	live := fs.Bool("live", false, "exit 0 when the gateway answers at all, whatever the status (liveness)")
 	if err := fs.Parse(args); err != nil {
@@ -51,6 +57,15 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("health: unexpected argument %q", fs.Arg(0))
+	}
+	// The gateway answers any other service NotFound, which failed even a
+	// -live probe: a typo in a liveness probe restarted the gateway for
+	// ever. A timeout of zero or less failed every probe the same way.
+	if *service != "" && !slices.Contains(healthServices, *service) {
+		return fmt.Errorf("health: -service %q: want empty (the whole gateway) or one of %s", *service, strings.Join(healthServices, ", "))
+	}
+	if *timeout <= 0 {
+		return fmt.Errorf("health: -timeout %v: must be positive", *timeout)
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS13, ServerName: *serverName}
 	if tc.ServerName == "" {

@@ -267,3 +267,28 @@ func TestNoStrayArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthRefusesWhatNoGatewayAnswers: liaison health asked the gateway
+// about any -service, and the gateway answers one it does not list
+// NotFound, which failed even a -live probe (help: "exit 0 when the
+// gateway answers at all"): a liveness probe with a typo, or with
+// -timeout 0, restarted a healthy gateway for ever. Both are refused
+// before the call, naming the flag; the help's services are those the
+// gateway reports on.
+func TestHealthRefusesWhatNoGatewayAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-service", "liaison.v1.exchange", "-live"}, `-service "liaison.v1.exchange": want empty (the whole gateway) or one of liaison.v1.Exchange, liaison.v1.Audit, liaison.v1.Policy`},
+		{[]string{"-service", "liaison.v1.Cases"}, `-service "liaison.v1.Cases"`},
+		{[]string{"-timeout", "0", "-live"}, "-timeout 0s: must be positive"},
+		{[]string{"-timeout", "-1s"}, "-timeout -1s: must be positive"},
+	} {
+		var out bytes.Buffer
+		err := run(t.Context(), append([]string{"health", "-addr", "127.0.0.1:1"}, tt.args...), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("liaison health %s: %v; want refused: %s", strings.Join(tt.args, " "), err, tt.want)
+		}
+	}
+}
