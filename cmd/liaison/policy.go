@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -165,6 +166,10 @@ tests reach, per file.`, stderr)
 	}
 	if err := noStrayArgs("policy test", fl); err != nil {
 		return err
+	}
+	if _, err := regexp.Compile(*run); err != nil {
+		// Said only after the tree had loaded, as the tests' error.
+		return fmt.Errorf("policy test: -run %q: not a regular expression: %v", *run, err)
 	}
 	tree, from, err := t.tree()
 	if err != nil {

@@ -292,3 +292,14 @@ func TestHealthRefusesWhatNoGatewayAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyTestRunNamesTheFlag: policy test -run with a pattern that is
+// not a regular expression failed only after the policy tree had loaded,
+// as "policies: test: error parsing regexp", naming no flag.
+func TestPolicyTestRunNamesTheFlag(t *testing.T) {
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"policy", "test", "-run", "test_[nl"}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), `-run "test_[nl": not a regular expression`) {
+		t.Errorf("policy test -run test_[nl: %v; want refused, naming -run", err)
+	}
+}
