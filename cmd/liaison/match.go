@@ -43,7 +43,7 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	subject := fs.String("subject", "", "the subject's `identifier`, as the holders know it")
 	var types, holders multiFlag
 	fs.Var(&types, "record-type", "record `type` to ask about (repeat for more): "+strings.Join(vocab["record_type"], ", "))
-	purpose := fs.String("purpose", "", "`purpose`: risk_management, resocialisation, maw_case_management, family_support, criminal_investigation, statistics")
+	purpose := fs.String("purpose", "", "`purpose`: "+strings.Join(matchPurposes(), ", "))
 	fs.Var(&holders, "holder", "holder agency `id` to ask (repeat for more); none means every holder (or every member of -case)")
 	caseID := fs.String("case", "", "a multi-agency case `id` registered with the gateway")
 	basis := fs.String("legal-basis", "", "the legal basis `id` you rely on, if any")
@@ -61,14 +61,20 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *deadline < 0 || *deadline > 30*time.Second || *deadline > 0 && *deadline < time.Millisecond {
 		return fmt.Errorf("match: -deadline %s: want 0 (the gateway's default, 2s) or 1ms to 30s", *deadline)
 	}
+	// A purpose or record type not in the list was sent as UNSPECIFIED
+	// (a typo, or "unspecified"), for the gateway to refuse and log.
+	pv, ok := liaisonv1.Purpose_value["PURPOSE_"+strings.ToUpper(*purpose)]
+	if *purpose != "" && (!ok || pv == 0) {
+		return fmt.Errorf("match: -purpose %q: accepted values are %s", *purpose, strings.Join(matchPurposes(), ", "))
+	}
 	req := &liaisonv1.MatchRequest{
-		SubjectId: *subject, Purpose: liaisonv1.Purpose(liaisonv1.Purpose_value["PURPOSE_"+strings.ToUpper(*purpose)]),
+		SubjectId: *subject, Purpose: liaisonv1.Purpose(pv),
 		ClaimedLegalBasis: *basis, CaseId: *caseID, Justification: *justification, Holders: holders,
 		DeadlineMs: int32(deadline.Milliseconds()),
 	}
 	for _, t := range types {
 		rt, ok := liaisonv1.RecordType_value["RECORD_TYPE_"+strings.ToUpper(t)]
-		if !ok {
+		if !ok || rt == 0 {
 			return fmt.Errorf("match: -record-type %q: not a record type", t)
 		}
 		req.RecordTypes = append(req.RecordTypes, liaisonv1.RecordType(rt))
@@ -97,4 +103,17 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stdout, line)
 	}
 	return nil
+}
+
+// matchPurposes are the purposes a Match may give, as -purpose spells
+// them, in the proto's order.
+func matchPurposes() []string {
+	var ps []string
+	for i := 1; ; i++ {
+		name, ok := liaisonv1.Purpose_name[int32(i)]
+		if !ok {
+			return ps
+		}
+		ps = append(ps, strings.ToLower(strings.TrimPrefix(name, "PURPOSE_")))
+	}
 }

@@ -303,3 +303,27 @@ func TestPolicyTestRunNamesTheFlag(t *testing.T) {
 		t.Errorf("policy test -run test_[nl: %v; want refused, naming -run", err)
 	}
 }
+
+// TestMatchRefusesAPurposeNotListed: liaison match sent a -purpose its help
+// does not list (a typo, or "unspecified") as PURPOSE_UNSPECIFIED, and a
+// -record-type of "unspecified" as RECORD_TYPE_UNSPECIFIED, for the
+// gateway to refuse (and log) as a malformed request; each is refused by
+// the command, naming the flag and the values it takes, as an unknown
+// record type already was.
+func TestMatchRefusesAPurposeNotListed(t *testing.T) {
+	base := []string{"match", "-subject", "SYN-NL-0001", "-justification", "Stopped in a routine check.", "-gateway", "127.0.0.1:1"}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-record-type", "risk_assessment", "-purpose", "risk-management"}, `-purpose "risk-management": accepted values are risk_management, resocialisation, maw_case_management, family_support, criminal_investigation, statistics`},
+		{[]string{"-record-type", "risk_assessment", "-purpose", "unspecified"}, `-purpose "unspecified"`},
+		{[]string{"-record-type", "unspecified", "-purpose", "risk_management"}, `-record-type "unspecified"`},
+	} {
+		var out bytes.Buffer
+		err := run(t.Context(), slices.Concat(base, tt.args), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("liaison match %s: %v; want refused: %s", strings.Join(tt.args, " "), err, tt.want)
+		}
+	}
+}
