@@ -327,3 +327,24 @@ func TestMatchRefusesAPurposeNotListed(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditTimeFlagsNamed: audit query -from or -to that is not a time was
+// refused as "audit: time ...", naming neither flag; audit corrections
+// -older-than -1h was dropped as if not given, listing the recent notices
+// too. Each is refused naming its flag.
+func TestAuditTimeFlagsNamed(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"query", "-from", "yesterday"}, `audit query: -from "yesterday": want a time in RFC 3339 or a date, YYYY-MM-DD`},
+		{[]string{"query", "-from", "2026-11-01", "-to", "2026-13-01"}, `audit query: -to "2026-13-01"`},
+		{[]string{"corrections", "-older-than", "-1h"}, "audit corrections: -older-than -1h0m0s: want a duration of 0 or more"},
+	} {
+		var out bytes.Buffer
+		err := run(t.Context(), append(append([]string{"audit"}, tt.args...), "-gateway", "127.0.0.1:1"), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("liaison audit %s: %v; want refused: %s", strings.Join(tt.args, " "), err, tt.want)
+		}
+	}
+}
