@@ -348,3 +348,15 @@ func TestAuditTimeFlagsNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestWitnessNameNamed: liaison witness -name with a space or '+', which
+// its help says a name has none of, was refused as "audit: cosignature
+// verifier key: invalid name", naming no flag.
+func TestWitnessNameNamed(t *testing.T) {
+	for _, name := range []string{"a b", "w+1", ""} {
+		err := run(t.Context(), []string{"witness", "-print-key", "-key", filepath.Join(t.TempDir(), "w.key"), "-name", name}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "witness: -name") {
+			t.Errorf("liaison witness -name %q: %v; want refused, naming -name", name, err)
+		}
+	}
+}

@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -59,6 +61,11 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if err := noStrayArgs("witness", fs); err != nil {
 		return err
+	}
+	if *name == "" || strings.ContainsFunc(*name, func(r rune) bool { return r == '+' || unicode.IsSpace(r) || !unicode.IsPrint(r) }) {
+		// It was refused as "audit: cosignature verifier key: invalid
+		// name", naming no flag.
+		return fmt.Errorf("witness: -name %q: want a key name without spaces or '+', e.g. witness.dpa.example/w1", *name)
 	}
 	signer, err := witness.LoadOrCreateKey(*keyFile, *name)
 	if err != nil {
