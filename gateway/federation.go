@@ -130,6 +130,11 @@ func (r *Registry) addFederated(a AgencyFile, dir string, keysFor func(a AgencyF
 		if _, err := audit.NewVerifier(a.CheckpointKey); err != nil {
 			return fmt.Errorf("gateway: registry: peer gateway %q: checkpoint_key: %v", a.ID, err)
 		}
+		// Its assertions' keys are checked as an agency's issuer keys are:
+		// read from one source, and fetched over https only.
+		if err := checkJWKSSource(a); err != nil {
+			return err
+		}
 		keys, err := keysFor(a, dir)
 		if err != nil {
 			return fmt.Errorf("gateway: registry: peer gateway %q: %v", a.ID, err)

@@ -100,3 +100,39 @@ func TestRegistryAreasAreSpeltAsCallsSpellThem(t *testing.T) {
 		}
 	}
 }
+
+// TestPeerGatewayJWKSSourceIsCheckedAsAnAgencys: a peer gateway's
+// assertions are verified with the keys its entry names, as an agency's
+// tokens are. An agency's entry with a plain-http jwks_url, or with both
+// jwks_file and jwks_url, does not load; a peer gateway's loaded: its keys
+// were fetched over http (anyone on the way could answer with keys of
+// their own and sign assertions in its name), or its jwks_file was dropped
+// unseen for the URL.
+func TestPeerGatewayJWKSSourceIsCheckedAsAnAgencys(t *testing.T) {
+	_, vkey, err := note.GenerateKey(rand.Reader, "nl.liaison.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noKeys := func(AgencyFile, string) (map[string]any, error) { return map[string]any{}, nil }
+	registry := func(file, url string) *RegistryFile {
+		return &RegistryFile{Agencies: []AgencyFile{
+			{ID: "nl-gateway", Kind: KindPeerGateway, Jurisdiction: "NL", CertificateIdentity: "spiffe://nl/gateway",
+				Issuer: "https://gateway.nl.example", JWKSFile: file, JWKSURL: url, Provider: "nl.example:8443", CheckpointKey: vkey},
+			{ID: "nl-probation", Kind: "probation", Jurisdiction: "NL", Via: "nl-gateway"},
+		}}
+	}
+	for _, c := range [][2]string{{"nl-gateway.jwks.json", ""}, {"", "https://gateway.nl.example/jwks.json"}} {
+		if _, err := registry(c[0], c[1]).build("", noKeys); err != nil {
+			t.Errorf("a peer gateway with jwks_file %q, jwks_url %q: %v", c[0], c[1], err)
+		}
+	}
+	for _, c := range []struct{ file, url, want string }{
+		{"", "http://gateway.nl.example/jwks.json", "jwks_url must be https"},
+		{"nl-gateway.jwks.json", "https://gateway.nl.example/jwks.json", "not both"},
+	} {
+		_, err := registry(c.file, c.url).build("", noKeys)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "nl-gateway") {
+			t.Errorf("a peer gateway with jwks_file %q, jwks_url %q: %v; want refused (%s)", c.file, c.url, err, c.want)
+		}
+	}
+}

@@ -196,6 +196,20 @@ func readJWKS(a AgencyFile, dir string, read func(string) ([]byte, error)) (map[
 	return authn.ParseJWKS(b)
 }
 
+// checkJWKSSource refuses an entry that gives its issuer's keys twice
+// (jwks_file and jwks_url: one would be dropped unseen) or as a JWKS URL
+// that is not https (the keys that verify its tokens, or a peer gateway's
+// assertions, fetched over a channel anyone on the way could answer).
+func checkJWKSSource(a AgencyFile) error {
+	if a.JWKSFile != "" && a.JWKSURL != "" {
+		return fmt.Errorf("gateway: registry: agency %q: give jwks_file or jwks_url, not both", a.ID)
+	}
+	if a.JWKSURL != "" && !strings.HasPrefix(a.JWKSURL, "https://") {
+		return fmt.Errorf("gateway: registry: agency %q: jwks_url must be https", a.ID)
+	}
+	return nil
+}
+
 // parseMaxTokenLifetime reads an agency's max_token_lifetime: empty is
 // the default (zero: authn's hour); otherwise a positive duration. Zero or
 // a negative one loaded before, the first meaning an hour whatever was
@@ -246,11 +260,8 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 			// verifies: the key would be dropped unseen.
 			return nil, fmt.Errorf("gateway: registry: agency %q: checkpoint_key is for a peer_gateway entry only; leave it out", a.ID)
 		}
-		if a.JWKSFile != "" && a.JWKSURL != "" {
-			return nil, fmt.Errorf("gateway: registry: agency %q: give jwks_file or jwks_url, not both", a.ID)
-		}
-		if a.JWKSURL != "" && !strings.HasPrefix(a.JWKSURL, "https://") {
-			return nil, fmt.Errorf("gateway: registry: agency %q: jwks_url must be https", a.ID)
+		if err := checkJWKSSource(a); err != nil {
+			return nil, err
 		}
 		keys, err := keysFor(a, dir)
 		if err != nil {
