@@ -932,7 +932,8 @@ func peerMessage(m string) string {
 		return r
 	}, m)
 	if len(m) > maxPeerMessage {
-		cut := maxPeerMessage
+		// Cut so that the ellipsis too fits in maxPeerMessage bytes.
+		cut := maxPeerMessage - len("…")
 		for cut > 0 && !utf8.RuneStart(m[cut]) {
 			cut--
 		}

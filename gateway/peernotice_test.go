@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 )
@@ -57,5 +58,21 @@ func TestPeerSubjectMunicipalityIsSpeltAsACallers(t *testing.T) {
 		if validPeerSubject(&audit.Subject{Municipality: m}) {
 			t.Errorf("municipality %+q taken from a peer's entry", m)
 		}
+	}
+}
+
+// TestPeerMessageIsAtMost500Bytes: a peer's status message reaches the
+// caller "without control characters, at most 500 bytes" (README, "A
+// refusal by the peer is not its law"). A longer one was cut to 500 bytes
+// and then given an ellipsis: 503 bytes.
+func TestPeerMessageIsAtMost500Bytes(t *testing.T) {
+	for _, m := range []string{strings.Repeat("a", 1000), strings.Repeat("å", 400), strings.Repeat("a", 499) + "\x1b[31m" + strings.Repeat("b", 10)} {
+		got := peerMessage(m)
+		if len(got) > 500 || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") {
+			t.Errorf("peerMessage of %d bytes: %d bytes (valid UTF-8 %v), want at most 500 ending in an ellipsis", len(m), len(got), utf8.ValidString(got))
+		}
+	}
+	if got := peerMessage("refused\x00: not a case member"); got != "refused: not a case member" {
+		t.Errorf("peerMessage kept a control character: %q", got)
 	}
 }
