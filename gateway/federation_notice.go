@@ -285,6 +285,13 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 	if enumName(rel.GetRecordType()) != o.Entry.RecordType {
 		return nil, invalid("forwarded.released.record_type", "is not the record type of the release it corrects or withdraws")
 	}
+	// A correction carries the corrected record as the holder's law
+	// released it: this entry takes its outcome, and the recipient gets
+	// the record (a "deny" with a record beside it, or no outcome, would
+	// have the log say one thing and the recipient get another).
+	if kind == audit.NoticeCorrection && !audit.Released(enumName(rel.GetOutcome())) {
+		return nil, invalid("forwarded.released.outcome", "must be a release: a correction carries the corrected record as the holder's law released it")
+	}
 	// A correction is logged with the legal basis (whose end this gateway
 	// tracks) of the pending entry, and delivers the release: the two
 	// must agree.

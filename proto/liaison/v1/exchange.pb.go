@@ -297,6 +297,9 @@ type DiscloseRequest struct {
 	// and so is a hit-only release that carries a record, or another that
 	// carries none (on forwarded.released.record), or one that names
 	// another purpose than this request (on forwarded.released.purpose).
+	// A push or correction whose released record is no release (its outcome
+	// not disclose, pseudonymise or hit-only) is refused on
+	// forwarded.released.outcome: the entry here takes that outcome.
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	// Where the record came from, when the caller received it (or its
 	// content) from another agency through the gateway: the Provenance that

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestForwardedCorrectionIsARelease: a correction forwarded by the
+// holder's gateway carries the corrected record as the holder's law
+// released it, so its outcome is a release (disclose, pseudonymise), as a
+// forwarded push's must be (forwarded.released.outcome). A correction
+// whose released record said deny, or no outcome, with the record beside
+// it was logged by the Dutch gateway with that outcome ("deny", or none)
+// and the record delivered into the inbox: the log said one thing and the
+// recipient got another. It is refused, INVALID_ARGUMENT on
+// forwarded.released.outcome, one refused entry, nothing delivered.
+func TestForwardedCorrectionIsARelease(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h, dk := f.hostile, forwarder(t, f.dk)
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		outcome liaisonv1.Outcome
+	}{
+		{"Deny", liaisonv1.Outcome_OUTCOME_DENY},
+		{"NoOutcome", liaisonv1.Outcome_OUTCOME_UNSPECIFIED},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			officer := "kf.correct." + strings.ToLower(tc.name)
+			h.setRequest(func(method string, req proto.Message) {
+				r, ok := req.(*liaisonv1.DiscloseRequest)
+				if !ok || method != "Disclose" || r.GetForwarded().GetReleased().GetRecord() == nil {
+					return
+				}
+				r.Forwarded.Released.Outcome = tc.outcome
+				r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, func(*audit.Entry) {}, releasedDigest(t, r.Forwarded.Released))
+			})
+			defer h.setRequest(nil)
+			corrected := proto.CloneOf(push.GetRecord())
+			corrected.GetReleaseNotice().Facility = "Fiktivt Fængsel " + tc.name
+			cr, err := f.dk.aftercare(t, "dk-prison-east", officer).Correct(t.Context(),
+				&liaisonv1.CorrectRequest{Record: corrected, Justification: "The person was moved to another prison."})
+			if err != nil {
+				t.Fatalf("Correct: %v; want the Dutch refusal in its result", err)
+			}
+			nl := f.nl.all(t, audit.ActionCorrect, officer)
+			if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || nl[0].Detail["field"] != "forwarded.released.outcome" {
+				var got []string
+				for _, e := range nl {
+					got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail["field"])
+				}
+				t.Errorf("Dutch entries %q; want one refused on forwarded.released.outcome", got)
+			}
+			if rs := cr.GetResults(); len(rs) != 1 || !slices.Contains(rs[0].GetReasons(), "PEER_REFUSED") {
+				t.Errorf("Danish results %v; want the correction failed, PEER_REFUSED", rs)
+			}
+			if ns := f.nl.notices(t, "nl-probation"); len(ns) != 0 {
+				t.Errorf("Dutch inbox: %d notices; want none delivered", len(ns))
+			}
+		})
+	}
+}
