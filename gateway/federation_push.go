@@ -455,6 +455,8 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		return nil, invalid("recipients", "a forwarded disclosure names exactly one recipient")
 	case req.GetCaseId() != "":
 		return nil, invalid("case_id", "must be empty in a forwarded disclosure: cases are each gateway's own")
+	case len(req.GetRecipientRoles()) > 0:
+		return nil, invalid("recipient_roles", "must be empty in a forwarded disclosure: its one recipient is recipients[0], found by the holder's gateway")
 	case enumName(req.GetPurpose()) == "":
 		return nil, invalid("purpose", "must name a purpose")
 	case rel.GetHolder() != ex.caller.Agency.ID:

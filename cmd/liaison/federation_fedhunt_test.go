@@ -69,3 +69,40 @@ func TestForwardedCorrectionIsARelease(t *testing.T) {
 		})
 	}
 }
+
+// TestForwardedDiscloseWithRecipientRoles: a disclosure a peer gateway
+// forwards names its one recipient in recipients, and its recipient_roles
+// are empty (DiscloseRequest.forwarded), as its case_id is. One that also
+// named recipients by role was taken, the roles dropped unseen. It is
+// refused, INVALID_ARGUMENT on recipient_roles, one refused entry, and
+// nothing is delivered; the Danish gateway's final entry says the peer
+// refused it.
+func TestForwardedDiscloseWithRecipientRoles(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h := f.hostile
+	h.setRequest(func(method string, req proto.Message) {
+		if r, ok := req.(*liaisonv1.DiscloseRequest); ok && method == "Disclose" && r.GetForwarded() != nil {
+			r.RecipientRoles = []*liaisonv1.RecipientRole{{Role: &liaisonv1.RecipientRole_Competent{Competent: &liaisonv1.CompetentAgency{
+				Kind: liaisonv1.AgencyKind_AGENCY_KIND_POLICE, Municipality: "Rotterdam"}}}}
+		}
+	})
+	defer h.setRequest(nil)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.roles").Disclose(t.Context(), releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION))
+	if err == nil && (len(resp.GetResults()) != 1 || resp.GetResults()[0].GetFailure() == nil) {
+		t.Errorf("Disclose = %v; want the Dutch refusal", resp)
+	}
+	nl := f.nl.all(t, "disclose", "kf.roles")
+	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || nl[0].Detail["field"] != "recipient_roles" {
+		var got []string
+		for _, e := range nl {
+			got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail["field"])
+		}
+		t.Errorf("Dutch entries %q; want one refused on recipient_roles", got)
+	}
+	if dk := f.dk.all(t, "disclose", "kf.roles"); len(dk) != 2 || dk[1].Outcome != audit.OutcomeFailed || !slices.Contains(dk[1].Reasons, "PEER_REFUSED") {
+		t.Errorf("Danish entries %v; want pending, failed PEER_REFUSED", outcomes(dk))
+	}
+	if ns := f.nl.notices(t, "nl-probation"); len(ns) != 0 {
+		t.Errorf("Dutch inbox: %d items; want nothing delivered", len(ns))
+	}
+}

@@ -268,7 +268,7 @@ type DiscloseRequest struct {
 	// of the entry the forwarding gateway logged before it forwarded (see
 	// PeerForward). record is then empty,
 	// recipients names that one agency, recipient_roles and case_id are
-	// empty, and subject, purpose, claimed_legal_basis and justification
+	// empty (else INVALID_ARGUMENT on that field), and subject, purpose, claimed_legal_basis and justification
 	// are the holder's (justification and claimed_legal_basis as the
 	// pending entry records them, else INVALID_ARGUMENT on that field). This
 	// gateway applies its own law on receipt, logs, and only then delivers. Agency callers leave it empty. A push to an
