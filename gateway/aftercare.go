@@ -897,6 +897,7 @@ func passedOnRefusal(open []int64) error {
 func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.AcknowledgeNoticeRequest) (_ *liaisonv1.AcknowledgeNoticeResponse, err error) {
 	ex := s.begin(ctx, audit.ActionAcknowledgeNotice)
 	defer ex.finish(ctx, &err)
+	s.notePeerForward(ctx, ex, req.GetForwarded()) // a refusal names a peer's pending entry (federation_push.go)
 	st, err := s.aftercare()
 	if err != nil {
 		return nil, err

@@ -121,6 +121,7 @@ func (ex *exchange) noticeDetail(kv ...string) {
 func (s *Server) Request(ctx context.Context, req *liaisonv1.RequestRequest) (_ *liaisonv1.RequestResponse, err error) {
 	ex := s.begin(ctx, "request")
 	defer ex.finish(ctx, &err)
+	s.notePeerForward(ctx, ex, req.GetForwarded()) // a refusal names a peer's pending entry (federation_push.go)
 	reg := s.registry.Load()
 	vt := ex.stage(stageValidate)
 	holder, cs, err := s.validateRequest(ctx, reg, req)

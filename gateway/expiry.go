@@ -349,7 +349,8 @@ func (s *Server) ReviseExpiry(ctx context.Context, req *liaisonv1.ReviseExpiryRe
 		return nil, err
 	}
 	if _, fromPeer := peerFromContext(ctx); fromPeer || req.GetForwarded() != nil {
-		return s.reviseFromPeer(ctx, call, st, req) // a peer gateway moves the end of a release it made
+		s.notePeerForward(ctx, call, req.GetForwarded()) // a refusal names the peer's pending entry (federation_push.go)
+		return s.reviseFromPeer(ctx, call, st, req)      // a peer gateway moves the end of a release it made
 	}
 	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
 		return nil, err

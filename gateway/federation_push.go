@@ -233,6 +233,41 @@ func (s *Server) acceptForward(ctx context.Context, ex *exchange, fwd *liaisonv1
 	return got, nil
 }
 
+// notePeerForward records in the entry of a call a peer gateway made the
+// pending entry its PeerForward names (detail peer_index, the receipt in
+// detail peer_receipt), if the receipt verifies against the peer's
+// checkpoint key and is of a pending entry logged before forwarding this
+// very call (its assertion's digest): so that the entry of a call refused
+// before acceptForward checks the rest (a field the call must leave empty,
+// say) names the forwarding gateway's pending entry too, as every entry
+// this gateway makes for a forwarded exchange does. acceptForward records
+// the same once it takes the call.
+func (s *Server) notePeerForward(ctx context.Context, ex *exchange, fwd *liaisonv1.PeerForward) {
+	p, ok := peerFromContext(ctx)
+	if !ok || fwd.GetReceipt() == nil {
+		return
+	}
+	peer := s.registry.Load().Agencies[p.peer.ID]
+	if peer == nil || peer.CheckpointKey == "" {
+		return
+	}
+	key, err := note.NewVerifier(peer.CheckpointKey)
+	if err != nil {
+		return
+	}
+	got, err := VerifyReceipt(fwd.GetReceipt(), key, "", nil)
+	if err != nil || got.Entry.Outcome != audit.OutcomePending || got.Entry.Detail["phase"] != phaseForwarded ||
+		got.Entry.Detail["assertion_sha256"] != p.assertion {
+		return
+	}
+	rj, err := protojson.Marshal(fwd.GetReceipt())
+	if err != nil {
+		return
+	}
+	ex.detail()["peer_index"] = strconv.FormatInt(got.Index, 10)
+	ex.entry.Detail["peer_receipt"] = string(rj)
+}
+
 // forwardClaimLife is how long a claimed pending entry is remembered:
 // well beyond the life of the assertion it is bound to.
 const forwardClaimLife = 24 * time.Hour
@@ -444,6 +479,7 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	fwd := req.GetForwarded()
 	rel := fwd.GetReleased()
 	reg := s.registry.Load()
+	s.notePeerForward(ctx, ex, fwd) // a refusal below names the pending entry too
 	switch {
 	case fwd == nil:
 		return nil, invalid("forwarded", "a peer gateway forwards a disclosure with the receipt of the entry it logged and the released record")

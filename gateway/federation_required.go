@@ -438,6 +438,7 @@ func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.Acknowl
 	if _, ok := peerFromContext(ctx); !ok {
 		return nil, invalid("forwarded", "only a peer gateway forwards an acknowledgement")
 	}
+	s.notePeerForward(ctx, ex, req.GetForwarded()) // a refusal below names the pending entry too (federation_push.go)
 	switch {
 	case req.GetForwarded() == nil:
 		return nil, invalid("forwarded", "a peer gateway acknowledges a notice with the receipt of the entry it logged")

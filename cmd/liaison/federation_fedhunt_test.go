@@ -74,7 +74,10 @@ func TestForwardedCorrectionIsARelease(t *testing.T) {
 // forwards names its one recipient in recipients, and its recipient_roles
 // are empty (DiscloseRequest.forwarded), as its case_id is. One that also
 // named recipients by role was taken, the roles dropped unseen. It is
-// refused, INVALID_ARGUMENT on recipient_roles, one refused entry, and
+// refused, INVALID_ARGUMENT on recipient_roles, one refused entry that
+// names the Danish pending entry (detail.peer_index and peer_receipt, as
+// every entry the answering gateway makes for a forwarded exchange does;
+// a call refused before its receipt was checked in full named none), and
 // nothing is delivered; the Danish gateway's final entry says the peer
 // refused it.
 func TestForwardedDiscloseWithRecipientRoles(t *testing.T) {
@@ -99,8 +102,14 @@ func TestForwardedDiscloseWithRecipientRoles(t *testing.T) {
 		}
 		t.Errorf("Dutch entries %q; want one refused on recipient_roles", got)
 	}
-	if dk := f.dk.all(t, "disclose", "kf.roles"); len(dk) != 2 || dk[1].Outcome != audit.OutcomeFailed || !slices.Contains(dk[1].Reasons, "PEER_REFUSED") {
+	dk := f.dk.all(t, "disclose", "kf.roles")
+	if len(dk) != 2 || dk[1].Outcome != audit.OutcomeFailed || !slices.Contains(dk[1].Reasons, "PEER_REFUSED") {
 		t.Errorf("Danish entries %v; want pending, failed PEER_REFUSED", outcomes(dk))
+	} else if len(nl) == 1 && (nl[0].Detail["peer_index"] != dk[1].Detail["pending_index"] || nl[0].Detail["peer_receipt"] == "") {
+		// Every entry the answering gateway makes for a forwarded
+		// exchange names the forwarding gateway's pending entry.
+		t.Errorf("Dutch refused entry names peer_index %q (receipt %t); want the Danish pending entry %q with its receipt",
+			nl[0].Detail["peer_index"], nl[0].Detail["peer_receipt"] != "", dk[1].Detail["pending_index"])
 	}
 	if ns := f.nl.notices(t, "nl-probation"); len(ns) != 0 {
 		t.Errorf("Dutch inbox: %d items; want nothing delivered", len(ns))
