@@ -174,6 +174,11 @@ func (s *Server) acceptForward(ctx context.Context, ex *exchange, fwd *liaisonv1
 	if fwd.GetReceipt() == nil {
 		return Receipt{}, invalid("forwarded.receipt", "a peer gateway must send the receipt of the entry it logged before forwarding")
 	}
+	if want.released == nil && fwd.GetReleased() != nil {
+		// Only a push carries a record; a request, an acknowledgement or
+		// a revision carries none, and one sent would be dropped unseen.
+		return Receipt{}, invalid("forwarded.released", "must be empty: only a forwarded disclosure carries a released record")
+	}
 	peer := s.registry.Load().Agencies[p.peer.ID]
 	if peer == nil || peer.CheckpointKey == "" {
 		return Receipt{}, failed("PEER_NOT_REGISTERED", errors.New("gateway: the calling peer gateway has no checkpoint key"))

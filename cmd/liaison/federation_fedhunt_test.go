@@ -115,3 +115,36 @@ func TestForwardedDiscloseWithRecipientRoles(t *testing.T) {
 		t.Errorf("Dutch inbox: %d items; want nothing delivered", len(ns))
 	}
 }
+
+// TestForwardedRequestCarriesNoRecord: a request a peer gateway forwards
+// carries the receipt of its pending entry and no released record
+// (PeerForward.released is for a disclosure only: empty for a Request).
+// One that carried a record was taken, the record dropped unseen. It is
+// refused, INVALID_ARGUMENT on forwarded.released, one refused entry; the
+// holder is not asked, and the Dutch gateway's final entry says the peer
+// refused it.
+func TestForwardedRequestCarriesNoRecord(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	h := f.hostile
+	h.setRequest(func(method string, req proto.Message) {
+		if r, ok := req.(*liaisonv1.RequestRequest); ok && method == "Request" && r.GetForwarded() != nil {
+			r.Forwarded.Released = &liaisonv1.Released{Holder: "dk-prison-east", RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT,
+				Outcome: liaisonv1.Outcome_OUTCOME_DISCLOSE}
+		}
+	})
+	defer h.setRequest(nil)
+	if _, err := f.nl.client(t, "nl-probation", "insp.released").Request(t.Context(), riskAssessmentRequest); err == nil {
+		t.Errorf("Request with a record in its forward was answered")
+	}
+	dk := f.dk.all(t, "request", "insp.released")
+	if len(dk) != 1 || dk[0].Outcome != audit.OutcomeRefused || dk[0].Detail["field"] != "forwarded.released" {
+		var got []string
+		for _, e := range dk {
+			got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail["field"])
+		}
+		t.Errorf("Danish entries %q; want one refused on forwarded.released", got)
+	}
+	if nl := f.nl.all(t, "request", "insp.released"); len(nl) != 2 || nl[1].Outcome != audit.OutcomeFailed || !slices.Contains(nl[1].Reasons, "PEER_REFUSED") {
+		t.Errorf("Dutch entries %v; want pending, failed PEER_REFUSED", outcomes(nl))
+	}
+}

@@ -461,8 +461,9 @@ type PeerForward struct {
 	// law lets the recipient receive it. For a correction, the corrected
 	// record in the same form; for a withdrawal, no record and no outcome:
 	// only the holder, record type, legal basis, pseudonym domain and
-	// subject pseudonym of what is withdrawn. Empty for a Request and an
-	// acknowledgement.
+	// subject pseudonym of what is withdrawn. Empty for a Request, an
+	// acknowledgement and an expiry revision (else INVALID_ARGUMENT on
+	// forwarded.released).
 	Released *Released `protobuf:"bytes,2,opt,name=released,proto3" json:"released,omitempty"`
 	// The size of the largest checkpoint of the answering gateway's log that
 	// the forwarding gateway has verified and remembers (0: none yet). The
