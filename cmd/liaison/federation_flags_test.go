@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPeerFlagsGoTogether: -peer-key signs the assertions a peer checks
@@ -38,6 +39,11 @@ func TestPeerFlagsGoTogether(t *testing.T) {
 		{"IssuerWithoutKey", federationOptions{Issuer: "https://nl.example/gateway", Kid: "gateway-1"}, "-peer-key"},
 		{"All", federationOptions{Key: key, Issuer: "https://nl.example/gateway", Kid: "gateway-1"}, ""},
 		{"None", federationOptions{Kid: "gateway-1"}, ""},
+		// A negative -peer-timeout made every call to a peer time out
+		// before it left (PEER_UNAVAILABLE), the gateway started as if
+		// nothing were wrong.
+		{"NegativeTimeout", federationOptions{Key: key, Issuer: "https://nl.example/gateway", Kid: "gateway-1", Timeout: -time.Second}, "-peer-timeout"},
+		{"NegativeTimeoutWithoutKey", federationOptions{Kid: "gateway-1", Timeout: -time.Second}, "-peer-timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tc.opts.config(nil)
