@@ -223,17 +223,20 @@ func (s *Server) acceptForward(ctx context.Context, ex *exchange, fwd *liaisonv1
 	ex.detail()["peer_index"] = strconv.FormatInt(got.Index, 10)
 	ex.entry.Detail["peer_receipt"] = string(rj)
 	// Each pending entry is acted on once, across replicas: a replayed
-	// call (the same assertion and receipt) is refused.
+	// call (the same assertion and receipt) is refused. Without a shared
+	// Once (Config.Once), once in this process.
+	var once Once = &s.localOnce
 	if s.cfg.Once != nil {
-		id := sha256.Sum256(fmt.Appendf(nil, "liaison.peer-forward/v1\n%s\n%d\n", got.Origin, got.Index))
-		me := sha256.Sum256([]byte(ex.reqID))
-		first, err := s.cfg.Once.Remember(ctx, id, me, s.now().Add(forwardClaimLife))
-		if err != nil {
-			return Receipt{}, fmt.Errorf("%w: claim a forwarded exchange: %v", audit.ErrUnavailable, err)
-		}
-		if first != me {
-			return Receipt{}, invalid("forwarded.receipt", "was already acted on: a forwarded exchange is accepted once")
-		}
+		once = s.cfg.Once
+	}
+	id := sha256.Sum256(fmt.Appendf(nil, "liaison.peer-forward/v1\n%s\n%d\n", got.Origin, got.Index))
+	me := sha256.Sum256([]byte(ex.reqID))
+	first, err := once.Remember(ctx, id, me, s.now().Add(forwardClaimLife))
+	if err != nil {
+		return Receipt{}, fmt.Errorf("%w: claim a forwarded exchange: %v", audit.ErrUnavailable, err)
+	}
+	if first != me {
+		return Receipt{}, invalid("forwarded.receipt", "was already acted on: a forwarded exchange is accepted once")
 	}
 	return got, nil
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -38,6 +39,38 @@ import (
 // implement it (the same set that refuses replayed tokens).
 type Once interface {
 	Remember(ctx context.Context, id, binding [32]byte, expires time.Time) ([32]byte, error)
+}
+
+// memoryOnce is a Once of one process; its zero value is ready.
+type memoryOnce struct {
+	mu   sync.Mutex
+	seen map[[32]byte]onceEntry
+}
+
+type onceEntry struct {
+	binding [32]byte
+	expires time.Time
+}
+
+func (m *memoryOnce) Remember(_ context.Context, id, binding [32]byte, expires time.Time) ([32]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	if e, ok := m.seen[id]; ok && now.Before(e.expires) {
+		return e.binding, nil
+	}
+	if m.seen == nil {
+		m.seen = map[[32]byte]onceEntry{}
+	}
+	if len(m.seen) > 100000 {
+		for k, e := range m.seen {
+			if !now.Before(e.expires) {
+				delete(m.seen, k)
+			}
+		}
+	}
+	m.seen[id] = onceEntry{binding: binding, expires: expires}
+	return binding, nil
 }
 
 const (

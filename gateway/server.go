@@ -54,8 +54,9 @@ type Config struct {
 	// calls none.
 	Federation Federation
 	// Once is the replicas' shared first-writer-wins set, which makes a
-	// re-identification release happen once. The audit stores implement
-	// it. If nil, once per process.
+	// re-identification release happen once, and a peer gateway's
+	// forwarded exchange be accepted once (PeerForward.receipt). The
+	// audit stores implement it. If nil, once per process.
 	Once Once
 	// MaxRecvBytes caps request size. If zero, 1 MiB.
 	MaxRecvBytes int
@@ -120,6 +121,9 @@ type Server struct {
 	log      *slog.Logger
 	policy   *policies.Active
 	registry atomic.Pointer[Registry]
+	// localOnce is the Once of this process, for a Config without one:
+	// a forwarded exchange is still accepted once (acceptForward).
+	localOnce memoryOnce
 
 	refusals  *refusalLimiter
 	trust     *trustLoader
