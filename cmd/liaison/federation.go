@@ -26,7 +26,7 @@ func (f *federationOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&f.Issuer, "peer-issuer", "", "the `iss` of the officer assertions this gateway signs for peer gateways (their registry names it); required with -peer-key")
 	fs.StringVar(&f.Key, "peer-key", "", "Ed25519 private key `file` (PKCS#8 PEM) that signs those assertions; its public key goes in the peers' registries (needs -peer-issuer and -peer-kid)")
 	fs.StringVar(&f.Kid, "peer-kid", "gateway-1", "the `kid` of -peer-key in the peers' JWKS")
-	fs.DurationVar(&f.Timeout, "peer-timeout", 30*time.Second, "how long a call to a peer gateway may take (not negative; 0 is the default, 30s)")
+	fs.DurationVar(&f.Timeout, "peer-timeout", 30*time.Second, "how long a call to a peer gateway may take (positive)")
 }
 
 // config returns the gateway's federation settings: receipts for peers are
@@ -41,7 +41,7 @@ func (f *federationOptions) config(receipts note.Signer) (gateway.Federation, er
 	switch {
 	case f.Timeout < 0:
 		// Every call to a peer would time out before it left.
-		return fed, fmt.Errorf("-peer-timeout %s: must not be negative (0 is the default, 30s)", f.Timeout)
+		return fed, fmt.Errorf("-peer-timeout %s: must be positive", f.Timeout)
 	case f.Key == "" && f.Issuer != "":
 		return fed, errors.New("-peer-issuer needs -peer-key, the key that signs the assertions")
 	case f.Key == "":
