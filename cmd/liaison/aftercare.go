@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -375,13 +376,29 @@ func enumWord(name, prefix string) string {
 	return w
 }
 
+// readProtoJSON reads a message in protobuf JSON from a file. A file that
+// does not parse is named with where it went wrong, never with what it
+// holds there: protojson quotes the offending value ("invalid value
+// SYN-NL-0001"), which in a record or a subject's attributes may be the
+// subject's identifier, and this error reaches the terminal and whatever
+// keeps its output.
 func readProtoJSON(path string, m proto.Message) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	return protojson.Unmarshal(b, m)
+	if err := protojson.Unmarshal(b, m); err != nil {
+		msg := fmt.Sprintf("%s is not a %s in protobuf JSON", path, m.ProtoReflect().Descriptor().FullName())
+		if at := protoJSONPos.FindString(err.Error()); at != "" {
+			msg += " " + at
+		}
+		return errors.New(msg)
+	}
+	return nil
 }
+
+// protoJSONPos finds where a protojson error says a file went wrong.
+var protoJSONPos = regexp.MustCompile(`\(line \d+:\d+\)`)
 
 func indexes(vs []string) ([]int64, error) {
 	var out []int64
