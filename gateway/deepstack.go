@@ -24,6 +24,13 @@ type deepStacks struct {
 type deepJob struct {
 	f    func()
 	done chan struct{}
+	// panicked is what f panicked with, if it did: run panics with it on
+	// the caller's goroutine, where the call's recovering interceptor
+	// (recover.go) turns it into that call's Internal error. Left on the
+	// worker it would end the process, every agency's calls with it, and
+	// the runtime would print the value, which could hold what the call
+	// carried.
+	panicked any
 }
 
 // reserveFrames times reserveFrame is the stack a worker keeps in use
@@ -60,17 +67,29 @@ func (d *deepStacks) serve() {
 	for {
 		select {
 		case j := <-d.jobs:
-			j.f()
-			close(j.done)
+			j.do()
 		case <-d.stop:
 			return
 		}
 	}
 }
 
+// do calls the job's function and says it is done, having returned or
+// panicked.
+func (j *deepJob) do() {
+	defer func() {
+		if p := recover(); p != nil {
+			j.panicked = p
+		}
+		close(j.done)
+	}()
+	j.f()
+}
+
 // run calls f on a worker and returns when it has returned, or at once
 // with ctx's error if ctx ends before a worker takes it. After Close, it
-// calls f on the caller's goroutine.
+// calls f on the caller's goroutine. A panic of f is run's: it goes on on
+// the caller's goroutine, and the worker serves on.
 func (d *deepStacks) run(ctx context.Context, f func()) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -85,6 +104,9 @@ func (d *deepStacks) run(ctx context.Context, f func()) error {
 		return ctx.Err()
 	}
 	<-j.done
+	if j.panicked != nil {
+		panic(j.panicked)
+	}
 	return nil
 }
 

@@ -59,3 +59,28 @@ type ctxStream struct {
 }
 
 func (c ctxStream) Context() context.Context { return c.ctx }
+
+// A policy decision runs on a deep-stack worker (deepstack.go), not on
+// the call's goroutine: a panic there is the call's all the same, Internal
+// for that call alone with the log naming its kind, never its value, and
+// the worker serves the next decision. It ended the process, printing the
+// value, before.
+func TestPanicInADecisionIsTheCallsOwn(t *testing.T) {
+	var buf bytes.Buffer
+	s := &Server{log: slog.New(slog.NewJSONHandler(&buf, nil)), deciders: newDeepStacks(1)}
+	defer s.deciders.Close()
+	info := &grpc.UnaryServerInfo{FullMethod: "/liaison.v1.Exchange/Request"}
+	resp, err := s.recoverUnary(t.Context(), nil, info, func(ctx context.Context, _ any) (any, error) {
+		return nil, s.deciders.run(ctx, func() { panic("the policy broke on subject SYN-NL-PRIV-0007") })
+	})
+	if resp != nil || status.Code(err) != codes.Internal {
+		t.Errorf("recoverUnary = %v, %v; want nil and Internal", resp, err)
+	}
+	if log := buf.String(); !strings.Contains(log, `"panic":"string"`) || strings.Contains(log, "SYN-NL-PRIV-0007") {
+		t.Errorf("log %s; want the panic's kind and no request data", log)
+	}
+	ran := false
+	if err := s.deciders.run(t.Context(), func() { ran = true }); err != nil || !ran {
+		t.Errorf("the next decision: ran %v, err %v; want it run on the worker", ran, err)
+	}
+}
