@@ -70,11 +70,24 @@ func (s *Server) Match(ctx context.Context, req *liaisonv1.MatchRequest) (_ *lia
 	defer cancel()
 
 	results := make([][]*liaisonv1.MatchResult, len(holders))
+	// A holder's goroutine that panics (a bug) ends this call, not the
+	// gateway: its panic goes on here, on the call's goroutine, where the
+	// recovering interceptor answers Internal (recover.go); matchHolder
+	// has given its exchanges their entries.
+	panics := make([]any, len(holders))
 	var wg sync.WaitGroup
 	for i, h := range holders {
-		wg.Go(func() { results[i] = s.matchHolder(ctx, mctx, req, h, types, cs) })
+		wg.Go(func() {
+			defer func() { panics[i] = recover() }()
+			results[i] = s.matchHolder(ctx, mctx, req, h, types, cs)
+		})
 	}
 	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
+	}
 	resp := &liaisonv1.MatchResponse{}
 	logged := false
 	for _, r := range results {
@@ -101,6 +114,19 @@ func (s *Server) matchHolder(ctx, mctx context.Context, req *liaisonv1.MatchRequ
 		err error
 	}
 	pairs := make([]*pair, len(types))
+	defer func() {
+		if p := recover(); p != nil {
+			// Each exchange begun has its entry, as a call's that panics
+			// does (pipeline.go, finish): failed, INTERNAL.
+			for _, q := range pairs {
+				if q != nil && !q.ex.closed {
+					var err error
+					q.ex.finish(ctx, &err)
+				}
+			}
+			panic(p)
+		}
+	}()
 	var allowed []*pair
 	for i, rt := range types {
 		p := &pair{ex: s.begin(ctx, "match"), res: &liaisonv1.MatchResult{Holder: holder.ID, RecordType: rt}}
