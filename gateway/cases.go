@@ -580,6 +580,9 @@ func (s *Server) InviteMember(ctx context.Context, req *liaisonv1.InviteMemberRe
 		action: "case_invite", caseID: req.GetCaseId(), target: req.GetAgency(), targetField: "agency", justification: req.GetJustification(),
 		apply: func(c *audit.CaseState, caller string, now time.Time) error {
 			st := c.StatusOf(req.GetAgency())
+			if err := refuseUnless(c.Lead == caller, "NOT_CASE_LEAD", "only the lead of case %s invites", c.ID); err != nil {
+				return err
+			}
 			if err := refuseUnless(st != audit.MemberActive && st != audit.MemberInvited, "ALREADY_IN_CASE",
 				"%s is already a member of case %s, or invited to it", req.GetAgency(), c.ID); err != nil {
 				return err
