@@ -61,7 +61,10 @@ func (s *Server) RunTimers(ctx context.Context) (bool, error) {
 	for _, n := range due {
 		errs = append(errs, s.escalate(ctx, n, now))
 	}
-	over, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{OverdueBy: now})
+	// Overdue once the deadline has passed: an acknowledgement at the
+	// deadline itself is in time (Notice.Late), so a notice is not
+	// recorded overdue at it.
+	over, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{OverdueBy: now.Add(-time.Nanosecond)})
 	if err != nil {
 		return true, errors.Join(append(errs, err)...)
 	}

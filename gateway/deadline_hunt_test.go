@@ -1,0 +1,105 @@
+package gateway_test
+
+import (
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestNoticeAcknowledgedAtItsDeadlineIsNotOverdue: the Danish prison
+// moves its release to the Aarhus police forward to tomorrow; the police
+// must acknowledge by 2026-11-27T00:00:00Z. The timers run at that very
+// second, before the police read it: the deadline has not passed yet (an
+// acknowledgement at it is in time, detail late false, and ListNotices
+// does not count it late), so they record nothing overdue, and the
+// police's acknowledgement in that second closes the notice in time.
+// Once a second later the deadline has passed, an unacknowledged notice
+// is recorded overdue (the second notice, never read). Without the fix
+// the timers recorded the first notice overdue (late true) at its
+// deadline, and then its acknowledgement in time (late false): the log
+// said both of one notice.
+func TestNoticeAcknowledgedAtItsDeadlineIsNotOverdue(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, attrs := dkRelease(t, s)
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ReleaseDate = "2026-11-27"
+	c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Justification: "The release was brought forward."})
+	if err != nil || len(c.GetResults()) != 1 {
+		t.Fatalf("Correct = %v, %v", c, err)
+	}
+	r := c.GetResults()[0]
+	const deadline = "2026-11-27T00:00:00Z"
+	if r.GetNoticeId() == "" || r.GetAcknowledgeBy() != deadline {
+		t.Fatalf("correction result %v; want a required notice due %s", r, deadline)
+	}
+	var cursor int64
+	for _, it := range readInbox(t, s, dkPolice, 0) {
+		if it.GetNotice().GetNoticeId() == r.GetNoticeId() {
+			cursor = it.GetCursor()
+		}
+	}
+	if cursor == 0 {
+		t.Fatal("the police's inbox holds no item of the notice")
+	}
+	start, _ := s.db.Size(ctx)
+	clk.Set(time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)) // the deadline itself
+	if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+		t.Fatalf("RunTimers = %v, %v", held, err)
+	}
+	if over := s.entriesOf(t, "notice_overdue", start); len(over) != 0 {
+		t.Errorf("at its deadline the notice was recorded overdue: %+v", over)
+	}
+	_, ack := s.one(t, "acknowledge", "notice_acknowledge", "ok", func() error {
+		_, err := s.exchange(t, dkPolice).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+		return err
+	})
+	if ack.Detail["notice_id"] != r.GetNoticeId() || ack.Detail["late"] != "false" {
+		t.Errorf("acknowledgement at the deadline = %+v, want in time (late false)", ack)
+	}
+	nc := liaisonv1.NewNoticesClient(s.conn(t, dkAuditor))
+	listed, err := nc.ListNotices(ctx, &liaisonv1.ListNoticesRequest{})
+	if err != nil || len(listed.GetNotices()) != 1 {
+		t.Fatalf("ListNotices = %v, %v", listed, err)
+	}
+	if n := listed.GetNotices()[0]; n.GetLate() || n.GetOverdue() != "" || n.GetOverdueAuditIndex() >= 0 {
+		t.Errorf("notice acknowledged at its deadline listed late %v, overdue %q (entry %d)", n.GetLate(), n.GetOverdue(), n.GetOverdueAuditIndex())
+	}
+
+	// A notice still unread once its deadline has passed is recorded
+	// overdue, once.
+	clk.Set(time.Date(2026, 11, 27, 0, 0, 1, 0, time.UTC))
+	again := proto.CloneOf(corrected)
+	again.GetReleaseNotice().ReleaseDate = "2026-11-28"
+	c2, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: again, Justification: "The release was moved again."})
+	if err != nil || len(c2.GetResults()) != 1 || c2.GetResults()[0].GetAcknowledgeBy() != "2026-11-28T00:00:00Z" {
+		t.Fatalf("second Correct = %v, %v; want a notice due 2026-11-28T00:00:00Z", c2, err)
+	}
+	start, _ = s.db.Size(ctx)
+	clk.Set(time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC))
+	if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+		t.Fatalf("RunTimers = %v, %v", held, err)
+	}
+	if over := s.entriesOf(t, "notice_overdue", start); len(over) != 0 {
+		t.Errorf("at its deadline the second notice was recorded overdue: %+v", over)
+	}
+	clk.Set(time.Date(2026, 11, 28, 0, 0, 1, 0, time.UTC))
+	for range 2 {
+		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+			t.Fatalf("RunTimers = %v, %v", held, err)
+		}
+	}
+	if over := s.entriesOf(t, "notice_overdue", start); len(over) != 1 || over[0].Detail["notice_id"] != c2.GetResults()[0].GetNoticeId() || over[0].Detail["late"] != "true" {
+		t.Errorf("a second after its deadline: overdue entries %+v, want one of %s", over, c2.GetResults()[0].GetNoticeId())
+	}
+}
