@@ -212,3 +212,22 @@ func TestVerifyFullRefusesEntryAndSample(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditNoticesLateHelpSaysWithdrawn: `liaison audit notices -h` says
+// of -late what ListNoticesRequest.late_only does: a notice withdrawn
+// before its deadline is not late, one withdrawn after it, unacknowledged,
+// is. The text said only "deadline passed without, or before, an
+// acknowledgement", which a notice withdrawn in time also fits, yet -late
+// does not list it.
+func TestAuditNoticesLateHelpSaysWithdrawn(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	_ = runAudit(t.Context(), []string{"notices", "-h"}, &stdout, &stderr)
+	help := stdout.String() + stderr.String()
+	i := strings.Index(help, "-late")
+	if i < 0 {
+		t.Fatalf("audit notices -h names no -late:\n%s", help)
+	}
+	if late := help[i:]; !strings.Contains(late, "withdrawn before its deadline was not late") || !strings.Contains(late, "withdrawn after it, unacknowledged, was") {
+		t.Errorf("audit notices -h of -late does not say how a withdrawn notice counts:\n%s", help)
+	}
+}

@@ -367,7 +367,7 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	var conn auditConn
 	conn.flags(fs)
 	var req liaisonv1.ListNoticesRequest
-	fs.BoolVar(&req.LateOnly, "late", false, "only notices not acknowledged in time (deadline passed without, or before, an acknowledgement)")
+	fs.BoolVar(&req.LateOnly, "late", false, "only notices not acknowledged in time: the deadline passed without an acknowledgement, or before it (one withdrawn before its deadline was not late; one withdrawn after it, unacknowledged, was)")
 	fs.BoolVar(&req.UnacknowledgedOnly, "unacknowledged", false, "only notices still awaiting acknowledgement (neither acknowledged nor withdrawn)")
 	fs.StringVar(&req.Recipient, "recipient", "", "only notices to this `agency`")
 	fs.StringVar(&req.Sender, "sender", "", "only notices from this `agency`")
