@@ -437,3 +437,17 @@ func TestCaseHandoverOrphanedCommand(t *testing.T) {
 		t.Errorf("the new lead removes the former lead = %v\n%s", err, out)
 	}
 }
+
+// TestCaseOpenCategoryOneSpelling checks that case open takes -category
+// only in the spelling its help names, and refuses anything else before
+// dialling the gateway (127.0.0.1:1 answers nothing), naming the flag.
+func TestCaseOpenCategoryOneSpelling(t *testing.T) {
+	for _, c := range []string{"Convicted", "CONVICTED", "unspecified", "Unspecified", "suspected", ""} {
+		var out bytes.Buffer
+		err := run(t.Context(), []string{"case", "open", "-gateway", "127.0.0.1:1", "-id", "case-1", "-subject", "SYN-1",
+			"-category", c, "-justification", "test"}, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "-category") {
+			t.Errorf("case open -category %q: %v, want refused naming -category", c, err)
+		}
+	}
+}
