@@ -10,8 +10,9 @@ import (
 
 // TestCaseCloseTellsOpenInvitations shows that an agency invited to a case,
 // which has not yet answered, learns that the case closed: its invitation
-// lapses with the case (AcceptInvitation is refused CASE_CLOSED from then
-// on), so the close reaches its inbox as it reaches the members'.
+// lapses with the case (AcceptInvitation and DeclineInvitation are refused
+// CASE_CLOSED from then on, and the closed case keeps its standing
+// invited), so the close reaches its inbox as it reaches the members'.
 func TestCaseCloseTellsOpenInvitations(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
@@ -45,5 +46,20 @@ func TestCaseCloseTellsOpenInvitations(t *testing.T) {
 	_, err = s.cases(t, nlPolice).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We take part."})
 	if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_CLOSED" {
 		t.Errorf("accepting after the close: reason %q, want CASE_CLOSED", errorReason(st))
+	}
+	_, err = s.cases(t, nlPolice).DeclineInvitation(ctx, &liaisonv1.DeclineInvitationRequest{CaseId: id, Justification: "We do not take part."})
+	if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_CLOSED" {
+		t.Errorf("declining after the close: reason %q, want CASE_CLOSED", errorReason(st))
+	}
+	// The closed case keeps the unanswered invitation's standing, as
+	// MemberStatus says: invited, never answered.
+	var standing liaisonv1.MemberStatus
+	for _, m := range closed.GetCase().GetMembers() {
+		if m.GetAgency() == "nl-police-rotterdam" {
+			standing = m.GetStatus()
+		}
+	}
+	if standing != liaisonv1.MemberStatus_MEMBER_STATUS_INVITED {
+		t.Errorf("the closed case gives nl-police-rotterdam standing %v, want MEMBER_STATUS_INVITED", standing)
 	}
 }

@@ -78,7 +78,9 @@ type MemberStatus int32
 
 const (
 	MemberStatus_MEMBER_STATUS_UNSPECIFIED MemberStatus = 0
-	// Invited; has not answered.
+	// Invited; has not answered. A closed case keeps this standing for an
+	// invitation never answered: it lapsed with the case and can no longer
+	// be accepted or declined.
 	MemberStatus_MEMBER_STATUS_INVITED MemberStatus = 1
 	// A member (the lead is one too).
 	MemberStatus_MEMBER_STATUS_MEMBER MemberStatus = 2
