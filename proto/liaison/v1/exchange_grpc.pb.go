@@ -196,7 +196,12 @@ type ExchangeClient interface {
 	// acknowledgement's entry (detail forwards) and its time (detail
 	// acknowledged_at), by which that gateway judges whether it was late.
 	// Until then that gateway counts the notice open: it may escalate it and
-	// record its deadline passing.
+	// record its deadline passing. If that gateway answers and refuses the
+	// forward (any refusal but ALREADY_ACKNOWLEDGED, NOTICE_WITHDRAWN or
+	// NOTICE_UNKNOWN, which settle it), the call fails with that refusal,
+	// recorded in the forward's entry: the notices this call acknowledged
+	// before it stay acknowledged, each in its entry, while the others and
+	// the inbox's read mark wait for a later call.
 	Acknowledge(ctx context.Context, in *AcknowledgeRequest, opts ...grpc.CallOption) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it. The pseudonym must
@@ -532,7 +537,12 @@ type ExchangeServer interface {
 	// acknowledgement's entry (detail forwards) and its time (detail
 	// acknowledged_at), by which that gateway judges whether it was late.
 	// Until then that gateway counts the notice open: it may escalate it and
-	// record its deadline passing.
+	// record its deadline passing. If that gateway answers and refuses the
+	// forward (any refusal but ALREADY_ACKNOWLEDGED, NOTICE_WITHDRAWN or
+	// NOTICE_UNKNOWN, which settle it), the call fails with that refusal,
+	// recorded in the forward's entry: the notices this call acknowledged
+	// before it stay acknowledged, each in its entry, while the others and
+	// the inbox's read mark wait for a later call.
 	Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error)
 	// Translate maps a pseudonym from the caller's domain to the domain the
 	// policy names (a case, say), where the law allows it. The pseudonym must
