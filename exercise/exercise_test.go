@@ -212,8 +212,8 @@ func TestParseNamesTheField(t *testing.T) {
 		{head + "events:\n  - {day: 1, action: request, by: b, holder: c, record: risk_assessment, purpose: risk_management}\n", "events[0].holder"},
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: escaped}\n", "events[0].event"},
 		{head + "events:\n  - {day: 1, action: close_case, by: b, case: C-1}\n", "events[0].case"},
-		{head + "expect:\n  - {name: n, agency: b, by_day: 3}\n", "expect[0].record"},
-		{head + "expect:\n  - {name: n, agency: b, record: release_notice, by_day: 3, form: most}\n", "expect[0].form"},
+		{head + "expect:\n  - {name: duty, agency: b, by_day: 3}\n", "expect[0].record"},
+		{head + "expect:\n  - {name: duty, agency: b, record: release_notice, by_day: 3, form: most}\n", "expect[0].form"},
 		{head + "colour: blue\n", "colour"},
 		{head + "events:\n  - {day: 1, action: correct, by: a}\n", "events[0].record"},
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, from: b}\n", "events[0].from"},
@@ -237,9 +237,9 @@ func TestParseNamesTheField(t *testing.T) {
 		{head + "events:\n  - {day: 1, action: update, subject: {address: x}}\n", "events[0].subject.address"},
 		// An expectation is judged by its day: one before day 0, or after
 		// the last day played, could not be.
-		{head + "events:\n  - {day: 1, action: notify, by: a, event: released}\nexpect:\n  - {name: n, agency: b, record: release_notice, by_day: -1}\n", "expect[0].by_day"},
-		{head + "events:\n  - {day: 1, action: notify, by: a, event: released}\nexpect:\n  - {name: n, agency: b, record: release_notice, by_day: 30}\n", "expect[0].by_day"},
-		{head + "end_day: 20\nevents:\n  - {day: 1, action: notify, by: a, event: released}\nexpect:\n  - {name: n, agency: b, record: release_notice, by_day: 30}\n", "expect[0].by_day"},
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released}\nexpect:\n  - {name: duty, agency: b, record: release_notice, by_day: -1}\n", "expect[0].by_day"},
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released}\nexpect:\n  - {name: duty, agency: b, record: release_notice, by_day: 30}\n", "expect[0].by_day"},
+		{head + "end_day: 20\nevents:\n  - {day: 1, action: notify, by: a, event: released}\nexpect:\n  - {name: duty, agency: b, record: release_notice, by_day: 30}\n", "expect[0].by_day"},
 		// The person's identifier is one the gateway takes: otherwise
 		// every call about them would be refused for it.
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {id: \" EX-1\", category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.id"},
@@ -267,6 +267,22 @@ func TestParseNamesTheField(t *testing.T) {
 		// ("refused: opened case C-1 (EX-0001)").
 		{head + "events:\n  - {day: 1, action: open_case, by: b, case: C-1, kind: EX-0001}\n", "events[0].kind"},
 		{head + "expect:\n  - {name: police know EX-0001, agency: b, record: release_notice, by_day: 3}\n", "expect[0].name"},
+		// A field is named as written: one spelt in another case was read
+		// as the same field, and of an event with both, one was played
+		// and the other dropped.
+		{head + "events:\n  - {day: 1, DAY: 40, action: notify, by: a, event: released}\n", "events[0].DAY: unknown field"},
+		{head + "events:\n  - {Day: 1, action: notify, by: a, event: released}\n", "events[0].Day: unknown field"},
+		{head + "expect:\n  - {name: n1, agency: b, record: release_notice, by_day: 0, By_Day: 3}\n", "expect[0].By_Day: unknown field"},
+		// A word YAML reads as a boolean or a number where text is wanted
+		// is refused, not read as "false" or "34"; a value of the wrong
+		// type names its field.
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted, country: NO}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.country: YAML reads the word written as a boolean (false), not as text: quote it"},
+		{"name: No\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "name: YAML reads"},
+		{head + "events:\n  - {day: 1, action: open_case, by: b, case: 0042, kind: dk.ksp}\n", "events[0].case: YAML reads the word written as a number (34)"},
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, note: yes}\n", "events[0].note: YAML reads"},
+		{head + "events:\n  - {day: 1.5, action: notify, by: a, event: released}\n", "events[0].day: want a whole number"},
+		{head + "events:\n  - {day: 1, action: update, subject: {in_custody: nope}}\n", "events[0].subject.in_custody: want true or false"},
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, to: b, purpose: risk_management}\n", "events[0].to: want a list"},
 		// Events are played by day: a case used on a day before the one
 		// it is opened on is not opened yet, whatever the order written.
 		{head + "events:\n  - {day: 5, action: open_case, by: b, case: C-1, kind: dk.ksp}\n  - {day: 3, action: close_case, by: b, case: C-1}\n", "events[1].case"},

@@ -188,18 +188,26 @@ func validDate(v string) bool {
 	return err == nil
 }
 
-// unknownField returns the path of the first field of v (YAML read as
-// JSON values) that type t does not have, as the errors name fields
-// ("events[2].recipient"), or "".
-func unknownField(v any, t reflect.Type, path string) string {
+// fieldProblem returns the first field of v (YAML read as JSON values)
+// that type t does not have, or whose value is not of its type, with the
+// path the errors name fields by ("events[2].recipient: unknown field"),
+// or "". Field names are matched as written: "Day" is not "day" (read
+// case-insensitively, an event with both was played with one and the
+// other dropped). A word where text is wanted that YAML reads as a
+// boolean or a number is refused rather than read differently from what
+// was written ("country: NO" read as "false", "case: 0042" as "34").
+func fieldProblem(v any, t reflect.Type, path string) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if v == nil {
+		return "" // empty: the field's zero value
 	}
 	switch t.Kind() {
 	case reflect.Struct:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return ""
+			return fmt.Sprintf("%s: want a mapping of fields", cmp.Or(path, "the scenario"))
 		}
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			p := k
@@ -209,30 +217,58 @@ func unknownField(v any, t reflect.Type, path string) string {
 			var ft reflect.Type
 			for i := range t.NumField() {
 				name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-				if strings.EqualFold(name, k) {
+				if name == k {
 					ft = t.Field(i).Type
 					break
 				}
 			}
 			if ft == nil {
-				return p
+				return p + ": unknown field"
 			}
-			if u := unknownField(m[k], ft, p); u != "" {
+			if u := fieldProblem(m[k], ft, p); u != "" {
 				return u
 			}
 		}
 	case reflect.Slice:
 		l, ok := v.([]any)
 		if !ok {
-			return ""
+			return fmt.Sprintf("%s: want a list", path)
 		}
 		for i, x := range l {
-			if u := unknownField(x, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); u != "" {
+			if u := fieldProblem(x, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); u != "" {
 				return u
 			}
 		}
+	case reflect.String:
+		switch x := v.(type) {
+		case string:
+		case bool, float64:
+			if path == "subject.id" {
+				// Not even as read: it is the person's identifier.
+				return fmt.Sprintf("%s: YAML reads the word written as %s, not as text: quote it", path, typeWord(x))
+			}
+			return fmt.Sprintf("%s: YAML reads the word written as %s (%v), not as text: quote it", path, typeWord(x), x)
+		default:
+			return fmt.Sprintf("%s: want text", path)
+		}
+	case reflect.Int:
+		if x, ok := v.(float64); !ok || x != float64(int(x)) {
+			return fmt.Sprintf("%s: want a whole number", path)
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			return fmt.Sprintf("%s: want true or false", path)
+		}
 	}
 	return ""
+}
+
+// typeWord names the kind of a YAML value read as JSON.
+func typeWord(v any) string {
+	if _, ok := v.(bool); ok {
+		return "a boolean"
+	}
+	return "a number"
 }
 
 // Parse reads a scenario and checks it: every reference to an agency, a
@@ -243,8 +279,8 @@ func Parse(b []byte) (*Scenario, error) {
 	if err := yaml.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("exercise: %v", err)
 	}
-	if f := unknownField(raw, reflect.TypeFor[Scenario](), ""); f != "" {
-		return nil, fmt.Errorf("exercise: %s: unknown field", f)
+	if f := fieldProblem(raw, reflect.TypeFor[Scenario](), ""); f != "" {
+		return nil, fmt.Errorf("exercise: %s", f)
 	}
 	var s Scenario
 	if err := yaml.UnmarshalStrict(b, &s); err != nil {
@@ -284,7 +320,7 @@ func fieldNotTaken(raw any) string {
 	top, _ := raw.(map[string]any)
 	var events []any
 	for k, v := range top {
-		if strings.EqualFold(k, "events") {
+		if k == "events" {
 			events, _ = v.([]any)
 		}
 	}
@@ -292,13 +328,13 @@ func fieldNotTaken(raw any) string {
 		m, _ := v.(map[string]any)
 		action := ""
 		for k, x := range m {
-			if strings.EqualFold(k, "action") {
+			if k == "action" {
 				action, _ = x.(string)
 			}
 		}
 		takes := actionFields[action]
 		for _, k := range slices.Sorted(maps.Keys(m)) {
-			switch f := strings.ToLower(k); {
+			switch f := k; {
 			case f == "day" || f == "action" || f == "note" || (f == "by" && action != "update"), slices.Contains(takes, f):
 			default:
 				return fmt.Sprintf("events[%d].%s: not a field of %s, which takes %s", i, k, action,
