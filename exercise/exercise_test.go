@@ -283,6 +283,11 @@ func TestParseNamesTheField(t *testing.T) {
 		{head + "events:\n  - {day: 1.5, action: notify, by: a, event: released}\n", "events[0].day: want a whole number"},
 		{head + "events:\n  - {day: 1, action: update, subject: {in_custody: nope}}\n", "events[0].subject.in_custody: want true or false"},
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, to: b, purpose: risk_management}\n", "events[0].to: want a list"},
+		// A case id has one spelling, as the gateway keeps it (CASE_EXISTS
+		// regardless of letter case): "c-1" after "C-1" was opened at play,
+		// refused there, or read as a case never opened.
+		{head + "events:\n  - {day: 1, action: open_case, by: b, case: C-1, kind: dk.ksp}\n  - {day: 2, action: open_case, by: a, case: c-1, kind: dk.ksp}\n", "events[1].case: case \"c-1\" opened twice (as \"C-1\""},
+		{head + "events:\n  - {day: 1, action: open_case, by: b, case: C-1, kind: dk.ksp}\n  - {day: 2, action: close_case, by: b, case: c-1}\n", "events[1].case: \"c-1\" is case \"C-1\" spelt otherwise"},
 		// Events are played by day: a case used on a day before the one
 		// it is opened on is not opened yet, whatever the order written.
 		{head + "events:\n  - {day: 5, action: open_case, by: b, case: C-1, kind: dk.ksp}\n  - {day: 3, action: close_case, by: b, case: C-1}\n", "events[1].case"},

@@ -405,7 +405,7 @@ func (s *Scenario) check() error {
 		}
 		return nil
 	}
-	cases := map[string]bool{}
+	cases := map[string]string{} // opened, by id in lower case: as written
 	last := 0
 	for i, e := range s.Events {
 		f := func(name string) string { return fmt.Sprintf("events[%d].%s", i, name) }
@@ -509,10 +509,12 @@ func (s *Scenario) check() error {
 			if e.Case == "" || e.Kind == "" {
 				return fmt.Errorf("%s: open_case needs case and kind", f("case"))
 			}
-			if cases[e.Case] {
-				return fmt.Errorf("%s: case %q opened twice", f("case"), e.Case)
+			// The gateway keeps one case per id regardless of letter case
+			// (CASE_EXISTS): "c-1" after "C-1" is the same case again.
+			if was, ok := cases[strings.ToLower(e.Case)]; ok {
+				return fmt.Errorf("%s: case %q opened twice (as %q before; case ids are compared without regard to letter case)", f("case"), e.Case, was)
 			}
-			cases[e.Case] = true
+			cases[strings.ToLower(e.Case)] = e.Case
 		case "invite":
 			if e.Case == "" || len(e.To) == 0 {
 				return fmt.Errorf("%s: invite needs case and to", f("to"))
@@ -539,9 +541,14 @@ func (s *Scenario) check() error {
 	}
 	// The events are played by day, those of a day in the order written:
 	// a case must be opened by an event played before.
+	// A case has one spelling: the gateway compares case ids without
+	// regard to letter case, and the report would show two.
 	opened := map[string]bool{}
 	for _, i := range s.order() {
 		e := s.Events[i]
+		if was := cases[strings.ToLower(e.Case)]; e.Case != "" && was != "" && was != e.Case {
+			return fmt.Errorf("events[%d].case: %q is case %q spelt otherwise: write it as it is opened", i, e.Case, was)
+		}
 		if e.Case != "" && e.Action != "open_case" && !opened[e.Case] {
 			return fmt.Errorf("events[%d].case: case %q is not opened by an earlier event (day %d)", i, e.Case, e.Day)
 		}
