@@ -288,6 +288,12 @@ func TestParseNamesTheField(t *testing.T) {
 		// refused there, or read as a case never opened.
 		{head + "events:\n  - {day: 1, action: open_case, by: b, case: C-1, kind: dk.ksp}\n  - {day: 2, action: open_case, by: a, case: c-1, kind: dk.ksp}\n", "events[1].case: case \"c-1\" opened twice (as \"C-1\""},
 		{head + "events:\n  - {day: 1, action: open_case, by: b, case: C-1, kind: dk.ksp}\n  - {day: 2, action: close_case, by: b, case: c-1}\n", "events[1].case: \"c-1\" is case \"C-1\" spelt otherwise"},
+		// A note is sent as the officer's justification: one the gateway
+		// refuses as such was played, and every call of its event refused
+		// for it (an acknowledge stopped the exercise).
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, note: \" \"}\n", "events[0].note: blank"},
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, note: \"ring \\a\"}\n", "events[0].note: must be text"},
+		{head + "events:\n  - {day: 1, action: acknowledge, by: b, note: " + strings.Repeat("x", 2001) + "}\n", "events[0].note: 2001 bytes, at most 2000"},
 		// Events are played by day: a case used on a day before the one
 		// it is opened on is not opened yet, whatever the order written.
 		{head + "events:\n  - {day: 5, action: open_case, by: b, case: C-1, kind: dk.ksp}\n  - {day: 3, action: close_case, by: b, case: C-1}\n", "events[1].case"},

@@ -440,6 +440,18 @@ func (s *Scenario) check() error {
 		if gateway.Mentions(e.Note, id) {
 			return fmt.Errorf("%s: %s", f("note"), namesSubject)
 		}
+		// The note is the officer's justification of every call the event
+		// makes: one the gateway refuses as a justification would have
+		// every call refused for it (INVALID justification), or stop the
+		// exercise at an acknowledge, whatever the law says.
+		switch {
+		case e.Note != "" && strings.TrimSpace(e.Note) == "":
+			return fmt.Errorf("%s: blank: leave it out or say why", f("note"))
+		case len(e.Note) > maxNote:
+			return fmt.Errorf("%s: %d bytes, at most %d (a justification's limit)", f("note"), len(e.Note), maxNote)
+		case strings.ContainsFunc(e.Note, func(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }):
+			return fmt.Errorf("%s: must be text: no control characters but tab and line breaks", f("note"))
+		}
 		// An open_case's kind is printed too ("opened case C1 (nl.zvh)"),
 		// refused or not.
 		if gateway.Mentions(e.Kind, id) {
@@ -617,6 +629,10 @@ func (s *Scenario) order() []int {
 	slices.SortStableFunc(order, func(a, b int) int { return s.Events[a].Day - s.Events[b].Day })
 	return order
 }
+
+// maxNote is the longest note: the gateway's longest justification
+// (maxJustificationLen there), which a note is sent as.
+const maxNote = 2000
 
 // namesSubject is the error of free text that names the person's
 // identifier.
