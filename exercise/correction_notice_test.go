@@ -121,3 +121,62 @@ expect:
 		})
 	}
 }
+
+// TestReplacedNoticeIsOwedByItsReplacement: a required notice that a
+// correction replaced before it was acknowledged (the correction moved the
+// release date and carries a notice of its own: the recipient must
+// acknowledge the new date, not the old one) was taken as "closed because
+// the release was withdrawn", which meets an expectation that asks for an
+// acknowledgement: the police were counted as having acknowledged the
+// release date in time although they acknowledged neither notice. The
+// acknowledgement owed moves to the replacing notice: the expectation is
+// met when that one is acknowledged by its deadline.
+func TestReplacedNoticeIsOwedByItsReplacement(t *testing.T) {
+	t.Parallel()
+	eng, err := engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		ack string // the police's acknowledgement, if any
+		gap string
+	}{
+		{"", "dk-police-aarhus did not acknowledge the notice of release_date_set in time"},
+		{"  - {day: 32, action: acknowledge, by: dk-police-aarhus}\n", ""},
+		{"  - {day: 50, action: acknowledge, by: dk-police-aarhus}\n", "dk-police-aarhus did not acknowledge the notice of release_date_set in time"},
+	} {
+		t.Run(fmt.Sprintf("ack %q", strings.TrimSpace(tt.ack)), func(t *testing.T) {
+			t.Parallel()
+			s, err := exercise.Parse([]byte(`name: a release date corrected before it was acknowledged
+start: "2026-09-01"
+end_day: 60
+subject: {category: convicted, in_custody: true, release_date: "2026-12-15", probation_until: "2029-12-15", municipality: Aarhus, country: DK}
+agencies:
+  - {id: dk-prison-east, kind: prison, jurisdiction: DK, holds: [release_notice]}
+  - {id: dk-police-aarhus, kind: police, jurisdiction: DK, areas: [Aarhus]}
+events:
+  - {day: 30, action: notify, by: dk-prison-east, event: release_date_set, to_competent: [police], purpose: risk_management}
+  - {day: 31, action: update, subject: {release_date: "2026-12-22"}}
+  - {day: 31, action: correct, by: dk-prison-east, record: release_notice}
+` + tt.ack + `expect:
+  - {name: police acknowledged the release date, agency: dk-police-aarhus, event: release_date_set, by_day: 40, form: full, acknowledged: true}
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := run(t, eng, s)
+			got := ""
+			for _, g := range r.Gaps {
+				if g.Key == "expect/0" {
+					got = g.Text
+				}
+			}
+			switch {
+			case tt.gap == "" && got != "":
+				t.Errorf("gap %q: the police acknowledged the correction's notice in time\n%s", got, r.Markdown())
+			case tt.gap != "" && !strings.HasSuffix(got, tt.gap):
+				t.Errorf("gap %q, want one ending %q\n%s", got, tt.gap, r.Markdown())
+			}
+		})
+	}
+}

@@ -1054,14 +1054,33 @@ func (p *player) acknowledgedInTime(id string) bool {
 		return true // the law does not require an acknowledgement
 	}
 	ns, _ := p.st.alog.Notices(context.Background(), audit.NoticeFilter{})
-	for _, n := range ns {
-		if n.ID == id {
-			// Acknowledged by its deadline, or closed before it because its
-			// release was withdrawn or ended (audit.Notice.Withdrawn): the
-			// law no longer asks the recipient to acknowledge it, as the
-			// required notices' gaps (notices) have it.
-			return !n.Open() && !n.Late(n.Deadline)
+	for seen := map[string]bool{}; !seen[id]; {
+		seen[id] = true
+		i := slices.IndexFunc(ns, func(n audit.Notice) bool { return n.ID == id })
+		if i < 0 {
+			return false
 		}
+		n := &ns[i]
+		switch {
+		case !n.Acknowledged.IsZero():
+			return !n.Late(n.Deadline)
+		case n.Withdrawn.IsZero(), n.Late(n.Deadline):
+			return false // still open, or closed only after the deadline it missed
+		}
+		// Closed before its deadline. A correction that moved the date and
+		// carries a required notice of its own to the same recipient closes
+		// it (the recipient must acknowledge the new date, not the old
+		// one): the acknowledgement is owed on that notice. Otherwise its
+		// release was withdrawn or ended (audit.Notice.Withdrawn): the law
+		// no longer asks the recipient to acknowledge it, as the required
+		// notices' gaps (notices) have it.
+		j := slices.IndexFunc(ns, func(m audit.Notice) bool {
+			return m.ID != n.ID && m.Recipient == n.Recipient && m.AuditIndex == n.WithdrawalIndex
+		})
+		if j < 0 {
+			return true
+		}
+		id = ns[j].ID
 	}
 	return false
 }
