@@ -165,6 +165,12 @@ events:
 				t.Fatal(err)
 			}
 			r := run(t, eng, s)
+			// The police's timeline says the first notice was replaced by
+			// the correction's, not withdrawn unread.
+			if md := string(r.Markdown()); strings.Contains(md, "withdrawn unread") ||
+				!strings.Contains(md, "no longer has to acknowledge the required notice of release_date_set from dk-prison-east (rule dk.notice.release.police, acknowledge by 2026-10-03 09:01): the required notice of release_date_changed with the correction (day 31) replaced it") {
+				t.Errorf("the police's timeline does not say the correction's notice replaced the first:\n%s", md)
+			}
 			got := ""
 			for _, g := range r.Gaps {
 				if g.Key == "expect/0" {

@@ -957,6 +957,13 @@ func (p *player) notices(ctx context.Context, end time.Time) error {
 		if !n.Withdrawn.IsZero() {
 			it := base
 			it.At, it.Agency, it.Text = n.Withdrawn, n.Recipient, "no longer has to acknowledge (withdrawn unread) the "+desc
+			// A correction that moved the date closes it with a required
+			// notice of its own, the one now to acknowledge: not withdrawn.
+			if j := slices.IndexFunc(ns, func(m audit.Notice) bool {
+				return m.ID != n.ID && m.Recipient == n.Recipient && m.AuditIndex == n.WithdrawalIndex
+			}); j >= 0 {
+				it.Text = fmt.Sprintf("no longer has to acknowledge the %s: the required notice of %s with the correction (day %d) replaced it", desc, ns[j].EventType, p.day(n.Withdrawn))
+			}
 			p.add(it)
 		}
 		key := fmt.Sprintf("notice/%s/%s/%s/%d", n.Recipient, n.EventType, n.Rule, d.Event)
