@@ -582,7 +582,10 @@ func (s *Scenario) check() error {
 		if err := agency(f("agency"), x.Agency); err != nil {
 			return err
 		}
-		if (x.Record == "") == (x.Event == "") {
+		switch {
+		case x.Record == "" && x.Event == "":
+			return fmt.Errorf("%s: required: give record (a record type) or event (a subject event), what the agency must learn", f("record"))
+		case x.Record != "" && x.Event != "":
 			return fmt.Errorf("%s: give record or event, not both", f("record"))
 		}
 		if x.Record != "" && !slices.Contains(recordTypes, x.Record) {
