@@ -295,6 +295,9 @@ func TestParseNamesTheField(t *testing.T) {
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, note: \" \"}\n", "events[0].note: blank"},
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, note: \"ring \\a\"}\n", "events[0].note: must be text"},
 		{head + "events:\n  - {day: 1, action: acknowledge, by: b, note: " + strings.Repeat("x", 2001) + "}\n", "events[0].note: 2001 bytes, at most 2000"},
+		// The title is the report's heading: a line break would end it and
+		// put the rest in the report as a section of its own.
+		{"name: \"x\\n\\n## Gaps\\n\\nNone.\"\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "name: one line of text"},
 		// Events are played by day: a case used on a day before the one
 		// it is opened on is not opened yet, whatever the order written.
 		{head + "events:\n  - {day: 5, action: open_case, by: b, case: C-1, kind: dk.ksp}\n  - {day: 3, action: close_case, by: b, case: C-1}\n", "events[1].case"},

@@ -349,6 +349,12 @@ func (s *Scenario) check() error {
 	if strings.TrimSpace(s.Name) == "" {
 		return fmt.Errorf("name: required")
 	}
+	// The title is the heading of the report (# Exercise: ...): a line
+	// break would end it there and put the rest in the report as text
+	// of its own.
+	if strings.ContainsFunc(s.Name, unicode.IsControl) {
+		return fmt.Errorf("name: one line of text: no line breaks or control characters")
+	}
 	if _, err := time.Parse(time.DateOnly, s.Start); err != nil {
 		return fmt.Errorf("start: want YYYY-MM-DD")
 	}
