@@ -679,10 +679,12 @@ func (s *Server) applyOnward(ctx context.Context, ex *exchange, declared *liaiso
 			return err
 		}
 		if withdrawnBy < 0 {
-			// The basis the caller holds the record under now, and its
-			// last day as it stands now: moved by a revision, or the day
-			// an expiry notice said it ended.
-			prov.LegalBasis, prov.ValidUntil = src.LegalBasis, src.ValidUntil
+			// The basis the caller holds the record under now, its last
+			// day as it stands now (moved by a revision, or the day an
+			// expiry notice said it ended) and the conditions it holds it
+			// under now: a correction's, if its source corrected it (as
+			// a correction of the caller's is decided, correctOne).
+			prov.LegalBasis, prov.ValidUntil, prov.Conditions = src.LegalBasis, src.ValidUntil, slices.Clone(src.Conditions)
 		}
 		ex.entry.Provenance = prov
 		ex.in.Provenance = policyProvenance(prov)

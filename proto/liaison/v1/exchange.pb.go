@@ -305,7 +305,8 @@ type DiscloseRequest struct {
 	// content) from another agency through the gateway: the Provenance that
 	// came with it (only audit_index is read; it must name a release to the
 	// caller about the same subject). The policy then decides with the
-	// conditions that release was made under (input.provenance), and the
+	// conditions that release was made under, or those of the holder's
+	// latest correction if it corrected the release (input.provenance), and the
 	// recipients get them with the record: a record received with
 	// NO_ONWARD_DISCLOSURE, say, is refused to a third agency. Unset when the
 	// record is the caller's own. A record that repeats content released to
