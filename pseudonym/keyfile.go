@@ -1,6 +1,7 @@
 package pseudonym
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -30,6 +31,10 @@ const DefaultTransitionWindow = 30 * 24 * time.Hour
 //	 "keys": {"1": "<base64>", "2": "<base64>"},
 //	 "created": {"1": "2026-01-05T10:00:00Z", "2": "2026-03-01T09:00:00Z"},
 //	 "audit": "<base64>"}
+//
+// Those four names are the only ones, spelt exactly so, and no object in
+// the file names a member twice: a file with "Current", an unknown name
+// or a second "1" in "keys" is refused, not read as something else.
 //
 // Like the Vault source, FileKeys leaves out of the ring a version whose
 // successor was created more than TransitionWindow ago: it is retired.
@@ -151,6 +156,9 @@ func readKeyFile(path string) (kf keyFile, keys map[int][]byte, created map[int]
 	if err != nil {
 		return kf, nil, nil, fmt.Errorf("pseudonym: read key file: %v", err)
 	}
+	if err := checkKeyFileNames(b); err != nil {
+		return kf, nil, nil, fmt.Errorf("pseudonym: parse key file: %v", err)
+	}
 	if err := json.Unmarshal(b, &kf); err != nil {
 		return kf, nil, nil, fmt.Errorf("pseudonym: parse key file: %v", err)
 	}
@@ -186,6 +194,59 @@ func readKeyFile(path string) (kf keyFile, keys map[int][]byte, created map[int]
 		return kf, nil, nil, fmt.Errorf("pseudonym: key file: current version %d has no key", kf.Current)
 	}
 	return kf, keys, created, nil
+}
+
+// keyFileFields are a key file's only names, spelt as here.
+var keyFileFields = map[string]bool{"current": true, "keys": true, "created": true, "audit": true}
+
+// checkKeyFileNames refuses a key file whose top level holds a name other
+// than keyFileFields (a misspelling such as "Current" or "audit_key", which
+// encoding/json would match case-insensitively or drop, and a rotation would
+// then rewrite away), or any object that names one member twice (encoding/json
+// keeps the last, so a second "1" in "keys" would silently replace a key).
+// Errors name the member, never a value: values are keys.
+func checkKeyFileNames(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var walk func(path string, top bool) error
+	walk = func(path string, top bool) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				t, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				name, _ := t.(string)
+				if top && !keyFileFields[name] {
+					return fmt.Errorf("unknown field %q: want current, keys, created and audit", name)
+				}
+				if seen[name] {
+					return fmt.Errorf("%s%q is given twice", path, name)
+				}
+				seen[name] = true
+				if err := walk(path+name+".", false); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token() // '}'
+			return err
+		case json.Delim('['):
+			for dec.More() {
+				if err := walk(path, false); err != nil {
+					return err
+				}
+			}
+			_, err = dec.Token() // ']'
+			return err
+		}
+		return nil
+	}
+	return walk("", true)
 }
 
 // newKey returns a random 256-bit key in the file's encoding.

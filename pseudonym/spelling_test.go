@@ -1,6 +1,7 @@
 package pseudonym_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -227,6 +228,49 @@ func TestKeyFileVersionsHaveOneSpelling(t *testing.T) {
 			}
 			if _, err := (pseudonym.FileKeys{Path: path}).Keys(t.Context()); err == nil {
 				t.Errorf("FileKeys.Keys(%s) = nil error; want the file refused", body)
+			}
+		})
+	}
+}
+
+// TestKeyFileNamesHaveOneSpelling gives a key file a member twice, or a
+// top-level name spelt otherwise or unknown: encoding/json kept the last of
+// two, matched "Current" to current and dropped "audit_key", and a rotation
+// then rewrote the file without what it dropped. Each is refused, and the
+// error names the member but never a key.
+func TestKeyFileNamesHaveOneSpelling(t *testing.T) {
+	const key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	const other = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+	for name, c := range map[string]struct{ body, want string }{
+		"key version twice": {`{"current": 1, "keys": {"1": "` + other + `", "1": "` + key + `"}, "audit": "` + key + `"}`, `keys."1" is given twice`},
+		"current twice":     {`{"current": 2, "current": 1, "keys": {"1": "` + key + `"}, "audit": "` + key + `"}`, `"current" is given twice`},
+		"audit twice":       {`{"current": 1, "keys": {"1": "` + key + `"}, "audit": "` + other + `", "audit": "` + key + `"}`, `"audit" is given twice`},
+		"created twice":     {`{"current": 1, "keys": {"1": "` + key + `"}, "created": {"1": "2026-01-05T10:00:00Z", "1": "2026-02-05T10:00:00Z"}, "audit": "` + key + `"}`, `created."1" is given twice`},
+		"capitalised name":  {`{"Current": 1, "keys": {"1": "` + key + `"}, "audit": "` + key + `"}`, `unknown field "Current"`},
+		"upper-case name":   {`{"current": 1, "KEYS": {"1": "` + key + `"}, "audit": "` + key + `"}`, `unknown field "KEYS"`},
+		"unknown name":      {`{"current": 1, "keys": {"1": "` + key + `"}, "audit": "` + key + `", "audit_key": "` + other + `"}`, `unknown field "audit_key"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "keys.json")
+			if err := os.WriteFile(path, []byte(c.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := (pseudonym.FileKeys{Path: path}).Keys(t.Context())
+			if err == nil {
+				t.Fatalf("FileKeys.Keys(%s) = nil error; want the file refused", c.body)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not say %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), key) || strings.Contains(err.Error(), other) {
+				t.Errorf("error %q holds key material", err)
+			}
+			before, _ := os.ReadFile(path)
+			if _, err := pseudonym.RotateKeyFile(path, time.Now()); err == nil {
+				t.Error("RotateKeyFile of the file succeeded; want it refused")
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+				t.Error("a refused rotation changed the file")
 			}
 		})
 	}
