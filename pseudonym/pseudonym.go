@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,12 +45,26 @@ func (SubjectID) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 // Audit is the key of the audit domain: it never rotates, so that an
 // auditor finds a subject's entries across the whole retention period, and
 // an inbox item sealed under a key derived from it (SealInbox) opens for
-// as long as the inbox keeps it.
+// as long as the inbox keeps it. Printed or logged, a ring shows its
+// versions and never its keys (see String).
 type KeyRing struct {
 	Current  int
 	Versions map[int][]byte
 	Audit    []byte
 }
+
+// String describes the ring by its versions, never its keys, so that %v,
+// %+v and %s of a ring (or of a struct holding one) print no key material.
+func (r KeyRing) String() string {
+	vs := slices.Sorted(maps.Keys(r.Versions))
+	return fmt.Sprintf("KeyRing{Current: %d, Versions: %v, keys [redacted]}", r.Current, vs)
+}
+
+// GoString is String, so that %#v prints no key material either.
+func (r KeyRing) GoString() string { return r.String() }
+
+// LogValue is String, so that slog prints no key material.
+func (r KeyRing) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 func (r *KeyRing) validate() error {
 	if r == nil || len(r.Versions) == 0 {
