@@ -34,7 +34,9 @@ const DefaultTransitionWindow = 30 * 24 * time.Hour
 //
 // Those four names are the only ones, spelt exactly so, and no object in
 // the file names a member twice: a file with "Current", an unknown name
-// or a second "1" in "keys" is refused, not read as something else.
+// or a second "1" in "keys" is refused, not read as something else. The
+// current version is the highest: a file listing a version above it is
+// refused too.
 //
 // Like the Vault source, FileKeys leaves out of the ring a version whose
 // successor was created more than TransitionWindow ago: it is retired.
@@ -192,6 +194,15 @@ func readKeyFile(path string) (kf keyFile, keys map[int][]byte, created map[int]
 	}
 	if _, ok := keys[kf.Current]; !ok {
 		return kf, nil, nil, fmt.Errorf("pseudonym: key file: current version %d has no key", kf.Current)
+	}
+	for n := range keys {
+		if n > kf.Current {
+			// Every writer makes the highest version current. One above
+			// it would be left out of the ring and of status, then slip
+			// in below the next rotation's version, with whatever
+			// creation time it has deciding when its predecessor retires.
+			return kf, nil, nil, fmt.Errorf("pseudonym: key file: version %d is above the current version %d: the current version is the highest", n, kf.Current)
+		}
 	}
 	return kf, keys, created, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,6 +230,30 @@ func TestRotateKeyFileRefusesBadFiles(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("directory holds %d entries; want only bad.json", len(ents))
+	}
+}
+
+// TestKeyFileVersionAboveCurrentIsRefused lists a version above "current":
+// it was left out of the ring and of status, and the next rotation made the
+// version after it current, so that it entered the ring unannounced and,
+// without a creation time, kept its predecessor from ever retiring.
+func TestKeyFileVersionAboveCurrentIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	body := `{"current": 1, "keys": {"1": "` + b64(1) + `", "2": "` + b64(2) + `"}, "created": {"1": "2026-01-05T10:00:00Z"}, "audit": "` + b64(9) + `"}`
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (pseudonym.FileKeys{Path: path}).Keys(t.Context()); err == nil || !strings.Contains(err.Error(), "version 2 is above the current version 1") {
+		t.Errorf("FileKeys.Keys = %v; want the version above current refused", err)
+	}
+	if _, _, err := (pseudonym.FileKeys{Path: path}).Schedule(); err == nil {
+		t.Error("FileKeys.Schedule succeeded; want the file refused")
+	}
+	if v, err := pseudonym.RotateKeyFile(path, time.Now()); err == nil {
+		t.Errorf("RotateKeyFile made version %d; want the file refused", v)
+	}
+	if after, _ := os.ReadFile(path); string(after) != body {
+		t.Error("a refused rotation changed the file")
 	}
 }
 
