@@ -125,6 +125,11 @@ func (o *keyOptions) vaultAddr() (string, error) {
 		return o.VaultAddr, nil
 	}
 	if o.File != "" {
+		// Vault's login flags beside a key file were dropped unread:
+		// the operator meant one source and got the other.
+		if o.VaultAuth != "" && o.VaultAuth != "token" || o.RoleID != "" || o.K8sRole != "" {
+			return "", errors.New("keys: -keys names a key file; -vault-auth, -vault-role-id and -vault-k8s-role are for Vault: choose one key source")
+		}
 		return "", nil
 	}
 	addr := o.getenv("VAULT_ADDR")

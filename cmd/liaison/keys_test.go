@@ -125,6 +125,8 @@ func TestKeysCommandErrors(t *testing.T) {
 		{"approle without ids", []string{"status", "-vault-addr", "http://127.0.0.1:1", "-vault-auth", "approle"}, "-vault-role-id"},
 		{"vault auth without vault", []string{"status", "-vault-auth", "kubernetes", "-vault-k8s-role", "liaison"}, "no -vault-addr"},
 		{"unknown auth", []string{"status", "-vault-addr", "http://127.0.0.1:1", "-vault-auth", "ldap"}, "want token, approle or kubernetes"},
+		{"vault auth beside a key file", []string{"status", "-keys", "k.json", "-vault-auth", "approle"}, "choose one key source"},
+		{"vault role beside a key file", []string{"status", "-keys", "k.json", "-vault-k8s-role", "liaison"}, "choose one key source"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := keys(t, tt.args...)
