@@ -49,7 +49,7 @@ func TestProgramIsAsSmallAsTheREADMESays(t *testing.T) {
 // -witness-quorum is: flag.Int read 010 as 8 and 0x2 as 2.
 func TestQuorumInDecimal(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the program; run without -short")
+		t.Skip("builds the program with go build: run without -short, as .ci/run does")
 	}
 	bin := filepath.Join(t.TempDir(), "auditor")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
