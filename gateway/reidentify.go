@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -594,8 +595,14 @@ func approvalClaim(id string, c authn.Caller) [32]byte {
 // (SELF_APPROVAL, ALREADY_APPROVED), never let an approval through.
 func sameOfficer(a, b string) bool { return officerKey(a) == officerKey(b) }
 
-// officerKey is an officer id as sameOfficer compares it.
-func officerKey(id string) string { return cases.Fold().String(id) }
+// officerKey is an officer id as sameOfficer compares it: Unicode's
+// canonical caseless match (the NFD of the case folding of the NFD), not
+// the case folding alone, which keeps no normal form: "ΐ" and "Ϊ́", both
+// NFC and one the other's capital, fold to canonically equivalent
+// strings of different bytes, and were two officers.
+func officerKey(id string) string {
+	return norm.NFD.String(cases.Fold().String(norm.NFD.String(id)))
+}
 
 // releaseDue releases r, and says whether it is released and, if not, why
 // it is still pending.

@@ -224,7 +224,8 @@ type ExchangeClient interface {
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester (an
 	// agency's officer ids are compared without regard to letter case here
-	// and for ALREADY_APPROVED: "INSP.X" and "insp.x" are one officer),
+	// and for ALREADY_APPROVED, by Unicode's canonical caseless match:
+	// "INSP.X" and "insp.x" are one officer, as are "ΐ" and "Ϊ́"),
 	// NOT_AN_APPROVER for an officer without the roles or agency the policy
 	// named, ALREADY_APPROVED (an officer counts once: of the same
 	// officer's approvals sent at the same moment, to one replica or
@@ -565,7 +566,8 @@ type ExchangeServer interface {
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester (an
 	// agency's officer ids are compared without regard to letter case here
-	// and for ALREADY_APPROVED: "INSP.X" and "insp.x" are one officer),
+	// and for ALREADY_APPROVED, by Unicode's canonical caseless match:
+	// "INSP.X" and "insp.x" are one officer, as are "ΐ" and "Ϊ́"),
 	// NOT_AN_APPROVER for an officer without the roles or agency the policy
 	// named, ALREADY_APPROVED (an officer counts once: of the same
 	// officer's approvals sent at the same moment, to one replica or
