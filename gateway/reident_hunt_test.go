@@ -4,9 +4,11 @@ import (
 	"os"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/liaison-gateway/liaison/gateway"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -63,5 +65,82 @@ func TestOfficerIdIsOneOfficerInEveryCanonicalCase(t *testing.T) {
 	refused(officer{"nl-probation", "\u03AA\u0301.LO", []string{"legal_officer"}, "confidential"}, "ALREADY_APPROVED")
 	if a, err := approve(officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}); err != nil || !a.GetReleased() {
 		t.Errorf("second approval by another officer = %v, %v; want the release", a, err)
+	}
+}
+
+// TestOneOfficerOfASharedIssuerIsOneOfficerInEveryAgency: agencies may
+// share an identity provider (a national one for several police forces),
+// whose sub names a person, whichever of its agencies the token is for.
+// Dual control told officers apart per agency: the requester, holding a
+// token for a second force of their identity provider, approved their
+// own request there ("from another agency" let it through), and one
+// approver's approvals through two agencies of one issuer met a quorum of
+// two and released the identity. Officers are now one per issuer; the
+// same id at another issuer is another person.
+func TestOneOfficerOfASharedIssuerIsOneOfficerInEveryAgency(t *testing.T) {
+	const (
+		rtm       = "nl-police-rotterdam"
+		ams       = "nl-police-amsterdam" // shares Rotterdam's issuer
+		probation = "nl-probation"
+		city      = "nl-municipality-rotterdam" // shares probation's issuer
+		ngo       = "nl-ngo-exit"               // an issuer of its own
+	)
+	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol"), beforeStart: func(st *stack) {
+		editRegistry(t, st, func(f *gateway.RegistryFile) {
+			byID := map[string]gateway.AgencyFile{}
+			for _, a := range f.Agencies {
+				byID[a.ID] = a
+			}
+			for i, a := range f.Agencies {
+				from := map[string]string{ams: rtm, city: probation}[a.ID]
+				if from != "" {
+					f.Agencies[i].Issuer, f.Agencies[i].JWKSFile = byID[from].Issuer, byID[from].JWKSFile
+				}
+			}
+		})
+	}})
+	ctx := t.Context()
+	issuerOf := map[string]string{rtm: rtm, ams: rtm, probation: probation, city: probation, ngo: ngo}
+	// as is a call by officer sub with roles, through agency's certificate
+	// and a token of its issuer naming the agency.
+	as := func(agency, sub string, roles ...string) liaisonv1.ExchangeClient {
+		tok := s.sign(t, issuerOf[agency], func(_ map[string]any, c jwt.MapClaims) {
+			c["sub"], c["roles"], c["liaison_agency_id"] = sub, roles, agency
+		})
+		return liaisonv1.NewExchangeClient(s.connWith(t, agency, tok))
+	}
+	id := dualControlRequest(t, as(rtm, "insp.de.vries", "case_officer", "legal_officer"))
+	approve := func(ex liaisonv1.ExchangeClient) (*liaisonv1.ApproveReidentificationResponse, error) {
+		return ex.ApproveReidentification(ctx, &liaisonv1.ApproveReidentificationRequest{RequestId: id, Justification: "Checked the basis."})
+	}
+	refused := func(what string, ex liaisonv1.ExchangeClient, reason string) {
+		t.Helper()
+		before, _ := s.db.Size(ctx)
+		a, err := approve(ex)
+		if status.Code(err) != codes.PermissionDenied || reasonOf(err) != reason {
+			t.Errorf("%s: approvals %d, released %t, %v; want PERMISSION_DENIED %s", what, a.GetApprovals(), a.GetReleased(), err, reason)
+		}
+		if after, _ := s.db.Size(ctx); after != before+1 {
+			t.Errorf("%s wrote %d entries, want one", what, after-before)
+		} else if e := s.entry(t, before); e.Outcome != "refused" || len(e.Reasons) == 0 || e.Reasons[0] != reason || e.Detail["step"] != "approve" {
+			t.Errorf("%s: entry %s %v %v, want a refused approval, %s", what, e.Outcome, e.Reasons, e.Detail, reason)
+		}
+	}
+	refused("the requester through the other force of their identity provider", as(ams, "insp.de.vries", "legal_officer"), "SELF_APPROVAL")
+	refused("the requester through the other force, in capitals", as(ams, "INSP.DE.VRIES", "legal_officer"), "SELF_APPROVAL")
+	if a, err := approve(as(probation, "lo.bakker", "legal_officer")); err != nil || a.GetApprovals() != 1 {
+		t.Fatalf("first approval = %v, %v", a, err)
+	}
+	refused("the first approver again, through another agency of their identity provider", as(city, "lo.bakker", "legal_officer"), "ALREADY_APPROVED")
+	list, err := as(city, "lo.visser", "legal_officer").ListReidentifications(ctx, &liaisonv1.ListReidentificationsRequest{})
+	if err != nil || len(list.GetRequests()) != 1 || list.GetRequests()[0].GetApprovals() != 1 {
+		t.Fatalf("ListReidentifications = %v, %v; want the request, one approval", list, err)
+	}
+	if list, err := as(city, "lo.bakker", "legal_officer").ListReidentifications(ctx, &liaisonv1.ListReidentificationsRequest{}); err != nil || len(list.GetRequests()) != 0 {
+		t.Errorf("ListReidentifications for the first approver through another agency = %v, %v; want nothing to approve", list, err)
+	}
+	// The same id at an identity provider of its own is another person.
+	if a, err := approve(as(ngo, "lo.bakker", "legal_officer")); err != nil || !a.GetReleased() || a.GetApprovals() != 2 {
+		t.Errorf("approval by the same id at another issuer = %v, %v; want the second approval and the release", a, err)
 	}
 }

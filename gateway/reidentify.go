@@ -319,8 +319,10 @@ func (r *reid) due(now time.Time) bool {
 }
 
 // canApprove says why an officer may not approve r, or "" if they may.
-func (r *reid) canApprove(c authn.Caller, now time.Time) (code, msg string) {
+// who is the officers' identity for dual control (Server.officerIdentity).
+func (r *reid) canApprove(c authn.Caller, now time.Time, who func(agency, officer string) string) (code, msg string) {
 	req := r.request.Requester
+	me := who(c.Agency.ID, c.Officer.ID)
 	switch {
 	case r.released:
 		return "ALREADY_RELEASED", "the identity has already been released"
@@ -328,7 +330,7 @@ func (r *reid) canApprove(c authn.Caller, now time.Time) (code, msg string) {
 		return r.ended, endedMessage(r.ended)
 	case !now.Before(r.expires):
 		return "REQUEST_EXPIRED", "the request has expired; the requester must ask again"
-	case sameOfficer(c.Officer.ID, req.Officer) && c.Agency.ID == req.Agency:
+	case me == who(req.Agency, req.Officer):
 		return "SELF_APPROVAL", "the requester cannot approve their own request"
 	case !slices.ContainsFunc(r.roles, c.HasRole):
 		return "NOT_AN_APPROVER", "approving needs one of the roles " + strings.Join(r.roles, ", ")
@@ -338,7 +340,7 @@ func (r *reid) canApprove(c authn.Caller, now time.Time) (code, msg string) {
 		return "NOT_AN_APPROVER", "approvers must come from another agency than the requester's"
 	}
 	for _, a := range r.approvals {
-		if sameOfficer(a.Requester.Officer, c.Officer.ID) && a.Requester.Agency == c.Agency.ID {
+		if who(a.Requester.Agency, a.Requester.Officer) == me {
 			return "ALREADY_APPROVED", "you have already approved this request"
 		}
 	}
@@ -373,7 +375,7 @@ func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
 				// its entry; a log written before that may hold two, made
 				// at once on two replicas.)
 				if !slices.ContainsFunc(out[id].approvals, func(a *audit.Entry) bool {
-					return sameOfficer(a.Requester.Officer, e.Requester.Officer) && a.Requester.Agency == e.Requester.Agency
+					return s.officerIdentity(a.Requester.Agency, a.Requester.Officer) == s.officerIdentity(e.Requester.Agency, e.Requester.Officer)
 				}) {
 					out[id].approvals = append(out[id].approvals, e)
 				}
@@ -413,7 +415,7 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 	// Oldest first, in the log's order of the requests: their times are
 	// to the second, and the requests are held by id.
 	for _, r := range slices.SortedFunc(maps.Values(all), func(a, b *reid) int { return cmp.Compare(a.index, b.index) }) {
-		if code, _ := r.canApprove(caller, now); code != "" {
+		if code, _ := r.canApprove(caller, now, s.officerIdentity); code != "" {
 			continue
 		}
 		if code, _, err := s.approverStanding(ctx, r, caller); err != nil {
@@ -512,7 +514,7 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 		e.Detail["justification_withheld"] = withheld
 	}
 	resp := &liaisonv1.ApproveReidentificationResponse{Approvals: int32(len(r.approvals)), Quorum: int32(r.quorum)}
-	if code, msg := r.canApprove(caller, now); code != "" {
+	if code, msg := r.canApprove(caller, now, s.officerIdentity); code != "" {
 		if code == "ALREADY_APPROVED" && r.due(now) {
 			// The quorum was met but the release has not been made (the
 			// keys were unavailable): this call retries it, and is
@@ -541,7 +543,7 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 	// The checks above read the log as this replica had it. The officer's
 	// approval is claimed with its entry, so that of the same approval
 	// taken at once by two replicas one is recorded and the other refused.
-	claim := audit.Claim{ID: approvalClaim(r.id, caller), Expires: r.expires.Add(approvalClaimMargin)}
+	claim := audit.Claim{ID: approvalClaim(r.id, s.officerIdentity(caller.Agency.ID, caller.Officer.ID)), Expires: r.expires.Add(approvalClaimMargin)}
 	resp.AuditIndex, err = ex.commitState(ctx, audit.Change{Claims: []audit.Claim{claim}})
 	if errors.Is(err, audit.ErrConflict) {
 		return nil, &denial{reason: "ALREADY_APPROVED", message: "you have already approved this request", refusal: true, auditIdx: -1}
@@ -580,26 +582,44 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 const approvalClaimMargin = 24 * time.Hour
 
 // approvalClaim is the id an officer's approval of a request takes in the
-// store's first-writer-wins set.
-func approvalClaim(id string, c authn.Caller) [32]byte {
-	return sha256.Sum256([]byte("liaison/reidentify/approve\x00" + id + "\x00" + c.Agency.ID + "\x00" + officerKey(c.Officer.ID)))
+// store's first-writer-wins set; who is the officer's identity
+// (Server.officerIdentity).
+func approvalClaim(id, who string) [32]byte {
+	return sha256.Sum256([]byte("liaison/reidentify/approve\x00" + id + "\x00" + who))
 }
 
-// sameOfficer reports whether two officer ids of one agency name one
-// officer for dual control: compared without regard to letter case
-// (Unicode case folding; authn already requires both in NFC). An identity
+// officerIdentity is who an officer is for dual control (the requester
+// never approves, an officer counts once): the officer id as officerKey
+// spells it, within the identity provider that vouches for it. An
+// officer's token names them by the issuer's sub, which is unique within
+// that issuer, not within an agency: where several agencies share an
+// issuer (a national identity provider for several police forces), one
+// person may hold tokens for two of them, and the same id there is the
+// same person. Compared per agency, they were two officers: the requester
+// approved their own request through the other agency (which "from
+// another agency" lets through), and one approver's approvals through two
+// agencies met a quorum of two. Ids of different issuers are never taken
+// for one person; an agency with no issuer here (one reached via a peer
+// gateway) keeps its own officers.
+func (s *Server) officerIdentity(agency, officer string) string {
+	if a := s.registry.Load().Agencies[agency]; a != nil && a.Agency != nil && a.Via == "" && a.Issuer != "" {
+		return "issuer\x00" + a.Issuer + "\x00" + officerKey(officer)
+	}
+	return "agency\x00" + agency + "\x00" + officerKey(officer)
+}
+
+// officerKey is an officer id as dual control compares it (within one
+// issuer, officerIdentity): without regard to letter case. An identity
 // provider may issue "INSP.X" and "insp.x" for one person (a directory
 // whose user names ignore case, say); byte for byte they were two
 // officers, and the requester could approve their own request. Ids that
 // differ only in case are never told apart here, which can only refuse
-// (SELF_APPROVAL, ALREADY_APPROVED), never let an approval through.
-func sameOfficer(a, b string) bool { return officerKey(a) == officerKey(b) }
-
-// officerKey is an officer id as sameOfficer compares it: Unicode's
-// canonical caseless match (the NFD of the case folding of the NFD), not
-// the case folding alone, which keeps no normal form: "ΐ" and "Ϊ́", both
-// NFC and one the other's capital, fold to canonically equivalent
-// strings of different bytes, and were two officers.
+// (SELF_APPROVAL, ALREADY_APPROVED), never let an approval through. The
+// key is Unicode's canonical caseless match (the NFD of the case folding
+// of the NFD), not the case folding alone, which keeps no normal form
+// (authn requires ids in NFC): "ΐ" and "Ϊ́", both NFC and one the other's
+// capital, fold to canonically equivalent strings of different bytes, and
+// were two officers.
 func officerKey(id string) string {
 	return norm.NFD.String(cases.Fold().String(norm.NFD.String(id)))
 }

@@ -223,9 +223,12 @@ type ExchangeClient interface {
 	ListReidentifications(ctx context.Context, in *ListReidentificationsRequest, opts ...grpc.CallOption) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester (an
-	// agency's officer ids are compared without regard to letter case here
-	// and for ALREADY_APPROVED, by Unicode's canonical caseless match:
-	// "INSP.X" and "insp.x" are one officer, as are "ΐ" and "Ϊ́"),
+	// officer is their id at their identity provider, here and for
+	// ALREADY_APPROVED: where agencies share an issuer, one id through two
+	// of them is one person, the same id at another issuer another; ids
+	// are compared without regard to letter case, by Unicode's canonical
+	// caseless match: "INSP.X" and "insp.x" are one officer, as are "ΐ"
+	// and "Ϊ́"),
 	// NOT_AN_APPROVER for an officer without the roles or agency the policy
 	// named, ALREADY_APPROVED (an officer counts once: of the same
 	// officer's approvals sent at the same moment, to one replica or
@@ -565,9 +568,12 @@ type ExchangeServer interface {
 	ListReidentifications(context.Context, *ListReidentificationsRequest) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester (an
-	// agency's officer ids are compared without regard to letter case here
-	// and for ALREADY_APPROVED, by Unicode's canonical caseless match:
-	// "INSP.X" and "insp.x" are one officer, as are "ΐ" and "Ϊ́"),
+	// officer is their id at their identity provider, here and for
+	// ALREADY_APPROVED: where agencies share an issuer, one id through two
+	// of them is one person, the same id at another issuer another; ids
+	// are compared without regard to letter case, by Unicode's canonical
+	// caseless match: "INSP.X" and "insp.x" are one officer, as are "ΐ"
+	// and "Ϊ́"),
 	// NOT_AN_APPROVER for an officer without the roles or agency the policy
 	// named, ALREADY_APPROVED (an officer counts once: of the same
 	// officer's approvals sent at the same moment, to one replica or
