@@ -261,6 +261,12 @@ func TestDecideChecksApproval(t *testing.T) {
 		// agency approve), so it is malformed.
 		{"no_agencies", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "agencies": [], "expires_after": "72h"}}`, false},
 		{"agencies_null", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "agencies": null, "expires_after": "72h"}}`, true},
+		// The gateway records the lists joined by ','; a name with ',' in
+		// it was read back as two (approvers the decision never named).
+		{"role_with_comma", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["legal_officer,case_officer"], "expires_after": "72h"}}`, false},
+		{"agency_with_comma", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "agencies": ["dk-police-aarhus,dk-prison-east"], "expires_after": "72h"}}`, false},
+		{"role_with_space", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["legal_officer, case_officer"], "expires_after": "72h"}}`, false},
+		{"role_with_control", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["legal_officer\u0000"], "expires_after": "72h"}}`, false},
 		{"bad_duration", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "expires_after": "3 days"}}`, false},
 		{"negative_duration", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "expires_after": "-1h"}}`, false},
 		{"approval_on_a_denial", "reidentify", `{"outcome": "deny", "fields": {"keep": [], "generalise": [], "pseudonymise": []}, "conditions": [],

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 var (
@@ -111,6 +114,17 @@ func (d *Decision) validate() error {
 		}
 		if slices.Contains(a.Roles, "") || slices.Contains(a.Agencies, "") {
 			return bad("approval names an empty role or agency")
+		}
+		// The gateway records the approvers in the request's audit entry,
+		// each list joined by ',', and approves by what it reads back: a
+		// role "a,b" (one string where two were meant) was read as the
+		// roles "a" and "b", an agency "x,y" as two agencies, approvers the
+		// decision never named. White space or an invisible character is
+		// a spelling no token's roles claim, nor agency id, matches.
+		for _, n := range slices.Concat(a.Roles, a.Agencies) {
+			if strings.ContainsFunc(n, func(r rune) bool { return r == ',' || unicode.IsSpace(r) || !unicode.IsPrint(r) }) || !utf8.ValidString(n) {
+				return bad("approval names the role or agency %q: want printable characters, no white space and no ','", n)
+			}
 		}
 		if w, err := time.ParseDuration(a.ExpiresAfter); err != nil || w <= 0 {
 			return bad("approval.expires_after %q is not a positive duration such as 72h", a.ExpiresAfter)
