@@ -35,8 +35,9 @@ func dualControlRequest(t *testing.T, ex liaisonv1.ExchangeClient) string {
 // no normal form: "ΐ" (U+0390) and its capital "Ϊ́" (U+03AA U+0301), both
 // NFC, fold to canonically equivalent strings of different bytes, so the
 // requester approved their own request under the capital spelling, and
-// an approver counted twice. Ids are now compared by Unicode's canonical
-// caseless match.
+// an approver counted twice; so in fullwidth letters, which a directory
+// that ignores width (as it ignores case) signs in as the same person.
+// Ids are now compared by Unicode's compatibility caseless match.
 func TestOfficerIdIsOneOfficerInEveryCanonicalCase(t *testing.T) {
 	s := startStack(t, stackOptions{policy: os.DirFS("testdata/dualcontrol")})
 	ctx := t.Context()
@@ -63,6 +64,9 @@ func TestOfficerIdIsOneOfficerInEveryCanonicalCase(t *testing.T) {
 		t.Fatalf("first approval = %v, %v", a, err)
 	}
 	refused(officer{"nl-probation", "\u03AA\u0301.LO", []string{"legal_officer"}, "confidential"}, "ALREADY_APPROVED")
+	// In fullwidth letters, as a directory that ignores width signs in.
+	refused(officer{"nl-probation", "\u0390.\uFF2C\uFF2F", []string{"legal_officer"}, "confidential"}, "ALREADY_APPROVED")
+	refused(officer{"nl-police-rotterdam", "\u0390.\uFF50\uFF41\uFF50\uFF41\uFF44\uFF4F\uFF50\uFF4F\uFF55\uFF4C\uFF4F\uFF55", []string{"legal_officer"}, "confidential"}, "SELF_APPROVAL")
 	if a, err := approve(officer{"nl-municipality-rotterdam", "lo.visser", []string{"legal_officer"}, "confidential"}); err != nil || !a.GetReleased() {
 		t.Errorf("second approval by another officer = %v, %v; want the release", a, err)
 	}

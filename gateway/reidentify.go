@@ -609,19 +609,22 @@ func (s *Server) officerIdentity(agency, officer string) string {
 }
 
 // officerKey is an officer id as dual control compares it (within one
-// issuer, officerIdentity): without regard to letter case. An identity
-// provider may issue "INSP.X" and "insp.x" for one person (a directory
-// whose user names ignore case, say); byte for byte they were two
-// officers, and the requester could approve their own request. Ids that
-// differ only in case are never told apart here, which can only refuse
-// (SELF_APPROVAL, ALREADY_APPROVED), never let an approval through. The
-// key is Unicode's canonical caseless match (the NFD of the case folding
-// of the NFD), not the case folding alone, which keeps no normal form
-// (authn requires ids in NFC): "ΐ" and "Ϊ́", both NFC and one the other's
-// capital, fold to canonically equivalent strings of different bytes, and
-// were two officers.
+// issuer, officerIdentity): without regard to letter case or width. An
+// identity provider may issue "INSP.X" and "insp.x" for one person (a
+// directory whose user names ignore case, say, as Active Directory's
+// ignore case and width, so that "ｉｎｓｐ.ｘ", in fullwidth letters,
+// signs in as insp.x too); byte for byte they were two officers, and the
+// requester could approve their own request, or an approver count twice.
+// Ids that differ only so are never told apart here, which can only
+// refuse (SELF_APPROVAL, ALREADY_APPROVED), never let an approval
+// through. The key is Unicode's compatibility caseless match (D146:
+// NFKD of the case folding of the NFKD of the case folding of the NFD),
+// not the case folding alone, which keeps no normal form (authn requires
+// ids in NFC): "ΐ" and "Ϊ́", both NFC and one the other's capital, fold
+// to canonically equivalent strings of different bytes.
 func officerKey(id string) string {
-	return norm.NFD.String(cases.Fold().String(norm.NFD.String(id)))
+	fold := cases.Fold()
+	return norm.NFKD.String(fold.String(norm.NFKD.String(fold.String(norm.NFD.String(id)))))
 }
 
 // releaseDue releases r, and says whether it is released and, if not, why

@@ -226,9 +226,9 @@ type ExchangeClient interface {
 	// officer is their id at their identity provider, here and for
 	// ALREADY_APPROVED: where agencies share an issuer, one id through two
 	// of them is one person, the same id at another issuer another; ids
-	// are compared without regard to letter case, by Unicode's canonical
-	// caseless match: "INSP.X" and "insp.x" are one officer, as are "ΐ"
-	// and "Ϊ́"),
+	// are compared without regard to letter case or width, by Unicode's
+	// compatibility caseless match: "INSP.X", "insp.x" and "ｉｎｓｐ.ｘ" are
+	// one officer, as are "ΐ" and "Ϊ́"),
 	// NOT_AN_APPROVER for an officer without the roles or agency the policy
 	// named, ALREADY_APPROVED (an officer counts once: of the same
 	// officer's approvals sent at the same moment, to one replica or
@@ -571,9 +571,9 @@ type ExchangeServer interface {
 	// officer is their id at their identity provider, here and for
 	// ALREADY_APPROVED: where agencies share an issuer, one id through two
 	// of them is one person, the same id at another issuer another; ids
-	// are compared without regard to letter case, by Unicode's canonical
-	// caseless match: "INSP.X" and "insp.x" are one officer, as are "ΐ"
-	// and "Ϊ́"),
+	// are compared without regard to letter case or width, by Unicode's
+	// compatibility caseless match: "INSP.X", "insp.x" and "ｉｎｓｐ.ｘ" are
+	// one officer, as are "ΐ" and "Ϊ́"),
 	// NOT_AN_APPROVER for an officer without the roles or agency the policy
 	// named, ALREADY_APPROVED (an officer counts once: of the same
 	// officer's approvals sent at the same moment, to one replica or
