@@ -52,3 +52,7 @@ func (s *Server) ReviseReleaseReadAt(ctx context.Context, officer string, req *l
 		Officer: authn.Officer{ID: officer, Roles: []string{"case_officer"}, Clearance: "confidential"}}
 	return s.reviseOne(authn.NewContext(ctx, c), req, pseudonym.SubjectID(req.GetSubjectId()), r, false, read)
 }
+
+// ReleasePending runs one retry of the due re-identification releases, as
+// Run's timer does.
+func (s *Server) ReleasePending(ctx context.Context) { s.releasePending(ctx) }

@@ -1,7 +1,10 @@
 package gateway_test
 
 import (
+	"fmt"
 	"os"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -9,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -146,5 +150,66 @@ func TestOneOfficerOfASharedIssuerIsOneOfficerInEveryAgency(t *testing.T) {
 	// The same id at an identity provider of its own is another person.
 	if a, err := approve(as(ngo, "lo.bakker", "legal_officer")); err != nil || !a.GetReleased() || a.GetApprovals() != 2 {
 		t.Errorf("approval by the same id at another issuer = %v, %v; want the second approval and the release", a, err)
+	}
+}
+
+// TestEndedReidentificationRefusedOnceAcrossReplicas: a request that met
+// its quorum but was not released (here the approval that met it is in
+// the log by another way than a call, as a replica that stopped before
+// its release would leave it) ends when its requester is offboarded: the
+// release the gateway would make is refused, one entry. Two replicas
+// retrying their due releases at the same moment each refused it: the
+// refusal took no claim, as the release does, and the log held it twice.
+func TestEndedReidentificationRefusedOnceAcrossReplicas(t *testing.T) {
+	s, second, request := replicaPair(t)
+	lo := officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}
+	var ids []string
+	for range 4 {
+		id := request()
+		a, err := s.exchange(t, lo).ApproveReidentification(t.Context(), &liaisonv1.ApproveReidentificationRequest{RequestId: id, Justification: "Checked the basis."})
+		if err != nil || a.GetReleased() {
+			t.Fatalf("first approval = %v, %v", a, err)
+		}
+		// The second approval, recorded without its release.
+		dup := *s.entry(t, a.GetAuditIndex())
+		dup.RequestID = "stopped-replica"
+		rq := *dup.Requester
+		rq.Agency, rq.Officer = "nl-municipality-rotterdam", "lo.visser"
+		dup.Requester = &rq
+		if _, err := s.log.Append(t.Context(), &dup); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Agencies {
+			if f.Agencies[i].ID == "nl-police-rotterdam" {
+				f.Agencies[i].Offboarded = true
+			}
+		}
+	})
+	for _, addr := range []string{s.addr, second.addr} {
+		eventually(t, "each replica sees the requester offboarded", func() bool {
+			_, err := liaisonv1.NewExchangeClient(connAt(t, s, addr, officer{"nl-police-rotterdam", "insp.de.vries", []string{"case_officer"}, "confidential"})).
+				ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{})
+			return status.Code(err) == codes.PermissionDenied
+		})
+	}
+	for range 3 {
+		var wg sync.WaitGroup
+		for _, srv := range []*gateway.Server{s.srv, second.srv} {
+			wg.Go(func() { srv.ReleasePending(t.Context()) })
+		}
+		wg.Wait()
+	}
+	for _, id := range ids {
+		rel := reidSteps(t, s, id, "release")
+		if len(rel) != 1 || rel[0].Entry.Outcome != audit.OutcomeRefused || !slices.Equal(rel[0].Entry.Reasons, []string{"REQUESTER_OFFBOARDED"}) {
+			var got []string
+			for _, r := range rel {
+				got = append(got, fmt.Sprintf("%s %v", r.Entry.Outcome, r.Entry.Reasons))
+			}
+			t.Errorf("request %s: release entries %v; want exactly one, refused REQUESTER_OFFBOARDED", id, got)
+		}
 	}
 }

@@ -33,8 +33,9 @@ import (
 // entries, so every step is audited by construction and every replica
 // sees the same state. Within a server, approvals and releases take
 // turns (Server.reidMu); across replicas, an officer's approval is
-// claimed with its entry (audit.Change.Claims) and the release through
-// the store's first-writer-wins set (Config.Once), the same set.
+// claimed with its entry (audit.Change.Claims) and the release (or its
+// refusal, once the request has ended) through the store's
+// first-writer-wins set (Config.Once), the same set.
 
 // Once is a first-writer-wins set shared by the replicas: the audit stores
 // implement it (the same set that refuses replayed tokens).
@@ -653,7 +654,9 @@ const releaseLease = 2 * time.Minute
 // it is released already or another replica is releasing it. The
 // identity is resolved and sealed before the claim is taken, so a key
 // outage never uses up the claim; a failed attempt is an audit entry
-// (outcome failed, with its reason) and leaves the request due.
+// (outcome failed, with its reason) and leaves the request due. A request
+// that has ended (its standing lost, its key version retired) is refused
+// under the same claim, so that replicas retrying at once refuse it once.
 func (s *Server) release1(ctx context.Context, r *reid) (released bool, err error) {
 	req := r.request
 	rp := audit.Party{Agency: req.Requester.Agency, Kind: req.Requester.Kind, Jurisdiction: req.Requester.Jurisdiction}
@@ -676,44 +679,35 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 	if err != nil {
 		return false, err
 	}
-	if why != "" {
-		e.Outcome, e.Reasons = audit.OutcomeRefused, []string{why}
-		if _, err := s.append(ctx, e); err != nil {
+	var payload []byte
+	var box string
+	if why == "" {
+		payload, box, err = s.sealIdentity(r, approvers)
+		if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok && kv.Version < s.cfg.Pseudonyms.CurrentVersion() {
+			// The pseudonym's key version has retired since the request: it
+			// never resolves again, so the request ends here (its refused
+			// release says why) rather than failing at every retry. A version
+			// above the current one is only not loaded yet here: that stays
+			// a failure, tried again.
+			why, err = reasonKeyVersionRetired, nil
+		}
+		err = s.notLoadedYet(err) // as the approval's check holds them
+		if err != nil {
+			// Nothing is claimed: the release stays due, and the failed
+			// attempt is on the record.
+			e.Reasons = []string{"KEYS_UNAVAILABLE"}
+			if !errors.Is(err, pseudonym.ErrUnavailable) {
+				e.Reasons = []string{"RELEASE_FAILED"}
+			}
+			if _, aerr := s.append(ctx, e); aerr != nil {
+				s.log.ErrorContext(ctx, "audit of a failed release failed", "reid_request", r.id, "error", aerr)
+			}
+			s.log.WarnContext(ctx, "identity release postponed", "reid_request", r.id, "reason", e.Reasons[0])
 			return false, err
 		}
-		r.ended = why
-		s.log.InfoContext(ctx, "identity not released: the request no longer stands", "reid_request", r.id, "reason", why)
-		return false, nil
 	}
-	payload, box, err := s.sealIdentity(r, approvers)
-	if kv, ok := errors.AsType[*pseudonym.KeyVersionError](err); ok && kv.Version < s.cfg.Pseudonyms.CurrentVersion() {
-		// The pseudonym's key version has retired since the request: it
-		// never resolves again, so the request ends here (its refused
-		// release says why) rather than failing at every retry. A version
-		// above the current one is only not loaded yet here: that stays
-		// a failure, tried again.
-		e.Outcome, e.Reasons = audit.OutcomeRefused, []string{reasonKeyVersionRetired}
-		if _, err := s.append(ctx, e); err != nil {
-			return false, err
-		}
-		r.ended = reasonKeyVersionRetired
-		s.log.InfoContext(ctx, "identity not released: the pseudonym's key version has retired", "reid_request", r.id, "key_version", kv.Version)
-		return false, nil
-	}
-	err = s.notLoadedYet(err) // as the approval's check holds them
-	if err != nil {
-		// Nothing is claimed: the release stays due, and the failed
-		// attempt is on the record.
-		e.Reasons = []string{"KEYS_UNAVAILABLE"}
-		if !errors.Is(err, pseudonym.ErrUnavailable) {
-			e.Reasons = []string{"RELEASE_FAILED"}
-		}
-		if _, aerr := s.append(ctx, e); aerr != nil {
-			s.log.ErrorContext(ctx, "audit of a failed release failed", "reid_request", r.id, "error", aerr)
-		}
-		s.log.WarnContext(ctx, "identity release postponed", "reid_request", r.id, "reason", e.Reasons[0])
-		return false, err
-	}
+	// The release, or its refusal once the request has ended, is made
+	// once across replicas: the replica that holds the claim makes it.
 	if s.cfg.Once != nil {
 		claim := sha256.Sum256([]byte("liaison/reidentify/release\x00" + r.id))
 		me := sha256.Sum256([]byte(rand.Text()))
@@ -725,14 +719,28 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 			return false, nil // another replica is releasing it
 		}
 		// The claim may be a lapsed one's successor: make sure no replica
-		// released it meanwhile.
+		// released it, or found it ended, meanwhile.
 		all, err := s.reids(ctx)
 		if err != nil {
 			return false, err
 		}
-		if cur := all[r.id]; cur == nil || cur.released {
+		cur := all[r.id]
+		if cur == nil || cur.released {
 			return cur != nil, nil
 		}
+		if cur.ended != "" {
+			r.ended = cur.ended
+			return false, nil
+		}
+	}
+	if why != "" {
+		e.Outcome, e.Reasons = audit.OutcomeRefused, []string{why}
+		if _, err := s.append(ctx, e); err != nil {
+			return false, err
+		}
+		r.ended = why
+		s.log.InfoContext(ctx, "identity not released: the request no longer stands", "reid_request", r.id, "reason", why)
+		return false, nil
 	}
 	e.Outcome, e.FieldsDisclosed = audit.OutcomeDisclose, []string{"Person.subject_id"}
 	// The standing read above must still hold when the identity goes: the
