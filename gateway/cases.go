@@ -402,10 +402,20 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 	if err := validCaseID("case_id", ch.caseID, ""); err != nil {
 		return nil, -1, err
 	}
+	// unlisted: the agency the change is about is one the registry no
+	// longer lists, which only a removal takes (see below).
+	unlisted := false
 	if ch.targetField != "" {
 		switch a, ok := reg.Agencies[ch.target]; {
 		case ch.target == "":
 			return nil, -1, invalid(ch.targetField, "is required")
+		case !ok && ch.action == "case_remove":
+			// An agency dropped from the registry stays in the cases it
+			// was in or invited to: the lead takes it out, or the case
+			// could never be rid of it. Which it must be in: checked on
+			// the case as read. No one the registry does not list is
+			// ever invited or made the lead.
+			unlisted = true
 		case !ok:
 			return nil, -1, invalid(ch.targetField, "is not a registered agency")
 		case a.Offboarded && ch.action != "case_remove":
@@ -433,6 +443,8 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 			return nil, -1, &stateRefusal{reason: "CASE_MANAGED_BY_REGISTRY", message: fmt.Sprintf("case %s is declared in the gateway's registry file; change it there, or move it into the gateway with liaison case import", cur.ID)}
 		case cur.Status == audit.CaseClosed:
 			return nil, -1, &stateRefusal{reason: "CASE_CLOSED", message: fmt.Sprintf("case %s is closed", cur.ID)}
+		case unlisted && cur.StatusOf(ch.target) != audit.MemberActive && cur.StatusOf(ch.target) != audit.MemberInvited:
+			return nil, -1, invalid(ch.targetField, "is not a registered agency, nor a member of the case or invited to it")
 		}
 		why, err := s.redactCaseSubject(cur, ch.justification)
 		if err != nil {

@@ -153,6 +153,7 @@ _case_invalid contains _reason("UNKNOWN_AGENCY_KIND", sprintf(
 	[role, _missing_or(kind, "is not known"), concat(", ", sort(agency_kinds))],
 )) if {
 	some role, p in _parties
+	not _unlisted(role, p)
 	kind := object.get(p, "kind", "")
 	not kind in agency_kinds
 }
@@ -162,7 +163,7 @@ _case_invalid contains _reason("UNKNOWN_JURISDICTION", sprintf(
 	[role, _missing_or(j, "is not known"), concat(", ", sort(listed_jurisdictions))],
 )) if {
 	some role, j in object.union(
-		{r: _missing_jurisdiction(p) | some r, p in _parties},
+		{r: _missing_jurisdiction(p) | some r, p in _parties; not _unlisted(r, p)},
 		{"case": _ci_jurisdiction},
 	)
 	j != ""
@@ -181,6 +182,23 @@ _case_invalid contains _reason("INVALID_CASE", concat("", [
 	"a lead that is one of them, and the requester's standing (lead, member, invited or none).",
 ])) if {
 	not _case_input_valid
+}
+
+# _unlisted(role, p): p, the holder or recipient of an action by which an
+# agency stops sharing or the lead ends a membership (_stop_action), is an
+# agency the gateway's registry no longer lists, which the gateway gives by
+# its id alone (no kind, no jurisdiction): the lead a member leaves or an
+# invitee declines, the member or invitee the lead removes. Such a party
+# must be in the case (a member, the lead included, or invited); its kind
+# and jurisdiction are not checked, so that a case is never stuck with an
+# agency the registry dropped. Nobody joins or leads a case so: inviting,
+# accepting, opening and handing over check every party.
+_unlisted(role, p) if {
+	_stop_action
+	role != "requester"
+	object.get(p, "kind", "") == ""
+	object.get(p, "jurisdiction", "") == ""
+	object.get(p, "agency", "") in (_ci_members | _ci_invited)
 }
 
 # _missing_jurisdiction(p) is p's jurisdiction, with a missing one reported.

@@ -211,6 +211,32 @@ test_a_case_of_a_kind_no_longer_known_can_still_end if {
 	codes(zz_case_decide(json.patch(case_input("case_handover", zz_council, zz_police, "lead"), club))) == ["UNKNOWN_CASE_KIND"]
 }
 
+# An agency the gateway's registry no longer lists is given by its id
+# alone (no kind, no jurisdiction). It stays in the cases it was in, so
+# the lead can still remove it and withdraw its invitation, and a member
+# can still leave (or an invitee decline) a case whose lead it is; but
+# nobody joins or leads a case so, and an agency given so that is not in
+# the case is still malformed.
+dropped(id) := {"agency": id, "kind": "", "jurisdiction": ""}
+
+test_an_agency_the_registry_dropped_can_still_be_taken_out if {
+	zz_case_decide(case_input("case_remove", zz_council, dropped("zz-police"), "lead")).outcome == "allow"
+	zz_case_decide(case_input("case_remove", zz_council, dropped("zz-prison"), "lead")).outcome == "allow"
+	no_lead := [{"op": "replace", "path": "/holder", "value": dropped("zz-council")}]
+	zz_case_decide(json.patch(case_input("case_leave", zz_police, zz_police, "member"), no_lead)).outcome == "allow"
+	zz_case_decide(json.patch(case_input("case_decline", zz_prison, zz_prison, "invited"), no_lead)).outcome == "allow"
+
+	codes(zz_case_decide(case_input("case_remove", zz_council, dropped("zz-probation"), "lead"))) == ["UNKNOWN_AGENCY_KIND", "UNKNOWN_JURISDICTION"]
+	codes(zz_case_decide(case_input("case_invite", zz_council, dropped("zz-probation"), "lead"))) == ["UNKNOWN_AGENCY_KIND", "UNKNOWN_JURISDICTION"]
+	codes(zz_case_decide(case_input("case_handover", zz_council, dropped("zz-police"), "lead"))) == ["UNKNOWN_AGENCY_KIND", "UNKNOWN_JURISDICTION"]
+	codes(zz_case_decide(json.patch(case_input("case_accept", zz_prison, zz_prison, "invited"), no_lead))) == ["UNKNOWN_AGENCY_KIND", "UNKNOWN_JURISDICTION"]
+
+	# The requester is always described, and a party given with a kind or
+	# a jurisdiction is checked as given.
+	codes(zz_case_decide(case_input("case_leave", dropped("zz-police"), dropped("zz-police"), "member"))) == ["UNKNOWN_AGENCY_KIND", "UNKNOWN_JURISDICTION"]
+	codes(zz_case_decide(case_input("case_remove", zz_council, {"agency": "zz-police", "kind": "", "jurisdiction": "ZZ"}, "lead"))) == ["UNKNOWN_AGENCY_KIND"]
+}
+
 test_an_action_on_a_case_is_explained_by_its_kind if {
 	x := data.liaison.explain with input as case_input("case_invite", zz_police, zz_agency("zz-prison-2", "prison"), "member")
 		with data.liaison.jurisdictions as {"zz": zz_case_pack}

@@ -979,7 +979,8 @@ type RemoveMemberRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The case.
 	CaseId string `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
-	// The agency to remove.
+	// The agency to remove: a registered agency id, or one the registry no
+	// longer lists that is a member of the case or invited to it.
 	Agency string `protobuf:"bytes,2,opt,name=agency,proto3" json:"agency,omitempty"`
 	// Why, in words.
 	Justification string `protobuf:"bytes,3,opt,name=justification,proto3" json:"justification,omitempty"`

@@ -108,10 +108,14 @@ type CasesClient interface {
 	// DeclineInvitation declines the caller's agency's invitation.
 	DeclineInvitation(ctx context.Context, in *DeclineInvitationRequest, opts ...grpc.CallOption) (*DeclineInvitationResponse, error)
 	// LeaveCase ends the caller's agency's membership. The lead leaves only
-	// by handing the lead over first.
+	// by handing the lead over first. Members leave (and invitees decline)
+	// a case whose lead the registry no longer lists too.
 	LeaveCase(ctx context.Context, in *LeaveCaseRequest, opts ...grpc.CallOption) (*LeaveCaseResponse, error)
 	// RemoveMember ends a member's membership, or withdraws an invitation.
-	// Only the lead removes.
+	// Only the lead removes. An agency the registry no longer lists stays in
+	// the cases it was in: while it is a member or invited, the lead removes
+	// it as any other (the policy is given it by its id alone); any other
+	// agency the registry does not list is InvalidArgument on agency.
 	RemoveMember(ctx context.Context, in *RemoveMemberRequest, opts ...grpc.CallOption) (*RemoveMemberResponse, error)
 	// HandOverLead makes another member the lead. Only the lead hands over,
 	// and only to a member of a kind the case's kind lets lead; never to an
@@ -333,10 +337,14 @@ type CasesServer interface {
 	// DeclineInvitation declines the caller's agency's invitation.
 	DeclineInvitation(context.Context, *DeclineInvitationRequest) (*DeclineInvitationResponse, error)
 	// LeaveCase ends the caller's agency's membership. The lead leaves only
-	// by handing the lead over first.
+	// by handing the lead over first. Members leave (and invitees decline)
+	// a case whose lead the registry no longer lists too.
 	LeaveCase(context.Context, *LeaveCaseRequest) (*LeaveCaseResponse, error)
 	// RemoveMember ends a member's membership, or withdraws an invitation.
-	// Only the lead removes.
+	// Only the lead removes. An agency the registry no longer lists stays in
+	// the cases it was in: while it is a member or invited, the lead removes
+	// it as any other (the policy is given it by its id alone); any other
+	// agency the registry does not list is InvalidArgument on agency.
 	RemoveMember(context.Context, *RemoveMemberRequest) (*RemoveMemberResponse, error)
 	// HandOverLead makes another member the lead. Only the lead hands over,
 	// and only to a member of a kind the case's kind lets lead; never to an
