@@ -37,7 +37,8 @@ var operatorRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // of a gateway that may be running.
 //
 // Every attempt is exactly one entry, naming the operator (detail
-// by_operator), refused ones included (outcome refused, or deny when the
+// by_operator) and, if the store or the registry file holds it, the case
+// (nameCase), refused ones included (outcome refused, or deny when the
 // policy refused a hand-over, with the reason; an OperatorRefusal). A
 // change is committed with the case's next version as its precondition,
 // as the Cases service commits a change (a gateway that changed the case
@@ -147,30 +148,38 @@ func (o *CaseOperator) orphaned(ctx context.Context, a *operatorAttempt, id, wha
 	if o.Store == nil || o.Registry == nil || o.Pseudonyms == nil {
 		return nil, "", errors.New("gateway: an operator's change of a case needs the gateway's store, registry and keys")
 	}
+	// Every refusal names the case, as the Cases service's do (nameCase),
+	// if the store or the registry file holds it: an id that names none
+	// is not recorded.
+	idErr := validCaseID("id", id, "")
+	var cur *audit.CaseState
+	if idErr == nil {
+		var err error
+		if cur, err = o.Store.Case(ctx, id); err != nil {
+			return nil, "", err
+		}
+		switch {
+		case cur != nil:
+			nameCase(a.e, cur)
+		case o.Registry.Cases[id] != nil:
+			nameCase(a.e, RegistryCase(o.Registry, id))
+		}
+	}
 	if !operatorRE.MatchString(o.Name) {
 		return nil, "", a.refuse(ctx, "INVALID_ARGUMENT", "operator", "the operator must be named by a name or id: 1 to 64 letters, digits, '.', '_', '@' or '-'")
 	}
-	if err := validCaseID("id", id, ""); err != nil {
-		msg := err.Error()
-		if br, ok := errors.AsType[*badRequest](err); ok {
+	if idErr != nil {
+		msg := idErr.Error()
+		if br, ok := errors.AsType[*badRequest](idErr); ok {
 			msg = br.problem
 		}
 		return nil, "", a.refuse(ctx, "INVALID_ARGUMENT", "id", "the case id %s", msg)
 	}
-	a.e.Case = &audit.Case{ID: id}
-	cur, err := o.Store.Case(ctx, id)
 	switch {
-	case err != nil:
-		return nil, "", err
 	case cur == nil && o.Registry.Cases[id] != nil:
 		return nil, "", a.refuse(ctx, "CASE_MANAGED_BY_REGISTRY", "id", "case %s is declared in the registry file: change it there, or move it into the gateway with liaison case import", id)
 	case cur == nil:
 		return nil, "", a.refuse(ctx, "INVALID_ARGUMENT", "id", "the gateway holds no case %s", id)
-	}
-	a.e.Case = &audit.Case{ID: cur.ID, Members: cur.Active(), Lead: cur.Lead}
-	a.e.Detail["case_kind"] = cur.Kind
-	if cur.Subject != "" {
-		a.e.Subject = &audit.Subject{Pseudonym: cur.Subject}
 	}
 	if cur.Status == audit.CaseClosed {
 		return nil, "", a.refuse(ctx, "CASE_CLOSED", "", "case %s is closed already", id)

@@ -309,8 +309,12 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 		return nil, err
 	}
 	if err := validCaseID("case_id", req.GetCaseId(), req.GetSubjectId()); err != nil {
-		return nil, err
+		return nil, err // a malformed id, or one naming the person, is never recorded
 	}
+	// From here on, a refusal names the case it would have opened (or, for
+	// CASE_EXISTS, the one it would have shadowed), as the opening would:
+	// the id does not name the person (validCaseID).
+	ex.entry.Case = &audit.Case{ID: req.GetCaseId()}
 	if k := req.GetKind(); k == "" || len(k) > 64 || !caseKindRE.MatchString(k) || mentions(k, req.GetSubjectId()) {
 		return nil, invalid("kind", "must name a case kind of the policy, such as nl.zvh")
 	}
@@ -400,7 +404,15 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 	reg := s.registry.Load()
 	caller := ex.caller.Agency.ID
 	if err := validCaseID("case_id", ch.caseID, ""); err != nil {
+		return nil, -1, err // a malformed id is never recorded
+	}
+	cur, err := s.caseByID(ctx, ch.caseID)
+	if err != nil {
 		return nil, -1, err
+	}
+	if cur != nil {
+		// From here on, a refusal before the decision names the case.
+		nameCase(ex.entry, cur)
 	}
 	// unlisted: the agency the change is about is one the registry no
 	// longer lists, which only a removal takes (see below).
@@ -431,10 +443,11 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 		return nil, -1, err
 	}
 	decided := false // a decision allowed the change, and the case changed before it committed
-	for range caseRetries {
-		cur, err := s.caseByID(ctx, ch.caseID)
-		if err != nil {
-			return nil, -1, err
+	for attempt := range caseRetries {
+		if attempt > 0 {
+			if cur, err = s.caseByID(ctx, ch.caseID); err != nil {
+				return nil, -1, err
+			}
 		}
 		switch {
 		case cur == nil:
@@ -500,6 +513,28 @@ func (s *Server) changeCase(ctx context.Context, ex *exchange, ch caseChange) (*
 		return next, idx, nil
 	}
 	return nil, -1, &stateRefusal{reason: "CASE_CHANGED", message: "the case kept changing while this change was decided; try again"}
+}
+
+// nameCase names case c, as read, in entry e of an attempt on it that
+// ends before the policy decides (refused for a field at fault, or
+// because the case is closed or the registry file's), as a decided
+// attempt's entry names it (describeCase): the case, its kind and the
+// audit pseudonym of the person it is about, so that an auditor reading
+// a case's history finds every attempt on it. Only a case the gateway
+// holds is named: a case_id that names none could be anything, a
+// person's identifier typed into the wrong field included, and is not
+// recorded, nor is a malformed one.
+func nameCase(e *audit.Entry, c *audit.CaseState) {
+	e.Case = &audit.Case{ID: c.ID, Members: c.Active(), Lead: c.Lead}
+	if e.Detail == nil {
+		e.Detail = map[string]string{}
+	}
+	if c.Kind != "" {
+		e.Detail["case_kind"] = c.Kind
+	}
+	if c.Subject != "" {
+		e.Subject = &audit.Subject{Pseudonym: c.Subject}
+	}
 }
 
 // foldMention folds text as mentions does to find an identifier in it:

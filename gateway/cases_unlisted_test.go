@@ -146,3 +146,132 @@ func TestCaseMembersStopWhenTheRegistryDroppedTheLead(t *testing.T) {
 		return err
 	})
 }
+
+// TestRefusedCaseChangesNameTheCase: a change of a case refused before the
+// policy decides (a field at fault, the case closed or the registry
+// file's) names the case in its entry, as a decided change's entry does
+// (case, case_kind, the person's audit pseudonym), so that an auditor
+// reading the case's history finds it. An id that is malformed, that
+// names the person, or that names no case the gateway holds is not
+// recorded. The operator's refused commands name the case likewise.
+func TestRefusedCaseChangesNameTheCase(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id, closed, why = "NL-ZVH-RTM-0920", "NL-ZVH-RTM-0921", "Case consultation before the release."
+	const fileCase = "NL-ZVH-RTM-0042" // the sample registry file's
+	council, probation := s.cases(t, nlCouncil), s.cases(t, nlProbation)
+	for _, c := range []string{id, closed} {
+		if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: c, Kind: "nl.zvh", SubjectId: "SYN-NL-0920", Subject: nlSubject(),
+			Justification: why}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: c, Agency: nlProbation.agency, Justification: why}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := council.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: closed, Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	_, opened := s.one(t, "open a case for its entry", "case_open", "ok", func() error {
+		_, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: "NL-ZVH-RTM-0922", Kind: "nl.zvh", SubjectId: "SYN-NL-0920",
+			Subject: nlSubject(), Justification: why})
+		return err
+	})
+	ps := opened.Subject.Pseudonym
+
+	for _, tc := range []struct {
+		name, action, reason string
+		call                 func() error
+		want                 string // the case the entry names, "" for none
+		kind                 bool   // named with its kind and person
+	}{
+		{"invite no agency", "case_invite", "INVALID_ARGUMENT", func() error {
+			_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Justification: why})
+			return err
+		}, id, true},
+		{"invite an unregistered agency", "case_invite", "INVALID_ARGUMENT", func() error {
+			_, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: "nl-unknown", Justification: why})
+			return err
+		}, id, true},
+		{"remove without a justification", "case_remove", "INVALID_ARGUMENT", func() error {
+			_, err := council.RemoveMember(ctx, &liaisonv1.RemoveMemberRequest{CaseId: id, Agency: nlProbation.agency})
+			return err
+		}, id, true},
+		{"accept on a closed case", "case_accept", "CASE_CLOSED", func() error {
+			_, err := probation.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: closed, Justification: why})
+			return err
+		}, closed, true},
+		{"leave a case of the registry file", "case_leave", "CASE_MANAGED_BY_REGISTRY", func() error {
+			_, err := probation.LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: fileCase, Justification: why})
+			return err
+		}, fileCase, false},
+		{"open with a kind the policy does not know", "case_open", "INVALID_ARGUMENT", func() error {
+			_, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: "NL-ZVH-RTM-0923", Kind: "NL ZVH", SubjectId: "SYN-NL-0920",
+				Subject: nlSubject(), Justification: why})
+			return err
+		}, "NL-ZVH-RTM-0923", false},
+		{"open a case that exists", "case_open", "CASE_EXISTS", func() error {
+			_, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0920",
+				Subject: nlSubject(), Justification: why})
+			return err
+		}, id, false},
+
+		{"hand over on a malformed id", "case_handover", "INVALID_ARGUMENT", func() error {
+			_, err := council.HandOverLead(ctx, &liaisonv1.HandOverLeadRequest{CaseId: "NL ZVH 0920", Agency: nlProbation.agency, Justification: why})
+			return err
+		}, "", false},
+		{"close a case the gateway does not hold", "case_close", "INVALID_ARGUMENT", func() error {
+			_, err := council.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: "SYN-NL-0001", Justification: why})
+			return err
+		}, "", false},
+		{"open a case whose id names the person", "case_open", "INVALID_ARGUMENT", func() error {
+			_, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: "CASE-SYN-NL-0920", Kind: "nl.zvh", SubjectId: "SYN-NL-0920",
+				Subject: nlSubject(), Justification: why})
+			return err
+		}, "", false},
+	} {
+		_, e := s.one(t, tc.name, tc.action, "refused", tc.call)
+		if len(e.Reasons) != 1 || e.Reasons[0] != tc.reason {
+			t.Errorf("%s: reasons %v, want [%s]", tc.name, e.Reasons, tc.reason)
+		}
+		switch {
+		case tc.want == "" && e.Case != nil:
+			t.Errorf("%s: the entry names case %q; want none", tc.name, e.Case.ID)
+		case tc.want != "" && (e.Case == nil || e.Case.ID != tc.want):
+			t.Errorf("%s: the entry names case %+v; want %s", tc.name, e.Case, tc.want)
+		case tc.kind && (e.Detail["case_kind"] != "nl.zvh" || e.Subject == nil || e.Subject.Pseudonym != ps ||
+			len(e.Case.Members) != 1 || e.Case.Lead != nlCouncil.agency):
+			t.Errorf("%s: entry case %+v, case_kind %q, subject %+v; want the case as read, nl.zvh and the person's pseudonym",
+				tc.name, e.Case, e.Detail["case_kind"], e.Subject)
+		}
+	}
+
+	// The operator's refusals, likewise.
+	reg, err := gateway.LoadRegistry(s.pki.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, operator, id, reason, want string
+	}{
+		{"a malformed operator name", "ops jansen", id, "INVALID_ARGUMENT", id},
+		{"a lead that can act", "ops.jansen", id, "LEAD_CAN_ACT", id},
+		{"a case of the registry file", "ops.jansen", fileCase, "CASE_MANAGED_BY_REGISTRY", fileCase},
+		{"a case the gateway does not hold", "ops.jansen", "SYN-NL-0001", "INVALID_ARGUMENT", ""},
+	} {
+		op := &gateway.CaseOperator{Store: s.db, Registry: reg, Pseudonyms: s.keys, Name: tc.operator}
+		_, e := s.one(t, tc.name, "case_operator_close", "refused", func() error {
+			_, _, err := op.CloseOrphanedCase(ctx, tc.id)
+			return err
+		})
+		if len(e.Reasons) != 1 || e.Reasons[0] != tc.reason {
+			t.Errorf("operator, %s: reasons %v, want [%s]", tc.name, e.Reasons, tc.reason)
+		}
+		if got := ""; e.Case != nil && e.Case.ID != tc.want || e.Case == nil && tc.want != "" {
+			if e.Case != nil {
+				got = e.Case.ID
+			}
+			t.Errorf("operator, %s: the entry names case %q; want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -55,8 +55,14 @@ const (
 // once decided, because the case changed meanwhile so that the change can
 // no longer be made (FailedPrecondition: CASE_EXISTS for an id another
 // OpenCase took, CASE_CLOSED, CASE_CHANGED, or NOT_CASE_LEAD or
-// NOT_INVITED when the lead or the invitation changed). A justification
-// that names the person the case is about is recorded with the identifier
+// NOT_INVITED when the lead or the invitation changed). Every entry
+// names the case (its case, detail case_kind and the person's audit
+// pseudonym) when case_id names a case the gateway holds, a refused one
+// too, so that the case's history holds every attempt on it; an
+// OpenCase's, once case_id and subject_id are valid, names the id it was
+// to open. A malformed case_id, or one that names no case, is not
+// recorded: it could be anything, a person's identifier included. A
+// justification that names the person the case is about is recorded with the identifier
 // replaced by "[subject]" (OpenCase refuses one, InvalidArgument on
 // justification). A justification is text: at most 2000 bytes, with no
 // control character but tab and line breaks (else InvalidArgument on
@@ -284,8 +290,14 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // once decided, because the case changed meanwhile so that the change can
 // no longer be made (FailedPrecondition: CASE_EXISTS for an id another
 // OpenCase took, CASE_CLOSED, CASE_CHANGED, or NOT_CASE_LEAD or
-// NOT_INVITED when the lead or the invitation changed). A justification
-// that names the person the case is about is recorded with the identifier
+// NOT_INVITED when the lead or the invitation changed). Every entry
+// names the case (its case, detail case_kind and the person's audit
+// pseudonym) when case_id names a case the gateway holds, a refused one
+// too, so that the case's history holds every attempt on it; an
+// OpenCase's, once case_id and subject_id are valid, names the id it was
+// to open. A malformed case_id, or one that names no case, is not
+// recorded: it could be anything, a person's identifier included. A
+// justification that names the person the case is about is recorded with the identifier
 // replaced by "[subject]" (OpenCase refuses one, InvalidArgument on
 // justification). A justification is text: at most 2000 bytes, with no
 // control character but tab and line breaks (else InvalidArgument on
