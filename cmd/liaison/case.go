@@ -64,7 +64,7 @@ var caseHelp = map[string]string{
 	"accept":   "Accepts your agency's invitation to case -id. No agency accepts on another's behalf.",
 	"decline":  "Declines your agency's invitation to case -id.",
 	"leave":    "Ends your agency's membership of case -id; from then on it exchanges nothing on the case's basis. The lead hands over first.",
-	"remove":   "Removes -agency from case -id, or withdraws its invitation. Only the lead removes.",
+	"remove":   "Removes -agency from case -id, or withdraws its invitation. Only the lead removes. An agency offboarded, or no longer in the gateway's registry, is removed too while it is in the case.",
 	"handover": "Makes member -agency the lead of case -id. Only the lead hands over, to a member of a kind that may lead.",
 	"close":    "Closes case -id: no exchange rests on it any more. Only the lead closes.",
 	"show":     "Prints case -id, with every agency's standing. Your agency must be a member or invited.",

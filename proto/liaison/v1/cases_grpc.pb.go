@@ -41,11 +41,13 @@ const (
 // others are invited and accept or decline; members leave or are removed;
 // the lead hands the lead over or closes the case.
 //
-// Every call is authenticated like the Exchange's, decided by the policy
-// of the case's jurisdiction (actions case_open, case_invite, case_accept,
-// case_decline, case_leave, case_remove, case_handover and case_close, and
-// the case's kind, in policies/README.md) and leaves exactly one audit
-// entry, whatever its outcome: outcome "ok" for a change made, "deny" for
+// Every call is authenticated like the Exchange's. Every change (all but
+// GetCase and ListCases, which only read and leave no audit entry) is
+// decided by the policy of the case's jurisdiction (actions case_open,
+// case_invite, case_accept, case_decline, case_leave, case_remove,
+// case_handover and case_close, and the case's kind, in
+// policies/README.md) and leaves exactly one audit entry, whatever its
+// outcome: outcome "ok" for a change made, "deny" for
 // a change the policy refused (status PermissionDenied with the policy's
 // reason, e.g. NOT_CASE_LEAD, NOT_INVITED, MEMBER_KIND_NOT_ALLOWED),
 // "refused" for a request the gateway refuses itself: before any decision
@@ -154,7 +156,8 @@ type CasesClient interface {
 	GetCase(ctx context.Context, in *GetCaseRequest, opts ...grpc.CallOption) (*GetCaseResponse, error)
 	// ListCases lists the cases the caller's agency is a member of or
 	// invited to: all of them, however many, by id in byte order (as
-	// strings.Compare orders them, on either store).
+	// strings.Compare orders them, on either store). Like GetCase, it is
+	// not an audit entry.
 	ListCases(ctx context.Context, in *ListCasesRequest, opts ...grpc.CallOption) (*ListCasesResponse, error)
 }
 
@@ -276,11 +279,13 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // others are invited and accept or decline; members leave or are removed;
 // the lead hands the lead over or closes the case.
 //
-// Every call is authenticated like the Exchange's, decided by the policy
-// of the case's jurisdiction (actions case_open, case_invite, case_accept,
-// case_decline, case_leave, case_remove, case_handover and case_close, and
-// the case's kind, in policies/README.md) and leaves exactly one audit
-// entry, whatever its outcome: outcome "ok" for a change made, "deny" for
+// Every call is authenticated like the Exchange's. Every change (all but
+// GetCase and ListCases, which only read and leave no audit entry) is
+// decided by the policy of the case's jurisdiction (actions case_open,
+// case_invite, case_accept, case_decline, case_leave, case_remove,
+// case_handover and case_close, and the case's kind, in
+// policies/README.md) and leaves exactly one audit entry, whatever its
+// outcome: outcome "ok" for a change made, "deny" for
 // a change the policy refused (status PermissionDenied with the policy's
 // reason, e.g. NOT_CASE_LEAD, NOT_INVITED, MEMBER_KIND_NOT_ALLOWED),
 // "refused" for a request the gateway refuses itself: before any decision
@@ -389,7 +394,8 @@ type CasesServer interface {
 	GetCase(context.Context, *GetCaseRequest) (*GetCaseResponse, error)
 	// ListCases lists the cases the caller's agency is a member of or
 	// invited to: all of them, however many, by id in byte order (as
-	// strings.Compare orders them, on either store).
+	// strings.Compare orders them, on either store). Like GetCase, it is
+	// not an audit entry.
 	ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error)
 	mustEmbedUnimplementedCasesServer()
 }
