@@ -941,7 +941,7 @@ func (s *Server) resolveCase(ctx context.Context, id, caller string, subject pse
 	case c == nil:
 		return nil, invalid("case_id", "is not a case held by the gateway")
 	case c.Status == audit.CaseClosed:
-		return nil, &stateRefusal{reason: "CASE_CLOSED", message: fmt.Sprintf("case %s is closed: no exchange rests on it any more", id)}
+		return nil, &stateRefusal{reason: "CASE_CLOSED", caseID: c.ID, message: fmt.Sprintf("case %s is closed: no exchange rests on it any more", id)}
 	}
 	pc := policyCase(c, caller)
 	if subject != "" && c.Subject != "" && (pc.RequesterStatus == "lead" || pc.RequesterStatus == "member") {
@@ -950,7 +950,7 @@ func (s *Server) resolveCase(ctx context.Context, id, caller string, subject pse
 			return nil, err
 		}
 		if ps != c.Subject {
-			return nil, &badRequest{field: "case_id", reason: "CASE_SUBJECT_MISMATCH",
+			return nil, &badRequest{field: "case_id", reason: "CASE_SUBJECT_MISMATCH", caseID: c.ID,
 				problem: fmt.Sprintf("case %s is about another person: an exchange on a case's basis must be about the person the case is about", id)}
 		}
 	}

@@ -275,3 +275,48 @@ func TestRefusedCaseChangesNameTheCase(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedExchangesOnACaseNameTheCase: an exchange refused on its
+// case's account before any decision (a member citing the case about
+// another person, CASE_SUBJECT_MISMATCH; anyone citing a closed case,
+// CASE_CLOSED) names the case in its entry, as an exchange decided on
+// the case's basis does, so that the case's history holds it.
+func TestRefusedExchangesOnACaseNameTheCase(t *testing.T) {
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
+	ctx := t.Context()
+	const id, why = "NL-ZVH-RTM-0930", "Case consultation before the release."
+	council := s.cases(t, nlCouncil)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0001", Subject: nlSubject(),
+		Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.cases(t, nlPolice).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+		t.Fatal(err)
+	}
+	inCase := func(subject string) *liaisonv1.RequestRequest {
+		return riskReq(func(r *liaisonv1.RequestRequest) {
+			r.CaseId, r.Purpose, r.SubjectId = id, liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, subject
+		})
+	}
+	check := func(name, reason string, code codes.Code, req *liaisonv1.RequestRequest) {
+		t.Helper()
+		err, e := s.one(t, name, "request", "refused", func() error {
+			_, err := s.exchange(t, nlPolice).Request(ctx, req)
+			return err
+		})
+		if st := wantStatus(t, err, code); errorReason(st) != reason || len(e.Reasons) != 1 || e.Reasons[0] != reason {
+			t.Errorf("%s: reason %q, entry reasons %v; want %s", name, errorReason(st), e.Reasons, reason)
+		}
+		if e.Case == nil || e.Case.ID != id {
+			t.Errorf("%s: the entry names case %+v; want %s", name, e.Case, id)
+		}
+	}
+	check("a member cites the case about another person", "CASE_SUBJECT_MISMATCH", codes.InvalidArgument, inCase("SYN-NL-0002"))
+	if _, err := council.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: why}); err != nil {
+		t.Fatal(err)
+	}
+	check("a member cites the closed case", "CASE_CLOSED", codes.FailedPrecondition, inCase("SYN-NL-0001"))
+}

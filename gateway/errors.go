@@ -25,6 +25,9 @@ const errorDomain = "liaison.v1"
 type badRequest struct {
 	field, problem string
 	reason         string
+	// caseID, if set, is the case the refused exchange cited, which its
+	// entry names (settle): a case the gateway holds.
+	caseID string
 }
 
 func (e *badRequest) Error() string { return e.field + ": " + e.problem }
@@ -70,6 +73,9 @@ func failed(reason string, err error) error { return &failure{reason: reason, er
 // entry's outcome is refused, its status FailedPrecondition.
 type stateRefusal struct {
 	reason, message string
+	// caseID, if set, is the case the refused exchange cited, which its
+	// entry names (settle): a case the gateway holds.
+	caseID string
 	// meta, if set, is added to the caller's ErrorInfo metadata: the
 	// index of its entry (audit_index) for a peer gateway's call
 	// (finish), the peer's reason for a peer's refusal (peerError).

@@ -176,6 +176,7 @@ func (ex *exchange) settle(err error) {
 			e.Detail = map[string]string{}
 		}
 		e.Detail["field"] = br.field
+		refusedOnCase(e, br.caseID)
 	case errors.As(err, &ae):
 		e.Outcome, e.Reasons = audit.OutcomeRefused, nil
 		reason(ae.Reason)
@@ -189,6 +190,7 @@ func (ex *exchange) settle(err error) {
 		sr, _ := errors.AsType[*stateRefusal](err)
 		e.Outcome, e.Reasons = audit.OutcomeRefused, nil
 		reason(sr.reason)
+		refusedOnCase(e, sr.caseID)
 	case errors.Is(err, errNotFound):
 		e.Outcome = audit.OutcomeNotFound
 		reason("NOT_FOUND")
@@ -216,6 +218,17 @@ func (ex *exchange) settle(err error) {
 	default:
 		e.Outcome = audit.OutcomeFailed
 		reason("INTERNAL")
+	}
+}
+
+// refusedOnCase names case id in entry e of an exchange refused on that
+// case's account before its decision (CASE_CLOSED, CASE_SUBJECT_MISMATCH:
+// resolveCase), as the entry of a decided exchange on it names it, so
+// that the case's history holds the attempt. An entry that names a case
+// already keeps it.
+func refusedOnCase(e *audit.Entry, id string) {
+	if id != "" && e.Case == nil {
+		e.Case = &audit.Case{ID: id}
 	}
 }
 

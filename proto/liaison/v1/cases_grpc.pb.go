@@ -63,7 +63,9 @@ const (
 // too, so that the case's history holds every attempt on it; an
 // OpenCase's, once case_id and subject_id are valid, names the id it was
 // to open. A malformed case_id, or one that names no case, is not
-// recorded: it could be anything, a person's identifier included. A
+// recorded: it could be anything, a person's identifier included. An
+// exchange refused on its case's account before any decision
+// (CASE_CLOSED, CASE_SUBJECT_MISMATCH) names the case in its entry too. A
 // justification that names the person the case is about is recorded with the identifier
 // replaced by "[subject]" (OpenCase refuses one, InvalidArgument on
 // justification). A justification is text: at most 2000 bytes, with no
@@ -301,7 +303,9 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // too, so that the case's history holds every attempt on it; an
 // OpenCase's, once case_id and subject_id are valid, names the id it was
 // to open. A malformed case_id, or one that names no case, is not
-// recorded: it could be anything, a person's identifier included. A
+// recorded: it could be anything, a person's identifier included. An
+// exchange refused on its case's account before any decision
+// (CASE_CLOSED, CASE_SUBJECT_MISMATCH) names the case in its entry too. A
 // justification that names the person the case is about is recorded with the identifier
 // replaced by "[subject]" (OpenCase refuses one, InvalidArgument on
 // justification). A justification is text: at most 2000 bytes, with no
