@@ -1059,13 +1059,10 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 }
 
 // ListObligationNotices lists the notices sent, open ones by default, for
-// auditors. The read is logged, and so is a refused one (readRefused).
+// auditors. The read is logged, once done and before anything is returned
+// (readEnded), and so is a refused one (readRefused).
 func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListObligationNoticesRequest) (*liaisonv1.ListObligationNoticesResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
-	if err != nil {
-		return nil, s.readRefused(ctx, c, opListObligationNotices, err)
-	}
-	st, err := s.aftercare()
 	if err != nil {
 		return nil, s.readRefused(ctx, c, opListObligationNotices, err)
 	}
@@ -1112,15 +1109,12 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 	if !f.SentBefore.IsZero() {
 		detail["sent_before"] = f.SentBefore.UTC().Format(time.RFC3339Nano)
 	}
-	if err := s.auditRead(ctx, c, opListObligationNotices, detail); err != nil {
-		return nil, s.statusError(ctx, err)
+	if req.GetLimit() != 0 {
+		detail["limit"] = strconv.Itoa(int(req.GetLimit()))
 	}
-	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
-		return nil, s.statusError(ctx, err)
-	}
-	ns, err := st.SentNotices(ctx, f)
-	if err != nil {
-		return nil, s.statusError(ctx, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err))
+	ns, err := s.sentNotices(ctx, f)
+	if err := s.readEnded(ctx, c, opListObligationNotices, detail, err); err != nil {
+		return nil, err
 	}
 	resp := &liaisonv1.ListObligationNoticesResponse{}
 	for _, n := range ns {
@@ -1138,6 +1132,23 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 		resp.Notices = append(resp.Notices, ln)
 	}
 	return resp, nil
+}
+
+// sentNotices brings the aftercare state up to the log and reads the
+// notices sent that f selects.
+func (s *Server) sentNotices(ctx context.Context, f audit.SentNoticeFilter) ([]audit.SentNotice, error) {
+	st, err := s.aftercare()
+	if err != nil {
+		return nil, err
+	}
+	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
+		return nil, err
+	}
+	ns, err := st.SentNotices(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("%w: notices: %v", audit.ErrUnavailable, err)
+	}
+	return ns, nil
 }
 
 // outcomeRank orders outcomes from most to least revealing, as the policy

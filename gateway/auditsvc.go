@@ -42,7 +42,10 @@ func (s *Server) requireRole(ctx context.Context, roles ...string) (authn.Caller
 	return c, &denial{reason: "ROLE_REQUIRED", message: fmt.Sprintf("this service needs the %s role", roles[0]), auditIdx: -1}
 }
 
-// Query returns log entries matching a filter. The read is logged first.
+// Query returns log entries matching a filter. The entries are read
+// first and held; the one audit_read entry that records the read, ok or
+// failed, is written next (readEnded), and only then is anything
+// returned.
 func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liaisonv1.QueryResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
@@ -82,16 +85,14 @@ func (s *Server) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liais
 		}
 		ps, err := s.cfg.Pseudonyms.AuditPseudonym(pseudonym.SubjectID(req.GetSubjectId()))
 		if err != nil {
-			return nil, s.readRefused(ctx, c, "query", err)
+			// KEYS_UNAVAILABLE: the entry names no subject, none could be computed.
+			return nil, s.readEnded(ctx, c, "query", filterDetail(f, req.GetLimit()), err)
 		}
 		f.Subject = ps
 	}
-	if err := s.auditRead(ctx, c, "query", filterDetail(f)); err != nil {
-		return nil, s.readRefused(ctx, c, "query", err)
-	}
-	recs, err := s.cfg.Audit.Query(ctx, f)
-	if err != nil {
-		return nil, s.readRefused(ctx, c, "query", err) // ErrTampered or ErrUnavailable, as the log classified it
+	recs, err := s.cfg.Audit.Query(ctx, f) // ErrTampered or ErrUnavailable, as the log classified it
+	if err := s.readEnded(ctx, c, "query", filterDetail(f, req.GetLimit()), err); err != nil {
+		return nil, err
 	}
 	resp := &liaisonv1.QueryResponse{}
 	for _, r := range recs {
@@ -206,8 +207,10 @@ func checkQueryFilter(field, value string) error {
 }
 
 // AccessReport returns a data subject's access report. The legal rules
-// are applied here, by audit.Report, so that no client can bypass them;
-// the read is logged first, naming the subject by its audit pseudonym.
+// are applied here, by audit.Report, so that no client can bypass them.
+// The report is made first and held; the one audit_read entry that
+// records the read (readEnded), naming the subject by its audit
+// pseudonym, is written before it is returned.
 func (s *Server) AccessReport(ctx context.Context, req *liaisonv1.AccessReportRequest) (*liaisonv1.AccessReportResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
@@ -216,20 +219,19 @@ func (s *Server) AccessReport(ctx context.Context, req *liaisonv1.AccessReportRe
 	if err := validSubjectID("subject_id", req.GetSubjectId()); err != nil {
 		return nil, s.readRefused(ctx, c, "access_report", err)
 	}
-	ps, err := s.cfg.Pseudonyms.AuditPseudonym(pseudonym.SubjectID(req.GetSubjectId()))
-	if err != nil {
-		return nil, s.readRefused(ctx, c, "access_report", err)
-	}
-	detail := map[string]string{"subject": ps}
+	detail := map[string]string{}
 	if req.GetWithOfficers() {
 		detail["with_officers"] = "true"
 	}
-	if err := s.auditRead(ctx, c, "access_report", detail); err != nil {
-		return nil, s.readRefused(ctx, c, "access_report", err)
-	}
-	rep, err := audit.Report(ctx, s.cfg.Audit, ps, req.GetWithOfficers())
+	ps, err := s.cfg.Pseudonyms.AuditPseudonym(pseudonym.SubjectID(req.GetSubjectId()))
 	if err != nil {
-		return nil, s.readRefused(ctx, c, "access_report", err)
+		// KEYS_UNAVAILABLE: the entry names no subject, none could be computed.
+		return nil, s.readEnded(ctx, c, "access_report", detail, err)
+	}
+	detail["subject"] = ps
+	rep, err := audit.Report(ctx, s.cfg.Audit, ps, req.GetWithOfficers())
+	if err := s.readEnded(ctx, c, "access_report", detail, err); err != nil {
+		return nil, err
 	}
 	resp := &liaisonv1.AccessReportResponse{
 		Produced: timestamppb.New(s.now()), SubjectPseudonym: rep.Subject, OfficersWithheld: rep.OfficersWithheld,
@@ -280,37 +282,49 @@ func (s *Server) GetCheckpoint(ctx context.Context, _ *liaisonv1.GetCheckpointRe
 	return &liaisonv1.GetCheckpointResponse{Size: size, Checkpoint: string(note)}, nil
 }
 
-// ProveInclusion returns an inclusion proof for an entry.
+// ProveInclusion returns an inclusion proof for an entry, with the entry.
+// The proof and the entry are read first and held; the one audit_read
+// entry that records the read (readEnded), naming the index and the tree
+// size, is written before they are returned.
 func (s *Server) ProveInclusion(ctx context.Context, req *liaisonv1.ProveInclusionRequest) (*liaisonv1.ProveInclusionResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
 		return nil, s.readRefused(ctx, c, "prove_inclusion", err)
 	}
+	if req.GetIndex() < 0 {
+		return nil, s.readRefused(ctx, c, "prove_inclusion", invalid("index", "must not be negative"))
+	}
+	detail := map[string]string{"index": strconv.FormatInt(req.GetIndex(), 10)}
 	size, err := s.proofSize(ctx, "tree_size", req.GetTreeSize())
 	if err != nil {
-		return nil, s.readRefused(ctx, c, "prove_inclusion", err)
+		return nil, s.readEnded(ctx, c, "prove_inclusion", detail, err) // refused for tree_size, or failed
 	}
-	switch {
-	case req.GetIndex() < 0:
-		return nil, s.readRefused(ctx, c, "prove_inclusion", invalid("index", "must not be negative"))
-	case req.GetIndex() >= size:
+	if req.GetIndex() >= size {
 		return nil, s.readRefused(ctx, c, "prove_inclusion", invalid("index", "must be below the tree size %d", size))
 	}
-	if err := s.auditRead(ctx, c, "prove_inclusion", map[string]string{"index": strconv.FormatInt(req.GetIndex(), 10)}); err != nil {
-		return nil, s.readRefused(ctx, c, "prove_inclusion", err)
+	detail["tree_size"] = strconv.FormatInt(size, 10)
+	resp, err := s.proveInclusion(ctx, req.GetIndex(), size)
+	if err := s.readEnded(ctx, c, "prove_inclusion", detail, err); err != nil {
+		return nil, err
 	}
-	proof, err := s.cfg.Audit.InclusionProof(ctx, req.GetIndex(), size)
+	return resp, nil
+}
+
+// proveInclusion reads the inclusion proof of the entry at index in the
+// tree of size entries, and the entry.
+func (s *Server) proveInclusion(ctx context.Context, index, size int64) (*liaisonv1.ProveInclusionResponse, error) {
+	proof, err := s.cfg.Audit.InclusionProof(ctx, index, size)
 	if err != nil {
-		return nil, s.readRefused(ctx, c, "prove_inclusion", fmt.Errorf("%w: prove: %v", audit.ErrUnavailable, err))
+		return nil, fmt.Errorf("%w: prove: %v", audit.ErrUnavailable, err)
 	}
-	leaves, err := s.cfg.Audit.Leaves(ctx, req.GetIndex(), req.GetIndex()+1)
+	leaves, err := s.cfg.Audit.Leaves(ctx, index, index+1)
 	if err != nil || len(leaves) != 1 {
-		return nil, s.readRefused(ctx, c, "prove_inclusion", fmt.Errorf("%w: read leaf: %v", audit.ErrUnavailable, err))
+		return nil, fmt.Errorf("%w: read leaf: %v", audit.ErrUnavailable, err)
 	}
 	lh := tlog.RecordHash(leaves[0])
 	return &liaisonv1.ProveInclusionResponse{
 		TreeSize: size, LeafHash: lh[:], Proof: hashBytes(proof),
-		Entry: &liaisonv1.AuditEntry{Index: req.GetIndex(), Json: string(leaves[0])},
+		Entry: &liaisonv1.AuditEntry{Index: index, Json: string(leaves[0])},
 	}, nil
 }
 
@@ -411,11 +425,44 @@ const (
 	opListObligationNotices = "list_obligation_notices" // Aftercare.ListObligationNotices: corrections, withdrawals, expiry notices
 )
 
-// auditRead records a read of the log itself: who asked what.
+// auditRead records a read of the log itself, begun: who asked what.
+// Only Export, which streams what it reads, records its read so, before
+// the first message; a unary read is recorded once it is done
+// (readEnded).
 func (s *Server) auditRead(ctx context.Context, c authn.Caller, op string, detail map[string]string) error {
 	detail["operation"] = op
 	_, err := s.append(ctx, readEntry(s.now(), c, audit.OutcomeOK, detail))
 	return err
+}
+
+// readEnded ends a read of the log whose request was accepted, once what
+// it read is held in memory and before any of it is returned: it writes
+// the read's one audit_read entry, with detail (what was asked), and
+// returns nil if the caller may now have the answer. With err nil the
+// entry's outcome is ok. With a refusal (a malformed field found while
+// reading, such as a tree size beyond the log) it is readRefused's entry.
+// Otherwise the read failed and nothing of it is returned: the entry's
+// outcome is the one the caller's status is counted as (failed for an
+// outage: AUDIT_UNAVAILABLE, AUDIT_INDEX_TAMPERED, KEYS_UNAVAILABLE,
+// CANCELED...), its reason the status's, so that the log says what the
+// auditor got. If the entry cannot be written, the log's error is
+// returned instead, and nothing is disclosed.
+func (s *Server) readEnded(ctx context.Context, c authn.Caller, op string, detail map[string]string, err error) error {
+	if err != nil && (errors.As(err, new(*denial)) || errors.As(err, new(*badRequest))) {
+		return s.readRefused(ctx, c, op, err)
+	}
+	detail["operation"] = op
+	e := readEntry(s.now(), c, audit.OutcomeOK, detail)
+	var st error
+	if err != nil {
+		st = s.statusError(ctx, err)
+		outcome, reason := callOutcome(st)
+		e.Outcome, e.Reasons = outcome, []string{reason}
+	}
+	if _, aerr := s.append(ctx, e); aerr != nil {
+		return s.statusError(ctx, aerr)
+	}
+	return st
 }
 
 // readEntry is the audit_read entry of a call by c to the Audit service.
@@ -433,8 +480,9 @@ func readEntry(now time.Time, c authn.Caller, outcome string, detail map[string]
 }
 
 // filterDetail describes a filter for the log; the subject appears only as
-// its audit pseudonym.
-func filterDetail(f audit.Filter) map[string]string {
+// its audit pseudonym. limit is the request's, recorded if given (0 reads
+// 100).
+func filterDetail(f audit.Filter, limit int32) map[string]string {
 	d := map[string]string{}
 	add := func(k, v string) {
 		if v != "" {
@@ -457,6 +505,9 @@ func filterDetail(f audit.Filter) map[string]string {
 	if f.Start > 0 {
 		add("start", strconv.FormatInt(f.Start, 10))
 	}
+	if limit != 0 {
+		add("limit", strconv.Itoa(int(limit)))
+	}
 	return d
 }
 
@@ -473,8 +524,14 @@ const exportPage = 500
 const exportBytes = 1 << 20
 
 // Export streams the latest checkpoint and every entry it covers, then
-// checks the query index of those entries against them. The export itself
-// is logged first, as every read of the log is.
+// checks the query index of those entries against them. A stream cannot
+// be held until it is read to the end, so the export's one audit_read
+// entry, outcome ok with the tree size, is written before the first
+// message: it records an export begun, whose entries the caller may have
+// received from then on. A stream that fails after it (a read of the
+// store, the caller gone, DATA_LOSS from the index check) adds no entry;
+// an export that fails before it, reading the checkpoint, is one entry,
+// failed (readEnded).
 func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingServer[liaisonv1.ExportResponse]) error {
 	ctx := stream.Context()
 	c, err := s.requireRole(ctx, RoleAuditor)
@@ -483,10 +540,10 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 	}
 	size, note, err := s.checkpoint(ctx)
 	if err != nil {
-		return s.readRefused(ctx, c, "export", fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
+		return s.readEnded(ctx, c, "export", map[string]string{}, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
 	}
 	if err := s.auditRead(ctx, c, "export", map[string]string{"tree_size": strconv.FormatInt(size, 10)}); err != nil {
-		return s.readRefused(ctx, c, "export", err)
+		return s.statusError(ctx, err)
 	}
 	if err := stream.Send(&liaisonv1.ExportResponse{Checkpoint: &liaisonv1.GetCheckpointResponse{Size: size, Checkpoint: string(note)}}); err != nil {
 		return err
@@ -495,7 +552,7 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 		end := min(start+exportPage, size)
 		leaves, err := s.cfg.Audit.Leaves(ctx, start, end)
 		if err != nil {
-			return s.readRefused(ctx, c, "export", fmt.Errorf("%w: read leaves: %v", audit.ErrUnavailable, err))
+			return s.statusError(ctx, fmt.Errorf("%w: read leaves: %v", audit.ErrUnavailable, err))
 		}
 		msg, n := &liaisonv1.ExportResponse{}, 0
 		for i, l := range leaves {
@@ -516,7 +573,7 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 	// leaves: an index that disagrees ends the export with DataLoss, so
 	// that `audit verify -full` reports it.
 	if err := s.cfg.Audit.CheckIndex(ctx, 0, size); err != nil {
-		return s.readRefused(ctx, c, "export", err)
+		return s.statusError(ctx, err)
 	}
 	return nil
 }

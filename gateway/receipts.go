@@ -84,7 +84,8 @@ func (s *Server) withProvenance(ctx context.Context, rel *liaisonv1.Released, in
 const opGetReceipt = "get_receipt"
 
 // GetReceipt returns a fresh provenance for a release to the caller's
-// agency, against the latest checkpoint. The read is logged.
+// agency, against the latest checkpoint. The read is logged, once done
+// and before anything is returned (readEnded).
 func (s *Server) GetReceipt(ctx context.Context, req *liaisonv1.GetReceiptRequest) (*liaisonv1.GetReceiptResponse, error) {
 	c, err := s.caller(ctx)
 	if err != nil {
@@ -93,30 +94,25 @@ func (s *Server) GetReceipt(ctx context.Context, req *liaisonv1.GetReceiptReques
 	// A refused call is an entry too (outcome refused, its reason and
 	// field), as a refused call to the Audit service is: asking for the
 	// receipt of a release to another agency is an attempt the log shows.
+	// The receipt is made first and the read logged after (readEnded), so
+	// that the entry says what happened: ok with the receipt given, or
+	// failed if the entry could not be read (the store's reason) or the
+	// receipt signed (AUDIT_UNAVAILABLE), and none was given.
+	detail := map[string]string{"index": strconv.FormatInt(req.GetAuditIndex(), 10)}
 	e, err := s.entryAt(ctx, req.GetAuditIndex(), "audit_index")
 	if err != nil {
-		return nil, s.readRefused(ctx, c, opGetReceipt, err)
+		return nil, s.readEnded(ctx, c, opGetReceipt, detail, err) // refused if negative or beyond the log
 	}
 	if !audit.Released(e.Outcome) || len(e.Recipients) != 1 || e.Recipients[0].Agency != c.Agency.ID || e.Detail[audit.DetailReleasedDigest] == "" {
 		return nil, s.readRefused(ctx, c, opGetReceipt, invalid("audit_index", "is not a release to your agency"))
 	}
-	// The receipt is made first and the read logged after, so that the
-	// entry says what happened: ok with the receipt given, or failed
-	// (AUDIT_UNAVAILABLE) if it could not be signed and none was given.
-	detail := map[string]string{"index": strconv.FormatInt(req.GetAuditIndex(), 10)}
-	p, perr := s.signedProvenance(ctx, req.GetAuditIndex(), c.Agency.ID, e.Detail[audit.DetailReleasedDigest])
-	if perr != nil {
-		s.log.WarnContext(ctx, "receipt not signed", "audit_index", req.GetAuditIndex(), "error", perr)
-		detail["operation"] = opGetReceipt
-		fe := readEntry(s.now(), c, audit.OutcomeFailed, detail)
-		fe.Reasons = []string{"AUDIT_UNAVAILABLE"}
-		if _, err := s.append(ctx, fe); err != nil {
-			return nil, s.statusError(ctx, err)
-		}
-		return nil, s.statusError(ctx, fmt.Errorf("%w: the receipt could not be signed", audit.ErrUnavailable))
+	p, err := s.signedProvenance(ctx, req.GetAuditIndex(), c.Agency.ID, e.Detail[audit.DetailReleasedDigest])
+	if err != nil {
+		s.log.WarnContext(ctx, "receipt not signed", "audit_index", req.GetAuditIndex(), "error", err)
+		err = fmt.Errorf("%w: the receipt could not be signed", audit.ErrUnavailable)
 	}
-	if err := s.auditRead(ctx, c, opGetReceipt, detail); err != nil {
-		return nil, s.statusError(ctx, err)
+	if err := s.readEnded(ctx, c, opGetReceipt, detail, err); err != nil {
+		return nil, err
 	}
 	return &liaisonv1.GetReceiptResponse{Provenance: p}, nil
 }

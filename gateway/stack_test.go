@@ -132,6 +132,10 @@ type stackOptions struct {
 	// gateway's reading its notices, or the log, and its commit:
 	// raceStore.armSent, armQuery).
 	race *raceStore
+	// faults, if set, is the first gateway's aftercare store and its
+	// log's store, over the stack's: a read of it fails while armed
+	// (faultStore, auditread_hunt_test.go).
+	faults *faultStore
 	// providerTimeout is Config.ProviderTimeout; zero means the default.
 	providerTimeout time.Duration
 	// zeroPolicySource leaves Config.PolicySourceSpec zero (the embedded
@@ -286,6 +290,9 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	var logStore audit.Store = db
 	if o.race != nil && o.race.testStore == nil {
 		o.race.testStore, aftercareStore, logStore = db, o.race, o.race
+	}
+	if o.faults != nil && o.faults.testStore == nil {
+		o.faults.testStore, aftercareStore, logStore = db, o.faults, o.faults
 	}
 	signer, _, err := audit.LoadOrCreateSignerKey(filepath.Join(filepath.Dir(s.dbPath), "audit.key"), "test.liaison")
 	if err != nil {

@@ -284,8 +284,9 @@ func eventEnum(s string) liaisonv1.SubjectEventType {
 }
 
 // ListNotices lists required notices for an auditor, in log order, a page
-// at a time (start, as ListObligationNotices). The read is logged, and so
-// is a refused one (readRefused), as the Audit service's are.
+// at a time (start, as ListObligationNotices). The read is logged, once
+// done and before anything is returned (readEnded), and so is a refused
+// one (readRefused), as the Audit service's are.
 func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequest) (*liaisonv1.ListNoticesResponse, error) {
 	c, err := s.requireRole(ctx, RoleAuditor)
 	if err != nil {
@@ -322,12 +323,12 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 	if req.GetStart() > 0 {
 		detail["start"] = strconv.FormatInt(req.GetStart(), 10)
 	}
-	if err := s.auditRead(ctx, c, opListNotices, detail); err != nil {
-		return nil, s.statusError(ctx, err)
+	if req.GetLimit() != 0 {
+		detail["limit"] = strconv.Itoa(int(req.GetLimit()))
 	}
 	ns, err := s.cfg.Audit.Notices(ctx, f)
-	if err != nil {
-		return nil, s.statusError(ctx, err)
+	if err := s.readEnded(ctx, c, opListNotices, detail, err); err != nil {
+		return nil, err
 	}
 	resp := &liaisonv1.ListNoticesResponse{}
 	reg := s.registry.Load()

@@ -223,13 +223,15 @@ type AftercareClient interface {
 	// GetReceipt returns a fresh Provenance for a release to the caller's
 	// agency, against a recent checkpoint that covers it (for a receipt lost,
 	// or one that could not be signed when the release was read). The read
-	// is recorded in the log (an audit_read entry, detail operation
-	// get_receipt), a refused call too (an index that is not a release to
+	// is recorded in the log once it is done and before the receipt is
+	// returned (an audit_read entry, detail operation get_receipt and
+	// index), a refused call too (an index that is not a release to
 	// the caller's agency, or beyond the log: INVALID_ARGUMENT naming
 	// audit_index; the entry's outcome refused, its reason and field, as the
 	// Audit service records one). A receipt that cannot be signed now (the
-	// checkpoint signer does not answer) is UNAVAILABLE, its entry outcome
-	// failed, reason AUDIT_UNAVAILABLE; ask again later.
+	// checkpoint signer does not answer), or a release the store cannot
+	// read now, is UNAVAILABLE, its entry outcome failed, reason
+	// AUDIT_UNAVAILABLE; ask again later.
 	GetReceipt(ctx context.Context, in *GetReceiptRequest, opts ...grpc.CallOption) (*GetReceiptResponse, error)
 	// ListObligationNotices lists the obligation notices sent (corrections,
 	// withdrawals, expiry notices), by default only the open ones (neither
@@ -242,7 +244,10 @@ type AftercareClient interface {
 	// an acknowledgement (ListedNotice.superseded_by; its acknowledgement,
 	// if the recipient makes one still, is recorded as any other). It needs the auditor role and is itself
 	// recorded in the log (an audit_read entry, detail operation
-	// list_obligation_notices: Notices.ListNotices is list_notices), a
+	// list_obligation_notices: Notices.ListNotices is list_notices; the
+	// filter, with limit when given), once the notices are read and before
+	// they are returned, ok or, if the read failed, failed with the
+	// reason of the status returned, as the Audit service records a read; a
 	// refused call too, as the
 	// Audit service records one (outcome refused, its reason and field; a
 	// caller without the role gets ROLE_REQUIRED naming that entry).
@@ -513,13 +518,15 @@ type AftercareServer interface {
 	// GetReceipt returns a fresh Provenance for a release to the caller's
 	// agency, against a recent checkpoint that covers it (for a receipt lost,
 	// or one that could not be signed when the release was read). The read
-	// is recorded in the log (an audit_read entry, detail operation
-	// get_receipt), a refused call too (an index that is not a release to
+	// is recorded in the log once it is done and before the receipt is
+	// returned (an audit_read entry, detail operation get_receipt and
+	// index), a refused call too (an index that is not a release to
 	// the caller's agency, or beyond the log: INVALID_ARGUMENT naming
 	// audit_index; the entry's outcome refused, its reason and field, as the
 	// Audit service records one). A receipt that cannot be signed now (the
-	// checkpoint signer does not answer) is UNAVAILABLE, its entry outcome
-	// failed, reason AUDIT_UNAVAILABLE; ask again later.
+	// checkpoint signer does not answer), or a release the store cannot
+	// read now, is UNAVAILABLE, its entry outcome failed, reason
+	// AUDIT_UNAVAILABLE; ask again later.
 	GetReceipt(context.Context, *GetReceiptRequest) (*GetReceiptResponse, error)
 	// ListObligationNotices lists the obligation notices sent (corrections,
 	// withdrawals, expiry notices), by default only the open ones (neither
@@ -532,7 +539,10 @@ type AftercareServer interface {
 	// an acknowledgement (ListedNotice.superseded_by; its acknowledgement,
 	// if the recipient makes one still, is recorded as any other). It needs the auditor role and is itself
 	// recorded in the log (an audit_read entry, detail operation
-	// list_obligation_notices: Notices.ListNotices is list_notices), a
+	// list_obligation_notices: Notices.ListNotices is list_notices; the
+	// filter, with limit when given), once the notices are read and before
+	// they are returned, ok or, if the read failed, failed with the
+	// reason of the status returned, as the Audit service records a read; a
 	// refused call too, as the
 	// Audit service records one (outcome refused, its reason and field; a
 	// caller without the role gets ROLE_REQUIRED naming that entry).

@@ -32,13 +32,22 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // Audit is the auditors' API to the disclosure log. Every call that reads
-// entries (Query, AccessReport, ProveInclusion, Export) is recorded in the
-// log (action audit_read, outcome ok, detail operation) before it answers.
-// Every refused call is recorded too, with outcome refused, its reason and,
-// for a malformed request, the field (detail field), but not what it asked
-// for: a caller without the auditor role gets PERMISSION_DENIED (ErrorInfo
-// reason ROLE_REQUIRED, metadata audit_index naming that entry), a
-// malformed request INVALID_ARGUMENT (BadRequest naming the field).
+// entries (Query, AccessReport, ProveInclusion, Export) ends in exactly one
+// entry of the log (action audit_read, detail operation, and what it asked
+// for: the filter, with limit when given; the subject as its audit
+// pseudonym; the index and tree_size of a proof). Query, AccessReport and
+// ProveInclusion read first, then record the read, then answer: outcome ok
+// if the read succeeded; failed if it did not, with the reason the
+// caller's status carries (AUDIT_UNAVAILABLE, AUDIT_INDEX_TAMPERED,
+// CANCELED...), and nothing read is returned. Nothing is returned before
+// its entry is written: if the entry cannot be, the call fails with
+// AUDIT_UNAVAILABLE. Export streams, so its entry comes first (see
+// Export). Every refused call is recorded too, with outcome refused, its
+// reason and, for a malformed request, the field (detail field), but not
+// what it asked for: a caller without the auditor role gets
+// PERMISSION_DENIED (ErrorInfo reason ROLE_REQUIRED, metadata audit_index
+// naming that entry), a malformed request INVALID_ARGUMENT (BadRequest
+// naming the field).
 // GetCheckpoint and ProveConsistency, which answer with the tree's hashes
 // only, are not recorded when they answer.
 type AuditClient interface {
@@ -66,7 +75,14 @@ type AuditClient interface {
 	// order, for a supervisory authority; the checkpoint comes first. After
 	// the last entry the gateway recomputes the query index of every entry
 	// from its leaf: if it does not match, the stream ends with DATA_LOSS
-	// (ErrorInfo reason AUDIT_INDEX_TAMPERED).
+	// (ErrorInfo reason AUDIT_INDEX_TAMPERED). Its audit_read entry (detail
+	// operation export, tree_size) is written before the first message, as
+	// a stream cannot be held until its end: outcome ok records an export
+	// begun, whose entries the caller may have received from then on, not
+	// one completed. A stream that ends in an error after it (the store,
+	// DATA_LOSS, the caller gone) adds no entry: only the error, and what
+	// the caller received, tell how far it went. An export that fails
+	// before it, reading the checkpoint, is one entry, outcome failed.
 	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportResponse], error)
 	// AccessReport returns the data-subject access report for one person
 	// (GDPR Art. 15, LED Art. 14): what was released about them, to whom,
@@ -162,13 +178,22 @@ func (c *auditClient) AccessReport(ctx context.Context, in *AccessReportRequest,
 // for forward compatibility.
 //
 // Audit is the auditors' API to the disclosure log. Every call that reads
-// entries (Query, AccessReport, ProveInclusion, Export) is recorded in the
-// log (action audit_read, outcome ok, detail operation) before it answers.
-// Every refused call is recorded too, with outcome refused, its reason and,
-// for a malformed request, the field (detail field), but not what it asked
-// for: a caller without the auditor role gets PERMISSION_DENIED (ErrorInfo
-// reason ROLE_REQUIRED, metadata audit_index naming that entry), a
-// malformed request INVALID_ARGUMENT (BadRequest naming the field).
+// entries (Query, AccessReport, ProveInclusion, Export) ends in exactly one
+// entry of the log (action audit_read, detail operation, and what it asked
+// for: the filter, with limit when given; the subject as its audit
+// pseudonym; the index and tree_size of a proof). Query, AccessReport and
+// ProveInclusion read first, then record the read, then answer: outcome ok
+// if the read succeeded; failed if it did not, with the reason the
+// caller's status carries (AUDIT_UNAVAILABLE, AUDIT_INDEX_TAMPERED,
+// CANCELED...), and nothing read is returned. Nothing is returned before
+// its entry is written: if the entry cannot be, the call fails with
+// AUDIT_UNAVAILABLE. Export streams, so its entry comes first (see
+// Export). Every refused call is recorded too, with outcome refused, its
+// reason and, for a malformed request, the field (detail field), but not
+// what it asked for: a caller without the auditor role gets
+// PERMISSION_DENIED (ErrorInfo reason ROLE_REQUIRED, metadata audit_index
+// naming that entry), a malformed request INVALID_ARGUMENT (BadRequest
+// naming the field).
 // GetCheckpoint and ProveConsistency, which answer with the tree's hashes
 // only, are not recorded when they answer.
 type AuditServer interface {
@@ -196,7 +221,14 @@ type AuditServer interface {
 	// order, for a supervisory authority; the checkpoint comes first. After
 	// the last entry the gateway recomputes the query index of every entry
 	// from its leaf: if it does not match, the stream ends with DATA_LOSS
-	// (ErrorInfo reason AUDIT_INDEX_TAMPERED).
+	// (ErrorInfo reason AUDIT_INDEX_TAMPERED). Its audit_read entry (detail
+	// operation export, tree_size) is written before the first message, as
+	// a stream cannot be held until its end: outcome ok records an export
+	// begun, whose entries the caller may have received from then on, not
+	// one completed. A stream that ends in an error after it (the store,
+	// DATA_LOSS, the caller gone) adds no entry: only the error, and what
+	// the caller received, tell how far it went. An export that fails
+	// before it, reading the checkpoint, is one entry, outcome failed.
 	Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error
 	// AccessReport returns the data-subject access report for one person
 	// (GDPR Art. 15, LED Art. 14): what was released about them, to whom,

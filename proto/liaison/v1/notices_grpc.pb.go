@@ -31,8 +31,11 @@ const (
 // Aftercare.Correct of a record that moves the release date: its
 // TrackedNotice.audit_index is the correction's entry). Callers
 // need the auditor role; every call is itself recorded in the log
-// (audit_read, detail operation list_notices; a read of
-// Aftercare.ListObligationNotices is list_obligation_notices), a
+// (audit_read, detail operation list_notices and the filter, with limit
+// when given; a read of Aftercare.ListObligationNotices is
+// list_obligation_notices), once the notices are read and before they are
+// returned: ok, or failed with the reason of the status returned, as the
+// Audit service records a read; a
 // refused one too, as the Audit service records it (audit_read, outcome
 // refused, its reason and, for a malformed request, the field; a caller
 // without the role gets PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED,
@@ -72,8 +75,11 @@ func (c *noticesClient) ListNotices(ctx context.Context, in *ListNoticesRequest,
 // Aftercare.Correct of a record that moves the release date: its
 // TrackedNotice.audit_index is the correction's entry). Callers
 // need the auditor role; every call is itself recorded in the log
-// (audit_read, detail operation list_notices; a read of
-// Aftercare.ListObligationNotices is list_obligation_notices), a
+// (audit_read, detail operation list_notices and the filter, with limit
+// when given; a read of Aftercare.ListObligationNotices is
+// list_obligation_notices), once the notices are read and before they are
+// returned: ok, or failed with the reason of the status returned, as the
+// Audit service records a read; a
 // refused one too, as the Audit service records it (audit_read, outcome
 // refused, its reason and, for a malformed request, the field; a caller
 // without the role gets PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED,

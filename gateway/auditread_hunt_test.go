@@ -1,0 +1,262 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/grpc/codes"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
+)
+
+// faultStore is a store whose reads fail while armed: the next read by
+// the named method whose argument the fault's match accepts (any, if
+// match is nil) returns the fault's error, and so does every later one
+// until disarm. Appends always pass, so that a read's entry can be
+// written while the read fails.
+type faultStore struct {
+	testStore
+	mu     sync.Mutex
+	faults map[string]storeFault // by method: Query, ReadLeaves, Notices, SentNotices
+}
+
+type storeFault struct {
+	err   error
+	match func(arg any) bool
+}
+
+func (f *faultStore) arm(method string, err error, match func(arg any) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.faults == nil {
+		f.faults = map[string]storeFault{}
+	}
+	f.faults[method] = storeFault{err, match}
+}
+
+func (f *faultStore) disarm() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = nil
+}
+
+func (f *faultStore) fault(method string, arg any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ft, ok := f.faults[method]; ok && (ft.match == nil || ft.match(arg)) {
+		return ft.err
+	}
+	return nil
+}
+
+func (f *faultStore) Query(ctx context.Context, fl audit.Filter) ([]audit.Record, error) {
+	if err := f.fault("Query", fl); err != nil {
+		return nil, err
+	}
+	return f.testStore.Query(ctx, fl)
+}
+
+func (f *faultStore) ReadLeaves(ctx context.Context, start, end int64) ([][]byte, error) {
+	if err := f.fault("ReadLeaves", [2]int64{start, end}); err != nil {
+		return nil, err
+	}
+	return f.testStore.ReadLeaves(ctx, start, end)
+}
+
+func (f *faultStore) Notices(ctx context.Context, fl audit.NoticeFilter) ([]audit.Notice, error) {
+	if err := f.fault("Notices", fl); err != nil {
+		return nil, err
+	}
+	return f.testStore.Notices(ctx, fl)
+}
+
+func (f *faultStore) SentNotices(ctx context.Context, fl audit.SentNoticeFilter) ([]audit.SentNotice, error) {
+	if err := f.fault("SentNotices", fl); err != nil {
+		return nil, err
+	}
+	return f.testStore.SentNotices(ctx, fl)
+}
+
+// TestFailedReadOfTheLogIsOneFailedEntry: a read of the log whose store
+// read fails (the database does not answer, or the query index does not
+// match the entries) gives the auditor an error and nothing of the log,
+// and leaves exactly one audit_read entry saying so: outcome failed, the
+// reason the auditor's status carries (AUDIT_UNAVAILABLE,
+// AUDIT_INDEX_TAMPERED), and what was asked. Without the fix the unary
+// reads wrote their entry, outcome ok, before reading, so that the log
+// said the auditor had read what they never got; GetReceipt, whose entry
+// could not be read, wrote no entry at all.
+func TestFailedReadOfTheLogIsOneFailedEntry(t *testing.T) {
+	fs := &faultStore{}
+	s := startStack(t, stackOptions{faults: fs})
+	ctx := t.Context()
+	resp, err := s.exchange(t, nlPolice).Request(ctx, &liaisonv1.RequestRequest{
+		Holder: "nl-probation", SubjectId: "SYN-NL-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := resp.GetReleased().GetAuditIndex()
+	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+	nc := liaisonv1.NewNoticesClient(s.conn(t, dkAuditor))
+	afc := aftercare(t, s, dkAuditor)
+	subjectPsn, err := s.keys.AuditPseudonym(pseudonym.SubjectID("SYN-NL-0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	disk := errors.New("disk I/O error")
+	tampered := fmt.Errorf("%w: entry 1, column agency", audit.ErrTampered)
+	police := func(arg any) bool { f, ok := arg.(audit.Filter); return ok && f.Agency == "nl-police-rotterdam" }
+	for _, tc := range []struct {
+		name, method string
+		err          error
+		match        func(any) bool
+		call         func() error
+		code         codes.Code
+		reason       string
+		detail       map[string]string // detail the entry must hold ("*": any value)
+	}{
+		{name: "query, store down", method: "Query", err: disk, match: police, call: func() error {
+			_, err := ac.Query(ctx, &liaisonv1.QueryRequest{Agency: "nl-police-rotterdam", Limit: 7})
+			return err
+		}, code: codes.Unavailable, reason: "AUDIT_UNAVAILABLE", detail: map[string]string{"operation": "query", "agency": "nl-police-rotterdam", "limit": "7"}},
+		{name: "query, index tampered", method: "Query", err: tampered, match: police, call: func() error {
+			_, err := ac.Query(ctx, &liaisonv1.QueryRequest{Agency: "nl-police-rotterdam"})
+			return err
+		}, code: codes.DataLoss, reason: "AUDIT_INDEX_TAMPERED", detail: map[string]string{"operation": "query", "agency": "nl-police-rotterdam"}},
+		{name: "access report", method: "Query", err: disk, match: func(arg any) bool { f, ok := arg.(audit.Filter); return ok && f.Subject != "" },
+			call: func() error {
+				_, err := ac.AccessReport(ctx, &liaisonv1.AccessReportRequest{SubjectId: "SYN-NL-0001"})
+				return err
+			}, code: codes.Unavailable, reason: "AUDIT_UNAVAILABLE", detail: map[string]string{"operation": "access_report", "subject": subjectPsn}},
+		{name: "prove inclusion", method: "ReadLeaves", err: disk, call: func() error {
+			_, err := ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: release})
+			return err
+		}, code: codes.Unavailable, reason: "AUDIT_UNAVAILABLE", detail: map[string]string{"operation": "prove_inclusion", "index": fmt.Sprint(release), "tree_size": "*"}},
+		{name: "list notices", method: "Notices", err: disk, call: func() error {
+			_, err := nc.ListNotices(ctx, &liaisonv1.ListNoticesRequest{Limit: 5})
+			return err
+		}, code: codes.Unavailable, reason: "AUDIT_UNAVAILABLE", detail: map[string]string{"operation": "list_notices", "limit": "5"}},
+		{name: "list obligation notices", method: "SentNotices", err: disk, call: func() error {
+			_, err := afc.ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{Limit: 5})
+			return err
+		}, code: codes.Unavailable, reason: "AUDIT_UNAVAILABLE", detail: map[string]string{"operation": "list_obligation_notices", "limit": "5"}},
+		{name: "get receipt", method: "ReadLeaves", err: disk, call: func() error {
+			_, err := aftercare(t, s, nlPolice).GetReceipt(ctx, &liaisonv1.GetReceiptRequest{AuditIndex: release})
+			return err
+		}, code: codes.Unavailable, reason: "AUDIT_UNAVAILABLE", detail: map[string]string{"operation": "get_receipt", "index": fmt.Sprint(release)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs.arm(tc.method, tc.err, tc.match)
+			err, entries := s.grown(t, tc.call)
+			fs.disarm()
+			if st := wantStatus(t, err, tc.code); errorReason(st) != tc.reason {
+				t.Errorf("status reason %q, want %q", errorReason(st), tc.reason)
+			}
+			if len(entries) != 1 {
+				t.Fatalf("the log grew by %d entries, want exactly one: %+v", len(entries), entries)
+			}
+			e := entries[0]
+			if e.Action != audit.ActionAuditRead || e.Outcome != audit.OutcomeFailed || !slices.Equal(e.Reasons, []string{tc.reason}) {
+				t.Errorf("entry = %s %s %v, want audit_read failed [%s]", e.Action, e.Outcome, e.Reasons, tc.reason)
+			}
+			for k, v := range tc.detail {
+				if got, ok := e.Detail[k]; !ok || got != v && v != "*" {
+					t.Errorf("entry detail %s = %q, want %q (detail %v)", k, e.Detail[k], v, e.Detail)
+				}
+			}
+			if e.Requester == nil || e.Requester.Officer == "" {
+				t.Errorf("entry names no requester: %+v", e)
+			}
+			if strings.Contains(fmt.Sprint(e.Detail), "SYN-NL-0001") {
+				t.Errorf("entry holds the raw subject id: %v", e.Detail)
+			}
+		})
+	}
+}
+
+// TestReadEntryRecordsTheLimit: the entry of a read that fills a page
+// records the page's limit, when one is given, beside start: without it
+// the log said an auditor read from start on, not how far.
+func TestReadEntryRecordsTheLimit(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+	for _, tc := range []struct {
+		name  string
+		call  func() error
+		limit string
+	}{
+		{"query", func() error {
+			_, err := ac.Query(ctx, &liaisonv1.QueryRequest{Start: 1, Limit: 3})
+			return err
+		}, "3"},
+		{"query, no limit", func() error {
+			_, err := ac.Query(ctx, &liaisonv1.QueryRequest{})
+			return err
+		}, ""},
+		{"list notices", func() error {
+			_, err := liaisonv1.NewNoticesClient(s.conn(t, dkAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{Limit: 4})
+			return err
+		}, "4"},
+		{"list obligation notices", func() error {
+			_, err := aftercare(t, s, dkAuditor).ListObligationNotices(ctx, &liaisonv1.ListObligationNoticesRequest{Limit: 6})
+			return err
+		}, "6"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err, entries := s.grown(t, tc.call)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 1 || entries[0].Outcome != audit.OutcomeOK || entries[0].Detail["limit"] != tc.limit {
+				t.Fatalf("entries = %+v, want one audit_read, ok, limit %q", entries, tc.limit)
+			}
+		})
+	}
+}
+
+// TestExportThatCannotBeginIsOneFailedEntry: an Export whose checkpoint
+// cannot be signed (its entry comes first, but the checkpoint it names
+// comes before it) is one entry too, outcome failed, AUDIT_UNAVAILABLE.
+// Without the fix it left no entry at all: the log did not show the
+// attempt.
+func TestExportThatCannotBeginIsOneFailedEntry(t *testing.T) {
+	t.Run("export, checkpoint unsigned", func(t *testing.T) {
+		var failing atomic.Bool
+		s := startStack(t, stackOptions{signer: func(n note.Signer) note.Signer { return failingSigner{n, &failing} }})
+		ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+		if _, err := ac.Query(t.Context(), &liaisonv1.QueryRequest{}); err != nil { // the log grows past its checkpoint
+			t.Fatal(err)
+		}
+		failing.Store(true)
+		err, entries := s.grown(t, func() error {
+			st, err := ac.Export(t.Context(), &liaisonv1.ExportRequest{})
+			if err != nil {
+				return err
+			}
+			for {
+				if _, err := st.Recv(); err != nil {
+					return err
+				}
+			}
+		})
+		if st := wantStatus(t, err, codes.Unavailable); errorReason(st) != "AUDIT_UNAVAILABLE" {
+			t.Errorf("status reason %q, want AUDIT_UNAVAILABLE", errorReason(st))
+		}
+		if len(entries) != 1 || entries[0].Action != audit.ActionAuditRead || entries[0].Outcome != audit.OutcomeFailed ||
+			!slices.Equal(entries[0].Reasons, []string{"AUDIT_UNAVAILABLE"}) || entries[0].Detail["operation"] != "export" {
+			t.Errorf("entries = %+v, want one audit_read, failed, AUDIT_UNAVAILABLE, operation export", entries)
+		}
+	})
+}
