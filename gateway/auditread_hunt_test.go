@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -26,7 +27,7 @@ import (
 type faultStore struct {
 	testStore
 	mu     sync.Mutex
-	faults map[string]storeFault // by method: Query, ReadLeaves, Notices, SentNotices
+	faults map[string]storeFault // by method: Query, ReadLeaves, Notices, SentNotices, Append
 }
 
 type storeFault struct {
@@ -70,6 +71,13 @@ func (f *faultStore) ReadLeaves(ctx context.Context, start, end int64) ([][]byte
 		return nil, err
 	}
 	return f.testStore.ReadLeaves(ctx, start, end)
+}
+
+func (f *faultStore) Append(ctx context.Context, batch []audit.Pending) (int64, error) {
+	if err := f.fault("Append", batch); err != nil {
+		return 0, err
+	}
+	return f.testStore.Append(ctx, batch)
 }
 
 func (f *faultStore) Notices(ctx context.Context, fl audit.NoticeFilter) ([]audit.Notice, error) {
@@ -259,4 +267,33 @@ func TestExportThatCannotBeginIsOneFailedEntry(t *testing.T) {
 			t.Errorf("entries = %+v, want one audit_read, failed, AUDIT_UNAVAILABLE, operation export", entries)
 		}
 	})
+}
+
+// TestReadWhoseEntryCannotBeWrittenAnswersNothing: a read done while its
+// entry cannot be written (the store takes no append) answers
+// AUDIT_UNAVAILABLE and nothing of what it read: the read is held until
+// its entry is durable, never returned before.
+func TestReadWhoseEntryCannotBeWrittenAnswersNothing(t *testing.T) {
+	fs := &faultStore{}
+	s := startStack(t, stackOptions{faults: fs})
+	ctx := t.Context()
+	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+	if _, err := ac.Query(ctx, &liaisonv1.QueryRequest{}); err != nil { // authenticates the auditor
+		t.Fatal(err)
+	}
+	fs.arm("Append", errors.New("disk full"), nil)
+	defer fs.disarm()
+	for name, call := range map[string]func() (any, error){
+		"query":           func() (any, error) { return ac.Query(ctx, &liaisonv1.QueryRequest{}) },
+		"prove inclusion": func() (any, error) { return ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: 0}) },
+	} {
+		var resp any
+		err, entries := s.grown(t, func() (err error) { resp, err = call(); return err })
+		if st := wantStatus(t, err, codes.Unavailable); errorReason(st) != "AUDIT_UNAVAILABLE" {
+			t.Errorf("%s: status reason %q, want AUDIT_UNAVAILABLE", name, errorReason(st))
+		}
+		if len(entries) != 0 || !reflect.ValueOf(resp).IsNil() {
+			t.Errorf("%s: answered %v with %d entries written", name, resp, len(entries))
+		}
+	}
 }

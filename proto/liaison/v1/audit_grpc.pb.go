@@ -49,7 +49,8 @@ const (
 // naming that entry), a malformed request INVALID_ARGUMENT (BadRequest
 // naming the field).
 // GetCheckpoint and ProveConsistency, which answer with the tree's hashes
-// only, are not recorded when they answer.
+// only, are recorded only when refused: not when they answer, nor when
+// they fail (UNAVAILABLE, AUDIT_UNAVAILABLE).
 type AuditClient interface {
 	// Query returns log entries matching a filter. What it filters on is
 	// derived from each entry's leaf; if the log's query index does not
@@ -195,7 +196,8 @@ func (c *auditClient) AccessReport(ctx context.Context, in *AccessReportRequest,
 // naming that entry), a malformed request INVALID_ARGUMENT (BadRequest
 // naming the field).
 // GetCheckpoint and ProveConsistency, which answer with the tree's hashes
-// only, are not recorded when they answer.
+// only, are recorded only when refused: not when they answer, nor when
+// they fail (UNAVAILABLE, AUDIT_UNAVAILABLE).
 type AuditServer interface {
 	// Query returns log entries matching a filter. What it filters on is
 	// derived from each entry's leaf; if the log's query index does not
