@@ -99,7 +99,9 @@ func (f *faultStore) SentNotices(ctx context.Context, fl audit.SentNoticeFilter)
 // match the entries) gives the auditor an error and nothing of the log,
 // and leaves exactly one audit_read entry saying so: outcome failed, the
 // reason the auditor's status carries (AUDIT_UNAVAILABLE,
-// AUDIT_INDEX_TAMPERED), and what was asked. Without the fix the unary
+// AUDIT_INDEX_TAMPERED), and what was asked; the auditor's error says the
+// log could not be read, not that "this exchange" could not be recorded.
+// Without the fix the unary
 // reads wrote their entry, outcome ok, before reading, so that the log
 // said the auditor had read what they never got; GetReceipt, whose entry
 // could not be read, wrote no entry at all.
@@ -168,8 +170,14 @@ func TestFailedReadOfTheLogIsOneFailedEntry(t *testing.T) {
 			fs.arm(tc.method, tc.err, tc.match)
 			err, entries := s.grown(t, tc.call)
 			fs.disarm()
-			if st := wantStatus(t, err, tc.code); errorReason(st) != tc.reason {
+			st := wantStatus(t, err, tc.code)
+			if errorReason(st) != tc.reason {
 				t.Errorf("status reason %q, want %q", errorReason(st), tc.reason)
+			}
+			// An auditor's read is no exchange: the message must not say
+			// that one could not be recorded.
+			if strings.Contains(st.Message(), "exchange") {
+				t.Errorf("status message %q speaks of an exchange", st.Message())
 			}
 			if len(entries) != 1 {
 				t.Fatalf("the log grew by %d entries, want exactly one: %+v", len(entries), entries)

@@ -403,18 +403,18 @@ func (s *Server) readRefused(ctx context.Context, c authn.Caller, op string, err
 		reason, detail["field"] = cmp.Or(br.reason, "INVALID_ARGUMENT"), br.field
 	}
 	if reason == "" || c.Agency == nil {
-		return s.statusError(ctx, err)
+		return s.readStatus(ctx, err)
 	}
 	e := readEntry(s.now(), c, audit.OutcomeRefused, detail)
 	e.Reasons = []string{reason}
 	idx, aerr := s.append(ctx, e)
 	if aerr != nil {
-		return s.statusError(ctx, aerr)
+		return s.readStatus(ctx, aerr)
 	}
 	if dn != nil {
 		dn.auditIdx = idx
 	}
-	return s.statusError(ctx, err)
+	return s.readStatus(ctx, err)
 }
 
 // The operations (detail operation) of the audit_read entries of the
@@ -455,12 +455,24 @@ func (s *Server) readEnded(ctx context.Context, c authn.Caller, op string, detai
 	e := readEntry(s.now(), c, audit.OutcomeOK, detail)
 	var st error
 	if err != nil {
-		st = s.statusError(ctx, err)
+		st = s.readStatus(ctx, err)
 		outcome, reason := callOutcome(st)
 		e.Outcome, e.Reasons = outcome, []string{reason}
 	}
 	if _, aerr := s.append(ctx, e); aerr != nil {
-		return s.statusError(ctx, aerr)
+		return s.readStatus(ctx, aerr)
+	}
+	return st
+}
+
+// readStatus is statusError for a call that reads the log: its outage
+// (AUDIT_UNAVAILABLE) says that the log could not be read, or the read
+// recorded, and that nothing of it was returned, not that an exchange
+// could not be recorded, which an auditor did not ask for.
+func (s *Server) readStatus(ctx context.Context, err error) error {
+	st := s.statusError(ctx, err)
+	if _, reason := callOutcome(st); reason == "AUDIT_UNAVAILABLE" {
+		return unavailable("AUDIT_UNAVAILABLE", "the audit log cannot be read now, or this read of it recorded; nothing of it was returned; retry later")
 	}
 	return st
 }
@@ -543,7 +555,7 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 		return s.readEnded(ctx, c, "export", map[string]string{}, fmt.Errorf("%w: checkpoint: %v", audit.ErrUnavailable, err))
 	}
 	if err := s.auditRead(ctx, c, "export", map[string]string{"tree_size": strconv.FormatInt(size, 10)}); err != nil {
-		return s.statusError(ctx, err)
+		return s.readStatus(ctx, err)
 	}
 	if err := stream.Send(&liaisonv1.ExportResponse{Checkpoint: &liaisonv1.GetCheckpointResponse{Size: size, Checkpoint: string(note)}}); err != nil {
 		return err
@@ -552,7 +564,7 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 		end := min(start+exportPage, size)
 		leaves, err := s.cfg.Audit.Leaves(ctx, start, end)
 		if err != nil {
-			return s.statusError(ctx, fmt.Errorf("%w: read leaves: %v", audit.ErrUnavailable, err))
+			return s.readStatus(ctx, fmt.Errorf("%w: read leaves: %v", audit.ErrUnavailable, err))
 		}
 		msg, n := &liaisonv1.ExportResponse{}, 0
 		for i, l := range leaves {
@@ -573,7 +585,7 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 	// leaves: an index that disagrees ends the export with DataLoss, so
 	// that `audit verify -full` reports it.
 	if err := s.cfg.Audit.CheckIndex(ctx, 0, size); err != nil {
-		return s.statusError(ctx, err)
+		return s.readStatus(ctx, err)
 	}
 	return nil
 }
