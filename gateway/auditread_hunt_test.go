@@ -305,3 +305,47 @@ func TestReadWhoseEntryCannotBeWrittenAnswersNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestExportBrokenOffKeepsItsOneEntry: an Export whose store read fails
+// after its entry was written (ok, with the tree size: an export begun)
+// adds no second entry, and its error says it broke off after the
+// entries sent, not that nothing was returned. Without the fix the
+// error said "the audit log cannot record this exchange; nothing was
+// disclosed", of an export that had sent its checkpoint and had been
+// recorded.
+func TestExportBrokenOffKeepsItsOneEntry(t *testing.T) {
+	fs := &faultStore{}
+	s := startStack(t, stackOptions{faults: fs})
+	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+	if _, err := ac.Query(t.Context(), &liaisonv1.QueryRequest{}); err != nil { // authenticates the auditor
+		t.Fatal(err)
+	}
+	fs.arm("ReadLeaves", errors.New("disk I/O error"), nil)
+	defer fs.disarm()
+	var got int
+	err, entries := s.grown(t, func() error {
+		st, err := ac.Export(t.Context(), &liaisonv1.ExportRequest{})
+		if err != nil {
+			return err
+		}
+		for {
+			m, err := st.Recv()
+			if err != nil {
+				return err
+			}
+			if m.GetCheckpoint() != nil {
+				got++
+			}
+		}
+	})
+	st := wantStatus(t, err, codes.Unavailable)
+	if errorReason(st) != "AUDIT_UNAVAILABLE" || !strings.Contains(st.Message(), "broke off after 0 of its") || strings.Contains(st.Message(), "nothing") {
+		t.Errorf("status %q (%s), want AUDIT_UNAVAILABLE saying the export broke off after 0 entries", st.Message(), errorReason(st))
+	}
+	if got != 1 {
+		t.Errorf("the checkpoint came %d times before the stream broke off, want once", got)
+	}
+	if len(entries) != 1 || entries[0].Outcome != audit.OutcomeOK || entries[0].Detail["operation"] != "export" || entries[0].Detail["tree_size"] == "" {
+		t.Errorf("entries = %+v, want the export's one entry, ok, with its tree size", entries)
+	}
+}

@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -564,7 +566,11 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 		end := min(start+exportPage, size)
 		leaves, err := s.cfg.Audit.Leaves(ctx, start, end)
 		if err != nil {
-			return s.readStatus(ctx, fmt.Errorf("%w: read leaves: %v", audit.ErrUnavailable, err))
+			// Entries were sent already: not "nothing of it was returned".
+			if st := s.statusError(ctx, err); status.Code(st) != codes.Unavailable {
+				return st
+			}
+			return unavailable("AUDIT_UNAVAILABLE", fmt.Sprintf("the audit log cannot be read now: the export broke off after %d of its %d entries; retry later", start, size))
 		}
 		msg, n := &liaisonv1.ExportResponse{}, 0
 		for i, l := range leaves {
