@@ -73,7 +73,8 @@ type QueryRequest struct {
 	// operation: query, access_report, export, prove_inclusion,
 	// prove_consistency, get_checkpoint, get_receipt, list_notices
 	// (Notices.ListNotices) or list_obligation_notices
-	// (Aftercare.ListObligationNotices).
+	// (Aftercare.ListObligationNotices); prove_consistency and
+	// get_checkpoint only in the entry of a refused call.
 	Action string `protobuf:"bytes,9,opt,name=action,proto3" json:"action,omitempty"`
 	// Only entries with an index at or after this one; not negative.
 	Start int64 `protobuf:"varint,10,opt,name=start,proto3" json:"start,omitempty"`
