@@ -823,8 +823,8 @@ func validSubjectFacts(a *liaisonv1.SubjectAttributes, subjectID string) error {
 		if d.v == "" {
 			continue
 		}
-		if t, err := time.Parse(time.DateOnly, d.v); err != nil || t.Format(time.DateOnly) != d.v {
-			return invalid(d.field, "must be a date in YYYY-MM-DD form")
+		if p := dateProblem(d.v); p != "" {
+			return invalid(d.field, "%s", p)
 		}
 	}
 	// The municipality goes to the policy and into the log: a name, with

@@ -282,7 +282,8 @@ const forwardClaimLife = 24 * time.Hour
 
 // validPeerSubject reports whether the person's attributes in a peer's
 // entry are spelled as this gateway takes them from its own callers
-// (validSubject): a subject category, or none; dates in YYYY-MM-DD form;
+// (validSubject): a subject category, or none; dates in YYYY-MM-DD form
+// from 1900 to 2199 (dateProblem);
 // a municipality spelt as subject.municipality must be (printable, in
 // Unicode NFC, no white space around it). They enter this log and the
 // policy input as they are.
@@ -300,7 +301,7 @@ func validPeerSubject(sub *audit.Subject) bool {
 		}
 	}
 	for _, d := range []string{sub.ReleaseDate, sub.ProbationUntil} {
-		if t, err := time.Parse(time.DateOnly, d); d != "" && (err != nil || t.Format(time.DateOnly) != d) {
+		if d != "" && dateProblem(d) != "" {
 			return false
 		}
 	}

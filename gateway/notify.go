@@ -339,8 +339,8 @@ func recordDates(attrs *liaisonv1.SubjectAttributes, record *liaisonv1.Record) (
 		if d.day == "" {
 			continue
 		}
-		if t, err := time.Parse(time.DateOnly, d.day); err != nil || t.Format(time.DateOnly) != d.day {
-			return nil, invalid(d.record, "must be a date in YYYY-MM-DD form")
+		if p := dateProblem(d.day); p != "" {
+			return nil, invalid(d.record, "%s", p)
 		}
 		if attrs == nil {
 			continue // none given: the caller takes the dates from the record

@@ -158,13 +158,36 @@ func isDate(fd protoreflect.FieldDescriptor) bool {
 	return r.GetDate()
 }
 
+// The years of the dates the gateway takes: the years the policy's
+// is_date reads (policies/liaison/vocabulary.rego). A date outside them
+// would pass the gateway and reach the policy as no date at all.
+const (
+	firstDateYear = 1900
+	lastDateYear  = 2199
+)
+
+// dateProblem says what is wrong with d as a date, or "" if it is a real
+// calendar day written YYYY-MM-DD from 1900-01-01 to 2199-12-31. Every
+// date the gateway checks (a subject's attributes, a record's dates, a
+// holder's answer, a peer's entry) is checked by it.
+func dateProblem(d string) string {
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil || t.Format(time.DateOnly) != d {
+		return "must be a date in YYYY-MM-DD form"
+	}
+	if y := t.Year(); y < firstDateYear || y > lastDateYear {
+		return fmt.Sprintf("must be a date from %d-01-01 to %d-12-31, the years the policy reads", firstDateYear, lastDateYear)
+	}
+	return ""
+}
+
 // validRecord checks what a caller sends in a record (Disclose, Notify,
 // Correct) that has one spelling, naming the field by its path in the
 // request:
 //
 //   - every date (a field the schema generalises to a year, month or
 //     week, or marks a date) is empty or spelt YYYY-MM-DD, the one spelling the schema
-//     gives dates. Another spelling (15.12.2026, 2026-1-5, a time of day)
+//     gives dates, from 1900 to 2199 (dateProblem). Another spelling (15.12.2026, 2026-1-5, a time of day)
 //     would be delivered as it is where the policy keeps the field, and
 //     dropped where it generalises it;
 //   - every person's identifier (the key of a Person: the subject's, and
@@ -196,8 +219,8 @@ func walkRecord(m protoreflect.Message, path string) error {
 			case rule.Key:
 				err = validSubjectID(p, d)
 			case isDate(fd):
-				if t, perr := time.Parse(time.DateOnly, d); perr != nil || t.Format(time.DateOnly) != d {
-					err = invalid(p, "must be a date in YYYY-MM-DD form")
+				if dp := dateProblem(d); dp != "" {
+					err = invalid(p, "%s", dp)
 				}
 			}
 		}

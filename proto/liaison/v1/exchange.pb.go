@@ -451,7 +451,8 @@ type PeerForward struct {
 	// the exchange is for; its released digest is that of released (empty
 	// for a Request). The person's attributes in the entry (which the
 	// receiving gateway decides on and logs) are spelled as SubjectAttributes
-	// are: a subject category name, dates YYYY-MM-DD, a municipality of
+	// are: a subject category name, dates YYYY-MM-DD from 1900-01-01 to
+	// 2199-12-31, a municipality of
 	// printable characters in Unicode NFC without white space around it
 	// (else INVALID_ARGUMENT on forwarded.receipt). Each receipt is
 	// accepted once.

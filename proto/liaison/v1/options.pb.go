@@ -170,7 +170,8 @@ type FieldRule struct {
 	Key bool `protobuf:"varint,3,opt,name=key,proto3" json:"key,omitempty"`
 	// The field is a date, YYYY-MM-DD, though it is not generalised (a field
 	// generalised to a year, month or week is a date anyway). A record a
-	// caller sends with such a date in another spelling is refused
+	// caller sends with such a date in another spelling, or outside
+	// 1900-01-01 to 2199-12-31, is refused
 	// INVALID_ARGUMENT naming the field; one a holder's Fetch returns so
 	// fails the exchange, HOLDER_RETURNED_INVALID_RECORD.
 	Date          bool `protobuf:"varint,4,opt,name=date,proto3" json:"date,omitempty"`

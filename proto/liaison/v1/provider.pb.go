@@ -74,7 +74,8 @@ type DescribeResponse struct {
 	// entry records them, so the gateway checks them as it checks a
 	// Disclose's subject (SubjectAttributes), a category being optional: a
 	// municipality that names the subject or is not printable, a date not
-	// written YYYY-MM-DD or an unknown category fails the exchange
+	// written YYYY-MM-DD from 1900-01-01 to 2199-12-31 or an unknown
+	// category fails the exchange
 	// (INTERNAL, ErrorInfo reason HOLDER_RETURNED_INVALID_SUBJECT, a failed
 	// entry that records none of the answer) before anything is decided or
 	// fetched.
@@ -228,7 +229,8 @@ type FetchResponse struct {
 	// The record, untransformed. A record of another type or about another
 	// subject than the one asked for fails the exchange (INTERNAL, ErrorInfo
 	// reason HOLDER_RETURNED_WRONG_RECORD); one not spelt as a record a
-	// caller sends must be (records.proto: dates YYYY-MM-DD, identifiers as
+	// caller sends must be (records.proto: dates YYYY-MM-DD from 1900 to
+	// 2199, identifiers as
 	// Person.subject_id says) fails it too (INTERNAL, ErrorInfo reason
 	// HOLDER_RETURNED_INVALID_RECORD). Either is a failed entry, and nothing
 	// is released. NOT_FOUND is the exchange's not_found.

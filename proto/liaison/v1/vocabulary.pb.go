@@ -415,9 +415,13 @@ type SubjectAttributes struct {
 	Category SubjectCategory `protobuf:"varint,1,opt,name=category,proto3,enum=liaison.v1.SubjectCategory" json:"category,omitempty"`
 	// Whether the subject is in custody now.
 	InCustody bool `protobuf:"varint,2,opt,name=in_custody,json=inCustody,proto3" json:"in_custody,omitempty"`
-	// Scheduled or actual release date, YYYY-MM-DD, if known.
+	// Scheduled or actual release date, YYYY-MM-DD, if known: a real
+	// calendar day from 1900-01-01 to 2199-12-31, the years the policy reads
+	// (else INVALID_ARGUMENT naming subject.release_date).
 	ReleaseDate string `protobuf:"bytes,3,opt,name=release_date,json=releaseDate,proto3" json:"release_date,omitempty"`
-	// Last day of probation, YYYY-MM-DD, if any.
+	// Last day of probation, YYYY-MM-DD, if any; from 1900-01-01 to
+	// 2199-12-31 as release_date (else INVALID_ARGUMENT naming
+	// subject.probation_until).
 	ProbationUntil string `protobuf:"bytes,4,opt,name=probation_until,json=probationUntil,proto3" json:"probation_until,omitempty"`
 	// The municipality the subject lives or will live in: at most 128
 	// bytes of printable characters (no control character, C0, DEL or C1,
