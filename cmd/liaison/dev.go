@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/gateway/sample"
 )
@@ -26,7 +29,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	         certificates, their issuer keys and a registry (-out DIR)
 	token    mint an officer token signed by a sample agency's issuer
 	         (-pki DIR -agency ID -officer ID), naming the agency in its
-	         liaison_agency_id claim unless -agency-claim=false
+	         liaison_agency_id claim unless -agency-claim=false; a -ttl
+	         above the agency's max_token_lifetime in the registry
+	         (DIR/registry.yaml, or -registry FILE) is refused, as the
+	         gateway would refuse the token (TOKEN_LIFETIME_TOO_LONG)
 
 For development and tests only. Run "liaison dev <command> -h" for its flags.
 `
@@ -72,7 +78,8 @@ For development and tests only. Run "liaison dev <command> -h" for its flags.
 		officer := fs.String("officer", "", "the officer's `id` (sub claim)")
 		roles := fs.String("roles", "case_officer", "comma-separated `roles`")
 		clearance := fs.String("clearance", "restricted", "security `clearance`: "+strings.Join(devClearances, ", "))
-		ttl := fs.Duration("ttl", 15*time.Minute, "token `lifetime`")
+		ttl := fs.Duration("ttl", 15*time.Minute, "token `lifetime`: at most the agency's max_token_lifetime in the registry (1h if it gives none), which the gateway holds tokens to")
+		registry := fs.String("registry", "", "the registry `file` the gateway runs with, whose max_token_lifetime for -agency bounds -ttl (default: registry.yaml in the -pki directory, as liaison dev pki wrote it)")
 		aud := fs.String("audience", "liaison", "the gateway's `audience`")
 		agencyClaim := fs.Bool("agency-claim", true, "name the agency in the token's liaison_agency_id claim (required where its issuer serves several agencies; -agency-claim=false leaves it out)")
 		if err := fs.Parse(args[1:]); err != nil {
@@ -92,6 +99,9 @@ For development and tests only. Run "liaison dev <command> -h" for its flags.
 		if *ttl <= 0 {
 			return fmt.Errorf("dev token: -ttl %v: must be positive", *ttl)
 		}
+		if err := checkTokenLifetime(*ttl, *agency, cmp.Or(*registry, filepath.Join(*dir, "registry.yaml"))); err != nil {
+			return err
+		}
 		iss, err := devpki.LoadIssuer(filepath.Join(*dir, "issuers", *agency+".key"), sample.IssuerName(*agency), sample.IssuerKid(*agency))
 		if err != nil {
 			return err
@@ -109,4 +119,25 @@ For development and tests only. Run "liaison dev <command> -h" for its flags.
 	}
 	fmt.Fprint(stderr, devUsage)
 	return fmt.Errorf("dev: unknown subcommand %q", args[0])
+}
+
+// checkTokenLifetime refuses a token lifetime the gateway would refuse
+// for the agency (authn: TOKEN_LIFETIME_TOO_LONG): one above the
+// agency's max_token_lifetime in the registry at path, an hour if it
+// gives none. An agency the registry does not list is refused too: the
+// gateway refuses every token of it.
+func checkTokenLifetime(ttl time.Duration, agency, path string) error {
+	reg, err := gateway.LoadRegistry(path)
+	if err != nil {
+		return fmt.Errorf("dev token: the registry bounds -ttl: %v (give the gateway's with -registry)", err)
+	}
+	a, ok := reg.Agencies[agency]
+	if !ok {
+		return fmt.Errorf("dev token: -agency %q is not in the registry %s, so the gateway would refuse its tokens", agency, path)
+	}
+	maxLife := cmp.Or(a.MaxTokenLifetime, authn.DefaultMaxTokenLifetime)
+	if ttl > maxLife {
+		return fmt.Errorf("dev token: -ttl %v is longer than %s's max_token_lifetime of %v in the registry %s: the gateway would refuse the token (TOKEN_LIFETIME_TOO_LONG)", ttl, agency, maxLife, path)
+	}
+	return nil
 }

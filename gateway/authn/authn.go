@@ -74,7 +74,8 @@ type Agency struct {
 	// the "application/" prefix. A token without typ is accepted. If
 	// empty, DefaultTokenTypes.
 	TokenTypes []string
-	// MaxTokenLifetime bounds exp - iat. If zero, one hour.
+	// MaxTokenLifetime bounds exp - iat. If zero,
+	// DefaultMaxTokenLifetime.
 	MaxTokenLifetime time.Duration
 	// Offboarded agencies are refused.
 	Offboarded bool
@@ -82,6 +83,10 @@ type Agency struct {
 
 // MaxOfficerIDLen bounds an officer id, in bytes.
 const MaxOfficerIDLen = 256
+
+// DefaultMaxTokenLifetime is an agency's MaxTokenLifetime when the
+// registry gives none.
+const DefaultMaxTokenLifetime = time.Hour
 
 // ValidOfficerID reports whether id is spelt as an officer id (a token's
 // sub) must be: 1 to MaxOfficerIDLen bytes of UTF-8 in Unicode NFC, of
@@ -558,7 +563,7 @@ func (v *Verifier) verifyToken(agency *Agency, shared bool, token string, now ti
 	}
 	maxLife := agency.MaxTokenLifetime
 	if maxLife == 0 {
-		maxLife = time.Hour
+		maxLife = DefaultMaxTokenLifetime
 	}
 	start := now
 	if c.IssuedAt != nil {
