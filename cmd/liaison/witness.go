@@ -33,7 +33,10 @@ checkpoint it refused as inconsistent) in a SQLite file, and serves
 
 Gateways send it their checkpoints with liaison serve -witness URL=VKEY;
 auditors name it in their witness policy with -witness-key VKEY. The
-verifier key is printed at start (and by -print-key).
+verifier key is printed at start, and by -print-key, which takes only
+-key and -name: the flags that serve (-log, -listen, -state, -tls-cert,
+-tls-key, -log-format, -log-level) are refused beside it, as they would
+go unread.
 
 Flags:
 `
@@ -53,7 +56,7 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var(&logs, "log", "a log's checkpoint verifier `key` (name+hash+base64); the log's origin is the key's name (repeatable)")
 	tlsCert := fs.String("tls-cert", "", "certificate `file` (PEM) to serve HTTPS")
 	tlsKey := fs.String("tls-key", "", "its private key `file` (PEM)")
-	printKey := fs.Bool("print-key", false, "print the witness's verifier key (creating the key if absent) and exit")
+	printKey := fs.Bool("print-key", false, "print the witness's verifier key (creating the key if absent) and exit; with -key and -name only")
 	logFormat := fs.String("log-format", "json", "log `format`: json or text")
 	logLevel := fs.String("log-level", "info", "log `level`")
 	if err := fs.Parse(args); err != nil {
@@ -66,6 +69,20 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		// It was refused as "audit: cosignature verifier key: invalid
 		// name", naming no flag.
 		return fmt.Errorf("witness: -name %q: want a key name without spaces or '+', e.g. witness.dpa.example/w1", *name)
+	}
+	if *printKey {
+		// -print-key reads -key and -name only: a -log given with it was
+		// accepted unread (a malformed key too), and whoever gave it
+		// would believe it had been checked.
+		var serving []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "print-key" && f.Name != "key" && f.Name != "name" {
+				serving = append(serving, "-"+f.Name)
+			}
+		})
+		if len(serving) > 0 {
+			return fmt.Errorf("witness: -print-key prints the verifier key of -key and exits; %s serve and cannot be given with it", strings.Join(serving, ", "))
+		}
 	}
 	signer, err := witness.LoadOrCreateKey(*keyFile, *name)
 	if err != nil {

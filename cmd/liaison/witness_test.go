@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func inProcessWitness(t *testing.T, name, logVKey string) (*witness.Witness, str
 func commandWitness(t *testing.T, name, logVKey string) (flag string, stop func()) {
 	t.Helper()
 	dir := t.TempDir()
-	args := []string{"witness", "-name", name, "-key", filepath.Join(dir, "w.key"), "-state", filepath.Join(dir, "w.db")}
+	args := []string{"witness", "-name", name, "-key", filepath.Join(dir, "w.key")}
 	var out bytes.Buffer
 	if err := run(t.Context(), append(args, "-print-key"), &out, &out); err != nil {
 		t.Fatalf("liaison witness -print-key: %v\n%s", err, &out)
@@ -55,7 +56,9 @@ func commandWitness(t *testing.T, name, logVKey string) (flag string, stop func(
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	var logs lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append(args, "-listen", "127.0.0.1:0", "-log", logVKey), &logs, &logs) }()
+	go func() {
+		done <- run(ctx, append(args, "-state", filepath.Join(dir, "w.db"), "-listen", "127.0.0.1:0", "-log", logVKey), &logs, &logs)
+	}()
 	stop = func() {
 		cancel()
 		select {
@@ -216,5 +219,38 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWitnessPrintKeyTakesKeyAndNameOnly: liaison witness -print-key read
+// -key and -name and accepted every other flag unread: a -log that is no
+// verifier key, a -state, -listen or TLS pair, which the operator would
+// believe checked. They are refused beside it now, naming them, before
+// any key file is created; -print-key with -key and -name prints the key.
+func TestWitnessPrintKeyTakesKeyAndNameOnly(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "w.key")
+	base := []string{"witness", "-print-key", "-key", key, "-name", "witness.dpa.example/w1"}
+	for _, tt := range []struct {
+		extra []string
+		want  string
+	}{
+		{[]string{"-log", "not a key"}, "-log serve"},
+		{[]string{"-log", "a+1+x", "-log", "b+2+y"}, "-log serve"},
+		{[]string{"-state", filepath.Join(dir, "w.db"), "-listen", "0.0.0.0:8444"}, "-listen, -state serve"},
+		{[]string{"-tls-cert", "w.pem", "-tls-key", "w.pem.key", "-log-format", "text", "-log-level", "debug"}, "-log-format, -log-level, -tls-cert, -tls-key serve"},
+	} {
+		var out bytes.Buffer
+		err := run(t.Context(), slices.Concat(base, tt.extra), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "witness: -print-key prints the verifier key of -key and exits; "+tt.want+" and cannot be given with it") {
+			t.Errorf("liaison witness -print-key %s: %v (printed %q); want refused: %s", strings.Join(tt.extra, " "), err, out.String(), tt.want)
+		}
+		if _, err := os.Stat(key); !os.IsNotExist(err) {
+			t.Fatalf("liaison witness -print-key %s was refused but made the key file (%v)", strings.Join(tt.extra, " "), err)
+		}
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), base, &out, &out); err != nil || !strings.HasPrefix(out.String(), "witness.dpa.example/w1+") {
+		t.Errorf("liaison witness -print-key -key -name: %v, printed %q; want the verifier key", err, out.String())
 	}
 }
