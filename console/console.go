@@ -107,6 +107,7 @@ type Server struct {
 	trust    *trustState
 	pages    map[string]*template.Template
 	static   http.Handler
+	assets   fs.FS // what static serves
 
 	// ex keeps the exercise reports played.
 	ex exercises
@@ -160,6 +161,7 @@ func New(cfg Config) (*Server, error) {
 		sessions: newSessions(cfg.SessionIdle, cfg.Now),
 		trust:    newTrustState(cfg.State, cfg.Verifier, cfg.Now),
 		static:   http.StripPrefix("/static/", http.FileServerFS(static)),
+		assets:   static,
 	}, nil
 }
 
@@ -179,7 +181,7 @@ const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'se
 // Handler returns the console's HTTP handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /static/", s.static)
+	mux.HandleFunc("GET /static/", s.staticFile)
 	mux.HandleFunc("GET /login", s.login)
 	mux.HandleFunc("GET /{$}", s.auth(s.overview))
 	mux.HandleFunc("GET /timeline", s.auth(s.timeline))
@@ -202,11 +204,74 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /exercises/{name}", s.auth(s.exerciseCompare))
 	mux.HandleFunc("GET /exercises/{name}/{file}", s.auth(s.exerciseDownload))
 	mux.HandleFunc("POST /logout", s.auth(s.logout))
+	mux.HandleFunc("/", s.unknown(mux))
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusForbidden, "Cross-origin request refused", "The console accepts forms only from its own pages.")
 	}))
 	return s.headers(s.hosts(cop.Handler(mux)))
+}
+
+// staticFile serves a file of the style sheet's folder; any other name
+// there (none, a folder) is the console's page for an unknown address.
+func (s *Server) staticFile(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/static/")
+	if fi, err := fs.Stat(s.assets, name); err != nil || fi.IsDir() {
+		s.noPage(w, r, http.StatusNotFound, "No such page", noPageMessage)
+		return
+	}
+	s.static.ServeHTTP(w, r)
+}
+
+// noPageMessage says that an address names no page of the console.
+const noPageMessage = "The console has no page at this address. Check the address, or go on from the console's overview."
+
+// unknown answers what no other pattern of mux matches: an address the
+// console has no page at (404), or a known one asked with a method it
+// does not take (405, naming those it takes in Allow). Both are the
+// console's own pages, not Go's plain text: within the session for the
+// signed-in officer's browser, with a link to the overview otherwise.
+func (s *Server) unknown(mux *http.ServeMux) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if m == r.Method {
+				continue
+			}
+			other := r.Clone(r.Context())
+			other.Method = m
+			if _, pattern := mux.Handler(other); pattern != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.noPage(w, r, http.StatusMethodNotAllowed, "Method not allowed",
+				"The console takes only "+strings.Join(allow, ", ")+" requests at this address. Open it from the console's own links and forms.")
+			return
+		}
+		s.noPage(w, r, http.StatusNotFound, "No such page", noPageMessage)
+	}
+}
+
+// noPage renders a page that says an address is not one of the console's
+// pages: with the session's sections and sign out if the officer's
+// browser asks (a page of another site, or of another port of this
+// computer, never gets them, as auth refuses it), else with a link to the
+// overview. It reads nothing of the log.
+func (s *Server) noPage(w http.ResponseWriter, r *http.Request, code int, title, msg string) {
+	var ss *session
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "same-site" && site != "cross-site" {
+		if c, err := r.Cookie(s.cookieName()); err == nil {
+			ss, _ = s.sessions.lookup(c.Value)
+		}
+	}
+	data := struct{ Heading, Message string }{title, msg}
+	if ss != nil {
+		s.render(w, r, ss, code, "message", title, data)
+		return
+	}
+	s.renderPage(w, r, code, s.pages["message"], page{Title: title, Nav: "message", Home: true, Data: data})
 }
 
 // headers sets the security headers of every response.
