@@ -129,8 +129,10 @@ func (a *Active) now() time.Time {
 // starts from what src holds when Watch starts, and does not activate
 // that: activate it first with Activate. onChange,
 // if not nil, is called with every activation Watch attempts, successful
-// or not, and with a failed Activation when src cannot be read (once per
-// change of state); the gateway audits these. Watch returns ctx's error.
+// or not, also one that ends as ctx does (a candidate swapped in then is
+// active, and one refused then is Status's last attempt), and with a
+// failed Activation when src cannot be read (once per change of state);
+// the gateway audits these. Watch returns ctx's error.
 func (a *Active) Watch(ctx context.Context, src Source, interval time.Duration, onChange func(Activation)) error {
 	if interval <= 0 {
 		return errors.New("policies: Watch: interval must be positive")
@@ -173,11 +175,14 @@ func (a *Active) Watch(ctx context.Context, src Source, interval time.Duration, 
 		}
 		seen, seenErr, pending = fp, nil, ""
 		act, _ := a.Activate(ctx, src)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+		// Reported also when ctx ended meanwhile: a candidate swapped in
+		// as the watch ends decides the requests still in flight, and
+		// one refused because ctx ended is in Status all the same.
 		if onChange != nil {
 			onChange(act)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 	}
 }

@@ -395,3 +395,42 @@ func TestWatchStartsFromTheLoadedTree(t *testing.T) {
 	defer stop()
 	quiet("the embedded tree", acts)
 }
+
+// Watch reports every activation it attempts, also one that ends as its
+// context does (the gateway shutting down): a candidate swapped in then
+// is active, and decides the requests still in flight, so the gateway
+// must audit it. Watch returned at once and did not report it, leaving
+// decisions under a revision no policy_activate entry names.
+func TestWatchReportsAnActivationAsItStops(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, nil)
+	e, err := LoadSource(t.Context(), DirSource(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := NewActive(e)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	// The watch ends as the candidate goes live: record stamps the
+	// activation just before it swaps the engine in.
+	a.Now = func() time.Time { cancel(); return time.Now() }
+	nl := filepath.Join(dir, "nl", "nl.rego")
+	b, err := os.ReadFile(nl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(nl, append(b, "\n# amended\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got []Activation
+	err = a.Watch(ctx, DirSource(dir), 20*time.Millisecond, func(act Activation) { got = append(got, act) })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Watch() = %v, want context.Canceled", err)
+	}
+	if a.Current() == e {
+		t.Fatal("the change was not swapped in; the test did not end the watch at the swap")
+	}
+	if len(got) != 1 || !got[0].OK() || got[0].Revision != a.Current().Revision() {
+		t.Errorf("Watch reported %+v; want the activation of %s, which is active", got, a.Current().Revision())
+	}
+}
