@@ -401,8 +401,9 @@ type requiredDelivery struct {
 // record moves the subject's release date for the recipient of release o
 // (it states a date other than the one o was decided with), or nil. The
 // recipient learns the new date from the correction as it would from a
-// Notify of the change: the policy says, as for such a notify to it as an
-// earlier recipient of o, whether the notice must be acknowledged and by
+// Notify of the change: the policy that decided the correction (the
+// revision its entry records, also if another was activated since) says,
+// as for such a notify to it as an earlier recipient of o, whether the notice must be acknowledged and by
 // when (before the new release day, under a before_release rule), and the
 // gateway tracks it as it tracks a Notify's (pushTo): escalated, recorded
 // overdue, listed for auditors. The exchange's input is the correction's,
@@ -436,7 +437,13 @@ func (s *Server) releaseDateNotice(ctx context.Context, ex *exchange, o audit.Re
 	}
 	in := ex.in
 	in.Action, in.Event, in.Route = "notify", &policies.Event{Type: event}, policyRoute(route)
-	dec, err := s.evaluate(ctx, s.policy.Current(), in)
+	// The revision that decided the correction, which its entry records,
+	// answers: an activation since then does not change this exchange.
+	eng := ex.eng
+	if eng == nil {
+		eng = s.policy.Current()
+	}
+	dec, err := s.evaluate(ctx, eng, in)
 	if errors.Is(err, errCallEnded) {
 		return nil, err // failed, CANCELED or DEADLINE_EXCEEDED: no policy failed
 	}

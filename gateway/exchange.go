@@ -83,6 +83,12 @@ type exchange struct {
 	span       trace.Span
 	spanCtx    context.Context
 
+	// eng is the policy engine the exchange was decided with (decide),
+	// whose revision the entry records: a further question of the same
+	// exchange (releaseDateNotice) asks it too, not the engine active
+	// by then.
+	eng *policies.Engine
+
 	// The connection to the peer gateway an exchange calls, and the
 	// context with its assertion (callPeer).
 	peerConn *grpc.ClientConn

@@ -299,7 +299,7 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 	defer ex.stage(stageDecide).end()
 	eng := s.policy.Current() // one engine for the whole request, even across an activation
 	rev := eng.Revision()
-	ex.entry.PolicyRevision = rev
+	ex.eng, ex.entry.PolicyRevision = eng, rev
 	dec, err := s.evaluate(ctx, eng, ex.in)
 	if errors.Is(err, errCallEnded) {
 		return policies.Decision{}, err
