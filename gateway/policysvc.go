@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -65,14 +67,45 @@ func activationProto(a policies.Activation) *liaisonv1.Activation {
 }
 
 // Reload activates the configured policy source again, as a legal officer
-// asks after changing it; the attempt is audited.
+// asks after changing it; the attempt is audited, with the officer as the
+// entry's requester. A caller without the legal_officer role is refused,
+// and that attempt is audited too (refused, ROLE_REQUIRED).
 func (s *Server) Reload(ctx context.Context, _ *liaisonv1.ReloadRequest) (*liaisonv1.ReloadResponse, error) {
 	c, err := s.requireRole(ctx, RoleLegalOfficer)
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, s.reloadRefused(ctx, c, err)
 	}
-	act, _ := s.ActivatePolicy(ctx, s.cfg.PolicySourceSpec, c.Officer.ID)
+	act, _ := s.policy.Activate(ctx, s.cfg.PolicySourceSpec)
+	s.auditActivation(ctx, act, c.Officer.ID, callerRequester(c))
 	return &liaisonv1.ReloadResponse{Activation: activationProto(act)}, nil
+}
+
+// reloadRefused records a Reload refused before anything was loaded and
+// returns the error for the caller.
+func (s *Server) reloadRefused(ctx context.Context, c authn.Caller, err error) error {
+	var dn *denial
+	if !errors.As(err, &dn) || c.Agency == nil {
+		return s.statusError(ctx, err)
+	}
+	e := &audit.Entry{
+		Time: s.now(), Action: audit.ActionPolicyActivate, Outcome: audit.OutcomeRefused, Reasons: []string{dn.reason},
+		Requester: callerRequester(c), Detail: map[string]string{"source": s.cfg.PolicySourceSpec.String(), "by": c.Officer.ID},
+	}
+	idx, aerr := s.append(ctx, e)
+	if aerr != nil {
+		return s.statusError(ctx, aerr)
+	}
+	dn.auditIdx = idx
+	return s.statusError(ctx, err)
+}
+
+// callerRequester describes an authenticated caller as an entry's
+// requester.
+func callerRequester(c authn.Caller) *audit.Requester {
+	return &audit.Requester{
+		Agency: c.Agency.ID, Kind: c.Agency.Kind, Jurisdiction: c.Agency.Jurisdiction,
+		Officer: c.Officer.ID, Roles: c.Officer.Roles, Clearance: c.Officer.Clearance,
+	}
 }
 
 // ActivatePolicy loads a candidate from src and, if it loads, swaps it in;
@@ -89,11 +122,18 @@ func (s *Server) WatchPolicy(ctx context.Context, src policies.Source, interval 
 	s.policy.Watch(ctx, src, interval, func(a policies.Activation) { s.AuditActivation(ctx, a, "watch") })
 }
 
-// AuditActivation records one policy activation attempt.
+// AuditActivation records one policy activation attempt made by the
+// gateway itself (by is "start" or "watch").
 func (s *Server) AuditActivation(ctx context.Context, a policies.Activation, by string) {
+	s.auditActivation(ctx, a, by, nil)
+}
+
+// auditActivation records one policy activation attempt; req is the
+// caller who asked for it, or nil.
+func (s *Server) auditActivation(ctx context.Context, a policies.Activation, by string, req *audit.Requester) {
 	e := &audit.Entry{
 		Time: s.now(), Action: audit.ActionPolicyActivate, Outcome: audit.OutcomeOK, PolicyRevision: a.Revision,
-		Detail: map[string]string{"digest": a.Digest, "source": a.Source, "by": by},
+		Requester: req, Detail: map[string]string{"digest": a.Digest, "source": a.Source, "by": by},
 	}
 	if a.Err != nil {
 		e.Outcome, e.Reasons = audit.OutcomeFailed, []string{"POLICY_NOT_ACTIVATED"}

@@ -81,3 +81,42 @@ func TestSimulateReadsKeysAsSpelt(t *testing.T) {
 		t.Errorf("Simulate with a key \"Purpose\" = %v (field %q), %v; want InvalidArgument on input naming the key", err, f, resp.GetDecision())
 	}
 }
+
+// TestReloadNamesItsCaller: Policy.Reload's policy_activate entry names
+// the legal officer who asked, agency and officer, as its requester (so
+// that Audit.Query by agency or officer finds it); it said only
+// detail.by, an officer id without its agency, and no query found it. A
+// Reload by a caller without the legal_officer role is refused and
+// recorded too, refused ROLE_REQUIRED: it left no entry.
+func TestReloadNamesItsCaller(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	lo := officer{"nl-probation", "lo.bakker", []string{"legal_officer"}, "confidential"}
+	rr, err := liaisonv1.NewPolicyClient(s.conn(t, lo)).Reload(t.Context(), &liaisonv1.ReloadRequest{})
+	if err != nil || !rr.GetActivation().GetOk() {
+		t.Fatalf("Reload = %v, %v", rr, err)
+	}
+	_, err = liaisonv1.NewPolicyClient(s.conn(t, dkAuditor)).Reload(t.Context(), &liaisonv1.ReloadRequest{})
+	wantStatus(t, err, codes.PermissionDenied)
+
+	n, err := s.store.Size(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i := range n {
+		e := s.entry(t, i)
+		if e.Action != "policy_activate" || e.Detail["by"] == "start" {
+			continue
+		}
+		r := e.Requester
+		if r == nil {
+			t.Errorf("entry %d (%s %v, by %q) names no requester", i, e.Outcome, e.Reasons, e.Detail["by"])
+			continue
+		}
+		got = append(got, strings.Join([]string{e.Outcome, strings.Join(e.Reasons, ","), r.Agency, r.Officer, e.Detail["by"]}, " "))
+	}
+	want := []string{"ok  nl-probation lo.bakker lo.bakker", "refused ROLE_REQUIRED dk-prison-east dpo.kristensen dpo.kristensen"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the Reload entries say\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -43,7 +43,9 @@ type PolicyClient interface {
 	// signed bundle; the embedded policy if none is configured) and
 	// activates it if it loads: compiled in strict mode,
 	// its own tests passed, the built-in samples decided. On any failure the
-	// active revision stays and the reason is returned.
+	// active revision stays and the reason is returned. It needs the
+	// legal_officer role; each call, refused or not, is one policy_activate
+	// audit entry naming the caller as requester.
 	Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error)
 	// GetReadiness answers the police checklist for one jurisdiction from the
 	// active policy, marking each answer that rests on an assumption.
@@ -116,7 +118,9 @@ type PolicyServer interface {
 	// signed bundle; the embedded policy if none is configured) and
 	// activates it if it loads: compiled in strict mode,
 	// its own tests passed, the built-in samples decided. On any failure the
-	// active revision stays and the reason is returned.
+	// active revision stays and the reason is returned. It needs the
+	// legal_officer role; each call, refused or not, is one policy_activate
+	// audit entry naming the caller as requester.
 	Reload(context.Context, *ReloadRequest) (*ReloadResponse, error)
 	// GetReadiness answers the police checklist for one jurisdiction from the
 	// active policy, marking each answer that rests on an assumption.
