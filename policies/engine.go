@@ -307,7 +307,10 @@ type Explanation struct {
 
 // Explanation evaluates data.liaison.explain for in. If the tree defines
 // no data.liaison.explain, the lines are the outcome and the reasons.
-// Errors are as for [Engine.Decide].
+// Errors are as for [Engine.Decide]: the decision explained is the one
+// Decide gives, so where data.liaison.decision is undefined Explanation
+// returns [ErrUndefined] too, and an explanation whose decision is not
+// data.liaison.decision's is a wrapped [ErrMalformed].
 func (e *Engine) Explanation(ctx context.Context, in Input) (Explanation, error) {
 	v, err := e.explain.eval(ctx, in.value())
 	if errors.Is(err, ErrUndefined) {
@@ -323,6 +326,18 @@ func (e *Engine) Explanation(ctx context.Context, in Input) (Explanation, error)
 	}
 	if err != nil {
 		return Explanation{}, err
+	}
+	// The explanation must be of the decision the gateway enforces: where
+	// data.liaison.decision is undefined or fails, so does the
+	// explanation, and one that explains another decision is malformed.
+	dv, err := e.decision.eval(ctx, in.value())
+	if err != nil {
+		return Explanation{}, err
+	}
+	if obj, ok := v.(ast.Object); ok {
+		if xd := obj.Get(ast.InternedTerm("decision")); xd != nil && xd.Value.Compare(dv) != 0 {
+			return Explanation{}, fmt.Errorf("%w: data.liaison.explain's decision is not data.liaison.decision", ErrMalformed)
+		}
 	}
 	var x struct {
 		Decision    *Decision `json:"decision"`

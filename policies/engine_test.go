@@ -373,3 +373,72 @@ func TestDecideMatchIsHitOrDeny(t *testing.T) {
 		}
 	}
 }
+
+// An explanation is of the decision the gateway enforces: a tree whose
+// data.liaison.explain gives a decision other than data.liaison.decision
+// (its own copy of the rules, an old one left behind) has Explanation,
+// and so Policy.Simulate, `liaison policy simulate` and the readiness
+// reports, fail rather than show a decision the gateway does not make.
+// Where data.liaison.decision is undefined, which the gateway denies
+// (POLICY_UNDEFINED), Explanation is ErrUndefined too. Explanation
+// returned the explanation's own decision: "disclose" for an exchange the
+// gateway refused, and a denial for one it let through.
+func TestExplanationIsTheDecision(t *testing.T) {
+	for _, tt := range []struct {
+		name, decision string
+		want           error
+	}{
+		{"undefined", `} else := _result.decision if {
+	_in.justification != "Nothing to decide."
+}`, ErrUndefined},
+		{"another", `} else := _deny([_reason("NOTHING", "Nothing to decide.")]) if {
+	_in.justification == "Nothing to decide."
+} else := _result.decision`, ErrMalformed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := fs.ReadFile(Embedded(), "liaison/decision.rego")
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := string(b)
+			for old, new := range map[string]string{
+				"} else := _result.decision\n": tt.decision + "\n",
+				"\t\"decision\": decision,\n":  "\t\"decision\": _result.decision,\n",
+			} {
+				if !strings.Contains(src, old) {
+					t.Fatalf("liaison/decision.rego changed: %q not found", old)
+				}
+				src = strings.Replace(src, old, new, 1)
+			}
+			tree := fstest.MapFS{}
+			err = walkTree(Embedded(), func(p string, b []byte) error {
+				if !strings.HasSuffix(p, "_test.rego") {
+					tree[p] = &fstest.MapFile{Data: b}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tree["liaison/decision.rego"] = &fstest.MapFile{Data: []byte(src)}
+			e, err := Load(t.Context(), tree)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := sampleDKRelease("risk_management")
+			in.Justification = "Nothing to decide."
+			d, derr := e.Decide(t.Context(), in)
+			if tt.want == ErrUndefined && !errors.Is(derr, ErrUndefined) || tt.want == ErrMalformed && (derr != nil || d.Outcome != OutcomeDeny) {
+				t.Fatalf("Decide = %v, %v; the tree does not decide as the test means", d.Outcome, derr)
+			}
+			x, err := e.Explanation(t.Context(), in)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("Explanation = %v (%q), %v; want %v, as the gateway's decision is %v, %v", x.Decision.Outcome, x.Stage, err, tt.want, d.Outcome, derr)
+			}
+			// Where the two agree, the explanation stands.
+			if x, err := e.Explanation(t.Context(), sampleDKRelease("risk_management")); err != nil || x.Decision.Outcome != OutcomeDisclose {
+				t.Errorf("Explanation of the sample = %v, %v; want disclose", x.Decision.Outcome, err)
+			}
+		})
+	}
+}

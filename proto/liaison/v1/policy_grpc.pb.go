@@ -37,7 +37,9 @@ type PolicyClient interface {
 	// input that does not follow the input contract of policies/README.md
 	// (an unknown key, a key spelt in another case such as "Purpose", a value
 	// of the wrong type, null for a string or true/false) is InvalidArgument
-	// naming the field input and the key; so is one the policy cannot decide.
+	// naming the field input and the key; so is one the policy cannot decide
+	// (data.liaison.decision undefined or failing, which the gateway denies,
+	// or an explanation of another decision than data.liaison.decision's).
 	Simulate(ctx context.Context, in *SimulateRequest, opts ...grpc.CallOption) (*SimulateResponse, error)
 	// Reload reads the configured policy source again (a directory or a
 	// signed bundle; the embedded policy if none is configured) and
@@ -112,7 +114,9 @@ type PolicyServer interface {
 	// input that does not follow the input contract of policies/README.md
 	// (an unknown key, a key spelt in another case such as "Purpose", a value
 	// of the wrong type, null for a string or true/false) is InvalidArgument
-	// naming the field input and the key; so is one the policy cannot decide.
+	// naming the field input and the key; so is one the policy cannot decide
+	// (data.liaison.decision undefined or failing, which the gateway denies,
+	// or an explanation of another decision than data.liaison.decision's).
 	Simulate(context.Context, *SimulateRequest) (*SimulateResponse, error)
 	// Reload reads the configured policy source again (a directory or a
 	// signed bundle; the embedded policy if none is configured) and
