@@ -17,8 +17,11 @@ type Activation struct {
 	// the previous revision stays active.
 	Revision string `json:"revision,omitempty"`
 	// Digest identifies the candidate: for a bundle the SHA-256 of its
-	// bytes, otherwise its revision. On failure it is the bundle's digest
-	// or the directory's content hash, if they could be read.
+	// bytes, otherwise its revision. On failure it is the same, if the
+	// files could be read: the bundle's digest, or the revision the tree's
+	// modules would have (computed from their bytes as [Engine.Revision]
+	// is, also when they do not parse), so that a refused candidate and
+	// the same modules activated later have one identifier.
 	Digest string `json:"digest,omitempty"`
 	// Source is where the candidate came from ([Source.String]).
 	Source string `json:"source"`
@@ -91,7 +94,7 @@ func (a *Active) Activate(ctx context.Context, src Source) (Activation, error) {
 	act := Activation{Source: src.String()}
 	if err != nil {
 		act.Err = err
-		act.Digest, _ = fingerprint(src) // best effort: say which candidate failed
+		act.Digest, _ = candidateDigest(src) // best effort: say which candidate failed
 	} else {
 		act.Revision, act.Digest = e.Revision(), e.Digest()
 	}

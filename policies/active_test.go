@@ -2,10 +2,13 @@ package policies
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -290,11 +293,11 @@ func TestWatchSettlesForAWholeInterval(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "nl", "nl.rego"), []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		fp, err := fingerprint(DirSource(dir))
+		d, err := candidateDigest(DirSource(dir)) // what a refused activation's Digest says
 		if err != nil {
 			t.Fatal(err)
 		}
-		return fp
+		return d
 	}
 	synctest.Test(t, func(t *testing.T) {
 		const interval = time.Second
@@ -433,4 +436,58 @@ func TestWatchReportsAnActivationAsItStops(t *testing.T) {
 	if len(got) != 1 || !got[0].OK() || got[0].Revision != a.Current().Revision() {
 		t.Errorf("Watch reported %+v; want the activation of %s, which is active", got, a.Current().Revision())
 	}
+}
+
+// A refused directory candidate's digest is the revision its modules
+// would have, computed as policies/README.md says (sha256sum of the
+// modules, tests left out), as an activated one's is: the audit entry of
+// a candidate refused for a failing test, or a syntax error, names the
+// modules that a later activation of them names alike. It was a hash of
+// every .rego file, tests included, in a form documented nowhere.
+func TestRefusedCandidateDigestIsItsRevision(t *testing.T) {
+	a := NewActive(loadEmbedded(t))
+	for name, edit := range map[string]string{
+		"failing_test": withoutNLPoliceFallback(t)["nl/nl.rego"], // the tests still expect the fallback
+		"syntax_error": "package liaison.jurisdictions.nl\n\ncode := {\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTree(t, dir, map[string]string{"nl/nl.rego": edit})
+			act, err := a.Activate(t.Context(), DirSource(dir))
+			if err == nil {
+				t.Fatal("the candidate was activated")
+			}
+			if want := sha256sumRevision(t, dir); act.Digest != want {
+				t.Errorf("refused candidate's digest %s, want its modules' revision %s", act.Digest, want)
+			}
+		})
+	}
+}
+
+// sha256sumRevision computes a tree's revision as policies/README.md
+// tells a reader to: sha256sum of the modules (not *_test.rego), sorted
+// by path, then sha256sum of those lines.
+func sha256sumRevision(t *testing.T, dir string) string {
+	t.Helper()
+	var lines []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") || strings.HasSuffix(p, "_test.rego") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, fmt.Sprintf("%x  %s\n", sha256.Sum256(b), filepath.ToSlash(rel)))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(lines, func(a, b string) int { return strings.Compare(a[66:], b[66:]) })
+	return fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(strings.Join(lines, ""))))
 }

@@ -135,6 +135,35 @@ func fingerprint(s Source) (string, error) {
 	return "", errors.New("policies: invalid Source")
 }
 
+// candidateDigest is what an Activation of s calls its digest, worked
+// out without loading s: for a bundle its digest, for a tree the revision
+// of its modules (see revision), whether or not they parse.
+func candidateDigest(s Source) (string, error) {
+	var fsys fs.FS
+	switch s.kind {
+	case sourceEmbedded:
+		fsys = Embedded()
+	case sourceDir:
+		fsys = os.DirFS(s.path)
+	default:
+		return fingerprint(s)
+	}
+	var mods []module
+	err := walkTree(fsys, func(p string, src []byte) error {
+		if !strings.HasSuffix(p, "_test.rego") {
+			mods = append(mods, module{path: p, src: src})
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if len(mods) == 0 {
+		return "", errors.New("policies: the tree has no policy modules")
+	}
+	return revision(mods), nil
+}
+
 func digestOf(b []byte) string {
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])
