@@ -47,8 +47,9 @@ func BundleSource(path string, keys ...PublicKey) Source {
 	return Source{kind: sourceBundleFile, path: path, keys: keys}
 }
 
-// BundleBytesSource is an OPA bundle received as bytes (e.g. uploaded
-// through the Policy RPC), called name in status and audit. Its signature
+// BundleBytesSource is an OPA bundle held as bytes (the gateway's Policy
+// RPCs take none: it reads bundles from a file, [BundleSource]), called
+// name in status and audit. Its signature
 // must verify with one of keys; see [LoadBundle].
 func BundleBytesSource(name string, bundle []byte, keys ...PublicKey) Source {
 	return Source{kind: sourceBundleBytes, path: name, data: bundle, keys: keys}
