@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -118,5 +119,22 @@ func TestReloadNamesItsCaller(t *testing.T) {
 	want := []string{"ok  nl-probation lo.bakker lo.bakker", "refused ROLE_REQUIRED dk-prison-east dpo.kristensen dpo.kristensen"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the Reload entries say\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestStatusTellsTheStartOnTheGatewaysClock: Policy.GetStatus says when
+// the policy the gateway started with became active on the gateway's
+// clock (Config.Now), as every other time it reports and records: it
+// gave the wall clock's time, which under a simulated clock (a tabletop
+// exercise, these tests) is another day than the log's.
+func TestStatusTellsTheStartOnTheGatewaysClock(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	st, err := liaisonv1.NewPolicyClient(s.conn(t, dkAuditor)).GetStatus(t.Context(), &liaisonv1.GetStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetActivatedAt() != "2026-11-26T10:00:00Z" || st.GetLastAttempt().GetTime() != "2026-11-26T10:00:00Z" {
+		t.Errorf("GetStatus: activated at %s, last attempt at %s; want 2026-11-26T10:00:00Z, the gateway's clock", st.GetActivatedAt(), st.GetLastAttempt().GetTime())
 	}
 }

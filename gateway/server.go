@@ -224,8 +224,7 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.policy = policies.NewActive(cfg.Policies)
-	s.policy.Now = s.now
+	s.policy = policies.NewActiveAt(cfg.Policies, s.now) // active since now, on the gateway's clock
 	if err := s.SetRegistry(cfg.Registry); err != nil {
 		return nil, err
 	}

@@ -63,14 +63,19 @@ type Active struct {
 }
 
 // NewActive returns an Active holding e, an engine already loaded (with
-// [LoadSource], [Load] or [LoadBundle]). It panics if e is nil.
-func NewActive(e *Engine) *Active {
+// [LoadSource], [Load] or [LoadBundle]), active since time.Now(). It
+// panics if e is nil. See [NewActiveAt].
+func NewActive(e *Engine) *Active { return NewActiveAt(e, nil) }
+
+// NewActiveAt is [NewActive] on the clock now (nil means time.Now): it
+// sets Now, and e's activation, which Status reports, is at now().
+func NewActiveAt(e *Engine, now func() time.Time) *Active {
 	if e == nil {
 		panic("policies: NewActive(nil)")
 	}
-	a := &Active{}
+	a := &Active{Now: now}
 	a.current.Store(e)
-	first := Activation{Revision: e.Revision(), Digest: e.Digest(), Source: e.Source(), Time: time.Now()}
+	first := Activation{Revision: e.Revision(), Digest: e.Digest(), Source: e.Source(), Time: a.now()}
 	a.status.Store(&Status{Active: first, Last: first})
 	return a
 }
