@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -304,6 +305,9 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 	if errors.Is(err, errCallEnded) {
 		return policies.Decision{}, err
 	}
+	if err == nil {
+		err = identifiesInClear(ex.in.RecordType, dec)
+	}
 	if err != nil {
 		reason := "POLICY_ERROR"
 		if errors.Is(err, policies.ErrUndefined) {
@@ -339,6 +343,27 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 		dn.reason, dn.message = dec.Reasons[0].Code, dec.Reasons[0].Message
 	}
 	return dec, dn
+}
+
+// identifiesInClear is the gateway's check of a decision against the
+// schema, which the policy engine does not know: a pseudonymise decision
+// passes no direct identifier in clear (policies/README.md). A plan that
+// keeps one, by its class or by its name (Person.full_name,
+// Person.subject_id, Address.street), would release the person's name or
+// identifier under an entry that says pseudonymise; such a decision is
+// malformed, and decide denies it POLICY_ERROR before anything is
+// fetched. The error names the field, never a value.
+func identifiesInClear(recordType string, dec policies.Decision) error {
+	if dec.Outcome != policies.OutcomePseudonymise {
+		return nil
+	}
+	plan := pseudonym.Plan{Keep: dec.Fields.Keep, Generalise: dec.Fields.Generalise, Pseudonymise: dec.Fields.Pseudonymise, Precision: dec.Fields.Precision}
+	for _, fd := range directIdentifiers(recordType) {
+		if name, ok := pseudonym.FieldOutcome(fd, plan, classify); ok && !strings.HasSuffix(name, "#") {
+			return fmt.Errorf("%w: outcome pseudonymise passes the direct identifier %s in clear", policies.ErrMalformed, name)
+		}
+	}
+	return nil
 }
 
 // recipientPseudonym makes the subject's pseudonym in the decision's

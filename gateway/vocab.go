@@ -88,6 +88,44 @@ func recordRule(md protoreflect.MessageDescriptor) *liaisonv1.RecordRule {
 	return rule
 }
 
+// directIDs caches directIdentifiers by record type.
+var directIDs sync.Map // string -> []protoreflect.FieldDescriptor
+
+// directIdentifiers returns the scalar fields of a record type's schema,
+// its parts' included (Person, Address), that the schema classes as
+// direct identifiers; none for "" or an unknown type.
+func directIdentifiers(recordType string) []protoreflect.FieldDescriptor {
+	if v, ok := directIDs.Load(recordType); ok {
+		return v.([]protoreflect.FieldDescriptor)
+	}
+	var out []protoreflect.FieldDescriptor
+	seen := map[protoreflect.FullName]bool{}
+	var walk func(md protoreflect.MessageDescriptor)
+	walk = func(md protoreflect.MessageDescriptor) {
+		if seen[md.FullName()] {
+			return
+		}
+		seen[md.FullName()] = true
+		fds := md.Fields()
+		for i := range fds.Len() {
+			switch fd := fds.Get(i); {
+			case fd.Message() != nil:
+				walk(fd.Message())
+			case classify(fd).Class == pseudonym.ClassDirectIdentifier:
+				out = append(out, fd)
+			}
+		}
+	}
+	body := (&liaisonv1.Record{}).ProtoReflect().Descriptor().Oneofs().ByName("body").Fields()
+	for i := range body.Len() {
+		if md := body.Get(i).Message(); recordType != "" && recordRule(md).GetRecordType() == recordType {
+			walk(md)
+		}
+	}
+	directIDs.Store(recordType, out)
+	return out
+}
+
 // recordSubjectID returns the subject's identifier from a record body's
 // "subject" field.
 func recordSubjectID(body protoreflect.Message) pseudonym.SubjectID {

@@ -1,0 +1,90 @@
+package gateway_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// requestPolicy is a policy tree that answers every request with the
+// given decision (JSON, as Rego reads it) and denies everything else.
+func requestPolicy(decision string) fstest.MapFS {
+	return fstest.MapFS{"liaison/decision.rego": {Data: []byte(`package liaison
+
+decision := ` + decision + ` if input.action == "request"
+
+else := {
+	"outcome": "deny", "conditions": [],
+	"reasons": [{"code": "NO_LEGAL_BASIS", "message": "Nothing else may be shared."}],
+}
+`)}}
+}
+
+// TestPseudonymisedDecisionKeepsNoDirectIdentifierInClear: a pseudonymise
+// decision whose field plan keeps a direct identifier (by its class, or by
+// a name that wins over the class, such as Person.full_name) would send the
+// person's name or identifier under an entry that says pseudonymise. The
+// gateway treats it as a malformed decision: denied POLICY_ERROR, an entry
+// deny, and the holder is not asked for the record. A plan that
+// pseudonymises the key and drops the other identifiers is released.
+// Without the check the record left with the name in clear.
+func TestPseudonymisedDecisionKeepsNoDirectIdentifierInClear(t *testing.T) {
+	const tmpl = `{
+	"outcome": "pseudonymise", "pseudonym_domain": sprintf("%%s/%%s", [input.recipient.agency, input.purpose]),
+	"fields": %s, "conditions": [],
+	"reasons": [{"code": "PSEUDONYMISED", "message": "Pseudonymised."}],
+}`
+	for _, tc := range []struct {
+		name, fields string
+		ok           bool
+	}{
+		{"identifiers pseudonymised", `{"keep": ["operational"], "generalise": ["quasi_identifier"], "pseudonymise": ["direct_identifier"]}`, true},
+		{"direct identifiers kept by class", `{"keep": ["operational", "direct_identifier"], "generalise": [], "pseudonymise": []}`, false},
+		{"name kept by name", `{"keep": ["operational", "Person.full_name"], "generalise": [], "pseudonymise": ["direct_identifier"]}`, false},
+		{"identifier kept by name", `{"keep": ["Person.subject_id"], "generalise": [], "pseudonymise": []}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startStack(t, stackOptions{policy: requestPolicy(fmt.Sprintf(tmpl, tc.fields))})
+			fetches := s.providers["nl-probation"].Fetches()
+			var resp *liaisonv1.RequestResponse
+			err, entries := s.grown(t, func() error {
+				var err error
+				resp, err = s.exchange(t, nlPolice).Request(t.Context(), riskReq(nil))
+				return err
+			})
+			if len(entries) != 1 {
+				t.Fatalf("the log grew by %d entries, want 1", len(entries))
+			}
+			e := entries[0]
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("Request: %v", err)
+				}
+				rel := resp.GetReleased()
+				b, _ := proto.Marshal(rel.GetRecord())
+				if rel.GetOutcome() != liaisonv1.Outcome_OUTCOME_PSEUDONYMISE || strings.Contains(string(b), "SYN-NL-0001") ||
+					rel.GetRecord().GetRiskAssessment().GetSubject().GetFullName() != "" {
+					t.Errorf("released %v, want it pseudonymised", rel)
+				}
+				return
+			}
+			if status.Code(err) != codes.PermissionDenied || reasonOf(err) != "POLICY_ERROR" {
+				t.Fatalf("Request = %v, %v; want PermissionDenied POLICY_ERROR", resp.GetReleased(), err)
+			}
+			if e.Outcome != audit.OutcomeDeny || len(e.Reasons) != 1 || e.Reasons[0] != "POLICY_ERROR" || len(e.FieldsDisclosed) > 0 {
+				t.Errorf("entry: outcome %q, reasons %v, fields %v; want deny [POLICY_ERROR], none", e.Outcome, e.Reasons, e.FieldsDisclosed)
+			}
+			if n := s.providers["nl-probation"].Fetches(); n != fetches {
+				t.Errorf("the holder was asked for %d records", n-fetches)
+			}
+		})
+	}
+}
