@@ -781,13 +781,17 @@ func Mentions(text, id string) bool { return mentions(text, id) }
 
 // redact replaces every mention of id in text (as mentions finds them) by
 // "[subject]".
-func redact(text, id string) string {
+func redact(text, id string) string { return redactAs(text, id, "[subject]") }
+
+// redactAs replaces every mention of id in text (as mentions finds them)
+// by repl.
+func redactAs(text, id, repl string) string {
 	if !mentions(text, id) {
 		return text
 	}
 	// The identifier as written first; then mentions found it in NFKC:
 	// find it there (the text recorded is then in NFKC too).
-	text = strings.ReplaceAll(text, id, "[subject]")
+	text = strings.ReplaceAll(text, id, repl)
 	var parts []string
 	for _, r := range norm.NFKC.String(id) {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
@@ -798,7 +802,7 @@ func redact(text, id string) string {
 		return text
 	}
 	re := regexp.MustCompile(`(?i)` + strings.Join(parts, `[^\pL\pN]*`))
-	return re.ReplaceAllLiteralString(norm.NFKC.String(text), "[subject]")
+	return re.ReplaceAllLiteralString(norm.NFKC.String(text), repl)
 }
 
 // validSubject checks the subject's attributes that a holder must give

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
@@ -415,14 +416,19 @@ func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.
 		// body's do (Apply): no plan lets them through.
 		out.ProtoReflect().SetUnknown(nil)
 		body, rule := recordBody(out)
-		fields, err := s.cfg.Pseudonyms.Apply(body, pseudonym.Plan{
+		ids := personIDs(body) // before Apply replaces or drops them
+		plan := pseudonym.Plan{
 			Keep:         dec.Fields.Keep,
 			Generalise:   dec.Fields.Generalise,
 			Pseudonymise: dec.Fields.Pseudonymise,
 			Precision:    dec.Fields.Precision,
 			Domain:       dec.PseudonymDomain,
-		}, classify)
+		}
+		fields, err := s.cfg.Pseudonyms.Apply(body, plan, classify)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.scrubIdentifiers(body, ids, plan); err != nil {
 			return nil, err
 		}
 		rel.Record = out
@@ -438,6 +444,99 @@ func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.
 		return nil, err
 	}
 	return rel, nil
+}
+
+// personKey is Person.subject_id, the key of every person a record names.
+var personKey = (&liaisonv1.Person{}).ProtoReflect().Descriptor().Fields().ByName("subject_id")
+
+// personIDs returns the identifiers of the persons a record body names
+// (the subject's and third parties', each a Person's key), each once.
+func personIDs(m protoreflect.Message) []string {
+	var ids []string
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsMap():
+			case fd.Message() != nil && fd.IsList():
+				for i := range v.List().Len() {
+					walk(v.List().Get(i).Message())
+				}
+			case fd.Message() != nil:
+				walk(v.Message())
+			case fd.Kind() == protoreflect.StringKind && !fd.IsList() && classify(fd).Key:
+				if id := v.String(); id != "" && !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+			return true
+		})
+	}
+	walk(m)
+	return ids
+}
+
+// scrubIdentifiers keeps a person's identifier from leaving in clear in
+// another field where the plan does not let the identifier itself pass
+// in clear: a kept text (an operational note, a measure's description,
+// free text the plan names) that mentions it, as mentions finds a
+// mention, gets the person's pseudonym in the plan's domain in its place
+// where the plan pseudonymises the key, "[redacted]" where it drops it.
+// A text that still mentions it is replaced whole by "[redacted]".
+func (s *Server) scrubIdentifiers(body protoreflect.Message, ids []string, plan pseudonym.Plan) error {
+	name, passes := pseudonym.FieldOutcome(personKey, plan, classify)
+	pseudonymised := passes && strings.HasSuffix(name, "#")
+	if len(ids) == 0 || passes && !pseudonymised {
+		return nil // no person, or the identifiers pass in clear anyway
+	}
+	repl := make([]string, len(ids))
+	for i, id := range ids {
+		repl[i] = "[redacted]"
+		if pseudonymised {
+			ps, err := s.cfg.Pseudonyms.Pseudonym(plan.Domain, pseudonym.SubjectID(id))
+			if err != nil {
+				return err
+			}
+			repl[i] = ps
+		}
+	}
+	scrub := func(text string) string {
+		for i, id := range ids {
+			if mentions(text, id) {
+				text = redactAs(text, id, repl[i])
+			}
+			if mentions(text, id) {
+				return "[redacted]"
+			}
+		}
+		return text
+	}
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsMap():
+			case fd.Message() != nil && fd.IsList():
+				for i := range v.List().Len() {
+					walk(v.List().Get(i).Message())
+				}
+			case fd.Message() != nil:
+				walk(v.Message())
+			case fd.Kind() != protoreflect.StringKind || classify(fd).Key:
+				// Not text, or the key itself: a pseudonym by now.
+			case fd.IsList():
+				l := v.List()
+				for i := range l.Len() {
+					l.Set(i, protoreflect.ValueOfString(scrub(l.Get(i).String())))
+				}
+			default:
+				m.Set(fd, protoreflect.ValueOfString(scrub(v.String())))
+			}
+			return true
+		})
+	}
+	walk(body)
+	return nil
 }
 
 // append writes an entry durably. A caller that hangs up does not cancel

@@ -88,3 +88,61 @@ func TestPseudonymisedDecisionKeepsNoDirectIdentifierInClear(t *testing.T) {
 		})
 	}
 }
+
+// TestPseudonymisedRecordNamesNoIdentifierInItsTexts: a record released
+// pseudonymised whose kept texts mention the person's identifier (an
+// operational contact point "file SYN-DK-0001", written in another case
+// and with other separators too) would name the person beside the
+// pseudonym that stands for them. The mention is replaced by the person's
+// pseudonym in the release's domain; the record released in full keeps
+// the text as written. Without it the identifier went to the
+// pseudonymised recipient in clear.
+func TestPseudonymisedRecordNamesNoIdentifierInItsTexts(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	rec, attrs := dkRelease(t, s)
+	rec = proto.CloneOf(rec)
+	rn := rec.GetReleaseNotice()
+	rn.ContactPoint = "Release desk, file SYN-DK-0001 (also syn dk 0001)"
+	rn.Facility = "Vestre, wing B"
+	prison := s.exchange(t, dkPrison)
+	for _, d := range []struct {
+		recipient string
+		purpose   liaisonv1.Purpose
+		want      liaisonv1.Outcome
+		reader    officer
+	}{
+		{"dk-police-aarhus", liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, liaisonv1.Outcome_OUTCOME_DISCLOSE, dkPolice},
+		{"dk-social-aarhus", liaisonv1.Purpose_PURPOSE_STATISTICS, liaisonv1.Outcome_OUTCOME_PSEUDONYMISE, dkSocial},
+	} {
+		resp, err := prison.Disclose(t.Context(), &liaisonv1.DiscloseRequest{
+			Record: rec, Subject: attrs, Recipients: []string{d.recipient},
+			Purpose: d.purpose, Justification: "Release in three weeks.",
+		})
+		if err != nil {
+			t.Fatalf("Disclose to %s: %v", d.recipient, err)
+		}
+		if got := resp.GetResults()[0].GetOutcome(); got != d.want {
+			t.Fatalf("Disclose to %s = %v, want %v", d.recipient, got, d.want)
+		}
+		items := readInbox(t, s, d.reader, 0)
+		if len(items) != 1 {
+			t.Fatalf("%s's inbox holds %d items, want 1", d.recipient, len(items))
+		}
+		rel := items[0].GetReleased()
+		got := rel.GetRecord().GetReleaseNotice()
+		if d.want == liaisonv1.Outcome_OUTCOME_DISCLOSE {
+			if got.GetContactPoint() != rn.ContactPoint {
+				t.Errorf("%s (in full) got contact point %q, want it as written", d.recipient, got.GetContactPoint())
+			}
+			continue
+		}
+		ps := rel.GetSubjectPseudonym()
+		want := "Release desk, file " + ps + " (also " + ps + ")"
+		if got.GetContactPoint() != want || got.GetFacility() != rn.Facility {
+			t.Errorf("%s (pseudonymised) got contact point %q, facility %q; want %q, %q", d.recipient, got.GetContactPoint(), got.GetFacility(), want, rn.Facility)
+		}
+		if b, _ := proto.Marshal(rel); strings.Contains(strings.ToLower(string(b)), "0001") {
+			t.Errorf("%s (pseudonymised) received the identifier: %v", d.recipient, rel.GetRecord())
+		}
+	}
+}

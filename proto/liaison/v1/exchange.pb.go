@@ -2058,6 +2058,12 @@ type Released struct {
 	// fields: a field the gateway's schema does not know (an unknown field
 	// of the wire format, from a sender on another version of the schema)
 	// has no class, so no field plan lets it through, and it is dropped.
+	// Where the plan does not let the persons' identifiers
+	// (Person.subject_id) pass in clear, no kept text names them either: a
+	// mention of a person's identifier in a kept text (in any case, with or
+	// without separators, in any Unicode spelling) is replaced by that
+	// person's pseudonym in pseudonym_domain, or by "[redacted]" where the
+	// plan drops the identifier.
 	Record *Record `protobuf:"bytes,4,opt,name=record,proto3" json:"record,omitempty"`
 	// Whether the holder has such a record: for a hit/no-hit answer
 	// (hit_only), the answer, false both when the holder does not know the
