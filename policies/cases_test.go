@@ -51,6 +51,9 @@ func TestInputValueMatchesJSONWithCaseEventAndRoute(t *testing.T) {
 // but the case's, anything but allow or deny on one, a notice where none
 // can be, and a translation into any domain but the case's.
 func TestDecisionContractForCasesAndNotices(t *testing.T) {
+	// An exchange to agency a for purpose b, whose pseudonyms are made
+	// in domain a/b.
+	toAB := func(action string) Input { return Input{Action: action, Recipient: Party{Agency: "a"}, Purpose: "b"} }
 	basis := &LegalBasis{ID: "zz.cell", Citation: "ZZ Act"}
 	reasons := []Reason{{Code: "X", Message: "x"}}
 	notice := &Notice{Required: true, Rule: "zz.n", Citation: "ZZ Act", AcknowledgeBy: "2027-01-13T10:00:00Z", EscalateAt: "2027-01-12T10:00:00Z"}
@@ -68,18 +71,18 @@ func TestDecisionContractForCasesAndNotices(t *testing.T) {
 		{"allow without a basis", Input{Action: "case_open"}, Decision{Outcome: OutcomeAllow, PseudonymDomain: "case/C", Reasons: reasons}, false},
 		{"disclose on a case", Input{Action: "case_open"}, Decision{Outcome: OutcomeDisclose, LegalBasis: basis, PseudonymDomain: "case/C", Reasons: reasons}, false},
 		{"allow on a disclose", Input{Action: "disclose"}, Decision{Outcome: OutcomeAllow, LegalBasis: basis, PseudonymDomain: "case/C", Reasons: reasons}, false},
-		{"notice on a notify", Input{Action: "notify"}, Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons, Notice: notice}, true},
+		{"notice on a notify", toAB("notify"), Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons, Notice: notice}, true},
 		{"notice on a denial", Input{Action: "notify"}, Decision{Outcome: OutcomeDeny, Reasons: reasons, Notice: notice}, false},
-		{"notice on a disclose", Input{Action: "disclose"}, Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons, Notice: notice}, false},
-		{"escalation after the deadline", Input{Action: "notify"}, Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons,
+		{"notice on a disclose", toAB("disclose"), Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons, Notice: notice}, false},
+		{"escalation after the deadline", toAB("notify"), Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons,
 			Notice: &Notice{Required: true, Rule: "zz.n", Citation: "c", AcknowledgeBy: "2027-01-12T10:00:00Z", EscalateAt: "2027-01-13T10:00:00Z"}}, false},
-		{"deadline with an offset", Input{Action: "notify"}, Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons,
+		{"deadline with an offset", toAB("notify"), Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons,
 			Notice: &Notice{Required: true, Rule: "zz.n", Citation: "c", AcknowledgeBy: "2027-01-13T12:00:00+02:00", EscalateAt: "2027-01-12T10:00:00Z"}}, false},
-		{"escalation with an offset", Input{Action: "notify"}, Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons,
+		{"escalation with an offset", toAB("notify"), Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons,
 			Notice: &Notice{Required: true, Rule: "zz.n", Citation: "c", AcknowledgeBy: "2027-01-13T10:00:00Z", EscalateAt: "2027-01-12T10:00:00+00:00"}}, false},
-		{"deadline with a fraction of a second", Input{Action: "notify"}, Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons,
+		{"deadline with a fraction of a second", toAB("notify"), Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons,
 			Notice: &Notice{Required: true, Rule: "zz.n", Citation: "c", AcknowledgeBy: "2027-01-13T10:00:00.25Z", EscalateAt: "2027-01-12T10:00:00Z"}}, true},
-		{"notice without a rule", Input{Action: "notify"}, Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons,
+		{"notice without a rule", toAB("notify"), Decision{Outcome: OutcomePseudonymise, PseudonymDomain: "a/b", Reasons: reasons,
 			Notice: &Notice{Required: true, Citation: "c", AcknowledgeBy: "2027-01-13T10:00:00Z", EscalateAt: "2027-01-12T10:00:00Z"}}, false},
 		{"translate into the case", Input{Action: "translate", Case: &Case{ID: "C-1"}}, Decision{Outcome: OutcomePseudonymise, LegalBasis: basis, PseudonymDomain: "case/C-1", Reasons: reasons}, true},
 		{"translate denied", Input{Action: "translate"}, Decision{Outcome: OutcomeDeny, Reasons: reasons}, true},

@@ -242,7 +242,7 @@ func isMalformed(err error) bool { return errors.Is(err, ErrMalformed) }
 // TestDecideChecksApproval: a re-identification that may proceed names
 // valid approvers, and nothing else has approvers.
 func TestDecideChecksApproval(t *testing.T) {
-	const disclose = `{"outcome": "disclose", "legal_basis": {"id": "x.y", "citation": "x"}, "pseudonym_domain": "a/b",
+	const disclose = `{"outcome": "disclose", "legal_basis": {"id": "x.y", "citation": "x"}, "pseudonym_domain": "dk-police-aarhus/family_support",
 		"fields": {"keep": ["Person.subject_id"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]`
 	for _, tt := range []struct {
 		name, action, decision string

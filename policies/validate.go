@@ -141,6 +141,23 @@ func (d *Decision) validate() error {
 	return nil
 }
 
+// releaseActions are the actions whose decision names the domain the
+// recipient's pseudonyms are made in.
+var releaseActions = []string{"disclose", "request", "notify", "match"}
+
+// recipientDomain reports whether domain is one the contract gives the
+// recipient of in (policies/README.md, pseudonym_domain): its own for the
+// purpose, <recipient agency>/<purpose>, or case/<case id> of the input's
+// case when the requester and the recipient are both members of it.
+func recipientDomain(in Input, domain string) bool {
+	if domain == in.Recipient.Agency+"/"+in.Purpose {
+		return true
+	}
+	c := in.Case
+	return c != nil && c.ID != "" && domain == "case/"+c.ID &&
+		slices.Contains(c.Members, in.Requester.Agency) && slices.Contains(c.Members, in.Recipient.Agency)
+}
+
 // validateFor checks d as the answer to in: a re-identification that may
 // proceed must say who approves it (the contract of [Decision.Approval]).
 func (d *Decision) validateFor(in Input) error {
@@ -183,6 +200,13 @@ func (d *Decision) validateFor(in Input) error {
 		// The gateway maps the pseudonym into this domain: only the
 		// domain of the case the request names may receive it.
 		return fmt.Errorf("%w: a translate decision's pseudonym_domain %q is not case/<the input's case id>", ErrMalformed, d.PseudonymDomain)
+	}
+	if slices.Contains(releaseActions, in.Action) && d.Outcome != OutcomeDeny && !recipientDomain(in, d.PseudonymDomain) {
+		// The gateway makes the recipient's pseudonyms in this domain: one
+		// of another agency, or of another purpose, would let the
+		// recipient link what it gets to what that domain's holder got.
+		return fmt.Errorf("%w: a %s decision's pseudonym_domain %q is neither <recipient agency>/<purpose> (%s/%s) nor case/<the input's case id> of a case the requester and recipient are members of",
+			ErrMalformed, in.Action, d.PseudonymDomain, in.Recipient.Agency, in.Purpose)
 	}
 	if p := in.Provenance; p != nil && d.Outcome != OutcomeDeny {
 		// The conditions a record was received under travel with it (LED
