@@ -424,6 +424,16 @@ func (s *Server) release(ex *exchange, dec policies.Decision, record *liaisonv1.
 			Precision:    dec.Fields.Precision,
 			Domain:       dec.PseudonymDomain,
 		}
+		if ps != "" {
+			// One spelling of each person in the release: the record's
+			// pseudonyms under the key version of the subject's beside
+			// it, made before the fetch, even if the keys rotated since.
+			v, err := pseudonym.ParseVersion(ps)
+			if err != nil {
+				return nil, err
+			}
+			plan.Version = v
+		}
 		fields, err := s.cfg.Pseudonyms.Apply(body, plan, classify)
 		if err != nil {
 			return nil, err
@@ -493,7 +503,7 @@ func (s *Server) scrubIdentifiers(body protoreflect.Message, ids []string, plan 
 	for i, id := range ids {
 		repl[i] = "[redacted]"
 		if pseudonymised {
-			ps, err := s.cfg.Pseudonyms.Pseudonym(plan.Domain, pseudonym.SubjectID(id))
+			ps, err := s.cfg.Pseudonyms.PlanPseudonym(plan, pseudonym.SubjectID(id))
 			if err != nil {
 				return err
 			}

@@ -1,17 +1,22 @@
 package gateway_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
+	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+	"github.com/liaison-gateway/liaison/pseudonym"
 )
 
 // requestPolicy is a policy tree that answers every request with the
@@ -144,5 +149,47 @@ func TestPseudonymisedRecordNamesNoIdentifierInItsTexts(t *testing.T) {
 		if b, _ := proto.Marshal(rel); strings.Contains(strings.ToLower(string(b)), "0001") {
 			t.Errorf("%s (pseudonymised) received the identifier: %v", d.recipient, rel.GetRecord())
 		}
+	}
+}
+
+// TestReleaseSpellsThePersonOneWayAcrossARotation: the subject's
+// pseudonym beside a record (Released.subject_pseudonym) is made before
+// the holder is asked for it, the record's own pseudonyms after. A key
+// rotation loaded between the two (here while the holder answers Fetch)
+// gave the person two spellings in one release, psn:1:... beside and
+// psn:2:... in the record, which a recipient comparing pseudonyms as
+// strings takes for two people. The record's pseudonyms are now made
+// under the key version of the one beside it.
+func TestReleaseSpellsThePersonOneWayAcrossARotation(t *testing.T) {
+	const decision = `{
+	"outcome": "pseudonymise", "pseudonym_domain": sprintf("%s/%s", [input.recipient.agency, input.purpose]),
+	"fields": {"keep": ["operational"], "generalise": [], "pseudonymise": ["direct_identifier"]}, "conditions": [],
+	"reasons": [{"code": "PSEUDONYMISED", "message": "Pseudonymised."}],
+}`
+	var s *stack
+	var rotated atomic.Bool
+	rotate := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if info.FullMethod == liaisonv1.RecordProvider_Fetch_FullMethodName && !rotated.Swap(true) {
+			if _, err := pseudonym.RotateKeyFile(s.keyFile, time.Now()); err != nil {
+				t.Error(err)
+			}
+			if err := s.keys.Reload(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+		return h(ctx, req)
+	}
+	s = startStack(t, stackOptions{policy: requestPolicy(decision), holderInterceptor: rotate})
+	resp, err := s.exchange(t, nlPolice).Request(t.Context(), riskReq(nil))
+	if err != nil {
+		t.Fatalf("Request: %v", err)
+	}
+	rel := resp.GetReleased()
+	if !rotated.Load() || s.keys.CurrentVersion() != 2 {
+		t.Fatalf("the keys did not rotate while the holder answered (current version %d)", s.keys.CurrentVersion())
+	}
+	beside, in := rel.GetSubjectPseudonym(), rel.GetRecord().GetRiskAssessment().GetSubject().GetSubjectId()
+	if beside == "" || in != beside {
+		t.Errorf("the release spells the person two ways: %q beside the record, %q in it", beside, in)
 	}
 }

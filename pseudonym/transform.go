@@ -52,6 +52,11 @@ type Plan struct {
 	Precision string
 	// Domain is the pseudonymisation domain.
 	Domain string
+	// Version is the key version the pseudonyms are made under, so that
+	// one release spells each person one way whatever the keys do
+	// meanwhile (the subject's pseudonym beside the record was made
+	// under it); 0 means the current version.
+	Version int
 }
 
 type action int
@@ -227,7 +232,7 @@ func (t *transform) scalar(m protoreflect.Message, fd protoreflect.FieldDescript
 		if t.plan.Domain == "" {
 			return errors.New("pseudonym: plan has no domain")
 		}
-		ps, err := t.p.Pseudonym(t.plan.Domain, SubjectID(m.Get(fd).String()))
+		ps, err := t.p.PlanPseudonym(t.plan, SubjectID(m.Get(fd).String()))
 		if err != nil {
 			return err
 		}
@@ -237,6 +242,15 @@ func (t *transform) scalar(m protoreflect.Message, fd protoreflect.FieldDescript
 		m.Clear(fd)
 	}
 	return nil
+}
+
+// PlanPseudonym returns id's pseudonym in plan's domain under plan's key
+// version (the current one if it names none), as Apply makes it.
+func (p *Pseudonymizer) PlanPseudonym(plan Plan, id SubjectID) (string, error) {
+	if plan.Version == 0 {
+		return p.Pseudonym(plan.Domain, id)
+	}
+	return p.PseudonymAt(plan.Version, plan.Domain, id)
 }
 
 var coarseness = map[string]int{GeneraliseWeek: 1, GeneraliseMonth: 2, GeneraliseYear: 3}

@@ -2083,7 +2083,9 @@ type Released struct {
 	// decision names a pseudonym domain, a full disclosure included; empty
 	// when there is no domain. For a full disclosure it may be empty while
 	// the pseudonymisation keys are unavailable (the record names the
-	// person anyway).
+	// person anyway). The record's pseudonyms are made under the same key
+	// version as this one, even if the keys rotate while the holder is
+	// asked: one release spells each person one way.
 	SubjectPseudonym string `protobuf:"bytes,10,opt,name=subject_pseudonym,json=subjectPseudonym,proto3" json:"subject_pseudonym,omitempty"`
 	// The fields released, with how: "RiskAssessment.level" kept,
 	// "ReleaseNotice.release_date~week" generalised, "Person.subject_id#"
