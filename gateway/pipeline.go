@@ -307,7 +307,7 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 		return policies.Decision{}, err
 	}
 	if err == nil {
-		err = identifiesInClear(ex.in.RecordType, dec)
+		err = clearInPlan(ex.in, dec)
 	}
 	if err != nil {
 		reason := "POLICY_ERROR"
@@ -346,22 +346,40 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 	return dec, dn
 }
 
-// identifiesInClear is the gateway's check of a decision against the
-// schema, which the policy engine does not know: a pseudonymise decision
-// passes no direct identifier in clear (policies/README.md). A plan that
-// keeps one, by its class or by its name (Person.full_name,
-// Person.subject_id, Address.street), would release the person's name or
-// identifier under an entry that says pseudonymise; such a decision is
-// malformed, and decide denies it POLICY_ERROR before anything is
-// fetched. The error names the field, never a value.
-func identifiesInClear(recordType string, dec policies.Decision) error {
-	if dec.Outcome != policies.OutcomePseudonymise {
+// clearInPlan is the gateway's check of a decision against the schema,
+// which the policy engine does not know (policies/README.md):
+//
+//   - a pseudonymise decision passes no direct identifier in clear. A
+//     plan that keeps one, by its class or by its name (Person.full_name,
+//     Person.subject_id, Address.street), would release the person's name
+//     or identifier under an entry that says pseudonymise;
+//   - an NGO never receives an assessment in clear, whatever a pack says:
+//     not by the class, nor by a name (RiskAssessment.level,
+//     FamilyContact.worries, ExitProgrammeStatus.engagement).
+//
+// Such a decision is malformed, and decide denies it POLICY_ERROR before
+// anything is fetched. The error names the field, never a value.
+func clearInPlan(in policies.Input, dec policies.Decision) error {
+	if dec.Outcome != policies.OutcomePseudonymise && dec.Outcome != policies.OutcomeDisclose {
 		return nil
 	}
 	plan := pseudonym.Plan{Keep: dec.Fields.Keep, Generalise: dec.Fields.Generalise, Pseudonymise: dec.Fields.Pseudonymise, Precision: dec.Fields.Precision}
-	for _, fd := range directIdentifiers(recordType) {
-		if name, ok := pseudonym.FieldOutcome(fd, plan, classify); ok && !strings.HasSuffix(name, "#") {
-			return fmt.Errorf("%w: outcome pseudonymise passes the direct identifier %s in clear", policies.ErrMalformed, name)
+	inClear := func(fd protoreflect.FieldDescriptor) (string, bool) {
+		name, ok := pseudonym.FieldOutcome(fd, plan, classify)
+		return name, ok && !strings.HasSuffix(name, "#")
+	}
+	if dec.Outcome == policies.OutcomePseudonymise {
+		for _, fd := range fieldsOfClass(in.RecordType, pseudonym.ClassDirectIdentifier) {
+			if name, clear := inClear(fd); clear {
+				return fmt.Errorf("%w: outcome pseudonymise passes the direct identifier %s in clear", policies.ErrMalformed, name)
+			}
+		}
+	}
+	if in.Recipient.Kind == "ngo" {
+		for _, fd := range fieldsOfClass(in.RecordType, pseudonym.ClassAssessment) {
+			if name, clear := inClear(fd); clear {
+				return fmt.Errorf("%w: the assessment %s passes to an NGO in clear", policies.ErrMalformed, name)
+			}
 		}
 	}
 	return nil

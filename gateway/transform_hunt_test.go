@@ -193,3 +193,62 @@ func TestReleaseSpellsThePersonOneWayAcrossARotation(t *testing.T) {
 		t.Errorf("the release spells the person two ways: %q beside the record, %q in it", beside, in)
 	}
 }
+
+// TestNGOReceivesNoAssessmentInClear: "an NGO never receives assessment
+// fields in clear", whatever a pack says (policies/README.md). The packs'
+// global rule drops the class and RiskAssessment.* from an NGO's plan, but
+// a field of class assessment named otherwise (FamilyContact.worries,
+// ExitProgrammeStatus.engagement) went through, and a policy that does not
+// apply the rule let any through. The gateway checks the plan against the
+// schema: such a decision is denied POLICY_ERROR before anything is
+// fetched; a plan without assessments is released.
+func TestNGOReceivesNoAssessmentInClear(t *testing.T) {
+	const tmpl = `{
+	"outcome": "pseudonymise", "pseudonym_domain": sprintf("%%s/%%s", [input.recipient.agency, input.purpose]),
+	"fields": {"keep": %s, "generalise": [], "pseudonymise": ["direct_identifier"]}, "conditions": [],
+	"reasons": [{"code": "PSEUDONYMISED", "message": "Pseudonymised."}],
+}`
+	for _, tc := range []struct {
+		name, keep string
+		rt         liaisonv1.RecordType
+		ok         bool
+	}{
+		{"no assessment", `["operational"]`, liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, true},
+		{"the class", `["operational", "assessment"]`, liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, false},
+		{"a risk assessment's level by name", `["RiskAssessment.level"]`, liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, false},
+		{"a family's worries by name", `["operational", "FamilyContact.worries"]`, liaisonv1.RecordType_RECORD_TYPE_FAMILY_CONTACT, false},
+		{"engagement by name", `["ExitProgrammeStatus.engagement"]`, liaisonv1.RecordType_RECORD_TYPE_EXIT_PROGRAMME_STATUS, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startStack(t, stackOptions{policy: requestPolicy(fmt.Sprintf(tmpl, tc.keep))})
+			fetches := s.providers["nl-probation"].Fetches()
+			var resp *liaisonv1.RequestResponse
+			err, entries := s.grown(t, func() error {
+				var err error
+				resp, err = s.exchange(t, nlNGO).Request(t.Context(), riskReq(func(r *liaisonv1.RequestRequest) { r.RecordType = tc.rt }))
+				return err
+			})
+			if len(entries) != 1 {
+				t.Fatalf("the log grew by %d entries, want 1", len(entries))
+			}
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("Request: %v", err)
+				}
+				if lvl := resp.GetReleased().GetRecord().GetRiskAssessment().GetLevel(); lvl != 0 {
+					t.Errorf("the NGO received the level %v", lvl)
+				}
+				return
+			}
+			if status.Code(err) != codes.PermissionDenied || reasonOf(err) != "POLICY_ERROR" {
+				t.Fatalf("Request = %v, %v; want PermissionDenied POLICY_ERROR", resp.GetReleased(), err)
+			}
+			if e := entries[0]; e.Outcome != audit.OutcomeDeny || len(e.FieldsDisclosed) > 0 {
+				t.Errorf("entry: outcome %q, fields %v; want deny, none", e.Outcome, e.FieldsDisclosed)
+			}
+			if n := s.providers["nl-probation"].Fetches(); n != fetches {
+				t.Errorf("the holder was asked for %d records", n-fetches)
+			}
+		})
+	}
+}

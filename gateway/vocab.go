@@ -88,14 +88,15 @@ func recordRule(md protoreflect.MessageDescriptor) *liaisonv1.RecordRule {
 	return rule
 }
 
-// directIDs caches directIdentifiers by record type.
-var directIDs sync.Map // string -> []protoreflect.FieldDescriptor
+// classFields caches fieldsOfClass by record type and class.
+var classFields sync.Map // [2]string -> []protoreflect.FieldDescriptor
 
-// directIdentifiers returns the scalar fields of a record type's schema,
-// its parts' included (Person, Address), that the schema classes as
-// direct identifiers; none for "" or an unknown type.
-func directIdentifiers(recordType string) []protoreflect.FieldDescriptor {
-	if v, ok := directIDs.Load(recordType); ok {
+// fieldsOfClass returns the scalar fields of a record type's schema, its
+// parts' included (Person, Address), that the schema gives class; none
+// for "" or an unknown type.
+func fieldsOfClass(recordType, class string) []protoreflect.FieldDescriptor {
+	key := [2]string{recordType, class}
+	if v, ok := classFields.Load(key); ok {
 		return v.([]protoreflect.FieldDescriptor)
 	}
 	var out []protoreflect.FieldDescriptor
@@ -111,7 +112,7 @@ func directIdentifiers(recordType string) []protoreflect.FieldDescriptor {
 			switch fd := fds.Get(i); {
 			case fd.Message() != nil:
 				walk(fd.Message())
-			case classify(fd).Class == pseudonym.ClassDirectIdentifier:
+			case classify(fd).Class == class:
 				out = append(out, fd)
 			}
 		}
@@ -120,9 +121,9 @@ func directIdentifiers(recordType string) []protoreflect.FieldDescriptor {
 	for i := range body.Len() {
 		if md := body.Get(i).Message(); recordType != "" && recordRule(md).GetRecordType() == recordType {
 			walk(md)
+			classFields.Store(key, out) // only the schema's types: the cache stays small
 		}
 	}
-	directIDs.Store(recordType, out)
 	return out
 }
 
