@@ -359,6 +359,8 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 //
 // Such a decision is malformed, and decide denies it POLICY_ERROR before
 // anything is fetched. The error names the field, never a value.
+// Simulations (Policy.Simulate, liaison policy simulate) check it too, as
+// CheckPlan, so that they show what the gateway would do.
 func clearInPlan(in policies.Input, dec policies.Decision) error {
 	if dec.Outcome != policies.OutcomePseudonymise && dec.Outcome != policies.OutcomeDisclose {
 		return nil
@@ -384,6 +386,12 @@ func clearInPlan(in policies.Input, dec policies.Decision) error {
 	}
 	return nil
 }
+
+// CheckPlan is the gateway's check of a decision's field plan against the
+// schema (see clearInPlan): an error wrapping policies.ErrMalformed for a
+// decision the gateway denies POLICY_ERROR although the policy engine
+// accepted it.
+func CheckPlan(in policies.Input, dec policies.Decision) error { return clearInPlan(in, dec) }
 
 // recipientPseudonym makes the subject's pseudonym in the decision's
 // domain, before anything is fetched or transformed. A full disclosure

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -250,5 +252,39 @@ func TestNGOReceivesNoAssessmentInClear(t *testing.T) {
 				t.Errorf("the holder was asked for %d records", n-fetches)
 			}
 		})
+	}
+}
+
+// TestSimulateShowsThePlanCheck: Policy.Simulate shows what the gateway
+// would do with a decision, so a pseudonymise decision that keeps a
+// direct identifier in clear, which the gateway denies POLICY_ERROR, is
+// not simulated as a pseudonymised release: Simulate answers
+// INVALID_ARGUMENT ("the policy could not decide"), as for a decision the
+// engine refuses. Without it the legal officer saw the decision pass.
+func TestSimulateShowsThePlanCheck(t *testing.T) {
+	s := startStack(t, stackOptions{policy: requestPolicy(`{
+	"outcome": "pseudonymise", "pseudonym_domain": sprintf("%s/%s", [input.recipient.agency, input.purpose]),
+	"fields": {"keep": ["operational", "Person.full_name"], "generalise": [], "pseudonymise": ["direct_identifier"]}, "conditions": [],
+	"reasons": [{"code": "PSEUDONYMISED", "message": "Pseudonymised."}],
+}`)})
+	in := map[string]any{}
+	if err := json.Unmarshal([]byte(`{
+		"action": "request", "time": "2026-11-26T10:00:00Z",
+		"requester": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL",
+			"officer": {"id": "o", "roles": ["case_officer"], "clearance": "confidential"}},
+		"holder": {"agency": "nl-probation", "kind": "probation", "jurisdiction": "NL"},
+		"recipient": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL"},
+		"subject": {"category": "convicted", "in_custody": false, "release_date": "2026-05-04", "probation_until": "2028-05-03", "municipality": "Rotterdam"},
+		"record_type": "risk_assessment", "purpose": "risk_management", "claimed_legal_basis": "", "justification": "Risk review."
+	}`), &in); err != nil {
+		t.Fatal(err)
+	}
+	st, err := structpb.NewStruct(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := liaisonv1.NewPolicyClient(s.conn(t, dkAuditor)).Simulate(t.Context(), &liaisonv1.SimulateRequest{Input: st})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "Person.full_name") {
+		t.Errorf("Simulate = %v, %v; want INVALID_ARGUMENT naming Person.full_name", resp.GetDecision(), err)
 	}
 }

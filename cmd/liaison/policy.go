@@ -16,6 +16,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/tester"
 
+	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/policies"
 )
 
@@ -272,6 +273,9 @@ file ({"name", "input", "want"}), whose expected decision is then compared.`, st
 		return fmt.Errorf("policy simulate: %v", err)
 	}
 	x, err := eng.Explanation(ctx, in)
+	if err == nil {
+		err = gateway.CheckPlan(in, x.Decision) // the gateway's check against the schema
+	}
 	if err != nil {
 		return fmt.Errorf("policy simulate: the policy could not decide (the gateway would deny): %v", err)
 	}

@@ -39,7 +39,11 @@ type PolicyClient interface {
 	// of the wrong type, null for a string or true/false) is InvalidArgument
 	// naming the field input and the key; so is one the policy cannot decide
 	// (data.liaison.decision undefined or failing, which the gateway denies,
-	// or an explanation of another decision than data.liaison.decision's).
+	// or an explanation of another decision than data.liaison.decision's),
+	// and one whose decision the gateway would deny POLICY_ERROR on its check
+	// of the field plan against the schema (a pseudonymise that keeps a
+	// direct identifier in clear, an assessment in clear to an NGO; see
+	// policies/README.md), naming the field.
 	Simulate(ctx context.Context, in *SimulateRequest, opts ...grpc.CallOption) (*SimulateResponse, error)
 	// Reload reads the configured policy source again (a directory or a
 	// signed bundle; the embedded policy if none is configured) and
@@ -116,7 +120,11 @@ type PolicyServer interface {
 	// of the wrong type, null for a string or true/false) is InvalidArgument
 	// naming the field input and the key; so is one the policy cannot decide
 	// (data.liaison.decision undefined or failing, which the gateway denies,
-	// or an explanation of another decision than data.liaison.decision's).
+	// or an explanation of another decision than data.liaison.decision's),
+	// and one whose decision the gateway would deny POLICY_ERROR on its check
+	// of the field plan against the schema (a pseudonymise that keeps a
+	// direct identifier in clear, an assessment in clear to an NGO; see
+	// policies/README.md), naming the field.
 	Simulate(context.Context, *SimulateRequest) (*SimulateResponse, error)
 	// Reload reads the configured policy source again (a directory or a
 	// signed bundle; the embedded policy if none is configured) and
