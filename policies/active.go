@@ -95,6 +95,11 @@ func (a *Active) Status() Status { return *a.status.Load() }
 func (a *Active) Activate(ctx context.Context, src Source) (Activation, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.activate(ctx, src)
+}
+
+// activate is Activate with a.mu held.
+func (a *Active) activate(ctx context.Context, src Source) (Activation, error) {
 	e, err := LoadSource(ctx, src)
 	act := Activation{Source: src.String()}
 	if err != nil {
@@ -135,7 +140,9 @@ func (a *Active) now() time.Time {
 // active engine was loaded from if it came from src (so a change made
 // after that load, before Watch first looks, is activated); otherwise it
 // starts from what src holds when Watch starts, and does not activate
-// that: activate it first with Activate. onChange,
+// that: activate it first with Activate. A change that another caller
+// has activated from src meanwhile (the Policy service's Reload) is not
+// activated again. onChange,
 // if not nil, is called with every activation Watch attempts, successful
 // or not, also one that ends as ctx does (a candidate swapped in then is
 // active, and one refused then is Status's last attempt), and with a
@@ -181,8 +188,12 @@ func (a *Active) Watch(ctx context.Context, src Source, interval time.Duration, 
 			t.Reset(interval)
 			continue
 		}
+		fresh := seenErr == nil
 		seen, seenErr, pending = fp, nil, ""
-		act, _ := a.Activate(ctx, src)
+		act, changed := a.activateChanged(ctx, src, fp, fresh)
+		if !changed {
+			continue
+		}
 		// Reported also when ctx ended meanwhile: a candidate swapped in
 		// as the watch ends decides the requests still in flight, and
 		// one refused because ctx ended is in Status all the same.
@@ -203,6 +214,24 @@ func (a *Active) watchBaseline(src Source) (string, error) {
 		return e.loaded, nil
 	}
 	return fingerprint(src)
+}
+
+// activateChanged is Watch's Activate of src, whose contents it saw with
+// fingerprint fp. If fresh (Watch saw src read well before) and the
+// active engine was loaded from src with those contents, another caller
+// (the Policy service's Reload) activated them since Watch last looked:
+// it activates nothing and reports false, since activating them again
+// would record, and the gateway audit, a second activation of the same
+// tree. The check and the activation hold a.mu, so a Reload running
+// meanwhile is waited for.
+func (a *Active) activateChanged(ctx context.Context, src Source, fp string, fresh bool) (Activation, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e := a.Current(); fresh && e.Source() == src.String() && e.loaded != "" && e.loaded == fp {
+		return Activation{}, false
+	}
+	act, _ := a.activate(ctx, src)
+	return act, true
 }
 
 // recordFailure records a failed attempt that loaded nothing.

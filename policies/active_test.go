@@ -491,3 +491,56 @@ func sha256sumRevision(t *testing.T, dir string) string {
 	slices.SortFunc(lines, func(a, b string) int { return strings.Compare(a[66:], b[66:]) })
 	return fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(strings.Join(lines, ""))))
 }
+
+// A change that Policy.Reload activated while Watch ran is not activated
+// again by Watch: Watch still remembered the tree before the change, so
+// one interval later it loaded the same tree a second time, and the
+// gateway audited a second policy_activate of a revision already active.
+// A change made after the reload is still Watch's to activate.
+func TestWatchLeavesAReloadedChangeAlone(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, nil)
+	e, err := LoadSource(t.Context(), DirSource(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := NewActive(e)
+	nl := filepath.Join(dir, "nl", "nl.rego")
+	b, err := os.ReadFile(nl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const interval = 100 * time.Millisecond
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	acts := make(chan Activation, 10)
+	go a.Watch(ctx, DirSource(dir), interval, func(act Activation) { acts <- act })
+	time.Sleep(3 * interval) // Watch has looked
+	if err := os.WriteFile(nl, append(b, "\n# amended\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The reload holds the lock from its start, before Watch can have
+	// seen the change settle (two intervals), so Watch waits for it.
+	start := time.Now()
+	reload, err := a.Activate(ctx, DirSource(dir))
+	if err != nil || reload.Revision == e.Revision() {
+		t.Fatalf("the reload: %+v, %v", reload, err)
+	}
+	// Long enough for Watch to load the tree once more, as it did.
+	select {
+	case act := <-acts:
+		t.Errorf("Watch activated the reloaded change again: %+v", act)
+	case <-time.After(3*time.Since(start) + 10*interval):
+	}
+	if err := os.WriteFile(nl, append(b, "\n# amended twice\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case act := <-acts:
+		if !act.OK() || act.Revision == reload.Revision || a.Current().Revision() != act.Revision {
+			t.Errorf("the change after the reload: %+v", act)
+		}
+	case <-time.After(testTimeout + time.Minute):
+		t.Error("Watch did not activate the change made after the reload")
+	}
+}
