@@ -23,8 +23,7 @@ func (s *Server) GetStatus(ctx context.Context, _ *liaisonv1.GetStatusRequest) (
 	if _, err := s.requireRole(ctx, RoleLegalOfficer, RoleAuditor); err != nil {
 		return nil, s.statusError(ctx, err)
 	}
-	st := s.policy.Status()
-	eng := s.policy.Current()
+	eng, st := s.policy.Snapshot() // one activation's engine and times
 	resp := &liaisonv1.GetStatusResponse{
 		Revision: eng.Revision(), Source: eng.Source(), Digest: eng.Digest(),
 		ActivatedAt: st.Active.Time.UTC().Format(time.RFC3339), LastAttempt: activationProto(st.Last),

@@ -464,7 +464,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descKeyAge, prometheus.GaugeValue, age.Seconds())
 	ch <- prometheus.MustNewConstMetric(descKeyMaxStale, prometheus.GaugeValue, maxStale.Seconds())
 	ch <- prometheus.MustNewConstMetric(descKeyStale, prometheus.GaugeValue, stale)
-	eng, ps := s.policy.Current(), s.policy.Status()
+	eng, ps := s.policy.Snapshot()
 	ch <- prometheus.MustNewConstMetric(descPolicy, prometheus.GaugeValue, 1, eng.Revision(), eng.Digest(), eng.Source())
 	if !ps.Active.Time.IsZero() {
 		ch <- prometheus.MustNewConstMetric(descPolicyActivated, prometheus.GaugeValue, float64(ps.Active.Time.UnixNano())/1e9)

@@ -57,9 +57,16 @@ type Active struct {
 	// Set it before the first activation.
 	Now func() time.Time
 
-	mu      sync.Mutex // serialises activations
-	current atomic.Pointer[Engine]
-	status  atomic.Pointer[Status]
+	mu    sync.Mutex // serialises activations
+	state atomic.Pointer[activeState]
+}
+
+// activeState is the engine and the Status that says how it became
+// active, stored together so that a reader never pairs one activation's
+// engine with another's Status.
+type activeState struct {
+	engine *Engine
+	status Status
 }
 
 // NewActive returns an Active holding e, an engine already loaded (with
@@ -74,18 +81,25 @@ func NewActiveAt(e *Engine, now func() time.Time) *Active {
 		panic("policies: NewActive(nil)")
 	}
 	a := &Active{Now: now}
-	a.current.Store(e)
 	first := Activation{Revision: e.Revision(), Digest: e.Digest(), Source: e.Source(), Time: a.now()}
-	a.status.Store(&Status{Active: first, Last: first})
+	a.state.Store(&activeState{engine: e, status: Status{Active: first, Last: first}})
 	return a
 }
 
 // Current returns the active engine. Callers should call it once per
 // request and use that engine for the whole request.
-func (a *Active) Current() *Engine { return a.current.Load() }
+func (a *Active) Current() *Engine { return a.state.Load().engine }
 
 // Status returns the active activation and the latest attempt.
-func (a *Active) Status() Status { return *a.status.Load() }
+func (a *Active) Status() Status { return a.state.Load().status }
+
+// Snapshot returns the active engine and the Status of the same moment:
+// Status().Active is the activation that made that engine active. Calling
+// Current and Status one after the other may straddle an activation.
+func (a *Active) Snapshot() (*Engine, Status) {
+	st := a.state.Load()
+	return st.engine, st.status
+}
 
 // Activate loads the candidate from src and, if it loads, makes it active.
 // It returns the Activation; its Err (also returned) says why the
@@ -114,13 +128,12 @@ func (a *Active) activate(ctx context.Context, src Source) (Activation, error) {
 // record stamps act, stores it in Status, and swaps e in if act succeeded.
 func (a *Active) record(act Activation, e *Engine) Activation {
 	act.Time = a.now()
-	st := a.Status()
-	st.Last = act
+	next := *a.state.Load()
+	next.status.Last = act
 	if act.Err == nil {
-		a.current.Store(e)
-		st.Active = act
+		next.engine, next.status.Active = e, act
 	}
-	a.status.Store(&st)
+	a.state.Store(&next)
 	return act
 }
 

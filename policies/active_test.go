@@ -544,3 +544,53 @@ func TestWatchLeavesAReloadedChangeAlone(t *testing.T) {
 		t.Error("Watch did not activate the change made after the reload")
 	}
 }
+
+// Snapshot gives the engine and the Status of one moment: the Policy
+// service's GetStatus and the gateway's metrics read the engine and the
+// Status one after the other, so a read during an activation could pair
+// the new revision with the previous activation's time and attempt.
+func TestSnapshotIsOneActivation(t *testing.T) {
+	e1 := loadEmbedded(t)
+	dir := t.TempDir()
+	writeTree(t, dir, nil)
+	nl := filepath.Join(dir, "nl", "nl.rego")
+	b, err := os.ReadFile(nl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(nl, append(b, "\n# amended\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e2, err := LoadSource(t.Context(), DirSource(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e1.Revision() == e2.Revision() {
+		t.Fatal("the two engines have one revision")
+	}
+	a := NewActive(e1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200000 {
+			e := []*Engine{e1, e2}[i%2]
+			a.mu.Lock()
+			a.record(Activation{Revision: e.Revision(), Digest: e.Digest(), Source: e.Source()}, e)
+			a.mu.Unlock()
+		}
+	}()
+	mismatches := 0
+	for {
+		select {
+		case <-done:
+			if mismatches > 0 {
+				t.Errorf("%d snapshots paired an engine with another activation's status", mismatches)
+			}
+			return
+		default:
+		}
+		if eng, st := a.Snapshot(); eng.Revision() != st.Active.Revision {
+			mismatches++
+		}
+	}
+}
