@@ -88,16 +88,25 @@ func NewActiveAt(e *Engine, now func() time.Time) *Active {
 
 // Current returns the active engine. Callers should call it once per
 // request and use that engine for the whole request.
-func (a *Active) Current() *Engine { return a.state.Load().engine }
+func (a *Active) Current() *Engine {
+	e, _ := a.Snapshot()
+	return e
+}
 
 // Status returns the active activation and the latest attempt.
-func (a *Active) Status() Status { return a.state.Load().status }
+func (a *Active) Status() Status {
+	_, st := a.Snapshot()
+	return st
+}
 
 // Snapshot returns the active engine and the Status of the same moment:
 // Status().Active is the activation that made that engine active. Calling
 // Current and Status one after the other may straddle an activation.
 func (a *Active) Snapshot() (*Engine, Status) {
 	st := a.state.Load()
+	if st == nil { // the zero Active: nothing active yet
+		return nil, Status{}
+	}
 	return st.engine, st.status
 }
 
@@ -128,7 +137,10 @@ func (a *Active) activate(ctx context.Context, src Source) (Activation, error) {
 // record stamps act, stores it in Status, and swaps e in if act succeeded.
 func (a *Active) record(act Activation, e *Engine) Activation {
 	act.Time = a.now()
-	next := *a.state.Load()
+	var next activeState
+	if cur := a.state.Load(); cur != nil {
+		next = *cur
+	}
 	next.status.Last = act
 	if act.Err == nil {
 		next.engine, next.status.Active = e, act
