@@ -489,27 +489,34 @@ var personKey = (&liaisonv1.Person{}).ProtoReflect().Descriptor().Fields().ByNam
 // (the subject's and third parties', each a Person's key), each once.
 func personIDs(m protoreflect.Message) []string {
 	var ids []string
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsMap():
-			case fd.Message() != nil && fd.IsList():
-				for i := range v.List().Len() {
-					walk(v.List().Get(i).Message())
-				}
-			case fd.Message() != nil:
-				walk(v.Message())
-			case fd.Kind() == protoreflect.StringKind && !fd.IsList() && classify(fd).Key:
-				if id := v.String(); id != "" && !slices.Contains(ids, id) {
-					ids = append(ids, id)
-				}
+	eachScalar(m, func(_ protoreflect.Message, fd protoreflect.FieldDescriptor, v protoreflect.Value) {
+		if fd.Kind() == protoreflect.StringKind && !fd.IsList() && classify(fd).Key {
+			if id := v.String(); id != "" && !slices.Contains(ids, id) {
+				ids = append(ids, id)
 			}
-			return true
-		})
-	}
-	walk(m)
+		}
+	})
 	return ids
+}
+
+// eachScalar calls f with every set field of m, and of the messages in
+// it (singular or repeated; maps left out, as records have none), that
+// holds no message, and the message that holds it.
+func eachScalar(m protoreflect.Message, f func(m protoreflect.Message, fd protoreflect.FieldDescriptor, v protoreflect.Value)) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+		case fd.Message() != nil && fd.IsList():
+			for i := range v.List().Len() {
+				eachScalar(v.List().Get(i).Message(), f)
+			}
+		case fd.Message() != nil:
+			eachScalar(v.Message(), f)
+		default:
+			f(m, fd, v)
+		}
+		return true
+	})
 }
 
 // scrubIdentifiers keeps a person's identifier from leaving in clear in
@@ -547,31 +554,19 @@ func (s *Server) scrubIdentifiers(body protoreflect.Message, ids []string, plan 
 		}
 		return text
 	}
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsMap():
-			case fd.Message() != nil && fd.IsList():
-				for i := range v.List().Len() {
-					walk(v.List().Get(i).Message())
-				}
-			case fd.Message() != nil:
-				walk(v.Message())
-			case fd.Kind() != protoreflect.StringKind || classify(fd).Key:
-				// Not text, or the key itself: a pseudonym by now.
-			case fd.IsList():
-				l := v.List()
-				for i := range l.Len() {
-					l.Set(i, protoreflect.ValueOfString(scrub(l.Get(i).String())))
-				}
-			default:
-				m.Set(fd, protoreflect.ValueOfString(scrub(v.String())))
+	eachScalar(body, func(m protoreflect.Message, fd protoreflect.FieldDescriptor, v protoreflect.Value) {
+		switch {
+		case fd.Kind() != protoreflect.StringKind || classify(fd).Key:
+			// Not text, or the key itself: a pseudonym by now.
+		case fd.IsList():
+			l := v.List()
+			for i := range l.Len() {
+				l.Set(i, protoreflect.ValueOfString(scrub(l.Get(i).String())))
 			}
-			return true
-		})
-	}
-	walk(body)
+		default:
+			m.Set(fd, protoreflect.ValueOfString(scrub(v.String())))
+		}
+	})
 	return nil
 }
 
