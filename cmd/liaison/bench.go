@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&o.peers, "peers", false, "also run the peers: OPA's server over REST, and Tessera's POSIX log against the audit log's group commit")
 	fs.StringVar(&o.phases, "phases", "", "comma-separated `names` of the phases to run (echo, disclose, request, disclose-pg, request-pg, opa, append, tessera); empty means all that the other flags enable")
 	fs.StringVar(&o.dir, "dir", "", "working `directory` (kept afterwards: databases, logs, keys); empty means a temporary one, removed at the end")
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write the gateway's CPU profile (pprof, from its admin listener) during each pipeline phase's first round to `prefix`-<phase>.pprof")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write the gateway's CPU profile (pprof, from its admin listener) during each pipeline phase's first round, and this process's during the append phase's, to `prefix`-<phase>.pprof")
 	fs.StringVar(&o.gatewayBin, "gateway", "", "the liaison `binary` to run as the gateway; empty means this one")
 	fs.StringVar(&o.opaBin, "opa", "", "the OPA `binary` for -peers; empty means the one `go tool opa` runs")
 	if err := fs.Parse(args); err != nil {
@@ -858,7 +859,7 @@ func (b *bench) tesseraPhase(ctx context.Context) error {
 }
 
 // run drives the phases: a warm-up each, then the rounds, interleaved.
-func (b *bench) run(ctx context.Context) error {
+func (b *bench) run(ctx context.Context) (err error) {
 	var seq atomic.Int64 // tells appended entries apart across phases and rounds
 	for _, p := range b.phases {
 		if b.o.warmup > 0 {
@@ -880,7 +881,23 @@ func (b *bench) run(ctx context.Context) error {
 				}()
 				time.Sleep(100 * time.Millisecond) // let the profile start
 			}
+			var self *os.File
+			if r == 0 && b.o.cpuprofile != "" && p.name == "append" { // the log runs in this process
+				if self, err = os.Create(b.o.cpuprofile + "-append.pprof"); err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(self); err != nil {
+					self.Close()
+					return err
+				}
+			}
 			drive(ctx, p, per, b.o.maxRequests, &seq, &p.res)
+			if self != nil {
+				pprof.StopCPUProfile()
+				if err := self.Close(); err != nil {
+					return err
+				}
+			}
 			if prof != nil {
 				if err := <-prof; err != nil {
 					fmt.Fprintf(b.log, "bench: CPU profile of %s: %v\n", p.name, err)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -91,6 +92,26 @@ func TestBenchPeers(t *testing.T) {
 	}
 	if !bytes.Equal(modBefore, modAfter) || strings.Contains(string(modAfter), "tessera") {
 		t.Error("installing Tessera changed go.mod")
+	}
+}
+
+// TestBenchAppendProfile checks that -cpuprofile profiles this process
+// during the append phase, where the log runs.
+func TestBenchAppendProfile(t *testing.T) {
+	t.Parallel()
+	prefix := filepath.Join(t.TempDir(), "prof")
+	var out, errOut bytes.Buffer
+	if err := runBench(t.Context(), []string{"-peers", "-phases", "append", "-duration", "600ms", "-rounds", "1", "-warmup", "0",
+		"-append-concurrency", "16", "-cpuprofile", prefix}, &out, &errOut); err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errOut.String())
+	}
+	prof, err := os.ReadFile(prefix + "-append.pprof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A profile is gzip-compressed protobuf: it starts with gzip's magic.
+	if len(prof) < 100 || prof[0] != 0x1f || prof[1] != 0x8b {
+		t.Errorf("append profile: %d bytes, not a gzip-compressed profile", len(prof))
 	}
 }
 
