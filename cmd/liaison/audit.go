@@ -310,7 +310,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return subjectReport(ctx, liaisonv1.NewAuditClient(c), *subject, *officers, stdout)
 	case "export":
 		conn.flags(fs)
-		out := fs.String("out", "", "output `folder` (created; must be empty; required)")
+		out := fs.String("out", "", "output `folder`, new or empty (required): it appears whole once the export is downloaded, verified and written, or not at all; a folder that holds anything, such as an earlier export, is refused and never changed")
 		vkey := fs.String("verifier-key", "", "the checkpoint verifier `key` to check and include, or @file (required)")
 		var wp witnessPolicyFlags
 		wp.flags(fs)
@@ -738,13 +738,18 @@ func prove(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, index
 	return nil
 }
 
+// export writes the log into dir as a folder that appears whole or not at
+// all (placeFolder): downloaded, verified as the authority will verify it,
+// then written into a temporary folder beside dir and renamed into place.
+// An export that fails (a stream broken, a log that does not verify, a
+// write refused, the context cancelled) leaves nothing, and never touches
+// a folder already at dir that holds anything, such as an earlier export.
 func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, policy *audit.WitnessPolicy, vkey, dir string, stdout, stderr io.Writer) error {
-	// The folder is made only once the export has verified: one that
-	// fails writes nothing, not even an empty folder.
-	if ents, err := os.ReadDir(dir); len(ents) > 0 {
-		return fmt.Errorf("audit export: %s is not empty", dir)
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("audit export: %v", err)
+	// Refused before the download, and again at the rename if the folder
+	// filled meanwhile.
+	dest, err := freeFolder(dir)
+	if err != nil {
+		return fmt.Errorf("audit export: -out %v", err)
 	}
 	stream, err := ac.Export(ctx, &liaisonv1.ExportRequest{})
 	if err != nil {
@@ -762,17 +767,20 @@ func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, poli
 	if err != nil {
 		return fmt.Errorf("audit export: the gateway's checkpoint: %v", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	if err := writeEntries(filepath.Join(dir, "entries.jsonl"), leaves); err != nil {
-		return fmt.Errorf("audit export: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "checkpoint"), []byte(cp.GetCheckpoint()), 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "verifier.key"), []byte(vkey+"\n"), 0o644); err != nil {
-		return err
+	err = placeFolder(ctx, dest, func(tmp string) error {
+		if err := writeEntries(ctx, filepath.Join(tmp, "entries.jsonl"), leaves); err != nil {
+			return fmt.Errorf("write entries.jsonl: %w", err)
+		}
+		if err := writeSynced(filepath.Join(tmp, "checkpoint"), func(w *bufio.Writer) { w.WriteString(cp.GetCheckpoint()) }); err != nil {
+			return fmt.Errorf("write checkpoint: %w", err)
+		}
+		if err := writeSynced(filepath.Join(tmp, "verifier.key"), func(w *bufio.Writer) { w.WriteString(vkey + "\n") }); err != nil {
+			return fmt.Errorf("write verifier.key: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("audit export: nothing written to %s: %w", dest, err)
 	}
 	fmt.Fprintf(stdout, "exported %d entries with their checkpoint to %s\n", len(leaves), dir)
 	printCosigners(stdout, policy, who)
@@ -780,31 +788,25 @@ func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, poli
 }
 
 // writeEntries writes entries.jsonl, one leaf a line, and syncs it. A
-// write that fails (a full disk, a file size limit) is an error, and the
-// partial file is removed: an export either holds every entry its
-// checkpoint covers or no entries.jsonl at all.
-func writeEntries(path string, leaves [][]byte) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
+// write that fails (a full disk, a file size limit) is an error, and so
+// is a cancelled context, checked as it goes.
+func writeEntries(ctx context.Context, path string, leaves [][]byte) error {
+	var cancelled error
+	err := writeSynced(path, func(w *bufio.Writer) {
+		for i, l := range leaves {
+			if i%4096 == 0 {
+				if cancelled = ctx.Err(); cancelled != nil {
+					return
+				}
+			}
+			w.Write(l)
+			w.WriteByte('\n')
 		}
-		if err != nil {
-			os.Remove(path)
-		}
-	}()
-	w := bufio.NewWriter(f)
-	for _, l := range leaves {
-		w.Write(l)
-		w.WriteByte('\n')
+	})
+	if cancelled != nil {
+		return cancelled
 	}
-	if err := w.Flush(); err != nil { // a bufio.Writer keeps its first error
-		return err
-	}
-	return f.Sync()
+	return err
 }
 
 // verifyExport checks an export folder offline.

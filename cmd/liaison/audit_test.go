@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -182,6 +183,15 @@ func TestAuditCommands(t *testing.T) {
 	var o bytes.Buffer
 	if err := run(t.Context(), []string{"audit", "verify", "-export", exp, "-verifier-key", s.d.gw.VerifierKey, "-state", filepath.Join(s.dir, "offline")}, &o, &o); err != nil {
 		t.Errorf("offline verify of the export: %v\n%s", err, o.String())
+	}
+	// A second export into the same folder is refused, naming the flag,
+	// and leaves the first as it was.
+	first := folderFiles(t, exp)
+	if out, err = s.audit(t, "export", "-out", exp); err == nil || !strings.Contains(err.Error(), "-out "+exp+" is not empty") {
+		t.Errorf("a second export into %s: %v\n%s", exp, err, out)
+	}
+	if again := folderFiles(t, exp); !maps.Equal(first, again) {
+		t.Errorf("the refused export changed the first: %d files before, %d after", len(first), len(again))
 	}
 }
 

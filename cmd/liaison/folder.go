@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// A folder a command writes for someone else to read (an audit export)
+// appears whole or not at all: its files are written into a temporary
+// folder beside it, in the same parent so that the rename is one step on
+// one file system, each file synced and then the folder, and the
+// temporary folder is renamed into place only once everything is written.
+// A failure on the way (a write refused, a cancelled context, a verifier
+// that refuses what was written) removes the temporary folder: nothing is
+// left where the folder was to be, and a folder already there is left as
+// it was. A crash leaves at most a hidden .NAME.*.tmp folder in the
+// parent, never a part of NAME.
+//
+// The project's atomic writers of one file (gateway/audit's
+// writeFileAtomic and writeKeyFile, gateway/witness's writeKeyFile,
+// pseudonym's writeFileAtomic) replace or link a file in a live
+// directory; this is their counterpart for a folder of files, the one in
+// cmd/liaison.
+
+// freeFolder returns dir ready for [placeFolder]: cleaned (a trailing /
+// would put the temporary folder inside it) and, if it is a symbolic
+// link, the folder it names. A folder that is not empty, and anything that
+// is not a folder, is refused: a new folder is never written over nor
+// into another, such as an earlier export. An empty folder is taken, and
+// replaced by the new one.
+func freeFolder(dir string) (string, error) {
+	dir = filepath.Clean(dir)
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if dir, err = filepath.EvalSymlinks(dir); err != nil {
+			return "", err
+		}
+	}
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return dir, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("%s is not a folder: it is left as it is; name a new or empty folder", dir)
+	}
+	// The current folder would be replaced by another one of its name,
+	// and a shell in it left in a folder that is no longer there.
+	if cwd, err := os.Stat("."); err == nil && os.SameFile(fi, cwd) {
+		return "", fmt.Errorf("%s is the current folder: name a new or empty folder beside it or below it", dir)
+	}
+	ents, err := os.ReadDir(dir)
+	switch {
+	case err != nil:
+		return "", err
+	case len(ents) > 0:
+		return "", fmt.Errorf("%s is not empty (an earlier export?): it is left as it is; name a new or empty folder", dir)
+	}
+	return dir, nil
+}
+
+// placeFolder makes dir, which [freeFolder] returned, hold what fill
+// writes into the folder it is given, or leaves nothing: see above. fill
+// writes its files with [writeSynced]. If dir became a folder that is not
+// empty meanwhile (another export into it), that folder is left as it is
+// and the error says so.
+func placeFolder(ctx context.Context, dir string, fill func(tmp string) error) (err error) {
+	parent, base := filepath.Split(dir)
+	if parent == "" {
+		parent = "."
+	}
+	// The parent folders are made as os.MkdirAll made them, and removed
+	// again on a failure.
+	var made []string
+	for p := filepath.Clean(parent); ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) || filepath.Dir(p) == p {
+			break
+		}
+		made = append(made, p)
+	}
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("make the folder %s: %v", parent, err)
+	}
+	defer func() {
+		if err != nil {
+			for _, p := range made {
+				os.Remove(p) // deepest first; an empty folder only
+			}
+		}
+	}()
+	tmp, err := newTempFolder(parent, base)
+	if err != nil {
+		return fmt.Errorf("make a temporary folder beside %s: %v", dir, err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := fill(tmp); err != nil {
+		return err
+	}
+	if err := syncPath(tmp); err != nil {
+		return fmt.Errorf("sync %s: %v", tmp, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// An empty folder given is replaced: os.Rename does not rename over a
+	// folder. os.Remove removes an empty folder only, so a folder filled
+	// meanwhile stays as it is, and so does one filled between the two
+	// steps (rename refuses a folder that is not empty).
+	if fi, err := os.Lstat(dir); err == nil && fi.IsDir() {
+		if err := os.Remove(dir); err != nil {
+			if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+				return fmt.Errorf("%s is no longer empty (another export into it?): it is left as it is", dir)
+			}
+			return fmt.Errorf("replace the empty folder %s: %v", dir, err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, serr := os.Lstat(dir); serr == nil {
+			return fmt.Errorf("%s appeared meanwhile (another export into it?): it is left as it is", dir)
+		}
+		return err
+	}
+	syncPath(parent) // best effort: the folder is whole either way, and not every system syncs a directory
+	return nil
+}
+
+// newTempFolder makes a new hidden folder in parent for a folder named
+// base, with mode 0755 less the umask, as os.MkdirAll gave (os.MkdirTemp
+// gives 0700).
+func newTempFolder(parent, base string) (string, error) {
+	for range 100 {
+		tmp := filepath.Join(parent, fmt.Sprintf(".%s.%s.tmp", base, rand.Text()[:10]))
+		err := os.Mkdir(tmp, 0o755)
+		if err == nil {
+			return tmp, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", errors.New("no unused temporary name")
+}
+
+// writeSynced creates path, writes it with write and syncs it. write's
+// writes go through a bufio.Writer, which keeps its first error: a write
+// refused (a full disk, a file size limit) is this function's error.
+func writeSynced(path string, write func(w *bufio.Writer)) (err error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	w := bufio.NewWriter(f)
+	write(w)
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// syncPath syncs the file or folder at path.
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
