@@ -69,6 +69,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := demoFolderUnused("demo", "-export", *exportDir); err != nil {
 		return err
 	}
+	if *exportDir != "" {
+		// What the export will refuse at the end (the current folder, a
+		// file), refused before anything is played.
+		if _, err := freeFolder(*exportDir); err != nil {
+			return fmt.Errorf("demo: -export %v", err)
+		}
+	}
 	d := &demo{out: stdout, start: time.Now(), exportDir: *exportDir, kept: *dir != "", clock: newDemoClock()}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "liaison-demo-")

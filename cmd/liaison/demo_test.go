@@ -81,12 +81,16 @@ func TestDemoRefusesUsedFolders(t *testing.T) {
 	if err := os.WriteFile(db, []byte("a previous demo's log"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The export, written as a new folder in place of an empty one, would
+	// replace the current folder (and fail at the end of the demo).
+	t.Chdir(t.TempDir())
 	for _, tt := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"demo", "-dir", used}, "demo: -dir " + used + " is not empty"},
 		{[]string{"demo", "-export", used}, "demo: -export " + used + " is not empty"},
+		{[]string{"demo", "-export", "."}, "demo: -export . is the current folder"},
 		{[]string{"demo", "cross-border", "-dir", used}, "demo cross-border: -dir " + used + " is not empty"},
 		{[]string{"demo", "crossborder"}, `demo: unexpected argument "crossborder"`},
 	} {
