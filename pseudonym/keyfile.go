@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -36,7 +37,13 @@ const DefaultTransitionWindow = 30 * 24 * time.Hour
 // the file names a member twice: a file with "Current", an unknown name
 // or a second "1" in "keys" is refused, not read as something else. The
 // current version is the highest: a file listing a version above it is
-// refused too.
+// refused too. Each key is in standard base64 with its padding
+// (RFC 4648 section 4), spelt exactly as base64.StdEncoding encodes it:
+// a line break inside, missing padding, the URL alphabet or non-zero
+// padding bits are refused, not read as the same key. The file must be
+// readable by its owner only (mode 0600, as every writer here makes it):
+// a file that group or others may read or write is refused, with the
+// chmod that fixes it.
 //
 // Like the Vault source, FileKeys leaves out of the ring a version whose
 // successor was created more than TransitionWindow ago: it is retired.
@@ -124,7 +131,7 @@ func (f FileKeys) Keys(ctx context.Context) (*KeyRing, error) {
 	if err != nil {
 		return nil, err
 	}
-	audit, err := base64.StdEncoding.DecodeString(kf.Audit)
+	audit, err := decodeFileKey(kf.Audit)
 	if err != nil {
 		return nil, fmt.Errorf("pseudonym: key file: audit key: %v", err)
 	}
@@ -154,9 +161,9 @@ func (f FileKeys) Schedule() (current int, versions []KeyVersionInfo, err error)
 // readKeyFile parses a key file and decodes its versions. Every listed
 // version is in created, with the zero time if the file does not say.
 func readKeyFile(path string) (kf keyFile, keys map[int][]byte, created map[int]time.Time, err error) {
-	b, err := os.ReadFile(path)
+	b, err := readPrivateFile(path)
 	if err != nil {
-		return kf, nil, nil, fmt.Errorf("pseudonym: read key file: %v", err)
+		return kf, nil, nil, err
 	}
 	if err := checkKeyFileNames(b); err != nil {
 		return kf, nil, nil, fmt.Errorf("pseudonym: parse key file: %v", err)
@@ -178,7 +185,7 @@ func readKeyFile(path string) (kf keyFile, keys map[int][]byte, created map[int]
 		if err != nil {
 			return kf, nil, nil, fmt.Errorf("pseudonym: key file: bad version %q: want a positive decimal integer with no leading zero", v)
 		}
-		key, err := base64.StdEncoding.DecodeString(k)
+		key, err := decodeFileKey(k)
 		if err != nil {
 			return kf, nil, nil, fmt.Errorf("pseudonym: key file: version %d: %v", n, err)
 		}
@@ -205,6 +212,43 @@ func readKeyFile(path string) (kf keyFile, keys map[int][]byte, created map[int]
 		}
 	}
 	return kf, keys, created, nil
+}
+
+// readPrivateFile reads the key file at path, refusing it, as ssh does a
+// private key, if its mode lets group or others read or write it: the
+// keys in it are the gateway's master keys. The mode is that of the file
+// read (fstat of the open file), not of whatever the name points to later.
+func readPrivateFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("pseudonym: read key file: %v", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("pseudonym: read key file: %v", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("pseudonym: key file %s has mode %04o: group or others may read or write it; it must be readable by its owner only (chmod 600 %s)", path, perm, path)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("pseudonym: read key file: %v", err)
+	}
+	return b, nil
+}
+
+// decodeFileKey decodes a key as the file spells it: standard base64
+// (RFC 4648 section 4) with its padding, and nothing else. Whatever
+// base64.StdEncoding would also take (line breaks inside, non-zero
+// padding bits) is a second spelling of the same key, and refused. The
+// error never holds the text: it is a key.
+func decodeFileKey(s string) ([]byte, error) {
+	key, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil || base64.StdEncoding.EncodeToString(key) != s {
+		return nil, errors.New("not standard padded base64 (RFC 4648 section 4, no line breaks)")
+	}
+	return key, nil
 }
 
 // keyFileFields are a key file's only names, spelt as here.

@@ -304,3 +304,102 @@ func TestSealedDataHasOneSpelling(t *testing.T) {
 		t.Fatalf("Open(sealed) = %q, %v", pt, err)
 	}
 }
+
+// TestKeyFileKeysHaveOneSpelling gives a key file its keys spelt in the
+// other ways base64.StdEncoding, or a lenient reader, would take for the
+// same bytes: each is refused, and the error never holds the key.
+func TestKeyFileKeysHaveOneSpelling(t *testing.T) {
+	const key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	spellings := map[string]string{
+		"line break inside":      key[:20] + `\n` + key[20:],
+		"CRLF inside":            key[:20] + `\r\n` + key[20:],
+		"trailing line break":    key + `\n`,
+		"no padding":             strings.TrimSuffix(key, "="),
+		"padding bits set":       strings.TrimSuffix(key, "8=") + "9=",
+		"URL alphabet":           "", // below
+		"space before":           " " + key,
+		"trailing junk":          key + "AA",
+		"padding twice":          key + "=",
+		"URL alphabet, unpadded": "",
+	}
+	// A key whose standard spelling has '+' and '/' to show the URL alphabet.
+	const plusSlash = "+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/8="
+	spellings["URL alphabet"] = strings.NewReplacer("+", "-", "/", "_").Replace(plusSlash)
+	spellings["URL alphabet, unpadded"] = strings.TrimSuffix(spellings["URL alphabet"], "=")
+	for _, where := range []string{"keys", "audit"} {
+		for name, bad := range spellings {
+			t.Run(where+"/"+name, func(t *testing.T) {
+				k1, audit := bad, key
+				if where == "audit" {
+					k1, audit = plusSlash, bad
+				}
+				body := `{"current": 1, "keys": {"1": "` + k1 + `"}, "audit": "` + audit + `"}`
+				path := filepath.Join(t.TempDir(), "keys.json")
+				if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				_, err := (pseudonym.FileKeys{Path: path}).Keys(t.Context())
+				if err == nil {
+					t.Fatalf("FileKeys.Keys(%s) = nil error; want the file refused", body)
+				}
+				if strings.Contains(err.Error(), strings.Trim(bad, " ")) || strings.Contains(err.Error(), key[:20]) {
+					t.Errorf("error %q holds key material", err)
+				}
+			})
+		}
+	}
+	// The canonical spellings are read.
+	path := filepath.Join(t.TempDir(), "keys.json")
+	body := `{"current": 1, "keys": {"1": "` + plusSlash + `"}, "audit": "` + key + `"}`
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (pseudonym.FileKeys{Path: path}).Keys(t.Context()); err != nil {
+		t.Errorf("FileKeys.Keys(canonical) = %v", err)
+	}
+}
+
+// TestKeyFileModeIsOwnerOnly: a key file that group or others may read or
+// write is refused, by the gateway's source and by a rotation, with an
+// error naming the file and the chmod that fixes it; 0600 and 0400 are
+// read, and a rotated file stays 0600.
+func TestKeyFileModeIsOwnerOnly(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keys.json")
+	if _, err := pseudonym.CreateKeyFile(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o620, 0o602, 0o660, 0o666} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := (pseudonym.FileKeys{Path: path}).Keys(t.Context())
+		if err == nil {
+			t.Fatalf("FileKeys.Keys of a %04o file = nil error; want it refused", mode)
+		}
+		if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("mode %04o: error %q does not name the file and the fix (chmod 600)", mode, err)
+		}
+		if _, _, err := (pseudonym.FileKeys{Path: path}).Schedule(); err == nil {
+			t.Errorf("Schedule of a %04o file = nil error; want it refused", mode)
+		}
+		if _, err := pseudonym.RotateKeyFile(path, time.Now()); err == nil {
+			t.Errorf("RotateKeyFile of a %04o file = nil error; want it refused", mode)
+		}
+	}
+	for _, mode := range []os.FileMode{0o600, 0o400} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (pseudonym.FileKeys{Path: path}).Keys(t.Context()); err != nil {
+			t.Errorf("FileKeys.Keys of a %04o file: %v", mode, err)
+		}
+	}
+	os.Chmod(path, 0o600)
+	if _, err := pseudonym.RotateKeyFile(path, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("rotated key file: %v, %v; want mode 0600", fi.Mode(), err)
+	}
+}

@@ -63,7 +63,7 @@ type keyOptions struct {
 
 // flags registers the key source's flags on fs.
 func (o *keyOptions) flags(fs *flag.FlagSet) {
-	fs.StringVar(&o.File, "keys", "", "local pseudonym key `file`, NOT FOR PRODUCTION (default "+defaultKeyFile+" unless Vault is configured)")
+	fs.StringVar(&o.File, "keys", "", "local pseudonym key `file`, NOT FOR PRODUCTION (default "+defaultKeyFile+" unless Vault is configured; mode 0600: refused if group or others may read or write it)")
 	fs.StringVar(&o.VaultAddr, "vault-addr", "", "Vault `address` for the pseudonym keys (default $VAULT_ADDR; unset means the local key file)")
 	fs.StringVar(&o.VaultMount, "vault-mount", "transit", "Vault Transit mount `path`")
 	fs.StringVar(&o.VaultKey, "vault-key", "liaison-pseudonym", "Vault Transit `key` of the pseudonyms")

@@ -424,10 +424,13 @@ of the file, recorded in the audit log on activation) and the revision.
 The signing key is an RSA or ECDSA private key in PEM, for example:
 
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out bundle-signing.pem
-	openssl pkey -in bundle-signing.pem -pubout -out bundle-signing.pub.pem`, stderr)
+	openssl pkey -in bundle-signing.pem -pubout -out bundle-signing.pub.pem
+
+Like ssh with a private key, it refuses a signing key file that group or
+others may read or write (openssl writes it mode 0600; else chmod 600).`, stderr)
 	dir := fl.String("policies", "", "policy `directory` to bundle")
 	out := fl.String("out", "", "bundle `file` to write (.tar.gz)")
-	keyFile := fl.String("signing-key", "", "private key `file` (PEM: RSA, or ECDSA P-256/384/521)")
+	keyFile := fl.String("signing-key", "", "private key `file` (PEM: RSA, or ECDSA P-256/384/521; refused if group or others may read or write it)")
 	keyID := fl.String("key-id", "liaison", "key `id` written into the signature")
 	pubOut := fl.String("public-key-out", "", "also write the matching public key to this `file`, for the gateway's -policy-bundle-key (liaison serve) and the -verification-key of the policy and exercise commands")
 	if err := fl.Parse(args); err != nil {
@@ -440,9 +443,9 @@ The signing key is an RSA or ECDSA private key in PEM, for example:
 		fl.Usage()
 		return errors.New("policy bundle: -policies, -out and -signing-key are required")
 	}
-	pem, err := os.ReadFile(*keyFile)
+	pem, err := readPrivateKeyFile(*keyFile)
 	if err != nil {
-		return fmt.Errorf("policy bundle: %v", err)
+		return fmt.Errorf("policy bundle: -signing-key: %v", err)
 	}
 	key, err := policies.ParseSigningKey(*keyID, pem)
 	if err != nil {
@@ -479,4 +482,24 @@ The signing key is an RSA or ECDSA private key in PEM, for example:
 	}
 	fmt.Fprintf(stdout, "wrote %s\ndigest   %s\nrevision %s\nsigned   %s with key id %q\n", *out, digest, eng.Revision(), pub.Algorithm, key.ID)
 	return nil
+}
+
+// readPrivateKeyFile reads a private key file, refusing it, as ssh does, if
+// its mode lets group or others read or write it, with an error naming the
+// file and the fix. The mode is that of the file read (fstat of the open
+// file).
+func readPrivateKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%s has mode %04o: group or others may read or write it; it must be readable by its owner only (chmod 600 %s)", path, perm, path)
+	}
+	return io.ReadAll(f)
 }

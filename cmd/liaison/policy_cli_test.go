@@ -222,6 +222,19 @@ func TestPolicyBundleCommand(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "broken.tar.gz")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a bundle of the broken tree was written: %v", err)
 	}
+	// A signing key that group or others may read or write is refused, as
+	// ssh refuses one, naming the file and the fix; no bundle is written.
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o660} {
+		os.Chmod(keyFile, mode)
+		open := filepath.Join(dir, "open.tar.gz")
+		_, _, err := policyCmd(t, "bundle", "-policies", tree, "-out", open, "-signing-key", keyFile)
+		if err == nil || !strings.Contains(err.Error(), keyFile) || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("policy bundle with a %04o signing key = %v; want it refused, naming the file and the fix (chmod 600)", mode, err)
+		}
+		if _, err := os.Stat(open); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a bundle was written with a %04o signing key: %v", mode, err)
+		}
+	}
 }
 
 // TestPolicySimulateReadsKeysAsSpelt: simulate reads the input as OPA and

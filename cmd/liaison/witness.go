@@ -50,7 +50,7 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	listen := fs.String("listen", "127.0.0.1:8444", "listen `address`; plain HTTP only on a loopback address, else give -tls-cert and -tls-key")
 	name := fs.String("name", "witness.liaison", "the witness's key `name` (no spaces or '+'), e.g. witness.dpa.example/w1")
-	keyFile := fs.String("key", "witness.key", "the witness's private key `file` (created if absent, mode 0600)")
+	keyFile := fs.String("key", "witness.key", "the witness's private key `file` (created if absent, mode 0600; refused if group or others may read or write it)")
 	state := fs.String("state", "witness.db", "the witness's SQLite state `file` (created if absent)")
 	var logs multiFlag
 	fs.Var(&logs, "log", "a log's checkpoint verifier `key` (name+hash+base64); the log's origin is the key's name (repeatable)")

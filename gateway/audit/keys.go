@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -53,10 +54,14 @@ func VerifierKey(skey string) (string, error) {
 // generates a key named name and writes it there with mode 0600. It is
 // meant for the embedded default; production signs with a key service.
 //
-// It refuses a key file that group or others may read, and one whose key
-// has a name other than name.
+// It refuses a key file that group or others may read or write (naming
+// the file and the fix, chmod 600), one whose key has a name other than
+// name, and one not spelt exactly as note.GenerateKey writes it: the key
+// line, then at most one newline, nothing around it; the key hash in eight
+// lower-case hex digits and the key in standard padded base64, though
+// note.NewSigner itself would take other spellings of both.
 func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readPrivateKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		skey, _, err := GenerateSignerKey(name)
 		if err != nil {
@@ -64,25 +69,21 @@ func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
 		}
 		switch err := writeKeyFile(path, skey); {
 		case errors.Is(err, errExists):
-			if data, err = os.ReadFile(path); err != nil {
+			if data, err = readPrivateKeyFile(path); err != nil {
 				return nil, "", fmt.Errorf("audit: load signer key: %v", err)
 			}
 		case err != nil:
 			return nil, "", err
 		default:
-			data = []byte(skey)
+			data = []byte(skey + "\n")
 		}
 	} else if err != nil {
 		return nil, "", fmt.Errorf("audit: load signer key: %v", err)
 	}
-	fi, err := os.Stat(path)
+	skey, err := signerKeyLine(data)
 	if err != nil {
-		return nil, "", fmt.Errorf("audit: load signer key: %v", err)
+		return nil, "", fmt.Errorf("audit: load signer key %s: %v", path, err)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, "", fmt.Errorf("audit: load signer key: %s has mode %04o; it must be readable by its owner only (chmod 600)", path, fi.Mode().Perm())
-	}
-	skey := strings.TrimSpace(string(data))
 	s, err := note.NewSigner(skey)
 	if err != nil {
 		return nil, "", fmt.Errorf("audit: load signer key %s: %v", path, err)
@@ -90,11 +91,56 @@ func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
 	if s.Name() != name {
 		return nil, "", fmt.Errorf("audit: load signer key %s: key is named %q, want %q", path, s.Name(), name)
 	}
+	if skey != canonicalSignerKey(s, skey) {
+		return nil, "", fmt.Errorf("audit: load signer key %s: the key is not spelt as note.GenerateKey writes it (key hash in 8 lower-case hex digits, standard padded base64 without line breaks)", path)
+	}
 	vkey, err := VerifierKey(skey)
 	if err != nil {
 		return nil, "", err
 	}
 	return s, vkey, nil
+}
+
+// readPrivateKeyFile reads the private key file at path, refusing it, as
+// ssh does, if its mode lets group or others read or write it. The mode is
+// that of the file read (fstat of the open file). An error from opening
+// it is returned as it is (fs.ErrNotExist for one that does not exist).
+func readPrivateKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%s has mode %04o: group or others may read or write it; it must be readable by its owner only (chmod 600 %s)", path, perm, path)
+	}
+	return io.ReadAll(f)
+}
+
+// signerKeyLine returns the key in a signer key file: one line, ended by
+// one newline or by the end of the file. Anything around it (leading
+// space, a second newline, a carriage return, a second line) is refused,
+// not trimmed: the file has one spelling. The error never holds the text.
+func signerKeyLine(data []byte) (string, error) {
+	line := strings.TrimSuffix(string(data), "\n")
+	if line == "" || strings.ContainsFunc(line, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return "", errors.New("want one line, PRIVATE+KEY+name+hash+base64key, and at most one newline after it: nothing else, no spaces, no carriage return")
+	}
+	return line, nil
+}
+
+// canonicalSignerKey returns the one spelling of the signer key skey,
+// which note.NewSigner accepted as s: note.NewSigner also takes the key
+// hash in capitals or without its leading zeros, and base64 with line
+// breaks inside or non-zero padding bits.
+func canonicalSignerKey(s note.Signer, skey string) string {
+	parts := strings.SplitN(skey, "+", 5)
+	raw, _ := base64.StdEncoding.DecodeString(parts[4])
+	return fmt.Sprintf("PRIVATE+KEY+%s+%08x+%s", s.Name(), s.KeyHash(), base64.StdEncoding.EncodeToString(raw))
 }
 
 // writeKeyFile creates path with mode 0600 holding skey, durably and whole:

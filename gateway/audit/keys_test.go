@@ -3,6 +3,7 @@ package audit_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -117,6 +118,87 @@ func TestLoadOrCreateSignerKeyConcurrently(t *testing.T) {
 		}
 		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 			t.Fatalf("the directory holds %v; want the key file alone", entries)
+		}
+	}
+}
+
+// TestSignerKeyFileHasOneSpelling gives LoadOrCreateSignerKey its key file
+// spelt in ways a lenient reader (strings.TrimSpace, then note.NewSigner)
+// took for the same key: each is refused, and the error never holds the
+// key. The file as written, with or without its newline, is read.
+func TestSignerKeyFileHasOneSpelling(t *testing.T) {
+	skey, vkey, err := audit.GenerateSignerKey("audit.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.SplitN(skey, "+", 5)
+	hash := parts[3]
+	withHash := func(h string) string { return strings.Join(append(parts[:3:3], h, parts[4]), "+") }
+	upper := withHash(strings.ToUpper(hash))
+	if upper == skey { // a hash of digits only: capitals change nothing
+		upper = withHash(hash[:7] + "A")
+	}
+	for name, content := range map[string]string{
+		"leading space":         " " + skey + "\n",
+		"leading newline":       "\n" + skey + "\n",
+		"two newlines":          skey + "\n\n",
+		"trailing space":        skey + " \n",
+		"CRLF":                  skey + "\r\n",
+		"tab after":             skey + "\t",
+		"second line":           skey + "\n" + "junk\n",
+		"empty":                 "",
+		"newline alone":         "\n",
+		"hash in capitals":      upper + "\n",
+		"hash with a leading 0": withHash("0"+hash) + "\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "signer.key")
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := audit.LoadOrCreateSignerKey(path, "audit.test")
+			if err == nil {
+				t.Fatalf("LoadOrCreateSignerKey(%q) = nil error; want the file refused", content)
+			}
+			if strings.Contains(err.Error(), parts[4]) {
+				t.Errorf("error %q holds the key", err)
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+	for _, content := range []string{skey, skey + "\n"} {
+		path := filepath.Join(t.TempDir(), "signer.key")
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := audit.LoadOrCreateSignerKey(path, "audit.test"); err != nil || got != vkey {
+			t.Errorf("LoadOrCreateSignerKey(%q) = %q, %v; want %q", content, got, err, vkey)
+		}
+	}
+}
+
+// TestSignerKeyFileModeIsOwnerOnly: a signer key file that group or others
+// may read or write is refused, naming the file and the fix, as ssh does.
+func TestSignerKeyFileModeIsOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "signer.key")
+	if _, _, err := audit.LoadOrCreateSignerKey(path, "audit.test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o620, 0o602, 0o660} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := audit.LoadOrCreateSignerKey(path, "audit.test")
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("mode %04o: error %v; want the file refused, naming it and the fix (chmod 600)", mode, err)
+		}
+	}
+	for _, mode := range []os.FileMode{0o600, 0o400} {
+		os.Chmod(path, mode)
+		if _, _, err := audit.LoadOrCreateSignerKey(path, "audit.test"); err != nil {
+			t.Errorf("mode %04o: %v", mode, err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -90,10 +91,12 @@ func decodeKey(line string) (name string, key ed25519.PrivateKey, err error) {
 // path. If the file does not exist, it generates a key named name and
 // writes it there with mode 0600, atomically and durably (see
 // writeKeyFile); if another process creates it first, it loads that one.
-// It refuses a key file that group or others may read, and one whose key
-// has a name other than name.
+// It refuses a key file that group or others may read or write (naming
+// the file and the fix, chmod 600), one whose key has a name other than
+// name, and one not spelt exactly as encodeKey writes it: the key line,
+// then at most one newline, nothing around it.
 func LoadOrCreateKey(path, name string) (*Signer, error) {
-	data, err := os.ReadFile(path)
+	data, err := readPrivateKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		seed := make([]byte, ed25519.SeedSize)
 		rand.Read(seed)
@@ -104,7 +107,7 @@ func LoadOrCreateKey(path, name string) (*Signer, error) {
 		switch err := writeKeyFile(path, line); {
 		case errors.Is(err, fs.ErrExist):
 			// Another process created it meanwhile, whole: use its key.
-			data, err = os.ReadFile(path)
+			data, err = readPrivateKeyFile(path)
 			if err != nil {
 				return nil, fmt.Errorf("witness: load key: %v", err)
 			}
@@ -116,14 +119,12 @@ func LoadOrCreateKey(path, name string) (*Signer, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("witness: load key: %v", err)
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("witness: load key: %v", err)
+	// One line and at most one newline after it: nothing is trimmed.
+	line := strings.TrimSuffix(string(data), "\n")
+	if strings.ContainsFunc(line, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return nil, fmt.Errorf("witness: load key %s: want one line, PRIVATE+KEY+name+hash+base64key, and at most one newline after it: nothing else, no spaces, no carriage return", path)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("witness: load key: %s has mode %04o; it must be readable by its owner only (chmod 600)", path, fi.Mode().Perm())
-	}
-	got, key, err := decodeKey(strings.TrimSpace(string(data)))
+	got, key, err := decodeKey(line)
 	if err != nil {
 		return nil, fmt.Errorf("%v (%s)", err, path)
 	}
@@ -131,6 +132,27 @@ func LoadOrCreateKey(path, name string) (*Signer, error) {
 		return nil, fmt.Errorf("witness: load key %s: key is named %q, want %q", path, got, name)
 	}
 	return NewSigner(name, key)
+}
+
+// readPrivateKeyFile reads the key file at path, refusing it, as ssh does
+// a private key, if its mode lets group or others read or write it. The
+// mode is that of the file read (fstat of the open file). An error from
+// opening it is returned as it is (fs.ErrNotExist for one that does not
+// exist).
+func readPrivateKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%s has mode %04o: group or others may read or write it; it must be readable by its owner only (chmod 600 %s)", path, perm, path)
+	}
+	return io.ReadAll(f)
 }
 
 // writeKeyFile creates path with mode 0600 holding line, atomically and

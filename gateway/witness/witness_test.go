@@ -370,6 +370,58 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 }
 
+// TestKeyFileHasOneSpelling: a witness key file with anything around its
+// one line but one newline (which strings.TrimSpace used to take away) is
+// refused, naming the file, never holding the key; so is one that group
+// or others may read or write, with the fix (chmod 600).
+func TestKeyFileHasOneSpelling(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.key")
+	s, err := witness.LoadOrCreateKey(path, "w.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	line := strings.TrimSuffix(string(b), "\n")
+	secret := line[strings.LastIndex(line, "+")+1:]
+	for name, content := range map[string]string{
+		"leading space":   " " + line + "\n",
+		"leading newline": "\n" + line + "\n",
+		"two newlines":    line + "\n\n",
+		"trailing space":  line + " \n",
+		"CRLF":            line + "\r\n",
+		"second line":     line + "\nPRIVATE+KEY+x\n",
+		"empty":           "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "w.key")
+			if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := witness.LoadOrCreateKey(p, "w.test")
+			if err == nil {
+				t.Fatalf("LoadOrCreateKey(%q) = nil error; want the file refused", content)
+			}
+			if !strings.Contains(err.Error(), p) || strings.Contains(err.Error(), secret) {
+				t.Errorf("error %q: want it to name the file and hold no key", err)
+			}
+		})
+	}
+	for _, content := range []string{line, line + "\n"} {
+		p := filepath.Join(t.TempDir(), "w.key")
+		os.WriteFile(p, []byte(content), 0o600)
+		if got, err := witness.LoadOrCreateKey(p, "w.test"); err != nil || got.VerifierKey() != s.VerifierKey() {
+			t.Errorf("LoadOrCreateKey(%q) = %v, %v; want the key", content, got, err)
+		}
+	}
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o620, 0o602} {
+		os.Chmod(path, mode)
+		_, err := witness.LoadOrCreateKey(path, "w.test")
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("mode %04o: error %v; want the file refused, naming it and the fix (chmod 600)", mode, err)
+		}
+	}
+}
+
 // TestLoadOrCreateKeyConcurrently: witnesses (or liaison witness
 // -print-key beside a starting witness) creating the key file at once all
 // get the one key that was written. The file was created empty and then
