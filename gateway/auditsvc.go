@@ -179,7 +179,7 @@ var queryVocabulary = sync.OnceValue(func() map[string][]string {
 		"outcome":     slices.Clone(audit.Outcomes),
 		"record_type": recordTypes,
 		"action": slices.Concat(exchangeActions,
-			[]string{audit.ActionAuthenticate, audit.ActionAuditRead, audit.ActionPolicyActivate, audit.ActionKeyRotate},
+			[]string{audit.ActionAuthenticate, audit.ActionAuditRead, audit.ActionPolicyActivate, audit.ActionKeyRotate, audit.ActionKeyRetire},
 			audit.AftercareActions,
 			policies.CaseActions, []string{actionCaseImport, actionCaseOperatorClose, actionCaseOperatorHandover},
 			[]string{actionNoticeAcknowledge, actionNoticeEscalate, actionNoticeOverdue, actionNoticeExpire}),
@@ -608,4 +608,26 @@ func (s *Server) AuditKeyRotation(ctx context.Context, oldVersion, newVersion in
 		s.log.ErrorContext(ctx, "audit of a key rotation failed", "new_version", newVersion, "error", err)
 	}
 	s.log.InfoContext(ctx, "pseudonymisation key rotated", "old_version", oldVersion, "new_version", newVersion)
+}
+
+// AuditKeyRetirement records that pseudonymisation key versions left the
+// key ring (their transition window ended, or Vault's minimum versions
+// were raised): pseudonyms made under them no longer resolve, and
+// re-identifications and match references under them are refused from
+// now on. Like a rotation, it is what this replica's refresh saw; every
+// replica records its own sighting. retired is ascending.
+func (s *Server) AuditKeyRetirement(ctx context.Context, retired []int, current int) {
+	vs := make([]string, len(retired))
+	for i, v := range retired {
+		vs[i] = strconv.Itoa(v)
+	}
+	versions := strings.Join(vs, ",")
+	_, err := s.append(ctx, &audit.Entry{
+		Time: s.now(), Action: audit.ActionKeyRetire, Outcome: audit.OutcomeOK,
+		Detail: map[string]string{"retired_versions": versions, "current_version": strconv.Itoa(current)},
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "audit of a key retirement failed", "retired_versions", versions, "error", err)
+	}
+	s.log.InfoContext(ctx, "pseudonymisation key versions retired", "retired_versions", versions, "current_version", current)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -81,9 +82,13 @@ func TestRotateKeyFileWithTransitionWindow(t *testing.T) {
 	now := t0
 	src := pseudonym.FileKeys{Path: path, TransitionWindow: 24 * time.Hour, Now: func() time.Time { return now }}
 	var rotations [][2]int
+	var retirements []string
 	p, err := pseudonym.New(t.Context(), pseudonym.Config{
 		Source: src, Now: func() time.Time { return now },
 		OnRotate: func(_ context.Context, from, to int) { rotations = append(rotations, [2]int{from, to}) },
+		OnRetire: func(_ context.Context, retired []int, cur int) {
+			retirements = append(retirements, fmt.Sprint(retired, cur))
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +134,9 @@ func TestRotateKeyFileWithTransitionWindow(t *testing.T) {
 	if err := p.Reload(t.Context()); err != nil || len(rotations) != 1 {
 		t.Errorf("Reload without a change: err %v, OnRotate calls %v; want one call in all", err, rotations)
 	}
+	if len(retirements) != 0 {
+		t.Errorf("OnRetire calls in the window = %v; want none", retirements)
+	}
 
 	// After the window, version 1 is retired.
 	now = t0.Add(24*time.Hour + time.Second)
@@ -144,6 +152,15 @@ func TestRotateKeyFileWithTransitionWindow(t *testing.T) {
 	}
 	if got, err := p.Resolve(domain, v2); err != nil || got != id {
 		t.Errorf("Resolve(version 2) after the window = %v, %v", got == id, err)
+	}
+	// The retirement was reported once, naming version 1 and the current
+	// version, so that the gateway audits it; a later reload reports
+	// nothing more.
+	if err := p.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(retirements, []string{"[1] 2"}) || len(rotations) != 1 {
+		t.Errorf("OnRetire calls = %q, OnRotate calls %v; want [\"[1] 2\"] and the one rotation", retirements, rotations)
 	}
 
 	// The rotation kept the old key and the audit key byte for byte.

@@ -122,6 +122,15 @@ type Config struct {
 	// log. It runs on the goroutine that called Reload and SHOULD return
 	// quickly.
 	OnRotate func(ctx context.Context, oldVersion, newVersion int)
+	// OnRetire, if not nil, is called by Reload when versions the ring
+	// held are no longer in it (not on the first load): their transition
+	// window ended, or Vault's minimum versions were raised. It gets the
+	// versions that left, ascending, and the current version, so that the
+	// gateway can record the retirement in its audit log: pseudonyms of
+	// those versions no longer resolve. It is called after OnRotate when
+	// one reload sees both, on the goroutine that called Reload, and
+	// SHOULD return quickly.
+	OnRetire func(ctx context.Context, retired []int, current int)
 }
 
 // A Pseudonymizer computes pseudonyms from cached keys. It is safe for
@@ -191,6 +200,20 @@ func (p *Pseudonymizer) Reload(ctx context.Context) error {
 	}
 	if old != nil && old.Current != ring.Current && p.cfg.OnRotate != nil {
 		p.cfg.OnRotate(ctx, old.Current, ring.Current)
+	}
+	if old != nil && p.cfg.OnRetire != nil {
+		// Each left version is seen leaving by one Reload only: the
+		// swap above hands every ring to one caller as its successor.
+		var retired []int
+		for v := range old.Versions {
+			if _, ok := ring.Versions[v]; !ok {
+				retired = append(retired, v)
+			}
+		}
+		if len(retired) > 0 {
+			slices.Sort(retired)
+			p.cfg.OnRetire(ctx, retired, ring.Current)
+		}
 	}
 	return nil
 }

@@ -331,6 +331,35 @@ func TestServeRotationEndToEnd(t *testing.T) {
 			t.Errorf("Resolve(%q) = %v, %v; want the subject", rel.GetSubjectPseudonym(), id == "SYN-NL-0001", err)
 		}
 	}
+	if recs, _ := gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRetire}); len(recs) != 0 {
+		t.Errorf("key retirement entries in the transition window = %d, want none", len(recs))
+	}
+
+	// The operator retires version 1 early in Vault: the gateway's refresh
+	// sees it leave the ring, and the audit log says so, once.
+	if _, err := c.Logical().Write(mount+"/keys/liaison-pseudonym/config", map[string]any{"min_decryption_version": 2}); err != nil {
+		t.Fatal(err)
+	}
+	var retired []audit.Record
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if retired, err = gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRetire}); err != nil || len(retired) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no key_retire entry 10s after version 1 was retired in Vault")
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // a few more refreshes: nothing more to record
+	retired, err = gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRetire})
+	if err != nil || len(retired) != 1 {
+		t.Fatalf("key retirement entries = %d (%v), want one", len(retired), err)
+	}
+	if e := retired[0].Entry; e.Outcome != audit.OutcomeOK || e.Detail["retired_versions"] != "1" || e.Detail["current_version"] != "2" {
+		t.Errorf("key_retire entry: outcome %s, detail %v; want ok, retired_versions 1, current_version 2", e.Outcome, e.Detail)
+	}
+	if recs, _ := gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRotate}); len(recs) != 1 {
+		t.Errorf("key rotation entries after the retirement = %d, want still one", len(recs))
+	}
 }
 
 // In production both the pseudonym keys and the checkpoint key are in

@@ -235,13 +235,18 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
-	// Key rotations are audited; the server that records them exists only
-	// later, so the hook reaches it through this variable.
+	// Key rotations and retirements are audited; the server that records
+	// them exists only later, so the hooks reach it through this variable.
 	var onRotate atomic.Pointer[gateway.Server]
 	ps, err := pseudonym.New(ctx, pseudonym.Config{Source: keySource, Refresh: keys.Refresh, MaxStale: keys.MaxStale, Logger: log,
 		OnRotate: func(ctx context.Context, old, cur int) {
 			if srv := onRotate.Load(); srv != nil {
 				srv.AuditKeyRotation(ctx, old, cur)
+			}
+		},
+		OnRetire: func(ctx context.Context, retired []int, cur int) {
+			if srv := onRotate.Load(); srv != nil {
+				srv.AuditKeyRetirement(ctx, retired, cur)
 			}
 		}})
 	if err != nil {

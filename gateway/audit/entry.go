@@ -15,6 +15,7 @@ const (
 	ActionAuditRead      = "audit_read"      // a read of the log itself
 	ActionPolicyActivate = "policy_activate" // a policy revision went live
 	ActionKeyRotate      = "key_rotate"      // a pseudonymisation key rotated
+	ActionKeyRetire      = "key_retire"      // pseudonymisation key versions retired (left the ring)
 )
 
 // The outcomes of the policy contract, as an entry records them when that
