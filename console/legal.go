@@ -283,7 +283,7 @@ func candidateSource(path, key, keyID string) (policies.Source, error) {
 // policy replay` does, reading the log with the officer's own rights from
 // the entry index start, up to MaxEntries entries.
 func (s *Server) replay(ctx context.Context, cand *policies.Engine, from, to time.Time, start int64) (*impact, error) {
-	rp := policies.NewReplayer(cand, nil, gateway.PlanFields)
+	rp := gateway.NewReplayer(cand, nil)
 	rep := &impact{Candidate: cand.Revision()}
 	// The entries are decided a page at a time, on all cores.
 	var page []policies.Recorded

@@ -359,8 +359,9 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 //
 // Such a decision is malformed, and decide denies it POLICY_ERROR before
 // anything is fetched. The error names the field, never a value.
-// Simulations (Policy.Simulate, liaison policy simulate) check it too, as
-// CheckPlan, so that they show what the gateway would do.
+// Simulations (Policy.Simulate, liaison policy simulate) and replays
+// (NewReplayer: liaison policy replay, the console's impact page) check it
+// too, as CheckPlan, so that they show what the gateway would do.
 func clearInPlan(in policies.Input, dec policies.Decision) error {
 	if dec.Outcome != policies.OutcomePseudonymise && dec.Outcome != policies.OutcomeDisclose {
 		return nil

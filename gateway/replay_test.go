@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"bytes"
+	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -91,7 +93,7 @@ func TestReplaySkipsTheGatewaysOwnDenials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := policies.NewReplayer(eng, nil, gateway.PlanFields)
+	r := gateway.NewReplayer(eng, nil)
 	var recs []policies.Recorded
 	for i := range last + 1 {
 		if rec, skip := gateway.RecordedFromEntry(i, s.entry(t, i)); skip != "" {
@@ -138,5 +140,73 @@ func TestReplaySkipsActionsOnACase(t *testing.T) {
 	refused := &audit.Entry{Action: "case_invite", Outcome: audit.OutcomeRefused}
 	if _, skip := gateway.RecordedFromEntry(8, refused); skip != "without a policy decision" {
 		t.Errorf("a refused case_invite is skipped as %q; want \"without a policy decision\"", skip)
+	}
+}
+
+// TestReplayAppliesThePlanCheck: a policy whose pseudonymise decision
+// keeps Person.full_name in clear; the gateway checks the plan against the
+// record schema and denies the request POLICY_ERROR. Replaying the log
+// under that very policy must change nothing (the gateway would deny it
+// again); replay did not check the plan and reported a flip deny →
+// pseudonymise, a release the gateway never makes. Against a policy that
+// pseudonymises the name (-active), the gateway's denial is the change.
+func TestReplayAppliesThePlanCheck(t *testing.T) {
+	ctx := t.Context()
+	const tmpl = `{
+	"outcome": "pseudonymise", "pseudonym_domain": sprintf("%%s/%%s", [input.recipient.agency, input.purpose]),
+	"fields": {"keep": %s, "generalise": [], "pseudonymise": ["direct_identifier"]}, "conditions": [],
+	"reasons": [{"code": "PSEUDONYMISED", "message": "Pseudonymised."}],
+}`
+	keepsName := requestPolicy(fmt.Sprintf(tmpl, `["operational", "Person.full_name"]`))
+	s := startStack(t, stackOptions{policy: keepsName})
+	_, err := s.exchange(t, nlPolice).Request(ctx, riskReq(nil))
+	if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "POLICY_ERROR" {
+		t.Fatalf("Request refused with %q; want POLICY_ERROR", errorReason(st))
+	}
+	last, e := s.lastEntry(t)
+	if e.Outcome != audit.OutcomeDeny || !slices.Equal(e.Reasons, []string{"POLICY_ERROR"}) {
+		t.Fatalf("entry: %s %v; want deny [POLICY_ERROR]", e.Outcome, e.Reasons)
+	}
+	rec, skip := gateway.RecordedFromEntry(last, e)
+	if skip != "" {
+		t.Fatalf("the entry is skipped: %s", skip)
+	}
+	load := func(fsys fs.FS) *policies.Engine {
+		t.Helper()
+		eng, err := policies.Load(ctx, fsys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eng
+	}
+	pseudonymisesName := load(requestPolicy(fmt.Sprintf(tmpl, `["operational"]`)))
+	for _, tt := range []struct {
+		name                string
+		candidate, baseline *policies.Engine
+		flip                string
+	}{
+		{"the policy that made the log, against the log", load(keepsName), nil, ""},
+		{"the policy that made the log, against itself", load(keepsName), load(keepsName), ""},
+		{"the policy that made the log, against one that pseudonymises the name", load(keepsName), pseudonymisesName, "pseudonymise→deny"},
+		{"one that pseudonymises the name, against the log", pseudonymisesName, nil, "deny→pseudonymise"},
+	} {
+		r := gateway.NewReplayer(tt.candidate, tt.baseline)
+		if err := r.Add(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		rep := r.Report()
+		var buf bytes.Buffer
+		_ = rep.WriteText(&buf)
+		switch {
+		case tt.flip == "" && len(rep.Changes) != 0:
+			t.Errorf("%s: %d changes, want none:\n%s", tt.name, len(rep.Changes), buf.String())
+		case tt.flip != "" && (len(rep.Groups) != 1 || rep.Groups[0].Flips[tt.flip] != 1):
+			t.Errorf("%s: want the flip %s:\n%s", tt.name, tt.flip, buf.String())
+		case strings.Contains(buf.String(), "Person.full_name"):
+			t.Errorf("%s: Person.full_name is shown released:\n%s", tt.name, buf.String())
+		}
+		if tt.flip == "pseudonymise→deny" && !slices.Equal(rep.Changes[0].Reasons, []string{"POLICY_ERROR"}) {
+			t.Errorf("%s: reasons %v, want [POLICY_ERROR]", tt.name, rep.Changes[0].Reasons)
+		}
 	}
 }

@@ -62,7 +62,7 @@ func BenchmarkReplay(b *testing.B) {
 		page int
 	}{{"pages", 500}, {"one_by_one", 0}} {
 		b.Run(bc.name, func(b *testing.B) {
-			r := NewReplayer(e, nil, planFields)
+			r := NewReplayer(e, nil, planFields, nil)
 			var page []Recorded
 			flush := func() {
 				if err := r.AddAll(b.Context(), page); err != nil {

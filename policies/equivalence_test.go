@@ -320,7 +320,7 @@ func TestReplayUnchanged(t *testing.T) {
 		t.Skip("-update-equivalence is re-recording the log; run without the flag to check against it (make test does)")
 	}
 	e := loadEmbedded(t)
-	r := NewReplayer(e, nil, planFields)
+	r := NewReplayer(e, nil, planFields, nil)
 	log := readEquivalenceLog(t)
 	recs := recordedLog(t, log)
 	for range len(log) - len(recs) {

@@ -132,6 +132,7 @@ func (r *ReplayReport) SummaryLine() string {
 type Replayer struct {
 	candidate, baseline *Engine
 	fields              func(recordType string, d Decision) []string
+	check               func(in Input, d Decision) error
 	report              ReplayReport
 	groups              map[[2]string]*ReplayGroup
 }
@@ -140,9 +141,15 @@ type Replayer struct {
 // candidate is compared with the recorded decisions; otherwise both are
 // decided again and compared (useful when the log spans several policy
 // revisions). fields lists the fields a decision lets through for a record
-// type; the gateway's schema-driven gateway.PlanFields is meant.
-func NewReplayer(candidate, baseline *Engine, fields func(recordType string, d Decision) []string) *Replayer {
-	r := &Replayer{candidate: candidate, baseline: baseline, fields: fields, groups: map[[2]string]*ReplayGroup{}}
+// type; check is the gateway's check of a decision against the record
+// schema, which the engine does not know: a decision it refuses (a
+// pseudonymise that keeps a direct identifier in clear, an assessment in
+// clear to an NGO) is replayed as the gateway decides it, a deny with
+// reason POLICY_ERROR. The schema-driven gateway.PlanFields and
+// gateway.CheckPlan are meant (gateway.NewReplayer passes both); a nil
+// check checks nothing.
+func NewReplayer(candidate, baseline *Engine, fields func(recordType string, d Decision) []string, check func(in Input, d Decision) error) *Replayer {
+	r := &Replayer{candidate: candidate, baseline: baseline, fields: fields, check: check, groups: map[[2]string]*ReplayGroup{}}
 	r.report.Candidate = candidate.Revision()
 	r.report.Baseline = "recorded"
 	if baseline != nil {
@@ -161,7 +168,8 @@ func (r *Replayer) Skip(why string) {
 }
 
 // Add replays one recorded decision. A candidate (or baseline) that
-// cannot decide is taken to deny, as the gateway would (reason
+// cannot decide, or whose decision the check given to [NewReplayer]
+// refuses, is taken to deny, as the gateway would (reason
 // POLICY_UNDEFINED, or POLICY_ERROR). Add returns an error only if ctx is
 // done.
 func (r *Replayer) Add(ctx context.Context, rec Recorded) error {
@@ -222,13 +230,13 @@ func (r *Replayer) decide(ctx context.Context, rec Recorded) (before Recorded, d
 	}
 	before = rec
 	if r.baseline != nil {
-		bd, err := decideAsTheGateway(ctx, r.baseline, rec.Input)
+		bd, err := decideAsTheGateway(ctx, r.baseline, rec.Input, r.check)
 		if err != nil {
 			return Recorded{}, Decision{}, err
 		}
 		before = r.recorded(rec, bd)
 	}
-	d, err = decideAsTheGateway(ctx, r.candidate, rec.Input)
+	d, err = decideAsTheGateway(ctx, r.candidate, rec.Input, r.check)
 	if err != nil {
 		return Recorded{}, Decision{}, err
 	}
@@ -237,9 +245,14 @@ func (r *Replayer) decide(ctx context.Context, rec Recorded) (before Recorded, d
 
 // decideAsTheGateway decides in under e as the gateway does: a policy
 // that cannot decide denies, with reason POLICY_UNDEFINED if its decision
-// is undefined, else POLICY_ERROR. The error is ctx's only.
-func decideAsTheGateway(ctx context.Context, e *Engine, in Input) (Decision, error) {
+// is undefined, else POLICY_ERROR, and so does a decision check (the
+// gateway's check against the schema, if not nil) refuses. The error is
+// ctx's only.
+func decideAsTheGateway(ctx context.Context, e *Engine, in Input, check func(Input, Decision) error) (Decision, error) {
 	d, err := e.Decide(ctx, in)
+	if err == nil && check != nil {
+		err = check(in, d)
+	}
 	switch {
 	case err == nil:
 		return DenyExpiredBasis(in, d), nil

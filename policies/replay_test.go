@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -47,7 +48,7 @@ func TestReplayer(t *testing.T) {
 		recs = append(recs, rec)
 	}
 	for _, baseline := range []*Engine{nil, active} {
-		r := NewReplayer(candidate, baseline, planFields)
+		r := NewReplayer(candidate, baseline, planFields, nil)
 		for _, rec := range recs {
 			if err := r.Add(ctx, rec); err != nil {
 				t.Fatal(err)
@@ -98,13 +99,13 @@ func TestReplayAddAll(t *testing.T) {
 		}
 	}
 	for _, baseline := range []*Engine{nil, active} {
-		one := NewReplayer(candidate, baseline, planFields)
+		one := NewReplayer(candidate, baseline, planFields, nil)
 		for _, rec := range recs {
 			if err := one.Add(ctx, rec); err != nil {
 				t.Fatal(err)
 			}
 		}
-		all := NewReplayer(candidate, baseline, planFields)
+		all := NewReplayer(candidate, baseline, planFields, nil)
 		// In uneven pages, as the command reads the log.
 		for page := range slices.Chunk(recs, 97) {
 			if err := all.AddAll(ctx, page); err != nil {
@@ -126,7 +127,7 @@ func TestReplayAddAll(t *testing.T) {
 	// A cancelled replay says so and replays nothing more.
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	r := NewReplayer(candidate, nil, planFields)
+	r := NewReplayer(candidate, nil, planFields, nil)
 	if err := r.AddAll(cancelled, recs[:10]); !errors.Is(err, context.Canceled) {
 		t.Errorf("AddAll(cancelled) = %v; want context.Canceled", err)
 	}
@@ -191,7 +192,7 @@ func TestReplayReportsDroppedConditions(t *testing.T) {
 		recs = append(recs, rec)
 	}
 	for _, baseline := range []*Engine{nil, active} {
-		r := NewReplayer(candidate, baseline, planFields)
+		r := NewReplayer(candidate, baseline, planFields, nil)
 		if err := r.AddAll(ctx, recs); err != nil {
 			t.Fatal(err)
 		}
@@ -284,7 +285,7 @@ func TestReplayPolicyErrorIsADenial(t *testing.T) {
 		{"the candidate cannot decide", broken, nil, OutcomeDisclose, OutcomeDeny},
 		{"the candidate cannot decide, against the active policy decided again", broken, active, OutcomeDisclose, OutcomeDeny},
 	} {
-		r := NewReplayer(tt.candidate, tt.baseline, planFields)
+		r := NewReplayer(tt.candidate, tt.baseline, planFields, nil)
 		if err := r.AddAll(ctx, recs); err != nil {
 			t.Errorf("%s: AddAll = %v; want the entry taken as denied", tt.name, err)
 			continue
@@ -338,7 +339,7 @@ func TestReplayExpiredBasisIsADenial(t *testing.T) {
 		t.Fatalf("the faulty candidate decided %+v, %v; want disclose under a basis ended in 2000", fd, err)
 	}
 	rec := Recorded{Index: 0, Input: in, Outcome: d.Outcome, LegalBasis: d.LegalBasis.ID, Fields: planFields(in.RecordType, d), Conditions: d.Conditions}
-	r := NewReplayer(faulty, nil, planFields)
+	r := NewReplayer(faulty, nil, planFields, nil)
 	if err := r.AddAll(ctx, []Recorded{rec}); err != nil {
 		t.Fatal(err)
 	}
@@ -381,6 +382,59 @@ func TestDenyExpiredBasisReadsTheDayInUTC(t *testing.T) {
 		}
 		if got := DenyExpiredBasis(in, d); got.Outcome != d.Outcome {
 			t.Errorf("%s: DenyExpiredBasis turned the policy's %s into %s %v", tt.time, d.Outcome, got.Outcome, got.Reasons)
+		}
+	}
+}
+
+// TestReplayerAppliesTheCheck: the check given to NewReplayer (the
+// gateway's check of a decision against the record schema) turns a
+// decision it refuses into the gateway's deny, POLICY_ERROR, no legal
+// basis, no fields, for the candidate and the baseline alike, on Add and
+// AddAll.
+func TestReplayerAppliesTheCheck(t *testing.T) {
+	ctx := t.Context()
+	e := loadEmbedded(t)
+	in := samples[0].in
+	d, err := e.Decide(ctx, in)
+	if err != nil || d.Outcome != OutcomeDisclose || d.LegalBasis == nil {
+		t.Fatalf("sample 0 decided %+v, %v; want disclose under a basis", d, err)
+	}
+	rec := Recorded{Index: 3, Input: in, Outcome: d.Outcome, LegalBasis: d.LegalBasis.ID, Fields: planFields(in.RecordType, d), Conditions: d.Conditions}
+	refuseDisclose := func(_ Input, d Decision) error {
+		if d.Outcome == OutcomeDisclose {
+			return fmt.Errorf("%w: refused by the check", ErrMalformed)
+		}
+		return nil
+	}
+	for _, all := range []bool{false, true} {
+		add := func(r *Replayer) {
+			t.Helper()
+			var err error
+			if all {
+				err = r.AddAll(ctx, []Recorded{rec})
+			} else {
+				err = r.Add(ctx, rec)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := NewReplayer(e, nil, planFields, refuseDisclose)
+		add(r)
+		rep := r.Report()
+		if len(rep.Changes) != 1 {
+			t.Fatalf("AddAll %v: %d changes, want the disclosure denied", all, len(rep.Changes))
+		}
+		c := rep.Changes[0]
+		if c.After != OutcomeDeny || c.AfterBasis != "" || !slices.Equal(c.Reasons, []string{"POLICY_ERROR"}) ||
+			len(c.NewlyDisclosed) != 0 || len(c.Withdrawn) == 0 || len(c.ConditionsDropped) != len(d.Conditions) {
+			t.Errorf("AddAll %v: %+v; want deny, POLICY_ERROR, no basis, the fields withdrawn and the conditions dropped", all, c)
+		}
+		// The baseline is checked too: both deny, nothing changes.
+		r = NewReplayer(e, e, planFields, refuseDisclose)
+		add(r)
+		if rep := r.Report(); len(rep.Changes) != 0 || rep.Unchanged != 1 {
+			t.Errorf("AddAll %v: candidate and baseline alike, %d changes; want none", all, len(rep.Changes))
 		}
 	}
 }

@@ -31,7 +31,11 @@ By default the candidate is compared with the decisions as recorded. With
 compared, which isolates the candidate's change when the log spans several
 revisions. A policy that cannot decide an entry (its decision undefined,
 or an error) denies it, as the gateway does (reason POLICY_UNDEFINED or
-POLICY_ERROR), the active policy's included. Entries that record no policy decision (audit reads,
+POLICY_ERROR), the active policy's included; so does a decision whose
+field plan the gateway refuses against the record schema (a pseudonymise
+that keeps a direct identifier in clear, an assessment in clear to an
+NGO): deny, reason POLICY_ERROR, no fields, as the gateway's entry says.
+Entries that record no policy decision (audit reads,
 activations, refused credentials, failed exchanges, and denials the
 gateway's own rule made after the policy allowed the exchange:
 UNDECLARED_ONWARD_DISCLOSURE) are skipped and counted, and so are the
@@ -97,7 +101,7 @@ on all cores; the report lists the changes in the log's order.`, stderr)
 // reporting progress to progress. Each page of the log is decided on all
 // cores ([policies.Replayer.AddAll]); the report is in the log's order.
 func replay(ctx context.Context, store audit.Store, from time.Time, candidate, baseline *policies.Engine, progress io.Writer) (*policies.ReplayReport, error) {
-	r := policies.NewReplayer(candidate, baseline, gateway.PlanFields)
+	r := gateway.NewReplayer(candidate, baseline)
 	var start int64
 	read := 0
 	page := make([]policies.Recorded, 0, replayPage)

@@ -215,3 +215,61 @@ func TestPolicyReplayConditions(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyReplayShowsThePlanCheck: the candidate's Dutch fallback keeps
+// Person.full_name in clear in a pseudonymised record. The engine accepts
+// the decision (it does not know the schema), but the gateway checks the
+// plan against the record type and denies it POLICY_ERROR. Replay showed
+// the two police requests outside a case as still pseudonymised, with the
+// name newly disclosed: a release the gateway would never make. It now
+// shows the gateway's denial, with -active too.
+func TestPolicyReplayShowsThePlanCheck(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	now := time.Now().UTC().Truncate(time.Second)
+	writeAuditLog(t, db, now, replayInputs(now))
+	candidate := filepath.Join(dir, "candidate")
+	edits := map[string]string{}
+	for _, p := range []string{"nl/nl.rego", "nl/nl_test.rego"} {
+		b, err := fs.ReadFile(policies.Embedded(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := `"keep": ["operational", "RiskAssessment.level"],`
+		if strings.Count(string(b), old) != 1 {
+			t.Fatalf("%s changed: %q not found once", p, old)
+		}
+		edits[p] = strings.Replace(string(b), old, `"keep": ["operational", "RiskAssessment.level", "Person.full_name"],`, 1)
+	}
+	copyPolicyTree(t, candidate, edits)
+	active := filepath.Join(dir, "active")
+	copyPolicyTree(t, active, nil)
+
+	for _, extra := range [][]string{nil, {"-active", active}} {
+		args := append([]string{"replay", "-candidate", candidate, "-since", "720h", "-audit-db", db}, extra...)
+		out, _, err := policyCmd(t, args...)
+		if err != nil {
+			t.Fatalf("policy %v: %v\n%s", args, err, out)
+		}
+		for _, want := range []string{
+			"4 decisions replayed: 2 flip, 0 change fields or legal basis only, 2 unchanged",
+			"nl-police-rotterdam, (no legal basis): flips pseudonymise→deny ×2; newly disclosed: none; withdrawn: ",
+			"request risk assessment for risk management: nl-probation (NL) → nl-police-rotterdam (NL): pseudonymise → deny [POLICY_ERROR]",
+			"request probation measures for risk management: nl-probation (NL) → nl-police-rotterdam (NL): pseudonymise → deny [POLICY_ERROR]",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("policy %v output lacks %q:\n%s", extra, want, out)
+			}
+		}
+		if strings.Contains(out, "Person.full_name") {
+			t.Errorf("policy %v shows Person.full_name released:\n%s", extra, out)
+		}
+	}
+	// The candidate as the active policy, against itself: the gateway
+	// would deny both requests each time, so nothing changes.
+	out, _, err := policyCmd(t, "replay", "-candidate", candidate, "-active", candidate, "-since", "720h", "-audit-db", db, "-format", "json")
+	var rep policies.ReplayReport
+	if err != nil || json.Unmarshal([]byte(out), &rep) != nil || rep.Replayed != 4 || len(rep.Changes) != 0 {
+		t.Errorf("replay of the candidate against itself = %v, %s", err, out)
+	}
+}
