@@ -93,6 +93,10 @@ type exchange struct {
 	// context with its assertion (callPeer).
 	peerConn *grpc.ClientConn
 	peerCtx  context.Context
+	// peerRecipient is the recipient the receipt of the exchange's
+	// pending entry names (pendingForward): the peer's receipts of its
+	// entries of the exchange, an answer's or a refusal's, name it too.
+	peerRecipient string
 
 	// caseHolds are cases the exchange rests on besides its policy
 	// input's (a case's pseudonym domain it translates from); unheld

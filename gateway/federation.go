@@ -797,7 +797,10 @@ func (s *Server) notePeerRefusal(ctx context.Context, ex *exchange, peer *Agency
 // peerDenialReceipt checks the receipt a peer gave of its entry of a
 // denial (PeerRefusal) that names index and reason, and reports whether
 // it holds for this exchange: it verifies against the peer's checkpoint
-// key, is of the entry at index, a deny or refused entry with that reason,
+// key, names no recipient but the one of this exchange's pending entry's
+// receipt (pendingForward), as its entry does (or none, as an entry of a
+// refusal made before the peer knew whom the call was for), is of the
+// entry at index, a deny or refused entry with that reason,
 // and that entry names this exchange's pending entry (detail peer_index)
 // and the digest of this call's assertion (detail assertion_sha256): the
 // peer's refusal of this very call, not of another, an earlier one
@@ -825,8 +828,17 @@ func (s *Server) peerDenialReceipt(ctx context.Context, ex *exchange, peer *Agen
 	if err != nil {
 		return unverified("the receipt does not verify", err)
 	}
+	// The recipient the statement names is its entry's one recipient, or
+	// none (withRefusalReceipt): a refusal made before the peer knew whom
+	// it was for (NOTICE_UNKNOWN) names none.
+	recipient := ""
+	if len(got.Entry.Recipients) == 1 {
+		recipient = got.Entry.Recipients[0].Agency
+	}
 	d, pd := ex.detail(), got.Entry.Detail
 	switch {
+	case got.Recipient != recipient, len(got.Entry.Recipients) > 1, recipient != "" && recipient != ex.peerRecipient:
+		return unverified("the receipt names another recipient than this exchange's", nil)
 	case got.Index != index:
 		return unverified("the receipt is of another entry than the one the denial names", nil)
 	case got.Entry.Outcome != audit.OutcomeDeny && got.Entry.Outcome != audit.OutcomeRefused,
@@ -1079,8 +1091,15 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 }
 
 // peerEntryRecords reports whether a peer's entry of a release records
-// rel: its outcome and what releaseAsLogged checks.
+// rel: its outcome and what releaseAsLogged checks, and for a hit-only
+// answer the answer given (detail answer, hit or no_hit), which every
+// gateway's entry of a hit-only Request names. A hit-only answer whose
+// entry names none is malformed: this gateway's entry, which records the
+// answer, would take it from the release alone.
 func peerEntryRecords(pe *audit.Entry, rel *liaisonv1.Released) bool {
+	if rel.GetOutcome() == liaisonv1.Outcome_OUTCOME_HIT_ONLY && pe.Detail["answer"] != hitAnswer(rel.GetHit()) {
+		return false
+	}
 	return enumName(rel.GetOutcome()) == pe.Outcome && releaseAsLogged(pe, rel)
 }
 
@@ -1088,7 +1107,8 @@ func peerEntryRecords(pe *audit.Entry, rel *liaisonv1.Released) bool {
 // records (its final entry, or its pending entry of a push): the same
 // legal basis (id, citation, last day), conditions and fields; for a
 // hit-only answer no record and the answer given (if the entry names
-// one), for any other release a record.
+// one; peerEntryRecords requires it of a Request's answer), for any
+// other release a record.
 func releaseAsLogged(pe *audit.Entry, rel *liaisonv1.Released) bool {
 	if !sameBasis(rel.GetLegalBasis(), pe.LegalBasis) || !slices.Equal(rel.GetConditions(), pe.Conditions) {
 		return false

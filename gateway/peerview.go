@@ -179,27 +179,32 @@ func (s *Server) checkPeerView(ctx context.Context, ex *exchange, peer *Agency, 
 			}
 			return nil
 		default:
-			var proof tlog.TreeProof
-			if rc.GetConsistencySize() == known.Size {
-				p, err := treeProof(rc.GetConsistencyProof())
-				if err != nil {
-					return s.peerInconsistent(ctx, ex, peer, known, cp, "a malformed consistency proof")
-				}
-				proof = p
-			} else {
-				p, err := s.askConsistency(ex, min(known.Size, cp.Size), max(known.Size, cp.Size))
-				if err != nil {
-					s.log.WarnContext(ctx, "a peer gave no consistency proof of its checkpoint", "peer", peer.ID,
-						"known_tree_size", known.Size, "tree_size", cp.Size, "error", err)
-					return failed("PEER_LOG_UNPROVEN", fmt.Errorf("%w: no proof that its checkpoint of size %d extends or is a prefix of the one of size %d remembered here: %v",
-						errPeerLog, cp.Size, known.Size, err))
-				}
-				proof = p
-			}
 			older, newer := known, cp
 			if cp.Size < known.Size {
 				older, newer = cp, known
 			}
+			// The receipt's proof, if it is one between the two trees: a
+			// proof to another size (answers that crossed), none, or one
+			// malformed (not the shape of a proof between these sizes)
+			// proves nothing either way, and the peer is asked for one.
+			err := errNoProof
+			var proof tlog.TreeProof
+			if rc.GetConsistencySize() == known.Size {
+				proof, err = treeProof(rc.GetConsistencyProof(), older.Size, newer.Size)
+			}
+			if err != nil {
+				proof, err = s.askConsistency(ex, older.Size, newer.Size)
+			}
+			if err != nil {
+				s.log.WarnContext(ctx, "a peer gave no consistency proof of its checkpoint", "peer", peer.ID,
+					"known_tree_size", known.Size, "tree_size", cp.Size, "error", err)
+				return failed("PEER_LOG_UNPROVEN", fmt.Errorf("%w: no proof that its checkpoint of size %d extends or is a prefix of the one of size %d remembered here: %v",
+					errPeerLog, cp.Size, known.Size, err))
+			}
+			// A proof of the right shape that does not connect the two
+			// signed roots is what a log that forked computes from its
+			// own tree (the remembered root is not its root at that
+			// size); a log that is one history always has one that does.
 			if err := tlog.CheckTree(proof, newer.Size, newer.Hash, older.Size, older.Hash); err != nil {
 				return s.peerInconsistent(ctx, ex, peer, known, cp, "no valid consistency proof between them")
 			}
@@ -249,15 +254,33 @@ func (s *Server) askConsistency(ex *exchange, old, new int64) (tlog.TreeProof, e
 	if resp.GetNewSize() != new {
 		return nil, fmt.Errorf("the proof is to size %d, not %d", resp.GetNewSize(), new)
 	}
-	return treeProof(resp.GetProof())
+	return treeProof(resp.GetProof(), old, new)
 }
 
-// treeProof reads a consistency proof's hashes.
-func treeProof(b [][]byte) (tlog.TreeProof, error) {
+// errNoProof says that a receipt carries no consistency proof to the
+// size remembered.
+var errNoProof = errors.New("no consistency proof to the size remembered")
+
+// treeProof reads the hashes of a consistency proof between the trees of
+// sizes old and new (0 < old < new). One that is not of a proof's shape,
+// hashes of tlog.HashSize bytes and as many as a proof between those
+// sizes has, is malformed: no proof at all.
+func treeProof(b [][]byte, old, new int64) (tlog.TreeProof, error) {
+	// The number of hashes of a proof between the two sizes: that of
+	// the proof tlog makes from any hashes.
+	shape, err := tlog.ProveTree(new, old, tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		return make([]tlog.Hash, len(idx)), nil
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("no consistency proof between trees of sizes %d and %d: %v", old, new, err)
+	}
+	if len(b) != len(shape) {
+		return nil, fmt.Errorf("malformed consistency proof: %d hashes, not %d", len(b), len(shape))
+	}
 	p := make(tlog.TreeProof, len(b))
 	for i := range b {
 		if len(b[i]) != tlog.HashSize {
-			return nil, errors.New("malformed consistency proof")
+			return nil, errors.New("malformed consistency proof: a hash is not of its size")
 		}
 		copy(p[i][:], b[i])
 	}

@@ -307,8 +307,11 @@ func TestForwardedWithdrawalOfAnotherType(t *testing.T) {
 // verified) only because the denial carries the Danish receipt of it
 // (PeerRefusal), bound to this call. The same denial with the receipt
 // stripped, or a denial of an earlier call presented again (its receipt
-// intact), is logged unverified: a deny without the Danish index, and the
-// officer's ErrorInfo says peer_denial unverified.
+// intact), or with a receipt re-signed to name another recipient than the
+// Dutch agency that asked, or of an entry made out to another recipient
+// (both verified before the fix: the recipient went unchecked), is logged
+// unverified: a deny without the Danish index, and the officer's
+// ErrorInfo says peer_denial unverified.
 func TestPeerDenialIsVerified(t *testing.T) {
 	dkEng := patchedEngine(t, "dk/dk.rego", `"release_notice", "risk_assessment", `, `"release_notice", `)
 	f := startFederationWith(t, fedConfig{dkEngine: dkEng, hostile: "DK"})
@@ -355,6 +358,9 @@ func TestPeerDenialIsVerified(t *testing.T) {
 	if dk[0].Detail["peer_index"] != nl.Detail["pending_index"] {
 		t.Errorf("the Danish denial names Dutch entry %q, the Dutch pending entry is %q", dk[0].Detail["peer_index"], nl.Detail["pending_index"])
 	}
+	if !slices.Contains(h.statement(t, rc), [2]string{"recipient", "nl-probation"}) {
+		t.Errorf("the Danish receipt of its denial names %v; want recipient nl-probation", h.statement(t, rc))
+	}
 
 	for _, tc := range []struct {
 		name   string
@@ -373,6 +379,62 @@ func TestPeerDenialIsVerified(t *testing.T) {
 				return resp, err
 			}
 			return nil, first
+		}},
+		{"ReceiptOfAnotherRecipient", func(method string, resp proto.Message, err error) (proto.Message, error) {
+			if method != "Request" {
+				return resp, err
+			}
+			st := status.Convert(err)
+			var rc *liaisonv1.PeerReceipt
+			for _, d := range st.Details() {
+				if r, ok := d.(*liaisonv1.PeerRefusal); ok {
+					rc = proto.CloneOf(r.GetReceipt())
+				}
+			}
+			if rc == nil {
+				t.Error("the Danish denial carries no receipt")
+				return resp, err
+			}
+			fields := h.statement(t, rc)
+			for i := range fields {
+				if fields[i][0] == "recipient" {
+					fields[i][1] = "nl-police-rotterdam"
+				}
+			}
+			rc.Statement = h.sign(t, fields)
+			forged, _ := status.New(st.Code(), st.Message()).WithDetails(errorInfo(err), &liaisonv1.PeerRefusal{Receipt: rc})
+			return nil, forged.Err()
+		}},
+		// Last: without the fix its forged log was remembered.
+		{"EntryOfAnotherRecipient", func(method string, resp proto.Message, err error) (proto.Message, error) {
+			if method != "Request" {
+				return resp, err
+			}
+			st := status.Convert(err)
+			var rc *liaisonv1.PeerReceipt
+			for _, d := range st.Details() {
+				if r, ok := d.(*liaisonv1.PeerRefusal); ok {
+					rc = r.GetReceipt()
+				}
+			}
+			if rc == nil {
+				t.Error("the Danish denial carries no receipt")
+				return resp, err
+			}
+			// The Danish entry of the denial, and its receipt, made out
+			// to another Dutch agency, in a log that extends the real one.
+			rc = h.forge(t, rc, func(e *audit.Entry) { e.Recipients[0].Agency = "nl-police-rotterdam" }, "")
+			fields := h.statement(t, rc)
+			for i := range fields {
+				if fields[i][0] == "recipient" {
+					fields[i][1] = "nl-police-rotterdam"
+				}
+			}
+			rc.Statement = h.sign(t, fields)
+			info := proto.CloneOf(errorInfo(err))
+			info.Metadata["audit_index"] = strconv.FormatInt(rc.GetIndex(), 10)
+			forged, _ := status.New(st.Code(), st.Message()).WithDetails(info, &liaisonv1.PeerRefusal{Receipt: rc})
+			return nil, forged.Err()
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

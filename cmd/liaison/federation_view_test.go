@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -205,4 +206,96 @@ func TestPeerViewSurvivesRestart(t *testing.T) {
 	}
 	f.nl.gw = gw // stopped by startFederationWith's clean-up
 	forkRequest(t, f, "insp.after.restart", oneEntryLog(t, f.hostile))
+}
+
+// TestPeerMalformedProofIsNoFork: the Danish peer answers with its real
+// release, entry and checkpoint, but the consistency proof in its receipt
+// is malformed (a hash cut short, or one missing): that is no proof, not
+// a proof that does not hold. The Dutch gateway asks the Danish one for
+// the proof, as for a receipt without one, and takes the answer; nothing
+// is counted as an inconsistency. When the proof it is given on asking
+// is malformed too, the exchange fails PEER_LOG_UNPROVEN (the peer gave
+// no proof, not even when asked), not PEER_LOG_INCONSISTENT: the two
+// signed checkpoints are not shown to be two histories. Without the fix
+// each was PEER_LOG_INCONSISTENT, as a fork, and counted. A well-formed
+// proof that does not hold stays PEER_LOG_INCONSISTENT
+// (TestPeerForkedLogDetected, RewrittenHistory).
+func TestPeerMalformedProofIsNoFork(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	h := f.hostile
+	if _, err := f.nl.client(t, "nl-probation", "insp.honest").Request(t.Context(), riskAssessmentRequest); err != nil {
+		t.Fatalf("an honest request: %v", err)
+	}
+	cutShort := func(p [][]byte) [][]byte {
+		p = slices.Clone(p)
+		p[len(p)-1] = p[len(p)-1][:len(p[len(p)-1])-1]
+		return p
+	}
+	oneMissing := func(p [][]byte) [][]byte { return slices.Clone(p[:len(p)-1]) }
+	spoil := func(receipt, asked func([][]byte) [][]byte) func(string, proto.Message, error) (proto.Message, error) {
+		return func(method string, resp proto.Message, err error) (proto.Message, error) {
+			switch r := resp.(type) {
+			case *liaisonv1.RequestResponse:
+				if len(r.GetReceipt().GetConsistencyProof()) == 0 {
+					t.Errorf("the Danish receipt carries no consistency proof (size %d) to spoil", r.GetReceipt().GetConsistencySize())
+					return resp, err
+				}
+				r.Receipt.ConsistencyProof = receipt(r.Receipt.ConsistencyProof)
+			case *liaisonv1.ProveConsistencyResponse:
+				if asked != nil && len(r.GetProof()) > 0 {
+					r.Proof = asked(r.Proof)
+				}
+			}
+			return resp, err
+		}
+	}
+	askedSoFar := func() int {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.asked
+	}
+	for _, tc := range []struct {
+		name    string
+		receipt func([][]byte) [][]byte
+	}{
+		{"HashCutShort", cutShort},
+		{"HashMissing", oneMissing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.setAnswer(spoil(tc.receipt, nil))
+			defer h.setAnswer(nil)
+			before := askedSoFar()
+			if _, err := f.nl.client(t, "nl-probation", "insp."+strings.ToLower(tc.name)).Request(t.Context(), riskAssessmentRequest); err != nil {
+				t.Fatalf("Request whose receipt's proof is malformed: %v; want it checked with the proof asked for", err)
+			}
+			if askedSoFar() == before {
+				t.Error("the Dutch gateway did not ask the Danish one for a proof")
+			}
+		})
+	}
+	t.Run("MalformedEvenWhenAsked", func(t *testing.T) {
+		const officer = "insp.malformed.asked"
+		h.setAnswer(spoil(cutShort, cutShort))
+		defer h.setAnswer(nil)
+		resp, err := f.nl.client(t, "nl-probation", officer).Request(t.Context(), riskAssessmentRequest)
+		if err == nil {
+			t.Fatalf("Request = %v; want no record without a proof", resp.GetReleased().GetOutcome())
+		}
+		if errorReason(err) != "PEER_LOG_UNPROVEN" {
+			t.Errorf("Request: %v; want reason PEER_LOG_UNPROVEN", err)
+		}
+		nl := f.nl.entries(t, officer)
+		if len(nl) != 1 || nl[0].Outcome != audit.OutcomeFailed || !slices.Contains(nl[0].Reasons, "PEER_LOG_UNPROVEN") {
+			t.Fatalf("Dutch entries %v; want one, failed PEER_LOG_UNPROVEN", outcomes(nl))
+		}
+		if nl[0].Detail["peer_log"] != "" {
+			t.Errorf("the failed entry says detail.peer_log %q; want none: no fork is shown", nl[0].Detail["peer_log"])
+		}
+	})
+	if n := inconsistencies(t, f); n != 0 {
+		t.Errorf("liaison_peer_log_inconsistent_total{peer=dk-gateway} = %v; want 0", n)
+	}
+	if _, err := f.nl.client(t, "nl-probation", "insp.honest.after").Request(t.Context(), riskAssessmentRequest); err != nil {
+		t.Errorf("an honest request after: %v", err)
+	}
 }

@@ -1851,15 +1851,20 @@ type PeerReceipt struct {
 	// by this proof or, when it proves consistency with another size (an
 	// answer that crossed another), by one it asks the peer for
 	// (Audit.ProveConsistency, which a peer gateway may call). A peer whose
-	// checkpoint is not consistent with what it showed before shows two
-	// histories of its log: the exchange fails as for an invalid receipt
+	// checkpoint is not consistent with what it showed before (of the same
+	// size, another root; of another size, a proof of the right shape that
+	// does not hold between them, as a log that forked computes from its
+	// own tree) shows two histories of its log: the exchange fails as for
+	// an invalid receipt
 	// (INTERNAL, reason PEER_LOG_INCONSISTENT, entry outcome failed),
 	// nothing it answered is delivered, and the gateway logs an error and
 	// counts it (liaison_peer_log_inconsistent_total{peer}); the remembered
 	// checkpoint stays, so every later answer of that fork fails alike.
-	// When the peer gives no proof where one is needed, not even when asked,
-	// the exchange fails PEER_LOG_UNPROVEN, and the checkpoint is not
-	// remembered.
+	// A malformed proof (a hash not of 32 bytes, or not as many hashes as
+	// a proof between the two sizes has) is no proof: the gateway asks for
+	// one, as when the receipt carries none. When the peer gives no proof
+	// where one is needed, not even when asked, the exchange fails
+	// PEER_LOG_UNPROVEN, and the checkpoint is not remembered.
 	ConsistencyProof [][]byte `protobuf:"bytes,7,rep,name=consistency_proof,json=consistencyProof,proto3" json:"consistency_proof,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
@@ -1960,7 +1965,11 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 // the receipt verifies against the peer's checkpoint key and is bound to
 // this very call: its index is the audit_index the status names, its
 // entry's outcome is deny or refused with the status's reason among its
-// reasons, it names the calling gateway's pending entry of this exchange
+// reasons, its statement's recipient is its entry's one recipient and
+// that is the exchange's (the recipient the receipt of the calling
+// gateway's pending entry names; none only where the entry names none,
+// as the entry of a NOTICE_UNKNOWN, made before the peer knew whom the
+// call was for), it names the calling gateway's pending entry of this exchange
 // (detail.peer_index) and the digest of this call's assertion
 // (detail.assertion_sha256), and its checkpoint is consistent with the one
 // of the peer's log remembered (see PeerReceipt.consistency_proof; one
@@ -2001,8 +2010,9 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 type PeerRefusal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The answering gateway's receipt of its entry of the refusal; its
-	// statement's recipient is the agency the exchange was for, and it
-	// names no released record.
+	// statement's recipient is the agency the exchange was for (its entry's
+	// one recipient; none where the entry names none), and it names no
+	// released record.
 	Receipt       *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -133,8 +133,10 @@ type ExchangeClient interface {
 	// holds for a push, notice or acknowledgement forwarded to a peer. A
 	// peer's answer whose entry does not record the release it carries (its
 	// outcome, legal basis, conditions and fields; a hit-only answer with no
-	// record and the answer logged) is INTERNAL, ErrorInfo reason
-	// PEER_RECEIPT_INVALID, and a failed entry: nothing is delivered.
+	// record and the answer logged, detail "answer" hit or no_hit as
+	// Released.hit says: an entry that names no answer does not record
+	// one) is INTERNAL, ErrorInfo reason PEER_RECEIPT_INVALID, and a
+	// failed entry: nothing is delivered.
 	Request(ctx context.Context, in *RequestRequest, opts ...grpc.CallOption) (*RequestResponse, error)
 	// Match asks holders, in parallel and within a deadline, whether they
 	// hold records of the given types about a subject, and answers hit,
@@ -478,8 +480,10 @@ type ExchangeServer interface {
 	// holds for a push, notice or acknowledgement forwarded to a peer. A
 	// peer's answer whose entry does not record the release it carries (its
 	// outcome, legal basis, conditions and fields; a hit-only answer with no
-	// record and the answer logged) is INTERNAL, ErrorInfo reason
-	// PEER_RECEIPT_INVALID, and a failed entry: nothing is delivered.
+	// record and the answer logged, detail "answer" hit or no_hit as
+	// Released.hit says: an entry that names no answer does not record
+	// one) is INTERNAL, ErrorInfo reason PEER_RECEIPT_INVALID, and a
+	// failed entry: nothing is delivered.
 	Request(context.Context, *RequestRequest) (*RequestResponse, error)
 	// Match asks holders, in parallel and within a deadline, whether they
 	// hold records of the given types about a subject, and answers hit,
