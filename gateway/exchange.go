@@ -529,27 +529,38 @@ func (s *Server) unreadableItem(ctx context.Context, it audit.InboxItem, err err
 // notices delivered to the agency up to it are acknowledged first, each
 // with its own entry; if that fails, nothing is marked read. A cursor
 // beyond the last one Subscribe returned to any officer of the agency (the
-// agency's inbox's sent mark) is refused, in one refused entry: an agency
-// acknowledges only what it has received. The officer's own inbox and
-// those of their roles are marked read only as far as Subscribe sent them.
-func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequest) (*liaisonv1.AcknowledgeResponse, error) {
+// agency's inbox's sent mark) is refused: an agency acknowledges only what
+// it has received. The officer's own inbox and those of their roles are
+// marked read only as far as Subscribe sent them.
+//
+// Every call ends in an entry: the entries of the notices it acknowledged
+// (one each) when it acknowledged any and succeeded, or when a peer
+// gateway's refusal of a forward ended it (the forward's entry records
+// that); otherwise one entry of the call's own (notice_acknowledge, with
+// the cursor and no notice_id): refused, failed, or ok for a call that
+// acknowledged no required notice (none was open up to the cursor) and
+// marked the inbox read.
+func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequest) (_ *liaisonv1.AcknowledgeResponse, err error) {
 	if _, fromPeer := peerFromContext(ctx); fromPeer || req.GetForwarded() != nil || req.GetNoticeId() != "" {
 		return s.acknowledgeFromPeer(ctx, req) // federation_required.go
 	}
-	caller, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
+	ex := s.begin(ctx, actionNoticeAcknowledge)
+	defer ex.finish(ctx, &err)
 	cursor := req.GetCursor()
+	ex.detail()["cursor"] = strconv.FormatInt(cursor, 10)
+	caller, ok := authn.FromContext(ctx)
+	if !ok {
+		return nil, &authn.Error{Reason: "NO_CREDENTIALS", Detail: "caller not authenticated"}
+	}
 	if cursor <= 0 {
-		return nil, s.ackRefused(ctx, cursor, invalid("cursor", "must be a cursor from Subscribe"))
+		return nil, invalid("cursor", "must be a cursor from Subscribe")
 	}
 	// How far Subscribe sent each inbox; the agency's comes first.
 	boxes := inboxes(caller)
 	sent := make([]int64, len(boxes))
 	for i, box := range boxes {
 		if sent[i], err = s.cfg.Audit.Sent(ctx, box); err != nil {
-			return nil, s.statusError(ctx, err)
+			return nil, storeUnavailable(ctx, "sent", err)
 		}
 	}
 	if cursor > sent[0] {
@@ -557,11 +568,15 @@ func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequ
 		if sent[0] > 0 {
 			problem = fmt.Sprintf("is beyond the last cursor Subscribe has returned to your agency (%d): acknowledge only items received", sent[0])
 		}
-		return nil, s.ackRefused(ctx, cursor, &badRequest{field: "cursor", reason: reasonCursorNotReceived, problem: problem})
+		return nil, &badRequest{field: "cursor", reason: reasonCursorNotReceived, problem: problem}
 	}
-	deferred, err := s.acknowledgeNotices(ctx, caller, cursor)
+	acked, err := s.acknowledgeNotices(ctx, caller, cursor)
+	if acked.logged > 0 && (err == nil || acked.errLogged) {
+		// The notices' entries (and a refused forward's) record the call.
+		ex.closed, ex.handedOver = true, true
+	}
 	if err != nil {
-		return nil, s.statusError(ctx, err)
+		return nil, err
 	}
 	for i, box := range boxes {
 		upto := min(cursor, sent[i])
@@ -569,25 +584,41 @@ func (s *Server) Acknowledge(ctx context.Context, req *liaisonv1.AcknowledgeRequ
 			continue // nothing of it was ever sent
 		}
 		if err := s.cfg.Audit.Ack(ctx, box, upto); err != nil {
-			return nil, s.statusError(ctx, fmt.Errorf("%w: ack: %v", audit.ErrUnavailable, err))
+			if ex.handedOver {
+				// The notices stay acknowledged, each in its entry; the
+				// call's failure is an entry of its own.
+				ex.closed, ex.handedOver = false, false
+			}
+			return nil, fmt.Errorf("%w: ack: %v", audit.ErrUnavailable, err)
 		}
 	}
-	return &liaisonv1.AcknowledgeResponse{DeferredNoticeIds: deferred}, nil
+	if !ex.closed {
+		// Nothing was open to acknowledge up to the cursor: the call
+		// marked the inbox read, and its entry says so.
+		ex.entry.Outcome = audit.OutcomeOK
+		if _, err := ex.commit(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return &liaisonv1.AcknowledgeResponse{DeferredNoticeIds: acked.deferred}, nil
+}
+
+// storeUnavailable is the error of a read of the audit store that failed:
+// the call's own end if it ended (CANCELED, DEADLINE_EXCEEDED), else
+// AUDIT_UNAVAILABLE.
+func storeUnavailable(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if errors.Is(err, audit.ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %s: %v", audit.ErrUnavailable, op, err)
 }
 
 // reasonCursorNotReceived refuses an acknowledgement up to a cursor that
 // Subscribe has not sent the agency.
 const reasonCursorNotReceived = "CURSOR_NOT_RECEIVED"
-
-// ackRefused records a refused Acknowledge in one entry of its own
-// (notice_acknowledge, outcome refused, its reason, the field and the
-// cursor asked for) and returns the caller's status.
-func (s *Server) ackRefused(ctx context.Context, cursor int64, err error) error {
-	ex := s.begin(ctx, actionNoticeAcknowledge)
-	ex.detail()["cursor"] = strconv.FormatInt(cursor, 10)
-	ex.finish(ctx, &err)
-	return err
-}
 
 // validateRequest checks a Request and returns the holder and the case.
 func (s *Server) validateRequest(ctx context.Context, reg *Registry, req *liaisonv1.RequestRequest) (*Agency, *policies.Case, error) {

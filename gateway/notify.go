@@ -386,25 +386,37 @@ func inboxes(c authn.Caller) []string {
 	return boxes
 }
 
+// acked is what acknowledgeNotices did: the entries it wrote (one per
+// notice acknowledged, and a forward's to a peer gateway, which records
+// the peer's refusal too), whether the error it returned is recorded in
+// one of them (errLogged), and the ids of the notices whose
+// acknowledgement is still to be forwarded to the sender's peer gateway.
+type acked struct {
+	logged    int
+	errLogged bool
+	deferred  []string
+}
+
 // acknowledgeNotices records the acknowledgement of every required notice
-// delivered to the caller's agency up to cursor, one entry each, and
-// returns the ids of those whose acknowledgement is still to be forwarded
-// to the sender's peer gateway.
-func (s *Server) acknowledgeNotices(ctx context.Context, c authn.Caller, cursor int64) (deferred []string, _ error) {
+// delivered to the caller's agency up to cursor, one entry each.
+func (s *Server) acknowledgeNotices(ctx context.Context, c authn.Caller, cursor int64) (res acked, _ error) {
 	ns, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{Recipient: c.Agency.ID, InboxCursor: cursor, Unacknowledged: true})
 	if err != nil {
-		return nil, err
+		return res, storeUnavailable(ctx, "notices", err)
 	}
 	reg := s.registry.Load()
 	for _, n := range ns {
 		if a := reg.Agencies[n.Sender]; a != nil && a.Via != "" {
-			// Sent through a peer gateway: closed in its log too.
+			// Sent through a peer gateway: closed in its log too. The
+			// forward's exchange ends in an entry, whatever its outcome.
 			later, err := s.acknowledgeRequiredViaPeer(ctx, n, reg.Agencies[a.Via])
+			res.logged++
 			if err != nil && errorReason(err) != "ALREADY_ACKNOWLEDGED" && errorReason(err) != reasonNoticeWithdrawn {
-				return deferred, err
+				res.errLogged = true
+				return res, err
 			}
 			if later {
-				deferred = append(deferred, n.ID)
+				res.deferred = append(res.deferred, n.ID)
 			}
 			continue
 		}
@@ -423,12 +435,13 @@ func (s *Server) acknowledgeNotices(ctx context.Context, c authn.Caller, cursor 
 			// checks in the append's transaction: nothing to record.
 			continue
 		case err != nil:
-			return deferred, err
+			return res, err
 		}
+		res.logged++
 		s.log.InfoContext(ctx, "required notice acknowledged", "notice_id", n.ID, "audit_index", idx, "recipient", n.Recipient,
 			"officer", c.Officer.ID, "late", now.After(n.Deadline))
 	}
-	return deferred, nil
+	return res, nil
 }
 
 // noticeEntry is the entry of a step of a tracked notice: who sent it, who

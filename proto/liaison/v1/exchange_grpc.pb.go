@@ -173,9 +173,16 @@ type ExchangeClient interface {
 	// Subscribe has returned to any officer of the agency (a made-up
 	// cursor, or that of an item delivered since the last read) is refused, INVALID_ARGUMENT naming cursor, ErrorInfo reason
 	// CURSOR_NOT_RECEIVED, and acknowledges nothing; so is a cursor not
-	// above zero (INVALID_ARGUMENT naming cursor). A refused call is one
-	// entry (notice_acknowledge, outcome refused, its reason, detail field
-	// and cursor). The officer's own inbox and those of their roles are
+	// above zero (INVALID_ARGUMENT naming cursor). Every call ends in an
+	// entry. A call that acknowledges required notices is their entries,
+	// one each; any other call is one entry of its own (notice_acknowledge,
+	// detail cursor, no notice_id, no person): refused (its reason, detail
+	// field); failed, with the reason its error carries (AUDIT_UNAVAILABLE
+	// when the store fails; notices the call acknowledged before it failed
+	// stay acknowledged, each in its entry); or ok when nothing was open to
+	// acknowledge up to the cursor (no required notice delivered, or each
+	// acknowledged or withdrawn already) and the call marked the inbox read.
+	// The officer's own inbox and those of their roles are
 	// marked read only as far as Subscribe has returned their items: an
 	// escalation to a duty role no officer of it has read yet stays unread,
 	// whoever acknowledges the agency's inbox. A notice is
@@ -184,7 +191,8 @@ type ExchangeClient interface {
 	// database), one records the acknowledgement and the others find it
 	// done and record nothing for it (for a notice from a peer gateway, the
 	// others' exchanges of it end refused, ALREADY_ACKNOWLEDGED); each call
-	// still marks its caller's inbox read. A required notice closed
+	// still marks its caller's inbox read (one that acknowledged nothing
+	// else, in its own ok entry). A required notice closed
 	// unacknowledged before the call (its release withdrawn or ended:
 	// Notices' TrackedNotice.withdrawn) is not acknowledged: its copy was
 	// withdrawn unread, and there is nothing left to acknowledge. A required
@@ -520,9 +528,16 @@ type ExchangeServer interface {
 	// Subscribe has returned to any officer of the agency (a made-up
 	// cursor, or that of an item delivered since the last read) is refused, INVALID_ARGUMENT naming cursor, ErrorInfo reason
 	// CURSOR_NOT_RECEIVED, and acknowledges nothing; so is a cursor not
-	// above zero (INVALID_ARGUMENT naming cursor). A refused call is one
-	// entry (notice_acknowledge, outcome refused, its reason, detail field
-	// and cursor). The officer's own inbox and those of their roles are
+	// above zero (INVALID_ARGUMENT naming cursor). Every call ends in an
+	// entry. A call that acknowledges required notices is their entries,
+	// one each; any other call is one entry of its own (notice_acknowledge,
+	// detail cursor, no notice_id, no person): refused (its reason, detail
+	// field); failed, with the reason its error carries (AUDIT_UNAVAILABLE
+	// when the store fails; notices the call acknowledged before it failed
+	// stay acknowledged, each in its entry); or ok when nothing was open to
+	// acknowledge up to the cursor (no required notice delivered, or each
+	// acknowledged or withdrawn already) and the call marked the inbox read.
+	// The officer's own inbox and those of their roles are
 	// marked read only as far as Subscribe has returned their items: an
 	// escalation to a duty role no officer of it has read yet stays unread,
 	// whoever acknowledges the agency's inbox. A notice is
@@ -531,7 +546,8 @@ type ExchangeServer interface {
 	// database), one records the acknowledgement and the others find it
 	// done and record nothing for it (for a notice from a peer gateway, the
 	// others' exchanges of it end refused, ALREADY_ACKNOWLEDGED); each call
-	// still marks its caller's inbox read. A required notice closed
+	// still marks its caller's inbox read (one that acknowledged nothing
+	// else, in its own ok entry). A required notice closed
 	// unacknowledged before the call (its release withdrawn or ended:
 	// Notices' TrackedNotice.withdrawn) is not acknowledged: its copy was
 	// withdrawn unread, and there is nothing left to acknowledge. A required
