@@ -304,8 +304,12 @@ type reid struct {
 	other     bool
 	expires   time.Time
 	approvals []*audit.Entry // successful approvals, in order
-	released  bool
-	failures  int // release attempts that failed (keys unavailable)
+	// recorded is how many approvals of it the log holds, each officer's
+	// counted as often as it is there: the sequence its next approval
+	// claims (approvalSeqClaim).
+	recorded int
+	released bool
+	failures int // release attempts that failed (keys unavailable)
 	// ended is the reason the request no longer stands (the case it was
 	// made in closed, the requester left it, the requesting agency was
 	// offboarded, or the pseudonym's key version retired), from a refused
@@ -345,8 +349,18 @@ func (r *reid) canApprove(c authn.Caller, now time.Time, who func(agency, office
 			return "ALREADY_APPROVED", "you have already approved this request"
 		}
 	}
+	if len(r.approvals) >= r.quorum {
+		// The log never shows more approvals counted than the quorum
+		// the release used: a later one is refused, not recorded as if
+		// it counted.
+		return reasonQuorumMet, "the request has the approvals its quorum needs already: yours is not needed, and not counted; " +
+			"the identity is released without it"
+	}
 	return "", ""
 }
+
+// reasonQuorumMet refuses an approval of a request whose quorum is met.
+const reasonQuorumMet = "QUORUM_MET"
 
 // reids folds the log's re-identification entries into their states.
 func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
@@ -372,6 +386,7 @@ func (s *Server) reids(ctx context.Context) (map[string]*reid, error) {
 					agencies: splitList(e.Detail["agencies"]), other: e.Detail["other_agency"] == "true", expires: e.Time.Add(win)}
 			case out[id] == nil:
 			case e.Detail["step"] == stepApprove && e.Outcome == audit.OutcomeOK:
+				out[id].recorded++
 				// An officer counts once. (Their approval is claimed with
 				// its entry; a log written before that may hold two, made
 				// at once on two replicas.)
@@ -416,6 +431,12 @@ func (s *Server) ListReidentifications(ctx context.Context, _ *liaisonv1.ListRei
 	// Oldest first, in the log's order of the requests: their times are
 	// to the second, and the requests are held by id.
 	for _, r := range slices.SortedFunc(maps.Values(all), func(a, b *reid) int { return cmp.Compare(a.index, b.index) }) {
+		if len(r.approvals) >= r.quorum {
+			// Only the approvals that still count make the quorum met.
+			if err := s.countStanding(ctx, r); err != nil {
+				return nil, s.statusError(ctx, err)
+			}
+		}
 		if code, _ := r.canApprove(caller, now, s.officerIdentity); code != "" {
 			continue
 		}
@@ -528,6 +549,12 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 			resp.Released, resp.ReleasePendingReason = s.releaseDue(ctx, r)
 			return resp, nil
 		}
+		if code == reasonQuorumMet && r.due(now) {
+			// Not an approval, but a further call all the same: the
+			// release still due is tried again (its own entry), as the
+			// timers would.
+			s.releaseDue(ctx, r)
+		}
 		return nil, &denial{reason: code, message: msg, refusal: true, auditIdx: -1}
 	}
 	if why, err := s.reidStanding(ctx, r); err != nil {
@@ -544,10 +571,35 @@ func (s *Server) ApproveReidentification(ctx context.Context, req *liaisonv1.App
 	// The checks above read the log as this replica had it. The officer's
 	// approval is claimed with its entry, so that of the same approval
 	// taken at once by two replicas one is recorded and the other refused.
+	// It claims too the request's next approval in the log's sequence,
+	// so that approvals given at once on several replicas are taken one
+	// after the other, each judged on those before it: one that finds the
+	// quorum met by then is refused (QUORUM_MET), not recorded as if it
+	// counted.
 	claim := audit.Claim{ID: approvalClaim(r.id, s.officerIdentity(caller.Agency.ID, caller.Officer.ID)), Expires: r.expires.Add(approvalClaimMargin)}
-	resp.AuditIndex, err = ex.commitState(ctx, audit.Change{Claims: []audit.Claim{claim}})
-	if errors.Is(err, audit.ErrConflict) {
-		return nil, &denial{reason: "ALREADY_APPROVED", message: "you have already approved this request", refusal: true, auditIdx: -1}
+	for tries := 0; ; tries++ {
+		seq := audit.Claim{ID: approvalSeqClaim(r.id, r.recorded), Expires: claim.Expires}
+		resp.AuditIndex, err = ex.commitState(ctx, audit.Change{Claims: []audit.Claim{claim, seq}})
+		if !errors.Is(err, audit.ErrConflict) {
+			break
+		}
+		// Another approval was recorded meanwhile (or this officer's):
+		// judge this one again on the log as it is now. None recorded
+		// since: the conflict is this officer's claim.
+		all, err := s.reids(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if all[r.id] == nil || all[r.id].recorded == r.recorded || tries >= maxApprovalTries {
+			return nil, &denial{reason: "ALREADY_APPROVED", message: "you have already approved this request", refusal: true, auditIdx: -1}
+		}
+		r = all[r.id]
+		if err := s.countStanding(ctx, r); err != nil {
+			return nil, err
+		}
+		if code, msg := r.canApprove(caller, s.now(), s.officerIdentity); code != "" {
+			return nil, &denial{reason: code, message: msg, refusal: true, auditIdx: -1}
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -588,6 +640,17 @@ const approvalClaimMargin = 24 * time.Hour
 func approvalClaim(id, who string) [32]byte {
 	return sha256.Sum256([]byte("liaison/reidentify/approve\x00" + id + "\x00" + who))
 }
+
+// approvalSeqClaim is the id the n-th approval recorded of a request
+// (from 0, every approval entry counted) takes in the store's
+// first-writer-wins set: of approvals given at once, one takes it.
+func approvalSeqClaim(id string, n int) [32]byte {
+	return sha256.Sum256([]byte("liaison/reidentify/approval\x00" + id + "\x00" + strconv.Itoa(n)))
+}
+
+// maxApprovalTries bounds how often an approval is judged again after
+// others were recorded at the same moment.
+const maxApprovalTries = 8
 
 // officerIdentity is who an officer is for dual control (the requester
 // never approves, an officer counts once): the officer id as officerKey
@@ -661,7 +724,8 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 	req := r.request
 	rp := audit.Party{Agency: req.Requester.Agency, Kind: req.Requester.Kind, Jurisdiction: req.Requester.Jurisdiction}
 	var approvers []string
-	for _, a := range r.approvals {
+	for _, a := range r.approvals[:min(len(r.approvals), r.quorum)] {
+		// The approvals the quorum took, in log order: no more.
 		approvers = append(approvers, a.Requester.Agency+"/"+a.Requester.Officer)
 	}
 	e := &audit.Entry{

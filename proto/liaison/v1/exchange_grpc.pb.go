@@ -229,7 +229,9 @@ type ExchangeClient interface {
 	// (its agency's standing included, as ApproveReidentification checks it),
 	// and only those that still stand: not one whose requesting agency has
 	// been offboarded or removed from the registry since, nor one made in a
-	// case since closed, or whose requester has left it.
+	// case since closed, or whose requester has left it; nor one that has
+	// the approvals its quorum needs (QUORUM_MET, see
+	// ApproveReidentification).
 	ListReidentifications(ctx context.Context, in *ListReidentificationsRequest, opts ...grpc.CallOption) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester (an
@@ -244,6 +246,16 @@ type ExchangeClient interface {
 	// officer's approvals sent at the same moment, to one replica or
 	// several sharing a database, one is recorded and each other is refused
 	// so, with an entry of its own), ALREADY_RELEASED,
+	// QUORUM_MET for an approval that comes once the request has the
+	// approvals its quorum needs, its release made by another replica or
+	// still due (the keys unavailable): it is not needed and not counted,
+	// so that the log never shows more approvals counted than the quorum
+	// the release used (its detail approvers names those). Approvals sent
+	// at the same moment, to one replica or several sharing a database, are
+	// taken one after another, each judged on those recorded before it.
+	// A call refused QUORUM_MET still tries a release that is due again
+	// (an entry of its own, as the timers' attempts are), as a further call
+	// by an approver does.
 	// REQUEST_EXPIRED after the window; REQUESTER_OFFBOARDED once the
 	// requesting agency has been offboarded or removed from the registry;
 	// and, for a request made in a case, CASE_CLOSED or NOT_A_CASE_MEMBER
@@ -584,7 +596,9 @@ type ExchangeServer interface {
 	// (its agency's standing included, as ApproveReidentification checks it),
 	// and only those that still stand: not one whose requesting agency has
 	// been offboarded or removed from the registry since, nor one made in a
-	// case since closed, or whose requester has left it.
+	// case since closed, or whose requester has left it; nor one that has
+	// the approvals its quorum needs (QUORUM_MET, see
+	// ApproveReidentification).
 	ListReidentifications(context.Context, *ListReidentificationsRequest) (*ListReidentificationsResponse, error)
 	// ApproveReidentification approves a pending request. Refused (and
 	// logged) with PERMISSION_DENIED: SELF_APPROVAL for the requester (an
@@ -599,6 +613,16 @@ type ExchangeServer interface {
 	// officer's approvals sent at the same moment, to one replica or
 	// several sharing a database, one is recorded and each other is refused
 	// so, with an entry of its own), ALREADY_RELEASED,
+	// QUORUM_MET for an approval that comes once the request has the
+	// approvals its quorum needs, its release made by another replica or
+	// still due (the keys unavailable): it is not needed and not counted,
+	// so that the log never shows more approvals counted than the quorum
+	// the release used (its detail approvers names those). Approvals sent
+	// at the same moment, to one replica or several sharing a database, are
+	// taken one after another, each judged on those recorded before it.
+	// A call refused QUORUM_MET still tries a release that is due again
+	// (an entry of its own, as the timers' attempts are), as a further call
+	// by an approver does.
 	// REQUEST_EXPIRED after the window; REQUESTER_OFFBOARDED once the
 	// requesting agency has been offboarded or removed from the registry;
 	// and, for a request made in a case, CASE_CLOSED or NOT_A_CASE_MEMBER
