@@ -134,7 +134,7 @@ type stackOptions struct {
 	race *raceStore
 	// faults, if set, is the first gateway's aftercare store and its
 	// log's store, over the stack's: a read of it fails while armed
-	// (faultStore, auditread_hunt_test.go).
+	// (faultStore, auditread_test.go).
 	faults *faultStore
 	// providerTimeout is Config.ProviderTimeout; zero means the default.
 	providerTimeout time.Duration

@@ -14,7 +14,7 @@ import (
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
-// Sent and Ack fail too while armed (faultStore, auditread_hunt_test.go).
+// Sent and Ack fail too while armed (faultStore, auditread_test.go).
 func (f *faultStore) Sent(ctx context.Context, inbox string) (int64, error) {
 	if err := f.fault("Sent", inbox); err != nil {
 		return 0, err
