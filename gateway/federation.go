@@ -797,14 +797,19 @@ func (s *Server) notePeerRefusal(ctx context.Context, ex *exchange, peer *Agency
 // peerDenialReceipt checks the receipt a peer gave of its entry of a
 // denial (PeerRefusal) that names index and reason, and reports whether
 // it holds for this exchange: it verifies against the peer's checkpoint
-// key, names no recipient but the one of this exchange's pending entry's
-// receipt (pendingForward), as its entry does (or none, as an entry of a
-// refusal made before the peer knew whom the call was for), is of the
-// entry at index, a deny or refused entry with that reason,
-// and that entry names this exchange's pending entry (detail peer_index)
-// and the digest of this call's assertion (detail assertion_sha256): the
-// peer's refusal of this very call, not of another, an earlier one
-// presented again. Then the entry records the peer's entry (detail
+// key, names the recipient of this exchange's pending entry's receipt
+// (pendingForward), as its entry does (or none, only where the refusal is
+// one made before the peer knew whom the call was for: refusedUnaddressed),
+// is of the entry at index, a deny or refused entry with that reason,
+// and that entry names this gateway's caller as its requester (agency and
+// officer, as the assertion named them), this exchange's pending entry
+// (detail peer_index) and the digest of this call's assertion (detail
+// assertion_sha256): the peer's refusal of this very call, not of another,
+// an earlier one presented again. The index and the digest bind the entry
+// to this call only as far as the peer wrote them: the peer signs its own
+// log, and an entry of its making that names them beside another
+// requester or no recipient says it refused someone else's call, or no
+// one's. Then the entry records the peer's entry (detail
 // peer_index, peer_receipt; detail peer_denial "verified"), once the
 // receipt's checkpoint is found consistent with the peer's log as this
 // gateway knows it (checkPeerView, whose failure is returned: the
@@ -829,16 +834,19 @@ func (s *Server) peerDenialReceipt(ctx context.Context, ex *exchange, peer *Agen
 		return unverified("the receipt does not verify", err)
 	}
 	// The recipient the statement names is its entry's one recipient, or
-	// none (withRefusalReceipt): a refusal made before the peer knew whom
-	// it was for (NOTICE_UNKNOWN) names none.
+	// none (withRefusalReceipt): only a refusal made before the peer knew
+	// whom it was for names none.
 	recipient := ""
 	if len(got.Entry.Recipients) == 1 {
 		recipient = got.Entry.Recipients[0].Agency
 	}
-	d, pd := ex.detail(), got.Entry.Detail
+	d, pd, req := ex.detail(), got.Entry.Detail, got.Entry.Requester
 	switch {
-	case got.Recipient != recipient, len(got.Entry.Recipients) > 1, recipient != "" && recipient != ex.peerRecipient:
+	case got.Recipient != recipient, len(got.Entry.Recipients) > 1,
+		recipient == "" && !refusedUnaddressed(ex, got.Entry, reason), recipient != "" && recipient != ex.peerRecipient:
 		return unverified("the receipt names another recipient than this exchange's", nil)
+	case req == nil || req.Agency != ex.caller.Agency.ID || req.Officer != ex.caller.Officer.ID:
+		return unverified("the receipt's entry names another requester than this exchange's caller", nil)
 	case got.Index != index:
 		return unverified("the receipt is of another entry than the one the denial names", nil)
 	case got.Entry.Outcome != audit.OutcomeDeny && got.Entry.Outcome != audit.OutcomeRefused,
@@ -859,6 +867,18 @@ func (s *Server) peerDenialReceipt(ctx context.Context, ex *exchange, peer *Agen
 	}
 	d["peer_denial"] = "verified"
 	return true, got.Entry.Outcome, nil
+}
+
+// refusedUnaddressed reports whether a peer's refusal of ex for reason,
+// of which pe is the peer's entry, is one whose entry names no recipient
+// because the peer made it before it knew whom the call was for: the
+// NOTICE_UNKNOWN of a forwarded acknowledgement of a required notice
+// (acknowledgeFromPeer), which finds no notice to take the parties from.
+// Every other refusal that names its entry is made after the peer took
+// the call's recipient (from the call, the notice or the release it
+// names), and its entry names it: one that names none is not of this call.
+func refusedUnaddressed(ex *exchange, pe *audit.Entry, reason string) bool {
+	return reason == reasonNoticeUnknown && ex.entry.Action == actionNoticeAcknowledge && pe.Action == actionNoticeAcknowledge
 }
 
 // provenPeerRefusal records in the entry the status code and reason of a

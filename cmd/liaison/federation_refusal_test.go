@@ -311,7 +311,15 @@ func TestForwardedWithdrawalOfAnotherType(t *testing.T) {
 // Dutch agency that asked, or of an entry made out to another recipient
 // (both verified before the fix: the recipient went unchecked), is logged
 // unverified: a deny without the Danish index, and the officer's
-// ErrorInfo says peer_denial unverified.
+// ErrorInfo says peer_denial unverified. So is the denial with a receipt
+// of an entry the Danish gateway made up and signed, naming the Dutch
+// pending entry and the digest of this call's assertion as the real one
+// does, but another requester (another Dutch agency, or another officer
+// of the one that asked: the requester went unchecked, the index and the
+// digest being only what the peer wrote beside it), or no recipient (as
+// only the entry of a NOTICE_UNKNOWN of an acknowledgement names none),
+// or no recipient and the reason NOTICE_UNKNOWN itself, for a Request:
+// each was verified before the fix.
 func TestPeerDenialIsVerified(t *testing.T) {
 	dkEng := patchedEngine(t, "dk/dk.rego", `"release_notice", "risk_assessment", `, `"release_notice", `)
 	f := startFederationWith(t, fedConfig{dkEngine: dkEng, hostile: "DK"})
@@ -405,7 +413,8 @@ func TestPeerDenialIsVerified(t *testing.T) {
 			forged, _ := status.New(st.Code(), st.Message()).WithDetails(errorInfo(err), &liaisonv1.PeerRefusal{Receipt: rc})
 			return nil, forged.Err()
 		}},
-		// Last: without the fix its forged log was remembered.
+		// Last, those of a forged log: without the fix each was
+		// remembered, and the real log then seen as a fork of it.
 		{"EntryOfAnotherRecipient", func(method string, resp proto.Message, err error) (proto.Message, error) {
 			if method != "Request" {
 				return resp, err
@@ -436,6 +445,12 @@ func TestPeerDenialIsVerified(t *testing.T) {
 			forged, _ := status.New(st.Code(), st.Message()).WithDetails(info, &liaisonv1.PeerRefusal{Receipt: rc})
 			return nil, forged.Err()
 		}},
+		{"EntryOfAnotherRequester", forgeDenial(t, h, "", func(e *audit.Entry) { e.Requester.Agency = "nl-police-rotterdam" })},
+		{"EntryOfAnotherOfficer", forgeDenial(t, h, "", func(e *audit.Entry) { e.Requester.Officer = "insp.someone.else" })},
+		{"EntryNamingNoRecipient", forgeDenial(t, h, "", func(e *audit.Entry) { e.Recipients = nil })},
+		{"UnaddressedNoticeUnknown", forgeDenial(t, h, "NOTICE_UNKNOWN", func(e *audit.Entry) {
+			e.Recipients, e.Outcome, e.Reasons = nil, audit.OutcomeRefused, []string{"NOTICE_UNKNOWN"}
+		})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			officer := "insp." + strings.ToLower(tc.name)
@@ -450,6 +465,51 @@ func TestPeerDenialIsVerified(t *testing.T) {
 				t.Errorf("Dutch entry detail %v; want no peer_index or peer_receipt, peer_denial unverified", nl.Detail)
 			}
 		})
+	}
+}
+
+// forgeDenial returns an answer for h that turns the Danish denial of a
+// Request into one whose receipt is of an entry changed by change, in a
+// log of the peer's making that extends the real one (hostilePeer.forge),
+// its statement naming the changed entry's one recipient (none if it
+// names none), and the denial naming that entry, for reason if set.
+func forgeDenial(t *testing.T, h *hostilePeer, reason string, change func(e *audit.Entry)) func(string, proto.Message, error) (proto.Message, error) {
+	return func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if method != "Request" {
+			return resp, err
+		}
+		st := status.Convert(err)
+		var rc *liaisonv1.PeerReceipt
+		for _, d := range st.Details() {
+			if r, ok := d.(*liaisonv1.PeerRefusal); ok {
+				rc = r.GetReceipt()
+			}
+		}
+		if rc == nil {
+			t.Error("the Danish denial carries no receipt")
+			return resp, err
+		}
+		var recipient string
+		rc = h.forge(t, rc, func(e *audit.Entry) {
+			change(e)
+			if len(e.Recipients) == 1 {
+				recipient = e.Recipients[0].Agency
+			}
+		}, "")
+		fields := h.statement(t, rc)
+		for i := range fields {
+			if fields[i][0] == "recipient" {
+				fields[i][1] = recipient
+			}
+		}
+		rc.Statement = h.sign(t, fields)
+		info := proto.CloneOf(errorInfo(err))
+		info.Metadata["audit_index"] = strconv.FormatInt(rc.GetIndex(), 10)
+		if reason != "" {
+			info.Reason = reason
+		}
+		forged, _ := status.New(st.Code(), st.Message()).WithDetails(info, &liaisonv1.PeerRefusal{Receipt: rc})
+		return nil, forged.Err()
 	}
 }
 

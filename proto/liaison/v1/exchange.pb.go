@@ -1967,9 +1967,12 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 // entry's outcome is deny or refused with the status's reason among its
 // reasons, its statement's recipient is its entry's one recipient and
 // that is the exchange's (the recipient the receipt of the calling
-// gateway's pending entry names; none only where the entry names none,
-// as the entry of a NOTICE_UNKNOWN, made before the peer knew whom the
-// call was for), it names the calling gateway's pending entry of this exchange
+// gateway's pending entry names; none only for a forwarded
+// acknowledgement's NOTICE_UNKNOWN, whose entry the peer made before it
+// knew whom the call was for: any other refusal whose entry names no
+// recipient is not verified), its entry's requester is the calling
+// gateway's caller (the agency and officer the assertion named), it names
+// the calling gateway's pending entry of this exchange
 // (detail.peer_index) and the digest of this call's assertion
 // (detail.assertion_sha256), and its checkpoint is consistent with the one
 // of the peer's log remembered (see PeerReceipt.consistency_proof; one
@@ -2011,8 +2014,8 @@ type PeerRefusal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The answering gateway's receipt of its entry of the refusal; its
 	// statement's recipient is the agency the exchange was for (its entry's
-	// one recipient; none where the entry names none), and it names no
-	// released record.
+	// one recipient; none only where the entry of a NOTICE_UNKNOWN names
+	// none), and it names no released record.
 	Receipt       *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
