@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/liaison-gateway/liaison/exercise"
@@ -125,12 +127,19 @@ func runExercise(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if f.out == "" {
 		return nil
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return err
+	return writeReports(f.out, files)
+}
+
+// writeReports writes the reports named in files into dir, making it if
+// need be. Each report replaces an earlier one of its name whole
+// ([replaceFile]): a write that fails leaves the earlier report as it was.
+func writeReports(dir string, files map[string][]byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("exercise run: -out: %v", err)
 	}
-	for n, b := range files {
-		if err := os.WriteFile(filepath.Join(f.out, n), b, 0o644); err != nil {
-			return err
+	for _, n := range slices.Sorted(maps.Keys(files)) {
+		if err := replaceFile(filepath.Join(dir, n), files[n], 0o644); err != nil {
+			return fmt.Errorf("exercise run: -out: %v (a report already there is left as it was)", err)
 		}
 	}
 	return nil
@@ -150,7 +159,7 @@ func newExerciseFlags(output io.Writer) *exerciseFlags {
 	}
 	f.fs.StringVar(&f.policy, "policy", "", "the policy: a `directory` or a signed bundle (.tar.gz); empty means the policy embedded in the binary")
 	f.fs.StringVar(&f.compare, "compare", "", "a candidate policy (`directory` or signed bundle) to play the same scenario on and compare")
-	f.fs.StringVar(&f.out, "out", "", "also write the report into this `directory`: SCENARIO.md and SCENARIO.html (and SCENARIO.compare.md and .html with -compare)")
+	f.fs.StringVar(&f.out, "out", "", "also write the report into this `directory`: SCENARIO.md and SCENARIO.html (and SCENARIO.compare.md and .html with -compare), each replacing an earlier one whole, or leaving it as it was if the write fails")
 	f.fs.StringVar(&f.key, "verification-key", "", "public key `file` (PEM) that a bundle's signature must verify with")
 	f.fs.StringVar(&f.keyID, "key-id", "liaison", "`id` of the verification key (the kid the bundles were signed with)")
 	return f

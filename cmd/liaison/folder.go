@@ -26,7 +26,8 @@ import (
 // writeFileAtomic and writeKeyFile, gateway/witness's writeKeyFile,
 // pseudonym's writeFileAtomic) replace or link a file in a live
 // directory; this is their counterpart for a folder of files, the one in
-// cmd/liaison.
+// cmd/liaison, and [replaceFile] below is theirs for one file (they are
+// unexported in their packages, each with its own mode and sync rules).
 
 // freeFolder returns dir ready for [placeFolder]: cleaned (a trailing /
 // would put the temporary folder inside it) and, if it is a symbolic
@@ -132,6 +133,57 @@ func placeFolder(ctx context.Context, dir string, fill func(tmp string) error) (
 		return err
 	}
 	syncPath(parent) // best effort: the folder is whole either way, and not every system syncs a directory
+	return nil
+}
+
+// replaceFile puts data at path whole or not at all, for a file a command
+// writes over one a user may still need (a policy bundle, its public key,
+// an exercise report): data goes into a temporary file beside path (a
+// hidden .NAME.*.tmp in the same folder, so that the rename is one step on
+// one file system) with mode perm, which is synced and renamed over path,
+// and then the folder is synced. A failure on the way (a full disk, a file
+// size limit, a folder that refuses new files, a path that is a folder)
+// removes the temporary file and leaves a file already at path as it was;
+// a crash leaves at most the temporary file, never a part of path. A path
+// that is a symbolic link is replaced where it points, as os.WriteFile
+// writes through it. It is the one-file counterpart of [placeFolder].
+func replaceFile(path string, data []byte, perm fs.FileMode) (err error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if path, err = filepath.EvalSymlinks(path); err != nil {
+			return err
+		}
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %v", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %v", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %v", path, err)
+	}
+	syncPath(dir) // best effort, as placeFolder's: the file is whole either way
 	return nil
 }
 

@@ -427,9 +427,14 @@ The signing key is an RSA or ECDSA private key in PEM, for example:
 	openssl pkey -in bundle-signing.pem -pubout -out bundle-signing.pub.pem
 
 Like ssh with a private key, it refuses a signing key file that group or
-others may read or write (openssl writes it mode 0600; else chmod 600).`, stderr)
+others may read or write (openssl writes it mode 0600; else chmod 600).
+
+The bundle, and the public key, each appear whole or not at all: each is
+written to a temporary file beside it, synced and renamed over it. A write
+that fails (a full disk, a folder that refuses new files) leaves a bundle or
+key already there as it was, for the gateway that runs with it.`, stderr)
 	dir := fl.String("policies", "", "policy `directory` to bundle")
-	out := fl.String("out", "", "bundle `file` to write (.tar.gz)")
+	out := fl.String("out", "", "bundle `file` to write (.tar.gz): replaced whole, or left as it was if the write fails")
 	keyFile := fl.String("signing-key", "", "private key `file` (PEM: RSA, or ECDSA P-256/384/521; refused if group or others may read or write it)")
 	keyID := fl.String("key-id", "liaison", "key `id` written into the signature")
 	pubOut := fl.String("public-key-out", "", "also write the matching public key to this `file`, for the gateway's -policy-bundle-key (liaison serve) and the -verification-key of the policy and exercise commands")
@@ -472,12 +477,14 @@ others may read or write (openssl writes it mode 0600; else chmod 600).`, stderr
 	if check.Revision() != eng.Revision() {
 		return fmt.Errorf("policy bundle: the bundle's revision %s differs from the directory's %s", check.Revision(), eng.Revision())
 	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("policy bundle: %v", err)
+	// Each file appears whole or not at all: a write that fails leaves
+	// the bundle or key already there as it was.
+	if err := replaceFile(*out, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("policy bundle: -out: %v (a bundle already there is left as it was)", err)
 	}
 	if *pubOut != "" {
-		if err := os.WriteFile(*pubOut, pub.PEM, 0o644); err != nil {
-			return fmt.Errorf("policy bundle: %v", err)
+		if err := replaceFile(*pubOut, pub.PEM, 0o644); err != nil {
+			return fmt.Errorf("policy bundle: wrote %s, but not the public key: -public-key-out: %v (a key already there is left as it was)", *out, err)
 		}
 	}
 	fmt.Fprintf(stdout, "wrote %s\ndigest   %s\nrevision %s\nsigned   %s with key id %q\n", *out, digest, eng.Revision(), pub.Algorithm, key.ID)
