@@ -179,7 +179,7 @@ var queryVocabulary = sync.OnceValue(func() map[string][]string {
 		"outcome":     slices.Clone(audit.Outcomes),
 		"record_type": recordTypes,
 		"action": slices.Concat(exchangeActions,
-			[]string{audit.ActionAuthenticate, audit.ActionAuditRead, audit.ActionPolicyActivate, audit.ActionKeyRotate, audit.ActionKeyRetire},
+			[]string{audit.ActionAuthenticate, audit.ActionAuditRead, audit.ActionPolicyActivate, audit.ActionKeyRotate, audit.ActionKeyRetire, audit.ActionKeyRestore},
 			audit.AftercareActions,
 			policies.CaseActions, []string{actionCaseImport, actionCaseOperatorClose, actionCaseOperatorHandover},
 			[]string{actionNoticeAcknowledge, actionNoticeEscalate, actionNoticeOverdue, actionNoticeExpire}),
@@ -617,11 +617,7 @@ func (s *Server) AuditKeyRotation(ctx context.Context, oldVersion, newVersion in
 // now on. Like a rotation, it is what this replica's refresh saw; every
 // replica records its own sighting. retired is ascending.
 func (s *Server) AuditKeyRetirement(ctx context.Context, retired []int, current int) {
-	vs := make([]string, len(retired))
-	for i, v := range retired {
-		vs[i] = strconv.Itoa(v)
-	}
-	versions := strings.Join(vs, ",")
+	versions := joinVersions(retired)
 	_, err := s.append(ctx, &audit.Entry{
 		Time: s.now(), Action: audit.ActionKeyRetire, Outcome: audit.OutcomeOK,
 		Detail: map[string]string{"retired_versions": versions, "current_version": strconv.Itoa(current)},
@@ -630,4 +626,32 @@ func (s *Server) AuditKeyRetirement(ctx context.Context, retired []int, current 
 		s.log.ErrorContext(ctx, "audit of a key retirement failed", "retired_versions", versions, "error", err)
 	}
 	s.log.InfoContext(ctx, "pseudonymisation key versions retired", "retired_versions", versions, "current_version", current)
+}
+
+// AuditKeyRestoration records that pseudonymisation key versions below the
+// current one came back into the key ring (Vault's minimum versions were
+// lowered): pseudonyms made under them resolve again, and
+// re-identifications and match references under them are accepted from
+// now on. Like a retirement, it is what this replica's refresh saw; every
+// replica records its own sighting. restored is ascending.
+func (s *Server) AuditKeyRestoration(ctx context.Context, restored []int, current int) {
+	versions := joinVersions(restored)
+	_, err := s.append(ctx, &audit.Entry{
+		Time: s.now(), Action: audit.ActionKeyRestore, Outcome: audit.OutcomeOK,
+		Detail: map[string]string{"restored_versions": versions, "current_version": strconv.Itoa(current)},
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "audit of a key restoration failed", "restored_versions", versions, "error", err)
+	}
+	s.log.InfoContext(ctx, "pseudonymisation key versions restored", "restored_versions", versions, "current_version", current)
+}
+
+// joinVersions spells key versions as an entry's detail does: decimal,
+// comma-separated.
+func joinVersions(versions []int) string {
+	vs := make([]string, len(versions))
+	for i, v := range versions {
+		vs[i] = strconv.Itoa(v)
+	}
+	return strings.Join(vs, ",")
 }

@@ -131,6 +131,17 @@ type Config struct {
 	// one reload sees both, on the goroutine that called Reload, and
 	// SHOULD return quickly.
 	OnRetire func(ctx context.Context, retired []int, current int)
+	// OnRestore, if not nil, is called by Reload when versions below the
+	// current version of the previous load, which that load's ring did
+	// not hold, are in the ring again (not on the first load): Vault's
+	// minimum versions were lowered, or a key source gives back a version
+	// it had left out. It gets those versions, ascending, and the current
+	// version, so that the gateway can record in its audit log that
+	// pseudonyms of them resolve again. A version above the previous
+	// current one is new, not restored: OnRotate reports it. OnRestore is
+	// called after OnRotate and OnRetire when one reload sees them too, on
+	// the goroutine that called Reload, and SHOULD return quickly.
+	OnRestore func(ctx context.Context, restored []int, current int)
 }
 
 // A Pseudonymizer computes pseudonyms from cached keys. It is safe for
@@ -213,6 +224,21 @@ func (p *Pseudonymizer) Reload(ctx context.Context) error {
 		if len(retired) > 0 {
 			slices.Sort(retired)
 			p.cfg.OnRetire(ctx, retired, ring.Current)
+		}
+	}
+	if old != nil && p.cfg.OnRestore != nil {
+		// A version below the previous current one was made before that
+		// load: if that ring did not hold it, it had been left out, and
+		// it is back. One above is new (a rotation).
+		var restored []int
+		for v := range ring.Versions {
+			if _, ok := old.Versions[v]; !ok && v < old.Current {
+				restored = append(restored, v)
+			}
+		}
+		if len(restored) > 0 {
+			slices.Sort(restored)
+			p.cfg.OnRestore(ctx, restored, ring.Current)
 		}
 	}
 	return nil

@@ -500,7 +500,7 @@ func describeEntry(e *audit.Entry) string {
 		who = e.Requester.Agency + "/" + e.Requester.Officer
 	}
 	var b strings.Builder
-	if e.Action == audit.ActionPolicyActivate || e.Action == audit.ActionKeyRotate || e.Action == audit.ActionKeyRetire {
+	if e.Action == audit.ActionPolicyActivate || e.Action == audit.ActionKeyRotate || e.Action == audit.ActionKeyRetire || e.Action == audit.ActionKeyRestore {
 		fmt.Fprintf(&b, "%s %s: %s", e.Time.Format(time.TimeOnly), e.Action, strings.ToUpper(e.Outcome))
 		if e.PolicyRevision != "" {
 			fmt.Fprintf(&b, " revision %s from %s", short(e.PolicyRevision), e.Detail["source"])

@@ -360,6 +360,48 @@ func TestServeRotationEndToEnd(t *testing.T) {
 	if recs, _ := gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRotate}); len(recs) != 1 {
 		t.Errorf("key rotation entries after the retirement = %d, want still one", len(recs))
 	}
+	if recs, _ := gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRestore}); len(recs) != 0 {
+		t.Errorf("key restoration entries before any version came back = %d, want none", len(recs))
+	}
+
+	// The operator lowers the minimum again: version 1, still in its
+	// transition window, is back in the ring, and the audit log says so,
+	// once. The gateway recorded nothing: version 1's pseudonyms resolved
+	// again with no entry saying when.
+	if _, err := c.Logical().Write(mount+"/keys/liaison-pseudonym/config", map[string]any{"min_decryption_version": 1}); err != nil {
+		t.Fatal(err)
+	}
+	var restored []audit.Record
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if restored, err = gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRestore}); err != nil || len(restored) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no key_restore entry 10s after version 1 was restored in Vault")
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // a few more refreshes: nothing more to record
+	restored, err = gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRestore})
+	if err != nil || len(restored) != 1 {
+		t.Fatalf("key restoration entries = %d (%v), want one", len(restored), err)
+	}
+	if e := restored[0].Entry; e.Outcome != audit.OutcomeOK || e.Detail["restored_versions"] != "1" || e.Detail["current_version"] != "2" {
+		t.Errorf("key_restore entry: outcome %s, detail %v; want ok, restored_versions 1, current_version 2", e.Outcome, e.Detail)
+	}
+	for _, a := range []string{audit.ActionKeyRotate, audit.ActionKeyRetire} {
+		if recs, _ := gw.Audit.Query(t.Context(), audit.Filter{Action: a}); len(recs) != 1 {
+			t.Errorf("%s entries after the restoration = %d, want still one", a, len(recs))
+		}
+	}
+	// Audit.Query takes the action, as it takes its siblings.
+	conn, err := d.client("dk-prison-east", "dpo.kristensen", []string{"auditor"}, "confidential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := liaisonv1.NewAuditClient(conn).Query(t.Context(), &liaisonv1.QueryRequest{Action: audit.ActionKeyRestore}); err != nil {
+		t.Errorf("Audit.Query(action key_restore) = %v; want it accepted", err)
+	}
 }
 
 // In production both the pseudonym keys and the checkpoint key are in

@@ -235,8 +235,9 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, err
 	}
-	// Key rotations and retirements are audited; the server that records
-	// them exists only later, so the hooks reach it through this variable.
+	// Key rotations, retirements and restorations are audited; the server
+	// that records them exists only later, so the hooks reach it through
+	// this variable.
 	var onRotate atomic.Pointer[gateway.Server]
 	ps, err := pseudonym.New(ctx, pseudonym.Config{Source: keySource, Refresh: keys.Refresh, MaxStale: keys.MaxStale, Logger: log,
 		OnRotate: func(ctx context.Context, old, cur int) {
@@ -247,6 +248,11 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		OnRetire: func(ctx context.Context, retired []int, cur int) {
 			if srv := onRotate.Load(); srv != nil {
 				srv.AuditKeyRetirement(ctx, retired, cur)
+			}
+		},
+		OnRestore: func(ctx context.Context, restored []int, cur int) {
+			if srv := onRotate.Load(); srv != nil {
+				srv.AuditKeyRestoration(ctx, restored, cur)
 			}
 		}})
 	if err != nil {

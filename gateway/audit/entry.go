@@ -16,6 +16,7 @@ const (
 	ActionPolicyActivate = "policy_activate" // a policy revision went live
 	ActionKeyRotate      = "key_rotate"      // a pseudonymisation key rotated
 	ActionKeyRetire      = "key_retire"      // pseudonymisation key versions retired (left the ring)
+	ActionKeyRestore     = "key_restore"     // retired pseudonymisation key versions back in the ring
 )
 
 // The outcomes of the policy contract, as an entry records them when that

@@ -18,7 +18,8 @@
 // are then retired (dropped from the ring). Versions below Vault's
 // min_decryption_version or min_encryption_version are never used: Transit
 // computes no HMAC under a version below min_encryption_version, so no
-// replica could derive its master key, and raising it retires them at once.
+// replica could derive its master key, and raising it retires them at once;
+// lowering it again brings back those still in their transition window.
 //
 // Keys are fetched at start and by the background refresh, never per
 // request. If Vault is unreachable, pseudonym serves from the cached ring

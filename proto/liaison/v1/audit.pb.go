@@ -62,7 +62,8 @@ type QueryRequest struct {
 	// Action in snake_case: an exchange (disclose, request, notify, match,
 	// translate, reidentify), one the gateway records of itself
 	// (authenticate, audit_read, policy_activate, key_rotate, key_retire:
-	// versions left the key ring), or one after sharing (correct, withdraw, expire, acknowledge_notice, revise_expiry;
+	// versions left the key ring, key_restore: versions below the current
+	// one came back into it), or one after sharing (correct, withdraw, expire, acknowledge_notice, revise_expiry;
 	// see the Aftercare service), one on a multi-agency case (case_open,
 	// case_invite, case_accept, case_decline, case_leave, case_remove,
 	// case_handover, case_close, case_import, case_operator_close,
