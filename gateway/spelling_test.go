@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -314,7 +315,7 @@ func TestHolderMunicipalityIsAName(t *testing.T) {
 		}
 		n1, _ := s.db.Size(ctx)
 		leaves, _ := s.db.ReadLeaves(ctx, n0, n1)
-		if len(leaves) != 1 || bytes.Contains(leaves[0], []byte("Rotter")) || bytes.Contains(bytes.ToLower(leaves[0]), []byte("syn")) {
+		if len(leaves) != 1 || bytes.Contains(leaves[0], []byte("Rotter")) || bytes.Contains(bytes.ToLower(withoutRandomIDs(leaves[0])), []byte("syn")) {
 			t.Errorf("holder's municipality %q: entries %s, want one that records no attribute of the holder's", m, leaves)
 		} else if e := s.entry(t, n0); e.Outcome != audit.OutcomeFailed {
 			t.Errorf("holder's municipality %q: entry outcome %s, want failed", m, e.Outcome)
@@ -324,6 +325,21 @@ func TestHolderMunicipalityIsAName(t *testing.T) {
 	if _, err := s.exchange(t, nlPolice).Request(ctx, riskRequest); err != nil {
 		t.Errorf("Request with the holder's own answer: %v", err)
 	}
+}
+
+// randomIDs are an entry's request id (rand.Text, upper-case base32) and
+// its audit pseudonym (lower-case base32 of a MAC under a random key), as
+// the gateway spells them.
+var randomIDs = regexp.MustCompile(`"request_id":"[A-Z2-7]{16}"|"pseudonym":"apsn:[a-z2-7]{26}"`)
+
+// withoutRandomIDs returns leaf with its request id and audit pseudonym
+// blanked, so that a search for a short word is not answered by chance:
+// "syn" folded to lower case was in one run in about 400 of
+// TestHolderMunicipalityIsAName (four request ids and a pseudonym, 80
+// places where three base32 letters could spell it). Only values of their
+// exact shape are blanked: a field that held anything else stays searched.
+func withoutRandomIDs(leaf []byte) []byte {
+	return randomIDs.ReplaceAllLiteral(leaf, []byte(`"random":""`))
 }
 
 // TestHolderRecordDatesHaveOneSpelling: a record a holder's Fetch returns
