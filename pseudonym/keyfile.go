@@ -11,11 +11,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/liaison-gateway/liaison/gateway/atomicfile"
 )
 
 // DefaultTransitionWindow is how long a key version keeps resolving after
@@ -385,12 +384,43 @@ func RotateKeyFile(path string, now time.Time) (newVersion int, err error) {
 // false then), and syncs the directory so that the change survives a
 // crash. Either way path is never seen, nor left by a crash, half written.
 func writeFileAtomic(path string, data []byte, replace bool) (installed bool, err error) {
-	err = atomicfile.Write(path, 0o600, replace, func(f *os.File) error { return writeKeyData(f, data) })
-	switch {
-	case !replace && errors.Is(err, fs.ErrExist):
-		return false, nil
-	case err != nil && !errors.Is(err, atomicfile.ErrDirNotSynced): // best effort: not every platform syncs folders
+	dir := filepath.Dir(path)
+	fh, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return false, err
+	}
+	tmp := fh.Name()
+	defer func() {
+		if err != nil || !replace {
+			os.Remove(tmp)
+		}
+	}()
+	if err := fh.Chmod(0o600); err != nil {
+		fh.Close()
+		return false, err
+	}
+	if err := writeKeyData(fh, data); err != nil {
+		fh.Close()
+		return false, err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return false, err
+	}
+	if err := fh.Close(); err != nil {
+		return false, err
+	}
+	if replace {
+		err = os.Rename(tmp, path)
+	} else if err = os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: not every platform syncs directories
+		d.Close()
 	}
 	return true, nil
 }

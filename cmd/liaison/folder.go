@@ -9,8 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"github.com/liaison-gateway/liaison/gateway/atomicfile"
 )
 
 // A folder a command writes for someone else to read (an audit export)
@@ -110,7 +108,7 @@ func placeFolder(ctx context.Context, dir string, fill func(tmp string) error) (
 	if err := fill(tmp); err != nil {
 		return err
 	}
-	if err := atomicfile.SyncDir(tmp); err != nil {
+	if err := syncPath(tmp); err != nil {
 		return fmt.Errorf("sync %s: %v", tmp, err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -134,7 +132,7 @@ func placeFolder(ctx context.Context, dir string, fill func(tmp string) error) (
 		}
 		return err
 	}
-	atomicfile.SyncDir(parent) // best effort: the folder is whole either way, and not every system syncs a directory
+	syncPath(parent) // best effort: the folder is whole either way, and not every system syncs a directory
 	return nil
 }
 
@@ -155,11 +153,37 @@ func replaceFile(path string, data []byte, perm fs.FileMode) (err error) {
 			return err
 		}
 	}
-	// The folder's sync is best effort, as placeFolder's: the file is whole
-	// either way.
-	if err := atomicfile.Replace(path, data, perm); err != nil && !errors.Is(err, atomicfile.ErrDirNotSynced) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
 		return fmt.Errorf("write %s: %v", path, err)
 	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %v", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %v", path, err)
+	}
+	syncPath(dir) // best effort, as placeFolder's: the file is whole either way
 	return nil
 }
 
@@ -199,4 +223,17 @@ func writeSynced(path string, write func(w *bufio.Writer)) (err error) {
 		return err
 	}
 	return f.Sync()
+}
+
+// syncPath syncs the file or folder at path.
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

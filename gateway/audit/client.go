@@ -11,8 +11,6 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/liaison-gateway/liaison/gateway/atomicfile"
 )
 
 // A Source serves a log's signed checkpoints, proofs and entries to a
@@ -62,11 +60,10 @@ func (f TrustFile) String() string { return string(f) }
 
 // WriteTrusted replaces the file's content with signed.
 func (f TrustFile) WriteTrusted(_ context.Context, signed []byte) error {
-	// The folder's sync is best effort: not every system syncs a folder,
-	// and the file is whole either way.
-	if err := atomicfile.Replace(string(f), signed, 0o644); err != nil && !errors.Is(err, atomicfile.ErrDirNotSynced) {
+	if err := replaceFile(string(f), signed, 0o644); err != nil {
 		return err
 	}
+	syncDir(string(f)) // best effort: not every system syncs a directory, and the file is whole either way
 	return nil
 }
 

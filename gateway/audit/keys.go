@@ -6,12 +6,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
-
-	"github.com/liaison-gateway/liaison/gateway/atomicfile"
 )
 
 // GenerateSignerKey generates an Ed25519 checkpoint signing key named name
@@ -60,7 +61,7 @@ func VerifierKey(skey string) (string, error) {
 // lower-case hex digits and the key in standard padded base64, though
 // note.NewSigner itself would take other spellings of both.
 func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
-	data, err := atomicfile.ReadPrivate(path)
+	data, err := readPrivateKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		skey, _, err := GenerateSignerKey(name)
 		if err != nil {
@@ -68,7 +69,7 @@ func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
 		}
 		switch err := writeKeyFile(path, skey); {
 		case errors.Is(err, errExists):
-			if data, err = atomicfile.ReadPrivate(path); err != nil {
+			if data, err = readPrivateKeyFile(path); err != nil {
 				return nil, "", fmt.Errorf("audit: load signer key: %v", err)
 			}
 		case err != nil:
@@ -100,6 +101,26 @@ func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
 	return s, vkey, nil
 }
 
+// readPrivateKeyFile reads the private key file at path, refusing it, as
+// ssh does, if its mode lets group or others read or write it. The mode is
+// that of the file read (fstat of the open file). An error from opening
+// it is returned as it is (fs.ErrNotExist for one that does not exist).
+func readPrivateKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%s has mode %04o: group or others may read or write it; it must be readable by its owner only (chmod 600 %s)", path, perm, path)
+	}
+	return io.ReadAll(f)
+}
+
 // signerKeyLine returns the key in a signer key file: one line, ended by
 // one newline or by the end of the file. Anything around it (leading
 // space, a second newline, a carriage return, a second line) is refused,
@@ -128,12 +149,34 @@ func canonicalSignerKey(s note.Signer, skey string) string {
 // path exists by then (a concurrent creator), it is left as it is and
 // errExists returned, so that that creator's key survives and is read.
 func writeKeyFile(path, skey string) error {
-	err := atomicfile.Create(path, []byte(skey+"\n"), 0o600)
-	switch {
-	case errors.Is(err, fs.ErrExist):
-		return errExists
-	case err != nil && !errors.Is(err, atomicfile.ErrDirNotSynced): // best effort: not every platform syncs folders
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return fmt.Errorf("audit: create signer key: %v", err)
+	}
+	defer os.Remove(f.Name())
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.WriteString(skey + "\n")
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(f.Name(), path)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return errExists
+	}
+	if err != nil {
+		return fmt.Errorf("audit: create signer key: %v", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // best effort: not every platform syncs directories
+		d.Close()
 	}
 	return nil
 }

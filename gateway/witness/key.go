@@ -6,7 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -14,8 +17,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
-
-	"github.com/liaison-gateway/liaison/gateway/atomicfile"
 )
 
 // A Signer makes a witness's cosignatures: timestamped Ed25519
@@ -95,7 +96,7 @@ func decodeKey(line string) (name string, key ed25519.PrivateKey, err error) {
 // name, and one not spelt exactly as encodeKey writes it: the key line,
 // then at most one newline, nothing around it.
 func LoadOrCreateKey(path, name string) (*Signer, error) {
-	data, err := atomicfile.ReadPrivate(path)
+	data, err := readPrivateKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		seed := make([]byte, ed25519.SeedSize)
 		rand.Read(seed)
@@ -106,7 +107,7 @@ func LoadOrCreateKey(path, name string) (*Signer, error) {
 		switch err := writeKeyFile(path, line); {
 		case errors.Is(err, fs.ErrExist):
 			// Another process created it meanwhile, whole: use its key.
-			data, err = atomicfile.ReadPrivate(path)
+			data, err = readPrivateKeyFile(path)
 			if err != nil {
 				return nil, fmt.Errorf("witness: load key: %v", err)
 			}
@@ -133,6 +134,27 @@ func LoadOrCreateKey(path, name string) (*Signer, error) {
 	return NewSigner(name, key)
 }
 
+// readPrivateKeyFile reads the key file at path, refusing it, as ssh does
+// a private key, if its mode lets group or others read or write it. The
+// mode is that of the file read (fstat of the open file). An error from
+// opening it is returned as it is (fs.ErrNotExist for one that does not
+// exist).
+func readPrivateKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%s has mode %04o: group or others may read or write it; it must be readable by its owner only (chmod 600 %s)", path, perm, path)
+	}
+	return io.ReadAll(f)
+}
+
 // writeKeyFile creates path with mode 0600 holding line, atomically and
 // durably: it writes and syncs a temporary file beside it, links it to
 // path (which fails, with an error wrapping fs.ErrExist, if path exists,
@@ -141,8 +163,48 @@ func LoadOrCreateKey(path, name string) (*Signer, error) {
 // half written, and after a crash the key whose cosignatures the witness
 // gave is the one in the file: the state it keeps is cosigned with it.
 func writeKeyFile(path, line string) error {
-	if err := atomicfile.Create(path, []byte(line+"\n"), 0o600); err != nil {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("witness: create key: %v", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.WriteString(line + "\n")
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Link(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
 		return fmt.Errorf("witness: create key: %w", err)
 	}
 	return nil
+}
+
+// syncDir syncs the directory dir, so that a file linked into it survives
+// a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
