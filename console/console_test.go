@@ -818,7 +818,7 @@ func TestConsoleOverviewRemembersFailures(t *testing.T) {
 // stopped rather than show the later days empty.
 func TestConsoleTimelineTruncated(t *testing.T) {
 	f := startGateway(t)
-	f.traffic(t)
+	traffic := f.traffic(t)
 	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = 3 })
 	hc := c.client(t)
 	resp, page := get(t, hc, c.url+"/timeline?action=request")
@@ -829,9 +829,19 @@ func TestConsoleTimelineTruncated(t *testing.T) {
 		t.Fatalf("the timeline read more than its limit of 3 entries:\n%s", page)
 	}
 	// The six requests of the traffic are on days -3 to 0: the first three
-	// end on day -2 at 09:00.
-	today := time.Now().UTC().Truncate(24 * time.Hour)
-	last := today.AddDate(0, 0, -2).Add(9 * time.Hour)
+	// end with "nl police in the case", on day -2 at 09:00. Its time is
+	// the traffic's, not worked out again here: midnight may have passed
+	// since.
+	var last time.Time
+	for _, ex := range traffic {
+		if ex.name == "nl police in the case" {
+			last = ex.day
+		}
+	}
+	if last.IsZero() {
+		t.Fatal(`the traffic has no request "nl police in the case"`)
+	}
+	today := last.Truncate(24*time.Hour).AddDate(0, 0, 2) // the traffic's today
 	if !strings.Contains(page, "<strong>at least 3</strong> entries match") {
 		t.Errorf("the timeline does not say at least 3 entries match")
 	}

@@ -644,6 +644,7 @@ func TestFederatedExpiredRequiredNotice(t *testing.T) {
 }
 
 func testFederatedExpiredRequiredNotice(t *testing.T, revised bool) {
+	awayFromMidnight(t)
 	var ahead atomic.Int64
 	f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
 	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
@@ -781,6 +782,7 @@ func TestFederatedExpiredCorrectedRequiredNotice(t *testing.T) {
 }
 
 func testFederatedExpiredCorrectedRequiredNotice(t *testing.T, moved bool) {
+	awayFromMidnight(t)
 	var ahead atomic.Int64
 	f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
 	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
@@ -1116,6 +1118,7 @@ func TestPeerNoticeClaimIsVerified(t *testing.T) {
 		})
 	}
 	t.Run("WithdrawnVerified", func(t *testing.T) {
+		awayFromMidnight(t)
 		var ahead atomic.Int64
 		f := startFederationWith(t, fedConfig{now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
 		d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
@@ -1165,4 +1168,17 @@ func TestPeerNoticeClaimIsVerified(t *testing.T) {
 			t.Errorf("Dutch notices %v; want %s acknowledged, nothing pending", ns, id)
 		}
 	})
+}
+
+// awayFromMidnight waits, when the next midnight UTC is less than five
+// minutes away, until it has passed. A test that works out today's date
+// when it builds its release and again when the gateways' clocks judge
+// the release's last day would otherwise see two different days.
+func awayFromMidnight(t *testing.T) {
+	t.Helper()
+	now := time.Now().UTC()
+	if d := now.Truncate(24*time.Hour).AddDate(0, 0, 1).Sub(now); d < 5*time.Minute {
+		t.Logf("waiting %v for midnight UTC to pass: the test works out today's date more than once", d.Round(time.Second))
+		time.Sleep(d + time.Second)
+	}
 }
