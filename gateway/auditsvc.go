@@ -617,15 +617,7 @@ func (s *Server) AuditKeyRotation(ctx context.Context, oldVersion, newVersion in
 // now on. Like a rotation, it is what this replica's refresh saw; every
 // replica records its own sighting. retired is ascending.
 func (s *Server) AuditKeyRetirement(ctx context.Context, retired []int, current int) {
-	versions := joinVersions(retired)
-	_, err := s.append(ctx, &audit.Entry{
-		Time: s.now(), Action: audit.ActionKeyRetire, Outcome: audit.OutcomeOK,
-		Detail: map[string]string{"retired_versions": versions, "current_version": strconv.Itoa(current)},
-	})
-	if err != nil {
-		s.log.ErrorContext(ctx, "audit of a key retirement failed", "retired_versions", versions, "error", err)
-	}
-	s.log.InfoContext(ctx, "pseudonymisation key versions retired", "retired_versions", versions, "current_version", current)
+	s.auditKeyVersions(ctx, audit.ActionKeyRetire, "retired", retired, current)
 }
 
 // AuditKeyRestoration records that pseudonymisation key versions below the
@@ -635,15 +627,22 @@ func (s *Server) AuditKeyRetirement(ctx context.Context, retired []int, current 
 // now on. Like a retirement, it is what this replica's refresh saw; every
 // replica records its own sighting. restored is ascending.
 func (s *Server) AuditKeyRestoration(ctx context.Context, restored []int, current int) {
-	versions := joinVersions(restored)
+	s.auditKeyVersions(ctx, audit.ActionKeyRestore, "restored", restored, current)
+}
+
+// auditKeyVersions records one entry of action for versions that a
+// refresh found gone from (retired) or back in (restored) the key ring:
+// detail <how>_versions and current_version.
+func (s *Server) auditKeyVersions(ctx context.Context, action, how string, versions []int, current int) {
+	vs := joinVersions(versions)
 	_, err := s.append(ctx, &audit.Entry{
-		Time: s.now(), Action: audit.ActionKeyRestore, Outcome: audit.OutcomeOK,
-		Detail: map[string]string{"restored_versions": versions, "current_version": strconv.Itoa(current)},
+		Time: s.now(), Action: action, Outcome: audit.OutcomeOK,
+		Detail: map[string]string{how + "_versions": vs, "current_version": strconv.Itoa(current)},
 	})
 	if err != nil {
-		s.log.ErrorContext(ctx, "audit of a key restoration failed", "restored_versions", versions, "error", err)
+		s.log.ErrorContext(ctx, "audit of key versions "+how+" failed", how+"_versions", vs, "error", err)
 	}
-	s.log.InfoContext(ctx, "pseudonymisation key versions restored", "restored_versions", versions, "current_version", current)
+	s.log.InfoContext(ctx, "pseudonymisation key versions "+how, how+"_versions", vs, "current_version", current)
 }
 
 // joinVersions spells key versions as an entry's detail does: decimal,

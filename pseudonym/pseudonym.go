@@ -215,14 +215,7 @@ func (p *Pseudonymizer) Reload(ctx context.Context) error {
 	if old != nil && p.cfg.OnRetire != nil {
 		// Each left version is seen leaving by one Reload only: the
 		// swap above hands every ring to one caller as its successor.
-		var retired []int
-		for v := range old.Versions {
-			if _, ok := ring.Versions[v]; !ok {
-				retired = append(retired, v)
-			}
-		}
-		if len(retired) > 0 {
-			slices.Sort(retired)
+		if retired := versionsNotIn(old.Versions, ring.Versions, math.MaxInt); len(retired) > 0 {
 			p.cfg.OnRetire(ctx, retired, ring.Current)
 		}
 	}
@@ -230,18 +223,24 @@ func (p *Pseudonymizer) Reload(ctx context.Context) error {
 		// A version below the previous current one was made before that
 		// load: if that ring did not hold it, it had been left out, and
 		// it is back. One above is new (a rotation).
-		var restored []int
-		for v := range ring.Versions {
-			if _, ok := old.Versions[v]; !ok && v < old.Current {
-				restored = append(restored, v)
-			}
-		}
-		if len(restored) > 0 {
-			slices.Sort(restored)
+		if restored := versionsNotIn(ring.Versions, old.Versions, old.Current); len(restored) > 0 {
 			p.cfg.OnRestore(ctx, restored, ring.Current)
 		}
 	}
 	return nil
+}
+
+// versionsNotIn lists, ascending, the versions of a below limit that b
+// does not hold.
+func versionsNotIn(a, b map[int][]byte, limit int) []int {
+	var out []int
+	for v := range a {
+		if _, ok := b[v]; !ok && v < limit {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // sameVersions reports whether two rings hold the same key versions.
