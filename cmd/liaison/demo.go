@@ -9,9 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -515,7 +517,21 @@ func describeEntry(e *audit.Entry) string {
 		return b.String() + s
 	}
 	if e.Action == audit.ActionAuditRead {
-		fmt.Fprintf(&b, " -> %s", e.Outcome)
+		// What was asked: the operation and the filters given.
+		var asked []string
+		for _, k := range slices.Sorted(maps.Keys(e.Detail)) {
+			if v := e.Detail[k]; k != "operation" && v != "false" {
+				asked = append(asked, k+"="+v)
+			}
+		}
+		fmt.Fprintf(&b, ": %s", e.Detail["operation"])
+		if len(asked) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(asked, ", "))
+		}
+		fmt.Fprintf(&b, " -> %s", strings.ToUpper(e.Outcome))
+		if len(e.Reasons) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(e.Reasons, ", "))
+		}
 		return b.String()
 	}
 	var rcpt []string

@@ -344,6 +344,10 @@ func describeCaseOrNotice(e *audit.Entry) (string, bool) {
 		if e.Detail["source"] != "" {
 			fmt.Fprintf(&b, " (from the %s file)", e.Detail["source"])
 		}
+	case e.Action == "notice_acknowledge" && e.Detail["notice_id"] == "":
+		// An acknowledgement that acknowledged no required notice: the
+		// inbox read up to a cursor (Exchange.Acknowledge).
+		fmt.Fprintf(&b, ": inbox read up to item %s", e.Detail["cursor"])
 	case strings.HasPrefix(e.Action, "notice_"):
 		fmt.Fprintf(&b, ": notice %s (%s) from %s to %s, due %s", e.Detail["notice_id"], e.Detail["event"], partyID(e.Holder), recipientIDs(e), e.Detail["acknowledge_by"])
 		if to := e.Detail["escalated_to"]; to != "" {

@@ -51,6 +51,7 @@ func TestCrossBorderDemo(t *testing.T) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, text)
 		}
 	}
+	checkTrail(t, text)
 	if strings.Contains(text, "Notify") || strings.Count(text, "in time (entry #") != 2 || strings.Count(text, "key alone") != 10 {
 		t.Errorf("the demo's output: want no Notify, one required notice acknowledged in time at each gateway, ten receipts verified:\n%s", text)
 	}
