@@ -97,6 +97,10 @@ type exchange struct {
 	// pending entry names (pendingForward): the peer's receipts of its
 	// entries of the exchange, an answer's or a refusal's, name it too.
 	peerRecipient string
+	// peerAction is the action of the exchange's pending entry
+	// (pendingForward), which the peer's entry of the forwarded call
+	// takes too: the peer's receipt of a refusal is of an entry of it.
+	peerAction string
 
 	// caseHolds are cases the exchange rests on besides its policy
 	// input's (a case's pseudonym domain it translates from); unheld

@@ -779,7 +779,7 @@ func (s *Server) notePeerRefusal(ctx context.Context, ex *exchange, peer *Agency
 	st := status.Convert(err)
 	info, refusal, index := peerRefusalDetails(st)
 	if index >= 0 {
-		v, o, err := s.peerDenialReceipt(ctx, ex, peer, refusal.GetReceipt(), index, info.GetReason())
+		v, o, err := s.peerDenialReceipt(ctx, ex, peer, refusal.GetReceipt(), index, st.Code(), info.GetReason())
 		if err != nil {
 			return false, "", err
 		}
@@ -795,13 +795,19 @@ func (s *Server) notePeerRefusal(ctx context.Context, ex *exchange, peer *Agency
 }
 
 // peerDenialReceipt checks the receipt a peer gave of its entry of a
-// denial (PeerRefusal) that names index and reason, and reports whether
-// it holds for this exchange: it verifies against the peer's checkpoint
-// key, names the recipient of this exchange's pending entry's receipt
-// (pendingForward), as its entry does (or none, only where the refusal is
-// one made before the peer knew whom the call was for: refusedUnaddressed),
-// is of the entry at index, a deny or refused entry with that reason,
-// and that entry names this gateway's caller as its requester (agency and
+// denial (PeerRefusal) that names index and reason, under status code c,
+// and reports whether it holds for this exchange: it verifies against the
+// peer's checkpoint key, names the recipient of this exchange's pending
+// entry's receipt (pendingForward), as its entry does (or none, only where
+// the refusal is one made before the peer knew whom the call was for:
+// refusedUnaddressed), is of the entry at index, an entry of this
+// exchange's action (the action of its pending entry, which the peer's
+// entry of the forwarded call takes: request, disclose, notify, correct,
+// withdraw, revise_expiry, acknowledge_notice or notice_acknowledge, not
+// an entry of another call of the peer's, an audit_read say, that names
+// the same parties), a refused entry with that reason, or a deny entry
+// with it if c is PERMISSION_DENIED (the one status of a denial of the
+// peer's law), and that entry names this gateway's caller as its requester (agency and
 // officer, as the assertion named them), this exchange's pending entry
 // (detail peer_index) and the digest of this call's assertion (detail
 // assertion_sha256): the peer's refusal of this very call, not of another,
@@ -816,7 +822,7 @@ func (s *Server) notePeerRefusal(ctx context.Context, ex *exchange, peer *Agency
 // exchange fails as for an answer). It returns the outcome of the peer's
 // entry too. A receipt that does not hold is logged as a warning, and
 // the denial is unverified.
-func (s *Server) peerDenialReceipt(ctx context.Context, ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, index int64, reason string) (bool, string, error) {
+func (s *Server) peerDenialReceipt(ctx context.Context, ex *exchange, peer *Agency, rc *liaisonv1.PeerReceipt, index int64, c codes.Code, reason string) (bool, string, error) {
 	unverified := func(why string, err error) (bool, string, error) {
 		s.log.WarnContext(ctx, "a peer's denial carries no receipt of its entry that holds for this exchange: logged unverified",
 			"request_id", ex.reqID, "peer", peer.ID, "why", why, "error", err)
@@ -849,7 +855,9 @@ func (s *Server) peerDenialReceipt(ctx context.Context, ex *exchange, peer *Agen
 		return unverified("the receipt's entry names another requester than this exchange's caller", nil)
 	case got.Index != index:
 		return unverified("the receipt is of another entry than the one the denial names", nil)
-	case got.Entry.Outcome != audit.OutcomeDeny && got.Entry.Outcome != audit.OutcomeRefused,
+	case ex.peerAction == "" || got.Entry.Action != ex.peerAction:
+		return unverified("the receipt's entry is of another action than this exchange's", nil)
+	case got.Entry.Outcome != audit.OutcomeRefused && (got.Entry.Outcome != audit.OutcomeDeny || c != codes.PermissionDenied),
 		reason != "" && !slices.Contains(got.Entry.Reasons, reason):
 		return unverified("the receipt's entry records no refusal for the reason given", nil)
 	case d["pending_index"] == "" || pd["peer_index"] != d["pending_index"],

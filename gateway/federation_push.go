@@ -138,7 +138,7 @@ func (s *Server) pendingForward(ctx context.Context, ex *exchange, recipient str
 	if err != nil {
 		return nil, failed("PEER_RECEIPT_FAILED", err)
 	}
-	ex.peerRecipient = recipient
+	ex.peerRecipient, ex.peerAction = recipient, e.Action
 	// The size of the peer's log remembered here: its answer proves its
 	// checkpoint consistent with it (peerview.go).
 	return &liaisonv1.PeerForward{Receipt: rc, Released: rel, KnownTreeSize: s.knownPeerSize(ctx, ex.entry.Detail["peer"])}, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -319,7 +320,16 @@ func TestForwardedWithdrawalOfAnotherType(t *testing.T) {
 // digest being only what the peer wrote beside it), or no recipient (as
 // only the entry of a NOTICE_UNKNOWN of an acknowledgement names none),
 // or no recipient and the reason NOTICE_UNKNOWN itself, for a Request:
-// each was verified before the fix.
+// each was verified before the fix. So is a receipt of an entry of
+// another action than the request (an audit_read the Danish gateway
+// refused, naming the same parties, index and digest: verified before
+// the fix, the action went unchecked), or of an entry whose outcome is no
+// refusal (disclose). And the real denial, its receipt intact, answered
+// FAILED_PRECONDITION as if the Danish gateway's state had refused the
+// call: its entry is a deny, which only a PERMISSION_DENIED reports, so
+// it proves no such refusal (verified before the fix, the outcome taken
+// as deny or refused whatever the status): failed, PEER_REFUSED,
+// peer_denial unverified, without the Danish index.
 func TestPeerDenialIsVerified(t *testing.T) {
 	dkEng := patchedEngine(t, "dk/dk.rego", `"release_notice", "risk_assessment", `, `"release_notice", `)
 	f := startFederationWith(t, fedConfig{dkEngine: dkEng, hostile: "DK"})
@@ -328,7 +338,7 @@ func TestPeerDenialIsVerified(t *testing.T) {
 		_, err := f.nl.client(t, "nl-probation", officer).Request(t.Context(), riskAssessmentRequest)
 		return err
 	}
-	dutch := func(officer string) *audit.Entry {
+	dutch := func(t *testing.T, officer string) *audit.Entry {
 		t.Helper()
 		nl := f.nl.entries(t, officer)
 		if len(nl) != 1 || nl[0].Outcome != audit.OutcomeDeny {
@@ -359,7 +369,7 @@ func TestPeerDenialIsVerified(t *testing.T) {
 	if rc == nil || len(dk) != 1 || dk[0].Outcome != audit.OutcomeDeny || strconv.FormatInt(rc.GetIndex(), 10) != errorInfo(first).GetMetadata()["audit_index"] {
 		t.Fatalf("the Danish denial %v carries receipt %v; want the receipt of its deny entry", first, rc)
 	}
-	nl := dutch("insp.first")
+	nl := dutch(t, "insp.first")
 	if nl.Detail["peer_index"] != strconv.FormatInt(rc.GetIndex(), 10) || nl.Detail["peer_receipt"] == "" || nl.Detail["peer_denial"] != "verified" {
 		t.Errorf("Dutch entry detail %v; want peer_index %d with its receipt, peer_denial verified", nl.Detail, rc.GetIndex())
 	}
@@ -369,6 +379,42 @@ func TestPeerDenialIsVerified(t *testing.T) {
 	if !slices.Contains(h.statement(t, rc), [2]string{"recipient", "nl-probation"}) {
 		t.Errorf("the Danish receipt of its denial names %v; want recipient nl-probation", h.statement(t, rc))
 	}
+
+	// Before the forged logs below: the real log, the real receipt.
+	t.Run("DenyAnsweredAsStateRefusal", func(t *testing.T) {
+		h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+			if method != "Request" {
+				return resp, err
+			}
+			st := status.Convert(err)
+			var refusal *liaisonv1.PeerRefusal
+			for _, d := range st.Details() {
+				if r, ok := d.(*liaisonv1.PeerRefusal); ok {
+					refusal = r
+				}
+			}
+			if refusal == nil {
+				t.Error("the Danish denial carries no receipt")
+				return resp, err
+			}
+			changed, _ := status.New(codes.FailedPrecondition, st.Message()).WithDetails(errorInfo(err), refusal)
+			return nil, changed.Err()
+		})
+		defer h.setAnswer(nil)
+		err := ask("insp.denyasstate")
+		if errorReason(err) != "PEER_REFUSED" || errorInfo(err).GetMetadata()["peer_denial"] != "unverified" {
+			t.Errorf("Request = %v (%v); want PEER_REFUSED, peer_denial unverified", err, errorInfo(err))
+		}
+		nl := f.nl.entries(t, "insp.denyasstate")
+		if len(nl) != 1 || nl[0].Outcome != audit.OutcomeFailed || !slices.Contains(nl[0].Reasons, "PEER_REFUSED") ||
+			nl[0].Detail["peer_index"] != "" || nl[0].Detail["peer_receipt"] != "" || nl[0].Detail["peer_denial"] != "unverified" {
+			var got []string
+			for _, e := range nl {
+				got = append(got, fmt.Sprintf("%s %v peer_index=%q peer_denial=%q", e.Outcome, e.Reasons, e.Detail["peer_index"], e.Detail["peer_denial"]))
+			}
+			t.Errorf("Dutch entries %q; want one failed PEER_REFUSED, no peer_index or peer_receipt, peer_denial unverified", got)
+		}
+	})
 
 	for _, tc := range []struct {
 		name   string
@@ -451,6 +497,8 @@ func TestPeerDenialIsVerified(t *testing.T) {
 		{"UnaddressedNoticeUnknown", forgeDenial(t, h, "NOTICE_UNKNOWN", func(e *audit.Entry) {
 			e.Recipients, e.Outcome, e.Reasons = nil, audit.OutcomeRefused, []string{"NOTICE_UNKNOWN"}
 		})},
+		{"EntryOfAnotherAction", forgeDenial(t, h, "", func(e *audit.Entry) { e.Action, e.Outcome = audit.ActionAuditRead, audit.OutcomeRefused })},
+		{"EntryOfAnotherOutcome", forgeDenial(t, h, "", func(e *audit.Entry) { e.Outcome = audit.OutcomeDisclose })},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			officer := "insp." + strings.ToLower(tc.name)
@@ -460,7 +508,7 @@ func TestPeerDenialIsVerified(t *testing.T) {
 			if status.Code(err) != codes.PermissionDenied || errorInfo(err).GetMetadata()["peer_denial"] != "unverified" {
 				t.Errorf("Request = %v (%v); want PermissionDenied, peer_denial unverified", err, errorInfo(err))
 			}
-			nl := dutch(officer)
+			nl := dutch(t, officer)
 			if nl.Detail["peer_index"] != "" || nl.Detail["peer_receipt"] != "" || nl.Detail["peer_denial"] != "unverified" {
 				t.Errorf("Dutch entry detail %v; want no peer_index or peer_receipt, peer_denial unverified", nl.Detail)
 			}

@@ -1964,7 +1964,13 @@ func (x *PeerReceipt) GetConsistencyProof() [][]byte {
 // receipt in detail.peer_receipt, detail.peer_denial "verified") only if
 // the receipt verifies against the peer's checkpoint key and is bound to
 // this very call: its index is the audit_index the status names, its
-// entry's outcome is deny or refused with the status's reason among its
+// entry's action is the exchange's (that of the calling gateway's pending
+// entry, which the peer's entry of the forwarded call takes: request,
+// disclose, notify, correct, withdraw, revise_expiry, acknowledge_notice
+// or notice_acknowledge; not an entry of another kind of call, an
+// audit_read say, that names the same parties), its entry's outcome is
+// refused (or deny, under PERMISSION_DENIED only, the one status of a
+// denial of the peer's law) with the status's reason among its
 // reasons, its statement's recipient is its entry's one recipient and
 // that is the exchange's (the recipient the receipt of the calling
 // gateway's pending entry names; none only for a forwarded
