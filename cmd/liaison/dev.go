@@ -26,7 +26,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	const devUsage = `usage: liaison dev pki|token [flags]
 
 	pki      write a development CA, the gateway's and the sample agencies'
-	         certificates, their issuer keys and a registry (-out DIR)
+	         certificates, their issuer keys and a registry (-out DIR);
+	         run again, it replaces the set in DIR with a new CA's,
+	         whole or not at all
 	token    mint an officer token signed by a sample agency's issuer
 	         (-pki DIR -agency ID -officer ID), naming the agency in its
 	         liaison_agency_id claim unless -agency-claim=false; a -ttl
@@ -64,9 +66,14 @@ For development and tests only. Run "liaison dev <command> -h" for its flags.
 			}
 			pm[id] = addr
 		}
-		p, err := sample.WritePKI(*out, pm)
+		// A new CA's certificates and keys only work together: the set is
+		// placed whole, over an earlier one in the folder, or not at all.
+		p, files, err := sample.NewPKI(*out, pm)
 		if err != nil {
 			return err
+		}
+		if err := replaceFiles(ctx, *out, files); err != nil {
+			return fmt.Errorf("dev pki: %v", err)
 		}
 		fmt.Fprintf(stdout, "development PKI for %d sample agencies written to %s (registry: %s)\n", len(sample.SampleAgencies), p.Dir, p.Registry)
 		return nil

@@ -9,6 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+
+	"github.com/liaison-gateway/liaison/gateway/sample"
 )
 
 // A folder a command writes for someone else to read (an audit export)
@@ -28,6 +31,8 @@ import (
 // directory; this is their counterpart for a folder of files, the one in
 // cmd/liaison, and [replaceFile] below is theirs for one file (they are
 // unexported in their packages, each with its own mode and sync rules).
+// [replaceFiles] places a set of files in a folder that may hold others
+// (a development PKI written over an earlier one).
 
 // freeFolder returns dir ready for [placeFolder]: cleaned (a trailing /
 // would put the temporary folder inside it) and, if it is a symbolic
@@ -153,20 +158,31 @@ func replaceFile(path string, data []byte, perm fs.FileMode) (err error) {
 			return err
 		}
 	}
+	tmp, err := writeTemp(path, data, perm)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %v", path, err)
+	}
+	syncPath(filepath.Dir(path)) // best effort, as placeFolder's: the file is whole either way
+	return nil
+}
+
+// writeTemp writes data, with mode perm, to a new temporary file beside
+// path (a hidden .NAME.*.tmp in its folder) and syncs it, for
+// [replaceFile] and [replaceFiles] to rename over path. It returns the
+// temporary file's name; on a failure it leaves none.
+func writeTemp(path string, data []byte, perm fs.FileMode) (tmp string, err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
+		return "", fmt.Errorf("write %s: %v", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Chmod(perm)
@@ -178,13 +194,10 @@ func replaceFile(path string, data []byte, perm fs.FileMode) (err error) {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
+		os.Remove(f.Name())
+		return "", fmt.Errorf("write %s: %v", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %v", path, err)
-	}
-	syncPath(dir) // best effort, as placeFolder's: the file is whole either way
-	return nil
+	return f.Name(), nil
 }
 
 // newTempFolder makes a new hidden folder in parent for a folder named
@@ -236,4 +249,112 @@ func syncPath(path string) error {
 		err = cerr
 	}
 	return err
+}
+
+// replaceFiles puts files, named relative to dir, in dir whole or not at
+// all, for a set of files that only work together (a development PKI: a
+// CA and the certificates it signed) written over an earlier set a user
+// may still be using. Files in dir that are not in the set are left as
+// they are: unlike [placeFolder], dir may be one the user keeps other
+// files in, which a new folder renamed into its place would lose.
+//
+// Every file is first written in full beside where it goes (a hidden
+// .NAME.*.tmp in its folder, with its mode, synced), making the folders
+// it needs as os.MkdirAll would (mode 0700: the set holds private keys).
+// A failure while writing (a full disk, a file size limit, a folder that
+// refuses new files, a cancelled context) removes the temporary files and
+// the folders made, and the earlier set is left as it was. Only then are
+// the temporary files renamed over the earlier ones, in the order given,
+// and the folders synced; should a rename be refused (a folder where a
+// file goes), the files already replaced are put back from copies read
+// before the first rename, and the error says so. A path that is a
+// symbolic link is replaced where it points, as [replaceFile] does.
+func replaceFiles(ctx context.Context, dir string, files []sample.File) (err error) {
+	type staged struct {
+		path, tmp string
+		old       []byte // the earlier file, to put back
+		oldMode   fs.FileMode
+		had       bool // there was a file at path
+		placed    bool // tmp was renamed to path
+	}
+	var (
+		made []string // folders made, to remove on a failure
+		set  []*staged
+	)
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, s := range set {
+			if !s.placed {
+				os.Remove(s.tmp)
+			}
+		}
+		slices.SortFunc(made, func(a, b string) int { return len(b) - len(a) }) // deepest first
+		for _, p := range made {
+			os.Remove(p) // an empty folder only
+		}
+	}()
+	for _, f := range files {
+		path := filepath.Join(dir, filepath.FromSlash(f.Name))
+		folder := filepath.Dir(path)
+		for p := folder; ; p = filepath.Dir(p) {
+			if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) || filepath.Dir(p) == p {
+				break
+			}
+			made = append(made, p)
+		}
+		if err := os.MkdirAll(folder, 0o700); err != nil {
+			return fmt.Errorf("make the folder %s: %v", folder, err)
+		}
+		if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			if path, err = filepath.EvalSymlinks(path); err != nil {
+				return err
+			}
+		}
+		s := &staged{path: path}
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+			if s.old, err = os.ReadFile(path); err != nil {
+				return fmt.Errorf("read the earlier %s: %v", path, err)
+			}
+			s.had, s.oldMode = true, fi.Mode().Perm()
+		}
+		if s.tmp, err = writeTemp(path, f.Data, f.Mode); err != nil {
+			return err
+		}
+		set = append(set, s)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, s := range set {
+		if err := os.Rename(s.tmp, s.path); err != nil {
+			err = fmt.Errorf("write %s: %v", s.path, err)
+			for _, p := range set {
+				if !p.placed {
+					continue
+				}
+				var rerr error
+				if p.had {
+					rerr = replaceFile(p.path, p.old, p.oldMode)
+				} else {
+					rerr = os.Remove(p.path)
+				}
+				if rerr != nil {
+					return fmt.Errorf("%v; and %s could not be put back as it was (%v): the files in %s are a mix of the earlier set and the new one", err, p.path, rerr, dir)
+				}
+				p.placed = false
+			}
+			return fmt.Errorf("%v: the files already replaced were put back as they were", err)
+		}
+		s.placed = true
+	}
+	synced := map[string]bool{}
+	for _, s := range set {
+		if d := filepath.Dir(s.path); !synced[d] {
+			syncPath(d) // best effort, as replaceFile's
+			synced[d] = true
+		}
+	}
+	return nil
 }

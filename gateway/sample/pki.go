@@ -40,29 +40,58 @@ func (p *PKI) Path(parts ...string) string {
 
 // WritePKI creates a CA, the gateway's and every sample agency's
 // certificate and issuer key, and a registry file that names the holders'
-// provider addresses.
+// provider addresses, and writes them to dir file by file, over any
+// written there before. [NewPKI] makes the same without writing it.
 func WritePKI(dir string, providers map[string]string) (*PKI, error) {
 	return writePKI(dir, TrustDomain, "", providers)
+}
+
+// A File is one file of a PKI: its path in the PKI folder
+// (slash-separated, such as "agencies/nl-fiod.key"), its content and its
+// mode (0600 for a private key).
+type File struct {
+	Name string
+	Data []byte
+	Mode os.FileMode
+}
+
+// NewPKI makes what [WritePKI] writes to dir without writing it: the
+// PKI, whose paths are in dir, and its files, in the order WritePKI
+// writes them (registry.yaml last), for a caller that places them
+// itself.
+func NewPKI(dir string, providers map[string]string) (*PKI, []File, error) {
+	return makePKI(dir, TrustDomain, "", providers)
 }
 
 // writePKI writes the PKI of the sample agencies of jurisdiction (all of
 // them if empty) under trustDomain.
 func writePKI(dir, trustDomain, jurisdiction string, providers map[string]string) (*PKI, error) {
+	p, files, err := makePKI(dir, trustDomain, jurisdiction, providers)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		name := filepath.FromSlash(f.Name)
+		if err := devpki.WriteFile(filepath.Join(dir, filepath.Dir(name)), filepath.Base(name), f.Data, f.Mode); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// makePKI makes the PKI writePKI writes, and its files.
+func makePKI(dir, trustDomain, jurisdiction string, providers map[string]string) (*PKI, []File, error) {
 	ca, err := devpki.NewAuthority(trustDomain)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &PKI{Dir: dir, CA: ca, Issuers: map[string]*devpki.Issuer{}, Registry: filepath.Join(dir, "registry.yaml"), Providers: providers}
-	if err := devpki.WriteFile(dir, "ca.pem", ca.CertPEM, 0o644); err != nil {
-		return nil, err
-	}
+	files := []File{{"ca.pem", ca.CertPEM, 0o644}}
 	gw, err := ca.Issue(ca.GatewayIdentity(), 30*24*time.Hour)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := writePair(dir, "gateway", gw); err != nil {
-		return nil, err
-	}
+	files = appendPair(files, "gateway", gw)
 	var reg gateway.RegistryFile
 	for _, a := range SampleAgencies {
 		if jurisdiction != "" && a.Jurisdiction != jurisdiction {
@@ -70,30 +99,23 @@ func writePKI(dir, trustDomain, jurisdiction string, providers map[string]string
 		}
 		leaf, err := ca.Issue(ca.AgencyIdentity(a.ID), 30*24*time.Hour)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if err := writePair(p.Path("agencies"), a.ID, leaf); err != nil {
-			return nil, err
-		}
+		files = appendPair(files, "agencies/"+a.ID, leaf)
 		iss, err := devpki.NewIssuer(IssuerName(a.ID), IssuerKid(a.ID))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p.Issuers[a.ID] = iss
 		kb, err := iss.MarshalIssuerKey()
 		if err != nil {
-			return nil, err
-		}
-		if err := devpki.WriteFile(p.Path("issuers"), a.ID+".key", kb, 0o600); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		jwks, err := authn.MarshalJWKS(iss.PublicKeys())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if err := devpki.WriteFile(p.Path("issuers"), a.ID+".jwks.json", jwks, 0o644); err != nil {
-			return nil, err
-		}
+		files = append(files, File{"issuers/" + a.ID + ".key", kb, 0o600}, File{"issuers/" + a.ID + ".jwks.json", jwks, 0o644})
 		reg.Agencies = append(reg.Agencies, gateway.AgencyFile{
 			ID: a.ID, Name: a.Name, Kind: a.Kind, Jurisdiction: a.Jurisdiction,
 			CertificateIdentity: ca.AgencyIdentity(a.ID),
@@ -113,18 +135,15 @@ func writePKI(dir, trustDomain, jurisdiction string, providers map[string]string
 	}
 	b, err := yaml.Marshal(reg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	header := "# Agency registry written by `liaison dev pki` for the sample agencies.\n# Edit and the gateway reloads it; see README.md, \"Onboarding an agency\".\n"
-	if err := os.WriteFile(p.Registry, append([]byte(header), b...), 0o644); err != nil {
-		return nil, err
-	}
-	return p, nil
+	files = append(files, File{"registry.yaml", append([]byte(header), b...), 0o644})
+	return p, files, nil
 }
 
-func writePair(dir, name string, l *devpki.Leaf) error {
-	if err := devpki.WriteFile(dir, name+".pem", l.CertPEM, 0o644); err != nil {
-		return err
-	}
-	return devpki.WriteFile(dir, name+".key", l.KeyPEM, 0o600)
+// appendPair appends a leaf's certificate, name.pem, and its private key,
+// name.key.
+func appendPair(files []File, name string, l *devpki.Leaf) []File {
+	return append(files, File{name + ".pem", l.CertPEM, 0o644}, File{name + ".key", l.KeyPEM, 0o600})
 }
