@@ -69,15 +69,32 @@ func activationProto(a policies.Activation) *liaisonv1.Activation {
 // asks after changing it; the attempt is audited, with the officer as the
 // entry's requester. A caller without the legal_officer role is refused,
 // and that attempt is audited too (refused, ROLE_REQUIRED).
+//
+// Once begun, the activation runs to its end whether or not the caller
+// waits for it: a legal officer who hangs up (or whose deadline passes)
+// while the candidate's tests run would otherwise have it refused as
+// "context canceled", and the entry say that, not whether the candidate
+// was good. It is bounded by reloadTimeout instead.
 func (s *Server) Reload(ctx context.Context, _ *liaisonv1.ReloadRequest) (*liaisonv1.ReloadResponse, error) {
 	c, err := s.requireRole(ctx, RoleLegalOfficer)
 	if err != nil {
 		return nil, s.reloadRefused(ctx, c, err)
 	}
-	act, _ := s.policy.Activate(ctx, s.cfg.PolicySourceSpec)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reloadTimeout)
+	defer cancel()
+	act, _ := s.policy.Activate(actx, s.cfg.PolicySourceSpec)
 	s.auditActivation(ctx, act, c.Officer.ID, callerRequester(c))
 	return &liaisonv1.ReloadResponse{Activation: activationProto(act)}, nil
 }
+
+// reloadTimeout bounds an activation a legal officer asked for (Reload),
+// which does not end when the caller hangs up. Nothing else bounds an
+// activation as a whole (at start or by the watch; each of the
+// candidate's Rego tests has two minutes, policies' testTimeout). The
+// embedded policy activates in a few seconds, and in about 15 s on two
+// cores busy with other work: ten minutes stops only a pathological
+// candidate, without refusing a good one on a loaded machine.
+const reloadTimeout = 10 * time.Minute
 
 // reloadRefused records a Reload refused before anything was loaded and
 // returns the error for the caller.

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/policies/policytest"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -136,5 +139,65 @@ func TestStatusTellsTheStartOnTheGatewaysClock(t *testing.T) {
 	}
 	if st.GetActivatedAt() != "2026-11-26T10:00:00Z" || st.GetLastAttempt().GetTime() != "2026-11-26T10:00:00Z" {
 		t.Errorf("GetStatus: activated at %s, last attempt at %s; want 2026-11-26T10:00:00Z, the gateway's clock", st.GetActivatedAt(), st.GetLastAttempt().GetTime())
+	}
+}
+
+// hungUp is the context of a call whose caller hangs up as soon as the
+// gateway reads from it who they are, at the very start of the call.
+type hungUp struct {
+	context.Context
+	hangUp context.CancelFunc
+}
+
+func (h hungUp) Value(key any) any {
+	h.hangUp()
+	return h.Context.Value(key)
+}
+
+// TestReloadOutlivesItsCaller: Policy.Reload activated the candidate on
+// the call's context, so a legal officer who hung up (or whose deadline
+// passed) while the candidate's own tests ran had a good candidate
+// refused as "context canceled", and the entry said failed
+// POLICY_NOT_ACTIVATED of a policy that nothing was wrong with. The
+// activation now runs to its end without the caller: the candidate is
+// active, and the entry says ok with its revision.
+func TestReloadOutlivesItsCaller(t *testing.T) {
+	// The gateway starts on a revision other than the embedded policy,
+	// which Reload reads (the configured source).
+	s := startStack(t, stackOptions{policy: policytest.Patched(t, "nl/nl.rego",
+		"package liaison.jurisdictions.nl\n", "package liaison.jurisdictions.nl\n\n# before the reload\n")})
+	pc := liaisonv1.NewPolicyClient(s.conn(t, dkAuditor))
+	before, err := pc.GetStatus(t.Context(), &liaisonv1.GetStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	lo := authn.Caller{Agency: &authn.Agency{ID: "nl-probation", Kind: "probation", Jurisdiction: "NL"},
+		Officer: authn.Officer{ID: "lo.bakker", Roles: []string{"legal_officer"}, Clearance: "confidential"}}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	rr, err := s.srv.Reload(hungUp{authn.NewContext(ctx, lo), cancel}, &liaisonv1.ReloadRequest{})
+	if ctx.Err() == nil {
+		t.Fatal("the caller did not hang up: the test shows nothing")
+	}
+	a := rr.GetActivation()
+	if err != nil || !a.GetOk() || a.GetRevision() == before.GetRevision() {
+		t.Fatalf("Reload whose caller hung up = %v, %v; want the embedded policy activated, not %s", a, err, before.GetRevision())
+	}
+	st, err := pc.GetStatus(t.Context(), &liaisonv1.GetStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetRevision() != a.GetRevision() {
+		t.Errorf("active revision after the Reload = %s, want %s", st.GetRevision(), a.GetRevision())
+	}
+	n, err := s.store.Size(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := s.entry(t, n-1)
+	if e.Action != "policy_activate" || e.Outcome != "ok" || e.PolicyRevision != a.GetRevision() || e.Detail["by"] != "lo.bakker" || e.Detail["error"] != "" {
+		t.Errorf("the Reload's entry: %s %s %v revision %s by %q, error %q; want policy_activate ok, revision %s, by lo.bakker",
+			e.Action, e.Outcome, e.Reasons, e.PolicyRevision, e.Detail["by"], e.Detail["error"], a.GetRevision())
 	}
 }

@@ -51,9 +51,12 @@ type PolicyClient interface {
 	// its own tests passed, the built-in samples decided. On any failure the
 	// active revision stays and the reason is returned. It needs the
 	// legal_officer role; each call, refused or not, is one policy_activate
-	// audit entry naming the caller as requester. The source's watch (serve
-	// -policies or -policy-bundle) does not activate again what a Reload
-	// activated.
+	// audit entry naming the caller as requester. Once begun, the activation
+	// runs to its end even if the caller hangs up or its deadline passes
+	// (within ten minutes; it takes seconds): the entry, and GetStatus's
+	// last_attempt, say whether the candidate was activated, never that the
+	// call was cancelled. The source's watch (serve -policies or
+	// -policy-bundle) does not activate again what a Reload activated.
 	Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error)
 	// GetReadiness answers the police checklist for one jurisdiction from the
 	// active policy, marking each answer that rests on an assumption.
@@ -134,9 +137,12 @@ type PolicyServer interface {
 	// its own tests passed, the built-in samples decided. On any failure the
 	// active revision stays and the reason is returned. It needs the
 	// legal_officer role; each call, refused or not, is one policy_activate
-	// audit entry naming the caller as requester. The source's watch (serve
-	// -policies or -policy-bundle) does not activate again what a Reload
-	// activated.
+	// audit entry naming the caller as requester. Once begun, the activation
+	// runs to its end even if the caller hangs up or its deadline passes
+	// (within ten minutes; it takes seconds): the entry, and GetStatus's
+	// last_attempt, say whether the candidate was activated, never that the
+	// call was cancelled. The source's watch (serve -policies or
+	// -policy-bundle) does not activate again what a Reload activated.
 	Reload(context.Context, *ReloadRequest) (*ReloadResponse, error)
 	// GetReadiness answers the police checklist for one jurisdiction from the
 	// active policy, marking each answer that rests on an assumption.
