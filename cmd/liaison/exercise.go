@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/liaison-gateway/liaison/exercise"
+	"github.com/liaison-gateway/liaison/gateway/sample"
 	"github.com/liaison-gateway/liaison/policies"
 )
 
@@ -127,20 +128,24 @@ func runExercise(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if f.out == "" {
 		return nil
 	}
-	return writeReports(f.out, files)
+	return writeReports(ctx, f.out, files)
 }
 
 // writeReports writes the reports named in files into dir, making it if
-// need be. Each report replaces an earlier one of its name whole
-// ([replaceFile]): a write that fails leaves the earlier report as it was.
-func writeReports(dir string, files map[string][]byte) error {
+// need be. The reports of one run replace earlier ones of their names
+// together ([replaceFiles]): a write that fails leaves every earlier
+// report as it was, so that the folder never holds one run's HTML beside
+// another's Markdown.
+func writeReports(ctx context.Context, dir string, files map[string][]byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("exercise run: -out: %v", err)
 	}
+	var set []sample.File
 	for _, n := range slices.Sorted(maps.Keys(files)) {
-		if err := replaceFile(filepath.Join(dir, n), files[n], 0o644); err != nil {
-			return fmt.Errorf("exercise run: -out: %v (a report already there is left as it was)", err)
-		}
+		set = append(set, sample.File{Name: n, Data: files[n], Mode: 0o644})
+	}
+	if err := replaceFiles(ctx, dir, set); err != nil {
+		return fmt.Errorf("exercise run: -out: %v (the reports already there are left as they were)", err)
 	}
 	return nil
 }
@@ -159,7 +164,7 @@ func newExerciseFlags(output io.Writer) *exerciseFlags {
 	}
 	f.fs.StringVar(&f.policy, "policy", "", "the policy: a `directory` or a signed bundle (.tar.gz); empty means the policy embedded in the binary")
 	f.fs.StringVar(&f.compare, "compare", "", "a candidate policy (`directory` or signed bundle) to play the same scenario on and compare")
-	f.fs.StringVar(&f.out, "out", "", "also write the report into this `directory`: SCENARIO.md and SCENARIO.html (and SCENARIO.compare.md and .html with -compare), each replacing an earlier one whole, or leaving it as it was if the write fails")
+	f.fs.StringVar(&f.out, "out", "", "also write the report into this `directory`: SCENARIO.md and SCENARIO.html (and SCENARIO.compare.md and .html with -compare), together replacing the earlier reports of their names, or leaving every one as it was if the write fails")
 	f.fs.StringVar(&f.key, "verification-key", "", "public key `file` (PEM) that a bundle's signature must verify with")
 	f.fs.StringVar(&f.keyID, "key-id", "liaison", "`id` of the verification key (the kid the bundles were signed with)")
 	return f

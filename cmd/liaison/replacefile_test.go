@@ -197,7 +197,7 @@ func TestReplaceFileKeepsTheEarlierFile(t *testing.T) {
 func TestExerciseReportsWriteFailureKeepsTheEarlierReports(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "reports")
 	earlier := map[string][]byte{"s.md": []byte("# the earlier report\n"), "s.html": []byte("<p>the earlier report</p>\n")}
-	if err := writeReports(dir, earlier); err != nil {
+	if err := writeReports(t.Context(), dir, earlier); err != nil {
 		t.Fatal("writeReports:", err)
 	}
 	later := map[string][]byte{
@@ -205,7 +205,7 @@ func TestExerciseReportsWriteFailureKeepsTheEarlierReports(t *testing.T) {
 		"s.html": bytes.Repeat([]byte("<p>a later report, cut by the failure</p>\n"), 400),
 	}
 	var err error
-	withFileSizeLimit(t, 4096, func() { err = writeReports(dir, later) })
+	withFileSizeLimit(t, 4096, func() { err = writeReports(t.Context(), dir, later) })
 	if err == nil || !strings.Contains(err.Error(), "-out") {
 		t.Fatalf("writeReports with the reports cut at 4 KiB = %v; want an error naming -out", err)
 	}
@@ -213,6 +213,23 @@ func TestExerciseReportsWriteFailureKeepsTheEarlierReports(t *testing.T) {
 	for n, b := range earlier {
 		if got[n] != string(b) {
 			t.Errorf("the failed write (%v) changed the earlier %s: %d bytes, was %d", err, n, len(got[n]), len(b))
+		}
+	}
+	if len(got) != len(earlier) {
+		t.Errorf("the failed write left %d files; want the %d earlier reports", len(got), len(earlier))
+	}
+	// The reports of one run go together: when one fits and the other is
+	// cut, neither is replaced. Each report was replaced on its own, so the
+	// folder held the later HTML report beside the earlier Markdown one.
+	mixed := map[string][]byte{"s.html": []byte("<p>a later report that fits</p>\n"), "s.md": later["s.md"]}
+	withFileSizeLimit(t, 4096, func() { err = writeReports(t.Context(), dir, mixed) })
+	if err == nil {
+		t.Fatal("writeReports with the Markdown report cut at 4 KiB succeeded")
+	}
+	got = folderFiles(t, dir)
+	for n, b := range earlier {
+		if got[n] != string(b) {
+			t.Errorf("the failed write of one report (%v) changed the earlier %s: %q", err, n, got[n])
 		}
 	}
 	if len(got) != len(earlier) {
