@@ -192,8 +192,13 @@ type impactGroup struct {
 	FieldChanges             int
 	NewlyDisclosed           []string
 	Withdrawn                []string
-	Changes                  int
-	Examples                 []policies.Change
+	// PlanChecks counts the changes whose candidate decision the gateway's
+	// check of the field plan refuses (deny, POLICY_ERROR), by what it
+	// found (policies.Change.PlanCheck): all of the group's, not only its
+	// examples'.
+	PlanChecks []count
+	Changes    int
+	Examples   []policies.Change
 }
 
 // maxExamples is how many changed entries a group shows.
@@ -346,6 +351,14 @@ func (s *Server) replay(ctx context.Context, cand *policies.Engine, from, to tim
 		}
 		g.NewlyDisclosed = union(g.NewlyDisclosed, c.NewlyDisclosed)
 		g.Withdrawn = union(g.Withdrawn, c.Withdrawn)
+		if c.PlanCheck != "" {
+			i := slices.IndexFunc(g.PlanChecks, func(x count) bool { return x.Label == c.PlanCheck })
+			if i < 0 {
+				g.PlanChecks = append(g.PlanChecks, count{c.PlanCheck, 0})
+				i = len(g.PlanChecks) - 1
+			}
+			g.PlanChecks[i].N++
+		}
 		if len(g.Examples) < maxExamples {
 			g.Examples = append(g.Examples, c)
 		}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -149,7 +151,10 @@ func TestReplaySkipsActionsOnACase(t *testing.T) {
 // under that very policy must change nothing (the gateway would deny it
 // again); replay did not check the plan and reported a flip deny →
 // pseudonymise, a release the gateway never makes. Against a policy that
-// pseudonymises the name (-active), the gateway's denial is the change.
+// pseudonymises the name (-active), the gateway's denial is the change,
+// and the report says what the check found (the field, as Simulate does),
+// as the change's PlanCheck and the "plan check:" line; it said
+// POLICY_ERROR only.
 func TestReplayAppliesThePlanCheck(t *testing.T) {
 	ctx := t.Context()
 	const tmpl = `{
@@ -202,11 +207,69 @@ func TestReplayAppliesThePlanCheck(t *testing.T) {
 			t.Errorf("%s: %d changes, want none:\n%s", tt.name, len(rep.Changes), buf.String())
 		case tt.flip != "" && (len(rep.Groups) != 1 || rep.Groups[0].Flips[tt.flip] != 1):
 			t.Errorf("%s: want the flip %s:\n%s", tt.name, tt.flip, buf.String())
-		case strings.Contains(buf.String(), "Person.full_name"):
-			t.Errorf("%s: Person.full_name is shown released:\n%s", tt.name, buf.String())
 		}
-		if tt.flip == "pseudonymise→deny" && !slices.Equal(rep.Changes[0].Reasons, []string{"POLICY_ERROR"}) {
-			t.Errorf("%s: reasons %v, want [POLICY_ERROR]", tt.name, rep.Changes[0].Reasons)
+		for _, line := range strings.Split(buf.String(), "\n") {
+			if strings.Contains(line, "Person.full_name") && !strings.HasPrefix(strings.TrimSpace(line), "plan check") {
+				t.Errorf("%s: Person.full_name is shown other than as the plan check's finding: %q\n%s", tt.name, line, buf.String())
+			}
 		}
+		const found = "outcome pseudonymise passes the direct identifier Person.full_name in clear"
+		if tt.flip == "pseudonymise→deny" {
+			c := rep.Changes[0]
+			if !slices.Equal(c.Reasons, []string{"POLICY_ERROR"}) || c.PlanCheck != found || rep.Groups[0].PlanChecks[found] != 1 {
+				t.Errorf("%s: reasons %v, plan check %q (group: %v); want [POLICY_ERROR], %q", tt.name, c.Reasons, c.PlanCheck, rep.Groups[0].PlanChecks, found)
+			}
+			if !strings.Contains(buf.String(), "→ deny [POLICY_ERROR]\n      plan check: "+found+"\n") || !strings.Contains(buf.String(), "\n      plan check ×1: "+found+"\n") {
+				t.Errorf("%s: the report does not say what the plan check found:\n%s", tt.name, buf.String())
+			}
+		} else if strings.Contains(buf.String(), "plan check") || (len(rep.Changes) > 0 && rep.Changes[0].PlanCheck != "") {
+			t.Errorf("%s: a plan check shown where the candidate's plan passes:\n%s", tt.name, buf.String())
+		}
+	}
+}
+
+// TestPlanCheckNamesTheFieldNeverAValue: what the gateway's plan check
+// finds is shown by replay (liaison policy replay, the console's impact
+// page) and by Simulate. It names the field and the rule only: for every
+// record type, a pseudonymise, and a disclose to an NGO, that keeps every
+// field in clear, with an input whose every string is a marker (as a raw
+// identifier or a token in an officer's id, a case or a justification
+// would be), the message is one of the two sentences, naming a schema
+// field, and holds no marker.
+func TestPlanCheckNamesTheFieldNeverAValue(t *testing.T) {
+	const mark = "SYN-MARK-0001"
+	shape := regexp.MustCompile(`^policies: malformed decision: (outcome pseudonymise passes the direct identifier|the assessment) [A-Z][A-Za-z]*\.[a-z_]+(~[a-z]+)? (in clear|passes to an NGO in clear)$`)
+	body := (&liaisonv1.Record{}).ProtoReflect().Descriptor().Oneofs().ByName("body").Fields()
+	checked := 0
+	for i := range body.Len() {
+		rt, _ := proto.GetExtension(body.Get(i).Message().Options(), liaisonv1.E_Record).(*liaisonv1.RecordRule)
+		if rt.GetRecordType() == "" {
+			continue
+		}
+		for _, d := range []policies.Decision{
+			{Outcome: policies.OutcomePseudonymise, Fields: policies.Fields{Keep: []string{"operational", "direct_identifier", "assessment", "quasi_identifier", "special_category"}}},
+			{Outcome: policies.OutcomeDisclose, Fields: policies.Fields{Keep: []string{"operational", "direct_identifier", "assessment", "quasi_identifier", "special_category"}}},
+		} {
+			in := policies.Input{
+				Action: "request", Time: "2026-11-26T10:00:00Z", RecordType: rt.GetRecordType(), Purpose: mark, Justification: "About " + mark + ".",
+				Requester:         policies.Requester{Agency: mark, Kind: "police", Jurisdiction: "NL", Officer: policies.Officer{ID: mark, Roles: []string{mark}, Clearance: mark}},
+				Holder:            policies.Party{Agency: mark, Kind: mark, Jurisdiction: mark},
+				Recipient:         policies.Party{Agency: mark, Kind: "ngo", Jurisdiction: mark},
+				Subject:           policies.Subject{Category: mark, Municipality: mark, ReleaseDate: mark},
+				Case:              &policies.Case{ID: mark, Members: []string{mark}, Lead: mark},
+				ClaimedLegalBasis: mark,
+			}
+			err := gateway.CheckPlan(in, d)
+			if err == nil {
+				continue // a record type with no such field
+			}
+			checked++
+			if msg := err.Error(); strings.Contains(msg, mark) || !shape.MatchString(msg) {
+				t.Errorf("%s %s: the plan check says %q; want a field named, no value", rt.GetRecordType(), d.Outcome, msg)
+			}
+		}
+	}
+	if checked < 4 {
+		t.Errorf("the plan check refused %d plans; want one or two a record type", checked)
 	}
 }

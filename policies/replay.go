@@ -59,6 +59,14 @@ type Change struct {
 	ConditionsDropped []string `json:"conditions_dropped,omitempty"`
 	// Reasons are the candidate's reason codes.
 	Reasons []string `json:"reasons"`
+	// PlanCheck is, when the check given to [NewReplayer] (the gateway's
+	// check of the field plan against the record schema) refused the
+	// candidate's decision, so that it is replayed as a deny with reason
+	// POLICY_ERROR, what the check found, naming the field: e.g. "outcome
+	// pseudonymise passes the direct identifier Person.full_name in
+	// clear". Empty for any other decision, a POLICY_ERROR of the engine's
+	// own included.
+	PlanCheck string `json:"plan_check,omitempty"`
 }
 
 // A ReplayGroup sums up the changes for one recipient agency and legal
@@ -74,7 +82,10 @@ type ReplayGroup struct {
 	Withdrawn         []string       `json:"withdrawn,omitempty"`
 	ConditionsAdded   []string       `json:"conditions_added,omitempty"`
 	ConditionsDropped []string       `json:"conditions_dropped,omitempty"`
-	Indexes           []int64        `json:"indexes"`
+	// PlanChecks counts the group's changes by what the plan check found
+	// (Change.PlanCheck), for those it refused.
+	PlanChecks map[string]int `json:"plan_checks,omitempty"`
+	Indexes    []int64        `json:"indexes"`
 }
 
 // A ReplayReport is what a candidate policy would have changed.
@@ -145,9 +156,11 @@ type Replayer struct {
 // schema, which the engine does not know: a decision it refuses (a
 // pseudonymise that keeps a direct identifier in clear, an assessment in
 // clear to an NGO) is replayed as the gateway decides it, a deny with
-// reason POLICY_ERROR. The schema-driven gateway.PlanFields and
-// gateway.CheckPlan are meant (gateway.NewReplayer passes both); a nil
-// check checks nothing.
+// reason POLICY_ERROR, and the report shows what the check found (its
+// error's text, without an [ErrMalformed] prefix: Change.PlanCheck), so
+// the check must name fields, never a value. The schema-driven
+// gateway.PlanFields and gateway.CheckPlan are meant (gateway.NewReplayer
+// passes both); a nil check checks nothing.
 func NewReplayer(candidate, baseline *Engine, fields func(recordType string, d Decision) []string, check func(in Input, d Decision) error) *Replayer {
 	r := &Replayer{candidate: candidate, baseline: baseline, fields: fields, check: check, groups: map[[2]string]*ReplayGroup{}}
 	r.report.Candidate = candidate.Revision()
@@ -173,11 +186,11 @@ func (r *Replayer) Skip(why string) {
 // POLICY_UNDEFINED, or POLICY_ERROR). Add returns an error only if ctx is
 // done.
 func (r *Replayer) Add(ctx context.Context, rec Recorded) error {
-	before, d, err := r.decide(ctx, rec)
+	before, d, planCheck, err := r.decide(ctx, rec)
 	if err != nil {
 		return err
 	}
-	r.apply(rec, before, d)
+	r.apply(rec, before, d, planCheck)
 	return nil
 }
 
@@ -189,10 +202,11 @@ func (r *Replayer) Add(ctx context.Context, rec Recorded) error {
 // that fails are replayed, the others not.
 func (r *Replayer) AddAll(ctx context.Context, recs []Recorded) error {
 	type decided struct {
-		before Recorded
-		d      Decision
-		err    error
-		done   bool
+		before    Recorded
+		d         Decision
+		planCheck string
+		err       error
+		done      bool
 	}
 	out := make([]decided, len(recs))
 	var next atomic.Int64
@@ -201,7 +215,7 @@ func (r *Replayer) AddAll(ctx context.Context, recs []Recorded) error {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(recs); i = int(next.Add(1) - 1) {
 				x := &out[i]
-				if x.before, x.d, x.err = r.decide(ctx, recs[i]); x.err != nil {
+				if x.before, x.d, x.planCheck, x.err = r.decide(ctx, recs[i]); x.err != nil {
 					return // this one and the ones after it are not applied
 				}
 				x.done = true
@@ -216,52 +230,61 @@ func (r *Replayer) AddAll(ctx context.Context, recs []Recorded) error {
 		if !x.done { // not reached without an error before it; a guard
 			return cmp.Or(ctx.Err(), errors.New("policies: replay: entry not decided"))
 		}
-		r.apply(recs[i], x.before, x.d)
+		r.apply(recs[i], x.before, x.d, x.planCheck)
 	}
 	return nil
 }
 
 // decide decides rec again: what was decided before (recorded, or the
-// baseline's decision) and the candidate's decision. It only reads r, so
-// that AddAll can call it from several goroutines.
-func (r *Replayer) decide(ctx context.Context, rec Recorded) (before Recorded, d Decision, err error) {
+// baseline's decision) and the candidate's decision, with what the check
+// found if it refused the candidate's (see decideAsTheGateway). It only
+// reads r, so that AddAll can call it from several goroutines.
+func (r *Replayer) decide(ctx context.Context, rec Recorded) (before Recorded, d Decision, planCheck string, err error) {
 	if err := ctx.Err(); err != nil {
-		return Recorded{}, Decision{}, err
+		return Recorded{}, Decision{}, "", err
 	}
 	before = rec
 	if r.baseline != nil {
-		bd, err := decideAsTheGateway(ctx, r.baseline, rec.Input, r.check)
+		bd, _, err := decideAsTheGateway(ctx, r.baseline, rec.Input, r.check)
 		if err != nil {
-			return Recorded{}, Decision{}, err
+			return Recorded{}, Decision{}, "", err
 		}
 		before = r.recorded(rec, bd)
 	}
-	d, err = decideAsTheGateway(ctx, r.candidate, rec.Input, r.check)
+	d, planCheck, err = decideAsTheGateway(ctx, r.candidate, rec.Input, r.check)
 	if err != nil {
-		return Recorded{}, Decision{}, err
+		return Recorded{}, Decision{}, "", err
 	}
-	return before, d, nil
+	return before, d, planCheck, nil
 }
 
 // decideAsTheGateway decides in under e as the gateway does: a policy
 // that cannot decide denies, with reason POLICY_UNDEFINED if its decision
 // is undefined, else POLICY_ERROR, and so does a decision check (the
-// gateway's check against the schema, if not nil) refuses. The error is
-// ctx's only.
-func decideAsTheGateway(ctx context.Context, e *Engine, in Input, check func(Input, Decision) error) (Decision, error) {
-	d, err := e.Decide(ctx, in)
+// gateway's check against the schema, if not nil) refuses. For the
+// latter, planCheck is what the check found (its error's text, without
+// the ErrMalformed prefix); it is empty for any other decision, an
+// evaluation error included (whose text is the engine's, not the
+// check's). The error is ctx's only.
+func decideAsTheGateway(ctx context.Context, e *Engine, in Input, check func(Input, Decision) error) (d Decision, planCheck string, err error) {
+	d, err = e.Decide(ctx, in)
+	checked := false
 	if err == nil && check != nil {
 		err = check(in, d)
+		checked = err != nil
 	}
 	switch {
 	case err == nil:
-		return DenyExpiredBasis(in, d), nil
+		return DenyExpiredBasis(in, d), "", nil
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return Decision{}, err
+		return Decision{}, "", err
 	case errors.Is(err, ErrUndefined):
-		return Decision{Outcome: OutcomeDeny, Reasons: []Reason{{Code: "POLICY_UNDEFINED", Message: err.Error()}}}, nil
+		return Decision{Outcome: OutcomeDeny, Reasons: []Reason{{Code: "POLICY_UNDEFINED", Message: err.Error()}}}, "", nil
 	}
-	return Decision{Outcome: OutcomeDeny, Reasons: []Reason{{Code: "POLICY_ERROR", Message: err.Error()}}}, nil
+	if checked {
+		planCheck = strings.TrimPrefix(err.Error(), ErrMalformed.Error()+": ")
+	}
+	return Decision{Outcome: OutcomeDeny, Reasons: []Reason{{Code: "POLICY_ERROR", Message: err.Error()}}}, planCheck, nil
 }
 
 // DenyExpiredBasis is the gateway's defence in depth after a decision: a
@@ -284,8 +307,10 @@ func DenyExpiredBasis(in Input, d Decision) Decision {
 	}}}
 }
 
-// apply records the candidate's decision d on rec against before.
-func (r *Replayer) apply(rec, before Recorded, d Decision) {
+// apply records the candidate's decision d on rec against before;
+// planCheck is what the check found if it refused the candidate's
+// decision.
+func (r *Replayer) apply(rec, before Recorded, d Decision, planCheck string) {
 	after := r.recorded(rec, d)
 	r.report.Replayed++
 	added, withdrawn := diff(after.Fields, before.Fields), diff(before.Fields, after.Fields)
@@ -301,6 +326,7 @@ func (r *Replayer) apply(rec, before Recorded, d Decision) {
 		BeforeBasis: before.LegalBasis, AfterBasis: after.LegalBasis,
 		NewlyDisclosed: added, Withdrawn: withdrawn,
 		ConditionsAdded: condAdded, ConditionsDropped: condDropped,
+		PlanCheck: planCheck,
 	}
 	for _, rs := range d.Reasons {
 		c.Reasons = append(c.Reasons, rs.Code)
@@ -326,6 +352,12 @@ func (r *Replayer) apply(rec, before Recorded, d Decision) {
 	g.Withdrawn = union(g.Withdrawn, withdrawn)
 	g.ConditionsAdded = union(g.ConditionsAdded, condAdded)
 	g.ConditionsDropped = union(g.ConditionsDropped, condDropped)
+	if c.PlanCheck != "" {
+		if g.PlanChecks == nil {
+			g.PlanChecks = map[string]int{}
+		}
+		g.PlanChecks[c.PlanCheck]++
+	}
 	g.Indexes = append(g.Indexes, c.Index)
 }
 
@@ -414,6 +446,9 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 			ew.printf("; conditions added: %s; conditions dropped: %s", listOrNone(g.ConditionsAdded), listOrNone(g.ConditionsDropped))
 		}
 		ew.printf("\n")
+		for _, k := range slices.Sorted(maps.Keys(g.PlanChecks)) {
+			ew.printf("      plan check ×%d: %s\n", g.PlanChecks[k], k)
+		}
 	}
 	ew.printf("\nChanges:\n")
 	for _, c := range r.Changes {
@@ -425,6 +460,9 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 			ew.printf(" [%s]", strings.Join(c.Reasons, ", "))
 		}
 		ew.printf("\n")
+		if c.PlanCheck != "" {
+			ew.printf("      plan check: %s\n", c.PlanCheck)
+		}
 		if len(c.NewlyDisclosed) > 0 {
 			ew.printf("      newly disclosed: %s\n", strings.Join(c.NewlyDisclosed, ", "))
 		}

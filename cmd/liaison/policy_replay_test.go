@@ -5,7 +5,9 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -222,7 +224,10 @@ func TestPolicyReplayConditions(t *testing.T) {
 // plan against the record type and denies it POLICY_ERROR. Replay showed
 // the two police requests outside a case as still pseudonymised, with the
 // name newly disclosed: a release the gateway would never make. It now
-// shows the gateway's denial, with -active too.
+// shows the gateway's denial, with -active too. And it says what the check
+// found, naming the field, per change and counted per group (text and
+// JSON): it said POLICY_ERROR only, and the legal officer had to put each
+// input through policy simulate to learn which field to fix.
 func TestPolicyReplayShowsThePlanCheck(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "audit.db")
@@ -255,14 +260,57 @@ func TestPolicyReplayShowsThePlanCheck(t *testing.T) {
 			"4 decisions replayed: 2 flip, 0 change fields or legal basis only, 2 unchanged",
 			"nl-police-rotterdam, (no legal basis): flips pseudonymise→deny ×2; newly disclosed: none; withdrawn: ",
 			"request risk assessment for risk management: nl-probation (NL) → nl-police-rotterdam (NL): pseudonymise → deny [POLICY_ERROR]",
-			"request probation measures for risk management: nl-probation (NL) → nl-police-rotterdam (NL): pseudonymise → deny [POLICY_ERROR]",
+			"request probation measures for risk management: nl-probation (NL) → nl-police-rotterdam (NL): pseudonymise → deny [POLICY_ERROR]\n" +
+				"      plan check: " + planCheckFullName + "\n",
+			"flips pseudonymise→deny ×2; newly disclosed: none; withdrawn: ",
+			"\n      plan check ×2: " + planCheckFullName + "\n",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("policy %v output lacks %q:\n%s", extra, want, out)
 			}
 		}
-		if strings.Contains(out, "Person.full_name") {
-			t.Errorf("policy %v shows Person.full_name released:\n%s", extra, out)
+		if n := strings.Count(out, "pseudonymise → deny [POLICY_ERROR]\n      plan check: "+planCheckFullName+"\n"); n != 2 {
+			t.Errorf("policy %v shows the plan check under %d changes, want 2:\n%s", extra, n, out)
+		}
+		// The field is named as what the check found, never as released;
+		// and no identifier is shown (the log holds an audit pseudonym).
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "Person.full_name") && !strings.HasPrefix(strings.TrimSpace(line), "plan check") {
+				t.Errorf("policy %v shows Person.full_name other than as the plan check's finding: %q", extra, line)
+			}
+		}
+		if strings.Contains(out, "audit-pseudonym") {
+			t.Errorf("policy %v shows the subject's audit pseudonym:\n%s", extra, out)
+		}
+
+		// The same in JSON: each change and, counted, its group.
+		js, _, err := policyCmd(t, append(args, "-format", "json")...)
+		var rep struct {
+			Changes []struct {
+				Index          int64    `json:"index"`
+				NewlyDisclosed []string `json:"newly_disclosed"`
+				PlanCheck      string   `json:"plan_check"`
+			} `json:"changes"`
+			Groups []struct {
+				PlanChecks map[string]int `json:"plan_checks"`
+			} `json:"groups"`
+		}
+		if err != nil || json.Unmarshal([]byte(js), &rep) != nil {
+			t.Fatalf("policy %v -format json: %v\n%s", args, err, js)
+		}
+		if len(rep.Changes) != 2 || len(rep.Groups) != 1 {
+			t.Fatalf("policy %v -format json: %d changes in %d groups, want 2 in 1:\n%s", extra, len(rep.Changes), len(rep.Groups), js)
+		}
+		for _, c := range rep.Changes {
+			if c.PlanCheck != planCheckFullName || slices.Contains(c.NewlyDisclosed, "Person.full_name") {
+				t.Errorf("policy %v -format json: change #%d plan_check %q newly disclosed %q, want %q and not the name", extra, c.Index, c.PlanCheck, c.NewlyDisclosed, planCheckFullName)
+			}
+		}
+		if g := rep.Groups[0]; !maps.Equal(g.PlanChecks, map[string]int{planCheckFullName: 2}) {
+			t.Errorf("policy %v -format json: the group's plan_checks = %v, want %q: 2", extra, g.PlanChecks, planCheckFullName)
+		}
+		if !strings.Contains(js, `"plan_check": "`+planCheckFullName+`"`) || !strings.Contains(js, `"plan_checks": {`) {
+			t.Errorf("policy %v -format json lacks plan_check and plan_checks:\n%s", extra, js)
 		}
 	}
 	// The candidate as the active policy, against itself: the gateway
@@ -273,3 +321,8 @@ func TestPolicyReplayShowsThePlanCheck(t *testing.T) {
 		t.Errorf("replay of the candidate against itself = %v, %s", err, out)
 	}
 }
+
+// planCheckFullName is what the gateway's plan check finds in a
+// pseudonymised risk assessment or probation measures that keeps the
+// person's name: the field, never a value.
+const planCheckFullName = "outcome pseudonymise passes the direct identifier Person.full_name in clear"
