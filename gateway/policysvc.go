@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -74,15 +75,28 @@ func activationProto(a policies.Activation) *liaisonv1.Activation {
 // waits for it: a legal officer who hangs up (or whose deadline passes)
 // while the candidate's tests run would otherwise have it refused as
 // "context canceled", and the entry say that, not whether the candidate
-// was good. It is bounded by reloadTimeout instead.
+// was good. It is bounded by reloadTimeout instead, and by the gateway's
+// life: Close ends an activation still running and waits for its entry
+// (failed, POLICY_NOT_ACTIVATED, the gateway stopped), which it writes
+// while the log is still open.
 func (s *Server) Reload(ctx context.Context, _ *liaisonv1.ReloadRequest) (*liaisonv1.ReloadResponse, error) {
+	s.mu.Lock()
+	if !s.closed { // once closed, life is over: the activation fails at once
+		s.reloads.Add(1)
+		defer s.reloads.Done()
+	}
+	s.mu.Unlock()
 	c, err := s.requireRole(ctx, RoleLegalOfficer)
 	if err != nil {
 		return nil, s.reloadRefused(ctx, c, err)
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reloadTimeout)
 	defer cancel()
+	defer context.AfterFunc(s.life, cancel)() // the gateway stops: the activation ends, and is recorded
 	act, _ := s.policy.Activate(actx, s.cfg.PolicySourceSpec)
+	if act.Err != nil && s.life.Err() != nil {
+		act.Err = fmt.Errorf("the gateway stopped before the activation ended: %w", act.Err)
+	}
 	s.auditActivation(ctx, act, c.Officer.ID, callerRequester(c))
 	return &liaisonv1.ReloadResponse{Activation: activationProto(act)}, nil
 }

@@ -3,7 +3,9 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -199,5 +201,66 @@ func TestReloadOutlivesItsCaller(t *testing.T) {
 	if e.Action != "policy_activate" || e.Outcome != "ok" || e.PolicyRevision != a.GetRevision() || e.Detail["by"] != "lo.bakker" || e.Detail["error"] != "" {
 		t.Errorf("the Reload's entry: %s %s %v revision %s by %q, error %q; want policy_activate ok, revision %s, by lo.bakker",
 			e.Action, e.Outcome, e.Reasons, e.PolicyRevision, e.Detail["by"], e.Detail["error"], a.GetRevision())
+	}
+}
+
+// begun is the context of a call that says on began when the gateway
+// first reads from it who the caller is, at the start of the call.
+type begun struct {
+	context.Context
+	began chan<- struct{}
+	once  *sync.Once
+}
+
+func (b begun) Value(key any) any {
+	b.once.Do(func() { close(b.began) })
+	return b.Context.Value(key)
+}
+
+// TestReloadEndsWithTheGateway: since a Reload's activation outlives its
+// caller, a gateway that stopped while a legal officer's Reload was still
+// loading the candidate returned from Close at once, and closed its log
+// under the Reload: its entry could not be written, and the attempt was
+// in no entry. Close now ends the activation and waits for its entry,
+// which says the gateway stopped before the activation ended.
+func TestReloadEndsWithTheGateway(t *testing.T) {
+	s := startStack(t, stackOptions{policy: policytest.Patched(t, "nl/nl.rego",
+		"package liaison.jurisdictions.nl\n", "package liaison.jurisdictions.nl\n\n# before the reload\n")})
+	lo := authn.Caller{Agency: &authn.Agency{ID: "nl-probation", Kind: "probation", Jurisdiction: "NL"},
+		Officer: authn.Officer{ID: "lo.bakker", Roles: []string{"legal_officer"}, Clearance: "confidential"}}
+	n0, err := s.store.Size(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.srv.Reload(begun{authn.NewContext(t.Context(), lo), began, new(sync.Once)}, &liaisonv1.ReloadRequest{})
+		done <- err
+	}()
+	<-began
+	t0 := time.Now()
+	s.srv.Close() // as liaison serve's Stop does, before it closes the log
+	stopped := time.Since(t0)
+	n, err := s.store.Size(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != n0+1 {
+		t.Fatalf("the log holds %d entries after Close, %d before the Reload; want the Reload's one entry written before Close returned", n, n0)
+	}
+	e := s.entry(t, n-1)
+	if e.Action != "policy_activate" || e.Detail["by"] != "lo.bakker" {
+		t.Fatalf("the last entry is %s by %q; want the Reload's policy_activate by lo.bakker", e.Action, e.Detail["by"])
+	}
+	// The embedded policy's tests take seconds: a Reload that ended in
+	// the time Close took was ended by it, and says so.
+	if e.Outcome == "ok" {
+		t.Logf("the activation ended before Close (%v): nothing to show about a stopped one", stopped)
+	} else if e.Outcome != "failed" || !slices.Equal(e.Reasons, []string{"POLICY_NOT_ACTIVATED"}) || !strings.Contains(e.Detail["error"], "the gateway stopped before the activation ended") {
+		t.Errorf("the Reload's entry: %s %v, error %q; want failed POLICY_NOT_ACTIVATED, the gateway stopped", e.Outcome, e.Reasons, e.Detail["error"])
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Reload = %v; want its activation reported", err)
 	}
 }

@@ -148,8 +148,16 @@ type Server struct {
 	// certificate again before each call (peerConn).
 	peerHandshakes sync.Map
 	// closed is set by Close: no connection is dialled after it, since
-	// none would be closed.
+	// none would be closed, and no Reload begins.
 	closed bool
+	// reloads counts the Reloads in progress (Add under mu, while not
+	// closed), which Close ends and waits for: their activation outlives
+	// their caller, but not the gateway, and their entry is written
+	// before Close returns, while the log is still open.
+	reloads sync.WaitGroup
+	// life is cancelled by Close (endLife), to end the Reloads in progress.
+	life    context.Context
+	endLife context.CancelFunc
 	// views remembers the checkpoint of each peer's log (peerview.go).
 	views peerViews
 	// fwdRetry paces the forwards of deferred acknowledgements
@@ -219,6 +227,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.TimerLease = 2 * time.Minute
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, providers: map[string]*grpc.ClientConn{}, health: health.NewServer(), replica: newRequestID()}
+	s.life, s.endLife = context.WithCancel(context.Background())
 	s.holderID = "gateway-" + s.replica
 	s.refusals = newRefusalLimiter(s, cfg.RefusalBudget, cfg.RefusalWindow)
 	if s.log == nil {
@@ -466,15 +475,20 @@ func (s *Server) checkHealth(ctx context.Context) {
 	}
 }
 
-// Close closes the connections to record providers and peer gateways and
+// Close ends the policy Reloads in progress and waits for their entries,
+// closes the connections to record providers and peer gateways and
 // stops the goroutines that decisions run on. A call still running (or
 // one of Run's passes) that needs a holder or a peer afterwards finds it
 // unavailable rather than dialling a connection nobody would close.
 func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.endLife()
+	s.reloads.Wait() // each has written its entry
 	s.deciders.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closed = true
 	var errs []error
 	for addr, c := range s.providers {
 		errs = append(errs, c.Close())

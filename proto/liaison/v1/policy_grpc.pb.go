@@ -55,7 +55,10 @@ type PolicyClient interface {
 	// runs to its end even if the caller hangs up or its deadline passes
 	// (within ten minutes; it takes seconds): the entry, and GetStatus's
 	// last_attempt, say whether the candidate was activated, never that the
-	// call was cancelled. The source's watch (serve -policies or
+	// call was cancelled. A gateway stopping ends an activation still
+	// running, and writes its entry before it closes its log: failed,
+	// POLICY_NOT_ACTIVATED, detail.error saying that the gateway stopped
+	// before the activation ended. The source's watch (serve -policies or
 	// -policy-bundle) does not activate again what a Reload activated.
 	Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error)
 	// GetReadiness answers the police checklist for one jurisdiction from the
@@ -141,7 +144,10 @@ type PolicyServer interface {
 	// runs to its end even if the caller hangs up or its deadline passes
 	// (within ten minutes; it takes seconds): the entry, and GetStatus's
 	// last_attempt, say whether the candidate was activated, never that the
-	// call was cancelled. The source's watch (serve -policies or
+	// call was cancelled. A gateway stopping ends an activation still
+	// running, and writes its entry before it closes its log: failed,
+	// POLICY_NOT_ACTIVATED, detail.error saying that the gateway stopped
+	// before the activation ended. The source's watch (serve -policies or
 	// -policy-bundle) does not activate again what a Reload activated.
 	Reload(context.Context, *ReloadRequest) (*ReloadResponse, error)
 	// GetReadiness answers the police checklist for one jurisdiction from the
