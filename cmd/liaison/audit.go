@@ -393,10 +393,7 @@ func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) err
 		if err != nil {
 			return err
 		}
-		req := "-"
-		if e.Requester != nil {
-			req = e.Requester.Agency + "/" + e.Requester.Officer
-		}
+		req := actor(e)
 		// What the log holds is shown, never obeyed: an officer id is
 		// whatever the agency's token said, an escape sequence included.
 		var rcpt []string
@@ -410,13 +407,37 @@ func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) err
 		if e.Subject != nil {
 			subj = e.Subject.Pseudonym
 		}
-		cols := []string{e.Action, req, partyID(e.Holder), dash(strings.Join(rcpt, ",")), dash(e.RecordType), dash(e.Purpose), e.Outcome, basis, subj}
+		// An entry about a case and no record (case_open, case_invite,
+		// an operator's close) names its case there, as the console does.
+		record := e.RecordType
+		if record == "" && e.Case != nil {
+			record = "case " + e.Case.ID
+		}
+		cols := []string{e.Action, req, partyID(e.Holder), dash(strings.Join(rcpt, ",")), dash(record), dash(e.Purpose), e.Outcome, basis, subj}
 		for i := range cols {
 			cols[i] = printable(cols[i])
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\n", le.GetIndex(), e.Time.UTC().Format("2006-01-02 15:04:05"), strings.Join(cols, "\t"))
 	}
 	return tw.Flush()
+}
+
+// actor names whoever an entry says acted: the requester's agency and
+// officer (agency/officer), the agency alone when the entry names no
+// officer (a refused authentication), the gateway's operator for an
+// operator's command on the store (case_operator_close,
+// case_operator_handover: detail by_operator), or "-" for the gateway's
+// own entries.
+func actor(e *audit.Entry) string {
+	switch {
+	case e.Requester != nil && e.Requester.Officer != "":
+		return e.Requester.Agency + "/" + e.Requester.Officer
+	case e.Requester != nil:
+		return e.Requester.Agency
+	case e.Detail["by_operator"] != "":
+		return "operator " + e.Detail["by_operator"]
+	}
+	return "-"
 }
 
 // printable returns s as a terminal should show it: a control character
