@@ -279,14 +279,7 @@ func runCase(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			return nil
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CASE\tKIND\tSTATUS\tLEAD\tMEMBERS\tINVITED\tVERSION")
-		for _, x := range r.GetCases() {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", x.GetId(), or(x.GetKind(), "(registry)"), caseStatusWord(x.GetStatus()),
-				x.GetLead(), strings.Join(membersWith(x, liaisonv1.MemberStatus_MEMBER_STATUS_MEMBER), ","),
-				strings.Join(membersWith(x, liaisonv1.MemberStatus_MEMBER_STATUS_INVITED), ","), x.GetVersion())
-		}
-		return tw.Flush()
+		return printCases(stdout, r.GetCases())
 	}
 	if *asJSON {
 		return printJSON(stdout, got)
@@ -303,6 +296,19 @@ func printJSON(w io.Writer, m proto.Message) error {
 	return err
 }
 
+// printCases prints the case list for people: "-" for a case with no
+// member or no invitation open, never an empty column.
+func printCases(w io.Writer, cases []*liaisonv1.Case) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASE\tKIND\tSTATUS\tLEAD\tMEMBERS\tINVITED\tVERSION")
+	for _, x := range cases {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", x.GetId(), or(x.GetKind(), "(registry)"), caseStatusWord(x.GetStatus()),
+			x.GetLead(), dash(strings.Join(membersWith(x, liaisonv1.MemberStatus_MEMBER_STATUS_MEMBER), ",")),
+			dash(strings.Join(membersWith(x, liaisonv1.MemberStatus_MEMBER_STATUS_INVITED), ",")), x.GetVersion())
+	}
+	return tw.Flush()
+}
+
 // printCase prints a case for people; idx is the audit index of the
 // change that made it, or -1.
 func printCase(w io.Writer, c *liaisonv1.Case, idx int64) error {
@@ -311,7 +317,12 @@ func printCase(w io.Writer, c *liaisonv1.Case, idx int64) error {
 	if lb := c.GetLegalBasis(); lb != nil {
 		fmt.Fprintf(w, "  held under %s: %s\n", lb.GetId(), lb.GetCitation())
 	}
-	fmt.Fprintf(w, "  pseudonym domain %s; opened %s", c.GetPseudonymDomain(), c.GetOpened())
+	// A case of the registry file was never opened through the gateway:
+	// it has no opening date, nor its members a date they joined.
+	fmt.Fprintf(w, "  pseudonym domain %s", c.GetPseudonymDomain())
+	if c.GetOpened() != "" {
+		fmt.Fprintf(w, "; opened %s", c.GetOpened())
+	}
 	if c.GetClosed() != "" {
 		fmt.Fprintf(w, ", closed %s", c.GetClosed())
 	}
@@ -322,11 +333,14 @@ func printCase(w io.Writer, c *liaisonv1.Case, idx int64) error {
 		if m.GetLead() {
 			lead = " (lead)"
 		}
-		by := ""
-		if m.GetBy() != "" {
-			by = "\tby " + m.GetBy()
+		line := fmt.Sprintf("  %s%s\t%s", m.GetAgency(), lead, memberStatusWord(m.GetStatus()))
+		if m.GetSince() != "" {
+			line += "\tsince " + m.GetSince()
 		}
-		fmt.Fprintf(tw, "  %s%s\t%s\tsince %s%s\n", m.GetAgency(), lead, memberStatusWord(m.GetStatus()), m.GetSince(), by)
+		if m.GetBy() != "" {
+			line += "\tby " + m.GetBy()
+		}
+		fmt.Fprintln(tw, line)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
