@@ -93,8 +93,9 @@ const reasonSkipCaseAction = "deciding an action on a case (not replayed)"
 // both read the log through it.
 func RecordedFromEntry(index int64, e *audit.Entry) (rec policies.Recorded, skip string) {
 	if slices.Contains(policies.CaseActions, e.Action) && e.PolicyRevision != "" &&
-		(e.Outcome == policies.OutcomeAllow || e.Outcome == policies.OutcomeDeny) {
-		// The policy decided it, but the entry does not hold the case as
+		(e.Outcome == audit.OutcomeOK || e.Outcome == policies.OutcomeAllow || e.Outcome == policies.OutcomeDeny) {
+		// The policy decided it (the gateway records an action it
+		// allowed as ok, done), but the entry does not hold the case as
 		// it stood before the change (its invitations, the requester's
 		// standing): it cannot be decided again as it was.
 		return rec, reasonSkipCaseAction
