@@ -65,7 +65,7 @@ func renderReport(w io.Writer, r *liaisonv1.AccessReportResponse) {
 			acked = fmt.Sprintf("no: replaced, before it was, by the notice in log entry %d", n.GetSupersededBy())
 		}
 		fmt.Fprintf(w, "   acknowledged: %s\n", acked)
-		fmt.Fprintf(w, "   log entry:  %d, about entries %s\n", n.GetIndex(), audit.FormatIndexes(n.GetRefersTo()))
+		fmt.Fprintf(w, "   log entry:  %d, about %s\n", n.GetIndex(), entriesWord(n.GetRefersTo()))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Only information that left an agency is listed; requests that released nothing are not disclosures.")
@@ -74,6 +74,15 @@ func renderReport(w io.Writer, r *liaisonv1.AccessReportResponse) {
 		fmt.Fprintln(w, "they are in the log and available to the supervisory authority.")
 	}
 	fmt.Fprintln(w, "Some information may be withheld where the law restricts access (LED Art. 15).")
+}
+
+// entriesWord names the log entries a notice is about: "entry 2",
+// "entries 2, 5", never "entries 2" for one.
+func entriesWord(xs []int64) string {
+	if len(xs) == 1 {
+		return fmt.Sprintf("entry %d", xs[0])
+	}
+	return "entries " + strings.ReplaceAll(audit.FormatIndexes(xs), ",", ", ")
 }
 
 func describeRecord(d *liaisonv1.ReportedDisclosure) string {

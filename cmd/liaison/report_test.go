@@ -38,3 +38,26 @@ func TestReportSaysASupersededNoticeWasReplaced(t *testing.T) {
 		}
 	}
 }
+
+// TestReportNamesTheEntriesANoticeIsAbout: a notice about one release
+// was printed "about entries 2" (the cross-border demo's correction, in
+// the Danish log); it says "about entry 2", and a notice about several
+// (an expiry notice of a gateway that grouped them) "about entries 2, 5".
+func TestReportNamesTheEntriesANoticeIsAbout(t *testing.T) {
+	t.Parallel()
+	sent := timestamppb.New(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
+	var b strings.Builder
+	renderReport(&b, &liaisonv1.AccessReportResponse{
+		SubjectPseudonym: "apsn:x", Produced: sent,
+		Corrections: []*liaisonv1.ReportedNotice{{Index: 5, Time: sent, Kind: "correction", Recipient: "nl-police-rotterdam",
+			Holder: "dk-prison-east", RefersTo: []int64{2}, RecordType: "release_notice", Obligation: "rectify"}},
+		Withdrawals: []*liaisonv1.ReportedNotice{{Index: 9, Time: sent, Kind: "expiry", Recipient: "nl-police-rotterdam",
+			Holder: "dk-prison-east", RefersTo: []int64{2, 5}, RecordType: "release_notice", Obligation: "erase"}},
+	})
+	out := b.String()
+	for _, want := range []string{"log entry:  5, about entry 2\n", "log entry:  9, about entries 2, 5\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report does not say %q:\n%s", want, out)
+		}
+	}
+}
