@@ -428,9 +428,40 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprint(stderr, nextPage)
 		return nil
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	var filters []string
+	for _, f := range []struct {
+		on   bool
+		flag string
+	}{
+		{req.LateOnly, "-late"}, {req.UnacknowledgedOnly, "-unacknowledged"}, {req.Recipient != "", "-recipient " + req.Recipient},
+		{req.Sender != "", "-sender " + req.Sender}, {req.ForwardPendingOnly, "-forward-pending"}, {req.Start > 0, fmt.Sprintf("-start %d", req.Start)},
+	} {
+		if f.on {
+			filters = append(filters, f.flag)
+		}
+	}
+	if err := printNotices(stdout, r.GetNotices(), filters); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, nextPage)
+	return nil
+}
+
+// printNotices prints the required notices for an auditor, and how many
+// there are; when none matches, a sentence saying so of the filters given
+// (never an empty table, nor "every notice" of a filtered list).
+func printNotices(w io.Writer, notices []*liaisonv1.TrackedNotice, filters []string) error {
+	if len(notices) == 0 {
+		if len(filters) > 0 {
+			_, err := fmt.Fprintf(w, "No required notice matches %s.\n", strings.Join(filters, " "))
+			return err
+		}
+		_, err := fmt.Fprintln(w, "No required notice has been sent.")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NOTICE\tEVENT\tFROM\tTO\tPEER\tSENT\tACKNOWLEDGE BY\tACKNOWLEDGED\tESCALATED\tLATE\tENTRY")
-	for _, n := range r.GetNotices() {
+	for _, n := range notices {
 		peer := or(n.GetPeer(), "-")
 		if n.GetForwardPending() {
 			peer += " (acknowledgement not forwarded yet)"
@@ -446,9 +477,12 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d notices\n", len(r.GetNotices()))
-	fmt.Fprint(stdout, nextPage)
-	return nil
+	if len(notices) == 1 {
+		_, err := fmt.Fprintln(w, "1 notice")
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d notices\n", len(notices))
+	return err
 }
 
 // runCaseImport is `liaison case import`: the registry file's cases into

@@ -121,21 +121,21 @@ func TestCaseCommands(t *testing.T) {
 	}
 	auditor := as("dk-prison-east", "dpo.kristensen", "auditor")
 	out, err = auditor("audit", "notices")
-	if err != nil || !strings.Contains(out, "release_date_set") || !strings.Contains(out, "nl-police-amsterdam") || !strings.Contains(out, "1 notices") {
+	if err != nil || !strings.Contains(out, "release_date_set") || !strings.Contains(out, "nl-police-amsterdam") || !strings.Contains(out, "\n1 notice\n") {
 		t.Errorf("audit notices = %v\n%s", err, out)
 	}
 	out, err = auditor("audit", "notices", "-late")
-	if err != nil || !strings.Contains(out, "0 notices") {
+	if err != nil || !strings.Contains(out, "No required notice matches -late.") {
 		t.Errorf("audit notices -late (nothing is late yet) = %v\n%s", err, out)
 	}
 	// A full page names the next one, which is read with -start.
 	out, err = auditor("audit", "notices", "-limit", "1")
 	_, next, found := strings.Cut(out, "the next page is -start ")
-	if err != nil || !found || !strings.Contains(out, "1 notices") {
+	if err != nil || !found || !strings.Contains(out, "\n1 notice\n") {
 		t.Fatalf("audit notices -limit 1 = %v\n%s", err, out)
 	}
 	out, err = auditor("audit", "notices", "-limit", "1", "-start", strings.TrimSpace(next))
-	if err != nil || !strings.Contains(out, "0 notices") || strings.Contains(out, "next page") {
+	if err != nil || !strings.Contains(out, "No required notice matches -start "+strings.TrimSpace(next)+".") || strings.Contains(out, "next page") {
 		t.Errorf("audit notices -start %s (after the only notice) = %v\n%s", strings.TrimSpace(next), err, out)
 	}
 	// With -json too, as audit query -json does: on standard error, so

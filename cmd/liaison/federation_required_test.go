@@ -246,7 +246,7 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	if out := f.nl.audit(t, "notices"); !strings.Contains(out, "dk-gateway (acknowledgement not forwarded yet)") {
 		t.Errorf("liaison audit notices at the Dutch gateway, the forward pending:\n%s", out)
 	}
-	if out := f.nl.audit(t, "notices", "-forward-pending"); !strings.Contains(out, id) || !strings.Contains(out, "1 notices") {
+	if out := f.nl.audit(t, "notices", "-forward-pending"); !strings.Contains(out, id) || !strings.Contains(out, "\n1 notice\n") {
 		t.Errorf("liaison audit notices -forward-pending at the Dutch gateway:\n%s", out)
 	}
 	// The Dutch console lists the acknowledgement as waiting for the
@@ -314,7 +314,7 @@ func TestFederatedRequiredNotice(t *testing.T) {
 	if out := f.nl.audit(t, "notices"); !strings.Contains(out, "dk-gateway ") || strings.Contains(out, "not forwarded yet") {
 		t.Errorf("liaison audit notices at the Dutch gateway, once forwarded:\n%s", out)
 	}
-	if out := f.nl.audit(t, "notices", "-forward-pending"); !strings.Contains(out, "0 notices") {
+	if out := f.nl.audit(t, "notices", "-forward-pending"); !strings.Contains(out, "No required notice matches -forward-pending.") {
 		t.Errorf("liaison audit notices -forward-pending at the Dutch gateway, once forwarded:\n%s", out)
 	}
 	if row := forwardRows(f.nl.consoleNotices(t)); len(row) != 0 {
