@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -497,26 +498,46 @@ func firstInboxItem(ctx context.Context, conn *grpc.ClientConn, whose string) (*
 }
 
 func describeEntry(e *audit.Entry) string {
-	who := ""
-	if e.Requester != nil {
-		who = e.Requester.Agency + "/" + e.Requester.Officer
-	}
 	var b strings.Builder
-	if e.Action == audit.ActionPolicyActivate || e.Action == audit.ActionKeyRotate || e.Action == audit.ActionKeyRetire || e.Action == audit.ActionKeyRestore {
+	switch e.Action {
+	case audit.ActionPolicyActivate, audit.ActionKeyRotate, audit.ActionKeyRetire, audit.ActionKeyRestore:
 		fmt.Fprintf(&b, "%s %s: %s", e.Time.Format(time.TimeOnly), e.Action, strings.ToUpper(e.Outcome))
-		if e.PolicyRevision != "" {
-			fmt.Fprintf(&b, " revision %s from %s", short(e.PolicyRevision), e.Detail["source"])
+		switch e.Action {
+		case audit.ActionPolicyActivate:
+			if e.PolicyRevision != "" {
+				fmt.Fprintf(&b, " revision %s", short(e.PolicyRevision))
+			}
+			if src := e.Detail["source"]; src != "" {
+				fmt.Fprintf(&b, " from %s", src)
+			}
+			if e.Requester != nil {
+				fmt.Fprintf(&b, ", asked by %s", actor(e))
+			}
+		case audit.ActionKeyRotate:
+			fmt.Fprintf(&b, " from version %s to %s", e.Detail["old_version"], e.Detail["new_version"])
+		case audit.ActionKeyRetire:
+			fmt.Fprintf(&b, " versions %s left the key ring; current version %s", e.Detail["retired_versions"], e.Detail["current_version"])
+		case audit.ActionKeyRestore:
+			fmt.Fprintf(&b, " versions %s back in the key ring; current version %s", e.Detail["restored_versions"], e.Detail["current_version"])
+		}
+		if len(e.Reasons) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(e.Reasons, ", "))
 		}
 		return b.String()
 	}
-	if who == "" {
+	who := actor(e)
+	switch {
+	case who == "-" && e.Action == audit.ActionAuthenticate:
+		who = "a caller that named no agency"
+	case who == "-":
 		who = "the gateway"
 	}
 	fmt.Fprintf(&b, "%s %s by %s", e.Time.Format(time.TimeOnly), e.Action, who)
 	if s, ok := describeCaseOrNotice(e); ok {
 		return b.String() + s
 	}
-	if e.Action == audit.ActionAuditRead {
+	switch e.Action {
+	case audit.ActionAuditRead:
 		// What was asked: the operation and the filters given.
 		var asked []string
 		for _, k := range slices.Sorted(maps.Keys(e.Detail)) {
@@ -533,22 +554,54 @@ func describeEntry(e *audit.Entry) string {
 			fmt.Fprintf(&b, " (%s)", strings.Join(e.Reasons, ", "))
 		}
 		return b.String()
+	case audit.ActionAuthenticate:
+		// A refused call: what it called, from where; or a window's
+		// refusals counted in one entry.
+		if e.Detail["summary"] == "true" {
+			fmt.Fprintf(&b, ": %s refused calls from %s, not recorded one by one (%s)", e.Detail["suppressed"], e.Detail["peer"], e.Detail["by_reason"])
+		} else {
+			fmt.Fprintf(&b, ": %s from %s", e.Detail["method"], e.Detail["peer"])
+		}
+		fmt.Fprintf(&b, " -> %s", strings.ToUpper(e.Outcome))
+		if len(e.Reasons) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(e.Reasons, ", "))
+		}
+		return b.String()
 	}
-	var rcpt []string
-	for _, r := range e.Recipients {
-		rcpt = append(rcpt, r.Agency)
+	// An exchange, or what came after one (a correction, a withdrawal, an
+	// expiry notice, an expiry decided again): what the entry holds, no
+	// part it leaves empty.
+	b.WriteString(": " + e.RecordType)
+	if e.Purpose != "" {
+		fmt.Fprintf(&b, " for %s", e.Purpose)
 	}
-	fmt.Fprintf(&b, ": %s for %s, holder %s, recipient %s -> %s", e.RecordType, e.Purpose, partyID(e.Holder), strings.Join(rcpt, ","), strings.ToUpper(e.Outcome))
+	if e.Holder != nil {
+		fmt.Fprintf(&b, ", holder %s", e.Holder.Agency)
+	}
+	if len(e.Recipients) > 0 {
+		fmt.Fprintf(&b, ", recipient %s", recipientIDs(e))
+	}
+	fmt.Fprintf(&b, " -> %s", strings.ToUpper(e.Outcome))
 	if e.LegalBasis != nil {
 		fmt.Fprintf(&b, " under %s", e.LegalBasis.ID)
 	}
 	if len(e.Reasons) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.Join(e.Reasons, ", "))
 	}
+	if kind := e.Detail[audit.DetailNoticeKind]; kind != "" {
+		refs, _ := audit.ParseIndexes(e.Detail[audit.DetailRefersTo])
+		fmt.Fprintf(&b, "; %s notice about %s (%s), to %s", kind, entriesWord(refs), e.Detail[audit.DetailReason], e.Detail[audit.DetailObligation])
+	}
+	if e.Action == audit.ActionReviseExpiry && e.Detail[audit.DetailRelease] != "" {
+		fmt.Fprintf(&b, "; release %s valid until %s", e.Detail[audit.DetailRelease], cmp.Or(e.Detail[audit.DetailValidUntil], e.Detail[audit.DetailValidBefore]))
+	}
 	if e.Subject != nil {
 		fmt.Fprintf(&b, "; subject %s", e.Subject.Pseudonym)
 	}
-	fmt.Fprintf(&b, "; %d fields; policy %s", len(e.FieldsDisclosed), short(e.PolicyRevision))
+	fmt.Fprintf(&b, "; %d fields", len(e.FieldsDisclosed))
+	if e.PolicyRevision != "" {
+		fmt.Fprintf(&b, "; policy %s", short(e.PolicyRevision))
+	}
 	return b.String()
 }
 
