@@ -252,7 +252,7 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	// output stays the JSON).
 	var nextPage string
 	if ns := resp.GetNotices(); len(ns) == int(lim) {
-		nextPage = fmt.Sprintf("A full page of %d notices: more may match; the next page is -start %d\n", len(ns), ns[len(ns)-1].GetAuditIndex()+1)
+		nextPage = fullPage(len(ns), "notice", "notices", ns[len(ns)-1].GetAuditIndex()+1)
 	}
 	if *asJSON {
 		fmt.Fprint(stderr, nextPage)

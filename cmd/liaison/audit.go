@@ -192,7 +192,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// A full page may not be the last: say where the next one starts
 		// (on stderr, so that -json output stays one entry a line).
 		if es := resp.GetEntries(); len(es) > 0 && len(es) == int(q.Limit) {
-			fmt.Fprintf(stderr, "A full page of %d entries: more may match; the next page is -start %d\n", len(es), es[len(es)-1].GetIndex()+1)
+			fmt.Fprint(stderr, fullPage(len(es), "entry", "entries", es[len(es)-1].GetIndex()+1))
 		}
 		return nil
 	case "verify":
@@ -420,6 +420,17 @@ func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) err
 		fmt.Fprintf(tw, "%d\t%s\t%s\n", le.GetIndex(), e.Time.UTC().Format("2006-01-02 15:04:05"), strings.Join(cols, "\t"))
 	}
 	return tw.Flush()
+}
+
+// fullPage says that a page of n items (one, many: the noun) filled the
+// limit, so more may match, and where the next page starts: "A full page
+// of 1 entry", never "1 entries", with -limit 1.
+func fullPage(n int, one, many string, next int64) string {
+	noun := many
+	if n == 1 {
+		noun = one
+	}
+	return fmt.Sprintf("A full page of %d %s: more may match; the next page is -start %d\n", n, noun, next)
 }
 
 // actor names whoever an entry says acted: the requester's agency and

@@ -417,7 +417,7 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	// output stays one notice a line).
 	var nextPage string
 	if ns := r.GetNotices(); len(ns) == int(req.Limit) {
-		nextPage = fmt.Sprintf("A full page of %d notices: more may match; the next page is -start %d\n", len(ns), ns[len(ns)-1].GetAuditIndex()+1)
+		nextPage = fullPage(len(ns), "notice", "notices", ns[len(ns)-1].GetAuditIndex()+1)
 	}
 	if *asJSON {
 		for _, n := range r.GetNotices() {

@@ -131,7 +131,7 @@ func TestCaseCommands(t *testing.T) {
 	// A full page names the next one, which is read with -start.
 	out, err = auditor("audit", "notices", "-limit", "1")
 	_, next, found := strings.Cut(out, "the next page is -start ")
-	if err != nil || !found || !strings.Contains(out, "\n1 notice\n") {
+	if err != nil || !found || !strings.Contains(out, "\n1 notice\n") || !strings.Contains(out, "A full page of 1 notice: more may match") {
 		t.Fatalf("audit notices -limit 1 = %v\n%s", err, out)
 	}
 	out, err = auditor("audit", "notices", "-limit", "1", "-start", strings.TrimSpace(next))
