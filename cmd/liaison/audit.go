@@ -422,6 +422,21 @@ func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) err
 	return tw.Flush()
 }
 
+// printTrust says what the checkpoint just checked was proved against:
+// the one trusted before, or none (trust on first use), online and for an
+// export alike.
+func printTrust(w io.Writer, before *audit.Checkpoint, state string) {
+	if before == nil {
+		fmt.Fprintf(w, "no checkpoint trusted before (%s): trusting this one from now on\n", state)
+		return
+	}
+	noun := "entries"
+	if before.Size == 1 {
+		noun = "entry"
+	}
+	fmt.Fprintf(w, "consistent with the checkpoint trusted before (%d %s)\n", before.Size, noun)
+}
+
 // fullPage says that a page of n items (one, many: the noun) filled the
 // limit, so more may match, and where the next page starts: "A full page
 // of 1 entry", never "1 entries", with -limit 1.
@@ -642,11 +657,7 @@ func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier
 	}
 	fmt.Fprintf(stdout, "checkpoint: %d entries, root %s, signed by %s\n", latest.Size, latest.Hash, v.Name())
 	printCosigners(stdout, policy, client.Cosigners())
-	if before != nil {
-		fmt.Fprintf(stdout, "consistent with the checkpoint trusted before (%d entries)\n", before.Size)
-	} else {
-		fmt.Fprintf(stdout, "no checkpoint trusted before (%s): trusting this one from now on\n", state)
-	}
+	printTrust(stdout, before, state)
 
 	if full {
 		if err := verifyAll(ctx, ac, latest, stdout, stderr); err != nil {
@@ -869,11 +880,16 @@ func verifyExport(ctx context.Context, dir string, v note.Verifier, policy *audi
 			return err
 		}
 	}
-	latest, _, err := client.CheckExport(ctx, leaves, signed)
+	latest, before, err := client.CheckExport(ctx, leaves, signed)
 	if err != nil {
 		return verifyFailed(err)
 	}
 	printCosigners(stdout, policy, client.Cosigners())
-	fmt.Fprintf(stdout, "OK: %d entries verify against the checkpoint signed by %s\n", latest.Size, v.Name())
+	printTrust(stdout, before, state)
+	verify := "entries verify"
+	if latest.Size == 1 {
+		verify = "entry verifies"
+	}
+	fmt.Fprintf(stdout, "OK: %d %s against the checkpoint signed by %s\n", latest.Size, verify, v.Name())
 	return nil
 }

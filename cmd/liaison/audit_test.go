@@ -511,3 +511,29 @@ func TestAuditVerifyRefusesIgnoredFlags(t *testing.T) {
 		t.Errorf("verify the export without them: %v\n%s", err, &out)
 	}
 }
+
+// TestAuditVerifyExportSaysWhatItTrusted: audit verify -export said only
+// "OK: N entries verify against the checkpoint signed by ...", on the
+// first run (the export's checkpoint trusted on first use) and on the
+// next (proved consistent with the one trusted before) alike, where the
+// online verify says which; the auditor could not tell whether the
+// export had been checked against anything trusted. It says it as the
+// online verify does, and of an export of one entry "1 entry verifies",
+// not "1 entries verify".
+func TestAuditVerifyExportSaysWhatItTrusted(t *testing.T) {
+	dir := t.TempDir()
+	exp, vkey := oneEntryExport(t, dir, "test.liaison")
+	state := filepath.Join(dir, "trusted")
+	for _, want := range []string{
+		"no checkpoint trusted before (" + state + "): trusting this one from now on\n",
+		"consistent with the checkpoint trusted before (1 entry)\n",
+	} {
+		var out bytes.Buffer
+		if err := run(t.Context(), []string{"audit", "verify", "-export", exp, "-verifier-key", vkey, "-state", state}, &out, &out); err != nil {
+			t.Fatalf("verify -export: %v\n%s", err, out.String())
+		}
+		if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "OK: 1 entry verifies against the checkpoint signed by test.liaison") {
+			t.Errorf("verify -export printed:\n%s\nwant %q", out.String(), want)
+		}
+	}
+}
