@@ -430,22 +430,22 @@ func printTrust(w io.Writer, before *audit.Checkpoint, state string) {
 		fmt.Fprintf(w, "no checkpoint trusted before (%s): trusting this one from now on\n", state)
 		return
 	}
-	noun := "entries"
-	if before.Size == 1 {
-		noun = "entry"
+	fmt.Fprintf(w, "consistent with the checkpoint trusted before (%s)\n", count(before.Size, "entry", "entries"))
+}
+
+// count writes n of a noun: "1 entry", "16 entries".
+func count[T int | int64](n T, one, many string) string {
+	if n == 1 {
+		return "1 " + one
 	}
-	fmt.Fprintf(w, "consistent with the checkpoint trusted before (%d %s)\n", before.Size, noun)
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // fullPage says that a page of n items (one, many: the noun) filled the
 // limit, so more may match, and where the next page starts: "A full page
 // of 1 entry", never "1 entries", with -limit 1.
 func fullPage(n int, one, many string, next int64) string {
-	noun := many
-	if n == 1 {
-		noun = one
-	}
-	return fmt.Sprintf("A full page of %d %s: more may match; the next page is -start %d\n", n, noun, next)
+	return fmt.Sprintf("A full page of %s: more may match; the next page is -start %d\n", count(n, one, many), next)
 }
 
 // actor names whoever an entry says acted: the requester's agency and
@@ -674,7 +674,7 @@ func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier
 		if err := client.CheckEntries(ctx, idx); err != nil {
 			return verifyFailed(err)
 		}
-		fmt.Fprintf(stdout, "inclusion checked for %d entries\n", len(idx))
+		fmt.Fprintf(stdout, "inclusion checked for %s\n", count(len(idx), "entry", "entries"))
 	}
 	fmt.Fprintln(stdout, "OK: the log verifies")
 	return nil
@@ -708,7 +708,11 @@ func verifyAll(ctx context.Context, ac liaisonv1.AuditClient, latest audit.Check
 		return fmt.Errorf("audit verify: FAILED: %w: the %d entries served hash to %s, the checkpoint says %s", audit.ErrRootMismatch, latest.Size, root, latest.Hash)
 	}
 	_ = cp
-	fmt.Fprintf(stdout, "all %d entries recomputed: the root matches\n", latest.Size)
+	if latest.Size == 1 {
+		fmt.Fprintln(stdout, "the 1 entry recomputed: the root matches")
+	} else {
+		fmt.Fprintf(stdout, "all %d entries recomputed: the root matches\n", latest.Size)
+	}
 	return nil
 }
 

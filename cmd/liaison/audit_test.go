@@ -537,3 +537,15 @@ func TestAuditVerifyExportSaysWhatItTrusted(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditVerifyCountsOneEntryAsOne: audit verify -entry N -sample 0
+// checks one entry's inclusion and said "inclusion checked for 1
+// entries"; it says "1 entry".
+func TestAuditVerifyCountsOneEntryAsOne(t *testing.T) {
+	s := startAuditStack(t, "")
+	s.traffic(t)
+	out, err := s.audit(t, "verify", "-entry", "1", "-sample", "0")
+	if err != nil || !strings.Contains(out, "inclusion checked for 1 entry\n") {
+		t.Errorf("verify -entry 1 -sample 0: %v\n%s", err, out)
+	}
+}
