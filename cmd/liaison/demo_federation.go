@@ -567,8 +567,8 @@ func (d *crossDemo) bothLogs(ctx context.Context) error {
 			if got.Index != peerIndex(e) {
 				return fmt.Errorf("demo: %s entry #%d names %s entry %d, its receipt %d", me.name, i, peer.name, peerIndex(e), got.Index)
 			}
-			d.say("%-19s entry #%d holds the %s receipt of %s entry #%d (%s): VERIFIED with the %s key alone", me.name+" log", i, peer.name, peer.name,
-				got.Index, got.Entry.Outcome, peer.name)
+			d.say("%-19s entry #%d holds the %s receipt of %s entry #%d (%s -> %s): VERIFIED with the %s key alone", me.name+" log", i, peer.name, peer.name,
+				got.Index, got.Entry.Action, strings.ToUpper(got.Entry.Outcome), peer.name)
 			receipts++
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -52,6 +53,19 @@ func TestCrossBorderDemo(t *testing.T) {
 		}
 	}
 	checkTrail(t, text)
+	// Each receipt says what the peer's entry recorded, its outcome in
+	// capitals as the trail gives it: it said "(pending)", "(ok)",
+	// "(pseudonymise)", neither the action nor the trail's casing.
+	receipts := regexp.MustCompile(`receipt of \w+ entry #\d+ \(([^)]*)\)`).FindAllStringSubmatch(text, -1)
+	if len(receipts) != 10 {
+		t.Errorf("the demo names %d receipts with what their entries recorded, want 10", len(receipts))
+	}
+	for _, m := range receipts {
+		action, outcome, ok := strings.Cut(m[1], " -> ")
+		if !ok || action == "" || outcome == "" || outcome != strings.ToUpper(outcome) {
+			t.Errorf("a receipt line gives %q, want the peer entry's action and its outcome in capitals (notify -> DISCLOSE)", m[0])
+		}
+	}
 	if strings.Contains(text, "Notify") || strings.Count(text, "in time (entry #") != 2 || strings.Count(text, "key alone") != 10 {
 		t.Errorf("the demo's output: want no Notify, one required notice acknowledged in time at each gateway, ten receipts verified:\n%s", text)
 	}
