@@ -387,7 +387,7 @@ func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) err
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INDEX\tTIME (UTC)\tACTION\tREQUESTER/OFFICER\tHOLDER\tRECIPIENTS\tRECORD\tPURPOSE\tOUTCOME\tLEGAL BASIS\tSUBJECT")
+	fmt.Fprintln(tw, "INDEX\tTIME (UTC)\tACTION\tREQUESTER/OFFICER\tHOLDER\tRECIPIENTS\tRECORD/ABOUT\tPURPOSE\tOUTCOME\tLEGAL BASIS\tSUBJECT")
 	for _, le := range entries {
 		e, err := audit.Unmarshal([]byte(le.GetJson()))
 		if err != nil {
@@ -407,13 +407,7 @@ func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) err
 		if e.Subject != nil {
 			subj = e.Subject.Pseudonym
 		}
-		// An entry about a case and no record (case_open, case_invite,
-		// an operator's close) names its case there, as the console does.
-		record := e.RecordType
-		if record == "" && e.Case != nil {
-			record = "case " + e.Case.ID
-		}
-		cols := []string{e.Action, req, partyID(e.Holder), dash(strings.Join(rcpt, ",")), dash(record), dash(e.Purpose), e.Outcome, basis, subj}
+		cols := []string{e.Action, req, partyID(e.Holder), dash(strings.Join(rcpt, ",")), dash(about(e)), dash(e.Purpose), e.Outcome, basis, subj}
 		for i := range cols {
 			cols[i] = printable(cols[i])
 		}
@@ -446,6 +440,42 @@ func count[T int | int64](n T, one, many string) string {
 // of 1 entry", never "1 entries", with -limit 1.
 func fullPage(n int, one, many string, next int64) string {
 	return fmt.Sprintf("A full page of %s: more may match; the next page is -start %d\n", count(n, one, many), next)
+}
+
+// about says what an entry is about, for the table's RECORD/ABOUT
+// column: its record type; for an entry of no record, its case
+// (case_open, case_invite, an operator's close, as the console shows
+// it), the read of the log (audit_read: its operation), how far an
+// inbox was read (an acknowledgement of no required notice), the key
+// versions (key_rotate, key_retire, key_restore), the policy revision
+// activated, or the method a refused call asked for; "" if none.
+func about(e *audit.Entry) string {
+	d := e.Detail
+	switch {
+	case e.RecordType != "":
+		return e.RecordType
+	case e.Case != nil:
+		return "case " + e.Case.ID
+	case e.Action == audit.ActionAuditRead && d["operation"] != "":
+		return "read: " + d["operation"]
+	case d["cursor"] != "":
+		return "inbox up to item " + d["cursor"]
+	case e.Action == audit.ActionKeyRotate:
+		return "key version " + d["old_version"] + " to " + d["new_version"]
+	case e.Action == audit.ActionKeyRetire:
+		return "key versions " + d["retired_versions"] + " retired"
+	case e.Action == audit.ActionKeyRestore:
+		return "key versions " + d["restored_versions"] + " restored"
+	case e.Action == audit.ActionPolicyActivate && e.PolicyRevision != "":
+		return "policy " + short(e.PolicyRevision)
+	case e.Action == audit.ActionPolicyActivate:
+		return d["source"]
+	case e.Action == audit.ActionAuthenticate && d["summary"] == "true":
+		return d["suppressed"] + " refused calls"
+	case e.Action == audit.ActionAuthenticate:
+		return d["method"]
+	}
+	return ""
 }
 
 // actor names whoever an entry says acted: the requester's agency and

@@ -17,7 +17,10 @@ import (
 // operator named in detail by_operator) as done by "-", nobody; and every
 // entry about a case and no record (case_open, case_invite, an operator's
 // close) with "-" as its record, though the entry names its case, which
-// the console shows there.
+// the console shows there; and the entries of no record nor case with
+// nothing of what they are about: an audit read with nothing of what was
+// read (the line the demo's trail printed as "audit_read by Y -> ok"), an
+// inbox read, a key rotation or retirement, a policy activation.
 func TestQueryTableNamesWhoActedAndTheCase(t *testing.T) {
 	at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	var entries []*liaisonv1.AuditEntry
@@ -31,7 +34,14 @@ func TestQueryTableNamesWhoActedAndTheCase(t *testing.T) {
 			Holder: &audit.Party{Agency: "nl-municipality-rotterdam"}, Recipients: []audit.Party{{Agency: "nl-municipality-rotterdam"}},
 			Case: &audit.Case{ID: "NL-ZVH-RTM-0108", Lead: "nl-municipality-rotterdam"}, Purpose: "maw_case_management", Outcome: "ok",
 			LegalBasis: &audit.LegalBasis{ID: "nl.zvh"}},
-		{Time: at, Action: "policy_activate", Outcome: "ok", PolicyRevision: "sha256:ab", Detail: map[string]string{"by": "start", "source": "embedded"}},
+		{Time: at, Action: "policy_activate", Outcome: "ok", PolicyRevision: "sha256:b74149adf8af3587affa7e876b695089d18e1994c6a330a8f30f744682de9102",
+			Detail: map[string]string{"by": "start", "source": "embedded"}},
+		{Time: at, Action: "audit_read", Requester: &audit.Requester{Agency: "dk-prison-east", Officer: "dpo.kristensen"}, Outcome: "ok",
+			Detail: map[string]string{"operation": "list_notices", "late_only": "true"}},
+		{Time: at, Action: "notice_acknowledge", Requester: &audit.Requester{Agency: "nl-probation", Officer: "rc.jansen"}, Outcome: "ok",
+			Detail: map[string]string{"cursor": "24"}},
+		{Time: at, Action: "key_rotate", Outcome: "ok", Detail: map[string]string{"old_version": "1", "new_version": "2"}},
+		{Time: at, Action: "key_retire", Outcome: "ok", Detail: map[string]string{"retired_versions": "1", "current_version": "2"}},
 	} {
 		b, err := e.Marshal()
 		if err != nil {
@@ -54,12 +64,16 @@ func TestQueryTableNamesWhoActedAndTheCase(t *testing.T) {
 		}
 		rows[cols[0]] = cols
 	}
-	// INDEX, TIME, ACTION, REQUESTER/OFFICER, HOLDER, RECIPIENTS, RECORD, ...
+	// INDEX, TIME, ACTION, REQUESTER/OFFICER, HOLDER, RECIPIENTS, RECORD/ABOUT, ...
 	for idx, want := range map[string][2]string{
-		"7":  {"nl-police-rotterdam", "-"},
+		"7":  {"nl-police-rotterdam", "/liaison.v1.Exchange/Request"},
 		"8":  {"operator ops.jansen", "case NL-ZVH-RTM-0107"},
 		"9":  {"nl-municipality-rotterdam/ambt.smit", "case NL-ZVH-RTM-0108"},
-		"10": {"-", "-"},
+		"10": {"-", "policy sha256:b74149adf8af"},
+		"11": {"dk-prison-east/dpo.kristensen", "read: list_notices"},
+		"12": {"nl-probation/rc.jansen", "inbox up to item 24"},
+		"13": {"-", "key version 1 to 2"},
+		"14": {"-", "key versions 1 retired"},
 	} {
 		r := rows[idx]
 		if len(r) < 7 {
