@@ -1284,3 +1284,39 @@ func TestConsoleNotFoundKeepsTheSession(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleReportSaysWhyInWords: the access report's corrections and
+// withdrawals gave their reason as the code the log holds ("reason:
+// CORRECTED", "reason: INCORRECT"), where liaison audit report says it in
+// words; the report is for a data subject, printed by a legal officer. It
+// gives the words, the code after them.
+func TestConsoleReportSaysWhyInWords(t *testing.T) {
+	f := startGateway(t)
+	m := f.aftercare(t, f.traffic(t))
+	if _, err := liaisonv1.NewAftercareClient(f.conn(t, dkPrison)).Withdraw(context.Background(), &liaisonv1.WithdrawRequest{
+		SubjectId: "SYN-DK-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE, Withdraws: []int64{m.late.GetAuditIndex()},
+		Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Obligation: liaisonv1.Obligation_OBLIGATION_ERASE,
+		Justification: "The release notice named the wrong person.",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := startConsole(t, f, dkAuditor, nil)
+	hc := c.client(t)
+	_, page := get(t, hc, c.url+"/report")
+	rr, _ := post(t, hc, c.url+"/report", url.Values{"csrf": {csrfOf(t, page)}, "subject": {"SYN-DK-0001"}}, nil)
+	if rr.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /report = %s", rr.Status)
+	}
+	resp, body := get(t, hc, c.url+rr.Header.Get("Location"))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the report = %s", resp.Status)
+	}
+	for _, want := range []string{"why: the record was corrected (CORRECTED)", "why: it was incorrect (INCORRECT)"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the report does not say %q", want)
+		}
+	}
+	if strings.Contains(body, "reason: ") {
+		t.Errorf("the report gives a notice's reason as a code:\n%s", body)
+	}
+}

@@ -43,11 +43,12 @@ var funcs = template.FuncMap{
 		e = strings.ReplaceAll(e, "_", "_<wbr>")
 		return template.HTML(strings.ReplaceAll(e, ".", ".<wbr>"))
 	},
-	"add":      func(a, b int) int { return a + b },
-	"sub":      func(a, b int) int { return a - b },
-	"sub64":    func(a, b int64) int64 { return a - b },
-	"released": func(o string) bool { return o == "disclose" || o == "pseudonymise" || o == "hit_only" },
-	"refusal":  func(o string) bool { return o == "deny" || o == "refused" },
+	"noticeReason": noticeReason,
+	"add":          func(a, b int) int { return a + b },
+	"sub":          func(a, b int) int { return a - b },
+	"sub64":        func(a, b int64) int64 { return a - b },
+	"released":     func(o string) bool { return o == "disclose" || o == "pseudonymise" || o == "hit_only" },
+	"refusal":      func(o string) bool { return o == "deny" || o == "refused" },
 }
 
 // parsePages parses each page template with the layout.
@@ -81,4 +82,24 @@ func sortedKeys(m map[string]string) []string {
 
 func leafHash(leaf []byte) string {
 	return tlog.RecordHash(leaf).String()
+}
+
+// noticeReasons says in words why a correction, withdrawal or expiry
+// notice was sent, for the access report, as liaison audit report does.
+var noticeReasons = map[string]string{
+	"CORRECTED":              "the record was corrected",
+	"INCORRECT":              "it was incorrect",
+	"UNLAWFULLY_TRANSMITTED": "it should not have been transmitted",
+	"ERASED_AT_SOURCE":       "it was erased at the source",
+	"CORRECTION_NOT_ALLOWED": "it could not be corrected in the form the recipient holds",
+	"LEGAL_BASIS_EXPIRED":    "the legal basis ended",
+}
+
+// noticeReason is a notice's reason in words, its code after them; a code
+// it does not know, as it is.
+func noticeReason(code string) string {
+	if w, ok := noticeReasons[code]; ok {
+		return w + " (" + code + ")"
+	}
+	return code
 }
