@@ -598,16 +598,32 @@ func (s *Server) Export(_ *liaisonv1.ExportRequest, stream grpc.ServerStreamingS
 
 // AuditKeyRotation records that the pseudonymisation keys moved to a new
 // current version (seen by this replica's refresh; every replica records
-// its own sighting).
-func (s *Server) AuditKeyRotation(ctx context.Context, oldVersion, newVersion int) {
-	_, err := s.append(ctx, &audit.Entry{
-		Time: s.now(), Action: audit.ActionKeyRotate, Outcome: audit.OutcomeOK,
-		Detail: map[string]string{"old_version": strconv.Itoa(oldVersion), "new_version": strconv.Itoa(newVersion)},
-	})
+// its own sighting). ring is the versions the key ring holds now,
+// ascending: detail versions, which a later start compares with.
+func (s *Server) AuditKeyRotation(ctx context.Context, oldVersion, newVersion int, ring []int) {
+	s.auditKeyRotation(ctx, strconv.Itoa(oldVersion), newVersion, ring, "")
+}
+
+// auditKeyRotation records one key_rotate entry: detail old_version (left
+// out when empty: the state a start finds on a log with no key entry),
+// new_version, versions and, if not empty, seen.
+func (s *Server) auditKeyRotation(ctx context.Context, oldVersion string, newVersion int, ring []int, seen string) {
+	d := map[string]string{"new_version": strconv.Itoa(newVersion), "versions": joinVersions(ring)}
+	if oldVersion != "" {
+		d["old_version"] = oldVersion
+	}
+	if seen != "" {
+		d["seen"] = seen
+	}
+	_, err := s.append(ctx, &audit.Entry{Time: s.now(), Action: audit.ActionKeyRotate, Outcome: audit.OutcomeOK, Detail: d})
 	if err != nil {
 		s.log.ErrorContext(ctx, "audit of a key rotation failed", "new_version", newVersion, "error", err)
 	}
-	s.log.InfoContext(ctx, "pseudonymisation key rotated", "old_version", oldVersion, "new_version", newVersion)
+	if oldVersion == "" {
+		s.log.InfoContext(ctx, "pseudonymisation key version recorded at start", "current_version", newVersion, "versions", d["versions"])
+		return
+	}
+	s.log.InfoContext(ctx, "pseudonymisation key rotated", "old_version", oldVersion, "new_version", newVersion, "seen", cmp.Or(seen, "refresh"))
 }
 
 // AuditKeyRetirement records that pseudonymisation key versions left the
@@ -615,9 +631,9 @@ func (s *Server) AuditKeyRotation(ctx context.Context, oldVersion, newVersion in
 // were raised): pseudonyms made under them no longer resolve, and
 // re-identifications and match references under them are refused from
 // now on. Like a rotation, it is what this replica's refresh saw; every
-// replica records its own sighting. retired is ascending.
-func (s *Server) AuditKeyRetirement(ctx context.Context, retired []int, current int) {
-	s.auditKeyVersions(ctx, audit.ActionKeyRetire, "retired", retired, current)
+// replica records its own sighting. retired and ring are ascending.
+func (s *Server) AuditKeyRetirement(ctx context.Context, retired []int, current int, ring []int) {
+	s.auditKeyVersions(ctx, audit.ActionKeyRetire, "retired", retired, current, ring, "")
 }
 
 // AuditKeyRestoration records that pseudonymisation key versions below the
@@ -625,24 +641,130 @@ func (s *Server) AuditKeyRetirement(ctx context.Context, retired []int, current 
 // lowered): pseudonyms made under them resolve again, and
 // re-identifications and match references under them are accepted from
 // now on. Like a retirement, it is what this replica's refresh saw; every
-// replica records its own sighting. restored is ascending.
-func (s *Server) AuditKeyRestoration(ctx context.Context, restored []int, current int) {
-	s.auditKeyVersions(ctx, audit.ActionKeyRestore, "restored", restored, current)
+// replica records its own sighting. restored and ring are ascending.
+func (s *Server) AuditKeyRestoration(ctx context.Context, restored []int, current int, ring []int) {
+	s.auditKeyVersions(ctx, audit.ActionKeyRestore, "restored", restored, current, ring, "")
 }
 
 // auditKeyVersions records one entry of action for versions that a
-// refresh found gone from (retired) or back in (restored) the key ring:
-// detail <how>_versions and current_version.
-func (s *Server) auditKeyVersions(ctx context.Context, action, how string, versions []int, current int) {
+// refresh (or a start, seen "start") found gone from (retired) or back in
+// (restored) the key ring: detail <how>_versions, current_version,
+// versions (the whole ring) and, if not empty, seen.
+func (s *Server) auditKeyVersions(ctx context.Context, action, how string, versions []int, current int, ring []int, seen string) {
 	vs := joinVersions(versions)
-	_, err := s.append(ctx, &audit.Entry{
-		Time: s.now(), Action: action, Outcome: audit.OutcomeOK,
-		Detail: map[string]string{how + "_versions": vs, "current_version": strconv.Itoa(current)},
-	})
+	d := map[string]string{how + "_versions": vs, "current_version": strconv.Itoa(current), "versions": joinVersions(ring)}
+	if seen != "" {
+		d["seen"] = seen
+	}
+	_, err := s.append(ctx, &audit.Entry{Time: s.now(), Action: action, Outcome: audit.OutcomeOK, Detail: d})
 	if err != nil {
 		s.log.ErrorContext(ctx, "audit of key versions "+how+" failed", how+"_versions", vs, "error", err)
 	}
-	s.log.InfoContext(ctx, "pseudonymisation key versions "+how, how+"_versions", vs, "current_version", current)
+	s.log.InfoContext(ctx, "pseudonymisation key versions "+how, how+"_versions", vs, "current_version", current, "seen", cmp.Or(seen, "refresh"))
+}
+
+// keyActions are the actions of the key entries. The latest of them, by
+// whichever replica, holds the key state the log last recorded.
+var keyActions = []string{audit.ActionKeyRotate, audit.ActionKeyRetire, audit.ActionKeyRestore}
+
+// AuditKeysAtStart compares the key ring loaded at start with the key
+// state the audit log last recorded, the latest key_rotate, key_retire or
+// key_restore entry of any replica sharing the log, and records what
+// changed meanwhile (while this gateway, or every replica, was down) as
+// a refresh would have, detail seen "start", each with the ring's
+// versions: a new current version as key_rotate, versions gone from the
+// ring as key_retire, versions below the last recorded current one back
+// in it as key_restore. An entry of an earlier release, which does not
+// give the ring (no detail versions), tells the current version only:
+// then only a rotation is found. On a log holding no key entry (a first
+// start) it records the state found, so that the log says from the
+// start which version is current: one key_rotate entry without
+// old_version. Nothing changed, it records nothing. It reads the latest
+// entry of each action from the store's index (Filter.Descending), not
+// the log. Call it once, after New and before the keys are refreshed in
+// the background or requests served.
+func (s *Server) AuditKeysAtStart(ctx context.Context) error {
+	cur, ring := s.cfg.Pseudonyms.Versions()
+	var last *audit.Record
+	for _, a := range keyActions {
+		recs, err := s.cfg.Audit.Query(ctx, audit.Filter{Action: a, Descending: true, Limit: 1})
+		if err != nil {
+			return fmt.Errorf("gateway: the audit log's last key entry: %w", err)
+		}
+		if len(recs) > 0 && (last == nil || recs[0].Index > last.Index) {
+			last = &recs[0]
+		}
+	}
+	const seen = "start"
+	if last == nil {
+		s.auditKeyRotation(ctx, "", cur, ring, seen)
+		return nil
+	}
+	e, err := last.Decoded()
+	if err != nil {
+		return fmt.Errorf("gateway: the audit log's last key entry, %d: %w", last.Index, err)
+	}
+	lastCur, lastRing, ok := recordedKeys(e)
+	if !ok {
+		// An entry that does not say the current version: the log's
+		// view is unknown, and the state found is recorded as on a
+		// first start.
+		s.log.WarnContext(ctx, "the audit log's last key entry does not say the current key version; recording the one found", "audit_index", last.Index)
+		s.auditKeyRotation(ctx, "", cur, ring, seen)
+		return nil
+	}
+	if lastCur != cur {
+		s.auditKeyRotation(ctx, strconv.Itoa(lastCur), cur, ring, seen)
+	}
+	if lastRing == nil {
+		return nil
+	}
+	var retired, restored []int
+	for _, v := range lastRing {
+		if !slices.Contains(ring, v) {
+			retired = append(retired, v)
+		}
+	}
+	for _, v := range ring {
+		if v < lastCur && !slices.Contains(lastRing, v) {
+			restored = append(restored, v)
+		}
+	}
+	if len(retired) > 0 {
+		s.auditKeyVersions(ctx, audit.ActionKeyRetire, "retired", retired, cur, ring, seen)
+	}
+	if len(restored) > 0 {
+		s.auditKeyVersions(ctx, audit.ActionKeyRestore, "restored", restored, cur, ring, seen)
+	}
+	return nil
+}
+
+// recordedKeys reads the key state a key entry recorded: the current
+// version, and the ring's versions (nil when the entry does not give
+// them, as entries of earlier releases do not). ok is false if the entry
+// does not say the current version.
+func recordedKeys(e *audit.Entry) (current int, ring []int, ok bool) {
+	c := e.Detail["current_version"]
+	if e.Action == audit.ActionKeyRotate {
+		c = e.Detail["new_version"]
+	}
+	current, err := pseudonym.ParseKeyVersion(c)
+	if err != nil {
+		return 0, nil, false
+	}
+	vs, has := e.Detail["versions"]
+	if !has {
+		return current, nil, true
+	}
+	ring = []int{}
+	for _, f := range strings.Split(vs, ",") {
+		v, err := pseudonym.ParseKeyVersion(f)
+		if err != nil {
+			return current, nil, true // not a ring: the current version alone is known
+		}
+		ring = append(ring, v)
+	}
+	return current, ring, true
 }
 
 // joinVersions spells key versions as an entry's detail does: decimal,

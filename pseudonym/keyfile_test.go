@@ -85,8 +85,8 @@ func TestRotateKeyFileWithTransitionWindow(t *testing.T) {
 	var retirements []string
 	p, err := pseudonym.New(t.Context(), pseudonym.Config{
 		Source: src, Now: func() time.Time { return now },
-		OnRotate: func(_ context.Context, from, to int) { rotations = append(rotations, [2]int{from, to}) },
-		OnRetire: func(_ context.Context, retired []int, cur int) {
+		OnRotate: func(_ context.Context, from, to int, _ []int) { rotations = append(rotations, [2]int{from, to}) },
+		OnRetire: func(_ context.Context, retired []int, cur int, _ []int) {
 			retirements = append(retirements, fmt.Sprint(retired, cur))
 		},
 	})

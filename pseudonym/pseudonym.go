@@ -60,6 +60,9 @@ func (r KeyRing) String() string {
 	return fmt.Sprintf("KeyRing{Current: %d, Versions: %v, keys [redacted]}", r.Current, vs)
 }
 
+// versions lists the ring's versions, ascending.
+func (r *KeyRing) versions() []int { return slices.Sorted(maps.Keys(r.Versions)) }
+
 // GoString is String, so that %#v prints no key material either.
 func (r KeyRing) GoString() string { return r.String() }
 
@@ -120,8 +123,10 @@ type Config struct {
 	// version changes (not on the first load), with the versions before
 	// and after, so that the gateway can record the rotation in its audit
 	// log. It runs on the goroutine that called Reload and SHOULD return
-	// quickly.
-	OnRotate func(ctx context.Context, oldVersion, newVersion int)
+	// quickly. Each hook also gets, as ring, the versions the ring loaded
+	// holds, ascending (never a key), so that what the gateway records
+	// says the whole ring and a later start can compare with it.
+	OnRotate func(ctx context.Context, oldVersion, newVersion int, ring []int)
 	// OnRetire, if not nil, is called by Reload when versions the ring
 	// held are no longer in it (not on the first load): their transition
 	// window ended, or Vault's minimum versions were raised. It gets the
@@ -130,7 +135,7 @@ type Config struct {
 	// those versions no longer resolve. It is called after OnRotate when
 	// one reload sees both, on the goroutine that called Reload, and
 	// SHOULD return quickly.
-	OnRetire func(ctx context.Context, retired []int, current int)
+	OnRetire func(ctx context.Context, retired []int, current int, ring []int)
 	// OnRestore, if not nil, is called by Reload when versions below the
 	// current version of the previous load, which that load's ring did
 	// not hold, are in the ring again (not on the first load): Vault's
@@ -141,7 +146,7 @@ type Config struct {
 	// current one is new, not restored: OnRotate reports it. OnRestore is
 	// called after OnRotate and OnRetire when one reload sees them too, on
 	// the goroutine that called Reload, and SHOULD return quickly.
-	OnRestore func(ctx context.Context, restored []int, current int)
+	OnRestore func(ctx context.Context, restored []int, current int, ring []int)
 }
 
 // A Pseudonymizer computes pseudonyms from cached keys. It is safe for
@@ -210,13 +215,13 @@ func (p *Pseudonymizer) Reload(ctx context.Context) error {
 		p.log.InfoContext(ctx, "pseudonym keys loaded", "current_version", ring.Current, "versions", len(ring.Versions))
 	}
 	if old != nil && old.Current != ring.Current && p.cfg.OnRotate != nil {
-		p.cfg.OnRotate(ctx, old.Current, ring.Current)
+		p.cfg.OnRotate(ctx, old.Current, ring.Current, ring.versions())
 	}
 	if old != nil && p.cfg.OnRetire != nil {
 		// Each left version is seen leaving by one Reload only: the
 		// swap above hands every ring to one caller as its successor.
 		if retired := versionsNotIn(old.Versions, ring.Versions, math.MaxInt); len(retired) > 0 {
-			p.cfg.OnRetire(ctx, retired, ring.Current)
+			p.cfg.OnRetire(ctx, retired, ring.Current, ring.versions())
 		}
 	}
 	if old != nil && p.cfg.OnRestore != nil {
@@ -224,7 +229,7 @@ func (p *Pseudonymizer) Reload(ctx context.Context) error {
 		// load: if that ring did not hold it, it had been left out, and
 		// it is back. One above is new (a rotation).
 		if restored := versionsNotIn(ring.Versions, old.Versions, old.Current); len(restored) > 0 {
-			p.cfg.OnRestore(ctx, restored, ring.Current)
+			p.cfg.OnRestore(ctx, restored, ring.Current, ring.versions())
 		}
 	}
 	return nil
@@ -275,6 +280,14 @@ func (p *Pseudonymizer) Run(ctx context.Context) {
 
 // CurrentVersion returns the key version new pseudonyms are made with.
 func (p *Pseudonymizer) CurrentVersion() int { return p.ring.Load().Current }
+
+// Versions returns the current version and every version of the ring last
+// loaded, ascending: what the ring holds, never a key. The gateway
+// compares them at start with the key state its audit log last recorded.
+func (p *Pseudonymizer) Versions() (current int, versions []int) {
+	ring := p.ring.Load()
+	return ring.Current, ring.versions()
+}
 
 // Freshness reports how long ago the keys were last loaded from their
 // source, and the bound past which pseudonyms in recipient domains are

@@ -30,10 +30,14 @@ func TestRestoredVersionsAreReported(t *testing.T) {
 	src := &rings{}
 	src.r.Store(ring(2, 1, 2))
 	p, err := New(ctx, Config{Source: src,
-		OnRotate: func(_ context.Context, from, to int) { calls = append(calls, fmt.Sprint("rotate ", from, " ", to)) },
-		OnRetire: func(_ context.Context, vs []int, cur int) { calls = append(calls, fmt.Sprint("retire ", vs, " ", cur)) },
-		OnRestore: func(_ context.Context, vs []int, cur int) {
-			calls = append(calls, fmt.Sprint("restore ", vs, " ", cur))
+		OnRotate: func(_ context.Context, from, to int, r []int) {
+			calls = append(calls, fmt.Sprint("rotate ", from, " ", to, " ring ", r))
+		},
+		OnRetire: func(_ context.Context, vs []int, cur int, r []int) {
+			calls = append(calls, fmt.Sprint("retire ", vs, " ", cur, " ring ", r))
+		},
+		OnRestore: func(_ context.Context, vs []int, cur int, r []int) {
+			calls = append(calls, fmt.Sprint("restore ", vs, " ", cur, " ring ", r))
 		},
 	})
 	if err != nil {
@@ -49,17 +53,17 @@ func TestRestoredVersionsAreReported(t *testing.T) {
 		ring *KeyRing
 		want []string
 	}{
-		{"version 1 retired", ring(2, 2), []string{"retire [1] 2"}},
-		{"version 1 back", ring(2, 1, 2), []string{"restore [1] 2"}},
+		{"version 1 retired", ring(2, 2), []string{"retire [1] 2 ring [2]"}},
+		{"version 1 back", ring(2, 1, 2), []string{"restore [1] 2 ring [1 2]"}},
 		{"no change", ring(2, 1, 2), nil},
 		// 3 and 4 are new: a rotation that skipped a version, not a
 		// restoration.
-		{"rotated twice", ring(4, 1, 2, 3, 4), []string{"rotate 2 4"}},
-		{"all but 4 retired", ring(4, 4), []string{"retire [1 2 3] 4"}},
-		{"2 and 3 back, 1 not", ring(4, 2, 3, 4), []string{"restore [2 3] 4"}},
+		{"rotated twice", ring(4, 1, 2, 3, 4), []string{"rotate 2 4 ring [1 2 3 4]"}},
+		{"all but 4 retired", ring(4, 4), []string{"retire [1 2 3] 4 ring [4]"}},
+		{"2 and 3 back, 1 not", ring(4, 2, 3, 4), []string{"restore [2 3] 4 ring [2 3 4]"}},
 		// A ring rolled back to an earlier current version: 4 leaves, 1
 		// comes back, and the rollback is a rotation.
-		{"rolled back to 3", ring(3, 1, 2, 3), []string{"rotate 4 3", "retire [4] 3", "restore [1] 3"}},
+		{"rolled back to 3", ring(3, 1, 2, 3), []string{"rotate 4 3 ring [1 2 3]", "retire [4] 3 ring [1 2 3]", "restore [1] 3 ring [1 2 3]"}},
 	} {
 		calls = nil
 		src.r.Store(step.ring)

@@ -296,11 +296,13 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 				flags  []string
 				want   string
 			}{
+				// Entry 2 is the first exchange: the start recorded the key
+				// version (0) and the policy activation (1) before it.
 				{"a row changed in the database", func(t *testing.T, s *auditStack) {
-					tamper(t, s.opts.AuditDB, changeLeaf(s.opts.AuditDB, 1))
-				}, []string{"-entry", "1"}, "entry does not match the checkpoint"},
+					tamper(t, s.opts.AuditDB, changeLeaf(s.opts.AuditDB, 2))
+				}, []string{"-entry", "2"}, "entry does not match the checkpoint"},
 				{"a row changed, found by recomputing everything", func(t *testing.T, s *auditStack) {
-					tamper(t, s.opts.AuditDB, changeLeaf(s.opts.AuditDB, 1))
+					tamper(t, s.opts.AuditDB, changeLeaf(s.opts.AuditDB, 2))
 				}, []string{"-full"}, "root hash does not match"},
 				{"the last entries deleted", func(t *testing.T, s *auditStack) {
 					// The gateway stopped first: a running one may be

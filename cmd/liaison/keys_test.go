@@ -312,10 +312,17 @@ func TestServeRotationEndToEnd(t *testing.T) {
 			t.Fatalf("pseudonym 10s after rotation = %q, want version 2", after.GetSubjectPseudonym())
 		}
 	}
-	// The rotation is in the audit log.
+	// The rotation is in the audit log, after the version the start found
+	// (the log was empty: it records the state at start).
 	recs, err := gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRotate})
-	if err != nil || len(recs) != 1 || recs[0].Entry.Detail["new_version"] != "2" {
-		t.Errorf("key rotation entries = %d (%v), want one naming version 2", len(recs), err)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("key rotation entries = %d (%v), want two: version 1 at start, then version 2", len(recs), err)
+	}
+	if d := recs[0].Entry.Detail; d["new_version"] != "1" || d["seen"] != "start" || d["versions"] != "1" || d["old_version"] != "" {
+		t.Errorf("key_rotate entry at start: detail %v; want new_version 1, versions 1, seen start, no old_version", d)
+	}
+	if d := recs[1].Entry.Detail; d["old_version"] != "1" || d["new_version"] != "2" || d["versions"] != "1,2" || d["seen"] != "" {
+		t.Errorf("key_rotate entry of the refresh: detail %v; want old_version 1, new_version 2, versions 1,2", d)
 	}
 	// Both versions resolve in the window, to the same subject.
 	src, err := vault.New(t.Context(), vault.Config{Client: c, Mount: mount, TransitionWindow: time.Hour})
@@ -354,11 +361,11 @@ func TestServeRotationEndToEnd(t *testing.T) {
 	if err != nil || len(retired) != 1 {
 		t.Fatalf("key retirement entries = %d (%v), want one", len(retired), err)
 	}
-	if e := retired[0].Entry; e.Outcome != audit.OutcomeOK || e.Detail["retired_versions"] != "1" || e.Detail["current_version"] != "2" {
-		t.Errorf("key_retire entry: outcome %s, detail %v; want ok, retired_versions 1, current_version 2", e.Outcome, e.Detail)
+	if e := retired[0].Entry; e.Outcome != audit.OutcomeOK || e.Detail["retired_versions"] != "1" || e.Detail["current_version"] != "2" || e.Detail["versions"] != "2" {
+		t.Errorf("key_retire entry: outcome %s, detail %v; want ok, retired_versions 1, current_version 2, versions 2", e.Outcome, e.Detail)
 	}
-	if recs, _ := gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRotate}); len(recs) != 1 {
-		t.Errorf("key rotation entries after the retirement = %d, want still one", len(recs))
+	if recs, _ := gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRotate}); len(recs) != 2 {
+		t.Errorf("key rotation entries after the retirement = %d, want still two", len(recs))
 	}
 	if recs, _ := gw.Audit.Query(t.Context(), audit.Filter{Action: audit.ActionKeyRestore}); len(recs) != 0 {
 		t.Errorf("key restoration entries before any version came back = %d, want none", len(recs))
@@ -385,12 +392,12 @@ func TestServeRotationEndToEnd(t *testing.T) {
 	if err != nil || len(restored) != 1 {
 		t.Fatalf("key restoration entries = %d (%v), want one", len(restored), err)
 	}
-	if e := restored[0].Entry; e.Outcome != audit.OutcomeOK || e.Detail["restored_versions"] != "1" || e.Detail["current_version"] != "2" {
-		t.Errorf("key_restore entry: outcome %s, detail %v; want ok, restored_versions 1, current_version 2", e.Outcome, e.Detail)
+	if e := restored[0].Entry; e.Outcome != audit.OutcomeOK || e.Detail["restored_versions"] != "1" || e.Detail["current_version"] != "2" || e.Detail["versions"] != "1,2" {
+		t.Errorf("key_restore entry: outcome %s, detail %v; want ok, restored_versions 1, current_version 2, versions 1,2", e.Outcome, e.Detail)
 	}
-	for _, a := range []string{audit.ActionKeyRotate, audit.ActionKeyRetire} {
-		if recs, _ := gw.Audit.Query(t.Context(), audit.Filter{Action: a}); len(recs) != 1 {
-			t.Errorf("%s entries after the restoration = %d, want still one", a, len(recs))
+	for a, n := range map[string]int{audit.ActionKeyRotate: 2, audit.ActionKeyRetire: 1} {
+		if recs, _ := gw.Audit.Query(t.Context(), audit.Filter{Action: a}); len(recs) != n {
+			t.Errorf("%s entries after the restoration = %d, want still %d", a, len(recs), n)
 		}
 	}
 	// Audit.Query takes the action, as it takes its siblings.

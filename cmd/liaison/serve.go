@@ -240,19 +240,19 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	// this variable.
 	var onRotate atomic.Pointer[gateway.Server]
 	ps, err := pseudonym.New(ctx, pseudonym.Config{Source: keySource, Refresh: keys.Refresh, MaxStale: keys.MaxStale, Logger: log,
-		OnRotate: func(ctx context.Context, old, cur int) {
+		OnRotate: func(ctx context.Context, old, cur int, ring []int) {
 			if srv := onRotate.Load(); srv != nil {
-				srv.AuditKeyRotation(ctx, old, cur)
+				srv.AuditKeyRotation(ctx, old, cur, ring)
 			}
 		},
-		OnRetire: func(ctx context.Context, retired []int, cur int) {
+		OnRetire: func(ctx context.Context, retired []int, cur int, ring []int) {
 			if srv := onRotate.Load(); srv != nil {
-				srv.AuditKeyRetirement(ctx, retired, cur)
+				srv.AuditKeyRetirement(ctx, retired, cur, ring)
 			}
 		},
-		OnRestore: func(ctx context.Context, restored []int, cur int) {
+		OnRestore: func(ctx context.Context, restored []int, cur int, ring []int) {
 			if srv := onRotate.Load(); srv != nil {
-				srv.AuditKeyRestoration(ctx, restored, cur)
+				srv.AuditKeyRestoration(ctx, restored, cur, ring)
 			}
 		}})
 	if err != nil {
@@ -387,6 +387,14 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	}
 	// The background work: every goroutine of it uses the log, the store
 	// or the keys, so ran is closed only once all of it has returned.
+	// What changed in the keys while this gateway (or every replica) was
+	// down is recorded now, before the refresh runs: the log's key
+	// history has no hole. A log that cannot be read then is said in the
+	// gateway's log; the gateway serves all the same, as when an entry
+	// cannot be appended.
+	if err := srv.AuditKeysAtStart(ctx); err != nil {
+		log.ErrorContext(ctx, "the key state at start could not be compared with the audit log's; nothing recorded", "error", err)
+	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
 	bg.Go(func() { ps.Run(rctx) })

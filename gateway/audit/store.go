@@ -38,8 +38,8 @@ type Store interface {
 	// hashes actually held, read in one snapshot. A whole store holds
 	// Size leaves and tlog.StoredHashCount(Size) hashes.
 	Stat(ctx context.Context) (Stat, error)
-	// Query returns the records matching f in index order, at most
-	// f.Limit of them. Stores MUST derive the values they select on
+	// Query returns the records matching f in index order (descending
+	// with f.Descending), at most f.Limit of them. Stores MUST derive the values they select on
 	// from the leaf alone (see [Index]), in the database, so that they
 	// cannot be changed without changing the schema; MUST compare f,
 	// normalized ([Filter.Normalize]), with those values; and MUST check
@@ -137,6 +137,12 @@ type Filter struct {
 	Action     string
 	Start      int64 // only indexes >= Start
 	Limit      int   // 0 means 1000
+	// Descending returns the matches with the greatest indexes first, in
+	// descending index order (at most Limit of them): {Action: a,
+	// Descending: true, Limit: 1} is the latest entry of action a. Stores
+	// answer it from their index of the filtered column, not by walking
+	// the log back from its end.
+	Descending bool
 }
 
 // A Record is a leaf with its index.

@@ -505,6 +505,15 @@ func testQuery(t *testing.T, open OpenFunc) {
 		{"start_limit", audit.Filter{Start: 1, Limit: 2}, []int64{1, 2}},
 		{"fields_combine", audit.Filter{Agency: "probation-nl", Outcome: "disclose"}, []int64{0, 2}},
 		{"agency_start", audit.Filter{Agency: "police-nl", Start: 1}, []int64{2}},
+		// Descending: the latest matches first (the gateway's start reads
+		// the latest key entry so).
+		{"descending", audit.Filter{Descending: true}, []int64{5, 4, 3, 2, 1, 0}},
+		{"descending_limit", audit.Filter{Descending: true, Limit: 2}, []int64{5, 4}},
+		{"descending_start", audit.Filter{Descending: true, Start: 3}, []int64{5, 4, 3}},
+		{"descending_action_latest", audit.Filter{Action: "disclose", Descending: true, Limit: 1}, []int64{4}},
+		{"descending_key_rotate_latest", audit.Filter{Action: audit.ActionKeyRotate, Descending: true, Limit: 1}, []int64{5}},
+		{"descending_fields_combine", audit.Filter{Agency: "probation-nl", Outcome: "disclose", Descending: true}, []int64{2, 0}},
+		{"descending_none", audit.Filter{Agency: "nobody", Descending: true}, nil},
 		// Bounds a Unix nanosecond count cannot hold (before 1678, after
 		// 2262) are still bounds: before or after every entry.
 		{"from_before_1678", audit.Filter{From: time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)}, []int64{0, 1, 2, 3, 4, 5}},

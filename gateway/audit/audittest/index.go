@@ -92,6 +92,7 @@ func testIndexOddStrings(t *testing.T, open OpenFunc) {
 		for _, f := range []audit.Filter{
 			{Action: v}, {Outcome: v}, {RecordType: v}, {Officer: v}, {Subject: v}, {LegalBasis: v}, {Agency: v}, {Agency: v + "-r"},
 			{Officer: v, Limit: 1},
+			{Action: v, Descending: true}, {Officer: v, Limit: 1, Descending: true},
 		} {
 			recs, err := s.Query(ctx, f)
 			if err != nil {
@@ -102,8 +103,12 @@ func testIndexOddStrings(t *testing.T, open OpenFunc) {
 				got = append(got, r.Index)
 			}
 			w := want
+			if f.Descending {
+				w = slices.Clone(want)
+				slices.Reverse(w)
+			}
 			if f.Limit == 1 {
-				w = want[:1]
+				w = w[:1]
 			}
 			if !slices.Equal(got, w) {
 				t.Errorf("Query(%#v) = indexes %v, want %v", f, got, w)

@@ -508,7 +508,8 @@ func (s *Store) Stat(ctx context.Context) (audit.Stat, error) {
 	return st, nil
 }
 
-// Query returns the records matching f in index order. It selects them
+// Query returns the records matching f in index order (descending with
+// f.Descending). It selects them
 // by leaves.ix, which the database derives from the leaves, checks each
 // one against its leaf, and fails with audit.ErrTampered if one does not
 // match or if the schema no longer derives ix.
@@ -523,7 +524,6 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, erro
 		args = append(args, arg)
 		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
 	}
-	add("idx >= ?", nil) // the start, set below
 	if !f.From.IsZero() {
 		add("(ix->>'time_ns')::bigint >= ?", nanos(f.From))
 	}
@@ -549,21 +549,64 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, erro
 	if limit <= 0 {
 		limit = 1000
 	}
-	args = append(args, 0) // the limit, set below
-	query := "SELECT idx, leaf FROM leaves WHERE " + strings.Join(where, " AND ") + " ORDER BY idx LIMIT $" + strconv.Itoa(len(args))
+	order := "idx"
+	if f.Descending {
+		// Ordered by idx itself, the planner may walk the primary key
+		// back from the end of the log, filtering, expecting a match
+		// soon: for a rare action (the latest key_rotate) that reads the
+		// whole log. idx + 0 is not in that index, so the matches are
+		// found by the index of the filtered column and only they sorted.
+		order = "idx DESC"
+		if len(where) > 0 {
+			order = "idx + 0 DESC"
+		}
+	}
+	filters, nfilters := where, len(args)
 	var recs []audit.Record
 	// Two different strings can have the same key (see indexKey): a
 	// record selected for the key of another string is skipped, and the
-	// next page read, until the limit is met or the log ends.
-	for next := max(f.Start, 0); ; {
+	// next page read, until the limit is met or the log ends. Ascending,
+	// a page begins at next; descending, at next going down, and the
+	// first page has no upper bound. A bound that excludes nothing is
+	// left out: the planner, without statistics yet, took idx >= 0 for a
+	// selective condition and read the whole primary key to AND it with
+	// the column's index.
+	next, first := max(f.Start, 0), true
+	for {
+		where, args = slices.Clone(filters), args[:nfilters]
+		switch {
+		case !f.Descending:
+			add("idx >= ?", next)
+		case first:
+			if f.Start > 0 {
+				add("idx >= ?", f.Start)
+			}
+		default:
+			if next < max(f.Start, 0) {
+				return recs, nil
+			}
+			add("idx <= ?", next)
+			if f.Start > 0 {
+				add("idx >= ?", f.Start)
+			}
+		}
+		first = false
 		want := limit - len(recs)
-		args[0], args[len(args)-1] = next, want
+		args = append(args, want)
+		query := "SELECT idx, leaf FROM leaves"
+		if len(where) > 0 {
+			query += " WHERE " + strings.Join(where, " AND ")
+		}
+		query += " ORDER BY " + order + " LIMIT $" + strconv.Itoa(len(args))
 		rows, _ := s.pool.Query(ctx, query, args...)
 		var r audit.Record
 		n := 0
 		_, err := pgx.ForEachRow(rows, []any{&r.Index, &r.Leaf}, func() error {
 			n++
 			next = r.Index + 1
+			if f.Descending {
+				next = r.Index - 1
+			}
 			e, err := audit.Unmarshal(r.Leaf)
 			if err != nil {
 				return fmt.Errorf("leaf %d: %v", r.Index, err)

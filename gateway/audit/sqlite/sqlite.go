@@ -469,7 +469,13 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, erro
 		limit = 1000
 	}
 	args = append(args, limit)
-	rows, err := s.rc.QueryContext(ctx, "SELECT idx, leaf FROM leaves WHERE "+strings.Join(where, " AND ")+" ORDER BY idx LIMIT ?", args...)
+	// Each index of a column ends with idx (the rowid), so that the
+	// latest match (Descending, Limit 1) is one seek in it.
+	order := "idx"
+	if f.Descending {
+		order = "idx DESC"
+	}
+	rows, err := s.rc.QueryContext(ctx, "SELECT idx, leaf FROM leaves WHERE "+strings.Join(where, " AND ")+" ORDER BY "+order+" LIMIT ?", args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: query: %w", err)
 	}

@@ -61,9 +61,13 @@ type QueryRequest struct {
 	RecordType string `protobuf:"bytes,8,opt,name=record_type,json=recordType,proto3" json:"record_type,omitempty"`
 	// Action in snake_case: an exchange (disclose, request, notify, match,
 	// translate, reidentify), one the gateway records of itself
-	// (authenticate, audit_read, policy_activate, key_rotate, key_retire:
-	// versions left the key ring, key_restore: versions below the current
-	// one came back into it), or one after sharing (correct, withdraw, expire, acknowledge_notice, revise_expiry;
+	// (authenticate, audit_read, policy_activate, key_rotate: a new current
+	// key version, key_retire: versions left the key ring, key_restore:
+	// versions below the current one came back into it; each as a
+	// replica's refresh saw it or, detail seen "start", as its start found
+	// it against the log's last key entry, a first start on a log with no
+	// key entry recording the version current as a key_rotate without
+	// old_version), or one after sharing (correct, withdraw, expire, acknowledge_notice, revise_expiry;
 	// see the Aftercare service), one on a multi-agency case (case_open,
 	// case_invite, case_accept, case_decline, case_leave, case_remove,
 	// case_handover, case_close, case_import, case_operator_close,
