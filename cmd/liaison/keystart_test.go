@@ -26,7 +26,9 @@ import (
 // N→N+1, a version that left the ring meanwhile one key_retire entry and
 // one back in it one key_restore entry, each with detail seen start. A
 // last entry of an earlier release, without the ring's versions, tells
-// the current version alone. Without the comparison at start the gateway
+// the current version alone; one that does not say the current version
+// is no view at all. The latest key entry of any replica sharing the log
+// is its view. Without the comparison at start the gateway
 // recorded none of it: it compared each refresh with the previous one
 // only. On both stores.
 func TestKeyChangesWhileDownAreRecordedAtStart(t *testing.T) {
@@ -127,6 +129,31 @@ func TestKeyChangesWhileDownAreRecordedAtStart(t *testing.T) {
 			}
 			gw = start()
 			check(gw, "restart after an entry without versions", "key_rotate new_version=4 old_version=3 seen=start versions=1,3,4")
+
+			// Another replica sharing the log saw the next rotation first
+			// and recorded it: the log's view is its entry, and this
+			// replica's start, finding the same, records nothing.
+			if _, err := pseudonym.RotateKeyFile(keyFile, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := gw.Audit.Append(t.Context(), &audit.Entry{Time: time.Now(), Action: audit.ActionKeyRotate, Outcome: audit.OutcomeOK,
+				Detail: map[string]string{"old_version": "4", "new_version": "5", "versions": "1,3,4,5"}}); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, "key_rotate new_version=5 old_version=4 versions=1,3,4,5")
+			gw = start()
+			check(gw, "restart after another replica recorded the rotation")
+
+			// A last key entry that does not say the current version: the
+			// log's view is unknown, and the start records the state it
+			// finds, as on a first start.
+			if _, err := gw.Audit.Append(t.Context(), &audit.Entry{Time: time.Now(), Action: audit.ActionKeyRetire, Outcome: audit.OutcomeOK,
+				Detail: map[string]string{"retired_versions": "2"}}); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, "key_retire retired_versions=2")
+			gw = start()
+			check(gw, "restart after an entry without a current version", "key_rotate new_version=5 seen=start versions=1,3,4,5")
 		})
 	}
 }
