@@ -461,7 +461,7 @@ func about(e *audit.Entry) string {
 	case d["cursor"] != "":
 		return "inbox up to item " + d["cursor"]
 	case e.Action == audit.ActionKeyRotate:
-		return "key version " + d["old_version"] + " to " + d["new_version"]
+		return "key " + keyRotation(d)
 	case e.Action == audit.ActionKeyRetire:
 		return "key versions " + d["retired_versions"] + " retired"
 	case e.Action == audit.ActionKeyRestore:

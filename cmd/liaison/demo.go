@@ -514,11 +514,11 @@ func describeEntry(e *audit.Entry) string {
 				fmt.Fprintf(&b, ", asked by %s", actor(e))
 			}
 		case audit.ActionKeyRotate:
-			fmt.Fprintf(&b, " from version %s to %s", e.Detail["old_version"], e.Detail["new_version"])
+			fmt.Fprintf(&b, " %s", keyRotation(e.Detail))
 		case audit.ActionKeyRetire:
-			fmt.Fprintf(&b, " versions %s left the key ring; current version %s", e.Detail["retired_versions"], e.Detail["current_version"])
+			fmt.Fprintf(&b, " versions %s left the key ring; current version %s%s", e.Detail["retired_versions"], e.Detail["current_version"], seenAtStart(e.Detail))
 		case audit.ActionKeyRestore:
-			fmt.Fprintf(&b, " versions %s back in the key ring; current version %s", e.Detail["restored_versions"], e.Detail["current_version"])
+			fmt.Fprintf(&b, " versions %s back in the key ring; current version %s%s", e.Detail["restored_versions"], e.Detail["current_version"], seenAtStart(e.Detail))
 		}
 		if len(e.Reasons) > 0 {
 			fmt.Fprintf(&b, " (%s)", strings.Join(e.Reasons, ", "))
@@ -617,4 +617,23 @@ func short(rev string) string {
 		return rev[:19]
 	}
 	return rev
+}
+
+// keyRotation says what a key_rotate entry records: "version 1 to 2", or,
+// for the key state a gateway found at its start on a log that recorded
+// none (no old_version), "version 1 current, found at start".
+func keyRotation(d map[string]string) string {
+	if d["old_version"] == "" {
+		return "version " + d["new_version"] + " current, found at start"
+	}
+	return "version " + d["old_version"] + " to " + d["new_version"] + seenAtStart(d)
+}
+
+// seenAtStart is ", found at start" for a key entry a gateway wrote at
+// its start (detail seen: start), for a change made while it was down.
+func seenAtStart(d map[string]string) string {
+	if d["seen"] == "start" {
+		return ", found at start"
+	}
+	return ""
 }

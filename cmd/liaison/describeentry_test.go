@@ -35,7 +35,15 @@ func TestDescribeEntrySaysWhatEachKindRecords(t *testing.T) {
 			Detail: map[string]string{"peer": "192.0.2.7:40122", "summary": "true", "suppressed": "40", "by_reason": "NO_CLIENT_CERT=40"}},
 			"authenticate by a caller that named no agency: 40 refused calls from 192.0.2.7:40122, not recorded one by one (NO_CLIENT_CERT=40) -> REFUSED"},
 		{&audit.Entry{Action: "key_rotate", Outcome: "ok", Detail: map[string]string{"old_version": "1", "new_version": "2"}},
-			"key_rotate: OK from version 1 to 2"},
+			"key_rotate: OK version 1 to 2"},
+		// The key state a gateway found at its start on a log that recorded
+		// none: no old_version (it was printed "from version  to 1").
+		{&audit.Entry{Action: "key_rotate", Outcome: "ok", Detail: map[string]string{"new_version": "1", "versions": "1", "seen": "start"}},
+			"key_rotate: OK version 1 current, found at start"},
+		{&audit.Entry{Action: "key_rotate", Outcome: "ok", Detail: map[string]string{"old_version": "1", "new_version": "2", "versions": "1,2", "seen": "start"}},
+			"key_rotate: OK version 1 to 2, found at start"},
+		{&audit.Entry{Action: "key_retire", Outcome: "ok", Detail: map[string]string{"retired_versions": "1", "current_version": "2", "versions": "2", "seen": "start"}},
+			"key_retire: OK versions 1 left the key ring; current version 2, found at start"},
 		{&audit.Entry{Action: "key_retire", Outcome: "ok", Detail: map[string]string{"retired_versions": "1", "current_version": "2"}},
 			"key_retire: OK versions 1 left the key ring; current version 2"},
 		{&audit.Entry{Action: "key_restore", Outcome: "ok", Detail: map[string]string{"restored_versions": "1", "current_version": "2"}},

@@ -42,6 +42,8 @@ func TestQueryTableNamesWhoActedAndTheCase(t *testing.T) {
 			Detail: map[string]string{"cursor": "24"}},
 		{Time: at, Action: "key_rotate", Outcome: "ok", Detail: map[string]string{"old_version": "1", "new_version": "2"}},
 		{Time: at, Action: "key_retire", Outcome: "ok", Detail: map[string]string{"retired_versions": "1", "current_version": "2"}},
+		// The key state found at a start on a log that recorded none.
+		{Time: at, Action: "key_rotate", Outcome: "ok", Detail: map[string]string{"new_version": "1", "versions": "1", "seen": "start"}},
 	} {
 		b, err := e.Marshal()
 		if err != nil {
@@ -74,6 +76,7 @@ func TestQueryTableNamesWhoActedAndTheCase(t *testing.T) {
 		"12": {"nl-probation/rc.jansen", "inbox up to item 24"},
 		"13": {"-", "key version 1 to 2"},
 		"14": {"-", "key versions 1 retired"},
+		"15": {"-", "key version 1 current, found at start"},
 	} {
 		r := rows[idx]
 		if len(r) < 7 {
