@@ -84,6 +84,11 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(md, r2.Markdown()) || !bytes.Equal(html, r2.HTML()) {
 				t.Fatalf("two runs of the same scenario differ:\n%s\n----\n%s", md, r2.Markdown())
 			}
+			// A reason's sentence joined to a note lost nothing but kept
+			// its full stop before the separator: "Art. 10).; The NGO".
+			if i := bytes.Index(md, []byte(".;")); i >= 0 {
+				t.Errorf("the report joins a sentence to the next part as %q", md[max(i-30, 0):min(i+30, len(md))])
+			}
 			golden(t, name+".golden.md", md, eng.Revision())
 			golden(t, name+".golden.html", html, eng.Revision())
 		})

@@ -79,8 +79,20 @@ func (it Item) row() row {
 	if it.Note != "" && it.What != "notice" {
 		detail = append(detail, it.Note)
 	}
-	r.Detail = strings.Join(slices.DeleteFunc(detail, func(s string) bool { return s == "" }), "; ")
+	r.Detail = joinDetail(detail)
 	return r
+}
+
+// joinDetail joins the parts of a row's detail with "; ", leaving out
+// empty ones and the full stop that ends a part before another (a
+// policy's reason message is a sentence): "... GDPR Art. 10); The exit
+// programme asks", never "... Art. 10).; The".
+func joinDetail(parts []string) string {
+	parts = slices.DeleteFunc(parts, func(s string) bool { return s == "" })
+	for i := range len(parts) - 1 {
+		parts[i] = strings.TrimSuffix(parts[i], ".")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // timeline is one agency's rows.
