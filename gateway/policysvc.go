@@ -92,9 +92,13 @@ func (s *Server) Reload(ctx context.Context, _ *liaisonv1.ReloadRequest) (*liais
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reloadTimeout)
 	defer cancel()
-	defer context.AfterFunc(s.life, cancel)() // the gateway stops: the activation ends, and is recorded
+	life := s.life
+	if life == nil { // a Server not made by New
+		life = context.Background()
+	}
+	defer context.AfterFunc(life, cancel)() // the gateway stops: the activation ends, and is recorded
 	act, _ := s.policy.Activate(actx, s.cfg.PolicySourceSpec)
-	if act.Err != nil && s.life.Err() != nil {
+	if act.Err != nil && life.Err() != nil {
 		act.Err = fmt.Errorf("the gateway stopped before the activation ended: %w", act.Err)
 	}
 	s.auditActivation(ctx, act, c.Officer.ID, callerRequester(c))

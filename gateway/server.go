@@ -484,7 +484,9 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
-	s.endLife()
+	if s.endLife != nil { // nil in a Server not made by New
+		s.endLife()
+	}
 	s.reloads.Wait() // each has written its entry
 	s.deciders.Close()
 	s.mu.Lock()

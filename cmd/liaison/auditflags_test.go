@@ -157,7 +157,7 @@ func TestVerifyExportWarnsOnItsStderr(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	err = runAudit(t.Context(), []string{"verify", "-export", dir, "-state", filepath.Join(dir, "trusted")}, &stdout, &stderr)
-	if err != nil || !strings.Contains(stdout.String(), "OK: 1 entries verify") {
+	if err != nil || !strings.Contains(stdout.String(), "OK: 1 entry verifies") {
 		t.Fatalf("audit verify -export: %v\n%s%s", err, &stdout, &stderr)
 	}
 	if !strings.Contains(stderr.String(), "warning: no -verifier-key given") {
