@@ -198,6 +198,9 @@ func TestReplayAppliesThePlanCheck(t *testing.T) {
 		{"the policy that made the log, against itself", load(keepsName), load(keepsName), ""},
 		{"the policy that made the log, against one that pseudonymises the name", load(keepsName), pseudonymisesName, "pseudonymise→deny"},
 		{"one that pseudonymises the name, against the log", pseudonymisesName, nil, "deny→pseudonymise"},
+		// replay -active: the active policy's decision is the one the check
+		// refuses, and the report says why it was a deny.
+		{"one that pseudonymises the name, against the policy that made the log", pseudonymisesName, load(keepsName), "deny→pseudonymise (before)"},
 	} {
 		r := gateway.NewReplayer(tt.candidate, tt.baseline)
 		if err := r.Add(ctx, rec); err != nil {
@@ -209,7 +212,7 @@ func TestReplayAppliesThePlanCheck(t *testing.T) {
 		switch {
 		case tt.flip == "" && len(rep.Changes) != 0:
 			t.Errorf("%s: %d changes, want none:\n%s", tt.name, len(rep.Changes), buf.String())
-		case tt.flip != "" && (len(rep.Groups) != 1 || rep.Groups[0].Flips[tt.flip] != 1):
+		case tt.flip != "" && (len(rep.Groups) != 1 || rep.Groups[0].Flips[strings.TrimSuffix(tt.flip, " (before)")] != 1):
 			t.Errorf("%s: want the flip %s:\n%s", tt.name, tt.flip, buf.String())
 		}
 		for _, line := range strings.Split(buf.String(), "\n") {
@@ -218,7 +221,12 @@ func TestReplayAppliesThePlanCheck(t *testing.T) {
 			}
 		}
 		const found = "outcome pseudonymise passes the direct identifier Person.full_name in clear"
-		if tt.flip == "pseudonymise→deny" {
+		if tt.flip == "deny→pseudonymise (before)" {
+			c := rep.Changes[0]
+			if c.BeforePlanCheck != found || c.PlanCheck != "" || !strings.Contains(buf.String(), "\n      plan check, before: "+found+"\n") {
+				t.Errorf("%s: plan check before %q, after %q; want before %q, said in the report:\n%s", tt.name, c.BeforePlanCheck, c.PlanCheck, found, buf.String())
+			}
+		} else if tt.flip == "pseudonymise→deny" {
 			c := rep.Changes[0]
 			if !slices.Equal(c.Reasons, []string{"POLICY_ERROR"}) || c.PlanCheck != found || rep.Groups[0].PlanChecks[found] != 1 {
 				t.Errorf("%s: reasons %v, plan check %q (group: %v); want [POLICY_ERROR], %q", tt.name, c.Reasons, c.PlanCheck, rep.Groups[0].PlanChecks, found)
@@ -226,7 +234,7 @@ func TestReplayAppliesThePlanCheck(t *testing.T) {
 			if !strings.Contains(buf.String(), "→ deny [POLICY_ERROR]\n      plan check: "+found+"\n") || !strings.Contains(buf.String(), "\n      plan check ×1: "+found+"\n") {
 				t.Errorf("%s: the report does not say what the plan check found:\n%s", tt.name, buf.String())
 			}
-		} else if strings.Contains(buf.String(), "plan check") || (len(rep.Changes) > 0 && rep.Changes[0].PlanCheck != "") {
+		} else if strings.Contains(buf.String(), "plan check") || (len(rep.Changes) > 0 && (rep.Changes[0].PlanCheck != "" || rep.Changes[0].BeforePlanCheck != "")) {
 			t.Errorf("%s: a plan check shown where the candidate's plan passes:\n%s", tt.name, buf.String())
 		}
 	}

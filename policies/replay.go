@@ -67,6 +67,11 @@ type Change struct {
 	// clear". Empty for any other decision, a POLICY_ERROR of the engine's
 	// own included.
 	PlanCheck string `json:"plan_check,omitempty"`
+	// BeforePlanCheck is the same for the decision before, when it is a
+	// baseline policy's decision (replay -active) that the check refused:
+	// a candidate that mends it shows as a flip from deny, and this says
+	// why the active policy's decision was a deny.
+	BeforePlanCheck string `json:"before_plan_check,omitempty"`
 }
 
 // A ReplayGroup sums up the changes for one recipient agency and legal
@@ -186,11 +191,11 @@ func (r *Replayer) Skip(why string) {
 // POLICY_UNDEFINED, or POLICY_ERROR). Add returns an error only if ctx is
 // done.
 func (r *Replayer) Add(ctx context.Context, rec Recorded) error {
-	before, d, planCheck, err := r.decide(ctx, rec)
+	before, d, pc, err := r.decide(ctx, rec)
 	if err != nil {
 		return err
 	}
-	r.apply(rec, before, d, planCheck)
+	r.apply(rec, before, d, pc)
 	return nil
 }
 
@@ -202,11 +207,11 @@ func (r *Replayer) Add(ctx context.Context, rec Recorded) error {
 // that fails are replayed, the others not.
 func (r *Replayer) AddAll(ctx context.Context, recs []Recorded) error {
 	type decided struct {
-		before    Recorded
-		d         Decision
-		planCheck string
-		err       error
-		done      bool
+		before Recorded
+		d      Decision
+		pc     planChecks
+		err    error
+		done   bool
 	}
 	out := make([]decided, len(recs))
 	var next atomic.Int64
@@ -215,7 +220,7 @@ func (r *Replayer) AddAll(ctx context.Context, recs []Recorded) error {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(recs); i = int(next.Add(1) - 1) {
 				x := &out[i]
-				if x.before, x.d, x.planCheck, x.err = r.decide(ctx, recs[i]); x.err != nil {
+				if x.before, x.d, x.pc, x.err = r.decide(ctx, recs[i]); x.err != nil {
 					return // this one and the ones after it are not applied
 				}
 				x.done = true
@@ -230,7 +235,7 @@ func (r *Replayer) AddAll(ctx context.Context, recs []Recorded) error {
 		if !x.done { // not reached without an error before it; a guard
 			return cmp.Or(ctx.Err(), errors.New("policies: replay: entry not decided"))
 		}
-		r.apply(recs[i], x.before, x.d, x.planCheck)
+		r.apply(recs[i], x.before, x.d, x.pc)
 	}
 	return nil
 }
@@ -239,24 +244,29 @@ func (r *Replayer) AddAll(ctx context.Context, recs []Recorded) error {
 // baseline's decision) and the candidate's decision, with what the check
 // found if it refused the candidate's (see decideAsTheGateway). It only
 // reads r, so that AddAll can call it from several goroutines.
-func (r *Replayer) decide(ctx context.Context, rec Recorded) (before Recorded, d Decision, planCheck string, err error) {
+func (r *Replayer) decide(ctx context.Context, rec Recorded) (before Recorded, d Decision, pc planChecks, err error) {
 	if err := ctx.Err(); err != nil {
-		return Recorded{}, Decision{}, "", err
+		return Recorded{}, Decision{}, planChecks{}, err
 	}
 	before = rec
 	if r.baseline != nil {
-		bd, _, err := decideAsTheGateway(ctx, r.baseline, rec.Input, r.check)
+		bd, found, err := decideAsTheGateway(ctx, r.baseline, rec.Input, r.check)
 		if err != nil {
-			return Recorded{}, Decision{}, "", err
+			return Recorded{}, Decision{}, planChecks{}, err
 		}
-		before = r.recorded(rec, bd)
+		before, pc.before = r.recorded(rec, bd), found
 	}
-	d, planCheck, err = decideAsTheGateway(ctx, r.candidate, rec.Input, r.check)
+	d, pc.after, err = decideAsTheGateway(ctx, r.candidate, rec.Input, r.check)
 	if err != nil {
-		return Recorded{}, Decision{}, "", err
+		return Recorded{}, Decision{}, planChecks{}, err
 	}
-	return before, d, planCheck, nil
+	return before, d, pc, nil
 }
+
+// planChecks are what the gateway's check of the field plan found when it
+// refused a decision: the candidate's (after) and, with a baseline, the
+// baseline's (before); empty where it refused nothing.
+type planChecks struct{ before, after string }
 
 // decideAsTheGateway decides in under e as the gateway does: a policy
 // that cannot decide denies, with reason POLICY_UNDEFINED if its decision
@@ -308,9 +318,9 @@ func DenyExpiredBasis(in Input, d Decision) Decision {
 }
 
 // apply records the candidate's decision d on rec against before;
-// planCheck is what the check found if it refused the candidate's
-// decision.
-func (r *Replayer) apply(rec, before Recorded, d Decision, planCheck string) {
+// pc is what the check found where it refused the candidate's or the
+// baseline's decision.
+func (r *Replayer) apply(rec, before Recorded, d Decision, pc planChecks) {
 	after := r.recorded(rec, d)
 	r.report.Replayed++
 	added, withdrawn := diff(after.Fields, before.Fields), diff(before.Fields, after.Fields)
@@ -326,7 +336,7 @@ func (r *Replayer) apply(rec, before Recorded, d Decision, planCheck string) {
 		BeforeBasis: before.LegalBasis, AfterBasis: after.LegalBasis,
 		NewlyDisclosed: added, Withdrawn: withdrawn,
 		ConditionsAdded: condAdded, ConditionsDropped: condDropped,
-		PlanCheck: planCheck,
+		PlanCheck: pc.after, BeforePlanCheck: pc.before,
 	}
 	for _, rs := range d.Reasons {
 		c.Reasons = append(c.Reasons, rs.Code)
@@ -460,6 +470,9 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 			ew.printf(" [%s]", strings.Join(c.Reasons, ", "))
 		}
 		ew.printf("\n")
+		if c.BeforePlanCheck != "" {
+			ew.printf("      plan check, before: %s\n", c.BeforePlanCheck)
+		}
 		if c.PlanCheck != "" {
 			ew.printf("      plan check: %s\n", c.PlanCheck)
 		}

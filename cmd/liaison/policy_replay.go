@@ -38,7 +38,9 @@ NGO): deny, reason POLICY_ERROR, no fields, as the gateway's entry says.
 For the candidate's such decisions the report says what the check found,
 naming the field, as policy simulate does: a "plan check: ..." line
 under the change and, counted, under its group (in JSON, plan_check and
-plan_checks). It names fields, never a value.
+plan_checks); with -active, a "plan check, before: ..." line for the
+active policy's decision it refused (before_plan_check). It names
+fields, never a value.
 Entries that record no policy decision (audit reads,
 activations, refused credentials, failed exchanges, and denials the
 gateway's own rule made after the policy allowed the exchange:
