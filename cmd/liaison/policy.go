@@ -17,6 +17,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/tester"
 
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/policies"
 )
 
@@ -448,7 +449,7 @@ key already there as it was, for the gateway that runs with it.`, stderr)
 		fl.Usage()
 		return errors.New("policy bundle: -policies, -out and -signing-key are required")
 	}
-	pem, err := readPrivateKeyFile(*keyFile)
+	pem, err := audit.ReadPrivateKeyFile(*keyFile)
 	if err != nil {
 		return fmt.Errorf("policy bundle: -signing-key: %v", err)
 	}
@@ -489,24 +490,4 @@ key already there as it was, for the gateway that runs with it.`, stderr)
 	}
 	fmt.Fprintf(stdout, "wrote %s\ndigest   %s\nrevision %s\nsigned   %s with key id %q\n", *out, digest, eng.Revision(), pub.Algorithm, key.ID)
 	return nil
-}
-
-// readPrivateKeyFile reads a private key file, refusing it, as ssh does, if
-// its mode lets group or others read or write it, with an error naming the
-// file and the fix. The mode is that of the file read (fstat of the open
-// file).
-func readPrivateKeyFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("%s has mode %04o: group or others may read or write it; it must be readable by its owner only (chmod 600 %s)", path, perm, path)
-	}
-	return io.ReadAll(f)
 }

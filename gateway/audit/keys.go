@@ -61,7 +61,7 @@ func VerifierKey(skey string) (string, error) {
 // lower-case hex digits and the key in standard padded base64, though
 // note.NewSigner itself would take other spellings of both.
 func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
-	data, err := readPrivateKeyFile(path)
+	data, err := ReadPrivateKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		skey, _, err := GenerateSignerKey(name)
 		if err != nil {
@@ -69,7 +69,7 @@ func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
 		}
 		switch err := writeKeyFile(path, skey); {
 		case errors.Is(err, errExists):
-			if data, err = readPrivateKeyFile(path); err != nil {
+			if data, err = ReadPrivateKeyFile(path); err != nil {
 				return nil, "", fmt.Errorf("audit: load signer key: %v", err)
 			}
 		case err != nil:
@@ -101,11 +101,13 @@ func LoadOrCreateSignerKey(path, name string) (note.Signer, string, error) {
 	return s, vkey, nil
 }
 
-// readPrivateKeyFile reads the private key file at path, refusing it, as
-// ssh does, if its mode lets group or others read or write it. The mode is
-// that of the file read (fstat of the open file). An error from opening
-// it is returned as it is (fs.ErrNotExist for one that does not exist).
-func readPrivateKeyFile(path string) ([]byte, error) {
+// ReadPrivateKeyFile reads the private key file at path, refusing it, as
+// ssh does, if its mode lets group or others read or write it, with an
+// error naming the file and the fix (chmod 600). The mode is that of the
+// file read (fstat of the open file). An error from opening it is
+// returned as it is (fs.ErrNotExist for one that does not exist). The
+// witness's key and the policy signing key are read with it too.
+func ReadPrivateKeyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -96,7 +95,7 @@ func decodeKey(line string) (name string, key ed25519.PrivateKey, err error) {
 // name, and one not spelt exactly as encodeKey writes it: the key line,
 // then at most one newline, nothing around it.
 func LoadOrCreateKey(path, name string) (*Signer, error) {
-	data, err := readPrivateKeyFile(path)
+	data, err := audit.ReadPrivateKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		seed := make([]byte, ed25519.SeedSize)
 		rand.Read(seed)
@@ -107,7 +106,7 @@ func LoadOrCreateKey(path, name string) (*Signer, error) {
 		switch err := writeKeyFile(path, line); {
 		case errors.Is(err, fs.ErrExist):
 			// Another process created it meanwhile, whole: use its key.
-			data, err = readPrivateKeyFile(path)
+			data, err = audit.ReadPrivateKeyFile(path)
 			if err != nil {
 				return nil, fmt.Errorf("witness: load key: %v", err)
 			}
@@ -132,27 +131,6 @@ func LoadOrCreateKey(path, name string) (*Signer, error) {
 		return nil, fmt.Errorf("witness: load key %s: key is named %q, want %q", path, got, name)
 	}
 	return NewSigner(name, key)
-}
-
-// readPrivateKeyFile reads the key file at path, refusing it, as ssh does
-// a private key, if its mode lets group or others read or write it. The
-// mode is that of the file read (fstat of the open file). An error from
-// opening it is returned as it is (fs.ErrNotExist for one that does not
-// exist).
-func readPrivateKeyFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("%s has mode %04o: group or others may read or write it; it must be readable by its owner only (chmod 600 %s)", path, perm, path)
-	}
-	return io.ReadAll(f)
 }
 
 // writeKeyFile creates path with mode 0600 holding line, atomically and
