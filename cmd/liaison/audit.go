@@ -435,6 +435,20 @@ func count[T int | int64](n T, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// checkpointLine is what audit verify prints of the latest checkpoint.
+func checkpointLine(size int64, root, signer string) string {
+	return fmt.Sprintf("checkpoint: %s, root %s, signed by %s\n", count(size, "entry", "entries"), root, signer)
+}
+
+// exportedLine is what audit export prints once the n entries and their
+// checkpoint are in dir.
+func exportedLine(n int, dir string) string {
+	if n == 1 {
+		return fmt.Sprintf("exported 1 entry and the checkpoint that covers it to %s\n", dir)
+	}
+	return fmt.Sprintf("exported %d entries and the checkpoint that covers them to %s\n", n, dir)
+}
+
 // fullPage says that a page of n items (one, many: the noun) filled the
 // limit, so more may match, and where the next page starts: "A full page
 // of 1 entry", never "1 entries", with -limit 1.
@@ -685,7 +699,7 @@ func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier
 	if err != nil {
 		return verifyFailed(err)
 	}
-	fmt.Fprintf(stdout, "checkpoint: %d entries, root %s, signed by %s\n", latest.Size, latest.Hash, v.Name())
+	fmt.Fprint(stdout, checkpointLine(latest.Size, latest.Hash.String(), v.Name()))
 	printCosigners(stdout, policy, client.Cosigners())
 	printTrust(stdout, before, state)
 
@@ -728,14 +742,14 @@ func verifyAll(ctx context.Context, ac liaisonv1.AuditClient, latest audit.Check
 	}
 	// The export's checkpoint may be newer; check the part we trusted.
 	if int64(len(leaves)) < latest.Size {
-		return fmt.Errorf("audit verify: FAILED: %w: the gateway served %d entries for a checkpoint of %d", audit.ErrTruncated, len(leaves), latest.Size)
+		return fmt.Errorf("audit verify: FAILED: %w: the gateway served %s for a checkpoint of %d", audit.ErrTruncated, count(len(leaves), "entry", "entries"), latest.Size)
 	}
 	root, err := audit.RootHash(leaves[:latest.Size])
 	if err != nil {
 		return err
 	}
 	if root != latest.Hash {
-		return fmt.Errorf("audit verify: FAILED: %w: the %d entries served hash to %s, the checkpoint says %s", audit.ErrRootMismatch, latest.Size, root, latest.Hash)
+		return fmt.Errorf("audit verify: FAILED: %w: the %s served hash to %s, the checkpoint says %s", audit.ErrRootMismatch, count(latest.Size, "entry", "entries"), root, latest.Hash)
 	}
 	_ = cp
 	if latest.Size == 1 {
@@ -859,7 +873,7 @@ func export(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, poli
 	if err != nil {
 		return fmt.Errorf("audit export: nothing written to %s: %w", dest, err)
 	}
-	fmt.Fprintf(stdout, "exported %d entries with their checkpoint to %s\n", len(leaves), dir)
+	fmt.Fprint(stdout, exportedLine(len(leaves), dir))
 	printCosigners(stdout, policy, who)
 	return nil
 }

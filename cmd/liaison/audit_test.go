@@ -551,3 +551,21 @@ func TestAuditVerifyCountsOneEntryAsOne(t *testing.T) {
 		t.Errorf("verify -entry 1 -sample 0: %v\n%s", err, out)
 	}
 }
+
+// TestAuditLinesCountOneEntryAsOne: audit verify printed "checkpoint: 1
+// entries" and audit export "exported 1 entries" for a checkpoint that
+// covers one entry (signed between a fresh log's first two entries);
+// they say "1 entry".
+func TestAuditLinesCountOneEntryAsOne(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ got, want string }{
+		{checkpointLine(1, "ROOT", "test.liaison"), "checkpoint: 1 entry, root ROOT, signed by test.liaison\n"},
+		{checkpointLine(16, "ROOT", "test.liaison"), "checkpoint: 16 entries, root ROOT, signed by test.liaison\n"},
+		{exportedLine(1, "out"), "exported 1 entry and the checkpoint that covers it to out\n"},
+		{exportedLine(2, "out"), "exported 2 entries and the checkpoint that covers them to out\n"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
