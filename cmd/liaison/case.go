@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -302,18 +303,32 @@ func printCases(w io.Writer, cases []*liaisonv1.Case) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CASE\tKIND\tSTATUS\tLEAD\tMEMBERS\tINVITED\tVERSION")
 	for _, x := range cases {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", x.GetId(), or(x.GetKind(), "(registry)"), caseStatusWord(x.GetStatus()),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.GetId(), or(x.GetKind(), "(registry)"), caseStatusWord(x.GetStatus()),
 			x.GetLead(), dash(strings.Join(membersWith(x, liaisonv1.MemberStatus_MEMBER_STATUS_MEMBER), ",")),
-			dash(strings.Join(membersWith(x, liaisonv1.MemberStatus_MEMBER_STATUS_INVITED), ",")), x.GetVersion())
+			dash(strings.Join(membersWith(x, liaisonv1.MemberStatus_MEMBER_STATUS_INVITED), ",")), caseVersion(x))
 	}
 	return tw.Flush()
+}
+
+// caseVersion is a case's version for people: its number, or "(registry
+// file)" for a case the registry file manages, which has none (the proto
+// gives it version 0).
+func caseVersion(c *liaisonv1.Case) string {
+	if c.GetManagedByRegistry() {
+		return "(registry file)"
+	}
+	return strconv.FormatInt(c.GetVersion(), 10)
 }
 
 // printCase prints a case for people; idx is the audit index of the
 // change that made it, or -1.
 func printCase(w io.Writer, c *liaisonv1.Case, idx int64) error {
-	fmt.Fprintf(w, "case %s (%s, %s law) version %d: %s, led by %s\n", c.GetId(), or(c.GetKind(), "registry case"),
-		or(c.GetJurisdiction(), "?"), c.GetVersion(), caseStatusWord(c.GetStatus()), c.GetLead())
+	version := "version " + caseVersion(c)
+	if c.GetManagedByRegistry() {
+		version = "from the registry file"
+	}
+	fmt.Fprintf(w, "case %s (%s, %s law) %s: %s, led by %s\n", c.GetId(), or(c.GetKind(), "registry case"),
+		or(c.GetJurisdiction(), "?"), version, caseStatusWord(c.GetStatus()), c.GetLead())
 	if lb := c.GetLegalBasis(); lb != nil {
 		fmt.Fprintf(w, "  held under %s: %s\n", lb.GetId(), lb.GetCitation())
 	}
@@ -466,13 +481,13 @@ func printNotices(w io.Writer, notices []*liaisonv1.TrackedNotice, filters []str
 		if n.GetForwardPending() {
 			peer += " (acknowledgement not forwarded yet)"
 		}
-		acked := or(n.GetAcknowledged(), "-")
+		acked := tableTime(n.GetAcknowledged())
 		if n.GetWithdrawn() != "" {
-			acked = fmt.Sprintf("withdrawn %s (#%d)", n.GetWithdrawn(), n.GetWithdrawalAuditIndex())
+			acked = fmt.Sprintf("withdrawn %s (#%d)", tableTime(n.GetWithdrawn()), n.GetWithdrawalAuditIndex())
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\t#%d\n", n.GetNoticeId(),
 			strings.ToLower(strings.TrimPrefix(n.GetEventType().String(), "SUBJECT_EVENT_TYPE_")), n.GetSender(), n.GetRecipient(), peer,
-			n.GetSent(), n.GetAcknowledgeBy(), acked, or(n.GetEscalated(), "-"), n.GetLate(), n.GetAuditIndex())
+			tableTime(n.GetSent()), tableTime(n.GetAcknowledgeBy()), acked, tableTime(n.GetEscalated()), n.GetLate(), n.GetAuditIndex())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -483,6 +498,20 @@ func printNotices(w io.Writer, notices []*liaisonv1.TrackedNotice, filters []str
 	}
 	_, err := fmt.Fprintf(w, "%d notices\n", len(notices))
 	return err
+}
+
+// tableTime is an RFC 3339 time of an answer as the tables print times,
+// in UTC to the minute ("2006-01-02 15:04", as audit obligations does),
+// or "-" for none. A text that is no such time is printed as it is.
+func tableTime(s string) string {
+	if s == "" {
+		return "-"
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04")
 }
 
 // runCaseImport is `liaison case import`: the registry file's cases into
