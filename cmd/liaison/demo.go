@@ -497,11 +497,18 @@ func firstInboxItem(ctx context.Context, conn *grpc.ClientConn, whose string) (*
 	return item, nil
 }
 
+// trailTime is an entry's time in a demo's audit trail, in UTC with its
+// day, as the demo's clock lines give it ("Wed 2 Dec 15:51:06"): the
+// Safety House scenario spans four days, which the time alone hid.
+func trailTime(t time.Time) string {
+	return t.UTC().Format("Mon 2 Jan 15:04:05")
+}
+
 func describeEntry(e *audit.Entry) string {
 	var b strings.Builder
 	switch e.Action {
 	case audit.ActionPolicyActivate, audit.ActionKeyRotate, audit.ActionKeyRetire, audit.ActionKeyRestore:
-		fmt.Fprintf(&b, "%s %s: %s", e.Time.Format(time.TimeOnly), e.Action, strings.ToUpper(e.Outcome))
+		fmt.Fprintf(&b, "%s %s: %s", trailTime(e.Time), e.Action, strings.ToUpper(e.Outcome))
 		switch e.Action {
 		case audit.ActionPolicyActivate:
 			if e.PolicyRevision != "" {
@@ -532,7 +539,7 @@ func describeEntry(e *audit.Entry) string {
 	case who == "-":
 		who = "the gateway"
 	}
-	fmt.Fprintf(&b, "%s %s by %s", e.Time.Format(time.TimeOnly), e.Action, who)
+	fmt.Fprintf(&b, "%s %s by %s", trailTime(e.Time), e.Action, who)
 	if s, ok := describeCaseOrNotice(e); ok {
 		return b.String() + s
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDemo runs the demo and checks the Safety House scenario's story: the
@@ -31,28 +33,50 @@ func TestDemo(t *testing.T) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, out.String())
 		}
 	}
-	checkTrail(t, out.String())
+	if days := checkTrail(t, out.String()); days < 2 {
+		t.Errorf("the audit trail shows %d day, want the scenario's days (it spans four):\n%s", days, out.String())
+	}
 }
 
-// trailLine is a line of a demo's audit trail: "#12 13:42:34 action ...".
-var trailLine = regexp.MustCompile(`^\s+#\d+ \d\d:\d\d:\d\d (\S+)`)
+// trailLine is a line of a demo's audit trail: "#12 Wed 2 Dec 13:42:34
+// action ...", its index, time and action.
+var trailLine = regexp.MustCompile(`^\s+#(\d+) (\w{3} \d{1,2} \w{3} \d\d:\d\d:\d\d) (\S+)`)
 
 // checkTrail checks the audit trail a demo prints: every entry says what
 // it recorded, with no field left blank, and its outcome in capitals. An
 // acknowledgement of no required notice was printed as "notice  () from
 // - to , due  -> OK", and an audit read as "-> ok" with nothing of what
-// was read.
-func checkTrail(t *testing.T, text string) {
+// was read. Each line gives its day, and no entry is dated before the
+// one before it in the same log (a trail that starts again at a lower
+// index is another gateway's log); it returns how many days the trail
+// shows.
+func checkTrail(t *testing.T, text string) (days int) {
 	t.Helper()
 	n := 0
+	var last time.Time // the time of the line before in the same log (the year is none: 0)
+	lastIdx := -1
+	seen := map[string]bool{}
 	for l := range strings.Lines(text) {
 		m := trailLine.FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}
 		n++
+		idx, _ := strconv.Atoi(m[1])
+		if idx <= lastIdx || lastIdx < 0 {
+			last = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		lastIdx = idx
+		at, err := time.Parse("Mon 2 Jan 15:04:05", m[2])
+		if err != nil {
+			t.Errorf("a line of the audit trail gives its time as %q: %v", m[2], err)
+		} else if at.Before(last) {
+			t.Errorf("a line of the audit trail is dated before the one before it: %s", l)
+		}
+		last = at
+		seen[at.Format("2 Jan")] = true
 		_, outcome, _ := strings.Cut(l, " -> ")
-		if action := strings.TrimSuffix(m[1], ":"); action == "policy_activate" || strings.HasPrefix(action, "key_") {
+		if action := strings.TrimSuffix(m[3], ":"); action == "policy_activate" || strings.HasPrefix(action, "key_") {
 			_, outcome, _ = strings.Cut(l, ": ")
 		}
 		outcome, _, _ = strings.Cut(strings.TrimSpace(outcome), " ")
@@ -68,4 +92,5 @@ func checkTrail(t *testing.T, text string) {
 	if n < 10 {
 		t.Errorf("the demo printed %d lines of audit trail, want at least 10:\n%s", n, text)
 	}
+	return len(seen)
 }
