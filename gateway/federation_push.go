@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -206,6 +208,10 @@ func (s *Server) acceptForward(ctx context.Context, ex *exchange, fwd *liaisonv1
 	if !validPeerSubject(e.Subject) {
 		return Receipt{}, invalid("forwarded.receipt", "names the person's attributes ill-formed: the category must be a subject category, the dates YYYY-MM-DD, the municipality printable characters in Unicode NFC")
 	}
+	if !validPeerBasis(e.LegalBasis, e.Conditions) {
+		return Receipt{}, invalid("forwarded.receipt", "names a legal basis or conditions not spelled as a policy's decision gives them: a basis with an id and a citation in printable characters, its last day YYYY-MM-DD from %d to %d or none; conditions reason codes, at most %d",
+			firstDateYear, lastDateYear, maxPeerCodes)
+	}
 	// The words this gateway logs and decides on are those the
 	// forwarding gateway logged: both logs say why the exchange was made
 	// alike.
@@ -307,6 +313,29 @@ func validPeerSubject(sub *audit.Subject) bool {
 		}
 	}
 	return true
+}
+
+// validPeerBasis reports whether the legal basis and conditions of a
+// peer gateway's entry are spelled as a policy's decision must give them
+// (policies.Decision): a basis, if any, with an id and a citation in
+// printable characters, and a last day (valid_until) in YYYY-MM-DD form
+// from 1900 to 2199 (dateProblem) or none; conditions reason codes
+// (peerCodes). They enter this log, and the recipient's notices and
+// onward rules, as they are, and this gateway tracks the release to that
+// last day: a day that is no date (2027-02-30) would be due at once or
+// never, and each expiry notice for it fail (EXPIRY_DATE_INVALID), on
+// every pass of the timers, the recipient never told.
+func validPeerBasis(lb *audit.LegalBasis, conditions []string) bool {
+	if !peerCodes(conditions...) {
+		return false
+	}
+	if lb == nil {
+		return true
+	}
+	printable := func(v string) bool {
+		return v != "" && utf8.ValidString(v) && !strings.ContainsFunc(v, func(r rune) bool { return !unicode.IsPrint(r) })
+	}
+	return printable(lb.ID) && printable(lb.Citation) && (lb.ValidUntil == "" || dateProblem(lb.ValidUntil) == "")
 }
 
 // subjectFrom sets the subject's attributes, in the policy input and the

@@ -453,9 +453,13 @@ type PeerForward struct {
 	// receiving gateway decides on and logs) are spelled as SubjectAttributes
 	// are: a subject category name, dates YYYY-MM-DD from 1900-01-01 to
 	// 2199-12-31, a municipality of
-	// printable characters in Unicode NFC without white space around it
-	// (else INVALID_ARGUMENT on forwarded.receipt). Each receipt is
-	// accepted once.
+	// printable characters in Unicode NFC without white space around it;
+	// its legal basis and conditions (which the receiving gateway logs, and
+	// tracks the release to the basis's last day by) as a policy's decision
+	// gives them: a basis with an id and a citation of printable
+	// characters, its valid_until a date YYYY-MM-DD from 1900-01-01 to
+	// 2199-12-31 or none, conditions reason codes (else INVALID_ARGUMENT on
+	// forwarded.receipt). Each receipt is accepted once.
 	Receipt *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	// For a Disclose (or a notice forwarded as one): the record as the
 	// holder's law released it for the recipient (outcome, legal basis,

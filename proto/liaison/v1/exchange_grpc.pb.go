@@ -135,8 +135,10 @@ type ExchangeClient interface {
 	// outcome, legal basis, conditions and fields; a hit-only answer with no
 	// record and the answer logged, detail "answer" hit or no_hit as
 	// Released.hit says: an entry that names no answer does not record
-	// one) is INTERNAL, ErrorInfo reason PEER_RECEIPT_INVALID, and a
-	// failed entry: nothing is delivered.
+	// one), or whose legal basis or conditions are not spelled as a
+	// policy's decision gives them (see PeerForward.receipt), is INTERNAL,
+	// ErrorInfo reason PEER_RECEIPT_INVALID, and a failed entry: nothing is
+	// delivered.
 	Request(ctx context.Context, in *RequestRequest, opts ...grpc.CallOption) (*RequestResponse, error)
 	// Match asks holders, in parallel and within a deadline, whether they
 	// hold records of the given types about a subject, and answers hit,
@@ -502,8 +504,10 @@ type ExchangeServer interface {
 	// outcome, legal basis, conditions and fields; a hit-only answer with no
 	// record and the answer logged, detail "answer" hit or no_hit as
 	// Released.hit says: an entry that names no answer does not record
-	// one) is INTERNAL, ErrorInfo reason PEER_RECEIPT_INVALID, and a
-	// failed entry: nothing is delivered.
+	// one), or whose legal basis or conditions are not spelled as a
+	// policy's decision gives them (see PeerForward.receipt), is INTERNAL,
+	// ErrorInfo reason PEER_RECEIPT_INVALID, and a failed entry: nothing is
+	// delivered.
 	Request(context.Context, *RequestRequest) (*RequestResponse, error)
 	// Match asks holders, in parallel and within a deadline, whether they
 	// hold records of the given types about a subject, and answers hit,
