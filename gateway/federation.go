@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -160,8 +161,28 @@ func (r *Registry) addFederated(a AgencyFile, dir string, keysFor func(a AgencyF
 
 // checkVia checks that every via names a peer gateway of the agency's
 // jurisdiction. An agency reached through an offboarded peer gateway is
-// offboarded with it: the gateway no longer deals with that peer.
+// offboarded with it: the gateway no longer deals with that peer. And no
+// two peer gateways' checkpoint keys have one name: the name is the
+// peer's log's origin (VerifyReceipt), which keys what this gateway
+// takes from that peer (the claim of each forwarded pending entry, the
+// pseudonym of a person a push names by the peer's audit pseudonym), so
+// one peer could claim another's entries, or name its people.
 func (r *Registry) checkVia() error {
+	logs := map[string]string{}
+	for _, id := range slices.Sorted(maps.Keys(r.Agencies)) {
+		a := r.Agencies[id]
+		if a.Kind != KindPeerGateway {
+			continue
+		}
+		v, err := audit.NewVerifier(a.CheckpointKey)
+		if err != nil {
+			return fmt.Errorf("gateway: registry: peer gateway %q: checkpoint_key: %v", a.ID, err)
+		}
+		if other, dup := logs[v.Name()]; dup {
+			return fmt.Errorf("gateway: registry: peer gateways %q and %q have checkpoint keys of one name %q: each peer's log needs a name of its own", other, a.ID, v.Name())
+		}
+		logs[v.Name()] = a.ID
+	}
 	for _, a := range r.Agencies {
 		if a.Via == "" {
 			continue
@@ -416,6 +437,7 @@ type Receipt struct {
 
 // VerifyReceipt checks a PeerReceipt offline against the peer's checkpoint
 // verifier key: the statement and the checkpoint are signed by it, the
+// checkpoint is of the log the key names (its origin is the key's name), the
 // entry is in the checkpoint's tree at the index (inclusion proof), the
 // statement names that log, index, leaf and tree, and, when released is
 // given, that it is what was released (and when recipient is given, to
@@ -432,6 +454,15 @@ func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string
 	}
 	if err != nil {
 		return bad("checkpoint: not a checkpoint of a log")
+	}
+	if cp.Origin != key.Name() {
+		// A gateway's log is named by its checkpoint key (serve's
+		// -audit-name is both), and the origin names the peer's
+		// exchanges here: the claim of each forwarded pending entry
+		// (acceptForward), the pseudonym of a person a push names by the
+		// peer's audit pseudonym. A peer that signed another log's name
+		// could claim that log's entries, or name its people.
+		return bad("checkpoint: not of the log its key %s names", key.Name())
 	}
 	n, err := audit.OpenNote([]byte(r.GetStatement()), note.VerifierList(key))
 	if err != nil {

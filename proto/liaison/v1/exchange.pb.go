@@ -1831,7 +1831,10 @@ type PeerReceipt struct {
 	//	tree <size> <base64 root hash of the checkpoint below>
 	Statement string `protobuf:"bytes,1,opt,name=statement,proto3" json:"statement,omitempty"`
 	// The gateway's signed checkpoint (C2SP signed note) of a tree that
-	// holds the entry.
+	// holds the entry. Its origin is the name of the checkpoint key that
+	// signs it (a gateway's log is named by its key, as serve's -audit-name
+	// names both): a receipt whose checkpoint names another log does not
+	// verify.
 	Checkpoint string `protobuf:"bytes,2,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	// The entry's index in the gateway's log.
 	Index int64 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
