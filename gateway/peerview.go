@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
+	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -249,7 +250,10 @@ func (s *Server) askConsistency(ex *exchange, old, new int64) (tlog.TreeProof, e
 	}
 	resp, err := liaisonv1.NewAuditClient(ex.peerConn).ProveConsistency(ex.peerCtx, &liaisonv1.ProveConsistencyRequest{OldSize: old, NewSize: new})
 	if err != nil {
-		return nil, err
+		// Its status code and reason code only: the peer's message is
+		// its own text, which this gateway's log lines and errors never
+		// hold (a peer could put a person's identifier there).
+		return nil, fmt.Errorf("the peer answered the request for a proof %v %s", status.Code(err), peerCode(errorReason(err)))
 	}
 	if resp.GetNewSize() != new {
 		return nil, fmt.Errorf("the proof is to size %d, not %d", resp.GetNewSize(), new)

@@ -62,6 +62,9 @@ type fedConfig struct {
 	// denyListAt, if set, is the country ("DK" or "NL") whose gateway
 	// starts with an empty deny list (opts.DenyList) that a test may fill.
 	denyListAt string
+	// logs, if set, takes what each in-process gateway logs, by country
+	// ("DK", "NL"); a country not named logs nothing.
+	logs map[string]io.Writer
 }
 
 // federation is the Danish and the Dutch gateway, peers of each other.
@@ -149,11 +152,15 @@ func startFederationWith(t *testing.T, cfg fedConfig) *federation {
 		if eng == nil {
 			eng = embeddedEngine(t)
 		}
+		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		if w := cfg.logs[jur]; w != nil {
+			logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}
 		return &country{Country: c, domain: domain, vkey: vkey, opts: gatewayOptions{
 			Listen: freePort(t), Registry: c.Registry, TLSCert: c.Path("gateway.pem"), TLSKey: c.Path("gateway.key"),
 			AuditDB: filepath.Join(dir, code, "audit.db"), AuditKey: keyFile, AuditName: domain,
 			Keys: filepath.Join(dir, code, "keys.json"), Audience: "liaison", Engine: eng,
-			Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Logger:     logger,
 			Federation: &federationOptions{Issuer: sample.AssertionIssuer(domain), Key: c.Path("issuers", "gateway.key"), Kid: "gateway-1", Timeout: 10 * time.Second},
 			Now:        cfg.now,
 			Admin:      &adminOptions{Listen: "127.0.0.1:0", explicit: true}, // its metrics (an in-process gateway's)

@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -297,5 +300,47 @@ func TestPeerMalformedProofIsNoFork(t *testing.T) {
 	}
 	if _, err := f.nl.client(t, "nl-probation", "insp.honest.after").Request(t.Context(), riskAssessmentRequest); err != nil {
 		t.Errorf("an honest request after: %v", err)
+	}
+}
+
+// TestPeerProofRefusalWordsAreNotLogged: the Danish peer answers with a
+// receipt that carries no consistency proof, and refuses the proof the
+// Dutch gateway then asks for (Audit.ProveConsistency) with a message of
+// its own making, here one that names a person. The exchange fails
+// PEER_LOG_UNPROVEN, and the Dutch gateway's log lines say why without
+// the peer's words: they passed into its warning ("a peer gave no
+// consistency proof") and its "request failed" line as the peer wrote
+// them, where every other answer of a peer is logged by its status code
+// and reason code only.
+func TestPeerProofRefusalWordsAreNotLogged(t *testing.T) {
+	var logs lockedBuffer
+	f := startFederationWith(t, fedConfig{hostile: "DK", logs: map[string]io.Writer{"NL": &logs}})
+	h := f.hostile
+	if _, err := f.nl.client(t, "nl-probation", "insp.honest").Request(t.Context(), riskAssessmentRequest); err != nil {
+		t.Fatalf("an honest request: %v", err)
+	}
+	const words = "SYN-DK-0099 lives at Bredgade 1"
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		switch r := resp.(type) {
+		case *liaisonv1.RequestResponse:
+			r.Receipt.ConsistencySize, r.Receipt.ConsistencyProof = 0, nil
+		case *liaisonv1.ProveConsistencyResponse:
+			return nil, status.Error(codes.FailedPrecondition, words)
+		}
+		return resp, err
+	})
+	defer h.setAnswer(nil)
+	const officer = "insp.proof.words"
+	if _, err := f.nl.client(t, "nl-probation", officer).Request(t.Context(), riskAssessmentRequest); errorReason(err) != "PEER_LOG_UNPROVEN" {
+		t.Fatalf("Request: %v; want reason PEER_LOG_UNPROVEN", err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "a peer gave no consistency proof") {
+		t.Fatalf("the Dutch gateway did not log the missing proof:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "Bredgade") || strings.Contains(l, "SYN-DK-0099") {
+			t.Errorf("a Dutch log line holds the peer's words: %s", l)
+		}
 	}
 }
