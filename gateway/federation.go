@@ -179,7 +179,7 @@ func (r *Registry) checkVia() error {
 			return fmt.Errorf("gateway: registry: peer gateway %q: checkpoint_key: %v", a.ID, err)
 		}
 		if other, dup := logs[v.Name()]; dup {
-			return fmt.Errorf("gateway: registry: peer gateways %q and %q have checkpoint keys of one name %q: each peer's log needs a name of its own", other, a.ID, v.Name())
+			return fmt.Errorf("gateway: registry: peer gateways %q and %q have checkpoint keys of one name %q: each peer's log needs a name of its own (its gateway's -audit-name; the default, liaison.audit, is every gateway's that sets none)", other, a.ID, v.Name())
 		}
 		logs[v.Name()] = a.ID
 	}
