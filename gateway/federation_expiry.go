@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -206,8 +205,15 @@ func (s *Server) reviseFromPeer(ctx context.Context, ex *exchange, st audit.Afte
 		return nil, err
 	}
 	until := got.Entry.Detail[audit.DetailValidUntil]
-	if _, err := time.Parse(time.DateOnly, until); err != nil || got.Entry.Detail[audit.DetailMoved] != "true" {
-		return nil, invalid("forwarded.receipt", "names no new end date")
+	if dateProblem(until) != "" || got.Entry.Detail[audit.DetailMoved] != "true" {
+		return nil, invalid("forwarded.receipt", "names no new end date (YYYY-MM-DD from %d to %d)", firstDateYear, lastDateYear)
+	}
+	// The revision is of the release's basis, decided again with the new
+	// dates: the pending entry records that basis, ending on the new day
+	// (the holder's gateway forwards nothing else). This log records the
+	// revision under it, and moves the release's end to that day.
+	if lb, olb := got.Entry.LegalBasis, o.Entry.LegalBasis; lb == nil || olb == nil || lb.ID != olb.ID || lb.ValidUntil != until {
+		return nil, invalid("forwarded.receipt", "names another legal basis than the release's, or one that ends on another day than the new end date")
 	}
 	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
 		return nil, err

@@ -138,3 +138,84 @@ func TestPeerBasisIsADecisions(t *testing.T) {
 		}
 	})
 }
+
+// TestPeerRevisionIsOfTheReleasesBasis: the Danish prison moves the end
+// of its release to the Dutch probation service; the Danish gateway
+// forwards the revision with the receipt of its pending entry, which
+// records the release's legal basis with the new last day. The Dutch
+// gateway took a pending entry of any basis: one of another basis than
+// the release's, or whose basis ends on another day than the one the
+// revision moves the release to, moved the release's expiry and was
+// logged as the revision of it under that basis. Both are refused,
+// INVALID_ARGUMENT on forwarded.receipt, one refused entry, the expiry
+// where it was.
+func TestPeerRevisionIsOfTheReleasesBasis(t *testing.T) {
+	awayFromMidnight(t)
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h, dk := f.hostile, forwarder(t, f.dk)
+	push := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.release").Disclose(t.Context(), push)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed := f.nl.inbox(t, "nl-probation")[0].GetReleased().GetAuditIndex()
+	end := resp.GetResults()[0].GetLegalBasis().GetValidUntil()
+	if end == "" {
+		t.Fatal("the release notice's basis has no last day to revise")
+	}
+	tracked := func() string {
+		t.Helper()
+		st := f.nl.gw.store.(audit.AftercareStore)
+		if err := audit.SyncAftercare(t.Context(), f.nl.gw.Audit, st); err != nil {
+			t.Fatal(err)
+		}
+		r, _, err := st.TrackedRelease(t.Context(), pushed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ValidUntil
+	}
+	for i, tc := range []struct {
+		name   string
+		change func(lb *audit.LegalBasis)
+	}{
+		{"AnotherBasis", func(lb *audit.LegalBasis) { lb.ID = "dk.other.basis" }},
+		{"AnotherLastDay", func(lb *audit.LegalBasis) { lb.ValidUntil = daysAfter(t, lb.ValidUntil, 100) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			officer := "kf.revise." + strings.ToLower(tc.name)
+			h.setRequest(func(method string, req proto.Message) {
+				if r, ok := req.(*liaisonv1.ReviseExpiryRequest); ok && method == "ReviseExpiry" {
+					r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, func(e *audit.Entry) {
+						if e.LegalBasis == nil {
+							t.Fatal("the Danish pending revision records no legal basis")
+						}
+						tc.change(e.LegalBasis)
+					}, "")
+				}
+			})
+			defer h.setRequest(nil)
+			attrs := proto.CloneOf(push.GetSubject())
+			attrs.ReleaseDate = daysAfter(t, attrs.GetReleaseDate(), 14*(i+1))
+			rv, err := f.dk.aftercare(t, "dk-prison-east", officer).ReviseExpiry(t.Context(), &liaisonv1.ReviseExpiryRequest{SubjectId: "SYN-DK-0001",
+				Subject: attrs, Justification: "The release date moved."})
+			if err != nil || len(rv.GetReleases()) != 1 {
+				t.Fatalf("ReviseExpiry: %v, %v", rv, err)
+			}
+			if r := rv.GetReleases()[0]; r.GetMoved() {
+				t.Errorf("revision: %v; want not moved", r)
+			}
+			nl := f.nl.all(t, audit.ActionReviseExpiry, officer)
+			if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || nl[0].Detail["field"] != "forwarded.receipt" {
+				var got []string
+				for _, e := range nl {
+					got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail["field"]+" "+e.Detail[audit.DetailValidUntil])
+				}
+				t.Errorf("Dutch entries %q; want one refused on forwarded.receipt", got)
+			}
+			if got := tracked(); got != end {
+				t.Errorf("the Dutch gateway tracks the release to %s; want %s, where it was", got, end)
+			}
+		})
+	}
+}

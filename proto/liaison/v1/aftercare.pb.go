@@ -680,7 +680,10 @@ type ReviseExpiryRequest struct {
 	// that forwards the new end of the legal basis of a release it made to
 	// an agency behind this gateway: the receipt of its pending revision
 	// entry (see PeerForward; detail.peer_refers_to names this gateway's
-	// entry of the release, detail.valid_until the new last day). subject_id
+	// entry of the release, detail.valid_until the new last day, a date
+	// YYYY-MM-DD from 1900-01-01 to 2199-12-31, and its legal_basis the
+	// release's, with that day as its valid_until: else INVALID_ARGUMENT on
+	// forwarded.receipt, nothing moved). subject_id
 	// is then empty; subject and justification are the holder's, the
 	// justification exactly as the pending entry records it (another is
 	// refused, INVALID_ARGUMENT on justification). This gateway moves the
