@@ -510,8 +510,13 @@ func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string
 		return bad("%v", err)
 	}
 	e, err := audit.Unmarshal([]byte(r.GetEntry()))
-	if err != nil {
+	if errors.Is(err, audit.ErrNotCanonical) {
 		return bad("entry: %v", err)
+	}
+	if err != nil {
+		// Not the decoder's words: they quote the entry (the name of a
+		// field it does not know, a time that is no time), the peer's text.
+		return bad("entry: not a log entry (its JSON does not decode as one)")
 	}
 	return Receipt{Origin: cp.Origin, Index: r.GetIndex(), Recipient: f["recipient"], Entry: e, TreeSize: cp.Size, TreeHash: cp.Hash}, nil
 }

@@ -62,3 +62,53 @@ func TestVerifyReceiptErrorHoldsNoPeerText(t *testing.T) {
 		t.Errorf("VerifyReceipt of a malformed checkpoint: %v; want an error without the peer's text", err)
 	}
 }
+
+// TestVerifyReceiptEntryErrorHoldsNoPeerText: a peer signs a receipt,
+// checkpoint and inclusion proof in order, of an entry that is no log
+// entry: one with a field of the peer's naming, or a time that is no
+// time, each a person's identifier. VerifyReceipt refuses it, as before,
+// but its error quoted the decoder's, which quotes the peer's text
+// ('json: unknown field "SYN-DK-0001 ..."', 'parsing time "SYN-DK-0001
+// ..."'), and the gateway logs that error ("request failed", "a peer's
+// forwarded exchange has no valid receipt"). It now says what is wrong
+// without the peer's words.
+func TestVerifyReceiptEntryErrorHoldsNoPeerText(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(nil, "dk.liaison.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const junk = "SYN-DK-0001 lives at Bredgade 1"
+	for _, leaf := range []string{
+		`{"action":"disclose","` + junk + `":1}`,
+		`{"time":"` + junk + `","action":"disclose"}`,
+		`{"action":"disclose","outcome":["` + junk + `"]}`,
+	} {
+		root := tlog.RecordHash([]byte(leaf)) // the tree of one leaf
+		cp, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "dk.liaison.test", Size: 1, Hash: root}.String()}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b64 := base64.StdEncoding.EncodeToString(root[:])
+		body := fmt.Sprintf("liaison.receipt/v1\norigin dk.liaison.test\nindex 0\nleaf %s\nrecipient nl-probation\nreleased \ntree 1 %s\n", b64, b64)
+		st, err := note.Sign(&note.Note{Text: body}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = VerifyReceipt(&liaisonv1.PeerReceipt{Statement: string(st), Checkpoint: string(cp), Index: 0, Entry: leaf}, verifier, "nl-probation", nil)
+		if err == nil {
+			t.Errorf("VerifyReceipt took the entry %s", leaf)
+			continue
+		}
+		if strings.Contains(err.Error(), "SYN-DK-0001") || strings.Contains(err.Error(), "Bredgade") || !strings.Contains(err.Error(), "entry") {
+			t.Errorf("VerifyReceipt of the entry %s: %v; want the entry named as wrong, without the peer's text", leaf, err)
+		}
+	}
+}
