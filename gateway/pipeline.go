@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -393,6 +394,35 @@ func clearInPlan(in policies.Input, dec policies.Decision) error {
 // decision the gateway denies POLICY_ERROR although the policy engine
 // accepted it.
 func CheckPlan(in policies.Input, dec policies.Decision) error { return clearInPlan(in, dec) }
+
+// AsTheGatewayActs turns the policy's explanation x of in into what the
+// gateway does with its decision (decide): a decision the check of its
+// field plan refuses is an error wrapping policies.ErrMalformed, which
+// the gateway denies POLICY_ERROR (CheckPlan); a release under a legal
+// basis whose valid_until is before the exchange's day, which a correct
+// policy never makes, is the gateway's deny, LEGAL_BASIS_EXPIRED, keeping
+// the basis as the entry records it (policies.DenyExpiredBasis), with a
+// first line saying that the gateway, not the policy, denied it.
+// Policy.Simulate and `liaison policy simulate` show what it returns, so
+// that neither shows a decision the gateway does not make.
+func AsTheGatewayActs(in policies.Input, x policies.Explanation) (policies.Explanation, error) {
+	if err := clearInPlan(in, x.Decision); err != nil {
+		return policies.Explanation{}, err
+	}
+	d := policies.DenyExpiredBasis(in, x.Decision)
+	if d.Outcome == x.Decision.Outcome {
+		return x, nil
+	}
+	day := in.Time
+	if t, err := time.Parse(time.RFC3339Nano, in.Time); err == nil {
+		day = t.UTC().Format(time.DateOnly)
+	}
+	line := fmt.Sprintf("the gateway denies this exchange, LEGAL_BASIS_EXPIRED: the policy decided %s under %s, whose last day (valid_until %s) is before the exchange's day %s (UTC); a correct policy never chooses an ended basis",
+		x.Decision.Outcome, d.LegalBasis.ID, d.LegalBasis.ValidUntil, day)
+	x.Decision = d
+	x.Lines = append([]string{line}, x.Lines...)
+	return x, nil
+}
 
 // recipientPseudonym makes the subject's pseudonym in the decision's
 // domain, before anything is fetched or transformed. A full disclosure

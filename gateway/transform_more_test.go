@@ -288,3 +288,49 @@ func TestSimulateShowsThePlanCheck(t *testing.T) {
 		t.Errorf("Simulate = %v, %v; want INVALID_ARGUMENT naming Person.full_name", resp.GetDecision(), err)
 	}
 }
+
+// TestSimulateShowsTheDenyOfAnEndedBasis: a release under a legal basis
+// whose valid_until is before the exchange's day is denied by the gateway,
+// LEGAL_BASIS_EXPIRED, whatever the policy decided (defence in depth).
+// Policy.Simulate shows what the gateway would do, so it answers that
+// deny, with a first explanation line saying the gateway made it, not the
+// policy's pseudonymise. Without it Simulate showed a release the gateway
+// refuses.
+func TestSimulateShowsTheDenyOfAnEndedBasis(t *testing.T) {
+	s := startStack(t, stackOptions{policy: requestPolicy(`{
+	"outcome": "pseudonymise", "pseudonym_domain": sprintf("%s/%s", [input.recipient.agency, input.purpose]),
+	"legal_basis": {"id": "zz.ended", "citation": "A basis that ended", "valid_until": "2026-11-25"},
+	"fields": {"keep": ["operational"], "generalise": [], "pseudonymise": ["direct_identifier"]}, "conditions": [],
+	"reasons": [{"code": "LEGAL_BASIS_APPLIES", "message": "Applies."}],
+}`)})
+	in := map[string]any{}
+	if err := json.Unmarshal([]byte(`{
+		"action": "request", "time": "2026-11-26T10:00:00Z",
+		"requester": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL",
+			"officer": {"id": "o", "roles": ["case_officer"], "clearance": "confidential"}},
+		"holder": {"agency": "nl-probation", "kind": "probation", "jurisdiction": "NL"},
+		"recipient": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL"},
+		"subject": {"category": "convicted", "in_custody": false, "release_date": "2026-05-04", "probation_until": "2028-05-03", "municipality": "Rotterdam"},
+		"record_type": "risk_assessment", "purpose": "risk_management", "claimed_legal_basis": "", "justification": "Risk review."
+	}`), &in); err != nil {
+		t.Fatal(err)
+	}
+	st, err := structpb.NewStruct(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := liaisonv1.NewPolicyClient(s.conn(t, dkAuditor)).Simulate(t.Context(), &liaisonv1.SimulateRequest{Input: st})
+	if err != nil {
+		t.Fatalf("Simulate: %v", err)
+	}
+	d := resp.GetDecision().GetFields()
+	if got := d["outcome"].GetStringValue(); got != "deny" {
+		t.Errorf("outcome = %q, want deny: the gateway refuses a release under a basis that ended the day before", got)
+	}
+	if rs := d["reasons"].GetListValue().GetValues(); len(rs) == 0 || rs[0].GetStructValue().GetFields()["code"].GetStringValue() != "LEGAL_BASIS_EXPIRED" {
+		t.Errorf("reasons = %v, want LEGAL_BASIS_EXPIRED first", rs)
+	}
+	if x := resp.GetExplanation(); len(x) == 0 || !strings.Contains(x[0], "the gateway denies this exchange") || !strings.Contains(x[0], "zz.ended") {
+		t.Errorf("explanation = %q; want a first line saying the gateway denies it under the ended zz.ended", x)
+	}
+}

@@ -239,7 +239,11 @@ the data, the approval a re-identification needs, the notice a notify
 requires (its rule, and by when it must be acknowledged), the reasons, the
 stage that decided, every legal basis and fallback rule of the pack with
 why it does or does not apply, and the unverified readings of law
-(assumptions) the decision rests on.
+(assumptions) the decision rests on. It shows the decision the gateway
+would act on: a release under a legal basis whose valid_until is before
+the exchange's day (which a correct policy never makes) as the gateway's
+deny, LEGAL_BASIS_EXPIRED, a first line saying so; a decision whose field
+plan the gateway refuses, or that the policy cannot make, as an error.
 
 FILE holds the policy input as JSON (policies/README.md describes it, keys
 spelt exactly as there: "Purpose" is not "purpose"), or a golden decision
@@ -275,7 +279,9 @@ file ({"name", "input", "want"}), whose expected decision is then compared.`, st
 	}
 	x, err := eng.Explanation(ctx, in)
 	if err == nil {
-		err = gateway.CheckPlan(in, x.Decision) // the gateway's check against the schema
+		// What the gateway does with the decision: its check of the plan
+		// against the schema, its deny of a release under an ended basis.
+		x, err = gateway.AsTheGatewayActs(in, x)
 	}
 	if err != nil {
 		return fmt.Errorf("policy simulate: the policy could not decide (the gateway would deny): %v", err)

@@ -43,7 +43,11 @@ type PolicyClient interface {
 	// and one whose decision the gateway would deny POLICY_ERROR on its check
 	// of the field plan against the schema (a pseudonymise that keeps a
 	// direct identifier in clear, an assessment in clear to an NGO; see
-	// policies/README.md), naming the field.
+	// policies/README.md), naming the field. A decision that releases under
+	// a legal basis whose valid_until is before the input's day (in UTC),
+	// which a correct policy never makes, is answered as the gateway acts on
+	// it: deny, reason LEGAL_BASIS_EXPIRED, the basis that ended kept, and a
+	// first explanation line saying that the gateway denies it.
 	Simulate(ctx context.Context, in *SimulateRequest, opts ...grpc.CallOption) (*SimulateResponse, error)
 	// Reload reads the configured policy source again (a directory or a
 	// signed bundle; the embedded policy if none is configured) and
@@ -132,7 +136,11 @@ type PolicyServer interface {
 	// and one whose decision the gateway would deny POLICY_ERROR on its check
 	// of the field plan against the schema (a pseudonymise that keeps a
 	// direct identifier in clear, an assessment in clear to an NGO; see
-	// policies/README.md), naming the field.
+	// policies/README.md), naming the field. A decision that releases under
+	// a legal basis whose valid_until is before the input's day (in UTC),
+	// which a correct policy never makes, is answered as the gateway acts on
+	// it: deny, reason LEGAL_BASIS_EXPIRED, the basis that ended kept, and a
+	// first explanation line saying that the gateway denies it.
 	Simulate(context.Context, *SimulateRequest) (*SimulateResponse, error)
 	// Reload reads the configured policy source again (a directory or a
 	// signed bundle; the embedded policy if none is configured) and
