@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 var update = flag.Bool("update", false, "rewrite the want of each golden decision file from the current policy")
@@ -69,11 +70,18 @@ func TestGoldenDecisions(t *testing.T) {
 				writeGolden(t, g)
 				return
 			}
-			if diff := cmp.Diff(g.Want, got); diff != "" {
+			if diff := goldenDiff(g.Want, got); diff != "" {
 				t.Errorf("Decide(%s) mismatch (-want +got):\n%s", g.Name, diff)
 			}
 		})
 	}
+}
+
+// goldenDiff compares a golden file's expected decision with the
+// policy's, as `liaison policy simulate` does: a list of fields, or the
+// conditions, that the file leaves out or writes null is the empty list.
+func goldenDiff(want, got Decision) string {
+	return cmp.Diff(want, got, cmpopts.EquateEmpty())
 }
 
 func writeGolden(t *testing.T, g golden) {
@@ -112,5 +120,19 @@ func TestGoldenCoversEveryJurisdiction(t *testing.T) {
 	}
 	if len(packs) < 6 || crossBorder < 3 {
 		t.Errorf("%d packs, %d cross-border golden decisions; want at least 6 and 3", len(packs), crossBorder)
+	}
+}
+
+// TestGoldenReadsLeftOutListsAsEmpty: an expected deny written by hand
+// without its lists (policies/README.md: a denial has no fields and no
+// conditions) is the policy's deny, whose lists are [].
+func TestGoldenReadsLeftOutListsAsEmpty(t *testing.T) {
+	reasons := []Reason{{Code: "PURPOSE_PROHIBITED", Message: "Prohibited."}}
+	got := Decision{Outcome: OutcomeDeny, Fields: Fields{Keep: []string{}, Generalise: []string{}, Pseudonymise: []string{}}, Conditions: []string{}, Reasons: reasons}
+	if d := goldenDiff(Decision{Outcome: OutcomeDeny, Reasons: reasons}, got); d != "" {
+		t.Errorf("an expected deny without its lists differs from the policy's:\n%s", d)
+	}
+	if d := goldenDiff(Decision{Outcome: OutcomeDeny, Conditions: []string{"NO_ONWARD_DISCLOSURE"}, Reasons: reasons}, got); d == "" {
+		t.Error("an expected deny with a condition the policy's has not does not differ")
 	}
 }

@@ -247,7 +247,9 @@ plan the gateway refuses, or that the policy cannot make, as an error.
 
 FILE holds the policy input as JSON (policies/README.md describes it, keys
 spelt exactly as there: "Purpose" is not "purpose"), or a golden decision
-file ({"name", "input", "want"}), whose expected decision is then compared.`, stderr)
+file ({"name", "input", "want"}), whose expected decision is then compared
+(a list of fields, or the conditions, that it leaves out or writes null
+reads as empty, as the contract reads them: an expected deny needs none).`, stderr)
 	input := fl.String("input", "", "policy input `file` (JSON): the input of data.liaison.decision, or a golden decision file")
 	format := fl.String("format", "text", "output `format`: text or json")
 	var t treeFlags
@@ -346,10 +348,23 @@ func decodeSimulateInput(b []byte) (policies.Input, *policies.Decision, error) {
 	return in, nil, err
 }
 
+// decisionsEqual reports whether a golden file's expected decision a is
+// the decision b. The lists of fields and the conditions read as the
+// contract reads them: one left out, or null, is the empty list (a field
+// listed nowhere is dropped; a denial has no conditions), so an expected
+// deny written without them matches the policy's [] (approval.agencies is
+// not such a list: absent, it limits nobody; empty, it is malformed).
 func decisionsEqual(a, b policies.Decision) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return bytes.Equal(ja, jb)
+	norm := func(d policies.Decision) []byte {
+		for _, l := range []*[]string{&d.Fields.Keep, &d.Fields.Generalise, &d.Fields.Pseudonymise, &d.Conditions} {
+			if *l == nil {
+				*l = []string{}
+			}
+		}
+		j, _ := json.Marshal(d)
+		return j
+	}
+	return bytes.Equal(norm(a), norm(b))
 }
 
 // writeExplanation prints a decision and why, for a legal officer.

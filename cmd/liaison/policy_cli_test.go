@@ -270,3 +270,53 @@ func TestPolicySimulateReadsKeysAsSpelt(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicySimulateReadsLeftOutListsAsEmpty: a legal officer writes the
+// expected decision of a golden file by hand, as policies/README.md
+// describes decisions: a denial has no fields and no conditions ([]), a
+// field listed nowhere is dropped. An expected deny that leaves the lists
+// out, or writes them null, is the policy's deny, whose lists are []:
+// simulate says it matches. Without it simulate said the decision DIFFERS
+// (null is not []) and exited 1 on a golden file that was right. A real
+// difference still differs.
+func TestPolicySimulateReadsLeftOutListsAsEmpty(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "policies", "testdata", "decisions", "dk_release_notice_for_criminal_investigation.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g map[string]any
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	want := g["want"].(map[string]any)
+	if want["outcome"] != "deny" {
+		t.Fatalf("the golden file's decision is %v; this test needs a deny", want["outcome"])
+	}
+	reasons := want["reasons"]
+	dir := t.TempDir()
+	for name, w := range map[string]map[string]any{
+		"left out":       {"outcome": "deny", "reasons": reasons},
+		"null":           {"outcome": "deny", "fields": map[string]any{"keep": nil, "generalise": nil, "pseudonymise": nil}, "conditions": nil, "reasons": reasons},
+		"fields partial": {"outcome": "deny", "fields": map[string]any{"keep": []any{}}, "conditions": []any{}, "reasons": reasons},
+	} {
+		g["want"] = w
+		f := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".golden")
+		b, _ := json.Marshal(g)
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := policyCmd(t, "simulate", "-input", f)
+		if err != nil || !strings.Contains(out, "The decision matches the file's expected decision.") {
+			t.Errorf("%s: simulate = %v; want a match: an expected deny with its lists %s is the policy's deny\n%s", name, err, name, out)
+		}
+	}
+	g["want"] = map[string]any{"outcome": "deny", "conditions": []any{"NO_ONWARD_DISCLOSURE"}, "reasons": reasons}
+	f := filepath.Join(dir, "differs.golden")
+	b, _ = json.Marshal(g)
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := policyCmd(t, "simulate", "-input", f); err == nil || !strings.Contains(out, "DIFFERS") {
+		t.Errorf("simulate with an expected condition the deny does not have = %v; want DIFFERS\n%s", err, out)
+	}
+}
