@@ -237,7 +237,7 @@ func (s *Server) GetReadiness(ctx context.Context, req *liaisonv1.GetReadinessRe
 		}
 		return nil, s.statusError(ctx, invalid("jurisdiction", "has no pack in the active policy, whose packs are %s", strings.Join(codes, ", ")))
 	}
-	r, err := eng.Readiness(ctx, req.GetJurisdiction())
+	r, err := eng.ReadinessChecked(ctx, req.GetJurisdiction(), clearInPlan) // each answer as decide decides it
 	if err != nil {
 		return nil, s.statusError(ctx, err)
 	}

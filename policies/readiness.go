@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -32,6 +33,10 @@ type Readiness struct {
 	// Assumptions are the assumptions answers rest on; answers refer to
 	// them by number (1 is the first).
 	Assumptions []string `json:"assumptions"`
+
+	// check is the gateway's check of a decision against the record
+	// schema, if any (ReadinessChecked).
+	check func(Input, Decision) error
 }
 
 // A Question is one item of the checklist with the policy's answers.
@@ -124,8 +129,21 @@ type notice struct {
 }
 
 // Readiness evaluates the checklist for jurisdiction code under e. It
-// fails if e has no pack for code.
+// fails if e has no pack for code. Each answer is the decision the gateway
+// acts on, as replay decides it: where the policy cannot decide an
+// exchange (undefined, or an error) the answer is the gateway's deny,
+// POLICY_UNDEFINED or POLICY_ERROR, not a report that stops; a release
+// under a basis that ended before the exchange's day is its deny,
+// LEGAL_BASIS_EXPIRED (DenyExpiredBasis).
 func (e *Engine) Readiness(ctx context.Context, code string) (*Readiness, error) {
+	return e.ReadinessChecked(ctx, code, nil)
+}
+
+// ReadinessChecked is Readiness with check, the gateway's check of a
+// decision against the record schema (gateway.CheckPlan), applied to each
+// answer as the gateway applies it: a decision it refuses is answered
+// deny, POLICY_ERROR.
+func (e *Engine) ReadinessChecked(ctx context.Context, code string, check func(Input, Decision) error) (*Readiness, error) {
 	p, ok, err := e.Pack(ctx, code)
 	if err != nil {
 		return nil, err
@@ -140,6 +158,7 @@ func (e *Engine) Readiness(ctx context.Context, code string) (*Readiness, error)
 		ReleaseDate:    readinessRelease.Format(time.DateOnly),
 		ProbationUntil: readinessProbation.Format(time.DateOnly),
 		Practice:       p.Practice,
+		check:          check,
 	}
 	pr := p.Practice
 	practiceRefs := r.refs([]string{pr.Assumption})
@@ -336,10 +355,28 @@ func (e *Engine) answerWith(ctx context.Context, r *Readiness, code, lead string
 		edit(&in)
 	}
 	ex, err := e.Explanation(ctx, in)
-	if err != nil {
-		return Answer{}, fmt.Errorf("policies: readiness: %s at %s: %w", label, m.label, err)
+	if err == nil && r.check != nil {
+		err = r.check(in, ex.Decision)
 	}
-	d := ex.Decision
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return Answer{}, fmt.Errorf("policies: readiness: %s at %s: %w", label, m.label, err)
+		}
+		// The gateway denies what the policy cannot decide (and a
+		// decision its check refuses), as replay shows it.
+		code := "POLICY_ERROR"
+		if errors.Is(err, ErrUndefined) {
+			code = "POLICY_UNDEFINED"
+		}
+		ex = Explanation{Decision: Decision{Outcome: OutcomeDeny, Reasons: []Reason{{
+			Code: code, Message: "The policy could not decide on this exchange, so the gateway refuses it: " + err.Error(),
+		}}}}
+	}
+	d := DenyExpiredBasis(in, ex.Decision)
+	if d.Outcome != ex.Decision.Outcome {
+		d.LegalBasis = nil // the answer is the deny, not a release under the basis that ended
+		ex.Assumptions = nil
+	}
 	a := Answer{Exchange: label, When: m.label, Outcome: d.Outcome, Conditions: d.Conditions, Input: in, Assumptions: r.refs(ex.Assumptions)}
 	for _, rs := range d.Reasons {
 		if !slices.Contains(a.Reasons, rs.Code) {

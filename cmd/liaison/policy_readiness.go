@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/liaison-gateway/liaison/gateway"
 )
 
 func runPolicyReadiness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -24,7 +26,14 @@ release:
 
 Each answer names the legal basis or the reasons, and is marked [An] where it
 rests on an unverified reading of the law (listed at the end). The "who"
-comes from the pack's practice description, which is not law.`, stderr)
+comes from the pack's practice description, which is not law.
+
+Each answer is what the gateway would do, as replay decides it: an exchange
+the policy cannot decide (its decision undefined, or an error) is answered
+deny (POLICY_UNDEFINED or POLICY_ERROR), and so is a decision whose field
+plan the gateway refuses against the record schema, instead of a report
+that stops; a release under a legal basis that ended before the exchange's
+day is deny (LEGAL_BASIS_EXPIRED).`, stderr)
 	jurisdiction := fl.String("jurisdiction", "", "jurisdiction `code`, e.g. DK, NL, BE, FR, DE-BY, DE-NI")
 	format := fl.String("format", "text", "output `format`: text, json or markdown")
 	var t treeFlags
@@ -48,7 +57,8 @@ comes from the pack's practice description, which is not law.`, stderr)
 	if err != nil {
 		return fmt.Errorf("policy readiness: %v", err)
 	}
-	r, err := eng.Readiness(ctx, strings.ToUpper(*jurisdiction))
+	// Each answer as the gateway decides it: its check of the plan too.
+	r, err := eng.ReadinessChecked(ctx, strings.ToUpper(*jurisdiction), gateway.CheckPlan)
 	if err != nil {
 		return fmt.Errorf("policy readiness: %v", err)
 	}

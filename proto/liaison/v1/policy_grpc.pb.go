@@ -66,7 +66,11 @@ type PolicyClient interface {
 	// -policy-bundle) does not activate again what a Reload activated.
 	Reload(ctx context.Context, in *ReloadRequest, opts ...grpc.CallOption) (*ReloadResponse, error)
 	// GetReadiness answers the police checklist for one jurisdiction from the
-	// active policy, marking each answer that rests on an assumption.
+	// active policy, marking each answer that rests on an assumption. Each
+	// answer is what the gateway does: an exchange the policy cannot decide
+	// (undefined, or an error), or whose field plan the gateway refuses, is
+	// answered deny, POLICY_UNDEFINED or POLICY_ERROR; a release under a
+	// basis that ended before the exchange's day, deny, LEGAL_BASIS_EXPIRED.
 	GetReadiness(ctx context.Context, in *GetReadinessRequest, opts ...grpc.CallOption) (*GetReadinessResponse, error)
 }
 
@@ -159,7 +163,11 @@ type PolicyServer interface {
 	// -policy-bundle) does not activate again what a Reload activated.
 	Reload(context.Context, *ReloadRequest) (*ReloadResponse, error)
 	// GetReadiness answers the police checklist for one jurisdiction from the
-	// active policy, marking each answer that rests on an assumption.
+	// active policy, marking each answer that rests on an assumption. Each
+	// answer is what the gateway does: an exchange the policy cannot decide
+	// (undefined, or an error), or whose field plan the gateway refuses, is
+	// answered deny, POLICY_UNDEFINED or POLICY_ERROR; a release under a
+	// basis that ended before the exchange's day, deny, LEGAL_BASIS_EXPIRED.
 	GetReadiness(context.Context, *GetReadinessRequest) (*GetReadinessResponse, error)
 	mustEmbedUnimplementedPolicyServer()
 }
