@@ -402,7 +402,8 @@ func CheckPlan(in policies.Input, dec policies.Decision) error { return clearInP
 // basis whose valid_until is before the exchange's day, which a correct
 // policy never makes, is the gateway's deny, LEGAL_BASIS_EXPIRED, keeping
 // the basis as the entry records it (policies.DenyExpiredBasis), with a
-// first line saying that the gateway, not the policy, denied it.
+// first line saying that the gateway, not the policy, denied it (and no
+// assumptions: the deny rests on no reading of the law).
 // Policy.Simulate and `liaison policy simulate` show what it returns, so
 // that neither shows a decision the gateway does not make.
 func AsTheGatewayActs(in policies.Input, x policies.Explanation) (policies.Explanation, error) {
@@ -421,6 +422,7 @@ func AsTheGatewayActs(in policies.Input, x policies.Explanation) (policies.Expla
 		x.Decision.Outcome, d.LegalBasis.ID, d.LegalBasis.ValidUntil, day)
 	x.Decision = d
 	x.Lines = append([]string{line}, x.Lines...)
+	x.Assumptions = nil // the deny rests on the gateway's rule, not on a reading of the law
 	return x, nil
 }
 
