@@ -76,7 +76,7 @@ func (it Item) row() row {
 	if it.AckBy != "" {
 		detail = append(detail, "required notice: acknowledge by "+strings.Replace(strings.TrimSuffix(it.AckBy, ":00Z"), "T", " ", 1))
 	}
-	if it.Note != "" && it.What != "notice" {
+	if it.Note != "" {
 		detail = append(detail, it.Note)
 	}
 	r.Detail = joinDetail(detail)

@@ -179,6 +179,9 @@ type player struct {
 	// that corrections delivered with a required notice: the recipient
 	// learned the event so, and its timeline shows the correction notice.
 	byCorrection []Item
+	// ackedBy are the required notices an acknowledge event acknowledged,
+	// by id: the event's index (its note joins the acknowledgement's row).
+	ackedBy map[string]int
 	// timersRan is the last due time the timers ran for; aftercareRan
 	// the last day the expiry timers ran for.
 	timersRan, aftercareRan time.Time
@@ -515,6 +518,13 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 		if err := p.obligations(ctx); err != nil {
 			return err
 		}
+		// The required notices this event acknowledges: those of by open
+		// before it and acknowledged after it. Their rows (notices) carry
+		// the event's note, as every row an event makes does.
+		open, err := p.st.alog.Notices(ctx, audit.NoticeFilter{Recipient: e.By, Unacknowledged: true})
+		if err != nil {
+			return err
+		}
 		items, err := readInbox(ctx, ex)
 		if err != nil {
 			return err
@@ -552,7 +562,7 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 			if _, ok := sup[ob.index]; ok {
 				continue
 			}
-			it := Item{Event: idx, Agency: e.By, What: "notice", Counterpart: ob.holder, Record: ob.record}
+			it := Item{Event: idx, Agency: e.By, What: "notice", Counterpart: ob.holder, Record: ob.record, Note: e.Note}
 			_, err := liaisonv1.NewAftercareClient(c).AcknowledgeNotice(ctx, &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: ob.index, Done: ob.obligation, Note: why})
 			switch {
 			case status.Code(err) == codes.FailedPrecondition:
@@ -567,11 +577,12 @@ func (p *player) play(ctx context.Context, idx int, e Event) error {
 			}
 			p.add(it)
 		}
-		if len(items) == 0 {
-			return nil
+		if len(items) > 0 {
+			if _, err = ex.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()}); err != nil {
+				return err
+			}
 		}
-		_, err = ex.Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: items[len(items)-1].GetCursor()})
-		return err
+		return p.noteAcknowledged(ctx, idx, open)
 	case "open_case":
 		resp, err := cs.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: e.Case, Kind: e.Kind, SubjectId: p.subject.subjectID(),
 			Subject: subjectAttrs(p.subject), Justification: why})
@@ -919,6 +930,25 @@ func readInbox(ctx context.Context, ex liaisonv1.ExchangeClient) ([]*liaisonv1.S
 	}
 }
 
+// noteAcknowledged notes which of the required notices open before the
+// acknowledge event idx it acknowledged, so that their rows carry its
+// note.
+func (p *player) noteAcknowledged(ctx context.Context, idx int, open []audit.Notice) error {
+	for _, n := range open {
+		now, err := p.st.alog.Notices(ctx, audit.NoticeFilter{ID: n.ID})
+		if err != nil {
+			return err
+		}
+		if len(now) == 1 && !now[0].Acknowledged.IsZero() {
+			if p.ackedBy == nil {
+				p.ackedBy = map[string]int{}
+			}
+			p.ackedBy[n.ID] = idx
+		}
+	}
+	return nil
+}
+
 // inboxPage is how many items readInbox asks for at a time: the most
 // Exchange.Subscribe gives (a variable for the test that pages).
 var inboxPage = 1000
@@ -947,6 +977,9 @@ func (p *player) notices(ctx context.Context, end time.Time) error {
 		if !n.Acknowledged.IsZero() {
 			it := base
 			it.At, it.Agency, it.Text = n.Acknowledged, n.Recipient, "acknowledged the "+desc
+			if i, ok := p.ackedBy[n.ID]; ok {
+				it.Event, it.Note = i, p.s.Events[i].Note
+			}
 			p.add(it)
 		}
 		if !n.Overdue.IsZero() {
