@@ -150,7 +150,7 @@ func (r *Report) Markdown() []byte {
 	start, end, endDate := r.dates()
 	fmt.Fprintf(&b, "# Exercise: %s\n\n", r.Scenario.Name)
 	fmt.Fprintf(&b, "Policy revision `%s`. Day 0 is %s; the exercise ends on day %d (%s). "+
-		"Played through a gateway started for the exercise, on a simulated clock. Every person is invented.\n\n", r.Revision, start, end, endDate)
+		"Played through a gateway started for the exercise, on a simulated clock; its days and times are UTC. Every person is invented.\n\n", r.Revision, start, end, endDate)
 	for _, t := range r.timelines() {
 		fmt.Fprintf(&b, "## %s (%s, %s)\n\n", t.Agency.ID, t.Agency.Kind, t.Agency.Jurisdiction)
 		if len(t.Rows) == 0 {
@@ -202,7 +202,7 @@ var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 </html>
 `))
 
-var reportBody = template.Must(template.New("report").Parse(`<p>Policy revision <code>{{.Revision}}</code>. Day 0 is {{.Start}}; the exercise ends on day {{.End}} ({{.EndDate}}). Played through a gateway started for the exercise, on a simulated clock. Every person is invented.</p>
+var reportBody = template.Must(template.New("report").Parse(`<p>Policy revision <code>{{.Revision}}</code>. Day 0 is {{.Start}}; the exercise ends on day {{.End}} ({{.EndDate}}). Played through a gateway started for the exercise, on a simulated clock; its days and times are UTC. Every person is invented.</p>
 {{range .Timelines}}<h2 id="agency-{{.Agency.ID}}">{{.Agency.ID}} ({{.Agency.Kind}}, {{.Agency.Jurisdiction}})</h2>
 {{if .Rows}}<table>
 <caption>What {{.Agency.ID}} learned, was refused and did, by day</caption>
@@ -371,7 +371,7 @@ func Compare(base, cand *Report) *Comparison {
 // Markdown renders the comparison.
 func (c *Comparison) Markdown() []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Compare: %s\n\nBase revision `%s`, candidate `%s`.\n\n## Changed deliveries\n\n", c.Name, c.Base, c.Candidate)
+	fmt.Fprintf(&b, "# Compare: %s\n\nBase revision `%s`, candidate `%s`. Days and times are UTC.\n\n## Changed deliveries\n\n", c.Name, c.Base, c.Candidate)
 	if len(c.Changes) == 0 {
 		b.WriteString("None.\n")
 	} else {
@@ -395,7 +395,7 @@ func (c *Comparison) Markdown() []byte {
 	return b.Bytes()
 }
 
-var compareBody = template.Must(template.New("compare").Parse(`<p>Base revision <code>{{.Base}}</code>, candidate <code>{{.Candidate}}</code>.</p>
+var compareBody = template.Must(template.New("compare").Parse(`<p>Base revision <code>{{.Base}}</code>, candidate <code>{{.Candidate}}</code>. Days and times are UTC.</p>
 <h2 id="changed">Changed deliveries</h2>
 {{if .Changes}}<table>
 <caption>Deliveries that differ between the base and the candidate policy</caption>
