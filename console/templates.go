@@ -24,6 +24,16 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04") + " UTC"
 	},
+	// stamp is a time the gateway sends as RFC 3339 text (a policy's
+	// activation, a policy input's time) as datetime writes one; text
+	// that is not such a time, as it is.
+	"stamp": func(s string) string {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return s
+		}
+		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+	},
 	"lateness": lateness,
 	"pbtime":   func(t *timestamppb.Timestamp) string { return t.AsTime().UTC().Format("2006-01-02 15:04:05") + " UTC" },
 	"pbdate":   func(t *timestamppb.Timestamp) string { return t.AsTime().UTC().Format(time.DateOnly) },
