@@ -542,8 +542,8 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	d.Charts = []chart{
 		columnChart("by-day", "Entries per "+unit+", by outcome", unit, periods),
-		barChart("by-pair", "Entries per agency pair (holder → recipients), by outcome", "Holder → recipients", "agency pairs", seriesOf(byPair)),
-		barChart("by-basis", "Entries per legal basis, by outcome", "Legal basis", "legal bases", seriesOf(byBasis)),
+		barChart("by-pair", "Entries per agency pair (holder → recipients), by outcome", "Holder → recipients", "agency pair", "agency pairs", seriesOf(byPair)),
+		barChart("by-basis", "Entries per legal basis, by outcome", "Legal basis", "legal basis", "legal bases", seriesOf(byBasis)),
 	}
 	d.Query = f.query().Encode()
 	s.render(w, r, ss, http.StatusOK, "timeline", "Timeline", d)

@@ -117,8 +117,9 @@ func niceMax(n int) (top, step int) {
 
 func esc(s string) string { return html.EscapeString(s) }
 
-// describe sums up a chart for a screen reader.
-func describe(ss []series, unit string) string {
+// describe sums up a chart for a screen reader: "12 entries over 3 days",
+// "1 entry over 1 day" (one, many: the series' unit).
+func describe(ss []series, one, many string) string {
 	total := 0
 	best := series{}
 	for _, s := range ss {
@@ -130,7 +131,15 @@ func describe(ss []series, unit string) string {
 	if total == 0 {
 		return "No entries."
 	}
-	return fmt.Sprintf("%d entries over %d %s; the most, %d, for %s.", total, len(ss), unit, best.total(), best.Label)
+	return fmt.Sprintf("%s over %s; the most, %d, for %s.", nOf(total, "entry", "entries"), nOf(len(ss), one, many), best.total(), best.Label)
+}
+
+// nOf writes n of a noun: "1 entry", "16 entries".
+func nOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // legend draws the legend of the outcomes in ss at y, wrapping at width.
@@ -165,7 +174,7 @@ func columnChart(id, title, unit string, ss []series) chart {
 	barW := max(slot*0.7, 1)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d VIEWBOXH" role="img" aria-labelledby="%s-t %s-d" class="chart">`, width, id, id)
-	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(title), id, esc(describe(ss, unit+"s")))
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(title), id, esc(describe(ss, unit, unit+"s")))
 	for v := 0; v <= ymax; v += step {
 		y := top + plotH - v*plotH/ymax
 		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="grid"/><text x="%d" y="%d" class="axis" text-anchor="end">%d</text>`,
@@ -204,7 +213,7 @@ func shortDay(d string) string {
 }
 
 // barChart draws stacked horizontal bars, one per series, largest first.
-func barChart(id, title, rowHead, unit string, ss []series) chart {
+func barChart(id, title, rowHead, one, many string, ss []series) chart {
 	ss = slices.Clone(ss)
 	slices.SortStableFunc(ss, func(a, b series) int { return b.total() - a.total() })
 	const width, labelW, rowH = 760, 300, 26
@@ -217,7 +226,7 @@ func barChart(id, title, rowHead, unit string, ss []series) chart {
 	var b strings.Builder
 	height := len(ss)*rowH + 10
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d VIEWBOXH" role="img" aria-labelledby="%s-t %s-d" class="chart">`, width, id, id)
-	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(title), id, esc(describe(ss, unit)))
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(title), id, esc(describe(ss, one, many)))
 	for i, s := range ss {
 		y := 4 + i*rowH
 		fmt.Fprintf(&b, `<text x="%d" y="%d" class="label" text-anchor="end">%s</text>`, labelW-8, y+15, esc(truncate(s.Label, 40)))

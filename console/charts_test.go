@@ -12,7 +12,7 @@ func TestChartsEscape(t *testing.T) {
 	evil := `<script>alert("x")</script>&`
 	for _, c := range []chart{
 		columnChart("c", evil, "day", []series{{Label: evil, Counts: map[string]int{"deny": 2}}}),
-		barChart("b", evil, "Legal basis", "legal bases", []series{{Label: evil, Counts: map[string]int{"disclose": 1, "deny": 3}}}),
+		barChart("b", evil, "Legal basis", "legal basis", "legal bases", []series{{Label: evil, Counts: map[string]int{"disclose": 1, "deny": 3}}}),
 	} {
 		svg := string(c.SVG)
 		if strings.Contains(svg, "<script") || !strings.Contains(svg, "&lt;script&gt;") {
@@ -22,7 +22,7 @@ func TestChartsEscape(t *testing.T) {
 			t.Errorf("chart %s is not one finished SVG element:\n%s", c.ID, svg)
 		}
 	}
-	b := barChart("b", "t", "Legal basis", "legal bases", []series{{Label: "a", Counts: map[string]int{"disclose": 1}}, {Label: "b", Counts: map[string]int{"deny": 3, "refused": 1}}})
+	b := barChart("b", "t", "Legal basis", "legal basis", "legal bases", []series{{Label: "a", Counts: map[string]int{"disclose": 1}}, {Label: "b", Counts: map[string]int{"deny": 3, "refused": 1}}})
 	if got := b.Table.Outcomes; strings.Join(got, ",") != "disclose,deny,refused" {
 		t.Errorf("table outcomes = %v, want the outcomes present, in the log's order", got)
 	}

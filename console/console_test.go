@@ -943,11 +943,14 @@ func TestConsoleTimelineEndsAtItsLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	requests, upToLastExchange, exchanges := 0, 0, 0
+	requests, upToLastExchange, exchanges, deniedDisclosures := 0, 0, 0, 0
 	for i, le := range resp.GetEntries() {
 		e, err := audit.Unmarshal([]byte(le.GetJson()))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if e.Action == "disclose" && e.Outcome == audit.OutcomeDeny {
+			deniedDisclosures++
 		}
 		switch e.Action {
 		case "request":
@@ -958,6 +961,9 @@ func TestConsoleTimelineEndsAtItsLimit(t *testing.T) {
 			upToLastExchange = i + 1
 		}
 	}
+	if deniedDisclosures != 1 {
+		t.Fatalf("the traffic has %d disclosures denied, want the one the case of one entry filters", deniedDisclosures)
+	}
 	for _, tc := range []struct {
 		name, u string
 		most    int
@@ -965,6 +971,8 @@ func TestConsoleTimelineEndsAtItsLimit(t *testing.T) {
 	}{
 		{"the requests, as many as the limit", "/timeline?action=request", requests, requests},
 		{"the exchanges, then only the console's reads", "/timeline", upToLastExchange, exchanges},
+		// One entry is "1 entry matches", never "1 entries match".
+		{"the one disclosure denied", "/timeline?action=disclose&outcome=deny", 1000, deniedDisclosures},
 	} {
 		c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.MaxEntries = tc.most })
 		resp, page := get(t, c.client(t), c.url+tc.u)
@@ -974,7 +982,11 @@ func TestConsoleTimelineEndsAtItsLimit(t *testing.T) {
 		if strings.Contains(page, `id="next-part"`) || strings.Contains(page, "stopped reading") {
 			t.Errorf("%s: the period ends at the limit of %d entries, but the page offers a next part", tc.name, tc.most)
 		}
-		if want := fmt.Sprintf("<strong>%d</strong> entries match", tc.matches); !strings.Contains(page, want) {
+		want := fmt.Sprintf("<strong>%d</strong> entries match", tc.matches)
+		if tc.matches == 1 {
+			want = "<strong>1</strong> entry matches"
+		}
+		if !strings.Contains(page, want) {
 			t.Errorf("%s: the page does not say %q", tc.name, want)
 		}
 	}
@@ -1095,7 +1107,7 @@ func TestConsoleImpactPages(t *testing.T) {
 	f.traffic(t)
 	cand := filepath.Join(t.TempDir(), "candidate")
 	writeCandidate(t, cand)
-	summaryRE := regexp.MustCompile(`(\d+) decisions replayed: (\d+) flip`)
+	summaryRE := regexp.MustCompile(`(\d+) decisions? replayed: (\d+) flips?`)
 	startRE := regexp.MustCompile(`<input type="hidden" name="start" value="(\d+)">`)
 	impact := func(c *consoleUnderTest, hc *http.Client, start string) (replayed, flips int, next string) {
 		t.Helper()

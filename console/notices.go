@@ -481,6 +481,8 @@ func lateness(deadline, now time.Time) string {
 	switch {
 	case d < time.Hour:
 		return "deadline just passed"
+	case d < 2*time.Hour:
+		return "1 hour past the deadline"
 	case d < 48*time.Hour:
 		return fmt.Sprintf("%d hours past the deadline", int(d.Hours()))
 	}

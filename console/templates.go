@@ -35,6 +35,7 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 	},
 	"lateness": lateness,
+	"nOf":      nOf,
 	"pbtime":   func(t *timestamppb.Timestamp) string { return t.AsTime().UTC().Format("2006-01-02 15:04:05") + " UTC" },
 	"pbdate":   func(t *timestamppb.Timestamp) string { return t.AsTime().UTC().Format(time.DateOnly) },
 	"join":     strings.Join,
