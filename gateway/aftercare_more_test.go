@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -102,6 +104,76 @@ func TestNotifyPassesOverWithdrawnReceipts(t *testing.T) {
 		}
 		if r.GetRecipient() == "dk-social-aarhus" && r.GetRoutes()[0].GetEarlierAuditIndex() != social {
 			t.Errorf("Notify reached social services by %v, want their release %d", r.GetRoutes(), social)
+		}
+	}
+	if !slices.Contains(got, "dk-social-aarhus") {
+		t.Errorf("Notify reached %v; want social services, an earlier recipient", got)
+	}
+}
+
+// TestNotifyPassesOverAWithdrawnCorrection: the prison disclosed the
+// release notice to the police and to social services, corrected it (each
+// got a correction, which replaces the release it corrects), then
+// withdrew the police's correction as unlawfully transmitted: the police
+// must erase what they hold, the corrected record, which is all they
+// hold of it. A later event reaches social services as an earlier
+// recipient, by their correction, and not the police: before the fix the
+// police were routed the new record by the original release, which the
+// correction had replaced and the withdrawal of that correction had not
+// named.
+func TestNotifyPassesOverAWithdrawnCorrection(t *testing.T) {
+	eachStore(t, testNotifyPassesOverAWithdrawnCorrection)
+}
+
+func testNotifyPassesOverAWithdrawnCorrection(t *testing.T, o stackOptions) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
+	o.serverNow = clk.Now
+	s := startStack(t, o)
+	rec, _ := dkRelease(t, s)
+	discloseUnderSupervision(t, s, rec, "2027-06-01", "dk-police-aarhus", "dk-social-aarhus")
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ContactPoint = "Kriminalforsorgen Aarhus"
+	c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Subject: probationAttrs("2027-06-01"),
+		Justification: "The contact point changed."})
+	if err != nil || len(c.GetResults()) != 2 {
+		t.Fatalf("Correct = %v, %v; want corrections to the police and social services", c, err)
+	}
+	var police, social int64 = -1, -1
+	for _, r := range c.GetResults() {
+		if r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+			t.Fatalf("correction to %s = %v, want a correction", r.GetRecipient(), r)
+		}
+		switch r.GetRecipient() {
+		case "dk-police-aarhus":
+			police = r.GetAuditIndex()
+		case "dk-social-aarhus":
+			social = r.GetAuditIndex()
+		}
+	}
+	w, err := aftercare(t, s, dkPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{
+		SubjectId: "SYN-DK-0001", Withdraws: []int64{police}, Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_UNLAWFULLY_TRANSMITTED,
+		Justification: "Sent to the police by mistake.",
+	})
+	if err != nil || len(w.GetResults()) != 1 || w.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
+		t.Fatalf("Withdraw = %v, %v; want one withdrawal to the police", w, err)
+	}
+	clk.Set(time.Date(2027, 2, 10, 9, 0, 0, 0, time.UTC))
+	nr, err := s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
+		Record:    corrected, Subject: probationAttrs("2027-06-01"), Justification: "Breach of the conditions of supervision.",
+	})
+	if err != nil {
+		t.Fatalf("Notify: %v (%s)", err, reasonOf(err))
+	}
+	var got []string
+	for _, r := range nr.GetResults() {
+		got = append(got, r.GetRecipient())
+		if r.GetRecipient() == "dk-police-aarhus" {
+			t.Errorf("Notify reached the police (%v), whose correction (%d) was withdrawn as unlawfully transmitted", r.GetRoutes(), police)
+		}
+		if r.GetRecipient() == "dk-social-aarhus" && r.GetRoutes()[0].GetEarlierAuditIndex() != social {
+			t.Errorf("Notify reached social services by %v, want their correction %d, which replaced their release", r.GetRoutes(), social)
 		}
 	}
 	if !slices.Contains(got, "dk-social-aarhus") {

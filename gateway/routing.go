@@ -236,7 +236,10 @@ type earlier struct {
 // the receipt recorded. The log's released records (disclose,
 // pseudonymise, a correction's) are receipts; a hit, refusals, denials
 // and failures are not, and neither is a receipt its holder withdrew
-// (a withdrawal notice, a correction sent as one included).
+// (a withdrawal notice, a correction sent as one included), nor one its
+// holder corrected since: the correction replaced it, and counts in its
+// stead, with its own basis and end (a withdrawal of the correction, or
+// the end of its basis, leaves the recipient holding nothing of either).
 func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time) (map[string]earlier, error) {
 	today := now.UTC().Format(time.DateOnly)
 	out := map[string]earlier{}
@@ -255,6 +258,7 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 	var receipts []audit.Record
 	ends := newBasisEnds()
 	withdrawn := map[int64]bool{} // receipts a withdrawal told their recipient to erase or restrict
+	replaced := map[int64]bool{}  // receipts a correction sent since replaced
 	for r, err := range s.logEntries(ctx, audit.Filter{Subject: ps}) {
 		if err != nil {
 			return nil, err
@@ -268,6 +272,15 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 				withdrawn[x] = true
 			}
 			continue
+		} else if ok && n.Kind == audit.NoticeCorrection && audit.Released(e.Outcome) {
+			// The correction is a receipt in its own right, with the
+			// basis and end it was decided with, and the recipient holds
+			// its record instead: the release it corrects counts no
+			// more, whatever becomes of the correction (withdrawn, its
+			// basis ended or cut short).
+			for _, x := range n.RefersTo {
+				replaced[x] = true
+			}
 		}
 		if !audit.Released(e.Outcome) || e.Outcome == audit.OutcomeHitOnly || !slices.Contains(recordActions, e.Action) {
 			continue // a hit (or no-hit) delivers no record either
@@ -276,8 +289,8 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 	}
 	for _, r := range receipts {
 		e := r.Entry
-		if withdrawn[r.Index] {
-			continue // its holder withdrew it: the recipient holds nothing to be told about
+		if withdrawn[r.Index] || replaced[r.Index] {
+			continue // its holder withdrew it, or corrected it: the recipient holds nothing of it, or the correction
 		}
 		basis := ""
 		if lb := e.LegalBasis; lb != nil {

@@ -35,7 +35,9 @@ const (
 	// RecipientRole.case_members).
 	RouteRole_ROUTE_ROLE_CASE_MEMBER RouteRole = 3
 	// It received records about the person earlier, under a legal basis
-	// still in force, and not withdrawn since (Notify only).
+	// still in force, and not withdrawn or corrected since (a correction
+	// it received counts in place of the release it corrects; Notify
+	// only).
 	RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT RouteRole = 4
 )
 

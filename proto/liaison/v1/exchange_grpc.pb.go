@@ -71,9 +71,11 @@ type ExchangeClient interface {
 	// The gateway routes it to every current member of the person's open
 	// cases, to every agency that received records about the person under a
 	// basis still in force (found in the audit log by the person's audit
-	// pseudonym; a correction received counts; a receipt its holder has
-	// withdrawn (Aftercare.Withdraw, or a correction sent as a withdrawal)
-	// does not; the basis's end is the one as it stands now: the day its expiry notice said, else the day
+	// pseudonym; a correction received counts, in place of the release it
+	// corrects, which counts no more; a receipt its holder has withdrawn
+	// (Aftercare.Withdraw, or a correction sent as a withdrawal) does not,
+	// nor, once a correction of it is withdrawn, the release it corrected;
+	// the basis's end is the one as it stands now: the day its expiry notice said, else the day
 	// Aftercare.ReviseExpiry last moved it to, else its valid_until), and to
 	// the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
@@ -440,9 +442,11 @@ type ExchangeServer interface {
 	// The gateway routes it to every current member of the person's open
 	// cases, to every agency that received records about the person under a
 	// basis still in force (found in the audit log by the person's audit
-	// pseudonym; a correction received counts; a receipt its holder has
-	// withdrawn (Aftercare.Withdraw, or a correction sent as a withdrawal)
-	// does not; the basis's end is the one as it stands now: the day its expiry notice said, else the day
+	// pseudonym; a correction received counts, in place of the release it
+	// corrects, which counts no more; a receipt its holder has withdrawn
+	// (Aftercare.Withdraw, or a correction sent as a withdrawal) does not,
+	// nor, once a correction of it is withdrawn, the release it corrected;
+	// the basis's end is the one as it stands now: the day its expiry notice said, else the day
 	// Aftercare.ReviseExpiry last moved it to, else its valid_until), and to
 	// the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
