@@ -13,7 +13,7 @@ _case_kind_keys := {
 
 _notice_keys := {
 	"title", "citation", "events", "recipient_kinds", "routes",
-	"acknowledge_within", "escalate_after", "before_release", "assumption",
+	"acknowledge_within", "escalate_after", "before_release", "case_lead", "assumption",
 }
 
 _case_kinds_in contains [sprintf("pack %s: case kind %s", [key, id]), key, id, k] if {
@@ -140,6 +140,19 @@ _case_pack_problems contains sprintf("%s: before_release must be true or false",
 	some [where, _, _, x] in _notices_in
 	"before_release" in object.keys(x)
 	not is_boolean(x.before_release)
+}
+
+_case_pack_problems contains sprintf("%s: case_lead must be true or false, and true only with routes [\"case_member\"]", [where]) if {
+	some [where, _, _, x] in _notices_in
+	"case_lead" in object.keys(x)
+	not _case_lead_ok(x)
+}
+
+_case_lead_ok(x) if x.case_lead == false
+
+_case_lead_ok(x) if {
+	x.case_lead == true
+	object.get(x, "routes", null) == ["case_member"]
 }
 
 test_every_case_kind_and_required_notice_is_well_formed if {

@@ -117,6 +117,21 @@ _notice_rule_applies(r) if {
 	_event_type in r.events
 	_recipient_kind in r.recipient_kinds
 	_route_role in object.get(r, "routes", route_roles)
+	_notice_lead_ok(r)
+}
+
+# A rule with case_lead applies only to the lead of the case the
+# recipient was found in (route case_member): the lead as the case
+# stands, so that a member that handed the lead over is no longer held to
+# the lead's notice, and the member it handed it to is.
+_notice_lead_ok(r) if object.get(r, "case_lead", false) != true
+
+_notice_lead_ok(r) if {
+	object.get(r, "case_lead", false) == true
+	_route_role == "case_member"
+	_case_valid
+	object.get(_route, "case", "") == _case_id
+	_case.lead == _recipient_agency
 }
 
 # _notice_rule_id is the applicable rule with the lowest id.

@@ -32,6 +32,7 @@ required_notices := {
 		"events": ["release_date_set", "release_date_changed", "released", "transferred"],
 		"recipient_kinds": ["local_authority"],
 		"routes": ["case_member"],
+		"case_lead": true,
 		"acknowledge_within": "72h",
 		"escalate_after": "48h",
 		"before_release": true,

@@ -157,3 +157,22 @@ test_nl_the_lead_municipality_must_acknowledge_a_release_date_as_case_member if 
 	# Named outside its role in the case, it must not acknowledge.
 	not decide(release_notice("release_date_changed", council, {"role": "named"})).notice
 }
+
+# The lead's notice follows the lead: once the municipality has handed the
+# lead over (to the police), it is a member like any other and need not
+# acknowledge; a municipality that never led the case need not either.
+test_nl_only_the_lead_municipality_must_acknowledge_a_release_date if {
+	council := {"agency": "nl-municipality-rotterdam", "kind": "local_authority", "jurisdiction": "NL"}
+	led := release_notice("release_date_changed", council, {"role": "case_member", "case": "NL-CASE-1"})
+	handed_over := json.patch(led, [{"op": "replace", "path": "/case/lead", "value": "nl-police-competent"}])
+	d := decide(handed_over)
+	d.outcome == "disclose"
+	not d.notice
+
+	other := {"agency": "nl-municipality-schiedam", "kind": "local_authority", "jurisdiction": "NL"}
+	with_other := json.patch(led, [
+		{"op": "replace", "path": "/recipient", "value": other},
+		{"op": "add", "path": "/case/members/-", "value": "nl-municipality-schiedam"},
+	])
+	not decide(with_other).notice
+}
