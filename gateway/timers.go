@@ -90,7 +90,13 @@ func noticePeerOf(reg *Registry, n audit.Notice) string {
 // across a border is tracked by both gateways, and each escalates to the
 // agency whose inbox it holds: the recipient's gateway to the duty role,
 // the sender's to the sender (detail escalated_at_peer names the peer
-// gateway that sends the other copy).
+// gateway that sends the other copy). Nothing goes to an agency that has
+// been offboarded or that the registry no longer lists, as the gateway
+// delivers it nothing else: nobody reads its inboxes. Such a recipient's
+// escalation goes to the sender only, and the entry says why
+// (detail recipient_standing offboarded or unregistered; sender_standing
+// likewise for the sender's copy), so that the sender knows its notice
+// will not be acknowledged.
 func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) error {
 	reg := s.registry.Load()
 	duty := defaultDutyRole
@@ -106,20 +112,31 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 		NoticeAuditIndex: n.AuditIndex,
 	}
 	var deliveries []audit.Delivery
+	standing := map[string]string{}
 	for _, to := range []struct {
-		box    string
-		target liaisonv1.EscalationTarget
+		agency, box, key string
+		target           liaisonv1.EscalationTarget
 	}{
-		{roleInbox(n.Recipient, duty), liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE},
-		{n.Sender, liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER},
+		{n.Recipient, roleInbox(n.Recipient, duty), "recipient_standing", liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE},
+		{n.Sender, n.Sender, "sender_standing", liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER},
 	} {
 		if peer != "" && (to.target == liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE) == recipientAway {
 			continue // that inbox is at the peer gateway, which sends this copy
+		}
+		switch a := reg.Agencies[to.agency]; {
+		case a == nil:
+			standing[to.key] = "unregistered"
+			continue // nobody reads its inboxes
+		case a.Offboarded:
+			standing[to.key] = "offboarded"
+			continue
 		}
 		x := proto.CloneOf(base)
 		x.Target = to.target
 		if to.target == liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE {
 			x.DutyRole = duty
+		} else {
+			x.RecipientStanding = standing["recipient_standing"] // the duty role's copy, left out above
 		}
 		d, err := s.delivery(to.box, &liaisonv1.SubscribeResponse{Sender: "liaison", Escalation: x})
 		if err != nil {
@@ -133,7 +150,12 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 	for _, d := range deliveries {
 		to = append(to, d.Recipient)
 	}
-	e.Detail["escalated_to"] = strings.Join(to, ",")
+	if len(to) > 0 {
+		e.Detail["escalated_to"] = strings.Join(to, ",")
+	}
+	for k, v := range standing {
+		e.Detail[k] = v
+	}
 	if peer != "" {
 		e.Detail["escalated_at_peer"] = peer
 	}

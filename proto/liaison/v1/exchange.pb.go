@@ -159,7 +159,9 @@ type EscalationTarget int32
 const (
 	EscalationTarget_ESCALATION_TARGET_UNSPECIFIED EscalationTarget = 0
 	// The recipient agency's duty role (its registry entry's duty_role): the
-	// inbox of its officers holding that role.
+	// inbox of its officers holding that role. Not for a recipient that has
+	// been offboarded or that the registry no longer lists (see
+	// Escalation.recipient_standing).
 	EscalationTarget_ESCALATION_TARGET_DUTY_ROLE EscalationTarget = 1
 	// The agency that sent the notice.
 	EscalationTarget_ESCALATION_TARGET_SENDER EscalationTarget = 2
@@ -2551,9 +2553,15 @@ type Escalation struct {
 	// For DUTY_ROLE: the role.
 	DutyRole string `protobuf:"bytes,9,opt,name=duty_role,json=dutyRole,proto3" json:"duty_role,omitempty"`
 	// The audit log index of the escalation.
-	AuditIndex    int64 `protobuf:"varint,10,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AuditIndex int64 `protobuf:"varint,10,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`
+	// For SENDER: why the recipient's duty role was not escalated to, if it
+	// was not: "offboarded" (the recipient has been offboarded) or
+	// "unregistered" (the registry no longer lists it). The gateway delivers
+	// nothing to such an agency, so its duty role is not told and the
+	// notice will not be acknowledged; the sender alone is. Empty otherwise.
+	RecipientStanding string `protobuf:"bytes,11,opt,name=recipient_standing,json=recipientStanding,proto3" json:"recipient_standing,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Escalation) Reset() {
@@ -2654,6 +2662,13 @@ func (x *Escalation) GetAuditIndex() int64 {
 		return x.AuditIndex
 	}
 	return 0
+}
+
+func (x *Escalation) GetRecipientStanding() string {
+	if x != nil {
+		return x.RecipientStanding
+	}
+	return ""
 }
 
 // CaseUpdate is a change of a case.
@@ -3953,7 +3968,7 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\x06routes\x18\x03 \x03(\v2\x1a.liaison.v1.RecipientRouteR\x06routes\x12\x1b\n" +
 	"\tnotice_id\x18\x04 \x01(\tR\bnoticeId\x12%\n" +
 	"\x0eacknowledge_by\x18\x05 \x01(\tR\racknowledgeBy\x12\x12\n" +
-	"\x04rule\x18\x06 \x01(\tR\x04rule\"\xf9\x02\n" +
+	"\x04rule\x18\x06 \x01(\tR\x04rule\"\xa8\x03\n" +
 	"\n" +
 	"Escalation\x12\x1b\n" +
 	"\tnotice_id\x18\x01 \x01(\tR\bnoticeId\x12;\n" +
@@ -3968,7 +3983,8 @@ const file_liaison_v1_exchange_proto_rawDesc = "" +
 	"\tduty_role\x18\t \x01(\tR\bdutyRole\x12\x1f\n" +
 	"\vaudit_index\x18\n" +
 	" \x01(\x03R\n" +
-	"auditIndex\"\xc9\x01\n" +
+	"auditIndex\x12-\n" +
+	"\x12recipient_standing\x18\v \x01(\tR\x11recipientStanding\"\xc9\x01\n" +
 	"\n" +
 	"CaseUpdate\x12\x16\n" +
 	"\x06change\x18\x01 \x01(\tR\x06change\x12$\n" +

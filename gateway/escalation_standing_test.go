@@ -1,0 +1,94 @@
+package gateway_test
+
+import (
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestEscalationOfAnOffboardedRecipientGoesToTheSenderOnly: the prison
+// sends the Amsterdam police a required notice, and the police are
+// offboarded before they acknowledge it. The gateway delivers nothing to
+// an offboarded agency (README: only corrections and withdrawals of what
+// it received before), and nobody can read its duty role's inbox any
+// more: the escalation goes to the sender only, its Escalation and the
+// notice_escalate entry saying the recipient was offboarded. The timers
+// used to deliver it to the offboarded police's duty role as well.
+func TestEscalationOfAnOffboardedRecipientGoesToTheSenderOnly(t *testing.T) {
+	clk := newCaseClock(caseStart)
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(caseStart)
+		n := notifyCompetent(t, s, "SYN-NL-0403", "Amsterdam")
+		editRegistry(t, s, func(f *gateway.RegistryFile) {
+			for i := range f.Agencies {
+				if f.Agencies[i].ID == nlPoliceAms.agency {
+					f.Agencies[i].Offboarded = true
+				}
+			}
+		})
+		eventually(t, "the Amsterdam police offboarded", func() bool {
+			_, err := s.exchange(t, nlPoliceAms).ListReidentifications(ctx, &liaisonv1.ListReidentificationsRequest{})
+			return status.Code(err) == codes.PermissionDenied
+		})
+		dutyBox := nlPoliceAms.agency + "/role/duty_officer"
+		before, err := s.db.Inbox(ctx, dutyBox, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start, _ := s.db.Size(ctx)
+		clk.Advance(48*time.Hour + time.Minute) // past the escalation time
+		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+			t.Fatalf("RunTimers = %v, %v; want the lease held", held, err)
+		}
+		esc := s.entriesOf(t, "notice_escalate", start)
+		if len(esc) != 1 || esc[0].Detail["notice_id"] != n.GetNoticeId() {
+			t.Fatalf("escalations = %+v, want one of %s", esc, n.GetNoticeId())
+		}
+		if d := esc[0].Detail; d["escalated_to"] != nlPrison.agency || d["recipient_standing"] != "offboarded" || d["sender_standing"] != "" {
+			t.Errorf("the escalation's entry: escalated_to %q, recipient_standing %q, sender_standing %q; want the prison only, the recipient offboarded",
+				d["escalated_to"], d["recipient_standing"], d["sender_standing"])
+		}
+		after, err := s.db.Inbox(ctx, dutyBox, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(after) != len(before) {
+			t.Errorf("the offboarded police's duty role inbox grew from %d to %d items; the gateway delivers nothing to an offboarded agency", len(before), len(after))
+		}
+		var got []*liaisonv1.Escalation
+		for _, it := range inboxItems(t, s.exchange(t, nlPrison)) {
+			if x := it.GetEscalation(); x != nil && x.GetNoticeId() == n.GetNoticeId() {
+				got = append(got, x)
+			}
+		}
+		if len(got) != 1 || got[0].GetTarget() != liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER || got[0].GetRecipientStanding() != "offboarded" {
+			t.Errorf("the prison's escalations of the notice = %v; want one, to the sender, saying the recipient was offboarded", got)
+		}
+		// An escalation of a registered recipient says nothing of the kind.
+		m := notifyCompetent(t, s, "SYN-NL-0404", "Rotterdam")
+		start, _ = s.db.Size(ctx)
+		clk.Advance(48*time.Hour + time.Minute)
+		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+			t.Fatalf("RunTimers = %v, %v; want the lease held", held, err)
+		}
+		found := 0
+		for _, e := range s.entriesOf(t, "notice_escalate", start) {
+			if e.Detail["notice_id"] != m.GetNoticeId() {
+				continue
+			}
+			found++
+			if e.Detail["recipient_standing"] != "" || e.Detail["escalated_to"] != nlPolice.agency+"/role/duty_officer,"+nlPrison.agency {
+				t.Errorf("the Rotterdam notice's escalation: %v", e.Detail)
+			}
+		}
+		if found != 1 {
+			t.Errorf("the Rotterdam notice was escalated %d times, want once", found)
+		}
+	})
+}
