@@ -575,7 +575,15 @@ func (s *Server) withdrawalNotice(holder string, orig *audit.Entry, index int64,
 // record type, purpose and case. The case is the case as it is today, from
 // the store (or the registry file), with the holder's standing in it; a
 // case since closed is no case.
+//
+// The notice does not rest on the case: it orders the recipient to
+// rectify or erase what it was sent already, which must reach it however
+// the case stands when the notice commits. So its entry commits under no
+// case hold (unheld): a case closed, or a party that left it, after the
+// case was read here no longer refuses it CASE_CLOSED or
+// NOT_A_CASE_MEMBER.
 func (s *Server) describeNotice(ctx context.Context, ex *exchange, orig *audit.Entry, justification string) error {
+	ex.unheld = true
 	r := orig.Recipients[0]
 	rcpt := policies.Party{Agency: r.Agency, Kind: r.Kind, Jurisdiction: r.Jurisdiction}
 	if a, ok := s.registry.Load().Agencies[r.Agency]; ok {
