@@ -240,6 +240,10 @@ type earlier struct {
 // holder corrected since: the correction replaced it, and counts in its
 // stead, with its own basis and end (a withdrawal of the correction, or
 // the end of its basis, leaves the recipient holding nothing of either).
+// Nor is a receipt behind a peer gateway that refused a correction or
+// withdrawal of it RELEASE_ENDED on terms this gateway takes
+// (peerEndedRelease): the basis ended there, whatever end this log
+// records, as corrections and withdrawals take it (releasesOf).
 func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time) (map[string]earlier, error) {
 	today := now.UTC().Format(time.DateOnly)
 	out := map[string]earlier{}
@@ -269,6 +273,17 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 		e := r.Entry
 		if n, ok := audit.NoticeOf(r.Index, e); ok && n.Kind == audit.NoticeWithdrawal {
 			for _, x := range n.RefersTo {
+				withdrawn[x] = true
+			}
+			continue
+		} else if !ok && (e.Action == audit.ActionCorrect || e.Action == audit.ActionWithdraw) && peerEndedRelease(e) {
+			// The recipient's gateway refused a correction or withdrawal
+			// of it RELEASE_ENDED: it told the recipient to erase the
+			// record when the basis ended there (its expiry notice, which
+			// this log cannot hold). The release has ended, as it has for
+			// the corrections and withdrawals (releasesOf).
+			refs, _ := audit.ParseIndexes(e.Detail[audit.DetailRefersTo])
+			for _, x := range refs {
 				withdrawn[x] = true
 			}
 			continue

@@ -651,6 +651,11 @@ func TestFederatedCorrectionOfAKeptRecordRestricts(t *testing.T) {
 // the release once the Dutch refusal is proven. So does a RELEASE_ENDED
 // under another status than FAILED_PRECONDITION. Before, each of these
 // ended the release on the peer's word.
+//
+// Once ended, the release no longer makes the Dutch service an earlier
+// recipient of a Danish Notify either, although the Danish log records
+// its end as tomorrow: before, earlierRecipients kept counting it to that
+// day, and routed the service a new record.
 func TestFederatedCorrectionOfAnErasedRecord(t *testing.T) {
 	// Each change gets the Dutch refusal's ErrorInfo and PeerRefusal
 	// and says which status code the Danish gateway gets.
@@ -843,6 +848,22 @@ func correctErasedRecord(t *testing.T, change func(*testing.T, *hostilePeer, *er
 	if _, err := f.dk.aftercare(t, "dk-prison-east", "kf.named").Correct(ctx, req); status.Code(err) != codes.InvalidArgument ||
 		!strings.Contains(status.Convert(err).Message(), "has ended") {
 		t.Errorf("a correction naming the release = %v; want InvalidArgument on corrects[0], has ended", err)
+	}
+	// Notify takes it as ended too: the Dutch probation service, told to
+	// erase the record, is no earlier recipient of it any more, whatever
+	// end the Danish log records for the release (tomorrow, on the
+	// gateways' clock put back to today).
+	ahead.Store(0)
+	nr, err := f.dk.client(t, "dk-prison-east", "kf.notify").Notify(ctx, &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET, Record: req.GetRecord(), Subject: req.GetSubject(),
+		Purpose: push.GetPurpose(), Justification: "The release date changed."})
+	for _, r := range nr.GetResults() {
+		if r.GetRecipient() == "nl-probation" {
+			t.Errorf("Notify after the release ended routed the Dutch probation service (%v); want it no earlier recipient", r)
+		}
+	}
+	if err != nil && errorReason(err) != "NO_RECIPIENTS" {
+		t.Errorf("Notify after the release ended = %v; want none to notify (NO_RECIPIENTS)", err)
 	}
 }
 

@@ -76,7 +76,9 @@ type ExchangeClient interface {
 	// (Aftercare.Withdraw, or a correction sent as a withdrawal) does not,
 	// nor, once a correction of it is withdrawn, the release it corrected;
 	// the basis's end is the one as it stands now: the day its expiry notice said, else the day
-	// Aftercare.ReviseExpiry last moved it to, else its valid_until), and to
+	// Aftercare.ReviseExpiry last moved it to, else its valid_until; a
+	// release whose recipient's peer gateway refused a correction or
+	// withdrawal of it RELEASE_ENDED has ended), and to
 	// the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
 	// record. An offboarded agency (see DiscloseRequest.recipients) is found
@@ -447,7 +449,9 @@ type ExchangeServer interface {
 	// (Aftercare.Withdraw, or a correction sent as a withdrawal) does not,
 	// nor, once a correction of it is withdrawn, the release it corrected;
 	// the basis's end is the one as it stands now: the day its expiry notice said, else the day
-	// Aftercare.ReviseExpiry last moved it to, else its valid_until), and to
+	// Aftercare.ReviseExpiry last moved it to, else its valid_until; a
+	// release whose recipient's peer gateway refused a correction or
+	// withdrawal of it RELEASE_ENDED has ended), and to
 	// the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
 	// record. An offboarded agency (see DiscloseRequest.recipients) is found
