@@ -548,3 +548,34 @@ func TestCRLRevocationReachesResumedSessions(t *testing.T) {
 		t.Errorf("entry reasons = %v, want CERTIFICATE_REVOKED", e.Reasons)
 	}
 }
+
+// TestMissingClaimNamesTheClaim: a token refused MISSING_CLAIM says which
+// claim it lacks. The parser requires aud as well as exp, and a token
+// without aud was told it lacked exp, a claim it carried.
+func TestMissingClaimNamesTheClaim(t *testing.T) {
+	s := startStack(t, stackOptions{refusalBudget: 1000})
+	const me = "dk-prison-east"
+	myCert := agencyCert(t, s, me)
+	for _, tt := range []struct {
+		name      string
+		edit      func(h map[string]any, c jwt.MapClaims)
+		want, not string
+	}{
+		{name: "no aud", edit: func(h map[string]any, c jwt.MapClaims) { delete(c, "aud") }, want: "(aud)", not: "exp"},
+		{name: "aud one empty string", edit: func(h map[string]any, c jwt.MapClaims) { c["aud"] = "" }, want: "(aud)", not: "exp"},
+		{name: "aud an empty list", edit: func(h map[string]any, c jwt.MapClaims) { c["aud"] = []string{} }, want: "(aud)", not: "exp"},
+		{name: "no exp", edit: func(h map[string]any, c jwt.MapClaims) { delete(c, "exp") }, want: "(exp)", not: "aud"},
+		{name: "neither", edit: func(h map[string]any, c jwt.MapClaims) { delete(c, "exp"); delete(c, "aud") }, want: "(exp, aud)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := call(t, s.dial(t, s.addr, myCert, s.sign(t, me, tt.edit)))
+			st := wantStatus(t, err, codes.Unauthenticated)
+			if errorReason(st) != "MISSING_CLAIM" {
+				t.Fatalf("reason = %q, want MISSING_CLAIM (%s)", errorReason(st), st.Message())
+			}
+			if !strings.Contains(st.Message(), tt.want) || tt.not != "" && strings.Contains(st.Message(), tt.not) {
+				t.Errorf("message %q, want it to name %s only", st.Message(), tt.want)
+			}
+		})
+	}
+}

@@ -532,7 +532,7 @@ func (v *Verifier) verifyToken(agency *Agency, shared bool, token string, now ti
 		return key, nil
 	})
 	if err != nil {
-		return Caller{}, classify(agency.ID, err)
+		return Caller{}, classify(agency.ID, err, &c)
 	}
 	// The issuer check is ours, not the parser's, to report it precisely.
 	if c.Issuer != agency.Issuer {
@@ -618,8 +618,9 @@ func checkHeader(agency *Agency, h map[string]any) error {
 	return fail("TOKEN_TYPE_NOT_ALLOWED", agency.ID, "the token's type (typ) is not one the agency's tokens may carry")
 }
 
-// classify maps a jwt/v5 error to a reason code.
-func classify(agency string, err error) *Error {
+// classify maps a jwt/v5 error to a reason code. c is what the parser
+// decoded of the claims before it refused them, to name the claim missing.
+func classify(agency string, err error, c *claims) *Error {
 	if e, ok := errors.AsType[*Error](err); ok {
 		return e // a rule of checkHeader, run inside the parser
 	}
@@ -633,7 +634,9 @@ func classify(agency string, err error) *Error {
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
 		return fail("WRONG_AUDIENCE", agency, "the token is not for this gateway")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return fail("MISSING_CLAIM", agency, "the token lacks a required claim (exp)")
+		// The parser requires exp, and aud (the audience is given): name
+		// the one the token lacks, not always exp.
+		return fail("MISSING_CLAIM", agency, "the token lacks a required claim (%s)", strings.Join(missingClaims(c), ", "))
 	case strings.Contains(err.Error(), "signing method"):
 		// jwt/v5 reports an algorithm outside WithValidMethods (none, HS256
 		// with a public key...) as an invalid signature naming the method.
@@ -646,6 +649,23 @@ func classify(agency string, err error) *Error {
 		return fail("MALFORMED_TOKEN", agency, "the token is malformed")
 	}
 	return fail("INVALID_TOKEN", agency, "the token is invalid")
+}
+
+// missingClaims lists the claims the parser requires that c lacks: exp,
+// and aud, which jwt/v5 takes as absent when it is empty or one empty
+// string. If it finds neither (it should not), it names both.
+func missingClaims(c *claims) []string {
+	var out []string
+	if c.ExpiresAt == nil {
+		out = append(out, "exp")
+	}
+	if len(c.Audience) == 0 || len(c.Audience) == 1 && c.Audience[0] == "" {
+		out = append(out, "aud")
+	}
+	if len(out) == 0 {
+		out = []string{"exp", "aud"}
+	}
+	return out
 }
 
 // TokenHash returns a digest of a token for caches and replay sets; the
