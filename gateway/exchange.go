@@ -720,11 +720,13 @@ func validSubjectID(field, id string) error {
 	switch {
 	case id == "":
 		return invalid(field, "is required")
-	case len(id) > maxSubjectIDLen || !utf8.ValidString(id) || strings.ContainsFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }):
-		// Printable as Go means it: no control characters (C0 or C1), and
-		// no invisible ones (a zero-width space, a byte-order mark, a
-		// direction mark), which would make a second spelling of an
-		// identifier that looks the same, with a pseudonym of its own.
+	case len(id) > maxSubjectIDLen || !utf8.ValidString(id) || strings.ContainsFunc(id, authn.Unprintable):
+		// Printable: no control characters (C0 or C1), and no invisible
+		// ones (a zero-width space, a byte-order mark, a direction mark,
+		// and those Go counts as printable: a Hangul filler, the
+		// combining grapheme joiner, a variation selector), which would
+		// make a second spelling of an identifier that looks the same,
+		// with a pseudonym of its own.
 		return invalid(field, "must be at most %d printable characters", maxSubjectIDLen)
 	case strings.TrimSpace(id) != id:
 		// One spelling per person: " X" would get a pseudonym of its own.

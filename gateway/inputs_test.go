@@ -412,14 +412,19 @@ func TestSubjectMunicipalityIsAName(t *testing.T) {
 
 // TestSubjectIDHasNoInvisibleSpelling: a subject identifier with an
 // invisible or control character in it (a zero-width space, a byte-order
-// mark, a C1 control) looks like the identifier without it but would get
+// mark, a C1 control, or one Go deems printable: a Hangul filler, a
+// variation selector) looks like the identifier without it but would get
 // a pseudonym of its own; it is refused (INVALID_ARGUMENT naming the
 // field), as the error already said: "printable characters".
 func TestSubjectIDHasNoInvisibleSpelling(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	ctx := t.Context()
 	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
-	for _, id := range []string{"SYN-NL-0001\u200b", "\ufeffSYN-NL-0001", "SYN-NL\u00850001", "SYN-NL-\u200e0001"} {
+	for _, id := range []string{"SYN-NL-0001\u200b", "\ufeffSYN-NL-0001", "SYN-NL\u00850001", "SYN-NL-\u200e0001",
+		// Printable to Go, in NFKC, but showing nothing: a Hangul filler,
+		// the combining grapheme joiner, variation selectors, a Khmer
+		// inherent vowel.
+		"SYN-NL-0001\u1160", "SYN-NL-\u034f0001", "SYN-NL-0001\ufe0f", "SYN-NL-0001\U000e0100", "SYN-NL-\u17b40001"} {
 		_, err := s.exchange(t, nlPolice).Request(ctx, &liaisonv1.RequestRequest{
 			Holder: "nl-probation", SubjectId: id,
 			RecordType: liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,

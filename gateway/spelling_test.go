@@ -66,7 +66,8 @@ func TestRefusedGetReceiptIsLogged(t *testing.T) {
 // Audit.Query's officer filter says an officer id is: printable, in
 // Unicode NFC, without white space around it, at most 256 bytes. A token
 // whose sub is not (a control character, an escape sequence, a leading
-// space, a decomposed letter, an invisible character, kilobytes) is
+// space, a decomposed letter, an invisible character, a Hangul filler or
+// a variation selector, which Go deems printable, kilobytes) is
 // refused BAD_CLAIMS, one refused authenticate entry that does not
 // record it, rather than acting as an officer who appears in the log
 // under a second spelling that no query by officer can name. A query for
@@ -75,7 +76,10 @@ func TestOfficerIDHasOneSpelling(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	ctx := t.Context()
 	for _, sub := range []string{" pi.soerensen", "pi.soerensen\t", "pi.soerensen\x00", "pi\x1b[2J", "pi.s\u00f8rensen\u200b",
-		"pi.so\u0308rensen", strings.Repeat("o", 300)} {
+		"pi.so\u0308rensen", strings.Repeat("o", 300),
+		// Printable to Go but showing nothing: Hangul fillers, the
+		// combining grapheme joiner, variation selectors.
+		"pi.soerensen\u3164", "pi.s\u1160oerensen", "pi.s\u034foerensen", "pi.soerensen\ufe0f", "pi.soerensen\U000e0100"} {
 		tok := s.sign(t, "dk-police-aarhus", func(h map[string]any, c jwt.MapClaims) { c["sub"] = sub })
 		conn := s.connWith(t, "dk-police-aarhus", tok)
 		n0, _ := s.db.Size(ctx)

@@ -91,15 +91,33 @@ const DefaultMaxTokenLifetime = time.Hour
 // ValidOfficerID reports whether id is spelt as an officer id (a token's
 // sub) must be: 1 to MaxOfficerIDLen bytes of UTF-8 in Unicode NFC, of
 // printable characters (no control character, C0 or C1, and no invisible
-// one: a zero-width space, a byte-order mark, a direction mark), not
+// one: a zero-width space, a byte-order mark, a direction mark, a Hangul
+// filler, a variation selector; see Unprintable), not
 // beginning or ending with white space. Each of those would be a second
 // spelling of an officer that looks like the first: recorded in the log
 // as another officer, and one that a query by officer or the check that
 // an approver is not the requester tells apart from the first.
 func ValidOfficerID(id string) bool {
 	return id != "" && len(id) <= MaxOfficerIDLen && utf8.ValidString(id) &&
-		!strings.ContainsFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }) &&
+		!strings.ContainsFunc(id, Unprintable) &&
 		strings.TrimSpace(id) == id && norm.NFC.IsNormalString(id)
+}
+
+// Unprintable reports whether r may not appear in an identifier a person
+// reads (an officer id, a subject's identifier): a rune that is not
+// printable as Go means it (a control character, C0 or C1; a format
+// character such as a zero-width space, a byte-order mark or a direction
+// mark; a space other than U+0020; an unassigned code point), or one that
+// is printable to Go but shows nothing: a default-ignorable code point
+// (Unicode's Other_Default_Ignorable_Code_Point: the Hangul fillers
+// U+115F, U+1160, U+3164 and U+FFA0, the combining grapheme joiner
+// U+034F, the Khmer inherent vowels U+17B4 and U+17B5) or a variation
+// selector (U+FE00 to U+FE0F, U+180B to U+180F, U+E0100 to U+E01EF).
+// Each would make a second spelling of an identifier that looks like the
+// first.
+func Unprintable(r rune) bool {
+	return !unicode.IsPrint(r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) ||
+		unicode.Is(unicode.Variation_Selector, r)
 }
 
 // An Officer is the person acting, as their agency's token names them.
