@@ -2,7 +2,9 @@ package gateway_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
@@ -11,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"math/big"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -575,6 +578,64 @@ func TestMissingClaimNamesTheClaim(t *testing.T) {
 			}
 			if !strings.Contains(st.Message(), tt.want) || tt.not != "" && strings.Contains(st.Message(), tt.not) {
 				t.Errorf("message %q, want it to name %s only", st.Message(), tt.want)
+			}
+		})
+	}
+}
+
+// TestCertificateNamingTwoAgenciesIsRefused: a client certificate proves
+// one agency. One whose URI SANs name two registered agencies, issued by
+// a trusted CA, was taken as whichever it listed first; it is refused
+// CERTIFICATE_AMBIGUOUS, whichever order it lists them in. A URI SAN that
+// names no registered agency beside the agency's own is not ambiguous.
+func TestCertificateNamingTwoAgenciesIsRefused(t *testing.T) {
+	s := startStack(t, stackOptions{refusalBudget: 1000})
+	const me, other = "dk-prison-east", "dk-police-aarhus"
+	issue := func(identities ...string) []tls.Certificate {
+		t.Helper()
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(time.Now().UnixNano()),
+			NotBefore:    time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}
+		for _, id := range identities {
+			u, err := url.Parse(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tmpl.URIs = append(tmpl.URIs, u)
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, s.pki.CA.Cert, &key.PublicKey, s.pki.CA.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}
+	}
+	for _, tt := range []struct {
+		name   string
+		ids    []string
+		token  string
+		reason string // "" for a call that is taken
+	}{
+		{name: "mine first", ids: []string{s.pki.CA.AgencyIdentity(me), s.pki.CA.AgencyIdentity(other)}, token: s.sign(t, me, nil), reason: "CERTIFICATE_AMBIGUOUS"},
+		{name: "the other first", ids: []string{s.pki.CA.AgencyIdentity(other), s.pki.CA.AgencyIdentity(me)}, token: s.sign(t, other, nil), reason: "CERTIFICATE_AMBIGUOUS"},
+		{name: "mine and an unregistered one", ids: []string{"spiffe://elsewhere.example/service/backup", s.pki.CA.AgencyIdentity(me)}, token: s.sign(t, me, nil)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := call(t, s.dial(t, s.addr, issue(tt.ids...), tt.token))
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatalf("call: %v, want it taken", err)
+				}
+				return
+			}
+			st := wantStatus(t, err, codes.Unauthenticated)
+			if errorReason(st) != tt.reason {
+				t.Errorf("reason = %q, want %q (%s)", errorReason(st), tt.reason, st.Message())
 			}
 		})
 	}

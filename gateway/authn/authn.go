@@ -394,10 +394,17 @@ func (v *Verifier) agencyFromCertificate(ts *trustState, state *tls.ConnectionSt
 		if err != nil {
 			return nil, fp, fail("CERTIFICATE_NOT_TRUSTED", claimed, "the client certificate does not chain to a trusted CA")
 		}
+		// A certificate proves one agency: one whose URI SANs name two
+		// registered agencies is refused, not taken as whichever it
+		// lists first (a SPIFFE identity document has one URI SAN).
 		for _, u := range leaf.URIs {
-			if a, ok := ts.byIdentity[u.String()]; ok {
+			a, ok := ts.byIdentity[u.String()]
+			switch {
+			case !ok:
+			case vc.agency != nil && vc.agency != a:
+				return nil, fp, fail("CERTIFICATE_AMBIGUOUS", claimed, "the certificate names more than one registered agency; a certificate must name one")
+			default:
 				vc.agency = a
-				break
 			}
 		}
 		if vc.agency == nil {
