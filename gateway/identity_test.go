@@ -554,7 +554,8 @@ func TestCRLRevocationReachesResumedSessions(t *testing.T) {
 
 // TestMissingClaimNamesTheClaim: a token refused MISSING_CLAIM says which
 // claim it lacks. The parser requires aud as well as exp, and a token
-// without aud was told it lacked exp, a claim it carried.
+// without aud was told it lacked exp, a claim it carried; one without iss
+// was told its issuer was not the agency's (ISSUER_MISMATCH).
 func TestMissingClaimNamesTheClaim(t *testing.T) {
 	s := startStack(t, stackOptions{refusalBudget: 1000})
 	const me = "dk-prison-east"
@@ -569,6 +570,8 @@ func TestMissingClaimNamesTheClaim(t *testing.T) {
 		{name: "aud an empty list", edit: func(h map[string]any, c jwt.MapClaims) { c["aud"] = []string{} }, want: "(aud)", not: "exp"},
 		{name: "no exp", edit: func(h map[string]any, c jwt.MapClaims) { delete(c, "exp") }, want: "(exp)", not: "aud"},
 		{name: "neither", edit: func(h map[string]any, c jwt.MapClaims) { delete(c, "exp"); delete(c, "aud") }, want: "(exp, aud)"},
+		{name: "no iss", edit: func(h map[string]any, c jwt.MapClaims) { delete(c, "iss") }, want: "(iss)", not: "issuer"},
+		{name: "iss empty", edit: func(h map[string]any, c jwt.MapClaims) { c["iss"] = "" }, want: "(iss)", not: "issuer"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := call(t, s.dial(t, s.addr, myCert, s.sign(t, me, tt.edit)))

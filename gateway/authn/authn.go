@@ -559,7 +559,11 @@ func (v *Verifier) verifyToken(agency *Agency, shared bool, token string, now ti
 	if err != nil {
 		return Caller{}, classify(agency.ID, err, &c)
 	}
-	// The issuer check is ours, not the parser's, to report it precisely.
+	// The issuer check is ours, not the parser's, to report it precisely:
+	// a token without one lacks a claim, rather than naming another issuer.
+	if c.Issuer == "" {
+		return Caller{}, fail("MISSING_CLAIM", agency.ID, "the token lacks a required claim (iss)")
+	}
 	if c.Issuer != agency.Issuer {
 		return Caller{}, fail("ISSUER_MISMATCH", agency.ID, "the token's issuer is not the issuer of the certificate's agency")
 	}
