@@ -75,40 +75,12 @@ func TestExpiryRetentionPerRelease(t *testing.T) {
 // holder withdrew is no receipt in force (before the fix the police were
 // routed the new record by the very release they were told to erase).
 func TestNotifyPassesOverWithdrawnReceipts(t *testing.T) {
-	ctx := t.Context()
 	clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
 	rec, _ := dkRelease(t, s)
 	d := discloseUnderSupervision(t, s, rec, "2027-06-01", "dk-police-aarhus", "dk-social-aarhus")
 	police, social := d.GetResults()[0].GetAuditIndex(), d.GetResults()[1].GetAuditIndex()
-	w, err := aftercare(t, s, dkPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{
-		SubjectId: "SYN-DK-0001", Withdraws: []int64{police}, Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_UNLAWFULLY_TRANSMITTED,
-		Justification: "Sent to the police by mistake.",
-	})
-	if err != nil || len(w.GetResults()) != 1 || w.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
-		t.Fatalf("Withdraw = %v, %v; want one withdrawal to the police", w, err)
-	}
-	clk.Set(time.Date(2027, 2, 10, 9, 0, 0, 0, time.UTC))
-	nr, err := s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
-		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
-		Record:    rec, Subject: probationAttrs("2027-06-01"), Justification: "Breach of the conditions of supervision.",
-	})
-	if err != nil {
-		t.Fatalf("Notify: %v (%s)", err, reasonOf(err))
-	}
-	var got []string
-	for _, r := range nr.GetResults() {
-		got = append(got, r.GetRecipient())
-		if r.GetRecipient() == "dk-police-aarhus" {
-			t.Errorf("Notify reached the police (%v), by a release (%d) withdrawn as unlawfully transmitted", r.GetRoutes(), police)
-		}
-		if r.GetRecipient() == "dk-social-aarhus" && r.GetRoutes()[0].GetEarlierAuditIndex() != social {
-			t.Errorf("Notify reached social services by %v, want their release %d", r.GetRoutes(), social)
-		}
-	}
-	if !slices.Contains(got, "dk-social-aarhus") {
-		t.Errorf("Notify reached %v; want social services, an earlier recipient", got)
-	}
+	withdrawThenNotify(t, s, clk, rec, police, social, "release")
 }
 
 // TestNotifyPassesOverAWithdrawnCorrection: the prison disclosed the
@@ -151,8 +123,19 @@ func testNotifyPassesOverAWithdrawnCorrection(t *testing.T, o stackOptions) {
 			social = r.GetAuditIndex()
 		}
 	}
+	withdrawThenNotify(t, s, clk, corrected, police, social, "correction")
+}
+
+// withdrawThenNotify withdraws what the police hold (withdrawn, their
+// release or correction: held) as unlawfully transmitted, then, nine days
+// on, has the prison notify a breach with rec: the notice must reach
+// social services as an earlier recipient by social, their release or
+// correction, and not the police.
+func withdrawThenNotify(t *testing.T, s *stack, clk *clock, rec *liaisonv1.Record, withdrawn, social int64, held string) {
+	t.Helper()
+	ctx := t.Context()
 	w, err := aftercare(t, s, dkPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{
-		SubjectId: "SYN-DK-0001", Withdraws: []int64{police}, Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_UNLAWFULLY_TRANSMITTED,
+		SubjectId: "SYN-DK-0001", Withdraws: []int64{withdrawn}, Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_UNLAWFULLY_TRANSMITTED,
 		Justification: "Sent to the police by mistake.",
 	})
 	if err != nil || len(w.GetResults()) != 1 || w.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_WITHDRAWAL {
@@ -161,7 +144,7 @@ func testNotifyPassesOverAWithdrawnCorrection(t *testing.T, o stackOptions) {
 	clk.Set(time.Date(2027, 2, 10, 9, 0, 0, 0, time.UTC))
 	nr, err := s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
 		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
-		Record:    corrected, Subject: probationAttrs("2027-06-01"), Justification: "Breach of the conditions of supervision.",
+		Record:    rec, Subject: probationAttrs("2027-06-01"), Justification: "Breach of the conditions of supervision.",
 	})
 	if err != nil {
 		t.Fatalf("Notify: %v (%s)", err, reasonOf(err))
@@ -170,10 +153,10 @@ func testNotifyPassesOverAWithdrawnCorrection(t *testing.T, o stackOptions) {
 	for _, r := range nr.GetResults() {
 		got = append(got, r.GetRecipient())
 		if r.GetRecipient() == "dk-police-aarhus" {
-			t.Errorf("Notify reached the police (%v), whose correction (%d) was withdrawn as unlawfully transmitted", r.GetRoutes(), police)
+			t.Errorf("Notify reached the police (%v), whose %s (%d) was withdrawn as unlawfully transmitted", r.GetRoutes(), held, withdrawn)
 		}
 		if r.GetRecipient() == "dk-social-aarhus" && r.GetRoutes()[0].GetEarlierAuditIndex() != social {
-			t.Errorf("Notify reached social services by %v, want their correction %d, which replaced their release", r.GetRoutes(), social)
+			t.Errorf("Notify reached social services by %v, want their %s %d", r.GetRoutes(), held, social)
 		}
 	}
 	if !slices.Contains(got, "dk-social-aarhus") {
