@@ -267,6 +267,16 @@ func TestSimulateShowsThePlanCheck(t *testing.T) {
 	"fields": {"keep": ["operational", "Person.full_name"], "generalise": [], "pseudonymise": ["direct_identifier"]}, "conditions": [],
 	"reasons": [{"code": "PSEUDONYMISED", "message": "Pseudonymised."}],
 }`)})
+	resp, err := liaisonv1.NewPolicyClient(s.conn(t, dkAuditor)).Simulate(t.Context(), &liaisonv1.SimulateRequest{Input: nlRiskRequestInput(t)})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "Person.full_name") {
+		t.Errorf("Simulate = %v, %v; want INVALID_ARGUMENT naming Person.full_name", resp.GetDecision(), err)
+	}
+}
+
+// nlRiskRequestInput is the policy input of Rotterdam police's request of
+// a risk assessment from probation, for Policy.Simulate.
+func nlRiskRequestInput(t *testing.T) *structpb.Struct {
+	t.Helper()
 	in := map[string]any{}
 	if err := json.Unmarshal([]byte(`{
 		"action": "request", "time": "2026-11-26T10:00:00Z",
@@ -283,10 +293,7 @@ func TestSimulateShowsThePlanCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := liaisonv1.NewPolicyClient(s.conn(t, dkAuditor)).Simulate(t.Context(), &liaisonv1.SimulateRequest{Input: st})
-	if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "Person.full_name") {
-		t.Errorf("Simulate = %v, %v; want INVALID_ARGUMENT naming Person.full_name", resp.GetDecision(), err)
-	}
+	return st
 }
 
 // TestSimulateShowsTheDenyOfAnEndedBasis: a release under a legal basis
@@ -303,23 +310,7 @@ func TestSimulateShowsTheDenyOfAnEndedBasis(t *testing.T) {
 	"fields": {"keep": ["operational"], "generalise": [], "pseudonymise": ["direct_identifier"]}, "conditions": [],
 	"reasons": [{"code": "LEGAL_BASIS_APPLIES", "message": "Applies."}],
 }`)})
-	in := map[string]any{}
-	if err := json.Unmarshal([]byte(`{
-		"action": "request", "time": "2026-11-26T10:00:00Z",
-		"requester": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL",
-			"officer": {"id": "o", "roles": ["case_officer"], "clearance": "confidential"}},
-		"holder": {"agency": "nl-probation", "kind": "probation", "jurisdiction": "NL"},
-		"recipient": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL"},
-		"subject": {"category": "convicted", "in_custody": false, "release_date": "2026-05-04", "probation_until": "2028-05-03", "municipality": "Rotterdam"},
-		"record_type": "risk_assessment", "purpose": "risk_management", "claimed_legal_basis": "", "justification": "Risk review."
-	}`), &in); err != nil {
-		t.Fatal(err)
-	}
-	st, err := structpb.NewStruct(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := liaisonv1.NewPolicyClient(s.conn(t, dkAuditor)).Simulate(t.Context(), &liaisonv1.SimulateRequest{Input: st})
+	resp, err := liaisonv1.NewPolicyClient(s.conn(t, dkAuditor)).Simulate(t.Context(), &liaisonv1.SimulateRequest{Input: nlRiskRequestInput(t)})
 	if err != nil {
 		t.Fatalf("Simulate: %v", err)
 	}
