@@ -329,3 +329,57 @@ decision := {
 		t.Errorf("simulate with an expected condition the deny does not have = %v; want DIFFERS\n%s", err, out)
 	}
 }
+
+// TestPolicySimulateReadsNullConditionsAsNone: simulate's input contract
+// lets a list be null (policies.UnmarshalExact refuses null only for a
+// string, a number or true/false), and policies/README.md reads a list
+// left out or null as the empty list. An input whose
+// provenance.conditions is null, or left out, is the same exchange as one
+// with [] (what the gateway sends): the same decision. Without it the
+// policy denied INVALID_PROVENANCE, a decision the gateway never makes for
+// the exchange the officer meant.
+func TestPolicySimulateReadsNullConditionsAsNone(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "policies", "testdata", "decisions", "dk_police_pass_a_115_release_notice_on_refused.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Input map[string]any `json:"input"`
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	prov, ok := g.Input["provenance"].(map[string]any)
+	if !ok {
+		t.Fatal("the golden input has no provenance")
+	}
+	simulate := func(name string, conditions any, leftOut bool) string {
+		if leftOut {
+			delete(prov, "conditions")
+		} else {
+			prov["conditions"] = conditions
+		}
+		doc, _ := json.Marshal(g.Input)
+		f := filepath.Join(t.TempDir(), "in.json")
+		if err := os.WriteFile(f, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := policyCmd(t, "simulate", "-format", "json", "-input", f)
+		if err != nil {
+			t.Fatalf("%s: simulate = %v\n%s", name, err, out)
+		}
+		return out
+	}
+	want := simulate("[]", []any{}, false)
+	if strings.Contains(want, "INVALID_PROVENANCE") {
+		t.Fatalf("conditions []: %s", want)
+	}
+	for name, got := range map[string]string{
+		"null":     simulate("null", nil, false),
+		"left out": simulate("left out", nil, true),
+	} {
+		if got != want {
+			t.Errorf("conditions %s: simulate gave\n%s\nwant the decision for [] (the gateway's input)\n%s", name, got, want)
+		}
+	}
+}

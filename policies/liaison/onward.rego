@@ -73,7 +73,17 @@ _prov_case_id := object.get(_provenance, "case_id", "")
 
 _prov_valid_until := object.get(_provenance, "valid_until", "")
 
-_prov_conditions := {c | some c in _provenance.conditions} if _provenance_valid
+# _prov_condition_list is the list of conditions as the input gives it: a
+# list left out or null is the empty list, as the contract reads a list
+# (policies/README.md); anything else that is not a list is malformed.
+_prov_condition_list := c if {
+	c := object.get(_provenance, "conditions", null)
+	is_array(c)
+} else := [] if {
+	object.get(_provenance, "conditions", null) == null
+}
+
+_prov_conditions := {c | some c in _prov_condition_list} if _provenance_valid
 
 else := set()
 
@@ -89,8 +99,8 @@ _provenance_valid if {
 	object.get(_provenance, "purpose", "") in (purposes | {""})
 	is_string(_prov_case_id)
 	_date_or_unknown(_prov_valid_until)
-	is_array(_provenance.conditions)
-	every c in _provenance.conditions {
+	_ = _prov_condition_list # undefined for conditions that are not a list
+	every c in _prov_condition_list {
 		is_string(c)
 		regex.match(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$`, c)
 	}

@@ -190,6 +190,14 @@ test_a_malformed_provenance_is_refused_at_validation if {
 	decide(with_({"provenance": null})).outcome == "disclose"
 }
 
+# A list of conditions left out or null is the empty list, as the contract
+# reads a list: the record is held under no condition, as with [].
+test_conditions_null_or_left_out_are_none if {
+	decide(with_conditions([])).outcome == "disclose"
+	decide(with_conditions(null)).outcome == "disclose"
+	decide(with_({"provenance": object.remove(provenance([]), ["conditions"])})).outcome == "disclose"
+}
+
 test_the_holders_prohibition_comes_before_the_conditions if {
 	d := decide(with_({"provenance": provenance(["NO_ONWARD_DISCLOSURE"]), "purpose": "criminal_investigation"}))
 	codes(d) == ["PURPOSE_PROHIBITED"]
