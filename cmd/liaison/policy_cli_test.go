@@ -383,3 +383,40 @@ func TestPolicySimulateReadsNullConditionsAsNone(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicySimulateRefusesAnUnknownRequesterStatus: policies/README.md
+// gives a case's requester_status as lead, member, invited or none; a
+// value outside that set makes the exchange's input malformed (deny,
+// INVALID_CASE), as an unknown clearance or subject category does, where
+// before the policy ignored it and decided as if it were not there.
+func TestPolicySimulateRefusesAnUnknownRequesterStatus(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "policies", "testdata", "decisions", "nl_police_pass_an_assessment_on_in_the_case_with_its_conditions.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Input map[string]any `json:"input"`
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	c, ok := g.Input["case"].(map[string]any)
+	if !ok {
+		t.Fatal("the golden input has no case")
+	}
+	for status, deny := range map[string]bool{"member": false, "bogus": true} {
+		c["requester_status"] = status
+		doc, _ := json.Marshal(g.Input)
+		f := filepath.Join(t.TempDir(), "in.json")
+		if err := os.WriteFile(f, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := policyCmd(t, "simulate", "-input", f)
+		if err != nil {
+			t.Fatalf("requester_status %q: simulate = %v\n%s", status, err, out)
+		}
+		if got := strings.Contains(out, "INVALID_CASE"); got != deny {
+			t.Errorf("requester_status %q: INVALID_CASE in the decision = %v, want %v\n%s", status, got, deny, out)
+		}
+	}
+}

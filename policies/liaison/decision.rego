@@ -430,7 +430,10 @@ _invalid contains _reason("INVALID_DATE", sprintf(
 	not is_date(d)
 }
 
-_invalid contains _reason("INVALID_CASE", "The case must have an id, a list of member agencies and a lead agency that is a member.") if {
+_invalid contains _reason("INVALID_CASE", concat("", [
+	"The case must have an id, a list of member agencies and a lead agency that is a member; ",
+	"the requester's standing, if given, is lead, member, invited or none.",
+])) if {
 	_invalid_case
 }
 

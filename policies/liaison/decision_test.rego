@@ -331,6 +331,20 @@ test_case_basis_uses_the_case_pseudonym_domain if {
 	d.pseudonym_domain == "case/ZZ-1"
 }
 
+# A requester_status outside lead, member, invited and none makes the case,
+# and so the exchange, malformed (INVALID_CASE), as a clearance or category
+# outside its set does; one of the set, or none given, is read as before.
+test_case_requester_status_outside_the_set_is_invalid if {
+	c := {"id": "ZZ-1", "members": ["zz-prison", "zz-police"], "lead": "zz-police"}
+	zz_decide(case_plan(object.union(c, {"requester_status": "member"}))).outcome == "disclose"
+	zz_decide(case_plan(object.union(c, {"requester_status": null}))).outcome == "disclose"
+	every s in ["bogus", "Member", "", 7] {
+		d := zz_decide(case_plan(object.union(c, {"requester_status": s})))
+		d.outcome == "deny"
+		codes(d) == ["INVALID_CASE"]
+	}
+}
+
 test_case_basis_needs_every_party_in_the_case if {
 	d := zz_decide(case_plan({"id": "ZZ-1", "members": ["zz-prison", "zz-town"], "lead": "zz-town"}))
 	d.outcome == "deny"

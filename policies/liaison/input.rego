@@ -129,7 +129,9 @@ _case_id := object.get(_case, "id", "")
 _case_members := {m | some m in _case.members; is_string(m)}
 
 # _case_valid is true when the case has an id, a non-empty list of member
-# agencies (all strings) and a lead that is one of them.
+# agencies (all strings), a lead that is one of them and, if it gives the
+# requester's standing, one of requester_statuses (as for an action on a
+# case, cases.rego): a value outside the set is malformed, not ignored.
 _case_valid if {
 	_case_given
 	is_string(_case_id)
@@ -138,7 +140,14 @@ _case_valid if {
 	count(_case.members) > 0
 	count(_case_members) == count(_case.members)
 	_case.lead in _case_members
+	_case_status_known
 }
+
+# _case_status_known: the case gives no requester_status (left out or
+# null), or one of requester_statuses.
+_case_status_known if object.get(_case, "requester_status", null) == null
+
+_case_status_known if object.get(_case, "requester_status", null) in requester_statuses
 
 # _recipient_is_ngo is true if the recipient is an NGO, which never gets
 # assessments in clear (fields.rego).
