@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/liaison-gateway/liaison/gateway"
@@ -33,8 +34,12 @@ the policy cannot decide (its decision undefined, or an error) is answered
 deny (POLICY_UNDEFINED or POLICY_ERROR), and so is a decision whose field
 plan the gateway refuses against the record schema, instead of a report
 that stops; a release under a legal basis that ended before the exchange's
-day is deny (LEGAL_BASIS_EXPIRED).`, stderr)
-	jurisdiction := fl.String("jurisdiction", "", "jurisdiction `code`, e.g. DK, NL, BE, FR, DE-BY, DE-NI")
+day is deny (LEGAL_BASIS_EXPIRED).
+
+The jurisdiction is the code of one of the policy's packs, in upper case as
+the packs spell it (as Policy.GetReadiness takes it): a code in lower case,
+or one without a pack, is refused, the error listing the codes there are.`, stderr)
+	jurisdiction := fl.String("jurisdiction", "", "jurisdiction `code` of one of the policy's packs, in upper case: e.g. DK, NL, BE, FR, DE-BY, DE-NI")
 	format := fl.String("format", "text", "output `format`: text, json or markdown")
 	var t treeFlags
 	t.register(fl, "the policy to ask")
@@ -57,8 +62,24 @@ day is deny (LEGAL_BASIS_EXPIRED).`, stderr)
 	if err != nil {
 		return fmt.Errorf("policy readiness: %v", err)
 	}
+	// The code as Policy.GetReadiness takes it: one of the packs', spelt
+	// as they spell it.
+	packs, err := eng.Packs(ctx)
+	if err != nil {
+		return fmt.Errorf("policy readiness: %v", err)
+	}
+	codes := make([]string, 0, len(packs))
+	for _, p := range packs {
+		codes = append(codes, p.Code)
+	}
+	if j := *jurisdiction; !slices.Contains(codes, j) {
+		if u := strings.ToUpper(j); slices.Contains(codes, u) {
+			return fmt.Errorf("policy readiness: -jurisdiction %q: codes are upper case: %q", j, u)
+		}
+		return fmt.Errorf("policy readiness: -jurisdiction %q: no pack for jurisdiction %q in the policy, whose packs are %s", j, j, strings.Join(codes, ", "))
+	}
 	// Each answer as the gateway decides it: its check of the plan too.
-	r, err := eng.ReadinessChecked(ctx, strings.ToUpper(*jurisdiction), gateway.CheckPlan)
+	r, err := eng.ReadinessChecked(ctx, *jurisdiction, gateway.CheckPlan)
 	if err != nil {
 		return fmt.Errorf("policy readiness: %v", err)
 	}

@@ -48,7 +48,7 @@ func TestReadinessDocs(t *testing.T) {
 }
 
 func TestPolicyReadiness(t *testing.T) {
-	out, _, err := policyCmd(t, "readiness", "-jurisdiction", "be")
+	out, _, err := policyCmd(t, "readiness", "-jurisdiction", "BE")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,5 +80,26 @@ func TestPolicyReadiness(t *testing.T) {
 	}
 	if _, _, err := policyCmd(t, "readiness", "-jurisdiction", "SE"); err == nil || !strings.Contains(err.Error(), `no pack for jurisdiction "SE"`) {
 		t.Errorf("readiness for a jurisdiction without a pack = %v", err)
+	}
+}
+
+// TestPolicyReadinessTakesCodesAsTheRPCDoes: Policy.GetReadiness refuses a
+// jurisdiction code in lower case (naming the upper-case one) and, for a
+// code without a pack, lists the packs' codes. The command takes the code
+// the same way: before, it read "be" as BE and its error for "SE" named no
+// code there is.
+func TestPolicyReadinessTakesCodesAsTheRPCDoes(t *testing.T) {
+	_, _, err := policyCmd(t, "readiness", "-jurisdiction", "be")
+	if err == nil || !strings.Contains(err.Error(), `codes are upper case: "BE"`) {
+		t.Errorf("readiness -jurisdiction be = %v; want a refusal naming BE", err)
+	}
+	_, _, err = policyCmd(t, "readiness", "-jurisdiction", "SE")
+	if err == nil {
+		t.Fatal("readiness -jurisdiction SE succeeded")
+	}
+	for _, code := range readinessJurisdictions {
+		if !strings.Contains(err.Error(), code) {
+			t.Errorf("readiness -jurisdiction SE = %v; want the codes there are, %s among them", err, code)
+		}
 	}
 }
