@@ -430,11 +430,17 @@ _invalid contains _reason("INVALID_DATE", sprintf(
 	not is_date(d)
 }
 
-_invalid contains _reason("INVALID_CASE", concat("", [
-	"The case must have an id, a list of member agencies and a lead agency that is a member; ",
-	"the requester's standing, if given, is lead, member, invited or none.",
-])) if {
+_invalid contains _reason("INVALID_CASE", "The case must have an id, a list of member agencies and a lead agency that is a member.") if {
 	_invalid_case
+	_case_status_known
+}
+
+_invalid contains _reason("INVALID_CASE", sprintf(
+	"The requester's standing in the case %v is not known; it must be lead, member, invited or none.",
+	[object.get(_case, "requester_status", null)],
+)) if {
+	_case_given
+	not _case_status_known
 }
 
 # ---------------------------------------------------------------------------
