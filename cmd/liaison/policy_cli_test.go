@@ -330,16 +330,11 @@ decision := {
 	}
 }
 
-// TestPolicySimulateReadsNullConditionsAsNone: simulate's input contract
-// lets a list be null (policies.UnmarshalExact refuses null only for a
-// string, a number or true/false), and policies/README.md reads a list
-// left out or null as the empty list. An input whose
-// provenance.conditions is null, or left out, is the same exchange as one
-// with [] (what the gateway sends): the same decision. Without it the
-// policy denied INVALID_PROVENANCE, a decision the gateway never makes for
-// the exchange the officer meant.
-func TestPolicySimulateReadsNullConditionsAsNone(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "policies", "testdata", "decisions", "dk_police_pass_a_115_release_notice_on_refused.golden"))
+// goldenInput is the policy input of the golden decision name
+// (policies/testdata/decisions), as JSON reads it.
+func goldenInput(t *testing.T, name string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "policies", "testdata", "decisions", name+".golden"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +344,20 @@ func TestPolicySimulateReadsNullConditionsAsNone(t *testing.T) {
 	if err := json.Unmarshal(b, &g); err != nil {
 		t.Fatal(err)
 	}
-	prov, ok := g.Input["provenance"].(map[string]any)
+	return g.Input
+}
+
+// TestPolicySimulateReadsNullConditionsAsNone: simulate's input contract
+// lets a list be null (policies.UnmarshalExact refuses null only for a
+// string, a number or true/false), and policies/README.md reads a list
+// left out or null as the empty list. An input whose
+// provenance.conditions is null, or left out, is the same exchange as one
+// with [] (what the gateway sends): the same decision. Without it the
+// policy denied INVALID_PROVENANCE, a decision the gateway never makes for
+// the exchange the officer meant.
+func TestPolicySimulateReadsNullConditionsAsNone(t *testing.T) {
+	in := goldenInput(t, "dk_police_pass_a_115_release_notice_on_refused")
+	prov, ok := in["provenance"].(map[string]any)
 	if !ok {
 		t.Fatal("the golden input has no provenance")
 	}
@@ -359,7 +367,7 @@ func TestPolicySimulateReadsNullConditionsAsNone(t *testing.T) {
 		} else {
 			prov["conditions"] = conditions
 		}
-		doc, _ := json.Marshal(g.Input)
+		doc, _ := json.Marshal(in)
 		f := filepath.Join(t.TempDir(), "in.json")
 		if err := os.WriteFile(f, doc, 0o644); err != nil {
 			t.Fatal(err)
@@ -390,23 +398,14 @@ func TestPolicySimulateReadsNullConditionsAsNone(t *testing.T) {
 // INVALID_CASE), as an unknown clearance or subject category does, where
 // before the policy ignored it and decided as if it were not there.
 func TestPolicySimulateRefusesAnUnknownRequesterStatus(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "policies", "testdata", "decisions", "nl_police_pass_an_assessment_on_in_the_case_with_its_conditions.golden"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g struct {
-		Input map[string]any `json:"input"`
-	}
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
-	c, ok := g.Input["case"].(map[string]any)
+	in := goldenInput(t, "nl_police_pass_an_assessment_on_in_the_case_with_its_conditions")
+	c, ok := in["case"].(map[string]any)
 	if !ok {
 		t.Fatal("the golden input has no case")
 	}
 	for status, deny := range map[string]bool{"member": false, "bogus": true} {
 		c["requester_status"] = status
-		doc, _ := json.Marshal(g.Input)
+		doc, _ := json.Marshal(in)
 		f := filepath.Join(t.TempDir(), "in.json")
 		if err := os.WriteFile(f, doc, 0o644); err != nil {
 			t.Fatal(err)
