@@ -898,10 +898,11 @@ func validSubjectFacts(a *liaisonv1.SubjectAttributes, subjectID string) error {
 // (SubjectAttributes, a caller's or a holder's Describe answer) and a
 // competent role's are checked by it alike: at most maxMunicipalityLen
 // bytes of printable characters (no control character, C0, DEL or C1, no
-// invisible format character, no space but U+0020), in Unicode NFC.
+// invisible format character, filler or variation selector: no rune
+// authn.Unprintable refuses; no space but U+0020), in Unicode NFC.
 func municipalityProblem(m string) string {
 	switch {
-	case len(m) > maxMunicipalityLen || !utf8.ValidString(m) || strings.ContainsFunc(m, func(r rune) bool { return !unicode.IsPrint(r) }):
+	case len(m) > maxMunicipalityLen || !utf8.ValidString(m) || strings.ContainsFunc(m, authn.Unprintable):
 		return fmt.Sprintf("must be at most %d printable characters", maxMunicipalityLen)
 	case !norm.NFC.IsNormalString(m):
 		// "A" and a combining ring is "Å" to the eye, but not to the
