@@ -20,18 +20,7 @@ import (
 // receipt"), says which line is wrong and what it should be, without the
 // peer's text: a peer cannot put a subject's identifier in a log line.
 func TestVerifyReceiptErrorHoldsNoPeerText(t *testing.T) {
-	skey, vkey, err := note.GenerateKey(nil, "dk.liaison.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := note.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, verifier := peerNoteKeys(t)
 	leaf := []byte(`{"action":"disclose"}`)
 	root := tlog.RecordHash(leaf) // the tree of one leaf
 	cp, err := note.Sign(&note.Note{Text: audit.Checkpoint{Origin: "dk.liaison.test", Size: 1, Hash: root}.String()}, signer)
@@ -73,18 +62,7 @@ func TestVerifyReceiptErrorHoldsNoPeerText(t *testing.T) {
 // forwarded exchange has no valid receipt"). It now says what is wrong
 // without the peer's words.
 func TestVerifyReceiptEntryErrorHoldsNoPeerText(t *testing.T) {
-	skey, vkey, err := note.GenerateKey(nil, "dk.liaison.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := note.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, verifier := peerNoteKeys(t)
 	const junk = "SYN-DK-0001 lives at Bredgade 1"
 	for _, leaf := range []string{
 		`{"action":"disclose","` + junk + `":1}`,
@@ -111,4 +89,22 @@ func TestVerifyReceiptEntryErrorHoldsNoPeerText(t *testing.T) {
 			t.Errorf("VerifyReceipt of the entry %s: %v; want the entry named as wrong, without the peer's text", leaf, err)
 		}
 	}
+}
+
+// peerNoteKeys makes a peer gateway's checkpoint key, dk.liaison.test.
+func peerNoteKeys(t *testing.T) (note.Signer, note.Verifier) {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(nil, "dk.liaison.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer, verifier
 }

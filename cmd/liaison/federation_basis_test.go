@@ -163,18 +163,7 @@ func TestPeerRevisionIsOfTheReleasesBasis(t *testing.T) {
 	if end == "" {
 		t.Fatal("the release notice's basis has no last day to revise")
 	}
-	tracked := func() string {
-		t.Helper()
-		st := f.nl.gw.store.(audit.AftercareStore)
-		if err := audit.SyncAftercare(t.Context(), f.nl.gw.Audit, st); err != nil {
-			t.Fatal(err)
-		}
-		r, _, err := st.TrackedRelease(t.Context(), pushed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.ValidUntil
-	}
+	tracked := func() string { return f.nl.trackedUntil(t, pushed) }
 	for i, tc := range []struct {
 		name   string
 		change func(lb *audit.LegalBasis)

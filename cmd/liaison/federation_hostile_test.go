@@ -407,18 +407,7 @@ func TestPeerRevisionAnswerLost(t *testing.T) {
 	}
 	pushed := f.nl.inbox(t, "nl-probation")[0].GetReleased().GetAuditIndex()
 	end := resp.GetResults()[0].GetLegalBasis().GetValidUntil()
-	tracked := func() string {
-		t.Helper()
-		st := f.nl.gw.store.(audit.AftercareStore)
-		if err := audit.SyncAftercare(t.Context(), f.nl.gw.Audit, st); err != nil {
-			t.Fatal(err)
-		}
-		r, _, err := st.TrackedRelease(t.Context(), pushed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.ValidUntil
-	}
+	tracked := func() string { return f.nl.trackedUntil(t, pushed) }
 	dk := f.dk.aftercare(t, "dk-prison-east", "kf.revise")
 	revise := func(release string) *liaisonv1.RevisedExpiry {
 		t.Helper()
@@ -613,4 +602,19 @@ func TestPeerNotFoundOnAForwardedPush(t *testing.T) {
 	if e.Outcome == audit.OutcomeNotFound || !slices.Contains(e.Reasons, "PEER_REFUSED") || e.Detail["peer_code"] != "NotFound" {
 		t.Errorf("Danish entry %s %v %v; want PEER_REFUSED with peer_code NotFound", e.Outcome, e.Reasons, e.Detail)
 	}
+}
+
+// trackedUntil is the last day c's aftercare tracks for the release at
+// audit index idx, once it has caught up with c's log.
+func (c *country) trackedUntil(t *testing.T, idx int64) string {
+	t.Helper()
+	st := c.gw.store.(audit.AftercareStore)
+	if err := audit.SyncAftercare(t.Context(), c.gw.Audit, st); err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := st.TrackedRelease(t.Context(), idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ValidUntil
 }
