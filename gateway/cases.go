@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -353,7 +354,7 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 		// A case of the registry file has its id too: a case opened under
 		// it would shadow it. An id has one spelling: one that differs
 		// from another case's only in letter case names that case.
-		return nil, &stateRefusal{reason: "CASE_EXISTS", message: fmt.Sprintf("a case %s exists already; choose another id", c.ID)}
+		return nil, caseExists(c.ID)
 	}
 	ps := ex.entry.Subject.Pseudonym
 	ex.describe(party(caller), party(caller), policies.Input{
@@ -374,7 +375,13 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 	ex.entry.Detail["case_version"] = "1"
 	idx, err := ex.commitState(ctx, audit.Change{Case: c})
 	if errors.Is(err, audit.ErrConflict) {
-		return nil, &stateRefusal{reason: "CASE_EXISTS", message: fmt.Sprintf("a case %s, or one whose id differs only in letter case, exists; choose another id", c.ID)}
+		// Another OpenCase took the id after the check above. The entry
+		// records the attempt, refused, as the check's refusal does: the
+		// id it was to open, and no version 1 or members of a case it
+		// never made (the case of that id is the other caller's).
+		ex.entry.Case = &audit.Case{ID: c.ID}
+		delete(ex.entry.Detail, "case_version")
+		return nil, caseExists(c.ID)
 	}
 	if err != nil {
 		return nil, err
@@ -382,6 +389,15 @@ func (s *Server) OpenCase(ctx context.Context, req *liaisonv1.OpenCaseRequest) (
 	c.AuditIndex = idx
 	s.log.InfoContext(ctx, "case opened", "request_id", ex.reqID, "audit_index", idx, "case", c.ID, "kind", c.Kind, "lead", caller.ID)
 	return &liaisonv1.OpenCaseResponse{Case: caseMessage(c), AuditIndex: idx}, nil
+}
+
+// caseExists refuses an OpenCase of id: a case has that id already, in
+// this letter case or another (a case id has one spelling). Its status is
+// AlreadyExists, ErrorInfo reason CASE_EXISTS. The message names the id
+// as the caller spelt it, not the existing case's spelling.
+func caseExists(id string) error {
+	return &stateRefusal{reason: "CASE_EXISTS", code: codes.AlreadyExists,
+		message: fmt.Sprintf("a case with the id %s, in this or another letter case, exists already; choose another id", id)}
 }
 
 // A caseChange is one change of an existing case.

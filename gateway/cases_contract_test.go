@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc/codes"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
@@ -35,7 +37,7 @@ func caseUpdatesIn(t *testing.T, s *stack, o officer, id string) []string {
 
 // TestOpenCaseIDInOtherLetterCase: an OpenCase whose id differs from an
 // existing case's only in letter case, of the store or of the registry
-// file, is refused FailedPrecondition CASE_EXISTS before any decision, as
+// file, is refused AlreadyExists CASE_EXISTS before any decision, as
 // the same id is: whoever asks, an agency the policy would not let lead
 // the case too, one refused entry.
 func TestOpenCaseIDInOtherLetterCase(t *testing.T) {
@@ -61,7 +63,7 @@ func TestOpenCaseIDInOtherLetterCase(t *testing.T) {
 				Subject: nlSubject(), Justification: why})
 			return err
 		})
-		if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_EXISTS" || !slices.Equal(e.Reasons, []string{"CASE_EXISTS"}) {
+		if st := wantStatus(t, err, codes.AlreadyExists); errorReason(st) != "CASE_EXISTS" || !slices.Equal(e.Reasons, []string{"CASE_EXISTS"}) {
 			t.Errorf("%s: reason %q, entry reasons %v; want CASE_EXISTS", tc.name, errorReason(st), e.Reasons)
 		}
 		if e.LegalBasis != nil {
@@ -527,5 +529,75 @@ func TestListCasesBeyondOnePart(t *testing.T) {
 				t.Errorf("ListCases(%v) leaves out %s", st, want)
 			}
 		}
+	}
+}
+
+// decideHook is a span processor that runs race once, in the call's own
+// goroutine, when the next "decide" span ends: after the policy decided,
+// before the exchange commits its entry.
+type decideHook struct {
+	armed atomic.Bool
+	race  func()
+}
+
+func (h *decideHook) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (h *decideHook) OnEnd(s sdktrace.ReadOnlySpan) {
+	if s.Name() == "decide" && h.armed.CompareAndSwap(true, false) {
+		h.race()
+	}
+}
+func (h *decideHook) Shutdown(context.Context) error   { return nil }
+func (h *decideHook) ForceFlush(context.Context) error { return nil }
+
+// TestOpenCaseTakenAfterTheDecision: an OpenCase whose id another OpenCase
+// took after its check and before its commit is refused as one whose id
+// was taken before: AlreadyExists, ErrorInfo reason CASE_EXISTS, and one
+// entry, refused CASE_EXISTS, that records the attempt truthfully: the id
+// it was to open, and no case_version or members of a case it never made
+// (the case is the other call's).
+func TestOpenCaseTakenAfterTheDecision(t *testing.T) {
+	hook := &decideHook{}
+	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now,
+		tracer: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(hook))})
+	ctx := t.Context()
+	const id, why = "NL-ZVH-RTM-0850", "Case consultation before the release."
+	var other error
+	hook.race = func() {
+		_, other = s.cases(t, nlCouncil).OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: strings.ToLower(id), Kind: "nl.zvh",
+			SubjectId: "SYN-NL-0851", Subject: nlSubject(), Justification: why})
+	}
+	hook.armed.Store(true)
+	err, entries := s.grown(t, func() error {
+		_, err := s.cases(t, nlCouncil).OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: "SYN-NL-0850",
+			Subject: nlSubject(), Justification: why})
+		return err
+	})
+	if hook.armed.Load() {
+		t.Fatal("the race never ran")
+	}
+	if other != nil {
+		t.Fatalf("the other OpenCase: %v", other)
+	}
+	var mine []*audit.Entry
+	for _, e := range entries {
+		if e.Case != nil && e.Case.ID == id {
+			mine = append(mine, e)
+		}
+	}
+	if len(entries) != 2 || len(mine) != 1 {
+		t.Fatalf("%d entries, %d of them naming %s; want 2: the other opening's and this one's", len(entries), len(mine), id)
+	}
+	e := mine[0]
+	if e.Action != "case_open" || e.Outcome != "refused" || !slices.Equal(e.Reasons, []string{"CASE_EXISTS"}) {
+		t.Errorf("entry %s %s %v, want case_open refused CASE_EXISTS", e.Action, e.Outcome, e.Reasons)
+	}
+	if v, ok := e.Detail["case_version"]; ok {
+		t.Errorf("refused entry records case_version %s: a version it never wrote", v)
+	}
+	if len(e.Case.Members) > 0 || e.Case.Lead != "" {
+		t.Errorf("refused entry's case %+v names members or a lead of a case it never made", e.Case)
+	}
+	if st := wantStatus(t, err, codes.AlreadyExists); errorReason(st) != "CASE_EXISTS" {
+		t.Errorf("open of an id taken after the decision: reason %q, want CASE_EXISTS", errorReason(st))
 	}
 }

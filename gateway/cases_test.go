@@ -157,7 +157,7 @@ func TestCaseLifecycle(t *testing.T) {
 				Subject: nlSubject(), Justification: why})
 			return err
 		})
-		if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_EXISTS" {
+		if st := wantStatus(t, err, codes.AlreadyExists); errorReason(st) != "CASE_EXISTS" {
 			t.Errorf("open twice: reason %q, want CASE_EXISTS", errorReason(st))
 		}
 		// An id has one spelling: the same id in other letter case is
@@ -167,7 +167,7 @@ func TestCaseLifecycle(t *testing.T) {
 				Subject: nlSubject(), Justification: why})
 			return err
 		})
-		if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_EXISTS" {
+		if st := wantStatus(t, err, codes.AlreadyExists); errorReason(st) != "CASE_EXISTS" {
 			t.Errorf("open %s beside %s: reason %q, want CASE_EXISTS", strings.ToLower(id), id, errorReason(st))
 		}
 
@@ -931,7 +931,7 @@ func TestRegistryCasesKeepWorking(t *testing.T) {
 			Subject: nlSubject(), Justification: "x"})
 		return err
 	})
-	if st := wantStatus(t, err, codes.FailedPrecondition); errorReason(st) != "CASE_EXISTS" {
+	if st := wantStatus(t, err, codes.AlreadyExists); errorReason(st) != "CASE_EXISTS" {
 		t.Errorf("open under the registry case's id: reason %q", errorReason(st))
 	}
 

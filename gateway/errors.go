@@ -70,7 +70,8 @@ func failed(reason string, err error) error { return &failure{reason: reason, er
 
 // A stateRefusal refuses a request that the state of a case or notice
 // does not allow (CASE_CLOSED, CASE_EXISTS...), before any decision: its
-// entry's outcome is refused, its status FailedPrecondition.
+// entry's outcome is refused, its status FailedPrecondition (AlreadyExists
+// for CASE_EXISTS: see code).
 type stateRefusal struct {
 	reason, message string
 	// caseID, if set, is the case the refused exchange cited, which its
@@ -80,6 +81,11 @@ type stateRefusal struct {
 	// index of its entry (audit_index) for a peer gateway's call
 	// (finish), the peer's reason for a peer's refusal (peerError).
 	meta map[string]string
+	// code is the caller's status code: FailedPrecondition if unset (the
+	// state does not allow the request); AlreadyExists for an OpenCase
+	// whose id a case has already (CASE_EXISTS): the thing it was to
+	// create exists.
+	code codes.Code
 }
 
 func (e *stateRefusal) Error() string { return "refused: " + e.reason }
@@ -147,7 +153,11 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		return st.Err()
 	case errors.As(err, new(*stateRefusal)):
 		sr, _ := errors.AsType[*stateRefusal](err)
-		st, _ := status.New(codes.FailedPrecondition, sr.message).WithDetails(&errdetails.ErrorInfo{Reason: sr.reason, Domain: errorDomain, Metadata: maps.Clone(sr.meta)})
+		code := sr.code
+		if code == codes.OK {
+			code = codes.FailedPrecondition
+		}
+		st, _ := status.New(code, sr.message).WithDetails(&errdetails.ErrorInfo{Reason: sr.reason, Domain: errorDomain, Metadata: maps.Clone(sr.meta)})
 		return st.Err()
 	case errors.Is(err, errNotFound):
 		if nf, ok := errors.AsType[*notFoundError](err); ok {

@@ -52,8 +52,9 @@ func TestReasonLabelBounded(t *testing.T) {
 }
 
 // TestCallOutcome: a call's status maps to the outcome its metrics count,
-// as an exchange's entry would say: a state refusal (FailedPrecondition)
-// is refused, not failed, so that it does not feed LiaisonFailuresHigh.
+// as an exchange's entry would say: a state refusal (FailedPrecondition,
+// and AlreadyExists for an OpenCase of an id taken) is refused, not
+// failed, so that it does not feed LiaisonFailuresHigh.
 func TestCallOutcome(t *testing.T) {
 	withReason := func(c codes.Code, reason string) error {
 		st, _ := status.New(c, "x").WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain})
@@ -65,6 +66,7 @@ func TestCallOutcome(t *testing.T) {
 	}{
 		{nil, audit.OutcomeOK, ""},
 		{withReason(codes.FailedPrecondition, "CASE_CLOSED"), audit.OutcomeRefused, "CASE_CLOSED"},
+		{withReason(codes.AlreadyExists, "CASE_EXISTS"), audit.OutcomeRefused, "CASE_EXISTS"},
 		{withReason(codes.PermissionDenied, "ROLE_REQUIRED"), audit.OutcomeRefused, "ROLE_REQUIRED"},
 		{status.Error(codes.InvalidArgument, "x"), audit.OutcomeRefused, "INVALID_ARGUMENT"},
 		{withReason(codes.NotFound, "NO_SUCH_NOTICE"), audit.OutcomeNotFound, "NO_SUCH_NOTICE"},

@@ -238,10 +238,11 @@ func callOutcome(err error) (outcome, reason string) {
 		}
 	}
 	switch st.Code() {
-	case codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied, codes.FailedPrecondition:
+	case codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied, codes.FailedPrecondition, codes.AlreadyExists:
 		// FailedPrecondition is a state refusal (CASE_CLOSED, a notice
-		// already closed...), refused in an exchange's entry too: the
-		// caller's request, not the gateway, is what failed.
+		// already closed...), and AlreadyExists one too (CASE_EXISTS),
+		// refused in an exchange's entry too: the caller's request, not
+		// the gateway, is what failed.
 		return audit.OutcomeRefused, reason
 	case codes.NotFound:
 		return audit.OutcomeNotFound, reason

@@ -387,7 +387,7 @@ type OpenCaseRequest struct {
 	// The case's id: 1 to 64 letters, digits, ".", "_" or "-", starting with
 	// a letter or digit, unique in the gateway regardless of letter case
 	// (an id that differs from another case's only in letter case is
-	// refused CASE_EXISTS), e.g. "NL-ZVH-RTM-0042"; every later call names
+	// refused AlreadyExists, CASE_EXISTS), e.g. "NL-ZVH-RTM-0042"; every later call names
 	// the case with exactly that spelling. It must not contain the
 	// subject's identifier.
 	CaseId string `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`

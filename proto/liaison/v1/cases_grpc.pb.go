@@ -51,15 +51,16 @@ const (
 // a change the policy refused (status PermissionDenied with the policy's
 // reason, e.g. NOT_CASE_LEAD, NOT_INVITED, MEMBER_KIND_NOT_ALLOWED),
 // "refused" for a request the gateway refuses itself: before any decision
-// (InvalidArgument naming the field; FailedPrecondition with reason
+// (InvalidArgument naming the field; AlreadyExists with reason
 // CASE_EXISTS for an OpenCase whose id a case has already, one of the
-// registry file included, or differs from its id only in letter case; CASE_CLOSED or CASE_MANAGED_BY_REGISTRY), or,
+// registry file included, or differs from its id only in letter case;
+// FailedPrecondition with reason CASE_CLOSED or CASE_MANAGED_BY_REGISTRY), or,
 // once decided, because the case changed meanwhile so that the change can
-// no longer be made (FailedPrecondition: CASE_EXISTS for an id another
-// OpenCase took, CASE_CLOSED, CASE_CHANGED, or NOT_CASE_LEAD or
-// NOT_INVITED when the lead or the invitation changed). Every entry
-// names the case (its case, detail case_kind and the person's audit
-// pseudonym) when case_id names a case the gateway holds, a refused one
+// no longer be made (AlreadyExists, CASE_EXISTS, for an id another
+// OpenCase took; FailedPrecondition: CASE_CLOSED, CASE_CHANGED, or
+// NOT_CASE_LEAD or NOT_INVITED when the lead or the invitation changed).
+// Every entry names the case (its case, detail case_kind and the person's
+// audit pseudonym) when case_id names a case the gateway holds, a refused one
 // too, so that the case's history holds every attempt on it; an
 // OpenCase's, once case_id and subject_id are valid, names the id it was
 // to open. A malformed case_id, or one that names no case, is not
@@ -105,7 +106,12 @@ const (
 type CasesClient interface {
 	// OpenCase opens a case about one person, led by the caller's agency.
 	// The policy decides whether an agency of the caller's kind may lead a
-	// case of that kind.
+	// case of that kind. An id a case has already, in any letter case, is
+	// refused AlreadyExists (ErrorInfo reason CASE_EXISTS), whoever asks
+	// and whether the id was taken before the call or while it was decided;
+	// its one entry, refused CASE_EXISTS, names the id as the call spelt it
+	// and the person the call named (by audit pseudonym), never a version
+	// or members of the case that has the id.
 	OpenCase(ctx context.Context, in *OpenCaseRequest, opts ...grpc.CallOption) (*OpenCaseResponse, error)
 	// InviteMember invites an agency into the case. Only the lead invites,
 	// and only agencies of the kinds the case's kind admits. An offboarded
@@ -291,15 +297,16 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // a change the policy refused (status PermissionDenied with the policy's
 // reason, e.g. NOT_CASE_LEAD, NOT_INVITED, MEMBER_KIND_NOT_ALLOWED),
 // "refused" for a request the gateway refuses itself: before any decision
-// (InvalidArgument naming the field; FailedPrecondition with reason
+// (InvalidArgument naming the field; AlreadyExists with reason
 // CASE_EXISTS for an OpenCase whose id a case has already, one of the
-// registry file included, or differs from its id only in letter case; CASE_CLOSED or CASE_MANAGED_BY_REGISTRY), or,
+// registry file included, or differs from its id only in letter case;
+// FailedPrecondition with reason CASE_CLOSED or CASE_MANAGED_BY_REGISTRY), or,
 // once decided, because the case changed meanwhile so that the change can
-// no longer be made (FailedPrecondition: CASE_EXISTS for an id another
-// OpenCase took, CASE_CLOSED, CASE_CHANGED, or NOT_CASE_LEAD or
-// NOT_INVITED when the lead or the invitation changed). Every entry
-// names the case (its case, detail case_kind and the person's audit
-// pseudonym) when case_id names a case the gateway holds, a refused one
+// no longer be made (AlreadyExists, CASE_EXISTS, for an id another
+// OpenCase took; FailedPrecondition: CASE_CLOSED, CASE_CHANGED, or
+// NOT_CASE_LEAD or NOT_INVITED when the lead or the invitation changed).
+// Every entry names the case (its case, detail case_kind and the person's
+// audit pseudonym) when case_id names a case the gateway holds, a refused one
 // too, so that the case's history holds every attempt on it; an
 // OpenCase's, once case_id and subject_id are valid, names the id it was
 // to open. A malformed case_id, or one that names no case, is not
@@ -345,7 +352,12 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 type CasesServer interface {
 	// OpenCase opens a case about one person, led by the caller's agency.
 	// The policy decides whether an agency of the caller's kind may lead a
-	// case of that kind.
+	// case of that kind. An id a case has already, in any letter case, is
+	// refused AlreadyExists (ErrorInfo reason CASE_EXISTS), whoever asks
+	// and whether the id was taken before the call or while it was decided;
+	// its one entry, refused CASE_EXISTS, names the id as the call spelt it
+	// and the person the call named (by audit pseudonym), never a version
+	// or members of the case that has the id.
 	OpenCase(context.Context, *OpenCaseRequest) (*OpenCaseResponse, error)
 	// InviteMember invites an agency into the case. Only the lead invites,
 	// and only agencies of the kinds the case's kind admits. An offboarded
