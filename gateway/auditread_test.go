@@ -349,3 +349,69 @@ func TestExportBrokenOffKeepsItsOneEntry(t *testing.T) {
 		t.Errorf("entries = %+v, want the export's one entry, ok, with its tree size", entries)
 	}
 }
+
+// TestReadAboutASubjectIsIndexedByIt: a Query by subject_id and an
+// AccessReport name the person they asked about, by audit pseudonym, in
+// their audit_read entry's subject (the query index's subject column), as
+// well as in its detail, so that an auditor's Query by that subject_id
+// lists who looked at the person; a read that names no person (a query
+// without subject_id) has no subject.
+func TestReadAboutASubjectIsIndexedByIt(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	ac := liaisonv1.NewAuditClient(s.conn(t, dkAuditor))
+	const subject = "SYN-NL-0001"
+	var ps string
+	for _, tc := range []struct {
+		op   string
+		call func() error
+	}{
+		{"query", func() error {
+			_, err := ac.Query(ctx, &liaisonv1.QueryRequest{SubjectId: subject})
+			return err
+		}},
+		{"access_report", func() error {
+			r, err := ac.AccessReport(ctx, &liaisonv1.AccessReportRequest{SubjectId: subject})
+			ps = r.GetSubjectPseudonym()
+			return err
+		}},
+	} {
+		err, entries := s.grown(t, tc.call)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.op, err)
+		}
+		if len(entries) != 1 || entries[0].Action != audit.ActionAuditRead || entries[0].Detail["operation"] != tc.op {
+			t.Fatalf("%s: entries %+v, want its one audit_read", tc.op, entries)
+		}
+		e := entries[0]
+		if e.Subject == nil || !strings.HasPrefix(e.Subject.Pseudonym, "apsn:") || e.Subject.Pseudonym != e.Detail["subject"] {
+			t.Errorf("%s: entry subject %+v, detail subject %q; want the audit pseudonym in both", tc.op, e.Subject, e.Detail["subject"])
+		}
+		if b, err := e.Marshal(); err != nil || strings.Contains(string(b), subject) {
+			t.Errorf("%s: the entry holds the identifier (or cannot be encoded: %v)", tc.op, err)
+		}
+	}
+	err, entries := s.grown(t, func() error { _, err := ac.Query(ctx, &liaisonv1.QueryRequest{}); return err })
+	if err != nil || len(entries) != 1 || entries[0].Subject != nil {
+		t.Errorf("query without subject_id: %v, entries %+v; want one entry naming no subject", err, entries)
+	}
+	// Who looked at the person: the log's index finds both reads.
+	resp, err := ac.Query(ctx, &liaisonv1.QueryRequest{SubjectId: subject, Action: audit.ActionAuditRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, r := range resp.GetEntries() {
+		e, err := audit.Unmarshal([]byte(r.GetJson()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Subject == nil || e.Subject.Pseudonym != ps {
+			t.Errorf("entry %d: subject %+v, want %s", r.GetIndex(), e.Subject, ps)
+		}
+		ops = append(ops, e.Detail["operation"])
+	}
+	if !slices.Equal(ops, []string{"query", "access_report"}) {
+		t.Errorf("audit_read entries about the subject: %v, want the query and the access report", ops)
+	}
+}

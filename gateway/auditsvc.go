@@ -455,6 +455,13 @@ func (s *Server) readEnded(ctx context.Context, c authn.Caller, op string, detai
 	}
 	detail["operation"] = op
 	e := readEntry(s.now(), c, audit.OutcomeOK, detail)
+	if ps := detail["subject"]; ps != "" {
+		// The person the read asked about, by audit pseudonym as every
+		// entry names a person: in the entry's subject too, which the
+		// query index holds, so that Query by subject_id finds who
+		// looked at the person, beside what was done about them.
+		e.Subject = &audit.Subject{Pseudonym: ps}
+	}
 	var st error
 	if err != nil {
 		st = s.readStatus(ctx, err)

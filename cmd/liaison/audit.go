@@ -145,7 +145,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		to := fs.String("to", "", "entries before this `time` (as -from)")
 		fs.StringVar(&q.Agency, "agency", "", "requester, holder or recipient agency `id`")
 		fs.StringVar(&q.Officer, "officer", "", "officer `id`")
-		fs.StringVar(&q.SubjectId, "subject", "", "the subject's `identifier` (the gateway looks up its audit pseudonym)")
+		fs.StringVar(&q.SubjectId, "subject", "", "the subject's `identifier` (the gateway looks up its audit pseudonym): the entries about the person, and the reads of the log that asked about them (with -action audit_read, those alone)")
 		fs.StringVar(&q.LegalBasis, "legal-basis", "", "legal basis `id`")
 		vocab := gateway.QueryFilterValues()
 		fs.StringVar(&q.Outcome, "outcome", "", "`outcome`: "+strings.Join(vocab["outcome"], ", "))

@@ -44,6 +44,9 @@ type QueryRequest struct {
 	// matches no entry, and is refused with INVALID_ARGUMENT naming officer.
 	Officer string `protobuf:"bytes,4,opt,name=officer,proto3" json:"officer,omitempty"`
 	// The subject's identifier: the gateway computes its audit pseudonym.
+	// It matches the entries about the person, and the audit_read entries
+	// of the reads that asked about them (a Query with this subject_id, an
+	// AccessReport); action audit_read lists those alone.
 	SubjectId string `protobuf:"bytes,5,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	// Legal basis id, spelt as the policies spell it (lower-case parts
 	// joined by '.', at most 128 characters). It matches an entry's legal

@@ -35,7 +35,11 @@ const (
 // entries (Query, AccessReport, ProveInclusion, Export) ends in exactly one
 // entry of the log (action audit_read, detail operation, and what it asked
 // for: the filter, with limit when given; the subject as its audit
-// pseudonym; the index and tree_size of a proof). Query, AccessReport and
+// pseudonym; the index and tree_size of a proof). The entry of a read
+// that names a person (Query with subject_id, AccessReport) names them as
+// every entry does, in its subject too (by audit pseudonym, never the
+// identifier), so that Query by subject_id lists who read the log about
+// the person beside what was done about them. Query, AccessReport and
 // ProveInclusion read first, then record the read, then answer: outcome ok
 // if the read succeeded; failed if it did not, with the reason the
 // caller's status carries (AUDIT_UNAVAILABLE, AUDIT_INDEX_TAMPERED,
@@ -93,7 +97,8 @@ type AuditClient interface {
 	// LED_ART15_RESTRICTED is left out without a trace (LED Art. 15); the
 	// officers are withheld unless asked for (CJEU C-579/21). Like Query, it
 	// needs the auditor role and is itself recorded in the log (an
-	// audit_read entry naming the subject by its audit pseudonym).
+	// audit_read entry naming the subject by its audit pseudonym, in its
+	// subject and its detail).
 	AccessReport(ctx context.Context, in *AccessReportRequest, opts ...grpc.CallOption) (*AccessReportResponse, error)
 }
 
@@ -182,7 +187,11 @@ func (c *auditClient) AccessReport(ctx context.Context, in *AccessReportRequest,
 // entries (Query, AccessReport, ProveInclusion, Export) ends in exactly one
 // entry of the log (action audit_read, detail operation, and what it asked
 // for: the filter, with limit when given; the subject as its audit
-// pseudonym; the index and tree_size of a proof). Query, AccessReport and
+// pseudonym; the index and tree_size of a proof). The entry of a read
+// that names a person (Query with subject_id, AccessReport) names them as
+// every entry does, in its subject too (by audit pseudonym, never the
+// identifier), so that Query by subject_id lists who read the log about
+// the person beside what was done about them. Query, AccessReport and
 // ProveInclusion read first, then record the read, then answer: outcome ok
 // if the read succeeded; failed if it did not, with the reason the
 // caller's status carries (AUDIT_UNAVAILABLE, AUDIT_INDEX_TAMPERED,
@@ -240,7 +249,8 @@ type AuditServer interface {
 	// LED_ART15_RESTRICTED is left out without a trace (LED Art. 15); the
 	// officers are withheld unless asked for (CJEU C-579/21). Like Query, it
 	// needs the auditor role and is itself recorded in the log (an
-	// audit_read entry naming the subject by its audit pseudonym).
+	// audit_read entry naming the subject by its audit pseudonym, in its
+	// subject and its detail).
 	AccessReport(context.Context, *AccessReportRequest) (*AccessReportResponse, error)
 	mustEmbedUnimplementedAuditServer()
 }
