@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/liaison-gateway/liaison/internal/atomicfile"
 )
 
 // DefaultTransitionWindow is how long a key version keeps resolving after
@@ -378,51 +378,19 @@ func RotateKeyFile(path string, now time.Time) (newVersion int, err error) {
 	return newVersion, nil
 }
 
-// writeFileAtomic puts data at path: it writes a temporary file in the
-// same directory with mode 0600, syncs it, then renames it over path
-// (replace) or links it there unless path exists (not replace: it reports
-// false then), and syncs the directory so that the change survives a
-// crash. Either way path is never seen, nor left by a crash, half written.
+// writeFileAtomic puts data at path (see internal/atomicfile): it writes a
+// temporary file in the same directory with mode 0600, syncs it, then
+// renames it over path (replace) or links it there unless path exists
+// (not replace: it reports false then), and syncs the directory, best
+// effort (not every platform syncs directories), so that the change
+// survives a crash. Either way path is never seen, nor left by a crash,
+// half written.
 func writeFileAtomic(path string, data []byte, replace bool) (installed bool, err error) {
-	dir := filepath.Dir(path)
-	fh, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return false, err
+	installed, err = atomicfile.Write(path, 0o600, replace, func(fh *os.File) error { return writeKeyData(fh, data) })
+	if errors.Is(err, atomicfile.ErrDirNotSynced) {
+		err = nil
 	}
-	tmp := fh.Name()
-	defer func() {
-		if err != nil || !replace {
-			os.Remove(tmp)
-		}
-	}()
-	if err := fh.Chmod(0o600); err != nil {
-		fh.Close()
-		return false, err
-	}
-	if err := writeKeyData(fh, data); err != nil {
-		fh.Close()
-		return false, err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return false, err
-	}
-	if err := fh.Close(); err != nil {
-		return false, err
-	}
-	if replace {
-		err = os.Rename(tmp, path)
-	} else if err = os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // best effort: not every platform syncs directories
-		d.Close()
-	}
-	return true, nil
+	return installed, err
 }
 
 // writeKeyData writes a key file's bytes (a variable for the test of a

@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/liaison-gateway/liaison/gateway/sample"
+	"github.com/liaison-gateway/liaison/internal/atomicfile"
 )
 
 // A folder a command writes for someone else to read (an audit export)
@@ -25,12 +26,11 @@ import (
 // it was. A crash leaves at most a hidden .NAME.*.tmp folder in the
 // parent, never a part of NAME.
 //
-// The project's atomic writers of one file (gateway/audit's
-// writeFileAtomic and writeKeyFile, gateway/witness's writeKeyFile,
-// pseudonym's writeFileAtomic) replace or link a file in a live
-// directory; this is their counterpart for a folder of files, the one in
-// cmd/liaison, and [replaceFile] below is theirs for one file (they are
-// unexported in their packages, each with its own mode and sync rules).
+// The project's atomic writers of one file (internal/atomicfile, which
+// gateway/audit, gateway/witness and pseudonym use too) replace or link a
+// file in a live directory; this is their counterpart for a folder of
+// files, and [replaceFile] below is the command's use of them for one
+// file.
 // [replaceFiles] places a set of files in a folder that may hold others
 // (a development PKI written over an earlier one).
 
@@ -143,61 +143,44 @@ func placeFolder(ctx context.Context, dir string, fill func(tmp string) error) (
 
 // replaceFile puts data at path whole or not at all, for a file a command
 // writes over one a user may still need (a policy bundle, its public key,
-// an exercise report): data goes into a temporary file beside path (a
-// hidden .NAME.*.tmp in the same folder, so that the rename is one step on
-// one file system) with mode perm, which is synced and renamed over path,
-// and then the folder is synced. A failure on the way (a full disk, a file
-// size limit, a folder that refuses new files, a path that is a folder)
-// removes the temporary file and leaves a file already at path as it was;
-// a crash leaves at most the temporary file, never a part of path. A path
-// that is a symbolic link is replaced where it points, as os.WriteFile
-// writes through it. It is the one-file counterpart of [placeFolder].
+// an exercise report), with atomicfile.Replace: data goes into a temporary
+// file beside path (a hidden .NAME.*.tmp in the same folder, so that the
+// rename is one step on one file system) with mode perm, which is synced
+// and renamed over path, and then the folder is synced. A failure on the
+// way (a full disk, a file size limit, a folder that refuses new files, a
+// path that is a folder) removes the temporary file and leaves a file
+// already at path as it was; a crash leaves at most the temporary file,
+// never a part of path. A path that is a symbolic link is replaced where
+// it points, as os.WriteFile writes through it. It is the one-file
+// counterpart of [placeFolder].
 func replaceFile(path string, data []byte, perm fs.FileMode) (err error) {
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		if path, err = filepath.EvalSymlinks(path); err != nil {
 			return err
 		}
 	}
-	tmp, err := writeTemp(path, data, perm)
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	// The folder's sync is best effort, as placeFolder's: the file is
+	// whole either way.
+	err = atomicfile.Replace(path, data, perm)
+	if err != nil && !errors.Is(err, atomicfile.ErrDirNotSynced) {
 		return fmt.Errorf("write %s: %v", path, err)
 	}
-	syncPath(filepath.Dir(path)) // best effort, as placeFolder's: the file is whole either way
 	return nil
 }
 
 // writeTemp writes data, with mode perm, to a new temporary file beside
-// path (a hidden .NAME.*.tmp in its folder) and syncs it, for
-// [replaceFile] and [replaceFiles] to rename over path. It returns the
+// path (a hidden .NAME.*.tmp in its folder: atomicfile.WriteTemp) and
+// syncs it, for [replaceFiles] to rename over path. It returns the
 // temporary file's name; on a failure it leaves none.
 func writeTemp(path string, data []byte, perm fs.FileMode) (tmp string, err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	tmp, err = atomicfile.WriteTemp(path, perm, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("write %s: %v", path, err)
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", fmt.Errorf("write %s: %v", path, err)
-	}
-	return f.Name(), nil
+	return tmp, nil
 }
 
 // newTempFolder makes a new hidden folder in parent for a folder named

@@ -12,7 +12,8 @@ import (
 
 // TestLayout checks the project's layout rules (DESIGN 6 and 7, STYLE 15
 // and 19): every package has a doc comment; the leaves import nothing from
-// the project (nor the heavy adapters' libraries); the parts that sit above
+// the project (nor the heavy adapters' libraries) but its internal/
+// helpers, which use the standard library alone; the parts that sit above
 // the gateway (the console, the exercises) are imported by cmd/ only, and
 // the console is a client of the gateway's API that never reaches a store,
 // a key source or its test tools. The one exception: the console plays the
@@ -39,8 +40,13 @@ func TestLayout(t *testing.T) {
 		bad     []string
 	}{
 		// The witness knows checkpoints and proofs, nothing of the pipeline.
-		mod + "/gateway/witness": {[]string{mod + "/gateway/audit"}, []string{"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"}},
+		mod + "/gateway/witness": {[]string{mod + "/gateway/audit", mod + "/internal/atomicfile"}, []string{"google.golang.org/grpc", "github.com/hashicorp/vault", "github.com/open-policy-agent/opa"}},
 	}
+	// internal holds small helpers of the standard library alone (writing
+	// a file atomically), which any package, a leaf too, may import: they
+	// import nothing from the project, nor anything outside the standard
+	// library.
+	internal := mod + "/internal/"
 	// above are the packages that sit above the gateway, like cmd/, with
 	// what they must not depend on.
 	above := map[string][]string{
@@ -101,6 +107,14 @@ func TestLayout(t *testing.T) {
 				}
 			}
 		}
+		if strings.HasPrefix(p.ImportPath, internal) {
+			for _, d := range p.Deps {
+				if first, _, _ := strings.Cut(d, "/"); strings.Contains(first, ".") {
+					t.Errorf("%s depends on %s: the internal helpers use the standard library alone", p.ImportPath, d)
+				}
+			}
+			continue
+		}
 		if b, ok := besides[p.ImportPath]; ok {
 			for _, imp := range p.Imports {
 				if strings.HasPrefix(imp, mod+"/") && !slices.Contains(b.project, imp) {
@@ -121,7 +135,7 @@ func TestLayout(t *testing.T) {
 			continue
 		}
 		for _, imp := range p.Imports {
-			if strings.HasPrefix(imp, mod+"/") {
+			if strings.HasPrefix(imp, mod+"/") && !strings.HasPrefix(imp, internal) {
 				t.Errorf("leaf %s imports %s from the project", p.ImportPath, imp)
 			}
 		}

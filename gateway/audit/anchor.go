@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
+
+	"github.com/liaison-gateway/liaison/internal/atomicfile"
 )
 
 // An Anchor keeps the latest checkpoint a [Log] signed outside the store
@@ -87,67 +88,13 @@ func (a *FileAnchor) Advance(ctx context.Context, size int64, signed []byte) err
 			return nil
 		}
 	}
-	if err := writeFileAtomic(a.path, signed, 0o644); err != nil {
+	// Durably (atomicfile.Replace): a reader sees the old or the new
+	// checkpoint, never a part, and after a crash the new one if Advance
+	// returned nil, its directory synced too.
+	if err := atomicfile.Replace(a.path, signed, 0o644); err != nil {
 		return fmt.Errorf("audit: advance anchor: %v", err)
 	}
 	return nil
-}
-
-// writeFileAtomic replaces path with data durably: a reader sees the old
-// or the new content, never a part, and after a crash the new content if
-// writeFileAtomic returned nil.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	if err := replaceFile(path, data, perm); err != nil {
-		return err
-	}
-	return syncDir(path)
-}
-
-// replaceFile replaces path with data, synced: a reader sees the old or
-// the new content, never a part, also after a crash; that the new content
-// survives a crash needs the directory synced too (syncDir).
-func replaceFile(path string, data []byte, perm os.FileMode) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(perm)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
-
-// syncDir syncs the directory that holds path, so that a rename into it
-// survives a crash.
-func syncDir(path string) error {
-	dir := filepath.Dir(path)
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // noteCheckpoint parses the checkpoint in a signed note without checking

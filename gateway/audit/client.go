@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/liaison-gateway/liaison/internal/atomicfile"
 )
 
 // A Source serves a log's signed checkpoints, proofs and entries to a
@@ -60,11 +62,11 @@ func (f TrustFile) String() string { return string(f) }
 
 // WriteTrusted replaces the file's content with signed.
 func (f TrustFile) WriteTrusted(_ context.Context, signed []byte) error {
-	if err := replaceFile(string(f), signed, 0o644); err != nil {
-		return err
+	err := atomicfile.Replace(string(f), signed, 0o644)
+	if errors.Is(err, atomicfile.ErrDirNotSynced) {
+		return nil // best effort: not every system syncs a directory, and the file is whole either way
 	}
-	syncDir(string(f)) // best effort: not every system syncs a directory, and the file is whole either way
-	return nil
+	return err
 }
 
 // A Client is an auditor's view of one log, as golang.org/x/mod/sumdb's

@@ -9,10 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/liaison-gateway/liaison/internal/atomicfile"
 )
 
 // GenerateSignerKey generates an Ed25519 checkpoint signing key named name
@@ -145,40 +146,22 @@ func canonicalSignerKey(s note.Signer, skey string) string {
 	return fmt.Sprintf("PRIVATE+KEY+%s+%08x+%s", s.Name(), s.KeyHash(), base64.StdEncoding.EncodeToString(raw))
 }
 
-// writeKeyFile creates path with mode 0600 holding skey, durably and whole:
-// a temporary file in the same directory, synced, is linked into place and
-// the directory synced, so that no crash leaves a half-written key. If
-// path exists by then (a concurrent creator), it is left as it is and
-// errExists returned, so that that creator's key survives and is read.
+// writeKeyFile creates path with mode 0600 holding skey, durably and whole
+// (atomicfile.Create): a temporary file in the same directory, synced, is
+// linked into place and the directory synced, so that no crash leaves a
+// half-written key. If path exists by then (a concurrent creator), it is
+// left as it is and errExists returned, so that that creator's key
+// survives and is read.
 func writeKeyFile(path, skey string) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	created, err := atomicfile.Create(path, []byte(skey+"\n"), 0o600)
+	if errors.Is(err, atomicfile.ErrDirNotSynced) {
+		err = nil // best effort: not every platform syncs directories
+	}
 	if err != nil {
 		return fmt.Errorf("audit: create signer key: %v", err)
 	}
-	defer os.Remove(f.Name())
-	err = f.Chmod(0o600)
-	if err == nil {
-		_, err = f.WriteString(skey + "\n")
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Link(f.Name(), path)
-	}
-	if errors.Is(err, fs.ErrExist) {
+	if !created {
 		return errExists
-	}
-	if err != nil {
-		return fmt.Errorf("audit: create signer key: %v", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // best effort: not every platform syncs directories
-		d.Close()
 	}
 	return nil
 }

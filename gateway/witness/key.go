@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -16,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/internal/atomicfile"
 )
 
 // A Signer makes a witness's cosignatures: timestamped Ed25519
@@ -134,55 +133,20 @@ func LoadOrCreateKey(path, name string) (*Signer, error) {
 }
 
 // writeKeyFile creates path with mode 0600 holding line, atomically and
-// durably: it writes and syncs a temporary file beside it, links it to
-// path (which fails, with an error wrapping fs.ErrExist, if path exists,
-// so that a concurrent creator's key survives), removes the temporary
-// name and syncs the directory. A reader never sees the file empty or
-// half written, and after a crash the key whose cosignatures the witness
-// gave is the one in the file: the state it keeps is cosigned with it.
+// durably (atomicfile.Create): it writes and syncs a temporary file beside
+// it, links it to path (which fails, with an error wrapping fs.ErrExist,
+// if path exists, so that a concurrent creator's key survives), removes
+// the temporary name and syncs the directory. A reader never sees the file
+// empty or half written, and after a crash the key whose cosignatures the
+// witness gave is the one in the file: the state it keeps is cosigned with
+// it.
 func writeKeyFile(path, line string) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("witness: create key: %v", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	err = f.Chmod(0o600)
-	if err == nil {
-		_, err = f.WriteString(line + "\n")
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Link(tmp, path)
-	}
-	if err == nil {
-		err = syncDir(dir)
+	created, err := atomicfile.Create(path, []byte(line+"\n"), 0o600)
+	if err == nil && !created {
+		err = fs.ErrExist
 	}
 	if err != nil {
 		return fmt.Errorf("witness: create key: %w", err)
 	}
 	return nil
-}
-
-// syncDir syncs the directory dir, so that a file linked into it survives
-// a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
