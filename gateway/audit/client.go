@@ -172,7 +172,10 @@ var ErrTrustedNotThisLog = errors.New("audit: the trusted checkpoint is not this
 // checkpoint and the one that [Client.CheckEntries] checks against. With
 // a witness policy ([Client.RequireWitnesses]) the checkpoint must also
 // carry a quorum of cosignatures.
-// Update returns it, and the checkpoint trusted before (nil the first
+// The Source's proof is hashes alone, signed by nobody: Update asks for
+// it only once both checkpoints verified under the verifier, and checks
+// it only between their sizes and root hashes ([CheckConsistency]).
+// Update returns the new checkpoint, and the one trusted before (nil the first
 // time, when the new one is trusted on first use).
 func (c *Client) Update(ctx context.Context) (latest Checkpoint, before *Checkpoint, err error) {
 	if c.src == nil {

@@ -318,3 +318,93 @@ func TestSampleDrawsDistinctEntries(t *testing.T) {
 		}
 	}
 }
+
+// servedSource serves the checkpoint note it is given, and the proofs and
+// entries of a log, counting the consistency proofs asked for.
+type servedSource struct {
+	logSource
+	note   []byte
+	proofs *int
+}
+
+func (s servedSource) Checkpoint(context.Context) ([]byte, error) { return s.note, nil }
+
+func (s servedSource) ConsistencyProof(ctx context.Context, oldSize, newSize int64) (tlog.TreeProof, error) {
+	*s.proofs++
+	return s.logSource.ConsistencyProof(ctx, oldSize, newSize)
+}
+
+// TestClientTrustsAProofOnlyBetweenSignedCheckpoints: a consistency proof
+// is hashes alone, signed by nobody, so Update uses it only between two
+// checkpoints each verified under the log's key: the one trusted and the
+// one served, against their sizes and root hashes. A log that extends the
+// trusted tree with entries the log's key never signed (a valid proof
+// from the trusted root to a root the key did not sign) is refused before
+// any proof is asked for, whether the served checkpoint is signed by
+// another key of the log's name, is the log's signature over another
+// body, or carries no signature; the trusted checkpoint stays.
+func TestClientTrustsAProofOnlyBetweenSignedCheckpoints(t *testing.T) {
+	ctx := t.Context()
+	signer, v := newKey(t, "audit.test")
+	impostor, _ := newKey(t, "audit.test")
+	honest := logOf(t, signer, 12, entry)
+	// The first 5 entries are the trusted ones; the 7 after them are
+	// entries the log's key never signed a tree of.
+	fork := logOf(t, impostor, 12, func(i int) *audit.Entry { return cmpEntry(i < 5, entry(i), other(i)) })
+	_, forkNote, err := fork.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, honestNote, err := honest.Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forkBody, _, _ := bytes.Cut(forkNote, []byte("\n\n"))
+	_, honestSigs, _ := bytes.Cut(honestNote, []byte("\n\n"))
+	if bytes.Equal(forkBody, honestNote[:len(forkBody)]) {
+		t.Fatal("the fork has the honest log's root")
+	}
+	for _, tc := range []struct {
+		name string
+		note []byte
+	}{
+		{"signed by another key of the log's name", forkNote},
+		{"the log's signature over another body", slices.Concat(forkBody, []byte("\n\n"), honestSigs)},
+		{"no signature", slices.Concat(forkBody, []byte("\n"))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := audit.TrustFile(filepath.Join(t.TempDir(), "trusted"))
+			if _, _, err := audit.NewClient(logSource{logOf(t, signer, 5, entry)}, f, v).Update(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// The proof the source would give verifies between the
+			// trusted root and the fork's: only the signature tells.
+			trusted, err := audit.NewClient(nil, f, v).Trusted(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			proof, err := fork.ConsistencyProof(ctx, 5, 12)
+			if err != nil {
+				t.Fatal(err)
+			}
+			forkCP, err := audit.ParseCheckpoint(string(forkBody) + "\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tlog.CheckTree(proof, 12, forkCP.Hash, 5, trusted.Hash); err != nil {
+				t.Fatalf("the fork's proof does not verify from the trusted root: %v", err)
+			}
+			proofs := 0
+			_, _, err = audit.NewClient(servedSource{logSource{fork}, tc.note, &proofs}, f, v).Update(ctx)
+			if err == nil {
+				t.Fatal("Update() trusted a checkpoint the log's key did not sign")
+			}
+			if proofs != 0 {
+				t.Errorf("Update() asked for %d consistency proofs before refusing the checkpoint", proofs)
+			}
+			if got := trustedSize(t, f, v); got != 5 {
+				t.Errorf("after the refusal the trusted size is %d, want 5", got)
+			}
+		})
+	}
+}

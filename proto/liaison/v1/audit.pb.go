@@ -589,7 +589,14 @@ func (x *ProveConsistencyRequest) GetNewSize() int64 {
 	return 0
 }
 
-// ProveConsistencyResponse is an RFC 6962 consistency proof.
+// ProveConsistencyResponse is an RFC 6962 consistency proof. It is hashes
+// alone, signed by nobody, and proves nothing by itself: check it
+// (tlog.CheckTree) only between two checkpoints each verified under the
+// log's verifier key (C2SP signed-note, tlog-checkpoint), of sizes
+// old_size and new_size and against their root hashes, never against
+// sizes or roots the gateway states elsewhere. `liaison audit verify` and
+// the console do so between the checkpoint they trusted before and the
+// one GetCheckpoint serves, and ask for no proof before both verify.
 type ProveConsistencyResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The newer tree size.
