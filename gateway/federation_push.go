@@ -617,9 +617,21 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		}
 	}
 	// The route that found the recipient, as the holder's gateway saw it;
-	// a case is that gateway's own, so a case member is named here.
-	if r := got.Entry.Detail["route"]; r == "competent" || r == "earlier_recipient" {
-		ex.in.Route = &policies.Route{Role: r, Area: got.Entry.Detail["route_area"], Basis: got.Entry.Detail["route_basis"]}
+	// a case is that gateway's own, so a case member is named here. This
+	// entry records it as a local push's does (detail route, route_area,
+	// route_basis), so that a replay of this log decides with the route
+	// this gateway decided with; spelled as this gateway spells them (a
+	// municipality, a legal basis id), since they enter the log.
+	if route, err := peerRoute(got.Entry.Detail); err != nil {
+		return nil, err
+	} else if route != nil {
+		ex.in.Route = route
+		ex.detail()["route"] = route.Role
+		for k, v := range map[string]string{"route_area": route.Area, "route_basis": route.Basis} {
+			if v != "" {
+				ex.entry.Detail[k] = v
+			}
+		}
 	}
 	ex.subjectFrom(got.Entry.Subject)
 	// The subject's pseudonym in this log: of the identifier the record
@@ -682,6 +694,29 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		s.log.ErrorContext(ctx, "receipt for a peer failed", "audit_index", idx, "error", err)
 	}
 	return &liaisonv1.DiscloseResponse{Results: []*liaisonv1.RecipientResult{res}}, nil
+}
+
+// peerRoute is the route by which the holder's gateway found the
+// recipient of a push it forwarded, from its pending entry's detail (as
+// pushTo writes it): competent (with the municipality of the area) or
+// earlier_recipient (with the legal basis of the earlier release); nil
+// for a recipient it was named or found as a case member (a case is each
+// gateway's own). The area and the basis enter this gateway's policy
+// input and log, so each must be spelled as this gateway spells them: a
+// municipality as subject.municipality must be, a legal basis id as a
+// policy's decision gives it; else the push is refused, INVALID_ARGUMENT
+// on forwarded.receipt.
+func peerRoute(d map[string]string) (*policies.Route, error) {
+	r := d["route"]
+	if r != "competent" && r != "earlier_recipient" {
+		return nil, nil
+	}
+	area, basis := d["route_area"], d["route_basis"]
+	if area != "" && (municipalityProblem(area) != "" || strings.TrimSpace(area) != area) ||
+		basis != "" && (len(basis) > maxLegalBasisLen || !caseKindRE.MatchString(basis)) {
+		return nil, invalid("forwarded.receipt", "names a route whose area is not spelled as a municipality or whose legal basis is not a legal basis id")
+	}
+	return &policies.Route{Role: r, Area: area, Basis: basis}, nil
 }
 
 // reasonNoticeIDInUse refuses a forwarded required notice whose id this

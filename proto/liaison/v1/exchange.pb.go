@@ -295,7 +295,12 @@ type DiscloseRequest struct {
 	// detail.escalate_at, RFC 3339 in UTC to the second,
 	// "2027-01-13T10:00:00Z": the same instant with an offset such as
 	// +02:00, or with a fraction of a second, is refused, not converted):
-	// they would enter this log and the notice delivered. A push or correction whose pending entry records another legal
+	// they would enter this log and the notice delivered. A push or notice
+	// is decided, and logged, with the route by which the holder's gateway
+	// found the recipient (detail.route competent or earlier_recipient, with
+	// route_area and route_basis; a case member arrives as named): one whose
+	// area is not spelled as subject.municipality must be, or whose basis is
+	// not a legal basis id, is refused on forwarded.receipt. A push or correction whose pending entry records another legal
 	// basis (id, citation, last day), conditions or fields than the
 	// released record is refused (INVALID_ARGUMENT on forwarded.receipt),
 	// and so is a hit-only release that carries a record, or another that
