@@ -40,6 +40,33 @@ func (s *Server) ackTarget(ctx context.Context, ex *exchange, n audit.Notice) {
 	x.Detail["late"] = fmt.Sprint(x.Time.After(n.Deadline))
 }
 
+// noticeDeliveredBy returns the peer gateway that delivered a required
+// notice here (away true), as the entry of its delivery records it
+// (detail via_peer): that gateway tracks the notice, under this id, and
+// is where its acknowledgement goes, whichever gateway the registry lists
+// for its sender now (another gateway knows nothing of it). peer is nil
+// if the registry no longer lists that gateway as a peer: forwardAck then
+// refuses, PEER_NOT_REGISTERED. A notice whose sender is an agency of
+// this gateway was delivered here (its entry is not read).
+func (s *Server) noticeDeliveredBy(ctx context.Context, n audit.Notice) (peer *Agency, away bool, err error) {
+	reg := s.registry.Load()
+	if a := reg.Agencies[n.Sender]; a != nil && a.Via == "" && a.Kind != KindPeerGateway {
+		return nil, false, nil
+	}
+	e, err := s.entryAt(ctx, n.AuditIndex, "notice")
+	if err != nil {
+		return nil, false, fmt.Errorf("notice %s: the entry of its delivery: %w", n.ID, err)
+	}
+	via := e.Detail["via_peer"]
+	if via == "" {
+		return nil, false, nil
+	}
+	if p := reg.Agencies[via]; p != nil && p.Kind == KindPeerGateway {
+		return p, true, nil
+	}
+	return nil, true, nil
+}
+
 // acknowledgeRequiredViaPeer acknowledges, for the calling officer, a
 // required notice that an agency behind peer sent: pending entry, the
 // acknowledgement forwarded to the peer (Exchange.Acknowledge with
@@ -200,10 +227,12 @@ func (s *Server) forwardAcknowledgements(ctx context.Context, now time.Time) err
 // forwardAcknowledgement forwards one deferred acknowledgement of n and,
 // once the peer took it, marks it forwarded.
 func (s *Server) forwardAcknowledgement(ctx context.Context, n audit.Notice) (err error) {
-	reg := s.registry.Load()
-	sender := reg.Agencies[n.Sender]
-	if sender == nil || sender.Via == "" {
-		return fmt.Errorf("gateway: notice %s: its sender %s is no longer registered across a border", n.ID, n.Sender)
+	peer, away, err := s.noticeDeliveredBy(ctx, n)
+	if err != nil {
+		return err
+	}
+	if !away {
+		return fmt.Errorf("gateway: notice %s did not come through a peer gateway", n.ID)
 	}
 	ctx, _, err = s.asAcknowledger(ctx, n.AckIndex, n.Recipient)
 	if err != nil {
@@ -214,7 +243,7 @@ func (s *Server) forwardAcknowledgement(ctx context.Context, n audit.Notice) (er
 	s.ackTarget(ctx, ex, n)
 	ex.entry.Detail[audit.DetailForwards] = strconv.FormatInt(n.AckIndex, 10)
 	ex.entry.Detail["late"] = fmt.Sprint(n.Acknowledged.After(n.Deadline))
-	if err := s.forwardAck(ctx, ex, n, reg.Agencies[sender.Via], n.Acknowledged); err != nil {
+	if err := s.forwardAck(ctx, ex, n, peer, n.Acknowledged); err != nil {
 		return err
 	}
 	ex.entry.Outcome = audit.OutcomeOK

@@ -404,12 +404,16 @@ func (s *Server) acknowledgeNotices(ctx context.Context, c authn.Caller, cursor 
 	if err != nil {
 		return res, storeUnavailable(ctx, "notices", err)
 	}
-	reg := s.registry.Load()
 	for _, n := range ns {
-		if a := reg.Agencies[n.Sender]; a != nil && a.Via != "" {
-			// Sent through a peer gateway: closed in its log too. The
-			// forward's exchange ends in an entry, whatever its outcome.
-			later, err := s.acknowledgeRequiredViaPeer(ctx, n, reg.Agencies[a.Via])
+		peer, away, err := s.noticeDeliveredBy(ctx, n)
+		if err != nil {
+			return res, storeUnavailable(ctx, "notices", err)
+		}
+		if away {
+			// Sent through a peer gateway: closed in its log too, the
+			// log of the gateway that delivered it. The forward's
+			// exchange ends in an entry, whatever its outcome.
+			later, err := s.acknowledgeRequiredViaPeer(ctx, n, peer)
 			res.logged++
 			if err != nil && errorReason(err) != "ALREADY_ACKNOWLEDGED" && errorReason(err) != reasonNoticeWithdrawn {
 				res.errLogged = true

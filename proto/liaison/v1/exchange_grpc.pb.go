@@ -203,8 +203,12 @@ type ExchangeClient interface {
 	// Notices' TrackedNotice.withdrawn) is not acknowledged: its copy was
 	// withdrawn unread, and there is nothing left to acknowledge. A required
 	// notice from an agency behind a peer gateway is closed in that
-	// gateway's log too: the acknowledgement is forwarded to it first. If it
-	// cannot be reached (it does not answer), the acknowledgement still
+	// gateway's log too: the acknowledgement is forwarded to it first, to
+	// the peer gateway that delivered the notice (as the entry of its
+	// delivery records it, detail via_peer), which tracks it, whichever
+	// gateway the registry lists for the sender since; if the registry no
+	// longer lists that gateway as a peer, the forward fails
+	// (PEER_NOT_REGISTERED) and the notice stays open. If it cannot be reached (it does not answer), the acknowledgement still
 	// stands here, at the time it was made: this gateway logs it (detail
 	// peer_outcome deferred), marks the inbox read, names the notice in
 	// AcknowledgeResponse.deferred_notice_ids, and forwards it from its
@@ -576,8 +580,12 @@ type ExchangeServer interface {
 	// Notices' TrackedNotice.withdrawn) is not acknowledged: its copy was
 	// withdrawn unread, and there is nothing left to acknowledge. A required
 	// notice from an agency behind a peer gateway is closed in that
-	// gateway's log too: the acknowledgement is forwarded to it first. If it
-	// cannot be reached (it does not answer), the acknowledgement still
+	// gateway's log too: the acknowledgement is forwarded to it first, to
+	// the peer gateway that delivered the notice (as the entry of its
+	// delivery records it, detail via_peer), which tracks it, whichever
+	// gateway the registry lists for the sender since; if the registry no
+	// longer lists that gateway as a peer, the forward fails
+	// (PEER_NOT_REGISTERED) and the notice stays open. If it cannot be reached (it does not answer), the acknowledgement still
 	// stands here, at the time it was made: this gateway logs it (detail
 	// peer_outcome deferred), marks the inbox read, names the notice in
 	// AcknowledgeResponse.deferred_notice_ids, and forwards it from its
