@@ -96,7 +96,10 @@ func noticePeerOf(reg *Registry, n audit.Notice) string {
 // escalation goes to the sender only, and the entry says why
 // (detail recipient_standing offboarded or unregistered; sender_standing
 // likewise for the sender's copy), so that the sender knows its notice
-// will not be acknowledged.
+// will not be acknowledged. So does the sender's copy of a recipient
+// behind a peer gateway that this registry offboarded (or whose gateway
+// it offboarded): the peer sends the duty role's copy, but this gateway
+// refuses the acknowledgement the peer would forward (AGENCY_OFFBOARDED).
 func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) error {
 	reg := s.registry.Load()
 	duty := defaultDutyRole
@@ -121,6 +124,14 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 		{n.Sender, n.Sender, "sender_standing", liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER},
 	} {
 		if peer != "" && (to.target == liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE) == recipientAway {
+			if recipientAway && rcpt.Offboarded {
+				// The peer sends the duty role's copy, but this
+				// registry offboarded the recipient (or its gateway):
+				// this gateway refuses the acknowledgement the peer
+				// would forward, so the notice will not be acknowledged
+				// here, and the sender is told why.
+				standing[to.key] = "offboarded"
+			}
 			continue // that inbox is at the peer gateway, which sends this copy
 		}
 		switch a := reg.Agencies[to.agency]; {

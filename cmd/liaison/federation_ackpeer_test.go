@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -108,5 +110,53 @@ func TestRequiredNoticeAckGoesToTheGatewayThatDelivered(t *testing.T) {
 	if i := slices.IndexFunc(f.dk.trackedNotices(t), func(n *liaisonv1.TrackedNotice) bool { return n.GetNoticeId() == id }); i < 0 ||
 		f.dk.trackedNotices(t)[i].GetAcknowledged() == "" {
 		t.Errorf("the Danish gateway's notice %s is not acknowledged; want it closed by the forward", id)
+	}
+}
+
+// TestSenderLearnsItsPeerRecipientWasOffboarded: the Danish prison's
+// required notice reaches the Rotterdam police through both gateways, and
+// the Danish registry then offboards the police. The duty role's copy of
+// the escalation is the Dutch gateway's to send, but the Danish gateway
+// will refuse the acknowledgement the Dutch one would forward for an
+// agency it offboarded (AGENCY_OFFBOARDED): the notice will not be
+// acknowledged in the Danish log, and the prison's escalation says so
+// (Escalation.recipient_standing offboarded, and the entry's
+// detail.recipient_standing), as for a local recipient offboarded. It
+// said nothing of the kind.
+func TestSenderLearnsItsPeerRecipientWasOffboarded(t *testing.T) {
+	var ahead atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f := startFederationWith(t, fedConfig{now: clock})
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+		Justification: "The person will live in Rotterdam after release.",
+	})
+	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
+		t.Fatalf("Notify through both gateways = %v, %v; want a required notice to nl-police-rotterdam", resp, err)
+	}
+	id := resp.GetResults()[0].GetNoticeId()
+	dk := f.dk.all(t, "notify", "kf.notice")
+	esc, err := time.Parse(time.RFC3339, dk[len(dk)-1].Detail["escalate_at"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.dk.offboard(t, "nl-police-rotterdam")
+	until(t, "the Danish registry reloaded", func() bool { return offboardedAt(t, f.dk, "dk-prison-east", "nl-police-rotterdam") })
+
+	ahead.Store(int64(time.Until(esc) + time.Minute))
+	if _, err := f.dk.gw.Server.RunTimers(t.Context()); err != nil {
+		t.Fatalf("Danish timers: %v", err)
+	}
+	es := f.dk.all(t, "notice_escalate", "")
+	if len(es) != 1 || es[0].Detail["notice_id"] != id || es[0].Detail["escalated_to"] != "dk-prison-east" ||
+		es[0].Detail["recipient_standing"] != "offboarded" || es[0].Detail["escalated_at_peer"] != "nl-gateway" {
+		t.Errorf("Danish escalations %v; want one, to the prison, saying the recipient was offboarded", details(es))
+	}
+	x := f.dk.escalations(t, "dk-prison-east", "kf.notice", "case_officer")
+	if len(x) != 1 || x[0].GetNoticeId() != id || x[0].GetTarget() != liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER ||
+		x[0].GetRecipientStanding() != "offboarded" {
+		t.Errorf("the Danish prison's escalations %v; want the sender's copy of %s, the recipient offboarded", x, id)
 	}
 }

@@ -2563,7 +2563,11 @@ type Escalation struct {
 	// was not: "offboarded" (the recipient has been offboarded) or
 	// "unregistered" (the registry no longer lists it). The gateway delivers
 	// nothing to such an agency, so its duty role is not told and the
-	// notice will not be acknowledged; the sender alone is. Empty otherwise.
+	// notice will not be acknowledged; the sender alone is. For a recipient
+	// behind a peer gateway, whose gateway sends the duty role's copy:
+	// "offboarded" if this gateway's registry offboards the recipient (or
+	// its peer gateway), since this gateway then refuses the acknowledgement
+	// the peer would forward (AGENCY_OFFBOARDED). Empty otherwise.
 	RecipientStanding string `protobuf:"bytes,11,opt,name=recipient_standing,json=recipientStanding,proto3" json:"recipient_standing,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
