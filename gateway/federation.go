@@ -1104,9 +1104,10 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	// carries no record and is the answer logged, any other release a
 	// record. Otherwise this log would say one thing and the officer get
 	// another (a record in full, say, logged as one bit). The person's
-	// attributes, the legal basis and the conditions, which this log
-	// takes from it, are well formed (validPeerSubject, validPeerBasis).
-	if !peerEntryRecords(pe, rel) || !validPeerSubject(pe.Subject) || !validPeerBasis(pe.LegalBasis, pe.Conditions) {
+	// attributes, the legal basis, the conditions and the field names,
+	// which this log takes from it, are well formed (validPeerSubject,
+	// validPeerBasis, validPeerFields).
+	if !peerEntryRecords(pe, rel) || !validPeerSubject(pe.Subject) || !validPeerBasis(pe.LegalBasis, pe.Conditions) || !validPeerFields(rel.GetFields()) {
 		return nil, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's entry does not record what it released"))
 	}
 	// And the peer's log is the one it showed before.

@@ -338,6 +338,47 @@ func validPeerBasis(lb *audit.LegalBasis, conditions []string) bool {
 	return printable(lb.ID) && printable(lb.Citation) && (lb.ValidUntil == "" || dateProblem(lb.ValidUntil) == "")
 }
 
+// validPeerDomain reports whether the pseudonym domain of a release a
+// peer gateway forwards to recipient (one of this gateway's agencies) is
+// spelled as a policy's decision names one (policies: the recipient's
+// domain): <recipient>/<purpose>, a purpose this gateway knows, or
+// case/<case id> of a case at the holder's gateway, an id spelled as this
+// gateway spells a case's; or none. The domain is the holder's gateway's
+// (its pseudonyms are made there); this gateway records it and tells the
+// recipient, and a peer's decision for this recipient gives no other.
+func validPeerDomain(domain, recipient string) bool {
+	if domain == "" {
+		return true
+	}
+	if p, ok := strings.CutPrefix(domain, recipient+"/"); ok {
+		_, known := enumValue(liaisonv1.Purpose(0).Descriptor(), p)
+		return known && strings.ToLower(p) == p
+	}
+	id, ok := strings.CutPrefix(domain, "case/")
+	return ok && caseIDRE.MatchString(id)
+}
+
+// peerFieldRE is the form of a field name in a release (Released.fields)
+// as a gateway names it (pseudonym.FieldOutcome): Message.field, then "#"
+// if it was pseudonymised or "~" and the precision if it was generalised.
+var peerFieldRE = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*\.[a-z][a-z0-9_]*(#|~[a-z]+)?$`)
+
+// maxPeerFieldLen bounds a field name a peer's release lists.
+const maxPeerFieldLen = 128
+
+// validPeerFields reports whether the field names of a peer's release are
+// spelled as a gateway names them (peerFieldRE): they enter this log as
+// the fields disclosed. Only the form is checked, not this gateway's
+// schema, which may be older than the holder's gateway's.
+func validPeerFields(fields []string) bool {
+	for _, f := range fields {
+		if len(f) > maxPeerFieldLen || !peerFieldRE.MatchString(f) {
+			return false
+		}
+	}
+	return true
+}
+
 // subjectFrom sets the subject's attributes, in the policy input and the
 // entry, as the peer gateway's entry records them.
 func (ex *exchange) subjectFrom(sub *audit.Subject) {
@@ -563,6 +604,19 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		words: &[2]string{req.GetJustification(), req.GetClaimedLegalBasis()}})
 	if err != nil {
 		return nil, err
+	}
+	// The release's pseudonym domain and field names enter this log (and
+	// the notice of a correction or withdrawal) as they are: each must be
+	// spelled as this gateway spells its own (a peer could put anything
+	// there, a person's name say).
+	if !validPeerDomain(rel.GetPseudonymDomain(), rcpt.ID) {
+		return nil, invalid("forwarded.released.pseudonym_domain", "must be <recipient>/<purpose> or case/<case id>, as a policy's decision names a pseudonym domain")
+	}
+	if !validPeerDomain(got.Entry.PseudonymDomain, rcpt.ID) {
+		return nil, invalid("forwarded.receipt", "names an entry whose pseudonym domain is not <recipient>/<purpose> or case/<case id>")
+	}
+	if !validPeerFields(rel.GetFields()) {
+		return nil, invalid("forwarded.released.fields", "must name fields as a release lists them: Message.field, with # if pseudonymised or ~precision if generalised")
 	}
 	if slices.Contains(noticeActions, got.Entry.Action) {
 		// A correction or withdrawal of an earlier release: it reaches an

@@ -131,3 +131,95 @@ func TestForwardedRouteIsSpelledAsOurs(t *testing.T) {
 		})
 	}
 }
+
+// TestForwardedReleaseWordsAreSpelledAsOurs: the Danish gateway forwards
+// a push whose release names as its pseudonym domain, or among its fields,
+// something that is neither (a person's name, say), its pending entry
+// recording the same. The Dutch gateway wrote both into its entry of the
+// delivery as they were; it now refuses the forward, INVALID_ARGUMENT on
+// forwarded.released.pseudonym_domain or forwarded.released.fields, one
+// refused entry, nothing delivered, and neither its entry nor its answer
+// repeats the words. An honest peer's are spelled so: its policy's
+// decision names the recipient's domain (<recipient>/<purpose>, or a case
+// of its own), and its gateway the fields.
+func TestForwardedReleaseWordsAreSpelledAsOurs(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "NL"})
+	h, dk := f.hostile, forwarder(t, f.dk)
+	const words = "Jens Jensen, Bredgade 1"
+	for _, tc := range []struct {
+		name, field string
+		change      func(t *testing.T, r *liaisonv1.DiscloseRequest)
+	}{
+		{"PseudonymDomain", "forwarded.released.pseudonym_domain", func(t *testing.T, r *liaisonv1.DiscloseRequest) {
+			r.Forwarded.Released.PseudonymDomain = words
+			r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, nil, releasedDigest(t, r.Forwarded.Released))
+		}},
+		{"PseudonymDomainOfAnotherAgency", "forwarded.released.pseudonym_domain", func(t *testing.T, r *liaisonv1.DiscloseRequest) {
+			r.Forwarded.Released.PseudonymDomain = "nl-police-rotterdam/resocialisation"
+			r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, nil, releasedDigest(t, r.Forwarded.Released))
+		}},
+		{"Field", "forwarded.released.fields", func(t *testing.T, r *liaisonv1.DiscloseRequest) {
+			r.Forwarded.Released.Fields = append(r.Forwarded.Released.Fields, "Person.full_name="+words)
+			r.Forwarded.Receipt = dk.forge(t, r.Forwarded.Receipt, func(e *audit.Entry) { e.FieldsDisclosed = r.Forwarded.Released.Fields },
+				releasedDigest(t, r.Forwarded.Released))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			officer := "kf." + strings.ToLower(tc.name)
+			h.setRequest(func(method string, req proto.Message) {
+				if r, ok := req.(*liaisonv1.DiscloseRequest); ok && method == "Disclose" && r.GetForwarded().GetReleased() != nil {
+					tc.change(t, r)
+				}
+			})
+			defer h.setRequest(nil)
+			before := len(f.nl.inbox(t, "nl-probation"))
+			_, err := f.dk.client(t, "dk-prison-east", officer).Disclose(t.Context(), releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION))
+			if err == nil {
+				t.Errorf("the forwarded push was delivered")
+			} else if strings.Contains(err.Error(), words) {
+				t.Errorf("the error repeats the peer's words: %v", err)
+			}
+			nl := f.nl.all(t, "disclose", officer)
+			if len(nl) != 1 || nl[0].Outcome != audit.OutcomeRefused || nl[0].Detail["field"] != tc.field ||
+				strings.Contains(nl[0].PseudonymDomain+strings.Join(nl[0].FieldsDisclosed, ","), words) {
+				var got []string
+				for _, e := range nl {
+					got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+e.Detail["field"]+" "+e.PseudonymDomain)
+				}
+				t.Errorf("Dutch entries %q; want one refused on %s, without the peer's words", got, tc.field)
+			}
+			if after := len(f.nl.inbox(t, "nl-probation")); after != before {
+				t.Errorf("the Dutch probation service's inbox went from %d to %d items; want nothing delivered", before, after)
+			}
+		})
+	}
+}
+
+// TestPeerAnswerFieldsAreChecked: the Danish gateway answers a Dutch
+// request with a release whose fields name something that is no field (a
+// person's name, say), its entry recording the same. The Dutch gateway
+// wrote them into its entry as the fields disclosed; it now takes no such
+// answer (failed, PEER_RECEIPT_INVALID), and its entry does not hold them.
+func TestPeerAnswerFieldsAreChecked(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	h := f.hostile
+	const words = "Jens Jensen, Bredgade 1"
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if r, ok := resp.(*liaisonv1.RequestResponse); ok && method == "Request" && r.GetReleased() != nil {
+			r.Released.Fields = append(r.Released.Fields, "RiskAssessment.level="+words)
+			r.Receipt = h.forge(t, r.Receipt, func(e *audit.Entry) { e.FieldsDisclosed = r.Released.Fields }, releasedDigest(t, r.Released))
+		}
+		return resp, err
+	})
+	if _, err := f.nl.client(t, "nl-probation", "insp.fields").Request(t.Context(), riskAssessmentRequest); errorReason(err) != "PEER_RECEIPT_INVALID" {
+		t.Errorf("Request: %v; want reason PEER_RECEIPT_INVALID", err)
+	}
+	nl := f.nl.entries(t, "insp.fields")
+	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeFailed || strings.Contains(strings.Join(nl[0].FieldsDisclosed, ","), words) {
+		var got []string
+		for _, e := range nl {
+			got = append(got, e.Outcome+" "+strings.Join(e.Reasons, ",")+" "+strings.Join(e.FieldsDisclosed, ","))
+		}
+		t.Errorf("Dutch entries %q; want one, failed, without the peer's fields", got)
+	}
+}

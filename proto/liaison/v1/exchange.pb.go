@@ -308,7 +308,14 @@ type DiscloseRequest struct {
 	// another purpose than this request (on forwarded.released.purpose).
 	// A push or correction whose released record is no release (its outcome
 	// not disclose, pseudonymise or hit-only) is refused on
-	// forwarded.released.outcome: the entry here takes that outcome.
+	// forwarded.released.outcome: the entry here takes that outcome. A
+	// release (of a push, correction or withdrawal) whose pseudonym_domain is
+	// not spelled as a policy's decision names the recipient's domain
+	// ("<recipient>/<purpose>", or "case/<case id>" of a case at the holder's
+	// gateway) is refused on forwarded.released.pseudonym_domain (the pending
+	// entry's on forwarded.receipt), and one whose fields are not named as a
+	// release names them (Message.field, "#" if pseudonymised, "~precision" if
+	// generalised) on forwarded.released.fields: both enter this log.
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
 	// Where the record came from, when the caller received it (or its
 	// content) from another agency through the gateway: the Provenance that
