@@ -356,7 +356,15 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 //     or identifier under an entry that says pseudonymise;
 //   - an NGO never receives an assessment in clear, whatever a pack says:
 //     not by the class, nor by a name (RiskAssessment.level,
-//     FamilyContact.worries, ExitProgrammeStatus.engagement).
+//     FamilyContact.worries, ExitProgrammeStatus.engagement);
+//   - every field name in the plan names a field of the record schema
+//     that holds a value. A misspelt name (Person.subject_ld) matches no
+//     field, so the field it meant would get its class's treatment
+//     instead (kept in clear where the plan keeps direct identifiers),
+//     and a name of a part (ReleaseNotice.subject) treats nothing. The
+//     schema is every record type's, not the input's alone: a pack's
+//     plan serves all the record types of its basis or fallback rule
+//     (RiskAssessment.level in a plan for every record type).
 //
 // Such a decision is malformed, and decide denies it POLICY_ERROR before
 // anything is fetched. The error names the field, never a value.
@@ -366,6 +374,23 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 func clearInPlan(in policies.Input, dec policies.Decision) error {
 	if dec.Outcome != policies.OutcomePseudonymise && dec.Outcome != policies.OutcomeDisclose {
 		return nil
+	}
+	for _, l := range []struct {
+		list  string
+		names []string
+	}{{"keep", dec.Fields.Keep}, {"generalise", dec.Fields.Generalise}, {"pseudonymise", dec.Fields.Pseudonymise}} {
+		for _, f := range l.names {
+			if !strings.Contains(f, ".") {
+				continue // a field class: the engine refuses any other word (ErrMalformed)
+			}
+			part, ok := planNames()[f]
+			switch {
+			case !ok:
+				return fmt.Errorf("%w: fields.%s names %s, which is no field of the record schema (misspelt?): the field meant would get its class's treatment", policies.ErrMalformed, l.list, f)
+			case part != "":
+				return fmt.Errorf("%w: fields.%s names %s, which holds a %s, not a value: name the %s's fields (%s.<field>) or their classes", policies.ErrMalformed, l.list, f, part, part, part)
+			}
+		}
 	}
 	plan := pseudonym.Plan{Keep: dec.Fields.Keep, Generalise: dec.Fields.Generalise, Pseudonymise: dec.Fields.Pseudonymise, Precision: dec.Fields.Precision}
 	inClear := func(fd protoreflect.FieldDescriptor) (string, bool) {

@@ -75,7 +75,8 @@ func InputFromEntry(e *audit.Entry) (in policies.Input, ok bool) {
 // decides: the fields a decision lets through are read from the record
 // schema (PlanFields), and a decision whose field plan the gateway refuses
 // (CheckPlan: a pseudonymise that keeps a direct identifier in clear, an
-// assessment in clear to an NGO) is replayed as the deny, reason
+// assessment in clear to an NGO, a field name the schema does not have) is
+// replayed as the deny, reason
 // POLICY_ERROR, that the gateway records for it. `liaison policy replay`
 // and the console's impact page replay through it.
 func NewReplayer(candidate, baseline *policies.Engine) *policies.Replayer {

@@ -127,6 +127,39 @@ func fieldsOfClass(recordType, class string) []protoreflect.FieldDescriptor {
 	return out
 }
 
+// planNames maps every name a field plan can give a field of the record
+// schema (the seven record types and their parts: Person, Address, ...),
+// Message.field, to "" for a field that holds a value, which a plan
+// treats, and to the part's message name for a field that holds a part
+// (ReleaseNotice.subject is a Person), which a plan does not treat: its
+// fields are named instead (Person.full_name).
+var planNames = sync.OnceValue(func() map[string]string {
+	names := map[string]string{}
+	seen := map[protoreflect.FullName]bool{}
+	var walk func(md protoreflect.MessageDescriptor)
+	walk = func(md protoreflect.MessageDescriptor) {
+		if seen[md.FullName()] {
+			return
+		}
+		seen[md.FullName()] = true
+		fds := md.Fields()
+		for i := range fds.Len() {
+			fd := fds.Get(i)
+			name := string(md.Name()) + "." + string(fd.Name())
+			names[name] = ""
+			if fd.Message() != nil {
+				names[name] = string(fd.Message().Name())
+				walk(fd.Message())
+			}
+		}
+	}
+	body := (&liaisonv1.Record{}).ProtoReflect().Descriptor().Oneofs().ByName("body").Fields()
+	for i := range body.Len() {
+		walk(body.Get(i).Message())
+	}
+	return names
+})
+
 // recordSubjectID returns the subject's identifier from a record body's
 // "subject" field.
 func recordSubjectID(body protoreflect.Message) pseudonym.SubjectID {

@@ -160,7 +160,7 @@ type Replayer struct {
 // type; check is the gateway's check of a decision against the record
 // schema, which the engine does not know: a decision it refuses (a
 // pseudonymise that keeps a direct identifier in clear, an assessment in
-// clear to an NGO) is replayed as the gateway decides it, a deny with
+// clear to an NGO, a field name the schema does not have) is replayed as the gateway decides it, a deny with
 // reason POLICY_ERROR, and the report shows what the check found (its
 // error's text, without an [ErrMalformed] prefix: Change.PlanCheck), so
 // the check must name fields, never a value. The schema-driven

@@ -34,7 +34,8 @@ or an error) denies it, as the gateway does (reason POLICY_UNDEFINED or
 POLICY_ERROR), the active policy's included; so does a decision whose
 field plan the gateway refuses against the record schema (a pseudonymise
 that keeps a direct identifier in clear, an assessment in clear to an
-NGO): deny, reason POLICY_ERROR, no fields, as the gateway's entry says.
+NGO, a field name the schema does not have): deny, reason POLICY_ERROR,
+no fields, as the gateway's entry says.
 For the candidate's such decisions the report says what the check found,
 naming the field, as policy simulate does: a "plan check: ..." line
 under the change and, counted, under its group (in JSON, plan_check and

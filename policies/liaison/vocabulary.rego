@@ -60,6 +60,35 @@ field_classes := {
 	"assessment", "operational", "free_text",
 }
 
+# field_names are the names a field plan (a basis's or fallback rule's
+# "fields") may give a field instead of its class: Message.field of every
+# field of the record schema that holds a value (proto/liaison/v1/records.proto,
+# the parts Person, Address, ... included). A plan's name outside them is
+# a typo the gateway refuses (POLICY_ERROR) and the pack checks report;
+# TestFieldNamesAreTheSchemas keeps the list equal to the schema.
+field_names := {
+	"Address.country", "Address.municipality", "Address.postal_code", "Address.street",
+	"CaseMeasure.description", "CaseMeasure.due", "CaseMeasure.owner_agency",
+	"CasePlan.case_id", "CasePlan.lead_agency", "CasePlan.member_agencies", "CasePlan.next_review", "CasePlan.notes",
+	"ExitProgrammeStatus.engagement", "ExitProgrammeStatus.enrolled_on", "ExitProgrammeStatus.last_contact_on",
+	"ExitProgrammeStatus.notes", "ExitProgrammeStatus.programme", "ExitProgrammeStatus.provider_agency", "ExitProgrammeStatus.stage",
+	"FamilyContact.contact_worker", "FamilyContact.last_contact_on", "FamilyContact.notes",
+	"FamilyContact.support_offered", "FamilyContact.worries",
+	"Person.date_of_birth", "Person.full_name", "Person.relation", "Person.subject_id",
+	"PoliceObservation.category", "PoliceObservation.description", "PoliceObservation.grading",
+	"PoliceObservation.observed_on", "PoliceObservation.reporting_unit",
+	"ProbationBreach.date", "ProbationBreach.description",
+	"ProbationCondition.details", "ProbationCondition.kind",
+	"ProbationMeasures.electronic_monitoring", "ProbationMeasures.notes", "ProbationMeasures.probation_until",
+	"ProbationMeasures.reporting_frequency", "ProbationMeasures.supervising_office",
+	"ReleaseNotice.contact_point", "ReleaseNotice.facility", "ReleaseNotice.licence_conditions", "ReleaseNotice.notes",
+	"ReleaseNotice.offence_category", "ReleaseNotice.previous_release_date", "ReleaseNotice.probation_until",
+	"ReleaseNotice.release_date", "ReleaseNotice.risk_assessment_available",
+	"RiskAssessment.actions", "RiskAssessment.assessed_on", "RiskAssessment.assessor_agency", "RiskAssessment.level",
+	"RiskAssessment.review_by", "RiskAssessment.strengths", "RiskAssessment.summary", "RiskAssessment.tool",
+	"RiskAssessment.worries",
+}
+
 # listed_jurisdictions are the jurisdictions of section 1 of the design.
 # An agency's jurisdiction must be one of them or have a pack loaded.
 listed_jurisdictions := {"DK", "NL", "BE", "FR", "DE-BY", "DE-NI"}

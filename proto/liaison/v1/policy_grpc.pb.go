@@ -42,8 +42,9 @@ type PolicyClient interface {
 	// or an explanation of another decision than data.liaison.decision's),
 	// and one whose decision the gateway would deny POLICY_ERROR on its check
 	// of the field plan against the schema (a pseudonymise that keeps a
-	// direct identifier in clear, an assessment in clear to an NGO; see
-	// policies/README.md), naming the field. A decision that releases under
+	// direct identifier in clear, an assessment in clear to an NGO, a field
+	// name the schema does not have; see policies/README.md), naming the
+	// field. A decision that releases under
 	// a legal basis whose valid_until is before the input's day (in UTC),
 	// which a correct policy never makes, is answered as the gateway acts on
 	// it: deny, reason LEGAL_BASIS_EXPIRED, the basis that ended kept, and a
@@ -139,8 +140,9 @@ type PolicyServer interface {
 	// or an explanation of another decision than data.liaison.decision's),
 	// and one whose decision the gateway would deny POLICY_ERROR on its check
 	// of the field plan against the schema (a pseudonymise that keeps a
-	// direct identifier in clear, an assessment in clear to an NGO; see
-	// policies/README.md), naming the field. A decision that releases under
+	// direct identifier in clear, an assessment in clear to an NGO, a field
+	// name the schema does not have; see policies/README.md), naming the
+	// field. A decision that releases under
 	// a legal basis whose valid_until is before the input's day (in UTC),
 	// which a correct policy never makes, is answered as the gateway acts on
 	// it: deny, reason LEGAL_BASIS_EXPIRED, the basis that ended kept, and a
