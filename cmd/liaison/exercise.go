@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -112,8 +113,12 @@ func runExercise(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	name := strings.TrimSuffix(filepath.Base(f.fs.Arg(0)), filepath.Ext(f.fs.Arg(0)))
 	files := map[string][]byte{name + ".md": rep.Markdown(), name + ".html": rep.HTML()}
+	// Without -compare this run has no comparison: an earlier run's in
+	// -out would read as this one's, so it goes with this run's write.
+	stale := []string{name + ".compare.md", name + ".compare.html"}
 	out := rep.Markdown()
 	if ceng != nil {
+		stale = nil
 		crep, err := exercise.Run(ctx, ceng, sc)
 		if err != nil {
 			return err
@@ -128,17 +133,53 @@ func runExercise(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if f.out == "" {
 		return nil
 	}
-	return writeReports(ctx, f.out, files)
+	return writeReports(ctx, f.out, files, stale)
 }
 
 // writeReports writes the reports named in files into dir, making it if
-// need be. The reports of one run replace earlier ones of their names
-// together ([replaceFiles]): a write that fails leaves every earlier
-// report as it was, so that the folder never holds one run's HTML beside
-// another's Markdown.
-func writeReports(ctx context.Context, dir string, files map[string][]byte) error {
+// need be, and removes the earlier reports named in stale (an earlier
+// run's comparison, which this run does not make). The reports of one
+// run replace earlier ones of their names together ([replaceFiles]): a
+// write that fails leaves every earlier report as it was, so that the
+// folder never holds one run's HTML beside another's Markdown, nor one
+// run's comparison beside another's report. The stale reports are
+// renamed out of the way (to hidden names in dir) before the write, put
+// back if it fails, and removed once it succeeds.
+func writeReports(ctx context.Context, dir string, files map[string][]byte, stale []string) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("exercise run: -out: %v", err)
+	}
+	var aside [][2]string // {report, where it was set aside}
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, a := range aside {
+			if rerr := os.Rename(a[1], a[0]); rerr != nil {
+				err = fmt.Errorf("%v; and the earlier %s could not be put back (%v): it is %s", err, a[0], rerr, a[1])
+			}
+		}
+	}()
+	for _, n := range stale {
+		p := filepath.Join(dir, n)
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("exercise run: -out: %v (the reports already there are left as they were)", err)
+		}
+		f, err := os.CreateTemp(dir, "."+n+".*.stale")
+		if err == nil {
+			err = f.Close()
+		}
+		if err == nil {
+			if err = os.Rename(p, f.Name()); err != nil {
+				os.Remove(f.Name())
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("exercise run: -out: set the earlier %s aside: %v (the reports already there are left as they were)", n, err)
+		}
+		aside = append(aside, [2]string{p, f.Name()})
 	}
 	var set []sample.File
 	for _, n := range slices.Sorted(maps.Keys(files)) {
@@ -146,6 +187,16 @@ func writeReports(ctx context.Context, dir string, files map[string][]byte) erro
 	}
 	if err := replaceFiles(ctx, dir, set); err != nil {
 		return fmt.Errorf("exercise run: -out: %v (the reports already there are left as they were)", err)
+	}
+	var rerr []error
+	for _, a := range aside {
+		if err := os.Remove(a[1]); err != nil {
+			rerr = append(rerr, err)
+		}
+	}
+	aside = nil // written: nothing to put back
+	if len(rerr) > 0 {
+		return fmt.Errorf("exercise run: -out: the reports are written, but an earlier comparison set aside could not be removed: %w", errors.Join(rerr...))
 	}
 	return nil
 }
@@ -164,7 +215,7 @@ func newExerciseFlags(output io.Writer) *exerciseFlags {
 	}
 	f.fs.StringVar(&f.policy, "policy", "", "the policy: a `directory` or a signed bundle (.tar.gz); empty means the policy embedded in the binary")
 	f.fs.StringVar(&f.compare, "compare", "", "a candidate policy (`directory` or signed bundle) to play the same scenario on and compare")
-	f.fs.StringVar(&f.out, "out", "", "also write the report into this `directory`: SCENARIO.md and SCENARIO.html (and SCENARIO.compare.md and .html with -compare), together replacing the earlier reports of their names, or leaving every one as it was if the write fails")
+	f.fs.StringVar(&f.out, "out", "", "also write the report into this `directory`: SCENARIO.md and SCENARIO.html (and SCENARIO.compare.md and .html with -compare; without it an earlier run's SCENARIO.compare.md and .html are removed), together replacing the earlier reports of their names, or leaving every one as it was if the write fails")
 	f.fs.StringVar(&f.key, "verification-key", "", "public key `file` (PEM) that a bundle's signature must verify with")
 	f.fs.StringVar(&f.keyID, "key-id", "liaison", "`id` of the verification key (the kid the bundles were signed with)")
 	return f

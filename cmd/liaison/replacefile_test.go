@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -197,7 +198,7 @@ func TestReplaceFileKeepsTheEarlierFile(t *testing.T) {
 func TestExerciseReportsWriteFailureKeepsTheEarlierReports(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "reports")
 	earlier := map[string][]byte{"s.md": []byte("# the earlier report\n"), "s.html": []byte("<p>the earlier report</p>\n")}
-	if err := writeReports(t.Context(), dir, earlier); err != nil {
+	if err := writeReports(t.Context(), dir, earlier, nil); err != nil {
 		t.Fatal("writeReports:", err)
 	}
 	later := map[string][]byte{
@@ -205,7 +206,7 @@ func TestExerciseReportsWriteFailureKeepsTheEarlierReports(t *testing.T) {
 		"s.html": bytes.Repeat([]byte("<p>a later report, cut by the failure</p>\n"), 400),
 	}
 	var err error
-	withFileSizeLimit(t, 4096, func() { err = writeReports(t.Context(), dir, later) })
+	withFileSizeLimit(t, 4096, func() { err = writeReports(t.Context(), dir, later, nil) })
 	if err == nil || !strings.Contains(err.Error(), "-out") {
 		t.Fatalf("writeReports with the reports cut at 4 KiB = %v; want an error naming -out", err)
 	}
@@ -222,7 +223,7 @@ func TestExerciseReportsWriteFailureKeepsTheEarlierReports(t *testing.T) {
 	// cut, neither is replaced. Each report was replaced on its own, so the
 	// folder held the later HTML report beside the earlier Markdown one.
 	mixed := map[string][]byte{"s.html": []byte("<p>a later report that fits</p>\n"), "s.md": later["s.md"]}
-	withFileSizeLimit(t, 4096, func() { err = writeReports(t.Context(), dir, mixed) })
+	withFileSizeLimit(t, 4096, func() { err = writeReports(t.Context(), dir, mixed, nil) })
 	if err == nil {
 		t.Fatal("writeReports with the Markdown report cut at 4 KiB succeeded")
 	}
@@ -234,5 +235,55 @@ func TestExerciseReportsWriteFailureKeepsTheEarlierReports(t *testing.T) {
 	}
 	if len(got) != len(earlier) {
 		t.Errorf("the failed write left %d files; want the %d earlier reports", len(got), len(earlier))
+	}
+}
+
+// TestExerciseRunWithoutCompareRemovesTheEarlierComparison: `exercise run
+// -out DIR` without -compare, into a folder holding an earlier run's
+// report and comparison, leaves this run's report and no comparison: the
+// earlier comparison beside the new report read as this run's. A write
+// that fails leaves the earlier report and comparison as they were, and
+// no file set aside.
+func TestExerciseRunWithoutCompareRemovesTheEarlierComparison(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "reports")
+	earlier := map[string][]byte{
+		"dk-release.md": []byte("# the earlier report\n"), "dk-release.html": []byte("<p>the earlier report</p>\n"),
+		"dk-release.compare.md": []byte("# the earlier comparison\n"), "dk-release.compare.html": []byte("<p>the earlier comparison</p>\n"),
+		"other.compare.md": []byte("# another scenario's comparison\n"),
+	}
+	if err := writeReports(t.Context(), dir, earlier, nil); err != nil {
+		t.Fatal("writeReports:", err)
+	}
+	stale := []string{"dk-release.compare.md", "dk-release.compare.html"}
+	later := map[string][]byte{
+		"dk-release.md":   bytes.Repeat([]byte("a later report, cut by the failure\n"), 400),
+		"dk-release.html": []byte("<p>a later report that fits</p>\n"),
+	}
+	var err error
+	withFileSizeLimit(t, 4096, func() { err = writeReports(t.Context(), dir, later, stale) })
+	if err == nil || !strings.Contains(err.Error(), "-out") {
+		t.Fatalf("writeReports with the report cut at 4 KiB = %v; want an error naming -out", err)
+	}
+	if got := folderFiles(t, dir); len(got) != len(earlier) {
+		t.Errorf("the failed write left %v; want the earlier reports and comparisons only", slices.Sorted(maps.Keys(got)))
+	} else {
+		for n, b := range earlier {
+			if got[n] != string(b) {
+				t.Errorf("the failed write (%v) changed the earlier %s: %q", err, n, got[n])
+			}
+		}
+	}
+
+	scenario := filepath.Join("..", "..", "exercise", "testdata", "dk-release.yaml")
+	var stdout, stderr bytes.Buffer
+	if err := runExercise(t.Context(), []string{"run", "-out", dir, scenario}, &stdout, &stderr); err != nil {
+		t.Fatalf("exercise run: %v\n%s", err, &stderr)
+	}
+	got := folderFiles(t, dir)
+	if names := slices.Sorted(maps.Keys(got)); !slices.Equal(names, []string{"dk-release.html", "dk-release.md", "other.compare.md"}) {
+		t.Errorf("after a run without -compare the folder holds %v; want this run's report and the other scenario's comparison", names)
+	}
+	if got["dk-release.md"] != stdout.String() || got["other.compare.md"] != string(earlier["other.compare.md"]) {
+		t.Errorf("the report written is not the one printed, or another scenario's comparison changed")
 	}
 }
