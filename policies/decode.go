@@ -253,8 +253,9 @@ func readApproval(t *ast.Term) (*Approval, bool) {
 // field's JSON name (encoding/json would let "Purpose" or "PURPOSE" fill
 // purpose, while OPA reads input.Purpose as another key, so a legal
 // officer's simulation would decide on what the gateway never sends), an
-// unknown key is an error, null stands only for a list or an optional
-// object (never a string, a number or true/false), and nothing may follow
+// unknown key is an error, null stands only for a list or an object
+// (never a string, a number or true/false, except inside an optional
+// object such as case or route: see checkKeys), and nothing may follow
 // the document. Errors name the key. `liaison policy simulate` and the
 // Policy.Simulate RPC read their input with it.
 func UnmarshalExact(b []byte, v any) error {
@@ -281,9 +282,22 @@ func UnmarshalExact(b []byte, v any) error {
 
 // checkKeys checks x, a JSON value as encoding/json decodes it into any,
 // against t, the Go type it is to be decoded into: every object key must
-// be the JSON name of a field of the struct, spelt exactly. With
-// strictNull, null is refused where t is a string, true/false or a number
-// (not behind a pointer).
+// be the JSON name of a field of the struct, spelt exactly.
+//
+// null: with strictNull, null is refused where t is a string, a bool or
+// an int, int32, int64 or float64 (a list's element included: "roles":
+// [null]), except the document itself and anything under a pointer: a
+// pointer (input.case, route, event, provenance; a decision's legal_basis,
+// approval) makes null for itself absent and turns strictNull off for
+// everything under it, so "case": {"id": null} passes and decodes as "".
+// Everywhere else null passes and encoding/json leaves the Go value as it
+// was: a list or a map is nil, an object its zero value, a pointer nil.
+// That nil list is not turned into [] here or by Input.value, which sends
+// it as null (invited, omitempty, is left out): the policy reads null,
+// and where its rules read it as empty they do so themselves (as
+// provenance.conditions does; case.members null is INVALID_CASE, as [] is).
+// In a Decision a nil list reads as empty, except approval.agencies, where
+// nil is absent (any agency's approvers) and [] is malformed.
 // path names x in errors ("" for the document).
 func checkKeys(x any, t reflect.Type, path string, strictNull bool) error {
 	for t.Kind() == reflect.Pointer {
@@ -299,7 +313,7 @@ func checkKeys(x any, t reflect.Type, path string, strictNull bool) error {
 				return fmt.Errorf("%s is null", path)
 			}
 		}
-		return nil // an object or a list: null reads as empty, in OPA too
+		return nil // anything else: the Go value stays nil or zero (see above)
 	}
 	at := func(k string) string {
 		if path == "" {

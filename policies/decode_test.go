@@ -3,6 +3,8 @@ package policies
 import (
 	"strings"
 	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // TestUnmarshalExact: an input is read as the contract spells it, as OPA
@@ -40,6 +42,63 @@ func TestUnmarshalExact(t *testing.T) {
 		err := UnmarshalExact([]byte(tt.doc), &in)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: UnmarshalExact(%s) = %v; want an error naming %s", tt.name, tt.doc, err, tt.want)
+		}
+	}
+}
+
+// TestNullIsReadAsCheckKeysSays pins what the comment on checkKeys says
+// of null, which said that null for a list "reads as empty, in OPA too":
+// null for a list passes and decodes as nil, which the policy gets as
+// null, not as [] (a case's members null is INVALID_CASE as [] is, by the
+// policy's own rule); under a pointer (the case) null for a string passes
+// and decodes as ""; null in a list of strings is refused; in a decision,
+// approval.agencies null is absent (any agency), while [] is malformed.
+func TestNullIsReadAsCheckKeysSays(t *testing.T) {
+	var in Input
+	doc := `{"action": "request", "time": "2026-11-26T10:00:00Z", "purpose": "risk_management", "record_type": "risk_assessment",
+		"requester": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL", "officer": {"id": "o", "roles": null, "clearance": "secret"}},
+		"holder": {"agency": "nl-probation", "kind": "probation", "jurisdiction": "NL"},
+		"recipient": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL"},
+		"subject": {"category": "convicted", "in_custody": false, "release_date": "2026-05-04", "probation_until": "2028-05-03", "municipality": "Rotterdam"},
+		"claimed_legal_basis": "", "justification": "j",
+		"case": {"id": "zvh-1", "members": null, "lead": "nl-police-rotterdam", "kind": null}}`
+	if err := UnmarshalExact([]byte(doc), &in); err != nil || in.Case.Members != nil || in.Case.Kind != "" || in.Requester.Officer.Roles != nil {
+		t.Fatalf("UnmarshalExact = %v, %+v; want null lists nil and null under the case \"\"", err, in.Case)
+	}
+	if got := in.value().(ast.Object).Get(ast.StringTerm("case")).Value.(ast.Object).Get(ast.StringTerm("members")); got == nil || got.Value.Compare(ast.Null{}) != 0 {
+		t.Errorf("the policy gets members %v; want null, not []", got)
+	}
+	eng := loadEmbedded(t)
+	var reasons []string
+	for _, members := range [][]string{nil, {}} {
+		in.Case.Members = members
+		d, err := eng.Decide(t.Context(), in)
+		if err != nil || d.Outcome != OutcomeDeny || len(d.Reasons) == 0 {
+			t.Fatalf("members %#v: %v, %+v", members, err, d)
+		}
+		reasons = append(reasons, d.Reasons[0].Code)
+	}
+	if reasons[0] != "INVALID_CASE" || reasons[1] != "INVALID_CASE" {
+		t.Errorf("members null and []: %v; want INVALID_CASE for both", reasons)
+	}
+	if err := UnmarshalExact([]byte(`{"requester": {"officer": {"roles": [null]}}}`), &in); err == nil || !strings.Contains(err.Error(), "requester.officer.roles[0] is null") {
+		t.Errorf("UnmarshalExact(roles [null]) = %v; want it refused", err)
+	}
+	for _, tc := range []struct {
+		agencies string
+		ok       bool
+	}{{"null", true}, {"[]", false}} {
+		v := ast.MustParseTerm(`{"outcome": "disclose", "pseudonym_domain": "a/b", "legal_basis": {"id": "zz.b", "citation": "c"},
+			"fields": {"keep": ["Person.subject_id"]}, "conditions": [], "reasons": [{"code": "LEGAL_BASIS_APPLIES", "message": "m"}],
+			"approval": {"quorum": 2, "roles": ["legal_officer"], "agencies": ` + tc.agencies + `, "other_agency": true, "expires_after": "72h"}}`).Value
+		for _, decode := range []func(ast.Value) (Decision, error){decodeDecision, func(v ast.Value) (d Decision, err error) { return d, decodeValue(v, &d) }} {
+			d, err := decode(v)
+			if err == nil {
+				err = d.validate()
+			}
+			if (err == nil) != tc.ok || (tc.ok && d.Approval.Agencies != nil) {
+				t.Errorf("approval.agencies %s: %v, agencies %#v; want ok %v (null: absent)", tc.agencies, err, d.Approval.Agencies, tc.ok)
+			}
 		}
 	}
 }
