@@ -12,11 +12,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/liaison-gateway/liaison/internal/spelling"
 )
 
 // ErrUnauthenticated is wrapped by every authentication failure.
@@ -104,21 +105,10 @@ func ValidOfficerID(id string) bool {
 }
 
 // Unprintable reports whether r may not appear in an identifier a person
-// reads (an officer id, a subject's identifier): a rune that is not
-// printable as Go means it (a control character, C0 or C1; a format
-// character such as a zero-width space, a byte-order mark or a direction
-// mark; a space other than U+0020; an unassigned code point), or one that
-// is printable to Go but shows nothing: a default-ignorable code point
-// (Unicode's Other_Default_Ignorable_Code_Point: the Hangul fillers
-// U+115F, U+1160, U+3164 and U+FFA0, the combining grapheme joiner
-// U+034F, the Khmer inherent vowels U+17B4 and U+17B5) or a variation
-// selector (U+FE00 to U+FE0F, U+180B to U+180F, U+E0100 to U+E01EF).
-// Each would make a second spelling of an identifier that looks like the
-// first.
-func Unprintable(r rune) bool {
-	return !unicode.IsPrint(r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) ||
-		unicode.Is(unicode.Variation_Selector, r)
-}
+// reads (an officer id, a subject's identifier): the project's one rule,
+// spelling.Unprintable (a control or format character, a space other than
+// U+0020, a Hangul filler, a variation selector, ...).
+func Unprintable(r rune) bool { return spelling.Unprintable(r) }
 
 // An Officer is the person acting, as their agency's token names them.
 type Officer struct {
