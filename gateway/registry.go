@@ -14,9 +14,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
 	"sigs.k8s.io/yaml"
 
 	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/internal/spelling"
 )
 
 // A Registry is the set of agencies and multi-agency cases the gateway
@@ -55,15 +57,18 @@ type Agency struct {
 const defaultDutyRole = "duty_officer"
 
 // validDutyRole reports whether role is a duty role the officers holding
-// it can read escalations for: 1 to 64 bytes of printable characters, no
-// white space, and no '/' (inboxes: an officer's role with '/' opens no
-// role inbox, so escalations to such a duty role would be read by no one).
+// it can read escalations for: 1 to 64 bytes of printable characters
+// (spelling.Unprintable: no control or format character, Hangul filler or
+// variation selector, which a token's role would not have and no reader
+// of the registry sees) in Unicode NFC, no white space, and no '/'
+// (inboxes: an officer's role with '/' opens no role inbox, so escalations
+// to such a duty role would be read by no one).
 func validDutyRole(role string) bool {
-	if role == "" || len(role) > 64 || !utf8.ValidString(role) || strings.Contains(role, "/") {
+	if role == "" || len(role) > 64 || !utf8.ValidString(role) || strings.Contains(role, "/") || !norm.NFC.IsNormalString(role) {
 		return false
 	}
 	for _, r := range role {
-		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+		if spelling.Unprintable(r) || unicode.IsSpace(r) {
 			return false
 		}
 	}
@@ -280,7 +285,7 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 			}
 		}
 		if a.DutyRole != "" && !validDutyRole(a.DutyRole) {
-			return nil, fmt.Errorf("gateway: registry: agency %q: duty_role %+q: want 1 to 64 printable characters, no white space and no '/', as a token's roles claim names it (the duty role's inbox is read by the officers holding that role, and a role with '/' names no inbox they read)", a.ID, a.DutyRole)
+			return nil, fmt.Errorf("gateway: registry: agency %q: duty_role %+q: want 1 to 64 printable characters in Unicode NFC, no white space and no '/', as a token's roles claim names it (the duty role's inbox is read by the officers holding that role, and a role with '/' names no inbox they read)", a.ID, a.DutyRole)
 		}
 		r.Agencies[a.ID] = &Agency{
 			Agency: &authn.Agency{
