@@ -21,6 +21,7 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/internal/spelling"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 	"github.com/liaison-gateway/liaison/pseudonym"
@@ -120,7 +121,7 @@ func (s *Server) resolveFor(ctx context.Context, c authn.Caller, ps, domain stri
 	case domain == "":
 		return "", invalid("from_domain", "is required: the pseudonym_domain the pseudonym came with")
 	case len(domain) > maxDomainLen || strings.TrimSpace(domain) != domain ||
-		strings.ContainsFunc(domain, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }):
+		strings.ContainsFunc(domain, func(r rune) bool { return spelling.Unprintable(r) || unicode.IsSpace(r) }):
 		// Not a domain the gateway writes: blaming the pseudonym for it
 		// (no pseudonym of such a domain) would name the wrong field.
 		return "", invalid("from_domain", "must be a pseudonym domain as the gateway gave it (Released.pseudonym_domain): "+

@@ -265,9 +265,11 @@ func TestJustificationIsText(t *testing.T) {
 }
 
 // TestFromDomainIsNamedWhenMisspelt: a from_domain that is no domain's
-// spelling (white space after it, a control character, kilobytes) is
-// refused naming from_domain; it was refused naming pseudonym ("is not a
-// pseudonym of from_domain"), the field the caller had right.
+// spelling (white space after it, a control character, kilobytes, a
+// Hangul filler or a variation selector, which unicode.IsPrint counts
+// printable) is refused naming from_domain; it was refused naming
+// pseudonym ("is not a pseudonym of from_domain"), the field the caller
+// had right.
 func TestFromDomainIsNamedWhenMisspelt(t *testing.T) {
 	s := startStack(t, stackOptions{})
 	ctx := t.Context()
@@ -276,7 +278,7 @@ func TestFromDomainIsNamedWhenMisspelt(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps, dom := resp.GetReleased().GetSubjectPseudonym(), resp.GetReleased().GetPseudonymDomain()
-	for _, d := range []string{dom + " ", dom + "\x00", dom + "\t", dom + strings.Repeat("x", 300)} {
+	for _, d := range []string{dom + " ", dom + "\x00", dom + "\t", dom + strings.Repeat("x", 300), dom + "\u3164", dom + "\ufe0f"} {
 		_, err := s.exchange(t, nlPolice).Translate(ctx, &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: d,
 			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Bring to the case conference."})
 		if st, _ := status.FromError(err); st.Code() != codes.InvalidArgument || badField(st) != "from_domain" {

@@ -2916,7 +2916,8 @@ type TranslateRequest struct {
 	Pseudonym string `protobuf:"bytes,1,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
 	// The domain it belongs to (Released.pseudonym_domain), spelt as the
 	// gateway gave it. One that is not a domain's spelling (white space,
-	// a control character, more than 256 bytes) is refused INVALID_ARGUMENT
+	// a control or invisible character such as a Hangul filler or a
+	// variation selector, more than 256 bytes) is refused INVALID_ARGUMENT
 	// naming from_domain, as is a domain of another agency.
 	FromDomain string `protobuf:"bytes,2,opt,name=from_domain,json=fromDomain,proto3" json:"from_domain,omitempty"`
 	// Why.
