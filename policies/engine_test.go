@@ -267,6 +267,13 @@ func TestDecideChecksApproval(t *testing.T) {
 		{"agency_with_comma", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "agencies": ["dk-police-aarhus,dk-prison-east"], "expires_after": "72h"}}`, false},
 		{"role_with_space", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["legal_officer, case_officer"], "expires_after": "72h"}}`, false},
 		{"role_with_control", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["legal_officer\u0000"], "expires_after": "72h"}}`, false},
+		// A Hangul filler or a variation selector, which unicode.IsPrint
+		// counts printable, and a decomposed letter make a role that
+		// looks like the one meant and that no token carries.
+		{"role_with_hangul_filler", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["legal_officer\u3164"], "expires_after": "72h"}}`, false},
+		{"agency_with_variation_selector", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "agencies": ["dk-police-aarhus\ufe0f"], "expires_after": "72h"}}`, false},
+		{"role_nfd", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["juriste_re\u0301fe\u0301rent"], "expires_after": "72h"}}`, false},
+		{"role_nfc", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["juriste_r\u00e9f\u00e9rent"], "expires_after": "72h"}}`, true},
 		{"bad_duration", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "expires_after": "3 days"}}`, false},
 		{"negative_duration", "reidentify", disclose + `, "approval": {"quorum": 2, "roles": ["r"], "expires_after": "-1h"}}`, false},
 		{"approval_on_a_denial", "reidentify", `{"outcome": "deny", "fields": {"keep": [], "generalise": [], "pseudonymise": []}, "conditions": [],

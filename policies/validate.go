@@ -7,7 +7,10 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/liaison-gateway/liaison/internal/spelling"
 )
 
 var (
@@ -119,11 +122,15 @@ func (d *Decision) validate() error {
 		// each list joined by ',', and approves by what it reads back: a
 		// role "a,b" (one string where two were meant) was read as the
 		// roles "a" and "b", an agency "x,y" as two agencies, approvers the
-		// decision never named. White space or an invisible character is
-		// a spelling no token's roles claim, nor agency id, matches.
+		// decision never named. White space, an invisible character
+		// (spelling.Unprintable: a control or format character, and a
+		// Hangul filler or a variation selector, which unicode.IsPrint
+		// counts printable) or a decomposed letter (not NFC) is a
+		// spelling no token's roles claim, nor agency id, matches: one
+		// that looks like the role meant, which nobody could approve as.
 		for _, n := range slices.Concat(a.Roles, a.Agencies) {
-			if strings.ContainsFunc(n, func(r rune) bool { return r == ',' || unicode.IsSpace(r) || !unicode.IsPrint(r) }) || !utf8.ValidString(n) {
-				return bad("approval names the role or agency %q: want printable characters, no white space and no ','", n)
+			if strings.ContainsFunc(n, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) || !spelling.Printable(n) || !norm.NFC.IsNormalString(n) {
+				return bad("approval names the role or agency %q: want printable characters in Unicode NFC, no white space and no ','", n)
 			}
 		}
 		if w, err := time.ParseDuration(a.ExpiresAfter); err != nil || w <= 0 {
