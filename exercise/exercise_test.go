@@ -314,6 +314,30 @@ func TestParseNamesTheField(t *testing.T) {
 	}
 }
 
+// TestSubjectIDHasOneSpelling: the person's identifier is checked by the
+// gateway's rule (gateway.SubjectIDProblem). The scenario's own check
+// used unicode.IsPrint alone, so an identifier with a Hangul filler or a
+// variation selector (which it counts printable), a decomposed letter or
+// full-width digits (not NFKC) was taken, and every call about the
+// person refused at play. They are refused when the scenario is read,
+// naming subject.id and never quoting the identifier; the plain spelling
+// is taken.
+func TestSubjectIDHasOneSpelling(t *testing.T) {
+	t.Parallel()
+	scenario := func(id string) string {
+		return "name: x\nstart: \"2026-01-01\"\nsubject: {id: \"" + id + "\", category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n"
+	}
+	if _, err := exercise.Parse([]byte(scenario("SYN-DK-0042"))); err != nil {
+		t.Errorf("subject.id SYN-DK-0042: %v", err)
+	}
+	for _, id := range []string{"SYN-DK-0042\\u3164", "SYN\\u115f-DK-0042", "SYN-DK-0042\\ufe0f", "SYN-DK-0042\\u034f", "SYN-DK-Mu\\u0308ller", "SYN-DK-\\uff10\\uff10\\uff14\\uff12"} {
+		_, err := exercise.Parse([]byte(scenario(id)))
+		if err == nil || !strings.Contains(err.Error(), "subject.id: ") || strings.Contains(err.Error(), "SYN") {
+			t.Errorf("subject.id %s: %v, want refused naming subject.id and not quoting it", id, err)
+		}
+	}
+}
+
 // TestUpdateReachesHolders: an update changes the person's attributes for
 // the calls after it, the holders' answers to requests included: once the
 // person is released, a request the law allows only for a person not in

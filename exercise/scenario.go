@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 
@@ -361,14 +360,14 @@ func (s *Scenario) check() error {
 	if s.Subject.Category == "" {
 		return fmt.Errorf("subject.category: required")
 	}
-	// The identifier as the gateway takes it (validSubjectID there), so
-	// that the calls about the person are not all refused for it; the
-	// error does not quote it.
-	switch sid := s.Subject.ID; {
-	case len(sid) > 128 || !utf8.ValidString(sid) || strings.ContainsFunc(sid, func(r rune) bool { return !unicode.IsPrint(r) }):
-		return fmt.Errorf("subject.id: at most 128 printable characters")
-	case strings.TrimSpace(sid) != sid:
-		return fmt.Errorf("subject.id: must not begin or end with white space")
+	// The identifier as the gateway takes it (gateway.SubjectIDProblem,
+	// its one rule: printable, no invisible character such as a Hangul
+	// filler, no white space around it, NFKC), so that the calls about the
+	// person are not all refused for it; the error does not quote it.
+	if sid := s.Subject.ID; sid != "" {
+		if p := gateway.SubjectIDProblem(sid); p != "" {
+			return fmt.Errorf("subject.id: %s", p)
+		}
 	}
 	// The report prints the title, the notes, the case ids and the names
 	// of the expectations as written, and never the person's identifier.

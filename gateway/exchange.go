@@ -742,6 +742,18 @@ func validSubjectID(field, id string) error {
 	return nil
 }
 
+// SubjectIDProblem is validSubjectID for the programs that check an
+// identifier before it reaches the gateway (an exercise's scenario): what
+// is wrong with id as a subject's identifier, never quoting it, or "" if
+// the gateway takes it. One rule, so that such a program does not accept
+// an identifier every call about the person would be refused for.
+func SubjectIDProblem(id string) string {
+	if err := validSubjectID("subject_id", id); err != nil {
+		return err.(*badRequest).problem
+	}
+	return ""
+}
+
 // validClaimedBasis checks a claimed legal basis: empty, or spelt as the
 // policies spell a legal basis id (lower-case parts joined by '.', as
 // dk.rpl.115.stk1.nr3), so that one basis has one spelling and the field,
