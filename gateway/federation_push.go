@@ -11,13 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/internal/spelling"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 	"github.com/liaison-gateway/liaison/pseudonym"
@@ -332,9 +331,10 @@ func validPeerBasis(lb *audit.LegalBasis, conditions []string) bool {
 	if lb == nil {
 		return true
 	}
-	printable := func(v string) bool {
-		return v != "" && utf8.ValidString(v) && !strings.ContainsFunc(v, func(r rune) bool { return !unicode.IsPrint(r) })
-	}
+	// Printable as an identifier must be (spelling.Printable): a Hangul
+	// filler or a variation selector, which unicode.IsPrint counts
+	// printable, would enter the log as a second spelling of the basis.
+	printable := func(v string) bool { return v != "" && spelling.Printable(v) }
 	return printable(lb.ID) && printable(lb.Citation) && (lb.ValidUntil == "" || dateProblem(lb.ValidUntil) == "")
 }
 

@@ -473,7 +473,8 @@ type PeerForward struct {
 	// its legal basis and conditions (which the receiving gateway logs, and
 	// tracks the release to the basis's last day by) as a policy's decision
 	// gives them: a basis with an id and a citation of printable
-	// characters, its valid_until a date YYYY-MM-DD from 1900-01-01 to
+	// characters (none invisible: no Hangul filler or variation selector),
+	// its valid_until a date YYYY-MM-DD from 1900-01-01 to
 	// 2199-12-31 or none, conditions reason codes (else INVALID_ARGUMENT on
 	// forwarded.receipt). Each receipt is accepted once.
 	Receipt *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
