@@ -34,6 +34,7 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
+	"github.com/liaison-gateway/liaison/internal/spelling"
 	"github.com/liaison-gateway/liaison/policies"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 	"github.com/liaison-gateway/liaison/pseudonym"
@@ -128,8 +129,15 @@ func (r *Registry) addFederated(a AgencyFile, dir string, keysFor func(a AgencyF
 		if a.Via != "" || a.Provider == "" || a.CheckpointKey == "" {
 			return fmt.Errorf("gateway: registry: peer gateway %q: provider (its address) and checkpoint_key are required, via is not allowed", a.ID)
 		}
-		if _, err := audit.NewVerifier(a.CheckpointKey); err != nil {
+		v, err := audit.NewVerifier(a.CheckpointKey)
+		if err != nil {
 			return fmt.Errorf("gateway: registry: peer gateway %q: checkpoint_key: %v", a.ID, err)
+		}
+		if !spelling.Printable(v.Name()) {
+			// The name is the peer's log's origin, one name a log
+			// (checkVia): one with an invisible character (a Hangul
+			// filler, a variation selector) looks like another's.
+			return fmt.Errorf("gateway: registry: peer gateway %q: checkpoint_key: its name %+q holds a control or invisible character (such as a Hangul filler or a variation selector): a log's name is printable characters, as the peer's -audit-name must be", a.ID, v.Name())
 		}
 		// Its assertions' keys are checked as an agency's issuer keys are:
 		// read from one source, and fetched over https only.

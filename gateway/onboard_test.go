@@ -125,6 +125,34 @@ func TestFederatedEntriesTakeOnlyWhatIsUsed(t *testing.T) {
 	}
 }
 
+// TestPeerLogNameIsPrintable: a peer gateway's checkpoint key names its
+// log (the origin), and the registry takes one name a log. A name with a
+// Hangul filler or a variation selector (which unicode.IsPrint counts
+// printable, and the note format allows) loaded: a log that looks like
+// another's, or like the one the operator meant. It is refused now,
+// naming the peer gateway and checkpoint_key; the plain name loads.
+func TestPeerLogNameIsPrintable(t *testing.T) {
+	noKeys := func(AgencyFile, string) (map[string]any, error) { return map[string]any{}, nil }
+	for _, c := range []struct {
+		name string
+		ok   bool
+	}{{"de.liaison.test", true}, {"de.liaison.test\u3164", false}, {"de.liaison\u115f.test", false}, {"de.liaison.test\ufe0f", false}} {
+		_, vkey, err := note.GenerateKey(rand.Reader, c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &RegistryFile{Agencies: []AgencyFile{{ID: "de-gateway", Kind: KindPeerGateway, Jurisdiction: "DE-NI", CertificateIdentity: "spiffe://de/gateway",
+			Issuer: "https://gateway.de.example", Provider: "de.example:8443", CheckpointKey: vkey}}}
+		_, err = f.build("", noKeys)
+		if c.ok && err != nil {
+			t.Errorf("checkpoint key named %+q: %v", c.name, err)
+		}
+		if !c.ok && (err == nil || !strings.Contains(err.Error(), "checkpoint_key") || !strings.Contains(err.Error(), "de-gateway")) {
+			t.Errorf("checkpoint key named %+q: %v; want the registry refused, naming de-gateway and checkpoint_key", c.name, err)
+		}
+	}
+}
+
 // TestLocalAgencyTakesNoCheckpointKey: checkpoint_key is a peer gateway's
 // log's key; on an agency of this gateway it was dropped unseen (the
 // operator may have meant the entry as a peer). It is refused now.

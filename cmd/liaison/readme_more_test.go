@@ -38,6 +38,13 @@ func TestServeRefusesWhatItCannotRun(t *testing.T) {
 		{[]string{"-witness-interval", "-1s"}, "-witness-interval -1s: must be positive"},
 		{[]string{"-peer-timeout", "0s"}, "-peer-timeout 0s: must be positive"},
 		{[]string{"-audit-signer", "hsm"}, `-audit-signer "hsm": want file or vault`},
+		// The log's name (origin): one with a space or '+' failed at start
+		// naming no flag; one with a Hangul filler or a variation
+		// selector served, a log that looks like another's.
+		{[]string{"-audit-name", "liaison audit"}, `-audit-name "liaison audit": want a key name`},
+		{[]string{"-audit-name", "liaison+audit"}, `-audit-name "liaison+audit": want a key name`},
+		{[]string{"-audit-name", "liaison.audit\u3164"}, `-audit-name "liaison.audit\u3164": want a key name`},
+		{[]string{"-audit-name", "liaison.audit\ufe0f"}, `-audit-name "liaison.audit\ufe0f": want a key name`},
 		{[]string{"-log-format", "xml"}, `-log-format "xml": want json or text`},
 		{[]string{"-log-level", "loud"}, `-log-level "loud"`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
@@ -351,9 +358,11 @@ func TestAuditTimeFlagsNamed(t *testing.T) {
 
 // TestWitnessNameNamed: liaison witness -name with a space or '+', which
 // its help says a name has none of, was refused as "audit: cosignature
-// verifier key: invalid name", naming no flag.
+// verifier key: invalid name", naming no flag. One with a Hangul filler or
+// a variation selector (which unicode.IsPrint counts printable) made a
+// key, a witness whose name looks like another's; it is refused too.
 func TestWitnessNameNamed(t *testing.T) {
-	for _, name := range []string{"a b", "w+1", ""} {
+	for _, name := range []string{"a b", "w+1", "", "witness.liaison\u3164", "witness\u115f.liaison", "witness.liaison\ufe0f"} {
 		err := run(t.Context(), []string{"witness", "-print-key", "-key", filepath.Join(t.TempDir(), "w.key"), "-name", name}, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "witness: -name") {
 			t.Errorf("liaison witness -name %q: %v; want refused, naming -name", name, err)

@@ -121,7 +121,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.DenyList, "deny-list", "", "`file` of revoked agency certificates, sha256:<hex> or serial:<hex> (any issuer's) a line (reloaded on change)")
 	fs.StringVar(&o.AuditDB, "audit-db", "liaison-audit.db", "audit log: a SQLite `file`, or a postgres:// URL for several replicas")
 	fs.StringVar(&o.AuditKey, "audit-key", "audit-signer.key", "checkpoint signing key `file` (created if absent, mode 0600; refused if group or others may read or write it)")
-	fs.StringVar(&o.AuditName, "audit-name", "liaison.audit", "checkpoint key `name` and log origin; a gateway with peer gateways needs one no other gateway of the federation has (its domain, say): a peer's registry does not load two peer gateways' checkpoint keys of one name")
+	fs.StringVar(&o.AuditName, "audit-name", "liaison.audit", "checkpoint key `name` and log origin (printable, no spaces or '+'); a gateway with peer gateways needs one no other gateway of the federation has (its domain, say): a peer's registry does not load two peer gateways' checkpoint keys of one name")
 	fs.StringVar(&o.AuditSigner, "audit-signer", "file", "`signer` of checkpoints: file (the -audit-key file) or vault (a Transit key)")
 	fs.StringVar(&o.AuditVaultKey, "audit-vault-key", "liaison-checkpoints", "the Ed25519 Transit `key` that signs checkpoints with -audit-signer vault")
 	fs.StringVar(&o.AuditState, "audit-state", "", "`file` keeping the last checkpoint signed with -audit-signer file, outside the audit database: the gateway refuses to start on a store that does not extend it (default: the -audit-key file with .checkpoint appended)")
@@ -169,6 +169,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if o.AuditSigner != "file" && o.AuditSigner != "vault" {
 		return fmt.Errorf("serve: -audit-signer %q: want file or vault", o.AuditSigner)
+	}
+	if !validKeyName(o.AuditName) {
+		// The log's origin, by which peers and witnesses know it (one
+		// name a log): one with an invisible character looks like
+		// another log's.
+		return fmt.Errorf("serve: -audit-name %+q: want a key name of printable characters without spaces or '+', e.g. liaison.dk.example", o.AuditName)
 	}
 	tuneGC()
 	logger, err := newLogger(stderr, *logFormat, *logLevel)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/witness"
+	"github.com/liaison-gateway/liaison/internal/spelling"
 )
 
 const witnessUsage = `usage: liaison witness [flags]
@@ -49,7 +50,7 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.PrintDefaults()
 	}
 	listen := fs.String("listen", "127.0.0.1:8444", "listen `address`; plain HTTP only on a loopback address, else give -tls-cert and -tls-key")
-	name := fs.String("name", "witness.liaison", "the witness's key `name` (no spaces or '+'), e.g. witness.dpa.example/w1")
+	name := fs.String("name", "witness.liaison", "the witness's key `name` (printable, no spaces or '+'), e.g. witness.dpa.example/w1")
 	keyFile := fs.String("key", "witness.key", "the witness's private key `file` (created if absent, mode 0600; refused if group or others may read or write it)")
 	state := fs.String("state", "witness.db", "the witness's SQLite state `file` (created if absent)")
 	var logs multiFlag
@@ -65,10 +66,10 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := noStrayArgs("witness", fs); err != nil {
 		return err
 	}
-	if *name == "" || strings.ContainsFunc(*name, func(r rune) bool { return r == '+' || unicode.IsSpace(r) || !unicode.IsPrint(r) }) {
+	if !validKeyName(*name) {
 		// It was refused as "audit: cosignature verifier key: invalid
 		// name", naming no flag.
-		return fmt.Errorf("witness: -name %q: want a key name without spaces or '+', e.g. witness.dpa.example/w1", *name)
+		return fmt.Errorf("witness: -name %+q: want a key name of printable characters without spaces or '+', e.g. witness.dpa.example/w1", *name)
 	}
 	if *printKey {
 		// -print-key reads -key and -name only: a -log given with it was
@@ -161,4 +162,16 @@ func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func isLoopbackAddr(a net.Addr) bool {
 	ta, ok := a.(*net.TCPAddr)
 	return ok && ta.IP.IsLoopback()
+}
+
+// validKeyName reports whether name may name a key this program makes (a
+// witness's -name, a gateway's -audit-name, its log's origin): not empty,
+// no white space or '+' (the note format's rule), and printable as an
+// identifier must be (spelling.Printable: no control or invisible
+// character, such as a Hangul filler or a variation selector, which the
+// note format allows and which would make a name that looks like
+// another's).
+func validKeyName(name string) bool {
+	return name != "" && spelling.Printable(name) &&
+		!strings.ContainsFunc(name, func(r rune) bool { return r == '+' || unicode.IsSpace(r) })
 }
