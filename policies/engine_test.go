@@ -294,6 +294,35 @@ func TestDecideChecksApproval(t *testing.T) {
 	}
 }
 
+// TestDecideBasisIsPrintable: a decision's legal basis enters the log,
+// the recipient's notices and onward rules as it is, and a peer gateway
+// refuses one whose id or citation is not printable. A citation with a
+// Hangul filler or a variation selector (which unicode.IsPrint counts
+// printable) was well-formed; it is malformed now. The plain one is not.
+func TestDecideBasisIsPrintable(t *testing.T) {
+	const tmpl = `{"outcome": "disclose", "legal_basis": {"id": "x.y", "citation": "%s"}, "pseudonym_domain": "dk-police-aarhus/family_support",
+		"fields": {"keep": ["Person.subject_id"]}, "conditions": [], "reasons": [{"code": "OK", "message": "ok"}]}`
+	for _, tt := range []struct {
+		citation string
+		ok       bool
+	}{
+		{"Retsplejeloven § 115, stk. 1, nr. 3", true},
+		{"Retsplejeloven § 115, stk. 1, nr. 3\\u3164", false},
+		{"Retsplejeloven\\u115f § 115", false},
+		{"Retsplejeloven § 115\\ufe0f", false},
+		{"Retsplejeloven\\u00a0§ 115", false},
+	} {
+		e, err := Load(t.Context(), denyAll(fmt.Sprintf(tmpl, tt.citation)))
+		if err != nil {
+			t.Fatalf("Load() error: %v", err)
+		}
+		d, err := e.Decide(t.Context(), sampleDKRelease("family_support"))
+		if tt.ok && err != nil || !tt.ok && !isMalformed(err) {
+			t.Errorf("citation %s: Decide() = %+v, %v; want ok=%v", tt.citation, d, err, tt.ok)
+		}
+	}
+}
+
 func TestExplain(t *testing.T) {
 	e := loadEmbedded(t)
 	d, lines, err := e.Explain(t.Context(), sampleDKRelease("risk_management"))

@@ -69,6 +69,15 @@ func (d *Decision) validate() error {
 		if lb.ID == "" || lb.Citation == "" {
 			return bad("legal_basis needs an id and a citation")
 		}
+		if !spelling.Printable(lb.ID) || !spelling.Printable(lb.Citation) {
+			// Each enters the log, the recipient's notices and onward
+			// rules as it is, and a peer gateway refuses a basis spelt
+			// otherwise (forwarded.receipt): an invisible character (a
+			// Hangul filler, a variation selector, which unicode.IsPrint
+			// counts printable) is a second spelling that looks like the
+			// first.
+			return bad("legal_basis %+q (%+q): the id and the citation must be printable characters, none invisible", lb.ID, lb.Citation)
+		}
 		if lb.ValidUntil != "" {
 			if _, err := time.Parse(time.DateOnly, lb.ValidUntil); err != nil {
 				return bad("legal_basis.valid_until %q is not a date YYYY-MM-DD", lb.ValidUntil)
