@@ -74,7 +74,7 @@ const maxReasonLabels = 500
 // alwaysLabelled are reasons that keep their label past the bound: the
 // gateway's outages, which alert rules select.
 var alwaysLabelled = map[string]bool{
-	"": true, "AUDIT_UNAVAILABLE": true, "KEYS_UNAVAILABLE": true, "HOLDER_UNAVAILABLE": true, "PEER_UNAVAILABLE": true,
+	"": true, "AUDIT_UNAVAILABLE": true, "KEYS_UNAVAILABLE": true, "HOLDER_UNAVAILABLE": true, "PEER_UNAVAILABLE": true, "CRL_STALE": true,
 }
 
 // reasonOther is the reason label of a reason code past maxReasonLabels.
@@ -416,6 +416,10 @@ var (
 		"How old the keys may grow before requests that need a recipient pseudonym fail (-key-max-stale).", nil, nil)
 	descKeyStale = prometheus.NewDesc("liaison_pseudonym_keys_stale",
 		"1 while the keys are older than the staleness bound (KEYS_UNAVAILABLE), else 0.", nil, nil)
+	descCRLNextUpdate = prometheus.NewDesc("liaison_crl_next_update_timestamp_seconds",
+		"The earliest nextUpdate of the CRLs in force (-crl), as a Unix time; 0 if none is loaded. From then on every client certificate is refused (CRL_STALE) until a current CRL is installed.", nil, nil)
+	descCRLStale = prometheus.NewDesc("liaison_crl_stale",
+		"1 while a CRL in force is past its nextUpdate (every client certificate is refused, CRL_STALE), else 0.", nil, nil)
 	descPolicy = prometheus.NewDesc("liaison_policy_info",
 		"The active policy revision (always 1).", []string{"revision", "digest", "source"}, nil)
 	descPolicyActivated = prometheus.NewDesc("liaison_policy_activated_timestamp_seconds",
@@ -430,7 +434,7 @@ var (
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descQueue, descBatches, descEntries, descTreeSize, descUnsigned, descStoreUp, descCheckpointAge,
-		descKeyAge, descKeyMaxStale, descKeyStale, descPolicy, descPolicyActivated, descPolicyLastOK, descAwaiting, descAwaitingAge} {
+		descKeyAge, descKeyMaxStale, descKeyStale, descCRLNextUpdate, descCRLStale, descPolicy, descPolicyActivated, descPolicyLastOK, descAwaiting, descAwaitingAge} {
 		ch <- d
 	}
 }
@@ -465,6 +469,16 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descKeyAge, prometheus.GaugeValue, age.Seconds())
 	ch <- prometheus.MustNewConstMetric(descKeyMaxStale, prometheus.GaugeValue, maxStale.Seconds())
 	ch <- prometheus.MustNewConstMetric(descKeyStale, prometheus.GaugeValue, stale)
+	next, pastNext := s.cfg.Verifier.CRLNextUpdate()
+	nextTS, crlStale := 0.0, 0.0
+	if !next.IsZero() {
+		nextTS = float64(next.Unix())
+	}
+	if pastNext {
+		crlStale = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descCRLNextUpdate, prometheus.GaugeValue, nextTS)
+	ch <- prometheus.MustNewConstMetric(descCRLStale, prometheus.GaugeValue, crlStale)
 	eng, ps := s.policy.Snapshot()
 	ch <- prometheus.MustNewConstMetric(descPolicy, prometheus.GaugeValue, 1, eng.Revision(), eng.Digest(), eng.Source())
 	if !ps.Active.Time.IsZero() {

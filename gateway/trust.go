@@ -92,7 +92,7 @@ func (s *Server) WatchTrust(ctx context.Context) {
 			switch {
 			case err != nil && err.Error() != s.trust.lastErr:
 				s.trust.lastErr = err.Error()
-				s.log.ErrorContext(ctx, "trust files changed but do not load; the previous ones stay in force", "error", err)
+				s.log.ErrorContext(ctx, "trust files do not load; the ones applied last stay in force", "error", err)
 			case err == nil && changed:
 				s.trust.lastErr = ""
 				s.log.InfoContext(ctx, "trust files reloaded", "agencies", len(s.registry.Load().Agencies))
@@ -141,7 +141,7 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 		if err != nil {
 			return false, fmt.Errorf("gateway: CRL: %v", err)
 		}
-		if err := rev.AddCRL(b, roots); err != nil {
+		if err := rev.AddCRL(b, roots, s.now()); err != nil {
 			return false, fmt.Errorf("gateway: CRL %s: %v", f, err)
 		}
 	}

@@ -206,6 +206,9 @@ type trustState struct {
 	roots   *x509.CertPool
 	revoked *Revocation
 	gen     uint64
+	// staleLogged is set once the refusal of a call for the revocations'
+	// staleness (CRL_STALE) has been logged.
+	staleLogged atomic.Bool
 }
 
 // NewVerifier returns a Verifier with no agencies and no trusted CA.
@@ -306,6 +309,15 @@ func (v *Verifier) swap(ns *trustState) {
 	v.state.Store(ns)
 	v.tokens.clear()
 	v.certs.clear()
+}
+
+// CRLNextUpdate returns the earliest nextUpdate of the CRLs in force, or
+// the zero time if none is, and whether it has passed by the Verifier's
+// clock: from then on every client certificate is refused, CRL_STALE,
+// until a current CRL is loaded.
+func (v *Verifier) CRLNextUpdate() (next time.Time, stale bool) {
+	r := v.state.Load().revoked
+	return r.NextUpdate(), r.Stale(v.cfg.Now())
 }
 
 // Agency returns a registered agency by id.
@@ -414,6 +426,19 @@ func (v *Verifier) agencyFromCertificate(ts *trustState, state *tls.ConnectionSt
 		v.certs.put(fp, vc, ts.gen, expires)
 	}
 	agency := vc.agency
+	// A CRL past its nextUpdate may not list what its CA revoked since:
+	// no certificate can be told not revoked, so every one is refused
+	// (fail closed) until a current CRL is loaded. The caller may retry;
+	// the operator is told once per trust state.
+	if now := v.cfg.Now(); ts.revoked.Stale(now) {
+		if !ts.staleLogged.Swap(true) {
+			v.log.Error("the certificate revocation list in force is past its nextUpdate: every call with a client certificate is refused (CRL_STALE) until the CA's current CRL is installed",
+				"next_update", ts.revoked.NextUpdate().UTC(), "now", now.UTC())
+		}
+		e := fail("CRL_STALE", agency.ID, "the gateway's certificate revocation list is out of date, so no client certificate can be checked; retry later")
+		e.Proven, e.Unavailable = true, true
+		return nil, fp, e
+	}
 	// The revocations are checked after the chain, on every call (a
 	// revocation bumps the generation, so cached certificates are checked
 	// too): a revoked certificate the CA issued is booked under the agency

@@ -116,10 +116,10 @@ func TestRevokedIntermediateIsRefused(t *testing.T) {
 		want   string
 	}{
 		{"nothing revoked", func(f *chainFixture, r *authn.Revocation) error {
-			return r.AddCRL(f.crl(t, big.NewInt(12345)), []*x509.Certificate{f.root.Cert})
+			return r.AddCRL(f.crl(t, big.NewInt(12345)), []*x509.Certificate{f.root.Cert}, time.Now())
 		}, ""},
 		{"the root's CRL revokes the intermediate", func(f *chainFixture, r *authn.Revocation) error {
-			return r.AddCRL(f.crl(t, f.interCrt.SerialNumber), []*x509.Certificate{f.root.Cert})
+			return r.AddCRL(f.crl(t, f.interCrt.SerialNumber), []*x509.Certificate{f.root.Cert}, time.Now())
 		}, "CERTIFICATE_REVOKED"},
 		{"the deny list names the intermediate's fingerprint", func(f *chainFixture, r *authn.Revocation) error {
 			fp := sha256.Sum256(f.interCrt.Raw)
@@ -136,7 +136,7 @@ func TestRevokedIntermediateIsRefused(t *testing.T) {
 			return r.AddDenyList([]byte("# the officer's laptop was stolen\nserial:" + hex.EncodeToString(f.leafCert.SerialNumber.Bytes()) + "\n"))
 		}, "CERTIFICATE_REVOKED"},
 		{"the root's CRL revokes the leaf", func(f *chainFixture, r *authn.Revocation) error {
-			return r.AddCRL(f.crl(t, f.leafCert.SerialNumber), []*x509.Certificate{f.root.Cert})
+			return r.AddCRL(f.crl(t, f.leafCert.SerialNumber), []*x509.Certificate{f.root.Cert}, time.Now())
 		}, ""}, // the leaf's serial under the root's name is not the leaf's: the intermediate issued it
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"time"
 )
 
 // Revocation is the set of revoked client certificates: by issuer and serial
@@ -20,7 +21,33 @@ type Revocation struct {
 	serials      map[string]bool // issuer DN (raw) + serial
 	denySerials  map[string]bool // serial, whichever CA issued it
 	fingerprints map[[32]byte]bool
+	// nextUpdate is the earliest NextUpdate of the CRLs added (zero if
+	// none): from then on a CA may have revoked certificates that no CRL
+	// in force lists.
+	nextUpdate time.Time
 }
+
+// NextUpdate returns the earliest next update of the CRLs added, or the
+// zero time if none was: from then on the revocations are Stale.
+func (r *Revocation) NextUpdate() time.Time {
+	if r == nil {
+		return time.Time{}
+	}
+	return r.nextUpdate
+}
+
+// Stale reports whether, at now, a CRL added is past its next update: its
+// CA may have revoked certificates since that it does not list, so no
+// certificate of that CA's can be told not revoked (RFC 5280 section
+// 5.1.2.5). A deny list never goes stale.
+func (r *Revocation) Stale(now time.Time) bool {
+	return r != nil && !r.nextUpdate.IsZero() && !now.Before(r.nextUpdate)
+}
+
+// CRLClockSkew is how far in the future a CRL's thisUpdate may be, by the
+// gateway's clock, for the CRL to load: the CA's clock may run a little
+// ahead. A CRL's nextUpdate has no such allowance.
+const CRLClockSkew = 30 * time.Second
 
 // Revoked reports whether c is revoked.
 func (r *Revocation) Revoked(c *x509.Certificate) bool {
@@ -71,8 +98,11 @@ func (r *Revocation) AddDenyList(data []byte) error {
 }
 
 // AddCRL adds the entries of a CRL (PEM or DER) after checking that one of
-// cas signed it.
-func (r *Revocation) AddCRL(data []byte, cas []*x509.Certificate) error {
+// cas signed it and that it is current at now: its thisUpdate not later
+// than now (give or take CRLClockSkew), and its nextUpdate, which it must
+// have (RFC 5280 section 5.1.2.5), later than now. A stale CRL would let
+// a certificate its CA revoked after it through.
+func (r *Revocation) AddCRL(data []byte, cas []*x509.Certificate, now time.Time) error {
 	r.init()
 	if blk, _ := pem.Decode(data); blk != nil {
 		data = blk.Bytes
@@ -90,6 +120,20 @@ func (r *Revocation) AddCRL(data []byte, cas []*x509.Certificate) error {
 	}
 	if signer == nil {
 		return errors.New("authn: the CRL is not signed by a trusted CA")
+	}
+	const stamp = time.RFC3339
+	switch {
+	case crl.NextUpdate.IsZero():
+		return errors.New("authn: the CRL has no nextUpdate (RFC 5280 requires one): the gateway could not tell when it goes stale")
+	case crl.ThisUpdate.After(now.Add(CRLClockSkew)):
+		return fmt.Errorf("authn: the CRL's thisUpdate %s is in the future (now %s): check the CA's and the gateway's clocks",
+			crl.ThisUpdate.UTC().Format(stamp), now.UTC().Format(stamp))
+	case !now.Before(crl.NextUpdate):
+		return fmt.Errorf("authn: the CRL is stale: its nextUpdate %s has passed (now %s); install the CA's current CRL",
+			crl.NextUpdate.UTC().Format(stamp), now.UTC().Format(stamp))
+	}
+	if r.nextUpdate.IsZero() || crl.NextUpdate.Before(r.nextUpdate) {
+		r.nextUpdate = crl.NextUpdate
 	}
 	for _, e := range crl.RevokedCertificateEntries {
 		r.serials[serialKey(signer.RawSubject, e.SerialNumber)] = true
