@@ -209,6 +209,13 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	if err != nil {
 		return nil, fmt.Errorf("gateway certificate: %v", err)
 	}
+	warnSharedSecret(ctx, log, "-tls-key", o.TLSKey)
+	if o.Federation != nil {
+		warnSharedSecret(ctx, log, "-peer-key", o.Federation.Key)
+	}
+	if o.KeyOptions != nil && o.KeyOptions.VaultAuth == "approle" {
+		warnSharedSecret(ctx, log, "-vault-secret-id-file", o.KeyOptions.SecretIDFile)
+	}
 	pool := x509.NewCertPool()
 	for _, f := range o.ClientCAs {
 		b, err := os.ReadFile(f)

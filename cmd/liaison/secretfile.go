@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+)
+
+// warnSharedSecret logs a warning if the secret file at path (a private
+// key, a Vault secret id), given by flag, may be read or written by its
+// group or others, as ssh warns of a private key: a key the gateway holds
+// should be readable by its owner only. It is a warning, not a refusal
+// (as it is for the pseudonym key file and the audit signer key, which
+// the gateway writes itself): a Kubernetes Secret volume gives its files
+// mode 0644 unless defaultMode says otherwise. The mode is that of the
+// file the name points to (a Secret volume's files are symbolic links).
+func warnSharedSecret(ctx context.Context, log *slog.Logger, flag, path string) {
+	if path == "" {
+		return
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return // reading it reports the error
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		log.WarnContext(ctx, "a secret file may be read or written by its group or others: make it readable by the gateway's user only (chmod 600, or defaultMode: 0400 on a Kubernetes Secret volume)",
+			"flag", flag, "file", path, "mode", fmt.Sprintf("%04o", perm))
+	}
+}

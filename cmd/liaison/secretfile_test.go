@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
+	"github.com/liaison-gateway/liaison/gateway/sample"
+)
+
+// TestSharedSecretFilesWarned: a gateway whose TLS private key, peer
+// assertion key or Vault AppRole secret id file its group or others may
+// read logs a warning naming the flag, the file and its mode; files
+// readable by their owner only log none. They were read whatever their
+// mode, silently.
+func TestSharedSecretFilesWarned(t *testing.T) {
+	dir := t.TempDir()
+	pki, err := sample.WritePKI(filepath.Join(dir, "pki"), map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := devpki.NewIssuer("https://gateway.nl.test", "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peerKey, err := iss.MarshalIssuerKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	peerKeyFile, secretIDFile := filepath.Join(dir, "peer.key"), filepath.Join(dir, "secret-id")
+	if err := os.WriteFile(peerKeyFile, peerKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secretIDFile, []byte("not-a-real-secret-id\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	start := func() string {
+		var logs bytes.Buffer
+		gw, err := startGateway(t.Context(), gatewayOptions{
+			Listen: taken.Addr().String(), Registry: pki.Registry,
+			TLSCert: pki.Path("gateway.pem"), TLSKey: pki.Path("gateway.key"), ClientCAs: []string{pki.Path("ca.pem")},
+			AuditDB: filepath.Join(dir, "audit.db"), AuditKey: filepath.Join(dir, "audit-signer.key"), AuditName: "test.liaison",
+			Keys: filepath.Join(dir, "keys.json"), Audience: "liaison", Engine: embeddedEngine(t),
+			Federation: &federationOptions{Key: peerKeyFile, Issuer: iss.Name, Kid: "p1"},
+			// Not a Vault login: the key source fails to start, after
+			// the files are checked.
+			KeyOptions: &keyOptions{VaultAddr: "http://127.0.0.1:1", VaultAuth: "approle", RoleID: "r", SecretIDFile: secretIDFile, Getenv: func(string) string { return "" }},
+			Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+		})
+		if err == nil {
+			gw.Stop()
+			t.Fatal("startGateway succeeded; want it to fail (the listen address is taken, Vault is not there)")
+		}
+		return logs.String()
+	}
+	if logs := start(); strings.Contains(logs, "secret file") {
+		t.Errorf("owner-only files were warned of:\n%s", logs)
+	}
+	for _, f := range []string{pki.Path("gateway.key"), peerKeyFile, secretIDFile} {
+		if err := os.Chmod(f, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := start()
+	for _, flag := range []string{"-tls-key", "-peer-key", "-vault-secret-id-file"} {
+		if !strings.Contains(logs, "flag="+flag+" ") || !strings.Contains(logs, "mode=0640") {
+			t.Errorf("no warning of %s at mode 0640:\n%s", flag, logs)
+		}
+	}
+	if strings.Contains(logs, "not-a-real-secret-id") {
+		t.Errorf("the log holds the secret id:\n%s", logs)
+	}
+}
