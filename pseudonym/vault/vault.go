@@ -275,6 +275,11 @@ func (s *Source) derive(ctx context.Context, key string, v int) ([]byte, error) 
 	if err != nil {
 		return nil, unavailable(fmt.Sprintf("derive version %d", v), err)
 	}
+	if sec == nil || sec.Data == nil {
+		// 204 No Content, or a body without data: not what Transit
+		// answers (a mount of another engine, say).
+		return nil, fmt.Errorf("vault: derive version %d: no answer from %s/hmac/%s: is %s a Transit mount?", v, s.cfg.Mount, key, s.cfg.Mount)
+	}
 	h, _ := sec.Data["hmac"].(string)
 	prefix := "vault:v" + strconv.Itoa(v) + ":"
 	if !strings.HasPrefix(h, prefix) {
