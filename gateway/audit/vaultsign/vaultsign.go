@@ -109,6 +109,11 @@ func (s *Signer) Sign(msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vaultsign: sign: %v", err)
 	}
+	if sec == nil || sec.Data == nil {
+		// 204 No Content, or a body without data: not what Transit
+		// answers (a mount of another engine, say).
+		return nil, fmt.Errorf("vaultsign: sign: no answer from %s/sign/%s: is %s a Transit mount?", s.mount, s.key, s.mount)
+	}
 	sig, _ := sec.Data["signature"].(string)
 	prefix := "vault:v" + strconv.Itoa(s.version) + ":"
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(sig, prefix))
