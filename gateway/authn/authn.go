@@ -423,7 +423,7 @@ func (v *Verifier) agencyFromCertificate(ts *trustState, state *tls.ConnectionSt
 				}
 			}
 		}
-		v.certs.put(fp, vc, ts.gen, expires)
+		v.certs.put(fp, vc, ts.gen, expires, v.cfg.Now())
 	}
 	agency := vc.agency
 	// A CRL past its nextUpdate may not list what its CA revoked since:
@@ -528,7 +528,7 @@ func (v *Verifier) authenticateToken(ctx context.Context, ts *trustState, agency
 	if first != binding {
 		return Caller{}, fail("TOKEN_REPLAYED", agency.ID, "the token id has been used before")
 	}
-	v.tokens.put(key, c, ts.gen, c.Expires)
+	v.tokens.put(key, c, ts.gen, c.Expires, now)
 	return c, nil
 }
 

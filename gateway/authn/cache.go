@@ -39,14 +39,15 @@ func (c *cache[V]) get(k [32]byte, gen uint64, now time.Time) (V, bool) {
 	return e.v, true
 }
 
-func (c *cache[V]) put(k [32]byte, v V, gen uint64, expires time.Time) {
+// put stores v until expires; when the cache is full, the entries
+// expired at now (the Verifier's clock, as get is asked with) go first.
+func (c *cache[V]) put(k [32]byte, v V, gen uint64, expires, now time.Time) {
 	if c.max <= 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
-		now := time.Now()
 		for k, e := range c.m {
 			if !now.Before(e.expires) {
 				delete(c.m, k)
