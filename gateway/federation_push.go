@@ -231,7 +231,7 @@ func (s *Server) acceptForward(ctx context.Context, ex *exchange, fwd *liaisonv1
 	// Each pending entry is acted on once, across replicas: a replayed
 	// call (the same assertion and receipt) is refused. Without a shared
 	// Once (Config.Once), once in this process.
-	var once Once = &s.localOnce
+	once := s.localOnce.on(s.now)
 	if s.cfg.Once != nil {
 		once = s.cfg.Once
 	}

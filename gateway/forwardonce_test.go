@@ -20,6 +20,21 @@ import (
 // the same forwarded call, presented again, was acted on again (a push
 // delivered twice, say). The second is refused on forwarded.receipt.
 func TestForwardedExchangeAcceptedOnceWithoutSharedOnce(t *testing.T) {
+	forwardTwice(t, time.Now)
+}
+
+// TestForwardedExchangeAcceptedOnceOnTheGatewaysClock: the same, with the
+// gateway's clock (Config.Now) two days behind the wall clock. The
+// process's own set remembered a claim until an expiry on the gateway's
+// clock but compared it with the wall clock's: the claim had expired when
+// made, and the same forwarded call was acted on again.
+func TestForwardedExchangeAcceptedOnceOnTheGatewaysClock(t *testing.T) {
+	forwardTwice(t, func() time.Time { return time.Now().Add(-48 * time.Hour) })
+}
+
+// forwardTwice presents one forwarded exchange twice to a gateway without
+// Config.Once whose clock is now, and wants the second refused.
+func forwardTwice(t *testing.T, now func() time.Time) {
 	ctx := t.Context()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
 	if err != nil {
@@ -52,7 +67,7 @@ func TestForwardedExchangeAcceptedOnceWithoutSharedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{cfg: Config{Audit: alog, Federation: Federation{Receipts: key}, Now: time.Now}, log: slog.New(slog.DiscardHandler)}
+	s := &Server{cfg: Config{Audit: alog, Federation: Federation{Receipts: key}, Now: now}, log: slog.New(slog.DiscardHandler)}
 	peer := &authn.Agency{ID: "nl-gateway", Kind: KindPeerGateway, Jurisdiction: "NL"}
 	s.registry.Store(&Registry{Agencies: map[string]*Agency{"nl-gateway": {Agency: peer, CheckpointKey: vkey}}})
 	rc, err := s.receipt(ctx, idx, "nl-probation", nil)

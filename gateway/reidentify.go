@@ -44,10 +44,27 @@ type Once interface {
 	Remember(ctx context.Context, id, binding [32]byte, expires time.Time) ([32]byte, error)
 }
 
-// memoryOnce is a Once of one process; its zero value is ready.
+// memoryOnce is the first-writer-wins set of one process; its zero value
+// is ready. It is used as a Once through on, with the clock the expiries
+// it is given are on.
 type memoryOnce struct {
 	mu   sync.Mutex
 	seen map[[32]byte]onceEntry
+}
+
+// on returns m as a Once whose expiries are on the clock now (the
+// gateway's, Config.Now, as its callers compute them): compared with the
+// wall clock instead, a claim made on a gateway clock behind it had
+// expired when made, and the same thing was acted on twice.
+func (m *memoryOnce) on(now func() time.Time) Once { return onceOn{m, now} }
+
+type onceOn struct {
+	m   *memoryOnce
+	now func() time.Time
+}
+
+func (o onceOn) Remember(_ context.Context, id, binding [32]byte, expires time.Time) ([32]byte, error) {
+	return o.m.remember(id, binding, expires, o.now())
 }
 
 type onceEntry struct {
@@ -55,10 +72,9 @@ type onceEntry struct {
 	expires time.Time
 }
 
-func (m *memoryOnce) Remember(_ context.Context, id, binding [32]byte, expires time.Time) ([32]byte, error) {
+func (m *memoryOnce) remember(id, binding [32]byte, expires, now time.Time) ([32]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := time.Now()
 	if e, ok := m.seen[id]; ok && now.Before(e.expires) {
 		return e.binding, nil
 	}
