@@ -141,7 +141,8 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 		if err != nil {
 			return false, fmt.Errorf("gateway: CRL: %v", err)
 		}
-		if err := rev.AddCRL(b, roots, s.now()); err != nil {
+		// On the clock the Verifier checks the CRL's staleness on.
+		if err := rev.AddCRL(b, roots, s.cfg.Verifier.Now()); err != nil {
 			return false, fmt.Errorf("gateway: CRL %s: %v", f, err)
 		}
 	}

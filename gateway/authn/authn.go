@@ -311,6 +311,10 @@ func (v *Verifier) swap(ns *trustState) {
 	v.certs.clear()
 }
 
+// Now returns the time by the Verifier's clock (Config.Now), the one
+// certificates, tokens and CRLs are checked on.
+func (v *Verifier) Now() time.Time { return v.cfg.Now() }
+
 // CRLNextUpdate returns the earliest nextUpdate of the CRLs in force, or
 // the zero time if none is, and whether it has passed by the Verifier's
 // clock: from then on every client certificate is refused, CRL_STALE,
