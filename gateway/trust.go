@@ -34,7 +34,8 @@ type TrustFiles struct {
 	// Interval is how often the files are checked (a change applies once
 	// two checks in a row read it the same). If zero, 2s.
 	Interval time.Duration
-	// JWKSRefresh is how often JWKS URLs are fetched again. If zero, 5m.
+	// JWKSRefresh is how often JWKS URLs are fetched again, by the
+	// gateway's clock (Config.Now). If zero, 5m.
 	JWKSRefresh time.Duration
 	// HTTPClient fetches JWKS URLs. If nil, a client with a 10s timeout.
 	HTTPClient *http.Client
@@ -163,7 +164,7 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 		if a.JWKSURL == "" {
 			return readJWKS(a, dir, read)
 		}
-		keys, err := l.fetchJWKS(ctx, a.JWKSURL)
+		keys, err := l.fetchJWKS(ctx, a.JWKSURL, s.now())
 		if err == nil {
 			fmt.Fprintf(h, "jwks\x00%s\x00%p", a.JWKSURL, keys)
 		}
@@ -196,12 +197,13 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 }
 
 // fetchJWKS returns the keys at url, fetching them when the last fetch is
-// older than JWKSRefresh. On a failed fetch the last good keys stay in use.
-func (l *trustLoader) fetchJWKS(ctx context.Context, url string) (map[string]any, error) {
+// older than JWKSRefresh at now (the gateway's clock, Config.Now). On a
+// failed fetch the last good keys stay in use.
+func (l *trustLoader) fetchJWKS(ctx context.Context, url string, now time.Time) (map[string]any, error) {
 	l.jwksMu.Lock()
 	e, ok := l.jwks[url]
 	l.jwksMu.Unlock()
-	if ok && time.Since(e.fetched) < l.tf.JWKSRefresh {
+	if ok && now.Sub(e.fetched) < l.tf.JWKSRefresh {
 		return e.keys, nil
 	}
 	keys, err := l.getJWKS(ctx, url)
@@ -212,7 +214,7 @@ func (l *trustLoader) fetchJWKS(ctx context.Context, url string) (map[string]any
 		return nil, err
 	}
 	l.jwksMu.Lock()
-	l.jwks[url] = jwksEntry{keys: keys, fetched: time.Now()}
+	l.jwks[url] = jwksEntry{keys: keys, fetched: now}
 	l.jwksMu.Unlock()
 	return keys, nil
 }
