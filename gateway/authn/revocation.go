@@ -45,7 +45,7 @@ func (r *Revocation) Stale(now time.Time) bool {
 }
 
 // CRLClockSkew is how far in the future a CRL's thisUpdate may be, by the
-// gateway's clock, for the CRL to load: the CA's clock may run a little
+// clock AddCRL is given (the Verifier's), for the CRL to load: the CA's clock may run a little
 // ahead. A CRL's nextUpdate has no such allowance.
 const CRLClockSkew = 30 * time.Second
 
