@@ -403,11 +403,19 @@ type requiredDelivery struct {
 // recipient learns the new date from the correction as it would from a
 // Notify of the change: the policy that decided the correction (the
 // revision its entry records, also if another was activated since) says,
-// as for such a notify to it as an earlier recipient of o, whether the notice must be acknowledged and by
+// as for such a notify to it, whether the notice must be acknowledged and by
 // when (before the new release day, under a before_release rule), and the
 // gateway tracks it as it tracks a Notify's (pushTo): escalated, recorded
 // overdue, listed for auditors. The exchange's input is the correction's,
-// decided already; it is not changed. A recipient behind a peer gateway is
+// decided already; it is not changed: the question is asked of a copy,
+// with the notify's action, event and route. The route is the one a
+// Notify would reach the recipient by: case_member, with the case as it
+// stands, if o was made in a case still open of which the recipient, on
+// this gateway, is a member now; else earlier_recipient of o, with the
+// basis o was decided with (which may have ended since: a correction
+// reaches a recipient that keeps the record under its own retention
+// rule, where a Notify would not), as for one behind a peer gateway (a
+// case is each gateway's own). A recipient behind a peer gateway is
 // tracked so too, by both gateways under one id, as a Notify's required
 // notice to it is (pushViaPeer): the notice goes with the correction
 // through its gateway (noticeViaPeer), which tracks it from its own entry
@@ -428,12 +436,23 @@ func (s *Server) releaseDateNotice(ctx context.Context, ex *exchange, o audit.Re
 		event = "release_date_set"
 	}
 	rcpt := ex.entry.Recipients[0].Agency
-	if a := s.registry.Load().Agencies[rcpt]; a == nil {
+	a := s.registry.Load().Agencies[rcpt]
+	if a == nil {
 		return nil, nil
 	}
 	route := &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT, EarlierAuditIndex: o.Index}
 	if lb := o.Entry.LegalBasis; lb != nil {
 		route.LegalBasis = lb.ID
+	}
+	if cs := ex.in.Case; cs != nil && a.Via == "" && o.Entry.Case != nil && cs.ID == o.Entry.Case.ID && slices.Contains(cs.Members, rcpt) {
+		// The release was made in a case that is still open, and the
+		// recipient is a member of it now (the case as describeNotice
+		// read it, the correction's): a Notify would reach it as a case
+		// member, and the rules for a case's members (the lead's notice)
+		// hold it as they would hold it there. A recipient behind a peer
+		// gateway is reached as an earlier recipient: a case is each
+		// gateway's own.
+		route = &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER, CaseId: cs.ID}
 	}
 	in := ex.in
 	in.Action, in.Event, in.Route = "notify", &policies.Event{Type: event}, policyRoute(route)

@@ -127,3 +127,106 @@ func TestLeadNoticeFollowsTheLead(t *testing.T) {
 		}
 	})
 }
+
+// TestCorrectionMovingTheReleaseDateHoldsTheLead: the Rotterdam
+// municipality leads a Safety House case with the prison and the police;
+// the prison notifies the case of the release date, then corrects its
+// notice to a date a week earlier. The Dutch rule that the municipality
+// leading the case acknowledge the release date (nl.notice.release.lead,
+// for a case member) holds it to the new date as a Notify of the change
+// would: the correction to it carries the required notice (acknowledge
+// within 72 hours, escalated after 48), its inbox item says it was
+// reached as a member of the case, the timers escalate it, and auditors
+// list it; the police are held as before (nl.notice.release.police).
+// Without the fix the gateway asked the policy as for an earlier
+// recipient, to which the lead's rule does not apply: the municipality
+// leading the case was sent the new date with no deadline, tracked by
+// nobody.
+func TestCorrectionMovingTheReleaseDateHoldsTheLead(t *testing.T) {
+	clk := newCaseClock(caseStart)
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(caseStart)
+		const subject, id = "SYN-NL-0311", "NL-ZVH-RTM-0311"
+		council := s.cases(t, nlCouncil)
+		if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: subject, Subject: nlSubject(), Justification: "Return to Rotterdam."}); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range []officer{nlPrison, nlPolice} {
+			if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: o.agency, Justification: "Needed in the case."}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.cases(t, o).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		attrs := nlSubject()
+		attrs.ReleaseDate = "2027-02-15"
+		nr, err := s.exchange(t, nlPrison).Notify(ctx, &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED,
+			Record:    releaseNoticeOf(subject, "Rotterdam", "2027-02-15", "2027-03-01"), Subject: attrs,
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release brought forward by the court.",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range nr.GetResults() {
+			if r.GetRecipient() == nlCouncil.agency && s.entry(t, r.GetAuditIndex()).Detail["notice_rule"] != "nl.notice.release.lead" {
+				t.Fatalf("the Notify to the lead: %v; want the lead's notice", r)
+			}
+		}
+		clk.Advance(time.Hour)
+		attrs.ReleaseDate = "2027-02-08"
+		c, err := aftercare(t, s, nlPrison).Correct(ctx, &liaisonv1.CorrectRequest{
+			Record: releaseNoticeOf(subject, "Rotterdam", "2027-02-08", "2027-03-01"), Subject: attrs,
+			Justification: "The court brought the release forward a week more.",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]*liaisonv1.NoticeResult{}
+		for _, r := range c.GetResults() {
+			got[r.GetRecipient()] = r
+		}
+		// As a Notify of the change at this hour: 72 hours to
+		// acknowledge, escalated after 48.
+		const by, esc = "2027-01-13T11:00:00Z", "2027-01-12T11:00:00Z"
+		for a, rule := range map[string]string{nlCouncil.agency: "nl.notice.release.lead", "nl-police-rotterdam": "nl.notice.release.police"} {
+			r := got[a]
+			if r.GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION || r.GetNoticeId() == "" || r.GetAcknowledgeBy() != by {
+				t.Fatalf("the correction to %s: %v; want a correction carrying a required notice due %s", a, r, by)
+			}
+			e := s.entry(t, r.GetAuditIndex())
+			if e.Detail["notice_rule"] != rule || e.Detail["event"] != "release_date_changed" || e.Detail["escalate_at"] != esc {
+				t.Errorf("the correction's entry to %s: detail %v; want rule %s, escalated at %s", a, e.Detail, rule, esc)
+			}
+		}
+		lead := got[nlCouncil.agency]
+		var item *liaisonv1.SubscribeResponse
+		for _, it := range inboxItems(t, s.exchange(t, nlCouncil)) {
+			if it.GetObligation().GetKind() == liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+				item = it
+			}
+		}
+		if n := item.GetNotice(); n.GetNoticeId() != lead.GetNoticeId() || n.GetRule() != "nl.notice.release.lead" || len(n.GetRoutes()) != 1 ||
+			n.GetRoutes()[0].GetRole() != liaisonv1.RouteRole_ROUTE_ROLE_CASE_MEMBER || n.GetRoutes()[0].GetCaseId() != id {
+			t.Fatalf("the lead's correction item says of its notice %v; want %s, reached as a member of case %s", n, lead.GetNoticeId(), id)
+		}
+		listed, err := liaisonv1.NewNoticesClient(s.conn(t, nlCaseAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{Recipient: nlCouncil.agency, UnacknowledgedOnly: true})
+		if err != nil || len(listed.GetNotices()) != 1 || listed.GetNotices()[0].GetNoticeId() != lead.GetNoticeId() {
+			t.Fatalf("open notices to the lead = %v, %v; want the correction's", listed, err)
+		}
+		start, _ := s.db.Size(ctx)
+		clk.Set(time.Date(2027, 1, 12, 11, 1, 0, 0, time.UTC))
+		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+			t.Fatalf("RunTimers = %v, %v", held, err)
+		}
+		escalated := false
+		for _, e := range s.entriesOf(t, "notice_escalate", start) {
+			escalated = escalated || e.Detail["notice_id"] == lead.GetNoticeId()
+		}
+		if !escalated {
+			t.Errorf("the lead's notice of the corrected date was not escalated")
+		}
+	})
+}

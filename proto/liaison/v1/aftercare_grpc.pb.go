@@ -80,9 +80,13 @@ type AftercareClient interface {
 	// release_date its entry records) moves the release date for its
 	// recipient, as a Notify of SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED
 	// (RELEASE_DATE_SET if that release gave none) would: the gateway asks
-	// the policy whether that notice, to this recipient as an earlier
-	// recipient of the release (route earlier_recipient), must be
-	// acknowledged, and if so tracks it as it tracks a Notify's required
+	// the policy whether that notice, to this recipient by the route a
+	// Notify would reach it by, must be acknowledged (route case_member,
+	// with the case as it stands, if the release was made in a case still
+	// open of which the recipient, an agency of this gateway, is a member
+	// now, so that a rule for the case's lead holds it; else
+	// earlier_recipient of the release, under the basis it was decided
+	// with, which may have ended since), and if so tracks it as it tracks a Notify's required
 	// notice, from the correction's entry: the inbox item carries a Notice
 	// (event, notice_id, acknowledge_by, rule) beside the obligation, the
 	// result gives notice_id and acknowledge_by, the deadline is no later
@@ -375,9 +379,13 @@ type AftercareServer interface {
 	// release_date its entry records) moves the release date for its
 	// recipient, as a Notify of SUBJECT_EVENT_TYPE_RELEASE_DATE_CHANGED
 	// (RELEASE_DATE_SET if that release gave none) would: the gateway asks
-	// the policy whether that notice, to this recipient as an earlier
-	// recipient of the release (route earlier_recipient), must be
-	// acknowledged, and if so tracks it as it tracks a Notify's required
+	// the policy whether that notice, to this recipient by the route a
+	// Notify would reach it by, must be acknowledged (route case_member,
+	// with the case as it stands, if the release was made in a case still
+	// open of which the recipient, an agency of this gateway, is a member
+	// now, so that a rule for the case's lead holds it; else
+	// earlier_recipient of the release, under the basis it was decided
+	// with, which may have ended since), and if so tracks it as it tracks a Notify's required
 	// notice, from the correction's entry: the inbox item carries a Notice
 	// (event, notice_id, acknowledge_by, rule) beside the obligation, the
 	// result gives notice_id and acknowledge_by, the deadline is no later

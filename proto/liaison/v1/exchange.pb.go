@@ -721,8 +721,13 @@ type RecipientRoute struct {
 	CaseId string `protobuf:"bytes,3,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
 	// For EARLIER_RECIPIENT: the legal basis of its latest receipt still in
 	// force (empty if that receipt rested on a fallback rule, not a basis).
+	// On the required notice of a correction that moves the release date
+	// (Aftercare.Correct): the basis of the corrected release, which may
+	// have ended since (a correction also reaches a recipient that keeps
+	// the record under its own retention rule).
 	LegalBasis string `protobuf:"bytes,4,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
-	// For EARLIER_RECIPIENT: the audit log index of that receipt.
+	// For EARLIER_RECIPIENT: the audit log index of that receipt (of the
+	// corrected release, on a correction's required notice).
 	EarlierAuditIndex int64 `protobuf:"varint,5,opt,name=earlier_audit_index,json=earlierAuditIndex,proto3" json:"earlier_audit_index,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
