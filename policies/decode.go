@@ -254,9 +254,9 @@ func readApproval(t *ast.Term) (*Approval, bool) {
 // purpose, while OPA reads input.Purpose as another key, so a legal
 // officer's simulation would decide on what the gateway never sends), an
 // unknown key is an error, null stands only for a list or an object
-// (never a string, a number or true/false, except inside an optional
-// object such as case or route: see checkKeys), and nothing may follow
-// the document. Errors name the key. `liaison policy simulate` and the
+// (never a string, a number or true/false, inside case, route, event or
+// provenance too, except case.requester_status, which the contract reads
+// as absent: see checkKeys), and nothing may follow the document. Errors name the key. `liaison policy simulate` and the
 // Policy.Simulate RPC read their input with it.
 func UnmarshalExact(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -280,16 +280,26 @@ func UnmarshalExact(b []byte, v any) error {
 	return dec.Decode(v)
 }
 
+// nullIsAbsent are the scalar fields, by struct, for which the contract
+// reads null as absent (policies/README.md): case.requester_status.
+var nullIsAbsent = map[reflect.Type]map[string]bool{
+	reflect.TypeFor[Case](): {"requester_status": true},
+}
+
 // checkKeys checks x, a JSON value as encoding/json decodes it into any,
 // against t, the Go type it is to be decoded into: every object key must
 // be the JSON name of a field of the struct, spelt exactly.
 //
 // null: with strictNull, null is refused where t is a string, a bool or
 // an int, int32, int64 or float64 (a list's element included: "roles":
-// [null]), except the document itself and anything under a pointer: a
-// pointer (input.case, route, event, provenance; a decision's legal_basis,
-// approval) makes null for itself absent and turns strictNull off for
-// everything under it, so "case": {"id": null} passes and decodes as "".
+// [null]), except the document itself, a pointer and the fields of
+// nullIsAbsent. A pointer (input.case, route, event, provenance; a
+// decision's legal_basis, approval, notice) is optional: null for it is
+// absent. What is under it is checked as strictly as the rest, so
+// "case": {"id": null} or "route": {"area": null} is refused: the gateway
+// never sends null there, and the "" it would decode as (sent as "", or
+// left out) is not what the policy reads of null. A golden file's input
+// and expected decision (pointers in cmd/liaison) are read so too.
 // Everywhere else null passes and encoding/json leaves the Go value as it
 // was: a list or a map is nil, an object its zero value, a pointer nil.
 // That nil list is not turned into [] here or by Input.value, which sends
@@ -300,9 +310,11 @@ func UnmarshalExact(b []byte, v any) error {
 // nil is absent (any agency's approvers) and [] is malformed.
 // path names x in errors ("" for the document).
 func checkKeys(x any, t reflect.Type, path string, strictNull bool) error {
+	if t.Kind() == reflect.Pointer && x == nil {
+		return nil // an optional object or value: null is absent
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
-		strictNull = false // an optional object or value: null is absent
 	}
 	if x == nil {
 		switch t.Kind() {
@@ -337,6 +349,9 @@ func checkKeys(x any, t reflect.Type, path string, strictNull bool) error {
 					}
 				}
 				return fmt.Errorf("unknown key %q", at(k))
+			}
+			if obj[k] == nil && nullIsAbsent[t][k] {
+				continue
 			}
 			if err := checkKeys(obj[k], f.Type, at(k), strictNull); err != nil {
 				return err

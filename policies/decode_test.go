@@ -50,8 +50,9 @@ func TestUnmarshalExact(t *testing.T) {
 // of null, which said that null for a list "reads as empty, in OPA too":
 // null for a list passes and decodes as nil, which the policy gets as
 // null, not as [] (a case's members null is INVALID_CASE as [] is, by the
-// policy's own rule); under a pointer (the case) null for a string passes
-// and decodes as ""; null in a list of strings is refused; in a decision,
+// policy's own rule); case.requester_status null passes and decodes as
+// "" (absent, as the contract reads it); null in a list of strings is
+// refused; in a decision,
 // approval.agencies null is absent (any agency), while [] is malformed.
 func TestNullIsReadAsCheckKeysSays(t *testing.T) {
 	var in Input
@@ -61,9 +62,9 @@ func TestNullIsReadAsCheckKeysSays(t *testing.T) {
 		"recipient": {"agency": "nl-police-rotterdam", "kind": "police", "jurisdiction": "NL"},
 		"subject": {"category": "convicted", "in_custody": false, "release_date": "2026-05-04", "probation_until": "2028-05-03", "municipality": "Rotterdam"},
 		"claimed_legal_basis": "", "justification": "j",
-		"case": {"id": "zvh-1", "members": null, "lead": "nl-police-rotterdam", "kind": null}}`
-	if err := UnmarshalExact([]byte(doc), &in); err != nil || in.Case.Members != nil || in.Case.Kind != "" || in.Requester.Officer.Roles != nil {
-		t.Fatalf("UnmarshalExact = %v, %+v; want null lists nil and null under the case \"\"", err, in.Case)
+		"case": {"id": "zvh-1", "members": null, "lead": "nl-police-rotterdam", "requester_status": null}}`
+	if err := UnmarshalExact([]byte(doc), &in); err != nil || in.Case.Members != nil || in.Case.RequesterStatus != "" || in.Requester.Officer.Roles != nil {
+		t.Fatalf("UnmarshalExact = %v, %+v; want null lists nil and a null requester_status absent", err, in.Case)
 	}
 	if got := in.value().(ast.Object).Get(ast.StringTerm("case")).Value.(ast.Object).Get(ast.StringTerm("members")); got == nil || got.Value.Compare(ast.Null{}) != 0 {
 		t.Errorf("the policy gets members %v; want null, not []", got)
@@ -100,5 +101,51 @@ func TestNullIsReadAsCheckKeysSays(t *testing.T) {
 				t.Errorf("approval.agencies %s: %v, agencies %#v; want ok %v (null: absent)", tc.agencies, err, d.Approval.Agencies, tc.ok)
 			}
 		}
+	}
+}
+
+// TestNullIsRefusedInsideOptionalObjects: null for a string, a number or
+// true/false the gateway always sends is refused inside case, route,
+// event and provenance as at the top (policies/README.md: null for a
+// string is refused), also in a golden file's input, read under a
+// pointer; only case.requester_status, which the contract reads as
+// absent when null, and the optional objects themselves may be null.
+// Before, everything under a pointer was read without the check:
+// "case": {"id": null} decoded as "", and a golden file's whole input
+// took null for any string.
+func TestNullIsRefusedInsideOptionalObjects(t *testing.T) {
+	const cs = `"case": {"id": "zvh-1", "members": ["a"], "lead": "a"%s}`
+	for _, tt := range []struct{ name, doc, want string }{
+		{"case.id", `{"case": {"id": null, "members": ["a"], "lead": "a"}}`, "case.id is null"},
+		{"case.lead", `{"case": {"id": "zvh-1", "members": ["a"], "lead": null}}`, "case.lead is null"},
+		{"case.kind", `{` + strings.Replace(cs, "%s", `, "kind": null`, 1) + `}`, "case.kind is null"},
+		{"route.role", `{"route": {"role": null}}`, "route.role is null"},
+		{"route.area", `{"route": {"role": "competent", "area": null}}`, "route.area is null"},
+		{"event.type", `{"event": {"type": null}}`, "event.type is null"},
+		{"provenance.purpose", `{"provenance": {"audit_index": 3, "purpose": null}}`, "provenance.purpose is null"},
+		{"provenance.audit_index", `{"provenance": {"audit_index": null}}`, "provenance.audit_index is null"},
+		{"provenance.holder.agency", `{"provenance": {"holder": {"agency": null}}}`, "provenance.holder.agency is null"},
+	} {
+		var in Input
+		if err := UnmarshalExact([]byte(tt.doc), &in); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: UnmarshalExact(%s) = %v; want %q", tt.name, tt.doc, err, tt.want)
+		}
+	}
+	// A golden file's input is read under a pointer, as checked.
+	var g struct {
+		Input *Input    `json:"input"`
+		Want  *Decision `json:"want"`
+	}
+	if err := UnmarshalExact([]byte(`{"input": {"purpose": null}}`), &g); err == nil || !strings.Contains(err.Error(), "input.purpose is null") {
+		t.Errorf("a golden file's input with purpose null: %v; want it refused", err)
+	}
+	// What may be null: the optional objects, and case.requester_status.
+	var in Input
+	ok := `{"action": "notify", "event": null, "route": null, "provenance": null, ` + strings.Replace(cs, "%s", `, "requester_status": null`, 1) + `}`
+	if err := UnmarshalExact([]byte(ok), &in); err != nil || in.Case == nil || in.Case.RequesterStatus != "" || in.Event != nil || in.Route != nil {
+		t.Errorf("UnmarshalExact(%s) = %v, %+v; want it read", ok, err, in)
+	}
+	if err := UnmarshalExact([]byte(`{"input": null, "want": {"legal_basis": null, "notice": null}}`), &g); err != nil || g.Input != nil || g.Want == nil {
+		t.Errorf("a golden file with null input and objects: %v; want them absent", err)
 	}
 }

@@ -36,7 +36,9 @@ type PolicyClient interface {
 	// Simulate evaluates one policy input and explains the decision. An
 	// input that does not follow the input contract of policies/README.md
 	// (an unknown key, a key spelt in another case such as "Purpose", a value
-	// of the wrong type, null for a string or true/false) is InvalidArgument
+	// of the wrong type, null for a string, a number or true/false, inside
+	// case, route, event or provenance too, where only
+	// case.requester_status may be null, read as absent) is InvalidArgument
 	// naming the field input and the key; so is one the policy cannot decide
 	// (data.liaison.decision undefined or failing, which the gateway denies,
 	// or an explanation of another decision than data.liaison.decision's),
@@ -134,7 +136,9 @@ type PolicyServer interface {
 	// Simulate evaluates one policy input and explains the decision. An
 	// input that does not follow the input contract of policies/README.md
 	// (an unknown key, a key spelt in another case such as "Purpose", a value
-	// of the wrong type, null for a string or true/false) is InvalidArgument
+	// of the wrong type, null for a string, a number or true/false, inside
+	// case, route, event or provenance too, where only
+	// case.requester_status may be null, read as absent) is InvalidArgument
 	// naming the field input and the key; so is one the policy cannot decide
 	// (data.liaison.decision undefined or failing, which the gateway denies,
 	// or an explanation of another decision than data.liaison.decision's),
