@@ -14,7 +14,9 @@ event_types := {
 # route_roles say how the gateway found a recipient: named by the caller,
 # competent (the agency of the recipient's kind covering a municipality),
 # case_member (a member of a case), earlier_recipient (it received records
-# about the subject before, under a basis still in force).
+# about the subject before, under a basis still in force; in the notice
+# question of a correction, it received the corrected release, under that
+# release's basis, which may have ended since: policies/README.md).
 route_roles := {"named", "competent", "case_member", "earlier_recipient"}
 
 _event_given if {
