@@ -125,8 +125,8 @@ func TestRequiredNoticeDeadlineFollowsTheNotifiedDate(t *testing.T) {
 	if err != nil || len(nr.GetResults()) != 1 || nr.GetResults()[0].GetNoticeId() == "" {
 		t.Fatalf("Notify = %v, %v; want one required notice", nr, err)
 	}
-	if by := nr.GetResults()[0].GetAcknowledgeBy(); by != "2027-01-11T00:00:00Z" {
-		t.Errorf("acknowledge_by = %s, want 2027-01-11T00:00:00Z, the start of the release day the notice states", by)
+	if by := nr.GetResults()[0].GetAcknowledgeBy(); by != "2027-01-10T23:00:00Z" {
+		t.Errorf("acknowledge_by = %s, want 2027-01-10T23:00:00Z, the start in Amsterdam of the release day the notice states", by)
 	}
 	if noDate.GetReleaseDate() != "" {
 		t.Errorf("the caller's attributes were changed: release_date %q", noDate.GetReleaseDate())

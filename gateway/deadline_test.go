@@ -11,7 +11,8 @@ import (
 
 // TestNoticeAcknowledgedAtItsDeadlineIsNotOverdue: the Danish prison
 // moves its release to the Aarhus police forward to tomorrow; the police
-// must acknowledge by 2026-11-27T00:00:00Z. The timers run at that very
+// must acknowledge by 2026-11-26T23:00:00Z (midnight in Copenhagen). The
+// timers run at that very
 // second, before the police read it: the deadline has not passed yet (an
 // acknowledgement at it is in time, detail late false, and ListNotices
 // does not count it late), so they record nothing overdue, and the
@@ -39,7 +40,7 @@ func TestNoticeAcknowledgedAtItsDeadlineIsNotOverdue(t *testing.T) {
 		t.Fatalf("Correct = %v, %v", c, err)
 	}
 	r := c.GetResults()[0]
-	const deadline = "2026-11-27T00:00:00Z"
+	const deadline = "2026-11-26T23:00:00Z"
 	if r.GetNoticeId() == "" || r.GetAcknowledgeBy() != deadline {
 		t.Fatalf("correction result %v; want a required notice due %s", r, deadline)
 	}
@@ -53,7 +54,7 @@ func TestNoticeAcknowledgedAtItsDeadlineIsNotOverdue(t *testing.T) {
 		t.Fatal("the police's inbox holds no item of the notice")
 	}
 	start, _ := s.db.Size(ctx)
-	clk.Set(time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)) // the deadline itself
+	clk.Set(time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC)) // the deadline itself
 	if held, err := s.srv.RunTimers(ctx); err != nil || !held {
 		t.Fatalf("RunTimers = %v, %v", held, err)
 	}
@@ -78,22 +79,22 @@ func TestNoticeAcknowledgedAtItsDeadlineIsNotOverdue(t *testing.T) {
 
 	// A notice still unread once its deadline has passed is recorded
 	// overdue, once.
-	clk.Set(time.Date(2026, 11, 27, 0, 0, 1, 0, time.UTC))
+	clk.Set(time.Date(2026, 11, 26, 23, 0, 1, 0, time.UTC))
 	again := proto.CloneOf(corrected)
 	again.GetReleaseNotice().ReleaseDate = "2026-11-28"
 	c2, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: again, Justification: "The release was moved again."})
-	if err != nil || len(c2.GetResults()) != 1 || c2.GetResults()[0].GetAcknowledgeBy() != "2026-11-28T00:00:00Z" {
-		t.Fatalf("second Correct = %v, %v; want a notice due 2026-11-28T00:00:00Z", c2, err)
+	if err != nil || len(c2.GetResults()) != 1 || c2.GetResults()[0].GetAcknowledgeBy() != "2026-11-27T23:00:00Z" {
+		t.Fatalf("second Correct = %v, %v; want a notice due 2026-11-27T23:00:00Z", c2, err)
 	}
 	start, _ = s.db.Size(ctx)
-	clk.Set(time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC))
+	clk.Set(time.Date(2026, 11, 27, 23, 0, 0, 0, time.UTC))
 	if held, err := s.srv.RunTimers(ctx); err != nil || !held {
 		t.Fatalf("RunTimers = %v, %v", held, err)
 	}
 	if over := s.entriesOf(t, "notice_overdue", start); len(over) != 0 {
 		t.Errorf("at its deadline the second notice was recorded overdue: %+v", over)
 	}
-	clk.Set(time.Date(2026, 11, 28, 0, 0, 1, 0, time.UTC))
+	clk.Set(time.Date(2026, 11, 27, 23, 0, 1, 0, time.UTC))
 	for range 2 {
 		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
 			t.Fatalf("RunTimers = %v, %v", held, err)
@@ -101,5 +102,64 @@ func TestNoticeAcknowledgedAtItsDeadlineIsNotOverdue(t *testing.T) {
 	}
 	if over := s.entriesOf(t, "notice_overdue", start); len(over) != 1 || over[0].Detail["notice_id"] != c2.GetResults()[0].GetNoticeId() || over[0].Detail["late"] != "true" {
 		t.Errorf("a second after its deadline: overdue entries %+v, want one of %s", over, c2.GetResults()[0].GetNoticeId())
+	}
+}
+
+// TestReleaseDayBeginsAtMidnightInCopenhagen: the Danish prison moves its
+// release to the Aarhus police forward to 27 November; Danish law (the
+// pack's time_zone, Europe/Copenhagen) has the police know before the
+// release day, which begins there at 23:00 UTC on the 26th. The police
+// read the notice at 00:30 Copenhagen time on the release day (23:30 UTC
+// on the 26th): late, and the timers, run at that time before the read,
+// recorded it overdue. Without the fix the deadline was 00:00 UTC on the
+// 27th, so the read counted as in time although the day had begun.
+func TestReleaseDayBeginsAtMidnightInCopenhagen(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, attrs := dkRelease(t, s)
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ReleaseDate = "2026-11-27"
+	c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Justification: "The release was brought forward."})
+	if err != nil || len(c.GetResults()) != 1 {
+		t.Fatalf("Correct = %v, %v", c, err)
+	}
+	r := c.GetResults()[0]
+	if r.GetNoticeId() == "" || r.GetAcknowledgeBy() != "2026-11-26T23:00:00Z" {
+		t.Fatalf("correction result %v; want a required notice due 2026-11-26T23:00:00Z, midnight in Copenhagen", r)
+	}
+	var cursor int64
+	for _, it := range readInbox(t, s, dkPolice, 0) {
+		if it.GetNotice().GetNoticeId() == r.GetNoticeId() {
+			cursor = it.GetCursor()
+		}
+	}
+	if cursor == 0 {
+		t.Fatal("the police's inbox holds no item of the notice")
+	}
+	start, _ := s.db.Size(ctx)
+	copenhagen, err := time.LoadLocation("Europe/Copenhagen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Set(time.Date(2026, 11, 27, 0, 30, 0, 0, copenhagen)) // 00:30 on the release day there
+	if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+		t.Fatalf("RunTimers = %v, %v", held, err)
+	}
+	if over := s.entriesOf(t, "notice_overdue", start); len(over) != 1 || over[0].Detail["notice_id"] != r.GetNoticeId() {
+		t.Errorf("at 00:30 on the release day in Copenhagen: overdue entries %+v, want one of %s", over, r.GetNoticeId())
+	}
+	_, ack := s.one(t, "acknowledge", "notice_acknowledge", "ok", func() error {
+		_, err := s.exchange(t, dkPolice).Acknowledge(ctx, &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+		return err
+	})
+	if ack.Detail["notice_id"] != r.GetNoticeId() || ack.Detail["late"] != "true" {
+		t.Errorf("acknowledgement at 00:30 on the release day in Copenhagen = %+v, want late", ack)
 	}
 }

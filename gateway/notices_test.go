@@ -47,13 +47,13 @@ func TestCorrectionMovingTheReleaseDateIsARequiredNotice(t *testing.T) {
 		t.Fatalf("Correct = %v, %v; want one correction", c, err)
 	}
 	r := c.GetResults()[0]
-	if r.GetNoticeId() == "" || r.GetAcknowledgeBy() != "2026-11-27T00:00:00Z" {
-		t.Fatalf("correction result %v: notice %q due %q; want a required notice due 2026-11-27T00:00:00Z, the start of the new release day",
+	if r.GetNoticeId() == "" || r.GetAcknowledgeBy() != "2026-11-26T23:00:00Z" {
+		t.Fatalf("correction result %v: notice %q due %q; want a required notice due 2026-11-26T23:00:00Z, the start of the new release day in Copenhagen",
 			r, r.GetNoticeId(), r.GetAcknowledgeBy())
 	}
 	e := s.entry(t, r.GetAuditIndex())
 	if e.Detail["notice_id"] != r.GetNoticeId() || e.Detail["event"] != "release_date_changed" || e.Detail["notice_rule"] != "dk.notice.release.police" ||
-		e.Detail["acknowledge_by"] != "2026-11-27T00:00:00Z" {
+		e.Detail["acknowledge_by"] != "2026-11-26T23:00:00Z" {
 		t.Errorf("correction entry detail = %v", e.Detail)
 	}
 	// The inbox item carries the notice beside the obligation.
@@ -75,13 +75,13 @@ func TestCorrectionMovingTheReleaseDateIsARequiredNotice(t *testing.T) {
 		listed.GetNotices()[0].GetAuditIndex() != r.GetAuditIndex() || listed.GetNotices()[0].GetSender() != "dk-prison-east" {
 		t.Fatalf("ListNotices = %v, %v; want the correction's notice", listed, err)
 	}
-	// Escalated once, halfway to the deadline (14 hours left, less than
+	// Escalated once, halfway to the deadline (13 hours left, less than
 	// the rule's 24-hour grace).
-	if at := listed.GetNotices()[0].GetEscalateAt(); at != "2026-11-26T17:00:00Z" {
-		t.Errorf("escalate_at = %s, want 2026-11-26T17:00:00Z", at)
+	if at := listed.GetNotices()[0].GetEscalateAt(); at != "2026-11-26T16:30:00Z" {
+		t.Errorf("escalate_at = %s, want 2026-11-26T16:30:00Z", at)
 	}
 	start, _ := s.db.Size(ctx)
-	clk.Set(time.Date(2026, 11, 26, 17, 1, 0, 0, time.UTC))
+	clk.Set(time.Date(2026, 11, 26, 16, 31, 0, 0, time.UTC))
 	for range 2 {
 		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
 			t.Fatalf("RunTimers = %v, %v", held, err)

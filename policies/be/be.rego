@@ -27,6 +27,10 @@ code := "BE"
 # law_name is how reasons name this law to a caseworker.
 law_name := "Belgian law"
 
+# time_zone is the IANA time zone of this law's days: a deadline it sets
+# in days (a notice due before the release day) falls at midnight there.
+time_zone := "Europe/Brussels"
+
 # assumption is the pack's own: what a denial for want of a basis may rest on.
 assumption := "The pack encodes the LIVC-R law and the common database only, read from secondary sources; other Belgian bases (e.g. the justice houses' own decrees of the Communities) are not encoded, so a denial for want of a basis may mean only that the basis is missing here."
 

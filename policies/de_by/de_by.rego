@@ -26,6 +26,10 @@ code := "DE-BY"
 # law_name is how reasons name this law to a caseworker.
 law_name := "Bavarian law"
 
+# time_zone is the IANA time zone of this law's days: a deadline it sets
+# in days (a notice due before the release day) falls at midnight there.
+time_zone := "Europe/Berlin"
+
 # assumption is the pack's own: what a denial for want of a basis may rest on.
 assumption := "The pack encodes the release notice, supervision of conduct, the deradicalisation network's case management, police family work and police exchange between the Länder only, read from secondary sources, so a denial for want of a basis may mean only that the basis is missing here."
 

@@ -24,6 +24,10 @@ code := "DE-NI"
 # law_name is how reasons name this law to a caseworker.
 law_name := "Lower Saxony law"
 
+# time_zone is the IANA time zone of this law's days: a deadline it sets
+# in days (a notice due before the release day) falls at midnight there.
+time_zone := "Europe/Berlin"
+
 # assumption is the pack's own: what a denial for want of a basis may rest on.
 assumption := "The pack encodes the release notice, the case conference, supervision of conduct and police exchange between the Länder only, read from secondary sources, so a denial for want of a basis may mean only that the basis is missing here."
 

@@ -18,6 +18,10 @@ code := "DK"
 # law_name is how reasons name this law to a caseworker.
 law_name := "Danish law"
 
+# time_zone is the IANA time zone of this law's days: a deadline it sets
+# in days (a notice due before the release day) falls at midnight there.
+time_zone := "Europe/Copenhagen"
+
 # prohibitions are refused whatever basis or fallback would otherwise apply.
 prohibitions := [
 	{

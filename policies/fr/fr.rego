@@ -25,6 +25,10 @@ code := "FR"
 # law_name is how reasons name this law to a caseworker.
 law_name := "French law"
 
+# time_zone is the IANA time zone of this law's days: a deadline it sets
+# in days (a notice due before the release day) falls at midnight there.
+time_zone := "Europe/Paris"
+
 # assumption is the pack's own: what a denial for want of a basis may rest on.
 assumption := "The pack encodes the exchanges around the QER, the GED, the CPRAF, the FIJAIT and the PAIRS programme only, read from secondary sources, so a denial for want of a basis may mean only that the basis is missing here."
 

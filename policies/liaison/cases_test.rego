@@ -282,6 +282,46 @@ test_a_release_close_at_hand_brings_the_deadline_forward if {
 	e.notice.escalate_at == "2027-01-10T17:00:00Z" # less than the grace is left: halfway
 }
 
+# A pack's time_zone puts the release day's start at midnight there: in
+# Copenhagen 23:00 UTC the day before in winter, 22:00 in summer, and on
+# the days the clocks change at the offset of the night before.
+zz_decide_in(tz, inp) := d if {
+	d := data.liaison.decision with input as inp with data.liaison.jurisdictions as {"zz": object.union(zz_case_pack, {"time_zone": tz})}
+}
+
+zz_notify_at(now, release_date) := object.union(zz_notify("release_date_changed", zz_police, {"role": "named"}, release_date), {"time": now})
+
+test_the_release_day_begins_at_midnight_where_the_law_is if {
+	d := zz_decide_in("Europe/Copenhagen", zz_notify("release_date_changed", zz_police, {"role": "named"}, "2027-01-12"))
+	d.notice.acknowledge_by == "2027-01-11T23:00:00Z" # 00:00 in Copenhagen (CET)
+	d.notice.escalate_at == "2027-01-10T23:00:00Z"
+
+	summer := zz_decide_in("Europe/Copenhagen", zz_notify_at("2027-06-10T10:00:00Z", "2027-06-12"))
+	summer.notice.acknowledge_by == "2027-06-11T22:00:00Z" # CEST
+
+	# The clocks go forward on 28 March 2027 (02:00 CET) and back on 31
+	# October (03:00 CEST): each of those days began at the offset of the
+	# night before; the day after, at the new one.
+	zz_decide_in("Europe/Copenhagen", zz_notify_at("2027-03-26T10:00:00Z", "2027-03-28")).notice.acknowledge_by == "2027-03-27T23:00:00Z"
+	zz_decide_in("Europe/Copenhagen", zz_notify_at("2027-03-26T10:00:00Z", "2027-03-29")).notice.acknowledge_by == "2027-03-28T22:00:00Z"
+	zz_decide_in("Europe/Copenhagen", zz_notify_at("2027-10-29T10:00:00Z", "2027-10-31")).notice.acknowledge_by == "2027-10-30T22:00:00Z"
+	zz_decide_in("Europe/Copenhagen", zz_notify_at("2027-10-29T10:00:00Z", "2027-11-01")).notice.acknowledge_by == "2027-10-31T23:00:00Z"
+
+	# West of Greenwich the day begins after midnight UTC.
+	zz_decide_in("America/New_York", zz_notify("release_date_changed", zz_police, {"role": "named"}, "2027-01-12")).notice.acknowledge_by == "2027-01-12T05:00:00Z"
+
+	# A release day that began already where the law is, though not yet in
+	# UTC, no longer cuts the deadline short.
+	late := zz_decide_in("Europe/Copenhagen", zz_notify_at("2027-01-11T23:30:00Z", "2027-01-12"))
+	late.notice.acknowledge_by == "2027-01-14T23:30:00Z"
+}
+
+test_local_date_ns if {
+	data.liaison.local_date_ns("2026-12-03", "Europe/Copenhagen") == time.parse_rfc3339_ns("2026-12-02T23:00:00Z")
+	data.liaison.local_date_ns("2026-07-01", "Europe/Copenhagen") == time.parse_rfc3339_ns("2026-06-30T22:00:00Z")
+	data.liaison.local_date_ns("2026-07-01", "UTC") == data.liaison.date_ns("2026-07-01")
+}
+
 test_a_release_already_past_keeps_the_full_deadline if {
 	d := zz_case_decide(zz_notify("release_date_set", zz_police, {"role": "named"}, "2027-01-01"))
 	d.notice.acknowledge_by == "2027-01-13T10:00:00Z"

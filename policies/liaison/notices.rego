@@ -166,13 +166,21 @@ _notice := object.union(
 
 # The deadline: acknowledge_within after now; for a rule with
 # before_release, no later than the start of the release day when that is
-# still ahead.
+# still ahead: midnight in the time zone of the law that sets the rule
+# (the holder's pack's time_zone; UTC for a pack that names none), so
+# that a notice read at 00:30 on the release day in Copenhagen is late.
 _deadline_ns(r) := min({_now_ns + time.parse_duration_ns(r.acknowledge_within), _release_start_ns}) if {
 	object.get(r, "before_release", false) == true
 	_release_start_ns > _now_ns
 } else := _now_ns + time.parse_duration_ns(r.acknowledge_within)
 
-_release_start_ns := date_ns(_release_date) if is_date(_release_date)
+_release_start_ns := local_date_ns(_release_date, _law_time_zone) if is_date(_release_date)
+
+# _law_time_zone is the time zone of the days of the holder's law.
+_law_time_zone := tz if {
+	_has_pack
+	tz := data.liaison.jurisdictions[_pack_key].time_zone
+} else := "UTC"
 
 # Escalation comes escalate_after after now, as long as that leaves the
 # rule's grace (acknowledge_within - escalate_after) before the deadline;

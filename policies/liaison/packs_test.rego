@@ -85,6 +85,16 @@ _pack_problems contains sprintf("pack %s: law_name must be a string", [key]) if 
 	not _non_empty_string(p.law_name)
 }
 
+_pack_problems contains sprintf("pack %s: time_zone must be an IANA time zone name (Europe/Copenhagen)", [key]) if {
+	some key, p in data.liaison.jurisdictions
+	not _time_zone_name(object.get(p, "time_zone", null))
+}
+
+_time_zone_name(s) if {
+	is_string(s)
+	regex.match(`^[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+)+$`, s)
+}
+
 _pack_problems contains sprintf("pack %s: basis %s: id must start with %s.", [key, id, key]) if {
 	some key, p in data.liaison.jurisdictions
 	some id, _ in p.bases
@@ -436,6 +446,11 @@ _reason_ok(x) if {
 test_every_pack_is_well_formed if {
 	count(data.liaison.jurisdictions) > 0
 	count(_pack_problems) == 0
+
+	# Each time zone loads (the zone database is built into the binary).
+	every p in data.liaison.jurisdictions {
+		time.format([1600000000000000000, p.time_zone, "2006"]) == "2020"
+	}
 }
 
 # print_problems is for `go tool opa eval -d policies/ data.liaison_test.print_problems`
@@ -486,6 +501,7 @@ test_pack_checks_catch_mistakes if {
 		"pack xx: fallback rule 0: reason needs an UPPER_SNAKE code and a message",
 		"pack xx: fallback rule 0: outcome must be pseudonymise or hit_only",
 		"pack xx: prohibition 0 needs an id, a citation, a message and purposes",
+		"pack xx: time_zone must be an IANA time zone name (Europe/Copenhagen)",
 	] {
 		p in problems
 	}

@@ -138,6 +138,21 @@ _date_or_empty := `^(?:|(?:19|20|21)[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-
 # date_ns is midnight UTC at the start of the date s (YYYY-MM-DD).
 date_ns(s) := time.parse_ns("2006-01-02", s) if is_date(s)
 
+# local_date_ns(s, tz) is midnight at the start of the date s (YYYY-MM-DD)
+# in the IANA time zone tz ("Europe/Copenhagen"), in nanoseconds since the
+# epoch: when that day begins there (in Copenhagen, 23:00 UTC of the day
+# before in winter and 22:00 UTC in summer). The offset is the one in force
+# at that midnight, so a day on which the clocks change begins at the
+# offset of the night before. A tz that does not load is a built-in error.
+local_date_ns(s, tz) := u - _utc_offset_ns(u - _utc_offset_ns(u, tz), tz) if {
+	u := date_ns(s)
+}
+
+# _utc_offset_ns(ns, tz) is how far the clocks in tz are ahead of UTC at ns.
+_utc_offset_ns(ns, tz) := time.parse_ns(_wall_clock, time.format([ns, tz, _wall_clock])) - time.parse_ns(_wall_clock, time.format([ns, "UTC", _wall_clock]))
+
+_wall_clock := "2006-01-02T15:04:05"
+
 # format_date writes ns as YYYY-MM-DD (UTC).
 format_date(ns) := sprintf("%04d-%02d-%02d", time.date(ns))
 

@@ -20,6 +20,10 @@ code := "NL"
 # law_name is how reasons name this law to a caseworker.
 law_name := "Dutch law"
 
+# time_zone is the IANA time zone of this law's days: a deadline it sets
+# in days (a notice due before the release day) falls at midnight there.
+time_zone := "Europe/Amsterdam"
+
 # prohibitions are refused whatever basis or fallback would otherwise apply.
 prohibitions := []
 

@@ -90,7 +90,8 @@ type AftercareClient interface {
 	// notice, from the correction's entry: the inbox item carries a Notice
 	// (event, notice_id, acknowledge_by, rule) beside the obligation, the
 	// result gives notice_id and acknowledge_by, the deadline is no later
-	// than the start of the new release day where the rule says so, and the
+	// than the start of the new release day where the rule says so (midnight
+	// in the time zone of the holder's jurisdiction, whose law sets it), and the
 	// recipient acknowledges it with Exchange.Acknowledge; until then the
 	// gateway escalates it and records it overdue, and auditors list it
 	// (Notices.ListNotices), as for Notify. No separate Notify of the new
@@ -389,7 +390,8 @@ type AftercareServer interface {
 	// notice, from the correction's entry: the inbox item carries a Notice
 	// (event, notice_id, acknowledge_by, rule) beside the obligation, the
 	// result gives notice_id and acknowledge_by, the deadline is no later
-	// than the start of the new release day where the rule says so, and the
+	// than the start of the new release day where the rule says so (midnight
+	// in the time zone of the holder's jurisdiction, whose law sets it), and the
 	// recipient acknowledges it with Exchange.Acknowledge; until then the
 	// gateway escalates it and records it overdue, and auditors list it
 	// (Notices.ListNotices), as for Notify. No separate Notify of the new

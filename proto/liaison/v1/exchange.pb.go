@@ -892,7 +892,10 @@ type RecipientResult struct {
 	// went, and the entry names none (no detail notice_id, acknowledge_by).
 	NoticeId string `protobuf:"bytes,10,opt,name=notice_id,json=noticeId,proto3" json:"notice_id,omitempty"`
 	// For a required notice: when the recipient must have acknowledged it,
-	// RFC 3339.
+	// RFC 3339 in UTC. A deadline before the release day is the start of
+	// that day where the law that sets it is (midnight in the holder's
+	// jurisdiction's time zone: 23:00 UTC the day before in Copenhagen in
+	// winter).
 	AcknowledgeBy string `protobuf:"bytes,11,opt,name=acknowledge_by,json=acknowledgeBy,proto3" json:"acknowledge_by,omitempty"`
 	// For a denial (outcome OUTCOME_DENY): why, in words, for a caseworker:
 	// the message of the first reason, as the PERMISSION_DENIED status of a
