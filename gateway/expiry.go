@@ -535,6 +535,16 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 			return res, err
 		}
 	}
+	if !res.Moved || res.ValidUntil < r.ValidUntil {
+		// A revision that moves nothing, or brings the end forward, lets
+		// the recipient keep nothing longer: like a correction or a
+		// withdrawal (describeNotice), it records what is true of a
+		// release already made however the case stands when it commits,
+		// so a case closed, or a party that left it, since the case was
+		// read does not refuse it. One that moves the end later rests on
+		// the case as a disclosure in it does (holds, cases.go).
+		ex.unheld = true
+	}
 	if res.Moved && !audit.RecipientBehindPeer(orig) {
 		// Tracked here: the timers may have ended it meanwhile.
 		_, err := ex.commitState(ctx, audit.Change{Open: &audit.OpenHold{Releases: []int64{r.Index}, From: read, Tracked: true}})

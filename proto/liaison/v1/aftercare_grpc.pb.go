@@ -200,7 +200,12 @@ type AftercareClient interface {
 	// basis applies with another end date, its expiry moves. A recipient
 	// that has left the case since keeps no basis the case gave it: its
 	// expiry does not move (reasons: the policy's, e.g. NOT_A_CASE_MEMBER).
-	// A basis that, with the new dates, has already ended (today's law
+	// A revision that moves an end later rests on the case as a disclosure
+	// in it does: a case closed, or the party leaving it, while the revision
+	// is under way refuses it (CASE_CLOSED, NOT_A_CASE_MEMBER); one that
+	// brings the end forward, or moves nothing, lets the recipient keep
+	// nothing longer and, as a correction or withdrawal, is recorded however
+	// the case stands when it commits. A basis that, with the new dates, has already ended (today's law
 	// refuses the release) is decided again as of the release's own time,
 	// in the case as it was then: if the same basis then ends earlier than
 	// tracked, the end moves back to that day (the entry's detail
@@ -500,7 +505,12 @@ type AftercareServer interface {
 	// basis applies with another end date, its expiry moves. A recipient
 	// that has left the case since keeps no basis the case gave it: its
 	// expiry does not move (reasons: the policy's, e.g. NOT_A_CASE_MEMBER).
-	// A basis that, with the new dates, has already ended (today's law
+	// A revision that moves an end later rests on the case as a disclosure
+	// in it does: a case closed, or the party leaving it, while the revision
+	// is under way refuses it (CASE_CLOSED, NOT_A_CASE_MEMBER); one that
+	// brings the end forward, or moves nothing, lets the recipient keep
+	// nothing longer and, as a correction or withdrawal, is recorded however
+	// the case stands when it commits. A basis that, with the new dates, has already ended (today's law
 	// refuses the release) is decided again as of the release's own time,
 	// in the case as it was then: if the same basis then ends earlier than
 	// tracked, the end moves back to that day (the entry's detail
