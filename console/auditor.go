@@ -360,8 +360,10 @@ func rowOf(index int64, e *audit.Entry) row {
 	return r
 }
 
-// exchangeActions are the actions of exchanges between agencies.
-var exchangeActions = []string{"disclose", "request", "notify", "match", "translate", "reidentify"}
+// exchangeActions are the actions of exchanges between agencies, the
+// timeline's default list: with the corrections and withdrawals a holder
+// sends of what it released, which are part of the process over time.
+var exchangeActions = []string{"disclose", "request", "notify", "match", "translate", "reidentify", audit.ActionCorrect, audit.ActionWithdraw}
 
 type timelineData struct {
 	F          filter

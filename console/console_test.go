@@ -1332,3 +1332,32 @@ func TestConsoleReportSaysWhyInWords(t *testing.T) {
 		t.Errorf("the report gives a notice's reason as a code:\n%s", body)
 	}
 }
+
+// TestConsoleTimelineShowsCorrectionsAndWithdrawals: the Danish prison
+// corrects a release and withdraws another; the timeline as it opens
+// (no action chosen: the exchanges between agencies) lists both, as the
+// process over time they are part of. Before, its default list held only
+// disclose, request, notify, match, translate and reidentify: a
+// correction or withdrawal showed only under "everything" or by name.
+func TestConsoleTimelineShowsCorrectionsAndWithdrawals(t *testing.T) {
+	f := startGateway(t)
+	m := f.aftercare(t, f.traffic(t))
+	wr, err := liaisonv1.NewAftercareClient(f.conn(t, dkPrison)).Withdraw(context.Background(), &liaisonv1.WithdrawRequest{
+		SubjectId: "SYN-DK-0001", RecordType: liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE, Withdraws: []int64{m.late.GetAuditIndex()},
+		Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Obligation: liaisonv1.Obligation_OBLIGATION_ERASE,
+		Justification: "The release notice named the wrong person.",
+	})
+	if err != nil || len(wr.GetResults()) != 1 {
+		t.Fatalf("Withdraw = %v, %v; want one withdrawal", wr, err)
+	}
+	c := startConsole(t, f, dkAuditor, nil)
+	resp, page := get(t, c.client(t), c.url+"/timeline")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /timeline = %s\n%s", resp.Status, page)
+	}
+	for what, idx := range map[string]int64{"correction": m.correction.GetAuditIndex(), "withdrawal": wr.GetResults()[0].GetAuditIndex()} {
+		if !strings.Contains(page, fmt.Sprintf(`<a href="/entry/%d" aria-label="Entry %d">`, idx, idx)) {
+			t.Errorf("the timeline's default list leaves out the %s (entry %d)", what, idx)
+		}
+	}
+}
