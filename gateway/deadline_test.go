@@ -163,3 +163,67 @@ func TestReleaseDayBeginsAtMidnightInCopenhagen(t *testing.T) {
 		t.Errorf("acknowledgement at 00:30 on the release day in Copenhagen = %+v, want late", ack)
 	}
 }
+
+// TestNoticeWhoseBasisEndedIsNotEscalatedBeforeTheExpiryNotice: the
+// Danish prison notifies the Aarhus police of a breach of the conditions
+// at 23:30 UTC on the last day of the KSP release window (the release
+// date and a year), the basis the notice's release rests on; the notice
+// is due at 03:30, escalated at 00:30. The notice timers and the
+// aftercare timers run on tickers of their own: at 00:45, the basis
+// ended, the notice timers' pass comes first. They leave the notice alone
+// (no escalation, nothing overdue later), and the aftercare pass's expiry
+// notice then closes it unacknowledged, not late. Without the fix the
+// notice timers escalated, to the police's duty role and back to the
+// prison, a notice whose basis had ended before its escalation time.
+func TestNoticeWhoseBasisEndedIsNotEscalatedBeforeTheExpiryNotice(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2027, 12, 15, 23, 30, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, _ := dkRelease(t, s)
+	rec.GetReleaseNotice().ProbationUntil = "2027-12-15"
+	nr, err := s.exchange(t, dkPrison).Notify(ctx, &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS, Recipients: []string{"dk-police-aarhus"},
+		Record: rec, Subject: probationAttrs("2027-12-15"), Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT,
+		Justification: "Breach of the conditions of supervision.",
+	})
+	if err != nil || len(nr.GetResults()) != 1 || nr.GetResults()[0].GetNoticeId() == "" ||
+		nr.GetResults()[0].GetAcknowledgeBy() != "2027-12-16T03:30:00Z" || nr.GetResults()[0].GetLegalBasis().GetValidUntil() != "2027-12-15" {
+		t.Fatalf("Notify = %v, %v; want one required notice to the police, due 2027-12-16T03:30:00Z, under a basis ending 2027-12-15", nr, err)
+	}
+	id := nr.GetResults()[0].GetNoticeId()
+	start, _ := s.db.Size(ctx)
+	clk.Set(time.Date(2027, 12, 16, 0, 45, 0, 0, time.UTC))
+	if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+		t.Fatalf("RunTimers = %v, %v", held, err)
+	}
+	if esc := s.entriesOf(t, "notice_escalate", start); len(esc) != 0 {
+		t.Errorf("the notice timers escalated a notice whose basis had ended: %+v", esc)
+	}
+	if err := s.srv.RunAftercare(ctx); err != nil {
+		t.Fatalf("RunAftercare: %v", err)
+	}
+	clk.Set(time.Date(2027, 12, 16, 3, 31, 0, 0, time.UTC))
+	if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+		t.Fatalf("RunTimers = %v, %v", held, err)
+	}
+	if over := s.entriesOf(t, "notice_overdue", start); len(over) != 0 {
+		t.Errorf("the notice was recorded overdue: %+v", over)
+	}
+	listed, err := liaisonv1.NewNoticesClient(s.conn(t, dkAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, n := range listed.GetNotices() {
+		if n.GetNoticeId() != id {
+			continue
+		}
+		found = true
+		if n.GetWithdrawn() == "" || n.GetLate() || n.GetEscalated() != "" {
+			t.Errorf("the notice = %v; want closed unacknowledged by the expiry notice, not escalated, not late", n)
+		}
+	}
+	if !found {
+		t.Errorf("ListNotices does not list notice %s", id)
+	}
+}

@@ -30,7 +30,9 @@ const timerLease = "notice-timers"
 // acknowledgements made while the sender's peer gateway was away
 // (forwardAcknowledgements), and closes the notices sent to agencies
 // behind a peer gateway whose release's legal basis has ended there
-// (expireViaPeer). Each step is one entry, committed
+// (expireViaPeer). A notice to one of this gateway's own agencies whose
+// release's basis has ended is left to the aftercare timers' expiry
+// notice, which closes it (endedHere). Each step is one entry, committed
 // with the step as its precondition, so that each happens exactly once
 // even if two replicas should both believe they hold the lease. It returns
 // whether this replica held the lease. Time is the server's clock
@@ -59,6 +61,10 @@ func (s *Server) RunTimers(ctx context.Context) (bool, error) {
 		return true, errors.Join(append(errs, err)...)
 	}
 	for _, n := range due {
+		if ended, err := s.endedHere(ctx, n, now); ended || err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		errs = append(errs, s.escalate(ctx, n, now))
 	}
 	// Overdue once the deadline has passed: an acknowledgement at the
@@ -69,9 +75,38 @@ func (s *Server) RunTimers(ctx context.Context) (bool, error) {
 		return true, errors.Join(append(errs, err)...)
 	}
 	for _, n := range over {
+		if ended, err := s.endedHere(ctx, n, now); ended || err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		errs = append(errs, s.markOverdue(ctx, n, now))
 	}
 	return true, errors.Join(errs...)
+}
+
+// endedHere reports whether n, a notice to one of this gateway's own
+// agencies, was delivered with a release whose legal basis has ended (as
+// this log gives its end now: releaseBasis), so that the aftercare
+// timers' expiry notice is due, which closes it unacknowledged: it is
+// then neither escalated nor recorded overdue. The two timers run on
+// their own tickers (and leases); without this, a pass of these timers
+// after the basis ended and before the aftercare timers' next pass
+// escalated, or recorded overdue, a notice the recipient can no longer be
+// asked to acknowledge, as expireViaPeer does for a notice across a
+// border. A gateway without aftercare state sends no expiry notices, and
+// its timers go on as before.
+func (s *Server) endedHere(ctx context.Context, n audit.Notice, now time.Time) (bool, error) {
+	if _, err := s.aftercare(); err != nil {
+		return false, nil
+	}
+	if a := s.registry.Load().Agencies[n.Recipient]; a != nil && a.Via != "" {
+		return false, nil // expireViaPeer closed it, if its basis ended
+	}
+	lb, err := s.releaseBasis(ctx, n, false)
+	if err != nil {
+		return false, fmt.Errorf("notice %s: %w", n.ID, err)
+	}
+	return lb != nil && lb.ValidUntil < now.Format(time.DateOnly), nil
 }
 
 // noticePeerOf is the peer gateway behind which a tracked notice's
@@ -252,11 +287,18 @@ func (s *Server) expireViaPeer(ctx context.Context, now time.Time) error {
 // revision that moved it since (ReviseExpiry, whose forward the peer
 // took) moved it. Nil for a release whose basis does not end.
 func (s *Server) expiryViaPeer(ctx context.Context, n audit.Notice) (*audit.LegalBasis, error) {
+	return s.releaseBasis(ctx, n, true)
+}
+
+// releaseBasis is expiryViaPeer for a release to an agency behind a peer
+// gateway (viaPeer) or to one of this gateway's own (not viaPeer): nil for
+// a release of the other kind.
+func (s *Server) releaseBasis(ctx context.Context, n audit.Notice, viaPeer bool) (*audit.LegalBasis, error) {
 	e, err := s.entryAt(ctx, n.AuditIndex, "audit_index")
 	if err != nil {
 		return nil, err
 	}
-	if e.LegalBasis == nil || e.LegalBasis.ValidUntil == "" || e.Subject == nil || !audit.RecipientBehindPeer(e) {
+	if e.LegalBasis == nil || e.LegalBasis.ValidUntil == "" || e.Subject == nil || audit.RecipientBehindPeer(e) != viaPeer {
 		return nil, nil
 	}
 	lb := *e.LegalBasis
