@@ -555,6 +555,14 @@ func (s *Server) reviseOne(ctx context.Context, req *liaisonv1.ReviseExpiryReque
 				"Release %d was closed by entry %d (an expiry notice, correction or withdrawal of it) while this revision was under way: its end did not move.",
 				ce.Release, ce.By)}
 		}
+		var sr *stateRefusal
+		if errors.As(err, &sr) || errors.As(err, &dn) {
+			// Refused at its commit (the case closed, or a party left
+			// it, while a later end was under way): nothing was written,
+			// and the end did not move.
+			res.Moved, res.ValidUntil = false, r.ValidUntil
+			e.Detail[audit.DetailMoved], e.Detail[audit.DetailValidUntil] = "false", r.ValidUntil
+		}
 		if err != nil {
 			return res, err
 		}

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -105,65 +106,84 @@ func TestCorrectionsReachTheRecipientWhileTheCaseChanges(t *testing.T) {
 	})
 }
 
-// TestRevisionBringingTheEndForwardWhileTheCaseCloses: the Danish prison
-// released its notice to the Aarhus police in a KSP case, under the
-// supervision basis that ends with the probation. The court shortens the
-// probation, and the police (the case's lead) close the case while the
-// prison's ReviseExpiry is under way, right after it read the case
-// (raceStore.armed). A revision that brings the end forward lets the
-// police keep nothing longer: as a correction or withdrawal does, it
-// commits however the case stands, and the end moves. Without the fix it
-// committed under the case's hold and was refused CASE_CLOSED: the police
-// kept the record to the old end.
-func TestRevisionBringingTheEndForwardWhileTheCaseCloses(t *testing.T) {
-	eachStore(t, func(t *testing.T, o stackOptions) {
-		ctx := t.Context()
-		clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
-		o.serverNow = clk.Now
-		o.race = &raceStore{}
-		s := startStack(t, o)
-		const id = "DK-KSP-AAR-0008"
-		police := s.cases(t, dkPolice)
-		if _, err := police.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "dk.ksp", SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-03-01"),
-			Justification: "KSP around the release."}); err != nil {
-			t.Fatalf("OpenCase: %v", err)
-		}
-		if _, err := police.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: dkPrison.agency, Justification: "Needed in the case."}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.cases(t, dkPrison).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
-			t.Fatal(err)
-		}
-		rec, _ := dkRelease(t, s)
-		rec.GetReleaseNotice().ProbationUntil = "2027-03-01"
-		d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
-			Record: rec, Subject: probationAttrs("2027-03-01"), Recipients: []string{"dk-police-aarhus"}, CaseId: id,
-			ClaimedLegalBasis: supervisionBasis, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
+// TestRevisionWhileTheCaseCloses: the Danish prison released its notice
+// to the Aarhus police in a KSP case, under the supervision basis that
+// ends with the probation. The court changes the probation, and the
+// police (the case's lead) close the case while the prison's ReviseExpiry
+// is under way, right after it read the case (raceStore.armed).
+//
+// Shortened: a revision that brings the end forward lets the police keep
+// nothing longer: as a correction or withdrawal does, it commits however
+// the case stands, and the end moves. Without the fix it committed under
+// the case's hold and was refused CASE_CLOSED: the police kept the record
+// to the old end, and the result said moved beside the refusal.
+//
+// Extended: a revision that moves the end later rests on the case, as a
+// disclosure in it does: refused CASE_CLOSED, and the result says the end
+// did not move (without the fix: moved true, valid_until the new day).
+func TestRevisionWhileTheCaseCloses(t *testing.T) {
+	for _, tc := range []struct {
+		name, until, want, reason string
+		moved                     bool
+	}{
+		{"Shortened", "2027-02-25", "2027-02-25", "", true},
+		{"Extended", "2027-06-01", "2027-03-01", "CASE_CLOSED", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eachStore(t, func(t *testing.T, o stackOptions) {
+				ctx := t.Context()
+				clk := newClock(time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC))
+				o.serverNow = clk.Now
+				o.race = &raceStore{}
+				s := startStack(t, o)
+				const id = "DK-KSP-AAR-0008"
+				police := s.cases(t, dkPolice)
+				if _, err := police.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "dk.ksp", SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-03-01"),
+					Justification: "KSP around the release."}); err != nil {
+					t.Fatalf("OpenCase: %v", err)
+				}
+				if _, err := police.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: dkPrison.agency, Justification: "Needed in the case."}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.cases(t, dkPrison).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+					t.Fatal(err)
+				}
+				rec, _ := dkRelease(t, s)
+				rec.GetReleaseNotice().ProbationUntil = "2027-03-01"
+				d, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+					Record: rec, Subject: probationAttrs("2027-03-01"), Recipients: []string{"dk-police-aarhus"}, CaseId: id,
+					ClaimedLegalBasis: supervisionBasis, Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Supervision after release.",
+				})
+				if err != nil || d.GetResults()[0].GetLegalBasis().GetValidUntil() != "2027-03-01" {
+					t.Fatalf("Disclose in the case = %v, %v", d, err)
+				}
+				clk.Set(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
+				o.race.armed = func() {
+					if _, err := police.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: "Supervision ends."}); err != nil {
+						t.Errorf("closing the case during the revision: %v", err)
+					}
+				}
+				rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
+					SubjectId: "SYN-DK-0001", Subject: probationAttrs(tc.until), Justification: "Probation changed by the court on 2027-02-19.",
+				})
+				if o.race.armed != nil {
+					t.Fatal("the revision never read the case")
+				}
+				if err != nil || len(rv.GetReleases()) != 1 {
+					t.Fatalf("ReviseExpiry = %v, %v; want the release considered", rv, err)
+				}
+				r := rv.GetReleases()[0]
+				if r.GetMoved() != tc.moved || r.GetValidUntil() != tc.want || strings.Join(r.GetReasons(), ",") != tc.reason {
+					t.Errorf("revision to %s while the case closed = %v; want moved %v, valid until %s, reasons %q", tc.until, r, tc.moved, tc.want, tc.reason)
+				}
+				wantOutcome := audit.OutcomeOK
+				if !tc.moved {
+					wantOutcome = audit.OutcomeRefused
+				}
+				if e := s.entry(t, r.GetAuditIndex()); e.Outcome != wantOutcome {
+					t.Errorf("revision entry = outcome %s, detail %v; want %s", e.Outcome, e.Detail, wantOutcome)
+				}
+			})
 		})
-		if err != nil || d.GetResults()[0].GetLegalBasis().GetValidUntil() != "2027-03-01" {
-			t.Fatalf("Disclose in the case = %v, %v", d, err)
-		}
-		clk.Set(time.Date(2027, 2, 20, 9, 0, 0, 0, time.UTC))
-		o.race.armed = func() {
-			if _, err := police.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: "Supervision ends."}); err != nil {
-				t.Errorf("closing the case during the revision: %v", err)
-			}
-		}
-		rv, err := aftercare(t, s, dkPrison).ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{
-			SubjectId: "SYN-DK-0001", Subject: probationAttrs("2027-02-25"), Justification: "Probation shortened by the court on 2027-02-19.",
-		})
-		if o.race.armed != nil {
-			t.Fatal("the revision never read the case")
-		}
-		if err != nil || len(rv.GetReleases()) != 1 {
-			t.Fatalf("ReviseExpiry = %v, %v; want the release considered", rv, err)
-		}
-		r := rv.GetReleases()[0]
-		if !r.GetMoved() || r.GetValidUntil() != "2027-02-25" || len(r.GetReasons()) != 0 {
-			t.Errorf("revision while the case closed = %v; want moved to 2027-02-25", r)
-		}
-		if e := s.entry(t, r.GetAuditIndex()); e.Outcome != audit.OutcomeOK || e.Detail[audit.DetailMoved] != "true" {
-			t.Errorf("revision entry = outcome %s, detail %v; want ok, moved", e.Outcome, e.Detail)
-		}
-	})
+	}
 }
