@@ -55,6 +55,11 @@ type check struct {
 	// checkpoint, or a file that cannot be read or written): a problem of
 	// the console's set-up, not a verification failure.
 	Setup string
+	// Malformed is set when the gateway's answer was no proof at all (a
+	// hash not of its size, more or fewer hashes than a proof has, a proof
+	// to another size than asked for): the log was not checked, and that
+	// is no verification failure.
+	Malformed string
 	// FailedSince is how many checks the history notes as failed since
 	// Since (before this one).
 	FailedSince int
@@ -121,9 +126,9 @@ func (s *Server) verify(ctx context.Context, sample bool) check {
 }
 
 // failedCheck classifies err into c and, if the log failed verification
-// (not merely the gateway being unreachable or the state file being
-// unusable, as `liaison audit verify` tells them apart), notes it in the
-// history.
+// (not merely the gateway being unreachable, its proof being malformed or
+// the state file being unusable, as `liaison audit verify` tells them
+// apart), notes it in the history.
 func (s *Server) failedCheck(c *check, err error) {
 	c.Detail = err.Error()
 	if u, ok := errors.AsType[*unreachableError](err); ok {
@@ -147,6 +152,12 @@ func (s *Server) failedCheck(c *check, err error) {
 	}
 	if c.Setup != "" {
 		s.log.Warn("console: the trusted state cannot be used", "state", s.cfg.State, "error", err)
+		return
+	}
+	if errors.Is(err, audit.ErrMalformedProof) {
+		c.Malformed = "The gateway's answer is malformed: it is not a proof, so the log was not checked against the checkpoint you trusted. " +
+			"This does not show that the log forked or was rewritten: tell the gateway's operator. The trusted checkpoint was kept."
+		s.log.Warn("console: the gateway's proof is malformed", "error", err)
 		return
 	}
 	c.Failed = true

@@ -43,6 +43,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -503,7 +504,7 @@ func (a auditSource) ConsistencyProof(ctx context.Context, oldSize, newSize int6
 	if err != nil {
 		return nil, err
 	}
-	return toHashes(p.GetProof()), nil
+	return audit.ReadTreeProof(oldSize, newSize, p.GetNewSize(), p.GetProof())
 }
 
 func (a auditSource) Inclusion(ctx context.Context, index, treeSize int64) ([]byte, tlog.RecordProof, error) {

@@ -255,10 +255,7 @@ func (s *Server) askConsistency(ex *exchange, old, new int64) (tlog.TreeProof, e
 		// hold (a peer could put a person's identifier there).
 		return nil, fmt.Errorf("the peer answered the request for a proof %v %s", status.Code(err), peerCode(errorReason(err)))
 	}
-	if resp.GetNewSize() != new {
-		return nil, fmt.Errorf("the proof is to size %d, not %d", resp.GetNewSize(), new)
-	}
-	return treeProof(resp.GetProof(), old, new)
+	return audit.ReadTreeProof(old, new, resp.GetNewSize(), resp.GetProof())
 }
 
 // errNoProof says that a receipt carries no consistency proof to the
@@ -268,25 +265,8 @@ var errNoProof = errors.New("no consistency proof to the size remembered")
 // treeProof reads the hashes of a consistency proof between the trees of
 // sizes old and new (0 < old < new). One that is not of a proof's shape,
 // hashes of tlog.HashSize bytes and as many as a proof between those
-// sizes has, is malformed: no proof at all.
+// sizes has, is malformed: no proof at all. The rule is the auditor's
+// ([audit.ReadTreeProof]).
 func treeProof(b [][]byte, old, new int64) (tlog.TreeProof, error) {
-	// The number of hashes of a proof between the two sizes: that of
-	// the proof tlog makes from any hashes.
-	shape, err := tlog.ProveTree(new, old, tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		return make([]tlog.Hash, len(idx)), nil
-	}))
-	if err != nil {
-		return nil, fmt.Errorf("no consistency proof between trees of sizes %d and %d: %v", old, new, err)
-	}
-	if len(b) != len(shape) {
-		return nil, fmt.Errorf("malformed consistency proof: %d hashes, not %d", len(b), len(shape))
-	}
-	p := make(tlog.TreeProof, len(b))
-	for i := range b {
-		if len(b[i]) != tlog.HashSize {
-			return nil, errors.New("malformed consistency proof: a hash is not of its size")
-		}
-		copy(p[i][:], b[i])
-	}
-	return p, nil
+	return audit.ReadTreeProof(old, new, new, b)
 }

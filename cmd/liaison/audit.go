@@ -604,7 +604,7 @@ func (s auditSource) ConsistencyProof(ctx context.Context, oldSize, newSize int6
 	if err != nil {
 		return nil, err
 	}
-	return toHashes(p.GetProof()), nil
+	return audit.ReadTreeProof(oldSize, newSize, p.GetNewSize(), p.GetProof())
 }
 
 func (s auditSource) Inclusion(ctx context.Context, index, treeSize int64) ([]byte, tlog.RecordProof, error) {
@@ -626,12 +626,17 @@ func (e *unreachableError) Unwrap() error { return e.err }
 // rewritten, an entry changed, a proof refused). A gateway that gave no
 // checkpoint, a state file that cannot be read or written or that holds
 // another log's checkpoint, and an -entry beyond the log are not reported
-// as FAILED.
+// as FAILED; nor is a malformed proof (a hash not of its size, more or
+// fewer hashes than a proof has, a proof to another size than asked for),
+// which is the gateway's malformed answer, no evidence of a fork.
 func verifyFailed(err error) error {
 	_, unreachable := errors.AsType[*unreachableError](err)
 	_, file := errors.AsType[*fs.PathError](err)
 	if unreachable || file || errors.Is(err, audit.ErrOutOfRange) || errors.Is(err, audit.ErrTrustedNotThisLog) {
 		return fmt.Errorf("audit verify: %v", err)
+	}
+	if errors.Is(err, audit.ErrMalformedProof) {
+		return fmt.Errorf("audit verify: the gateway's answer is malformed, so the log was not checked (this shows no fork; tell its operator): %v", err)
 	}
 	return fmt.Errorf("audit verify: FAILED: %v", err)
 }

@@ -19,11 +19,62 @@ var (
 	// ErrEntryMismatch: an entry served is not the one the checkpoint
 	// commits to at its index: the entry was changed in the store.
 	ErrEntryMismatch = errors.New("audit: entry does not match the checkpoint")
+	// ErrMalformedProof: a proof served is not of a proof's shape (a hash
+	// not of [tlog.HashSize] bytes, more or fewer hashes than a proof
+	// between its sizes has, or one to another size than asked for): it
+	// is no proof at all, a malformed answer of the Source, which shows
+	// neither that the log forked nor that an entry changed.
+	ErrMalformedProof = errors.New("audit: malformed proof")
 )
+
+// ReadTreeProof reads an answer to a request for the consistency proof
+// between the trees of sizes oldSize and newSize (0 < oldSize < newSize):
+// answeredSize, the newer size the answer says it proves to, and its
+// hashes. An answer to another size, or whose hashes are not of a proof's
+// shape (each of [tlog.HashSize] bytes, and as many as a proof between the
+// two sizes has), is malformed: the error wraps [ErrMalformedProof] and
+// says what is wrong. A proof read is still to be checked
+// ([CheckConsistency]) between two signed checkpoints of those sizes.
+func ReadTreeProof(oldSize, newSize, answeredSize int64, hashes [][]byte) (tlog.TreeProof, error) {
+	if answeredSize != newSize {
+		return nil, fmt.Errorf("%w: the consistency proof is to size %d, not %d", ErrMalformedProof, answeredSize, newSize)
+	}
+	n, err := treeProofLen(oldSize, newSize)
+	if err != nil {
+		return nil, err
+	}
+	if len(hashes) != n {
+		return nil, fmt.Errorf("%w: the consistency proof from size %d to %d has %d hashes, not %d", ErrMalformedProof, oldSize, newSize, len(hashes), n)
+	}
+	p := make(tlog.TreeProof, len(hashes))
+	for i, h := range hashes {
+		if len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("%w: hash %d of the consistency proof from size %d to %d is %d bytes, not %d", ErrMalformedProof, i, oldSize, newSize, len(h), tlog.HashSize)
+		}
+		copy(p[i][:], h)
+	}
+	return p, nil
+}
+
+// treeProofLen returns the number of hashes of a consistency proof between
+// the trees of sizes oldSize and newSize: that of the proof tlog makes from
+// any hashes.
+func treeProofLen(oldSize, newSize int64) (int, error) {
+	p, err := tlog.ProveTree(newSize, oldSize, tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		return make([]tlog.Hash, len(idx)), nil
+	}))
+	if err != nil {
+		return 0, fmt.Errorf("audit: no consistency proof between trees of sizes %d and %d: %v", oldSize, newSize, err)
+	}
+	return len(p), nil
+}
 
 // CheckConsistency checks that latest extends trusted. proof is the
 // consistency proof from trusted.Size to latest.Size (nil when the sizes
-// are equal). Both checkpoints must already be signature-checked.
+// are equal). Both checkpoints must already be signature-checked. A proof
+// with more or fewer hashes than one between the two sizes has is
+// malformed ([ErrMalformedProof]), not evidence of a fork: only a proof of
+// the right shape that does not verify is [ErrFork].
 func CheckConsistency(trusted, latest Checkpoint, proof tlog.TreeProof) error {
 	switch {
 	case trusted.Origin != latest.Origin:
@@ -37,6 +88,11 @@ func CheckConsistency(trusted, latest Checkpoint, proof tlog.TreeProof) error {
 		return nil
 	case trusted.Size == 0:
 		return nil
+	}
+	if n, err := treeProofLen(trusted.Size, latest.Size); err != nil {
+		return err
+	} else if len(proof) != n {
+		return fmt.Errorf("%w: the consistency proof from size %d to %d has %d hashes, not %d", ErrMalformedProof, trusted.Size, latest.Size, len(proof), n)
 	}
 	if err := tlog.CheckTree(proof, latest.Size, latest.Hash, trusted.Size, trusted.Hash); err != nil {
 		return fmt.Errorf("%w: the tree of size %d does not extend the trusted tree of size %d: %v", ErrFork, latest.Size, trusted.Size, err)

@@ -408,3 +408,91 @@ func TestClientTrustsAProofOnlyBetweenSignedCheckpoints(t *testing.T) {
 		})
 	}
 }
+
+// spoiledProof serves a Log's consistency proofs changed by spoil, as a
+// buggy or hostile gateway would.
+type spoiledProof struct {
+	logSource
+	spoil func(tlog.TreeProof) tlog.TreeProof
+}
+
+func (s spoiledProof) ConsistencyProof(ctx context.Context, oldSize, newSize int64) (tlog.TreeProof, error) {
+	p, err := s.logSource.ConsistencyProof(ctx, oldSize, newSize)
+	if err != nil {
+		return nil, err
+	}
+	return s.spoil(p), nil
+}
+
+// TestClientMalformedProofIsNoFork: a Source whose consistency proof has
+// a hash missing or one more is no proof at all: Update says so
+// (ErrMalformedProof) and keeps the trusted checkpoint, and does not say
+// that the log forked (ErrFork), which a proof of the right shape that
+// does not verify still is. ReadTreeProof, the rule the command line, the
+// console and the gateway (for a peer's proofs) read a gateway's answer
+// with, refuses the same, a hash not of 32 bytes and a proof to another
+// size than asked for, each wrapping ErrMalformedProof.
+func TestClientMalformedProofIsNoFork(t *testing.T) {
+	ctx := t.Context()
+	signer, v := newKey(t, "audit.test")
+	l := logOf(t, signer, 5, entry)
+	f := audit.TrustFile(filepath.Join(t.TempDir(), "trusted"))
+	if _, _, err := audit.NewClient(logSource{l}, f, v).Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 5; i < 12; i++ {
+		if _, err := l.Append(ctx, entry(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		spoil func(tlog.TreeProof) tlog.TreeProof
+		want  error
+	}{
+		{"a hash missing", func(p tlog.TreeProof) tlog.TreeProof { return p[:len(p)-1] }, audit.ErrMalformedProof},
+		{"one hash more", func(p tlog.TreeProof) tlog.TreeProof { return append(slices.Clone(p), p[0]) }, audit.ErrMalformedProof},
+		{"a hash changed", func(p tlog.TreeProof) tlog.TreeProof { p = slices.Clone(p); p[0][0] ^= 1; return p }, audit.ErrFork},
+	} {
+		_, _, err := audit.NewClient(spoiledProof{logSource{l}, tc.spoil}, f, v).Update(ctx)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("Update() with %s = %v, want %v", tc.name, err, tc.want)
+		}
+		if tc.want == audit.ErrMalformedProof && errors.Is(err, audit.ErrFork) {
+			t.Errorf("Update() with %s = %v, also a fork", tc.name, err)
+		}
+		if got := trustedSize(t, f, v); got != 5 {
+			t.Errorf("trusted size after %s = %d, want 5 kept", tc.name, got)
+		}
+	}
+	real, err := l.ConsistencyProof(ctx, 5, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes := func() [][]byte {
+		var b [][]byte
+		for _, h := range real {
+			b = append(b, slices.Clone(h[:]))
+		}
+		return b
+	}
+	if p, err := audit.ReadTreeProof(5, 12, 12, hashes()); err != nil || !slices.Equal(p, real) {
+		t.Errorf("ReadTreeProof(the real proof) = %v, %v; want it as it is", p, err)
+	}
+	for _, tc := range []struct {
+		name     string
+		answered int64
+		edit     func([][]byte) [][]byte
+		want     string
+	}{
+		{"to another size", 13, func(b [][]byte) [][]byte { return b }, "is to size 13, not 12"},
+		{"a hash cut short", 12, func(b [][]byte) [][]byte { b[0] = b[0][:31]; return b }, "hash 0 of the consistency proof from size 5 to 12 is 31 bytes, not 32"},
+		{"a hash one byte longer", 12, func(b [][]byte) [][]byte { b[0] = append(b[0], 0); return b }, "is 33 bytes, not 32"},
+		{"a hash missing", 12, func(b [][]byte) [][]byte { return b[1:] }, "hashes, not"},
+	} {
+		_, err := audit.ReadTreeProof(5, 12, tc.answered, tc.edit(hashes()))
+		if !errors.Is(err, audit.ErrMalformedProof) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ReadTreeProof(a proof %s) = %v; want ErrMalformedProof saying %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -596,12 +596,18 @@ func (x *ProveConsistencyRequest) GetNewSize() int64 {
 // old_size and new_size and against their root hashes, never against
 // sizes or roots the gateway states elsewhere. `liaison audit verify` and
 // the console do so between the checkpoint they trusted before and the
-// one GetCheckpoint serves, and ask for no proof before both verify.
+// one GetCheckpoint serves, and ask for no proof before both verify. They,
+// and a gateway reading a peer's proof, take an answer whose new_size is not
+// the size asked for, or whose proof is not of a proof's shape (a hash not
+// of 32 bytes, more or fewer hashes than a proof between the two sizes has),
+// as a malformed answer, no proof and no evidence of a fork; only a proof of
+// that shape that does not verify shows the log forked or rewritten.
 type ProveConsistencyResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The newer tree size.
+	// The newer tree size: the new_size asked for (0 asks for the newest
+	// signed checkpoint's size, which it then says).
 	NewSize int64 `protobuf:"varint,1,opt,name=new_size,json=newSize,proto3" json:"new_size,omitempty"`
-	// The proof hashes.
+	// The proof hashes, each of 32 bytes (SHA-256).
 	Proof         [][]byte `protobuf:"bytes,2,rep,name=proof,proto3" json:"proof,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

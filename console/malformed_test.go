@@ -1,0 +1,148 @@
+package console_test
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/liaison-gateway/liaison/console"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// A spoilingAudit stands in front of the gateway's Audit service, over
+// gRPC and TLS with the gateway's certificate, as a buggy gateway would:
+// it passes each call the console makes to verify the log on to the real
+// gateway, and lets spoil change the consistency proof it answers.
+type spoilingAudit struct {
+	liaisonv1.UnimplementedAuditServer
+	real liaisonv1.AuditClient
+
+	mu    sync.Mutex
+	spoil func(*liaisonv1.ProveConsistencyResponse)
+}
+
+func (p *spoilingAudit) GetCheckpoint(ctx context.Context, req *liaisonv1.GetCheckpointRequest) (*liaisonv1.GetCheckpointResponse, error) {
+	return p.real.GetCheckpoint(ctx, req)
+}
+
+func (p *spoilingAudit) ProveInclusion(ctx context.Context, req *liaisonv1.ProveInclusionRequest) (*liaisonv1.ProveInclusionResponse, error) {
+	return p.real.ProveInclusion(ctx, req)
+}
+
+func (p *spoilingAudit) ProveConsistency(ctx context.Context, req *liaisonv1.ProveConsistencyRequest) (*liaisonv1.ProveConsistencyResponse, error) {
+	resp, err := p.real.ProveConsistency(ctx, req)
+	p.mu.Lock()
+	spoil := p.spoil
+	p.mu.Unlock()
+	if err == nil && spoil != nil {
+		spoil(resp)
+	}
+	return resp, err
+}
+
+func (p *spoilingAudit) setSpoil(f func(*liaisonv1.ProveConsistencyResponse)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.spoil = f
+}
+
+// startSpoilingAudit starts a spoilingAudit in front of f's gateway for
+// officer o, and returns it with an Audit client of it for the console.
+func startSpoilingAudit(t *testing.T, f *fixture, o officer) (*spoilingAudit, liaisonv1.AuditClient) {
+	t.Helper()
+	p := &spoilingAudit{real: liaisonv1.NewAuditClient(f.connWith(t, o, f.token(t, o)))}
+	gwLeaf, err := tls.LoadX509KeyPair(f.pki.Path("gateway.pem"), f.pki.Path("gateway.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf},
+		ClientCAs: f.pki.CA.Pool(), ClientAuth: tls.RequireAndVerifyClientCert})))
+	liaisonv1.RegisterAuditServer(gs, p)
+	go gs.Serve(lis)
+	t.Cleanup(gs.Stop)
+	cert, err := tls.LoadX509KeyPair(f.pki.Path("agencies", o.agency+".pem"), f.pki.Path("agencies", o.agency+".key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{
+		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: f.pki.CA.Pool()})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	return p, liaisonv1.NewAuditClient(cc)
+}
+
+// TestConsoleMalformedProofIsNoFork: a gateway that answers the
+// consistency proof the console asks for with a malformed one (a hash cut
+// short or one byte longer, a hash missing or one more, a proof to
+// another size than asked for) is said to have given a malformed answer,
+// the log not checked: not that the log is NOT consistent, forked or
+// rewritten, and no failed check is noted in the history. The trusted
+// checkpoint is kept, and the next well-formed proof verifies against it.
+// Before, the console took new_size on trust and cut or padded each hash
+// to 32 bytes, and said the log was forked or rewritten.
+func TestConsoleMalformedProofIsNoFork(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	p, ac := startSpoilingAudit(t, f, dkAuditor)
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.Audit = ac })
+	f.waitCheckpoint(t, c.ac)
+	hc := c.client(t)
+	if _, page := get(t, hc, c.url+"/"); !strings.Contains(page, "trusted from now on") {
+		t.Fatalf("the first overview does not trust the log on first use:\n%s", page)
+	}
+	trusted, err := os.ReadFile(c.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.traffic(t)
+	f.waitCheckpoint(t, c.ac)
+
+	for _, tc := range []struct {
+		name  string
+		spoil func(*liaisonv1.ProveConsistencyResponse)
+		want  string
+	}{
+		{"HashCutShort", func(r *liaisonv1.ProveConsistencyResponse) { r.Proof[0] = r.Proof[0][:31] }, "is 31 bytes, not 32"},
+		{"HashTooLong", func(r *liaisonv1.ProveConsistencyResponse) { r.Proof[0] = append(r.Proof[0], 0) }, "is 33 bytes, not 32"},
+		{"HashMissing", func(r *liaisonv1.ProveConsistencyResponse) { r.Proof = r.Proof[:len(r.Proof)-1] }, "hashes, not"},
+		{"HashMore", func(r *liaisonv1.ProveConsistencyResponse) { r.Proof = append(slices.Clone(r.Proof), r.Proof[0]) }, "hashes, not"},
+		{"AnotherSize", func(r *liaisonv1.ProveConsistencyResponse) { r.NewSize++ }, "is to size"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p.setSpoil(tc.spoil)
+			defer p.setSpoil(nil)
+			_, page := get(t, hc, c.url+"/")
+			if !strings.Contains(page, "The log could not be checked") || !strings.Contains(page, "malformed") || !strings.Contains(page, tc.want) {
+				t.Errorf("the overview does not say the gateway's proof is malformed (%q):\n%s", tc.want, page)
+			}
+			for _, bad := range []string{"NOT consistent", "forked or rewritten", "Failed checks"} {
+				if strings.Contains(page, bad) {
+					t.Errorf("the overview of a malformed proof says %q:\n%s", bad, page)
+				}
+			}
+		})
+	}
+	if got, _ := os.ReadFile(c.state); string(got) != string(trusted) {
+		t.Errorf("the trusted checkpoint was replaced on a malformed proof")
+	}
+	if h, err := os.ReadFile(c.state + ".history"); err == nil && strings.Contains(string(h), "failure") {
+		t.Errorf("the history notes a malformed proof as a failed check of the log:\n%s", h)
+	}
+	if _, page := get(t, hc, c.url+"/"); !strings.Contains(page, "every check since then found it consistent") {
+		t.Errorf("the overview with a well-formed proof again:\n%s", page)
+	}
+}
