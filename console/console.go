@@ -512,7 +512,11 @@ func (a auditSource) Inclusion(ctx context.Context, index, treeSize int64) ([]by
 	if err != nil {
 		return nil, nil, err
 	}
-	return []byte(p.GetEntry().GetJson()), toHashes(p.GetProof()), nil
+	proof, err := audit.ReadRecordProof(index, treeSize, p.GetTreeSize(), p.GetProof())
+	if err != nil {
+		return nil, nil, err
+	}
+	return []byte(p.GetEntry().GetJson()), proof, nil
 }
 
 // An unreachableError is a gateway that gave no checkpoint at all: not a
@@ -521,11 +525,3 @@ type unreachableError struct{ err error }
 
 func (e *unreachableError) Error() string { return e.err.Error() }
 func (e *unreachableError) Unwrap() error { return e.err }
-
-func toHashes(bs [][]byte) []tlog.Hash {
-	out := make([]tlog.Hash, len(bs))
-	for i, b := range bs {
-		copy(out[i][:], b)
-	}
-	return out
-}

@@ -27,6 +27,8 @@ type spoilingAudit struct {
 
 	mu    sync.Mutex
 	spoil func(*liaisonv1.ProveConsistencyResponse)
+	// spoilIncl, if set, changes the inclusion proofs it answers.
+	spoilIncl func(*liaisonv1.ProveInclusionResponse)
 }
 
 func (p *spoilingAudit) GetCheckpoint(ctx context.Context, req *liaisonv1.GetCheckpointRequest) (*liaisonv1.GetCheckpointResponse, error) {
@@ -34,7 +36,20 @@ func (p *spoilingAudit) GetCheckpoint(ctx context.Context, req *liaisonv1.GetChe
 }
 
 func (p *spoilingAudit) ProveInclusion(ctx context.Context, req *liaisonv1.ProveInclusionRequest) (*liaisonv1.ProveInclusionResponse, error) {
-	return p.real.ProveInclusion(ctx, req)
+	resp, err := p.real.ProveInclusion(ctx, req)
+	p.mu.Lock()
+	spoil := p.spoilIncl
+	p.mu.Unlock()
+	if err == nil && spoil != nil {
+		spoil(resp)
+	}
+	return resp, err
+}
+
+func (p *spoilingAudit) setSpoilIncl(f func(*liaisonv1.ProveInclusionResponse)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.spoilIncl = f
 }
 
 func (p *spoilingAudit) ProveConsistency(ctx context.Context, req *liaisonv1.ProveConsistencyRequest) (*liaisonv1.ProveConsistencyResponse, error) {
@@ -144,5 +159,59 @@ func TestConsoleMalformedProofIsNoFork(t *testing.T) {
 	}
 	if _, page := get(t, hc, c.url+"/"); !strings.Contains(page, "every check since then found it consistent") {
 		t.Errorf("the overview with a well-formed proof again:\n%s", page)
+	}
+}
+
+// TestConsoleMalformedInclusionProof: a gateway that answers an inclusion
+// proof with a malformed one (a hash cut short or one byte longer, a hash
+// missing or one more, a proof in another tree size than asked for) is
+// said, on the entry's page and on the overview (which proves a sample),
+// to have given a malformed answer, the entry not checked: not that the
+// proof does not verify or that a stored entry was changed, and no failed
+// check is noted in the history. Before, the console cut or padded each
+// hash to 32 bytes and took tree_size on trust, and said the proof did not
+// verify, noting a failed check.
+func TestConsoleMalformedInclusionProof(t *testing.T) {
+	f := startGateway(t)
+	f.traffic(t)
+	p, ac := startSpoilingAudit(t, f, dkAuditor)
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.Audit = ac })
+	f.waitCheckpoint(t, c.ac)
+	hc := c.client(t)
+	if _, page := get(t, hc, c.url+"/entry/2"); !strings.Contains(page, "Verified") {
+		t.Fatalf("entry 2 of an honest gateway is not verified:\n%s", page)
+	}
+	for _, tc := range []struct {
+		name  string
+		spoil func(*liaisonv1.ProveInclusionResponse)
+		want  string
+	}{
+		{"HashCutShort", func(r *liaisonv1.ProveInclusionResponse) { r.Proof[0] = r.Proof[0][:31] }, "is 31 bytes, not 32"},
+		{"HashTooLong", func(r *liaisonv1.ProveInclusionResponse) { r.Proof[0] = append(r.Proof[0], 0) }, "is 33 bytes, not 32"},
+		{"HashMissing", func(r *liaisonv1.ProveInclusionResponse) { r.Proof = r.Proof[:len(r.Proof)-1] }, "hashes, not"},
+		{"HashMore", func(r *liaisonv1.ProveInclusionResponse) { r.Proof = append(slices.Clone(r.Proof), r.Proof[0]) }, "hashes, not"},
+		{"AnotherSize", func(r *liaisonv1.ProveInclusionResponse) { r.TreeSize++ }, "in a tree of size"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p.setSpoilIncl(tc.spoil)
+			defer p.setSpoilIncl(nil)
+			for _, u := range []string{"/entry/2", "/"} {
+				_, page := get(t, hc, c.url+u)
+				if !strings.Contains(page, "malformed") || !strings.Contains(page, tc.want) {
+					t.Errorf("%s does not say the gateway's proof is malformed (%q):\n%s", u, tc.want, page)
+				}
+				for _, bad := range []string{"does not verify", "NOT consistent", "was changed.", "Failed checks"} {
+					if strings.Contains(page, bad) {
+						t.Errorf("%s with a malformed proof says %q:\n%s", u, bad, page)
+					}
+				}
+			}
+		})
+	}
+	if h, err := os.ReadFile(c.state + ".history"); err == nil && strings.Contains(string(h), "failure") {
+		t.Errorf("the history notes a malformed proof as a failed check of the log:\n%s", h)
+	}
+	if _, page := get(t, hc, c.url+"/entry/2"); !strings.Contains(page, "Verified") {
+		t.Errorf("entry 2 with a well-formed proof again is not verified:\n%s", page)
 	}
 }

@@ -612,7 +612,11 @@ func (s auditSource) Inclusion(ctx context.Context, index, treeSize int64) ([]by
 	if err != nil {
 		return nil, nil, err
 	}
-	return []byte(p.GetEntry().GetJson()), toHashes(p.GetProof()), nil
+	proof, err := audit.ReadRecordProof(index, treeSize, p.GetTreeSize(), p.GetProof())
+	if err != nil {
+		return nil, nil, err
+	}
+	return []byte(p.GetEntry().GetJson()), proof, nil
 }
 
 // An unreachableError is a gateway that gave no checkpoint at all.
@@ -798,14 +802,6 @@ func readExport(stream grpc.ServerStreamingClient[liaisonv1.ExportResponse], std
 	return leaves, cp, nil
 }
 
-func toHashes(bs [][]byte) []tlog.Hash {
-	out := make([]tlog.Hash, len(bs))
-	for i, b := range bs {
-		copy(out[i][:], b)
-	}
-	return out
-}
-
 func prove(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, index int64, stdout io.Writer) error {
 	cpr, err := ac.GetCheckpoint(ctx, &liaisonv1.GetCheckpointRequest{})
 	if err != nil {
@@ -819,11 +815,15 @@ func prove(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, index
 	if err != nil {
 		return fmt.Errorf("audit prove: %v", err)
 	}
-	if err := audit.CheckInclusion(cp, index, []byte(p.GetEntry().GetJson()), toHashes(p.GetProof())); err != nil {
+	hashes, err := audit.ReadRecordProof(index, cp.Size, p.GetTreeSize(), p.GetProof())
+	if err != nil {
+		return fmt.Errorf("audit prove: the gateway's answer is malformed, so the entry was not checked (this does not show it changed; tell its operator): %v", err)
+	}
+	if err := audit.CheckInclusion(cp, index, []byte(p.GetEntry().GetJson()), hashes); err != nil {
 		return fmt.Errorf("audit prove: FAILED: %v", err)
 	}
 	var proof []string
-	for _, h := range toHashes(p.GetProof()) {
+	for _, h := range hashes {
 		proof = append(proof, h.String())
 	}
 	out, _ := json.MarshalIndent(map[string]any{

@@ -31,6 +31,8 @@ type spoilingAudit struct {
 
 	mu    sync.Mutex
 	spoil func(*liaisonv1.ProveConsistencyResponse)
+	// spoilIncl, if set, changes the inclusion proofs it answers.
+	spoilIncl func(*liaisonv1.ProveInclusionResponse)
 }
 
 // onward passes the caller's token on.
@@ -44,7 +46,20 @@ func (p *spoilingAudit) GetCheckpoint(ctx context.Context, req *liaisonv1.GetChe
 }
 
 func (p *spoilingAudit) ProveInclusion(ctx context.Context, req *liaisonv1.ProveInclusionRequest) (*liaisonv1.ProveInclusionResponse, error) {
-	return p.real.ProveInclusion(onward(ctx), req)
+	resp, err := p.real.ProveInclusion(onward(ctx), req)
+	p.mu.Lock()
+	spoil := p.spoilIncl
+	p.mu.Unlock()
+	if err == nil && spoil != nil {
+		spoil(resp)
+	}
+	return resp, err
+}
+
+func (p *spoilingAudit) setSpoilIncl(f func(*liaisonv1.ProveInclusionResponse)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.spoilIncl = f
 }
 
 func (p *spoilingAudit) ProveConsistency(ctx context.Context, req *liaisonv1.ProveConsistencyRequest) (*liaisonv1.ProveConsistencyResponse, error) {
@@ -168,5 +183,69 @@ func TestAuditVerifyMalformedProof(t *testing.T) {
 	}
 	if out, err := verify(); err != nil || !strings.Contains(out, "consistent with the checkpoint trusted before") {
 		t.Errorf("verify with a well-formed proof again: %v\n%s", err, out)
+	}
+}
+
+// inclusionSpoils are malformed inclusion proofs, each with what the
+// command or the console must say of it.
+var inclusionSpoils = []struct {
+	name  string
+	spoil func(*liaisonv1.ProveInclusionResponse)
+	want  string
+}{
+	{"HashCutShort", func(r *liaisonv1.ProveInclusionResponse) { r.Proof[0] = r.Proof[0][:31] }, "is 31 bytes, not 32"},
+	{"HashTooLong", func(r *liaisonv1.ProveInclusionResponse) { r.Proof[0] = append(r.Proof[0], 0) }, "is 33 bytes, not 32"},
+	{"HashMissing", func(r *liaisonv1.ProveInclusionResponse) { r.Proof = r.Proof[:len(r.Proof)-1] }, "hashes, not"},
+	{"HashMore", func(r *liaisonv1.ProveInclusionResponse) { r.Proof = append(slices.Clone(r.Proof), r.Proof[0]) }, "hashes, not"},
+	{"AnotherSize", func(r *liaisonv1.ProveInclusionResponse) { r.TreeSize++ }, "in a tree of size"},
+}
+
+// TestAuditMalformedInclusionProof: a gateway that answers an inclusion
+// proof with a malformed one (a hash cut short or one byte longer, a hash
+// missing or one more, a proof in another tree size than asked for) is
+// reported, by `audit verify -entry` and by `audit prove`, as a malformed
+// answer naming what is wrong, not as a FAILED check of an entry that does
+// not match the checkpoint. Before, both cut or padded each hash to 32
+// bytes and took tree_size on trust: the malformed proofs were reported
+// FAILED, "entry does not match the checkpoint" (a stored entry changed),
+// and a hash one byte longer or another tree size was taken as it came.
+func TestAuditMalformedInclusionProof(t *testing.T) {
+	s := startAuditStack(t, "")
+	p, addr := startSpoilingAudit(t, s)
+	s.traffic(t)
+	audit := func(cmd string, extra ...string) (string, error) {
+		args := []string{"audit", cmd, "-gateway", addr,
+			"-cert", s.d.pki.Path("agencies", "dk-prison-east.pem"), "-key", s.d.pki.Path("agencies", "dk-prison-east.key"),
+			"-ca", s.d.pki.Path("ca.pem"), "-token", s.tok, "-verifier-key", s.d.gw.VerifierKey}
+		if cmd == "verify" {
+			args = append(args, "-state", filepath.Join(s.dir, "trusted"))
+		}
+		var out bytes.Buffer
+		err := run(context.WithoutCancel(t.Context()), append(args, extra...), &out, &out)
+		return out.String(), err
+	}
+	if out, err := audit("verify", "-entry", "2"); err != nil {
+		t.Fatalf("verify -entry 2: %v\n%s", err, out)
+	}
+	for _, tc := range inclusionSpoils {
+		t.Run(tc.name, func(t *testing.T) {
+			p.setSpoilIncl(tc.spoil)
+			defer p.setSpoilIncl(nil)
+			for _, args := range [][]string{{"verify", "-entry", "2"}, {"prove", "-index", "2"}} {
+				out, err := audit(args[0], args[1:]...)
+				if err == nil {
+					t.Fatalf("%v with a malformed proof succeeded:\n%s", args, out)
+				}
+				if !strings.Contains(err.Error(), "malformed") || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%v = %v; want a malformed answer of the gateway naming %q", args, err, tc.want)
+				}
+				if strings.Contains(err.Error(), "FAILED") || strings.Contains(err.Error(), "does not match") {
+					t.Errorf("%v = %v; want no FAILED check, no changed entry", args, err)
+				}
+			}
+		})
+	}
+	if out, err := audit("prove", "-index", "2"); err != nil {
+		t.Errorf("prove with a well-formed proof again: %v\n%s", err, out)
 	}
 }

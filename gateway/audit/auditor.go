@@ -56,6 +56,51 @@ func ReadTreeProof(oldSize, newSize, answeredSize int64, hashes [][]byte) (tlog.
 	return p, nil
 }
 
+// ReadRecordProof reads an answer to a request for the proof that entry
+// index is in the tree of size treeSize (0 <= index < treeSize):
+// answeredSize, the tree size the answer says it proves in, and its hashes.
+// An answer for another size, or whose hashes are not of a proof's shape
+// (each of [tlog.HashSize] bytes, and as many as a proof of that entry in
+// that tree has), is malformed: the error wraps [ErrMalformedProof] and says
+// what is wrong. A proof read is still to be checked ([CheckInclusion])
+// against a signed checkpoint of that size.
+func ReadRecordProof(index, treeSize, answeredSize int64, hashes [][]byte) (tlog.RecordProof, error) {
+	if answeredSize != treeSize {
+		return nil, fmt.Errorf("%w: the inclusion proof of entry %d is in a tree of size %d, not %d", ErrMalformedProof, index, answeredSize, treeSize)
+	}
+	n, err := recordProofLen(index, treeSize)
+	if err != nil {
+		return nil, err
+	}
+	if len(hashes) != n {
+		return nil, fmt.Errorf("%w: the inclusion proof of entry %d in the tree of size %d has %d hashes, not %d", ErrMalformedProof, index, treeSize, len(hashes), n)
+	}
+	p := make(tlog.RecordProof, len(hashes))
+	for i, h := range hashes {
+		if len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("%w: hash %d of the inclusion proof of entry %d in the tree of size %d is %d bytes, not %d", ErrMalformedProof, i, index, treeSize, len(h), tlog.HashSize)
+		}
+		copy(p[i][:], h)
+	}
+	return p, nil
+}
+
+// recordProofLen returns the number of hashes of the proof that entry
+// index is in the tree of size treeSize: that of the proof tlog makes from
+// any hashes.
+func recordProofLen(index, treeSize int64) (int, error) {
+	if index < 0 || index >= treeSize {
+		return 0, fmt.Errorf("%w: entry %d is beyond the tree of %d entries", ErrOutOfRange, index, treeSize)
+	}
+	p, err := tlog.ProveRecord(treeSize, index, tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		return make([]tlog.Hash, len(idx)), nil
+	}))
+	if err != nil {
+		return 0, fmt.Errorf("audit: no inclusion proof of entry %d in the tree of size %d: %v", index, treeSize, err)
+	}
+	return len(p), nil
+}
+
 // treeProofLen returns the number of hashes of a consistency proof between
 // the trees of sizes oldSize and newSize: that of the proof tlog makes from
 // any hashes.
@@ -101,9 +146,18 @@ func CheckConsistency(trusted, latest Checkpoint, proof tlog.TreeProof) error {
 }
 
 // CheckInclusion checks that leaf is entry index of the tree cp commits to.
+// A proof with more or fewer hashes than one of that entry in that tree
+// has is malformed ([ErrMalformedProof]), not evidence of a changed entry:
+// only a proof of the right shape that does not verify is
+// [ErrEntryMismatch].
 func CheckInclusion(cp Checkpoint, index int64, leaf []byte, proof tlog.RecordProof) error {
 	if index < 0 || index >= cp.Size {
 		return fmt.Errorf("%w: entry %d is beyond the checkpoint's %d entries", ErrOutOfRange, index, cp.Size)
+	}
+	if n, err := recordProofLen(index, cp.Size); err != nil {
+		return err
+	} else if len(proof) != n {
+		return fmt.Errorf("%w: the inclusion proof of entry %d in the tree of size %d has %d hashes, not %d", ErrMalformedProof, index, cp.Size, len(proof), n)
 	}
 	if err := tlog.CheckRecord(proof, cp.Size, cp.Hash, index, tlog.RecordHash(leaf)); err != nil {
 		return fmt.Errorf("%w: entry %d: %v", ErrEntryMismatch, index, err)

@@ -496,3 +496,79 @@ func TestClientMalformedProofIsNoFork(t *testing.T) {
 		}
 	}
 }
+
+// TestClientMalformedInclusionProofIsNoChange: a Source whose inclusion
+// proof has a hash missing or one more is no proof at all: CheckEntries
+// says so (ErrMalformedProof), not that the entry changed
+// (ErrEntryMismatch), which a proof of the right shape that does not
+// verify still is. ReadRecordProof, the rule the command line and the
+// console read a gateway's answer with, refuses the same, a hash not of 32
+// bytes and a proof in another tree size than asked for.
+func TestClientMalformedInclusionProofIsNoChange(t *testing.T) {
+	ctx := t.Context()
+	signer, v := newKey(t, "audit.test")
+	l := logOf(t, signer, 12, entry)
+	f := audit.TrustFile(filepath.Join(t.TempDir(), "trusted"))
+	for _, tc := range []struct {
+		name  string
+		spoil func(tlog.RecordProof) tlog.RecordProof
+		want  error
+	}{
+		{"a hash missing", func(p tlog.RecordProof) tlog.RecordProof { return p[:len(p)-1] }, audit.ErrMalformedProof},
+		{"one hash more", func(p tlog.RecordProof) tlog.RecordProof { return append(slices.Clone(p), p[0]) }, audit.ErrMalformedProof},
+		{"a hash changed", func(p tlog.RecordProof) tlog.RecordProof { p = slices.Clone(p); p[0][0] ^= 1; return p }, audit.ErrEntryMismatch},
+	} {
+		c := audit.NewClient(spoiledInclusion{logSource{l}, tc.spoil}, f, v)
+		if _, _, err := c.Update(ctx); err != nil {
+			t.Fatal(err)
+		}
+		err := c.CheckEntries(ctx, []int64{3})
+		if !errors.Is(err, tc.want) || (tc.want == audit.ErrMalformedProof && errors.Is(err, audit.ErrEntryMismatch)) {
+			t.Errorf("CheckEntries() with %s = %v, want %v alone", tc.name, err, tc.want)
+		}
+	}
+	real, err := l.InclusionProof(ctx, 3, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes := func() [][]byte {
+		var b [][]byte
+		for _, h := range real {
+			b = append(b, slices.Clone(h[:]))
+		}
+		return b
+	}
+	if p, err := audit.ReadRecordProof(3, 12, 12, hashes()); err != nil || !slices.Equal(p, real) {
+		t.Errorf("ReadRecordProof(the real proof) = %v, %v; want it as it is", p, err)
+	}
+	for _, tc := range []struct {
+		name     string
+		answered int64
+		edit     func([][]byte) [][]byte
+		want     string
+	}{
+		{"in another tree size", 13, func(b [][]byte) [][]byte { return b }, "is in a tree of size 13, not 12"},
+		{"a hash cut short", 12, func(b [][]byte) [][]byte { b[0] = b[0][:31]; return b }, "hash 0 of the inclusion proof of entry 3 in the tree of size 12 is 31 bytes, not 32"},
+		{"a hash one byte longer", 12, func(b [][]byte) [][]byte { b[0] = append(b[0], 0); return b }, "is 33 bytes, not 32"},
+		{"a hash missing", 12, func(b [][]byte) [][]byte { return b[1:] }, "hashes, not"},
+	} {
+		_, err := audit.ReadRecordProof(3, 12, tc.answered, tc.edit(hashes()))
+		if !errors.Is(err, audit.ErrMalformedProof) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ReadRecordProof(a proof %s) = %v; want ErrMalformedProof saying %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// spoiledInclusion serves a Log's inclusion proofs changed by spoil.
+type spoiledInclusion struct {
+	logSource
+	spoil func(tlog.RecordProof) tlog.RecordProof
+}
+
+func (s spoiledInclusion) Inclusion(ctx context.Context, index, treeSize int64) ([]byte, tlog.RecordProof, error) {
+	leaf, p, err := s.logSource.Inclusion(ctx, index, treeSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	return leaf, s.spoil(p), nil
+}
