@@ -194,7 +194,10 @@ func (l *Log) checkpointCovering(ctx context.Context, index int64) (int64, []byt
 // VerifyReceipt checks a receipt as a recipient would, offline: the
 // receipt and the checkpoint are signed by v, the checkpoint is the one the
 // receipt names, and the proof includes the receipt's leaf hash at its
-// index in the checkpoint's tree. It returns what the receipt says.
+// index in the checkpoint's tree. It returns what the receipt says. A proof
+// with more or fewer hashes than one of that entry in that tree has is
+// malformed ([ErrMalformedProof]); one of that shape that does not verify
+// is [ErrRootMismatch].
 func VerifyReceipt(receipt, checkpoint []byte, proof tlog.RecordProof, v note.Verifier) (ReceiptBody, error) {
 	n, err := OpenNote(receipt, note.VerifierList(v))
 	if err != nil {
@@ -210,6 +213,11 @@ func VerifyReceipt(receipt, checkpoint []byte, proof tlog.RecordProof, v note.Ve
 	}
 	if c.Origin != b.Origin || c.Size != b.TreeSize {
 		return ReceiptBody{}, fmt.Errorf("audit: receipt names checkpoint %s/%d, got %s/%d", b.Origin, b.TreeSize, c.Origin, c.Size)
+	}
+	if n, err := recordProofLen(b.Index, c.Size); err != nil {
+		return ReceiptBody{}, err
+	} else if len(proof) != n {
+		return ReceiptBody{}, fmt.Errorf("%w: receipt: the inclusion proof of entry %d in the tree of size %d has %d hashes, not %d", ErrMalformedProof, b.Index, c.Size, len(proof), n)
 	}
 	if err := tlog.CheckRecord(proof, c.Size, c.Hash, b.Index, b.LeafHash); err != nil {
 		return ReceiptBody{}, fmt.Errorf("%w: receipt: entry %d: %v", ErrRootMismatch, b.Index, err)

@@ -2,8 +2,11 @@ package audit_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 )
@@ -71,6 +74,13 @@ func TestReceipt(t *testing.T) {
 	bad[0][0] ^= 1
 	if _, err := audit.VerifyReceipt(r.Note, r.Checkpoint, bad, verifier); !errors.Is(err, audit.ErrRootMismatch) {
 		t.Errorf("VerifyReceipt with a changed proof = %v, want ErrRootMismatch", err)
+	}
+	// A proof with a hash missing or one more is no proof at all: it is
+	// malformed, not a proof that does not verify.
+	for name, p := range map[string]tlog.RecordProof{"a hash missing": r.Proof[:len(r.Proof)-1], "one hash more": append(slices.Clone(r.Proof), r.Proof[0])} {
+		if _, err := audit.VerifyReceipt(r.Note, r.Checkpoint, p, verifier); !errors.Is(err, audit.ErrMalformedProof) || errors.Is(err, audit.ErrRootMismatch) {
+			t.Errorf("VerifyReceipt with %s = %v, want ErrMalformedProof alone", name, err)
+		}
 	}
 }
 
