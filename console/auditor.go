@@ -78,7 +78,7 @@ func (s *Server) verify(ctx context.Context, sample bool) check {
 	if c.Since.IsZero() && stateKept {
 		c.Since = stateTime // a state file kept by `liaison audit verify` alone
 	}
-	client := audit.NewClient(auditSource{s.cfg.Audit}, s.trust, s.cfg.Verifier)
+	client := audit.NewClient(gateway.AuditSource{Audit: s.cfg.Audit}, s.trust, s.cfg.Verifier)
 	latest, before, err := client.Update(ctx)
 	if err != nil {
 		s.failedCheck(&c, err)
@@ -131,9 +131,9 @@ func (s *Server) verify(ctx context.Context, sample bool) check {
 // apart), notes it in the history.
 func (s *Server) failedCheck(c *check, err error) {
 	c.Detail = err.Error()
-	if u, ok := errors.AsType[*unreachableError](err); ok {
-		c.Unreached = describeError(u.err)
-		switch status.Code(u.err) {
+	if u, ok := errors.AsType[*gateway.UnreachableError](err); ok {
+		c.Unreached = describeError(u.Err)
+		switch status.Code(u.Err) {
 		case codes.PermissionDenied, codes.Unauthenticated:
 			c.Refused = true
 		}

@@ -24,7 +24,6 @@ package console
 
 import (
 	"bytes"
-	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -39,11 +38,9 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -487,41 +484,3 @@ func describeError(err error) string {
 	}
 	return fmt.Sprintf("The gateway answered %s: %s", st.Code(), st.Message())
 }
-
-// auditSource serves the gateway's Audit service to an audit.Client.
-type auditSource struct{ ac liaisonv1.AuditClient }
-
-func (a auditSource) Checkpoint(ctx context.Context) ([]byte, error) {
-	resp, err := a.ac.GetCheckpoint(ctx, &liaisonv1.GetCheckpointRequest{})
-	if err != nil {
-		return nil, &unreachableError{err}
-	}
-	return []byte(resp.GetCheckpoint()), nil
-}
-
-func (a auditSource) ConsistencyProof(ctx context.Context, oldSize, newSize int64) (tlog.TreeProof, error) {
-	p, err := a.ac.ProveConsistency(ctx, &liaisonv1.ProveConsistencyRequest{OldSize: oldSize, NewSize: newSize})
-	if err != nil {
-		return nil, err
-	}
-	return audit.ReadTreeProof(oldSize, newSize, p.GetNewSize(), p.GetProof())
-}
-
-func (a auditSource) Inclusion(ctx context.Context, index, treeSize int64) ([]byte, tlog.RecordProof, error) {
-	p, err := a.ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: index, TreeSize: treeSize})
-	if err != nil {
-		return nil, nil, err
-	}
-	proof, err := audit.ReadRecordProof(index, treeSize, p.GetTreeSize(), p.GetProof())
-	if err != nil {
-		return nil, nil, err
-	}
-	return []byte(p.GetEntry().GetJson()), proof, nil
-}
-
-// An unreachableError is a gateway that gave no checkpoint at all: not a
-// verification failure.
-type unreachableError struct{ err error }
-
-func (e *unreachableError) Error() string { return e.err.Error() }
-func (e *unreachableError) Unwrap() error { return e.err }

@@ -588,43 +588,6 @@ func loadVerifier(vkey, exportDir string, stderr io.Writer) (note.Verifier, erro
 	return v, nil
 }
 
-// auditSource serves the gateway's Audit service to an audit.Client.
-type auditSource struct{ ac liaisonv1.AuditClient }
-
-func (s auditSource) Checkpoint(ctx context.Context) ([]byte, error) {
-	resp, err := s.ac.GetCheckpoint(ctx, &liaisonv1.GetCheckpointRequest{})
-	if err != nil {
-		return nil, &unreachableError{err}
-	}
-	return []byte(resp.GetCheckpoint()), nil
-}
-
-func (s auditSource) ConsistencyProof(ctx context.Context, oldSize, newSize int64) (tlog.TreeProof, error) {
-	p, err := s.ac.ProveConsistency(ctx, &liaisonv1.ProveConsistencyRequest{OldSize: oldSize, NewSize: newSize})
-	if err != nil {
-		return nil, err
-	}
-	return audit.ReadTreeProof(oldSize, newSize, p.GetNewSize(), p.GetProof())
-}
-
-func (s auditSource) Inclusion(ctx context.Context, index, treeSize int64) ([]byte, tlog.RecordProof, error) {
-	p, err := s.ac.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: index, TreeSize: treeSize})
-	if err != nil {
-		return nil, nil, err
-	}
-	proof, err := audit.ReadRecordProof(index, treeSize, p.GetTreeSize(), p.GetProof())
-	if err != nil {
-		return nil, nil, err
-	}
-	return []byte(p.GetEntry().GetJson()), proof, nil
-}
-
-// An unreachableError is a gateway that gave no checkpoint at all.
-type unreachableError struct{ err error }
-
-func (e *unreachableError) Error() string { return e.err.Error() }
-func (e *unreachableError) Unwrap() error { return e.err }
-
 // verifyFailed reports a verification that failed: the log, its proofs or
 // its entries are not what the checkpoints commit to (truncated, forked or
 // rewritten, an entry changed, a proof refused). A gateway that gave no
@@ -634,7 +597,7 @@ func (e *unreachableError) Unwrap() error { return e.err }
 // fewer hashes than a proof has, a proof to another size than asked for),
 // which is the gateway's malformed answer, no evidence of a fork.
 func verifyFailed(err error) error {
-	_, unreachable := errors.AsType[*unreachableError](err)
+	_, unreachable := errors.AsType[*gateway.UnreachableError](err)
 	_, file := errors.AsType[*fs.PathError](err)
 	if unreachable || file || errors.Is(err, audit.ErrOutOfRange) || errors.Is(err, audit.ErrTrustedNotThisLog) {
 		return fmt.Errorf("audit verify: %v", err)
@@ -698,7 +661,7 @@ func entryIndexes(entries []string) ([]int64, error) {
 }
 
 func verifyOnline(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, policy *audit.WitnessPolicy, state string, idx []int64, sample int, full bool, stdout, stderr io.Writer) error {
-	client := audit.NewClient(auditSource{ac}, audit.TrustFile(state), v)
+	client := audit.NewClient(gateway.AuditSource{Audit: ac}, audit.TrustFile(state), v)
 	if policy != nil {
 		if err := client.RequireWitnesses(*policy); err != nil {
 			return err

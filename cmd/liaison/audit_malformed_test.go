@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -33,6 +35,8 @@ type spoilingAudit struct {
 	spoil func(*liaisonv1.ProveConsistencyResponse)
 	// spoilIncl, if set, changes the inclusion proofs it answers.
 	spoilIncl func(*liaisonv1.ProveInclusionResponse)
+	// refuse, if set, is the error it answers consistency proofs with.
+	refuse error
 }
 
 // onward passes the caller's token on.
@@ -65,12 +69,21 @@ func (p *spoilingAudit) setSpoilIncl(f func(*liaisonv1.ProveInclusionResponse)) 
 func (p *spoilingAudit) ProveConsistency(ctx context.Context, req *liaisonv1.ProveConsistencyRequest) (*liaisonv1.ProveConsistencyResponse, error) {
 	resp, err := p.real.ProveConsistency(onward(ctx), req)
 	p.mu.Lock()
-	spoil := p.spoil
+	spoil, refuse := p.spoil, p.refuse
 	p.mu.Unlock()
+	if refuse != nil {
+		return nil, refuse
+	}
 	if err == nil && spoil != nil {
 		spoil(resp)
 	}
 	return resp, err
+}
+
+func (p *spoilingAudit) setRefuse(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refuse = err
 }
 
 func (p *spoilingAudit) setSpoil(f func(*liaisonv1.ProveConsistencyResponse)) {
@@ -178,6 +191,35 @@ func TestAuditVerifyMalformedProof(t *testing.T) {
 			}
 			if got, _ := os.ReadFile(state); !bytes.Equal(got, trusted) {
 				t.Errorf("the trusted checkpoint was replaced on a malformed proof")
+			}
+		})
+	}
+	// A gateway that gives no proof because it could not be reached or
+	// let the auditor in has not shown anything about its log: the log
+	// was not checked, and nothing FAILED. One that refuses to prove a
+	// checkpoint it signed (any other status) failed the verification.
+	for _, tc := range []struct {
+		refuse error
+		failed bool
+	}{
+		{status.Error(codes.Unavailable, "draining"), false},
+		{status.Error(codes.DeadlineExceeded, "slow"), false},
+		{status.Error(codes.PermissionDenied, "not an auditor"), false},
+		{status.Error(codes.Internal, "hashes missing"), true},
+		{status.Error(codes.OutOfRange, "beyond the tree"), true},
+	} {
+		t.Run(status.Code(tc.refuse).String(), func(t *testing.T) {
+			p.setRefuse(tc.refuse)
+			defer p.setRefuse(nil)
+			out, err := verify()
+			if err == nil {
+				t.Fatalf("verify without a proof succeeded:\n%s", out)
+			}
+			if failed := strings.Contains(err.Error(), "FAILED"); failed != tc.failed {
+				t.Errorf("verify = %v; want FAILED %v", err, tc.failed)
+			}
+			if got, _ := os.ReadFile(state); !bytes.Equal(got, trusted) {
+				t.Errorf("the trusted checkpoint was replaced without a proof")
 			}
 		})
 	}
