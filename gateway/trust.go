@@ -19,7 +19,8 @@ import (
 
 // TrustFiles are the files that say whom the gateway trusts. WatchTrust
 // reloads them when they change, without a restart; a change that does not
-// load (a syntax error, a CRL with a bad signature) leaves the previous
+// load (a syntax error, a CRL with a bad signature, a stale CRL, or one
+// older than the CRL of its issuer in force before) leaves the previous
 // state in force and is logged.
 type TrustFiles struct {
 	// Registry is the agency registry file. Required.
@@ -49,6 +50,9 @@ type trustLoader struct {
 	jwksMu  sync.Mutex
 	jwks    map[string]jwksEntry // URL -> last good keys
 	lastErr string
+	// crls is the newest CRL of each issuer applied since the process
+	// started: a reload does not roll one back.
+	crls *authn.CRLHistory
 }
 
 type jwksEntry struct {
@@ -71,7 +75,11 @@ func (s *Server) LoadTrust(ctx context.Context, tf TrustFiles) error {
 	if tf.HTTPClient == nil {
 		tf.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	s.trust = &trustLoader{tf: tf, jwks: map[string]jwksEntry{}}
+	crls := &authn.CRLHistory{}
+	if s.trust != nil {
+		crls = s.trust.crls // a load again does not forget the CRLs in force
+	}
+	s.trust = &trustLoader{tf: tf, jwks: map[string]jwksEntry{}, crls: crls}
 	_, err := s.trust.reload(ctx, s, true)
 	return err
 }
@@ -146,6 +154,11 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 		if err := rev.AddCRL(b, roots, s.cfg.Verifier.Now()); err != nil {
 			return false, fmt.Errorf("gateway: CRL %s: %v", f, err)
 		}
+		// Nor older than one of its issuer's in force before: that
+		// would un-revoke what the newer one revoked.
+		if err := l.crls.Check(rev); err != nil {
+			return false, fmt.Errorf("gateway: CRL %s: %v", f, err)
+		}
 	}
 	if l.tf.DenyList != "" {
 		b, err := read(l.tf.DenyList)
@@ -192,6 +205,7 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 	if err := s.setTrust(r, pool, rev); err != nil {
 		return false, err
 	}
+	l.crls.Record(rev)
 	l.digest = digest
 	return true, nil
 }

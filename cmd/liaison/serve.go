@@ -117,7 +117,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.TLSCert, "tls-cert", "gateway.pem", "gateway certificate `file` (PEM)")
 	fs.StringVar(&o.TLSKey, "tls-key", "gateway.key", "gateway private key `file` (PEM)")
 	fs.Var((*multiFlag)(&o.ClientCAs), "client-ca", "CA certificate `file` that agency certificates chain to (repeatable)")
-	fs.Var((*multiFlag)(&o.CRLs), "crl", "certificate revocation list `file` of a client CA (repeatable; reloaded on change). It must be current: one past its nextUpdate does not load, and once the one in force is past it every client certificate is refused (CRL_STALE) until the CA's current CRL is installed")
+	fs.Var((*multiFlag)(&o.CRLs), "crl", "certificate revocation list `file` of a client CA (repeatable; reloaded on change). It must be current: one past its nextUpdate does not load, and once the one in force is past it every client certificate is refused (CRL_STALE) until the CA's current CRL is installed. A reload refuses a CRL older (lower cRLNumber) than the one of its issuer in force before, or another with the same number; this holds while the gateway runs, not across a restart")
 	fs.StringVar(&o.DenyList, "deny-list", "", "`file` of revoked agency certificates, sha256:<hex> or serial:<hex> (any issuer's) a line (reloaded on change)")
 	fs.StringVar(&o.AuditDB, "audit-db", "liaison-audit.db", "audit log: a SQLite `file`, or a postgres:// URL for several replicas")
 	fs.StringVar(&o.AuditKey, "audit-key", "audit-signer.key", "checkpoint signing key `file` (created if absent, mode 0600; refused if group or others may read or write it)")

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,100 @@ type Revocation struct {
 	// none): from then on a CA may have revoked certificates that no CRL
 	// in force lists.
 	nextUpdate time.Time
+	// crls is the newest CRL added of each issuer and scope.
+	crls map[string]crlMark
+}
+
+// crlMark places a CRL among its issuer's: by cRLNumber (nil if it has
+// none) and thisUpdate, with its digest to tell two of the same number
+// apart.
+type crlMark struct {
+	number     *big.Int
+	thisUpdate time.Time
+	sum        [32]byte
+}
+
+// compare is <0 if m is older than o, >0 if newer, 0 if they are the
+// same place in the sequence: by cRLNumber when both have one (RFC 5280
+// section 5.2.3: it increases monotonically for an issuer and scope),
+// else by thisUpdate.
+func (m crlMark) compare(o crlMark) int {
+	if m.number != nil && o.number != nil {
+		return m.number.Cmp(o.number)
+	}
+	return m.thisUpdate.Compare(o.thisUpdate)
+}
+
+func (m crlMark) String() string {
+	if m.number != nil {
+		return "cRLNumber " + m.number.String()
+	}
+	return "thisUpdate " + m.thisUpdate.UTC().Format(time.RFC3339)
+}
+
+// oidIssuingDistributionPoint names a CRL's scope (RFC 5280 section
+// 5.2.5): the cRLNumber sequence is per issuer and scope.
+var oidIssuingDistributionPoint = []int{2, 5, 29, 28}
+
+// crlScope is the key of a CRL's issuer (its signer's subject) and scope.
+func crlScope(signer *x509.Certificate, crl *x509.RevocationList) string {
+	k := string(signer.RawSubject)
+	for _, e := range crl.Extensions {
+		if e.Id.Equal(oidIssuingDistributionPoint) {
+			k += "\x00" + string(e.Value)
+		}
+	}
+	return k
+}
+
+// CRLHistory is the newest CRL of each issuer (and scope) a process has
+// had in force, to refuse a rollback: a CRL older than one already in
+// force, which would un-revoke what the newer one revoked. It is in
+// memory only. The zero value is ready to use.
+type CRLHistory struct {
+	mu     sync.Mutex
+	newest map[string]crlMark
+}
+
+// Check returns an error if a CRL of r is older than the one of the same
+// issuer and scope h has seen (a lower cRLNumber or, without numbers, an
+// earlier thisUpdate), or is at the same place with different content.
+func (h *CRLHistory) Check(r *Revocation) error {
+	if h == nil || r == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for k, m := range r.crls {
+		old, ok := h.newest[k]
+		if !ok {
+			continue
+		}
+		switch c := m.compare(old); {
+		case c < 0:
+			return fmt.Errorf("authn: the CRL (%s) is older than the one of its issuer in force before (%s): a CRL is not rolled back; install the CA's current CRL", m, old)
+		case c == 0 && m.sum != old.sum:
+			return fmt.Errorf("authn: the CRL (%s) differs from the one of its issuer in force before, of the same %s: install the CA's current CRL", m, old)
+		}
+	}
+	return nil
+}
+
+// Record notes the CRLs of r, now in force, where newer than those seen.
+func (h *CRLHistory) Record(r *Revocation) {
+	if r == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.newest == nil {
+		h.newest = map[string]crlMark{}
+	}
+	for k, m := range r.crls {
+		if old, ok := h.newest[k]; !ok || m.compare(old) > 0 {
+			h.newest[k] = m
+		}
+	}
 }
 
 // NextUpdate returns the earliest next update of the CRLs added, or the
@@ -132,6 +227,11 @@ func (r *Revocation) AddCRL(data []byte, cas []*x509.Certificate, now time.Time)
 		return fmt.Errorf("authn: the CRL is stale: its nextUpdate %s has passed (now %s); install the CA's current CRL",
 			crl.NextUpdate.UTC().Format(stamp), now.UTC().Format(stamp))
 	}
+	m := crlMark{number: crl.Number, thisUpdate: crl.ThisUpdate, sum: sha256.Sum256(crl.Raw)}
+	k := crlScope(signer, crl)
+	if old, ok := r.crls[k]; !ok || m.compare(old) > 0 {
+		r.crls[k] = m // the newest (the first of equals) stands for the issuer
+	}
 	if r.nextUpdate.IsZero() || crl.NextUpdate.Before(r.nextUpdate) {
 		r.nextUpdate = crl.NextUpdate
 	}
@@ -150,5 +250,8 @@ func (r *Revocation) init() {
 	}
 	if r.fingerprints == nil {
 		r.fingerprints = map[[32]byte]bool{}
+	}
+	if r.crls == nil {
+		r.crls = map[string]crlMark{}
 	}
 }
