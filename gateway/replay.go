@@ -120,6 +120,18 @@ func RecordedFromEntry(index int64, e *audit.Entry) (rec policies.Recorded, skip
 	if p := e.FieldPlan; p != nil {
 		recorded.Fields = policies.Fields{Keep: p.Keep, Generalise: p.Generalise, Pseudonymise: p.Pseudonymise, Precision: p.Precision}
 	}
+	if ro := e.Detail["receipt_outcome"]; ro != "" {
+		// A release received from a peer gateway (a Request's answer, a
+		// forwarded push, notice or correction): the entry records what
+		// the holder's law released (its outcome, legal basis, fields
+		// and conditions), which this gateway delivered as it was, and
+		// beside it this gateway's decision on receipt, which chose no
+		// fields. Replay compares a candidate's decision on receipt
+		// with that decision, and the fields and conditions with the
+		// release's: a candidate can refuse the release, not change it.
+		return policies.Recorded{Index: index, Input: in, Outcome: ro, LegalBasis: e.Detail["receipt_legal_basis"],
+			Fields: e.FieldsDisclosed, Conditions: e.Conditions, Received: true}, ""
+	}
 	rec = policies.Recorded{Index: index, Input: in, Outcome: e.Outcome, Fields: PlanFields(e.RecordType, recorded), Conditions: e.Conditions}
 	if e.LegalBasis != nil {
 		rec.LegalBasis = e.LegalBasis.ID

@@ -31,6 +31,14 @@ type Recorded struct {
 	// audit entry's conditions): a candidate that adds or drops one
 	// changes what binds the recipient, and replay reports it.
 	Conditions []string
+	// Received is set for a release received from another gateway: the
+	// holder's law there chose what passed, so Fields and Conditions are
+	// the release's, and this gateway's policy decided on receipt only
+	// whether the recipient may receive it (Outcome and LegalBasis are
+	// that decision's). Any decision on it but a deny passes the
+	// release's fields and conditions as they are, whatever fields the
+	// decision names; a deny passes none.
+	Received bool
 }
 
 // A Change is a decision that the candidate policy takes differently.
@@ -376,6 +384,13 @@ func (r *Replayer) recorded(rec Recorded, d Decision) Recorded {
 	out := Recorded{Index: rec.Index, Input: rec.Input, Outcome: d.Outcome, Conditions: d.Conditions}
 	if d.LegalBasis != nil {
 		out.LegalBasis = d.LegalBasis.ID
+	}
+	if rec.Received {
+		out.Received, out.Conditions = true, nil
+		if d.Outcome != OutcomeDeny {
+			out.Fields, out.Conditions = rec.Fields, rec.Conditions
+		}
+		return out
 	}
 	if r.fields != nil {
 		out.Fields = r.fields(rec.Input.RecordType, d)

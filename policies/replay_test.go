@@ -438,3 +438,51 @@ func TestReplayerAppliesTheCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayReceivedRelease: a release received from another gateway
+// (Recorded.Received) passed the fields and conditions the holder's law
+// chose; the policy here decided on receipt only whether to take it.
+// Replayed under the policy that decided it, nothing changes, whatever
+// fields that decision names; under one that refuses it, what was
+// received is withdrawn, and nothing of the candidate's own plan is
+// newly disclosed.
+func TestReplayReceivedRelease(t *testing.T) {
+	ctx := t.Context()
+	active := loadEmbedded(t)
+	in := samples[2].in // the police request outside a case, which the candidate denies
+	d, err := active.Decide(ctx, in)
+	if err != nil || d.Outcome == OutcomeDeny {
+		t.Fatalf("active decides %v, %v; want a release", d.Outcome, err)
+	}
+	rec := Recorded{Index: 2, Input: in, Outcome: d.Outcome, Fields: []string{"RiskAssessment.level~band", "Person.subject_id#"},
+		Conditions: []string{"HOLDER_CONDITION"}, Received: true}
+	if d.LegalBasis != nil {
+		rec.LegalBasis = d.LegalBasis.ID
+	}
+	for _, tc := range []struct {
+		name      string
+		candidate *Engine
+		want      []Change
+	}{
+		{"InForce", active, nil},
+		{"Refusing", withoutNLFallbackEngine(t), []Change{{Before: d.Outcome, After: OutcomeDeny, Flipped: true,
+			Withdrawn: []string{"Person.subject_id#", "RiskAssessment.level~band"}, ConditionsDropped: []string{"HOLDER_CONDITION"}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, baseline := range []*Engine{nil, active} {
+				r := NewReplayer(tc.candidate, baseline, planFields, nil)
+				if err := r.Add(ctx, rec); err != nil {
+					t.Fatal(err)
+				}
+				var got []Change
+				for _, c := range r.Report().Changes {
+					got = append(got, Change{Before: c.Before, After: c.After, Flipped: c.Flipped, NewlyDisclosed: c.NewlyDisclosed,
+						Withdrawn: c.Withdrawn, ConditionsAdded: c.ConditionsAdded, ConditionsDropped: c.ConditionsDropped})
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("baseline %v: changes (-want +got):\n%s", baseline != nil, diff)
+				}
+			}
+		})
+	}
+}
