@@ -109,6 +109,24 @@ func (s *Server) endedHere(ctx context.Context, n audit.Notice, now time.Time) (
 	return lb != nil && lb.ValidUntil < now.Format(time.DateOnly), nil
 }
 
+// noticeTrackedWith returns the peer gateway that tracks a required
+// notice with this gateway, as the entry that created the notice here
+// records it: the gateway that delivered it (detail via_peer), which
+// holds the sender's inbox, or the one it was forwarded to (detail peer,
+// recipientAway true), which holds the recipient's; "" for a notice
+// between agencies of this gateway. A registry change since (an agency
+// moved behind another gateway, or no longer listed) changes neither.
+func (s *Server) noticeTrackedWith(ctx context.Context, n audit.Notice) (peer string, recipientAway bool, err error) {
+	e, err := s.entryAt(ctx, n.AuditIndex, "notice")
+	if err != nil {
+		return "", false, fmt.Errorf("notice %s: the entry that created it: %w", n.ID, err)
+	}
+	if via := e.Detail["via_peer"]; via != "" {
+		return via, false, nil
+	}
+	return e.Detail["peer"], e.Detail["peer"] != "", nil
+}
+
 // noticePeerOf is the peer gateway behind which a tracked notice's
 // recipient or sender is, if any: that gateway tracks the notice too.
 func noticePeerOf(reg *Registry, n audit.Notice) string {
@@ -125,7 +143,9 @@ func noticePeerOf(reg *Registry, n audit.Notice) string {
 // across a border is tracked by both gateways, and each escalates to the
 // agency whose inbox it holds: the recipient's gateway to the duty role,
 // the sender's to the sender (detail escalated_at_peer names the peer
-// gateway that sends the other copy). Nothing goes to an agency that has
+// gateway that sends the other copy: the one that delivered the notice
+// or that it was forwarded to, noticeTrackedWith, not the one the
+// registry lists now). Nothing goes to an agency that has
 // been offboarded or that the registry no longer lists, as the gateway
 // delivers it nothing else: nobody reads its inboxes. Such a recipient's
 // escalation goes to the sender only, and the entry says why
@@ -134,7 +154,8 @@ func noticePeerOf(reg *Registry, n audit.Notice) string {
 // will not be acknowledged. So does the sender's copy of a recipient
 // behind a peer gateway that this registry offboarded (or whose gateway
 // it offboarded): the peer sends the duty role's copy, but this gateway
-// refuses the acknowledgement the peer would forward (AGENCY_OFFBOARDED).
+// refuses the acknowledgement the peer would forward (AGENCY_OFFBOARDED),
+// and of one this registry no longer lists (unregistered).
 func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) error {
 	reg := s.registry.Load()
 	duty := defaultDutyRole
@@ -142,8 +163,14 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 	if rcpt != nil && rcpt.DutyRole != "" {
 		duty = rcpt.DutyRole
 	}
-	peer := noticePeerOf(reg, n) // the peer gateway that holds one of the two inboxes
-	recipientAway := rcpt != nil && rcpt.Via != ""
+	// The peer gateway that holds one of the two inboxes, as the entry
+	// that created the notice here records it, whatever the registry
+	// says now: the gateway that delivered it holds the sender's, the
+	// one it was forwarded to the recipient's; each tracks it.
+	peer, recipientAway, err := s.noticeTrackedWith(ctx, n)
+	if err != nil {
+		return err
+	}
 	base := &liaisonv1.Escalation{
 		NoticeId: n.ID, EventType: eventEnum(n.EventType), Recipient: n.Recipient, Sender: n.Sender,
 		Sent: n.Created.UTC().Format(time.RFC3339), AcknowledgeBy: n.Deadline.UTC().Format(time.RFC3339),
@@ -159,12 +186,17 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 		{n.Sender, n.Sender, "sender_standing", liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER},
 	} {
 		if peer != "" && (to.target == liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE) == recipientAway {
-			if recipientAway && rcpt.Offboarded {
+			switch {
+			case !recipientAway:
+			case rcpt == nil:
+				standing[to.key] = "unregistered"
+			case rcpt.Offboarded:
 				// The peer sends the duty role's copy, but this
-				// registry offboarded the recipient (or its gateway):
-				// this gateway refuses the acknowledgement the peer
-				// would forward, so the notice will not be acknowledged
-				// here, and the sender is told why.
+				// registry offboarded the recipient (or its gateway),
+				// or no longer lists it: this gateway refuses the
+				// acknowledgement the peer would forward, so the notice
+				// will not be acknowledged here, and the sender is told
+				// why.
 				standing[to.key] = "offboarded"
 			}
 			continue // that inbox is at the peer gateway, which sends this copy

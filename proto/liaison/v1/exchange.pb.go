@@ -2580,10 +2580,13 @@ type Escalation struct {
 	// "unregistered" (the registry no longer lists it). The gateway delivers
 	// nothing to such an agency, so its duty role is not told and the
 	// notice will not be acknowledged; the sender alone is. For a recipient
-	// behind a peer gateway, whose gateway sends the duty role's copy:
-	// "offboarded" if this gateway's registry offboards the recipient (or
-	// its peer gateway), since this gateway then refuses the acknowledgement
-	// the peer would forward (AGENCY_OFFBOARDED). Empty otherwise.
+	// behind a peer gateway (the notice was forwarded to it: that gateway
+	// tracks it and sends the duty role's copy, whichever gateway the
+	// registry lists for the recipient by then): "offboarded" if this
+	// gateway's registry offboards the recipient (or its peer gateway),
+	// "unregistered" if it no longer lists the recipient, since this gateway
+	// then refuses the acknowledgement the peer would forward. Empty
+	// otherwise.
 	RecipientStanding string `protobuf:"bytes,11,opt,name=recipient_standing,json=recipientStanding,proto3" json:"recipient_standing,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
