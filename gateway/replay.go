@@ -154,25 +154,13 @@ func PlanFields(recordType string, d policies.Decision) []string {
 	}
 	plan := pseudonym.Plan{Keep: d.Fields.Keep, Generalise: d.Fields.Generalise, Pseudonymise: d.Fields.Pseudonymise, Precision: d.Fields.Precision}
 	out := map[string]bool{}
-	seen := map[protoreflect.FullName]bool{}
-	var walk func(md protoreflect.MessageDescriptor)
-	walk = func(md protoreflect.MessageDescriptor) {
-		if seen[md.FullName()] {
-			return
-		}
-		seen[md.FullName()] = true
-		fds := md.Fields()
-		for i := range fds.Len() {
-			fd := fds.Get(i)
-			if fd.Message() != nil {
-				walk(fd.Message())
-				continue
-			}
+	walk := schemaWalk(func(_ protoreflect.MessageDescriptor, fd protoreflect.FieldDescriptor) {
+		if fd.Message() == nil {
 			if name, ok := pseudonym.FieldOutcome(fd, plan, classify); ok {
 				out[name] = true
 			}
 		}
-	}
+	})
 	walk(md)
 	names := make([]string, 0, len(out))
 	for n := range out {

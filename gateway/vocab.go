@@ -100,23 +100,11 @@ func fieldsOfClass(recordType, class string) []protoreflect.FieldDescriptor {
 		return v.([]protoreflect.FieldDescriptor)
 	}
 	var out []protoreflect.FieldDescriptor
-	seen := map[protoreflect.FullName]bool{}
-	var walk func(md protoreflect.MessageDescriptor)
-	walk = func(md protoreflect.MessageDescriptor) {
-		if seen[md.FullName()] {
-			return
+	walk := schemaWalk(func(_ protoreflect.MessageDescriptor, fd protoreflect.FieldDescriptor) {
+		if fd.Message() == nil && classify(fd).Class == class {
+			out = append(out, fd)
 		}
-		seen[md.FullName()] = true
-		fds := md.Fields()
-		for i := range fds.Len() {
-			switch fd := fds.Get(i); {
-			case fd.Message() != nil:
-				walk(fd.Message())
-			case classify(fd).Class == class:
-				out = append(out, fd)
-			}
-		}
-	}
+	})
 	body := (&liaisonv1.Record{}).ProtoReflect().Descriptor().Oneofs().ByName("body").Fields()
 	for i := range body.Len() {
 		if md := body.Get(i).Message(); recordType != "" && recordRule(md).GetRecordType() == recordType {
@@ -127,14 +115,11 @@ func fieldsOfClass(recordType, class string) []protoreflect.FieldDescriptor {
 	return out
 }
 
-// planNames maps every name a field plan can give a field of the record
-// schema (the seven record types and their parts: Person, Address, ...),
-// Message.field, to "" for a field that holds a value, which a plan
-// treats, and to the part's message name for a field that holds a part
-// (ReleaseNotice.subject is a Person), which a plan does not treat: its
-// fields are named instead (Person.full_name).
-var planNames = sync.OnceValue(func() map[string]string {
-	names := map[string]string{}
+// schemaWalk returns a walk of a message of the record schema: it calls
+// visit with each field of the message and of the parts it holds (Person,
+// Address, ...), each message once however often it is held, a field that
+// holds a part before the part's own fields.
+func schemaWalk(visit func(md protoreflect.MessageDescriptor, fd protoreflect.FieldDescriptor)) func(protoreflect.MessageDescriptor) {
 	seen := map[protoreflect.FullName]bool{}
 	var walk func(md protoreflect.MessageDescriptor)
 	walk = func(md protoreflect.MessageDescriptor) {
@@ -145,14 +130,30 @@ var planNames = sync.OnceValue(func() map[string]string {
 		fds := md.Fields()
 		for i := range fds.Len() {
 			fd := fds.Get(i)
-			name := string(md.Name()) + "." + string(fd.Name())
-			names[name] = ""
+			visit(md, fd)
 			if fd.Message() != nil {
-				names[name] = string(fd.Message().Name())
 				walk(fd.Message())
 			}
 		}
 	}
+	return walk
+}
+
+// planNames maps every name a field plan can give a field of the record
+// schema (the seven record types and their parts: Person, Address, ...),
+// Message.field, to "" for a field that holds a value, which a plan
+// treats, and to the part's message name for a field that holds a part
+// (ReleaseNotice.subject is a Person), which a plan does not treat: its
+// fields are named instead (Person.full_name).
+var planNames = sync.OnceValue(func() map[string]string {
+	names := map[string]string{}
+	walk := schemaWalk(func(md protoreflect.MessageDescriptor, fd protoreflect.FieldDescriptor) {
+		name := string(md.Name()) + "." + string(fd.Name())
+		names[name] = ""
+		if fd.Message() != nil {
+			names[name] = string(fd.Message().Name())
+		}
+	})
 	body := (&liaisonv1.Record{}).ProtoReflect().Descriptor().Oneofs().ByName("body").Fields()
 	for i := range body.Len() {
 		walk(body.Get(i).Message())
