@@ -127,17 +127,6 @@ func (s *Server) noticeTrackedWith(ctx context.Context, n audit.Notice) (peer st
 	return e.Detail["peer"], e.Detail["peer"] != "", nil
 }
 
-// noticePeerOf is the peer gateway behind which a tracked notice's
-// recipient or sender is, if any: that gateway tracks the notice too.
-func noticePeerOf(reg *Registry, n audit.Notice) string {
-	for _, id := range []string{n.Recipient, n.Sender} {
-		if a := reg.Agencies[id]; a != nil && a.Via != "" {
-			return a.Via
-		}
-	}
-	return ""
-}
-
 // escalate sends an unacknowledged required notice's escalation to the
 // recipient's duty role and back to the sender, in one entry. A notice
 // across a border is tracked by both gateways, and each escalates to the
@@ -438,14 +427,13 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 		return nil, err
 	}
 	resp := &liaisonv1.ListNoticesResponse{}
-	reg := s.registry.Load()
 	for _, n := range ns {
 		resp.Notices = append(resp.Notices, &liaisonv1.TrackedNotice{
 			NoticeId: n.ID, EventType: eventEnum(n.EventType), Sender: n.Sender, Recipient: n.Recipient, Rule: n.Rule,
 			Sent: rfc3339(n.Created), EscalateAt: rfc3339(n.EscalateAt), AcknowledgeBy: rfc3339(n.Deadline),
 			Acknowledged: rfc3339(n.Acknowledged), Escalated: rfc3339(n.Escalated), Overdue: rfc3339(n.Overdue),
 			Late: n.Late(now), AuditIndex: n.AuditIndex, AckAuditIndex: n.AckIndex, EscalationAuditIndex: n.EscalationIndex,
-			OverdueAuditIndex: n.OverdueIndex, Peer: noticePeerOf(reg, n), ForwardPending: n.ForwardDue && n.Forwarded.IsZero(),
+			OverdueAuditIndex: n.OverdueIndex, Peer: n.Peer, ForwardPending: n.ForwardDue && n.Forwarded.IsZero(),
 			Withdrawn: rfc3339(n.Withdrawn), WithdrawalAuditIndex: n.WithdrawalIndex,
 		})
 	}

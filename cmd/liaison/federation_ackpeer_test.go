@@ -1,9 +1,11 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -55,7 +57,8 @@ func (c *country) editFederationRegistry(t *testing.T, edit func(*gateway.Regist
 // the registry lists now, which knows nothing of it (here: does not
 // answer, so the forward was deferred, to be made to it again and again).
 func TestRequiredNoticeAckGoesToTheGatewayThatDelivered(t *testing.T) {
-	f := startFederation(t, nil, nil)
+	var logs lockedBuffer
+	f := startFederationWith(t, fedConfig{logs: map[string]io.Writer{"NL": &logs}})
 	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
 	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
 		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
@@ -80,6 +83,7 @@ func TestRequiredNoticeAckGoesToTheGatewayThatDelivered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reloads := strings.Count(logs.String(), "trust files reloaded")
 	f.nl.editFederationRegistry(t, func(r *gateway.RegistryFile) {
 		var second gateway.AgencyFile
 		for i, a := range r.Agencies {
@@ -94,10 +98,10 @@ func TestRequiredNoticeAckGoesToTheGatewayThatDelivered(t *testing.T) {
 		second.Provider, second.CheckpointKey = freePort(t), vkey // nothing listens there
 		r.Agencies = append(r.Agencies, second)
 	})
-	until(t, "the Dutch registry reloaded", func() bool {
-		ns := f.nl.trackedNotices(t)
-		return len(ns) == 1 && ns[0].GetPeer() == "dk-gateway-2"
-	})
+	until(t, "the Dutch registry reloaded", func() bool { return strings.Count(logs.String(), "trust files reloaded") > reloads })
+	if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetPeer() != "dk-gateway" {
+		t.Errorf("the Dutch gateway's notices %v; want %s, tracked with dk-gateway, which delivered it", ns, id)
+	}
 
 	ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
 	if err != nil || len(ack.GetDeferredNoticeIds()) != 0 {

@@ -200,6 +200,12 @@ type Notice struct {
 	Created    time.Time
 	EscalateAt time.Time // when it is escalated if not acknowledged
 	Deadline   time.Time // when it must be acknowledged by
+	// Peer is the peer gateway that tracks the notice with this one, as
+	// the entry that created it records it ([NoticePeer]): the gateway
+	// that delivered it or the one it was forwarded to; empty for a
+	// notice between this gateway's own agencies. [Log.AppendState] sets
+	// it from the entry; a registry change since does not change it.
+	Peer string
 
 	// The steps, zero until they happen, each with the entry recording it.
 	Acknowledged    time.Time
@@ -220,6 +226,18 @@ type Notice struct {
 	ForwardDue   bool
 	Forwarded    time.Time
 	ForwardIndex int64
+}
+
+// NoticePeer returns the peer gateway that tracks, with this gateway,
+// the required notices that entry e tracks: the gateway that delivered
+// them (detail via_peer), which holds the sender's inbox, or else the one
+// they were forwarded to (detail peer), which holds the recipient's; ""
+// for notices between this gateway's own agencies.
+func NoticePeer(e *Entry) string {
+	if via := e.Detail["via_peer"]; via != "" {
+		return via
+	}
+	return e.Detail["peer"]
 }
 
 // Late reports whether n was not acknowledged by its deadline, as of now.
@@ -694,6 +712,12 @@ func (l *Log) AppendState(ctx context.Context, e *Entry, c Change, deliveries ..
 		if !ok || len(c.NoticeAcks) != 1 || !sameAck(c.NoticeAcks[0], a) {
 			return -1, errors.New("audit: append state: the notice acknowledgement is not the one the entry records")
 		}
+	}
+	// The notices' peer is what the entry records, whatever the caller
+	// set.
+	c.Notices = slices.Clone(c.Notices)
+	for i := range c.Notices {
+		c.Notices[i].Peer = NoticePeer(&cp)
 	}
 	idx, err := ss.AppendState(ctx, Pending{Leaf: leaf, Entry: &cp, Deliveries: slices.Clone(deliveries), Fingerprints: c.Fingerprints}, c)
 	switch {

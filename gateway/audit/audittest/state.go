@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,7 @@ func RunState(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 		{"CaseLookups", testCaseLookups},
 		{"ConflictAppendsNothing", testConflictAppendsNothing},
 		{"NoticeSteps", testNoticeSteps},
+		{"NoticePeerFromEntry", testNoticePeerFromEntry},
 		{"NoticeFilters", testNoticeFilters},
 		{"NoticeForward", testNoticeForward},
 		{"NoticeWithdrawal", testNoticeWithdrawal},
@@ -323,9 +325,48 @@ func noticeIDs(ns []audit.Notice) []string {
 	return out
 }
 
+// testNoticePeerFromEntry: a notice tracked through [audit.Log.AppendState]
+// is kept with the peer gateway its entry names ([audit.NoticePeer]),
+// whatever the caller set: the gateway that delivered it (detail
+// via_peer), or the one it was forwarded to (detail peer), or none.
+func testNoticePeerFromEntry(t *testing.T, open OpenFunc) {
+	l, done, err := session(t, open, nil, newLogKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	want := map[string]string{}
+	for i, d := range []map[string]string{
+		{"via_peer": "gateway-b", "peer": "gateway-c"},
+		{"peer": "gateway-c"},
+		nil,
+	} {
+		e := newEntry(i)
+		e.Detail = d
+		n := notice(fmt.Sprintf("N-%d", i), "police-a", t0)
+		n.Peer = "gateway-x" // not what the entry says
+		if _, err := l.AppendState(t.Context(), e, audit.Change{Notices: []audit.Notice{n}}); err != nil {
+			t.Fatalf("AppendState(entry %d) = %v", i, err)
+		}
+		want[n.ID] = audit.NoticePeer(e)
+	}
+	ns, err := l.Notices(t.Context(), audit.NoticeFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, n := range ns {
+		got[n.ID] = n.Peer
+	}
+	if w := (map[string]string{"N-0": "gateway-b", "N-1": "gateway-c", "N-2": ""}); !maps.Equal(got, w) || !maps.Equal(want, w) {
+		t.Errorf("the notices' peers %v (NoticePeer %v); want %v", got, want, w)
+	}
+}
+
 func testNoticeSteps(t *testing.T, open OpenFunc) {
 	s := openState(t, open)
 	n := notice("N-1", "police-a", t0)
+	n.Peer = "gateway-b" // kept as given
 	idx := mustAppendState(t, s, 0, audit.Change{Notices: []audit.Notice{n}},
 		audit.Delivery{Recipient: "police-a", Kind: "k", Payload: []byte("sealed")})
 	got := mustNotices(t, s, audit.NoticeFilter{})

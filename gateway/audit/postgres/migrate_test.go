@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -319,5 +320,59 @@ func TestMigrateSupersededNotices(t *testing.T) {
 	want := map[int64]int64{1: 2, 2: -1, 4: 6, 5: -1, 6: -1, 11: 12, 12: -1}
 	if !maps.Equal(got, want) {
 		t.Errorf("superseded by after the migration: %v; want %v", got, want)
+	}
+}
+
+// TestMigrateNoticePeer: notices tracked before 0140_notice_peer.sql get
+// the peer gateway their entry names (audit.NoticePeer: detail via_peer,
+// else detail peer, else none), as a notice tracked since gets it from
+// its entry; a leaf with a NUL escape (not jsonb) is read too.
+func TestMigrateNoticePeer(t *testing.T) {
+	ctx := context.WithoutCancel(t.Context())
+	dbURL := migratedUpTo(t, "0140")
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	details := []map[string]string{
+		{"via_peer": "dk-gateway", "peer_index": "7", "note": "a\x00b"}, // delivered by a peer
+		{"peer": "nl-gateway", "peer_index": "3"},                       // forwarded to a peer
+		nil, // at home
+		{"via_peer": "dk-gateway", "peer": "se-gateway"},
+		{"via_peer": "", "peer": ""},
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range details {
+		leaf, err := (&audit.Entry{Time: t0, Action: "notify", Outcome: "disclose", Detail: d}).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO leaves (idx, leaf) VALUES ($1, $2)`, i, leaf); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO notices (id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns)
+			VALUES ($1, $2, 'police-nl', 'prison-dk', 'release_date_set', 'r', $3, $4, $5)`,
+			fmt.Sprintf("N-%d", i), i, t0.UnixNano(), t0.Add(24*time.Hour).UnixNano(), t0.Add(48*time.Hour).UnixNano()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close(ctx)
+
+	s := openClosed(t, dbURL)
+	ns, err := s.Notices(ctx, audit.NoticeFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range ns {
+		got = append(got, n.Peer)
+	}
+	if want := []string{"dk-gateway", "nl-gateway", "", "dk-gateway", ""}; !slices.Equal(got, want) {
+		t.Errorf("peers after the migration %q; want %q", got, want)
+	}
+	for i, d := range details {
+		if p := audit.NoticePeer(&audit.Entry{Detail: d}); p != got[i] {
+			t.Errorf("NoticePeer(entry %d) = %q, the migration %q: they disagree", i, p, got[i])
+		}
 	}
 }

@@ -129,10 +129,10 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now tim
 	}
 	for _, n := range c.Notices {
 		tag, err := tx.Exec(ctx, `INSERT INTO notices
-			(id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+			(id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns, peer)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10::text, '')) ON CONFLICT (id) DO NOTHING`,
 			text(n.ID), idx, text(n.Recipient), text(n.Sender), text(n.EventType), text(n.Rule),
-			nanos(n.Created), nanos(n.EscalateAt), nanos(n.Deadline))
+			nanos(n.Created), nanos(n.EscalateAt), nanos(n.Deadline), text(n.Peer))
 		if err != nil {
 			return fmt.Errorf("track notice: %w", err)
 		}
@@ -408,16 +408,18 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 	}
 	args = append(args, limit)
 	rows, _ := s.pool.Query(ctx, `SELECT id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns,
-		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx, fwd_due, forwarded_ns, forwarded_idx, withdrawn_ns, withdrawn_idx
+		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx, fwd_due, forwarded_ns, forwarded_idx, withdrawn_ns, withdrawn_idx,
+		coalesce(peer, '')
 		FROM notices WHERE `+strings.Join(where, " AND ")+" ORDER BY audit_idx, id LIMIT $"+strconv.Itoa(len(args)), args...)
 	var out []audit.Notice
 	var n audit.Notice
 	var created, escalate, deadline int64
 	var acked, ackIdx, escalated, escIdx, overdue, overIdx, fwd, fwdIdx, wdn, wdnIdx pgtype.Int8
 	_, err := pgx.ForEachRow(rows, []any{&n.ID, &n.AuditIndex, &n.Recipient, &n.Sender, &n.EventType, &n.Rule, &created, &escalate, &deadline,
-		&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx, &n.ForwardDue, &fwd, &fwdIdx, &wdn, &wdnIdx}, func() error {
+		&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx, &n.ForwardDue, &fwd, &fwdIdx, &wdn, &wdnIdx, &n.Peer}, func() error {
 		m := n
 		m.ID, m.Recipient, m.Sender, m.EventType, m.Rule = untext(n.ID), untext(n.Recipient), untext(n.Sender), untext(n.EventType), untext(n.Rule)
+		m.Peer = untext(n.Peer)
 		m.Created, m.EscalateAt, m.Deadline = unixTime(created), unixTime(escalate), unixTime(deadline)
 		m.Acknowledged, m.AckIndex = nullTime(acked), nullIndex(ackIdx)
 		m.Escalated, m.EscalationIndex = nullTime(escalated), nullIndex(escIdx)

@@ -484,3 +484,58 @@ func TestMigrateToAgencyColumns(t *testing.T) {
 		t.Errorf("leaf_agencies = %q (%v), want %q", got, err, want)
 	}
 }
+
+// TestMigrateNoticePeer: notices tracked before 0140_notice_peer.sql get
+// the peer gateway their entry names (audit.NoticePeer: detail via_peer,
+// else detail peer, else none), as a notice tracked since gets it from
+// its entry; the registry plays no part.
+func TestMigrateNoticePeer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	db := migratedUpTo(t, path, "0140")
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	details := []map[string]string{
+		{"via_peer": "dk-gateway", "peer_index": "7"}, // delivered by a peer
+		{"peer": "nl-gateway", "peer_index": "3"},     // forwarded to a peer
+		nil, // at home
+		{"via_peer": "dk-gateway", "peer": "se-gateway"},
+		{"via_peer": "", "peer": ""},
+	}
+	for i, d := range details {
+		e := &audit.Entry{Time: t0, Action: "notify", Outcome: "disclose", Detail: d}
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO leaves (idx, leaf) VALUES (?, ?)`, i, leaf); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO notices (id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns)
+			VALUES (?, ?, 'police-nl', 'prison-dk', 'release_date_set', 'r', ?, ?, ?)`,
+			fmt.Sprintf("N-%d", i), i, t0.UnixNano(), t0.Add(24*time.Hour).UnixNano(), t0.Add(48*time.Hour).UnixNano()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open() of a database before 0140 = %v", err)
+	}
+	defer s.Close()
+	ns, err := s.Notices(t.Context(), audit.NoticeFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range ns {
+		got = append(got, n.Peer)
+	}
+	if want := []string{"dk-gateway", "nl-gateway", "", "dk-gateway", ""}; !slices.Equal(got, want) {
+		t.Errorf("peers after the migration %q; want %q", got, want)
+	}
+	for i, d := range details {
+		if p := audit.NoticePeer(&audit.Entry{Detail: d}); p != got[i] {
+			t.Errorf("NoticePeer(entry %d) = %q, the migration %q: they disagree", i, p, got[i])
+		}
+	}
+}

@@ -93,9 +93,9 @@ func applyChange(ctx context.Context, tx *sql.Tx, idx int64, leaf []byte, now ti
 	}
 	for _, n := range c.Notices {
 		res, err := tx.ExecContext(ctx, `INSERT INTO notices
-			(id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			n.ID, idx, n.Recipient, n.Sender, n.EventType, n.Rule, n.Created.UnixNano(), n.EscalateAt.UnixNano(), n.Deadline.UnixNano())
+			(id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns, peer)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, '')) ON CONFLICT (id) DO NOTHING`,
+			n.ID, idx, n.Recipient, n.Sender, n.EventType, n.Rule, n.Created.UnixNano(), n.EscalateAt.UnixNano(), n.Deadline.UnixNano(), n.Peer)
 		if err != nil {
 			return fmt.Errorf("track notice %s: %w", n.ID, err)
 		}
@@ -414,7 +414,8 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 		limit = 1000
 	}
 	rows, err := s.rc.QueryContext(ctx, `SELECT id, audit_idx, recipient, sender, event_type, rule, created_ns, escalate_ns, deadline_ns,
-		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx, fwd_due, forwarded_ns, forwarded_idx, withdrawn_ns, withdrawn_idx
+		acked_ns, ack_idx, escalated_ns, escalation_idx, overdue_ns, overdue_idx, fwd_due, forwarded_ns, forwarded_idx, withdrawn_ns, withdrawn_idx,
+		coalesce(peer, '')
 		FROM notices WHERE `+strings.Join(where, " AND ")+" ORDER BY audit_idx, id LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: notices: %w", err)
@@ -426,7 +427,7 @@ func (s *Store) Notices(ctx context.Context, f audit.NoticeFilter) ([]audit.Noti
 		var created, escalate, deadline int64
 		var acked, ackIdx, escalated, escIdx, overdue, overIdx, fwd, fwdIdx, wdn, wdnIdx sql.NullInt64
 		if err := rows.Scan(&n.ID, &n.AuditIndex, &n.Recipient, &n.Sender, &n.EventType, &n.Rule, &created, &escalate, &deadline,
-			&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx, &n.ForwardDue, &fwd, &fwdIdx, &wdn, &wdnIdx); err != nil {
+			&acked, &ackIdx, &escalated, &escIdx, &overdue, &overIdx, &n.ForwardDue, &fwd, &fwdIdx, &wdn, &wdnIdx, &n.Peer); err != nil {
 			return nil, fmt.Errorf("sqlite: notices: %w", err)
 		}
 		n.Created, n.EscalateAt, n.Deadline = unixTime(created), unixTime(escalate), unixTime(deadline)

@@ -223,7 +223,12 @@ type TrackedNotice struct {
 	// The peer gateway that tracks this notice too, under the same id, when
 	// its recipient or its sender is an agency behind one (see Notify): the
 	// recipient acknowledges there, and each gateway escalates to the inbox
-	// it holds. Empty for a notice between this gateway's own agencies.
+	// it holds. It is the gateway that delivered the notice or that it was
+	// forwarded to, as the entry that tracked it here names it (detail
+	// via_peer, detail peer), whichever gateway the registry lists for the
+	// sender or recipient now (an agency moved behind another gateway, or
+	// no longer listed, changes nothing here). Empty for a notice between
+	// this gateway's own agencies.
 	Peer string `protobuf:"bytes,17,opt,name=peer,proto3" json:"peer,omitempty"`
 	// Set on the recipient's gateway for a notice acknowledged while the
 	// sender's peer gateway could not be reached (or answered NOTICE_UNKNOWN
