@@ -419,7 +419,9 @@ type requiredDelivery struct {
 // tracked so too, by both gateways under one id, as a Notify's required
 // notice to it is (pushViaPeer): the notice goes with the correction
 // through its gateway (noticeViaPeer), which tracks it from its own entry
-// of the correction (noticeFromPeer).
+// of the correction (noticeFromPeer). A recipient offboarded or no longer
+// listed gets the correction but no required notice, as Notify leaves it
+// out.
 func (s *Server) releaseDateNotice(ctx context.Context, ex *exchange, o audit.Record, record *liaisonv1.Record) (*requiredDelivery, error) {
 	day := record.GetReleaseNotice().GetReleaseDate()
 	if day == "" {
@@ -437,7 +439,12 @@ func (s *Server) releaseDateNotice(ctx context.Context, ex *exchange, o audit.Re
 	}
 	rcpt := ex.entry.Recipients[0].Agency
 	a := s.registry.Load().Agencies[rcpt]
-	if a == nil {
+	if a == nil || a.Offboarded {
+		// No acknowledgement is owed by an agency the registry no longer
+		// lists or has offboarded (or whose peer gateway it offboarded),
+		// as a Notify leaves it out: its calls are refused, so it could
+		// never acknowledge. The correction, and its new date, still
+		// reach it.
 		return nil, nil
 	}
 	route := &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT, EarlierAuditIndex: o.Index}

@@ -2,13 +2,16 @@ package gateway_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -298,4 +301,60 @@ func TestStatedDatesMatchTheAttributes(t *testing.T) {
 		_, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: rec, Subject: with("", "2027-03-01"), Justification: "Resent."})
 		return err
 	})
+}
+
+// TestCorrectionToAnOffboardedRecipientOwesNoAcknowledgement: the Danish
+// prison released its notice of a release on 2026-12-15 to the Aarhus
+// police, which the registry then offboards; on 26 November the prison
+// corrects the date to the 27th. The correction still reaches the police
+// (corrections of what an agency received go to it offboarded too), with
+// the new date, but carries no required notice: no acknowledgement is
+// owed by an agency whose calls are refused, as Notify leaves it out, so
+// nothing is tracked, listed or escalated. The correction used to carry
+// a required notice with a deadline, escalated and recorded overdue as
+// if the police could acknowledge it.
+func TestCorrectionToAnOffboardedRecipientOwesNoAcknowledgement(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
+	s := startStack(t, stackOptions{serverNow: clk.Now})
+	rec, attrs := dkRelease(t, s)
+	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	police := s.exchange(t, dkPolice)
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Agencies {
+			if f.Agencies[i].ID == "dk-police-aarhus" {
+				f.Agencies[i].Offboarded = true
+			}
+		}
+	})
+	eventually(t, "the Aarhus police offboarded", func() bool {
+		_, err := police.ListReidentifications(ctx, &liaisonv1.ListReidentificationsRequest{})
+		return status.Code(err) == codes.PermissionDenied
+	})
+	corrected := proto.CloneOf(rec)
+	corrected.GetReleaseNotice().ReleaseDate = "2026-11-27"
+	c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Justification: "The release was brought forward."})
+	if err != nil || len(c.GetResults()) != 1 || c.GetResults()[0].GetKind() != liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION {
+		t.Fatalf("Correct = %v, %v; want one correction, to the offboarded police too", c, err)
+	}
+	r := c.GetResults()[0]
+	if r.GetNoticeId() != "" || r.GetAcknowledgeBy() != "" {
+		t.Errorf("correction result %v: required notice %q due %q; want none for an offboarded recipient", r, r.GetNoticeId(), r.GetAcknowledgeBy())
+	}
+	if e := s.entry(t, r.GetAuditIndex()); e.Detail["notice_id"] != "" || e.Detail["acknowledge_by"] != "" {
+		t.Errorf("correction entry detail = %v; want no required notice", e.Detail)
+	}
+	inbox, err := s.db.Inbox(ctx, "dk-police-aarhus", 0, 1000)
+	if err != nil || !slices.ContainsFunc(inbox, func(it audit.InboxItem) bool { return it.AuditIndex == r.GetAuditIndex() }) {
+		t.Errorf("the offboarded police's inbox %v (%v); want the correction (entry %d) delivered", inbox, err, r.GetAuditIndex())
+	}
+	listed, err := liaisonv1.NewNoticesClient(s.conn(t, dkAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{})
+	if err != nil || len(listed.GetNotices()) != 0 {
+		t.Errorf("ListNotices = %v, %v; want no required notice tracked", listed, err)
+	}
 }

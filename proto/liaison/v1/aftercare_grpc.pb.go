@@ -101,7 +101,11 @@ type AftercareClient interface {
 	// own entry of the correction, escalates it to the recipient's duty role
 	// (this gateway back to the holder) and forwards the recipient's
 	// acknowledgement here; a correction that gateway's law turns into a
-	// withdrawal carries none. A recipient that passed the record on finds its own releases
+	// withdrawal carries none. Nor does a correction to a recipient that
+	// this gateway's registry has offboarded (or whose peer gateway it
+	// offboarded) or no longer lists: it still gets the correction, with
+	// the new date, but owes no acknowledgement, as a Notify leaves it
+	// out. A recipient that passed the record on finds its own releases
 	// to correct in turn in the notice (ObligationNotice.passed_on). A
 	// recipient behind a peer gateway gets the notice in its inbox at its own
 	// gateway, which decides the correction again under its own law on receipt
@@ -406,7 +410,11 @@ type AftercareServer interface {
 	// own entry of the correction, escalates it to the recipient's duty role
 	// (this gateway back to the holder) and forwards the recipient's
 	// acknowledgement here; a correction that gateway's law turns into a
-	// withdrawal carries none. A recipient that passed the record on finds its own releases
+	// withdrawal carries none. Nor does a correction to a recipient that
+	// this gateway's registry has offboarded (or whose peer gateway it
+	// offboarded) or no longer lists: it still gets the correction, with
+	// the new date, but owes no acknowledgement, as a Notify leaves it
+	// out. A recipient that passed the record on finds its own releases
 	// to correct in turn in the notice (ObligationNotice.passed_on). A
 	// recipient behind a peer gateway gets the notice in its inbox at its own
 	// gateway, which decides the correction again under its own law on receipt
