@@ -449,7 +449,10 @@ type Receipt struct {
 // entry is in the checkpoint's tree at the index (inclusion proof), the
 // statement names that log, index, leaf and tree, and, when released is
 // given, that it is what was released (and when recipient is given, to
-// whom). It needs nothing but the receipt and the key.
+// whom). It needs nothing but the receipt and the key. An inclusion proof
+// not of a proof's shape (audit.ReadRecordProof) is refused wrapping
+// [audit.ErrMalformedProof]; one of that shape that does not verify,
+// [audit.ErrEntryMismatch].
 func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string, released *liaisonv1.Released) (Receipt, error) {
 	bad := func(format string, args ...any) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("gateway: receipt: "+format, args...)
@@ -507,15 +510,16 @@ func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string
 			return bad("the statement's %s is not %q", k, v)
 		}
 	}
-	proof := make([]tlog.Hash, len(r.GetInclusionProof()))
-	for i, b := range r.GetInclusionProof() {
-		if len(b) != len(proof[i]) {
-			return bad("malformed inclusion proof")
-		}
-		copy(proof[i][:], b)
+	// The auditor's rule of a proof's shape (audit.ReadRecordProof): a
+	// hash not of 32 bytes, or more or fewer hashes than a proof of that
+	// entry in that tree has, is a malformed proof (audit.ErrMalformedProof),
+	// not an entry the checkpoint does not hold.
+	proof, err := audit.ReadRecordProof(r.GetIndex(), cp.Size, cp.Size, r.GetInclusionProof())
+	if err != nil {
+		return Receipt{}, fmt.Errorf("gateway: receipt: %w", err)
 	}
 	if err := audit.CheckInclusion(cp, r.GetIndex(), []byte(r.GetEntry()), proof); err != nil {
-		return bad("%v", err)
+		return Receipt{}, fmt.Errorf("gateway: receipt: %w", err)
 	}
 	e, err := audit.Unmarshal([]byte(r.GetEntry()))
 	if errors.Is(err, audit.ErrNotCanonical) {

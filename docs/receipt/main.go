@@ -16,6 +16,9 @@
 // that the checkpoint is the one the receipt names, that the inclusion
 // proof puts the receipt's leaf hash at its index in the checkpoint's
 // tree, and that "released", if given, hashes to the receipt's digest.
+// A proof file with a line that is no hash, or with more or fewer hashes
+// than a proof of that entry in that tree has, is reported as a malformed
+// proof ("proof: malformed"), not as a proof that does not verify.
 // Exit status 0 means the gateway recorded this release, to this
 // recipient, in the log that checkpoint commits to.
 package main
@@ -137,9 +140,20 @@ func verify(dir, key, wantRecipient string) (*receipt, error) {
 	for sc.Scan() {
 		h, err := base64.StdEncoding.DecodeString(strings.TrimSpace(sc.Text()))
 		if err != nil || len(h) != tlog.HashSize {
-			return nil, errors.New("proof: malformed hash")
+			return nil, fmt.Errorf("%w: hash %d is not %d bytes in base64", errMalformedProof, len(proof), tlog.HashSize)
 		}
 		proof = append(proof, tlog.Hash(h))
+	}
+	// A proof of more or fewer hashes than one of that entry in that tree
+	// has is no proof at all, not a proof that does not verify (the
+	// gateway's rule, audit.ReadRecordProof).
+	if r.index >= r.size {
+		return nil, fmt.Errorf("the receipt's entry %d is beyond its tree of %d entries", r.index, r.size)
+	}
+	if n, err := recordProofLen(r.index, r.size); err != nil {
+		return nil, err
+	} else if len(proof) != n {
+		return nil, fmt.Errorf("%w: it has %d hashes, a proof of entry %d in the tree of size %d has %d", errMalformedProof, len(proof), r.index, r.size, n)
 	}
 	if err := tlog.CheckRecord(proof, r.size, root, r.index, r.leaf); err != nil {
 		return nil, fmt.Errorf("inclusion proof: %v", err)
@@ -155,6 +169,24 @@ func verify(dir, key, wantRecipient string) (*receipt, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// errMalformedProof: the proof file is not of a proof's shape (a line
+// that is not a hash of [tlog.HashSize] bytes in base64, or more or fewer
+// hashes than a proof of the receipt's entry in its tree has).
+var errMalformedProof = errors.New("proof: malformed")
+
+// recordProofLen returns the number of hashes of the proof that entry
+// index is in the tree of size size (0 <= index < size): that of the proof
+// tlog makes from any hashes.
+func recordProofLen(index, size int64) (int, error) {
+	p, err := tlog.ProveRecord(size, index, tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		return make([]tlog.Hash, len(idx)), nil
+	}))
+	if err != nil {
+		return 0, fmt.Errorf("no inclusion proof of entry %d in the tree of size %d: %v", index, size, err)
+	}
+	return len(p), nil
 }
 
 // openNote is note.Open, except that it also checks every later signature

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +88,24 @@ func TestVerify(t *testing.T) {
 	write("proof", []byte(strings.Replace(proof.String(), proof.String()[:4], "AAAA", 1)))
 	if _, err := verify(dir, vkey, ""); err == nil {
 		t.Error("verify with a changed proof = nil error")
+	}
+	// A proof of the wrong shape is malformed (errMalformedProof, as the
+	// gateway's audit.ReadRecordProof says), not one that does not verify.
+	lines := strings.SplitAfter(strings.TrimSuffix(proof.String(), "\n"), "\n")
+	for name, p := range map[string]string{
+		"a hash missing":   strings.Join(lines[:len(lines)-1], ""),
+		"one hash more":    proof.String() + lines[0],
+		"no hashes":        "",
+		"a hash cut short": base64.StdEncoding.EncodeToString(r.Proof[0][:31]) + "\n" + strings.Join(lines[1:], ""),
+	} {
+		write("proof", []byte(p))
+		if _, err := verify(dir, vkey, ""); !errors.Is(err, errMalformedProof) {
+			t.Errorf("verify with %s in the proof = %v; want a malformed proof", name, err)
+		}
+	}
+	write("proof", []byte(strings.Replace(proof.String(), proof.String()[:4], "AAAA", 1)))
+	if _, err := verify(dir, vkey, ""); err == nil || errors.Is(err, errMalformedProof) {
+		t.Errorf("verify with a changed proof = %v; want a proof that does not verify, not a malformed one", err)
 	}
 	write("proof", []byte(proof.String()))
 	// A second receipt signature line by the key that does not verify.
