@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/liaison-gateway/liaison/internal/spelling"
 )
 
 // validateCaseAndNotice checks the parts of the contract that actions on
@@ -35,6 +37,15 @@ func (d *Decision) validateCaseAndNotice(in Input) error {
 	}
 	if !n.Required || n.Rule == "" || n.Citation == "" {
 		return bad("notice needs required true, a rule and a citation")
+	}
+	if !spelling.Printable(n.Rule) || !spelling.Printable(n.Citation) {
+		// The same rule as a legal basis's id and citation (validate):
+		// the rule enters the log and the recipient's notice as it is,
+		// the citation is what people read as the provision, and an
+		// invisible character (a Hangul filler, a variation selector,
+		// which unicode.IsPrint counts printable) is a second spelling
+		// that looks like the first.
+		return bad("notice %+q (%+q): the rule and the citation must be printable characters, none invisible", n.Rule, n.Citation)
 	}
 	by, err1 := time.Parse(time.RFC3339Nano, n.AcknowledgeBy)
 	esc, err2 := time.Parse(time.RFC3339Nano, n.EscalateAt)
