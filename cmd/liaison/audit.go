@@ -30,6 +30,7 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/internal/spelling"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -409,7 +410,7 @@ func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) err
 		}
 		cols := []string{e.Action, req, partyID(e.Holder), dash(strings.Join(rcpt, ",")), dash(about(e)), dash(e.Purpose), e.Outcome, basis, subj}
 		for i := range cols {
-			cols[i] = printable(cols[i])
+			cols[i] = identifier(cols[i])
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\n", le.GetIndex(), e.Time.UTC().Format("2006-01-02 15:04:05"), strings.Join(cols, "\t"))
 	}
@@ -510,14 +511,32 @@ func actor(e *audit.Entry) string {
 	return "-"
 }
 
-// printable returns s as a terminal should show it: a control character
-// (ESC, which would let a string from the log move the cursor or erase
-// lines of the output; a tab, a newline) or a format character (a
-// direction override, which reorders what follows) written as its
-// escape, \x1b or \u202e, so that what the log holds is shown and never
-// obeyed.
+// printable returns free text (a legal basis's citation) as a terminal
+// should show it: a control character (ESC, which would let a string from
+// the log move the cursor or erase lines of the output; a tab, a newline)
+// or a format character (a direction override, which reorders what
+// follows) written as its escape, \x1b or \u202e, so that what the log
+// holds is shown and never obeyed. Other characters of text, a variation
+// selector that asks for an emoji's presentation among them, are shown
+// as they are.
 func printable(s string) string {
-	hidden := func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+	return escaped(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) })
+}
+
+// identifier returns an identifier (an agency, an officer, a subject's
+// pseudonym, a legal basis's id, a case) as a terminal should show it:
+// every character spelling.Unprintable refuses written as its escape,
+// what printable escapes and also a Hangul filler (\u3164), a variation
+// selector (\ufe0f), a space other than U+0020 (\xa0). A log written
+// before the gateway refused such identifiers may hold two that differ
+// only by one; the table shows them apart.
+func identifier(s string) string { return escaped(s, spelling.Unprintable) }
+
+// escaped writes each rune of s that hidden reports as its escape: \xhh
+// below U+0100, \uhhhh in the Basic Multilingual Plane, \Uhhhhhhhh
+// beyond it (U+E0100 is \U000e0100, never \ue0100, which reads as
+// U+E010 and a 0).
+func escaped(s string, hidden func(rune) bool) string {
 	if !strings.ContainsFunc(s, hidden) {
 		return s
 	}
@@ -528,8 +547,10 @@ func printable(s string) string {
 			b.WriteRune(r)
 		case r < 0x100:
 			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
+		case r <= 0xffff:
 			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			fmt.Fprintf(&b, "\\U%08x", r)
 		}
 	}
 	return b.String()

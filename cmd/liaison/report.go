@@ -30,7 +30,7 @@ func renderReport(w io.Writer, r *liaisonv1.AccessReportResponse) {
 	fmt.Fprintln(w, "DATA-SUBJECT ACCESS REPORT (GDPR Art. 15, LED Art. 14)")
 	fmt.Fprintf(w, "Produced %s from the Liaison disclosure log.\n", r.GetProduced().AsTime().UTC().Format("2006-01-02 15:04 MST"))
 	if r.GetSubjectPseudonym() != "" {
-		fmt.Fprintf(w, "The log refers to the person by the pseudonym %s; it holds no identifier.\n", r.GetSubjectPseudonym())
+		fmt.Fprintf(w, "The log refers to the person by the pseudonym %s; it holds no identifier.\n", identifier(r.GetSubjectPseudonym()))
 	}
 	fmt.Fprintln(w)
 	if len(r.GetDisclosures()) == 0 {
@@ -38,14 +38,14 @@ func renderReport(w io.Writer, r *liaisonv1.AccessReportResponse) {
 	}
 	for i, d := range r.GetDisclosures() {
 		fmt.Fprintf(w, "%d. %s: %s\n", i+1, d.GetTime().AsTime().UTC().Format("2006-01-02"), describeRecord(d))
-		fmt.Fprintf(w, "   from:       %s\n", dash(d.GetHolder()))
-		fmt.Fprintf(w, "   to:         %s\n", dash(strings.Join(d.GetRecipients(), ", ")))
+		fmt.Fprintf(w, "   from:       %s\n", identifier(dash(d.GetHolder())))
+		fmt.Fprintf(w, "   to:         %s\n", identifier(dash(strings.Join(d.GetRecipients(), ", "))))
 		fmt.Fprintf(w, "   purpose:    %s\n", dash(strings.ReplaceAll(d.GetPurpose(), "_", " ")))
 		if lb := d.GetLegalBasis(); lb != nil {
-			fmt.Fprintf(w, "   legal basis: %s (%s)\n", printable(lb.GetCitation()), printable(lb.GetId()))
+			fmt.Fprintf(w, "   legal basis: %s (%s)\n", printable(lb.GetCitation()), identifier(lb.GetId()))
 		}
 		if d.GetOfficer() != "" { // whatever the agency's token said: shown, never obeyed
-			fmt.Fprintf(w, "   officer:    %s of %s\n", printable(d.GetOfficer()), printable(d.GetRequester()))
+			fmt.Fprintf(w, "   officer:    %s of %s\n", identifier(d.GetOfficer()), identifier(d.GetRequester()))
 		}
 		fmt.Fprintf(w, "   log entry:  %d, %s (request %s)\n", d.GetIndex(), d.GetAction(), d.GetRequestId())
 	}
