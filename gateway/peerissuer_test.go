@@ -101,6 +101,44 @@ func TestRegistryAreasAreSpeltAsCallsSpellThem(t *testing.T) {
 	}
 }
 
+// TestRegistrySpellsAnAreaOneWay: areas are matched without regard to
+// case, and a competent route records the registry's spelling of the area
+// that matched; a registry whose agencies of one kind spell an area two
+// ways ("Aarhus", "aarhus"), in one agency or in two, would record two, and
+// is refused. One spelling in two agencies of a kind, or two spellings in
+// agencies of two kinds, loads; Agency.Area gives the registry's spelling.
+func TestRegistrySpellsAnAreaOneWay(t *testing.T) {
+	noKeys := func(AgencyFile, string) (map[string]any, error) { return map[string]any{}, nil }
+	agency := func(id, kind string, areas ...string) AgencyFile {
+		return AgencyFile{ID: id, Kind: kind, Jurisdiction: "DK", CertificateIdentity: "spiffe://dk/" + id, Issuer: "https://idp.dk.example/" + id, Areas: areas}
+	}
+	for name, f := range map[string][]AgencyFile{
+		"one agency":                 {agency("dk-police-aarhus", "police", "Aarhus", "aarhus")},
+		"two agencies":               {agency("dk-police-aarhus", "police", "Aarhus"), agency("dk-police-east", "police", " AARHUS ")},
+		"a final sigma":              {agency("dk-police-aarhus", "police", "\u039a\u03c9\u03c2"), agency("dk-police-east", "police", "\u039a\u03a9\u03a3")},
+		"one agency, space and case": {agency("dk-social-aarhus", "social_services", "Aarhus", " aarhus")},
+	} {
+		if _, err := (&RegistryFile{Agencies: f}).build("", noKeys); err == nil || !strings.Contains(err.Error(), "area") {
+			t.Errorf("%s: %v; want refused", name, err)
+		}
+	}
+	r, err := (&RegistryFile{Agencies: []AgencyFile{
+		agency("dk-police-aarhus", "police", " Aarhus", "Odder"), agency("dk-police-east", "police", "Aarhus "),
+		agency("dk-social-aarhus", "social_services", "aarhus"),
+	}}).build("", noKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"dk-police-aarhus": "Aarhus", "dk-police-east": "Aarhus", "dk-social-aarhus": "aarhus"} {
+		if got, ok := r.Agencies[id].Area(" aarHUS "); !ok || got != want {
+			t.Errorf("%s: Area(\" aarHUS \") = %q, %t; want %q", id, got, ok, want)
+		}
+	}
+	if _, ok := r.Agencies["dk-police-aarhus"].Area("Skanderborg"); ok {
+		t.Error("Area(Skanderborg) of an agency not competent for it: ok")
+	}
+}
+
 // TestPeerGatewayJWKSSourceIsCheckedAsAnAgencys: a peer gateway's
 // assertions are verified with the keys its entry names, as an agency's
 // tokens are. An agency's entry with a plain-http jwks_url, or with both

@@ -78,13 +78,37 @@ func validDutyRole(role string) bool {
 // Covers reports whether the agency is competent for the municipality
 // (compared without regard to case or surrounding space).
 func (a *Agency) Covers(municipality string) bool {
+	_, ok := a.Area(municipality)
+	return ok
+}
+
+// Area returns the registry's spelling (without surrounding space) of the
+// agency's area that is the municipality, compared without regard to case
+// or surrounding space, and whether the agency has one: "aarhus" and
+// " Aarhus" are both the registry's "Aarhus". The registry spells an area
+// one way among the agencies of a kind (build), so every agency a
+// competent role finds gives the route one spelling of its area.
+func (a *Agency) Area(municipality string) (string, bool) {
 	m := strings.TrimSpace(municipality)
 	for _, x := range a.Areas {
-		if strings.EqualFold(strings.TrimSpace(x), m) {
-			return true
+		if x = strings.TrimSpace(x); strings.EqualFold(x, m) {
+			return x, true
 		}
 	}
-	return false
+	return "", false
+}
+
+// foldKey returns s with each rune replaced by the least of its simple
+// case folding orbit (unicode.SimpleFold): two strings have one key
+// exactly when strings.EqualFold reports them equal.
+func foldKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
 }
 
 // A Case is a multi-agency working group case: its members may share for
@@ -234,6 +258,34 @@ func parseMaxTokenLifetime(a AgencyFile) (time.Duration, error) {
 	return d, nil
 }
 
+// checkAreaSpellings refuses a registry that spells one area two ways
+// among the agencies of a kind ("Aarhus" and "aarhus", in one agency's
+// areas or in two): a competent role matches areas without regard to
+// case, and the route it records (route_area in the log, route.area for
+// the policy) is the registry's spelling of the area that matched
+// (Agency.Area), which must be one.
+func (r *Registry) checkAreaSpellings() error {
+	type seen struct{ agency, area string }
+	first := map[[2]string]seen{} // by kind and foldKey of the area
+	for _, id := range sortedKeys(r.Agencies) {
+		a := r.Agencies[id]
+		for _, x := range a.Areas {
+			x = strings.TrimSpace(x)
+			k := [2]string{a.Kind, foldKey(x)}
+			s, ok := first[k]
+			if !ok {
+				first[k] = seen{id, x}
+				continue
+			}
+			if s.area != x {
+				return fmt.Errorf("gateway: registry: agency %q: area %q is %q of agency %q in other letters: spell an area one way among the %s agencies (areas are matched without regard to case, and a route records the registry's spelling)",
+					id, x, s.area, s.agency, strings.ReplaceAll(a.Kind, "_", " "))
+			}
+		}
+	}
+	return nil
+}
+
 // agencyIDRE is the spelling of an agency id: one spelling per agency (no
 // upper case), and no '/', which separates the parts of inbox names
 // (agency/officer/id) and pseudonym domains (agency/purpose).
@@ -298,6 +350,9 @@ func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) 
 			Areas:    slices.Clone(a.Areas),
 			DutyRole: cmp.Or(a.DutyRole, defaultDutyRole),
 		}
+	}
+	if err := r.checkAreaSpellings(); err != nil {
+		return nil, err
 	}
 	if err := r.checkVia(); err != nil {
 		return nil, err

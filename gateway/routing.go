@@ -152,19 +152,24 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 			if area == "" {
 				return invalid(f+".competent.municipality", "is required when the subject's attributes name no municipality")
 			}
+			// The route records the registry's spelling of the area that
+			// matched ("Aarhus" for "aarhus"), one among the agencies of
+			// a kind (checkAreaSpellings): the policy's route.area and
+			// the log's route_area hold one spelling of a municipality.
 			var found []*Agency
+			var spelt []string
 			for _, id := range sortedKeys(reg.Agencies) {
 				a := reg.Agencies[id]
-				if a.Kind == kind && !a.Offboarded && a.Covers(area) {
-					found = append(found, a)
+				if x, ok := a.Area(area); ok && a.Kind == kind && !a.Offboarded {
+					found, spelt = append(found, a), append(spelt, x)
 				}
 			}
 			if len(found) == 0 {
 				return &badRequest{field: f + ".competent", reason: "NO_COMPETENT_RECIPIENT",
 					problem: fmt.Sprintf("no registered %s agency is competent for %q; name the recipient, or have the registry list the municipality in its areas", strings.ReplaceAll(kind, "_", " "), area)}
 			}
-			for _, a := range found {
-				ts.add(a, &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_COMPETENT, Area: area}, func() target {
+			for i, a := range found {
+				ts.add(a, &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_COMPETENT, Area: spelt[i]}, func() target {
 					return target{purpose: purpose, claimed: claimed, cs: cs}
 				})
 			}

@@ -715,7 +715,8 @@ type RecipientRoute struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// How.
 	Role RouteRole `protobuf:"varint,1,opt,name=role,proto3,enum=liaison.v1.RouteRole" json:"role,omitempty"`
-	// For COMPETENT: the municipality it covers.
+	// For COMPETENT: the municipality it covers, as the registry spells it
+	// (the caller's "aarhus" is the registry's "Aarhus").
 	Area string `protobuf:"bytes,2,opt,name=area,proto3" json:"area,omitempty"`
 	// For CASE_MEMBER: the case.
 	CaseId string `protobuf:"bytes,3,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
