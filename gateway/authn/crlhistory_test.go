@@ -1,12 +1,9 @@
 package authn_test
 
 import (
-	"crypto"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"math/big"
 	"strings"
 	"testing"
@@ -33,34 +30,12 @@ func numberedCRL(t *testing.T, ca *devpki.Authority, number int64, this time.Tim
 }
 
 // unnumberedCRL is a CRL the root signs without a cRLNumber (which
-// x509.CreateRevocationList cannot make).
+// x509.CreateRevocationList cannot make), current for two hours.
 func (f *chainFixture) unnumberedCRL(t *testing.T, this time.Time) []byte {
 	t.Helper()
-	sigAlg := pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}} // ecdsa-with-SHA256
-	var issuer pkix.RDNSequence
-	if _, err := asn1.Unmarshal(f.root.Cert.RawSubject, &issuer); err != nil {
-		t.Fatal(err)
-	}
-	tbs, err := asn1.Marshal(pkix.TBSCertificateList{Version: 1, Signature: sigAlg, Issuer: issuer,
-		ThisUpdate: this.UTC(), NextUpdate: this.Add(2 * time.Hour).UTC()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.Sum256(tbs)
-	sig, err := f.root.Key.Sign(rand.Reader, h[:], crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := asn1.Marshal(struct {
-		TBS       asn1.RawValue
-		Algorithm pkix.AlgorithmIdentifier
-		Signature asn1.BitString
-	}{asn1.RawValue{FullBytes: tbs}, sigAlg, asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if crl, err := x509.ParseRevocationList(der); err != nil || crl.Number != nil || crl.CheckSignatureFrom(f.root.Cert) != nil {
-		t.Fatalf("the CRL without cRLNumber does not parse as one the root signed: %v", err)
+	der := f.handMadeCRL(t, pkix.TBSCertificateList{ThisUpdate: this.UTC(), NextUpdate: this.Add(2 * time.Hour).UTC()})
+	if crl, err := x509.ParseRevocationList(der); err != nil || crl.Number != nil {
+		t.Fatalf("the CRL without cRLNumber does not parse as one: %v", err)
 	}
 	return der
 }

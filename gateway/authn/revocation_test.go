@@ -32,16 +32,28 @@ func (f *chainFixture) crlAt(t *testing.T, this, next time.Time) []byte {
 // (which x509.CreateRevocationList cannot make): RFC 5280 requires one.
 func (f *chainFixture) crlWithoutNextUpdate(t *testing.T, this time.Time) []byte {
 	t.Helper()
+	der := f.handMadeCRL(t, pkix.TBSCertificateList{ThisUpdate: this.UTC()})
+	if crl, err := x509.ParseRevocationList(der); err != nil || !crl.NextUpdate.IsZero() {
+		t.Fatalf("the CRL without nextUpdate does not parse as one: %v", err)
+	}
+	return der
+}
+
+// handMadeCRL is the CRL of tbs (its version, signature algorithm and
+// issuer filled in) signed by the root, for the CRLs that
+// x509.CreateRevocationList cannot make.
+func (f *chainFixture) handMadeCRL(t *testing.T, tbs pkix.TBSCertificateList) []byte {
+	t.Helper()
 	sigAlg := pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}} // ecdsa-with-SHA256
-	var issuer pkix.RDNSequence
-	if _, err := asn1.Unmarshal(f.root.Cert.RawSubject, &issuer); err != nil {
+	if _, err := asn1.Unmarshal(f.root.Cert.RawSubject, &tbs.Issuer); err != nil {
 		t.Fatal(err)
 	}
-	tbs, err := asn1.Marshal(pkix.TBSCertificateList{Version: 1, Signature: sigAlg, Issuer: issuer, ThisUpdate: this.UTC()})
+	tbs.Version, tbs.Signature = 1, sigAlg
+	raw, err := asn1.Marshal(tbs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := sha256.Sum256(tbs)
+	h := sha256.Sum256(raw)
 	sig, err := f.root.Key.Sign(rand.Reader, h[:], crypto.SHA256)
 	if err != nil {
 		t.Fatal(err)
@@ -50,12 +62,12 @@ func (f *chainFixture) crlWithoutNextUpdate(t *testing.T, this time.Time) []byte
 		TBS       asn1.RawValue
 		Algorithm pkix.AlgorithmIdentifier
 		Signature asn1.BitString
-	}{asn1.RawValue{FullBytes: tbs}, sigAlg, asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}})
+	}{asn1.RawValue{FullBytes: raw}, sigAlg, asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if crl, err := x509.ParseRevocationList(der); err != nil || !crl.NextUpdate.IsZero() || crl.CheckSignatureFrom(f.root.Cert) != nil {
-		t.Fatalf("the CRL without nextUpdate does not parse as one the root signed: %v", err)
+	if crl, err := x509.ParseRevocationList(der); err != nil || crl.CheckSignatureFrom(f.root.Cert) != nil {
+		t.Fatalf("the hand-made CRL does not parse as one the root signed: %v", err)
 	}
 	return der
 }
