@@ -59,16 +59,7 @@ func (c *country) editFederationRegistry(t *testing.T, edit func(*gateway.Regist
 func TestRequiredNoticeAckGoesToTheGatewayThatDelivered(t *testing.T) {
 	var logs lockedBuffer
 	f := startFederationWith(t, fedConfig{logs: map[string]io.Writer{"NL": &logs}})
-	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
-	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
-		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
-		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
-		Justification: "The person will live in Rotterdam after release.",
-	})
-	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
-		t.Fatalf("Notify through both gateways = %v, %v; want a required notice to nl-police-rotterdam", resp, err)
-	}
-	id := resp.GetResults()[0].GetNoticeId()
+	id := notifyRotterdamPolice(t, f)
 	var cursor int64
 	for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
 		if m.GetNotice().GetNoticeId() == id {
@@ -79,25 +70,8 @@ func TestRequiredNoticeAckGoesToTheGatewayThatDelivered(t *testing.T) {
 		t.Fatalf("the notice %s is not in the Rotterdam police's inbox", id)
 	}
 
-	_, vkey, err := audit.LoadOrCreateSignerKey(filepath.Join(t.TempDir(), "dk2.key"), "dk2.liaison.test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	reloads := strings.Count(logs.String(), "trust files reloaded")
-	f.nl.editFederationRegistry(t, func(r *gateway.RegistryFile) {
-		var second gateway.AgencyFile
-		for i, a := range r.Agencies {
-			switch a.ID {
-			case "dk-gateway":
-				second = a
-			case "dk-prison-east":
-				r.Agencies[i].Via = "dk-gateway-2"
-			}
-		}
-		second.ID, second.Issuer, second.CertificateIdentity = "dk-gateway-2", second.Issuer+"/2", "spiffe://dk2.liaison.test/gateway"
-		second.Provider, second.CheckpointKey = freePort(t), vkey // nothing listens there
-		r.Agencies = append(r.Agencies, second)
-	})
+	f.nl.editFederationRegistry(t, func(r *gateway.RegistryFile) { movePrisonBehindASecondGateway(t, r) })
 	until(t, "the Dutch registry reloaded", func() bool { return strings.Count(logs.String(), "trust files reloaded") > reloads })
 	if ns := f.nl.trackedNotices(t); len(ns) != 1 || ns[0].GetPeer() != "dk-gateway" {
 		t.Errorf("the Dutch gateway's notices %v; want %s, tracked with dk-gateway, which delivered it", ns, id)
@@ -131,16 +105,7 @@ func TestSenderLearnsItsPeerRecipientWasOffboarded(t *testing.T) {
 	var ahead atomic.Int64
 	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	f := startFederationWith(t, fedConfig{now: clock})
-	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
-	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
-		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
-		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
-		Justification: "The person will live in Rotterdam after release.",
-	})
-	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
-		t.Fatalf("Notify through both gateways = %v, %v; want a required notice to nl-police-rotterdam", resp, err)
-	}
-	id := resp.GetResults()[0].GetNoticeId()
+	id := notifyRotterdamPolice(t, f)
 	dk := f.dk.all(t, "notify", "kf.notice")
 	esc, err := time.Parse(time.RFC3339, dk[len(dk)-1].Detail["escalate_at"])
 	if err != nil {
@@ -163,4 +128,44 @@ func TestSenderLearnsItsPeerRecipientWasOffboarded(t *testing.T) {
 		x[0].GetRecipientStanding() != "offboarded" {
 		t.Errorf("the Danish prison's escalations %v; want the sender's copy of %s, the recipient offboarded", x, id)
 	}
+}
+
+// notifyRotterdamPolice has the Danish prison notify the Rotterdam police
+// of a release date through both gateways, and returns the id of the
+// required notice it owes.
+func notifyRotterdamPolice(t *testing.T, f *federation) string {
+	t.Helper()
+	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
+	resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
+		EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
+		Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
+		Justification: "The person will live in Rotterdam after release.",
+	})
+	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
+		t.Fatalf("Notify through both gateways = %v, %v; want a required notice to nl-police-rotterdam", resp, err)
+	}
+	return resp.GetResults()[0].GetNoticeId()
+}
+
+// movePrisonBehindASecondGateway edits a Dutch registry as an operator
+// moving the Danish prison behind another Danish gateway would: a
+// dk-gateway-2 with its own issuer and checkpoint key, at an address
+// where nothing listens, which knows nothing of what dk-gateway delivered.
+func movePrisonBehindASecondGateway(t *testing.T, r *gateway.RegistryFile) {
+	_, vkey, err := audit.LoadOrCreateSignerKey(filepath.Join(t.TempDir(), "dk2.key"), "dk2.liaison.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var second gateway.AgencyFile
+	for i, a := range r.Agencies {
+		switch a.ID {
+		case "dk-gateway":
+			second = a
+		case "dk-prison-east":
+			r.Agencies[i].Via = "dk-gateway-2"
+		}
+	}
+	second.ID, second.Issuer, second.CertificateIdentity = "dk-gateway-2", second.Issuer+"/2", "spiffe://dk2.liaison.test/gateway"
+	second.Provider, second.CheckpointKey = freePort(t), vkey // nothing listens there
+	r.Agencies = append(r.Agencies, second)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"github.com/liaison-gateway/liaison/gateway"
-	"github.com/liaison-gateway/liaison/gateway/audit"
-	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
 // TestEscalationNamesTheGatewayThatDelivered: the Danish prison's
@@ -30,24 +27,7 @@ func TestEscalationNamesTheGatewayThatDelivered(t *testing.T) {
 		name string
 		edit func(t *testing.T, r *gateway.RegistryFile)
 	}{
-		{"Moved", func(t *testing.T, r *gateway.RegistryFile) {
-			_, vkey, err := audit.LoadOrCreateSignerKey(filepath.Join(t.TempDir(), "dk2.key"), "dk2.liaison.test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var second gateway.AgencyFile
-			for i, a := range r.Agencies {
-				switch a.ID {
-				case "dk-gateway":
-					second = a
-				case "dk-prison-east":
-					r.Agencies[i].Via = "dk-gateway-2"
-				}
-			}
-			second.ID, second.Issuer, second.CertificateIdentity = "dk-gateway-2", second.Issuer+"/2", "spiffe://dk2.liaison.test/gateway"
-			second.Provider, second.CheckpointKey = freePort(t), vkey // nothing listens there
-			r.Agencies = append(r.Agencies, second)
-		}},
+		{"Moved", movePrisonBehindASecondGateway},
 		{"Unlisted", func(t *testing.T, r *gateway.RegistryFile) {
 			r.Agencies = slices.DeleteFunc(r.Agencies, func(a gateway.AgencyFile) bool { return a.ID == "dk-prison-east" })
 		}},
@@ -57,16 +37,7 @@ func TestEscalationNamesTheGatewayThatDelivered(t *testing.T) {
 			clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 			var logs lockedBuffer
 			f := startFederationWith(t, fedConfig{now: clock, logs: map[string]io.Writer{"NL": &logs}})
-			d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
-			resp, err := f.dk.client(t, "dk-prison-east", "kf.notice").Notify(t.Context(), &liaisonv1.NotifyRequest{
-				EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_RELEASE_DATE_SET,
-				Record:    d.GetRecord(), Subject: d.GetSubject(), Purpose: d.GetPurpose(), Recipients: []string{"nl-police-rotterdam"},
-				Justification: "The person will live in Rotterdam after release.",
-			})
-			if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetNoticeId() == "" {
-				t.Fatalf("Notify through both gateways = %v, %v; want a required notice to nl-police-rotterdam", resp, err)
-			}
-			id := resp.GetResults()[0].GetNoticeId()
+			id := notifyRotterdamPolice(t, f)
 			nl := f.nl.all(t, "notify", "kf.notice")
 			esc, err := time.Parse(time.RFC3339, nl[len(nl)-1].Detail["escalate_at"])
 			if err != nil || nl[len(nl)-1].Detail["via_peer"] != "dk-gateway" {
