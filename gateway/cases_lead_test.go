@@ -81,18 +81,7 @@ func TestLeadNoticeFollowsTheLead(t *testing.T) {
 		ctx := t.Context()
 		clk.Set(caseStart)
 		const subject, id = "SYN-NL-0310", "NL-ZVH-RTM-0310"
-		council := s.cases(t, nlCouncil)
-		if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: subject, Subject: nlSubject(), Justification: "Return to Rotterdam."}); err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range []officer{nlPrison, nlPolice} {
-			if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: o.agency, Justification: "Needed in the case."}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.cases(t, o).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		council := openRotterdamCase(t, s, id, subject)
 		if _, err := council.HandOverLead(ctx, &liaisonv1.HandOverLeadRequest{CaseId: id, Agency: "nl-police-rotterdam", Justification: "The police lead from here."}); err != nil {
 			t.Fatal(err)
 		}
@@ -148,18 +137,7 @@ func TestCorrectionMovingTheReleaseDateHoldsTheLead(t *testing.T) {
 		ctx := t.Context()
 		clk.Set(caseStart)
 		const subject, id = "SYN-NL-0311", "NL-ZVH-RTM-0311"
-		council := s.cases(t, nlCouncil)
-		if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: subject, Subject: nlSubject(), Justification: "Return to Rotterdam."}); err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range []officer{nlPrison, nlPolice} {
-			if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: o.agency, Justification: "Needed in the case."}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.cases(t, o).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		openRotterdamCase(t, s, id, subject)
 		attrs := nlSubject()
 		attrs.ReleaseDate = "2027-02-15"
 		nr, err := s.exchange(t, nlPrison).Notify(ctx, &liaisonv1.NotifyRequest{
@@ -229,4 +207,25 @@ func TestCorrectionMovingTheReleaseDateHoldsTheLead(t *testing.T) {
 			t.Errorf("the lead's notice of the corrected date was not escalated")
 		}
 	})
+}
+
+// openRotterdamCase has the Rotterdam council open Safety House case id
+// about subject, with the prison and the police as members, and returns
+// the council's Cases client.
+func openRotterdamCase(t *testing.T, s *stack, id, subject string) liaisonv1.CasesClient {
+	t.Helper()
+	ctx := t.Context()
+	council := s.cases(t, nlCouncil)
+	if _, err := council.OpenCase(ctx, &liaisonv1.OpenCaseRequest{CaseId: id, Kind: "nl.zvh", SubjectId: subject, Subject: nlSubject(), Justification: "Return to Rotterdam."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []officer{nlPrison, nlPolice} {
+		if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: o.agency, Justification: "Needed in the case."}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.cases(t, o).AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We join."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return council
 }
