@@ -38,8 +38,12 @@ func (p *spoilingAudit) GetCheckpoint(ctx context.Context, req *liaisonv1.GetChe
 func (p *spoilingAudit) ProveInclusion(ctx context.Context, req *liaisonv1.ProveInclusionRequest) (*liaisonv1.ProveInclusionResponse, error) {
 	resp, err := p.real.ProveInclusion(ctx, req)
 	p.mu.Lock()
-	spoil := p.spoilIncl
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	return spoiled(resp, err, p.spoilIncl)
+}
+
+// spoiled is resp changed by spoil, if there is one and the call succeeded.
+func spoiled[R any](resp R, err error, spoil func(R)) (R, error) {
 	if err == nil && spoil != nil {
 		spoil(resp)
 	}
@@ -55,12 +59,8 @@ func (p *spoilingAudit) setSpoilIncl(f func(*liaisonv1.ProveInclusionResponse)) 
 func (p *spoilingAudit) ProveConsistency(ctx context.Context, req *liaisonv1.ProveConsistencyRequest) (*liaisonv1.ProveConsistencyResponse, error) {
 	resp, err := p.real.ProveConsistency(ctx, req)
 	p.mu.Lock()
-	spoil := p.spoil
-	p.mu.Unlock()
-	if err == nil && spoil != nil {
-		spoil(resp)
-	}
-	return resp, err
+	defer p.mu.Unlock()
+	return spoiled(resp, err, p.spoil)
 }
 
 func (p *spoilingAudit) setSpoil(f func(*liaisonv1.ProveConsistencyResponse)) {

@@ -52,8 +52,12 @@ func (p *spoilingAudit) GetCheckpoint(ctx context.Context, req *liaisonv1.GetChe
 func (p *spoilingAudit) ProveInclusion(ctx context.Context, req *liaisonv1.ProveInclusionRequest) (*liaisonv1.ProveInclusionResponse, error) {
 	resp, err := p.real.ProveInclusion(onward(ctx), req)
 	p.mu.Lock()
-	spoil := p.spoilIncl
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	return spoiled(resp, err, p.spoilIncl)
+}
+
+// spoiled is resp changed by spoil, if there is one and the call succeeded.
+func spoiled[R any](resp R, err error, spoil func(R)) (R, error) {
 	if err == nil && spoil != nil {
 		spoil(resp)
 	}
@@ -74,10 +78,7 @@ func (p *spoilingAudit) ProveConsistency(ctx context.Context, req *liaisonv1.Pro
 	if refuse != nil {
 		return nil, refuse
 	}
-	if err == nil && spoil != nil {
-		spoil(resp)
-	}
-	return resp, err
+	return spoiled(resp, err, spoil)
 }
 
 func (p *spoilingAudit) setRefuse(err error) {
