@@ -686,28 +686,34 @@ func (s *Server) entry(w http.ResponseWriter, r *http.Request, ss *session) {
 		d.Problem = fmt.Sprintf("Entry %d is not yet covered by a signed checkpoint (it covers %d entries). Reload in a moment.", index, cp.Size)
 	}
 	var leaf []byte
+	proven := false
 	if cp != nil && index < cp.Size {
 		p, err := s.cfg.Audit.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: index, TreeSize: cp.Size})
 		if err != nil {
 			s.gatewayError(w, r, ss, "The entry could not be read", err)
 			return
 		}
-		leaf = []byte(p.GetEntry().GetJson())
-		hashes, err := audit.ReadRecordProof(index, cp.Size, p.GetTreeSize(), p.GetProof())
-		for _, h := range hashes {
-			d.Proof = append(d.Proof, h.String())
-		}
+		hashes, err := gateway.ReadInclusion(p, index, cp.Size)
 		if err != nil {
+			// The answer may give another entry than this one: the entry
+			// shown is the one the log's query serves at this index.
 			d.Problem = "The gateway's answer is malformed: it is not a proof, so the entry was not checked. " +
 				"This does not show that the entry was changed: tell the gateway's operator. (" + err.Error() + ")"
 			s.log.Warn("console: the gateway's proof is malformed", "index", index, "error", err)
-		} else if err := audit.CheckInclusion(*cp, index, leaf, hashes); err != nil {
-			d.Problem = "The proof does not verify: " + err.Error()
-			s.trust.failed("entry " + strconv.FormatInt(index, 10) + ": " + err.Error())
-		} else if !d.Check.Failed {
-			d.Verified = true
+		} else {
+			proven, leaf = true, []byte(p.GetEntry().GetJson())
+			for _, h := range hashes {
+				d.Proof = append(d.Proof, h.String())
+			}
+			if err := audit.CheckInclusion(*cp, index, leaf, hashes); err != nil {
+				d.Problem = "The proof does not verify: " + err.Error()
+				s.trust.failed("entry " + strconv.FormatInt(index, 10) + ": " + err.Error())
+			} else if !d.Check.Failed {
+				d.Verified = true
+			}
 		}
-	} else {
+	}
+	if !proven {
 		resp, err := s.cfg.Audit.Query(ctx, &liaisonv1.QueryRequest{Start: index, Limit: 1})
 		if err != nil {
 			s.gatewayError(w, r, ss, "The entry could not be read", err)

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"crypto/tls"
+	"html"
 	"net"
 	"os"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
@@ -40,6 +42,12 @@ func (p *spoilingAudit) ProveInclusion(ctx context.Context, req *liaisonv1.Prove
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return spoiled(resp, err, p.spoilIncl)
+}
+
+// Query passes on: the entry page reads an entry whose proof is malformed
+// from the log's query.
+func (p *spoilingAudit) Query(ctx context.Context, req *liaisonv1.QueryRequest) (*liaisonv1.QueryResponse, error) {
+	return p.real.Query(ctx, req)
 }
 
 // spoiled is resp changed by spoil, if there is one and the call succeeded.
@@ -168,9 +176,13 @@ func TestConsoleMalformedProofIsNoFork(t *testing.T) {
 // said, on the entry's page and on the overview (which proves a sample),
 // to have given a malformed answer, the entry not checked: not that the
 // proof does not verify or that a stored entry was changed, and no failed
-// check is noted in the history. Before, the console cut or padded each
-// hash to 32 bytes and took tree_size on trust, and said the proof did not
-// verify, noting a failed check.
+// check is noted in the history. So is one that answers for another entry
+// (entry.index), with a leaf_hash that is not its entry's, or with none;
+// an answer of entry 3 when asked for entry 2 is not shown as entry 2.
+// Before, the console cut or padded each hash to 32 bytes and took
+// tree_size on trust, and said the proof did not verify, noting a failed
+// check; it never compared entry.index and leaf_hash with what it asked,
+// and showed entry 3's JSON on entry 2's page.
 func TestConsoleMalformedInclusionProof(t *testing.T) {
 	f := startGateway(t)
 	f.traffic(t)
@@ -191,6 +203,9 @@ func TestConsoleMalformedInclusionProof(t *testing.T) {
 		{"HashMissing", func(r *liaisonv1.ProveInclusionResponse) { r.Proof = r.Proof[:len(r.Proof)-1] }, "hashes, not"},
 		{"HashMore", func(r *liaisonv1.ProveInclusionResponse) { r.Proof = append(slices.Clone(r.Proof), r.Proof[0]) }, "hashes, not"},
 		{"AnotherSize", func(r *liaisonv1.ProveInclusionResponse) { r.TreeSize++ }, "in a tree of size"},
+		{"AnotherEntry", func(r *liaisonv1.ProveInclusionResponse) { r.Entry.Index++ }, "the answer gives entry"},
+		{"LeafHashNotTheEntrys", func(r *liaisonv1.ProveInclusionResponse) { r.LeafHash = slices.Clone(r.LeafHash); r.LeafHash[0] ^= 1 }, "is not the hash of the entry"},
+		{"NoLeafHash", func(r *liaisonv1.ProveInclusionResponse) { r.LeafHash = nil }, "is not the hash of the entry"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p.setSpoilIncl(tc.spoil)
@@ -207,6 +222,35 @@ func TestConsoleMalformedInclusionProof(t *testing.T) {
 				}
 			}
 		})
+	}
+	// A gateway that answers for entry 3 when asked for entry 2 (its
+	// index, entry and leaf hash, and its proof): a malformed answer, and
+	// the page shows entry 2 as the log's query serves it, not entry 3 as
+	// if it were entry 2.
+	two, err := p.real.ProveInclusion(t.Context(), &liaisonv1.ProveInclusionRequest{Index: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	three, err := p.real.ProveInclusion(t.Context(), &liaisonv1.ProveInclusionRequest{Index: 3, TreeSize: two.GetTreeSize()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.setSpoilIncl(func(r *liaisonv1.ProveInclusionResponse) {
+		if r.GetEntry().GetIndex() == 2 {
+			r.Entry, r.LeafHash, r.Proof = three.GetEntry(), three.GetLeafHash(), three.GetProof()
+		}
+	})
+	_, page := get(t, hc, c.url+"/entry/2")
+	p.setSpoilIncl(nil)
+	page = html.UnescapeString(page)
+	if !strings.Contains(page, "malformed") || !strings.Contains(page, "the answer gives entry 3, not 2") {
+		t.Errorf("entry 2 answered with entry 3 does not say the gateway's answer is malformed:\n%s", page)
+	}
+	if lh := tlog.Hash(three.GetLeafHash()).String(); strings.Contains(page, lh) {
+		t.Errorf("entry 2's page shows entry 3 (leaf hash %s) as entry 2:\n%s", lh, page)
+	}
+	if lh := tlog.Hash(two.GetLeafHash()).String(); !strings.Contains(page, lh) {
+		t.Errorf("entry 2's page does not show entry 2 (leaf hash %s):\n%s", lh, page)
 	}
 	if h, err := os.ReadFile(c.state + ".history"); err == nil && strings.Contains(string(h), "failure") {
 		t.Errorf("the history notes a malformed proof as a failed check of the log:\n%s", h)

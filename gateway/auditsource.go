@@ -66,15 +66,31 @@ func (s AuditSource) ConsistencyProof(ctx context.Context, oldSize, newSize int6
 }
 
 // Inclusion returns the entry at index and the gateway's proof that it is
-// in the tree of treeSize entries, read by [audit.ReadRecordProof].
+// in the tree of treeSize entries, read by [ReadInclusion].
 func (s AuditSource) Inclusion(ctx context.Context, index, treeSize int64) ([]byte, tlog.RecordProof, error) {
 	p, err := s.Audit.ProveInclusion(ctx, &liaisonv1.ProveInclusionRequest{Index: index, TreeSize: treeSize})
 	if err != nil {
 		return nil, nil, unanswered(err)
 	}
-	proof, err := audit.ReadRecordProof(index, treeSize, p.GetTreeSize(), p.GetProof())
+	proof, err := ReadInclusion(p, index, treeSize)
 	if err != nil {
 		return nil, nil, err
 	}
 	return []byte(p.GetEntry().GetJson()), proof, nil
+}
+
+// ReadInclusion reads p, a gateway's answer to a request for the proof
+// that entry index is in the tree of treeSize entries, by the rule of
+// [audit.ReadInclusion]: an answer of another tree size, for another entry
+// (entry.index), with a leaf_hash that is not the hash of the entry it
+// gives, or whose proof is not of a proof's shape, is malformed
+// ([audit.ErrMalformedProof]). `liaison audit verify` (through
+// [AuditSource]), `liaison audit prove` and the console's entry page read
+// answers with it; a peer's receipt is read by the same rule
+// ([VerifyReceipt]).
+func ReadInclusion(p *liaisonv1.ProveInclusionResponse, index, treeSize int64) (tlog.RecordProof, error) {
+	return audit.ReadInclusion(index, treeSize, audit.Inclusion{
+		Index: p.GetEntry().GetIndex(), TreeSize: p.GetTreeSize(), LeafHash: p.GetLeafHash(),
+		Entry: []byte(p.GetEntry().GetJson()), Proof: p.GetProof(),
+	})
 }

@@ -449,10 +449,12 @@ type Receipt struct {
 // entry is in the checkpoint's tree at the index (inclusion proof), the
 // statement names that log, index, leaf and tree, and, when released is
 // given, that it is what was released (and when recipient is given, to
-// whom). It needs nothing but the receipt and the key. An inclusion proof
-// not of a proof's shape (audit.ReadRecordProof) is refused wrapping
-// [audit.ErrMalformedProof]; one of that shape that does not verify,
-// [audit.ErrEntryMismatch].
+// whom). It needs nothing but the receipt and the key. A receipt whose
+// index or entry is not the one its statement names, or whose inclusion
+// proof is not of a proof's shape, is read by the auditor's rule
+// ([audit.ReadInclusion], as [ReadInclusion] reads an Audit service's
+// answer) and refused wrapping [audit.ErrMalformedProof]; a proof of that
+// shape that does not verify, [audit.ErrEntryMismatch].
 func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string, released *liaisonv1.Released) (Receipt, error) {
 	bad := func(format string, args ...any) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("gateway: receipt: "+format, args...)
@@ -488,11 +490,8 @@ func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string
 		k, v, _ := strings.Cut(l, " ")
 		f[k] = v
 	}
-	lh := tlog.RecordHash([]byte(r.GetEntry()))
 	want := map[string]string{
 		"origin": cp.Origin,
-		"index":  strconv.FormatInt(r.GetIndex(), 10),
-		"leaf":   base64.StdEncoding.EncodeToString(lh[:]),
 		"tree":   fmt.Sprintf("%d %s", cp.Size, base64.StdEncoding.EncodeToString(cp.Hash[:])),
 	}
 	if recipient != "" {
@@ -510,11 +509,25 @@ func VerifyReceipt(r *liaisonv1.PeerReceipt, key note.Verifier, recipient string
 			return bad("the statement's %s is not %q", k, v)
 		}
 	}
-	// The auditor's rule of a proof's shape (audit.ReadRecordProof): a
-	// hash not of 32 bytes, or more or fewer hashes than a proof of that
-	// entry in that tree has, is a malformed proof (audit.ErrMalformedProof),
-	// not an entry the checkpoint does not hold.
-	proof, err := audit.ReadRecordProof(r.GetIndex(), cp.Size, cp.Size, r.GetInclusionProof())
+	// The entry the statement names, by the auditor's rule of an answer
+	// with an inclusion proof (audit.ReadInclusion, as `liaison audit
+	// prove` and the console read one): a receipt that gives another entry
+	// than the statement's index, or an entry whose hash is not the
+	// statement's leaf, or whose proof is not of a proof's shape (a hash
+	// not of 32 bytes, more or fewer hashes than a proof of that entry in
+	// that tree has), is malformed (audit.ErrMalformedProof), not an entry
+	// the checkpoint does not hold.
+	index, err := strconv.ParseInt(f["index"], 10, 64)
+	if err != nil || strconv.FormatInt(index, 10) != f["index"] {
+		return bad("the statement's index is not an index")
+	}
+	leaf, err := base64.StdEncoding.Strict().DecodeString(f["leaf"])
+	if err != nil {
+		return bad("the statement's leaf is not a hash in base64")
+	}
+	proof, err := audit.ReadInclusion(index, cp.Size, audit.Inclusion{
+		Index: r.GetIndex(), TreeSize: cp.Size, LeafHash: leaf, Entry: []byte(r.GetEntry()), Proof: r.GetInclusionProof(),
+	})
 	if err != nil {
 		return Receipt{}, fmt.Errorf("gateway: receipt: %w", err)
 	}

@@ -19,9 +19,12 @@ import (
 // missing or one more) is refused as a malformed proof
 // (audit.ErrMalformedProof), by the rule the auditor's tools read a proof
 // with (audit.ReadRecordProof), not as an entry the checkpoint does not
-// hold; a proof of that shape with a hash changed is refused as an entry
-// that does not match (audit.ErrEntryMismatch), and the proof as signed
-// verifies.
+// hold; so is one that gives another entry than its statement names
+// (another index, an entry whose hash is not the statement's leaf), by the
+// rule the auditor's tools read a ProveInclusionResponse with
+// (audit.ReadInclusion); a proof of that shape with a hash changed is
+// refused as an entry that does not match (audit.ErrEntryMismatch), and
+// the proof as signed verifies.
 func TestVerifyReceiptMalformedProof(t *testing.T) {
 	signer, verifier := peerNoteKeys(t)
 	var leaves [][]byte
@@ -74,11 +77,12 @@ func TestVerifyReceiptMalformedProof(t *testing.T) {
 		}
 		return change(p)
 	}
-	verify := func(p [][]byte) error {
-		_, err := VerifyReceipt(&liaisonv1.PeerReceipt{Statement: string(st), Checkpoint: string(cp), Index: index, Entry: string(leaves[index]), InclusionProof: p},
+	receipt := func(i int64, entry []byte, p [][]byte) error {
+		_, err := VerifyReceipt(&liaisonv1.PeerReceipt{Statement: string(st), Checkpoint: string(cp), Index: i, Entry: string(entry), InclusionProof: p},
 			verifier, "nl-probation", nil)
 		return err
 	}
+	verify := func(p [][]byte) error { return receipt(index, leaves[index], p) }
 	if err := verify(hashes(func(p [][]byte) [][]byte { return p })); err != nil {
 		t.Fatalf("VerifyReceipt of the proof as made = %v", err)
 	}
@@ -91,6 +95,19 @@ func TestVerifyReceiptMalformedProof(t *testing.T) {
 	} {
 		if err := verify(p); !errors.Is(err, audit.ErrMalformedProof) || errors.Is(err, audit.ErrEntryMismatch) {
 			t.Errorf("VerifyReceipt with %s = %v; want a malformed proof (audit.ErrMalformedProof)", name, err)
+		}
+	}
+	// A receipt that gives another entry than its statement names (another
+	// index, an entry that is not the statement's leaf) is no answer to
+	// it: malformed, by the rule of audit.ReadInclusion.
+	as := hashes(func(p [][]byte) [][]byte { return p })
+	for name, err := range map[string]error{
+		"another index":         receipt(index+1, leaves[index], as),
+		"another entry":         receipt(index, leaves[index+1], as),
+		"another index's entry": receipt(index+1, leaves[index+1], as),
+	} {
+		if !errors.Is(err, audit.ErrMalformedProof) || errors.Is(err, audit.ErrEntryMismatch) {
+			t.Errorf("VerifyReceipt with %s = %v; want a malformed answer (audit.ErrMalformedProof)", name, err)
 		}
 	}
 	changed := hashes(func(p [][]byte) [][]byte { p[0][0] ^= 1; return p })

@@ -615,8 +615,10 @@ func loadVerifier(vkey, exportDir string, stderr io.Writer) (note.Verifier, erro
 // checkpoint, a state file that cannot be read or written or that holds
 // another log's checkpoint, and an -entry beyond the log are not reported
 // as FAILED; nor is a malformed proof (a hash not of its size, more or
-// fewer hashes than a proof has, a proof to another size than asked for),
-// which is the gateway's malformed answer, no evidence of a fork.
+// fewer hashes than a proof has, a proof to another size than asked for,
+// an inclusion proof that gives another entry than asked for or a leaf
+// hash that is not its entry's), which is the gateway's malformed answer,
+// no evidence of a fork.
 func verifyFailed(err error) error {
 	_, unreachable := errors.AsType[*gateway.UnreachableError](err)
 	_, file := errors.AsType[*fs.PathError](err)
@@ -799,7 +801,7 @@ func prove(ctx context.Context, ac liaisonv1.AuditClient, v note.Verifier, index
 	if err != nil {
 		return fmt.Errorf("audit prove: %v", err)
 	}
-	hashes, err := audit.ReadRecordProof(index, cp.Size, p.GetTreeSize(), p.GetProof())
+	hashes, err := gateway.ReadInclusion(p, index, cp.Size)
 	if err != nil {
 		return fmt.Errorf("audit prove: the gateway's answer is malformed, so the entry was not checked (this does not show it changed; tell its operator): %v", err)
 	}

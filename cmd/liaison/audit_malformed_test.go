@@ -241,17 +241,23 @@ var inclusionSpoils = []struct {
 	{"HashMissing", func(r *liaisonv1.ProveInclusionResponse) { r.Proof = r.Proof[:len(r.Proof)-1] }, "hashes, not"},
 	{"HashMore", func(r *liaisonv1.ProveInclusionResponse) { r.Proof = append(slices.Clone(r.Proof), r.Proof[0]) }, "hashes, not"},
 	{"AnotherSize", func(r *liaisonv1.ProveInclusionResponse) { r.TreeSize++ }, "in a tree of size"},
+	{"AnotherEntry", func(r *liaisonv1.ProveInclusionResponse) { r.Entry.Index++ }, "the answer gives entry"},
+	{"LeafHashNotTheEntrys", func(r *liaisonv1.ProveInclusionResponse) { r.LeafHash = slices.Clone(r.LeafHash); r.LeafHash[0] ^= 1 }, "is not the hash of the entry"},
+	{"NoLeafHash", func(r *liaisonv1.ProveInclusionResponse) { r.LeafHash = nil }, "is not the hash of the entry"},
 }
 
 // TestAuditMalformedInclusionProof: a gateway that answers an inclusion
 // proof with a malformed one (a hash cut short or one byte longer, a hash
-// missing or one more, a proof in another tree size than asked for) is
-// reported, by `audit verify -entry` and by `audit prove`, as a malformed
-// answer naming what is wrong, not as a FAILED check of an entry that does
-// not match the checkpoint. Before, both cut or padded each hash to 32
-// bytes and took tree_size on trust: the malformed proofs were reported
-// FAILED, "entry does not match the checkpoint" (a stored entry changed),
-// and a hash one byte longer or another tree size was taken as it came.
+// missing or one more, a proof in another tree size than asked for, an
+// answer for another entry than asked for, a leaf_hash that is not the
+// hash of the entry given, or none) is reported, by `audit verify -entry`
+// and by `audit prove`, as a malformed answer naming what is wrong, not as
+// a FAILED check of an entry that does not match the checkpoint. Before,
+// both cut or padded each hash to 32 bytes and took tree_size on trust:
+// the malformed proofs were reported FAILED, "entry does not match the
+// checkpoint" (a stored entry changed), and a hash one byte longer or
+// another tree size was taken as it came; entry.index and leaf_hash were
+// never compared with what was asked (audit.ReadInclusion now does).
 func TestAuditMalformedInclusionProof(t *testing.T) {
 	s := startAuditStack(t, "")
 	p, addr := startSpoilingAudit(t, s)

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -21,9 +22,11 @@ var (
 	ErrEntryMismatch = errors.New("audit: entry does not match the checkpoint")
 	// ErrMalformedProof: a proof served is not of a proof's shape (a hash
 	// not of [tlog.HashSize] bytes, more or fewer hashes than a proof
-	// between its sizes has, or one to another size than asked for): it
-	// is no proof at all, a malformed answer of the Source, which shows
-	// neither that the log forked nor that an entry changed.
+	// between its sizes has, or one to another size than asked for), or
+	// an inclusion answer that gives another entry than asked for or a
+	// leaf hash that is not its entry's ([ReadInclusion]): it is no proof
+	// at all, a malformed answer of the Source, which shows neither that
+	// the log forked nor that an entry changed.
 	ErrMalformedProof = errors.New("audit: malformed proof")
 )
 
@@ -83,6 +86,37 @@ func ReadRecordProof(index, treeSize, answeredSize int64, hashes [][]byte) (tlog
 		copy(p[i][:], h)
 	}
 	return p, nil
+}
+
+// An Inclusion is what a gateway gives with the proof that an entry of its
+// log is in a tree: a ProveInclusionResponse, or a peer's receipt. It
+// says which entry it gives (Index) and its leaf hash (LeafHash), and
+// gives the entry itself (Entry), so that the reader hashes the leaf it
+// was shown.
+type Inclusion struct {
+	Index    int64    // the index of the entry it gives
+	TreeSize int64    // the tree size it proves the entry in
+	LeafHash []byte   // the leaf hash it says the entry has
+	Entry    []byte   // the entry
+	Proof    [][]byte // the proof's hashes
+}
+
+// ReadInclusion reads an answer to a request for entry index and the proof
+// that it is in the tree of size treeSize, by the rule of [ReadRecordProof]
+// and more: an answer that gives another entry than index, or whose leaf
+// hash is not the RFC 6962 hash of the entry it gives, is malformed too
+// (the error wraps [ErrMalformedProof] and says what is wrong): it is no
+// answer to what was asked, and shows neither that the entry asked for
+// changed nor that it did not. The proof read is still to be checked, with
+// the entry, by [CheckInclusion].
+func ReadInclusion(index, treeSize int64, a Inclusion) (tlog.RecordProof, error) {
+	if a.Index != index {
+		return nil, fmt.Errorf("%w: the answer gives entry %d, not %d", ErrMalformedProof, a.Index, index)
+	}
+	if lh := tlog.RecordHash(a.Entry); !bytes.Equal(a.LeafHash, lh[:]) {
+		return nil, fmt.Errorf("%w: the leaf hash the answer gives for entry %d is not the hash of the entry it gives", ErrMalformedProof, index)
+	}
+	return ReadRecordProof(index, treeSize, a.TreeSize, a.Proof)
 }
 
 // recordProofLen returns the number of hashes of the proof that entry

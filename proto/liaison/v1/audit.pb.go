@@ -460,20 +460,24 @@ func (x *ProveInclusionRequest) GetTreeSize() int64 {
 // ProveInclusionResponse is an RFC 6962 inclusion proof. `liaison audit
 // verify`, `liaison audit prove` and the console check it against a
 // checkpoint verified under the log's key, hashing the entry they were
-// shown; they take an answer whose tree_size is not the one asked for, or
-// whose proof is not of a proof's shape (a hash not of 32 bytes, more or
-// fewer hashes than a proof of that entry in that tree has), as a malformed
-// answer, not as an entry that does not match the checkpoint.
+// shown; they take an answer whose tree_size is not the one asked for,
+// whose entry.index is not the index asked for, whose leaf_hash is not the
+// hash of the entry it gives, or whose proof is not of a proof's shape (a
+// hash not of 32 bytes, more or fewer hashes than a proof of that entry in
+// that tree has), as a malformed answer, not as an entry that does not
+// match the checkpoint (a peer gateway's PeerReceipt is read by the same
+// rule: its index and entry must be the statement's).
 type ProveInclusionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The tree size: the tree_size asked for (0 asks for the newest signed
 	// checkpoint's size, which it then says).
 	TreeSize int64 `protobuf:"varint,1,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
-	// The leaf's hash.
+	// The leaf's hash: the RFC 6962 leaf hash of entry.json.
 	LeafHash []byte `protobuf:"bytes,2,opt,name=leaf_hash,json=leafHash,proto3" json:"leaf_hash,omitempty"`
 	// The proof hashes, each of 32 bytes (SHA-256).
 	Proof [][]byte `protobuf:"bytes,3,rep,name=proof,proto3" json:"proof,omitempty"`
-	// The entry itself, so that the caller hashes the leaf it was shown.
+	// The entry itself, so that the caller hashes the leaf it was shown; its
+	// index is the one asked for.
 	Entry         *AuditEntry `protobuf:"bytes,4,opt,name=entry,proto3" json:"entry,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -1862,9 +1862,11 @@ type PeerReceipt struct {
 	// names both): a receipt whose checkpoint names another log does not
 	// verify.
 	Checkpoint string `protobuf:"bytes,2,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
-	// The entry's index in the gateway's log.
+	// The entry's index in the gateway's log: the statement's index (else
+	// the receipt is malformed).
 	Index int64 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
-	// The entry's canonical JSON: exactly the leaf's bytes.
+	// The entry's canonical JSON: exactly the leaf's bytes, whose RFC 6962
+	// leaf hash is the statement's leaf (else the receipt is malformed).
 	Entry string `protobuf:"bytes,4,opt,name=entry,proto3" json:"entry,omitempty"`
 	// The RFC 6962 inclusion proof of the entry in the checkpoint's tree.
 	InclusionProof [][]byte `protobuf:"bytes,5,rep,name=inclusion_proof,json=inclusionProof,proto3" json:"inclusion_proof,omitempty"`
