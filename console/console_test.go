@@ -538,6 +538,12 @@ func TestConsoleNotices(t *testing.T) {
 	c := startConsole(t, f, dkAuditor, nil)
 	hc := c.client(t)
 	_, page := get(t, hc, c.url+"/notices")
+	// The number of days marks every kind of obligation notice overdue,
+	// none of which has a deadline (ListedNotice): the form says so of
+	// the three, not of corrections alone.
+	if !strings.Contains(page, "Corrections, withdrawals and expiry notices are overdue after (days)") {
+		t.Errorf("the notices form's number of days does not name the three kinds of notice it marks overdue:\n%s", page)
+	}
 	form := url.Values{"csrf": {csrfOf(t, page)}, "late": {"1"}, "recipient": {" dk-police-aarhus "}, "days": {"30"}}
 	resp, _ := post(t, hc, c.url+"/notices", form, nil)
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/notices?days=30&late=1&recipient=dk-police-aarhus" {

@@ -1175,7 +1175,21 @@ func (x *ListObligationNoticesResponse) GetNotices() []*ListedNotice {
 	return nil
 }
 
-// ListedNotice is one obligation notice as the log records it.
+// ListedNotice is one obligation notice as the log records it. An
+// obligation notice (a correction, a withdrawal or an expiry notice) has
+// no deadline by design: no rule of the policies sets one for
+// acknowledging it (AcknowledgeNotice says it was done), so it is never
+// escalated or recorded overdue, and it has no late flag as a required
+// notice has (TrackedNotice.late). An expiry notice is no exception: the
+// gateway's timers send it once the legal basis has ended, and it stays
+// open until the recipient acknowledges it or a later notice supersedes
+// it. How long one has been open is judged by when it was sent
+// (ListObligationNoticesRequest.sent_before; `liaison audit corrections
+// -older-than`; the console's number of days, after which it marks one
+// overdue), alike for the three kinds. A correction that moves the
+// release date may carry, besides, a required notice of its own with a
+// deadline (NoticeResult.notice_id), which is tracked, and judged late, as
+// a Notify's is (Notices.ListNotices).
 type ListedNotice struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The notice's audit log index.

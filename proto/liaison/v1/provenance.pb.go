@@ -34,7 +34,9 @@ const (
 	// The holder withdrew the record, or a correction could not be sent in
 	// the form the recipient holds it (today's law no longer allows it).
 	ObligationKind_OBLIGATION_KIND_WITHDRAWAL ObligationKind = 2
-	// The legal basis the record was released under ended.
+	// The legal basis the record was released under ended. Like a
+	// correction or a withdrawal, it has no deadline for its
+	// acknowledgement (see ListedNotice).
 	ObligationKind_OBLIGATION_KIND_EXPIRY ObligationKind = 3
 )
 
