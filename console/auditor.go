@@ -373,8 +373,11 @@ func rowOf(index int64, e *audit.Entry) row {
 
 // exchangeActions are the actions of exchanges between agencies, the
 // timeline's default list: with the corrections and withdrawals a holder
-// sends of what it released, which are part of the process over time.
-var exchangeActions = []string{"disclose", "request", "notify", "match", "translate", "reidentify", audit.ActionCorrect, audit.ActionWithdraw}
+// sends of what it released, and the expiry notices the gateway's timers
+// send on its behalf when the release's legal basis ends (an order to
+// erase it, or keep it only under a retention rule, as a withdrawal is),
+// which are part of the process over time.
+var exchangeActions = []string{"disclose", "request", "notify", "match", "translate", "reidentify", audit.ActionCorrect, audit.ActionWithdraw, audit.ActionExpire}
 
 type timelineData struct {
 	F          filter

@@ -954,6 +954,39 @@ func TestBrowserTimelinePages(t *testing.T) {
 	check(t, ctx, "the timeline's next part")
 }
 
+// TestBrowserTimelineShowsExpiryNotices: the timeline as it opens (no
+// action chosen) lists the expiry notice the gateway's timers sent when
+// the legal basis of a release ended: an order to the recipient to erase
+// what it was released (or keep it only under a retention rule), part of
+// what happened to the record over time as a withdrawal is, which the
+// default list shows. Its row names the action, the gateway's timer as
+// requester and the holder and recipient of the release; the option of
+// the default list says it lists them; the page passes the checks.
+func TestBrowserTimelineShowsExpiryNotices(t *testing.T) {
+	ctx := tab(t)
+	f := startGateway(t)
+	ex := f.traffic(t)
+	idx, at := f.expire(t, ex[0].index)
+	// The console's day is the expiry notice's: the default period, the
+	// 30 days up to today, holds it.
+	c := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.Now = func() time.Time { return at } })
+	login(t, ctx, c)
+	do(t, ctx, "timeline", chromedp.Navigate(c.url+"/timeline"))
+	if shown := entriesShown(t, ctx, "#entries tbody th a"); !slices.Contains(shown, idx) {
+		t.Fatalf("the timeline's default list shows entries %v, not the expiry notice (entry %d)", shown, idx)
+	}
+	cells := run(t, ctx, "the expiry notice's row", chromedp.Evaluate[[]string](fmt.Sprintf(
+		`Array.from(document.querySelector('#entries a[href="/entry/%d"]').closest("tr").cells).map(c => c.innerText.replace(/\s+/g, " ").trim())`, idx)))
+	if len(cells) < 5 || !strings.Contains(strings.ToLower(cells[2]), "expire") || !strings.Contains(cells[3], "liaison") ||
+		!strings.Contains(cells[4], "dk-prison-east → dk-police-aarhus") {
+		t.Errorf("the expiry notice's row = %q, want the action expire, the gateway's timer as requester, dk-prison-east → dk-police-aarhus", cells)
+	}
+	if got := run(t, ctx, "the default option", chromedp.Evaluate[string](`document.querySelector('#f-action option[value=""]').textContent`)); !strings.Contains(got, "expiry notices") {
+		t.Errorf("the default list's option says %q: it does not say it lists expiry notices", got)
+	}
+	check(t, ctx, "the timeline with an expiry notice")
+}
+
 // TestBrowserNoticesFilterRefused: a recipient not spelt as an agency id
 // (upper case, typed as a person would) is refused by the page itself,
 // once, naming the field, without asking the gateway (whose refusals of

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,6 +50,7 @@ type fixture struct {
 
 	mu   sync.Mutex
 	stop func()
+	srv  *gateway.Server // the running gateway, for its aftercare timers
 }
 
 var embeddedEngine = sync.OnceValues(func() (*policies.Engine, error) {
@@ -179,6 +181,7 @@ func (f *fixture) start(tb testing.TB, addr string) {
 	gs := srv.GRPCServer(gateway.ServerTLS(gwLeaf))
 	go gs.Serve(l)
 	f.mu.Lock()
+	f.srv = srv
 	f.stop = func() {
 		cancel()
 		gs.Stop()
@@ -448,6 +451,53 @@ func (f *fixture) recorrect(tb testing.TB, m aftercareMade) *liaisonv1.NoticeRes
 		tb.Fatalf("Correct = %v, %v; want one correction of the correction %d", cr, err, m.correction.GetAuditIndex())
 	}
 	return cr.GetResults()[0]
+}
+
+// expire runs the gateway's aftercare timers on the day after the legal
+// basis of the release at index ends (the entry's legal_basis.valid_until),
+// 06:00 UTC, so that they send its recipient the expiry notice, and puts
+// the clock back. It returns the expiry notice's entry and its time.
+func (f *fixture) expire(tb testing.TB, release int64) (int64, time.Time) {
+	tb.Helper()
+	ctx := context.Background()
+	ac := liaisonv1.NewAuditClient(f.conn(tb, dkAuditor))
+	resp, err := ac.Query(ctx, &liaisonv1.QueryRequest{Start: release, Limit: 1})
+	if err != nil || len(resp.GetEntries()) != 1 || resp.GetEntries()[0].GetIndex() != release {
+		tb.Fatalf("Query of the release %d = %v, %v", release, resp, err)
+	}
+	e, err := audit.Unmarshal([]byte(resp.GetEntries()[0].GetJson()))
+	if err != nil || e.LegalBasis == nil || e.LegalBasis.ValidUntil == "" {
+		tb.Fatalf("the release %d names no legal basis that ends: %v", release, err)
+	}
+	end, err := time.Parse(time.DateOnly, e.LegalBasis.ValidUntil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	at := end.AddDate(0, 0, 1).Add(6 * time.Hour)
+	f.at(at)
+	f.mu.Lock()
+	srv := f.srv
+	f.mu.Unlock()
+	err = srv.RunAftercare(ctx)
+	f.at(time.Time{})
+	if err != nil {
+		tb.Fatalf("RunAftercare on %s: %v", at.Format(time.DateOnly), err)
+	}
+	resp, err = ac.Query(ctx, &liaisonv1.QueryRequest{Action: audit.ActionExpire})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, le := range resp.GetEntries() {
+		x, err := audit.Unmarshal([]byte(le.GetJson()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if refers, _ := audit.ParseIndexes(x.Detail[audit.DetailRefersTo]); slices.Contains(refers, release) {
+			return le.GetIndex(), x.Time
+		}
+	}
+	tb.Fatalf("no expiry notice of the release %d in the log: %v", release, resp.GetEntries())
+	return 0, time.Time{}
 }
 
 func outcomeName(o liaisonv1.Outcome) string {
