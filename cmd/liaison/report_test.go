@@ -61,3 +61,32 @@ func TestReportNamesTheEntriesANoticeIsAbout(t *testing.T) {
 		}
 	}
 }
+
+// TestReportSaysWhyARecordWasWithdrawn: the printed access report says
+// why each withdrawal was sent by its reason code. A withdrawal the
+// gateway sends instead of a correction because the record was passed on
+// from a release its source withdrew (SOURCE_WITHDRAWN) said "it could not
+// be corrected in the form the recipient holds", as did any code the
+// command did not know; now each code the gateway sends has its words,
+// and an unknown one is named, not guessed at.
+func TestReportSaysWhyARecordWasWithdrawn(t *testing.T) {
+	t.Parallel()
+	sent := timestamppb.New(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
+	for reason, want := range map[string]string{
+		"INCORRECT":              "withdrawn (it was incorrect), to be erased",
+		"CORRECTION_NOT_ALLOWED": "withdrawn (it could not be corrected in the form the recipient holds), to be erased",
+		"ENTITLEMENT_NARROWED":   "withdrawn (the recipient may now have it only in a less revealing form than the one it holds), to be erased",
+		"SOURCE_WITHDRAWN":       "withdrawn (the release it was passed on from was withdrawn by its source), to be erased",
+		"SOME_LATER_CODE":        "withdrawn (reason SOME_LATER_CODE), to be erased",
+	} {
+		var b strings.Builder
+		renderReport(&b, &liaisonv1.AccessReportResponse{
+			SubjectPseudonym: "apsn:x", Produced: sent,
+			Withdrawals: []*liaisonv1.ReportedNotice{{Index: 9, Time: sent, Kind: "withdrawal", Recipient: "nl-police-rotterdam",
+				Holder: "dk-prison-east", RefersTo: []int64{5}, RecordType: "release_notice", Reason: reason, Obligation: "erase"}},
+		})
+		if out := b.String(); !strings.Contains(out, "the release notice "+want+"\n") {
+			t.Errorf("a withdrawal of reason %s: the report does not say %q:\n%s", reason, want, out)
+		}
+	}
+}
