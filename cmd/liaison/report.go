@@ -120,6 +120,11 @@ func describeNotice(n *liaisonv1.ReportedNotice) string {
 	rec := dash(strings.ReplaceAll(n.GetRecordType(), "_", " "))
 	switch n.GetKind() {
 	case audit.NoticeCorrection:
+		// A correction is itself a release, listed here and not among
+		// the disclosures: it says in what form it left, as they do.
+		if n.GetOutcome() == audit.OutcomePseudonymise {
+			return "a correction of the " + rec + ", pseudonymised (without name or identifiers), to be rectified"
+		}
 		return "a correction of the " + rec + ", to be rectified"
 	case audit.NoticeExpiry:
 		if n.GetObligation() == audit.ObligationRetain {

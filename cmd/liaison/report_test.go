@@ -90,3 +90,30 @@ func TestReportSaysWhyARecordWasWithdrawn(t *testing.T) {
 		}
 	}
 }
+
+// TestReportSaysACorrectionWasPseudonymised: a correction is itself a
+// release, listed among the notices and not again among the disclosures;
+// one that left pseudonymised (ReportedNotice.outcome) says so, as a
+// pseudonymised disclosure does and as the console's report does. Before,
+// the printed report said only "a correction of the risk assessment", as
+// if the record had left with the person's name and identifiers.
+func TestReportSaysACorrectionWasPseudonymised(t *testing.T) {
+	t.Parallel()
+	sent := timestamppb.New(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
+	n := func(index int64, outcome string) *liaisonv1.ReportedNotice {
+		return &liaisonv1.ReportedNotice{Index: index, Time: sent, Kind: "correction", Recipient: "nl-police-rotterdam",
+			Holder: "nl-probation", RefersTo: []int64{index - 1}, RecordType: "risk_assessment", Obligation: "rectify", Outcome: outcome}
+	}
+	var b strings.Builder
+	renderReport(&b, &liaisonv1.AccessReportResponse{SubjectPseudonym: "apsn:x", Produced: sent,
+		Corrections: []*liaisonv1.ReportedNotice{n(5, "pseudonymise"), n(8, "disclose")}})
+	out := b.String()
+	for _, want := range []string{
+		": a correction of the risk assessment, pseudonymised (without name or identifiers), to be rectified\n",
+		": a correction of the risk assessment, to be rectified\n",
+	} {
+		if strings.Count(out, want) != 1 {
+			t.Errorf("the report says %q %d times, want once:\n%s", want, strings.Count(out, want), out)
+		}
+	}
+}
