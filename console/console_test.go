@@ -1337,6 +1337,19 @@ func TestConsoleReportSaysWhyInWords(t *testing.T) {
 	if strings.Contains(body, "reason: ") {
 		t.Errorf("the report gives a notice's reason as a code:\n%s", body)
 	}
+	if want := "The corrections, withdrawals and expiry notices sent to the recipients"; !strings.Contains(body, want) {
+		t.Errorf("the report's notes do not say %q, though it lists expiry notices:\n%s", want, body)
+	}
+	// Every reason code a withdrawal or expiry notice is sent with has its
+	// words, as liaison audit report gives them: SOURCE_WITHDRAWN and
+	// ENTITLEMENT_NARROWED, withdrawals the gateway sends instead of a
+	// correction, were shown as bare codes.
+	for _, code := range []string{"CORRECTED", "INCORRECT", "UNLAWFULLY_TRANSMITTED", "ERASED_AT_SOURCE", "CORRECTION_NOT_ALLOWED",
+		"ENTITLEMENT_NARROWED", "SOURCE_WITHDRAWN", "LEGAL_BASIS_EXPIRED"} {
+		if got := console.NoticeReason(code); got == code || !strings.HasSuffix(got, " ("+code+")") {
+			t.Errorf("the reason %s is given as %q, not in words with the code after them", code, got)
+		}
+	}
 }
 
 // TestConsoleTimelineShowsCorrectionsAndWithdrawals: the Danish prison

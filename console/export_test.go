@@ -8,3 +8,7 @@ func SetNoticesPage(n int) (restore func()) {
 	noticesPage = n
 	return func() { noticesPage = old }
 }
+
+// NoticeReason is noticeReason, the words the access report gives for a
+// notice's reason code.
+func NoticeReason(code string) string { return noticeReason(code) }

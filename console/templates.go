@@ -103,6 +103,8 @@ var noticeReasons = map[string]string{
 	"UNLAWFULLY_TRANSMITTED": "it should not have been transmitted",
 	"ERASED_AT_SOURCE":       "it was erased at the source",
 	"CORRECTION_NOT_ALLOWED": "it could not be corrected in the form the recipient holds",
+	"ENTITLEMENT_NARROWED":   "the recipient may now have it only in a less revealing form than the one it holds",
+	"SOURCE_WITHDRAWN":       "the release it was passed on from was withdrawn by its source",
 	"LEGAL_BASIS_EXPIRED":    "the legal basis ended",
 }
 
