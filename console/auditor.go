@@ -337,7 +337,7 @@ func peerRefusal(e *audit.Entry) string {
 
 func rowOf(index int64, e *audit.Entry) row {
 	r := row{Index: index, Time: e.Time.UTC(), Action: e.Action, RecordType: e.RecordType, Purpose: e.Purpose, Outcome: e.Outcome,
-		Refusal: e.Outcome == audit.OutcomeDeny || e.Outcome == audit.OutcomeRefused, Released: audit.Released(e.Outcome),
+		Refusal: e.Outcome == audit.OutcomeDeny || e.Outcome == audit.OutcomeRefused, Released: audit.ReleasedBy(e),
 		Reasons: strings.Join(e.Reasons, ", ")}
 	if e.Requester != nil {
 		r.Requester, r.Officer = e.Requester.Agency, e.Requester.Officer

@@ -763,7 +763,7 @@ func (s *Server) releaseChain(ctx context.Context, releases []int64) ([]int64, e
 			return nil, err
 		}
 		n, ok := audit.NoticeOf(out[i], e)
-		if e.Action != audit.ActionCorrect || !ok || n.Kind != audit.NoticeCorrection || !audit.Released(e.Outcome) {
+		if e.Action != audit.ActionCorrect || !ok || n.Kind != audit.NoticeCorrection || !audit.ReleasedBy(e) {
 			continue
 		}
 		for _, r := range n.RefersTo {

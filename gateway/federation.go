@@ -1097,7 +1097,7 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 		return nil, s.peerError(ctx, ex, peer, err, false)
 	}
 	rel := resp.GetReleased()
-	got, err := s.peerReceipt(ex, peer, resp.GetReceipt(), caller.Agency.ID, rel, "its release", func(e *audit.Entry) bool { return audit.Released(e.Outcome) })
+	got, err := s.peerReceipt(ex, peer, resp.GetReceipt(), caller.Agency.ID, rel, "its release", func(e *audit.Entry) bool { return audit.ReleasedBy(e) })
 	if err != nil {
 		return nil, err
 	}
@@ -1162,7 +1162,7 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	if id := legalBasisID(dec); id != "" {
 		e.Detail["receipt_legal_basis"] = id
 	}
-	if !audit.Released(e.Outcome) {
+	if !audit.ReleasedBy(e) {
 		return nil, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's receipt records no release"))
 	}
 	// Received here, it is this gateway's release to the caller like any

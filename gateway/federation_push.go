@@ -460,7 +460,7 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 		}
 		// A peer tracks a required notice under this gateway's id and
 		// deadline, or (a gateway from before that) not at all.
-		return audit.Released(pe.Outcome) && (pe.Detail["notice_id"] == "" ||
+		return audit.ReleasedBy(pe) && (pe.Detail["notice_id"] == "" ||
 			pe.Detail["notice_id"] == me.Detail["notice_id"] && pe.Detail["acknowledge_by"] == me.Detail["acknowledge_by"])
 	})
 	if err != nil {

@@ -36,7 +36,7 @@ func isRecordRelease(e *audit.Entry) bool {
 	default:
 		return false
 	}
-	return audit.Released(e.Outcome) && len(e.Recipients) == 1 && e.Holder != nil && e.Subject != nil
+	return audit.ReleasedBy(e) && len(e.Recipients) == 1 && e.Holder != nil && e.Subject != nil
 }
 
 // resolveProvenance reads the release a Disclose names as the record's

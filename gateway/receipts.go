@@ -103,7 +103,7 @@ func (s *Server) GetReceipt(ctx context.Context, req *liaisonv1.GetReceiptReques
 	if err != nil {
 		return nil, s.readEnded(ctx, c, opGetReceipt, detail, err) // refused if negative or beyond the log
 	}
-	if !audit.Released(e.Outcome) || len(e.Recipients) != 1 || e.Recipients[0].Agency != c.Agency.ID || e.Detail[audit.DetailReleasedDigest] == "" {
+	if !audit.ReleasedBy(e) || len(e.Recipients) != 1 || e.Recipients[0].Agency != c.Agency.ID || e.Detail[audit.DetailReleasedDigest] == "" {
 		return nil, s.readRefused(ctx, c, opGetReceipt, invalid("audit_index", "is not a release to your agency"))
 	}
 	p, err := s.signedProvenance(ctx, req.GetAuditIndex(), c.Agency.ID, e.Detail[audit.DetailReleasedDigest])

@@ -292,7 +292,7 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 				withdrawn[x] = true
 			}
 			continue
-		} else if ok && n.Kind == audit.NoticeCorrection && audit.Released(e.Outcome) {
+		} else if ok && n.Kind == audit.NoticeCorrection && audit.ReleasedBy(e) {
 			// The correction is a receipt in its own right, with the
 			// basis and end it was decided with, and the recipient holds
 			// its record instead: the release it corrects counts no
@@ -302,7 +302,7 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 				replaced[x] = true
 			}
 		}
-		if !audit.Released(e.Outcome) || e.Outcome == audit.OutcomeHitOnly || !slices.Contains(recordActions, e.Action) {
+		if !audit.ReleasedBy(e) || e.Outcome == audit.OutcomeHitOnly || !slices.Contains(recordActions, e.Action) {
 			continue // a hit (or no-hit) delivers no record either
 		}
 		receipts = append(receipts, r)

@@ -339,7 +339,7 @@ func (s *Server) releaseBasis(ctx context.Context, n audit.Notice, viaPeer bool)
 			}
 		case audit.ActionCorrect:
 			c, ok := audit.NoticeOf(r.Index, x)
-			if !ok || c.Kind != audit.NoticeCorrection || !audit.Released(x.Outcome) || !slices.Contains(c.RefersTo, cur) {
+			if !ok || c.Kind != audit.NoticeCorrection || !audit.ReleasedBy(x) || !slices.Contains(c.RefersTo, cur) {
 				continue
 			}
 			if x.LegalBasis == nil || x.LegalBasis.ValidUntil == "" {

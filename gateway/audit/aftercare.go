@@ -380,7 +380,7 @@ func AcknowledgedAt(e *Entry) time.Time {
 // trackedRelease reports whether e released something to one recipient
 // under a legal basis that ends.
 func trackedRelease(index int64, e *Entry) (TrackedRelease, bool) {
-	if !Released(e.Outcome) || !slices.Contains(trackedActions, e.Action) || e.LegalBasis == nil ||
+	if !ReleasedBy(e) || !slices.Contains(trackedActions, e.Action) || e.LegalBasis == nil ||
 		e.LegalBasis.ValidUntil == "" || len(e.Recipients) != 1 || e.Subject == nil || e.Holder == nil ||
 		RecipientBehindPeer(e) {
 		return TrackedRelease{}, false
@@ -409,7 +409,7 @@ func RecipientBehindPeer(e *Entry) bool {
 // and closes no release.
 func NoticeOf(index int64, e *Entry) (SentNotice, bool) {
 	kind := e.Detail[DetailNoticeKind]
-	if kind == "" || len(e.Recipients) != 1 || (e.Outcome != OutcomeOK && !Released(e.Outcome)) {
+	if kind == "" || len(e.Recipients) != 1 || (e.Outcome != OutcomeOK && !ReleasedBy(e)) {
 		return SentNotice{}, false
 	}
 	refs, err := ParseIndexes(e.Detail[DetailRefersTo])

@@ -18,6 +18,10 @@ func TestReleasesBehindAPeerAreNotTracked(t *testing.T) {
 			Holder: &audit.Party{Agency: "dk-prison-east"}, Recipients: []audit.Party{{Agency: "nl-probation"}},
 			Subject: &audit.Subject{Pseudonym: "apsn:x"}, LegalBasis: &audit.LegalBasis{ID: "dk.rpl.115", ValidUntil: "2027-12-15"}}
 	}
+	// Before the not_found outcome, a gateway recorded a request the holder
+	// could not answer under the policy's outcome, with the reason
+	// NOT_FOUND: it released nothing, so no expiry notice is owed for it.
+	notFound := func(e *audit.Entry) *audit.Entry { e.Reasons = []string{"NOT_FOUND"}; return e }
 	for _, c := range []struct {
 		name    string
 		e       *audit.Entry
@@ -30,6 +34,7 @@ func TestReleasesBehindAPeerAreNotTracked(t *testing.T) {
 		{"a correction forwarded to the peer", entry(audit.ActionCorrect, map[string]string{"peer": "nl-gateway", audit.DetailNoticeKind: audit.NoticeCorrection, audit.DetailRefersTo: "1"}), false},
 		{"a correction received from the peer", entry(audit.ActionCorrect, map[string]string{"via_peer": "dk-gateway", audit.DetailNoticeKind: audit.NoticeCorrection, audit.DetailRefersTo: "1"}), true},
 		{"a release at home", entry("disclose", nil), true},
+		{"an older gateway's request the holder could not answer", notFound(entry("request", nil)), false},
 	} {
 		ch := audit.ProjectAftercare([]audit.Record{{Index: 7, Entry: c.e}})
 		if got := len(ch.Releases) == 1; got != c.tracked {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -54,6 +55,21 @@ func Released(outcome string) bool {
 		return true
 	}
 	return false
+}
+
+// reasonNotFound is the reason with which gateways before the not_found
+// outcome recorded a request the holder could not answer, under the
+// policy's outcome. Such an entry released nothing.
+const reasonNotFound = "NOT_FOUND"
+
+// ReleasedBy reports whether entry e released something to its
+// recipients: its outcome is one that [Released], and it is not an older
+// gateway's entry of a request the holder could not answer (the policy's
+// outcome with the reason NOT_FOUND). Every part that asks of an entry
+// whether it released a record (aftercare and expiry notices, corrections,
+// provenance, receipts, access reports, the console) asks this.
+func ReleasedBy(e *Entry) bool {
+	return Released(e.Outcome) && !slices.Contains(e.Reasons, reasonNotFound)
 }
 
 // An Entry is one record of the disclosure log: the facts that LED Art. 25

@@ -15,11 +15,6 @@ import (
 // such entries out without a trace.
 const ConditionRestricted = "LED_ART15_RESTRICTED"
 
-// reasonNotFound is the reason with which gateways before the not_found
-// outcome recorded a request the holder could not answer, under the
-// policy's outcome. Such an entry released nothing.
-const reasonNotFound = "NOT_FOUND"
-
 // A Querier reads records by filter: a [*Log], or a [Store] directly.
 type Querier interface {
 	Query(ctx context.Context, f Filter) ([]Record, error)
@@ -84,13 +79,12 @@ type Disclosure struct {
 }
 
 // Disclosed reports whether e records a release of information about its
-// subject: an exchange whose outcome [Released] something. Reads of the log
-// are not disclosures, and neither is an entry that an older gateway wrote
-// with the policy's outcome and the reason NOT_FOUND for a request the
-// holder could not answer. A correction released the corrected record;
+// subject: an exchange that [ReleasedBy] something (so not an older
+// gateway's entry of a request the holder could not answer). Reads of the
+// log are not disclosures. A correction released the corrected record;
 // the access report lists it among the corrections, not here.
 func Disclosed(e *Entry) bool {
-	return Released(e.Outcome) && e.Action != ActionAuditRead && e.Action != ActionCorrect && !slices.Contains(e.Reasons, reasonNotFound)
+	return ReleasedBy(e) && e.Action != ActionAuditRead && e.Action != ActionCorrect
 }
 
 // Restricted reports whether a policy restricted the communication of e to
@@ -159,7 +153,7 @@ func Report(ctx context.Context, q Querier, subject string, withOfficers bool) (
 					Index: n.Index, Time: n.Sent, Kind: n.Kind, Recipient: n.Recipient, Holder: n.Holder, RefersTo: refs,
 					Reason: n.Reason, Obligation: n.Obligation, RecordType: n.RecordType,
 				}
-				if Released(e.Outcome) {
+				if ReleasedBy(e) {
 					nr.Outcome, nr.Fields = e.Outcome, slices.Clone(e.FieldsDisclosed)
 				}
 				if n.Kind == NoticeCorrection {

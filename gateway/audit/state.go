@@ -423,7 +423,7 @@ func PassedOnIn(recs []Record, h PassedOnHold) []int64 {
 		if err != nil {
 			continue
 		}
-		if rec.Index < h.From || !slices.Contains(ReleaseActions, e.Action) || !Released(e.Outcome) || len(e.Recipients) != 1 ||
+		if rec.Index < h.From || !slices.Contains(ReleaseActions, e.Action) || !ReleasedBy(e) || len(e.Recipients) != 1 ||
 			e.Holder == nil || e.Holder.Agency != h.Agency || e.Subject == nil || e.Subject.Pseudonym != h.Subject ||
 			e.Provenance == nil || !slices.Contains(h.Provenances, e.Provenance.Index) {
 			continue
