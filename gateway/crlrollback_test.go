@@ -6,11 +6,14 @@ import (
 	"crypto/x509"
 	"math/big"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
 )
 
 // TestCRLRollbackRefused: a reload does not put in force a CRL older than
@@ -84,4 +87,80 @@ func TestCRLRollbackRefused(t *testing.T) {
 	// The CA's next CRL, which no longer lists the certificate, loads.
 	replaceFile(t, crlPath, crl(3))
 	eventually(t, "CRL 3, revoking nothing, to load", func() bool { return call(t, conn) == nil })
+}
+
+// TestCRLRollbackRefusedAfterRestart: the newest CRL of each issuer the
+// gateway put in force is kept in the audit store, so that a gateway
+// started again on it (a restart, or another replica) refuses to start
+// with an older CRL of that issuer, or another of the same cRLNumber,
+// rather than un-revoke what the newer one revoked; with the CRL in
+// force before, it starts and the certificate stays revoked. The rule
+// was kept in memory only, and a restart loaded any current CRL.
+func TestCRLRollbackRefusedAfterRestart(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testCRLRollbackAfterRestart(t, stackOptions{}) })
+	t.Run("postgres", func(t *testing.T) { testCRLRollbackAfterRestart(t, stackOptions{postgresURL: pgtest.NewDatabase(t)}) })
+}
+
+func testCRLRollbackAfterRestart(t *testing.T, o stackOptions) {
+	crlPath := filepath.Join(t.TempDir(), "agencies.crl")
+	this := time.Now().Add(-time.Minute).Truncate(time.Second)
+	crl := func(s *stack, number int64, serials ...*big.Int) []byte {
+		var entries []x509.RevocationListEntry
+		for _, n := range serials {
+			entries = append(entries, x509.RevocationListEntry{SerialNumber: n, RevocationTime: this})
+		}
+		der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+			Number: big.NewInt(number), ThisUpdate: this.Add(time.Duration(number) * time.Second), NextUpdate: this.Add(time.Hour),
+			RevokedCertificateEntries: entries,
+		}, s.pki.CA.Cert, s.pki.CA.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	var two []byte
+	o.crls = []string{crlPath}
+	o.beforeStart = func(s *stack) {
+		leaf, err := x509.ParseCertificate(agencyCert(t, s, dkPrison.agency)[0].Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		two = crl(s, 2, leaf.SerialNumber)
+		replaceFile(t, crlPath, two)
+	}
+	s := startStack(t, o)
+	revokedOn := func(addr string) bool {
+		conn := s.dial(t, addr, agencyCert(t, s, dkPrison.agency), s.sign(t, dkPrison.agency, nil))
+		st := status.Convert(call(t, conn))
+		return st.Code() == codes.Unauthenticated && errorReason(st) == "CERTIFICATE_REVOKED"
+	}
+	if !revokedOn(s.addr) {
+		t.Fatal("CRL 2 does not revoke the certificate")
+	}
+
+	for _, c := range []struct {
+		name, want string
+		crl        []byte
+	}{
+		{"CRL 1, revoking nothing", "is older than the one of its issuer in force before", crl(s, 1)},
+		{"another CRL 2, revoking nothing", "differs from the one of its issuer in force before", crl(s, 2)},
+	} {
+		replaceFile(t, crlPath, c.crl)
+		var got error
+		s.opts.trustLoadFails = func(err error) { got = err }
+		if g := s.startGateway(t); g != nil {
+			t.Fatalf("%s: a gateway started again on the store started, and serves: revoked %v", c.name, revokedOn(g.addr))
+		}
+		if got == nil || !strings.Contains(got.Error(), c.want) {
+			t.Errorf("%s: the start failed with %v, want an error saying %q", c.name, got, c.want)
+		}
+	}
+
+	// With the CRL in force before, a gateway starts, and refuses the
+	// certificate.
+	replaceFile(t, crlPath, two)
+	s.opts.trustLoadFails = nil
+	if g := s.startGateway(t); !revokedOn(g.addr) {
+		t.Error("a gateway started again with CRL 2 accepts the certificate it revokes")
+	}
 }

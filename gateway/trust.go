@@ -20,8 +20,9 @@ import (
 // TrustFiles are the files that say whom the gateway trusts. WatchTrust
 // reloads them when they change, without a restart; a change that does not
 // load (a syntax error, a CRL with a bad signature, a stale CRL, or one
-// older than the CRL of its issuer in force before) leaves the previous
-// state in force and is logged.
+// older than the CRL of its issuer in force before, in this run or, with
+// Config.TrustMarks, an earlier one) leaves the previous state in force
+// and is logged.
 type TrustFiles struct {
 	// Registry is the agency registry file. Required.
 	Registry string
@@ -51,8 +52,10 @@ type trustLoader struct {
 	jwks    map[string]jwksEntry // URL -> last good keys
 	lastErr string
 	// crls is the newest CRL of each issuer applied since the process
-	// started: a reload does not roll one back.
-	crls *authn.CRLHistory
+	// started, and kept in marks before (if set): a reload does not roll
+	// one back.
+	crls  *authn.CRLHistory
+	marks authn.MarkStore
 }
 
 type jwksEntry struct {
@@ -79,7 +82,7 @@ func (s *Server) LoadTrust(ctx context.Context, tf TrustFiles) error {
 	if s.trust != nil {
 		crls = s.trust.crls // a load again does not forget the CRLs in force
 	}
-	s.trust = &trustLoader{tf: tf, jwks: map[string]jwksEntry{}, crls: crls}
+	s.trust = &trustLoader{tf: tf, jwks: map[string]jwksEntry{}, crls: crls, marks: s.cfg.TrustMarks}
 	_, err := s.trust.reload(ctx, s, true)
 	return err
 }
@@ -199,6 +202,20 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 	if !force && digest != l.pending {
 		l.pending = digest
 		return false, nil
+	}
+	// A CRL not in force yet is compared with the newest of its issuer
+	// the store keeps, which an earlier run of the gateway, or another
+	// replica, put in force; and kept there before it applies.
+	if l.marks != nil && l.crls.Novel(rev) {
+		if err := l.crls.Load(ctx, l.marks); err != nil {
+			return false, fmt.Errorf("gateway: CRL: %v", err)
+		}
+		if err := l.crls.Check(rev); err != nil {
+			return false, fmt.Errorf("gateway: CRL: %v", err)
+		}
+		if err := l.crls.Save(ctx, l.marks, rev); err != nil {
+			return false, fmt.Errorf("gateway: CRL: %v", err)
+		}
 	}
 	// All or nothing: a registry that does not apply leaves the CAs and
 	// revocations loaded with it out of force too.

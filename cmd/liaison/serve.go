@@ -117,7 +117,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.TLSCert, "tls-cert", "gateway.pem", "gateway certificate `file` (PEM)")
 	fs.StringVar(&o.TLSKey, "tls-key", "gateway.key", "gateway private key `file` (PEM)")
 	fs.Var((*multiFlag)(&o.ClientCAs), "client-ca", "CA certificate `file` that agency certificates chain to (repeatable)")
-	fs.Var((*multiFlag)(&o.CRLs), "crl", "certificate revocation list `file` of a client CA (repeatable; reloaded on change). It must be current: one past its nextUpdate does not load, and once the one in force is past it every client certificate is refused (CRL_STALE) until the CA's current CRL is installed. A reload refuses a CRL older (lower cRLNumber) than the one of its issuer in force before, or another with the same number; this holds while the gateway runs, not across a restart")
+	fs.Var((*multiFlag)(&o.CRLs), "crl", "certificate revocation list `file` of a client CA (repeatable; reloaded on change). It must be current: one past its nextUpdate does not load, and once the one in force is past it every client certificate is refused (CRL_STALE) until the CA's current CRL is installed. A reload refuses a CRL older (lower cRLNumber) than the one of its issuer in force before, or another with the same number, and so does a start: the newest of each issuer is kept in the audit store")
 	fs.StringVar(&o.DenyList, "deny-list", "", "`file` of revoked agency certificates, sha256:<hex> or serial:<hex> (any issuer's) a line (reloaded on change)")
 	fs.StringVar(&o.AuditDB, "audit-db", "liaison-audit.db", "audit log: a SQLite `file`, or a postgres:// URL for several replicas")
 	fs.StringVar(&o.AuditKey, "audit-key", "audit-signer.key", "checkpoint signing key `file` (created if absent, mode 0600; refused if group or others may read or write it)")
@@ -343,6 +343,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 
 	replay, _ := store.(authn.ReplayStore) // both stores share the jti set across replicas
 	once, _ := store.(gateway.Once)
+	marks, _ := store.(authn.MarkStore) // the newest CRL of each issuer, across restarts and replicas
 	after, ok := store.(audit.AftercareStore)
 	if !ok {
 		return nil, fmt.Errorf("serve: the audit store %T keeps no aftercare state", store)
@@ -361,7 +362,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		}
 	}()
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once, Aftercare: after, AftercareInterval: o.AftercareInterval,
+		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once, TrustMarks: marks, Aftercare: after, AftercareInterval: o.AftercareInterval,
 		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySourceSpec: psrc,
 		HealthInterval:   o.HealthInterval,

@@ -37,6 +37,7 @@ type crlMark struct {
 	number     *big.Int
 	thisUpdate time.Time
 	sum        [32]byte
+	issuer     string // the issuer's name, for whoever reads a MarkStore
 }
 
 // compare is <0 if m is older than o, >0 if newer, 0 if they are the
@@ -61,7 +62,8 @@ func (m crlMark) String() string {
 // 5.2.5): the cRLNumber sequence is per issuer and scope.
 var oidIssuingDistributionPoint = []int{2, 5, 29, 28}
 
-// crlScope is the key of a CRL's issuer (its signer's subject) and scope.
+// crlScope is the key of a CRL's issuer (its signer's subject) and scope:
+// the hex SHA-256 of them, as a MarkStore keeps it.
 func crlScope(signer *x509.Certificate, crl *x509.RevocationList) string {
 	k := string(signer.RawSubject)
 	for _, e := range crl.Extensions {
@@ -69,13 +71,15 @@ func crlScope(signer *x509.Certificate, crl *x509.RevocationList) string {
 			k += "\x00" + string(e.Value)
 		}
 	}
-	return k
+	sum := sha256.Sum256([]byte(k))
+	return hex.EncodeToString(sum[:])
 }
 
 // CRLHistory is the newest CRL of each issuer (and scope) a process has
 // had in force, to refuse a rollback: a CRL older than one already in
 // force, which would un-revoke what the newer one revoked. It is in
-// memory only. The zero value is ready to use.
+// memory; Load and Save share it with a MarkStore, which keeps it across
+// restarts. The zero value is ready to use.
 type CRLHistory struct {
 	mu     sync.Mutex
 	newest map[string]crlMark
@@ -112,13 +116,8 @@ func (h *CRLHistory) Record(r *Revocation) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.newest == nil {
-		h.newest = map[string]crlMark{}
-	}
 	for k, m := range r.crls {
-		if old, ok := h.newest[k]; !ok || m.compare(old) > 0 {
-			h.newest[k] = m
-		}
+		h.note(k, m)
 	}
 }
 
@@ -227,7 +226,7 @@ func (r *Revocation) AddCRL(data []byte, cas []*x509.Certificate, now time.Time)
 		return fmt.Errorf("authn: the CRL is stale: its nextUpdate %s has passed (now %s); install the CA's current CRL",
 			crl.NextUpdate.UTC().Format(stamp), now.UTC().Format(stamp))
 	}
-	m := crlMark{number: crl.Number, thisUpdate: crl.ThisUpdate, sum: sha256.Sum256(crl.Raw)}
+	m := crlMark{number: crl.Number, thisUpdate: crl.ThisUpdate, sum: sha256.Sum256(crl.Raw), issuer: signer.Subject.String()}
 	k := crlScope(signer, crl)
 	if old, ok := r.crls[k]; !ok || m.compare(old) > 0 {
 		r.crls[k] = m // the newest (the first of equals) stands for the issuer

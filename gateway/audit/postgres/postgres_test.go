@@ -64,6 +64,11 @@ func TestReplay(t *testing.T) {
 	audittest.RunReplay(t, newDB)
 }
 
+func TestMarks(t *testing.T) {
+	serverURL(t)
+	audittest.RunMarks(t, newDB)
+}
+
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 func pendingOf(t testing.TB, e *audit.Entry, deliveries ...audit.Delivery) audit.Pending {

@@ -23,6 +23,10 @@ func TestReplay(t *testing.T) {
 	audittest.RunReplay(t, newDB)
 }
 
+func TestMarks(t *testing.T) {
+	audittest.RunMarks(t, newDB)
+}
+
 // newDB returns how to open a fresh database file.
 func newDB(t *testing.T) audittest.OpenFunc {
 	path := filepath.Join(t.TempDir(), "audit.db")
