@@ -58,11 +58,11 @@ type Config struct {
 	// forwarded exchange be accepted once (PeerForward.receipt). The
 	// audit stores implement it. If nil, once per process.
 	Once Once
-	// TrustMarks keeps where the CRLs put in force stand (the newest of
-	// each issuer), so that a reload or a start refuses to roll one back
-	// after a restart too, and on every replica sharing it. The audit
-	// stores implement it. If nil, in memory: the rule holds while the
-	// process runs.
+	// TrustMarks keeps where the CRLs and the deny list put in force
+	// stand (the newest CRL of each issuer, the deny list's version), so
+	// that a reload or a start refuses to roll one back after a restart
+	// too, and on every replica sharing it. The audit stores implement
+	// it. If nil, in memory: the rule holds while the process runs.
 	TrustMarks authn.MarkStore
 	// MaxRecvBytes caps request size. If zero, 1 MiB.
 	MaxRecvBytes int

@@ -20,9 +20,9 @@ import (
 // TrustFiles are the files that say whom the gateway trusts. WatchTrust
 // reloads them when they change, without a restart; a change that does not
 // load (a syntax error, a CRL with a bad signature, a stale CRL, or one
-// older than the CRL of its issuer in force before, in this run or, with
-// Config.TrustMarks, an earlier one) leaves the previous state in force
-// and is logged.
+// older than the CRL of its issuer in force before, or a deny list older
+// than the one in force before, in this run or, with Config.TrustMarks,
+// an earlier one) leaves the previous state in force and is logged.
 type TrustFiles struct {
 	// Registry is the agency registry file. Required.
 	Registry string
@@ -31,7 +31,9 @@ type TrustFiles struct {
 	// CRLs are certificate revocation lists (PEM or DER) signed by those CAs.
 	CRLs []string
 	// DenyList is a file of revoked certificates, one "sha256:<hex>" or
-	// "serial:<hex>" a line (serials of the first client CA).
+	// "serial:<hex>" (any issuer's serial) a line, numbered by at most one
+	// "version:<decimal>" line: a numbered list is not rolled back, as a
+	// CRL is not.
 	DenyList string
 	// Interval is how often the files are checked (a change applies once
 	// two checks in a row read it the same). If zero, 2s.
@@ -55,6 +57,7 @@ type trustLoader struct {
 	// started, and kept in marks before (if set): a reload does not roll
 	// one back.
 	crls  *authn.CRLHistory
+	deny  *authn.DenyListHistory // the same for the numbered deny list
 	marks authn.MarkStore
 }
 
@@ -78,11 +81,11 @@ func (s *Server) LoadTrust(ctx context.Context, tf TrustFiles) error {
 	if tf.HTTPClient == nil {
 		tf.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	crls := &authn.CRLHistory{}
+	crls, deny := &authn.CRLHistory{}, &authn.DenyListHistory{}
 	if s.trust != nil {
-		crls = s.trust.crls // a load again does not forget the CRLs in force
+		crls, deny = s.trust.crls, s.trust.deny // a load again does not forget the lists in force
 	}
-	s.trust = &trustLoader{tf: tf, jwks: map[string]jwksEntry{}, crls: crls, marks: s.cfg.TrustMarks}
+	s.trust = &trustLoader{tf: tf, jwks: map[string]jwksEntry{}, crls: crls, deny: deny, marks: s.cfg.TrustMarks}
 	_, err := s.trust.reload(ctx, s, true)
 	return err
 }
@@ -171,6 +174,10 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 		if err := rev.AddDenyList(b); err != nil {
 			return false, err
 		}
+		// Nor an older deny list than the one in force before.
+		if err := l.deny.Check(rev); err != nil {
+			return false, fmt.Errorf("gateway: deny list %s: %v", l.tf.DenyList, err)
+		}
 	}
 	reg, err := parseRegistry(regBytes, l.tf.Registry)
 	if err != nil {
@@ -217,12 +224,29 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 			return false, fmt.Errorf("gateway: CRL: %v", err)
 		}
 	}
+	// So is a numbered deny list (or one without a number, which is
+	// refused once a numbered one was in force).
+	if l.marks != nil && l.deny.Novel(rev) {
+		if err := l.deny.Load(ctx, l.marks); err != nil {
+			return false, fmt.Errorf("gateway: deny list: %v", err)
+		}
+		if err := l.deny.Check(rev); err != nil {
+			return false, fmt.Errorf("gateway: deny list %s: %v", l.tf.DenyList, err)
+		}
+		if err := l.deny.Save(ctx, l.marks, rev); err != nil {
+			return false, fmt.Errorf("gateway: deny list: %v", err)
+		}
+	}
 	// All or nothing: a registry that does not apply leaves the CAs and
 	// revocations loaded with it out of force too.
 	if err := s.setTrust(r, pool, rev); err != nil {
 		return false, err
 	}
 	l.crls.Record(rev)
+	l.deny.Record(rev)
+	if l.tf.DenyList != "" && !rev.DenyListVersioned() {
+		s.log.WarnContext(ctx, "the deny list has no version line: putting back an older one is not refused", "deny_list", l.tf.DenyList)
+	}
 	l.digest = digest
 	return true, nil
 }

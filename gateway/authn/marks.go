@@ -10,9 +10,10 @@ import (
 )
 
 // A MarkStore keeps, beyond a process, where the revocation lists a
-// gateway put in force stand among their issuers' (the newest CRL of
-// each issuer and scope), so that the rule against rolling one back
-// holds across restarts, and across the replicas sharing the store. The
+// gateway put in force stand (the newest CRL of each issuer and scope,
+// the version of the numbered deny list), so that the rule against
+// rolling one back holds across restarts, and across the replicas
+// sharing the store. The
 // audit stores implement it; a mark is opaque to them.
 type MarkStore interface {
 	// Marks returns the marks kept of kind, by key.

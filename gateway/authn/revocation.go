@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,8 @@ type Revocation struct {
 	nextUpdate time.Time
 	// crls is the newest CRL added of each issuer and scope.
 	crls map[string]crlMark
+	// deny places the deny list added among its versions; nil if none was.
+	deny *denyMark
 }
 
 // crlMark places a CRL among its issuer's: by cRLNumber (nil if it has
@@ -166,9 +169,14 @@ func serialKey(rawIssuer []byte, serial *big.Int) string {
 // that serial number whichever CA issued it (a client certificate, or an
 // intermediate CA of its chain, issued by any trusted CA: serial numbers
 // are unique per issuer only, so this may revoke more than one, never
-// less); blank lines and lines starting with # are ignored.
+// less); blank lines and lines starting with # are ignored. At most one
+// line "version:<decimal>" numbers the list, for DenyListHistory to
+// refuse putting back an older one.
 func (r *Revocation) AddDenyList(data []byte) error {
 	r.init()
+	dm := &denyMark{}
+	entries := sha256.New() // of the entries, in order of their kind and value
+	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -176,19 +184,42 @@ func (r *Revocation) AddDenyList(data []byte) error {
 			continue
 		}
 		kind, val, ok := strings.Cut(line, ":")
+		if kind == "version" {
+			v, err := parseDenyVersion(val)
+			switch {
+			case dm.versioned:
+				return fmt.Errorf("authn: deny list line %d: a second version line", n)
+			case err != nil:
+				return fmt.Errorf("authn: deny list line %d: want version:<decimal number>", n)
+			}
+			dm.version, dm.versioned = v, true
+			continue
+		}
 		b, err := hex.DecodeString(strings.ReplaceAll(val, ":", ""))
 		switch {
 		case !ok || err != nil:
 			return fmt.Errorf("authn: deny list line %d: want sha256:<hex> or serial:<hex>", n)
 		case kind == "sha256" && len(b) == 32:
 			r.fingerprints[[32]byte(b)] = true
+			lines = append(lines, "sha256:"+hex.EncodeToString(b))
 		case kind == "serial" && len(b) > 0:
-			r.denySerials[new(big.Int).SetBytes(b).String()] = true
+			serial := new(big.Int).SetBytes(b)
+			r.denySerials[serial.String()] = true
+			lines = append(lines, "serial:"+serial.Text(16))
 		default:
 			return fmt.Errorf("authn: deny list line %d: want sha256:<64 hex digits> or serial:<hex>", n)
 		}
 	}
-	return sc.Err()
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	slices.Sort(lines)
+	for _, l := range slices.Compact(lines) {
+		fmt.Fprintln(entries, l)
+	}
+	copy(dm.sum[:], entries.Sum(nil))
+	r.deny = dm
+	return nil
 }
 
 // AddCRL adds the entries of a CRL (PEM or DER) after checking that one of
