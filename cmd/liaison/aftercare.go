@@ -85,7 +85,7 @@ func runCorrect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("liaison correct", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), correctUsage); fs.PrintDefaults() }
-	var conn auditConn
+	conn := auditConn{stderr: stderr}
 	agencyConnFlags(fs, &conn)
 	recordFile := fs.String("record", "", "`file` with the corrected liaison.v1.Record in protobuf JSON (required)")
 	subjectFile := fs.String("subject-attributes", "", "`file` with the subject's liaison.v1.SubjectAttributes now, in protobuf JSON (default: those recorded with each release)")
@@ -140,7 +140,7 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("liaison withdraw", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), withdrawUsage); fs.PrintDefaults() }
-	var conn auditConn
+	conn := auditConn{stderr: stderr}
 	agencyConnFlags(fs, &conn)
 	var req liaisonv1.WithdrawRequest
 	fs.StringVar(&req.SubjectId, "subject", "", "the subject's `identifier` in your agency's records (required)")

@@ -64,6 +64,10 @@ Run "liaison audit <command> -h" for its flags.
 // auditConn holds the flags to reach a gateway as an auditor.
 type auditConn struct {
 	gateway, cert, key, ca, token, tokenFile string
+	// stderr, if set, is warned on if the -key file, or the -token-file
+	// the token is read from, may be read or written by its group or
+	// others (warnSharedSecrets).
+	stderr io.Writer
 }
 
 func (a *auditConn) flags(fs *flag.FlagSet) {
@@ -112,6 +116,7 @@ const maxAuditMessage = 64 << 20
 // tlsConfig is the client side of the gateway's mTLS: the agency's
 // certificate, and the CA the gateway's certificate chains to.
 func (a *auditConn) tlsConfig() (*tls.Config, error) {
+	a.warnSharedSecrets()
 	cert, err := tls.LoadX509KeyPair(a.cert, a.key)
 	if err != nil {
 		return nil, err
@@ -137,7 +142,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fs := flag.NewFlagSet("liaison audit "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var conn auditConn
+	conn := auditConn{stderr: stderr}
 	switch args[0] {
 	case "query":
 		conn.flags(fs)

@@ -120,7 +120,7 @@ func runCase(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stderr, "Usage: liaison case %s [flags]\n\n%s\n\nFlags:\n", cmd, caseHelp[cmd])
 		fs.PrintDefaults()
 	}
-	var conn auditConn
+	conn := auditConn{stderr: stderr}
 	conn.officerFlags(fs)
 	asJSON := fs.Bool("json", false, "print the case as JSON (protojson)")
 	var id, agency, justification *string
@@ -397,7 +397,7 @@ func or(s, def string) string {
 func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("liaison audit notices", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var conn auditConn
+	conn := auditConn{stderr: stderr}
 	conn.flags(fs)
 	var req liaisonv1.ListNoticesRequest
 	fs.BoolVar(&req.LateOnly, "late", false, "only notices not acknowledged in time: the deadline passed without an acknowledgement, or before it (one withdrawn before its deadline was not late; one withdrawn after it, unacknowledged, was)")

@@ -62,7 +62,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(fs.Output(), "Usage: liaison console -cert FILE -key FILE -ca FILE (-token-file FILE | -token TOKEN | $LIAISON_TOKEN) -verifier-key KEY [flags]\n\n%s\n\nFlags:\n", consoleAbout)
 		fs.PrintDefaults()
 	}
-	var conn auditConn
+	conn := auditConn{stderr: stderr}
 	conn.flags(fs)
 	vkey := fs.String("verifier-key", "", "the log's checkpoint verifier `key` (name+hash+base64), or @file; get it from the operator out of band")
 	state := fs.String("state", "liaison-audit.trusted", "`file` keeping the last checkpoint you trusted (shared with liaison audit verify)")
@@ -118,6 +118,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var srvTLS *tls.Config
 	var certNames []string
 	if *tlsCert != "" {
+		warnSharedSecret(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), "-tls-key", *tlsKey)
 		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
 		if err != nil {
 			return fmt.Errorf("console: %v", err)

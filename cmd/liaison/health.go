@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"slices"
@@ -89,6 +90,7 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case (*certFile == "") != (*keyFile == ""):
 		return errors.New("health: give -cert and -key together")
 	case *certFile != "":
+		warnSharedSecret(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), "-key", *keyFile)
 		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
 		if err != nil {
 			return fmt.Errorf("health: client certificate: %v", err)

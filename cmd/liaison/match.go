@@ -32,7 +32,7 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(fs.Output(), "Usage: liaison match -subject ID -record-type TYPE -purpose PURPOSE -justification TEXT [flags]\n\n%s\n\nFlags:\n", matchAbout)
 		fs.PrintDefaults()
 	}
-	var conn auditConn
+	conn := auditConn{stderr: stderr}
 	fs.StringVar(&conn.gateway, "gateway", "127.0.0.1:8443", "gateway `address`")
 	fs.StringVar(&conn.cert, "cert", "", "your agency's client certificate `file` (PEM)")
 	fs.StringVar(&conn.key, "key", "", "its private key `file` (PEM)")

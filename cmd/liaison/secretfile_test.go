@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 	"github.com/liaison-gateway/liaison/gateway/sample"
 )
@@ -79,5 +80,78 @@ func TestSharedSecretFilesWarned(t *testing.T) {
 	}
 	if strings.Contains(logs, "not-a-real-secret-id") {
 		t.Errorf("the log holds the secret id:\n%s", logs)
+	}
+}
+
+// TestClientSecretFilesWarned: the client commands (audit, case, console,
+// health) warn on stderr, as serve logs it, when their -key file or the
+// -token-file their token is read from may be read or written by its
+// group or others (console's -tls-key too); owner-only files draw no
+// warning, and the warning never holds the token. They read both whatever
+// their mode, silently.
+func TestClientSecretFilesWarned(t *testing.T) {
+	dir := t.TempDir()
+	pki, err := sample.WritePKI(filepath.Join(dir, "pki"), map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const agency = "nl-police-rotterdam"
+	cert, key := pki.Path("agencies", agency+".pem"), pki.Path("agencies", agency+".key")
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte("not-a-real-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, vkey, err := audit.LoadOrCreateSignerKey(filepath.Join(dir, "audit-signer.key"), "test.liaison")
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	nobody := "127.0.0.1:1" // no gateway: the commands fail after reading the files
+	conn := []string{"-gateway", nobody, "-cert", cert, "-key", key, "-ca", pki.Path("ca.pem"), "-token-file", tokenFile}
+	commands := []struct {
+		args  []string
+		flags []string // warned of at mode 0640
+	}{
+		{append([]string{"audit", "query"}, conn...), []string{"-key", "-token-file"}},
+		{append([]string{"case", "list"}, conn...), []string{"-key", "-token-file"}},
+		{append([]string{"console", "-listen", taken.Addr().String(), "-verifier-key", vkey, "-state", filepath.Join(dir, "trusted"),
+			"-tls-cert", pki.Path("gateway.pem"), "-tls-key", pki.Path("gateway.key")}, conn...), []string{"-key", "-token-file", "-tls-key"}},
+		{[]string{"health", "-addr", nobody, "-ca", pki.Path("ca.pem"), "-cert", cert, "-key", key, "-timeout", "1s"}, []string{"-key"}},
+	}
+	runAll := func() []string {
+		var out []string
+		for _, c := range commands {
+			var stdout, stderr bytes.Buffer
+			if err := run(t.Context(), c.args, &stdout, &stderr); err == nil {
+				t.Fatalf("%s succeeded; want it to fail (there is no gateway)", strings.Join(c.args[:2], " "))
+			}
+			out = append(out, stderr.String())
+		}
+		return out
+	}
+	for i, logs := range runAll() {
+		if strings.Contains(logs, "secret file") {
+			t.Errorf("%s: owner-only files were warned of:\n%s", commands[i].args[0], logs)
+		}
+	}
+	for _, f := range []string{key, tokenFile, pki.Path("gateway.key")} {
+		if err := os.Chmod(f, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, logs := range runAll() {
+		for _, flag := range commands[i].flags {
+			if !strings.Contains(logs, "a secret file may be read or written by its group or others") ||
+				!strings.Contains(logs, "flag="+flag+" ") || !strings.Contains(logs, "mode=0640") {
+				t.Errorf("%s: no warning of %s at mode 0640:\n%s", commands[i].args[0], flag, logs)
+			}
+		}
+		if strings.Contains(logs, "not-a-real-token") {
+			t.Errorf("%s: stderr holds the token:\n%s", commands[i].args[0], logs)
+		}
 	}
 }
