@@ -167,6 +167,30 @@ func TestDeploymentInvariants(t *testing.T) {
 	case *psc.RunAsUser != uid || psc.RunAsGroup == nil || *psc.RunAsGroup != gid:
 		t.Errorf("runAsUser/runAsGroup %d/%v differ from the image's USER %d:%d", *psc.RunAsUser, psc.RunAsGroup, uid, gid)
 	}
+	// A Secret volume's files (the gateway's private key) are readable by
+	// their owner, root, and at most the gateway's own group: defaultMode
+	// 0400, or 0440 with fsGroup the gateway's runAsGroup (the gateway
+	// does not run as root: it reads them as its group). The kubelet's
+	// default, 0644, lets every user of the container read the key, and
+	// the gateway warns of it at start.
+	for _, v := range pod.Volumes {
+		if v.Secret == nil {
+			continue
+		}
+		switch m := v.Secret.DefaultMode; {
+		case m == nil:
+			t.Errorf("Secret volume %s has no defaultMode: its files are 0644, readable by anyone", v.Name)
+		case *m == 0o440 && (psc.FSGroup == nil || psc.RunAsGroup == nil || *psc.FSGroup != *psc.RunAsGroup):
+			t.Errorf("Secret volume %s has defaultMode 0440 without fsGroup the gateway's runAsGroup: its group is another's", v.Name)
+		case *m != 0o400 && *m != 0o440:
+			t.Errorf("Secret volume %s has defaultMode %04o, want 0400 or 0440", v.Name, *m)
+		}
+		for _, it := range v.Secret.Items {
+			if it.Mode != nil && *it.Mode&0o037 != 0 {
+				t.Errorf("Secret volume %s: %s has mode %04o", v.Name, it.Key, *it.Mode)
+			}
+		}
+	}
 	if csc.ReadOnlyRootFilesystem == nil || !*csc.ReadOnlyRootFilesystem {
 		t.Error("readOnlyRootFilesystem is not true")
 	}

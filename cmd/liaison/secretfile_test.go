@@ -155,3 +155,35 @@ func TestClientSecretFilesWarned(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedSecretMode: a secret file is open beyond its process when
+// others have any bit, or its group any but read; the group's read is
+// not, when another user (root) owns the file and its group is the one
+// the process runs as: a Kubernetes Secret volume's files with
+// defaultMode 0440 and the pod's fsGroup its runAsGroup, which the
+// gateway can read no other way (0400 with fsGroup becomes 0440; without
+// fsGroup the files are root's alone). Every group-readable file was
+// warned of, the Deployment's own.
+func TestSharedSecretMode(t *testing.T) {
+	const root, gw = 0, 65532
+	for _, c := range []struct {
+		name     string
+		perm     os.FileMode
+		uid, gid int
+		want     bool
+	}{
+		{"owner only", 0o600, gw, gw, false},
+		{"owner read only", 0o400, root, root, false},
+		{"a Secret volume's file, fsGroup the gateway's group", 0o440, root, gw, false},
+		{"a Secret volume's file, fsGroup another group", 0o440, root, 1000, true},
+		{"its own file, group-readable", 0o640, gw, gw, true},
+		{"group-writable", 0o460, root, gw, true},
+		{"others may read", 0o444, root, gw, true},
+		{"the kubelet's default mode", 0o644, root, root, true},
+		{"owner unknown", 0o440, -1, gw, true},
+	} {
+		if got := sharedSecretMode(c.perm, c.uid, c.gid, gw, gw); got != c.want {
+			t.Errorf("%s: sharedSecretMode(%04o, %d:%d) = %v, want %v", c.name, c.perm, c.uid, c.gid, got, c.want)
+		}
+	}
+}
