@@ -104,6 +104,17 @@ func ValidOfficerID(id string) bool {
 		strings.TrimSpace(id) == id && norm.NFC.IsNormalString(id)
 }
 
+// ValidRole reports whether role, one of a token's roles claim, is spelt as
+// a role: not empty, valid UTF-8 with no character spelling.Printable
+// refuses (a control or format character, a zero-width space, a direction
+// mark, a Hangul filler, a variation selector), in Unicode NFC, not
+// beginning or ending with white space. A role with any of those looks
+// like a role the policies and the gateway name (case_officer, auditor, an
+// agency's duty role) and matches none of them.
+func ValidRole(role string) bool {
+	return role != "" && spelling.Printable(role) && strings.TrimSpace(role) == role && norm.NFC.IsNormalString(role)
+}
+
 // Unprintable reports whether r may not appear in an identifier a person
 // reads (an officer id, a subject's identifier): the project's one rule,
 // spelling.Unprintable (a control or format character, a space other than
@@ -602,6 +613,13 @@ func (v *Verifier) verifyToken(agency *Agency, shared bool, token string, now ti
 		// The value is never echoed: it is what the token said.
 		return Caller{}, fail("BAD_CLAIMS", agency.ID, "the token's officer (sub) is not spelt as an officer id: "+
 			"at most %d printable characters in Unicode NFC, not beginning or ending with white space", MaxOfficerIDLen)
+	}
+	for _, r := range c.Roles {
+		if !ValidRole(r) {
+			// Nor is this value echoed: the claim is named, not the role.
+			return Caller{}, fail("BAD_CLAIMS", agency.ID, "a role of the token (roles) is not spelt as a role: "+
+				"printable characters in Unicode NFC, not empty, not beginning or ending with white space")
+		}
 	}
 	if c.ID == "" {
 		return Caller{}, fail("MISSING_CLAIM", agency.ID, "the token has no id (jti)")
