@@ -83,7 +83,7 @@ For development and tests only. Run "liaison dev <command> -h" for its flags.
 		dir := fs.String("pki", "dev-pki", "development PKI `directory` from `liaison dev pki`")
 		agency := fs.String("agency", "", "the officer's agency `id`")
 		officer := fs.String("officer", "", "the officer's `id` (sub claim)")
-		roles := fs.String("roles", "case_officer", "comma-separated `roles`")
+		roles := fs.String("roles", "case_officer", "comma-separated `roles` (white space around each dropped; one the gateway would refuse, with an invisible character, say, is an error)")
 		clearance := fs.String("clearance", "restricted", "security `clearance`: "+strings.Join(devClearances, ", "))
 		ttl := fs.Duration("ttl", 15*time.Minute, "token `lifetime`: at most the agency's max_token_lifetime in the registry (1h if it gives none), which the gateway holds tokens to")
 		registry := fs.String("registry", "", "the registry `file` the gateway runs with, whose max_token_lifetime for -agency bounds -ttl (default: registry.yaml in the -pki directory, as liaison dev pki wrote it)")
@@ -109,11 +109,23 @@ For development and tests only. Run "liaison dev <command> -h" for its flags.
 		if err := checkTokenLifetime(*ttl, *agency, cmp.Or(*registry, filepath.Join(*dir, "registry.yaml"))); err != nil {
 			return err
 		}
+		// Nor a role the gateway refuses (BAD_CLAIMS): " auditor" from
+		// "case_officer, auditor", or "" from -roles "".
+		var roleList []string
+		for r := range strings.SplitSeq(*roles, ",") {
+			switch r = strings.TrimSpace(r); {
+			case r == "":
+			case !authn.ValidRole(r):
+				return errors.New("dev token: -roles: a role is not spelt as the gateway takes one (printable characters in Unicode NFC)")
+			default:
+				roleList = append(roleList, r)
+			}
+		}
 		iss, err := devpki.LoadIssuer(filepath.Join(*dir, "issuers", *agency+".key"), sample.IssuerName(*agency), sample.IssuerKid(*agency))
 		if err != nil {
 			return err
 		}
-		spec := devpki.TokenSpec{Officer: *officer, Roles: strings.Split(*roles, ","), Clearance: *clearance, Audience: *aud, TTL: *ttl}
+		spec := devpki.TokenSpec{Officer: *officer, Roles: roleList, Clearance: *clearance, Audience: *aud, TTL: *ttl}
 		if *agencyClaim {
 			spec.Agency = *agency
 		}

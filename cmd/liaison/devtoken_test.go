@@ -115,3 +115,46 @@ func TestDevTokenLifetimeIsTheAgencysMaximum(t *testing.T) {
 		t.Errorf("an agency the registry does not list: %v, want refused", err)
 	}
 }
+
+// TestDevTokenRolesAsTheGatewayTakesThem: liaison dev token split -roles
+// on commas as given, so "case_officer, auditor" minted the role
+// " auditor" and -roles "" the role "", which the gateway refuses
+// (BAD_CLAIMS: a role is spelt as an identifier). White space around a
+// role is dropped, and so are empty ones; a role the gateway would refuse
+// still (an invisible character in it) is refused, naming -roles.
+func TestDevTokenRolesAsTheGatewayTakesThem(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	if _, err := sample.WritePKI(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	mint := func(roles string) (any, error) {
+		var out bytes.Buffer
+		err := runDev(t.Context(), []string{"token", "-pki", dir, "-agency", "nl-police-amsterdam", "-officer", "insp.bakker", "-roles", roles}, &out, io.Discard)
+		if err != nil {
+			return nil, err
+		}
+		parts := strings.Split(strings.TrimSpace(out.String()), ".")
+		b, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c map[string]any
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatal(err)
+		}
+		return c["roles"], nil
+	}
+	for roles, want := range map[string]string{"case_officer, auditor": `["case_officer","auditor"]`, "": `null`, " auditor ,": `["auditor"]`} {
+		got, err := mint(roles)
+		if err != nil {
+			t.Errorf("-roles %q: %v", roles, err)
+			continue
+		}
+		if b, _ := json.Marshal(got); string(b) != want {
+			t.Errorf("-roles %q: roles claim %s, want %s", roles, b, want)
+		}
+	}
+	if _, err := mint("case_officer,auditor\u200b"); err == nil || !strings.Contains(err.Error(), "-roles") {
+		t.Errorf("-roles with a zero-width space: %v, want an error naming -roles", err)
+	}
+}
