@@ -1144,7 +1144,11 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	ex.subjectFrom(got.Entry.Subject)
 	dec, err := s.decide(ctx, ex)
 	if err != nil {
-		return nil, err // refused on receipt: the record goes no further
+		// Refused on receipt: the record goes no further, and the entry
+		// says that this gateway's law refused a release (what the
+		// holder's law released is in the peer's entry beside it).
+		ex.noteReceipt(dec, err)
+		return nil, err
 	}
 	// The entry records what the holder's gateway released, under its
 	// legal basis; this side's basis for receiving it is beside it.
@@ -1158,10 +1162,7 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	}
 	e.LegalBasis = got.Entry.LegalBasis
 	e.Conditions = got.Entry.Conditions
-	e.Detail["receipt_outcome"] = dec.Outcome
-	if id := legalBasisID(dec); id != "" {
-		e.Detail["receipt_legal_basis"] = id
-	}
+	ex.noteReceipt(dec, nil)
 	if !audit.ReleasedBy(e) {
 		return nil, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's receipt records no release"))
 	}

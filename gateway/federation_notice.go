@@ -377,10 +377,7 @@ func (s *Server) noticeFromPeer(ctx context.Context, ex *exchange, rcpt *Agency,
 		default:
 			e.Outcome, e.FieldsDisclosed = enumName(rel.GetOutcome()), rel.GetFields()
 			e.LegalBasis, e.Conditions, e.PseudonymDomain = got.Entry.LegalBasis, rel.GetConditions(), rel.GetPseudonymDomain()
-			e.Detail["receipt_outcome"] = dec.Outcome
-			if id := legalBasisID(dec); id != "" {
-				e.Detail["receipt_legal_basis"] = id
-			}
+			ex.noteReceipt(dec, nil)
 			n.Kind, n.Obligation = liaisonv1.ObligationKind_OBLIGATION_KIND_CORRECTION, liaisonv1.Obligation_OBLIGATION_RECTIFY
 			n.SubjectPseudonym, n.PseudonymDomain, n.LegalBasis = rel.GetSubjectPseudonym(), rel.GetPseudonymDomain(), rel.GetLegalBasis()
 			n.Message = fmt.Sprintf("%s corrected the %s it released to you through %s (entry %d): replace it with the record that comes with this notice, and acknowledge when done.",

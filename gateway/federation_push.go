@@ -708,6 +708,7 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	// release; this one decides whether the recipient may receive it.
 	dec, err := s.decide(ctx, ex)
 	if err != nil {
+		ex.noteReceipt(dec, err) // refused on receipt: nothing is delivered
 		return nil, err
 	}
 	e := ex.entry
@@ -717,10 +718,7 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 	e.PseudonymDomain = rel.GetPseudonymDomain()
 	e.FieldPlan = nil
 	e.LegalBasis = got.Entry.LegalBasis
-	e.Detail["receipt_outcome"] = dec.Outcome
-	if id := legalBasisID(dec); id != "" {
-		e.Detail["receipt_legal_basis"] = id
-	}
+	ex.noteReceipt(dec, nil)
 	if err := s.receivedRelease(ctx, ex, rel); err != nil {
 		return nil, err
 	}
@@ -748,6 +746,25 @@ func (s *Server) discloseFromPeer(ctx context.Context, ex *exchange, req *liaiso
 		s.log.ErrorContext(ctx, "receipt for a peer failed", "audit_index", idx, "error", err)
 	}
 	return &liaisonv1.DiscloseResponse{Results: []*liaisonv1.RecipientResult{res}}, nil
+}
+
+// noteReceipt records in the entry of a release received from a peer
+// gateway (a Request's answer, a forwarded push or notice) this gateway's
+// decision on receipt, dec, which decide returned with err: detail
+// receipt_outcome and receipt_legal_basis, beside the holder's release
+// that the entry records if it was taken, or the deny if it was refused
+// (err a denial: the release is then in the peer's entry, detail
+// peer_receipt, alone). Replay compares a candidate's decision on receipt
+// with it (RecordedFromEntry). An err that is no decision (the call ended
+// first) records nothing.
+func (ex *exchange) noteReceipt(dec policies.Decision, err error) {
+	if err != nil && !errors.As(err, new(*denial)) {
+		return
+	}
+	ex.detail()["receipt_outcome"] = dec.Outcome
+	if id := legalBasisID(dec); id != "" {
+		ex.entry.Detail["receipt_legal_basis"] = id
+	}
 }
 
 // peerRoute is the route by which the holder's gateway found the

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -129,14 +130,45 @@ func RecordedFromEntry(index int64, e *audit.Entry) (rec policies.Recorded, skip
 		// fields. Replay compares a candidate's decision on receipt
 		// with that decision, and the fields and conditions with the
 		// release's: a candidate can refuse the release, not change it.
-		return policies.Recorded{Index: index, Input: in, Outcome: ro, LegalBasis: e.Detail["receipt_legal_basis"],
-			Fields: e.FieldsDisclosed, Conditions: e.Conditions, Received: true}, ""
+		rec = policies.Recorded{Index: index, Input: in, Outcome: ro, LegalBasis: e.Detail["receipt_legal_basis"],
+			Fields: e.FieldsDisclosed, Conditions: e.Conditions, Received: true}
+		if ro == policies.OutcomeDeny {
+			// Refused on receipt: nothing was delivered, and the entry
+			// records this gateway's deny. What a candidate that takes
+			// it would pass is the release as the holder's law made it,
+			// which the peer's entry beside it records.
+			fields, conditions, ok := refusedRelease(e)
+			if !ok {
+				return policies.Recorded{}, "refused on receipt, without the peer's entry of the release"
+			}
+			rec.Fields, rec.Conditions = fields, conditions
+		}
+		return rec, ""
 	}
 	rec = policies.Recorded{Index: index, Input: in, Outcome: e.Outcome, Fields: PlanFields(e.RecordType, recorded), Conditions: e.Conditions}
 	if e.LegalBasis != nil {
 		rec.LegalBasis = e.LegalBasis.ID
 	}
 	return rec, ""
+}
+
+// refusedRelease returns the fields and conditions of the release that
+// entry e, of a release this gateway refused on receipt, refused: as the
+// peer's entry in its receipt (detail peer_receipt) records them, the
+// holder's gateway's entry of its answer to a Request or its pending
+// entry of a push, which this gateway checked to record that release
+// before it decided (peerEntryRecords, releaseAsLogged). ok is false if
+// the entry holds no such receipt.
+func refusedRelease(e *audit.Entry) (fields, conditions []string, ok bool) {
+	var rc liaisonv1.PeerReceipt
+	if err := protojson.Unmarshal([]byte(e.Detail["peer_receipt"]), &rc); err != nil {
+		return nil, nil, false
+	}
+	pe, err := audit.Unmarshal([]byte(rc.GetEntry()))
+	if err != nil {
+		return nil, nil, false
+	}
+	return pe.FieldsDisclosed, pe.Conditions, true
 }
 
 // PlanFields lists the fields of a record type that a decision would let

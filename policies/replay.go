@@ -37,7 +37,10 @@ type Recorded struct {
 	// whether the recipient may receive it (Outcome and LegalBasis are
 	// that decision's). Any decision on it but a deny passes the
 	// release's fields and conditions as they are, whatever fields the
-	// decision names; a deny passes none.
+	// decision names; a deny passes none, the recorded one too: a
+	// release refused on receipt (Outcome deny) passed nothing, and a
+	// candidate that would take it newly discloses the release's fields,
+	// not those of a plan of its own.
 	Received bool
 }
 
@@ -257,6 +260,11 @@ func (r *Replayer) decide(ctx context.Context, rec Recorded) (before Recorded, d
 		return Recorded{}, Decision{}, planChecks{}, err
 	}
 	before = rec
+	if rec.Received && rec.Outcome == OutcomeDeny {
+		// Refused on receipt: nothing passed (Fields and Conditions are
+		// what a decision that takes the release passes).
+		before.Fields, before.Conditions = nil, nil
+	}
 	if r.baseline != nil {
 		bd, found, err := decideAsTheGateway(ctx, r.baseline, rec.Input, r.check)
 		if err != nil {

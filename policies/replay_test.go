@@ -486,3 +486,56 @@ func TestReplayReceivedRelease(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayReleaseRefusedOnReceipt: a release received from another
+// gateway that the policy here refused on receipt (Recorded.Received,
+// outcome deny) passed nothing; its Fields and Conditions are the
+// release's, as the holder's law chose them. Replayed under the policy
+// that refused it, nothing changes; under one that would take it, the
+// release's fields are newly disclosed and its conditions added, not the
+// fields of the candidate's own plan (which chose nothing that passed).
+func TestReplayReleaseRefusedOnReceipt(t *testing.T) {
+	ctx := t.Context()
+	active, refusing := loadEmbedded(t), withoutNLFallbackEngine(t)
+	in := samples[2].in // the police request outside a case, which the refusing policy denies
+	d, err := refusing.Decide(ctx, in)
+	if err != nil || d.Outcome != OutcomeDeny {
+		t.Fatalf("the refusing policy decides %v, %v; want a deny", d.Outcome, err)
+	}
+	taken, err := active.Decide(ctx, in)
+	if err != nil || taken.Outcome == OutcomeDeny {
+		t.Fatalf("active decides %v, %v; want a release", taken.Outcome, err)
+	}
+	released := []string{"Person.subject_id#", "RiskAssessment.level~band"}
+	rec := Recorded{Index: 2, Input: in, Outcome: OutcomeDeny, Fields: released, Conditions: []string{"HOLDER_CONDITION"}, Received: true}
+	takenBasis := ""
+	if taken.LegalBasis != nil {
+		takenBasis = taken.LegalBasis.ID
+	}
+	for _, tc := range []struct {
+		name      string
+		candidate *Engine
+		want      []Change
+	}{
+		{"InForce", refusing, nil},
+		{"Taking", active, []Change{{Before: OutcomeDeny, After: taken.Outcome, Flipped: true, AfterBasis: takenBasis,
+			NewlyDisclosed: released, ConditionsAdded: []string{"HOLDER_CONDITION"}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, baseline := range []*Engine{nil, refusing} {
+				r := NewReplayer(tc.candidate, baseline, planFields, nil)
+				if err := r.Add(ctx, rec); err != nil {
+					t.Fatal(err)
+				}
+				var got []Change
+				for _, c := range r.Report().Changes {
+					got = append(got, Change{Before: c.Before, After: c.After, Flipped: c.Flipped, BeforeBasis: c.BeforeBasis, AfterBasis: c.AfterBasis,
+						NewlyDisclosed: c.NewlyDisclosed, Withdrawn: c.Withdrawn, ConditionsAdded: c.ConditionsAdded, ConditionsDropped: c.ConditionsDropped})
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("baseline %v: changes (-want +got):\n%s", baseline != nil, diff)
+				}
+			}
+		})
+	}
+}

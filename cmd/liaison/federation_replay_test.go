@@ -2,7 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/policies"
@@ -54,4 +58,90 @@ func TestReceivedReleaseReplaysAsDecided(t *testing.T) {
 				active, c.Index, c.Action, c.RecordType, c.Before, c.After, c.BeforeBasis, c.AfterBasis, c.NewlyDisclosed, c.Withdrawn, c.ConditionsAdded, c.ConditionsDropped)
 		}
 	}
+}
+
+// refusedOnReceiptOld and refusedOnReceiptNew make the Dutch reading of
+// Danish law one that covers suspects only: the Dutch gateway refuses on
+// receipt what the Danish gateway releases of a convicted person, which
+// it learns the person is from the Danish entry.
+const (
+	refusedOnReceiptOld = `"subject": {"categories": ["convicted"]},`
+	refusedOnReceiptNew = `"subject": {"categories": ["suspect"]},`
+)
+
+// TestRefusedOnReceiptReplaysAsDecided: the Danish prison pushes a
+// release notice to the Dutch probation service, and the Dutch probation
+// service requests a Danish risk assessment; Danish law releases both,
+// and the Dutch gateway refuses each on receipt. Its entries record that
+// refusal (outcome deny, detail receipt_outcome deny) beside the Danish
+// entry of the release (detail peer_receipt). `policy replay` of the
+// Dutch log compares with what the Dutch gateway decided: under the
+// policy in force, nothing changes; under one that would take them (the
+// embedded policies), each flips from deny and newly discloses exactly
+// the fields the Danish law released, with its conditions. Replay took
+// the refusals for decisions of the Dutch gateway's own plan, and listed
+// that plan's fields and conditions, which no Dutch decision could pass:
+// the holder's law chose what would have arrived.
+func TestRefusedOnReceiptReplaysAsDecided(t *testing.T) {
+	inForce := patchedPolicies(t, "dk/dk.rego", refusedOnReceiptOld, refusedOnReceiptNew)
+	f := startFederation(t, nil, patchedEngine(t, "dk/dk.rego", refusedOnReceiptOld, refusedOnReceiptNew))
+	ctx := t.Context()
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.refused").Disclose(ctx, releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("Disclose = %v; want PermissionDenied by the Dutch law on receipt", err)
+	}
+	if _, err := f.nl.client(t, "nl-probation", "insp.refused").Request(ctx, riskAssessmentRequest); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("Request = %v; want PermissionDenied by the Dutch law on receipt", err)
+	}
+	type release struct{ fields, conditions []string }
+	released := map[string]release{} // by the Dutch entry's action
+	for _, e := range append(f.nl.all(t, "disclose", "kf.refused"), f.nl.entries(t, "insp.refused")...) {
+		pe, err := audit.Unmarshal([]byte(receiptIn(t, e).GetEntry()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Outcome != audit.OutcomeDeny || e.Detail["receipt_outcome"] != policies.OutcomeDeny || len(e.FieldsDisclosed) != 0 ||
+			!audit.Released(pe.Outcome) && pe.Outcome != audit.OutcomePending || len(pe.FieldsDisclosed) == 0 {
+			t.Errorf("Dutch %s entry: %s, receipt outcome %q, fields %v; the Danish entry %s, fields %v; want a Danish release refused on Dutch receipt",
+				e.Action, e.Outcome, e.Detail["receipt_outcome"], e.FieldsDisclosed, pe.Outcome, pe.FieldsDisclosed)
+		}
+		released[e.Action] = release{pe.FieldsDisclosed, pe.Conditions}
+	}
+	if len(released) != 2 {
+		t.Fatalf("Dutch refusals of %v; want the push and the answer", released)
+	}
+	replay := func(candidate string) *policies.ReplayReport {
+		t.Helper()
+		args := []string{"replay", "-candidate", candidate, "-since", "1h", "-audit-db", f.nl.opts.AuditDB, "-format", "json"}
+		out, _, err := policyCmd(t, args...)
+		var rep policies.ReplayReport
+		if err != nil || json.Unmarshal([]byte(out), &rep) != nil {
+			t.Fatalf("policy %v = %v\n%s", args, err, out)
+		}
+		return &rep
+	}
+	if rep := replay(inForce); len(rep.Changes) != 0 || rep.Replayed < 2 {
+		t.Errorf("policy replay of the Dutch log under the policy in force: %d replayed, changes %+v; want the two refusals, unchanged", rep.Replayed, rep.Changes)
+	}
+	rep := replay("../../policies")
+	var changed []string
+	for _, c := range rep.Changes {
+		want, ok := released[c.Action]
+		changed = append(changed, c.Action)
+		if !ok || c.Before != policies.OutcomeDeny || !audit.Released(c.After) || !slices.Equal(c.NewlyDisclosed, sorted(want.fields)) ||
+			len(c.Withdrawn) != 0 || !slices.Equal(c.ConditionsAdded, sorted(want.conditions)) || len(c.ConditionsDropped) != 0 {
+			t.Errorf("policy replay of the Dutch %s refusal under a law that takes it: %s -> %s, newly disclosed %v, withdrawn %v, conditions added %v, dropped %v; want deny -> a release of the fields %v and conditions %v the Danish law released",
+				c.Action, c.Before, c.After, c.NewlyDisclosed, c.Withdrawn, c.ConditionsAdded, c.ConditionsDropped, want.fields, want.conditions)
+		}
+	}
+	if slices.Sort(changed); !slices.Equal(changed, []string{"disclose", "request"}) {
+		t.Errorf("policy replay under a law that takes them changes %v; want the push and the answer refused on receipt", changed)
+	}
+}
+
+// sorted returns a sorted copy of xs (nil if empty), as replay lists fields.
+func sorted(xs []string) []string {
+	if len(xs) == 0 {
+		return nil
+	}
+	return slices.Sorted(slices.Values(xs))
 }
