@@ -1132,7 +1132,8 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 	// attributes, the legal basis, the conditions and the field names,
 	// which this log takes from it, are well formed (validPeerSubject,
 	// validPeerBasis, validPeerFields).
-	if !peerEntryRecords(pe, rel) || !validPeerSubject(pe.Subject) || !validPeerBasis(pe.LegalBasis, pe.Conditions) || !validPeerFields(rel.GetFields()) {
+	if !peerEntryRecords(pe, rel) || !validPeerSubject(pe.Subject) || !validPeerBasis(pe.LegalBasis, pe.Conditions) || !validPeerFields(rel.GetFields()) ||
+		!validPeerDomain(rel.GetPseudonymDomain(), caller.Agency.ID) {
 		return nil, failed("PEER_RECEIPT_INVALID", errors.New("gateway: the peer's entry does not record what it released"))
 	}
 	// And the peer's log is the one it showed before.
@@ -1151,10 +1152,14 @@ func (s *Server) requestViaPeer(ctx context.Context, ex *exchange, req *liaisonv
 		return nil, err
 	}
 	// The entry records what the holder's gateway released, under its
-	// legal basis; this side's basis for receiving it is beside it.
+	// legal basis, as it arrived: its fields and pseudonym domain, and no
+	// field plan, since this side's decision transformed nothing (a plan
+	// or domain of its own would say it had). This side's basis for
+	// receiving it is beside it.
 	e := ex.entry
 	e.Outcome = got.Entry.Outcome
 	e.FieldsDisclosed = rel.GetFields()
+	e.FieldPlan, e.PseudonymDomain = nil, rel.GetPseudonymDomain()
 	if e.Outcome == audit.OutcomeHitOnly {
 		// One bit, hit or no-hit, as the holder's gateway logged it.
 		e.FieldsDisclosed = []string{"hit"}

@@ -129,3 +129,61 @@ func TestForwardedAcknowledgementNoteIsTheEntrys(t *testing.T) {
 		t.Errorf("Danish acknowledgements %q; want one refused on note", got)
 	}
 }
+
+// TestRequestAnswerEntryRecordsTheRelease: a Dutch officer's request is
+// answered by the Danish gateway, whose law chose the fields and the
+// pseudonym domain of what arrives; the Dutch law decided on receipt only
+// whether the officer may have it (detail receipt_outcome). The Dutch
+// entry records what was applied: the Danish release's outcome, fields
+// and pseudonym domain, as its Released says, and no field plan, since
+// none of its own was applied. It recorded the Dutch decision's field
+// plan and pseudonym domain beside the Danish release, as if the Dutch
+// plan had made it: an auditor reading the entry, and the expiry and
+// withdrawal notices that take the domain from it, were told of a
+// transformation that never happened. And since the domain now enters
+// the Dutch log from the release, one not spelled as a policy names the
+// officer's agency's (a person's name, say) is refused, failed
+// PEER_RECEIPT_INVALID, as the release's fields are.
+func TestRequestAnswerEntryRecordsTheRelease(t *testing.T) {
+	f := startFederationWith(t, fedConfig{hostile: "DK"})
+	h := f.hostile
+	for _, tc := range []struct{ agency, officer string }{
+		{"nl-probation", "insp.plan"},
+		{"nl-police-rotterdam", "insp.domain"},
+	} {
+		resp, err := f.nl.client(t, tc.agency, tc.officer).Request(t.Context(), riskAssessmentRequest)
+		if err != nil {
+			t.Fatalf("%s: Request through both gateways: %v", tc.agency, err)
+		}
+		rel := resp.GetReleased()
+		nl, dk := f.nl.entries(t, tc.officer), f.dk.entries(t, tc.officer)
+		if len(nl) != 1 || len(dk) != 1 || nl[0].Detail["receipt_outcome"] == "" {
+			t.Fatalf("%s: entries %d Dutch, %d Danish; want one each, the Dutch one decided on receipt", tc.agency, len(nl), len(dk))
+		}
+		e := nl[0]
+		if e.FieldPlan != nil {
+			t.Errorf("%s: the Dutch entry records the field plan %+v; want none: the Danish law's release arrived as it was", tc.agency, *e.FieldPlan)
+		}
+		if e.PseudonymDomain != rel.GetPseudonymDomain() || e.PseudonymDomain != dk[0].PseudonymDomain {
+			t.Errorf("%s: the Dutch entry records pseudonym domain %q; want the release's %q, as the Danish entry records it (%q)",
+				tc.agency, e.PseudonymDomain, rel.GetPseudonymDomain(), dk[0].PseudonymDomain)
+		}
+		if e.Outcome != dk[0].Outcome || !slices.Equal(e.FieldsDisclosed, rel.GetFields()) {
+			t.Errorf("%s: the Dutch entry records %s, fields %v; want the Danish release, %s, fields %v", tc.agency, e.Outcome, e.FieldsDisclosed, dk[0].Outcome, rel.GetFields())
+		}
+	}
+	const words = "nl-probation/Jens Jensen"
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if r, ok := resp.(*liaisonv1.RequestResponse); ok && method == "Request" && r.GetReleased() != nil {
+			r.Released.PseudonymDomain = words
+			r.Receipt = h.forge(t, r.Receipt, func(e *audit.Entry) { e.PseudonymDomain = words }, releasedDigest(t, r.Released))
+		}
+		return resp, err
+	})
+	if _, err := f.nl.client(t, "nl-probation", "insp.words").Request(t.Context(), riskAssessmentRequest); errorReason(err) != "PEER_RECEIPT_INVALID" {
+		t.Errorf("Request answered with pseudonym domain %q: %v; want reason PEER_RECEIPT_INVALID", words, err)
+	}
+	if nl := f.nl.entries(t, "insp.words"); len(nl) != 1 || nl[0].Outcome != audit.OutcomeFailed || nl[0].PseudonymDomain == words {
+		t.Errorf("Dutch entries %v (domain %q); want one, failed, without the peer's domain", outcomes(nl), nl[0].PseudonymDomain)
+	}
+}

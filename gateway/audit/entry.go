@@ -111,7 +111,10 @@ type Entry struct {
 	// pseudonymised.
 	FieldsDisclosed []string `json:"fields_disclosed,omitempty"`
 	// FieldPlan is the decision's instruction for the fields, as the policy
-	// gave it; replay compares a candidate policy's plan with it.
+	// gave it; replay compares a candidate policy's plan with it. An entry
+	// of a release received from a peer gateway has none: the holder's
+	// law there transformed it, and this gateway's decision on receipt
+	// (detail receipt_outcome) applied no plan.
 	FieldPlan      *FieldPlan `json:"field_plan,omitempty"`
 	PolicyRevision string     `json:"policy_revision,omitempty"`
 
