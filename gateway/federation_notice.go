@@ -161,7 +161,7 @@ func (s *Server) noticeViaPeer(ctx context.Context, ex *exchange, rcpt *Agency, 
 	default:
 		tracked = []audit.Notice{req.tracked}
 		if d["notice_id"] == "" {
-			ex.entry.Detail["peer_tracks_notice"] = "false"
+			ex.entry.Detail[audit.DetailPeerTracksNotice] = "false"
 		}
 	}
 	// The peer has delivered it: the log records that, whatever closed

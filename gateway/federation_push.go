@@ -469,7 +469,7 @@ func (s *Server) pushViaPeer(ctx context.Context, ex *exchange, p *push, t *targ
 	if len(tracked) > 0 && got.Entry.Detail["notice_id"] == "" {
 		// Tracked here only: nobody there escalates or forwards an
 		// acknowledgement, so the sender learns that none came.
-		ex.entry.Detail["peer_tracks_notice"] = "false"
+		ex.entry.Detail[audit.DetailPeerTracksNotice] = "false"
 	}
 	idx, err := ex.commitNotices(ctx, tracked)
 	if err != nil {

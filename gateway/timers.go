@@ -114,8 +114,11 @@ func (s *Server) endedHere(ctx context.Context, n audit.Notice, now time.Time) (
 // records it: the gateway that delivered it (detail via_peer), which
 // holds the sender's inbox, or the one it was forwarded to (detail peer,
 // recipientAway true), which holds the recipient's; "" for a notice
-// between agencies of this gateway. A registry change since (an agency
-// moved behind another gateway, or no longer listed) changes neither.
+// between agencies of this gateway, and for one forwarded to a peer that
+// delivered it without tracking it (detail peer_tracks_notice false:
+// recipientAway true, the recipient's inbox there, but nobody there
+// escalates it). A registry change since (an agency moved behind another
+// gateway, or no longer listed) changes neither.
 func (s *Server) noticeTrackedWith(ctx context.Context, n audit.Notice) (peer string, recipientAway bool, err error) {
 	e, err := s.entryAt(ctx, n.AuditIndex, "notice")
 	if err != nil {
@@ -124,7 +127,7 @@ func (s *Server) noticeTrackedWith(ctx context.Context, n audit.Notice) (peer st
 	if via := e.Detail["via_peer"]; via != "" {
 		return via, false, nil
 	}
-	return e.Detail["peer"], e.Detail["peer"] != "", nil
+	return audit.NoticePeer(e), e.Detail["peer"] != "", nil
 }
 
 // escalate sends an unacknowledged required notice's escalation to the
@@ -144,7 +147,12 @@ func (s *Server) noticeTrackedWith(ctx context.Context, n audit.Notice) (peer st
 // behind a peer gateway that this registry offboarded (or whose gateway
 // it offboarded): the peer sends the duty role's copy, but this gateway
 // refuses the acknowledgement the peer would forward (AGENCY_OFFBOARDED),
-// and of one this registry no longer lists (unregistered).
+// and of one this registry no longer lists (unregistered). A recipient
+// behind a peer gateway that delivered the notice without tracking it
+// (detail peer_tracks_notice false) gets no copy either: its inbox is
+// there, and nobody there escalates the notice or forwards its
+// acknowledgement; the sender's copy says so (recipient_standing
+// untracked), and the entry names no peer.
 func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) error {
 	reg := s.registry.Load()
 	duty := defaultDutyRole
@@ -174,7 +182,8 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 		{n.Recipient, roleInbox(n.Recipient, duty), "recipient_standing", liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE},
 		{n.Sender, n.Sender, "sender_standing", liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER},
 	} {
-		if peer != "" && (to.target == liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE) == recipientAway {
+		toDuty := to.target == liaisonv1.EscalationTarget_ESCALATION_TARGET_DUTY_ROLE
+		if toDuty && recipientAway || !toDuty && peer != "" && !recipientAway {
 			switch {
 			case !recipientAway:
 			case rcpt == nil:
@@ -187,8 +196,13 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 				// will not be acknowledged here, and the sender is told
 				// why.
 				standing[to.key] = "offboarded"
+			case peer == "":
+				// The peer delivered the notice without tracking it:
+				// nobody sends the duty role's copy, and no
+				// acknowledgement will come back.
+				standing[to.key] = standingUntracked
 			}
-			continue // that inbox is at the peer gateway, which sends this copy
+			continue // that inbox is at the peer gateway, which sends this copy if it tracks the notice
 		}
 		switch a := reg.Agencies[to.agency]; {
 		case a == nil:
@@ -237,6 +251,11 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 		"duty_role", duty, "sender", n.Sender, "acknowledge_by", n.Deadline.UTC().Format(time.RFC3339))
 	return nil
 }
+
+// standingUntracked is the recipient_standing of an escalation of a
+// notice to an agency behind a peer gateway that delivered it without
+// tracking it.
+const standingUntracked = "untracked"
 
 // markOverdue records that a required notice's deadline passed without an
 // acknowledgement.

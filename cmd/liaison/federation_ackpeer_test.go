@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
 	"github.com/liaison-gateway/liaison/gateway"
@@ -168,4 +169,63 @@ func movePrisonBehindASecondGateway(t *testing.T, r *gateway.RegistryFile) {
 	second.ID, second.Issuer, second.CertificateIdentity = "dk-gateway-2", second.Issuer+"/2", "spiffe://dk2.liaison.test/gateway"
 	second.Provider, second.CheckpointKey = freePort(t), vkey // nothing listens there
 	r.Agencies = append(r.Agencies, second)
+}
+
+// TestNoticeToAPeerThatDoesNotTrackIt: the Danish prison's required notice
+// reaches the Rotterdam police through a Dutch gateway that delivers it
+// without tracking it (its entry names no notice, as a gateway of a
+// release before both gateways tracked such notices: here the Dutch
+// answer, forged so). The Danish gateway tracks the notice alone (detail
+// peer_tracks_notice false), so nothing may say the Dutch gateway tracks
+// it: ListNotices names no peer (TrackedNotice.peer), and the escalation
+// names none that sends the duty role's copy (detail escalated_at_peer),
+// since nobody sends it; the prison's copy, and the entry, say why the
+// police's duty role was not told (recipient_standing untracked), and no
+// copy is left in an inbox of the police's at the Danish gateway, which
+// nobody reads. ListNotices and the escalation named nl-gateway, as if it
+// tracked the notice and would escalate it to the police.
+func TestNoticeToAPeerThatDoesNotTrackIt(t *testing.T) {
+	var ahead atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f := startFederationWith(t, fedConfig{now: clock, hostile: "NL"})
+	h := f.hostile
+	h.setAnswer(func(method string, resp proto.Message, err error) (proto.Message, error) {
+		if r, ok := resp.(*liaisonv1.DiscloseResponse); ok && method == "Disclose" && len(r.GetResults()) == 1 {
+			r.Results[0].NoticeId, r.Results[0].AcknowledgeBy = "", ""
+			r.Results[0].Receipt = h.forge(t, r.Results[0].Receipt, func(e *audit.Entry) {
+				for _, k := range []string{"notice_id", "notice_rule", "acknowledge_by", "escalate_at"} {
+					delete(e.Detail, k)
+				}
+			}, "")
+		}
+		return resp, err
+	})
+	id := notifyRotterdamPolice(t, f)
+	dk := f.dk.all(t, "notify", "kf.notice")
+	final := dk[len(dk)-1]
+	if final.Detail["peer_tracks_notice"] != "false" || final.Detail["peer"] != "nl-gateway" {
+		t.Fatalf("the Danish final entry %v; want the notice forwarded to nl-gateway, which does not track it", final.Detail)
+	}
+	esc, err := time.Parse(time.RFC3339, final.Detail["escalate_at"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns := f.dk.trackedNotices(t); len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetPeer() != "" {
+		t.Errorf("the Danish gateway's notices %v; want %s, tracked with no peer", ns, id)
+	}
+
+	ahead.Store(int64(time.Until(esc) + time.Minute))
+	if _, err := f.dk.gw.Server.RunTimers(t.Context()); err != nil {
+		t.Fatalf("Danish timers: %v", err)
+	}
+	es := f.dk.all(t, "notice_escalate", "")
+	if len(es) != 1 || es[0].Detail["notice_id"] != id || es[0].Detail["escalated_to"] != "dk-prison-east" ||
+		es[0].Detail["escalated_at_peer"] != "" || es[0].Detail["recipient_standing"] != "untracked" {
+		t.Errorf("Danish escalations %v; want one, to the prison alone, naming no peer, the recipient untracked", details(es))
+	}
+	x := f.dk.escalations(t, "dk-prison-east", "kf.notice", "case_officer")
+	if len(x) != 1 || x[0].GetNoticeId() != id || x[0].GetTarget() != liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER ||
+		x[0].GetRecipientStanding() != "untracked" {
+		t.Errorf("the Danish prison's escalations %v; want the sender's copy of %s, the recipient untracked", x, id)
+	}
 }

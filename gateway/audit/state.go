@@ -232,13 +232,25 @@ type Notice struct {
 // the required notices that entry e tracks: the gateway that delivered
 // them (detail via_peer), which holds the sender's inbox, or else the one
 // they were forwarded to (detail peer), which holds the recipient's; ""
-// for notices between this gateway's own agencies.
+// for notices between this gateway's own agencies, and for notices
+// forwarded to a peer that delivered them without tracking them (detail
+// peer_tracks_notice false: this gateway tracks them alone).
 func NoticePeer(e *Entry) string {
 	if via := e.Detail["via_peer"]; via != "" {
 		return via
 	}
+	if e.Detail[DetailPeerTracksNotice] == "false" {
+		return ""
+	}
 	return e.Detail["peer"]
 }
+
+// DetailPeerTracksNotice is the detail, "false" in the entry of a
+// required notice forwarded to a peer gateway, that says the peer
+// delivered the notice without tracking it (a gateway of a release before
+// such notices were tracked by both): nobody there escalates it or
+// forwards its acknowledgement.
+const DetailPeerTracksNotice = "peer_tracks_notice"
 
 // Late reports whether n was not acknowledged by its deadline, as of now.
 // A notice withdrawn before its deadline was never late; one withdrawn

@@ -328,7 +328,8 @@ func noticeIDs(ns []audit.Notice) []string {
 // testNoticePeerFromEntry: a notice tracked through [audit.Log.AppendState]
 // is kept with the peer gateway its entry names ([audit.NoticePeer]),
 // whatever the caller set: the gateway that delivered it (detail
-// via_peer), or the one it was forwarded to (detail peer), or none.
+// via_peer), or the one it was forwarded to (detail peer) unless that one
+// does not track it (detail peer_tracks_notice false), or none.
 func testNoticePeerFromEntry(t *testing.T, open OpenFunc) {
 	l, done, err := session(t, open, nil, newLogKey(t))
 	if err != nil {
@@ -340,6 +341,7 @@ func testNoticePeerFromEntry(t *testing.T, open OpenFunc) {
 		{"via_peer": "gateway-b", "peer": "gateway-c"},
 		{"peer": "gateway-c"},
 		nil,
+		{"peer": "gateway-c", "peer_tracks_notice": "false"}, // forwarded to a peer that does not track it
 	} {
 		e := newEntry(i)
 		e.Detail = d
@@ -358,7 +360,7 @@ func testNoticePeerFromEntry(t *testing.T, open OpenFunc) {
 	for _, n := range ns {
 		got[n.ID] = n.Peer
 	}
-	if w := (map[string]string{"N-0": "gateway-b", "N-1": "gateway-c", "N-2": ""}); !maps.Equal(got, w) || !maps.Equal(want, w) {
+	if w := (map[string]string{"N-0": "gateway-b", "N-1": "gateway-c", "N-2": "", "N-3": ""}); !maps.Equal(got, w) || !maps.Equal(want, w) {
 		t.Errorf("the notices' peers %v (NoticePeer %v); want %v", got, want, w)
 	}
 }

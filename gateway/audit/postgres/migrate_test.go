@@ -325,8 +325,10 @@ func TestMigrateSupersededNotices(t *testing.T) {
 
 // TestMigrateNoticePeer: notices tracked before 0140_notice_peer.sql get
 // the peer gateway their entry names (audit.NoticePeer: detail via_peer,
-// else detail peer, else none), as a notice tracked since gets it from
-// its entry; a leaf with a NUL escape (not jsonb) is read too.
+// else detail peer, else none; none for one forwarded to a peer that
+// does not track it, detail peer_tracks_notice false, which
+// 0160_notice_peer_untracked.sql puts right), as a notice tracked since
+// gets it from its entry; a leaf with a NUL escape (not jsonb) is read too.
 func TestMigrateNoticePeer(t *testing.T) {
 	ctx := context.WithoutCancel(t.Context())
 	dbURL := migratedUpTo(t, "0140")
@@ -337,6 +339,7 @@ func TestMigrateNoticePeer(t *testing.T) {
 		nil, // at home
 		{"via_peer": "dk-gateway", "peer": "se-gateway"},
 		{"via_peer": "", "peer": ""},
+		{"peer": "nl-gateway", "peer_tracks_notice": "false"}, // forwarded to a peer that does not track it (0160)
 	}
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
@@ -367,7 +370,7 @@ func TestMigrateNoticePeer(t *testing.T) {
 	for _, n := range ns {
 		got = append(got, n.Peer)
 	}
-	if want := []string{"dk-gateway", "nl-gateway", "", "dk-gateway", ""}; !slices.Equal(got, want) {
+	if want := []string{"dk-gateway", "nl-gateway", "", "dk-gateway", "", ""}; !slices.Equal(got, want) {
 		t.Errorf("peers after the migration %q; want %q", got, want)
 	}
 	for i, d := range details {

@@ -487,8 +487,10 @@ func TestMigrateToAgencyColumns(t *testing.T) {
 
 // TestMigrateNoticePeer: notices tracked before 0140_notice_peer.sql get
 // the peer gateway their entry names (audit.NoticePeer: detail via_peer,
-// else detail peer, else none), as a notice tracked since gets it from
-// its entry; the registry plays no part.
+// else detail peer, else none; none for one forwarded to a peer that
+// does not track it, detail peer_tracks_notice false, which
+// 0160_notice_peer_untracked.sql puts right), as a notice tracked since
+// gets it from its entry; the registry plays no part.
 func TestMigrateNoticePeer(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.db")
 	db := migratedUpTo(t, path, "0140")
@@ -499,6 +501,7 @@ func TestMigrateNoticePeer(t *testing.T) {
 		nil, // at home
 		{"via_peer": "dk-gateway", "peer": "se-gateway"},
 		{"via_peer": "", "peer": ""},
+		{"peer": "nl-gateway", "peer_tracks_notice": "false"}, // forwarded to a peer that does not track it (0160)
 	}
 	for i, d := range details {
 		e := &audit.Entry{Time: t0, Action: "notify", Outcome: "disclose", Detail: d}
@@ -530,7 +533,7 @@ func TestMigrateNoticePeer(t *testing.T) {
 	for _, n := range ns {
 		got = append(got, n.Peer)
 	}
-	if want := []string{"dk-gateway", "nl-gateway", "", "dk-gateway", ""}; !slices.Equal(got, want) {
+	if want := []string{"dk-gateway", "nl-gateway", "", "dk-gateway", "", ""}; !slices.Equal(got, want) {
 		t.Errorf("peers after the migration %q; want %q", got, want)
 	}
 	for i, d := range details {

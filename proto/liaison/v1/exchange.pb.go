@@ -2588,8 +2588,11 @@ type Escalation struct {
 	// registry lists for the recipient by then): "offboarded" if this
 	// gateway's registry offboards the recipient (or its peer gateway),
 	// "unregistered" if it no longer lists the recipient, since this gateway
-	// then refuses the acknowledgement the peer would forward. Empty
-	// otherwise.
+	// then refuses the acknowledgement the peer would forward; "untracked"
+	// if that gateway delivered the notice without tracking it (a gateway of
+	// a release before both tracked such notices: the notice's entry says
+	// detail.peer_tracks_notice false), since nobody there sends the duty
+	// role's copy or forwards the acknowledgement. Empty otherwise.
 	RecipientStanding string `protobuf:"bytes,11,opt,name=recipient_standing,json=recipientStanding,proto3" json:"recipient_standing,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache

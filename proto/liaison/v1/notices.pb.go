@@ -228,7 +228,9 @@ type TrackedNotice struct {
 	// via_peer, detail peer), whichever gateway the registry lists for the
 	// sender or recipient now (an agency moved behind another gateway, or
 	// no longer listed, changes nothing here). Empty for a notice between
-	// this gateway's own agencies.
+	// this gateway's own agencies, and for one forwarded to a peer gateway
+	// that delivered it without tracking it (its entry says
+	// detail.peer_tracks_notice false): this gateway tracks it alone.
 	Peer string `protobuf:"bytes,17,opt,name=peer,proto3" json:"peer,omitempty"`
 	// Set on the recipient's gateway for a notice acknowledged while the
 	// sender's peer gateway could not be reached (or answered NOTICE_UNKNOWN
