@@ -152,7 +152,12 @@ func (s *Server) noticeTrackedWith(ctx context.Context, n audit.Notice) (peer st
 // (detail peer_tracks_notice false) gets no copy either: its inbox is
 // there, and nobody there escalates the notice or forwards its
 // acknowledgement; the sender's copy says so (recipient_standing
-// untracked), and the entry names no peer.
+// untracked), and the entry names no peer. A sender behind a peer gateway
+// gets no sender_standing here, offboarded or unlisted in this registry or
+// not: its copy is that gateway's to send, whose own escalation records
+// the sender's standing in its registry, and this registry's standing of
+// the sender changes nothing of the notice (the acknowledgement is still
+// forwarded there and taken).
 func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) error {
 	reg := s.registry.Load()
 	duty := defaultDutyRole

@@ -229,3 +229,89 @@ func TestNoticeToAPeerThatDoesNotTrackIt(t *testing.T) {
 		t.Errorf("the Danish prison's escalations %v; want the sender's copy of %s, the recipient untracked", x, id)
 	}
 }
+
+// TestSenderStandingIsTheSendersGatewaysToRecord: the Danish prison's
+// required notice reaches the Rotterdam police through both gateways, and
+// then a registry offboards the prison, a sender behind a peer from the
+// Dutch side. Each gateway escalates to the inbox it holds, and the
+// sender's copy is the Danish gateway's to send: its registry says
+// whether the prison is still there to get it (detail.sender_standing).
+//
+//   - The Danish registry offboards the prison: the Danish escalation
+//     goes to nobody at home and records sender_standing offboarded. The
+//     Dutch gateway cannot know another registry's mind and records no
+//     sender_standing: the copy is the Danish gateway's, which says why it
+//     sent none. The police's acknowledgement still closes the notice in
+//     both logs (the Danish gateway takes it for a notice of an
+//     offboarded sender, as for a local one).
+//   - The Dutch registry offboards the prison: the Dutch gateway delivers
+//     nothing to it anyway (the copy is the Danish gateway's), and refuses
+//     nothing of the notice: the Danish gateway still sends the prison its
+//     copy, and the police's acknowledgement is forwarded and closes the
+//     notice there. A sender_standing in the Dutch entry would say the
+//     prison went untold, which is false.
+//
+// So, unlike a recipient behind a peer that this registry offboards (whose
+// forwarded acknowledgement this gateway refuses:
+// TestSenderLearnsItsPeerRecipientWasOffboarded), a sender behind a peer
+// has no standing at the recipient's gateway that changes what happens to
+// the notice: nothing to record there.
+func TestSenderStandingIsTheSendersGatewaysToRecord(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		at      func(f *federation) *country // the gateway whose registry offboards the prison
+		asker   string                       // one of its agencies, to see the reload
+		dkStand string                       // the Danish escalation's sender_standing
+	}{
+		{"AtItsOwnGateway", func(f *federation) *country { return f.dk }, "dk-prison-east", "offboarded"},
+		{"AtTheRecipientsGateway", func(f *federation) *country { return f.nl }, "nl-probation", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ahead atomic.Int64
+			clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+			f := startFederationWith(t, fedConfig{now: clock})
+			id := notifyRotterdamPolice(t, f)
+			dk := f.dk.all(t, "notify", "kf.notice")
+			esc, err := time.Parse(time.RFC3339, dk[len(dk)-1].Detail["escalate_at"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := tc.at(f)
+			c.offboard(t, "dk-prison-east")
+			until(t, "the registry reloaded", func() bool { return offboardedAt(t, c, tc.asker, "dk-prison-east") })
+
+			ahead.Store(int64(time.Until(esc) + time.Minute))
+			for _, g := range []*country{f.dk, f.nl} {
+				if _, err := g.gw.Server.RunTimers(t.Context()); err != nil {
+					t.Fatalf("%s timers: %v", g.Jurisdiction, err)
+				}
+			}
+			dkEsc, nlEsc := f.dk.all(t, "notice_escalate", ""), f.nl.all(t, "notice_escalate", "")
+			toPrison := tc.dkStand == ""
+			if len(dkEsc) != 1 || dkEsc[0].Detail["sender_standing"] != tc.dkStand ||
+				strings.Contains(dkEsc[0].Detail["escalated_to"], "dk-prison-east") != toPrison {
+				t.Errorf("Danish escalations %v; want one, sender_standing %q, the prison's copy sent: %v", details(dkEsc), tc.dkStand, toPrison)
+			}
+			if len(nlEsc) != 1 || nlEsc[0].Detail["notice_id"] != id || nlEsc[0].Detail["sender_standing"] != "" ||
+				nlEsc[0].Detail["escalated_at_peer"] != "dk-gateway" || !strings.HasPrefix(nlEsc[0].Detail["escalated_to"], "nl-police-rotterdam") {
+				t.Errorf("Dutch escalations %v; want one, to the police's duty role, the sender's copy left to dk-gateway, no sender_standing", details(nlEsc))
+			}
+
+			var cursor int64
+			for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
+				if m.GetNotice().GetNoticeId() == id {
+					cursor = m.GetCursor()
+				}
+			}
+			ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.standing").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+			if err != nil || len(ack.GetDeferredNoticeIds()) != 0 {
+				t.Fatalf("Acknowledge = %v, %v; want the acknowledgement forwarded to dk-gateway, nothing deferred", ack, err)
+			}
+			// Its store, not ListNotices: the Danish auditor here is the
+			// prison's, which may be offboarded.
+			if ns, err := f.dk.gw.Audit.Notices(t.Context(), audit.NoticeFilter{ID: id}); err != nil || len(ns) != 1 || ns[0].Acknowledged.IsZero() {
+				t.Errorf("the Danish gateway's notice %s: %+v, %v; want it closed by the forward", id, ns, err)
+			}
+		})
+	}
+}
