@@ -87,10 +87,15 @@ func NewReplayer(candidate, baseline *policies.Engine) *policies.Replayer {
 // reasonSkipCaseAction is why replay skips an action on a case.
 const reasonSkipCaseAction = "deciding an action on a case (not replayed)"
 
+// reasonSkipPeerDenial is why replay skips a deny of the peer gateway's
+// law.
+const reasonSkipPeerDenial = "denied by the peer gateway's law, not this policy"
+
 // RecordedFromEntry returns the decision the audit entry at index records,
 // for a [policies.Replayer]; or, for an entry that cannot be replayed, why
 // not ("without a policy decision", "with outcome ...", "deciding an
-// action on a case (not replayed)"), to count with
+// action on a case (not replayed)", "denied by the peer gateway's law,
+// not this policy"), to count with
 // Replayer.Skip. `liaison policy replay` and the console's impact page
 // both read the log through it.
 func RecordedFromEntry(index int64, e *audit.Entry) (rec policies.Recorded, skip string) {
@@ -116,6 +121,13 @@ func RecordedFromEntry(index int64, e *audit.Entry) (rec policies.Recorded, skip
 	// says nothing of what the policy decided.
 	if e.Outcome == policies.OutcomeDeny && slices.Contains(e.Reasons, reasonUndeclaredOnward) {
 		return rec, "denied by the gateway's rule, not the policy (" + reasonUndeclaredOnward + ")"
+	}
+	// Nor does a deny of the peer gateway's law (detail peer_denial: the
+	// holder's law answering a Request, the recipient's law on receipt of
+	// a push): this gateway's policy allowed the exchange to go, and the
+	// peer's law refused it there.
+	if e.Outcome == policies.OutcomeDeny && e.Detail["peer_denial"] != "" {
+		return rec, reasonSkipPeerDenial
 	}
 	recorded := policies.Decision{Outcome: e.Outcome}
 	if p := e.FieldPlan; p != nil {

@@ -145,3 +145,56 @@ func sorted(xs []string) []string {
 	}
 	return slices.Sorted(slices.Values(xs))
 }
+
+// TestPeerDenialIsNotReplayedAsThisPolicys: the Danish prison pushes a
+// release notice that the Dutch law refuses on receipt (the Dutch receipt
+// rule without release notices), and the Dutch probation service requests
+// a risk assessment that the Danish law refuses (no Danish basis for it).
+// Each forwarding gateway logs a deny of the other's law (detail
+// peer_denial); its own policy let the exchange go. `policy replay` of
+// either log under the policy in force must not take that deny for its
+// policy's decision: it skips it, saying why. The Danish replay showed a
+// flip from deny to disclose, newly disclosing every field of the
+// release notice, under the very policy that had disclosed it.
+func TestPeerDenialIsNotReplayedAsThisPolicys(t *testing.T) {
+	nlReceipt := [3]string{"nl/nl.rego",
+		`"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "case_plan"],`,
+		`"record_types": ["risk_assessment", "probation_measures", "exit_programme_status", "case_plan"],`}
+	dkBasis := [3]string{"dk/dk.rego", `"release_notice", "risk_assessment", `, `"release_notice", `}
+	f := startFederation(t, patchedEngine(t, dkBasis[0], dkBasis[1], dkBasis[2]), patchedEngine(t, nlReceipt[0], nlReceipt[1], nlReceipt[2]))
+	ctx := t.Context()
+	if _, err := f.dk.client(t, "dk-prison-east", "kf.denied").Disclose(ctx, releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION)); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("Disclose = %v; want PermissionDenied by the Dutch law on receipt", err)
+	}
+	if _, err := f.nl.client(t, "nl-probation", "insp.denied").Request(ctx, riskAssessmentRequest); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("Request = %v; want PermissionDenied by the Danish law", err)
+	}
+	for _, tc := range []struct {
+		c       *country
+		action  string
+		officer string
+		policy  [3]string
+	}{
+		{f.dk, "disclose", "kf.denied", dkBasis},
+		{f.nl, "request", "insp.denied", nlReceipt},
+	} {
+		es := tc.c.all(t, tc.action, tc.officer)
+		if len(es) != 2 || es[1].Outcome != audit.OutcomeDeny || es[1].Detail["peer_denial"] != "verified" {
+			t.Fatalf("%s %s entries %v; want pending, then a deny of the peer's law", tc.c.Jurisdiction, tc.action, outcomes(es))
+		}
+		args := []string{"replay", "-candidate", patchedPolicies(t, tc.policy[0], tc.policy[1], tc.policy[2]),
+			"-since", "1h", "-audit-db", tc.c.opts.AuditDB, "-format", "json"}
+		out, _, err := policyCmd(t, args...)
+		var rep policies.ReplayReport
+		if err != nil || json.Unmarshal([]byte(out), &rep) != nil {
+			t.Fatalf("policy %v = %v\n%s", args, err, out)
+		}
+		for _, c := range rep.Changes {
+			t.Errorf("policy replay of the %s log under the policy in force changes entry %d (%s): %s -> %s, newly disclosed %v; want the peer's deny skipped",
+				tc.c.Jurisdiction, c.Index, c.Action, c.Before, c.After, c.NewlyDisclosed)
+		}
+		if n := rep.Skipped["denied by the peer gateway's law, not this policy"]; n != 1 {
+			t.Errorf("policy replay of the %s log skipped %v; want the peer's deny skipped as not this policy's", tc.c.Jurisdiction, rep.Skipped)
+		}
+	}
+}
