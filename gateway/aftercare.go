@@ -292,10 +292,11 @@ func (s *Server) correctOne(ctx context.Context, req *liaisonv1.CorrectRequest, 
 		// The release passed on a record the holder received: the
 		// correction is decided with the conditions of what the holder
 		// holds now, the source's latest correction of it.
-		src, withdrawnBy, err := s.currentSource(ctx, p, ex.entry.Subject.Pseudonym)
+		src, withdrawnBy, hold, err := s.heldSource(ctx, p, ex.entry.Subject.Pseudonym)
 		if err != nil {
 			return res, err
 		}
+		ex.srcHold = hold // the correction goes only while its source stands as read (onward.go)
 		if withdrawnBy >= 0 {
 			return res, s.withdrawInstead(ctx, ex, o, reasonSourceWithdrawn, res,
 				fmt.Sprintf("it came from %s, which has withdrawn it since (entry %d)", p.Holder.Agency, withdrawnBy))
@@ -565,6 +566,7 @@ func (s *Server) withdrawInstead(ctx context.Context, ex *exchange, o audit.Reco
 // obligation ob (erase or restrict) and message msg, for reason.
 func (s *Server) noticeInstead(ctx context.Context, ex *exchange, o audit.Record, reason string, ob liaisonv1.Obligation, res *liaisonv1.NoticeResult, msg string) error {
 	e, orig := ex.entry, o.Entry
+	ex.srcHold = nil // a withdrawal releases nothing: it goes whatever its source does
 	e.Reasons = append(e.Reasons, reason)
 	e.FieldsDisclosed, e.FieldPlan = nil, nil
 	e.LegalBasis, e.Conditions, e.PseudonymDomain = orig.LegalBasis, orig.Conditions, orig.PseudonymDomain
@@ -669,6 +671,9 @@ func (s *Server) deliverNotice(ctx context.Context, ex *exchange, rel *liaisonv1
 func (s *Server) deliverTrackedNotice(ctx context.Context, ex *exchange, rel *liaisonv1.Released, n *liaisonv1.ObligationNotice, req *requiredDelivery) (int64, error) {
 	rcpt := ex.entry.Recipients[0].Agency
 	if a := s.registry.Load().Agencies[rcpt]; a != nil && a.Via != "" {
+		// The peer delivers it before this gateway's entry, which records
+		// what was done: its source is not held to it (commitNotice).
+		ex.srcHold = nil
 		return s.noticeViaPeer(ctx, ex, a, rel, n, req) // the recipient's inbox is its own gateway's
 	}
 	item := &liaisonv1.SubscribeResponse{Sender: n.GetHolder(), Released: rel, Obligation: n}
@@ -727,7 +732,7 @@ func (ex *exchange) commitNotice(ctx context.Context, recipient string, releases
 		}
 		c.Withdrawals = []audit.Withdrawal{{Recipient: recipient, Releases: chain, Time: at}}
 	}
-	if len(c.Notices) == 0 && len(c.Withdrawals) == 0 && len(c.Claims) == 0 && c.Open == nil {
+	if len(c.Notices) == 0 && len(c.Withdrawals) == 0 && len(c.Claims) == 0 && c.Open == nil && ex.srcHold == nil {
 		return ex.commit(ctx, d...)
 	}
 	idx, err := ex.commitState(ctx, c, d...)

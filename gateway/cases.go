@@ -160,9 +160,15 @@ func (ex *exchange) commitState(ctx context.Context, c audit.Change, deliveries 
 		// precondition, which covers any change of it meanwhile.
 		c.Holds = append(c.Holds, ex.holds()...)
 	}
+	if c.Provenance == nil {
+		c.Provenance = ex.srcHold // the source of the record it passes on, as read (onward.go)
+	}
 	idx, err := ex.s.cfg.Audit.AppendState(actx, ex.entry, c, deliveries...)
 	if he, ok := errors.AsType[*audit.CaseHoldError](err); ok {
 		return -1, ex.heldRefusal(ctx, he)
+	}
+	if pe, ok := errors.AsType[*audit.ProvenanceChangedError](err); ok {
+		return -1, ex.provenanceRefusal(ctx, pe) // onward.go
 	}
 	if errors.Is(err, audit.ErrConflict) {
 		return -1, err

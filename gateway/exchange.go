@@ -107,6 +107,13 @@ type exchange struct {
 	// marks an entry that no longer commits under them (holds, cases.go).
 	caseHolds []audit.CaseHold
 	unheld    bool
+	// srcHold is what the store checks of the release the exchange's
+	// record came from (its provenance), as the gateway read it when it
+	// decided (applyOnward, correctOne): that it is still as read when
+	// the entry of a release commits (audit.Change.Provenance). Nil for
+	// a record of the caller's own, and for an entry that releases
+	// nothing (a refusal, a withdrawal sent instead of a correction).
+	srcHold *audit.OpenHold
 
 	// noticeKeys are the entry's detail keys that describe a notice the
 	// exchange was about to deliver (noticeDetail): a required notice's

@@ -123,6 +123,10 @@ func (s *Server) pushTo(ctx context.Context, p *push, t *target) (res *liaisonv1
 		return res, err
 	}
 	if rcpt.Via != "" {
+		// Delivered by the peer before this gateway's final entry, which
+		// records what was done: as for a correction's (commitNotice),
+		// the source is not held to it.
+		ex.srcHold = nil
 		return s.pushViaPeer(ctx, ex, p, t, dec, rel, res) // the recipient's inbox is its own gateway's
 	}
 	item := &liaisonv1.SubscribeResponse{Sender: caller.Agency.ID, Released: rel}

@@ -135,6 +135,49 @@ func (s *Server) currentSource(ctx context.Context, p *audit.Provenance, subject
 	return cur, -1, nil
 }
 
+// heldSource is currentSource with what the store checks when the entry
+// that passes the record on commits (audit.Change.Provenance): that the
+// release the caller holds the record under now is still as read then. A
+// correction, withdrawal or expiry notice of it, or a revision that moved
+// its end, committed after the log was read here, refuses the exchange
+// (provenanceRefusal) rather than let the record go on under the
+// conditions and end the gateway read before.
+func (s *Server) heldSource(ctx context.Context, p *audit.Provenance, subject string) (_ *audit.Provenance, withdrawnBy int64, _ *audit.OpenHold, _ error) {
+	// Every entry before the log's size now is read below.
+	size, err := s.cfg.Audit.Size(ctx)
+	if err != nil {
+		return nil, -1, nil, err
+	}
+	src, withdrawnBy, err := s.currentSource(ctx, p, subject)
+	if err != nil || withdrawnBy >= 0 {
+		return src, withdrawnBy, nil, err
+	}
+	return src, -1, &audit.OpenHold{Releases: []int64{src.Index}, From: size, Ends: true, Tracked: true}, nil
+}
+
+// reasonProvenanceChanged refuses the exchange of a record passed on
+// whose source (the release it came from, or the latest correction of
+// it) was corrected, withdrawn, ended or its end moved while the
+// exchange was under way: it was decided on the source as it was.
+const reasonProvenanceChanged = "PROVENANCE_CHANGED_MEANWHILE"
+
+// provenanceRefusal is the refusal of an exchange whose record's source
+// changed between the gateway's reading it and the commit of the entry
+// (audit.Change.Provenance): nothing was released or delivered, and the
+// entry, refused, describes no release.
+func (ex *exchange) provenanceRefusal(ctx context.Context, pe *audit.ProvenanceChangedError) error {
+	ex.fingerprints = nil
+	ex.s.log.InfoContext(ctx, "the record's provenance changed before the exchange committed; refused", "request_id", ex.reqID,
+		"release", pe.Release, "by", pe.By)
+	what := "corrected, withdrew or ended it"
+	if pe.Moved {
+		what = "moved the end of its legal basis"
+	}
+	return &stateRefusal{reason: reasonProvenanceChanged, message: fmt.Sprintf(
+		"The record came from release %d, and entry %d %s while this exchange was under way: nothing was sent. "+
+			"Call again: it is decided on what you hold now.", pe.Release, pe.By, what)}
+}
+
 // maxLineage bounds how far back lineage follows corrections.
 const maxLineage = 64
 
@@ -674,11 +717,12 @@ func (s *Server) applyOnward(ctx context.Context, ex *exchange, declared *liaiso
 	}
 	if prov != nil {
 		// What its source has told the caller to erase goes no further.
-		src, withdrawnBy, err := s.currentSource(ctx, prov, subject)
+		src, withdrawnBy, hold, err := s.heldSource(ctx, prov, subject)
 		if err != nil {
 			return err
 		}
 		if withdrawnBy < 0 {
+			ex.srcHold = hold
 			// The basis the caller holds the record under now, its last
 			// day as it stands now (moved by a revision, or the day an
 			// expiry notice said it ended) and the conditions it holds it

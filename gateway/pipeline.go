@@ -89,9 +89,11 @@ func (ex *exchange) describe(holder, recipient policies.Party, in policies.Input
 // closed: finish writes nothing more, whatever the handler returns.
 func (ex *exchange) commit(ctx context.Context, deliveries ...audit.Delivery) (int64, error) {
 	defer ex.stage(stageAuditWait).end()
-	if len(ex.holds()) > 0 {
+	if len(ex.holds()) > 0 || ex.srcHold != nil {
 		// An exchange on a case's basis commits only while the case
-		// stands, checked in the store's transaction (cases.go).
+		// stands, and one that passes a record on only while its
+		// source stands as read, checked in the store's transaction
+		// (cases.go).
 		return ex.commitState(ctx, audit.Change{}, deliveries...)
 	}
 	ex.closed = true
@@ -117,6 +119,7 @@ func (ex *exchange) finish(ctx context.Context, errp *error) {
 		ex.settle(err)
 		ex.fingerprints = nil // nothing was released
 		ex.unheld = true      // a refusal or failure rests on no case
+		ex.srcHold = nil      // nor on the source of a record it did not pass on
 		if _, aerr := ex.commit(ctx); aerr != nil {
 			ex.s.log.ErrorContext(ctx, "audit of a refused or failed exchange failed", "request_id", ex.reqID,
 				"action", ex.entry.Action, "outcome", ex.entry.Outcome, "error", aerr)

@@ -331,6 +331,19 @@ type Change struct {
 	// otherwise the append fails with a *[ReleaseClosedError], which
 	// wraps ErrConflict, and nothing is appended.
 	Open *OpenHold
+	// Provenance, if set, is a precondition of an entry that releases a
+	// record its sender received through the gateway (a Disclose naming
+	// its provenance, a correction of a release that named one): the
+	// release the sender holds the record under, as the gateway read it
+	// when it decided (the provenance's latest correction), is still as
+	// read. No correction, withdrawal or expiry notice of it, nor a
+	// revision that moved its end, from From up to the entry's own (see
+	// [OpenHold]; set Ends and Tracked); otherwise the append fails with a
+	// *[ProvenanceChangedError], which wraps ErrConflict, and nothing is
+	// appended: a record its source withdrew, corrected or ended while the
+	// exchange was under way does not go on under what the gateway read
+	// before.
+	Provenance *OpenHold
 	// Holds are cases the entry's exchange rests on: each MUST still stand
 	// when the entry is appended, checked in its transaction (see
 	// [CaseHold]); otherwise the append fails with a *[CaseHoldError],
@@ -375,6 +388,33 @@ func (e *CaseHoldError) Error() string {
 
 // Unwrap returns ErrConflict: a failed hold is a conflict like any other.
 func (e *CaseHoldError) Unwrap() error { return ErrConflict }
+
+// A ProvenanceChangedError is the failure of [Change.Provenance]: entry
+// By closed the release Release the record came from (a correction,
+// withdrawal or expiry notice of it), or, if Moved, moved the end of its
+// basis. It wraps [ErrConflict].
+type ProvenanceChangedError struct {
+	Release, By int64
+	Moved       bool
+}
+
+func (e *ProvenanceChangedError) Error() string {
+	return fmt.Sprintf("%v: release %d, the record's provenance, was changed by entry %d", ErrConflict, e.Release, e.By)
+}
+
+// Unwrap returns ErrConflict.
+func (e *ProvenanceChangedError) Unwrap() error { return ErrConflict }
+
+// CheckProvenance is the error of h, a [Change.Provenance], on recs, the
+// log's entries of [OpenHold.Actions] from h.From before the entry's: a
+// *[ProvenanceChangedError], or nil. Stores call it so that both say the
+// same.
+func CheckProvenance(recs []Record, h OpenHold) error {
+	if ce, ok := errors.AsType[*ReleaseClosedError](CheckOpen(recs, h)); ok {
+		return &ProvenanceChangedError{Release: ce.Release, By: ce.By, Moved: ce.Moved}
+	}
+	return nil
+}
 
 // A NoticeSupersededError is the conflict of an acknowledgement of an
 // obligation notice (Change.NoticeAcks) that a later notice superseded

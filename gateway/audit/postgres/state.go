@@ -199,6 +199,15 @@ func applyChange(ctx context.Context, tx pgx.Tx, idx int64, leaf []byte, now tim
 			return err
 		}
 	}
+	if h := c.Provenance; h != nil {
+		recs, err := leavesBetween(ctx, tx, h.From, idx, h.Actions())
+		if err != nil {
+			return fmt.Errorf("provenance: %w", err)
+		}
+		if err := audit.CheckProvenance(recs, *h); err != nil {
+			return err
+		}
+	}
 	if h := c.PassedOn; h != nil {
 		if err := checkPassedOn(ctx, tx, idx, *h); err != nil {
 			return err

@@ -242,7 +242,8 @@ type NoticeResult struct {
 	// Set when the notice could not be sent (the keys or the audit log were
 	// unavailable; call again) or was refused (a correction that passes on
 	// content received undeclared, PERMISSION_DENIED,
-	// UNDECLARED_ONWARD_DISCLOSURE): nothing was delivered, and the release
+	// UNDECLARED_ONWARD_DISCLOSURE; one whose source changed while it was
+	// under way, FAILED_PRECONDITION, PROVENANCE_CHANGED_MEANWHILE): nothing was delivered, and the release
 	// stays open to correction and withdrawal.
 	Failure *RecipientFailure `protobuf:"bytes,8,opt,name=failure,proto3" json:"failure,omitempty"`
 	// For a correction whose record moves the subject's release date (see

@@ -64,7 +64,13 @@ type AftercareClient interface {
 	// caller holds now: the source's latest correction of that release, so its
 	// conditions travel with the correction as they did with the record; if
 	// the source withdrew it, the recipient gets a withdrawal notice instead
-	// (reason SOURCE_WITHDRAWN). A corrected record that repeats content
+	// (reason SOURCE_WITHDRAWN). A source the gateway read so that its holder
+	// corrected, withdrew or ended (or moved the end of its basis) before
+	// the correction committed refuses it for that recipient (the result's
+	// failure: FAILED_PRECONDITION, PROVENANCE_CHANGED_MEANWHILE, naming the
+	// entry; a refused entry; nothing is delivered and the release stays
+	// open): call again, and it is decided on the source as it stands then,
+	// checked in the store's transaction. A corrected record that repeats content
 	// released to the caller through the gateway, other than what the
 	// corrected release's own provenance names (as
 	// DiscloseRequest.provenance describes), is refused for that recipient
@@ -373,7 +379,13 @@ type AftercareServer interface {
 	// caller holds now: the source's latest correction of that release, so its
 	// conditions travel with the correction as they did with the record; if
 	// the source withdrew it, the recipient gets a withdrawal notice instead
-	// (reason SOURCE_WITHDRAWN). A corrected record that repeats content
+	// (reason SOURCE_WITHDRAWN). A source the gateway read so that its holder
+	// corrected, withdrew or ended (or moved the end of its basis) before
+	// the correction committed refuses it for that recipient (the result's
+	// failure: FAILED_PRECONDITION, PROVENANCE_CHANGED_MEANWHILE, naming the
+	// entry; a refused entry; nothing is delivered and the release stays
+	// open): call again, and it is decided on the source as it stands then,
+	// checked in the store's transaction. A corrected record that repeats content
 	// released to the caller through the gateway, other than what the
 	// corrected release's own provenance names (as
 	// DiscloseRequest.provenance describes), is refused for that recipient

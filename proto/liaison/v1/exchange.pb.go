@@ -341,7 +341,14 @@ type DiscloseRequest struct {
 	// named release does not account for. A
 	// release its holder has since withdrawn (told the caller to erase, by a
 	// withdrawal or a correction sent as one) goes no further, named or not:
-	// PermissionDenied, PROVENANCE_WITHDRAWN, logged as refused. The policy
+	// PermissionDenied, PROVENANCE_WITHDRAWN, logged as refused. The source
+	// as the gateway read it (the release named, or its latest correction)
+	// must still be so when the exchange's entry commits, checked in the
+	// store's transaction: one its holder corrected, withdrew or ended, or
+	// whose end it moved, while the exchange was under way stops it, for
+	// that recipient (FailedPrecondition, PROVENANCE_CHANGED_MEANWHILE,
+	// naming the entry; logged as refused; nothing delivered); call again,
+	// and it is decided on the source as it stands then. The policy
 	// reads the end of the basis the caller holds the record under as it
 	// stands now (input.provenance.valid_until): moved by a revision
 	// (Aftercare.ReviseExpiry), or the day the expiry notice said it ended,
@@ -871,7 +878,8 @@ type RecipientResult struct {
 	// unavailable, the record could not be transformed, the call ended;
 	// the entry's outcome is "failed"), or the gateway refused it by the
 	// state of things (e.g. CASE_CLOSED, NOT_A_CASE_MEMBER,
-	// PROVENANCE_WITHDRAWN; the entry's outcome is "refused"). Nothing was
+	// PROVENANCE_WITHDRAWN, PROVENANCE_CHANGED_MEANWHILE; the entry's
+	// outcome is "refused"). Nothing was
 	// delivered to this recipient, outcome is OUTCOME_UNSPECIFIED, and
 	// failure says why (its stable reason among the entry's). A denial by
 	// the policy is not a failure: it has outcome OUTCOME_DENY and its
