@@ -846,10 +846,19 @@ func route(r *liaisonv1.RecipientRoute) string {
 	return "named"
 }
 
-// refusedFor records a disclose or notify the gateway refused as a
-// whole: each recipient named by id was not told, and the sender's call was
-// refused.
+// refusedFor records a disclose or notify no recipient received: one the
+// gateway decided for each recipient, every one denied or failed, gives
+// each recipient's own result (its status carries them all, as the call's
+// response would), for the reasons of its own entry; one the gateway
+// refused as a whole, before any recipient's decision: each recipient
+// named by id was not told, and the sender's call was refused.
 func (p *player) refusedFor(base Item, e Event, err error) {
+	if rs := callResults(err); len(rs) > 0 {
+		for _, r := range rs {
+			p.result(base, r)
+		}
+		return
+	}
 	to := slices.Clone(e.To)
 	// The competent agencies of the scenario: those the gateway would have
 	// found by role.
@@ -868,6 +877,21 @@ func (p *player) refusedFor(base Item, e Event, err error) {
 	if len(to) == 0 || e.ToCaseMembers {
 		p.refused(base, e.By, err)
 	}
+}
+
+// callResults are the recipients' results that the status of a Disclose
+// or Notify no recipient received carries (a DiscloseResponse or
+// NotifyResponse in its details), or nil for a call refused as a whole.
+func callResults(err error) []*liaisonv1.RecipientResult {
+	for _, d := range status.Convert(err).Details() {
+		switch x := d.(type) {
+		case *liaisonv1.DiscloseResponse:
+			return x.GetResults()
+		case *liaisonv1.NotifyResponse:
+			return x.GetResults()
+		}
+	}
+	return nil
 }
 
 // refused records a call the gateway refused as a whole.
