@@ -74,7 +74,7 @@ func writeReleaseWindowCandidate(t *testing.T, dir string) {
 	t.Helper()
 	edits := map[string][2]string{
 		"de_by/de_by.rego":      {`"days_before": 180`, `"days_before": 365`},
-		"de_by/de_by_test.rego": {`"time": "2026-09-01T23:59:59Z"`, `"time": "2026-02-28T23:59:59Z"`},
+		"de_by/de_by_test.rego": {`"time": "2026-09-01T21:59:59Z"`, `"time": "2026-02-28T22:59:59Z"`}, // the second before midnight in Munich
 	}
 	err := fs.WalkDir(policies.Embedded(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -24,8 +24,8 @@ func TestCompareCorrections(t *testing.T) {
 	}
 	dir := candidate(t, map[string][][2]string{
 		"dk/dk.rego": {{`"days_before": 180`, `"days_before": 100`}},
-		"dk/dk_test.rego": {{`"time": "2026-06-17T23:59:59Z"`, `"time": "2026-09-05T23:59:59Z"`},
-			{`"time": "2026-06-18T00:00:00Z"`, `"time": "2026-09-06T00:00:00Z"`}},
+		"dk/dk_test.rego": {{`"time": "2026-06-17T21:59:59Z"`, `"time": "2026-09-05T21:59:59Z"`}, // midnight in Copenhagen, summer time
+			{`"time": "2026-06-17T22:00:00Z"`, `"time": "2026-09-05T22:00:00Z"`}},
 	})
 	cand, err := policies.Load(t.Context(), os.DirFS(dir))
 	if err != nil {

@@ -149,7 +149,7 @@ func TestCompareOneRule(t *testing.T) {
 	}
 	dir := candidate(t, map[string][][2]string{
 		"de_by/de_by.rego":      {{`"days_before": 180`, `"days_before": 365`}},
-		"de_by/de_by_test.rego": {{`"time": "2026-09-01T23:59:59Z"`, `"time": "2026-02-28T23:59:59Z"`}},
+		"de_by/de_by_test.rego": {{`"time": "2026-09-01T21:59:59Z"`, `"time": "2026-02-28T22:59:59Z"`}}, // the second before midnight in Munich
 	})
 	cand, err := policies.Load(t.Context(), os.DirFS(dir))
 	if err != nil {

@@ -166,18 +166,21 @@ func TestReleaseDayBeginsAtMidnightInCopenhagen(t *testing.T) {
 
 // TestNoticeWhoseBasisEndedIsNotEscalatedBeforeTheExpiryNotice: the
 // Danish prison notifies the Aarhus police of a breach of the conditions
-// at 23:30 UTC on the last day of the KSP release window (the release
-// date and a year), the basis the notice's release rests on; the notice
-// is due at 03:30, escalated at 00:30. The notice timers and the
-// aftercare timers run on tickers of their own: at 00:45, the basis
-// ended, the notice timers' pass comes first. They leave the notice alone
-// (no escalation, nothing overdue later), and the aftercare pass's expiry
-// notice then closes it unacknowledged, not late. Without the fix the
-// notice timers escalated, to the police's duty role and back to the
-// prison, a notice whose basis had ended before its escalation time.
+// at 22:30 UTC (23:30 in Copenhagen) on the last day of the KSP release
+// window (the release date and a year), the basis the notice's release
+// rests on; the notice is due at 02:30 UTC, escalated at 23:30 UTC. The
+// basis ends at midnight in Copenhagen, 23:00 UTC. The notice timers and
+// the aftercare timers run on tickers of their own: at 23:45 UTC (00:45
+// in Copenhagen), the basis ended, the notice timers' pass comes first.
+// They leave the notice alone (no escalation, nothing overdue later), and
+// the aftercare pass's expiry notice then closes it unacknowledged, not
+// late. Without the fix the notice timers escalated, to the police's duty
+// role and back to the prison, a notice whose basis had ended before its
+// escalation time; and, counting UTC days, they did so until midnight
+// UTC, an hour after the basis had ended in Copenhagen.
 func TestNoticeWhoseBasisEndedIsNotEscalatedBeforeTheExpiryNotice(t *testing.T) {
 	ctx := t.Context()
-	clk := newClock(time.Date(2027, 12, 15, 23, 30, 0, 0, time.UTC))
+	clk := newClock(time.Date(2027, 12, 15, 22, 30, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
 	rec, _ := dkRelease(t, s)
 	rec.GetReleaseNotice().ProbationUntil = "2027-12-15"
@@ -187,12 +190,12 @@ func TestNoticeWhoseBasisEndedIsNotEscalatedBeforeTheExpiryNotice(t *testing.T) 
 		Justification: "Breach of the conditions of supervision.",
 	})
 	if err != nil || len(nr.GetResults()) != 1 || nr.GetResults()[0].GetNoticeId() == "" ||
-		nr.GetResults()[0].GetAcknowledgeBy() != "2027-12-16T03:30:00Z" || nr.GetResults()[0].GetLegalBasis().GetValidUntil() != "2027-12-15" {
-		t.Fatalf("Notify = %v, %v; want one required notice to the police, due 2027-12-16T03:30:00Z, under a basis ending 2027-12-15", nr, err)
+		nr.GetResults()[0].GetAcknowledgeBy() != "2027-12-16T02:30:00Z" || nr.GetResults()[0].GetLegalBasis().GetValidUntil() != "2027-12-15" {
+		t.Fatalf("Notify = %v, %v; want one required notice to the police, due 2027-12-16T02:30:00Z, under a basis ending 2027-12-15", nr, err)
 	}
 	id := nr.GetResults()[0].GetNoticeId()
 	start, _ := s.db.Size(ctx)
-	clk.Set(time.Date(2027, 12, 16, 0, 45, 0, 0, time.UTC))
+	clk.Set(time.Date(2027, 12, 15, 23, 45, 0, 0, time.UTC)) // 00:45 on 16 December in Copenhagen
 	if held, err := s.srv.RunTimers(ctx); err != nil || !held {
 		t.Fatalf("RunTimers = %v, %v", held, err)
 	}
@@ -202,7 +205,7 @@ func TestNoticeWhoseBasisEndedIsNotEscalatedBeforeTheExpiryNotice(t *testing.T) 
 	if err := s.srv.RunAftercare(ctx); err != nil {
 		t.Fatalf("RunAftercare: %v", err)
 	}
-	clk.Set(time.Date(2027, 12, 16, 3, 31, 0, 0, time.UTC))
+	clk.Set(time.Date(2027, 12, 16, 2, 31, 0, 0, time.UTC))
 	if held, err := s.srv.RunTimers(ctx); err != nil || !held {
 		t.Fatalf("RunTimers = %v, %v", held, err)
 	}

@@ -77,11 +77,18 @@ func (s *Server) RunAftercare(ctx context.Context) error {
 		return err
 	}
 	errs := []error{s.forwardNoticeAcks(ctx, st, s.now())}
-	day := s.now().Format(time.DateOnly)
-	due, err := st.DueReleases(ctx, day, duePage)
+	// A basis has ended when its last day has passed where its law is
+	// (policies.Engine.BasisEnded): the store is asked for the releases
+	// whose last day is before the latest day it is in any of the laws'
+	// time zones, and keeps those whose own law's day has come. (One that
+	// has not is skipped until it has: in Copenhagen a day ends an hour
+	// or two before it does in UTC.)
+	now, eng := s.now(), s.policy.Current()
+	due, err := st.DueReleases(ctx, eng.LatestDay(now), duePage)
 	if err != nil {
 		return errors.Join(append(errs, fmt.Errorf("%w: due releases: %v", audit.ErrUnavailable, err))...)
 	}
+	due = slices.DeleteFunc(due, func(r audit.TrackedRelease) bool { return !eng.BasisEnded(r.LegalBasis, r.ValidUntil, now) })
 	for _, g := range expiryGroups(due) {
 		if err := s.expire(ctx, st, g); err != nil {
 			errs = append(errs, err)
@@ -200,7 +207,9 @@ func (s *Server) expire(ctx context.Context, st audit.AftercareStore, g []audit.
 
 // retentionOf is what the policy lets the recipient of release e (at
 // index) keep once its basis has ended on end: its answer as of the first
-// day the basis no longer covers, or erase if it gives none.
+// day the basis no longer covers (that day written as its midnight UTC,
+// from which retain_days count; the basis ended at its start where its
+// law is), or erase if it gives none.
 func (s *Server) retentionOf(ctx context.Context, eng *policies.Engine, e *audit.Entry, index int64, end time.Time) policies.Retention {
 	ret := policies.Retention{Obligation: policies.ObligationErase}
 	in, ok := decidedInput(e)

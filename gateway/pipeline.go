@@ -325,7 +325,7 @@ func (s *Server) decide(ctx context.Context, ex *exchange) (policies.Decision, e
 		}}}
 	}
 	// Defence in depth: the policy should not have chosen an expired basis.
-	dec = policies.DenyExpiredBasis(ex.in, dec)
+	dec = eng.DenyExpiredBasis(ex.in, dec)
 	e := ex.entry
 	e.Outcome = dec.Outcome
 	e.Conditions = dec.Conditions
@@ -427,27 +427,28 @@ func CheckPlan(in policies.Input, dec policies.Decision) error { return clearInP
 // gateway does with its decision (decide): a decision the check of its
 // field plan refuses is an error wrapping policies.ErrMalformed, which
 // the gateway denies POLICY_ERROR (CheckPlan); a release under a legal
-// basis whose valid_until is before the exchange's day, which a correct
-// policy never makes, is the gateway's deny, LEGAL_BASIS_EXPIRED, keeping
-// the basis as the entry records it (policies.DenyExpiredBasis), with a
-// first line saying that the gateway, not the policy, denied it (and no
+// basis whose valid_until is before the exchange's day where the basis's
+// law is, which a correct policy never makes, is the gateway's deny,
+// LEGAL_BASIS_EXPIRED, keeping the basis as the entry records it
+// (eng.DenyExpiredBasis, eng the engine that explained), with a first
+// line saying that the gateway, not the policy, denied it (and no
 // assumptions: the deny rests on no reading of the law).
 // Policy.Simulate and `liaison policy simulate` show what it returns, so
 // that neither shows a decision the gateway does not make.
-func AsTheGatewayActs(in policies.Input, x policies.Explanation) (policies.Explanation, error) {
+func AsTheGatewayActs(eng *policies.Engine, in policies.Input, x policies.Explanation) (policies.Explanation, error) {
 	if err := clearInPlan(in, x.Decision); err != nil {
 		return policies.Explanation{}, err
 	}
-	d := policies.DenyExpiredBasis(in, x.Decision)
+	d := eng.DenyExpiredBasis(in, x.Decision)
 	if d.Outcome == x.Decision.Outcome {
 		return x, nil
 	}
-	day := in.Time
+	day, zone := in.Time, eng.BasisTimeZone(d.LegalBasis.ID)
 	if t, err := time.Parse(time.RFC3339Nano, in.Time); err == nil {
-		day = t.UTC().Format(time.DateOnly)
+		day = t.In(zone).Format(time.DateOnly)
 	}
-	line := fmt.Sprintf("the gateway denies this exchange, LEGAL_BASIS_EXPIRED: the policy decided %s under %s, whose last day (valid_until %s) is before the exchange's day %s (UTC); a correct policy never chooses an ended basis",
-		x.Decision.Outcome, d.LegalBasis.ID, d.LegalBasis.ValidUntil, day)
+	line := fmt.Sprintf("the gateway denies this exchange, LEGAL_BASIS_EXPIRED: the policy decided %s under %s, whose last day (valid_until %s) is before the exchange's day %s (%s, where the basis's law is); a correct policy never chooses an ended basis",
+		x.Decision.Outcome, d.LegalBasis.ID, d.LegalBasis.ValidUntil, day, zone)
 	x.Decision = d
 	x.Lines = append([]string{line}, x.Lines...)
 	x.Assumptions = nil // the deny rests on the gateway's rule, not on a reading of the law

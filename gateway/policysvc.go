@@ -198,7 +198,7 @@ func (s *Server) Simulate(ctx context.Context, req *liaisonv1.SimulateRequest) (
 	eng := s.policy.Current()
 	x, err := eng.Explanation(ctx, in)
 	if err == nil {
-		x, err = AsTheGatewayActs(in, x) // as decide checks it
+		x, err = AsTheGatewayActs(eng, in, x) // as decide checks it
 	}
 	if err != nil {
 		return nil, s.statusError(ctx, invalid("input", "the policy could not decide: %v", err))

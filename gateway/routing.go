@@ -233,8 +233,10 @@ type earlier struct {
 // earlierRecipients finds, in the log, the agencies that received records
 // about the subject (by its audit pseudonym ps, never an identifier) and
 // whose latest such receipt rests on a basis still in force at now: its
-// legal basis has no end or ends today or later, and a receipt within a
-// case counts only while the case is open and the agency a member. The
+// legal basis has no end or ends today or later, today where the basis's
+// law is (policies.Engine.BasisEnded, as the policy reads it), and a
+// receipt within a case counts only while the case is open and the agency
+// a member. The
 // end is the basis's as it stands now, as the aftercare timers and onward
 // use read it (currentSource): the day an expiry notice said it ended,
 // else the day a revision (ReviseExpiry) last moved it to, else the day
@@ -250,7 +252,7 @@ type earlier struct {
 // (peerEndedRelease): the basis ended there, whatever end this log
 // records, as corrections and withdrawals take it (releasesOf).
 func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time) (map[string]earlier, error) {
-	today := now.UTC().Format(time.DateOnly)
+	eng := s.policy.Current()
 	out := map[string]earlier{}
 	cases := map[string]*audit.CaseState{}
 	caseInForce := func(id, agency string) (bool, error) {
@@ -315,7 +317,7 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 		basis := ""
 		if lb := e.LegalBasis; lb != nil {
 			basis = lb.ID
-			if end := ends.end(r.Index, lb.ValidUntil); end != "" && end < today {
+			if eng.BasisEnded(lb.ID, ends.end(r.Index, lb.ValidUntil), now) {
 				continue
 			}
 		}

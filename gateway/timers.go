@@ -106,7 +106,9 @@ func (s *Server) endedHere(ctx context.Context, n audit.Notice, now time.Time) (
 	if err != nil {
 		return false, fmt.Errorf("notice %s: %w", n.ID, err)
 	}
-	return lb != nil && lb.ValidUntil < now.Format(time.DateOnly), nil
+	// Ended as the aftercare timers read it: after its last day where
+	// its law is.
+	return lb != nil && s.policy.Current().BasisEnded(lb.ID, lb.ValidUntil, now), nil
 }
 
 // noticeTrackedWith returns the peer gateway that tracks a required
@@ -289,13 +291,13 @@ func (s *Server) markOverdue(ctx context.Context, n audit.Notice, now time.Time)
 // log gives the release chain (expiryViaPeer: its latest correction's, as
 // revised since), the date the peer tracks, and
 // it has ended, as for the peer's timers (RunAftercare), from the day
-// after it. Each notice is closed with one entry (notice_expire), its
+// after it where the basis's law is (policies.Engine.BasisEnded). Each
+// notice is closed with one entry (notice_expire), its
 // mark (audit.NoticeWithdrawn) the precondition, so that a notice
 // acknowledged meanwhile (a forwarded acknowledgement) stays
 // acknowledged.
 func (s *Server) expireViaPeer(ctx context.Context, now time.Time) error {
-	reg := s.registry.Load()
-	day := now.Format(time.DateOnly)
+	reg, eng := s.registry.Load(), s.policy.Current()
 	var errs []error
 	for start := int64(0); ; {
 		page, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{Unacknowledged: true, Start: start, Limit: duePage})
@@ -312,7 +314,7 @@ func (s *Server) expireViaPeer(ctx context.Context, now time.Time) error {
 				errs = append(errs, fmt.Errorf("notice %s: %w", n.ID, err))
 				continue
 			}
-			if lb == nil || lb.ValidUntil >= day {
+			if lb == nil || !eng.BasisEnded(lb.ID, lb.ValidUntil, now) {
 				continue
 			}
 			errs = append(errs, s.expireNotice(ctx, n, lb, rcpt.Via, now))

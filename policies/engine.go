@@ -59,7 +59,9 @@ type Engine struct {
 	packs    *query
 	// retention answers what a recipient keeps when a basis ends.
 	retention *query
-	folded    []string // the rules folded into constants, see fold
+	// zones are the time zones of the packs' laws, by pack key (days.go).
+	zones  map[string]*time.Location
+	folded []string // the rules folded into constants, see fold
 	// loaded is the fingerprint (see fingerprint) of the bytes the engine
 	// was loaded from, so that Watch starts from what is active rather
 	// than from what the source holds when Watch first looks.
@@ -137,6 +139,9 @@ func prepareEngine(ctx context.Context, mods []module, source, digest string) (*
 		return nil, err
 	}
 	if e.packs, err = prepareQuery(compiler, packsQuery); err != nil {
+		return nil, err
+	}
+	if e.zones, err = loadZones(ctx, e.packs); err != nil {
 		return nil, err
 	}
 	if e.retention, err = prepareQuery(compiler, retentionQuery); err != nil {

@@ -125,6 +125,10 @@ func TestLoadRejects(t *testing.T) {
 		{"now", with(fstest.MapFS{"dk/dk.rego": {Data: []byte("package liaison.jurisdictions.dk\n\nlate if time.now_ns() > time.parse_rfc3339_ns(input.time)\n")}}), "time.now_ns may not be called by a policy"},
 		{"environment", with(fstest.MapFS{"dk/dk.rego": {Data: []byte("package liaison.jurisdictions.dk\n\nenv := opa.runtime().env\n")}}), "opa.runtime may not be called by a policy"},
 		{"chance_in_a_test", with(fstest.MapFS{"liaison/decision_test.rego": {Data: []byte("package liaison_test\n\ntest_some if rand.intn(\"x\", 2) < 2\n")}}), "rand.intn may not be called by a policy"},
+		// A pack's days are those of its time_zone: one that does not
+		// load would fail every decision about its dated bases.
+		{"unknown_time_zone", with(fstest.MapFS{"dk/dk.rego": {Data: []byte("package liaison.jurisdictions.dk\n\ncode := \"DK\"\n\ntime_zone := \"Europe/Atlantis\"\n")}}), `pack dk: time_zone "Europe/Atlantis" is not an IANA time zone`},
+		{"time_zone_not_a_string", with(fstest.MapFS{"dk/dk.rego": {Data: []byte("package liaison.jurisdictions.dk\n\ncode := \"DK\"\n\ntime_zone := 1\n")}}), "pack dk: time_zone is not a string"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e, err := Load(t.Context(), tt.fsys)

@@ -134,7 +134,7 @@ type notice struct {
 // exchange (undefined, or an error) the answer is the gateway's deny,
 // POLICY_UNDEFINED or POLICY_ERROR, not a report that stops; a release
 // under a basis that ended before the exchange's day is its deny,
-// LEGAL_BASIS_EXPIRED (DenyExpiredBasis).
+// LEGAL_BASIS_EXPIRED (Engine.DenyExpiredBasis).
 func (e *Engine) Readiness(ctx context.Context, code string) (*Readiness, error) {
 	return e.ReadinessChecked(ctx, code, nil)
 }
@@ -372,7 +372,7 @@ func (e *Engine) answerWith(ctx context.Context, r *Readiness, code, lead string
 			Code: code, Message: "The policy could not decide on this exchange, so the gateway refuses it: " + err.Error(),
 		}}}}
 	}
-	d := DenyExpiredBasis(in, ex.Decision)
+	d := e.DenyExpiredBasis(in, ex.Decision)
 	if d.Outcome != ex.Decision.Outcome {
 		d.LegalBasis = nil // the answer is the deny, not a release under the basis that ended
 		ex.Assumptions = nil

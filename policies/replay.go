@@ -301,7 +301,7 @@ func decideAsTheGateway(ctx context.Context, e *Engine, in Input, check func(Inp
 	}
 	switch {
 	case err == nil:
-		return DenyExpiredBasis(in, d), "", nil
+		return e.DenyExpiredBasis(in, d), "", nil
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return Decision{}, "", err
 	case errors.Is(err, ErrUndefined):
@@ -313,19 +313,21 @@ func decideAsTheGateway(ctx context.Context, e *Engine, in Input, check func(Inp
 	return Decision{Outcome: OutcomeDeny, Reasons: []Reason{{Code: "POLICY_ERROR", Message: err.Error()}}}, planCheck, nil
 }
 
-// DenyExpiredBasis is the gateway's defence in depth after a decision: a
-// decision that releases under a legal basis whose valid_until is before
-// the input's day (which a correct policy never chooses) is a deny,
-// LEGAL_BASIS_EXPIRED, keeping the basis. valid_until is a day in UTC, as
-// the policy reads it, so the input's day is its time's day in UTC, not
-// the day its offset writes (at 00:30+01:00 on the 16th it is still the
-// 15th). Replay applies it as the gateway does.
-func DenyExpiredBasis(in Input, d Decision) Decision {
+// DenyExpiredBasis is the gateway's defence in depth after a decision of
+// e: a decision that releases under a legal basis whose valid_until is
+// before the input's day (which a correct policy never chooses) is a
+// deny, LEGAL_BASIS_EXPIRED, keeping the basis. valid_until is a day of
+// the basis's law, as the policy reads it (BasisEnded), so the input's
+// day is its time's day in that law's time zone, whatever offset the time
+// is written with: under Danish law 2027-12-15T23:30:00Z and
+// 2027-12-16T00:30:00+01:00 are both the 16th. Replay applies it as the
+// gateway does.
+func (e *Engine) DenyExpiredBasis(in Input, d Decision) Decision {
 	if d.Outcome == OutcomeDeny || d.LegalBasis == nil || d.LegalBasis.ValidUntil == "" {
 		return d
 	}
 	now, err := time.Parse(time.RFC3339Nano, in.Time)
-	if err != nil || now.UTC().Format(time.DateOnly) <= d.LegalBasis.ValidUntil {
+	if err != nil || !e.BasisEnded(d.LegalBasis.ID, d.LegalBasis.ValidUntil, now) {
 		return d
 	}
 	return Decision{Outcome: OutcomeDeny, LegalBasis: d.LegalBasis, Reasons: []Reason{{

@@ -349,23 +349,29 @@ func TestReplayExpiredBasisIsADenial(t *testing.T) {
 	}
 }
 
-// TestDenyExpiredBasisReadsTheDayInUTC: valid_until is a day in UTC, as the
-// policy reads it, and so is the check of it that the gateway and replay
-// apply. An input time may carry an offset: "2027-12-16T00:30:00+01:00" is
-// still the 15th in UTC, so the policy discloses under a basis valid until
-// the 15th, and the check must not deny it LEGAL_BASIS_EXPIRED for the 16th
-// its offset writes; west of UTC, "2027-12-15T23:30:00-01:00" is the 16th.
-func TestDenyExpiredBasisReadsTheDayInUTC(t *testing.T) {
+// TestDenyExpiredBasisReadsTheDayOfTheLaw: valid_until is a day of the
+// law that sets the basis, ending at midnight in its pack's time_zone, as
+// the policy reads it, and so does the check of it that the gateway and
+// replay apply. The KSP window of a release on 2026-12-15 ends at the end
+// of 2027-12-15 in Copenhagen, 23:00 UTC: the policy discloses under it
+// at 22:30 UTC and denies at 23:30 UTC (2027-12-16T00:30:00+01:00), and
+// the check must deny a release under it then, and not before, whatever
+// offset the time is written with. Counting UTC days, it let a release
+// through at 23:30 UTC that the policy held ended.
+func TestDenyExpiredBasisReadsTheDayOfTheLaw(t *testing.T) {
 	e := loadEmbedded(t)
 	in := sampleDKRelease("risk_management") // released 2026-12-15: KSP until 2027-12-15
 	for _, tt := range []struct {
 		time    string
 		outcome string
 	}{
-		{"2027-12-16T00:30:00+01:00", OutcomeDisclose},
-		{"2027-12-15T23:30:00Z", OutcomeDisclose},
-		{"2027-12-15T23:30:00-01:00", OutcomeDeny},
-		{"2027-12-16T00:30:00Z", OutcomeDeny},
+		{"2027-12-15T22:30:00Z", OutcomeDisclose},
+		{"2027-12-15T23:59:59+01:00", OutcomeDisclose},
+		{"2027-12-15T21:59:59-01:00", OutcomeDisclose},
+		{"2027-12-15T23:00:00Z", OutcomeDeny},
+		{"2027-12-15T23:30:00Z", OutcomeDeny},
+		{"2027-12-16T00:30:00+01:00", OutcomeDeny},
+		{"2027-12-15T22:30:00-01:00", OutcomeDeny},
 	} {
 		in.Time = tt.time
 		d, err := e.Decide(t.Context(), in)
@@ -377,12 +383,20 @@ func TestDenyExpiredBasisReadsTheDayInUTC(t *testing.T) {
 		release := Decision{Outcome: OutcomeDisclose, PseudonymDomain: "dk-police-aarhus/risk_management",
 			LegalBasis: &LegalBasis{ID: "dk.rpl.115.stk1.nr3", Citation: "Retsplejeloven § 115", ValidUntil: "2027-12-15"},
 			Reasons:    []Reason{{Code: "LEGAL_BASIS_APPLIES", Message: "ok"}}}
-		if got := DenyExpiredBasis(in, release); got.Outcome != tt.outcome {
+		if got := e.DenyExpiredBasis(in, release); got.Outcome != tt.outcome {
 			t.Errorf("%s: DenyExpiredBasis of a release valid until 2027-12-15 = %s %v; want %s, as the policy decides", tt.time, got.Outcome, got.Reasons, tt.outcome)
 		}
-		if got := DenyExpiredBasis(in, d); got.Outcome != d.Outcome {
+		if got := e.DenyExpiredBasis(in, d); got.Outcome != d.Outcome {
 			t.Errorf("%s: DenyExpiredBasis turned the policy's %s into %s %v", tt.time, d.Outcome, got.Outcome, got.Reasons)
 		}
+	}
+	// A basis of a pack the policy does not have counts UTC days, as the
+	// policy's basis_time_zone does.
+	in.Time = "2027-12-15T23:30:00Z"
+	other := Decision{Outcome: OutcomeDisclose, LegalBasis: &LegalBasis{ID: "xx.somewhere", Citation: "XX", ValidUntil: "2027-12-15"},
+		Reasons: []Reason{{Code: "LEGAL_BASIS_APPLIES", Message: "ok"}}}
+	if got := e.DenyExpiredBasis(in, other); got.Outcome != OutcomeDisclose {
+		t.Errorf("DenyExpiredBasis of a basis of no pack at 23:30 UTC on its last day = %s, want disclose", got.Outcome)
 	}
 }
 

@@ -32,8 +32,8 @@ type RetentionRule struct {
 }
 
 // Retention evaluates data.liaison.retention for in, the input of a
-// release with Time the start of the first day its basis no longer
-// covers. A tree that does not define it, or an answer that breaks the
+// release with Time the first day its basis no longer covers, written as
+// its midnight UTC (retain_days count whole days from that day). A tree that does not define it, or an answer that breaks the
 // contract, is an error; callers SHOULD then oblige the recipient to
 // erase (the answer that keeps least).
 func (e *Engine) Retention(ctx context.Context, in Input) (Retention, error) {

@@ -241,7 +241,8 @@ stage that decided, every legal basis and fallback rule of the pack with
 why it does or does not apply, and the unverified readings of law
 (assumptions) the decision rests on. It shows the decision the gateway
 would act on: a release under a legal basis whose valid_until is before
-the exchange's day (which a correct policy never makes) as the gateway's
+the exchange's day where the basis's law is (which a correct policy never
+makes) as the gateway's
 deny, LEGAL_BASIS_EXPIRED, a first line saying so; a decision whose field
 plan the gateway refuses, or that the policy cannot make, as an error.
 
@@ -283,7 +284,7 @@ reads as empty, as the contract reads them: an expected deny needs none).`, stde
 	if err == nil {
 		// What the gateway does with the decision: its check of the plan
 		// against the schema, its deny of a release under an ended basis.
-		x, err = gateway.AsTheGatewayActs(in, x)
+		x, err = gateway.AsTheGatewayActs(eng, in, x)
 	}
 	if err != nil {
 		return fmt.Errorf("policy simulate: the policy could not decide (the gateway would deny): %v", err)

@@ -87,12 +87,12 @@ test_family_work_never_carries_criminal_offence_data if {
 }
 
 test_prison_tells_the_police_180_days_before_release if {
-	inp := pushed(prison, police, {"record_type": "release_notice", "purpose": "risk_management", "time": "2026-09-02T00:00:00Z"})
+	inp := pushed(prison, police, {"record_type": "release_notice", "purpose": "risk_management", "time": "2026-09-01T22:00:00Z"}) # midnight in Munich
 	d := decide(inp)
 	d.outcome == "disclose"
 	d.legal_basis.id == "de_by.baystvollzg.release"
 	d.legal_basis.valid_until == "2028-02-29"
-	codes(decide(object.union(inp, {"time": "2026-09-01T23:59:59Z"}))) == ["LEGAL_BASIS_NOT_YET_VALID"]
+	codes(decide(object.union(inp, {"time": "2026-09-01T21:59:59Z"}))) == ["LEGAL_BASIS_NOT_YET_VALID"]
 }
 
 test_network_case_shares_the_assessment_but_not_sensitive_data if {

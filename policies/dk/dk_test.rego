@@ -90,16 +90,18 @@ test_every_disclosure_carries_the_stk2_condition if {
 	}
 }
 
+# The window's days are Danish days: 18 June 2026 begins at 22:00 UTC the
+# day before (summer time), 16 December 2027 at 23:00 UTC the day before.
 test_release_window_opens_180_days_before_release if {
-	d := decide(with_({"time": "2026-06-17T23:59:59Z"}))
+	d := decide(with_({"time": "2026-06-17T21:59:59Z"}))
 	d.outcome == "deny"
 	codes(d) == ["LEGAL_BASIS_NOT_YET_VALID", "PROBATION_END_UNKNOWN", "SUBJECT_NOT_COVERED"]
-	decide(with_({"time": "2026-06-18T00:00:00Z"})).outcome == "disclose"
+	decide(with_({"time": "2026-06-17T22:00:00Z"})).outcome == "disclose"
 }
 
 test_release_window_closes_365_days_after_release if {
-	decide(with_({"time": "2027-12-15T23:59:59Z"})).outcome == "disclose"
-	d := decide(with_({"time": "2027-12-16T00:00:00Z"}))
+	decide(with_({"time": "2027-12-15T22:59:59Z"})).outcome == "disclose"
+	d := decide(with_({"time": "2027-12-15T23:00:00Z"}))
 	d.outcome == "deny"
 	"LEGAL_BASIS_EXPIRED" in codes(d)
 }

@@ -148,23 +148,36 @@ _clearance_ranks := object.union(clearance_rank, {"": 0})
 # _since[from] is how long "now" is after the date a validity counts from
 # (index.rego, _window): for "none" no date (now itself, or 0 if the time
 # is not valid), for "probation" the end of the last day of probation,
-# for "release" the release date; undefined if that date is not known.
+# for "release" the start of the release date; undefined if that date is
+# not known. The days are those of the holder's law, whose bases these
+# are: "now" is read on its clocks (_law_now_ns), so that a basis valid
+# until D is in force until midnight at the end of D where that law is
+# (Copenhagen: 23:00 UTC in winter), and a window begins at midnight
+# there.
 _since["none"] := t if {
 	t := _now_ns
 } else := 0
 
-_since["probation"] := _now_ns - _probation_end_ns
+_since["probation"] := _law_now_ns - _probation_end_ns
 
-_since["release"] := _now_ns - _release_ns
+_since["release"] := _law_now_ns - _release_ns
+
+# _law_now_ns is "now" on the clocks of the holder's law (wall_clock_ns in
+# its pack's time_zone), against which the days of its bases' validity
+# count.
+_law_now_ns := wall_clock_ns(_now_ns, _law_time_zone)
 
 # _since_valid(i) is _since for a valid input i (its time and dates are
-# known to parse), worked out at once for the fast lane (decision.rego).
-_since_valid(i) := object.union({"none": now}, dated) if {
+# known to parse), worked out at once for the fast lane (decision.rego),
+# with "law", now on the clocks of the holder's law (wall_clock_ns,
+# written out: a rule entered costs more than the expressions).
+_since_valid(i) := object.union({"none": now, "law": law}, dated) if {
 	now := time.parse_rfc3339_ns(i.time)
+	law := time.parse_ns(_wall_clock_ns, time.format([now, pack_time_zones[_pack_keys[i.holder.jurisdiction]], _wall_clock_ns]))
 	dated := {from: since |
 		some from, [d, after] in {"probation": [i.subject.probation_until, day_ns], "release": [i.subject.release_date, 0]}
 		d != ""
-		since := now - (time.parse_ns("2006-01-02", d) + after)
+		since := law - (time.parse_ns("2006-01-02", d) + after)
 	}
 }
 
@@ -250,23 +263,25 @@ _subject_covered(v) if {
 	object.get(v.custody, "in_custody", _in.subject.in_custody) == _in.subject.in_custody
 }
 
-# Bases tied to probation end with the subject's probation (inclusive).
+# Bases tied to probation end with the subject's probation (inclusive:
+# at midnight after its last day where the holder's law is).
 _probation_failed(v) := {"PROBATION_END_UNKNOWN" |
 	_in.subject.probation_until == ""
 } | {"LEGAL_BASIS_EXPIRED" |
-	_now_ns >= _probation_end_ns
+	_law_now_ns >= _probation_end_ns
 } if {
 	v.type == "probation"
 } else := set()
 
 # Release-related bases apply in a window around the release date, from
-# days_before the release to the end of the day days_after it.
+# the start of the day days_before the release to the end of the day
+# days_after it, days of the holder's law.
 _release_window_failed(v) := ({"RELEASE_DATE_UNKNOWN" |
 	_in.subject.release_date == ""
 } | {"LEGAL_BASIS_NOT_YET_VALID" |
-	_now_ns < _window_start_ns(v)
+	_law_now_ns < _window_start_ns(v)
 }) | {"LEGAL_BASIS_EXPIRED" |
-	_now_ns >= _window_end_ns(v) + day_ns
+	_law_now_ns >= _window_end_ns(v) + day_ns
 } if {
 	v.type == "release_window"
 } else := set()
@@ -275,6 +290,9 @@ _validity(b) := object.get(b, "validity", {"type": "none"})
 
 _case_outsiders := {a | some p in _parties; a := p.agency; not a in _case_members}
 
+# The dates a validity counts from, as midnight on the clocks of the
+# holder's law (compared with _law_now_ns): the end of the last day of
+# probation, the start of the release date.
 _probation_end_ns := date_ns(_in.subject.probation_until) + day_ns
 
 _release_ns := date_ns(_in.subject.release_date)

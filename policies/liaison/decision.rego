@@ -130,10 +130,9 @@ _fast_result := {"stage": "legal_basis", "decision": _with_approval(v, {
 	parts := _basis_parts[key][chosen][i.action][ngo][risk]
 	case := _case_facts
 	since := _since_valid(i)
-	now := since.none
 	until := object.union(
 		{"valid_until": day | v.needs.from == "probation"; day := i.subject.probation_until; day != ""},
-		{"valid_until": day | v.needs.from == "release"; day := format_date((now - since.release) + v.needs.last_day)},
+		{"valid_until": day | v.needs.from == "release"; day := format_date((since.law - since.release) + v.needs.last_day)},
 	)
 }
 

@@ -321,6 +321,66 @@ test_time_zone_offsets_are_respected if {
 	zz_decide(window("2027-01-05T00:30:00+01:00")).outcome == "disclose"
 }
 
+# A validity's days are the days of the law that sets it, those of the
+# holder's pack's time_zone (UTC for a pack that names none, as ZZ):
+# valid until D is in force to the end of D there, and a window begins at
+# the start of its first day there. In Copenhagen a day ends at 23:00 UTC
+# in winter and 22:00 UTC in summer; on a day the clocks change, at the
+# offset of the day that follows; in New York at 05:00 UTC the next day.
+zz_decide_under(tz, inp) := d if {
+	d := data.liaison.decision with input as inp with data.liaison.jurisdictions as {"zz": object.union(zz_pack, {"time_zone": tz})}
+}
+
+test_probation_ends_at_midnight_where_the_law_is if {
+	d := zz_decide_under("Europe/Copenhagen", on_probation("2027-03-01", "2027-03-01T22:30:00Z")) # 23:30 on 1 March there
+	d.outcome == "disclose"
+	d.legal_basis.valid_until == "2027-03-01"
+	zz_decide_under("Europe/Copenhagen", on_probation("2027-03-01", "2027-03-01T22:59:59.999999999Z")).outcome == "disclose"
+	codes(zz_decide_under("Europe/Copenhagen", on_probation("2027-03-01", "2027-03-01T23:00:00Z"))) == ["LEGAL_BASIS_EXPIRED"]
+	codes(zz_decide_under("Europe/Copenhagen", on_probation("2027-03-01", "2027-03-01T23:30:00Z"))) == ["LEGAL_BASIS_EXPIRED"] # 00:30 on 2 March there
+	codes(zz_decide_under("Europe/Copenhagen", on_probation("2027-03-01", "2027-03-02T00:30:00+01:00"))) == ["LEGAL_BASIS_EXPIRED"]
+
+	# summer time
+	zz_decide_under("Europe/Copenhagen", on_probation("2027-07-01", "2027-07-01T21:59:59Z")).outcome == "disclose"
+	codes(zz_decide_under("Europe/Copenhagen", on_probation("2027-07-01", "2027-07-01T22:00:00Z"))) == ["LEGAL_BASIS_EXPIRED"]
+
+	# the clocks go forward on 28 March 2027 and back on 31 October
+	zz_decide_under("Europe/Copenhagen", on_probation("2027-03-27", "2027-03-27T22:59:59Z")).outcome == "disclose"
+	codes(zz_decide_under("Europe/Copenhagen", on_probation("2027-03-27", "2027-03-27T23:00:00Z"))) == ["LEGAL_BASIS_EXPIRED"]
+	zz_decide_under("Europe/Copenhagen", on_probation("2027-03-28", "2027-03-28T21:59:59Z")).outcome == "disclose"
+	codes(zz_decide_under("Europe/Copenhagen", on_probation("2027-03-28", "2027-03-28T22:00:00Z"))) == ["LEGAL_BASIS_EXPIRED"]
+	zz_decide_under("Europe/Copenhagen", on_probation("2027-10-31", "2027-10-31T22:59:59Z")).outcome == "disclose"
+	codes(zz_decide_under("Europe/Copenhagen", on_probation("2027-10-31", "2027-10-31T23:00:00Z"))) == ["LEGAL_BASIS_EXPIRED"]
+
+	# west of Greenwich the day ends after midnight UTC
+	zz_decide_under("America/New_York", on_probation("2027-03-01", "2027-03-02T04:59:59Z")).outcome == "disclose"
+	codes(zz_decide_under("America/New_York", on_probation("2027-03-01", "2027-03-02T05:00:00Z"))) == ["LEGAL_BASIS_EXPIRED"]
+}
+
+test_release_window_runs_on_the_days_of_its_law if {
+	# 10 days before the release on 15 December 2026 to 20 days after it:
+	# from 00:00 on 5 December to the end of 4 January in Copenhagen
+	codes(zz_decide_under("Europe/Copenhagen", window("2026-12-04T22:59:59Z"))) == ["LEGAL_BASIS_NOT_YET_VALID"]
+	d := zz_decide_under("Europe/Copenhagen", window("2026-12-04T23:00:00Z"))
+	d.legal_basis == {"id": "zz.window", "citation": "ZZ Act § 4", "valid_until": "2027-01-04"}
+	zz_decide_under("Europe/Copenhagen", window("2027-01-04T22:59:59Z")).outcome == "disclose"
+	codes(zz_decide_under("Europe/Copenhagen", window("2027-01-04T23:00:00Z"))) == ["LEGAL_BASIS_EXPIRED"]
+
+	# 2027-01-05T00:30+01:00 is 5 January in Copenhagen, whatever day it is in UTC
+	codes(zz_decide_under("Europe/Copenhagen", window("2027-01-05T00:30:00+01:00"))) == ["LEGAL_BASIS_EXPIRED"]
+	zz_decide_under("America/New_York", window("2027-01-05T04:59:59Z")).outcome == "disclose"
+}
+
+test_the_explanation_reads_the_days_of_the_law if {
+	packs := {"zz": object.union(zz_pack, {"time_zone": "Europe/Copenhagen"})}
+	before := data.liaison.explain with input as on_probation("2027-03-01", "2027-03-01T22:30:00Z") with data.liaison.jurisdictions as packs
+	"basis zz.probation: applies and was chosen" in before.lines
+	after := data.liaison.explain with input as on_probation("2027-03-01", "2027-03-01T23:30:00Z") with data.liaison.jurisdictions as packs
+	after.decision.outcome == "deny"
+	some line in after.lines
+	startswith(line, "basis zz.probation: does not apply: LEGAL_BASIS_EXPIRED (ZZ Act § 3 applied only while the subject was on probation, which ended on 2027-03-01.)")
+}
+
 # --- cases and clearance -----------------------------------------------------
 
 case_plan(c) := with_({"record_type": "case_plan", "purpose": "maw_case_management", "case": c})

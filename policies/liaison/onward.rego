@@ -188,7 +188,7 @@ _onward_reasons contains _reason("PROVENANCE_BASIS_ENDED", sprintf(
 )) if {
 	_provenance_valid
 	_prov_valid_until != ""
-	_now_ns >= date_ns(_prov_valid_until) + day_ns
+	wall_clock_ns(_now_ns, basis_time_zone(_provenance.legal_basis)) >= date_ns(_prov_valid_until) + day_ns
 }
 
 # _carried_conditions travel with the record to the next recipient: the

@@ -173,6 +173,29 @@ test_data_kept_after_its_basis_ended_may_not_go_on if {
 	decide(with_({"provenance": object.union(p, {"valid_until": "2026-11-26"})})).outcome == "disclose"
 }
 
+# The basis a record was received under ends at the end of its
+# valid_until where the law of that basis is: in the time_zone of the pack
+# whose key begins the basis's id (yy.1: Yland's, Copenhagen), whichever
+# law decides the onward exchange (Zedland's, which names none: UTC).
+yy_packs := {"zz": zz_pack, "yy": {"code": "YY", "law_name": "Yland law", "time_zone": "Europe/Copenhagen", "bases": {}}}
+
+onward_at(p, t) := d if {
+	d := data.liaison.decision with input as with_({"provenance": p, "time": t}) with data.liaison.jurisdictions as yy_packs
+}
+
+test_the_basis_received_under_ends_at_midnight_where_its_law_is if {
+	yy_prison := {"agency": "yy-prison", "kind": "prison", "jurisdiction": "YY"}
+	p := object.union(provenance([]), {"holder": yy_prison, "legal_basis": "yy.1", "valid_until": "2026-11-26"})
+	onward_at(p, "2026-11-26T22:59:59Z").outcome == "disclose" # 23:59:59 in Copenhagen
+	codes(onward_at(p, "2026-11-26T23:00:00Z")) == ["PROVENANCE_BASIS_ENDED"] # midnight there
+	codes(onward_at(p, "2026-11-27T00:30:00+01:00")) == ["PROVENANCE_BASIS_ENDED"]
+
+	# a basis of Zedland's, whose pack names no time zone, ends at midnight UTC
+	z := object.union(provenance([]), {"valid_until": "2026-11-26"})
+	onward_at(z, "2026-11-26T23:30:00Z").outcome == "disclose"
+	codes(onward_at(z, "2026-11-27T00:00:00Z")) == ["PROVENANCE_BASIS_ENDED"]
+}
+
 test_a_malformed_provenance_is_refused_at_validation if {
 	every p in [
 		"x",

@@ -1,7 +1,8 @@
 # Liaison retention: what a recipient may keep once the legal basis it
 # received data under has ended. data.liaison.retention answers for one
 # release; its input is the input of that release (policies/README.md)
-# with "time" the start of the first day the basis no longer covers. The
+# with "time" the first day the basis no longer covers, written as its
+# midnight UTC (retain_days count whole days from that day). The
 # recipient's law governs what it keeps in its own files: the rule
 # "retention" of the recipient's pack names what its agencies may keep of
 # what they received, and for how long. Where no rule applies the

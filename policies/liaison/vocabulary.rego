@@ -153,6 +153,29 @@ _utc_offset_ns(ns, tz) := time.parse_ns(_wall_clock, time.format([ns, tz, _wall_
 
 _wall_clock := "2006-01-02T15:04:05"
 
+# wall_clock_ns(ns, tz) is the time ns as the clocks in the IANA time zone
+# tz show it, read as if it were UTC, in nanoseconds. ns falls on the day D
+# there exactly when date_ns(D) <= wall_clock_ns(ns, tz) < date_ns(D) +
+# day_ns, so a validity compares it with date_ns of its days to count in
+# the days of its law: a day begins at midnight there (on a day the clocks
+# change, at the offset of the night before, as local_date_ns). A tz that
+# does not load is a built-in error.
+wall_clock_ns(ns, tz) := time.parse_ns(_wall_clock_ns, time.format([ns, tz, _wall_clock_ns]))
+
+_wall_clock_ns := "2006-01-02T15:04:05.999999999"
+
+# pack_time_zones[key] is the time zone of the days of pack <key>'s law:
+# its time_zone, UTC if it names none.
+pack_time_zones[key] := object.get(p, "time_zone", "UTC") if {
+	some key, p in data.liaison.jurisdictions
+}
+
+# basis_time_zone(id) is the time zone of the days of the law of legal
+# basis id: that of the pack whose key is its id's first part ("dk" of
+# dk.rpl.115.stk1.nr3), UTC if no such pack is loaded. A basis's
+# valid_until is a day there.
+basis_time_zone(id) := object.get(pack_time_zones, split(id, ".")[0], "UTC")
+
 # format_date writes ns as YYYY-MM-DD (UTC).
 format_date(ns) := sprintf("%04d-%02d-%02d", time.date(ns))
 

@@ -353,7 +353,8 @@ type DiscloseRequest struct {
 	// stands now (input.provenance.valid_until): moved by a revision
 	// (Aftercare.ReviseExpiry), or the day the expiry notice said it ended,
 	// of the holder's latest correction if it corrected the release; once
-	// it has passed, the record goes no further (PROVENANCE_BASIS_ENDED).
+	// it has passed (midnight at its end where the basis's law is), the
+	// record goes no further (PROVENANCE_BASIS_ENDED).
 	Provenance    *Provenance `protobuf:"bytes,20,opt,name=provenance,proto3" json:"provenance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

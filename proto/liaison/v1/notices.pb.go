@@ -256,7 +256,7 @@ type TrackedNotice struct {
 	// tracks the release to that end, closes its copy with the expiry
 	// notice it sends the recipient; the sender's gateway sends none, and
 	// its timers close its own copy from the day after the basis's last
-	// day as its log gives it (the release's valid_until, or the date
+	// day (where the basis's law is) as its log gives it (the release's valid_until, or the date
 	// Aftercare.ReviseExpiry last moved it to there; for a release
 	// corrected since, those of its latest correction, which both gateways
 	// then track as the release), before they would

@@ -47,7 +47,8 @@ type PolicyClient interface {
 	// direct identifier in clear, an assessment in clear to an NGO, a field
 	// name the schema does not have; see policies/README.md), naming the
 	// field. A decision that releases under
-	// a legal basis whose valid_until is before the input's day (in UTC),
+	// a legal basis whose valid_until is before the input's day (its day
+	// where the basis's law is, as valid_until is),
 	// which a correct policy never makes, is answered as the gateway acts on
 	// it: deny, reason LEGAL_BASIS_EXPIRED, the basis that ended kept, and a
 	// first explanation line saying that the gateway denies it.
@@ -147,7 +148,8 @@ type PolicyServer interface {
 	// direct identifier in clear, an assessment in clear to an NGO, a field
 	// name the schema does not have; see policies/README.md), naming the
 	// field. A decision that releases under
-	// a legal basis whose valid_until is before the input's day (in UTC),
+	// a legal basis whose valid_until is before the input's day (its day
+	// where the basis's law is, as valid_until is),
 	// which a correct policy never makes, is answered as the gateway acts on
 	// it: deny, reason LEGAL_BASIS_EXPIRED, the basis that ended kept, and a
 	// first explanation line saying that the gateway denies it.

@@ -509,7 +509,10 @@ type LegalBasis struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The citation in words.
 	Citation string `protobuf:"bytes,2,opt,name=citation,proto3" json:"citation,omitempty"`
-	// Last day the basis covers, YYYY-MM-DD, if it ends.
+	// Last day the basis covers, YYYY-MM-DD, if it ends: a day of the law
+	// that sets the basis, so the basis has ended from midnight at the end
+	// of that day in its jurisdiction's time zone (Danish law: 23:00 UTC in
+	// winter, 22:00 UTC in summer); see policies/README.md.
 	ValidUntil    string `protobuf:"bytes,3,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
