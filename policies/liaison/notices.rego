@@ -111,9 +111,16 @@ _non_empty_text(s) if {
 # rule of the holder's pack requires it.
 
 _required_notices := r if {
-	_has_pack
-	r := data.liaison.jurisdictions[_pack_key].required_notices
+	r := _notice_packs[_pack_keys[_in.holder.jurisdiction]].required_notices
 } else := {}
+
+# _notice_packs[key] is what the notice rules read of pack <key>: its
+# required notices and the time zone of its law's days. It does not depend
+# on the input, so the gateway works it out once, when it loads a policy
+# (as the pack index, index.rego), and a notify looks it up.
+_notice_packs[key] := object.filter(data.liaison.jurisdictions[key], {"required_notices", "time_zone"}) if {
+	some key in _pack_keys
+}
 
 _notice_rule_applies(r) if {
 	_event_type in r.events
@@ -174,12 +181,18 @@ _deadline_ns(r) := min({_now_ns + time.parse_duration_ns(r.acknowledge_within), 
 	_release_start_ns > _now_ns
 } else := _now_ns + time.parse_duration_ns(r.acknowledge_within)
 
-_release_start_ns := local_date_ns(_release_date, _law_time_zone) if is_date(_release_date)
+_release_start_ns := time.parse_ns(_date_at_offset, concat("", [d, time.format([w, tz, _utc_offset])])) if {
+	# local_date_ns(_release_date, _law_time_zone), written out (a
+	# function call costs more than its expressions)
+	d := _release_date
+	u := date_ns(d)
+	tz := _law_time_zone
+	w := time.parse_ns(_date_at_offset, concat("", [d, time.format([u, tz, _utc_offset])]))
+}
 
 # _law_time_zone is the time zone of the days of the holder's law.
 _law_time_zone := tz if {
-	_has_pack
-	tz := data.liaison.jurisdictions[_pack_key].time_zone
+	tz := _notice_packs[_pack_keys[_in.holder.jurisdiction]].time_zone
 } else := "UTC"
 
 # Escalation comes escalate_after after now, as long as that leaves the

@@ -144,14 +144,18 @@ date_ns(s) := time.parse_ns("2006-01-02", s) if is_date(s)
 # before in winter and 22:00 UTC in summer). The offset is the one in force
 # at that midnight, so a day on which the clocks change begins at the
 # offset of the night before. A tz that does not load is a built-in error.
-local_date_ns(s, tz) := u - _utc_offset_ns(u - _utc_offset_ns(u, tz), tz) if {
-	u := date_ns(s)
+# It takes w, midnight of s at the offset in force at 00:00 UTC of s, and
+# then midnight of s at the offset in force at w. Offsets are read as
+# time.format writes them with _utc_offset ("+01:00:00", "Z"), to the
+# second, and s at an offset by time.parse_ns: no arithmetic on
+# nanoseconds, which OPA does on big integers.
+local_date_ns(s, tz) := time.parse_ns(_date_at_offset, concat("", [s, time.format([w, tz, _utc_offset])])) if {
+	w := time.parse_ns(_date_at_offset, concat("", [s, time.format([date_ns(s), tz, _utc_offset])]))
 }
 
-# _utc_offset_ns(ns, tz) is how far the clocks in tz are ahead of UTC at ns.
-_utc_offset_ns(ns, tz) := time.parse_ns(_wall_clock, time.format([ns, tz, _wall_clock])) - time.parse_ns(_wall_clock, time.format([ns, "UTC", _wall_clock]))
+_utc_offset := "Z07:00:00"
 
-_wall_clock := "2006-01-02T15:04:05"
+_date_at_offset := "2006-01-02Z07:00:00"
 
 # wall_clock_ns(ns, tz) is the time ns as the clocks in the IANA time zone
 # tz show it, read as if it were UTC, in nanoseconds. ns falls on the day D
