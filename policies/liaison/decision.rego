@@ -36,12 +36,21 @@ explain := _case_explain if {
 # an exchange (_pre_result, in cases.rego and notices.rego); then the fast
 # lane's decision if it decides, else the stages'. A request with no
 # event, no route and not on a case cannot be decided before the stages
-# (_pre_applies needs one of them), so the fast lane is tried first.
+# (_pre_applies needs one of them), so the fast lane is tried first, and
+# where it does not decide, the stages do, without asking _pre_applies
+# (nine rules entered to find nothing). An event or route given as false
+# is malformed, for _pre_applies to find.
 _result := r if {
 	not _in.event
 	not _in.route
 	not _in.action in case_actions
 	r := _fast_result
+} else := _staged_result if {
+	not _in.event
+	not _in.route
+	not _in.action in case_actions
+	not _in.event == false
+	not _in.route == false
 } else := _pre_result if {
 	_pre_applies
 } else := r if {
@@ -57,6 +66,7 @@ _staged_result := {"stage": "validation", "decision": _deny(_invalid_reasons)} i
 	_prohibited
 	count(_prohibition_reasons) > 0
 } else := {"stage": "onward", "decision": _deny(_sorted(_onward_reasons))} if {
+	_in.provenance != null # there are none without one (_provenance_valid)
 	count(_onward_reasons) > 0
 } else := {"stage": "assessment_to_ngo", "decision": _deny([_assessment_to_ngo_reason])} if {
 	_assessment_to_ngo
