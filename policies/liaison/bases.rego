@@ -310,67 +310,79 @@ _valid_until(v) := _in.subject.probation_until if {
 	v.needs.from == "release"
 } else := ""
 
-# The sentences for caseworkers, one per check.
+# The sentences for caseworkers, one per check. Each definition compares
+# the code in its body (code == "..."), where OPA's rule index picks the
+# one definition for a code; a code written in the head instead
+# (_failure_message("CASE_REQUIRED", b)) is not indexed, and every call
+# entered all nineteen definitions.
 
-_failure_message("ACTION_NOT_COVERED", b) := sprintf("%s does not cover the action %s.", [b.citation, _in.action])
+_failure_message(code, b) := sprintf("%s does not cover the action %s.", [b.citation, _in.action]) if code == "ACTION_NOT_COVERED"
 
-_failure_message("PURPOSE_NOT_COVERED", b) := sprintf("%s does not cover the purpose %s.", [b.citation, _purpose_noun(_in.purpose)])
+_failure_message(code, b) := sprintf("%s does not cover the purpose %s.", [b.citation, _purpose_noun(_in.purpose)]) if code == "PURPOSE_NOT_COVERED"
 
-_failure_message("RECORD_TYPE_NOT_COVERED", b) := sprintf("%s does not cover %s.", [b.citation, _record_noun(_in.record_type)])
+_failure_message(code, b) := sprintf("%s does not cover %s.", [b.citation, _record_noun(_in.record_type)]) if code == "RECORD_TYPE_NOT_COVERED"
 
-_failure_message("HOLDER_KIND_NOT_COVERED", b) := sprintf("%s does not let %s share.", [b.citation, _kind_noun(_in.holder.kind)])
+_failure_message(code, b) := sprintf("%s does not let %s share.", [b.citation, _kind_noun(_in.holder.kind)]) if code == "HOLDER_KIND_NOT_COVERED"
 
-_failure_message("RECIPIENT_KIND_NOT_COVERED", b) := sprintf("%s does not let %s receive.", [b.citation, _kind_noun(_in.recipient.kind)])
+_failure_message(code, b) := sprintf("%s does not let %s receive.", [b.citation, _kind_noun(_in.recipient.kind)]) if code == "RECIPIENT_KIND_NOT_COVERED"
 
-_failure_message("REQUESTER_KIND_NOT_COVERED", b) := sprintf("%s does not let %s %s.", [b.citation, _kind_noun(_in.requester.kind), _pseudonym_verb[_in.action]])
+_failure_message(code, b) := sprintf("%s does not let %s %s.", [b.citation, _kind_noun(_in.requester.kind), _pseudonym_verb[_in.action]]) if code == "REQUESTER_KIND_NOT_COVERED"
 
-_failure_message("RECIPIENT_JURISDICTION_NOT_COVERED", b) := sprintf("%s does not cover recipients in %s, and no EU instrument carries this exchange there.", [b.citation, _in.recipient.jurisdiction]) if {
+_failure_message(code, b) := sprintf("%s does not cover recipients in %s, and no EU instrument carries this exchange there.", [b.citation, _in.recipient.jurisdiction]) if {
+	code == "RECIPIENT_JURISDICTION_NOT_COVERED"
 	_cross_member_state
-} else := sprintf("%s does not cover recipients in %s.", [b.citation, _in.recipient.jurisdiction])
+} else := sprintf("%s does not cover recipients in %s.", [b.citation, _in.recipient.jurisdiction]) if {
+	code == "RECIPIENT_JURISDICTION_NOT_COVERED"
+}
 
-_failure_message("SUBJECT_NOT_COVERED", b) := sprintf("%s covers only subjects %s.", [b.citation, _subject_words(b.subject)])
+_failure_message(code, b) := sprintf("%s covers only subjects %s.", [b.citation, _subject_words(b.subject)]) if code == "SUBJECT_NOT_COVERED"
 
-_failure_message("CASE_REQUIRED", b) := sprintf("%s applies only within a multi-agency case; no valid case was given.", [b.citation])
+_failure_message(code, b) := sprintf("%s applies only within a multi-agency case; no valid case was given.", [b.citation]) if code == "CASE_REQUIRED"
 
-_failure_message("NOT_A_CASE_MEMBER", b) := sprintf(
+_failure_message(code, b) := sprintf(
 	"Only members of case %s may share under %s; %s %s.",
 	[_case_id, b.citation, concat(", ", sort(_case_outsiders)), _not_members[count(_case_outsiders) == 1]],
-)
+) if code == "NOT_A_CASE_MEMBER"
 
-_failure_message("CLEARANCE_TOO_LOW", b) := sprintf(
+_failure_message(code, b) := sprintf(
 	"%s requires an officer cleared to %s; the officer's clearance is %s.",
 	[b.citation, b.min_clearance, _clearance],
 ) if {
+	code == "CLEARANCE_TOO_LOW"
 	not "min_clearance_kinds" in object.keys(b)
 } else := sprintf(
 	"%s requires an officer of %s to be cleared to at least %s; the officer's clearance is %s.",
 	[b.citation, _kind_noun(_in.requester.kind), b.min_clearance, _clearance],
-)
+) if {
+	code == "CLEARANCE_TOO_LOW"
+}
 
-_failure_message("BASIS_DATA_INCOMPLETE", b) := sprintf("%s could not be checked because its data in the jurisdiction pack is incomplete; the pack must be fixed.", [b.citation])
+_failure_message(code, b) := sprintf("%s could not be checked because its data in the jurisdiction pack is incomplete; the pack must be fixed.", [b.citation]) if code == "BASIS_DATA_INCOMPLETE"
 
-_failure_message("UNKNOWN_VALIDITY_TYPE", b) := sprintf("%s has a validity type Liaison does not know; the pack must be fixed.", [b.citation])
+_failure_message(code, b) := sprintf("%s has a validity type Liaison does not know; the pack must be fixed.", [b.citation]) if code == "UNKNOWN_VALIDITY_TYPE"
 
-_failure_message("PROBATION_END_UNKNOWN", b) := sprintf("%s applies only while the subject is on probation, and no probation end date is known.", [b.citation])
+_failure_message(code, b) := sprintf("%s applies only while the subject is on probation, and no probation end date is known.", [b.citation]) if code == "PROBATION_END_UNKNOWN"
 
-_failure_message("RELEASE_DATE_UNKNOWN", b) := sprintf("%s applies only around a release, and no release date is known.", [b.citation])
+_failure_message(code, b) := sprintf("%s applies only around a release, and no release date is known.", [b.citation]) if code == "RELEASE_DATE_UNKNOWN"
 
-_failure_message("LEGAL_BASIS_NOT_YET_VALID", b) := sprintf(
+_failure_message(code, b) := sprintf(
 	"%s applies from %s, %d days before the release on %s.",
 	[b.citation, format_date(_window_start_ns(b.validity)), b.validity.days_before, _in.subject.release_date],
-)
+) if code == "LEGAL_BASIS_NOT_YET_VALID"
 
-_failure_message("LEGAL_BASIS_EXPIRED", b) := sprintf(
+_failure_message(code, b) := sprintf(
 	"%s applied only while the subject was on probation, which ended on %s.",
 	[b.citation, _in.subject.probation_until],
 ) if {
+	code == "LEGAL_BASIS_EXPIRED"
 	b.validity.type == "probation"
 }
 
-_failure_message("LEGAL_BASIS_EXPIRED", b) := sprintf(
+_failure_message(code, b) := sprintf(
 	"%s applied until %s, %d days after the release on %s.",
 	[b.citation, format_date(_window_end_ns(b.validity)), b.validity.days_after, _in.subject.release_date],
 ) if {
+	code == "LEGAL_BASIS_EXPIRED"
 	b.validity.type == "release_window"
 }
 
