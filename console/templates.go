@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
 )
 
 var funcs = template.FuncMap{
@@ -95,23 +97,10 @@ func leafHash(leaf []byte) string {
 	return tlog.RecordHash(leaf).String()
 }
 
-// noticeReasons says in words why a correction, withdrawal or expiry
-// notice was sent, for the access report, as liaison audit report does.
-var noticeReasons = map[string]string{
-	"CORRECTED":              "the record was corrected",
-	"INCORRECT":              "it was incorrect",
-	"UNLAWFULLY_TRANSMITTED": "it should not have been transmitted",
-	"ERASED_AT_SOURCE":       "it was erased at the source",
-	"CORRECTION_NOT_ALLOWED": "it could not be corrected in the form the recipient holds",
-	"ENTITLEMENT_NARROWED":   "the recipient may now have it only in a less revealing form than the one it holds",
-	"SOURCE_WITHDRAWN":       "the release it was passed on from was withdrawn by its source",
-	"LEGAL_BASIS_EXPIRED":    "the legal basis ended",
-}
-
 // noticeReason is a notice's reason in words, its code after them; a code
 // it does not know, as it is.
 func noticeReason(code string) string {
-	if w, ok := noticeReasons[code]; ok {
+	if w, ok := audit.NoticeReasons[code]; ok {
 		return w + " (" + code + ")"
 	}
 	return code

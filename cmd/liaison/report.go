@@ -102,19 +102,6 @@ func describeRecord(d *liaisonv1.ReportedDisclosure) string {
 	return rec
 }
 
-// withdrawalReasons says in words why a record was withdrawn, by the
-// reason code of the withdrawal notice (ObligationNotice.reason): the
-// holder's (Withdraw), or the gateway's when a correction could not be
-// sent in the form the recipient holds it.
-var withdrawalReasons = map[string]string{
-	"INCORRECT":              "it was incorrect",
-	"UNLAWFULLY_TRANSMITTED": "it should not have been transmitted",
-	"ERASED_AT_SOURCE":       "it was erased at the source",
-	"CORRECTION_NOT_ALLOWED": "it could not be corrected in the form the recipient holds",
-	"ENTITLEMENT_NARROWED":   "the recipient may now have it only in a less revealing form than the one it holds",
-	"SOURCE_WITHDRAWN":       "the release it was passed on from was withdrawn by its source",
-}
-
 // describeNotice says what a correction, withdrawal or expiry notice asked.
 func describeNotice(n *liaisonv1.ReportedNotice) string {
 	rec := dash(strings.ReplaceAll(n.GetRecordType(), "_", " "))
@@ -132,7 +119,7 @@ func describeNotice(n *liaisonv1.ReportedNotice) string {
 		}
 		return "the legal basis of the " + rec + " ended: to be erased"
 	}
-	why, ok := withdrawalReasons[n.GetReason()]
+	why, ok := audit.NoticeReasons[n.GetReason()]
 	if !ok {
 		// A code this command does not know is named, not guessed at.
 		why = "reason " + dash(identifier(n.GetReason()))

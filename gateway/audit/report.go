@@ -87,6 +87,22 @@ func Disclosed(e *Entry) bool {
 	return ReleasedBy(e) && e.Action != ActionAuditRead && e.Action != ActionCorrect
 }
 
+// NoticeReasons says in words why a correction, withdrawal or expiry
+// notice was sent, by its reason code (ObligationNotice.reason): the
+// holder's, or the gateway's own. The access reports of the command and
+// the console give a reason in these words; a code not here is named as
+// it is, never guessed at.
+var NoticeReasons = map[string]string{
+	"CORRECTED":              "the record was corrected",
+	"INCORRECT":              "it was incorrect",
+	"UNLAWFULLY_TRANSMITTED": "it should not have been transmitted",
+	"ERASED_AT_SOURCE":       "it was erased at the source",
+	"CORRECTION_NOT_ALLOWED": "it could not be corrected in the form the recipient holds",
+	"ENTITLEMENT_NARROWED":   "the recipient may now have it only in a less revealing form than the one it holds",
+	"SOURCE_WITHDRAWN":       "the release it was passed on from was withdrawn by its source",
+	"LEGAL_BASIS_EXPIRED":    "the legal basis ended",
+}
+
 // Restricted reports whether a policy restricted the communication of e to
 // the data subject (LED Art. 15).
 func Restricted(e *Entry) bool {
