@@ -27,20 +27,7 @@ func TestCRLRollbackRefused(t *testing.T) {
 	crlPath := filepath.Join(t.TempDir(), "agencies.crl")
 	var s *stack
 	this := time.Now().Add(-time.Minute).Truncate(time.Second)
-	crl := func(number int64, serials ...*big.Int) []byte {
-		var entries []x509.RevocationListEntry
-		for _, n := range serials {
-			entries = append(entries, x509.RevocationListEntry{SerialNumber: n, RevocationTime: this})
-		}
-		der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
-			Number: big.NewInt(number), ThisUpdate: this.Add(time.Duration(number) * time.Second), NextUpdate: this.Add(time.Hour),
-			RevokedCertificateEntries: entries,
-		}, s.pki.CA.Cert, s.pki.CA.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der
-	}
+	crl := func(number int64, serials ...*big.Int) []byte { return numberedCRL(t, s, this, number, serials...) }
 	var first []byte
 	s = startStack(t, stackOptions{crls: []string{crlPath}, beforeStart: func(st *stack) {
 		s = st
@@ -105,18 +92,7 @@ func testCRLRollbackAfterRestart(t *testing.T, o stackOptions) {
 	crlPath := filepath.Join(t.TempDir(), "agencies.crl")
 	this := time.Now().Add(-time.Minute).Truncate(time.Second)
 	crl := func(s *stack, number int64, serials ...*big.Int) []byte {
-		var entries []x509.RevocationListEntry
-		for _, n := range serials {
-			entries = append(entries, x509.RevocationListEntry{SerialNumber: n, RevocationTime: this})
-		}
-		der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
-			Number: big.NewInt(number), ThisUpdate: this.Add(time.Duration(number) * time.Second), NextUpdate: this.Add(time.Hour),
-			RevokedCertificateEntries: entries,
-		}, s.pki.CA.Cert, s.pki.CA.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der
+		return numberedCRL(t, s, this, number, serials...)
 	}
 	var two []byte
 	o.crls = []string{crlPath}
@@ -163,4 +139,23 @@ func testCRLRollbackAfterRestart(t *testing.T, o stackOptions) {
 	if g := s.startGateway(t); !revokedOn(g.addr) {
 		t.Error("a gateway started again with CRL 2 accepts the certificate it revokes")
 	}
+}
+
+// numberedCRL is a CRL of the stack's client CA with cRLNumber number,
+// issued number seconds after this and current for an hour from it,
+// revoking serials.
+func numberedCRL(t *testing.T, s *stack, this time.Time, number int64, serials ...*big.Int) []byte {
+	t.Helper()
+	var entries []x509.RevocationListEntry
+	for _, n := range serials {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: n, RevocationTime: this})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(number), ThisUpdate: this.Add(time.Duration(number) * time.Second), NextUpdate: this.Add(time.Hour),
+		RevokedCertificateEntries: entries,
+	}, s.pki.CA.Cert, s.pki.CA.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
 }
