@@ -115,10 +115,11 @@ _required_notices := r if {
 } else := {}
 
 # _notice_packs[key] is what the notice rules read of pack <key>: its
-# required notices and the time zone of its law's days. It does not depend
-# on the input, so the gateway works it out once, when it loads a policy
-# (as the pack index, index.rego), and a notify looks it up.
-_notice_packs[key] := object.filter(data.liaison.jurisdictions[key], {"required_notices", "time_zone"}) if {
+# required notices (the time zone of its law's days is pack_time_zones).
+# It does not depend on the input, so the gateway works it out once, when
+# it loads a policy (as the pack index, index.rego), and a notify looks it
+# up.
+_notice_packs[key] := object.filter(data.liaison.jurisdictions[key], {"required_notices"}) if {
 	some key in _pack_keys
 }
 
@@ -192,7 +193,7 @@ _release_start_ns := time.parse_ns(_date_at_offset, concat("", [d, time.format([
 
 # _law_time_zone is the time zone of the days of the holder's law.
 _law_time_zone := tz if {
-	tz := _notice_packs[_pack_keys[_in.holder.jurisdiction]].time_zone
+	tz := pack_time_zones[_pack_keys[_in.holder.jurisdiction]]
 } else := "UTC"
 
 # Escalation comes escalate_after after now, as long as that leaves the
