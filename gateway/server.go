@@ -283,12 +283,14 @@ func (s *Server) checkRegistry(r *Registry) error {
 
 // setTrust applies a registry with the CAs and revoked certificates that
 // came with it, all or nothing: if any does not apply, the previous ones
-// all stay in force.
-func (s *Server) setTrust(r *Registry, roots *x509.CertPool, revoked *authn.Revocation) error {
+// all stay in force. commit, if not nil, runs once all of them are
+// checked, just before they apply (which then cannot fail); if it fails,
+// nothing applies.
+func (s *Server) setTrust(r *Registry, roots *x509.CertPool, revoked *authn.Revocation, commit func() error) error {
 	if err := s.checkRegistry(r); err != nil {
 		return err
 	}
-	if err := s.cfg.Verifier.SetAll(roots, revoked, r.authnAgencies()); err != nil {
+	if err := s.cfg.Verifier.SetAllAfter(roots, revoked, r.authnAgencies(), commit); err != nil {
 		return err
 	}
 	s.registry.Store(r)

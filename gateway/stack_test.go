@@ -136,6 +136,10 @@ type stackOptions struct {
 	// log's store, over the stack's: a read of it fails while armed
 	// (faultStore, auditread_test.go).
 	faults *faultStore
+	// trustMarks, if set, wraps the store as the gateways' TrustMarks
+	// (a test moves a mark as another replica would, between the
+	// gateway's reading it and its swap).
+	trustMarks func(authn.MarkStore) authn.MarkStore
 	// providerTimeout is Config.ProviderTimeout; zero means the default.
 	providerTimeout time.Duration
 	// zeroPolicySource leaves Config.PolicySourceSpec zero (the embedded
@@ -322,8 +326,12 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	if o.zeroPolicySource {
 		psrc = policies.Source{}
 	}
+	var marks authn.MarkStore = db
+	if o.trustMarks != nil {
+		marks = o.trustMarks(db)
+	}
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: db, TrustMarks: db, Now: o.serverNow,
+		Policies: eng, PolicySourceSpec: psrc, Audit: alog, Pseudonyms: keys, Verifier: ver, Once: db, TrustMarks: marks, Now: o.serverNow,
 		Aftercare: aftercareStore, TimerLease: o.timerLease, ProviderTimeout: o.providerTimeout,
 		ProviderTLS:   &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{gwLeaf}, RootCAs: s.pki.CA.Pool()},
 		RefusalBudget: o.refusalBudget, ReleaseRetry: o.releaseRetry, TimerInterval: o.timerInterval,

@@ -210,36 +210,16 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 		l.pending = digest
 		return false, nil
 	}
-	// A CRL not in force yet is compared with the newest of its issuer
-	// the store keeps, which an earlier run of the gateway, or another
-	// replica, put in force; and kept there before it applies.
-	if l.marks != nil && l.crls.Novel(rev) {
-		if err := l.crls.Load(ctx, l.marks); err != nil {
-			return false, fmt.Errorf("gateway: CRL: %v", err)
-		}
-		if err := l.crls.Check(rev); err != nil {
-			return false, fmt.Errorf("gateway: CRL: %v", err)
-		}
-		if err := l.crls.Save(ctx, l.marks, rev); err != nil {
-			return false, fmt.Errorf("gateway: CRL: %v", err)
-		}
-	}
-	// So is a numbered deny list (or one without a number, which is
-	// refused once a numbered one was in force).
-	if l.marks != nil && l.deny.Novel(rev) {
-		if err := l.deny.Load(ctx, l.marks); err != nil {
-			return false, fmt.Errorf("gateway: deny list: %v", err)
-		}
-		if err := l.deny.Check(rev); err != nil {
-			return false, fmt.Errorf("gateway: deny list %s: %v", l.tf.DenyList, err)
-		}
-		if err := l.deny.Save(ctx, l.marks, rev); err != nil {
-			return false, fmt.Errorf("gateway: deny list: %v", err)
-		}
-	}
 	// All or nothing: a registry that does not apply leaves the CAs and
-	// revocations loaded with it out of force too.
-	if err := s.setTrust(r, pool, rev); err != nil {
+	// revocations loaded with it out of force too. A CRL not in force yet
+	// is compared with the newest of its issuer the store keeps, which an
+	// earlier run of the gateway, or another replica, put in force; so is
+	// a numbered deny list (or one without a number, which is refused once
+	// a numbered one was in force). Their marks are kept in the store only
+	// once everything else of the load is checked, just before it applies
+	// (keepMarks): a mark kept for lists that then did not apply would
+	// refuse the ones in force.
+	if err := s.setTrust(r, pool, rev, func() error { return l.keepMarks(ctx, rev) }); err != nil {
 		return false, err
 	}
 	l.crls.Record(rev)
@@ -249,6 +229,62 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 	}
 	l.digest = digest
 	return true, nil
+}
+
+// keepMarks compares the CRLs and the deny list of rev that are not in
+// force yet with the marks the store keeps, then keeps theirs there, each
+// a compare-and-swap over the mark read, so that no mark moves back. It
+// is the last step of a load, run once everything else is checked: the
+// lists then apply, which cannot fail. It returns an error, and rev must
+// not apply, if the store keeps a newer list: one put in force before, or
+// by another replica since the check (the swap finds it). A mark is never
+// moved back to undo one: another replica may have read it and put its
+// list in force. So only a store that fails, or a replica that moves
+// ahead, between the swaps of two lists of one load can leave a mark of
+// a list that did not apply; and a crash between the swaps and the
+// apply, a mark of the lists in the files, which a start applies.
+func (l *trustLoader) keepMarks(ctx context.Context, rev *authn.Revocation) error {
+	if l.marks == nil {
+		return nil
+	}
+	crls, deny := l.crls.Novel(rev), l.deny.Novel(rev)
+	// Every list is checked before any mark moves.
+	if crls {
+		if err := l.crls.Load(ctx, l.marks); err != nil {
+			return fmt.Errorf("gateway: CRL: %v", err)
+		}
+		if err := l.crls.Check(rev); err != nil {
+			return fmt.Errorf("gateway: CRL: %v", err)
+		}
+	}
+	if deny {
+		if err := l.deny.Load(ctx, l.marks); err != nil {
+			return fmt.Errorf("gateway: deny list: %v", err)
+		}
+		if err := l.deny.Check(rev); err != nil {
+			return fmt.Errorf("gateway: deny list %s: %v", l.tf.DenyList, err)
+		}
+	}
+	// Save adds to the history a mark the store keeps at or past the
+	// list's: checked again, a newer one, kept by another replica since
+	// the check above, keeps the list out of force.
+	if crls {
+		if err := l.crls.Save(ctx, l.marks, rev); err != nil {
+			return fmt.Errorf("gateway: CRL: %v", err)
+		}
+		if err := l.crls.Check(rev); err != nil {
+			return fmt.Errorf("gateway: CRL: %v", err)
+		}
+	}
+	if deny {
+		if err := l.deny.Save(ctx, l.marks, rev); err != nil {
+			return fmt.Errorf("gateway: deny list: %v", err)
+		}
+		if err := l.deny.Check(rev); err != nil {
+			return fmt.Errorf("gateway: deny list %s: %v", l.tf.DenyList, err)
+		}
+	}
+	return nil
 }
 
 // fetchJWKS returns the keys at url, fetching them when the last fetch is

@@ -253,20 +253,29 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // first and leaves the old set in place on error.
 func (v *Verifier) SetAgencies(agencies []*Agency) error {
 	old := v.state.Load()
-	return v.set(old.roots, old.revoked, agencies)
+	return v.set(old.roots, old.revoked, agencies, nil)
 }
 
 // SetAll replaces the registered agencies, the CAs and the revoked
 // certificates at once: it validates every agency first and, on error,
 // leaves all of them as they were. revoked may be nil.
 func (v *Verifier) SetAll(roots *x509.CertPool, revoked *Revocation, agencies []*Agency) error {
+	return v.SetAllAfter(roots, revoked, agencies, nil)
+}
+
+// SetAllAfter is SetAll calling commit, if not nil, once every agency is
+// validated and just before they are put in force, which then cannot
+// fail: an error from commit leaves all of them as they were. What must
+// be done only for a trust that is put in force (keeping the marks of
+// the revocation lists) is done there.
+func (v *Verifier) SetAllAfter(roots *x509.CertPool, revoked *Revocation, agencies []*Agency, commit func() error) error {
 	if revoked == nil {
 		revoked = &Revocation{}
 	}
-	return v.set(roots, revoked, agencies)
+	return v.set(roots, revoked, agencies, commit)
 }
 
-func (v *Verifier) set(roots *x509.CertPool, revoked *Revocation, agencies []*Agency) error {
+func (v *Verifier) set(roots *x509.CertPool, revoked *Revocation, agencies []*Agency, commit func() error) error {
 	old := v.state.Load()
 	ns := &trustState{byIdentity: map[string]*Agency{}, byID: map[string]*Agency{}, shared: map[string]bool{}, roots: roots, revoked: revoked, gen: old.gen + 1}
 	issuers := map[string]int{}
@@ -301,6 +310,12 @@ func (v *Verifier) set(roots *x509.CertPool, revoked *Revocation, agencies []*Ag
 		if n > 1 {
 			ns.shared[iss] = true
 		}
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			return err
+		}
+		ns.gen = v.state.Load().gen + 1
 	}
 	v.swap(ns)
 	return nil
