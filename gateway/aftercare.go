@@ -1051,6 +1051,15 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 				s.log.WarnContext(ctx, "a peer's answer to a forwarded acknowledgement is unverified: forward deferred", "request_id", ex.reqID,
 					"notice", n.Index, "peer", peer.ID, "peer_outcome", e.Detail[audit.DetailPeerOutcome])
 				deferred = true
+			case errors.Is(err, errPeerOffboarded):
+				// This gateway calls an offboarded peer no more: the
+				// acknowledgement stands here, its entry says why, and
+				// the timers hold the forward until the registry takes
+				// the peer back (forwardNoticeAcks).
+				s.log.WarnContext(ctx, "the peer gateway is offboarded: acknowledgement not forwarded", "request_id", ex.reqID,
+					"notice", n.Index, "peer", peer.ID)
+				e.Detail[audit.DetailPeerOutcome], deferred = audit.PeerOutcomePeerOffboarded, true
+				s.fwdRetry.hold("aftercare/" + strconv.FormatInt(n.Index, 10))
 			case err != nil && !peerAway(ctx, err):
 				return nil, err
 			case err != nil:

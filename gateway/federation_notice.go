@@ -510,6 +510,10 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 		return failed("PEER_RELEASE_UNKNOWN", err)
 	}
 	ex.entry.Detail[detailPeerNotice] = theirs
+	if peer.Offboarded {
+		ex.entry.Detail["peer"] = peer.ID
+		return failed(reasonPeerOffboarded, fmt.Errorf("%w: notice %d, %s", errPeerOffboarded, x, peer.ID))
+	}
 	conn, pctx, cancel, err := s.callPeer(ctx, ex, peer)
 	if err != nil {
 		return err
@@ -545,7 +549,8 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 // acknowledgements of notices from peer gateways made here while those
 // did not answer (audit.SentNotice.ForwardDue), each in an exchange of its
 // own in the name of the officer who acknowledged. A notice whose forward
-// failed waits before the next attempt, as forwardAcknowledgements does.
+// failed waits before the next attempt, and one whose peer gateway the
+// registry offboards is held, as forwardAcknowledgements does.
 func (s *Server) forwardNoticeAcks(ctx context.Context, st audit.AftercareStore, now time.Time) error {
 	due, err := st.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, ForwardDue: true, After: -1, Limit: forwardPage})
 	if err != nil {
@@ -555,7 +560,20 @@ func (s *Server) forwardNoticeAcks(ctx context.Context, st audit.AftercareStore,
 	var left awaiting
 	for _, n := range due {
 		key := "aftercare/" + strconv.FormatInt(n.Index, 10) // apart from the required notices' ids
+		if s.fwdRetry.isHeld(key) {
+			// Held while the registry offboards its peer gateway, as
+			// forwardAcknowledgements holds a required notice's.
+			if peer, _, err := s.noticePeer(ctx, n.Index); err != nil || peer == nil || peer.Offboarded {
+				left.add(n.AckTime)
+				continue
+			}
+			s.fwdRetry.release(key)
+		}
 		done, err := s.fwdRetry.attempt(key, now, func() error { return s.forwardNoticeAck(ctx, n) })
+		if errors.Is(err, errPeerOffboarded) {
+			s.fwdRetry.hold(key)
+			err = nil // its entry says so (PEER_OFFBOARDED)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("forward the acknowledgement of notice %d: %w", n.Index, err))
 		}

@@ -46,7 +46,8 @@ func (s *Server) ackTarget(ctx context.Context, ex *exchange, n audit.Notice) {
 // is where its acknowledgement goes, whichever gateway the registry lists
 // for its sender now (another gateway knows nothing of it). peer is nil
 // if the registry no longer lists that gateway as a peer: forwardAck then
-// refuses, PEER_NOT_REGISTERED. A notice whose sender is an agency of
+// refuses, PEER_NOT_REGISTERED; if it offboards that gateway,
+// PEER_OFFBOARDED. A notice whose sender is an agency of
 // this gateway was delivered here (its entry is not read).
 func (s *Server) noticeDeliveredBy(ctx context.Context, n audit.Notice) (peer *Agency, away bool, err error) {
 	reg := s.registry.Load()
@@ -94,6 +95,16 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 			"peer", peer.ID, "peer_outcome", ex.entry.Detail[audit.DetailPeerOutcome])
 		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
 	}
+	if errors.Is(err, errPeerOffboarded) {
+		// This gateway calls an offboarded peer no more: the
+		// acknowledgement stands here, its entry says why it was not
+		// forwarded, and the timers hold the forward until the registry
+		// takes the peer back (forwardAcknowledgements).
+		s.log.WarnContext(ctx, "the peer gateway is offboarded: acknowledgement not forwarded", "notice_id", n.ID, "peer", peer.ID)
+		ex.entry.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomePeerOffboarded
+		s.fwdRetry.hold(n.ID)
+		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
+	}
 	if err != nil && peerAway(ctx, err) {
 		s.log.WarnContext(ctx, "peer gateway did not answer: acknowledgement deferred", "notice_id", n.ID, "peer", peer.ID, "error", err)
 		ex.entry.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomeDeferred
@@ -122,6 +133,13 @@ const reasonPeerClaimUnverified = "PEER_CLAIM_UNVERIFIED"
 // answered so.
 var errPeerClaimUnverified = errors.New("gateway: the peer's answer carries no receipt of its entry of it that holds for this call")
 
+// reasonPeerOffboarded fails the forward of an acknowledgement to a peer
+// gateway that this gateway's registry offboards: it is not called.
+const reasonPeerOffboarded = "PEER_OFFBOARDED"
+
+// errPeerOffboarded is what forwardAck's error wraps then.
+var errPeerOffboarded = errors.New("gateway: the peer gateway the notice came through is offboarded in this gateway's registry")
+
 // forwardAck forwards the acknowledgement of n to peer, the gateway of its
 // sender: callPeer, the pending entry, Exchange.Acknowledge with its
 // receipt; and records in ex's entry what the peer did (its receipt, or
@@ -132,10 +150,16 @@ var errPeerClaimUnverified = errors.New("gateway: the peer's answer carries no r
 // (peerClaim). at, if set, is when
 // the agency acknowledged, for a forward made after the fact (detail
 // acknowledged_at, in the pending entry the peer reads). A peer that
-// cannot be reached or did not answer is an error wrapping errPeer.
+// cannot be reached or did not answer is an error wrapping errPeer; one
+// this gateway's registry offboards is not called, and the error wraps
+// errPeerOffboarded.
 func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, peer *Agency, at time.Time) error {
 	if peer == nil || peer.Kind != KindPeerGateway {
 		return failed("PEER_NOT_REGISTERED", fmt.Errorf("gateway: notice %s came through a gateway that is no longer a registered peer", n.ID))
+	}
+	if peer.Offboarded {
+		ex.detail()["peer"] = peer.ID
+		return failed(reasonPeerOffboarded, fmt.Errorf("%w: notice %s, %s", errPeerOffboarded, n.ID, peer.ID))
 	}
 	if !at.IsZero() {
 		ex.entry.Detail[audit.DetailAcknowledgedAt] = at.UTC().Format(time.RFC3339Nano)
@@ -203,7 +227,11 @@ func (s *Server) peerClaim(ctx context.Context, ex *exchange, peer *Agency, err 
 // the officer who acknowledged (its entry detail forwards names the
 // acknowledgement's entry). A notice whose forward failed waits before the
 // next attempt, twice as long each time up to forwardRetryMax, so that a
-// long outage does not fill the log.
+// long outage does not fill the log. One whose peer gateway this
+// gateway's registry offboards is held after one entry that says so
+// (failed, PEER_OFFBOARDED; or the acknowledgement's own, detail
+// peer_outcome peer_offboarded): it is not tried again, still counted
+// as awaiting, until the registry takes that gateway back.
 func (s *Server) forwardAcknowledgements(ctx context.Context, now time.Time) error {
 	due, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ForwardDue: true, Limit: forwardPage})
 	if err != nil {
@@ -212,7 +240,21 @@ func (s *Server) forwardAcknowledgements(ctx context.Context, now time.Time) err
 	var errs []error
 	var left awaiting
 	for _, n := range due {
+		if s.fwdRetry.isHeld(n.ID) {
+			// Its forward failed, once, because the registry offboards
+			// the peer: not tried again until the registry takes the
+			// peer back.
+			if peer, _, err := s.noticeDeliveredBy(ctx, n); err != nil || peer == nil || peer.Offboarded {
+				left.add(n.Acknowledged)
+				continue
+			}
+			s.fwdRetry.release(n.ID)
+		}
 		done, err := s.fwdRetry.attempt(n.ID, now, func() error { return s.forwardAcknowledgement(ctx, n) })
+		if errors.Is(err, errPeerOffboarded) {
+			s.fwdRetry.hold(n.ID)
+			err = nil // its entry says so (PEER_OFFBOARDED); not an error of the timers
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("forward the acknowledgement of notice %s: %w", n.ID, err))
 		}
@@ -286,11 +328,36 @@ const (
 )
 
 // A retryBackoff holds, per notice, when the next attempt may be made and
-// how long the last wait was. It lives in memory: a restart tries at once.
+// how long the last wait was, and which notices are held because their
+// peer gateway is offboarded. It lives in memory: a restart tries at once
+// (a held notice then gets one more entry saying PEER_OFFBOARDED).
 type retryBackoff struct {
 	mu   sync.Mutex
 	next map[string]time.Time
 	wait map[string]time.Duration
+	held map[string]bool
+}
+
+// hold marks id as held: its peer gateway is offboarded.
+func (b *retryBackoff) hold(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.held == nil {
+		b.held = map[string]bool{}
+	}
+	b.held[id] = true
+}
+
+func (b *retryBackoff) isHeld(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.held[id]
+}
+
+func (b *retryBackoff) release(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.held, id)
 }
 
 // attempt runs f for id unless id waits after a failed attempt, and

@@ -315,3 +315,84 @@ func TestSenderStandingIsTheSendersGatewaysToRecord(t *testing.T) {
 		})
 	}
 }
+
+// TestAckOfANoticeFromAnOffboardedPeerGateway: the Danish prison's
+// required notice reaches the Rotterdam police through both gateways, and
+// the Dutch registry then offboards the Danish gateway itself. The police
+// acknowledge at their own gateway, which will not call an offboarded
+// peer: the acknowledgement stands there, its entry says why it was not
+// forwarded (detail.peer_outcome peer_offboarded),
+// and the forward stays listed as pending (TrackedNotice.forward_pending),
+// but the timers do not try it again while the registry offboards that
+// gateway. It was logged deferred, as if the peer were down, and each
+// timer pass after the wait logged another attempt, for ever.
+func TestAckOfANoticeFromAnOffboardedPeerGateway(t *testing.T) {
+	var ahead atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f := startFederationWith(t, fedConfig{now: clock})
+	id := notifyRotterdamPolice(t, f)
+	var cursor int64
+	for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
+		if m.GetNotice().GetNoticeId() == id {
+			cursor = m.GetCursor()
+		}
+	}
+	f.nl.offboard(t, "dk-gateway")
+	until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-police-rotterdam", "dk-prison-east") })
+
+	ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+	if err != nil || !slices.Equal(ack.GetDeferredNoticeIds(), []string{id}) {
+		t.Fatalf("Acknowledge = %v, %v; want the acknowledgement made here, its forward held (deferred_notice_ids %s)", ack, err, id)
+	}
+	for range 3 {
+		ahead.Add(int64(time.Hour)) // past any wait between attempts
+		if _, err := f.nl.gw.Server.RunTimers(t.Context()); err != nil {
+			t.Errorf("Dutch timers: %v", err)
+		}
+	}
+	nl := f.nl.all(t, "notice_acknowledge", "insp.de.vries")
+	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeOK || nl[0].Detail["peer_outcome"] != "peer_offboarded" {
+		t.Errorf("Dutch acknowledgements %v %v; want one, ok, peer_outcome peer_offboarded, and no attempt to forward it since", outcomes(nl), details(nl))
+	}
+	if ns := f.nl.trackedNotices(t); len(ns) != 1 || !ns[0].GetForwardPending() || ns[0].GetAcknowledged() == "" {
+		t.Errorf("the Dutch gateway's notices %v; want %s acknowledged, its forward pending", ns, id)
+	}
+	if n, _ := f.nl.awaitingPeer(t, "required_notice"); n != 1 {
+		t.Errorf("the Dutch gateway's metrics: %v required notices' acknowledgements awaiting the peer; want 1", n)
+	}
+}
+
+// TestAckOfACorrectionFromAnOffboardedPeerGateway: as
+// TestAckOfANoticeFromAnOffboardedPeerGateway, for a correction the Danish
+// prison sent the Dutch probation service (AcknowledgeNotice,
+// forwardNoticeAcks).
+func TestAckOfACorrectionFromAnOffboardedPeerGateway(t *testing.T) {
+	var ahead atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f := startFederationWith(t, fedConfig{now: clock})
+	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.ContactPoint = "Kriminalforsorgen Øst, Aarhus office" }, "The contact point changed.")
+	f.nl.offboard(t, "dk-gateway")
+	until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-probation", "dk-prison-east") })
+
+	resp, err := f.nl.aftercare(t, "nl-probation", "insp.mulder").AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{
+		NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Contact point replaced in our file."})
+	if err != nil || !resp.GetDeferred() {
+		t.Fatalf("AcknowledgeNotice = %v, %v; want the acknowledgement made here, its forward held", resp, err)
+	}
+	for range 3 {
+		ahead.Add(int64(time.Hour)) // past any wait between attempts
+		if err := f.nl.gw.Server.RunAftercare(t.Context()); err != nil {
+			t.Errorf("Dutch aftercare timers: %v", err)
+		}
+	}
+	es := f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")
+	if len(es) != 1 || es[0].Outcome != audit.OutcomeOK || es[0].Detail[audit.DetailPeerOutcome] != audit.PeerOutcomePeerOffboarded {
+		t.Errorf("Dutch acknowledgements %v %v; want one, ok, peer_outcome peer_offboarded, and no attempt to forward it since", outcomes(es), details(es))
+	}
+	if n, _ := f.nl.awaitingPeer(t, "obligation_notice"); n != 1 {
+		t.Errorf("the Dutch gateway's metrics: %v obligation notices' acknowledgements awaiting the peer; want 1", n)
+	}
+	if out := f.nl.audit(t, "corrections", "-forward-pending"); !strings.Contains(out, "not forwarded") {
+		t.Errorf("liaison audit corrections -forward-pending at the Dutch gateway:\n%s", out)
+	}
+}

@@ -64,6 +64,11 @@ const (
 	DetailForwards       = "forwards"
 	DetailAcknowledgedAt = "acknowledged_at"
 	PeerOutcomeDeferred  = "deferred"
+	// So has, to the same end, one made while this gateway's registry
+	// offboards the peer gateway the notice came through (it calls that
+	// gateway no more): PeerOutcomePeerOffboarded. Its forward waits until
+	// the registry takes the peer back, and is not tried meanwhile.
+	PeerOutcomePeerOffboarded = "peer_offboarded"
 	// So has, to the same end, one the sender's gateway answered with a
 	// claim that would settle it (ALREADY_ACKNOWLEDGED) without a receipt
 	// of its entry of it that holds: DetailPeerDenial PeerDenialUnverified.
@@ -364,7 +369,8 @@ func AckOf(index int64, e *Entry) (Ack, bool) {
 		return Ack{}, false
 	}
 	return Ack{Notice: n, By: index, Time: AcknowledgedAt(e), Done: e.Detail[DetailDone],
-		Deferred: e.Detail[DetailPeerOutcome] == PeerOutcomeDeferred || e.Detail[DetailPeerDenial] == PeerDenialUnverified}, true
+		Deferred: e.Detail[DetailPeerOutcome] == PeerOutcomeDeferred || e.Detail[DetailPeerOutcome] == PeerOutcomePeerOffboarded ||
+			e.Detail[DetailPeerDenial] == PeerDenialUnverified}, true
 }
 
 // AcknowledgedAt is when an acknowledgement entry says the agency

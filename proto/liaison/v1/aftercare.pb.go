@@ -606,7 +606,9 @@ type AcknowledgeNoticeResponse struct {
 	// beside its own.
 	Receipt *PeerReceipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	// True when the notice came from another country's gateway, which did
-	// not answer, or answered ALREADY_ACKNOWLEDGED without the receipt of
+	// not answer, or is offboarded in this gateway's registry (detail
+	// peer_outcome peer_offboarded: not called, and the forward held until
+	// the registry takes it back), or answered ALREADY_ACKNOWLEDGED without the receipt of
 	// its entry of that refusal that holds for the call (see PeerRefusal):
 	// the acknowledgement stands here and is forwarded there when it
 	// answers again (see AcknowledgeNotice).
@@ -1217,7 +1219,8 @@ type ListedNotice struct {
 	AcknowledgementIndex int64 `protobuf:"varint,11,opt,name=acknowledgement_index,json=acknowledgementIndex,proto3" json:"acknowledgement_index,omitempty"`
 	// True while an acknowledgement made here, of a notice that came from
 	// another country's gateway, is still to be forwarded there because that
-	// gateway did not answer (see AcknowledgeNotice).
+	// gateway did not answer, or is offboarded in this gateway's registry
+	// (see AcknowledgeNotice).
 	ForwardPending bool `protobuf:"varint,12,opt,name=forward_pending,json=forwardPending,proto3" json:"forward_pending,omitempty"`
 	// The audit log index of the later notice that superseded it (see
 	// ListObligationNotices): closed, not acknowledged. 0 if none.

@@ -3780,7 +3780,8 @@ type AcknowledgeResponse struct {
 	// entry (see PeerReceipt), which the peer logs beside its own.
 	Receipt *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	// The required notices this call acknowledged whose sender's gateway (a
-	// peer) could not be reached, or answered ALREADY_ACKNOWLEDGED,
+	// peer) could not be reached, is offboarded in this gateway's registry
+	// (PEER_OFFBOARDED), or answered ALREADY_ACKNOWLEDGED,
 	// NOTICE_UNKNOWN or NOTICE_WITHDRAWN unverified (see PeerRefusal):
 	// acknowledged here, their
 	// acknowledgement is forwarded to that gateway when it answers again

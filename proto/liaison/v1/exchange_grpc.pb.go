@@ -212,8 +212,12 @@ type ExchangeClient interface {
 	// stands here, at the time it was made: this gateway logs it (detail
 	// peer_outcome deferred), marks the inbox read, names the notice in
 	// AcknowledgeResponse.deferred_notice_ids, and forwards it from its
-	// timers once that gateway answers again. The forward's entries name the
-	// acknowledgement's entry (detail forwards) and its time (detail
+	// timers once that gateway answers again. So it is if this gateway's
+	// registry offboards that gateway, which it then calls no more (detail
+	// peer_outcome peer_offboarded): the timers hold the forward, with no
+	// further entry, until the registry takes that gateway back. The
+	// forward's entries name the acknowledgement's entry (detail forwards)
+	// and its time (detail
 	// acknowledged_at), by which that gateway judges whether it was late.
 	// Until then that gateway counts the notice open: it may escalate it and
 	// record its deadline passing. If that gateway answers and refuses the
@@ -589,8 +593,12 @@ type ExchangeServer interface {
 	// stands here, at the time it was made: this gateway logs it (detail
 	// peer_outcome deferred), marks the inbox read, names the notice in
 	// AcknowledgeResponse.deferred_notice_ids, and forwards it from its
-	// timers once that gateway answers again. The forward's entries name the
-	// acknowledgement's entry (detail forwards) and its time (detail
+	// timers once that gateway answers again. So it is if this gateway's
+	// registry offboards that gateway, which it then calls no more (detail
+	// peer_outcome peer_offboarded): the timers hold the forward, with no
+	// further entry, until the registry takes that gateway back. The
+	// forward's entries name the acknowledgement's entry (detail forwards)
+	// and its time (detail
 	// acknowledged_at), by which that gateway judges whether it was late.
 	// Until then that gateway counts the notice open: it may escalate it and
 	// record its deadline passing. If that gateway answers and refuses the

@@ -233,7 +233,8 @@ type TrackedNotice struct {
 	// detail.peer_tracks_notice false): this gateway tracks it alone.
 	Peer string `protobuf:"bytes,17,opt,name=peer,proto3" json:"peer,omitempty"`
 	// Set on the recipient's gateway for a notice acknowledged while the
-	// sender's peer gateway could not be reached (or answered NOTICE_UNKNOWN
+	// sender's peer gateway could not be reached or is offboarded in this
+	// gateway's registry (or answered NOTICE_UNKNOWN
 	// or NOTICE_WITHDRAWN without a receipt of its entry of that refusal
 	// that holds, see PeerRefusal), until the acknowledgement has been
 	// forwarded to it (see Exchange.Acknowledge): that gateway still counts
