@@ -116,19 +116,7 @@ func TestSenderLearnsItsPeerRecipientWasOffboarded(t *testing.T) {
 	until(t, "the Danish registry reloaded", func() bool { return offboardedAt(t, f.dk, "dk-prison-east", "nl-police-rotterdam") })
 
 	ahead.Store(int64(time.Until(esc) + time.Minute))
-	if _, err := f.dk.gw.Server.RunTimers(t.Context()); err != nil {
-		t.Fatalf("Danish timers: %v", err)
-	}
-	es := f.dk.all(t, "notice_escalate", "")
-	if len(es) != 1 || es[0].Detail["notice_id"] != id || es[0].Detail["escalated_to"] != "dk-prison-east" ||
-		es[0].Detail["recipient_standing"] != "offboarded" || es[0].Detail["escalated_at_peer"] != "nl-gateway" {
-		t.Errorf("Danish escalations %v; want one, to the prison, saying the recipient was offboarded", details(es))
-	}
-	x := f.dk.escalations(t, "dk-prison-east", "kf.notice", "case_officer")
-	if len(x) != 1 || x[0].GetNoticeId() != id || x[0].GetTarget() != liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER ||
-		x[0].GetRecipientStanding() != "offboarded" {
-		t.Errorf("the Danish prison's escalations %v; want the sender's copy of %s, the recipient offboarded", x, id)
-	}
+	escalatedOnce(t, f, id, "nl-gateway", "offboarded")
 }
 
 // notifyRotterdamPolice has the Danish prison notify the Rotterdam police
@@ -215,18 +203,28 @@ func TestNoticeToAPeerThatDoesNotTrackIt(t *testing.T) {
 	}
 
 	ahead.Store(int64(time.Until(esc) + time.Minute))
+	escalatedOnce(t, f, id, "", "untracked")
+}
+
+// escalatedOnce runs the Danish gateway's timers (its clock past the
+// deadline of notice id) and checks that they escalated it once, to the
+// Danish prison, naming peer as the gateway it escalated at (none if
+// empty) and the recipient's standing, and that the prison's
+// escalations hold the sender's copy with that standing.
+func escalatedOnce(t *testing.T, f *federation, id, peer, standing string) {
+	t.Helper()
 	if _, err := f.dk.gw.Server.RunTimers(t.Context()); err != nil {
 		t.Fatalf("Danish timers: %v", err)
 	}
 	es := f.dk.all(t, "notice_escalate", "")
 	if len(es) != 1 || es[0].Detail["notice_id"] != id || es[0].Detail["escalated_to"] != "dk-prison-east" ||
-		es[0].Detail["escalated_at_peer"] != "" || es[0].Detail["recipient_standing"] != "untracked" {
-		t.Errorf("Danish escalations %v; want one, to the prison alone, naming no peer, the recipient untracked", details(es))
+		es[0].Detail["escalated_at_peer"] != peer || es[0].Detail["recipient_standing"] != standing {
+		t.Errorf("Danish escalations %v; want one, to the prison, escalated at peer %q, the recipient %s", details(es), peer, standing)
 	}
 	x := f.dk.escalations(t, "dk-prison-east", "kf.notice", "case_officer")
 	if len(x) != 1 || x[0].GetNoticeId() != id || x[0].GetTarget() != liaisonv1.EscalationTarget_ESCALATION_TARGET_SENDER ||
-		x[0].GetRecipientStanding() != "untracked" {
-		t.Errorf("the Danish prison's escalations %v; want the sender's copy of %s, the recipient untracked", x, id)
+		x[0].GetRecipientStanding() != standing {
+		t.Errorf("the Danish prison's escalations %v; want the sender's copy of %s, the recipient %s", x, id, standing)
 	}
 }
 
