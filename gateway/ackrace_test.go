@@ -32,13 +32,7 @@ func TestAcknowledgeNoticeSupersededMeanwhile(t *testing.T) {
 		o.serverNow = newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now
 		o.race = &raceStore{}
 		s := startStack(t, o)
-		rec, attrs := dkRelease(t, s)
-		if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
-			Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
-			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
-		}); err != nil {
-			t.Fatal(err)
-		}
+		rec, _ := dkReleaseToAarhusPolice(t, s)
 		prison, police, auditor := aftercare(t, s, dkPrison), aftercare(t, s, dkPolice), aftercare(t, s, dkAuditor)
 		correct := func(contact string) (int64, error) {
 			c := proto.CloneOf(rec)

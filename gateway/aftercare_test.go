@@ -89,6 +89,20 @@ func dkRelease(t *testing.T, s *stack) (*liaisonv1.Record, *liaisonv1.SubjectAtt
 	return rec, attrs
 }
 
+// dkReleaseToAarhusPolice is dkRelease, disclosed by the Danish prison to
+// the Aarhus police for risk management (§ 115), as many tests begin.
+func dkReleaseToAarhusPolice(t *testing.T, s *stack) (*liaisonv1.Record, *liaisonv1.SubjectAttributes) {
+	t.Helper()
+	rec, attrs := dkRelease(t, s)
+	if _, err := s.exchange(t, dkPrison).Disclose(t.Context(), &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return rec, attrs
+}
+
 // TestCorrectionsAndWithdrawalsReachEveryRecipient: the Danish prison's
 // release notice goes to three recipients under three decisions (the
 // Aarhus police in full under § 115, Aarhus social services pseudonymised
@@ -1049,13 +1063,7 @@ func TestAcknowledgeNoticeOnceAtOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, o stackOptions) {
 		ctx := t.Context()
 		s := startStack(t, o)
-		rec, attrs := dkRelease(t, s)
-		if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
-			Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
-			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
-		}); err != nil {
-			t.Fatal(err)
-		}
+		dkReleaseToAarhusPolice(t, s)
 		w, err := aftercare(t, s, dkPrison).Withdraw(ctx, &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001",
 			Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT, Justification: "The date was wrong."})
 		if err != nil || len(w.GetResults()) != 1 {

@@ -26,13 +26,7 @@ func TestNoticeAcknowledgedAtItsDeadlineIsNotOverdue(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	rec, attrs := dkRelease(t, s)
-	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
-		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
-		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
-	}); err != nil {
-		t.Fatal(err)
-	}
+	rec, _ := dkReleaseToAarhusPolice(t, s)
 	corrected := proto.CloneOf(rec)
 	corrected.GetReleaseNotice().ReleaseDate = "2026-11-27"
 	c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Justification: "The release was brought forward."})
@@ -117,13 +111,7 @@ func TestReleaseDayBeginsAtMidnightInCopenhagen(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	rec, attrs := dkRelease(t, s)
-	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
-		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
-		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
-	}); err != nil {
-		t.Fatal(err)
-	}
+	rec, _ := dkReleaseToAarhusPolice(t, s)
 	corrected := proto.CloneOf(rec)
 	corrected.GetReleaseNotice().ReleaseDate = "2026-11-27"
 	c, err := aftercare(t, s, dkPrison).Correct(ctx, &liaisonv1.CorrectRequest{Record: corrected, Justification: "The release was brought forward."})

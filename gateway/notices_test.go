@@ -132,13 +132,7 @@ func TestSupersededNoticeIsClosed(t *testing.T) {
 		ctx := t.Context()
 		o.serverNow = newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now
 		s := startStack(t, o)
-		rec, attrs := dkRelease(t, s)
-		if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
-			Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
-			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
-		}); err != nil {
-			t.Fatal(err)
-		}
+		rec, _ := dkReleaseToAarhusPolice(t, s)
 		prison := aftercare(t, s, dkPrison)
 		correct := func(contact string) *liaisonv1.NoticeResult {
 			t.Helper()
@@ -317,13 +311,7 @@ func TestCorrectionToAnOffboardedRecipientOwesNoAcknowledgement(t *testing.T) {
 	ctx := t.Context()
 	clk := newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
 	s := startStack(t, stackOptions{serverNow: clk.Now})
-	rec, attrs := dkRelease(t, s)
-	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
-		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
-		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
-	}); err != nil {
-		t.Fatal(err)
-	}
+	rec, _ := dkReleaseToAarhusPolice(t, s)
 	police := s.exchange(t, dkPolice)
 	editRegistry(t, s, func(f *gateway.RegistryFile) {
 		for i := range f.Agencies {

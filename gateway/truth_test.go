@@ -63,13 +63,7 @@ func claimsNotice(e *audit.Entry, also ...string) []string {
 func TestFailedCorrectionClaimsNoNotice(t *testing.T) {
 	ctx := t.Context()
 	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now})
-	rec, attrs := dkRelease(t, s)
-	if _, err := s.exchange(t, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
-		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
-		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Release in three weeks.",
-	}); err != nil {
-		t.Fatal(err)
-	}
+	rec, _ := dkReleaseToAarhusPolice(t, s)
 	corrected := proto.CloneOf(rec)
 	corrected.GetReleaseNotice().ReleaseDate = "2026-11-27"
 	care := aftercare(t, s, dkPrison)
