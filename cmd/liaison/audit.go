@@ -147,7 +147,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "query":
 		conn.flags(fs)
 		var q liaisonv1.QueryRequest
-		from := fs.String("from", "", "entries at or after this `time` (RFC 3339, or YYYY-MM-DD for midnight UTC)")
+		from := fs.String("from", "", "entries at or after this `time` (RFC 3339, or YYYY-MM-DD for its midnight in -tz)")
 		to := fs.String("to", "", "entries before this `time` (as -from)")
 		fs.StringVar(&q.Agency, "agency", "", "requester, holder or recipient agency `id`")
 		fs.StringVar(&q.Officer, "officer", "", "officer `id`")
@@ -160,10 +160,15 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		decimalVar(fs, &q.Start, "start", 0, "only entries with an `index` at or after this one: to read the next page, the one the command names after a full page")
 		limit := decimalFlag(fs, "limit", 100, "at most this many `entries` (1 to 1000)")
 		asJSON := fs.Bool("json", false, "print each entry's canonical JSON, one a line")
+		zone := zoneFlag(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
 		if err := noStrayArgs("audit query", fs); err != nil {
+			return err
+		}
+		loc, err := zone("audit query")
+		if err != nil {
 			return err
 		}
 		for _, f := range []struct{ flag, field, value string }{
@@ -173,11 +178,10 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return fmt.Errorf("audit query: -%s %q: accepted values are %s", f.flag, f.value, strings.Join(vocab[f.field], ", "))
 			}
 		}
-		var err error
-		if q.From, err = parseTimeFlag("audit query", "-from", *from); err != nil {
+		if q.From, err = parseTimeFlag("audit query", "-from", *from, loc); err != nil {
 			return err
 		}
-		if q.To, err = parseTimeFlag("audit query", "-to", *to); err != nil {
+		if q.To, err = parseTimeFlag("audit query", "-to", *to, loc); err != nil {
 			return err
 		}
 		if q.Limit, err = limitFlag("audit query", *limit); err != nil {
@@ -192,7 +196,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return fmt.Errorf("audit query: %v", err)
 		}
-		if err := printEntries(stdout, resp.GetEntries(), *asJSON); err != nil {
+		if err := printEntries(stdout, resp.GetEntries(), *asJSON, loc); err != nil {
 			return err
 		}
 		// A full page may not be the last: say where the next one starts
@@ -299,10 +303,15 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		conn.flags(fs)
 		subject := fs.String("subject", "", "the data subject's `identifier` in the agencies' records (required)")
 		officers := fs.Bool("with-officers", false, "name the officers who acted (withheld by default, CJEU C-579/21)")
+		zone := zoneFlag(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
 		if err := noStrayArgs("audit report", fs); err != nil {
+			return err
+		}
+		loc, err := zone("audit report")
+		if err != nil {
 			return err
 		}
 		if *subject == "" {
@@ -313,7 +322,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer c.Close()
-		return subjectReport(ctx, liaisonv1.NewAuditClient(c), *subject, *officers, stdout)
+		return subjectReport(ctx, liaisonv1.NewAuditClient(c), *subject, *officers, loc, stdout)
 	case "export":
 		conn.flags(fs)
 		out := fs.String("out", "", "output `folder`, new or empty (required): it appears whole once the export is downloaded, verified and written, or not at all; a folder that holds anything, such as an earlier export, is refused and never changed")
@@ -373,19 +382,39 @@ func limitFlag(cmd string, n int) (int32, error) {
 // parseTimeFlag reads the time a flag bounds a list by: RFC 3339, or a
 // date alone for its midnight UTC. One that is neither is an error naming
 // the flag.
-func parseTimeFlag(cmd, flag, s string) (*timestamppb.Timestamp, error) {
+func parseTimeFlag(cmd, flag, s string, loc *time.Location) (*timestamppb.Timestamp, error) {
 	if s == "" {
 		return nil, nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, time.DateOnly} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return timestamppb.New(t), nil
-		}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return timestamppb.New(t), nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+		return timestamppb.New(t), nil
 	}
 	return nil, fmt.Errorf("%s: %s %q: want a time in RFC 3339 or a date, YYYY-MM-DD", cmd, flag, s)
 }
 
-func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) error {
+// zoneFlag adds -tz to fs, the time zone a command shows times in and
+// reads a date in. The function it returns, called after fs.Parse, gives
+// the zone: UTC unless -tz names another. A zone is an IANA name, read
+// from the tables built into the binary, so that every machine reads it
+// alike; "Local", whatever the machine's zone is, is refused.
+func zoneFlag(fs *flag.FlagSet) func(cmd string) (*time.Location, error) {
+	name := fs.String("tz", "UTC", "`zone` to show times in and read a date in: an IANA name such as Europe/Copenhagen, or UTC")
+	return func(cmd string) (*time.Location, error) {
+		if *name == "UTC" {
+			return time.UTC, nil
+		}
+		loc, err := time.LoadLocation(*name)
+		if err != nil || *name == "" || *name == "Local" {
+			return nil, fmt.Errorf("%s: -tz %q: want a time zone's IANA name, such as Europe/Copenhagen, or UTC", cmd, *name)
+		}
+		return loc, nil
+	}
+}
+
+func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool, loc *time.Location) error {
 	if asJSON {
 		for _, e := range entries {
 			fmt.Fprintln(w, e.GetJson())
@@ -393,7 +422,7 @@ func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) err
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INDEX\tTIME (UTC)\tACTION\tREQUESTER/OFFICER\tHOLDER\tRECIPIENTS\tRECORD/ABOUT\tPURPOSE\tOUTCOME\tLEGAL BASIS\tSUBJECT")
+	fmt.Fprintln(tw, "INDEX\tTIME ("+loc.String()+")\tACTION\tREQUESTER/OFFICER\tHOLDER\tRECIPIENTS\tRECORD/ABOUT\tPURPOSE\tOUTCOME\tLEGAL BASIS\tSUBJECT")
 	for _, le := range entries {
 		e, err := audit.Unmarshal([]byte(le.GetJson()))
 		if err != nil {
@@ -417,7 +446,7 @@ func printEntries(w io.Writer, entries []*liaisonv1.AuditEntry, asJSON bool) err
 		for i := range cols {
 			cols[i] = identifier(cols[i])
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\n", le.GetIndex(), e.Time.UTC().Format("2006-01-02 15:04:05"), strings.Join(cols, "\t"))
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", le.GetIndex(), e.Time.In(loc).Format("2006-01-02 15:04:05"), strings.Join(cols, "\t"))
 	}
 	return tw.Flush()
 }

@@ -59,7 +59,7 @@ func TestAuditTableShowsIdentifiersApart(t *testing.T) {
 	if err := printEntries(&out, []*liaisonv1.AuditEntry{
 		entry(1, "insp.hansen", "ps-AAAA", "dk.rpl.115", "DK-2026-1"),
 		entry(2, "insp.hansen\u3164", "ps-AAAA\ufe0f", "dk.rpl.115\u115f", "DK-2026\u00a01"),
-	}, false); err != nil {
+	}, false, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	rows := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
@@ -92,7 +92,7 @@ func TestAuditTableShowsIdentifiersApart(t *testing.T) {
 	renderReport(&rep, &liaisonv1.AccessReportResponse{Produced: timestamppb.New(at), Disclosures: []*liaisonv1.ReportedDisclosure{{
 		Time: timestamppb.New(at), Holder: "dk-prison-east\u3164", Recipients: []string{"dk-police-aarhus\ufe0f"}, Officer: "insp.hansen\u3164",
 		Requester: "dk-police-aarhus", LegalBasis: &liaisonv1.LegalBasis{Id: "dk.rpl.115\u115f", Citation: "Rpl. § 115"}, Action: "disclose",
-	}}})
+	}}}, time.UTC)
 	for _, want := range []string{`from:       dk-prison-east\u3164`, `to:         dk-police-aarhus\ufe0f`, `officer:    insp.hansen\u3164 of`, `(dk.rpl.115\u115f)`} {
 		if !strings.Contains(rep.String(), want) {
 			t.Errorf("renderReport = %s; want %s in it", rep.String(), want)

@@ -52,7 +52,7 @@ func TestQueryTableNamesWhoActedAndTheCase(t *testing.T) {
 		entries = append(entries, &liaisonv1.AuditEntry{Index: int64(7 + i), Json: string(b)})
 	}
 	var out bytes.Buffer
-	if err := printEntries(&out, entries, false); err != nil {
+	if err := printEntries(&out, entries, false, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	rows := map[string][]string{}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -14,21 +15,25 @@ import (
 // renders it. The gateway applies the legal rules (only real releases,
 // LED Art. 15 restrictions, officers withheld unless asked for, CJEU
 // C-579/21); this only renders its answer.
-func subjectReport(ctx context.Context, ac liaisonv1.AuditClient, subject string, withOfficers bool, w io.Writer) error {
+func subjectReport(ctx context.Context, ac liaisonv1.AuditClient, subject string, withOfficers bool, loc *time.Location, w io.Writer) error {
 	resp, err := ac.AccessReport(ctx, &liaisonv1.AccessReportRequest{SubjectId: subject, WithOfficers: withOfficers})
 	if err != nil {
 		return fmt.Errorf("audit report: %v", err)
 	}
-	renderReport(w, resp)
+	renderReport(w, resp, loc)
 	return nil
 }
 
 // renderReport writes an access report as text for the data subject:
 // which recipients got what about them, when, for which purpose and under
-// which legal basis (CJEU C-154/21: recipients by identity).
-func renderReport(w io.Writer, r *liaisonv1.AccessReportResponse) {
+// which legal basis (CJEU C-154/21: recipients by identity). Times and
+// days are those of loc, named once at the top.
+func renderReport(w io.Writer, r *liaisonv1.AccessReportResponse, loc *time.Location) {
 	fmt.Fprintln(w, "DATA-SUBJECT ACCESS REPORT (GDPR Art. 15, LED Art. 14)")
-	fmt.Fprintf(w, "Produced %s from the Liaison disclosure log.\n", r.GetProduced().AsTime().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "Produced %s from the Liaison disclosure log.\n", r.GetProduced().AsTime().In(loc).Format("2006-01-02 15:04 MST"))
+	if loc != time.UTC {
+		fmt.Fprintf(w, "Dates are days in the time zone %s.\n", loc)
+	}
 	if r.GetSubjectPseudonym() != "" {
 		fmt.Fprintf(w, "The log refers to the person by the pseudonym %s; it holds no identifier.\n", identifier(r.GetSubjectPseudonym()))
 	}
@@ -37,7 +42,7 @@ func renderReport(w io.Writer, r *liaisonv1.AccessReportResponse) {
 		fmt.Fprintln(w, "No disclosure of information about this person is recorded.")
 	}
 	for i, d := range r.GetDisclosures() {
-		fmt.Fprintf(w, "%d. %s: %s\n", i+1, d.GetTime().AsTime().UTC().Format("2006-01-02"), describeRecord(d))
+		fmt.Fprintf(w, "%d. %s: %s\n", i+1, d.GetTime().AsTime().In(loc).Format("2006-01-02"), describeRecord(d))
 		fmt.Fprintf(w, "   from:       %s\n", identifier(dash(d.GetHolder())))
 		fmt.Fprintf(w, "   to:         %s\n", identifier(dash(strings.Join(d.GetRecipients(), ", "))))
 		fmt.Fprintf(w, "   purpose:    %s\n", dash(strings.ReplaceAll(d.GetPurpose(), "_", " ")))
@@ -54,13 +59,13 @@ func renderReport(w io.Writer, r *liaisonv1.AccessReportResponse) {
 		fmt.Fprintln(w, "Sent to the recipients on the person's behalf (GDPR Art. 19, LED Art. 16(6)):")
 	}
 	for i, n := range append(append([]*liaisonv1.ReportedNotice{}, r.GetCorrections()...), r.GetWithdrawals()...) {
-		fmt.Fprintf(w, "%d. %s: %s\n", i+1, n.GetTime().AsTime().UTC().Format("2006-01-02"), describeNotice(n))
+		fmt.Fprintf(w, "%d. %s: %s\n", i+1, n.GetTime().AsTime().In(loc).Format("2006-01-02"), describeNotice(n))
 		fmt.Fprintf(w, "   to:         %s\n", dash(n.GetRecipient()))
 		fmt.Fprintf(w, "   from:       %s\n", dash(n.GetHolder()))
 		acked := "not yet"
 		switch {
 		case n.GetAcknowledged() != nil:
-			acked = n.GetAcknowledged().AsTime().UTC().Format("2006-01-02")
+			acked = n.GetAcknowledged().AsTime().In(loc).Format("2006-01-02")
 		case n.GetSupersededBy() > 0:
 			acked = fmt.Sprintf("no: replaced, before it was, by the notice in log entry %d", n.GetSupersededBy())
 		}

@@ -26,7 +26,7 @@ func TestReportSaysASupersededNoticeWasReplaced(t *testing.T) {
 	renderReport(&b, &liaisonv1.AccessReportResponse{
 		SubjectPseudonym: "apsn:x", Produced: sent,
 		Corrections: []*liaisonv1.ReportedNotice{n(7, 9, nil), n(9, 0, timestamppb.New(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))), n(12, 0, nil)},
-	})
+	}, time.UTC)
 	out := b.String()
 	for _, want := range []string{
 		"acknowledged: no: replaced, before it was, by the notice in log entry 9\n",
@@ -53,7 +53,7 @@ func TestReportNamesTheEntriesANoticeIsAbout(t *testing.T) {
 			Holder: "dk-prison-east", RefersTo: []int64{2}, RecordType: "release_notice", Obligation: "rectify"}},
 		Withdrawals: []*liaisonv1.ReportedNotice{{Index: 9, Time: sent, Kind: "expiry", Recipient: "nl-police-rotterdam",
 			Holder: "dk-prison-east", RefersTo: []int64{2, 5}, RecordType: "release_notice", Obligation: "erase"}},
-	})
+	}, time.UTC)
 	out := b.String()
 	for _, want := range []string{"log entry:  5, about entry 2\n", "log entry:  9, about entries 2, 5\n"} {
 		if !strings.Contains(out, want) {
@@ -84,7 +84,7 @@ func TestReportSaysWhyARecordWasWithdrawn(t *testing.T) {
 			SubjectPseudonym: "apsn:x", Produced: sent,
 			Withdrawals: []*liaisonv1.ReportedNotice{{Index: 9, Time: sent, Kind: "withdrawal", Recipient: "nl-police-rotterdam",
 				Holder: "dk-prison-east", RefersTo: []int64{5}, RecordType: "release_notice", Reason: reason, Obligation: "erase"}},
-		})
+		}, time.UTC)
 		if out := b.String(); !strings.Contains(out, "the release notice "+want+"\n") {
 			t.Errorf("a withdrawal of reason %s: the report does not say %q:\n%s", reason, want, out)
 		}
@@ -106,7 +106,7 @@ func TestReportSaysACorrectionWasPseudonymised(t *testing.T) {
 	}
 	var b strings.Builder
 	renderReport(&b, &liaisonv1.AccessReportResponse{SubjectPseudonym: "apsn:x", Produced: sent,
-		Corrections: []*liaisonv1.ReportedNotice{n(5, "pseudonymise"), n(8, "disclose")}})
+		Corrections: []*liaisonv1.ReportedNotice{n(5, "pseudonymise"), n(8, "disclose")}}, time.UTC)
 	out := b.String()
 	for _, want := range []string{
 		": a correction of the risk assessment, pseudonymised (without name or identifiers), to be rectified\n",
