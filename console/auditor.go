@@ -240,17 +240,17 @@ func filterFrom(get func(string) string) filter {
 // period returns the filter's period, defaulting to the 30 days up to
 // To, itself today by default.
 func (s *Server) period(f *filter) (from, to time.Time, err error) {
-	today := s.cfg.Now().UTC().Truncate(24 * time.Hour)
+	loc := s.cfg.Location
 	if f.To == "" {
-		f.To = today.Format(time.DateOnly)
+		f.To = s.cfg.Now().In(loc).Format(time.DateOnly)
 	}
-	if to, err = time.Parse(time.DateOnly, f.To); err != nil {
+	if to, err = time.ParseInLocation(time.DateOnly, f.To, loc); err != nil {
 		return from, to, fmt.Errorf("To: %q is not a date (YYYY-MM-DD)", f.To)
 	}
 	if f.From == "" {
 		f.From = to.AddDate(0, 0, -29).Format(time.DateOnly)
 	}
-	if from, err = time.Parse(time.DateOnly, f.From); err != nil {
+	if from, err = time.ParseInLocation(time.DateOnly, f.From, loc); err != nil {
 		return from, to, fmt.Errorf("From: %q is not a date (YYYY-MM-DD)", f.From)
 	}
 	if to.Before(from) {
@@ -479,9 +479,9 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 	matched := 0
 	truncated, next, err := s.readEntries(r.Context(), req, keep, func(index int64, e *audit.Entry) {
 		if firstRead.IsZero() {
-			firstRead = e.Time.UTC()
+			firstRead = e.Time.In(s.cfg.Location)
 		}
-		lastRead = e.Time.UTC()
+		lastRead = e.Time.In(s.cfg.Location)
 		if !keep(e) {
 			return
 		}
@@ -491,7 +491,7 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 		if rows = append(rows, rw); len(rows) > maxRows {
 			rows = rows[1:]
 		}
-		add(byDay, rw.Time.Format(time.DateOnly), rw.Outcome)
+		add(byDay, rw.Time.In(s.cfg.Location).Format(time.DateOnly), rw.Outcome)
 		if rw.Holder != "" || rw.Recipients != "" {
 			add(byPair, cmpOr(rw.Holder, "?")+" → "+cmpOr(rw.Recipients, "?"), rw.Outcome)
 		}
@@ -525,7 +525,7 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 	if d.Start > 0 {
 		d.FirstURL = "/timeline?" + base.Encode()
 		// A part after the first begins on the day of its first entry.
-		if begin := firstRead.Truncate(24 * time.Hour); begin.After(from) && begin.Before(to) {
+		if begin := midnight(firstRead); begin.After(from) && begin.Before(to) {
 			from = begin
 		}
 	}
@@ -537,7 +537,7 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 		// Nothing after the last entry read was counted: the time chart
 		// ends on its day rather than show the days after it empty.
 		d.ReadUntil = lastRead
-		if end := lastRead.Truncate(24*time.Hour).AddDate(0, 0, 1); end.After(from) && end.Before(to) {
+		if end := midnight(lastRead).AddDate(0, 0, 1); end.After(from) && end.Before(to) {
 			to = end
 		}
 	}
@@ -563,6 +563,12 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	d.Query = f.query().Encode()
 	s.render(w, r, ss, http.StatusOK, "timeline", "Timeline", d)
+}
+
+// midnight is the start of t's day, in t's location.
+func midnight(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
 // buckets chooses the periods of the time chart: days up to three months,

@@ -79,6 +79,10 @@ type Config struct {
 	// acts as and for which gateway. Never a token.
 	Officer string
 	Gateway string
+	// Location is the time zone the pages show times and days in, and
+	// read a date of a form in (a period's From and To); the timeline
+	// counts entries by its days. If nil, UTC.
+	Location *time.Location
 	// SessionIdle ends a session unused for this long. If zero, one hour.
 	SessionIdle time.Duration
 	// MaxEntries bounds how many log entries a timeline page or an
@@ -146,7 +150,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	pages, err := parsePages()
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	pages, err := parsePages(cfg.Location)
 	if err != nil {
 		return nil, err
 	}

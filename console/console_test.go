@@ -1380,3 +1380,63 @@ func TestConsoleTimelineShowsCorrectionsAndWithdrawals(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleTimesInAZone: a console given a time zone (liaison console
+// -tz) shows an auditor the times and days of that zone and reads a
+// period's dates in it. Before, the console knew UTC alone: an entry at
+// 23:30 UTC was on the day before for an auditor in Copenhagen, and a
+// period of one local day missed it.
+func TestConsoleTimesInAZone(t *testing.T) {
+	f := startGateway(t)
+	traffic := f.traffic(t)
+	var ex exchange
+	for _, e := range traffic {
+		if e.index >= 0 {
+			ex = e
+			break
+		}
+	}
+	if ex.index < 0 {
+		t.Fatal("the traffic released nothing")
+	}
+	// A zone fourteen hours ahead, or eleven behind: either way the
+	// entry's day there is not its day in UTC.
+	zone := "Pacific/Kiritimati"
+	if ex.day.UTC().Hour() < 10 {
+		zone = "Pacific/Pago_Pago"
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, utc := ex.day.In(loc), ex.day.UTC()
+	day := local.Format(time.DateOnly)
+	if day == utc.Format(time.DateOnly) {
+		t.Fatalf("entry %d at %s is on the same day in %s", ex.index, utc, zone)
+	}
+	period := "/timeline?action=all&from=" + day + "&to=" + day
+	zoned := startConsole(t, f, dkAuditor, func(cfg *console.Config) { cfg.Location = loc })
+	resp, page := get(t, zoned.client(t), zoned.url+period)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %s\n%s", period, resp.Status, page)
+	}
+	for _, want := range []string{
+		"<td class=\"nowrap\">" + local.Format(time.DateTime) + "</td>", // the entry, at its time there
+		`<th scope="col">Time (` + zone + `)</th>`,
+		`<th scope="row">` + day + `</th>`, // the chart's day
+		"Times are " + zone + ".",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the timeline in %s of %s does not show %q:\n%s", zone, day, want, page)
+		}
+	}
+	// The same period in UTC is another day: the entry is not in it.
+	plain := startConsole(t, f, dkAuditor, nil)
+	_, page = get(t, plain.client(t), plain.url+period)
+	if strings.Contains(page, utc.Format(time.DateTime)) || strings.Contains(page, local.Format(time.DateTime)) {
+		t.Errorf("the timeline in UTC of %s shows entry %d, of %s", day, ex.index, utc.Format(time.DateOnly))
+	}
+	if !strings.Contains(page, "Times are UTC.") {
+		t.Errorf("the timeline in UTC does not say so")
+	}
+}

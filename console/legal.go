@@ -205,7 +205,7 @@ type impactGroup struct {
 const maxExamples = 3
 
 func (s *Server) impact(w http.ResponseWriter, r *http.Request, ss *session) {
-	today := s.cfg.Now().UTC()
+	today := s.cfg.Now().In(s.cfg.Location)
 	s.render(w, r, ss, http.StatusOK, "impact", "Impact of a candidate", impactData{
 		KeyID: "liaison", From: today.AddDate(0, 0, -29).Format(time.DateOnly), To: today.Format(time.DateOnly)})
 }

@@ -35,7 +35,7 @@ func TestOneIsSingular(t *testing.T) {
 		}
 	}
 
-	pages, err := parsePages()
+	pages, err := parsePages(time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}

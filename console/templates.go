@@ -16,57 +16,65 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/audit"
 )
 
-var funcs = template.FuncMap{
-	"date":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
-	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" },
-	// when is datetime, or a dash for a step that has not happened.
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "–"
-		}
-		return t.UTC().Format("2006-01-02 15:04") + " UTC"
-	},
-	// stamp is a time the gateway sends as RFC 3339 text (a policy's
-	// activation, a policy input's time) as datetime writes one; text
-	// that is not such a time, as it is.
-	"stamp": func(s string) string {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
+// funcsIn are the templates' functions, with times shown in loc and
+// named by its abbreviation (UTC, CET, CEST).
+func funcsIn(loc *time.Location) template.FuncMap {
+	return template.FuncMap{
+		"date":     func(t time.Time) string { return t.In(loc).Format(time.DateOnly) },
+		"datetime": func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04:05 MST") },
+		// when is datetime, or a dash for a step that has not happened.
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "–"
+			}
+			return t.In(loc).Format("2006-01-02 15:04 MST")
+		},
+		// stamp is a time the gateway sends as RFC 3339 text (a policy's
+		// activation, a policy input's time) as datetime writes one; text
+		// that is not such a time, as it is.
+		"stamp": func(s string) string {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return s
+			}
+			return t.In(loc).Format("2006-01-02 15:04:05 MST")
+		},
+		"lateness": lateness,
+		"nOf":      nOf,
+		"pbtime":   func(t *timestamppb.Timestamp) string { return t.AsTime().In(loc).Format("2006-01-02 15:04:05 MST") },
+		"pbdate":   func(t *timestamppb.Timestamp) string { return t.AsTime().In(loc).Format(time.DateOnly) },
+		// clock is datetime without the zone, for a column that names it.
+		"clock": func(t time.Time) string { return t.In(loc).Format(time.DateTime) },
+		// zone names loc, for the page's footer and the timeline's header.
+		"zone":  func() string { return loc.String() },
+		"join":  strings.Join,
+		"human": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"dash": func(s string) string {
+			if s == "" {
+				return "–"
+			}
 			return s
-		}
-		return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
-	},
-	"lateness": lateness,
-	"nOf":      nOf,
-	"pbtime":   func(t *timestamppb.Timestamp) string { return t.AsTime().UTC().Format("2006-01-02 15:04:05") + " UTC" },
-	"pbdate":   func(t *timestamppb.Timestamp) string { return t.AsTime().UTC().Format(time.DateOnly) },
-	"join":     strings.Join,
-	"human":    func(s string) string { return strings.ReplaceAll(s, "_", " ") },
-	"dash": func(s string) string {
-		if s == "" {
-			return "–"
-		}
-		return s
-	},
-	"inputJSON": inputJSON,
-	// breakable lets a long code (NO_ONWARD_DISCLOSURE) wrap after its
-	// underscores and dots rather than anywhere.
-	"breakable": func(s string) template.HTML {
-		e := template.HTMLEscapeString(s)
-		e = strings.ReplaceAll(e, "_", "_<wbr>")
-		return template.HTML(strings.ReplaceAll(e, ".", ".<wbr>"))
-	},
-	"noticeReason": noticeReason,
-	"add":          func(a, b int) int { return a + b },
-	"sub":          func(a, b int) int { return a - b },
-	"sub64":        func(a, b int64) int64 { return a - b },
-	"released":     func(o string) bool { return o == "disclose" || o == "pseudonymise" || o == "hit_only" },
-	"refusal":      func(o string) bool { return o == "deny" || o == "refused" },
+		},
+		"inputJSON": inputJSON,
+		// breakable lets a long code (NO_ONWARD_DISCLOSURE) wrap after its
+		// underscores and dots rather than anywhere.
+		"breakable": func(s string) template.HTML {
+			e := template.HTMLEscapeString(s)
+			e = strings.ReplaceAll(e, "_", "_<wbr>")
+			return template.HTML(strings.ReplaceAll(e, ".", ".<wbr>"))
+		},
+		"noticeReason": noticeReason,
+		"add":          func(a, b int) int { return a + b },
+		"sub":          func(a, b int) int { return a - b },
+		"sub64":        func(a, b int64) int64 { return a - b },
+		"released":     func(o string) bool { return o == "disclose" || o == "pseudonymise" || o == "hit_only" },
+		"refusal":      func(o string) bool { return o == "deny" || o == "refused" },
+	}
 }
 
-// parsePages parses each page template with the layout.
-func parsePages() (map[string]*template.Template, error) {
-	layout, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/layout.html")
+// parsePages parses each page template with the layout, its times in loc.
+func parsePages(loc *time.Location) (map[string]*template.Template, error) {
+	layout, err := template.New("layout").Funcs(funcsIn(loc)).ParseFS(assets, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("console: templates: %v", err)
 	}

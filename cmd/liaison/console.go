@@ -71,11 +71,16 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	tlsKey := fs.String("tls-key", "", "its private key `file` (PEM)")
 	var hosts multiFlag
 	fs.Var(&hosts, "host", "a host `name` the browser uses to reach the console off loopback (repeatable; the certificate's names are added)")
+	zone := zoneFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("console: unexpected argument %q", fs.Arg(0))
+	}
+	loc, err := zone("console")
+	if err != nil {
+		return err
 	}
 	if *vkey == "" {
 		return errors.New("console: -verifier-key is required: the operator gives it to you out of band")
@@ -171,7 +176,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		Audit: liaisonv1.NewAuditClient(cc), Policy: liaisonv1.NewPolicyClient(cc),
 		Notices: liaisonv1.NewNoticesClient(cc), Aftercare: liaisonv1.NewAftercareClient(cc),
 		Verifier: v, VerifierKey: vkeyText, State: *state, Hosts: allowed, Secure: srvTLS != nil,
-		Officer: officerName(tok, tc), Gateway: conn.gateway, Logger: logger,
+		Officer: officerName(tok, tc), Gateway: conn.gateway, Logger: logger, Location: loc,
 	})
 	if err != nil {
 		lis.Close()
