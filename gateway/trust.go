@@ -232,57 +232,70 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 }
 
 // keepMarks compares the CRLs and the deny list of rev that are not in
-// force yet with the marks the store keeps, then keeps theirs there, each
-// a compare-and-swap over the mark read, so that no mark moves back. It
-// is the last step of a load, run once everything else is checked: the
-// lists then apply, which cannot fail. It returns an error, and rev must
-// not apply, if the store keeps a newer list: one put in force before, or
-// by another replica since the check (the swap finds it). A mark is never
-// moved back to undo one: another replica may have read it and put its
-// list in force. So only a store that fails, or a replica that moves
-// ahead, between the swaps of two lists of one load can leave a mark of
-// a list that did not apply; and a crash between the swaps and the
-// apply, a mark of the lists in the files, which a start applies.
+// force yet with the marks the store keeps, then keeps theirs there, all
+// in one compare-and-swap over every mark read, so that no mark moves
+// back and the marks of one load move together or not at all. It is the
+// last step of a load, run once everything else is checked: the lists
+// then apply, which cannot fail. It returns an error, and rev must not
+// apply, if the store keeps a newer list: one put in force before, or by
+// another replica since the read (the swap then fails, and the marks read
+// again refuse it). A mark is never moved back to undo one: another
+// replica may have read it and put its list in force. So only a crash
+// between the swap and the apply leaves the marks of lists not in force:
+// those in the files, which a start applies.
 func (l *trustLoader) keepMarks(ctx context.Context, rev *authn.Revocation) error {
 	if l.marks == nil {
 		return nil
 	}
-	crls, deny := l.crls.Novel(rev), l.deny.Novel(rev)
-	// Every list is checked before any mark moves.
-	if crls {
-		if err := l.crls.Load(ctx, l.marks); err != nil {
-			return fmt.Errorf("gateway: CRL: %v", err)
-		}
-		if err := l.crls.Check(rev); err != nil {
-			return fmt.Errorf("gateway: CRL: %v", err)
-		}
+	var kinds []string
+	if l.crls.Novel(rev) {
+		kinds = append(kinds, authn.MarkKindCRL)
 	}
-	if deny {
-		if err := l.deny.Load(ctx, l.marks); err != nil {
-			return fmt.Errorf("gateway: deny list: %v", err)
-		}
-		if err := l.deny.Check(rev); err != nil {
-			return fmt.Errorf("gateway: deny list %s: %v", l.tf.DenyList, err)
-		}
+	if l.deny.Novel(rev) {
+		kinds = append(kinds, authn.MarkKindDenyList)
 	}
-	// Save adds to the history a mark the store keeps at or past the
-	// list's: checked again, a newer one, kept by another replica since
-	// the check above, keeps the list out of force.
-	if crls {
-		if err := l.crls.Save(ctx, l.marks, rev); err != nil {
-			return fmt.Errorf("gateway: CRL: %v", err)
+	for try := 0; len(kinds) > 0; try++ {
+		// Every list is checked against the marks read before any
+		// mark moves.
+		kept, next := map[string]map[string][]byte{}, map[string]map[string][]byte{}
+		for _, kind := range kinds {
+			m, err := l.marks.Marks(ctx, kind)
+			if err != nil {
+				return fmt.Errorf("gateway: read the revocation lists in force before: %v", err)
+			}
+			if m == nil {
+				m = map[string][]byte{}
+			}
+			kept[kind] = m
+			var newer map[string][]byte
+			switch kind {
+			case authn.MarkKindCRL:
+				if newer, err = l.crls.Kept(rev, m); err != nil {
+					return fmt.Errorf("gateway: CRL: %v", err)
+				}
+			case authn.MarkKindDenyList:
+				if newer, err = l.deny.Kept(rev, m); err != nil {
+					return fmt.Errorf("gateway: deny list %s: %v", l.tf.DenyList, err)
+				}
+			}
+			if len(newer) > 0 {
+				next[kind] = newer
+			}
 		}
-		if err := l.crls.Check(rev); err != nil {
-			return fmt.Errorf("gateway: CRL: %v", err)
+		if len(next) == 0 {
+			return nil // the store keeps these lists already
 		}
-	}
-	if deny {
-		if err := l.deny.Save(ctx, l.marks, rev); err != nil {
-			return fmt.Errorf("gateway: deny list: %v", err)
+		done, err := l.marks.SwapMarks(ctx, kept, next)
+		switch {
+		case err != nil:
+			return fmt.Errorf("gateway: keep the revocation lists in force: %v", err)
+		case done:
+			return nil
+		case try == 4:
+			return errors.New("gateway: keep the revocation lists in force: the marks kept keep changing")
 		}
-		if err := l.deny.Check(rev); err != nil {
-			return fmt.Errorf("gateway: deny list %s: %v", l.tf.DenyList, err)
-		}
+		// Another replica moved a mark since the read: read them
+		// again; a newer list it put in force refuses this load.
 	}
 	return nil
 }

@@ -139,9 +139,90 @@ func testTrustMarksOnlyWhatApplies(t *testing.T, o stackOptions) {
 	}
 }
 
+// TestTrustMarksOfOneLoadMoveTogether: a load with a new CRL and a new
+// deny list keeps both marks in one swap. Another replica keeps deny list
+// version 4 between this gateway's reading the marks (CRL 1, deny list
+// version 2) and its swap for CRL 2 and deny list version 3: the swap
+// moves neither mark, and the marks read again refuse deny list 3, so the
+// start is refused with the CRL mark as it was; a gateway then starts
+// with CRL 1, the CRL in force, and deny list 4. The marks were kept by
+// two swaps, the CRL's first: the CRL 2 mark stayed in the store though
+// CRL 2 never went in force, and the start with CRL 1 was refused.
+func TestTrustMarksOfOneLoadMoveTogether(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testTrustMarksOfOneLoad(t, stackOptions{}) })
+	t.Run("postgres", func(t *testing.T) {
+		testTrustMarksOfOneLoad(t, stackOptions{postgresURL: pgtest.NewDatabase(t)})
+	})
+}
+
+func testTrustMarksOfOneLoad(t *testing.T, o stackOptions) {
+	dir := t.TempDir()
+	crlPath, deny := filepath.Join(dir, "agencies.crl"), filepath.Join(dir, "deny.txt")
+	this := time.Now().Add(-time.Minute).Truncate(time.Second)
+	var one []byte
+	o.crls, o.denyList = []string{crlPath}, deny
+	o.trustInterval = time.Hour // the first gateway reads the files once: only the starts below load them again
+	o.beforeStart = func(s *stack) {
+		one = numberedCRL(t, s, this, 1)
+		replaceFile(t, crlPath, one)
+		replaceFile(t, deny, []byte("version:2\n"))
+	}
+	s := startStack(t, o)
+	marks := func(kind string) map[string][]byte {
+		t.Helper()
+		m, err := s.db.Marks(context.Background(), kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	crls := marks("crl")
+	if len(crls) != 1 || len(marks("deny-list")) != 1 {
+		t.Fatalf("with CRL 1 and deny list 2 in force the store keeps the marks %q and %q, want one of each", crls, marks("deny-list"))
+	}
+
+	// Deny list version 4 (no entries), as the other replica keeps it.
+	empty := sha256.Sum256(nil)
+	four := fmt.Appendf(nil, `{"version":4,"sha256":%q}`, hex.EncodeToString(empty[:]))
+	race := &aheadMarks{}
+	race.arm("deny-list", "deny-list", four)
+	s.opts.trustMarks = func(db authn.MarkStore) authn.MarkStore {
+		race.MarkStore = db
+		return race
+	}
+	var got error
+	s.opts.trustLoadFails = func(err error) { got = err }
+	replaceFile(t, crlPath, numberedCRL(t, s, this, 2))
+	replaceFile(t, deny, []byte("version:3\n"))
+	if g := s.startGateway(t); g != nil {
+		t.Fatal("a gateway started with deny list version 3, though another replica kept version 4 before its swap")
+	}
+	if !race.moved() {
+		t.Fatal("the other replica's mark was not kept")
+	}
+	if want := "the deny list (version 3) is older than the one in force before (version 4)"; got == nil || !strings.Contains(got.Error(), want) {
+		t.Errorf("the start with CRL 2 and deny list version 3 failed with %v, want an error saying %q", got, want)
+	}
+	if after := marks("crl"); !stdmaps.EqualFunc(after, crls, bytes.Equal) {
+		t.Errorf("a load refused (its deny list's swap lost) moved the CRL mark:\nbefore %s\nafter  %s", crls, after)
+	}
+	if after := marks("deny-list")["deny-list"]; !bytes.Equal(after, four) {
+		t.Errorf("the deny list mark is %s, want the other replica's %s", after, four)
+	}
+
+	// The lists in force: CRL 1, and the other replica's deny list 4.
+	replaceFile(t, crlPath, one)
+	replaceFile(t, deny, []byte("version:4\n"))
+	s.opts.trustMarks = nil
+	got = nil
+	if g := s.startGateway(t); g == nil {
+		t.Fatalf("a gateway started with CRL 1, the CRL in force, and deny list version 4 is refused: %v", got)
+	}
+}
+
 // TestTrustMarkRaceLost: another replica puts CRL 3 in force between this
 // gateway's reading the store's mark (CRL 1) and its swap for CRL 2: the
-// swap finds CRL 3, and CRL 2 is refused, not put in force (the
+// swap fails, the marks read again hold CRL 3, and CRL 2 is refused, not put in force (the
 // certificate it revokes is still taken) and its mark not kept; CRL 3
 // then loads. The lost swap took the store's newer mark as the CRL's own
 // and the older CRL applied.
@@ -169,10 +250,8 @@ func TestTrustMarkRaceLost(t *testing.T) {
 	three := numberedCRL(t, s, this, 3)
 	for k := range kept { // CRL 3's mark, as the other replica keeps it
 		sum := sha256.Sum256(three)
-		race.mu.Lock()
-		race.key, race.mark = k, []byte(fmt.Sprintf(`{"issuer":%q,"crl_number":"3","this_update":%q,"sha256":%q}`,
-			s.pki.CA.Cert.Subject.String(), this.Add(3*time.Second).UTC().Format(time.RFC3339), hex.EncodeToString(sum[:])))
-		race.mu.Unlock()
+		race.arm("crl", k, []byte(fmt.Sprintf(`{"issuer":%q,"crl_number":"3","this_update":%q,"sha256":%q}`,
+			s.pki.CA.Cert.Subject.String(), this.Add(3*time.Second).UTC().Format(time.RFC3339), hex.EncodeToString(sum[:]))))
 	}
 	replaceFile(t, crlPath, numberedCRL(t, s, this, 2, leaf.SerialNumber))
 	eventually(t, "CRL 2 refused", func() bool {
@@ -194,27 +273,41 @@ func TestTrustMarkRaceLost(t *testing.T) {
 }
 
 // aheadMarks is a MarkStore over the test's store that, once armed with a
-// key and mark, keeps that mark (as another replica would) just before the
-// gateway's first swap of a CRL mark.
+// kind, key and mark, keeps that mark (as another replica would, with a
+// swap of its own) just after the gateway's next read of the marks of
+// that kind: between the gateway's check of its lists against the marks
+// and its swap of theirs.
 type aheadMarks struct {
 	authn.MarkStore
 	mu        sync.Mutex
-	key       string
+	kind, key string
 	mark      []byte
 	movedOnce bool
 }
 
-func (a *aheadMarks) SwapMark(ctx context.Context, kind, key string, old, mark []byte) (bool, error) {
+func (a *aheadMarks) arm(kind, key string, mark []byte) {
 	a.mu.Lock()
-	if kind == "crl" && key == a.key && a.mark != nil && !a.movedOnce {
+	defer a.mu.Unlock()
+	a.kind, a.key, a.mark = kind, key, mark
+}
+
+func (a *aheadMarks) Marks(ctx context.Context, kind string) (map[string][]byte, error) {
+	got, err := a.MarkStore.Marks(ctx, kind)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err == nil && kind == a.kind && a.mark != nil && !a.movedOnce {
 		a.movedOnce = true
-		if ok, err := a.MarkStore.SwapMark(ctx, kind, key, old, a.mark); !ok || err != nil {
-			a.mu.Unlock()
-			return false, fmt.Errorf("the other replica's swap: %v %v", ok, err)
+		other, ok := a.MarkStore.(interface {
+			SwapMark(ctx context.Context, kind, key string, old, mark []byte) (bool, error)
+		})
+		if !ok {
+			return nil, fmt.Errorf("%T cannot swap one mark", a.MarkStore)
+		}
+		if ok, err := other.SwapMark(ctx, kind, a.key, got[a.key], a.mark); !ok || err != nil {
+			return nil, fmt.Errorf("the other replica's swap: %v %v", ok, err)
 		}
 	}
-	a.mu.Unlock()
-	return a.MarkStore.SwapMark(ctx, kind, key, old, mark)
+	return got, err
 }
 
 func (a *aheadMarks) moved() bool {

@@ -1,7 +1,6 @@
 package authn
 
 import (
-	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -36,12 +35,9 @@ func parseDenyVersion(s string) (uint64, error) {
 	return strconv.ParseUint(s, 10, 64)
 }
 
-// markKindDenyList is the kind of the deny list's mark in a MarkStore,
-// under the key markKeyDenyList: the gateway has one deny list.
-const (
-	markKindDenyList = "deny-list"
-	markKeyDenyList  = "deny-list"
-)
+// markKeyDenyList is the key of the deny list's mark in a MarkStore, of
+// kind MarkKindDenyList: the gateway has one deny list.
+const markKeyDenyList = "deny-list"
 
 // storedDenyMark is a denyMark as a MarkStore keeps it; only a versioned
 // deny list is kept.
@@ -74,8 +70,8 @@ func unmarshalDenyMark(b []byte) (denyMark, error) {
 // a lower version, another of the same version, or one without a version
 // after a numbered one, any of which could un-revoke what the newer one
 // revoked. A deny list without a version is not protected until a
-// numbered one has been in force. It is in memory; Load and Save share it
-// with a MarkStore, which keeps it across restarts. The zero value is
+// numbered one has been in force. It is in memory; Kept shares it with a
+// MarkStore, which keeps it across restarts. The zero value is
 // ready to use.
 type DenyListHistory struct {
 	mu     sync.Mutex
@@ -145,62 +141,30 @@ func (h *DenyListHistory) Novel(r *Revocation) bool {
 	return h.newest == nil // an unnumbered list is refused once one was in force: is one kept?
 }
 
-// Load adds to h the numbered deny list s keeps, if newer than the one h
-// has: the newest any process sharing s put in force, in this run or an
-// earlier one.
-func (h *DenyListHistory) Load(ctx context.Context, s MarkStore) error {
-	kept, err := s.Marks(ctx, markKindDenyList)
-	if err != nil {
-		return fmt.Errorf("authn: read the deny list in force before: %v", err)
-	}
-	b, ok := kept[markKeyDenyList]
-	if !ok {
-		return nil
-	}
-	m, err := unmarshalDenyMark(b)
-	if err != nil {
-		return fmt.Errorf("authn: the kept mark of the deny list does not read: %v", err)
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.note(m)
-	return nil
-}
-
-// Save keeps in s the deny list of r if it is numbered and newer than the
-// one s keeps, replacing it only if it is still the one read; what s
-// keeps newer is added to h.
-func (h *DenyListHistory) Save(ctx context.Context, s MarkStore, r *Revocation) error {
-	if r == nil || r.deny == nil || !r.deny.versioned {
-		return nil
-	}
-	m := *r.deny
-	for try := 0; ; try++ {
-		kept, err := s.Marks(ctx, markKindDenyList)
+// Kept adds to h the numbered deny list a MarkStore keeps (kept: its
+// marks of MarkKindDenyList), if newer than the one h has: the newest any
+// process sharing the store put in force, in this run or an earlier one.
+// It then checks r against h (Check), and returns the mark of the deny
+// list of r, by key, if it is numbered and newer than the one kept: what
+// the store is to keep (MarkStore.SwapMarks, over kept) before r goes in
+// force.
+func (h *DenyListHistory) Kept(r *Revocation, kept map[string][]byte) (map[string][]byte, error) {
+	var o *denyMark
+	if b, ok := kept[markKeyDenyList]; ok {
+		m, err := unmarshalDenyMark(b)
 		if err != nil {
-			return fmt.Errorf("authn: read the deny list in force before: %v", err)
+			return nil, fmt.Errorf("authn: the kept mark of the deny list does not read: %v", err)
 		}
-		old, ok := kept[markKeyDenyList]
-		if ok {
-			o, err := unmarshalDenyMark(old)
-			if err != nil {
-				return fmt.Errorf("authn: the kept mark of the deny list does not read: %v", err)
-			}
-			if o.version >= m.version { // s keeps this version, or a newer one
-				h.mu.Lock()
-				h.note(o)
-				h.mu.Unlock()
-				return nil
-			}
-		}
-		done, err := s.SwapMark(ctx, markKindDenyList, markKeyDenyList, old, m.marshal())
-		switch {
-		case err != nil:
-			return fmt.Errorf("authn: keep the deny list in force: %v", err)
-		case done:
-			return nil
-		case try == 4:
-			return fmt.Errorf("authn: keep the deny list in force: its kept mark keeps changing")
-		}
+		o = &m
+		h.mu.Lock()
+		h.note(m)
+		h.mu.Unlock()
 	}
+	if err := h.Check(r); err != nil {
+		return nil, err
+	}
+	if r == nil || r.deny == nil || !r.deny.versioned || o != nil && o.version >= r.deny.version {
+		return nil, nil
+	}
+	return map[string][]byte{markKeyDenyList: r.deny.marshal()}, nil
 }

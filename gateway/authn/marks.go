@@ -18,14 +18,21 @@ import (
 type MarkStore interface {
 	// Marks returns the marks kept of kind, by key.
 	Marks(ctx context.Context, kind string) (map[string][]byte, error)
-	// SwapMark sets the mark of kind and key to mark if the one kept is
-	// old (nil: if none is kept), and reports whether it did.
-	SwapMark(ctx context.Context, kind, key string, old, mark []byte) (bool, error)
+	// SwapMarks sets the marks of marks (by kind, then key) if the marks
+	// kept of each kind of old and of marks are exactly those of old (as
+	// Marks returned them: none more, none fewer, none other; none, for
+	// a kind old lacks), and reports whether it did. It is one
+	// transaction: every mark of marks is set, or none is, so that the
+	// marks of the lists of one load move together or not at all.
+	SwapMarks(ctx context.Context, old, marks map[string]map[string][]byte) (bool, error)
 }
 
-// markKindCRL is the kind of the marks of CRLs in a MarkStore, keyed by
-// crlScope.
-const markKindCRL = "crl"
+// The kinds of marks in a MarkStore: of CRLs, keyed by their issuer and
+// scope (crlScope); of the deny list, under one key.
+const (
+	MarkKindCRL      = "crl"
+	MarkKindDenyList = "deny-list"
+)
 
 // storedCRLMark is a crlMark as a MarkStore keeps it.
 type storedCRLMark struct {
@@ -81,70 +88,40 @@ func (h *CRLHistory) Novel(r *Revocation) bool {
 	return false
 }
 
-// Load adds to h the CRLs s keeps, where newer than those h has: the
-// newest CRL of each issuer that any process sharing s put in force, in
-// this run or an earlier one. A mark s keeps that does not read is an
-// error: the rule could not be applied to its issuer's CRLs.
-func (h *CRLHistory) Load(ctx context.Context, s MarkStore) error {
-	kept, err := s.Marks(ctx, markKindCRL)
-	if err != nil {
-		return fmt.Errorf("authn: read the CRLs in force before: %v", err)
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+// Kept adds to h the CRLs a MarkStore keeps (kept: its marks of
+// MarkKindCRL, by key) where newer than those h has: the newest CRL of
+// each issuer that any process sharing the store put in force, in this
+// run or an earlier one. It then checks r against h (Check), and returns
+// the marks of the CRLs of r newer than those kept, by key: what the
+// store is to keep (MarkStore.SwapMarks, over kept) before r goes in
+// force. A kept mark that does not read is an error: the rule could not
+// be applied to its issuer's CRLs.
+func (h *CRLHistory) Kept(r *Revocation, kept map[string][]byte) (map[string][]byte, error) {
+	read := make(map[string]crlMark, len(kept))
 	for k, b := range kept {
 		m, err := unmarshalCRLMark(b)
 		if err != nil {
-			return fmt.Errorf("authn: the kept mark of the CRLs of issuer %s does not read: %v", k, err)
+			return nil, fmt.Errorf("authn: the kept mark of the CRLs of issuer %s does not read: %v", k, err)
 		}
+		read[k] = m
+	}
+	h.mu.Lock()
+	for k, m := range read {
 		h.note(k, m)
 	}
-	return nil
-}
-
-// Save keeps in s each CRL of r that is newer than the one s keeps of its
-// issuer (and scope), replacing it only if it is still the one read
-// (another replica may save at the same time); what s keeps newer is
-// added to h.
-func (h *CRLHistory) Save(ctx context.Context, s MarkStore, r *Revocation) error {
-	if r == nil || len(r.crls) == 0 {
-		return nil
+	h.mu.Unlock()
+	if err := h.Check(r); err != nil {
+		return nil, err
 	}
-	kept, err := s.Marks(ctx, markKindCRL)
-	if err != nil {
-		return fmt.Errorf("authn: read the CRLs in force before: %v", err)
-	}
-	for k, m := range r.crls {
-		for try := 0; ; try++ {
-			old, ok := kept[k]
-			if ok {
-				o, err := unmarshalCRLMark(old)
-				if err != nil {
-					return fmt.Errorf("authn: the kept mark of the CRLs of issuer %s does not read: %v", k, err)
-				}
-				if m.compare(o) <= 0 { // s keeps this CRL, or a newer one
-					h.mu.Lock()
-					h.note(k, o)
-					h.mu.Unlock()
-					break
-				}
-			}
-			done, err := s.SwapMark(ctx, markKindCRL, k, old, m.marshal())
-			if err != nil {
-				return fmt.Errorf("authn: keep the CRL in force: %v", err)
-			}
-			if done {
-				break
-			}
-			if try == 4 {
-				return fmt.Errorf("authn: keep the CRL in force: the kept mark of its issuer keeps changing")
-			}
-			if kept, err = s.Marks(ctx, markKindCRL); err != nil {
-				return fmt.Errorf("authn: read the CRLs in force before: %v", err)
+	out := map[string][]byte{}
+	if r != nil {
+		for k, m := range r.crls {
+			if o, ok := read[k]; !ok || m.compare(o) > 0 {
+				out[k] = m.marshal()
 			}
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // note makes m the newest CRL of scope k if it is newer than the one h

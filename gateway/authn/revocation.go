@@ -81,7 +81,7 @@ func crlScope(signer *x509.Certificate, crl *x509.RevocationList) string {
 // CRLHistory is the newest CRL of each issuer (and scope) a process has
 // had in force, to refuse a rollback: a CRL older than one already in
 // force, which would un-revoke what the newer one revoked. It is in
-// memory; Load and Save share it with a MarkStore, which keeps it across
+// memory; Kept shares it with a MarkStore, which keeps it across
 // restarts. The zero value is ready to use.
 type CRLHistory struct {
 	mu     sync.Mutex

@@ -12,13 +12,16 @@ import (
 type marker interface {
 	Marks(ctx context.Context, kind string) (map[string][]byte, error)
 	SwapMark(ctx context.Context, kind, key string, old, mark []byte) (bool, error)
+	SwapMarks(ctx context.Context, old, marks map[string]map[string][]byte) (bool, error)
 }
 
 // RunMarks exercises the trust marks of stores that also have Marks and
 // SwapMark (authn.MarkStore): a mark is set only over the one the caller
 // read (none, or the mark kept), also across store instances on one
-// database and when they race; kinds and keys are independent. newDB is
-// as for [Run]. A store without them fails the test.
+// database and when they race; kinds and keys are independent; SwapMarks
+// sets every mark of several kinds, or none, only over the marks read
+// of each kind. newDB is as for [Run]. A store without them fails the
+// test.
 func RunMarks(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 	for _, tc := range []struct {
 		name string
@@ -26,6 +29,8 @@ func RunMarks(t *testing.T, newDB func(t *testing.T) OpenFunc) {
 	}{
 		{"SwapOverTheMarkRead", testSwapMark},
 		{"ConcurrentSwapsHaveOneWinner", testSwapMarkRace},
+		{"SwapMarksAllOrNone", testSwapMarks},
+		{"ConcurrentSwapMarksHaveOneWinner", testSwapMarksRace},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.test(t, newDB(t))
@@ -147,6 +152,126 @@ func testSwapMarkRace(t *testing.T, open OpenFunc) {
 		old = fmt.Appendf(nil, "%d-%d", r, winner)
 		if got := mustMarks(t, stores[1], "crl")["race"]; string(got) != string(old) {
 			t.Fatalf("round %d: the mark kept is %q, want the winner's %q", r, got, old)
+		}
+	}
+}
+
+type kindMarks = map[string]map[string][]byte
+
+func mustSwapMarks(t *testing.T, m marker, old, marks kindMarks) bool {
+	t.Helper()
+	done, err := m.SwapMarks(t.Context(), old, marks)
+	if err != nil {
+		t.Fatalf("SwapMarks(%q, %q) = %v", old, marks, err)
+	}
+	return done
+}
+
+// testSwapMarks: the marks of two kinds move together, over the marks
+// read of each; a swap that finds one of them changed, by a swap of one
+// mark of another store meanwhile, sets none, the other kind's included.
+func testSwapMarks(t *testing.T, open OpenFunc) {
+	a, b := openMarker(t, open), openMarker(t, open)
+	want := func(who string, m marker, crl, deny map[string]string) {
+		t.Helper()
+		for kind, w := range map[string]map[string]string{"crl": crl, "deny": deny} {
+			got := mustMarks(t, m, kind)
+			if len(got) != len(w) {
+				t.Errorf("%s: Marks(%s) = %q, want %q", who, kind, got, w)
+				continue
+			}
+			for k, v := range w {
+				if string(got[k]) != v {
+					t.Errorf("%s: Marks(%s) = %q, want %q", who, kind, got, w)
+				}
+			}
+		}
+	}
+	// None kept: a first swap of both kinds, over none read.
+	if !mustSwapMarks(t, a, kindMarks{"crl": {}, "deny": {}}, kindMarks{"crl": {"i1": []byte("c1")}, "deny": {"d": []byte("v1")}}) {
+		t.Fatal("SwapMarks over no marks, none kept = false, want true")
+	}
+	want("the first swap", b, map[string]string{"i1": "c1"}, map[string]string{"d": "v1"})
+	// A kind old lacks is compared as none kept.
+	if mustSwapMarks(t, a, kindMarks{"crl": {"i1": []byte("c1")}}, kindMarks{"crl": {"i1": []byte("c2")}, "deny": {"d": []byte("v2")}}) {
+		t.Error("SwapMarks over no deny mark, one kept = true, want false")
+	}
+	want("a swap over no deny mark", b, map[string]string{"i1": "c1"}, map[string]string{"d": "v1"})
+	// The marks read; another store then moves the deny mark: the swap
+	// of both sets neither.
+	read := kindMarks{"crl": mustMarks(t, a, "crl"), "deny": mustMarks(t, a, "deny")}
+	if !mustSwap(t, b, "deny", "d", []byte("v1"), []byte("v3")) {
+		t.Fatal("the second store's SwapMark over the mark kept = false, want true")
+	}
+	if mustSwapMarks(t, a, read, kindMarks{"crl": {"i1": []byte("c2")}, "deny": {"d": []byte("v2")}}) {
+		t.Error("SwapMarks over a deny mark moved since the read = true, want false")
+	}
+	want("a swap over a moved deny mark", b, map[string]string{"i1": "c1"}, map[string]string{"d": "v3"})
+	// A mark of the kind more than those read (another issuer's) is a
+	// change too, and so is one fewer.
+	if !mustSwap(t, b, "crl", "i2", nil, []byte("other")) {
+		t.Fatal("the second store's SwapMark of a new key = false, want true")
+	}
+	if mustSwapMarks(t, a, kindMarks{"crl": {"i1": []byte("c1")}, "deny": {"d": []byte("v3")}}, kindMarks{"crl": {"i1": []byte("c2")}}) {
+		t.Error("SwapMarks over fewer marks than kept = true, want false")
+	}
+	if mustSwapMarks(t, a, kindMarks{"crl": {"i1": []byte("c1"), "i2": []byte("other"), "i3": []byte("gone")}}, kindMarks{"crl": {"i1": []byte("c2")}}) {
+		t.Error("SwapMarks over more marks than kept = true, want false")
+	}
+	want("swaps over other marks than kept", b, map[string]string{"i1": "c1", "i2": "other"}, map[string]string{"d": "v3"})
+	// Over the marks kept, both kinds move; a mark old holds but marks
+	// does not set stays.
+	read = kindMarks{"crl": mustMarks(t, a, "crl"), "deny": mustMarks(t, a, "deny")}
+	if !mustSwapMarks(t, a, read, kindMarks{"crl": {"i1": []byte("c2")}, "deny": {"d": []byte("v4")}}) {
+		t.Error("SwapMarks over the marks kept = false, want true")
+	}
+	want("a swap over the marks kept", b, map[string]string{"i1": "c2", "i2": "other"}, map[string]string{"d": "v4"})
+}
+
+// testSwapMarksRace: swaps of two kinds over the same marks read, from
+// two stores at once, have one winner, whose marks are all kept.
+func testSwapMarksRace(t *testing.T, open OpenFunc) {
+	stores := []marker{openMarker(t, open), openMarker(t, open)}
+	const rounds, callers = 10, 4
+	old := kindMarks{"crl": {}, "deny": {}}
+	for r := range rounds {
+		won := make([]bool, callers)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for c := range callers {
+			wg.Go(func() {
+				<-start
+				mark := fmt.Appendf(nil, "%d-%d", r, c)
+				done, err := stores[c%len(stores)].SwapMarks(t.Context(), old, kindMarks{"crl": {"i": mark}, "deny": {"d": mark}})
+				if err != nil {
+					t.Errorf("round %d: SwapMarks by caller %d = %v", r, c, err)
+				}
+				won[c] = done
+			})
+		}
+		close(start)
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+		winner := -1
+		for c, w := range won {
+			if w && winner >= 0 {
+				t.Fatalf("round %d: callers %d and %d both swapped over the same marks", r, winner, c)
+			}
+			if w {
+				winner = c
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: no caller swapped", r)
+		}
+		mark := fmt.Appendf(nil, "%d-%d", r, winner)
+		old = kindMarks{"crl": {"i": mark}, "deny": {"d": mark}}
+		for kind, key := range map[string]string{"crl": "i", "deny": "d"} {
+			if got := mustMarks(t, stores[1], kind)[key]; string(got) != string(mark) {
+				t.Fatalf("round %d: the %s mark kept is %q, want the winner's %q", r, kind, got, mark)
+			}
 		}
 	}
 }
