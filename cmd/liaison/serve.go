@@ -341,14 +341,10 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		return nil, err
 	}
 
-	replay, _ := store.(authn.ReplayStore) // both stores share the jti set across replicas
-	once, _ := store.(gateway.Once)
-	marks, _ := store.(authn.MarkStore) // the newest CRL of each issuer, across restarts and replicas
-	after, ok := store.(audit.AftercareStore)
-	if !ok {
-		return nil, fmt.Errorf("serve: the audit store %T keeps no aftercare state", store)
-	}
-	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log, Replay: replay})
+	// The replicas share through the store the jti set, the
+	// first-writer-wins claims, the newest trust lists and the aftercare
+	// state: never one process's memory (openStore's type says so).
+	ver, err := authn.NewVerifier(authn.Config{Audience: o.Audience, Logger: log, Replay: store})
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +358,7 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 		}
 	}()
 	srv, err := gateway.New(gateway.Config{
-		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: once, TrustMarks: marks, Aftercare: after, AftercareInterval: o.AftercareInterval,
+		Policies: eng, Audit: alog, Pseudonyms: ps, Verifier: ver, Once: store, TrustMarks: store, Aftercare: store, AftercareInterval: o.AftercareInterval,
 		ProviderTLS:      &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool},
 		PolicySourceSpec: psrc,
 		HealthInterval:   o.HealthInterval,
@@ -486,7 +482,20 @@ func openExistingStore(ctx context.Context, dsn string) (audit.Store, error) {
 	return openStore(ctx, dsn)
 }
 
-func openStore(ctx context.Context, dsn string) (audit.Store, error) {
+// gatewayStore is what serve keeps in the audit store: the log, and the
+// state the replicas share through it. Both stores are one; a store that
+// lacked a part would not compile here, rather than have serve fall back
+// to a process's memory (a replayed token taken on another replica, a
+// trust list rolled back on restart).
+type gatewayStore interface {
+	audit.Store
+	audit.AftercareStore
+	authn.ReplayStore
+	authn.MarkStore
+	gateway.Once
+}
+
+func openStore(ctx context.Context, dsn string) (gatewayStore, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return postgres.Open(ctx, dsn)
 	}
