@@ -146,7 +146,14 @@ func (s *Server) statusError(ctx context.Context, err error) error {
 		case ae.Permission:
 			code = codes.PermissionDenied
 		}
-		st, _ := status.New(code, ae.Detail).WithDetails(&errdetails.ErrorInfo{Reason: ae.Reason, Domain: errorDomain})
+		info := &errdetails.ErrorInfo{Reason: ae.Reason, Domain: errorDomain}
+		if s.offboardedPeerGateway(ae) {
+			// The calling peer gateway itself, not an agency behind it
+			// that its call is for (the same reason): said, so that the
+			// peer can tell its sender why nothing comes back from here.
+			info.Metadata = map[string]string{metaOffboarded: offboardedPeerGateway}
+		}
+		st, _ := status.New(code, ae.Detail).WithDetails(info)
 		if ae.Unavailable {
 			st, _ = st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retryDelay)})
 		}

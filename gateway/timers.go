@@ -60,12 +60,13 @@ func (s *Server) RunTimers(ctx context.Context) (bool, error) {
 	if err != nil {
 		return true, errors.Join(append(errs, err)...)
 	}
+	asked := map[string]string{} // peerRefusesUs: each peer once a pass
 	for _, n := range due {
 		if ended, err := s.endedHere(ctx, n, now); ended || err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		errs = append(errs, s.escalate(ctx, n, now))
+		errs = append(errs, s.escalate(ctx, n, now, asked))
 	}
 	// Overdue once the deadline has passed: an acknowledgement at the
 	// deadline itself is in time (Notice.Late), so a notice is not
@@ -159,8 +160,16 @@ func (s *Server) noticeTrackedWith(ctx context.Context, n audit.Notice) (peer st
 // not: its copy is that gateway's to send, whose own escalation records
 // the sender's standing in its registry, and this registry's standing of
 // the sender changes nothing of the notice (the acknowledgement is still
-// forwarded there and taken).
-func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) error {
+// forwarded there and taken). A recipient behind a peer gateway that this
+// registry lists and does not offboard: the peer is asked whether it
+// still takes this gateway's calls (peerRefusesUs, once a pass per peer;
+// asked holds the answers). If it refuses saying that its registry
+// offboards this gateway, it forwards no acknowledgement here (it holds
+// one made there, PEER_OFFBOARDED): the sender's copy and the entry say
+// so (recipient_standing offboarded_at_peer, detail peer_reason the
+// peer's reason code), as the peer's word; a peer that does not answer
+// gets no standing, as before.
+func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time, asked map[string]string) error {
 	reg := s.registry.Load()
 	duty := defaultDutyRole
 	rcpt := reg.Agencies[n.Recipient]
@@ -182,6 +191,7 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 	}
 	var deliveries []audit.Delivery
 	standing := map[string]string{}
+	var peerReason string
 	for _, to := range []struct {
 		agency, box, key string
 		target           liaisonv1.EscalationTarget
@@ -208,6 +218,12 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 				// nobody sends the duty role's copy, and no
 				// acknowledgement will come back.
 				standing[to.key] = standingUntracked
+			default:
+				// The peer's word that it offboards this gateway: it
+				// forwards no acknowledgement here.
+				if why := s.peerRefusesUs(ctx, peer, n.Sender, asked); why != "" {
+					standing[to.key], peerReason = standingOffboardedAtPeer, why
+				}
 			}
 			continue // that inbox is at the peer gateway, which sends this copy if it tracks the notice
 		}
@@ -246,6 +262,9 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time) er
 	}
 	if peer != "" {
 		e.Detail["escalated_at_peer"] = peer
+	}
+	if peerReason != "" {
+		e.Detail["peer_reason"] = peerReason
 	}
 	idx, err := s.cfg.Audit.AppendState(ctx, e, audit.Change{Marks: []audit.NoticeMark{{Notice: n.ID, Step: audit.NoticeEscalated, Time: now}}}, deliveries...)
 	switch {

@@ -2601,7 +2601,17 @@ type Escalation struct {
 	// if that gateway delivered the notice without tracking it (a gateway of
 	// a release before both tracked such notices: the notice's entry says
 	// detail.peer_tracks_notice false), since nobody there sends the duty
-	// role's copy or forwards the acknowledgement. Empty otherwise.
+	// role's copy or forwards the acknowledgement; "offboarded_at_peer" if
+	// that gateway, asked when the notice was escalated (a call that
+	// changes nothing there, Audit.ProveConsistency), refused this
+	// gateway's call saying that its registry offboards this gateway
+	// (PERMISSION_DENIED, ErrorInfo reason AGENCY_OFFBOARDED, metadata
+	// offboarded "peer_gateway"), since it then forwards no acknowledgement
+	// here (one made there is held there): that is the peer's word, not
+	// checked here, and the notice is escalated all the same (the entry's
+	// detail.peer_reason holds the peer's reason code). A peer that does not
+	// answer, or refuses for another reason, gives no standing. Empty
+	// otherwise.
 	RecipientStanding string `protobuf:"bytes,11,opt,name=recipient_standing,json=recipientStanding,proto3" json:"recipient_standing,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache

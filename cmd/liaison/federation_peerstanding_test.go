@@ -1,0 +1,86 @@
+package main
+
+import (
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestSenderLearnsThePeerGatewayOffboardedIt: the Danish prison's required
+// notice reaches the Rotterdam police through both gateways; then the
+// Dutch registry offboards the Danish gateway itself, and the police read
+// the notice at their own gateway, which holds the acknowledgement
+// (PEER_OFFBOARDED: it calls the Danish gateway no more). At the
+// escalation time the Danish gateway, which heard nothing, escalates the
+// notice to the prison, and asks the Dutch gateway whether it still takes
+// its calls: the Dutch gateway refuses, saying that its registry
+// offboards the Danish gateway (AGENCY_OFFBOARDED, metadata offboarded
+// peer_gateway), so the escalation's entry and the prison's copy say so
+// (recipient_standing offboarded_at_peer, detail peer_reason), as the
+// Dutch gateway's word. They said nothing: the prison's case officer
+// could not tell "the police did not read it" from "the peer gateway no
+// longer talks to us". A peer that refuses for another reason (it
+// offboards the prison, whose acknowledgements it still forwards) or that
+// does not answer at all gives no such standing: the notice is escalated
+// as before.
+func TestSenderLearnsThePeerGatewayOffboardedIt(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		before   func(t *testing.T, f *federation)
+		ack      bool // the police acknowledge at the Dutch gateway first
+		standing string
+		reason   string
+	}{
+		{"OffboardedThere", func(t *testing.T, f *federation) {
+			f.nl.offboard(t, "dk-gateway")
+			until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-police-rotterdam", "dk-prison-east") })
+		}, true, "offboarded_at_peer", "AGENCY_OFFBOARDED"},
+		{"SenderOffboardedThere", func(t *testing.T, f *federation) {
+			f.nl.offboard(t, "dk-prison-east")
+			until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-police-rotterdam", "dk-prison-east") })
+		}, false, "", ""},
+		{"PeerDown", func(t *testing.T, f *federation) {
+			f.nl.gw.Stop()
+			f.nl.gw = nil
+		}, false, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ahead atomic.Int64
+			clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+			f := startFederationWith(t, fedConfig{now: clock})
+			id := notifyRotterdamPolice(t, f)
+			dk := f.dk.all(t, "notify", "kf.notice")
+			esc, err := time.Parse(time.RFC3339, dk[len(dk)-1].Detail["escalate_at"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cursor int64
+			for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
+				if m.GetNotice().GetNoticeId() == id {
+					cursor = m.GetCursor()
+				}
+			}
+			tc.before(t, f)
+			if tc.ack {
+				ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+				if err != nil || !slices.Equal(ack.GetDeferredNoticeIds(), []string{id}) {
+					t.Fatalf("Acknowledge = %v, %v; want the acknowledgement made at the Dutch gateway, its forward held", ack, err)
+				}
+			}
+
+			ahead.Store(int64(time.Until(esc) + time.Minute))
+			escalatedOnce(t, f, id, "nl-gateway", tc.standing)
+			es := f.dk.all(t, "notice_escalate", "")
+			if len(es) != 1 || es[0].Outcome != audit.OutcomeOK || es[0].Detail["peer_reason"] != tc.reason {
+				t.Errorf("Danish escalations %v %v; want one, ok, peer_reason %q", outcomes(es), details(es), tc.reason)
+			}
+			if ns := f.dk.trackedNotices(t); len(ns) != 1 || ns[0].GetAcknowledged() != "" || ns[0].GetEscalated() == "" {
+				t.Errorf("the Danish gateway's notices %v; want %s escalated, not acknowledged: the peer's word closes nothing", ns, id)
+			}
+		})
+	}
+}

@@ -1,0 +1,106 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/liaison-gateway/liaison/gateway/authn"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// A gateway whose registry offboards a peer gateway refuses its every
+// call at authentication, PERMISSION_DENIED, ErrorInfo reason
+// AGENCY_OFFBOARDED, as it refuses an offboarded agency's own calls. A
+// call a peer gateway makes for an agency behind it that the registry
+// offboards is refused with the same code and reason. The refusal of the
+// peer gateway itself says so in the ErrorInfo's metadata (metaOffboarded
+// offboardedPeerGateway), so that the peer can tell the two apart: that
+// gateway hears nothing more from this one (an acknowledgement made here
+// of a notice it sent is held here, PEER_OFFBOARDED), and its timers tell
+// the notice's sender why, as this gateway's word (escalate,
+// standingOffboardedAtPeer).
+const (
+	metaOffboarded        = "offboarded"
+	offboardedPeerGateway = "peer_gateway"
+)
+
+// offboardedPeerGateway reports whether ae refuses a call because the
+// registry offboards the peer gateway that made it (its certificate's
+// agency), not an agency behind it.
+func (s *Server) offboardedPeerGateway(ae *authn.Error) bool {
+	if ae.Reason != reasonOffboarded || !ae.Proven || ae.Agency == "" {
+		return false
+	}
+	a := s.registry.Load().Agencies[ae.Agency]
+	return a != nil && a.Kind == KindPeerGateway
+}
+
+// standingOffboardedAtPeer is the recipient_standing of the sender's
+// escalation of a notice to an agency behind a peer gateway that, asked
+// when the notice was escalated, refused this gateway's call saying that
+// its registry offboards this gateway (peerRefusesUs). That is the
+// peer's word, not checked here: the notice is escalated all the same.
+const standingOffboardedAtPeer = "offboarded_at_peer"
+
+// peerRefusesUs asks peerID, the peer gateway that tracks a notice whose
+// recipient is behind it, whether it still takes this gateway's calls,
+// with a call that changes nothing there: Audit.ProveConsistency from its
+// first entry to its latest checkpoint, asserted for the notice's sender
+// by the notice timers (officer noticeTimerOfficer). It returns the peer's reason code if the peer
+// refused the call saying that its registry offboards this gateway
+// (PERMISSION_DENIED, AGENCY_OFFBOARDED, metadata offboarded
+// peer_gateway), and "" for any other answer: a peer that answers, does
+// not answer, refuses for another reason (an agency behind this gateway
+// it offboarded, say: the acknowledgement still comes) or is not a
+// registered peer gateway here says nothing of the kind. asked holds the
+// answers of this timer pass by peer, so that a pass asks each peer once.
+func (s *Server) peerRefusesUs(ctx context.Context, peerID, sender string, asked map[string]string) string {
+	if why, ok := asked[peerID]; ok {
+		return why
+	}
+	why := s.askPeerStanding(ctx, peerID, sender)
+	asked[peerID] = why
+	return why
+}
+
+func (s *Server) askPeerStanding(ctx context.Context, peerID, sender string) string {
+	reg := s.registry.Load()
+	peer, from := reg.Agencies[peerID], reg.Agencies[sender]
+	if peer == nil || peer.Kind != KindPeerGateway || peer.Offboarded || from == nil || from.Via != "" {
+		return ""
+	}
+	tok, err := s.assertion(authn.Caller{
+		Agency:  &authn.Agency{ID: from.ID, Kind: from.Kind, Jurisdiction: from.Jurisdiction},
+		Officer: authn.Officer{ID: noticeTimerOfficer},
+	})
+	if err != nil {
+		return ""
+	}
+	conn, err := s.peerConn(ctx, peer)
+	if err != nil {
+		return ""
+	}
+	timeout := s.cfg.Federation.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	pctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok), timeout)
+	defer cancel()
+	_, err = liaisonv1.NewAuditClient(conn).ProveConsistency(pctx, &liaisonv1.ProveConsistencyRequest{OldSize: 1})
+	st := status.Convert(err)
+	info, _, _ := peerRefusalDetails(st)
+	if err == nil || st.Code() != codes.PermissionDenied || info.GetReason() != reasonOffboarded ||
+		info.GetMetadata()[metaOffboarded] != offboardedPeerGateway {
+		return ""
+	}
+	s.log.WarnContext(ctx, "the peer gateway refuses this gateway's calls, saying its registry offboards this gateway", "peer", peer.ID)
+	return reasonOffboarded
+}
+
+// noticeTimerOfficer is the officer the notice timers' calls to a peer
+// are asserted for: no person.
+const noticeTimerOfficer = "notice-timer"
