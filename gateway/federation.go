@@ -709,6 +709,14 @@ func (s *Server) peerError(ctx context.Context, ex *exchange, peer *Agency, err 
 	reason := peerCode(info.GetReason())
 	switch st.Code() {
 	case codes.PermissionDenied, codes.Unauthenticated, codes.InvalidArgument, codes.FailedPrecondition:
+		if st.Code() == codes.PermissionDenied && reason == reasonOffboarded && info.GetMetadata()[metaOffboarded] == offboardedPeerGateway {
+			// The peer says its registry offboards this gateway itself,
+			// not the caller's agency: said so, as the peer's word (the
+			// entry's detail and the caller's ErrorInfo metadata).
+			ex.detail()[metaOffboarded] = offboardedPeerGateway
+			return &denial{reason: reason, refusal: true, auditIdx: -1, meta: map[string]string{metaOffboarded: offboardedPeerGateway},
+				message: "The other country's gateway no longer takes this gateway's calls: it says its registry has offboarded this gateway."}
+		}
 		if st.Code() == codes.PermissionDenied && reason == reasonOffboarded {
 			// The peer refused the call as made for an agency its own
 			// registry offboarded: a refusal, not its law's decision.

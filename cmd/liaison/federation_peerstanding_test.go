@@ -2,9 +2,14 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -82,5 +87,41 @@ func TestSenderLearnsThePeerGatewayOffboardedIt(t *testing.T) {
 				t.Errorf("the Danish gateway's notices %v; want %s escalated, not acknowledged: the peer's word closes nothing", ns, id)
 			}
 		})
+	}
+}
+
+// TestCallToAPeerGatewayThatOffboardedThisOne: the Dutch registry
+// offboards the Danish gateway, and the Danish prison then pushes a
+// release to the Dutch probation service. The Dutch gateway refuses the
+// Danish gateway's call (PERMISSION_DENIED, AGENCY_OFFBOARDED, metadata
+// offboarded peer_gateway: the calling gateway, not the prison), and the
+// Danish gateway refuses its caller with that reason, saying, as the
+// peer's word, that it is this gateway the peer offboarded (metadata and
+// the entry's detail offboarded peer_gateway). It told the prison that the
+// other country's gateway had offboarded the prison.
+func TestCallToAPeerGatewayThatOffboardedThisOne(t *testing.T) {
+	f := startFederation(t, nil, nil)
+	f.nl.offboard(t, "dk-gateway")
+	until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-police-rotterdam", "dk-prison-east") })
+
+	_, err := f.dk.client(t, "dk-prison-east", "kf.after").Disclose(t.Context(), releaseNotice(t, liaisonv1.Purpose_PURPOSE_RESOCIALISATION))
+	var md map[string]string
+	for _, d := range status.Convert(err).Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			md = i.GetMetadata()
+		}
+	}
+	if status.Code(err) != codes.PermissionDenied || errorReason(err) != "AGENCY_OFFBOARDED" || md["offboarded"] != "peer_gateway" ||
+		strings.Contains(status.Convert(err).Message(), "your agency") {
+		t.Errorf("Disclose through a peer gateway that offboarded this one = %v (metadata %v); want PermissionDenied, AGENCY_OFFBOARDED, offboarded peer_gateway", err, md)
+	}
+	dk := f.dk.all(t, "disclose", "kf.after")
+	if len(dk) == 0 || dk[len(dk)-1].Outcome != audit.OutcomeRefused || !slices.Equal(dk[len(dk)-1].Reasons, []string{"AGENCY_OFFBOARDED"}) ||
+		dk[len(dk)-1].Detail["offboarded"] != "peer_gateway" {
+		t.Errorf("Danish entries %v %v; want the last refused, AGENCY_OFFBOARDED, detail offboarded peer_gateway", outcomes(dk), details(dk))
+	}
+	refused := f.nl.refusedCalls(t)
+	if len(refused) != 1 || refused[0].Requester.Agency != "dk-gateway" || !slices.Equal(refused[0].Reasons, []string{"AGENCY_OFFBOARDED"}) {
+		t.Errorf("Dutch refused calls %+v; want one, of dk-gateway, AGENCY_OFFBOARDED", refused)
 	}
 }

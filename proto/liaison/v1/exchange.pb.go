@@ -281,7 +281,11 @@ type DiscloseRequest struct {
 	// correction or withdrawal still reaches it. A peer's call for an agency
 	// behind it that this gateway's registry offboards is refused as that
 	// agency's own call would be (PERMISSION_DENIED, AGENCY_OFFBOARDED), on
-	// every method a peer may call. A required notice forwarded under an id
+	// every method a peer may call; every call of a peer gateway this
+	// gateway's registry offboards is refused so too, with ErrorInfo
+	// metadata offboarded "peer_gateway" (the calling gateway itself), which
+	// the calling gateway passes on to its caller with that reason. A
+	// required notice forwarded under an id
 	// this gateway tracks already, or is tracking for a forward under the
 	// same id at the same moment, is refused (INVALID_ARGUMENT on
 	// forwarded.receipt, ErrorInfo reason NOTICE_ID_IN_USE). So is a notice
