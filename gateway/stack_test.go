@@ -93,6 +93,7 @@ type stackOptions struct {
 	refusalBudget int              // refusals audited one by one per peer and minute; 0 default
 	denyList      string           // deny list file, if any
 	crls          []string         // CRL files, if any
+	clientCAs     []string         // client CA files beside the stack's CA, if any
 	now           func() time.Time // the verifier's clock; nil means time.Now
 	beforeStart   func(*stack)     // edits the stack's files before the gateway starts
 	serverNow     func() time.Time // the gateway's clock; nil means time.Now
@@ -340,7 +341,7 @@ func (s *stack) startGateway(tb testing.TB) *instance {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tf := gateway.TrustFiles{Registry: s.pki.Registry, ClientCAs: []string{s.pki.Path("ca.pem")}, DenyList: o.denyList, CRLs: o.crls,
+	tf := gateway.TrustFiles{Registry: s.pki.Registry, ClientCAs: append([]string{s.pki.Path("ca.pem")}, o.clientCAs...), DenyList: o.denyList, CRLs: o.crls,
 		Interval: cmp.Or(o.trustInterval, 50*time.Millisecond), HTTPClient: o.httpClient, JWKSRefresh: o.jwksRefresh}
 	if err := srv.LoadTrust(ctx, tf); err != nil {
 		if o.trustLoadFails == nil {

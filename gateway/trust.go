@@ -22,18 +22,24 @@ import (
 // load (a syntax error, a CRL with a bad signature, a stale CRL, or one
 // older than the CRL of its issuer in force before, or a deny list older
 // than the one in force before, in this run or, with Config.TrustMarks,
-// an earlier one) leaves the previous state in force and is logged.
+// an earlier one or another replica; or no CRL of a client CA whose CRL
+// was in force before, or no deny list after a numbered one with entries)
+// leaves the previous state in force and is logged.
 type TrustFiles struct {
 	// Registry is the agency registry file. Required.
 	Registry string
 	// ClientCAs are PEM files of the CAs agency certificates chain to.
 	ClientCAs []string
-	// CRLs are certificate revocation lists (PEM or DER) signed by those CAs.
+	// CRLs are certificate revocation lists (PEM or DER) signed by those
+	// CAs. Once a CRL of a CA has been in force, a load with that CA and
+	// no CRL of it is refused; one without the CA needs none.
 	CRLs []string
 	// DenyList is a file of revoked certificates, one "sha256:<hex>" or
 	// "serial:<hex>" (any issuer's serial) a line, numbered by at most one
 	// "version:<decimal>" line: a numbered list is not rolled back, as a
-	// CRL is not.
+	// CRL is not, nor dropped (DenyList empty) while the one in force
+	// before has entries: it is retired by a higher version without
+	// entries, after which none is needed.
 	DenyList string
 	// Interval is how often the files are checked (a change applies once
 	// two checks in a row read it the same). If zero, 2s.
@@ -166,6 +172,11 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 			return false, fmt.Errorf("gateway: CRL %s: %v", f, err)
 		}
 	}
+	// Nor a CRL of a CA still trusted dropped: that would un-revoke
+	// what it revoked.
+	if err := l.crls.CheckDropped(rev, roots); err != nil {
+		return false, fmt.Errorf("gateway: CRL (-crl): %v", err)
+	}
 	if l.tf.DenyList != "" {
 		b, err := read(l.tf.DenyList)
 		if err != nil {
@@ -174,9 +185,15 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 		if err := rev.AddDenyList(b); err != nil {
 			return false, err
 		}
-		// Nor an older deny list than the one in force before.
+	}
+	// Nor an older deny list than the one in force before, nor none
+	// after a numbered one with entries. Whether none may follow is the
+	// store's to say, if there is one (keepMarks): a list without entries
+	// another replica put in force since may have retired the one this
+	// process saw.
+	if l.tf.DenyList != "" || l.marks == nil {
 		if err := l.deny.Check(rev); err != nil {
-			return false, fmt.Errorf("gateway: deny list %s: %v", l.tf.DenyList, err)
+			return false, l.denyErr(err)
 		}
 	}
 	reg, err := parseRegistry(regBytes, l.tf.Registry)
@@ -215,11 +232,13 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 	// is compared with the newest of its issuer the store keeps, which an
 	// earlier run of the gateway, or another replica, put in force; so is
 	// a numbered deny list (or one without a number, which is refused once
-	// a numbered one was in force). Their marks are kept in the store only
+	// a numbered one was in force, or none, refused once a numbered one
+	// with entries was); and a CA of the pool is checked to have a CRL if
+	// the store keeps the mark of one of its. Their marks are kept in the store only
 	// once everything else of the load is checked, just before it applies
 	// (keepMarks): a mark kept for lists that then did not apply would
 	// refuse the ones in force.
-	if err := s.setTrust(r, pool, rev, func() error { return l.keepMarks(ctx, rev) }); err != nil {
+	if err := s.setTrust(r, pool, rev, func() error { return l.keepMarks(ctx, rev, roots) }); err != nil {
 		return false, err
 	}
 	l.crls.Record(rev)
@@ -231,8 +250,18 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 	return true, nil
 }
 
-// keepMarks compares the CRLs and the deny list of rev that are not in
-// force yet with the marks the store keeps, then keeps theirs there, all
+// denyErr says which deny list err refuses: the file's, or none.
+func (l *trustLoader) denyErr(err error) error {
+	if l.tf.DenyList == "" {
+		return fmt.Errorf("gateway: deny list (-deny-list): %v", err)
+	}
+	return fmt.Errorf("gateway: deny list %s: %v", l.tf.DenyList, err)
+}
+
+// keepMarks compares the CRLs and the deny list of rev with the marks the
+// store keeps (and checks that rev drops no CRL of a CA of roots, and no
+// numbered deny list with entries, the store keeps the mark of: one
+// another replica, or an earlier run, put in force), then keeps theirs there, all
 // in one compare-and-swap over every mark read, so that no mark moves
 // back and the marks of one load move together or not at all. It is the
 // last step of a load, run once everything else is checked: the lists
@@ -243,18 +272,15 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 // replica may have read it and put its list in force. So only a crash
 // between the swap and the apply leaves the marks of lists not in force:
 // those in the files, which a start applies.
-func (l *trustLoader) keepMarks(ctx context.Context, rev *authn.Revocation) error {
+func (l *trustLoader) keepMarks(ctx context.Context, rev *authn.Revocation, roots []*x509.Certificate) error {
 	if l.marks == nil {
 		return nil
 	}
-	var kinds []string
-	if l.crls.Novel(rev) {
-		kinds = append(kinds, authn.MarkKindCRL)
-	}
-	if l.deny.Novel(rev) {
-		kinds = append(kinds, authn.MarkKindDenyList)
-	}
-	for try := 0; len(kinds) > 0; try++ {
+	// Both kinds are read on every load that applies, even with the lists
+	// in force: a list dropped from the files has no mark of its own to
+	// tell it was ever in force.
+	kinds := []string{authn.MarkKindCRL, authn.MarkKindDenyList}
+	for try := 0; ; try++ {
 		// Every list is checked against the marks read before any
 		// mark moves.
 		kept, next := map[string]map[string][]byte{}, map[string]map[string][]byte{}
@@ -273,9 +299,12 @@ func (l *trustLoader) keepMarks(ctx context.Context, rev *authn.Revocation) erro
 				if newer, err = l.crls.Kept(rev, m); err != nil {
 					return fmt.Errorf("gateway: CRL: %v", err)
 				}
+				if err := l.crls.CheckDropped(rev, roots); err != nil {
+					return fmt.Errorf("gateway: CRL (-crl): %v", err)
+				}
 			case authn.MarkKindDenyList:
 				if newer, err = l.deny.Kept(rev, m); err != nil {
-					return fmt.Errorf("gateway: deny list %s: %v", l.tf.DenyList, err)
+					return l.denyErr(err)
 				}
 			}
 			if len(newer) > 0 {
@@ -297,7 +326,6 @@ func (l *trustLoader) keepMarks(ctx context.Context, rev *authn.Revocation) erro
 		// Another replica moved a mark since the read: read them
 		// again; a newer list it put in force refuses this load.
 	}
-	return nil
 }
 
 // fetchJWKS returns the keys at url, fetching them when the last fetch is

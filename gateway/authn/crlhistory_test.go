@@ -98,3 +98,46 @@ func TestCRLHistoryRefusesRollback(t *testing.T) {
 	}
 
 }
+
+// TestCRLHistoryRefusesDroppedCRL: once a CRL of an issuer has been in
+// force, a load whose CAs still hold that issuer but that has no CRL of
+// it is refused, naming the CA; one without the issuer among its CAs, or
+// with a CRL of it, passes.
+func TestCRLHistoryRefusesDroppedCRL(t *testing.T) {
+	f := newChainFixture(t)
+	now := f.now.Truncate(time.Second)
+	cas := []*x509.Certificate{f.root.Cert, f.inter.Cert}
+	load := func(crls ...[]byte) *authn.Revocation {
+		t.Helper()
+		var r authn.Revocation
+		for _, c := range crls {
+			if err := r.AddCRL(c, cas, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return &r
+	}
+	var h authn.CRLHistory
+	rootCRL, interCRL := numberedCRL(t, f.root, 5, now.Add(-time.Hour)), numberedCRL(t, f.inter, 2, now.Add(-time.Hour))
+	h.Record(load(rootCRL, interCRL))
+	for _, c := range []struct {
+		name string
+		cas  []*x509.Certificate
+		r    *authn.Revocation
+		want string // in the error; "" passes
+	}{
+		{"both CRLs", cas, load(rootCRL, interCRL), ""},
+		{"the intermediate's CRL dropped", cas, load(rootCRL), `the client CA "` + f.inter.Cert.Subject.String() + `" is trusted, and its CRL (cRLNumber 2) was in force before, but no CRL of it is now`},
+		{"no CRL", cas, load(), "was in force before, but no CRL of it is now"},
+		{"the intermediate and its CRL dropped", cas[:1], load(rootCRL), ""},
+		{"no CA", nil, load(), ""},
+	} {
+		err := h.CheckDropped(c.r, c.cas)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: CheckDropped = %v, want nil", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: CheckDropped = %v, want an error saying %q", c.name, err, c.want)
+		}
+	}
+}

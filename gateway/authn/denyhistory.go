@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,12 @@ type denyMark struct {
 	versioned bool
 	sum       [32]byte
 }
+
+// emptyDenySum is the digest of the entries of a deny list without any.
+var emptyDenySum = sha256.Sum256(nil)
+
+// revokes reports whether the deny list m places has entries.
+func (m denyMark) revokes() bool { return m.sum != emptyDenySum }
 
 func (m denyMark) String() string {
 	if !m.versioned {
@@ -67,10 +74,11 @@ func unmarshalDenyMark(b []byte) (denyMark, error) {
 
 // DenyListHistory is the newest numbered deny list (one with a version
 // line) a process has had in force, to refuse a rollback: a deny list of
-// a lower version, another of the same version, or one without a version
-// after a numbered one, any of which could un-revoke what the newer one
-// revoked. A deny list without a version is not protected until a
-// numbered one has been in force. It is in memory; Kept shares it with a
+// a lower version, another of the same version, one without a version
+// after a numbered one, or none at all after a numbered one with entries,
+// any of which could un-revoke what the newer one revoked. A deny list
+// without a version is not protected until a numbered one has been in
+// force. It is in memory; Kept shares it with a
 // MarkStore, which keeps it across restarts. The zero value is
 // ready to use.
 type DenyListHistory struct {
@@ -87,17 +95,26 @@ func (r *Revocation) DenyListVersioned() bool {
 // Check returns an error if the deny list of r is older than the one h
 // has seen (a lower version, or none after a numbered one), or has the
 // same version with other entries. A Revocation without a deny list
-// passes.
+// passes unless the one h has seen has entries: dropping it would
+// un-revoke them all. A list is retired by putting in force a higher
+// version without entries, after which none is needed.
 func (h *DenyListHistory) Check(r *Revocation) error {
-	if h == nil || r == nil || r.deny == nil {
+	if h == nil || r == nil {
 		return nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	m, old := *r.deny, h.newest
+	old := h.newest
 	switch {
 	case old == nil:
 		return nil
+	case r.deny == nil && old.revokes():
+		return fmt.Errorf("authn: there is no deny list, and the one in force before (%s) has entries: a deny list is not dropped while it revokes; to retire it, put in force a deny list numbered above %d with no entries (version:%d alone), after which it can be removed", old, old.version, old.version+1)
+	case r.deny == nil:
+		return nil // the one in force before revoked nothing
+	}
+	m := *r.deny
+	switch {
 	case !m.versioned:
 		return fmt.Errorf("authn: the deny list has no version line, and the one in force before has %s: a deny list is not rolled back; number it above %d (version:<decimal>)", old, old.version)
 	case m.version < old.version:
@@ -125,20 +142,6 @@ func (h *DenyListHistory) note(m denyMark) {
 	if m.versioned && (h.newest == nil || m.version > h.newest.version) {
 		h.newest = &m
 	}
-}
-
-// Novel reports whether r has a numbered deny list that is not the one h
-// has in force: only then need h be compared with a MarkStore's.
-func (h *DenyListHistory) Novel(r *Revocation) bool {
-	if r == nil || r.deny == nil {
-		return false
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if r.deny.versioned {
-		return h.newest == nil || *h.newest != *r.deny
-	}
-	return h.newest == nil // an unnumbered list is refused once one was in force: is one kept?
 }
 
 // Kept adds to h the numbered deny list a MarkStore keeps (kept: its

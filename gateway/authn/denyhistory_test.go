@@ -11,7 +11,9 @@ import (
 // decimal number; once a numbered list is in force, a lower version, a
 // list without one, or the same version with other entries is refused,
 // while the same entries spelled, ordered or commented otherwise, a
-// higher version, and unnumbered lists before any numbered one pass.
+// higher version, and unnumbered lists before any numbered one pass. No
+// deny list at all is refused after a numbered one with entries, and
+// passes after one without.
 func TestDenyListVersion(t *testing.T) {
 	for _, bad := range []string{"version:\n", "version:+3\n", "version:3.0\n", "version:0x10\n", "version: 3\n",
 		"version:1\nversion:2\n", "version:99999999999999999999\n", "version\n"} {
@@ -49,7 +51,7 @@ func TestDenyListVersion(t *testing.T) {
 		{"a lower version", "version:4\n" + a + b, "is older than the one in force before (version 5)"},
 		{"no version", a + b, "has no version line, and the one in force before has version 5"},
 		{"the same version, other entries", "version:5\n" + a, "differs from the one in force before, of the same version"},
-		{"no deny list", "", ""},
+		{"no deny list", "", "there is no deny list, and the one in force before (version 5) has entries"},
 	} {
 		r := load(c.list)
 		if c.list == "" {
@@ -68,5 +70,10 @@ func TestDenyListVersion(t *testing.T) {
 	h.Record(load("version:6\n"))
 	if err := h.Check(load("version:6\n")); err == nil {
 		t.Error("version 6 passes after version 7 was in force")
+	}
+	// Version 7 has no entries: it retired the list, which may now be
+	// dropped.
+	if err := h.Check(&authn.Revocation{}); err != nil {
+		t.Errorf("no deny list after version 7, without entries: Check = %v, want nil", err)
 	}
 }

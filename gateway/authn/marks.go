@@ -72,22 +72,6 @@ func unmarshalCRLMark(b []byte) (crlMark, error) {
 	return m, nil
 }
 
-// Novel reports whether r holds a CRL that is not the one h has in
-// force for its issuer: only then need h be compared with a MarkStore's.
-func (h *CRLHistory) Novel(r *Revocation) bool {
-	if r == nil {
-		return false
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for k, m := range r.crls {
-		if old, ok := h.newest[k]; !ok || old.sum != m.sum {
-			return true
-		}
-	}
-	return false
-}
-
 // Kept adds to h the CRLs a MarkStore keeps (kept: its marks of
 // MarkKindCRL, by key) where newer than those h has: the newest CRL of
 // each issuer that any process sharing the store put in force, in this

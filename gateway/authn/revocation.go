@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -110,6 +111,41 @@ func (h *CRLHistory) Check(r *Revocation) error {
 		}
 	}
 	return nil
+}
+
+// CheckDropped returns an error if one of cas (the CAs client
+// certificates chain to) issued a CRL h has seen, in force before, and r
+// has no CRL of that issuer and scope: dropping it would un-revoke what
+// it revoked. A CA no longer among cas needs no CRL.
+func (h *CRLHistory) CheckDropped(r *Revocation, cas []*x509.Certificate) error {
+	if h == nil {
+		return nil
+	}
+	trusted := map[string]bool{}
+	for _, ca := range cas {
+		trusted[ca.Subject.String()] = true
+		sum := sha256.Sum256(ca.RawSubject) // the key of its CRLs without a scope
+		trusted[hex.EncodeToString(sum[:])] = true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, k := range slices.Sorted(maps.Keys(h.newest)) {
+		m := h.newest[k]
+		if _, ok := r.crlOf(k); ok || !trusted[m.issuer] && !trusted[k] {
+			continue
+		}
+		return fmt.Errorf("authn: the client CA %q is trusted, and its CRL (%s) was in force before, but no CRL of it is now: a CRL is not dropped while its CA is trusted; install the CA's current CRL, or take the CA out of the client CAs with it", m.issuer, m)
+	}
+	return nil
+}
+
+// crlOf returns the CRL of r of the issuer and scope k, if r has one.
+func (r *Revocation) crlOf(k string) (crlMark, bool) {
+	if r == nil {
+		return crlMark{}, false
+	}
+	m, ok := r.crls[k]
+	return m, ok
 }
 
 // Record notes the CRLs of r, now in force, where newer than those seen.
