@@ -1182,7 +1182,7 @@ func (p *player) validUntils(ctx context.Context) ([]string, error) {
 	if err := audit.SyncAftercare(ctx, p.st.alog, p.st.store); err != nil {
 		return nil, fmt.Errorf("exercise: the releases tracked: %v", err)
 	}
-	open, err := p.st.store.DueReleases(ctx, "9999-12-31", 1<<20)
+	open, err := p.st.store.DueReleases(ctx, "9999-12-31", -1, 1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("exercise: the releases tracked: %v", err)
 	}

@@ -36,9 +36,12 @@ const (
 	// expiry notice: long enough to append it, short enough that a replica
 	// that dies while holding it does not lose the notice.
 	noticeClaimTTL = 2 * time.Minute
-	// duePage caps the releases one pass handles; the next pass takes the
-	// rest.
+	// duePage is how many releases a page of the store's holds, and caps
+	// the due releases one pass handles; the next pass takes the rest.
 	duePage = 500
+	// dueScanPages caps the pages one pass reads (dueReleases): the next
+	// pass reads on from where it stopped.
+	dueScanPages = 20
 )
 
 // timerCaller is who the log names as acting when the gateway's timers
@@ -77,18 +80,10 @@ func (s *Server) RunAftercare(ctx context.Context) error {
 		return err
 	}
 	errs := []error{s.forwardNoticeAcks(ctx, st, s.now())}
-	// A basis has ended when its last day has passed where its law is
-	// (policies.Engine.BasisEnded): the store is asked for the releases
-	// whose last day is before the latest day it is in any of the laws'
-	// time zones, and keeps those whose own law's day has come. (One that
-	// has not is skipped until it has: in Copenhagen a day ends an hour
-	// or two before it does in UTC.)
-	now, eng := s.now(), s.policy.Current()
-	due, err := st.DueReleases(ctx, eng.LatestDay(now), duePage)
+	due, err := s.dueReleases(ctx, st, s.policy.Current(), s.now())
 	if err != nil {
-		return errors.Join(append(errs, fmt.Errorf("%w: due releases: %v", audit.ErrUnavailable, err))...)
+		errs = append(errs, fmt.Errorf("%w: due releases: %v", audit.ErrUnavailable, err))
 	}
-	due = slices.DeleteFunc(due, func(r audit.TrackedRelease) bool { return !eng.BasisEnded(r.LegalBasis, r.ValidUntil, now) })
 	for _, g := range expiryGroups(due) {
 		if err := s.expire(ctx, st, g); err != nil {
 			errs = append(errs, err)
@@ -96,6 +91,46 @@ func (s *Server) RunAftercare(ctx context.Context) error {
 	}
 	errs = append(errs, s.sweep(ctx, st))
 	return errors.Join(errs...)
+}
+
+// dueReleases returns the releases whose basis has ended at now, for one
+// pass of the timers. A basis has ended when its last day has passed where
+// its law is (policies.Engine.BasisEnded): the store is asked for the
+// releases whose last day is before the latest day it is in any of the
+// laws' time zones, a page at a time by index, and the pass keeps those
+// whose own law's day has come. (One that has not is skipped until it
+// has: in Copenhagen a day ends an hour or two before it does in UTC.)
+// It reads on past pages of releases skipped so, which would otherwise
+// keep the due ones after them waiting until their own day came, up to
+// dueScanPages pages or a page of due releases; the next pass reads on
+// from where this one stopped (Server.dueNext), and from the first once
+// one has read to the last. The caller holds timerMu. What it found
+// before a failure of the store is returned with the error.
+func (s *Server) dueReleases(ctx context.Context, st audit.AftercareStore, eng *policies.Engine, now time.Time) ([]audit.TrackedRelease, error) {
+	day, size := eng.LatestDay(now), cmp.Or(s.duePage, duePage)
+	var due []audit.TrackedRelease
+	next := s.dueNext
+	for range dueScanPages {
+		page, err := st.DueReleases(ctx, day, next-1, size)
+		if err != nil {
+			return due, err
+		}
+		for _, r := range page {
+			if eng.BasisEnded(r.LegalBasis, r.ValidUntil, now) {
+				due = append(due, r)
+			}
+		}
+		if len(page) < size {
+			next = 0 // read to the last: the next pass starts at the first
+			break
+		}
+		next = page[len(page)-1].Index + 1
+		if len(due) >= size {
+			break
+		}
+	}
+	s.dueNext = next
+	return due, nil
 }
 
 // expiryGroups groups due releases into notices: one per recipient,

@@ -15,6 +15,15 @@ import (
 // does, and reports whether it applied a change.
 func (s *Server) ReloadTrust(ctx context.Context) (bool, error) { return s.trust.reload(ctx, s, false) }
 
+// SetDuePage sets how many releases a page of the store's holds when the
+// aftercare timers look for the due ones (duePage), so that a test can
+// fill pages with a few.
+func (s *Server) SetDuePage(n int) {
+	s.timerMu.Lock()
+	defer s.timerMu.Unlock()
+	s.duePage = n
+}
+
 // ReasonNoticeSentAlready is reasonNoticeSentAlready, for tests.
 const ReasonNoticeSentAlready = reasonNoticeSentAlready
 

@@ -178,6 +178,11 @@ type Server struct {
 	// one pass of the aftercare timers run at a time in it.
 	holderID string
 	timerMu  sync.Mutex
+	// dueNext is the index from which the next pass of the timers reads
+	// the releases that may be due (dueReleases), and duePage how many a
+	// page holds (0: the constant duePage); both under timerMu.
+	dueNext int64
+	duePage int
 
 	// reidMu serialises this server's re-identification approvals and
 	// releases (reidentify.go).

@@ -230,8 +230,10 @@ type AftercareStore interface {
 	// is still from; otherwise it changes nothing and returns false.
 	ApplyAftercare(ctx context.Context, from, to int64, ch AftercareChanges) (bool, error)
 	// DueReleases returns up to limit open tracked releases whose
-	// ValidUntil is before day (YYYY-MM-DD), by index.
-	DueReleases(ctx context.Context, day string, limit int) ([]TrackedRelease, error)
+	// ValidUntil is before day (YYYY-MM-DD) and whose index is greater
+	// than after (-1 for all), by index: the next page after a full one
+	// starts after its last.
+	DueReleases(ctx context.Context, day string, after int64, limit int) ([]TrackedRelease, error)
 	// OpenReleases returns the open tracked releases about subject made
 	// by holder, by index.
 	OpenReleases(ctx context.Context, subject, holder string) ([]TrackedRelease, error)

@@ -172,14 +172,17 @@ func testProjection(t *testing.T, open OpenFunc) {
 	if wm, err := a.AftercareWatermark(ctx); err != nil || wm != 7 {
 		t.Fatalf("AftercareWatermark = %d, %v; want 7", wm, err)
 	}
-	due, err := a.DueReleases(ctx, "2027-03-02", 0)
+	due, err := a.DueReleases(ctx, "2027-03-02", -1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := indexesOf(due); !slices.Equal(got, []int64{0, 4}) {
 		t.Fatalf("DueReleases(2027-03-02) = %v, want [0 4]: 1 is withdrawn, 2 released nothing, 3 has no end", got)
 	}
-	if due, _ := a.DueReleases(ctx, "2027-03-01", 0); !slices.Equal(indexesOf(due), []int64{4}) {
+	if due, _ := a.DueReleases(ctx, "2027-03-02", 0, 1); !slices.Equal(indexesOf(due), []int64{4}) {
+		t.Errorf("DueReleases(2027-03-02) after 0 = %v, want [4]: the next page after one that ended at 0", indexesOf(due))
+	}
+	if due, _ := a.DueReleases(ctx, "2027-03-01", -1, 0); !slices.Equal(indexesOf(due), []int64{4}) {
 		t.Errorf("DueReleases(2027-03-01) = %v, want [4]: a basis valid until 2027-03-01 covers that day", indexesOf(due))
 	}
 	want := audit.TrackedRelease{Index: 0, Recipient: "police", Holder: "prison-dk", Subject: subj, LegalBasis: "b.probation",
@@ -209,7 +212,7 @@ func testProjection(t *testing.T, open OpenFunc) {
 	if r, _, _ := a.TrackedRelease(ctx, 0); r.ValidUntil != "2027-06-01" || r.RevisedBy != 7 {
 		t.Errorf("TrackedRelease(0) after a revision = %+v, want valid until 2027-06-01, revised by 7 (8 did not move it)", r)
 	}
-	if due, _ := a.DueReleases(ctx, "2027-03-02", 0); !slices.Equal(indexesOf(due), []int64{4}) {
+	if due, _ := a.DueReleases(ctx, "2027-03-02", -1, 0); !slices.Equal(indexesOf(due), []int64{4}) {
 		t.Errorf("DueReleases(2027-03-02) after the revision = %v, want [4]", indexesOf(due))
 	}
 	if open, err := a.OpenReleases(ctx, subj, "prison-dk"); err != nil || !slices.Equal(indexesOf(open), []int64{0}) {
@@ -238,7 +241,7 @@ func testProjection(t *testing.T, open OpenFunc) {
 	if err := audit.SyncAftercare(ctx, s, a); err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := a.DueReleases(ctx, "2099-01-01", 0); len(due) != 0 {
+	if due, _ := a.DueReleases(ctx, "2099-01-01", -1, 0); len(due) != 0 {
 		t.Errorf("DueReleases after the expiry notice = %v, want none", indexesOf(due))
 	}
 	for _, f := range []struct {
@@ -474,7 +477,7 @@ func testProjectionRace(t *testing.T, open OpenFunc) {
 	if wm, _ := a.AftercareWatermark(ctx); wm != n {
 		t.Fatalf("AftercareWatermark = %d, want %d", wm, n)
 	}
-	due, err := b.DueReleases(ctx, "2099-01-01", 1000)
+	due, err := b.DueReleases(ctx, "2099-01-01", -1, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,12 +120,13 @@ func orMinus1(n pgtype.Int8) int64 {
 	return -1
 }
 
-// DueReleases returns open tracked releases whose basis ended before day.
-func (s *Store) DueReleases(ctx context.Context, day string, limit int) ([]audit.TrackedRelease, error) {
+// DueReleases returns open tracked releases after index after whose basis
+// ended before day.
+func (s *Store) DueReleases(ctx context.Context, day string, after int64, limit int) ([]audit.TrackedRelease, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return s.releases(ctx, "due releases", "closed_by IS NULL AND valid_until < $1 ORDER BY idx LIMIT $2", text(day), limit)
+	return s.releases(ctx, "due releases", "closed_by IS NULL AND valid_until < $1 AND idx > $2 ORDER BY idx LIMIT $3", text(day), after, limit)
 }
 
 // OpenReleases returns the open tracked releases about subject by holder.

@@ -125,13 +125,14 @@ func orMinus1(n sql.NullInt64) int64 {
 	return -1
 }
 
-// DueReleases returns open tracked releases whose basis ended before day.
-func (s *Store) DueReleases(ctx context.Context, day string, limit int) ([]audit.TrackedRelease, error) {
+// DueReleases returns open tracked releases after index after whose basis
+// ended before day.
+func (s *Store) DueReleases(ctx context.Context, day string, after int64, limit int) ([]audit.TrackedRelease, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	rows, err := s.rc.QueryContext(ctx, "SELECT "+releaseColumns+` FROM aftercare_releases
-		WHERE closed_by IS NULL AND valid_until < ? ORDER BY idx LIMIT ?`, day, limit)
+		WHERE closed_by IS NULL AND valid_until < ? AND idx > ? ORDER BY idx LIMIT ?`, day, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: due releases: %w", err)
 	}
