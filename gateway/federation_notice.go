@@ -595,6 +595,11 @@ const forwardPage = 1000
 // (detail acknowledged_at, which the peer records as the time of the
 // acknowledgement).
 func (s *Server) forwardNoticeAck(ctx context.Context, n audit.SentNotice) (err error) {
+	if peer, _, err := s.noticePeer(ctx, n.Index); err == nil {
+		if err := s.offboardedLogged(ctx, peer, n.AckIndex); err != nil {
+			return err
+		}
+	}
 	ctx, ack, err := s.asAcknowledger(ctx, n.AckIndex, n.Recipient)
 	if err != nil {
 		return err

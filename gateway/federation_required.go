@@ -231,7 +231,8 @@ func (s *Server) peerClaim(ctx context.Context, ex *exchange, peer *Agency, err 
 // gateway's registry offboards is held after one entry that says so
 // (failed, PEER_OFFBOARDED; or the acknowledgement's own, detail
 // peer_outcome peer_offboarded): it is not tried again, still counted
-// as awaiting, until the registry takes that gateway back.
+// as awaiting, until the registry takes that gateway back, nor after a
+// restart, which reads the hold from the log (offboardedLogged).
 func (s *Server) forwardAcknowledgements(ctx context.Context, now time.Time) error {
 	due, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ForwardDue: true, Limit: forwardPage})
 	if err != nil {
@@ -276,6 +277,9 @@ func (s *Server) forwardAcknowledgement(ctx context.Context, n audit.Notice) (er
 	if !away {
 		return fmt.Errorf("gateway: notice %s did not come through a peer gateway", n.ID)
 	}
+	if err := s.offboardedLogged(ctx, peer, n.AckIndex); err != nil {
+		return err
+	}
 	ctx, _, err = s.asAcknowledger(ctx, n.AckIndex, n.Recipient)
 	if err != nil {
 		return err
@@ -295,6 +299,63 @@ func (s *Server) forwardAcknowledgement(ctx context.Context, n audit.Notice) (er
 	}
 	return err
 }
+
+// offboardedLogged returns an error wrapping errPeerOffboarded, and logs
+// nothing, if peer is offboarded in this gateway's registry and the log
+// says so already of the forward of the acknowledgement at ackIndex: the
+// latest entry about it, pending ones aside, is the acknowledgement's own
+// with detail peer_outcome peer_offboarded, or a forward's (detail
+// forwards naming it) failed PEER_OFFBOARDED. The timers then hold the
+// forward (retryBackoff.hold) without one more entry: the hold is the
+// log's, which a restarted gateway, or the replica that takes the timers'
+// lease, reads as the one that held it did. A later entry about it (a
+// forward that reached the peer while the registry took it back, and
+// failed) ends what the log says: the next offboarding gets its entry.
+func (s *Server) offboardedLogged(ctx context.Context, peer *Agency, ackIndex int64) error {
+	if peer == nil || !peer.Offboarded {
+		return nil
+	}
+	leaves, err := s.cfg.Audit.Leaves(ctx, ackIndex, ackIndex+1)
+	if err != nil {
+		return err
+	}
+	ack, err := audit.Unmarshal(leaves[0])
+	if err != nil {
+		return err
+	}
+	if ack.Requester == nil {
+		return nil
+	}
+	said := ack.Detail[audit.DetailPeerOutcome] == audit.PeerOutcomePeerOffboarded
+	fwd := strconv.FormatInt(ackIndex, 10)
+	// The forwards are made in the name of the officer who acknowledged:
+	// the entries of that officer's acknowledgements from it on.
+	f := audit.Filter{Officer: ack.Requester.Officer, Action: ack.Action, Start: ackIndex + 1, Limit: offboardedScanPage}
+	for {
+		recs, err := s.cfg.Audit.Query(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			e, err := r.Decoded()
+			if err != nil || e.Detail[audit.DetailForwards] != fwd || e.Outcome == audit.OutcomePending {
+				continue
+			}
+			said = e.Outcome == audit.OutcomeFailed && slices.Contains(e.Reasons, reasonPeerOffboarded)
+		}
+		if len(recs) < offboardedScanPage {
+			break
+		}
+		f.Start = recs[len(recs)-1].Index + 1
+	}
+	if !said {
+		return nil
+	}
+	return fmt.Errorf("%w: %s, as the log says of the acknowledgement at entry %d already", errPeerOffboarded, peer.ID, ackIndex)
+}
+
+// offboardedScanPage is how many entries offboardedLogged reads at a time.
+const offboardedScanPage = 1000
 
 // asAcknowledger reads the acknowledgement at index, made here by an
 // officer of recipient, and returns ctx as that officer, as the entry
@@ -329,8 +390,9 @@ const (
 
 // A retryBackoff holds, per notice, when the next attempt may be made and
 // how long the last wait was, and which notices are held because their
-// peer gateway is offboarded. It lives in memory: a restart tries at once
-// (a held notice then gets one more entry saying PEER_OFFBOARDED).
+// peer gateway is offboarded. It lives in memory: a restart tries at once,
+// but a held notice's forward is not made again (and logs nothing) while
+// the log says it waits for that peer (offboardedLogged).
 type retryBackoff struct {
 	mu   sync.Mutex
 	next map[string]time.Time
