@@ -1181,6 +1181,10 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 			ln.Acknowledged, ln.AcknowledgementIndex = timestamppb.New(n.AckTime), n.AckIndex
 		}
 		ln.ForwardPending = n.ForwardDue
+		if n.ForwardDue {
+			peer, _, err := s.noticePeer(ctx, n.Index)
+			ln.ForwardPendingReason = forwardPendingReason(peer, peer != nil, err)
+		}
 		if n.SupersededBy >= 0 {
 			ln.SupersededBy = n.SupersededBy
 		}

@@ -354,6 +354,32 @@ func (s *Server) offboardedLogged(ctx context.Context, peer *Agency, ackIndex in
 	return fmt.Errorf("%w: %s, as the log says of the acknowledgement at entry %d already", errPeerOffboarded, peer.ID, ackIndex)
 }
 
+// forwardPendingReason says why the forward of an acknowledgement made
+// here waits, for the listings (ListedNotice.forward_pending_reason,
+// TrackedNotice.forward_pending_reason), by the peer gateway the notice
+// came through as noticePeer or noticeDeliveredBy found it (peer, away,
+// err) in the registry now: PEER_OFFBOARDED, PEER_NOT_REGISTERED, or
+// PEER_UNAVAILABLE (it has not taken it yet); "" if that could not be
+// read, or the notice came through none.
+func forwardPendingReason(peer *Agency, away bool, err error) string {
+	if fl, ok := errors.AsType[*failure](err); ok && fl.reason == reasonPeerNotRegistered {
+		return reasonPeerNotRegistered
+	}
+	switch {
+	case err != nil || !away:
+		return ""
+	case peer == nil || peer.Kind != KindPeerGateway:
+		return reasonPeerNotRegistered
+	case peer.Offboarded:
+		return reasonPeerOffboarded
+	}
+	return "PEER_UNAVAILABLE"
+}
+
+// reasonPeerNotRegistered fails the forward of an acknowledgement to a
+// gateway the registry no longer lists as a peer.
+const reasonPeerNotRegistered = "PEER_NOT_REGISTERED"
+
 // offboardedScanPage is how many entries offboardedLogged reads at a time.
 const offboardedScanPage = 1000
 

@@ -473,13 +473,17 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 	}
 	resp := &liaisonv1.ListNoticesResponse{}
 	for _, n := range ns {
+		var why string
+		if n.ForwardDue && n.Forwarded.IsZero() {
+			why = forwardPendingReason(s.noticeDeliveredBy(ctx, n))
+		}
 		resp.Notices = append(resp.Notices, &liaisonv1.TrackedNotice{
 			NoticeId: n.ID, EventType: eventEnum(n.EventType), Sender: n.Sender, Recipient: n.Recipient, Rule: n.Rule,
 			Sent: rfc3339(n.Created), EscalateAt: rfc3339(n.EscalateAt), AcknowledgeBy: rfc3339(n.Deadline),
 			Acknowledged: rfc3339(n.Acknowledged), Escalated: rfc3339(n.Escalated), Overdue: rfc3339(n.Overdue),
 			Late: n.Late(now), AuditIndex: n.AuditIndex, AckAuditIndex: n.AckIndex, EscalationAuditIndex: n.EscalationIndex,
 			OverdueAuditIndex: n.OverdueIndex, Peer: n.Peer, ForwardPending: n.ForwardDue && n.Forwarded.IsZero(),
-			Withdrawn: rfc3339(n.Withdrawn), WithdrawalAuditIndex: n.WithdrawalIndex,
+			Withdrawn: rfc3339(n.Withdrawn), WithdrawalAuditIndex: n.WithdrawalIndex, ForwardPendingReason: why,
 		})
 	}
 	return resp, nil

@@ -206,7 +206,7 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	recipient := fs.String("recipient", "", "only notices to this recipient agency `id`")
 	kind := fs.String("kind", "", "only notices of this `kind`: correction, withdrawal or expiry")
 	olderThan := fs.Duration("older-than", 0, "only notices sent at least this `long` ago (e.g. 168h: open for a week)")
-	forwardPending := fs.Bool("forward-pending", false, "only notices acknowledged here whose acknowledgement the gateway they came from (a peer that did not answer) has not taken yet")
+	forwardPending := fs.Bool("forward-pending", false, "only notices acknowledged here whose acknowledgement the gateway they came from (a peer that did not answer, or one offboarded here) has not taken yet (the list says why)")
 	limit := decimalFlag(fs, "limit", 100, "at most this many `notices` (1 to 1000)")
 	start := decimalFlag[int64](fs, "start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
 	asJSON := fs.Bool("json", false, "print the notices as JSON")
@@ -304,7 +304,7 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 			acked = fmt.Sprintf("superseded by entry %d", n.GetSupersededBy())
 		}
 		if n.GetForwardPending() {
-			acked += ", not forwarded to the peer gateway yet"
+			acked += ", not forwarded to the peer gateway yet" + forwardWaitWords(n.GetForwardPendingReason())
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.GetAuditIndex(), n.GetSent().AsTime().UTC().Format("2006-01-02 15:04"),
 			enumWord(n.GetKind().String(), "OBLIGATION_KIND_"), n.GetRecipient(), n.GetHolder(), audit.FormatIndexes(n.GetRefersTo()),
@@ -315,6 +315,22 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	}
 	fmt.Fprint(stdout, nextPage)
 	return nil
+}
+
+// forwardWaitWords says why an acknowledgement's forward waits, after
+// the listings' "not forwarded yet" (ListedNotice.forward_pending_reason,
+// TrackedNotice.forward_pending_reason): "" for a reason it does not know
+// (or none).
+func forwardWaitWords(reason string) string {
+	switch reason {
+	case "PEER_OFFBOARDED":
+		return ": offboarded here, held until the registry takes it back"
+	case "PEER_NOT_REGISTERED":
+		return ": no longer a registered peer"
+	case "PEER_UNAVAILABLE":
+		return ": not taken yet, tried again"
+	}
+	return ""
 }
 
 // noticeFailures is an error if a recipient was sent nothing (the keys

@@ -352,8 +352,12 @@ func TestAckOfANoticeFromAnOffboardedPeerGateway(t *testing.T) {
 	if len(nl) != 1 || nl[0].Outcome != audit.OutcomeOK || nl[0].Detail["peer_outcome"] != "peer_offboarded" {
 		t.Errorf("Dutch acknowledgements %v %v; want one, ok, peer_outcome peer_offboarded, and no attempt to forward it since", outcomes(nl), details(nl))
 	}
-	if ns := f.nl.trackedNotices(t); len(ns) != 1 || !ns[0].GetForwardPending() || ns[0].GetAcknowledged() == "" {
-		t.Errorf("the Dutch gateway's notices %v; want %s acknowledged, its forward pending", ns, id)
+	if ns := f.nl.trackedNotices(t); len(ns) != 1 || !ns[0].GetForwardPending() || ns[0].GetAcknowledged() == "" ||
+		ns[0].GetForwardPendingReason() != "PEER_OFFBOARDED" {
+		t.Errorf("the Dutch gateway's notices %v; want %s acknowledged, its forward pending, PEER_OFFBOARDED", ns, id)
+	}
+	if out := f.nl.audit(t, "notices", "-forward-pending"); !strings.Contains(out, "dk-gateway (acknowledgement not forwarded yet: offboarded here, held until the registry takes it back)") {
+		t.Errorf("liaison audit notices -forward-pending at the Dutch gateway:\n%s", out)
 	}
 	if n, _ := f.nl.awaitingPeer(t, "required_notice"); n != 1 {
 		t.Errorf("the Dutch gateway's metrics: %v required notices' acknowledgements awaiting the peer; want 1", n)
@@ -390,7 +394,12 @@ func TestAckOfACorrectionFromAnOffboardedPeerGateway(t *testing.T) {
 	if n, _ := f.nl.awaitingPeer(t, "obligation_notice"); n != 1 {
 		t.Errorf("the Dutch gateway's metrics: %v obligation notices' acknowledgements awaiting the peer; want 1", n)
 	}
-	if out := f.nl.audit(t, "corrections", "-forward-pending"); !strings.Contains(out, "not forwarded") {
+	all, err := f.nl.aftercareAs(t, auditorAgency["NL"], "dpo.1", "auditor").ListObligationNotices(t.Context(),
+		&liaisonv1.ListObligationNoticesRequest{ForwardPendingOnly: true})
+	if err != nil || len(all.GetNotices()) != 1 || all.GetNotices()[0].GetForwardPendingReason() != "PEER_OFFBOARDED" {
+		t.Errorf("the Dutch gateway's notices whose forward is pending: %v, %v; want the correction, PEER_OFFBOARDED", all, err)
+	}
+	if out := f.nl.audit(t, "corrections", "-forward-pending"); !strings.Contains(out, "not forwarded to the peer gateway yet: offboarded here, held until the registry takes it back") {
 		t.Errorf("liaison audit corrections -forward-pending at the Dutch gateway:\n%s", out)
 	}
 }

@@ -351,10 +351,11 @@ func TestFederatedAcknowledgementPeerDown(t *testing.T) {
 		}
 		return all.GetNotices()[0]
 	}
-	if n := listed(f.nl); n.GetAcknowledgementIndex() != resp.GetAuditIndex() || !n.GetAcknowledged().AsTime().Equal(acked) || !n.GetForwardPending() {
-		t.Errorf("the Dutch notice %v; want acknowledged by entry %d at %s, its forward pending", n, resp.GetAuditIndex(), at)
+	if n := listed(f.nl); n.GetAcknowledgementIndex() != resp.GetAuditIndex() || !n.GetAcknowledged().AsTime().Equal(acked) || !n.GetForwardPending() ||
+		n.GetForwardPendingReason() != "PEER_UNAVAILABLE" {
+		t.Errorf("the Dutch notice %v; want acknowledged by entry %d at %s, its forward pending, PEER_UNAVAILABLE", n, resp.GetAuditIndex(), at)
 	}
-	if out := f.nl.audit(t, "corrections", "-all"); !strings.Contains(out, "not forwarded to the peer gateway yet") {
+	if out := f.nl.audit(t, "corrections", "-all"); !strings.Contains(out, "not forwarded to the peer gateway yet: not taken yet, tried again") {
 		t.Errorf("liaison audit corrections -all at the Dutch gateway, the forward pending:\n%s", out)
 	}
 	if out := f.nl.audit(t, "corrections", "-forward-pending"); !strings.Contains(out, "correction") || !strings.Contains(out, "not forwarded") {

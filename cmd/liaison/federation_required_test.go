@@ -243,7 +243,7 @@ func TestFederatedRequiredNotice(t *testing.T) {
 		t.Fatalf("Dutch acknowledgements %v %v; want the forged forward's refusal, then pending and ok with the forward deferred", outcomes(nlAck), details(nlAck))
 	}
 	ackIndex, acked := f.nl.trackedNotices(t)[0].GetAckAuditIndex(), nlAck[2].Time
-	if out := f.nl.audit(t, "notices"); !strings.Contains(out, "dk-gateway (acknowledgement not forwarded yet)") {
+	if out := f.nl.audit(t, "notices"); !strings.Contains(out, "dk-gateway (acknowledgement not forwarded yet: not taken yet, tried again)") {
 		t.Errorf("liaison audit notices at the Dutch gateway, the forward pending:\n%s", out)
 	}
 	if out := f.nl.audit(t, "notices", "-forward-pending"); !strings.Contains(out, id) || !strings.Contains(out, "\n1 notice\n") {

@@ -1224,9 +1224,20 @@ type ListedNotice struct {
 	ForwardPending bool `protobuf:"varint,12,opt,name=forward_pending,json=forwardPending,proto3" json:"forward_pending,omitempty"`
 	// The audit log index of the later notice that superseded it (see
 	// ListObligationNotices): closed, not acknowledged. 0 if none.
-	SupersededBy  int64 `protobuf:"varint,13,opt,name=superseded_by,json=supersededBy,proto3" json:"superseded_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	SupersededBy int64 `protobuf:"varint,13,opt,name=superseded_by,json=supersededBy,proto3" json:"superseded_by,omitempty"`
+	// Why the forward waits, while forward_pending, as of the call, by the
+	// peer gateway the notice came through and this gateway's registry now:
+	// PEER_OFFBOARDED if the registry offboards that gateway (the timers do
+	// not try it until the registry takes the gateway back),
+	// PEER_NOT_REGISTERED if the registry no longer lists it as a peer
+	// gateway (each attempt fails until it does), else PEER_UNAVAILABLE:
+	// that gateway has not taken it yet (it did not answer, or answered
+	// without a receipt of its entry that holds), and the timers try again.
+	// Empty when forward_pending is false, or if the entry that names the
+	// peer gateway could not be read.
+	ForwardPendingReason string `protobuf:"bytes,14,opt,name=forward_pending_reason,json=forwardPendingReason,proto3" json:"forward_pending_reason,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ListedNotice) Reset() {
@@ -1350,6 +1361,13 @@ func (x *ListedNotice) GetSupersededBy() int64 {
 	return 0
 }
 
+func (x *ListedNotice) GetForwardPendingReason() string {
+	if x != nil {
+		return x.ForwardPendingReason
+	}
+	return ""
+}
+
 var File_liaison_v1_aftercare_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_aftercare_proto_rawDesc = "" +
@@ -1439,7 +1457,7 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\x12\x14\n" +
 	"\x05start\x18\a \x01(\x03R\x05start\"S\n" +
 	"\x1dListObligationNoticesResponse\x122\n" +
-	"\anotices\x18\x01 \x03(\v2\x18.liaison.v1.ListedNoticeR\anotices\"\xa2\x04\n" +
+	"\anotices\x18\x01 \x03(\v2\x18.liaison.v1.ListedNoticeR\anotices\"\xd8\x04\n" +
 	"\fListedNotice\x12\x1f\n" +
 	"\vaudit_index\x18\x01 \x01(\x03R\n" +
 	"auditIndex\x12.\n" +
@@ -1457,7 +1475,8 @@ const file_liaison_v1_aftercare_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\facknowledged\x123\n" +
 	"\x15acknowledgement_index\x18\v \x01(\x03R\x14acknowledgementIndex\x12'\n" +
 	"\x0fforward_pending\x18\f \x01(\bR\x0eforwardPending\x12#\n" +
-	"\rsuperseded_by\x18\r \x01(\x03R\fsupersededBy*\xac\x01\n" +
+	"\rsuperseded_by\x18\r \x01(\x03R\fsupersededBy\x124\n" +
+	"\x16forward_pending_reason\x18\x0e \x01(\tR\x14forwardPendingReason*\xac\x01\n" +
 	"\x10WithdrawalReason\x12!\n" +
 	"\x1dWITHDRAWAL_REASON_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bWITHDRAWAL_REASON_INCORRECT\x10\x01\x12,\n" +

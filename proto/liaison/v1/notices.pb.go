@@ -240,6 +240,17 @@ type TrackedNotice struct {
 	// forwarded to it (see Exchange.Acknowledge): that gateway still counts
 	// the notice open.
 	ForwardPending bool `protobuf:"varint,18,opt,name=forward_pending,json=forwardPending,proto3" json:"forward_pending,omitempty"`
+	// Why the forward waits, while forward_pending, as of the call, by the
+	// peer gateway that delivered the notice and this gateway's registry
+	// now: PEER_OFFBOARDED if the registry offboards that gateway (the
+	// timers do not try it until the registry takes the gateway back),
+	// PEER_NOT_REGISTERED if the registry no longer lists it as a peer
+	// gateway (each attempt fails until it does), else PEER_UNAVAILABLE:
+	// that gateway has not taken it yet (it did not answer, or answered
+	// without a receipt of its entry that holds), and the timers try again.
+	// Empty when forward_pending is false, or if the entry that names the
+	// peer gateway could not be read.
+	ForwardPendingReason string `protobuf:"bytes,21,opt,name=forward_pending_reason,json=forwardPendingReason,proto3" json:"forward_pending_reason,omitempty"`
 	// When the notice was closed unacknowledged because its sender
 	// withdrew the release it came with (Aftercare.Withdraw, or a
 	// correction the law turned into a withdrawal), corrected it with a
@@ -436,6 +447,13 @@ func (x *TrackedNotice) GetForwardPending() bool {
 	return false
 }
 
+func (x *TrackedNotice) GetForwardPendingReason() string {
+	if x != nil {
+		return x.ForwardPendingReason
+	}
+	return ""
+}
+
 func (x *TrackedNotice) GetWithdrawn() string {
 	if x != nil {
 		return x.Withdrawn
@@ -465,7 +483,7 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\x12\x14\n" +
 	"\x05start\x18\t \x01(\x03R\x05start\"J\n" +
 	"\x13ListNoticesResponse\x123\n" +
-	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xbf\x05\n" +
+	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xf5\x05\n" +
 	"\rTrackedNotice\x12\x1b\n" +
 	"\tnotice_id\x18\x01 \x01(\tR\bnoticeId\x12;\n" +
 	"\n" +
@@ -488,7 +506,8 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\x16escalation_audit_index\x18\x0f \x01(\x03R\x14escalationAuditIndex\x12.\n" +
 	"\x13overdue_audit_index\x18\x10 \x01(\x03R\x11overdueAuditIndex\x12\x12\n" +
 	"\x04peer\x18\x11 \x01(\tR\x04peer\x12'\n" +
-	"\x0fforward_pending\x18\x12 \x01(\bR\x0eforwardPending\x12\x1c\n" +
+	"\x0fforward_pending\x18\x12 \x01(\bR\x0eforwardPending\x124\n" +
+	"\x16forward_pending_reason\x18\x15 \x01(\tR\x14forwardPendingReason\x12\x1c\n" +
 	"\twithdrawn\x18\x13 \x01(\tR\twithdrawn\x124\n" +
 	"\x16withdrawal_audit_index\x18\x14 \x01(\x03R\x14withdrawalAuditIndex2Y\n" +
 	"\aNotices\x12N\n" +
