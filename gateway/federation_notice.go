@@ -605,6 +605,8 @@ func (s *Server) forwardNoticeAck(ctx context.Context, n audit.SentNotice) (err 
 		return err
 	}
 	ex := s.begin(ctx, audit.ActionAcknowledgeNotice)
+	var offboarded error
+	defer keepOffboarded(&err, &offboarded) // after finish
 	defer ex.finish(ctx, &err)
 	e := ex.entry
 	e.Holder, e.Recipients, e.Subject, e.RecordType, e.Justification = ack.Holder, ack.Recipients, ack.Subject, ack.RecordType, ack.Justification
@@ -620,6 +622,9 @@ func (s *Server) forwardNoticeAck(ctx context.Context, n audit.SentNotice) (err 
 	}
 	req := &liaisonv1.AcknowledgeNoticeRequest{NoticeIndex: n.Index, Done: obligationEnum(n.Done), Note: ack.Justification}
 	if err := s.acknowledgeViaPeer(ctx, ex, peer, theirs, req); err != nil {
+		if errors.Is(err, errPeerOffboarded) {
+			offboarded = err
+		}
 		return err
 	}
 	e.Outcome = audit.OutcomeOK

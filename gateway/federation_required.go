@@ -285,11 +285,16 @@ func (s *Server) forwardAcknowledgement(ctx context.Context, n audit.Notice) (er
 		return err
 	}
 	ex := s.begin(ctx, actionNoticeAcknowledge)
+	var offboarded error
+	defer keepOffboarded(&err, &offboarded) // after finish
 	defer ex.finish(ctx, &err)
 	s.ackTarget(ctx, ex, n)
 	ex.entry.Detail[audit.DetailForwards] = strconv.FormatInt(n.AckIndex, 10)
 	ex.entry.Detail["late"] = fmt.Sprint(n.Acknowledged.After(n.Deadline))
 	if err := s.forwardAck(ctx, ex, n, peer, n.Acknowledged); err != nil {
+		if errors.Is(err, errPeerOffboarded) {
+			offboarded = err
+		}
 		return err
 	}
 	ex.entry.Outcome = audit.OutcomeOK
@@ -379,6 +384,16 @@ func forwardPendingReason(peer *Agency, away bool, err error) string {
 // reasonPeerNotRegistered fails the forward of an acknowledgement to a
 // gateway the registry no longer lists as a peer.
 const reasonPeerNotRegistered = "PEER_NOT_REGISTERED"
+
+// keepOffboarded sets *errp, the status an exchange's finish made of a
+// forward's error, back to *offboarded if that is set (the error wrapping
+// errPeerOffboarded): the timers hold the forward on it, the failed entry
+// (PEER_OFFBOARDED) saying why.
+func keepOffboarded(errp *error, offboarded *error) {
+	if *offboarded != nil {
+		*errp = *offboarded
+	}
+}
 
 // offboardedScanPage is how many entries offboardedLogged reads at a time.
 const offboardedScanPage = 1000

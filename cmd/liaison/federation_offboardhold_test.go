@@ -147,3 +147,74 @@ func TestOffboardedPeerHoldOfACorrectionSurvivesRestart(t *testing.T) {
 		t.Errorf("Dutch acknowledgements %v %v; want the forward last, ok", outcomes(es), details(es))
 	}
 }
+
+// TestOffboardedPeerHoldOfADeferredAck: the Rotterdam police acknowledge
+// a required notice, and the Dutch probation service a correction, both
+// from the Danish prison, while the Danish gateway is down: both are
+// deferred. The Dutch registry then offboards the Danish gateway. The
+// Dutch timers' next attempt of each forward fails, PEER_OFFBOARDED, in one
+// entry without a pending one, and holds it: no timer error, no further
+// attempt, also after a restart. The timers did not hold on their own
+// attempt (the exchange's status no longer said offboarded): each pass
+// reported the failure as an error of the timers, and tried again after
+// the wait.
+func TestOffboardedPeerHoldOfADeferredAck(t *testing.T) {
+	var ahead atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f := startFederationWith(t, fedConfig{now: clock})
+	id := notifyRotterdamPolice(t, f)
+	var cursor int64
+	for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
+		if m.GetNotice().GetNoticeId() == id {
+			cursor = m.GetCursor()
+		}
+	}
+	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.ContactPoint = "Kriminalforsorgen Øst, Aarhus office" }, "The contact point changed.")
+	if err := f.dk.gw.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	f.dk.gw = nil
+	ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+	if err != nil || !slices.Equal(ack.GetDeferredNoticeIds(), []string{id}) {
+		t.Fatalf("Acknowledge with the Danish gateway down = %v, %v; want it deferred", ack, err)
+	}
+	resp, err := f.nl.aftercare(t, "nl-probation", "insp.mulder").AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{
+		NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Contact point replaced in our file."})
+	if err != nil || !resp.GetDeferred() {
+		t.Fatalf("AcknowledgeNotice with the Danish gateway down = %v, %v; want it deferred", resp, err)
+	}
+	f.nl.offboard(t, "dk-gateway")
+	until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-probation", "dk-prison-east") })
+	passes := func() {
+		t.Helper()
+		for range 3 {
+			ahead.Add(int64(time.Hour)) // past any wait between attempts
+			if _, err := f.nl.gw.Server.RunTimers(t.Context()); err != nil {
+				t.Errorf("Dutch timers: %v", err)
+			}
+			if err := f.nl.gw.Server.RunAftercare(t.Context()); err != nil {
+				t.Errorf("Dutch aftercare timers: %v", err)
+			}
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, c := range []struct{ action, officer string }{{"notice_acknowledge", "insp.de.vries"}, {audit.ActionAcknowledgeNotice, "insp.mulder"}} {
+			es := f.nl.all(t, c.action, c.officer)
+			var offboarded int
+			for _, e := range es {
+				if e.Outcome == audit.OutcomeFailed && slices.Contains(e.Reasons, "PEER_OFFBOARDED") {
+					offboarded++
+				}
+			}
+			if offboarded != 1 || es[len(es)-1].Outcome != audit.OutcomeFailed {
+				t.Errorf("Dutch %s entries %s: %v %v; want one failed PEER_OFFBOARDED, last", c.action, when, outcomes(es), details(es))
+			}
+		}
+	}
+	passes()
+	check("after three passes")
+	f.nl.restartInProcess(t)
+	passes()
+	check("after a restart")
+}
