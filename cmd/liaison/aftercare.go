@@ -210,10 +210,15 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	limit := decimalFlag(fs, "limit", 100, "at most this many `notices` (1 to 1000)")
 	start := decimalFlag[int64](fs, "start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
 	asJSON := fs.Bool("json", false, "print the notices as JSON")
+	zone := zoneFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := noStrayArgs("audit corrections", fs); err != nil {
+		return err
+	}
+	loc, err := zone("audit corrections")
+	if err != nil {
 		return err
 	}
 	lim, err := limitFlag("audit corrections", *limit)
@@ -295,18 +300,18 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INDEX\tSENT (UTC)\tKIND\tRECIPIENT\tHOLDER\tREFERS TO\tREASON\tOBLIGATION\tACKNOWLEDGED")
+	fmt.Fprintln(tw, "INDEX\tSENT ("+loc.String()+")\tKIND\tRECIPIENT\tHOLDER\tREFERS TO\tREASON\tOBLIGATION\tACKNOWLEDGED")
 	for _, n := range resp.GetNotices() {
 		acked := "open"
 		if n.GetAcknowledged() != nil {
-			acked = fmt.Sprintf("%s (entry %d)", n.GetAcknowledged().AsTime().UTC().Format("2006-01-02 15:04"), n.GetAcknowledgementIndex())
+			acked = fmt.Sprintf("%s (entry %d)", n.GetAcknowledged().AsTime().In(loc).Format("2006-01-02 15:04"), n.GetAcknowledgementIndex())
 		} else if n.GetSupersededBy() > 0 {
 			acked = fmt.Sprintf("superseded by entry %d", n.GetSupersededBy())
 		}
 		if n.GetForwardPending() {
 			acked += ", not forwarded to the peer gateway yet" + forwardWaitWords(n.GetForwardPendingReason())
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.GetAuditIndex(), n.GetSent().AsTime().UTC().Format("2006-01-02 15:04"),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.GetAuditIndex(), n.GetSent().AsTime().In(loc).Format("2006-01-02 15:04"),
 			enumWord(n.GetKind().String(), "OBLIGATION_KIND_"), n.GetRecipient(), n.GetHolder(), audit.FormatIndexes(n.GetRefersTo()),
 			n.GetReason(), enumWord(n.GetObligation().String(), "OBLIGATION_"), acked)
 	}

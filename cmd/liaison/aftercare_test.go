@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,31 @@ func TestCorrectWithdrawAndAuditCorrections(t *testing.T) {
 	out, err = s.audit(t, "corrections", "-kind", "withdrawal", "-json")
 	if err != nil || strings.Count(out, `"auditIndex"`) != 1 {
 		t.Errorf("audit corrections -kind withdrawal -json: %v\n%s", err, out)
+	}
+	// -tz shows the times where the auditor is: each notice's sent time
+	// of the JSON, in Kolkata (+05:30, so every time moves), under a header
+	// that names the zone.
+	out, err = s.audit(t, "corrections", "-all", "-json")
+	var listed struct {
+		Notices []struct {
+			Sent time.Time `json:"sent"`
+		} `json:"notices"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &listed) != nil || len(listed.Notices) != 2 {
+		t.Fatalf("audit corrections -all -json: %v\n%s", err, out)
+	}
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = s.audit(t, "corrections", "-all", "-tz", "Asia/Kolkata")
+	if err != nil || !strings.Contains(out, "SENT (Asia/Kolkata)") {
+		t.Errorf("audit corrections -all -tz Asia/Kolkata: %v\n%s", err, out)
+	}
+	for _, n := range listed.Notices {
+		if local := n.Sent.In(kolkata).Format("2006-01-02 15:04"); !strings.Contains(out, local) || strings.Contains(out, n.Sent.UTC().Format("2006-01-02 15:04")) {
+			t.Errorf("audit corrections -tz Asia/Kolkata:\n%s\nwant the notice sent at %s UTC at %s", out, n.Sent.UTC(), local)
+		}
 	}
 	// A full page names the next, with -json too (as audit query -json
 	// does, on standard error).

@@ -85,11 +85,25 @@ func TestAuditTimesInAZone(t *testing.T) {
 		}
 	}
 
+	// The required notices' table: every time in the zone, named in the
+	// header.
+	var notices strings.Builder
+	if err := printNotices(&notices, []*liaisonv1.TrackedNotice{{NoticeId: "n-1", Sender: "dk-prison-east", Recipient: "dk-police-aarhus",
+		Sent: "2027-02-28T23:30:00Z", AcknowledgeBy: "2027-03-02T23:30:00Z", Acknowledged: "2027-03-01T06:05:00Z", AuditIndex: 4}}, nil, cph); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"SENT (Europe/Copenhagen)", "2027-03-01 00:30", "2027-03-03 00:30", "2027-03-01 07:05"} {
+		if !strings.Contains(notices.String(), want) {
+			t.Errorf("printNotices in Copenhagen:\n%s\nwant %q", notices.String(), want)
+		}
+	}
+
 	// A zone that is not one, or the machine's own, is refused before any
 	// call, naming the flag.
 	for _, args := range [][]string{
 		{"query", "-tz", "Local"}, {"query", "-tz", ""}, {"query", "-tz", "Europe/Aarhus"},
 		{"report", "-subject", "SYN-DK-0001", "-tz", "CET "},
+		{"notices", "-tz", "Local"}, {"corrections", "-tz", "Europe/Aarhus"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := runAudit(t.Context(), append(args, "-gateway", "127.0.0.1:1"), &stdout, &stderr)

@@ -408,13 +408,17 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	limit := decimalFlag(fs, "limit", 100, "at most this many `notices` (1 to 1000)")
 	decimalVar(fs, &req.Start, "start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
 	asJSON := fs.Bool("json", false, "print each notice as JSON, one a line")
+	zone := zoneFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if err := noStrayArgs("audit notices", fs); err != nil {
 		return err
 	}
-	var err error
+	loc, err := zone("audit notices")
+	if err != nil {
+		return err
+	}
 	if req.Limit, err = limitFlag("audit notices", *limit); err != nil {
 		return err
 	}
@@ -455,7 +459,7 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 			filters = append(filters, f.flag)
 		}
 	}
-	if err := printNotices(stdout, r.GetNotices(), filters); err != nil {
+	if err := printNotices(stdout, r.GetNotices(), filters, loc); err != nil {
 		return err
 	}
 	fmt.Fprint(stdout, nextPage)
@@ -464,8 +468,9 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 
 // printNotices prints the required notices for an auditor, and how many
 // there are; when none matches, a sentence saying so of the filters given
-// (never an empty table, nor "every notice" of a filtered list).
-func printNotices(w io.Writer, notices []*liaisonv1.TrackedNotice, filters []string) error {
+// (never an empty table, nor "every notice" of a filtered list). Its
+// times are loc's, which the header names.
+func printNotices(w io.Writer, notices []*liaisonv1.TrackedNotice, filters []string, loc *time.Location) error {
 	if len(notices) == 0 {
 		if len(filters) > 0 {
 			_, err := fmt.Fprintf(w, "No required notice matches %s.\n", strings.Join(filters, " "))
@@ -475,7 +480,8 @@ func printNotices(w io.Writer, notices []*liaisonv1.TrackedNotice, filters []str
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NOTICE\tEVENT\tFROM\tTO\tPEER\tSENT\tACKNOWLEDGE BY\tACKNOWLEDGED\tESCALATED\tLATE\tENTRY")
+	fmt.Fprintln(tw, "NOTICE\tEVENT\tFROM\tTO\tPEER\tSENT ("+loc.String()+")\tACKNOWLEDGE BY\tACKNOWLEDGED\tESCALATED\tLATE\tENTRY")
+	tableTime := func(s string) string { return tableTime(s, loc) }
 	for _, n := range notices {
 		peer := or(n.GetPeer(), "-")
 		if n.GetForwardPending() {
@@ -501,9 +507,9 @@ func printNotices(w io.Writer, notices []*liaisonv1.TrackedNotice, filters []str
 }
 
 // tableTime is an RFC 3339 time of an answer as the tables print times,
-// in UTC to the minute ("2006-01-02 15:04", as audit obligations does),
+// in loc to the minute ("2006-01-02 15:04", as audit corrections does),
 // or "-" for none. A text that is no such time is printed as it is.
-func tableTime(s string) string {
+func tableTime(s string, loc *time.Location) string {
 	if s == "" {
 		return "-"
 	}
@@ -511,7 +517,7 @@ func tableTime(s string) string {
 	if err != nil {
 		return s
 	}
-	return t.UTC().Format("2006-01-02 15:04")
+	return t.In(loc).Format("2006-01-02 15:04")
 }
 
 // runCaseImport is `liaison case import`: the registry file's cases into

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -110,7 +111,7 @@ func TestNoticesPrintTimesAsTheOtherTables(t *testing.T) {
 		Sent: "2026-12-02T13:24:05.123456789Z", AcknowledgeBy: "2026-12-04T13:24:05+01:00", AuditIndex: 7,
 	}
 	var out bytes.Buffer
-	if err := printNotices(&out, []*liaisonv1.TrackedNotice{n}, nil); err != nil {
+	if err := printNotices(&out, []*liaisonv1.TrackedNotice{n}, nil, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
