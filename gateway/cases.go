@@ -198,6 +198,9 @@ func (ex *exchange) holds() []audit.CaseHold {
 		return nil
 	}
 	out := slices.Clone(ex.caseHolds)
+	if ex.routeHold != nil {
+		out = append(out, *ex.routeHold)
+	}
 	if c := ex.in.Case; c != nil && c.ID != "" {
 		h := audit.CaseHold{ID: c.ID}
 		for _, a := range []string{ex.in.Requester.Agency, ex.in.Holder.Agency, ex.in.Recipient.Agency} {
@@ -219,6 +222,9 @@ func (ex *exchange) heldRefusal(ctx context.Context, he *audit.CaseHoldError) er
 	}
 	ex.entry.FieldsDisclosed = nil
 	ex.fingerprints = nil
+	if h := ex.routeHold; h != nil && he.Case == h.ID && (ex.in.Case == nil || ex.in.Case.ID != h.ID) {
+		return ex.routeRefusal(ctx, he)
+	}
 	ex.s.log.InfoContext(ctx, "case changed before the exchange committed; refused", "request_id", ex.reqID, "case", he.Case,
 		"closed", he.Closed, "agency", he.Agency)
 	if he.Closed {
@@ -227,6 +233,30 @@ func (ex *exchange) heldRefusal(ctx context.Context, he *audit.CaseHoldError) er
 	}
 	return &denial{reason: "NOT_A_CASE_MEMBER", refusal: true, auditIdx: -1, message: fmt.Sprintf("%s left case %s, or was removed from it, "+
 		"while this exchange was under way: nothing was released on the case's basis", he.Agency, he.Case)}
+}
+
+// reasonCaseChanged refuses a notice to an earlier recipient found by a
+// receipt within a case (earlierRecipients), whose case was closed, or
+// which left the case or was removed from it, between the gateway's
+// routing the notice and the commit of its entry: the receipt counted
+// only while the case was open and the recipient a member.
+const reasonCaseChanged = "CASE_CHANGED_MEANWHILE"
+
+// routeRefusal is the refusal of a notice whose recipient's receipt
+// within a case (ex.routeHold) stopped counting while the notice was
+// under way: nothing was delivered, and the entry, refused, describes no
+// release and no tracked notice (heldRefusal cleared them).
+func (ex *exchange) routeRefusal(ctx context.Context, he *audit.CaseHoldError) error {
+	ex.s.log.InfoContext(ctx, "the case of the receipt that routed the notice changed before it committed; refused", "request_id", ex.reqID,
+		"case", he.Case, "closed", he.Closed, "recipient", ex.routeHold.Members[0])
+	what := ex.routeHold.Members[0] + " left the case, or was removed from it,"
+	if he.Closed {
+		what = "the case was closed"
+	}
+	return &stateRefusal{reason: reasonCaseChanged, message: fmt.Sprintf(
+		"The notice was routed to %s as the earlier recipient of a record it received within case %s, and %s while the notice was under way: "+
+			"that receipt no longer counts, and nothing was sent. Call again: it is routed by the case as it stands then.",
+		ex.routeHold.Members[0], he.Case, what)}
 }
 
 // commitNotices commits the entry with the required notices it starts

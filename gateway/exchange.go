@@ -107,6 +107,12 @@ type exchange struct {
 	// marks an entry that no longer commits under them (holds, cases.go).
 	caseHolds []audit.CaseHold
 	unheld    bool
+	// routeHold is the case of the receipt by which a Notify found its
+	// recipient as an earlier recipient (pushTo): the recipient's
+	// standing in it, as read when the notice was routed, must still
+	// stand when the entry commits, or the notice is refused
+	// CASE_CHANGED_MEANWHILE (routeRefusal, cases.go).
+	routeHold *audit.CaseHold
 	// srcHold is what the store checks of the release the exchange's
 	// record came from (its provenance), as the gateway read it when it
 	// decided (applyOnward, correctOne): that it is still as read when

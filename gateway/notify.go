@@ -85,6 +85,12 @@ func (s *Server) pushTo(ctx context.Context, p *push, t *target) (res *liaisonv1
 		d["event"], d["event_id"] = ex.in.Event.Type, p.eventID
 	}
 	ex.entry.Detail = d
+	if t.receiptCase != "" {
+		// Found by a receipt within a case, which counts only while the
+		// case is open and the recipient a member: so it must still be
+		// when the entry commits (cases.go).
+		ex.routeHold = &audit.CaseHold{ID: t.receiptCase, Members: []string{rcpt.ID}}
+	}
 	ex.subject = p.subject
 	ex.setSubject(p.attrs)
 	if err := s.pseudonymiseSubject(ex); err != nil {
@@ -268,7 +274,7 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 		}
 		e := prior[id]
 		ts.add(a, &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT, LegalBasis: e.basis, EarlierAuditIndex: e.index}, func() target {
-			return target{purpose: cmp.Or(e.purpose, purpose)}
+			return target{purpose: cmp.Or(e.purpose, purpose), receiptCase: e.caseID}
 		})
 	}
 	// 3. Those named by id or role.

@@ -22,6 +22,11 @@ type target struct {
 	purpose string
 	claimed string
 	cs      *policies.Case
+	// receiptCase is the case of the receipt that found an earlier
+	// recipient (earlierRecipients), if it was received within one: the
+	// receipt counts only while the case is open and the agency a member,
+	// which the store checks again when the entry commits (routeHold).
+	receiptCase string
 }
 
 // targets collects recipients in order, one per agency.
@@ -228,6 +233,7 @@ type earlier struct {
 	index   int64
 	basis   string
 	purpose string
+	caseID  string // the case it was received within, if any
 }
 
 // earlierRecipients finds, in the log, the agencies that received records
@@ -322,6 +328,7 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 			}
 		}
 		for _, rc := range e.Recipients {
+			caseID := ""
 			if e.Case != nil {
 				ok, err := caseInForce(e.Case.ID, rc.Agency)
 				if err != nil {
@@ -330,8 +337,9 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 				if !ok {
 					continue
 				}
+				caseID = e.Case.ID
 			}
-			out[rc.Agency] = earlier{index: r.Index, basis: basis, purpose: e.Purpose}
+			out[rc.Agency] = earlier{index: r.Index, basis: basis, purpose: e.Purpose, caseID: caseID}
 		}
 	}
 	return out, nil

@@ -883,7 +883,8 @@ type RecipientResult struct {
 	// unavailable, the record could not be transformed, the call ended;
 	// the entry's outcome is "failed"), or the gateway refused it by the
 	// state of things (e.g. CASE_CLOSED, NOT_A_CASE_MEMBER,
-	// PROVENANCE_WITHDRAWN, PROVENANCE_CHANGED_MEANWHILE; the entry's
+	// CASE_CHANGED_MEANWHILE, PROVENANCE_WITHDRAWN,
+	// PROVENANCE_CHANGED_MEANWHILE; the entry's
 	// outcome is "refused"). Nothing was
 	// delivered to this recipient, outcome is OUTCOME_UNSPECIFIED, and
 	// failure says why (its stable reason among the entry's). A denial by

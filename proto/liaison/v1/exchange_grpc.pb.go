@@ -78,7 +78,13 @@ type ExchangeClient interface {
 	// the basis's end is the one as it stands now: the day its expiry notice said, else the day
 	// Aftercare.ReviseExpiry last moved it to, else its valid_until; a
 	// release whose recipient's peer gateway refused a correction or
-	// withdrawal of it RELEASE_ENDED has ended), and to
+	// withdrawal of it RELEASE_ENDED has ended; a receipt within a case
+	// counts only while the case is open and the agency a member, and must
+	// still be so when the notice's entry commits, checked in the store's
+	// transaction: an agency that left the case or was removed from it, or
+	// a case closed, after the notice was routed gets nothing, its result
+	// refused FAILED_PRECONDITION, CASE_CHANGED_MEANWHILE, in one refused
+	// entry), and to
 	// the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
 	// record. An offboarded agency (see DiscloseRequest.recipients) is found
@@ -459,7 +465,13 @@ type ExchangeServer interface {
 	// the basis's end is the one as it stands now: the day its expiry notice said, else the day
 	// Aftercare.ReviseExpiry last moved it to, else its valid_until; a
 	// release whose recipient's peer gateway refused a correction or
-	// withdrawal of it RELEASE_ENDED has ended), and to
+	// withdrawal of it RELEASE_ENDED has ended; a receipt within a case
+	// counts only while the case is open and the agency a member, and must
+	// still be so when the notice's entry commits, checked in the store's
+	// transaction: an agency that left the case or was removed from it, or
+	// a case closed, after the notice was routed gets nothing, its result
+	// refused FAILED_PRECONDITION, CASE_CHANGED_MEANWHILE, in one refused
+	// entry), and to
 	// the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
 	// record. An offboarded agency (see DiscloseRequest.recipients) is found

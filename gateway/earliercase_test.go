@@ -1,0 +1,148 @@
+package gateway_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
+)
+
+// TestNoticeToAnEarlierRecipientWhileTheCaseChanges: a Notify reaches an
+// agency that received records about the person within a case only
+// while that case is open and the agency a member (earlierRecipients):
+// the case imported from the registry file has no subject, so its
+// members are found as earlier recipients, not as members of the
+// person's cases. The gateway reads the case when it routes the notice
+// and commits the entry later; the case changed in between must stop
+// it, as it stops an exchange on the case's basis. Probation gave the
+// Rotterdam police its assessment, pseudonymised, in the imported case;
+// its breach notice then goes to them as an earlier recipient. The race
+// is forced, the same every run: the case changes right after the
+// Notify read it (raceStore.armed). The police leave the case: the
+// notice to them is refused FAILED_PRECONDITION,
+// CASE_CHANGED_MEANWHILE, in one refused entry that describes no
+// release and no tracked notice, and nothing reaches them; called
+// again, nobody is left to notify. They join again, and the lead closes
+// the case while the next notice is under way: refused so too. Without
+// the fix both notices reached the police, whose receipt had stopped
+// counting before the entry committed.
+func TestNoticeToAnEarlierRecipientWhileTheCaseChanges(t *testing.T) {
+	eachStore(t, func(t *testing.T, o stackOptions) {
+		ctx := t.Context()
+		o.serverNow = newCaseClock(caseStart).Now
+		o.race = &raceStore{}
+		s := startStack(t, o)
+		const id = "NL-ZVH-RTM-0042" // the sample registry's case: the municipality leads, the police and probation are members
+		reg, err := gateway.LoadRegistry(s.pki.Registry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, err := embeddedEngine()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := gateway.ImportRegistryCases(ctx, s.db, eng, reg, "nl.zvh", caseStart); err != nil || len(got) != 1 || got[0].Skipped != "" {
+			t.Fatalf("ImportRegistryCases = %+v, %v", got, err)
+		}
+		council, police := s.cases(t, nlCouncil), s.cases(t, nlPolice)
+		ra, attrs, _ := s.fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
+		d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: ra, Subject: attrs, Recipients: []string{nlPolice.agency}, CaseId: id,
+			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact in the case consultation.",
+		})
+		if err != nil || !releasedResult(d.GetResults()[0]) {
+			t.Fatalf("probation to the police in case %s = %v, %v", id, d, err)
+		}
+		receipt := d.GetResults()[0].GetAuditIndex()
+		if e := s.entry(t, receipt); e.Case == nil || e.Case.ID != id {
+			t.Fatalf("the police's receipt names case %v, want %s", e.Case, id)
+		}
+		notify := func() (*liaisonv1.NotifyResponse, error) {
+			return s.exchange(t, nlProb).Notify(ctx, &liaisonv1.NotifyRequest{
+				EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
+				Record:    ra, Subject: attrs, Justification: "He missed three appointments.",
+			})
+		}
+		// policeItems counts the records in the police's inbox (a case's
+		// changes reach them as case updates, which hold none).
+		policeItems := func() (n int) {
+			t.Helper()
+			for _, it := range inboxItems(t, s.exchange(t, nlPolice)) {
+				if it.GetReleased() != nil || it.GetNotice() != nil {
+					n++
+				}
+			}
+			return n
+		}
+
+		refused := func(what string, change func(), message string) {
+			t.Helper()
+			before := policeItems()
+			o.race.armed = change
+			var nr *liaisonv1.NotifyResponse
+			err, entries := s.grown(t, func() (err error) {
+				nr, err = notify()
+				return err
+			})
+			if o.race.armed != nil {
+				t.Fatalf("%s: the Notify never read the case", what)
+			}
+			if nr != nil {
+				t.Fatalf("%s: the notice went: %v", what, nr)
+			}
+			st := wantStatus(t, err, codes.FailedPrecondition)
+			if errorReason(st) != "CASE_CHANGED_MEANWHILE" || !strings.Contains(st.Message(), message) || !strings.Contains(st.Message(), id) {
+				t.Errorf("%s: %q %s; want CASE_CHANGED_MEANWHILE saying %q of case %s", what, errorReason(st), st.Message(), message, id)
+			}
+			var notices []*audit.Entry
+			for _, e := range entries {
+				if e.Action == "notify" {
+					notices = append(notices, e)
+				}
+			}
+			if len(entries) != 2 || len(notices) != 1 {
+				t.Fatalf("%s: the log grew by %v, want the case's change and one notify entry", what, entries)
+			}
+			e := notices[0]
+			if e.Outcome != audit.OutcomeRefused || !slices.Equal(e.Reasons, []string{"CASE_CHANGED_MEANWHILE"}) || len(e.FieldsDisclosed) > 0 ||
+				e.Detail[audit.DetailReleasedDigest] != "" || e.Detail["notice_id"] != "" || e.Detail["acknowledge_by"] != "" ||
+				e.Recipients[0].Agency != nlPolice.agency || e.Detail["route"] != "earlier_recipient" {
+				t.Errorf("%s: entry %s %v (fields %v, detail %v), want refused CASE_CHANGED_MEANWHILE to the police, no release, no notice",
+					what, e.Outcome, e.Reasons, e.FieldsDisclosed, e.Detail)
+			}
+			if n := policeItems(); n != before {
+				t.Errorf("%s: the police's inbox grew from %d to %d items: the refused notice reached them", what, before, n)
+			}
+		}
+
+		// 1. The police leave the case while the notice is under way.
+		refused("the police leave", func() {
+			if _, err := police.LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: id, Justification: "Our part is done."}); err != nil {
+				t.Errorf("leaving the case during the notice: %v", err)
+			}
+		}, "left the case")
+		// Their receipt no longer counts: nobody is left to notify.
+		if _, err := notify(); errorReason(wantStatus(t, err, codes.InvalidArgument)) != "NO_RECIPIENTS" {
+			t.Errorf("the notice after the police left: %v, want NO_RECIPIENTS", err)
+		}
+
+		// 2. Back in the case, the lead closes it while the next notice
+		// is under way.
+		if _, err := council.InviteMember(ctx, &liaisonv1.InviteMemberRequest{CaseId: id, Agency: nlPolice.agency, Justification: "Needed again."}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := police.AcceptInvitation(ctx, &liaisonv1.AcceptInvitationRequest{CaseId: id, Justification: "We take part."}); err != nil {
+			t.Fatal(err)
+		}
+		refused("the lead closes the case", func() {
+			if _, err := council.CloseCase(ctx, &liaisonv1.CloseCaseRequest{CaseId: id, Justification: "The consultation ended."}); err != nil {
+				t.Errorf("closing the case during the notice: %v", err)
+			}
+		}, "the case was closed")
+	})
+}
