@@ -288,6 +288,7 @@ type raceStore struct {
 	armedSent  func() // run once, after the next SentNotices
 	armedQuery func() // run once, after the next Query that queryMatch matches
 	queryMatch func(audit.Filter) bool
+	armedFP    func() // run once, after the next MatchFingerprints
 }
 
 // armQuery has f run once, right after the next query of the log that

@@ -163,6 +163,11 @@ func (ex *exchange) commitState(ctx context.Context, c audit.Change, deliveries 
 	if c.Provenance == nil {
 		c.Provenance = ex.srcHold // the source of the record it passes on, as read (onward.go)
 	}
+	done, err := ex.recipientStanding(ctx)
+	if err != nil {
+		return -1, err
+	}
+	defer done()
 	idx, err := ex.s.cfg.Audit.AppendState(actx, ex.entry, c, deliveries...)
 	if he, ok := errors.AsType[*audit.CaseHoldError](err); ok {
 		return -1, ex.heldRefusal(ctx, he)

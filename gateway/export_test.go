@@ -24,6 +24,13 @@ func (s *Server) SetDuePage(n int) {
 	s.duePage = n
 }
 
+// Offboarded reports whether the registry in force offboards agency id
+// (or no longer lists it).
+func (s *Server) Offboarded(id string) bool {
+	a, ok := s.registry.Load().Agencies[id]
+	return !ok || a.Offboarded
+}
+
 // ReasonNoticeSentAlready is reasonNoticeSentAlready, for tests.
 const ReasonNoticeSentAlready = reasonNoticeSentAlready
 

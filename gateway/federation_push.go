@@ -107,8 +107,14 @@ func (s *Server) pendingForward(ctx context.Context, ex *exchange, recipient str
 	if rel == nil {
 		e.FieldsDisclosed = nil
 	}
+	// Forwarded, it is done there: it goes only to an agency this
+	// gateway's registry still delivers to (or, for a request, answers).
+	done, err := ex.recipientStanding(ctx)
+	if err != nil {
+		return nil, err // nothing was forwarded
+	}
+	done()
 	var idx int64
-	var err error
 	if holds := ex.holds(); len(holds) > 0 {
 		// Forwarded, it is done there: it goes only while the case it
 		// rests on stands (cases.go).

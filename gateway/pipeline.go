@@ -96,6 +96,11 @@ func (ex *exchange) commit(ctx context.Context, deliveries ...audit.Delivery) (i
 		// (cases.go).
 		return ex.commitState(ctx, audit.Change{}, deliveries...)
 	}
+	done, err := ex.recipientStanding(ctx)
+	if err != nil {
+		return -1, err
+	}
+	defer done()
 	ex.closed = true
 	idx, err := ex.s.appendRelease(ctx, ex.entry, ex.fingerprints, deliveries...)
 	if err != nil {

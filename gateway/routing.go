@@ -100,6 +100,50 @@ func offboardedRecipient(field string) error {
 	return &badRequest{field: field, reason: reasonOffboarded, problem: "has been offboarded: the gateway no longer delivers to it"}
 }
 
+// reasonUnregistered is the reason of a refusal to deliver to an agency
+// the registry in force no longer lists (recipientStanding).
+const reasonUnregistered = "AGENCY_UNREGISTERED"
+
+// deliveringActions are the actions whose entry, once committed, delivers
+// a record, or an answer, to its recipient: a push to its inbox, or the
+// caller's own answer (a request's, a match's, a translation's).
+var deliveringActions = []string{"disclose", "notify", "request", "match", "translate"}
+
+// recipientStanding checks, as the entry of an exchange that delivers to
+// its recipient (deliveringActions, an outcome that releases) is about
+// to commit, that the registry in force still delivers to it: the
+// registry was read when the call began (the caller authenticated, its
+// recipients found), and one that offboards the recipient, or no longer
+// lists it, applied since refuses the exchange (FailedPrecondition,
+// AGENCY_OFFBOARDED or AGENCY_UNREGISTERED): nothing is delivered. done
+// ends the check: no other registry applies until it is called (regSwap),
+// so the entry commits under the registry it was checked against. An
+// entry that records what a peer gateway has done already (unheld), a
+// notice (a correction or withdrawal reaches an offboarded agency too),
+// a refusal or a failure is not checked.
+func (ex *exchange) recipientStanding(ctx context.Context) (done func(), _ error) {
+	e := ex.entry
+	if ex.unheld || !audit.Released(e.Outcome) || !slices.Contains(deliveringActions, e.Action) || len(e.Recipients) != 1 {
+		return func() {}, nil
+	}
+	ex.s.regSwap.RLock()
+	id := e.Recipients[0].Agency
+	a, ok := ex.s.registry.Load().Agencies[id]
+	if ok && !a.Offboarded {
+		return ex.s.regSwap.RUnlock, nil
+	}
+	ex.s.regSwap.RUnlock()
+	ex.fingerprints = nil
+	ex.s.log.InfoContext(ctx, "the registry stopped delivering to the recipient before the exchange committed; refused", "request_id", ex.reqID,
+		"recipient", id, "listed", ok)
+	if !ok {
+		return nil, &stateRefusal{reason: reasonUnregistered, message: fmt.Sprintf(
+			"the registry no longer lists %s: it was removed while this exchange was under way, and nothing was delivered to it", id)}
+	}
+	return nil, &stateRefusal{reason: reasonOffboarded, message: fmt.Sprintf(
+		"%s was offboarded while this exchange was under way: the gateway no longer delivers to it, and nothing was delivered", id)}
+}
+
 // maxRoles caps the recipient roles of one call.
 const maxRoles = 10
 

@@ -127,6 +127,12 @@ type Server struct {
 	log      *slog.Logger
 	policy   *policies.Active
 	registry atomic.Pointer[Registry]
+	// regSwap orders the registry's swaps (write) with the commits of
+	// entries that deliver to an agency (read, recipientStanding): a
+	// commit that checked the recipient in the registry in force ends
+	// before another registry applies, so that nothing reaches an agency
+	// once this gateway's registry offboards it.
+	regSwap sync.RWMutex
 	// localOnce is the Once of this process, for a Config without one:
 	// a forwarded exchange is still accepted once (acceptForward).
 	localOnce memoryOnce
@@ -265,7 +271,7 @@ func (s *Server) SetRegistry(r *Registry) error {
 	if err := s.cfg.Verifier.SetAgencies(r.authnAgencies()); err != nil {
 		return err
 	}
-	s.registry.Store(r)
+	s.storeRegistry(r)
 	s.retireUnlisted(r)
 	for id, a := range r.Agencies {
 		if a.Kind == KindPeerGateway && a.Via == "" {
@@ -273,6 +279,14 @@ func (s *Server) SetRegistry(r *Registry) error {
 		}
 	}
 	return nil
+}
+
+// storeRegistry puts r in force once every commit that checked its
+// recipient against the registry before it has ended (regSwap).
+func (s *Server) storeRegistry(r *Registry) {
+	s.regSwap.Lock()
+	defer s.regSwap.Unlock()
+	s.registry.Store(r)
 }
 
 // checkRegistry checks what the gateway needs of a registry beyond what
@@ -298,7 +312,7 @@ func (s *Server) setTrust(r *Registry, roots *x509.CertPool, revoked *authn.Revo
 	if err := s.cfg.Verifier.SetAllAfter(roots, revoked, r.authnAgencies(), commit); err != nil {
 		return err
 	}
-	s.registry.Store(r)
+	s.storeRegistry(r)
 	s.retireUnlisted(r)
 	for id, a := range r.Agencies {
 		if a.Kind == KindPeerGateway && a.Via == "" {

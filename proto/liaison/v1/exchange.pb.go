@@ -229,7 +229,15 @@ type DiscloseRequest struct {
 	// one of this gateway's, one behind a peer gateway that this gateway's
 	// registry offboards (or whose peer gateway it offboards), or one whose
 	// own gateway refuses the forwarded push as offboarded there (then in
-	// that recipient's result, field recipients).
+	// that recipient's result, field recipients). An agency the registry
+	// offboards, or no longer lists, while the exchange is under way gets
+	// nothing either: the registry in force is checked again as the
+	// recipient's entry commits (for one behind a peer gateway, before the
+	// push is forwarded), and that recipient's result is refused
+	// FAILED_PRECONDITION, AGENCY_OFFBOARDED or AGENCY_UNREGISTERED, in one
+	// refused entry. So is the answer of a Request, Match or Translate whose
+	// caller's agency is offboarded or unlisted before its entry commits:
+	// no record goes to it.
 	Recipients []string `protobuf:"bytes,3,rep,name=recipients,proto3" json:"recipients,omitempty"`
 	// Why.
 	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
@@ -884,7 +892,8 @@ type RecipientResult struct {
 	// the entry's outcome is "failed"), or the gateway refused it by the
 	// state of things (e.g. CASE_CLOSED, NOT_A_CASE_MEMBER,
 	// CASE_CHANGED_MEANWHILE, PROVENANCE_WITHDRAWN,
-	// PROVENANCE_CHANGED_MEANWHILE; the entry's
+	// PROVENANCE_CHANGED_MEANWHILE, AGENCY_OFFBOARDED or AGENCY_UNREGISTERED
+	// for a recipient the registry stopped delivering to meanwhile; the entry's
 	// outcome is "refused"). Nothing was
 	// delivered to this recipient, outcome is OUTCOME_UNSPECIFIED, and
 	// failure says why (its stable reason among the entry's). A denial by
