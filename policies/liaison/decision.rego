@@ -139,10 +139,9 @@ _fast_result := {"stage": "legal_basis", "decision": _with_approval(v, {
 	risk := i.record_type == "risk_assessment"
 	parts := _basis_parts[key][chosen][i.action][ngo][risk]
 	case := _case_facts
-	since := _since_valid(i)
 	until := object.union(
 		{"valid_until": day | v.needs.from == "probation"; day := i.subject.probation_until; day != ""},
-		{"valid_until": day | v.needs.from == "release"; day := format_date((since.law - since.release) + v.needs.last_day)},
+		{"valid_until": day | v.needs.from == "release"; day := time.format([time.parse_ns("2006-01-02", i.subject.release_date) + v.needs.last_day, "UTC", "2006-01-02"])},
 	)
 }
 

@@ -99,13 +99,14 @@ _ranks_needed(b) := {} if {
 
 # _window(v) is validity v as {from, low, high}: "now" is valid if
 # low <= now - <the date it counts from> < high. No validity has no bounds
-# (_unbounded); probation ends with the day probation ends; a release
+# (_unbounded); probation ends with the day probation ends (counted from
+# the start of that day, so less than a day after it); a release
 # window runs from days_before the release to the end of the day days_after
 # it (last_day: the start of that day, after the release). A validity
 # Liaison does not know has no window: it never holds.
 _window(v) := {"from": "none", "low": 0 - _unbounded, "high": _unbounded} if {
 	v.type == "none"
-} else := {"from": "probation", "low": 0 - _unbounded, "high": 0} if {
+} else := {"from": "probation", "low": 0 - _unbounded, "high": day_ns} if {
 	v.type == "probation"
 } else := {"from": "release", "low": 0 - (v.days_before * day_ns), "high": (v.days_after * day_ns) + day_ns, "last_day": v.days_after * day_ns} if {
 	v.type == "release_window"
