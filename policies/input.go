@@ -1,6 +1,11 @@
 package policies
 
-import "github.com/open-policy-agent/opa/v1/ast"
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
 
 // value converts in to the Rego value its JSON encoding would give, without
 // going through JSON: building the AST directly is about 3x faster and
@@ -9,7 +14,7 @@ import "github.com/open-policy-agent/opa/v1/ast"
 func (in Input) value() ast.Value {
 	pairs := [][2]*ast.Term{
 		str("action", in.Action),
-		str("time", in.Time),
+		{stringTerm("time"), ast.StringTerm(in.Time)},
 		{stringTerm("requester"), ast.NewTerm(ast.NewObject(
 			str("agency", in.Requester.Agency),
 			str("kind", in.Requester.Kind),
@@ -32,7 +37,7 @@ func (in Input) value() ast.Value {
 		str("record_type", in.RecordType),
 		str("purpose", in.Purpose),
 		str("claimed_legal_basis", in.ClaimedLegalBasis),
-		str("justification", in.Justification),
+		{stringTerm("justification"), ast.StringTerm(in.Justification)},
 	}
 	if c := in.Case; c != nil {
 		cp := [][2]*ast.Term{str("id", c.ID), strs("members", c.Members), str("lead", c.Lead)}
@@ -73,12 +78,23 @@ func (in Input) value() ast.Value {
 	return ast.NewObject(pairs...)
 }
 
+// term is p as a Rego object, kept (keptParties) as the words are: the
+// holder and the recipient of one request are those of many.
 func (p Party) term() *ast.Term {
-	return ast.NewTerm(ast.NewObject(
+	if t, ok := keptParties.Load(p); ok {
+		return t.(*ast.Term)
+	}
+	t := ast.NewTerm(ast.NewObject(
 		str("agency", p.Agency),
 		str("kind", p.Kind),
 		str("jurisdiction", p.Jurisdiction),
 	))
+	if keptCount.Load() < maxKeptTerms && len(p.Agency)+len(p.Kind)+len(p.Jurisdiction) <= maxKeptLen {
+		if _, loaded := keptParties.LoadOrStore(p, t); !loaded {
+			keptCount.Add(1)
+		}
+	}
+	return t
 }
 
 func str(k, v string) [2]*ast.Term {
@@ -86,15 +102,44 @@ func str(k, v string) [2]*ast.Term {
 }
 
 // stringTerm is the term for s: a shared one for the keys of the input and
-// the words of the vocabulary, which come in every request, else a new one.
+// the words of the vocabulary, which come in every request, and for the
+// other words of the input that repeat from one request to the next
+// (agencies, officers, roles, dates, case ids: keptTerms), else a new one.
 // OPA never changes a term of the input, and shares its own interned terms
-// in the same way.
+// in the same way. The time and the justification, which hardly ever
+// repeat, are not looked up here (Input.value).
 func stringTerm(s string) *ast.Term {
 	if t, ok := sharedTerms[s]; ok {
 		return t
 	}
-	return ast.StringTerm(s)
+	if t, ok := keptTerms.Load(s); ok {
+		return t.(*ast.Term)
+	}
+	t := ast.StringTerm(s)
+	if keptCount.Load() < maxKeptTerms && len(s) <= maxKeptLen {
+		if _, loaded := keptTerms.LoadOrStore(s, t); !loaded {
+			keptCount.Add(1)
+		}
+	}
+	return t
 }
+
+// keptTerms are the terms of words of inputs that are not in sharedTerms,
+// kept once made so that the next input naming the same agency, officer or
+// day costs no allocation (two a word otherwise: the term and its value).
+// At most maxKeptTerms of them and of keptParties together, of at most
+// maxKeptLen bytes, are kept (a few megabytes), the first ones seen; once
+// full, words and parties are made anew each time, as before.
+var (
+	keptTerms   sync.Map // string -> *ast.Term
+	keptParties sync.Map // Party -> *ast.Term, an object
+	keptCount   atomic.Int64
+)
+
+const (
+	maxKeptTerms = 16384
+	maxKeptLen   = 256
+)
 
 var sharedTerms = func() map[string]*ast.Term {
 	words := []string{
