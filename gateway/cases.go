@@ -227,7 +227,11 @@ func (ex *exchange) heldRefusal(ctx context.Context, he *audit.CaseHoldError) er
 	}
 	ex.entry.FieldsDisclosed = nil
 	ex.fingerprints = nil
-	if h := ex.routeHold; h != nil && he.Case == h.ID && (ex.in.Case == nil || ex.in.Case.ID != h.ID) {
+	if h := ex.routeHold; h != nil && he.Case == h.ID && (he.Closed || he.Agency == h.Members[0]) {
+		// The receipt that routed the notice stopped counting (the
+		// case closed, or the recipient left it), whether or not the
+		// notice was decided within that case: a holder that left it
+		// is refused NOT_A_CASE_MEMBER below.
 		return ex.routeRefusal(ctx, he)
 	}
 	ex.s.log.InfoContext(ctx, "case changed before the exchange committed; refused", "request_id", ex.reqID, "case", he.Case,

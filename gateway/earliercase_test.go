@@ -146,3 +146,109 @@ func TestNoticeToAnEarlierRecipientWhileTheCaseChanges(t *testing.T) {
 		}, "the case was closed")
 	})
 }
+
+// TestANoticeToAnEarlierRecipientWithinTheCaseOfItsReceipt: probation
+// gave the Rotterdam police its assessment in the imported case (which
+// has no subject, so the police are found as earlier recipients) for
+// maw_case_management, on the Safety House basis, which requires the
+// case. Its breach notice, the caller naming no case (or naming it),
+// reaches the police decided within the case of their receipt, the case
+// as it stands, and is released on that basis; without the fix it was
+// decided without the case and denied CASE_REQUIRED. The notice names
+// the case in its entry: it is a receipt within the case, so once the
+// police leave the case neither it nor the assessment makes them an
+// earlier recipient (nobody is left to notify: a new fact is a new
+// disclosure), while a correction of the assessment they received still
+// reaches them (GDPR Art. 19, LED Art. 16). The same holds of an
+// assessment given in the case for risk_management, on a basis that needs
+// no case: without the fix the notice, released, was a receipt with no
+// case, which kept the police an earlier recipient after they left, and
+// the next notice reached them.
+func TestANoticeToAnEarlierRecipientWithinTheCaseOfItsReceipt(t *testing.T) {
+	for _, tt := range []struct {
+		purpose liaisonv1.Purpose
+		basis   string // "" for any
+	}{
+		{liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, "nl.zvh.casusoverleg"},
+		{liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, ""},
+	} {
+		t.Run(strings.ToLower(strings.TrimPrefix(tt.purpose.String(), "PURPOSE_")), func(t *testing.T) { noticeWithinTheCaseOfItsReceipt(t, tt.purpose, tt.basis) })
+	}
+}
+
+func noticeWithinTheCaseOfItsReceipt(t *testing.T, purpose liaisonv1.Purpose, basis string) {
+	eachStore(t, func(t *testing.T, o stackOptions) {
+		ctx := t.Context()
+		o.serverNow = newCaseClock(caseStart).Now
+		s := startStack(t, o)
+		const id = "NL-ZVH-RTM-0042"
+		reg, err := gateway.LoadRegistry(s.pki.Registry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, err := embeddedEngine()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := gateway.ImportRegistryCases(ctx, s.db, eng, reg, "nl.zvh", caseStart); err != nil || len(got) != 1 || got[0].Skipped != "" {
+			t.Fatalf("ImportRegistryCases = %+v, %v", got, err)
+		}
+		police := s.cases(t, nlPolice)
+		ra, attrs, _ := s.fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
+		d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
+			Record: ra, Subject: attrs, Recipients: []string{nlPolice.agency}, CaseId: id,
+			Purpose: purpose, Justification: "For the case consultation.",
+		})
+		if err != nil || !releasedResult(d.GetResults()[0]) {
+			t.Fatalf("probation to the police in case %s = %v, %v", id, d, err)
+		}
+		want := d.GetResults()[0].GetLegalBasis().GetId()
+		if basis != "" && want != basis {
+			t.Fatalf("the police's receipt rests on %q, want %s", want, basis)
+		}
+		if e := s.entry(t, d.GetResults()[0].GetAuditIndex()); e.Case == nil || e.Case.ID != id {
+			t.Fatalf("the police's receipt: case %v, want %s", e.Case, id)
+		}
+		notify := func(caseID string) (*liaisonv1.NotifyResponse, error) {
+			return s.exchange(t, nlProb).Notify(ctx, &liaisonv1.NotifyRequest{
+				EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
+				Record:    ra, Subject: attrs, CaseId: caseID, Justification: "He missed three appointments.",
+			})
+		}
+		for _, caseID := range []string{"", id} {
+			nr, err := notify(caseID)
+			if err != nil || len(nr.GetResults()) != 1 || !releasedResult(nr.GetResults()[0]) {
+				t.Fatalf("the notice (case_id %q) to the police = %v, %v; want released within case %s", caseID, nr, err, id)
+			}
+			e := s.entry(t, nr.GetResults()[0].GetAuditIndex())
+			if e.Case == nil || e.Case.ID != id || e.Detail["route"] != "earlier_recipient" || e.Purpose != strings.ToLower(strings.TrimPrefix(purpose.String(), "PURPOSE_")) ||
+				(basis != "" && (e.LegalBasis == nil || e.LegalBasis.ID != basis)) {
+				t.Errorf("the notice's entry (case_id %q): case %v, route %s, purpose %s, basis %v; want case %s, earlier_recipient, %s, %s",
+					caseID, e.Case, e.Detail["route"], e.Purpose, e.LegalBasis, id, strings.ToLower(strings.TrimPrefix(purpose.String(), "PURPOSE_")), basis)
+			}
+		}
+
+		// The police leave: neither their receipt nor the notices they got
+		// within the case count any more.
+		if _, err := police.LeaveCase(ctx, &liaisonv1.LeaveCaseRequest{CaseId: id, Justification: "Our part is done."}); err != nil {
+			t.Fatal(err)
+		}
+		if nr, err := notify(""); errorReason(wantStatus(t, err, codes.InvalidArgument)) != "NO_RECIPIENTS" {
+			t.Errorf("the notice after the police left: %v, %v; want NO_RECIPIENTS", nr, err)
+		}
+		// A correction of what they received still reaches them.
+		cr, err := liaisonv1.NewAftercareClient(s.conn(t, nlProb)).Correct(ctx, &liaisonv1.CorrectRequest{
+			Record: ra, Subject: attrs, Corrects: []int64{d.GetResults()[0].GetAuditIndex()}, Justification: "The assessment was wrong.",
+		})
+		if err != nil {
+			t.Fatalf("the correction after the police left: %v", err)
+		}
+		reached := false
+		for _, r := range cr.GetResults() {
+			reached = reached || r.GetRecipient() == nlPolice.agency
+		}
+		if !reached {
+			t.Errorf("the correction after the police left: %v; want it to reach the police", cr)
+		}
+	})
+}

@@ -274,7 +274,16 @@ func (s *Server) Notify(ctx context.Context, req *liaisonv1.NotifyRequest) (_ *l
 		}
 		e := prior[id]
 		ts.add(a, &liaisonv1.RecipientRoute{Role: liaisonv1.RouteRole_ROUTE_ROLE_EARLIER_RECIPIENT, LegalBasis: e.basis, EarlierAuditIndex: e.index}, func() target {
-			return target{purpose: cmp.Or(e.purpose, purpose), receiptCase: e.caseID}
+			t := target{purpose: cmp.Or(e.purpose, purpose), receiptCase: e.caseID}
+			if e.kase != nil {
+				// Received within a case that stands: told within it,
+				// the case as it stands, as the receipt was decided (a
+				// basis that requires the case holds it only so), and
+				// the notice, a receipt too, counts only while the case
+				// stands and the recipient is a member of it.
+				t.cs = policyCase(e.kase, caller)
+			}
+			return t
 		})
 	}
 	// 3. Those named by id or role.

@@ -278,6 +278,9 @@ type earlier struct {
 	basis   string
 	purpose string
 	caseID  string // the case it was received within, if any
+	// kase is that case as it stands (open, the agency a member): the
+	// notice to it is decided within it.
+	kase *audit.CaseState
 }
 
 // earlierRecipients finds, in the log, the agencies that received records
@@ -373,6 +376,10 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 		}
 		for _, rc := range e.Recipients {
 			caseID := ""
+			// A receipt within a case (a notice the agency got as a
+			// member, or routed by such a receipt, included: its entry
+			// names the case it was decided within) counts only while
+			// the case is open and the agency a member.
 			if e.Case != nil {
 				ok, err := caseInForce(e.Case.ID, rc.Agency)
 				if err != nil {
@@ -383,7 +390,7 @@ func (s *Server) earlierRecipients(ctx context.Context, ps string, now time.Time
 				}
 				caseID = e.Case.ID
 			}
-			out[rc.Agency] = earlier{index: r.Index, basis: basis, purpose: e.Purpose, caseID: caseID}
+			out[rc.Agency] = earlier{index: r.Index, basis: basis, purpose: e.Purpose, caseID: caseID, kase: cases[caseID]}
 		}
 	}
 	return out, nil

@@ -1142,7 +1142,8 @@ type NotifyRequest struct {
 	// The purpose of the notice to recipients named by id or role; required
 	// when there are any. Members of the person's cases are told for
 	// maw_case_management within their case; earlier recipients for the
-	// purpose they received under.
+	// purpose they received under (within the case they received in, as
+	// it stands, if that case is open and they are members of it).
 	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
 	// Further recipients by id. An offboarded agency is refused, as in
 	// DiscloseRequest.recipients.

@@ -79,7 +79,11 @@ type ExchangeClient interface {
 	// Aftercare.ReviseExpiry last moved it to, else its valid_until; a
 	// release whose recipient's peer gateway refused a correction or
 	// withdrawal of it RELEASE_ENDED has ended; a receipt within a case
-	// counts only while the case is open and the agency a member, and must
+	// counts only while the case is open and the agency a member, the
+	// notice to it is decided within that case as it stands, whatever
+	// case_id says, and its entry names the case, so that the notice too
+	// counts only while the agency is a member (corrections and
+	// withdrawals of what it received reach it after it left), and must
 	// still be so when the notice's entry commits, checked in the store's
 	// transaction: an agency that left the case or was removed from it, or
 	// a case closed, after the notice was routed gets nothing, its result
@@ -466,7 +470,11 @@ type ExchangeServer interface {
 	// Aftercare.ReviseExpiry last moved it to, else its valid_until; a
 	// release whose recipient's peer gateway refused a correction or
 	// withdrawal of it RELEASE_ENDED has ended; a receipt within a case
-	// counts only while the case is open and the agency a member, and must
+	// counts only while the case is open and the agency a member, the
+	// notice to it is decided within that case as it stands, whatever
+	// case_id says, and its entry names the case, so that the notice too
+	// counts only while the agency is a member (corrections and
+	// withdrawals of what it received reach it after it left), and must
 	// still be so when the notice's entry commits, checked in the store's
 	// transaction: an agency that left the case or was removed from it, or
 	// a case closed, after the notice was routed gets nothing, its result
