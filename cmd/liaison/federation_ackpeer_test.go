@@ -122,6 +122,24 @@ func TestSenderLearnsItsPeerRecipientWasOffboarded(t *testing.T) {
 // notifyRotterdamPolice has the Danish prison notify the Rotterdam police
 // of a release date through both gateways, and returns the id of the
 // required notice it owes.
+// rotterdamNoticeOnClock starts the two gateways on a clock the test moves
+// ahead (ahead), has the Danish prison send the Rotterdam police a
+// required notice (notifyRotterdamPolice) and returns its id and its
+// cursor in their inbox.
+func rotterdamNoticeOnClock(t *testing.T) (f *federation, ahead *atomic.Int64, id string, cursor int64) {
+	t.Helper()
+	ahead = new(atomic.Int64)
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f = startFederationWith(t, fedConfig{now: clock})
+	id = notifyRotterdamPolice(t, f)
+	for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
+		if m.GetNotice().GetNoticeId() == id {
+			cursor = m.GetCursor()
+		}
+	}
+	return f, ahead, id, cursor
+}
+
 func notifyRotterdamPolice(t *testing.T, f *federation) string {
 	t.Helper()
 	d := releaseNotice(t, liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT)
@@ -325,16 +343,7 @@ func TestSenderStandingIsTheSendersGatewaysToRecord(t *testing.T) {
 // gateway. It was logged deferred, as if the peer were down, and each
 // timer pass after the wait logged another attempt, for ever.
 func TestAckOfANoticeFromAnOffboardedPeerGateway(t *testing.T) {
-	var ahead atomic.Int64
-	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-	f := startFederationWith(t, fedConfig{now: clock})
-	id := notifyRotterdamPolice(t, f)
-	var cursor int64
-	for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
-		if m.GetNotice().GetNoticeId() == id {
-			cursor = m.GetCursor()
-		}
-	}
+	f, ahead, id, cursor := rotterdamNoticeOnClock(t)
 	f.nl.offboard(t, "dk-gateway")
 	until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-police-rotterdam", "dk-prison-east") })
 

@@ -50,16 +50,7 @@ func (c *country) takeBack(t *testing.T, id string) {
 // restarted gateway's timers logged one more failed entry,
 // PEER_OFFBOARDED.
 func TestOffboardedPeerHoldSurvivesRestart(t *testing.T) {
-	var ahead atomic.Int64
-	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-	f := startFederationWith(t, fedConfig{now: clock})
-	id := notifyRotterdamPolice(t, f)
-	var cursor int64
-	for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
-		if m.GetNotice().GetNoticeId() == id {
-			cursor = m.GetCursor()
-		}
-	}
+	f, ahead, id, cursor := rotterdamNoticeOnClock(t)
 	f.nl.offboard(t, "dk-gateway")
 	until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-police-rotterdam", "dk-prison-east") })
 	ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
@@ -159,16 +150,7 @@ func TestOffboardedPeerHoldOfACorrectionSurvivesRestart(t *testing.T) {
 // reported the failure as an error of the timers, and tried again after
 // the wait.
 func TestOffboardedPeerHoldOfADeferredAck(t *testing.T) {
-	var ahead atomic.Int64
-	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-	f := startFederationWith(t, fedConfig{now: clock})
-	id := notifyRotterdamPolice(t, f)
-	var cursor int64
-	for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
-		if m.GetNotice().GetNoticeId() == id {
-			cursor = m.GetCursor()
-		}
-	}
+	f, ahead, id, cursor := rotterdamNoticeOnClock(t)
 	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.ContactPoint = "Kriminalforsorgen Øst, Aarhus office" }, "The contact point changed.")
 	if err := f.dk.gw.Stop(); err != nil {
 		t.Fatal(err)
