@@ -40,15 +40,15 @@ func (f *chainFixture) unnumberedCRL(t *testing.T, this time.Time) []byte {
 	return der
 }
 
-// TestCRLHistoryRefusesRollback: once a CRL of an issuer has been in
-// force, one of a lower cRLNumber (without numbers, an earlier
-// thisUpdate), or another of the same number, is refused; the same CRL,
-// a newer one, or one of another issuer is not.
-func TestCRLHistoryRefusesRollback(t *testing.T) {
-	f := newChainFixture(t)
-	now := f.now.Truncate(time.Second)
+// crlLoads is a chain's fixture, its time to the second, and load: the
+// Revocation of the CRLs given, each checked against the root and the
+// intermediate at that time.
+func crlLoads(t *testing.T) (f *chainFixture, now time.Time, load func(crls ...[]byte) *authn.Revocation) {
+	t.Helper()
+	f = newChainFixture(t)
+	now = f.now.Truncate(time.Second)
 	cas := []*x509.Certificate{f.root.Cert, f.inter.Cert}
-	load := func(crls ...[]byte) *authn.Revocation {
+	return f, now, func(crls ...[]byte) *authn.Revocation {
 		t.Helper()
 		var r authn.Revocation
 		for _, c := range crls {
@@ -58,6 +58,14 @@ func TestCRLHistoryRefusesRollback(t *testing.T) {
 		}
 		return &r
 	}
+}
+
+// TestCRLHistoryRefusesRollback: once a CRL of an issuer has been in
+// force, one of a lower cRLNumber (without numbers, an earlier
+// thisUpdate), or another of the same number, is refused; the same CRL,
+// a newer one, or one of another issuer is not.
+func TestCRLHistoryRefusesRollback(t *testing.T) {
+	f, now, load := crlLoads(t)
 	var h authn.CRLHistory
 	five := numberedCRL(t, f.root, 5, now.Add(-time.Hour), 7)
 	h.Record(load(five))
@@ -104,19 +112,8 @@ func TestCRLHistoryRefusesRollback(t *testing.T) {
 // it is refused, naming the CA; one without the issuer among its CAs, or
 // with a CRL of it, passes.
 func TestCRLHistoryRefusesDroppedCRL(t *testing.T) {
-	f := newChainFixture(t)
-	now := f.now.Truncate(time.Second)
+	f, now, load := crlLoads(t)
 	cas := []*x509.Certificate{f.root.Cert, f.inter.Cert}
-	load := func(crls ...[]byte) *authn.Revocation {
-		t.Helper()
-		var r authn.Revocation
-		for _, c := range crls {
-			if err := r.AddCRL(c, cas, now); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return &r
-	}
 	var h authn.CRLHistory
 	rootCRL, interCRL := numberedCRL(t, f.root, 5, now.Add(-time.Hour)), numberedCRL(t, f.inter, 2, now.Add(-time.Hour))
 	h.Record(load(rootCRL, interCRL))
