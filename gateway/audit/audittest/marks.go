@@ -119,41 +119,52 @@ func testSwapMarkRace(t *testing.T, open OpenFunc) {
 	const rounds, callers = 10, 4 // callers per round, spread over both stores
 	var old []byte
 	for r := range rounds {
-		won := make([]bool, callers)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for c := range callers {
-			wg.Go(func() {
-				<-start
-				done, err := stores[c%len(stores)].SwapMark(t.Context(), "crl", "race", old, fmt.Appendf(nil, "%d-%d", r, c))
-				if err != nil {
-					t.Errorf("round %d: SwapMark by caller %d = %v", r, c, err)
-				}
-				won[c] = done
-			})
-		}
-		close(start)
-		wg.Wait()
-		if t.Failed() {
-			t.FailNow()
-		}
-		winner := -1
-		for c, w := range won {
-			if w && winner >= 0 {
-				t.Fatalf("round %d: callers %d and %d both swapped over the same mark", r, winner, c)
-			}
-			if w {
-				winner = c
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("round %d: no caller swapped", r)
-		}
+		winner := oneWinner(t, r, callers, func(c int) (bool, error) {
+			return stores[c%len(stores)].SwapMark(t.Context(), "crl", "race", old, fmt.Appendf(nil, "%d-%d", r, c))
+		})
 		old = fmt.Appendf(nil, "%d-%d", r, winner)
 		if got := mustMarks(t, stores[1], "crl")["race"]; string(got) != string(old) {
 			t.Fatalf("round %d: the mark kept is %q, want the winner's %q", r, got, old)
 		}
 	}
+}
+
+// oneWinner runs swap for callers 0 to n-1 at once, in round r, and
+// returns the one caller whose swap was done: it fails the test if none
+// or more than one was, or a swap failed.
+func oneWinner(t *testing.T, r, n int, swap func(c int) (bool, error)) int {
+	t.Helper()
+	won := make([]bool, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for c := range n {
+		wg.Go(func() {
+			<-start
+			done, err := swap(c)
+			if err != nil {
+				t.Errorf("round %d: the swap by caller %d = %v", r, c, err)
+			}
+			won[c] = done
+		})
+	}
+	close(start)
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	winner := -1
+	for c, w := range won {
+		if w && winner >= 0 {
+			t.Fatalf("round %d: callers %d and %d both swapped over the same marks", r, winner, c)
+		}
+		if w {
+			winner = c
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("round %d: no caller swapped", r)
+	}
+	return winner
 }
 
 type kindMarks = map[string]map[string][]byte
@@ -235,37 +246,10 @@ func testSwapMarksRace(t *testing.T, open OpenFunc) {
 	const rounds, callers = 10, 4
 	old := kindMarks{"crl": {}, "deny": {}}
 	for r := range rounds {
-		won := make([]bool, callers)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for c := range callers {
-			wg.Go(func() {
-				<-start
-				mark := fmt.Appendf(nil, "%d-%d", r, c)
-				done, err := stores[c%len(stores)].SwapMarks(t.Context(), old, kindMarks{"crl": {"i": mark}, "deny": {"d": mark}})
-				if err != nil {
-					t.Errorf("round %d: SwapMarks by caller %d = %v", r, c, err)
-				}
-				won[c] = done
-			})
-		}
-		close(start)
-		wg.Wait()
-		if t.Failed() {
-			t.FailNow()
-		}
-		winner := -1
-		for c, w := range won {
-			if w && winner >= 0 {
-				t.Fatalf("round %d: callers %d and %d both swapped over the same marks", r, winner, c)
-			}
-			if w {
-				winner = c
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("round %d: no caller swapped", r)
-		}
+		winner := oneWinner(t, r, callers, func(c int) (bool, error) {
+			mark := fmt.Appendf(nil, "%d-%d", r, c)
+			return stores[c%len(stores)].SwapMarks(t.Context(), old, kindMarks{"crl": {"i": mark}, "deny": {"d": mark}})
+		})
 		mark := fmt.Appendf(nil, "%d-%d", r, winner)
 		old = kindMarks{"crl": {"i": mark}, "deny": {"d": mark}}
 		for kind, key := range map[string]string{"crl": "i", "deny": "d"} {
