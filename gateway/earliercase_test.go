@@ -38,17 +38,7 @@ func TestNoticeToAnEarlierRecipientWhileTheCaseChanges(t *testing.T) {
 		o.race = &raceStore{}
 		s := startStack(t, o)
 		const id = "NL-ZVH-RTM-0042" // the sample registry's case: the municipality leads, the police and probation are members
-		reg, err := gateway.LoadRegistry(s.pki.Registry)
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, err := embeddedEngine()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := gateway.ImportRegistryCases(ctx, s.db, eng, reg, "nl.zvh", caseStart); err != nil || len(got) != 1 || got[0].Skipped != "" {
-			t.Fatalf("ImportRegistryCases = %+v, %v", got, err)
-		}
+		importRotterdamCase(t, s)
 		council, police := s.cases(t, nlCouncil), s.cases(t, nlPolice)
 		ra, attrs, _ := s.fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
 		d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
@@ -182,17 +172,7 @@ func noticeWithinTheCaseOfItsReceipt(t *testing.T, purpose liaisonv1.Purpose, ba
 		o.serverNow = newCaseClock(caseStart).Now
 		s := startStack(t, o)
 		const id = "NL-ZVH-RTM-0042"
-		reg, err := gateway.LoadRegistry(s.pki.Registry)
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, err := embeddedEngine()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := gateway.ImportRegistryCases(ctx, s.db, eng, reg, "nl.zvh", caseStart); err != nil || len(got) != 1 || got[0].Skipped != "" {
-			t.Fatalf("ImportRegistryCases = %+v, %v", got, err)
-		}
+		importRotterdamCase(t, s)
 		police := s.cases(t, nlPolice)
 		ra, attrs, _ := s.fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
 		d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
@@ -251,4 +231,22 @@ func noticeWithinTheCaseOfItsReceipt(t *testing.T, purpose liaisonv1.Purpose, ba
 			t.Errorf("the correction after the police left: %v; want it to reach the police", cr)
 		}
 	})
+}
+
+// importRotterdamCase imports the sample registry's one Dutch case,
+// NL-ZVH-RTM-0042 (the municipality leads, the police and probation are
+// members), into the stack's store, as liaison case import does.
+func importRotterdamCase(t *testing.T, s *stack) {
+	t.Helper()
+	reg, err := gateway.LoadRegistry(s.pki.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := embeddedEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := gateway.ImportRegistryCases(t.Context(), s.db, eng, reg, "nl.zvh", caseStart); err != nil || len(got) != 1 || got[0].Skipped != "" {
+		t.Fatalf("ImportRegistryCases = %+v, %v", got, err)
+	}
 }
