@@ -122,6 +122,27 @@ func TestSenderLearnsItsPeerRecipientWasOffboarded(t *testing.T) {
 // notifyRotterdamPolice has the Danish prison notify the Rotterdam police
 // of a release date through both gateways, and returns the id of the
 // required notice it owes.
+// correctionAckedAtOffboardedPeer starts the two gateways on a clock the
+// test moves ahead (ahead); the Danish prison pushes a release to the
+// Dutch probation service and corrects it (pushAndCorrect); the Dutch
+// registry offboards the Danish gateway; then the probation service
+// acknowledges the correction, which its gateway makes and holds.
+func correctionAckedAtOffboardedPeer(t *testing.T) (f *federation, ahead *atomic.Int64) {
+	t.Helper()
+	ahead = new(atomic.Int64)
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f = startFederationWith(t, fedConfig{now: clock})
+	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.ContactPoint = "Kriminalforsorgen Øst, Aarhus office" }, "The contact point changed.")
+	f.nl.offboard(t, "dk-gateway")
+	until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-probation", "dk-prison-east") })
+	resp, err := f.nl.aftercare(t, "nl-probation", "insp.mulder").AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{
+		NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Contact point replaced in our file."})
+	if err != nil || !resp.GetDeferred() {
+		t.Fatalf("AcknowledgeNotice = %v, %v; want the acknowledgement made here, its forward held", resp, err)
+	}
+	return f, ahead
+}
+
 // rotterdamNoticeOnClock starts the two gateways on a clock the test moves
 // ahead (ahead), has the Danish prison send the Rotterdam police a
 // required notice (notifyRotterdamPolice) and returns its id and its
@@ -378,18 +399,7 @@ func TestAckOfANoticeFromAnOffboardedPeerGateway(t *testing.T) {
 // prison sent the Dutch probation service (AcknowledgeNotice,
 // forwardNoticeAcks).
 func TestAckOfACorrectionFromAnOffboardedPeerGateway(t *testing.T) {
-	var ahead atomic.Int64
-	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-	f := startFederationWith(t, fedConfig{now: clock})
-	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.ContactPoint = "Kriminalforsorgen Øst, Aarhus office" }, "The contact point changed.")
-	f.nl.offboard(t, "dk-gateway")
-	until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-probation", "dk-prison-east") })
-
-	resp, err := f.nl.aftercare(t, "nl-probation", "insp.mulder").AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{
-		NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Contact point replaced in our file."})
-	if err != nil || !resp.GetDeferred() {
-		t.Fatalf("AcknowledgeNotice = %v, %v; want the acknowledgement made here, its forward held", resp, err)
-	}
+	f, ahead := correctionAckedAtOffboardedPeer(t)
 	for range 3 {
 		ahead.Add(int64(time.Hour)) // past any wait between attempts
 		if err := f.nl.gw.Server.RunAftercare(t.Context()); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,17 +91,7 @@ func TestOffboardedPeerHoldSurvivesRestart(t *testing.T) {
 // prison sent the Dutch probation service (AcknowledgeNotice,
 // forwardNoticeAcks).
 func TestOffboardedPeerHoldOfACorrectionSurvivesRestart(t *testing.T) {
-	var ahead atomic.Int64
-	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-	f := startFederationWith(t, fedConfig{now: clock})
-	ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.ContactPoint = "Kriminalforsorgen Øst, Aarhus office" }, "The contact point changed.")
-	f.nl.offboard(t, "dk-gateway")
-	until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-probation", "dk-prison-east") })
-	resp, err := f.nl.aftercare(t, "nl-probation", "insp.mulder").AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{
-		NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Contact point replaced in our file."})
-	if err != nil || !resp.GetDeferred() {
-		t.Fatalf("AcknowledgeNotice = %v, %v; want the acknowledgement made here, its forward held", resp, err)
-	}
+	f, ahead := correctionAckedAtOffboardedPeer(t)
 	passes := func() {
 		t.Helper()
 		for range 2 {
