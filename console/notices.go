@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -104,6 +105,11 @@ type requiredRow struct {
 	// WithdrawalIndex; zero and -1 if it was not.
 	Withdrawn       time.Time
 	WithdrawalIndex int64
+	// Standing says, in audit.EscalationStandings' words, why its
+	// escalation went to the sender alone or no acknowledgement is to be
+	// expected, as the escalation's entry recorded it
+	// (TrackedNotice.escalation_recipient_standing); empty if none.
+	Standing string
 }
 
 // An obligationRow is a correction, withdrawal or expiry notice
@@ -123,9 +129,10 @@ type obligationRow struct {
 }
 
 // A forwardRow is a notice acknowledged at this gateway whose
-// acknowledgement waits to be forwarded to the gateway it came from, a
-// peer that did not answer (TrackedNotice.forward_pending,
-// ListedNotice.forward_pending).
+// acknowledgement waits to be forwarded to the peer gateway it came from
+// (TrackedNotice.forward_pending, ListedNotice.forward_pending): one that
+// has not taken it yet, or that this gateway's registry offboards or no
+// longer lists (Waits says which).
 type forwardRow struct {
 	Kind         string // required_notice, or the obligation notice's kind
 	Index        int64  // the notice's entry
@@ -134,6 +141,9 @@ type forwardRow struct {
 	Peer         string // the peer gateway, where the list names it
 	Acknowledged time.Time
 	AckIndex     int64 // the acknowledgement's entry
+	// Waits says why, in audit.ForwardWaits' words, as the listing gives
+	// it (forward_pending_reason); empty if it gives none.
+	Waits string
 }
 
 // A noticePart is one of the page's lists: what the gateway answered,
@@ -299,7 +309,17 @@ func requiredRowOf(n *liaisonv1.TrackedNotice) requiredRow {
 		Index: n.GetAuditIndex(), EscalationIndex: indexOrNone(n.GetEscalationAuditIndex(), n.GetEscalated()),
 		OverdueIndex: indexOrNone(n.GetOverdueAuditIndex(), n.GetOverdue()), Peer: n.GetPeer(),
 		Withdrawn: parseRFC3339(n.GetWithdrawn()), WithdrawalIndex: indexOrNone(n.GetWithdrawalAuditIndex(), n.GetWithdrawn()),
+		Standing: inWords(audit.EscalationStandings, n.GetEscalationRecipientStanding()),
 	}
+}
+
+// inWords is a code of the listings in the words the table gives it, a
+// code it does not know as it is, "" for none.
+func inWords(words map[string]string, code string) string {
+	if w, ok := words[code]; ok {
+		return w
+	}
+	return code
 }
 
 // withdrawnLate lists the required notices closed unacknowledged after
@@ -450,7 +470,8 @@ func (s *Server) pendingForwards(ctx context.Context, f noticeFilter) (p noticeP
 		}
 		for _, n := range list {
 			p.Rows = append(p.Rows, forwardRow{Kind: "required_notice", Index: n.GetAuditIndex(), From: n.GetSender(), Recipient: n.GetRecipient(),
-				Peer: n.GetPeer(), Acknowledged: parseRFC3339(n.GetAcknowledged()), AckIndex: n.GetAckAuditIndex()})
+				Peer: n.GetPeer(), Acknowledged: parseRFC3339(n.GetAcknowledged()), AckIndex: n.GetAckAuditIndex(),
+				Waits: inWords(audit.ForwardWaits, n.GetForwardPendingReason())})
 		}
 		p.Truncated = more
 	}
@@ -463,7 +484,8 @@ func (s *Server) pendingForwards(ctx context.Context, f noticeFilter) (p noticeP
 		}
 		for _, n := range list {
 			p.Rows = append(p.Rows, forwardRow{Kind: enumName(n.GetKind().String(), "OBLIGATION_KIND_"), Index: n.GetAuditIndex(), From: n.GetHolder(),
-				Recipient: n.GetRecipient(), Acknowledged: n.GetAcknowledged().AsTime().UTC(), AckIndex: n.GetAcknowledgementIndex()})
+				Recipient: n.GetRecipient(), Acknowledged: n.GetAcknowledged().AsTime().UTC(), AckIndex: n.GetAcknowledgementIndex(),
+				Waits: inWords(audit.ForwardWaits, n.GetForwardPendingReason())})
 		}
 		p.Truncated = p.Truncated || more
 	}

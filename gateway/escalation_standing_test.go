@@ -90,5 +90,19 @@ func TestEscalationOfAnOffboardedRecipientGoesToTheSenderOnly(t *testing.T) {
 		if found != 1 {
 			t.Errorf("the Rotterdam notice was escalated %d times, want once", found)
 		}
+		// ListNotices says so too, as the escalation's entry recorded it:
+		// the auditor tells the offboarded recipient's notice from one
+		// the recipient did not read.
+		listed, err := liaisonv1.NewNoticesClient(s.conn(t, nlCaseAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{})
+		standing := map[string]string{}
+		for _, x := range listed.GetNotices() {
+			standing[x.GetNoticeId()] = x.GetEscalationRecipientStanding()
+		}
+		if st, ok := standing[n.GetNoticeId()]; err != nil || !ok || st != "offboarded" {
+			t.Errorf("ListNotices = %v, %v; want the Amsterdam notice with escalation_recipient_standing offboarded", listed, err)
+		}
+		if st, ok := standing[m.GetNoticeId()]; !ok || st != "" {
+			t.Errorf("ListNotices = %v; want the Rotterdam notice with no escalation_recipient_standing", listed)
+		}
 	})
 }

@@ -378,8 +378,12 @@ func forwardPendingReason(peer *Agency, away bool, err error) string {
 	case peer.Offboarded:
 		return reasonPeerOffboarded
 	}
-	return "PEER_UNAVAILABLE"
+	return reasonPeerUnavailable
 }
+
+// reasonPeerUnavailable is the forward_pending_reason of an
+// acknowledgement the peer gateway has not taken yet.
+const reasonPeerUnavailable = "PEER_UNAVAILABLE"
 
 // reasonPeerNotRegistered fails the forward of an acknowledgement to a
 // gateway the registry no longer lists as a peer.

@@ -204,7 +204,7 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time, as
 			switch {
 			case !recipientAway:
 			case rcpt == nil:
-				standing[to.key] = "unregistered"
+				standing[to.key] = standingUnregistered
 			case rcpt.Offboarded:
 				// The peer sends the duty role's copy, but this
 				// registry offboarded the recipient (or its gateway),
@@ -212,7 +212,7 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time, as
 				// acknowledgement the peer would forward, so the notice
 				// will not be acknowledged here, and the sender is told
 				// why.
-				standing[to.key] = "offboarded"
+				standing[to.key] = standingOffboarded
 			case peer == "":
 				// The peer delivered the notice without tracking it:
 				// nobody sends the duty role's copy, and no
@@ -229,10 +229,10 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time, as
 		}
 		switch a := reg.Agencies[to.agency]; {
 		case a == nil:
-			standing[to.key] = "unregistered"
+			standing[to.key] = standingUnregistered
 			continue // nobody reads its inboxes
 		case a.Offboarded:
-			standing[to.key] = "offboarded"
+			standing[to.key] = standingOffboarded
 			continue
 		}
 		x := proto.CloneOf(base)
@@ -282,6 +282,15 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time, as
 // notice to an agency behind a peer gateway that delivered it without
 // tracking it.
 const standingUntracked = "untracked"
+
+// standingOffboarded and standingUnregistered are the recipient_standing
+// (and sender_standing) of an escalation of a notice to an agency this
+// gateway's registry has offboarded (or whose peer gateway it has), or no
+// longer lists.
+const (
+	standingOffboarded   = "offboarded"
+	standingUnregistered = "unregistered"
+)
 
 // markOverdue records that a required notice's deadline passed without an
 // acknowledgement.
@@ -477,6 +486,10 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 		if n.ForwardDue && n.Forwarded.IsZero() {
 			why = forwardPendingReason(s.noticeDeliveredBy(ctx, n))
 		}
+		var standing string
+		if !n.Escalated.IsZero() && n.EscalationIndex >= 0 {
+			standing = s.escalationStanding(ctx, n)
+		}
 		resp.Notices = append(resp.Notices, &liaisonv1.TrackedNotice{
 			NoticeId: n.ID, EventType: eventEnum(n.EventType), Sender: n.Sender, Recipient: n.Recipient, Rule: n.Rule,
 			Sent: rfc3339(n.Created), EscalateAt: rfc3339(n.EscalateAt), AcknowledgeBy: rfc3339(n.Deadline),
@@ -484,9 +497,23 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 			Late: n.Late(now), AuditIndex: n.AuditIndex, AckAuditIndex: n.AckIndex, EscalationAuditIndex: n.EscalationIndex,
 			OverdueAuditIndex: n.OverdueIndex, Peer: n.Peer, ForwardPending: n.ForwardDue && n.Forwarded.IsZero(),
 			Withdrawn: rfc3339(n.Withdrawn), WithdrawalAuditIndex: n.WithdrawalIndex, ForwardPendingReason: why,
+			EscalationRecipientStanding: standing,
 		})
 	}
 	return resp, nil
+}
+
+// escalationStanding is the recipient_standing that the escalation's
+// entry of n recorded (TrackedNotice.escalation_recipient_standing): read
+// from the log, as it was when the notice was escalated, not from the
+// registry now. "" if that entry could not be read or is not n's
+// escalation.
+func (s *Server) escalationStanding(ctx context.Context, n audit.Notice) string {
+	e, err := s.entryAt(ctx, n.EscalationIndex, "escalation_audit_index")
+	if err != nil || e.Action != actionNoticeEscalate || e.Detail["notice_id"] != n.ID {
+		return ""
+	}
+	return e.Detail["recipient_standing"]
 }
 
 // rfc3339 writes t, or "" for the zero time.

@@ -324,18 +324,32 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 
 // forwardWaitWords says why an acknowledgement's forward waits, after
 // the listings' "not forwarded yet" (ListedNotice.forward_pending_reason,
-// TrackedNotice.forward_pending_reason): "" for a reason it does not know
-// (or none).
+// TrackedNotice.forward_pending_reason), in the words audit.ForwardWaits
+// gives it, which the console's notices page gives too: "" for none, a
+// code it does not know as it is.
 func forwardWaitWords(reason string) string {
-	switch reason {
-	case "PEER_OFFBOARDED":
-		return ": offboarded here, held until the registry takes it back"
-	case "PEER_NOT_REGISTERED":
-		return ": no longer a registered peer"
-	case "PEER_UNAVAILABLE":
-		return ": not taken yet, tried again"
+	if reason == "" {
+		return ""
 	}
-	return ""
+	if w, ok := audit.ForwardWaits[reason]; ok {
+		return ": " + w
+	}
+	return ": " + reason
+}
+
+// escalationStandingWords says why a required notice's escalation went
+// to its sender alone, or no acknowledgement is to be expected
+// (TrackedNotice.escalation_recipient_standing), in the words
+// audit.EscalationStandings gives it, which the console's notices page
+// gives too: "" for none, a value it does not know as it is.
+func escalationStandingWords(standing string) string {
+	if standing == "" {
+		return ""
+	}
+	if w, ok := audit.EscalationStandings[standing]; ok {
+		return " (" + w + ")"
+	}
+	return " (" + standing + ")"
 }
 
 // noticeFailures is an error if a recipient was sent nothing (the keys

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"html"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -265,6 +267,29 @@ func escalatedOnce(t *testing.T, f *federation, id, peer, standing string) {
 		x[0].GetRecipientStanding() != standing {
 		t.Errorf("the Danish prison's escalations %v; want the sender's copy of %s, the recipient %s", x, id, standing)
 	}
+	// The listings say it too, as the entry recorded it, so that the
+	// prison's auditor tells "the police did not read it" from "they were
+	// offboarded" or "the peer says it offboarded us".
+	if ns := f.dk.trackedNotices(t); len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetEscalationRecipientStanding() != standing {
+		t.Errorf("the Danish gateway's notices %v; want %s, escalation_recipient_standing %q", ns, id, standing)
+	}
+	out := f.dk.audit(t, "notices")
+	page := f.dk.consoleNotices(t)
+	rows := regexp.MustCompile(`(?s)<tr data-entry="\d+"[^>]*>.*?</tr>`).FindAllString(page, -1)
+	if words := audit.EscalationStandings[standing]; standing != "" {
+		if words == "" || !strings.Contains(out, "("+words+")") {
+			t.Errorf("liaison audit notices at the Danish gateway does not say why (%q):\n%s", words, out)
+		}
+		if len(rows) != 1 || !strings.Contains(rows[0], "entry says: "+html.EscapeString(words)) {
+			t.Errorf("the Danish console's required notices %q; want the notice, saying %q", rows, words)
+		}
+	} else {
+		for _, w := range audit.EscalationStandings {
+			if strings.Contains(out, w) || strings.Contains(page, html.EscapeString(w)) {
+				t.Errorf("liaison audit notices or the console at the Danish gateway say %q of a notice escalated as usual:\n%s", w, out)
+			}
+		}
+	}
 }
 
 // TestSenderStandingIsTheSendersGatewaysToRecord: the Danish prison's
@@ -388,6 +413,10 @@ func TestAckOfANoticeFromAnOffboardedPeerGateway(t *testing.T) {
 	}
 	if out := f.nl.audit(t, "notices", "-forward-pending"); !strings.Contains(out, "dk-gateway (acknowledgement not forwarded yet: offboarded here, held until the registry takes it back)") {
 		t.Errorf("liaison audit notices -forward-pending at the Dutch gateway:\n%s", out)
+	}
+	if row := forwardRows(f.nl.consoleNotices(t)); len(row) != 1 || !strings.Contains(row[0], "peer gateway dk-gateway") ||
+		!strings.Contains(row[0], "offboarded here, held until the registry takes it back") {
+		t.Errorf("the Dutch console's acknowledgements waiting for a peer gateway: %q; want the notice's, saying why it waits", row)
 	}
 	if n, _ := f.nl.awaitingPeer(t, "required_notice"); n != 1 {
 		t.Errorf("the Dutch gateway's metrics: %v required notices' acknowledgements awaiting the peer; want 1", n)

@@ -362,7 +362,8 @@ func TestFederatedAcknowledgementPeerDown(t *testing.T) {
 		t.Errorf("liaison audit corrections -forward-pending at the Dutch gateway:\n%s", out)
 	}
 	if row := forwardRows(f.nl.consoleNotices(t)); len(row) != 1 || !strings.Contains(row[0], fmt.Sprintf(`data-forward="%d"`, resp.GetAuditIndex())) ||
-		!strings.Contains(row[0], "correction") || !strings.Contains(row[0], "the gateway of dk-prison-east") {
+		!strings.Contains(row[0], "correction") || !strings.Contains(row[0], "the gateway of dk-prison-east") ||
+		!strings.Contains(row[0], "not taken yet, tried again") {
 		t.Errorf("the Dutch console's acknowledgements waiting for a peer gateway: %q; want the correction's, entry %d", row, resp.GetAuditIndex())
 	}
 

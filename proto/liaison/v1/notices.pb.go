@@ -287,8 +287,24 @@ type TrackedNotice struct {
 	// at the recipient's gateway, its notice_expire entry); -1 if it was
 	// not withdrawn.
 	WithdrawalAuditIndex int64 `protobuf:"varint,20,opt,name=withdrawal_audit_index,json=withdrawalAuditIndex,proto3" json:"withdrawal_audit_index,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Why its escalation went to the sender without the recipient's duty
+	// role being told here, or the recipient's acknowledgement is not to
+	// be expected, as the escalation's entry recorded it when the notice
+	// was escalated (its detail.recipient_standing, the sender's
+	// Escalation.recipient_standing), not as of the call: "offboarded" (this
+	// gateway's registry had offboarded the recipient, or its peer
+	// gateway), "unregistered" (the registry no longer listed it),
+	// "untracked" (the peer gateway the notice was forwarded to delivered
+	// it without tracking it: nobody there escalates it or forwards its
+	// acknowledgement), "offboarded_at_peer" (that peer gateway, asked at
+	// the escalation, said that its registry offboards this gateway, so
+	// it forwards no acknowledgement here: the peer's word, not checked
+	// here). Empty for a notice not escalated, for one escalated as usual
+	// (the recipient had not acknowledged it in time), and if the
+	// escalation's entry could not be read.
+	EscalationRecipientStanding string `protobuf:"bytes,22,opt,name=escalation_recipient_standing,json=escalationRecipientStanding,proto3" json:"escalation_recipient_standing,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
 }
 
 func (x *TrackedNotice) Reset() {
@@ -468,6 +484,13 @@ func (x *TrackedNotice) GetWithdrawalAuditIndex() int64 {
 	return 0
 }
 
+func (x *TrackedNotice) GetEscalationRecipientStanding() string {
+	if x != nil {
+		return x.EscalationRecipientStanding
+	}
+	return ""
+}
+
 var File_liaison_v1_notices_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_notices_proto_rawDesc = "" +
@@ -483,7 +506,7 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\x12\x14\n" +
 	"\x05start\x18\t \x01(\x03R\x05start\"J\n" +
 	"\x13ListNoticesResponse\x123\n" +
-	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xf5\x05\n" +
+	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xb9\x06\n" +
 	"\rTrackedNotice\x12\x1b\n" +
 	"\tnotice_id\x18\x01 \x01(\tR\bnoticeId\x12;\n" +
 	"\n" +
@@ -509,7 +532,8 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\x0fforward_pending\x18\x12 \x01(\bR\x0eforwardPending\x124\n" +
 	"\x16forward_pending_reason\x18\x15 \x01(\tR\x14forwardPendingReason\x12\x1c\n" +
 	"\twithdrawn\x18\x13 \x01(\tR\twithdrawn\x124\n" +
-	"\x16withdrawal_audit_index\x18\x14 \x01(\x03R\x14withdrawalAuditIndex2Y\n" +
+	"\x16withdrawal_audit_index\x18\x14 \x01(\x03R\x14withdrawalAuditIndex\x12B\n" +
+	"\x1descalation_recipient_standing\x18\x16 \x01(\tR\x1bescalationRecipientStanding2Y\n" +
 	"\aNotices\x12N\n" +
 	"\vListNotices\x12\x1e.liaison.v1.ListNoticesRequest\x1a\x1f.liaison.v1.ListNoticesResponseB\xa6\x01\n" +
 	"\x0ecom.liaison.v1B\fNoticesProtoP\x01Z=github.com/liaison-gateway/liaison/proto/liaison/v1;liaisonv1\xa2\x02\x03LXX\xaa\x02\n" +

@@ -1,0 +1,27 @@
+package audit
+
+// EscalationStandings says in words why a required notice's escalation
+// went to its sender without the recipient's duty role being told here,
+// or why the recipient's acknowledgement is not to be expected, by the
+// recipient_standing its notice_escalate entry records
+// (TrackedNotice.escalation_recipient_standing, the sender's
+// Escalation.recipient_standing). The command's and the console's
+// listings of required notices give it in these words; a value not here
+// is named as it is, never guessed at.
+var EscalationStandings = map[string]string{
+	"offboarded":         "the recipient was offboarded here: it will not be acknowledged here",
+	"unregistered":       "the recipient is no longer registered here: it will not be acknowledged here",
+	"untracked":          "the peer gateway delivered it without tracking it: nobody there escalates it or forwards an acknowledgement",
+	"offboarded_at_peer": "the peer gateway says it has offboarded this gateway (the peer's word, not checked here): it forwards no acknowledgement here",
+}
+
+// ForwardWaits says in words why an acknowledgement made here waits to be
+// forwarded to the peer gateway the notice came from, by its
+// forward_pending_reason (TrackedNotice, ListedNotice). The command's and
+// the console's listings give it in these words; a code not here is
+// named as it is, never guessed at.
+var ForwardWaits = map[string]string{
+	"PEER_OFFBOARDED":     "offboarded here, held until the registry takes it back",
+	"PEER_NOT_REGISTERED": "no longer a registered peer",
+	"PEER_UNAVAILABLE":    "not taken yet, tried again",
+}
