@@ -9,7 +9,7 @@ package audit
 // listings of required notices give it in these words; a value not here
 // is named as it is, never guessed at.
 var EscalationStandings = map[string]string{
-	"offboarded":         "the recipient was offboarded here: it will not be acknowledged here",
+	"offboarded":         "the recipient, or the peer gateway it is behind, was offboarded here: it will not be acknowledged here",
 	"unregistered":       "the recipient is no longer registered here: it will not be acknowledged here",
 	"untracked":          "the peer gateway delivered it without tracking it: nobody there escalates it or forwards an acknowledgement",
 	"offboarded_at_peer": "the peer gateway says it has offboarded this gateway (the peer's word, not checked here): it forwards no acknowledgement here",
