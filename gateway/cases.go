@@ -163,7 +163,10 @@ func (ex *exchange) commitState(ctx context.Context, c audit.Change, deliveries 
 	if c.Provenance == nil {
 		c.Provenance = ex.srcHold // the source of the record it passes on, as read (onward.go)
 	}
-	done, err := ex.recipientStanding(ctx)
+	done, err := ex.recipientStanding(ctx, c.Holds...)
+	if he, ok := errors.AsType[*audit.CaseHoldError](err); ok {
+		return -1, ex.heldRefusal(ctx, he) // a case of the registry file changed (registryHolds)
+	}
 	if err != nil {
 		return -1, err
 	}
@@ -248,7 +251,10 @@ func (ex *exchange) heldRefusal(ctx context.Context, he *audit.CaseHoldError) er
 // receipt within a case (earlierRecipients), whose case was closed, or
 // which left the case or was removed from it, between the gateway's
 // routing the notice and the commit of its entry: the receipt counted
-// only while the case was open and the recipient a member.
+// only while the case was open and the recipient a member. For a case of
+// the registry file, not in the store, a reload of the file that removed
+// the recipient from the case, or dropped the case (closed), does so too
+// (registryHolds, routing.go).
 const reasonCaseChanged = "CASE_CHANGED_MEANWHILE"
 
 // routeRefusal is the refusal of a notice whose recipient's receipt

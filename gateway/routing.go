@@ -121,12 +121,25 @@ var deliveringActions = []string{"disclose", "notify", "request", "match", "tran
 // entry that records what a peer gateway has done already (unheld), a
 // notice (a correction or withdrawal reaches an offboarded agency too),
 // a refusal or a failure is not checked.
-func (ex *exchange) recipientStanding(ctx context.Context) (done func(), _ error) {
+//
+// holds, the cases the entry commits under (exchange.holds), are checked
+// too, under the same lock, as far as the registry file holds them
+// (registryHolds): the error is then a *audit.CaseHoldError, as the
+// store's check of a case it holds would be.
+func (ex *exchange) recipientStanding(ctx context.Context, holds ...audit.CaseHold) (done func(), _ error) {
 	e := ex.entry
-	if ex.unheld || !audit.Released(e.Outcome) || !slices.Contains(deliveringActions, e.Action) || len(e.Recipients) != 1 {
+	delivers := !ex.unheld && audit.Released(e.Outcome) && slices.Contains(deliveringActions, e.Action) && len(e.Recipients) == 1
+	if !delivers && len(holds) == 0 {
 		return func() {}, nil
 	}
 	ex.s.regSwap.RLock()
+	if err := ex.registryHolds(ctx, holds); err != nil {
+		ex.s.regSwap.RUnlock()
+		return nil, err
+	}
+	if !delivers {
+		return ex.s.regSwap.RUnlock, nil
+	}
 	id := e.Recipients[0].Agency
 	a, ok := ex.s.registry.Load().Agencies[id]
 	if ok && !a.Offboarded {
@@ -142,6 +155,48 @@ func (ex *exchange) recipientStanding(ctx context.Context) (done func(), _ error
 	}
 	return nil, &stateRefusal{reason: reasonOffboarded, message: fmt.Sprintf(
 		"%s was offboarded while this exchange was under way: the gateway no longer delivers to it, and nothing was delivered", id)}
+}
+
+// registryHolds checks holds against the registry in force, for a case
+// of the registry file the store does not hold: the store checks a case
+// only if it holds it (audit.CaseHold), and a case of the file changes
+// with the file, by a reload of the trust files (Server.storeRegistry),
+// not in the store. A case the file no longer lists stands no more
+// (Closed), nor a member the file no longer names (the case's Agency),
+// unless the store holds a case of that id, which shadows the file's
+// (caseByID) and which the store checks when the entry commits. Called
+// under regSwap (read), which the commit holds on to: no other registry
+// applies until the entry has committed.
+func (ex *exchange) registryHolds(ctx context.Context, holds []audit.CaseHold) error {
+	if len(holds) == 0 {
+		return nil
+	}
+	reg := ex.s.registry.Load()
+	for _, h := range holds {
+		var err error
+		if rc, ok := reg.Cases[h.ID]; ok {
+			members := make(map[string]string, len(rc.Members))
+			for _, m := range rc.Members {
+				members[m] = audit.MemberActive
+			}
+			err = audit.CheckHold(h, audit.CaseOpen, rc.Lead, members)
+		} else {
+			err = &audit.CaseHoldError{Case: h.ID, Closed: true}
+		}
+		if err == nil {
+			continue
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+		stored, serr := ex.s.cfg.Audit.Case(actx, h.ID)
+		cancel()
+		if serr != nil {
+			return serr
+		}
+		if stored == nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxRoles caps the recipient roles of one call.

@@ -364,7 +364,8 @@ type Change struct {
 // [Change.Holds]): if the store holds case ID, the case is open and each
 // of Members is its lead or an active member. A case the store does not
 // hold (one of the registry file, which the store never holds until it is
-// imported) holds no precondition here: cases are never removed from the
+// imported) holds no precondition here (the gateway checks such a case
+// against its registry in force): cases are never removed from the
 // store, so an exchange that read a case from the store finds it there.
 type CaseHold struct {
 	ID      string

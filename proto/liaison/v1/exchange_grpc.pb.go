@@ -85,10 +85,12 @@ type ExchangeClient interface {
 	// counts only while the agency is a member (corrections and
 	// withdrawals of what it received reach it after it left), and must
 	// still be so when the notice's entry commits, checked in the store's
-	// transaction: an agency that left the case or was removed from it, or
-	// a case closed, after the notice was routed gets nothing, its result
-	// refused FAILED_PRECONDITION, CASE_CHANGED_MEANWHILE, in one refused
-	// entry), and to
+	// transaction (for a case of the registry file not imported, against
+	// the registry in force, whose reload waits for the commit): an agency
+	// that left the case or was removed from it (by the file too), or a
+	// case closed (or dropped from the file), after the notice was routed
+	// gets nothing, its result refused FAILED_PRECONDITION,
+	// CASE_CHANGED_MEANWHILE, in one refused entry), and to
 	// the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
 	// record. An offboarded agency (see DiscloseRequest.recipients) is found
@@ -476,10 +478,12 @@ type ExchangeServer interface {
 	// counts only while the agency is a member (corrections and
 	// withdrawals of what it received reach it after it left), and must
 	// still be so when the notice's entry commits, checked in the store's
-	// transaction: an agency that left the case or was removed from it, or
-	// a case closed, after the notice was routed gets nothing, its result
-	// refused FAILED_PRECONDITION, CASE_CHANGED_MEANWHILE, in one refused
-	// entry), and to
+	// transaction (for a case of the registry file not imported, against
+	// the registry in force, whose reload waits for the commit): an agency
+	// that left the case or was removed from it (by the file too), or a
+	// case closed (or dropped from the file), after the notice was routed
+	// gets nothing, its result refused FAILED_PRECONDITION,
+	// CASE_CHANGED_MEANWHILE, in one refused entry), and to
 	// the recipients named by id or role; it decides and
 	// logs each delivery on its own, as the law lets each recipient see the
 	// record. An offboarded agency (see DiscloseRequest.recipients) is found
