@@ -110,6 +110,11 @@ type requiredRow struct {
 	// expected, as the escalation's entry recorded it
 	// (TrackedNotice.escalation_recipient_standing); empty if none.
 	Standing string
+	// SenderStanding says, in audit.SenderStandings' words, why the
+	// sender was not told of its escalation, as the escalation's entry
+	// recorded it (TrackedNotice.escalation_sender_standing); empty if
+	// none.
+	SenderStanding string
 }
 
 // An obligationRow is a correction, withdrawal or expiry notice
@@ -309,7 +314,8 @@ func requiredRowOf(n *liaisonv1.TrackedNotice) requiredRow {
 		Index: n.GetAuditIndex(), EscalationIndex: indexOrNone(n.GetEscalationAuditIndex(), n.GetEscalated()),
 		OverdueIndex: indexOrNone(n.GetOverdueAuditIndex(), n.GetOverdue()), Peer: n.GetPeer(),
 		Withdrawn: parseRFC3339(n.GetWithdrawn()), WithdrawalIndex: indexOrNone(n.GetWithdrawalAuditIndex(), n.GetWithdrawn()),
-		Standing: inWords(audit.EscalationStandings, n.GetEscalationRecipientStanding()),
+		Standing:       inWords(audit.EscalationStandings, n.GetEscalationRecipientStanding()),
+		SenderStanding: inWords(audit.SenderStandings, n.GetEscalationSenderStanding()),
 	}
 }
 

@@ -106,3 +106,54 @@ func TestEscalationOfAnOffboardedRecipientGoesToTheSenderOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestEscalationOfAnOffboardedSenderSaysSoInTheListing: the prison sends
+// the Amsterdam police a required notice, and the prison is offboarded
+// before the police acknowledge it. The escalation goes to the police's
+// duty role only, and its entry records sender_standing offboarded: the
+// copy meant for the prison went nowhere. ListNotices says so too
+// (TrackedNotice.escalation_sender_standing), as the entry recorded it,
+// so that an auditor reading the list sees that the sender was not told;
+// it gave no sign of it.
+func TestEscalationOfAnOffboardedSenderSaysSoInTheListing(t *testing.T) {
+	clk := newCaseClock(caseStart)
+	onEachStore(t, stackOptions{serverNow: clk.Now}, func(t *testing.T, s *stack) {
+		ctx := t.Context()
+		clk.Set(caseStart)
+		n := notifyCompetent(t, s, "SYN-NL-0405", "Amsterdam")
+		editRegistry(t, s, func(f *gateway.RegistryFile) {
+			for i := range f.Agencies {
+				if f.Agencies[i].ID == nlPrison.agency {
+					f.Agencies[i].Offboarded = true
+				}
+			}
+		})
+		eventually(t, "the prison offboarded", func() bool {
+			_, err := s.exchange(t, nlPrison).ListReidentifications(ctx, &liaisonv1.ListReidentificationsRequest{})
+			return status.Code(err) == codes.PermissionDenied
+		})
+		start, _ := s.db.Size(ctx)
+		clk.Advance(48*time.Hour + time.Minute) // past the escalation time
+		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
+			t.Fatalf("RunTimers = %v, %v; want the lease held", held, err)
+		}
+		esc := s.entriesOf(t, "notice_escalate", start)
+		if len(esc) != 1 || esc[0].Detail["notice_id"] != n.GetNoticeId() {
+			t.Fatalf("escalations = %+v, want one of %s", esc, n.GetNoticeId())
+		}
+		if d := esc[0].Detail; d["escalated_to"] != nlPoliceAms.agency+"/role/duty_officer" || d["sender_standing"] != "offboarded" || d["recipient_standing"] != "" {
+			t.Errorf("the escalation's entry: escalated_to %q, sender_standing %q, recipient_standing %q; want the police's duty role only, the sender offboarded",
+				d["escalated_to"], d["sender_standing"], d["recipient_standing"])
+		}
+		listed, err := liaisonv1.NewNoticesClient(s.conn(t, nlCaseAuditor)).ListNotices(ctx, &liaisonv1.ListNoticesRequest{})
+		var got *liaisonv1.TrackedNotice
+		for _, x := range listed.GetNotices() {
+			if x.GetNoticeId() == n.GetNoticeId() {
+				got = x
+			}
+		}
+		if err != nil || got == nil || got.GetEscalationSenderStanding() != "offboarded" || got.GetEscalationRecipientStanding() != "" {
+			t.Errorf("ListNotices = %v, %v; want the notice with escalation_sender_standing offboarded, no escalation_recipient_standing", listed, err)
+		}
+	})
+}

@@ -9,11 +9,14 @@ import (
 // TestEveryEscalationStandingHasWords: every recipient_standing an
 // escalation's entry records, which ListNotices gives as
 // TrackedNotice.escalation_recipient_standing, has its words in
-// audit.EscalationStandings, and every forward_pending_reason the
+// audit.EscalationStandings, every sender_standing
+// (TrackedNotice.escalation_sender_standing) has its words in
+// audit.SenderStandings, and every forward_pending_reason the
 // listings give has its words in audit.ForwardWaits: the command's and
 // the console's listings of notices say them in those words, so that a
 // reader tells "the recipient did not acknowledge it" from "it was
-// offboarded" or "the peer says it offboarded us".
+// offboarded" or "the peer says it offboarded us", and "the sender was
+// told" from "it was not".
 func TestEveryEscalationStandingHasWords(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -22,6 +25,8 @@ func TestEveryEscalationStandingHasWords(t *testing.T) {
 	}{
 		{"audit.EscalationStandings", audit.EscalationStandings,
 			[]string{standingOffboarded, standingUnregistered, standingUntracked, standingOffboardedAtPeer}},
+		{"audit.SenderStandings", audit.SenderStandings,
+			[]string{standingOffboarded, standingUnregistered}},
 		{"audit.ForwardWaits", audit.ForwardWaits,
 			[]string{reasonPeerOffboarded, reasonPeerNotRegistered, reasonPeerUnavailable}},
 	} {

@@ -486,9 +486,9 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 		if n.ForwardDue && n.Forwarded.IsZero() {
 			why = forwardPendingReason(s.noticeDeliveredBy(ctx, n))
 		}
-		var standing string
+		var standing, senderStanding string
 		if !n.Escalated.IsZero() && n.EscalationIndex >= 0 {
-			standing = s.escalationStanding(ctx, n)
+			standing, senderStanding = s.escalationStandings(ctx, n)
 		}
 		resp.Notices = append(resp.Notices, &liaisonv1.TrackedNotice{
 			NoticeId: n.ID, EventType: eventEnum(n.EventType), Sender: n.Sender, Recipient: n.Recipient, Rule: n.Rule,
@@ -497,23 +497,24 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 			Late: n.Late(now), AuditIndex: n.AuditIndex, AckAuditIndex: n.AckIndex, EscalationAuditIndex: n.EscalationIndex,
 			OverdueAuditIndex: n.OverdueIndex, Peer: n.Peer, ForwardPending: n.ForwardDue && n.Forwarded.IsZero(),
 			Withdrawn: rfc3339(n.Withdrawn), WithdrawalAuditIndex: n.WithdrawalIndex, ForwardPendingReason: why,
-			EscalationRecipientStanding: standing,
+			EscalationRecipientStanding: standing, EscalationSenderStanding: senderStanding,
 		})
 	}
 	return resp, nil
 }
 
-// escalationStanding is the recipient_standing that the escalation's
-// entry of n recorded (TrackedNotice.escalation_recipient_standing): read
-// from the log, as it was when the notice was escalated, not from the
-// registry now. "" if that entry could not be read or is not n's
-// escalation.
-func (s *Server) escalationStanding(ctx context.Context, n audit.Notice) string {
+// escalationStandings are the recipient_standing and the sender_standing
+// that the escalation's entry of n recorded
+// (TrackedNotice.escalation_recipient_standing,
+// escalation_sender_standing): read from the log, as they were when the
+// notice was escalated, not from the registry now. "" if that entry could
+// not be read or is not n's escalation.
+func (s *Server) escalationStandings(ctx context.Context, n audit.Notice) (recipient, sender string) {
 	e, err := s.entryAt(ctx, n.EscalationIndex, "escalation_audit_index")
 	if err != nil || e.Action != actionNoticeEscalate || e.Detail["notice_id"] != n.ID {
-		return ""
+		return "", ""
 	}
-	return e.Detail["recipient_standing"]
+	return e.Detail["recipient_standing"], e.Detail["sender_standing"]
 }
 
 // rfc3339 writes t, or "" for the zero time.

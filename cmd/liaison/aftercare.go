@@ -352,6 +352,21 @@ func escalationStandingWords(standing string) string {
 	return " (" + standing + ")"
 }
 
+// escalationSenderWords says why the copy of a required notice's
+// escalation meant for its sender went nowhere, so that the sender was
+// not told (TrackedNotice.escalation_sender_standing), in the words
+// audit.SenderStandings gives it, which the console's notices page gives
+// too: "" for none, a value it does not know as it is, after "sender".
+func escalationSenderWords(standing string) string {
+	if standing == "" {
+		return ""
+	}
+	if w, ok := audit.SenderStandings[standing]; ok {
+		return " (" + w + ")"
+	}
+	return " (sender " + standing + ")"
+}
+
 // noticeFailures is an error if a recipient was sent nothing (the keys
 // or the audit log were unavailable, or the correction was refused), so
 // that the command exits 1 and a script does not take it for done; nil if

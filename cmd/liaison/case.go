@@ -472,7 +472,9 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 // times are loc's, which the header names. Its ESCALATED column says why
 // an escalation went to the sender without the recipient's duty role
 // being told, or no acknowledgement is to be expected
-// (escalation_recipient_standing, escalationStandingWords).
+// (escalation_recipient_standing, escalationStandingWords), and why the
+// sender was not told of it (escalation_sender_standing,
+// escalationSenderWords).
 func printNotices(w io.Writer, notices []*liaisonv1.TrackedNotice, filters []string, loc *time.Location) error {
 	if len(notices) == 0 {
 		if len(filters) > 0 {
@@ -496,7 +498,7 @@ func printNotices(w io.Writer, notices []*liaisonv1.TrackedNotice, filters []str
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\t#%d\n", n.GetNoticeId(),
 			strings.ToLower(strings.TrimPrefix(n.GetEventType().String(), "SUBJECT_EVENT_TYPE_")), n.GetSender(), n.GetRecipient(), peer,
-			tableTime(n.GetSent()), tableTime(n.GetAcknowledgeBy()), acked, tableTime(n.GetEscalated())+escalationStandingWords(n.GetEscalationRecipientStanding()), n.GetLate(), n.GetAuditIndex())
+			tableTime(n.GetSent()), tableTime(n.GetAcknowledgeBy()), acked, tableTime(n.GetEscalated())+escalationStandingWords(n.GetEscalationRecipientStanding())+escalationSenderWords(n.GetEscalationSenderStanding()), n.GetLate(), n.GetAuditIndex())
 	}
 	if err := tw.Flush(); err != nil {
 		return err

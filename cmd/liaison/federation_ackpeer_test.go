@@ -358,6 +358,31 @@ func TestSenderStandingIsTheSendersGatewaysToRecord(t *testing.T) {
 				nlEsc[0].Detail["escalated_at_peer"] != "dk-gateway" || !strings.HasPrefix(nlEsc[0].Detail["escalated_to"], "nl-police-rotterdam") {
 				t.Errorf("Dutch escalations %v; want one, to the police's duty role, the sender's copy left to dk-gateway, no sender_standing", details(nlEsc))
 			}
+			// The Danish listings say it too, as the entry recorded it, so
+			// that an auditor there sees that the prison was not told (an
+			// auditor of the Aarhus police: the prison's may be
+			// offboarded).
+			f.dk.auditAs = "dk-police-aarhus"
+			if ns := f.dk.trackedNotices(t); len(ns) != 1 || ns[0].GetNoticeId() != id || ns[0].GetEscalationSenderStanding() != tc.dkStand {
+				t.Errorf("the Danish gateway's notices %v; want %s, escalation_sender_standing %q", ns, id, tc.dkStand)
+			}
+			out := f.dk.audit(t, "notices")
+			page := f.dk.consoleNotices(t)
+			rows := regexp.MustCompile(`(?s)<tr data-entry="\d+"[^>]*>.*?</tr>`).FindAllString(page, -1)
+			if words := audit.SenderStandings[tc.dkStand]; tc.dkStand != "" {
+				if words == "" || !strings.Contains(out, "("+words+")") {
+					t.Errorf("liaison audit notices at the Danish gateway does not say the prison was not told (%q):\n%s", words, out)
+				}
+				if len(rows) != 1 || !strings.Contains(rows[0], "entry says: "+html.EscapeString(words)) {
+					t.Errorf("the Danish console's required notices %q; want the notice, saying %q", rows, words)
+				}
+			} else {
+				for _, w := range audit.SenderStandings {
+					if strings.Contains(out, w) || strings.Contains(page, html.EscapeString(w)) {
+						t.Errorf("liaison audit notices or the console at the Danish gateway say %q of a notice whose sender was told:\n%s", w, out)
+					}
+				}
+			}
 
 			var cursor int64
 			for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {

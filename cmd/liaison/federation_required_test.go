@@ -46,7 +46,7 @@ func (c *country) escalations(t *testing.T, agency, officer, role string) []*lia
 // auditors see them.
 func (c *country) trackedNotices(t *testing.T) []*liaisonv1.TrackedNotice {
 	t.Helper()
-	resp, err := liaisonv1.NewNoticesClient(c.dial(t, auditorAgency[c.Jurisdiction], "dpo.1", "auditor")).ListNotices(t.Context(), &liaisonv1.ListNoticesRequest{})
+	resp, err := liaisonv1.NewNoticesClient(c.dial(t, c.auditingAgency(), "dpo.1", "auditor")).ListNotices(t.Context(), &liaisonv1.ListNoticesRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +78,19 @@ func retryAfter(err error) time.Duration {
 // its gateway in these tests.
 var auditorAgency = map[string]string{"DK": "dk-prison-east", "NL": "nl-probation"}
 
+// auditingAgency is the agency whose officer dpo.1 audits a country's
+// gateway: c.auditAs, else auditorAgency's.
+func (c *country) auditingAgency() string {
+	if c.auditAs != "" {
+		return c.auditAs
+	}
+	return auditorAgency[c.Jurisdiction]
+}
+
 // auditorToken returns a country's auditing agency and a token of its auditor.
 func (c *country) auditorToken(t *testing.T) (agency, token string) {
 	t.Helper()
-	agency = auditorAgency[c.Jurisdiction]
+	agency = c.auditingAgency()
 	tok, err := c.Issuers[agency].Mint(devpki.TokenSpec{Officer: "dpo.1", Roles: []string{"auditor"}, Clearance: "restricted", Audience: "liaison"})
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,10 @@ type country struct {
 	gw     *runningGateway // in this process, or
 	proc   *exec.Cmd       // `liaison serve` as a process of its own
 	bin    string          // the binary proc runs
+	// auditAs, if set, is the agency whose officer dpo.1 audits its
+	// gateway (trackedNotices, audit, consoleNotices) instead of
+	// auditorAgency's: one its registry has not offboarded.
+	auditAs string
 }
 
 // fedConfig says how to start a federation: each country's policy (nil:

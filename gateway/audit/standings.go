@@ -15,6 +15,17 @@ var EscalationStandings = map[string]string{
 	"offboarded_at_peer": "the peer gateway says it has offboarded this gateway (the peer's word, not checked here): it forwards no acknowledgement here",
 }
 
+// SenderStandings says in words why the copy of a required notice's
+// escalation meant for its sender went nowhere, so that the sender was
+// not told of the escalation here, by the sender_standing its
+// notice_escalate entry records (TrackedNotice.escalation_sender_standing).
+// The command's and the console's listings of required notices give it
+// in these words; a value not here is named as it is, never guessed at.
+var SenderStandings = map[string]string{
+	"offboarded":   "the sender was offboarded here: its copy of the escalation went nowhere, it was not told",
+	"unregistered": "the sender is no longer registered here: its copy of the escalation went nowhere, it was not told",
+}
+
 // ForwardWaits says in words why an acknowledgement made here waits to be
 // forwarded to the peer gateway the notice came from, by its
 // forward_pending_reason (TrackedNotice, ListedNotice). The command's and

@@ -303,8 +303,20 @@ type TrackedNotice struct {
 	// (the recipient had not acknowledged it in time), and if the
 	// escalation's entry could not be read.
 	EscalationRecipientStanding string `protobuf:"bytes,22,opt,name=escalation_recipient_standing,json=escalationRecipientStanding,proto3" json:"escalation_recipient_standing,omitempty"`
-	unknownFields               protoimpl.UnknownFields
-	sizeCache                   protoimpl.SizeCache
+	// Why its escalation's copy meant for the sender went nowhere, so that
+	// the sender was not told of the escalation here, as the escalation's
+	// entry recorded it when the notice was escalated (its
+	// detail.sender_standing), not as of the call: "offboarded" (this
+	// gateway's registry had offboarded the sender) or "unregistered" (the
+	// registry no longer listed it). Only the gateway that holds the
+	// sender's inboxes records it: empty at the recipient's gateway of a
+	// notice whose sender is behind a peer gateway (that gateway sends the
+	// sender's copy, and its own listing says whether it went nowhere), for
+	// a notice not escalated, for one whose sender was told, and if the
+	// escalation's entry could not be read.
+	EscalationSenderStanding string `protobuf:"bytes,23,opt,name=escalation_sender_standing,json=escalationSenderStanding,proto3" json:"escalation_sender_standing,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *TrackedNotice) Reset() {
@@ -491,6 +503,13 @@ func (x *TrackedNotice) GetEscalationRecipientStanding() string {
 	return ""
 }
 
+func (x *TrackedNotice) GetEscalationSenderStanding() string {
+	if x != nil {
+		return x.EscalationSenderStanding
+	}
+	return ""
+}
+
 var File_liaison_v1_notices_proto protoreflect.FileDescriptor
 
 const file_liaison_v1_notices_proto_rawDesc = "" +
@@ -506,7 +525,7 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\x14forward_pending_only\x18\x06 \x01(\bR\x12forwardPendingOnly\x12\x14\n" +
 	"\x05start\x18\t \x01(\x03R\x05start\"J\n" +
 	"\x13ListNoticesResponse\x123\n" +
-	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xb9\x06\n" +
+	"\anotices\x18\x01 \x03(\v2\x19.liaison.v1.TrackedNoticeR\anotices\"\xf7\x06\n" +
 	"\rTrackedNotice\x12\x1b\n" +
 	"\tnotice_id\x18\x01 \x01(\tR\bnoticeId\x12;\n" +
 	"\n" +
@@ -533,7 +552,8 @@ const file_liaison_v1_notices_proto_rawDesc = "" +
 	"\x16forward_pending_reason\x18\x15 \x01(\tR\x14forwardPendingReason\x12\x1c\n" +
 	"\twithdrawn\x18\x13 \x01(\tR\twithdrawn\x124\n" +
 	"\x16withdrawal_audit_index\x18\x14 \x01(\x03R\x14withdrawalAuditIndex\x12B\n" +
-	"\x1descalation_recipient_standing\x18\x16 \x01(\tR\x1bescalationRecipientStanding2Y\n" +
+	"\x1descalation_recipient_standing\x18\x16 \x01(\tR\x1bescalationRecipientStanding\x12<\n" +
+	"\x1aescalation_sender_standing\x18\x17 \x01(\tR\x18escalationSenderStanding2Y\n" +
 	"\aNotices\x12N\n" +
 	"\vListNotices\x12\x1e.liaison.v1.ListNoticesRequest\x1a\x1f.liaison.v1.ListNoticesResponseB\xa6\x01\n" +
 	"\x0ecom.liaison.v1B\fNoticesProtoP\x01Z=github.com/liaison-gateway/liaison/proto/liaison/v1;liaisonv1\xa2\x02\x03LXX\xaa\x02\n" +
