@@ -171,7 +171,7 @@ func TestAuditQuerySummaryNamesEveryFilter(t *testing.T) {
 	}
 	summary := strings.Join(strings.Fields(line[1]), " ")
 	notFilters := map[string]bool{"ca": true, "cert": true, "key": true, "gateway": true, "json": true, "limit": true,
-		"start": true, "token": true, "token-file": true, "timeout": true}
+		"start": true, "token": true, "token-file": true, "timeout": true, "tz": true}
 	names := regexp.MustCompile(`(?m)^  -([a-z][-a-z]*)`).FindAllStringSubmatch(flags.String(), -1)
 	if len(names) < 10 {
 		t.Fatalf("liaison audit query -h lists %d flags:\n%s", len(names), &flags)
