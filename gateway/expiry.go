@@ -104,7 +104,9 @@ func (s *Server) RunAftercare(ctx context.Context) error {
 // keep the due ones after them waiting until their own day came, up to
 // dueScanPages pages or a page of due releases; the next pass reads on
 // from where this one stopped (Server.dueNext), and from the first once
-// one has read to the last. The caller holds timerMu. What it found
+// one has read to the last. A group of due releases that lies on both
+// sides of where a pass stops goes out whole all the same, in one notice
+// (expire, wholeGroup). The caller holds timerMu. What it found
 // before a failure of the store is returned with the error.
 func (s *Server) dueReleases(ctx context.Context, st audit.AftercareStore, eng *policies.Engine, now time.Time) ([]audit.TrackedRelease, error) {
 	day, size := eng.LatestDay(now), cmp.Or(s.duePage, duePage)
@@ -152,6 +154,31 @@ func expiryGroups(due []audit.TrackedRelease) [][]audit.TrackedRelease {
 	return out
 }
 
+// wholeGroup is g, the due releases of one group (groupKey) that a pass
+// read, with the group's other open releases: one indexed query of the
+// store's, for the open releases about the subject by the holder, of which
+// it keeps those of the same recipient, basis and end date. Those are due
+// as g's are (whether a basis has ended depends on the basis and its end
+// date alone). By index.
+func wholeGroup(ctx context.Context, st audit.AftercareStore, g []audit.TrackedRelease) ([]audit.TrackedRelease, error) {
+	rs, err := st.OpenReleases(ctx, g[0].Subject, g[0].Holder)
+	if err != nil {
+		return g, err
+	}
+	k, out := groupKey(g[0]), slices.Clone(g)
+	have := map[int64]bool{}
+	for _, r := range g {
+		have[r.Index] = true
+	}
+	for _, r := range rs {
+		if groupKey(r) == k && !have[r.Index] {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b audit.TrackedRelease) int { return cmp.Compare(a.Index, b.Index) })
+	return out, nil
+}
+
 func groupKey(r audit.TrackedRelease) string {
 	return strings.Join([]string{r.Recipient, r.Holder, r.Subject, r.LegalBasis, r.ValidUntil}, "\x00")
 }
@@ -175,6 +202,15 @@ func (s *Server) expire(ctx context.Context, st audit.AftercareStore, g []audit.
 	}
 	if err := audit.SyncAftercare(ctx, s.cfg.Audit, st); err != nil {
 		return err
+	}
+	// The whole group, as the store holds it now: a pass reads the due
+	// releases a page at a time from where the last one stopped, and
+	// stops at its bound (dueReleases), so releases of this group may lie
+	// beyond where it stopped or before where it started. They go in this
+	// notice, not in one of their own a pass later.
+	g, err = wholeGroup(ctx, st, g)
+	if err != nil {
+		return fmt.Errorf("%w: open releases: %v", audit.ErrUnavailable, err)
 	}
 	var open []int64
 	for _, r := range g {
