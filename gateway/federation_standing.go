@@ -56,7 +56,8 @@ const standingOffboardedAtPeer = "offboarded_at_peer"
 // peer_gateway), and "" for any other answer: a peer that answers, does
 // not answer, refuses for another reason (an agency behind this gateway
 // it offboarded, say: the acknowledgement still comes) or is not a
-// registered peer gateway here says nothing of the kind. asked holds the
+// registered peer gateway here says nothing of the kind; a peer that has
+// not answered within peerStandingTimeout has not answered. asked holds the
 // answers of this timer pass by peer, so that a pass asks each peer once.
 func (s *Server) peerRefusesUs(ctx context.Context, peerID, sender string, asked map[string]string) string {
 	if why, ok := asked[peerID]; ok {
@@ -85,8 +86,8 @@ func (s *Server) askPeerStanding(ctx context.Context, peerID, sender string) str
 		return ""
 	}
 	timeout := s.cfg.Federation.Timeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
+	if timeout == 0 || timeout > peerStandingTimeout {
+		timeout = peerStandingTimeout
 	}
 	pctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok), timeout)
 	defer cancel()
@@ -100,6 +101,14 @@ func (s *Server) askPeerStanding(ctx context.Context, peerID, sender string) str
 	s.log.WarnContext(ctx, "the peer gateway refuses this gateway's calls, saying its registry offboards this gateway", "peer", peer.ID)
 	return reasonOffboarded
 }
+
+// peerStandingTimeout bounds the question of askPeerStanding (the
+// federation's timeout if that is shorter): it is asked in a timer pass,
+// whose other notices wait for it, and a peer that takes connections but
+// does not answer would otherwise hold the pass up for the federation's
+// timeout (30 s by default) for each such peer. No answer in time is no
+// answer: no reason.
+const peerStandingTimeout = 5 * time.Second
 
 // noticeTimerOfficer is the officer the notice timers' calls to a peer
 // are asserted for: no person.

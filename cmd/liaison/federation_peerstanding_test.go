@@ -10,6 +10,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
@@ -123,5 +124,57 @@ func TestCallToAPeerGatewayThatOffboardedThisOne(t *testing.T) {
 	refused := f.nl.refusedCalls(t)
 	if len(refused) != 1 || refused[0].Requester.Agency != "dk-gateway" || !slices.Equal(refused[0].Reasons, []string{"AGENCY_OFFBOARDED"}) {
 		t.Errorf("Dutch refused calls %+v; want one, of dk-gateway, AGENCY_OFFBOARDED", refused)
+	}
+}
+
+// TestEscalationIsNotHeldUpByAPeerThatDoesNotAnswer: the Danish prison's
+// required notice reaches the Rotterdam police through both gateways, and
+// nobody acknowledges it. At the escalation time the Dutch gateway takes
+// the Danish gateway's connections but never answers its question whether
+// it still takes its calls (Audit.ProveConsistency). The gateways' calls
+// to each other may take a minute (-peer-timeout 1m): the question has a
+// short timeout of its own, so the Danish timer pass ends well before
+// that (in under 20 s), and the notice is escalated to the prison all the
+// same, with no standing and no peer reason (no answer says nothing). The
+// question took the federation's timeout, holding up every other notice
+// of the pass for it.
+func TestEscalationIsNotHeldUpByAPeerThatDoesNotAnswer(t *testing.T) {
+	var ahead atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	f := startFederationWith(t, fedConfig{now: clock, hostile: "NL", peerTimeout: time.Minute})
+	id := notifyRotterdamPolice(t, f)
+	dk := f.dk.all(t, "notify", "kf.notice")
+	esc, err := time.Parse(time.RFC3339, dk[len(dk)-1].Detail["escalate_at"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered after the federation's: it lets the hung calls go
+	// before the hostile peer stops.
+	hang := make(chan struct{})
+	t.Cleanup(func() { close(hang) })
+	var asked atomic.Int32
+	f.hostile.setRequest(func(method string, _ proto.Message) {
+		if method == "ProveConsistency" {
+			asked.Add(1)
+			<-hang
+		}
+	})
+
+	ahead.Store(int64(time.Until(esc) + time.Minute))
+	start := time.Now()
+	if _, err := f.dk.gw.Server.RunTimers(t.Context()); err != nil {
+		t.Fatalf("Danish timers: %v", err)
+	}
+	took := time.Since(start)
+	t.Logf("the Danish timer pass took %v", took)
+	if took >= 20*time.Second {
+		t.Errorf("the Danish timer pass took %v with a peer that does not answer; want well under the peer timeout (1m)", took)
+	}
+	if asked.Load() == 0 {
+		t.Fatal("the Danish gateway did not ask the Dutch one whether it still takes its calls")
+	}
+	escalatedOnce(t, f, id, "nl-gateway", "")
+	if es := f.dk.all(t, "notice_escalate", ""); len(es) != 1 || es[0].Outcome != audit.OutcomeOK || es[0].Detail["peer_reason"] != "" {
+		t.Errorf("Danish escalations %v %v; want one, ok, no peer_reason", outcomes(es), details(es))
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -69,6 +70,9 @@ type fedConfig struct {
 	// logs, if set, takes what each in-process gateway logs, by country
 	// ("DK", "NL"); a country not named logs nothing.
 	logs map[string]io.Writer
+	// peerTimeout is how long each gateway's calls to the other may take
+	// (-peer-timeout; 0: 10 s).
+	peerTimeout time.Duration
 }
 
 // federation is the Danish and the Dutch gateway, peers of each other.
@@ -165,7 +169,7 @@ func startFederationWith(t *testing.T, cfg fedConfig) *federation {
 			AuditDB: filepath.Join(dir, code, "audit.db"), AuditKey: keyFile, AuditName: domain,
 			Keys: filepath.Join(dir, code, "keys.json"), Audience: "liaison", Engine: eng,
 			Logger:     logger,
-			Federation: &federationOptions{Issuer: sample.AssertionIssuer(domain), Key: c.Path("issuers", "gateway.key"), Kid: "gateway-1", Timeout: 10 * time.Second},
+			Federation: &federationOptions{Issuer: sample.AssertionIssuer(domain), Key: c.Path("issuers", "gateway.key"), Kid: "gateway-1", Timeout: cmp.Or(cfg.peerTimeout, 10*time.Second)},
 			Now:        cfg.now,
 			Admin:      &adminOptions{Listen: "127.0.0.1:0", explicit: true}, // its metrics (an in-process gateway's)
 		}}
