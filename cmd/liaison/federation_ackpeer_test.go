@@ -109,11 +109,7 @@ func TestSenderLearnsItsPeerRecipientWasOffboarded(t *testing.T) {
 	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	f := startFederationWith(t, fedConfig{now: clock})
 	id := notifyRotterdamPolice(t, f)
-	dk := f.dk.all(t, "notify", "kf.notice")
-	esc, err := time.Parse(time.RFC3339, dk[len(dk)-1].Detail["escalate_at"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	esc := escalateAt(t, f.dk)
 	f.dk.offboard(t, "nl-police-rotterdam")
 	until(t, "the Danish registry reloaded", func() bool { return offboardedAt(t, f.dk, "dk-prison-east", "nl-police-rotterdam") })
 
@@ -143,6 +139,18 @@ func correctionAckedAtOffboardedPeer(t *testing.T) (f *federation, ahead *atomic
 		t.Fatalf("AcknowledgeNotice = %v, %v; want the acknowledgement made here, its forward held", resp, err)
 	}
 	return f, ahead
+}
+
+// escalateAt is when c's gateway escalates the required notice of its
+// last notify entry (detail.escalate_at).
+func escalateAt(t *testing.T, c *country) time.Time {
+	t.Helper()
+	es := c.all(t, "notify", "kf.notice")
+	esc, err := time.Parse(time.RFC3339, es[len(es)-1].Detail["escalate_at"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return esc
 }
 
 // rotterdamNoticeOnClock starts the two gateways on a clock the test moves
@@ -333,11 +341,7 @@ func TestSenderStandingIsTheSendersGatewaysToRecord(t *testing.T) {
 			clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 			f := startFederationWith(t, fedConfig{now: clock})
 			id := notifyRotterdamPolice(t, f)
-			dk := f.dk.all(t, "notify", "kf.notice")
-			esc, err := time.Parse(time.RFC3339, dk[len(dk)-1].Detail["escalate_at"])
-			if err != nil {
-				t.Fatal(err)
-			}
+			esc := escalateAt(t, f.dk)
 			c := tc.at(f)
 			c.offboard(t, "dk-prison-east")
 			until(t, "the registry reloaded", func() bool { return offboardedAt(t, c, tc.asker, "dk-prison-east") })

@@ -59,11 +59,7 @@ func TestSenderLearnsThePeerGatewayOffboardedIt(t *testing.T) {
 			clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 			f := startFederationWith(t, fedConfig{now: clock})
 			id := notifyRotterdamPolice(t, f)
-			dk := f.dk.all(t, "notify", "kf.notice")
-			esc, err := time.Parse(time.RFC3339, dk[len(dk)-1].Detail["escalate_at"])
-			if err != nil {
-				t.Fatal(err)
-			}
+			esc := escalateAt(t, f.dk)
 			var cursor int64
 			for _, m := range f.nl.inbox(t, "nl-police-rotterdam") {
 				if m.GetNotice().GetNoticeId() == id {
@@ -143,11 +139,7 @@ func TestEscalationIsNotHeldUpByAPeerThatDoesNotAnswer(t *testing.T) {
 	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	f := startFederationWith(t, fedConfig{now: clock, hostile: "NL", peerTimeout: time.Minute})
 	id := notifyRotterdamPolice(t, f)
-	dk := f.dk.all(t, "notify", "kf.notice")
-	esc, err := time.Parse(time.RFC3339, dk[len(dk)-1].Detail["escalate_at"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	esc := escalateAt(t, f.dk)
 	// Registered after the federation's: it lets the hung calls go
 	// before the hostile peer stops.
 	hang := make(chan struct{})
