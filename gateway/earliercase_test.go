@@ -40,35 +40,7 @@ func TestNoticeToAnEarlierRecipientWhileTheCaseChanges(t *testing.T) {
 		const id = "NL-ZVH-RTM-0042" // the sample registry's case: the municipality leads, the police and probation are members
 		importRotterdamCase(t, s)
 		council, police := s.cases(t, nlCouncil), s.cases(t, nlPolice)
-		ra, attrs, _ := s.fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
-		d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
-			Record: ra, Subject: attrs, Recipients: []string{nlPolice.agency}, CaseId: id,
-			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact in the case consultation.",
-		})
-		if err != nil || !releasedResult(d.GetResults()[0]) {
-			t.Fatalf("probation to the police in case %s = %v, %v", id, d, err)
-		}
-		receipt := d.GetResults()[0].GetAuditIndex()
-		if e := s.entry(t, receipt); e.Case == nil || e.Case.ID != id {
-			t.Fatalf("the police's receipt names case %v, want %s", e.Case, id)
-		}
-		notify := func() (*liaisonv1.NotifyResponse, error) {
-			return s.exchange(t, nlProb).Notify(ctx, &liaisonv1.NotifyRequest{
-				EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
-				Record:    ra, Subject: attrs, Justification: "He missed three appointments.",
-			})
-		}
-		// policeItems counts the records in the police's inbox (a case's
-		// changes reach them as case updates, which hold none).
-		policeItems := func() (n int) {
-			t.Helper()
-			for _, it := range inboxItems(t, s.exchange(t, nlPolice)) {
-				if it.GetReleased() != nil || it.GetNotice() != nil {
-					n++
-				}
-			}
-			return n
-		}
+		_, _, notify, policeItems := policeReceiptInCase(t, s, id)
 
 		refused := func(what string, change func(), message string) {
 			t.Helper()
@@ -85,10 +57,7 @@ func TestNoticeToAnEarlierRecipientWhileTheCaseChanges(t *testing.T) {
 			if nr != nil {
 				t.Fatalf("%s: the notice went: %v", what, nr)
 			}
-			st := wantStatus(t, err, codes.FailedPrecondition)
-			if errorReason(st) != "CASE_CHANGED_MEANWHILE" || !strings.Contains(st.Message(), message) || !strings.Contains(st.Message(), id) {
-				t.Errorf("%s: %q %s; want CASE_CHANGED_MEANWHILE saying %q of case %s", what, errorReason(st), st.Message(), message, id)
-			}
+			wantChangedMeanwhile(t, what, id, message, err)
 			var notices []*audit.Entry
 			for _, e := range entries {
 				if e.Action == "notify" {
@@ -98,13 +67,7 @@ func TestNoticeToAnEarlierRecipientWhileTheCaseChanges(t *testing.T) {
 			if len(entries) != 2 || len(notices) != 1 {
 				t.Fatalf("%s: the log grew by %v, want the case's change and one notify entry", what, entries)
 			}
-			e := notices[0]
-			if e.Outcome != audit.OutcomeRefused || !slices.Equal(e.Reasons, []string{"CASE_CHANGED_MEANWHILE"}) || len(e.FieldsDisclosed) > 0 ||
-				e.Detail[audit.DetailReleasedDigest] != "" || e.Detail["notice_id"] != "" || e.Detail["acknowledge_by"] != "" ||
-				e.Recipients[0].Agency != nlPolice.agency || e.Detail["route"] != "earlier_recipient" {
-				t.Errorf("%s: entry %s %v (fields %v, detail %v), want refused CASE_CHANGED_MEANWHILE to the police, no release, no notice",
-					what, e.Outcome, e.Reasons, e.FieldsDisclosed, e.Detail)
-			}
+			wantNoticeEntryRefused(t, what, notices[0])
 			if n := policeItems(); n != before {
 				t.Errorf("%s: the police's inbox grew from %d to %d items: the refused notice reached them", what, before, n)
 			}
@@ -248,5 +211,69 @@ func importRotterdamCase(t *testing.T, s *stack) {
 	}
 	if got, err := gateway.ImportRegistryCases(t.Context(), s.db, eng, reg, "nl.zvh", caseStart); err != nil || len(got) != 1 || got[0].Skipped != "" {
 		t.Fatalf("ImportRegistryCases = %+v, %v", got, err)
+	}
+}
+
+// policeReceiptInCase has probation disclose its risk assessment of the
+// Dutch sample subject to the Rotterdam police within case id, and
+// returns the record with notify, probation's breach notice about it
+// (which reaches the police as an earlier recipient, route
+// earlier_recipient), and policeItems, which counts the records in the
+// police's inbox (a case's changes reach them as case updates, which
+// hold none).
+func policeReceiptInCase(t *testing.T, s *stack, id string) (ra *liaisonv1.Record, attrs *liaisonv1.SubjectAttributes,
+	notify func() (*liaisonv1.NotifyResponse, error), policeItems func() int) {
+	t.Helper()
+	ctx := t.Context()
+	ra, attrs, _ = s.fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
+	d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: ra, Subject: attrs, Recipients: []string{nlPolice.agency}, CaseId: id,
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact in the case consultation.",
+	})
+	if err != nil || !releasedResult(d.GetResults()[0]) {
+		t.Fatalf("probation to the police in case %s = %v, %v", id, d, err)
+	}
+	if e := s.entry(t, d.GetResults()[0].GetAuditIndex()); e.Case == nil || e.Case.ID != id {
+		t.Fatalf("the police's receipt names case %v, want %s", e.Case, id)
+	}
+	notify = func() (*liaisonv1.NotifyResponse, error) {
+		return s.exchange(t, nlProb).Notify(ctx, &liaisonv1.NotifyRequest{
+			EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
+			Record:    ra, Subject: attrs, Justification: "He missed three appointments.",
+		})
+	}
+	policeItems = func() (n int) {
+		t.Helper()
+		for _, it := range inboxItems(t, s.exchange(t, nlPolice)) {
+			if it.GetReleased() != nil || it.GetNotice() != nil {
+				n++
+			}
+		}
+		return n
+	}
+	return ra, attrs, notify, policeItems
+}
+
+// wantChangedMeanwhile checks that err refuses an exchange because case
+// id changed while it was under way: FAILED_PRECONDITION,
+// CASE_CHANGED_MEANWHILE, its message saying message and naming the case.
+func wantChangedMeanwhile(t *testing.T, what, id, message string, err error) {
+	t.Helper()
+	st := wantStatus(t, err, codes.FailedPrecondition)
+	if errorReason(st) != "CASE_CHANGED_MEANWHILE" || !strings.Contains(st.Message(), message) || !strings.Contains(st.Message(), id) {
+		t.Errorf("%s: %q %s; want CASE_CHANGED_MEANWHILE saying %q of case %s", what, errorReason(st), st.Message(), message, id)
+	}
+}
+
+// wantNoticeEntryRefused checks the notify entry of a notice to the
+// police as an earlier recipient that the case's change refused: refused,
+// CASE_CHANGED_MEANWHILE, describing no release and no tracked notice.
+func wantNoticeEntryRefused(t *testing.T, what string, e *audit.Entry) {
+	t.Helper()
+	if e.Outcome != audit.OutcomeRefused || !slices.Equal(e.Reasons, []string{"CASE_CHANGED_MEANWHILE"}) || len(e.FieldsDisclosed) > 0 ||
+		e.Detail[audit.DetailReleasedDigest] != "" || e.Detail["notice_id"] != "" || e.Detail["acknowledge_by"] != "" ||
+		e.Recipients[0].Agency != nlPolice.agency || e.Detail["route"] != "earlier_recipient" {
+		t.Errorf("%s: entry %s %v (fields %v, detail %v), want refused CASE_CHANGED_MEANWHILE to the police, no release, no notice",
+			what, e.Outcome, e.Reasons, e.FieldsDisclosed, e.Detail)
 	}
 }

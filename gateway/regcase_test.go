@@ -49,32 +49,7 @@ func TestNoticeToAnEarlierRecipientWhileTheRegistryChangesItsCase(t *testing.T) 
 		if c, err := s.db.Case(ctx, id); err != nil || c != nil {
 			t.Fatalf("the store holds case %s: %v, %v; want it served from the registry file", id, c, err)
 		}
-		ra, attrs, _ := s.fx.Record("nl-probation", "SYN-NL-0001", liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT)
-		d, err := s.exchange(t, nlProb).Disclose(ctx, &liaisonv1.DiscloseRequest{
-			Record: ra, Subject: attrs, Recipients: []string{nlPolice.agency}, CaseId: id,
-			Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Planning contact in the case consultation.",
-		})
-		if err != nil || !releasedResult(d.GetResults()[0]) {
-			t.Fatalf("probation to the police in case %s = %v, %v", id, d, err)
-		}
-		if e := s.entry(t, d.GetResults()[0].GetAuditIndex()); e.Case == nil || e.Case.ID != id {
-			t.Fatalf("the police's receipt names case %v, want %s", e.Case, id)
-		}
-		notify := func() (*liaisonv1.NotifyResponse, error) {
-			return s.exchange(t, nlProb).Notify(ctx, &liaisonv1.NotifyRequest{
-				EventType: liaisonv1.SubjectEventType_SUBJECT_EVENT_TYPE_BREACH_OF_CONDITIONS,
-				Record:    ra, Subject: attrs, Justification: "He missed three appointments.",
-			})
-		}
-		policeItems := func() (n int) {
-			t.Helper()
-			for _, it := range inboxItems(t, s.exchange(t, nlPolice)) {
-				if it.GetReleased() != nil || it.GetNotice() != nil {
-					n++
-				}
-			}
-			return n
-		}
+		ra, attrs, notify, policeItems := policeReceiptInCase(t, s, id)
 		// reload edits the registry file and waits until the registry in
 		// force says what stands says of the case, as the council reads
 		// it. It may run off the test's goroutine.
@@ -120,10 +95,7 @@ func TestNoticeToAnEarlierRecipientWhileTheRegistryChangesItsCase(t *testing.T) 
 				t.Errorf("%s: the notice went: %v", what, nr)
 				return
 			}
-			st := wantStatus(t, err, codes.FailedPrecondition)
-			if errorReason(st) != "CASE_CHANGED_MEANWHILE" || !strings.Contains(st.Message(), message) || !strings.Contains(st.Message(), id) {
-				t.Errorf("%s: %q %s; want CASE_CHANGED_MEANWHILE saying %q of case %s", what, errorReason(st), st.Message(), message, id)
-			}
+			wantChangedMeanwhile(t, what, id, message, err)
 			var notices []*audit.Entry
 			for _, e := range entries {
 				if e.Action == "notify" {
@@ -133,13 +105,7 @@ func TestNoticeToAnEarlierRecipientWhileTheRegistryChangesItsCase(t *testing.T) 
 			if len(notices) != 1 {
 				t.Fatalf("%s: the log grew by %v, want one notify entry", what, entries)
 			}
-			e := notices[0]
-			if e.Outcome != audit.OutcomeRefused || !slices.Equal(e.Reasons, []string{"CASE_CHANGED_MEANWHILE"}) || len(e.FieldsDisclosed) > 0 ||
-				e.Detail[audit.DetailReleasedDigest] != "" || e.Detail["notice_id"] != "" || e.Detail["acknowledge_by"] != "" ||
-				e.Recipients[0].Agency != nlPolice.agency || e.Detail["route"] != "earlier_recipient" {
-				t.Errorf("%s: entry %s %v (fields %v, detail %v), want refused CASE_CHANGED_MEANWHILE to the police, no release, no notice",
-					what, e.Outcome, e.Reasons, e.FieldsDisclosed, e.Detail)
-			}
+			wantNoticeEntryRefused(t, what, notices[0])
 			if n := policeItems(); n != before {
 				t.Errorf("%s: the police's inbox grew from %d to %d items: the refused notice reached them", what, before, n)
 			}
