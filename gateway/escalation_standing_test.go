@@ -25,17 +25,7 @@ func TestEscalationOfAnOffboardedRecipientGoesToTheSenderOnly(t *testing.T) {
 		ctx := t.Context()
 		clk.Set(caseStart)
 		n := notifyCompetent(t, s, "SYN-NL-0403", "Amsterdam")
-		editRegistry(t, s, func(f *gateway.RegistryFile) {
-			for i := range f.Agencies {
-				if f.Agencies[i].ID == nlPoliceAms.agency {
-					f.Agencies[i].Offboarded = true
-				}
-			}
-		})
-		eventually(t, "the Amsterdam police offboarded", func() bool {
-			_, err := s.exchange(t, nlPoliceAms).ListReidentifications(ctx, &liaisonv1.ListReidentificationsRequest{})
-			return status.Code(err) == codes.PermissionDenied
-		})
+		offboardNow(t, s, nlPoliceAms, "the Amsterdam police offboarded")
 		dutyBox := nlPoliceAms.agency + "/role/duty_officer"
 		before, err := s.db.Inbox(ctx, dutyBox, 0, 1000)
 		if err != nil {
@@ -121,17 +111,7 @@ func TestEscalationOfAnOffboardedSenderSaysSoInTheListing(t *testing.T) {
 		ctx := t.Context()
 		clk.Set(caseStart)
 		n := notifyCompetent(t, s, "SYN-NL-0405", "Amsterdam")
-		editRegistry(t, s, func(f *gateway.RegistryFile) {
-			for i := range f.Agencies {
-				if f.Agencies[i].ID == nlPrison.agency {
-					f.Agencies[i].Offboarded = true
-				}
-			}
-		})
-		eventually(t, "the prison offboarded", func() bool {
-			_, err := s.exchange(t, nlPrison).ListReidentifications(ctx, &liaisonv1.ListReidentificationsRequest{})
-			return status.Code(err) == codes.PermissionDenied
-		})
+		offboardNow(t, s, nlPrison, "the prison offboarded")
 		start, _ := s.db.Size(ctx)
 		clk.Advance(48*time.Hour + time.Minute) // past the escalation time
 		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
@@ -155,5 +135,22 @@ func TestEscalationOfAnOffboardedSenderSaysSoInTheListing(t *testing.T) {
 		if err != nil || got == nil || got.GetEscalationSenderStanding() != "offboarded" || got.GetEscalationRecipientStanding() != "" {
 			t.Errorf("ListNotices = %v, %v; want the notice with escalation_sender_standing offboarded, no escalation_recipient_standing", listed, err)
 		}
+	})
+}
+
+// offboardNow offboards o's agency in the registry file and waits until
+// the gateway applies it: o's calls are then refused PERMISSION_DENIED.
+func offboardNow(t *testing.T, s *stack, o officer, what string) {
+	t.Helper()
+	editRegistry(t, s, func(f *gateway.RegistryFile) {
+		for i := range f.Agencies {
+			if f.Agencies[i].ID == o.agency {
+				f.Agencies[i].Offboarded = true
+			}
+		}
+	})
+	eventually(t, what, func() bool {
+		_, err := s.exchange(t, o).ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{})
+		return status.Code(err) == codes.PermissionDenied
 	})
 }
