@@ -258,7 +258,7 @@ _conditions_failed(b) := ((((({"SUBJECT_NOT_COVERED" |
 	_officer_rank < object.get(b.needs.rank, _in.requester.kind, -1)
 }) | {"UNKNOWN_VALIDITY_TYPE" |
 	not b.validity.type in {"none", "probation", "release_window"}
-}) | _probation_failed(b.validity)) | _release_window_failed(b.validity)
+}) | _probation_failed(b.validity)) | _release_window_failed(b)
 
 _subject_covered(v) if {
 	_in.subject.category in v.covers.categories
@@ -277,15 +277,22 @@ _probation_failed(v) := {"PROBATION_END_UNKNOWN" |
 
 # Release-related bases apply in a window around the release date, from
 # the start of the day days_before the release to the end of the day
-# days_after it, days of the holder's law.
-_release_window_failed(v) := ({"RELEASE_DATE_UNKNOWN" |
+# days_after it, days of the holder's law. Basis b is a view
+# (_basis_views): _since.release, which _basis_ok has usually worked out
+# already, is compared with its window (needs.low, needs.high; whole days,
+# so exactly the old _law_now_ns against the release date moved by
+# days_before and days_after), rather than the window worked out again in
+# nanoseconds (each + or - of those costs about eight allocations,
+# docs/performance.md). The same comparison with _since.probation made
+# decisions that never reach _since allocate more; not done.
+_release_window_failed(b) := ({"RELEASE_DATE_UNKNOWN" |
 	_in.subject.release_date == ""
 } | {"LEGAL_BASIS_NOT_YET_VALID" |
-	_law_now_ns < _window_start_ns(v)
+	_since.release < b.needs.low
 }) | {"LEGAL_BASIS_EXPIRED" |
-	_law_now_ns >= _window_end_ns(v) + day_ns
+	_since.release >= b.needs.high
 } if {
-	v.type == "release_window"
+	b.validity.type == "release_window"
 } else := set()
 
 _validity(b) := object.get(b, "validity", {"type": "none"})
@@ -298,11 +305,6 @@ _case_outsiders := {a | some p in _parties; a := p.agency; not a in _case_member
 _probation_end_ns := date_ns(_in.subject.probation_until) + day_ns
 
 _release_ns := date_ns(_in.subject.release_date)
-
-_window_start_ns(v) := _release_ns - (v.days_before * day_ns)
-
-# _window_end_ns is the start of the last day of the window.
-_window_end_ns(v) := _release_ns + (v.days_after * day_ns)
 
 # _valid_until(v) is the last day basis v covers, or "" if it has none.
 _valid_until(v) := _in.subject.probation_until if {
@@ -369,7 +371,7 @@ _failure_message(code, b) := sprintf("%s applies only around a release, and no r
 
 _failure_message(code, b) := sprintf(
 	"%s applies from %s, %d days before the release on %s.",
-	[b.citation, format_date(_window_start_ns(b.validity)), b.validity.days_before, _in.subject.release_date],
+	[b.citation, format_date(_release_ns + b.needs.low), b.validity.days_before, _in.subject.release_date],
 ) if code == "LEGAL_BASIS_NOT_YET_VALID"
 
 _failure_message(code, b) := sprintf(
@@ -382,7 +384,7 @@ _failure_message(code, b) := sprintf(
 
 _failure_message(code, b) := sprintf(
 	"%s applied until %s, %d days after the release on %s.",
-	[b.citation, format_date(_window_end_ns(b.validity)), b.validity.days_after, _in.subject.release_date],
+	[b.citation, format_date(_release_ns + b.needs.last_day), b.validity.days_after, _in.subject.release_date],
 ) if {
 	code == "LEGAL_BASIS_EXPIRED"
 	b.validity.type == "release_window"
