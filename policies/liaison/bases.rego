@@ -108,7 +108,7 @@ _via_instrument(x) if {
 # the case, the officer's clearance and the validity. Each is a lookup in
 # what the view has worked out (index.rego); _fails says which fails.
 _basis_ok(v) if {
-	not _pseudonym_action
+	not _pseudonym_action = true # = true: see _fast_result
 	i := _in
 	i.subject.category in v.covers.categories
 	object.get(v.custody, "in_custody", i.subject.in_custody) == i.subject.in_custody
@@ -122,7 +122,7 @@ _basis_ok(v) if {
 # The gateway does not know the subject of a pseudonym, so translate and
 # reidentify are not checked against a subject (their bases name none).
 _basis_ok(v) if {
-	_pseudonym_action
+	_pseudonym_action = true
 	v.needs.case in _cases_allowed
 	_officer_rank >= object.get(v.needs.rank, _in.requester.kind, -1)
 	since := _since[v.needs.from]

@@ -59,26 +59,26 @@ _result := r if {
 
 # _staged_result tries the stages in order; the first that applies decides.
 _staged_result := {"stage": "validation", "decision": _deny(_invalid_reasons)} if {
-	not _valid_input
+	not _valid_input = true # = true: see _fast_result
 } else := {"stage": "parties", "decision": _deny(_sorted(_party_reasons))} if {
-	not _parties_fit
+	not _parties_fit = true
 } else := {"stage": "prohibition", "decision": _deny(_sorted(_prohibition_reasons))} if {
-	_prohibited
+	_prohibited = true
 	count(_prohibition_reasons) > 0
 } else := {"stage": "onward", "decision": _deny(_sorted(_onward_reasons))} if {
 	_in.provenance != null # there are none without one (_provenance_valid)
 	count(_onward_reasons) > 0
 } else := {"stage": "assessment_to_ngo", "decision": _deny([_assessment_to_ngo_reason])} if {
-	_assessment_to_ngo
+	_assessment_to_ngo = true
 } else := {"stage": "recipient_law", "decision": _deny(_recipient_law_reasons)} if {
-	_recipient_law_refuses
+	_recipient_law_refuses = true
 } else := {"stage": "claimed_basis", "decision": _deny(_claim_reasons)} if {
 	_in.claimed_legal_basis != ""
 	count(_claim_reasons) > 0
 } else := {"stage": "legal_basis", "decision": _basis_decision} if {
-	_chosen_basis_id
+	_ = _chosen_basis_id # an id, never false
 } else := {"stage": "fallback", "decision": _fallback_decision} if {
-	_fallback_index
+	_ = _fallback_index # an index, never false
 } else := {"stage": "no_basis", "decision": _deny(_no_basis_reasons)}
 
 # ---------------------------------------------------------------------------
