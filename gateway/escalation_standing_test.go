@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/liaison-gateway/liaison/gateway"
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
 
@@ -32,14 +33,7 @@ func TestEscalationOfAnOffboardedRecipientGoesToTheSenderOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		start, _ := s.db.Size(ctx)
-		clk.Advance(48*time.Hour + time.Minute) // past the escalation time
-		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
-			t.Fatalf("RunTimers = %v, %v; want the lease held", held, err)
-		}
-		esc := s.entriesOf(t, "notice_escalate", start)
-		if len(esc) != 1 || esc[0].Detail["notice_id"] != n.GetNoticeId() {
-			t.Fatalf("escalations = %+v, want one of %s", esc, n.GetNoticeId())
-		}
+		esc := escalatedPastDeadline(t, s, clk, start, n.GetNoticeId())
 		if d := esc[0].Detail; d["escalated_to"] != nlPrison.agency || d["recipient_standing"] != "offboarded" || d["sender_standing"] != "" {
 			t.Errorf("the escalation's entry: escalated_to %q, recipient_standing %q, sender_standing %q; want the prison only, the recipient offboarded",
 				d["escalated_to"], d["recipient_standing"], d["sender_standing"])
@@ -113,14 +107,7 @@ func TestEscalationOfAnOffboardedSenderSaysSoInTheListing(t *testing.T) {
 		n := notifyCompetent(t, s, "SYN-NL-0405", "Amsterdam")
 		offboardNow(t, s, nlPrison, "the prison offboarded")
 		start, _ := s.db.Size(ctx)
-		clk.Advance(48*time.Hour + time.Minute) // past the escalation time
-		if held, err := s.srv.RunTimers(ctx); err != nil || !held {
-			t.Fatalf("RunTimers = %v, %v; want the lease held", held, err)
-		}
-		esc := s.entriesOf(t, "notice_escalate", start)
-		if len(esc) != 1 || esc[0].Detail["notice_id"] != n.GetNoticeId() {
-			t.Fatalf("escalations = %+v, want one of %s", esc, n.GetNoticeId())
-		}
+		esc := escalatedPastDeadline(t, s, clk, start, n.GetNoticeId())
 		if d := esc[0].Detail; d["escalated_to"] != nlPoliceAms.agency+"/role/duty_officer" || d["sender_standing"] != "offboarded" || d["recipient_standing"] != "" {
 			t.Errorf("the escalation's entry: escalated_to %q, sender_standing %q, recipient_standing %q; want the police's duty role only, the sender offboarded",
 				d["escalated_to"], d["sender_standing"], d["recipient_standing"])
@@ -153,4 +140,20 @@ func offboardNow(t *testing.T, s *stack, o officer, what string) {
 		_, err := s.exchange(t, o).ListReidentifications(t.Context(), &liaisonv1.ListReidentificationsRequest{})
 		return status.Code(err) == codes.PermissionDenied
 	})
+}
+
+// escalatedPastDeadline moves clk past the escalation time of notice id
+// (48 hours), runs the timers and returns the escalation entries logged
+// from start on: one, of id, or the test fails.
+func escalatedPastDeadline(t *testing.T, s *stack, clk *caseClock, start int64, id string) []*audit.Entry {
+	t.Helper()
+	clk.Advance(48*time.Hour + time.Minute)
+	if held, err := s.srv.RunTimers(t.Context()); err != nil || !held {
+		t.Fatalf("RunTimers = %v, %v; want the lease held", held, err)
+	}
+	esc := s.entriesOf(t, "notice_escalate", start)
+	if len(esc) != 1 || esc[0].Detail["notice_id"] != id {
+		t.Fatalf("escalations = %+v, want one of %s", esc, id)
+	}
+	return esc
 }
