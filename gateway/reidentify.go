@@ -826,32 +826,50 @@ func (s *Server) release1(ctx context.Context, r *reid) (released bool, err erro
 	e.Outcome, e.FieldsDisclosed = audit.OutcomeDisclose, []string{"Person.subject_id"}
 	// The standing read above must still hold when the identity goes: the
 	// cases it was asked in open, the requester a member, checked in the
-	// transaction that appends the release (cases.go).
+	// transaction that appends the release (cases.go) for a case the
+	// store holds, and against the registry in force for the requester
+	// (registered, not offboarded) and for a case of the registry file
+	// (registryHolds, routing.go): a reload of the trust files that
+	// offboarded the requester, dropped it, took it out of such a case or
+	// dropped the case since the standing was read ends the request as
+	// reidStanding would have. The registry is held (regSwap) until the
+	// release has committed, as an exchange's commit holds it.
 	var holds []audit.CaseHold
 	for _, id := range reidCases(req) {
 		holds = append(holds, audit.CaseHold{ID: id, Members: []string{req.Requester.Agency}})
 	}
 	dl := audit.Delivery{Recipient: box, Kind: deliveryKind, Payload: payload}
 	var idx int64
-	if len(holds) > 0 {
+	s.regSwap.RLock()
+	if a := s.registry.Load().Agencies[req.Requester.Agency]; a == nil || a.Offboarded {
+		why = reasonRequesterOffboarded
+	} else if herr := s.registryHolds(ctx, holds); herr != nil {
+		err = herr
+		if _, ok := errors.AsType[*audit.CaseHoldError](herr); !ok {
+			err = fmt.Errorf("%w: %v", audit.ErrUnavailable, herr)
+		}
+	} else if len(holds) > 0 {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 		idx, err = s.cfg.Audit.AppendState(actx, e, audit.Change{Holds: holds}, dl)
 		cancel()
-		if he, ok := errors.AsType[*audit.CaseHoldError](err); ok {
-			why := "NOT_A_CASE_MEMBER"
-			if he.Closed {
-				why = "CASE_CLOSED"
-			}
-			e.Outcome, e.Reasons, e.FieldsDisclosed = audit.OutcomeRefused, []string{why}, nil
-			if _, err := s.append(ctx, e); err != nil {
-				return false, err
-			}
-			r.ended = why
-			s.log.InfoContext(ctx, "identity not released: the request no longer stands", "reid_request", r.id, "reason", why)
-			return false, nil
-		}
 	} else {
 		idx, err = s.append(ctx, e, dl)
+	}
+	s.regSwap.RUnlock()
+	if he, ok := errors.AsType[*audit.CaseHoldError](err); ok {
+		why, err = "NOT_A_CASE_MEMBER", nil
+		if he.Closed {
+			why = "CASE_CLOSED"
+		}
+	}
+	if why != "" {
+		e.Outcome, e.Reasons, e.FieldsDisclosed = audit.OutcomeRefused, []string{why}, nil
+		if _, err := s.append(ctx, e); err != nil {
+			return false, err
+		}
+		r.ended = why
+		s.log.InfoContext(ctx, "identity not released: the request no longer stands", "reid_request", r.id, "reason", why)
+		return false, nil
 	}
 	if err != nil {
 		return false, err

@@ -168,10 +168,16 @@ func (ex *exchange) recipientStanding(ctx context.Context, holds ...audit.CaseHo
 // under regSwap (read), which the commit holds on to: no other registry
 // applies until the entry has committed.
 func (ex *exchange) registryHolds(ctx context.Context, holds []audit.CaseHold) error {
+	return ex.s.registryHolds(ctx, holds)
+}
+
+// registryHolds is exchange.registryHolds, for a commit made outside an
+// exchange (an identity's release after dual control, release1).
+func (s *Server) registryHolds(ctx context.Context, holds []audit.CaseHold) error {
 	if len(holds) == 0 {
 		return nil
 	}
-	reg := ex.s.registry.Load()
+	reg := s.registry.Load()
 	for _, h := range holds {
 		var err error
 		if rc, ok := reg.Cases[h.ID]; ok {
@@ -187,7 +193,7 @@ func (ex *exchange) registryHolds(ctx context.Context, holds []audit.CaseHold) e
 			continue
 		}
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
-		stored, serr := ex.s.cfg.Audit.Case(actx, h.ID)
+		stored, serr := s.cfg.Audit.Case(actx, h.ID)
 		cancel()
 		if serr != nil {
 			return serr

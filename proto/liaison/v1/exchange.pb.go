@@ -3626,7 +3626,12 @@ type ApproveReidentificationResponse struct {
 	// it is not released and the requester must ask again.
 	// Set as well, with released false, when the release found that the
 	// request has ended: CASE_CLOSED, NOT_A_CASE_MEMBER or
-	// REQUESTER_OFFBOARDED (see ApproveReidentification), or
+	// REQUESTER_OFFBOARDED (see ApproveReidentification; checked again as
+	// the release commits, against the cases the store holds and the
+	// registry in force then, so that a reload of the registry that
+	// offboards or drops the requester, takes it out of a case of the
+	// registry file or drops the case while the release is under way ends
+	// the request too, and nothing is released), or
 	// KEY_VERSION_RETIRED when the pseudonym's key version has retired since
 	// the request, so that it no longer resolves. Such a request is never
 	// released and not tried again (its release is one refused entry with
