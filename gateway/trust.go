@@ -276,10 +276,12 @@ func (l *trustLoader) keepMarks(ctx context.Context, rev *authn.Revocation, root
 	if l.marks == nil {
 		return nil
 	}
-	// Both kinds are read on every load that applies, even with the lists
+	// Every kind is read on every load that applies, even with the lists
 	// in force: a list dropped from the files has no mark of its own to
 	// tell it was ever in force.
-	kinds := []string{authn.MarkKindCRL, authn.MarkKindDenyList}
+	// The CRLs' marks kept before the CA's key counted (MarkKindCRL) are
+	// read too, and swapped over, never written.
+	kinds := []string{authn.MarkKindCRLByKey, authn.MarkKindCRL, authn.MarkKindDenyList}
 	for try := 0; ; try++ {
 		// Every list is checked against the marks read before any
 		// mark moves.
@@ -295,13 +297,14 @@ func (l *trustLoader) keepMarks(ctx context.Context, rev *authn.Revocation, root
 			kept[kind] = m
 			var newer map[string][]byte
 			switch kind {
-			case authn.MarkKindCRL:
-				if newer, err = l.crls.Kept(rev, m); err != nil {
+			case authn.MarkKindCRL: // read after MarkKindCRLByKey: both are the CRLs'
+				if newer, err = l.crls.Kept(rev, kept[authn.MarkKindCRLByKey], m); err != nil {
 					return fmt.Errorf("gateway: CRL: %v", err)
 				}
 				if err := l.crls.CheckDropped(rev, roots); err != nil {
 					return fmt.Errorf("gateway: CRL (-crl): %v", err)
 				}
+				kind = authn.MarkKindCRLByKey // where their marks are kept
 			case authn.MarkKindDenyList:
 				if newer, err = l.deny.Kept(rev, m); err != nil {
 					return l.denyErr(err)

@@ -51,7 +51,7 @@ func testTrustMarksOnlyWhatApplies(t *testing.T, o stackOptions) {
 	ctx := context.Background()
 	marks := func() map[string][]byte {
 		t.Helper()
-		m, err := s.db.Marks(ctx, "crl")
+		m, err := s.db.Marks(ctx, authn.MarkKindCRLByKey)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func testTrustMarksOfOneLoad(t *testing.T, o stackOptions) {
 		}
 		return m
 	}
-	crls := marks("crl")
+	crls := marks(authn.MarkKindCRLByKey)
 	if len(crls) != 1 || len(marks("deny-list")) != 1 {
 		t.Fatalf("with CRL 1 and deny list 2 in force the store keeps the marks %q and %q, want one of each", crls, marks("deny-list"))
 	}
@@ -203,7 +203,7 @@ func testTrustMarksOfOneLoad(t *testing.T, o stackOptions) {
 	if want := "the deny list (version 3) is older than the one in force before (version 4)"; got == nil || !strings.Contains(got.Error(), want) {
 		t.Errorf("the start with CRL 2 and deny list version 3 failed with %v, want an error saying %q", got, want)
 	}
-	if after := marks("crl"); !stdmaps.EqualFunc(after, crls, bytes.Equal) {
+	if after := marks(authn.MarkKindCRLByKey); !stdmaps.EqualFunc(after, crls, bytes.Equal) {
 		t.Errorf("a load refused (its deny list's swap lost) moved the CRL mark:\nbefore %s\nafter  %s", crls, after)
 	}
 	if after := marks("deny-list")["deny-list"]; !bytes.Equal(after, four) {
@@ -243,14 +243,14 @@ func TestTrustMarkRaceLost(t *testing.T) {
 		t.Fatalf("with CRL 1, revoking nothing: %v", err)
 	}
 	ctx := context.Background()
-	kept, err := s.db.Marks(ctx, "crl")
+	kept, err := s.db.Marks(ctx, authn.MarkKindCRLByKey)
 	if err != nil || len(kept) != 1 {
 		t.Fatalf("the CRL marks kept with CRL 1: %v, %v", kept, err)
 	}
 	three := numberedCRL(t, s, this, 3)
 	for k := range kept { // CRL 3's mark, as the other replica keeps it
 		sum := sha256.Sum256(three)
-		race.arm("crl", k, []byte(fmt.Sprintf(`{"issuer":%q,"crl_number":"3","this_update":%q,"sha256":%q}`,
+		race.arm(authn.MarkKindCRLByKey, k, []byte(fmt.Sprintf(`{"issuer":%q,"crl_number":"3","this_update":%q,"sha256":%q}`,
 			s.pki.CA.Cert.Subject.String(), this.Add(3*time.Second).UTC().Format(time.RFC3339), hex.EncodeToString(sum[:]))))
 	}
 	replaceFile(t, crlPath, numberedCRL(t, s, this, 2, leaf.SerialNumber))

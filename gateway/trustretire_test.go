@@ -19,6 +19,7 @@ import (
 
 	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit/postgres/pgtest"
+	"github.com/liaison-gateway/liaison/gateway/authn"
 	"github.com/liaison-gateway/liaison/gateway/authn/devpki"
 )
 
@@ -119,7 +120,7 @@ func testDroppedCRL(t *testing.T, o stackOptions) {
 		replaceFile(t, otherCRL, crlOf(t, other, this, 1))
 	}
 	s := startStack(t, o)
-	if m, err := s.db.Marks(context.Background(), "crl"); err != nil || len(m) != 2 {
+	if m, err := s.db.Marks(context.Background(), authn.MarkKindCRLByKey); err != nil || len(m) != 2 {
 		t.Fatalf("with the CRLs of two CAs in force the store keeps the CRL marks %q (%v), want two", m, err)
 	}
 

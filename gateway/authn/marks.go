@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 )
 
@@ -27,9 +29,14 @@ type MarkStore interface {
 	SwapMarks(ctx context.Context, old, marks map[string]map[string][]byte) (bool, error)
 }
 
-// The kinds of marks in a MarkStore: of CRLs, keyed by their issuer and
-// scope (crlScope); of the deny list, under one key.
+// The kinds of marks in a MarkStore: of CRLs, keyed by their issuer's
+// name and key and their scope (crlScope); of the deny list, under one
+// key. MarkKindCRL are the marks of CRLs kept before the issuer's key
+// counted, keyed by its name and the scope alone (crlGroup), which the
+// CAs of one name shared: they are read, and count for a name until a
+// mark by key of it is kept (CRLHistory.legacy), and no longer written.
 const (
+	MarkKindCRLByKey = "crl-by-key"
 	MarkKindCRL      = "crl"
 	MarkKindDenyList = "deny-list"
 )
@@ -73,25 +80,47 @@ func unmarshalCRLMark(b []byte) (crlMark, error) {
 }
 
 // Kept adds to h the CRLs a MarkStore keeps (kept: its marks of
-// MarkKindCRL, by key) where newer than those h has: the newest CRL of
-// each issuer that any process sharing the store put in force, in this
-// run or an earlier one. It then checks r against h (Check), and returns
-// the marks of the CRLs of r newer than those kept, by key: what the
-// store is to keep (MarkStore.SwapMarks, over kept) before r goes in
+// MarkKindCRLByKey, by key; legacy: those of MarkKindCRL) where newer
+// than those h has: the newest CRL of each issuer that any process
+// sharing the store put in force, in this run or an earlier one. It then
+// checks r against h (Check), and returns the marks of the CRLs of r
+// newer than those kept, by key: what the store is to keep, of
+// MarkKindCRLByKey (MarkStore.SwapMarks, over kept) before r goes in
 // force. A kept mark that does not read is an error: the rule could not
 // be applied to its issuer's CRLs.
-func (h *CRLHistory) Kept(r *Revocation, kept map[string][]byte) (map[string][]byte, error) {
+func (h *CRLHistory) Kept(r *Revocation, kept, legacy map[string][]byte) (map[string][]byte, error) {
 	read := make(map[string]crlMark, len(kept))
 	for k, b := range kept {
 		m, err := unmarshalCRLMark(b)
+		g, key, ok := strings.Cut(k, "/")
+		if err == nil && (!ok || len(g) != 64 || len(key) != 64) {
+			err = errors.New("its key is not <64 hex digits>/<64 hex digits>")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("authn: the kept mark of the CRLs of issuer %s does not read: %v", k, err)
 		}
+		m.caKey = key
 		read[k] = m
+	}
+	old := make(map[string]crlMark, len(legacy))
+	for g, b := range legacy {
+		m, err := unmarshalCRLMark(b)
+		if err != nil {
+			return nil, fmt.Errorf("authn: the kept mark of the CRLs of issuer %s does not read: %v", g, err)
+		}
+		old[g] = m
 	}
 	h.mu.Lock()
 	for k, m := range read {
 		h.note(k, m)
+	}
+	if h.legacy == nil && len(old) > 0 {
+		h.legacy = map[string]crlMark{}
+	}
+	for g, m := range old {
+		if o, ok := h.legacy[g]; !ok || m.compare(o) > 0 {
+			h.legacy[g] = m
+		}
 	}
 	h.mu.Unlock()
 	if err := h.Check(r); err != nil {

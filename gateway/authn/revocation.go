@@ -42,6 +42,7 @@ type crlMark struct {
 	thisUpdate time.Time
 	sum        [32]byte
 	issuer     string // the issuer's name, for whoever reads a MarkStore
+	caKey      string // the hex SHA-256 of the signer's SubjectPublicKeyInfo (caKeyOf)
 }
 
 // compare is <0 if m is older than o, >0 if newer, 0 if they are the
@@ -66,9 +67,20 @@ func (m crlMark) String() string {
 // 5.2.5): the cRLNumber sequence is per issuer and scope.
 var oidIssuingDistributionPoint = []int{2, 5, 29, 28}
 
-// crlScope is the key of a CRL's issuer (its signer's subject) and scope:
-// the hex SHA-256 of them, as a MarkStore keeps it.
+// crlScope is the key of a CRL's issuer and scope, as a MarkStore keeps
+// it (MarkKindCRLByKey): its group (crlGroup: the signer's subject and
+// the CRL's scope), "/", and the signer's key (caKeyOf). A CA is told by
+// its name and its key: a re-keyed CA, of the same name and a new key,
+// trusted beside the old one, has CRLs of its own, each in its own
+// sequence, and neither's CRL stands for the other's.
 func crlScope(signer *x509.Certificate, crl *x509.RevocationList) string {
+	return crlGroup(signer, crl) + "/" + caKeyOf(signer)
+}
+
+// crlGroup is the hex SHA-256 of a CRL's signer's subject and of its
+// scope: the key of a CRL's marks before the CA's key counted
+// (MarkKindCRL), which the CAs of one name share.
+func crlGroup(signer *x509.Certificate, crl *x509.RevocationList) string {
 	k := string(signer.RawSubject)
 	for _, e := range crl.Extensions {
 		if e.Id.Equal(oidIssuingDistributionPoint) {
@@ -79,6 +91,18 @@ func crlScope(signer *x509.Certificate, crl *x509.RevocationList) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// caKeyOf is the hex SHA-256 of a CA's SubjectPublicKeyInfo.
+func caKeyOf(ca *x509.Certificate) string {
+	sum := sha256.Sum256(ca.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:])
+}
+
+// groupOf is the group (crlGroup) of the CRL scope k (crlScope).
+func groupOf(k string) string {
+	g, _, _ := strings.Cut(k, "/")
+	return g
+}
+
 // CRLHistory is the newest CRL of each issuer (and scope) a process has
 // had in force, to refuse a rollback: a CRL older than one already in
 // force, which would un-revoke what the newer one revoked. It is in
@@ -86,7 +110,36 @@ func crlScope(signer *x509.Certificate, crl *x509.RevocationList) string {
 // restarts. The zero value is ready to use.
 type CRLHistory struct {
 	mu     sync.Mutex
-	newest map[string]crlMark
+	newest map[string]crlMark // by crlScope: the CA's name and key, and the scope
+	// legacy are the marks a MarkStore kept before the CA's key counted
+	// (MarkKindCRL), by crlGroup: the newest CRL of any CA of the name.
+	// One counts, as it did, for the CRLs of its group until a mark by
+	// key of the group is kept (superseded), which the first load that
+	// applies with a CRL of the group keeps.
+	legacy map[string]crlMark
+}
+
+// superseded reports whether h has a mark by key of the group g, which
+// then stands for it rather than its legacy mark. h.mu is held.
+func (h *CRLHistory) superseded(g string) bool {
+	for k := range h.newest {
+		if groupOf(k) == g {
+			return true
+		}
+	}
+	return false
+}
+
+// checkAgainst refuses m, a CRL of the issuer and scope of old, if it is
+// older than old or at its place with other content.
+func checkAgainst(m, old crlMark) error {
+	switch c := m.compare(old); {
+	case c < 0:
+		return fmt.Errorf("authn: the CRL (%s) is older than the one of its issuer in force before (%s): a CRL is not rolled back; install the CA's current CRL", m, old)
+	case c == 0 && m.sum != old.sum:
+		return fmt.Errorf("authn: the CRL (%s) differs from the one of its issuer in force before, of the same %s: install the CA's current CRL", m, old)
+	}
+	return nil
 }
 
 // Check returns an error if a CRL of r is older than the one of the same
@@ -103,11 +156,26 @@ func (h *CRLHistory) Check(r *Revocation) error {
 		if !ok {
 			continue
 		}
-		switch c := m.compare(old); {
-		case c < 0:
-			return fmt.Errorf("authn: the CRL (%s) is older than the one of its issuer in force before (%s): a CRL is not rolled back; install the CA's current CRL", m, old)
-		case c == 0 && m.sum != old.sum:
-			return fmt.Errorf("authn: the CRL (%s) differs from the one of its issuer in force before, of the same %s: install the CA's current CRL", m, old)
+		if err := checkAgainst(m, old); err != nil {
+			return err
+		}
+	}
+	// A legacy mark, as it was checked: against the newest CRL of r of
+	// its group, whichever CA of the name signed it.
+	for _, g := range slices.Sorted(maps.Keys(h.legacy)) {
+		if h.superseded(g) {
+			continue
+		}
+		var newest *crlMark
+		for k, m := range r.crls {
+			if groupOf(k) == g && (newest == nil || m.compare(*newest) > 0 || m.compare(*newest) == 0 && m.sum == h.legacy[g].sum) {
+				newest = &m
+			}
+		}
+		if newest != nil {
+			if err := checkAgainst(*newest, h.legacy[g]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -121,22 +189,47 @@ func (h *CRLHistory) CheckDropped(r *Revocation, cas []*x509.Certificate) error 
 	if h == nil {
 		return nil
 	}
-	trusted := map[string]bool{}
+	trusted := map[string]bool{} // by name and key
+	byName := map[string]bool{}  // by name, for a legacy mark
 	for _, ca := range cas {
-		trusted[ca.Subject.String()] = true
-		sum := sha256.Sum256(ca.RawSubject) // the key of its CRLs without a scope
-		trusted[hex.EncodeToString(sum[:])] = true
+		trusted[ca.Subject.String()+"\x00"+caKeyOf(ca)] = true
+		byName[ca.Subject.String()] = true
+		sum := sha256.Sum256(ca.RawSubject) // the group of its CRLs without a scope
+		byName[hex.EncodeToString(sum[:])] = true
+	}
+	dropped := func(m crlMark) error {
+		return fmt.Errorf("authn: the client CA %q is trusted, and its CRL (%s) was in force before, but no CRL of it is now: a CRL is not dropped while its CA is trusted; install the CA's current CRL, or take the CA out of the client CAs with it", m.issuer, m)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, k := range slices.Sorted(maps.Keys(h.newest)) {
 		m := h.newest[k]
-		if _, ok := r.crlOf(k); ok || !trusted[m.issuer] && !trusted[k] {
+		if _, ok := r.crlOf(k); ok || !trusted[m.issuer+"\x00"+m.caKey] {
 			continue
 		}
-		return fmt.Errorf("authn: the client CA %q is trusted, and its CRL (%s) was in force before, but no CRL of it is now: a CRL is not dropped while its CA is trusted; install the CA's current CRL, or take the CA out of the client CAs with it", m.issuer, m)
+		return dropped(m)
+	}
+	for _, g := range slices.Sorted(maps.Keys(h.legacy)) {
+		m := h.legacy[g]
+		if h.superseded(g) || r.hasGroup(g) || !byName[m.issuer] && !byName[g] {
+			continue
+		}
+		return dropped(m)
 	}
 	return nil
+}
+
+// hasGroup reports whether r has a CRL of the group g (crlGroup).
+func (r *Revocation) hasGroup(g string) bool {
+	if r == nil {
+		return false
+	}
+	for k := range r.crls {
+		if groupOf(k) == g {
+			return true
+		}
+	}
+	return false
 }
 
 // crlOf returns the CRL of r of the issuer and scope k, if r has one.
@@ -293,7 +386,7 @@ func (r *Revocation) AddCRL(data []byte, cas []*x509.Certificate, now time.Time)
 		return fmt.Errorf("authn: the CRL is stale: its nextUpdate %s has passed (now %s); install the CA's current CRL",
 			crl.NextUpdate.UTC().Format(stamp), now.UTC().Format(stamp))
 	}
-	m := crlMark{number: crl.Number, thisUpdate: crl.ThisUpdate, sum: sha256.Sum256(crl.Raw), issuer: signer.Subject.String()}
+	m := crlMark{number: crl.Number, thisUpdate: crl.ThisUpdate, sum: sha256.Sum256(crl.Raw), issuer: signer.Subject.String(), caKey: caKeyOf(signer)}
 	k := crlScope(signer, crl)
 	if old, ok := r.crls[k]; !ok || m.compare(old) > 0 {
 		r.crls[k] = m // the newest (the first of equals) stands for the issuer
