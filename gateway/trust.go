@@ -23,7 +23,7 @@ import (
 // older than the CRL of its issuer in force before, or a deny list older
 // than the one in force before, in this run or, with Config.TrustMarks,
 // an earlier one or another replica; or no CRL of a client CA whose CRL
-// was in force before, or no deny list after a numbered one with entries)
+// was in force before, or no deny list after one with entries)
 // leaves the previous state in force and is logged.
 type TrustFiles struct {
 	// Registry is the agency registry file. Required.
@@ -187,7 +187,7 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 		}
 	}
 	// Nor an older deny list than the one in force before, nor none
-	// after a numbered one with entries. Whether none may follow is the
+	// after one with entries, numbered or not. Whether none may follow is the
 	// store's to say, if there is one (keepMarks): a list without entries
 	// another replica put in force since may have retired the one this
 	// process saw.
@@ -232,8 +232,8 @@ func (l *trustLoader) reload(ctx context.Context, s *Server, force bool) (bool, 
 	// is compared with the newest of its issuer the store keeps, which an
 	// earlier run of the gateway, or another replica, put in force; so is
 	// a numbered deny list (or one without a number, which is refused once
-	// a numbered one was in force, or none, refused once a numbered one
-	// with entries was); and a CA of the pool is checked to have a CRL if
+	// a numbered one was in force, or none, refused once a deny list
+	// with entries, numbered or not, was); and a CA of the pool is checked to have a CRL if
 	// the store keeps the mark of one of its. Their marks are kept in the store only
 	// once everything else of the load is checked, just before it applies
 	// (keepMarks): a mark kept for lists that then did not apply would
@@ -260,7 +260,7 @@ func (l *trustLoader) denyErr(err error) error {
 
 // keepMarks compares the CRLs and the deny list of rev with the marks the
 // store keeps (and checks that rev drops no CRL of a CA of roots, and no
-// numbered deny list with entries, the store keeps the mark of: one
+// deny list with entries, numbered or not, the store keeps the mark of: one
 // another replica, or an earlier run, put in force), then keeps theirs there, all
 // in one compare-and-swap over every mark read, so that no mark moves
 // back and the marks of one load move together or not at all. It is the

@@ -46,8 +46,16 @@ func parseDenyVersion(s string) (uint64, error) {
 // kind MarkKindDenyList: the gateway has one deny list.
 const markKeyDenyList = "deny-list"
 
-// storedDenyMark is a denyMark as a MarkStore keeps it; only a versioned
-// deny list is kept.
+// markKeyUnnumbered is the key, of kind MarkKindDenyList, of the mark of
+// the last deny list without a version line put in force (its digest),
+// while no numbered one has been: dropping it is refused while it has
+// entries. A key of its own, which a gateway of an earlier version does
+// not read: it would take the mark for a numbered list's.
+const markKeyUnnumbered = "unnumbered"
+
+// storedDenyMark is a denyMark as a MarkStore keeps it: a versioned deny
+// list's (markKeyDenyList), or, without its version, the last unnumbered
+// one's (markKeyUnnumbered).
 type storedDenyMark struct {
 	Version uint64 `json:"version"`
 	SHA256  string `json:"sha256"` // of the entries
@@ -77,13 +85,18 @@ func unmarshalDenyMark(b []byte) (denyMark, error) {
 // a lower version, another of the same version, one without a version
 // after a numbered one, or none at all after a numbered one with entries,
 // any of which could un-revoke what the newer one revoked. A deny list
-// without a version is not protected until a numbered one has been in
-// force. It is in memory; Kept shares it with a
+// without a version is not protected against a rollback until a numbered
+// one has been in force (any list loads), but it is not dropped either
+// while it has entries: none at all after it is refused, as after a
+// numbered one. It is in memory; Kept shares it with a
 // MarkStore, which keeps it across restarts. The zero value is
 // ready to use.
 type DenyListHistory struct {
 	mu     sync.Mutex
 	newest *denyMark // nil until a numbered deny list is in force
+	// last is the last deny list without a version line in force; it
+	// counts only while no numbered one has been (newest is nil).
+	last *denyMark
 }
 
 // DenyListVersioned reports whether r has a deny list with a version line. A
@@ -106,6 +119,8 @@ func (h *DenyListHistory) Check(r *Revocation) error {
 	defer h.mu.Unlock()
 	old := h.newest
 	switch {
+	case old == nil && r.deny == nil && h.last != nil && h.last.revokes():
+		return fmt.Errorf("authn: there is no deny list, and the one in force before (%s) has entries: a deny list is not dropped while it revokes; to retire it, put in force a deny list with no entries (an empty file, or version:1 alone), after which it can be removed", h.last)
 	case old == nil:
 		return nil
 	case r.deny == nil && old.revokes():
@@ -126,7 +141,7 @@ func (h *DenyListHistory) Check(r *Revocation) error {
 }
 
 // Record notes the deny list of r, now in force, if it is numbered and
-// newer than the one seen.
+// newer than the one seen, or as the last unnumbered one if it is not.
 func (h *DenyListHistory) Record(r *Revocation) {
 	if r == nil || r.deny == nil {
 		return
@@ -137,8 +152,11 @@ func (h *DenyListHistory) Record(r *Revocation) {
 }
 
 // note makes m the newest deny list if it is numbered and newer than the
-// one h has. h.mu is held.
+// one h has, or the last unnumbered one if it is not. h.mu is held.
 func (h *DenyListHistory) note(m denyMark) {
+	if !m.versioned {
+		h.last = &m
+	}
 	if m.versioned && (h.newest == nil || m.version > h.newest.version) {
 		h.newest = &m
 	}
@@ -146,13 +164,14 @@ func (h *DenyListHistory) note(m denyMark) {
 
 // Kept adds to h the numbered deny list a MarkStore keeps (kept: its
 // marks of MarkKindDenyList), if newer than the one h has: the newest any
-// process sharing the store put in force, in this run or an earlier one.
-// It then checks r against h (Check), and returns the mark of the deny
-// list of r, by key, if it is numbered and newer than the one kept: what
-// the store is to keep (MarkStore.SwapMarks, over kept) before r goes in
-// force.
+// process sharing the store put in force, in this run or an earlier one;
+// and the last unnumbered one it keeps, which any process put in force
+// last. It then checks r against h (Check), and returns the mark of the
+// deny list of r, by key, if it is numbered and newer than the one kept,
+// or unnumbered and other than the last one kept: what the store is to
+// keep (MarkStore.SwapMarks, over kept) before r goes in force.
 func (h *DenyListHistory) Kept(r *Revocation, kept map[string][]byte) (map[string][]byte, error) {
-	var o *denyMark
+	var o, last *denyMark
 	if b, ok := kept[markKeyDenyList]; ok {
 		m, err := unmarshalDenyMark(b)
 		if err != nil {
@@ -163,10 +182,29 @@ func (h *DenyListHistory) Kept(r *Revocation, kept map[string][]byte) (map[strin
 		h.note(m)
 		h.mu.Unlock()
 	}
+	if b, ok := kept[markKeyUnnumbered]; ok {
+		m, err := unmarshalDenyMark(b)
+		if err != nil {
+			return nil, fmt.Errorf("authn: the kept mark of the deny list without a version does not read: %v", err)
+		}
+		m.version, m.versioned = 0, false
+		last = &m
+		h.mu.Lock()
+		h.note(m)
+		h.mu.Unlock()
+	}
 	if err := h.Check(r); err != nil {
 		return nil, err
 	}
-	if r == nil || r.deny == nil || !r.deny.versioned || o != nil && o.version >= r.deny.version {
+	switch {
+	case r == nil || r.deny == nil:
+		return nil, nil
+	case !r.deny.versioned:
+		if last != nil && last.sum == r.deny.sum {
+			return nil, nil
+		}
+		return map[string][]byte{markKeyUnnumbered: r.deny.marshal()}, nil
+	case o != nil && o.version >= r.deny.version:
 		return nil, nil
 	}
 	return map[string][]byte{markKeyDenyList: r.deny.marshal()}, nil

@@ -77,3 +77,29 @@ func TestDenyListVersion(t *testing.T) {
 		t.Errorf("no deny list after version 7, without entries: Check = %v, want nil", err)
 	}
 }
+
+// TestUnnumberedDenyListNotDropped: a deny list without a version line is
+// not dropped while it has entries: no deny list at all after it is
+// refused, saying how to retire it; after it, emptied, no deny list
+// passes. Only a numbered list was kept: dropping an unnumbered one
+// passed, and every revocation of it was gone.
+func TestUnnumberedDenyListNotDropped(t *testing.T) {
+	load := func(list string) *authn.Revocation {
+		t.Helper()
+		var r authn.Revocation
+		if err := r.AddDenyList([]byte(list)); err != nil {
+			t.Fatalf("AddDenyList(%q) = %v", list, err)
+		}
+		return &r
+	}
+	var h authn.DenyListHistory
+	h.Record(load("serial:0a\n"))
+	if err := h.Check(&authn.Revocation{}); err == nil || !strings.Contains(err.Error(), "there is no deny list, and the one in force before (no version) has entries") ||
+		!strings.Contains(err.Error(), "put in force a deny list with no entries") {
+		t.Errorf("no deny list after an unnumbered one with entries: Check = %v, want it refused", err)
+	}
+	h.Record(load("# retired\n"))
+	if err := h.Check(&authn.Revocation{}); err != nil {
+		t.Errorf("no deny list after the unnumbered one emptied: Check = %v, want nil", err)
+	}
+}
