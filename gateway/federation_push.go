@@ -108,20 +108,30 @@ func (s *Server) pendingForward(ctx context.Context, ex *exchange, recipient str
 		e.FieldsDisclosed = nil
 	}
 	// Forwarded, it is done there: it goes only to an agency this
-	// gateway's registry still delivers to (or, for a request, answers).
-	done, err := ex.recipientStanding(ctx)
+	// gateway's registry still delivers to (or, for a request, answers),
+	// and only while the cases it rests on stand (cases.go): a case of
+	// the registry file as the registry in force has it (registryHolds:
+	// one that dropped the case, or took the recipient out of it, since
+	// the call began refuses it, CASE_CLOSED, NOT_A_CASE_MEMBER or, for a
+	// notice routed by a receipt within the case, CASE_CHANGED_MEANWHILE),
+	// a case of the store as the store has it when the pending entry
+	// commits. No other registry applies until the pending entry has
+	// committed (done).
+	holds := ex.holds()
+	done, err := ex.recipientStanding(ctx, holds...)
+	if he, ok := errors.AsType[*audit.CaseHoldError](err); ok {
+		return nil, ex.heldRefusal(ctx, he) // nothing was forwarded
+	}
 	if err != nil {
 		return nil, err // nothing was forwarded
 	}
-	done()
 	var idx int64
-	if holds := ex.holds(); len(holds) > 0 {
-		// Forwarded, it is done there: it goes only while the case it
-		// rests on stands (cases.go).
+	if len(holds) > 0 {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 		idx, err = s.cfg.Audit.AppendState(actx, &e, audit.Change{Holds: holds})
 		cancel()
 		if he, ok := errors.AsType[*audit.CaseHoldError](err); ok {
+			done()
 			return nil, ex.heldRefusal(ctx, he) // nothing was forwarded
 		}
 		if err != nil && !errors.Is(err, audit.ErrUnavailable) {
@@ -130,6 +140,7 @@ func (s *Server) pendingForward(ctx context.Context, ex *exchange, recipient str
 	} else {
 		idx, err = s.append(ctx, &e)
 	}
+	done()
 	if err != nil {
 		return nil, err // nothing was forwarded
 	}

@@ -103,6 +103,11 @@ const (
 // served from the file, with managed_by_registry set and version 0: the
 // file, not this service, changes them (CASE_MANAGED_BY_REGISTRY), until
 // an operator moves them into the gateway with `liaison case import`.
+// An exchange under way on such a case is checked, as its entry commits
+// (one forwarded to a peer gateway, as it is forwarded), against the
+// registry in force: a reload of the file that took an agency out of the
+// case, or dropped the case, meanwhile refuses it NOT_A_CASE_MEMBER or
+// CASE_CLOSED, as above.
 type CasesClient interface {
 	// OpenCase opens a case about one person, led by the caller's agency.
 	// The policy decides whether an agency of the caller's kind may lead a
@@ -349,6 +354,11 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // served from the file, with managed_by_registry set and version 0: the
 // file, not this service, changes them (CASE_MANAGED_BY_REGISTRY), until
 // an operator moves them into the gateway with `liaison case import`.
+// An exchange under way on such a case is checked, as its entry commits
+// (one forwarded to a peer gateway, as it is forwarded), against the
+// registry in force: a reload of the file that took an agency out of the
+// case, or dropped the case, meanwhile refuses it NOT_A_CASE_MEMBER or
+// CASE_CLOSED, as above.
 type CasesServer interface {
 	// OpenCase opens a case about one person, led by the caller's agency.
 	// The policy decides whether an agency of the caller's kind may lead a

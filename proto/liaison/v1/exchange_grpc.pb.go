@@ -84,9 +84,11 @@ type ExchangeClient interface {
 	// case_id says, and its entry names the case, so that the notice too
 	// counts only while the agency is a member (corrections and
 	// withdrawals of what it received reach it after it left), and must
-	// still be so when the notice's entry commits, checked in the store's
-	// transaction (for a case of the registry file not imported, against
-	// the registry in force, whose reload waits for the commit): an agency
+	// still be so when the notice's entry commits (for an agency behind a
+	// peer gateway, the entry logged before it is forwarded), checked in
+	// the store's transaction (for a case of the registry file not
+	// imported, against the registry in force, whose reload waits for the
+	// commit): an agency
 	// that left the case or was removed from it (by the file too), or a
 	// case closed (or dropped from the file), after the notice was routed
 	// gets nothing, its result refused FAILED_PRECONDITION,
@@ -477,9 +479,11 @@ type ExchangeServer interface {
 	// case_id says, and its entry names the case, so that the notice too
 	// counts only while the agency is a member (corrections and
 	// withdrawals of what it received reach it after it left), and must
-	// still be so when the notice's entry commits, checked in the store's
-	// transaction (for a case of the registry file not imported, against
-	// the registry in force, whose reload waits for the commit): an agency
+	// still be so when the notice's entry commits (for an agency behind a
+	// peer gateway, the entry logged before it is forwarded), checked in
+	// the store's transaction (for a case of the registry file not
+	// imported, against the registry in force, whose reload waits for the
+	// commit): an agency
 	// that left the case or was removed from it (by the file too), or a
 	// case closed (or dropped from the file), after the notice was routed
 	// gets nothing, its result refused FAILED_PRECONDITION,
