@@ -24,7 +24,7 @@ func TestEveryEscalationStandingHasWords(t *testing.T) {
 		codes []string
 	}{
 		{"audit.EscalationStandings", audit.EscalationStandings,
-			[]string{standingOffboarded, standingUnregistered, standingUntracked, standingOffboardedAtPeer}},
+			[]string{standingOffboarded, standingUnregistered, standingUntracked, standingOffboardedAtPeer, standingUnknownAtPeer}},
 		{"audit.SenderStandings", audit.SenderStandings,
 			[]string{standingOffboarded, standingUnregistered}},
 		{"audit.ForwardWaits", audit.ForwardWaits,

@@ -22,7 +22,12 @@ import (
 // gateway hears nothing more from this one (an acknowledgement made here
 // of a notice it sent is held here, PEER_OFFBOARDED), and its timers tell
 // the notice's sender why, as this gateway's word (escalate,
-// standingOffboardedAtPeer).
+// standingOffboardedAtPeer). A peer gateway that this gateway's registry
+// does not list at all is refused at authentication too (its
+// certificate, of a CA still trusted, names no agency listed:
+// UNAUTHENTICATED, UNKNOWN_AGENCY; an acknowledgement made here of a
+// notice it sent fails its forward, PEER_NOT_REGISTERED), and its timers
+// tell the sender so (standingUnknownAtPeer).
 const (
 	metaOffboarded        = "offboarded"
 	offboardedPeerGateway = "peer_gateway"
@@ -46,6 +51,27 @@ func (s *Server) offboardedPeerGateway(ae *authn.Error) bool {
 // peer's word, not checked here: the notice is escalated all the same.
 const standingOffboardedAtPeer = "offboarded_at_peer"
 
+// standingUnknownAtPeer is the recipient_standing of the sender's
+// escalation of a notice to an agency behind a peer gateway that, asked
+// when the notice was escalated, refused this gateway's call saying that
+// its registry lists no agency of this gateway's certificate
+// (UNAUTHENTICATED, UNKNOWN_AGENCY: peerRefusesUs): it no longer lists
+// this gateway, whose calls it refuses, and it forwards no
+// acknowledgement to a gateway it does not list (its forward fails,
+// PEER_NOT_REGISTERED). The peer's word, as standingOffboardedAtPeer is.
+const standingUnknownAtPeer = "unknown_at_peer"
+
+// reasonUnknownAgency is the reason of a refusal of a call whose client
+// certificate names no agency the registry lists (authn).
+const reasonUnknownAgency = "UNKNOWN_AGENCY"
+
+// peerStandings are the recipient_standing of an escalation by the
+// reason code of the peer's refusal peerRefusesUs returns.
+var peerStandings = map[string]string{
+	reasonOffboarded:    standingOffboardedAtPeer,
+	reasonUnknownAgency: standingUnknownAtPeer,
+}
+
 // peerRefusesUs asks peerID, the peer gateway that tracks a notice whose
 // recipient is behind it, whether it still takes this gateway's calls,
 // with a call that changes nothing there: Audit.ProveConsistency from its
@@ -53,9 +79,12 @@ const standingOffboardedAtPeer = "offboarded_at_peer"
 // by the notice timers (officer noticeTimerOfficer). It returns the peer's reason code if the peer
 // refused the call saying that its registry offboards this gateway
 // (PERMISSION_DENIED, AGENCY_OFFBOARDED, metadata offboarded
-// peer_gateway), and "" for any other answer: a peer that answers, does
+// peer_gateway) or that it lists no agency of this gateway's
+// certificate, so no longer lists this gateway (UNAUTHENTICATED,
+// UNKNOWN_AGENCY), and "" for any other answer: a peer that answers, does
 // not answer, refuses for another reason (an agency behind this gateway
-// it offboarded, say: the acknowledgement still comes) or is not a
+// it offboarded or no longer lists, say, UNKNOWN_PEER_AGENCY: the
+// acknowledgement still comes) or is not a
 // registered peer gateway here says nothing of the kind; a peer that has
 // not answered within peerStandingTimeout has not answered. asked holds the
 // answers of this timer pass by peer, so that a pass asks each peer once.
@@ -94,12 +123,16 @@ func (s *Server) askPeerStanding(ctx context.Context, peerID, sender string) str
 	_, err = liaisonv1.NewAuditClient(conn).ProveConsistency(pctx, &liaisonv1.ProveConsistencyRequest{OldSize: 1})
 	st := status.Convert(err)
 	info, _, _ := peerRefusalDetails(st)
-	if err == nil || st.Code() != codes.PermissionDenied || info.GetReason() != reasonOffboarded ||
-		info.GetMetadata()[metaOffboarded] != offboardedPeerGateway {
-		return ""
+	switch {
+	case err == nil:
+	case st.Code() == codes.PermissionDenied && info.GetReason() == reasonOffboarded && info.GetMetadata()[metaOffboarded] == offboardedPeerGateway:
+		s.log.WarnContext(ctx, "the peer gateway refuses this gateway's calls, saying its registry offboards this gateway", "peer", peer.ID)
+		return reasonOffboarded
+	case st.Code() == codes.Unauthenticated && info.GetReason() == reasonUnknownAgency:
+		s.log.WarnContext(ctx, "the peer gateway refuses this gateway's calls, saying its registry does not list this gateway", "peer", peer.ID)
+		return reasonUnknownAgency
 	}
-	s.log.WarnContext(ctx, "the peer gateway refuses this gateway's calls, saying its registry offboards this gateway", "peer", peer.ID)
-	return reasonOffboarded
+	return ""
 }
 
 // peerStandingTimeout bounds the question of askPeerStanding (the

@@ -167,7 +167,10 @@ func (s *Server) noticeTrackedWith(ctx context.Context, n audit.Notice) (peer st
 // offboards this gateway, it forwards no acknowledgement here (it holds
 // one made there, PEER_OFFBOARDED): the sender's copy and the entry say
 // so (recipient_standing offboarded_at_peer, detail peer_reason the
-// peer's reason code), as the peer's word; a peer that does not answer
+// peer's reason code), as the peer's word; so they do if it refuses
+// saying that its registry does not list this gateway (UNKNOWN_AGENCY:
+// recipient_standing unknown_at_peer; an acknowledgement made there fails
+// its forward, PEER_NOT_REGISTERED); a peer that does not answer
 // gets no standing, as before.
 func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time, asked map[string]string) error {
 	reg := s.registry.Load()
@@ -219,10 +222,11 @@ func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time, as
 				// acknowledgement will come back.
 				standing[to.key] = standingUntracked
 			default:
-				// The peer's word that it offboards this gateway: it
-				// forwards no acknowledgement here.
+				// The peer's word that it offboards this gateway, or
+				// no longer lists it: it forwards no acknowledgement
+				// here.
 				if why := s.peerRefusesUs(ctx, peer, n.Sender, asked); why != "" {
-					standing[to.key], peerReason = standingOffboardedAtPeer, why
+					standing[to.key], peerReason = peerStandings[why], why
 				}
 			}
 			continue // that inbox is at the peer gateway, which sends this copy if it tracks the notice

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/liaison-gateway/liaison/gateway"
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -29,10 +30,16 @@ import (
 // (recipient_standing offboarded_at_peer, detail peer_reason), as the
 // Dutch gateway's word. They said nothing: the prison's case officer
 // could not tell "the police did not read it" from "the peer gateway no
-// longer talks to us". A peer that refuses for another reason (it
-// offboards the prison, whose acknowledgements it still forwards) or that
-// does not answer at all gives no such standing: the notice is escalated
-// as before.
+// longer talks to us". So when the Dutch registry no longer lists the
+// Danish gateway (nor the agencies behind it): the Dutch gateway refuses
+// its question at authentication, UNAUTHENTICATED, UNKNOWN_AGENCY, and
+// the police's acknowledgement cannot be forwarded (PEER_NOT_REGISTERED,
+// the notice left open there), so the prison's copy and the entry say
+// unknown_at_peer, detail peer_reason UNKNOWN_AGENCY; they said nothing.
+// A peer that refuses for another reason (it offboards the prison, or no
+// longer lists it, UNKNOWN_PEER_AGENCY, whose acknowledgements it still
+// forwards) or that does not answer at all gives no such standing: the
+// notice is escalated as before.
 func TestSenderLearnsThePeerGatewayOffboardedIt(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -48,6 +55,18 @@ func TestSenderLearnsThePeerGatewayOffboardedIt(t *testing.T) {
 		{"SenderOffboardedThere", func(t *testing.T, f *federation) {
 			f.nl.offboard(t, "dk-prison-east")
 			until(t, "the Dutch registry reloaded", func() bool { return offboardedAt(t, f.nl, "nl-police-rotterdam", "dk-prison-east") })
+		}, false, "", ""},
+		{"UnlistedThere", func(t *testing.T, f *federation) {
+			f.nl.editFederationRegistry(t, func(r *gateway.RegistryFile) {
+				r.Agencies = slices.DeleteFunc(r.Agencies, func(a gateway.AgencyFile) bool { return a.ID == "dk-gateway" || a.Via == "dk-gateway" })
+			})
+			until(t, "the Dutch registry reloaded", func() bool { return unlistedAt(t, f.nl, "nl-police-rotterdam", "dk-prison-east") })
+		}, false, "unknown_at_peer", "UNKNOWN_AGENCY"},
+		{"SenderUnlistedThere", func(t *testing.T, f *federation) {
+			f.nl.editFederationRegistry(t, func(r *gateway.RegistryFile) {
+				r.Agencies = slices.DeleteFunc(r.Agencies, func(a gateway.AgencyFile) bool { return a.ID == "dk-prison-east" })
+			})
+			until(t, "the Dutch registry reloaded", func() bool { return unlistedAt(t, f.nl, "nl-police-rotterdam", "dk-prison-east") })
 		}, false, "", ""},
 		{"PeerDown", func(t *testing.T, f *federation) {
 			f.nl.gw.Stop()
@@ -67,6 +86,14 @@ func TestSenderLearnsThePeerGatewayOffboardedIt(t *testing.T) {
 				}
 			}
 			tc.before(t, f)
+			if tc.name == "UnlistedThere" {
+				// The Dutch gateway forwards no acknowledgement to a
+				// gateway it does not list: it fails the forward,
+				// PEER_NOT_REGISTERED, and the notice stays open.
+				if _, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor}); err == nil {
+					t.Fatal("Acknowledge at a gateway that no longer lists the Danish one succeeded; want the forward failed, PEER_NOT_REGISTERED")
+				}
+			}
 			if tc.ack {
 				ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
 				if err != nil || !slices.Equal(ack.GetDeferredNoticeIds(), []string{id}) {
@@ -85,6 +112,15 @@ func TestSenderLearnsThePeerGatewayOffboardedIt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unlistedAt reports whether c's registry no longer lists agency, as an
+// officer of asker finds by a Match that names it holder.
+func unlistedAt(t *testing.T, c *country, asker, agency string) bool {
+	_, err := c.client(t, asker, "probe").Match(t.Context(), &liaisonv1.MatchRequest{SubjectId: "SYN-DK-0001",
+		RecordTypes: []liaisonv1.RecordType{liaisonv1.RecordType_RECORD_TYPE_RISK_ASSESSMENT},
+		Purpose:     liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Is the registry reloaded?", Holders: []string{agency}})
+	return status.Code(err) == codes.InvalidArgument && fieldOf(err) == "holders[0]" && strings.Contains(status.Convert(err).Message(), "is not a registered agency")
 }
 
 // TestCallToAPeerGatewayThatOffboardedThisOne: the Dutch registry

@@ -13,6 +13,7 @@ var EscalationStandings = map[string]string{
 	"unregistered":       "the recipient is no longer registered here: it will not be acknowledged here",
 	"untracked":          "the peer gateway delivered it without tracking it: nobody there escalates it or forwards an acknowledgement",
 	"offboarded_at_peer": "the peer gateway says it has offboarded this gateway (the peer's word, not checked here): it forwards no acknowledgement here",
+	"unknown_at_peer":    "the peer gateway says it no longer lists this gateway (the peer's word, not checked here): it forwards no acknowledgement here",
 }
 
 // SenderStandings says in words why the copy of a required notice's

@@ -2624,9 +2624,14 @@ type Escalation struct {
 	// offboarded "peer_gateway"), since it then forwards no acknowledgement
 	// here (one made there is held there): that is the peer's word, not
 	// checked here, and the notice is escalated all the same (the entry's
-	// detail.peer_reason holds the peer's reason code). A peer that does not
-	// answer, or refuses for another reason, gives no standing. Empty
-	// otherwise.
+	// detail.peer_reason holds the peer's reason code); "unknown_at_peer" if
+	// it refused it saying that its registry does not list this gateway
+	// (UNAUTHENTICATED, ErrorInfo reason UNKNOWN_AGENCY), since it forwards
+	// no acknowledgement to a gateway it does not list (its forward fails
+	// there, PEER_NOT_REGISTERED), the peer's word too. A peer that does not
+	// answer, or refuses for another reason (UNKNOWN_PEER_AGENCY for a
+	// sender it does not list, whose acknowledgement it still forwards),
+	// gives no standing. Empty otherwise.
 	RecipientStanding string `protobuf:"bytes,11,opt,name=recipient_standing,json=recipientStanding,proto3" json:"recipient_standing,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache

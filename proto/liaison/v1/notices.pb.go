@@ -299,9 +299,11 @@ type TrackedNotice struct {
 	// acknowledgement), "offboarded_at_peer" (that peer gateway, asked at
 	// the escalation, said that its registry offboards this gateway, so
 	// it forwards no acknowledgement here: the peer's word, not checked
-	// here). Empty for a notice not escalated, for one escalated as usual
-	// (the recipient had not acknowledged it in time), and if the
-	// escalation's entry could not be read.
+	// here), "unknown_at_peer" (it said that its registry does not list
+	// this gateway, UNKNOWN_AGENCY, so likewise: the peer's word). Empty
+	// for a notice not escalated, for one escalated as usual (the
+	// recipient had not acknowledged it in time), and if the escalation's
+	// entry could not be read.
 	EscalationRecipientStanding string `protobuf:"bytes,22,opt,name=escalation_recipient_standing,json=escalationRecipientStanding,proto3" json:"escalation_recipient_standing,omitempty"`
 	// Why its escalation's copy meant for the sender went nowhere, so that
 	// the sender was not told of the escalation here, as the escalation's
