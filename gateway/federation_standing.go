@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/authn"
 	liaisonv1 "github.com/liaison-gateway/liaison/proto/liaison/v1"
 )
@@ -87,7 +89,10 @@ var peerStandings = map[string]string{
 // acknowledgement still comes) or is not a
 // registered peer gateway here says nothing of the kind; a peer that has
 // not answered within peerStandingTimeout has not answered. asked holds the
-// answers of this timer pass by peer, so that a pass asks each peer once.
+// answers of this timer pass by peer, so that a pass asks each peer once:
+// askPeersStanding has asked, all at once, the peers the pass's notices
+// need before the pass escalates them, and a peer it did not ask (the
+// registry changed in between) is asked here.
 func (s *Server) peerRefusesUs(ctx context.Context, peerID, sender string, asked map[string]string) string {
 	if why, ok := asked[peerID]; ok {
 		return why
@@ -96,6 +101,53 @@ func (s *Server) peerRefusesUs(ctx context.Context, peerID, sender string, asked
 	asked[peerID] = why
 	return why
 }
+
+// askPeersStanding asks each peer gateway that escalate would ask of a
+// notice of due (one whose recipient is behind the peer that tracks it
+// with this gateway, a recipient this registry lists and does not
+// offboard: escalate) whether it still takes this gateway's calls
+// (askPeerStanding, for the sender of the first such notice, as escalate
+// would), all of them at once, at most peerStandingParallel at a time,
+// and returns the answers by peer, for peerRefusesUs. Asked one after
+// another, N peers that take connections but do not answer held a timer
+// pass up for N times peerStandingTimeout; so, for about one. A notice
+// whose entry cannot be read is left to escalate, which reports it.
+func (s *Server) askPeersStanding(ctx context.Context, due []audit.Notice) map[string]string {
+	reg := s.registry.Load()
+	senders := map[string]string{}
+	var peers []string
+	for _, n := range due {
+		peer, away, err := s.noticeTrackedWith(ctx, n)
+		rcpt := reg.Agencies[n.Recipient]
+		if err != nil || !away || peer == "" || rcpt == nil || rcpt.Offboarded {
+			continue
+		}
+		if _, ok := senders[peer]; !ok {
+			senders[peer] = n.Sender
+			peers = append(peers, peer)
+		}
+	}
+	asked := make(map[string]string, len(peers))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, peerStandingParallel)
+	for _, peer := range peers {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			why := s.askPeerStanding(ctx, peer, senders[peer])
+			mu.Lock()
+			asked[peer] = why
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return asked
+}
+
+// peerStandingParallel bounds how many peer gateways askPeersStanding
+// asks at once.
+const peerStandingParallel = 8
 
 func (s *Server) askPeerStanding(ctx context.Context, peerID, sender string) string {
 	reg := s.registry.Load()
@@ -139,7 +191,9 @@ func (s *Server) askPeerStanding(ctx context.Context, peerID, sender string) str
 // federation's timeout if that is shorter): it is asked in a timer pass,
 // whose other notices wait for it, and a peer that takes connections but
 // does not answer would otherwise hold the pass up for the federation's
-// timeout (30 s by default) for each such peer. No answer in time is no
+// timeout (30 s by default). The peers are asked at once
+// (askPeersStanding), so that peers that do not answer hold the pass up
+// for about this long, not this long each. No answer in time is no
 // answer: no reason.
 const peerStandingTimeout = 5 * time.Second
 

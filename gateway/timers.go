@@ -60,12 +60,18 @@ func (s *Server) RunTimers(ctx context.Context) (bool, error) {
 	if err != nil {
 		return true, errors.Join(append(errs, err)...)
 	}
-	asked := map[string]string{} // peerRefusesUs: each peer once a pass
+	var escalating []audit.Notice
 	for _, n := range due {
 		if ended, err := s.endedHere(ctx, n, now); ended || err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		escalating = append(escalating, n)
+	}
+	// The peers that track them are asked at once, each once a pass
+	// (peerRefusesUs).
+	asked := s.askPeersStanding(ctx, escalating)
+	for _, n := range escalating {
 		errs = append(errs, s.escalate(ctx, n, now, asked))
 	}
 	// Overdue once the deadline has passed: an acknowledgement at the

@@ -1,6 +1,11 @@
 package main
 
 import (
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -8,7 +13,9 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -205,4 +212,127 @@ func TestEscalationIsNotHeldUpByAPeerThatDoesNotAnswer(t *testing.T) {
 	if es := f.dk.all(t, "notice_escalate", ""); len(es) != 1 || es[0].Outcome != audit.OutcomeOK || es[0].Detail["peer_reason"] != "" {
 		t.Errorf("Danish escalations %v %v; want one, ok, no peer_reason", outcomes(es), details(es))
 	}
+}
+
+// TestEscalationIsNotHeldUpByPeersThatDoNotAnswer: the Danish gateway
+// tracks two required notices to the Rotterdam police, each forwarded to
+// a peer gateway of its own, and nobody acknowledges them. At the
+// escalation time neither peer answers the Danish gateway's question
+// whether it still takes its calls (Audit.ProveConsistency): both take
+// connections and hang. The peers are asked at once, so the timer pass
+// waits about one question's timeout (5 s), not one for each peer (10 s
+// here), and both notices are escalated to the prison with no standing.
+// The two peers: the Dutch gateway delivered the first notice as
+// nl-gateway; then the Danish registry renames it nl-gateway-2, which
+// delivers the second, and lists as nl-gateway another Dutch gateway,
+// with a certificate and checkpoint key of its own, that hangs. The
+// pass asked one peer after the other and took over 10 s.
+func TestEscalationIsNotHeldUpByPeersThatDoNotAnswer(t *testing.T) {
+	var ahead atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	var logs lockedBuffer
+	f := startFederationWith(t, fedConfig{now: clock, hostile: "NL", peerTimeout: time.Minute, logs: map[string]io.Writer{"DK": &logs}})
+	reload := func(edit func(*gateway.RegistryFile)) {
+		t.Helper()
+		n := strings.Count(logs.String(), "trust files reloaded")
+		f.dk.editFederationRegistry(t, edit)
+		until(t, "the Danish registry reloaded", func() bool { return strings.Count(logs.String(), "trust files reloaded") > n })
+	}
+	first := notifyRotterdamPolice(t, f)
+	reload(func(r *gateway.RegistryFile) {
+		for i := range r.Agencies {
+			if r.Agencies[i].ID == "nl-gateway" {
+				r.Agencies[i].ID = "nl-gateway-2"
+			}
+			if r.Agencies[i].Via == "nl-gateway" {
+				r.Agencies[i].Via = "nl-gateway-2"
+			}
+		}
+	})
+	second := notifyRotterdamPolice(t, f)
+	esc := escalateAt(t, f.dk) // the second's, the later
+
+	// Another Dutch gateway, listed as nl-gateway, that takes
+	// connections and never answers.
+	hang := make(chan struct{})
+	silent := &silentPeer{hang: hang}
+	leaf, err := f.nl.CA.Issue("spiffe://nl.liaison.test/gateway-b", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{leaf.Cert}})))
+	liaisonv1.RegisterAuditServer(gs, silent)
+	go gs.Serve(lis)
+	t.Cleanup(func() { close(hang); gs.Stop() })
+	_, vkey, err := audit.LoadOrCreateSignerKey(filepath.Join(t.TempDir(), "nlb.key"), "nlb.liaison.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reload(func(r *gateway.RegistryFile) {
+		for _, a := range r.Agencies {
+			if a.ID == "nl-gateway-2" {
+				a.ID, a.Issuer, a.CertificateIdentity = "nl-gateway", a.Issuer+"/b", "spiffe://nl.liaison.test/gateway-b"
+				a.Provider, a.CheckpointKey = lis.Addr().String(), vkey
+				r.Agencies = append(r.Agencies, a)
+				break
+			}
+		}
+	})
+	var asked atomic.Int32
+	f.hostile.setRequest(func(method string, _ proto.Message) {
+		if method == "ProveConsistency" {
+			asked.Add(1)
+			select {
+			case <-hang:
+			case <-t.Context().Done():
+			}
+		}
+	})
+
+	ahead.Store(int64(time.Until(esc) + time.Minute))
+	start := time.Now()
+	if _, err := f.dk.gw.Server.RunTimers(t.Context()); err != nil {
+		t.Fatalf("Danish timers: %v", err)
+	}
+	took := time.Since(start)
+	t.Logf("the Danish timer pass took %v", took)
+	if asked.Load() == 0 || silent.asked.Load() == 0 {
+		t.Fatalf("the Danish gateway asked nl-gateway-2 %d times and nl-gateway %d times; want both asked", asked.Load(), silent.asked.Load())
+	}
+	if took >= 9*time.Second {
+		t.Errorf("the Danish timer pass took %v with two peers that do not answer; want about one question's timeout (5 s), not one each", took)
+	}
+	es := f.dk.all(t, "notice_escalate", "")
+	got := map[string]string{}
+	for _, e := range es {
+		if e.Outcome != audit.OutcomeOK || e.Detail["recipient_standing"] != "" || e.Detail["peer_reason"] != "" {
+			t.Errorf("Danish escalation %s %v; want ok, no standing, no peer reason", e.Outcome, e.Detail)
+		}
+		got[e.Detail["notice_id"]] = e.Detail["escalated_at_peer"]
+	}
+	if len(es) != 2 || got[first] != "nl-gateway" || got[second] != "nl-gateway-2" {
+		t.Errorf("Danish escalations %v; want %s at nl-gateway and %s at nl-gateway-2", got, first, second)
+	}
+}
+
+// A silentPeer takes a peer gateway's connections and never answers its
+// question (Audit.ProveConsistency) until hang is closed or the call
+// ends.
+type silentPeer struct {
+	liaisonv1.UnimplementedAuditServer
+	hang  <-chan struct{}
+	asked atomic.Int32
+}
+
+func (p *silentPeer) ProveConsistency(ctx context.Context, _ *liaisonv1.ProveConsistencyRequest) (*liaisonv1.ProveConsistencyResponse, error) {
+	p.asked.Add(1)
+	select {
+	case <-p.hang:
+	case <-ctx.Done():
+	}
+	return nil, status.Error(codes.Unavailable, "no answer")
 }
