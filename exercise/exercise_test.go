@@ -238,6 +238,13 @@ func TestParseNamesTheField(t *testing.T) {
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prisn, jurisdiction: DK}\n", "agencies[0].kind"},
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DE}\n", "agencies[0].jurisdiction"},
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK, clearance: ultra}\n", "agencies[0].clearance"},
+		// The agencies are the exercise's registry: an id or a duty role
+		// the registry does not take stopped the gateway at start, with
+		// the registry's words and not the field's name.
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: DK-Prison, kind: prison, jurisdiction: DK}\n", "agencies[0].id"},
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n  - {id: case, kind: police, jurisdiction: DK}\n", "agencies[1].id"},
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK, duty_role: \"duty officer\"}\n", "agencies[0].duty_role"},
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK, duty_role: \"duty/officer\"}\n", "agencies[0].duty_role"},
 		// An unknown field is named where it is.
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, recipient: b}\n", "events[0].recipient"},
 		{head + "events:\n  - {day: 1, action: update, subject: {address: x}}\n", "events[0].subject.address"},

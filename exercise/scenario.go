@@ -384,8 +384,12 @@ func (s *Scenario) check() error {
 	known := map[string]bool{}
 	for i, a := range s.Agencies {
 		switch {
-		case !validID(a.ID):
-			return fmt.Errorf("agencies[%d].id: 1 to 64 letters, digits, '.', '_' or '-'", i)
+		case !gateway.ValidAgencyID(a.ID):
+			// The scenario's agencies are its gateway's registry: an id
+			// the registry does not take stopped the gateway at start.
+			return fmt.Errorf("agencies[%d].id: 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, not \"case\" (as a registry spells an agency id)", i)
+		case a.DutyRole != "" && !gateway.ValidDutyRole(a.DutyRole):
+			return fmt.Errorf("agencies[%d].duty_role: 1 to 64 bytes of printable characters in Unicode NFC, no white space and no '/' (as a registry's)", i)
 		case known[a.ID]:
 			return fmt.Errorf("agencies[%d].id: %q twice", i, a.ID)
 		case a.Kind == "" || a.Jurisdiction == "":

@@ -291,10 +291,19 @@ func (r *Registry) checkAreaSpellings() error {
 // (agency/officer/id) and pseudonym domains (agency/purpose).
 var agencyIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
+// ValidAgencyID reports whether id is spelt as a registry spells an agency
+// id (agencyIDRE, and not "case"), for those that build a registry (the
+// exercises) and must refuse another spelling before they do.
+func ValidAgencyID(id string) bool { return agencyIDRE.MatchString(id) && id != "case" }
+
+// ValidDutyRole reports whether role is a duty role a registry takes
+// (validDutyRole), for those that build a registry.
+func ValidDutyRole(role string) bool { return validDutyRole(role) }
+
 func (f *RegistryFile) build(dir string, keysFor func(a AgencyFile, dir string) (map[string]any, error)) (*Registry, error) {
 	r := &Registry{Agencies: map[string]*Agency{}, Cases: map[string]*Case{}}
 	for _, a := range f.Agencies {
-		if !agencyIDRE.MatchString(a.ID) || a.ID == "case" {
+		if !ValidAgencyID(a.ID) {
 			return nil, fmt.Errorf("gateway: registry: agency id %q: want 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, and not \"case\" (ids name inboxes and pseudonym domains, as case/<id> names a case's)", a.ID)
 		}
 		if a.Via != "" || a.Kind == KindPeerGateway {
