@@ -245,6 +245,14 @@ func TestParseNamesTheField(t *testing.T) {
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n  - {id: case, kind: police, jurisdiction: DK}\n", "agencies[1].id"},
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK, duty_role: \"duty officer\"}\n", "agencies[0].duty_role"},
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK, duty_role: \"duty/officer\"}\n", "agencies[0].duty_role"},
+		// So are the areas, and the municipality every call carries: a
+		// spelling the gateway refuses had every call refused for it.
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: police, jurisdiction: DK, areas: [Aarhus]}\n  - {id: b, kind: police, jurisdiction: DK, areas: [Odense, aarhus]}\n", "agencies[1].areas[1]"},
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: police, jurisdiction: DK, areas: [\"Aar\\u0000hus\"]}\n", "agencies[0].areas[0]"},
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted, municipality: \"Aarhus\\u3164\"}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.municipality"},
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted, municipality: \" Aarhus\"}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.municipality"},
+		{head + "events:\n  - {day: 1, action: update, subject: {municipality: \"A\\u030arhus\"}}\n", "events[0].subject.municipality"},
+		{head + "events:\n  - {day: 1, action: update, subject: {municipality: \"EX-0001\"}}\n", "events[0].subject.municipality: names"},
 		// An unknown field is named where it is.
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, recipient: b}\n", "events[0].recipient"},
 		{head + "events:\n  - {day: 1, action: update, subject: {address: x}}\n", "events[0].subject.address"},

@@ -375,13 +375,15 @@ func (s *Scenario) check() error {
 	if gateway.Mentions(s.Name, id) {
 		return fmt.Errorf("name: %s", namesSubject)
 	}
-	if err := checkSubject("subject", SubjectChange{Category: s.Subject.Category, ReleaseDate: s.Subject.ReleaseDate, ProbationUntil: s.Subject.ProbationUntil}); err != nil {
+	if err := checkSubject("subject", id, SubjectChange{Category: s.Subject.Category, ReleaseDate: s.Subject.ReleaseDate, ProbationUntil: s.Subject.ProbationUntil,
+		Municipality: s.Subject.Municipality}); err != nil {
 		return err
 	}
 	if len(s.Agencies) == 0 {
 		return fmt.Errorf("agencies: at least one")
 	}
 	known := map[string]bool{}
+	areas := map[[2]string]struct{ spelt, field string }{} // by kind and gateway.AreaKey
 	for i, a := range s.Agencies {
 		switch {
 		case !gateway.ValidAgencyID(a.ID):
@@ -400,6 +402,20 @@ func (s *Scenario) check() error {
 			return fmt.Errorf("agencies[%d].jurisdiction: %q, want one of %s", i, a.Jurisdiction, strings.Join(jurisdictions, ", "))
 		case a.Clearance != "" && !slices.Contains(clearances, a.Clearance):
 			return fmt.Errorf("agencies[%d].clearance: %q, want one of %s", i, a.Clearance, strings.Join(clearances, ", "))
+		}
+		// The areas as the registry takes them: each a municipality's
+		// name as calls spell one, and one spelling of an area among the
+		// agencies of a kind; otherwise the gateway did not start.
+		for j, area := range a.Areas {
+			if m := strings.TrimSpace(area); m == "" || gateway.MunicipalityProblem(m) != "" {
+				return fmt.Errorf("agencies[%d].areas[%d]: a municipality's name of 1 to 128 bytes of printable characters in Unicode NFC, as calls spell it", i, j)
+			}
+			k := [2]string{a.Kind, gateway.AreaKey(area)}
+			if x, ok := areas[k]; ok && x.spelt != strings.TrimSpace(area) {
+				return fmt.Errorf("agencies[%d].areas[%d]: %q is %q of %s in other letters: spell an area one way among the agencies of a kind", i, j, strings.TrimSpace(area), x.spelt, x.field)
+			} else if !ok {
+				areas[k] = struct{ spelt, field string }{strings.TrimSpace(area), fmt.Sprintf("agencies[%d].areas[%d]", i, j)}
+			}
 		}
 		for j, r := range a.Holds {
 			if !slices.Contains(recordTypes, r) {
@@ -548,7 +564,7 @@ func (s *Scenario) check() error {
 			if e.Subject == nil || *e.Subject == (SubjectChange{}) {
 				return fmt.Errorf("%s: required, with at least one attribute to change", f("subject"))
 			}
-			if err := checkSubject(f("subject"), *e.Subject); err != nil {
+			if err := checkSubject(f("subject"), id, *e.Subject); err != nil {
 				return err
 			}
 		case "correct", "withdraw":
@@ -619,9 +635,19 @@ func (s *Scenario) check() error {
 }
 
 // checkSubject checks the attributes a subject or an update gives.
-func checkSubject(field string, c SubjectChange) error {
+func checkSubject(field, id string, c SubjectChange) error {
 	if c.Category != "" && !slices.Contains(categories, c.Category) {
 		return fmt.Errorf("%s.category: %q, want one of %s", field, c.Category, strings.Join(categories, ", "))
+	}
+	// The municipality as the gateway takes one (gateway.MunicipalityProblem):
+	// every call about the person carries it, and each would be refused.
+	if m := c.Municipality; m != "" {
+		if p := gateway.MunicipalityProblem(m); p != "" {
+			return fmt.Errorf("%s.municipality: %s", field, p)
+		}
+		if gateway.Mentions(m, id) {
+			return fmt.Errorf("%s.municipality: %s", field, namesSubject)
+		}
 	}
 	for _, d := range []struct{ name, v string }{{"release_date", c.ReleaseDate}, {"probation_until", c.ProbationUntil}} {
 		if d.v != "" && !validDate(d.v) {

@@ -918,6 +918,21 @@ func validSubjectFacts(a *liaisonv1.SubjectAttributes, subjectID string) error {
 	return nil
 }
 
+// MunicipalityProblem says what keeps m from being taken as the subject's
+// municipality (SubjectAttributes.municipality, as validSubject checks
+// it but for the subject's identifier), or "" if nothing does: for those
+// that make calls of their own (the exercises), so that a spelling every
+// call would be refused for is refused before any is made.
+func MunicipalityProblem(m string) string {
+	if p := municipalityProblem(m); p != "" {
+		return p
+	}
+	if strings.TrimSpace(m) != m {
+		return "must not begin or end with white space"
+	}
+	return ""
+}
+
 // municipalityProblem says what keeps m from being a municipality's one
 // spelling, or "" if nothing does. The subject's municipality
 // (SubjectAttributes, a caller's or a holder's Describe answer) and a

@@ -101,6 +101,12 @@ func (a *Agency) Area(municipality string) (string, bool) {
 // foldKey returns s with each rune replaced by the least of its simple
 // case folding orbit (unicode.SimpleFold): two strings have one key
 // exactly when strings.EqualFold reports them equal.
+// AreaKey is the key by which a registry matches an agency's area (its
+// ends' white space aside, without regard to case): two areas of the
+// agencies of one kind with the same key must be spelt alike
+// (checkAreaSpellings).
+func AreaKey(area string) string { return foldKey(strings.TrimSpace(area)) }
+
 func foldKey(s string) string {
 	return strings.Map(func(r rune) rune {
 		least := r
