@@ -253,6 +253,14 @@ func TestParseNamesTheField(t *testing.T) {
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted, municipality: \" Aarhus\"}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.municipality"},
 		{head + "events:\n  - {day: 1, action: update, subject: {municipality: \"A\\u030arhus\"}}\n", "events[0].subject.municipality"},
 		{head + "events:\n  - {day: 1, action: update, subject: {municipality: \"EX-0001\"}}\n", "events[0].subject.municipality: names"},
+		// A claimed basis and a case kind the gateway refuses as spelt:
+		// every call was refused INVALID_ARGUMENT, a notify's recipients
+		// shown "not told" as if the law had withheld the record.
+		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, to: [b], purpose: risk_management, basis: \"Art 5\"}\n", "events[0].basis"},
+		{head + "events:\n  - {day: 1, action: request, by: b, holder: a, record: release_notice, purpose: risk_management, basis: dk}\n", "events[0].basis"},
+		{head + "events:\n  - {day: 1, action: request, by: b, holder: a, record: release_notice, purpose: risk_management, basis: dk.ex_0001}\n", "events[0].basis: names"},
+		{head + "events:\n  - {day: 1, action: open_case, by: b, case: C-1, kind: \"DK KSP\"}\n", "events[0].kind"},
+		{head + "events:\n  - {day: 1, action: open_case, by: b, case: C-1, kind: DK.ksp}\n", "events[0].kind"},
 		// An unknown field is named where it is.
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, recipient: b}\n", "events[0].recipient"},
 		{head + "events:\n  - {day: 1, action: update, subject: {address: x}}\n", "events[0].subject.address"},

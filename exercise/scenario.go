@@ -482,6 +482,18 @@ func (s *Scenario) check() error {
 		if gateway.Mentions(e.Kind, id) {
 			return fmt.Errorf("%s: %s", f("kind"), namesSubject)
 		}
+		// Spelt as the gateway takes them: otherwise every call of the
+		// event was refused INVALID_ARGUMENT and played as if the law had
+		// refused it (a notify's recipients "not told").
+		if e.Kind != "" && !gateway.ValidCaseKind(e.Kind) {
+			return fmt.Errorf("%s: %q: a case kind of the policy, lower-case parts joined by '.', such as nl.zvh", f("kind"), e.Kind)
+		}
+		switch b := e.Basis; {
+		case gateway.Mentions(b, id):
+			return fmt.Errorf("%s: %s", f("basis"), namesSubject)
+		case b != "" && !gateway.ValidLegalBasisID(b):
+			return fmt.Errorf("%s: %q: a legal basis id, at most 128 lower-case letters, digits and '_' in parts joined by '.', such as dk.rpl.115.stk1.nr3", f("basis"), b)
+		}
 		for j, k := range e.ToCompetent {
 			if !slices.Contains(kinds, k) {
 				return fmt.Errorf("events[%d].to_competent[%d]: %q, want one of %s", i, j, k, strings.Join(kinds, ", "))

@@ -785,6 +785,13 @@ func validClaimedBasis(id, subjectID string) error {
 	return nil
 }
 
+// ValidLegalBasisID reports whether id is spelt as the policies spell a
+// legal basis id (validClaimedBasis), for those that make calls of their
+// own (the exercises): a claimed basis spelt otherwise is refused.
+func ValidLegalBasisID(id string) bool {
+	return len(id) <= maxLegalBasisLen && caseKindRE.MatchString(id)
+}
+
 // validJustification requires a justification (LED Art. 25) and refuses
 // one that contains the subject's identifier, which would put it in the log.
 func validJustification(j, subjectID string) error {
