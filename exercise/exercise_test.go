@@ -234,6 +234,10 @@ func TestParseNamesTheField(t *testing.T) {
 		{head + "events:\n  - {day: 1, action: update, subject: {release_date: \"15-12-2026\"}}\n", "events[0].subject.release_date"},
 		{head + "events:\n  - {day: 1, action: update, subject: {probation_until: \"2026-02-30\"}}\n", "events[0].subject.probation_until"},
 		{head + "events:\n  - {day: 1, action: update, subject: {category: convict}}\n", "events[0].subject.category"},
+		// A date the gateway does not take (the years the policy reads
+		// are 1900 to 2199) had every call about the person refused.
+		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted, release_date: \"2300-12-15\"}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.release_date"},
+		{head + "events:\n  - {day: 1, action: update, subject: {probation_until: \"1899-12-31\"}}\n", "events[0].subject.probation_until"},
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convict}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.category"},
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prisn, jurisdiction: DK}\n", "agencies[0].kind"},
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DE}\n", "agencies[0].jurisdiction"},

@@ -665,6 +665,12 @@ func checkSubject(field, id string, c SubjectChange) error {
 		if d.v != "" && !validDate(d.v) {
 			return fmt.Errorf("%s.%s: %q, want a date YYYY-MM-DD", field, d.name, d.v)
 		}
+		// A date the gateway refuses (a year before 1900 or after 2199)
+		// had every call about the person refused for it, and the
+		// holder's answers too.
+		if p := gateway.DateProblem(d.v); d.v != "" && p != "" {
+			return fmt.Errorf("%s.%s: %q %s", field, d.name, d.v, p)
+		}
 	}
 	return nil
 }

@@ -243,6 +243,12 @@ const (
 // calendar day written YYYY-MM-DD from 1900-01-01 to 2199-12-31. Every
 // date the gateway checks (a subject's attributes, a record's dates, a
 // holder's answer, a peer's entry) is checked by it.
+// DateProblem says what keeps d from being a date the gateway takes (in
+// SubjectAttributes and in records: YYYY-MM-DD, a real day from 1900-01-01
+// to 2199-12-31), or "" if nothing does: for those that make calls of
+// their own (the exercises).
+func DateProblem(d string) string { return dateProblem(d) }
+
 func dateProblem(d string) string {
 	t, err := time.Parse(time.DateOnly, d)
 	if err != nil || t.Format(time.DateOnly) != d {
