@@ -41,7 +41,9 @@ func (s *Server) requireRole(ctx context.Context, roles ...string) (authn.Caller
 			return c, nil
 		}
 	}
-	return c, &denial{reason: "ROLE_REQUIRED", message: fmt.Sprintf("this service needs the %s role", roles[0]), auditIdx: -1}
+	// Every role that would do is named: a reader of the Policy service
+	// told it needs legal_officer alone would not know an auditor may.
+	return c, &denial{reason: "ROLE_REQUIRED", message: fmt.Sprintf("this service needs the %s role", strings.Join(roles, " or ")), auditIdx: -1}
 }
 
 // Query returns log entries matching a filter. The entries are read

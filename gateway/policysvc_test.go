@@ -264,3 +264,36 @@ func TestReloadEndsWithTheGateway(t *testing.T) {
 		t.Errorf("Reload = %v; want its activation reported", err)
 	}
 }
+
+// TestPolicyServiceRolesAreNamed: the Policy service's reads (GetStatus,
+// Simulate, GetReadiness) take the legal_officer or the auditor role, and
+// Reload the legal_officer role alone. A caller with neither was refused
+// "this service needs the legal_officer role", though an auditor may read
+// it too; the refusal now names every role that would do.
+func TestPolicyServiceRolesAreNamed(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	auditor := liaisonv1.NewPolicyClient(s.conn(t, dkAuditor))
+	if _, err := auditor.GetStatus(ctx, &liaisonv1.GetStatusRequest{}); err != nil {
+		t.Errorf("GetStatus as an auditor: %v", err)
+	}
+	if _, err := auditor.GetReadiness(ctx, &liaisonv1.GetReadinessRequest{Jurisdiction: "DK"}); err != nil {
+		t.Errorf("GetReadiness as an auditor: %v", err)
+	}
+	officer := liaisonv1.NewPolicyClient(s.conn(t, dkPrison))
+	for name, call := range map[string]func() error{
+		"GetStatus":    func() error { _, err := officer.GetStatus(ctx, &liaisonv1.GetStatusRequest{}); return err },
+		"Simulate":     func() error { _, err := officer.Simulate(ctx, &liaisonv1.SimulateRequest{}); return err },
+		"GetReadiness": func() error { _, err := officer.GetReadiness(ctx, &liaisonv1.GetReadinessRequest{Jurisdiction: "DK"}); return err },
+	} {
+		st := wantStatus(t, call(), codes.PermissionDenied)
+		if errorReason(st) != "ROLE_REQUIRED" || !strings.Contains(st.Message(), "legal_officer or auditor") {
+			t.Errorf("%s as a case officer: %q (reason %s), want ROLE_REQUIRED naming legal_officer or auditor", name, st.Message(), errorReason(st))
+		}
+	}
+	_, err := auditor.Reload(ctx, &liaisonv1.ReloadRequest{})
+	if st := wantStatus(t, err, codes.PermissionDenied); errorReason(st) != "ROLE_REQUIRED" || !strings.Contains(st.Message(), "legal_officer role") ||
+		strings.Contains(st.Message(), "auditor") {
+		t.Errorf("Reload as an auditor: %q, want ROLE_REQUIRED naming legal_officer alone", st.Message())
+	}
+}

@@ -29,7 +29,11 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// Policy is the legal officers' API to the active policy.
+// Policy is the legal officers' API to the active policy. GetStatus,
+// Simulate and GetReadiness need the legal_officer or the auditor role,
+// Reload the legal_officer role; a caller with neither is refused
+// PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED, the message naming
+// the roles that would do.
 type PolicyClient interface {
 	// GetStatus reports the active policy revision.
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
@@ -130,7 +134,11 @@ func (c *policyClient) GetReadiness(ctx context.Context, in *GetReadinessRequest
 // All implementations must embed UnimplementedPolicyServer
 // for forward compatibility.
 //
-// Policy is the legal officers' API to the active policy.
+// Policy is the legal officers' API to the active policy. GetStatus,
+// Simulate and GetReadiness need the legal_officer or the auditor role,
+// Reload the legal_officer role; a caller with neither is refused
+// PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED, the message naming
+// the roles that would do.
 type PolicyServer interface {
 	// GetStatus reports the active policy revision.
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
