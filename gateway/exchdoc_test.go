@@ -419,3 +419,43 @@ func TestSlowDecisionDoesNotUseUpTheHoldersTime(t *testing.T) {
 		t.Fatalf("Request under a slow policy = %v, %v; want it pseudonymised", resp.GetReleased().GetOutcome(), err)
 	}
 }
+
+// TestAftercareWithNothingOpenIsNotFound: Correct, Withdraw and
+// ReviseExpiry of a person about whom the caller has no open release
+// are NOT_FOUND, nothing sent, in one entry of their action with outcome
+// not_found and reason NOT_FOUND, as aftercare.proto (CorrectRequest.corrects,
+// WithdrawRequest.withdraws, ReviseExpiryResponse.releases) and the
+// README's table of outcomes say; the protos did not say it.
+func TestAftercareWithNothingOpenIsNotFound(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	ctx := t.Context()
+	prison := aftercare(t, s, dkPrison)
+	for _, c := range []struct {
+		action string
+		call   func() error
+	}{
+		{"correct", func() error {
+			_, err := prison.Correct(ctx, &liaisonv1.CorrectRequest{Record: releaseNotice(s).GetRecord(), Justification: "The date was wrong."})
+			return err
+		}},
+		{"withdraw", func() error {
+			_, err := prison.Withdraw(ctx, &liaisonv1.WithdrawRequest{SubjectId: "SYN-DK-0001", Reason: liaisonv1.WithdrawalReason_WITHDRAWAL_REASON_INCORRECT,
+				Justification: "Sent in error."})
+			return err
+		}},
+		{"revise_expiry", func() error {
+			_, err := prison.ReviseExpiry(ctx, &liaisonv1.ReviseExpiryRequest{SubjectId: "SYN-DK-0001",
+				Subject: &liaisonv1.SubjectAttributes{Category: liaisonv1.SubjectCategory_SUBJECT_CATEGORY_CONVICTED}, Justification: "Probation extended."})
+			return err
+		}},
+	} {
+		err, entries := s.grown(t, c.call)
+		if status.Code(err) != codes.NotFound {
+			t.Errorf("%s with nothing released: %v, want NOT_FOUND", c.action, err)
+		}
+		if len(entries) != 1 || entries[0].Action != c.action || entries[0].Outcome != "not_found" || !slices.Equal(entries[0].Reasons, []string{"NOT_FOUND"}) {
+			b, _ := json.Marshal(entries)
+			t.Errorf("%s with nothing released: entries %s, want one %s entry, not_found, NOT_FOUND", c.action, b, c.action)
+		}
+	}
+}

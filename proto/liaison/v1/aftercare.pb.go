@@ -104,7 +104,9 @@ type CorrectRequest struct {
 	// already superseded by a correction, nor ended by an expiry notice that
 	// obliged its recipient to erase it. Naming a release that is not open
 	// so is refused (INVALID_ARGUMENT on corrects[i], naming the notice that
-	// closed it).
+	// closed it). Empty, with no such release open (none made, or each
+	// closed), the call is NOT_FOUND and nothing is sent: its one entry
+	// (action correct) has outcome not_found, reason NOT_FOUND.
 	Corrects []int64 `protobuf:"varint,3,rep,packed,name=corrects,proto3" json:"corrects,omitempty"`
 	// What was wrong, in words. Required; must not contain the subject's
 	// identifier.
@@ -372,7 +374,10 @@ type WithdrawRequest struct {
 	// that is neither withdrawn, superseded by a correction, nor ended by an
 	// expiry notice that obliged its recipient to erase it. Naming a release
 	// that is not open so is refused (INVALID_ARGUMENT on withdraws[i],
-	// naming the notice that closed it).
+	// naming the notice that closed it). Empty, with no such release open
+	// (none made, or each closed), the call is NOT_FOUND and nothing is
+	// sent: its one entry (action withdraw) has outcome not_found, reason
+	// NOT_FOUND.
 	Withdraws []int64 `protobuf:"varint,3,rep,packed,name=withdraws,proto3" json:"withdraws,omitempty"`
 	// Why. Required.
 	Reason WithdrawalReason `protobuf:"varint,4,opt,name=reason,proto3,enum=liaison.v1.WithdrawalReason" json:"reason,omitempty"`
@@ -759,7 +764,9 @@ func (x *ReviseExpiryRequest) GetForwarded() *PeerForward {
 type ReviseExpiryResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One per open release of the caller's records about the subject whose
-	// legal basis has an end date, in log order.
+	// legal basis has an end date, in log order. With no such release, the
+	// call is NOT_FOUND: its one entry (action revise_expiry) has outcome
+	// not_found, reason NOT_FOUND.
 	Releases      []*RevisedExpiry `protobuf:"bytes,1,rep,name=releases,proto3" json:"releases,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
