@@ -282,9 +282,12 @@ func TestPolicyServiceRolesAreNamed(t *testing.T) {
 	}
 	officer := liaisonv1.NewPolicyClient(s.conn(t, dkPrison))
 	for name, call := range map[string]func() error{
-		"GetStatus":    func() error { _, err := officer.GetStatus(ctx, &liaisonv1.GetStatusRequest{}); return err },
-		"Simulate":     func() error { _, err := officer.Simulate(ctx, &liaisonv1.SimulateRequest{}); return err },
-		"GetReadiness": func() error { _, err := officer.GetReadiness(ctx, &liaisonv1.GetReadinessRequest{Jurisdiction: "DK"}); return err },
+		"GetStatus": func() error { _, err := officer.GetStatus(ctx, &liaisonv1.GetStatusRequest{}); return err },
+		"Simulate":  func() error { _, err := officer.Simulate(ctx, &liaisonv1.SimulateRequest{}); return err },
+		"GetReadiness": func() error {
+			_, err := officer.GetReadiness(ctx, &liaisonv1.GetReadinessRequest{Jurisdiction: "DK"})
+			return err
+		},
 	} {
 		st := wantStatus(t, call(), codes.PermissionDenied)
 		if errorReason(st) != "ROLE_REQUIRED" || !strings.Contains(st.Message(), "legal_officer or auditor") {
