@@ -265,6 +265,11 @@ func TestParseNamesTheField(t *testing.T) {
 		{head + "events:\n  - {day: 1, action: request, by: b, holder: a, record: release_notice, purpose: risk_management, basis: dk.ex_0001}\n", "events[0].basis: names"},
 		{head + "events:\n  - {day: 1, action: open_case, by: b, case: C-1, kind: \"DK KSP\"}\n", "events[0].kind"},
 		{head + "events:\n  - {day: 1, action: open_case, by: b, case: C-1, kind: DK.ksp}\n", "events[0].kind"},
+		// A recipient, holder or record type named twice: the gateway
+		// refused the whole call ("appears twice"), played as a refusal.
+		{head + "events:\n  - {day: 1, action: disclose, by: a, record: release_notice, to: [b, b], purpose: risk_management}\n", "events[0].to[1]"},
+		{head + "events:\n  - {day: 1, action: match, by: b, records: [risk_assessment, risk_assessment], purpose: risk_management}\n", "events[0].records[1]"},
+		{head + "events:\n  - {day: 1, action: match, by: b, records: [risk_assessment], holders: [a, a], purpose: risk_management}\n", "events[0].holders[1]"},
 		// An unknown field is named where it is.
 		{head + "events:\n  - {day: 1, action: notify, by: a, event: released, recipient: b}\n", "events[0].recipient"},
 		{head + "events:\n  - {day: 1, action: update, subject: {address: x}}\n", "events[0].subject.address"},

@@ -446,14 +446,23 @@ func (s *Scenario) check() error {
 				return err
 			}
 		}
+		// An agency named twice is refused by the gateway (recipients[j],
+		// holders[j]: "appears twice"): the whole call, played as if the
+		// law had refused it.
 		for j, t := range e.To {
 			if err := agency(fmt.Sprintf("events[%d].to[%d]", i, j), t); err != nil {
 				return err
+			}
+			if slices.Contains(e.To[:j], t) {
+				return fmt.Errorf("events[%d].to[%d]: %q twice", i, j, t)
 			}
 		}
 		for j, h := range e.Holders {
 			if err := agency(fmt.Sprintf("events[%d].holders[%d]", i, j), h); err != nil {
 				return err
+			}
+			if slices.Contains(e.Holders[:j], h) {
+				return fmt.Errorf("events[%d].holders[%d]: %q twice", i, j, h)
 			}
 		}
 		if e.Case != "" && !validID(e.Case) {
@@ -549,6 +558,9 @@ func (s *Scenario) check() error {
 			for j, r := range e.Records {
 				if !slices.Contains(recordTypes, r) {
 					return fmt.Errorf("events[%d].records[%d]: unknown record type %q", i, j, r)
+				}
+				if slices.Contains(e.Records[:j], r) {
+					return fmt.Errorf("events[%d].records[%d]: %q twice", i, j, r)
 				}
 			}
 			if e.Purpose == "" {
