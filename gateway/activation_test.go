@@ -161,8 +161,10 @@ func TestReadinessRPC(t *testing.T) {
 		}
 	}
 	// A code with no pack, and one spelt in lower case: InvalidArgument,
-	// naming the field and what would be right.
-	for j, want := range map[string]string{"XX": "whose packs are BE, DE-BY, DE-NI, DK, FR, NL", "de-by": `codes are upper case: "DE-BY"`} {
+	// naming the field, what would be right and (policy.proto) the codes
+	// there are: a lower-case code was told its upper case alone.
+	for j, want := range map[string]string{"XX": "whose packs are BE, DE-BY, DE-NI, DK, FR, NL",
+		"de-by": `codes are upper case: "DE-BY" (the active policy's packs are BE, DE-BY, DE-NI, DK, FR, NL)`} {
 		_, err := lo.GetReadiness(t.Context(), &liaisonv1.GetReadinessRequest{Jurisdiction: j})
 		if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "jurisdiction") || !strings.Contains(status.Convert(err).Message(), want) {
 			t.Errorf("GetReadiness(%s): %v; want InvalidArgument naming jurisdiction and saying %s", j, err, want)

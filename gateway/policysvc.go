@@ -233,7 +233,8 @@ func (s *Server) GetReadiness(ctx context.Context, req *liaisonv1.GetReadinessRe
 	}
 	if j := req.GetJurisdiction(); !slices.Contains(codes, j) {
 		if u := strings.ToUpper(j); slices.Contains(codes, u) {
-			return nil, s.statusError(ctx, invalid("jurisdiction", "is %q; codes are upper case: %q", j, u))
+			// The codes there are, as for any other code (policy.proto).
+			return nil, s.statusError(ctx, invalid("jurisdiction", "is %q; codes are upper case: %q (the active policy's packs are %s)", j, u, strings.Join(codes, ", ")))
 		}
 		return nil, s.statusError(ctx, invalid("jurisdiction", "has no pack in the active policy, whose packs are %s", strings.Join(codes, ", ")))
 	}
