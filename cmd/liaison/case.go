@@ -122,7 +122,11 @@ func runCase(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	conn := auditConn{stderr: stderr}
 	conn.officerFlags(fs)
-	asJSON := fs.Bool("json", false, "print the case as JSON (protojson)")
+	jsonUsage := "print the case as JSON (protojson)"
+	if cmd == "list" {
+		jsonUsage = "print each case as JSON (protojson), one a line"
+	}
+	asJSON := fs.Bool("json", false, jsonUsage)
 	var id, agency, justification *string
 	needID := func() { id = fs.String("id", "", "the case `id`, e.g. NL-ZVH-RTM-0042") }
 	needAgency := func(what string) { agency = fs.String("agency", "", "the `agency` id "+what) }

@@ -189,3 +189,25 @@ func TestAuditQuerySummaryNamesEveryFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONFlagSaysWhatItPrints: a command's -json says the shape of what
+// it prints, as the tests of each command read it: one JSON document a
+// line (audit query, audit notices, case list) or one object of the
+// gateway's answer (audit corrections, {"notices": [...]}). audit
+// corrections said "print the notices as JSON" and case list "print the
+// case as JSON", as if the one printed a list and the other one case.
+func TestJSONFlagSaysWhatItPrints(t *testing.T) {
+	for path, want := range map[string]string{
+		"audit query":       "one a line",
+		"audit notices":     "one a line",
+		"case list":         "one a line",
+		"audit corrections": `one object, the notices in "notices"`,
+	} {
+		var out, errb bytes.Buffer
+		_ = run(t.Context(), append(strings.Fields(path), "-h"), &out, &errb)
+		m := regexp.MustCompile(`(?m)^\s+-json\n\s+(.*)$`).FindStringSubmatch(out.String() + errb.String())
+		if m == nil || !strings.Contains(m[1], want) {
+			t.Errorf("liaison %s -h: -json %q, want it to say %q", path, m, want)
+		}
+	}
+}
