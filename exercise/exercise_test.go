@@ -238,6 +238,8 @@ func TestParseNamesTheField(t *testing.T) {
 		// are 1900 to 2199) had every call about the person refused.
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted, release_date: \"2300-12-15\"}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.release_date"},
 		{head + "events:\n  - {day: 1, action: update, subject: {probation_until: \"1899-12-31\"}}\n", "events[0].subject.probation_until"},
+		{"name: x\nstart: \"1899-12-31\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "start"},
+		{"name: x\nstart: \"2199-12-20\"\nend_day: 30\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "start: the last day played, day 30, is 2200-01-19"},
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convict}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DK}\n", "subject.category"},
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prisn, jurisdiction: DK}\n", "agencies[0].kind"},
 		{"name: x\nstart: \"2026-01-01\"\nsubject: {category: convicted}\nagencies:\n  - {id: a, kind: prison, jurisdiction: DE}\n", "agencies[0].jurisdiction"},

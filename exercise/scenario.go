@@ -354,8 +354,12 @@ func (s *Scenario) check() error {
 	if strings.ContainsFunc(s.Name, unicode.IsControl) {
 		return fmt.Errorf("name: one line of text: no line breaks or control characters")
 	}
-	if _, err := time.Parse(time.DateOnly, s.Start); err != nil {
+	start, err := time.Parse(time.DateOnly, s.Start)
+	if err != nil {
 		return fmt.Errorf("start: want YYYY-MM-DD")
+	}
+	if p := gateway.DateProblem(s.Start); p != "" {
+		return fmt.Errorf("start: %q %s", s.Start, p)
 	}
 	if s.Subject.Category == "" {
 		return fmt.Errorf("subject.category: required")
@@ -619,6 +623,11 @@ func (s *Scenario) check() error {
 	}
 	if s.EndDay != 0 && s.EndDay < last {
 		return fmt.Errorf("end_day: %d is before the last event (day %d)", s.EndDay, last)
+	}
+	// Every call is made at its day's time: one past 2199 is a time the
+	// policy does not read (INVALID_TIME), every exchange of it refused.
+	if d := start.AddDate(0, 0, max(s.EndDay, last)).Format(time.DateOnly); gateway.DateProblem(d) != "" {
+		return fmt.Errorf("start: the last day played, day %d, is %s: the days played must fall from 1900-01-01 to 2199-12-31, the years the policy reads", max(s.EndDay, last), d)
 	}
 	for i, x := range s.Expect {
 		f := func(name string) string { return fmt.Sprintf("expect[%d].%s", i, name) }
