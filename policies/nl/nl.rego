@@ -116,12 +116,14 @@ bases := {
 }
 
 # fallback: outside a case there is no basis. Police, probation and the
-# municipality may still get a pseudonymised record for risk management.
+# municipality may still get a pseudonymised record for risk management,
+# and learn by a match whether a holder has one (a rule of its own, whose
+# words say what a match answers: whether, not what).
 fallback := {
 	"rules": [
 		{
 			"outcome": "pseudonymise",
-			"actions": ["disclose", "request", "notify", "match"],
+			"actions": ["disclose", "request", "notify"],
 			"holder_kinds": ["police", "probation", "prison", "social_services", "local_authority"],
 			"recipient_kinds": ["police", "probation", "local_authority"],
 			"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
@@ -136,6 +138,20 @@ fallback := {
 			"reason": {
 				"code": "PSEUDONYMISED_OUTSIDE_CASE",
 				"message": "Outside a Safety House case there is no basis to share this record in full; it is shared pseudonymised, with only the risk level of any assessment.",
+			},
+			"assumption": "Sharing pseudonymised records outside a case for risk management is the project's reading, not verified with a Dutch lawyer.",
+		},
+		{
+			"outcome": "hit_only",
+			"actions": ["match"],
+			"holder_kinds": ["police", "probation", "prison", "social_services", "local_authority"],
+			"recipient_kinds": ["police", "probation", "local_authority"],
+			"record_types": ["release_notice", "risk_assessment", "probation_measures", "exit_programme_status", "family_contact", "case_plan", "police_observation"],
+			"purposes": ["risk_management"],
+			"conditions": ["NO_ONWARD_DISCLOSURE", "NO_REIDENTIFICATION_WITHOUT_CASE"],
+			"reason": {
+				"code": "HIT_ONLY_OUTSIDE_CASE",
+				"message": "Outside a Safety House case there is no basis to share this record; for risk management a partner may learn only whether the holder has one, and ask for it pseudonymised.",
 			},
 			"assumption": "Sharing pseudonymised records outside a case for risk management is the project's reading, not verified with a Dutch lawyer.",
 		},

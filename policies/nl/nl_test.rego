@@ -46,6 +46,19 @@ decide(inp) := d if {
 
 codes(d) := [r.code | some r in d.reasons]
 
+# A match outside a case answers whether probation holds an assessment,
+# nothing more: its reason says so, not that the record "is shared
+# pseudonymised" (the words of the fallback for a request, which a match
+# took when the pseudonymise rule served it too).
+test_outside_a_case_a_match_is_hit_only_in_its_own_words if {
+	d := decide(object.union(police_request, {"action": "match", "subject": {"category": "", "in_custody": false, "release_date": "", "probation_until": "", "municipality": ""}}))
+	d.outcome == "hit_only"
+	d.pseudonym_domain == "nl-police-rotterdam/risk_management"
+	d.conditions == ["NO_ONWARD_DISCLOSURE", "NO_REIDENTIFICATION_WITHOUT_CASE"]
+	codes(d) == ["HIT_ONLY_OUTSIDE_CASE", "NO_LEGAL_BASIS"]
+	not contains(d.reasons[0].message, "is shared pseudonymised")
+}
+
 test_outside_a_case_police_get_a_pseudonymised_assessment if {
 	d := decide(police_request)
 	d.outcome == "pseudonymise"
