@@ -832,7 +832,12 @@ type RevisedExpiry struct {
 	// still ends on the same day; RELEASE_CLOSED_MEANWHILE when an expiry
 	// notice, correction or withdrawal closed the release while the
 	// revision was under way (the store checks it in the transaction that
-	// appends the revision, whose entry is then refused).
+	// appends the revision, whose entry is then refused); RELEASE_CLOSED
+	// when the release is to an agency behind a peer gateway and that
+	// gateway holds its own entry of it closed already (withdrawn, corrected
+	// or ended there, or not tracked: the peer's answer, with its receipt;
+	// nothing moved), as this gateway answers such a peer's forwarded
+	// revision.
 	Reasons []string `protobuf:"bytes,7,rep,name=reasons,proto3" json:"reasons,omitempty"`
 	// The audit log index of this revision's entry.
 	AuditIndex int64 `protobuf:"varint,8,opt,name=audit_index,json=auditIndex,proto3" json:"audit_index,omitempty"`

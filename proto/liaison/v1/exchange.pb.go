@@ -3551,7 +3551,9 @@ type ApproveReidentificationRequest struct {
 	// counts, and its entry records the justification as withheld (detail
 	// justification_withheld: KEYS_UNAVAILABLE) instead of the words; so
 	// once the pseudonym's key version has retired (justification_withheld:
-	// KEY_VERSION_RETIRED), when the identity behind it is no longer found.
+	// KEY_VERSION_RETIRED), when the identity behind it is no longer found,
+	// and when the pseudonym resolves to no identity for any other reason
+	// (justification_withheld: RESOLVE_FAILED).
 	Justification string `protobuf:"bytes,2,opt,name=justification,proto3" json:"justification,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

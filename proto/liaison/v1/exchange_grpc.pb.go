@@ -52,6 +52,59 @@ const (
 // character but tab and line breaks (a NUL or an escape sequence is
 // refused with INVALID_ARGUMENT naming justification), here and in the
 // Aftercare and Cases services.
+//
+// A call whose caller cannot be authenticated (here and in every other
+// service, which authenticate as this one does) is refused before the
+// service reads it, in one audit entry (action authenticate, outcome
+// refused, the reason and the agency the certificate claimed, never the
+// token; past 20 refusals a minute from one peer, the rest of the minute's
+// are counted into one summary entry): UNAUTHENTICATED, with ErrorInfo
+// reason NO_CLIENT_CERTIFICATE, CERTIFICATE_NOT_TRUSTED (it does not
+// chain to a trusted CA), CERTIFICATE_REVOKED, CERTIFICATE_AMBIGUOUS or
+// UNKNOWN_AGENCY (it names no registered agency) for the certificate;
+// NO_TOKEN, MALFORMED_TOKEN (also for a call with more than one
+// authorization header), TOKEN_TYPE_NOT_ALLOWED, TOKEN_CRIT_UNSUPPORTED,
+// ALGORITHM_NOT_ALLOWED, UNKNOWN_KEY, BAD_SIGNATURE, ISSUER_MISMATCH,
+// AGENCY_MISMATCH, MISSING_CLAIM, BAD_CLAIMS, WRONG_AUDIENCE,
+// TOKEN_EXPIRED, TOKEN_NOT_YET_VALID, TOKEN_ISSUED_IN_FUTURE,
+// TOKEN_LIFETIME_TOO_LONG, TOKEN_REPLAYED or INVALID_TOKEN (any other
+// fault of the token) for the officer's bearer token; NO_CREDENTIALS or
+// INVALID_CREDENTIALS when the call carries nothing the gateway can tell
+// a caller by. An offboarded agency is PERMISSION_DENIED,
+// AGENCY_OFFBOARDED. While the credentials cannot be checked
+// (REPLAY_CHECK_UNAVAILABLE: the store of token ids is down; CRL_STALE:
+// the certificate revocation list in force is out of date) the call is
+// UNAVAILABLE, with a google.rpc.RetryInfo: send it again later. A peer
+// gateway's call is refused so too, and UNAUTHENTICATED BAD_ASSERTION
+// for an officer assertion it cannot read, PERMISSION_DENIED
+// UNKNOWN_PEER_AGENCY for one naming an agency not reached via that peer,
+// PERMISSION_DENIED PEER_METHOD_NOT_ALLOWED for a method a peer may not
+// call (see DiscloseRequest.forwarded).
+//
+// A denial by the policy is PERMISSION_DENIED with the policy's first
+// reason (POLICY_DENIED if it gives none). A stage of the gateway that
+// fails once the exchange began is INTERNAL ("the exchange failed; nothing
+// was disclosed"), with the ErrorInfo reason its failed entry records:
+// TRANSFORM_FAILED (the record could not be transformed for the
+// recipient), ENCODE_FAILED (an inbox item, a match reference or the
+// digest of a release could not be encoded), HOLDER_RETURNED_WRONG_RECORD
+// (see RecordProvider), TRANSLATION_NOT_PSEUDONYMOUS (Translate: the
+// policy allowed a translation that is not a pseudonymise into a
+// domain), FEDERATION_NOT_CONFIGURED (a peer gateway is to be called and
+// this gateway has no key to sign the officer's assertion),
+// PEER_RECEIPT_FAILED (this gateway could not make the receipt of its
+// entry for a peer gateway's call), PEER_RELEASE_UNKNOWN (a correction,
+// withdrawal, expiry revision or acknowledgement to pass to a peer gateway
+// for a release whose entry names none of that gateway's),
+// PEER_NOTICE_UNSUPPORTED (a notice of a kind that does not travel to a
+// peer gateway), RELEASE_NOT_DECIDED (Aftercare.ReviseExpiry of a release
+// whose entry records no decision), or the peer reasons of the federation
+// (PEER_REFUSED, PEER_RECEIPT_INVALID, PEER_RETURNED_WRONG_RECORD...). A
+// bug is INTERNAL without an ErrorInfo, its entry failed INTERNAL. The
+// gateway's timers record their own failures so too: EXPIRY_DATE_INVALID
+// for an expiry notice of a basis whose last day is not a date, and
+// ALREADY_FORWARDED (refused) for the forward of an acknowledgement that
+// another replica forwarded at the same moment.
 type ExchangeClient interface {
 	// Disclose pushes a record the caller holds to recipients named by id or
 	// by role (recipient_roles). Each recipient gets what the law allows
@@ -447,6 +500,59 @@ func (c *exchangeClient) ApproveReidentification(ctx context.Context, in *Approv
 // character but tab and line breaks (a NUL or an escape sequence is
 // refused with INVALID_ARGUMENT naming justification), here and in the
 // Aftercare and Cases services.
+//
+// A call whose caller cannot be authenticated (here and in every other
+// service, which authenticate as this one does) is refused before the
+// service reads it, in one audit entry (action authenticate, outcome
+// refused, the reason and the agency the certificate claimed, never the
+// token; past 20 refusals a minute from one peer, the rest of the minute's
+// are counted into one summary entry): UNAUTHENTICATED, with ErrorInfo
+// reason NO_CLIENT_CERTIFICATE, CERTIFICATE_NOT_TRUSTED (it does not
+// chain to a trusted CA), CERTIFICATE_REVOKED, CERTIFICATE_AMBIGUOUS or
+// UNKNOWN_AGENCY (it names no registered agency) for the certificate;
+// NO_TOKEN, MALFORMED_TOKEN (also for a call with more than one
+// authorization header), TOKEN_TYPE_NOT_ALLOWED, TOKEN_CRIT_UNSUPPORTED,
+// ALGORITHM_NOT_ALLOWED, UNKNOWN_KEY, BAD_SIGNATURE, ISSUER_MISMATCH,
+// AGENCY_MISMATCH, MISSING_CLAIM, BAD_CLAIMS, WRONG_AUDIENCE,
+// TOKEN_EXPIRED, TOKEN_NOT_YET_VALID, TOKEN_ISSUED_IN_FUTURE,
+// TOKEN_LIFETIME_TOO_LONG, TOKEN_REPLAYED or INVALID_TOKEN (any other
+// fault of the token) for the officer's bearer token; NO_CREDENTIALS or
+// INVALID_CREDENTIALS when the call carries nothing the gateway can tell
+// a caller by. An offboarded agency is PERMISSION_DENIED,
+// AGENCY_OFFBOARDED. While the credentials cannot be checked
+// (REPLAY_CHECK_UNAVAILABLE: the store of token ids is down; CRL_STALE:
+// the certificate revocation list in force is out of date) the call is
+// UNAVAILABLE, with a google.rpc.RetryInfo: send it again later. A peer
+// gateway's call is refused so too, and UNAUTHENTICATED BAD_ASSERTION
+// for an officer assertion it cannot read, PERMISSION_DENIED
+// UNKNOWN_PEER_AGENCY for one naming an agency not reached via that peer,
+// PERMISSION_DENIED PEER_METHOD_NOT_ALLOWED for a method a peer may not
+// call (see DiscloseRequest.forwarded).
+//
+// A denial by the policy is PERMISSION_DENIED with the policy's first
+// reason (POLICY_DENIED if it gives none). A stage of the gateway that
+// fails once the exchange began is INTERNAL ("the exchange failed; nothing
+// was disclosed"), with the ErrorInfo reason its failed entry records:
+// TRANSFORM_FAILED (the record could not be transformed for the
+// recipient), ENCODE_FAILED (an inbox item, a match reference or the
+// digest of a release could not be encoded), HOLDER_RETURNED_WRONG_RECORD
+// (see RecordProvider), TRANSLATION_NOT_PSEUDONYMOUS (Translate: the
+// policy allowed a translation that is not a pseudonymise into a
+// domain), FEDERATION_NOT_CONFIGURED (a peer gateway is to be called and
+// this gateway has no key to sign the officer's assertion),
+// PEER_RECEIPT_FAILED (this gateway could not make the receipt of its
+// entry for a peer gateway's call), PEER_RELEASE_UNKNOWN (a correction,
+// withdrawal, expiry revision or acknowledgement to pass to a peer gateway
+// for a release whose entry names none of that gateway's),
+// PEER_NOTICE_UNSUPPORTED (a notice of a kind that does not travel to a
+// peer gateway), RELEASE_NOT_DECIDED (Aftercare.ReviseExpiry of a release
+// whose entry records no decision), or the peer reasons of the federation
+// (PEER_REFUSED, PEER_RECEIPT_INVALID, PEER_RETURNED_WRONG_RECORD...). A
+// bug is INTERNAL without an ErrorInfo, its entry failed INTERNAL. The
+// gateway's timers record their own failures so too: EXPIRY_DATE_INVALID
+// for an expiry notice of a basis whose last day is not a date, and
+// ALREADY_FORWARDED (refused) for the forward of an acknowledgement that
+// another replica forwarded at the same moment.
 type ExchangeServer interface {
 	// Disclose pushes a record the caller holds to recipients named by id or
 	// by role (recipient_roles). Each recipient gets what the law allows
