@@ -223,7 +223,8 @@ type DiscloseRequest struct {
 	// nothing delivered), as the policy decides by these dates (a release
 	// window, a basis that ends with the probation).
 	Subject *SubjectAttributes `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
-	// Agency ids of the recipients. With recipient_roles, at least one of
+	// Agency ids of the recipients, at most 50 (else INVALID_ARGUMENT
+	// naming recipients), no id twice. With recipient_roles, at least one of
 	// the two must name a recipient. An offboarded agency is refused
 	// (INVALID_ARGUMENT on recipients[i], ErrorInfo reason AGENCY_OFFBOARDED):
 	// one of this gateway's, one behind a peer gateway that this gateway's
@@ -266,7 +267,9 @@ type DiscloseRequest struct {
 	// the agencies that fill it, decides for each, and says in each
 	// RecipientResult which role found it and why. An agency found more than
 	// once (by id and by role, or by two roles) is one recipient with one
-	// delivery. An offboarded agency fills no role. A role that no agency
+	// delivery. At most 10 roles, and at most 50 recipients in all, by id
+	// and by role (else INVALID_ARGUMENT naming recipient_roles; nothing is
+	// delivered). An offboarded agency fills no role. A role that no agency
 	// fills refuses the whole call (InvalidArgument naming the role's field,
 	// with ErrorInfo reason NO_COMPETENT_RECIPIENT or
 	// CASE_HAS_NO_OTHER_MEMBER), and the refusal is logged; nothing is
@@ -1145,10 +1148,15 @@ type NotifyRequest struct {
 	// purpose they received under (within the case they received in, as
 	// it stands, if that case is open and they are members of it).
 	Purpose Purpose `protobuf:"varint,4,opt,name=purpose,proto3,enum=liaison.v1.Purpose" json:"purpose,omitempty"`
-	// Further recipients by id. An offboarded agency is refused, as in
-	// DiscloseRequest.recipients.
+	// Further recipients by id, at most 50 (else INVALID_ARGUMENT naming
+	// recipients). An offboarded agency is refused, as in
+	// DiscloseRequest.recipients. A notice reaches at most 200 agencies in
+	// all, the members of the person's cases, earlier recipients and those
+	// named by id or role together: one that would reach more is refused
+	// (INVALID_ARGUMENT naming recipients; nothing is delivered).
 	Recipients []string `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
-	// Further recipients by role (see DiscloseRequest.recipient_roles).
+	// Further recipients by role (see DiscloseRequest.recipient_roles), at
+	// most 10 roles (else INVALID_ARGUMENT naming recipient_roles).
 	RecipientRoles []*RecipientRole `protobuf:"bytes,6,rep,name=recipient_roles,json=recipientRoles,proto3" json:"recipient_roles,omitempty"`
 	// A case for the recipients named by id or role, if any: an open case
 	// the caller is a member of, about the person the record is about
