@@ -639,6 +639,11 @@ func (s *Server) acknowledgeFromPeer(ctx context.Context, req *liaisonv1.Acknowl
 	defer func() { err = namedRefusal(err, ex.index, peerClaimReasons...) }()
 	defer ex.finish(ctx, &err)
 	if _, ok := peerFromContext(ctx); !ok {
+		// An agency's call names the field it set that only a peer
+		// gateway's may: forwarded, else notice_id.
+		if req.GetForwarded() == nil {
+			return nil, invalid("notice_id", "is set only by a peer gateway that forwards an acknowledgement; acknowledge by cursor")
+		}
 		return nil, invalid("forwarded", "only a peer gateway forwards an acknowledgement")
 	}
 	s.notePeerForward(ctx, ex, req.GetForwarded()) // a refusal below names the pending entry too (federation_push.go)

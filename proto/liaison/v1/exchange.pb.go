@@ -3748,7 +3748,9 @@ type AcknowledgeRequest struct {
 	// after the deadline. Any other value is refused (INVALID_ARGUMENT,
 	// field forwarded.receipt). Agency callers leave it empty.
 	Forwarded *PeerForward `protobuf:"bytes,30,opt,name=forwarded,proto3" json:"forwarded,omitempty"`
-	// With forwarded: the id of the notice acknowledged, one per call. A
+	// With forwarded: the id of the notice acknowledged, one per call (an
+	// agency's call that sets it is refused, INVALID_ARGUMENT naming
+	// notice_id: an agency acknowledges by cursor). A
 	// required notice sent across a border has one id in both logs. One this
 	// gateway closed unacknowledged (TrackedNotice.withdrawn) is refused
 	// FAILED_PRECONDITION, ErrorInfo reason NOTICE_WITHDRAWN; the forwarding
