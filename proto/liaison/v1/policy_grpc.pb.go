@@ -33,7 +33,8 @@ const (
 // Simulate and GetReadiness need the legal_officer or the auditor role,
 // Reload the legal_officer role; a caller with neither is refused
 // PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED, the message naming
-// the roles that would do.
+// the roles that would do (a refused Reload is an audit entry, see Reload;
+// the other three read no entry and record none).
 type PolicyClient interface {
 	// GetStatus reports the active policy revision.
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
@@ -138,7 +139,8 @@ func (c *policyClient) GetReadiness(ctx context.Context, in *GetReadinessRequest
 // Simulate and GetReadiness need the legal_officer or the auditor role,
 // Reload the legal_officer role; a caller with neither is refused
 // PERMISSION_DENIED, ErrorInfo reason ROLE_REQUIRED, the message naming
-// the roles that would do.
+// the roles that would do (a refused Reload is an audit entry, see Reload;
+// the other three read no entry and record none).
 type PolicyServer interface {
 	// GetStatus reports the active policy revision.
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
