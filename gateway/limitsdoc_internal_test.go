@@ -70,3 +70,23 @@ func TestRecipientLimitsAreDocumented(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestFieldRefusalsAreDocumented: a refusal of a request field the code
+// makes (INVALID_ARGUMENT naming it) is stated in that field's comment.
+// Before, SubscribeRequest.after did not say that a negative cursor is
+// refused naming after, and RequestRequest.match_reference listed only
+// PERMISSION_DENIED refusals, while a reference cited for a holder behind
+// a peer gateway is refused INVALID_ARGUMENT naming match_reference
+// (Request, exchange.go) before the peer is called.
+func TestFieldRefusalsAreDocumented(t *testing.T) {
+	const exchange = "../proto/liaison/v1/exchange.proto"
+	for _, c := range []struct{ message, field, want string }{
+		{"SubscribeRequest", "after", "INVALID_ARGUMENT naming after"},
+		{"SubscribeRequest", "limit", "INVALID_ARGUMENT naming limit"},
+		{"RequestRequest", "match_reference", "INVALID_ARGUMENT naming match_reference"},
+	} {
+		if comment := protoFieldComment(t, exchange, c.message, c.field); !strings.Contains(comment, c.want) {
+			t.Errorf("%s.%s: its comment does not say %q:\n%s", c.message, c.field, c.want, comment)
+		}
+	}
+}

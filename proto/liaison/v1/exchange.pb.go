@@ -1382,7 +1382,10 @@ type RequestRequest struct {
 	// refresh) is UNAVAILABLE, reason KEYS_UNAVAILABLE, until it has: retry
 	// shortly. A valid reference does not decide the request: the policy
 	// decides it as any request, and the entry records the match it follows
-	// (detail "match_request_id").
+	// (detail "match_request_id"). Match does not ask a holder behind a peer
+	// gateway, so no reference is for one: a request to such a holder that
+	// cites a reference is refused INVALID_ARGUMENT naming match_reference
+	// (one refused entry; the peer gateway is not called).
 	MatchReference string `protobuf:"bytes,8,opt,name=match_reference,json=matchReference,proto3" json:"match_reference,omitempty"`
 	// Set only by a peer gateway that forwards the request of one of its
 	// officers: the receipt of the pending entry it logged before it
@@ -2324,6 +2327,7 @@ func (x *Released) GetProvenance() *Provenance {
 type SubscribeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Return items after this cursor; 0 reads from the oldest unacknowledged.
+	// Not negative (else INVALID_ARGUMENT naming after).
 	After int64 `protobuf:"varint,1,opt,name=after,proto3" json:"after,omitempty"`
 	// At most this many items; 0 means 100, the maximum is 1000 (a larger
 	// or negative value is INVALID_ARGUMENT naming limit).
