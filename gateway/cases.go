@@ -882,7 +882,9 @@ func (s *Server) GetCase(ctx context.Context, req *liaisonv1.GetCaseRequest) (*l
 	}
 	cs, err := s.visibleCase(ctx, c, req.GetCaseId())
 	if errors.Is(err, errCaseNotFound) {
-		return nil, s.notFound("no case %s that your agency is a member of or invited to", req.GetCaseId())
+		// Not quoted: an id that names no case could be anything, a
+		// person's identifier typed into the wrong field included.
+		return nil, s.notFound("no case of that id that your agency is a member of or invited to")
 	}
 	if err != nil {
 		return nil, s.statusError(ctx, err)
