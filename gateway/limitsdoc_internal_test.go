@@ -77,15 +77,25 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // refused naming after, and RequestRequest.match_reference listed only
 // PERMISSION_DENIED refusals, while a reference cited for a holder behind
 // a peer gateway is refused INVALID_ARGUMENT naming match_reference
-// (Request, exchange.go) before the peer is called.
+// (Request, exchange.go) before the peer is called; nor did
+// AcknowledgeNoticeRequest.notice_index and done,
+// WithdrawRequest.reason and obligation,
+// ListObligationNoticesRequest.kind or ListCasesRequest.status say what
+// a value the gateway does not take gets.
 func TestFieldRefusalsAreDocumented(t *testing.T) {
-	const exchange = "../proto/liaison/v1/exchange.proto"
-	for _, c := range []struct{ message, field, want string }{
-		{"SubscribeRequest", "after", "INVALID_ARGUMENT naming after"},
-		{"SubscribeRequest", "limit", "INVALID_ARGUMENT naming limit"},
-		{"RequestRequest", "match_reference", "INVALID_ARGUMENT naming match_reference"},
+	const dir = "../proto/liaison/v1/"
+	for _, c := range []struct{ file, message, field, want string }{
+		{"exchange", "SubscribeRequest", "after", "INVALID_ARGUMENT naming after"},
+		{"exchange", "SubscribeRequest", "limit", "INVALID_ARGUMENT naming limit"},
+		{"exchange", "RequestRequest", "match_reference", "INVALID_ARGUMENT naming match_reference"},
+		{"aftercare", "AcknowledgeNoticeRequest", "notice_index", "INVALID_ARGUMENT naming notice_index"},
+		{"aftercare", "AcknowledgeNoticeRequest", "done", "INVALID_ARGUMENT naming done"},
+		{"aftercare", "WithdrawRequest", "reason", "INVALID_ARGUMENT naming reason"},
+		{"aftercare", "WithdrawRequest", "obligation", "INVALID_ARGUMENT naming obligation"},
+		{"aftercare", "ListObligationNoticesRequest", "kind", "INVALID_ARGUMENT naming kind"},
+		{"cases", "ListCasesRequest", "status", "INVALID_ARGUMENT naming status"},
 	} {
-		if comment := protoFieldComment(t, exchange, c.message, c.field); !strings.Contains(comment, c.want) {
+		if comment := protoFieldComment(t, dir+c.file+".proto", c.message, c.field); !strings.Contains(comment, c.want) {
 			t.Errorf("%s.%s: its comment does not say %q:\n%s", c.message, c.field, c.want, comment)
 		}
 	}

@@ -379,11 +379,13 @@ type WithdrawRequest struct {
 	// sent: its one entry (action withdraw) has outcome not_found, reason
 	// NOT_FOUND.
 	Withdraws []int64 `protobuf:"varint,3,rep,packed,name=withdraws,proto3" json:"withdraws,omitempty"`
-	// Why. Required.
+	// Why. Required: unset, or a value not of the enum, is refused with
+	// INVALID_ARGUMENT naming reason.
 	Reason WithdrawalReason `protobuf:"varint,4,opt,name=reason,proto3,enum=liaison.v1.WithdrawalReason" json:"reason,omitempty"`
 	// What the recipients must do: OBLIGATION_ERASE (the default when
 	// unset) or OBLIGATION_RESTRICT (keep, restricted, where the accuracy is
-	// contested or the data must be kept as evidence, LED Art. 16(3)).
+	// contested or the data must be kept as evidence, LED Art. 16(3)); any
+	// other value is refused with INVALID_ARGUMENT naming obligation.
 	Obligation Obligation `protobuf:"varint,5,opt,name=obligation,proto3,enum=liaison.v1.Obligation" json:"obligation,omitempty"`
 	// The officer's reason, in words. Required; must not contain the
 	// subject's identifier.
@@ -514,10 +516,11 @@ func (x *WithdrawResponse) GetResults() []*NoticeResult {
 type AcknowledgeNoticeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The notice's audit index (ObligationNotice.audit_index). It must be a
-	// notice to the caller's agency.
+	// notice to the caller's agency (else INVALID_ARGUMENT naming
+	// notice_index).
 	NoticeIndex int64 `protobuf:"varint,1,opt,name=notice_index,json=noticeIndex,proto3" json:"notice_index,omitempty"`
 	// What was done: the notice's obligation, or OBLIGATION_ERASE, which
-	// meets any obligation.
+	// meets any obligation (else, or unset, INVALID_ARGUMENT naming done).
 	Done Obligation `protobuf:"varint,2,opt,name=done,proto3,enum=liaison.v1.Obligation" json:"done,omitempty"`
 	// The officer's note, in words. Optional: at most 2000 bytes, with no
 	// control character but tab and line breaks (else INVALID_ARGUMENT
@@ -1042,7 +1045,8 @@ type ListObligationNoticesRequest struct {
 	// Only notices to this recipient agency, spelt as the registry spells
 	// agency ids (in lower case; else INVALID_ARGUMENT naming recipient).
 	Recipient string `protobuf:"bytes,2,opt,name=recipient,proto3" json:"recipient,omitempty"`
-	// Only notices of this kind.
+	// Only notices of this kind (a value not of the enum is refused with
+	// INVALID_ARGUMENT naming kind).
 	Kind ObligationKind `protobuf:"varint,3,opt,name=kind,proto3,enum=liaison.v1.ObligationKind" json:"kind,omitempty"`
 	// Only notices sent before this time (e.g. a week ago: the overdue ones).
 	// A timestamp google.protobuf.Timestamp does not allow is refused with

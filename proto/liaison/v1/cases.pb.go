@@ -1418,7 +1418,8 @@ func (x *GetCaseResponse) GetCase() *Case {
 // ListCasesRequest lists the caller's agency's cases.
 type ListCasesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Only cases with this status; unspecified means open and closed.
+	// Only cases with this status; unspecified means open and closed. A
+	// value not of the enum is refused with INVALID_ARGUMENT naming status.
 	Status        CaseStatus `protobuf:"varint,1,opt,name=status,proto3,enum=liaison.v1.CaseStatus" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
