@@ -68,13 +68,14 @@ const (
 // AGENCY_MISMATCH, MISSING_CLAIM, BAD_CLAIMS, WRONG_AUDIENCE,
 // TOKEN_EXPIRED, TOKEN_NOT_YET_VALID, TOKEN_ISSUED_IN_FUTURE,
 // TOKEN_LIFETIME_TOO_LONG, TOKEN_REPLAYED or INVALID_TOKEN (any other
-// fault of the token) for the officer's bearer token; NO_CREDENTIALS or
-// INVALID_CREDENTIALS when the call carries nothing the gateway can tell
-// a caller by. An offboarded agency is PERMISSION_DENIED,
-// AGENCY_OFFBOARDED. While the credentials cannot be checked
-// (REPLAY_CHECK_UNAVAILABLE: the store of token ids is down; CRL_STALE:
-// the certificate revocation list in force is out of date) the call is
-// UNAVAILABLE, with a google.rpc.RetryInfo: send it again later. A peer
+// fault of the token) for the officer's bearer token; INVALID_CREDENTIALS
+// for credentials refused for a cause none of these names, NO_CREDENTIALS
+// for a call that reached a service with no authenticated caller. An
+// offboarded agency is PERMISSION_DENIED, AGENCY_OFFBOARDED. While the
+// credentials cannot be checked (REPLAY_CHECK_UNAVAILABLE: the store of
+// token ids is down; CRL_STALE: the certificate revocation list in force
+// is out of date) the call is UNAVAILABLE, with a google.rpc.RetryInfo:
+// send it again later. A peer
 // gateway's call is refused so too, and UNAUTHENTICATED BAD_ASSERTION
 // for an officer assertion it cannot read, PERMISSION_DENIED
 // UNKNOWN_PEER_AGENCY for one naming an agency not reached via that peer,
@@ -516,13 +517,14 @@ func (c *exchangeClient) ApproveReidentification(ctx context.Context, in *Approv
 // AGENCY_MISMATCH, MISSING_CLAIM, BAD_CLAIMS, WRONG_AUDIENCE,
 // TOKEN_EXPIRED, TOKEN_NOT_YET_VALID, TOKEN_ISSUED_IN_FUTURE,
 // TOKEN_LIFETIME_TOO_LONG, TOKEN_REPLAYED or INVALID_TOKEN (any other
-// fault of the token) for the officer's bearer token; NO_CREDENTIALS or
-// INVALID_CREDENTIALS when the call carries nothing the gateway can tell
-// a caller by. An offboarded agency is PERMISSION_DENIED,
-// AGENCY_OFFBOARDED. While the credentials cannot be checked
-// (REPLAY_CHECK_UNAVAILABLE: the store of token ids is down; CRL_STALE:
-// the certificate revocation list in force is out of date) the call is
-// UNAVAILABLE, with a google.rpc.RetryInfo: send it again later. A peer
+// fault of the token) for the officer's bearer token; INVALID_CREDENTIALS
+// for credentials refused for a cause none of these names, NO_CREDENTIALS
+// for a call that reached a service with no authenticated caller. An
+// offboarded agency is PERMISSION_DENIED, AGENCY_OFFBOARDED. While the
+// credentials cannot be checked (REPLAY_CHECK_UNAVAILABLE: the store of
+// token ids is down; CRL_STALE: the certificate revocation list in force
+// is out of date) the call is UNAVAILABLE, with a google.rpc.RetryInfo:
+// send it again later. A peer
 // gateway's call is refused so too, and UNAUTHENTICATED BAD_ASSERTION
 // for an officer assertion it cannot read, PERMISSION_DENIED
 // UNKNOWN_PEER_AGENCY for one naming an agency not reached via that peer,
