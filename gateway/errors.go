@@ -49,6 +49,10 @@ type denial struct {
 	refusal bool
 	// meta, if set, is added to the caller's ErrorInfo metadata.
 	meta map[string]string
+	// caseID, if set, is the case a refusal (refusal set) on the case's
+	// account cited, which its entry names (settle): a case the gateway
+	// holds.
+	caseID string
 }
 
 func (e *denial) Error() string { return "denied: " + e.reason }

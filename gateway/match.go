@@ -363,7 +363,7 @@ func (s *Server) validateMatch(ctx context.Context, reg *Registry, req *liaisonv
 	// Only a member asks within a case: to anyone else, the holders asked
 	// (by default the case's members) would name its members.
 	if cs != nil && cs.RequesterStatus != "lead" && cs.RequesterStatus != "member" {
-		return nil, nil, nil, &denial{reason: "NOT_A_CASE_MEMBER", refusal: true, auditIdx: -1,
+		return nil, nil, nil, &denial{reason: "NOT_A_CASE_MEMBER", refusal: true, auditIdx: -1, caseID: cs.ID,
 			message: fmt.Sprintf("case_id: only a member of case %s may ask within it, and %s is not one", cs.ID, s.callerID(ctx))}
 	}
 	// An agency that was offboarded is not asked, as it is not reached by

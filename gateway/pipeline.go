@@ -194,6 +194,7 @@ func (ex *exchange) settle(err error) {
 	case errors.As(err, &dn) && dn.refusal:
 		e.Outcome, e.Reasons = audit.OutcomeRefused, nil
 		reason(dn.reason)
+		refusedOnCase(e, dn.caseID)
 	case errors.As(err, &dn):
 		e.Outcome = audit.OutcomeDeny
 		reason(dn.reason)
@@ -234,7 +235,9 @@ func (ex *exchange) settle(err error) {
 
 // refusedOnCase names case id in entry e of an exchange refused on that
 // case's account before its decision (CASE_CLOSED, CASE_SUBJECT_MISMATCH:
-// resolveCase), as the entry of a decided exchange on it names it, so
+// resolveCase; NOT_A_CASE_MEMBER for a caller outside a case it asks
+// within or sends to the members of, CASE_HAS_NO_OTHER_MEMBER:
+// resolveRoles, Match), as the entry of a decided exchange on it names it, so
 // that the case's history holds the attempt. An entry that names a case
 // already keeps it.
 func refusedOnCase(e *audit.Entry, id string) {

@@ -302,7 +302,7 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 			// the role would name them, and deliver to them under
 			// whatever basis outside the case the law gives.
 			if rc.RequesterStatus != "lead" && rc.RequesterStatus != "member" {
-				return &denial{reason: "NOT_A_CASE_MEMBER", refusal: true, auditIdx: -1,
+				return &denial{reason: "NOT_A_CASE_MEMBER", refusal: true, auditIdx: -1, caseID: rc.ID,
 					message: fmt.Sprintf("%s.case_members: only a member of case %s may send to its members, and %s is not one", f, id, caller)}
 			}
 			n := 0
@@ -317,7 +317,7 @@ func (s *Server) resolveRoles(ctx context.Context, reg *Registry, ts *targets, r
 				})
 			}
 			if n == 0 {
-				return &badRequest{field: f + ".case_members", reason: "CASE_HAS_NO_OTHER_MEMBER",
+				return &badRequest{field: f + ".case_members", reason: "CASE_HAS_NO_OTHER_MEMBER", caseID: rc.ID,
 					problem: fmt.Sprintf("case %s has no member besides the caller", id)}
 			}
 		default:

@@ -66,7 +66,10 @@ const (
 // to open. A malformed case_id, or one that names no case, is not
 // recorded: it could be anything, a person's identifier included. An
 // exchange refused on its case's account before any decision
-// (CASE_CLOSED, CASE_SUBJECT_MISMATCH) names the case in its entry too. A
+// (CASE_CLOSED, CASE_SUBJECT_MISMATCH; NOT_A_CASE_MEMBER for a caller
+// outside the case that asks within it by Match or sends to its members,
+// RecipientRole.case_members; CASE_HAS_NO_OTHER_MEMBER) names the case in
+// its entry too. A
 // justification that names the person the case is about is recorded with the identifier
 // replaced by "[subject]" (OpenCase refuses one, InvalidArgument on
 // justification). A justification is text: at most 2000 bytes, with no
@@ -317,7 +320,10 @@ func (c *casesClient) ListCases(ctx context.Context, in *ListCasesRequest, opts 
 // to open. A malformed case_id, or one that names no case, is not
 // recorded: it could be anything, a person's identifier included. An
 // exchange refused on its case's account before any decision
-// (CASE_CLOSED, CASE_SUBJECT_MISMATCH) names the case in its entry too. A
+// (CASE_CLOSED, CASE_SUBJECT_MISMATCH; NOT_A_CASE_MEMBER for a caller
+// outside the case that asks within it by Match or sends to its members,
+// RecipientRole.case_members; CASE_HAS_NO_OTHER_MEMBER) names the case in
+// its entry too. A
 // justification that names the person the case is about is recorded with the identifier
 // replaced by "[subject]" (OpenCase refuses one, InvalidArgument on
 // justification). A justification is text: at most 2000 bytes, with no
