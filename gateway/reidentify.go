@@ -118,7 +118,7 @@ func (s *Server) ownsDomain(ctx context.Context, agency, domain string) (bool, e
 			return false, nil
 		}
 		if c.Status == audit.CaseClosed {
-			return false, &stateRefusal{reason: "CASE_CLOSED", message: fmt.Sprintf("case %s is closed: its pseudonyms (from_domain) are no longer translated or re-identified", id)}
+			return false, &stateRefusal{reason: "CASE_CLOSED", caseID: c.ID, message: fmt.Sprintf("case %s is closed: its pseudonyms (from_domain) are no longer translated or re-identified", id)}
 		}
 		return true, nil
 	}

@@ -608,7 +608,8 @@ func TestReidentificationNotReleasedToAnOffboardedRequester(t *testing.T) {
 // holds a pseudonym of the closed case's domain can neither translate it
 // into another case it is in (which would carry the person over from the
 // closed case) nor have it re-identified: both are refused
-// FailedPrecondition CASE_CLOSED, each in one refused entry.
+// FailedPrecondition CASE_CLOSED, each in one refused entry, which names
+// the closed case when the call cites no other.
 func TestClosedCaseDomainNoLongerResolves(t *testing.T) {
 	s := startStack(t, stackOptions{serverNow: newCaseClock(caseStart).Now})
 	ctx := t.Context()
@@ -663,6 +664,17 @@ func TestClosedCaseDomainNoLongerResolves(t *testing.T) {
 		if _, e := s.lastEntry(t); e.Action != c.what || e.Outcome != "refused" || !slices.Equal(e.Reasons, []string{"CASE_CLOSED"}) {
 			t.Errorf("%s: entry %s %s %v; want refused CASE_CLOSED", c.what, e.Action, e.Outcome, e.Reasons)
 		}
+	}
+	// Refused on the closed case's account before any decision, the entry
+	// of a call that cites no case of its own names the closed case, as
+	// the Cases service says of such refusals (it named none).
+	_, err = s.exchange(t, nlPolice).Translate(ctx, &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: "case/" + closedID,
+		Purpose: liaisonv1.Purpose_PURPOSE_MAW_CASE_MANAGEMENT, Justification: "Bring it here."})
+	if st := status.Convert(err); st.Code() != codes.FailedPrecondition || errorReason(st) != "CASE_CLOSED" {
+		t.Errorf("Translate out of the closed case's domain, no case_id: %v; want FailedPrecondition CASE_CLOSED", err)
+	}
+	if _, e := s.lastEntry(t); e.Case == nil || e.Case.ID != closedID {
+		t.Errorf("Translate out of the closed case's domain, no case_id: the refused entry names case %+v, want %s", e.Case, closedID)
 	}
 	// An agency that was never in the case learns nothing of its state.
 	_, err = s.exchange(t, nlProbation).Translate(ctx, &liaisonv1.TranslateRequest{Pseudonym: ps, FromDomain: "case/" + closedID,
