@@ -1036,7 +1036,19 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 	if !fromPeer {
 		// A notice that came from a peer gateway is closed in its log too.
 		peer, theirs, err := s.noticePeer(ctx, n.Index)
-		if err != nil {
+		switch {
+		case errors.Is(err, errPeerNotRegistered):
+			// The registry no longer lists the gateway the notice came
+			// through as a peer: this gateway cannot forward to it, but
+			// the recipient did what the notice asked. The
+			// acknowledgement stands here, its entry says why it was
+			// not forwarded, and the timers hold the forward until the
+			// registry lists that gateway again (forwardNoticeAcks).
+			s.log.WarnContext(ctx, "the peer gateway the notice came through is no longer registered: acknowledgement not forwarded",
+				"request_id", ex.reqID, "notice", n.Index)
+			e.Detail[audit.DetailPeerOutcome], deferred = audit.PeerOutcomePeerNotRegistered, true
+			s.fwdRetry.hold("aftercare/" + strconv.FormatInt(n.Index, 10))
+		case err != nil:
 			return nil, err
 		}
 		if peer != nil {

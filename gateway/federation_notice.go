@@ -490,7 +490,7 @@ func (s *Server) noticePeer(ctx context.Context, index int64) (*Agency, string, 
 	}
 	peer := s.registry.Load().Agencies[via]
 	if peer == nil || peer.Kind != KindPeerGateway {
-		return nil, "", failed("PEER_NOT_REGISTERED", fmt.Errorf("gateway: notice %d came through %s, which is no longer a registered peer gateway", index, via))
+		return nil, "", failed(reasonPeerNotRegistered, fmt.Errorf("%w: notice %d came through %s", errPeerNotRegistered, index, via))
 	}
 	return peer, theirs, nil
 }
@@ -550,7 +550,8 @@ func (s *Server) acknowledgeViaPeer(ctx context.Context, ex *exchange, peer *Age
 // did not answer (audit.SentNotice.ForwardDue), each in an exchange of its
 // own in the name of the officer who acknowledged. A notice whose forward
 // failed waits before the next attempt, and one whose peer gateway the
-// registry offboards is held, as forwardAcknowledgements does.
+// registry offboards, or no longer lists as a peer, is held, as
+// forwardAcknowledgements does.
 func (s *Server) forwardNoticeAcks(ctx context.Context, st audit.AftercareStore, now time.Time) error {
 	due, err := st.SentNotices(ctx, audit.SentNoticeFilter{IncludeAcked: true, ForwardDue: true, After: -1, Limit: forwardPage})
 	if err != nil {
@@ -570,9 +571,9 @@ func (s *Server) forwardNoticeAcks(ctx context.Context, st audit.AftercareStore,
 			s.fwdRetry.release(key)
 		}
 		done, err := s.fwdRetry.attempt(key, now, func() error { return s.forwardNoticeAck(ctx, n) })
-		if errors.Is(err, errPeerOffboarded) {
+		if errors.Is(err, errPeerOffboarded) || errors.Is(err, errPeerNotRegistered) {
 			s.fwdRetry.hold(key)
-			err = nil // its entry says so (PEER_OFFBOARDED)
+			err = nil // its entry says so (PEER_OFFBOARDED, PEER_NOT_REGISTERED)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("forward the acknowledgement of notice %d: %w", n.Index, err))
@@ -595,7 +596,7 @@ const forwardPage = 1000
 // (detail acknowledged_at, which the peer records as the time of the
 // acknowledgement).
 func (s *Server) forwardNoticeAck(ctx context.Context, n audit.SentNotice) (err error) {
-	if peer, _, err := s.noticePeer(ctx, n.Index); err == nil {
+	if peer, _, err := s.noticePeer(ctx, n.Index); err == nil || errors.Is(err, errPeerNotRegistered) {
 		if err := s.offboardedLogged(ctx, peer, n.AckIndex); err != nil {
 			return err
 		}
@@ -614,6 +615,9 @@ func (s *Server) forwardNoticeAck(ctx context.Context, n audit.SentNotice) (err 
 	d[audit.DetailNotice], d[audit.DetailDone] = strconv.FormatInt(n.Index, 10), n.Done
 	d[audit.DetailForwards], d[audit.DetailAcknowledgedAt] = strconv.FormatInt(n.AckIndex, 10), n.AckTime.UTC().Format(time.RFC3339Nano)
 	peer, theirs, err := s.noticePeer(ctx, n.Index)
+	if errors.Is(err, errPeerNotRegistered) {
+		offboarded = err // held as an offboarded peer's is (PEER_NOT_REGISTERED)
+	}
 	if err != nil {
 		return err
 	}

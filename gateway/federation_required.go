@@ -46,7 +46,7 @@ func (s *Server) ackTarget(ctx context.Context, ex *exchange, n audit.Notice) {
 // is where its acknowledgement goes, whichever gateway the registry lists
 // for its sender now (another gateway knows nothing of it). peer is nil
 // if the registry no longer lists that gateway as a peer: forwardAck then
-// refuses, PEER_NOT_REGISTERED; if it offboards that gateway,
+// does not call it, PEER_NOT_REGISTERED; if it offboards that gateway,
 // PEER_OFFBOARDED. A notice whose sender is an agency of
 // this gateway was delivered here (its entry is not read).
 func (s *Server) noticeDeliveredBy(ctx context.Context, n audit.Notice) (peer *Agency, away bool, err error) {
@@ -81,8 +81,12 @@ func (s *Server) noticeDeliveredBy(ctx context.Context, n audit.Notice) (peer *A
 // deferred reports that. So does a peer's ALREADY_ACKNOWLEDGED,
 // NOTICE_UNKNOWN or NOTICE_WITHDRAWN that carries no receipt of its entry
 // that holds for this call (errPeerClaimUnverified): the acknowledgement stands here,
-// the entry records the claim unverified, and the forward stays due. A
-// peer's refusal fails the call.
+// the entry records the claim unverified, and the forward stays due. So
+// does a peer gateway that this gateway's registry offboards (detail
+// peer_outcome peer_offboarded) or no longer lists as a peer
+// (peer_not_registered): it is not called, and the timers hold the
+// forward until the registry takes it back or lists it again. A peer's
+// refusal fails the call.
 func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice, peer *Agency) (deferred bool, err error) {
 	ex := s.begin(ctx, actionNoticeAcknowledge)
 	defer ex.finish(ctx, &err)
@@ -102,6 +106,17 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 		// takes the peer back (forwardAcknowledgements).
 		s.log.WarnContext(ctx, "the peer gateway is offboarded: acknowledgement not forwarded", "notice_id", n.ID, "peer", peer.ID)
 		ex.entry.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomePeerOffboarded
+		s.fwdRetry.hold(n.ID)
+		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
+	}
+	if errors.Is(err, errPeerNotRegistered) {
+		// The registry no longer lists the gateway the notice came
+		// through as a peer: this gateway cannot forward to it, but the
+		// police did read the notice. The acknowledgement stands here,
+		// its entry says why it was not forwarded, and the timers hold
+		// the forward until the registry lists that gateway again.
+		s.log.WarnContext(ctx, "the peer gateway the notice came through is no longer registered: acknowledgement not forwarded", "notice_id", n.ID)
+		ex.entry.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomePeerNotRegistered
 		s.fwdRetry.hold(n.ID)
 		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
 	}
@@ -140,6 +155,11 @@ const reasonPeerOffboarded = "PEER_OFFBOARDED"
 // errPeerOffboarded is what forwardAck's error wraps then.
 var errPeerOffboarded = errors.New("gateway: the peer gateway the notice came through is offboarded in this gateway's registry")
 
+// errPeerNotRegistered is what forwardAck's error wraps when this
+// gateway's registry no longer lists the gateway the notice came through
+// as a peer (PEER_NOT_REGISTERED): it is not called.
+var errPeerNotRegistered = errors.New("gateway: the gateway the notice came through is no longer a registered peer")
+
 // forwardAck forwards the acknowledgement of n to peer, the gateway of its
 // sender: callPeer, the pending entry, Exchange.Acknowledge with its
 // receipt; and records in ex's entry what the peer did (its receipt, or
@@ -152,10 +172,11 @@ var errPeerOffboarded = errors.New("gateway: the peer gateway the notice came th
 // acknowledged_at, in the pending entry the peer reads). A peer that
 // cannot be reached or did not answer is an error wrapping errPeer; one
 // this gateway's registry offboards is not called, and the error wraps
-// errPeerOffboarded.
+// errPeerOffboarded; nor is one it no longer lists (peer nil):
+// errPeerNotRegistered.
 func (s *Server) forwardAck(ctx context.Context, ex *exchange, n audit.Notice, peer *Agency, at time.Time) error {
 	if peer == nil || peer.Kind != KindPeerGateway {
-		return failed("PEER_NOT_REGISTERED", fmt.Errorf("gateway: notice %s came through a gateway that is no longer a registered peer", n.ID))
+		return failed(reasonPeerNotRegistered, fmt.Errorf("%w: notice %s", errPeerNotRegistered, n.ID))
 	}
 	if peer.Offboarded {
 		ex.detail()["peer"] = peer.ID
@@ -232,7 +253,10 @@ func (s *Server) peerClaim(ctx context.Context, ex *exchange, peer *Agency, err 
 // (failed, PEER_OFFBOARDED; or the acknowledgement's own, detail
 // peer_outcome peer_offboarded): it is not tried again, still counted
 // as awaiting, until the registry takes that gateway back, nor after a
-// restart, which reads the hold from the log (offboardedLogged).
+// restart, which reads the hold from the log (offboardedLogged). So is
+// one whose peer gateway the registry no longer lists as a peer (failed,
+// PEER_NOT_REGISTERED; or peer_outcome peer_not_registered), until the
+// registry lists it again.
 func (s *Server) forwardAcknowledgements(ctx context.Context, now time.Time) error {
 	due, err := s.cfg.Audit.Notices(ctx, audit.NoticeFilter{ForwardDue: true, Limit: forwardPage})
 	if err != nil {
@@ -252,9 +276,9 @@ func (s *Server) forwardAcknowledgements(ctx context.Context, now time.Time) err
 			s.fwdRetry.release(n.ID)
 		}
 		done, err := s.fwdRetry.attempt(n.ID, now, func() error { return s.forwardAcknowledgement(ctx, n) })
-		if errors.Is(err, errPeerOffboarded) {
+		if errors.Is(err, errPeerOffboarded) || errors.Is(err, errPeerNotRegistered) {
 			s.fwdRetry.hold(n.ID)
-			err = nil // its entry says so (PEER_OFFBOARDED); not an error of the timers
+			err = nil // its entry says so (PEER_OFFBOARDED, PEER_NOT_REGISTERED); not an error of the timers
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("forward the acknowledgement of notice %s: %w", n.ID, err))
@@ -292,7 +316,7 @@ func (s *Server) forwardAcknowledgement(ctx context.Context, n audit.Notice) (er
 	ex.entry.Detail[audit.DetailForwards] = strconv.FormatInt(n.AckIndex, 10)
 	ex.entry.Detail["late"] = fmt.Sprint(n.Acknowledged.After(n.Deadline))
 	if err := s.forwardAck(ctx, ex, n, peer, n.Acknowledged); err != nil {
-		if errors.Is(err, errPeerOffboarded) {
+		if errors.Is(err, errPeerOffboarded) || errors.Is(err, errPeerNotRegistered) {
 			offboarded = err
 		}
 		return err
@@ -316,8 +340,18 @@ func (s *Server) forwardAcknowledgement(ctx context.Context, n audit.Notice) (er
 // lease, reads as the one that held it did. A later entry about it (a
 // forward that reached the peer while the registry took it back, and
 // failed) ends what the log says: the next offboarding gets its entry.
+//
+// So it is, with errPeerNotRegistered, if peer is nil (the registry no
+// longer lists the gateway the notice came through as a peer) and the log
+// says so already: the acknowledgement's own entry with detail
+// peer_outcome peer_not_registered, or a forward's failed
+// PEER_NOT_REGISTERED.
 func (s *Server) offboardedLogged(ctx context.Context, peer *Agency, ackIndex int64) error {
-	if peer == nil || !peer.Offboarded {
+	outcome, reason, held := audit.PeerOutcomePeerOffboarded, reasonPeerOffboarded, errPeerOffboarded
+	switch {
+	case peer == nil:
+		outcome, reason, held = audit.PeerOutcomePeerNotRegistered, reasonPeerNotRegistered, errPeerNotRegistered
+	case !peer.Offboarded:
 		return nil
 	}
 	leaves, err := s.cfg.Audit.Leaves(ctx, ackIndex, ackIndex+1)
@@ -331,7 +365,7 @@ func (s *Server) offboardedLogged(ctx context.Context, peer *Agency, ackIndex in
 	if ack.Requester == nil {
 		return nil
 	}
-	said := ack.Detail[audit.DetailPeerOutcome] == audit.PeerOutcomePeerOffboarded
+	said := ack.Detail[audit.DetailPeerOutcome] == outcome
 	fwd := strconv.FormatInt(ackIndex, 10)
 	// The forwards are made in the name of the officer who acknowledged:
 	// the entries of that officer's acknowledgements from it on.
@@ -346,7 +380,7 @@ func (s *Server) offboardedLogged(ctx context.Context, peer *Agency, ackIndex in
 			if err != nil || e.Detail[audit.DetailForwards] != fwd || e.Outcome == audit.OutcomePending {
 				continue
 			}
-			said = e.Outcome == audit.OutcomeFailed && slices.Contains(e.Reasons, reasonPeerOffboarded)
+			said = e.Outcome == audit.OutcomeFailed && slices.Contains(e.Reasons, reason)
 		}
 		if len(recs) < offboardedScanPage {
 			break
@@ -356,7 +390,7 @@ func (s *Server) offboardedLogged(ctx context.Context, peer *Agency, ackIndex in
 	if !said {
 		return nil
 	}
-	return fmt.Errorf("%w: %s, as the log says of the acknowledgement at entry %d already", errPeerOffboarded, peer.ID, ackIndex)
+	return fmt.Errorf("%w: as the log says of the acknowledgement at entry %d already", held, ackIndex)
 }
 
 // forwardPendingReason says why the forward of an acknowledgement made

@@ -28,7 +28,7 @@ import (
 // does not list at all is refused at authentication too (its
 // certificate, of a CA still trusted, names no agency listed:
 // UNAUTHENTICATED, UNKNOWN_AGENCY; an acknowledgement made here of a
-// notice it sent fails its forward, PEER_NOT_REGISTERED), and its timers
+// notice it sent is held here, PEER_NOT_REGISTERED), and its timers
 // tell the sender so (standingUnknownAtPeer).
 const (
 	metaOffboarded        = "offboarded"
@@ -59,7 +59,7 @@ const standingOffboardedAtPeer = "offboarded_at_peer"
 // its registry lists no agency of this gateway's certificate
 // (UNAUTHENTICATED, UNKNOWN_AGENCY: peerRefusesUs): it no longer lists
 // this gateway, whose calls it refuses, and it forwards no
-// acknowledgement to a gateway it does not list (its forward fails,
+// acknowledgement to a gateway it does not list (it holds it,
 // PEER_NOT_REGISTERED). The peer's word, as standingOffboardedAtPeer is.
 const standingUnknownAtPeer = "unknown_at_peer"
 

@@ -175,8 +175,8 @@ func (s *Server) noticeTrackedWith(ctx context.Context, n audit.Notice) (peer st
 // so (recipient_standing offboarded_at_peer, detail peer_reason the
 // peer's reason code), as the peer's word; so they do if it refuses
 // saying that its registry does not list this gateway (UNKNOWN_AGENCY:
-// recipient_standing unknown_at_peer; an acknowledgement made there fails
-// its forward, PEER_NOT_REGISTERED); a peer that does not answer
+// recipient_standing unknown_at_peer; an acknowledgement made there is
+// held there, PEER_NOT_REGISTERED); a peer that does not answer
 // gets no standing, as before.
 func (s *Server) escalate(ctx context.Context, n audit.Notice, now time.Time, asked map[string]string) error {
 	reg := s.registry.Load()

@@ -40,8 +40,8 @@ import (
 // longer talks to us". So when the Dutch registry no longer lists the
 // Danish gateway (nor the agencies behind it): the Dutch gateway refuses
 // its question at authentication, UNAUTHENTICATED, UNKNOWN_AGENCY, and
-// the police's acknowledgement cannot be forwarded (PEER_NOT_REGISTERED,
-// the notice left open there), so the prison's copy and the entry say
+// the police's acknowledgement is not forwarded (it stands at the Dutch
+// gateway, its forward held, PEER_NOT_REGISTERED), so the prison's copy and the entry say
 // unknown_at_peer, detail peer_reason UNKNOWN_AGENCY; they said nothing.
 // A peer that refuses for another reason (it offboards the prison, or no
 // longer lists it, UNKNOWN_PEER_AGENCY, whose acknowledgements it still
@@ -95,10 +95,12 @@ func TestSenderLearnsThePeerGatewayOffboardedIt(t *testing.T) {
 			tc.before(t, f)
 			if tc.name == "UnlistedThere" {
 				// The Dutch gateway forwards no acknowledgement to a
-				// gateway it does not list: it fails the forward,
-				// PEER_NOT_REGISTERED, and the notice stays open.
-				if _, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor}); err == nil {
-					t.Fatal("Acknowledge at a gateway that no longer lists the Danish one succeeded; want the forward failed, PEER_NOT_REGISTERED")
+				// gateway it does not list: the acknowledgement stands
+				// there, its forward held (PEER_NOT_REGISTERED), and
+				// the Danish gateway hears nothing of it.
+				ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+				if err != nil || !slices.Equal(ack.GetDeferredNoticeIds(), []string{id}) {
+					t.Fatalf("Acknowledge = %v, %v; want the acknowledgement made at the Dutch gateway, its forward held", ack, err)
 				}
 			}
 			if tc.ack {

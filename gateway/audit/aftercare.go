@@ -69,6 +69,12 @@ const (
 	// gateway no more): PeerOutcomePeerOffboarded. Its forward waits until
 	// the registry takes the peer back, and is not tried meanwhile.
 	PeerOutcomePeerOffboarded = "peer_offboarded"
+	// So has, to the same end, one made while this gateway's registry no
+	// longer lists the gateway the notice came through as a peer (it
+	// cannot call it): PeerOutcomePeerNotRegistered. Its forward waits
+	// until the registry lists that gateway again, and is not tried
+	// meanwhile.
+	PeerOutcomePeerNotRegistered = "peer_not_registered"
 	// So has, to the same end, one the sender's gateway answered with a
 	// claim that would settle it (ALREADY_ACKNOWLEDGED) without a receipt
 	// of its entry of it that holds: DetailPeerDenial PeerDenialUnverified.
@@ -372,6 +378,7 @@ func AckOf(index int64, e *Entry) (Ack, bool) {
 	}
 	return Ack{Notice: n, By: index, Time: AcknowledgedAt(e), Done: e.Detail[DetailDone],
 		Deferred: e.Detail[DetailPeerOutcome] == PeerOutcomeDeferred || e.Detail[DetailPeerOutcome] == PeerOutcomePeerOffboarded ||
+			e.Detail[DetailPeerOutcome] == PeerOutcomePeerNotRegistered ||
 			e.Detail[DetailPeerDenial] == PeerDenialUnverified}, true
 }
 

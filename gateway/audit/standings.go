@@ -34,6 +34,6 @@ var SenderStandings = map[string]string{
 // named as it is, never guessed at.
 var ForwardWaits = map[string]string{
 	"PEER_OFFBOARDED":     "offboarded here, held until the registry takes it back",
-	"PEER_NOT_REGISTERED": "no longer a registered peer",
+	"PEER_NOT_REGISTERED": "no longer a registered peer here, held until the registry lists it again",
 	"PEER_UNAVAILABLE":    "not taken yet, tried again",
 }

@@ -616,7 +616,9 @@ type AcknowledgeNoticeResponse struct {
 	// True when the notice came from another country's gateway, which did
 	// not answer, or is offboarded in this gateway's registry (detail
 	// peer_outcome peer_offboarded: not called, and the forward held until
-	// the registry takes it back), or answered ALREADY_ACKNOWLEDGED without the receipt of
+	// the registry takes it back), or is no longer listed there as a peer
+	// (detail peer_outcome peer_not_registered: held until the registry
+	// lists it again), or answered ALREADY_ACKNOWLEDGED without the receipt of
 	// its entry of that refusal that holds for the call (see PeerRefusal):
 	// the acknowledgement stands here and is forwarded there when it
 	// answers again (see AcknowledgeNotice).
@@ -1235,8 +1237,8 @@ type ListedNotice struct {
 	AcknowledgementIndex int64 `protobuf:"varint,11,opt,name=acknowledgement_index,json=acknowledgementIndex,proto3" json:"acknowledgement_index,omitempty"`
 	// True while an acknowledgement made here, of a notice that came from
 	// another country's gateway, is still to be forwarded there because that
-	// gateway did not answer, or is offboarded in this gateway's registry
-	// (see AcknowledgeNotice).
+	// gateway did not answer, or is offboarded in this gateway's registry,
+	// or no longer listed there as a peer (see AcknowledgeNotice).
 	ForwardPending bool `protobuf:"varint,12,opt,name=forward_pending,json=forwardPending,proto3" json:"forward_pending,omitempty"`
 	// The audit log index of the later notice that superseded it (see
 	// ListObligationNotices): closed, not acknowledged. 0 if none.
@@ -1246,7 +1248,8 @@ type ListedNotice struct {
 	// PEER_OFFBOARDED if the registry offboards that gateway (the timers do
 	// not try it until the registry takes the gateway back),
 	// PEER_NOT_REGISTERED if the registry no longer lists it as a peer
-	// gateway (each attempt fails until it does), else PEER_UNAVAILABLE:
+	// gateway (the timers do not try it until the registry lists it
+	// again), else PEER_UNAVAILABLE:
 	// that gateway has not taken it yet (it did not answer, or answered
 	// without a receipt of its entry that holds), and the timers try again.
 	// Empty when forward_pending is false, or if the entry that names the

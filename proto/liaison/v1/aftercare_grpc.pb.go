@@ -198,7 +198,11 @@ type AftercareClient interface {
 	// entry, then the final one, detail forwards naming the acknowledgement's
 	// entry and acknowledged_at its time); after a failed attempt the next
 	// waits 30 s, doubling up to 15 min. That gateway records the
-	// acknowledgement at the time it names. A refusal by that gateway fails
+	// acknowledgement at the time it names. So it does, held until the
+	// registry takes that gateway back or lists it again, if this gateway's
+	// registry offboards that gateway (detail peer_outcome peer_offboarded)
+	// or no longer lists it as a peer (peer_outcome peer_not_registered):
+	// this gateway does not call it. A refusal by that gateway fails
 	// the call and the notice stays open.
 	AcknowledgeNotice(ctx context.Context, in *AcknowledgeNoticeRequest, opts ...grpc.CallOption) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
@@ -513,7 +517,11 @@ type AftercareServer interface {
 	// entry, then the final one, detail forwards naming the acknowledgement's
 	// entry and acknowledged_at its time); after a failed attempt the next
 	// waits 30 s, doubling up to 15 min. That gateway records the
-	// acknowledgement at the time it names. A refusal by that gateway fails
+	// acknowledgement at the time it names. So it does, held until the
+	// registry takes that gateway back or lists it again, if this gateway's
+	// registry offboards that gateway (detail peer_outcome peer_offboarded)
+	// or no longer lists it as a peer (peer_outcome peer_not_registered):
+	// this gateway does not call it. A refusal by that gateway fails
 	// the call and the notice stays open.
 	AcknowledgeNotice(context.Context, *AcknowledgeNoticeRequest) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with

@@ -274,16 +274,19 @@ type ExchangeClient interface {
 	// gateway's log too: the acknowledgement is forwarded to it first, to
 	// the peer gateway that delivered the notice (as the entry of its
 	// delivery records it, detail via_peer), which tracks it, whichever
-	// gateway the registry lists for the sender since; if the registry no
-	// longer lists that gateway as a peer, the forward fails
-	// (PEER_NOT_REGISTERED) and the notice stays open. If it cannot be reached (it does not answer), the acknowledgement still
+	// gateway the registry lists for the sender since. If it cannot be reached (it does not answer), the acknowledgement still
 	// stands here, at the time it was made: this gateway logs it (detail
 	// peer_outcome deferred), marks the inbox read, names the notice in
 	// AcknowledgeResponse.deferred_notice_ids, and forwards it from its
 	// timers once that gateway answers again. So it is if this gateway's
 	// registry offboards that gateway, which it then calls no more (detail
 	// peer_outcome peer_offboarded): the timers hold the forward, with no
-	// further entry, until the registry takes that gateway back. The
+	// further entry, until the registry takes that gateway back; and if the
+	// registry no longer lists that gateway as a peer at all, which this
+	// gateway then cannot call (detail peer_outcome peer_not_registered,
+	// forward_pending_reason PEER_NOT_REGISTERED): the timers hold the
+	// forward until the registry lists it again (one failed entry,
+	// PEER_NOT_REGISTERED, for one deferred before). The
 	// forward's entries name the acknowledgement's entry (detail forwards)
 	// and its time (detail
 	// acknowledged_at), by which that gateway judges whether it was late.
@@ -723,16 +726,19 @@ type ExchangeServer interface {
 	// gateway's log too: the acknowledgement is forwarded to it first, to
 	// the peer gateway that delivered the notice (as the entry of its
 	// delivery records it, detail via_peer), which tracks it, whichever
-	// gateway the registry lists for the sender since; if the registry no
-	// longer lists that gateway as a peer, the forward fails
-	// (PEER_NOT_REGISTERED) and the notice stays open. If it cannot be reached (it does not answer), the acknowledgement still
+	// gateway the registry lists for the sender since. If it cannot be reached (it does not answer), the acknowledgement still
 	// stands here, at the time it was made: this gateway logs it (detail
 	// peer_outcome deferred), marks the inbox read, names the notice in
 	// AcknowledgeResponse.deferred_notice_ids, and forwards it from its
 	// timers once that gateway answers again. So it is if this gateway's
 	// registry offboards that gateway, which it then calls no more (detail
 	// peer_outcome peer_offboarded): the timers hold the forward, with no
-	// further entry, until the registry takes that gateway back. The
+	// further entry, until the registry takes that gateway back; and if the
+	// registry no longer lists that gateway as a peer at all, which this
+	// gateway then cannot call (detail peer_outcome peer_not_registered,
+	// forward_pending_reason PEER_NOT_REGISTERED): the timers hold the
+	// forward until the registry lists it again (one failed entry,
+	// PEER_NOT_REGISTERED, for one deferred before). The
 	// forward's entries name the acknowledgement's entry (detail forwards)
 	// and its time (detail
 	// acknowledged_at), by which that gateway judges whether it was late.

@@ -234,7 +234,7 @@ type TrackedNotice struct {
 	Peer string `protobuf:"bytes,17,opt,name=peer,proto3" json:"peer,omitempty"`
 	// Set on the recipient's gateway for a notice acknowledged while the
 	// sender's peer gateway could not be reached or is offboarded in this
-	// gateway's registry (or answered NOTICE_UNKNOWN
+	// gateway's registry, or no longer listed there as a peer (or answered NOTICE_UNKNOWN
 	// or NOTICE_WITHDRAWN without a receipt of its entry of that refusal
 	// that holds, see PeerRefusal), until the acknowledgement has been
 	// forwarded to it (see Exchange.Acknowledge): that gateway still counts
@@ -245,7 +245,8 @@ type TrackedNotice struct {
 	// now: PEER_OFFBOARDED if the registry offboards that gateway (the
 	// timers do not try it until the registry takes the gateway back),
 	// PEER_NOT_REGISTERED if the registry no longer lists it as a peer
-	// gateway (each attempt fails until it does), else PEER_UNAVAILABLE:
+	// gateway (the timers do not try it until the registry lists it
+	// again), else PEER_UNAVAILABLE:
 	// that gateway has not taken it yet (it did not answer, or answered
 	// without a receipt of its entry that holds), and the timers try again.
 	// Empty when forward_pending is false, or if the entry that names the
