@@ -1195,7 +1195,7 @@ func (s *Server) ListObligationNotices(ctx context.Context, req *liaisonv1.ListO
 		ln.ForwardPending = n.ForwardDue
 		if n.ForwardDue {
 			peer, _, err := s.noticePeer(ctx, n.Index)
-			ln.ForwardPendingReason = forwardPendingReason(peer, peer != nil, err)
+			ln.ForwardPendingReason = s.forwardWait(ctx, n.AckIndex, peer, peer != nil, err)
 		}
 		if n.SupersededBy >= 0 {
 			ln.SupersededBy = n.SupersededBy

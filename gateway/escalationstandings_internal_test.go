@@ -28,7 +28,7 @@ func TestEveryEscalationStandingHasWords(t *testing.T) {
 		{"audit.SenderStandings", audit.SenderStandings,
 			[]string{standingOffboarded, standingUnregistered}},
 		{"audit.ForwardWaits", audit.ForwardWaits,
-			[]string{reasonPeerOffboarded, reasonPeerNotRegistered, reasonPeerUnavailable}},
+			[]string{reasonPeerOffboarded, reasonPeerNotRegistered, reasonPeerUnavailable, reasonUnknownAtPeer, reasonOffboardedAtPeer}},
 	} {
 		for _, code := range c.codes {
 			if c.words[code] == "" {

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -418,6 +419,70 @@ func forwardPendingReason(peer *Agency, away bool, err error) string {
 // reasonPeerUnavailable is the forward_pending_reason of an
 // acknowledgement the peer gateway has not taken yet.
 const reasonPeerUnavailable = "PEER_UNAVAILABLE"
+
+// The forward_pending_reason of an acknowledgement whose latest forward
+// the peer gateway, listed here and not offboarded, refused saying that
+// its registry does not list this gateway (UNAUTHENTICATED,
+// UNKNOWN_AGENCY: reasonUnknownAtPeer) or offboards it
+// (PERMISSION_DENIED, AGENCY_OFFBOARDED, metadata offboarded
+// peer_gateway: reasonOffboardedAtPeer). The peer's word, not checked
+// here, as the escalation standings unknown_at_peer and
+// offboarded_at_peer are: the timers try again.
+const (
+	reasonUnknownAtPeer    = "UNKNOWN_AT_PEER"
+	reasonOffboardedAtPeer = "OFFBOARDED_AT_PEER"
+)
+
+// forwardWait is forwardPendingReason of the acknowledgement at ackIndex,
+// with the peer's word: where this gateway's registry gives
+// PEER_UNAVAILABLE, the latest attempt to forward it (its final entry,
+// detail forwards naming ackIndex) may have been refused by the peer
+// saying that it no longer lists, or has offboarded, this gateway:
+// UNKNOWN_AT_PEER, OFFBOARDED_AT_PEER. An attempt that cannot be read
+// leaves PEER_UNAVAILABLE.
+func (s *Server) forwardWait(ctx context.Context, ackIndex int64, peer *Agency, away bool, err error) string {
+	why := forwardPendingReason(peer, away, err)
+	if why != reasonPeerUnavailable || ackIndex < 0 {
+		return why
+	}
+	last, err := s.lastForward(ctx, ackIndex)
+	switch {
+	case err != nil || last == nil:
+	case last.Outcome == audit.OutcomeFailed && last.Detail["peer_code"] == codes.Unauthenticated.String() &&
+		last.Detail["peer_reason"] == reasonUnknownAgency:
+		return reasonUnknownAtPeer
+	case last.Outcome == audit.OutcomeRefused && slices.Contains(last.Reasons, reasonOffboarded) &&
+		last.Detail[metaOffboarded] == offboardedPeerGateway:
+		return reasonOffboardedAtPeer
+	}
+	return why
+}
+
+// lastForward returns the final entry of the latest attempt to forward
+// the acknowledgement at ackIndex (detail forwards naming it, made in the
+// name of the officer who acknowledged, pending entries aside), or nil if
+// there was none.
+func (s *Server) lastForward(ctx context.Context, ackIndex int64) (*audit.Entry, error) {
+	leaves, err := s.cfg.Audit.Leaves(ctx, ackIndex, ackIndex+1)
+	if err != nil {
+		return nil, err
+	}
+	ack, err := audit.Unmarshal(leaves[0])
+	if err != nil || ack.Requester == nil {
+		return nil, err
+	}
+	fwd := strconv.FormatInt(ackIndex, 10)
+	var last *audit.Entry
+	for r, err := range s.logEntries(ctx, audit.Filter{Officer: ack.Requester.Officer, Action: ack.Action, Start: ackIndex + 1}) {
+		if err != nil {
+			return nil, err
+		}
+		if e, err := r.Decoded(); err == nil && e.Detail[audit.DetailForwards] == fwd && e.Outcome != audit.OutcomePending {
+			last = e
+		}
+	}
+	return last, nil
+}
 
 // reasonPeerNotRegistered fails the forward of an acknowledgement to a
 // gateway the registry no longer lists as a peer.

@@ -494,7 +494,8 @@ func (s *Server) ListNotices(ctx context.Context, req *liaisonv1.ListNoticesRequ
 	for _, n := range ns {
 		var why string
 		if n.ForwardDue && n.Forwarded.IsZero() {
-			why = forwardPendingReason(s.noticeDeliveredBy(ctx, n))
+			peer, away, err := s.noticeDeliveredBy(ctx, n)
+			why = s.forwardWait(ctx, n.AckIndex, peer, away, err)
 		}
 		var standing, senderStanding string
 		if !n.Escalated.IsZero() && n.EscalationIndex >= 0 {

@@ -206,7 +206,7 @@ func auditCorrections(ctx context.Context, conn *auditConn, fs *flag.FlagSet, ar
 	recipient := fs.String("recipient", "", "only notices to this recipient agency `id`")
 	kind := fs.String("kind", "", "only notices of this `kind`: correction, withdrawal or expiry")
 	olderThan := fs.Duration("older-than", 0, "only notices sent at least this `long` ago (e.g. 168h: open for a week)")
-	forwardPending := fs.Bool("forward-pending", false, "only notices acknowledged here whose acknowledgement the gateway they came from (a peer that did not answer, or one offboarded here) has not taken yet (the list says why)")
+	forwardPending := fs.Bool("forward-pending", false, "only notices acknowledged here whose acknowledgement the gateway they came from (a peer that did not answer or refused it, or one offboarded or no longer listed here) has not taken yet (the list says why)")
 	limit := decimalFlag(fs, "limit", 100, "at most this many `notices` (1 to 1000)")
 	start := decimalFlag[int64](fs, "start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
 	asJSON := fs.Bool("json", false, "print the gateway's answer as JSON (protojson): one object, the notices in \"notices\"")

@@ -408,7 +408,7 @@ func runAuditNotices(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.BoolVar(&req.UnacknowledgedOnly, "unacknowledged", false, "only notices still awaiting acknowledgement (neither acknowledged nor withdrawn)")
 	fs.StringVar(&req.Recipient, "recipient", "", "only notices to this `agency`")
 	fs.StringVar(&req.Sender, "sender", "", "only notices from this `agency`")
-	fs.BoolVar(&req.ForwardPendingOnly, "forward-pending", false, "only notices acknowledged here whose acknowledgement the sender's gateway (a peer that did not answer, or one offboarded here) has not taken yet (the list says why)")
+	fs.BoolVar(&req.ForwardPendingOnly, "forward-pending", false, "only notices acknowledged here whose acknowledgement the sender's gateway (a peer that did not answer or refused it, or one offboarded or no longer listed here) has not taken yet (the list says why)")
 	limit := decimalFlag(fs, "limit", 100, "at most this many `notices` (1 to 1000)")
 	decimalVar(fs, &req.Start, "start", 0, "only notices with an audit `index` at or after this one: to read the next page, the one the command names after a full page")
 	asJSON := fs.Bool("json", false, "print each notice as JSON, one a line")

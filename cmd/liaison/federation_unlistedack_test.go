@@ -139,3 +139,84 @@ func TestAckOfACorrectionFromAGatewayNoLongerListed(t *testing.T) {
 	}
 	t.Error("the Dutch gateway never forwarded the acknowledgement once its registry listed the Danish gateway again")
 }
+
+// TestForwardWaitSaysThePeersWord: the Rotterdam police acknowledge the
+// Danish prison's required notice, and the Dutch probation service its
+// correction, while the Danish gateway is down: both acknowledgements
+// stand at the Dutch gateway, their forwards pending. The Danish gateway
+// comes back with a registry that no longer lists the Dutch gateway (or
+// that offboards it), and refuses the forwards saying so
+// (UNAUTHENTICATED, UNKNOWN_AGENCY; PERMISSION_DENIED, AGENCY_OFFBOARDED,
+// metadata offboarded peer_gateway). The Dutch listings then say why the
+// forwards wait as the peer's word (forward_pending_reason
+// UNKNOWN_AT_PEER, OFFBOARDED_AT_PEER, in their words in `audit notices`
+// and `audit corrections`). They said PEER_UNAVAILABLE, "not taken yet",
+// by the Dutch registry alone, which still lists the Danish gateway.
+func TestForwardWaitSaysThePeersWord(t *testing.T) {
+	for _, tc := range []struct {
+		name, why string
+		edit      func(t *testing.T, f *federation)
+	}{
+		{"UnlistedAtPeer", "UNKNOWN_AT_PEER", func(t *testing.T, f *federation) {
+			f.dk.editFederationRegistry(t, func(r *gateway.RegistryFile) {
+				r.Agencies = slices.DeleteFunc(r.Agencies, func(a gateway.AgencyFile) bool { return a.ID == "nl-gateway" || a.Via == "nl-gateway" })
+			})
+		}},
+		{"OffboardedAtPeer", "OFFBOARDED_AT_PEER", func(t *testing.T, f *federation) { f.dk.offboard(t, "nl-gateway") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, ahead, id, cursor := rotterdamNoticeOnClock(t)
+			ns := pushAndCorrect(t, f, func(rn *liaisonv1.ReleaseNotice) { rn.ContactPoint = "Kriminalforsorgen Øst, Aarhus office" }, "The contact point changed.")
+			f.dk.gw.Stop()
+			f.dk.gw = nil
+			ack, err := f.nl.client(t, "nl-police-rotterdam", "insp.de.vries").Acknowledge(t.Context(), &liaisonv1.AcknowledgeRequest{Cursor: cursor})
+			if err != nil || !slices.Equal(ack.GetDeferredNoticeIds(), []string{id}) {
+				t.Fatalf("Acknowledge = %v, %v; want it deferred, the Danish gateway down", ack, err)
+			}
+			resp, err := f.nl.aftercare(t, "nl-probation", "insp.mulder").AcknowledgeNotice(t.Context(), &liaisonv1.AcknowledgeNoticeRequest{
+				NoticeIndex: ns[0].GetObligation().GetAuditIndex(), Done: liaisonv1.Obligation_OBLIGATION_RECTIFY, Note: "Contact point replaced in our file."})
+			if err != nil || !resp.GetDeferred() {
+				t.Fatalf("AcknowledgeNotice = %v, %v; want it deferred, the Danish gateway down", resp, err)
+			}
+			tc.edit(t, f)
+			gw, err := startGateway(t.Context(), f.dk.opts)
+			if err != nil {
+				t.Fatalf("restart the Danish gateway: %v", err)
+			}
+			f.dk.gw = gw // stopped by startFederationWith's clean-up
+
+			// The Dutch timers try until the Danish gateway answers (the
+			// connection may still be backing off): refused.
+			refused := func(action, officer string) bool {
+				es := f.nl.all(t, action, officer)
+				e := es[len(es)-1]
+				return e.Detail[audit.DetailForwards] != "" && (e.Detail["peer_reason"] == "UNKNOWN_AGENCY" || e.Detail["offboarded"] == "peer_gateway")
+			}
+			for wait := time.Now().Add(30 * time.Second); !refused("notice_acknowledge", "insp.de.vries") || !refused(audit.ActionAcknowledgeNotice, "insp.mulder"); time.Sleep(200 * time.Millisecond) {
+				if time.Now().After(wait) {
+					t.Fatalf("the Danish gateway never refused the forwards: Dutch entries %v %v", details(f.nl.all(t, "notice_acknowledge", "insp.de.vries")),
+						details(f.nl.all(t, audit.ActionAcknowledgeNotice, "insp.mulder")))
+				}
+				ahead.Add(int64(16 * time.Minute))
+				f.nl.gw.Server.RunTimers(t.Context())
+				f.nl.gw.Server.RunAftercare(t.Context())
+			}
+
+			words := audit.ForwardWaits[tc.why]
+			if tn := f.nl.trackedNotices(t); len(tn) != 1 || !tn[0].GetForwardPending() || tn[0].GetForwardPendingReason() != tc.why {
+				t.Errorf("the Dutch gateway's notices %v; want %s's forward pending, %s", tn, id, tc.why)
+			}
+			if out := f.nl.audit(t, "notices", "-forward-pending"); words == "" || !strings.Contains(out, "(acknowledgement not forwarded yet: "+words+")") {
+				t.Errorf("liaison audit notices -forward-pending at the Dutch gateway; want %q:\n%s", words, out)
+			}
+			all, err := f.nl.aftercareAs(t, auditorAgency["NL"], "dpo.1", "auditor").ListObligationNotices(t.Context(),
+				&liaisonv1.ListObligationNoticesRequest{ForwardPendingOnly: true})
+			if err != nil || len(all.GetNotices()) != 1 || all.GetNotices()[0].GetForwardPendingReason() != tc.why {
+				t.Errorf("the Dutch gateway's notices whose forward is pending: %v, %v; want the correction, %s", all, err, tc.why)
+			}
+			if out := f.nl.audit(t, "corrections", "-forward-pending"); words == "" || !strings.Contains(out, "not forwarded to the peer gateway yet: "+words) {
+				t.Errorf("liaison audit corrections -forward-pending at the Dutch gateway; want %q:\n%s", words, out)
+			}
+		})
+	}
+}

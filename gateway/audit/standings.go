@@ -36,4 +36,6 @@ var ForwardWaits = map[string]string{
 	"PEER_OFFBOARDED":     "offboarded here, held until the registry takes it back",
 	"PEER_NOT_REGISTERED": "no longer a registered peer here, held until the registry lists it again",
 	"PEER_UNAVAILABLE":    "not taken yet, tried again",
+	"UNKNOWN_AT_PEER":     "the peer gateway says it no longer lists this gateway (the peer's word, not checked here), tried again",
+	"OFFBOARDED_AT_PEER":  "the peer gateway says it has offboarded this gateway (the peer's word, not checked here), tried again",
 }

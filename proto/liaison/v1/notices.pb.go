@@ -248,7 +248,14 @@ type TrackedNotice struct {
 	// gateway (the timers do not try it until the registry lists it
 	// again), else PEER_UNAVAILABLE:
 	// that gateway has not taken it yet (it did not answer, or answered
-	// without a receipt of its entry that holds), and the timers try again.
+	// without a receipt of its entry that holds), and the timers try again;
+	// but UNKNOWN_AT_PEER or OFFBOARDED_AT_PEER, the peer's word (not
+	// checked here) and the timers still try again, if the latest attempt
+	// to forward it (its final entry, detail forwards naming the
+	// acknowledgement) was refused by that gateway saying that its registry
+	// no longer lists this gateway (UNAUTHENTICATED, UNKNOWN_AGENCY) or
+	// offboards it (PERMISSION_DENIED, AGENCY_OFFBOARDED, metadata
+	// offboarded peer_gateway).
 	// Empty when forward_pending is false, or if the entry that names the
 	// peer gateway could not be read.
 	ForwardPendingReason string `protobuf:"bytes,21,opt,name=forward_pending_reason,json=forwardPendingReason,proto3" json:"forward_pending_reason,omitempty"`
