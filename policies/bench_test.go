@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"testing"
@@ -46,6 +47,40 @@ func benchmarkDecide(b *testing.B, e *Engine, ins []Input) {
 	}
 	b.ReportMetric(float64(cpuNow()-c0)/float64(b.N)/1e3, "cpu-µs/op")
 	reportPercentiles(b, durations)
+}
+
+// BenchmarkDecidePlanned is BenchmarkDecide's per golden input, each
+// decision evaluated by the interpreter of OPA's plan (package plan)
+// instead of topdown, then decoded and checked as Decide does.
+func BenchmarkDecidePlanned(b *testing.B) {
+	prog := plannedDecision(b)
+	decide := func(ctx context.Context, in Input) error {
+		v, err := prog.Eval(ctx, in.value())
+		if err != nil {
+			return err
+		}
+		d, err := decodeDecision(v)
+		if err != nil {
+			return err
+		}
+		return d.validateFor(in)
+	}
+	for _, g := range readGolden(b) {
+		b.Run("golden/"+g.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			durations := make([]time.Duration, 0, b.N)
+			c0 := cpuNow()
+			for b.Loop() {
+				start := time.Now()
+				if err := decide(b.Context(), g.Input); err != nil {
+					b.Fatal(err)
+				}
+				durations = append(durations, time.Since(start))
+			}
+			b.ReportMetric(float64(cpuNow()-c0)/float64(b.N)/1e3, "cpu-µs/op")
+			reportPercentiles(b, durations)
+		})
+	}
 }
 
 // BenchmarkReplay replays logged decisions through a Replayer, as `liaison
