@@ -49,13 +49,13 @@ func benchmarkDecide(b *testing.B, e *Engine, ins []Input) {
 	reportPercentiles(b, durations)
 }
 
-// BenchmarkDecidePlanned is BenchmarkDecide's per golden input, each
-// decision evaluated by the interpreter of OPA's plan (package plan)
-// instead of topdown, then decoded and checked as Decide does.
-func BenchmarkDecidePlanned(b *testing.B) {
-	prog := plannedDecision(b)
+// BenchmarkDecideTopdown is BenchmarkDecide's per golden input, each
+// decision evaluated by OPA's topdown evaluator, as Decide does where a
+// tree cannot be planned, then decoded and checked as Decide does.
+func BenchmarkDecideTopdown(b *testing.B) {
+	e := loadEmbedded(b)
 	decide := func(ctx context.Context, in Input) error {
-		v, err := prog.Eval(ctx, in.value())
+		v, err := e.decision.eval(ctx, in.value())
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/tester"
+
+	"github.com/liaison-gateway/liaison/policies/plan"
 )
 
 // The embedded tree: the shared rules and one folder per jurisdiction,
@@ -55,8 +57,14 @@ type Engine struct {
 	digest   string // see Digest
 	source   string // see Source
 	decision *query
-	explain  *query
-	packs    *query
+	// planned is data.liaison.decision planned by OPA's planner and run
+	// by package plan's interpreter, which Decide uses; nil where the
+	// tree could not be planned or the plan disagreed with topdown on a
+	// sample (unplanned says why), and then Decide uses topdown.
+	planned   *plan.Program
+	unplanned error
+	explain   *query
+	packs     *query
 	// retention answers what a recipient keeps when a basis ends.
 	retention *query
 	// zones are the time zones of the packs' laws, by pack key (days.go).
@@ -128,6 +136,21 @@ func prepareEngine(ctx context.Context, mods []module, source, digest string) (*
 		return nil, err
 	}
 	e.folded = foldedPaths
+	// The plan is built from copies of the folded modules (the engine's
+	// compile compiles them in place) beside the engine's compile.
+	copies := make([]*ast.Module, len(folded))
+	for i, m := range folded {
+		copies[i] = m.Copy()
+	}
+	type plannedResult struct {
+		p   *plan.Program
+		err error
+	}
+	planned := make(chan plannedResult, 1)
+	go func() {
+		p, err := planDecision(ctx, copies)
+		planned <- plannedResult{p, err}
+	}()
 	compiler, err := compileModules(folded)
 	if err != nil {
 		return nil, err
@@ -146,6 +169,11 @@ func prepareEngine(ctx context.Context, mods []module, source, digest string) (*
 	}
 	if e.retention, err = prepareQuery(compiler, retentionQuery); err != nil {
 		return nil, err
+	}
+	pr := <-planned
+	e.planned, e.unplanned = pr.p, pr.err
+	if e.planned != nil {
+		e.checkPlanned(ctx)
 	}
 	for _, s := range samples {
 		if _, err := e.Decide(ctx, s.in); err != nil {
@@ -270,7 +298,7 @@ func (e *Engine) Source() string { return e.source }
 // conflicting values or a built-in error). Callers MUST refuse the exchange
 // on any error and MUST NOT turn an error into a disclosure.
 func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
-	v, err := e.decision.eval(ctx, in.value())
+	v, err := e.decide(ctx, in.value())
 	if err != nil {
 		return Decision{}, err
 	}
@@ -335,7 +363,7 @@ func (e *Engine) Explanation(ctx context.Context, in Input) (Explanation, error)
 	// The explanation must be of the decision the gateway enforces: where
 	// data.liaison.decision is undefined or fails, so does the
 	// explanation, and one that explains another decision is malformed.
-	dv, err := e.decision.eval(ctx, in.value())
+	dv, err := e.decide(ctx, in.value())
 	if err != nil {
 		return Explanation{}, err
 	}

@@ -2,49 +2,24 @@ package policies
 
 import (
 	"errors"
-	"fmt"
+	"strings"
 	"testing"
-
-	"github.com/open-policy-agent/opa/v1/ast"
+	"testing/fstest"
 
 	"github.com/liaison-gateway/liaison/policies/plan"
 )
 
-// plannedDecision plans data.liaison.decision over the embedded tree's
-// folded modules, as the engine compiles them, for the interpreter of
-// package plan.
-func plannedDecision(tb testing.TB) *plan.Program {
-	tb.Helper()
-	mods, _, _, err := parseTree(Embedded())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	folded, _, err := fold(tb.Context(), mods)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	byName := map[string]*ast.Module{}
-	for i, m := range folded {
-		byName[fmt.Sprintf("%03d.rego", i)] = m
-	}
-	p, err := plan.Build(tb.Context(), byName, capabilities(), "liaison/decision")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	prog, err := plan.New(p)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return prog
-}
-
-// TestPlannedDecisionsAgree decides every golden input and every input of
-// the equivalence log (12,000 generated ones) with OPA's topdown
-// evaluator and with the interpreter of OPA's plan: the decisions must
-// be the same values, or both fail.
+// TestPlannedDecisionsAgree: the embedded tree's decisions are planned
+// (its samples decided alike at load), and every golden input and every
+// input of the equivalence log (12,000 generated ones) gets the same
+// decision from OPA's topdown evaluator and from the interpreter of OPA's
+// plan: the same values, or both undefined, or both an error.
 func TestPlannedDecisionsAgree(t *testing.T) {
 	e := loadEmbedded(t)
-	prog := plannedDecision(t)
+	if e.planned == nil {
+		t.Fatalf("the embedded tree is not planned: %v", e.unplanned)
+	}
+	prog := e.planned
 	var ins []Input
 	for _, g := range readGolden(t) {
 		ins = append(ins, g.Input)
@@ -72,5 +47,35 @@ func TestPlannedDecisionsAgree(t *testing.T) {
 		if differ > 5 {
 			t.Fatal("more than 5 differ")
 		}
+	}
+}
+
+// TestUnplannedTreeDecidesWithTopdown: a tree whose decision the
+// interpreter cannot run (here a `with`, which it does not have) loads,
+// and its decisions are topdown's.
+func TestUnplannedTreeDecidesWithTopdown(t *testing.T) {
+	tree := fstest.MapFS{"liaison/decision.rego": {Data: []byte(`package liaison
+
+_deny := {
+	"outcome": "deny",
+	"fields": {"keep": [], "generalise": [], "pseudonymise": []},
+	"conditions": [],
+	"reasons": [{"code": "NO_LEGAL_BASIS", "message": concat(" ", ["Nothing", "for", input.purpose])}],
+}
+
+decision := d if {
+	d := _deny with input.purpose as "anyone"
+}
+`)}}
+	e, err := Load(t.Context(), tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.planned != nil || e.unplanned == nil || !strings.Contains(e.unplanned.Error(), "WithStmt") {
+		t.Fatalf("planned %v, unplanned %v; want no plan, for the with", e.planned != nil, e.unplanned)
+	}
+	d, err := e.Decide(t.Context(), sampleDKRelease("risk_management"))
+	if err != nil || d.Outcome != OutcomeDeny || len(d.Reasons) != 1 || d.Reasons[0].Message != "Nothing for anyone" {
+		t.Errorf("Decide = %+v, %v; want topdown's deny, nothing for anyone", d, err)
 	}
 }

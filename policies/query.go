@@ -31,6 +31,18 @@ var resultVar = ast.Var("__result__")
 // The modules as written have passed the strict compile of runTests; folding
 // can leave an import or a variable unused, so this compile is not strict.
 func compileModules(mods []*ast.Module) (*ast.Compiler, error) {
+	byName := moduleNames(mods)
+	c := newCompiler().
+		WithEnablePrintStatements(false)
+	c.Compile(byName)
+	if c.Failed() {
+		return nil, fmt.Errorf("policies: load: compile: %w", explainForbidden(c.Errors))
+	}
+	return c, nil
+}
+
+// moduleNames names each module by its file, as a compiler wants them.
+func moduleNames(mods []*ast.Module) map[string]*ast.Module {
 	byName := make(map[string]*ast.Module, len(mods))
 	for i, m := range mods {
 		name := fmt.Sprintf("%03d", i)
@@ -42,13 +54,7 @@ func compileModules(mods []*ast.Module) (*ast.Compiler, error) {
 		}
 		byName[name] = m
 	}
-	c := newCompiler().
-		WithEnablePrintStatements(false)
-	c.Compile(byName)
-	if c.Failed() {
-		return nil, fmt.Errorf("policies: load: compile: %w", explainForbidden(c.Errors))
-	}
-	return c, nil
+	return byName
 }
 
 // prepareQuery compiles q (a reference such as data.liaison.decision)

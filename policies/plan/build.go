@@ -12,18 +12,19 @@ import (
 )
 
 // Build plans entrypoint (a slash-separated path under data, such as
-// "liaison/decision") over mods, compiled modules as the engine compiles
-// them, with OPA's planner (through the compile package's "plan" target,
-// rules the entrypoint does not use pruned).
+// "liaison/decision") over mods with OPA's planner (through the compile
+// package's "plan" target, rules the entrypoint does not use pruned).
+// mods are compiled in place: give copies.
 func Build(ctx context.Context, mods map[string]*ast.Module, caps *ast.Capabilities, entrypoint string) (*ir.Policy, error) {
 	b := &bundle.Bundle{}
 	b.SetRegoVersion(ast.RegoV1)
 	b.Manifest.Init()
 	for name, m := range mods {
-		// The compile package compiles the modules in place: a copy. It
-		// formats each module's Raw for a bundle never written here;
-		// compiled modules do not format, so Raw is a stand-in.
-		b.Modules = append(b.Modules, bundle.ModuleFile{URL: name, Path: name, Parsed: m.Copy(), Raw: []byte("package unused\n")})
+		// The compile package formats each module's Raw for a bundle,
+		// never written here; compiled modules do not always format (a
+		// formatter's panic, or an error on internal.member_2 with three
+		// operands), so Raw is a stand-in.
+		b.Modules = append(b.Modules, bundle.ModuleFile{URL: name, Path: name, Parsed: m, Raw: []byte("package unused\n")})
 	}
 	c := compile.New().
 		WithTarget(compile.TargetPlan).

@@ -49,8 +49,18 @@ var errConflict = errors.New("plan: conflicting values (complete rule or functio
 
 // Eval evaluates the program with input (nil for none) and returns its
 // single value, [ErrUndefined] if it has none, or the error of a
-// built-in or of conflicting values. Evaluation stops when ctx is done.
-func (p *Program) Eval(ctx context.Context, input ast.Value) (ast.Value, error) {
+// built-in or of conflicting values. ctx is given to the built-ins and
+// looked at before and after the plan (a decision takes well under a
+// millisecond); a panic of the interpreter is returned as an error.
+func (p *Program) Eval(ctx context.Context, input ast.Value) (_ ast.Value, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plan: internal error: %v", r)
+		}
+	}()
 	e, _ := p.evals.Get().(*eval)
 	if e == nil {
 		e = &eval{

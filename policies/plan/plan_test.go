@@ -65,7 +65,7 @@ r := [packs[input.p].v, k]`, []string{`{"p": "a"}`, `{"p": "b", "x": 7}`, `{"p":
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := Build(t.Context(), map[string]*ast.Module{"t.rego": m}, ast.CapabilitiesForThisVersion(), "t/r")
+			p, err := Build(t.Context(), map[string]*ast.Module{"t.rego": m.Copy()}, ast.CapabilitiesForThisVersion(), "t/r")
 			if err != nil {
 				t.Fatal(err)
 			}
