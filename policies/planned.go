@@ -50,7 +50,7 @@ func (e *Engine) checkPlanned(ctx context.Context) {
 // topdown's.
 func (e *Engine) decide(ctx context.Context, input ast.Value) (ast.Value, error) {
 	if e.planned != nil {
-		if v, err := e.planned.Eval(ctx, input); err == nil {
+		if v, err := evalPlanned(ctx, e.planned, input); err == nil {
 			return v, nil
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/liaison-gateway/liaison/policies/plan"
 )
 
 // A query is a compiled query of the policy, evaluated by OPA's evaluator
@@ -85,23 +87,36 @@ func prepareQuery(compiler *ast.Compiler, q string) (*query, error) {
 // costs more than the decision itself. An evaluator keeps the stack it has
 // grown.
 func (q *query) eval(ctx context.Context, input ast.Value) (ast.Value, error) {
+	return evaluate(ctx, q, nil, input)
+}
+
+// evalPlanned evaluates p with input on an evaluator, as eval does a
+// query: the interpreter recurses less deeply than topdown, but still
+// deeply enough that growing a request goroutine's stack for it costs a
+// third of the decision. Its errors are package plan's.
+func evalPlanned(ctx context.Context, p *plan.Program, input ast.Value) (ast.Value, error) {
+	return evaluate(ctx, nil, p, input)
+}
+
+// evaluate evaluates q, or else p, on an evaluator.
+func evaluate(ctx context.Context, q *query, p *plan.Program, input ast.Value) (ast.Value, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("policies: evaluate: %w", err)
 	}
 	j := jobs.Get().(*evalJob)
 	defer jobs.Put(j)
-	j.ctx, j.q, j.input = ctx, q, input
+	j.ctx, j.q, j.p, j.input = ctx, q, p, input
 	select {
 	case evaluators() <- j:
 	case <-ctx.Done():
-		j.ctx, j.q, j.input = nil, nil, nil
+		j.ctx, j.q, j.p, j.input = nil, nil, nil, nil
 		return nil, fmt.Errorf("policies: evaluate: %w", ctx.Err())
 	}
 	<-j.done
-	v, err, p := j.value, j.err, j.panicked
+	v, err, panicked := j.value, j.err, j.panicked
 	*j = evalJob{done: j.done}
-	if p != nil {
-		panic(p)
+	if panicked != nil {
+		panic(panicked)
 	}
 	return v, err
 }
@@ -110,6 +125,7 @@ func (q *query) eval(ctx context.Context, input ast.Value) (ast.Value, error) {
 type evalJob struct {
 	ctx      context.Context
 	q        *query
+	p        *plan.Program // evaluated instead of q if set
 	input    ast.Value
 	value    ast.Value
 	err      error
@@ -141,6 +157,10 @@ func (j *evalJob) run() {
 		}
 		j.done <- struct{}{}
 	}()
+	if j.p != nil {
+		j.value, j.err = j.p.Eval(j.ctx, j.input)
+		return
+	}
 	j.value, j.err = j.q.evalHere(j.ctx, j.input)
 }
 
