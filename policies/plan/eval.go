@@ -178,7 +178,6 @@ func (e *eval) stmt(fr []*ast.Term, s ir.Stmt) (flow, error) {
 		}
 		e.args = args
 		e.out, e.outSet = nil, false
-		e.bctx.Location = nil
 		if err := s.f(e.bctx, args, e.iter); err != nil {
 			if h, ok := err.(topdown.Halt); ok {
 				err = h.Err

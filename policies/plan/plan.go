@@ -10,7 +10,8 @@
 // loop and the block around it), a function body's blocks each as one.
 // Functions of the input and data alone (two parameters) are memoised
 // for an evaluation; those that cannot read the input, however
-// indirectly, are worked out once and kept for every evaluation.
+// indirectly, are worked out once and kept for every evaluation. A plan
+// with a WithStmt (a `with` on the query's path) is refused by [New].
 package plan
 
 import (
