@@ -1072,6 +1072,16 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 					"notice", n.Index, "peer", peer.ID)
 				e.Detail[audit.DetailPeerOutcome], deferred = audit.PeerOutcomePeerOffboarded, true
 				s.fwdRetry.hold("aftercare/" + strconv.FormatInt(n.Index, 10))
+			case peerDropsUs(ex, err):
+				// The peer gateway refused the forward saying that its
+				// registry no longer lists, or offboards, this gateway:
+				// its word about this gateway, not about the notice. The
+				// acknowledgement stands here, as for a peer that does
+				// not answer; its entry records the peer's word, and the
+				// timers try the forward again (forwardNoticeAcks).
+				s.log.WarnContext(ctx, "the peer gateway refused the forward, saying it no longer lists or has offboarded this gateway: acknowledgement deferred",
+					"request_id", ex.reqID, "notice", n.Index, "peer", peer.ID, "error", err)
+				e.Detail[audit.DetailPeerOutcome], deferred = audit.PeerOutcomeDeferred, true
 			case err != nil && !peerAway(ctx, err):
 				return nil, err
 			case err != nil:

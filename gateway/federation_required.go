@@ -86,8 +86,13 @@ func (s *Server) noticeDeliveredBy(ctx context.Context, n audit.Notice) (peer *A
 // does a peer gateway that this gateway's registry offboards (detail
 // peer_outcome peer_offboarded) or no longer lists as a peer
 // (peer_not_registered): it is not called, and the timers hold the
-// forward until the registry takes it back or lists it again. A peer's
-// refusal fails the call.
+// forward until the registry takes it back or lists it again. So does a
+// peer gateway that refuses the forward saying that its registry no
+// longer lists this gateway or offboards it (peerDropsUs): the
+// acknowledgement stands here, deferred (detail peer_outcome deferred,
+// with the peer's word, peer_code and peer_reason or offboarded), and the
+// timers try the forward again. Any other refusal by the peer fails the
+// call.
 func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice, peer *Agency) (deferred bool, err error) {
 	ex := s.begin(ctx, actionNoticeAcknowledge)
 	defer ex.finish(ctx, &err)
@@ -121,6 +126,19 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 		s.fwdRetry.hold(n.ID)
 		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
 	}
+	if peerDropsUs(ex, err) {
+		// The peer gateway refused the forward saying that its registry
+		// no longer lists, or offboards, this gateway: its word about
+		// this gateway, not about the notice, which the police did read.
+		// The acknowledgement stands here, as for a peer that does not
+		// answer; its entry records the peer's word (forward_pending_reason
+		// UNKNOWN_AT_PEER, OFFBOARDED_AT_PEER: forwardWait), and the
+		// timers try the forward again.
+		s.log.WarnContext(ctx, "the peer gateway refused the forward, saying it no longer lists or has offboarded this gateway: acknowledgement deferred",
+			"notice_id", n.ID, "peer", peer.ID, "error", err)
+		ex.entry.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomeDeferred
+		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
+	}
 	if err != nil && peerAway(ctx, err) {
 		s.log.WarnContext(ctx, "peer gateway did not answer: acknowledgement deferred", "notice_id", n.ID, "peer", peer.ID, "error", err)
 		ex.entry.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomeDeferred
@@ -130,6 +148,26 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 		return false, err
 	}
 	return false, s.commitAck(ctx, ex, n, ex.entry.Time, false)
+}
+
+// peerDropsUs reports whether err, the error of a forward of an
+// acknowledgement to a peer gateway (forwardAck, acknowledgeViaPeer), is
+// that gateway's refusal saying that its registry no longer lists this
+// gateway (UNAUTHENTICATED, UNKNOWN_AGENCY) or offboards it
+// (PERMISSION_DENIED, AGENCY_OFFBOARDED, metadata offboarded
+// peer_gateway), as peerError recorded it in ex's entry: the peer's word,
+// which an acknowledgement made here outlives (its forward deferred).
+func peerDropsUs(ex *exchange, err error) bool {
+	if err == nil {
+		return false
+	}
+	if fl, ok := errors.AsType[*failure](err); ok && fl.reason == reasonPeerRefused {
+		return ex.entry.Detail["peer_code"] == codes.Unauthenticated.String() && ex.entry.Detail["peer_reason"] == reasonUnknownAgency
+	}
+	if dn, ok := errors.AsType[*denial](err); ok && dn.reason == reasonOffboarded {
+		return dn.meta[metaOffboarded] == offboardedPeerGateway && ex.entry.Detail[metaOffboarded] == offboardedPeerGateway
+	}
+	return false
 }
 
 // peerAway reports whether a forward failed because the peer gateway did
@@ -436,7 +474,8 @@ const (
 // forwardWait is forwardPendingReason of the acknowledgement at ackIndex,
 // with the peer's word: where this gateway's registry gives
 // PEER_UNAVAILABLE, the latest attempt to forward it (its final entry,
-// detail forwards naming ackIndex) may have been refused by the peer
+// detail forwards naming ackIndex; or, before any, the acknowledgement's
+// own, whose forward was the first) may have been refused by the peer
 // saying that it no longer lists, or has offboarded, this gateway:
 // UNKNOWN_AT_PEER, OFFBOARDED_AT_PEER. An attempt that cannot be read
 // leaves PEER_UNAVAILABLE.
@@ -446,12 +485,18 @@ func (s *Server) forwardWait(ctx context.Context, ackIndex int64, peer *Agency, 
 		return why
 	}
 	last, err := s.lastForward(ctx, ackIndex)
+	if err != nil || last == nil {
+		return why
+	}
+	// A forward's final entry failed or was refused with the peer's
+	// word; the acknowledgement's own is ok, its forward deferred
+	// (acknowledgeRequiredViaPeer, AcknowledgeNotice: peerDropsUs).
+	first := last.Outcome == audit.OutcomeOK && last.Detail[audit.DetailPeerOutcome] == audit.PeerOutcomeDeferred
 	switch {
-	case err != nil || last == nil:
-	case last.Outcome == audit.OutcomeFailed && last.Detail["peer_code"] == codes.Unauthenticated.String() &&
+	case (first || last.Outcome == audit.OutcomeFailed) && last.Detail["peer_code"] == codes.Unauthenticated.String() &&
 		last.Detail["peer_reason"] == reasonUnknownAgency:
 		return reasonUnknownAtPeer
-	case last.Outcome == audit.OutcomeRefused && slices.Contains(last.Reasons, reasonOffboarded) &&
+	case (first || last.Outcome == audit.OutcomeRefused && slices.Contains(last.Reasons, reasonOffboarded)) &&
 		last.Detail[metaOffboarded] == offboardedPeerGateway:
 		return reasonOffboardedAtPeer
 	}
@@ -460,8 +505,9 @@ func (s *Server) forwardWait(ctx context.Context, ackIndex int64, peer *Agency, 
 
 // lastForward returns the final entry of the latest attempt to forward
 // the acknowledgement at ackIndex (detail forwards naming it, made in the
-// name of the officer who acknowledged, pending entries aside), or nil if
-// there was none.
+// name of the officer who acknowledged, pending entries aside), or, if
+// there was none, the acknowledgement's own entry (its own forward was
+// the first attempt); nil if that names no officer.
 func (s *Server) lastForward(ctx context.Context, ackIndex int64) (*audit.Entry, error) {
 	leaves, err := s.cfg.Audit.Leaves(ctx, ackIndex, ackIndex+1)
 	if err != nil {
@@ -472,7 +518,7 @@ func (s *Server) lastForward(ctx context.Context, ackIndex int64) (*audit.Entry,
 		return nil, err
 	}
 	fwd := strconv.FormatInt(ackIndex, 10)
-	var last *audit.Entry
+	last := ack
 	for r, err := range s.logEntries(ctx, audit.Filter{Officer: ack.Requester.Officer, Action: ack.Action, Start: ackIndex + 1}) {
 		if err != nil {
 			return nil, err

@@ -618,7 +618,9 @@ type AcknowledgeNoticeResponse struct {
 	// peer_outcome peer_offboarded: not called, and the forward held until
 	// the registry takes it back), or is no longer listed there as a peer
 	// (detail peer_outcome peer_not_registered: held until the registry
-	// lists it again), or answered ALREADY_ACKNOWLEDGED without the receipt of
+	// lists it again), or refused the forward saying that its registry no
+	// longer lists, or offboards, this gateway (detail peer_outcome
+	// deferred, with its word: tried again), or answered ALREADY_ACKNOWLEDGED without the receipt of
 	// its entry of that refusal that holds for the call (see PeerRefusal):
 	// the acknowledgement stands here and is forwarded there when it
 	// answers again (see AcknowledgeNotice).
@@ -1255,7 +1257,8 @@ type ListedNotice struct {
 	// but UNKNOWN_AT_PEER or OFFBOARDED_AT_PEER, the peer's word (not
 	// checked here) and the timers still try again, if the latest attempt
 	// to forward it (its final entry, detail forwards naming the
-	// acknowledgement) was refused by that gateway saying that its registry
+	// acknowledgement; before any, the acknowledgement's own, detail
+	// peer_outcome deferred) was refused by that gateway saying that its registry
 	// no longer lists this gateway (UNAUTHENTICATED, UNKNOWN_AGENCY) or
 	// offboards it (PERMISSION_DENIED, AGENCY_OFFBOARDED, metadata
 	// offboarded peer_gateway).

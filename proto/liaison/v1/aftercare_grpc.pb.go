@@ -202,8 +202,15 @@ type AftercareClient interface {
 	// registry takes that gateway back or lists it again, if this gateway's
 	// registry offboards that gateway (detail peer_outcome peer_offboarded)
 	// or no longer lists it as a peer (peer_outcome peer_not_registered):
-	// this gateway does not call it. A refusal by that gateway fails
-	// the call and the notice stays open.
+	// this gateway does not call it. So it does, tried again as for a
+	// gateway that does not answer (detail peer_outcome deferred, with the
+	// peer's word: peer_code and peer_reason, or offboarded peer_gateway;
+	// ListedNotice.forward_pending_reason UNKNOWN_AT_PEER,
+	// OFFBOARDED_AT_PEER), if that gateway refuses the forward saying that
+	// its registry no longer lists this gateway (UNAUTHENTICATED,
+	// UNKNOWN_AGENCY) or offboards it (PERMISSION_DENIED, AGENCY_OFFBOARDED,
+	// metadata offboarded peer_gateway). Any other refusal by that gateway
+	// fails the call and the notice stays open.
 	AcknowledgeNotice(ctx context.Context, in *AcknowledgeNoticeRequest, opts ...grpc.CallOption) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
@@ -521,8 +528,15 @@ type AftercareServer interface {
 	// registry takes that gateway back or lists it again, if this gateway's
 	// registry offboards that gateway (detail peer_outcome peer_offboarded)
 	// or no longer lists it as a peer (peer_outcome peer_not_registered):
-	// this gateway does not call it. A refusal by that gateway fails
-	// the call and the notice stays open.
+	// this gateway does not call it. So it does, tried again as for a
+	// gateway that does not answer (detail peer_outcome deferred, with the
+	// peer's word: peer_code and peer_reason, or offboarded peer_gateway;
+	// ListedNotice.forward_pending_reason UNKNOWN_AT_PEER,
+	// OFFBOARDED_AT_PEER), if that gateway refuses the forward saying that
+	// its registry no longer lists this gateway (UNAUTHENTICATED,
+	// UNKNOWN_AGENCY) or offboards it (PERMISSION_DENIED, AGENCY_OFFBOARDED,
+	// metadata offboarded peer_gateway). Any other refusal by that gateway
+	// fails the call and the notice stays open.
 	AcknowledgeNotice(context.Context, *AcknowledgeNoticeRequest) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every

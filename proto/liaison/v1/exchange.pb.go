@@ -3832,8 +3832,11 @@ type AcknowledgeResponse struct {
 	Receipt *PeerReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	// The required notices this call acknowledged whose sender's gateway (a
 	// peer) could not be reached, is offboarded in this gateway's registry
-	// (PEER_OFFBOARDED), or answered ALREADY_ACKNOWLEDGED,
-	// NOTICE_UNKNOWN or NOTICE_WITHDRAWN unverified (see PeerRefusal):
+	// (PEER_OFFBOARDED) or no longer listed there (PEER_NOT_REGISTERED),
+	// refused the forward saying that it no longer lists or has offboarded
+	// this gateway (UNKNOWN_AT_PEER, OFFBOARDED_AT_PEER), or answered
+	// ALREADY_ACKNOWLEDGED, NOTICE_UNKNOWN or NOTICE_WITHDRAWN unverified
+	// (see PeerRefusal):
 	// acknowledged here, their
 	// acknowledgement is forwarded to that gateway when it answers again
 	// (see Acknowledge).

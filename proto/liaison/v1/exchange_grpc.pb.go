@@ -291,8 +291,19 @@ type ExchangeClient interface {
 	// and its time (detail
 	// acknowledged_at), by which that gateway judges whether it was late.
 	// Until then that gateway counts the notice open: it may escalate it and
-	// record its deadline passing. If that gateway answers and refuses the
-	// forward (any refusal but ALREADY_ACKNOWLEDGED, NOTICE_WITHDRAWN or
+	// record its deadline passing. If that gateway refuses the forward
+	// saying that its registry no longer lists this gateway
+	// (UNAUTHENTICATED, UNKNOWN_AGENCY) or offboards it (PERMISSION_DENIED,
+	// AGENCY_OFFBOARDED, metadata offboarded peer_gateway), its word about
+	// this gateway, not about the notice, the acknowledgement stands here as
+	// for a gateway that does not answer: its entry says peer_outcome
+	// deferred, with the peer's word (detail peer_code and peer_reason, or
+	// offboarded peer_gateway), the notice is in deferred_notice_ids, the
+	// timers try the forward again, and until one is taken the listings give
+	// the peer's word as the reason it waits (Notices'
+	// TrackedNotice.forward_pending_reason UNKNOWN_AT_PEER,
+	// OFFBOARDED_AT_PEER). If that gateway answers and refuses the forward
+	// for any other reason (but ALREADY_ACKNOWLEDGED, NOTICE_WITHDRAWN or
 	// NOTICE_UNKNOWN, which settle it), the call fails with that refusal,
 	// recorded in the forward's entry: the notices this call acknowledged
 	// before it stay acknowledged, each in its entry, while the others and
@@ -743,8 +754,19 @@ type ExchangeServer interface {
 	// and its time (detail
 	// acknowledged_at), by which that gateway judges whether it was late.
 	// Until then that gateway counts the notice open: it may escalate it and
-	// record its deadline passing. If that gateway answers and refuses the
-	// forward (any refusal but ALREADY_ACKNOWLEDGED, NOTICE_WITHDRAWN or
+	// record its deadline passing. If that gateway refuses the forward
+	// saying that its registry no longer lists this gateway
+	// (UNAUTHENTICATED, UNKNOWN_AGENCY) or offboards it (PERMISSION_DENIED,
+	// AGENCY_OFFBOARDED, metadata offboarded peer_gateway), its word about
+	// this gateway, not about the notice, the acknowledgement stands here as
+	// for a gateway that does not answer: its entry says peer_outcome
+	// deferred, with the peer's word (detail peer_code and peer_reason, or
+	// offboarded peer_gateway), the notice is in deferred_notice_ids, the
+	// timers try the forward again, and until one is taken the listings give
+	// the peer's word as the reason it waits (Notices'
+	// TrackedNotice.forward_pending_reason UNKNOWN_AT_PEER,
+	// OFFBOARDED_AT_PEER). If that gateway answers and refuses the forward
+	// for any other reason (but ALREADY_ACKNOWLEDGED, NOTICE_WITHDRAWN or
 	// NOTICE_UNKNOWN, which settle it), the call fails with that refusal,
 	// recorded in the forward's entry: the notices this call acknowledged
 	// before it stay acknowledged, each in its entry, while the others and

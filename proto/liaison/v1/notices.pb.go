@@ -252,7 +252,8 @@ type TrackedNotice struct {
 	// but UNKNOWN_AT_PEER or OFFBOARDED_AT_PEER, the peer's word (not
 	// checked here) and the timers still try again, if the latest attempt
 	// to forward it (its final entry, detail forwards naming the
-	// acknowledgement) was refused by that gateway saying that its registry
+	// acknowledgement; before any, the acknowledgement's own, detail
+	// peer_outcome deferred) was refused by that gateway saying that its registry
 	// no longer lists this gateway (UNAUTHENTICATED, UNKNOWN_AGENCY) or
 	// offboards it (PERMISSION_DENIED, AGENCY_OFFBOARDED, metadata
 	// offboarded peer_gateway).
