@@ -85,6 +85,10 @@ func mutatesOnlyOwn(blocks []*ir.Block) error {
 			made[s.Target] = false
 		case *ir.ResetLocalStmt:
 			made[s.Target] = false
+		case *constStmt:
+			for _, l := range s.locals {
+				made[l] = false
+			}
 		}
 	})
 	if len(bad) > 0 {

@@ -189,6 +189,10 @@ func (e *eval) stmt(fr []*ast.Term, s ir.Stmt) (flow, error) {
 			return 0, nil
 		}
 		fr[s.result] = e.out
+	case *constStmt:
+		for i, l := range s.locals {
+			fr[l] = s.values[i]
+		}
 	case *ir.BlockStmt:
 		for _, b := range s.Blocks {
 			f, err := e.block(fr, b)

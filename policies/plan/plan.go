@@ -10,7 +10,9 @@
 // loop and the block around it), a function body's blocks each as one.
 // Functions of the input and data alone (two parameters) are memoised
 // for an evaluation; those that cannot read the input, however
-// indirectly, are worked out once and kept for every evaluation. A plan
+// indirectly, are worked out once and kept for every evaluation; so are
+// the literals the plan builds of constants alone, which [New] builds
+// once and every evaluation shares (never changed in place). A plan
 // with a WithStmt (a `with` on the query's path) is refused by [New].
 package plan
 
@@ -40,7 +42,9 @@ type Program struct {
 	// planLocals is the size of the plan's frame, stack the most locals
 	// the frames of an evaluation take at once.
 	planLocals, stack int
-	evals             sync.Pool // of *eval
+	// hoisted is the number of statements replaced by constStmts.
+	hoisted int
+	evals   sync.Pool // of *eval
 }
 
 // A function is a planned function, prepared.
@@ -140,8 +144,16 @@ func New(p *ir.Policy) (*Program, error) {
 	prog.planLocals = r.max + 1
 	markConstants(prog.funcs)
 	prog.stack = prog.planLocals + stackSize(prog.funcs, prog.plan.Blocks, map[*function]int{})
+	for _, f := range prog.funcs {
+		prog.hoisted += hoistLiterals(prog, f.fn.Blocks, f.locals)
+	}
+	prog.hoisted += hoistLiterals(prog, prog.plan.Blocks, prog.planLocals)
 	return prog, nil
 }
+
+// Hoisted is the number of the plan's statements that build constant
+// values (literals) which New replaced by the values, built once.
+func (p *Program) Hoisted() int { return p.hoisted }
 
 // A resolver rewrites the calls of a plan into callFunc and callBuiltin
 // and checks that every statement is one the interpreter runs.

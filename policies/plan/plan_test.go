@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -59,6 +60,34 @@ k := {"a": 1, "b": 2}
 packs.a.v := k.a + 1
 packs.b.v := input.x
 r := [packs[input.p].v, k]`, []string{`{"p": "a"}`, `{"p": "b", "x": 7}`, `{"p": "c"}`, `{"p": "b"}`}},
+		// Literals New builds once (cases named "hoist" must have some).
+		{"hoist: a literal used twice in one evaluation", `package t
+f(x) := {"k": x, "l": [1, 2, {"m": true}]}
+g(x) := [1, 2, {"m": true}] if x > 0
+g(x) := [1, 2, {"m": false}] if x <= 0
+r := [f(input.a), f(input.b), g(input.a), g(input.b), g(input.a) == f(input.b).l]`,
+			[]string{`{"a": 1, "b": 2}`, `{"a": 1, "b": -2}`, `{"a": 0}`, `{}`}},
+		{"hoist: a literal built then extended from the input", `package t
+r := {
+	"a": [1, 2, input.x],
+	"o": {"a": 1, "b": input.x, "c": [3]},
+	"s": {1, 2, input.x},
+	"u": object.union({"a": {"b": 1}}, object.get(input, "o", {})),
+	"c": array.concat([1, 2], object.get(input, "xs", [])),
+	"k": [x | some x in [3, 1, 2]; x != input.x],
+	"m": {"z": [1]} == {"z": [input.x]},
+}`, []string{`{"x": 1}`, `{"x": [1, 2], "o": {"a": {"c": 2}, "d": 4}, "xs": [9]}`, `{}`}},
+		{"hoist: a literal in a loop body", `package t
+r := {
+	"a": [{"v": x, "c": [1, 2]} | some x in input.xs],
+	"b": [[1, {"d": null}] | some _ in input.xs],
+	"c": {x: {"e": {1, 2}} | some x in input.xs},
+	"d": count([y | some x in input.xs; some y in [x, "q", {"r": 1}]]),
+	"e": {{"f": [1]} | some _ in input.xs},
+}`, []string{`{"xs": [1, 2, 2]}`, `{"xs": []}`, `{"xs": {"a": 1}}`, `{}`}},
+		{"hoist: nested literals", `package t
+r := [input.x, {"a": {"b": [1, {"c": {2, 3}}, [[]]]}, "n": null, "f": false, "s": set(), "o": {}, 1.5: "x", "big": 12345678901234567890}]`,
+			[]string{`{"x": 1}`, `{}`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := ast.ParseModuleWithOpts("t.rego", c.module, ast.ParserOptions{RegoVersion: ast.RegoV1})
@@ -82,6 +111,9 @@ r := [packs[input.p].v, k]`, []string{`{"p": "a"}`, `{"p": "b", "x": 7}`, `{"p":
 			prog, err := New(p)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if strings.HasPrefix(c.name, "hoist") && prog.Hoisted() == 0 {
+				t.Fatal("no literal built once")
 			}
 			compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
 			if compiler.Compile(map[string]*ast.Module{"t.rego": m}); compiler.Failed() {
@@ -125,5 +157,51 @@ r := [packs[input.p].v, k]`, []string{`{"p": "a"}`, `{"p": "b", "x": 7}`, `{"p":
 				}
 			}
 		})
+	}
+}
+
+// TestLiteralsBuiltOnce: a decision that returns a literal with a part
+// of the input allocates about as much whatever the literal's size, for New
+// builds the constant part once; and its value is what topdown gives
+// (TestAgreesWithTopdown's "hoist" cases).
+func TestLiteralsBuiltOnce(t *testing.T) {
+	allocs := func(n int) float64 {
+		var elems []string
+		for i := range n {
+			elems = append(elems, fmt.Sprintf(`{"k%d": [%d, "s", null, true, {%d}]}`, i, i, i))
+		}
+		module := fmt.Sprintf("package t\nr := [input.x, [%s]]", strings.Join(elems, ", "))
+		m, err := ast.ParseModuleWithOpts("t.rego", module, ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Build(t.Context(), map[string]*ast.Module{"t.rego": m}, ast.CapabilitiesForThisVersion(), "t/r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := New(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		input := ast.MustParseTerm(`{"x": 1}`).Value
+		v, err := prog.Eval(t.Context(), input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := v.(*ast.Array).Elem(1).Value.(*ast.Array).Len(); got != n {
+			t.Fatalf("%d elements, want %d", got, n)
+		}
+		return testing.AllocsPerRun(20, func() {
+			if _, err := prog.Eval(t.Context(), input); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// Built on each decision, the 99 more elements would take over 1,000
+	// more allocations; the slack is for the pool of evaluations, which
+	// the race detector empties at random.
+	small, large := allocs(1), allocs(100)
+	if large > small+50 {
+		t.Errorf("a decision with a literal of 100 elements allocates %v times, with 1 element %v: the literal is built on each decision", large, small)
 	}
 }
