@@ -1082,6 +1082,14 @@ func (s *Server) AcknowledgeNotice(ctx context.Context, req *liaisonv1.Acknowled
 				s.log.WarnContext(ctx, "the peer gateway refused the forward, saying it no longer lists or has offboarded this gateway: acknowledgement deferred",
 					"request_id", ex.reqID, "notice", n.Index, "peer", peer.ID, "error", err)
 				e.Detail[audit.DetailPeerOutcome], deferred = audit.PeerOutcomeDeferred, true
+			case peerDropsAgency(ex, err):
+				// The peer gateway refused the forward saying that its
+				// registry no longer lists, or offboards, the recipient
+				// agency: its word about the agency, not about the
+				// notice. So too: deferred, with the peer's word.
+				s.log.WarnContext(ctx, "the peer gateway refused the forward, saying it no longer lists or has offboarded the recipient agency: acknowledgement deferred",
+					"request_id", ex.reqID, "notice", n.Index, "peer", peer.ID, "error", err)
+				e.Detail[audit.DetailPeerOutcome], deferred = audit.PeerOutcomeDeferred, true
 			case err != nil && !peerAway(ctx, err):
 				return nil, err
 			case err != nil:

@@ -28,7 +28,8 @@ func TestEveryEscalationStandingHasWords(t *testing.T) {
 		{"audit.SenderStandings", audit.SenderStandings,
 			[]string{standingOffboarded, standingUnregistered}},
 		{"audit.ForwardWaits", audit.ForwardWaits,
-			[]string{reasonPeerOffboarded, reasonPeerNotRegistered, reasonPeerUnavailable, reasonUnknownAtPeer, reasonOffboardedAtPeer}},
+			[]string{reasonPeerOffboarded, reasonPeerNotRegistered, reasonPeerUnavailable, reasonUnknownAtPeer, reasonOffboardedAtPeer,
+				reasonAgencyUnknownAtPeer, reasonAgencyOffboardedAtPeer}},
 	} {
 		for _, code := range c.codes {
 			if c.words[code] == "" {

@@ -262,7 +262,7 @@ func (s *Server) asPeer(ctx context.Context, method string, c authn.Caller, toke
 	case err != nil || ac.Agency.ID == "":
 		return ctx, &authn.Error{Reason: "BAD_ASSERTION", Detail: "the assertion names no agency", Agency: c.Agency.ID, Proven: true}
 	case !ok || a.Via != c.Agency.ID || a.Kind != ac.Agency.Kind || a.Jurisdiction != ac.Agency.Jurisdiction:
-		return ctx, &authn.Error{Reason: "UNKNOWN_PEER_AGENCY", Detail: "the assertion names an agency not registered as reached via this peer",
+		return ctx, &authn.Error{Reason: reasonUnknownPeerAgency, Detail: "the assertion names an agency not registered as reached via this peer",
 			Agency: c.Agency.ID, Proven: true, Permission: true}
 	}
 	sum := sha256.Sum256([]byte(token))

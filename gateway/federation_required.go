@@ -139,6 +139,19 @@ func (s *Server) acknowledgeRequiredViaPeer(ctx context.Context, n audit.Notice,
 		ex.entry.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomeDeferred
 		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
 	}
+	if peerDropsAgency(ex, err) {
+		// The peer gateway refused the forward saying that its registry
+		// no longer lists, or offboards, the police behind this gateway:
+		// its word about the agency, not about the notice, which the
+		// police did read. So too: the acknowledgement stands here,
+		// deferred, with the peer's word (forward_pending_reason
+		// AGENCY_UNKNOWN_AT_PEER, AGENCY_OFFBOARDED_AT_PEER), and the
+		// timers try the forward again.
+		s.log.WarnContext(ctx, "the peer gateway refused the forward, saying it no longer lists or has offboarded the recipient agency: acknowledgement deferred",
+			"notice_id", n.ID, "peer", peer.ID, "error", err)
+		ex.entry.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomeDeferred
+		return true, s.commitAck(ctx, ex, n, ex.entry.Time, true)
+	}
 	if err != nil && peerAway(ctx, err) {
 		s.log.WarnContext(ctx, "peer gateway did not answer: acknowledgement deferred", "notice_id", n.ID, "peer", peer.ID, "error", err)
 		ex.entry.Detail[audit.DetailPeerOutcome] = audit.PeerOutcomeDeferred
@@ -166,6 +179,28 @@ func peerDropsUs(ex *exchange, err error) bool {
 	}
 	if dn, ok := errors.AsType[*denial](err); ok && dn.reason == reasonOffboarded {
 		return dn.meta[metaOffboarded] == offboardedPeerGateway && ex.entry.Detail[metaOffboarded] == offboardedPeerGateway
+	}
+	return false
+}
+
+// peerDropsAgency reports whether err, the error of a forward of an
+// acknowledgement to a peer gateway (forwardAck, acknowledgeViaPeer), is
+// that gateway's refusal saying that its registry no longer lists the
+// agency behind this gateway the forward is for (PERMISSION_DENIED,
+// UNKNOWN_PEER_AGENCY) or offboards it (PERMISSION_DENIED,
+// AGENCY_OFFBOARDED, without the metadata offboarded peer_gateway), as
+// peerError and ackPeerError recorded it in ex's entry (detail peer_code
+// PermissionDenied, peer_reason): the peer's word about the agency, which
+// an acknowledgement made here outlives as well (its forward deferred).
+func peerDropsAgency(ex *exchange, err error) bool {
+	if err == nil || ex.entry.Detail["peer_code"] != codes.PermissionDenied.String() {
+		return false
+	}
+	if fl, ok := errors.AsType[*failure](err); ok && fl.reason == reasonPeerRefused {
+		return ex.entry.Detail["peer_reason"] == reasonUnknownPeerAgency
+	}
+	if dn, ok := errors.AsType[*denial](err); ok && dn.reason == reasonOffboarded {
+		return dn.meta[metaOffboarded] == "" && ex.entry.Detail["peer_reason"] == reasonOffboarded && ex.entry.Detail[metaOffboarded] == ""
 	}
 	return false
 }
@@ -471,6 +506,22 @@ const (
 	reasonOffboardedAtPeer = "OFFBOARDED_AT_PEER"
 )
 
+// The forward_pending_reason of an acknowledgement whose latest forward
+// the peer gateway refused saying that its registry does not list the
+// agency behind this gateway that acknowledged (PERMISSION_DENIED,
+// UNKNOWN_PEER_AGENCY: reasonAgencyUnknownAtPeer) or offboards it
+// (PERMISSION_DENIED, AGENCY_OFFBOARDED without the metadata offboarded
+// peer_gateway: reasonAgencyOffboardedAtPeer). The peer's word about the
+// agency, not checked here: the timers try again.
+const (
+	reasonAgencyUnknownAtPeer    = "AGENCY_UNKNOWN_AT_PEER"
+	reasonAgencyOffboardedAtPeer = "AGENCY_OFFBOARDED_AT_PEER"
+	// reasonUnknownPeerAgency is a gateway's refusal of a peer's call
+	// for an agency its registry does not list as reached via that
+	// peer (asPeer).
+	reasonUnknownPeerAgency = "UNKNOWN_PEER_AGENCY"
+)
+
 // forwardWait is forwardPendingReason of the acknowledgement at ackIndex,
 // with the peer's word: where this gateway's registry gives
 // PEER_UNAVAILABLE, the latest attempt to forward it (its final entry,
@@ -499,6 +550,13 @@ func (s *Server) forwardWait(ctx context.Context, ackIndex int64, peer *Agency, 
 	case (first || last.Outcome == audit.OutcomeRefused && slices.Contains(last.Reasons, reasonOffboarded)) &&
 		last.Detail[metaOffboarded] == offboardedPeerGateway:
 		return reasonOffboardedAtPeer
+	case (first || last.Outcome == audit.OutcomeFailed) && last.Detail["peer_code"] == codes.PermissionDenied.String() &&
+		last.Detail["peer_reason"] == reasonUnknownPeerAgency:
+		return reasonAgencyUnknownAtPeer
+	case (first || last.Outcome == audit.OutcomeRefused && slices.Contains(last.Reasons, reasonOffboarded)) &&
+		last.Detail["peer_code"] == codes.PermissionDenied.String() && last.Detail["peer_reason"] == reasonOffboarded &&
+		last.Detail[metaOffboarded] == "":
+		return reasonAgencyOffboardedAtPeer
 	}
 	return why
 }
@@ -700,6 +758,11 @@ func (b *retryBackoff) done(id string) {
 // still says that the peer's outcome is unknown.
 func (s *Server) ackPeerError(ctx context.Context, ex *exchange, peer *Agency, err error) error {
 	err = s.peerError(ctx, ex, peer, err, true)
+	if dn, ok := errors.AsType[*denial](err); ok && dn.reason == reasonOffboarded && dn.meta[metaOffboarded] == "" {
+		// The peer offboards the agency the forward is for, not this
+		// gateway: its word, recorded (peerDropsAgency, forwardWait).
+		ex.detail()["peer_code"], ex.detail()["peer_reason"] = codes.PermissionDenied.String(), reasonOffboarded
+	}
 	if errors.Is(err, errPeerNoAnswer) {
 		return failed("PEER_UNAVAILABLE", fmt.Errorf("%w: no answer to a forwarded acknowledgement", errPeer))
 	}

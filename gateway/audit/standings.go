@@ -33,9 +33,11 @@ var SenderStandings = map[string]string{
 // the console's listings give it in these words; a code not here is
 // named as it is, never guessed at.
 var ForwardWaits = map[string]string{
-	"PEER_OFFBOARDED":     "offboarded here, held until the registry takes it back",
-	"PEER_NOT_REGISTERED": "no longer a registered peer here, held until the registry lists it again",
-	"PEER_UNAVAILABLE":    "not taken yet, tried again",
-	"UNKNOWN_AT_PEER":     "the peer gateway says it no longer lists this gateway (the peer's word, not checked here), tried again",
-	"OFFBOARDED_AT_PEER":  "the peer gateway says it has offboarded this gateway (the peer's word, not checked here), tried again",
+	"PEER_OFFBOARDED":           "offboarded here, held until the registry takes it back",
+	"PEER_NOT_REGISTERED":       "no longer a registered peer here, held until the registry lists it again",
+	"PEER_UNAVAILABLE":          "not taken yet, tried again",
+	"UNKNOWN_AT_PEER":           "the peer gateway says it no longer lists this gateway (the peer's word, not checked here), tried again",
+	"OFFBOARDED_AT_PEER":        "the peer gateway says it has offboarded this gateway (the peer's word, not checked here), tried again",
+	"AGENCY_UNKNOWN_AT_PEER":    "the peer gateway says it does not list the agency that acknowledged (the peer's word, not checked here), tried again",
+	"AGENCY_OFFBOARDED_AT_PEER": "the peer gateway says it has offboarded the agency that acknowledged (the peer's word, not checked here), tried again",
 }

@@ -619,8 +619,9 @@ type AcknowledgeNoticeResponse struct {
 	// the registry takes it back), or is no longer listed there as a peer
 	// (detail peer_outcome peer_not_registered: held until the registry
 	// lists it again), or refused the forward saying that its registry no
-	// longer lists, or offboards, this gateway (detail peer_outcome
-	// deferred, with its word: tried again), or answered ALREADY_ACKNOWLEDGED without the receipt of
+	// longer lists, or offboards, this gateway or the agency that
+	// acknowledged (detail peer_outcome deferred, with its word: tried
+	// again), or answered ALREADY_ACKNOWLEDGED without the receipt of
 	// its entry of that refusal that holds for the call (see PeerRefusal):
 	// the acknowledgement stands here and is forwarded there when it
 	// answers again (see AcknowledgeNotice).
@@ -1261,7 +1262,13 @@ type ListedNotice struct {
 	// peer_outcome deferred) was refused by that gateway saying that its registry
 	// no longer lists this gateway (UNAUTHENTICATED, UNKNOWN_AGENCY) or
 	// offboards it (PERMISSION_DENIED, AGENCY_OFFBOARDED, metadata
-	// offboarded peer_gateway).
+	// offboarded peer_gateway); AGENCY_UNKNOWN_AT_PEER or
+	// AGENCY_OFFBOARDED_AT_PEER, the peer's word about the agency behind
+	// this gateway that acknowledged (not checked here; the timers still
+	// try again), if it was refused saying that its registry no longer
+	// lists that agency (PERMISSION_DENIED, UNKNOWN_PEER_AGENCY) or
+	// offboards it (PERMISSION_DENIED, AGENCY_OFFBOARDED without that
+	// metadata).
 	// Empty when forward_pending is false, or if the entry that names the
 	// peer gateway could not be read.
 	ForwardPendingReason string `protobuf:"bytes,14,opt,name=forward_pending_reason,json=forwardPendingReason,proto3" json:"forward_pending_reason,omitempty"`

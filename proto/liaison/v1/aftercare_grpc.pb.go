@@ -209,8 +209,11 @@ type AftercareClient interface {
 	// OFFBOARDED_AT_PEER), if that gateway refuses the forward saying that
 	// its registry no longer lists this gateway (UNAUTHENTICATED,
 	// UNKNOWN_AGENCY) or offboards it (PERMISSION_DENIED, AGENCY_OFFBOARDED,
-	// metadata offboarded peer_gateway). Any other refusal by that gateway
-	// fails the call and the notice stays open.
+	// metadata offboarded peer_gateway), or the agency that acknowledged
+	// (PERMISSION_DENIED, UNKNOWN_PEER_AGENCY; or AGENCY_OFFBOARDED without
+	// that metadata: detail peer_code and peer_reason;
+	// AGENCY_UNKNOWN_AT_PEER, AGENCY_OFFBOARDED_AT_PEER). Any other refusal
+	// by that gateway fails the call and the notice stays open.
 	AcknowledgeNotice(ctx context.Context, in *AcknowledgeNoticeRequest, opts ...grpc.CallOption) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every
@@ -535,8 +538,11 @@ type AftercareServer interface {
 	// OFFBOARDED_AT_PEER), if that gateway refuses the forward saying that
 	// its registry no longer lists this gateway (UNAUTHENTICATED,
 	// UNKNOWN_AGENCY) or offboards it (PERMISSION_DENIED, AGENCY_OFFBOARDED,
-	// metadata offboarded peer_gateway). Any other refusal by that gateway
-	// fails the call and the notice stays open.
+	// metadata offboarded peer_gateway), or the agency that acknowledged
+	// (PERMISSION_DENIED, UNKNOWN_PEER_AGENCY; or AGENCY_OFFBOARDED without
+	// that metadata: detail peer_code and peer_reason;
+	// AGENCY_UNKNOWN_AT_PEER, AGENCY_OFFBOARDED_AT_PEER). Any other refusal
+	// by that gateway fails the call and the notice stays open.
 	AcknowledgeNotice(context.Context, *AcknowledgeNoticeRequest) (*AcknowledgeNoticeResponse, error)
 	// ReviseExpiry tells the gateway that a date a legal basis ends with
 	// changed (probation extended or shortened, a release date moved): every

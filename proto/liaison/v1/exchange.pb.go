@@ -3834,7 +3834,8 @@ type AcknowledgeResponse struct {
 	// peer) could not be reached, is offboarded in this gateway's registry
 	// (PEER_OFFBOARDED) or no longer listed there (PEER_NOT_REGISTERED),
 	// refused the forward saying that it no longer lists or has offboarded
-	// this gateway (UNKNOWN_AT_PEER, OFFBOARDED_AT_PEER), or answered
+	// this gateway (UNKNOWN_AT_PEER, OFFBOARDED_AT_PEER) or the agency that
+	// acknowledged (AGENCY_UNKNOWN_AT_PEER, AGENCY_OFFBOARDED_AT_PEER), or answered
 	// ALREADY_ACKNOWLEDGED, NOTICE_UNKNOWN or NOTICE_WITHDRAWN unverified
 	// (see PeerRefusal):
 	// acknowledged here, their

@@ -302,7 +302,13 @@ type ExchangeClient interface {
 	// timers try the forward again, and until one is taken the listings give
 	// the peer's word as the reason it waits (Notices'
 	// TrackedNotice.forward_pending_reason UNKNOWN_AT_PEER,
-	// OFFBOARDED_AT_PEER). If that gateway answers and refuses the forward
+	// OFFBOARDED_AT_PEER). So it does if that gateway refuses the forward
+	// saying that its registry no longer lists, or offboards, the agency
+	// behind this gateway that acknowledged (PERMISSION_DENIED,
+	// UNKNOWN_PEER_AGENCY; or AGENCY_OFFBOARDED without that metadata),
+	// its word about the agency, not about the notice: detail peer_code
+	// and peer_reason, forward_pending_reason AGENCY_UNKNOWN_AT_PEER,
+	// AGENCY_OFFBOARDED_AT_PEER. If that gateway answers and refuses the forward
 	// for any other reason (but ALREADY_ACKNOWLEDGED, NOTICE_WITHDRAWN or
 	// NOTICE_UNKNOWN, which settle it), the call fails with that refusal,
 	// recorded in the forward's entry: the notices this call acknowledged
@@ -765,7 +771,13 @@ type ExchangeServer interface {
 	// timers try the forward again, and until one is taken the listings give
 	// the peer's word as the reason it waits (Notices'
 	// TrackedNotice.forward_pending_reason UNKNOWN_AT_PEER,
-	// OFFBOARDED_AT_PEER). If that gateway answers and refuses the forward
+	// OFFBOARDED_AT_PEER). So it does if that gateway refuses the forward
+	// saying that its registry no longer lists, or offboards, the agency
+	// behind this gateway that acknowledged (PERMISSION_DENIED,
+	// UNKNOWN_PEER_AGENCY; or AGENCY_OFFBOARDED without that metadata),
+	// its word about the agency, not about the notice: detail peer_code
+	// and peer_reason, forward_pending_reason AGENCY_UNKNOWN_AT_PEER,
+	// AGENCY_OFFBOARDED_AT_PEER. If that gateway answers and refuses the forward
 	// for any other reason (but ALREADY_ACKNOWLEDGED, NOTICE_WITHDRAWN or
 	// NOTICE_UNKNOWN, which settle it), the call fails with that refusal,
 	// recorded in the forward's entry: the notices this call acknowledged

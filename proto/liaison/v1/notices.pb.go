@@ -256,7 +256,13 @@ type TrackedNotice struct {
 	// peer_outcome deferred) was refused by that gateway saying that its registry
 	// no longer lists this gateway (UNAUTHENTICATED, UNKNOWN_AGENCY) or
 	// offboards it (PERMISSION_DENIED, AGENCY_OFFBOARDED, metadata
-	// offboarded peer_gateway).
+	// offboarded peer_gateway); AGENCY_UNKNOWN_AT_PEER or
+	// AGENCY_OFFBOARDED_AT_PEER, the peer's word about the agency behind
+	// this gateway that acknowledged (not checked here; the timers still
+	// try again), if it was refused saying that its registry no longer
+	// lists that agency (PERMISSION_DENIED, UNKNOWN_PEER_AGENCY) or
+	// offboards it (PERMISSION_DENIED, AGENCY_OFFBOARDED without that
+	// metadata).
 	// Empty when forward_pending is false, or if the entry that names the
 	// peer gateway could not be read.
 	ForwardPendingReason string `protobuf:"bytes,21,opt,name=forward_pending_reason,json=forwardPendingReason,proto3" json:"forward_pending_reason,omitempty"`
