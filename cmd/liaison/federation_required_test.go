@@ -246,7 +246,7 @@ func TestFederatedRequiredNotice(t *testing.T) {
 		t.Fatalf("Dutch notices after the deferred acknowledgement %v; want it acknowledged in time, its forward pending", ns)
 	}
 	nlAck := f.nl.all(t, "notice_acknowledge", "insp.de.vries")
-	if len(nlAck) != 3 || nlAck[0].Outcome != audit.OutcomeRefused || nlAck[0].Detail["field"] != "forwarded" ||
+	if len(nlAck) != 3 || nlAck[0].Outcome != audit.OutcomeRefused || nlAck[0].Detail["field"] != "notice_id" ||
 		nlAck[1].Outcome != audit.OutcomePending || nlAck[2].Outcome != audit.OutcomeOK || nlAck[2].Detail["peer_outcome"] != "deferred" ||
 		nlAck[2].Detail["late"] != "false" || len(nlAck[2].Reasons) != 0 {
 		t.Fatalf("Dutch acknowledgements %v %v; want the forged forward's refusal, then pending and ok with the forward deferred", outcomes(nlAck), details(nlAck))
