@@ -37,6 +37,7 @@ type eval struct {
 	iter   func(*ast.Term) error
 	args   []*ast.Term
 	result []*ast.Term
+	ticks  uint32 // elements scanned, for the look at ctx (scan)
 }
 
 func (e *eval) setOut(t *ast.Term) error {
@@ -44,14 +45,19 @@ func (e *eval) setOut(t *ast.Term) error {
 	return nil
 }
 
+// scanCheck is how many scanned elements pass between two looks at the
+// context (about a millisecond's work, or much less).
+const scanCheck = 1024
+
 // errConflict is the error of a rule or function with two values.
 var errConflict = errors.New("plan: conflicting values (complete rule or function with more than one value)")
 
 // Eval evaluates the program with input (nil for none) and returns its
 // single value, [ErrUndefined] if it has none, or the error of a
 // built-in or of conflicting values. ctx is given to the built-ins and
-// looked at before and after the plan (a decision takes well under a
-// millisecond); a panic of the interpreter is returned as an error.
+// looked at before and after the plan and every scanCheck elements its
+// scans go through, so that a long evaluation stops with ctx's error
+// when ctx is done; a panic of the interpreter is returned as an error.
 func (p *Program) Eval(ctx context.Context, input ast.Value) (_ ast.Value, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -77,7 +83,7 @@ func (p *Program) Eval(ctx context.Context, input ast.Value) (_ ast.Value, err e
 		clear(e.known)
 		clear(e.result)
 		e.result = e.result[:0]
-		e.input, e.bctx, e.sp = nil, topdown.BuiltinContext{}, 0
+		e.input, e.bctx, e.sp, e.ticks = nil, topdown.BuiltinContext{}, 0, 0
 		p.evals.Put(e)
 	}()
 	if input != nil {
@@ -355,6 +361,14 @@ func (e *eval) scan(fr []*ast.Term, s *ir.ScanStmt) (flow, error) {
 	// each runs the block for one element: stop is true when the scan
 	// ends, with f its flow.
 	each := func(k, v *ast.Term) (f flow, stop bool, err error) {
+		// A plan loops only by scanning (Rego has no recursion): a look
+		// at ctx every scanCheck elements stops a long evaluation when
+		// the call ends, as topdown's cancellation does.
+		if e.ticks++; e.ticks%scanCheck == 0 {
+			if err := e.bctx.Context.Err(); err != nil {
+				return 0, true, err
+			}
+		}
 		fr[s.Key], fr[s.Value] = k, v
 		f, err = e.block(fr, s.Block)
 		switch {

@@ -1,10 +1,12 @@
 package plan
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/ir"
@@ -203,5 +205,35 @@ func TestLiteralsBuiltOnce(t *testing.T) {
 	small, large := allocs(1), allocs(100)
 	if large > small+50 {
 		t.Errorf("a decision with a literal of 100 elements allocates %v times, with 1 element %v: the literal is built on each decision", large, small)
+	}
+}
+
+// TestEvaluationStopsWhenTheCallEnds: the interpreter looked at its
+// context only before and after the plan, so a long evaluation (a legal
+// officer's rule that counts over nine million pairs, about five seconds
+// here) ran to its end after the call had given up, holding an
+// evaluator. It now looks every scanCheck scanned elements and stops
+// with the context's error.
+func TestEvaluationStopsWhenTheCallEnds(t *testing.T) {
+	m, err := ast.ParseModuleWithOpts("t.rego", `package t
+r := count([1 | some x in numbers.range(1, 3000); some y in numbers.range(1, 3000); x * y == input.n])`,
+		ast.ParserOptions{RegoVersion: ast.RegoV1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(t.Context(), map[string]*ast.Module{"t.rego": m}, ast.CapabilitiesForThisVersion(), "t/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = prog.Eval(ctx, ast.MustParseTerm(`{"n": -1}`).Value)
+	if took := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || took > 2*time.Second {
+		t.Errorf("Eval with a deadline of 20 ms = %v after %v; want the deadline's error within well under 2 s", err, took)
 	}
 }
