@@ -39,10 +39,33 @@ func TestDroppedDenyListRefused(t *testing.T) {
 }
 
 func testDroppedDenyList(t *testing.T, o stackOptions) {
+	testDroppedList(t, o, droppedList{
+		first: "version:2\n", before: "version 2",
+		retire:  "put in force a deny list numbered above 2 with no entries (version:3 alone)",
+		retired: "# retired\nversion:3\n",
+	})
+}
+
+// A droppedList is a deny list, numbered or not, that a configuration
+// drops while it has entries (testDroppedList).
+type droppedList struct {
+	first   string // the list's first line (its version, or a comment)
+	before  string // how the refusal names the list in force: "version 2", "no version"
+	retire  string // what the refusal says retires it
+	retired string // the list that retires it, without entries
+}
+
+// testDroppedList: once the list c, denying the prison's certificate, has
+// been in force, a gateway with no deny list configured refuses to start,
+// saying which list is in force and how to retire it; a replica that runs
+// without one, started before the list was kept, refuses its next reload
+// and says so. Once c.retired is in force, the reload applies, and a
+// gateway without a deny list starts and takes the certificate.
+func testDroppedList(t *testing.T, o stackOptions, c droppedList) {
 	deny := filepath.Join(t.TempDir(), "deny.txt")
 	s := startStack(t, o) // the replica without a deny list, started before any was in force
 	fp := sha256.Sum256(agencyCert(t, s, dkPrison.agency)[0].Certificate[0])
-	replaceFile(t, deny, []byte("version:2\nsha256:"+hex.EncodeToString(fp[:])+"\n"))
+	replaceFile(t, deny, []byte(c.first+"sha256:"+hex.EncodeToString(fp[:])+"\n"))
 	s.opts.denyList = deny
 	withList := s.startGateway(t)
 	revokedOn := func(addr string) bool {
@@ -51,20 +74,19 @@ func testDroppedDenyList(t *testing.T, o stackOptions) {
 		return st.Code() == codes.Unauthenticated && errorReason(st) == "CERTIFICATE_REVOKED"
 	}
 	if !revokedOn(withList.addr) {
-		t.Fatal("deny list version 2 does not revoke the certificate")
+		t.Fatalf("the deny list (%s) does not revoke the certificate", c.before)
 	}
 
 	// A start without the deny list is refused.
-	const want = "gateway: deny list (-deny-list): authn: there is no deny list, and the one in force before (version 2) has entries"
-	const retire = "put in force a deny list numbered above 2 with no entries (version:3 alone)"
+	want := "gateway: deny list (-deny-list): authn: there is no deny list, and the one in force before (" + c.before + ") has entries"
 	s.opts.denyList = ""
 	var got error
 	s.opts.trustLoadFails = func(err error) { got = err }
 	if g := s.startGateway(t); g != nil {
-		t.Fatalf("a gateway without the deny list started after version 2 was in force: revoked %v", revokedOn(g.addr))
+		t.Fatalf("a gateway without the deny list started after the list (%s) was in force: revoked %v", c.before, revokedOn(g.addr))
 	}
-	if got == nil || !strings.Contains(got.Error(), want) || !strings.Contains(got.Error(), retire) {
-		t.Errorf("the start without a deny list failed with %v, want an error saying %q and %q", got, want, retire)
+	if got == nil || !strings.Contains(got.Error(), want) || !strings.Contains(got.Error(), c.retire) {
+		t.Errorf("the start without a deny list failed with %v, want an error saying %q and %q", got, want, c.retire)
 	}
 
 	// The replica without one refuses its next reload.
@@ -72,20 +94,20 @@ func testDroppedDenyList(t *testing.T, o stackOptions) {
 	n := reloaded()
 	editRegistry(t, s, func(f *gateway.RegistryFile) { f.Agencies[0].Name += " (renamed)" })
 	eventually(t, "the reload without a deny list refused", func() bool {
-		return bytes.Contains(s.logs.Bytes(), []byte("trust files do not load")) && bytes.Contains(s.logs.Bytes(), []byte(retire))
+		return bytes.Contains(s.logs.Bytes(), []byte("trust files do not load")) && bytes.Contains(s.logs.Bytes(), []byte(c.retire))
 	})
 	if reloaded() != n {
-		t.Fatal("the replica without a deny list reloaded after version 2 was in force")
+		t.Fatalf("the replica without a deny list reloaded after the list (%s) was in force", c.before)
 	}
 
-	// Version 3, without entries, retires the list: the reload applies,
-	// and a gateway without a deny list starts.
-	replaceFile(t, deny, []byte("# retired\nversion:3\n"))
-	eventually(t, "version 3 in force on the replica with the list", func() bool { return !revokedOn(withList.addr) })
+	// The list without entries retires it: the reload applies, and a
+	// gateway without a deny list starts.
+	replaceFile(t, deny, []byte(c.retired))
+	eventually(t, "the list without entries in force on the replica with the list", func() bool { return !revokedOn(withList.addr) })
 	eventually(t, "the reload without a deny list to apply", func() bool { return reloaded() > n })
 	s.opts.trustLoadFails = nil
 	if g := s.startGateway(t); revokedOn(g.addr) {
-		t.Error("a gateway started without a deny list after version 3 refuses the certificate")
+		t.Error("a gateway started without a deny list after the list without entries refuses the certificate")
 	}
 }
 
