@@ -172,19 +172,7 @@ func TestLiteralsBuiltOnce(t *testing.T) {
 		for i := range n {
 			elems = append(elems, fmt.Sprintf(`{"k%d": [%d, "s", null, true, {%d}]}`, i, i, i))
 		}
-		module := fmt.Sprintf("package t\nr := [input.x, [%s]]", strings.Join(elems, ", "))
-		m, err := ast.ParseModuleWithOpts("t.rego", module, ast.ParserOptions{RegoVersion: ast.RegoV1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := Build(t.Context(), map[string]*ast.Module{"t.rego": m}, ast.CapabilitiesForThisVersion(), "t/r")
-		if err != nil {
-			t.Fatal(err)
-		}
-		prog, err := New(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		prog := programOf(t, fmt.Sprintf("package t\nr := [input.x, [%s]]", strings.Join(elems, ", ")))
 		input := ast.MustParseTerm(`{"x": 1}`).Value
 		v, err := prog.Eval(t.Context(), input)
 		if err != nil {
@@ -215,9 +203,21 @@ func TestLiteralsBuiltOnce(t *testing.T) {
 // evaluator. It now looks every scanCheck scanned elements and stops
 // with the context's error.
 func TestEvaluationStopsWhenTheCallEnds(t *testing.T) {
-	m, err := ast.ParseModuleWithOpts("t.rego", `package t
-r := count([1 | some x in numbers.range(1, 3000); some y in numbers.range(1, 3000); x * y == input.n])`,
-		ast.ParserOptions{RegoVersion: ast.RegoV1})
+	prog := programOf(t, `package t
+r := count([1 | some x in numbers.range(1, 3000); some y in numbers.range(1, 3000); x * y == input.n])`)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := prog.Eval(ctx, ast.MustParseTerm(`{"n": -1}`).Value)
+	if took := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || took > 2*time.Second {
+		t.Errorf("Eval with a deadline of 20 ms = %v after %v; want the deadline's error within well under 2 s", err, took)
+	}
+}
+
+// programOf plans data.t.r of the module src (package t) and prepares it.
+func programOf(t *testing.T, src string) *Program {
+	t.Helper()
+	m, err := ast.ParseModuleWithOpts("t.rego", src, ast.ParserOptions{RegoVersion: ast.RegoV1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,11 +229,5 @@ r := count([1 | some x in numbers.range(1, 3000); some y in numbers.range(1, 300
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err = prog.Eval(ctx, ast.MustParseTerm(`{"n": -1}`).Value)
-	if took := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || took > 2*time.Second {
-		t.Errorf("Eval with a deadline of 20 ms = %v after %v; want the deadline's error within well under 2 s", err, took)
-	}
+	return prog
 }
