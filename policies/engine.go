@@ -136,21 +136,6 @@ func prepareEngine(ctx context.Context, mods []module, source, digest string) (*
 		return nil, err
 	}
 	e.folded = foldedPaths
-	// The plan is built from copies of the folded modules (the engine's
-	// compile compiles them in place) beside the engine's compile.
-	copies := make([]*ast.Module, len(folded))
-	for i, m := range folded {
-		copies[i] = m.Copy()
-	}
-	type plannedResult struct {
-		p   *plan.Program
-		err error
-	}
-	planned := make(chan plannedResult, 1)
-	go func() {
-		p, err := planDecision(ctx, copies)
-		planned <- plannedResult{p, err}
-	}()
 	compiler, err := compileModules(folded)
 	if err != nil {
 		return nil, err
@@ -170,8 +155,10 @@ func prepareEngine(ctx context.Context, mods []module, source, digest string) (*
 	if e.retention, err = prepareQuery(compiler, retentionQuery); err != nil {
 		return nil, err
 	}
-	pr := <-planned
-	e.planned, e.unplanned = pr.p, pr.err
+	// The plan is OPA's planner's, over the modules compiled above, once
+	// topdown's queries are prepared (planning sets the compiler's mode
+	// for a moment).
+	e.planned, e.unplanned = planDecision(ctx, compiler)
 	if e.planned != nil {
 		e.checkPlanned(ctx)
 	}

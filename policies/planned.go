@@ -10,16 +10,17 @@ import (
 	"github.com/liaison-gateway/liaison/policies/plan"
 )
 
-// planDecision plans data.liaison.decision over the folded policy modules
-// with OPA's planner and prepares the plan for package plan's
-// interpreter. mods are compiled in place: give copies.
+// planDecision plans data.liaison.decision with OPA's planner over the
+// folded policy modules compiled by compiler (not in use by another
+// goroutine meanwhile) and prepares the plan for package plan's
+// interpreter.
 //
 // The interpreter evaluates OPA's plan with OPA's values and topdown's
 // built-ins; it decides the golden inputs and the equivalence log as
 // topdown does (TestPlannedDecisionsAgree), three to five times as fast
 // (docs/performance.md).
-func planDecision(ctx context.Context, mods []*ast.Module) (*plan.Program, error) {
-	p, err := plan.Build(ctx, moduleNames(mods), capabilities(), "liaison/decision")
+func planDecision(ctx context.Context, compiler *ast.Compiler) (*plan.Program, error) {
+	p, err := plan.Compiled(ctx, compiler, "liaison/decision")
 	if err != nil {
 		return nil, err
 	}
