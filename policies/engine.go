@@ -74,6 +74,9 @@ type Engine struct {
 	// was loaded from, so that Watch starts from what is active rather
 	// than from what the source holds when Watch first looks.
 	loaded string
+	// testedAtBuild: the tree's tests were not run by this load, being
+	// the embedded tree's, which this binary's build ran (tested.go).
+	testedAtBuild bool
 }
 
 // Load parses, compiles, tests and prepares the policy tree in fsys and
@@ -83,7 +86,8 @@ type Engine struct {
 // named testdata or starting with "." or "_". Files ending in _test.rego are
 // tests: Load runs them (with built-in errors raised, as Decide does) and
 // fails if any test fails or errors; they are not part of the prepared
-// query. The rest is compiled in strict mode; every rule that cannot depend
+// query. The embedded tree's tests ran when this binary was built (see
+// [Engine.TestedAtBuild]): a tree of the same bytes is not tested again. The rest is compiled in strict mode; every rule that cannot depend
 // on the input is then worked out once and kept as its value (see fold),
 // data.liaison.decision is prepared once, and the built-in sample inputs
 // must each get a well-formed decision. Any failure returns an error and
@@ -99,6 +103,7 @@ func load(ctx context.Context, fsys fs.FS, source, digest string) (*Engine, erro
 	if err != nil {
 		return nil, err
 	}
+	treeFp := fp
 	if digest != "" {
 		fp = digest // a bundle: its fingerprint is its digest
 	}
@@ -109,7 +114,12 @@ func load(ctx context.Context, fsys fs.FS, source, digest string) (*Engine, erro
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tested := make(chan error, 1)
-	go func() { tested <- runTests(ctx, mods, tests) }()
+	atBuild := testedAtBuild(treeFp)
+	if atBuild {
+		tested <- nil
+	} else {
+		go func() { tested <- runTests(ctx, mods, tests) }()
+	}
 	e, perr := prepareEngine(pctx, mods, source, digest)
 	if perr != nil {
 		cancel() // the tests go on: their verdict comes first
@@ -120,7 +130,7 @@ func load(ctx context.Context, fsys fs.FS, source, digest string) (*Engine, erro
 	if perr != nil {
 		return nil, perr
 	}
-	e.loaded = fp
+	e.loaded, e.testedAtBuild = fp, atBuild
 	return e, nil
 }
 

@@ -177,7 +177,7 @@ func (d *crossDemo) run(ctx context.Context, dir string) error {
 		}
 		me.opts.ClientCAs = []string{me.Path("ca.pem"), peer.Path("ca.pem")}
 	}
-	// One policy for both gateways: loading runs the tree's Rego tests.
+	// One policy for both gateways: one load compiles and plans the tree.
 	eng, err := policies.LoadSource(ctx, policies.EmbeddedSource())
 	if err != nil {
 		return err

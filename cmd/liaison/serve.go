@@ -232,13 +232,17 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 	}
 	eng, loadStart := o.Engine, time.Now()
 	if eng == nil {
-		log.InfoContext(ctx, "loading policy: compiling it and running its own Rego tests", "source", psrc.String())
+		log.InfoContext(ctx, "loading policy: compiling it and, unless this binary's build tested the same tree, running its own Rego tests", "source", psrc.String())
 		if eng, err = policies.LoadSource(ctx, psrc); err != nil {
 			return nil, fmt.Errorf("policies: %v", err)
 		}
 	}
+	testsRun := "load"
+	if eng.TestedAtBuild() {
+		testsRun = "build"
+	}
 	log.InfoContext(ctx, "policy ready", "policy_revision", eng.Revision(), "digest", eng.Digest(), "source", eng.Source(),
-		"load_seconds", time.Since(loadStart).Round(time.Millisecond).Seconds())
+		"tests_run_at", testsRun, "load_seconds", time.Since(loadStart).Round(time.Millisecond).Seconds())
 
 	keys := o.KeyOptions
 	if keys == nil {
