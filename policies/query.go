@@ -87,29 +87,50 @@ func prepareQuery(compiler *ast.Compiler, q string) (*query, error) {
 // costs more than the decision itself. An evaluator keeps the stack it has
 // grown.
 func (q *query) eval(ctx context.Context, input ast.Value) (ast.Value, error) {
-	return evaluate(ctx, q, nil, input)
+	return evaluate(ctx, q, input)
 }
 
-// evalPlanned evaluates p with input on an evaluator, as eval does a
-// query: the interpreter recurses less deeply than topdown, but still
-// deeply enough that growing a request goroutine's stack for it costs a
-// third of the decision. Its errors are package plan's.
+// evalPlanned evaluates p with input on the calling goroutine, at most
+// as many at once as the Go scheduler runs goroutines (planned; others
+// wait their turn). Its errors are package plan's.
+//
+// Unlike topdown, the interpreter recurses shallowly enough that a
+// caller's stack serves it: the gateway's calls run on gRPC's long-lived
+// workers (gateway/server.go), whose stacks stay grown. Handing the plan
+// to an evaluator instead cost an idle decision about as much as the
+// plan itself (the evaluator woken on another thread, and the plan's
+// values cold in that core's cache); the bound keeps as few evaluations
+// live at once as the evaluators did, so that a busy gateway does not
+// hold a decision's working set for every call in flight.
 func evalPlanned(ctx context.Context, p *plan.Program, input ast.Value) (ast.Value, error) {
-	return evaluate(ctx, nil, p, input)
+	select {
+	case planned <- struct{}{}:
+	default:
+		select {
+		case planned <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("policies: evaluate: %w", ctx.Err())
+		}
+	}
+	defer func() { <-planned }()
+	return p.Eval(ctx, input)
 }
 
-// evaluate evaluates q, or else p, on an evaluator.
-func evaluate(ctx context.Context, q *query, p *plan.Program, input ast.Value) (ast.Value, error) {
+// planned holds a token for each planned evaluation under way.
+var planned = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// evaluate evaluates q on an evaluator.
+func evaluate(ctx context.Context, q *query, input ast.Value) (ast.Value, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("policies: evaluate: %w", err)
 	}
 	j := jobs.Get().(*evalJob)
 	defer jobs.Put(j)
-	j.ctx, j.q, j.p, j.input = ctx, q, p, input
+	j.ctx, j.q, j.input = ctx, q, input
 	select {
 	case evaluators() <- j:
 	case <-ctx.Done():
-		j.ctx, j.q, j.p, j.input = nil, nil, nil, nil
+		j.ctx, j.q, j.input = nil, nil, nil
 		return nil, fmt.Errorf("policies: evaluate: %w", ctx.Err())
 	}
 	<-j.done
@@ -125,7 +146,6 @@ func evaluate(ctx context.Context, q *query, p *plan.Program, input ast.Value) (
 type evalJob struct {
 	ctx      context.Context
 	q        *query
-	p        *plan.Program // evaluated instead of q if set
 	input    ast.Value
 	value    ast.Value
 	err      error
@@ -157,10 +177,6 @@ func (j *evalJob) run() {
 		}
 		j.done <- struct{}{}
 	}()
-	if j.p != nil {
-		j.value, j.err = j.p.Eval(j.ctx, j.input)
-		return
-	}
 	j.value, j.err = j.q.evalHere(j.ctx, j.input)
 }
 
