@@ -21,7 +21,7 @@ func TestPlannedDecisionsAgree(t *testing.T) {
 	}
 	prog := e.planned
 	// The folded packs' literals, built once when the plan is prepared
-	// (57,553 of the plan's 66,448 statements on 6 December 2026), not
+	// (57,932 of the plan's 66,448 statements on 6 December 2026), not
 	// on every decision.
 	if n := prog.Hoisted(); n < 20000 {
 		t.Errorf("%d statements of the plan build literals once, want most (over 20,000)", n)

@@ -42,59 +42,77 @@ func mutatesOnlyOwn(blocks []*ir.Block) error {
 		}
 	}
 	walk(blocks, func(s ir.Stmt) {
-		switch s := s.(type) {
-		case *ir.ArrayAppendStmt:
-			mutate(s.Array)
-		case *ir.ObjectInsertStmt:
-			mutate(s.Object)
-		case *ir.ObjectInsertOnceStmt:
-			mutate(s.Object)
-		case *ir.SetAddStmt:
-			mutate(s.Set)
-		case *ir.MakeArrayStmt:
-			made[s.Target] = true
-		case *ir.MakeObjectStmt:
-			made[s.Target] = true
-		case *ir.MakeSetStmt:
-			made[s.Target] = true
-		case *callFunc:
-			made[s.result] = false
-		case *callBuiltin:
-			made[s.result] = false
-		case *ir.CallDynamicStmt:
-			made[s.Result] = false
-		case *ir.ScanStmt:
-			made[s.Key], made[s.Value] = false, false
-		case *ir.DotStmt:
-			made[s.Target] = false
-		case *ir.AssignVarStmt:
-			made[s.Target] = false
-		case *ir.AssignVarOnceStmt:
-			made[s.Target] = false
-		case *ir.ObjectMergeStmt:
-			made[s.Target] = false
-		case *ir.MakeNullStmt:
-			made[s.Target] = false
-		case *ir.MakeNumberIntStmt:
-			made[s.Target] = false
-		case *ir.MakeNumberRefStmt:
-			made[s.Target] = false
-		case *ir.AssignIntStmt:
-			made[s.Target] = false
-		case *ir.LenStmt:
-			made[s.Target] = false
-		case *ir.ResetLocalStmt:
-			made[s.Target] = false
-		case *constStmt:
-			for _, l := range s.locals {
-				made[l] = false
-			}
+		if l, ok := mutated(s); ok {
+			mutate(l)
+		}
+		switch s.(type) {
+		case *ir.MakeArrayStmt, *ir.MakeObjectStmt, *ir.MakeSetStmt:
+			l, _ := target(s)
+			made[l] = true
+			return
+		}
+		for _, l := range setLocals(s) {
+			made[l] = false
 		}
 	})
 	if len(bad) > 0 {
 		return fmt.Errorf("changes in place local %d, which may hold a value it did not make", bad[0])
 	}
 	return nil
+}
+
+// setLocals are the locals statement s itself sets (not those of the
+// blocks it holds).
+func setLocals(s ir.Stmt) []ir.Local {
+	switch s := s.(type) {
+	case *ir.MakeArrayStmt:
+		return []ir.Local{s.Target}
+	case *ir.MakeObjectStmt:
+		return []ir.Local{s.Target}
+	case *ir.MakeSetStmt:
+		return []ir.Local{s.Target}
+	case *callFunc:
+		return []ir.Local{s.result}
+	case *callBuiltin:
+		return []ir.Local{s.result}
+	case *ir.CallDynamicStmt:
+		return []ir.Local{s.Result}
+	case *ir.ScanStmt:
+		return []ir.Local{s.Key, s.Value}
+	case *ir.DotStmt:
+		return []ir.Local{s.Target}
+	case *ir.AssignVarStmt:
+		return []ir.Local{s.Target}
+	case *ir.AssignVarOnceStmt:
+		return []ir.Local{s.Target}
+	case *ir.ObjectMergeStmt:
+		return []ir.Local{s.Target}
+	case *ir.MakeNullStmt:
+		return []ir.Local{s.Target}
+	case *ir.MakeNumberIntStmt:
+		return []ir.Local{s.Target}
+	case *ir.MakeNumberRefStmt:
+		return []ir.Local{s.Target}
+	case *ir.AssignIntStmt:
+		return []ir.Local{s.Target}
+	case *ir.LenStmt:
+		return []ir.Local{s.Target}
+	case *ir.ResetLocalStmt:
+		return []ir.Local{s.Target}
+	case *constStmt:
+		return s.locals
+	}
+	return nil
+}
+
+// setsLocal reports whether statement s itself sets local l.
+func setsLocal(s ir.Stmt, l ir.Local) bool {
+	for _, x := range setLocals(s) {
+		if x == l {
+			return true
+		}
+	}
+	return false
 }
 
 // markConstants marks the functions of the input and data alone that do

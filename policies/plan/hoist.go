@@ -26,10 +26,10 @@ type constStmt struct {
 // of a value that is static (a string or a bool) or a local set earlier in
 // the run; the run makes at least one collection. Such a run always gives
 // its locals the same values, whatever the input. Its values are shared
-// once hoisted, so a run is left as it is if any local it sets is changed
-// in place (appended, inserted or added to) by any statement of blocks
-// other than a run's, wherever it is (conservative: no reasoning about
-// the order statements run in). Other ways to change a value in place are
+// once hoisted, so a run is cut short before it makes any local that a
+// statement outside runs may change in place (appended, inserted or added
+// to) while the local holds the run's value (see sharedMutations), and
+// left as it is if what remains makes no collection. Other ways to change a value in place are
 // refused by mutatesOnlyOwn: a local that may hold a value not made by a
 // Make statement (a copy of a hoisted value among them) is never changed.
 func hoistLiterals(p *Program, blocks []*ir.Block, locals int) int {
@@ -68,23 +68,32 @@ func hoistLiterals(p *Program, blocks []*ir.Block, locals int) int {
 	if len(runs) == 0 {
 		return 0
 	}
-	// The locals changed in place outside runs, anywhere in blocks.
-	changed := map[ir.Local]bool{}
-	walk(blocks, func(s ir.Stmt) {
-		if inRun[s] {
-			return
+	// A run whose value a statement outside runs may change in place (see
+	// sharedMutations) is cut short before it makes that value (the
+	// statements cut off run as before, and may change the run's other
+	// values in turn), until no run's value is changed: a literal is
+	// often followed, in the same run, by the array of a call's
+	// arguments, filled from the input.
+	for {
+		shared, unknown := sharedMutations(blocks, inRun)
+		cut := false
+		for i := range runs {
+			r := &runs[i]
+			for j := r.start; j < r.end; j++ {
+				if l, ok := target(r.b.Stmts[j]); ok && (shared[r.b.Stmts[j]] || unknown[l]) {
+
+					for _, s := range r.b.Stmts[j:r.end] {
+						delete(inRun, s)
+					}
+					r.end, cut = j, true
+					break
+				}
+			}
 		}
-		switch s := s.(type) {
-		case *ir.ArrayAppendStmt:
-			changed[s.Array] = true
-		case *ir.ObjectInsertStmt:
-			changed[s.Object] = true
-		case *ir.ObjectInsertOnceStmt:
-			changed[s.Object] = true
-		case *ir.SetAddStmt:
-			changed[s.Set] = true
+		if !cut {
+			break
 		}
-	})
+	}
 	e := &eval{p: p}
 	hoisted := 0
 	// Replace from the last run to the first, so that the indices of the
@@ -100,13 +109,10 @@ func hoistLiterals(p *Program, blocks []*ir.Block, locals int) int {
 				order = append(order, l)
 			}
 		}
-		ok := true
-		for _, l := range order {
-			ok = ok && !changed[l]
-		}
-		if !ok {
+		if !makesCollection(stmts) {
 			continue
 		}
+		ok := true
 		fr := make([]*ast.Term, locals)
 		for _, s := range stmts {
 			if f, err := e.stmt(fr, s); err != nil || f != done {
@@ -189,4 +195,124 @@ func runLength(stmts []ir.Stmt) (int, bool) {
 		}
 	}
 	return len(stmts), collections
+}
+
+// sharedMutations finds, for each statement of blocks outside runs
+// (inRun) that changes a local in place (appends, inserts, adds), the
+// statement that last set that local before it, on every way to it: the
+// statements before it in its block, then those before that block's
+// statement in the enclosing block, and so on out to the function's
+// blocks (a statement holding blocks that set the local counts as a
+// setter). If that setter is a Make outside runs, the value changed is
+// fresh; if it is a Make of a run, the run's value would be changed: it
+// is among shared, so that the run is cut short before it. Otherwise (no
+// Make found, or another setter first, or a setter other than a Make
+// anywhere in an enclosing scan's body, which runs again) the local is
+// among unknown, and no run may make it. The planner reuses a local from
+// one block to the next, so a local a run makes is often changed
+// elsewhere, holding another value.
+func sharedMutations(blocks []*ir.Block, inRun map[ir.Stmt]bool) (shared map[ir.Stmt]bool, unknown map[ir.Local]bool) {
+	type pos struct {
+		b    *ir.Block
+		i    int  // the statement on the way in b
+		loop bool // b is a scan's body
+	}
+	isMake := func(s ir.Stmt, l ir.Local) bool {
+		switch s.(type) {
+		case *ir.MakeArrayStmt, *ir.MakeObjectStmt, *ir.MakeSetStmt:
+			t, _ := target(s)
+			return t == l
+		}
+		return false
+	}
+	sets := func(s ir.Stmt, l ir.Local) bool {
+		set := false
+		walk([]*ir.Block{{Stmts: []ir.Stmt{s}}}, func(s ir.Stmt) { set = set || setsLocal(s, l) })
+		return set
+	}
+	// setter is the Make that last set l before the end of path, or nil
+	// if that is not certainly a Make.
+	setter := func(path []pos, l ir.Local) ir.Stmt {
+		for k := len(path) - 1; k >= 0; k-- {
+			p := path[k]
+			if p.loop {
+				ok := true
+				walk([]*ir.Block{p.b}, func(s ir.Stmt) {
+					if setsLocal(s, l) && (!isMake(s, l) || inRun[s]) {
+						ok = false
+					}
+				})
+				if !ok {
+					return nil
+				}
+			}
+			for j := p.i - 1; j >= 0; j-- {
+				s := p.b.Stmts[j]
+				if isMake(s, l) {
+					return s
+				}
+				if sets(s, l) {
+					return nil
+				}
+			}
+		}
+		return nil
+	}
+	shared, unknown = map[ir.Stmt]bool{}, map[ir.Local]bool{}
+	var visit func(b *ir.Block, loop bool, path []pos)
+	visit = func(b *ir.Block, loop bool, path []pos) {
+		for i, s := range b.Stmts {
+			here := append(path[:len(path):len(path)], pos{b: b, i: i, loop: loop})
+			if l, ok := mutated(s); ok && !inRun[s] {
+				switch m := setter(here, l); {
+				case m == nil:
+					unknown[l] = true
+				case inRun[m]:
+					shared[m] = true
+				}
+			}
+			switch s := s.(type) {
+			case *ir.BlockStmt:
+				for _, nb := range s.Blocks {
+					visit(nb, false, here)
+				}
+			case *ir.ScanStmt:
+				visit(s.Block, true, here)
+			case *ir.NotStmt:
+				visit(s.Block, false, here)
+			case *ir.WithStmt:
+				visit(s.Block, false, here)
+			}
+		}
+	}
+	for _, b := range blocks {
+		visit(b, false, nil)
+	}
+	return shared, unknown
+}
+
+// mutated is the local statement s changes in place, if it does.
+func mutated(s ir.Stmt) (ir.Local, bool) {
+	switch s := s.(type) {
+	case *ir.ArrayAppendStmt:
+		return s.Array, true
+	case *ir.ObjectInsertStmt:
+		return s.Object, true
+	case *ir.ObjectInsertOnceStmt:
+		return s.Object, true
+	case *ir.SetAddStmt:
+		return s.Set, true
+	}
+	return 0, false
+}
+
+// makesCollection reports whether stmts make an array, object or set.
+func makesCollection(stmts []ir.Stmt) bool {
+	for _, s := range stmts {
+		switch s.(type) {
+		case *ir.MakeArrayStmt, *ir.MakeObjectStmt, *ir.MakeSetStmt:
+			return true
+		}
+	}
+	return false
 }

@@ -146,8 +146,17 @@ func New(p *ir.Policy) (*Program, error) {
 	prog.stack = prog.planLocals + stackSize(prog.funcs, prog.plan.Blocks, map[*function]int{})
 	for _, f := range prog.funcs {
 		prog.hoisted += hoistLiterals(prog, f.fn.Blocks, f.locals)
+		// Checked again with the hoisted values (which it counts as
+		// values a function did not make): hoisting never lets a
+		// function change a shared value.
+		if err := mutatesOnlyOwn(f.fn.Blocks); err != nil {
+			return nil, fmt.Errorf("plan: %s: literals built once: %w", f.fn.Name, err)
+		}
 	}
 	prog.hoisted += hoistLiterals(prog, prog.plan.Blocks, prog.planLocals)
+	if err := mutatesOnlyOwn(prog.plan.Blocks); err != nil {
+		return nil, fmt.Errorf("plan: %s: literals built once: %w", prog.plan.Name, err)
+	}
 	return prog, nil
 }
 

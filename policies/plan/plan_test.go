@@ -87,6 +87,10 @@ r := {
 	"d": count([y | some x in input.xs; some y in [x, "q", {"r": 1}]]),
 	"e": {{"f": [1]} | some _ in input.xs},
 }`, []string{`{"xs": [1, 2, 2]}`, `{"xs": []}`, `{"xs": {"a": 1}}`, `{}`}},
+		{"hoist: a literal in one branch, its local reused for a set built in another", `package t
+f(x) := {"a": ["b", {"c": 1}]}[x] if x == "a"
+else := {y | some y in input.ys}
+r := [f(input.k), f("a"), f("z")]`, []string{`{"k": "a"}`, `{"k": "b", "ys": [1, 2]}`, `{"k": "a", "ys": [3]}`, `{}`}},
 		{"hoist: nested literals", `package t
 r := [input.x, {"a": {"b": [1, {"c": {2, 3}}, [[]]]}, "n": null, "f": false, "s": set(), "o": {}, 1.5: "x", "big": 12345678901234567890}]`,
 			[]string{`{"x": 1}`, `{}`}},
