@@ -90,6 +90,8 @@ func readDecision(v ast.Value) (d Decision, ok bool) {
 			d.LegalBasis, ok = readLegalBasis(t)
 		case "approval":
 			d.Approval, ok = readApproval(t)
+		case "notice":
+			d.Notice, ok = readNotice(t)
 		default:
 			ok = false
 		}
@@ -218,6 +220,31 @@ func readLegalBasis(t *ast.Term) (*LegalBasis, bool) {
 		return ok
 	})
 	return lb, ok
+}
+
+func readNotice(t *ast.Term) (*Notice, bool) {
+	if _, null := t.Value.(ast.Null); null {
+		return nil, true
+	}
+	n := &Notice{}
+	ok := readObject(t, func(key string, v *ast.Term) (ok bool) {
+		switch key {
+		case "required":
+			n.Required, ok = readBool(v)
+		case "rule":
+			n.Rule, ok = readString(v)
+		case "citation":
+			n.Citation, ok = readString(v)
+		case "acknowledge_by":
+			n.AcknowledgeBy, ok = readString(v)
+		case "escalate_at":
+			n.EscalateAt, ok = readString(v)
+		case "assumption":
+			n.Assumption, ok = readString(v)
+		}
+		return ok
+	})
+	return n, ok
 }
 
 func readApproval(t *ast.Term) (*Approval, bool) {
