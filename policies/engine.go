@@ -87,8 +87,9 @@ type Engine struct {
 // tests: Load runs them (with built-in errors raised, as Decide does) and
 // fails if any test fails or errors; they are not part of the prepared
 // query. The embedded tree's tests ran when this binary was built (see
-// [Engine.TestedAtBuild]): a tree of the same bytes is not tested again. The rest is compiled in strict mode; every rule that cannot depend
-// on the input is then worked out once and kept as its value (see fold),
+// [Engine.TestedAtBuild]): a tree of the same bytes is not tested again.
+// The rest is compiled in strict mode; every rule that cannot depend on
+// the input is then worked out once and kept as its value (see fold),
 // data.liaison.decision is prepared once, and the built-in sample inputs
 // must each get a well-formed decision. Any failure returns an error and
 // no Engine.

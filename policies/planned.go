@@ -17,8 +17,8 @@ import (
 //
 // The interpreter evaluates OPA's plan with OPA's values and topdown's
 // built-ins; it decides the golden inputs and the equivalence log as
-// topdown does (TestPlannedDecisionsAgree), about nine times as fast at the median
-// (docs/performance.md).
+// topdown does (TestPlannedDecisionsAgree), about nine times as fast at
+// the median (docs/performance.md).
 func planDecision(ctx context.Context, compiler *ast.Compiler) (*plan.Program, error) {
 	p, err := plan.Compiled(ctx, compiler, "liaison/decision")
 	if err != nil {

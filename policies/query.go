@@ -95,22 +95,18 @@ func (q *query) eval(ctx context.Context, input ast.Value) (ast.Value, error) {
 // wait their turn). Its errors are package plan's.
 //
 // Unlike topdown, the interpreter recurses shallowly enough that a
-// caller's stack serves it: the gateway's calls run on gRPC's long-lived
-// workers (gateway/server.go), whose stacks stay grown. Handing the plan
-// to an evaluator instead cost an idle decision about as much as the
-// plan itself (the evaluator woken on another thread, and the plan's
-// values cold in that core's cache); the bound keeps as few evaluations
-// live at once as the evaluators did, so that a busy gateway does not
-// hold a decision's working set for every call in flight.
+// caller's stack serves it (the gateway decides on its deepStacks
+// workers, gateway/deepstack.go, whose stacks the collector leaves grown).
+// Handing the plan to an evaluator instead cost an idle decision about as
+// much as the plan itself (the evaluator woken on another thread, and the
+// plan's values cold in that core's cache); the bound keeps as few
+// evaluations live at once as the evaluators did, so that a busy gateway
+// does not hold a decision's working set for every call in flight.
 func evalPlanned(ctx context.Context, p *plan.Program, input ast.Value) (ast.Value, error) {
 	select {
 	case planned <- struct{}{}:
-	default:
-		select {
-		case planned <- struct{}{}:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("policies: evaluate: %w", ctx.Err())
-		}
+	case <-ctx.Done():
+		return nil, fmt.Errorf("policies: evaluate: %w", ctx.Err())
 	}
 	defer func() { <-planned }()
 	return p.Eval(ctx, input)

@@ -29,9 +29,10 @@ type constStmt struct {
 // once hoisted, so a run is cut short before it makes any local that a
 // statement outside runs may change in place (appended, inserted or added
 // to) while the local holds the run's value (see sharedMutations), and
-// left as it is if what remains makes no collection. Other ways to change a value in place are
-// refused by mutatesOnlyOwn: a local that may hold a value not made by a
-// Make statement (a copy of a hoisted value among them) is never changed.
+// left as it is if what remains makes no collection. Other ways to change
+// a value in place are refused by mutatesOnlyOwn: a local that may hold a
+// value not made by a Make statement (a copy of a hoisted value among
+// them) is never changed.
 func hoistLiterals(p *Program, blocks []*ir.Block, locals int) int {
 	type run struct {
 		b          *ir.Block
@@ -81,7 +82,6 @@ func hoistLiterals(p *Program, blocks []*ir.Block, locals int) int {
 			r := &runs[i]
 			for j := r.start; j < r.end; j++ {
 				if l, ok := target(r.b.Stmts[j]); ok && (shared[r.b.Stmts[j]] || unknown[l]) {
-
 					for _, s := range r.b.Stmts[j:r.end] {
 						delete(inRun, s)
 					}
@@ -101,6 +101,9 @@ func hoistLiterals(p *Program, blocks []*ir.Block, locals int) int {
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]
 		stmts := r.b.Stmts[r.start:r.end]
+		if !makesCollection(stmts) {
+			continue
+		}
 		set := map[ir.Local]bool{}
 		var order []ir.Local
 		for _, s := range stmts {
@@ -108,9 +111,6 @@ func hoistLiterals(p *Program, blocks []*ir.Block, locals int) int {
 				set[l] = true
 				order = append(order, l)
 			}
-		}
-		if !makesCollection(stmts) {
-			continue
 		}
 		ok := true
 		fr := make([]*ast.Term, locals)
