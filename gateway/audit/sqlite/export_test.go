@@ -1,5 +1,18 @@
 package sqlite
 
+import "time"
+
 // ColumnDefs splits a CREATE TABLE statement into its column definitions,
 // for the tampering tests.
 var ColumnDefs = columnDefs
+
+// SetCheckpointing sets the WAL's size in frames at which the Store's
+// checkpointer rewinds it and the least time between two checkpoints.
+// Call it before the first Append.
+func (s *Store) SetCheckpointing(restartFrames int64, pause time.Duration) {
+	s.ck.restartFrames, s.ck.pause = restartFrames, pause
+}
+
+// WALFrames returns the WAL's size in frames after the last checkpoint,
+// and that checkpoint's error.
+func (s *Store) WALFrames() (int64, error) { return s.ck.state() }

@@ -6,7 +6,9 @@
 // run in BEGIN IMMEDIATE transactions on a single writer connection and
 // read the log's size inside the transaction, so that several processes
 // sharing one file still append in turn; reads use a separate pool. The
-// schema comes from the embedded migrations, applied in lexical order.
+// WAL is copied into the database file by a checkpointer on a connection
+// of its own, beside the appends rather than inside them (walcheckpoint.go).
+// The schema comes from the embedded migrations, applied in lexical order.
 //
 // The query index is derived from the leaves by the database: virtual
 // generated columns that read the leaf's JSON, with indexes on them, and
@@ -30,6 +32,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -54,6 +57,11 @@ type Store struct {
 	// The appends' inserts, prepared on w once (bulk.go).
 	insLeaves, insHashes, insInbox, insFingerprints *bulkInsert
 
+	// ck copies the WAL into the database file beside the appends; an
+	// Append holds ckMu for its transaction (walcheckpoint.go).
+	ck   *checkpointer
+	ckMu sync.Mutex
+
 	// schema is the schema of the log's tables as the migrations create
 	// it, from a database built in memory at Open (see checkSchema).
 	schema map[string]schemaObject
@@ -75,7 +83,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	uri := "file:" + (&url.URL{Path: path}).EscapedPath()
 	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout)
-	w, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+	// wal_autocheckpoint(0): the checkpointer, not the writer, copies the
+	// WAL into the database file (walcheckpoint.go).
+	w, err := sql.Open("sqlite", uri+"?"+pragmas+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %v", err)
 	}
@@ -85,7 +95,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{w: w}
 	if err := s.checkPragmas(ctx, w, map[string]string{
 		"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": fmt.Sprint(busyTimeout),
-		"temp_store": "2", // statement journals (the index trigger needs them) in memory, not in temporary files
+		"temp_store":         "2", // statement journals (the index trigger needs them) in memory, not in temporary files
+		"wal_autocheckpoint": "0",
 	}); err != nil {
 		w.Close()
 		return nil, err
@@ -99,6 +110,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	if err := s.prepareAppends(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.ck, err = openCheckpointer(ctx, uri, &s.ckMu); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -209,6 +224,9 @@ func (s *Store) now() time.Time {
 // Close closes the database. Calling it more than once is safe.
 func (s *Store) Close() error {
 	var errs []error
+	if s.ck != nil {
+		errs = append(errs, s.ck.close())
+	}
 	if s.r != nil {
 		errs = append(errs, s.rc.close(), s.r.Close())
 	}
@@ -228,6 +246,8 @@ func (s *Store) Append(ctx context.Context, batch []audit.Pending) (first int64,
 	if err := checkBatch(batch); err != nil {
 		return 0, err
 	}
+	s.ckMu.Lock()
+	defer s.ckMu.Unlock()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: append: begin: %v", err)
@@ -240,6 +260,7 @@ func (s *Store) Append(ctx context.Context, batch []audit.Pending) (first int64,
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: append: commit: %w", err)
 	}
+	s.ck.committed()
 	return size, nil
 }
 

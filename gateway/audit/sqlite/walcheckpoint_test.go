@@ -1,0 +1,127 @@
+package sqlite_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
+	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
+)
+
+// The writer does not checkpoint the WAL; the checkpointer beside it does,
+// and must rewind the WAL under steady appends and reads, which a passive
+// checkpoint alone does not do: a busy writer begins its next transaction
+// before the last one's frames are copied, so that the WAL never starts
+// again from its beginning. Without the rewind (a restart threshold of
+// 1<<40 frames), this load grew the WAL to 7,600 to 14,000 frames on an
+// idle 2-core machine; a slower one leaves the writer idle more often,
+// which lets SQLite rewind on its own.
+func TestWALRewindsUnderSteadyAppends(t *testing.T) {
+	t.Parallel()
+	const restart = 64 // frames
+	if frames := steadyLoad(t, restart); frames > 32*restart {
+		t.Errorf("the WAL grew to %d frames with a rewind at %d frames; want it held near %d", frames, restart, restart)
+	}
+}
+
+// steadyLoad appends 1,920 entries from 4 appenders while 2 readers read
+// all the time, to a Store whose checkpointer checkpoints after every
+// commit and rewinds the WAL at restart frames, and returns the largest
+// size the WAL reached, in frames.
+func steadyLoad(t *testing.T, restart int64) (frames int64) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.SetCheckpointing(restart, 0)
+
+	var n atomic.Int64
+	pending := func() audit.Pending {
+		i := n.Add(1)
+		e := &audit.Entry{
+			Time: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Action: "disclose", RequestID: fmt.Sprintf("req-%08d", i),
+			Requester:  &audit.Requester{Agency: "dk-prison-east", Officer: "kf.release.coordinator"},
+			Holder:     &audit.Party{Agency: "dk-prison-east"},
+			Recipients: []audit.Party{{Agency: "dk-police-aarhus"}},
+			// Subjects and fingerprints spread over their indexes, so that
+			// every append changes pages all over the file.
+			Subject:    &audit.Subject{Pseudonym: fmt.Sprintf("apsn:%x", sha256.Sum256([]byte(fmt.Sprint("s", i))))},
+			RecordType: "release_notice", Outcome: "disclose", LegalBasis: &audit.LegalBasis{ID: "dk.rpl.115"},
+		}
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fps []audit.Fingerprint
+		for k := range 3 {
+			fps = append(fps, audit.Fingerprint{Recipient: "dk-police-aarhus", FP: sha256.Sum256([]byte(fmt.Sprint("f", i, k))), RequestID: e.RequestID})
+		}
+		return audit.Pending{Leaf: leaf, Entry: e, Fingerprints: fps,
+			Deliveries: []audit.Delivery{{Recipient: "dk-police-aarhus", Kind: "k", Payload: make([]byte, 200)}}}
+	}
+
+	const frame = 4096 + 24 // a page and its frame header
+	var maxWAL atomic.Int64 // the WAL file never shrinks: its size is a high-water mark
+	observe := func() {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		for {
+			m := maxWAL.Load()
+			if fi.Size() <= m || maxWAL.CompareAndSwap(m, fi.Size()) {
+				return
+			}
+		}
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 2 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.Stat(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	var appenders sync.WaitGroup
+	for range 4 {
+		appenders.Go(func() {
+			for range 60 {
+				batch := make([]audit.Pending, 8)
+				for i := range batch {
+					batch[i] = pending()
+				}
+				if _, err := s.Append(ctx, batch); err != nil {
+					t.Error(err)
+					return
+				}
+				observe()
+			}
+		})
+	}
+	appenders.Wait()
+	close(stop)
+	readers.Wait()
+	if _, err := s.WALFrames(); err != nil {
+		t.Errorf("the last checkpoint failed: %v", err)
+	}
+	return maxWAL.Load() / frame
+}
