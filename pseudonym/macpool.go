@@ -24,14 +24,21 @@ func newMACPool(key []byte) *macPool {
 
 // sum returns the MAC of the concatenation of parts, appended to dst.
 func (m *macPool) sum(dst []byte, parts ...[]byte) []byte {
-	h := m.pool.Get().(hash.Hash)
+	h := m.get()
+	defer m.put(h)
 	for _, p := range parts {
 		h.Write(p)
 	}
-	dst = h.Sum(dst)
+	return h.Sum(dst)
+}
+
+// get returns a MAC keyed with the pool's key, with nothing written to
+// it; put takes it back.
+func (m *macPool) get() hash.Hash { return m.pool.Get().(hash.Hash) }
+
+func (m *macPool) put(h hash.Hash) {
 	h.Reset()
 	m.pool.Put(h)
-	return dst
 }
 
 // ringKeys are keys derived from one key ring, made once per ring rather
