@@ -257,7 +257,8 @@ type AftercareStore interface {
 	// AddFingerprints stores fingerprints; one already stored is ignored.
 	AddFingerprints(ctx context.Context, fps []Fingerprint) error
 	// ConfirmFingerprints records the index of the release that the
-	// fingerprints written under requestID belong to.
+	// fingerprints written under requestID belong to; those confirmed
+	// already (stored with their entry) keep theirs.
 	ConfirmFingerprints(ctx context.Context, requestID string, index int64) error
 	// MatchFingerprints returns the stored fingerprints of content
 	// released to recipient that are among fps.

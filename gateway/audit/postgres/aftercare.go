@@ -263,7 +263,7 @@ func (s *Store) AddFingerprints(ctx context.Context, fps []audit.Fingerprint) er
 
 // ConfirmFingerprints records the release index of requestID's fingerprints.
 func (s *Store) ConfirmFingerprints(ctx context.Context, requestID string, index int64) error {
-	if _, err := s.pool.Exec(ctx, "UPDATE aftercare_fingerprints SET audit_idx = $1 WHERE request_id = $2", index, text(requestID)); err != nil {
+	if _, err := s.pool.Exec(ctx, "UPDATE aftercare_fingerprints SET audit_idx = $1 WHERE request_id = $2 AND audit_idx IS NULL", index, text(requestID)); err != nil {
 		return fmt.Errorf("postgres: confirm fingerprints: %w", err)
 	}
 	return nil

@@ -305,7 +305,7 @@ func (s *Store) AddFingerprints(ctx context.Context, fps []audit.Fingerprint) er
 
 // ConfirmFingerprints records the release index of requestID's fingerprints.
 func (s *Store) ConfirmFingerprints(ctx context.Context, requestID string, index int64) error {
-	if _, err := s.w.ExecContext(ctx, "UPDATE aftercare_fingerprints SET audit_idx = ? WHERE request_id = ?", index, requestID); err != nil {
+	if _, err := s.w.ExecContext(ctx, "UPDATE aftercare_fingerprints SET audit_idx = ? WHERE request_id = ? AND audit_idx IS NULL", index, requestID); err != nil {
 		return fmt.Errorf("sqlite: confirm fingerprints: %w", err)
 	}
 	return nil
