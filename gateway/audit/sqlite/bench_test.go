@@ -102,12 +102,7 @@ func BenchmarkWALFrames(b *testing.B) {
 	for _, batch := range []int{4, 16, 64} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			ctx := b.Context()
-			path := filepath.Join(b.TempDir(), "audit.db")
-			s, err := sqlite.Open(ctx, path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
+			s, path := openFile(b)
 			s.SetCheckpointing(1<<40, time.Hour)
 			n := 0
 			pending := func() audit.Pending {

@@ -39,6 +39,18 @@ func newDB(t *testing.T) audittest.OpenFunc {
 	}
 }
 
+// openFile opens a Store on a fresh database file, closed at the end of
+// the test, and returns it with the file's path.
+func openFile(tb testing.TB) (*sqlite.Store, string) {
+	path := filepath.Join(tb.TempDir(), "audit.db")
+	s, err := sqlite.Open(tb.Context(), path)
+	if err != nil {
+		tb.Fatalf("Open(%q) = %v", path, err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s, path
+}
+
 func TestOpenRejectsNonFiles(t *testing.T) {
 	for _, path := range []string{"", ":memory:", "file:audit.db?mode=memory"} {
 		if s, err := sqlite.Open(t.Context(), path); err == nil {

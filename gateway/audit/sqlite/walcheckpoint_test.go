@@ -4,14 +4,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
-	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 )
 
 // The writer does not checkpoint the WAL; the checkpointer beside it does,
@@ -36,12 +34,7 @@ func TestWALRewindsUnderSteadyAppends(t *testing.T) {
 // size the WAL reached, in frames.
 func steadyLoad(t *testing.T, restart int64) (frames int64) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "audit.db")
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openFile(t)
 	s.SetCheckpointing(restart, 0)
 
 	var n atomic.Int64
