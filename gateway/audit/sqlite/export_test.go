@@ -13,6 +13,7 @@ func (s *Store) SetCheckpointing(restartFrames int64, pause time.Duration) {
 	s.ck.restartFrames, s.ck.pause = restartFrames, pause
 }
 
-// WALFrames returns the WAL's size in frames after the last checkpoint,
-// and that checkpoint's error.
-func (s *Store) WALFrames() (int64, error) { return s.ck.state() }
+// WALState returns the WAL's size in frames after the last checkpoint and
+// that checkpoint's error, and how many RESTART checkpoints were tried and
+// how many of them readers kept from completing.
+func (s *Store) WALState() (frames int64, restarts, blocked int, err error) { return s.ck.state() }

@@ -32,8 +32,10 @@ import (
 // short (what was committed since the passive checkpoint), the checkpoint
 // waits up to restartWait for the readers of older snapshots to finish,
 // and the next append's transaction rewinds the WAL. If a reader takes
-// longer (an export, say), the appends go on and the next round tries
-// again.
+// longer (an export read in one transaction, say), the appends go on, and
+// the checkpointer tries again after a wait that doubles with each such
+// failure (from checkpointPause to maxRestartBackoff), so that a long
+// reader does not stall the appends for restartWait in every round.
 //
 // Durability does not change: every commit fsyncs the WAL on the writer
 // (synchronous=FULL) before Append returns, and the checkpointer fsyncs
@@ -57,6 +59,9 @@ const (
 	// wait for, waits for readers (the checkpointer's busy_timeout, in
 	// milliseconds).
 	restartWait = 20
+	// maxRestartBackoff is the longest wait before trying a RESTART again
+	// after one that readers kept from completing.
+	maxRestartBackoff = 5 * time.Second
 )
 
 // checkpointer copies the WAL into the database file in the background.
@@ -73,10 +78,13 @@ type checkpointer struct {
 	done   chan struct{} // closed when the loop has returned
 
 	// frames is the WAL's size in frames after the last checkpoint, err
-	// the last checkpoint's error (nil once one succeeds again).
-	stateMu sync.Mutex
-	frames  int64
-	err     error
+	// the last checkpoint's error (nil once one succeeds again); restarts
+	// counts the RESTART checkpoints tried, and blocked those that
+	// readers kept from completing.
+	stateMu           sync.Mutex
+	frames            int64
+	err               error
+	restarts, blocked int
 }
 
 // openCheckpointer opens the checkpointer's connection to the database at
@@ -113,10 +121,12 @@ func (c *checkpointer) committed() {
 
 func (c *checkpointer) loop(ctx context.Context) {
 	defer close(c.done)
-	pause := time.NewTimer(0)
+	pause := time.NewTimer(c.pause)
 	defer pause.Stop()
 	every := time.NewTicker(checkpointEvery)
 	defer every.Stop()
+	var nextRestart time.Time // not before, after one that readers kept from completing
+	backoff := c.pause
 	for {
 		select {
 		case <-ctx.Done():
@@ -124,14 +134,28 @@ func (c *checkpointer) loop(ctx context.Context) {
 		case <-c.wake:
 		case <-every.C:
 		}
-		frames, err := c.checkpoint(ctx, "PASSIVE")
-		if err == nil && frames >= c.restartFrames {
+		busy, frames, err := c.checkpoint(ctx, "PASSIVE")
+		restarted, blocked := false, false
+		if err == nil && frames >= c.restartFrames && !time.Now().Before(nextRestart) {
 			c.mu.Lock() // no Append under way, nor will one start
-			frames, err = c.checkpoint(ctx, "RESTART")
+			busy, frames, err = c.checkpoint(ctx, "RESTART")
 			c.mu.Unlock()
+			restarted, blocked = true, err == nil && busy
+			if blocked {
+				backoff = min(max(2*backoff, checkpointPause), maxRestartBackoff)
+				nextRestart = time.Now().Add(backoff)
+			} else {
+				backoff, nextRestart = c.pause, time.Time{}
+			}
 		}
 		c.stateMu.Lock()
 		c.frames, c.err = frames, err
+		if restarted {
+			c.restarts++
+		}
+		if blocked {
+			c.blocked++
+		}
 		c.stateMu.Unlock()
 		pause.Reset(c.pause)
 		select {
@@ -143,21 +167,23 @@ func (c *checkpointer) loop(ctx context.Context) {
 }
 
 // checkpoint runs a checkpoint in mode (PASSIVE or RESTART) and returns
-// the WAL's size in frames, as it was before the next write rewinds it.
-func (c *checkpointer) checkpoint(ctx context.Context, mode string) (frames int64, err error) {
-	var busy, copied int64
-	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &copied); err != nil {
-		return 0, fmt.Errorf("sqlite: WAL checkpoint (%s): %v", mode, err)
+// whether a lock or a reader kept it from completing, and the WAL's size
+// in frames, as it was before the next write rewinds it.
+func (c *checkpointer) checkpoint(ctx context.Context, mode string) (busy bool, frames int64, err error) {
+	var b, copied int64
+	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&b, &frames, &copied); err != nil {
+		return false, 0, fmt.Errorf("sqlite: WAL checkpoint (%s): %v", mode, err)
 	}
-	return frames, nil
+	return b != 0, frames, nil
 }
 
 // state returns the WAL's size in frames after the last checkpoint and
-// that checkpoint's error.
-func (c *checkpointer) state() (frames int64, err error) {
+// that checkpoint's error, and how many RESTART checkpoints were tried and
+// how many of them readers kept from completing.
+func (c *checkpointer) state() (frames int64, restarts, blocked int, err error) {
 	c.stateMu.Lock()
 	defer c.stateMu.Unlock()
-	return c.frames, c.err
+	return c.frames, c.restarts, c.blocked, c.err
 }
 
 // close stops the loop, waiting for a checkpoint under way, and closes the

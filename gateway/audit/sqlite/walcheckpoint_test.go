@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"os"
 	"sync"
@@ -113,8 +114,87 @@ func steadyLoad(t *testing.T, restart int64) (frames int64) {
 	appenders.Wait()
 	close(stop)
 	readers.Wait()
-	if _, err := s.WALFrames(); err != nil {
+	if _, _, _, err := s.WALState(); err != nil {
 		t.Errorf("the last checkpoint failed: %v", err)
 	}
 	return maxWAL.Load() / frame
+}
+
+// A reader of an old snapshot keeps a RESTART checkpoint from completing,
+// which holds the appends for up to restartWait; while such a reader
+// lasts, the checkpointer tries again less and less often, not in every
+// round.
+func TestWALRestartBacksOffWhileAReaderLasts(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, path := openFile(t)
+	s.SetCheckpointing(64, 0)
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	stop := make(chan struct{})
+	var appender sync.WaitGroup
+	var n atomic.Int64
+	appender.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			batch := make([]audit.Pending, 8)
+			for i := range batch {
+				e := &audit.Entry{Time: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Action: "disclose", Outcome: "disclose",
+					RequestID: fmt.Sprintf("req-%08d", n.Add(1)), Requester: &audit.Requester{Agency: "dk-prison-east"}}
+				leaf, err := e.Marshal()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				batch[i] = audit.Pending{Leaf: leaf, Entry: e}
+			}
+			if _, err := s.Append(ctx, batch); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	defer func() {
+		close(stop)
+		appender.Wait()
+	}()
+
+	const hold = time.Second
+	for attempt := range 5 {
+		time.Sleep(50 * time.Millisecond) // appends under way, the WAL past 64 frames
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var leaves int64
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM leaves").Scan(&leaves); err != nil {
+			t.Fatal(err)
+		}
+		_, restarts0, blocked0, _ := s.WALState()
+		time.Sleep(hold)
+		_, restarts1, blocked1, _ := s.WALState()
+		tx.Rollback()
+		if blocked1 == blocked0 {
+			// The reader began while every frame was copied, and read
+			// the database file only: it kept no RESTART from completing.
+			t.Logf("attempt %d: the reader blocked no restart; again", attempt)
+			continue
+		}
+		// Tried in every round, a RESTART blocked for restartWait (20 ms)
+		// would be tried about 50 times in a second; backing off from
+		// 50 ms, about 5 times.
+		if tried := restarts1 - restarts0; tried > 10 {
+			t.Errorf("%d RESTART checkpoints tried in %v while a reader kept them from completing (%d blocked); want the checkpointer to back off", tried, hold, blocked1-blocked0)
+		}
+		return
+	}
+	t.Fatal("no reader blocked a RESTART checkpoint in 5 attempts")
 }
