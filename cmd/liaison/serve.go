@@ -315,6 +315,9 @@ func startGateway(ctx context.Context, o gatewayOptions) (_ *runningGateway, err
 			store.Close()
 		}
 	}()
+	if s, ok := store.(*sqlite.Store); ok {
+		s.Logger = log // a failing WAL checkpoint
+	}
 	verifier, err := audit.NewVerifier(vkey)
 	if err != nil {
 		return nil, err

@@ -17,3 +17,7 @@ func (s *Store) SetCheckpointing(restartFrames int64, pause time.Duration) {
 // that checkpoint's error, and how many RESTART checkpoints were tried and
 // how many of them readers kept from completing.
 func (s *Store) WALState() (frames int64, restarts, blocked int, err error) { return s.ck.state() }
+
+// BreakCheckpointer closes the checkpointer's connection, so that every
+// checkpoint from then on fails.
+func (s *Store) BreakCheckpointer() { s.ck.db.Close() }

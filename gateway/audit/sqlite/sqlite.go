@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"math"
 	"net/url"
@@ -70,6 +71,11 @@ type Store struct {
 	// of inbox items, and the instant against which they expire. If nil,
 	// time.Now. Set it before using the Store.
 	Now func() time.Time
+
+	// Logger, if set, is told when the WAL checkpoint starts failing (the
+	// WAL then grows until one succeeds) and when it succeeds again. Set
+	// it before using the Store.
+	Logger *slog.Logger
 }
 
 var _ audit.Store = (*Store)(nil)
@@ -260,7 +266,7 @@ func (s *Store) Append(ctx context.Context, batch []audit.Pending) (first int64,
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: append: commit: %w", err)
 	}
-	s.ck.committed()
+	s.ck.committed(s.Logger)
 	return size, nil
 }
 

@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -36,6 +38,9 @@ import (
 // the checkpointer tries again after a wait that doubles with each such
 // failure (from checkpointPause to maxRestartBackoff), so that a long
 // reader does not stall the appends for restartWait in every round.
+//
+// A checkpoint that fails (the WAL then grows until one succeeds) is told
+// to the Store's Logger once, and its recovery once.
 //
 // Durability does not change: every commit fsyncs the WAL on the writer
 // (synchronous=FULL) before Append returns, and the checkpointer fsyncs
@@ -106,12 +111,13 @@ func openCheckpointer(ctx context.Context, uri string, mu *sync.Mutex) (*checkpo
 }
 
 // committed tells the checkpointer that a transaction committed; it starts
-// the loop on the first call, after the Store's fields were set.
-func (c *checkpointer) committed() {
+// the loop on the first call, after the Store's fields were set, with the
+// Store's Logger (nil for none).
+func (c *checkpointer) committed(log *slog.Logger) {
 	c.start.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		c.cancel = cancel
-		go c.loop(ctx)
+		go c.loop(ctx, cmp.Or(log, slog.New(slog.DiscardHandler)))
 	})
 	select {
 	case c.wake <- struct{}{}:
@@ -119,7 +125,7 @@ func (c *checkpointer) committed() {
 	}
 }
 
-func (c *checkpointer) loop(ctx context.Context) {
+func (c *checkpointer) loop(ctx context.Context, log *slog.Logger) {
 	defer close(c.done)
 	pause := time.NewTimer(c.pause)
 	defer pause.Stop()
@@ -149,6 +155,12 @@ func (c *checkpointer) loop(ctx context.Context) {
 			}
 		}
 		c.stateMu.Lock()
+		switch {
+		case err != nil && c.err == nil && ctx.Err() == nil:
+			log.WarnContext(ctx, "WAL checkpoint failed; the WAL grows until one succeeds", "error", err)
+		case err == nil && c.err != nil:
+			log.InfoContext(ctx, "WAL checkpoint succeeds again", "wal_frames", frames)
+		}
 		c.frames, c.err = frames, err
 		if restarted {
 			c.restarts++

@@ -1,10 +1,13 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -198,3 +201,58 @@ func TestWALRestartBacksOffWhileAReaderLasts(t *testing.T) {
 	}
 	t.Fatal("no reader blocked a RESTART checkpoint in 5 attempts")
 }
+
+// A checkpoint that fails is logged once, not in every round: the WAL
+// grows until one succeeds, which an operator must hear of.
+func TestFailingCheckpointIsLogged(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, _ := openFile(t)
+	var mu sync.Mutex
+	var logged bytes.Buffer
+	s.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logged.Write(p)
+	}), nil))
+	s.SetCheckpointing(64, 0)
+	s.BreakCheckpointer()
+	e := &audit.Entry{Time: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Action: "disclose", Outcome: "disclose", Requester: &audit.Requester{Agency: "dk-prison-east"}}
+	leaf, err := e.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := s.Append(ctx, []audit.Pending{{Leaf: leaf, Entry: e}}); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		text := logged.String()
+		mu.Unlock()
+		if n := strings.Count(text, "WAL checkpoint failed"); n > 0 {
+			if _, _, _, err := s.WALState(); err == nil {
+				t.Error("WALState reports no error after a failed checkpoint")
+			}
+			time.Sleep(200 * time.Millisecond) // several more rounds, all failing
+			if _, err := s.Append(ctx, []audit.Pending{{Leaf: leaf, Entry: e}}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			mu.Lock()
+			defer mu.Unlock()
+			if n := strings.Count(logged.String(), "WAL checkpoint failed"); n != 1 {
+				t.Errorf("the failing checkpoint was logged %d times, want once:\n%s", n, logged.String())
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed checkpoint logged in 10 s; the log holds:\n%s", text)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
