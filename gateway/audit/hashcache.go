@@ -27,7 +27,7 @@ type EdgeCache struct {
 // The store calls committed once its transaction has committed the batch
 // (and never otherwise), so that the cache learns only hashes the store
 // holds.
-func (c *EdgeCache) StoredHashes(ctx context.Context, size int64, leaves [][]byte, read func(ctx context.Context, indexes []int64) ([]tlog.Hash, error)) (hashes []tlog.Hash, committed func(), err error) {
+func (c *EdgeCache) StoredHashes(ctx context.Context, size int64, records []tlog.Hash, read func(ctx context.Context, indexes []int64) ([]tlog.Hash, error)) (hashes []tlog.Hash, committed func(), err error) {
 	edge := rightEdge(size)
 	c.mu.Lock()
 	known := c.hashes
@@ -48,7 +48,7 @@ func (c *EdgeCache) StoredHashes(ctx context.Context, size int64, leaves [][]byt
 			known[x] = got[i]
 		}
 	}
-	hashes, err = StoredHashes(ctx, size, leaves, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	hashes, err = StoredHashes(ctx, size, records, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
 		out := make([]tlog.Hash, len(indexes))
 		for i, x := range indexes {
 			h, ok := known[x]
@@ -64,7 +64,7 @@ func (c *EdgeCache) StoredHashes(ctx context.Context, size int64, leaves [][]byt
 	if err != nil {
 		return nil, nil, err
 	}
-	newSize := size + int64(len(leaves))
+	newSize := size + int64(len(records))
 	base := tlog.StoredHashIndex(0, size)
 	committed = func() {
 		next := map[int64]tlog.Hash{}

@@ -42,9 +42,9 @@ func TestEdgeCache(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range 300 {
 		n := 1 + rng.IntN(40)
-		leaves := make([][]byte, n)
+		leaves := make([]tlog.Hash, n) // record hashes
 		for i := range leaves {
-			leaves[i] = fmt.Appendf(nil, "leaf %d", size+int64(i))
+			leaves[i] = tlog.RecordHash(fmt.Appendf(nil, "leaf %d", size+int64(i)))
 		}
 		want, err := StoredHashes(ctx, size, leaves, read)
 		if err != nil {

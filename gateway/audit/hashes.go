@@ -7,8 +7,21 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
+// RecordHashes returns the record hashes of batch's leaves: each item's
+// Hash, or tlog.RecordHash of its Leaf where Hash is zero.
+func RecordHashes(batch []Pending) []tlog.Hash {
+	out := make([]tlog.Hash, len(batch))
+	for i, p := range batch {
+		if out[i] = p.Hash; out[i] == (tlog.Hash{}) {
+			out[i] = tlog.RecordHash(p.Leaf)
+		}
+	}
+	return out
+}
+
 // StoredHashes returns the tlog stored hashes of leaves appended, in order,
-// to a log that holds size leaves. The hashes belong at consecutive storage
+// to a log that holds size leaves, given the leaves' record hashes
+// ([RecordHashes]). The hashes belong at consecutive storage
 // indexes starting at tlog.StoredHashIndex(0, size); a store writes hash i
 // at that index plus i. read returns hashes already stored, at indexes below
 // that one; a store passes a function that reads inside the transaction
@@ -16,12 +29,12 @@ import (
 //
 // StoredHashes calls read at most once per leaf, and not at all for hashes
 // computed earlier in the same batch.
-func StoredHashes(ctx context.Context, size int64, leaves [][]byte, read func(ctx context.Context, indexes []int64) ([]tlog.Hash, error)) ([]tlog.Hash, error) {
+func StoredHashes(ctx context.Context, size int64, records []tlog.Hash, read func(ctx context.Context, indexes []int64) ([]tlog.Hash, error)) ([]tlog.Hash, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("audit: stored hashes: negative size %d", size)
 	}
 	base := tlog.StoredHashIndex(0, size)
-	out := make([]tlog.Hash, 0, 2*len(leaves)+1)
+	out := make([]tlog.Hash, 0, 2*len(records)+1)
 	stored := make(map[int64]tlog.Hash) // hashes read from the store so far
 	r := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
 		hashes := make([]tlog.Hash, len(indexes))
@@ -58,8 +71,8 @@ func StoredHashes(ctx context.Context, size int64, leaves [][]byte, read func(ct
 		}
 		return hashes, nil
 	})
-	for i, leaf := range leaves {
-		hs, err := tlog.StoredHashes(size+int64(i), leaf, r)
+	for i, h := range records {
+		hs, err := tlog.StoredHashesForRecordHash(size+int64(i), h, r)
 		if err != nil {
 			return nil, fmt.Errorf("audit: stored hashes of leaf %d: %w", size+int64(i), err)
 		}

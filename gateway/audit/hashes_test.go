@@ -51,7 +51,7 @@ func TestStoredHashes(t *testing.T) {
 
 		base := tlog.StoredHashIndex(0, size)
 		reads := 0
-		got, err := audit.StoredHashes(t.Context(), size, leaves, func(ctx context.Context, ix []int64) ([]tlog.Hash, error) {
+		got, err := audit.StoredHashes(t.Context(), size, recordHashes(leaves), func(ctx context.Context, ix []int64) ([]tlog.Hash, error) {
 			reads++
 			for _, x := range ix {
 				if x >= base {
@@ -77,6 +77,27 @@ func TestStoredHashes(t *testing.T) {
 	}
 }
 
+// recordHashes returns the leaves' record hashes, as RecordHashes does for
+// a batch whose items carry none.
+func recordHashes(leaves [][]byte) []tlog.Hash {
+	batch := make([]audit.Pending, len(leaves))
+	for i, leaf := range leaves {
+		batch[i].Leaf = leaf
+	}
+	return audit.RecordHashes(batch)
+}
+
+// TestRecordHashes: an item's Hash is used as given (the Log computes it
+// before the batch), and computed from its Leaf where it is zero.
+func TestRecordHashes(t *testing.T) {
+	a, b := []byte(`{"n":1}`), []byte(`{"n":2}`)
+	given := tlog.RecordHash([]byte("given"))
+	got := audit.RecordHashes([]audit.Pending{{Leaf: a}, {Leaf: b, Hash: given}})
+	if want := []tlog.Hash{tlog.RecordHash(a), given}; !slices.Equal(got, want) {
+		t.Errorf("RecordHashes() = %v, want %v", got, want)
+	}
+}
+
 func mustRoot(t *testing.T, n int64) tlog.Hash {
 	t.Helper()
 	var leaves [][]byte
@@ -94,13 +115,13 @@ func mustRoot(t *testing.T, n int64) tlog.Hash {
 func TestStoredHashesReadError(t *testing.T) {
 	boom := errors.New("boom")
 	leaf, _ := entry(0).Marshal()
-	_, err := audit.StoredHashes(t.Context(), 1, [][]byte{leaf}, func(context.Context, []int64) ([]tlog.Hash, error) {
+	_, err := audit.StoredHashes(t.Context(), 1, recordHashes([][]byte{leaf}), func(context.Context, []int64) ([]tlog.Hash, error) {
 		return nil, boom
 	})
 	if !errors.Is(err, boom) {
 		t.Errorf("StoredHashes(failing reader) = %v, want it to wrap the reader's error", err)
 	}
-	if _, err := audit.StoredHashes(t.Context(), -1, [][]byte{leaf}, nil); err == nil {
+	if _, err := audit.StoredHashes(t.Context(), -1, recordHashes([][]byte{leaf}), nil); err == nil {
 		t.Error("StoredHashes(size -1) = nil error, want an error")
 	}
 }

@@ -229,7 +229,7 @@ func (l *Log) append(ctx context.Context, e *Entry, fps []Fingerprint, deliverie
 		return -1, fmt.Errorf("audit: append: %w", err)
 	}
 	r := &request{
-		pending: Pending{Leaf: leaf, Entry: &c, Deliveries: append([]Delivery(nil), deliveries...), Fingerprints: append([]Fingerprint(nil), fps...)},
+		pending: Pending{Leaf: leaf, Hash: tlog.RecordHash(leaf), Entry: &c, Deliveries: append([]Delivery(nil), deliveries...), Fingerprints: append([]Fingerprint(nil), fps...)},
 		done:    make(chan result, 1),
 	}
 	l.mu.Lock()

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -508,5 +509,49 @@ func TestInboxThroughLog(t *testing.T) {
 	}
 	if items, err := l.Inbox(ctx, "police-nl", 0, 10); len(items) != 0 || err != nil {
 		t.Errorf("Inbox() after Ack = %+v, %v; want none", items, err)
+	}
+}
+
+// hashCheckingStore records whether every batch item the Log handed over
+// carried its leaf's record hash.
+type hashCheckingStore struct {
+	audit.Store
+	mu    sync.Mutex
+	items int
+	wrong []string // what was wrong with the items that did not
+}
+
+func (c *hashCheckingStore) Append(ctx context.Context, batch []audit.Pending) (int64, error) {
+	c.mu.Lock()
+	for _, p := range batch {
+		c.items++
+		if p.Hash != tlog.RecordHash(p.Leaf) {
+			c.wrong = append(c.wrong, fmt.Sprintf("item with Hash %v, want tlog.RecordHash(Leaf)", p.Hash))
+		}
+	}
+	c.mu.Unlock()
+	return c.Store.Append(ctx, batch)
+}
+
+// TestLogHashesLeavesBeforeTheBatch: the Log computes each leaf's record
+// hash on the appender's goroutine and hands it over with the leaf, so
+// that the store's one writer need not.
+func TestLogHashesLeavesBeforeTheBatch(t *testing.T) {
+	t.Parallel()
+	cs := &hashCheckingStore{Store: openStore(t)}
+	l := newLog(t, audit.Config{Store: cs})
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			if _, err := l.Append(t.Context(), &audit.Entry{Action: "disclose", Outcome: "deny", RequestID: fmt.Sprint(i)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.items != 20 || len(cs.wrong) != 0 {
+		t.Errorf("the store got %d items, %d of them without their record hash: %v", cs.items, len(cs.wrong), cs.wrong)
 	}
 }

@@ -94,6 +94,11 @@ type Stat struct {
 type Pending struct {
 	// Leaf is the entry's canonical encoding (Entry.Marshal).
 	Leaf []byte
+	// Hash is the leaf's record hash, tlog.RecordHash(Leaf). The Log
+	// computes it on the appender's goroutine, so that the store's one
+	// writer does not; a store computes it when it is zero
+	// ([RecordHashes]).
+	Hash tlog.Hash
 	// Entry is the decoded entry. Stores derive their index from Leaf,
 	// not from Entry.
 	Entry *Entry

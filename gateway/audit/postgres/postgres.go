@@ -304,11 +304,7 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 	if want := tlog.StoredHashCount(size); nhashes != want {
 		return 0, nil, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
 	}
-	leaves := make([][]byte, len(batch))
-	for i, p := range batch {
-		leaves[i] = p.Leaf
-	}
-	hashes, committed, err := s.edge.StoredHashes(ctx, size, leaves, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	hashes, committed, err := s.edge.StoredHashes(ctx, size, audit.RecordHashes(batch), func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
 		return readHashes(ctx, tx, indexes)
 	})
 	if err != nil {
@@ -326,10 +322,12 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 		fRecipient, fReq  []string
 		fPrint            [][]byte
 		fIdx              []int64
+		leaves            = make([][]byte, 0, len(batch))
 	)
 	for i, p := range batch {
 		idx := size + int64(i)
 		lIdx = append(lIdx, idx)
+		leaves = append(leaves, p.Leaf)
 		for _, f := range p.Fingerprints {
 			fRecipient = append(fRecipient, text(f.Recipient))
 			fPrint = append(fPrint, f.FP[:])

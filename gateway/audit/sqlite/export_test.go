@@ -21,3 +21,7 @@ func (s *Store) WALState() (frames int64, restarts, blocked int, err error) { re
 // BreakCheckpointer closes the checkpointer's connection, so that every
 // checkpoint from then on fails.
 func (s *Store) BreakCheckpointer() { s.ck.db.Close() }
+
+// HashReads returns how many appends read stored hashes back from the
+// database rather than from the Store's cache of the tree's right edge.
+func (s *Store) HashReads() int64 { return s.hashReads.Load() }

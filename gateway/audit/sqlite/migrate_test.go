@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
 )
@@ -402,7 +404,7 @@ func TestMigrateToAgencyColumns(t *testing.T) {
 		{Time: t0.Add(time.Hour), Action: "request", Outcome: "deny",
 			Requester: &audit.Requester{Agency: "social-de", Officer: "officer-2"}},
 	}
-	var leaves [][]byte
+	var leaves []tlog.Hash // record hashes
 	for i, e := range old {
 		leaf, err := e.Marshal()
 		if err != nil {
@@ -411,7 +413,7 @@ func TestMigrateToAgencyColumns(t *testing.T) {
 		if _, err := db.Exec(`INSERT INTO leaves (idx, leaf) VALUES (?, ?)`, i, leaf); err != nil {
 			t.Fatal(err)
 		}
-		leaves = append(leaves, leaf)
+		leaves = append(leaves, tlog.RecordHash(leaf))
 	}
 	hashes, err := audit.StoredHashes(ctx, 0, leaves, nil)
 	if err != nil {

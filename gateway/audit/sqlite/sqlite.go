@@ -34,6 +34,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -62,6 +63,12 @@ type Store struct {
 	// Append holds ckMu for its transaction (walcheckpoint.go).
 	ck   *checkpointer
 	ckMu sync.Mutex
+
+	// edge holds the tree's right edge as this Store last appended it, so
+	// that an append need not read it back; hashReads counts the appends
+	// that did (another process appended meanwhile, or the first).
+	edge      audit.EdgeCache
+	hashReads atomic.Int64
 
 	// schema is the schema of the log's tables as the migrations create
 	// it, from a database built in memory at Open (see checkSchema).
@@ -259,13 +266,14 @@ func (s *Store) Append(ctx context.Context, batch []audit.Pending) (first int64,
 		return 0, fmt.Errorf("sqlite: append: begin: %v", err)
 	}
 	defer tx.Rollback()
-	size, err := s.appendTx(ctx, tx, batch)
+	size, committed, err := s.appendTx(ctx, tx, batch)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: append: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: append: commit: %w", err)
 	}
+	committed()
 	s.ck.committed(s.Logger)
 	return size, nil
 }
@@ -285,26 +293,25 @@ func checkBatch(batch []audit.Pending) error {
 	return nil
 }
 
-func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending) (int64, error) {
-	var size, nhashes int64
+// appendTx inserts batch inside tx. The caller calls committed once tx
+// has committed, and never otherwise.
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending) (size int64, committed func(), err error) {
+	var nhashes int64
 	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM leaves").Scan(&size); err != nil {
-		return 0, fmt.Errorf("read size: %v", err)
+		return 0, nil, fmt.Errorf("read size: %v", err)
 	}
 	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM hashes").Scan(&nhashes); err != nil {
-		return 0, fmt.Errorf("read hash count: %v", err)
+		return 0, nil, fmt.Errorf("read hash count: %v", err)
 	}
 	if want := tlog.StoredHashCount(size); nhashes != want {
-		return 0, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
+		return 0, nil, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
 	}
-	leaves := make([][]byte, len(batch))
-	for i, p := range batch {
-		leaves[i] = p.Leaf
-	}
-	hashes, err := audit.StoredHashes(ctx, size, leaves, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	hashes, committed, err := s.edge.StoredHashes(ctx, size, audit.RecordHashes(batch), func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+		s.hashReads.Add(1)
 		return readHashes(ctx, tx, indexes)
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 
 	// The index columns and leaf_agencies are derived from the leaf by
@@ -331,13 +338,13 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 		}
 	}
 	if err := s.insLeaves.exec(ctx, tx, rows); err != nil {
-		return 0, fmt.Errorf("insert leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
+		return 0, nil, fmt.Errorf("insert leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
 	}
 	if err := s.insInbox.exec(ctx, tx, deliveries); err != nil {
-		return 0, fmt.Errorf("insert deliveries of leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
+		return 0, nil, fmt.Errorf("insert deliveries of leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
 	}
 	if err := s.insFingerprints.exec(ctx, tx, prints); err != nil {
-		return 0, fmt.Errorf("insert fingerprints of leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
+		return 0, nil, fmt.Errorf("insert fingerprints of leaves %d to %d: %w", size, size+int64(len(batch))-1, err)
 	}
 	base := tlog.StoredHashIndex(0, size)
 	rows = rows[:0]
@@ -345,9 +352,9 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 		rows = append(rows, base+int64(i), h[:])
 	}
 	if err := s.insHashes.exec(ctx, tx, rows); err != nil {
-		return 0, fmt.Errorf("insert hashes %d to %d: %w", base, base+int64(len(hashes))-1, err)
+		return 0, nil, fmt.Errorf("insert hashes %d to %d: %w", base, base+int64(len(hashes))-1, err)
 	}
-	return size, nil
+	return size, committed, nil
 }
 
 // querier is a *sql.DB or a *sql.Tx.

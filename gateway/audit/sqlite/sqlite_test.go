@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/liaison-gateway/liaison/gateway/audit"
 	"github.com/liaison-gateway/liaison/gateway/audit/audittest"
 	"github.com/liaison-gateway/liaison/gateway/audit/sqlite"
@@ -92,4 +94,56 @@ func pendingEntry(t *testing.T) audit.Pending {
 		t.Fatal(err)
 	}
 	return audit.Pending{Leaf: leaf, Entry: e}
+}
+
+// TestAppendsKeepTheTreesEdge: a Store that appended last reads no stored
+// hash back for its next append (it keeps the tree's right edge), and one
+// whose database another Store appended to meanwhile reads the edge once,
+// and the tree stays whole either way.
+func TestAppendsKeepTheTreesEdge(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a, path := openFile(t)
+	b, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	appendN := func(s *sqlite.Store, n int) {
+		t.Helper()
+		batch := make([]audit.Pending, n)
+		for i := range batch {
+			batch[i] = pendingEntry(t)
+		}
+		if _, err := s.Append(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []int{3, 1, 4, 1, 5} {
+		appendN(a, n)
+	}
+	if got := a.HashReads(); got != 0 {
+		t.Errorf("after five appends by one Store: %d of them read hashes back, want 0", got)
+	}
+	appendN(b, 2) // b has no edge yet: reads it
+	appendN(a, 6) // a's edge is stale: reads it once
+	appendN(a, 2)
+	if got := a.HashReads(); got != 1 {
+		t.Errorf("after another Store appended: %d appends read hashes back, want 1", got)
+	}
+	if got := b.HashReads(); got != 1 {
+		t.Errorf("the other Store's first append read hashes back %d times, want 1", got)
+	}
+	leaves, err := a.ReadLeaves(ctx, 0, 22)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := audit.RootHash(leaves)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tlog.TreeHash(22, tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) { return a.ReadHashes(ctx, ix) }))
+	if err != nil || got != want {
+		t.Errorf("tree hash over the stored hashes = %v, %v; want %v, the leaves' root", got, err, want)
+	}
 }

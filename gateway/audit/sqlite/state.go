@@ -27,7 +27,7 @@ func (s *Store) AppendState(ctx context.Context, p audit.Pending, c audit.Change
 		return 0, fmt.Errorf("sqlite: append state: begin: %v", err)
 	}
 	defer tx.Rollback()
-	idx, err := s.appendTx(ctx, tx, []audit.Pending{p})
+	idx, committed, err := s.appendTx(ctx, tx, []audit.Pending{p})
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: append state: %w", err)
 	}
@@ -37,6 +37,7 @@ func (s *Store) AppendState(ctx context.Context, p audit.Pending, c audit.Change
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: append state: commit: %w", err)
 	}
+	committed()
 	return idx, nil
 }
 
