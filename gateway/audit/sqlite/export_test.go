@@ -25,3 +25,7 @@ func (s *Store) BreakCheckpointer() { s.ck.db.Close() }
 // HashReads returns how many appends read stored hashes back from the
 // database rather than from the Store's cache of the tree's right edge.
 func (s *Store) HashReads() int64 { return s.hashReads.Load() }
+
+// AgencyMatch is the condition by which a query selects the entries that
+// involve an agency, given four times.
+const AgencyMatch = agencyMatch

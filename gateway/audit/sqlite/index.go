@@ -15,7 +15,8 @@ import (
 
 // The query index lives in virtual columns of leaves, their indexes, and
 // leaf_agencies with its triggers (migrations/0003_index_from_leaf.sql,
-// 0040_leaf_text.sql and 0130_agencies_in_columns.sql).
+// 0040_leaf_text.sql, 0130_agencies_in_columns.sql and
+// 0260_agencies_indexed.sql).
 
 // indexColumns maps the virtual columns of leaves to the index columns
 // they hold.
@@ -29,10 +30,17 @@ var indexColumns = map[string]string{
 	"record_type": audit.ColumnRecordType,
 }
 
-// agencyColumns are the virtual columns of leaves from which the trigger
-// leaves_agencies fills leaf_agencies
-// (migrations/0130_agencies_in_columns.sql).
-var agencyColumns = []string{"requester_agency", "holder_agency", "recipients"}
+// agencyColumns are the virtual columns of leaves that hold an entry's
+// agencies, or say whether the trigger leaves_agencies writes more into
+// leaf_agencies (migrations/0260_agencies_indexed.sql).
+var agencyColumns = []string{"requester_agency", "holder_agency", "recipient_agency", "recipient_count"}
+
+// agencyIndexes maps the indexes of agency columns to their columns.
+var agencyIndexes = map[string]string{
+	"leaves_requester_agency": "requester_agency",
+	"leaves_holder_agency":    "holder_agency",
+	"leaves_recipient_agency": "recipient_agency",
+}
 
 // A schemaObject is a row of sqlite_schema.
 type schemaObject struct {
@@ -124,7 +132,7 @@ func (s *Store) checkSchema(ctx context.Context) error {
 // column.
 func objectColumn(want, got schemaObject) string {
 	switch {
-	case want.table == "leaf_agencies" || want.name == "leaves_agencies":
+	case want.table == "leaf_agencies" || want.name == "leaves_agencies" || agencyIndexes[want.name] != "":
 		return audit.ColumnAgencies
 	case want.typ == "index":
 		if c, ok := indexColumns[strings.TrimPrefix(want.name, "leaves_")]; ok {
@@ -245,10 +253,10 @@ func (s *Store) integrityError(ctx context.Context, table string, start, end int
 	if m == nil {
 		return &audit.IndexError{Index: -1, Column: "schema", Detail: detail}
 	}
-	index, sqlCol := m[1], ""
+	index, sqlCol, column := m[1], agencyIndexes[m[1]], audit.ColumnAgencies
 	for c := range indexColumns {
 		if index == "leaves_"+strings.TrimSuffix(c, "_ns") {
-			sqlCol = c
+			sqlCol, column = c, indexColumns[c]
 		}
 	}
 	if sqlCol == "" {
@@ -264,14 +272,16 @@ func (s *Store) integrityError(ctx context.Context, table string, start, end int
 	if err != nil {
 		idx = -1 // the stale entry is outside the range, or the index holds extra ones
 	}
-	return &audit.IndexError{Index: idx, Column: indexColumns[sqlCol], Detail: "index " + index + " does not match the leaves"}
+	return &audit.IndexError{Index: idx, Column: column, Detail: "index " + index + " does not match the leaves"}
 }
 
 // checkRows compares the stored index of each entry in [start, end) with
 // the one its leaf gives. It reads leaves and leaf_agencies in index
-// order, side by side.
+// order, side by side: an entry's agencies are those of its agency
+// columns with its rows of leaf_agencies.
 func (s *Store) checkRows(ctx context.Context, start, end int64) error {
-	leaves, err := s.rc.QueryContext(ctx, `SELECT idx, leaf, time_ns, action, officer, subject, legal_basis, outcome, record_type
+	leaves, err := s.rc.QueryContext(ctx, `SELECT idx, leaf, time_ns, action, officer, subject, legal_basis, outcome, record_type,
+		requester_agency, holder_agency, recipient_agency
 		FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, start, end)
 	if err != nil {
 		return err
@@ -297,7 +307,9 @@ func (s *Store) checkRows(ctx context.Context, start, end int64) error {
 		var leaf []byte
 		var t sql.NullInt64
 		var action, officer, subject, basis, outcome, recordType sql.NullString
-		if err := leaves.Scan(&idx, &leaf, &t, &action, &officer, &subject, &basis, &outcome, &recordType); err != nil {
+		var agencyCols [3]sql.NullString
+		if err := leaves.Scan(&idx, &leaf, &t, &action, &officer, &subject, &basis, &outcome, &recordType,
+			&agencyCols[0], &agencyCols[1], &agencyCols[2]); err != nil {
 			return err
 		}
 		if aOK && aIdx < idx {
@@ -305,6 +317,11 @@ func (s *Store) checkRows(ctx context.Context, start, end int64) error {
 		}
 		stored := audit.Index{Time: t.Int64, Action: action.String, Officer: officer.String, Subject: subject.String,
 			LegalBasis: basis.String, Outcome: outcome.String, RecordType: recordType.String}
+		for _, a := range agencyCols {
+			if a.String != "" {
+				stored.Agencies = append(stored.Agencies, a.String)
+			}
+		}
 		for aOK && aIdx == idx {
 			stored.Agencies = append(stored.Agencies, aName)
 			if aOK = agencies.Next(); aOK {

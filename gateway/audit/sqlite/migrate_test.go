@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -388,10 +389,11 @@ func TestMigrateSupersededNotices(t *testing.T) {
 
 // TestMigrateToAgencyColumns builds a database as the migrations before
 // 0130_agencies_in_columns.sql left it, appends entries the way that
-// schema indexed them, opens it, appends more through the new trigger
-// (many recipients, one of them the requester, and an empty agency) and
-// checks that leaf_agencies holds, for old and new entries alike, exactly
-// the agencies each leaf names.
+// schema indexed them, opens it, appends more (many recipients, one of
+// them the requester, and an empty agency) and checks that leaf_agencies
+// holds, for the old entries, exactly the agencies each leaf names and,
+// for the new ones, since 0260_agencies_indexed.sql, the agencies of the
+// recipients after the first.
 func TestMigrateToAgencyColumns(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "audit.db")
@@ -481,7 +483,7 @@ func TestMigrateToAgencyColumns(t *testing.T) {
 		got = append(got, fmt.Sprint(idx, " ", agency))
 	}
 	want := []string{"0 municipality-x", "0 police-nl", "0 probation-nl", "1 social-de",
-		"2 police-dk", "2 prison-dk", "2 social-dk", "3 ngo-se"}
+		"2 prison-dk", "2 social-dk"}
 	if err := rows.Err(); err != nil || !slices.Equal(got, want) {
 		t.Errorf("leaf_agencies = %q (%v), want %q", got, err, want)
 	}
@@ -542,5 +544,142 @@ func TestMigrateNoticePeer(t *testing.T) {
 		if p := audit.NoticePeer(&audit.Entry{Detail: d}); p != got[i] {
 			t.Errorf("NoticePeer(entry %d) = %q, the migration %q: they disagree", i, p, got[i])
 		}
+	}
+}
+
+// TestMigrateToAgenciesIndexed builds a database as the migrations before
+// 0260_agencies_indexed.sql left it, with entries whose agencies the old
+// trigger wrote into leaf_agencies, opens it and appends entries of every
+// shape of agencies (one recipient, none, many with repeats and an empty
+// one, none at all): the full index check passes, a query by agency finds
+// old and new entries alike through the three indexes, and leaf_agencies
+// gains only the agencies of recipients after the first.
+func TestMigrateToAgenciesIndexed(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	db := migratedUpTo(t, path, "0260")
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	party := func(agencies ...string) []audit.Party {
+		var ps []audit.Party
+		for _, a := range agencies {
+			ps = append(ps, audit.Party{Agency: a})
+		}
+		return ps
+	}
+	old := []*audit.Entry{
+		{Time: t0, Action: "disclose", Outcome: "disclose",
+			Requester: &audit.Requester{Agency: "police-nl"}, Holder: &audit.Party{Agency: "probation-nl"},
+			Recipients: party("municipality-x", "police-be")},
+		{Time: t0.Add(time.Hour), Action: "request", Outcome: "deny", Requester: &audit.Requester{Agency: "social-de"}},
+	}
+	var records []tlog.Hash
+	for i, e := range old {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO leaves (idx, leaf) VALUES (?, ?)`, i, leaf); err != nil {
+			t.Fatal(err)
+		}
+		records = append(records, tlog.RecordHash(leaf))
+	}
+	hashes, err := audit.StoredHashes(ctx, 0, records, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hashes {
+		if _, err := db.Exec(`INSERT INTO hashes (idx, hash) VALUES (?, ?)`, i, h[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open() of a database before 0260_agencies_indexed.sql = %v", err)
+	}
+	defer s.Close()
+	fresh := []*audit.Entry{
+		2: {Time: t0.Add(2 * time.Hour), Action: "disclose", Outcome: "disclose",
+			Requester: &audit.Requester{Agency: "prison-dk"}, Holder: &audit.Party{Agency: "prison-dk"}, Recipients: party("police-dk")},
+		3: {Time: t0.Add(3 * time.Hour), Action: "request", Outcome: "deny", Requester: &audit.Requester{Agency: "ngo-se"}},
+		4: {Time: t0.Add(4 * time.Hour), Action: "notify", Outcome: "disclose",
+			Requester: &audit.Requester{Agency: "probation-nl"}, Holder: &audit.Party{Agency: "probation-nl"},
+			Recipients: party("police-nl", "probation-nl", "", "municipality-x", "police-nl")},
+		5: {Time: t0.Add(5 * time.Hour), Action: "notify", Outcome: "deny", Requester: &audit.Requester{}, Recipients: party("", "social-de")},
+		6: {Time: t0.Add(6 * time.Hour), Action: "key_rotate", Outcome: "ok"},
+	}[2:]
+	var batch []audit.Pending
+	for _, e := range fresh {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, audit.Pending{Leaf: leaf, Entry: e})
+	}
+	if _, err := s.Append(ctx, batch); err != nil {
+		t.Fatalf("Append() after the migration = %v", err)
+	}
+	if err := s.CheckIndex(ctx, 0, 7); err != nil {
+		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
+	}
+	checkQueries(t, s, []query{
+		{audit.Filter{Agency: "police-nl"}, []int64{0, 4}},
+		{audit.Filter{Agency: "probation-nl"}, []int64{0, 4}},
+		{audit.Filter{Agency: "municipality-x"}, []int64{0, 4}},
+		{audit.Filter{Agency: "police-be"}, []int64{0}},
+		{audit.Filter{Agency: "social-de"}, []int64{1, 5}},
+		{audit.Filter{Agency: "prison-dk"}, []int64{2}},
+		{audit.Filter{Agency: "police-dk"}, []int64{2}},
+		{audit.Filter{Agency: "ngo-se"}, []int64{3}},
+		{audit.Filter{Agency: "nobody"}, nil},
+		{audit.Filter{Agency: "police-nl", Descending: true, Limit: 1}, []int64{4}},
+	})
+
+	db, err = sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got []string
+	rows, err := db.Query("SELECT idx, agency FROM leaf_agencies WHERE idx >= 2 ORDER BY idx, agency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var idx int64
+		var agency string
+		if err := rows.Scan(&idx, &agency); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(idx, " ", agency))
+	}
+	rows.Close()
+	if want := []string{"4 municipality-x", "4 police-nl", "4 probation-nl", "5 social-de"}; !slices.Equal(got, want) {
+		t.Errorf("leaf_agencies of the entries appended since = %q, want %q", got, want)
+	}
+
+	// The query reads the three indexes, not every leaf.
+	rows, err = db.Query("EXPLAIN QUERY PLAN SELECT idx FROM leaves WHERE "+sqlite.AgencyMatch, "a", "a", "a", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	rows.Close()
+	for _, index := range []string{"leaves_requester_agency", "leaves_holder_agency", "leaves_recipient_agency", "leaf_agencies"} {
+		if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, index) }) {
+			t.Errorf("the plan of a query by agency does not use %s: %q", index, plan)
+		}
+	}
+	if slices.ContainsFunc(plan, func(d string) bool { return strings.HasPrefix(d, "SCAN leaves") }) {
+		t.Errorf("the plan of a query by agency scans leaves: %q", plan)
 	}
 }

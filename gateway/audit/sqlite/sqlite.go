@@ -315,7 +315,8 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 	}
 
 	// The index columns and leaf_agencies are derived from the leaf by
-	// the database (migrations/0003_index_from_leaf.sql).
+	// the database (migrations/0003_index_from_leaf.sql and
+	// 0260_agencies_indexed.sql).
 	now := s.now().UnixNano()
 	rows := make([]any, 0, 2*len(batch))
 	var deliveries, prints []any
@@ -472,9 +473,9 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, erro
 	f = f.Normalize()
 	var where []string
 	var args []any
-	add := func(cond string, arg any) {
+	add := func(cond string, arg ...any) {
 		where = append(where, cond)
-		args = append(args, arg)
+		args = append(args, arg...)
 	}
 	add("idx >= ?", max(f.Start, 0))
 	if !f.From.IsZero() {
@@ -484,7 +485,7 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, erro
 		add("time_ns < ?", nanos(f.To))
 	}
 	if f.Agency != "" {
-		add("idx IN (SELECT idx FROM leaf_agencies WHERE agency = ?)", f.Agency)
+		add(agencyMatch, f.Agency, f.Agency, f.Agency, f.Agency)
 	}
 	for _, c := range []struct{ col, val string }{
 		{"officer", f.Officer},
@@ -535,6 +536,14 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) ([]audit.Record, erro
 	}
 	return recs, nil
 }
+
+// agencyMatch selects the entries that involve an agency, given four
+// times: by its three indexed columns and, for the recipients after the
+// first, by leaf_agencies (migrations/0260_agencies_indexed.sql).
+const agencyMatch = `idx IN (SELECT idx FROM leaves WHERE requester_agency = ?
+	UNION ALL SELECT idx FROM leaves WHERE holder_agency = ?
+	UNION ALL SELECT idx FROM leaves WHERE recipient_agency = ?
+	UNION ALL SELECT idx FROM leaf_agencies WHERE agency = ?)`
 
 // nanos returns t in Unix nanoseconds, saturated: a time before 1678 or
 // after 2262, which an int64 cannot hold (time.Time.UnixNano would wrap),

@@ -153,10 +153,11 @@ func (tp *tamperer) Exec(t *testing.T, stmts ...string) {
 }
 
 // TestAgencyColumnChanged rewrites the definition of a virtual column
-// from which the trigger fills leaf_agencies: queries fail with
-// ErrTampered and CheckIndex names the agencies, not just the schema.
+// that holds an entry's agencies, or that says whether the trigger writes
+// more into leaf_agencies: queries fail with ErrTampered and CheckIndex
+// names the agencies, not just the schema.
 func TestAgencyColumnChanged(t *testing.T) {
-	for _, column := range []string{"requester_agency", "holder_agency", "recipients"} {
+	for _, column := range []string{"requester_agency", "holder_agency", "recipient_agency", "recipient_count"} {
 		t.Run(column, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
