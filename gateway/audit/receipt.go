@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -109,29 +110,66 @@ func (l *Log) Receipt(ctx context.Context, index int64, recipient, digest string
 	if err != nil {
 		return nil, err
 	}
-	// The checkpoint's tree holds index, and the store the tree: read
-	// the leaf and prove it directly, without reading the log's size
-	// again for each (Leaves, InclusionProof).
-	leaves, err := l.store.ReadLeaves(ctx, index, index+1)
+	// The checkpoint's tree holds index, and the store the tree: prove the
+	// leaf directly, without reading the log's size again. The leaf's
+	// hash is the tree's stored hash at level 0, the one the proof starts
+	// from: it is read with the proof's hashes, in one store call.
+	leaf, err := l.proveLeaf(ctx, size, index)
 	if err != nil {
-		return nil, unavailable("receipt: read leaf", err)
+		return nil, err
 	}
-	if len(leaves) != 1 {
-		return nil, unavailable("receipt: read leaf", fmt.Errorf("%d leaves read at %d, want 1", len(leaves), index))
-	}
-	proof, err := tlog.ProveRecord(size, index, l.hashReader(ctx, "receipt: inclusion proof"))
-	if err != nil {
-		if errors.Is(err, ErrUnavailable) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("audit: receipt: inclusion proof: %v", err)
-	}
-	body := ReceiptBody{Origin: l.origin, Index: index, Recipient: recipient, Digest: digest, LeafHash: tlog.RecordHash(leaves[0]), TreeSize: size}
+	proof := leaf.proof
+	body := ReceiptBody{Origin: l.origin, Index: index, Recipient: recipient, Digest: digest, LeafHash: leaf.hash, TreeSize: size}
 	signed, err := note.Sign(&note.Note{Text: body.String()}, l.signer)
 	if err != nil {
 		return nil, unavailable("receipt: sign", err)
 	}
 	return &Receipt{Body: body, Note: signed, Checkpoint: cp, Proof: proof}, nil
+}
+
+// A provenLeaf is a leaf's record hash and its inclusion proof.
+type provenLeaf struct {
+	hash  tlog.Hash
+	proof tlog.RecordProof
+}
+
+// proveLeaf reads the record hash of leaf index, stored at level 0 of the
+// tree, and its inclusion proof in the tree of size leaves, in one call
+// of the store's ReadHashes.
+func (l *Log) proveLeaf(ctx context.Context, size, index int64) (provenLeaf, error) {
+	var out provenLeaf
+	at := tlog.StoredHashIndex(0, index)
+	read := l.hashReader(ctx, "receipt: inclusion proof")
+	got := false
+	proof, err := tlog.ProveRecord(size, index, tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		hs, err := read.ReadHashes(append(slices.Clip(indexes), at))
+		if err != nil {
+			return nil, err
+		}
+		if len(hs) != len(indexes)+1 {
+			return nil, unavailable("receipt: inclusion proof", fmt.Errorf("read %d hashes, want %d", len(hs), len(indexes)+1))
+		}
+		out.hash, got = hs[len(indexes)], true
+		return hs[:len(indexes)], nil
+	}))
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return out, err
+		}
+		return out, fmt.Errorf("audit: receipt: inclusion proof: %v", err)
+	}
+	if !got { // a tree of one leaf: the proof is empty and read nothing
+		hs, err := read.ReadHashes([]int64{at})
+		if err != nil {
+			return out, err
+		}
+		if len(hs) != 1 {
+			return out, unavailable("receipt: leaf hash", fmt.Errorf("read %d hashes, want 1", len(hs)))
+		}
+		out.hash = hs[0]
+	}
+	out.proof = proof
+	return out, nil
 }
 
 // checkpointCovering returns a signed checkpoint whose tree includes index:

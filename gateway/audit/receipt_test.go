@@ -1,9 +1,11 @@
 package audit_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -116,6 +118,62 @@ func TestReceiptDigestOneSpelling(t *testing.T) {
 		}
 		if _, err := l.Receipt(ctx, 0, "dk-police-aarhus", d); err == nil {
 			t.Errorf("Receipt(digest %s) = nil error", name)
+		}
+	}
+}
+
+// readCountingStore counts the reads of leaves and of stored hashes.
+type readCountingStore struct {
+	audit.Store
+	leafReads, hashReads atomic.Int64
+}
+
+func (c *readCountingStore) ReadLeaves(ctx context.Context, start, end int64) ([][]byte, error) {
+	c.leafReads.Add(1)
+	return c.Store.ReadLeaves(ctx, start, end)
+}
+
+func (c *readCountingStore) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	c.hashReads.Add(1)
+	return c.Store.ReadHashes(ctx, indexes)
+}
+
+// TestReceiptReadsOnce: a receipt under a checkpoint that covers its
+// entry costs the store one read, of the proof's hashes with the leaf's
+// own, and its leaf hash is the leaf's record hash, in trees of one leaf
+// and more.
+func TestReceiptReadsOnce(t *testing.T) {
+	t.Parallel()
+	signer, verifier := newKey(t, "audit.test")
+	cs := &readCountingStore{Store: openStore(t)}
+	l := newLog(t, audit.Config{Signer: signer, Store: cs})
+	ctx := t.Context()
+	for n := range 7 {
+		if _, err := l.Append(ctx, entry(n)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := l.Checkpoint(ctx); err != nil {
+			t.Fatal(err)
+		}
+		leaves, err := cs.Store.ReadLeaves(ctx, 0, int64(n+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range int64(n + 1) {
+			leafReads, hashReads := cs.leafReads.Load(), cs.hashReads.Load()
+			r, err := l.Receipt(ctx, i, "dk-police-aarhus", digestOf("abc"))
+			if err != nil {
+				t.Fatalf("Receipt(%d) in a tree of %d = %v", i, n+1, err)
+			}
+			if got := cs.hashReads.Load() - hashReads; got != 1 || cs.leafReads.Load() != leafReads {
+				t.Errorf("Receipt(%d) in a tree of %d read hashes %d times and leaves %d times, want once and never", i, n+1, got, cs.leafReads.Load()-leafReads)
+			}
+			if r.Body.LeafHash != tlog.RecordHash(leaves[i]) {
+				t.Errorf("Receipt(%d) in a tree of %d: leaf hash %v, want the leaf's record hash %v", i, n+1, r.Body.LeafHash, tlog.RecordHash(leaves[i]))
+			}
+			if _, err := audit.VerifyReceipt(r.Note, r.Checkpoint, r.Proof, verifier); err != nil {
+				t.Errorf("VerifyReceipt(%d) in a tree of %d = %v", i, n+1, err)
+			}
 		}
 	}
 }
