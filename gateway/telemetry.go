@@ -410,6 +410,10 @@ var (
 		"1 if the audit store answered the gateway's latest health check, 0 if not: the gateway then fails closed (AUDIT_UNAVAILABLE) and its health check says NOT_SERVING, so that no calls may reach it.", nil, nil)
 	descCheckpointAge = prometheus.NewDesc("liaison_audit_checkpoint_age_seconds",
 		"Seconds since this replica last signed a checkpoint (signed only while the tree grows), or since it opened the log if it has signed none since.", nil, nil)
+	descWALPages = prometheus.NewDesc("liaison_audit_wal_pages",
+		"Pages in the SQLite audit store's write-ahead log as its latest checkpoint that succeeded found it: it stays near or below 4,096 while checkpoints keep up (absent for PostgreSQL).", nil, nil)
+	descWALFailing = prometheus.NewDesc("liaison_audit_wal_checkpoint_failing",
+		"1 while the SQLite audit store's latest WAL checkpoint failed (the write-ahead log then grows until one succeeds), else 0 (absent for PostgreSQL).", nil, nil)
 	descKeyAge = prometheus.NewDesc("liaison_pseudonym_keys_age_seconds",
 		"Seconds since the pseudonym keys were last loaded from their source (Vault or the key file).", nil, nil)
 	descKeyMaxStale = prometheus.NewDesc("liaison_pseudonym_keys_max_stale_seconds",
@@ -433,7 +437,7 @@ var (
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueue, descBatches, descEntries, descTreeSize, descUnsigned, descStoreUp, descCheckpointAge,
+	for _, d := range []*prometheus.Desc{descQueue, descBatches, descEntries, descTreeSize, descUnsigned, descStoreUp, descCheckpointAge, descWALPages, descWALFailing,
 		descKeyAge, descKeyMaxStale, descKeyStale, descCRLNextUpdate, descCRLStale, descPolicy, descPolicyActivated, descPolicyLastOK, descAwaiting, descAwaitingAge} {
 		ch <- d
 	}
@@ -460,6 +464,14 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if !signed.IsZero() {
 		ch <- prometheus.MustNewConstMetric(descCheckpointAge, prometheus.GaugeValue, time.Since(signed).Seconds())
+	}
+	if st.WAL {
+		failing := 0.0
+		if st.WALCopyFailing {
+			failing = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descWALPages, prometheus.GaugeValue, float64(st.WALPages))
+		ch <- prometheus.MustNewConstMetric(descWALFailing, prometheus.GaugeValue, failing)
 	}
 	age, maxStale := s.cfg.Pseudonyms.Freshness()
 	stale := 0.0

@@ -190,6 +190,7 @@ func TestAdminMetrics(t *testing.T) {
 		// One entry per exchange: the refused request's too.
 		{"liaison_stage_duration_seconds", map[string]string{"stage": "audit_wait"}, discloses + requests + 2},
 		{"liaison_audit_queue_depth", nil, 0},
+		{"liaison_audit_wal_checkpoint_failing", nil, 0}, // the demo's store is SQLite
 		{"liaison_audit_unsigned_entries", nil, 0},
 		{"liaison_policy_info", map[string]string{"revision": s.d.gw.Server.Policy().Current().Revision()}, 1},
 		{"liaison_policy_last_activation_ok", nil, 1},
@@ -213,6 +214,9 @@ func TestAdminMetrics(t *testing.T) {
 	}
 	if got, _ := value(fams, "liaison_audit_tree_size", nil); got != float64(size) {
 		t.Errorf("liaison_audit_tree_size = %v, want %d", got, size)
+	}
+	if got, found := value(fams, "liaison_audit_wal_pages", nil); !found || got < 0 || got > 1<<20 {
+		t.Errorf("liaison_audit_wal_pages = %v (found %v), want the SQLite store's WAL's size in pages", got, found)
 	}
 	if got, found := value(fams, "liaison_audit_checkpoint_age_seconds", nil); !found || got < 0 || got > 60 {
 		t.Errorf("liaison_audit_checkpoint_age_seconds = %v (found %v), want a checkpoint just signed", got, found)

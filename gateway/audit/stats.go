@@ -29,9 +29,28 @@ type Stats struct {
 	// Opened is when this Log opened its store: with no checkpoint signed
 	// since, how long it has been without one.
 	Opened time.Time
+	// WAL says whether the store writes ahead to a log of its own that it
+	// copies into its database in the background ([WALStore]: SQLite);
+	// if so, WALPages is that log's size in pages as the latest copy that
+	// succeeded found it, and WALCopyFailing whether the latest copy
+	// failed (the log then grows until one succeeds).
+	WAL            bool
+	WALPages       int64
+	WALCopyFailing bool
 }
 
-// Stats returns the Log's counters. It does not touch the store.
+// A WALStore is a Store that writes ahead to a log of its own and copies
+// it into its database in the background, as SQLite's write-ahead log and
+// its checkpoints do.
+type WALStore interface {
+	// WAL returns the log's size in pages as the latest copy that
+	// succeeded found it, and the latest copy's error; it does not touch
+	// the database.
+	WAL() (pages int64, err error)
+}
+
+// Stats returns the Log's counters, and its store's write-ahead log's
+// state if it has one. It does not touch the database.
 func (l *Log) Stats() Stats {
 	l.mu.Lock()
 	q := len(l.queue)
@@ -48,6 +67,10 @@ func (l *Log) Stats() Stats {
 	}
 	if ns := l.stats.opened.Load(); ns != 0 {
 		st.Opened = time.Unix(0, ns)
+	}
+	if w, ok := l.store.(WALStore); ok {
+		pages, err := w.WAL()
+		st.WAL, st.WALPages, st.WALCopyFailing = true, pages, err != nil
 	}
 	return st
 }

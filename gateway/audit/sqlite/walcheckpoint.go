@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/liaison-gateway/liaison/gateway/audit"
 )
 
 // The WAL checkpoint runs beside the appends, not inside them.
@@ -161,7 +163,10 @@ func (c *checkpointer) loop(ctx context.Context, log *slog.Logger) {
 		case err == nil && c.err != nil:
 			log.InfoContext(ctx, "WAL checkpoint succeeds again", "wal_frames", frames)
 		}
-		c.frames, c.err = frames, err
+		if err == nil { // a failed one leaves the size it last read
+			c.frames = frames
+		}
+		c.err = err
 		if restarted {
 			c.restarts++
 		}
@@ -189,13 +194,23 @@ func (c *checkpointer) checkpoint(ctx context.Context, mode string) (busy bool, 
 	return b != 0, frames, nil
 }
 
-// state returns the WAL's size in frames after the last checkpoint and
-// that checkpoint's error, and how many RESTART checkpoints were tried and
+// state returns the WAL's size in frames as the last checkpoint that
+// succeeded found it, the last checkpoint's error, and how many RESTART checkpoints were tried and
 // how many of them readers kept from completing.
 func (c *checkpointer) state() (frames int64, restarts, blocked int, err error) {
 	c.stateMu.Lock()
 	defer c.stateMu.Unlock()
 	return c.frames, c.restarts, c.blocked, c.err
+}
+
+var _ audit.WALStore = (*Store)(nil)
+
+// WAL returns the WAL's size in frames (pages) as the latest checkpoint
+// that succeeded found it, and the latest checkpoint's error: the WAL
+// grows while checkpoints fail. It does not touch the database.
+func (s *Store) WAL() (pages int64, err error) {
+	frames, _, _, err := s.ck.state()
+	return frames, err
 }
 
 // close stops the loop, waiting for a checkpoint under way, and closes the

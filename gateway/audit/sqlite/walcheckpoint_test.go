@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/liaison-gateway/liaison/gateway/audit"
 )
@@ -256,3 +259,57 @@ func TestFailingCheckpointIsLogged(t *testing.T) {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestLogStatsReportTheWAL: a Log on the SQLite store reports the WAL's
+// size as the checkpointer finds it and, once checkpoints fail, that they
+// fail, keeping the last size it read.
+func TestLogStatsReportTheWAL(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, _ := openFile(t)
+	s.Logger = slog.New(slog.DiscardHandler)
+	skey, _, err := audit.GenerateSignerKey("audit.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := audit.New(ctx, audit.Config{Store: s, Signer: signer, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(context.WithoutCancel(ctx))
+	if st := l.Stats(); !st.WAL || st.WALCopyFailing || st.WALPages != 0 {
+		t.Errorf("Stats() before any append = WAL %v, %d pages, failing %v; want a WAL of 0 pages, not failing", st.WAL, st.WALPages, st.WALCopyFailing)
+	}
+	appendOne := func(i int) {
+		t.Helper()
+		if _, err := l.Append(ctx, &audit.Entry{Action: "disclose", Outcome: "deny", RequestID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor := func(what string, ok func(audit.Stats) bool) audit.Stats {
+		t.Helper()
+		for i, deadline := 0, time.Now().Add(10*time.Second); ; i++ {
+			appendOne(i)
+			if st := l.Stats(); ok(st) {
+				return st
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Stats() never showed %s in 10 s: %+v", what, l.Stats())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	st := waitFor("the WAL's pages", func(st audit.Stats) bool { return st.WALPages > 0 })
+	if st.WALCopyFailing {
+		t.Errorf("Stats() = %+v, want the checkpoints succeeding", st)
+	}
+	s.BreakCheckpointer()
+	st = waitFor("the checkpoints failing", func(st audit.Stats) bool { return st.WALCopyFailing })
+	if st.WALPages <= 0 {
+		t.Errorf("Stats() after checkpoints failed = %d pages, want the last size a checkpoint read", st.WALPages)
+	}
+}
