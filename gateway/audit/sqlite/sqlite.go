@@ -56,8 +56,10 @@ type Store struct {
 	r  *sql.DB    // readers
 	rc *stmtCache // the readers' queries, prepared once
 
-	// The appends' inserts, prepared on w once (bulk.go).
+	// The appends' inserts, prepared on w once (bulk.go), and the query
+	// of the log's size and stored hashes' count that starts each.
 	insLeaves, insHashes, insInbox, insFingerprints *bulkInsert
+	selSizes                                        *sql.Stmt
 
 	// ck copies the WAL into the database file beside the appends; an
 	// Append holds ckMu for its transaction (walcheckpoint.go).
@@ -221,6 +223,10 @@ func (s *Store) prepareAppends(ctx context.Context) (err error) {
 	if s.insInbox, err = prepareBulk(ctx, s.w, "INTO inbox", "recipient", "audit_idx", "kind", "payload", "created_ns", "expires_ns"); err != nil {
 		return err
 	}
+	if s.selSizes, err = s.w.PrepareContext(ctx, `SELECT (SELECT COALESCE(MAX(idx)+1, 0) FROM leaves),
+		(SELECT COALESCE(MAX(idx)+1, 0) FROM hashes)`); err != nil {
+		return fmt.Errorf("sqlite: prepare the size query: %v", err)
+	}
 	// A fingerprint already stored (the same content twice in one
 	// release) is one.
 	s.insFingerprints, err = prepareBulk(ctx, s.w, "OR IGNORE INTO aftercare_fingerprints", "recipient", "fp", "request_id", "after_idx", "audit_idx")
@@ -245,6 +251,10 @@ func (s *Store) Close() error {
 	}
 	for _, b := range []*bulkInsert{s.insLeaves, s.insHashes, s.insInbox, s.insFingerprints} {
 		errs = append(errs, b.close())
+	}
+	if s.selSizes != nil {
+		errs = append(errs, s.selSizes.Close())
+		s.selSizes = nil
 	}
 	errs = append(errs, s.w.Close())
 	if err := errors.Join(errs...); err != nil {
@@ -297,11 +307,8 @@ func checkBatch(batch []audit.Pending) error {
 // has committed, and never otherwise.
 func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending) (size int64, committed func(), err error) {
 	var nhashes int64
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM leaves").Scan(&size); err != nil {
-		return 0, nil, fmt.Errorf("read size: %v", err)
-	}
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(idx)+1, 0) FROM hashes").Scan(&nhashes); err != nil {
-		return 0, nil, fmt.Errorf("read hash count: %v", err)
+	if err := tx.StmtContext(ctx, s.selSizes).QueryRowContext(ctx).Scan(&size, &nhashes); err != nil {
+		return 0, nil, fmt.Errorf("read size and hash count: %v", err)
 	}
 	if want := tlog.StoredHashCount(size); nhashes != want {
 		return 0, nil, fmt.Errorf("database inconsistent: %d leaves need %d stored hashes, found %d", size, want, nhashes)
