@@ -406,26 +406,7 @@ func TestMigrateToAgencyColumns(t *testing.T) {
 		{Time: t0.Add(time.Hour), Action: "request", Outcome: "deny",
 			Requester: &audit.Requester{Agency: "social-de", Officer: "officer-2"}},
 	}
-	var leaves []tlog.Hash // record hashes
-	for i, e := range old {
-		leaf, err := e.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(`INSERT INTO leaves (idx, leaf) VALUES (?, ?)`, i, leaf); err != nil {
-			t.Fatal(err)
-		}
-		leaves = append(leaves, tlog.RecordHash(leaf))
-	}
-	hashes, err := audit.StoredHashes(ctx, 0, leaves, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, h := range hashes {
-		if _, err := db.Exec(`INSERT INTO hashes (idx, hash) VALUES (?, ?)`, i, h[:]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	insertLeaves(t, db, old)
 	db.Close()
 
 	s, err := sqlite.Open(ctx, path)
@@ -440,20 +421,7 @@ func TestMigrateToAgencyColumns(t *testing.T) {
 		{Time: t0.Add(3 * time.Hour), Action: "request", Outcome: "deny",
 			Requester: &audit.Requester{Agency: "ngo-se", Officer: "officer-4"}},
 	}
-	var batch []audit.Pending
-	for _, e := range fresh {
-		leaf, err := e.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		batch = append(batch, audit.Pending{Leaf: leaf, Entry: e})
-	}
-	if _, err := s.Append(ctx, batch); err != nil {
-		t.Fatalf("Append() after the migration = %v", err)
-	}
-	if err := s.CheckIndex(ctx, 0, 4); err != nil {
-		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
-	}
+	appendAndCheck(t, s, fresh)
 	checkQueries(t, s, []query{
 		{audit.Filter{Agency: "police-nl"}, []int64{0}},
 		{audit.Filter{Agency: "municipality-x"}, []int64{0}},
@@ -463,12 +431,70 @@ func TestMigrateToAgencyColumns(t *testing.T) {
 		{audit.Filter{Agency: "social-dk"}, []int64{2}},
 		{audit.Filter{Agency: "ngo-se"}, []int64{3}},
 	})
-	db, err = sql.Open("sqlite", path)
+	want := []string{"0 municipality-x", "0 police-nl", "0 probation-nl", "1 social-de",
+		"2 prison-dk", "2 social-dk"}
+	if got := agencyRows(t, path, 0); !slices.Equal(got, want) {
+		t.Errorf("leaf_agencies = %q, want %q", got, want)
+	}
+}
+
+// appendAndCheck appends entries in one batch after the migration and
+// runs the full index check over the whole log.
+func appendAndCheck(t *testing.T, s *sqlite.Store, entries []*audit.Entry) {
+	t.Helper()
+	var batch []audit.Pending
+	for _, e := range entries {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, audit.Pending{Leaf: leaf, Entry: e})
+	}
+	first, err := s.Append(t.Context(), batch)
+	if err != nil {
+		t.Fatalf("Append() after the migration = %v", err)
+	}
+	if err := s.CheckIndex(t.Context(), 0, first+int64(len(batch))); err != nil {
+		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
+	}
+}
+
+// insertLeaves inserts entries as leaves 0, 1, ... with their stored
+// hashes, as a store of an older schema would have appended them.
+func insertLeaves(t *testing.T, db *sql.DB, entries []*audit.Entry) {
+	t.Helper()
+	var records []tlog.Hash
+	for i, e := range entries {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO leaves (idx, leaf) VALUES (?, ?)`, i, leaf); err != nil {
+			t.Fatal(err)
+		}
+		records = append(records, tlog.RecordHash(leaf))
+	}
+	hashes, err := audit.StoredHashes(t.Context(), 0, records, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hashes {
+		if _, err := db.Exec(`INSERT INTO hashes (idx, hash) VALUES (?, ?)`, i, h[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// agencyRows returns the rows of leaf_agencies of the database at path
+// from entry from on, as "idx agency", in order.
+func agencyRows(t *testing.T, path string, from int64) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query("SELECT idx, agency FROM leaf_agencies ORDER BY idx, agency")
+	rows, err := db.Query("SELECT idx, agency FROM leaf_agencies WHERE idx >= ? ORDER BY idx, agency", from)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,11 +508,10 @@ func TestMigrateToAgencyColumns(t *testing.T) {
 		}
 		got = append(got, fmt.Sprint(idx, " ", agency))
 	}
-	want := []string{"0 municipality-x", "0 police-nl", "0 probation-nl", "1 social-de",
-		"2 prison-dk", "2 social-dk"}
-	if err := rows.Err(); err != nil || !slices.Equal(got, want) {
-		t.Errorf("leaf_agencies = %q (%v), want %q", got, err, want)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return got
 }
 
 // TestMigrateNoticePeer: notices tracked before 0140_notice_peer.sql get
@@ -572,26 +597,7 @@ func TestMigrateToAgenciesIndexed(t *testing.T) {
 			Recipients: party("municipality-x", "police-be")},
 		{Time: t0.Add(time.Hour), Action: "request", Outcome: "deny", Requester: &audit.Requester{Agency: "social-de"}},
 	}
-	var records []tlog.Hash
-	for i, e := range old {
-		leaf, err := e.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(`INSERT INTO leaves (idx, leaf) VALUES (?, ?)`, i, leaf); err != nil {
-			t.Fatal(err)
-		}
-		records = append(records, tlog.RecordHash(leaf))
-	}
-	hashes, err := audit.StoredHashes(ctx, 0, records, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, h := range hashes {
-		if _, err := db.Exec(`INSERT INTO hashes (idx, hash) VALUES (?, ?)`, i, h[:]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	insertLeaves(t, db, old)
 	db.Close()
 
 	s, err := sqlite.Open(ctx, path)
@@ -609,20 +615,7 @@ func TestMigrateToAgenciesIndexed(t *testing.T) {
 		5: {Time: t0.Add(5 * time.Hour), Action: "notify", Outcome: "deny", Requester: &audit.Requester{}, Recipients: party("", "social-de")},
 		6: {Time: t0.Add(6 * time.Hour), Action: "key_rotate", Outcome: "ok"},
 	}[2:]
-	var batch []audit.Pending
-	for _, e := range fresh {
-		leaf, err := e.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		batch = append(batch, audit.Pending{Leaf: leaf, Entry: e})
-	}
-	if _, err := s.Append(ctx, batch); err != nil {
-		t.Fatalf("Append() after the migration = %v", err)
-	}
-	if err := s.CheckIndex(ctx, 0, 7); err != nil {
-		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
-	}
+	appendAndCheck(t, s, fresh)
 	checkQueries(t, s, []query{
 		{audit.Filter{Agency: "police-nl"}, []int64{0, 4}},
 		{audit.Filter{Agency: "probation-nl"}, []int64{0, 4}},
@@ -636,31 +629,17 @@ func TestMigrateToAgenciesIndexed(t *testing.T) {
 		{audit.Filter{Agency: "police-nl", Descending: true, Limit: 1}, []int64{4}},
 	})
 
+	if got, want := agencyRows(t, path, 2), []string{"4 municipality-x", "4 police-nl", "4 probation-nl", "5 social-de"}; !slices.Equal(got, want) {
+		t.Errorf("leaf_agencies of the entries appended since = %q, want %q", got, want)
+	}
+
+	// The query reads the three indexes, not every leaf.
 	db, err = sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var got []string
-	rows, err := db.Query("SELECT idx, agency FROM leaf_agencies WHERE idx >= 2 ORDER BY idx, agency")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var idx int64
-		var agency string
-		if err := rows.Scan(&idx, &agency); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, fmt.Sprint(idx, " ", agency))
-	}
-	rows.Close()
-	if want := []string{"4 municipality-x", "4 police-nl", "4 probation-nl", "5 social-de"}; !slices.Equal(got, want) {
-		t.Errorf("leaf_agencies of the entries appended since = %q, want %q", got, want)
-	}
-
-	// The query reads the three indexes, not every leaf.
-	rows, err = db.Query("EXPLAIN QUERY PLAN SELECT idx FROM leaves WHERE "+sqlite.AgencyMatch, "a", "a", "a", "a")
+	rows, err := db.Query("EXPLAIN QUERY PLAN SELECT idx FROM leaves WHERE "+sqlite.AgencyMatch, "a", "a", "a", "a")
 	if err != nil {
 		t.Fatal(err)
 	}
