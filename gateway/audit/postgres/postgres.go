@@ -467,7 +467,9 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 
 // ReadHashes returns the stored hashes at the given storage indexes.
 func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
-	return readHashes(ctx, s.pool, indexes)
+	return s.edge.ReadHashes(ctx, indexes, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+		return readHashes(ctx, s.pool, indexes)
+	})
 }
 
 // ReadLeaves returns the leaves with indexes in [start, end).

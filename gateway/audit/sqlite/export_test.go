@@ -29,3 +29,7 @@ func (s *Store) HashReads() int64 { return s.hashReads.Load() }
 // AgencyMatch is the condition by which a query selects the entries that
 // involve an agency, given four times.
 const AgencyMatch = agencyMatch
+
+// HashQueries returns how many calls of ReadHashes queried the database
+// rather than reading the Store's cache alone.
+func (s *Store) HashQueries() int64 { return s.hashQueries.Load() }

@@ -67,10 +67,12 @@ type Store struct {
 	ckMu sync.Mutex
 
 	// edge holds the tree's right edge as this Store last appended it, so
-	// that an append need not read it back; hashReads counts the appends
-	// that did (another process appended meanwhile, or the first).
-	edge      audit.EdgeCache
-	hashReads atomic.Int64
+	// that an append need not read it back, and the stored hashes it
+	// committed last, for ReadHashes; hashReads counts the appends that
+	// read hashes back (another process appended meanwhile, or the first),
+	// hashQueries the calls of ReadHashes that queried the database.
+	edge                   audit.EdgeCache
+	hashReads, hashQueries atomic.Int64
 
 	// schema is the schema of the log's tables as the migrations create
 	// it, from a database built in memory at Open (see checkSchema).
@@ -424,7 +426,10 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 
 // ReadHashes returns the stored hashes at the given storage indexes.
 func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
-	return readHashes(ctx, s.rc, indexes)
+	return s.edge.ReadHashes(ctx, indexes, func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+		s.hashQueries.Add(1)
+		return readHashes(ctx, s.rc, indexes)
+	})
 }
 
 // ReadLeaves returns the leaves with indexes in [start, end).

@@ -99,7 +99,8 @@ func pendingEntry(t *testing.T) audit.Pending {
 // TestAppendsKeepTheTreesEdge: a Store that appended last reads no stored
 // hash back for its next append (it keeps the tree's right edge), and one
 // whose database another Store appended to meanwhile reads the edge once,
-// and the tree stays whole either way.
+// and the tree stays whole either way. ReadHashes serves what the Store
+// committed from memory.
 func TestAppendsKeepTheTreesEdge(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -125,6 +126,14 @@ func TestAppendsKeepTheTreesEdge(t *testing.T) {
 	if got := a.HashReads(); got != 0 {
 		t.Errorf("after five appends by one Store: %d of them read hashes back, want 0", got)
 	}
+	// What it committed, it reads from memory: every stored hash so far.
+	all := make([]int64, tlog.StoredHashCount(14))
+	for i := range all {
+		all[i] = int64(i)
+	}
+	if _, err := a.ReadHashes(ctx, all); err != nil || a.HashQueries() != 0 {
+		t.Errorf("ReadHashes of the hashes the Store committed = %v, with %d queries of the database; want none", err, a.HashQueries())
+	}
 	appendN(b, 2) // b has no edge yet: reads it
 	appendN(a, 6) // a's edge is stale: reads it once
 	appendN(a, 2)
@@ -145,5 +154,9 @@ func TestAppendsKeepTheTreesEdge(t *testing.T) {
 	got, err := tlog.TreeHash(22, tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) { return a.ReadHashes(ctx, ix) }))
 	if err != nil || got != want {
 		t.Errorf("tree hash over the stored hashes = %v, %v; want %v, the leaves' root", got, err, want)
+	}
+	b.ReadHashes(ctx, []int64{0}) // b appended only once, after a: not in its window
+	if a.HashQueries() > 1 || b.HashQueries() != 1 {
+		t.Errorf("ReadHashes queried the database %d and %d times, want at most once (a) and once (b)", a.HashQueries(), b.HashQueries())
 	}
 }
