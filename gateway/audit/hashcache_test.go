@@ -10,26 +10,34 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
+// hashStore holds stored hashes by storage index, as a store would.
+type hashStore map[int64]tlog.Hash
+
+// read returns the hashes at indexes, failing on one not stored.
+func (m hashStore) read(_ context.Context, indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, ok := m[x]
+		if !ok {
+			return nil, fmt.Errorf("hash %d not stored", x)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
 // TestEdgeCache appends batches of random sizes, some through the cache
 // and some by another writer that bypasses it, and checks that the cache
 // gives exactly the hashes StoredHashes computes from the store, and that
 // appending in turn reads nothing back from the store.
 func TestEdgeCache(t *testing.T) {
 	ctx := context.Background()
-	store := map[int64]tlog.Hash{} // storage index -> hash, as committed
+	store := hashStore{} // storage index -> hash, as committed
 	var size int64
 	reads := 0
-	read := func(_ context.Context, indexes []int64) ([]tlog.Hash, error) {
+	read := func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
 		reads += len(indexes)
-		out := make([]tlog.Hash, len(indexes))
-		for i, x := range indexes {
-			h, ok := store[x]
-			if !ok {
-				return nil, fmt.Errorf("hash %d not stored", x)
-			}
-			out[i] = h
-		}
-		return out, nil
+		return store.read(ctx, indexes)
 	}
 	commit := func(hashes []tlog.Hash) {
 		base := tlog.StoredHashIndex(0, size)
@@ -84,21 +92,13 @@ func TestEdgeCache(t *testing.T) {
 // starts the window afresh, and the window stays bounded.
 func TestEdgeCacheReadHashes(t *testing.T) {
 	ctx := context.Background()
-	store := map[int64]tlog.Hash{}
+	store := hashStore{}
 	var size int64
 	var c EdgeCache
 	var asked [][]int64
-	read := func(_ context.Context, indexes []int64) ([]tlog.Hash, error) {
+	read := func(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
 		asked = append(asked, slices.Clone(indexes))
-		out := make([]tlog.Hash, len(indexes))
-		for i, x := range indexes {
-			h, ok := store[x]
-			if !ok {
-				return nil, fmt.Errorf("hash %d not stored", x)
-			}
-			out[i] = h
-		}
-		return out, nil
+		return store.read(ctx, indexes)
 	}
 	appendN := func(n int, viaCache bool) {
 		t.Helper()

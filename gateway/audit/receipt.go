@@ -114,12 +114,11 @@ func (l *Log) Receipt(ctx context.Context, index int64, recipient, digest string
 	// leaf directly, without reading the log's size again. The leaf's
 	// hash is the tree's stored hash at level 0, the one the proof starts
 	// from: it is read with the proof's hashes, in one store call.
-	leaf, err := l.proveLeaf(ctx, size, index)
+	leafHash, proof, err := l.proveLeaf(ctx, size, index)
 	if err != nil {
 		return nil, err
 	}
-	proof := leaf.proof
-	body := ReceiptBody{Origin: l.origin, Index: index, Recipient: recipient, Digest: digest, LeafHash: leaf.hash, TreeSize: size}
+	body := ReceiptBody{Origin: l.origin, Index: index, Recipient: recipient, Digest: digest, LeafHash: leafHash, TreeSize: size}
 	signed, err := note.Sign(&note.Note{Text: body.String()}, l.signer)
 	if err != nil {
 		return nil, unavailable("receipt: sign", err)
@@ -127,19 +126,13 @@ func (l *Log) Receipt(ctx context.Context, index int64, recipient, digest string
 	return &Receipt{Body: body, Note: signed, Checkpoint: cp, Proof: proof}, nil
 }
 
-// A provenLeaf is a leaf's record hash and its inclusion proof.
-type provenLeaf struct {
-	hash  tlog.Hash
-	proof tlog.RecordProof
-}
-
-// proveLeaf reads the record hash of leaf index, stored at level 0 of the
-// tree, and its inclusion proof in the tree of size leaves, in one call
-// of the store's ReadHashes.
-func (l *Log) proveLeaf(ctx context.Context, size, index int64) (provenLeaf, error) {
-	var out provenLeaf
+// proveLeaf returns the record hash of leaf index, stored at level 0 of
+// the tree, and its inclusion proof in the tree of size leaves, read in one
+// call of the store's ReadHashes.
+func (l *Log) proveLeaf(ctx context.Context, size, index int64) (tlog.Hash, tlog.RecordProof, error) {
 	at := tlog.StoredHashIndex(0, index)
 	read := l.hashReader(ctx, "receipt: inclusion proof")
+	var leafHash tlog.Hash
 	got := false
 	proof, err := tlog.ProveRecord(size, index, tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
 		hs, err := read.ReadHashes(append(slices.Clip(indexes), at))
@@ -149,27 +142,26 @@ func (l *Log) proveLeaf(ctx context.Context, size, index int64) (provenLeaf, err
 		if len(hs) != len(indexes)+1 {
 			return nil, unavailable("receipt: inclusion proof", fmt.Errorf("read %d hashes, want %d", len(hs), len(indexes)+1))
 		}
-		out.hash, got = hs[len(indexes)], true
+		leafHash, got = hs[len(indexes)], true
 		return hs[:len(indexes)], nil
 	}))
 	if err != nil {
 		if errors.Is(err, ErrUnavailable) {
-			return out, err
+			return leafHash, nil, err
 		}
-		return out, fmt.Errorf("audit: receipt: inclusion proof: %v", err)
+		return leafHash, nil, fmt.Errorf("audit: receipt: inclusion proof: %v", err)
 	}
 	if !got { // a tree of one leaf: the proof is empty and read nothing
 		hs, err := read.ReadHashes([]int64{at})
 		if err != nil {
-			return out, err
+			return leafHash, nil, err
 		}
 		if len(hs) != 1 {
-			return out, unavailable("receipt: leaf hash", fmt.Errorf("read %d hashes, want 1", len(hs)))
+			return leafHash, nil, unavailable("receipt: leaf hash", fmt.Errorf("read %d hashes, want 1", len(hs)))
 		}
-		out.hash = hs[0]
+		leafHash = hs[0]
 	}
-	out.proof = proof
-	return out, nil
+	return leafHash, proof, nil
 }
 
 // checkpointCovering returns a signed checkpoint whose tree includes index:
