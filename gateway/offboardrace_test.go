@@ -24,8 +24,8 @@ func (r *raceStore) armFingerprints(f func()) {
 	r.armedFP = f
 }
 
-func (r *raceStore) MatchFingerprints(ctx context.Context, recipient string, fps [][32]byte) ([]audit.FingerprintMatch, error) {
-	ms, err := r.testStore.MatchFingerprints(ctx, recipient, fps)
+func (r *raceStore) MatchFingerprints(ctx context.Context, recipient, subject string, fps [][32]byte) ([]audit.FingerprintMatch, error) {
+	ms, err := r.testStore.MatchFingerprints(ctx, recipient, subject, fps)
 	r.mu.Lock()
 	run := r.armedFP
 	r.armedFP = nil

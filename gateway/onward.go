@@ -483,13 +483,13 @@ func (s *Server) rememberRelease(ctx context.Context, ex *exchange, rel *liaison
 	if err != nil {
 		return err
 	}
-	rcpt := ex.entry.Recipients[0].Agency
+	rcpt, subj := ex.entry.Recipients[0].Agency, ex.entry.Subject.Pseudonym
 	fps := make([]audit.Fingerprint, 0, 1+len(c.fields))
-	fps = append(fps, audit.Fingerprint{Recipient: rcpt, FP: c.record, RequestID: ex.reqID})
+	fps = append(fps, audit.Fingerprint{Recipient: rcpt, Subject: subj, FP: c.record, RequestID: ex.reqID})
 	for _, f := range c.fields {
 		// The normalised value only: the value as written is looked for
 		// in what gateways stored before they normalised.
-		fps = append(fps, audit.Fingerprint{Recipient: rcpt, FP: f.fp, RequestID: ex.reqID})
+		fps = append(fps, audit.Fingerprint{Recipient: rcpt, Subject: subj, FP: f.fp, RequestID: ex.reqID})
 	}
 	ex.fingerprints = fps
 	return nil
@@ -537,7 +537,7 @@ func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, r
 	for _, f := range slices.Concat(c.fields, c.others) {
 		look = append(look, f.fps()...)
 	}
-	matches, err := st.MatchFingerprints(ctx, agency, look)
+	matches, err := st.MatchFingerprints(ctx, agency, subject, look)
 	if err != nil {
 		return nil, fmt.Errorf("%w: fingerprints: %v", audit.ErrUnavailable, err)
 	}

@@ -202,13 +202,45 @@ type SentNoticeFilter struct {
 }
 
 // A Fingerprint is a keyed digest of content released to a recipient,
-// written before the release is committed and confirmed with its index
-// after. It never holds content or an identifier.
+// bound to the subject's audit pseudonym, stored with the release's entry
+// (or, by AddFingerprints, before it and confirmed with its index after).
+// It never holds content or an identifier: the stores keep only the
+// subject's [SubjectTag], by which they keep a release's fingerprints
+// together.
 type Fingerprint struct {
 	Recipient string
+	Subject   string // the audit pseudonym of the subject the content is about
 	FP        [32]byte
 	RequestID string // the releasing exchange's request id
 	After     int64  // the log size when it was written: the release's index is at least this
+}
+
+// Complete reports whether f has the recipient, subject and request id
+// that every stored fingerprint needs.
+func (f Fingerprint) Complete() bool {
+	return f.Recipient != "" && f.Subject != "" && f.RequestID != ""
+}
+
+// SubjectTag is the part of a subject's audit pseudonym that the stores
+// keep with its fingerprints: the 8 bytes after "apsn:" (fewer if the
+// pseudonym is shorter). The stores key fingerprints by recipient, tag and
+// fingerprint, so that the fingerprints of one release, all about one
+// subject, lie together: stored under the fingerprint alone, each of a
+// Disclose's six or seven went to a page of its own at a random place of
+// the index, and half the pages its commit wrote were theirs
+// (docs/performance.md). The SQL of the stores' migrations takes the same
+// bytes (substr from the 6th byte, 8 long), and a fingerprint stored before
+// them has the empty tag when its release's subject could not be found.
+//
+// A tag is not a subject's identifier: subjects may share one. Since a
+// fingerprint is bound to its subject, content about another subject
+// never has the same fingerprint, so keying by the tag changes no match.
+func SubjectTag(pseudonym string) []byte {
+	const prefix = len("apsn:")
+	if len(pseudonym) <= prefix {
+		return []byte{}
+	}
+	return []byte(pseudonym[prefix:min(prefix+8, len(pseudonym))])
 }
 
 // A FingerprintMatch is a stored fingerprint that matched.
@@ -255,14 +287,18 @@ type AftercareStore interface {
 	// withdrew.
 	WithdrawUnread(ctx context.Context, recipient string, entries []int64) (int, error)
 	// AddFingerprints stores fingerprints; one already stored is ignored.
+	// Each needs a recipient, a subject and a request id
+	// ([Fingerprint.Complete]).
 	AddFingerprints(ctx context.Context, fps []Fingerprint) error
 	// ConfirmFingerprints records the index of the release that the
 	// fingerprints written under requestID belong to; those confirmed
 	// already (stored with their entry) keep theirs.
 	ConfirmFingerprints(ctx context.Context, requestID string, index int64) error
-	// MatchFingerprints returns the stored fingerprints of content
-	// released to recipient that are among fps.
-	MatchFingerprints(ctx context.Context, recipient string, fps [][32]byte) ([]FingerprintMatch, error)
+	// MatchFingerprints returns the stored fingerprints of content about
+	// subject (an audit pseudonym) released to recipient that are among
+	// fps: those stored under the subject's [SubjectTag], and those stored
+	// before the stores kept tags whose release's subject was not found.
+	MatchFingerprints(ctx context.Context, recipient, subject string, fps [][32]byte) ([]FingerprintMatch, error)
 }
 
 // aftercarePage is how many entries SyncAftercare projects at a time.

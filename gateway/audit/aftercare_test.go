@@ -42,3 +42,20 @@ func TestReleasesBehindAPeerAreNotTracked(t *testing.T) {
 		}
 	}
 }
+
+// SubjectTag takes the 8 bytes after "apsn:", as the migrations' SQL does
+// (substr from the 6th byte, 8 long): fewer from a shorter pseudonym,
+// none from one of 5 bytes or fewer.
+func TestSubjectTag(t *testing.T) {
+	for in, want := range map[string]string{
+		"apsn:ABCDEFGHIJKLMNOPQRSTUVWXYZ": "ABCDEFGH",
+		"apsn:s1":                         "s1",
+		"apsn:":                           "",
+		"apsn":                            "",
+		"":                                "",
+	} {
+		if got := audit.SubjectTag(in); string(got) != want || got == nil {
+			t.Errorf("SubjectTag(%q) = %q, want %q (not nil)", in, got, want)
+		}
+	}
+}

@@ -193,11 +193,11 @@ func (l *Log) Append(ctx context.Context, e *Entry, deliveries ...Delivery) (ind
 // same transaction and already confirmed with its index, so that no
 // release is ever without them and none is kept for a release that did not
 // commit. The store must keep aftercare state ([AftercareStore]), as both
-// stores do; each fingerprint needs a recipient and a request id.
+// stores do; each fingerprint needs a recipient, a subject and a request id.
 func (l *Log) AppendRelease(ctx context.Context, e *Entry, fps []Fingerprint, deliveries ...Delivery) (index int64, err error) {
 	for _, f := range fps {
-		if f.Recipient == "" || f.RequestID == "" {
-			return -1, errors.New("audit: append: fingerprint without recipient or request id")
+		if !f.Complete() {
+			return -1, errors.New("audit: append: fingerprint without recipient, subject or request id")
 		}
 	}
 	return l.append(ctx, e, fps, deliveries)

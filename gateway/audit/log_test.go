@@ -100,8 +100,24 @@ func TestAppendValidates(t *testing.T) {
 			t.Errorf("%s: Append() = %d, %v; want -1 and an error that is not ErrUnavailable", tc.name, idx, err)
 		}
 	}
+	complete := audit.Fingerprint{Recipient: "police-nl", Subject: "apsn:s1", RequestID: "req-0"}
+	for name, f := range map[string]func(*audit.Fingerprint){
+		"fingerprint_without_recipient":  func(f *audit.Fingerprint) { f.Recipient = "" },
+		"fingerprint_without_subject":    func(f *audit.Fingerprint) { f.Subject = "" },
+		"fingerprint_without_request_id": func(f *audit.Fingerprint) { f.RequestID = "" },
+	} {
+		fp := complete
+		f(&fp)
+		idx, err := l.AppendRelease(t.Context(), entry(0), []audit.Fingerprint{complete, fp})
+		if err == nil || idx != -1 || errors.Is(err, audit.ErrUnavailable) {
+			t.Errorf("%s: AppendRelease() = %d, %v; want -1 and an error that is not ErrUnavailable", name, idx, err)
+		}
+	}
 	if n, _ := l.Size(t.Context()); n != 0 {
 		t.Errorf("Size() after invalid appends = %d, want 0", n)
+	}
+	if idx, err := l.AppendRelease(t.Context(), entry(0), []audit.Fingerprint{complete}); err != nil || idx != 0 {
+		t.Errorf("AppendRelease() with a complete fingerprint = %d, %v; want 0, nil", idx, err)
 	}
 }
 

@@ -740,8 +740,8 @@ func (l *Log) AppendState(ctx context.Context, e *Entry, c Change, deliveries ..
 		return -1, err
 	}
 	for _, f := range c.Fingerprints {
-		if f.Recipient == "" || f.RequestID == "" {
-			return -1, errors.New("audit: append state: fingerprint without recipient or request id")
+		if !f.Complete() {
+			return -1, errors.New("audit: append state: fingerprint without recipient, subject or request id")
 		}
 	}
 	for _, w := range c.Withdrawals {

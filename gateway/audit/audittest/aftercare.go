@@ -529,10 +529,12 @@ func testFingerprints(t *testing.T, open OpenFunc) {
 	_, a := openAftercare(t, open)
 	ctx := t.Context()
 	fp := func(b byte) [32]byte { return [32]byte{b, 1, 2, 3} }
+	const subj, other = "apsn:s1", "apsn:s2"
 	fps := []audit.Fingerprint{
-		{Recipient: "police", FP: fp(1), RequestID: "r1", After: 4},
-		{Recipient: "police", FP: fp(2), RequestID: "r1", After: 4},
-		{Recipient: "social", FP: fp(1), RequestID: "r2", After: 5},
+		{Recipient: "police", Subject: subj, FP: fp(1), RequestID: "r1", After: 4},
+		{Recipient: "police", Subject: subj, FP: fp(2), RequestID: "r1", After: 4},
+		{Recipient: "social", Subject: subj, FP: fp(1), RequestID: "r2", After: 5},
+		{Recipient: "police", Subject: other, FP: fp(4), RequestID: "r3", After: 6},
 	}
 	if err := a.AddFingerprints(ctx, fps); err != nil {
 		t.Fatal(err)
@@ -540,10 +542,24 @@ func testFingerprints(t *testing.T, open OpenFunc) {
 	if err := a.AddFingerprints(ctx, fps[:1]); err != nil {
 		t.Fatalf("AddFingerprints of a stored one = %v, want nil", err)
 	}
-	if err := a.AddFingerprints(ctx, []audit.Fingerprint{{FP: fp(9), RequestID: "x"}}); err == nil {
+	if err := a.AddFingerprints(ctx, []audit.Fingerprint{{Subject: subj, FP: fp(9), RequestID: "x"}}); err == nil {
 		t.Error("AddFingerprints without a recipient = nil error")
 	}
-	got, err := a.MatchFingerprints(ctx, "police", [][32]byte{fp(1), fp(3)})
+	if err := a.AddFingerprints(ctx, []audit.Fingerprint{{Recipient: "police", FP: fp(9), RequestID: "x"}}); err == nil {
+		t.Error("AddFingerprints without a subject = nil error")
+	}
+	if got, _ := a.MatchFingerprints(ctx, "police", subj, [][32]byte{fp(9)}); len(got) != 0 {
+		t.Errorf("MatchFingerprints(fp 9) = %v, want none: the fingerprints without a recipient or subject were not stored", got)
+	}
+	// Fingerprints are bound to their subject: looked for under another
+	// subject, the same bytes are not found.
+	if got, _ := a.MatchFingerprints(ctx, "police", other, [][32]byte{fp(1), fp(2)}); len(got) != 0 {
+		t.Errorf("MatchFingerprints(police, %s) = %v, want none: those fingerprints are about %s", other, got, subj)
+	}
+	if got, _ := a.MatchFingerprints(ctx, "police", other, [][32]byte{fp(4)}); len(got) != 1 || got[0].RequestID != "r3" {
+		t.Errorf("MatchFingerprints(police, %s) = %v, want r3's", other, got)
+	}
+	got, err := a.MatchFingerprints(ctx, "police", subj, [][32]byte{fp(1), fp(3), fp(4)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,15 +570,15 @@ func testFingerprints(t *testing.T, open OpenFunc) {
 	if err := a.ConfirmFingerprints(ctx, "r1", 7); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = a.MatchFingerprints(ctx, "police", [][32]byte{fp(1), fp(2)})
+	got, _ = a.MatchFingerprints(ctx, "police", subj, [][32]byte{fp(1), fp(2)})
 	want = []audit.FingerprintMatch{{FP: fp(1), RequestID: "r1", After: 4, Index: 7}, {FP: fp(2), RequestID: "r1", After: 4, Index: 7}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("MatchFingerprints after ConfirmFingerprints mismatch (-want +got):\n%s", diff)
 	}
-	if got, _ := a.MatchFingerprints(ctx, "ngo", [][32]byte{fp(1)}); len(got) != 0 {
+	if got, _ := a.MatchFingerprints(ctx, "ngo", subj, [][32]byte{fp(1)}); len(got) != 0 {
 		t.Errorf("MatchFingerprints(ngo) = %v, want none: fingerprints are per recipient", got)
 	}
-	if got, err := a.MatchFingerprints(ctx, "police", nil); err != nil || len(got) != 0 {
+	if got, err := a.MatchFingerprints(ctx, "police", subj, nil); err != nil || len(got) != 0 {
 		t.Errorf("MatchFingerprints(nil) = %v, %v; want none", got, err)
 	}
 }
@@ -575,9 +591,10 @@ func testFingerprintsWithEntry(t *testing.T, open OpenFunc) {
 	s, a := openAftercare(t, open)
 	ctx := t.Context()
 	fp := func(b byte) [32]byte { return [32]byte{b, 9, 8, 7} }
+	const subj = "apsn:s1"
 	with := func(p audit.Pending, recipient, req string, prints ...byte) audit.Pending {
 		for _, b := range prints {
-			p.Fingerprints = append(p.Fingerprints, audit.Fingerprint{Recipient: recipient, FP: fp(b), RequestID: req})
+			p.Fingerprints = append(p.Fingerprints, audit.Fingerprint{Recipient: recipient, Subject: subj, FP: fp(b), RequestID: req})
 		}
 		return p
 	}
@@ -587,7 +604,7 @@ func testFingerprintsWithEntry(t *testing.T, open OpenFunc) {
 		with(pending(t, newEntry(2)), "social", "r2", 1),
 		with(pending(t, newEntry(3)), "police", "r3", 3, 3), // the same content twice is one
 	})
-	got, err := a.MatchFingerprints(ctx, "police", [][32]byte{fp(1), fp(2), fp(3), fp(4)})
+	got, err := a.MatchFingerprints(ctx, "police", subj, [][32]byte{fp(1), fp(2), fp(3), fp(4)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -601,7 +618,7 @@ func testFingerprintsWithEntry(t *testing.T, open OpenFunc) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("MatchFingerprints(police) after a group commit mismatch (-want +got):\n%s", diff)
 	}
-	if got, _ := a.MatchFingerprints(ctx, "social", [][32]byte{fp(1)}); len(got) != 1 || got[0].Index != 2 {
+	if got, _ := a.MatchFingerprints(ctx, "social", subj, [][32]byte{fp(1)}); len(got) != 1 || got[0].Index != 2 {
 		t.Errorf("MatchFingerprints(social) = %v, want entry 2's", got)
 	}
 
@@ -611,7 +628,7 @@ func testFingerprintsWithEntry(t *testing.T, open OpenFunc) {
 	if _, err := s.Append(ctx, bad); err == nil {
 		t.Fatal("Append of a batch with an item without a leaf = nil error")
 	}
-	if got, _ := a.MatchFingerprints(ctx, "police", [][32]byte{fp(5)}); len(got) != 0 {
+	if got, _ := a.MatchFingerprints(ctx, "police", subj, [][32]byte{fp(5)}); len(got) != 0 {
 		t.Errorf("MatchFingerprints after a refused batch = %v, want none", got)
 	}
 
@@ -621,7 +638,7 @@ func testFingerprintsWithEntry(t *testing.T, open OpenFunc) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := a.MatchFingerprints(ctx, "ngo", [][32]byte{fp(6)}); len(got) != 1 || got[0].Index != idx {
+		if got, _ := a.MatchFingerprints(ctx, "ngo", subj, [][32]byte{fp(6)}); len(got) != 1 || got[0].Index != idx {
 			t.Errorf("MatchFingerprints(ngo) after AppendState = %v, want entry %d's", got, idx)
 		}
 	}

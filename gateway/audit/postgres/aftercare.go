@@ -242,20 +242,21 @@ func (s *Store) AddFingerprints(ctx context.Context, fps []audit.Fingerprint) er
 		return nil
 	}
 	var recipients, requests []string
-	var prints [][]byte
+	var tags, prints [][]byte
 	var after []int64
 	for _, f := range fps {
-		if f.Recipient == "" || f.RequestID == "" {
-			return errors.New("postgres: add fingerprints: recipient and request id are required")
+		if !f.Complete() {
+			return errors.New("postgres: add fingerprints: recipient, subject and request id are required")
 		}
 		recipients = append(recipients, text(f.Recipient))
+		tags = append(tags, audit.SubjectTag(f.Subject))
 		prints = append(prints, f.FP[:])
 		requests = append(requests, text(f.RequestID))
 		after = append(after, f.After)
 	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO aftercare_fingerprints (recipient, fp, request_id, after_idx)
-		SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::bigint[]) ON CONFLICT DO NOTHING`,
-		recipients, prints, requests, after); err != nil {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO aftercare_fingerprints (recipient, subject_tag, fp, request_id, after_idx)
+		SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::bigint[]) ON CONFLICT DO NOTHING`,
+		recipients, tags, prints, requests, after); err != nil {
 		return fmt.Errorf("postgres: add fingerprints: %w", err)
 	}
 	return nil
@@ -269,8 +270,10 @@ func (s *Store) ConfirmFingerprints(ctx context.Context, requestID string, index
 	return nil
 }
 
-// MatchFingerprints returns the stored fingerprints for recipient among fps.
-func (s *Store) MatchFingerprints(ctx context.Context, recipient string, fps [][32]byte) ([]audit.FingerprintMatch, error) {
+// MatchFingerprints returns the stored fingerprints for recipient and
+// subject among fps: under the subject's tag, and under the empty tag of
+// those the migration to tags could not place (0270_fingerprints_by_subject.sql).
+func (s *Store) MatchFingerprints(ctx context.Context, recipient, subject string, fps [][32]byte) ([]audit.FingerprintMatch, error) {
 	if len(fps) == 0 {
 		return nil, nil
 	}
@@ -279,7 +282,7 @@ func (s *Store) MatchFingerprints(ctx context.Context, recipient string, fps [][
 		prints[i] = fps[i][:]
 	}
 	rows, _ := s.pool.Query(ctx, `SELECT fp, request_id, after_idx, audit_idx FROM aftercare_fingerprints
-		WHERE recipient = $1 AND fp = ANY($2) ORDER BY request_id, fp`, text(recipient), prints)
+		WHERE recipient = $1 AND subject_tag IN ($2, '\x'::bytea) AND fp = ANY($3) ORDER BY request_id, fp`, text(recipient), audit.SubjectTag(subject), prints)
 	var out []audit.FingerprintMatch
 	var fp []byte
 	var m audit.FingerprintMatch

@@ -379,3 +379,78 @@ func TestMigrateNoticePeer(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateToFingerprintsBySubject: fingerprints stored before
+// 0270_fingerprints_by_subject.sql take the tag of their release's subject
+// (audit.SubjectTag), or the empty tag if the release has none or is not
+// known; a lookup under the subject finds all three, one under another
+// subject only those of the empty tag.
+func TestMigrateToFingerprintsBySubject(t *testing.T) {
+	ctx := context.WithoutCancel(t.Context())
+	dbURL := migratedUpTo(t, "0270")
+	const subj, other = "apsn:ABCDEFGHIJKLMNOPQRSTUVWXYZ", "apsn:ZYXWVUTSRQPONMLKJIHGFEDCBA"
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range []*audit.Entry{
+		{Time: t0, Action: "disclose", Outcome: "disclose", RequestID: "r0", Subject: &audit.Subject{Pseudonym: subj}},
+		{Time: t0, Action: "disclose", Outcome: "disclose", RequestID: "r1"},
+	} {
+		leaf, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Exec(ctx, `INSERT INTO leaves (idx, leaf) VALUES ($1, $2)`, i, leaf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fp := func(b byte) [32]byte { return [32]byte{b, 7} }
+	for _, r := range []struct {
+		fp    byte
+		req   string
+		after int64
+		idx   *int64
+	}{{1, "r0", 0, new(int64(0))}, {2, "r1", 1, new(int64(1))}, {3, "r2", 2, nil}} {
+		f := fp(r.fp)
+		if _, err := conn.Exec(ctx, "INSERT INTO aftercare_fingerprints (recipient, fp, request_id, after_idx, audit_idx) VALUES ('police', $1, $2, $3, $4)",
+			f[:], r.req, r.after, r.idx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close(ctx)
+
+	s := openClosed(t, dbURL)
+	conn, err = pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, _ := conn.Query(ctx, "SELECT request_id, subject_tag FROM aftercare_fingerprints")
+	tags := map[string]string{}
+	var req string
+	var tag []byte
+	if _, err := pgx.ForEachRow(rows, []any{&req, &tag}, func() error { tags[req] = string(tag); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"r0": string(audit.SubjectTag(subj)), "r1": "", "r2": ""}; !maps.Equal(tags, want) {
+		t.Errorf("subject tags after the migration = %q, want %q", tags, want)
+	}
+	for _, c := range []struct {
+		subject string
+		want    []string
+	}{{subj, []string{"r0@0", "r1@1", "r2@-1"}}, {other, []string{"r1@1", "r2@-1"}}} {
+		got, err := s.MatchFingerprints(ctx, "police", c.subject, [][32]byte{fp(1), fp(2), fp(3)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found []string
+		for _, m := range got {
+			found = append(found, fmt.Sprintf("%s@%d", m.RequestID, m.Index))
+		}
+		if !slices.Equal(found, c.want) {
+			t.Errorf("MatchFingerprints(police, %s) after the migration = %q, want %q", c.subject, found, c.want)
+		}
+	}
+}

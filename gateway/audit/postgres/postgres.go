@@ -320,7 +320,7 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 		dPayload          [][]byte
 		dExpires          []pgtype.Int8
 		fRecipient, fReq  []string
-		fPrint            [][]byte
+		fTag, fPrint      [][]byte
 		fIdx              []int64
 		leaves            = make([][]byte, 0, len(batch))
 	)
@@ -330,6 +330,7 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 		leaves = append(leaves, p.Leaf)
 		for _, f := range p.Fingerprints {
 			fRecipient = append(fRecipient, text(f.Recipient))
+			fTag = append(fTag, audit.SubjectTag(f.Subject))
 			fPrint = append(fPrint, f.FP[:])
 			fReq = append(fReq, text(f.RequestID))
 			fIdx = append(fIdx, idx)
@@ -374,10 +375,10 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []audit.Pending) 
 	}
 	if len(fIdx) > 0 {
 		// Confirmed at once: the release's index is known.
-		w.Queue(`INSERT INTO aftercare_fingerprints (recipient, fp, request_id, after_idx, audit_idx)
-			SELECT recipient, fp, request_id, idx, idx FROM unnest($1::text[], $2::bytea[], $3::text[], $4::bigint[])
-				AS t (recipient, fp, request_id, idx)
-			ON CONFLICT DO NOTHING`, fRecipient, fPrint, fReq, fIdx)
+		w.Queue(`INSERT INTO aftercare_fingerprints (recipient, subject_tag, fp, request_id, after_idx, audit_idx)
+			SELECT recipient, subject_tag, fp, request_id, idx, idx FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::bigint[])
+				AS t (recipient, subject_tag, fp, request_id, idx)
+			ON CONFLICT DO NOTHING`, fRecipient, fTag, fPrint, fReq, fIdx)
 	}
 	if err := tx.SendBatch(ctx, w).Close(); err != nil {
 		return 0, nil, fmt.Errorf("insert leaves %d to %d: %w", size, size+int64(len(batch))-1, err)

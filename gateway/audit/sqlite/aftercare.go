@@ -284,16 +284,16 @@ func (s *Store) AddFingerprints(ctx context.Context, fps []audit.Fingerprint) er
 		return fmt.Errorf("sqlite: add fingerprints: %w", err)
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, "INSERT OR IGNORE INTO aftercare_fingerprints (recipient, fp, request_id, after_idx) VALUES (?, ?, ?, ?)")
+	ins, err := tx.PrepareContext(ctx, "INSERT OR IGNORE INTO aftercare_fingerprints (recipient, subject_tag, fp, request_id, after_idx) VALUES (?, ?, ?, ?, ?)")
 	if err != nil {
 		return fmt.Errorf("sqlite: add fingerprints: %w", err)
 	}
 	defer ins.Close()
 	for _, f := range fps {
-		if f.Recipient == "" || f.RequestID == "" {
-			return errors.New("sqlite: add fingerprints: recipient and request id are required")
+		if !f.Complete() {
+			return errors.New("sqlite: add fingerprints: recipient, subject and request id are required")
 		}
-		if _, err := ins.ExecContext(ctx, f.Recipient, f.FP[:], f.RequestID, f.After); err != nil {
+		if _, err := ins.ExecContext(ctx, f.Recipient, audit.SubjectTag(f.Subject), f.FP[:], f.RequestID, f.After); err != nil {
 			return fmt.Errorf("sqlite: add fingerprints: %w", err)
 		}
 	}
@@ -311,17 +311,19 @@ func (s *Store) ConfirmFingerprints(ctx context.Context, requestID string, index
 	return nil
 }
 
-// MatchFingerprints returns the stored fingerprints for recipient among fps.
-func (s *Store) MatchFingerprints(ctx context.Context, recipient string, fps [][32]byte) ([]audit.FingerprintMatch, error) {
+// MatchFingerprints returns the stored fingerprints for recipient and
+// subject among fps: under the subject's tag, and under the empty tag of
+// those the migration to tags could not place (0270_fingerprints_by_subject.sql).
+func (s *Store) MatchFingerprints(ctx context.Context, recipient, subject string, fps [][32]byte) ([]audit.FingerprintMatch, error) {
 	var out []audit.FingerprintMatch
 	for start := 0; start < len(fps); start += 400 {
 		chunk := fps[start:min(start+400, len(fps))]
-		args := []any{recipient}
+		args := []any{recipient, audit.SubjectTag(subject)}
 		for _, f := range chunk {
 			args = append(args, f[:])
 		}
 		rows, err := s.rc.QueryContext(ctx, `SELECT fp, request_id, after_idx, audit_idx FROM aftercare_fingerprints
-			WHERE recipient = ? AND fp IN (?`+strings.Repeat(", ?", len(chunk)-1)+") ORDER BY request_id, fp", args...)
+			WHERE recipient = ? AND subject_tag IN (?, X'') AND fp IN (?`+strings.Repeat(", ?", len(chunk)-1)+") ORDER BY request_id, fp", args...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: match fingerprints: %w", err)
 		}

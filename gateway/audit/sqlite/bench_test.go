@@ -122,7 +122,7 @@ func BenchmarkWALFrames(b *testing.B) {
 				}
 				p := audit.Pending{Leaf: leaf, Entry: e, Deliveries: []audit.Delivery{{Recipient: "dk-police-aarhus", Kind: "k", Payload: make([]byte, 1300)}}}
 				for k := range 6 {
-					p.Fingerprints = append(p.Fingerprints, audit.Fingerprint{Recipient: "dk-police-aarhus", FP: sha256.Sum256(fmt.Append(nil, n, k)), RequestID: e.RequestID})
+					p.Fingerprints = append(p.Fingerprints, audit.Fingerprint{Recipient: "dk-police-aarhus", Subject: e.Subject.Pseudonym, FP: sha256.Sum256(fmt.Append(nil, n, k)), RequestID: e.RequestID})
 				}
 				return p
 			}

@@ -639,10 +639,25 @@ func TestMigrateToAgenciesIndexed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query("EXPLAIN QUERY PLAN SELECT idx FROM leaves WHERE "+sqlite.AgencyMatch, "a", "a", "a", "a")
+	plan := queryPlan(t, db, "SELECT idx FROM leaves WHERE "+sqlite.AgencyMatch, "a", "a", "a", "a")
+	for _, index := range []string{"leaves_requester_agency", "leaves_holder_agency", "leaves_recipient_agency", "leaf_agencies"} {
+		if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, index) }) {
+			t.Errorf("the plan of a query by agency does not use %s: %q", index, plan)
+		}
+	}
+	if slices.ContainsFunc(plan, func(d string) bool { return strings.HasPrefix(d, "SCAN leaves") }) {
+		t.Errorf("the plan of a query by agency scans leaves: %q", plan)
+	}
+}
+
+// queryPlan returns the details of EXPLAIN QUERY PLAN for q, a line each.
+func queryPlan(t *testing.T, db *sql.DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
 	var plan []string
 	for rows.Next() {
 		var id, parent, unused int
@@ -652,13 +667,99 @@ func TestMigrateToAgenciesIndexed(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	rows.Close()
-	for _, index := range []string{"leaves_requester_agency", "leaves_holder_agency", "leaves_recipient_agency", "leaf_agencies"} {
-		if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, index) }) {
-			t.Errorf("the plan of a query by agency does not use %s: %q", index, plan)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// TestMigrateToFingerprintsBySubject builds a database as the migrations
+// before 0270_fingerprints_by_subject.sql left it, with fingerprints of a
+// release about a subject, of a release without one, and of a release
+// never confirmed. After the migration the first carry their subject's
+// tag and the others the empty one, and a lookup under the subject finds
+// all three (the last still confirmable) while one under another subject
+// finds none; the lookup reads the table's key, not the whole table.
+func TestMigrateToFingerprintsBySubject(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	db := migratedUpTo(t, path, "0270")
+	const subj, other = "apsn:ABCDEFGHIJKLMNOPQRSTUVWXYZ", "apsn:ZYXWVUTSRQPONMLKJIHGFEDCBA"
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	insertLeaves(t, db, []*audit.Entry{
+		{Time: t0, Action: "disclose", Outcome: "disclose", RequestID: "r0", Subject: &audit.Subject{Pseudonym: subj}},
+		{Time: t0, Action: "disclose", Outcome: "disclose", RequestID: "r1"},
+	})
+	fp := func(b byte) [32]byte { return [32]byte{b, 7} }
+	for _, r := range []struct {
+		fp    byte
+		req   string
+		after int64
+		idx   any
+	}{{1, "r0", 0, 0}, {2, "r1", 1, 1}, {3, "r2", 2, nil}} {
+		f := fp(r.fp)
+		if _, err := db.ExecContext(ctx, "INSERT INTO aftercare_fingerprints (recipient, fp, request_id, after_idx, audit_idx) VALUES ('police', ?, ?, ?, ?)",
+			f[:], r.req, r.after, r.idx); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if slices.ContainsFunc(plan, func(d string) bool { return strings.HasPrefix(d, "SCAN leaves") }) {
-		t.Errorf("the plan of a query by agency scans leaves: %q", plan)
+	db.Close()
+
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open() of a database before 0270_fingerprints_by_subject.sql = %v", err)
+	}
+	defer s.Close()
+	db, err = sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tags := map[string]string{}
+	rows, err := db.QueryContext(ctx, "SELECT request_id, subject_tag FROM aftercare_fingerprints")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var req string
+		var tag []byte
+		if err := rows.Scan(&req, &tag); err != nil {
+			t.Fatal(err)
+		}
+		tags[req] = string(tag)
+	}
+	rows.Close()
+	if want := map[string]string{"r0": string(audit.SubjectTag(subj)), "r1": "", "r2": ""}; !maps.Equal(tags, want) {
+		t.Errorf("subject tags after the migration = %q, want %q", tags, want)
+	}
+
+	got, err := s.MatchFingerprints(ctx, "police", subj, [][32]byte{fp(1), fp(2), fp(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, m := range got {
+		found = append(found, fmt.Sprintf("%s@%d", m.RequestID, m.Index))
+	}
+	if want := []string{"r0@0", "r1@1", "r2@-1"}; !slices.Equal(found, want) {
+		t.Errorf("MatchFingerprints(police, subject) after the migration = %q, want %q", found, want)
+	}
+	got, err = s.MatchFingerprints(ctx, "police", other, [][32]byte{fp(1)})
+	if err != nil || len(got) != 0 {
+		t.Errorf("MatchFingerprints(police, another subject) = %v, %v; want none: fingerprint 1 is the subject's", got, err)
+	}
+	if err := s.ConfirmFingerprints(ctx, "r2", 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.MatchFingerprints(ctx, "police", other, [][32]byte{fp(3)}); len(got) != 1 || got[0].Index != 1 {
+		t.Errorf("MatchFingerprints of the fingerprint confirmed after the migration = %v, want it at index 1", got)
+	}
+
+	plan := queryPlan(t, db, "SELECT fp FROM aftercare_fingerprints WHERE recipient = ? AND subject_tag IN (?, X'') AND fp IN (?, ?)", "police", []byte("x"), []byte("a"), []byte("b"))
+	if !slices.ContainsFunc(plan, func(d string) bool {
+		return strings.Contains(d, "USING PRIMARY KEY (recipient=? AND subject_tag=? AND fp=?)")
+	}) {
+		t.Errorf("the plan of MatchFingerprints' query does not seek the key by recipient, tag and fingerprint: %q", plan)
 	}
 }

@@ -231,7 +231,7 @@ func (s *Store) prepareAppends(ctx context.Context) (err error) {
 	}
 	// A fingerprint already stored (the same content twice in one
 	// release) is one.
-	s.insFingerprints, err = prepareBulk(ctx, s.w, "OR IGNORE INTO aftercare_fingerprints", "recipient", "fp", "request_id", "after_idx", "audit_idx")
+	s.insFingerprints, err = prepareBulk(ctx, s.w, "OR IGNORE INTO aftercare_fingerprints", "recipient", "subject_tag", "fp", "request_id", "after_idx", "audit_idx")
 	return err
 }
 
@@ -333,7 +333,7 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, batch []audit.Pending)
 		idx := size + int64(i)
 		rows = append(rows, idx, p.Leaf)
 		for _, f := range p.Fingerprints {
-			prints = append(prints, f.Recipient, f.FP[:], f.RequestID, idx, idx)
+			prints = append(prints, f.Recipient, audit.SubjectTag(f.Subject), f.FP[:], f.RequestID, idx, idx)
 		}
 		for _, d := range p.Deliveries {
 			var expires any

@@ -63,7 +63,7 @@ func steadyLoad(t *testing.T, restart int64) (frames int64) {
 		}
 		var fps []audit.Fingerprint
 		for k := range 3 {
-			fps = append(fps, audit.Fingerprint{Recipient: "dk-police-aarhus", FP: sha256.Sum256([]byte(fmt.Sprint("f", i, k))), RequestID: e.RequestID})
+			fps = append(fps, audit.Fingerprint{Recipient: "dk-police-aarhus", Subject: e.Subject.Pseudonym, FP: sha256.Sum256([]byte(fmt.Sprint("f", i, k))), RequestID: e.RequestID})
 		}
 		return audit.Pending{Leaf: leaf, Entry: e, Fingerprints: fps,
 			Deliveries: []audit.Delivery{{Recipient: "dk-police-aarhus", Kind: "k", Payload: make([]byte, 200)}}}
