@@ -542,6 +542,21 @@ func testFingerprints(t *testing.T, open OpenFunc) {
 	if err := a.AddFingerprints(ctx, fps[:1]); err != nil {
 		t.Fatalf("AddFingerprints of a stored one = %v, want nil", err)
 	}
+	// Stored already, with another After, and twice in one call: ignored.
+	again := fps[0]
+	again.After = 9
+	if err := a.AddFingerprints(ctx, []audit.Fingerprint{again, again}); err != nil {
+		t.Fatalf("AddFingerprints of a stored one with another After = %v, want nil", err)
+	}
+	twice := audit.Fingerprint{Recipient: "police", Subject: subj, FP: fp(5), RequestID: "r4", After: 7}
+	later := twice
+	later.After = 8
+	if err := a.AddFingerprints(ctx, []audit.Fingerprint{twice, later}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.MatchFingerprints(ctx, "police", subj, [][32]byte{fp(5)}); len(got) != 1 || got[0].After != 7 {
+		t.Errorf("MatchFingerprints of a fingerprint given twice in one AddFingerprints = %v, want the first (After 7) only", got)
+	}
 	if err := a.AddFingerprints(ctx, []audit.Fingerprint{{Subject: subj, FP: fp(9), RequestID: "x"}}); err == nil {
 		t.Error("AddFingerprints without a recipient = nil error")
 	}

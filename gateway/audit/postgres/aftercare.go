@@ -254,8 +254,18 @@ func (s *Store) AddFingerprints(ctx context.Context, fps []audit.Fingerprint) er
 		requests = append(requests, text(f.RequestID))
 		after = append(after, f.After)
 	}
+	// The key has after_idx before the request id
+	// (0270_fingerprints_by_subject.sql), so one stored already under
+	// another After is looked for, and of several given, the first is
+	// stored.
 	if _, err := s.pool.Exec(ctx, `INSERT INTO aftercare_fingerprints (recipient, subject_tag, fp, request_id, after_idx)
-		SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::bigint[]) ON CONFLICT DO NOTHING`,
+		SELECT DISTINCT ON (recipient, subject_tag, fp, request_id) recipient, subject_tag, fp, request_id, after_idx
+		FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::bigint[]) WITH ORDINALITY
+			AS t (recipient, subject_tag, fp, request_id, after_idx, n)
+		WHERE NOT EXISTS (SELECT 1 FROM aftercare_fingerprints AS f
+			WHERE (f.recipient, f.subject_tag, f.fp, f.request_id) = (t.recipient, t.subject_tag, t.fp, t.request_id))
+		ORDER BY recipient, subject_tag, fp, request_id, n
+		ON CONFLICT DO NOTHING`,
 		recipients, tags, prints, requests, after); err != nil {
 		return fmt.Errorf("postgres: add fingerprints: %w", err)
 	}

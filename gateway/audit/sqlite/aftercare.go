@@ -284,7 +284,12 @@ func (s *Store) AddFingerprints(ctx context.Context, fps []audit.Fingerprint) er
 		return fmt.Errorf("sqlite: add fingerprints: %w", err)
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, "INSERT OR IGNORE INTO aftercare_fingerprints (recipient, subject_tag, fp, request_id, after_idx) VALUES (?, ?, ?, ?, ?)")
+	// The key has after_idx before the request id
+	// (0270_fingerprints_by_subject.sql), so one stored already under
+	// another After is looked for.
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO aftercare_fingerprints (recipient, subject_tag, fp, request_id, after_idx)
+		SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM aftercare_fingerprints
+			WHERE recipient = ?1 AND subject_tag = ?2 AND fp = ?3 AND request_id = ?4)`)
 	if err != nil {
 		return fmt.Errorf("sqlite: add fingerprints: %w", err)
 	}

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
@@ -84,14 +85,20 @@ func TestConfirmedFingerprintsLeaveTheRequestIndexAlone(t *testing.T) {
 // one of 16 releases without any (about three: the page they share, and
 // the splits of full pages). Fingerprints that each go to a page of their
 // own, as under the old key by recipient and fingerprint alone, write
-// about eight more a release.
+// about eight more a release. One record released again and again goes
+// at the end of its fingerprints' rows: at most two frames a release
+// more (about 1.6), against about nine when the random request id placed
+// each row among the earlier ones.
 func TestReleaseFingerprintsLieTogether(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	s, path := openFile(t)
 	s.SetCheckpointing(1<<40, time.Hour)
 	n := 0
-	scatter := false
+	// scatter puts each fingerprint under a subject of its own; repeat
+	// releases one record about one subject, again and again, under new
+	// request ids.
+	scatter, repeat := false, false
 	batch := func(prints int) []audit.Pending {
 		var b []audit.Pending
 		for range 16 {
@@ -101,6 +108,12 @@ func TestReleaseFingerprintsLieTogether(t *testing.T) {
 				Requester: &audit.Requester{Agency: "dk-prison-east"}, Holder: &audit.Party{Agency: "dk-prison-east"},
 				Recipients: []audit.Party{{Agency: "dk-police-aarhus"}}, RecordType: "release_notice", Outcome: "disclose",
 				Subject: &audit.Subject{Pseudonym: fmt.Sprintf("apsn:%X", sha256.Sum256(fmt.Append(nil, "subject", n)))},
+			}
+			content := n
+			if repeat {
+				content = 0
+				e.Subject.Pseudonym = "apsn:REPEATED"
+				e.RequestID = rand.Text()[:16] // as random as the gateway's
 			}
 			leaf, err := e.Marshal()
 			if err != nil {
@@ -113,17 +126,19 @@ func TestReleaseFingerprintsLieTogether(t *testing.T) {
 					subj = fmt.Sprintf("apsn:%X", sha256.Sum256(fmt.Append(nil, "subject", n, k)))
 				}
 				p.Fingerprints = append(p.Fingerprints, audit.Fingerprint{Recipient: "dk-police-aarhus", Subject: subj,
-					FP: sha256.Sum256(fmt.Append(nil, n, k)), RequestID: e.RequestID})
+					FP: sha256.Sum256(fmt.Append(nil, content, k)), RequestID: e.RequestID})
 			}
 			b = append(b, p)
 		}
 		return b
 	}
-	for range 200 {
+	for i := range 400 {
+		repeat = i%2 == 1
 		if _, err := s.Append(ctx, batch(7)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	repeat = false
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
@@ -144,10 +159,19 @@ func TestReleaseFingerprintsLieTogether(t *testing.T) {
 	}
 	without := frames(batch(0))
 	together := frames(batch(7)) - without
-	scatter = true
+	repeat = true
+	repeated := frames(batch(7)) - frames(batch(0))
+	repeat, scatter = false, true
 	scattered := frames(batch(7)) - without
+	t.Logf("WAL frames a commit of 16 releases of seven fingerprints writes more than one without: %d together, %d repeated, %d scattered", together, repeated, scattered)
 	if together > 4*16 {
 		t.Errorf("a commit of 16 releases of seven fingerprints each wrote %d WAL frames more than one of 16 releases without any, want at most %d", together, 4*16)
+	}
+	// The same content again: at the end of each fingerprint's rows
+	// (after_idx before the request id in the key), not at random places
+	// among the 3,200 rows each has already.
+	if repeated > 2*16 {
+		t.Errorf("a commit of 16 releases of one record again wrote %d WAL frames more than one of 16 such releases without fingerprints, want at most %d", repeated, 2*16)
 	}
 	// The measure tells the layouts apart: fingerprints each about a
 	// subject of its own go where the old key put them, a page each.

@@ -5,6 +5,12 @@
 -- fingerprints, all about one subject, lie together in the key's index
 -- instead of at six or seven random places of it.
 --
+-- After the fingerprint comes after_idx, the log's size when it was
+-- stored, and then the request id, so that the same content released
+-- again goes at the end of its fingerprint's entries in the index rather
+-- than at a random place among them (the SQLite store's migration says
+-- more); AddFingerprints looks for one stored already before it stores.
+--
 -- A fingerprint is bound to its subject (the gateway keys it with the
 -- subject's audit pseudonym), so a lookup, which names the subject, finds
 -- what it found before. The stored fingerprints take the tag of their
@@ -22,4 +28,4 @@ WHERE l.idx = f.audit_idx AND l.ix->>'subject' IS NOT NULL;
 ALTER TABLE aftercare_fingerprints
 	ALTER COLUMN subject_tag DROP DEFAULT,
 	DROP CONSTRAINT aftercare_fingerprints_pkey,
-	ADD PRIMARY KEY (recipient, subject_tag, fp, request_id);
+	ADD PRIMARY KEY (recipient, subject_tag, fp, after_idx, request_id);
