@@ -30,6 +30,8 @@ import (
 	"github.com/liaison-gateway/liaison/gateway/loopback"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"golang.org/x/mod/sumdb/note"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -72,7 +74,12 @@ With -peers it also runs, on the same machine and disk:
 -peers needs the Go toolchain and this repository's checkout (go tool opa).
 
 It prints requests/s, p50 and p99 latency and CPU per request, and the
-ratios to the echo, to OPA and to Tessera.
+ratios to the echo, to OPA and to Tessera; and, for the audited phases,
+where a call's time went, from the gateway's own stage metrics (scraped
+from its admin listener around each measured round): the mean time a call
+spent in each stage (authenticate, validate, describe, decide, fetch,
+transform, audit_wait) and the audit log's commits a second and entries a
+commit.
 
 Flags:
 `
@@ -205,8 +212,98 @@ type phase struct {
 	call        func(ctx context.Context, n int64) error
 	cpu         func() (time.Duration, error) // CPU time used so far by the process that serves the calls
 	cpuOf       string                        // whose CPU that is
-	admin       string                        // the serving gateway's admin listener, for -cpuprofile
+	admin       string                        // the serving gateway's admin listener, for -cpuprofile and the stages
 	res         result
+	stages      stageTimes // what the measured rounds added to the gateway's stage metrics
+}
+
+// stageTimes are the gateway's stage metrics (liaison_stage_duration_seconds)
+// and the audit log's commits (liaison_audit_batches_total and
+// liaison_audit_entries_total), or what a measured round added to them.
+type stageTimes struct {
+	sum, count       map[string]float64 // seconds and observations, by stage
+	batches, entries float64
+	err              error // the first scrape that failed
+}
+
+// stageOrder is the order in which a call passes the stages.
+var stageOrder = []string{"authenticate", "validate", "describe", "decide", "fetch", "transform", "audit_wait"}
+
+// scrapeStages reads the stage metrics from a gateway's admin listener.
+func scrapeStages(ctx context.Context, admin string) (stageTimes, error) {
+	st := stageTimes{sum: map[string]float64{}, count: map[string]float64{}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+"/metrics", nil)
+	if err != nil {
+		return st, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return st, fmt.Errorf("GET /metrics: %v", err)
+	}
+	if f := fams["liaison_stage_duration_seconds"]; f != nil {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "stage" {
+					st.sum[l.GetValue()] += m.GetHistogram().GetSampleSum()
+					st.count[l.GetValue()] += float64(m.GetHistogram().GetSampleCount())
+				}
+			}
+		}
+	}
+	for name, v := range map[string]*float64{"liaison_audit_batches_total": &st.batches, "liaison_audit_entries_total": &st.entries} {
+		if f := fams[name]; f != nil {
+			for _, m := range f.GetMetric() {
+				*v += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return st, nil
+}
+
+// add adds what the metrics grew by from before to after.
+func (st *stageTimes) add(before, after stageTimes, err error) {
+	if err != nil {
+		st.err = cmpErr(st.err, err)
+		return
+	}
+	if st.sum == nil {
+		st.sum, st.count = map[string]float64{}, map[string]float64{}
+	}
+	for k := range after.sum {
+		st.sum[k] += after.sum[k] - before.sum[k]
+		st.count[k] += after.count[k] - before.count[k]
+	}
+	st.batches += after.batches - before.batches
+	st.entries += after.entries - before.entries
+}
+
+// describe says where a phase's calls spent their time, in one line.
+func (st *stageTimes) describe(wall time.Duration) string {
+	if st.err != nil {
+		return "unknown: " + st.err.Error()
+	}
+	var parts []string
+	for _, k := range stageOrder {
+		if n := st.count[k]; n > 0 {
+			parts = append(parts, k+" "+human(st.sum[k]/n))
+		}
+	}
+	if st.batches > 0 && wall > 0 {
+		parts = append(parts, fmt.Sprintf("log %s commits/s of %.1f entries", thousands(int64(st.batches/wall.Seconds()+0.5)), st.entries/st.batches))
+	}
+	if len(parts) == 0 {
+		return "no stage observed"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // result accumulates a phase's rounds.
@@ -891,7 +988,19 @@ func (b *bench) run(ctx context.Context) (err error) {
 					return err
 				}
 			}
+			var before stageTimes
+			var serr error
+			if p.admin != "" && p.kind == "pipeline" && p.name != "echo" {
+				before, serr = scrapeStages(ctx, p.admin)
+			}
 			drive(ctx, p, per, b.o.maxRequests, &seq, &p.res)
+			if p.admin != "" && p.kind == "pipeline" && p.name != "echo" {
+				var after stageTimes
+				if serr == nil {
+					after, serr = scrapeStages(ctx, p.admin)
+				}
+				p.stages.add(before, after, serr)
+			}
 			if self != nil {
 				pprof.StopCPUProfile()
 				if err := self.Close(); err != nil {
@@ -1020,6 +1129,18 @@ func (b *bench) report() {
 	}
 	if ap, ts := byName["append"], byName["tessera"]; ap != nil && ts != nil {
 		fmt.Fprintf(b.out, "%-48s %s Tessera's appends/s (%d in flight each, same disk)\n", "audit log group commit (SQLite):", ratio(callsPerSec(&ap.res), callsPerSec(&ts.res)), b.o.appendConc)
+	}
+	header := false
+	for _, p := range b.phases {
+		if p.kind != "pipeline" || p.name == "echo" || p.admin == "" {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(b.out)
+			fmt.Fprintln(b.out, "where a call's time went (the gateway's stage metrics over the measured rounds: mean time in each stage):")
+			header = true
+		}
+		fmt.Fprintf(b.out, "%-48s %s\n", p.label+":", p.stages.describe(p.res.wall))
 	}
 }
 

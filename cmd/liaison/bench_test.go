@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -55,6 +56,26 @@ func TestBench(t *testing.T) {
 	}
 	if !strings.Contains(s, "Disclose, audited (SQLite):") || !strings.Contains(s, "the echo's requests/s") {
 		t.Errorf("no ratios to the echo:\n%s", s)
+	}
+	// Where the audited calls' time went, from the gateway's stage
+	// metrics: every audited call decides and waits for the log, which
+	// commits at least one entry a commit.
+	if !strings.Contains(s, "where a call's time went") {
+		t.Errorf("no stages:\n%s", s)
+	}
+	for _, l := range labels[1:] {
+		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(l+":") + `\s+authenticate \S+ \S+, .*decide \S+ \S+, .*audit_wait \S+ \S+, log ([\d,]+) commits/s of ([\d.]+) entries$`)
+		m := re.FindStringSubmatch(s)
+		if m == nil {
+			t.Errorf("%s: no stages with the log's commits:\n%s", l, s)
+			continue
+		}
+		if m[1] == "0" {
+			t.Errorf("%s: %s commits/s, want some", l, m[1])
+		}
+		if per, err := strconv.ParseFloat(m[2], 64); err != nil || per < 1 {
+			t.Errorf("%s: %s entries a commit, want at least one", l, m[2])
+		}
 	}
 }
 
