@@ -52,11 +52,7 @@ func TestMigrateFromColumns(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open() of a database before the derived index = %v", err)
-	}
-	defer s.Close()
+	s := openMigrated(t, path, "the derived index")
 	if err := s.CheckIndex(ctx, 0, 2); err != nil {
 		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
 	}
@@ -103,11 +99,7 @@ func TestMigrateToLeafText(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open() of a database before 0040_leaf_text.sql = %v", err)
-	}
-	defer s.Close()
+	s := openMigrated(t, path, "0040_leaf_text.sql")
 	if err := s.CheckIndex(ctx, 0, 2); err != nil {
 		t.Errorf("CheckIndex() after the migration = %v, want nil", err)
 	}
@@ -122,6 +114,18 @@ func TestMigrateToLeafText(t *testing.T) {
 		{audit.Filter{From: t0, To: t0.Add(time.Nanosecond)}, []int64{0}},
 		{audit.Filter{From: t0.Add(time.Nanosecond)}, []int64{1}},
 	})
+}
+
+// openMigrated opens the store on the database at path, which the
+// migrations before before built, and closes it when the test ends.
+func openMigrated(t *testing.T, path, before string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open() of a database before %s = %v", before, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // migratedUpTo creates a database at path with the migrations whose
@@ -225,11 +229,7 @@ func TestMigrateUntracksPeerReleases(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open() of a database before 0050 = %v", err)
-	}
-	defer s.Close()
+	s := openMigrated(t, path, "0050")
 	var left []int64
 	for i := range entries {
 		_, ok, err := s.TrackedRelease(ctx, int64(i))
@@ -276,11 +276,7 @@ func TestMigrateKeepsNoticesForForwards(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatalf("Open() of a database before 0060 = %v", err)
-	}
-	defer s.Close()
+	s := openMigrated(t, path, "0060")
 	ns, err := s.Notices(t.Context(), audit.NoticeFilter{})
 	if err != nil || len(ns) != 1 {
 		t.Fatalf("Notices() = %v, %v; want N-1", ns, err)
@@ -308,11 +304,7 @@ func TestMigrateKeepsObligationNoticeAcks(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatalf("Open() of a database before 0070 = %v", err)
-	}
-	defer s.Close()
+	s := openMigrated(t, path, "0070")
 	ns, err := s.SentNotices(t.Context(), audit.SentNoticeFilter{IncludeAcked: true, After: -1})
 	if err != nil || len(ns) != 1 {
 		t.Fatalf("SentNotices() = %v, %v; want notice 0", ns, err)
@@ -365,11 +357,7 @@ func TestMigrateSupersededNotices(t *testing.T) {
 	db.Close()
 
 	start := time.Now()
-	s, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatalf("Open() of a database before 0120 = %v", err)
-	}
-	defer s.Close()
+	s := openMigrated(t, path, "0120")
 	if took := time.Since(start); took > 15*time.Second {
 		t.Errorf("the migration of %d obligation notices took %v", many, took)
 	}
@@ -395,7 +383,6 @@ func TestMigrateSupersededNotices(t *testing.T) {
 // for the new ones, since 0260_agencies_indexed.sql, the agencies of the
 // recipients after the first.
 func TestMigrateToAgencyColumns(t *testing.T) {
-	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "audit.db")
 	db := migratedUpTo(t, path, "0130")
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
@@ -409,11 +396,7 @@ func TestMigrateToAgencyColumns(t *testing.T) {
 	insertLeaves(t, db, old)
 	db.Close()
 
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open() of a database before 0130_agencies_in_columns.sql = %v", err)
-	}
-	defer s.Close()
+	s := openMigrated(t, path, "0130_agencies_in_columns.sql")
 	fresh := []*audit.Entry{
 		{Time: t0.Add(2 * time.Hour), Action: "notify", Outcome: "disclose",
 			Requester: &audit.Requester{Agency: "prison-dk", Officer: "officer-3"}, Holder: &audit.Party{Agency: "prison-dk"},
@@ -549,11 +532,7 @@ func TestMigrateNoticePeer(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatalf("Open() of a database before 0140 = %v", err)
-	}
-	defer s.Close()
+	s := openMigrated(t, path, "0140")
 	ns, err := s.Notices(t.Context(), audit.NoticeFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -580,7 +559,6 @@ func TestMigrateNoticePeer(t *testing.T) {
 // old and new entries alike through the three indexes, and leaf_agencies
 // gains only the agencies of recipients after the first.
 func TestMigrateToAgenciesIndexed(t *testing.T) {
-	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "audit.db")
 	db := migratedUpTo(t, path, "0260")
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
@@ -600,11 +578,7 @@ func TestMigrateToAgenciesIndexed(t *testing.T) {
 	insertLeaves(t, db, old)
 	db.Close()
 
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open() of a database before 0260_agencies_indexed.sql = %v", err)
-	}
-	defer s.Close()
+	s := openMigrated(t, path, "0260_agencies_indexed.sql")
 	fresh := []*audit.Entry{
 		2: {Time: t0.Add(2 * time.Hour), Action: "disclose", Outcome: "disclose",
 			Requester: &audit.Requester{Agency: "prison-dk"}, Holder: &audit.Party{Agency: "prison-dk"}, Recipients: party("police-dk")},
@@ -634,7 +608,7 @@ func TestMigrateToAgenciesIndexed(t *testing.T) {
 	}
 
 	// The query reads the three indexes, not every leaf.
-	db, err = sql.Open("sqlite", path)
+	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -706,12 +680,8 @@ func TestMigrateToFingerprintsBySubject(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open() of a database before 0270_fingerprints_by_subject.sql = %v", err)
-	}
-	defer s.Close()
-	db, err = sql.Open("sqlite", "file:"+path+"?mode=ro")
+	s := openMigrated(t, path, "0270_fingerprints_by_subject.sql")
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
