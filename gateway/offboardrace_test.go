@@ -15,17 +15,18 @@ import (
 )
 
 // armFingerprints has f run once, right after the gateway's next look
-// for a record's fingerprints among what its sender received
-// (undeclaredOnward): a Disclose or Notify has found its recipients in
-// the registry and not yet decided or committed.
+// at whether a record's sender was released anything about its subject
+// (HasFingerprints, which undeclaredOnward asks first, whatever the
+// answer): a Disclose or Notify has found its recipients in the registry
+// and not yet decided or committed.
 func (r *raceStore) armFingerprints(f func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.armedFP = f
 }
 
-func (r *raceStore) MatchFingerprints(ctx context.Context, recipient, subject string, fps [][32]byte) ([]audit.FingerprintMatch, error) {
-	ms, err := r.testStore.MatchFingerprints(ctx, recipient, subject, fps)
+func (r *raceStore) HasFingerprints(ctx context.Context, recipient, subject string) (bool, error) {
+	has, err := r.testStore.HasFingerprints(ctx, recipient, subject)
 	r.mu.Lock()
 	run := r.armedFP
 	r.armedFP = nil
@@ -33,7 +34,7 @@ func (r *raceStore) MatchFingerprints(ctx context.Context, recipient, subject st
 	if run != nil && err == nil {
 		run()
 	}
-	return ms, err
+	return has, err
 }
 
 // setOffboarded marks agency offboarded (or not) in the registry file and
@@ -62,7 +63,7 @@ func setOffboarded(t *testing.T, s *stack, agency string, off bool) {
 // gateway neither delivers to it nor answers it. The race is forced, the
 // same every run, on SQLite and PostgreSQL: the registry file offboards
 // the agency, and the gateway applies it, right after the Danish prison's
-// Disclose to the Aarhus police looked up the record's fingerprints
+// Disclose to the Aarhus police looked for fingerprints of what the prison received
 // (raceStore.armFingerprints), and while the Rotterdam police's Request
 // is held at probation's RecordProvider (fetchGate); then the file drops
 // the Aarhus police altogether during the next Disclose. Each is refused

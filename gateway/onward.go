@@ -529,6 +529,14 @@ func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, r
 	if st == nil {
 		return nil, nil
 	}
+	// An agency that was released nothing about the subject cannot pass
+	// any of it on: one look at the store spares fingerprinting the
+	// record and looking each value up.
+	if has, err := st.HasFingerprints(ctx, agency, subject); err != nil {
+		return nil, fmt.Errorf("%w: fingerprints: %v", audit.ErrUnavailable, err)
+	} else if !has {
+		return nil, nil
+	}
 	c, err := s.fingerprint(subject, record, true)
 	if err != nil {
 		return nil, err

@@ -25,8 +25,8 @@ import (
 // registry's case NL-ZVH-RTM-0042, served from the file; its breach
 // notice then goes to them as an earlier recipient. The race is forced,
 // the same every run, on SQLite and PostgreSQL: the file changes, and the
-// gateway applies it, right after the Notify looked up the record's
-// fingerprints (raceStore.armFingerprints), once routed and before it is
+// gateway applies it, right after the Notify looked for fingerprints
+// of what its sender received (raceStore.armFingerprints), once routed and before it is
 // decided and committed. The file removes the police from the case: the
 // notice is refused FAILED_PRECONDITION, CASE_CHANGED_MEANWHILE, in one
 // refused entry that describes no release and no tracked notice, and
@@ -89,7 +89,7 @@ func TestNoticeToAnEarlierRecipientWhileTheRegistryChangesItsCase(t *testing.T) 
 				return err
 			})
 			if armedLeft(o.race) {
-				t.Fatalf("%s: the Notify never looked up the record's fingerprints", what)
+				t.Fatalf("%s: the Notify never looked for fingerprints", what)
 			}
 			if nr != nil {
 				t.Errorf("%s: the notice went: %v", what, nr)
@@ -167,7 +167,7 @@ func TestNoticeToAnEarlierRecipientWhileTheRegistryChangesItsCase(t *testing.T) 
 			return err
 		})
 		if armedLeft(o.race) {
-			t.Fatal("the Disclose never looked up the record's fingerprints")
+			t.Fatal("the Disclose never looked for fingerprints")
 		}
 		if dr != nil {
 			t.Fatalf("the disclosure to the police the file removed from the case went: %v", dr)
@@ -191,7 +191,7 @@ func TestNoticeToAnEarlierRecipientWhileTheRegistryChangesItsCase(t *testing.T) 
 	})
 }
 
-// armedLeft says whether r's armed look-up of fingerprints is still
+// armedLeft says whether r's armed look for fingerprints is still
 // waiting to run (armFingerprints), and disarms it.
 func armedLeft(r *raceStore) bool {
 	r.mu.Lock()

@@ -299,6 +299,12 @@ type AftercareStore interface {
 	// fps: those stored under the subject's [SubjectTag], and those stored
 	// before the stores kept tags whose release's subject was not found.
 	MatchFingerprints(ctx context.Context, recipient, subject string, fps [][32]byte) ([]FingerprintMatch, error)
+	// HasFingerprints reports whether any fingerprint of content about
+	// subject released to recipient is stored, wherever MatchFingerprints
+	// looks (under the subject's tag or the empty one). When none is, no
+	// lookup for that recipient and subject can match anything, and the
+	// onward check need not fingerprint the record it checks.
+	HasFingerprints(ctx context.Context, recipient, subject string) (bool, error)
 }
 
 // aftercarePage is how many entries SyncAftercare projects at a time.

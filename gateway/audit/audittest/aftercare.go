@@ -596,6 +596,18 @@ func testFingerprints(t *testing.T, open OpenFunc) {
 	if got, err := a.MatchFingerprints(ctx, "police", subj, nil); err != nil || len(got) != 0 {
 		t.Errorf("MatchFingerprints(nil) = %v, %v; want none", got, err)
 	}
+	// HasFingerprints: per recipient and subject, as MatchFingerprints.
+	for _, c := range []struct {
+		recipient, subject string
+		want               bool
+	}{
+		{"police", subj, true}, {"police", other, true}, {"social", subj, true},
+		{"social", other, false}, {"ngo", subj, false}, {"police", "apsn:s3", false},
+	} {
+		if got, err := a.HasFingerprints(ctx, c.recipient, c.subject); err != nil || got != c.want {
+			t.Errorf("HasFingerprints(%s, %s) = %v, %v; want %v", c.recipient, c.subject, got, err, c.want)
+		}
+	}
 }
 
 // testFingerprintsWithEntry appends entries with the fingerprints of what

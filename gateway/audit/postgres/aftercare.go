@@ -280,6 +280,17 @@ func (s *Store) ConfirmFingerprints(ctx context.Context, requestID string, index
 	return nil
 }
 
+// HasFingerprints reports whether any fingerprint for recipient and
+// subject is stored, under the subject's tag or the empty one.
+func (s *Store) HasFingerprints(ctx context.Context, recipient, subject string) (bool, error) {
+	var has bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM aftercare_fingerprints WHERE recipient = $1 AND subject_tag IN ($2, '\x'::bytea))`,
+		text(recipient), audit.SubjectTag(subject)).Scan(&has); err != nil {
+		return false, fmt.Errorf("postgres: has fingerprints: %w", err)
+	}
+	return has, nil
+}
+
 // MatchFingerprints returns the stored fingerprints for recipient and
 // subject among fps: under the subject's tag, and under the empty tag of
 // those the migration to tags could not place (0270_fingerprints_by_subject.sql).

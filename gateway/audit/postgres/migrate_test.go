@@ -453,4 +453,14 @@ func TestMigrateToFingerprintsBySubject(t *testing.T) {
 			t.Errorf("MatchFingerprints(police, %s) after the migration = %q, want %q", c.subject, found, c.want)
 		}
 	}
+	// The untagged fingerprints are every subject's, for HasFingerprints
+	// as for MatchFingerprints.
+	for _, c := range []struct {
+		recipient, subject string
+		want               bool
+	}{{"police", subj, true}, {"police", other, true}, {"social", subj, false}} {
+		if got, err := s.HasFingerprints(ctx, c.recipient, c.subject); err != nil || got != c.want {
+			t.Errorf("HasFingerprints(%s, %s) after the migration = %v, %v; want %v", c.recipient, c.subject, got, err, c.want)
+		}
+	}
 }

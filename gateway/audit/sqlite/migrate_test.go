@@ -726,10 +726,27 @@ func TestMigrateToFingerprintsBySubject(t *testing.T) {
 		t.Errorf("MatchFingerprints of the fingerprint confirmed after the migration = %v, want it at index 1", got)
 	}
 
+	// The untagged fingerprints are every subject's, for HasFingerprints
+	// as for MatchFingerprints.
+	for _, c := range []struct {
+		recipient, subject string
+		want               bool
+	}{{"police", subj, true}, {"police", other, true}, {"social", subj, false}} {
+		if got, err := s.HasFingerprints(ctx, c.recipient, c.subject); err != nil || got != c.want {
+			t.Errorf("HasFingerprints(%s, %s) after the migration = %v, %v; want %v", c.recipient, c.subject, got, err, c.want)
+		}
+	}
+
 	plan := queryPlan(t, db, "SELECT fp FROM aftercare_fingerprints WHERE recipient = ? AND subject_tag IN (?, X'') AND fp IN (?, ?)", "police", []byte("x"), []byte("a"), []byte("b"))
 	if !slices.ContainsFunc(plan, func(d string) bool {
 		return strings.Contains(d, "USING PRIMARY KEY (recipient=? AND subject_tag=? AND fp=?)")
 	}) {
 		t.Errorf("the plan of MatchFingerprints' query does not seek the key by recipient, tag and fingerprint: %q", plan)
+	}
+	plan = queryPlan(t, db, "SELECT EXISTS (SELECT 1 FROM aftercare_fingerprints WHERE recipient = ? AND subject_tag IN (?, X''))", "police", []byte("x"))
+	if !slices.ContainsFunc(plan, func(d string) bool {
+		return strings.Contains(d, "USING PRIMARY KEY (recipient=? AND subject_tag=?)")
+	}) {
+		t.Errorf("the plan of HasFingerprints' query does not seek the key by recipient and tag: %q", plan)
 	}
 }
