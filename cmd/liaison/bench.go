@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -81,6 +82,12 @@ spent in each stage (authenticate, validate, describe, decide, fetch,
 transform, audit_wait) and the audit log's commits a second and entries a
 commit.
 
+The gateway runs its garbage collector at GOGC=400 unless GOGC is set (as
+liaison serve does), and so does this load tool, which shares the cores
+with it: its client, the sample holders and the append phase's log. OPA's
+server and Tessera run at Go's default unless GOGC is set. The last line
+gives the targets in force, the gateway's as its metrics report it.
+
 Flags:
 `
 
@@ -131,6 +138,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := o.check(); err != nil {
 		return err
 	}
+	// The load tool shares the machine's cores with the gateway: its
+	// collector runs as seldom as the gateway's (GOGC=400 unless GOGC is
+	// set), and the append phase's log runs as in the gateway.
+	tuneGC()
 	b := &bench{o: o, out: stdout, log: stderr}
 	defer b.close()
 	if err := b.setup(ctx); err != nil {
@@ -223,7 +234,8 @@ type phase struct {
 type stageTimes struct {
 	sum, count       map[string]float64 // seconds and observations, by stage
 	batches, entries float64
-	err              error // the first scrape that failed
+	gogc             float64 // the gateway's garbage collector target (go_gc_gogc_percent), as last scraped; 0 if unknown
+	err              error   // the first scrape that failed
 }
 
 // stageOrder is the order in which a call passes the stages.
@@ -259,6 +271,9 @@ func scrapeStages(ctx context.Context, admin string) (stageTimes, error) {
 			}
 		}
 	}
+	if f := fams["go_gc_gogc_percent"]; f != nil && len(f.GetMetric()) == 1 {
+		st.gogc = f.GetMetric()[0].GetGauge().GetValue()
+	}
 	for name, v := range map[string]*float64{"liaison_audit_batches_total": &st.batches, "liaison_audit_entries_total": &st.entries} {
 		if f := fams[name]; f != nil {
 			for _, m := range f.GetMetric() {
@@ -284,6 +299,7 @@ func (st *stageTimes) add(before, after stageTimes, err error) {
 	}
 	st.batches += after.batches - before.batches
 	st.entries += after.entries - before.entries
+	st.gogc = after.gogc
 }
 
 // describe says where a phase's calls spent their time, in one line.
@@ -1142,6 +1158,31 @@ func (b *bench) report() {
 		}
 		fmt.Fprintf(b.out, "%-48s %s\n", p.label+":", p.stages.describe(p.res.wall))
 	}
+	// The garbage collectors' targets, which weigh on every figure: the
+	// gateway's as it reports it, and this process's (the client, the
+	// sample holders and the append phase's log).
+	var gw float64
+	for _, p := range b.phases {
+		if p.stages.gogc != 0 {
+			gw = p.stages.gogc
+		}
+	}
+	fmt.Fprintln(b.out)
+	if gw != 0 {
+		fmt.Fprintf(b.out, "garbage collector: the gateway at GOGC=%g (its go_gc_gogc_percent), this load tool at GOGC=%d\n", gw, gcPercent())
+	} else {
+		fmt.Fprintf(b.out, "garbage collector: this load tool at GOGC=%d\n", gcPercent())
+	}
+}
+
+// gcPercent is this process's garbage collector target (GOGC).
+func gcPercent() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int(s[0].Value.Uint64())
 }
 
 func callsPerSec(r *result) float64 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,6 +77,34 @@ func TestBench(t *testing.T) {
 		if per, err := strconv.ParseFloat(m[2], 64); err != nil || per < 1 {
 			t.Errorf("%s: %s entries a commit, want at least one", l, m[2])
 		}
+	}
+	// The collectors' targets: the gateway's (liaison serve's default, as
+	// its metrics report it) and the load tool's, both GOGC=400 unless
+	// the environment sets GOGC.
+	want := "GOGC=" + strconv.Itoa(serveGCPercent)
+	if v := os.Getenv("GOGC"); v != "" {
+		want = "GOGC=" + v
+	}
+	if line := "garbage collector: the gateway at " + want + " (its go_gc_gogc_percent), this load tool at " + want + "\n"; !strings.Contains(s, line) {
+		t.Errorf("want the line %q:\n%s", line, s)
+	}
+}
+
+// TestTuneGC: liaison serve and liaison bench run the collector at
+// serveGCPercent, unless GOGC is set, which stands.
+func TestTuneGC(t *testing.T) {
+	orig := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(orig) })
+	t.Setenv("GOGC", "")
+	tuneGC()
+	if got := gcPercent(); got != serveGCPercent {
+		t.Errorf("without GOGC: the collector at %d, want %d", got, serveGCPercent)
+	}
+	t.Setenv("GOGC", "150")
+	debug.SetGCPercent(150) // as the runtime read it at start
+	tuneGC()
+	if got := gcPercent(); got != 150 {
+		t.Errorf("with GOGC=150: the collector at %d, want 150 (the environment's)", got)
 	}
 }
 
