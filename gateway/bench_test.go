@@ -46,6 +46,45 @@ func BenchmarkDisclose(b *testing.B) {
 	})
 }
 
+// BenchmarkDiscloseReceived is BenchmarkDisclose's parallel run by an
+// agency that was released something about the person: the Aarhus
+// police, who received the prison's release notice, disclose an
+// observation of their own, so that the onward check fingerprints the
+// record and looks it up among what they received.
+func BenchmarkDiscloseReceived(b *testing.B) {
+	s := startStack(b, stackOptions{})
+	ctx := b.Context()
+	rec, attrs, _ := s.fx.Record("dk-prison-east", "SYN-DK-0001", liaisonv1.RecordType_RECORD_TYPE_RELEASE_NOTICE)
+	if _, err := s.exchange(b, dkPrison).Disclose(ctx, &liaisonv1.DiscloseRequest{
+		Record: rec, Subject: attrs, Recipients: []string{"dk-police-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Benchmark.",
+	}); err != nil {
+		b.Fatal(err)
+	}
+	ex := s.exchange(b, dkPolice)
+	req := &liaisonv1.DiscloseRequest{
+		Record: &liaisonv1.Record{Body: &liaisonv1.Record_PoliceObservation{PoliceObservation: &liaisonv1.PoliceObservation{
+			Subject: &liaisonv1.Person{SubjectId: "SYN-DK-0001"}, ObservedOn: "2026-11-20", Grading: "B2",
+			ReportingUnit: "Østjyllands Politi, Forebyggelse", Description: "Seen at the youth club with his mentor.",
+		}}},
+		Subject: attrs, Recipients: []string{"dk-social-aarhus"},
+		Purpose: liaisonv1.Purpose_PURPOSE_RISK_MANAGEMENT, Justification: "Benchmark.",
+	}
+	if r, err := ex.Disclose(ctx, req); err != nil || r.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		b.Fatalf("the police's observation = %v, %v; want it disclosed", r, err)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := ex.Disclose(ctx, req); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 // BenchmarkEcho is the floor under BenchmarkDisclose: a health check over
 // the same TLS 1.3 connection setup, with no pipeline behind it.
 func BenchmarkEcho(b *testing.B) {

@@ -15,10 +15,11 @@ import (
 )
 
 // armFingerprints has f run once, right after the gateway's next look
-// at whether a record's sender was released anything about its subject
-// (HasFingerprints, which undeclaredOnward asks first, whatever the
-// answer): a Disclose or Notify has found its recipients in the registry
-// and not yet decided or committed.
+// at the fingerprints of what a record's sender was released about its
+// subject (HasFingerprints, which undeclaredOnward asks first unless it
+// knows the answer is yes, or MatchFingerprints): a Disclose or Notify
+// has found its recipients in the registry and not yet decided or
+// committed.
 func (r *raceStore) armFingerprints(f func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -27,6 +28,19 @@ func (r *raceStore) armFingerprints(f func()) {
 
 func (r *raceStore) HasFingerprints(ctx context.Context, recipient, subject string) (bool, error) {
 	has, err := r.testStore.HasFingerprints(ctx, recipient, subject)
+	r.fingerprintsLooked(err)
+	return has, err
+}
+
+func (r *raceStore) MatchFingerprints(ctx context.Context, recipient, subject string, fps [][32]byte) ([]audit.FingerprintMatch, error) {
+	ms, err := r.testStore.MatchFingerprints(ctx, recipient, subject, fps)
+	r.fingerprintsLooked(err)
+	return ms, err
+}
+
+// fingerprintsLooked runs the armed function, if any, after a look at
+// fingerprints that did not fail.
+func (r *raceStore) fingerprintsLooked(err error) {
 	r.mu.Lock()
 	run := r.armedFP
 	r.armedFP = nil
@@ -34,7 +48,6 @@ func (r *raceStore) HasFingerprints(ctx context.Context, recipient, subject stri
 	if run != nil && err == nil {
 		run()
 	}
-	return has, err
 }
 
 // setOffboarded marks agency offboarded (or not) in the registry file and

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -507,6 +508,40 @@ func (s *Server) receivedRelease(ctx context.Context, ex *exchange, rel *liaison
 	return s.rememberRelease(ctx, ex, rel)
 }
 
+// A receivedSet remembers the agencies and subjects (audit pseudonyms)
+// for which the store said that fingerprints of releases to the agency
+// about the subject are stored (AftercareStore.HasFingerprints), so that
+// the next onward check of the pair goes straight to the lookup. A yes
+// stays true: fingerprints are only ever added, by any replica; and were
+// one ever taken away, a yes remembered would cost a lookup that finds
+// less, never a release missed. A no is never remembered. It holds at
+// most maxReceived pairs, and starts again empty when full.
+type receivedSet struct {
+	mu sync.Mutex
+	m  map[receivedKey]struct{}
+}
+
+type receivedKey struct{ agency, subject string }
+
+// maxReceived bounds a receivedSet: a few megabytes of pairs.
+const maxReceived = 1 << 16
+
+func (r *receivedSet) has(agency, subject string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.m[receivedKey{agency, subject}]
+	return ok
+}
+
+func (r *receivedSet) add(agency, subject string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil || len(r.m) >= maxReceived {
+		r.m = make(map[receivedKey]struct{})
+	}
+	r.m[receivedKey{agency, subject}] = struct{}{}
+}
+
 // An undeclared is content the caller received through the gateway and
 // sends on without naming where it came from.
 type undeclared struct {
@@ -531,11 +566,16 @@ func (s *Server) undeclaredOnward(ctx context.Context, agency, subject string, r
 	}
 	// An agency that was released nothing about the subject cannot pass
 	// any of it on: one look at the store spares fingerprinting the
-	// record and looking each value up.
-	if has, err := st.HasFingerprints(ctx, agency, subject); err != nil {
-		return nil, fmt.Errorf("%w: fingerprints: %v", audit.ErrUnavailable, err)
-	} else if !has {
-		return nil, nil
+	// record and looking each value up. A yes is remembered (s.received).
+	if !s.received.has(agency, subject) {
+		has, err := st.HasFingerprints(ctx, agency, subject)
+		if err != nil {
+			return nil, fmt.Errorf("%w: fingerprints: %v", audit.ErrUnavailable, err)
+		}
+		if !has {
+			return nil, nil
+		}
+		s.received.add(agency, subject)
 	}
 	c, err := s.fingerprint(subject, record, true)
 	if err != nil {

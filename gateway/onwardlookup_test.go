@@ -19,6 +19,13 @@ func (f *faultStore) MatchFingerprints(ctx context.Context, recipient, subject s
 	return f.testStore.MatchFingerprints(ctx, recipient, subject, fps)
 }
 
+func (f *faultStore) HasFingerprints(ctx context.Context, recipient, subject string) (bool, error) {
+	if err := f.fault("HasFingerprints", recipient); err != nil {
+		return false, err
+	}
+	return f.testStore.HasFingerprints(ctx, recipient, subject)
+}
+
 // TestOnwardCheckLooksOnlyWhereSomethingWasReceived: the onward check
 // looks a record's content up only where the sending agency was released
 // something about the subject (audit.AftercareStore.HasFingerprints).
@@ -26,7 +33,10 @@ func (f *faultStore) MatchFingerprints(ctx context.Context, recipient, subject s
 // person, still discloses its release notice; the police, who received
 // it, cannot disclose even a record of their own about the person until
 // the lookup works again: their exchange fails UNAVAILABLE, in one failed
-// entry, rather than going out unchecked.
+// entry, rather than going out unchecked. The gateway remembers that the
+// police were released something about the person: their next
+// disclosure goes straight to the lookup, and goes with the store's
+// HasFingerprints failing.
 func TestOnwardCheckLooksOnlyWhereSomethingWasReceived(t *testing.T) {
 	fs := &faultStore{}
 	s := startStack(t, stackOptions{serverNow: newClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)).Now, faults: fs})
@@ -59,5 +69,9 @@ func TestOnwardCheckLooksOnlyWhereSomethingWasReceived(t *testing.T) {
 	fs.disarm()
 	if r, err := observe(); err != nil || r.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
 		t.Errorf("the police's own observation once the lookup works = %v, %v; want it disclosed", r, err)
+	}
+	fs.arm("HasFingerprints", errors.New("fingerprint existence unavailable"), nil)
+	if r, err := observe(); err != nil || r.GetResults()[0].GetOutcome() != liaisonv1.Outcome_OUTCOME_DISCLOSE {
+		t.Errorf("the police's observation again, HasFingerprints failing = %v, %v; want it disclosed, the gateway knowing they received something", r, err)
 	}
 }

@@ -142,6 +142,9 @@ type Server struct {
 	tel       telemetry
 	packCodes atomic.Pointer[packCodes] // the active engine's jurisdictions, for GetStatus
 	deciders  *deepStacks               // the goroutines decisions run on (deepstack.go)
+	// received are the senders the store said were released something
+	// about a subject (onward.go).
+	received receivedSet
 
 	health     *health.Server
 	healthMu   sync.Mutex // serialises checkHealth; guards healthDown
